@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Principal } from '../domain/account.js';
+import type { Store } from '../store/store.js';
+import { parseBasicAuthorization } from './basic-credentials.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', role: 'user' } };
+
+/**
+ * Basic authentication against the stored accounts.
+ *
+ * scrypt is deliberately slow, so a header that verified once is remembered for a
+ * short while — keyed by its SHA-256, never by the secret itself — and the photo
+ * hot path pays a hash-map lookup, not a key derivation.
+ */
+export class Authenticator {
+  private readonly verified: LRUCache<string, AuthResult>;
+  /** Compared against when the user does not exist, so both cases take as long. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(
+    private readonly store: Store,
+    readonly realm: string,
+    readonly allowAnonymousRead: boolean,
+    verifiedTtlMs = 60_000,
+  ) {
+    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
+    this.decoyHash = hashPassword('decoy password that matches nothing');
+  }
+
+  get challenge(): string {
+    return `Basic realm="${this.realm}"`;
+  }
+
+  /** The synchronous answer for a header that verified recently, else undefined. */
+  cached(authorization: string | undefined): AuthResult | undefined {
+    if (this.allowAnonymousRead) return ANONYMOUS;
+    if (!authorization) return { ok: false, reason: 'authentication required' };
+    return this.verified.get(cacheKey(authorization));
+  }
+
+  /** Authenticates a request for reading photos (anonymous reads if the operator allowed them). */
+  async authenticateRead(authorization: string | undefined): Promise<AuthResult> {
+    return this.cached(authorization) ?? this.verify(authorization);
+  }
+
+  /** Authenticates a request that must name a real account, whatever the anonymous setting. */
+  async authenticateAccount(authorization: string | undefined): Promise<AuthResult> {
+    if (!authorization) return { ok: false, reason: 'authentication required' };
+    return this.verified.get(cacheKey(authorization)) ?? this.verify(authorization);
+  }
+
+  /** Accounts changed: every remembered verification is void. */
+  forgetAll(): void {
+    this.verified.clear();
+  }
+
+  private async verify(authorization: string | undefined): Promise<AuthResult> {
+    const credentials = parseBasicAuthorization(authorization);
+    if (!credentials) return { ok: false, reason: 'Authorization must be Basic base64(user:password)' };
+    const account = await this.store.getAccount(credentials.username);
+    const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoyHash));
+    if (!account || !matches) return { ok: false, reason: 'wrong user name or password' };
+    const result: AuthResult = { ok: true, principal: { username: account.username, role: account.role } };
+    this.verified.set(cacheKey(authorization!), result);
+    return result;
+  }
+}
+
+function cacheKey(authorization: string): string {
+  return createHash('sha256').update(authorization).digest('base64');
+}

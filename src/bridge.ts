@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Authenticator } from './auth/authenticator.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { imageLimitsOf } from './photos/image-limits.js';
+import { PhotoService } from './photos/photo-service.js';
+import { createApp } from './rest/app.js';
+import { createUserPhotoRoute } from './rest/user-photo-route.js';
+import { watchStoreChanges } from './store/change-watcher.js';
+import type { Store } from './store/store.js';
+
+export interface Bridge {
+  server: Server;
+  photos: PhotoService;
+  auth: Authenticator;
+  listen(): Promise<AddressInfo>;
+  /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Wires the front doors to auth, the photo service and the store. */
+export function createBridge(config: Config, store: Store, log: Logger): Bridge {
+  const photos = new PhotoService(
+    store,
+    imageLimitsOf(config),
+    { maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, noPhotoTtlMs: config.noPhotoTtlSeconds * 1000 },
+  );
+  const auth = new Authenticator(store, config.authRealm, config.allowAnonymousRead);
+  let draining = false;
+
+  const handleUserPhoto = createUserPhotoRoute({
+    photos,
+    auth,
+    log,
+    accessLog: config.accessLog,
+    photoMaxAgeSeconds: config.photoMaxAgeSeconds,
+  });
+  const app = createApp({
+    store,
+    photos,
+    auth,
+    log,
+    accessLog: config.accessLog,
+    maxUploadBytes: config.maxUploadBytes,
+    isDraining: () => draining,
+  });
+  const server = createServer((req, res) => {
+    if (!handleUserPhoto(req, res)) app(req, res);
+  });
+  const stopWatching = watchStoreChanges(store, () => {
+    photos.forgetAll();
+    auth.forgetAll();
+  });
+
+  return {
+    server,
+    photos,
+    auth,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
+      }),
+    async stop() {
+      draining = true;
+      stopWatching();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(deadline);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { hashPassword } from './auth/password-hash.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { ROLES, type Role } from './domain/account.js';
+import { normalizeSmtpAddress } from './domain/email.js';
+import { BridgeError } from './domain/errors.js';
+import { DirectoryFileError, readDirectoryFile, type DirectoryFormat } from './directory-files/read-directory-file.js';
+import { writeDirectoryFile } from './directory-files/write-directory-file.js';
+import { imageLimitsOf } from './photos/image-limits.js';
+import { PhotoService } from './photos/photo-service.js';
+import { serve } from './serve.js';
+import { SqliteStore } from './store/sqlite-store.js';
+
+const program = new Command('ews-photo-bridge')
+  .description('Answers legacy Exchange photo requests from its own store and upstream sources.')
+  .option('--db <path>', 'SQLite database file (default: $BRIDGE_DB or data/bridge.db)')
+  .showHelpAfterError();
+
+function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  return loadConfig(process.env, { databasePath: program.opts<{ db?: string }>().db, ...overrides });
+}
+
+/** Opens the store for one command and always closes it, so no command leaves a lock behind. */
+async function withStore<T>(work: (store: SqliteStore, settings: Config) => Promise<T>): Promise<T> {
+  const settings = config();
+  const store = new SqliteStore(settings.databasePath);
+  try {
+    return await work(store, settings);
+  } finally {
+    await store.close();
+  }
+}
+
+const formatOption = () => new Option('--format <format>', 'file format').choices(['csv', 'json']);
+
+function formatOf(path: string, given: string | undefined): DirectoryFormat {
+  if (given) return given as DirectoryFormat;
+  const extension = extname(path).slice(1).toLowerCase();
+  if (extension === 'csv' || extension === 'json') return extension;
+  throw new InvalidArgumentError(`cannot tell the format of '${path}'; pass --format csv|json`);
+}
+
+program
+  .command('serve')
+  .description('start the bridge (seeds a demo directory into an empty database unless --no-demo)')
+  .option('--host <address>', 'address to listen on (default: $BRIDGE_HOST or 127.0.0.1)')
+  .option('--port <port>', 'TCP port (default: $BRIDGE_PORT or 8080)')
+  .option('--no-demo', 'do not seed the demo directory')
+  .action(async (options: { host?: string; port?: string; demo: boolean }) => {
+    await serve(config({ host: options.host, port: options.port, seedDemo: options.demo ? undefined : false }));
+  });
+
+program
+  .command('import')
+  .description('import directory users from CSV or JSON; all rows land or none does')
+  .argument('<file>', 'CSV with a header row (email, displayName, givenName, …) or a JSON array')
+  .addOption(formatOption())
+  .action(async (file: string, options: { format?: string }) => {
+    const users = readDirectoryFile(readFileSync(file, 'utf8'), formatOf(file, options.format));
+    await withStore((store) => store.upsertUsers(users));
+    console.log(`imported ${users.length} user(s) from ${file}`);
+  });
+
+program
+  .command('export')
+  .description('export the directory as CSV or JSON (re-importable as is)')
+  .addOption(formatOption().default('csv'))
+  .option('-o, --output <file>', 'write to a file instead of standard output')
+  .action(async (options: { format: DirectoryFormat; output?: string }) => {
+    const text = writeDirectoryFile(await withStore((store) => store.listUsers()), options.format);
+    if (options.output) writeFileSync(options.output, text);
+    else process.stdout.write(text);
+  });
+
+const photo = program.command('photo').description("set or remove a directory user's photo");
+photo
+  .command('set')
+  .description('store a photo (JPEG, PNG, GIF, WebP, TIFF or HEIF) for a user')
+  .argument('<email>', 'primary SMTP address of the user')
+  .argument('<file>', 'image file')
+  .action(async (email: string, file: string) => {
+    const address = normalizeSmtpAddress(email);
+    const stored = await withStore((store, settings) =>
+      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setUserPhoto(address, readFileSync(file), 'cli'),
+    );
+    console.log(`stored a ${stored.width}×${stored.height} photo for ${address}`);
+  });
+photo
+  .command('remove')
+  .description("remove a user's photo")
+  .argument('<email>', 'primary SMTP address of the user')
+  .action(async (email: string) => {
+    const address = normalizeSmtpAddress(email);
+    if (!(await withStore((store) => store.removePhoto(address)))) throw BridgeError.photoNotFound(address);
+    console.log(`removed the photo of ${address}`);
+  });
+
+const account = program.command('account').description('manage the logins of the bridge');
+account
+  .command('add')
+  .description('add a login, or change its password and role; prints a generated password unless --password-stdin')
+  .argument('<username>', 'login name, usually the mailbox SMTP address')
+  .addOption(new Option('--role <role>', 'role').choices(ROLES).default('user'))
+  .option('--password-stdin', 'read the password from standard input (keeps it out of the process list)')
+  .action(async (username: string, options: { role: Role; passwordStdin?: boolean }) => {
+    const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : randomBytes(12).toString('base64url');
+    if (password.length < 4) throw new InvalidArgumentError('the password must have at least 4 characters');
+    const hash = await hashPassword(password);
+    await withStore((store) => store.putAccount(username, hash, options.role));
+    console.log(`account ${username} (${options.role}) saved`);
+    if (!options.passwordStdin) console.log(`password: ${password}`);
+  });
+account
+  .command('remove')
+  .description('remove a login')
+  .argument('<username>', 'login name')
+  .action(async (username: string) => {
+    if (!(await withStore((store) => store.removeAccount(username)))) throw new InvalidArgumentError(`no account '${username}'`);
+    console.log(`account ${username} removed`);
+  });
+account
+  .command('list')
+  .description('list logins and their roles')
+  .action(async () => {
+    for (const { username, role } of await withStore((store) => store.listAccounts())) console.log(`${username}\t${role}`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  const expected = error instanceof BridgeError || error instanceof DirectoryFileError || error instanceof ConfigError || error instanceof InvalidArgumentError;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every tunable, with the environment variable that sets it. A JSON config file
+ * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
+ */
+export const SETTINGS = {
+  host: { env: 'BRIDGE_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
+  port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
+  databasePath: { env: 'BRIDGE_DB', schema: z.string().min(1), default: 'data/bridge.db', doc: 'SQLite file for directory, photos and accounts.' },
+  seedDemo: { env: 'BRIDGE_DEMO', schema: flag, default: true, doc: 'Seed a demo directory and login into an empty database.' },
+  allowAnonymousRead: { env: 'BRIDGE_ANONYMOUS_READ', schema: flag, default: false, doc: 'Serve photos without authentication. Anyone who can reach the port sees every photo.' },
+  authRealm: { env: 'BRIDGE_AUTH_REALM', schema: z.string().regex(/^[^"\\]+$/, 'no quotes or backslashes'), default: 'ews-photo-bridge', doc: 'Realm named in the Basic challenge.' },
+  jpegQuality: { env: 'BRIDGE_JPEG_QUALITY', schema: int(1, 100), default: 85, doc: 'JPEG quality of served photos.' },
+  maxUploadBytes: { env: 'BRIDGE_MAX_UPLOAD_BYTES', schema: int(1024, 2 ** 30), default: 10 * 1024 * 1024, doc: 'Largest image accepted, in bytes.' },
+  maxInputPixels: { env: 'BRIDGE_MAX_INPUT_PIXELS', schema: int(1, 1_000_000_000), default: 40_000_000, doc: 'Largest image accepted, in pixels (width × height); larger ones are refused before decoding.' },
+  cacheMaxEntries: { env: 'BRIDGE_CACHE_MAX_ENTRIES', schema: int(1, 10_000_000), default: 50_000, doc: 'Sized photos kept in memory, at most.' },
+  cacheMaxBytes: { env: 'BRIDGE_CACHE_MAX_BYTES', schema: int(1024, 2 ** 40), default: 256 * 1024 * 1024, doc: 'Memory for sized photos, at most, in bytes.' },
+  noPhotoTtlSeconds: { env: 'BRIDGE_NO_PHOTO_TTL_SECONDS', schema: int(0, 86_400), default: 60, doc: 'How long "no photo" is remembered.' },
+  photoMaxAgeSeconds: { env: 'BRIDGE_PHOTO_MAX_AGE_SECONDS', schema: int(0, 31_536_000), default: 3600, doc: 'Cache-Control max-age sent with photos.' },
+  logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' },
+  accessLog: { env: 'BRIDGE_ACCESS_LOG', schema: flag, default: true, doc: 'Log one line per request.' },
+  shutdownGraceMs: { env: 'BRIDGE_SHUTDOWN_GRACE_MS', schema: int(0, 600_000), default: 10_000, doc: 'On SIGTERM, how long in-flight requests may take before connections are cut.' },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration: defaults, then the optional JSON file, then the
+ * environment, then explicit overrides (command-line flags). Every wrong value is
+ * reported, each on its own line, before anything starts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const problems: string[] = [];
+  const file = readConfigFile(env.BRIDGE_CONFIG, problems);
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const fromEnv = env[setting.env];
+    const [origin, raw] =
+      key in overrides && overrides[key as keyof Config] !== undefined
+        ? ['option', overrides[key as keyof Config]]
+        : fromEnv !== undefined && fromEnv !== ''
+          ? [setting.env, fromEnv]
+          : key in file
+            ? [`${env.BRIDGE_CONFIG}: ${key}`, file[key]]
+            : ['default', setting.default];
+    const parsed = (setting.schema as z.ZodType).safeParse(raw);
+    if (parsed.success) config[key] = parsed.data;
+    else problems.push(`${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+  }
+  for (const key of Object.keys(file)) {
+    if (!(key in SETTINGS)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as Config;
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+  if (!path) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    problems.push(`${path}: must hold a JSON object`);
+  } catch (error) {
+    problems.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return {};
+}

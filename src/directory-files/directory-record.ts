@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { EXTERNAL_REF_KEYS, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
+import { isSmtpAddress } from '../domain/email.js';
+
+/** The columns of an import or export file, in the order an export writes them. */
+export const DIRECTORY_COLUMNS = [
+  'email',
+  'displayName',
+  'givenName',
+  'surname',
+  'alias',
+  'company',
+  'department',
+  'title',
+  'businessPhone',
+  'mobilePhone',
+  'sipAddress',
+  ...EXTERNAL_REF_KEYS,
+] as const;
+
+const text = z.string().trim().max(1024, 'is longer than 1024 characters');
+const optionalText = text.optional().transform((value) => (value === '' ? undefined : value));
+
+const recordSchema = z.strictObject({
+  email: text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase()),
+  displayName: text.min(1, 'is required'),
+  givenName: optionalText,
+  surname: optionalText,
+  alias: optionalText,
+  company: optionalText,
+  department: optionalText,
+  title: optionalText,
+  businessPhone: optionalText,
+  mobilePhone: optionalText,
+  sipAddress: optionalText,
+  ldapDn: optionalText,
+  graphId: optionalText,
+  superOfficeId: optionalText,
+  whatsappPhone: optionalText,
+  ucwaPerson: optionalText,
+});
+
+/** Checks one flat record (a CSV row or a JSON object); returns the user or a one-line reason. */
+export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser | string {
+  const parsed = recordSchema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    const field = issue.path.join('.') || 'record';
+    return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
+  }
+  const refs: ExternalRefs = {};
+  const user: DirectoryUser = { email: parsed.data.email, displayName: parsed.data.displayName, refs };
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (value === undefined || key === 'email' || key === 'displayName') continue;
+    if ((EXTERNAL_REF_KEYS as readonly string[]).includes(key)) refs[key as keyof ExternalRefs] = value;
+    else (user as unknown as Record<string, string>)[key] = value;
+  }
+  return user;
+}
+
+/** The flat record an export writes for a user. */
+export function toRecord(user: DirectoryUser): Record<(typeof DIRECTORY_COLUMNS)[number], string> {
+  const { refs, ...fields } = user;
+  const flat: Record<string, string | undefined> = { ...fields, ...refs };
+  return Object.fromEntries(DIRECTORY_COLUMNS.map((column) => [column, flat[column] ?? ''])) as Record<
+    (typeof DIRECTORY_COLUMNS)[number],
+    string
+  >;
+}

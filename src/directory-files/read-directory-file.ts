@@ -1,0 +1,79 @@
+import { parse } from 'csv-parse/sync';
+import type { DirectoryUser } from '../domain/directory.js';
+import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
+
+export type DirectoryFormat = 'csv' | 'json';
+
+export class DirectoryFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.length} problem(s) in the directory file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'DirectoryFileError';
+  }
+}
+
+/**
+ * Reads a whole directory file and checks every record. All problems are collected,
+ * each with its line (CSV) or position (JSON), and any problem rejects the whole file,
+ * so an import is all or nothing.
+ */
+export function readDirectoryFile(content: string, format: DirectoryFormat): DirectoryUser[] {
+  const problems: string[] = [];
+  const users: DirectoryUser[] = [];
+  const seen = new Map<string, string>();
+  for (const { where, record } of format === 'csv' ? csvRecords(content) : jsonRecords(content)) {
+    const user = toDirectoryUser(record);
+    if (typeof user === 'string') {
+      problems.push(`${where}: ${user}`);
+      continue;
+    }
+    const earlier = seen.get(user.email);
+    if (earlier) problems.push(`${where}: ${user.email} already appears at ${earlier}`);
+    seen.set(user.email, where);
+    users.push(user);
+  }
+  if (problems.length > 0) throw new DirectoryFileError(problems);
+  return users;
+}
+
+interface LocatedRecord {
+  where: string;
+  record: Record<string, unknown>;
+}
+
+const COLUMN_BY_LOWER_NAME = new Map<string, string>(DIRECTORY_COLUMNS.map((column) => [column.toLowerCase(), column]));
+
+function csvRecords(content: string): LocatedRecord[] {
+  try {
+    const rows = parse(content, {
+      bom: true,
+      columns: (header: string[]) => header.map((name) => COLUMN_BY_LOWER_NAME.get(name.trim().toLowerCase()) ?? name.trim()),
+      skip_empty_lines: true,
+      info: true,
+    }) as { record: Record<string, string>; info: { lines: number } }[];
+    return rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record }));
+  } catch (error) {
+    const csvError = error as { lines?: number; message?: string };
+    throw new DirectoryFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
+  }
+}
+
+function jsonRecords(content: string): LocatedRecord[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    throw new DirectoryFileError([`not JSON: ${(error as Error).message}`]);
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { users?: unknown })?.users;
+  if (!Array.isArray(list)) throw new DirectoryFileError(['expected an array of users, or an object with a "users" array']);
+  return list.map((item: unknown, i) => ({
+    where: `item ${i + 1}`,
+    record: item && typeof item === 'object' && !Array.isArray(item) ? flattenRefs(item as Record<string, unknown>) : { email: undefined },
+  }));
+}
+
+/** JSON may nest references as `refs: {…}`, the way an export writes them. */
+function flattenRefs(item: Record<string, unknown>): Record<string, unknown> {
+  const { refs, ...rest } = item;
+  return refs && typeof refs === 'object' ? { ...rest, ...(refs as Record<string, unknown>) } : rest;
+}

@@ -1,0 +1,26 @@
+/** References to the same person in other systems; each source reads the one it knows. */
+export interface ExternalRefs {
+  ldapDn?: string;
+  graphId?: string;
+  superOfficeId?: string;
+  whatsappPhone?: string;
+  ucwaPerson?: string;
+}
+
+export const EXTERNAL_REF_KEYS = ['ldapDn', 'graphId', 'superOfficeId', 'whatsappPhone', 'ucwaPerson'] as const;
+
+/** A mailbox user of the directory (the GAL), keyed by primary SMTP address. */
+export interface DirectoryUser {
+  email: string;
+  displayName: string;
+  givenName?: string;
+  surname?: string;
+  alias?: string;
+  company?: string;
+  department?: string;
+  title?: string;
+  businessPhone?: string;
+  mobilePhone?: string;
+  sipAddress?: string;
+  refs: ExternalRefs;
+}

@@ -1,0 +1,17 @@
+import { BridgeError } from './errors.js';
+
+// Deliberately plain: one @, no spaces or angle brackets, a dot in the domain. Exchange
+// accepts any SMTP address it can route; the bridge only has to refuse what cannot be one.
+const SMTP_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$/;
+const MAX_SMTP_LENGTH = 320;
+
+export function isSmtpAddress(value: string): boolean {
+  return value.length <= MAX_SMTP_LENGTH && SMTP_ADDRESS.test(value);
+}
+
+/** Returns the address in the form the directory keys on (lower case), or throws. */
+export function normalizeSmtpAddress(value: string): string {
+  const trimmed = value.trim();
+  if (!isSmtpAddress(trimmed)) throw BridgeError.invalidEmail(trimmed);
+  return trimmed.toLowerCase();
+}

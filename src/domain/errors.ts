@@ -1,0 +1,62 @@
+/**
+ * A failure the bridge answers on purpose. Each carries the EWS ResponseCode a SOAP
+ * client expects and the HTTP status a REST client expects; every front door maps it
+ * once, so the message is the same whichever way the client asked.
+ */
+export class BridgeError extends Error {
+  constructor(
+    readonly responseCode: string,
+    readonly httpStatus: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BridgeError';
+  }
+
+  static invalidPhotoSize(code: string): BridgeError {
+    return new BridgeError(
+      'ErrorInvalidPhotoSize',
+      400,
+      `unknown size code '${truncate(code)}'; use one of HR48x48, HR64x64, HR96x96, HR120x120, HR240x240, HR360x360, HR432x432, HR504x504, HR648x648`,
+    );
+  }
+
+  static invalidEmail(email: string): BridgeError {
+    return email === ''
+      ? new BridgeError('ErrorInvalidSmtpAddress', 400, "the 'email' parameter is required")
+      : new BridgeError('ErrorInvalidSmtpAddress', 400, `'${truncate(email)}' is not an SMTP address`);
+  }
+
+  static photoNotFound(email: string): BridgeError {
+    return new BridgeError('ErrorItemNotFound', 404, `no photo for '${truncate(email)}'`);
+  }
+
+  static userNotFound(email: string): BridgeError {
+    return new BridgeError('ErrorItemNotFound', 404, `no directory user '${truncate(email)}'`);
+  }
+
+  static invalidImage(reason: string): BridgeError {
+    return new BridgeError('ErrorInvalidImage', 422, `not a usable image: ${reason}`);
+  }
+
+  static imageTooLarge(reason: string): BridgeError {
+    return new BridgeError('ErrorMessageSizeExceeded', 413, reason);
+  }
+
+  static unauthenticated(reason: string): BridgeError {
+    return new BridgeError('ErrorAccessDenied', 401, reason);
+  }
+
+  static forbidden(reason: string): BridgeError {
+    return new BridgeError('ErrorAccessDenied', 403, reason);
+  }
+
+  static invalidRequest(reason: string): BridgeError {
+    return new BridgeError('ErrorInvalidRequest', 400, reason);
+  }
+}
+
+/** Echoed input is cut short so a hostile value cannot flood a response or a log. */
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 80)}…` : value;
+}

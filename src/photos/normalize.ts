@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { BridgeError } from '../domain/errors.js';
+import type { NormalizedPhoto } from '../domain/photo.js';
+import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import { ACCEPTED_FORMATS, type ImageLimits } from './image-limits.js';
+
+/**
+ * Turns whatever image arrives into the one shape the bridge keeps: an upright,
+ * sRGB, 8-bit, opaque JPEG no larger than the largest size code, without metadata.
+ * The header is checked before any pixel is decoded, so a decompression bomb costs
+ * a header read, not gigabytes of memory.
+ */
+export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promise<NormalizedPhoto> {
+  if (input.length === 0) throw BridgeError.invalidImage('the body is empty');
+  if (input.length > limits.maxInputBytes) {
+    throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
+  }
+  const header = await readHeader(input);
+  if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
+    throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (JPEG, PNG, GIF, WebP, TIFF, HEIF are)`);
+  }
+  const { width = 0, height = 0 } = header;
+  if (width * height > limits.maxInputPixels) {
+    throw BridgeError.imageTooLarge(
+      `image is ${width}×${height} pixels; the limit is ${limits.maxInputPixels} pixels`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
+      .rotate()
+      .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .jpeg({ quality: limits.jpegQuality })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      bytes: data,
+      contentType: 'image/jpeg',
+      width: info.width,
+      height: info.height,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    };
+  } catch (error) {
+    throw BridgeError.invalidImage(`it could not be decoded (${libvipsReason(error)})`);
+  }
+}
+
+async function readHeader(input: Buffer): Promise<sharp.Metadata> {
+  try {
+    return await sharp(input).metadata();
+  } catch (error) {
+    throw BridgeError.invalidImage(libvipsReason(error));
+  }
+}
+
+/** libvips errors run over several lines with internal detail; the first line is the reason. */
+function libvipsReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim() || 'unknown error';
+}

@@ -1,0 +1,32 @@
+import express, { Router } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { normalizeSmtpAddress } from '../domain/email.js';
+import { BridgeError } from '../domain/errors.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import { requireAccount } from './require-account.js';
+
+/**
+ * `PUT /admin/users/{email}/photo` with the raw image as body, and `DELETE` of the
+ * same URL. Credentials are checked before the body is read, so an anonymous 30 MB
+ * upload costs nothing.
+ */
+export function createAdminRoutes(photos: PhotoService, auth: Authenticator, maxUploadBytes: number): Router {
+  const router = Router();
+  const photoPath = '/admin/users/:email/photo';
+  router.use('/admin', requireAccount(auth, 'admin'));
+
+  router.put(photoPath, express.raw({ type: () => true, limit: maxUploadBytes }), async (req, res) => {
+    const email = normalizeSmtpAddress(String(req.params.email));
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
+    const stored = await photos.setUserPhoto(email, req.body, 'upload');
+    res.json({ email, ...stored });
+  });
+
+  router.delete(photoPath, async (req, res) => {
+    const email = normalizeSmtpAddress(String(req.params.email));
+    if (!(await photos.removeUserPhoto(email))) throw BridgeError.photoNotFound(email);
+    res.status(204).end();
+  });
+
+  return router;
+}

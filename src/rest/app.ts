@@ -1,0 +1,56 @@
+import express, { type ErrorRequestHandler } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+import { logWhenFinished } from './access-log.js';
+import { createAdminRoutes } from './admin-routes.js';
+import { createHealthRoutes } from './health-routes.js';
+import { requestIdOf } from './request-id.js';
+import { sendError } from './send-error.js';
+
+export interface AppOptions {
+  store: Store;
+  photos: PhotoService;
+  auth: Authenticator;
+  log: Logger;
+  accessLog: boolean;
+  maxUploadBytes: number;
+  isDraining: () => boolean;
+}
+
+/** Everything but the photo hot path: health, administration, and the 404 for the rest. */
+export function createApp(options: AppOptions): express.Express {
+  const { log } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    res.locals.requestId = requestIdOf(req);
+    res.setHeader('request-id', res.locals.requestId as string);
+    if (options.accessLog) logWhenFinished(log, req, res, res.locals.requestId as string);
+    next();
+  });
+  app.use(createHealthRoutes(options.store, options.isDraining));
+  app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
+  app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
+
+  const handleError: ErrorRequestHandler = (error, _req, res, _next) => {
+    sendError(res, asBridgeError(error), log, res.locals.requestId as string);
+  };
+  app.use(handleError);
+  return app;
+}
+
+/** body-parser and friends signal client errors with `status` and `expose`; keep their reason. */
+function asBridgeError(error: unknown): unknown {
+  if (error instanceof BridgeError) return error;
+  const httpError = error as { status?: number; expose?: boolean; message?: string; type?: string };
+  if (httpError.expose && typeof httpError.status === 'number' && httpError.status < 500) {
+    const reason = httpError.type === 'entity.too.large' ? 'the body is larger than the upload limit' : (httpError.message ?? 'bad request');
+    return new BridgeError(httpError.status === 413 ? 'ErrorMessageSizeExceeded' : 'ErrorInvalidRequest', httpError.status, reason);
+  }
+  return error;
+}

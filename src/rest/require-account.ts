@@ -1,0 +1,21 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Role } from '../domain/account.js';
+import { BridgeError } from '../domain/errors.js';
+
+/** Express guard: a real account with the given role, whatever the anonymous-read switch says. */
+export function requireAccount(auth: Authenticator, role: Role) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const result = await auth.authenticateAccount(req.headers.authorization);
+    if (!result.ok) {
+      res.setHeader('www-authenticate', auth.challenge);
+      throw BridgeError.unauthenticated(result.reason);
+    }
+    if (role === 'admin' && result.principal.role !== 'admin') {
+      throw BridgeError.forbidden(`account '${result.principal.username}' is not an administrator`);
+    }
+    res.locals.principal = result.principal;
+    (res as Response & { principal?: string }).principal = result.principal.username;
+    next();
+  };
+}

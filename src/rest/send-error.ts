@@ -1,0 +1,26 @@
+import type { ServerResponse } from 'node:http';
+import { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The one place a failure becomes an HTTP answer: the status and a one-line reason
+ * for a BridgeError; a bare 500 (details only in the log) for anything unexpected.
+ */
+export function sendError(res: ServerResponse, error: unknown, log: Logger, requestId: string, extraHeaders: Record<string, string> = {}): void {
+  const known = error instanceof BridgeError;
+  if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
+  const status = known ? error.httpStatus : 500;
+  const body = `${known ? error.message : `internal error (request ${requestId})`}\n`;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    ...extraHeaders,
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(known ? { 'x-ews-response-code': error.responseCode } : {}),
+  });
+  res.end(body);
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthResult, Authenticator } from '../auth/authenticator.js';
+import { normalizeSmtpAddress } from '../domain/email.js';
+import { BridgeError } from '../domain/errors.js';
+import type { Rendition } from '../domain/photo.js';
+import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import { logWhenFinished } from './access-log.js';
+import { ifNoneMatchHits } from './etag-match.js';
+import { requestIdOf } from './request-id.js';
+import { sendError } from './send-error.js';
+
+/** IIS matches paths case-insensitively, and clients rely on it. */
+export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
+
+export interface UserPhotoRouteOptions {
+  photos: PhotoService;
+  auth: Authenticator;
+  log: Logger;
+  accessLog: boolean;
+  photoMaxAgeSeconds: number;
+}
+
+/**
+ * The EWS REST photo URL, `GET /ews/exchange.asmx/s/GetUserPhoto?email=…&size=HR96x96`.
+ *
+ * This is the hot path, so it is served straight from node:http, ahead of Express:
+ * when the credentials and the sized photo are both cached, the answer is built
+ * synchronously from two map lookups. Returns false for any other URL.
+ */
+export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
+  const { photos, auth, log } = options;
+  const cacheControl = `private, max-age=${options.photoMaxAgeSeconds}`;
+
+  function send(req: IncomingMessage, res: ServerResponse, rendition: Rendition): void {
+    const headers = { etag: rendition.etag, 'cache-control': cacheControl };
+    if (ifNoneMatchHits(req.headers['if-none-match'], rendition.etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': rendition.contentType, 'content-length': rendition.bytes.length });
+    res.end(req.method === 'HEAD' ? undefined : rendition.bytes);
+  }
+
+  async function answerSlowly(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    authResult: AuthResult | undefined,
+    request: PhotoRequest | BridgeError,
+  ): Promise<void> {
+    try {
+      const authenticated = authResult ?? (await auth.authenticateRead(req.headers.authorization));
+      if (!authenticated.ok) throw BridgeError.unauthenticated(authenticated.reason);
+      if (request instanceof BridgeError) throw request;
+      const rendition = await photos.userPhoto(request.email, request.size);
+      if (!rendition) throw BridgeError.photoNotFound(request.email);
+      send(req, res, rendition);
+    } catch (error) {
+      fail(res, error, requestId);
+    }
+  }
+
+  function fail(res: ServerResponse, error: unknown, requestId: string): void {
+    const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
+    sendError(res, error, log, requestId, unauthenticated ? { 'www-authenticate': auth.challenge } : {});
+  }
+
+  return function handleUserPhoto(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    const queryStart = url.indexOf('?');
+    const path = queryStart < 0 ? url : url.slice(0, queryStart);
+    if (path.length !== USER_PHOTO_PATH.length || path.toLowerCase() !== USER_PHOTO_PATH) return false;
+
+    const requestId = requestIdOf(req);
+    res.setHeader('request-id', requestId);
+    if (options.accessLog) logWhenFinished(log, req, res, requestId);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, requestId, { allow: 'GET, HEAD' });
+      return true;
+    }
+
+    // Credentials are checked before the query, so an anonymous caller learns nothing
+    // about which addresses or sizes are valid.
+    const authResult = auth.cached(req.headers.authorization);
+    const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1));
+    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedUserPhoto(request.email, request.size) : undefined;
+    if (cached) send(req, res, cached);
+    else void answerSlowly(req, res, requestId, authResult, request);
+    return true;
+  };
+}
+
+interface PhotoRequest {
+  email: string;
+  size: PhotoSize;
+}
+
+/** No size means the largest available, as Exchange's REST endpoint does. */
+function parsePhotoRequest(queryString: string): PhotoRequest | BridgeError {
+  try {
+    const query = new URLSearchParams(queryString);
+    const sizeCode = query.get('size');
+    return {
+      email: normalizeSmtpAddress(query.get('email') ?? ''),
+      size: sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode),
+    };
+  } catch (error) {
+    if (error instanceof BridgeError) return error;
+    throw error;
+  }
+}
