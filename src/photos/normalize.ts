@@ -48,7 +48,8 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
 
 async function readHeader(input: Buffer): Promise<sharp.Metadata> {
   try {
-    return await sharp(input).metadata();
+    // Only the header is read here; the pixel limit is applied by the caller, with a clearer message.
+    return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw BridgeError.invalidImage(libvipsReason(error));
   }

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { pngBomb, samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
+  let t: TestBridge;
+  const admin = basic(ADMIN);
+  const url = '/admin/users/grady.archie@contoso.com/photo';
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([{ email: 'grady.archie@contoso.com', displayName: 'Grady Archie', refs: {} }]);
+  });
+  after(() => t.close());
+
+  const put = (body: Buffer, path = url) => request(t.bridge.server).put(path).set('Authorization', admin).set('Content-Type', 'application/octet-stream').send(body);
+
+  it('stores an uploaded image normalised to JPEG and reports its size', async () => {
+    const res = await put(await samplePhoto(1000, 500, 'png')).expect(200);
+    expect(res.body).to.include({ email: 'grady.archie@contoso.com', width: 648, height: 324 });
+    const stored = await t.store.getPhoto('grady.archie@contoso.com');
+    expect(stored?.contentType).to.equal('image/jpeg');
+    expect(stored?.source).to.equal('upload');
+    expect(stored?.sha256).to.equal(res.body.sha256);
+  });
+
+  describe('a failed upload leaves the stored photo as it was', () => {
+    let before: string | undefined;
+    beforeEach(async () => {
+      before = (await t.store.getPhoto('grady.archie@contoso.com'))?.sha256;
+      expect(before).to.be.a('string');
+    });
+    afterEach(async () => {
+      expect((await t.store.getPhoto('grady.archie@contoso.com'))?.sha256).to.equal(before);
+    });
+
+    it('a non-image → 422', async () => {
+      const res = await put(Buffer.from('this is not an image\n')).expect(422);
+      expect(res.text).to.match(/^not a usable image/);
+    });
+
+    it('a truncated image → 422', async () => {
+      const jpeg = await samplePhoto(400, 400);
+      const res = await put(jpeg.subarray(0, jpeg.length / 2)).expect(422);
+      expect(res.text).to.match(/could not be decoded/);
+    });
+
+    it('a 20000×20000 PNG (decompression bomb) → 413, refused before decoding', async () => {
+      const bomb = pngBomb(20000, 20000);
+      expect(bomb.length).to.be.lessThan(1024 * 1024);
+      const res = await put(bomb).expect(413);
+      expect(res.text).to.match(/20000×20000 pixels/);
+    });
+
+    it('a 30 MB body → 413', async () => {
+      const res = await put(Buffer.alloc(30 * 1024 * 1024, 1)).expect(413);
+      expect(res.text).to.match(/larger than the upload limit/);
+    });
+
+    it('an empty body → 422', async () => {
+      await put(Buffer.alloc(0)).expect(422);
+    });
+
+    it('a reader account → 403; no credentials → 401', async () => {
+      const image = await samplePhoto(50, 50);
+      await request(t.bridge.server).put(url).set('Authorization', basic(READER)).send(image).expect(403);
+      const res = await request(t.bridge.server).put(url).send(image).expect(401);
+      expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+    });
+  });
+
+  it('refuses a photo for an unknown user with 404 and stores nothing', async () => {
+    const res = await put(await samplePhoto(50, 50), '/admin/users/nobody@contoso.com/photo').expect(404);
+    expect(res.text).to.match(/no directory user 'nobody@contoso.com'/);
+    expect(await t.store.getPhoto('nobody@contoso.com')).to.equal(undefined);
+  });
+
+  it('refuses a malformed address with 400', async () => {
+    await put(await samplePhoto(50, 50), '/admin/users/not-an-address/photo').expect(400);
+  });
+
+  describe('removing', () => {
+  it('DELETE removes the photo, so the REST URL answers 404; a second DELETE is 404', async () => {
+    await request(t.bridge.server).delete(url).set('Authorization', admin).expect(204);
+    expect(await t.store.getPhoto('grady.archie@contoso.com')).to.equal(undefined);
+    await request(t.bridge.server)
+      .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96')
+      .set('Authorization', admin)
+      .expect(404);
+    await request(t.bridge.server).delete(url).set('Authorization', admin).expect(404);
+  });
+  });
+});
+
+describe('health and unknown routes', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+  });
+  after(() => t.close());
+
+  it('/healthz and /readyz answer 200 without credentials', async () => {
+    await request(t.bridge.server).get('/healthz').expect(200, 'ok\n');
+    await request(t.bridge.server).get('/readyz').expect(200, 'ready\n');
+  });
+
+  it('an unknown path answers 404 with a reason and a request id', async () => {
+    const res = await request(t.bridge.server).get('/nothing/here').expect(404);
+    expect(res.text).to.match(/nothing at GET \/nothing\/here/);
+    expect(res.headers['request-id']).to.be.a('string');
+  });
+});

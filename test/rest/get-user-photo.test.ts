@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const URL = '/ews/exchange.asmx/s/GetUserPhoto';
+
+describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
+  let t: TestBridge;
+  const reader = basic(READER);
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
+      { email: 'small.photo@contoso.com', displayName: 'Small Photo', refs: {} },
+      { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
+    ]);
+    await t.bridge.photos.setUserPhoto('alex.wilber@contoso.com', await samplePhoto(800, 600), 'test');
+    await t.bridge.photos.setUserPhoto('small.photo@contoso.com', await samplePhoto(100, 100), 'test');
+  });
+  after(() => t.close());
+
+  const get = (query: string) => request(t.bridge.server).get(`${URL}?${query}`).set('Authorization', reader);
+
+  it('serves a JPEG whose long side is the size asked for, with a strong ETag and Cache-Control', async () => {
+    const res = await get('email=alex.wilber@contoso.com&size=HR96x96').buffer(true).expect(200);
+    expect(res.headers['content-type']).to.equal('image/jpeg');
+    expect(res.headers.etag).to.match(/^"[0-9a-f]+-96"$/);
+    expect(res.headers['cache-control']).to.match(/max-age=\d+/);
+    const meta = await sharp(res.body as Buffer).metadata();
+    expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 72]);
+  });
+
+  it('answers every size code, never larger than the original (648 for an 800 px upload)', async () => {
+    for (const size of [48, 64, 96, 120, 240, 360, 432, 504, 648]) {
+      const res = await get(`email=alex.wilber@contoso.com&size=HR${size}x${size}`).buffer(true).expect(200);
+      expect((await sharp(res.body as Buffer).metadata()).width).to.equal(size);
+    }
+  });
+
+  it('never upscales: a 100 px original is served at 100 px for HR648x648 and HR240x240', async () => {
+    const big = await get('email=small.photo@contoso.com&size=HR648x648').buffer(true).expect(200);
+    const medium = await get('email=small.photo@contoso.com&size=HR240x240').buffer(true).expect(200);
+    expect((await sharp(big.body as Buffer).metadata()).width).to.equal(100);
+    expect(Buffer.compare(big.body as Buffer, medium.body as Buffer)).to.equal(0);
+    expect(big.headers.etag).to.equal(medium.headers.etag);
+  });
+
+  it('serves the largest available size when no size is given', async () => {
+    const res = await get('email=alex.wilber@contoso.com').buffer(true).expect(200);
+    expect((await sharp(res.body as Buffer).metadata()).width).to.equal(648);
+  });
+
+  it('answers 304 without a body when If-None-Match holds the ETag (also weak and listed forms)', async () => {
+    const first = await get('email=alex.wilber@contoso.com&size=HR64x64').expect(200);
+    const etag = first.headers.etag as string;
+    for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const res = await get('email=alex.wilber@contoso.com&size=HR64x64').set('If-None-Match', header).expect(304);
+      expect(res.headers.etag).to.equal(etag);
+      expect(res.text ?? '').to.equal('');
+    }
+    await get('email=alex.wilber@contoso.com&size=HR64x64').set('If-None-Match', '"stale-64"').expect(200);
+  });
+
+  it('matches the path and the address case-insensitively, as IIS and Exchange do', async () => {
+    await request(t.bridge.server)
+      .get('/EWS/Exchange.asmx/s/GetUserPhoto?email=ALEX.Wilber@Contoso.COM&size=HR48X48')
+      .set('Authorization', reader)
+      .expect(200)
+      .expect('content-type', 'image/jpeg');
+  });
+
+  it('answers HEAD with the headers and no body', async () => {
+    const res = await request(t.bridge.server).head(`${URL}?email=alex.wilber@contoso.com&size=HR96x96`).set('Authorization', reader).expect(200);
+    expect(Number(res.headers['content-length'])).to.be.greaterThan(0);
+    expect(res.headers.etag).to.match(/-96"$/);
+  });
+
+  it('changes the ETag and the bytes as soon as the photo changes', async () => {
+    const before = await get('email=alex.wilber@contoso.com&size=HR120x120').expect(200);
+    await request(t.bridge.server)
+      .put('/admin/users/alex.wilber@contoso.com/photo')
+      .set('Authorization', basic(ADMIN))
+      .set('Content-Type', 'image/png')
+      .send(await samplePhoto(640, 640, 'png'))
+      .expect(200);
+    const after = await get('email=alex.wilber@contoso.com&size=HR120x120').set('If-None-Match', before.headers.etag as string).expect(200);
+    expect(after.headers.etag).to.not.equal(before.headers.etag);
+  });
+
+  describe('refuses bad requests with a status and a one-line reason', () => {
+    const cases: [string, string, number, RegExp][] = [
+      ['an unknown size code', 'email=alex.wilber@contoso.com&size=HR97x97', 400, /unknown size code 'HR97x97'/],
+      ['a non-square size code', 'email=alex.wilber@contoso.com&size=HR96x48', 400, /unknown size code/],
+      ['a tiny size code', 'email=alex.wilber@contoso.com&size=HR1x1', 400, /unknown size code/],
+      ['a size that is not a code', 'email=alex.wilber@contoso.com&size=banana', 400, /unknown size code 'banana'/],
+      ['a missing email', 'size=HR96x96', 400, /'email' parameter is required/],
+      ['a malformed email', 'email=not-an-address&size=HR96x96', 400, /not an SMTP address/],
+      ['SQL-looking input', `email=${encodeURIComponent("x' OR '1'='1")}&size=HR96x96`, 400, /not an SMTP address/],
+      ['SQL-looking input that is a valid address', `email=${encodeURIComponent("x'or'1'='1@contoso.com")}&size=HR96x96`, 404, /no photo/],
+      ['a user without a photo', 'email=no.photo@contoso.com&size=HR96x96', 404, /no photo for 'no.photo@contoso.com'/],
+      ['an unknown user', 'email=nobody@contoso.com&size=HR96x96', 404, /no photo for 'nobody@contoso.com'/],
+    ];
+    for (const [what, query, status, reason] of cases) {
+      it(`${what} → ${status}`, async () => {
+        const res = await get(query).expect(status);
+        expect(res.headers['content-type']).to.match(/^text\/plain/);
+        expect(res.text).to.match(reason);
+        expect(res.text.trim().split('\n')).to.have.length(1);
+      });
+    }
+  });
+
+  describe('authentication', () => {
+    const path = `${URL}?email=alex.wilber@contoso.com&size=HR96x96`;
+
+    it('asks for Basic credentials (401 with WWW-Authenticate) when none are sent', async () => {
+      const res = await request(t.bridge.server).get(path).expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge"');
+    });
+
+    it('refuses a wrong password and an unknown user alike', async () => {
+      const wrong = await request(t.bridge.server).get(path).set('Authorization', basic({ ...READER, password: 'nope' })).expect(401);
+      const unknown = await request(t.bridge.server).get(path).set('Authorization', basic({ username: 'ghost@x.com', password: 'nope' })).expect(401);
+      expect(wrong.text).to.equal(unknown.text);
+      expect(wrong.headers['www-authenticate']).to.match(/^Basic realm=/);
+    });
+
+    it('refuses garbage in Authorization', async () => {
+      for (const header of ['Basic !!!not-base64!!!', 'Basic', `Basic ${Buffer.from('no-colon').toString('base64')}`, 'Bearer abc']) {
+        const res = await request(t.bridge.server).get(path).set('Authorization', header).expect(401);
+        expect(res.text).to.match(/Authorization must be Basic/);
+      }
+    });
+
+    it('checks credentials before the query, so anonymous callers learn nothing about it', async () => {
+      await request(t.bridge.server).get(`${URL}?size=banana`).expect(401);
+    });
+
+    it('stays up and keeps serving after a run of bad requests', async () => {
+      await Promise.all(Array.from({ length: 20 }, () => request(t.bridge.server).get(path).set('Authorization', 'Basic %%%').expect(401)));
+      await get('email=alex.wilber@contoso.com&size=HR96x96').expect(200);
+    });
+  });
+
+  it('answers 405 to methods other than GET and HEAD', async () => {
+    const res = await request(t.bridge.server).post(`${URL}?email=alex.wilber@contoso.com`).set('Authorization', reader).expect(405);
+    expect(res.headers.allow).to.equal('GET, HEAD');
+  });
+});
+
+describe('GET /ews/exchange.asmx/s/GetUserPhoto with anonymous read switched on', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setUserPhoto('alex.wilber@contoso.com', await samplePhoto(200, 200), 'test');
+  });
+  after(() => t.close());
+
+  it('serves photos without credentials and ignores wrong ones', async () => {
+    await request(t.bridge.server).get(`${URL}?email=alex.wilber@contoso.com&size=HR96x96`).expect(200);
+    await request(t.bridge.server).get(`${URL}?email=alex.wilber@contoso.com&size=HR96x96`).set('Authorization', 'Basic Zm9vOmJhcg==').expect(200);
+  });
+
+  it('still requires an admin account for the admin API', async () => {
+    await request(t.bridge.server).delete('/admin/users/alex.wilber@contoso.com/photo').expect(401);
+  });
+});

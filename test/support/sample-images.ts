@@ -1,0 +1,38 @@
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+/** A photo-like test image: a gradient with a marker in the top-left corner. */
+export async function samplePhoto(width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
+  const image = sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } }).composite([
+    { input: { create: { width: Math.max(1, Math.floor(width / 4)), height: Math.max(1, Math.floor(height / 4)), channels: 3, background: '#ff0000' } }, top: 0, left: 0 },
+  ]);
+  return format === 'png' ? image.png().toBuffer() : image.jpeg().toBuffer();
+}
+
+/**
+ * A valid PNG that claims width×height pixels but is tiny on disk: a 1-bit image of
+ * zeros compresses to almost nothing. Decoding it would need width×height bytes or more.
+ */
+export function pngBomb(width: number, height: number): Buffer {
+  const rowBytes = 1 + Math.ceil(width / 8);
+  const raw = Buffer.alloc(rowBytes * height);
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 1; // bit depth
+  header[9] = 0; // greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

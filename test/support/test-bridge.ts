@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { createBridge, type Bridge } from '../../src/bridge.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+export const ADMIN = { username: 'admin@example.com', password: 'admin secret' };
+export const READER = { username: 'reader@example.com', password: 'reader secret' };
+
+export function basic(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+export interface TestBridge {
+  bridge: Bridge;
+  store: SqliteStore;
+  config: Config;
+  databasePath: string;
+  close(): Promise<void>;
+}
+
+/** A real bridge on a temporary SQLite file with one admin and one reader account. */
+export async function startTestBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+  const dir = mkdtempSync(join(tmpdir(), 'epb-test-'));
+  const databasePath = join(dir, 'bridge.db');
+  const config = loadConfig({ BRIDGE_DB: databasePath, BRIDGE_PORT: '0', BRIDGE_DEMO: 'false', BRIDGE_ACCESS_LOG: 'false', ...env });
+  const store = new SqliteStore(databasePath);
+  await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
+  await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
+  const bridge = createBridge(config, store, createLogger('silent'));
+  return {
+    bridge,
+    store,
+    config,
+    databasePath,
+    async close() {
+      await bridge.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
