@@ -44,7 +44,8 @@ const recordSchema = z.strictObject({
 export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser | string {
   const parsed = recordSchema.safeParse(record);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issues = parsed.error.issues;
+    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
     if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     const field = issue.path.join('.') || 'record';
     return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;

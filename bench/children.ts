@@ -1,0 +1,108 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A server under test, running in its own process so it has a core to itself. */
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** The last few kilobytes of its stderr, to explain why it died. */
+  stderrTail(): string;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+const running = new Set<Child>();
+
+// Whatever way the bench ends (error, watchdog, Ctrl-C), no server outlives it.
+process.on('exit', () => {
+  for (const child of running) child.process.kill('SIGKILL');
+});
+
+/** Starts `node …args` with stdout discarded: the access log goes to /dev/null, as a quiet deployment's would. */
+export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    tail = (tail + text).slice(-STDERR_TAIL_BYTES);
+  });
+  const handle: Child = { name, process: child, stderrTail: () => tail };
+  running.add(handle);
+  child.once('exit', () => running.delete(handle));
+  return handle;
+}
+
+/** SIGTERM, then SIGKILL if it has not gone after a grace period. */
+export async function stopChild(child: Child, graceMs = 5000): Promise<void> {
+  const { process: proc } = child;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function stopAllChildren(): Promise<void[]> {
+  return Promise.all([...running].map((child) => stopChild(child)));
+}
+
+/**
+ * A port that was free a moment ago. The server is told its port up front (rather
+ * than binding 0 and reporting back) so both servers start the same simple way.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until the URL answers 2xx; fails early, with the child's stderr, if the child dies. */
+export async function waitUntilAnswering(child: Child, url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      throw new Error(`${child.name} exited before answering:\n${child.stderrTail()}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.stderrTail()}`);
+}
+
+const CLOCK_TICKS_PER_SECOND = linuxClockTicks();
+
+function linuxClockTicks(): number | undefined {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc; undefined where
+ * there is no /proc. It lets the report say what a request costs the server, a figure
+ * that does not depend on how fast the load generator is.
+ */
+export function cpuSecondsOf(pid: number): number | undefined {
+  if (!CLOCK_TICKS_PER_SECOND) return undefined;
+  try {
+    // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime, stime
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+
+export const BENCH_USER = { email: 'bench.user@example.com', password: 'bench password' };
+export const BASIC_AUTHORIZATION = `Basic ${Buffer.from(`${BENCH_USER.email}:${BENCH_USER.password}`).toString('base64')}`;
+
+export interface Fixture {
+  dir: string;
+  databasePath: string;
+}
+
+/**
+ * The environment the bench's bridge processes get: the caller's, minus every
+ * BRIDGE_* setting, so a developer's shell cannot quietly change what is measured.
+ */
+export function benchEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BRIDGE_')));
+  return { ...env, ...settings };
+}
+
+/** A temp dir with a database built the way an operator would: through the CLI. */
+export async function prepareFixture(cliPath: string): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
+  const databasePath = join(dir, 'bridge.db');
+  const usersPath = join(dir, 'users.csv');
+  const photoPath = join(dir, 'photo.jpg');
+  writeFileSync(usersPath, `email,displayName\n${BENCH_USER.email},Bench User\n`);
+  writeFileSync(photoPath, await photoLikeJpeg(648));
+
+  const cli = (args: string[], input?: string) =>
+    execFileSync(process.execPath, [cliPath, '--db', databasePath, ...args], {
+      env: benchEnv({}),
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  cli(['import', usersPath]);
+  cli(['photo', 'set', BENCH_USER.email, photoPath]);
+  cli(['account', 'add', BENCH_USER.email, '--role', 'user', '--password-stdin'], `${BENCH_USER.password}\n`);
+  return { dir, databasePath };
+}
+
+/**
+ * A JPEG that compresses and resizes like a portrait rather than a flat test card:
+ * smooth gradients and soft shapes with sensor-like noise. Seeded, so every run
+ * measures the same bytes.
+ */
+export async function photoLikeJpeg(side: number, seed = 648): Promise<Buffer> {
+  const random = mulberry32(seed);
+  const noise = () => (random() + random() - 1) * 14;
+  const pixels = Buffer.alloc(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const u = x / side;
+      const v = y / side;
+      const shape = 0.5 + 0.5 * Math.sin(u * 7 + 2 * Math.cos(v * 5));
+      const at = (y * side + x) * 3;
+      pixels[at] = clampByte(60 + 150 * u + 40 * shape + noise());
+      pixels[at + 1] = clampByte(40 + 120 * v + 60 * shape + noise());
+      pixels[at + 2] = clampByte(180 - 100 * u * v + 30 * shape + noise());
+    }
+  }
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+function clampByte(value: number): number {
+  return Math.max(0, Math.min(255, Math.round(value)));
+}
+
+/** A tiny seeded PRNG; Math.random cannot be seeded. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,151 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { verifyPassword } from '../../src/auth/password-hash.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runCli } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+
+const CSV = `email,displayName,givenName,surname,department,title,superOfficeId
+alex.wilber@contoso.com,Alex Wilber,Alex,Wilber,Marketing,Marketing Assistant,17
+"diego.siciliani@contoso.com","Siciliani, Diego",Diego,Siciliani,HR,HR Manager,
+`;
+
+describe('ews-photo-bridge command line', () => {
+  let dir: string;
+  let db: string;
+  const cli = (args: string[], input?: string) => runCli(['--db', db, ...args], { input });
+  const open = () => new SqliteStore(db);
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-cli-'));
+    db = join(dir, 'bridge.db');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows help for every command', () => {
+    for (const command of [[], ['serve'], ['import'], ['export'], ['photo', 'set'], ['photo', 'remove'], ['account', 'add'], ['account', 'list']]) {
+      const result = runCli([...command, '--help']);
+      expect(result.status, command.join(' ')).to.equal(0);
+      expect(result.stdout).to.match(/^Usage: ews-photo-bridge/);
+    }
+  });
+
+  it('imports a CSV directory', async () => {
+    writeFileSync(join(dir, 'people.csv'), CSV);
+    const result = cli(['import', join(dir, 'people.csv')]);
+    expect(result.stderr).to.equal('');
+    expect(result.stdout).to.match(/imported 2 user\(s\)/);
+    const store = open();
+    expect(await store.getUser('diego.siciliani@contoso.com')).to.deep.include({ displayName: 'Siciliani, Diego', department: 'HR', refs: {} });
+    expect((await store.getUser('alex.wilber@contoso.com'))?.refs).to.deep.equal({ superOfficeId: '17' });
+    await store.close();
+  });
+
+  it('rejects a CSV with a broken row, naming its line, and imports none of it', async () => {
+    writeFileSync(
+      join(dir, 'broken.csv'),
+      'email,displayName\nnew.person@contoso.com,New Person\nnot-an-address,Broken Row\nother@contoso.com,\n',
+    );
+    const result = cli(['import', join(dir, 'broken.csv')]);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/line 3: email is not an SMTP address/);
+    expect(result.stderr).to.match(/line 4: displayName is required/);
+    expect(result.stderr).to.not.match(/at .*\.ts:\d+/);
+    const store = open();
+    expect(await store.getUser('new.person@contoso.com')).to.equal(undefined);
+    expect(await store.countUsers()).to.equal(2);
+    await store.close();
+  });
+
+  it('rejects unknown columns and duplicate addresses', () => {
+    writeFileSync(join(dir, 'typo.csv'), 'email,displayNmae\na@contoso.com,A\n');
+    expect(cli(['import', join(dir, 'typo.csv')]).stderr).to.match(/line 2: unknown column 'displayNmae'/);
+    writeFileSync(join(dir, 'twice.csv'), 'email,displayName\na@contoso.com,A\nA@Contoso.com,A again\n');
+    expect(cli(['import', join(dir, 'twice.csv')]).stderr).to.match(/line 3: a@contoso.com already appears at line 2/);
+  });
+
+  it('imports JSON (an array, with nested refs) and reports bad items by position', async () => {
+    writeFileSync(join(dir, 'people.json'), JSON.stringify([{ email: 'lee.gu@contoso.com', displayName: 'Lee Gu', refs: { whatsappPhone: '+5511999990000' } }]));
+    expect(cli(['import', join(dir, 'people.json')]).status).to.equal(0);
+    const store = open();
+    expect((await store.getUser('lee.gu@contoso.com'))?.refs).to.deep.equal({ whatsappPhone: '+5511999990000' });
+    await store.close();
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ email: 'ok@contoso.com', displayName: 'Ok' }, 'nonsense']));
+    expect(cli(['import', join(dir, 'bad.json')]).stderr).to.match(/item 2: email is required/);
+    writeFileSync(join(dir, 'broken.json'), '[{"email": ');
+    expect(cli(['import', join(dir, 'broken.json')]).stderr).to.match(/not JSON/);
+  });
+
+  it('exports the directory as CSV that imports again unchanged', async () => {
+    const exported = cli(['export', '--format', 'csv', '-o', join(dir, 'export.csv')]);
+    expect(exported.status).to.equal(0);
+    const text = readFileSync(join(dir, 'export.csv'), 'utf8');
+    expect(text.split('\n')[0]).to.match(/^email,displayName,givenName,surname/);
+    const other = join(dir, 'copy.db');
+    expect(runCli(['--db', other, 'import', join(dir, 'export.csv')]).status).to.equal(0);
+    const [a, b] = [open(), new SqliteStore(other)];
+    expect(await b.listUsers()).to.deep.equal(await a.listUsers());
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('exports JSON to standard output', () => {
+    const users = JSON.parse(cli(['export', '--format', 'json']).stdout) as { email: string }[];
+    expect(users.map((u) => u.email)).to.include.members(['alex.wilber@contoso.com', 'lee.gu@contoso.com']);
+  });
+
+  it("sets a user's photo from a file, normalised to JPEG, and removes it", async () => {
+    writeFileSync(join(dir, 'photo.png'), await samplePhoto(900, 900, 'png'));
+    const set = cli(['photo', 'set', 'Alex.Wilber@contoso.com', join(dir, 'photo.png')]);
+    expect(set.stdout).to.match(/stored a 648×648 photo for alex.wilber@contoso.com/);
+    let store = open();
+    const photo = await store.getPhoto('alex.wilber@contoso.com');
+    expect((await sharp(photo!.bytes).metadata()).format).to.equal('jpeg');
+    await store.close();
+    expect(cli(['photo', 'remove', 'alex.wilber@contoso.com']).status).to.equal(0);
+    store = open();
+    expect(await store.getPhoto('alex.wilber@contoso.com')).to.equal(undefined);
+    await store.close();
+  });
+
+  it('refuses a non-image and an unknown user with a one-line reason', () => {
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    const notImage = cli(['photo', 'set', 'alex.wilber@contoso.com', join(dir, 'notes.txt')]);
+    expect(notImage.status).to.equal(1);
+    expect(notImage.stderr.trim().split('\n')).to.have.length(1);
+    expect(notImage.stderr).to.match(/not a usable image/);
+    writeFileSync(join(dir, 'photo.jpg'), Buffer.alloc(0));
+    expect(cli(['photo', 'remove', 'ghost@contoso.com']).stderr).to.match(/no photo for 'ghost@contoso.com'/);
+  });
+
+  it('adds accounts with a password from standard input, hashed, and lists and removes them', async () => {
+    const added = cli(['account', 'add', 'ops@contoso.com', '--role', 'admin', '--password-stdin'], 's3cret pass\n');
+    expect(added.stdout).to.match(/account ops@contoso.com \(admin\) saved/);
+    expect(added.stdout).to.not.include('s3cret');
+    const store = open();
+    const account = await store.getAccount('ops@contoso.com');
+    expect(account?.passwordHash).to.not.include('s3cret');
+    expect(await verifyPassword('s3cret pass', account!.passwordHash)).to.equal(true);
+    await store.close();
+    expect(cli(['account', 'list']).stdout).to.match(/^ops@contoso.com\tadmin$/m);
+    expect(cli(['account', 'remove', 'ops@contoso.com']).status).to.equal(0);
+    expect(cli(['account', 'remove', 'ops@contoso.com']).stderr).to.match(/no account 'ops@contoso.com'/);
+  });
+
+  it('generates and prints a password when none is given', async () => {
+    const added = cli(['account', 'add', 'gen@contoso.com']);
+    const password = /password: (\S+)/.exec(added.stdout)?.[1];
+    expect(password).to.have.length.greaterThan(11);
+    const store = open();
+    expect(await verifyPassword(password!, (await store.getAccount('gen@contoso.com'))!.passwordHash)).to.equal(true);
+    await store.close();
+  });
+
+  it('reports a wrong configuration value clearly', () => {
+    const result = runCli(['export'], { env: { BRIDGE_DB: join(dir, 'x.db'), BRIDGE_JPEG_QUALITY: 'high' } });
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/BRIDGE_JPEG_QUALITY: .*\(got "high"\)/);
+  });
+});

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
+
+describe('SqliteStore', () => {
+  let dir: string;
+  let path: string;
+  let store: SqliteStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-store-'));
+    path = join(dir, 'nested', 'bridge.db');
+    store = new SqliteStore(path);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the file (and its folder) in WAL mode at the latest schema version', () => {
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
+    db.close();
+  });
+
+  it('reopens an existing database without migrating it again', async () => {
+    await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+    await store.close();
+    store = new SqliteStore(path);
+    expect(await store.countUsers()).to.equal(1);
+  });
+
+  it('refuses a database from a newer bridge', async () => {
+    await store.close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => new SqliteStore(path)).to.throw(/newer than this bridge knows/);
+    store = new SqliteStore(':memory:');
+  });
+
+  it('keeps every directory field and reference', async () => {
+    const user = {
+      email: 'lee.gu@contoso.com',
+      displayName: 'Lee Gu',
+      givenName: 'Lee',
+      surname: 'Gu',
+      alias: 'leeg',
+      company: 'Contoso',
+      department: 'Manufacturing',
+      title: 'Director',
+      businessPhone: '+1 425 555 0100',
+      mobilePhone: '+1 425 555 0199',
+      sipAddress: 'sip:lee.gu@contoso.com',
+      refs: { ldapDn: 'cn=Lee Gu,ou=People,dc=contoso,dc=com', superOfficeId: '42', whatsappPhone: '+5511999990000' },
+    };
+    await store.upsertUsers([user]);
+    expect(await store.getUser('lee.gu@contoso.com')).to.deep.equal(user);
+  });
+
+  it('treats the primary SMTP address as unique whatever its case', async () => {
+    await store.upsertUsers([{ email: 'Megan.Bowen@Contoso.com', displayName: 'Megan', refs: {} }]);
+    await store.upsertUsers([{ email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
+    expect(await store.countUsers()).to.equal(1);
+    expect((await store.getUser('MEGAN.BOWEN@CONTOSO.COM'))?.displayName).to.equal('Megan Bowen');
+  });
+
+  it('imports all users in one transaction: a failing row leaves nothing behind', async () => {
+    const bad = { email: 'b@contoso.com', displayName: null as unknown as string, refs: {} };
+    try {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }, bad]);
+      expect.fail('the import should have failed');
+    } catch (error) {
+      expect((error as Error).message).to.match(/NOT NULL/);
+    }
+    expect(await store.countUsers()).to.equal(0);
+  });
+
+  it('stores a photo for a user, replaces it, and removes it with the user', async () => {
+    await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+    expect(await store.setPhoto('A@contoso.com', photo('one'), 'test')).to.equal(true);
+    expect(await store.setPhoto('a@contoso.com', photo('two'), 'cli')).to.equal(true);
+    const stored = await store.getPhoto('a@contoso.com');
+    expect(stored?.bytes.toString()).to.equal('two');
+    expect(stored).to.include({ width: 10, height: 20, source: 'cli', contentType: 'image/jpeg' });
+    expect(await store.getPhotoFingerprint('a@contoso.com')).to.deep.equal({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20 });
+    expect(await store.removeUser('a@contoso.com')).to.equal(true);
+    expect(await store.getPhoto('a@contoso.com')).to.equal(undefined);
+  });
+
+  it('does not store a photo for an unknown user', async () => {
+    expect(await store.setPhoto('ghost@contoso.com', photo('x'), 'test')).to.equal(false);
+  });
+
+  it('keeps accounts with their hash and role, names case-insensitive', async () => {
+    await store.putAccount('Admin@Contoso.com', 'scrypt$hash', 'admin');
+    expect(await store.getAccount('admin@contoso.com')).to.deep.equal({ username: 'Admin@Contoso.com', passwordHash: 'scrypt$hash', role: 'admin' });
+    expect(await store.listAccounts()).to.deep.equal([{ username: 'Admin@Contoso.com', role: 'admin' }]);
+    expect(await store.removeAccount('ADMIN@contoso.com')).to.equal(true);
+    expect(await store.getAccount('admin@contoso.com')).to.equal(undefined);
+  });
+
+  it('counts changes made by another connection, for cache invalidation', async () => {
+    const before = await store.changeCounter();
+    const other = new SqliteStore(path);
+    await other.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+    await other.close();
+    expect(await store.changeCounter()).to.not.equal(before);
+  });
+});
