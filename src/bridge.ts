@@ -66,9 +66,13 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
       draining = true;
       stopWatching();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A keep-alive connection whose request finishes during the drain would otherwise
+      // linger until its idle timeout; sweep such connections as they go idle.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
       const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
+      clearInterval(sweeper);
       clearTimeout(deadline);
       await store.close();
     },

@@ -15,11 +15,6 @@ export async function serve(config: Config): Promise<void> {
     log.info({ db: config.databasePath }, 'empty database: seeded the demo directory');
   }
   const bridge = createBridge(config, store, log);
-  const address = await bridge.listen();
-  const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log.info({ url: base, db: config.databasePath, anonymousRead: config.allowAnonymousRead }, 'listening');
-  process.stderr.write(await banner(base, config, store));
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,6 +33,10 @@ export async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const address = await bridge.listen();
+  const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url: base, db: config.databasePath, anonymousRead: config.allowAnonymousRead }, 'listening');
+  process.stderr.write(await banner(base, config, store));
 }
 
 async function banner(base: string, config: Config, store: SqliteStore): Promise<string> {

@@ -5,7 +5,7 @@ export const PHOTO_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648] as const;
 export type PhotoSize = (typeof PHOTO_SIZES)[number];
 export const LARGEST_PHOTO_SIZE: PhotoSize = 648;
 
-const SIZE_CODE = /^HR(\d{2,3})[xX](\d{2,3})$/;
+const SIZE_CODE = /^HR([1-9]\d{1,2})[xX]([1-9]\d{1,2})$/;
 const KNOWN_SIZES: ReadonlySet<number> = new Set(PHOTO_SIZES);
 
 /**

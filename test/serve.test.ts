@@ -1,0 +1,111 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { samplePhoto } from './support/sample-images.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  base: string;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `ews-photo-bridge serve` as its own process and waits for its banner. */
+async function startServe(db: string, args: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--db', db, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, BRIDGE_HOST: '127.0.0.1' },
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner: ${stderr}`)), 30_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+  });
+  return { child, base, stderr: () => stderr, stdout: () => stdout, exited };
+}
+
+describe('ews-photo-bridge serve (as its own process)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-serve-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('seeds a demo directory into an empty database, prints how to log in, and serves its photos', async () => {
+    const running = await startServe(join(dir, 'demo.db'));
+    try {
+      expect(running.stderr()).to.match(/demo login: +adele\.vance@contoso\.example +password: demo/);
+      const auth = `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`;
+      const photo = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96`, { headers: { authorization: auth } });
+      expect(photo.status).to.equal(200);
+      const meta = await sharp(Buffer.from(await photo.arrayBuffer())).metadata();
+      expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 96]);
+      const none = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=megan.bowen@contoso.example&size=HR96x96`, { headers: { authorization: auth } });
+      expect(none.status).to.equal(404);
+      expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
+    } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).to.equal(0);
+    }
+    expect(running.stdout()).to.match(/"msg":"stopped"/);
+    expect(running.stdout()).to.not.match(/demo"|Basic /);
+  });
+
+  it('leaves the database empty with --no-demo and says how to make an account', async () => {
+    const running = await startServe(join(dir, 'empty.db'), ['--no-demo']);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).to.equal(0);
+    expect(running.stderr()).to.match(/account add/);
+    expect(running.stderr()).to.not.match(/demo login/);
+  });
+
+  it('on SIGTERM finishes the request in flight, then closes the database and exits 0', async () => {
+    const db = join(dir, 'demo.db');
+    const running = await startServe(db);
+    const image = await samplePhoto(300, 300);
+    const { port } = new URL(running.base);
+    const response = new Promise<number>((resolve, reject) => {
+      const upload = httpRequest(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'PUT',
+          path: '/admin/users/megan.bowen@contoso.example/photo',
+          headers: { authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`, 'content-length': image.length },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      upload.on('error', reject);
+      // Half the body now, SIGTERM, the rest later: the upload is in flight during shutdown.
+      upload.write(image.subarray(0, 1000));
+      setTimeout(() => {
+        running.child.kill('SIGTERM');
+        setTimeout(() => upload.end(image.subarray(1000)), 300);
+      }, 300);
+    });
+    expect(await response).to.equal(200);
+    expect(await running.exited).to.equal(0);
+    expect(existsSync(`${db}-wal`)).to.equal(false);
+  });
+});
