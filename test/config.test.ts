@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig, SETTINGS } from '../src/config.js';
+
+describe('configuration', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has safe defaults: loopback only, authentication on, demo on', () => {
+    const config = loadConfig({});
+    expect(config).to.include({ host: '127.0.0.1', port: 8080, allowAnonymousRead: false, seedDemo: true, databasePath: 'data/bridge.db' });
+  });
+
+  it('reads the environment, converting numbers and flags', () => {
+    const config = loadConfig({ BRIDGE_PORT: '9000', BRIDGE_ANONYMOUS_READ: 'yes', BRIDGE_DEMO: '0', BRIDGE_JPEG_QUALITY: '70' });
+    expect(config).to.include({ port: 9000, allowAnonymousRead: true, seedDemo: false, jpegQuality: 70 });
+  });
+
+  it('reports every wrong value, one line each, naming the variable and the value', () => {
+    try {
+      loadConfig({ BRIDGE_PORT: '70000', BRIDGE_ANONYMOUS_READ: 'maybe', BRIDGE_LOG_LEVEL: 'loud' });
+      expect.fail('should have thrown');
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems).to.have.length(3);
+      expect(problems.join('\n'))
+        .to.match(/BRIDGE_PORT: .*\(got "70000"\)/)
+        .and.match(/BRIDGE_ANONYMOUS_READ: .*\(got "maybe"\)/)
+        .and.match(/BRIDGE_LOG_LEVEL: .*\(got "loud"\)/);
+    }
+  });
+
+  it('reads a JSON config file by key; the environment and explicit options win over it', () => {
+    const file = join(dir, 'bridge.json');
+    writeFileSync(file, JSON.stringify({ port: 7000, jpegQuality: 60, host: '0.0.0.0' }));
+    const config = loadConfig({ BRIDGE_CONFIG: file, BRIDGE_JPEG_QUALITY: '90' }, { host: '::1' });
+    expect(config).to.include({ port: 7000, jpegQuality: 90, host: '::1' });
+  });
+
+  it('refuses an unreadable file and unknown keys in it', () => {
+    const file = join(dir, 'typo.json');
+    writeFileSync(file, JSON.stringify({ prot: 7000 }));
+    expect(() => loadConfig({ BRIDGE_CONFIG: file })).to.throw(ConfigError, /unknown setting 'prot'/);
+    expect(() => loadConfig({ BRIDGE_CONFIG: join(dir, 'missing.json') })).to.throw(ConfigError, /ENOENT/);
+  });
+
+  it('is documented: the README table names every variable', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const setting of Object.values(SETTINGS)) expect(readme).to.include(`| \`${setting.env}\` |`);
+  });
+});
