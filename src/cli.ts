@@ -14,6 +14,7 @@ import { imageLimitsOf } from './photos/image-limits.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { userOwner } from './domain/photo-owner.js';
 
 const program = new Command('ews-photo-bridge')
   .description('Answers legacy Exchange photo requests from its own store and upstream sources.')
@@ -85,7 +86,7 @@ photo
   .action(async (email: string, file: string) => {
     const address = normalizeSmtpAddress(email);
     const stored = await withStore((store, settings) =>
-      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setUserPhoto(address, readFileSync(file), 'cli'),
+      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setPhoto(userOwner(address), readFileSync(file), 'cli'),
     );
     console.log(`stored a ${stored.width}×${stored.height} photo for ${address}`);
   });
@@ -95,7 +96,7 @@ photo
   .argument('<email>', 'primary SMTP address of the user')
   .action(async (email: string) => {
     const address = normalizeSmtpAddress(email);
-    if (!(await withStore((store) => store.removePhoto(address)))) throw BridgeError.photoNotFound(address);
+    if (!(await withStore((store) => store.removePhoto(userOwner(address))))) throw BridgeError.photoNotFound(address);
     console.log(`removed the photo of ${address}`);
   });
 

@@ -4,6 +4,7 @@ import { normalizePhoto } from '../photos/normalize.js';
 import type { Store } from '../store/store.js';
 import { renderAvatar } from './avatar.js';
 import { DEMO_LOGIN, demoDirectory } from './demo-directory.js';
+import { userOwner } from '../domain/photo-owner.js';
 
 /** Fills an empty store with the demo directory, photos and login; a store with users is left alone. */
 export async function seedDemoIfEmpty(store: Store, limits: ImageLimits): Promise<boolean> {
@@ -15,7 +16,7 @@ export async function seedDemoIfEmpty(store: Store, limits: ImageLimits): Promis
   await store.upsertUsers(people.map(({ photoSize: _photoSize, ...user }) => user));
   for (const [i, person] of people.entries()) {
     const photo = photos[i];
-    if (photo) await store.setPhoto(person.email, photo, 'demo');
+    if (photo) await store.setPhoto(userOwner(person.email), photo, 'demo');
   }
   await store.putAccount(DEMO_LOGIN.username, await hashPassword(DEMO_LOGIN.password), DEMO_LOGIN.role);
   return true;

@@ -35,6 +35,10 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorItemNotFound', 404, `no directory user '${truncate(email)}'`);
   }
 
+  static itemNotFound(): BridgeError {
+    return new BridgeError('ErrorItemNotFound', 404, 'the specified object was not found in the store');
+  }
+
   static invalidImage(reason: string): BridgeError {
     return new BridgeError('ErrorInvalidImage', 422, `not a usable image: ${reason}`);
   }

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../domain/errors.js';
 import { servedLongSide, type PhotoFingerprint, type Rendition } from '../domain/photo.js';
+import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Store } from '../store/store.js';
 import type { ImageLimits } from './image-limits.js';
@@ -11,7 +12,7 @@ import { SingleFlight } from './single-flight.js';
 export interface PhotoCacheLimits {
   maxEntries: number;
   maxBytes: number;
-  /** How long "this user has no photo" is believed before the store is asked again. */
+  /** How long "this owner has no photo" is believed before the store is asked again; 0 never. */
   noPhotoTtlMs: number;
 }
 
@@ -20,13 +21,13 @@ export interface PhotoServiceStats {
   resizes: number;
 }
 
-/** A user's photo state as last read: a fingerprint, or null for "no photo". */
+/** An owner's photo state as last read: a fingerprint, or null for "no photo". */
 type PhotoState = { photo: PhotoFingerprint | null };
 
 /**
  * Answers "this person's photo at this size" and keeps the answer warm.
  *
- * Two caches: person → which photo (small, dropped on any change), and
+ * Two caches: owner → which photo (small, dropped on any change), and
  * (photo hash, size) → rendered bytes (bounded by entries and bytes; keyed by content,
  * so it never goes stale and needs no invalidation). Concurrent misses for the same
  * key share one store read and one resize.
@@ -36,6 +37,8 @@ export class PhotoService {
   private readonly renditions: LRUCache<string, Rendition>;
   private readonly stateFlights = new SingleFlight<PhotoState>();
   private readonly renderFlights = new SingleFlight<Rendition | null>();
+  /** Bumped by every forget: a read that started before it must not cache what it read. */
+  private epoch = 0;
   readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0 };
 
   constructor(
@@ -53,59 +56,64 @@ export class PhotoService {
 
   /**
    * The hot path's synchronous look: a rendition, null for a known "no photo", or
-   * undefined when the answer is not cached and `userPhoto` must be awaited.
+   * undefined when the answer is not cached and `photo` must be awaited.
    */
-  cachedUserPhoto(email: string, size: PhotoSize): Rendition | null | undefined {
-    const state = this.photoStates.get(email);
+  cachedPhoto(owner: PhotoOwner, size: PhotoSize): Rendition | null | undefined {
+    const state = this.photoStates.get(ownerKey(owner));
     if (!state) return undefined;
     if (!state.photo) return null;
     return this.renditions.get(renditionKey(state.photo, size));
   }
 
-  /** The user's photo at a size, or null when the user has none or does not exist. */
-  async userPhoto(email: string, size: PhotoSize): Promise<Rendition | null> {
-    const cached = this.cachedUserPhoto(email, size);
-    if (cached !== undefined) return cached;
-    const state = this.photoStates.get(email) ?? (await this.stateFlights.run(email, () => this.loadState(email)));
+  /** The owner's photo at a size, or null when there is none (or no such owner). */
+  async photo(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {
+    const key = ownerKey(owner);
+    const epoch = this.epoch;
+    const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, key, epoch)));
     if (!state.photo) return null;
-    const key = renditionKey(state.photo, size);
-    return this.renditions.get(key) ?? this.renderFlights.run(key, () => this.render(email, size));
+    const cacheKey = renditionKey(state.photo, size);
+    return this.renditions.get(cacheKey) ?? this.renderFlights.run(cacheKey, () => this.render(owner, size));
   }
 
   /** Normalises and stores a new photo; the next request sees it. */
-  async setUserPhoto(email: string, image: Buffer, source: string): Promise<PhotoFingerprint> {
+  async setPhoto(owner: PhotoOwner, image: Buffer, source: string): Promise<PhotoFingerprint> {
     const photo = await normalizePhoto(image, this.limits);
-    if (!(await this.store.setPhoto(email, photo, source))) throw BridgeError.userNotFound(email);
-    this.forget(email);
+    if (!(await this.store.setPhoto(owner, photo, source))) {
+      throw owner.kind === 'user' ? BridgeError.userNotFound(owner.email) : BridgeError.itemNotFound();
+    }
+    this.forget(owner);
     return { sha256: photo.sha256, width: photo.width, height: photo.height };
   }
 
-  async removeUserPhoto(email: string): Promise<boolean> {
-    const removed = await this.store.removePhoto(email);
-    this.forget(email);
+  async removePhoto(owner: PhotoOwner): Promise<boolean> {
+    const removed = await this.store.removePhoto(owner);
+    this.forget(owner);
     return removed;
   }
 
-  /** Drops what is known about one person (their photo changed here). */
-  forget(email: string): void {
-    this.photoStates.delete(email.toLowerCase());
+  /** Drops what is known about one owner (their photo changed here). */
+  forget(owner: PhotoOwner): void {
+    this.epoch++;
+    this.photoStates.delete(ownerKey(owner));
   }
 
   /** Drops what is known about everyone (the store changed behind our back). */
   forgetAll(): void {
+    this.epoch++;
     this.photoStates.clear();
   }
 
-  private async loadState(email: string): Promise<PhotoState> {
+  private async loadState(owner: PhotoOwner, key: string, epoch: number): Promise<PhotoState> {
     this.stats.storeLookups++;
-    const photo = (await this.store.getPhotoFingerprint(email)) ?? null;
+    const photo = (await this.store.getPhotoFingerprint(owner)) ?? null;
     const state = { photo };
-    this.photoStates.set(email, state, photo ? {} : { ttl: this.cacheLimits.noPhotoTtlMs });
+    const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0);
+    if (remember) this.photoStates.set(key, state, photo ? {} : { ttl: this.cacheLimits.noPhotoTtlMs });
     return state;
   }
 
-  private async render(email: string, size: PhotoSize): Promise<Rendition | null> {
-    const original = await this.store.getPhoto(email);
+  private async render(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {
+    const original = await this.store.getPhoto(owner);
     if (!original) return null;
     if (servedLongSide(original, size) < Math.max(original.width, original.height)) this.stats.resizes++;
     const rendition = await renderPhoto(original, size, this.limits.jpegQuality);

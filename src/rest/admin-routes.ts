@@ -4,6 +4,7 @@ import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { requireAccount } from './require-account.js';
+import { userOwner } from '../domain/photo-owner.js';
 
 /**
  * `PUT /admin/users/{email}/photo` with the raw image as body, and `DELETE` of the
@@ -18,13 +19,13 @@ export function createAdminRoutes(photos: PhotoService, auth: Authenticator, max
   router.put(photoPath, express.raw({ type: () => true, limit: maxUploadBytes }), async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
-    const stored = await photos.setUserPhoto(email, req.body, 'upload');
+    const stored = await photos.setPhoto(userOwner(email), req.body, 'upload');
     res.json({ email, ...stored });
   });
 
   router.delete(photoPath, async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!(await photos.removeUserPhoto(email))) throw BridgeError.photoNotFound(email);
+    if (!(await photos.removePhoto(userOwner(email)))) throw BridgeError.photoNotFound(email);
     res.status(204).end();
   });
 

@@ -10,6 +10,7 @@ import { logWhenFinished } from './access-log.js';
 import { ifNoneMatchHits } from './etag-match.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
+import { userOwner } from '../domain/photo-owner.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
 export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
@@ -55,7 +56,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
       const authenticated = authResult ?? (await auth.authenticateRead(req.headers.authorization));
       if (!authenticated.ok) throw BridgeError.unauthenticated(authenticated.reason);
       if (request instanceof BridgeError) throw request;
-      const rendition = await photos.userPhoto(request.email, request.size);
+      const rendition = await photos.photo(userOwner(request.email), request.size);
       if (!rendition) throw BridgeError.photoNotFound(request.email);
       send(req, res, rendition);
     } catch (error) {
@@ -86,7 +87,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     // about which addresses or sizes are valid.
     const authResult = auth.cached(req.headers.authorization);
     const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedUserPhoto(request.email, request.size) : undefined;
+    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size) : undefined;
     if (cached) send(req, res, cached);
     else void answerSlowly(req, res, requestId, authResult, request);
     return true;

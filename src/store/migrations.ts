@@ -37,4 +37,40 @@ export const MIGRATIONS: readonly string[] = [
     created_at    TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE contacts (
+    id             INTEGER PRIMARY KEY,
+    mailbox        TEXT NOT NULL COLLATE NOCASE,
+    display_name   TEXT NOT NULL,
+    given_name     TEXT,
+    surname        TEXT,
+    company        TEXT,
+    department     TEXT,
+    job_title      TEXT,
+    email1         TEXT COLLATE NOCASE,
+    email2         TEXT COLLATE NOCASE,
+    email3         TEXT COLLATE NOCASE,
+    business_phone TEXT,
+    mobile_phone   TEXT,
+    home_phone     TEXT,
+    refs           TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+  );
+  CREATE INDEX contacts_by_mailbox ON contacts (mailbox);
+  CREATE TABLE contact_photos (
+    contact_id   INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+    bytes        BLOB NOT NULL,
+    content_type TEXT NOT NULL,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  );
+  `,
 ];

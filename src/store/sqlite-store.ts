@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, Role } from '../domain/account.js';
+import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
 import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto } from '../domain/photo.js';
+import type { PhotoOwner } from '../domain/photo-owner.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Store } from './store.js';
+import type { NewContact, Store } from './store.js';
 
 interface UserRow {
   email: string;
@@ -30,6 +33,46 @@ interface PhotoRow {
   sha256: string;
   source: string;
   updated_at: string;
+}
+
+interface ContactRow {
+  id: number;
+  mailbox: string;
+  display_name: string;
+  given_name: string | null;
+  surname: string | null;
+  company: string | null;
+  department: string | null;
+  job_title: string | null;
+  email1: string | null;
+  email2: string | null;
+  email3: string | null;
+  business_phone: string | null;
+  mobile_phone: string | null;
+  home_phone: string | null;
+  refs: string;
+  created_at: string;
+  updated_at: string;
+  photo_sha256: string | null;
+  photo_width: number | null;
+  photo_height: number | null;
+  photo_length: number | null;
+  photo_updated_at: string | null;
+}
+
+/** Where each kind of owner keeps its photo, and how a key finds the owner's row. */
+const PHOTO_TABLES = {
+  user: { table: 'user_photos', column: 'user_id', ownerTable: 'users', ownerKey: 'email' },
+  contact: { table: 'contact_photos', column: 'contact_id', ownerTable: 'contacts', ownerKey: 'id' },
+} as const;
+
+const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height,
+  length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
+  FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
+
+/** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */
+function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 const USER_COLUMNS =
@@ -80,24 +123,34 @@ export class SqliteStore implements Store {
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
-      getPhoto: db.prepare<[string], PhotoRow>(
-        `SELECT p.bytes, p.content_type, p.width, p.height, p.sha256, p.source, p.updated_at
-         FROM user_photos p JOIN users u ON u.id = p.user_id WHERE u.email = ?`,
+      photos: {
+        user: this.preparePhotoStatements('user'),
+        contact: this.preparePhotoStatements('contact'),
+      },
+      searchUsers: db.prepare<{ pattern: string; limit: number }, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users
+         WHERE display_name LIKE @pattern ESCAPE '\\' OR given_name LIKE @pattern ESCAPE '\\'
+            OR surname LIKE @pattern ESCAPE '\\' OR alias LIKE @pattern ESCAPE '\\' OR email LIKE @pattern ESCAPE '\\'
+         ORDER BY display_name, email LIMIT @limit`,
       ),
-      getFingerprint: db.prepare<[string], PhotoFingerprint>(
-        `SELECT p.sha256, p.width, p.height FROM user_photos p JOIN users u ON u.id = p.user_id WHERE u.email = ?`,
+      insertContact: db.prepare(
+        `INSERT INTO contacts (mailbox, display_name, given_name, surname, company, department, job_title,
+           email1, email2, email3, business_phone, mobile_phone, home_phone, refs, created_at, updated_at)
+         VALUES (@mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
+           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @now, @now)`,
       ),
-      setPhoto: db.prepare(
-        `INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at)
-         SELECT id, @bytes, @contentType, @width, @height, @sha256, @source, @updatedAt FROM users WHERE email = @email
-         ON CONFLICT (user_id) DO UPDATE SET
-           bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
-           height = excluded.height, sha256 = excluded.sha256, source = excluded.source,
-           updated_at = excluded.updated_at`,
+      getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
+      listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY c.display_name, c.id`),
+      searchContacts: db.prepare<{ mailbox: string; pattern: string; limit: number }, ContactRow>(
+        `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
+           c.display_name LIKE @pattern ESCAPE '\\' OR c.given_name LIKE @pattern ESCAPE '\\' OR c.surname LIKE @pattern ESCAPE '\\'
+           OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
+         ORDER BY c.display_name, c.id LIMIT @limit`,
       ),
-      removePhoto: db.prepare<[string]>(
-        'DELETE FROM user_photos WHERE user_id = (SELECT id FROM users WHERE email = ?)',
-      ),
+      removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
+      touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
+      getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
+      addSecret: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
       putAccount: db.prepare(
         `INSERT INTO accounts (username, password_hash, role, created_at) VALUES (@username, @passwordHash, @role, @now)
          ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
@@ -107,6 +160,27 @@ export class SqliteStore implements Store {
       ),
       listAccounts: db.prepare<[], { username: string; role: Role }>('SELECT username, role FROM accounts ORDER BY username'),
       removeAccount: db.prepare<[string]>('DELETE FROM accounts WHERE username = ?'),
+    };
+  }
+
+  private preparePhotoStatements(kind: PhotoOwner['kind']) {
+    const { table, column, ownerTable, ownerKey } = PHOTO_TABLES[kind];
+    const owner = `(SELECT id FROM ${ownerTable} WHERE ${ownerKey} = ?)`;
+    return {
+      get: this.db.prepare<[string | number], PhotoRow>(
+        `SELECT bytes, content_type, width, height, sha256, source, updated_at FROM ${table} WHERE ${column} = ${owner}`,
+      ),
+      fingerprint: this.db.prepare<[string | number], PhotoFingerprint>(
+        `SELECT sha256, width, height FROM ${table} WHERE ${column} = ${owner}`,
+      ),
+      set: this.db.prepare(
+        `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
+         SELECT id, @bytes, @contentType, @width, @height, @sha256, @source, @updatedAt FROM ${ownerTable} WHERE ${ownerKey} = @key
+         ON CONFLICT (${column}) DO UPDATE SET
+           bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
+           height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
+      ),
+      remove: this.db.prepare<[string | number]>(`DELETE FROM ${table} WHERE ${column} = ${owner}`),
     };
   }
 
@@ -135,8 +209,60 @@ export class SqliteStore implements Store {
     return this.statements.countUsers.get()?.n ?? 0;
   }
 
-  async getPhoto(email: string): Promise<StoredPhoto | undefined> {
-    const row = this.statements.getPhoto.get(email);
+  async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
+    return this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }).map(fromUserRow);
+  }
+
+  async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
+    const now = new Date().toISOString();
+    const insertAll = this.db.transaction((list: readonly NewContact[]) =>
+      list.map((contact) => {
+        const [email1 = null, email2 = null, email3 = null] = contact.emailAddresses;
+        const id = Number(
+          this.statements.insertContact.run({
+            mailbox,
+            displayName: contact.displayName,
+            givenName: contact.givenName ?? null,
+            surname: contact.surname ?? null,
+            company: contact.company ?? null,
+            department: contact.department ?? null,
+            jobTitle: contact.jobTitle ?? null,
+            email1,
+            email2,
+            email3,
+            businessPhone: contact.phones.business ?? null,
+            mobilePhone: contact.phones.mobile ?? null,
+            homePhone: contact.phones.home ?? null,
+            refs: JSON.stringify(contact.refs),
+            now,
+          }).lastInsertRowid,
+        );
+        if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
+        return id;
+      }),
+    );
+    return insertAll(contacts);
+  }
+
+  async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
+    const row = this.statements.getContact.get(id, mailbox);
+    return row && fromContactRow(row);
+  }
+
+  async listContacts(mailbox: string): Promise<Contact[]> {
+    return this.statements.listContacts.all(mailbox).map(fromContactRow);
+  }
+
+  async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
+    return this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), limit }).map(fromContactRow);
+  }
+
+  async removeContact(mailbox: string, id: number): Promise<boolean> {
+    return this.statements.removeContact.run(id, mailbox).changes > 0;
+  }
+
+  async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
+    const row = this.statements.photos[owner.kind].get.get(keyOf(owner));
     return (
       row && {
         bytes: row.bytes,
@@ -150,26 +276,29 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getPhotoFingerprint(email: string): Promise<PhotoFingerprint | undefined> {
-    return this.statements.getFingerprint.get(email);
+  async getPhotoFingerprint(owner: PhotoOwner): Promise<PhotoFingerprint | undefined> {
+    return this.statements.photos[owner.kind].fingerprint.get(keyOf(owner));
   }
 
-  async setPhoto(email: string, photo: NormalizedPhoto, source: string): Promise<boolean> {
-    const result = this.statements.setPhoto.run({
-      email,
-      bytes: photo.bytes,
-      contentType: photo.contentType,
-      width: photo.width,
-      height: photo.height,
-      sha256: photo.sha256,
-      source,
-      updatedAt: new Date().toISOString(),
-    });
-    return result.changes > 0;
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {
+    return this.db.transaction(() => this.writePhoto(owner, photo, source, new Date().toISOString()))();
   }
 
-  async removePhoto(email: string): Promise<boolean> {
-    return this.statements.removePhoto.run(email).changes > 0;
+  /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
+  private writePhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): boolean {
+    const { bytes, contentType, width, height, sha256 } = photo;
+    const key = keyOf(owner);
+    const written = this.statements.photos[owner.kind].set.run({ key, bytes, contentType, width, height, sha256, source, updatedAt }).changes > 0;
+    if (written && owner.kind === 'contact') this.statements.touchContact.run(updatedAt, owner.id);
+    return written;
+  }
+
+  async removePhoto(owner: PhotoOwner): Promise<boolean> {
+    return this.db.transaction(() => {
+      const removed = this.statements.photos[owner.kind].remove.run(keyOf(owner)).changes > 0;
+      if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
+      return removed;
+    })();
   }
 
   async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
@@ -189,6 +318,12 @@ export class SqliteStore implements Store {
     return this.statements.removeAccount.run(username).changes > 0;
   }
 
+  async secret(name: string, bytes: number): Promise<Buffer> {
+    // INSERT OR IGNORE: when two processes race on first use, both end up with the first one's value.
+    this.statements.addSecret.run(name, randomBytes(bytes));
+    return this.statements.getSecret.get(name)!.value;
+  }
+
   async changeCounter(): Promise<number> {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
@@ -200,6 +335,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function keyOf(owner: PhotoOwner): string | number {
+  return owner.kind === 'user' ? owner.email : owner.id;
 }
 
 function toUserParams(user: DirectoryUser, updatedAt: string) {
@@ -221,24 +360,55 @@ function toUserParams(user: DirectoryUser, updatedAt: string) {
 }
 
 function fromUserRow(row: UserRow): DirectoryUser {
-  const user: DirectoryUser = {
+  return {
     email: row.email,
     displayName: row.display_name,
     refs: JSON.parse(row.refs) as ExternalRefs,
+    ...withoutNulls({
+      givenName: row.given_name,
+      surname: row.surname,
+      alias: row.alias,
+      company: row.company,
+      department: row.department,
+      title: row.title,
+      businessPhone: row.business_phone,
+      mobilePhone: row.mobile_phone,
+      sipAddress: row.sip_address,
+    }),
   };
-  const optional = {
-    givenName: row.given_name,
-    surname: row.surname,
-    alias: row.alias,
-    company: row.company,
-    department: row.department,
-    title: row.title,
-    businessPhone: row.business_phone,
-    mobilePhone: row.mobile_phone,
-    sipAddress: row.sip_address,
+}
+
+function fromContactRow(row: ContactRow): Contact {
+  const contact: Contact = {
+    id: row.id,
+    mailbox: row.mailbox,
+    displayName: row.display_name,
+    emailAddresses: [row.email1, row.email2, row.email3].filter((email): email is string => email !== null),
+    phones: withoutNulls({ business: row.business_phone, mobile: row.mobile_phone, home: row.home_phone }),
+    refs: JSON.parse(row.refs) as ExternalRefs,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...withoutNulls({
+      givenName: row.given_name,
+      surname: row.surname,
+      company: row.company,
+      department: row.department,
+      jobTitle: row.job_title,
+    }),
   };
-  for (const [key, value] of Object.entries(optional)) {
-    if (value !== null) (user as unknown as Record<string, string>)[key] = value;
+  if (row.photo_sha256 !== null) {
+    contact.photo = {
+      sha256: row.photo_sha256,
+      width: row.photo_width!,
+      height: row.photo_height!,
+      bytesLength: row.photo_length!,
+      updatedAt: row.photo_updated_at!,
+    };
   }
-  return user;
+  return contact;
+}
+
+/** SQL NULL means "not set": such fields are left out rather than carried as null. */
+function withoutNulls<T extends Record<string, string | null>>(fields: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]?: string };
 }

@@ -1,6 +1,12 @@
 import type { Account, Role } from '../domain/account.js';
+import type { Contact, ContactFields } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto } from '../domain/photo.js';
+import type { PhotoOwner } from '../domain/photo-owner.js';
+
+export interface NewContact extends ContactFields {
+  photo?: NormalizedPhoto;
+}
 
 /**
  * Everything the bridge keeps. Asynchronous so that a networked implementation
@@ -11,19 +17,33 @@ export interface Store {
   upsertUsers(users: readonly DirectoryUser[]): Promise<void>;
   getUser(email: string): Promise<DirectoryUser | undefined>;
   listUsers(): Promise<DirectoryUser[]>;
+  /** Users whose names, alias or address start with `prefix` (case-insensitive). */
+  searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;
 
-  getPhoto(email: string): Promise<StoredPhoto | undefined>;
-  getPhotoFingerprint(email: string): Promise<PhotoFingerprint | undefined>;
-  /** False when there is no such user. */
-  setPhoto(email: string, photo: NormalizedPhoto, source: string): Promise<boolean>;
-  removePhoto(email: string): Promise<boolean>;
+  /** Adds contacts to a mailbox in one transaction; returns their ids in order. */
+  addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]>;
+  /** A contact, only if it belongs to `mailbox`. */
+  getContact(mailbox: string, id: number): Promise<Contact | undefined>;
+  listContacts(mailbox: string): Promise<Contact[]>;
+  /** The mailbox's contacts whose names or addresses start with `prefix`. */
+  searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]>;
+  removeContact(mailbox: string, id: number): Promise<boolean>;
+
+  getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined>;
+  getPhotoFingerprint(owner: PhotoOwner): Promise<PhotoFingerprint | undefined>;
+  /** False when there is no such user or contact. */
+  setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean>;
+  removePhoto(owner: PhotoOwner): Promise<boolean>;
 
   putAccount(username: string, passwordHash: string, role: Role): Promise<void>;
   getAccount(username: string): Promise<Account | undefined>;
   listAccounts(): Promise<Omit<Account, 'passwordHash'>[]>;
   removeAccount(username: string): Promise<boolean>;
+
+  /** A named random secret, made on first use and kept, so every replica and restart agrees. */
+  secret(name: string, bytes: number): Promise<Buffer>;
 
   /** Changes whenever another process commits to the store, so caches can be dropped. */
   changeCounter(): Promise<number>;

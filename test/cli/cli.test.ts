@@ -7,6 +7,7 @@ import { verifyPassword } from '../../src/auth/password-hash.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 
 const CSV = `email,displayName,givenName,surname,department,title,superOfficeId
 alex.wilber@contoso.com,Alex Wilber,Alex,Wilber,Marketing,Marketing Assistant,17
@@ -101,12 +102,12 @@ describe('ews-photo-bridge command line', () => {
     const set = cli(['photo', 'set', 'Alex.Wilber@contoso.com', join(dir, 'photo.png')]);
     expect(set.stdout).to.match(/stored a 648×648 photo for alex.wilber@contoso.com/);
     let store = open();
-    const photo = await store.getPhoto('alex.wilber@contoso.com');
+    const photo = await store.getPhoto(userOwner('alex.wilber@contoso.com'));
     expect((await sharp(photo!.bytes).metadata()).format).to.equal('jpeg');
     await store.close();
     expect(cli(['photo', 'remove', 'alex.wilber@contoso.com']).status).to.equal(0);
     store = open();
-    expect(await store.getPhoto('alex.wilber@contoso.com')).to.equal(undefined);
+    expect(await store.getPhoto(userOwner('alex.wilber@contoso.com'))).to.equal(undefined);
     await store.close();
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 
 describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   let t: TestBridge;
@@ -19,7 +20,7 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   it('stores an uploaded image normalised to JPEG and reports its size', async () => {
     const res = await put(await samplePhoto(1000, 500, 'png')).expect(200);
     expect(res.body).to.include({ email: 'grady.archie@contoso.com', width: 648, height: 324 });
-    const stored = await t.store.getPhoto('grady.archie@contoso.com');
+    const stored = await t.store.getPhoto(userOwner('grady.archie@contoso.com'));
     expect(stored?.contentType).to.equal('image/jpeg');
     expect(stored?.source).to.equal('upload');
     expect(stored?.sha256).to.equal(res.body.sha256);
@@ -28,11 +29,11 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   describe('a failed upload leaves the stored photo as it was', () => {
     let before: string | undefined;
     beforeEach(async () => {
-      before = (await t.store.getPhoto('grady.archie@contoso.com'))?.sha256;
+      before = (await t.store.getPhoto(userOwner('grady.archie@contoso.com')))?.sha256;
       expect(before).to.be.a('string');
     });
     afterEach(async () => {
-      expect((await t.store.getPhoto('grady.archie@contoso.com'))?.sha256).to.equal(before);
+      expect((await t.store.getPhoto(userOwner('grady.archie@contoso.com')))?.sha256).to.equal(before);
     });
 
     it('a non-image → 422', async () => {
@@ -73,7 +74,7 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   it('refuses a photo for an unknown user with 404 and stores nothing', async () => {
     const res = await put(await samplePhoto(50, 50), '/admin/users/nobody@contoso.com/photo').expect(404);
     expect(res.text).to.match(/no directory user 'nobody@contoso.com'/);
-    expect(await t.store.getPhoto('nobody@contoso.com')).to.equal(undefined);
+    expect(await t.store.getPhoto(userOwner('nobody@contoso.com'))).to.equal(undefined);
   });
 
   it('refuses a malformed address with 400', async () => {
@@ -83,7 +84,7 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   describe('removing', () => {
   it('DELETE removes the photo, so the REST URL answers 404; a second DELETE is 404', async () => {
     await request(t.bridge.server).delete(url).set('Authorization', admin).expect(204);
-    expect(await t.store.getPhoto('grady.archie@contoso.com')).to.equal(undefined);
+    expect(await t.store.getPhoto(userOwner('grady.archie@contoso.com'))).to.equal(undefined);
     await request(t.bridge.server)
       .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96')
       .set('Authorization', admin)

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 
 const URL = '/ews/exchange.asmx/s/GetUserPhoto';
 
@@ -17,8 +18,8 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       { email: 'small.photo@contoso.com', displayName: 'Small Photo', refs: {} },
       { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
     ]);
-    await t.bridge.photos.setUserPhoto('alex.wilber@contoso.com', await samplePhoto(800, 600), 'test');
-    await t.bridge.photos.setUserPhoto('small.photo@contoso.com', await samplePhoto(100, 100), 'test');
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(800, 600), 'test');
+    await t.bridge.photos.setPhoto(userOwner('small.photo@contoso.com'), await samplePhoto(100, 100), 'test');
   });
   after(() => t.close());
 
@@ -156,7 +157,7 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto with anonymous read switched on'
   before(async () => {
     t = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
     await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
-    await t.bridge.photos.setUserPhoto('alex.wilber@contoso.com', await samplePhoto(200, 200), 'test');
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
   });
   after(() => t.close());
 

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 
 const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
 
@@ -85,18 +86,18 @@ describe('SqliteStore', () => {
 
   it('stores a photo for a user, replaces it, and removes it with the user', async () => {
     await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
-    expect(await store.setPhoto('A@contoso.com', photo('one'), 'test')).to.equal(true);
-    expect(await store.setPhoto('a@contoso.com', photo('two'), 'cli')).to.equal(true);
-    const stored = await store.getPhoto('a@contoso.com');
+    expect(await store.setPhoto(userOwner('A@contoso.com'), photo('one'), 'test')).to.equal(true);
+    expect(await store.setPhoto(userOwner('a@contoso.com'), photo('two'), 'cli')).to.equal(true);
+    const stored = await store.getPhoto(userOwner('a@contoso.com'));
     expect(stored?.bytes.toString()).to.equal('two');
     expect(stored).to.include({ width: 10, height: 20, source: 'cli', contentType: 'image/jpeg' });
-    expect(await store.getPhotoFingerprint('a@contoso.com')).to.deep.equal({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20 });
+    expect(await store.getPhotoFingerprint(userOwner('a@contoso.com'))).to.deep.equal({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20 });
     expect(await store.removeUser('a@contoso.com')).to.equal(true);
-    expect(await store.getPhoto('a@contoso.com')).to.equal(undefined);
+    expect(await store.getPhoto(userOwner('a@contoso.com'))).to.equal(undefined);
   });
 
   it('does not store a photo for an unknown user', async () => {
-    expect(await store.setPhoto('ghost@contoso.com', photo('x'), 'test')).to.equal(false);
+    expect(await store.setPhoto(userOwner('ghost@contoso.com'), photo('x'), 'test')).to.equal(false);
   });
 
   it('keeps accounts with their hash and role, names case-insensitive', async () => {

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { isSmtpAddress, normalizeSmtpAddress } from '../../src/domain/email.js';
+import { BridgeError } from '../../src/domain/errors.js';
+
+/** Calls normalizeSmtpAddress and returns the BridgeError it must throw. */
+function rejectionOf(value: string): BridgeError {
+  try {
+    const normalized = normalizeSmtpAddress(value);
+    expect.fail(`expected ${JSON.stringify(value)} to be rejected, but it normalised to ${JSON.stringify(normalized)}`);
+  } catch (error) {
+    if (!(error instanceof BridgeError)) throw error;
+    return error;
+  }
+}
+
+/** A well-formed address of exactly `length` characters: 64-char local part, '@', domain, '.com'. */
+function addressOfLength(length: number): string {
+  const local = 'a'.repeat(64);
+  return `${local}@${'b'.repeat(length - local.length - 1 - '.com'.length)}.com`;
+}
+
+describe('normalizeSmtpAddress', () => {
+  it('keeps an ordinary lower-case address as it is', () => {
+    expect(normalizeSmtpAddress('alice@example.com')).to.equal('alice@example.com');
+  });
+
+  it('folds the address to lower case (the directory key)', () => {
+    expect(normalizeSmtpAddress('Alice.Smith@Example.COM')).to.equal('alice.smith@example.com');
+    expect(normalizeSmtpAddress('BOB@CONTOSO.ORG')).to.equal('bob@contoso.org');
+  });
+
+  it('trims surrounding spaces, tabs and newlines', () => {
+    expect(normalizeSmtpAddress('  bob@example.com  ')).to.equal('bob@example.com');
+    expect(normalizeSmtpAddress('\tBob@Example.com\r\n')).to.equal('bob@example.com');
+  });
+
+  it('accepts plus-addressing, dots, hyphens and subdomains', () => {
+    expect(normalizeSmtpAddress('first.last+tag@mail.sub-domain.example.co.uk')).to.equal(
+      'first.last+tag@mail.sub-domain.example.co.uk',
+    );
+  });
+
+  const REJECTED: ReadonlyArray<[string, string]> = [
+    ['bob', 'no @ at all'],
+    ['a@b', 'no dot in the domain'],
+    ["' OR 1=1 --", 'an SQL injection attempt'],
+    ['bob@', 'no domain'],
+    ['@example.com', 'no local part'],
+    ['bob@@example.com', 'two @'],
+    ['bob smith@example.com', 'a space inside'],
+    ['<bob@example.com>', 'angle brackets'],
+    ['"Bob" <bob@example.com>', 'a display name'],
+    ['bob@example.com;eve@example.com', 'two addresses'],
+    ['bob@example.', 'an empty last label'],
+  ];
+
+  for (const [value, why] of REJECTED) {
+    it(`rejects ${JSON.stringify(value)}: ${why}`, () => {
+      const error = rejectionOf(value);
+      expect(error.httpStatus).to.equal(400);
+      expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
+      expect(error.message).to.include('is not an SMTP address');
+    });
+  }
+
+  it("rejects '' saying the parameter is required", () => {
+    const error = rejectionOf('');
+    expect(error.httpStatus).to.equal(400);
+    expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
+    expect(error.message).to.equal("the 'email' parameter is required");
+  });
+
+  it('treats whitespace only like an empty value', () => {
+    const error = rejectionOf('   \t ');
+    expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
+    expect(error.message).to.equal("the 'email' parameter is required");
+  });
+
+  it('accepts an address of exactly 320 characters', () => {
+    const address = addressOfLength(320);
+    expect(address).to.have.length(320);
+    expect(isSmtpAddress(address)).to.equal(true);
+    expect(normalizeSmtpAddress(address)).to.equal(address);
+  });
+
+  it('rejects an address longer than 320 characters', () => {
+    const address = addressOfLength(321);
+    expect(address).to.have.length(321);
+    expect(isSmtpAddress(address)).to.equal(false);
+    const error = rejectionOf(address);
+    expect(error.httpStatus).to.equal(400);
+    expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
+  });
+
+  it('rejects a huge address and does not echo all of it', () => {
+    const address = `${'a'.repeat(10_000)}@example.com`;
+    const error = rejectionOf(address);
+    expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
+    expect(error.message.length).to.be.below(200);
+  });
+
+  it('measures the length limit after trimming', () => {
+    const address = addressOfLength(320);
+    expect(normalizeSmtpAddress(`   ${address}   `)).to.equal(address);
+  });
+});

@@ -1,0 +1,444 @@
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import { BridgeError } from '../../src/domain/errors.js';
+import type { Rendition } from '../../src/domain/photo.js';
+import type { ImageLimits } from '../../src/photos/image-limits.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { PhotoService, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { userOwner, type PhotoOwner } from '../../src/domain/photo-owner.js';
+
+const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
+const CACHE: PhotoCacheLimits = { maxEntries: 1000, maxBytes: 64 * 1024 * 1024, noPhotoTtlMs: 60_000 };
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const CAROL = 'carol@example.com'; // never has a photo unless a test gives her one
+const NOBODY = 'nobody@example.com'; // not in the directory
+
+function user(email: string): DirectoryUser {
+  return { email, displayName: email.split('@')[0]!, refs: {} };
+}
+
+/** A distinct photo-like image per seed: its own background colour and marker position. */
+async function image(seed: number, width = 700, height = 700): Promise<Buffer> {
+  const background = { r: (seed * 67) % 256, g: (seed * 131 + 40) % 256, b: (seed * 29 + 90) % 256 };
+  const marker = Math.max(1, Math.floor(width / 5));
+  return sharp({ create: { width, height, channels: 3, background } })
+    .composite([
+      {
+        input: { create: { width: marker, height: marker, channels: 3, background: '#ffffff' } },
+        left: (seed * 37) % (width - marker),
+        top: (seed * 53) % (height - marker),
+      },
+    ])
+    .png()
+    .toBuffer();
+}
+
+/** Awaits a promise that must reject with a BridgeError, and returns that error. */
+async function rejectionOf(promise: Promise<unknown>): Promise<BridgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(BridgeError);
+    return error as BridgeError;
+  }
+  expect.fail('expected a BridgeError, but the promise resolved');
+}
+
+function expectRendition(rendition: Rendition | null): Rendition {
+  expect(rendition).to.not.equal(null);
+  return rendition!;
+}
+
+describe('PhotoService', () => {
+  let dir: string;
+  let databasePath: string;
+  let store: SqliteStore;
+
+  function service(cache: Partial<PhotoCacheLimits> = {}): PhotoService {
+    return new PhotoService(store, LIMITS, { ...CACHE, ...cache });
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-photo-service-'));
+    databasePath = join(dir, 'bridge.db');
+    store = new SqliteStore(databasePath);
+    await store.upsertUsers([ALICE, BOB, CAROL].map(user));
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('userPhoto', () => {
+    it('returns null for a user not in the directory', async () => {
+      expect(await service().photo(userOwner(NOBODY), 96)).to.equal(null);
+    });
+
+    it('returns null for a user without a photo', async () => {
+      expect(await service().photo(userOwner(CAROL), 96)).to.equal(null);
+    });
+
+    it('returns the photo set with setUserPhoto, at the size asked', async () => {
+      const photos = service();
+      const stored = await photos.setPhoto(userOwner(ALICE), await image(1), 'test');
+      expect([stored.width, stored.height]).to.deep.equal([648, 648]);
+      expect(stored.sha256).to.match(/^[0-9a-f]{64}$/);
+
+      const rendition = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      expect([rendition.width, rendition.height]).to.deep.equal([96, 96]);
+      expect(rendition.contentType).to.equal('image/jpeg');
+      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96"`);
+      const metadata = await sharp(rendition.bytes).metadata();
+      expect([metadata.format, metadata.width, metadata.height]).to.deep.equal(['jpeg', 96, 96]);
+    });
+
+    it('stores the normalised photo: the store holds what setUserPhoto reported', async () => {
+      const photos = service();
+      const stored = await photos.setPhoto(userOwner(ALICE), await image(2, 1000, 500), 'upload');
+      const inStore = await store.getPhoto(userOwner(ALICE));
+      expect(inStore).to.not.equal(undefined);
+      expect(inStore!.sha256).to.equal(stored.sha256);
+      expect([inStore!.width, inStore!.height]).to.deep.equal([648, 324]);
+      expect(inStore!.source).to.equal('upload');
+      expect((await sharp(inStore!.bytes).metadata()).format).to.equal('jpeg');
+    });
+
+    it('serves the stored original itself at a size at or above it, without resizing', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(3, 300, 200), 'test');
+      const rendition = expectRendition(await photos.photo(userOwner(ALICE), 648));
+      const inStore = await store.getPhoto(userOwner(ALICE));
+      expect(rendition.bytes.equals(inStore!.bytes)).to.equal(true);
+      expect([rendition.width, rendition.height]).to.deep.equal([300, 200]);
+      expect(photos.stats.resizes).to.equal(0);
+    });
+
+    it('collapses 50 concurrent requests on a cold cache into one store lookup and one resize', async () => {
+      await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(4), LIMITS), 'test');
+      const photos = service();
+      const results = await Promise.all(Array.from({ length: 50 }, () => photos.photo(userOwner(ALICE), 96)));
+
+      expect(photos.stats.storeLookups).to.equal(1);
+      expect(photos.stats.resizes).to.equal(1);
+      const first = expectRendition(results[0]!);
+      for (const result of results) {
+        expect(expectRendition(result).etag).to.equal(first.etag);
+        expect(result!.bytes.equals(first.bytes)).to.equal(true);
+      }
+    });
+
+    it('answers later requests from the cache', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(5), 'test');
+      const first = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      const lookups = photos.stats.storeLookups;
+      const resizes = photos.stats.resizes;
+      for (let i = 0; i < 5; i++) {
+        expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(first.etag);
+      }
+      expect(photos.stats.storeLookups).to.equal(lookups);
+      expect(photos.stats.resizes).to.equal(resizes);
+    });
+
+    it('renders each size once, and a different size separately', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(6), 'test');
+      const small = expectRendition(await photos.photo(userOwner(ALICE), 48));
+      const medium = expectRendition(await photos.photo(userOwner(ALICE), 120));
+      await photos.photo(userOwner(ALICE), 48);
+      await photos.photo(userOwner(ALICE), 120);
+      expect(small.etag).to.not.equal(medium.etag);
+      expect([small.width, medium.width]).to.deep.equal([48, 120]);
+      expect(photos.stats.resizes).to.equal(2);
+      expect(photos.stats.storeLookups).to.equal(1);
+    });
+
+    it('renders a photo shared by two users once (renditions are keyed by content)', async () => {
+      const photos = service();
+      const picture = await image(7);
+      await photos.setPhoto(userOwner(ALICE), picture, 'test');
+      await photos.setPhoto(userOwner(BOB), picture, 'test');
+      const a = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      const b = expectRendition(await photos.photo(userOwner(BOB), 96));
+      expect(b.etag).to.equal(a.etag);
+      expect(photos.stats.resizes).to.equal(1);
+      expect(photos.stats.storeLookups).to.equal(2);
+    });
+  });
+
+  describe('invalidation', () => {
+    it('serves a new photo with a new ETag right after setUserPhoto', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(10), 'test');
+      const before = expectRendition(await photos.photo(userOwner(ALICE), 96));
+
+      const replaced = await photos.setPhoto(userOwner(ALICE), await image(11, 800, 400), 'test');
+      const after = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      expect(after.etag).to.not.equal(before.etag);
+      expect(after.etag).to.equal(`"${replaced.sha256.slice(0, 32)}-96"`);
+      expect(after.bytes.equals(before.bytes)).to.equal(false);
+      expect([after.width, after.height]).to.deep.equal([96, 48]);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)?.etag).to.equal(after.etag);
+    });
+
+    it('does not let one user’s change drop another user’s cached state', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(12), 'test');
+      await photos.setPhoto(userOwner(BOB), await image(13), 'test');
+      const bob = expectRendition(await photos.photo(userOwner(BOB), 96));
+      await photos.setPhoto(userOwner(ALICE), await image(14), 'test');
+      expect(photos.cachedPhoto(userOwner(BOB), 96)?.etag).to.equal(bob.etag);
+    });
+
+    it('caches "no photo": repeated requests do not ask the store again', async () => {
+      const photos = service();
+      expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+      expect(photos.stats.storeLookups).to.equal(1);
+      for (let i = 0; i < 5; i++) expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+      expect(await photos.photo(userOwner(CAROL), 240)).to.equal(null);
+      expect(photos.stats.storeLookups).to.equal(1);
+      expect(photos.cachedPhoto(userOwner(CAROL), 96)).to.equal(null);
+    });
+
+    it('makes a photo visible at once after setUserPhoto, even when "no photo" was cached', async () => {
+      const photos = service();
+      expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+      const stored = await photos.setPhoto(userOwner(CAROL), await image(15), 'test');
+      const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
+      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96"`);
+    });
+
+    it('forgets "no photo" after noPhotoTtlMs, so a photo written behind its back appears', async () => {
+      const photos = service({ noPhotoTtlMs: 50 });
+      expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+      // Written straight into the store, as another process (the CLI) would.
+      const photo = await normalizePhoto(await image(16), LIMITS);
+      expect(await store.setPhoto(userOwner(CAROL), photo, 'other process')).to.equal(true);
+
+      expect(await photos.photo(userOwner(CAROL), 96), 'still believed within the TTL').to.equal(null);
+      expect(photos.stats.storeLookups).to.equal(1);
+
+      await sleep(120);
+      const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
+      expect(rendition.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96"`);
+      expect(photos.stats.storeLookups).to.equal(2);
+    });
+
+    it('with noPhotoTtlMs 0 does not remember "no photo" at all', async () => {
+      // BRIDGE_NO_PHOTO_TTL_SECONDS accepts 0, and the CLI builds its service with 0:
+      // "remembered for 0 ms" must mean the store is asked every time, not "forever".
+      const photos = service({ noPhotoTtlMs: 0 });
+      expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+      const photo = await normalizePhoto(await image(17), LIMITS);
+      await store.setPhoto(userOwner(CAROL), photo, 'other process');
+      await sleep(20); // so that even a 1 ms TTL would have run out
+      const rendition = await photos.photo(userOwner(CAROL), 96);
+      expect(rendition, 'the photo written behind its back is seen').to.not.equal(null);
+      expect(rendition!.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96"`);
+    });
+
+    it('keeps a known photo until told: forget() and forgetAll() make a store change visible', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(18), 'test');
+      await photos.setPhoto(userOwner(BOB), await image(19), 'test');
+      const aliceBefore = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      const bobBefore = expectRendition(await photos.photo(userOwner(BOB), 96));
+
+      const aliceNew = await normalizePhoto(await image(20), LIMITS);
+      const bobNew = await normalizePhoto(await image(21), LIMITS);
+      await store.setPhoto(userOwner(ALICE), aliceNew, 'other process');
+      await store.setPhoto(userOwner(BOB), bobNew, 'other process');
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)?.etag, 'not yet told').to.equal(aliceBefore.etag);
+
+      photos.forget(userOwner(ALICE));
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(undefined);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(`"${aliceNew.sha256.slice(0, 32)}-96"`);
+      expect(photos.cachedPhoto(userOwner(BOB), 96)?.etag, 'forget() is for one person').to.equal(bobBefore.etag);
+
+      photos.forgetAll();
+      expect(photos.cachedPhoto(userOwner(BOB), 96)).to.equal(undefined);
+      expect(expectRendition(await photos.photo(userOwner(BOB), 96)).etag).to.equal(`"${bobNew.sha256.slice(0, 32)}-96"`);
+    });
+  });
+
+  describe('invalidation against a store that answers asynchronously', () => {
+    /**
+     * The Store interface is asynchronous so that a networked store (PostgreSQL) can
+     * stand behind it. This one reads at once but answers fingerprint look-ups only
+     * when the test opens the gate, as a slow network round trip would.
+     */
+    class SlowStore extends SqliteStore {
+      gate: Promise<void> | undefined;
+      override async getPhotoFingerprint(owner: PhotoOwner) {
+        const fingerprint = await super.getPhotoFingerprint(owner);
+        if (this.gate) await this.gate;
+        return fingerprint;
+      }
+    }
+
+    it('a look-up that started before setUserPhoto does not pin the old photo afterwards', async () => {
+      const slow = new SlowStore(join(dir, 'slow.db'));
+      try {
+        await slow.upsertUsers([user(ALICE)]);
+        const photos = new PhotoService(slow, LIMITS, CACHE);
+        await photos.setPhoto(userOwner(ALICE), await image(70), 'test');
+        const old = expectRendition(await photos.photo(userOwner(ALICE), 96));
+        photos.forgetAll(); // as the change watcher does; the old rendition stays cached by content
+
+        let open!: () => void;
+        slow.gate = new Promise((resolve) => (open = resolve));
+        const inFlight = photos.photo(userOwner(ALICE), 96); // reads the old fingerprint, then waits
+        const replaced = await photos.setPhoto(userOwner(ALICE), await image(71), 'test');
+        open();
+        slow.gate = undefined;
+        await inFlight; // may be the old photo: it was asked for before the change
+
+        const next = expectRendition(await photos.photo(userOwner(ALICE), 96));
+        expect(next.etag, 'the next request after setUserPhoto sees the new photo').to.equal(
+          `"${replaced.sha256.slice(0, 32)}-96"`,
+        );
+        expect(next.etag).to.not.equal(old.etag);
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
+  describe('setUserPhoto and removeUserPhoto', () => {
+    it('removeUserPhoto removes it: null afterwards, true then false', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(30), 'test');
+      expectRendition(await photos.photo(userOwner(ALICE), 96));
+
+      expect(await photos.removePhoto(userOwner(ALICE))).to.equal(true);
+      expect(await photos.photo(userOwner(ALICE), 96)).to.equal(null);
+      expect(await photos.photo(userOwner(ALICE), 648)).to.equal(null);
+      expect(await store.getPhoto(userOwner(ALICE))).to.equal(undefined);
+      expect(await photos.removePhoto(userOwner(ALICE))).to.equal(false);
+    });
+
+    it('removeUserPhoto of a user without a photo returns false', async () => {
+      expect(await service().removePhoto(userOwner(CAROL))).to.equal(false);
+      expect(await service().removePhoto(userOwner(NOBODY))).to.equal(false);
+    });
+
+    it('setUserPhoto for a user not in the directory throws 404 and stores nothing', async () => {
+      const photos = service();
+      const error = await rejectionOf(photos.setPhoto(userOwner(NOBODY), await image(31), 'test'));
+      expect(error.httpStatus).to.equal(404);
+      expect(error.responseCode).to.equal('ErrorItemNotFound');
+      expect(error.message).to.include(NOBODY);
+
+      expect(await store.getPhoto(userOwner(NOBODY))).to.equal(undefined);
+      expect(await photos.photo(userOwner(NOBODY), 96)).to.equal(null);
+      const db = new Database(databasePath, { readonly: true });
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM user_photos').get()).to.deep.equal({ n: 0 });
+      } finally {
+        db.close();
+      }
+    });
+
+    it('setUserPhoto with an unusable image throws 422 and keeps the previous photo', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(32), 'test');
+      const before = expectRendition(await photos.photo(userOwner(ALICE), 96));
+
+      const error = await rejectionOf(photos.setPhoto(userOwner(ALICE), Buffer.from('not an image'), 'test'));
+      expect(error.httpStatus).to.equal(422);
+      expect(error.responseCode).to.equal('ErrorInvalidImage');
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(before.etag);
+      photos.forgetAll();
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag, 'in the store too').to.equal(before.etag);
+    });
+
+    it('setUserPhoto refuses an image over the byte limit with 413', async () => {
+      const photos = new PhotoService(store, { ...LIMITS, maxInputBytes: 1024 }, CACHE);
+      const error = await rejectionOf(photos.setPhoto(userOwner(ALICE), await image(33), 'test'));
+      expect(error.httpStatus).to.equal(413);
+      expect(await store.getPhoto(userOwner(ALICE))).to.equal(undefined);
+    });
+  });
+
+  describe('cache', () => {
+    it('cachedUserPhoto is undefined before the first load and the rendition after', async () => {
+      await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(40), LIMITS), 'test');
+      const photos = service();
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(undefined);
+
+      const loaded = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      const cached = photos.cachedPhoto(userOwner(ALICE), 96);
+      expect(cached).to.not.equal(undefined);
+      expect(cached).to.not.equal(null);
+      expect(cached!.etag).to.equal(loaded.etag);
+      expect(cached!.bytes.equals(loaded.bytes)).to.equal(true);
+      expect(photos.cachedPhoto(userOwner(ALICE), 240), 'another size is not rendered yet').to.equal(undefined);
+    });
+
+    it('cachedUserPhoto is null for a known "no photo"', async () => {
+      const photos = service();
+      expect(photos.cachedPhoto(userOwner(CAROL), 96)).to.equal(undefined);
+      await photos.photo(userOwner(CAROL), 96);
+      expect(photos.cachedPhoto(userOwner(CAROL), 96)).to.equal(null);
+    });
+
+    it('is bounded by bytes: the earliest renditions are evicted and rendered again', async () => {
+      const users = Array.from({ length: 8 }, (_, i) => `user${i}@example.com`);
+      await store.upsertUsers(users.map(user));
+      for (const [i, email] of users.entries()) {
+        await store.setPhoto(userOwner(email), await normalizePhoto(await image(50 + i), LIMITS), 'test');
+      }
+      const maxBytes = 4000;
+      const photos = service({ maxBytes });
+
+      const sizes: number[] = [];
+      for (const email of users) sizes.push(expectRendition(await photos.photo(userOwner(email), 96)).bytes.length);
+      expect(Math.max(...sizes), 'precondition: each rendition fits the cache').to.be.below(maxBytes);
+      expect(
+        sizes.reduce((a, b) => a + b, 0),
+        'precondition: all of them do not',
+      ).to.be.above(maxBytes);
+      expect(photos.stats.resizes).to.equal(users.length);
+
+      // The last one fetched is still cached...
+      const last = users[users.length - 1]!;
+      expect(photos.cachedPhoto(userOwner(last), 96)).to.not.equal(undefined);
+      await photos.photo(userOwner(last), 96);
+      expect(photos.stats.resizes).to.equal(users.length);
+
+      // ...the first one was evicted: it is rendered again (its state is still known).
+      const first = users[0]!;
+      expect(photos.cachedPhoto(userOwner(first), 96)).to.equal(undefined);
+      const lookups = photos.stats.storeLookups;
+      await photos.photo(userOwner(first), 96);
+      expect(photos.stats.resizes).to.equal(users.length + 1);
+      expect(photos.stats.storeLookups).to.equal(lookups);
+    });
+
+    it('is bounded by entries', async () => {
+      const users = [ALICE, BOB, CAROL];
+      for (const [i, email] of users.entries()) {
+        await store.setPhoto(userOwner(email), await normalizePhoto(await image(60 + i), LIMITS), 'test');
+      }
+      const photos = service({ maxEntries: 2 });
+      for (const email of users) await photos.photo(userOwner(email), 96);
+      expect(photos.stats.resizes).to.equal(3);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'the first is evicted').to.equal(undefined);
+      expect(photos.cachedPhoto(userOwner(CAROL), 96), 'the last is kept').to.not.equal(undefined);
+
+      await photos.photo(userOwner(ALICE), 96);
+      expect(photos.stats.resizes).to.equal(4);
+      expect(photos.stats.storeLookups).to.equal(4);
+    });
+  });
+});
