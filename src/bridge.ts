@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
+import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { PhotoService } from './photos/photo-service.js';
@@ -14,7 +15,10 @@ export interface Bridge {
   server: Server;
   photos: PhotoService;
   auth: Authenticator;
+  /** Resolves once the WSDL is loaded and the port is open. */
   listen(): Promise<AddressInfo>;
+  /** Resolves once the bridge can answer every front door (tests use the server without listening). */
+  ready: Promise<void>;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes the store. */
   stop(): Promise<void>;
 }
@@ -36,6 +40,7 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
+  const ews = createEwsEndpoint({ store, photos, auth, log, photoMaxAgeSeconds: config.photoMaxAgeSeconds });
   const app = createApp({
     store,
     photos,
@@ -44,6 +49,7 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     accessLog: config.accessLog,
     maxUploadBytes: config.maxUploadBytes,
     isDraining: () => draining,
+    ewsRouter: ews.router,
   });
   const server = createServer((req, res) => {
     if (!handleUserPhoto(req, res)) app(req, res);
@@ -57,11 +63,14 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     server,
     photos,
     auth,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    ready: ews.ready,
+    async listen() {
+      await ews.ready;
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
-      }),
+      });
+    },
     async stop() {
       draining = true;
       stopWatching();

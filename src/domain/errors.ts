@@ -36,7 +36,15 @@ export class BridgeError extends Error {
   }
 
   static itemNotFound(): BridgeError {
-    return new BridgeError('ErrorItemNotFound', 404, 'the specified object was not found in the store');
+    return new BridgeError('ErrorItemNotFound', 404, 'The specified object was not found in the store.');
+  }
+
+  static invalidIdMalformed(): BridgeError {
+    return new BridgeError('ErrorInvalidIdMalformed', 400, 'Id is malformed.');
+  }
+
+  static invalidOperation(operation: string): BridgeError {
+    return new BridgeError('ErrorInvalidOperation', 400, `the bridge does not serve ${truncate(operation)}`);
   }
 
   static invalidImage(reason: string): BridgeError {

@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
@@ -18,9 +18,10 @@ export interface AppOptions {
   accessLog: boolean;
   maxUploadBytes: number;
   isDraining: () => boolean;
+  ewsRouter: Router;
 }
 
-/** Everything but the photo hot path: health, administration, and the 404 for the rest. */
+/** Everything but the photo hot path: health, administration, EWS SOAP, and the 404 for the rest. */
 export function createApp(options: AppOptions): express.Express {
   const { log } = options;
   const app = express();
@@ -35,6 +36,7 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(createHealthRoutes(options.store, options.isDraining));
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
+  app.use(options.ewsRouter);
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
 
   const handleError: ErrorRequestHandler = (error, _req, res, _next) => {

@@ -3,10 +3,14 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Role } from '../domain/account.js';
 import { BridgeError } from '../domain/errors.js';
 
-/** Express guard: a real account with the given role, whatever the anonymous-read switch says. */
+/**
+ * Express guard. `admin`: a real account with the admin role, whatever the anonymous-read
+ * switch says. `user`: any account — or anyone, when the operator allowed anonymous reads.
+ */
 export function requireAccount(auth: Authenticator, role: Role) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const result = await auth.authenticateAccount(req.headers.authorization);
+    const authorization = req.headers.authorization;
+    const result = await (role === 'admin' ? auth.authenticateAccount(authorization) : auth.authenticateRead(authorization));
     if (!result.ok) {
       res.setHeader('www-authenticate', auth.challenge);
       throw BridgeError.unauthenticated(result.reason);

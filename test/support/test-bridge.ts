@@ -31,6 +31,7 @@ export async function startTestBridge(env: Record<string, string> = {}): Promise
   await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
   await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
   const bridge = createBridge(config, store, createLogger('silent'));
+  await bridge.ready;
   return {
     bridge,
     store,

@@ -1,0 +1,171 @@
+import type { Contact, ContactPhones } from '../domain/contact.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import { changeKeyOf, type ItemIds } from './item-ids.js';
+import { element, escapeXml, text } from './xml.js';
+
+/** The contact fields the bridge can write, named as EWS FieldURIs name them. */
+export type ContactField =
+  | 'ItemClass'
+  | 'Subject'
+  | 'Attachments'
+  | 'DateTimeCreated'
+  | 'HasAttachments'
+  | 'LastModifiedTime'
+  | 'FileAs'
+  | 'DisplayName'
+  | 'GivenName'
+  | 'CompanyName'
+  | 'EmailAddresses'
+  | 'PhoneNumbers'
+  | 'ContactSource'
+  | 'Department'
+  | 'JobTitle'
+  | 'Surname'
+  | 'HasPicture'
+  | 'Alias'
+  | 'Photo';
+
+/** FieldURI (as clients send it) → field. Anything not here is ignored, never an error. */
+export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
+  ['item:ItemClass', 'ItemClass'],
+  ['item:Subject', 'Subject'],
+  ['item:Attachments', 'Attachments'],
+  ['item:DateTimeCreated', 'DateTimeCreated'],
+  ['item:HasAttachments', 'HasAttachments'],
+  ['item:LastModifiedTime', 'LastModifiedTime'],
+  ['contacts:FileAs', 'FileAs'],
+  ['contacts:DisplayName', 'DisplayName'],
+  ['contacts:GivenName', 'GivenName'],
+  ['contacts:CompanyName', 'CompanyName'],
+  ['contacts:EmailAddresses', 'EmailAddresses'],
+  ['contacts:EmailAddress', 'EmailAddresses'],
+  ['contacts:PhoneNumbers', 'PhoneNumbers'],
+  ['contacts:PhoneNumber', 'PhoneNumbers'],
+  ['contacts:ContactSource', 'ContactSource'],
+  ['contacts:Department', 'Department'],
+  ['contacts:JobTitle', 'JobTitle'],
+  ['contacts:Surname', 'Surname'],
+  ['contacts:HasPicture', 'HasPicture'],
+  ['contacts:Alias', 'Alias'],
+  ['contacts:Photo', 'Photo'],
+]);
+
+const CARD_FIELDS: ContactField[] = [
+  'FileAs', 'DisplayName', 'GivenName', 'CompanyName', 'EmailAddresses', 'PhoneNumbers',
+  'ContactSource', 'Department', 'JobTitle', 'Surname', 'Alias',
+];
+/** GetItem's Default and AllProperties shapes; Photo only when asked for by FieldURI. */
+export const ITEM_DEFAULT_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']);
+export const ITEM_ALL_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>([
+  'ItemClass', 'Subject', 'Attachments', 'DateTimeCreated', 'HasAttachments', 'LastModifiedTime', ...CARD_FIELDS, 'HasPicture',
+]);
+/** ResolveNames' ContactDataShape Default and AllProperties (the latter carries the photo). */
+export const RESOLVE_DEFAULT_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>(CARD_FIELDS);
+export const RESOLVE_ALL_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>([...CARD_FIELDS, 'HasPicture', 'Photo']);
+
+export const CONTACT_PHOTO_NAME = 'ContactPicture.jpg';
+
+/** One person as a contact card, whether a mailbox's contact or a directory user. */
+export interface ContactCard {
+  displayName: string;
+  givenName?: string;
+  surname?: string;
+  company?: string;
+  department?: string;
+  jobTitle?: string;
+  alias?: string;
+  emailAddresses: string[];
+  phones: ContactPhones;
+  source: 'ActiveDirectory' | 'Store';
+  hasPicture: boolean;
+}
+
+export function cardOfContact(contact: Contact): ContactCard {
+  return { ...contact, source: 'Store', hasPicture: contact.photo !== undefined };
+}
+
+export function cardOfUser(user: DirectoryUser, hasPicture: boolean): ContactCard {
+  return {
+    displayName: user.displayName,
+    givenName: user.givenName,
+    surname: user.surname,
+    company: user.company,
+    department: user.department,
+    jobTitle: user.title,
+    alias: user.alias,
+    emailAddresses: [user.email],
+    phones: { business: user.businessPhone, mobile: user.mobilePhone },
+    source: 'ActiveDirectory',
+    hasPicture,
+  };
+}
+
+const PHONE_KEYS: [keyof ContactPhones, string][] = [
+  ['business', 'BusinessPhone'],
+  ['home', 'HomePhone'],
+  ['mobile', 'MobilePhone'],
+];
+
+/** The contact part of t:Contact, in the schema's order, limited to the wanted fields. */
+export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactField>, photo?: Buffer): string {
+  const emailEntries = card.emailAddresses.map((address, i) => element('t:Entry', { Key: `EmailAddress${i + 1}` }, escapeXml(address)));
+  const phoneEntries = PHONE_KEYS.filter(([key]) => card.phones[key]).map(([key, name]) => element('t:Entry', { Key: name }, escapeXml(card.phones[key]!)));
+  const pick = <T>(field: ContactField, value: T) => (wanted.has(field) ? value : undefined);
+  return [
+    pick('FileAs', text('t:FileAs', card.displayName)),
+    pick('DisplayName', text('t:DisplayName', card.displayName)),
+    pick('GivenName', text('t:GivenName', card.givenName)),
+    pick('CompanyName', text('t:CompanyName', card.company)),
+    pick('EmailAddresses', emailEntries.length > 0 ? element('t:EmailAddresses', {}, ...emailEntries) : undefined),
+    pick('PhoneNumbers', phoneEntries.length > 0 ? element('t:PhoneNumbers', {}, ...phoneEntries) : undefined),
+    pick('ContactSource', text('t:ContactSource', card.source)),
+    pick('Department', text('t:Department', card.department)),
+    pick('JobTitle', text('t:JobTitle', card.jobTitle)),
+    pick('Surname', text('t:Surname', card.surname)),
+    pick('HasPicture', text('t:HasPicture', card.hasPicture)),
+    pick('Alias', text('t:Alias', card.alias)),
+    pick('Photo', photo && text('t:Photo', photo.toString('base64'))),
+  ].join('');
+}
+
+/**
+ * A mailbox contact as GetItem returns it: t:ItemId, then the item part, then the
+ * contact part — the order the EWS schema fixes and strict clients rely on.
+ */
+export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>): string {
+  const photo = contact.photo;
+  return element(
+    't:Contact',
+    {},
+    element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
+    wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,
+    wanted.has('Subject') ? text('t:Subject', contact.displayName) : undefined,
+    wanted.has('Attachments') && photo ? element('t:Attachments', {}, fileAttachmentXml(contact, ids)) : undefined,
+    wanted.has('DateTimeCreated') ? text('t:DateTimeCreated', ewsDateTime(contact.createdAt)) : undefined,
+    wanted.has('HasAttachments') ? text('t:HasAttachments', photo !== undefined) : undefined,
+    wanted.has('LastModifiedTime') ? text('t:LastModifiedTime', ewsDateTime(contact.updatedAt)) : undefined,
+    contactCardXml(cardOfContact(contact), wanted),
+  );
+}
+
+/** The contact's photo as t:FileAttachment; with `content`, the bytes as one unbroken base64 string. */
+export function fileAttachmentXml(contact: Contact, ids: ItemIds, content?: Buffer): string {
+  const photo = contact.photo!;
+  return element(
+    't:FileAttachment',
+    {},
+    element('t:AttachmentId', { Id: ids.encode('contactPhoto', contact.id) }),
+    text('t:Name', CONTACT_PHOTO_NAME),
+    text('t:ContentType', 'image/jpeg'),
+    text('t:Size', content?.length ?? photo.bytesLength),
+    text('t:LastModifiedTime', ewsDateTime(photo.updatedAt)),
+    text('t:IsInline', false),
+    text('t:IsContactPhoto', true),
+    content && text('t:Content', content.toString('base64')),
+  );
+}
+
+/** EWS writes UTC times without fractions: 2026-11-25T21:07:18Z. */
+function ewsDateTime(iso: string): string {
+  return `${iso.slice(0, 19)}Z`;
+}

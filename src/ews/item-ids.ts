@@ -1,0 +1,53 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Contact } from '../domain/contact.js';
+import { BridgeError } from '../domain/errors.js';
+
+/** What an id points at. The kind is inside the MAC, so a contact id is never accepted as an attachment id. */
+export type IdKind = 'contact' | 'contactPhoto';
+
+const FORMAT_VERSION = 1;
+const KIND_CODES: Record<IdKind, number> = { contact: 1, contactPhoto: 2 };
+const PAYLOAD_BYTES = 8; // version, kind, 6-byte row id
+const MAC_BYTES = 16;
+
+/**
+ * Opaque, tamper-evident ids for EWS ItemId and AttachmentId: base64 of a versioned
+ * payload and an HMAC over it, keyed by a secret kept in the store. A forged or
+ * mangled id fails the MAC (ErrorInvalidIdMalformed); a genuine id of another
+ * mailbox's item passes it and is then simply not found for this caller.
+ */
+export class ItemIds {
+  constructor(private readonly key: Buffer) {}
+
+  encode(kind: IdKind, rowId: number): string {
+    const payload = Buffer.alloc(PAYLOAD_BYTES);
+    payload[0] = FORMAT_VERSION;
+    payload[1] = KIND_CODES[kind];
+    payload.writeUIntBE(rowId, 2, 6);
+    return Buffer.concat([payload, this.mac(payload)]).toString('base64');
+  }
+
+  /** The row id inside a genuine id of the given kind; ErrorInvalidIdMalformed otherwise. */
+  decode(kind: IdKind, id: unknown): number {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) throw BridgeError.invalidIdMalformed();
+    const raw = Buffer.from(id, 'base64');
+    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES) throw BridgeError.invalidIdMalformed();
+    const payload = raw.subarray(0, PAYLOAD_BYTES);
+    const genuine = timingSafeEqual(raw.subarray(PAYLOAD_BYTES), this.mac(payload));
+    if (!genuine || payload[0] !== FORMAT_VERSION || payload[1] !== KIND_CODES[kind]) throw BridgeError.invalidIdMalformed();
+    return payload.readUIntBE(2, 6);
+  }
+
+  private mac(payload: Buffer): Buffer {
+    return createHmac('sha256', this.key).update(payload).digest().subarray(0, MAC_BYTES);
+  }
+}
+
+/** Changes whenever the contact or its photo does, as EWS ChangeKeys do. */
+export function changeKeyOf(contact: Contact): string {
+  return createHash('sha256')
+    .update(`${contact.id}|${contact.updatedAt}|${contact.photo?.sha256 ?? ''}`)
+    .digest()
+    .subarray(0, 15)
+    .toString('base64');
+}

@@ -1,0 +1,46 @@
+import { normalizeSmtpAddress } from '../../domain/email.js';
+import { BridgeError } from '../../domain/errors.js';
+import { userOwner } from '../../domain/photo-owner.js';
+import { parseSizeCode } from '../../domain/size-code.js';
+import { ifNoneMatchHits } from '../../rest/etag-match.js';
+import type { EwsContext } from '../ews-context.js';
+import { MESSAGES_NS } from '../namespaces.js';
+import { messageHead, type MessageOutcome } from '../response-messages.js';
+import { element, text } from '../xml.js';
+import { child, textOf } from '../soap-args.js';
+
+/**
+ * GetUserPhoto: the same photo, size rules and ETag as the REST URL. Exchange answers
+ * "no photo" with HTTP 404, and the EWS Managed API relies on it; an unchanged photo
+ * (If-None-Match) is HasChanged=false without data.
+ */
+export async function getUserPhoto(args: unknown, context: EwsContext): Promise<string> {
+  try {
+    const email = normalizeSmtpAddress(textOf(child(args, 'Email')));
+    const size = parseSizeCode(textOf(child(args, 'SizeRequested')));
+    const rendition = await context.photos.photo(userOwner(email), size);
+    if (!rendition) {
+      context.res.statusCode = 404;
+      throw BridgeError.photoNotFound(email);
+    }
+    context.res.setHeader('ETag', rendition.etag);
+    context.res.setHeader('Expires', new Date(Date.now() + context.photoMaxAgeSeconds * 1000).toUTCString());
+    const unchanged = ifNoneMatchHits(context.req.headers['if-none-match'], rendition.etag);
+    return photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
+  } catch (error) {
+    if (!(error instanceof BridgeError)) throw error;
+    return photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false);
+  }
+}
+
+/** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
+function photoResponse(outcome: MessageOutcome, hasChanged: boolean, picture?: Buffer): string {
+  return element(
+    'm:GetUserPhotoResponse',
+    { 'xmlns:m': MESSAGES_NS, ResponseClass: outcome.responseClass },
+    messageHead(outcome),
+    text('m:HasChanged', hasChanged),
+    picture && text('m:PictureData', picture.toString('base64')),
+    picture && text('m:ContentType', 'image/jpeg'),
+  );
+}

@@ -1,0 +1,125 @@
+import type { Contact } from '../../domain/contact.js';
+import type { DirectoryUser } from '../../domain/directory.js';
+import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
+import type { PhotoSize } from '../../domain/size-code.js';
+import {
+  cardOfContact,
+  cardOfUser,
+  contactCardXml,
+  RESOLVE_ALL_FIELDS,
+  RESOLVE_DEFAULT_FIELDS,
+  type ContactCard,
+  type ContactField,
+} from '../contact-xml.js';
+import type { EwsContext } from '../ews-context.js';
+import { changeKeyOf } from '../item-ids.js';
+import { operationResponse, type MessageOutcome } from '../response-messages.js';
+import { attribute, child, isTrue, textOf } from '../soap-args.js';
+import { element, text } from '../xml.js';
+
+/** Exchange returns at most 100 resolutions and says whether that was all of them. */
+const MAX_RESOLUTIONS = 100;
+/** The photo ResolveNames carries is the directory thumbnail size, as AD's thumbnailPhoto. */
+const CONTACT_PHOTO_SIZE: PhotoSize = 96;
+
+interface Candidate {
+  card: ContactCard;
+  mailboxXml: () => string;
+  owner: PhotoOwner;
+}
+
+/**
+ * ResolveNames: prefix search over the directory and the caller's own contacts
+ * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
+ */
+export async function resolveNames(args: unknown, context: EwsContext): Promise<string> {
+  const entry = textOf(child(args, 'UnresolvedEntry')).trim();
+  const scope = attribute(args, 'SearchScope') ?? 'ActiveDirectoryContacts';
+  const fields = fieldsFor(isTrue(attribute(args, 'ReturnFullContactData')), attribute(args, 'ContactDataShape'));
+
+  const exact = /^smtp:/i.test(entry) ? entry.slice(5).trim().toLowerCase() : undefined;
+  const [users, contacts] = await Promise.all([
+    scope === 'Contacts' || entry === '' ? [] : findUsers(context, entry, exact),
+    scope === 'ActiveDirectory' || entry === '' || !context.mailbox ? [] : findContacts(context, context.mailbox, entry, exact),
+  ]);
+  const directory = users.map((user) => userCandidate(user));
+  const own = contacts.map((contact) => contactCandidate(contact, context));
+  const candidates = scope === 'ContactsActiveDirectory' ? [...own, ...directory] : [...directory, ...own];
+  const shown = candidates.slice(0, MAX_RESOLUTIONS);
+
+  if (shown.length === 0) {
+    return operationResponse('ResolveNames', [{ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' }]);
+  }
+  const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
+  const resolutionSet = element(
+    'm:ResolutionSet',
+    { TotalItemsInView: candidates.length, IncludesLastItemInRange: candidates.length <= MAX_RESOLUTIONS },
+    ...resolutions,
+  );
+  const outcome: MessageOutcome =
+    shown.length === 1
+      ? { responseClass: 'Success', responseCode: 'NoError', payload: resolutionSet }
+      : { responseClass: 'Warning', responseCode: 'ErrorNameResolutionMultipleResults', messageText: 'Multiple results were found.', payload: resolutionSet };
+  return operationResponse('ResolveNames', [outcome]);
+}
+
+/** undefined: no t:Contact at all (ReturnFullContactData="false"). */
+function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {
+  if (!fullContactData) return undefined;
+  if (shape === 'IdOnly') return new Set();
+  return shape === 'AllProperties' ? RESOLVE_ALL_FIELDS : RESOLVE_DEFAULT_FIELDS;
+}
+
+async function findUsers(context: EwsContext, entry: string, exact: string | undefined): Promise<DirectoryUser[]> {
+  if (exact === undefined) return context.store.searchUsers(entry, MAX_RESOLUTIONS + 1);
+  const user = await context.store.getUser(exact);
+  return user ? [user] : [];
+}
+
+async function findContacts(context: EwsContext, mailbox: string, entry: string, exact: string | undefined): Promise<Contact[]> {
+  if (exact === undefined) return context.store.searchContacts(mailbox, entry, MAX_RESOLUTIONS + 1);
+  const matches = await context.store.searchContacts(mailbox, exact, MAX_RESOLUTIONS + 1);
+  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase() === exact));
+}
+
+function userCandidate(user: DirectoryUser): Candidate {
+  return {
+    card: cardOfUser(user, false),
+    owner: userOwner(user.email),
+    mailboxXml: () => mailboxXml(user.displayName, user.email, 'Mailbox'),
+  };
+}
+
+function contactCandidate(contact: Contact, context: EwsContext): Candidate {
+  return {
+    card: cardOfContact(contact),
+    owner: contactOwner(contact.id),
+    // The ItemId here is the only way a client gets from a name to GetItem.
+    mailboxXml: () =>
+      mailboxXml(
+        contact.displayName,
+        contact.emailAddresses[0],
+        'Contact',
+        element('t:ItemId', { Id: context.ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
+      ),
+  };
+}
+
+function mailboxXml(name: string, address: string | undefined, type: 'Mailbox' | 'Contact', itemId?: string): string {
+  return element(
+    't:Mailbox',
+    {},
+    text('t:Name', name),
+    text('t:EmailAddress', address),
+    text('t:RoutingType', 'SMTP'),
+    text('t:MailboxType', type),
+    itemId,
+  );
+}
+
+async function resolutionXml(candidate: Candidate, fields: ReadonlySet<ContactField> | undefined, context: EwsContext): Promise<string> {
+  if (!fields) return element('t:Resolution', {}, candidate.mailboxXml());
+  const photo = fields.has('Photo') ? await context.photos.photo(candidate.owner, CONTACT_PHOTO_SIZE) : null;
+  const card = fields.has('HasPicture') ? { ...candidate.card, hasPicture: photo !== null } : candidate.card;
+  return element('t:Resolution', {}, candidate.mailboxXml(), element('t:Contact', {}, contactCardXml(card, fields, photo?.bytes)));
+}
