@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import soap from 'soap';
+import { listen as listenSoap } from 'soap';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
@@ -118,7 +118,7 @@ export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router
   };
 
   const soapReady = new Promise<void>((resolve, reject) => {
-    const server = soap.listen(router, {
+    const server = listenSoap(router, {
       path: EWS_PATH,
       services,
       xml: documents.wsdl,
