@@ -8,7 +8,10 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { ROLES, type Role } from './domain/account.js';
 import { normalizeSmtpAddress } from './domain/email.js';
 import { BridgeError } from './domain/errors.js';
-import { DirectoryFileError, readDirectoryFile, type DirectoryFormat } from './directory-files/read-directory-file.js';
+import { importContacts } from './contact-files/import-contacts.js';
+import { readContactFile, type ContactFormat } from './contact-files/read-contact-file.js';
+import { readDirectoryFile, type DirectoryFormat } from './directory-files/read-directory-file.js';
+import { ImportFileError } from './import-file-error.js';
 import { writeDirectoryFile } from './directory-files/write-directory-file.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { PhotoService } from './photos/photo-service.js';
@@ -100,6 +103,41 @@ photo
     console.log(`removed the photo of ${address}`);
   });
 
+const contacts = program.command('contacts').description("manage the contacts in a mailbox's Contacts folder");
+contacts
+  .command('import')
+  .description('add contacts from vCard 3/4 (embedded PHOTO included) or CSV; all land or none does')
+  .argument('<mailbox>', 'SMTP address of the mailbox (the login that will see them)')
+  .argument('<file>', '.vcf, or CSV with a header row (displayName, givenName, surname, company, jobTitle, email1..3, …)')
+  .addOption(new Option('--format <format>', 'file format').choices(['vcard', 'csv']))
+  .action(async (mailbox: string, file: string, options: { format?: ContactFormat }) => {
+    const owner = normalizeSmtpAddress(mailbox);
+    const format = options.format ?? (/\.(vcf|vcard)$/i.test(file) ? 'vcard' : /\.csv$/i.test(file) ? 'csv' : undefined);
+    if (!format) throw new InvalidArgumentError(`cannot tell the format of '${file}'; pass --format vcard|csv`);
+    const parsed = readContactFile(readFileSync(file, 'utf8'), format);
+    const ids = await withStore((store, settings) => importContacts(store, owner, parsed, imageLimitsOf(settings)));
+    console.log(`imported ${ids.length} contact(s) into ${owner}`);
+  });
+contacts
+  .command('list')
+  .description("list a mailbox's contacts: id, name, addresses, whether it has a photo")
+  .argument('<mailbox>', 'SMTP address of the mailbox')
+  .action(async (mailbox: string) => {
+    for (const contact of await withStore((store) => store.listContacts(normalizeSmtpAddress(mailbox)))) {
+      console.log([contact.id, contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : ''].join('\t'));
+    }
+  });
+contacts
+  .command('remove')
+  .description('remove a contact (its id as `contacts list` shows it)')
+  .argument('<mailbox>', 'SMTP address of the mailbox')
+  .argument('<id>', 'contact id')
+  .action(async (mailbox: string, id: string) => {
+    const owner = normalizeSmtpAddress(mailbox);
+    if (!(await withStore((store) => store.removeContact(owner, Number(id))))) throw new InvalidArgumentError(`no contact ${id} in ${owner}`);
+    console.log(`contact ${id} removed from ${owner}`);
+  });
+
 const account = program.command('account').description('manage the logins of the bridge');
 account
   .command('add')
@@ -131,7 +169,7 @@ account
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const expected = error instanceof BridgeError || error instanceof DirectoryFileError || error instanceof ConfigError || error instanceof InvalidArgumentError;
+  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
   process.exit(1);

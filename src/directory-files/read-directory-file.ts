@@ -1,15 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import type { DirectoryUser } from '../domain/directory.js';
+import { ImportFileError } from '../import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
 
 export type DirectoryFormat = 'csv' | 'json';
-
-export class DirectoryFileError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`${problems.length} problem(s) in the directory file:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'DirectoryFileError';
-  }
-}
 
 /**
  * Reads a whole directory file and checks every record. All problems are collected,
@@ -31,7 +25,7 @@ export function readDirectoryFile(content: string, format: DirectoryFormat): Dir
     seen.set(user.email, where);
     users.push(user);
   }
-  if (problems.length > 0) throw new DirectoryFileError(problems);
+  if (problems.length > 0) throw new ImportFileError(problems);
   return users;
 }
 
@@ -53,7 +47,7 @@ function csvRecords(content: string): LocatedRecord[] {
     return rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record }));
   } catch (error) {
     const csvError = error as { lines?: number; message?: string };
-    throw new DirectoryFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
+    throw new ImportFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
   }
 }
 
@@ -62,10 +56,10 @@ function jsonRecords(content: string): LocatedRecord[] {
   try {
     parsed = JSON.parse(content);
   } catch (error) {
-    throw new DirectoryFileError([`not JSON: ${(error as Error).message}`]);
+    throw new ImportFileError([`not JSON: ${(error as Error).message}`]);
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { users?: unknown })?.users;
-  if (!Array.isArray(list)) throw new DirectoryFileError(['expected an array of users, or an object with a "users" array']);
+  if (!Array.isArray(list)) throw new ImportFileError(['expected an array of users, or an object with a "users" array']);
   return list.map((item: unknown, i) => ({
     where: `item ${i + 1}`,
     record: item && typeof item === 'object' && !Array.isArray(item) ? flattenRefs(item as Record<string, unknown>) : { email: undefined },

@@ -115,4 +115,74 @@ describe('SqliteStore', () => {
     await other.close();
     expect(await store.changeCounter()).to.not.equal(before);
   });
+
+  describe('contacts', () => {
+    const lee = { displayName: 'Lee Gu', givenName: 'Lee', surname: 'Gu', emailAddresses: ['lee@fabrikam.com'], phones: { business: '+1 555' }, refs: { superOfficeId: '7' } };
+
+    it('keeps a contact in its own mailbox only', async () => {
+      const [id] = await store.addContacts('adele@contoso.com', [lee]);
+      expect(await store.getContact('ADELE@contoso.com', id!)).to.deep.include({ ...lee, mailbox: 'adele@contoso.com' });
+      expect(await store.getContact('megan@contoso.com', id!)).to.equal(undefined);
+      expect(await store.listContacts('megan@contoso.com')).to.deep.equal([]);
+      expect(await store.removeContact('megan@contoso.com', id!)).to.equal(false);
+      expect(await store.removeContact('adele@contoso.com', id!)).to.equal(true);
+    });
+
+    it('adds contacts all or nothing', async () => {
+      const broken = { ...lee, displayName: null as unknown as string };
+      try {
+        await store.addContacts('adele@contoso.com', [lee, broken]);
+        expect.fail('should have failed');
+      } catch (error) {
+        expect((error as Error).message).to.match(/NOT NULL/);
+      }
+      expect(await store.listContacts('adele@contoso.com')).to.deep.equal([]);
+    });
+
+    it('finds contacts by the start of a name or an address, with % and _ taken literally', async () => {
+      await store.addContacts('adele@contoso.com', [lee, { ...lee, displayName: '100% Gu_x', givenName: undefined, surname: undefined, emailAddresses: [] }]);
+      const names = async (prefix: string) => (await store.searchContacts('adele@contoso.com', prefix, 10)).map((c) => c.displayName);
+      expect(await names('le')).to.deep.equal(['Lee Gu']);
+      expect(await names('GU')).to.deep.equal(['Lee Gu']);
+      expect(await names('lee@fab')).to.deep.equal(['Lee Gu']);
+      expect(await names('100%')).to.deep.equal(['100% Gu_x']);
+      expect(await names('%')).to.deep.equal([]);
+      expect(await store.searchContacts('megan@contoso.com', 'Lee', 10)).to.deep.equal([]);
+    });
+
+    it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
+      const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
+      const before = await store.getContact('adele@contoso.com', id!);
+      expect(before?.photo).to.include({ sha256: 'one'.padEnd(64, '0'), bytesLength: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.setPhoto({ kind: 'contact', id: id! }, photo('two'), 'test');
+      const after = await store.getContact('adele@contoso.com', id!);
+      expect(after?.updatedAt).to.not.equal(before?.updatedAt);
+      await store.removeContact('adele@contoso.com', id!);
+      expect(await store.getPhoto({ kind: 'contact', id: id! })).to.equal(undefined);
+    });
+  });
+
+  it('finds directory users by the start of names, alias or address', async () => {
+    await store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', givenName: 'Alex', surname: 'Wilber', alias: 'alexw', refs: {} },
+      { email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} },
+    ]);
+    const emails = async (prefix: string) => (await store.searchUsers(prefix, 10)).map((u) => u.email);
+    expect(await emails('wil')).to.deep.equal(['alex.wilber@contoso.com']);
+    expect(await emails('alexw')).to.deep.equal(['alex.wilber@contoso.com']);
+    expect(await emails('megan.b')).to.deep.equal(['megan.bowen@contoso.com']);
+    expect(await emails('bowen')).to.deep.equal([]);
+    expect(await store.searchUsers('', 1)).to.have.length(1);
+  });
+
+  it('makes a named secret once and keeps it across reopening', async () => {
+    const first = await store.secret('item-ids', 32);
+    expect(first).to.have.length(32);
+    expect(await store.secret('item-ids', 32)).to.deep.equal(first);
+    await store.close();
+    store = new SqliteStore(path);
+    expect(await store.secret('item-ids', 32)).to.deep.equal(first);
+    expect(await store.secret('other', 32)).to.not.deep.equal(first);
+  });
 });

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { ContactFields } from '../domain/contact.js';
+import { isSmtpAddress } from '../domain/email.js';
+
+/** The flat columns of a contacts CSV; a vCard is read into the same shape. */
+export const CONTACT_COLUMNS = [
+  'displayName',
+  'givenName',
+  'surname',
+  'company',
+  'department',
+  'jobTitle',
+  'email1',
+  'email2',
+  'email3',
+  'businessPhone',
+  'mobilePhone',
+  'homePhone',
+  'whatsappPhone',
+  'superOfficeId',
+  'ucwaPerson',
+] as const;
+
+export type ContactRecord = Partial<Record<(typeof CONTACT_COLUMNS)[number], string>>;
+
+const optionalText = z
+  .string()
+  .trim()
+  .max(1024, 'is longer than 1024 characters')
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const optionalEmail = optionalText.refine((value) => value === undefined || isSmtpAddress(value), 'is not an SMTP address');
+
+const recordSchema = z.strictObject({
+  displayName: optionalText,
+  givenName: optionalText,
+  surname: optionalText,
+  company: optionalText,
+  department: optionalText,
+  jobTitle: optionalText,
+  email1: optionalEmail,
+  email2: optionalEmail,
+  email3: optionalEmail,
+  businessPhone: optionalText,
+  mobilePhone: optionalText,
+  homePhone: optionalText,
+  whatsappPhone: optionalText,
+  superOfficeId: optionalText,
+  ucwaPerson: optionalText,
+});
+
+/** Checks one contact record; returns the fields or a one-line reason. */
+export function toContactFields(record: ContactRecord): ContactFields | string {
+  const parsed = recordSchema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${issue.path.join('.')} ${issue.message}`;
+  }
+  const r = parsed.data;
+  const displayName = r.displayName ?? ([r.givenName, r.surname].filter(Boolean).join(' ') || r.company || r.email1);
+  if (!displayName) return 'a contact needs a display name, a given name or surname, a company or an email address';
+  return {
+    displayName,
+    givenName: r.givenName,
+    surname: r.surname,
+    company: r.company,
+    department: r.department,
+    jobTitle: r.jobTitle,
+    emailAddresses: [r.email1, r.email2, r.email3].filter((email): email is string => email !== undefined),
+    phones: { business: r.businessPhone, mobile: r.mobilePhone, home: r.homePhone },
+    refs: { whatsappPhone: r.whatsappPhone, superOfficeId: r.superOfficeId, ucwaPerson: r.ucwaPerson },
+  };
+}

@@ -1,0 +1,128 @@
+import { parse } from 'csv-parse/sync';
+import ICAL from 'ical.js';
+import type { ContactFields } from '../domain/contact.js';
+import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
+
+export type ContactFormat = 'vcard' | 'csv';
+
+/** One contact as read from a file, its photo still as the file carried it. */
+export interface ContactDraft {
+  where: string;
+  fields: ContactFields;
+  photo?: Buffer;
+}
+
+export interface ContactFileResult {
+  drafts: ContactDraft[];
+  problems: string[];
+}
+
+/** Reads every contact of a vCard (3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
+export function readContactFile(content: string, format: ContactFormat): ContactFileResult {
+  return format === 'vcard' ? readVcards(content) : readCsv(content);
+}
+
+function collect(entries: { where: string; record: ContactRecord | string; photo?: Buffer | string }[]): ContactFileResult {
+  const result: ContactFileResult = { drafts: [], problems: [] };
+  for (const { where, record, photo } of entries) {
+    const fields = typeof record === 'string' ? record : toContactFields(record);
+    if (typeof fields === 'string') result.problems.push(`${where}: ${fields}`);
+    else if (typeof photo === 'string') result.problems.push(`${where}: ${photo}`);
+    else result.drafts.push({ where, fields, photo });
+  }
+  return result;
+}
+
+const COLUMN_BY_LOWER_NAME = new Map<string, string>(CONTACT_COLUMNS.map((column) => [column.toLowerCase(), column]));
+
+function readCsv(content: string): ContactFileResult {
+  try {
+    const rows = parse(content, {
+      bom: true,
+      columns: (header: string[]) => header.map((name) => COLUMN_BY_LOWER_NAME.get(name.trim().toLowerCase()) ?? name.trim()),
+      skip_empty_lines: true,
+      info: true,
+    }) as { record: ContactRecord; info: { lines: number } }[];
+    return collect(rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record })));
+  } catch (error) {
+    const csvError = error as { lines?: number; message?: string };
+    return { drafts: [], problems: [`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`] };
+  }
+}
+
+function readVcards(content: string): ContactFileResult {
+  // ical.js gives no positions, so each card is named by the line its BEGIN:VCARD is on.
+  const startLines = content.split(/\r?\n/).flatMap((line, i) => (/^BEGIN:VCARD\s*$/i.test(line) ? [i + 1] : []));
+  let parsed: unknown;
+  try {
+    parsed = ICAL.parse(content);
+  } catch (error) {
+    return { drafts: [], problems: [`not a vCard file: ${(error as Error).message}`] };
+  }
+  const cards = (Array.isArray(parsed) && Array.isArray(parsed[0]) ? parsed : [parsed]) as unknown[];
+  if (startLines.length === 0) return { drafts: [], problems: ['no BEGIN:VCARD found'] };
+  return collect(
+    cards.map((jcard, i) => {
+      const where = `card ${i + 1} (line ${startLines[i] ?? '?'})`;
+      const card = new ICAL.Component(jcard as unknown[]);
+      return card.name === 'vcard' ? { where, ...vcardRecord(card) } : { where, record: `'${card.name}' is not a vCard` };
+    }),
+  );
+}
+
+function vcardRecord(card: ICAL.Component): { record: ContactRecord | string; photo?: Buffer | string } {
+  const value = (name: string) => {
+    const first = card.getFirstPropertyValue(name);
+    return first === null || first === undefined ? undefined : String(first);
+  };
+  const [surname, givenName] = structured(card.getFirstPropertyValue('n'));
+  const [company, department] = structured(card.getFirstPropertyValue('org'));
+  const emails = card.getAllProperties('email').map((property) => String(property.getFirstValue()));
+  const phones = phonesOf(card);
+  if (emails.length > 3) return { record: `has ${emails.length} email addresses; a contact keeps at most 3` };
+  return {
+    record: {
+      displayName: value('fn'),
+      givenName,
+      surname,
+      company,
+      department,
+      jobTitle: value('title'),
+      email1: emails[0],
+      email2: emails[1],
+      email3: emails[2],
+      businessPhone: phones.work,
+      mobilePhone: phones.cell,
+      homePhone: phones.home,
+    },
+    photo: photoOf(card.getFirstProperty('photo')),
+  };
+}
+
+function structured(value: unknown): (string | undefined)[] {
+  const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split(';') : [];
+  return parts.map((part) => (Array.isArray(part) ? part.join(' ') : String(part ?? '')) || undefined);
+}
+
+/** The first work, mobile and home number; a number without a type counts as work. */
+function phonesOf(card: ICAL.Component): { work?: string; cell?: string; home?: string } {
+  const phones: { work?: string; cell?: string; home?: string } = {};
+  for (const property of card.getAllProperties('tel')) {
+    const types = [property.getParameter('type') ?? []].flat().map((type) => String(type).toLowerCase());
+    const number = String(property.getFirstValue()).replace(/^tel:/i, '');
+    const kind = types.includes('cell') ? 'cell' : types.includes('home') ? 'home' : 'work';
+    phones[kind] ??= number;
+  }
+  return phones;
+}
+
+/** An embedded photo (vCard 3 base64, vCard 4 data: URI) as bytes; a reason when it cannot be one. */
+function photoOf(property: ICAL.Property | null): Buffer | string | undefined {
+  if (!property) return undefined;
+  const raw = String(property.getFirstValue() ?? '').replace(/\s+/g, '');
+  if (/^https?:/i.test(raw)) return 'PHOTO is a URL; the bridge only imports embedded photos';
+  const data = /^data:[^,]*;base64,(.*)$/i.exec(raw);
+  const base64 = data ? data[1]! : raw;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64 === '') return 'PHOTO is not base64 image data';
+  return Buffer.from(base64, 'base64');
+}
