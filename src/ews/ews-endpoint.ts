@@ -57,7 +57,7 @@ export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router
   };
 
   router.get(EWS_PATH, authenticate, (req, res, next) => {
-    if (!('wsdl' in req.query)) return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
+    if (!Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
     sendXml(res, 200, wsdlForHost(documents.wsdl, originOf(req)));
   });
   router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(res, 200, wsdlForHost(documents.wsdl, originOf(req))));

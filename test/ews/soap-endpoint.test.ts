@@ -1,0 +1,279 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
+const mailbox = READER.username;
+
+describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
+  let t: TestBridge;
+  let leeId: number;
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', givenName: 'Alex', surname: 'Wilber', title: 'Marketing Assistant', refs: {} },
+      { email: 'alex.wu@contoso.com', displayName: 'Alex Wu', refs: {} },
+      { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
+    ]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(400, 400), 'test');
+    [leeId] = (await t.store.addContacts(mailbox, [
+      {
+        displayName: 'Lee Gu', givenName: 'Lee', surname: 'Gu', company: 'Fabrikam', jobTitle: 'Director',
+        emailAddresses: ['lee.gu@fabrikam.com'], phones: { business: '+1 425 555 0100' }, refs: {},
+        photo: await normalizePhoto(await samplePhoto(200, 300), LIMITS),
+      },
+    ])) as [number];
+    await t.store.addContacts(ADMIN.username, [{ displayName: 'Private Person', emailAddresses: ['private@x.com'], phones: {}, refs: {} }]);
+  });
+  after(() => t.close());
+
+  const post = (body: string, as = READER) =>
+    request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(as)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+  const call = async (body: string, as = READER) => {
+    const res = await post(envelope(body), as);
+    return { res, xml: await parseSoap(res.text) };
+  };
+
+  describe('the wire, as ews-wire.md says', () => {
+    it('answers text/xml with t:ServerVersionInfo in the header of every response', async () => {
+      const { res, xml } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>');
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.equal('text/xml; charset=utf-8');
+      expect(xml.Envelope.Header.ServerVersionInfo.$).to.include({ MajorVersion: '15', Version: 'V2017_07_11' });
+    });
+
+    it('dispatches on the Body, whatever SOAPAction says and whatever prefixes the client uses', async () => {
+      const body =
+        '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>' +
+        '<GetUserPhoto xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><Email>alex.wilber@contoso.com</Email><SizeRequested>HR48x48</SizeRequested></GetUserPhoto>' +
+        '</e:Body></e:Envelope>';
+      const res = await post(body).set('SOAPAction', '"http://schemas.microsoft.com/exchange/services/2006/messages/ResolveNames"').expect(200);
+      expect((await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('NoError');
+    });
+
+    it('answers operations it does not serve with ErrorInvalidOperation on HTTP 200', async () => {
+      const { res, xml } = await call('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds></m:SourceIds></m:ConvertId>');
+      expect(res.status).to.equal(200);
+      const message = xml.Envelope.Body.ConvertIdResponse.ResponseMessages.ConvertIdResponseMessage;
+      expect(message.$.ResponseClass).to.equal('Error');
+      expect(message.ResponseCode).to.equal('ErrorInvalidOperation');
+    });
+
+    for (const [what, body, reason] of [
+      ['malformed XML', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem>', /not well-formed/],
+      ['a DOCTYPE with an entity', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&e;</soap:Body></soap:Envelope>', /DOCTYPE|not well-formed/],
+      ['something that is not an envelope', '<hello/>', /not a SOAP 1.1 Envelope/],
+      ['an empty Body', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body></soap:Body></soap:Envelope>', /names no operation/],
+      ['an empty request', '', /names no operation|not well-formed/],
+    ] as const) {
+      it(`answers ${what} with a SOAP fault (HTTP 500) and no stack trace`, async () => {
+        const res = await post(body).expect(500);
+        const fault = (await parseSoap(res.text)).Envelope.Body.Fault;
+        expect(fault.faultcode).to.equal('s:Client');
+        expect(fault.faultstring._ ?? fault.faultstring).to.match(reason);
+        expect(res.text).to.not.match(/\.ts:\d+|at [A-Za-z]+ \(/);
+        expect(res.text).to.not.include('root:');
+      });
+    }
+
+    it('refuses a body over 1 MiB with 413', async () => {
+      await post(envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${'a'.repeat(1100 * 1024)}</m:UnresolvedEntry></m:ResolveNames>`)).expect(413);
+    });
+
+    it('asks for credentials with a Basic challenge', async () => {
+      const res = await request(t.bridge.server).post('/EWS/Exchange.asmx').send(envelope('<m:ConvertId/>')).expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge"');
+      await post(envelope('<m:ConvertId/>'), { ...READER, password: 'wrong' }).expect(401);
+    });
+
+    it('serves the WSDL with soap:address built from the Host, and the schemas it imports', async () => {
+      for (const path of ['/EWS/Exchange.asmx?wsdl', '/ews/exchange.asmx?WSDL', '/EWS/Services.wsdl']) {
+        const res = await request(t.bridge.server).get(path).set('Authorization', basic(READER)).set('Host', 'mail.contoso.com:8443').expect(200);
+        expect(res.text).to.include('<soap:address location="http://mail.contoso.com:8443/EWS/Exchange.asmx"/>');
+        expect(res.text).to.include('schemaLocation="messages.xsd"');
+      }
+      const messages = await request(t.bridge.server).get('/EWS/messages.xsd').set('Authorization', basic(READER)).expect(200);
+      expect(messages.text).to.include('schemaLocation="types.xsd"');
+      await request(t.bridge.server).get('/EWS/types.xsd').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server).get('/EWS/Exchange.asmx?wsdl').expect(401);
+    });
+  });
+
+  describe('GetUserPhoto', () => {
+    const photoRequest = (email: string, size = 'HR96x96') => `<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`;
+
+    it('returns the same bytes and ETag as the REST URL, with Expires', async () => {
+      const { res, xml } = await call(photoRequest('Alex.Wilber@contoso.com'));
+      const response = xml.Envelope.Body.GetUserPhotoResponse;
+      expect(response.$.ResponseClass).to.equal('Success');
+      expect(response.HasChanged).to.equal('true');
+      expect(response.ContentType).to.equal('image/jpeg');
+      const picture = Buffer.from(response.PictureData, 'base64');
+      expect((await sharp(picture).metadata()).width).to.equal(96);
+      const rest = await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR96x96')
+        .set('Authorization', basic(READER))
+        .buffer(true);
+      expect(res.headers.etag).to.equal(rest.headers.etag);
+      expect(Buffer.compare(picture, rest.body as Buffer)).to.equal(0);
+      expect(Date.parse(res.headers.expires as string)).to.be.greaterThan(Date.now());
+    });
+
+    it('answers HasChanged=false without data when If-None-Match holds the ETag', async () => {
+      const first = await call(photoRequest('alex.wilber@contoso.com'));
+      const res = await post(envelope(photoRequest('alex.wilber@contoso.com'))).set('If-None-Match', first.res.headers.etag as string).expect(200);
+      const response = (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
+      expect(response.HasChanged).to.equal('false');
+      expect(response.PictureData).to.equal(undefined);
+    });
+
+    it('answers "no photo" with HTTP 404 and ErrorItemNotFound, as Exchange does', async () => {
+      for (const email of ['no.photo@contoso.com', 'nobody@contoso.com']) {
+        const { res, xml } = await call(photoRequest(email));
+        expect(res.status).to.equal(404);
+        expect(xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorItemNotFound');
+      }
+    });
+
+    it('answers a bad size code or address with an error response on HTTP 200', async () => {
+      expect((await call(photoRequest('alex.wilber@contoso.com', 'HR97x97'))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorInvalidPhotoSize');
+      expect((await call(photoRequest("x' OR 1=1 --"))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorInvalidSmtpAddress');
+    });
+  });
+
+  describe('ResolveNames', () => {
+    const resolve = async (entry: string, attributes = 'ReturnFullContactData="true" ContactDataShape="AllProperties"') =>
+      (await call(`<m:ResolveNames ${attributes}><m:UnresolvedEntry>${entry}</m:UnresolvedEntry></m:ResolveNames>`)).xml.Envelope.Body.ResolveNamesResponse
+        .ResponseMessages.ResolveNamesResponseMessage;
+
+    it('resolves one directory user with full contact data and the photo', async () => {
+      const message = await resolve('alex.wilber');
+      expect(message.$.ResponseClass).to.equal('Success');
+      expect(message.ResolutionSet.$).to.deep.equal({ TotalItemsInView: '1', IncludesLastItemInRange: 'true' });
+      const { Mailbox, Contact } = message.ResolutionSet.Resolution;
+      expect(Mailbox).to.deep.include({ Name: 'Alex Wilber', EmailAddress: 'alex.wilber@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
+      expect(Contact).to.deep.include({ DisplayName: 'Alex Wilber', GivenName: 'Alex', Surname: 'Wilber', JobTitle: 'Marketing Assistant', ContactSource: 'ActiveDirectory', HasPicture: 'true' });
+      expect((await sharp(Buffer.from(Contact.Photo, 'base64')).metadata()).width).to.equal(96);
+    });
+
+    it('resolves the caller\'s own contact with a Contact mailbox type and an ItemId', async () => {
+      const message = await resolve('Lee');
+      const { Mailbox, Contact } = message.ResolutionSet.Resolution;
+      expect(Mailbox).to.deep.include({ Name: 'Lee Gu', EmailAddress: 'lee.gu@fabrikam.com', MailboxType: 'Contact' });
+      expect(Mailbox.ItemId.$.Id).to.be.a('string');
+      expect(Mailbox.ItemId.$.ChangeKey).to.be.a('string');
+      expect(Contact.CompanyName).to.equal('Fabrikam');
+      expect(Contact.EmailAddresses.Entry).to.deep.equal({ _: 'lee.gu@fabrikam.com', $: { Key: 'EmailAddress1' } });
+    });
+
+    it('warns ErrorNameResolutionMultipleResults with the whole set when several match', async () => {
+      const message = await resolve('alex', 'ReturnFullContactData="false"');
+      expect(message.$.ResponseClass).to.equal('Warning');
+      expect(message.ResponseCode).to.equal('ErrorNameResolutionMultipleResults');
+      expect(message.ResolutionSet.Resolution.map((r: any) => r.Mailbox.EmailAddress)).to.deep.equal(['alex.wilber@contoso.com', 'alex.wu@contoso.com']);
+      expect(message.ResolutionSet.Resolution[0].Contact).to.equal(undefined);
+    });
+
+    it('answers ErrorNameResolutionNoResults when nothing matches, and never shows another mailbox\'s contacts', async () => {
+      for (const entry of ['zzz', 'Private', 'SMTP:private@x.com']) {
+        const message = await resolve(entry);
+        expect(message.$.ResponseClass).to.equal('Error');
+        expect(message.ResponseCode).to.equal('ErrorNameResolutionNoResults');
+      }
+    });
+
+    it('honours SMTP: for an exact address and the SearchScope', async () => {
+      expect((await resolve('SMTP:alex.wu@contoso.com')).ResolutionSet.Resolution.Mailbox.Name).to.equal('Alex Wu');
+      expect((await resolve('SMTP:alex.w')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+      expect((await resolve('Lee', 'ReturnFullContactData="false" SearchScope="ActiveDirectory"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+      expect((await resolve('alex.wilber', 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+    });
+
+    it('returns at most 100 resolutions and says the range was cut', async () => {
+      await t.store.upsertUsers(Array.from({ length: 120 }, (_, i) => ({ email: `bulk${i}@contoso.com`, displayName: `Bulk ${i}`, refs: {} })));
+      const message = await resolve('bulk', 'ReturnFullContactData="false"');
+      expect(message.ResolutionSet.Resolution).to.have.length(100);
+      expect(message.ResolutionSet.$.IncludesLastItemInRange).to.equal('false');
+    });
+  });
+
+  describe('GetItem and GetAttachment', () => {
+    let itemId: string;
+    before(async () => {
+      const { xml } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Lee</m:UnresolvedEntry></m:ResolveNames>');
+      itemId = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+    });
+    const getItem = (ids: string[], shape = '<m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>') =>
+      call(`<m:GetItem>${shape}<m:ItemIds>${ids.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`);
+    const messagesOf = (xml: Record<string, any>) => [xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage].flat();
+
+    it('returns the contact in schema order, with HasPicture and the photo as a contact-photo attachment', async () => {
+      const { res, xml } = await getItem([itemId]);
+      const [message] = messagesOf(xml);
+      expect(message.$.ResponseClass).to.equal('Success');
+      const contact = message.Items.Contact;
+      expect(contact).to.deep.include({ DisplayName: 'Lee Gu', ItemClass: 'IPM.Contact', HasPicture: 'true', HasAttachments: 'true' });
+      expect(contact.Attachments.FileAttachment).to.deep.include({ Name: 'ContactPicture.jpg', ContentType: 'image/jpeg', IsContactPhoto: 'true', IsInline: 'false' });
+      expect(contact.Attachments.FileAttachment.Content).to.equal(undefined);
+      const order = [...res.text.matchAll(/<t:(ItemId|ItemClass|Attachments|HasAttachments|DisplayName|CompanyName|Surname|HasPicture)\b/g)].map((m) => m[1]);
+      expect(order).to.deep.equal(['ItemId', 'ItemClass', 'Attachments', 'HasAttachments', 'DisplayName', 'CompanyName', 'Surname', 'HasPicture']);
+    });
+
+    it('honours IdOnly plus AdditionalProperties and ignores FieldURIs it does not know', async () => {
+      const shape =
+        '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>' +
+        '<t:FieldURI FieldURI="contacts:HasPicture"/><t:FieldURI FieldURI="contacts:Nickname"/><t:FieldURI FieldURI="item:Attachments"/>' +
+        '<t:IndexedFieldURI FieldURI="contacts:EmailAddress" FieldIndex="EmailAddress1"/>' +
+        '<t:ExtendedFieldURI PropertyTag="0x3A45" PropertyType="String"/>' +
+        '</t:AdditionalProperties></m:ItemShape>';
+      const contact = messagesOf((await getItem([itemId], shape)).xml)[0].Items.Contact;
+      expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
+    });
+
+    it('answers one message per id: found, another mailbox\'s (not found), tampered (malformed)', async () => {
+      const { xml: admin } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Private</m:UnresolvedEntry></m:ResolveNames>', ADMIN);
+      const foreignId = admin.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+      const tampered = Buffer.from(itemId, 'base64');
+      tampered[5]! ^= 1;
+      const { res, xml } = await getItem([itemId, foreignId, tampered.toString('base64'), 'garbage!']);
+      expect(res.status).to.equal(200);
+      const messages = messagesOf(xml);
+      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['NoError', 'ErrorItemNotFound', 'ErrorInvalidIdMalformed', 'ErrorInvalidIdMalformed']);
+      expect(messages[1].$.ResponseClass).to.equal('Error');
+      expect(messages[1].Items).to.equal('');
+    });
+
+    it('changes the ChangeKey when the contact\'s photo changes', async () => {
+      const before = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.ItemId.$.ChangeKey;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await t.bridge.photos.setPhoto(contactOwner(leeId), await samplePhoto(250, 250), 'test');
+      const after = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.ItemId.$.ChangeKey;
+      expect(after).to.not.equal(before);
+    });
+
+    it('GetAttachment returns the photo bytes as one unbroken base64 string; other ids fail per item', async () => {
+      const attachmentId = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
+      const { res, xml } = await call(
+        `<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attachmentId}"/><t:AttachmentId Id="${itemId}"/></m:AttachmentIds></m:GetAttachment>`,
+      );
+      const messages = [xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage].flat();
+      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['NoError', 'ErrorInvalidIdMalformed']);
+      const attachment = messages[0].Attachments.FileAttachment;
+      expect(attachment.IsContactPhoto).to.equal('true');
+      expect(attachment.Content).to.match(/^[A-Za-z0-9+/]+=*$/);
+      const bytes = Buffer.from(attachment.Content, 'base64');
+      expect(Number(attachment.Size)).to.equal(bytes.length);
+      const meta = await sharp(bytes).metadata();
+      expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 250, 250]);
+      expect(res.text).to.not.match(/<t:Content>[^<]*\n/);
+      const other = await call(`<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attachmentId}"/></m:AttachmentIds></m:GetAttachment>`, ADMIN);
+      expect(other.xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage.ResponseCode).to.equal('ErrorItemNotFound');
+    });
+  });
+});
