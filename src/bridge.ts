@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
+import { ItemIds } from './ews/item-ids.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { PhotoService } from './photos/photo-service.js';
@@ -15,16 +16,16 @@ export interface Bridge {
   server: Server;
   photos: PhotoService;
   auth: Authenticator;
-  /** Resolves once the WSDL is loaded and the port is open. */
   listen(): Promise<AddressInfo>;
-  /** Resolves once the bridge can answer every front door (tests use the server without listening). */
-  ready: Promise<void>;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes the store. */
   stop(): Promise<void>;
 }
 
-/** Wires the front doors to auth, the photo service and the store. */
-export function createBridge(config: Config, store: Store, log: Logger): Bridge {
+/**
+ * Wires the front doors to auth, the photo service and the store. Resolves once every
+ * front door can answer (the WSDL is loaded, the id key is read from the store).
+ */
+export async function createBridge(config: Config, store: Store, log: Logger): Promise<Bridge> {
   const photos = new PhotoService(
     store,
     imageLimitsOf(config),
@@ -40,7 +41,8 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
-  const ews = createEwsEndpoint({ store, photos, auth, log, photoMaxAgeSeconds: config.photoMaxAgeSeconds });
+  const ids = new ItemIds(await store.secret('item-ids', 32));
+  const ews = await createEwsEndpoint({ store, photos, auth, ids, log, photoMaxAgeSeconds: config.photoMaxAgeSeconds });
   const app = createApp({
     store,
     photos,
@@ -49,7 +51,9 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     accessLog: config.accessLog,
     maxUploadBytes: config.maxUploadBytes,
     isDraining: () => draining,
-    ewsRouter: ews.router,
+    ewsRouter: ews,
+    ids,
+    photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
   const server = createServer((req, res) => {
     if (!handleUserPhoto(req, res)) app(req, res);
@@ -63,14 +67,11 @@ export function createBridge(config: Config, store: Store, log: Logger): Bridge 
     server,
     photos,
     auth,
-    ready: ews.ready,
-    async listen() {
-      await ews.ready;
-      return new Promise((resolve, reject) => {
+    listen: () =>
+      new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
-      });
-    },
+      }),
     async stop() {
       draining = true;
       stopWatching();

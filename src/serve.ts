@@ -14,7 +14,7 @@ export async function serve(config: Config): Promise<void> {
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
     log.info({ db: config.databasePath }, 'empty database: seeded the demo directory');
   }
-  const bridge = createBridge(config, store, log);
+  const bridge = await createBridge(config, store, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

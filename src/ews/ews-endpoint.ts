@@ -4,12 +4,12 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { requireAccount } from '../rest/require-account.js';
+import { mailboxOf, requireAccount } from '../rest/require-account.js';
 import type { Store } from '../store/store.js';
 import { soapEnvelope, soapFault } from './envelope.js';
 import { MalformedEnvelope, scanEnvelope } from './envelope-scan.js';
 import type { EwsContext } from './ews-context.js';
-import { ItemIds } from './item-ids.js';
+import type { ItemIds } from './item-ids.js';
 import { MESSAGES_NS, SERVER_VERSION_INFO } from './namespaces.js';
 import { getAttachment } from './operations/get-attachment.js';
 import { getItem } from './operations/get-item.js';
@@ -35,6 +35,7 @@ export interface EwsEndpointOptions {
   store: Store;
   photos: PhotoService;
   auth: Authenticator;
+  ids: ItemIds;
   log: Logger;
   photoMaxAgeSeconds: number;
 }
@@ -45,12 +46,11 @@ export interface EwsEndpointOptions {
  * serve itself, and hands the rest to node-soap, which parses the request against the
  * WSDL and wraps each operation's body in the envelope with t:ServerVersionInfo.
  */
-export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router; ready: Promise<void> } {
-  const { store, photos, auth, log } = options;
+export async function createEwsEndpoint(options: EwsEndpointOptions): Promise<Router> {
+  const { store, photos, auth, ids, log } = options;
   const documents = loadWsdlDocuments();
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
-  let ids: ItemIds | undefined;
 
   const sendXml = (res: Response, status: number, xml: string) => {
     res.status(status).type('text/xml; charset=utf-8').send(xml);
@@ -86,12 +86,11 @@ export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router
     // dispatches on the Body and always answers text/xml.
     delete req.headers.soapaction;
     req.headers['content-type'] = 'text/xml; charset=utf-8';
-    const principal = res.locals.principal as { username: string; role: string } | undefined;
     res.locals.ewsContext = {
-      mailbox: principal && principal.username !== 'anonymous' ? principal.username.toLowerCase() : undefined,
+      mailbox: mailboxOf(res),
       store,
       photos,
-      ids: ids!,
+      ids,
       photoMaxAgeSeconds: options.photoMaxAgeSeconds,
       req,
       res,
@@ -117,7 +116,7 @@ export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router
     },
   };
 
-  const soapReady = new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const server = listenSoap(router, {
       path: EWS_PATH,
       services,
@@ -128,8 +127,7 @@ export function createEwsEndpoint(options: EwsEndpointOptions): { router: Router
     });
     server.addSoapHeader(SERVER_VERSION_INFO);
   });
-  const ready = Promise.all([soapReady, store.secret('item-ids', 32).then((key) => (ids = new ItemIds(key)))]).then(() => undefined);
-  return { router, ready };
+  return router;
 }
 
 function originOf(req: Request): string {

@@ -1,11 +1,13 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { ItemIds } from '../ews/item-ids.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { logWhenFinished } from './access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
+import { createFacadeRoutes } from './facade-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
@@ -19,9 +21,11 @@ export interface AppOptions {
   maxUploadBytes: number;
   isDraining: () => boolean;
   ewsRouter: Router;
+  ids: ItemIds;
+  photoMaxAgeSeconds: number;
 }
 
-/** Everything but the photo hot path: health, administration, EWS SOAP, and the 404 for the rest. */
+/** Everything but the photo hot path: health, administration, EWS SOAP, the REST facade, and the 404 for the rest. */
 export function createApp(options: AppOptions): express.Express {
   const { log } = options;
   const app = express();
@@ -37,6 +41,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createHealthRoutes(options.store, options.isDraining));
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
+  app.use(createFacadeRoutes(options));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
 
   const handleError: ErrorRequestHandler = (error, _req, res, _next) => {

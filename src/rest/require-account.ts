@@ -23,3 +23,9 @@ export function requireAccount(auth: Authenticator, role: Role) {
     next();
   };
 }
+
+/** The mailbox a guarded request acts for: its account's name; none for an anonymous read. */
+export function mailboxOf(res: Response): string | undefined {
+  const principal = res.locals.principal as { username: string } | undefined;
+  return principal && principal.username !== 'anonymous' ? principal.username.toLowerCase() : undefined;
+}

@@ -2,14 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
-import type { Rendition } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logWhenFinished } from './access-log.js';
-import { ifNoneMatchHits } from './etag-match.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
+import { photoCacheControl, sendRendition } from './send-photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
@@ -32,18 +31,7 @@ export interface UserPhotoRouteOptions {
  */
 export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
   const { photos, auth, log } = options;
-  const cacheControl = `private, max-age=${options.photoMaxAgeSeconds}`;
-
-  function send(req: IncomingMessage, res: ServerResponse, rendition: Rendition): void {
-    const headers = { etag: rendition.etag, 'cache-control': cacheControl };
-    if (ifNoneMatchHits(req.headers['if-none-match'], rendition.etag)) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-type': rendition.contentType, 'content-length': rendition.bytes.length });
-    res.end(req.method === 'HEAD' ? undefined : rendition.bytes);
-  }
+  const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
 
   async function answerSlowly(
     req: IncomingMessage,
@@ -58,7 +46,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
       if (request instanceof BridgeError) throw request;
       const rendition = await photos.photo(userOwner(request.email), request.size);
       if (!rendition) throw BridgeError.photoNotFound(request.email);
-      send(req, res, rendition);
+      sendRendition(req, res, rendition, cacheControl);
     } catch (error) {
       fail(res, error, requestId);
     }
@@ -88,7 +76,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     const authResult = auth.cached(req.headers.authorization);
     const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1));
     const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size) : undefined;
-    if (cached) send(req, res, cached);
+    if (cached) sendRendition(req, res, cached, cacheControl);
     else void answerSlowly(req, res, requestId, authResult, request);
     return true;
   };

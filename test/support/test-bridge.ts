@@ -30,8 +30,7 @@ export async function startTestBridge(env: Record<string, string> = {}): Promise
   const store = new SqliteStore(databasePath);
   await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
   await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
-  const bridge = createBridge(config, store, createLogger('silent'));
-  await bridge.ready;
+  const bridge = await createBridge(config, store, createLogger('silent'));
   return {
     bridge,
     store,

@@ -1,5 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
+import { findPeople, isSearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import {
@@ -33,27 +34,20 @@ interface Candidate {
  * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
  */
 export async function resolveNames(args: unknown, context: EwsContext): Promise<string> {
-  const entry = textOf(child(args, 'UnresolvedEntry')).trim();
-  const scope = attribute(args, 'SearchScope') ?? 'ActiveDirectoryContacts';
+  const entry = textOf(child(args, 'UnresolvedEntry'));
+  const requestedScope = attribute(args, 'SearchScope') ?? '';
+  const scope = isSearchScope(requestedScope) ? requestedScope : 'ActiveDirectoryContacts';
   const fields = fieldsFor(isTrue(attribute(args, 'ReturnFullContactData')), attribute(args, 'ContactDataShape'));
 
-  const exact = /^smtp:/i.test(entry) ? entry.slice(5).trim().toLowerCase() : undefined;
-  const [users, contacts] = await Promise.all([
-    scope === 'Contacts' || entry === '' ? [] : findUsers(context, entry, exact),
-    scope === 'ActiveDirectory' || entry === '' || !context.mailbox ? [] : findContacts(context, context.mailbox, entry, exact),
-  ]);
-  const directory = users.map((user) => userCandidate(user));
-  const own = contacts.map((contact) => contactCandidate(contact, context));
-  const candidates = scope === 'ContactsActiveDirectory' ? [...own, ...directory] : [...directory, ...own];
-  const shown = candidates.slice(0, MAX_RESOLUTIONS);
-
-  if (shown.length === 0) {
+  const people = await findPeople(context.store, context.mailbox, entry, scope, MAX_RESOLUTIONS);
+  if (people.length === 0) {
     return operationResponse('ResolveNames', [{ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' }]);
   }
+  const shown = people.slice(0, MAX_RESOLUTIONS).map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
   const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
   const resolutionSet = element(
     'm:ResolutionSet',
-    { TotalItemsInView: candidates.length, IncludesLastItemInRange: candidates.length <= MAX_RESOLUTIONS },
+    { TotalItemsInView: shown.length, IncludesLastItemInRange: people.length <= MAX_RESOLUTIONS },
     ...resolutions,
   );
   const outcome: MessageOutcome =
@@ -68,18 +62,6 @@ function fieldsFor(fullContactData: boolean, shape: string | undefined): Readonl
   if (!fullContactData) return undefined;
   if (shape === 'IdOnly') return new Set();
   return shape === 'AllProperties' ? RESOLVE_ALL_FIELDS : RESOLVE_DEFAULT_FIELDS;
-}
-
-async function findUsers(context: EwsContext, entry: string, exact: string | undefined): Promise<DirectoryUser[]> {
-  if (exact === undefined) return context.store.searchUsers(entry, MAX_RESOLUTIONS + 1);
-  const user = await context.store.getUser(exact);
-  return user ? [user] : [];
-}
-
-async function findContacts(context: EwsContext, mailbox: string, entry: string, exact: string | undefined): Promise<Contact[]> {
-  if (exact === undefined) return context.store.searchContacts(mailbox, entry, MAX_RESOLUTIONS + 1);
-  const matches = await context.store.searchContacts(mailbox, exact, MAX_RESOLUTIONS + 1);
-  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase() === exact));
 }
 
 function userCandidate(user: DirectoryUser): Candidate {

@@ -1,0 +1,42 @@
+import type { Contact } from '../domain/contact.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import type { Store } from '../store/store.js';
+
+/** Where ResolveNames looks, and in which order (EWS's SearchScope). */
+export type SearchScope = 'ActiveDirectory' | 'Contacts' | 'ActiveDirectoryContacts' | 'ContactsActiveDirectory';
+
+export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
+
+/**
+ * People matching a name: directory users and the mailbox's own contacts whose names or
+ * addresses start with `entry`, or — for `SMTP:address` — whose address is exactly that.
+ * Returns up to `limit + 1`, so a caller can tell when there were more than it shows.
+ */
+export async function findPeople(store: Store, mailbox: string | undefined, entry: string, scope: SearchScope, limit: number): Promise<Person[]> {
+  const term = entry.trim();
+  if (term === '') return [];
+  const exact = /^smtp:/i.test(term) ? term.slice(5).trim().toLowerCase() : undefined;
+  const [users, contacts] = await Promise.all([
+    scope === 'Contacts' ? [] : findUsers(store, term, exact, limit + 1),
+    scope === 'ActiveDirectory' || !mailbox ? [] : findContacts(store, mailbox, term, exact, limit + 1),
+  ]);
+  const directory = users.map((user): Person => ({ kind: 'user', user }));
+  const own = contacts.map((contact): Person => ({ kind: 'contact', contact }));
+  return (scope === 'ContactsActiveDirectory' ? [...own, ...directory] : [...directory, ...own]).slice(0, limit + 1);
+}
+
+async function findUsers(store: Store, term: string, exact: string | undefined, limit: number): Promise<DirectoryUser[]> {
+  if (exact === undefined) return store.searchUsers(term, limit);
+  const user = await store.getUser(exact);
+  return user ? [user] : [];
+}
+
+async function findContacts(store: Store, mailbox: string, term: string, exact: string | undefined, limit: number): Promise<Contact[]> {
+  if (exact === undefined) return store.searchContacts(mailbox, term, limit);
+  const matches = await store.searchContacts(mailbox, exact, limit);
+  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase() === exact));
+}
+
+export function isSearchScope(value: string): value is SearchScope {
+  return ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'].includes(value);
+}

@@ -1,0 +1,76 @@
+import { Router, type Request, type Response } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { BridgeError } from '../domain/errors.js';
+import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
+import type { IdKind, ItemIds } from '../ews/item-ids.js';
+import { findPeople, isSearchScope } from '../people/find-people.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+import { mailboxOf, requireAccount } from './require-account.js';
+import { photoCacheControl, sendRendition } from './send-photo.js';
+
+export interface FacadeOptions {
+  store: Store;
+  photos: PhotoService;
+  auth: Authenticator;
+  ids: ItemIds;
+  photoMaxAgeSeconds: number;
+}
+
+/**
+ * Decoded image bytes for what SOAP clients reach through ResolveNames, GetItem and
+ * GetAttachment — for clients that want a URL, not an envelope. Same credentials,
+ * size codes, ETags and "never upscale" rule as the EWS REST photo URL.
+ */
+export function createFacadeRoutes(options: FacadeOptions): Router {
+  const { store, photos, ids } = options;
+  const router = Router();
+  const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
+  const authenticate = requireAccount(options.auth, 'user');
+
+  router.get('/api/openapi.json', (_req, res) => {
+    res.json(OPENAPI_DOCUMENT);
+  });
+
+  router.get('/api/people/photo', authenticate, async (req, res) => {
+    const name = queryText(req, 'name');
+    if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
+    const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
+    if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
+    const people = await findPeople(store, mailboxOf(res), name, scope, 1);
+    if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
+    if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
+    const [person] = people;
+    await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id));
+  });
+
+  const itemPhoto = (kind: IdKind) => async (req: Request, res: Response) => {
+    const id = ids.decode(kind, String(req.params.id));
+    const mailbox = mailboxOf(res);
+    if (!mailbox || !(await store.getContact(mailbox, id))) throw BridgeError.itemNotFound();
+    await sendPhoto(req, res, contactOwner(id));
+  };
+  router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));
+  router.get('/api/attachments/:id', authenticate, itemPhoto('contactPhoto'));
+
+  async function sendPhoto(req: Request, res: Response, owner: PhotoOwner): Promise<void> {
+    const size = sizeOf(req);
+    const rendition = await photos.photo(owner, size);
+    if (!rendition) throw new BridgeError('ErrorItemNotFound', 404, 'no photo');
+    sendRendition(req, res, rendition, cacheControl);
+  }
+
+  return router;
+}
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function sizeOf(req: Request): PhotoSize {
+  const code = queryText(req, 'size');
+  return code === undefined ? LARGEST_PHOTO_SIZE : parseSizeCode(code);
+}

@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
+
+describe('REST facade /api', () => {
+  let t: TestBridge;
+  let itemId: string;
+  let attachmentId: string;
+  const reader = basic(READER);
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
+      { email: 'alex.wu@contoso.com', displayName: 'Alex Wu', refs: {} },
+    ]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(500, 500), 'test');
+    await t.store.addContacts(READER.username, [
+      { displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: {}, refs: {}, photo: await normalizePhoto(await samplePhoto(300, 300), LIMITS) },
+    ]);
+    const soap = async (body: string) =>
+      parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).send(envelope(body))).text);
+    const resolved = await soap('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Lee</m:UnresolvedEntry></m:ResolveNames>');
+    itemId = resolved.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+    const item = await soap(`<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`);
+    attachmentId = item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
+  });
+  after(() => t.close());
+
+  const get = (path: string, authorization = reader) => request(t.bridge.server).get(path).set('Authorization', authorization).buffer(true);
+  const widthOf = async (body: Buffer) => (await sharp(body).metadata()).width;
+
+  it('resolves a name to exactly one person and returns their photo at the size asked for', async () => {
+    const res = await get('/api/people/photo?name=alex.wil&size=HR120x120').expect(200).expect('content-type', 'image/jpeg');
+    expect(await widthOf(res.body as Buffer)).to.equal(120);
+    expect(res.headers.etag).to.match(/-120"$/);
+    await get('/api/people/photo?name=alex.wil&size=HR120x120').set('If-None-Match', res.headers.etag as string).expect(304);
+  });
+
+  it('resolves the caller\'s contacts too, and SMTP: for an exact address', async () => {
+    expect(await widthOf((await get('/api/people/photo?name=SMTP:lee@fabrikam.com').expect(200)).body as Buffer)).to.equal(300);
+  });
+
+  it('answers 409 for an ambiguous name, 404 for no match or no photo, 400 for a missing name or bad size', async () => {
+    expect((await get('/api/people/photo?name=alex').expect(409)).text).to.match(/matches several people/);
+    await get('/api/people/photo?name=nobody').expect(404);
+    await get('/api/people/photo?name=Alex%20Wu').expect(404);
+    await get('/api/people/photo').expect(400);
+    await get('/api/people/photo?name=alex.wil&size=HR97x97').expect(400);
+    await get('/api/people/photo?name=alex.wil&scope=Everywhere').expect(400);
+  });
+
+  it('returns a contact\'s photo by its ItemId, and an attachment\'s bytes by its AttachmentId', async () => {
+    const photo = await get(`/api/contacts/${encodeURIComponent(itemId)}/photo?size=HR96x96`).expect(200);
+    expect(await widthOf(photo.body as Buffer)).to.equal(96);
+    const attachment = await get(`/api/attachments/${encodeURIComponent(attachmentId)}`).expect(200);
+    expect(await widthOf(attachment.body as Buffer)).to.equal(300);
+  });
+
+  it('treats another mailbox\'s ids as missing and tampered ids as malformed', async () => {
+    await get(`/api/contacts/${encodeURIComponent(itemId)}/photo`, basic(ADMIN)).expect(404);
+    await get(`/api/attachments/${encodeURIComponent(attachmentId)}`, basic(ADMIN)).expect(404);
+    const res = await get(`/api/contacts/${encodeURIComponent(attachmentId)}/photo`).expect(400);
+    expect(res.headers['x-ews-response-code']).to.equal('ErrorInvalidIdMalformed');
+    await get('/api/attachments/not-an-id').expect(400);
+  });
+
+  it('requires credentials', async () => {
+    const res = await request(t.bridge.server).get('/api/people/photo?name=alex.wil').expect(401);
+    expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+  });
+
+  it('serves its OpenAPI document, naming every facade path', async () => {
+    const res = await request(t.bridge.server).get('/api/openapi.json').expect(200);
+    expect(res.body.openapi).to.equal('3.1.0');
+    expect(Object.keys(res.body.paths)).to.include.members(['/api/people/photo', '/api/contacts/{id}/photo', '/api/attachments/{id}', '/ews/exchange.asmx/s/GetUserPhoto']);
+  });
+});
