@@ -61,6 +61,8 @@ describe('ews-photo-bridge serve (as its own process)', () => {
       const none = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=megan.bowen@contoso.example&size=HR96x96`, { headers: { authorization: auth } });
       expect(none.status).to.equal(404);
       expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
+      const contact = await fetch(`${running.base}/api/people/photo?name=Patti&size=HR64x64`, { headers: { authorization: auth } });
+      expect(contact.status, 'the demo login has contacts with photos').to.equal(200);
     } finally {
       running.child.kill('SIGTERM');
       expect(await running.exited).to.equal(0);

@@ -161,7 +161,7 @@ export function fileAttachmentXml(contact: Contact, ids: ItemIds, content?: Buff
     text('t:LastModifiedTime', ewsDateTime(photo.updatedAt)),
     text('t:IsInline', false),
     text('t:IsContactPhoto', true),
-    content && text('t:Content', content.toString('base64').replace(/.{76}/g, '$&\n')),
+    content && text('t:Content', content.toString('base64')),
   );
 }
 
