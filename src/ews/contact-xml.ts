@@ -1,4 +1,4 @@
-import type { Contact, ContactPhones } from '../domain/contact.js';
+import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
 import { element, escapeXml, text } from './xml.js';
@@ -66,16 +66,8 @@ export const RESOLVE_ALL_FIELDS: ReadonlySet<ContactField> = new Set<ContactFiel
 export const CONTACT_PHOTO_NAME = 'ContactPicture.jpg';
 
 /** One person as a contact card, whether a mailbox's contact or a directory user. */
-export interface ContactCard {
-  displayName: string;
-  givenName?: string;
-  surname?: string;
-  company?: string;
-  department?: string;
-  jobTitle?: string;
+export interface ContactCard extends Omit<ContactFields, 'refs'> {
   alias?: string;
-  emailAddresses: string[];
-  phones: ContactPhones;
   source: 'ActiveDirectory' | 'Store';
   hasPicture: boolean;
 }

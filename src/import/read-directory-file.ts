@@ -1,6 +1,6 @@
-import { parse } from 'csv-parse/sync';
 import type { DirectoryUser } from '../domain/directory.js';
-import { ImportFileError } from '../import-file-error.js';
+import { readCsvRecords, type LocatedRecord } from './csv-records.js';
+import { ImportFileError } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
 
 export type DirectoryFormat = 'csv' | 'json';
@@ -14,7 +14,7 @@ export function readDirectoryFile(content: string, format: DirectoryFormat): Dir
   const problems: string[] = [];
   const users: DirectoryUser[] = [];
   const seen = new Map<string, string>();
-  for (const { where, record } of format === 'csv' ? csvRecords(content) : jsonRecords(content)) {
+  for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS) : jsonRecords(content)) {
     const user = toDirectoryUser(record);
     if (typeof user === 'string') {
       problems.push(`${where}: ${user}`);
@@ -29,29 +29,7 @@ export function readDirectoryFile(content: string, format: DirectoryFormat): Dir
   return users;
 }
 
-interface LocatedRecord {
-  where: string;
-  record: Record<string, unknown>;
-}
-
-const COLUMN_BY_LOWER_NAME = new Map<string, string>(DIRECTORY_COLUMNS.map((column) => [column.toLowerCase(), column]));
-
-function csvRecords(content: string): LocatedRecord[] {
-  try {
-    const rows = parse(content, {
-      bom: true,
-      columns: (header: string[]) => header.map((name) => COLUMN_BY_LOWER_NAME.get(name.trim().toLowerCase()) ?? name.trim()),
-      skip_empty_lines: true,
-      info: true,
-    }) as { record: Record<string, string>; info: { lines: number } }[];
-    return rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record }));
-  } catch (error) {
-    const csvError = error as { lines?: number; message?: string };
-    throw new ImportFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
-  }
-}
-
-function jsonRecords(content: string): LocatedRecord[] {
+function jsonRecords(content: string): LocatedRecord<Record<string, unknown>>[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);

@@ -1,7 +1,8 @@
-import { parse } from 'csv-parse/sync';
 import ICAL from 'ical.js';
 import type { ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
+import { readCsvRecords } from './csv-records.js';
+import { ImportFileError } from './import-file-error.js';
 
 export type ContactFormat = 'vcard' | 'csv';
 
@@ -33,20 +34,12 @@ function collect(entries: { where: string; record: ContactRecord | string; photo
   return result;
 }
 
-const COLUMN_BY_LOWER_NAME = new Map<string, string>(CONTACT_COLUMNS.map((column) => [column.toLowerCase(), column]));
-
 function readCsv(content: string): ContactFileResult {
   try {
-    const rows = parse(content, {
-      bom: true,
-      columns: (header: string[]) => header.map((name) => COLUMN_BY_LOWER_NAME.get(name.trim().toLowerCase()) ?? name.trim()),
-      skip_empty_lines: true,
-      info: true,
-    }) as { record: ContactRecord; info: { lines: number } }[];
-    return collect(rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record })));
+    return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS));
   } catch (error) {
-    const csvError = error as { lines?: number; message?: string };
-    return { drafts: [], problems: [`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`] };
+    if (error instanceof ImportFileError) return { drafts: [], problems: error.problems };
+    throw error;
   }
 }
 

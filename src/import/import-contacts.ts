@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { ImportFileError } from '../import-file-error.js';
+import { ImportFileError } from './import-file-error.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { NewContact, Store } from '../store/store.js';
