@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
-import { ADELE, ALEX, ALLAN, fromBase64, seedInteropFixture, XAVER, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
+import { ADELE, ALEX, ALLAN, fromBase64, seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
 import { pythonScript, runPythonClient } from './python/run-python.js';
 
 /** What test/interop/python/exchangelib_client.py prints: exchangelib's objects as JSON. */
@@ -42,7 +42,7 @@ interface ContactJson {
   attachments: AttachmentJson[];
 }
 interface ErrorJson {
-  type: string;
+  type: string | null;
   message: string;
 }
 interface ResolutionJson {
@@ -210,7 +210,6 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
   });
 
   it("reports ErrorNameResolutionNoResults for an unknown name and for another mailbox's contact", () => {
-    expect(XAVER.displayName.startsWith('Xaver')).to.equal(true);
     for (const { query, resolutions } of observed.unresolvable) {
       expect(resolutions, query).to.deep.equal([{ error: { type: 'ErrorNameResolutionNoResults', message: 'No results were found.' } }]);
     }
