@@ -4,6 +4,7 @@ import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import { ItemIds } from './ews/item-ids.js';
+import { createSoapFastPath } from './ews/soap-fast-path.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { PhotoService } from './photos/photo-service.js';
@@ -55,8 +56,16 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     ids,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
+  const handleSoapPost = createSoapFastPath({
+    photos,
+    auth,
+    log,
+    accessLog: config.accessLog,
+    photoMaxAgeSeconds: config.photoMaxAgeSeconds,
+    fallback: app,
+  });
   const server = createServer((req, res) => {
-    if (!handleUserPhoto(req, res)) app(req, res);
+    if (!handleUserPhoto(req, res) && !handleSoapPost(req, res)) app(req, res);
   });
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();

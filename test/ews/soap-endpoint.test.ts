@@ -125,6 +125,17 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Date.parse(res.headers.expires as string)).to.be.greaterThan(Date.now());
     });
 
+    it('answers a repeat from the cache exactly as it answered the first time', async () => {
+      const email = 'alex.wilber@contoso.com';
+      t.bridge.photos.forgetAll();
+      const first = await call(photoRequest(email, 'HR64x64'));
+      const again = await call(photoRequest(email, 'HR64x64'));
+      expect(again.xml.Envelope.Body).to.deep.equal(first.xml.Envelope.Body);
+      expect(again.xml.Envelope.Header).to.deep.equal(first.xml.Envelope.Header);
+      for (const header of ['etag', 'content-type']) expect(again.res.headers[header], header).to.equal(first.res.headers[header]);
+      expect(again.res.headers['request-id']).to.be.a('string');
+    });
+
     it('answers HasChanged=false without data when If-None-Match holds the ETag', async () => {
       const first = await call(photoRequest('alex.wilber@contoso.com'));
       const res = await post(envelope(photoRequest('alex.wilber@contoso.com'))).set('If-None-Match', first.res.headers.etag as string).expect(200);

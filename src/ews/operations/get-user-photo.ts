@@ -1,13 +1,14 @@
 import { normalizeSmtpAddress } from '../../domain/email.js';
 import { BridgeError } from '../../domain/errors.js';
+import type { Rendition } from '../../domain/photo.js';
 import { userOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode } from '../../domain/size-code.js';
 import { ifNoneMatchHits } from '../../rest/etag-match.js';
 import type { EwsContext } from '../ews-context.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
-import { element, text } from '../xml.js';
 import { child, textOf } from '../soap-args.js';
+import { element, text } from '../xml.js';
 
 /**
  * GetUserPhoto: the same photo, size rules and ETag as the REST URL. Exchange answers
@@ -23,14 +24,22 @@ export async function getUserPhoto(args: unknown, context: EwsContext): Promise<
       context.res.statusCode = 404;
       throw BridgeError.photoNotFound(email);
     }
-    context.res.setHeader('ETag', rendition.etag);
-    context.res.setHeader('Expires', new Date(Date.now() + context.photoMaxAgeSeconds * 1000).toUTCString());
-    const unchanged = ifNoneMatchHits(context.req.headers['if-none-match'], rendition.etag);
-    return photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
+    const answer = photoFound(rendition, context.req.headers['if-none-match'], context.photoMaxAgeSeconds);
+    for (const [name, value] of Object.entries(answer.headers)) context.res.setHeader(name, value);
+    return answer.xml;
   } catch (error) {
     if (!(error instanceof BridgeError)) throw error;
     return photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false);
   }
+}
+
+/** The answer for a photo that exists: HTTP caching headers and the response body. */
+export function photoFound(rendition: Rendition, ifNoneMatch: string | undefined, maxAgeSeconds: number): { headers: Record<string, string>; xml: string } {
+  const unchanged = ifNoneMatchHits(ifNoneMatch, rendition.etag);
+  return {
+    headers: { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() },
+    xml: photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes),
+  };
 }
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */

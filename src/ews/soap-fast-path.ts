@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator } from '../auth/authenticator.js';
+import { normalizeSmtpAddress } from '../domain/email.js';
+import type { Rendition } from '../domain/photo.js';
+import { userOwner } from '../domain/photo-owner.js';
+import { parseSizeCode } from '../domain/size-code.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import { logWhenFinished } from '../rest/access-log.js';
+import { requestIdOf } from '../rest/request-id.js';
+import { soapEnvelope } from './envelope.js';
+import { photoFound } from './operations/get-user-photo.js';
+import { matchPlainGetUserPhoto } from './plain-get-user-photo.js';
+
+const EWS_PATH_LOWER = '/ews/exchange.asmx';
+/** Larger bodies are never a plain GetUserPhoto; they stream into the full path untouched. */
+const MAX_FAST_BODY = 16 * 1024;
+
+export interface SoapFastPathOptions {
+  photos: PhotoService;
+  auth: Authenticator;
+  log: Logger;
+  accessLog: boolean;
+  photoMaxAgeSeconds: number;
+  /** Where every request the fast path does not answer goes, its body already read. */
+  fallback: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/**
+ * SOAP GetUserPhoto is the photo request of Outlook-era clients, so it gets the same
+ * treatment as the REST URL: when the credentials and the sized photo are cached and
+ * the envelope has the plain shape, the answer is written here, without Express or
+ * node-soap. Every other POST to the endpoint — another operation, an unusual
+ * envelope, anything uncached — goes on to the full path with its body.
+ */
+export function createSoapFastPath(options: SoapFastPathOptions) {
+  const { photos, auth, log } = options;
+
+  function cachedRendition(req: IncomingMessage, body: Buffer): Rendition | undefined {
+    if (!auth.cached(req.headers.authorization)?.ok) return undefined;
+    const request = matchPlainGetUserPhoto(body.toString('utf8'));
+    if (!request) return undefined;
+    try {
+      return photos.cachedPhoto(userOwner(normalizeSmtpAddress(request.email)), parseSizeCode(request.sizeCode)) ?? undefined;
+    } catch {
+      return undefined; // the full path answers a bad address or size with the proper EWS error
+    }
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, rendition: Rendition): void {
+    const requestId = requestIdOf(req);
+    if (options.accessLog) logWhenFinished(log, req, res, requestId);
+    const { headers, xml } = photoFound(rendition, req.headers['if-none-match'], options.photoMaxAgeSeconds);
+    const envelope = soapEnvelope(xml);
+    res.writeHead(200, {
+      ...headers,
+      'request-id': requestId,
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': Buffer.byteLength(envelope),
+    });
+    res.end(envelope);
+  }
+
+  return function handleSoapPost(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'POST' || req.headers['content-encoding']) return false;
+    const url = req.url ?? '';
+    if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
+    const length = Number(req.headers['content-length']);
+    if (!(length > 0 && length <= MAX_FAST_BODY)) return false;
+
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const rendition = cachedRendition(req, body);
+      if (rendition) {
+        answer(req, res, rendition);
+        return;
+      }
+      // A fully read request is "finished" for body-parser, which then keeps this body.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+      options.fallback(req, res);
+    });
+    return true;
+  };
+}
