@@ -7,7 +7,10 @@ import { ItemIds } from './ews/item-ids.js';
 import { createSoapFastPath } from './ews/soap-fast-path.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
+import { normalizePhoto } from './photos/normalize.js';
 import { PhotoService } from './photos/photo-service.js';
+import { UpstreamPhotos } from './photos/upstream-photos.js';
+import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { createUserPhotoRoute } from './rest/user-photo-route.js';
 import { watchStoreChanges } from './store/change-watcher.js';
@@ -16,6 +19,7 @@ import type { Store } from './store/store.js';
 export interface Bridge {
   server: Server;
   photos: PhotoService;
+  upstream: UpstreamPhotos;
   auth: Authenticator;
   listen(): Promise<AddressInfo>;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes the store. */
@@ -27,10 +31,24 @@ export interface Bridge {
  * front door can answer (the WSDL is loaded, the id key is read from the store).
  */
 export async function createBridge(config: Config, store: Store, log: Logger): Promise<Bridge> {
+  const limits = imageLimitsOf(config);
+  const sources = buildSources(
+    config.sources,
+    {
+      timeoutMs: config.sourceTimeoutMs,
+      retries: config.sourceRetries,
+      breakerThreshold: config.sourceBreakerThreshold,
+      breakerHalfOpenMs: config.sourceBreakerOpenSeconds * 1000,
+    },
+    log,
+  );
+  const upstream = new UpstreamPhotos(sources, (bytes) => normalizePhoto(bytes, limits), log);
   const photos = new PhotoService(
     store,
-    imageLimitsOf(config),
+    limits,
     { maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, noPhotoTtlMs: config.noPhotoTtlSeconds * 1000 },
+    { upstream, refreshMs: config.sourceRefreshSeconds * 1000 },
+    log,
   );
   const auth = new Authenticator(store, config.authRealm, config.allowAnonymousRead);
   let draining = false;
@@ -75,6 +93,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   return {
     server,
     photos,
+    upstream,
     auth,
     listen: () =>
       new Promise((resolve, reject) => {

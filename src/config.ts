@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -26,11 +27,22 @@ export const SETTINGS = {
   photoMaxAgeSeconds: { env: 'BRIDGE_PHOTO_MAX_AGE_SECONDS', schema: int(0, 31_536_000), default: 3600, doc: 'Cache-Control max-age sent with photos.' },
   logLevel: { env: 'BRIDGE_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' },
   accessLog: { env: 'BRIDGE_ACCESS_LOG', schema: flag, default: true, doc: 'Log one line per request.' },
+  sourceTimeoutMs: { env: 'BRIDGE_SOURCE_TIMEOUT_MS', schema: int(100, 120_000), default: 5000, doc: 'Time limit of one call to a photo source.' },
+  sourceRetries: { env: 'BRIDGE_SOURCE_RETRIES', schema: int(0, 5), default: 2, doc: 'Retries of a failed source call (never for permanent answers such as 403).' },
+  sourceBreakerThreshold: { env: 'BRIDGE_SOURCE_BREAKER_THRESHOLD', schema: int(1, 1000), default: 5, doc: 'Consecutive failures that open a source\'s circuit breaker.' },
+  sourceBreakerOpenSeconds: { env: 'BRIDGE_SOURCE_BREAKER_OPEN_SECONDS', schema: int(1, 3600), default: 30, doc: 'How long an open breaker skips its source.' },
+  sourceRefreshSeconds: { env: 'BRIDGE_SOURCE_REFRESH_SECONDS', schema: int(60, 30 * 86_400), default: 86_400, doc: 'Age at which a photo fetched from a source is fetched again (WhatsApp links die after 48 h).' },
   shutdownGraceMs: { env: 'BRIDGE_SHUTDOWN_GRACE_MS', schema: int(0, 600_000), default: 10_000, doc: 'On SIGTERM, how long in-flight requests may take before connections are cut.' },
 } as const;
 
 type Settings = typeof SETTINGS;
-export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+  /** From the config file's `sources` and `sourceOrder`: which upstreams, with what settings, asked in which order. */
+  sources: SourceSettings;
+};
+
+/** Keys of the config file that are not single values and so have no environment variable. */
+const STRUCTURED_KEYS = new Set(['sources', 'sourceOrder']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -63,8 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     else problems.push(`${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
   }
   for (const key of Object.keys(file)) {
-    if (!(key in SETTINGS)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);
+    if (!(key in SETTINGS) && !STRUCTURED_KEYS.has(key)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);
   }
+  config.sources = parseSourceSettings(file.sources, file.sourceOrder, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;
 }

@@ -17,6 +17,9 @@ export interface StoredPhoto extends NormalizedPhoto {
 /** What is known about a photo without holding its bytes. */
 export type PhotoFingerprint = Pick<StoredPhoto, 'sha256' | 'width' | 'height'>;
 
+/** A stored photo's fingerprint, where it came from and when. */
+export type StoredPhotoInfo = PhotoFingerprint & Pick<StoredPhoto, 'source' | 'updatedAt'>;
+
 /** A photo at the size a client asked for, ready to send. */
 export interface Rendition {
   bytes: Buffer;

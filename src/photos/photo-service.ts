@@ -1,13 +1,16 @@
 import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../domain/errors.js';
-import { servedLongSide, type PhotoFingerprint, type Rendition } from '../domain/photo.js';
+import { servedLongSide, type PhotoFingerprint, type Rendition, type StoredPhotoInfo } from '../domain/photo.js';
 import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
 import type { PhotoSize } from '../domain/size-code.js';
+import type { Logger } from '../logger.js';
+import type { PhotoReference } from '../sources/photo-source.js';
 import type { Store } from '../store/store.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from './single-flight.js';
+import type { UpstreamPhotos } from './upstream-photos.js';
 
 export interface PhotoCacheLimits {
   maxEntries: number;
@@ -19,6 +22,14 @@ export interface PhotoCacheLimits {
 export interface PhotoServiceStats {
   storeLookups: number;
   resizes: number;
+  /** Times a stored upstream photo was served because every source failed. */
+  staleServed: number;
+}
+
+export interface UpstreamOptions {
+  upstream: UpstreamPhotos;
+  /** How old a photo fetched from a source may get before the sources are asked again. */
+  refreshMs: number;
 }
 
 /** An owner's photo state as last read: a fingerprint, or null for "no photo". */
@@ -39,12 +50,14 @@ export class PhotoService {
   private readonly renderFlights = new SingleFlight<Rendition | null>();
   /** Bumped by every forget: a read that started before it must not cache what it read. */
   private epoch = 0;
-  readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0 };
+  readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0, staleServed: 0 };
 
   constructor(
     private readonly store: Store,
     private readonly limits: ImageLimits,
     private readonly cacheLimits: PhotoCacheLimits,
+    private readonly sources?: UpstreamOptions,
+    private readonly log?: Logger,
   ) {
     this.photoStates = new LRUCache({ max: cacheLimits.maxEntries });
     this.renditions = new LRUCache({
@@ -105,11 +118,52 @@ export class PhotoService {
 
   private async loadState(owner: PhotoOwner, key: string, epoch: number): Promise<PhotoState> {
     this.stats.storeLookups++;
-    const photo = (await this.store.getPhotoFingerprint(owner)) ?? null;
+    const stored = await this.store.getPhotoInfo(owner);
+    const photo = (await this.fromSourcesIfDue(owner, stored)) ?? stored ?? null;
     const state = { photo };
     const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0);
-    if (remember) this.photoStates.set(key, state, photo ? {} : { ttl: this.cacheLimits.noPhotoTtlMs });
+    // With sources, even a found photo is only believed until it is due for a refresh.
+    const photoTtl = this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources.refreshMs } : {};
+    if (remember) this.photoStates.set(key, state, photo ? photoTtl : { ttl: this.cacheLimits.noPhotoTtlMs });
     return state;
+  }
+
+  /**
+   * Asks the sources when the owner has no photo of its own and none fetched recently.
+   * An uploaded or imported photo is the operator's word and is never replaced. When
+   * every source fails, a photo fetched earlier is served stale rather than nothing.
+   */
+  private async fromSourcesIfDue(owner: PhotoOwner, stored: StoredPhotoInfo | undefined): Promise<PhotoFingerprint | null | undefined> {
+    const sources = this.sources;
+    if (!sources?.upstream.servesKind(owner.kind)) return undefined;
+    if (stored && !sources.upstream.isUpstream(stored.source)) return undefined;
+    if (stored && Date.now() - Date.parse(stored.updatedAt) < sources.refreshMs) return undefined;
+    const reference = await this.referenceOf(owner);
+    if (!reference) return undefined;
+    const result = await sources.upstream.find(reference);
+    if (result.kind === 'photo') {
+      const { sha256, width, height } = result.photo;
+      await this.store.setPhoto(owner, result.photo, result.source);
+      return { sha256, width, height };
+    }
+    if (result.kind === 'none') {
+      if (stored) await this.store.removePhoto(owner);
+      return null;
+    }
+    if (stored) {
+      this.stats.staleServed++;
+      this.log?.warn({ owner: ownerKey(owner), fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
+    }
+    return undefined;
+  }
+
+  private async referenceOf(owner: PhotoOwner): Promise<PhotoReference | undefined> {
+    if (owner.kind === 'user') {
+      const user = await this.store.getUser(owner.email);
+      return user && { kind: 'user', emails: [user.email], sipAddress: user.sipAddress, ...user.refs };
+    }
+    const contact = await this.store.getContactById(owner.id);
+    return contact && { kind: 'contact', emails: contact.emailAddresses, ...contact.refs };
   }
 
   private async render(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
-import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto } from '../domain/photo.js';
+import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { MIGRATIONS } from './migrations.js';
 import type { NewContact, Store } from './store.js';
@@ -140,6 +140,7 @@ export class SqliteStore implements Store {
            @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @now, @now)`,
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
+      getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY c.display_name, c.id`),
       searchContacts: db.prepare<{ mailbox: string; pattern: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
@@ -170,8 +171,8 @@ export class SqliteStore implements Store {
       get: this.db.prepare<[string | number], PhotoRow>(
         `SELECT bytes, content_type, width, height, sha256, source, updated_at FROM ${table} WHERE ${column} = ${owner}`,
       ),
-      fingerprint: this.db.prepare<[string | number], PhotoFingerprint>(
-        `SELECT sha256, width, height FROM ${table} WHERE ${column} = ${owner}`,
+      info: this.db.prepare<[string | number], StoredPhotoInfo>(
+        `SELECT sha256, width, height, source, updated_at AS updatedAt FROM ${table} WHERE ${column} = ${owner}`,
       ),
       set: this.db.prepare(
         `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
@@ -249,6 +250,11 @@ export class SqliteStore implements Store {
     return row && fromContactRow(row);
   }
 
+  async getContactById(id: number): Promise<Contact | undefined> {
+    const row = this.statements.getContactById.get(id);
+    return row && fromContactRow(row);
+  }
+
   async listContacts(mailbox: string): Promise<Contact[]> {
     return this.statements.listContacts.all(mailbox).map(fromContactRow);
   }
@@ -276,8 +282,8 @@ export class SqliteStore implements Store {
     );
   }
 
-  async getPhotoFingerprint(owner: PhotoOwner): Promise<PhotoFingerprint | undefined> {
-    return this.statements.photos[owner.kind].fingerprint.get(keyOf(owner));
+  async getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined> {
+    return this.statements.photos[owner.kind].info.get(keyOf(owner));
   }
 
   async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {

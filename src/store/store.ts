@@ -1,7 +1,7 @@
 import type { Account, Role } from '../domain/account.js';
 import type { Contact, ContactFields } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
-import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto } from '../domain/photo.js';
+import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 
 export interface NewContact extends ContactFields {
@@ -27,12 +27,14 @@ export interface Store {
   /** A contact, only if it belongs to `mailbox`. */
   getContact(mailbox: string, id: number): Promise<Contact | undefined>;
   listContacts(mailbox: string): Promise<Contact[]>;
+  /** A contact by id whatever its mailbox: for the photo service, after a front door checked ownership. */
+  getContactById(id: number): Promise<Contact | undefined>;
   /** The mailbox's contacts whose names or addresses start with `prefix`. */
   searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]>;
   removeContact(mailbox: string, id: number): Promise<boolean>;
 
   getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined>;
-  getPhotoFingerprint(owner: PhotoOwner): Promise<PhotoFingerprint | undefined>;
+  getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined>;
   /** False when there is no such user or contact. */
   setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean>;
   removePhoto(owner: PhotoOwner): Promise<boolean>;

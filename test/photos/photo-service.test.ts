@@ -279,8 +279,8 @@ describe('PhotoService', () => {
      */
     class SlowStore extends SqliteStore {
       gate: Promise<void> | undefined;
-      override async getPhotoFingerprint(owner: PhotoOwner) {
-        const fingerprint = await super.getPhotoFingerprint(owner);
+      override async getPhotoInfo(owner: PhotoOwner) {
+        const fingerprint = await super.getPhotoInfo(owner);
         if (this.gate) await this.gate;
         return fingerprint;
       }

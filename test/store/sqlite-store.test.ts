@@ -91,7 +91,7 @@ describe('SqliteStore', () => {
     const stored = await store.getPhoto(userOwner('a@contoso.com'));
     expect(stored?.bytes.toString()).to.equal('two');
     expect(stored).to.include({ width: 10, height: 20, source: 'cli', contentType: 'image/jpeg' });
-    expect(await store.getPhotoFingerprint(userOwner('a@contoso.com'))).to.deep.equal({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20 });
+    expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.deep.include({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20, source: 'cli' });
     expect(await store.removeUser('a@contoso.com')).to.equal(true);
     expect(await store.getPhoto(userOwner('a@contoso.com'))).to.equal(undefined);
   });

@@ -1,0 +1,93 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+export interface OutboundPolicy {
+  /** Host names this request may go to: exact names, or `*.domain` for any subdomain. */
+  allowedHosts: readonly string[];
+  /** Refuse plain http (links handed out by third parties). */
+  httpsOnly?: boolean;
+  /** Refuse any address that is not public unicast (links handed out by third parties). */
+  publicAddressesOnly?: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class OutboundRefused extends Error {}
+
+/**
+ * The only way the bridge talks to the outside. Every request is checked against its
+ * policy before a byte leaves: the host must be allowed, and — for addresses handed out
+ * by third parties — the name must resolve to a public unicast address, checked on the
+ * very address connected to (no DNS rebinding). Redirects are never followed, bodies
+ * are capped in bytes and time.
+ */
+export async function outboundRequest(
+  url: string,
+  policy: OutboundPolicy,
+  init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+): Promise<OutboundResponse> {
+  const target = new URL(url);
+  if (target.protocol !== 'https:' && (policy.httpsOnly || target.protocol !== 'http:')) {
+    throw new OutboundRefused(`${target.protocol} URLs are not allowed here`);
+  }
+  if (!hostAllowed(target.hostname, policy.allowedHosts)) throw new OutboundRefused(`host ${target.hostname} is not allowed`);
+  const lookup: LookupFunction | undefined = policy.publicAddressesOnly ? publicOnlyLookup : undefined;
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(policy.timeoutMs)]) : AbortSignal.timeout(policy.timeoutMs);
+
+  return new Promise<OutboundResponse>((resolve, reject) => {
+    const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > policy.maxBytes) {
+          req.destroy(new OutboundRefused(`response larger than ${policy.maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+export function hostAllowed(host: string, allowed: readonly string[]): boolean {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return allowed.some((pattern) => {
+    const rule = pattern.toLowerCase();
+    return rule.startsWith('*.') ? name.endsWith(rule.slice(1)) && name.length > rule.length - 1 : name === rule;
+  });
+}
+
+/** A resolver that refuses loopback, private, link-local and other non-public addresses. */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const list = addresses as LookupAddress[];
+    const bad = list.find((entry) => !isPublicUnicast(entry.address));
+    if (bad || list.length === 0) {
+      return callback(new OutboundRefused(`${hostname} resolves to ${bad?.address ?? 'nothing'}, which is not a public address`), '', 0);
+    }
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+    return callback(null, list[0]!.address, list[0]!.family);
+  });
+};
+
+export function isPublicUnicast(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.process(address);
+  return parsed.range() === 'unicast';
+}

@@ -1,0 +1,42 @@
+import type { ExternalRefs } from '../domain/directory.js';
+
+/**
+ * Everything known about whose photo is wanted: each source picks the reference it
+ * understands (an email, a SIP address, a phone, a CRM id, an LDAP DN).
+ */
+export interface PhotoReference extends ExternalRefs {
+  kind: 'user' | 'contact';
+  emails: string[];
+  sipAddress?: string;
+}
+
+/** What a source answers: image bytes (not yet checked), or a definite "no photo". */
+export type SourceAnswer = { kind: 'photo'; bytes: Buffer } | { kind: 'none' };
+
+export const NO_PHOTO: SourceAnswer = { kind: 'none' };
+
+/** One plain-words line of `sources check`. */
+export interface CheckStep {
+  step: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * An upstream that holds photos. A source only turns a reference into bytes or "no
+ * photo"; timeouts, retries, circuit breaking, single-flight, normalising and caching
+ * are the photo service's, the same for every source. A source throws for anything
+ * that is neither (unreachable, refused credentials, a 5xx): the next source is tried.
+ */
+export interface PhotoSource {
+  /** The operator's name for this source, as configured; also recorded with stored photos. */
+  readonly name: string;
+  /** Whether the reference carries something this source can look up. */
+  accepts(reference: PhotoReference): boolean;
+  fetch(reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer>;
+  /** Reachability, authentication and a sample lookup, for `sources check`. */
+  check(sample: PhotoReference | undefined, signal: AbortSignal): Promise<CheckStep[]>;
+}
+
+/** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
+export class PermanentSourceError extends Error {}
