@@ -13,9 +13,12 @@ import { readContactFile, type ContactFormat } from './import/read-contact-file.
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { ImportFileError } from './import/import-file-error.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
+import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
+import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
+import { checkSources, formatChecks } from './sources/check-sources.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { userOwner } from './domain/photo-owner.js';
 
@@ -136,6 +139,21 @@ contacts
     const owner = normalizeSmtpAddress(mailbox);
     if (!(await withStore((store) => store.removeContact(owner, Number(id))))) throw new InvalidArgumentError(`no contact ${id} in ${owner}`);
     console.log(`contact ${id} removed from ${owner}`);
+  });
+
+const sources = program.command('sources').description('the upstream photo sources of the config file');
+sources
+  .command('check')
+  .description('try each configured source: reachable, authenticated, and a sample lookup')
+  .option('--user <email>', 'a directory user to look up as the sample')
+  .action(async (options: { user?: string }) => {
+    const checks = await withStore(async (store, settings) => {
+      const sample = options.user ? await referenceOf(store, userOwner(normalizeSmtpAddress(options.user))) : undefined;
+      if (options.user && !sample) throw BridgeError.userNotFound(options.user);
+      return checkSources(settings.sources, sample, createLogger('silent'), settings.sourceTimeoutMs);
+    });
+    process.stdout.write(formatChecks(checks));
+    if (checks.some((check) => check.steps.some((step) => !step.ok))) process.exitCode = 1;
   });
 
 const account = program.command('account').description('manage the logins of the bridge');

@@ -54,4 +54,22 @@ describe('configuration', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const setting of Object.values(SETTINGS)) expect(readme).to.include(`| \`${setting.env}\` |`);
   });
+
+  it('reads no photo sources by default, and reports bad source settings one line each', () => {
+    expect(loadConfig({}).sources).to.deep.equal({ sources: [], order: { users: [], contacts: [] } });
+    const file = join(dir, 'sources.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ sources: [{ name: 'crm', type: 'nonsense' }, { type: 'ldap' }], sourceOrder: { users: ['ghost'], contacts: [] } }),
+    );
+    try {
+      loadConfig({ BRIDGE_CONFIG: file });
+      expect.fail('should have thrown');
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).to.match(/sources\[0\] \(crm\): unknown type 'nonsense'/);
+      expect(problems).to.match(/sources\[1\]: name/);
+      expect(problems).to.match(/sourceOrder: no source is named 'ghost'/);
+    }
+  });
 });

@@ -4,10 +4,10 @@ import { servedLongSide, type PhotoFingerprint, type Rendition, type StoredPhoto
 import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
-import type { PhotoReference } from '../sources/photo-source.js';
 import type { Store } from '../store/store.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
+import { referenceOf } from './photo-reference.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from './single-flight.js';
 import type { UpstreamPhotos } from './upstream-photos.js';
@@ -138,7 +138,7 @@ export class PhotoService {
     if (!sources?.upstream.servesKind(owner.kind)) return undefined;
     if (stored && !sources.upstream.isUpstream(stored.source)) return undefined;
     if (stored && Date.now() - Date.parse(stored.updatedAt) < sources.refreshMs) return undefined;
-    const reference = await this.referenceOf(owner);
+    const reference = await referenceOf(this.store, owner);
     if (!reference) return undefined;
     const result = await sources.upstream.find(reference);
     if (result.kind === 'photo') {
@@ -155,15 +155,6 @@ export class PhotoService {
       this.log?.warn({ owner: ownerKey(owner), fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
     }
     return undefined;
-  }
-
-  private async referenceOf(owner: PhotoOwner): Promise<PhotoReference | undefined> {
-    if (owner.kind === 'user') {
-      const user = await this.store.getUser(owner.email);
-      return user && { kind: 'user', emails: [user.email], sipAddress: user.sipAddress, ...user.refs };
-    }
-    const contact = await this.store.getContactById(owner.id);
-    return contact && { kind: 'contact', emails: contact.emailAddresses, ...contact.refs };
   }
 
   private async render(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {

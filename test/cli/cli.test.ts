@@ -149,4 +149,10 @@ describe('ews-photo-bridge command line', () => {
     expect(result.status).to.equal(1);
     expect(result.stderr).to.match(/BRIDGE_JPEG_QUALITY: .*\(got "high"\)/);
   });
+
+  it('says plainly when no photo sources are configured', () => {
+    const result = cli(['sources', 'check']);
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.match(/no photo sources are configured/);
+  });
 });
