@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../domain/account.js';
 import type { Store } from '../store/store.js';
@@ -13,8 +12,11 @@ const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', ro
  * Basic authentication against the stored accounts.
  *
  * scrypt is deliberately slow, so a header that verified once is remembered for a
- * short while — keyed by its SHA-256, never by the secret itself — and the photo
- * hot path pays a hash-map lookup, not a key derivation.
+ * short while and the photo hot path pays a map lookup, not a key derivation. The
+ * map is keyed by the header as sent: it lives only in this process's memory (which
+ * holds the header anyway while the request runs), is never logged or written, and
+ * forgets each entry within the TTL; hashing it would cost the hot path a SHA-256
+ * per request and protect nothing a memory dump would not already show.
  */
 export class Authenticator {
   private readonly verified: LRUCache<string, AuthResult>;
@@ -39,7 +41,7 @@ export class Authenticator {
   cached(authorization: string | undefined): AuthResult | undefined {
     if (this.allowAnonymousRead) return ANONYMOUS;
     if (!authorization) return { ok: false, reason: 'authentication required' };
-    return this.verified.get(cacheKey(authorization));
+    return this.verified.get(authorization);
   }
 
   /** Authenticates a request for reading photos (anonymous reads if the operator allowed them). */
@@ -50,7 +52,7 @@ export class Authenticator {
   /** Authenticates a request that must name a real account, whatever the anonymous setting. */
   async authenticateAccount(authorization: string | undefined): Promise<AuthResult> {
     if (!authorization) return { ok: false, reason: 'authentication required' };
-    return this.verified.get(cacheKey(authorization)) ?? this.verify(authorization);
+    return this.verified.get(authorization) ?? this.verify(authorization);
   }
 
   /** Accounts changed: every remembered verification is void. */
@@ -65,11 +67,7 @@ export class Authenticator {
     const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoyHash));
     if (!account || !matches) return { ok: false, reason: 'wrong user name or password' };
     const result: AuthResult = { ok: true, principal: { username: account.username, role: account.role } };
-    this.verified.set(cacheKey(authorization!), result);
+    this.verified.set(authorization!, result);
     return result;
   }
-}
-
-function cacheKey(authorization: string): string {
-  return createHash('sha256').update(authorization).digest('base64');
 }

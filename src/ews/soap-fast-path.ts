@@ -6,7 +6,7 @@ import { userOwner } from '../domain/photo-owner.js';
 import { parseSizeCode } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { logWhenFinished } from '../rest/access-log.js';
+import { logRequest } from '../rest/access-log.js';
 import { requestIdOf } from '../rest/request-id.js';
 import { soapEnvelope } from './envelope.js';
 import { photoFound } from './operations/get-user-photo.js';
@@ -47,9 +47,8 @@ export function createSoapFastPath(options: SoapFastPathOptions) {
     }
   }
 
-  function answer(req: IncomingMessage, res: ServerResponse, rendition: Rendition): void {
+  function answer(req: IncomingMessage, res: ServerResponse, rendition: Rendition, startedAt: number): void {
     const requestId = requestIdOf(req);
-    if (options.accessLog) logWhenFinished(log, req, res, requestId);
     const { headers, xml } = photoFound(rendition, req.headers['if-none-match'], options.photoMaxAgeSeconds);
     const envelope = soapEnvelope(xml);
     res.writeHead(200, {
@@ -59,6 +58,7 @@ export function createSoapFastPath(options: SoapFastPathOptions) {
       'content-length': Buffer.byteLength(envelope),
     });
     res.end(envelope);
+    if (options.accessLog) logRequest(log, req, 200, startedAt, requestId);
   }
 
   return function handleSoapPost(req: IncomingMessage, res: ServerResponse): boolean {
@@ -68,13 +68,14 @@ export function createSoapFastPath(options: SoapFastPathOptions) {
     const length = Number(req.headers['content-length']);
     if (!(length > 0 && length <= MAX_FAST_BODY)) return false;
 
+    const startedAt = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const rendition = cachedRendition(req, body);
       if (rendition) {
-        answer(req, res, rendition);
+        answer(req, res, rendition, startedAt);
         return;
       }
       // A fully read request is "finished" for body-parser, which then keeps this body.

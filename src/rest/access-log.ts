@@ -2,24 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 
 /**
- * One line per request once the response is sent. The query string is left out:
- * it carries the addresses people looked up.
+ * One line per request. The query string is left out: it carries the addresses
+ * people looked up.
  */
+export function logRequest(log: Logger, req: IncomingMessage, status: number, startedAt: number, requestId: string, user?: string): void {
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  log.info(
+    {
+      reqId: requestId,
+      method: req.method,
+      path: query < 0 ? url : url.slice(0, query),
+      status,
+      ms: Math.round((performance.now() - startedAt) * 10) / 10,
+      user,
+    },
+    'request',
+  );
+}
+
+/** For handlers that answer later or in several places: the line is written once the response is sent. */
 export function logWhenFinished(log: Logger, req: IncomingMessage, res: ServerResponse, requestId: string): void {
-  const started = performance.now();
-  res.once('finish', () => {
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
-    log.info(
-      {
-        reqId: requestId,
-        method: req.method,
-        path: query < 0 ? url : url.slice(0, query),
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        user: (res as ServerResponse & { principal?: string }).principal,
-      },
-      'request',
-    );
-  });
+  const startedAt = performance.now();
+  res.once('finish', () => logRequest(log, req, res.statusCode, startedAt, requestId, (res as ServerResponse & { principal?: string }).principal));
 }

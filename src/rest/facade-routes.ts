@@ -59,7 +59,7 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
     const size = sizeOf(req);
     const rendition = await photos.photo(owner, size);
     if (!rendition) throw new BridgeError('ErrorItemNotFound', 404, 'no photo');
-    sendRendition(req, res, rendition, cacheControl);
+    sendRendition(req, res, rendition, cacheControl, res.locals.requestId as string);
   }
 
   return router;

@@ -5,7 +5,7 @@ import { BridgeError } from '../domain/errors.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { logWhenFinished } from './access-log.js';
+import { logRequest, logWhenFinished } from './access-log.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
 import { photoCacheControl, sendRendition } from './send-photo.js';
@@ -46,7 +46,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
       if (request instanceof BridgeError) throw request;
       const rendition = await photos.photo(userOwner(request.email), request.size);
       if (!rendition) throw BridgeError.photoNotFound(request.email);
-      sendRendition(req, res, rendition, cacheControl);
+      sendRendition(req, res, rendition, cacheControl, requestId);
     } catch (error) {
       fail(res, error, requestId);
     }
@@ -54,7 +54,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
 
   function fail(res: ServerResponse, error: unknown, requestId: string): void {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
-    sendError(res, error, log, requestId, unauthenticated ? { 'www-authenticate': auth.challenge } : {});
+    sendError(res, error, log, requestId, unauthenticated ? { 'www-authenticate': auth.challenge, 'request-id': requestId } : { 'request-id': requestId });
   }
 
   return function handleUserPhoto(req: IncomingMessage, res: ServerResponse): boolean {
@@ -63,11 +63,11 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     if (path.length !== USER_PHOTO_PATH.length || path.toLowerCase() !== USER_PHOTO_PATH) return false;
 
+    const startedAt = performance.now();
     const requestId = requestIdOf(req);
-    res.setHeader('request-id', requestId);
-    if (options.accessLog) logWhenFinished(log, req, res, requestId);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, requestId, { allow: 'GET, HEAD' });
+      if (options.accessLog) logWhenFinished(log, req, res, requestId);
+      sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, requestId, { allow: 'GET, HEAD', 'request-id': requestId });
       return true;
     }
 
@@ -76,8 +76,13 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     const authResult = auth.cached(req.headers.authorization);
     const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1));
     const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size) : undefined;
-    if (cached) sendRendition(req, res, cached, cacheControl);
-    else void answerSlowly(req, res, requestId, authResult, request);
+    if (cached) {
+      const status = sendRendition(req, res, cached, cacheControl, requestId);
+      if (options.accessLog) logRequest(log, req, status, startedAt, requestId);
+      return true;
+    }
+    if (options.accessLog) logWhenFinished(log, req, res, requestId);
+    void answerSlowly(req, res, requestId, authResult, request);
     return true;
   };
 }

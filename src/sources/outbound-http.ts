@@ -1,7 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import ipaddr from 'ipaddr.js';
 
 export interface OutboundPolicy {
@@ -11,6 +12,8 @@ export interface OutboundPolicy {
   httpsOnly?: boolean;
   /** Refuse any address that is not public unicast (links handed out by third parties). */
   publicAddressesOnly?: boolean;
+  /** PEM of a certificate authority to trust besides the system's (labs and tests). */
+  extraCa?: string;
   maxBytes: number;
   timeoutMs: number;
 }
@@ -40,12 +43,18 @@ export async function outboundRequest(
     throw new OutboundRefused(`${target.protocol} URLs are not allowed here`);
   }
   if (!hostAllowed(target.hostname, policy.allowedHosts)) throw new OutboundRefused(`host ${target.hostname} is not allowed`);
+  // Node connects to an address literal without calling `lookup`, so it is checked here.
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (policy.publicAddressesOnly && isIP(literal) && !isPublicUnicast(literal)) {
+    throw new OutboundRefused(`${literal} is not a public address`);
+  }
+  const ca = policy.extraCa ? [...rootCertificates, policy.extraCa] : undefined;
   const lookup: LookupFunction | undefined = policy.publicAddressesOnly ? publicOnlyLookup : undefined;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(policy.timeoutMs)]) : AbortSignal.timeout(policy.timeoutMs);
 
   return new Promise<OutboundResponse>((resolve, reject) => {
-    const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal }, (res) => {
+    const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal, ca }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

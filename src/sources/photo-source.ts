@@ -40,3 +40,17 @@ export interface PhotoSource {
 
 /** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
 export class PermanentSourceError extends Error {}
+
+/**
+ * Thrown by a source when the upstream asks to be left alone for a while (429 or 503
+ * with Retry-After): the retry waits that long instead of its own backoff.
+ */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    /** How long the upstream asked to wait; undefined when it did not say. */
+    readonly delayMs: number | undefined,
+  ) {
+    super(message);
+  }
+}

@@ -1,15 +1,25 @@
 import {
   circuitBreaker,
   ConsecutiveBreaker,
+  DelegateBackoff,
   ExponentialBackoff,
   handleWhen,
   retry,
   timeout,
   TimeoutStrategy,
   wrap,
+  type IBackoff,
+  type IBackoffFactory,
   type IPolicy,
+  type IRetryBackoffContext,
 } from 'cockatiel';
-import { PermanentSourceError, type PhotoSource } from './photo-source.js';
+import { PermanentSourceError, RetryAfterError, type PhotoSource } from './photo-source.js';
+
+/**
+ * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
+ * this the call fails at once and the next source (or the stored photo) answers instead.
+ */
+export const LONGEST_RETRY_AFTER_MS = 10_000;
 
 export interface ResilienceOptions {
   /** Per attempt. */
@@ -24,13 +34,17 @@ export interface ResilienceOptions {
 
 /**
  * The same resilience around every source: a timeout per attempt, bounded retries
- * with exponential backoff (never for permanent answers such as 403), and a circuit
- * breaker so a dead upstream costs nothing until it has had time to come back.
+ * with exponential backoff (never for permanent answers such as 403; as long as the
+ * upstream asked when it sent Retry-After), and a circuit breaker so a dead upstream
+ * costs nothing until it has had time to come back.
  */
 export function resilient(source: PhotoSource, options: ResilienceOptions): PhotoSource {
   const retriable = handleWhen((error) => !(error instanceof PermanentSourceError));
+  const worthRetrying = handleWhen(
+    (error) => !(error instanceof PermanentSourceError) && !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
+  );
   const policy: IPolicy = wrap(
-    retry(retriable, { maxAttempts: options.retries, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) }),
+    retry(worthRetrying, { maxAttempts: options.retries, backoff: retryAfterOrExponential() }),
     circuitBreaker(retriable, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) }),
     timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
   );
@@ -40,4 +54,14 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal),
     check: (sample, signal) => source.check(sample, signal),
   };
+}
+
+/** Waits as long as a RetryAfterError asks; otherwise backs off exponentially. */
+function retryAfterOrExponential(): IBackoffFactory<IRetryBackoffContext<unknown>> {
+  const exponential = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 });
+  return new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>>((context, previous) => {
+    const next = previous ? previous.next(context) : exponential.next();
+    const asked = 'error' in context.result && context.result.error instanceof RetryAfterError ? context.result.error.delayMs : undefined;
+    return { delay: asked ?? next.duration, state: next };
+  });
 }

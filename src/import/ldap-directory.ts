@@ -1,0 +1,86 @@
+import type { Entry } from 'ldapts';
+import type { DirectoryUser } from '../domain/directory.js';
+import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
+import type { SourceSettings } from '../sources/source-settings.js';
+import { toDirectoryUser } from './directory-record.js';
+
+/** Directory fields, by the LDAP attribute (as AD names it) each is read from. */
+const FIELDS = {
+  email: 'mail',
+  displayName: 'displayName',
+  givenName: 'givenName',
+  surname: 'sn',
+  company: 'company',
+  department: 'department',
+  title: 'title',
+  businessPhone: 'telephoneNumber',
+  mobilePhone: 'mobile',
+  sipAddress: 'msRTCSIP-PrimaryUserAddress',
+} as const;
+
+export interface LdapDirectory {
+  users: DirectoryUser[];
+  /** One line per entry that could not become a user (no usable mail, a duplicate…), with its DN. */
+  skipped: string[];
+}
+
+/**
+ * The `ldap` source's settings to import from: the one named, or the only one configured.
+ * Throws a plain-words error otherwise.
+ */
+export function ldapSettingsOf(sources: SourceSettings, name?: string): LdapSettings {
+  const candidates = sources.sources.filter((source) => source.type === 'ldap' && (name === undefined || source.name === name));
+  if (candidates.length === 1) return candidates[0]!.settings as LdapSettings;
+  if (name !== undefined) throw new Error(`no source of type ldap is named '${name}' in the config file`);
+  if (candidates.length === 0) throw new Error('the config file has no source of type ldap');
+  throw new Error(`the config file has several ldap sources (${candidates.map((c) => c.name).join(', ')}); name one`);
+}
+
+/**
+ * Reads every entry `userFilter` selects under `baseDn` (paged) as directory users: mail,
+ * names, organisation, phones, the Skype SIP address, and the entry's DN as the `ldapDn`
+ * reference the ldap source reads the photo by. Entries that fail the same checks as a
+ * file import are skipped and listed, not fatal: a directory always holds some oddities.
+ */
+export async function readLdapDirectory(settings: LdapSettings, signal: AbortSignal): Promise<LdapDirectory> {
+  const entries = await withDirectory(settings, signal, async (client) => {
+    const { searchEntries } = await client.search(settings.baseDn, {
+      scope: 'sub',
+      filter: settings.userFilter,
+      attributes: [...new Set([...Object.values(FIELDS), 'cn'])],
+      paged: { pageSize: settings.pageSize },
+    });
+    return searchEntries;
+  });
+  const result: LdapDirectory = { users: [], skipped: [] };
+  const seen = new Map<string, string>();
+  for (const entry of entries) {
+    const user = toDirectoryUser(recordOf(entry));
+    if (typeof user === 'string') {
+      result.skipped.push(`${entry.dn}: ${user}`);
+      continue;
+    }
+    const earlier = seen.get(user.email);
+    if (earlier) {
+      result.skipped.push(`${entry.dn}: ${user.email} is already the mail of ${earlier}`);
+      continue;
+    }
+    seen.set(user.email, entry.dn);
+    result.users.push(user);
+  }
+  return result;
+}
+
+function recordOf(entry: Entry): Record<string, unknown> {
+  const first = (attribute: string) => {
+    const value = valuesOf(entry, attribute)[0];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const record: Record<string, unknown> = { ldapDn: entry.dn };
+  for (const [field, attribute] of Object.entries(FIELDS)) {
+    const value = first(attribute);
+    if (value !== undefined) record[field] = value;
+  }
+  record.displayName ??= first('cn') ?? record.email;
+  return record;
+}

@@ -1,0 +1,73 @@
+import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
+import { PermanentSourceError } from './photo-source.js';
+import { httpFailure } from './upstream-http.js';
+
+export interface ClientCredentials {
+  authorityUrl: string;
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+}
+
+/** Renew this long before the token expires, so none dies in flight (what MSAL does). */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+/**
+ * An app-only access token from Microsoft Entra ID (OAuth 2.0 client credentials grant),
+ * kept until shortly before it expires. However many lookups need a token at once, one
+ * request fetches it.
+ */
+export class ClientCredentialsToken {
+  private cached?: { token: string; renewAt: number };
+  private pending?: Promise<string>;
+
+  constructor(
+    private readonly credentials: ClientCredentials,
+    private readonly policy: OutboundPolicy,
+  ) {}
+
+  get(): Promise<string> {
+    if (this.cached && Date.now() < this.cached.renewAt) return Promise.resolve(this.cached.token);
+    this.pending ??= this.request().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  /** Forgets a token the API refused — unless another caller has already replaced it. */
+  refuse(token: string): void {
+    if (this.cached?.token === token) this.cached = undefined;
+  }
+
+  // Not tied to any one caller's signal: the request is shared by everyone waiting for it.
+  private async request(): Promise<string> {
+    const { authorityUrl, tenant, clientId, clientSecret, scope } = this.credentials;
+    const response = await outboundRequest(`${authorityUrl}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`, this.policy, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, scope, grant_type: 'client_credentials' }).toString(),
+    });
+    const body = jsonOf(response.body);
+    if (response.status === 200 && typeof body.access_token === 'string' && Number(body.expires_in) > 0) {
+      this.cached = { token: body.access_token, renewAt: Date.now() + Number(body.expires_in) * 1000 - RENEW_BEFORE_MS };
+      return body.access_token;
+    }
+    if (response.status === 400 || response.status === 401) {
+      throw new PermanentSourceError(`Microsoft Entra ID refused the client credentials (${String(body.error ?? response.status)}: ${firstLine(body.error_description)})`);
+    }
+    throw httpFailure('the Microsoft Entra ID token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
+  }
+}
+
+function jsonOf(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** AADSTS descriptions go on with trace and correlation ids; the first line says what is wrong. */
+function firstLine(text: unknown): string {
+  return typeof text === 'string' ? (text.split(/\r?\n/)[0] ?? '').slice(0, 300) : 'no description';
+}

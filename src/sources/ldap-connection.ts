@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
+import { z } from 'zod';
+import { PermanentSourceError } from './photo-source.js';
+
+const attributeName = z.string().regex(/^[A-Za-z][\w-]*$/, 'is not an LDAP attribute name');
+
+function isFilter(text: string): boolean {
+  try {
+    FilterParser.parseString(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An LDAP directory (Active Directory, OpenLDAP…) as the config file describes it. */
+export const ldapSettingsSchema = z
+  .strictObject({
+    url: z.string().regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, 'must be ldap://host[:port] or ldaps://host[:port]'),
+    /** Upgrade an ldap:// connection to TLS before binding. */
+    startTls: z.boolean().default(false),
+    /** PEM file of the CA(s) that signed the directory's certificate, when the system's do not. */
+    caFile: z.string().min(1).optional(),
+    /** Absent: anonymous. */
+    bindDn: z.string().min(1).optional(),
+    bindPassword: z.string().min(1).optional(),
+    baseDn: z.string().min(1),
+    /** Attributes that hold a person's addresses; `proxyAddresses` values are written `smtp:address`. */
+    searchAttributes: z.array(attributeName).min(1).default(['mail', 'proxyAddresses']),
+    /** Tried in order; the first one an entry has wins. */
+    photoAttributes: z.array(attributeName).min(1).default(['thumbnailPhoto', 'jpegPhoto']),
+    /** Entries one address lookup may return. */
+    sizeLimit: z.int().min(1).max(1000).default(10),
+    /** Connect and per-operation limit, below the bridge's own per-call timeout. */
+    timeoutMs: z.int().min(100).max(120_000).default(10_000),
+    /** Which entries a directory import reads. */
+    userFilter: z.string().refine(isFilter, 'is not an LDAP filter').default('(&(objectClass=person)(mail=*))'),
+    /** Entries per page of a directory import. AD lowers a larger page to its MaxPageSize; OpenLDAP refuses one above its size.pr limit. */
+    pageSize: z.int().min(1).max(10_000).default(500),
+  })
+  .refine((s) => !(s.startTls && /^ldaps:/i.test(s.url)), { path: ['startTls'], message: 'is for ldap:// URLs; ldaps:// is TLS already' })
+  .refine((s) => (s.bindDn === undefined) === (s.bindPassword === undefined), { path: ['bindPassword'], message: 'bindDn and bindPassword go together' });
+
+export type LdapSettings = z.output<typeof ldapSettingsSchema>;
+
+/** Result codes that say "not now" rather than "not like this". */
+const TRANSIENT_RESULT_CODES = new Set([
+  3, // timeLimitExceeded
+  11, // adminLimitExceeded
+  51, // busy
+  52, // unavailable
+  80, // other
+]);
+
+/**
+ * Opens a connection, secures it (StartTLS) and binds, runs `work`, and always unbinds.
+ * An abort closes the socket, so a timed-out call leaves nothing behind. A refused bind
+ * is permanent: retrying it gains nothing and can lock the service account out.
+ */
+export async function withDirectory<T>(settings: LdapSettings, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const ca = settings.caFile ? await readFile(settings.caFile) : undefined;
+  // ldapts takes TLS options on an ldap:// URL as a wish for TLS from the first byte, so
+  // they go to the client only for ldaps:// and to the upgrade for StartTLS.
+  const implicitTls = /^ldaps:/i.test(settings.url);
+  const client = new Client({
+    url: settings.url,
+    timeout: settings.timeoutMs,
+    connectTimeout: settings.timeoutMs,
+    ...(implicitTls ? { tlsOptions: { ca } } : {}),
+  });
+  const close = () => void client.unbind().catch(() => undefined);
+  signal.addEventListener('abort', close, { once: true });
+  try {
+    // tls.connect checks the certificate against `host`; on an upgraded socket it has no other way to know it.
+    if (settings.startTls) await client.startTLS({ ca, host: new URL(settings.url).hostname.replace(/^\[|\]$/g, '') });
+    if (settings.bindDn) await client.bind(settings.bindDn, settings.bindPassword);
+    return await work(client);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw asSourceError(error, settings);
+  } finally {
+    signal.removeEventListener('abort', close);
+    close();
+  }
+}
+
+function asSourceError(error: unknown, settings: LdapSettings): unknown {
+  if (error instanceof InvalidCredentialsError) {
+    return new PermanentSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
+  }
+  if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
+    return new PermanentSourceError(`the directory answered ${error.name} (${error.code})${error.message ? `: ${error.message}` : ''}`, { cause: error });
+  }
+  return error;
+}
+
+/** Whether a failure came from the directory's answer (so it was reachable), not from the network or TLS. */
+export function directoryAnswered(error: unknown): boolean {
+  return error instanceof ResultCodeError || (error instanceof Error && error.cause instanceof ResultCodeError);
+}
+
+/** The values of an attribute, looked up without regard to case (servers spell names their own way). */
+export function valuesOf(entry: Record<string, unknown>, attribute: string): (string | Buffer)[] {
+  const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
+  const value = key === undefined ? undefined : entry[key];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((item): item is string | Buffer => typeof item === 'string' || Buffer.isBuffer(item));
+}

@@ -1,0 +1,113 @@
+import { EqualityFilter, InvalidDNSyntaxError, NoSuchObjectError, OrFilter, type Client, type Entry } from 'ldapts';
+import type { Logger } from '../logger.js';
+import { directoryAnswered, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
+import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
+import type { SourceType } from './registry.js';
+
+/** What a lookup found: no entry, or an entry with or without a photo. */
+interface Lookup {
+  dn?: string;
+  photo?: { attribute: string; bytes: Buffer };
+}
+
+/**
+ * Active Directory or any LDAP directory: `thumbnailPhoto`, then `jpegPhoto`, of the
+ * entry an LDAP DN reference names, or else of the entry holding one of the person's
+ * addresses (in `mail`, or in `proxyAddresses` as AD writes them).
+ */
+export const ldapSource: SourceType<LdapSettings> = {
+  schema: ldapSettingsSchema,
+  create(name, settings, log): PhotoSource {
+    warnIfPasswordInClear(name, settings, log);
+    return {
+      name,
+      accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
+      async fetch(reference, signal) {
+        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference));
+        return found.photo ? { kind: 'photo', bytes: found.photo.bytes } : NO_PHOTO;
+      },
+      check: (sample, signal) => check(settings, sample, signal),
+    };
+  },
+};
+
+async function lookUp(client: Client, settings: LdapSettings, reference: PhotoReference): Promise<Lookup> {
+  const read = { attributes: settings.photoAttributes, explicitBufferAttributes: settings.photoAttributes };
+  if (reference.ldapDn !== undefined) {
+    try {
+      const { searchEntries } = await client.search(reference.ldapDn, { scope: 'base', ...read });
+      if (searchEntries[0]) return photoOf(searchEntries[0], settings);
+    } catch (error) {
+      // A reference to an entry that moved or went: the addresses may still find the person.
+      if (!(error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError)) throw error;
+    }
+  }
+  if (reference.emails.length === 0) return {};
+  const { searchEntries } = await client.search(settings.baseDn, {
+    scope: 'sub',
+    filter: addressFilter(settings.searchAttributes, reference.emails),
+    sizeLimit: settings.sizeLimit,
+    ...read,
+  });
+  const candidates = searchEntries.map((entry) => photoOf(entry, settings));
+  return candidates.find((candidate) => candidate.photo) ?? candidates[0] ?? {};
+}
+
+/**
+ * Built from filter objects, not text: each address goes on the wire as a plain value,
+ * so `*`, parentheses or backslashes in it match only themselves (no LDAP injection).
+ * AD's proxyAddresses hold `SMTP:` for the primary address and `smtp:` for the others;
+ * both are asked for, for directories whose matching is case-sensitive.
+ */
+function addressFilter(attributes: readonly string[], emails: readonly string[]): OrFilter {
+  const valuesFor = (attribute: string) =>
+    attribute.toLowerCase() === 'proxyaddresses' ? emails.flatMap((email) => [`SMTP:${email}`, `smtp:${email}`]) : emails;
+  return new OrFilter({
+    filters: attributes.flatMap((attribute) => valuesFor(attribute).map((value) => new EqualityFilter({ attribute, value }))),
+  });
+}
+
+function photoOf(entry: Entry, settings: LdapSettings): Lookup {
+  for (const attribute of settings.photoAttributes) {
+    const value = valuesOf(entry, attribute).find((item) => item.length > 0);
+    // ldapts hands back as text only bytes that are valid UTF-8, so this is lossless.
+    if (value !== undefined) return { dn: entry.dn, photo: { attribute, bytes: Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8') } };
+  }
+  return { dn: entry.dn };
+}
+
+/** Reachable, authenticated, and a sample lookup (or, without a sample, the base DN read). */
+async function check(settings: LdapSettings, sample: PhotoReference | undefined, signal: AbortSignal): Promise<CheckStep[]> {
+  const reachable = { step: 'reachable', ok: true, detail: `${settings.url}${settings.startTls ? ' with StartTLS' : ''} answers` };
+  const authenticated = { step: 'authenticated', ok: true, detail: settings.bindDn ? `bound as ${settings.bindDn}` : 'anonymous (no bindDn configured)' };
+  const lastStep = sample ? 'sample lookup' : 'base DN';
+  let bound = false;
+  try {
+    const detail = await withDirectory(settings, signal, async (client) => {
+      bound = true;
+      if (sample) return describeLookup(await lookUp(client, settings, sample), settings, sample);
+      await client.search(settings.baseDn, { scope: 'base', attributes: ['1.1'] });
+      return `${settings.baseDn} is readable (no sample user given)`;
+    });
+    return [reachable, authenticated, { step: lastStep, ok: true, detail }];
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    if (!directoryAnswered(error)) return [{ step: 'reachable', ok: false, detail }];
+    if (!bound) return [reachable, { step: 'authenticated', ok: false, detail }];
+    return [reachable, authenticated, { step: lastStep, ok: false, detail }];
+  }
+}
+
+function describeLookup(found: Lookup, settings: LdapSettings, sample: PhotoReference): string {
+  if (found.dn === undefined) {
+    return `no entry under ${settings.baseDn} has ${settings.searchAttributes.join(' or ')} ${sample.emails.join(', ') || '(no address)'}`;
+  }
+  if (!found.photo) return `${found.dn} has no ${settings.photoAttributes.join(' or ')}`;
+  return `${found.photo.attribute} of ${found.dn}, ${found.photo.bytes.length} bytes`;
+}
+
+function warnIfPasswordInClear(name: string, settings: LdapSettings, log: Logger): void {
+  if (settings.bindPassword && /^ldap:/i.test(settings.url) && !settings.startTls) {
+    log.warn({ source: name }, 'the LDAP bind password crosses the network in clear; use ldaps:// or startTls');
+  }
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { SourceType } from './registry.js';
+import { baseUrlSetting, whatsappGatewaySource } from './whatsapp-gateway.js';
+import { linkSettings } from './whatsapp-link.js';
+
+const schema = z.strictObject({
+  baseUrl: baseUrlSetting('https://www.plugchat.com.br/api/whatsapp'),
+  token: z.string().min(1),
+  /** The instance API takes the token bare; the partner API as `Bearer <token>`. */
+  authScheme: z.enum(['bare', 'bearer']).default('bare'),
+  ...linkSettings,
+});
+
+/** PlugChat: `GET {baseUrl}/profile-picture?phone=` with the token in `Authorization`. */
+export const plugchatSource: SourceType<z.output<typeof schema>> = {
+  schema,
+  create: (name, settings) =>
+    whatsappGatewaySource(
+      name,
+      {
+        endpoint: (path) => `${settings.baseUrl}/${path}`,
+        gateway: 'PlugChat',
+        headers: { authorization: settings.authScheme === 'bearer' ? `Bearer ${settings.token}` : settings.token },
+        credentials: 'token and authScheme',
+      },
+      settings,
+    ),
+};

@@ -1,0 +1,36 @@
+import type { OutboundPolicy, OutboundResponse } from './outbound-http.js';
+import { PermanentSourceError, RetryAfterError } from './photo-source.js';
+
+/** Larger than any photo worth keeping; the image limits check the bytes again after. */
+const PHOTO_MAX_BYTES = 20 * 1024 * 1024;
+/** A backstop only: each call to a source is timed by BRIDGE_SOURCE_TIMEOUT_MS. */
+const BACKSTOP_TIMEOUT_MS = 30_000;
+
+/** The outbound policy of a source that talks only to the hosts of the URLs its operator configured. */
+export function upstreamPolicy(urls: readonly string[]): OutboundPolicy {
+  return { allowedHosts: urls.map((url) => new URL(url).hostname), maxBytes: PHOTO_MAX_BYTES, timeoutMs: BACKSTOP_TIMEOUT_MS };
+}
+
+/**
+ * What an upstream's HTTP answer that is neither a photo nor "no photo" means for the
+ * shared retry: throttling waits as long as asked, a 5xx may pass, refused credentials
+ * and other 4xx will not.
+ */
+export function httpFailure(upstream: string, response: OutboundResponse, said?: string): Error {
+  const { status } = response;
+  const why = said ? `: ${said}` : '';
+  if (status === 429 || status === 503) {
+    return new RetryAfterError(`${upstream} answered ${status}${why}`, retryAfterMs(response.headers['retry-after']));
+  }
+  if (status >= 500) return new Error(`${upstream} answered ${status}${why}`);
+  if (status === 401 || status === 403) return new PermanentSourceError(`${upstream} refused the credentials (${status}${why})`);
+  return new PermanentSourceError(`${upstream} answered ${status}${why}`);
+}
+
+/** Retry-After as seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
