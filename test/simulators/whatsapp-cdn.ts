@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pngBomb } from '../support/sample-images.js';
+
+export type CdnFault = 'redirect' | 'huge' | 'garbage' | 'bomb' | 'slow' | 'dead';
+
+export interface CdnRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * WhatsApp's media CDN (pps.whatsapp.net) as the gateways' links use it: https, a
+ * signed link per photo that dies after a while with 403. Listens on 127.0.0.1 with a
+ * certificate made for the run, which `caFile` holds.
+ */
+export interface WhatsappCdn {
+  /** https://127.0.0.1:port */
+  origin: string;
+  caFile: string;
+  /** Profile photos by phone (digits). */
+  photos: Map<string, Buffer>;
+  /** Every request, with its headers, to prove what was (not) sent. */
+  requests: CdnRequest[];
+  fault: CdnFault | undefined;
+  /** A fresh signed link to a phone's photo, as a gateway hands out; undefined without one. */
+  linkFor(phone: string): string | undefined;
+  /** Every link handed out so far now answers 403, as WhatsApp's do after 48 hours. */
+  expireLinks(): void;
+  close(): Promise<void>;
+}
+
+const HUGE_BYTES = 4 * 1024 * 1024;
+
+export async function startWhatsappCdn(): Promise<WhatsappCdn> {
+  const dir = mkdtempSync(join(tmpdir(), 'epb-cdn-'));
+  const [keyFile, caFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', caFile,
+  ], { stdio: 'ignore' });
+
+  let serial = 0;
+  let validFrom = 0;
+  const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, (req, res) => {
+    cdn.requests.push({ path: req.url ?? '', headers: req.headers });
+    const url = new URL(req.url ?? '/', cdn.origin);
+    const match = /^\/v\/t61\.24694-24\/(\d+)_n\.jpg$/.exec(url.pathname);
+    const photo = match && cdn.photos.get(match[1]!);
+    if (!photo) return res.writeHead(404).end('URL not found');
+    if (cdn.fault === 'dead' || Number(url.searchParams.get('oe')) < validFrom) return res.writeHead(403).end('URL signature expired');
+    switch (cdn.fault) {
+      case 'redirect':
+        return res.writeHead(302, { location: `${cdn.origin}/internal/metadata` }).end();
+      case 'huge':
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        return writeHuge(res);
+      case 'garbage':
+        return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(Buffer.from('this is not an image at all, just text bytes'));
+      case 'bomb':
+        return res.writeHead(200, { 'content-type': 'image/png' }).end(pngBomb(30_000, 30_000));
+      case 'slow':
+        return void setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo), 5000);
+      default:
+        return res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photo.length }).end(photo);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+  const cdn: WhatsappCdn = {
+    origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    caFile,
+    photos: new Map(),
+    requests: [],
+    fault: undefined,
+    linkFor: (phone) => (cdn.photos.has(phone) ? `${cdn.origin}/v/t61.24694-24/${phone}_n.jpg?oe=${++serial}&oh=01_signature` : undefined),
+    expireLinks: () => {
+      validFrom = serial + 1;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cdn;
+}
+
+/** Streams until the client hangs up or HUGE_BYTES are sent. */
+function writeHuge(res: ServerResponse): void {
+  const chunk = Buffer.alloc(64 * 1024, 0xff);
+  let sent = 0;
+  const pump = () => {
+    while (sent < HUGE_BYTES && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  res.on('error', () => {});
+  pump();
+}

@@ -1,0 +1,89 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WhatsappCdn } from './whatsapp-cdn.js';
+
+export type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage';
+
+export interface GatewayCall {
+  /** Path and query as received. */
+  path: string;
+  endpoint: 'profile-picture' | 'status';
+  phone: string | null;
+  headers: IncomingHttpHeaders;
+}
+
+/** What makes one gateway differ from another: where it answers and how it checks credentials. */
+export interface GatewayRules {
+  /** The endpoint a path names, or undefined when the path is not the gateway's. */
+  endpointOf(pathname: string): GatewayCall['endpoint'] | undefined;
+  /** A refusal (status and JSON body) for bad credentials, or undefined when they are good. */
+  refusal(req: IncomingMessage): { status: number; error: string } | undefined;
+}
+
+/**
+ * A WhatsApp gateway's profile-picture endpoint as Z-API and PlugChat document it:
+ * `GET …/profile-picture?phone=<digits>` answers `[{"link": …}]` with a fresh CDN link,
+ * 405 for another method, 415 without a JSON Content-Type, 400 for a phone that is not
+ * digits. `GET …/status` tells whether the number is connected.
+ */
+export interface GatewaySimulator {
+  /** What a source's baseUrl is set to. */
+  baseUrl: string;
+  calls: GatewayCall[];
+  /** Profile-picture calls so far. */
+  readonly pictureCalls: number;
+  /** The next JSON body to answer for a phone, once, instead of the CDN's fresh link. */
+  answers: Map<string, unknown>;
+  /** `[{"link": …}]` as the docs show, or a bare `{"link": …}` as some versions answer. */
+  shape: 'array' | 'object';
+  fault: GatewayFault | undefined;
+  connected: boolean;
+  close(): Promise<void>;
+}
+
+export async function startGatewaySimulator(cdn: WhatsappCdn, rules: GatewayRules, basePath = ''): Promise<GatewaySimulator> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    const endpoint = url.pathname.startsWith(basePath) ? rules.endpointOf(url.pathname.slice(basePath.length)) : undefined;
+    if (!endpoint) return json(404, { error: 'Not Found' });
+    const phone = url.searchParams.get('phone');
+    sim.calls.push({ path: req.url ?? '', endpoint, phone, headers: req.headers });
+    if (req.method !== 'GET') return json(405, { error: 'Method Not Allowed' });
+    if (!req.headers['content-type']?.startsWith('application/json')) return json(415, { error: 'Unsupported Media Type' });
+    const refusal = rules.refusal(req);
+    if (refusal) return json(refusal.status, { error: refusal.error });
+    const fault = sim.fault;
+    if (fault === 'slow') return void setTimeout(() => json(200, [{ link: null }]), 5000);
+    if (fault === 'garbage') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+    if (fault) return json(fault.status, fault.body ?? { error: `simulated ${fault.status}` }, fault.headers);
+    if (endpoint === 'status') return json(200, { connected: sim.connected, error: sim.connected ? '' : 'You are not connected.', smartphoneConnected: sim.connected });
+    if (!phone || !/^\d+$/.test(phone)) return json(400, { error: 'phone must hold digits only' });
+    if (sim.answers.has(phone)) {
+      const body = sim.answers.get(phone);
+      sim.answers.delete(phone);
+      return json(200, body);
+    }
+    const link = cdn.linkFor(phone) ?? null;
+    return json(200, sim.shape === 'array' ? [{ link }] : { link });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+  const sim: GatewaySimulator = {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`,
+    calls: [],
+    get pictureCalls() {
+      return sim.calls.filter((call) => call.endpoint === 'profile-picture').length;
+    },
+    answers: new Map(),
+    shape: 'array',
+    fault: undefined,
+    connected: true,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  return sim;
+}

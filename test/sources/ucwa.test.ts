@@ -1,0 +1,327 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { OutboundRefused } from '../../src/sources/outbound-http.js';
+import { NO_PHOTO, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
+import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const user = (email: string, sipAddress?: string, refs: Partial<PhotoReference> = {}): PhotoReference => ({ kind: 'user', emails: [email], sipAddress, ...refs });
+const contact = (emails: string[], ucwaPerson?: string): PhotoReference => ({ kind: 'contact', emails, ucwaPerson });
+
+async function people(): Promise<UcwaPerson[]> {
+  return [
+    { sip: 'sip:alex.wilber@contoso.com', name: 'Alex Wilber', emails: ['alex.wilber@contoso.com'], photo: await samplePhoto(600, 600) },
+    { sip: 'sip:megan.bowen@contoso.com', name: 'Megan Bowen', emails: ['megan.bowen@contoso.com', 'mb@contoso.com'], photo: await samplePhoto(300, 400) },
+    { sip: 'sip:lee.gu@fabrikam.com', name: 'Lee Gu', emails: ['lee.gu@fabrikam.com'], photo: await samplePhoto(200, 200) },
+    { sip: 'sip:no.photo@contoso.com', name: 'No Photo', emails: ['no.photo@contoso.com'] },
+  ];
+}
+
+describe('Skype for Business UCWA source', () => {
+  let sim: UcwaSimulator;
+  let book: UcwaPerson[];
+  let source: PhotoSource;
+  const settings = (extra: Partial<UcwaSettings> = {}): UcwaSettings =>
+    ucwaSource.schema.parse({ autodiscoverUrl: sim.autodiscoverUrl, username: sim.username, password: sim.password, ...extra });
+  const build = (extra: Partial<UcwaSettings> = {}) => ucwaSource.create('skype', settings(extra), createLogger('silent'));
+  const fetch = (reference: PhotoReference, signal = AbortSignal.timeout(5000)) => source.fetch(reference, signal);
+  const photoOf = (sip: string) => book.find((person) => person.sip === sip)!.photo!;
+
+  before(async () => {
+    book = await people();
+    sim = await startUcwaSimulator(book);
+  });
+  after(() => sim.close());
+  beforeEach(() => {
+    sim.faults = {};
+    source = build();
+    for (const key of Object.keys(sim.counts) as (keyof UcwaSimulator['counts'])[]) sim.counts[key] = 0;
+  });
+
+  describe('settings', () => {
+    it('take either a domain or an autodiscover URL, and only the EWS photo sizes', () => {
+      const base = { username: 'u@contoso.com', password: 'p' };
+      expect(ucwaSource.schema.parse({ ...base, domain: 'contoso.com' })).to.include({ photoSize: 648 });
+      expect(ucwaSource.schema.safeParse({ ...base }).success).to.equal(false);
+      expect(ucwaSource.schema.safeParse({ ...base, domain: 'contoso.com', autodiscoverUrl: 'https://lyncdiscover.contoso.com/' }).success).to.equal(false);
+      expect(ucwaSource.schema.safeParse({ ...base, domain: 'https://contoso.com' }).success).to.equal(false);
+      expect(ucwaSource.schema.safeParse({ ...base, domain: 'contoso.com', photoSize: 97 }).success).to.equal(false);
+      expect(ucwaSource.schema.safeParse({ ...base, domain: 'contoso.com', passwrd: 'typo' }).success).to.equal(false);
+    });
+
+    it('accepts a reference with a UCWA person, a SIP address or an email', () => {
+      expect(source.accepts(user('a@contoso.com'))).to.equal(true);
+      expect(source.accepts(contact([], 'sip:lee.gu@fabrikam.com'))).to.equal(true);
+      expect(source.accepts(contact([]))).to.equal(false);
+    });
+  });
+
+  describe('the client flow', () => {
+    it('autodiscovers, answers the MsRtcOAuth challenge with a password grant, creates an application and fetches contactPhoto', async () => {
+      const answer = await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      expect(answer).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:alex.wilber@contoso.com') });
+      expect(sim.lastPhotoRequest).to.deep.equal({ size: 'HR648X648', accept: 'image/jpeg' });
+      expect(sim.lastApplication).to.have.keys('UserAgent', 'EndpointId', 'Culture');
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, contactReads: 1, searches: 0, photoRequests: 1 });
+    });
+
+    it('asks for the configured size', async () => {
+      source = build({ photoSize: 240 });
+      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      expect(sim.lastPhotoRequest?.size).to.equal('HR240X240');
+    });
+
+    it('finds a contact by its ucwaPerson reference (sip: optional), before any SIP address or email', async () => {
+      expect(await fetch(contact(['someone.else@contoso.com'], 'lee.gu@fabrikam.com'))).to.deep.include({ kind: 'photo' });
+      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com', { ucwaPerson: 'sip:lee.gu@fabrikam.com' }))).to.deep.equal({
+        kind: 'photo',
+        bytes: photoOf('sip:lee.gu@fabrikam.com'),
+      });
+      expect(sim.counts).to.include({ contactReads: 2, searches: 0 });
+    });
+
+    it('searches the address book by email when there is no SIP address, taking only an exact address match', async () => {
+      expect(await fetch(contact(['MB@contoso.com']))).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:megan.bowen@contoso.com') });
+      // "wilber@contoso.com" is part of Alex's address: the search finds him, the source must not take him.
+      expect(await fetch(contact(['wilber@contoso.com']))).to.deep.equal(NO_PHOTO);
+      expect(sim.counts).to.include({ searches: 2, photoRequests: 1 });
+    });
+
+    it('answers "no photo" for an unknown person and for a person without a photo', async () => {
+      expect(await fetch(user('ghost@contoso.com', 'sip:ghost@contoso.com'))).to.deep.equal(NO_PHOTO);
+      expect(await fetch(contact(['nobody@contoso.com']))).to.deep.equal(NO_PHOTO);
+      expect(await fetch(user('no.photo@contoso.com', 'sip:no.photo@contoso.com'))).to.deep.equal(NO_PHOTO);
+    });
+
+    it('refuses a ucwaPerson that is not a SIP address, saying so', async () => {
+      const error = await fetch(contact([], 'lee gu')).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(PermanentSourceError).with.property('message').that.matches(/'lee gu' is not a SIP address/);
+    });
+
+    it('keeps the token and the application between lookups', async () => {
+      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      await fetch(contact(['mb@contoso.com']));
+      await fetch(contact([], 'sip:lee.gu@fabrikam.com'));
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, photoRequests: 3 });
+    });
+
+    it('signs in once for many concurrent lookups', async () => {
+      const references = [
+        ...Array.from({ length: 10 }, () => user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com')),
+        ...Array.from({ length: 10 }, () => contact(['megan.bowen@contoso.com'])),
+      ];
+      const answers = await Promise.all(references.map((reference) => fetch(reference)));
+      expect(answers.every((answer) => answer.kind === 'photo')).to.equal(true);
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, photoRequests: 20 });
+    });
+
+    it('follows a redirect to the pool the user is homed in, signing in there', async () => {
+      sim.faults.redirectOnce = true;
+      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
+      expect(sim.counts).to.include({ autodiscover: 2, tokenRequests: 2, applicationCreations: 1 });
+    });
+  });
+
+  describe('expiry', () => {
+    it('renews an expired token once on 401 and keeps the application', async () => {
+      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      sim.expireTokens();
+      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 2, applicationCreations: 1 });
+    });
+
+    it('renews the token once for concurrent lookups that all met the 401', async () => {
+      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      sim.expireTokens();
+      await Promise.all(Array.from({ length: 10 }, () => fetch(contact(['megan.bowen@contoso.com']))));
+      expect(sim.counts.tokenRequests).to.equal(2);
+    });
+
+    for (const status of [404, 410] as const) {
+      it(`creates the application again when the server forgot it (${status})`, async () => {
+        await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+        sim.expireApplications(status);
+        expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
+        expect(sim.counts).to.include({ tokenRequests: 1, applicationCreations: 2 });
+      });
+    }
+  });
+
+  describe('errors and faults', () => {
+    const alex = () => user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com');
+    const failure = (reference = alex()) => fetch(reference).then(() => expect.fail('should have failed'), (error: unknown) => error as Error);
+
+    it('reports refused credentials as permanent, naming the account and never the password', async () => {
+      source = build({ password: 'wrong secret' });
+      const error = await failure();
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.match(/refused the sign-in of bridge@contoso\.com \(400 invalid_grant\)/).and.not.to.include('secret');
+    });
+
+    it('treats 403 on a photo (photos turned off by the administrator) as "no photo"', async () => {
+      sim.faults.photo = 'forbidden';
+      expect(await fetch(alex())).to.deep.equal(NO_PHOTO);
+    });
+
+    it('treats 504 as "try later": an error that may be retried', async () => {
+      sim.faults.photo = 'gateway-timeout';
+      const error = await failure();
+      expect(error).not.to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal('UCWA contactPhoto answered 504: GatewayTimeout');
+    });
+
+    it('on 429 asks the shared retry to wait as long as Retry-After says, and sends nothing more until then', async () => {
+      sim.faults.photo = 'rate-limited';
+      sim.faults.retryAfter = '1';
+      const first = await failure();
+      expect(first).to.be.instanceOf(RetryAfterError).and.deep.include({ delayMs: 1000, message: 'UCWA request answered 429: TooManyRequests' });
+      const requests = sim.counts.total;
+      const second = await failure(contact([], 'sip:lee.gu@fabrikam.com'));
+      expect(second).to.be.instanceOf(RetryAfterError).with.property('message').that.matches(/asked for a pause \(429\); 1 s left/);
+      expect((second as RetryAfterError).delayMs).to.be.within(1, 1000);
+      expect(sim.counts.total).to.equal(requests);
+      sim.faults.photo = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1050));
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+    });
+
+    it('gives up on a slow photo when the caller\'s time is up, and the next lookup still works', async () => {
+      sim.faults.slowMs = 2000;
+      const error = await fetch(alex(), AbortSignal.timeout(150)).catch((e: unknown) => e as Error);
+      expect(error).to.be.instanceOf(Error).with.property('name').that.matches(/TimeoutError|AbortError/);
+      sim.faults.slowMs = undefined;
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+    });
+
+    it('passes garbage bytes on as they are: judging images is the photo service\'s job', async () => {
+      sim.faults.photo = 'garbage';
+      expect(await fetch(alex())).to.deep.equal({ kind: 'photo', bytes: Buffer.from('definitely not a jpeg') });
+    });
+
+    it('goes only to the allowed hosts', async () => {
+      source = build({ allowedHosts: ['*.contoso.com'] });
+      expect(await failure()).to.be.instanceOf(OutboundRefused);
+      expect(sim.counts.total).to.equal(0);
+    });
+  });
+
+  describe('check', () => {
+    it('says reachable, authenticated and what the sample lookup found', async () => {
+      const steps = await source.check(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'), AbortSignal.timeout(5000));
+      expect(steps.map((s) => [s.step, s.ok])).to.deep.equal([
+        ['reachable', true],
+        ['authenticated', true],
+        ['sample lookup', true],
+      ]);
+      expect(steps[1]!.detail).to.match(/signed in as bridge@contoso\.com; application http:\/\/127\.0\.0\.1:\d+\/ucwa\/oauth\/v1\/applications\/\d+/);
+      expect(steps[2]!.detail).to.match(/^a photo of \d+ bytes$/);
+    });
+
+    it('stops at the step that fails', async () => {
+      source = build({ password: 'wrong' });
+      const steps = await source.check(undefined, AbortSignal.timeout(5000));
+      expect(steps.map((s) => [s.step, s.ok])).to.deep.equal([
+        ['reachable', true],
+        ['authenticated', false],
+      ]);
+      expect(steps[1]!.detail).to.match(/refused the sign-in/);
+    });
+  });
+});
+
+describe('UCWA photos through the bridge', () => {
+  let sim: UcwaSimulator;
+  let t: TestBridge;
+  let dir: string;
+  const reader = basic(READER);
+
+  before(async () => {
+    sim = await startUcwaSimulator(await people());
+    dir = mkdtempSync(join(tmpdir(), 'epb-ucwa-'));
+    const config = join(dir, 'bridge.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        sources: [{ name: 'skype', type: 'ucwa', autodiscoverUrl: sim.autodiscoverUrl, username: sim.username, password: sim.password }],
+        sourceOrder: { users: ['skype'], contacts: [] },
+      }),
+    );
+    t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '1000', BRIDGE_SOURCE_RETRIES: '1' });
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', sipAddress: 'sip:alex.wilber@contoso.com', refs: {} },
+      { email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', sipAddress: 'sip:megan.bowen@contoso.com', refs: {} },
+      { email: 'lee.gu@fabrikam.com', displayName: 'Lee Gu', refs: {} },
+      { email: 'no.photo@contoso.com', displayName: 'No Photo', sipAddress: 'sip:no.photo@contoso.com', refs: {} },
+    ]);
+  });
+  after(async () => {
+    await t.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    sim.faults = {};
+  });
+
+  const widthOf = async (bytes: Buffer) => (await sharp(bytes).metadata()).width;
+
+  it('single-flight: 50 concurrent requests for an uncached person cost one sign-in and one photo call', async () => {
+    // One request first, so the reader's password is verified once rather than 50 times at once.
+    await request(t.bridge.server).get('/api/people/photo?name=nobody').set('Authorization', reader).expect(404);
+    expect(sim.counts.total).to.equal(0);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => request(t.bridge.server).get('/api/people/photo?name=SMTP:megan.bowen@contoso.com&size=HR96x96').set('Authorization', reader).buffer(true)),
+    );
+    expect(responses.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
+    expect(sim.counts).to.include({ tokenRequests: 1, applicationCreations: 1, photoRequests: 1 });
+  });
+
+  it('GetUserPhoto (SOAP) answers PictureData for a directory user whose photo lives in Skype for Business', async () => {
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', reader)
+      .set('Content-Type', 'text/xml; charset=utf-8')
+      .send(envelope('<m:GetUserPhoto><m:Email>alex.wilber@contoso.com</m:Email><m:SizeRequested>HR120x120</m:SizeRequested></m:GetUserPhoto>'))
+      .expect(200);
+    const response = (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
+    expect(response.ResponseCode).to.equal('NoError');
+    expect(await widthOf(Buffer.from(response.PictureData, 'base64'))).to.equal(120);
+    expect(await t.store.getPhotoInfo(userOwner('alex.wilber@contoso.com'))).to.include({ source: 'skype' });
+  });
+
+  it('the REST facade answers the same photo as JPEG bytes, found by email search when there is no SIP address', async () => {
+    const res = await request(t.bridge.server).get('/api/people/photo?name=SMTP:lee.gu@fabrikam.com&size=HR96x96').set('Authorization', reader).buffer(true).expect(200);
+    expect(res.headers['content-type']).to.equal('image/jpeg');
+    expect(await widthOf(res.body as Buffer)).to.equal(96);
+  });
+
+  it('a person without a photo, and photos turned off by the administrator, are "no photo", not failures', async () => {
+    await t.store.upsertUsers([{ email: 'forbidden@contoso.com', displayName: 'Forbidden', sipAddress: 'sip:alex.wilber@contoso.com', refs: {} }]);
+    const failures = t.bridge.upstream.stats.upstreamFailures;
+    await request(t.bridge.server).get('/api/people/photo?name=SMTP:no.photo@contoso.com').set('Authorization', reader).expect(404);
+    sim.faults.photo = 'forbidden';
+    await request(t.bridge.server).get('/api/people/photo?name=SMTP:forbidden@contoso.com').set('Authorization', reader).expect(404);
+    expect(t.bridge.upstream.stats.upstreamFailures).to.equal(failures);
+  });
+
+  for (const fault of ['garbage', 'bomb', 'gateway-timeout'] as const) {
+    it(`a ${fault} answer from UCWA counts as the source failing, and nothing is stored`, async () => {
+      const email = `${fault}@contoso.com`;
+      await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:alex.wilber@contoso.com', refs: {} }]);
+      sim.faults.photo = fault;
+      const failures = t.bridge.upstream.stats.upstreamFailures;
+      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(404);
+      expect(t.bridge.upstream.stats.upstreamFailures).to.equal(failures + 1);
+      expect(await t.store.getPhotoInfo(userOwner(email))).to.equal(undefined);
+    });
+  }
+});

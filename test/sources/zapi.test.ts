@@ -1,0 +1,173 @@
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import request from 'supertest';
+import { contactOwner } from '../../src/domain/photo-owner.js';
+import { PermanentSourceError } from '../../src/sources/photo-source.js';
+import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
+import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
+import { startZapi, ZAPI } from '../simulators/zapi.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import {
+  buildSource,
+  colouredPhoto,
+  contactWithPhone,
+  expectColour,
+  expectNoCredentials,
+  failure,
+  zapiSettings,
+} from '../support/whatsapp.js';
+
+const GREEN = [30, 160, 90];
+const BLUE = [40, 70, 200];
+
+describe('Z-API source', () => {
+  let cdn: WhatsappCdn;
+  let zapi: GatewaySimulator;
+  before(async () => {
+    cdn = await startWhatsappCdn();
+    zapi = await startZapi(cdn);
+    cdn.photos.set('5511999990000', await colouredPhoto(GREEN[0]!, GREEN[1]!, GREEN[2]!));
+  });
+  after(async () => {
+    expectNoCredentials(cdn.requests);
+    await zapi.close();
+    await cdn.close();
+  });
+
+  describe('against its simulator', () => {
+    beforeEach(() => {
+      zapi.calls.length = 0;
+      zapi.connected = true;
+    });
+
+    it('asks GET /instances/{instance}/token/{token}/profile-picture?phone= with the Client-Token header', async () => {
+      const source = buildSource('zapi', zapiSettings(zapi, cdn, { baseUrl: `${zapi.baseUrl}/` }));
+      expect((await source.fetch(contactWithPhone('+55 (11) 99999-0000'), AbortSignal.timeout(5000))).kind).to.equal('photo');
+      const [call] = zapi.calls;
+      expect(call?.path).to.equal(`/instances/${ZAPI.instance}/token/${ZAPI.token}/profile-picture?phone=5511999990000`);
+      expect(call?.headers).to.include({ 'client-token': ZAPI.clientToken, 'content-type': 'application/json' });
+    });
+
+    it('says which settings to check when Z-API refuses them', async () => {
+      const wrongClientToken = await failure(buildSource('zapi', zapiSettings(zapi, cdn, { clientToken: 'nope' })).fetch(contactWithPhone('5511999990000'), AbortSignal.timeout(5000)));
+      expect(wrongClientToken).to.be.instanceOf(PermanentSourceError);
+      expect(wrongClientToken.message).to.equal('Z-API refused the credentials (403: Client-Token not allowed)');
+      const wrongToken = await failure(buildSource('zapi', zapiSettings(zapi, cdn, { token: 'nope' })).fetch(contactWithPhone('5511999990000'), AbortSignal.timeout(5000)));
+      expect(wrongToken).to.be.instanceOf(PermanentSourceError);
+      expect(wrongToken.message).to.match(/^Z-API has no such endpoint or instance \(404: Instance not found\); check baseUrl and instance, token and clientToken$/);
+      for (const error of [wrongClientToken, wrongToken]) expect(error.message).to.not.include(ZAPI.token);
+    });
+
+    it('reports reachable, authenticated, connected and a sample lookup for `sources check`', async () => {
+      const source = buildSource('zapi', zapiSettings(zapi, cdn));
+      const summary = async (settings = source) =>
+        (await settings.check(contactWithPhone('+55 11 99999-0000'), AbortSignal.timeout(5000))).map(({ step, ok }) => `${ok ? 'ok' : 'FAIL'} ${step}`);
+      expect(await summary()).to.deep.equal(['ok reachable', 'ok authenticated', 'ok connected', 'ok sample lookup']);
+      zapi.connected = false;
+      const steps = await source.check(undefined, AbortSignal.timeout(5000));
+      expect(steps.at(-1)).to.deep.equal({ step: 'connected', ok: false, detail: 'the WhatsApp number is not connected: You are not connected.' });
+      expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { clientToken: 'nope' })))).to.deep.equal(['ok reachable', 'FAIL authenticated']);
+      expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { baseUrl: 'http://127.0.0.1:9' })))).to.deep.equal(['FAIL reachable']);
+    });
+  });
+
+  describe('end to end: a contact whose photo comes from WhatsApp', () => {
+    let t: TestBridge;
+    let dir: string;
+    const ids: Record<string, number> = {};
+    const reader = basic(READER);
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'epb-zapi-'));
+      const configFile = join(dir, 'bridge.json');
+      writeFileSync(
+        configFile,
+        JSON.stringify({ sources: [{ name: 'whatsapp', type: 'zapi', ...zapiSettings(zapi, cdn) }], sourceOrder: { users: [], contacts: ['whatsapp'] } }),
+      );
+      t = await startTestBridge({
+        BRIDGE_CONFIG: configFile,
+        BRIDGE_SOURCE_TIMEOUT_MS: '2000',
+        BRIDGE_SOURCE_RETRIES: '0',
+        BRIDGE_SOURCE_BREAKER_THRESHOLD: '1000',
+        BRIDGE_NO_PHOTO_TTL_SECONDS: '0',
+      });
+      const people = [
+        ['Maria Silva', '+55 (11) 99999-0000'],
+        ['Joao Souza', '+55 21 98888-7777'],
+      ] as const;
+      const added = await t.store.addContacts(
+        READER.username,
+        people.map(([displayName, whatsappPhone]) => ({ displayName, emailAddresses: [], phones: { mobile: whatsappPhone }, refs: { whatsappPhone } })),
+      );
+      people.forEach(([name], i) => (ids[name] = added[i]!));
+      cdn.photos.set('5521988887777', await colouredPhoto(GREEN[0]!, GREEN[1]!, GREEN[2]!));
+    });
+    after(async () => {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+      zapi.fault = undefined;
+    });
+
+    const photoOf = (name: string) => request(t.bridge.server).get(`/api/people/photo?name=${encodeURIComponent(name)}`).set('Authorization', reader).buffer(true);
+
+    it('ResolveNames (AllProperties) carries the WhatsApp photo as t:Photo', async () => {
+      const before = zapi.pictureCalls;
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', reader)
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope('<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Maria</m:UnresolvedEntry></m:ResolveNames>'))
+        .expect(200);
+      const { Mailbox, Contact } = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution;
+      expect(Mailbox).to.deep.include({ Name: 'Maria Silva', MailboxType: 'Contact' });
+      expect(Contact.HasPicture).to.equal('true');
+      const photo = Buffer.from(Contact.Photo, 'base64');
+      expect(await sharp(photo).metadata()).to.include({ format: 'jpeg', width: 96, height: 96 });
+      await expectColour(photo, GREEN);
+      expect(zapi.pictureCalls - before).to.equal(1);
+      expect((await t.store.getPhotoInfo(contactOwner(ids['Maria Silva']!)))?.source).to.equal('whatsapp');
+    });
+
+    it('the REST facade serves the same photo as JPEG bytes, from the store', async () => {
+      const before = zapi.pictureCalls;
+      const res = await photoOf('Maria').expect(200).expect('content-type', 'image/jpeg');
+      await expectColour(res.body as Buffer, GREEN);
+      expect(zapi.pictureCalls).to.equal(before);
+    });
+
+    it('makes one gateway call for 50 concurrent requests for an uncached contact', async () => {
+      const [calls, fetches] = [zapi.pictureCalls, cdn.requests.length];
+      const answers = await Promise.all(Array.from({ length: 50 }, () => photoOf('Joao')));
+      expect(answers.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
+      expect(zapi.pictureCalls - calls).to.equal(1);
+      expect(cdn.requests.length - fetches).to.equal(1);
+    });
+
+    it('fetches again once the stored bytes are older than BRIDGE_SOURCE_REFRESH_SECONDS, and serves them stale while Z-API is down', async () => {
+      const mariaId = ids['Maria Silva']!;
+      const ageStoredPhoto = () => {
+        const db = new Database(t.databasePath);
+        db.prepare('UPDATE contact_photos SET updated_at = ? WHERE contact_id = ?').run(new Date(Date.now() - (t.config.sourceRefreshSeconds + 60) * 1000).toISOString(), mariaId);
+        db.close();
+        t.bridge.photos.forget(contactOwner(mariaId));
+      };
+      cdn.photos.set('5511999990000', await colouredPhoto(BLUE[0]!, BLUE[1]!, BLUE[2]!));
+      ageStoredPhoto();
+      const calls = zapi.pictureCalls;
+      await expectColour((await photoOf('Maria').expect(200)).body as Buffer, BLUE);
+      expect(zapi.pictureCalls - calls).to.equal(1);
+
+      ageStoredPhoto();
+      zapi.fault = { status: 500 };
+      await expectColour((await photoOf('Maria').expect(200)).body as Buffer, BLUE);
+      expect(t.bridge.photos.stats.staleServed).to.equal(1);
+    });
+  });
+});
