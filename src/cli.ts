@@ -12,6 +12,7 @@ import { importContacts } from './import/import-contacts.js';
 import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { ImportFileError } from './import/import-file-error.js';
+import { ldapSettingsOf, readLdapDirectory } from './import/ldap-directory.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
@@ -70,6 +71,20 @@ program
     const users = readDirectoryFile(readFileSync(file, 'utf8'), formatOf(file, options.format));
     await withStore((store) => store.upsertUsers(users));
     console.log(`imported ${users.length} user(s) from ${file}`);
+  });
+
+program
+  .command('import-ldap')
+  .description('import (or re-sync) directory users from the ldap source of the config file; all land or none does')
+  .option('--source <name>', 'which ldap source, when the config file has several')
+  .action(async (options: { source?: string }) => {
+    const { users, skipped } = await withStore(async (store, settings) => {
+      const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source), AbortSignal.timeout(120_000));
+      await store.upsertUsers(directory.users);
+      return directory;
+    });
+    for (const line of skipped) process.stderr.write(`skipped ${line}\n`);
+    console.log(`imported ${users.length} user(s) from LDAP${skipped.length > 0 ? `, skipped ${skipped.length}` : ''}`);
   });
 
 program
