@@ -7,7 +7,7 @@ import { NO_PHOTO, type PhotoReference, type SourceAnswer } from './photo-source
 import type { SourceType } from './registry.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 
-const url = (fallback: string) =>
+const urlSetting = (fallback: string) =>
   z
     .url({ protocol: /^https?$/ })
     .default(fallback)
@@ -19,9 +19,9 @@ const schema = z.strictObject({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   /** Where tokens come from; another for national clouds. */
-  authorityUrl: url('https://login.microsoftonline.com'),
+  authorityUrl: urlSetting('https://login.microsoftonline.com'),
   /** Where Graph answers; another for national clouds. The token is asked for this resource. */
-  graphUrl: url('https://graph.microsoft.com'),
+  graphUrl: urlSetting('https://graph.microsoft.com'),
 });
 
 /** Graph's error codes for "this user has no photo" (and "no such user", which has none either). */

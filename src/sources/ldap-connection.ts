@@ -60,7 +60,7 @@ const TRANSIENT_RESULT_CODES = new Set([
  */
 export async function withDirectory<T>(settings: LdapSettings, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
   signal.throwIfAborted();
-  const ca = settings.caFile ? await readFile(settings.caFile) : undefined;
+  const ca = settings.caFile ? await readCa(settings.caFile) : undefined;
   // ldapts takes TLS options on an ldap:// URL as a wish for TLS from the first byte, so
   // they go to the client only for ldaps:// and to the upgrade for StartTLS.
   const implicitTls = /^ldaps:/i.test(settings.url);
@@ -83,6 +83,14 @@ export async function withDirectory<T>(settings: LdapSettings, signal: AbortSign
   } finally {
     signal.removeEventListener('abort', close);
     close();
+  }
+}
+
+async function readCa(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new PermanentSourceError(`caFile: ${(error as Error).message}`);
   }
 }
 

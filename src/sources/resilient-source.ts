@@ -19,7 +19,7 @@ import { PermanentSourceError, RetryAfterError, type PhotoSource } from './photo
  * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
  * this the call fails at once and the next source (or the stored photo) answers instead.
  */
-export const LONGEST_RETRY_AFTER_MS = 10_000;
+const LONGEST_RETRY_AFTER_MS = 10_000;
 
 export interface ResilienceOptions {
   /** Per attempt. */

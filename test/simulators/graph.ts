@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { playFault, type PhotoFault } from './photo-faults.js';
+
+/** The HD sizes Microsoft 365 keeps of a user's photo. */
+const HD_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648];
+
+/** Graph's error codes for the statuses a fault may answer. */
+const FAULT_CODES: Record<number, string> = {
+  401: 'InvalidAuthenticationToken',
+  403: 'ErrorAccessDenied',
+  429: 'TooManyRequests',
+  503: 'serviceNotAvailable',
+  504: 'UnknownError',
+};
+
+export interface GraphUser {
+  id: string;
+  userPrincipalName: string;
+  /** The photo as uploaded: square; sizes larger than it do not exist. */
+  photo?: Buffer;
+}
+
+export interface GraphSimulator {
+  /** Microsoft Entra ID's login endpoint, as `https://login.microsoftonline.com`. */
+  authorityUrl: string;
+  /** Microsoft Graph, as `https://graph.microsoft.com`. */
+  graphUrl: string;
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  users: GraphUser[];
+  /** `expires_in` of issued tokens. */
+  tokenLifetimeSeconds: number;
+  counts: { tokens: number; photos: number; total: number };
+  /** Paths of photo requests, in order. */
+  photoPaths: string[];
+  /** Played one per photo request, in order. */
+  faults: PhotoFault[];
+  /** Every token issued so far stops working (as when an admin revokes the app's sessions). */
+  revokeTokens(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Microsoft Entra ID's v2.0 token endpoint (client credentials grant, with its AADSTS
+ * errors) and Microsoft Graph's user photo endpoints: `/users/{id|upn}/photos/{size}/$value`
+ * and `/users/{id|upn}/photo/$value`, with `ImageNotFound` for a user without a photo and
+ * `Request_ResourceNotFound` for no such user. One server plays both hosts.
+ */
+export async function startGraphSimulator(users: GraphUser[] = []): Promise<GraphSimulator> {
+  const tokens = new Set<string>();
+  let origin = '';
+  const sim: GraphSimulator = {
+    authorityUrl: '',
+    graphUrl: '',
+    tenant: 'contoso.onmicrosoft.com',
+    clientId: '6731de76-14a6-49ae-97bc-6eba6914391e',
+    clientSecret: 'graph~secret',
+    users,
+    tokenLifetimeSeconds: 3599,
+    counts: { tokens: 0, photos: 0, total: 0 },
+    photoPaths: [],
+    faults: [],
+    revokeTokens: () => tokens.clear(),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  };
+  const graphError = (res: ServerResponse, status: number, code: string, message: string) =>
+    json(res, status, { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomBytes(8).toString('hex') } } });
+
+  const token = async (req: IncomingMessage, res: ServerResponse, tenant: string) => {
+    sim.counts.tokens++;
+    const form = new URLSearchParams(await bodyOf(req));
+    const aadError = (status: number, error: string, description: string) =>
+      json(res, status, { error, error_description: `${description}\r\nTrace ID: ${randomBytes(8).toString('hex')}\r\nTimestamp: ${new Date().toISOString()}` });
+    if (tenant !== sim.tenant) return aadError(400, 'invalid_request', `AADSTS90002: Tenant '${tenant}' not found.`);
+    if (form.get('grant_type') !== 'client_credentials') return aadError(400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.');
+    if (form.get('client_id') !== sim.clientId) return aadError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`);
+    if (form.get('client_secret') !== sim.clientSecret) return aadError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
+    if (form.get('scope') !== `${origin}/.default`) return aadError(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid.`);
+    const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
+    tokens.add(accessToken);
+    json(res, 200, { token_type: 'Bearer', expires_in: sim.tokenLifetimeSeconds, ext_expires_in: sim.tokenLifetimeSeconds, access_token: accessToken });
+  };
+
+  const photo = async (req: IncomingMessage, res: ServerResponse, who: string, size: string | undefined) => {
+    sim.counts.photos++;
+    sim.photoPaths.push(new URL(req.url ?? '/', 'http://simulator').pathname);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer) return graphError(res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    if (!tokens.has(bearer)) return graphError(res, 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    if (await playFault(sim.faults, res, (status) => ({ error: { code: FAULT_CODES[status] ?? 'generalException', message: 'simulated' } }))) return;
+    const name = decodeURIComponent(who).toLowerCase();
+    const user = sim.users.find((u) => u.id.toLowerCase() === name || u.userPrincipalName.toLowerCase() === name);
+    if (!user) return graphError(res, 404, 'Request_ResourceNotFound', `Resource '${decodeURIComponent(who)}' does not exist or one of its queried reference-property objects are not present.`);
+    const side = user.photo && (await sharp(user.photo).metadata()).width;
+    const available = HD_SIZES.filter((n) => side && n <= side);
+    const wanted = size === undefined ? available.at(-1) : Number(/^(\d+)x\1$/.exec(size)?.[1]);
+    if (size !== undefined && !HD_SIZES.includes(wanted ?? 0)) return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
+    if (!user.photo || !wanted || !available.includes(wanted)) {
+      return graphError(res, 404, 'ImageNotFound', "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.");
+    }
+    res.writeHead(200, { 'content-type': 'image/jpeg' });
+    res.end(await sharp(user.photo).resize(wanted, wanted).jpeg().toBuffer());
+  };
+
+  const server = createServer((req, res) => {
+    sim.counts.total++;
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+    const sizedPath = /^\/v1\.0\/users\/([^/]+)\/photos\/([^/]+)\/\$value$/.exec(path);
+    const largestPath = /^\/v1\.0\/users\/([^/]+)\/photo\/\$value$/.exec(path);
+    const failed = () => graphError(res, 500, 'generalException', 'simulator failure');
+    if (req.method === 'POST' && tokenPath) return void token(req, res, decodeURIComponent(tokenPath[1]!)).catch(failed);
+    if (req.method === 'GET' && sizedPath) return void photo(req, res, sizedPath[1]!, sizedPath[2]!).catch(failed);
+    if (req.method === 'GET' && largestPath) return void photo(req, res, largestPath[1]!, undefined).catch(failed);
+    graphError(res, 400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1)}'.`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sim.authorityUrl = origin;
+  sim.graphUrl = origin;
+  return sim;
+}
+
+function bodyOf(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,278 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { graphSource } from '../../src/sources/graph.js';
+import { PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { resilient } from '../../src/sources/resilient-source.js';
+import { startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
+import { repeated } from '../simulators/photo-faults.js';
+import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
+import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, type TestBridge } from '../support/test-bridge.js';
+
+const silent = createLogger('silent');
+const signal = () => AbortSignal.timeout(5000);
+const ADELE = { id: '87d349ed-44d7-43e1-9a83-5f2406dee5bd', userPrincipalName: 'AdeleV@contoso.onmicrosoft.com' };
+const byId = (graphId: string): PhotoReference => ({ kind: 'user', emails: ['nobody@example.com'], graphId });
+const byEmail = (email: string): PhotoReference => ({ kind: 'user', emails: [email] });
+const failureOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: Error) => error);
+const sizeOf = async (answer: Awaited<ReturnType<PhotoSource['fetch']>>) => {
+  if (answer.kind !== 'photo') return expect.fail('expected a photo');
+  const { width, height } = await sharp(answer.bytes).metadata();
+  return `${width}x${height}`;
+};
+
+describe('Microsoft Graph source', () => {
+  let sim: GraphSimulator;
+
+  before(async () => {
+    sim = await startGraphSimulator([
+      { ...ADELE, photo: await samplePhoto(800, 800) },
+      { id: 'small-1', userPrincipalName: 'small@contoso.onmicrosoft.com', photo: await samplePhoto(504, 504) },
+      { id: 'none-1', userPrincipalName: 'nophoto@contoso.onmicrosoft.com' },
+    ]);
+  });
+  after(() => sim.close());
+  beforeEach(() => {
+    sim.faults = [];
+    sim.photoPaths = [];
+    sim.tokenLifetimeSeconds = 3599;
+  });
+
+  const settings = (overrides: Record<string, string> = {}) =>
+    graphSource.schema.parse({ tenant: sim.tenant, clientId: sim.clientId, clientSecret: sim.clientSecret, authorityUrl: sim.authorityUrl, graphUrl: sim.graphUrl, ...overrides });
+  const source = (overrides?: Record<string, string>) => graphSource.create('m365', settings(overrides), silent);
+
+  describe('against the simulator', () => {
+    it('gets an app token, then the 648x648 photo of a user by graphId', async () => {
+      const tokens = sim.counts.tokens;
+      expect(await sizeOf(await source().fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+      expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${ADELE.id}/photos/648x648/$value`]);
+      expect(sim.counts.tokens - tokens).to.equal(1);
+    });
+
+    it('looks a user up by email when there is no graphId', async () => {
+      expect(await sizeOf(await source().fetch(byEmail('adelev@contoso.onmicrosoft.com'), signal()))).to.equal('648x648');
+      expect(sim.photoPaths).to.deep.equal(['/v1.0/users/adelev%40contoso.onmicrosoft.com/photos/648x648/$value']);
+      expect(source().accepts({ kind: 'user', emails: [] })).to.equal(false);
+    });
+
+    it('falls back to /photo/$value for a photo uploaded smaller than 648 px', async () => {
+      expect(await sizeOf(await source().fetch(byId('small-1'), signal()))).to.equal('504x504');
+      expect(sim.photoPaths).to.deep.equal(['/v1.0/users/small-1/photos/648x648/$value', '/v1.0/users/small-1/photo/$value']);
+    });
+
+    it('takes 404 ImageNotFound, and a user Graph does not know, as "no photo"', async () => {
+      expect(await source().fetch(byId('none-1'), signal())).to.deep.equal({ kind: 'none' });
+      expect(await source().fetch(byEmail('gone@contoso.onmicrosoft.com'), signal())).to.deep.equal({ kind: 'none' });
+    });
+
+    it('keeps its token until shortly before it expires', async () => {
+      const graph = source();
+      let tokens = sim.counts.tokens;
+      await graph.fetch(byId(ADELE.id), signal());
+      await graph.fetch(byId(ADELE.id), signal());
+      expect(sim.counts.tokens - tokens).to.equal(1);
+
+      sim.tokenLifetimeSeconds = 120;
+      const shortLived = source();
+      tokens = sim.counts.tokens;
+      await shortLived.fetch(byId(ADELE.id), signal());
+      await shortLived.fetch(byId(ADELE.id), signal());
+      expect(sim.counts.tokens - tokens).to.equal(2);
+    });
+
+    it('asks for one token however many lookups need it at once', async () => {
+      const graph = source();
+      const tokens = sim.counts.tokens;
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => graph.fetch(byId(i % 2 ? ADELE.id : 'small-1'), signal())));
+      expect(answers.every((answer) => answer.kind === 'photo')).to.equal(true);
+      expect(sim.counts.tokens - tokens).to.equal(1);
+    });
+
+    it('renews a refused token once (401), and gives up if the new one is refused too', async () => {
+      const graph = source();
+      await graph.fetch(byId(ADELE.id), signal());
+      let tokens = sim.counts.tokens;
+      sim.revokeTokens();
+      expect(await sizeOf(await graph.fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+      expect(sim.counts.tokens - tokens).to.equal(1);
+
+      tokens = sim.counts.tokens;
+      const photos = sim.counts.photos;
+      sim.faults = repeated({ kind: 'status', status: 401 }, 2);
+      const error = await failureOf(graph.fetch(byId(ADELE.id), signal()));
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal('Microsoft Graph refused the credentials (401: InvalidAuthenticationToken)');
+      expect([sim.counts.tokens - tokens, sim.counts.photos - photos]).to.deep.equal([1, 2]);
+    });
+
+    it('says plainly when Entra ID refuses the client credentials, as a permanent failure', async () => {
+      const wrongSecret = await failureOf(source({ clientSecret: 'wrong' }).fetch(byId(ADELE.id), signal()));
+      expect(wrongSecret).to.be.instanceOf(PermanentSourceError);
+      expect(wrongSecret.message).to.equal('Microsoft Entra ID refused the client credentials (invalid_client: AADSTS7000215: Invalid client secret provided.)');
+      const wrongTenant = await failureOf(source({ tenant: 'fabrikam.onmicrosoft.com' }).fetch(byId(ADELE.id), signal()));
+      expect(wrongTenant).to.be.instanceOf(PermanentSourceError);
+      expect(wrongTenant.message).to.match(/AADSTS90002/);
+      expect(wrongTenant.message).to.not.include(sim.clientSecret);
+    });
+
+    it('maps 403 to permanent, 5xx to retriable, and 429 to a wait of Retry-After', async () => {
+      sim.faults = [{ kind: 'status', status: 403 }, { kind: 'status', status: 500 }, { kind: 'status', status: 429, retryAfter: '3' }];
+      const forbidden = await failureOf(source().fetch(byId(ADELE.id), signal()));
+      expect(forbidden).to.be.instanceOf(PermanentSourceError);
+      expect(forbidden.message).to.equal('Microsoft Graph refused the credentials (403: ErrorAccessDenied)');
+      const serverError = await failureOf(source().fetch(byId(ADELE.id), signal()));
+      expect(serverError).to.not.be.instanceOf(PermanentSourceError);
+      expect(serverError.message).to.equal('Microsoft Graph answered 500: generalException');
+      const throttled = await failureOf(source().fetch(byId(ADELE.id), signal()));
+      expect(throttled).to.be.instanceOf(RetryAfterError);
+      expect((throttled as RetryAfterError).delayMs).to.equal(3000);
+    });
+
+    it('does not follow a redirect', async () => {
+      sim.faults = [{ kind: 'redirect', location: 'http://127.0.0.1:1/steal' }];
+      expect(await failureOf(source().fetch(byId(ADELE.id), signal()))).to.be.instanceOf(PermanentSourceError);
+    });
+
+    describe('inside the shared resilience', () => {
+      const wrapped = (retries: number, timeoutMs = 2000): PhotoSource =>
+        resilient(source(), { timeoutMs, retries, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+
+      it('waits as long as Retry-After asks before it tries again', async () => {
+        sim.faults = [{ kind: 'status', status: 429, retryAfter: '1' }];
+        const started = Date.now();
+        expect(await sizeOf(await wrapped(1).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+        expect(Date.now() - started).to.be.at.least(950);
+        expect(sim.photoPaths).to.have.length(2);
+      });
+
+      it('does not wait for a Retry-After longer than a person waiting for a photo would', async () => {
+        sim.faults = [{ kind: 'status', status: 429, retryAfter: '3600' }];
+        expect(await failureOf(wrapped(2).fetch(byId(ADELE.id), signal()))).to.be.instanceOf(RetryAfterError);
+        expect(sim.photoPaths).to.have.length(1);
+      });
+
+      it('retries a slow answer after the timeout', async () => {
+        sim.faults = [{ kind: 'slow', ms: 1000 }];
+        expect(await sizeOf(await wrapped(1, 300).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+        expect(sim.photoPaths).to.have.length(2);
+      });
+    });
+
+    it('checks the token and a sample lookup in plain words', async () => {
+      const steps = await source().check(byId('none-1'), signal());
+      expect(steps).to.deep.equal([
+        { step: 'reachable', ok: true, detail: 'Microsoft Entra ID answered' },
+        { step: 'authenticated', ok: true, detail: `the app ${sim.clientId} has a token for ${sim.tenant}` },
+        { step: 'sample lookup', ok: true, detail: 'no photo' },
+      ]);
+      const [, refused] = await source({ clientSecret: 'wrong' }).check(undefined, signal());
+      expect(refused).to.include({ step: 'authenticated', ok: false });
+      const [unreachable] = await source({ authorityUrl: 'http://127.0.0.1:9' }).check(undefined, signal());
+      expect(unreachable).to.include({ step: 'reachable', ok: false });
+    });
+
+    it('reads its settings: Microsoft\'s public cloud by default, a tenant that fits in a URL', () => {
+      const parsed = graphSource.schema.parse({ tenant: 'contoso.onmicrosoft.com', clientId: 'c', clientSecret: 's' });
+      expect(parsed).to.include({ authorityUrl: 'https://login.microsoftonline.com', graphUrl: 'https://graph.microsoft.com' });
+      expect(graphSource.schema.safeParse({ tenant: 'contoso/../x', clientId: 'c', clientSecret: 's' }).success).to.equal(false);
+      expect(graphSource.schema.safeParse({ tenant: 'contoso', clientId: 'c' }).success).to.equal(false);
+    });
+  });
+
+  describe('through the bridge', () => {
+    const reader = basic(READER);
+    const graphEntry = (name: string, graph: GraphSimulator) => ({
+      name,
+      type: 'graph',
+      tenant: graph.tenant,
+      clientId: graph.clientId,
+      clientSecret: graph.clientSecret,
+      authorityUrl: graph.authorityUrl,
+      graphUrl: graph.graphUrl,
+    });
+    const getUserPhoto = async (t: TestBridge, email: string, size = 'HR240x240') => {
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', reader)
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope(`<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`));
+      return (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
+    };
+
+    it('answers GetUserPhoto PictureData for a directory user whose photo is in Microsoft 365', async () => {
+      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
+        const response = await getUserPhoto(t, 'adele.vance@contoso.com');
+        expect(response.ResponseCode).to.equal('NoError');
+        expect(await sharp(Buffer.from(response.PictureData, 'base64')).metadata()).to.include({ format: 'jpeg', width: 240, height: 240 });
+        expect((await t.store.getPhotoInfo(userOwner('adele.vance@contoso.com')))?.source).to.equal('m365');
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('asks Graph once, with one token, for 50 concurrent GetUserPhoto requests for one uncached user', async () => {
+      const fresh = await startGraphSimulator([{ ...ADELE, photo: await samplePhoto(700, 700) }]);
+      const t = await startBridgeWithSources([graphEntry('m365', fresh)], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
+        // Signs in once first, so that fifty password checks do not crowd the thread pool.
+        await getUserPhoto(t, 'someone.else@contoso.com');
+        const answers = await Promise.all(Array.from({ length: 50 }, () => getUserPhoto(t, 'adele.vance@contoso.com', 'HR96x96')));
+        expect(answers.map((answer) => answer.ResponseCode)).to.deep.equal(Array(50).fill('NoError'));
+        expect(fresh.counts).to.include({ photos: 1, tokens: 1 });
+      } finally {
+        await t.close();
+        await fresh.close();
+      }
+    });
+
+    describe('when Graph fails, the next source answers', () => {
+      let crm: SuperOfficeSimulator;
+      let t: TestBridge;
+
+      before(async () => {
+        crm = await startSuperOfficeSimulator();
+        crm.personImages.set('7', await samplePhoto(500, 300));
+        t = await startBridgeWithSources(
+          [graphEntry('m365', sim), { name: 'crm', type: 'superoffice', baseUrl: crm.baseUrl, auth: { scheme: 'bearer', token: crm.credentials.token } }],
+          { users: ['m365', 'crm'] },
+        );
+        await t.store.upsertUsers(
+          ['down', 'garbage', 'bomb'].map((who) => ({ email: `${who}@contoso.com`, displayName: who, refs: { graphId: ADELE.id, superOfficeId: '7' } })),
+        );
+      });
+      after(async () => {
+        await t.close();
+        await crm.close();
+      });
+
+      for (const [who, faults] of [
+        ['down', repeated({ kind: 'status', status: 503 }, 2)],
+        ['garbage', [{ kind: 'garbage' }]],
+        ['bomb', [{ kind: 'bomb' }]],
+      ] as const) {
+        it(`serves the CRM's photo when Graph answers ${who === 'down' ? '503 on every try' : who === 'garbage' ? 'garbage bytes' : 'an image bomb'}, and counts the failure`, async () => {
+          const stats = { ...t.bridge.upstream.stats };
+          const crmCalls = crm.counts.images;
+          sim.faults = [...faults];
+          const response = await getUserPhoto(t, `${who}@contoso.com`, 'HR648x648');
+          expect(response.ResponseCode).to.equal('NoError');
+          expect(await sharp(Buffer.from(response.PictureData, 'base64')).metadata()).to.include({ width: 500, height: 300 });
+          expect((await t.store.getPhotoInfo(userOwner(`${who}@contoso.com`)))?.source).to.equal('crm');
+          expect(t.bridge.upstream.stats.upstreamCalls - stats.upstreamCalls).to.equal(2);
+          expect(t.bridge.upstream.stats.upstreamFailures - stats.upstreamFailures).to.equal(1);
+          expect(crm.counts.images - crmCalls).to.equal(1);
+          expect(sim.faults).to.deep.equal([]);
+        });
+      }
+    });
+  });
+});

@@ -1,0 +1,230 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { contactOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { resilient } from '../../src/sources/resilient-source.js';
+import { superOfficeSource } from '../../src/sources/superoffice.js';
+import { repeated } from '../simulators/photo-faults.js';
+import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
+import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, type TestBridge } from '../support/test-bridge.js';
+
+const silent = createLogger('silent');
+const contact = (superOfficeId: string): PhotoReference => ({ kind: 'contact', emails: [], superOfficeId });
+const signal = () => AbortSignal.timeout(5000);
+
+describe('SuperOffice source', () => {
+  let sim: SuperOfficeSimulator;
+
+  before(async () => {
+    sim = await startSuperOfficeSimulator();
+    sim.contactImages.set('42', await samplePhoto(900, 600, 'png'));
+    sim.personImages.set('7', await samplePhoto(300, 300));
+  });
+  after(() => sim.close());
+  beforeEach(() => {
+    sim.faults = [];
+  });
+
+  const settings = (auth: Record<string, string> = { scheme: 'basic', username: sim.credentials.username, password: sim.credentials.password }, extra = {}) =>
+    superOfficeSource.schema.parse({ baseUrl: sim.baseUrl, auth, ...extra });
+  const source = (...args: Parameters<typeof settings>) => superOfficeSource.create('crm', settings(...args), silent);
+  const failureOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: Error) => error);
+
+  describe('against the simulator', () => {
+    it("asks Contact/{id}/Image for a contact at 648 px as JPEG, and hands back SuperOffice's bytes", async () => {
+      const answer = await source().fetch(contact('42'), signal());
+      expect(answer.kind).to.equal('photo');
+      const bytes = answer.kind === 'photo' ? answer.bytes : Buffer.alloc(0);
+      expect(await sharp(bytes).metadata()).to.include({ format: 'jpeg', width: 648, height: 432 });
+      expect(sim.lastImageRequest).to.deep.include({ entity: 'contact', id: '42', accept: 'image/jpeg' });
+      expect(Object.fromEntries(sim.lastImageRequest!.query)).to.deep.equal({ w: '648', h: '648', type: 'JPEG' });
+    });
+
+    it('asks Person/{id}/Image for a directory user', async () => {
+      const answer = await source().fetch({ kind: 'user', emails: ['ola@contoso.com'], superOfficeId: '7' }, signal());
+      expect(answer.kind).to.equal('photo');
+      expect(sim.lastImageRequest).to.deep.include({ entity: 'person', id: '7' });
+    });
+
+    it('takes 404 (no ifBlank) as "no photo"', async () => {
+      expect(await source().fetch(contact('404'), signal())).to.deep.equal({ kind: 'none' });
+      expect(sim.lastImageRequest!.query.has('ifBlank')).to.equal(false);
+    });
+
+    it('looks up only references that carry a SuperOffice id, and refuses one that is not digits', async () => {
+      const crm = source();
+      expect(crm.accepts({ kind: 'contact', emails: ['x@y.com'] })).to.equal(false);
+      expect(crm.accepts(contact(' '))).to.equal(false);
+      expect(crm.accepts(contact('42'))).to.equal(true);
+      const error = await failureOf(crm.fetch(contact('42/../../User'), signal()));
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.match(/not a SuperOffice id/);
+    });
+
+    it('signs in with Basic, SOTicket plus SO-AppToken, or Bearer', async () => {
+      const { ticket, token, appToken } = sim.credentials;
+      expect((await source().fetch(contact('42'), signal())).kind).to.equal('photo');
+      expect((await source({ scheme: 'soticket', ticket }, { appToken }).fetch(contact('42'), signal())).kind).to.equal('photo');
+      expect(sim.lastImageRequest!.appToken).to.equal(appToken);
+      expect((await source({ scheme: 'bearer', token }).fetch(contact('42'), signal())).kind).to.equal('photo');
+    });
+
+    it('treats refused credentials (401, 403) as permanent: retrying will not help', async () => {
+      for (const crm of [source({ scheme: 'basic', username: 'bridge', password: 'wrong' }), source({ scheme: 'soticket', ticket: sim.credentials.ticket })]) {
+        const error = await failureOf(crm.fetch(contact('42'), signal()));
+        expect(error).to.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.equal('SuperOffice refused the credentials (401)');
+      }
+      sim.faults = [{ kind: 'status', status: 403 }];
+      expect(await failureOf(source().fetch(contact('42'), signal()))).to.be.instanceOf(PermanentSourceError);
+    });
+
+    it('treats a 5xx as worth retrying, and 429 or 503 as a wait of Retry-After (seconds or a date)', async () => {
+      sim.faults = [{ kind: 'status', status: 500 }, { kind: 'status', status: 429, retryAfter: '2' }];
+      const serverError = await failureOf(source().fetch(contact('42'), signal()));
+      expect(serverError).to.not.be.instanceOf(PermanentSourceError);
+      expect(serverError.message).to.equal('SuperOffice answered 500');
+      const throttled = await failureOf(source().fetch(contact('42'), signal()));
+      expect(throttled).to.be.instanceOf(RetryAfterError);
+      expect((throttled as RetryAfterError).delayMs).to.equal(2000);
+      sim.faults = [{ kind: 'status', status: 503, retryAfter: new Date(Date.now() + 5000).toUTCString() }];
+      const unavailable = await failureOf(source().fetch(contact('42'), signal()));
+      expect((unavailable as RetryAfterError).delayMs).to.be.within(3000, 5000);
+    });
+
+    it('does not follow a redirect', async () => {
+      const before = sim.counts.total;
+      sim.faults = [{ kind: 'redirect', location: 'http://169.254.169.254/latest/meta-data/' }];
+      expect(await failureOf(source().fetch(contact('42'), signal()))).to.be.instanceOf(PermanentSourceError);
+      expect(sim.counts.total).to.equal(before + 1);
+    });
+
+    it('hands back garbage and bombs as bytes: the photo service checks every image', async () => {
+      sim.faults = [{ kind: 'garbage' }];
+      const answer = await source().fetch(contact('42'), signal());
+      expect(answer.kind === 'photo' && answer.bytes.length).to.equal(2048);
+    });
+
+    describe('inside the shared resilience', () => {
+      const wrapped = (retries: number): PhotoSource => resilient(source(), { timeoutMs: 300, retries, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+
+      it('gives up on a slow answer at the timeout and retries', async () => {
+        const before = sim.counts.images;
+        sim.faults = [{ kind: 'slow', ms: 1000 }];
+        expect((await wrapped(1).fetch(contact('42'), signal())).kind).to.equal('photo');
+        expect(sim.counts.images - before).to.equal(2);
+      });
+
+      it('retries a 5xx, but never refused credentials', async () => {
+        let before = sim.counts.images;
+        sim.faults = [{ kind: 'status', status: 502 }];
+        expect((await wrapped(2).fetch(contact('42'), signal())).kind).to.equal('photo');
+        expect(sim.counts.images - before).to.equal(2);
+
+        before = sim.counts.images;
+        sim.faults = repeated({ kind: 'status', status: 403 }, 3);
+        expect(await failureOf(wrapped(2).fetch(contact('42'), signal()))).to.be.instanceOf(PermanentSourceError);
+        expect(sim.counts.images - before).to.equal(1);
+      });
+    });
+
+    it('checks reachability, credentials and a sample lookup in plain words', async () => {
+      const steps = await source().check(contact('42'), signal());
+      expect(steps.slice(0, 2)).to.deep.equal([
+        { step: 'reachable', ok: true, detail: 'SuperOffice answered' },
+        { step: 'authenticated', ok: true, detail: 'signed in as Photo Bridge' },
+      ]);
+      expect(steps[2]).to.include({ step: 'sample lookup', ok: true });
+      expect(steps[2]!.detail).to.match(/^a photo of \d+ bytes$/);
+      expect(await source({ scheme: 'bearer', token: 'expired' }).check(undefined, signal())).to.deep.equal([
+        { step: 'reachable', ok: true, detail: 'SuperOffice answered' },
+        { step: 'authenticated', ok: false, detail: 'SuperOffice refused the credentials (401)' },
+      ]);
+      const nowhere = superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl: 'http://127.0.0.1:9/Cust1', auth: { scheme: 'bearer', token: 't' } }), silent);
+      const [reachable] = await nowhere.check(undefined, signal());
+      expect(reachable).to.include({ step: 'reachable', ok: false });
+    });
+
+    it('reads its settings strictly: a known auth scheme with its secret, an http(s) base URL', () => {
+      const parse = (value: unknown) => superOfficeSource.schema.safeParse(value).success;
+      expect(parse({ baseUrl: 'https://online.superoffice.com/Cust12345/', auth: { scheme: 'soticket', ticket: 't' }, appToken: 'a' })).to.equal(true);
+      expect(superOfficeSource.schema.parse({ baseUrl: 'https://online.superoffice.com/Cust12345/', auth: { scheme: 'bearer', token: 't' } }).baseUrl).to.equal(
+        'https://online.superoffice.com/Cust12345',
+      );
+      expect(parse({ baseUrl: 'https://crm.example.com', auth: { scheme: 'ntlm', token: 't' } })).to.equal(false);
+      expect(parse({ baseUrl: 'https://crm.example.com', auth: { scheme: 'basic', username: 'u' } })).to.equal(false);
+      expect(parse({ baseUrl: 'ftp://crm.example.com', auth: { scheme: 'bearer', token: 't' } })).to.equal(false);
+      expect(parse({ baseUrl: 'https://crm.example.com', auth: { scheme: 'bearer', token: 't' }, apptoken: 'typo' })).to.equal(false);
+    });
+  });
+
+  describe('through the bridge', () => {
+    let t: TestBridge;
+    let olaId: number;
+    const reader = basic(READER);
+
+    before(async () => {
+      t = await startBridgeWithSources(
+        [{ name: 'crm', type: 'superoffice', baseUrl: sim.baseUrl, auth: { scheme: 'soticket', ticket: sim.credentials.ticket }, appToken: sim.credentials.appToken }],
+        { users: ['crm'], contacts: ['crm'] },
+      );
+      sim.contactImages.set('43', await samplePhoto(400, 400));
+      sim.contactImages.set('44', await samplePhoto(400, 400));
+      [olaId] = (await t.store.addContacts(READER.username, [
+        { displayName: 'Ola Nordmann', emailAddresses: ['ola@kunde.example'], phones: {}, refs: { superOfficeId: '42' } },
+        { displayName: 'Kari Nordmann', emailAddresses: ['kari@kunde.example'], phones: {}, refs: { superOfficeId: '43' } },
+        { displayName: 'Garbage Person', emailAddresses: ['garbage@kunde.example'], phones: {}, refs: { superOfficeId: '44' } },
+        { displayName: 'Bomb Person', emailAddresses: ['bomb@kunde.example'], phones: {}, refs: { superOfficeId: '44' } },
+      ])) as [number];
+    });
+    after(() => t.close());
+
+    const soap = async (body: string) =>
+      parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).set('Content-Type', 'text/xml; charset=utf-8').send(envelope(body))).text);
+    const facade = (path: string) => request(t.bridge.server).get(path).set('Authorization', reader).buffer(true);
+
+    it("answers GetItem and GetAttachment t:Content with a contact's photo from SuperOffice, and the REST facade the same bytes", async () => {
+      const before = sim.counts.images;
+      const resolved = await soap('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Ola</m:UnresolvedEntry></m:ResolveNames>');
+      const itemId = resolved.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+
+      const item = await soap(`<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`);
+      const found = item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact;
+      expect(found.HasPicture).to.equal('true');
+      const attachmentId = found.Attachments.FileAttachment.AttachmentId.$.Id;
+
+      const attachment = await soap(`<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attachmentId}"/></m:AttachmentIds></m:GetAttachment>`);
+      const file = attachment.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage.Attachments.FileAttachment;
+      expect(file.IsContactPhoto).to.equal('true');
+      const content = Buffer.from(file.Content, 'base64');
+      expect(await sharp(content).metadata()).to.include({ format: 'jpeg', width: 648, height: 432 });
+
+      const rest = await facade(`/api/attachments/${encodeURIComponent(attachmentId)}`).expect(200).expect('content-type', 'image/jpeg');
+      expect(Buffer.compare(rest.body as Buffer, content)).to.equal(0);
+
+      expect((await t.store.getPhotoInfo(contactOwner(olaId)))?.source).to.equal('crm');
+      expect(sim.counts.images - before).to.equal(1);
+    });
+
+    it('asks SuperOffice once for 50 concurrent requests for one uncached contact', async () => {
+      const before = sim.counts.images;
+      const answers = await Promise.all(Array.from({ length: 50 }, () => facade('/api/people/photo?name=SMTP:kari@kunde.example&size=HR96x96')));
+      expect(answers.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
+      expect(sim.counts.images - before).to.equal(1);
+    });
+
+    it('counts garbage bytes and an image bomb from SuperOffice as the source failing: no photo, and the failure counted', async () => {
+      const failures = t.bridge.upstream.stats.upstreamFailures;
+      sim.faults = [{ kind: 'garbage' }];
+      await facade('/api/people/photo?name=SMTP:garbage@kunde.example').expect(404);
+      sim.faults = [{ kind: 'bomb' }];
+      await facade('/api/people/photo?name=SMTP:bomb@kunde.example').expect(404);
+      expect(t.bridge.upstream.stats.upstreamFailures - failures).to.equal(2);
+    });
+  });
+});
