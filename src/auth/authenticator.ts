@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../domain/account.js';
+import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
@@ -20,6 +21,7 @@ const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', ro
  */
 export class Authenticator {
   private readonly verified: LRUCache<string, AuthResult>;
+  private readonly verifications = new SingleFlight<AuthResult>();
   /** Compared against when the user does not exist, so both cases take as long. */
   private readonly decoyHash: Promise<string>;
 
@@ -60,7 +62,12 @@ export class Authenticator {
     this.verified.clear();
   }
 
-  private async verify(authorization: string | undefined): Promise<AuthResult> {
+  /** Concurrent first requests with the same header share one scrypt run. */
+  private verify(authorization: string | undefined): Promise<AuthResult> {
+    return this.verifications.run(authorization ?? '', () => this.verifyOnce(authorization));
+  }
+
+  private async verifyOnce(authorization: string | undefined): Promise<AuthResult> {
     const credentials = parseBasicAuthorization(authorization);
     if (!credentials) return { ok: false, reason: 'Authorization must be Basic base64(user:password)' };
     const account = await this.store.getAccount(credentials.username);

@@ -9,7 +9,7 @@ import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
 import { referenceOf } from './photo-reference.js';
 import { renderPhoto } from './resize.js';
-import { SingleFlight } from './single-flight.js';
+import { SingleFlight } from '../single-flight.js';
 import type { UpstreamPhotos } from './upstream-photos.js';
 
 export interface PhotoCacheLimits {

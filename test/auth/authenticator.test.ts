@@ -72,6 +72,23 @@ describe('Authenticator', () => {
     expect((await auth.authenticateAccount(basic('reader@contoso.com:secret'))).ok).to.equal(true);
   });
 
+  it('verifies concurrent first requests with the same header once', async () => {
+    class CountingStore extends SqliteStore {
+      lookups = 0;
+      override async getAccount(username: string) {
+        this.lookups++;
+        return super.getAccount(username);
+      }
+    }
+    const counting = new CountingStore(':memory:');
+    await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    const auth = new Authenticator(counting, 'realm', false);
+    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticateRead(basic('reader@contoso.com:secret'))));
+    expect(results.every((result) => result.ok)).to.equal(true);
+    expect(counting.lookups).to.equal(1);
+    await counting.close();
+  });
+
   it('builds the Basic challenge from the realm', () => {
     expect(new Authenticator(store, 'Contoso photos', false).challenge).to.equal('Basic realm="Contoso photos"');
   });
