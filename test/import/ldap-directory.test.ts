@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { ldapSettingsOf, readLdapDirectory } from '../../src/import/ldap-directory.js';
+import { ldapSource } from '../../src/sources/ldap.js';
+import type { SourceSettings } from '../../src/sources/source-settings.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runCli } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
+import { basic, READER, startTestBridge } from '../support/test-bridge.js';
+
+const person = (cn: string) => `cn=${cn},${PEOPLE_DN}`;
+
+describe('importing the directory from LDAP', () => {
+  let slapd: Slapd;
+
+  before(async () => {
+    slapd = await startSlapd();
+    await slapd.add(person('Megan Bowen'), {
+      objectClass: ['inetOrgPerson', 'adUser'],
+      cn: 'Megan Bowen',
+      sn: 'Bowen',
+      givenName: 'Megan',
+      displayName: 'Megan Bowen (Marketing)',
+      mail: 'Megan.Bowen@Contoso.com',
+      company: 'Contoso',
+      department: 'Marketing',
+      title: 'Marketing Manager',
+      telephoneNumber: '+1 425 555 0109',
+      mobile: '+1 425 555 0110',
+      'msRTCSIP-PrimaryUserAddress': 'sip:megan.bowen@contoso.com',
+      thumbnailPhoto: await samplePhoto(96, 96),
+    });
+    await slapd.add(person('Plain Person'), { objectClass: 'inetOrgPerson', cn: 'Plain Person', sn: 'Person', mail: 'plain@example.com' });
+    await slapd.add(person('Bad Mail'), { objectClass: 'inetOrgPerson', cn: 'Bad Mail', sn: 'Mail', mail: 'not-an-address' });
+    await slapd.add(person('Megan Again'), { objectClass: 'inetOrgPerson', cn: 'Megan Again', sn: 'Again', mail: 'megan.bowen@contoso.com' });
+    await slapd.add(person('No Mail'), { objectClass: 'inetOrgPerson', cn: 'No Mail', sn: 'Mail' });
+    for (const n of [1, 2, 3]) await slapd.add(person(`Filler ${n}`), { objectClass: 'inetOrgPerson', cn: `Filler ${n}`, sn: 'Filler', mail: `filler${n}@example.com` });
+  });
+  after(() => slapd?.dispose());
+
+  const settings = (overrides: Record<string, unknown> = {}) =>
+    ldapSource.schema.parse({ url: slapd.url, bindDn: LDAP_READER.dn, bindPassword: LDAP_READER.password, baseDn: BASE_DN, pageSize: 2, ...overrides });
+  const read = (overrides: Record<string, unknown> = {}) => readLdapDirectory(settings(overrides), AbortSignal.timeout(5000));
+
+  it('reads every person with a mail, page by page, with the DN as the ldapDn reference', async () => {
+    const { users, skipped } = await read();
+    expect(users.map((user) => user.email).sort()).to.deep.equal(['filler1@example.com', 'filler2@example.com', 'filler3@example.com', 'megan.bowen@contoso.com', 'plain@example.com']);
+    expect(users.find((user) => user.email === 'megan.bowen@contoso.com')).to.deep.equal({
+      email: 'megan.bowen@contoso.com',
+      displayName: 'Megan Bowen (Marketing)',
+      givenName: 'Megan',
+      surname: 'Bowen',
+      company: 'Contoso',
+      department: 'Marketing',
+      title: 'Marketing Manager',
+      businessPhone: '+1 425 555 0109',
+      mobilePhone: '+1 425 555 0110',
+      sipAddress: 'sip:megan.bowen@contoso.com',
+      refs: { ldapDn: person('Megan Bowen') },
+    });
+    expect(users.find((user) => user.email === 'plain@example.com')).to.deep.equal({
+      email: 'plain@example.com',
+      displayName: 'Plain Person',
+      surname: 'Person',
+      refs: { ldapDn: person('Plain Person') },
+    });
+    expect(skipped).to.deep.equal([
+      `${person('Bad Mail')}: email is not an SMTP address`,
+      `${person('Megan Again')}: megan.bowen@contoso.com is already the mail of ${person('Megan Bowen')}`,
+    ]);
+  });
+
+  it('reads only what the configured userFilter selects', async () => {
+    const { users } = await read({ userFilter: '(&(objectClass=inetOrgPerson)(company=Contoso))' });
+    expect(users.map((user) => user.email)).to.deep.equal(['megan.bowen@contoso.com']);
+  });
+
+  it('fails with the directory\'s words when a page is larger than the server allows', async () => {
+    const error = await read({ pageSize: 500 }).then(
+      () => expect.fail('expected the import to fail'),
+      (failure: Error) => failure,
+    );
+    expect(error.message).to.match(/page size/);
+  });
+
+  /** A config file in a new folder, with one ldap source on the test slapd. */
+  const configFile = (overrides: Record<string, unknown>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'epb-ldap-import-'));
+    const config = join(dir, 'bridge.json');
+    const source = { name: 'ad', type: 'ldap', url: slapd.url, bindDn: LDAP_READER.dn, bindPassword: LDAP_READER.password, baseDn: BASE_DN, ...overrides };
+    writeFileSync(config, JSON.stringify({ sources: [source] }));
+    return { dir, config };
+  };
+
+  it('import-ldap stores the users in the database and lists the entries it skipped', async () => {
+    const { dir, config } = configFile({ pageSize: 2 });
+    try {
+      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap'], { env: { BRIDGE_CONFIG: config } });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2\n');
+      expect(result.stderr).to.contain(`skipped ${person('Bad Mail')}: email is not an SMTP address`);
+      const store = new SqliteStore(join(dir, 'bridge.db'));
+      try {
+        expect((await store.getUser('megan.bowen@contoso.com'))?.refs).to.deep.equal({ ldapDn: person('Megan Bowen') });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives imported users photos through their DN, even when no search attribute would find them', async () => {
+    const { dir, config } = configFile({ searchAttributes: ['proxyAddresses'] });
+    const t = await startTestBridge({ BRIDGE_CONFIG: config });
+    try {
+      await t.store.upsertUsers((await read()).users);
+      const res = await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=megan.bowen@contoso.com&size=HR64x64')
+        .set('Authorization', basic(READER))
+        .buffer(true)
+        .expect(200);
+      expect((await sharp(res.body as Buffer).metadata()).width).to.equal(64);
+      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=plain@example.com&size=HR64x64').set('Authorization', basic(READER)).expect(404);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('choosing the source to import from', () => {
+    const configured = (...sources: [string, string][]): SourceSettings => ({
+      sources: sources.map(([name, type]) => ({ name, type, settings: { baseDn: name } })),
+      order: { users: [], contacts: [] },
+    });
+
+    it('takes the named ldap source, or the only one', () => {
+      expect(ldapSettingsOf(configured(['graph', 'graph'], ['ad', 'ldap']))).to.deep.equal({ baseDn: 'ad' });
+      expect(ldapSettingsOf(configured(['ad', 'ldap'], ['openldap', 'ldap']), 'openldap')).to.deep.equal({ baseDn: 'openldap' });
+    });
+
+    it('says what is wrong otherwise', () => {
+      expect(() => ldapSettingsOf(configured(['graph', 'graph']))).to.throw('the config file has no source of type ldap');
+      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['openldap', 'ldap']))).to.throw('the config file has several ldap sources (ad, openldap); name one');
+      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['graph', 'graph']), 'graph')).to.throw("no source of type ldap is named 'graph' in the config file");
+    });
+  });
+});

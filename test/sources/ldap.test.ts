@@ -1,0 +1,271 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { ldapSource } from '../../src/sources/ldap.js';
+import { PermanentSourceError, type PhotoReference, type SourceAnswer } from '../../src/sources/photo-source.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const person = (cn: string) => `cn=${cn},${PEOPLE_DN}`;
+const user = (emails: string[], refs: Partial<PhotoReference> = {}): PhotoReference => ({ kind: 'user', emails, ...refs });
+const photoBytes = (answer: SourceAnswer) => (answer.kind === 'photo' ? answer.bytes : undefined);
+
+describe('LDAP / Active Directory source, against a real slapd', () => {
+  let slapd: Slapd;
+  const photos: Record<string, Buffer> = {};
+
+  before(async () => {
+    slapd = await startSlapd();
+    const adUser = (cn: string, attributes: Record<string, string | string[] | Buffer>) =>
+      slapd.add(person(cn), { objectClass: ['inetOrgPerson', 'adUser'], cn, sn: cn.split(' ').at(-1)!, ...attributes });
+    for (const [name, width, height] of [['ada', 96, 96], ['adaJpeg', 300, 200], ['bob', 240, 180], ['dee', 96, 96], ['eve', 96, 96], ['odd', 64, 64], ['fay', 96, 96], ['gus', 96, 96]] as const) {
+      photos[name] = await samplePhoto(width, height);
+    }
+    await adUser('Ada Lovelace', { mail: 'ada@example.com', thumbnailPhoto: photos.ada!, jpegPhoto: photos.adaJpeg!, proxyAddresses: 'SMTP:ada@example.com' });
+    await adUser('Bob Jpeg', { mail: 'bob@example.com', jpegPhoto: photos.bob! });
+    await adUser('Cyd Nophoto', { mail: 'cyd@example.com' });
+    await adUser('Dee Proxy', { mail: 'dee@corp.example.com', proxyAddresses: ['SMTP:dee@corp.example.com', 'smtp:dee@legacy.example.org'], thumbnailPhoto: photos.dee! });
+    await adUser('Eve Nomail', { thumbnailPhoto: photos.eve! });
+    await adUser('Odd Address', { mail: 'odd(name)*@example.com', thumbnailPhoto: photos.odd! });
+    await adUser('Fay Crowd', { mail: 'fay@example.com', thumbnailPhoto: photos.fay! });
+    await adUser('Gus Stale', { mail: 'gus@example.com', thumbnailPhoto: photos.gus! });
+  });
+  after(() => slapd?.dispose());
+
+  const settings = (overrides: Record<string, unknown> = {}) =>
+    ldapSource.schema.parse({ url: slapd.url, bindDn: LDAP_READER.dn, bindPassword: LDAP_READER.password, baseDn: BASE_DN, ...overrides });
+  const source = (overrides: Record<string, unknown> = {}) => ldapSource.create('ad', settings(overrides), createLogger('silent'));
+  const fetch = (reference: PhotoReference, overrides: Record<string, unknown> = {}) => source(overrides).fetch(reference, AbortSignal.timeout(5000));
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.fail('expected the lookup to fail'),
+      (error: Error) => error,
+    );
+
+  describe('settings', () => {
+    const problems = (raw: Record<string, unknown>) => ldapSource.schema.safeParse({ url: 'ldap://dc1.corp.example.com', baseDn: BASE_DN, ...raw }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+
+    it('defaults to mail and proxyAddresses, thumbnailPhoto then jpegPhoto, anonymous and no TLS upgrade', () => {
+      expect(ldapSource.schema.parse({ url: 'ldaps://dc1.corp.example.com:636', baseDn: BASE_DN })).to.include({ startTls: false, sizeLimit: 10 }).and.deep.include({
+        searchAttributes: ['mail', 'proxyAddresses'],
+        photoAttributes: ['thumbnailPhoto', 'jpegPhoto'],
+      });
+    });
+
+    it('refuses what cannot work, naming the setting', () => {
+      expect(problems({ url: 'https://dc1' })).to.deep.equal(['url: must be ldap://host[:port] or ldaps://host[:port]']);
+      expect(problems({ url: 'ldaps://dc1', startTls: true })).to.deep.equal(['startTls: is for ldap:// URLs; ldaps:// is TLS already']);
+      expect(problems({ bindDn: LDAP_READER.dn })).to.deep.equal(['bindPassword: bindDn and bindPassword go together']);
+      expect(problems({ userFilter: 'mail=*)' })).to.deep.equal(['userFilter: is not an LDAP filter']);
+      expect(problems({ photoAttributes: ['thumbnail Photo'] })).to.deep.equal(['photoAttributes.0: is not an LDAP attribute name']);
+      expect(problems({ bindPasword: 'typo' })?.[0]).to.match(/bindPasword/);
+    });
+  });
+
+  describe('lookups', () => {
+    it("reads thumbnailPhoto as binary, byte for byte, for the entry with the person's mail", async () => {
+      expect(photoBytes(await fetch(user(['ada@example.com'])))).to.deep.equal(photos.ada);
+    });
+
+    it('falls back to jpegPhoto, and follows the configured order of photo attributes', async () => {
+      expect(photoBytes(await fetch(user(['bob@example.com'])))).to.deep.equal(photos.bob);
+      expect(photoBytes(await fetch(user(['ada@example.com']), { photoAttributes: ['jpegPhoto', 'thumbnailPhoto'] }))).to.deep.equal(photos.adaJpeg);
+    });
+
+    it('answers "no photo" for an entry without photo attributes, and for an address no entry has', async () => {
+      expect(await fetch(user(['cyd@example.com']))).to.deep.equal({ kind: 'none' });
+      expect(await fetch(user(['nobody@example.com']))).to.deep.equal({ kind: 'none' });
+    });
+
+    it('finds a person by a proxyAddresses address, primary (SMTP:) or secondary (smtp:)', async () => {
+      expect(photoBytes(await fetch(user(['dee@legacy.example.org'])))).to.deep.equal(photos.dee);
+      expect(photoBytes(await fetch(user(['dee@corp.example.com']), { searchAttributes: ['proxyAddresses'] }))).to.deep.equal(photos.dee);
+      expect(await fetch(user(['dee@legacy.example.org']), { searchAttributes: ['mail'] })).to.deep.equal({ kind: 'none' });
+    });
+
+    it('reads the entry an LDAP DN reference names, and falls back to the addresses when the DN is gone', async () => {
+      expect(photoBytes(await fetch(user([], { ldapDn: person('Eve Nomail') })))).to.deep.equal(photos.eve);
+      expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: person('Moved Away') })))).to.deep.equal(photos.ada);
+      expect(await fetch(user([], { ldapDn: person('Moved Away') }))).to.deep.equal({ kind: 'none' });
+      expect(await fetch(user([], { ldapDn: 'not a DN' }))).to.deep.equal({ kind: 'none' });
+    });
+
+    it('takes nothing it cannot look up', () => {
+      expect(source().accepts(user([]))).to.equal(false);
+      expect(source().accepts(user([], { ldapDn: person('Eve Nomail') }))).to.equal(true);
+      expect(source().accepts(user(['ada@example.com']))).to.equal(true);
+    });
+
+    it('matches an address literally: filter syntax in it cannot reach other entries (no LDAP injection)', async () => {
+      for (const attempt of ['*', '*)(mail=*', 'ada@example.com)(mail=*', 'x)(|(mail=*)(cn=*', '\\2a', 'smtp:*', '*@example.com']) {
+        expect(await fetch(user([attempt])), attempt).to.deep.equal({ kind: 'none' });
+      }
+      expect(photoBytes(await fetch(user(['odd(name)*@example.com'])))).to.deep.equal(photos.odd);
+    });
+  });
+
+  describe('connection and credentials', () => {
+    it('fails permanently (no retry, no lockout) when the directory refuses the bind, without showing the password', async () => {
+      const error = await failureOf(fetch(user(['ada@example.com']), { bindPassword: 'wrong password' }));
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal(`the directory refused the bind as ${LDAP_READER.dn}: invalid credentials`);
+    });
+
+    it('fails permanently for a base DN that does not exist, or a CA file that cannot be read', async () => {
+      const error = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'ou=nowhere,dc=example,dc=com' }));
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.match(/NoSuchObject/);
+      const noCa = await failureOf(fetch(user(['ada@example.com']), { url: slapd.ldapsUrl, caFile: '/nonexistent/ca.pem' }));
+      expect(noCa).to.be.instanceOf(PermanentSourceError);
+      expect(noCa.message).to.match(/^caFile: ENOENT/);
+    });
+
+    it('talks ldaps:// and StartTLS, trusting the configured CA', async () => {
+      expect(photoBytes(await fetch(user(['ada@example.com']), { url: slapd.ldapsUrl, caFile: slapd.caFile }))).to.deep.equal(photos.ada);
+      expect(photoBytes(await fetch(user(['ada@example.com']), { startTls: true, caFile: slapd.caFile }))).to.deep.equal(photos.ada);
+    });
+
+    it('refuses a certificate no trusted CA signed, as a failure worth retrying elsewhere', async () => {
+      for (const overrides of [{ url: slapd.ldapsUrl }, { startTls: true }]) {
+        const error = await failureOf(fetch(user(['ada@example.com']), overrides));
+        expect(error).to.not.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.match(/certificate/i);
+      }
+    });
+
+    it('fails (to be retried) when nothing listens, and gives up on a server that never answers', async () => {
+      const dead = await failureOf(fetch(user(['ada@example.com']), { url: 'ldap://127.0.0.1:1' }));
+      expect(dead).to.not.be.instanceOf(PermanentSourceError);
+      expect(dead.message).to.match(/ECONNREFUSED/);
+
+      const sockets = new Set<Socket>();
+      const silent: Server = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const url = `ldap://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      try {
+        expect((await failureOf(fetch(user(['ada@example.com']), { url, timeoutMs: 200 }))).message).to.match(/timeout|timed out/i);
+        const aborted = source({ url }).fetch(user(['ada@example.com']), AbortSignal.timeout(200));
+        expect((await failureOf(aborted)).name).to.equal('TimeoutError');
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+  });
+
+  describe('sources check', () => {
+    const check = (sample: PhotoReference | undefined, overrides: Record<string, unknown> = {}) => source(overrides).check(sample, AbortSignal.timeout(5000));
+
+    it('says reachable, authenticated, and what the sample lookup found', async () => {
+      expect(await check(user(['ada@example.com']))).to.deep.equal([
+        { step: 'reachable', ok: true, detail: `${slapd.url} answers` },
+        { step: 'authenticated', ok: true, detail: `bound as ${LDAP_READER.dn}` },
+        { step: 'sample lookup', ok: true, detail: `thumbnailPhoto of ${person('Ada Lovelace')}, ${photos.ada!.length} bytes` },
+      ]);
+      expect((await check(user(['cyd@example.com'])))[2]).to.deep.equal({ step: 'sample lookup', ok: true, detail: `${person('Cyd Nophoto')} has no thumbnailPhoto or jpegPhoto` });
+      expect((await check(undefined))[2]).to.deep.equal({ step: 'base DN', ok: true, detail: `${BASE_DN} is readable (no sample user given)` });
+    });
+
+    it('tells a refused bind from an unreachable server', async () => {
+      expect(await check(undefined, { bindPassword: 'wrong password' })).to.deep.equal([
+        { step: 'reachable', ok: true, detail: `${slapd.url} answers` },
+        { step: 'authenticated', ok: false, detail: `the directory refused the bind as ${LDAP_READER.dn}: invalid credentials` },
+      ]);
+      const [unreachable, ...rest] = await check(undefined, { url: 'ldap://127.0.0.1:1' });
+      expect(rest).to.deep.equal([]);
+      expect(unreachable).to.include({ step: 'reachable', ok: false });
+      expect(unreachable!.detail).to.match(/ECONNREFUSED/);
+    });
+  });
+
+  describe('through the bridge', () => {
+    let t: TestBridge;
+    let dir: string;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'epb-ldap-'));
+      const config = join(dir, 'bridge.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          sources: [{ name: 'ad', type: 'ldap', url: slapd.url, bindDn: LDAP_READER.dn, bindPassword: LDAP_READER.password, baseDn: BASE_DN }],
+          sourceOrder: { users: ['ad'], contacts: [] },
+        }),
+      );
+      t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '2000', BRIDGE_SOURCE_RETRIES: '0' });
+      await t.store.upsertUsers([
+        { email: 'ada@example.com', displayName: 'Ada Lovelace', refs: {} },
+        { email: 'eve@example.com', displayName: 'Eve Nomail', refs: { ldapDn: person('Eve Nomail') } },
+        { email: 'fay@example.com', displayName: 'Fay Crowd', refs: {} },
+        { email: 'gus@example.com', displayName: 'Gus Stale', refs: {} },
+      ]);
+    });
+    after(async () => {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const restPhoto = (email: string, size = 'HR64x64') =>
+      request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=${size}`).set('Authorization', basic(READER)).buffer(true);
+    const widthOf = async (bytes: Buffer) => (await sharp(bytes).metadata()).width;
+
+    it("answers SOAP GetUserPhoto with PictureData from the user's thumbnailPhoto, at the size asked for", async () => {
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope('<m:GetUserPhoto><m:Email>ada@example.com</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>'))
+        .expect(200);
+      const response = (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
+      expect(response.ResponseCode).to.equal('NoError');
+      expect(response.ContentType).to.equal('image/jpeg');
+      const picture = Buffer.from(response.PictureData, 'base64');
+      expect(await sharp(picture).metadata()).to.include({ format: 'jpeg', width: 48, height: 48 });
+      expect((await t.store.getPhotoInfo(userOwner('ada@example.com')))?.source).to.equal('ad');
+    });
+
+    it('serves the REST photo URL as JPEG bytes for a user whose LDAP DN reference leads to the photo', async () => {
+      const res = await restPhoto('eve@example.com').expect(200).expect('content-type', 'image/jpeg');
+      expect(await widthOf(res.body as Buffer)).to.equal(64);
+    });
+
+    it('asks the directory once for 50 concurrent requests for one uncached user', async () => {
+      const [callsBefore, searchesBefore] = [t.bridge.upstream.stats.upstreamCalls, await slapd.searches()];
+      const responses = await Promise.all(Array.from({ length: 50 }, () => restPhoto('fay@example.com')));
+      expect(responses.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
+      expect(new Set(responses.map((res) => (res.body as Buffer).toString('base64'))).size).to.equal(1);
+      expect(t.bridge.upstream.stats.upstreamCalls - callsBefore).to.equal(1);
+      expect((await slapd.searches()) - searchesBefore).to.equal(1);
+    });
+
+    it('serves the stored photo when the directory is down once the photo is due for a refresh', async () => {
+      const fresh = await restPhoto('gus@example.com').expect(200);
+      const db = new Database(t.databasePath);
+      try {
+        db.prepare("UPDATE user_photos SET updated_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)").run('gus@example.com');
+      } finally {
+        db.close();
+      }
+      t.bridge.photos.forgetAll();
+      const [staleBefore, failuresBefore] = [t.bridge.photos.stats.staleServed, t.bridge.upstream.stats.upstreamFailures];
+      await slapd.stop();
+      try {
+        const stale = await restPhoto('gus@example.com').expect(200);
+        expect(Buffer.compare(stale.body as Buffer, fresh.body as Buffer)).to.equal(0);
+        expect(t.bridge.photos.stats.staleServed - staleBefore).to.equal(1);
+        expect(t.bridge.upstream.stats.upstreamFailures - failuresBefore).to.equal(1);
+      } finally {
+        await slapd.start();
+      }
+    });
+  });
+});
