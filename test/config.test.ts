@@ -72,4 +72,14 @@ describe('configuration', () => {
       expect(problems).to.match(/sourceOrder: no source is named 'ghost'/);
     }
   });
+
+  it('accepts the example source settings the README shows', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /## Photo sources[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    const file = join(dir, 'readme-example.json');
+    writeFileSync(file, example!.replaceAll('…', 'x'));
+    const config = loadConfig({ BRIDGE_CONFIG: file });
+    expect(config.sources.sources.map((source) => source.type)).to.deep.equal(['ldap', 'graph', 'zapi']);
+    expect(config.sources.order).to.deep.equal({ users: ['ad', 'm365'], contacts: ['whatsapp'] });
+  });
 });
