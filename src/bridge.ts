@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from './auth/authenticator.js';
+import { BearerTokens } from './auth/bearer-tokens.js';
 import type { Config } from './config.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import { ItemIds } from './ews/item-ids.js';
@@ -12,6 +13,7 @@ import { PhotoService } from './photos/photo-service.js';
 import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
+import { CorsPolicy } from './rest/cors.js';
 import { createUserPhotoRoute } from './rest/user-photo-route.js';
 import { watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
@@ -50,7 +52,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     { upstream, refreshMs: config.sourceRefreshSeconds * 1000 },
     log,
   );
-  const auth = new Authenticator(store, config.authRealm, config.allowAnonymousRead);
+  const auth = new Authenticator(store, config.authRealm, config.allowAnonymousRead, undefined, await BearerTokens.fromSettings(config));
   let draining = false;
 
   const handleUserPhoto = createUserPhotoRoute({
@@ -82,7 +84,9 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     fallback: app,
   });
+  const cors = new CorsPolicy(config.corsOrigins);
   const server = createServer((req, res) => {
+    if (req.headers.origin !== undefined && cors.handle(req, res)) return;
     if (!handleUserPhoto(req, res) && !handleSoapPost(req, res)) app(req, res);
   });
   const stopWatching = watchStoreChanges(store, () => {

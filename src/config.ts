@@ -33,6 +33,14 @@ export const SETTINGS = {
   sourceBreakerOpenSeconds: { env: 'BRIDGE_SOURCE_BREAKER_OPEN_SECONDS', schema: int(1, 3600), default: 30, doc: 'How long an open breaker skips its source.' },
   sourceRefreshSeconds: { env: 'BRIDGE_SOURCE_REFRESH_SECONDS', schema: int(60, 30 * 86_400), default: 86_400, doc: 'Age at which a photo fetched from a source is fetched again (WhatsApp links die after 48 h).' },
   shutdownGraceMs: { env: 'BRIDGE_SHUTDOWN_GRACE_MS', schema: int(0, 600_000), default: 10_000, doc: 'On SIGTERM, how long in-flight requests may take before connections are cut.' },
+  corsOrigins: { env: 'BRIDGE_CORS_ORIGINS', schema: z.string(), default: '', doc: 'Comma-separated origins (e.g. https://addin.example.com) whose pages may call the bridge; empty: none.' },
+  jwtJwksUrl: { env: 'BRIDGE_JWT_JWKS_URL', schema: z.union([z.literal(''), z.url()]), default: '', doc: 'JWKS URL whose keys verify `Authorization: Bearer` tokens; empty (and no key file): bearer tokens are refused.' },
+  jwtPublicKeyFile: { env: 'BRIDGE_JWT_PUBLIC_KEY_FILE', schema: z.string(), default: '', doc: 'PEM public key (SPKI) verifying bearer tokens, instead of a JWKS URL.' },
+  jwtIssuer: { env: 'BRIDGE_JWT_ISSUER', schema: z.string(), default: '', doc: 'Required `iss` of bearer tokens (required when bearer tokens are enabled).' },
+  jwtAudience: { env: 'BRIDGE_JWT_AUDIENCE', schema: z.string(), default: '', doc: 'Required `aud` of bearer tokens (required when bearer tokens are enabled).' },
+  jwtAlgorithms: { env: 'BRIDGE_JWT_ALGORITHMS', schema: z.string().regex(/^(?!.*\bnone\b)[A-Za-z0-9,]+$/i, 'comma-separated algorithm names, never none'), default: 'RS256,ES256', doc: 'Signature algorithms accepted on bearer tokens.' },
+  jwtClockSkewSeconds: { env: 'BRIDGE_JWT_CLOCK_SKEW_SECONDS', schema: int(0, 600), default: 60, doc: 'Clock difference tolerated on bearer tokens\' `exp` and `nbf`.' },
+  jwtMailboxClaim: { env: 'BRIDGE_JWT_MAILBOX_CLAIM', schema: z.string().min(1), default: 'preferred_username', doc: 'Claim naming the caller\'s mailbox; `upn` is the fallback.' },
 } as const;
 
 type Settings = typeof SETTINGS;

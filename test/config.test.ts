@@ -50,6 +50,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ BRIDGE_CONFIG: join(dir, 'missing.json') })).to.throw(ConfigError, /ENOENT/);
   });
 
+  it('never accepts alg none for bearer tokens, and takes only URLs for the JWKS', () => {
+    expect(() => loadConfig({ BRIDGE_JWT_ALGORITHMS: 'RS256,none' })).to.throw(ConfigError, /never none/);
+    expect(() => loadConfig({ BRIDGE_JWT_JWKS_URL: 'not a url' })).to.throw(ConfigError, /BRIDGE_JWT_JWKS_URL/);
+    expect(loadConfig({ BRIDGE_JWT_ALGORITHMS: 'ES256' }).jwtAlgorithms).to.equal('ES256');
+  });
+
   it('is documented: the README table names every variable', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const setting of Object.values(SETTINGS)) expect(readme).to.include(`| \`${setting.env}\` |`);

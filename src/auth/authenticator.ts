@@ -3,6 +3,7 @@ import type { Principal } from '../domain/account.js';
 import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
+import type { BearerTokens } from './bearer-tokens.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
@@ -10,14 +11,15 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', role: 'user' } };
 
 /**
- * Basic authentication against the stored accounts.
+ * Basic authentication against the stored accounts, and bearer JWTs when configured.
  *
  * scrypt is deliberately slow, so a header that verified once is remembered for a
  * short while and the photo hot path pays a map lookup, not a key derivation. The
  * map is keyed by the header as sent: it lives only in this process's memory (which
  * holds the header anyway while the request runs), is never logged or written, and
  * forgets each entry within the TTL; hashing it would cost the hot path a SHA-256
- * per request and protect nothing a memory dump would not already show.
+ * per request and protect nothing a memory dump would not already show. A verified
+ * bearer token is remembered the same way, until it expires.
  */
 export class Authenticator {
   private readonly verified: LRUCache<string, AuthResult>;
@@ -30,6 +32,7 @@ export class Authenticator {
     readonly realm: string,
     readonly allowAnonymousRead: boolean,
     verifiedTtlMs = 60_000,
+    private readonly bearer?: BearerTokens,
   ) {
     this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
     this.decoyHash = hashPassword('decoy password that matches nothing');
@@ -68,6 +71,8 @@ export class Authenticator {
   }
 
   private async verifyOnce(authorization: string | undefined): Promise<AuthResult> {
+    const token = BEARER.exec(authorization ?? '')?.[1];
+    if (token !== undefined && this.bearer) return this.verifyBearer(this.bearer, authorization!, token);
     const credentials = parseBasicAuthorization(authorization);
     if (!credentials) return { ok: false, reason: 'Authorization must be Basic base64(user:password)' };
     const account = await this.store.getAccount(credentials.username);
@@ -77,4 +82,14 @@ export class Authenticator {
     this.verified.set(authorization!, result);
     return result;
   }
+
+  private async verifyBearer(bearer: BearerTokens, authorization: string, token: string): Promise<AuthResult> {
+    const verified = await bearer.verify(token);
+    if (!verified.ok) return verified;
+    const result: AuthResult = { ok: true, principal: verified.principal };
+    this.verified.set(authorization, result, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
+    return result;
+  }
 }
+
+const BEARER = /^Bearer +(\S+)$/i;

@@ -1,3 +1,4 @@
+import type { ImageContentType } from './image-conversion.js';
 import type { PhotoSize } from './size-code.js';
 
 /** Every photo, whatever its source, is kept in this one normalised shape. */
@@ -20,10 +21,10 @@ export type PhotoFingerprint = Pick<StoredPhoto, 'sha256' | 'width' | 'height'>;
 /** A stored photo's fingerprint, where it came from and when. */
 export type StoredPhotoInfo = PhotoFingerprint & Pick<StoredPhoto, 'source' | 'updatedAt'>;
 
-/** A photo at the size a client asked for, ready to send. */
+/** A photo at the size (and in the format) a client asked for, ready to send. */
 export interface Rendition {
   bytes: Buffer;
-  contentType: 'image/jpeg';
+  contentType: ImageContentType;
   width: number;
   height: number;
   etag: string;

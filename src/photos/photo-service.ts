@@ -1,13 +1,17 @@
 import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../domain/errors.js';
+import { changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
 import { servedLongSide, type PhotoFingerprint, type Rendition, type StoredPhotoInfo } from '../domain/photo.js';
 import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { convertRendition } from './convert.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
+import { ownerName } from './owner-name.js';
 import { referenceOf } from './photo-reference.js';
+import { renderPlaceholder } from './placeholder.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from '../single-flight.js';
 import type { UpstreamPhotos } from './upstream-photos.js';
@@ -36,12 +40,13 @@ export interface UpstreamOptions {
 type PhotoState = { photo: PhotoFingerprint | null };
 
 /**
- * Answers "this person's photo at this size" and keeps the answer warm.
+ * Answers "this person's photo at this size" (and, when asked, in this box and format,
+ * or a placeholder when they have none) and keeps the answer warm.
  *
  * Two caches: owner → which photo (small, dropped on any change), and
- * (photo hash, size) → rendered bytes (bounded by entries and bytes; keyed by content,
- * so it never goes stale and needs no invalidation). Concurrent misses for the same
- * key share one store read and one resize.
+ * (photo hash, size, conversion) → rendered bytes (bounded by entries and bytes; keyed by
+ * content, so it never goes stale and needs no invalidation). Concurrent misses for the
+ * same key share one store read and one resize.
  */
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
@@ -71,21 +76,24 @@ export class PhotoService {
    * The hot path's synchronous look: a rendition, null for a known "no photo", or
    * undefined when the answer is not cached and `photo` must be awaited.
    */
-  cachedPhoto(owner: PhotoOwner, size: PhotoSize): Rendition | null | undefined {
+  cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
     const state = this.photoStates.get(ownerKey(owner));
     if (!state) return undefined;
     if (!state.photo) return null;
-    return this.renditions.get(renditionKey(state.photo, size));
+    return this.renditions.get(renditionKey(state.photo, size, conversion));
   }
 
-  /** The owner's photo at a size, or null when there is none (or no such owner). */
-  async photo(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {
+  /**
+   * The owner's photo at a size, converted when asked; null when there is none (or no
+   * such owner) and the request wants no placeholder.
+   */
+  async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest): Promise<Rendition | null> {
     const key = ownerKey(owner);
     const epoch = this.epoch;
     const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, key, epoch)));
-    if (!state.photo) return null;
-    const cacheKey = renditionKey(state.photo, size);
-    return this.renditions.get(cacheKey) ?? this.renderFlights.run(cacheKey, () => this.render(owner, size));
+    if (!state.photo) return request ? this.placeholder(owner, size, request) : null;
+    const cacheKey = renditionKey(state.photo, size, request?.conversion);
+    return this.renditions.get(cacheKey) ?? this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, size, request.conversion) : this.render(owner, size)));
   }
 
   /** Normalises and stores a new photo; the next request sees it. */
@@ -157,6 +165,37 @@ export class PhotoService {
     return undefined;
   }
 
+  /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */
+  private async convert(owner: PhotoOwner, size: PhotoSize, conversion: ImageConversion): Promise<Rendition | null> {
+    const original = await this.store.getPhoto(owner);
+    if (!original) return null;
+    const sized = this.renditions.get(renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality));
+    const converted = await convertRendition(sized, conversion, this.limits.jpegQuality);
+    this.renditions.set(renditionKey(original, size, conversion), converted);
+    return converted;
+  }
+
+  /**
+   * The image for an owner without a photo, as `ifBlank` asks: square at the requested
+   * size, fitted into the conversion's box; none for Null. Named placeholders are keyed
+   * by the name they show, so a rename draws a new one.
+   */
+  private async placeholder(owner: PhotoOwner, size: PhotoSize, { conversion, ifBlank }: ConversionRequest): Promise<Rendition | null> {
+    if (ifBlank === 'Null') return null;
+    const kind = ifBlank === 'Default' ? 'SrNoPhoto' : ifBlank;
+    const name = kind === 'SrNoPhoto' || kind === 'SrNoPhotoWithBorder' ? await ownerName(this.store, owner) : '';
+    const side = Math.min(size, conversion.width ?? size, conversion.height ?? size);
+    const key = `blank:${kind}:${side}:${conversion.type}:${name}`;
+    return (
+      this.renditions.get(key) ??
+      this.renderFlights.run(key, async () => {
+        const rendition = await renderPlaceholder(kind, name, side, conversion.type, this.limits.jpegQuality);
+        this.renditions.set(key, rendition);
+        return rendition;
+      })
+    );
+  }
+
   private async render(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {
     const original = await this.store.getPhoto(owner);
     if (!original) return null;
@@ -167,6 +206,7 @@ export class PhotoService {
   }
 }
 
-function renditionKey(photo: PhotoFingerprint, size: PhotoSize): string {
-  return `${photo.sha256}:${servedLongSide(photo, size)}`;
+function renditionKey(photo: PhotoFingerprint, size: PhotoSize, conversion?: ImageConversion): string {
+  const sized = `${photo.sha256}:${servedLongSide(photo, size)}`;
+  return conversion && changesImage(conversion) ? `${sized}:${conversionTag(conversion)}` : sized;
 }

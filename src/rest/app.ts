@@ -7,10 +7,12 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { logWhenFinished } from './access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
+import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
+import { createWebPageRoutes } from './web-page-routes.js';
 
 export interface AppOptions {
   store: Store;
@@ -42,6 +44,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
+  app.use(createDirectoryRoutes(options.store, options.auth));
+  app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
 
   const handleError: ErrorRequestHandler = (error, _req, res, _next) => {

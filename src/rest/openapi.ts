@@ -5,16 +5,45 @@ const sizeParameter = {
   description: 'EWS size code; the image long side is this size, or the original\'s when smaller (never upscaled). Default: the largest available.',
   schema: { type: 'string', enum: ['HR48x48', 'HR64x64', 'HR96x96', 'HR120x120', 'HR240x240', 'HR360x360', 'HR432x432', 'HR504x504', 'HR648x648'] },
 };
+const imageSide = (name: string, box: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  description: `Fit the image inside this ${box} (with or without the other side), keeping its shape; never upscaled. 400 outside 1–648.`,
+  schema: { type: 'integer', minimum: 1, maximum: 648 },
+});
+const conversionParameters = [
+  imageSide('w', 'width'),
+  imageSide('h', 'height'),
+  {
+    name: 'type',
+    in: 'query',
+    required: false,
+    description: 'Output format, any case. Without it the format is negotiated from the Accept header (image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
+    schema: { type: 'string', enum: ['JPEG', 'PNG', 'GIF', 'WEBP'] },
+  },
+  {
+    name: 'ifBlank',
+    in: 'query',
+    required: false,
+    description:
+      'For someone without a photo: Null → 404; ClearPixel → 1×1 transparent (white for JPEG); SrNoPhoto and Default → initials on a colour derived from the name; SrNoPhotoWithBorder → the same in a white frame; GenericFileIcon → a grey person icon. Placeholders are square at the size code, fitted into w/h. 400 for others.',
+    schema: { type: 'string', enum: ['Null', 'ClearPixel', 'SrNoPhoto', 'SrNoPhotoWithBorder', 'GenericFileIcon', 'Default'], default: 'Null' },
+  },
+];
 const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag from an earlier answer; 304 when it still holds.' };
 const reason = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
 const photoResponses = {
   200: {
     description: 'The photo',
-    headers: { ETag: { schema: { type: 'string' }, description: 'Strong: the original\'s hash plus the size served' } },
-    content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      ETag: { schema: { type: 'string' }, description: 'Strong: the original\'s hash plus the size served and the conversion, if any' },
+      Vary: { schema: { type: 'string' }, description: 'Accept: the format may be negotiated' },
+    },
+    content: Object.fromEntries(['image/jpeg', 'image/png', 'image/gif', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
   },
   304: { description: 'Not modified (If-None-Match holds the current ETag)' },
-  400: reason('Bad size code, parameter or id (ErrorInvalidIdMalformed)'),
+  400: reason('Bad size code, conversion parameter (w, h, type, ifBlank) or id (ErrorInvalidIdMalformed)'),
   401: reason('No or wrong credentials; WWW-Authenticate: Basic'),
   404: reason('No such person or item, or no photo'),
 };
@@ -28,13 +57,15 @@ export const OPENAPI_DOCUMENT = {
     version: '0.1.0',
     description: 'Exchange photo requests answered from the bridge\'s store: the EWS REST photo URL and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).',
   },
-  components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
-  security: [{ basic: [] }],
+  components: {
+    securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+  },
+  security: [{ basic: [] }, { bearer: [] }],
   paths: {
     '/ews/exchange.asmx/s/GetUserPhoto': {
       get: {
         summary: 'EWS REST GetUserPhoto: a directory user\'s photo by primary SMTP address',
-        parameters: [{ name: 'email', in: 'query', required: true, schema: { type: 'string', format: 'email' } }, sizeParameter, ifNoneMatch],
+        parameters: [{ name: 'email', in: 'query', required: true, schema: { type: 'string', format: 'email' } }, sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
     },
@@ -45,6 +76,7 @@ export const OPENAPI_DOCUMENT = {
           { name: 'name', in: 'query', required: true, schema: { type: 'string' }, description: 'Start of a name, alias or address; SMTP:address for an exact address' },
           { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'] } },
           sizeParameter,
+          ...conversionParameters,
           ifNoneMatch,
         ],
         responses: { ...photoResponses, 409: reason('The name matches several people (ErrorNameResolutionMultipleResults)') },
@@ -53,15 +85,70 @@ export const OPENAPI_DOCUMENT = {
     '/api/contacts/{id}/photo': {
       get: {
         summary: 'The photo of one of the caller\'s contacts, by its EWS ItemId',
-        parameters: [idParameter('t:ItemId/@Id, as ResolveNames returns it'), sizeParameter, ifNoneMatch],
+        parameters: [idParameter('t:ItemId/@Id, as ResolveNames returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
     },
     '/api/attachments/{id}': {
       get: {
         summary: 'A contact photo attachment\'s bytes, by its EWS AttachmentId',
-        parameters: [idParameter('t:AttachmentId/@Id, as GetItem returns it'), sizeParameter, ifNoneMatch],
+        parameters: [idParameter('t:AttachmentId/@Id, as GetItem returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
+      },
+    },
+    '/api/people': {
+      get: {
+        summary: 'One page of the directory: people whose name, address, department or title contains q',
+        parameters: [
+          { name: 'q', in: 'query', required: false, schema: { type: 'string', maxLength: 200 }, description: 'Text to look for (case-insensitive); empty lists everyone' },
+          { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 48 } },
+        ],
+        responses: {
+          200: {
+            description: 'People in name order; hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches).',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    q: { type: 'string' },
+                    offset: { type: 'integer' },
+                    limit: { type: 'integer' },
+                    hasMore: { type: 'boolean' },
+                    people: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          email: { type: 'string' },
+                          displayName: { type: 'string' },
+                          title: { type: ['string', 'null'] },
+                          department: { type: ['string', 'null'] },
+                          company: { type: ['string', 'null'] },
+                          businessPhone: { type: ['string', 'null'] },
+                          mobilePhone: { type: ['string', 'null'] },
+                          photo: { oneOf: [{ type: 'null' }, { type: 'object', properties: { version: { type: 'string' } } }] },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: reason('q longer than 200 characters, or a bad offset or limit'),
+          401: reason('No or wrong credentials'),
+        },
+      },
+    },
+    '/api/me': {
+      get: {
+        summary: 'The caller\'s account name and role (user or admin)',
+        responses: {
+          200: { description: 'The caller', content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] } } } } } },
+          401: reason('No or wrong credentials'),
+        },
       },
     },
     '/admin/users/{email}/photo': {

@@ -5,11 +5,12 @@ import { ifNoneMatchHits } from './etag-match.js';
 /**
  * A photo answer: 304 when the client's ETag still holds, else the bytes (none for
  * HEAD). Returns the status sent. All headers go in one writeHead literal: Node then
- * serialises them directly instead of merging with headers set earlier.
+ * serialises them directly instead of merging with headers set earlier. Every photo
+ * route may pick the format from Accept, so every answer varies by it.
  */
 export function sendRendition(req: IncomingMessage, res: ServerResponse, rendition: Rendition, cacheControl: string, requestId: string): number {
   if (ifNoneMatchHits(req.headers['if-none-match'], rendition.etag)) {
-    res.writeHead(304, { etag: rendition.etag, 'cache-control': cacheControl, 'request-id': requestId });
+    res.writeHead(304, { etag: rendition.etag, 'cache-control': cacheControl, vary: varyWithAccept(res), 'request-id': requestId });
     res.end();
     return 304;
   }
@@ -18,6 +19,7 @@ export function sendRendition(req: IncomingMessage, res: ServerResponse, renditi
     'cache-control': cacheControl,
     'content-type': rendition.contentType,
     'content-length': rendition.bytes.length,
+    vary: varyWithAccept(res),
     'request-id': requestId,
   });
   res.end(req.method === 'HEAD' ? undefined : rendition.bytes);
@@ -26,4 +28,15 @@ export function sendRendition(req: IncomingMessage, res: ServerResponse, renditi
 
 export function photoCacheControl(maxAgeSeconds: number): string {
   return `private, max-age=${maxAgeSeconds}`;
+}
+
+/**
+ * The Vary value for a photo answer: Accept joins whatever is there already (CORS sets
+ * Origin) instead of replacing it, since writeHead's headers override earlier ones.
+ */
+export function varyWithAccept(res: ServerResponse): string {
+  const earlier = res.getHeader('vary');
+  if (earlier === undefined) return 'Accept';
+  const fields = [earlier].flat().join(', ');
+  return /\baccept\b/i.test(fields) ? fields : `${fields}, Accept`;
 }

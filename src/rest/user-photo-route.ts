@@ -2,13 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
+import type { ConversionRequest } from '../domain/image-conversion.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenFinished } from './access-log.js';
+import { conversionRequestOf } from './conversion-query.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
-import { photoCacheControl, sendRendition } from './send-photo.js';
+import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
@@ -44,7 +46,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
       const authenticated = authResult ?? (await auth.authenticateRead(req.headers.authorization));
       if (!authenticated.ok) throw BridgeError.unauthenticated(authenticated.reason);
       if (request instanceof BridgeError) throw request;
-      const rendition = await photos.photo(userOwner(request.email), request.size);
+      const rendition = await photos.photo(userOwner(request.email), request.size, request.conversionRequest);
       if (!rendition) throw BridgeError.photoNotFound(request.email);
       sendRendition(req, res, rendition, cacheControl, requestId);
     } catch (error) {
@@ -54,7 +56,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
 
   function fail(res: ServerResponse, error: unknown, requestId: string): void {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
-    sendError(res, error, log, requestId, unauthenticated ? { 'www-authenticate': auth.challenge, 'request-id': requestId } : { 'request-id': requestId });
+    const headers = { 'request-id': requestId, vary: varyWithAccept(res) };
+    sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
   }
 
   return function handleUserPhoto(req: IncomingMessage, res: ServerResponse): boolean {
@@ -74,8 +77,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     // Credentials are checked before the query, so an anonymous caller learns nothing
     // about which addresses or sizes are valid.
     const authResult = auth.cached(req.headers.authorization);
-    const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size) : undefined;
+    const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1), req.headers.accept);
+    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size, request.conversionRequest?.conversion) : undefined;
     if (cached) {
       const status = sendRendition(req, res, cached, cacheControl, requestId);
       if (options.accessLog) logRequest(log, req, status, startedAt, requestId);
@@ -90,16 +93,18 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
 interface PhotoRequest {
   email: string;
   size: PhotoSize;
+  conversionRequest?: ConversionRequest;
 }
 
 /** No size means the largest available, as Exchange's REST endpoint does. */
-function parsePhotoRequest(queryString: string): PhotoRequest | BridgeError {
+function parsePhotoRequest(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
   try {
     const query = new URLSearchParams(queryString);
     const sizeCode = query.get('size');
     return {
       email: normalizeSmtpAddress(query.get('email') ?? ''),
       size: sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode),
+      conversionRequest: conversionRequestOf(query, accept),
     };
   } catch (error) {
     if (error instanceof BridgeError) return error;

@@ -73,4 +73,7 @@ export const MIGRATIONS: readonly string[] = [
     value BLOB NOT NULL
   );
   `,
+  `
+  CREATE INDEX users_by_display_name ON users (display_name, email);
+  `,
 ];

@@ -8,7 +8,7 @@ import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { MIGRATIONS } from './migrations.js';
-import type { NewContact, Store } from './store.js';
+import type { DirectoryEntry, NewContact, Store } from './store.js';
 
 interface UserRow {
   email: string;
@@ -72,7 +72,11 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
 
 /** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */
 function prefixPattern(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `${escapeLike(prefix)}%`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 const USER_COLUMNS =
@@ -132,6 +136,15 @@ export class SqliteStore implements Store {
          WHERE display_name LIKE @pattern ESCAPE '\\' OR given_name LIKE @pattern ESCAPE '\\'
             OR surname LIKE @pattern ESCAPE '\\' OR alias LIKE @pattern ESCAPE '\\' OR email LIKE @pattern ESCAPE '\\'
          ORDER BY display_name, email LIMIT @limit`,
+      ),
+      // Ordered by the (display_name, email) index, so a page costs its own rows plus the
+      // skipped ones, never a sort of the whole directory.
+      searchDirectory: db.prepare<{ pattern: string; offset: number; limit: number }, UserRow & { photo_sha256: string | null }>(
+        `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')}, p.sha256 AS photo_sha256
+         FROM users u INDEXED BY users_by_display_name LEFT JOIN user_photos p ON p.user_id = u.id
+         WHERE u.display_name LIKE @pattern ESCAPE '\\' OR u.email LIKE @pattern ESCAPE '\\'
+            OR u.department LIKE @pattern ESCAPE '\\' OR u.title LIKE @pattern ESCAPE '\\'
+         ORDER BY u.display_name, u.email LIMIT @limit OFFSET @offset`,
       ),
       insertContact: db.prepare(
         `INSERT INTO contacts (mailbox, display_name, given_name, surname, company, department, job_title,
@@ -212,6 +225,14 @@ export class SqliteStore implements Store {
 
   async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
     return this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }).map(fromUserRow);
+  }
+
+  async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
+    const pattern = `%${escapeLike(text)}%`;
+    return this.statements.searchDirectory.all({ pattern, offset, limit }).map((row) => ({
+      user: fromUserRow(row),
+      ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }),
+    }));
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {

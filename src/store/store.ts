@@ -8,6 +8,12 @@ export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
 }
 
+/** A directory user as the people search lists them: with the hash of their stored photo, if any. */
+export interface DirectoryEntry {
+  user: DirectoryUser;
+  photoSha256?: string;
+}
+
 /**
  * Everything the bridge keeps. Asynchronous so that a networked implementation
  * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
@@ -19,6 +25,11 @@ export interface Store {
   listUsers(): Promise<DirectoryUser[]>;
   /** Users whose names, alias or address start with `prefix` (case-insensitive). */
   searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]>;
+  /**
+   * One page of the users whose name, address, department or title contains `text`
+   * (case-insensitive; empty matches everyone), ordered by name then address.
+   */
+  searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;
 

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Principal } from '../domain/account.js';
+
+export interface BearerSettings {
+  jwtJwksUrl: string;
+  jwtPublicKeyFile: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  jwtAlgorithms: string;
+  jwtClockSkewSeconds: number;
+  jwtMailboxClaim: string;
+}
+
+export type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
+
+const FALLBACK_MAILBOX_CLAIM = 'upn';
+
+/**
+ * Verifies `Authorization: Bearer` JWTs (Outlook add-ins, SSO) with jose: signature by
+ * the configured key, issuer, audience, expiry within the clock skew, and only the
+ * allowed algorithms. A valid token reads photos as the mailbox its claim names.
+ */
+export class BearerTokens {
+  private constructor(
+    private readonly keyFor: JWTVerifyGetKey,
+    private readonly settings: BearerSettings,
+    private readonly algorithms: string[],
+  ) {}
+
+  /** Undefined when neither a JWKS URL nor a key file is configured: bearer tokens are then refused. */
+  static async fromSettings(settings: BearerSettings): Promise<BearerTokens | undefined> {
+    if (!settings.jwtJwksUrl && !settings.jwtPublicKeyFile) return undefined;
+    if (!settings.jwtIssuer || !settings.jwtAudience) {
+      throw new Error('bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE');
+    }
+    const algorithms = settings.jwtAlgorithms.split(',').map((name) => name.trim()).filter(Boolean);
+    if (settings.jwtJwksUrl) return new BearerTokens(createRemoteJWKSet(new URL(settings.jwtJwksUrl)), settings, algorithms);
+    const key = await importSPKI(readFileSync(settings.jwtPublicKeyFile, 'utf8'), algorithms[0]!);
+    return new BearerTokens(() => key, settings, algorithms);
+  }
+
+  async verify(token: string): Promise<BearerResult> {
+    try {
+      const options = {
+        issuer: this.settings.jwtIssuer,
+        audience: this.settings.jwtAudience,
+        algorithms: this.algorithms,
+        clockTolerance: this.settings.jwtClockSkewSeconds,
+        requiredClaims: ['exp'],
+      };
+      const { payload } = await jwtVerify(token, this.keyFor, options);
+      const mailbox = payload[this.settings.jwtMailboxClaim] ?? payload[FALLBACK_MAILBOX_CLAIM];
+      if (typeof mailbox !== 'string' || mailbox === '') return { ok: false, reason: `the token names no mailbox (${this.settings.jwtMailboxClaim})` };
+      return { ok: true, principal: { username: mailbox.toLowerCase(), role: 'user' }, expiresAt: payload.exp! * 1000 };
+    } catch (error) {
+      if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.code}` };
+      throw error;
+    }
+  }
+}

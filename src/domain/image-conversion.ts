@@ -1,0 +1,38 @@
+/** The output formats a client may ask for; JPEG is what every photo is stored as. */
+export const IMAGE_TYPES = ['jpeg', 'png', 'gif', 'webp'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+export type ImageContentType = `image/${ImageType}`;
+
+/** What to send for a person without a photo, with the names CRM image APIs use. */
+export const BLANK_KINDS = ['Null', 'ClearPixel', 'SrNoPhoto', 'SrNoPhotoWithBorder', 'GenericFileIcon', 'Default'] as const;
+export type BlankKind = (typeof BLANK_KINDS)[number];
+
+/** `w`/`h` may not exceed the largest photo size: nothing is ever upscaled beyond it anyway. */
+export const MAX_CONVERSION_SIDE = 648;
+
+/** A photo rendition turned into another box or format. Width and height bound it: fit inside, never upscale. */
+export interface ImageConversion {
+  width?: number;
+  height?: number;
+  type: ImageType;
+}
+
+/** A conversion plus what to answer when there is no photo to convert. */
+export interface ConversionRequest {
+  conversion: ImageConversion;
+  ifBlank: BlankKind;
+}
+
+export function contentTypeOf(type: ImageType): ImageContentType {
+  return `image/${type}`;
+}
+
+/** A short, stable name for a conversion — part of cache keys and ETags, e.g. `w80h80-png`. */
+export function conversionTag(conversion: ImageConversion): string {
+  const box = `${conversion.width === undefined ? '' : `w${conversion.width}`}${conversion.height === undefined ? '' : `h${conversion.height}`}`;
+  return box ? `${box}-${conversion.type}` : conversion.type;
+}
+
+export function changesImage(conversion: ImageConversion): boolean {
+  return conversion.width !== undefined || conversion.height !== undefined || conversion.type !== 'jpeg';
+}

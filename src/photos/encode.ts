@@ -1,0 +1,16 @@
+import type { Sharp } from 'sharp';
+import type { ImageType } from '../domain/image-conversion.js';
+
+/** The one place an output format is chosen: JPEG has no alpha, so transparency becomes white. */
+export function encodeAs(image: Sharp, type: ImageType, quality: number): Sharp {
+  switch (type) {
+    case 'jpeg':
+      return image.flatten({ background: '#ffffff' }).jpeg({ quality });
+    case 'webp':
+      return image.webp({ quality });
+    case 'png':
+      return image.png();
+    case 'gif':
+      return image.gif();
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { contentTypeOf, type BlankKind, type ImageType } from '../domain/image-conversion.js';
+import type { Rendition } from '../domain/photo.js';
+import { encodeAs } from './encode.js';
+import { initialsOf } from './initials.js';
+import { LETTER_HEIGHT, LETTER_WIDTH, letterPath } from './stroke-letters.js';
+
+/** Fluent UI's persona colours: white initials read well on every one of them. */
+const PERSONA_COLOURS = ['#0078d4', '#8764b8', '#038387', '#ca5010', '#498205', '#c239b3', '#986f0b', '#4f6bed', '#e3008c', '#00b7c3', '#69797e', '#d13438', '#005b70', '#8e562e'];
+const ICON_GROUND = '#e1dfdd';
+const ICON_FIGURE = '#8a8886';
+
+/** What a placeholder is drawn for: every kind but Null (no image) and Default (another name for SrNoPhoto). */
+export type PlaceholderKind = Exclude<BlankKind, 'Null' | 'Default'>;
+
+/** The same name always gets the same colour, whoever asks and wherever the bridge runs. */
+export function placeholderColour(name: string): string {
+  const digest = createHash('sha256').update(name.trim().toLowerCase()).digest();
+  return PERSONA_COLOURS[digest.readUInt32BE(0) % PERSONA_COLOURS.length]!;
+}
+
+/**
+ * An image for a person without a photo: a square of `side` pixels (a single pixel for
+ * ClearPixel). Its ETag names what it shows, so it changes only when the drawing would.
+ */
+export async function renderPlaceholder(kind: PlaceholderKind, name: string, side: number, type: ImageType, quality: number): Promise<Rendition> {
+  const image =
+    kind === 'ClearPixel'
+      ? sharp({ create: { width: 1, height: 1, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      : sharp(Buffer.from(placeholderSvg(kind, name, side)));
+  const { data, info } = await encodeAs(image, type, quality).toBuffer({ resolveWithObject: true });
+  const shows = kind === 'ClearPixel' || kind === 'GenericFileIcon' ? kind : `${kind}-${nameDigest(name)}`;
+  return { bytes: data, contentType: contentTypeOf(type), width: info.width, height: info.height, etag: `"${shows.toLowerCase()}-${info.width}-${type}"` };
+}
+
+function placeholderSvg(kind: Exclude<PlaceholderKind, 'ClearPixel'>, name: string, side: number): string {
+  const initials = kind === 'GenericFileIcon' ? '' : initialsOf(name);
+  const ground = kind === 'GenericFileIcon' ? ICON_GROUND : placeholderColour(name);
+  const figure = initials ? initialsSvg(initials) : silhouetteSvg(kind === 'GenericFileIcon' ? ICON_FIGURE : '#ffffff');
+  const border = kind === 'SrNoPhotoWithBorder' ? '<rect x="3" y="3" width="94" height="94" fill="none" stroke="#ffffff" stroke-width="6"/>' : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${ground}"/>${border}${figure}</svg>`;
+}
+
+/** One or two letters, a third of the square tall, centred. */
+function initialsSvg(initials: string): string {
+  const scale = 34 / LETTER_HEIGHT;
+  const gap = 4.5;
+  const width = initials.length * LETTER_WIDTH + (initials.length - 1) * gap;
+  const left = 50 - (width * scale) / 2;
+  const top = 50 - 17;
+  const letters = [...initials].map((letter, index) => `<path transform="translate(${index * (LETTER_WIDTH + gap)} 0)" d="${letterPath(letter)}"/>`);
+  return `<g transform="translate(${left} ${top}) scale(${scale})" fill="none" stroke="#ffffff" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">${letters.join('')}</g>`;
+}
+
+/** Head and shoulders: the icon for "a person", with no letters to show. */
+function silhouetteSvg(colour: string): string {
+  return `<g fill="${colour}"><circle cx="50" cy="38" r="17"/><path d="M18 86 A32 30 0 0 1 82 86 Z"/></g>`;
+}
+
+function nameDigest(name: string): string {
+  return createHash('sha256').update(name.trim().toLowerCase()).digest('hex').slice(0, 16);
+}

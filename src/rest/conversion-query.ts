@@ -1,0 +1,65 @@
+import Negotiator from 'negotiator';
+import { BridgeError } from '../domain/errors.js';
+import {
+  BLANK_KINDS,
+  IMAGE_TYPES,
+  MAX_CONVERSION_SIDE,
+  changesImage,
+  contentTypeOf,
+  type BlankKind,
+  type ConversionRequest,
+  type ImageType,
+} from '../domain/image-conversion.js';
+
+/** JPEG first: on a tie (any image type, or anything at all) the stored format wins and nothing is re-encoded. */
+const OFFERED_CONTENT_TYPES = IMAGE_TYPES.map(contentTypeOf);
+const SIDE = /^[1-9]\d{0,2}$/;
+
+/**
+ * The image conversion a photo request asks for through `w`, `h`, `type`, `ifBlank`
+ * and `Accept`, or undefined when it asks for none — the common case, decided without
+ * parsing anything so the photo hot path stays as it is. Bad values throw a 400.
+ */
+export function conversionRequestOf(query: URLSearchParams, accept: string | undefined): ConversionRequest | undefined {
+  const width = query.get('w');
+  const height = query.get('h');
+  const type = query.get('type');
+  const ifBlank = query.get('ifBlank');
+  if (width === null && height === null && type === null && ifBlank === null && (accept === undefined || accept === '*/*')) return undefined;
+  const request: ConversionRequest = {
+    conversion: {
+      ...(width === null ? {} : { width: parseSide('w', width) }),
+      ...(height === null ? {} : { height: parseSide('h', height) }),
+      type: type === null ? negotiatedType(accept) : parseType(type),
+    },
+    ifBlank: ifBlank === null ? 'Null' : parseBlankKind(ifBlank),
+  };
+  return changesImage(request.conversion) || request.ifBlank !== 'Null' ? request : undefined;
+}
+
+function parseSide(name: string, value: string): number {
+  const side = SIDE.test(value) ? Number(value) : 0;
+  if (side < 1 || side > MAX_CONVERSION_SIDE) {
+    throw BridgeError.invalidRequest(`'${name}' must be a whole number of pixels from 1 to ${MAX_CONVERSION_SIDE}, not '${value.slice(0, 20)}'`);
+  }
+  return side;
+}
+
+function parseType(value: string): ImageType {
+  const type = value.toLowerCase();
+  if ((IMAGE_TYPES as readonly string[]).includes(type)) return type as ImageType;
+  throw BridgeError.invalidRequest(`unknown image type '${value.slice(0, 20)}'; use JPEG, PNG, GIF or WEBP`);
+}
+
+function parseBlankKind(value: string): BlankKind {
+  const kind = BLANK_KINDS.find((known) => known.toLowerCase() === value.toLowerCase());
+  if (kind) return kind;
+  throw BridgeError.invalidRequest(`unknown ifBlank '${value.slice(0, 40)}'; use one of ${BLANK_KINDS.join(', ')}`);
+}
+
+/** A client that accepts none of the offered types still gets JPEG: a photo beats a 406. */
+function negotiatedType(accept: string | undefined): ImageType {
+  if (accept === undefined) return 'jpeg';
+  const best = new Negotiator({ headers: { accept } }).mediaType(OFFERED_CONTENT_TYPES);
+  return best ? (best.slice('image/'.length) as ImageType) : 'jpeg';
+}

@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Cross-origin access for the configured origins only (Outlook add-ins, intranet pages
+ * elsewhere). Nothing is open by default, never `*`, and no Allow-Credentials: callers
+ * from another origin authenticate with a bearer token, not with the browser's
+ * cookies or Basic cache. Origins not on the list get no CORS headers at all, so the
+ * browser refuses them.
+ */
+export class CorsPolicy {
+  private readonly origins: ReadonlySet<string>;
+
+  constructor(originList: string) {
+    this.origins = new Set(
+      originList
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    );
+  }
+
+  private allows(origin: string | undefined): origin is string {
+    return origin !== undefined && this.origins.has(origin);
+  }
+
+  /**
+   * For a request with an Origin header: adds the CORS headers its answer needs, and
+   * answers it when it is a preflight (returns true). Requests without Origin never
+   * come here, so the photo hot path pays nothing.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.origins.size === 0) return false;
+    res.appendHeader('vary', 'Origin');
+    const origin = req.headers.origin;
+    const allowed = this.allows(origin);
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', 'ETag, Request-Id');
+    }
+    if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
+    if (allowed) {
+      res.setHeader('access-control-allow-methods', 'GET, HEAD');
+      res.setHeader('access-control-allow-headers', 'Authorization, If-None-Match');
+      res.setHeader('access-control-max-age', '600');
+    }
+    res.writeHead(allowed ? 204 : 403, { 'cache-control': 'no-store', 'content-length': 0 });
+    res.end();
+    return true;
+  }
+}

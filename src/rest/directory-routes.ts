@@ -1,0 +1,67 @@
+import { Router, type Request } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../domain/account.js';
+import { BridgeError } from '../domain/errors.js';
+import type { DirectoryEntry, Store } from '../store/store.js';
+import { requireAccount } from './require-account.js';
+
+export const MAX_SEARCH_LENGTH = 200;
+export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 48;
+
+/**
+ * The JSON behind the directory page: who the caller is (`/api/me`), and one page of
+ * people at a time (`/api/people?q=&offset=&limit=`), so the page never downloads the
+ * whole directory.
+ */
+export function createDirectoryRoutes(store: Store, auth: Authenticator): Router {
+  const router = Router();
+  const authenticate = requireAccount(auth, 'user');
+
+  router.get('/api/me', authenticate, (_req, res) => {
+    const { username, role } = res.locals.principal as Principal;
+    res.setHeader('cache-control', 'no-store');
+    res.json({ username, role });
+  });
+
+  router.get('/api/people', authenticate, async (req, res) => {
+    const q = queryText(req, 'q')?.trim() ?? '';
+    if (q.length > MAX_SEARCH_LENGTH) throw BridgeError.invalidRequest(`the search is longer than ${MAX_SEARCH_LENGTH} characters`);
+    const offset = queryInteger(req, 'offset', 0, 1_000_000, 0);
+    const limit = queryInteger(req, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
+    // One row more than asked tells whether another page exists, without counting them all.
+    const entries = await store.searchDirectory(q, offset, limit + 1);
+    res.setHeader('cache-control', 'private, no-cache');
+    res.json({ q, offset, limit, hasMore: entries.length > limit, people: entries.slice(0, limit).map(personJson) });
+  });
+
+  return router;
+}
+
+function personJson({ user, photoSha256 }: DirectoryEntry) {
+  return {
+    email: user.email,
+    displayName: user.displayName,
+    title: user.title ?? null,
+    department: user.department ?? null,
+    company: user.company ?? null,
+    businessPhone: user.businessPhone ?? null,
+    mobilePhone: user.mobilePhone ?? null,
+    photo: photoSha256 ? { version: photoSha256.slice(0, 16) } : null,
+  };
+}
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw BridgeError.invalidRequest(`give '${name}' once`);
+  return value;
+}
+
+function queryInteger(req: Request, name: string, min: number, max: number, fallback: number): number {
+  const text = queryText(req, name);
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw BridgeError.invalidRequest(`'${name}' must be an integer from ${min} to ${max}`);
+  return value;
+}

@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { requireAccount } from './require-account.js';
+
+/** src/web, from src/rest as from dist/rest: the page is plain files, not compiled. */
+const WEB_DIR = fileURLToPath(new URL('../../src/web/', import.meta.url));
+
+/**
+ * The page only talks to this bridge and runs only its own files: no inline script or
+ * style, so injected markup could not run even if some were ever rendered.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The intranet directory page at `/`, its scripts and styles under `/web/`. Behind the
+ * same credentials as the photos (the browser asks for them on the 401). Revalidated
+ * on every use (Last-Modified), so a new version shows at once.
+ */
+export function createWebPageRoutes(auth: Authenticator): Router {
+  const router = Router();
+  const authenticate = requireAccount(auth, 'user');
+  const files = { root: WEB_DIR, lastModified: true, cacheControl: false };
+
+  router.get('/', authenticate, (_req, res, next) => {
+    securityHeaders(res);
+    res.sendFile('index.html', files, (error) => error && next(error));
+  });
+  router.use('/web', authenticate, express.static(WEB_DIR, { ...files, index: false, redirect: false, setHeaders: securityHeaders }));
+  return router;
+}
+
+function securityHeaders(res: ServerResponse): void {
+  res.setHeader('cache-control', 'private, no-cache');
+  res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+}

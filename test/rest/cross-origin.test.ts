@@ -1,0 +1,173 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import request from 'supertest';
+import { BearerTokens } from '../../src/auth/bearer-tokens.js';
+import { loadConfig } from '../../src/config.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const ADDIN_ORIGIN = 'https://addin.example.com';
+const PHOTO = '/ews/exchange.asmx/s/GetUserPhoto?email=megan@contoso.com&size=HR64x64';
+
+async function seed(t: TestBridge): Promise<void> {
+  await t.store.upsertUsers([{ email: 'megan@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
+  await t.bridge.photos.setPhoto(userOwner('megan@contoso.com'), await samplePhoto(100, 100), 'test');
+}
+
+describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
+  let t: TestBridge;
+  let issuer: TestIssuer;
+  const bearer = (token: string) => `Bearer ${token}`;
+  const get = (path: string, authorization?: string) => {
+    const req = request(t.bridge.server).get(path);
+    return authorization ? req.set('Authorization', authorization) : req;
+  };
+
+  before(async () => {
+    issuer = await createTestIssuer();
+    t = await startTestBridge({
+      ...issuer.env,
+      BRIDGE_CORS_ORIGINS: `${ADDIN_ORIGIN}, https://other.example.com/`,
+      BRIDGE_JWT_CLOCK_SKEW_SECONDS: '30',
+    });
+    await seed(t);
+  });
+  after(async () => {
+    await t.close();
+    issuer.close();
+  });
+
+  it('accepts a valid token on the REST photo URL and on /api, as the mailbox its claim names', async () => {
+    const token = bearer(await issuer.sign());
+    await get(PHOTO, token).expect(200).expect('content-type', 'image/jpeg');
+    await get(PHOTO, token).expect(200); // now answered from the verified-token cache
+    expect((await get('/api/me', token).expect(200)).body).to.deep.equal({ username: 'reader@contoso.com', role: 'user' });
+    await get('/api/people?q=megan', token).expect(200);
+  });
+
+  it('falls back to the upn claim', async () => {
+    const token = await issuer.sign({ preferred_username: undefined, upn: 'upn.user@contoso.com' });
+    expect((await get('/api/me', bearer(token)).expect(200)).body.username).to.equal('upn.user@contoso.com');
+  });
+
+  it('refuses expired tokens, other audiences and issuers, unsigned tokens and foreign keys with 401', async () => {
+    const past = Math.floor(Date.now() / 1000) - 120;
+    const refused = [
+      await issuer.sign({}, { expiresIn: past }),
+      await issuer.sign({}, { audience: 'api://someone-else' }),
+      await issuer.sign({}, { issuer: 'https://evil.example.com' }),
+      new UnsecuredJWT({ preferred_username: 'reader@contoso.com' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('10m').encode(),
+      await issuer.sign({}, { key: (await generateKeyPair('RS256')).privateKey }),
+      'not-a-jwt',
+    ];
+    for (const token of refused) {
+      await get(PHOTO, bearer(token)).expect(401);
+      await get('/api/me', bearer(token)).expect(401);
+    }
+  });
+
+  it('tolerates expiry within the configured clock skew', async () => {
+    const justExpired = Math.floor(Date.now() / 1000) - 10;
+    await get(PHOTO, bearer(await issuer.sign({}, { expiresIn: justExpired }))).expect(200);
+  });
+
+  it('never lets a bearer token act as an administrator', async () => {
+    const token = bearer(await issuer.sign({ preferred_username: ADMIN.username }));
+    await request(t.bridge.server).delete('/admin/users/megan@contoso.com/photo').set('Authorization', token).expect(403);
+  });
+
+  it('answers a preflight from an allowed origin, on the hot path and on /api', async () => {
+    for (const path of [PHOTO, '/api/people?q=m']) {
+      const res = await request(t.bridge.server)
+        .options(path)
+        .set('Origin', ADDIN_ORIGIN)
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'authorization')
+        .expect(204);
+      expect(res.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
+      expect(res.headers['access-control-allow-methods']).to.equal('GET, HEAD');
+      expect(res.headers['access-control-allow-headers']).to.equal('Authorization, If-None-Match');
+      expect(res.headers['access-control-allow-credentials']).to.equal(undefined);
+      expect(res.headers.vary).to.match(/Origin/);
+    }
+  });
+
+  it('refuses a preflight from an origin not on the list, with no CORS headers', async () => {
+    const res = await request(t.bridge.server).options(PHOTO).set('Origin', 'https://evil.example.com').set('Access-Control-Request-Method', 'GET').expect(403);
+    expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).to.deep.equal([]);
+    expect(res.headers.vary).to.match(/Origin/);
+  });
+
+  it('adds CORS headers to the answers themselves only for allowed origins', async () => {
+    const token = bearer(await issuer.sign());
+    const allowed = await get(PHOTO, token).set('Origin', 'https://other.example.com').expect(200);
+    expect(allowed.headers['access-control-allow-origin']).to.equal('https://other.example.com');
+    expect(allowed.headers['access-control-expose-headers']).to.match(/ETag/);
+    expect(allowed.headers.vary).to.match(/Origin/);
+    const refused = await get(PHOTO, token).set('Origin', 'https://evil.example.com').expect(200);
+    expect(refused.headers['access-control-allow-origin']).to.equal(undefined);
+    const failed = await get(PHOTO).set('Origin', ADDIN_ORIGIN).expect(401);
+    expect(failed.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
+    const sameOrigin = await get(PHOTO, token).expect(200);
+    expect(sameOrigin.headers['access-control-allow-origin']).to.equal(undefined);
+  });
+});
+
+describe('bearer token settings', () => {
+  it('refuse a key without an issuer and audience to check, and are off without a key', async () => {
+    const issuer = await createTestIssuer();
+    try {
+      const config = loadConfig({ BRIDGE_JWT_PUBLIC_KEY_FILE: issuer.env.BRIDGE_JWT_PUBLIC_KEY_FILE!, BRIDGE_JWT_AUDIENCE: AUDIENCE });
+      const error = await BearerTokens.fromSettings(config).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String(error)).to.match(/BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE/);
+      expect(await BearerTokens.fromSettings(loadConfig({}))).to.equal(undefined);
+    } finally {
+      issuer.close();
+    }
+  });
+});
+
+describe('bearer JWTs verified against a JWKS URL', () => {
+  let t: TestBridge;
+  let jwks: Server;
+  let privateKey: CryptoKey;
+
+  before(async () => {
+    const keys = await generateKeyPair('ES256');
+    privateKey = keys.privateKey;
+    const body = JSON.stringify({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+    jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const { port } = jwks.address() as AddressInfo;
+    t = await startTestBridge({
+      BRIDGE_JWT_JWKS_URL: `http://127.0.0.1:${port}/keys`,
+      BRIDGE_JWT_ISSUER: ISSUER,
+      BRIDGE_JWT_AUDIENCE: AUDIENCE,
+      BRIDGE_JWT_ALGORITHMS: 'ES256',
+    });
+    await seed(t);
+  });
+  after(async () => {
+    await t.close();
+    await new Promise((resolve) => jwks.close(resolve));
+  });
+
+  it('accepts a token signed by a key in the set, and refuses every other algorithm', async () => {
+    const token = (alg: string, key: CryptoKey) =>
+      new SignJWT({ preferred_username: 'reader@contoso.com' }).setProtectedHeader({ alg, kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
+    await request(t.bridge.server).get(PHOTO).set('Authorization', `Bearer ${await token('ES256', privateKey)}`).expect(200);
+    const rsa = await token('RS256', (await generateKeyPair('RS256')).privateKey);
+    await request(t.bridge.server).get(PHOTO).set('Authorization', `Bearer ${rsa}`).expect(401);
+  });
+
+  it('still takes Basic credentials', async () => {
+    await request(t.bridge.server).get(PHOTO).set('Authorization', basic(ADMIN)).expect(200);
+  });
+});

@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const DIRECTORY_SIZE = 10_000;
+
+function employee(i: number): DirectoryUser {
+  const n = String(i).padStart(5, '0');
+  return {
+    email: `person${n}@contoso.com`,
+    displayName: `Person ${n}`,
+    department: i % 10 === 0 ? 'Finance' : 'Engineering',
+    title: i % 7 === 0 ? 'Architect' : 'Developer',
+    refs: {},
+  };
+}
+
+describe('directory search /api/people and the page at /', () => {
+  let t: TestBridge;
+  const reader = basic(READER);
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers(Array.from({ length: DIRECTORY_SIZE }, (_, i) => employee(i)));
+    await t.store.upsertUsers([{ email: 'percent@contoso.com', displayName: 'Hundred % Sure', department: 'R&D', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('person00001@contoso.com'), await samplePhoto(200, 200), 'test');
+  });
+  after(() => t.close());
+
+  const get = (path: string, authorization = reader) => request(t.bridge.server).get(path).set('Authorization', authorization);
+
+  it('pages through ten thousand people in name order, saying whether more follow', async () => {
+    const first = (await get('/api/people?limit=3').expect(200).expect('content-type', /json/)).body;
+    expect(first.people.map((p: { email: string }) => p.email)).to.deep.equal(['percent@contoso.com', 'person00000@contoso.com', 'person00001@contoso.com']);
+    expect(first.hasMore).to.equal(true);
+    const last = (await get(`/api/people?offset=${DIRECTORY_SIZE - 1}&limit=5`).expect(200)).body;
+    expect(last.people.map((p: { email: string }) => p.email)).to.deep.equal(['person09998@contoso.com', 'person09999@contoso.com']);
+    expect(last.hasMore).to.equal(false);
+  });
+
+  it('matches name, address, department and title anywhere, case-insensitively', async () => {
+    expect((await get('/api/people?q=00042').expect(200)).body.people.map((p: { email: string }) => p.email)).to.deep.equal(['person00042@contoso.com']);
+    expect((await get('/api/people?q=PERSON00043%40').expect(200)).body.people).to.have.length(1);
+    const finance = (await get('/api/people?q=finance&limit=100').expect(200)).body;
+    expect(finance.people).to.have.length(100);
+    expect(finance.people.every((p: { department: string }) => p.department === 'Finance')).to.equal(true);
+    const architects = (await get('/api/people?q=architect&limit=2').expect(200)).body;
+    expect(architects.people.map((p: { title: string }) => p.title)).to.deep.equal(['Architect', 'Architect']);
+  });
+
+  it('takes % and _ literally', async () => {
+    expect((await get('/api/people?q=%25').expect(200)).body.people.map((p: { email: string }) => p.email)).to.deep.equal(['percent@contoso.com']);
+    expect((await get('/api/people?q=_').expect(200)).body.people).to.deep.equal([]);
+  });
+
+  it('says who has a photo, with a version that changes with the photo', async () => {
+    const [withPhoto, without] = (await get('/api/people?q=person0000&limit=2').expect(200)).body.people.reverse();
+    expect(without.photo).to.equal(null);
+    expect(withPhoto.photo.version).to.match(/^[0-9a-f]{16}$/);
+    await t.bridge.photos.setPhoto(userOwner('person00001@contoso.com'), await samplePhoto(210, 210), 'test');
+    const [changed] = (await get('/api/people?q=person00001').expect(200)).body.people;
+    expect(changed.photo.version).to.not.equal(withPhoto.photo.version);
+  });
+
+  it('refuses a 5,000-character search and bad paging with 400, and anonymous callers with 401', async () => {
+    expect((await get(`/api/people?q=${'a'.repeat(5000)}`).expect(400)).text).to.match(/longer than 200/);
+    await get('/api/people?limit=0').expect(400);
+    await get('/api/people?limit=101').expect(400);
+    await get('/api/people?offset=-1').expect(400);
+    await get('/api/people?q=a&q=b').expect(400);
+    await request(t.bridge.server).get('/api/people').expect(401).expect('www-authenticate', /Basic/);
+  });
+
+  it('tells the page who is calling and with which role', async () => {
+    expect((await get('/api/me').expect(200)).body).to.deep.equal({ username: READER.username, role: 'user' });
+    expect((await get('/api/me', basic(ADMIN)).expect(200)).body).to.deep.equal({ username: ADMIN.username, role: 'admin' });
+  });
+
+  it('serves the page behind the same credentials, with a strict CSP and revalidation', async () => {
+    await request(t.bridge.server).get('/').expect(401).expect('www-authenticate', /Basic/);
+    const page = await get('/').expect(200).expect('content-type', /text\/html/);
+    expect(page.headers['content-security-policy']).to.include("script-src 'self'").and.include("default-src 'none'");
+    expect(page.headers['cache-control']).to.equal('private, no-cache');
+    expect(page.text).to.include('/web/directory.js');
+    await get('/').set('If-Modified-Since', page.headers['last-modified'] as string).expect(304);
+    await get('/web/directory.js').expect(200).expect('content-type', /javascript/).expect('content-security-policy', /script-src 'self'/);
+    await get('/web/nothing-here.js').expect(404);
+  });
+
+  it('is documented in the OpenAPI document', async () => {
+    const paths = (await get('/api/openapi.json').expect(200)).body.paths;
+    expect(paths).to.include.keys('/api/people', '/api/me');
+  });
+});
