@@ -24,6 +24,7 @@ const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', ro
 export class Authenticator {
   private readonly verified: LRUCache<string, AuthResult>;
   private readonly verifications = new SingleFlight<AuthResult>();
+  private readonly refreshAheadMs: number;
   /** Compared against when the user does not exist, so both cases take as long. */
   private readonly decoyHash: Promise<string>;
 
@@ -35,6 +36,7 @@ export class Authenticator {
     private readonly bearer?: BearerTokens,
   ) {
     this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
+    this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.decoyHash = hashPassword('decoy password that matches nothing');
   }
 
@@ -46,7 +48,13 @@ export class Authenticator {
   cached(authorization: string | undefined): AuthResult | undefined {
     if (this.allowAnonymousRead) return ANONYMOUS;
     if (!authorization) return { ok: false, reason: 'authentication required' };
-    return this.verified.get(authorization);
+    const result = this.verified.get(authorization);
+    // A busy client never waits for scrypt again: its header is re-verified in the
+    // background shortly before the remembered answer runs out.
+    if (result && authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
+      void this.verify(authorization);
+    }
+    return result;
   }
 
   /** Authenticates a request for reading photos (anonymous reads if the operator allowed them). */
@@ -77,7 +85,10 @@ export class Authenticator {
     if (!credentials) return { ok: false, reason: 'Authorization must be Basic base64(user:password)' };
     const account = await this.store.getAccount(credentials.username);
     const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoyHash));
-    if (!account || !matches) return { ok: false, reason: 'wrong user name or password' };
+    if (!account || !matches) {
+      this.verified.delete(authorization!);
+      return { ok: false, reason: 'wrong user name or password' };
+    }
     const result: AuthResult = { ok: true, principal: { username: account.username, role: account.role } };
     this.verified.set(authorization!, result);
     return result;

@@ -89,6 +89,20 @@ describe('Authenticator', () => {
     await counting.close();
   });
 
+  it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
+    const auth = new Authenticator(store, 'realm', false, 1200);
+    const header = basic('reader@contoso.com:secret');
+    await auth.authenticateRead(header);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect(auth.cached(header), 'answered from memory in its last sixth').to.deep.include({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(auth.cached(header), 'renewed, so still remembered past the first TTL').to.deep.include({ ok: true });
+    const lazy = new Authenticator(store, 'realm', false, 1200);
+    await lazy.authenticateRead(header);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(lazy.cached(header), 'without a request in its last sixth it simply expires').to.equal(undefined);
+  });
+
   it('builds the Basic challenge from the realm', () => {
     expect(new Authenticator(store, 'Contoso photos', false).challenge).to.equal('Basic realm="Contoso photos"');
   });
