@@ -1,8 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** A server under test, running in its own process so it has a core to itself. */
+/** A server under test, in its own process so its CPU time is measured apart from the load generator's. */
 export interface Child {
   name: string;
   process: ChildProcess;
@@ -18,7 +17,7 @@ process.on('exit', () => {
   for (const child of running) child.process.kill('SIGKILL');
 });
 
-/** Starts `node …args` with stdout discarded: the access log goes to /dev/null, as a quiet deployment's would. */
+/** Starts `node …args` with stdout on /dev/null: the access log is still formatted and written, but no disk or pipe slows it. */
 export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
@@ -78,31 +77,4 @@ export async function waitUntilAnswering(child: Child, url: string, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.stderrTail()}`);
-}
-
-const CLOCK_TICKS_PER_SECOND = linuxClockTicks();
-
-function linuxClockTicks(): number | undefined {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc; undefined where
- * there is no /proc. It lets the report say what a request costs the server, a figure
- * that does not depend on how fast the load generator is.
- */
-export function cpuSecondsOf(pid: number): number | undefined {
-  if (!CLOCK_TICKS_PER_SECOND) return undefined;
-  try {
-    // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime, stime
-  } catch {
-    return undefined;
-  }
 }

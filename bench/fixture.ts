@@ -1,34 +1,30 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
 export const BENCH_USER = { email: 'bench.user@example.com', password: 'bench password' };
 export const BASIC_AUTHORIZATION = `Basic ${Buffer.from(`${BENCH_USER.email}:${BENCH_USER.password}`).toString('base64')}`;
 
-export interface Fixture {
-  dir: string;
-  databasePath: string;
+/**
+ * The environment of the bench's bridge processes: the caller's minus every BRIDGE_*
+ * setting, so a developer's shell cannot quietly change what is measured.
+ */
+export function benchEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('BRIDGE_'));
+  return { ...Object.fromEntries(inherited), ...settings };
 }
 
 /**
- * The environment the bench's bridge processes get: the caller's, minus every
- * BRIDGE_* setting, so a developer's shell cannot quietly change what is measured.
+ * Builds the bridge's database in `dir` the way an operator would, through the CLI:
+ * one directory user with `photo`, and a login. Returns the database path.
  */
-export function benchEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BRIDGE_')));
-  return { ...env, ...settings };
-}
-
-/** A temp dir with a database built the way an operator would: through the CLI. */
-export async function prepareFixture(cliPath: string): Promise<Fixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
+export function prepareDatabase(cliPath: string, dir: string, photo: Buffer): string {
   const databasePath = join(dir, 'bridge.db');
   const usersPath = join(dir, 'users.csv');
   const photoPath = join(dir, 'photo.jpg');
   writeFileSync(usersPath, `email,displayName\n${BENCH_USER.email},Bench User\n`);
-  writeFileSync(photoPath, await photoLikeJpeg(648));
+  writeFileSync(photoPath, photo);
 
   const cli = (args: string[], input?: string) =>
     execFileSync(process.execPath, [cliPath, '--db', databasePath, ...args], {
@@ -39,7 +35,7 @@ export async function prepareFixture(cliPath: string): Promise<Fixture> {
   cli(['import', usersPath]);
   cli(['photo', 'set', BENCH_USER.email, photoPath]);
   cli(['account', 'add', BENCH_USER.email, '--role', 'user', '--password-stdin'], `${BENCH_USER.password}\n`);
-  return { dir, databasePath };
+  return databasePath;
 }
 
 /**

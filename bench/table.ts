@@ -9,9 +9,3 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 export function fixed(value: number | undefined, digits = 1): string {
   return value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
 }
-
-/** Nearest-rank percentile of an ascending list: with 50 samples, p99 is the slowest. */
-export function percentile(ascending: readonly number[], fraction: number): number {
-  const rank = Math.max(1, Math.ceil(fraction * ascending.length));
-  return ascending[rank - 1]!;
-}

@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { PHOTO_SIZES, sizeCodeOf, type PhotoSize } from '../src/domain/size-code.js';
+import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child } from './children.js';
+import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
+import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'cli.js');
+const BARE_SERVER = join(ROOT, 'bench', 'bare-server.ts');
+
+export interface HttpOptions {
+  dir: string;
+  databasePath: string;
+  accessLog: boolean;
+  load: LoadSettings;
+}
+
+export interface PhotoFetch {
+  /** 200, a JPEG of the size asked, with an ETag. */
+  ok: boolean;
+  /** To the last byte of the body. */
+  ms: number;
+  bytes: Buffer;
+  etag: string;
+}
+
+export interface HttpFigures {
+  bare: LoadFigures;
+  bridge: LoadFigures;
+  notModified: LoadFigures;
+  /** The very first photo request (checked to be a 200): scrypt verification, store read and a 648→96 resize. */
+  first: PhotoFetch;
+  /** The first request for each other size: a cache miss and a resize, end to end. */
+  cold: Map<PhotoSize, PhotoFetch>;
+}
+
+/** Starts both servers, drives them with autocannon, then stops them whatever happened. */
+export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
+  try {
+    const bridge = await startBridge(options);
+    const photoUrl = (size: PhotoSize) =>
+      `${bridge.base}/ews/exchange.asmx/s/GetUserPhoto?email=${encodeURIComponent(BENCH_USER.email)}&size=${sizeCodeOf(size)}`;
+    const first = await fetchPhoto(photoUrl(96), 96);
+    // Without a real 200 there is nothing worth measuring: the load runs would time 401s.
+    if (!first.ok) throw new Error(`the bridge did not serve ${BENCH_USER.email}'s photo at HR96x96:\n${bridge.child.stderrTail()}`);
+    const bare = await startBareServer(options.dir, first.bytes);
+
+    const load = (label: string, url: string, child: Child, headers: Record<string, string>) =>
+      measureLoad({ label, url, headers, serverPid: child.process.pid! }, options.load);
+    const authorization = BASIC_AUTHORIZATION;
+    return {
+      bare: await load('(a) bare node:http', bare.base, bare.child, {}),
+      bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
+      notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
+      first,
+      cold: await fetchEachOtherSize(photoUrl),
+    };
+  } finally {
+    await stopAllChildren();
+  }
+}
+
+interface Running {
+  child: Child;
+  base: string;
+}
+
+/** Auth on (no anonymous read) and the access log at its default, written to /dev/null. */
+async function startBridge(options: HttpOptions): Promise<Running> {
+  const port = await freePort();
+  const env = benchEnv({ BRIDGE_DB: options.databasePath, BRIDGE_ACCESS_LOG: String(options.accessLog) });
+  const child = startChild('bridge', [CLI, 'serve', '--port', String(port), '--no-demo'], env);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilAnswering(child, `${base}/healthz`);
+  return { child, base };
+}
+
+async function startBareServer(dir: string, body: Buffer): Promise<Running> {
+  const bodyPath = join(dir, 'hr96.jpg');
+  writeFileSync(bodyPath, body);
+  const port = await freePort();
+  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), bodyPath], benchEnv({}));
+  const base = `http://127.0.0.1:${port}/`;
+  await waitUntilAnswering(child, base);
+  return { child, base };
+}
+
+/** After the load runs, so the HTTP path is warm and the figure is mostly the miss itself. */
+async function fetchEachOtherSize(photoUrl: (size: PhotoSize) => string): Promise<Map<PhotoSize, PhotoFetch>> {
+  const cold = new Map<PhotoSize, PhotoFetch>();
+  for (const size of PHOTO_SIZES) {
+    if (size !== 96) cold.set(size, await fetchPhoto(photoUrl(size), size));
+  }
+  return cold;
+}
+
+/** One authenticated GET, timed to the last byte, checked to be a JPEG of the size asked. */
+async function fetchPhoto(url: string, size: PhotoSize): Promise<PhotoFetch> {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { authorization: BASIC_AUTHORIZATION } });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const ms = performance.now() - started;
+  const etag = response.headers.get('etag') ?? '';
+  if (response.status !== 200) {
+    console.error(`bench: ${url} answered ${response.status}: ${bytes.toString('utf8', 0, 200)}`);
+    return { ok: false, ms, bytes, etag };
+  }
+  const { format, width, height } = await sharp(bytes).metadata();
+  const ok = response.headers.get('content-type') === 'image/jpeg' && format === 'jpeg' && width === size && height === size && etag !== '';
+  return { ok, ms, bytes, etag };
+}

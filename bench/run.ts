@@ -1,0 +1,170 @@
+/**
+ * The bridge's benchmark: the hot photo URL against a bare node:http server, what a
+ * cache miss costs per size, and single-flight. `npm run bench`; see bench/README.md.
+ *
+ * Exit status: 0 all good; 1 a correctness check failed or the run broke (the figures
+ * mean nothing); 2 the figures are sound but a performance target was missed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sizeCodeOf } from '../src/domain/size-code.js';
+import { photoLikeJpeg, prepareDatabase } from './fixture.js';
+import { CLI, measureHttp, type HttpFigures } from './http.js';
+import { measureColdRenders, measureSingleFlight, type ResizeFigures, type SingleFlightFigures } from './in-process.js';
+import type { LoadFigures, LoadSettings } from './load.js';
+import { describeMachine, machineBusyPercent } from './machine.js';
+import { fixed, renderTable } from './table.js';
+
+const TARGET_RATIO = 0.8;
+const TARGET_P50_648_TO_96_MS = 15;
+const RENDER_SAMPLES = 50;
+const SINGLE_FLIGHT_CALLERS = 50;
+/** On a quiet machine "other CPU" stays under ~10 % (kernel work not billed to either process). */
+const DISTURBED_OTHER_CPU_PERCENT = 25;
+
+interface Settings {
+  load: LoadSettings;
+  accessLog: boolean;
+}
+
+interface Check {
+  what: string;
+  ok: boolean;
+  /** A failed correctness check voids the figures; a missed target is a finding. */
+  kind: 'correctness' | 'target';
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const duration = Number(env.BENCH_DURATION ?? 10);
+  if (!Number.isFinite(duration) || duration < 1) throw new Error(`BENCH_DURATION must be a number of seconds ≥ 1, got '${env.BENCH_DURATION}'`);
+  return {
+    load: { connections: 50, warmupSeconds: 2, durationSeconds: duration },
+    // Off only to see what the access log costs; the figures that count are with it on, the default.
+    accessLog: !['false', '0', 'no'].includes(env.BENCH_ACCESS_LOG ?? 'true'),
+  };
+}
+
+async function main(): Promise<number> {
+  const settings = readSettings(process.env);
+  armWatchdog(settings.load);
+  const busy = await machineBusyPercent();
+  console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
+  console.log(
+    `load: ${settings.load.connections} connections, ${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per target; bridge access log ${settings.accessLog ? 'on' : 'off'}\n`,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const original = await photoLikeJpeg(648);
+  const databasePath = prepareDatabase(CLI, dir, original);
+
+  // The in-process figures come first, while no server competes for the CPU.
+  const renders = await measureColdRenders(original, RENDER_SAMPLES);
+  const singleFlight = await measureSingleFlight(original, dir, SINGLE_FLIGHT_CALLERS);
+  const http = await measureHttp({ dir, databasePath, accessLog: settings.accessLog, load: settings.load });
+
+  printRenders(renders, http);
+  printSingleFlight(singleFlight);
+  printHttp(http);
+  const checks = [...renderChecks(renders), singleFlightCheck(singleFlight), ...httpChecks(http)];
+  console.log(`\n${renderTable(['check', 'kind', 'result'], checks.map((c) => [c.what, c.kind, c.ok ? 'ok' : 'FAIL']))}`);
+  if (checks.some((c) => !c.ok && c.kind === 'correctness')) return 1;
+  return checks.some((c) => !c.ok) ? 2 : 0;
+}
+
+/** However a run goes wrong (a hung server, a stalled connection), it ends. */
+function armWatchdog(load: LoadSettings): void {
+  const budgetMs = (3 * (load.warmupSeconds + load.durationSeconds) + 180) * 1000;
+  setTimeout(() => {
+    console.error(`bench: gave up after ${budgetMs / 1000} s`);
+    process.exit(1);
+  }, budgetMs).unref();
+}
+
+function renderChecks(renders: ResizeFigures[]): Check[] {
+  const p50 = renders.find((r) => r.size === 96)!.p50Ms;
+  return [{ what: `648→96 render p50 ≤ ${TARGET_P50_648_TO_96_MS} ms (is ${p50.toFixed(1)})`, ok: p50 <= TARGET_P50_648_TO_96_MS, kind: 'target' }];
+}
+
+function singleFlightCheck(figures: SingleFlightFigures): Check {
+  return {
+    what: `${figures.callers} concurrent misses: all served, 1 store lookup, 1 resize`,
+    ok: figures.served === figures.callers && figures.storeLookups === 1 && figures.resizes === 1,
+    kind: 'correctness',
+  };
+}
+
+function httpChecks(http: HttpFigures): Check[] {
+  const ratio = bridgeToBare(http);
+  return [
+    { what: '(a) bare: only 200s, no errors', ok: onlyStatus(http.bare, '200'), kind: 'correctness' },
+    { what: '(b) bridge: only 200s, no errors', ok: onlyStatus(http.bridge, '200'), kind: 'correctness' },
+    { what: '(c) bridge with If-None-Match: only 304s, no errors', ok: onlyStatus(http.notModified, '304'), kind: 'correctness' },
+    { what: 'first request of each other size: 200, right size', ok: [...http.cold.values()].every((f) => f.ok), kind: 'correctness' },
+    { what: `bridge/bare ≥ ${TARGET_RATIO} (is ${ratio.toFixed(2)})`, ok: ratio >= TARGET_RATIO, kind: 'target' },
+  ];
+}
+
+function onlyStatus(figures: LoadFigures, status: string): boolean {
+  const statuses = Object.keys(figures.statusCounts);
+  return figures.errors === 0 && figures.responses > 0 && statuses.length === 1 && statuses[0] === status;
+}
+
+function bridgeToBare(http: HttpFigures): number {
+  return http.bridge.requestsPerSecond / http.bare.requestsPerSecond;
+}
+
+function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
+  console.log(`Cold render per size: renderPhoto in process from the 648×648 original, ${RENDER_SAMPLES} renders each;`);
+  console.log('HTTP cold = first request for that size through the running bridge (1 sample)');
+  const rows = renders.map((r) => [
+    `${sizeCodeOf(r.size)}${r.passThrough ? ' (original as is)' : ''}`,
+    fixed(r.p50Ms, 2),
+    fixed(r.p99Ms, 2),
+    String(r.bytes),
+    r.size === 96 ? `${fixed(http.first.ms, 1)} *` : fixed(http.cold.get(r.size)?.ms, 1),
+  ]);
+  console.log(renderTable(['size', 'p50 ms', 'p99 ms', 'bytes', 'HTTP cold ms'], rows));
+  console.log('* the very first request, which also verifies the password (scrypt)');
+}
+
+function printSingleFlight(figures: SingleFlightFigures): void {
+  console.log(`\nSingle-flight: ${figures.callers} concurrent photo() calls for one uncached photo and size`);
+  const row = [figures.callers, figures.served, figures.storeLookups, figures.resizes].map(String);
+  console.log(renderTable(['callers', 'served', 'storeLookups', 'resizes'], [row]));
+}
+
+function printHttp(http: HttpFigures): void {
+  console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
+  const rows = [http.bare, http.bridge, http.notModified].map((f) => [
+    f.label,
+    fixed(f.requestsPerSecond, 0),
+    fixed(f.p50Ms, 0),
+    fixed(f.p99Ms, 0),
+    String(f.responses),
+    Object.entries(f.statusCounts).map(([code, count]) => `${code}×${count}`).join(' '),
+    String(f.non2xx),
+    String(f.errors),
+    fixed(f.serverCpuMicrosPerResponse, 1),
+    fixed(f.clientCpuPercent, 0),
+    fixed(f.otherCpuPercent, 0),
+  ]);
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'statuses', 'non-2xx', 'errors', 'server CPU µs/resp', 'client CPU %', 'other CPU %'];
+  console.log(renderTable(header, rows));
+  console.log(`ratio bridge/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
+  const disturbed = [http.bare, http.bridge, http.notModified].filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
+  if (disturbed.length > 0) {
+    console.log(`WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`);
+  }
+}
+
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
