@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
@@ -11,7 +12,7 @@ import { conversionRequestOf } from './conversion-query.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './send-error.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
-import { userOwner } from '../domain/photo-owner.js';
+import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
 export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
@@ -46,7 +47,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
       const authenticated = authResult ?? (await auth.authenticateRead(req.headers.authorization));
       if (!authenticated.ok) throw BridgeError.unauthenticated(authenticated.reason);
       if (request instanceof BridgeError) throw request;
-      const rendition = await photos.photo(userOwner(request.email), request.size, request.conversionRequest);
+      const rendition = await photos.photo(request.owner, request.size, request.conversionRequest);
       if (!rendition) throw BridgeError.photoNotFound(request.email);
       sendRendition(req, res, rendition, cacheControl, requestId);
     } catch (error) {
@@ -58,6 +59,19 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
     const headers = { 'request-id': requestId, vary: varyWithAccept(res) };
     sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+  }
+
+  // Clients ask for the same few URLs over and over; parsing a query is a pure function
+  // of it (and of Accept), so the answer is remembered rather than redone per request.
+  const parsedRequests = new LRUCache<string, PhotoRequest | BridgeError>({ max: PARSED_REQUESTS_KEPT });
+  function parsedRequest(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
+    const key = accept === undefined ? queryString : `${queryString}\n${accept}`;
+    let request = parsedRequests.get(key);
+    if (request === undefined) {
+      request = parsePhotoRequest(queryString, accept);
+      parsedRequests.set(key, request);
+    }
+    return request;
   }
 
   return function handleUserPhoto(req: IncomingMessage, res: ServerResponse): boolean {
@@ -77,8 +91,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
     // Credentials are checked before the query, so an anonymous caller learns nothing
     // about which addresses or sizes are valid.
     const authResult = auth.cached(req.headers.authorization);
-    const request = parsePhotoRequest(queryStart < 0 ? '' : url.slice(queryStart + 1), req.headers.accept);
-    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(userOwner(request.email), request.size, request.conversionRequest?.conversion) : undefined;
+    const request = parsedRequest(queryStart < 0 ? '' : url.slice(queryStart + 1), req.headers.accept);
+    const cached = authResult?.ok && !(request instanceof BridgeError) ? photos.cachedPhoto(request.owner, request.size, request.conversionRequest?.conversion) : undefined;
     if (cached) {
       const status = sendRendition(req, res, cached, cacheControl, requestId);
       if (options.accessLog) logRequest(log, req, status, startedAt, requestId);
@@ -90,8 +104,11 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions) {
   };
 }
 
+const PARSED_REQUESTS_KEPT = 10_000;
+
 interface PhotoRequest {
   email: string;
+  owner: PhotoOwner;
   size: PhotoSize;
   conversionRequest?: ConversionRequest;
 }
@@ -101,8 +118,10 @@ function parsePhotoRequest(queryString: string, accept: string | undefined): Pho
   try {
     const query = new URLSearchParams(queryString);
     const sizeCode = query.get('size');
+    const email = normalizeSmtpAddress(query.get('email') ?? '');
     return {
-      email: normalizeSmtpAddress(query.get('email') ?? ''),
+      email,
+      owner: userOwner(email),
       size: sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode),
       conversionRequest: conversionRequestOf(query, accept),
     };
