@@ -31,6 +31,8 @@ export interface HttpFigures {
   bare: LoadFigures;
   bridge: LoadFigures;
   notModified: LoadFigures;
+  /** SOAP GetUserPhoto for the same photo, a plain envelope as zeep or node-soap write it. */
+  soap: LoadFigures;
   /** The very first photo request (checked to be a 200): scrypt verification, store read and a 648→96 resize. */
   first: PhotoFetch;
   /** The first request for each other size: a cache miss and a resize, end to end. */
@@ -48,13 +50,14 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     if (!first.ok) throw new Error(`the bridge did not serve ${BENCH_USER.email}'s photo at HR96x96:\n${bridge.child.stderrTail()}`);
     const bare = await startBareServer(options.dir, first.bytes);
 
-    const load = (label: string, url: string, child: Child, headers: Record<string, string>) =>
-      measureLoad({ label, url, headers, serverPid: child.process.pid! }, options.load);
+    const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
+      measureLoad({ label, url, headers, body, serverPid: child.process.pid! }, options.load);
     const authorization = BASIC_AUTHORIZATION;
     return {
       bare: await load('(a) bare node:http', bare.base, bare.child, {}),
       bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
       notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
+      soap: await load('(d) SOAP GetUserPhoto', `${bridge.base}/EWS/Exchange.asmx`, bridge.child, { authorization, 'content-type': 'text/xml; charset=utf-8' }, SOAP_GET_USER_PHOTO),
       first,
       cold: await fetchEachOtherSize(photoUrl),
     };
@@ -62,6 +65,12 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     await stopAllChildren();
   }
 }
+
+const SOAP_GET_USER_PHOTO =
+  '<?xml version="1.0" encoding="utf-8"?>' +
+  '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"' +
+  ' xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Header><t:RequestServerVersion Version="Exchange2013"/></soap:Header>' +
+  `<soap:Body><m:GetUserPhoto><m:Email>${BENCH_USER.email}</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto></soap:Body></soap:Envelope>`;
 
 interface Running {
   child: Child;

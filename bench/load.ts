@@ -5,6 +5,8 @@ export interface LoadTarget {
   label: string;
   url: string;
   headers: Record<string, string>;
+  /** For POST targets (SOAP): the request body. */
+  body?: string;
   /** The server process, whose CPU time is read around the run. */
   serverPid: number;
 }
@@ -73,5 +75,6 @@ export async function measureLoad(target: LoadTarget, settings: LoadSettings): P
 }
 
 function fire(target: LoadTarget, connections: number, durationSeconds: number): Promise<autocannon.Result> {
-  return autocannon({ url: target.url, headers: target.headers, connections, duration: durationSeconds });
+  const method = target.body === undefined ? 'GET' : 'POST';
+  return autocannon({ url: target.url, method, headers: target.headers, body: target.body, connections, duration: durationSeconds });
 }

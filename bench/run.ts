@@ -17,6 +17,7 @@ import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
 
 const TARGET_RATIO = 0.8;
+const TARGET_SOAP_TO_REST = 0.5;
 const TARGET_P50_648_TO_96_MS = 15;
 const RENDER_SAMPLES = 50;
 const SINGLE_FLIGHT_CALLERS = 50;
@@ -102,7 +103,9 @@ function httpChecks(http: HttpFigures): Check[] {
     { what: '(b) bridge: only 200s, no errors', ok: onlyStatus(http.bridge, '200'), kind: 'correctness' },
     { what: '(c) bridge with If-None-Match: only 304s, no errors', ok: onlyStatus(http.notModified, '304'), kind: 'correctness' },
     { what: 'first request of each other size: 200, right size', ok: [...http.cold.values()].every((f) => f.ok), kind: 'correctness' },
+    { what: '(d) SOAP: only 200s, no errors', ok: onlyStatus(http.soap, '200'), kind: 'correctness' },
     { what: `bridge/bare ≥ ${TARGET_RATIO} (is ${ratio.toFixed(2)})`, ok: ratio >= TARGET_RATIO, kind: 'target' },
+    { what: `SOAP/REST ≥ ${TARGET_SOAP_TO_REST} (is ${soapToRest(http).toFixed(2)})`, ok: soapToRest(http) >= TARGET_SOAP_TO_REST, kind: 'target' },
   ];
 }
 
@@ -113,6 +116,10 @@ function onlyStatus(figures: LoadFigures, status: string): boolean {
 
 function bridgeToBare(http: HttpFigures): number {
   return http.bridge.requestsPerSecond / http.bare.requestsPerSecond;
+}
+
+function soapToRest(http: HttpFigures): number {
+  return http.soap.requestsPerSecond / http.bridge.requestsPerSecond;
 }
 
 function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
@@ -137,7 +144,7 @@ function printSingleFlight(figures: SingleFlightFigures): void {
 
 function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
-  const rows = [http.bare, http.bridge, http.notModified].map((f) => [
+  const rows = [http.bare, http.bridge, http.notModified, http.soap].map((f) => [
     f.label,
     fixed(f.requestsPerSecond, 0),
     fixed(f.p50Ms, 0),
@@ -153,7 +160,8 @@ function printHttp(http: HttpFigures): void {
   const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'statuses', 'non-2xx', 'errors', 'server CPU µs/resp', 'client CPU %', 'other CPU %'];
   console.log(renderTable(header, rows));
   console.log(`ratio bridge/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
-  const disturbed = [http.bare, http.bridge, http.notModified].filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
+  console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
+  const disturbed = [http.bare, http.bridge, http.notModified, http.soap].filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
   if (disturbed.length > 0) {
     console.log(`WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`);
   }

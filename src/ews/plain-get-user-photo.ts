@@ -32,11 +32,18 @@ export function matchPlainGetUserPhoto(xml: string): PlainPhotoRequest | undefin
   const match = PLAIN_REQUEST.exec(xml);
   if (!match?.groups) return undefined;
   const { e = '', m = '', envelopeAttributes = '', operationAttributes = '', email = '', size = '' } = match.groups;
-  const declared = (prefix: string, attributes: string) => {
-    const name = prefix === '' ? 'xmlns' : `xmlns:${prefix.slice(0, -1)}`;
-    return new RegExp(`\\s${name.replace(/[.]/g, '\\.')}="([^"]*)"`).exec(attributes)?.[1];
-  };
-  if (declared(e, envelopeAttributes) !== SOAP_ENVELOPE_NS) return undefined;
-  if ((declared(m, operationAttributes) ?? declared(m, envelopeAttributes)) !== MESSAGES_NS) return undefined;
+  const onEnvelope = namespaceDeclarations(envelopeAttributes);
+  const onOperation = namespaceDeclarations(operationAttributes);
+  const envelopePrefix = e.slice(0, -1);
+  const messagesPrefix = m.slice(0, -1);
+  if (onEnvelope.get(envelopePrefix) !== SOAP_ENVELOPE_NS) return undefined;
+  if ((onOperation.get(messagesPrefix) ?? onEnvelope.get(messagesPrefix)) !== MESSAGES_NS) return undefined;
   return { email: email.trim(), sizeCode: size.trim() };
+}
+
+const XMLNS = /\sxmlns(?::([\w.-]+))?="([^"]*)"/g;
+
+/** Prefix ('' for the default namespace) → namespace, as an element's attributes declare them. */
+function namespaceDeclarations(attributes: string): Map<string, string> {
+  return new Map([...attributes.matchAll(XMLNS)].map((declaration) => [declaration[1] ?? '', declaration[2]!]));
 }

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import type { Rendition } from '../domain/photo.js';
-import { userOwner } from '../domain/photo-owner.js';
-import { parseSizeCode } from '../domain/size-code.js';
+import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest } from '../rest/access-log.js';
+import { ifNoneMatchHits } from '../rest/etag-match.js';
 import { requestIdOf } from '../rest/request-id.js';
 import { soapEnvelope } from './envelope.js';
 import { photoFound } from './operations/get-user-photo.js';
@@ -15,6 +17,7 @@ import { matchPlainGetUserPhoto } from './plain-get-user-photo.js';
 const EWS_PATH_LOWER = '/ews/exchange.asmx';
 /** Larger bodies are never a plain GetUserPhoto; they stream into the full path untouched. */
 const MAX_FAST_BODY = 16 * 1024;
+const REMEMBERED = 1000;
 
 export interface SoapFastPathOptions {
   photos: PhotoService;
@@ -36,26 +39,47 @@ export interface SoapFastPathOptions {
 export function createSoapFastPath(options: SoapFastPathOptions) {
   const { photos, auth, log } = options;
 
+  // Clients repeat the same envelope and get the same answer: both are remembered
+  // (bounded), so a repeat costs two map lookups instead of a regex match and a base64 encode.
+  const recognised = new LRUCache<string, { owner: PhotoOwner; size: PhotoSize } | false>({ max: REMEMBERED });
+  const envelopes = new LRUCache<string, Buffer>({ max: REMEMBERED, maxSize: 64 * 1024 * 1024, sizeCalculation: (b) => b.length });
+
+  function recognise(body: string): { owner: PhotoOwner; size: PhotoSize } | false {
+    let known = recognised.get(body);
+    if (known === undefined) {
+      const request = matchPlainGetUserPhoto(body);
+      try {
+        known = request ? { owner: userOwner(normalizeSmtpAddress(request.email)), size: parseSizeCode(request.sizeCode) } : false;
+      } catch {
+        known = false; // the full path answers a bad address or size with the proper EWS error
+      }
+      recognised.set(body, known);
+    }
+    return known;
+  }
+
   function cachedRendition(req: IncomingMessage, body: Buffer): Rendition | undefined {
     if (!auth.cached(req.headers.authorization)?.ok) return undefined;
-    const request = matchPlainGetUserPhoto(body.toString('utf8'));
-    if (!request) return undefined;
-    try {
-      return photos.cachedPhoto(userOwner(normalizeSmtpAddress(request.email)), parseSizeCode(request.sizeCode)) ?? undefined;
-    } catch {
-      return undefined; // the full path answers a bad address or size with the proper EWS error
-    }
+    const request = recognise(body.toString('utf8'));
+    return request ? (photos.cachedPhoto(request.owner, request.size) ?? undefined) : undefined;
   }
 
   function answer(req: IncomingMessage, res: ServerResponse, rendition: Rendition, startedAt: number): void {
     const requestId = requestIdOf(req);
-    const { headers, xml } = photoFound(rendition, req.headers['if-none-match'], options.photoMaxAgeSeconds);
-    const envelope = soapEnvelope(xml);
+    const ifNoneMatch = req.headers['if-none-match'];
+    const key = `${rendition.etag}|${ifNoneMatchHits(ifNoneMatch, rendition.etag)}`;
+    const found = photoFound(rendition, ifNoneMatch, options.photoMaxAgeSeconds, envelopes.has(key));
+    let envelope = envelopes.get(key);
+    if (!envelope) {
+      envelope = Buffer.from(soapEnvelope(found.xml!));
+      envelopes.set(key, envelope);
+    }
     res.writeHead(200, {
-      ...headers,
+      etag: found.headers.etag,
+      expires: found.headers.expires,
       'request-id': requestId,
       'content-type': 'text/xml; charset=utf-8',
-      'content-length': Buffer.byteLength(envelope),
+      'content-length': envelope.length,
     });
     res.end(envelope);
     if (options.accessLog) logRequest(log, req, 200, startedAt, requestId);

@@ -26,20 +26,27 @@ export async function getUserPhoto(args: unknown, context: EwsContext): Promise<
     }
     const answer = photoFound(rendition, context.req.headers['if-none-match'], context.photoMaxAgeSeconds);
     for (const [name, value] of Object.entries(answer.headers)) context.res.setHeader(name, value);
-    return answer.xml;
+    return answer.xml!;
   } catch (error) {
     if (!(error instanceof BridgeError)) throw error;
     return photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false);
   }
 }
 
-/** The answer for a photo that exists: HTTP caching headers and the response body. */
-export function photoFound(rendition: Rendition, ifNoneMatch: string | undefined, maxAgeSeconds: number): { headers: Record<string, string>; xml: string } {
+/**
+ * The answer for a photo that exists: HTTP caching headers and the response body
+ * (left out when the caller already holds that body).
+ */
+export function photoFound(
+  rendition: Rendition,
+  ifNoneMatch: string | undefined,
+  maxAgeSeconds: number,
+  bodyKnown = false,
+): { headers: { etag: string; expires: string }; xml?: string } {
+  const headers = { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() };
+  if (bodyKnown) return { headers };
   const unchanged = ifNoneMatchHits(ifNoneMatch, rendition.etag);
-  return {
-    headers: { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() },
-    xml: photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes),
-  };
+  return { headers, xml: photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes) };
 }
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
