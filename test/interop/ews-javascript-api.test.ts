@@ -78,14 +78,7 @@ describe('interop: ews-javascript-api client', function () {
       expect(mailbox.RoutingType).to.equal('SMTP');
       expect(mailbox.MailboxType).to.equal(MailboxType.Contact);
       expect(mailbox.Id.UniqueId).to.match(/^[A-Za-z0-9+/]+={0,2}$/);
-      expect(contact.DisplayName).to.equal(megan.displayName);
-      expect(contact.GivenName).to.equal(megan.givenName);
-      expect(contact.Surname).to.equal(megan.surname);
-      expect(contact.CompanyName).to.equal(megan.company);
-      expect(contact.JobTitle).to.equal(megan.jobTitle);
-      expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress1).Address).to.equal(megan.emailAddresses[0]);
-      expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress2).Address).to.equal(megan.emailAddresses[1]);
-      expect(contact.PhoneNumbers._getItem(PhoneNumberKey.BusinessPhone)).to.equal(megan.phones.business);
+      expectCardOf(contact, megan);
     });
 
     it('resolves a directory user as a Mailbox without an ItemId', async () => {
@@ -136,14 +129,7 @@ describe('interop: ews-javascript-api client', function () {
     it('binds the resolved contact and reads the same fields as the store holds', async () => {
       const megan = READER_CONTACTS.megan;
       const contact = await Contact.Bind(service, await contactIdOf(service, 'Megan Bowen'));
-      expect(contact.DisplayName).to.equal(megan.displayName);
-      expect(contact.GivenName).to.equal(megan.givenName);
-      expect(contact.Surname).to.equal(megan.surname);
-      expect(contact.CompanyName).to.equal(megan.company);
-      expect(contact.JobTitle).to.equal(megan.jobTitle);
-      expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress1).Address).to.equal(megan.emailAddresses[0]);
-      expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress2).Address).to.equal(megan.emailAddresses[1]);
-      expect(contact.PhoneNumbers._getItem(PhoneNumberKey.BusinessPhone)).to.equal(megan.phones.business);
+      expectCardOf(contact, megan);
       expect(contact.HasPicture).to.equal(true);
       expect(contact.HasAttachments).to.equal(true);
       expect(contact.Attachments.Count).to.equal(1);
@@ -266,3 +252,15 @@ describe('interop: ews-javascript-api client', function () {
     });
   });
 });
+
+/** The card fields ews-javascript-api reads from a t:Contact, against what the store holds. */
+function expectCardOf(contact: Contact, stored: (typeof READER_CONTACTS)['megan']): void {
+  expect(contact.DisplayName).to.equal(stored.displayName);
+  expect(contact.GivenName).to.equal(stored.givenName);
+  expect(contact.Surname).to.equal(stored.surname);
+  expect(contact.CompanyName).to.equal(stored.company);
+  expect(contact.JobTitle).to.equal(stored.jobTitle);
+  expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress1).Address).to.equal(stored.emailAddresses[0]);
+  expect(contact.EmailAddresses._getItem(EmailAddressKey.EmailAddress2).Address).to.equal(stored.emailAddresses[1]);
+  expect(contact.PhoneNumbers._getItem(PhoneNumberKey.BusinessPhone)).to.equal(stored.phones.business);
+}

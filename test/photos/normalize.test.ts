@@ -6,20 +6,11 @@ import type { NormalizedPhoto } from '../../src/domain/photo.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const BACKGROUND = { r: 40, g: 120, b: 200 }; // samplePhoto's colour; its top-left quarter is red
 
-/** Awaits a promise that must reject with a BridgeError, and returns that error. */
-async function rejectionOf(promise: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(BridgeError);
-    return error as BridgeError;
-  }
-  expect.fail('expected a BridgeError, but the promise resolved');
-}
 
 /** The RGB colour of one pixel of an image. */
 async function pixelAt(image: Buffer, x: number, y: number): Promise<{ r: number; g: number; b: number }> {

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { BridgeError } from '../../src/domain/errors.js';
 import type { Rendition } from '../../src/domain/photo.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { PhotoService, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { userOwner, type PhotoOwner } from '../../src/domain/photo-owner.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const CACHE: PhotoCacheLimits = { maxEntries: 1000, maxBytes: 64 * 1024 * 1024, noPhotoTtlMs: 60_000 };
@@ -42,16 +42,6 @@ async function image(seed: number, width = 700, height = 700): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Awaits a promise that must reject with a BridgeError, and returns that error. */
-async function rejectionOf(promise: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(BridgeError);
-    return error as BridgeError;
-  }
-  expect.fail('expected a BridgeError, but the promise resolved');
-}
 
 function expectRendition(rendition: Rendition | null): Rendition {
   expect(rendition).to.not.equal(null);
