@@ -12,7 +12,7 @@ import { importContacts } from './import/import-contacts.js';
 import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { ImportFileError } from './import/import-file-error.js';
-import { ldapSettingsOf, readLdapDirectory } from './import/ldap-directory.js';
+import { ldapSettingsOf, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
@@ -77,14 +77,19 @@ program
   .command('import-ldap')
   .description('import (or re-sync) directory users from the ldap source of the config file; all land or none does')
   .option('--source <name>', 'which ldap source, when the config file has several')
-  .action(async (options: { source?: string }) => {
-    const { users, skipped } = await withStore(async (store, settings) => {
+  .option('--prune', 'also remove users an earlier LDAP import brought in that LDAP no longer has')
+  .action(async (options: { source?: string; prune?: boolean }) => {
+    const { users, skipped, removed } = await withStore(async (store, settings) => {
       const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source), AbortSignal.timeout(120_000));
       await store.upsertUsers(directory.users);
-      return directory;
+      const gone = options.prune ? usersGoneFromLdap(await store.listUsers(), directory.users) : [];
+      for (const email of gone) await store.removeUser(email);
+      return { ...directory, removed: gone };
     });
     for (const line of skipped) process.stderr.write(`skipped ${line}\n`);
-    console.log(`imported ${users.length} user(s) from LDAP${skipped.length > 0 ? `, skipped ${skipped.length}` : ''}`);
+    for (const email of removed) process.stderr.write(`removed ${email}: no longer in LDAP\n`);
+    const extras = [skipped.length > 0 ? `skipped ${skipped.length}` : '', removed.length > 0 ? `removed ${removed.length}` : ''].filter(Boolean);
+    console.log(`imported ${users.length} user(s) from LDAP${extras.map((extra) => `, ${extra}`).join('')}`);
   });
 
 program

@@ -84,3 +84,13 @@ function recordOf(entry: Entry): Record<string, unknown> {
   record.displayName ??= first('cn') ?? record.email;
   return record;
 }
+
+/**
+ * For a sync: the addresses of users an earlier LDAP import brought in (they carry an
+ * ldapDn) that the directory no longer selects. Users added any other way are not LDAP's
+ * to remove.
+ */
+export function usersGoneFromLdap(existing: readonly DirectoryUser[], imported: readonly DirectoryUser[]): string[] {
+  const still = new Set(imported.map((user) => user.email.toLowerCase()));
+  return existing.filter((user) => user.refs.ldapDn !== undefined && !still.has(user.email.toLowerCase())).map((user) => user.email);
+}

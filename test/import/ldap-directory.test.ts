@@ -115,6 +115,32 @@ describe('importing the directory from LDAP', () => {
     }
   });
 
+  it('import-ldap --prune removes users an earlier LDAP import brought in and LDAP no longer has, and no others', async () => {
+    const { dir, config } = configFile({ pageSize: 2 });
+    try {
+      const seeded = new SqliteStore(join(dir, 'bridge.db'));
+      await seeded.upsertUsers([
+        { email: 'gone@example.com', displayName: 'Left the company', refs: { ldapDn: person('Gone Person') } },
+        { email: 'local@example.com', displayName: 'Imported from CSV', refs: {} },
+      ]);
+      await seeded.close();
+      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: config } });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2, removed 1\n');
+      expect(result.stderr).to.contain('removed gone@example.com: no longer in LDAP');
+      const store = new SqliteStore(join(dir, 'bridge.db'));
+      try {
+        expect(await store.getUser('gone@example.com')).to.equal(undefined);
+        expect(await store.getUser('local@example.com')).to.not.equal(undefined);
+        expect(await store.countUsers()).to.equal(6);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives imported users photos through their DN, even when no search attribute would find them', async () => {
     const { dir, config } = configFile({ searchAttributes: ['proxyAddresses'] });
     const t = await startTestBridge({ BRIDGE_CONFIG: config });
