@@ -40,8 +40,10 @@ export class Authenticator {
     this.decoyHash = hashPassword('decoy password that matches nothing');
   }
 
+  /** Basic always; Bearer too when tokens are configured (one header, a list of challenges). */
   get challenge(): string {
-    return `Basic realm="${this.realm}"`;
+    const basicChallenge = `Basic realm="${this.realm}"`;
+    return this.bearer ? `${basicChallenge}, Bearer realm="${this.realm}"` : basicChallenge;
   }
 
   /** The synchronous answer for a header that verified recently, else undefined. */

@@ -65,7 +65,8 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       'not-a-jwt',
     ];
     for (const token of refused) {
-      await get(PHOTO, bearer(token)).expect(401);
+      const res = await get(PHOTO, bearer(token)).expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge", Bearer realm="ews-photo-bridge"');
       await get('/api/me', bearer(token)).expect(401);
     }
   });
