@@ -52,7 +52,11 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     { upstream, refreshMs: config.sourceRefreshSeconds * 1000 },
     log,
   );
-  const auth = new Authenticator(store, config.authRealm, config.allowAnonymousRead, undefined, await BearerTokens.fromSettings(config));
+  const auth = new Authenticator(store, {
+    realm: config.authRealm,
+    allowAnonymousRead: config.allowAnonymousRead,
+    bearer: await BearerTokens.fromSettings(config),
+  });
   let draining = false;
 
   const handleUserPhoto = createUserPhotoRoute({

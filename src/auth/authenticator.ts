@@ -21,6 +21,16 @@ const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', ro
  * per request and protect nothing a memory dump would not already show. A verified
  * bearer token is remembered the same way, until it expires.
  */
+export interface AuthenticatorOptions {
+  realm: string;
+  /** Photos without credentials (the operator's explicit choice). */
+  allowAnonymousRead: boolean;
+  /** How long a verified header is remembered; a minute unless tests need less. */
+  verifiedTtlMs?: number;
+  /** Set when bearer tokens are configured. */
+  bearer?: BearerTokens;
+}
+
 export class Authenticator {
   private readonly verified: LRUCache<string, AuthResult>;
   private readonly verifications = new SingleFlight<AuthResult>();
@@ -28,13 +38,18 @@ export class Authenticator {
   /** Compared against when the user does not exist, so both cases take as long. */
   private readonly decoyHash: Promise<string>;
 
+  private readonly realm: string;
+  private readonly allowAnonymousRead: boolean;
+  private readonly bearer: BearerTokens | undefined;
+
   constructor(
     private readonly store: Store,
-    readonly realm: string,
-    readonly allowAnonymousRead: boolean,
-    verifiedTtlMs = 60_000,
-    private readonly bearer?: BearerTokens,
+    options: AuthenticatorOptions,
   ) {
+    const verifiedTtlMs = options.verifiedTtlMs ?? 60_000;
+    this.realm = options.realm;
+    this.allowAnonymousRead = options.allowAnonymousRead;
+    this.bearer = options.bearer;
     this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.decoyHash = hashPassword('decoy password that matches nothing');

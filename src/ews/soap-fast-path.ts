@@ -11,7 +11,7 @@ import { logRequest } from '../rest/access-log.js';
 import { ifNoneMatchHits } from '../rest/etag-match.js';
 import { requestIdOf } from '../rest/request-id.js';
 import { soapEnvelope } from './envelope.js';
-import { photoFound } from './operations/get-user-photo.js';
+import { photoFoundXml, photoHeaders } from './operations/get-user-photo.js';
 import { matchPlainGetUserPhoto } from './plain-get-user-photo.js';
 
 const EWS_PATH_LOWER = '/ews/exchange.asmx';
@@ -68,15 +68,15 @@ export function createSoapFastPath(options: SoapFastPathOptions) {
     const requestId = requestIdOf(req);
     const ifNoneMatch = req.headers['if-none-match'];
     const key = `${rendition.etag}|${ifNoneMatchHits(ifNoneMatch, rendition.etag)}`;
-    const found = photoFound(rendition, ifNoneMatch, options.photoMaxAgeSeconds, envelopes.has(key));
     let envelope = envelopes.get(key);
     if (!envelope) {
-      envelope = Buffer.from(soapEnvelope(found.xml!));
+      envelope = Buffer.from(soapEnvelope(photoFoundXml(rendition, ifNoneMatch)));
       envelopes.set(key, envelope);
     }
+    const { etag, expires } = photoHeaders(rendition, options.photoMaxAgeSeconds);
     res.writeHead(200, {
-      etag: found.headers.etag,
-      expires: found.headers.expires,
+      etag,
+      expires,
       'request-id': requestId,
       'content-type': 'text/xml; charset=utf-8',
       'content-length': envelope.length,

@@ -41,7 +41,7 @@ describe('Authenticator', () => {
   after(() => store.close());
 
   it('accepts stored credentials and remembers them for the synchronous hot path', async () => {
-    const auth = new Authenticator(store, 'realm', false);
+    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
     const header = basic('reader@contoso.com:secret');
     expect(auth.cached(header)).to.equal(undefined);
     expect(await auth.authenticateRead(header)).to.deep.equal({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
@@ -49,7 +49,7 @@ describe('Authenticator', () => {
   });
 
   it('refuses wrong passwords and unknown users with the same reason, and does not remember failures', async () => {
-    const auth = new Authenticator(store, 'realm', false);
+    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
     const wrong = await auth.authenticateRead(basic('reader@contoso.com:nope'));
     const unknown = await auth.authenticateRead(basic('ghost@contoso.com:secret'));
     expect(wrong).to.deep.equal({ ok: false, reason: 'wrong user name or password' });
@@ -58,7 +58,7 @@ describe('Authenticator', () => {
   });
 
   it('forgets remembered credentials when accounts change', async () => {
-    const auth = new Authenticator(store, 'realm', false);
+    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
     const header = basic('reader@contoso.com:secret');
     await auth.authenticateRead(header);
     auth.forgetAll();
@@ -66,7 +66,7 @@ describe('Authenticator', () => {
   });
 
   it('with anonymous read on, lets reads through but still checks accounts for administration', async () => {
-    const auth = new Authenticator(store, 'realm', true);
+    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: true });
     expect((await auth.authenticateRead(undefined)).ok).to.equal(true);
     expect((await auth.authenticateAccount(undefined)).ok).to.equal(false);
     expect((await auth.authenticateAccount(basic('reader@contoso.com:secret'))).ok).to.equal(true);
@@ -82,7 +82,7 @@ describe('Authenticator', () => {
     }
     const counting = new CountingStore(':memory:');
     await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
-    const auth = new Authenticator(counting, 'realm', false);
+    const auth = new Authenticator(counting, { realm: 'realm', allowAnonymousRead: false });
     const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticateRead(basic('reader@contoso.com:secret'))));
     expect(results.every((result) => result.ok)).to.equal(true);
     expect(counting.lookups).to.equal(1);
@@ -90,20 +90,20 @@ describe('Authenticator', () => {
   });
 
   it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
-    const auth = new Authenticator(store, 'realm', false, 1200);
+    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false, verifiedTtlMs: 1200 });
     const header = basic('reader@contoso.com:secret');
     await auth.authenticateRead(header);
     await new Promise((resolve) => setTimeout(resolve, 1050));
     expect(auth.cached(header), 'answered from memory in its last sixth').to.deep.include({ ok: true });
     await new Promise((resolve) => setTimeout(resolve, 900));
     expect(auth.cached(header), 'renewed, so still remembered past the first TTL').to.deep.include({ ok: true });
-    const lazy = new Authenticator(store, 'realm', false, 1200);
+    const lazy = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false, verifiedTtlMs: 1200 });
     await lazy.authenticateRead(header);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(lazy.cached(header), 'without a request in its last sixth it simply expires').to.equal(undefined);
   });
 
   it('builds the Basic challenge from the realm', () => {
-    expect(new Authenticator(store, 'Contoso photos', false).challenge).to.equal('Basic realm="Contoso photos"');
+    expect(new Authenticator(store, { realm: 'Contoso photos', allowAnonymousRead: false }).challenge).to.equal('Basic realm="Contoso photos"');
   });
 });

@@ -24,29 +24,23 @@ export async function getUserPhoto(args: unknown, context: EwsContext): Promise<
       context.res.statusCode = 404;
       throw BridgeError.photoNotFound(email);
     }
-    const answer = photoFound(rendition, context.req.headers['if-none-match'], context.photoMaxAgeSeconds);
-    for (const [name, value] of Object.entries(answer.headers)) context.res.setHeader(name, value);
-    return answer.xml!;
+    for (const [name, value] of Object.entries(photoHeaders(rendition, context.photoMaxAgeSeconds))) context.res.setHeader(name, value);
+    return photoFoundXml(rendition, context.req.headers['if-none-match']);
   } catch (error) {
     if (!(error instanceof BridgeError)) throw error;
     return photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false);
   }
 }
 
-/**
- * The answer for a photo that exists: HTTP caching headers and the response body
- * (left out when the caller already holds that body).
- */
-export function photoFound(
-  rendition: Rendition,
-  ifNoneMatch: string | undefined,
-  maxAgeSeconds: number,
-  bodyKnown = false,
-): { headers: { etag: string; expires: string }; xml?: string } {
-  const headers = { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() };
-  if (bodyKnown) return { headers };
+/** HTTP caching headers of a photo answer, as the EWS Managed API reads them. */
+export function photoHeaders(rendition: Rendition, maxAgeSeconds: number): { etag: string; expires: string } {
+  return { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() };
+}
+
+/** The response body for a photo that exists: the data, or HasChanged=false when the client holds it. */
+export function photoFoundXml(rendition: Rendition, ifNoneMatch: string | undefined): string {
   const unchanged = ifNoneMatchHits(ifNoneMatch, rendition.etag);
-  return { headers, xml: photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes) };
+  return photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
 }
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
