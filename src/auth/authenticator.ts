@@ -8,7 +8,9 @@ import { hashPassword, verifyPassword } from './password-hash.js';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
 
-const ANONYMOUS: AuthResult = { ok: true, principal: { username: 'anonymous', role: 'user' } };
+/** Who an anonymous read acts as: no mailbox, so no contacts. */
+export const ANONYMOUS_USERNAME = 'anonymous';
+const ANONYMOUS: AuthResult = { ok: true, principal: { username: ANONYMOUS_USERNAME, role: 'user' } };
 
 /**
  * Basic authentication against the stored accounts, and bearer JWTs when configured.

@@ -11,10 +11,12 @@ import { logRequest } from '../rest/access-log.js';
 import { ifNoneMatchHits } from '../rest/etag-match.js';
 import { requestIdOf } from '../rest/request-id.js';
 import { soapEnvelope } from './envelope.js';
+import { EWS_PATH } from './ews-endpoint.js';
 import { photoFoundXml, photoHeaders } from './operations/get-user-photo.js';
 import { matchPlainGetUserPhoto } from './plain-get-user-photo.js';
 
-const EWS_PATH_LOWER = '/ews/exchange.asmx';
+/** IIS matches paths case-insensitively. */
+const EWS_PATH_LOWER = EWS_PATH.toLowerCase();
 /** Larger bodies are never a plain GetUserPhoto; they stream into the full path untouched. */
 const MAX_FAST_BODY = 16 * 1024;
 const REMEMBERED = 1000;

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Authenticator } from '../auth/authenticator.js';
+import { ANONYMOUS_USERNAME, type Authenticator } from '../auth/authenticator.js';
 import type { Role } from '../domain/account.js';
 import { BridgeError } from '../domain/errors.js';
 
@@ -27,5 +27,5 @@ export function requireAccount(auth: Authenticator, role: Role) {
 /** The mailbox a guarded request acts for: its account's name; none for an anonymous read. */
 export function mailboxOf(res: Response): string | undefined {
   const principal = res.locals.principal as { username: string } | undefined;
-  return principal && principal.username !== 'anonymous' ? principal.username.toLowerCase() : undefined;
+  return principal && principal.username !== ANONYMOUS_USERNAME ? principal.username.toLowerCase() : undefined;
 }

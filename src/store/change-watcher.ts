@@ -6,12 +6,13 @@ import type { Store } from './store.js';
  * through this process invalidate directly and do not wait for the poll.
  */
 export function watchStoreChanges(store: Store, onChange: () => void, intervalMs = 1000): () => void {
-  let last: number | undefined;
+  // The baseline is read now, not at the first tick: a commit made in between must count.
+  let last: Promise<number | undefined> = store.changeCounter().catch(() => undefined);
   const timer = setInterval(() => {
-    store.changeCounter().then(
-      (current) => {
-        if (last !== undefined && current !== last) onChange();
-        last = current;
+    last = Promise.all([last, store.changeCounter()]).then(
+      ([before, current]) => {
+        if (before !== undefined && current !== before) onChange();
+        return current;
       },
       () => undefined,
     );

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import express from 'express';
 import request from 'supertest';
+import { createHealthRoutes } from '../../src/rest/health-routes.js';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -104,6 +106,12 @@ describe('health and unknown routes', () => {
   it('/healthz and /readyz answer 200 without credentials', async () => {
     await request(t.bridge.server).get('/healthz').expect(200, 'ok\n');
     await request(t.bridge.server).get('/readyz').expect(200, 'ready\n');
+  });
+
+  it('/readyz answers 503 once shutdown has begun, so the load balancer stops sending traffic', async () => {
+    const app = express().use(createHealthRoutes(t.store, () => true));
+    await request(app).get('/readyz').expect(503, 'shutting down\n');
+    await request(app).get('/healthz').expect(200);
   });
 
   it('an unknown path answers 404 with a reason and a request id', async () => {

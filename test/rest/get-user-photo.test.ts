@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { samplePhoto } from '../support/sample-images.js';
+
+const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 
@@ -144,6 +148,16 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       await Promise.all(Array.from({ length: 20 }, () => request(t.bridge.server).get(path).set('Authorization', 'Basic %%%').expect(401)));
       await get('email=alex.wilber@contoso.com&size=HR96x96').expect(200);
     });
+  });
+
+  it('sees a photo another process (the CLI) stored, within about a second', async () => {
+    const before = await get('email=small.photo@contoso.com&size=HR48x48').expect(200);
+    const cli = new SqliteStore(t.databasePath);
+    await cli.setPhoto(userOwner('small.photo@contoso.com'), await normalizePhoto(await samplePhoto(300, 200), LIMITS), 'cli');
+    await cli.close();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = await get('email=small.photo@contoso.com&size=HR48x48').expect(200);
+    expect(after.headers.etag).to.not.equal(before.headers.etag);
   });
 
   it('answers 405 to methods other than GET and HEAD', async () => {
