@@ -13,7 +13,7 @@ import { PhotoService } from './photos/photo-service.js';
 import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
-import { CorsPolicy } from './rest/cors.js';
+import { CorsPolicy } from './http/cors.js';
 import { createUserPhotoRoute } from './rest/user-photo-route.js';
 import { watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';

@@ -4,7 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { mailboxOf, requireAccount } from '../rest/require-account.js';
+import { mailboxOf, requireAccount } from '../http/require-account.js';
 import type { Store } from '../store/store.js';
 import { soapEnvelope, soapFault } from './envelope.js';
 import { MalformedEnvelope, scanEnvelope } from './envelope-scan.js';

@@ -3,7 +3,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { requireAccount } from './require-account.js';
+import { requireAccount } from '../http/require-account.js';
 import { userOwner } from '../domain/photo-owner.js';
 
 /**

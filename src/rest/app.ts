@@ -5,13 +5,13 @@ import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
-import { logWhenFinished } from './access-log.js';
+import { logWhenFinished } from '../http/access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { createHealthRoutes } from './health-routes.js';
-import { requestIdOf } from './request-id.js';
-import { sendError } from './send-error.js';
+import { requestIdOf } from '../http/request-id.js';
+import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
 
 export interface AppOptions {

@@ -3,7 +3,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../domain/account.js';
 import { BridgeError } from '../domain/errors.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
-import { requireAccount } from './require-account.js';
+import { requireAccount } from '../http/require-account.js';
 
 export const MAX_SEARCH_LENGTH = 200;
 export const MAX_PAGE_SIZE = 100;

@@ -10,7 +10,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
-import { mailboxOf, requireAccount } from './require-account.js';
+import { mailboxOf, requireAccount } from '../http/require-account.js';
 import { photoCacheControl, sendRendition } from './send-photo.js';
 
 export interface FacadeOptions {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Rendition } from '../domain/photo.js';
-import { ifNoneMatchHits } from './etag-match.js';
+import { ifNoneMatchHits } from '../http/etag-match.js';
 
 /**
  * A photo answer: 304 when the client's ETag still holds, else the bytes (none for

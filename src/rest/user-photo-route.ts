@@ -7,10 +7,10 @@ import type { ConversionRequest } from '../domain/image-conversion.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { logRequest, logWhenFinished } from './access-log.js';
+import { logRequest, logWhenFinished } from '../http/access-log.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { requestIdOf } from './request-id.js';
-import { sendError } from './send-error.js';
+import { requestIdOf } from '../http/request-id.js';
+import { sendError } from '../http/send-error.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
-import { requireAccount } from './require-account.js';
+import { requireAccount } from '../http/require-account.js';
 
 /** src/web, from src/rest as from dist/rest: the page is plain files, not compiled. */
 const WEB_DIR = fileURLToPath(new URL('../../src/web/', import.meta.url));

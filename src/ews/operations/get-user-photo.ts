@@ -3,7 +3,7 @@ import { BridgeError } from '../../domain/errors.js';
 import type { Rendition } from '../../domain/photo.js';
 import { userOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode } from '../../domain/size-code.js';
-import { ifNoneMatchHits } from '../../rest/etag-match.js';
+import { ifNoneMatchHits } from '../../http/etag-match.js';
 import type { EwsContext } from '../ews-context.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
