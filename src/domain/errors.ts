@@ -8,6 +8,8 @@ export class BridgeError extends Error {
     readonly responseCode: string,
     readonly httpStatus: number,
     message: string,
+    /** Set on busy and throttled answers: when the client may try again (HTTP Retry-After, EWS BackOffMilliseconds). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'BridgeError';
@@ -61,6 +63,16 @@ export class BridgeError extends Error {
 
   static forbidden(reason: string): BridgeError {
     return new BridgeError('ErrorAccessDenied', 403, reason);
+  }
+
+  /** The store or a bounded queue stayed busy: try again later, nothing was changed. */
+  static serverBusy(reason: string, retryAfterSeconds: number): BridgeError {
+    return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
+  }
+
+  /** Too many failed logins from this client or for this account; says nothing of whether the account exists. */
+  static loginThrottled(retryAfterSeconds: number): BridgeError {
+    return new BridgeError('ErrorServerBusy', 429, `too many failed logins; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
   }
 
   static invalidRequest(reason: string): BridgeError {

@@ -21,6 +21,7 @@ export function sendError(res: ServerResponse, error: unknown, log: Logger, requ
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     ...(known ? { 'x-ews-response-code': error.responseCode } : {}),
+    ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
   });
   res.end(body);
 }
