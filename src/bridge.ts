@@ -56,6 +56,14 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     realm: config.authRealm,
     allowAnonymousRead: config.allowAnonymousRead,
     bearer: await BearerTokens.fromSettings(config),
+    log,
+    throttle: {
+      maxFailures: config.loginMaxFailures,
+      backoffSeconds: config.loginBackoffSeconds,
+      backoffMaxSeconds: config.loginBackoffMaxSeconds,
+      maxTracked: config.loginThrottleEntries,
+    },
+    hashing: { workers: config.passwordHashWorkers, maxQueued: config.passwordHashQueue },
   });
   let draining = false;
 
@@ -122,5 +130,6 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       clearTimeout(deadline);
       await store.close();
     },
+      await auth.close();
   };
 }

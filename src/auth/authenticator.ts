@@ -1,16 +1,43 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../domain/account.js';
+import { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
 import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
 import type { BearerTokens } from './bearer-tokens.js';
+import { HashWorkers, type HashWorkersOptions } from './hash-workers.js';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
+import { normalizeUsername } from './username.js';
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+/**
+ * What a request needs to be let in: `photo` reads a photo (anonymous when the operator
+ * allowed it), `user` any real login (directory data, contacts, the page), `admin` a
+ * login with the admin role.
+ */
+export type AuthNeed = 'photo' | 'user' | 'admin';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: BridgeError; attemptedUser?: string };
 
 /** Who an anonymous read acts as: no mailbox, so no contacts. */
 export const ANONYMOUS_USERNAME = 'anonymous';
 const ANONYMOUS: AuthResult = { ok: true, principal: { username: ANONYMOUS_USERNAME, role: 'user' } };
+const MISSING: AuthResult = { ok: false, error: BridgeError.unauthenticated('authentication required') };
+
+export interface AuthenticatorOptions {
+  realm: string;
+  /** Photos without credentials (the operator's explicit choice); nothing else. */
+  allowAnonymousRead: boolean;
+  /** Failed logins are logged here (user name and client address, never the password). */
+  log: Logger;
+  throttle: LoginThrottleOptions;
+  hashing: HashWorkersOptions;
+  /** How long a verified header is remembered; a minute unless tests need less. */
+  verifiedTtlMs?: number;
+  /** Set when bearer tokens are configured. */
+  bearer?: BearerTokens;
+}
 
 /**
  * Basic authentication against the stored accounts, and bearer JWTs when configured.
@@ -21,70 +48,74 @@ const ANONYMOUS: AuthResult = { ok: true, principal: { username: ANONYMOUS_USERN
  * holds the header anyway while the request runs), is never logged or written, and
  * forgets each entry within the TTL; hashing it would cost the hot path a SHA-256
  * per request and protect nothing a memory dump would not already show. A verified
- * bearer token is remembered the same way, until it expires.
+ * bearer token is remembered the same way, until it expires. Only successes are
+ * remembered, so a remembered header is never throttled: an attacker guessing a
+ * password does not lock out the clients already using it.
+ *
+ * A header not remembered goes through the login throttle (per account name and per
+ * client address) before any hashing, then through a small pool of hashing threads with
+ * a bounded queue, so failed logins cost neither unbounded CPU nor image throughput.
  */
-export interface AuthenticatorOptions {
-  realm: string;
-  /** Photos without credentials (the operator's explicit choice). */
-  allowAnonymousRead: boolean;
-  /** How long a verified header is remembered; a minute unless tests need less. */
-  verifiedTtlMs?: number;
-  /** Set when bearer tokens are configured. */
-  bearer?: BearerTokens;
-}
-
 export class Authenticator {
-  private readonly verified: LRUCache<string, AuthResult>;
+  private readonly verified: LRUCache<string, Principal>;
   private readonly verifications = new SingleFlight<AuthResult>();
   private readonly refreshAheadMs: number;
+  private readonly throttle: LoginThrottle;
+  private readonly hashWorkers: HashWorkers;
   /** Compared against when the user does not exist, so both cases take as long. */
-  private readonly decoyHash: Promise<string>;
-
-  private readonly realm: string;
-  private readonly allowAnonymousRead: boolean;
-  private readonly bearer: BearerTokens | undefined;
+  private decoyHash: Promise<string> | undefined;
 
   constructor(
     private readonly store: Store,
-    options: AuthenticatorOptions,
+    private readonly options: AuthenticatorOptions,
   ) {
     const verifiedTtlMs = options.verifiedTtlMs ?? 60_000;
-    this.realm = options.realm;
-    this.allowAnonymousRead = options.allowAnonymousRead;
-    this.bearer = options.bearer;
     this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
-    this.decoyHash = hashPassword('decoy password that matches nothing');
+    this.throttle = new LoginThrottle(options.throttle);
+    this.hashWorkers = new HashWorkers(options.hashing);
   }
 
   /** Basic always; Bearer too when tokens are configured (one header, a list of challenges). */
   get challenge(): string {
-    const basicChallenge = `Basic realm="${this.realm}"`;
-    return this.bearer ? `${basicChallenge}, Bearer realm="${this.realm}"` : basicChallenge;
+    const basicChallenge = `Basic realm="${this.options.realm}"`;
+    return this.options.bearer ? `${basicChallenge}, Bearer realm="${this.options.realm}"` : basicChallenge;
   }
 
-  /** The synchronous answer for a header that verified recently, else undefined. */
-  cached(authorization: string | undefined): AuthResult | undefined {
-    if (this.allowAnonymousRead) return ANONYMOUS;
-    if (!authorization) return { ok: false, reason: 'authentication required' };
-    const result = this.verified.get(authorization);
+  /**
+   * The synchronous answer for the hot path: anonymous for a photo when the operator
+   * allowed it (the header is then ignored), else a remembered verification of this
+   * header for this need; undefined when only `authenticate` can tell.
+   */
+  cached(authorization: string | undefined, need: AuthNeed): AuthResult | undefined {
+    if (need === 'photo' && this.options.allowAnonymousRead) return ANONYMOUS;
+    if (!authorization) return MISSING;
+    const principal = this.verified.get(authorization);
+    if (!principal) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
     // background shortly before the remembered answer runs out.
-    if (result && authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
-      void this.verify(authorization);
+    // It is no guess, so it has no client address to throttle.
+    if (authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
+      void this.verify(authorization, '');
     }
-    return result;
+    return admitted(principal, need);
   }
 
-  /** Authenticates a request for reading photos (anonymous reads if the operator allowed them). */
-  async authenticateRead(authorization: string | undefined): Promise<AuthResult> {
-    return this.cached(authorization) ?? this.verify(authorization);
+  async authenticate(authorization: string | undefined, need: AuthNeed, clientAddress: string): Promise<AuthResult> {
+    const known = this.cached(authorization, need);
+    if (known) return known;
+    const result = await this.verify(authorization!, clientAddress);
+    return result.ok ? admitted(result.principal, need) : result;
   }
 
-  /** Authenticates a request that must name a real account, whatever the anonymous setting. */
-  async authenticateAccount(authorization: string | undefined): Promise<AuthResult> {
-    if (!authorization) return { ok: false, reason: 'authentication required' };
-    return this.verified.get(authorization) ?? this.verify(authorization);
+  /** Transitional, until the photo routes call `authenticate` with their need and the client address. */
+  authenticateRead(authorization: string | undefined): Promise<AuthResult> {
+    return this.authenticate(authorization, 'photo', '');
+  }
+
+  /** Transitional, see authenticateRead. */
+  authenticateAccount(authorization: string | undefined): Promise<AuthResult> {
+    return this.authenticate(authorization, 'user', '');
   }
 
   /** Accounts changed: every remembered verification is void. */
@@ -92,34 +123,74 @@ export class Authenticator {
     this.verified.clear();
   }
 
-  /** Concurrent first requests with the same header share one scrypt run. */
-  private verify(authorization: string | undefined): Promise<AuthResult> {
-    return this.verifications.run(authorization ?? '', () => this.verifyOnce(authorization));
+  /** Ends the hashing threads. */
+  close(): Promise<void> {
+    return this.hashWorkers.close();
   }
 
-  private async verifyOnce(authorization: string | undefined): Promise<AuthResult> {
-    const token = BEARER.exec(authorization ?? '')?.[1];
-    if (token !== undefined && this.bearer) return this.verifyBearer(this.bearer, authorization!, token);
+  /**
+   * Concurrent first requests with the same header share one verification; the first
+   * caller's address is the one throttled and logged.
+   */
+  private verify(authorization: string, clientAddress: string): Promise<AuthResult> {
+    return this.verifications.run(authorization, () => this.verifyOnce(authorization, clientAddress));
+  }
+
+  private async verifyOnce(authorization: string, clientAddress: string): Promise<AuthResult> {
+    const token = BEARER.exec(authorization)?.[1];
+    if (token !== undefined && this.options.bearer) return this.verifyBearer(this.options.bearer, authorization, token, clientAddress);
     const credentials = parseBasicAuthorization(authorization);
-    if (!credentials) return { ok: false, reason: 'Authorization must be Basic base64(user:password)' };
-    const account = await this.store.getAccount(credentials.username);
-    const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoyHash));
-    if (!account || !matches) {
-      this.verified.delete(authorization!);
-      return { ok: false, reason: 'wrong user name or password' };
+    if (!credentials) return { ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') };
+    const username = normalizeUsername(credentials.username);
+    const wait = this.throttle.waitSeconds(username, clientAddress);
+    if (wait > 0) return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
+    try {
+      const account = await this.store.getAccount(username);
+      const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
+      if (!account || !matches) return this.failed(authorization, username, clientAddress);
+      this.throttle.recordSuccess(username, clientAddress);
+      const principal: Principal = { username: account.username, role: account.role };
+      this.verified.set(authorization, principal);
+      return { ok: true, principal };
+    } catch (error) {
+      // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
+      if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
+      throw error;
     }
-    const result: AuthResult = { ok: true, principal: { username: account.username, role: account.role } };
-    this.verified.set(authorization!, result);
-    return result;
   }
 
-  private async verifyBearer(bearer: BearerTokens, authorization: string, token: string): Promise<AuthResult> {
-    const verified = await bearer.verify(token);
-    if (!verified.ok) return verified;
-    const result: AuthResult = { ok: true, principal: verified.principal };
-    this.verified.set(authorization, result, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
-    return result;
+  private failed(authorization: string, username: string, clientAddress: string): AuthResult {
+    this.verified.delete(authorization);
+    this.throttle.recordFailure(username, clientAddress);
+    this.options.log.warn({ user: username, clientAddress }, 'login failed: wrong user name or password');
+    return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
   }
+
+  private async verifyBearer(bearer: BearerTokens, authorization: string, token: string, clientAddress: string): Promise<AuthResult> {
+    const verified = await bearer.verify(token);
+    if (!verified.ok) {
+      this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
+      return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
+    }
+    this.verified.set(authorization, verified.principal, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
+    return { ok: true, principal: verified.principal };
+  }
+
+  private decoy(): Promise<string> {
+    this.decoyHash ??= hashPassword('decoy password that matches nothing', this.hashWorkers).catch((error: unknown) => {
+      this.decoyHash = undefined; // a full queue now must not spoil every later attempt
+      throw error;
+    });
+    return this.decoyHash;
+  }
+}
+
+/** A login lets a request in unless it needs an administrator and the account is not one. */
+function admitted(principal: Principal, need: AuthNeed): AuthResult {
+  if (need === 'admin' && principal.role !== 'admin') {
+    return { ok: false, error: BridgeError.forbidden(`account '${principal.username}' is not an administrator`) };
+  }
+  return { ok: true, principal };
 }
 
 const BEARER = /^Bearer +(\S+)$/i;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../domain/account.js';
 
 export interface BearerSettings {
@@ -36,8 +36,14 @@ export class BearerTokens {
     }
     const algorithms = settings.jwtAlgorithms.split(',').map((name) => name.trim()).filter(Boolean);
     if (settings.jwtJwksUrl) return new BearerTokens(createRemoteJWKSet(new URL(settings.jwtJwksUrl)), settings, algorithms);
-    const key = await importSPKI(readFileSync(settings.jwtPublicKeyFile, 'utf8'), algorithms[0]!);
-    return new BearerTokens(() => key, settings, algorithms);
+    const keys = await keysByAlgorithm(readFileSync(settings.jwtPublicKeyFile, 'utf8'), algorithms);
+    if (keys.size === 0) throw new Error(`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`);
+    const keyFor: JWTVerifyGetKey = ({ alg }) => {
+      const key = keys.get(alg);
+      if (!key) throw new errors.JOSEAlgNotAllowed(`the configured key cannot verify ${alg} signatures`);
+      return key;
+    };
+    return new BearerTokens(keyFor, settings, algorithms);
   }
 
   async verify(token: string): Promise<BearerResult> {
@@ -54,8 +60,25 @@ export class BearerTokens {
       if (typeof mailbox !== 'string' || mailbox === '') return { ok: false, reason: `the token names no mailbox (${this.settings.jwtMailboxClaim})` };
       return { ok: true, principal: { username: mailbox.toLowerCase(), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
-      if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.code}` };
+      if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.code}: ${error.message}` };
+      // jose reports a key that does not fit the token's algorithm as a TypeError (e.g. a
+      // JWKS key whose type disagrees with its alg); to the client it is just a bad token.
+      if (error instanceof TypeError) return { ok: false, reason: `bearer token refused: ${error.message}` };
       throw error;
     }
   }
+}
+
+/**
+ * The key file's key imported once for each allowed algorithm it can verify: an RSA key
+ * serves RS256 but not ES256 or HS256. A token naming any other algorithm is refused by
+ * name, rather than reaching the crypto layer with a key of the wrong type.
+ */
+async function keysByAlgorithm(pem: string, algorithms: string[]): Promise<Map<string, CryptoKey>> {
+  const keys = new Map<string, CryptoKey>();
+  for (const algorithm of algorithms) {
+    const key = await importSPKI(pem, algorithm).catch(() => undefined);
+    if (key) keys.set(algorithm, key);
+  }
+  return keys;
 }

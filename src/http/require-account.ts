@@ -1,22 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ANONYMOUS_USERNAME, type Authenticator } from '../auth/authenticator.js';
-import type { Role } from '../domain/account.js';
-import { BridgeError } from '../domain/errors.js';
+import { ANONYMOUS_USERNAME, type AuthNeed, type Authenticator } from '../auth/authenticator.js';
 
 /**
- * Express guard. `admin`: a real account with the admin role, whatever the anonymous-read
- * switch says. `user`: any account — or anyone, when the operator allowed anonymous reads.
+ * Express guard: lets a request through when its credentials meet `need` (see AuthNeed —
+ * only `photo` may be anonymous, and only when the operator allowed it); otherwise the
+ * authenticator's error (401 with the challenge, 403, 429 or 503 with Retry-After).
  */
-export function requireAccount(auth: Authenticator, role: Role) {
+export function requireAccount(auth: Authenticator, need: AuthNeed) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const authorization = req.headers.authorization;
-    const result = await (role === 'admin' ? auth.authenticateAccount(authorization) : auth.authenticateRead(authorization));
+    const result = await auth.authenticate(req.headers.authorization, need, req.socket.remoteAddress ?? '');
     if (!result.ok) {
-      res.setHeader('www-authenticate', auth.challenge);
-      throw BridgeError.unauthenticated(result.reason);
-    }
-    if (role === 'admin' && result.principal.role !== 'admin') {
-      throw BridgeError.forbidden(`account '${result.principal.username}' is not an administrator`);
+      if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challenge);
+      throw result.error;
     }
     res.locals.principal = result.principal;
     (res as Response & { principal?: string }).principal = result.principal.username;

@@ -1,0 +1,132 @@
+import { Worker } from 'node:worker_threads';
+import { BridgeError } from '../domain/errors.js';
+
+export interface ScryptJob {
+  password: string;
+  salt: Buffer;
+  N: number;
+  r: number;
+  p: number;
+  keyLength: number;
+  maxmem: number;
+}
+
+export interface HashWorkersOptions {
+  /** Threads that run scrypt; one keeps logins from ever taking more than one core. */
+  workers: number;
+  /** Derivations that may wait for a thread; beyond it callers get ErrorServerBusy. */
+  maxQueued: number;
+}
+
+// scryptSync on purpose: inside the worker it blocks only that thread, whereas the async
+// form would queue on libuv's thread pool, the very pool sharp's image work runs on.
+// Evaluated source rather than a file, so the same code runs from dist/ and under tsx.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { scryptSync } = require('node:crypto');
+parentPort.on('message', ({ id, job }) => {
+  try {
+    const key = scryptSync(job.password, job.salt, job.keyLength, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem });
+    parentPort.postMessage({ id, key });
+  } catch (error) {
+    parentPort.postMessage({ id, error: String(error && error.message || error) });
+  }
+});
+`;
+
+interface Pending {
+  job: ScryptJob;
+  resolve(key: Buffer): void;
+  reject(error: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  busy?: { id: number; pending: Pending };
+}
+
+/**
+ * A small pool of worker threads for password hashing, apart from the libuv pool, with a
+ * bounded queue: a flood of distinct wrong passwords costs at most `workers` cores and
+ * `maxQueued` waiting jobs, and never slows image conversions. Threads start on first
+ * use and are unreferenced while idle, so they never keep a process alive.
+ */
+export class HashWorkers {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly options: HashWorkersOptions) {}
+
+  derive(job: ScryptJob): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('password hashing has been shut down'));
+    const idle = this.idleThread();
+    if (!idle && this.queue.length >= this.options.maxQueued) {
+      return Promise.reject(BridgeError.serverBusy('too many logins are being checked; try again shortly', 1));
+    }
+    return new Promise((resolve, reject) => {
+      const pending = { job, resolve, reject };
+      if (idle) this.start(idle, pending);
+      else this.queue.push(pending);
+    });
+  }
+
+  /** Ends the threads; jobs still waiting or running fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const stopped = new Error('password hashing has been shut down');
+    for (const pending of this.queue.splice(0)) pending.reject(stopped);
+    await Promise.all(
+      this.threads.splice(0).map((thread) => {
+        thread.busy?.pending.reject(stopped);
+        return thread.worker.terminate();
+      }),
+    );
+  }
+
+  private idleThread(): Thread | undefined {
+    const idle = this.threads.find((thread) => !thread.busy);
+    if (idle || this.threads.length >= this.options.workers) return idle;
+    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true }) };
+    thread.worker.unref();
+    thread.worker.on('message', (message: { id: number; key?: Uint8Array; error?: string }) => this.finished(thread, message));
+    thread.worker.on('error', (error) => this.failed(thread, error));
+    this.threads.push(thread);
+    return thread;
+  }
+
+  private start(thread: Thread, pending: Pending): void {
+    const id = this.nextId++;
+    thread.busy = { id, pending };
+    // Referenced only while it works: a CLI awaiting a hash must not exit under it.
+    thread.worker.ref();
+    thread.worker.postMessage({ id, job: pending.job });
+  }
+
+  private finished(thread: Thread, message: { id: number; key?: Uint8Array; error?: string }): void {
+    const busy = thread.busy;
+    if (!busy || busy.id !== message.id) return;
+    thread.busy = undefined;
+    if (message.key) busy.pending.resolve(Buffer.from(message.key));
+    else busy.pending.reject(new Error(message.error ?? 'scrypt failed'));
+    this.next(thread);
+  }
+
+  /** A thread that died takes its job with it; the next job gets a fresh thread. */
+  private failed(thread: Thread, error: Error): void {
+    thread.busy?.pending.reject(error);
+    this.threads.splice(this.threads.indexOf(thread), 1);
+    const waiting = this.queue.shift();
+    if (!waiting) return;
+    const replacement = this.idleThread();
+    if (replacement) this.start(replacement, waiting);
+    else this.queue.unshift(waiting);
+  }
+
+  private next(thread: Thread): void {
+    const waiting = this.queue.shift();
+    if (waiting) this.start(thread, waiting);
+    else thread.worker.unref();
+  }
+}
