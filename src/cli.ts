@@ -35,7 +35,7 @@ function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config 
 /** Opens the store for one command and always closes it, so no command leaves a lock behind. */
 async function withStore<T>(work: (store: SqliteStore, settings: Config) => Promise<T>): Promise<T> {
   const settings = config();
-  const store = new SqliteStore(settings.databasePath);
+  const store = new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs });
   try {
     return await work(store, settings);
   } finally {

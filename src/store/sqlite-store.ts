@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
+import { retryWhileBusy } from './busy-retry.js';
 import { MIGRATIONS } from './migrations.js';
 import type { DirectoryEntry, NewContact, Store } from './store.js';
 
@@ -82,19 +84,46 @@ function escapeLike(text: string): string {
 const USER_COLUMNS =
   'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, refs';
 
+/**
+ * While the store opens nothing is served yet, so waiting for another process's lock
+ * (to migrate) blocks no request; afterwards the connection never waits on its own.
+ */
+const OPEN_BUSY_TIMEOUT_MS = 10_000;
+
+export interface SqliteStoreOptions {
+  /** How long one call may wait, asynchronously, for another connection's lock before it fails with ErrorServerBusy. */
+  busyTimeoutMs?: number;
+}
+
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly busyTimeoutMs: number;
+  /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
+  private readonly transaction: <T>(work: () => T) => T;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
+    if (path !== ':memory:') createPrivateFile(path);
+    this.db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.db.pragma('busy_timeout = 0');
     this.statements = this.prepare();
+    // better-sqlite3's typings drop the type parameter of a generic transaction function.
+    this.transaction = this.db.transaction((work: () => unknown) => work()).immediate as <T>(work: () => T) => T;
+  }
+
+  /** Every read goes through here: a lock in the way makes only this caller wait. */
+  private read<T>(work: () => T): Promise<T> {
+    return retryWhileBusy(work, this.busyTimeoutMs);
+  }
+
+  /** Every write goes through here: all of it lands or, busy or failing, none of it. */
+  private write<T>(work: () => T): Promise<T> {
+    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs);
   }
 
   private migrate(): void {
@@ -174,6 +203,7 @@ export class SqliteStore implements Store {
       ),
       listAccounts: db.prepare<[], { username: string; role: Role }>('SELECT username, role FROM accounts ORDER BY username'),
       removeAccount: db.prepare<[string]>('DELETE FROM accounts WHERE username = ?'),
+      ping: db.prepare('SELECT 1'),
     };
   }
 
@@ -200,36 +230,36 @@ export class SqliteStore implements Store {
 
   async upsertUsers(users: readonly DirectoryUser[]): Promise<void> {
     const updatedAt = new Date().toISOString();
-    const insertAll = this.db.transaction((rows: readonly DirectoryUser[]) => {
-      for (const user of rows) this.statements.upsertUser.run(toUserParams(user, updatedAt));
+    return this.write(() => {
+      for (const user of users) this.statements.upsertUser.run(toUserParams(user, updatedAt));
     });
-    insertAll(users);
   }
 
   async getUser(email: string): Promise<DirectoryUser | undefined> {
-    const row = this.statements.getUser.get(email);
+    const row = await this.read(() => this.statements.getUser.get(email));
     return row && fromUserRow(row);
   }
 
   async listUsers(): Promise<DirectoryUser[]> {
-    return this.statements.listUsers.all().map(fromUserRow);
+    return (await this.read(() => this.statements.listUsers.all())).map(fromUserRow);
   }
 
   async removeUser(email: string): Promise<boolean> {
-    return this.statements.removeUser.run(email).changes > 0;
+    return this.write(() => this.statements.removeUser.run(email).changes > 0);
   }
 
   async countUsers(): Promise<number> {
-    return this.statements.countUsers.get()?.n ?? 0;
+    return this.read(() => this.statements.countUsers.get()?.n ?? 0);
   }
 
   async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
-    return this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }).map(fromUserRow);
+    return (await this.read(() => this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }))).map(fromUserRow);
   }
 
   async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
     const pattern = `%${escapeLike(text)}%`;
-    return this.statements.searchDirectory.all({ pattern, offset, limit }).map((row) => ({
+    const rows = await this.read(() => this.statements.searchDirectory.all({ pattern, offset, limit }));
+    return rows.map((row) => ({
       user: fromUserRow(row),
       ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }),
     }));
@@ -237,8 +267,8 @@ export class SqliteStore implements Store {
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
     const now = new Date().toISOString();
-    const insertAll = this.db.transaction((list: readonly NewContact[]) =>
-      list.map((contact) => {
+    return this.write(() =>
+      contacts.map((contact) => {
         const [email1 = null, email2 = null, email3 = null] = contact.emailAddresses;
         const id = Number(
           this.statements.insertContact.run({
@@ -263,33 +293,32 @@ export class SqliteStore implements Store {
         return id;
       }),
     );
-    return insertAll(contacts);
   }
 
   async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
-    const row = this.statements.getContact.get(id, mailbox);
+    const row = await this.read(() => this.statements.getContact.get(id, mailbox));
     return row && fromContactRow(row);
   }
 
   async getContactById(id: number): Promise<Contact | undefined> {
-    const row = this.statements.getContactById.get(id);
+    const row = await this.read(() => this.statements.getContactById.get(id));
     return row && fromContactRow(row);
   }
 
   async listContacts(mailbox: string): Promise<Contact[]> {
-    return this.statements.listContacts.all(mailbox).map(fromContactRow);
+    return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
-    return this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), limit }).map(fromContactRow);
+    return (await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), limit }))).map(fromContactRow);
   }
 
   async removeContact(mailbox: string, id: number): Promise<boolean> {
-    return this.statements.removeContact.run(id, mailbox).changes > 0;
+    return this.write(() => this.statements.removeContact.run(id, mailbox).changes > 0);
   }
 
   async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
-    const row = this.statements.photos[owner.kind].get.get(keyOf(owner));
+    const row = await this.read(() => this.statements.photos[owner.kind].get.get(keyOf(owner)));
     return (
       row && {
         bytes: row.bytes,
@@ -304,11 +333,11 @@ export class SqliteStore implements Store {
   }
 
   async getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined> {
-    return this.statements.photos[owner.kind].info.get(keyOf(owner));
+    return this.read(() => this.statements.photos[owner.kind].info.get(keyOf(owner)));
   }
 
   async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {
-    return this.db.transaction(() => this.writePhoto(owner, photo, source, new Date().toISOString()))();
+    return this.write(() => this.writePhoto(owner, photo, source, new Date().toISOString()));
   }
 
   /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
@@ -321,46 +350,62 @@ export class SqliteStore implements Store {
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const removed = this.statements.photos[owner.kind].remove.run(keyOf(owner)).changes > 0;
       if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
       return removed;
-    })();
+    });
   }
 
   async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
-    this.statements.putAccount.run({ username, passwordHash, role, now: new Date().toISOString() });
+    await this.write(() => this.statements.putAccount.run({ username, passwordHash, role, now: new Date().toISOString() }));
   }
 
   async getAccount(username: string): Promise<Account | undefined> {
-    const row = this.statements.getAccount.get(username);
+    const row = await this.read(() => this.statements.getAccount.get(username));
     return row && { username: row.username, passwordHash: row.password_hash, role: row.role };
   }
 
   async listAccounts(): Promise<Omit<Account, 'passwordHash'>[]> {
-    return this.statements.listAccounts.all();
+    return this.read(() => this.statements.listAccounts.all());
   }
 
   async removeAccount(username: string): Promise<boolean> {
-    return this.statements.removeAccount.run(username).changes > 0;
+    return this.write(() => this.statements.removeAccount.run(username).changes > 0);
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {
     // INSERT OR IGNORE: when two processes race on first use, both end up with the first one's value.
-    this.statements.addSecret.run(name, randomBytes(bytes));
-    return this.statements.getSecret.get(name)!.value;
+    return this.write(() => {
+      this.statements.addSecret.run(name, randomBytes(bytes));
+      return this.statements.getSecret.get(name)!.value;
+    });
   }
 
   async changeCounter(): Promise<number> {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    await this.read(() => this.statements.ping.get());
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * A database the bridge creates holds password hashes, so only its owner may read it;
+ * SQLite gives the -wal and -shm files the database file's mode. Existing files and
+ * folders keep theirs.
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,6 +29,25 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     db.close();
+  });
+
+  it('creates the file (with its -wal and -shm) readable by its owner only, and its folder 0700', async () => {
+    await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+    const mode = (file: string) => statSync(file).mode & 0o777;
+    expect(mode(join(dir, 'nested'))).to.equal(0o700);
+    expect([path, `${path}-wal`, `${path}-shm`].map(mode)).to.deep.equal([0o600, 0o600, 0o600]);
+  });
+
+  it('leaves the modes of an existing file and folder as they are', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o755);
+    writeFileSync(join(shared, 'bridge.db'), '');
+    chmodSync(join(shared, 'bridge.db'), 0o640);
+    const other = new SqliteStore(join(shared, 'bridge.db'));
+    await other.close();
+    expect(statSync(shared).mode & 0o777).to.equal(0o755);
+    expect(statSync(join(shared, 'bridge.db')).mode & 0o777).to.equal(0o640);
   });
 
   it('reopens an existing database without migrating it again', async () => {
