@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ANONYMOUS_USERNAME, type AuthNeed, type Authenticator } from '../auth/authenticator.js';
+import type { RequestContext } from './request-context.js';
 
 /**
  * Express guard: lets a request through when its credentials meet `need` (see AuthNeed —
@@ -8,13 +9,15 @@ import { ANONYMOUS_USERNAME, type AuthNeed, type Authenticator } from '../auth/a
  */
 export function requireAccount(auth: Authenticator, need: AuthNeed) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const result = await auth.authenticate(req.headers.authorization, need, req.socket.remoteAddress ?? '');
+    const context = res.locals.context as RequestContext;
+    const result = await auth.authenticate(req.headers.authorization, need, context.clientAddress);
     if (!result.ok) {
+      context.attemptedUser = result.attemptedUser;
       if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challenge);
       throw result.error;
     }
+    context.principal = result.principal;
     res.locals.principal = result.principal;
-    (res as Response & { principal?: string }).principal = result.principal.username;
     next();
   };
 }

@@ -10,7 +10,7 @@ import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { createHealthRoutes } from './health-routes.js';
-import { requestIdOf } from '../http/request-id.js';
+import { createRequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
 
@@ -35,9 +35,11 @@ export function createApp(options: AppOptions): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    res.locals.requestId = requestIdOf(req);
-    res.setHeader('request-id', res.locals.requestId as string);
-    if (options.accessLog) logWhenFinished(log, req, res, res.locals.requestId as string);
+    const context = createRequestContext(req, res);
+    res.locals.context = context;
+    res.locals.requestId = context.requestId;
+    res.setHeader('request-id', context.requestId);
+    if (options.accessLog) logWhenFinished(log, context);
     next();
   });
   app.use(createHealthRoutes(options.store, options.isDraining));
