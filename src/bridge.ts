@@ -14,6 +14,7 @@ import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
+import { refuseOverlongUrl } from './http/url-length.js';
 import { createUserPhotoRoute } from './rest/user-photo-route.js';
 import { watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
@@ -98,6 +99,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const server = createServer((req, res) => {
+    if (refuseOverlongUrl(req, res, log, config.accessLog)) return;
     if (req.headers.origin !== undefined && cors.handle(req, res)) return;
     if (!handleUserPhoto(req, res) && !handleSoapPost(req, res)) app(req, res);
   });
