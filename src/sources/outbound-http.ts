@@ -95,8 +95,51 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/**
+ * Public unicast. An IPv6 address that carries an IPv4 address is judged by that IPv4
+ * address (by each, when it carries two or its position is not certain): that is where
+ * the packet ends up, so `[::127.0.0.1]` is loopback however it is spelled.
+ */
 export function isPublicUnicast(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  const parsed = ipaddr.process(address);
-  return parsed.range() === 'unicast';
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range() === 'unicast';
+  const carried = carriedIPv4(parsed as ipaddr.IPv6);
+  return carried ? carried.every((ipv4) => ipv4.range() === 'unicast') : parsed.range() === 'unicast';
+}
+
+const octetsAt =
+  (...offsets: number[]) =>
+  (bytes: readonly number[]): number[] =>
+    offsets.map((offset) => bytes[offset]!);
+
+/** The IPv6 forms that carry an IPv4 address, and where in the 16 bytes it sits. */
+const IPV4_CARRIERS: readonly { range: [ipaddr.IPv6, number]; ipv4: readonly ((bytes: readonly number[]) => number[])[] }[] = [
+  // IPv4-compatible (RFC 4291, deprecated; :: and ::1 carry 0.0.0.0/8, which is not public either)
+  { range: ipaddr.IPv6.parseCIDR('::/96'), ipv4: [octetsAt(12, 13, 14, 15)] },
+  // IPv4-mapped (RFC 4291)
+  { range: ipaddr.IPv6.parseCIDR('::ffff:0:0/96'), ipv4: [octetsAt(12, 13, 14, 15)] },
+  // IPv4-translated (RFC 6145)
+  { range: ipaddr.IPv6.parseCIDR('::ffff:0:0:0/96'), ipv4: [octetsAt(12, 13, 14, 15)] },
+  // NAT64 well-known prefix (RFC 6052)
+  { range: ipaddr.IPv6.parseCIDR('64:ff9b::/96'), ipv4: [octetsAt(12, 13, 14, 15)] },
+  // NAT64 local-use prefix (RFC 8215): the operator's prefix length, /48 to /96, decides where
+  // the IPv4 address sits (RFC 6052 §2.2, skipping bits 64–71), so every such position must be public.
+  {
+    range: ipaddr.IPv6.parseCIDR('64:ff9b:1::/48'),
+    ipv4: [octetsAt(6, 7, 9, 10), octetsAt(7, 9, 10, 11), octetsAt(9, 10, 11, 12), octetsAt(12, 13, 14, 15)],
+  },
+  // 6to4 (RFC 3056): 2002:AABB:CCDD::/48
+  { range: ipaddr.IPv6.parseCIDR('2002::/16'), ipv4: [octetsAt(2, 3, 4, 5)] },
+  // Teredo (RFC 4380): the server's address, and the client's stored with every bit inverted
+  {
+    range: ipaddr.IPv6.parseCIDR('2001::/32'),
+    ipv4: [octetsAt(4, 5, 6, 7), (bytes) => octetsAt(12, 13, 14, 15)(bytes).map((octet) => octet ^ 0xff)],
+  },
+];
+
+function carriedIPv4(address: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
+  const form = IPV4_CARRIERS.find(({ range }) => address.match(range));
+  const bytes = address.toByteArray();
+  return form?.ipv4.map((read) => new ipaddr.IPv4(read(bytes)));
 }

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
+
+/**
+ * Every IPv6 form that carries an IPv4 address, each with carried addresses that are not
+ * public (loopback, private) and one that is. Layouts from RFC 4291 §2.5.5 (compatible,
+ * mapped), RFC 6145 (translated), RFC 6052 §2.2 (NAT64), RFC 8215 (local-use NAT64),
+ * RFC 3056 (6to4) and RFC 4380 §4 (Teredo: server address, then the client's inverted).
+ */
+const FORMS: { form: string; notPublic: string[]; public: string }[] = [
+  { form: 'IPv4-mapped ::ffff:a.b.c.d', notPublic: ['::ffff:127.0.0.1', '::ffff:10.1.2.3'], public: '::ffff:8.8.8.8' },
+  { form: 'IPv4-compatible ::a.b.c.d', notPublic: ['::127.0.0.1', '::192.168.1.1'], public: '::8.8.8.8' },
+  { form: 'IPv4-translated ::ffff:0:a.b.c.d', notPublic: ['::ffff:0:127.0.0.1', '::ffff:0:172.16.0.1'], public: '::ffff:0:8.8.8.8' },
+  { form: 'NAT64 64:ff9b::/96', notPublic: ['64:ff9b::127.0.0.1', '64:ff9b::192.168.1.1'], public: '64:ff9b::8.8.8.8' },
+  {
+    form: 'NAT64 local-use 64:ff9b:1::/48',
+    // 127.0.0.1 where a /48 prefix puts it (bytes 6–7 and 9–10); 10.0.0.1 where a /96 prefix does.
+    notPublic: ['64:ff9b:1:7f00:0:100::', '64:ff9b:1::10.0.0.1'],
+    // 8.8.8.8 wherever a /48…/96 prefix would put it.
+    public: '64:ff9b:1:808:8:808:808:808',
+  },
+  { form: '6to4 2002::/16', notPublic: ['2002:7f00:1::1', '2002:c0a8:101::1'], public: '2002:808:808::1' },
+  {
+    form: 'Teredo 2001::/32',
+    notPublic: [
+      '2001:0:a00:1:8000:63bf:f7f7:f7f7', // server 10.0.0.1, client 8.8.8.8
+      '2001:0:4136:e378:8000:63bf:80ff:fffe', // server 65.54.227.120, client 127.0.0.1
+      '2001:0:4136:e378:8000:63bf:3f57:fefe', // server 65.54.227.120, client 192.168.1.1
+    ],
+    public: '2001:0:4136:e378:8000:63bf:f7f7:f7f7', // server 65.54.227.120, client 8.8.8.8
+  },
+];
+
+/** The address as a URL carries it: bracketed, and rewritten to WHATWG's canonical form (::127.0.0.1 → ::7f00:1). */
+const hostOfUrl = (address: string) => new URL(`https://[${address}]/photo`).hostname.replace(/^\[|\]$/g, '');
+
+describe('outbound guard: which addresses are public', () => {
+  for (const { form, notPublic, public: reachable } of FORMS) {
+    describe(form, () => {
+      for (const address of notPublic) {
+        it(`${address} is judged by the IPv4 address it carries: not public, written plainly or in a URL`, () => {
+          expect(isPublicUnicast(address)).to.equal(false);
+          expect(isPublicUnicast(hostOfUrl(address))).to.equal(false);
+        });
+
+        it(`https://[${address}]/ is refused before anything is sent`, async () => {
+          const url = `https://[${address}]/photo`;
+          const failure = await outboundRequest(url, { allowedHosts: [hostOfUrl(address)], publicAddressesOnly: true, maxBytes: 1024, timeoutMs: 1000 }).then(
+            () => expect.fail('the request should have been refused'),
+            (error: unknown) => error,
+          );
+          expect(failure).to.be.instanceOf(OutboundRefused);
+          expect((failure as Error).message).to.match(/is not a public address/);
+        });
+      }
+
+      it(`${reachable} carries a public address: public, written plainly or in a URL`, () => {
+        expect(isPublicUnicast(reachable)).to.equal(true);
+        expect(isPublicUnicast(hostOfUrl(reachable))).to.equal(true);
+      });
+    });
+  }
+
+  it('judges other addresses by their own range', () => {
+    expect(['8.8.8.8', '2606:4700:4700::1111'].map(isPublicUnicast)).to.deep.equal([true, true]);
+    expect(['127.0.0.1', '10.0.0.1', '169.254.169.254', '::', '::1', 'fc00::1', 'fe80::1', 'ff02::1', '2001:db8::1', 'not an address'].map(isPublicUnicast)).to.deep.equal(
+      Array(10).fill(false),
+    );
+  });
+});
