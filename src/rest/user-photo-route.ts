@@ -135,7 +135,7 @@ class ParsedQueryMemo {
 }
 
 /** A few thousand typical queries (about 60 characters each, plus their parsed form). */
-const PARSED_QUERIES_MAX_BYTES = 2 * 1024 * 1024;
+export const PARSED_QUERIES_MAX_BYTES = 2 * 1024 * 1024;
 /** A rough size of a parsed request and the memo's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
 

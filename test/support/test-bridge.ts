@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { createBridge, type Bridge } from '../../src/bridge.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 export const ADMIN = { username: 'admin@example.com', password: 'admin secret' };
@@ -23,14 +23,14 @@ export interface TestBridge {
 }
 
 /** A real bridge on a temporary SQLite file with one admin and one reader account. */
-export async function startTestBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+export async function startTestBridge(env: Record<string, string> = {}, log: Logger = createLogger('silent')): Promise<TestBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-test-'));
   const databasePath = join(dir, 'bridge.db');
   const config = loadConfig({ BRIDGE_DB: databasePath, BRIDGE_PORT: '0', BRIDGE_DEMO: 'false', BRIDGE_ACCESS_LOG: 'false', ...env });
   const store = new SqliteStore(databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs });
   await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
   await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
-  const bridge = await createBridge(config, store, createLogger('silent'));
+  const bridge = await createBridge(config, store, log);
   return {
     bridge,
     store,

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+type Line = Record<string, unknown>;
+const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
+
+describe('access log', () => {
+  let t: TestBridge;
+  const written: string[] = [];
+
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_ACCESS_LOG: 'true' }, createLogger('info', { write: (line: string) => written.push(line) }));
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
+  });
+  after(() => t.close());
+
+  /** The access line of the request that got this response (the line is written as the answer finishes, so it may trail it a moment). */
+  async function lineOf(res: { headers: Record<string, string> }): Promise<Line> {
+    const requestId = res.headers['request-id'];
+    expect(requestId, 'the response names its request id').to.be.a('string');
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const line = written.map((text) => JSON.parse(text) as Line).find((entry) => entry.msg === 'request' && entry.reqId === requestId);
+      if (line) return line;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no access line for request ${requestId}`);
+  }
+
+  const isLoopback = (client: unknown) => expect(client).to.be.oneOf(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
+
+  it('writes one JSON line per request with the fields every path shares, and no query string', async () => {
+    const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
+    const line = await lineOf(res);
+    expect(line).to.include({ level: 30, service: 'ews-photo-bridge', method: 'GET', path: '/ews/exchange.asmx/s/GetUserPhoto', status: 200, user: READER.username });
+    expect(line.ms).to.be.a('number');
+    expect(line.time).to.be.a('number');
+    isLoopback(line.client);
+    expect(written.filter((text) => text.includes(res.headers['request-id']!))).to.have.length(1);
+    expect(written.join('')).to.not.include('alex.wilber@contoso.com');
+  });
+
+  it('names the user and the client on the cached hot path too', async () => {
+    await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
+    const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
+    const line = await lineOf(res);
+    expect(line).to.include({ status: 200, user: READER.username });
+    isLoopback(line.client);
+  });
+
+  it('names the user a failed login tried, never the password', async () => {
+    const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic({ username: 'mallory@contoso.com', password: 'hunter2-guess' })).expect(401);
+    const line = await lineOf(res);
+    expect(line).to.include({ status: 401, attemptedUser: 'mallory@contoso.com' });
+    expect(line).to.not.have.property('user');
+    isLoopback(line.client);
+    expect(written.join('')).to.not.include('hunter2-guess');
+  });
+
+  it('names the user and the client on Express routes', async () => {
+    const res = await request(t.bridge.server).get('/api/me').set('Authorization', basic(READER)).expect(200);
+    const line = await lineOf(res);
+    expect(line).to.include({ path: '/api/me', status: 200, user: READER.username });
+    isLoopback(line.client);
+  });
+
+  it('names the user and the client on SOAP requests', async () => {
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml; charset=utf-8')
+      .send(envelope('<m:GetUserPhoto><m:Email>alex.wilber@contoso.com</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>'))
+      .expect(200);
+    const line = await lineOf(res);
+    expect(line).to.include({ method: 'POST', path: '/EWS/Exchange.asmx', status: 200, user: READER.username });
+    isLoopback(line.client);
+  });
+
+  it('cuts a very long path short in the line', async () => {
+    const res = await request(t.bridge.server).get(`/${'x'.repeat(3000)}`).expect(404);
+    const line = await lineOf(res);
+    expect((line.path as string).length).to.be.lessThan(600);
+  });
+
+  it('loses no buffered line when the process exits', () => {
+    // Fewer lines than the buffer holds, and an exit before the periodic flush: only the exit writes them.
+    const script = `
+      import { createLogger } from './src/logger.js';
+      import { logRequest } from './src/http/access-log.js';
+      const log = createLogger('info');
+      const req = { url: '/healthz?secret=1', method: 'GET', headers: {} };
+      for (let i = 0; i < 3; i++) logRequest(log, { req, res: {}, requestId: 'exit-' + i, clientAddress: '192.0.2.7', startedAt: performance.now() }, 200);
+      process.exit(0);`;
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const lines = stdout.trim().split('\n').map((text) => JSON.parse(text) as Line);
+    expect(lines.map((line) => [line.reqId, line.path, line.client])).to.deep.equal([0, 1, 2].map((i) => [`exit-${i}`, '/healthz', '192.0.2.7']));
+  });
+});
