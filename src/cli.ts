@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashPassword } from './auth/password-hash.js';
+import { accountNameOf, normalizeUsername } from './auth/username.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ROLES, type Role } from './domain/account.js';
 import { normalizeSmtpAddress } from './domain/email.js';
@@ -186,6 +187,7 @@ account
   .action(async (username: string, options: { role: Role; passwordStdin?: boolean }) => {
     const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : randomBytes(12).toString('base64url');
     if (password.length < 4) throw new InvalidArgumentError('the password must have at least 4 characters');
+    const name = accountNameOf(username);
     const hash = await hashPassword(password);
     await withStore((store) => store.putAccount(username, hash, options.role));
     console.log(`account ${username} (${options.role}) saved`);
@@ -196,7 +198,9 @@ account
   .description('remove a login')
   .argument('<username>', 'login name')
   .action(async (username: string) => {
-    if (!(await withStore((store) => store.removeAccount(username)))) throw new InvalidArgumentError(`no account '${username}'`);
+    // The name as typed as well, for an account stored before names were normalised.
+    const removed = await withStore(async (store) => (await store.removeAccount(normalizeUsername(username))) || (await store.removeAccount(username)));
+    if (!removed) throw new InvalidArgumentError(`no account '${username}'`);
     console.log(`account ${username} removed`);
   });
 account

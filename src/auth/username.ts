@@ -1,3 +1,5 @@
+import { BridgeError } from '../domain/errors.js';
+
 /**
  * The one form of a login name, used when an account is made and at every login, so
  * "Émile", "émile" typed as e + combining accent, and "ÉMILE" are the same account.
@@ -12,10 +14,12 @@ export function normalizeUsername(username: string): string {
   return username.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
-/** Why a name can never be a login, or undefined when it can. */
-export function unusableUsernameReason(username: string): string | undefined {
-  if (username.trim() === '') return 'the account name must not be empty';
-  // Basic authentication splits `user:password` at the first colon.
-  if (username.includes(':')) return `the account name '${username}' contains ':', which a Basic login can never carry`;
-  return undefined;
+/**
+ * The name an account is stored under: refused when no Basic login could ever carry it
+ * (a ':' ends the user name there), else normalised as at login.
+ */
+export function accountNameOf(typed: string): string {
+  if (typed.trim() === '') throw BridgeError.invalidRequest('the account name must not be empty');
+  if (typed.includes(':')) throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
+  return normalizeUsername(typed);
 }

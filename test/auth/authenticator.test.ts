@@ -1,10 +1,41 @@
 import { expect } from 'chai';
-import { Authenticator } from '../../src/auth/authenticator.js';
+import { Authenticator, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
+import { createLogger } from '../../src/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+const CLIENT = '192.0.2.10';
+
+/** A store that counts account lookups: a throttled login must not reach the store or scrypt. */
+class CountingStore extends SqliteStore {
+  lookups = 0;
+  override async getAccount(username: string) {
+    this.lookups++;
+    return super.getAccount(username);
+  }
+}
+
+/** Log lines as JSON objects, to check what a failed login leaves behind. */
+function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger('warn', { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, lines };
+}
+
+function authenticator(store: SqliteStore, options: Partial<AuthenticatorOptions> = {}): Authenticator {
+  return new Authenticator(store, {
+    realm: 'realm',
+    allowAnonymousRead: false,
+    log: createLogger('silent'),
+    throttle: { maxFailures: 3, backoffSeconds: 60, backoffMaxSeconds: 600, maxTracked: 1000 },
+    hashing: { workers: 1, maxQueued: 16 },
+    ...options,
+  });
+}
+
+const errorOf = (result: AuthResult) => (result.ok ? undefined : { status: result.error.httpStatus, code: result.error.responseCode, message: result.error.message });
 
 describe('password hashes', () => {
   it('are salted scrypt, never the password, and verify only the right password', async () => {
@@ -34,76 +65,162 @@ describe('parseBasicAuthorization', () => {
 
 describe('Authenticator', () => {
   let store: SqliteStore;
+  const opened: Authenticator[] = [];
+  const make = (options: Partial<AuthenticatorOptions> = {}, on: SqliteStore = store) => {
+    const auth = authenticator(on, options);
+    opened.push(auth);
+    return auth;
+  };
   before(async () => {
     store = new SqliteStore(':memory:');
     await store.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    await store.putAccount('boss@contoso.com', await hashPassword('boss secret'), 'admin');
   });
-  after(() => store.close());
+  after(async () => {
+    await Promise.all(opened.map((auth) => auth.close()));
+    await store.close();
+  });
 
   it('accepts stored credentials and remembers them for the synchronous hot path', async () => {
-    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
+    const auth = make();
     const header = basic('reader@contoso.com:secret');
-    expect(auth.cached(header)).to.equal(undefined);
-    expect(await auth.authenticateRead(header)).to.deep.equal({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
-    expect(auth.cached(header)).to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo')).to.equal(undefined);
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.equal({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
+    expect(auth.cached(header, 'photo')).to.deep.include({ ok: true });
+    expect(auth.cached(header, 'user')).to.deep.include({ ok: true });
   });
 
-  it('refuses wrong passwords and unknown users with the same reason, and does not remember failures', async () => {
-    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
-    const wrong = await auth.authenticateRead(basic('reader@contoso.com:nope'));
-    const unknown = await auth.authenticateRead(basic('ghost@contoso.com:secret'));
-    expect(wrong).to.deep.equal({ ok: false, reason: 'wrong user name or password' });
-    expect(unknown).to.deep.equal(wrong);
-    expect(auth.cached(basic('reader@contoso.com:nope'))).to.equal(undefined);
+  it('answers a missing header with 401 at once, for every need', () => {
+    const auth = make();
+    for (const need of ['photo', 'user', 'admin'] as const) {
+      expect(errorOf(auth.cached(undefined, need)!)).to.deep.include({ status: 401, code: 'ErrorAccessDenied' });
+    }
+  });
+
+  it('refuses wrong passwords and unknown users with the same 401, remembers no failure, and logs name and address but never the password', async () => {
+    const { log, lines } = capturedLog();
+    const auth = make({ log });
+    const wrong = await auth.authenticate(basic('reader@contoso.com:nope-password'), 'user', CLIENT);
+    const unknown = await auth.authenticate(basic('ghost@contoso.com:nope-password'), 'user', CLIENT);
+    expect(errorOf(wrong)).to.deep.equal({ status: 401, code: 'ErrorAccessDenied', message: 'wrong user name or password' });
+    expect(errorOf(unknown)).to.deep.equal(errorOf(wrong));
+    expect(wrong).to.deep.include({ attemptedUser: 'reader@contoso.com' });
+    expect(auth.cached(basic('reader@contoso.com:nope-password'), 'user')).to.equal(undefined);
+    expect(lines.map((line) => [line.user, line.clientAddress])).to.deep.equal([
+      ['reader@contoso.com', CLIENT],
+      ['ghost@contoso.com', CLIENT],
+    ]);
+    expect(JSON.stringify(lines)).to.not.include('nope-password');
+  });
+
+  it('lets only administrators through for admin, answering 403 for other accounts', async () => {
+    const auth = make();
+    expect((await auth.authenticate(basic('boss@contoso.com:boss secret'), 'admin', CLIENT)).ok).to.equal(true);
+    expect(errorOf(await auth.authenticate(basic('reader@contoso.com:secret'), 'admin', CLIENT))).to.deep.include({ status: 403 });
+    expect(errorOf(auth.cached(basic('reader@contoso.com:secret'), 'admin')!), 'the same from memory').to.deep.include({ status: 403 });
+  });
+
+  it('with anonymous read on, lets only photos through without credentials, ignoring any header for them', async () => {
+    const auth = make({ allowAnonymousRead: true });
+    expect(auth.cached(undefined, 'photo')).to.deep.equal({ ok: true, principal: { username: 'anonymous', role: 'user' } });
+    expect((await auth.authenticate(basic('reader@contoso.com:wrong'), 'photo', CLIENT)).ok).to.equal(true);
+    expect(errorOf(await auth.authenticate(undefined, 'user', CLIENT))).to.deep.include({ status: 401 });
+    expect(errorOf(await auth.authenticate(undefined, 'admin', CLIENT))).to.deep.include({ status: 401 });
+    expect((await auth.authenticate(basic('reader@contoso.com:secret'), 'user', CLIENT)).ok).to.equal(true);
   });
 
   it('forgets remembered credentials when accounts change', async () => {
-    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false });
+    const auth = make();
     const header = basic('reader@contoso.com:secret');
-    await auth.authenticateRead(header);
+    await auth.authenticate(header, 'photo', CLIENT);
     auth.forgetAll();
-    expect(auth.cached(header)).to.equal(undefined);
-  });
-
-  it('with anonymous read on, lets reads through but still checks accounts for administration', async () => {
-    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: true });
-    expect((await auth.authenticateRead(undefined)).ok).to.equal(true);
-    expect((await auth.authenticateAccount(undefined)).ok).to.equal(false);
-    expect((await auth.authenticateAccount(basic('reader@contoso.com:secret'))).ok).to.equal(true);
+    expect(auth.cached(header, 'photo')).to.equal(undefined);
   });
 
   it('verifies concurrent first requests with the same header once', async () => {
-    class CountingStore extends SqliteStore {
-      lookups = 0;
-      override async getAccount(username: string) {
-        this.lookups++;
-        return super.getAccount(username);
-      }
-    }
     const counting = new CountingStore(':memory:');
     await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
-    const auth = new Authenticator(counting, { realm: 'realm', allowAnonymousRead: false });
-    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticateRead(basic('reader@contoso.com:secret'))));
+    const auth = make({}, counting);
+    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(basic('reader@contoso.com:secret'), 'photo', CLIENT)));
     expect(results.every((result) => result.ok)).to.equal(true);
     expect(counting.lookups).to.equal(1);
     await counting.close();
   });
 
   it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
-    const auth = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false, verifiedTtlMs: 1200 });
+    const auth = make({ verifiedTtlMs: 1200 });
     const header = basic('reader@contoso.com:secret');
-    await auth.authenticateRead(header);
+    await auth.authenticate(header, 'photo', CLIENT);
     await new Promise((resolve) => setTimeout(resolve, 1050));
-    expect(auth.cached(header), 'answered from memory in its last sixth').to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo'), 'answered from memory in its last sixth').to.deep.include({ ok: true });
     await new Promise((resolve) => setTimeout(resolve, 900));
-    expect(auth.cached(header), 'renewed, so still remembered past the first TTL').to.deep.include({ ok: true });
-    const lazy = new Authenticator(store, { realm: 'realm', allowAnonymousRead: false, verifiedTtlMs: 1200 });
-    await lazy.authenticateRead(header);
+    expect(auth.cached(header, 'photo'), 'renewed, so still remembered past the first TTL').to.deep.include({ ok: true });
+    const lazy = make({ verifiedTtlMs: 1200 });
+    await lazy.authenticate(header, 'photo', CLIENT);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(lazy.cached(header), 'without a request in its last sixth it simply expires').to.equal(undefined);
+    expect(lazy.cached(header, 'photo'), 'without a request in its last sixth it simply expires').to.equal(undefined);
   });
 
   it('builds the Basic challenge from the realm', () => {
-    expect(new Authenticator(store, { realm: 'Contoso photos', allowAnonymousRead: false }).challenge).to.equal('Basic realm="Contoso photos"');
+    expect(make({ realm: 'Contoso photos' }).challenge).to.equal('Basic realm="Contoso photos"');
+  });
+
+  describe('login throttling', () => {
+    it('after the allowed failures for an account, answers 429 with Retry-After without looking the account up, from any address', async () => {
+      const counting = new CountingStore(':memory:');
+      await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+      const auth = make({}, counting);
+      for (let i = 0; i < 3; i++) {
+        expect(errorOf(await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', `198.51.100.${i}`))).to.deep.include({ status: 401 });
+      }
+      const lookups = counting.lookups;
+      for (const [header, address] of [
+        [basic('reader@contoso.com:guess 3'), '198.51.100.50'],
+        [basic('READER@contoso.com:secret'), '198.51.100.51'],
+      ] as const) {
+        const throttled = await auth.authenticate(header, 'user', address);
+        expect(errorOf(throttled)).to.deep.include({ status: 429, code: 'ErrorServerBusy' });
+        expect(throttled.ok ? undefined : throttled.error.retryAfterSeconds).to.equal(60);
+      }
+      expect(counting.lookups, 'no store lookup, hence no scrypt, while throttled').to.equal(lookups);
+      await counting.close();
+    });
+
+    it('treats an unknown account exactly like a wrong password', async () => {
+      const auth = make();
+      const attempts = async (username: string, address: string) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 5; i++) statuses.push(errorOf(await auth.authenticate(basic(`${username}:guess ${i}`), 'user', address))!.status);
+        return statuses;
+      };
+      const known = await attempts('reader@contoso.com', '203.0.113.1');
+      const unknown = await attempts('nobody@contoso.com', '203.0.113.2');
+      expect(known).to.deep.equal([401, 401, 401, 429, 429]);
+      expect(unknown).to.deep.equal(known);
+    });
+
+    it('throttles a client address that tries many accounts', async () => {
+      const auth = make();
+      for (let i = 0; i < 3; i++) await auth.authenticate(basic(`user${i}@contoso.com:guess`), 'user', '203.0.113.9');
+      expect(errorOf(await auth.authenticate(basic('boss@contoso.com:boss secret'), 'user', '203.0.113.9'))).to.deep.include({ status: 429 });
+      expect((await auth.authenticate(basic('boss@contoso.com:boss secret'), 'user', '203.0.113.10')).ok, 'another address is not affected').to.equal(true);
+    });
+
+    it('a success resets the count of its account and address', async () => {
+      const auth = make();
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 2; i++) expect(errorOf(await auth.authenticate(basic(`reader@contoso.com:guess ${round}-${i}`), 'user', CLIENT))).to.deep.include({ status: 401 });
+        const header = `Basic  ${Buffer.from('reader@contoso.com:secret').toString('base64')}${' '.repeat(round)}`;
+        expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      }
+    });
+
+    it('keeps answering a remembered login while its account is throttled', async () => {
+      const auth = make();
+      const header = basic('reader@contoso.com:secret');
+      await auth.authenticate(header, 'user', CLIENT);
+      for (let i = 0; i < 4; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', '203.0.113.77');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+    });
   });
 });
