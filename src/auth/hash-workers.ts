@@ -20,10 +20,11 @@ export interface HashWorkersOptions {
 
 // scryptSync on purpose: inside the worker it blocks only that thread, whereas the async
 // form would queue on libuv's thread pool, the very pool sharp's image work runs on.
-// Evaluated source rather than a file, so the same code runs from dist/ and under tsx.
+// Evaluated source rather than a file, so the same code runs from dist/ and under tsx;
+// getBuiltinModule works whether Node evaluates it as a script or as a module.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { scryptSync } = require('node:crypto');
+const { parentPort } = process.getBuiltinModule('node:worker_threads');
+const { scryptSync } = process.getBuiltinModule('node:crypto');
 parentPort.on('message', ({ id, job }) => {
   try {
     const key = scryptSync(job.password, job.salt, job.keyLength, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem });
@@ -88,7 +89,8 @@ export class HashWorkers {
   private idleThread(): Thread | undefined {
     const idle = this.threads.find((thread) => !thread.busy);
     if (idle || this.threads.length >= this.options.workers) return idle;
-    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true }) };
+    // No execArgv: the worker needs none of the parent's loaders or flags (tsx, --input-type).
+    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, execArgv: [] }) };
     thread.worker.unref();
     thread.worker.on('message', (message: { id: number; key?: Uint8Array; error?: string }) => this.finished(thread, message));
     thread.worker.on('error', (error) => this.failed(thread, error));
