@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { generateKeyPair, SignJWT } from 'jose';
+import request from 'supertest';
+import { createLogger } from '../../src/logger.js';
+import { BearerTokens } from '../../src/auth/bearer-tokens.js';
+import { loadConfig } from '../../src/config.js';
+import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
+import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+/** A well-formed token for the expected issuer and audience, signed with whatever algorithm and key. */
+async function foreignToken(alg: string, key: Parameters<SignJWT['sign']>[0]): Promise<string> {
+  return new SignJWT({ preferred_username: 'reader@contoso.com' }).setProtectedHeader({ alg }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
+}
+
+describe('bearer tokens whose algorithm or key type does not match the configured RSA key', () => {
+  let issuer: TestIssuer;
+  let t: TestBridge;
+  const logged: Record<string, unknown>[] = [];
+
+  before(async () => {
+    issuer = await createTestIssuer();
+    // The default algorithms, RS256,ES256, with an RSA key: ES256 is allowed but the key cannot check it.
+    t = await startTestBridge(issuer.env, createLogger('info', { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }));
+  });
+  after(async () => {
+    await t.close();
+    issuer.close();
+  });
+
+  const me = (token: string) => request(t.bridge.server).get('/api/me').set('Authorization', `Bearer ${token}`);
+
+  it('refuse an ES256 token with 401 and a reason, logging no error or stack', async () => {
+    const res = await me(await foreignToken('ES256', (await generateKeyPair('ES256')).privateKey)).expect(401);
+    expect(res.text).to.match(/cannot verify ES256/);
+    expect(res.headers['www-authenticate']).to.match(/Bearer realm=/);
+    expect(logged.filter((line) => Number(line.level) >= 50)).to.deep.equal([]);
+    expect(JSON.stringify(logged)).to.not.match(/"stack"/);
+  });
+
+  it('refuse algorithms that are not listed, and still accept the right one', async () => {
+    await me(await foreignToken('PS256', (await generateKeyPair('PS256')).privateKey)).expect(401);
+    await me(await foreignToken('HS256', new TextEncoder().encode('a shared secret of thirty-two bytes'))).expect(401);
+    expect((await me(await issuer.sign()).expect(200)).body.username).to.equal('reader@contoso.com');
+  });
+
+  it('refuse an HS256 token when HS256 is listed next to RS256, instead of failing in the crypto layer', async () => {
+    const settings = loadConfig({ ...issuer.env, BRIDGE_JWT_ALGORITHMS: 'RS256,HS256' });
+    const tokens = (await BearerTokens.fromSettings(settings))!;
+    const verdict = await tokens.verify(await foreignToken('HS256', new TextEncoder().encode(await issuer.sign())));
+    expect(verdict).to.deep.include({ ok: false });
+    expect(verdict.ok ? '' : verdict.reason).to.match(/cannot verify HS256/);
+    expect(await tokens.verify(await issuer.sign())).to.deep.include({ ok: true });
+  });
+
+  it('refuse to start when the key fits none of the listed algorithms', async () => {
+    const settings = loadConfig({ ...issuer.env, BRIDGE_JWT_ALGORITHMS: 'ES256,HS256' });
+    const error = await BearerTokens.fromSettings(settings).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(error)).to.match(/fits none of BRIDGE_JWT_ALGORITHMS \(ES256, HS256\)/);
+  });
+});

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { accountNameOf, normalizeUsername } from '../../src/auth/username.js';
+import { BridgeError } from '../../src/domain/errors.js';
+import { runCli } from '../support/run-cli.js';
+import { basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+describe('login names', () => {
+  it('are the same whether typed composed or decomposed, in any case', () => {
+    const composed = 'Émile.Dupont@Contoso.com';
+    const decomposed = 'E\u0301mile.Dupont@Contoso.com';
+    expect(decomposed).to.not.equal(composed);
+    expect(normalizeUsername(decomposed)).to.equal('émile.dupont@contoso.com');
+    expect(normalizeUsername('ÉMILE.DUPONT@CONTOSO.COM')).to.equal(normalizeUsername(composed));
+  });
+
+  it('fold beyond toLowerCase: ß, ẞ and SS are one name, so are a ligature and its letters', () => {
+    expect(['Straße', 'STRASSE', 'STRAẞE', 'strasse'].map(normalizeUsername)).to.deep.equal(['strasse', 'strasse', 'strasse', 'strasse']);
+    expect(normalizeUsername('ﬁona')).to.equal('fiona');
+    expect(normalizeUsername('ΟΔΥΣΣΕΥΣ')).to.equal(normalizeUsername('οδυσσευς'));
+  });
+
+  it('normalise idempotently, for every code point', () => {
+    const unstable: string[] = [];
+    for (let code = 0; code <= 0x2ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const once = normalizeUsername(String.fromCodePoint(code));
+      if (normalizeUsername(once) !== once) unstable.push(code.toString(16));
+    }
+    expect(unstable).to.deep.equal([]);
+  });
+
+  it("refuse a name containing ':' or nothing, with a reason", () => {
+    expect(() => accountNameOf('ops:team@contoso.com')).to.throw(BridgeError, /contains ':'/);
+    expect(() => accountNameOf('  ')).to.throw(BridgeError, /must not be empty/);
+  });
+
+  describe('made with the command line and used to log in', () => {
+    let t: TestBridge;
+    before(async () => {
+      t = await startTestBridge();
+    });
+    after(() => t.close());
+
+    const cli = (args: string[], input?: string) => runCli(['--db', t.databasePath, ...args], { input });
+    const me = (username: string, password: string) => request(t.bridge.server).get('/api/me').set('Authorization', basic({ username, password }));
+
+    it("refuses at account add a name with ':' that Basic authentication could never carry", () => {
+      const result = cli(['account', 'add', 'ops:team@contoso.com', '--password-stdin'], 'long password\n');
+      expect(result.status).to.equal(1);
+      expect(result.stderr).to.match(/contains ':', which a Basic login can never carry/);
+    });
+
+    it('stores the normalised name, and logs in typed composed, decomposed or in capitals', async () => {
+      const added = cli(['account', 'add', 'E\u0301mile.Dupont@Contoso.com', '--password-stdin'], 'pâssword\n');
+      expect(added.stdout).to.include('account émile.dupont@contoso.com (user) saved');
+      for (const typed of ['émile.dupont@contoso.com', 'E\u0301MILE.DUPONT@CONTOSO.COM', 'Émile.Dupont@contoso.com']) {
+        expect((await me(typed, 'pâssword').expect(200)).body.username, typed).to.equal('émile.dupont@contoso.com');
+      }
+      await me('émile.dupont@contoso.com', 'pa\u0302ssword').expect(200); // the password is NFC-normalised too
+    });
+
+    it("logs in 'STRASSE' to an account made as 'Straße', and removes it by either spelling", async () => {
+      cli(['account', 'add', 'Straße@contoso.com', '--password-stdin'], 'street pass\n');
+      await me('STRASSE@contoso.com', 'street pass').expect(200);
+      expect(cli(['account', 'remove', 'strasse@CONTOSO.com']).status).to.equal(0);
+      expect(await t.store.getAccount('strasse@contoso.com')).to.equal(undefined);
+    });
+  });
+});
