@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 export const BENCH_USER = { email: 'bench.user@example.com', password: 'bench password' };
+/** A contact in the bench user's own Contacts folder, with a photo, for ResolveNames and GetItem. */
+export const BENCH_CONTACT = { displayName: 'Bench Contact', email: 'bench.contact@fabrikam.example' };
 export const BASIC_AUTHORIZATION = `Basic ${Buffer.from(`${BENCH_USER.email}:${BENCH_USER.password}`).toString('base64')}`;
 
 /**
@@ -17,14 +19,17 @@ export function benchEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * Builds the bridge's database in `dir` the way an operator would, through the CLI:
- * one directory user with `photo`, and a login. Returns the database path.
+ * one directory user with `photo`, a login, and one contact of that login's with
+ * `contactPhoto` (from a vCard). Returns the database path.
  */
-export function prepareDatabase(cliPath: string, dir: string, photo: Buffer): string {
+export function prepareDatabase(cliPath: string, dir: string, photo: Buffer, contactPhoto: Buffer): string {
   const databasePath = join(dir, 'bridge.db');
   const usersPath = join(dir, 'users.csv');
   const photoPath = join(dir, 'photo.jpg');
+  const contactsPath = join(dir, 'contacts.vcf');
   writeFileSync(usersPath, `email,displayName\n${BENCH_USER.email},Bench User\n`);
   writeFileSync(photoPath, photo);
+  writeFileSync(contactsPath, benchContactCard(contactPhoto));
 
   const cli = (args: string[], input?: string) =>
     execFileSync(process.execPath, [cliPath, '--db', databasePath, ...args], {
@@ -35,7 +40,26 @@ export function prepareDatabase(cliPath: string, dir: string, photo: Buffer): st
   cli(['import', usersPath]);
   cli(['photo', 'set', BENCH_USER.email, photoPath]);
   cli(['account', 'add', BENCH_USER.email, '--role', 'user', '--password-stdin'], `${BENCH_USER.password}\n`);
+  cli(['contacts', 'import', BENCH_USER.email, contactsPath]);
   return databasePath;
+}
+
+/** A vCard 3.0 as address books export them: lines folded at 75 octets, the photo embedded. */
+function benchContactCard(photo: Buffer): string {
+  const [givenName, surname] = BENCH_CONTACT.displayName.split(' ');
+  const lines = [
+    'BEGIN:VCARD',
+    'VERSION:3.0',
+    `N:${surname};${givenName};;;`,
+    `FN:${BENCH_CONTACT.displayName}`,
+    'ORG:Fabrikam',
+    'TITLE:Buyer',
+    `EMAIL;TYPE=INTERNET,WORK:${BENCH_CONTACT.email}`,
+    'TEL;TYPE=WORK,VOICE:+1 425 555 0100',
+    `PHOTO;ENCODING=b;TYPE=JPEG:${photo.toString('base64')}`,
+    'END:VCARD',
+  ];
+  return `${lines.map((line) => line.match(/.{1,74}/g)!.join('\r\n ')).join('\r\n')}\r\n`;
 }
 
 /**

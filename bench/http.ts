@@ -6,6 +6,7 @@ import { PHOTO_SIZES, sizeCodeOf, type PhotoSize } from '../src/domain/size-code
 import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
 import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
+import { callSoap, GET_USER_PHOTO, getItem, isContactItem, RESOLVE_NAMES, resolvedContactId, SOAP_HEADERS } from './soap.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -33,6 +34,10 @@ export interface HttpFigures {
   notModified: LoadFigures;
   /** SOAP GetUserPhoto for the same photo, a plain envelope as zeep or node-soap write it. */
   soap: LoadFigures;
+  /** SOAP ResolveNames of the bench contact with its full data (photo included), as exchangelib asks. */
+  resolveNames: LoadFigures;
+  /** SOAP GetItem of that contact, AllProperties. */
+  getItem: LoadFigures;
   /** The very first photo request (checked to be a 200): scrypt verification, store read and a 648→96 resize. */
   first: PhotoFetch;
   /** The first request for each other size: a cache miss and a resize, end to end. */
@@ -48,6 +53,8 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const first = await fetchPhoto(photoUrl(96), 96);
     // Without a real 200 there is nothing worth measuring: the load runs would time 401s.
     if (!first.ok) throw new Error(`the bridge did not serve ${BENCH_USER.email}'s photo at HR96x96:\n${bridge.child.stderrTail()}`);
+    const endpoint = `${bridge.base}/EWS/Exchange.asmx`;
+    const itemId = await benchContactId(endpoint);
     const bare = await startBareServer(options.dir, first.bytes);
 
     const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
@@ -57,7 +64,9 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
       bare: await load('(a) bare node:http', bare.base, bare.child, {}),
       bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
       notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
-      soap: await load('(d) SOAP GetUserPhoto', `${bridge.base}/EWS/Exchange.asmx`, bridge.child, { authorization, 'content-type': 'text/xml; charset=utf-8' }, SOAP_GET_USER_PHOTO),
+      soap: await load('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
+      resolveNames: await load('(e) SOAP ResolveNames', endpoint, bridge.child, SOAP_HEADERS, RESOLVE_NAMES),
+      getItem: await load('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
       first,
       cold: await fetchEachOtherSize(photoUrl),
     };
@@ -66,11 +75,19 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
   }
 }
 
-const SOAP_GET_USER_PHOTO =
-  '<?xml version="1.0" encoding="utf-8"?>' +
-  '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"' +
-  ' xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Header><t:RequestServerVersion Version="Exchange2013"/></soap:Header>' +
-  `<soap:Body><m:GetUserPhoto><m:Email>${BENCH_USER.email}</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto></soap:Body></soap:Envelope>`;
+/**
+ * The bench contact's ItemId, as a client gets it: from ResolveNames. Both answers are
+ * checked once here, since under load only HTTP statuses are counted and an EWS error
+ * item is an HTTP 200 too.
+ */
+async function benchContactId(endpoint: string): Promise<string> {
+  const resolved = await callSoap(endpoint, RESOLVE_NAMES);
+  const itemId = resolvedContactId(resolved.text);
+  if (resolved.status !== 200 || itemId === undefined) throw new Error(`ResolveNames did not resolve the bench contact (HTTP ${resolved.status}):\n${resolved.text.slice(0, 2000)}`);
+  const item = await callSoap(endpoint, getItem(itemId));
+  if (item.status !== 200 || !isContactItem(item.text)) throw new Error(`GetItem did not return the bench contact (HTTP ${item.status}):\n${item.text.slice(0, 2000)}`);
+  return itemId;
+}
 
 interface Running {
   child: Child;

@@ -1,6 +1,7 @@
 /**
- * The bridge's benchmark: the hot photo URL against a bare node:http server, what a
- * cache miss costs per size, and single-flight. `npm run bench`; see bench/README.md.
+ * The bridge's benchmark: the hot photo URL against a bare node:http server, SOAP
+ * GetUserPhoto, ResolveNames and GetItem, what a cache miss costs per size, and
+ * single-flight. `npm run bench`; see bench/README.md.
  *
  * Exit status: 0 all good; 1 a correctness check failed or the run broke (the figures
  * mean nothing); 2 the figures are sound but a performance target was missed.
@@ -16,8 +17,11 @@ import type { LoadFigures, LoadSettings } from './load.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
 
-const TARGET_RATIO = 0.8;
-const TARGET_SOAP_TO_REST = 0.5;
+/** Issue 8 §8: the cached REST photo, access log on, against bare node:http sending the same bytes. */
+const TARGET_RATIO = 0.9;
+const TARGET_SOAP_TO_REST = 0.9;
+/** The bench contact's photo, about what an address book's vCard carries; ResolveNames returns it in full. */
+const CONTACT_PHOTO_SIDE = 200;
 const TARGET_P50_648_TO_96_MS = 15;
 const RENDER_SAMPLES = 50;
 const SINGLE_FLIGHT_CALLERS = 50;
@@ -58,7 +62,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const original = await photoLikeJpeg(648);
-  const databasePath = prepareDatabase(CLI, dir, original);
+  const databasePath = prepareDatabase(CLI, dir, original, await photoLikeJpeg(CONTACT_PHOTO_SIDE));
 
   // The in-process figures come first, while no server competes for the CPU.
   const renders = await measureColdRenders(original, RENDER_SAMPLES);
@@ -104,7 +108,9 @@ function httpChecks(http: HttpFigures): Check[] {
     { what: '(c) bridge with If-None-Match: only 304s, no errors', ok: onlyStatus(http.notModified, '304'), kind: 'correctness' },
     { what: 'first request of each other size: 200, right size', ok: [...http.cold.values()].every((f) => f.ok), kind: 'correctness' },
     { what: '(d) SOAP: only 200s, no errors', ok: onlyStatus(http.soap, '200'), kind: 'correctness' },
-    { what: `bridge/bare ≥ ${TARGET_RATIO} (is ${ratio.toFixed(2)})`, ok: ratio >= TARGET_RATIO, kind: 'target' },
+    { what: '(e) ResolveNames: only 200s, no errors', ok: onlyStatus(http.resolveNames, '200'), kind: 'correctness' },
+    { what: '(f) GetItem: only 200s, no errors', ok: onlyStatus(http.getItem, '200'), kind: 'correctness' },
+    { what: `REST/bare ≥ ${TARGET_RATIO} (is ${ratio.toFixed(2)})`, ok: ratio >= TARGET_RATIO, kind: 'target' },
     { what: `SOAP/REST ≥ ${TARGET_SOAP_TO_REST} (is ${soapToRest(http).toFixed(2)})`, ok: soapToRest(http) >= TARGET_SOAP_TO_REST, kind: 'target' },
   ];
 }
@@ -120,6 +126,10 @@ function bridgeToBare(http: HttpFigures): number {
 
 function soapToRest(http: HttpFigures): number {
   return http.soap.requestsPerSecond / http.bridge.requestsPerSecond;
+}
+
+function loadRuns(http: HttpFigures): LoadFigures[] {
+  return [http.bare, http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem];
 }
 
 function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
@@ -144,7 +154,7 @@ function printSingleFlight(figures: SingleFlightFigures): void {
 
 function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
-  const rows = [http.bare, http.bridge, http.notModified, http.soap].map((f) => [
+  const rows = loadRuns(http).map((f) => [
     f.label,
     fixed(f.requestsPerSecond, 0),
     fixed(f.p50Ms, 0),
@@ -159,9 +169,9 @@ function printHttp(http: HttpFigures): void {
   ]);
   const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'statuses', 'non-2xx', 'errors', 'server CPU µs/resp', 'client CPU %', 'other CPU %'];
   console.log(renderTable(header, rows));
-  console.log(`ratio bridge/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
+  console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
-  const disturbed = [http.bare, http.bridge, http.notModified, http.soap].filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
+  const disturbed = loadRuns(http).filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
   if (disturbed.length > 0) {
     console.log(`WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`);
   }
