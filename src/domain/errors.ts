@@ -57,6 +57,10 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorMessageSizeExceeded', 413, reason);
   }
 
+  static bodyTooLarge(maxBytes: number): BridgeError {
+    return new BridgeError('ErrorMessageSizeExceeded', 413, `the request body is larger than ${maxBytes} bytes`);
+  }
+
   static unauthenticated(reason: string): BridgeError {
     return new BridgeError('ErrorAccessDenied', 401, reason);
   }

@@ -1,20 +1,71 @@
+import type { ServerResponse } from 'node:http';
+import type { BridgeError } from '../domain/errors.js';
+import type { SoapAnswer } from './ews-operation.js';
 import { MESSAGES_NS, SERVER_VERSION_INFO, SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 import { escapeXml } from './xml.js';
 
-/**
- * A complete SOAP 1.1 response, for the answers the bridge writes without node-soap:
- * faults for envelopes it cannot read, and errors for operations it does not serve.
- */
+const HEAD =
+  `<?xml version="1.0" encoding="utf-8"?>` +
+  `<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" xmlns:m="${MESSAGES_NS}" xmlns:t="${TYPES_NS}">` +
+  `<s:Header>${SERVER_VERSION_INFO}</s:Header><s:Body>`;
+const TAIL = '</s:Body></s:Envelope>';
+
+/** A complete SOAP 1.1 response around a Body's content. */
 export function soapEnvelope(body: string): string {
-  const header = `<s:Header>${SERVER_VERSION_INFO}</s:Header>`;
-  return (
-    `<?xml version="1.0" encoding="utf-8"?>` +
-    `<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" xmlns:m="${MESSAGES_NS}" xmlns:t="${TYPES_NS}">` +
-    `${header}<s:Body>${body}</s:Body></s:Envelope>`
-  );
+  return HEAD + body + TAIL;
 }
 
-/** A SOAP 1.1 fault: for a request that is not a readable envelope. No stack, ever. */
+/** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
 export function soapFault(faultCode: 'Client' | 'Server', reason: string): string {
-  return soapEnvelope(`<s:Fault><faultcode>s:${faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXml(reason)}</faultstring></s:Fault>`);
+  return `<s:Fault><faultcode>s:${faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXml(reason)}</faultstring></s:Fault>`;
+}
+
+/**
+ * A request-level EWS error as Exchange sends it (throttling, a busy server): a fault
+ * whose detail carries the ResponseCode and, for busy answers, BackOffMilliseconds —
+ * exchangelib reads both from there.
+ */
+export function ewsErrorFault(error: BridgeError): string {
+  const e = `xmlns:e="${ERRORS_NS}"`;
+  const backOff =
+    error.retryAfterSeconds === undefined ? '' : `<t:MessageXml><t:Value Name="BackOffMilliseconds">${error.retryAfterSeconds * 1000}</t:Value></t:MessageXml>`;
+  return (
+    `<s:Fault><faultcode xmlns:a="${TYPES_NS}">a:${error.responseCode}</faultcode>` +
+    `<faultstring xml:lang="en-US">${escapeXml(error.message)}</faultstring>` +
+    `<detail><e:ResponseCode ${e}>${error.responseCode}</e:ResponseCode><e:Message ${e}>${escapeXml(error.message)}</e:Message>${backOff}</detail></s:Fault>`
+  );
+}
+const ERRORS_NS = 'http://schemas.microsoft.com/exchange/services/2006/errors';
+
+const CONTENT_TYPE = 'text/xml; charset=utf-8';
+
+/**
+ * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
+ * back-pressure, so a large answer is never held whole; a string body goes out in one write.
+ */
+export async function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> {
+  if (typeof answer.body === 'string') {
+    const bytes = Buffer.from(soapEnvelope(answer.body));
+    res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE, 'content-length': bytes.length });
+    res.end(bytes);
+    return;
+  }
+  res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE });
+  await write(res, HEAD);
+  for await (const fragment of answer.body) await write(res, fragment);
+  res.end(TAIL);
+}
+
+function write(res: ServerResponse, chunk: string): Promise<void> | void {
+  if (res.destroyed) throw new Error('the client went away');
+  if (res.write(chunk)) return;
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      res.off('drain', done).off('close', closed);
+      if (error) reject(error);
+      else resolve();
+    };
+    const closed = () => done(new Error('the client went away'));
+    res.once('drain', done).once('close', closed);
+  });
 }

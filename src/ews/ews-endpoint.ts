@@ -1,35 +1,27 @@
-import express, { Router, type Request, type Response } from 'express';
-import { listen as listenSoap } from 'soap';
+import { Router, type Request } from 'express';
+import { LRUCache } from 'lru-cache';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
+import { logWhenFinished } from '../http/access-log.js';
+import { readBody } from '../http/read-body.js';
+import type { RequestContext } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { mailboxOf, requireAccount } from '../http/require-account.js';
 import type { Store } from '../store/store.js';
-import { soapEnvelope, soapFault } from './envelope.js';
-import { MalformedEnvelope, scanEnvelope } from './envelope-scan.js';
-import type { EwsContext } from './ews-context.js';
+import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
+import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
-import { MESSAGES_NS, SERVER_VERSION_INFO } from './namespaces.js';
-import { getAttachment } from './operations/get-attachment.js';
-import { getItem } from './operations/get-item.js';
-import { getUserPhoto } from './operations/get-user-photo.js';
-import { resolveNames } from './operations/resolve-names.js';
+import { MESSAGES_NS } from './namespaces.js';
+import { loadOperationTable, type OperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
-import { loadWsdlDocuments, WSDL_PATH, wsdlForHost } from './wsdl-documents.js';
+import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS } from './soap-reader.js';
+import { loadWsdlDocuments, wsdlForHost } from './wsdl-documents.js';
 
 export const EWS_PATH = '/EWS/Exchange.asmx';
-/** EWS requests for these operations are a few kilobytes; anything near this is not one. */
-const MAX_REQUEST_BYTES = 1024 * 1024;
-
-type Operation = (args: unknown, context: EwsContext) => Promise<string>;
-
-const OPERATIONS: Record<string, Operation> = {
-  GetUserPhoto: getUserPhoto,
-  ResolveNames: resolveNames,
-  GetItem: getItem,
-  GetAttachment: getAttachment,
-};
+/** IIS matches paths case-insensitively. */
+const EWS_PATH_LOWER = EWS_PATH.toLowerCase();
 
 export interface EwsEndpointOptions {
   store: Store;
@@ -37,97 +29,168 @@ export interface EwsEndpointOptions {
   auth: Authenticator;
   ids: ItemIds;
   log: Logger;
+  accessLog: boolean;
   photoMaxAgeSeconds: number;
+  limits: EwsLimits;
 }
 
+/** A request as read: the operation and its typed arguments, or why it cannot be served. */
+type ReadRequest =
+  | { kind: 'operation'; operation: EwsOperation; args: unknown }
+  | { kind: 'refused'; operation: EwsOperation; error: BridgeError }
+  | { kind: 'unsupported'; name: string }
+  | { kind: 'malformed'; reason: string };
+
 /**
- * The EWS SOAP front door at /EWS/Exchange.asmx. The bridge checks credentials, reads
- * the envelope once (well-formed, no DTD, which operation), answers what it does not
- * serve itself, and hands the rest to node-soap, which parses the request against the
- * WSDL and wraps each operation's body in the envelope with t:ServerVersionInfo.
+ * Clients repeat the same envelope (a photo poll, a lookup), and reading one is a pure
+ * function of its bytes, so what it read as is remembered — only after the caller
+ * authenticated, for bodies of a few kilobytes, bounded by their total size.
  */
-export async function createEwsEndpoint(options: EwsEndpointOptions): Promise<Router> {
-  const { store, photos, auth, ids, log } = options;
+const MEMO_MAX_BODY = 16 * 1024;
+const MEMO_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
+ * read the body (bounded), parse it once into typed arguments (soap-reader.ts), dispatch
+ * through the table the WSDL defines, authenticate for what that operation needs, run
+ * it, and write its answer with the one envelope writer.
+ */
+export async function createEwsEndpoint(options: EwsEndpointOptions) {
+  const { auth, log } = options;
+  const table = await loadOperationTable();
   const documents = loadWsdlDocuments();
+  const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => body.length });
+
+  function readRequest(body: string): ReadRequest {
+    let operationElement;
+    try {
+      operationElement = readSoapRequest(body).operation;
+    } catch (error) {
+      if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message };
+      throw error;
+    }
+    const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
+    if (!entry) return { kind: 'unsupported', name: operationElement.local };
+    try {
+      return { kind: 'operation', operation: entry.operation, args: entry.operation.read(operationElement, options.limits) };
+    } catch (error) {
+      if (error instanceof BridgeError) return { kind: 'refused', operation: entry.operation, error };
+      throw error;
+    }
+  }
+
+  async function answer(context: RequestContext): Promise<void> {
+    const { req, res } = context;
+    const headers = { 'request-id': context.requestId };
+    try {
+      const body = (await readBody(req, SOAP_READ_LIMITS.bytes)).toString('utf8');
+      const known = remembered.get(body);
+      const read = known ?? readRequest(body);
+      if (read.kind === 'malformed') {
+        await writeSoapAnswer(res, soapAnswer(soapFault('Client', read.reason), 500), headers);
+        return;
+      }
+      const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
+      const authResult = auth.cached(req.headers.authorization, need) ?? (await auth.authenticate(req.headers.authorization, need, context.clientAddress));
+      if (!authResult.ok) {
+        context.attemptedUser = authResult.attemptedUser;
+        refuseCaller(context, authResult.error, headers);
+        return;
+      }
+      context.principal = authResult.principal;
+      if (!known && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
+      await writeSoapAnswer(res, await run(read, ewsContext(context)), headers);
+    } catch (error) {
+      fail(context, error, headers);
+    }
+  }
+
+  function ewsContext(context: RequestContext): EwsContext {
+    const principal = context.principal;
+    return {
+      mailbox: principal && principal.username !== 'anonymous' ? principal.username : undefined,
+      store: options.store,
+      photos: options.photos,
+      ids: options.ids,
+      log,
+      requestId: context.requestId,
+      photoMaxAgeSeconds: options.photoMaxAgeSeconds,
+      ifNoneMatch: context.req.headers['if-none-match'],
+      limits: options.limits,
+    };
+  }
+
+  /** 401 as every front door answers it; throttling and a busy server as Exchange does, a fault with a back-off. */
+  function refuseCaller(context: RequestContext, error: BridgeError, headers: Record<string, string>): void {
+    if (error.httpStatus === 401 || error.httpStatus === 403) {
+      sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+      return;
+    }
+    const retryAfter: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), error.httpStatus), { ...headers, ...retryAfter });
+  }
+
+  function fail(context: RequestContext, error: unknown, headers: Record<string, string>): void {
+    const { res } = context;
+    if (res.headersSent) {
+      // Part of a streamed answer is out; ending it normally would pass a cut envelope off as whole.
+      if (!res.destroyed) log.error({ reqId: context.requestId, err: error }, 'EWS answer failed while streaming');
+      res.destroy();
+      return;
+    }
+    if (error instanceof BridgeError && error.httpStatus === 413) {
+      res.setHeader('connection', 'close');
+      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), 413), headers);
+      return;
+    }
+    if (error instanceof BridgeError && error.responseCode === 'ErrorServerBusy') {
+      refuseCaller(context, error, headers);
+      return;
+    }
+    log.error({ reqId: context.requestId, err: error }, 'EWS request failed');
+    void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${context.requestId})`), 500), headers);
+  }
+
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
-
-  const sendXml = (res: Response, status: number, xml: string) => {
-    res.status(status).type('text/xml; charset=utf-8').send(xml);
-  };
-
+  const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
   router.get(EWS_PATH, authenticate, (req, res, next) => {
     if (!Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
-    sendXml(res, 200, wsdlForHost(documents.wsdl, originOf(req)));
+    sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
   });
-  router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(res, 200, wsdlForHost(documents.wsdl, originOf(req))));
+  router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));
   router.get('/EWS/:schema', authenticate, (req, res, next) => {
     const schema = documents.schemas.get(String(req.params.schema).toLowerCase());
-    if (schema) sendXml(res, 200, schema);
+    if (schema) sendXml(req, schema, res);
     else next();
   });
 
-  router.post(EWS_PATH, authenticate, express.raw({ type: () => true, limit: MAX_REQUEST_BYTES }), (req, res, next) => {
-    let operation: string;
-    try {
-      const scanned = scanEnvelope(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
-      operation = scanned.namespace === MESSAGES_NS && scanned.operation in OPERATIONS ? scanned.operation : '';
-      if (!operation) {
-        const response = operationResponse(scanned.operation, [failure(BridgeError.invalidOperation(scanned.operation))]);
-        sendXml(res, 200, soapEnvelope(response));
-        return;
-      }
-    } catch (error) {
-      if (!(error instanceof MalformedEnvelope)) throw error;
-      sendXml(res, 500, soapFault('Client', error.message));
-      return;
-    }
-    // node-soap would dispatch on SOAPAction and echo the request's Content-Type; EWS
-    // dispatches on the Body and always answers text/xml.
-    delete req.headers.soapaction;
-    req.headers['content-type'] = 'text/xml; charset=utf-8';
-    res.locals.ewsContext = {
-      mailbox: mailboxOf(res),
-      store,
-      photos,
-      ids,
-      photoMaxAgeSeconds: options.photoMaxAgeSeconds,
-      req,
-      res,
-    } satisfies EwsContext;
-    next();
-  });
-
-  const services = {
-    ExchangeServices: {
-      ExchangeServicePort: Object.fromEntries(
-        Object.entries(OPERATIONS).map(([name, operation]) => [
-          name,
-          async (args: unknown, _callback: unknown, _headers: unknown, _req: Request, res: Response) => {
-            try {
-              return { _xml: await operation(args, res.locals.ewsContext as EwsContext) };
-            } catch (error) {
-              log.error({ reqId: res.locals.requestId, err: error, operation: name }, 'EWS operation failed');
-              throw { Fault: { faultcode: 'soap:Server', faultstring: `internal error (request ${String(res.locals.requestId)})`, statusCode: 500 } };
-            }
-          },
-        ]),
-      ),
+  return {
+    /** The WSDL and its schemas, for Express. */
+    router,
+    /** Takes a POST to the endpoint and answers it; false for any other request. */
+    handlePost(context: RequestContext): boolean {
+      const { req } = context;
+      if (req.method !== 'POST') return false;
+      const url = req.url ?? '';
+      if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
+      if (options.accessLog) logWhenFinished(log, context);
+      void answer(context);
+      return true;
     },
   };
+}
 
-  await new Promise<void>((resolve, reject) => {
-    const server = listenSoap(router, {
-      path: EWS_PATH,
-      services,
-      xml: documents.wsdl,
-      uri: WSDL_PATH,
-      suppressStack: true,
-      callback: (error: unknown) => (error ? reject(error) : resolve()),
-    });
-    server.addSoapHeader(SERVER_VERSION_INFO);
-  });
-  return router;
+/** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
+function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
+  switch (read.kind) {
+    case 'operation':
+      return read.operation.run(read.args, context);
+    case 'refused':
+      return read.operation.refuse(read.error);
+    case 'unsupported':
+      return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name))]));
+  }
 }
 
 function originOf(req: Request): string {

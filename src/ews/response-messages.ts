@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
 import { element, text } from './xml.js';
 
@@ -8,6 +9,8 @@ export interface MessageOutcome {
   responseClass: ResponseClass;
   responseCode: string;
   messageText?: string;
+  /** Busy answers: how long the client should wait, sent as MessageXml/BackOffMilliseconds as Exchange does. */
+  backOffMilliseconds?: number;
   /** The operation's payload (ResolutionSet, Items, Attachments), already XML. */
   payload?: string;
 }
@@ -16,36 +19,80 @@ export const success = (payload: string): MessageOutcome => ({ responseClass: 'S
 
 /** A BridgeError as a per-item error: HTTP stays 200, the code travels in the message. */
 export function failure(error: BridgeError, emptyPayload?: string): MessageOutcome {
-  return { responseClass: 'Error', responseCode: error.responseCode, messageText: error.message, payload: emptyPayload };
+  return {
+    responseClass: 'Error',
+    responseCode: error.responseCode,
+    messageText: error.message,
+    backOffMilliseconds: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+    payload: emptyPayload,
+  };
 }
 
 /** The children every response message starts with, in schema order. */
 export function messageHead(outcome: MessageOutcome): string {
   const isFailure = outcome.responseClass !== 'Success';
+  const backOff = outcome.backOffMilliseconds;
   return [
     isFailure ? text('m:MessageText', outcome.messageText ?? outcome.responseCode) : undefined,
     text('m:ResponseCode', outcome.responseCode),
     isFailure ? text('m:DescriptiveLinkKey', 0) : undefined,
+    backOff === undefined ? undefined : element('m:MessageXml', {}, element('t:Value', { Name: 'BackOffMilliseconds' }, String(backOff))),
   ].join('');
 }
+
+const messageXml = (operation: string, outcome: MessageOutcome) =>
+  element(`m:${operation}ResponseMessage`, { ResponseClass: outcome.responseClass }, messageHead(outcome), outcome.payload);
+
+const open = (operation: string) => `<m:${operation}Response xmlns:m="${MESSAGES_NS}" xmlns:t="${TYPES_NS}"><m:ResponseMessages>`;
+const close = (operation: string) => `</m:ResponseMessages></m:${operation}Response>`;
 
 /**
  * `m:{Op}Response/m:ResponseMessages/m:{Op}ResponseMessage*`, one message per item
  * asked for. Namespaces are declared here so the body stands on its own.
  */
 export function operationResponse(operation: string, outcomes: readonly MessageOutcome[]): string {
-  const messages = outcomes.map((outcome) =>
-    element(`m:${operation}ResponseMessage`, { ResponseClass: outcome.responseClass }, messageHead(outcome), outcome.payload),
-  );
-  return element(`m:${operation}Response`, { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS }, element('m:ResponseMessages', {}, ...messages));
+  return open(operation) + outcomes.map((outcome) => messageXml(operation, outcome)).join('') + close(operation);
 }
 
-/** Runs one item's work, turning a BridgeError into that item's error message. */
-export async function perItem(work: () => Promise<MessageOutcome>, emptyPayload?: string): Promise<MessageOutcome> {
+/**
+ * The same response for operations whose items may be large (photos as base64), made
+ * one item at a time and written out as it goes, so memory holds one item, not the whole
+ * answer. An item that would take the answer past the byte limit is answered with
+ * ErrorMessageSizeExceeded instead — the envelope is always whole.
+ */
+export async function* streamedResponse<T>(
+  operation: string,
+  items: readonly T[],
+  answer: (item: T) => Promise<MessageOutcome>,
+  emptyPayload: string,
+  context: EwsContext,
+): AsyncIterable<string> {
+  let remaining = context.limits.maxAnswerBytes;
+  yield open(operation);
+  for (const item of items) {
+    let xml = messageXml(operation, await perItem(() => answer(item), emptyPayload, context));
+    if (Buffer.byteLength(xml) > remaining) xml = messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload));
+    remaining = Math.max(0, remaining - Buffer.byteLength(xml));
+    yield xml;
+  }
+  yield close(operation);
+}
+
+function answerTooLarge(maxBytes: number): BridgeError {
+  return new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${maxBytes} bytes; ask for fewer items per request`);
+}
+
+/**
+ * Runs one item's work, turning a BridgeError into that item's error message. Anything
+ * else is a bug: logged, and answered as that item's internal error, so one bad item
+ * never breaks the envelope the others are written into.
+ */
+export async function perItem(work: () => Promise<MessageOutcome>, emptyPayload: string | undefined, context: Pick<EwsContext, 'log' | 'requestId'>): Promise<MessageOutcome> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof BridgeError) return failure(error, emptyPayload);
-    throw error;
+    context.log.error({ reqId: context.requestId, err: error }, 'EWS item failed');
+    return failure(new BridgeError('ErrorInternalServerError', 500, `internal error (request ${context.requestId})`), emptyPayload);
   }
 }

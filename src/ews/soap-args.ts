@@ -1,31 +1,23 @@
+import type { XmlElement } from './soap-reader.js';
+
 /**
- * Readers for the objects node-soap makes of a request. It turns a repeated element
- * into an array and a single one into an object, attributes land under `attributes`,
- * and an empty element may be '' or {} depending on how the client wrote it.
+ * Readers for the request tree. Children are matched by local name: EWS puts them in
+ * the messages or types namespace, and clients differ in which prefix they bind where.
  */
-export type SoapNode = Record<string, unknown> | string | undefined;
-
-export function child(node: unknown, name: string): SoapNode {
-  return node && typeof node === 'object' ? ((node as Record<string, unknown>)[name] as SoapNode) : undefined;
+export function child(element: XmlElement | undefined, local: string): XmlElement | undefined {
+  return element?.children.find((candidate) => candidate.local === local);
 }
 
-export function children(node: unknown, name: string): SoapNode[] {
-  const value = child(node, name);
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? (value as SoapNode[]) : [value];
+export function children(element: XmlElement | undefined, local: string): XmlElement[] {
+  return element ? element.children.filter((candidate) => candidate.local === local) : [];
 }
 
-export function attribute(node: unknown, name: string): string | undefined {
-  const value = child(child(node, 'attributes'), name);
-  return value === undefined || value === null ? undefined : String(value);
+export function attribute(element: XmlElement | undefined, name: string): string | undefined {
+  return element?.attributes.get(name);
 }
 
-/** Text content, whether node-soap gave a string or an object with `$value`. */
-export function textOf(node: unknown): string {
-  if (typeof node === 'string') return node;
-  if (typeof node === 'number' || typeof node === 'boolean') return String(node);
-  const value = child(node, '$value');
-  return typeof value === 'string' ? value : '';
+export function textOf(element: XmlElement | undefined): string {
+  return element?.text.trim() ?? '';
 }
 
 export function isTrue(value: string | undefined): boolean {

@@ -1,24 +1,32 @@
 import { BridgeError } from '../../domain/errors.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { fileAttachmentXml } from '../contact-xml.js';
-import type { EwsContext } from '../ews-context.js';
-import { operationResponse, perItem, success } from '../response-messages.js';
-import { attribute, child, children } from '../soap-args.js';
+import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import { answerEachId, readRequestedIds } from '../requested-ids.js';
+import { failure, operationResponse, success } from '../response-messages.js';
 import { element } from '../xml.js';
 
+const EMPTY = '<m:Attachments/>';
+
 /** GetAttachment for contact photos: the stored photo's bytes as t:FileAttachment/t:Content. */
-export async function getAttachment(args: unknown, context: EwsContext): Promise<string> {
-  const attachmentIds = children(child(args, 'AttachmentIds'), 'AttachmentId');
-  const outcomes = await Promise.all(
-    attachmentIds.map((attachmentId) =>
-      perItem(async () => {
-        const id = context.ids.decode('contactPhoto', attribute(attachmentId, 'Id'));
+export const getAttachment: EwsOperation<string[]> = {
+  need: 'user',
+  read: (request, limits) => readRequestedIds(request, 'AttachmentIds', 'AttachmentId', limits),
+
+  run: async (attachmentIds, context) =>
+    answerEachId(
+      'GetAttachment',
+      attachmentIds,
+      async (attachmentId) => {
+        const id = context.ids.decode('contactPhoto', attachmentId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         const photo = contact?.photo && (await context.store.getPhoto(contactOwner(id)));
         if (!contact || !photo) throw BridgeError.itemNotFound();
         return success(element('m:Attachments', {}, fileAttachmentXml(contact, context.ids, photo.bytes)));
-      }, '<m:Attachments/>'),
+      },
+      EMPTY,
+      context,
     ),
-  );
-  return operationResponse('GetAttachment', outcomes);
-}
+
+  refuse: (error) => soapAnswer(operationResponse('GetAttachment', [failure(error, EMPTY)])),
+};

@@ -3,31 +3,45 @@ import { BridgeError } from '../../domain/errors.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
 import { contactItemXml, FIELD_URIS, ITEM_ALL_FIELDS, ITEM_DEFAULT_FIELDS, type ContactField } from '../contact-xml.js';
-import type { EwsContext } from '../ews-context.js';
-import { operationResponse, perItem, success } from '../response-messages.js';
+import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import { answerEachId, readRequestedIds } from '../requested-ids.js';
+import { failure, operationResponse, success } from '../response-messages.js';
 import { attribute, child, children, textOf } from '../soap-args.js';
+import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
+
+const EMPTY = '<m:Items/>';
+
+export interface GetItemArgs {
+  fields: ReadonlySet<ContactField>;
+  itemIds: string[];
+}
 
 /**
  * GetItem on the caller's contacts: one response message per ItemId, in order. An id
  * of another mailbox's contact is answered exactly like a missing one.
  */
-export async function getItem(args: unknown, context: EwsContext): Promise<string> {
-  const fields = requestedFields(child(args, 'ItemShape'));
-  const itemIds = children(child(args, 'ItemIds'), 'ItemId');
-  const outcomes = await Promise.all(
-    itemIds.map((itemId) =>
-      perItem(async () => {
-        const id = context.ids.decode('contact', attribute(itemId, 'Id'));
+export const getItem: EwsOperation<GetItemArgs> = {
+  need: 'user',
+  read: (request, limits) => ({ fields: requestedFields(child(request, 'ItemShape')), itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits) }),
+
+  run: async ({ fields, itemIds }, context) =>
+    answerEachId(
+      'GetItem',
+      itemIds,
+      async (itemId) => {
+        const id = context.ids.decode('contact', itemId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         if (!contact) throw BridgeError.itemNotFound();
         const current = fields.has('Attachments') || fields.has('HasAttachments') || fields.has('HasPicture') ? await withCurrentPhoto(contact, context) : contact;
         return success(element('m:Items', {}, contactItemXml(current, context.ids, fields)));
-      }, '<m:Items/>'),
+      },
+      EMPTY,
+      context,
     ),
-  );
-  return operationResponse('GetItem', outcomes);
-}
+
+  refuse: (error) => soapAnswer(operationResponse('GetItem', [failure(error, EMPTY)])),
+};
 
 /**
  * The contact as it is once the photo service has had its say: a photo kept upstream
@@ -41,7 +55,7 @@ async function withCurrentPhoto(contact: Contact, context: EwsContext): Promise<
 }
 
 /** BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
-function requestedFields(shape: unknown): ReadonlySet<ContactField> {
+function requestedFields(shape: XmlElement | undefined): ReadonlySet<ContactField> {
   const base = textOf(child(shape, 'BaseShape'));
   const fields = new Set<ContactField>(base === 'AllProperties' ? ITEM_ALL_FIELDS : base === 'IdOnly' ? [] : ITEM_DEFAULT_FIELDS);
   const additional = child(shape, 'AdditionalProperties');

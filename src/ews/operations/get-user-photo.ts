@@ -1,47 +1,66 @@
+import { LRUCache } from 'lru-cache';
 import { normalizeSmtpAddress } from '../../domain/email.js';
 import { BridgeError } from '../../domain/errors.js';
 import type { Rendition } from '../../domain/photo.js';
-import { userOwner } from '../../domain/photo-owner.js';
-import { parseSizeCode } from '../../domain/size-code.js';
+import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
+import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
-import type { EwsContext } from '../ews-context.js';
+import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
 import { child, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
+
+export interface GetUserPhotoArgs {
+  email: string;
+  owner: PhotoOwner;
+  size: PhotoSize;
+}
 
 /**
  * GetUserPhoto: the same photo, size rules and ETag as the REST URL. Exchange answers
  * "no photo" with HTTP 404, and the EWS Managed API relies on it; an unchanged photo
  * (If-None-Match) is HasChanged=false without data.
  */
-export async function getUserPhoto(args: unknown, context: EwsContext): Promise<string> {
-  try {
-    const email = normalizeSmtpAddress(textOf(child(args, 'Email')));
-    const size = parseSizeCode(textOf(child(args, 'SizeRequested')));
-    const rendition = await context.photos.photo(userOwner(email), size);
-    if (!rendition) {
-      context.res.statusCode = 404;
-      throw BridgeError.photoNotFound(email);
-    }
-    for (const [name, value] of Object.entries(photoHeaders(rendition, context.photoMaxAgeSeconds))) context.res.setHeader(name, value);
-    return photoFoundXml(rendition, context.req.headers['if-none-match']);
-  } catch (error) {
-    if (!(error instanceof BridgeError)) throw error;
-    return photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false);
+export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
+  need: 'photo',
+
+  read(request) {
+    const email = normalizeSmtpAddress(textOf(child(request, 'Email')));
+    return { email, owner: userOwner(email), size: parseSizeCode(textOf(child(request, 'SizeRequested'))) };
+  },
+
+  async run(args, context) {
+    const rendition = await context.photos.photo(args.owner, args.size);
+    if (!rendition) return { ...refusal(BridgeError.photoNotFound(args.email)), status: 404 };
+    return photoAnswer(rendition, context);
+  },
+
+  refuse: refusal,
+};
+
+function refusal(error: BridgeError): SoapAnswer {
+  return soapAnswer(photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false));
+}
+
+/**
+ * The answer for a photo that exists: the data, or HasChanged=false when the client
+ * holds it, with the HTTP caching headers the EWS Managed API reads. The body is a pure
+ * function of the rendition and whether the client has it, so it is remembered per ETag.
+ */
+export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds'>): SoapAnswer {
+  const unchanged = ifNoneMatchHits(context.ifNoneMatch, rendition.etag);
+  const key = `${rendition.etag}|${unchanged}`;
+  let body = answeredBodies.get(key);
+  if (body === undefined) {
+    body = photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
+    answeredBodies.set(key, body);
   }
+  return soapAnswer(body, 200, { etag: rendition.etag, expires: new Date(Date.now() + context.photoMaxAgeSeconds * 1000).toUTCString() });
 }
 
-/** HTTP caching headers of a photo answer, as the EWS Managed API reads them. */
-export function photoHeaders(rendition: Rendition, maxAgeSeconds: number): { etag: string; expires: string } {
-  return { etag: rendition.etag, expires: new Date(Date.now() + maxAgeSeconds * 1000).toUTCString() };
-}
-
-/** The response body for a photo that exists: the data, or HasChanged=false when the client holds it. */
-export function photoFoundXml(rendition: Rendition, ifNoneMatch: string | undefined): string {
-  const unchanged = ifNoneMatchHits(ifNoneMatch, rendition.etag);
-  return photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
-}
+/** Base64 of a photo costs more than the rest of the answer, so the hot ones are kept, bounded by size. */
+const answeredBodies = new LRUCache<string, string>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: (body) => body.length });
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
 function photoResponse(outcome: MessageOutcome, hasChanged: boolean, picture?: Buffer): string {

@@ -1,6 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
-import { findPeople, isSearchScope } from '../../people/find-people.js';
+import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import {
@@ -12,9 +12,9 @@ import {
   type ContactCard,
   type ContactField,
 } from '../contact-xml.js';
-import type { EwsContext } from '../ews-context.js';
 import { changeKeyOf } from '../item-ids.js';
-import { operationResponse, type MessageOutcome } from '../response-messages.js';
+import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import { failure, operationResponse, streamedResponse, type MessageOutcome } from '../response-messages.js';
 import { attribute, child, isTrue, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
@@ -29,33 +29,52 @@ interface Candidate {
   owner: PhotoOwner;
 }
 
+export interface ResolveNamesArgs {
+  entry: string;
+  scope: SearchScope;
+  /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
+  fields: ReadonlySet<ContactField> | undefined;
+}
+
 /**
  * ResolveNames: prefix search over the directory and the caller's own contacts
  * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
  */
-export async function resolveNames(args: unknown, context: EwsContext): Promise<string> {
-  const entry = textOf(child(args, 'UnresolvedEntry'));
-  const requestedScope = attribute(args, 'SearchScope') ?? '';
-  const scope = isSearchScope(requestedScope) ? requestedScope : 'ActiveDirectoryContacts';
-  const fields = fieldsFor(isTrue(attribute(args, 'ReturnFullContactData')), attribute(args, 'ContactDataShape'));
+export const resolveNames: EwsOperation<ResolveNamesArgs> = {
+  need: 'user',
 
-  const people = await findPeople(context.store, context.mailbox, entry, scope, MAX_RESOLUTIONS);
-  if (people.length === 0) {
-    return operationResponse('ResolveNames', [{ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' }]);
-  }
-  const shown = people.slice(0, MAX_RESOLUTIONS).map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
-  const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
-  const resolutionSet = element(
-    'm:ResolutionSet',
-    { TotalItemsInView: shown.length, IncludesLastItemInRange: people.length <= MAX_RESOLUTIONS },
-    ...resolutions,
-  );
-  const outcome: MessageOutcome =
-    shown.length === 1
-      ? { responseClass: 'Success', responseCode: 'NoError', payload: resolutionSet }
-      : { responseClass: 'Warning', responseCode: 'ErrorNameResolutionMultipleResults', messageText: 'Multiple results were found.', payload: resolutionSet };
-  return operationResponse('ResolveNames', [outcome]);
-}
+  read(request) {
+    const requestedScope = attribute(request, 'SearchScope') ?? '';
+    return {
+      entry: textOf(child(request, 'UnresolvedEntry')),
+      scope: isSearchScope(requestedScope) ? requestedScope : 'ActiveDirectoryContacts',
+      fields: fieldsFor(isTrue(attribute(request, 'ReturnFullContactData')), attribute(request, 'ContactDataShape')),
+    };
+  },
+
+  async run({ entry, scope, fields }, context) {
+    const people = await findPeople(context.store, context.mailbox, entry, scope, MAX_RESOLUTIONS);
+    if (people.length === 0) {
+      return answer({ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' });
+    }
+    const shown = people.slice(0, MAX_RESOLUTIONS).map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
+    const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
+    const resolutionSet = element(
+      'm:ResolutionSet',
+      { TotalItemsInView: shown.length, IncludesLastItemInRange: people.length <= MAX_RESOLUTIONS },
+      ...resolutions,
+    );
+    const outcome: MessageOutcome =
+      shown.length === 1
+        ? { responseClass: 'Success', responseCode: 'NoError', payload: resolutionSet }
+        : { responseClass: 'Warning', responseCode: 'ErrorNameResolutionMultipleResults', messageText: 'Multiple results were found.', payload: resolutionSet };
+    return soapAnswer(streamedResponse('ResolveNames', [outcome], async (ready) => ready, '', context));
+  },
+
+  refuse: (error) => answer(failure(error)),
+};
+
+const answer = (outcome: MessageOutcome) => soapAnswer(operationResponse('ResolveNames', [outcome]));
 
 /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
 function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {

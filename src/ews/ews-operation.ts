@@ -1,0 +1,53 @@
+import type { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+import type { ItemIds } from './item-ids.js';
+import type { XmlElement } from './soap-reader.js';
+
+/** Who may call an operation: a photo read is anonymous when the operator allows it; the rest need a login. */
+export type OperationNeed = 'photo' | 'user';
+
+/** How much one request may ask for and be answered: settings, the same for every operation. */
+export interface EwsLimits {
+  /** Ids in one GetItem or GetAttachment. */
+  maxItemsPerRequest: number;
+  /** Bytes of one answer; items beyond it are answered with ErrorMessageSizeExceeded. */
+  maxAnswerBytes: number;
+}
+
+/** What an operation may use: the caller's mailbox and the services behind the front door. */
+export interface EwsContext {
+  /** The authenticated account's mailbox (its SMTP address); undefined for anonymous reads. */
+  mailbox: string | undefined;
+  store: Store;
+  photos: PhotoService;
+  ids: ItemIds;
+  log: Logger;
+  requestId: string;
+  photoMaxAgeSeconds: number;
+  ifNoneMatch: string | undefined;
+  limits: EwsLimits;
+}
+
+export interface SoapAnswer {
+  /** 200 unless the protocol says otherwise (GetUserPhoto's 404 for "no photo"). */
+  status: number;
+  headers: Record<string, string>;
+  /** The content of soap:Body: one string, or fragments written out as they are made. */
+  body: string | AsyncIterable<string>;
+}
+
+/**
+ * One EWS operation: `read` turns the request element into typed arguments (once; the
+ * result may be remembered for identical requests, so it must not depend on who asks),
+ * `run` answers them, `refuse` answers arguments that `read` rejected.
+ */
+export interface EwsOperation<Args = unknown> {
+  need: OperationNeed;
+  read(request: XmlElement, limits: EwsLimits): Args;
+  run(args: Args, context: EwsContext): Promise<SoapAnswer>;
+  refuse(error: BridgeError): SoapAnswer;
+}
+
+export const soapAnswer = (body: SoapAnswer['body'], status = 200, headers: Record<string, string> = {}): SoapAnswer => ({ status, headers, body });

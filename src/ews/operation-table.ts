@@ -1,0 +1,34 @@
+import type { EwsOperation } from './ews-operation.js';
+import { MESSAGES_NS } from './namespaces.js';
+import { getAttachment } from './operations/get-attachment.js';
+import { getItem } from './operations/get-item.js';
+import { getUserPhoto } from './operations/get-user-photo.js';
+import { resolveNames } from './operations/resolve-names.js';
+import { readWsdlContract, type ContractOperation } from './wsdl-contract.js';
+
+/** The code behind each operation the WSDL names. */
+export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<string, EwsOperation>([
+  ['GetUserPhoto', getUserPhoto as EwsOperation],
+  ['ResolveNames', resolveNames as EwsOperation],
+  ['GetItem', getItem as EwsOperation],
+  ['GetAttachment', getAttachment as EwsOperation],
+]);
+
+/** Request element (local name in the messages namespace) → operation: what dispatch looks up. */
+export type OperationTable = ReadonlyMap<string, { name: string; operation: EwsOperation }>;
+
+/**
+ * The dispatch table, built from the served WSDL: every operation it declares must have
+ * code here and every handler must be declared there, or the bridge does not start.
+ * A Map, so no request element can reach an inherited property (`constructor`, `__proto__`).
+ */
+export async function loadOperationTable(contract?: readonly ContractOperation[]): Promise<OperationTable> {
+  const operations = contract ?? (await readWsdlContract());
+  const problems = [
+    ...operations.filter((op) => !OPERATION_HANDLERS.has(op.name)).map((op) => `the WSDL declares ${op.name}, which has no handler`),
+    ...[...OPERATION_HANDLERS.keys()].filter((name) => !operations.some((op) => op.name === name)).map((name) => `${name} has a handler but is not in the WSDL`),
+    ...operations.filter((op) => op.requestElement.ns !== MESSAGES_NS).map((op) => `${op.name}'s request element is not in the messages namespace`),
+  ];
+  if (problems.length > 0) throw new Error(`wsdl/ and the EWS operations disagree:\n  ${problems.join('\n  ')}`);
+  return new Map(operations.map((op) => [op.requestElement.local, { name: op.name, operation: OPERATION_HANDLERS.get(op.name)! }]));
+}

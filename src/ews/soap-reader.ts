@@ -1,0 +1,101 @@
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { SOAP_ENVELOPE_NS } from './namespaces.js';
+
+/** One element of a request: local name, namespace, attributes by local name, child elements, text. */
+export interface XmlElement {
+  readonly local: string;
+  readonly ns: string;
+  readonly attributes: ReadonlyMap<string, string>;
+  readonly children: XmlElement[];
+  text: string;
+}
+
+/**
+ * What a request may cost to read. EWS requests for these operations are a few
+ * kilobytes with a few hundred elements (exchangelib's GetItem: ~115 FieldURIs plus its
+ * ids); anything near these limits is not a client but an attempt to make the parse
+ * expensive, and is refused before it is.
+ */
+export const SOAP_READ_LIMITS = {
+  bytes: 1024 * 1024,
+  depth: 32,
+  attributesPerElement: 32,
+  elements: 5000,
+  textCharacters: 64 * 1024,
+} as const;
+
+export class MalformedEnvelope extends Error {}
+
+export interface SoapRequest {
+  /** The first element inside soap:Body: what is asked for. */
+  operation: XmlElement;
+}
+
+/**
+ * Reads a SOAP 1.1 request once, in time linear in its size: a strict namespace-aware
+ * parser (saxes checks duplicate attributes with a set, where sax compared each with all
+ * before it) that refuses DTDs, undefined entities and characters XML forbids, with the
+ * limits above counted as it goes. Headers are read and dropped (EWS clients send
+ * RequestServerVersion, TimeZoneContext, … that change nothing here), so only the Body is
+ * kept as a tree.
+ */
+export function readSoapRequest(xml: string): SoapRequest {
+  const parser = new SaxesParser({ xmlns: true, position: false });
+  // `kept`: the element belongs to the operation's tree; headers are read and dropped.
+  const open: { element: XmlElement; kept: boolean }[] = [];
+  let elements = 0;
+  let attributes = 0;
+  let body: XmlElement | undefined;
+  let operation: XmlElement | undefined;
+
+  const refuse = (reason: string): never => {
+    throw new MalformedEnvelope(reason);
+  };
+  parser.on('doctype', () => refuse('a DOCTYPE is not allowed in a SOAP message'));
+  parser.on('opentagstart', () => {
+    attributes = 0;
+    if (++elements > SOAP_READ_LIMITS.elements) refuse(`the request has more than ${SOAP_READ_LIMITS.elements} elements`);
+    if (open.length >= SOAP_READ_LIMITS.depth) refuse(`the request nests deeper than ${SOAP_READ_LIMITS.depth} elements`);
+  });
+  parser.on('attribute', () => {
+    if (++attributes > SOAP_READ_LIMITS.attributesPerElement) refuse(`an element has more than ${SOAP_READ_LIMITS.attributesPerElement} attributes`);
+  });
+  parser.on('opentag', (tag) => {
+    const element = elementOf(tag as SaxesTagNS);
+    const parent = open[open.length - 1];
+    let kept = false;
+    if (!parent) {
+      if (element.local !== 'Envelope' || element.ns !== SOAP_ENVELOPE_NS) refuse('the root element is not a SOAP 1.1 Envelope');
+    } else if (open.length === 1) {
+      if (element.local === 'Body' && element.ns === SOAP_ENVELOPE_NS) body = element;
+    } else if (parent.element === body) {
+      kept = operation === undefined;
+      if (kept) operation = element;
+    } else if (parent.kept) {
+      kept = true;
+      parent.element.children.push(element);
+    }
+    open.push({ element, kept });
+  });
+  const appendText = (text: string) => {
+    const top = open[open.length - 1];
+    if (!top?.kept) return;
+    if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters) refuse(`an element holds more than ${SOAP_READ_LIMITS.textCharacters} characters of text`);
+    top.element.text += text;
+  };
+  parser.on('text', appendText);
+  parser.on('cdata', appendText);
+  parser.on('closetag', () => open.pop());
+  parser.on('error', (error) => refuse(`the request is not well-formed XML: ${error.message.split('\n')[0]}`));
+
+  parser.write(xml).close();
+  return { operation: operation ?? refuse('the SOAP Body names no operation') };
+}
+
+function elementOf(tag: SaxesTagNS): XmlElement {
+  const attributes = new Map<string, string>();
+  for (const attribute of Object.values(tag.attributes)) {
+    if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') attributes.set(attribute.local, attribute.value);
+  }
+  return { local: tag.local, ns: tag.uri, attributes, children: [], text: '' };
+}
