@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const PHOTO = '/ews/exchange.asmx/s/GetUserPhoto?email=megan@contoso.com&size=HR64x64';
+
+describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) serves photos only', () => {
+  let t: TestBridge;
+
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+    await t.store.upsertUsers([{ email: 'megan@contoso.com', displayName: 'Megan Bowen', title: 'Marketing Manager', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('megan@contoso.com'), await samplePhoto(100, 100), 'test');
+  });
+  after(() => t.close());
+
+  const get = (path: string) => request(t.bridge.server).get(path);
+
+  it('answers the REST photo URL without credentials: 200 for a photo, 404 for none', async () => {
+    await get(PHOTO).expect(200).expect('content-type', 'image/jpeg');
+    await get('/ews/exchange.asmx/s/GetUserPhoto?email=nobody@contoso.com&size=HR64x64').expect(404);
+  });
+
+  for (const path of ['/api/people?q=megan', '/api/me', '/api/people/photo?name=megan', '/', '/web/directory.js']) {
+    it(`asks for a login at ${path}: 401 with the Basic challenge, no directory data`, async () => {
+      const res = await get(path).expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge"');
+      expect(res.text).to.not.include('Megan');
+    });
+  }
+
+  it('serves the directory and the facade to a login', async () => {
+    const people = (await get('/api/people?q=megan').set('Authorization', basic(READER)).expect(200)).body;
+    expect(people.people.map((person: { email: string }) => person.email)).to.deep.equal(['megan@contoso.com']);
+    await get('/api/people/photo?name=megan').set('Authorization', basic(READER)).expect(200).expect('content-type', /image\/jpeg/);
+    await get('/').set('Authorization', basic(READER)).expect(200);
+  });
+
+  it('still needs an administrator for administration: 401 without a login, 403 for a reader', async () => {
+    const path = '/admin/users/megan@contoso.com/photo';
+    await request(t.bridge.server).delete(path).expect(401);
+    await request(t.bridge.server).delete(path).set('Authorization', basic(READER)).expect(403);
+    await request(t.bridge.server).delete(path).set('Authorization', basic(ADMIN)).expect(204);
+  });
+});
