@@ -5,7 +5,6 @@ import { BearerTokens } from './auth/bearer-tokens.js';
 import type { Config } from './config.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import { ItemIds } from './ews/item-ids.js';
-import { createSoapFastPath } from './ews/soap-fast-path.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { normalizePhoto } from './photos/normalize.js';
@@ -14,6 +13,7 @@ import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
+import { createRequestContext } from './http/request-context.js';
 import { refuseOverlongUrl } from './http/url-length.js';
 import { createUserPhotoRoute } from './rest/user-photo-route.js';
 import { watchStoreChanges } from './store/change-watcher.js';
@@ -56,7 +56,6 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const auth = new Authenticator(store, {
     realm: config.authRealm,
     allowAnonymousRead: config.allowAnonymousRead,
-    bearer: await BearerTokens.fromSettings(config),
     log,
     throttle: {
       maxFailures: config.loginMaxFailures,
@@ -65,6 +64,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       maxTracked: config.loginThrottleEntries,
     },
     hashing: { workers: config.passwordHashWorkers, maxQueued: config.passwordHashQueue },
+    bearer: await BearerTokens.fromSettings(config),
   });
   let draining = false;
 
@@ -76,7 +76,16 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
-  const ews = await createEwsEndpoint({ store, photos, auth, ids, log, photoMaxAgeSeconds: config.photoMaxAgeSeconds });
+  const ews = await createEwsEndpoint({
+    store,
+    photos,
+    auth,
+    ids,
+    log,
+    accessLog: config.accessLog,
+    photoMaxAgeSeconds: config.photoMaxAgeSeconds,
+    limits: { maxItemsPerRequest: config.ewsMaxItemsPerRequest, maxAnswerBytes: config.ewsMaxAnswerBytes },
+  });
   const app = createApp({
     store,
     photos,
@@ -85,23 +94,15 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     accessLog: config.accessLog,
     maxUploadBytes: config.maxUploadBytes,
     isDraining: () => draining,
-    ewsRouter: ews,
+    ewsRouter: ews.router,
     ids,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
-  });
-  const handleSoapPost = createSoapFastPath({
-    photos,
-    auth,
-    log,
-    accessLog: config.accessLog,
-    photoMaxAgeSeconds: config.photoMaxAgeSeconds,
-    fallback: app,
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const server = createServer((req, res) => {
     if (refuseOverlongUrl(req, res, log, config.accessLog)) return;
     if (req.headers.origin !== undefined && cors.handle(req, res)) return;
-    if (!handleUserPhoto(req, res) && !handleSoapPost(req, res)) app(req, res);
+    if (!handleUserPhoto(req, res) && !ews.handlePost(createRequestContext(req, res))) app(req, res);
   });
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();
@@ -130,8 +131,8 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       await closed;
       clearInterval(sweeper);
       clearTimeout(deadline);
+      await auth.close();
       await store.close();
     },
-      await auth.close();
   };
 }
