@@ -1,8 +1,13 @@
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-/** Escapes text for element content and attribute values alike. */
+/**
+ * Escapes text for element content and attribute values alike, and drops what XML 1.0
+ * cannot carry (controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates — with the `u`
+ * flag the class matches a surrogate only when it is unpaired). Imports refuse such
+ * characters already; this keeps data from any other way in from breaking an answer.
+ */
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return value.replace(/[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu, (c) => ESCAPES[c] ?? '');
 }
 
 export type Attributes = Record<string, string | number | boolean | undefined>;

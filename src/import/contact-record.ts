@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ContactFields } from '../domain/contact.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { optionalImportedText } from './imported-text.js';
 
 /** The flat columns of a contacts CSV; a vCard is read into the same shape. */
 export const CONTACT_COLUMNS = [
@@ -23,12 +24,7 @@ export const CONTACT_COLUMNS = [
 
 export type ContactRecord = Partial<Record<(typeof CONTACT_COLUMNS)[number], string>>;
 
-const optionalText = z
-  .string()
-  .trim()
-  .max(1024, 'is longer than 1024 characters')
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
+const optionalText = optionalImportedText;
 const optionalEmail = optionalText.refine((value) => value === undefined || isSmtpAddress(value), 'is not an SMTP address');
 
 const recordSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXTERNAL_REF_KEYS, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { importedText, optionalImportedText } from './imported-text.js';
 
 /** The columns of an import or export file, in the order an export writes them. */
 export const DIRECTORY_COLUMNS = [
@@ -18,8 +19,8 @@ export const DIRECTORY_COLUMNS = [
   ...EXTERNAL_REF_KEYS,
 ] as const;
 
-const text = z.string().trim().max(1024, 'is longer than 1024 characters');
-const optionalText = text.optional().transform((value) => (value === '' ? undefined : value));
+const text = importedText;
+const optionalText = optionalImportedText;
 
 const recordSchema = z.strictObject({
   email: text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase()),

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS } from '../../src/ews/soap-reader.js';
+import { envelope, MESSAGES_NS } from '../support/soap.js';
+
+const refusal = (xml: string) => {
+  try {
+    readSoapRequest(xml);
+  } catch (error) {
+    expect(error).to.be.instanceOf(MalformedEnvelope);
+    return (error as Error).message;
+  }
+  throw new Error('the request was accepted');
+};
+
+describe('reading a SOAP request (soap-reader)', () => {
+  it('keeps the operation element with attributes by local name, children and text, whatever the prefixes', () => {
+    const { operation } = readSoapRequest(
+      envelope('<m:ResolveNames ReturnFullContactData="true" xmlns:x="urn:x"><m:UnresolvedEntry> alex &amp; co </m:UnresolvedEntry></m:ResolveNames>'),
+    );
+    expect(operation.local).to.equal('ResolveNames');
+    expect(operation.ns).to.equal(MESSAGES_NS);
+    expect([...operation.attributes]).to.deep.equal([['ReturnFullContactData', 'true']]);
+    expect(operation.children.map((c) => [c.local, c.text])).to.deep.equal([['UnresolvedEntry', ' alex & co ']]);
+  });
+
+  it('drops the SOAP headers and anything after the operation', () => {
+    const { operation } = readSoapRequest(envelope('<m:GetItem/><m:ResolveNames/>', '<t:TimeZoneContext><t:TimeZoneDefinition Id="UTC"/></t:TimeZoneContext>'));
+    expect(operation.local).to.equal('GetItem');
+    expect(operation.children).to.have.length(0);
+  });
+
+  it('takes inherited property names as plain names', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'valueOf']) {
+      const { operation } = readSoapRequest(envelope(`<m:${name} ${name}="1"><m:${name}/></m:${name}>`));
+      expect(operation.local).to.equal(name);
+      expect(operation.attributes.get(name)).to.equal('1');
+      expect(operation.children[0]!.local).to.equal(name);
+    }
+  });
+
+  it(`refuses more than ${SOAP_READ_LIMITS.attributesPerElement} attributes on an element, before reading the rest`, () => {
+    const attributes = Array.from({ length: 95_000 }, (_, i) => ` a${i}="x"`).join('');
+    expect(refusal(envelope(`<m:ResolveNames${attributes}/>`))).to.match(/more than \d+ attributes/);
+  });
+
+  it(`refuses nesting deeper than ${SOAP_READ_LIMITS.depth} and more than ${SOAP_READ_LIMITS.elements} elements`, () => {
+    expect(refusal(envelope(`<m:GetItem>${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}</m:GetItem>`))).to.match(/nests deeper/);
+    expect(refusal(envelope(`<m:GetItem>${'<a/>'.repeat(SOAP_READ_LIMITS.elements)}</m:GetItem>`))).to.match(/more than \d+ elements/);
+  });
+
+  it('refuses a text longer than the limit', () => {
+    expect(refusal(envelope(`<m:ResolveNames><m:UnresolvedEntry>${'x'.repeat(SOAP_READ_LIMITS.textCharacters + 1)}</m:UnresolvedEntry></m:ResolveNames>`))).to.match(
+      /characters of text/,
+    );
+  });
+
+  it('refuses DTDs, undefined entities, characters XML forbids, and a root that is not an Envelope', () => {
+    expect(refusal(`<!DOCTYPE x [<!ENTITY e "boom">]>${envelope('<m:GetItem>&e;</m:GetItem>')}`)).to.match(/DOCTYPE/);
+    expect(refusal(envelope('<m:GetItem>&e;</m:GetItem>'))).to.match(/not well-formed/);
+    expect(refusal(envelope('<m:GetItem>\u0001</m:GetItem>'))).to.match(/not well-formed/);
+    expect(refusal('<Envelope/>')).to.match(/not a SOAP 1.1 Envelope/);
+    expect(refusal(envelope(''))).to.match(/names no operation/);
+  });
+});

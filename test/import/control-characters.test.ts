@@ -1,0 +1,19 @@
+import { expect } from 'chai';
+import { escapeXml } from '../../src/ews/xml.js';
+import { toContactFields } from '../../src/import/contact-record.js';
+import { toDirectoryUser } from '../../src/import/directory-record.js';
+
+describe('control characters in names', () => {
+  it('are refused at import, for directory users and contacts, with the field named', () => {
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Bad\u0001Name' })).to.equal('displayName contains control characters');
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Two\nLines' })).to.equal('displayName contains control characters');
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Lone \uD800 surrogate' })).to.equal('displayName contains control characters');
+    expect(toContactFields({ displayName: 'Ok', jobTitle: 'Boss\u007F' })).to.equal('jobTitle contains control characters');
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Zoë Ångström 😀' })).to.include({ displayName: 'Zoë Ångström 😀' });
+  });
+
+  it('never reach XML: output drops what XML 1.0 cannot carry and keeps tabs, line breaks and astral characters', () => {
+    expect(escapeXml('a\u0001b\u000Bc\uFFFEd\uD800e')).to.equal('abcde');
+    expect(escapeXml('tab\tline\ncr\r 😀 <&>"\'')).to.equal('tab\tline\ncr\r 😀 &lt;&amp;&gt;&quot;&apos;');
+  });
+});
