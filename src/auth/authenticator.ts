@@ -108,16 +108,6 @@ export class Authenticator {
     return result.ok ? admitted(result.principal, need) : result;
   }
 
-  /** Transitional, until the photo routes call `authenticate` with their need and the client address. */
-  authenticateRead(authorization: string | undefined): Promise<AuthResult> {
-    return this.authenticate(authorization, 'photo', '');
-  }
-
-  /** Transitional, see authenticateRead. */
-  authenticateAccount(authorization: string | undefined): Promise<AuthResult> {
-    return this.authenticate(authorization, 'user', '');
-  }
-
   /** Accounts changed: every remembered verification is void. */
   forgetAll(): void {
     this.verified.clear();
