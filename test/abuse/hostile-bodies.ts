@@ -1,0 +1,91 @@
+import { envelope } from '../support/soap.js';
+
+/**
+ * The hostile SOAP requests of issue 8, built once: the in-process tests
+ * (hostile-requests.test.ts) and `npm run abuse` (bench/abuse/) replay the same bytes.
+ */
+
+/** The body limit of the SOAP endpoint: the floods below fill it. */
+export const ONE_MIB = 1024 * 1024;
+
+/** Names every JavaScript object inherits; looked up with `in` or `obj[name]` they reach code, not data. */
+export const INHERITED_NAMES = ['constructor', 'toString', '__proto__', 'valueOf'] as const;
+
+export function getAttachment(attachmentIds: readonly string[]): string {
+  return envelope(`<m:GetAttachment><m:AttachmentIds>${attachmentIds.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`);
+}
+
+export function getItem(itemIds: readonly string[], baseShape = 'AllProperties', additional = ''): string {
+  const shape = `<m:ItemShape><t:BaseShape>${baseShape}</t:BaseShape>${additional}</m:ItemShape>`;
+  return envelope(`<m:GetItem>${shape}<m:ItemIds>${itemIds.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`);
+}
+
+export function resolveNames(entry: string, attributes = 'ReturnFullContactData="true" ContactDataShape="AllProperties"'): string {
+  return envelope(`<m:ResolveNames ${attributes}><m:UnresolvedEntry>${entry}</m:UnresolvedEntry></m:ResolveNames>`);
+}
+
+export function getUserPhoto(email: string, size = 'HR96x96'): string {
+  return envelope(`<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`);
+}
+
+/** One id listed as often as fits in `bodyBytes`: the 347 MB GetAttachment amplification. */
+export function repeatedIds(id: string, bodyBytes = ONE_MIB): string[] {
+  const overhead = getAttachment([]).length;
+  const each = getAttachment([id]).length - overhead;
+  return new Array<string>(Math.floor((bodyBytes - overhead) / each)).fill(id);
+}
+
+/** Ids that look like ids and decode to nothing: a long id list costs only its reading. */
+export function distinctIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => Buffer.from(`not-an-id-${i}`).toString('base64'));
+}
+
+/** Short distinct attribute names, so ~95 k of them fit in 1 MiB. */
+function attributes(count: number, from = 0): string {
+  let xml = '';
+  for (let i = from; i < from + count; i++) xml += ` a${i.toString(36)}=""`;
+  return xml;
+}
+
+/** A ResolveNames whose operation element carries `count` attributes (sax compared each with all before it). */
+export function attributesOnOneElement(count: number): string {
+  return envelope(`<m:ResolveNames${attributes(count)}><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>`);
+}
+
+/** The same number of attributes spread over many elements of `perElement` each: within every per-element limit. */
+export function attributesSpread(count: number, entry: string, perElement = 32): string {
+  let junk = '';
+  for (let from = 0; from < count; from += perElement) junk += `<t:Junk${attributes(Math.min(perElement, count - from), from)}/>`;
+  return envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${entry}</m:UnresolvedEntry>${junk}</m:ResolveNames>`);
+}
+
+/** `depth` nested elements inside the operation. */
+export function nested(depth: number): string {
+  return envelope(`<m:ResolveNames>${'<t:x>'.repeat(depth)}${'</t:x>'.repeat(depth)}</m:ResolveNames>`);
+}
+
+/** A GetUserPhoto with `blanks` characters of white space between every tag (the old fast path's regex backtracked on them). */
+export function blanksInGetUserPhoto(email: string, blanks: number): string {
+  const gap = ' \t\r\n'.repeat(blanks).slice(0, Math.floor(blanks / 6));
+  return envelope(`${gap}<m:GetUserPhoto${gap}>${gap}<m:Email>${email}</m:Email>${gap}<m:SizeRequested>HR96x96</m:SizeRequested>${gap}</m:GetUserPhoto${gap}>`);
+}
+
+/** `<m:constructor/>` and its kind as the operation itself. */
+export function inheritedNameAsOperation(name: string): string {
+  return envelope(`<m:${name}/>`);
+}
+
+/** The name as an element, an attribute value and the entry of a ResolveNames. */
+export function inheritedNameInResolveNames(name: string): string {
+  return envelope(
+    `<m:ResolveNames ReturnFullContactData="true" ContactDataShape="${name}" SearchScope="${name}"><m:${name}/><m:UnresolvedEntry>${name}</m:UnresolvedEntry></m:ResolveNames>`,
+  );
+}
+
+/** The name as the base shape, a FieldURI, an element and an ItemId of a GetItem. */
+export function inheritedNameInGetItem(name: string): string {
+  return getItem([name], name, `<t:AdditionalProperties><t:FieldURI FieldURI="${name}"/><t:${name}/></t:AdditionalProperties>`);
+}
+
+/** Not XML at all past its first element. */
+export const MALFORMED_ENVELOPE = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem><<>&;';

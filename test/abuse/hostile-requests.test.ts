@@ -1,0 +1,270 @@
+import { expect } from 'chai';
+import { photoLikeJpeg } from '../../bench/fixture.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { faultCodeOf, idsIn, photosIn, responseCodesOf } from './ews-answer.js';
+import {
+  attributesOnOneElement,
+  attributesSpread,
+  blanksInGetUserPhoto,
+  distinctIds,
+  getAttachment,
+  getItem,
+  getUserPhoto,
+  INHERITED_NAMES,
+  inheritedNameAsOperation,
+  inheritedNameInGetItem,
+  inheritedNameInResolveNames,
+  nested,
+  ONE_MIB,
+  repeatedIds,
+  resolveNames,
+} from './hostile-bodies.js';
+import { rawRequest, type RawAnswer, type RawRequest } from './raw-request.js';
+import { xmlProblem } from './strict-xml.js';
+
+/**
+ * Issue 8's attacks, replayed in process with a valid login: what each is answered
+ * (status, EWS codes) and how much (messages, bytes). `npm run abuse` replays the same
+ * requests against a bridge process and prints times and memory, which are no assertions.
+ */
+const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
+/** The smallest answer cap the settings allow, so a few photos exceed it. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ITEMS = 250;
+const PHOTO_USER = 'alex.wilber@contoso.com';
+/** What one error message of an id list costs at most, envelope of the message included. */
+const ERROR_MESSAGE_BYTES = 512;
+
+interface Bridge {
+  t: TestBridge;
+  /** A POST to the SOAP endpoint as the reader, or as `authorization` says (null: none). */
+  post(body: string | Buffer, options?: RawRequest & { authorization?: string | null }): Promise<RawAnswer & { text: string }>;
+}
+
+async function startBridge(env: Record<string, string> = {}): Promise<Bridge> {
+  const t = await startTestBridge(env);
+  const { port } = await t.bridge.listen();
+  return {
+    t,
+    async post(body, { authorization = basic(READER), ...options } = {}) {
+      const headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', ...(authorization === null ? {} : { authorization }) };
+      const answer = await rawRequest(`http://127.0.0.1:${port}/EWS/Exchange.asmx`, { ...options, body, headers });
+      return { ...answer, text: answer.body.toString('utf8') };
+    },
+  };
+}
+
+/** A fault for a request that cannot be read: HTTP 500, s:Client, whole and without internals. */
+function expectClientFault(answer: { status: number; text: string }, reason: RegExp): void {
+  expect(answer.status).to.equal(500);
+  expect(faultCodeOf(answer.text)).to.equal('s:Client');
+  expect(answer.text).to.match(reason);
+  expect(xmlProblem(answer.text)).to.equal(undefined);
+}
+
+describe('hostile requests with a valid login (issue 8)', () => {
+  let b: Bridge;
+  let leeItemId: string;
+  let leeAttachmentId: string;
+  let bigAttachmentIds: string[];
+
+  before(async () => {
+    b = await startBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES), BRIDGE_EWS_MAX_ITEMS_PER_REQUEST: String(MAX_ITEMS) });
+    const { store, bridge } = b.t;
+    await store.upsertUsers([
+      { email: PHOTO_USER, displayName: 'Alex Wilber', refs: {} },
+      // Imports refuse control characters; a store written any other way must still give well-formed answers.
+      { email: 'ctrl.char@contoso.com', displayName: 'Ctrl\u0001Char', title: 'Boss\u0001\u001F', refs: {} },
+    ]);
+    await bridge.photos.setPhoto(userOwner(PHOTO_USER), await samplePhoto(200, 200), 'test');
+    const photo = (side: number, seed: number) => photoLikeJpeg(side, seed).then((bytes) => normalizePhoto(bytes, LIMITS));
+    await store.addContacts(READER.username, [
+      { displayName: 'Lee Gu', emailAddresses: ['lee.gu@fabrikam.com'], phones: {}, refs: {}, photo: await photo(120, 1) },
+      { displayName: 'Ctrl\u0001Contact', company: 'Fab\u0002rikam', emailAddresses: ['ctrl.contact@fabrikam.com'], phones: {}, refs: {} },
+      // Photos of ~40 KB in base64: one fits the answer cap, two do not.
+      ...(await Promise.all([2, 3, 4, 5].map(async (seed) => ({ displayName: `Big Photo ${seed}`, emailAddresses: [], phones: {}, refs: {}, photo: await photo(400, seed) })))),
+    ]);
+    const lee = await b.post(getItem(idsIn((await b.post(resolveNames('Lee', 'ReturnFullContactData="false"'))).text, 'ItemId')));
+    [leeItemId] = idsIn(lee.text, 'ItemId') as [string];
+    [leeAttachmentId] = idsIn(lee.text, 'AttachmentId') as [string];
+    const big = await b.post(getItem(idsIn((await b.post(resolveNames('Big Photo', 'ReturnFullContactData="false"'))).text, 'ItemId')));
+    bigAttachmentIds = idsIn(big.text, 'AttachmentId');
+    expect(bigAttachmentIds).to.have.length(4);
+  });
+  after(() => b.t.close());
+
+  describe('id lists: GetAttachment and GetItem', () => {
+    it(`answers the same AttachmentId listed ${MAX_ITEMS} times (the cap) once: one photo, ${MAX_ITEMS - 1} short errors`, async () => {
+      const answer = await b.post(getAttachment(new Array<string>(MAX_ITEMS).fill(leeAttachmentId)));
+      expect(answer.status).to.equal(200);
+      const codes = responseCodesOf(answer.text);
+      expect(codes).to.have.length(MAX_ITEMS);
+      expect(codes[0]).to.equal('NoError');
+      // The repeats' own error messages count against the answer cap too; past it they read ErrorMessageSizeExceeded.
+      const repeats = codes.slice(1);
+      const withinCap = repeats.filter((code) => code === 'ErrorInvalidRequest').length;
+      expect(withinCap).to.be.greaterThan(0);
+      expect(repeats.slice(withinCap)).to.satisfy((rest: string[]) => rest.every((code) => code === 'ErrorMessageSizeExceeded'));
+      expect(photosIn(answer.text)).to.equal(1);
+      const onePhoto = (await b.post(getAttachment([leeAttachmentId]))).body.length;
+      expect(answer.body.length).to.be.at.most(onePhoto + (MAX_ITEMS - 1) * ERROR_MESSAGE_BYTES);
+    });
+
+    it(`refuses ${MAX_ITEMS + 1} ids whole, before any work: one ErrorInvalidRequest on HTTP 200, no photo`, async () => {
+      const answer = await b.post(getAttachment(new Array<string>(MAX_ITEMS + 1).fill(leeAttachmentId)));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidRequest']);
+      expect(photosIn(answer.text)).to.equal(0);
+    });
+
+    it('refuses 1 MiB of one repeated AttachmentId (the 347 MB amplification) whole, with a fault and no photo', async () => {
+      const ids = repeatedIds(leeAttachmentId);
+      expect(ids.length).to.be.greaterThan(5000);
+      const body = getAttachment(ids);
+      expect(body.length).to.be.at.most(ONE_MIB);
+      const answer = await b.post(body);
+      expectClientFault(answer, /more than \d+ elements/);
+      expect(answer.body.length).to.be.below(2048);
+    });
+
+    it('refuses a GetItem of 4000 distinct ids whole: one ErrorInvalidRequest', async () => {
+      const answer = await b.post(getItem(distinctIds(4000)));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidRequest']);
+    });
+
+    it('answers the items past the answer cap with ErrorMessageSizeExceeded, in a whole envelope within the cap', async () => {
+      const answer = await b.post(getAttachment(bigAttachmentIds));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['NoError', 'ErrorMessageSizeExceeded', 'ErrorMessageSizeExceeded', 'ErrorMessageSizeExceeded']);
+      expect(photosIn(answer.text)).to.equal(1);
+      expect(xmlProblem(answer.text)).to.equal(undefined);
+      expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES + 3 * ERROR_MESSAGE_BYTES);
+    });
+
+    it('answers a GetItem of the same ItemId listed many times once', async () => {
+      const answer = await b.post(getItem(new Array<string>(100).fill(leeItemId)));
+      const codes = responseCodesOf(answer.text);
+      expect(codes.filter((code) => code === 'NoError')).to.have.length(1);
+      expect(codes).to.have.length(100);
+    });
+  });
+
+  describe('the envelope reader', () => {
+    it('refuses 95 k attributes on one element with a fault', async () => {
+      const body = attributesOnOneElement(95_000);
+      expect(body.length).to.be.at.most(ONE_MIB);
+      expectClientFault(await b.post(body), /more than \d+ attributes/);
+    });
+
+    it('reads 80 k attributes spread 32 per element and answers the request', async () => {
+      const body = attributesSpread(80_000, 'alex.wilber');
+      expect(body.length).to.be.at.most(ONE_MIB);
+      const answer = await b.post(body);
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['NoError']);
+    });
+
+    it('refuses 10 k levels of nesting with a fault', async () => {
+      expectClientFault(await b.post(nested(10_000)), /nests deeper than \d+/);
+    });
+
+    it('answers a GetUserPhoto padded with 16 KB of blanks like any other', async () => {
+      const answer = await b.post(blanksInGetUserPhoto(PHOTO_USER, 16 * 1024));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['NoError']);
+      expect(photosIn(answer.text)).to.equal(1);
+    });
+  });
+
+  describe('names every JavaScript object inherits', () => {
+    for (const name of INHERITED_NAMES) {
+      it(`answers <m:${name}/> as the operation with ErrorInvalidOperation on HTTP 200, in a well-formed envelope`, async () => {
+        const answer = await b.post(inheritedNameAsOperation(name));
+        expect(answer.status).to.equal(200);
+        expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidOperation']);
+        expect(xmlProblem(answer.text)).to.equal(undefined);
+      });
+
+      it(`reads ${name} inside ResolveNames and GetItem as plain data`, async () => {
+        const resolved = await b.post(inheritedNameInResolveNames(name));
+        expect(resolved.status).to.equal(200);
+        expect(responseCodesOf(resolved.text)).to.deep.equal(['ErrorNameResolutionNoResults']);
+        const item = await b.post(inheritedNameInGetItem(name));
+        expect(item.status).to.equal(200);
+        expect(responseCodesOf(item.text)).to.deep.equal(['ErrorInvalidIdMalformed']);
+        for (const answer of [resolved, item]) expect(xmlProblem(answer.text)).to.equal(undefined);
+      });
+    }
+  });
+
+  it('answers ResolveNames of names holding control characters with XML a strict parser reads, the characters dropped', async () => {
+    const answer = await b.post(resolveNames('Ctrl'));
+    expect(answer.status).to.equal(200);
+    expect(xmlProblem(answer.text)).to.equal(undefined);
+    expect(answer.text).to.include('<t:Name>CtrlChar</t:Name>').and.include('<t:Name>CtrlContact</t:Name>');
+    expect(answer.text).to.not.match(/[\u0001\u0002\u001F]/);
+  });
+
+  it('refuses a 30 MB body sent chunked, without a Content-Length to refuse it by, with 413', async () => {
+    const answer = await b.post(Buffer.alloc(30 * 1024 * 1024, 'a'), { chunked: true });
+    expect(answer.status).to.equal(413);
+  });
+});
+
+describe('login throttling on the SOAP endpoint', () => {
+  let b: Bridge;
+  before(async () => {
+    // A long back-off, so the throttled answer cannot expire on a slow machine between two requests.
+    b = await startBridge({ BRIDGE_LOGIN_BACKOFF_SECONDS: '30' });
+  });
+  after(() => b.t.close());
+
+  it('answers 5 wrong passwords with 401, then 429 with Retry-After and an ErrorServerBusy fault, even for the right password', async () => {
+    const asReader = (password: string) => b.post(getUserPhoto(PHOTO_USER), { authorization: basic({ ...READER, password }) });
+    for (let i = 0; i < 5; i++) expect((await asReader(`guess ${i}`)).status).to.equal(401);
+    for (const password of ['guess 5', READER.password]) {
+      const answer = await asReader(password);
+      expect(answer.status).to.equal(429);
+      expect(answer.headers['retry-after']).to.equal('30');
+      expect(faultCodeOf(answer.text)).to.equal('a:ErrorServerBusy');
+      expect(answer.text).to.include('<t:Value Name="BackOffMilliseconds">30000</t:Value>');
+      expect(xmlProblem(answer.text)).to.equal(undefined);
+    }
+  });
+});
+
+describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) on the SOAP endpoint', () => {
+  let b: Bridge;
+  before(async () => {
+    b = await startBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+    await b.t.store.upsertUsers([{ email: PHOTO_USER, displayName: 'Alex Wilber', refs: {} }]);
+    await b.t.bridge.photos.setPhoto(userOwner(PHOTO_USER), await samplePhoto(100, 100), 'test');
+  });
+  after(() => b.t.close());
+
+  const anonymously = { authorization: null };
+
+  it('serves GetUserPhoto without credentials', async () => {
+    const answer = await b.post(getUserPhoto(PHOTO_USER), anonymously);
+    expect(answer.status).to.equal(200);
+    expect(photosIn(answer.text)).to.equal(1);
+  });
+
+  for (const [what, body] of [
+    ['ResolveNames', resolveNames('Alex')],
+    ['GetItem', getItem(distinctIds(1))],
+    ['GetAttachment', getAttachment(distinctIds(1))],
+    ['an operation it does not serve', inheritedNameAsOperation('ConvertId')],
+  ] as const) {
+    it(`asks for a login for ${what}: 401 with the Basic challenge, no directory data`, async () => {
+      const answer = await b.post(body, anonymously);
+      expect(answer.status).to.equal(401);
+      expect(answer.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge"');
+      expect(answer.text).to.not.include('Alex');
+    });
+  }
+});
