@@ -10,7 +10,7 @@ import { SqliteStore } from './store/sqlite-store.js';
 /** Runs the bridge until SIGTERM or SIGINT, then drains and exits. */
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const store = new SqliteStore(config.databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs });
+  const store = new SqliteStore(config.databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs, checkpointInBackground: true });
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
     log.info({ db: config.databasePath }, 'empty database: seeded the demo directory');
   }

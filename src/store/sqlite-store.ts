@@ -11,6 +11,7 @@ import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { MIGRATIONS } from './migrations.js';
 import type { DirectoryEntry, NewContact, Store } from './store.js';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 interface UserRow {
   email: string;
@@ -93,6 +94,8 @@ const OPEN_BUSY_TIMEOUT_MS = 10_000;
 export interface SqliteStoreOptions {
   /** How long one call may wait, asynchronously, for another connection's lock before it fails with ErrorServerBusy. */
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL from a worker thread rather than inside this connection's commits (a server, not a one-shot CLI command). */
+  checkpointInBackground?: boolean;
 }
 
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
@@ -102,6 +105,7 @@ export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
   private readonly transaction: <T>(work: () => T) => T;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
@@ -111,6 +115,12 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.db.pragma('busy_timeout = 0');
+    if (options.checkpointInBackground && path !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = startWalCheckpointer(path, () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     this.statements = this.prepare();
     // better-sqlite3's typings drop the type parameter of a generic transaction function.
     this.transaction = this.db.transaction((work: () => unknown) => work()).immediate as <T>(work: () => T) => T;
@@ -391,6 +401,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

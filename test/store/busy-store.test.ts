@@ -96,7 +96,7 @@ describe('a busy store over HTTP', () => {
   let lock: { release(): void } | undefined;
 
   before(async () => {
-    t = await startTestBridge({ BRIDGE_STORE_BUSY_TIMEOUT_MS: '1500' });
+    t = await startTestBridge({ BRIDGE_STORE_BUSY_TIMEOUT_MS: '1000' });
     await t.store.upsertUsers([alex]);
   });
   afterEach(() => lock?.release());

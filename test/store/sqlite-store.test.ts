@@ -50,6 +50,20 @@ describe('SqliteStore', () => {
     expect(statSync(join(shared, 'bridge.db')).mode & 0o777).to.equal(0o640);
   });
 
+  it('a server store copies its WAL into the database file from a worker thread', async () => {
+    const fresh = join(dir, 'server', 'bridge.db');
+    const server = new SqliteStore(fresh, { checkpointInBackground: true });
+    try {
+      await server.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      // A new database starts empty: everything lands in the WAL until a checkpoint copies it over.
+      for (let tries = 0; statSync(fresh).size === 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(statSync(fresh).size).to.be.greaterThan(0);
+      expect(await server.countUsers()).to.equal(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('reopens an existing database without migrating it again', async () => {
     await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
     await store.close();

@@ -27,7 +27,7 @@ export async function startTestBridge(env: Record<string, string> = {}, log: Log
   const dir = mkdtempSync(join(tmpdir(), 'epb-test-'));
   const databasePath = join(dir, 'bridge.db');
   const config = loadConfig({ BRIDGE_DB: databasePath, BRIDGE_PORT: '0', BRIDGE_DEMO: 'false', BRIDGE_ACCESS_LOG: 'false', ...env });
-  const store = new SqliteStore(databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs });
+  const store = new SqliteStore(databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs, checkpointInBackground: true });
   await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
   await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
   const bridge = await createBridge(config, store, log);
