@@ -93,10 +93,10 @@ export class Authenticator {
     const principal = this.verified.get(authorization);
     if (!principal) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
-    // background shortly before the remembered answer runs out.
-    // It is no guess, so it has no client address to throttle.
+    // background shortly before the remembered answer runs out (outside any request,
+    // hence no client address). A failure there is logged, never left unhandled.
     if (authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
-      void this.verify(authorization, '');
+      this.verify(authorization, '').catch((error: unknown) => this.options.log.warn({ err: error }, 'background re-verification failed'));
     }
     return admitted(principal, need);
   }
