@@ -14,7 +14,7 @@ import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
 import { MESSAGES_NS } from './namespaces.js';
-import { loadOperationTable, type OperationTable } from './operation-table.js';
+import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
 import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS } from './soap-reader.js';
 import { loadWsdlDocuments, wsdlForHost } from './wsdl-documents.js';

@@ -46,7 +46,7 @@ export interface SoapAnswer {
 export interface EwsOperation<Args = unknown> {
   need: OperationNeed;
   read(request: XmlElement, limits: EwsLimits): Args;
-  run(args: Args, context: EwsContext): Promise<SoapAnswer>;
+  run(args: Args, context: EwsContext): Promise<SoapAnswer> | SoapAnswer;
   refuse(error: BridgeError): SoapAnswer;
 }
 

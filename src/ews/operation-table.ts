@@ -8,10 +8,10 @@ import { readWsdlContract, type ContractOperation } from './wsdl-contract.js';
 
 /** The code behind each operation the WSDL names. */
 export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<string, EwsOperation>([
-  ['GetUserPhoto', getUserPhoto as EwsOperation],
-  ['ResolveNames', resolveNames as EwsOperation],
-  ['GetItem', getItem as EwsOperation],
-  ['GetAttachment', getAttachment as EwsOperation],
+  ['GetUserPhoto', getUserPhoto],
+  ['ResolveNames', resolveNames],
+  ['GetItem', getItem],
+  ['GetAttachment', getAttachment],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

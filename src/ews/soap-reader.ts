@@ -61,7 +61,7 @@ export function readSoapRequest(xml: string): SoapRequest {
     if (++attributes > SOAP_READ_LIMITS.attributesPerElement) refuse(`an element has more than ${SOAP_READ_LIMITS.attributesPerElement} attributes`);
   });
   parser.on('opentag', (tag) => {
-    const element = elementOf(tag as SaxesTagNS);
+    const element = elementOf(tag);
     const parent = open[open.length - 1];
     let kept = false;
     if (!parent) {

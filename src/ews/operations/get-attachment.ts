@@ -13,7 +13,7 @@ export const getAttachment: EwsOperation<string[]> = {
   need: 'user',
   read: (request, limits) => readRequestedIds(request, 'AttachmentIds', 'AttachmentId', limits),
 
-  run: async (attachmentIds, context) =>
+  run: (attachmentIds, context) =>
     answerEachId(
       'GetAttachment',
       attachmentIds,

@@ -25,7 +25,7 @@ export const getItem: EwsOperation<GetItemArgs> = {
   need: 'user',
   read: (request, limits) => ({ fields: requestedFields(child(request, 'ItemShape')), itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits) }),
 
-  run: async ({ fields, itemIds }, context) =>
+  run: ({ fields, itemIds }, context) =>
     answerEachId(
       'GetItem',
       itemIds,

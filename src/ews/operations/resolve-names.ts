@@ -68,7 +68,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
       shown.length === 1
         ? { responseClass: 'Success', responseCode: 'NoError', payload: resolutionSet }
         : { responseClass: 'Warning', responseCode: 'ErrorNameResolutionMultipleResults', messageText: 'Multiple results were found.', payload: resolutionSet };
-    return soapAnswer(streamedResponse('ResolveNames', [outcome], async (ready) => ready, '', context));
+    return soapAnswer(streamedResponse('ResolveNames', [outcome], (ready) => Promise.resolve(ready), '', context));
   },
 
   refuse: (error) => answer(failure(error)),
