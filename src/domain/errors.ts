@@ -15,12 +15,8 @@ export class BridgeError extends Error {
     this.name = 'BridgeError';
   }
 
-  static invalidPhotoSize(code: string): BridgeError {
-    return new BridgeError(
-      'ErrorInvalidPhotoSize',
-      400,
-      `unknown size code '${truncate(code)}'; use one of HR48x48, HR64x64, HR96x96, HR120x120, HR240x240, HR360x360, HR432x432, HR504x504, HR648x648`,
-    );
+  static invalidPhotoSize(code: string, known: readonly string[]): BridgeError {
+    return new BridgeError('ErrorInvalidPhotoSize', 400, `unknown size code '${truncate(code)}'; use one of ${known.join(', ')}`);
   }
 
   static invalidEmail(email: string): BridgeError {

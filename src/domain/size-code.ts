@@ -4,6 +4,8 @@ import { BridgeError } from './errors.js';
 export const PHOTO_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648] as const;
 export type PhotoSize = (typeof PHOTO_SIZES)[number];
 export const LARGEST_PHOTO_SIZE: PhotoSize = 648;
+/** The codes clients write for them (`HR96x96`); OpenAPI and error messages list these. */
+export const SIZE_CODES: readonly string[] = PHOTO_SIZES.map((size) => sizeCodeOf(size));
 
 const SIZE_CODE = /^HR([1-9]\d{1,2})[xX]([1-9]\d{1,2})$/;
 const KNOWN_SIZES: ReadonlySet<number> = new Set(PHOTO_SIZES);
@@ -18,7 +20,7 @@ export function parseSizeCode(code: string): PhotoSize {
   if (match && match[1] === match[2] && KNOWN_SIZES.has(Number(match[1]))) {
     return Number(match[1]) as PhotoSize;
   }
-  throw BridgeError.invalidPhotoSize(code);
+  throw BridgeError.invalidPhotoSize(code, SIZE_CODES);
 }
 
 export function sizeCodeOf(size: PhotoSize): string {

@@ -54,14 +54,27 @@ const CARD_FIELDS: ContactField[] = [
   'FileAs', 'DisplayName', 'GivenName', 'CompanyName', 'EmailAddresses', 'PhoneNumbers',
   'ContactSource', 'Department', 'JobTitle', 'Surname', 'Alias',
 ];
-/** GetItem's Default and AllProperties shapes; Photo only when asked for by FieldURI. */
-export const ITEM_DEFAULT_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']);
-export const ITEM_ALL_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>([
-  'ItemClass', 'Subject', 'Attachments', 'DateTimeCreated', 'HasAttachments', 'LastModifiedTime', ...CARD_FIELDS, 'HasPicture',
-]);
-/** ResolveNames' ContactDataShape Default and AllProperties (the latter carries the photo). */
-export const RESOLVE_DEFAULT_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>(CARD_FIELDS);
-export const RESOLVE_ALL_FIELDS: ReadonlySet<ContactField> = new Set<ContactField>([...CARD_FIELDS, 'HasPicture', 'Photo']);
+/** EWS's BaseShape and ContactDataShape values. */
+export const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
+export type Shape = (typeof SHAPES)[number];
+
+/** A missing or unknown shape reads as Default. */
+export function shapeOf(value: string | undefined): Shape {
+  return SHAPES.find((shape) => shape === value) ?? 'Default';
+}
+
+/** GetItem's shapes; Photo only when asked for by FieldURI. */
+export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
+  IdOnly: new Set(),
+  Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
+  AllProperties: new Set<ContactField>(['ItemClass', 'Subject', 'Attachments', 'DateTimeCreated', 'HasAttachments', 'LastModifiedTime', ...CARD_FIELDS, 'HasPicture']),
+};
+/** ResolveNames' ContactDataShape (AllProperties carries the photo). */
+export const RESOLVE_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
+  IdOnly: new Set(),
+  Default: new Set<ContactField>(CARD_FIELDS),
+  AllProperties: new Set<ContactField>([...CARD_FIELDS, 'HasPicture', 'Photo']),
+};
 
 export const CONTACT_PHOTO_NAME = 'ContactPicture.jpg';
 

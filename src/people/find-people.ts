@@ -3,7 +3,8 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { Store } from '../store/store.js';
 
 /** Where ResolveNames looks, and in which order (EWS's SearchScope). */
-export type SearchScope = 'ActiveDirectory' | 'Contacts' | 'ActiveDirectoryContacts' | 'ContactsActiveDirectory';
+export const SEARCH_SCOPES = ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'] as const;
+export type SearchScope = (typeof SEARCH_SCOPES)[number];
 
 export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
@@ -38,5 +39,5 @@ async function findContacts(store: Store, mailbox: string, term: string, exact: 
 }
 
 export function isSearchScope(value: string): value is SearchScope {
-  return ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'].includes(value);
+  return (SEARCH_SCOPES as readonly string[]).includes(value);
 }

@@ -48,7 +48,7 @@ function parseSide(name: string, value: string): number {
 function parseType(value: string): ImageType {
   const type = value.toLowerCase();
   if ((IMAGE_TYPES as readonly string[]).includes(type)) return type as ImageType;
-  throw BridgeError.invalidRequest(`unknown image type '${value.slice(0, 20)}'; use JPEG, PNG, GIF or WEBP`);
+  throw BridgeError.invalidRequest(`unknown image type '${value.slice(0, 20)}'; use one of ${IMAGE_TYPES.map((known) => known.toUpperCase()).join(', ')}`);
 }
 
 function parseBlankKind(value: string): BlankKind {

@@ -1,9 +1,13 @@
+import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
+import { SIZE_CODES } from '../domain/size-code.js';
+import { SEARCH_SCOPES } from '../people/find-people.js';
+
 const sizeParameter = {
   name: 'size',
   in: 'query',
   required: false,
   description: 'EWS size code; the image long side is this size, or the original\'s when smaller (never upscaled). Default: the largest available.',
-  schema: { type: 'string', enum: ['HR48x48', 'HR64x64', 'HR96x96', 'HR120x120', 'HR240x240', 'HR360x360', 'HR432x432', 'HR504x504', 'HR648x648'] },
+  schema: { type: 'string', enum: SIZE_CODES },
 };
 const imageSide = (name: string, box: string) => ({
   name,
@@ -20,7 +24,7 @@ const conversionParameters = [
     in: 'query',
     required: false,
     description: 'Output format, any case. Without it the format is negotiated from the Accept header (image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
-    schema: { type: 'string', enum: ['JPEG', 'PNG', 'GIF', 'WEBP'] },
+    schema: { type: 'string', enum: IMAGE_TYPES.map((type) => type.toUpperCase()) },
   },
   {
     name: 'ifBlank',
@@ -28,7 +32,7 @@ const conversionParameters = [
     required: false,
     description:
       'For someone without a photo: Null → 404; ClearPixel → 1×1 transparent (white for JPEG); SrNoPhoto and Default → initials on a colour derived from the name; SrNoPhotoWithBorder → the same in a white frame; GenericFileIcon → a grey person icon. Placeholders are square at the size code, fitted into w/h. 400 for others.',
-    schema: { type: 'string', enum: ['Null', 'ClearPixel', 'SrNoPhoto', 'SrNoPhotoWithBorder', 'GenericFileIcon', 'Default'], default: 'Null' },
+    schema: { type: 'string', enum: BLANK_KINDS, default: 'Null' },
   },
 ];
 const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag from an earlier answer; 304 when it still holds.' };
@@ -74,7 +78,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Resolve a name (as ResolveNames does) to exactly one person and return their photo',
         parameters: [
           { name: 'name', in: 'query', required: true, schema: { type: 'string' }, description: 'Start of a name, alias or address; SMTP:address for an exact address' },
-          { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'] } },
+          { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: SEARCH_SCOPES } },
           sizeParameter,
           ...conversionParameters,
           ifNoneMatch,

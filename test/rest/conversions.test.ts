@@ -96,7 +96,7 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
 
     it('rejects type=BMP with 400', async () => {
       const res = await userPhoto('diego.siciliani@contoso.com', '&type=BMP').expect(400);
-      expect(res.text).to.equal("unknown image type 'BMP'; use JPEG, PNG, GIF or WEBP\n");
+      expect(res.text).to.equal("unknown image type 'BMP'; use one of JPEG, PNG, GIF, WEBP\n");
       await get(`/api/contacts/${encodeURIComponent(contactId)}/photo?type=BMP`).expect(400);
     });
 

@@ -2,7 +2,7 @@ import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
-import { contactItemXml, FIELD_URIS, ITEM_ALL_FIELDS, ITEM_DEFAULT_FIELDS, type ContactField } from '../contact-xml.js';
+import { contactItemXml, FIELD_URIS, ITEM_SHAPE_FIELDS, shapeOf, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { answerEachId, readRequestedIds } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
@@ -56,8 +56,7 @@ async function withCurrentPhoto(contact: Contact, context: EwsContext): Promise<
 
 /** BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
 function requestedFields(shape: XmlElement | undefined): ReadonlySet<ContactField> {
-  const base = textOf(child(shape, 'BaseShape'));
-  const fields = new Set<ContactField>(base === 'AllProperties' ? ITEM_ALL_FIELDS : base === 'IdOnly' ? [] : ITEM_DEFAULT_FIELDS);
+  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(child(shape, 'BaseShape')))]);
   const additional = child(shape, 'AdditionalProperties');
   for (const path of [...children(additional, 'FieldURI'), ...children(additional, 'IndexedFieldURI')]) {
     const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');

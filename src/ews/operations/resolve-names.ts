@@ -7,8 +7,8 @@ import {
   cardOfContact,
   cardOfUser,
   contactCardXml,
-  RESOLVE_ALL_FIELDS,
-  RESOLVE_DEFAULT_FIELDS,
+  RESOLVE_SHAPE_FIELDS,
+  shapeOf,
   type ContactCard,
   type ContactField,
 } from '../contact-xml.js';
@@ -78,9 +78,7 @@ const answer = (outcome: MessageOutcome) => soapAnswer(operationResponse('Resolv
 
 /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
 function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {
-  if (!fullContactData) return undefined;
-  if (shape === 'IdOnly') return new Set();
-  return shape === 'AllProperties' ? RESOLVE_ALL_FIELDS : RESOLVE_DEFAULT_FIELDS;
+  return fullContactData ? RESOLVE_SHAPE_FIELDS[shapeOf(shape)] : undefined;
 }
 
 function userCandidate(user: DirectoryUser): Candidate {
