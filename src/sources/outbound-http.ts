@@ -85,7 +85,7 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
 const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '', 0);
-    const list = addresses as LookupAddress[];
+    const list = addresses;
     const bad = list.find((entry) => !isPublicUnicast(entry.address));
     if (bad || list.length === 0) {
       return callback(new OutboundRefused(`${hostname} resolves to ${bad?.address ?? 'nothing'}, which is not a public address`), '', 0);

@@ -82,8 +82,7 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-const USER_COLUMNS =
-  'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, refs';
+const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, refs';
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -122,8 +121,9 @@ export class SqliteStore implements Store {
       });
     }
     this.statements = this.prepare();
+    const inTransaction = this.db.transaction((work: () => unknown) => work());
     // better-sqlite3's typings drop the type parameter of a generic transaction function.
-    this.transaction = this.db.transaction((work: () => unknown) => work()).immediate as <T>(work: () => T) => T;
+    this.transaction = <T>(work: () => T): T => inTransaction.immediate(work) as T;
   }
 
   /** Every read goes through here: a lock in the way makes only this caller wait. */

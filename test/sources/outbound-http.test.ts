@@ -63,8 +63,8 @@ describe('outbound guard: which addresses are public', () => {
 
   it('judges other addresses by their own range', () => {
     expect(['8.8.8.8', '2606:4700:4700::1111'].map(isPublicUnicast)).to.deep.equal([true, true]);
-    expect(['127.0.0.1', '10.0.0.1', '169.254.169.254', '::', '::1', 'fc00::1', 'fe80::1', 'ff02::1', '2001:db8::1', 'not an address'].map(isPublicUnicast)).to.deep.equal(
-      Array(10).fill(false),
-    );
+    expect(
+      ['127.0.0.1', '10.0.0.1', '169.254.169.254', '::', '::1', 'fc00::1', 'fe80::1', 'ff02::1', '2001:db8::1', 'not an address'].map(isPublicUnicast),
+    ).to.deep.equal(Array(10).fill(false));
   });
 });

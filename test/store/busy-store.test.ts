@@ -71,7 +71,12 @@ describe('SqliteStore while another connection holds the write lock', () => {
   it('leaves nothing of a busy write behind', async () => {
     const s = await open(50);
     lock = holdWriteLock(path);
-    await rejectionOf(s.upsertUsers([{ email: 'b@contoso.com', displayName: 'B', refs: {} }, { email: 'c@contoso.com', displayName: 'C', refs: {} }]));
+    await rejectionOf(
+      s.upsertUsers([
+        { email: 'b@contoso.com', displayName: 'B', refs: {} },
+        { email: 'c@contoso.com', displayName: 'C', refs: {} },
+      ]),
+    );
     await rejectionOf(s.setPhoto(userOwner(alex.email), photo, 'test'));
     lock.release();
     expect(await s.countUsers()).to.equal(1);

@@ -150,7 +150,14 @@ describe('SqliteStore', () => {
   });
 
   describe('contacts', () => {
-    const lee = { displayName: 'Lee Gu', givenName: 'Lee', surname: 'Gu', emailAddresses: ['lee@fabrikam.com'], phones: { business: '+1 555' }, refs: { superOfficeId: '7' } };
+    const lee = {
+      displayName: 'Lee Gu',
+      givenName: 'Lee',
+      surname: 'Gu',
+      emailAddresses: ['lee@fabrikam.com'],
+      phones: { business: '+1 555' },
+      refs: { superOfficeId: '7' },
+    };
 
     it('keeps a contact in its own mailbox only', async () => {
       const [id] = await store.addContacts('adele@contoso.com', [lee]);
