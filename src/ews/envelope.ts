@@ -10,9 +10,9 @@ const HEAD =
   `<s:Header>${SERVER_VERSION_INFO}</s:Header><s:Body>`;
 const TAIL = '</s:Body></s:Envelope>';
 
-/** A complete SOAP 1.1 response around a Body's content. */
-export function soapEnvelope(body: string): string {
-  return HEAD + body + TAIL;
+/** A complete SOAP 1.1 response around a Body's content, encoded. */
+export function encodedEnvelope(body: string): Buffer {
+  return Buffer.from(HEAD + body + TAIL);
 }
 
 /** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
@@ -44,8 +44,8 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
  * back-pressure, so a large answer is never held whole; a string body goes out in one write.
  */
 export async function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> {
-  if (typeof answer.body === 'string') {
-    const bytes = Buffer.from(soapEnvelope(answer.body));
+  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) {
+    const bytes = Buffer.isBuffer(answer.body) ? answer.body : encodedEnvelope(answer.body);
     res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE, 'content-length': bytes.length });
     res.end(bytes);
     return;

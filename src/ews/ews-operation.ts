@@ -34,8 +34,11 @@ export interface SoapAnswer {
   /** 200 unless the protocol says otherwise (GetUserPhoto's 404 for "no photo"). */
   status: number;
   headers: Record<string, string>;
-  /** The content of soap:Body: one string, or fragments written out as they are made. */
-  body: string | AsyncIterable<string>;
+  /**
+   * The content of soap:Body: one string, or fragments written out as they are made —
+   * or, for answers remembered whole, the complete envelope already encoded (a Buffer).
+   */
+  body: string | Buffer | AsyncIterable<string>;
 }
 
 /**

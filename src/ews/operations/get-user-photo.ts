@@ -6,6 +6,7 @@ import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
 import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
+import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
 import { child, textOf } from '../soap-args.js';
@@ -30,14 +31,19 @@ export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
     return { email, owner: userOwner(email), size: parseSizeCode(textOf(child(request, 'SizeRequested'))) };
   },
 
-  async run(args, context) {
-    const rendition = await context.photos.photo(args.owner, args.size);
-    if (!rendition) return { ...refusal(BridgeError.photoNotFound(args.email)), status: 404 };
-    return photoAnswer(rendition, context);
+  run(args, context) {
+    // A cached photo is answered without a turn of the event loop, as the REST URL is.
+    const cached = context.photos.cachedPhoto(args.owner, args.size);
+    return cached ? photoAnswer(cached, context) : answerFromSource(args, context);
   },
 
   refuse: refusal,
 };
+
+async function answerFromSource(args: GetUserPhotoArgs, context: EwsContext): Promise<SoapAnswer> {
+  const rendition = await context.photos.photo(args.owner, args.size);
+  return rendition ? photoAnswer(rendition, context) : { ...refusal(BridgeError.photoNotFound(args.email)), status: 404 };
+}
 
 function refusal(error: BridgeError): SoapAnswer {
   return soapAnswer(photoResponse({ responseClass: 'Error', responseCode: error.responseCode, messageText: error.message }, false));
@@ -53,14 +59,14 @@ export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifN
   const key = `${rendition.etag}|${unchanged}`;
   let body = answeredBodies.get(key);
   if (body === undefined) {
-    body = photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes);
+    body = encodedEnvelope(photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes));
     answeredBodies.set(key, body);
   }
   return soapAnswer(body, 200, { etag: rendition.etag, expires: new Date(Date.now() + context.photoMaxAgeSeconds * 1000).toUTCString() });
 }
 
 /** Base64 of a photo costs more than the rest of the answer, so the hot ones are kept, bounded by size. */
-const answeredBodies = new LRUCache<string, string>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: (body) => body.length });
+const answeredBodies = new LRUCache<string, Buffer>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: (body) => body.length });
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
 function photoResponse(outcome: MessageOutcome, hasChanged: boolean, picture?: Buffer): string {
