@@ -189,8 +189,8 @@ account
     if (password.length < 4) throw new InvalidArgumentError('the password must have at least 4 characters');
     const name = accountNameOf(username);
     const hash = await hashPassword(password);
-    await withStore((store) => store.putAccount(username, hash, options.role));
-    console.log(`account ${username} (${options.role}) saved`);
+    await withStore((store) => store.putAccount(name, hash, options.role));
+    console.log(`account ${name} (${options.role}) saved`);
     if (!options.passwordStdin) console.log(`password: ${password}`);
   });
 account
