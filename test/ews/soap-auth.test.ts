@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const photoRequest = envelope('<m:GetUserPhoto><m:Email>alex@contoso.example</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>');
+const resolveRequest = envelope('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>');
+
+describe('who may call which EWS operation', () => {
+  describe('with anonymous read on: photos only', () => {
+    let t: TestBridge;
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+      await t.store.upsertUsers([{ email: 'alex@contoso.example', displayName: 'Alex', title: 'Secret Title', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex@contoso.example'), await samplePhoto(100, 100), 'test');
+    });
+    after(() => t.close());
+    const post = (body: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml; charset=utf-8').send(body);
+
+    it('serves GetUserPhoto without credentials, ignoring any Authorization header', async () => {
+      for (const authorization of [undefined, 'Basic bm9ib2R5Om5vdGhpbmc=']) {
+        const req = post(photoRequest);
+        const res = await (authorization ? req.set('Authorization', authorization) : req);
+        expect(res.status).to.equal(200);
+        expect((await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('NoError');
+      }
+    });
+
+    it('still asks for a login for ResolveNames, GetItem, GetAttachment and unknown operations, and shows no directory data', async () => {
+      for (const body of [
+        resolveRequest,
+        envelope('<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="x"/></m:ItemIds></m:GetItem>'),
+        envelope('<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="x"/></m:AttachmentIds></m:GetAttachment>'),
+        envelope('<m:constructor/>'),
+      ]) {
+        const res = await post(body);
+        expect(res.status).to.equal(401);
+        expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+        expect(res.text).to.not.include('Secret Title');
+      }
+      const res = await post(resolveRequest).set('Authorization', basic(READER));
+      expect(res.status).to.equal(200);
+      expect(res.text).to.include('Secret Title');
+    });
+  });
+
+  describe('with logins required (the default)', () => {
+    let t: TestBridge;
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2' });
+    });
+    after(() => t.close());
+    const post = (authorization: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').set('Authorization', authorization).send(resolveRequest);
+
+    it('answers a throttled login as Exchange answers a busy server: a fault with ErrorServerBusy, BackOffMilliseconds and Retry-After', async () => {
+      const wrong = basic({ username: READER.username, password: 'wrong' });
+      expect((await post(wrong)).status).to.equal(401);
+      expect((await post(wrong)).status).to.equal(401);
+      const throttled = await post(wrong);
+      expect(throttled.status).to.equal(429);
+      const retryAfter = Number(throttled.headers['retry-after']);
+      expect(retryAfter).to.be.greaterThan(0);
+      const fault = (await parseSoap(throttled.text)).Envelope.Body.Fault;
+      expect(fault.faultcode._ ?? fault.faultcode).to.match(/:ErrorServerBusy$/);
+      expect(fault.detail.ResponseCode._ ?? fault.detail.ResponseCode).to.equal('ErrorServerBusy');
+      expect(fault.detail.MessageXml.Value._).to.equal(String(retryAfter * 1000));
+      expect(fault.detail.MessageXml.Value.$.Name).to.equal('BackOffMilliseconds');
+    });
+  });
+});
