@@ -52,10 +52,20 @@ export function attributesOnOneElement(count: number): string {
   return envelope(`<m:ResolveNames${attributes(count)}><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>`);
 }
 
-/** The same number of attributes spread over many elements of `perElement` each: within every per-element limit. */
-export function attributesSpread(count: number, entry: string, perElement = 32): string {
+/** Distinct within one element, repeated across elements: the shortest names that stay within the per-element limit. */
+const SPREAD_NAMES = 'abcdefghijklmnopqrstuvwxyzABCDEF';
+
+/**
+ * `count` attributes spread over elements of 32 each (`a=""`, 5 bytes apiece): within
+ * every per-element limit. At ~160 k it is the densest request the reader accepts —
+ * 5000 elements of 32 attributes — in about 830 KB.
+ */
+export function attributesSpread(count: number, entry: string): string {
   let junk = '';
-  for (let from = 0; from < count; from += perElement) junk += `<t:Junk${attributes(Math.min(perElement, count - from), from)}/>`;
+  for (let from = 0; from < count; from += SPREAD_NAMES.length) {
+    const names = SPREAD_NAMES.slice(0, Math.min(SPREAD_NAMES.length, count - from));
+    junk += `<t:j${[...names].map((name) => ` ${name}=""`).join('')}/>`;
+  }
   return envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${entry}</m:UnresolvedEntry>${junk}</m:ResolveNames>`);
 }
 

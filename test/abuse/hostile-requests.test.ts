@@ -31,7 +31,7 @@ import { xmlProblem } from './strict-xml.js';
  * requests against a bridge process and prints times and memory, which are no assertions.
  */
 const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
-/** The smallest answer cap the settings allow, so a few photos exceed it. */
+/** The smallest answer cap the settings allow: a flood of short errors reaches it. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 const MAX_ITEMS = 250;
 const PHOTO_USER = 'alex.wilber@contoso.com';
@@ -69,7 +69,6 @@ describe('hostile requests with a valid login (issue 8)', () => {
   let b: Bridge;
   let leeItemId: string;
   let leeAttachmentId: string;
-  let bigAttachmentIds: string[];
 
   before(async () => {
     b = await startBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES), BRIDGE_EWS_MAX_ITEMS_PER_REQUEST: String(MAX_ITEMS) });
@@ -80,19 +79,13 @@ describe('hostile requests with a valid login (issue 8)', () => {
       { email: 'ctrl.char@contoso.com', displayName: 'Ctrl\u0001Char', title: 'Boss\u0001\u001F', refs: {} },
     ]);
     await bridge.photos.setPhoto(userOwner(PHOTO_USER), await samplePhoto(200, 200), 'test');
-    const photo = (side: number, seed: number) => photoLikeJpeg(side, seed).then((bytes) => normalizePhoto(bytes, LIMITS));
     await store.addContacts(READER.username, [
-      { displayName: 'Lee Gu', emailAddresses: ['lee.gu@fabrikam.com'], phones: {}, refs: {}, photo: await photo(120, 1) },
+      { displayName: 'Lee Gu', emailAddresses: ['lee.gu@fabrikam.com'], phones: {}, refs: {}, photo: await normalizePhoto(await photoLikeJpeg(120), LIMITS) },
       { displayName: 'Ctrl\u0001Contact', company: 'Fab\u0002rikam', emailAddresses: ['ctrl.contact@fabrikam.com'], phones: {}, refs: {} },
-      // Photos of ~40 KB in base64: one fits the answer cap, two do not.
-      ...(await Promise.all([2, 3, 4, 5].map(async (seed) => ({ displayName: `Big Photo ${seed}`, emailAddresses: [], phones: {}, refs: {}, photo: await photo(400, seed) })))),
     ]);
     const lee = await b.post(getItem(idsIn((await b.post(resolveNames('Lee', 'ReturnFullContactData="false"'))).text, 'ItemId')));
     [leeItemId] = idsIn(lee.text, 'ItemId') as [string];
     [leeAttachmentId] = idsIn(lee.text, 'AttachmentId') as [string];
-    const big = await b.post(getItem(idsIn((await b.post(resolveNames('Big Photo', 'ReturnFullContactData="false"'))).text, 'ItemId')));
-    bigAttachmentIds = idsIn(big.text, 'AttachmentId');
-    expect(bigAttachmentIds).to.have.length(4);
   });
   after(() => b.t.close());
 
@@ -113,13 +106,6 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expect(answer.body.length).to.be.at.most(onePhoto + (MAX_ITEMS - 1) * ERROR_MESSAGE_BYTES);
     });
 
-    it(`refuses ${MAX_ITEMS + 1} ids whole, before any work: one ErrorInvalidRequest on HTTP 200, no photo`, async () => {
-      const answer = await b.post(getAttachment(new Array<string>(MAX_ITEMS + 1).fill(leeAttachmentId)));
-      expect(answer.status).to.equal(200);
-      expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidRequest']);
-      expect(photosIn(answer.text)).to.equal(0);
-    });
-
     it('refuses 1 MiB of one repeated AttachmentId (the 347 MB amplification) whole, with a fault and no photo', async () => {
       const ids = repeatedIds(leeAttachmentId);
       expect(ids.length).to.be.greaterThan(5000);
@@ -134,15 +120,6 @@ describe('hostile requests with a valid login (issue 8)', () => {
       const answer = await b.post(getItem(distinctIds(4000)));
       expect(answer.status).to.equal(200);
       expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidRequest']);
-    });
-
-    it('answers the items past the answer cap with ErrorMessageSizeExceeded, in a whole envelope within the cap', async () => {
-      const answer = await b.post(getAttachment(bigAttachmentIds));
-      expect(answer.status).to.equal(200);
-      expect(responseCodesOf(answer.text)).to.deep.equal(['NoError', 'ErrorMessageSizeExceeded', 'ErrorMessageSizeExceeded', 'ErrorMessageSizeExceeded']);
-      expect(photosIn(answer.text)).to.equal(1);
-      expect(xmlProblem(answer.text)).to.equal(undefined);
-      expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES + 3 * ERROR_MESSAGE_BYTES);
     });
 
     it('answers a GetItem of the same ItemId listed many times once', async () => {
@@ -160,7 +137,7 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expectClientFault(await b.post(body), /more than \d+ attributes/);
     });
 
-    it('reads 80 k attributes spread 32 per element and answers the request', async () => {
+    it('reads 80 k attributes spread 32 per element, within every limit, and answers the request', async () => {
       const body = attributesSpread(80_000, 'alex.wilber');
       expect(body.length).to.be.at.most(ONE_MIB);
       const answer = await b.post(body);
@@ -201,7 +178,7 @@ describe('hostile requests with a valid login (issue 8)', () => {
     }
   });
 
-  it('answers ResolveNames of names holding control characters with XML a strict parser reads, the characters dropped', async () => {
+  it('answers full contact data of a user and a contact with control characters in several fields with XML a strict parser reads', async () => {
     const answer = await b.post(resolveNames('Ctrl'));
     expect(answer.status).to.equal(200);
     expect(xmlProblem(answer.text)).to.equal(undefined);

@@ -1,0 +1,119 @@
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tally } from '../../test/abuse/ews-answer.js';
+import { attributesSpread } from '../../test/abuse/hostile-bodies.js';
+import { rawRequest } from '../../test/abuse/raw-request.js';
+import { BENCH_USER } from '../fixture.js';
+import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult } from './attack.js';
+import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
+
+const THIRTY_MB = 30 * 1024 * 1024;
+const URL_FLOOD = { count: 10_000, concurrency: 32 };
+/** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
+const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
+
+/** Attacks on the HTTP front door, the store and the CLI, against the main bridge. */
+export function httpAttacks(dir: string, databasePath: string, photoPath: string): Attack[] {
+  return [
+    {
+      name: 'CLI import of a name with U+0001',
+      async run() {
+        const { status, stderr } = await importControlCharacterName(dir, databasePath);
+        return { status: `exit ${status}`, ewsCode: '', bytes: 0, note: stderr.trim().split('\n')[0], checks: [check(`the import is refused (exit ${status})`, status !== 0)] };
+      },
+    },
+    {
+      name: 'admin PUT while another process holds the write lock',
+      async run(bridge) {
+        const holder = new Database(databasePath);
+        holder.pragma('busy_timeout = 5000');
+        holder.exec('BEGIN IMMEDIATE');
+        try {
+          const answer = readAnswer(
+            await rawRequest(`${bridge.base}/admin/users/${BENCH_USER.email}/photo`, {
+              method: 'PUT',
+              headers: { authorization: ADMIN_AUTHORIZATION, 'content-type': 'image/jpeg' },
+              body: readFileSync(photoPath),
+            }),
+          );
+          const retryAfter = answer.headers['retry-after'];
+          return summary(answer, [statusIs(answer, 503), check(`Retry-After (was ${retryAfter})`, retryAfter !== undefined), check('ErrorServerBusy', answer.codes[0] === 'ErrorServerBusy')]);
+        } finally {
+          holder.exec('ROLLBACK');
+          holder.close();
+        }
+      },
+    },
+    urlFlood(14 * 1024, 414),
+    // Just under the URL limit: answered 401, and the memo of parsed queries must not keep them.
+    urlFlood(4000, 401),
+    {
+      // The envelope is read before the caller is known (the operation decides which login it needs).
+      name: `${UNAUTHENTICATED_DENSE.count} unauthenticated densest envelopes`,
+      async run(bridge) {
+        const body = attributesSpread(UNAUTHENTICATED_DENSE.attributes, 'x');
+        const result = await flood(UNAUTHENTICATED_DENSE.count, UNAUTHENTICATED_DENSE.concurrency, () => soap(bridge, body, { authorization: null }));
+        return floodResult(result, 401, `${body.length} bytes, ${UNAUTHENTICATED_DENSE.attributes} attributes in ${Math.ceil(UNAUTHENTICATED_DENSE.attributes / 32)} elements each, ${UNAUTHENTICATED_DENSE.concurrency} at a time`);
+      },
+    },
+    bodyAttack('SOAP: 30 MB body (Content-Length)', false),
+    bodyAttack('SOAP: 30 MB body (chunked)', true),
+    {
+      name: 'admin PUT: 30 MB body (chunked)',
+      async run(bridge) {
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/admin/users/${BENCH_USER.email}/photo`, {
+            method: 'PUT',
+            headers: { authorization: ADMIN_AUTHORIZATION, 'content-type': 'image/jpeg' },
+            body: Buffer.alloc(THIRTY_MB, 0xff),
+            chunked: true,
+          }),
+        );
+        return summary(answer, [statusIs(answer, 413)]);
+      },
+    },
+  ];
+}
+
+function urlFlood(urlLength: number, expected: number): Attack {
+  return {
+    name: `${URL_FLOOD.count / 1000} k unauthenticated ${(urlLength / 1024).toFixed(1)} KB URLs`,
+    async run(bridge) {
+      const agent = new Agent({ keepAlive: true, maxSockets: URL_FLOOD.concurrency });
+      const path = `/ews/exchange.asmx/s/GetUserPhoto?size=HR96x96&email=${BENCH_USER.email}&x=`;
+      try {
+        // Each URL distinct, so no memo anywhere can answer one from another.
+        const result = await flood(URL_FLOOD.count, URL_FLOOD.concurrency, (i) => {
+          const tail = `${i}-`.padEnd(urlLength - path.length, 'y');
+          return rawRequest(`${bridge.base}${path}${tail}`, { agent });
+        });
+        return floodResult(result, expected);
+      } finally {
+        agent.destroy();
+      }
+    },
+  };
+}
+
+function bodyAttack(name: string, chunked: boolean): Attack {
+  return {
+    name,
+    async run(bridge) {
+      const answer = await soap(bridge, Buffer.alloc(THIRTY_MB, ' '), { chunked });
+      return summary(answer, [statusIs(answer, 413)]);
+    },
+  };
+}
+
+/** A flood's tally, held to every answer having one status. */
+export function floodResult(result: { statuses: number[]; codes: string[]; bytes: number }, expected: number, note?: string): AttackResult {
+  const wrong = result.statuses.filter((status) => status !== expected).length;
+  return {
+    status: tally(result.statuses),
+    ewsCode: tally(result.codes),
+    bytes: result.bytes,
+    note,
+    checks: [check(`all ${result.statuses.length} answered ${expected} (${wrong} not)`, wrong === 0)],
+  };
+}

@@ -1,0 +1,130 @@
+import { generateKeyPair, SignJWT } from 'jose';
+import { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tally } from '../../test/abuse/ews-answer.js';
+import { resolveNames } from '../../test/abuse/hostile-bodies.js';
+import { rawRequest } from '../../test/abuse/raw-request.js';
+import { AUDIENCE, ISSUER } from '../../test/support/jwt-issuer.js';
+import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
+import { fixed } from '../table.js';
+import { check, readAnswer, soap, statusIs, summary, type Attack } from './attack.js';
+import type { RunningBridge } from './bridges.js';
+
+/** The bridge's default BRIDGE_LOGIN_MAX_FAILURES. */
+const MAX_FAILURES = 5;
+const WRONG_PASSWORDS = 300;
+/** Conversions are paced over a few seconds, so the flood (one scrypt each, ~0.1–0.6 s) has time to build up. */
+const HASH_FLOOD = { clients: 20, conversionsAlone: 15, conversionsUnderFlood: 30, conversionEveryMs: 200, maxRequests: 5000 };
+
+const basicAs = (password: string) => `Basic ${Buffer.from(`${BENCH_USER.email}:${password}`).toString('base64')}`;
+const me = (bridge: RunningBridge, authorization: string, agent?: Agent) => rawRequest(`${bridge.base}/api/me`, { headers: { authorization }, agent });
+
+/** Against the main bridge, last: once it has throttled this client, uncached logins from it wait too. */
+export const wrongPasswords: Attack = {
+  name: `${WRONG_PASSWORDS} wrong passwords, one account and client`,
+  async run(bridge) {
+    const statuses: number[] = [];
+    let withoutRetryAfter = 0;
+    let bytes = 0;
+    for (let i = 0; i < WRONG_PASSWORDS; i++) {
+      const answer = await me(bridge, basicAs(`wrong password ${i}`));
+      statuses.push(answer.status);
+      bytes += answer.body.length;
+      if (answer.status === 429 && answer.headers['retry-after'] === undefined) withoutRetryAfter++;
+    }
+    const refused = statuses.filter((status) => status === 401).length;
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes,
+      checks: [
+        check(`the first ${MAX_FAILURES} answered 401, the next 429`, statuses.slice(0, MAX_FAILURES).every((s) => s === 401) && statuses[MAX_FAILURES] === 429),
+        check(`only 401 and 429 (were ${tally(statuses)})`, statuses.every((s) => s === 401 || s === 429)),
+        check(`few passwords checked at all: 401 × ${refused} ≤ ${2 * MAX_FAILURES}`, refused <= 2 * MAX_FAILURES),
+        check(`every 429 has Retry-After (${withoutRetryAfter} had not)`, withoutRetryAfter === 0),
+      ],
+    };
+  },
+};
+
+/**
+ * Against a bridge that does not throttle (as an attacker with many addresses and names
+ * would find it): every wrong password costs an scrypt, while a valid user asks for
+ * photo conversions no cache holds. Hashing has its own threads, so conversions must
+ * not wait for it.
+ */
+export const hashFloodDuringConversions: Attack = {
+  name: `${HASH_FLOOD.clients} clients of wrong passwords, conversions timed`,
+  async run(bridge) {
+    const conversion = async (width: number) => {
+      const started = performance.now();
+      const answer = await rawRequest(`${bridge.base}/ews/exchange.asmx/s/GetUserPhoto?email=${BENCH_USER.email}&size=HR648x648&w=${width}`, {
+        headers: { authorization: BASIC_AUTHORIZATION },
+      });
+      return { status: answer.status, ms: performance.now() - started };
+    };
+    await conversion(100); // the valid login is verified once and remembered, as for any client
+    const alone = [];
+    for (let i = 0; i < HASH_FLOOD.conversionsAlone; i++) alone.push(await conversion(101 + i));
+
+    const agent = new Agent({ keepAlive: true, maxSockets: HASH_FLOOD.clients });
+    const wrong: number[] = [];
+    let flooding = true;
+    const client = async (id: number) => {
+      for (let i = 0; flooding && wrong.length < HASH_FLOOD.maxRequests; i++) wrong.push((await me(bridge, basicAs(`client ${id} guess ${i}`), agent)).status);
+    };
+    const clients = Array.from({ length: HASH_FLOOD.clients }, (_, id) => client(id));
+    const started = performance.now();
+    const underFlood = [];
+    for (let i = 0; i < HASH_FLOOD.conversionsUnderFlood; i++) {
+      await sleep(HASH_FLOOD.conversionEveryMs);
+      underFlood.push(await conversion(201 + i));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const answeredMeanwhile = wrong.length;
+    flooding = false;
+    await Promise.all(clients);
+    agent.destroy();
+
+    const conversions = [...alone, ...underFlood];
+    const ms = (samples: { ms: number }[]) => `p50 ${fixed(percentile(samples.map((s) => s.ms), 0.5), 0)} / max ${fixed(Math.max(...samples.map((s) => s.ms)), 0)} ms`;
+    return {
+      status: tally(wrong),
+      ewsCode: '',
+      bytes: 0,
+      note: `conversions ${ms(underFlood)} under the flood, ${ms(alone)} alone; ${fixed(answeredMeanwhile / seconds, 1)} wrong passwords answered/s meanwhile`,
+      checks: [
+        check(`every conversion answered 200 (${tally(conversions.map((c) => c.status))})`, conversions.every((c) => c.status === 200)),
+        check(`wrong passwords answered 401, or 503 when the hashing queue is full (${tally(wrong)})`, wrong.every((s) => s === 401 || s === 503)),
+      ],
+    };
+  },
+};
+
+/** Against a bridge holding an RSA public key with the default algorithms (RS256, ES256). */
+export const es256BearerToken: Attack = {
+  name: 'ES256 bearer token, the bridge has an RSA key',
+  async run(bridge) {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await new SignJWT({ preferred_username: BENCH_USER.email })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+    const authorization = `Bearer ${token}`;
+    const rest = readAnswer(await me(bridge, authorization));
+    const soapAnswer = await soap(bridge, resolveNames(BENCH_USER.email), { authorization });
+    return summary(rest, [
+      statusIs(rest, 401),
+      check(`with a reason (${rest.text.trim().slice(0, 60)})`, /bearer token refused/.test(rest.text)),
+      check(`SOAP answers 401 too (was ${soapAnswer.status})`, soapAnswer.status === 401),
+    ]);
+  },
+};
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
