@@ -100,9 +100,10 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const server = createServer((req, res) => {
-    if (refuseOverlongUrl(req, res, log, config.accessLog)) return;
+    const context = createRequestContext(req, res);
+    if (refuseOverlongUrl(context, log, config.accessLog)) return;
     if (req.headers.origin !== undefined && cors.handle(req, res)) return;
-    if (!handleUserPhoto(req, res) && !ews.handlePost(createRequestContext(req, res))) app(req, res);
+    if (!handleUserPhoto(context) && !ews.handlePost(context)) app(req, res);
   });
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../domain/account.js';
+import { ANONYMOUS_USERNAME } from '../auth/authenticator.js';
 import { requestIdOf } from './request-id.js';
 
 /**
@@ -20,6 +21,24 @@ export interface RequestContext {
   attemptedUser?: string;
 }
 
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
+
+/** Made once, by the front door, for every request; Express routes find it again with `contextOf`. */
 export function createRequestContext(req: IncomingMessage, res: ServerResponse): RequestContext {
-  return { req, res, requestId: requestIdOf(req), clientAddress: req.socket.remoteAddress ?? '', startedAt: performance.now() };
+  const context: RequestContext = { req, res, requestId: requestIdOf(req), clientAddress: req.socket.remoteAddress ?? '', startedAt: performance.now() };
+  contexts.set(req, context);
+  return context;
+}
+
+/** The context the front door made for this request. */
+export function contextOf(req: IncomingMessage): RequestContext {
+  const context = contexts.get(req);
+  if (!context) throw new Error('a request reached a route without passing the front door');
+  return context;
+}
+
+/** The mailbox a request acts for: its account's name; none for an anonymous read. */
+export function mailboxOf(context: RequestContext): string | undefined {
+  const principal = context.principal;
+  return principal && principal.username !== ANONYMOUS_USERNAME ? principal.username : undefined;
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ANONYMOUS_USERNAME, type AuthNeed, type Authenticator } from '../auth/authenticator.js';
-import type { RequestContext } from './request-context.js';
+import type { AuthNeed, Authenticator } from '../auth/authenticator.js';
+import { contextOf } from './request-context.js';
 
 /**
  * Express guard: lets a request through when its credentials meet `need` (see AuthNeed —
@@ -9,7 +9,7 @@ import type { RequestContext } from './request-context.js';
  */
 export function requireAccount(auth: Authenticator, need: AuthNeed) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const context = res.locals.context as RequestContext;
+    const context = contextOf(req);
     const result = await auth.authenticate(req.headers.authorization, need, context.clientAddress);
     if (!result.ok) {
       context.attemptedUser = result.attemptedUser;
@@ -17,13 +17,6 @@ export function requireAccount(auth: Authenticator, need: AuthNeed) {
       throw result.error;
     }
     context.principal = result.principal;
-    res.locals.principal = result.principal;
     next();
   };
-}
-
-/** The mailbox a guarded request acts for: its account's name; none for an anonymous read. */
-export function mailboxOf(res: Response): string | undefined {
-  const principal = res.locals.principal as { username: string } | undefined;
-  return principal && principal.username !== ANONYMOUS_USERNAME ? principal.username.toLowerCase() : undefined;
 }

@@ -10,7 +10,7 @@ import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { createHealthRoutes } from './health-routes.js';
-import { createRequestContext } from '../http/request-context.js';
+import { contextOf } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
 
@@ -35,9 +35,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    const context = createRequestContext(req, res);
-    res.locals.context = context;
-    res.locals.requestId = context.requestId;
+    const context = contextOf(req);
     res.setHeader('request-id', context.requestId);
     if (options.accessLog) logWhenFinished(log, context);
     next();
@@ -50,8 +48,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
 
-  const handleError: ErrorRequestHandler = (error, _req, res, _next) => {
-    sendError(res, asBridgeError(error), log, res.locals.requestId as string);
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    sendError(res, asBridgeError(error), log, contextOf(req).requestId);
   };
   app.use(handleError);
   return app;

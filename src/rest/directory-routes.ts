@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { Principal } from '../domain/account.js';
+import { contextOf } from '../http/request-context.js';
 import { BridgeError } from '../domain/errors.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
 import { requireAccount } from '../http/require-account.js';
@@ -18,8 +18,8 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator): Router
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
 
-  router.get('/api/me', authenticate, (_req, res) => {
-    const { username, role } = res.locals.principal as Principal;
+  router.get('/api/me', authenticate, (req, res) => {
+    const { username, role } = contextOf(req).principal!;
     res.setHeader('cache-control', 'no-store');
     res.json({ username, role });
   });

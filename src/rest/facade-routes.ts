@@ -10,7 +10,8 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
-import { mailboxOf, requireAccount } from '../http/require-account.js';
+import { requireAccount } from '../http/require-account.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
 import { photoCacheControl, sendRendition } from './send-photo.js';
 
 export interface FacadeOptions {
@@ -36,32 +37,37 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
     res.json(OPENAPI_DOCUMENT);
   });
 
-  router.get('/api/people/photo', authenticate, photoRoute, async (req, res) => {
+  router.get(
+    '/api/people/photo',
+    authenticate,
+    photoRoute(async (req, res, conversion) => {
     const name = queryText(req, 'name');
     if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
     const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
     if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
-    const people = await findPeople(store, mailboxOf(res), name, scope, 1);
+    const people = await findPeople(store, mailboxOf(contextOf(req)), name, scope, 1);
     if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
     if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
     const [person] = people;
-    await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id));
-  });
+      await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id), conversion);
+    }),
+  );
 
-  const itemPhoto = (kind: IdKind) => async (req: Request, res: Response) => {
-    const id = ids.decode(kind, String(req.params.id));
-    const mailbox = mailboxOf(res);
-    if (!mailbox || !(await store.getContact(mailbox, id))) throw BridgeError.itemNotFound();
-    await sendPhoto(req, res, contactOwner(id));
-  };
-  router.get('/api/contacts/:id/photo', authenticate, photoRoute, itemPhoto('contact'));
-  router.get('/api/attachments/:id', authenticate, photoRoute, itemPhoto('contactPhoto'));
+  const itemPhoto = (kind: IdKind) =>
+    photoRoute(async (req, res, conversion) => {
+      const id = ids.decode(kind, String(req.params.id));
+      const mailbox = mailboxOf(contextOf(req));
+      if (!mailbox || !(await store.getContact(mailbox, id))) throw BridgeError.itemNotFound();
+      await sendPhoto(req, res, contactOwner(id), conversion);
+    });
+  router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));
+  router.get('/api/attachments/:id', authenticate, itemPhoto('contactPhoto'));
 
-  async function sendPhoto(req: Request, res: Response, owner: PhotoOwner): Promise<void> {
+  async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, conversion: ConversionRequest | undefined): Promise<void> {
     const size = sizeOf(req);
-    const rendition = await photos.photo(owner, size, res.locals.conversionRequest as ConversionRequest | undefined);
+    const rendition = await photos.photo(owner, size, conversion);
     if (!rendition) throw new BridgeError('ErrorItemNotFound', 404, 'no photo');
-    sendRendition(req, res, rendition, cacheControl, res.locals.requestId as string);
+    sendRendition(req, res, rendition, cacheControl, contextOf(req).requestId);
   }
 
   return router;
@@ -72,12 +78,14 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
  * about the query): Vary even on errors, so a cache never serves one Accept's answer to
  * another, and the conversion parameters checked before any lookup.
  */
-const photoRoute: RequestHandler = (req, res, next) => {
-  res.vary('Accept');
-  const queryStart = req.originalUrl.indexOf('?');
-  res.locals.conversionRequest = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept);
-  next();
-};
+function photoRoute(handler: (req: Request, res: Response, conversion: ConversionRequest | undefined) => Promise<void>): RequestHandler {
+  return async (req, res) => {
+    res.vary('Accept');
+    const queryStart = req.originalUrl.indexOf('?');
+    const conversion = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept);
+    await handler(req, res, conversion);
+  };
+}
 
 function queryText(req: Request, name: string): string | undefined {
   const value = req.query[name];

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
@@ -8,7 +8,7 @@ import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/siz
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenFinished } from '../http/access-log.js';
-import { createRequestContext, type RequestContext } from '../http/request-context.js';
+import type { RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
@@ -27,7 +27,7 @@ export interface UserPhotoRouteOptions {
 
 /** Answers the request when it is for the photo URL; false for any other URL. */
 export interface UserPhotoRoute {
-  (req: IncomingMessage, res: ServerResponse): boolean;
+  (context: RequestContext): boolean;
   /** What the memo of parsed queries holds: entries and their accounted bytes. */
   readonly rememberedQueries: { count: number; bytes: number };
 }
@@ -69,13 +69,13 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
   }
 
-  function handleUserPhoto(req: IncomingMessage, res: ServerResponse): boolean {
+  function handleUserPhoto(context: RequestContext): boolean {
+    const { req, res } = context;
     const url = req.url ?? '';
     const queryStart = url.indexOf('?');
     const pathLength = queryStart < 0 ? url.length : queryStart;
     if (pathLength !== USER_PHOTO_PATH.length || url.slice(0, pathLength).toLowerCase() !== USER_PHOTO_PATH) return false;
 
-    const context = createRequestContext(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (accessLog) logWhenFinished(log, context);
       sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, { allow: 'GET, HEAD', 'request-id': context.requestId });

@@ -65,8 +65,9 @@ describe('directory search /api/people and the page at /', () => {
     expect(changed.photo.version).to.not.equal(withPhoto.photo.version);
   });
 
-  it('refuses a 5,000-character search and bad paging with 400, and anonymous callers with 401', async () => {
-    expect((await get(`/api/people?q=${'a'.repeat(5000)}`).expect(400)).text).to.match(/longer than 200/);
+  it('refuses a search over 200 characters and bad paging with 400, a 5,000-character URL with 414, and anonymous callers with 401', async () => {
+    expect((await get(`/api/people?q=${'a'.repeat(201)}`).expect(400)).text).to.match(/longer than 200/);
+    await get(`/api/people?q=${'a'.repeat(5000)}`).expect(414);
     await get('/api/people?limit=0').expect(400);
     await get('/api/people?limit=101').expect(400);
     await get('/api/people?offset=-1').expect(400);

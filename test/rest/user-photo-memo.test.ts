@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
+import { createRequestContext } from '../../src/http/request-context.js';
 import { createUserPhotoRoute, PARSED_QUERIES_MAX_BYTES, type UserPhotoRoute } from '../../src/rest/user-photo-route.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -24,7 +25,7 @@ describe('the photo URL’s memo of parsed queries', () => {
     // The route as the bridge builds it, on the bridge's own photo service and authenticator, so its memo can be read.
     route = createUserPhotoRoute({ photos: t.bridge.photos, auth: t.bridge.auth, log: createLogger('silent'), accessLog: false, photoMaxAgeSeconds: 60 });
     server = createServer((req, res) => {
-      if (!route(req, res)) res.writeHead(404).end();
+      if (!route(createRequestContext(req, res))) res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
