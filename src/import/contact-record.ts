@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ContactFields } from '../domain/contact.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { importedWhatsappPhone } from './imported-phone.js';
 import { optionalImportedText } from './imported-text.js';
 
 /** The flat columns of a contacts CSV; a vCard is read into the same shape. */
@@ -40,7 +41,7 @@ const recordSchema = z.strictObject({
   businessPhone: optionalText,
   mobilePhone: optionalText,
   homePhone: optionalText,
-  whatsappPhone: optionalText,
+  whatsappPhone: importedWhatsappPhone,
   superOfficeId: optionalText,
   ucwaPerson: optionalText,
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXTERNAL_REF_KEYS, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { importedWhatsappPhone } from './imported-phone.js';
 import { importedText, optionalImportedText } from './imported-text.js';
 
 /** The columns of an import or export file, in the order an export writes them. */
@@ -37,7 +38,7 @@ const recordSchema = z.strictObject({
   ldapDn: optionalText,
   graphId: optionalText,
   superOfficeId: optionalText,
-  whatsappPhone: optionalText,
+  whatsappPhone: importedWhatsappPhone,
   ucwaPerson: optionalText,
 });
 

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import type { SourceType } from './registry.js';
-import { baseUrlSetting, whatsappGatewaySource } from './whatsapp-gateway.js';
-import { linkSettings } from './whatsapp-link.js';
+import { baseUrlSetting, gatewaySettings, whatsappGatewaySource } from './whatsapp-gateway.js';
 
 const schema = z.strictObject({
   baseUrl: baseUrlSetting('https://www.plugchat.com.br/api/whatsapp'),
   token: z.string().min(1),
-  /** The instance API takes the token bare; the partner API as `Bearer <token>`. */
+  /** The instance API takes the token bare; the integrations API as `Bearer <token>`. */
   authScheme: z.enum(['bare', 'bearer']).default('bare'),
-  ...linkSettings,
+  ...gatewaySettings,
 });
 
-/** PlugChat: `GET {baseUrl}/profile-picture?phone=` with the token in `Authorization`. */
+/**
+ * PlugChat: `GET {baseUrl}/profile-picture?phone=` with the token in `Authorization`
+ * (github.com/fourpixelit/plug-chat-docs, docs/contacts/get-profile-picture.md).
+ */
 export const plugchatSource: SourceType<z.output<typeof schema>> = {
   schema,
   create: (name, settings) =>
@@ -22,6 +24,7 @@ export const plugchatSource: SourceType<z.output<typeof schema>> = {
         gateway: 'PlugChat',
         headers: { authorization: settings.authScheme === 'bearer' ? `Bearer ${settings.token}` : settings.token },
         credentials: 'token and authScheme',
+        secrets: [settings.token],
       },
       settings,
     ),

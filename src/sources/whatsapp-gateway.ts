@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { credentialSteps, sampleStep } from './check-steps.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
+import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
-import { photoLinkFetcher, type LinkSettings } from './whatsapp-link.js';
-import { whatsappDigits } from './whatsapp-phone.js';
+import { whatsappCheck } from './whatsapp-check.js';
+import { linkSettings, photoLinkFetcher, type LinkResult } from './whatsapp-link.js';
+import { countrySetting, gatewayDigits, placePhone } from './whatsapp-phone.js';
 
 /** A gateway's base URL as configured, without a trailing slash. */
 export function baseUrlSetting(fallback: string) {
@@ -13,6 +13,15 @@ export function baseUrlSetting(fallback: string) {
     .default(fallback)
     .transform((url) => url.replace(/\/+$/, ''));
 }
+
+/** Settings every WhatsApp gateway source has: where its numbers are, and how its photo links are fetched. */
+export const gatewaySettings = {
+  /** ISO 3166 code of the country of numbers written without a country code; without it they are refused. */
+  defaultCountry: countrySetting.optional(),
+  ...linkSettings,
+};
+
+export type GatewaySettings = z.output<z.ZodObject<typeof gatewaySettings>>;
 
 /** What differs between WhatsApp gateways: where their endpoints are and how they are authenticated. */
 export interface GatewayAccess {
@@ -23,6 +32,22 @@ export interface GatewayAccess {
   headers: Record<string, string>;
   /** The settings that hold the credentials, named when the gateway refuses them. */
   credentials: string;
+  /** Never repeated in a message: Z-API echoes a wrong Client-Token in its refusal. */
+  secrets: readonly string[];
+  /** Beyond 401 and 403: an answer that means the credentials were refused. */
+  refusesCredentials?(status: number, said: string | undefined): boolean;
+}
+
+/** The steps of one lookup, each on its own so `sources check` can say which one failed. */
+export interface GatewayLookup {
+  /** The reference's phone as the gateway wants it (DDI DDD number, digits), or a PermanentSourceError saying why not. */
+  phone(reference: PhotoReference): string;
+  /** The gateway's current profile-picture link for a phone; null when the contact has no photo. */
+  link(phone: string, signal: AbortSignal): Promise<string | null>;
+  /** The bytes behind a link, or "dead" when WhatsApp's CDN says the link expired. */
+  bytes(link: string, signal: AbortSignal): Promise<LinkResult>;
+  /** `GET …/status`: the gateway's JSON, which says whether the WhatsApp number is connected. */
+  status(signal: AbortSignal): Promise<unknown>;
 }
 
 /**
@@ -31,23 +56,15 @@ export interface GatewayAccess {
  * 48 hours; one found dead is asked for afresh once, since the gateway may have handed
  * out one it had kept.
  */
-export function whatsappGatewaySource(name: string, access: GatewayAccess, settings: LinkSettings): PhotoSource {
-  const policy = upstreamPolicy([access.endpoint('status')]);
-  const fetchLink = photoLinkFetcher(settings);
-
-  const ask = (url: string, signal: AbortSignal): Promise<OutboundResponse> =>
-    // The gateways document a 415 for requests without a JSON Content-Type, even on GET.
-    outboundRequest(url, policy, { headers: { ...access.headers, accept: 'application/json', 'content-type': 'application/json' }, signal });
-
-  const currentLink = async (phone: string, signal: AbortSignal): Promise<string | null> =>
-    linkOf(bodyOf(await ask(`${access.endpoint('profile-picture')}?phone=${phone}`, signal), access), access.gateway);
+export function whatsappGatewaySource(name: string, access: GatewayAccess, settings: GatewaySettings): PhotoSource {
+  const lookup = gatewayLookup(access, settings);
 
   const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
-    const phone = whatsappDigits(reference.whatsappPhone ?? '');
+    const phone = lookup.phone(reference);
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const link = await currentLink(phone, signal);
+      const link = await lookup.link(phone, signal);
       if (!link) return NO_PHOTO;
-      const result = await fetchLink(link, signal);
+      const result = await lookup.bytes(link, signal);
       if (result.kind === 'photo') return result;
     }
     throw new PermanentSourceError(`${access.gateway} handed out a dead photo link twice in a row`);
@@ -57,37 +74,57 @@ export function whatsappGatewaySource(name: string, access: GatewayAccess, setti
     name,
     accepts: (reference) => Boolean(reference.whatsappPhone?.trim()),
     fetch,
-    async check(sample, signal) {
-      let status: unknown;
-      const steps = await credentialSteps(access.gateway, async () => {
-        status = bodyOf(await ask(access.endpoint('status'), signal), access);
-        return `${access.gateway} accepted the credentials`;
-      });
-      if (steps.some((step) => !step.ok)) return steps;
-      return [...steps, connectedStep(status), ...(await sampleStep(fetch, sample, signal))];
-    },
+    check: (sample, signal) => whatsappCheck(access.gateway, lookup, sample, signal),
   };
 }
 
-/** A gateway is only as good as the WhatsApp session behind it (`GET …/status`). */
-function connectedStep(status: unknown): CheckStep {
-  const { connected, error } = (status ?? {}) as { connected?: unknown; error?: unknown };
-  if (connected === true) return { step: 'connected', ok: true, detail: 'the WhatsApp number is connected' };
-  return { step: 'connected', ok: false, detail: `the WhatsApp number is not connected${typeof error === 'string' && error ? `: ${error}` : ''}` };
+function gatewayLookup(access: GatewayAccess, settings: GatewaySettings): GatewayLookup {
+  const policy = upstreamPolicy([access.endpoint('status')]);
+  const ask = (url: string, signal: AbortSignal): Promise<OutboundResponse> =>
+    // PlugChat (and Z-API's older pages) document a 415 for requests without a JSON Content-Type, even on GET.
+    outboundRequest(url, policy, { headers: { ...access.headers, accept: 'application/json', 'content-type': 'application/json' }, signal });
+  const status = async (signal: AbortSignal) => bodyOf(await ask(access.endpoint('status'), signal), access);
+
+  return {
+    phone(reference) {
+      const placement = placePhone(reference.whatsappPhone ?? '', settings.defaultCountry);
+      if (!placement.placed) throw new PermanentSourceError(`whatsappPhone ${placement.reason}`);
+      return gatewayDigits(placement.e164);
+    },
+    async link(phone, signal) {
+      const response = await ask(`${access.endpoint('profile-picture')}?phone=${phone}`, signal);
+      if (response.status === 404) {
+        // Z-API answers 404 both for "contact not found or without a photo" and for an unknown
+        // instance: the status endpoint, whose 404 means only the latter, tells them apart.
+        await status(signal);
+        return null;
+      }
+      return linkOf(bodyOf(response, access), access.gateway);
+    },
+    bytes: photoLinkFetcher(settings),
+    status,
+  };
 }
 
-/** The JSON of a 200 answer; every other status as the error it means. */
-function bodyOf(response: OutboundResponse, { gateway, credentials }: GatewayAccess): unknown {
+/** The JSON of a 200 answer (undefined for an empty one); every other status as the error it means. */
+function bodyOf(response: OutboundResponse, access: GatewayAccess): unknown {
+  const { gateway, credentials } = access;
   const { status } = response;
+  const text = response.body.toString('utf8');
   if (status === 200) {
+    // Z-API: a contact without a photo may get an empty answer.
+    if (text.trim() === '') return undefined;
     try {
-      return JSON.parse(response.body.toString('utf8'));
+      return JSON.parse(text);
     } catch {
       throw new Error(`${gateway} answered 200 with something other than JSON`);
     }
   }
-  const said = gatewaySaid(response.body);
+  const said = gatewaySaid(text, access.secrets);
   const why = said ? `: ${said}` : '';
+  if (status === 401 || status === 403 || access.refusesCredentials?.(status, said)) {
+    throw new PermanentSourceError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
+  }
   if (status === 404) throw new PermanentSourceError(`${gateway} has no such endpoint or instance (404${why}); check baseUrl and ${credentials}`);
   if (status === 405 || status === 415) {
     throw new PermanentSourceError(`${gateway} refused the request's method or content type (${status}${why}); check that baseUrl is ${gateway}'s API`);
@@ -109,12 +146,13 @@ function linkOf(body: unknown, gateway: string): string | null {
   return trimmed;
 }
 
-/** The gateway's own short explanation (`error` or `message`), for the operator. */
-function gatewaySaid(body: Buffer): string | undefined {
+/** The gateway's own short explanation (`error` or `message`), for the operator, with the credentials blanked out. */
+function gatewaySaid(body: string, secrets: readonly string[]): string | undefined {
   try {
-    const { error, message } = JSON.parse(body.toString('utf8')) as { error?: unknown; message?: unknown };
+    const { error, message } = JSON.parse(body) as { error?: unknown; message?: unknown };
     const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
-    return text.slice(0, 200) || undefined;
+    const blanked = secrets.reduce((said, secret) => (secret ? said.split(secret).join('…') : said), text);
+    return blanked.slice(0, 200) || undefined;
   } catch {
     return undefined;
   }

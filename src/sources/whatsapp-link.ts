@@ -15,12 +15,23 @@ const DEAD_LINK_STATUSES: ReadonlySet<number> = new Set([403, 404, 410]);
  */
 export const linkSettings = {
   /** Hosts a link may point to: exact names or `*.domain`. */
-  linkHosts: z.array(z.string().regex(/^(\*\.)?[\w.-]+$/, 'a host name or *.domain')).min(1).default(['*.whatsapp.net']),
+  linkHosts: z
+    .array(z.string().regex(/^(\*\.)?[\w.-]+$/, 'a host name or *.domain'))
+    .min(1)
+    .default(['*.whatsapp.net']),
   /** Labs and tests: a PEM file of a certificate authority to trust for links. */
-  linkCaFile: z.string().refine((path) => existsSync(path), 'no such file').optional(),
+  linkCaFile: z
+    .string()
+    .refine((path) => existsSync(path), 'no such file')
+    .optional(),
   /** Labs and tests only: let links reach loopback and private addresses. */
   allowPrivateLinkAddresses: z.boolean().default(false),
-  maxPhotoBytes: z.number().int().min(1024).max(50 * 1024 * 1024).default(5 * 1024 * 1024),
+  maxPhotoBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
 };
 
 export type LinkSettings = z.output<z.ZodObject<typeof linkSettings>>;

@@ -1,25 +1,69 @@
-import { PermanentSourceError } from './photo-source.js';
+import { isSupportedCountry, parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js/max';
+import { z } from 'zod';
 
-/** E.164 allows at most 15 digits; below 8 no country code plus subscriber number fits. */
-const MIN_DIGITS = 8;
+/** Where a written phone number lands: E.164 (`+5511999990000`), or why it cannot be placed. */
+export type PhonePlacement = { placed: true; e164: string } | { placed: false; reason: string };
+
+const EXAMPLE = 'write it with its country code, e.g. +55 11 99999-0000';
+/** E.164 allows at most 15 digits, whatever the country. */
 const MAX_DIGITS = 15;
-const EXAMPLE = 'write it as DDI+DDD+number, e.g. +55 11 99999-0000';
 
 /**
- * The phone as WhatsApp gateways want it: digits only, country code (DDI) first, then
- * area code (DDD) and number — "+55 (11) 99999-0000" becomes "5511999990000". Spaces,
- * dots, dashes, brackets and one leading + are layout; anything else is refused, since
- * guessing would ask the gateway about somebody else.
+ * A source's `defaultCountry`: the ISO 3166 code (e.g. "BR") of the country whose numbers
+ * are written without a country code. Case does not matter; an unknown code is refused.
  */
-export function whatsappDigits(phone: string): string {
-  const written = phone.trim();
-  if (!/^\+?[\d\s().-]+$/.test(written)) {
-    throw new PermanentSourceError(`whatsappPhone "${written}" has characters other than digits, spaces and + ( ) . -; ${EXAMPLE}`);
+export const countrySetting = z
+  .string()
+  .transform((code) => code.trim().toUpperCase())
+  .refine(isSupportedCountry, 'an ISO 3166 country code such as "BR" or "US"');
+
+/**
+ * Places a number as a WhatsApp gateway needs it: the country it names (a leading +),
+ * else `defaultCountry`, and only when the number is valid there (libphonenumber's full
+ * metadata). Nothing is guessed: `(11) 99999-0000` is São Paulo with defaultCountry BR
+ * and refused without one — read as digits it would be country code 1.
+ */
+export function placePhone(written: string, defaultCountry?: CountryCode): PhonePlacement {
+  const phone = written.trim();
+  const layout = layoutProblem(phone);
+  if (layout) return { placed: false, reason: `"${phone}" ${layout}; ${EXAMPLE}` };
+  const international = phone.startsWith('+');
+  if (!international && !defaultCountry)
+    return { placed: false, reason: `"${phone}" has no country code (+CC) and the source has no defaultCountry; ${EXAMPLE} or set defaultCountry` };
+  const country = international ? undefined : defaultCountry;
+  try {
+    const parsed = parsePhoneNumberWithError(phone, country ? { defaultCountry: country } : undefined);
+    if (parsed.isValid()) return { placed: true, e164: parsed.number };
+    const where = parsed.country ?? `country code +${parsed.countryCallingCode}`;
+    return { placed: false, reason: `"${phone}" is not a valid number for ${where}${international ? '' : ' (the defaultCountry)'}; ${EXAMPLE}` };
+  } catch (error) {
+    // libphonenumber's codes: INVALID_COUNTRY, NOT_A_NUMBER, TOO_SHORT, TOO_LONG.
+    const code = error instanceof Error ? error.message : String(error);
+    const why = code === 'INVALID_COUNTRY' ? 'names no country that exists' : code === 'TOO_LONG' ? 'is too long' : 'is too short to be a phone number';
+    return { placed: false, reason: `"${phone}" ${why}; ${EXAMPLE}` };
   }
-  const digits = written.replace(/\D/g, '');
-  if (digits.startsWith('0')) throw new PermanentSourceError(`whatsappPhone "${written}" starts with 0, not a country code; ${EXAMPLE}`);
-  if (digits.length < MIN_DIGITS || digits.length > MAX_DIGITS) {
-    throw new PermanentSourceError(`whatsappPhone "${written}" has ${digits.length} digits, not ${MIN_DIGITS} to ${MAX_DIGITS}; ${EXAMPLE}`);
-  }
-  return digits;
+}
+
+/**
+ * A number as an import stores it, before any source's defaultCountry is known: one with
+ * a country code must be valid for that country and is stored as E.164; one without is
+ * kept as written, to be placed (or refused) at lookup by the source's defaultCountry.
+ */
+export function phoneForImport(written: string): PhonePlacement {
+  const phone = written.trim();
+  if (phone.startsWith('+')) return placePhone(phone);
+  const layout = layoutProblem(phone);
+  return layout ? { placed: false, reason: `"${phone}" ${layout}; ${EXAMPLE}` } : { placed: true, e164: phone };
+}
+
+/** The gateways' documented phone format: "DDI DDD NUMERO", digits only (E.164 without its +). */
+export function gatewayDigits(e164: string): string {
+  return e164.replace(/^\+/, '');
+}
+
+/** Layout is digits, spaces, ( ) . - / and one leading +; anything else (letters, `tel:`, an extension) is not a plain number. */
+function layoutProblem(phone: string): string | undefined {
+  if (!/^\+?[\d\s().\-/]+$/.test(phone)) return 'has characters other than digits, spaces and + ( ) . - /';
+  if (phone.replace(/\D/g, '').length > MAX_DIGITS) return `has more than ${MAX_DIGITS} digits`;
+  return undefined;
 }

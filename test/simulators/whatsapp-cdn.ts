@@ -15,9 +15,12 @@ export interface CdnRequest {
 }
 
 /**
- * WhatsApp's media CDN (pps.whatsapp.net) as the gateways' links use it: https, a
- * signed link per photo that dies after a while with 403. Listens on 127.0.0.1 with a
- * certificate made for the run, which `caFile` holds.
+ * WhatsApp's media CDN (pps.whatsapp.net) as the gateways' links use it: https, links
+ * shaped like the docs' example (PlugChat docs/chats/get-metadata-chat.md:
+ * `/v/t61.24694-24/…_n.jpg?ccb=11-4&oh=…&oe=60C179E2`, `oe` the expiry as hex Unix
+ * seconds) that die 48 hours after they are handed out ("fica disponível por apenas 48
+ * horas", Z-API docs/contacts/get-profile-picture.md) with 403. Listens on 127.0.0.1 with
+ * a certificate made for the run, which `caFile` holds.
  */
 export interface WhatsappCdn {
   /** https://127.0.0.1:port */
@@ -30,31 +33,49 @@ export interface WhatsappCdn {
   fault: CdnFault | undefined;
   /** A fresh signed link to a phone's photo, as a gateway hands out; undefined without one. */
   linkFor(phone: string): string | undefined;
-  /** Every link handed out so far now answers 403, as WhatsApp's do after 48 hours. */
+  /** Moves the CDN's clock 48 hours on: every link handed out so far now answers 403. */
   expireLinks(): void;
   close(): Promise<void>;
 }
 
 const HUGE_BYTES = 4 * 1024 * 1024;
+const LINK_LIFETIME_SECONDS = 48 * 3600;
 
 export async function startWhatsappCdn(): Promise<WhatsappCdn> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-cdn-'));
   const [keyFile, caFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', caFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      caFile,
+    ],
+    { stdio: 'ignore' },
+  );
 
-  let serial = 0;
-  let validFrom = 0;
+  let clockSeconds = Math.floor(Date.now() / 1000);
   const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, (req, res) => {
     cdn.requests.push({ path: req.url ?? '', headers: req.headers });
     const url = new URL(req.url ?? '/', cdn.origin);
     const match = /^\/v\/t61\.24694-24\/(\d+)_n\.jpg$/.exec(url.pathname);
     const photo = match && cdn.photos.get(match[1]!);
     if (!photo) return res.writeHead(404).end('URL not found');
-    if (cdn.fault === 'dead' || Number(url.searchParams.get('oe')) < validFrom) return res.writeHead(403).end('URL signature expired');
+    if (cdn.fault === 'dead' || parseInt(url.searchParams.get('oe') ?? '0', 16) <= clockSeconds) return res.writeHead(403).end('URL signature expired');
     switch (cdn.fault) {
       case 'redirect':
         return res.writeHead(302, { location: `${cdn.origin}/internal/metadata` }).end();
@@ -79,9 +100,12 @@ export async function startWhatsappCdn(): Promise<WhatsappCdn> {
     photos: new Map(),
     requests: [],
     fault: undefined,
-    linkFor: (phone) => (cdn.photos.has(phone) ? `${cdn.origin}/v/t61.24694-24/${phone}_n.jpg?oe=${++serial}&oh=01_signature` : undefined),
+    linkFor: (phone) =>
+      cdn.photos.has(phone)
+        ? `${cdn.origin}/v/t61.24694-24/${phone}_n.jpg?ccb=11-4&oh=01_signature&oe=${(clockSeconds + LINK_LIFETIME_SECONDS).toString(16).toUpperCase()}`
+        : undefined,
     expireLinks: () => {
-      validFrom = serial + 1;
+      clockSeconds += LINK_LIFETIME_SECONDS;
     },
     async close() {
       server.closeAllConnections();

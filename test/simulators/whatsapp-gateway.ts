@@ -4,6 +4,14 @@ import type { WhatsappCdn } from './whatsapp-cdn.js';
 
 export type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage';
 
+/**
+ * How the gateway answers for a contact without a profile photo. Z-API's page "Imagem do
+ * Contato" (github.com/Z-API/z-api-docs, docs/contacts/imagem.md): "Se o contato não tiver
+ * foto de perfil, a resposta pode ser vazia ou retornar erro 404" (404: "Contato não
+ * encontrado ou sem foto"). `null-link` is `[{"link": null}]`, as some versions answer.
+ */
+export type NoPhotoAnswer = 'not-found' | 'empty' | 'null-link';
+
 export interface GatewayCall {
   /** Path and query as received. */
   path: string;
@@ -12,19 +20,25 @@ export interface GatewayCall {
   headers: IncomingHttpHeaders;
 }
 
-/** What makes one gateway differ from another: where it answers and how it checks credentials. */
+/** What makes one gateway differ from another: where it answers, how it checks credentials, what its status says. */
 export interface GatewayRules {
-  /** The endpoint a path names, or undefined when the path is not the gateway's. */
+  /** The endpoint a path names, or undefined when the path is not the gateway's (404). */
   endpointOf(pathname: string): GatewayCall['endpoint'] | undefined;
   /** A refusal (status and JSON body) for bad credentials, or undefined when they are good. */
-  refusal(req: IncomingMessage): { status: number; error: string } | undefined;
+  refusal(req: IncomingMessage): { status: number; body: unknown } | undefined;
+  /** Whether a request without a JSON Content-Type gets 415, even a GET. */
+  requiresJsonContentType: boolean;
+  /** The documented `GET …/status` answer. */
+  statusBody(connected: boolean): Record<string, unknown>;
 }
 
 /**
  * A WhatsApp gateway's profile-picture endpoint as Z-API and PlugChat document it:
- * `GET …/profile-picture?phone=<digits>` answers `[{"link": …}]` with a fresh CDN link,
- * 405 for another method, 415 without a JSON Content-Type, 400 for a phone that is not
- * digits. `GET …/status` tells whether the number is connected.
+ * `GET …/profile-picture?phone=<DDI DDD NUMERO, digits only>` answers `[{"link": …}]`
+ * with a fresh CDN link, 405 for another method. A phone that is not digits gets 400:
+ * the docs only say "Envie somente números, sem formatação ou máscara", so a client that
+ * sends a mask or a `+` fails here rather than in a company. `GET …/status` tells whether
+ * the WhatsApp number is connected. Any other path is 404.
  */
 export interface GatewaySimulator {
   /** What a source's baseUrl is set to. */
@@ -34,8 +48,9 @@ export interface GatewaySimulator {
   readonly pictureCalls: number;
   /** The next JSON body to answer for a phone, once, instead of the CDN's fresh link. */
   answers: Map<string, unknown>;
-  /** `[{"link": …}]` as the docs show, or a bare `{"link": …}` as some versions answer. */
+  /** `[{"link": …}]` as the docs show it, or `{"link": …}` as developer.z-api.io's API reference does. */
   shape: 'array' | 'object';
+  noPhoto: NoPhotoAnswer;
   fault: GatewayFault | undefined;
   connected: boolean;
   close(): Promise<void>;
@@ -51,22 +66,25 @@ export async function startGatewaySimulator(cdn: WhatsappCdn, rules: GatewayRule
     const phone = url.searchParams.get('phone');
     sim.calls.push({ path: req.url ?? '', endpoint, phone, headers: req.headers });
     if (req.method !== 'GET') return json(405, { error: 'Method Not Allowed' });
-    if (!req.headers['content-type']?.startsWith('application/json')) return json(415, { error: 'Unsupported Media Type' });
+    if (rules.requiresJsonContentType && !req.headers['content-type']?.startsWith('application/json')) return json(415, { error: 'Unsupported Media Type' });
     const refusal = rules.refusal(req);
-    if (refusal) return json(refusal.status, { error: refusal.error });
+    if (refusal) return json(refusal.status, refusal.body);
     const fault = sim.fault;
     if (fault === 'slow') return void setTimeout(() => json(200, [{ link: null }]), 5000);
     if (fault === 'garbage') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
     if (fault) return json(fault.status, fault.body ?? { error: `simulated ${fault.status}` }, fault.headers);
-    if (endpoint === 'status') return json(200, { connected: sim.connected, error: sim.connected ? '' : 'You are not connected.', smartphoneConnected: sim.connected });
+    if (endpoint === 'status') return json(200, rules.statusBody(sim.connected));
     if (!phone || !/^\d+$/.test(phone)) return json(400, { error: 'phone must hold digits only' });
     if (sim.answers.has(phone)) {
       const body = sim.answers.get(phone);
       sim.answers.delete(phone);
       return json(200, body);
     }
-    const link = cdn.linkFor(phone) ?? null;
-    return json(200, sim.shape === 'array' ? [{ link }] : { link });
+    const link = cdn.linkFor(phone);
+    if (link) return json(200, sim.shape === 'array' ? [{ link }] : { link });
+    if (sim.noPhoto === 'not-found') return json(404, { error: 'Not Found' });
+    if (sim.noPhoto === 'empty') return res.writeHead(200, { 'content-type': 'application/json' }).end();
+    return json(200, sim.shape === 'array' ? [{ link: null }] : { link: null });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
@@ -78,6 +96,7 @@ export async function startGatewaySimulator(cdn: WhatsappCdn, rules: GatewayRule
     },
     answers: new Map(),
     shape: 'array',
+    noPhoto: 'not-found',
     fault: undefined,
     connected: true,
     async close() {

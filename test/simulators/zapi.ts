@@ -3,21 +3,35 @@ import { startGatewaySimulator, type GatewaySimulator } from './whatsapp-gateway
 
 export const ZAPI = { instance: '3C0FFEE0INSTANCE', token: 'F00DBABE0TOKEN', clientToken: 'F1234567890ACCOUNT' };
 
+/** The answer Z-API gives a request without a Client-Token (issue 9's seed; observed in the wild). */
+export const CLIENT_TOKEN_NOT_CONFIGURED = { error: 'your client-token is not configured' };
+
 /**
- * Z-API: the instance and its token in the path, the account's security token in the
- * `Client-Token` header. A wrong instance or token is 404, a wrong Client-Token 403.
+ * Z-API (https://developer.z-api.io, source github.com/Z-API/z-api-docs): the instance and
+ * its token in the path, the account's security token in the `Client-Token` header.
+ * - `/instances/{id}/token/{token}/profile-picture` and `…/status` only; another instance
+ *   or token is 404 (docs/instance/status.md: "404 Instância não encontrada").
+ * - No Client-Token: 400 `{"error":"your client-token is not configured"}`; a wrong one:
+ *   403 `{"error":"Client-Token <the token sent> not allowed"}` — as Z-API answers in the
+ *   wild; the docs list 401 "Token inválido" (status.md, contacts/imagem.md), which tests
+ *   inject as a fault.
+ * - No 415 on GET: "Para requisições GET, não é necessário" (contacts/imagem.md).
+ * - Status: `{"connected", "error", "smartphoneConnected"}`, error null when connected.
  */
 export function startZapi(cdn: WhatsappCdn): Promise<GatewaySimulator> {
-  const prefix = `/instances/${ZAPI.instance}/token/`;
   return startGatewaySimulator(cdn, {
     endpointOf(pathname) {
       const match = /^\/instances\/([^/]+)\/token\/([^/]+)\/(profile-picture|status)$/.exec(pathname);
-      return match ? (match[3] as 'profile-picture' | 'status') : undefined;
+      if (!match || match[1] !== ZAPI.instance || match[2] !== ZAPI.token) return undefined;
+      return match[3] as 'profile-picture' | 'status';
     },
     refusal(req) {
-      if (!req.url?.startsWith(`${prefix}${ZAPI.token}/`)) return { status: 404, error: 'Instance not found' };
-      if (req.headers['client-token'] !== ZAPI.clientToken) return { status: 403, error: 'Client-Token not allowed' };
+      const sent = req.headers['client-token'];
+      if (sent === undefined) return { status: 400, body: CLIENT_TOKEN_NOT_CONFIGURED };
+      if (sent !== ZAPI.clientToken) return { status: 403, body: { error: `Client-Token ${String(sent)} not allowed` } };
       return undefined;
     },
+    requiresJsonContentType: false,
+    statusBody: (connected) => ({ connected, error: connected ? null : 'You are not connected.', smartphoneConnected: connected }),
   });
 }

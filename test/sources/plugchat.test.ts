@@ -39,7 +39,8 @@ describe('PlugChat source', () => {
     await Promise.all([bare.close(), bearer.close()]);
     await cdn.close();
   });
-  const lookup = (settings: Record<string, unknown>) => buildSource('plugchat', settings).fetch(contactWithPhone('+55 11 99999-0000'), AbortSignal.timeout(5000));
+  const lookup = (settings: Record<string, unknown>) =>
+    buildSource('plugchat', settings).fetch(contactWithPhone('+55 11 99999-0000'), AbortSignal.timeout(5000));
 
   it('asks GET {baseUrl}/profile-picture?phone= with the bare token in Authorization by default', async () => {
     expect((await lookup(plugchatSettings(bare, cdn))).kind).to.equal('photo');
@@ -53,18 +54,39 @@ describe('PlugChat source', () => {
   });
 
   it('fails permanently, without the token in the message, when the scheme or token is wrong', async () => {
-    for (const settings of [plugchatSettings(bearer, cdn), plugchatSettings(bare, cdn, { authScheme: 'bearer' }), plugchatSettings(bare, cdn, { token: 'nope' })]) {
+    for (const settings of [
+      plugchatSettings(bearer, cdn),
+      plugchatSettings(bare, cdn, { authScheme: 'bearer' }),
+      plugchatSettings(bare, cdn, { token: 'nope' }),
+    ]) {
       const error = await failure(lookup(settings));
       expect(error).to.be.instanceOf(PermanentSourceError);
-      expect(error.message).to.equal('PlugChat refused the credentials (401: unauthorized)');
+      expect(error.message).to.equal('PlugChat refused the credentials (401: unauthorized); check token and authScheme');
     }
   });
 
-  it('reports reachable, authenticated, connected and a sample lookup for `sources check`', async () => {
+  it("reports reachable, authenticated, connected, then the sample's phone number, profile picture and photo link for `sources check`", async () => {
     const summary = async (settings: Record<string, unknown>) =>
-      (await buildSource('plugchat', settings).check(contactWithPhone(PHONE), AbortSignal.timeout(5000))).map(({ step, ok }) => `${ok ? 'ok' : 'FAIL'} ${step}`);
-    expect(await summary(plugchatSettings(bare, cdn))).to.deep.equal(['ok reachable', 'ok authenticated', 'ok connected', 'ok sample lookup']);
+      (await buildSource('plugchat', settings).check(contactWithPhone(`+${PHONE}`), AbortSignal.timeout(5000))).map(
+        ({ step, ok }) => `${ok ? 'ok' : 'FAIL'} ${step}`,
+      );
+    expect(await summary(plugchatSettings(bare, cdn))).to.deep.equal([
+      'ok reachable',
+      'ok authenticated',
+      'ok connected',
+      'ok phone number',
+      'ok profile picture',
+      'ok photo link',
+    ]);
     expect(await summary(plugchatSettings(bearer, cdn))).to.deep.equal(['ok reachable', 'FAIL authenticated']);
+  });
+
+  it('sends the documented JSON Content-Type even on GET, since PlugChat answers 415 without it', async () => {
+    const res = await fetch(`${bare.baseUrl}/profile-picture?phone=${PHONE}`, { headers: { authorization: PLUGCHAT_TOKEN } });
+    expect(res.status).to.equal(415);
+    bare.calls.length = 0;
+    expect((await lookup(plugchatSettings(bare, cdn))).kind).to.equal('photo');
+    expect(bare.calls[0]?.headers['content-type']).to.equal('application/json');
   });
 
   it('end to end: answers ResolveNames t:Photo and the REST facade when Z-API, asked first, is down', async () => {
@@ -84,16 +106,28 @@ describe('PlugChat source', () => {
     );
     const t = await startTestBridge({ BRIDGE_CONFIG: configFile, BRIDGE_SOURCE_RETRIES: '0', BRIDGE_SOURCE_TIMEOUT_MS: '2000' });
     try {
-      const [id] = await t.store.addContacts(READER.username, [{ displayName: 'Paula Lima', emailAddresses: [], phones: {}, refs: { whatsappPhone: '+55 11 99999-0000' } }]);
+      const [id] = await t.store.addContacts(READER.username, [
+        { displayName: 'Paula Lima', emailAddresses: [], phones: {}, refs: { whatsappPhone: '+55 11 99999-0000' } },
+      ]);
       const res = await request(t.bridge.server)
         .post('/EWS/Exchange.asmx')
         .set('Authorization', basic(READER))
         .set('Content-Type', 'text/xml; charset=utf-8')
-        .send(envelope('<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Paula</m:UnresolvedEntry></m:ResolveNames>'))
+        .send(
+          envelope(
+            '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Paula</m:UnresolvedEntry></m:ResolveNames>',
+          ),
+        )
         .expect(200);
-      const contact = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Contact;
+      const contact = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution
+        .Contact;
       await expectColour(Buffer.from(contact.Photo, 'base64'), ORANGE);
-      const jpeg = await request(t.bridge.server).get('/api/people/photo?name=Paula').set('Authorization', basic(READER)).buffer(true).expect(200).expect('content-type', 'image/jpeg');
+      const jpeg = await request(t.bridge.server)
+        .get('/api/people/photo?name=Paula')
+        .set('Authorization', basic(READER))
+        .buffer(true)
+        .expect(200)
+        .expect('content-type', 'image/jpeg');
       await expectColour(jpeg.body as Buffer, ORANGE);
       expect(zapi.pictureCalls).to.equal(1);
       expect((await t.store.getPhotoInfo(contactOwner(id!)))?.source).to.equal('plugchat');

@@ -1,22 +1,15 @@
 import { expect } from 'chai';
+import type { CountryCode } from 'libphonenumber-js';
 import { createLogger } from '../../src/logger.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { UpstreamPhotos } from '../../src/photos/upstream-photos.js';
 import { PermanentSourceError, type PhotoSource } from '../../src/sources/photo-source.js';
-import { whatsappDigits } from '../../src/sources/whatsapp-phone.js';
+import { gatewayDigits, phoneForImport, placePhone } from '../../src/sources/whatsapp-phone.js';
 import { startPlugchat } from '../simulators/plugchat.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
 import { startZapi } from '../simulators/zapi.js';
-import {
-  buildSource,
-  colouredPhoto,
-  contactWithPhone,
-  expectNoCredentials,
-  failure,
-  plugchatSettings,
-  zapiSettings,
-} from '../support/whatsapp.js';
+import { buildSource, colouredPhoto, contactWithPhone, expectNoCredentials, failure, plugchatSettings, zapiSettings } from '../support/whatsapp.js';
 
 const PHONE = '5511999990000';
 const WRITTEN = '+55 (11) 99999-0000';
@@ -39,35 +32,57 @@ describe('WhatsApp gateway sources', () => {
   afterEach(() => expectNoCredentials(cdn.requests));
 
   describe('phone numbers', () => {
-    it('are normalised to digits: DDI, DDD, number', () => {
-      expect(whatsappDigits('+55 (11) 99999-0000')).to.equal('5511999990000');
-      expect(whatsappDigits('55 11 9999.90000')).to.equal('5511999990000');
-      expect(whatsappDigits(' 551199999999 ')).to.equal('551199999999');
-      expect(whatsappDigits('+1 415 555 0100')).to.equal('14155550100');
+    const placed = (written: string, country?: CountryCode) => placePhone(written, country);
+
+    it('are placed in E.164 by their own country code, else by defaultCountry', () => {
+      expect(placed('+55 (11) 99999-0000')).to.deep.equal({ placed: true, e164: '+5511999990000' });
+      expect(placed('(11) 99999-0000', 'BR')).to.deep.equal({ placed: true, e164: '+5511999990000' });
+      expect(placed('011 99999-0000', 'BR')).to.deep.equal({ placed: true, e164: '+5511999990000' });
+      expect(placed('5511999990000', 'BR')).to.deep.equal({ placed: true, e164: '+5511999990000' });
+      expect(placed('+1 415 555 0100', 'BR')).to.deep.equal({ placed: true, e164: '+14155550100' });
+      expect(placed(' +44 20 7946 0958 ')).to.deep.equal({ placed: true, e164: '+442079460958' });
+      expect(gatewayDigits('+5511999990000')).to.equal('5511999990000');
     });
 
-    it('are refused with a message that says why and how to write them', () => {
-      for (const [written, why] of [
-        ['+55 11 9999-ABCD', /characters other than digits/],
-        ['tel:+5511999990000', /characters other than digits/],
-        ['5511999990000@s.whatsapp.net', /characters other than digits/],
-        ['+55 11 99999-0000 ext 12', /characters other than digits/],
-        ['011 99999-0000', /starts with 0/],
-        ['99999-00', /7 digits, not 8 to 15/],
-        ['+55 11 99999-0000 1234', /17 digits, not 8 to 15/],
-        ['', /characters other than digits/],
+    it('are refused, never guessed, when they cannot be placed', () => {
+      for (const [written, country, why] of [
+        ['(11) 99999-0000', undefined, /has no country code \(\+CC\) and the source has no defaultCountry/],
+        ['5511999990000', undefined, /has no country code/],
+        ['+55 11 9999-0000', undefined, /is not a valid number for BR/],
+        ['(11) 9999-0000', 'BR', /is not a valid number for BR \(the defaultCountry\)/],
+        ['11999990000', 'US', /is not a valid number for US/],
+        ['+999 1234 5678', undefined, /names no country that exists/],
+        ['+55 11 9999-ABCD', undefined, /characters other than digits/],
+        ['tel:+5511999990000', undefined, /characters other than digits/],
+        ['5511999990000@s.whatsapp.net', 'BR', /characters other than digits/],
+        ['+55 11 99999-0000 ext 12', undefined, /characters other than digits/],
+        ['+55 11 99999-0000 12345', undefined, /more than 15 digits/],
+        ['', 'BR', /characters other than digits/],
       ] as const) {
-        expect(() => whatsappDigits(written), written).to.throw(PermanentSourceError, why).with.property('message').that.matches(/DDI\+DDD\+number/);
+        const placement = placed(written, country);
+        expect(placement.placed, written).to.equal(false);
+        if (!placement.placed)
+          expect(placement.reason, written)
+            .to.match(why)
+            .and.match(/e\.g\. \+55 11 99999-0000/);
       }
+    });
+
+    it('at import: with a country code checked and stored as E.164, without one kept as written for the source to place', () => {
+      expect(phoneForImport('+55 (11) 99999-0000')).to.deep.equal({ placed: true, e164: '+5511999990000' });
+      expect(phoneForImport('(11) 99999-0000')).to.deep.equal({ placed: true, e164: '(11) 99999-0000' });
+      expect(phoneForImport('+55 11 9999-0000')).to.deep.include({ placed: false });
+      expect(phoneForImport('tel:11999990000')).to.deep.include({ placed: false });
     });
   });
 
+  // `misplaced`: settings that point at an instance or API the gateway does not have.
   const gateways = [
-    { type: 'zapi', start: startZapi, settings: zapiSettings },
-    { type: 'plugchat', start: startPlugchat, settings: plugchatSettings },
+    { type: 'zapi', start: startZapi, settings: zapiSettings, misplaced: () => ({ token: 'NOPE0TOKEN' }) },
+    { type: 'plugchat', start: startPlugchat, settings: plugchatSettings, misplaced: (gateway: GatewaySimulator) => ({ baseUrl: `${gateway.baseUrl}/v2` }) },
   ] as const;
 
-  for (const { type, start, settings } of gateways) {
+  for (const { type, start, settings, misplaced } of gateways) {
     describe(`${type}: the profile-picture answer`, () => {
       let gateway: GatewaySimulator;
       let source: PhotoSource;
@@ -81,6 +96,7 @@ describe('WhatsApp gateway sources', () => {
         gateway.calls.length = 0;
         gateway.fault = undefined;
         gateway.shape = 'array';
+        gateway.noPhoto = 'not-found';
       });
 
       it('asks for the phone as digits and returns the bytes behind the link', async () => {
@@ -88,6 +104,37 @@ describe('WhatsApp gateway sources', () => {
         expect(answer).to.deep.equal({ kind: 'photo', bytes: photo });
         expect(gateway.calls.map((call) => call.phone)).to.deep.equal([PHONE]);
         expect(cdn.requests).to.have.length(1);
+      });
+
+      it('places a number written without a country code by defaultCountry, and refuses it without one before asking', async () => {
+        const brazil = buildSource(type, settings(gateway, cdn, { defaultCountry: 'br' }));
+        expect(await brazil.fetch(contactWithPhone('(11) 99999-0000'), AbortSignal.timeout(5000))).to.deep.equal({ kind: 'photo', bytes: photo });
+        expect(gateway.calls.map((call) => call.phone)).to.deep.equal([PHONE]);
+        gateway.calls.length = 0;
+        const error = await failure(fetch('(11) 99999-0000'));
+        expect(error).to.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.equal(
+          'whatsappPhone "(11) 99999-0000" has no country code (+CC) and the source has no defaultCountry; write it with its country code, e.g. +55 11 99999-0000 or set defaultCountry',
+        );
+        expect(gateway.calls).to.have.length(0);
+      });
+
+      it('takes a 404 for a contact without a photo as "no photo" once the status endpoint confirms the instance', async () => {
+        cdn.photos.clear();
+        expect(await fetch()).to.deep.equal({ kind: 'none' });
+        expect(gateway.calls.map((call) => call.endpoint)).to.deep.equal(['profile-picture', 'status']);
+        for (const noPhoto of ['empty', 'null-link'] as const) {
+          gateway.noPhoto = noPhoto;
+          expect(await fetch(), noPhoto).to.deep.equal({ kind: 'none' });
+        }
+        expect(cdn.requests).to.have.length(0);
+      });
+
+      it('reports a 404 from an instance or API the gateway does not have as a configuration problem, not as "no photo"', async () => {
+        const error = await failure(buildSource(type, settings(gateway, cdn, misplaced(gateway))).fetch(contactWithPhone(WRITTEN), AbortSignal.timeout(5000)));
+        expect(error).to.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.match(/has no such endpoint or instance \(404: Not Found\); check baseUrl and /);
+        expect(error.message).to.not.include('NOPE0TOKEN');
       });
 
       it('reads a bare {"link": …} as well as [{"link": …}]', async () => {
@@ -116,9 +163,10 @@ describe('WhatsApp gateway sources', () => {
         expect(gateway.calls).to.have.length(0);
       });
 
-      it('treats documented 405/415 and observed 400/403 as permanent, 5xx/429/garbage as worth a retry', async () => {
+      it('treats documented 401/404/405/415 and observed 400/403 as permanent, 5xx/429/garbage as worth a retry', async () => {
         const permanent: [number, RegExp][] = [
           [400, /answered 400: simulated 400/],
+          [401, /refused the credentials \(401: simulated 401\); check /],
           [403, /refused the credentials \(403/],
           [404, /no such endpoint or instance \(404/],
           [405, /method or content type \(405/],
@@ -138,7 +186,7 @@ describe('WhatsApp gateway sources', () => {
         }
       });
 
-      it('gives up on a slow gateway when the call\'s time is up', async () => {
+      it("gives up on a slow gateway when the call's time is up", async () => {
         gateway.fault = 'slow';
         const error = await failure(source.fetch(contactWithPhone(WRITTEN), AbortSignal.timeout(200)));
         expect(error).to.not.be.instanceOf(PermanentSourceError);
@@ -204,7 +252,9 @@ describe('WhatsApp gateway sources', () => {
     it('does not follow a redirect, not even to the CDN itself', async () => {
       cdn.fault = 'redirect';
       await refused(lab, undefined, /redirects \(302\)/);
-      expect(cdn.requests.map((request) => request.path)).to.have.length(1).and.not.include('/internal/metadata');
+      expect(cdn.requests.map((request) => request.path))
+        .to.have.length(1)
+        .and.not.include('/internal/metadata');
     });
 
     it('stops reading a body larger than maxPhotoBytes', async () => {
@@ -212,7 +262,7 @@ describe('WhatsApp gateway sources', () => {
       await refused(lab, undefined, /larger than 200000 bytes/);
     });
 
-    it('gives up on a slow CDN when the call\'s time is up', async () => {
+    it("gives up on a slow CDN when the call's time is up", async () => {
       cdn.fault = 'slow';
       const error = await failure(lab.fetch(contactWithPhone(WRITTEN), AbortSignal.timeout(300)));
       expect(error).to.not.be.instanceOf(PermanentSourceError);

@@ -7,20 +7,13 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { PermanentSourceError } from '../../src/sources/photo-source.js';
+import { resilient } from '../../src/sources/resilient-source.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
-import { startZapi, ZAPI } from '../simulators/zapi.js';
+import { CLIENT_TOKEN_NOT_CONFIGURED, startZapi, ZAPI } from '../simulators/zapi.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
-import {
-  buildSource,
-  colouredPhoto,
-  contactWithPhone,
-  expectColour,
-  expectNoCredentials,
-  failure,
-  zapiSettings,
-} from '../support/whatsapp.js';
+import { buildSource, colouredPhoto, contactWithPhone, expectColour, expectNoCredentials, failure, zapiSettings } from '../support/whatsapp.js';
 
 const GREEN = [30, 160, 90];
 const BLUE = [40, 70, 200];
@@ -43,6 +36,7 @@ describe('Z-API source', () => {
     beforeEach(() => {
       zapi.calls.length = 0;
       zapi.connected = true;
+      zapi.fault = undefined;
     });
 
     it('asks GET /instances/{instance}/token/{token}/profile-picture?phone= with the Client-Token header', async () => {
@@ -53,26 +47,87 @@ describe('Z-API source', () => {
       expect(call?.headers).to.include({ 'client-token': ZAPI.clientToken, 'content-type': 'application/json' });
     });
 
-    it('says which settings to check when Z-API refuses them', async () => {
-      const wrongClientToken = await failure(buildSource('zapi', zapiSettings(zapi, cdn, { clientToken: 'nope' })).fetch(contactWithPhone('5511999990000'), AbortSignal.timeout(5000)));
+    it('says which settings to check when Z-API refuses them, without repeating a credential', async () => {
+      const wrongClientToken = await failure(
+        buildSource('zapi', zapiSettings(zapi, cdn, { clientToken: 'nope' })).fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)),
+      );
       expect(wrongClientToken).to.be.instanceOf(PermanentSourceError);
-      expect(wrongClientToken.message).to.equal('Z-API refused the credentials (403: Client-Token not allowed)');
-      const wrongToken = await failure(buildSource('zapi', zapiSettings(zapi, cdn, { token: 'nope' })).fetch(contactWithPhone('5511999990000'), AbortSignal.timeout(5000)));
+      expect(wrongClientToken.message).to.equal('Z-API refused the credentials (403: Client-Token … not allowed); check instance, token and clientToken');
+      const wrongToken = await failure(
+        buildSource('zapi', zapiSettings(zapi, cdn, { token: 'nope' })).fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)),
+      );
       expect(wrongToken).to.be.instanceOf(PermanentSourceError);
-      expect(wrongToken.message).to.match(/^Z-API has no such endpoint or instance \(404: Instance not found\); check baseUrl and instance, token and clientToken$/);
+      expect(wrongToken.message).to.equal('Z-API has no such endpoint or instance (404: Not Found); check baseUrl and instance, token and clientToken');
       for (const error of [wrongClientToken, wrongToken]) expect(error.message).to.not.include(ZAPI.token);
     });
 
-    it('reports reachable, authenticated, connected and a sample lookup for `sources check`', async () => {
+    it('takes 400 "your client-token is not configured" as refused credentials: reported, not retried', async () => {
+      zapi.fault = { status: 400, body: CLIENT_TOKEN_NOT_CONFIGURED };
+      try {
+        const source = resilient(buildSource('zapi', zapiSettings(zapi, cdn)), { timeoutMs: 5000, retries: 3, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+        const error = await failure(source.fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)));
+        expect(error).to.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.equal('Z-API refused the credentials (400: your client-token is not configured); check instance, token and clientToken');
+        expect(zapi.pictureCalls).to.equal(1);
+        const steps = await source.check(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000));
+        expect(steps.at(-1)).to.deep.equal({ step: 'authenticated', ok: false, detail: error.message });
+      } finally {
+        zapi.fault = undefined;
+      }
+    });
+
+    it('answers as Z-API does: a missing Client-Token 400, an undocumented URL 404', async () => {
+      const instance = `${zapi.baseUrl}/instances/${ZAPI.instance}/token/${ZAPI.token}`;
+      const noClientToken = await fetch(`${instance}/profile-picture?phone=5511999990000`);
+      expect([noClientToken.status, await noClientToken.json()]).to.deep.equal([400, CLIENT_TOKEN_NOT_CONFIGURED]);
+      for (const path of [
+        `${instance}/contacts/5511999990000/profile-picture`,
+        `${instance}/profile-picture/5511999990000`,
+        '/profile-picture?phone=5511999990000',
+      ]) {
+        const res = await fetch(`${path.startsWith('/') ? zapi.baseUrl : ''}${path}`, { headers: { 'client-token': ZAPI.clientToken } });
+        expect(res.status, path).to.equal(404);
+      }
+    });
+
+    it('`sources check` names the step that failed: credentials, connection, phone number, profile picture or photo link', async () => {
       const source = buildSource('zapi', zapiSettings(zapi, cdn));
-      const summary = async (settings = source) =>
-        (await settings.check(contactWithPhone('+55 11 99999-0000'), AbortSignal.timeout(5000))).map(({ step, ok }) => `${ok ? 'ok' : 'FAIL'} ${step}`);
-      expect(await summary()).to.deep.equal(['ok reachable', 'ok authenticated', 'ok connected', 'ok sample lookup']);
+      const summary = async (settings = source, phone = '+55 11 99999-0000') =>
+        (await settings.check(contactWithPhone(phone), AbortSignal.timeout(5000))).map(({ step, ok }) => `${ok ? 'ok' : 'FAIL'} ${step}`);
+      const allGood = ['ok reachable', 'ok authenticated', 'ok connected', 'ok phone number', 'ok profile picture', 'ok photo link'];
+      expect(await summary()).to.deep.equal(allGood);
+      expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { defaultCountry: 'BR' })), '(11) 99999-0000')).to.deep.equal(allGood);
+
+      const phoneStep = (await source.check(contactWithPhone('(11) 99999-0000'), AbortSignal.timeout(5000))).at(-1);
+      expect(phoneStep).to.deep.include({ step: 'phone number', ok: false });
+      expect(phoneStep?.detail).to.match(/has no country code .* or set defaultCountry$/);
+
+      cdn.fault = 'dead';
+      try {
+        expect((await source.check(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000))).at(-1)).to.deep.equal({
+          step: 'photo link',
+          ok: false,
+          detail: 'WhatsApp says the photo link just handed out has expired',
+        });
+      } finally {
+        cdn.fault = undefined;
+      }
+      expect((await source.check(contactWithPhone('+55 21 3333-0000'), AbortSignal.timeout(5000))).at(-1)).to.deep.equal({
+        step: 'profile picture',
+        ok: true,
+        detail: 'Z-API says 552133330000 has no profile photo',
+      });
+
       zapi.connected = false;
       const steps = await source.check(undefined, AbortSignal.timeout(5000));
       expect(steps.at(-1)).to.deep.equal({ step: 'connected', ok: false, detail: 'the WhatsApp number is not connected: You are not connected.' });
       expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { clientToken: 'nope' })))).to.deep.equal(['ok reachable', 'FAIL authenticated']);
       expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { baseUrl: 'http://127.0.0.1:9' })))).to.deep.equal(['FAIL reachable']);
+    });
+
+    it('refuses a defaultCountry that is not an ISO 3166 code', () => {
+      expect(() => buildSource('zapi', zapiSettings(zapi, cdn, { defaultCountry: 'XX' }))).to.throw(/ISO 3166 country code/);
+      expect(() => buildSource('zapi', zapiSettings(zapi, cdn, { defaultCountry: 'Brazil' }))).to.throw(/ISO 3166 country code/);
     });
   });
 
@@ -115,7 +170,11 @@ describe('Z-API source', () => {
       zapi.fault = undefined;
     });
 
-    const photoOf = (name: string) => request(t.bridge.server).get(`/api/people/photo?name=${encodeURIComponent(name)}`).set('Authorization', reader).buffer(true);
+    const photoOf = (name: string) =>
+      request(t.bridge.server)
+        .get(`/api/people/photo?name=${encodeURIComponent(name)}`)
+        .set('Authorization', reader)
+        .buffer(true);
 
     it('ResolveNames (AllProperties) carries the WhatsApp photo as t:Photo', async () => {
       const before = zapi.pictureCalls;
@@ -123,9 +182,14 @@ describe('Z-API source', () => {
         .post('/EWS/Exchange.asmx')
         .set('Authorization', reader)
         .set('Content-Type', 'text/xml; charset=utf-8')
-        .send(envelope('<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Maria</m:UnresolvedEntry></m:ResolveNames>'))
+        .send(
+          envelope(
+            '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Maria</m:UnresolvedEntry></m:ResolveNames>',
+          ),
+        )
         .expect(200);
-      const { Mailbox, Contact } = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution;
+      const { Mailbox, Contact } = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet
+        .Resolution;
       expect(Mailbox).to.deep.include({ Name: 'Maria Silva', MailboxType: 'Contact' });
       expect(Contact.HasPicture).to.equal('true');
       const photo = Buffer.from(Contact.Photo, 'base64');
@@ -154,7 +218,10 @@ describe('Z-API source', () => {
       const mariaId = ids['Maria Silva']!;
       const ageStoredPhoto = () => {
         const db = new Database(t.databasePath);
-        db.prepare('UPDATE contact_photos SET updated_at = ? WHERE contact_id = ?').run(new Date(Date.now() - (t.config.sourceRefreshSeconds + 60) * 1000).toISOString(), mariaId);
+        db.prepare('UPDATE contact_photos SET updated_at = ? WHERE contact_id = ?').run(
+          new Date(Date.now() - (t.config.sourceRefreshSeconds + 60) * 1000).toISOString(),
+          mariaId,
+        );
         db.close();
         t.bridge.photos.forget(contactOwner(mariaId));
       };

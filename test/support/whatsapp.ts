@@ -43,7 +43,9 @@ export async function failure(promise: Promise<unknown>): Promise<Error> {
 
 /** A 640×640 JPEG of one colour, as WhatsApp serves profile photos. */
 export function colouredPhoto(r: number, g: number, b: number): Promise<Buffer> {
-  return sharp({ create: { width: 640, height: 640, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
+  return sharp({ create: { width: 640, height: 640, channels: 3, background: { r, g, b } } })
+    .jpeg()
+    .toBuffer();
 }
 
 export async function meanColour(image: Buffer): Promise<number[]> {
@@ -53,7 +55,7 @@ export async function meanColour(image: Buffer): Promise<number[]> {
 
 export async function expectColour(image: Buffer, rgb: number[]): Promise<void> {
   const mean = await meanColour(image);
-  mean.forEach((value, i) => expect(Math.abs(value - rgb[i]!), `channel ${i}: ${mean} vs ${rgb}`).to.be.below(12));
+  mean.forEach((value, i) => expect(Math.abs(value - rgb[i]!), `channel ${i}: ${mean.join(',')} vs ${rgb.join(',')}`).to.be.below(12));
 }
 
 /** No request the CDN saw carried anything of a gateway's credentials. */
