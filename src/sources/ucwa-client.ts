@@ -14,7 +14,7 @@ export interface UcwaClientOptions {
 /** The links of a created application that lookups start from. */
 export interface UcwaApplication {
   self: string;
-  people: string;
+  /** `_embedded.people._links.search`: the address book search (SearchForUsersContact). */
   search: string;
 }
 
@@ -28,8 +28,36 @@ interface Token {
   expiresAt: number;
 }
 
-/** The server forgot the application (it idled out); it must be created again. */
-class ApplicationExpired extends Error {}
+/** A UCWA error body (ErrorsAndInformationalMessages, "Error response body"): `code` always, `subcode` often. */
+export interface UcwaError {
+  code: string;
+  subcode?: string;
+}
+
+/**
+ * The server dropped the application ("Application lifetime", ApplicationDashboard):
+ * 404 ApplicationNotFound and 410 InactiveApplicationExpired are recreated at once (the
+ * bridge parks no event channel, so its applications idle out by design, and the "restart"
+ * the documentation asks of the user is a new application); the other documented 410s (too many applications, user agent no longer allowed) would only
+ * be dropped again, so they are reported, and the next lookup starts a new application.
+ */
+class ApplicationLost extends PermanentSourceError {
+  constructor(
+    loss: string,
+    readonly recreate: boolean,
+  ) {
+    super(`UCWA dropped the application: ${APPLICATION_LOSSES[loss]} (${loss})`);
+  }
+}
+
+/** The documented losses, by status and subcode, in words. */
+const APPLICATION_LOSSES: Record<string, string> = {
+  '404 ApplicationNotFound': 'it no longer exists on the server',
+  '410 InactiveApplicationExpired': 'it was inactive too long',
+  '410 TooManyApplications': 'the account has too many applications',
+  '410 UserAgentNotAllowed': 'the server no longer allows this user agent',
+};
+const RECREATED = new Set(['404 ApplicationNotFound', '410 InactiveApplicationExpired']);
 
 const USER_AGENT = 'ews-photo-bridge';
 const CULTURE = 'en-US';
@@ -66,14 +94,20 @@ export class UcwaClient {
     return untilAborted(this.applicationFlight, signal);
   }
 
-  /** Runs a lookup against the application, creating the application again once if the server forgot it. */
+  /** Signs in (autodiscover, challenge, token, user resource) unless signed in already. */
+  async signIn(signal?: AbortSignal): Promise<void> {
+    await this.currentToken(signal);
+  }
+
+  /** Runs a lookup against the application, creating the application again once if the server dropped it. */
   async withApplication<T>(signal: AbortSignal, lookup: (application: UcwaApplication) => Promise<T>): Promise<T> {
     const application = await this.currentApplication(signal);
     try {
       return await lookup(application);
     } catch (error) {
-      if (!(error instanceof ApplicationExpired)) throw error;
+      if (!(error instanceof ApplicationLost)) throw error;
       if (this.application === application) this.application = undefined;
+      if (!error.recreate) throw error;
       return lookup(await this.currentApplication(signal));
     }
   }
@@ -86,22 +120,22 @@ export class UcwaClient {
       if (this.token === token) this.token = undefined;
       response = await this.send(url, withAuthorization(init, await this.currentToken(signal)), signal);
     }
-    if (response.status === 410 || (response.status === 404 && /ApplicationNotFound|InactiveApplicationExpired/.test(response.body.toString('utf8')))) {
-      throw new ApplicationExpired(`the UCWA application expired (${response.status})`);
-    }
+    // Only these: a 410 CannotRedirect, say, leaves the application as it was.
+    const loss = `${response.status} ${ucwaErrorOf(response)?.subcode}`;
+    if (Object.hasOwn(APPLICATION_LOSSES, loss)) throw new ApplicationLost(loss, RECREATED.has(loss));
     return response;
   }
 
   private currentToken(signal?: AbortSignal): Promise<Token> {
     if (this.token && Date.now() < this.token.expiresAt) return Promise.resolve(this.token);
-    this.tokenFlight ??= this.signIn()
+    this.tokenFlight ??= this.obtainToken()
       .then((token) => (this.token = token))
       .finally(() => (this.tokenFlight = undefined));
     return untilAborted(this.tokenFlight, signal);
   }
 
   /** A fresh token: from the known token service, or through autodiscover on first use. */
-  private async signIn(): Promise<Token> {
+  private async obtainToken(): Promise<Token> {
     if (this.home) {
       try {
         return await this.requestToken(this.home.tokenUrl);
@@ -110,9 +144,8 @@ export class UcwaClient {
         throw error;
       }
     }
-    let root = this.options.autodiscoverUrl;
+    let userUrl = await this.userLinkOf(this.options.autodiscoverUrl);
     for (let hop = 0; hop <= MAX_POOL_REDIRECTS; hop++) {
-      const userUrl = await this.discoverFrom(root);
       const tokenUrl = tokenServiceOf(await this.send(userUrl, { headers: JSON_HEADERS }), userUrl);
       const token = await this.requestToken(tokenUrl);
       const user = await this.send(userUrl, withAuthorization({ headers: JSON_HEADERS }, token));
@@ -123,19 +156,21 @@ export class UcwaClient {
         this.home = { tokenUrl, applicationsUrl };
         return token;
       }
-      // The user is homed in another pool, which signs in on its own.
-      root = linkOf(resource, 'redirect', userUrl) ?? '';
-      if (!root) throw new PermanentSourceError('the UCWA user resource names neither applications nor a redirect');
+      // redirect_ref: the user is homed on another server; the redirect resource names its user
+      // resource, where credentials may have to be given again.
+      const redirect = linkOf(resource, 'redirect', userUrl);
+      if (!redirect) throw new PermanentSourceError('the UCWA user resource names neither applications nor a redirect');
+      userUrl = await this.userLinkOf(redirect, token);
     }
     throw new PermanentSourceError(`UCWA autodiscover redirected more than ${MAX_POOL_REDIRECTS} times`);
   }
 
-  /** The user resource named by an autodiscover root. */
-  private async discoverFrom(root: string): Promise<string> {
-    const response = await this.send(root, { headers: JSON_HEADERS });
-    if (response.status !== 200) throw ucwaFailure(response, `autodiscover ${root}`);
-    const userUrl = linkOf(readJson(response, 'autodiscover'), 'user', root);
-    if (!userUrl) throw new PermanentSourceError(`autodiscover ${root} names no user resource`);
+  /** The `user` link of the autodiscover root or of a redirect resource (which, like every UCWA resource, wants the token). */
+  private async userLinkOf(url: string, token?: Token): Promise<string> {
+    const response = await this.send(url, token ? withAuthorization({ headers: JSON_HEADERS }, token) : { headers: JSON_HEADERS });
+    if (response.status !== 200) throw ucwaFailure(response, `autodiscover ${url}`);
+    const userUrl = linkOf(readJson(response, 'autodiscover'), 'user', url);
+    if (!userUrl) throw new PermanentSourceError(`autodiscover ${url} names no user resource`);
     return userUrl;
   }
 
@@ -172,13 +207,10 @@ export class UcwaClient {
     const base = this.home!.applicationsUrl;
     const resource = readJson(response, 'application');
     const people = resource._embedded?.people as UcwaResource | undefined;
-    const application = {
-      self: linkOf(resource, 'self', base),
-      people: people && linkOf(people, 'self', base),
-      search: people && linkOf(people, 'search', base),
-    };
-    if (!application.self || !application.people || !application.search) throw new Error('the UCWA application has no people or search link');
-    this.application = application as UcwaApplication;
+    const self = linkOf(resource, 'self', base);
+    const search = people && linkOf(people, 'search', base);
+    if (!self || !search) throw new Error('the UCWA application has no people search link');
+    this.application = { self, search };
     return this.application;
   }
 
@@ -196,11 +228,34 @@ export class UcwaClient {
 }
 
 /**
- * An answer that is neither what was asked nor "no photo", with UCWA's error code: a 5xx
- * (504 too: UCWA's backend, Exchange, was slow) may pass and is tried again later.
+ * An answer that is neither what was asked nor "no photo", in words, with UCWA's code and
+ * subcode. A 5xx (504 too: UCWA's backend, Exchange, was slow) may pass and is tried
+ * again later — except 500 InvalidExchangeServerVersion, which stays until the mailbox
+ * moves. 410 CannotRedirect (the user's pool is down and has no backup pool) passes when
+ * the pool is back, so it is tried again too.
  */
 export function ucwaFailure(response: OutboundResponse, what: string): Error {
-  return httpFailure(`UCWA ${what}`, response, /"code"\s*:\s*"(\w+)"/.exec(response.body.toString('utf8'))?.[1]);
+  const error = ucwaErrorOf(response);
+  const said = error && [error.code, error.subcode].filter(Boolean).join(' ');
+  if (response.status === 500 && error?.subcode === 'InvalidExchangeServerVersion') {
+    return new PermanentSourceError(`UCWA ${what} answered 500 ${said}: the Exchange mailbox is on a version Skype for Business cannot use for this`);
+  }
+  if (response.status === 410 && error?.subcode === 'CannotRedirect') {
+    return new Error(`UCWA ${what} answered 410 ${said}: the user's pool is unavailable and no backup pool is configured`);
+  }
+  return httpFailure(`UCWA ${what}`, response, said);
+}
+
+/** The error body of an answer that UCWA itself gave: proxies answer too, and UCWA's are JSON (ErrorsAndInformationalMessages). */
+export function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
+  if (response.status < 400 || !/json/i.test(String(response.headers['content-type'] ?? ''))) return undefined;
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as Partial<Record<keyof UcwaError, unknown>> | null;
+    if (typeof body?.code !== 'string') return undefined;
+    return { code: body.code, subcode: typeof body.subcode === 'string' ? body.subcode : undefined };
+  } catch {
+    return undefined;
+  }
 }
 
 export function readJson(response: OutboundResponse, what: string): UcwaResource {
@@ -224,7 +279,9 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
   const header = String(response.headers['www-authenticate'] ?? '');
   const challenge = /MsRtcOAuth\s+(.*)/i.exec(header)?.[1];
   if (response.status !== 401 || !challenge) {
-    throw new PermanentSourceError(`the UCWA user resource did not ask for MsRtcOAuth (answered ${response.status}${header ? `, ${header.split(/\s/)[0]}` : ''})`);
+    throw new PermanentSourceError(
+      `the UCWA user resource did not ask for MsRtcOAuth (answered ${response.status}${header ? `, ${header.split(/\s/)[0]}` : ''})`,
+    );
   }
   const params = new Map([...challenge.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1]!.toLowerCase(), m[2] ?? m[3] ?? '']));
   const grants = (params.get('grant_type') ?? '').split(',').map((grant) => grant.trim());
@@ -241,10 +298,16 @@ function withAuthorization(init: UcwaRequest, token: Token): UcwaRequest {
 /** Waits for shared work, but lets one waiter give up without cancelling it for the others. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason);
+    const abort = () => reject(abortReason(signal));
     signal.addEventListener('abort', abort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
+}
+
+/** Why the caller gave up (a TimeoutError or AbortError, or whatever it aborted with), as an Error. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES } from '../domain/size-code.js';
-import { credentialSteps, sampleStep } from './check-steps.js';
-import type { OutboundResponse } from './outbound-http.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
-import { linkOf, readJson, UcwaClient, ucwaFailure, type UcwaApplication, type UcwaResource } from './ucwa-client.js';
+import { checkUcwa } from './ucwa-check.js';
+import { linkOf, UcwaClient, ucwaErrorOf, ucwaFailure } from './ucwa-client.js';
+import { personByEmail, personBySip, UcwaPeople, type UcwaContact, type UcwaPersonQuery } from './ucwa-people.js';
 import { upstreamPolicy } from './upstream-http.js';
 
 const schema = z
   .strictObject({
     /** The SIP domain: autodiscover is `https://lyncdiscover.<domain>/`. */
-    domain: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a DNS domain such as contoso.com').optional(),
+    domain: z
+      .string()
+      .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a DNS domain such as contoso.com')
+      .optional(),
     /** Instead of `domain`: where autodiscover answers (`https://lyncdiscoverinternal.contoso.com/`, a lab). */
     autodiscoverUrl: z.url({ protocol: /^https?$/ }).optional(),
     username: z.string().min(1),
@@ -24,14 +27,13 @@ const schema = z
 
 export type UcwaSettings = z.output<typeof schema>;
 
-const SEARCH_LIMIT = 10;
 const SIP_URI = /^sip:[^\s/?#@]+@[^\s/?#@]+$/i;
 
 /**
- * Skype for Business Server through UCWA 2.0: a person's contactPhoto, found by SIP URI
- * (the `ucwaPerson` reference, else the directory's SIP address) or, failing both, by
- * searching the address book for the email address. 403 on a photo means the
- * administrator turned photos off: no photo, not a failure.
+ * Skype for Business Server through UCWA 2.0, following links only: sign-in, one
+ * application, the people search it links to, the contact resource of the exact match,
+ * and that contact's contactPhoto link. The person is named by SIP URI (the `ucwaPerson`
+ * reference, else the directory's SIP address) or, failing both, by email address.
  */
 export const ucwaSource: SourceType<UcwaSettings> = {
   schema,
@@ -48,46 +50,28 @@ export const ucwaSource: SourceType<UcwaSettings> = {
         httpsOnly: autodiscoverUrl.startsWith('https:'),
       },
     });
+    const people = new UcwaPeople(client);
     const photoSize = `HR${settings.photoSize}X${settings.photoSize}`;
 
-    const getJson = (url: string, signal: AbortSignal) => client.request(url, { headers: { Accept: 'application/json' } }, signal);
-
-    const contactBySip = async (application: UcwaApplication, sip: string, signal: AbortSignal) => {
-      const url = `${application.people}/${sip}`;
-      const response = await getJson(url, signal);
-      if (response.status === 404) return undefined;
-      return found(response, url, 'contact');
-    };
-
-    const contactByEmail = async (application: UcwaApplication, email: string, signal: AbortSignal) => {
-      const url = new URL(application.search);
-      url.search = new URLSearchParams({ query: email, limit: String(SEARCH_LIMIT) }).toString();
-      const { resource } = found(await getJson(url.href, signal), url.href, 'people search');
-      const wanted = email.toLowerCase();
-      // A search matches names and parts of addresses; only the person with this exact address will do.
-      const contact = ([] as UcwaResource[])
-        .concat((resource._embedded?.contact as UcwaResource | UcwaResource[] | undefined) ?? [])
-        .find(
-          (candidate) =>
-            (Array.isArray(candidate.emailAddresses) && candidate.emailAddresses.some((address) => String(address).toLowerCase() === wanted)) ||
-            String(candidate.uri ?? '').toLowerCase() === `sip:${wanted}`,
-        );
-      return contact && { resource: contact, url: url.href };
+    /** contactPhoto_ref: GET the link with the documented `size`; 403 means the administrator turned photos off. */
+    const photoOf = async (contact: UcwaContact, signal: AbortSignal): Promise<SourceAnswer> => {
+      const link = linkOf(contact.resource, 'contactPhoto', contact.url);
+      if (!link) return NO_PHOTO;
+      const url = new URL(link);
+      url.searchParams.set('size', photoSize);
+      const response = await client.request(url.href, { headers: { Accept: 'image/jpeg' } }, signal);
+      if (response.status === 200) return response.body.length > 0 ? { kind: 'photo', bytes: response.body } : NO_PHOTO;
+      if (response.status === 403) return NO_PHOTO;
+      // Only UCWA's own "the resource does not exist"; a proxy's 404 says nothing about the photo.
+      if (response.status === 404 && ucwaErrorOf(response)?.subcode === 'ResourceNotFound') return NO_PHOTO;
+      throw ucwaFailure(response, 'contactPhoto');
     };
 
     const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
-      const sip = sipOf(reference);
-      const email = reference.emails[0];
+      const person = personOf(reference);
       return client.withApplication(signal, async (application) => {
-        const contact = sip ? await contactBySip(application, sip, signal) : await contactByEmail(application, email!, signal);
-        const photoLink = contact && linkOf(contact.resource, 'contactPhoto', contact.url);
-        if (!photoLink) return NO_PHOTO;
-        const url = new URL(photoLink);
-        url.searchParams.set('size', photoSize);
-        const response = await client.request(url.href, { headers: { Accept: 'image/jpeg' } }, signal);
-        if (response.status === 403 || response.status === 404) return NO_PHOTO;
-        if (response.status !== 200) throw ucwaFailure(response, 'contactPhoto');
-        return response.body.length > 0 ? { kind: 'photo', bytes: response.body } : NO_PHOTO;
+        const contact = await people.contactOf(application, person, signal);
+        return contact ? photoOf(contact, signal) : NO_PHOTO;
       });
     };
 
@@ -95,32 +79,22 @@ export const ucwaSource: SourceType<UcwaSettings> = {
       name,
       accepts: (reference) => Boolean(reference.ucwaPerson || reference.sipAddress || reference.emails.length > 0),
       fetch,
-      async check(sample, signal) {
-        const steps = await credentialSteps(`UCWA autodiscover at ${autodiscoverUrl}`, async () => {
-          const application = await client.currentApplication(signal);
-          return `signed in as ${settings.username}; application ${application.self}`;
-        });
-        return steps.every((step) => step.ok) ? [...steps, ...(await sampleStep(fetch, sample, signal))] : steps;
-      },
+      check: (sample, signal) => checkUcwa({ autodiscoverUrl, username: settings.username, client, people, personOf, photoOf }, sample, signal),
     };
   },
 };
 
-function found(response: OutboundResponse, url: string, what: string): { resource: UcwaResource; url: string } {
-  if (response.status !== 200) throw ucwaFailure(response, what);
-  return { resource: readJson(response, what), url };
-}
-
 /**
- * The SIP URI to look up: `ucwaPerson` first (the operator's explicit word for this
- * system), then the directory's SIP address. A bare `user@domain` gets its `sip:`.
+ * The person to look up: `ucwaPerson` first (the operator's explicit word for this
+ * system), then the directory's SIP address, then the first email address. A bare
+ * `user@domain` SIP address gets its `sip:`.
  */
-function sipOf(reference: PhotoReference): string | undefined {
+function personOf(reference: PhotoReference): UcwaPersonQuery {
   const given = reference.ucwaPerson || reference.sipAddress;
-  if (!given) return undefined;
+  if (!given) return personByEmail(reference.emails[0]!);
   const sip = /^sip:/i.test(given) ? `sip:${given.slice(4)}` : `sip:${given}`;
   if (!SIP_URI.test(sip)) throw new PermanentSourceError(`'${given}' is not a SIP address (sip:user@domain)`);
-  return sip;
+  return personBySip(sip);
 }
 
 /** `lyncdiscover.contoso.com` → contoso.com and its subdomains, where the pools' web services live. */

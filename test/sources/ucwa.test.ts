@@ -7,22 +7,30 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { OutboundRefused } from '../../src/sources/outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { NO_PHOTO, PermanentSourceError, RetryAfterError, type CheckStep, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
 import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
-const user = (email: string, sipAddress?: string, refs: Partial<PhotoReference> = {}): PhotoReference => ({ kind: 'user', emails: [email], sipAddress, ...refs });
+const user = (email: string, sipAddress?: string, refs: Partial<PhotoReference> = {}): PhotoReference => ({
+  kind: 'user',
+  emails: [email],
+  sipAddress,
+  ...refs,
+});
 const contact = (emails: string[], ucwaPerson?: string): PhotoReference => ({ kind: 'contact', emails, ucwaPerson });
 
 async function people(): Promise<UcwaPerson[]> {
   return [
-    { sip: 'sip:alex.wilber@contoso.com', name: 'Alex Wilber', emails: ['alex.wilber@contoso.com'], photo: await samplePhoto(600, 600) },
+    // A SIP address unlike the email, in mixed case, as SearchForUsersContact's "sip:SaraD@contoso.com".
+    { sip: 'sip:AlexW@contoso.com', name: 'Alex Wilber', emails: ['alex.wilber@contoso.com'], photo: await samplePhoto(600, 600) },
     { sip: 'sip:megan.bowen@contoso.com', name: 'Megan Bowen', emails: ['megan.bowen@contoso.com', 'mb@contoso.com'], photo: await samplePhoto(300, 400) },
     { sip: 'sip:lee.gu@fabrikam.com', name: 'Lee Gu', emails: ['lee.gu@fabrikam.com'], photo: await samplePhoto(200, 200) },
     { sip: 'sip:no.photo@contoso.com', name: 'No Photo', emails: ['no.photo@contoso.com'] },
+    { sip: 'sip:no.link@contoso.com', name: 'No Link', emails: ['no.link@contoso.com'], photo: await samplePhoto(100, 100), noPhotoLink: true },
+    { sip: 'sip:hidden@contoso.com', name: 'Hidden Person', emails: ['hidden@contoso.com'], photo: await samplePhoto(100, 100), hidden: true },
   ];
 }
 
@@ -35,6 +43,12 @@ describe('Skype for Business UCWA source', () => {
   const build = (extra: Partial<UcwaSettings> = {}) => ucwaSource.create('skype', settings(extra), createLogger('silent'));
   const fetch = (reference: PhotoReference, signal = AbortSignal.timeout(5000)) => source.fetch(reference, signal);
   const photoOf = (sip: string) => book.find((person) => person.sip === sip)!.photo!;
+  const alex = () => user('alex.wilber@contoso.com', 'sip:AlexW@contoso.com');
+  const failure = (reference = alex()) =>
+    fetch(reference).then(
+      () => expect.fail('should have failed'),
+      (error: unknown) => error as Error,
+    );
 
   before(async () => {
     book = await people();
@@ -43,8 +57,13 @@ describe('Skype for Business UCWA source', () => {
   after(() => sim.close());
   beforeEach(() => {
     sim.faults = {};
+    sim.undocumented = [];
     source = build();
     for (const key of Object.keys(sim.counts) as (keyof UcwaSimulator['counts'])[]) sim.counts[key] = 0;
+  });
+  afterEach(() => {
+    // The documented links only: the bridge never builds a URL the server does not serve.
+    expect(sim.undocumented).to.deep.equal([]);
   });
 
   describe('settings', () => {
@@ -66,105 +85,152 @@ describe('Skype for Business UCWA source', () => {
   });
 
   describe('the client flow', () => {
-    it('autodiscovers, answers the MsRtcOAuth challenge with a password grant, creates an application and fetches contactPhoto', async () => {
-      const answer = await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
-      expect(answer).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:alex.wilber@contoso.com') });
+    it('signs in, creates an application, then follows links only: people search, contact, contactPhoto', async () => {
+      expect(await fetch(alex())).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:AlexW@contoso.com') });
+      expect(sim.lastSearch).to.deep.equal({ query: 'alexw@contoso.com', limit: '10' });
       expect(sim.lastPhotoRequest).to.deep.equal({ size: 'HR648X648', accept: 'image/jpeg' });
       expect(sim.lastApplication).to.have.keys('UserAgent', 'EndpointId', 'Culture');
-      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, contactReads: 1, searches: 0, photoRequests: 1 });
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, searches: 1, contactReads: 1, photoRequests: 1 });
     });
 
     it('asks for the configured size', async () => {
       source = build({ photoSize: 240 });
-      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      await fetch(alex());
       expect(sim.lastPhotoRequest?.size).to.equal('HR240X240');
+    });
+
+    it('remembers the contact link per person: the next lookup reads the contact without searching', async () => {
+      await fetch(alex());
+      await fetch(contact(['mb@contoso.com']));
+      expect(await fetch(alex())).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:AlexW@contoso.com') });
+      expect(await fetch(contact(['MB@contoso.com']))).to.deep.include({ kind: 'photo' });
+      expect(sim.counts).to.include({ searches: 2, contactReads: 4, photoRequests: 4 });
+    });
+
+    it('forgets a remembered contact that no longer exists (404 ResourceNotFound) and searches again', async () => {
+      const leaver: UcwaPerson = { sip: 'sip:leaver@contoso.com', name: 'Leaver', emails: ['leaver@contoso.com'], photo: await samplePhoto(64, 64) };
+      book.push(leaver);
+      try {
+        expect(await fetch(contact(['leaver@contoso.com']))).to.deep.include({ kind: 'photo' });
+      } finally {
+        book.pop();
+      }
+      expect(await fetch(contact(['leaver@contoso.com']))).to.deep.equal(NO_PHOTO);
+      expect(sim.counts).to.include({ searches: 2, contactReads: 2 });
     });
 
     it('finds a contact by its ucwaPerson reference (sip: optional), before any SIP address or email', async () => {
       expect(await fetch(contact(['someone.else@contoso.com'], 'lee.gu@fabrikam.com'))).to.deep.include({ kind: 'photo' });
-      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com', { ucwaPerson: 'sip:lee.gu@fabrikam.com' }))).to.deep.equal({
+      expect(await fetch(user('alex.wilber@contoso.com', 'sip:AlexW@contoso.com', { ucwaPerson: 'sip:lee.gu@fabrikam.com' }))).to.deep.equal({
         kind: 'photo',
         bytes: photoOf('sip:lee.gu@fabrikam.com'),
       });
-      expect(sim.counts).to.include({ contactReads: 2, searches: 0 });
+      expect(sim.lastSearch?.query).to.equal('lee.gu@fabrikam.com');
+    });
+
+    it('takes a SIP address in any case, and uses the photo link exactly as the server wrote it', async () => {
+      expect(await fetch(user('alex.wilber@contoso.com', 'SIP:alexw@CONTOSO.com'))).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:AlexW@contoso.com') });
     });
 
     it('searches the address book by email when there is no SIP address, taking only an exact address match', async () => {
       expect(await fetch(contact(['MB@contoso.com']))).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:megan.bowen@contoso.com') });
       // "wilber@contoso.com" is part of Alex's address: the search finds him, the source must not take him.
       expect(await fetch(contact(['wilber@contoso.com']))).to.deep.equal(NO_PHOTO);
-      expect(sim.counts).to.include({ searches: 2, photoRequests: 1 });
+      expect(sim.counts).to.include({ searches: 2, contactReads: 1, photoRequests: 1 });
     });
 
-    it('answers "no photo" for an unknown person and for a person without a photo', async () => {
+    it('answers "no photo" for an unknown person, a photo that does not exist and a contact without a contactPhoto link', async () => {
       expect(await fetch(user('ghost@contoso.com', 'sip:ghost@contoso.com'))).to.deep.equal(NO_PHOTO);
       expect(await fetch(contact(['nobody@contoso.com']))).to.deep.equal(NO_PHOTO);
       expect(await fetch(user('no.photo@contoso.com', 'sip:no.photo@contoso.com'))).to.deep.equal(NO_PHOTO);
+      expect(await fetch(user('no.link@contoso.com', 'sip:no.link@contoso.com'))).to.deep.equal(NO_PHOTO);
+      expect(sim.counts).to.include({ searches: 4, contactReads: 2, photoRequests: 1 });
     });
 
     it('refuses a ucwaPerson that is not a SIP address, saying so', async () => {
       const error = await fetch(contact([], 'lee gu')).catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(PermanentSourceError).with.property('message').that.matches(/'lee gu' is not a SIP address/);
+      expect(error)
+        .to.be.instanceOf(PermanentSourceError)
+        .with.property('message')
+        .that.matches(/'lee gu' is not a SIP address/);
     });
 
     it('keeps the token and the application between lookups', async () => {
-      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      await fetch(alex());
       await fetch(contact(['mb@contoso.com']));
       await fetch(contact([], 'sip:lee.gu@fabrikam.com'));
       expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, photoRequests: 3 });
     });
 
     it('signs in once for many concurrent lookups', async () => {
-      const references = [
-        ...Array.from({ length: 10 }, () => user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com')),
-        ...Array.from({ length: 10 }, () => contact(['megan.bowen@contoso.com'])),
-      ];
+      const references = [...Array.from({ length: 10 }, alex), ...Array.from({ length: 10 }, () => contact(['megan.bowen@contoso.com']))];
       const answers = await Promise.all(references.map((reference) => fetch(reference)));
       expect(answers.every((answer) => answer.kind === 'photo')).to.equal(true);
       expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, photoRequests: 20 });
     });
 
-    it('follows a redirect to the pool the user is homed in, signing in there', async () => {
+    it('follows the redirect resource to the pool the user is homed in, signing in there', async () => {
       sim.faults.redirectOnce = true;
-      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
-      expect(sim.counts).to.include({ autodiscover: 2, tokenRequests: 2, applicationCreations: 1 });
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 2, applicationCreations: 1 });
     });
   });
 
-  describe('expiry', () => {
+  describe('token and application lifetime', () => {
     it('renews an expired token once on 401 and keeps the application', async () => {
-      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      await fetch(alex());
       sim.expireTokens();
-      expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
       expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 2, applicationCreations: 1 });
     });
 
     it('renews the token once for concurrent lookups that all met the 401', async () => {
-      await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
+      await fetch(alex());
       sim.expireTokens();
       await Promise.all(Array.from({ length: 10 }, () => fetch(contact(['megan.bowen@contoso.com']))));
       expect(sim.counts.tokenRequests).to.equal(2);
     });
 
-    for (const status of [404, 410] as const) {
-      it(`creates the application again when the server forgot it (${status})`, async () => {
-        await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'));
-        sim.expireApplications(status);
-        expect(await fetch(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'))).to.deep.include({ kind: 'photo' });
-        expect(sim.counts).to.include({ tokenRequests: 1, applicationCreations: 2 });
+    for (const reason of ['ApplicationNotFound', 'InactiveApplicationExpired'] as const) {
+      it(`creates the application again when the server dropped it (${reason}), with contact links of the new one`, async () => {
+        await fetch(alex());
+        sim.dropApplications(reason);
+        expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+        expect(sim.counts).to.include({ tokenRequests: 1, applicationCreations: 2, searches: 2 });
       });
     }
+
+    it('reports 410 TooManyApplications in words without creating another application at once; the next lookup does', async () => {
+      await fetch(alex());
+      sim.dropApplications('TooManyApplications');
+      const error = await failure();
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal('UCWA dropped the application: the account has too many applications (410 TooManyApplications)');
+      expect(sim.counts.applicationCreations).to.equal(1);
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+      expect(sim.counts.applicationCreations).to.equal(2);
+    });
+
+    it('does not take 410 CannotRedirect for an expired application: the same application, an error that may pass', async () => {
+      await fetch(alex());
+      sim.faults.photo = 'cannot-redirect';
+      const error = await failure();
+      expect(error).not.to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal("UCWA contactPhoto answered 410 Gone CannotRedirect: the user's pool is unavailable and no backup pool is configured");
+      sim.faults.photo = undefined;
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+      expect(sim.counts.applicationCreations).to.equal(1);
+    });
   });
 
   describe('errors and faults', () => {
-    const alex = () => user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com');
-    const failure = (reference = alex()) => fetch(reference).then(() => expect.fail('should have failed'), (error: unknown) => error as Error);
-
     it('reports refused credentials as permanent, naming the account and never the password', async () => {
       source = build({ password: 'wrong secret' });
       const error = await failure();
       expect(error).to.be.instanceOf(PermanentSourceError);
-      expect(error.message).to.match(/refused the sign-in of bridge@contoso\.com \(400 invalid_grant\)/).and.not.to.include('secret');
+      expect(error.message)
+        .to.match(/refused the sign-in of bridge@contoso\.com \(400 invalid_grant\)/)
+        .and.not.to.include('secret');
     });
 
     it('treats 403 on a photo (photos turned off by the administrator) as "no photo"', async () => {
@@ -172,11 +238,42 @@ describe('Skype for Business UCWA source', () => {
       expect(await fetch(alex())).to.deep.equal(NO_PHOTO);
     });
 
+    it('reports 403 on one contact as no access to that person, not as refused credentials; others still work', async () => {
+      const error = await failure(user('hidden@contoso.com', 'sip:hidden@contoso.com'));
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal('UCWA gives this account no access to sip:hidden@contoso.com (403 on the contact)');
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+      expect(sim.counts.tokenRequests).to.equal(1);
+    });
+
+    it('reports 403 on the search as the account not being allowed to search', async () => {
+      sim.faults.search = 'forbidden';
+      const error = await failure();
+      expect(error).to.be.instanceOf(PermanentSourceError).with.property('message', 'UCWA does not let this account search the address book (403)');
+    });
+
+    for (const where of ['search', 'photo'] as const) {
+      it(`does not retry 500 InvalidExchangeServerVersion (${where}): it stays until the mailbox moves`, async () => {
+        sim.faults[where] = 'wrong-exchange';
+        const error = await failure();
+        expect(error).to.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.match(
+          /answered 500 ServiceFailure InvalidExchangeServerVersion: the Exchange mailbox is on a version Skype for Business cannot use/,
+        );
+      });
+    }
+
     it('treats 504 as "try later": an error that may be retried', async () => {
       sim.faults.photo = 'gateway-timeout';
       const error = await failure();
       expect(error).not.to.be.instanceOf(PermanentSourceError);
-      expect(error.message).to.equal('UCWA contactPhoto answered 504: GatewayTimeout');
+      expect(error.message).to.equal('UCWA contactPhoto answered 504: Timeout');
+    });
+
+    it('takes a 404 that is not UCWA\'s own (a proxy\'s page) as a failure, not as "no photo"', async () => {
+      sim.faults.photo = 'proxy-not-found';
+      const error = await failure();
+      expect(error.message).to.equal('UCWA contactPhoto answered 404');
     });
 
     it('on 429 asks the shared retry to wait as long as Retry-After says, and sends nothing more until then', async () => {
@@ -186,7 +283,10 @@ describe('Skype for Business UCWA source', () => {
       expect(first).to.be.instanceOf(RetryAfterError).and.deep.include({ delayMs: 1000, message: 'UCWA request answered 429: TooManyRequests' });
       const requests = sim.counts.total;
       const second = await failure(contact([], 'sip:lee.gu@fabrikam.com'));
-      expect(second).to.be.instanceOf(RetryAfterError).with.property('message').that.matches(/asked for a pause \(429\); 1 s left/);
+      expect(second)
+        .to.be.instanceOf(RetryAfterError)
+        .with.property('message')
+        .that.matches(/asked for a pause \(429\); 1 s left/);
       expect((second as RetryAfterError).delayMs).to.be.within(1, 1000);
       expect(sim.counts.total).to.equal(requests);
       sim.faults.photo = undefined;
@@ -194,15 +294,18 @@ describe('Skype for Business UCWA source', () => {
       expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
     });
 
-    it('gives up on a slow photo when the caller\'s time is up, and the next lookup still works', async () => {
+    it("gives up on a slow photo when the caller's time is up, and the next lookup still works", async () => {
       sim.faults.slowMs = 2000;
       const error = await fetch(alex(), AbortSignal.timeout(150)).catch((e: unknown) => e as Error);
-      expect(error).to.be.instanceOf(Error).with.property('name').that.matches(/TimeoutError|AbortError/);
+      expect(error)
+        .to.be.instanceOf(Error)
+        .with.property('name')
+        .that.matches(/TimeoutError|AbortError/);
       sim.faults.slowMs = undefined;
       expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
     });
 
-    it('passes garbage bytes on as they are: judging images is the photo service\'s job', async () => {
+    it("passes garbage bytes on as they are: judging images is the photo service's job", async () => {
       sim.faults.photo = 'garbage';
       expect(await fetch(alex())).to.deep.equal({ kind: 'photo', bytes: Buffer.from('definitely not a jpeg') });
     });
@@ -215,25 +318,59 @@ describe('Skype for Business UCWA source', () => {
   });
 
   describe('check', () => {
-    it('says reachable, authenticated and what the sample lookup found', async () => {
-      const steps = await source.check(user('alex.wilber@contoso.com', 'sip:alex.wilber@contoso.com'), AbortSignal.timeout(5000));
-      expect(steps.map((s) => [s.step, s.ok])).to.deep.equal([
+    const check = (sample?: PhotoReference) => source.check(sample, AbortSignal.timeout(5000));
+    const summary = (steps: CheckStep[]) => steps.map((s) => [s.step, s.ok]);
+
+    it('walks sign-in, application, people search, contact and contact photo, saying what each found', async () => {
+      const steps = await check(alex());
+      expect(summary(steps)).to.deep.equal([
         ['reachable', true],
         ['authenticated', true],
-        ['sample lookup', true],
+        ['application', true],
+        ['people search', true],
+        ['contact', true],
+        ['contact photo', true],
       ]);
-      expect(steps[1]!.detail).to.match(/signed in as bridge@contoso\.com; application http:\/\/127\.0\.0\.1:\d+\/ucwa\/oauth\/v1\/applications\/\d+/);
-      expect(steps[2]!.detail).to.match(/^a photo of \d+ bytes$/);
+      expect(steps[1]!.detail).to.equal('signed in as bridge@contoso.com');
+      expect(steps[2]!.detail).to.match(/^created http:\/\/127\.0\.0\.1:\d+\/ucwa\/oauth\/v1\/applications\/\d+$/);
+      expect(steps[3]!.detail).to.match(/^found sip:alexw@contoso\.com: http:.*\/people\/alexw@contoso\.com$/);
+      expect(steps[4]!.detail).to.match(/^read sip:AlexW@contoso\.com at http:/);
+      expect(steps[5]!.detail).to.match(/^a photo of \d+ bytes$/);
     });
 
-    it('stops at the step that fails', async () => {
+    it('stops after the application when there is no sample', async () => {
+      expect(summary(await check())).to.deep.equal([
+        ['reachable', true],
+        ['authenticated', true],
+        ['application', true],
+      ]);
+    });
+
+    it('stops at the sign-in when the credentials are refused', async () => {
       source = build({ password: 'wrong' });
-      const steps = await source.check(undefined, AbortSignal.timeout(5000));
-      expect(steps.map((s) => [s.step, s.ok])).to.deep.equal([
+      const steps = await check(alex());
+      expect(summary(steps)).to.deep.equal([
         ['reachable', true],
         ['authenticated', false],
       ]);
       expect(steps[1]!.detail).to.match(/refused the sign-in/);
+    });
+
+    it('names the search, the contact or the photo when that step fails', async () => {
+      sim.faults.search = 'forbidden';
+      let steps = await check(alex());
+      expect(steps.at(-1)).to.deep.equal({ step: 'people search', ok: false, detail: 'UCWA does not let this account search the address book (403)' });
+      sim.faults.search = undefined;
+      steps = await check(user('hidden@contoso.com', 'sip:hidden@contoso.com'));
+      expect(steps.at(-1)).to.deep.include({ step: 'contact', ok: false });
+      sim.faults.photo = 'gateway-timeout';
+      steps = await check(alex());
+      expect(steps.at(-1)).to.deep.equal({ step: 'contact photo', ok: false, detail: 'UCWA contactPhoto answered 504: Timeout' });
+    });
+
+    it('says plainly when nobody in the address book has the address', async () => {
+      const steps = await check(contact(['nobody@contoso.com']));
+      expect(steps.at(-1)).to.deep.equal({ step: 'people search', ok: true, detail: 'nobody in the address book is nobody@contoso.com, so no photo' });
     });
   });
 });
@@ -257,7 +394,7 @@ describe('UCWA photos through the bridge', () => {
     );
     t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '1000', BRIDGE_SOURCE_RETRIES: '1' });
     await t.store.upsertUsers([
-      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', sipAddress: 'sip:alex.wilber@contoso.com', refs: {} },
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', sipAddress: 'sip:AlexW@contoso.com', refs: {} },
       { email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', sipAddress: 'sip:megan.bowen@contoso.com', refs: {} },
       { email: 'lee.gu@fabrikam.com', displayName: 'Lee Gu', refs: {} },
       { email: 'no.photo@contoso.com', displayName: 'No Photo', sipAddress: 'sip:no.photo@contoso.com', refs: {} },
@@ -279,7 +416,9 @@ describe('UCWA photos through the bridge', () => {
     await request(t.bridge.server).get('/api/people/photo?name=nobody').set('Authorization', reader).expect(404);
     expect(sim.counts.total).to.equal(0);
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => request(t.bridge.server).get('/api/people/photo?name=SMTP:megan.bowen@contoso.com&size=HR96x96').set('Authorization', reader).buffer(true)),
+      Array.from({ length: 50 }, () =>
+        request(t.bridge.server).get('/api/people/photo?name=SMTP:megan.bowen@contoso.com&size=HR96x96').set('Authorization', reader).buffer(true),
+      ),
     );
     expect(responses.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
     expect(sim.counts).to.include({ tokenRequests: 1, applicationCreations: 1, photoRequests: 1 });
@@ -299,13 +438,17 @@ describe('UCWA photos through the bridge', () => {
   });
 
   it('the REST facade answers the same photo as JPEG bytes, found by email search when there is no SIP address', async () => {
-    const res = await request(t.bridge.server).get('/api/people/photo?name=SMTP:lee.gu@fabrikam.com&size=HR96x96').set('Authorization', reader).buffer(true).expect(200);
+    const res = await request(t.bridge.server)
+      .get('/api/people/photo?name=SMTP:lee.gu@fabrikam.com&size=HR96x96')
+      .set('Authorization', reader)
+      .buffer(true)
+      .expect(200);
     expect(res.headers['content-type']).to.equal('image/jpeg');
     expect(await widthOf(res.body as Buffer)).to.equal(96);
   });
 
   it('a person without a photo, and photos turned off by the administrator, are "no photo", not failures', async () => {
-    await t.store.upsertUsers([{ email: 'forbidden@contoso.com', displayName: 'Forbidden', sipAddress: 'sip:alex.wilber@contoso.com', refs: {} }]);
+    await t.store.upsertUsers([{ email: 'forbidden@contoso.com', displayName: 'Forbidden', sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
     const failures = t.bridge.upstream.stats.upstreamFailures;
     await request(t.bridge.server).get('/api/people/photo?name=SMTP:no.photo@contoso.com').set('Authorization', reader).expect(404);
     sim.faults.photo = 'forbidden';
@@ -316,7 +459,7 @@ describe('UCWA photos through the bridge', () => {
   for (const fault of ['garbage', 'bomb', 'gateway-timeout'] as const) {
     it(`a ${fault} answer from UCWA counts as the source failing, and nothing is stored`, async () => {
       const email = `${fault}@contoso.com`;
-      await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:alex.wilber@contoso.com', refs: {} }]);
+      await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
       sim.faults.photo = fault;
       const failures = t.bridge.upstream.stats.upstreamFailures;
       await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(404);

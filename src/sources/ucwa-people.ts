@@ -1,0 +1,105 @@
+import { PermanentSourceError } from './photo-source.js';
+import { linkOf, readJson, ucwaErrorOf, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
+
+/** Whom to find in the address book, and how to recognise them among the search results. */
+export interface UcwaPersonQuery {
+  /** How the person is named in messages and remembered: `sip:alex@contoso.com`, or an email address. */
+  key: string;
+  /** What the search is asked for. */
+  query: string;
+  /** Whether a contact is this person: a search also matches names and parts of addresses. */
+  matches(contact: UcwaResource): boolean;
+}
+
+/** A contact resource and the URL it was read from, which its links are relative to. */
+export interface UcwaContact {
+  url: string;
+  resource: UcwaResource;
+}
+
+/** search_ref allows 1…100; an exact address rarely matches more than a handful. */
+const SEARCH_LIMIT = 10;
+/** Contact links remembered per application; beyond this the longest unused are forgotten. */
+const REMEMBERED_CONTACTS = 10_000;
+const JSON_ACCEPT = { Accept: 'application/json' };
+
+export function personBySip(sip: string): UcwaPersonQuery {
+  const key = sip.toLowerCase();
+  return { key, query: key.slice('sip:'.length), matches: (contact) => uriOf(contact) === key };
+}
+
+export function personByEmail(email: string): UcwaPersonQuery {
+  const key = email.toLowerCase();
+  return {
+    key,
+    query: key,
+    matches: (contact) =>
+      (Array.isArray(contact.emailAddresses) && contact.emailAddresses.some((address) => String(address).toLowerCase() === key)) ||
+      uriOf(contact) === `sip:${key}`,
+  };
+}
+
+/** A contact's `uri` (contact_ref), in lower case: SIP addresses compare without case. */
+function uriOf(contact: UcwaResource): string {
+  return typeof contact.uri === 'string' ? contact.uri.toLowerCase() : '';
+}
+
+/**
+ * Finds people's contact resources the way the documentation walks to them (GetAContactData,
+ * SearchForUsersContact): the application's people search, the exact match's `self` link,
+ * the contact resource. The contact link is remembered per person, so later lookups read
+ * the contact directly; it belongs to the application it came from and dies with it.
+ */
+export class UcwaPeople {
+  private readonly remembered = new WeakMap<UcwaApplication, Map<string, string>>();
+
+  constructor(private readonly client: UcwaClient) {}
+
+  /** The person's contact: through the remembered link, else by search; undefined when nobody has that address. */
+  async contactOf(application: UcwaApplication, person: UcwaPersonQuery, signal: AbortSignal): Promise<UcwaContact | undefined> {
+    const links = this.linksOf(application);
+    const known = links.get(person.key);
+    const contact = (known && (await this.readContact(known, person, signal))) || (await this.findContact(application, person, signal));
+    links.delete(person.key); // set again below, as the most recently used
+    if (contact) {
+      links.set(person.key, contact.url);
+      if (links.size > REMEMBERED_CONTACTS) links.delete(links.keys().next().value!);
+    }
+    return contact;
+  }
+
+  /** The `self` link of the search result that is this person (search_ref), or undefined. */
+  async search(application: UcwaApplication, person: UcwaPersonQuery, signal: AbortSignal): Promise<string | undefined> {
+    const url = new URL(application.search);
+    // The one part of a URL a UCWA client writes itself: the documented query parameters.
+    url.searchParams.set('query', person.query);
+    url.searchParams.set('limit', String(SEARCH_LIMIT));
+    const response = await this.client.request(url.href, { headers: JSON_ACCEPT }, signal);
+    if (response.status === 403) throw new PermanentSourceError('UCWA does not let this account search the address book (403)');
+    if (response.status !== 200) throw ucwaFailure(response, 'people search');
+    const embedded = readJson(response, 'people search')._embedded?.contact as UcwaResource | UcwaResource[] | undefined;
+    const contact = ([] as UcwaResource[]).concat(embedded ?? []).find((candidate) => person.matches(candidate));
+    return contact && linkOf(contact, 'self', url.href);
+  }
+
+  /** A contact resource; undefined when UCWA says it does not exist (404 ResourceNotFound). */
+  async readContact(url: string, person: UcwaPersonQuery, signal: AbortSignal): Promise<UcwaContact | undefined> {
+    const response = await this.client.request(url, { headers: JSON_ACCEPT }, signal);
+    if (response.status === 200) return { url, resource: readJson(response, 'contact') };
+    // contact_ref: the application may not view this contact — about this person, not the account.
+    if (response.status === 403) throw new PermanentSourceError(`UCWA gives this account no access to ${person.key} (403 on the contact)`);
+    if (response.status === 404 && ucwaErrorOf(response)?.subcode === 'ResourceNotFound') return undefined;
+    throw ucwaFailure(response, 'contact');
+  }
+
+  private async findContact(application: UcwaApplication, person: UcwaPersonQuery, signal: AbortSignal): Promise<UcwaContact | undefined> {
+    const link = await this.search(application, person, signal);
+    return link === undefined ? undefined : this.readContact(link, person, signal);
+  }
+
+  private linksOf(application: UcwaApplication): Map<string, string> {
+    let links = this.remembered.get(application);
+    if (!links) this.remembered.set(application, (links = new Map<string, string>()));
+    return links;
+  }
+}
