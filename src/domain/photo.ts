@@ -31,14 +31,26 @@ export interface Rendition {
 }
 
 /**
- * The long side served for a requested size: Exchange never upscales, so a request
- * above the original's size gets the original ("largest available").
+ * How a photo meets a size code. Exchange's size codes are squares ("HR48x48: 48 pixels
+ * high and 48 pixels wide"), so photos are cropped to one; the directory thumbnail is the
+ * exception Exchange documents as "not necessarily square" and keeps its own shape.
  */
-export function servedLongSide(photo: PhotoFingerprint, requested: PhotoSize): number {
-  return Math.min(requested, Math.max(photo.width, photo.height));
+export type PhotoFit = 'square' | 'own-shape';
+
+/**
+ * The side served for a requested size: of the square, or of the long side for a photo
+ * kept in its own shape. Exchange never upscales, so an original smaller than asked gives
+ * the largest it has ("largest available"): its short side as a square, else its long side.
+ */
+export function servedSide(photo: PhotoFingerprint, requested: PhotoSize, fit: PhotoFit): number {
+  const available = fit === 'square' ? Math.min(photo.width, photo.height) : Math.max(photo.width, photo.height);
+  return Math.min(requested, available);
 }
 
-/** Strong ETag: the original's hash plus the size served — it changes when either does. */
-export function photoEtag(photo: PhotoFingerprint, longSide: number): string {
-  return `"${photo.sha256.slice(0, 32)}-${longSide}"`;
+/**
+ * Strong ETag: the original's hash plus what was served (`96x96` for a square, the long
+ * side for a photo in its own shape) — it changes when the photo or the rendition does.
+ */
+export function photoEtag(photo: PhotoFingerprint, side: number, fit: PhotoFit): string {
+  return `"${photo.sha256.slice(0, 32)}-${fit === 'square' ? `${side}x${side}` : side}"`;
 }

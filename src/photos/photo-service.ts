@@ -1,19 +1,21 @@
 import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../domain/errors.js';
 import { changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
-import { servedLongSide, type PhotoFingerprint, type Rendition, type StoredPhotoInfo } from '../domain/photo.js';
+import { servedSide, type PhotoFingerprint, type PhotoFit, type Rendition, type StoredPhoto, type StoredPhotoInfo } from '../domain/photo.js';
 import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
-import type { PhotoSize } from '../domain/size-code.js';
+import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { convertRendition } from './convert.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
 import { ownerName } from './owner-name.js';
+import type { PhotoReference } from '../sources/photo-source.js';
 import { referenceOf } from './photo-reference.js';
 import { renderPlaceholder } from './placeholder.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from '../single-flight.js';
+import { OWN_PHOTOS, type OrderEntry } from '../sources/source-order.js';
 import type { UpstreamPhotos } from './upstream-photos.js';
 
 export interface PhotoCacheLimits {
@@ -36,8 +38,18 @@ export interface UpstreamOptions {
   refreshMs: number;
 }
 
-/** An owner's photo state as last read: a fingerprint, or null for "no photo". */
-type PhotoState = { photo: PhotoFingerprint | null };
+/**
+ * Which photo answers an owner: a fingerprint and where it came from. A photo a size's
+ * own order found upstream is held in memory, not stored: the store keeps one photo per
+ * owner, the one the usual order gives.
+ */
+interface ServedPhoto extends PhotoFingerprint {
+  source: string;
+  held?: true;
+}
+
+/** An owner's photo state as last read: the photo, or null for "no photo". */
+type PhotoState = { photo: ServedPhoto | null };
 
 /**
  * Answers "this person's photo at this size" (and, when asked, in this box and format,
@@ -51,6 +63,8 @@ type PhotoState = { photo: PhotoFingerprint | null };
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
   private readonly renditions: LRUCache<string, Rendition>;
+  /** Originals found by a size's own order, by source and hash (bounded by entries and bytes). */
+  private readonly heldOriginals: LRUCache<string, StoredPhoto>;
   private readonly stateFlights = new SingleFlight<PhotoState>();
   private readonly renderFlights = new SingleFlight<Rendition | null>();
   /** Bumped by every forget: a read that started before it must not cache what it read. */
@@ -65,6 +79,11 @@ export class PhotoService {
     private readonly log?: Logger,
   ) {
     this.photoStates = new LRUCache({ max: cacheLimits.maxEntries });
+    this.heldOriginals = new LRUCache({
+      max: cacheLimits.maxEntries,
+      maxSize: cacheLimits.maxBytes,
+      sizeCalculation: (photo) => photo.bytes.length,
+    });
     this.renditions = new LRUCache({
       max: cacheLimits.maxEntries,
       maxSize: cacheLimits.maxBytes,
@@ -77,10 +96,10 @@ export class PhotoService {
    * undefined when the answer is not cached and `photo` must be awaited.
    */
   cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
-    const state = this.photoStates.get(ownerKey(owner));
+    const state = this.photoStates.get(this.stateKey(owner, size));
     if (!state) return undefined;
     if (!state.photo) return null;
-    return this.renditions.get(renditionKey(state.photo, size, conversion));
+    return this.renditions.get(this.renditionKey(state.photo, size, conversion));
   }
 
   /**
@@ -88,12 +107,19 @@ export class PhotoService {
    * such owner) and the request wants no placeholder.
    */
   async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest): Promise<Rendition | null> {
-    const key = ownerKey(owner);
+    const key = this.stateKey(owner, size);
     const epoch = this.epoch;
-    const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, key, epoch)));
-    if (!state.photo) return request ? this.placeholder(owner, size, request) : null;
-    const cacheKey = renditionKey(state.photo, size, request?.conversion);
-    return this.renditions.get(cacheKey) ?? this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, size, request.conversion) : this.render(owner, size)));
+    let state = this.photoStates.get(key);
+    // A held original that was evicted is fetched again rather than taken for "no photo".
+    if (state?.photo?.held && !this.heldOriginals.has(heldKey(state.photo))) state = undefined;
+    state ??= await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch));
+    const photo = state.photo;
+    if (!photo) return request ? this.placeholder(owner, size, request) : null;
+    const cacheKey = this.renditionKey(photo, size, request?.conversion);
+    return (
+      this.renditions.get(cacheKey) ??
+      this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size)))
+    );
   }
 
   /** Normalises and stores a new photo; the next request sees it. */
@@ -116,6 +142,7 @@ export class PhotoService {
   forget(owner: PhotoOwner): void {
     this.epoch++;
     this.photoStates.delete(ownerKey(owner));
+    for (const size of PHOTO_SIZES) this.photoStates.delete(sizeStateKey(owner, size));
   }
 
   /** Drops what is known about everyone (the store changed behind our back). */
@@ -124,16 +151,66 @@ export class PhotoService {
     this.photoStates.clear();
   }
 
-  private async loadState(owner: PhotoOwner, key: string, epoch: number): Promise<PhotoState> {
+  /** A size with an order of its own keeps its own state; every other size shares the owner's. */
+  private stateKey(owner: PhotoOwner, size: PhotoSize): string {
+    return this.sources?.upstream.sizeOrder(owner.kind, size) ? sizeStateKey(owner, size) : ownerKey(owner);
+  }
+
+  private async loadState(owner: PhotoOwner, size: PhotoSize, key: string, epoch: number): Promise<PhotoState> {
     this.stats.storeLookups++;
     const stored = await this.store.getPhotoInfo(owner);
-    const photo = (await this.fromSourcesIfDue(owner, stored)) ?? stored ?? null;
+    const sizeOrder = this.sources?.upstream.sizeOrder(owner.kind, size);
+    // null from the sources is a definite "no photo" (the stored one was just removed); only undefined falls back to it.
+    const fromSources = sizeOrder ? undefined : await this.fromSourcesIfDue(owner, stored);
+    const photo = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : fromSources === undefined ? (stored ?? null) : fromSources;
     const state = { photo };
     const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0);
     // With sources, even a found photo is only believed until it is due for a refresh.
-    const photoTtl = this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources.refreshMs } : {};
+    const photoTtl = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources!.refreshMs } : {};
     if (remember) this.photoStates.set(key, state, photo ? photoTtl : { ttl: this.cacheLimits.noPhotoTtlMs });
     return state;
+  }
+
+  /**
+   * Walks a size's own order (say HR48x48: the directory, then the bridge's own photos).
+   * The stored photo stands for the source it came from while fresh; another source's
+   * photo is fetched and held in memory, so the usual order's stored photo is left alone.
+   * When a source fails, the photo stored from it earlier is served stale rather than nothing.
+   */
+  private async fromSizeOrder(owner: PhotoOwner, stored: StoredPhotoInfo | undefined, order: readonly OrderEntry[]): Promise<ServedPhoto | null> {
+    const upstream = this.sources!.upstream;
+    const own = stored && !upstream.isUpstream(stored.source) ? stored : undefined;
+    let reference: PhotoReference | undefined;
+    let stale: StoredPhotoInfo | undefined;
+    for (const entry of order) {
+      if (entry === OWN_PHOTOS) {
+        if (own) return own;
+        continue;
+      }
+      const storedHere = stored?.source === entry.name ? stored : undefined;
+      if (storedHere && !this.isDue(storedHere)) return storedHere;
+      reference ??= await referenceOf(this.store, owner);
+      if (!reference) return null;
+      const result = await upstream.ask(entry, reference);
+      if (result.kind === 'photo') {
+        const { sha256, width, height } = result.photo;
+        const held: ServedPhoto = { sha256, width, height, source: result.source, held: true };
+        this.heldOriginals.set(heldKey(held), { ...result.photo, source: result.source, updatedAt: new Date().toISOString() });
+        return held;
+      }
+      if (result.kind === 'failed') stale ??= storedHere;
+    }
+    if (stale) this.servedStale(owner, stale);
+    return stale ?? null;
+  }
+
+  private isDue(stored: StoredPhotoInfo): boolean {
+    return Date.now() - Date.parse(stored.updatedAt) >= this.sources!.refreshMs;
+  }
+
+  private servedStale(owner: PhotoOwner, stored: StoredPhotoInfo): void {
+    this.stats.staleServed++;
+    this.log?.warn({ owner: ownerKey(owner), fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
   }
 
   /**
@@ -141,37 +218,34 @@ export class PhotoService {
    * An uploaded or imported photo is the operator's word and is never replaced. When
    * every source fails, a photo fetched earlier is served stale rather than nothing.
    */
-  private async fromSourcesIfDue(owner: PhotoOwner, stored: StoredPhotoInfo | undefined): Promise<PhotoFingerprint | null | undefined> {
+  private async fromSourcesIfDue(owner: PhotoOwner, stored: StoredPhotoInfo | undefined): Promise<ServedPhoto | null | undefined> {
     const sources = this.sources;
     if (!sources?.upstream.servesKind(owner.kind)) return undefined;
     if (stored && !sources.upstream.isUpstream(stored.source)) return undefined;
-    if (stored && Date.now() - Date.parse(stored.updatedAt) < sources.refreshMs) return undefined;
+    if (stored && !this.isDue(stored)) return undefined;
     const reference = await referenceOf(this.store, owner);
     if (!reference) return undefined;
     const result = await sources.upstream.find(reference);
     if (result.kind === 'photo') {
       const { sha256, width, height } = result.photo;
       await this.store.setPhoto(owner, result.photo, result.source);
-      return { sha256, width, height };
+      return { sha256, width, height, source: result.source };
     }
     if (result.kind === 'none') {
       if (stored) await this.store.removePhoto(owner);
       return null;
     }
-    if (stored) {
-      this.stats.staleServed++;
-      this.log?.warn({ owner: ownerKey(owner), fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
-    }
+    if (stored) this.servedStale(owner, stored);
     return undefined;
   }
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */
-  private async convert(owner: PhotoOwner, size: PhotoSize, conversion: ImageConversion): Promise<Rendition | null> {
-    const original = await this.store.getPhoto(owner);
+  private async convert(owner: PhotoOwner, photo: ServedPhoto, size: PhotoSize, conversion: ImageConversion): Promise<Rendition | null> {
+    const original = photo.held ? this.heldOriginals.get(heldKey(photo)) : await this.store.getPhoto(owner);
     if (!original) return null;
-    const sized = this.renditions.get(renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality));
+    const sized = this.renditions.get(this.renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original)));
     const converted = await convertRendition(sized, conversion, this.limits.jpegQuality);
-    this.renditions.set(renditionKey(original, size, conversion), converted);
+    this.renditions.set(this.renditionKey(original, size, conversion), converted);
     return converted;
   }
 
@@ -196,17 +270,31 @@ export class PhotoService {
     );
   }
 
-  private async render(owner: PhotoOwner, size: PhotoSize): Promise<Rendition | null> {
-    const original = await this.store.getPhoto(owner);
+  private async render(owner: PhotoOwner, photo: ServedPhoto, size: PhotoSize): Promise<Rendition | null> {
+    const original = photo.held ? this.heldOriginals.get(heldKey(photo)) : await this.store.getPhoto(owner);
     if (!original) return null;
-    if (servedLongSide(original, size) < Math.max(original.width, original.height)) this.stats.resizes++;
-    const rendition = await renderPhoto(original, size, this.limits.jpegQuality);
-    this.renditions.set(renditionKey(original, size), rendition);
+    const rendition = await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original));
+    if (rendition.bytes !== original.bytes) this.stats.resizes++;
+    this.renditions.set(this.renditionKey(original, size), rendition);
     return rendition;
+  }
+
+  private fitOf(photo: { source: string }): PhotoFit {
+    return this.sources?.upstream.fitOf(photo.source) ?? 'square';
+  }
+
+  /** Keyed by content and shape, so a rendition never goes stale and needs no invalidation. */
+  private renditionKey(photo: PhotoFingerprint & { source: string }, size: PhotoSize, conversion?: ImageConversion): string {
+    const fit = this.fitOf(photo);
+    const sized = `${photo.sha256}:${fit}:${servedSide(photo, size, fit)}`;
+    return conversion && changesImage(conversion) ? `${sized}:${conversionTag(conversion)}` : sized;
   }
 }
 
-function renditionKey(photo: PhotoFingerprint, size: PhotoSize, conversion?: ImageConversion): string {
-  const sized = `${photo.sha256}:${servedLongSide(photo, size)}`;
-  return conversion && changesImage(conversion) ? `${sized}:${conversionTag(conversion)}` : sized;
+function heldKey(photo: ServedPhoto): string {
+  return `${photo.source}:${photo.sha256}`;
+}
+
+function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
+  return `${ownerKey(owner)}@${size}`;
 }

@@ -1,7 +1,9 @@
 import { BridgeError } from '../domain/errors.js';
-import type { NormalizedPhoto } from '../domain/photo.js';
+import type { NormalizedPhoto, PhotoFit } from '../domain/photo.js';
+import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoReference, PhotoSource } from '../sources/photo-source.js';
+import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 
 export type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
@@ -23,13 +25,26 @@ export interface UpstreamStats {
 export class UpstreamPhotos {
   readonly stats: UpstreamStats = { upstreamCalls: 0, upstreamFailures: 0 };
   private readonly names: ReadonlySet<string>;
+  private readonly ownShape: ReadonlySet<string>;
+  private readonly sizeOrders: Map<string, readonly OrderEntry[]>;
 
   constructor(
-    private readonly order: { user: readonly PhotoSource[]; contact: readonly PhotoSource[] },
+    private readonly order: SourceOrders,
     private readonly normalize: (bytes: Buffer) => Promise<NormalizedPhoto>,
     private readonly log: Logger,
   ) {
-    this.names = new Set([...order.user, ...order.contact].map((source) => source.name));
+    const sizeOrders = order.bySize ?? [];
+    const sources = [...order.user, ...order.contact, ...sizeOrders.flatMap((sized) => [...(sized.user ?? []), ...(sized.contact ?? [])])].filter(
+      (entry): entry is PhotoSource => typeof entry !== 'string',
+    );
+    this.names = new Set(sources.map((source) => source.name));
+    this.ownShape = new Set(sources.filter((source) => source.keepsShape).map((source) => source.name));
+    this.sizeOrders = new Map(
+      sizeOrders.flatMap(({ size, user, contact }) => [
+        ...(user ? [[sizeOrderKey('user', size), user] as const] : []),
+        ...(contact ? [[sizeOrderKey('contact', size), contact] as const] : []),
+      ]),
+    );
   }
 
   servesKind(kind: PhotoReference['kind']): boolean {
@@ -41,22 +56,44 @@ export class UpstreamPhotos {
     return this.names.has(sourceName);
   }
 
+  /** How a photo from this source (or upload) meets a size code. */
+  fitOf(sourceName: string): PhotoFit {
+    return this.ownShape.has(sourceName) ? 'own-shape' : 'square';
+  }
+
+  /** The order of its own a size is answered in, if the settings give it one for this kind. */
+  sizeOrder(kind: PhotoReference['kind'], size: PhotoSize): readonly OrderEntry[] | undefined {
+    return this.sizeOrders.get(sizeOrderKey(kind, size));
+  }
+
+  /** The usual order: the first photo any source has. */
   async find(reference: PhotoReference): Promise<UpstreamResult> {
     let failed = false;
     for (const source of this.order[reference.kind]) {
-      if (!source.accepts(reference)) continue;
-      this.stats.upstreamCalls++;
-      try {
-        const answer = await source.fetch(reference, AbortSignal.timeout(60_000));
-        if (answer.kind === 'none') continue;
-        return { kind: 'photo', photo: await this.normalize(answer.bytes), source: source.name };
-      } catch (error) {
-        failed = true;
-        this.stats.upstreamFailures++;
-        const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
-        this.log.warn({ source: source.name, reason }, 'photo source failed; trying the next');
-      }
+      const result = await this.ask(source, reference);
+      if (result.kind === 'photo') return result;
+      failed ||= result.kind === 'failed';
     }
     return failed ? { kind: 'failed' } : { kind: 'none' };
   }
+
+  /** One source's answer, checked like an upload; "none" when it cannot look this reference up. */
+  async ask(source: PhotoSource, reference: PhotoReference): Promise<UpstreamResult> {
+    if (!source.accepts(reference)) return { kind: 'none' };
+    this.stats.upstreamCalls++;
+    try {
+      const answer = await source.fetch(reference, AbortSignal.timeout(60_000));
+      if (answer.kind === 'none') return answer;
+      return { kind: 'photo', photo: await this.normalize(answer.bytes), source: source.name };
+    } catch (error) {
+      this.stats.upstreamFailures++;
+      const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
+      this.log.warn({ source: source.name, reason }, 'photo source failed; trying the next');
+      return { kind: 'failed' };
+    }
+  }
+}
+
+function sizeOrderKey(kind: PhotoReference['kind'], size: PhotoSize): string {
+  return `${kind}:${size}`;
 }

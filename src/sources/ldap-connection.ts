@@ -30,6 +30,8 @@ export const ldapSettingsSchema = z
     searchAttributes: z.array(attributeName).min(1).default(['mail', 'proxyAddresses']),
     /** Tried in order; the first one an entry has wins. */
     photoAttributes: z.array(attributeName).min(1).default(['thumbnailPhoto', 'jpegPhoto']),
+    /** Serve the directory's photos in their own shape, as Exchange serves the AD thumbnail; false crops them to squares like the others. */
+    keepShape: z.boolean().default(true),
     /** Entries one address lookup may return. */
     sizeLimit: z.int().min(1).max(1000).default(10),
     /** Connect and per-operation limit, below the bridge's own per-call timeout. */

@@ -21,6 +21,7 @@ export const ldapSource: SourceType<LdapSettings> = {
     warnIfPasswordInClear(name, settings, log);
     return {
       name,
+      keepsShape: settings.keepShape,
       accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
       async fetch(reference, signal) {
         const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference));

@@ -31,6 +31,12 @@ export interface CheckStep {
 export interface PhotoSource {
   /** The operator's name for this source, as configured; also recorded with stored photos. */
   readonly name: string;
+  /**
+   * Its photos are served in their own shape, never cropped to a square: Exchange's directory
+   * thumbnail "is not necessarily square, even if the size code specifies a square image"
+   * (MS-OXWSPHOTO 3.1.5.1.1).
+   */
+  readonly keepsShape?: boolean;
   /** Whether the reference carries something this source can look up. */
   accepts(reference: PhotoReference): boolean;
   fetch(reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer>;

@@ -50,6 +50,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   );
   return {
     name: source.name,
+    keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
     fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal),
     check: (sample, signal) => source.check(sample, signal),

@@ -1,21 +1,22 @@
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import type { PhotoSource } from './photo-source.js';
 import { resilient, type ResilienceOptions } from './resilient-source.js';
 import { SOURCE_TYPES } from './registry.js';
+import { OWN_PHOTOS, parseSourceOrder, type KindOrders, type OrderEntry, type SizeOrder, type SourceOrders } from './source-order.js';
 
 /** The config file's `sources` (what exists) and `sourceOrder` (who is asked, in which order). */
 export interface SourceSettings {
   sources: { name: string; type: string; settings: unknown }[];
-  order: { users: string[]; contacts: string[] };
+  order: KindOrders<string>;
+  /** `sourceOrder.bySize`: sizes answered in an order of their own; absent, none is. */
+  orderBySize?: SizeOrder<string>[];
 }
 
 const entrySchema = z.looseObject({ name: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ - only'), type: z.string() });
-const orderSchema = z.strictObject({ users: z.array(z.string()).default([]), contacts: z.array(z.string()).default([]) });
 
 /** Checks the source settings, adding one line per problem to `problems`. */
 export function parseSourceSettings(sources: unknown, order: unknown, problems: string[]): SourceSettings {
-  const result: SourceSettings = { sources: [], order: { users: [], contacts: [] } };
+  const result: SourceSettings = { sources: [], order: { users: [], contacts: [] }, orderBySize: [] };
   const list = z.array(z.unknown()).safeParse(sources ?? []);
   if (!list.success) {
     problems.push('sources: must be a list');
@@ -35,23 +36,26 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
     if (result.sources.some((source) => source.name === entry.data.name)) return problems.push(`sources[${i}]: the name '${entry.data.name}' is used twice`);
     result.sources.push({ name: entry.data.name, type: entry.data.type, settings: settings.data });
   });
-  const parsedOrder = orderSchema.safeParse(order ?? { users: result.sources.map((s) => s.name), contacts: result.sources.map((s) => s.name) });
-  if (!parsedOrder.success) {
-    problems.push(`sourceOrder: ${parsedOrder.error.issues[0]?.path.join('.')} ${parsedOrder.error.issues[0]?.message}`);
-    return result;
-  }
-  for (const name of [...parsedOrder.data.users, ...parsedOrder.data.contacts]) {
-    if (!result.sources.some((source) => source.name === name)) problems.push(`sourceOrder: no source is named '${name}'`);
-  }
-  result.order = parsedOrder.data;
+  const parsedOrder = parseSourceOrder(order, result.sources.map((source) => source.name), problems);
+  result.order = parsedOrder.order;
+  result.orderBySize = parsedOrder.bySize;
   return result;
 }
 
-/** Builds the configured sources, each wrapped in the shared resilience, in the operator's order. */
-export function buildSources(settings: SourceSettings, resilience: ResilienceOptions, log: Logger): { user: PhotoSource[]; contact: PhotoSource[] } {
+/** Builds the configured sources, each wrapped in the shared resilience, in the operator's orders. */
+export function buildSources(
+  settings: SourceSettings,
+  resilience: ResilienceOptions,
+  log: Logger,
+): SourceOrders {
   const built = new Map(
     settings.sources.map((source) => [source.name, resilient(SOURCE_TYPES[source.type]!.create(source.name, source.settings, log), resilience)]),
   );
   const pick = (names: string[]) => names.map((name) => built.get(name)!);
-  return { user: pick(settings.order.users), contact: pick(settings.order.contacts) };
+  const entries = (names: string[] | undefined) => names?.map((name): OrderEntry => (name === OWN_PHOTOS ? OWN_PHOTOS : built.get(name)!));
+  return {
+    user: pick(settings.order.users),
+    contact: pick(settings.order.contacts),
+    bySize: (settings.orderBySize ?? []).map(({ size, users, contacts }) => ({ size, user: entries(users), contact: entries(contacts) })),
+  };
 }

@@ -87,7 +87,7 @@ describe('PhotoService', () => {
       const rendition = expectRendition(await photos.photo(userOwner(ALICE), 96));
       expect([rendition.width, rendition.height]).to.deep.equal([96, 96]);
       expect(rendition.contentType).to.equal('image/jpeg');
-      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96"`);
+      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96x96"`);
       const metadata = await sharp(rendition.bytes).metadata();
       expect([metadata.format, metadata.width, metadata.height]).to.deep.equal(['jpeg', 96, 96]);
     });
@@ -103,14 +103,23 @@ describe('PhotoService', () => {
       expect((await sharp(inStore!.bytes).metadata()).format).to.equal('jpeg');
     });
 
-    it('serves the stored original itself at a size at or above it, without resizing', async () => {
+    it('serves a square stored original itself at a size at or above it, without resizing', async () => {
       const photos = service();
-      await photos.setPhoto(userOwner(ALICE), await image(3, 300, 200), 'test');
+      await photos.setPhoto(userOwner(ALICE), await image(3, 300, 300), 'test');
       const rendition = expectRendition(await photos.photo(userOwner(ALICE), 648));
       const inStore = await store.getPhoto(userOwner(ALICE));
       expect(rendition.bytes.equals(inStore!.bytes)).to.equal(true);
-      expect([rendition.width, rendition.height]).to.deep.equal([300, 200]);
+      expect([rendition.width, rendition.height]).to.deep.equal([300, 300]);
       expect(photos.stats.resizes).to.equal(0);
+    });
+
+    it('serves the largest square of a smaller non-square original, and keeps the original as stored', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(3, 300, 200), 'test');
+      const rendition = expectRendition(await photos.photo(userOwner(ALICE), 648));
+      expect([rendition.width, rendition.height]).to.deep.equal([200, 200]);
+      const inStore = await store.getPhoto(userOwner(ALICE));
+      expect([inStore!.width, inStore!.height]).to.deep.equal([300, 200]);
     });
 
     it('collapses 50 concurrent requests on a cold cache into one store lookup and one resize', async () => {
@@ -175,9 +184,9 @@ describe('PhotoService', () => {
       const replaced = await photos.setPhoto(userOwner(ALICE), await image(11, 800, 400), 'test');
       const after = expectRendition(await photos.photo(userOwner(ALICE), 96));
       expect(after.etag).to.not.equal(before.etag);
-      expect(after.etag).to.equal(`"${replaced.sha256.slice(0, 32)}-96"`);
+      expect(after.etag).to.equal(`"${replaced.sha256.slice(0, 32)}-96x96"`);
       expect(after.bytes.equals(before.bytes)).to.equal(false);
-      expect([after.width, after.height]).to.deep.equal([96, 48]);
+      expect([after.width, after.height]).to.deep.equal([96, 96]);
       expect(photos.cachedPhoto(userOwner(ALICE), 96)?.etag).to.equal(after.etag);
     });
 
@@ -205,7 +214,7 @@ describe('PhotoService', () => {
       expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
       const stored = await photos.setPhoto(userOwner(CAROL), await image(15), 'test');
       const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
-      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96"`);
+      expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96x96"`);
     });
 
     it('forgets "no photo" after noPhotoTtlMs, so a photo written behind its back appears', async () => {
@@ -220,7 +229,7 @@ describe('PhotoService', () => {
 
       await sleep(120);
       const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
-      expect(rendition.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96"`);
+      expect(rendition.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96x96"`);
       expect(photos.stats.storeLookups).to.equal(2);
     });
 
@@ -234,7 +243,7 @@ describe('PhotoService', () => {
       await sleep(20); // so that even a 1 ms TTL would have run out
       const rendition = await photos.photo(userOwner(CAROL), 96);
       expect(rendition, 'the photo written behind its back is seen').to.not.equal(null);
-      expect(rendition!.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96"`);
+      expect(rendition!.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96x96"`);
     });
 
     it('keeps a known photo until told: forget() and forgetAll() make a store change visible', async () => {
@@ -252,12 +261,12 @@ describe('PhotoService', () => {
 
       photos.forget(userOwner(ALICE));
       expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(undefined);
-      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(`"${aliceNew.sha256.slice(0, 32)}-96"`);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(`"${aliceNew.sha256.slice(0, 32)}-96x96"`);
       expect(photos.cachedPhoto(userOwner(BOB), 96)?.etag, 'forget() is for one person').to.equal(bobBefore.etag);
 
       photos.forgetAll();
       expect(photos.cachedPhoto(userOwner(BOB), 96)).to.equal(undefined);
-      expect(expectRendition(await photos.photo(userOwner(BOB), 96)).etag).to.equal(`"${bobNew.sha256.slice(0, 32)}-96"`);
+      expect(expectRendition(await photos.photo(userOwner(BOB), 96)).etag).to.equal(`"${bobNew.sha256.slice(0, 32)}-96x96"`);
     });
   });
 
@@ -295,7 +304,7 @@ describe('PhotoService', () => {
 
         const next = expectRendition(await photos.photo(userOwner(ALICE), 96));
         expect(next.etag, 'the next request after setUserPhoto sees the new photo').to.equal(
-          `"${replaced.sha256.slice(0, 32)}-96"`,
+          `"${replaced.sha256.slice(0, 32)}-96x96"`,
         );
         expect(next.etag).to.not.equal(old.etag);
       } finally {

@@ -17,6 +17,33 @@ async function original(width: number, height: number): Promise<StoredPhoto> {
   return { ...photo, source: 'test', updatedAt: new Date(0).toISOString() };
 }
 
+/**
+ * A portrait-like scene: a plain wall with a face (skin ellipse, dark hair, eyes) at a
+ * known centre, as a non-square photo whose square crop must keep it.
+ */
+async function portraitScene(width: number, height: number, faceX: number, faceY: number): Promise<StoredPhoto> {
+  const r = Math.min(width, height) / 6;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <rect width="100%" height="100%" fill="#8a9bb0"/>
+    <ellipse cx="${faceX}" cy="${faceY}" rx="${r * 0.8}" ry="${r}" fill="#e0ac8a"/>
+    <ellipse cx="${faceX}" cy="${faceY - r * 0.75}" rx="${r * 0.85}" ry="${r * 0.45}" fill="#3b2616"/>
+    <circle cx="${faceX - r * 0.3}" cy="${faceY - r * 0.1}" r="${r * 0.08}" fill="#222"/>
+    <circle cx="${faceX + r * 0.3}" cy="${faceY - r * 0.1}" r="${r * 0.08}" fill="#222"/>
+  </svg>`;
+  const photo = await normalizePhoto(await sharp(Buffer.from(svg)).jpeg().toBuffer(), LIMITS);
+  return { ...photo, source: 'test', updatedAt: new Date(0).toISOString() };
+}
+
+/** How many of an image's pixels are the face's skin tone. */
+async function skinPixels(bytes: Buffer): Promise<number> {
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  let skin = 0;
+  for (let i = 0; i < data.length; i += info.channels) {
+    if (Math.abs(data[i]! - 0xe0) < 24 && Math.abs(data[i + 1]! - 0xac) < 24 && Math.abs(data[i + 2]! - 0x8a) < 24) skin++;
+  }
+  return skin;
+}
+
 describe('renderPhoto', () => {
   let square: StoredPhoto; // 648x648
   let landscape: StoredPhoto; // 648x432
@@ -28,7 +55,7 @@ describe('renderPhoto', () => {
     small = await original(200, 150);
   });
 
-  describe('sizes', () => {
+  describe('every size code is a square', () => {
     for (const size of PHOTO_SIZES) {
       it(`renders a 648x648 original at ${size}x${size}`, async () => {
         const rendition = await renderPhoto(square, size, QUALITY);
@@ -41,27 +68,22 @@ describe('renderPhoto', () => {
     }
 
     for (const size of PHOTO_SIZES) {
-      it(`renders a 648x432 original with long side ${size}, keeping the aspect ratio`, async () => {
+      const side = Math.min(size, 432);
+      it(`renders a 648x432 original at ${size} as ${side}x${side} (the largest square it has)`, async () => {
         const rendition = await renderPhoto(landscape, size, QUALITY);
-        expect(rendition.width).to.equal(size);
-        expect(rendition.height).to.be.closeTo((size * 2) / 3, 1);
+        expect([rendition.width, rendition.height]).to.deep.equal([side, side]);
         const metadata = await sharp(rendition.bytes).metadata();
-        expect([metadata.width, metadata.height]).to.deep.equal([rendition.width, rendition.height]);
+        expect([metadata.width, metadata.height]).to.deep.equal([side, side]);
       });
     }
 
-    it('renders a 648x432 original at HR96x96 as exactly 96x64', async () => {
-      const rendition = await renderPhoto(landscape, 96, QUALITY);
-      expect([rendition.width, rendition.height]).to.deep.equal([96, 64]);
-    });
-
-    it('renders a portrait original by its long side (432x648 at 96 → 64x96)', async () => {
+    it('renders a portrait original as a square too (432x648 at 96 → 96x96)', async () => {
       const portrait = await original(432, 648);
       const rendition = await renderPhoto(portrait, 96, QUALITY);
-      expect([rendition.width, rendition.height]).to.deep.equal([64, 96]);
+      expect([rendition.width, rendition.height]).to.deep.equal([96, 96]);
     });
 
-    it('keeps the picture when resizing: the marker stays top-left', async () => {
+    it('keeps the picture when resizing a square: the marker stays top-left', async () => {
       const rendition = await renderPhoto(square, 96, QUALITY);
       const { data, info } = await sharp(rendition.bytes).raw().toBuffer({ resolveWithObject: true });
       const at = (x: number, y: number) => data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3);
@@ -78,35 +100,75 @@ describe('renderPhoto', () => {
       expect(rendition.bytes.equals(square.bytes)).to.equal(true);
       expect([rendition.width, rendition.height]).to.deep.equal([648, 648]);
     });
+
+    it('leaves the stored original untouched', async () => {
+      const before = Buffer.from(landscape.bytes);
+      await renderPhoto(landscape, 96, QUALITY);
+      expect(landscape.bytes.equals(before)).to.equal(true);
+      expect([landscape.width, landscape.height]).to.deep.equal([648, 432]);
+    });
+  });
+
+  describe('the square is cut around the face, not the middle', () => {
+    for (const [label, width, height, faceX, faceY] of [
+      ['a face on the right of a landscape', 600, 300, 480, 150],
+      ['a face on the left of a landscape', 600, 300, 110, 160],
+      ['a face high in a portrait', 300, 600, 150, 110],
+    ] as const) {
+      it(`keeps ${label}`, async () => {
+        const scene = await portraitScene(width, height, faceX, faceY);
+        const rendition = await renderPhoto(scene, 240, QUALITY);
+        expect([rendition.width, rendition.height]).to.deep.equal([240, 240]);
+        // Scaled to the rendition, the face covers this many pixels; a cut through the middle would keep none or a sliver.
+        const wholeFace = (await skinPixels(scene.bytes)) * (240 / Math.min(width, height)) ** 2;
+        expect((await skinPixels(rendition.bytes)) / wholeFace).to.be.above(0.9);
+      });
+    }
   });
 
   describe('an original smaller than asked', () => {
     for (const size of [240, 360, 648] as const) {
-      it(`returns the original bytes unchanged at ${size} (no upscaling, no re-encode)`, async () => {
+      it(`serves its largest square (150x150 of a 200x150) at ${size}, never upscaled`, async () => {
         const rendition = await renderPhoto(small, size, QUALITY);
-        expect(rendition.bytes.equals(small.bytes)).to.equal(true);
-        expect([rendition.width, rendition.height]).to.deep.equal([200, 150]);
+        expect([rendition.width, rendition.height]).to.deep.equal([150, 150]);
         expect(rendition.contentType).to.equal('image/jpeg');
       });
     }
 
-    it('returns the original bytes when it is exactly the long side asked', async () => {
-      const exact = await original(120, 80);
+    it('returns the original bytes when it is exactly the square asked', async () => {
+      const exact = await original(120, 120);
       const rendition = await renderPhoto(exact, 120, QUALITY);
       expect(rendition.bytes.equals(exact.bytes)).to.equal(true);
-      expect([rendition.width, rendition.height]).to.deep.equal([120, 80]);
+      expect([rendition.width, rendition.height]).to.deep.equal([120, 120]);
     });
 
     it('still downsizes it to a size below its own', async () => {
       const rendition = await renderPhoto(small, 96, QUALITY);
-      expect(rendition.bytes.equals(small.bytes)).to.equal(false);
-      expect([rendition.width, rendition.height]).to.deep.equal([96, 72]);
+      expect([rendition.width, rendition.height]).to.deep.equal([96, 96]);
     });
 
-    it('gives every size at or above the original the same ETag (same bytes)', async () => {
+    it('gives every size at or above its short side the same ETag (same square)', async () => {
       const etags = await Promise.all(([240, 360, 432, 504, 648] as PhotoSize[]).map(async (size) => (await renderPhoto(small, size, QUALITY)).etag));
       expect(new Set(etags).size).to.equal(1);
-      expect(etags[0]).to.equal(photoEtag(small, 200));
+      expect(etags[0]).to.equal(photoEtag(small, 150, 'square'));
+    });
+  });
+
+  describe('a photo kept in its own shape (the directory thumbnail)', () => {
+    it('is fitted inside the size, keeping its aspect ratio', async () => {
+      const rendition = await renderPhoto(landscape, 96, QUALITY, 'own-shape');
+      expect([rendition.width, rendition.height]).to.deep.equal([96, 64]);
+    });
+
+    it('is served as it is when no larger than asked', async () => {
+      const rendition = await renderPhoto(small, 648, QUALITY, 'own-shape');
+      expect(rendition.bytes.equals(small.bytes)).to.equal(true);
+      expect([rendition.width, rendition.height]).to.deep.equal([200, 150]);
+      expect(rendition.etag).to.equal(photoEtag(small, 200, 'own-shape'));
+    });
+
+    it('has another ETag than the square of the same photo', async () => {
+      expect((await renderPhoto(small, 96, QUALITY, 'own-shape')).etag).to.not.equal((await renderPhoto(small, 96, QUALITY)).etag);
     });
   });
 
@@ -119,9 +181,9 @@ describe('renderPhoto', () => {
       }
     });
 
-    it('is photoEtag of the original and the long side served', async () => {
-      expect((await renderPhoto(landscape, 96, QUALITY)).etag).to.equal(photoEtag(landscape, 96));
-      expect((await renderPhoto(small, 648, QUALITY)).etag).to.equal(photoEtag(small, 200));
+    it('is photoEtag of the original and the square served', async () => {
+      expect((await renderPhoto(landscape, 96, QUALITY)).etag).to.equal(photoEtag(landscape, 96, 'square'));
+      expect((await renderPhoto(small, 648, QUALITY)).etag).to.equal(photoEtag(small, 150, 'square'));
     });
 
     it('differs between sizes', async () => {
