@@ -1,3 +1,4 @@
+import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { PermanentSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
@@ -20,7 +21,7 @@ const RENEW_BEFORE_MS = 5 * 60_000;
  */
 export class ClientCredentialsToken {
   private cached?: { token: string; renewAt: number };
-  private pending?: Promise<string>;
+  private readonly requests = new SingleFlight<string>();
 
   constructor(
     private readonly credentials: ClientCredentials,
@@ -29,8 +30,7 @@ export class ClientCredentialsToken {
 
   get(): Promise<string> {
     if (this.cached && Date.now() < this.cached.renewAt) return Promise.resolve(this.cached.token);
-    this.pending ??= this.request().finally(() => (this.pending = undefined));
-    return this.pending;
+    return this.requests.run('token', () => this.request());
   }
 
   /** Forgets a token the API refused — unless another caller has already replaced it. */
@@ -52,7 +52,9 @@ export class ClientCredentialsToken {
       return body.access_token;
     }
     if (response.status === 400 || response.status === 401) {
-      throw new PermanentSourceError(`Microsoft Entra ID refused the client credentials (${String(body.error ?? response.status)}: ${firstLine(body.error_description)})`);
+      throw new PermanentSourceError(
+        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${firstLine(body.error_description)})`,
+      );
     }
     throw httpFailure('the Microsoft Entra ID token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
   }

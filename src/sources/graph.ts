@@ -3,7 +3,8 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { ClientCredentialsToken } from './graph-token.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
-import { NO_PHOTO, type PhotoReference, type SourceAnswer } from './photo-source.js';
+import { GraphUserDirectory } from './graph-users.js';
+import { NO_PHOTO, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 
@@ -24,13 +25,21 @@ const schema = z.strictObject({
   graphUrl: urlSetting('https://graph.microsoft.com'),
 });
 
-/** Graph's error codes for "this user has no photo" (and "no such user", which has none either). */
-const NO_PHOTO_CODES: ReadonlySet<string> = new Set(['ImageNotFound', 'ErrorItemNotFound', 'Request_ResourceNotFound']);
+/**
+ * What Graph answers, with 404, for "no photo": ImageNotFound (no photo uploaded — and, from
+ * the photo service, also for a name it cannot find), ErrorItemNotFound and
+ * ErrorEntityNotFound (Exchange: no photo item in the mailbox), itemNotFound (Graph's generic
+ * code). A user Graph does not know is no photo either.
+ */
+const NO_PHOTO_CODES: ReadonlySet<string> = new Set(['ImageNotFound', 'ErrorItemNotFound', 'ErrorEntityNotFound', 'itemNotFound']);
+/** Entra ID's codes for "no such user" (the directory's, and Graph's generic one). */
+const NO_USER_CODES: ReadonlySet<string> = new Set(['Request_ResourceNotFound', 'ResourceNotFound']);
 
 /**
- * Microsoft Graph with an app-only token (ProfilePhoto.Read.All): a user's photo at
- * 648x648, the largest Microsoft 365 keeps, or — for a photo uploaded smaller — the
- * largest there is. Users are looked up by `graphId`, else by their email address.
+ * Microsoft Graph with an app-only token (ProfilePhoto.Read.All or User.Read.All): a user's
+ * photo at 648x648, the largest Microsoft 365 keeps, or — for a photo uploaded smaller — the
+ * largest there is. Users are addressed as Graph documents it, by id or user principal name:
+ * `graphId` (either one) when set, else the user found once by the email address.
  */
 export const graphSource: SourceType<z.output<typeof schema>> = {
   schema,
@@ -49,18 +58,33 @@ export const graphSource: SourceType<z.output<typeof schema>> = {
       tokens.refuse(token);
       return send(path, await tokens.get(), signal);
     };
+    const directory = new GraphUserDirectory(get, graphFailure);
 
-    const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
-      const user = encodeURIComponent(reference.graphId?.trim() || reference.emails[0]!);
+    /** The photo of the user Graph knows as `user` (an id or a UPN); undefined when Graph does not know the user. */
+    const photoOf = async (user: string, signal: AbortSignal): Promise<SourceAnswer | undefined> => {
       const size = LARGEST_PHOTO_SIZE;
-      const sized = await get(`users/${user}/photos/${size}x${size}/$value`, signal);
+      const path = `users/${encodeURIComponent(user)}`;
+      const sized = await get(`${path}/photos/${size}x${size}/$value`, signal);
       if (sized.status === 200) return { kind: 'photo', bytes: sized.body };
       if (sized.status !== 404) throw graphFailure(sized);
+      if (NO_USER_CODES.has(errorCodeOf(sized))) return undefined;
       // A photo uploaded smaller than 648 px has no 648x648 size; the largest it has will do.
-      const largest = await get(`users/${user}/photo/$value`, signal);
+      const largest = await get(`${path}/photo/$value`, signal);
       if (largest.status === 200) return { kind: 'photo', bytes: largest.body };
+      if (largest.status === 404 && NO_USER_CODES.has(errorCodeOf(largest))) return undefined;
       if (largest.status === 404 && NO_PHOTO_CODES.has(errorCodeOf(largest))) return NO_PHOTO;
       throw graphFailure(largest);
+    };
+
+    const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
+      const named = reference.graphId?.trim();
+      if (named) return (await photoOf(named, signal)) ?? NO_PHOTO;
+      const id = await directory.idOf(reference.emails[0]!, signal);
+      if (!id) return NO_PHOTO;
+      const answer = await photoOf(id, signal);
+      if (answer) return answer;
+      directory.forget(id);
+      return NO_PHOTO;
     };
 
     return {
@@ -73,11 +97,32 @@ export const graphSource: SourceType<z.output<typeof schema>> = {
           return `the app ${settings.clientId} has a token for ${settings.tenant}`;
         });
         if (signedIn.some((step) => !step.ok)) return signedIn;
-        return [...signedIn, ...(await sampleStep(fetch, sample, signal))];
+        return [...signedIn, ...(await userStep(sample, directory, signal)), ...(await sampleStep(fetch, sample, signal))];
       },
     };
   },
 };
+
+/**
+ * For a sample known only by its email address: whether Graph finds the user behind it,
+ * in words, so that "no photo" is never mistaken for "no such user".
+ */
+async function userStep(sample: PhotoReference | undefined, directory: GraphUserDirectory, signal: AbortSignal): Promise<CheckStep[]> {
+  const address = sample?.emails[0];
+  if (!sample || sample.graphId?.trim() || !address) return [];
+  try {
+    const id = await directory.idOf(address, signal);
+    return [
+      {
+        step: 'user lookup',
+        ok: Boolean(id),
+        detail: id ? `${address} is the Graph user ${id}` : `no Graph user has ${address} as UPN, mail or proxy address`,
+      },
+    ];
+  } catch (error) {
+    return [{ step: 'user lookup', ok: false, detail: error instanceof Error ? error.message : String(error) }];
+  }
+}
 
 function graphFailure(response: OutboundResponse): Error {
   return httpFailure('Microsoft Graph', response, errorCodeOf(response) || undefined);

@@ -10,6 +10,8 @@ const HD_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648];
 /** Graph's error codes for the statuses a fault may answer. */
 const FAULT_CODES: Record<number, string> = {
   401: 'InvalidAuthenticationToken',
+  // What Entra ID answers for an id it does not know (a user deleted since it was looked up).
+  404: 'Request_ResourceNotFound',
   403: 'ErrorAccessDenied',
   429: 'TooManyRequests',
   503: 'serviceNotAvailable',
@@ -19,8 +21,13 @@ const FAULT_CODES: Record<number, string> = {
 export interface GraphUser {
   id: string;
   userPrincipalName: string;
+  mail?: string;
+  /** As Exchange writes them: `SMTP:` the primary address, `smtp:` the others. */
+  proxyAddresses?: string[];
   /** The photo as uploaded: square; sizes larger than it do not exist. */
   photo?: Buffer;
+  /** The 404 code this user's missing photo is reported with (Microsoft 365 answers several). */
+  noPhotoCode?: 'ImageNotFound' | 'ErrorItemNotFound' | 'ErrorEntityNotFound' | 'itemNotFound';
 }
 
 export interface GraphSimulator {
@@ -34,7 +41,7 @@ export interface GraphSimulator {
   users: GraphUser[];
   /** `expires_in` of issued tokens. */
   tokenLifetimeSeconds: number;
-  counts: { tokens: number; photos: number; total: number };
+  counts: { tokens: number; photos: number; userQueries: number; total: number };
   /** Paths of photo requests, in order. */
   photoPaths: string[];
   /** Played one per photo request, in order. */
@@ -61,7 +68,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     clientSecret: 'graph~secret',
     users,
     tokenLifetimeSeconds: 3599,
-    counts: { tokens: 0, photos: 0, total: 0 },
+    counts: { tokens: 0, photos: 0, userQueries: 0, total: 0 },
     photoPaths: [],
     faults: [],
     revokeTokens: () => tokens.clear(),
@@ -83,12 +90,18 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     sim.counts.tokens++;
     const form = new URLSearchParams(await bodyOf(req));
     const aadError = (status: number, error: string, description: string) =>
-      json(res, status, { error, error_description: `${description}\r\nTrace ID: ${randomBytes(8).toString('hex')}\r\nTimestamp: ${new Date().toISOString()}` });
+      json(res, status, {
+        error,
+        error_description: `${description}\r\nTrace ID: ${randomBytes(8).toString('hex')}\r\nTimestamp: ${new Date().toISOString()}`,
+      });
     if (tenant !== sim.tenant) return aadError(400, 'invalid_request', `AADSTS90002: Tenant '${tenant}' not found.`);
-    if (form.get('grant_type') !== 'client_credentials') return aadError(400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.');
-    if (form.get('client_id') !== sim.clientId) return aadError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`);
+    if (form.get('grant_type') !== 'client_credentials')
+      return aadError(400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.');
+    if (form.get('client_id') !== sim.clientId)
+      return aadError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`);
     if (form.get('client_secret') !== sim.clientSecret) return aadError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
-    if (form.get('scope') !== `${origin}/.default`) return aadError(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid.`);
+    if (form.get('scope') !== `${origin}/.default`)
+      return aadError(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid.`);
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
     tokens.add(accessToken);
     json(res, 200, { token_type: 'Bearer', expires_in: sim.tokenLifetimeSeconds, ext_expires_in: sim.tokenLifetimeSeconds, access_token: accessToken });
@@ -102,29 +115,52 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     if (!tokens.has(bearer)) return graphError(res, 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
     if (await playFault(sim.faults, res, (status) => ({ error: { code: FAULT_CODES[status] ?? 'generalException', message: 'simulated' } }))) return;
     const name = decodeURIComponent(who).toLowerCase();
+    // profilephoto-get.md: users are addressed as `/users/{id | userPrincipalName}` — a mail address is neither.
     const user = sim.users.find((u) => u.id.toLowerCase() === name || u.userPrincipalName.toLowerCase() === name);
-    if (!user) return graphError(res, 404, 'Request_ResourceNotFound', `Resource '${decodeURIComponent(who)}' does not exist or one of its queried reference-property objects are not present.`);
+    // The photo service answers a name it cannot find as it answers a user without a photo
+    // (Microsoft Q&A 2079017: "only returned when the user has not updated profile photo or if user does not exist").
+    if (!user) return graphError(res, 404, 'ImageNotFound', IMAGE_NOT_FOUND);
     const side = user.photo && (await sharp(user.photo).metadata()).width;
     const available = HD_SIZES.filter((n) => side && n <= side);
     const wanted = size === undefined ? available.at(-1) : Number(/^(\d+)x\1$/.exec(size)?.[1]);
-    if (size !== undefined && !HD_SIZES.includes(wanted ?? 0)) return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
+    if (size !== undefined && !HD_SIZES.includes(wanted ?? 0))
+      return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
     if (!user.photo || !wanted || !available.includes(wanted)) {
-      return graphError(res, 404, 'ImageNotFound', "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.");
+      const code = user.noPhotoCode ?? 'ImageNotFound';
+      return graphError(res, 404, code, code === 'ImageNotFound' ? IMAGE_NOT_FOUND : 'The specified object was not found in the store.');
     }
     res.writeHead(200, { 'content-type': 'image/jpeg' });
     res.end(await sharp(user.photo).resize(wanted, wanted).jpeg().toBuffer());
   };
 
+  /** user-list.md: `GET /users?$filter=…`, here the clauses Microsoft documents for finding an address (invitation-post.md). */
+  const listUsers = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+    sim.counts.userQueries++;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || !tokens.has(bearer)) return graphError(res, 401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    const filter = query.get('$filter');
+    const matches = filter === null ? () => true : matcherOf(filter);
+    if (!matches) return graphError(res, 400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+    const found = sim.users.filter(matches);
+    const selected = (query.get('$select') ?? 'id,userPrincipalName,mail').split(',');
+    json(res, 200, {
+      '@odata.context': `${origin}/v1.0/$metadata#users(${selected.join(',')})`,
+      value: found.map((user) => Object.fromEntries(selected.map((key) => [key, user[key as keyof GraphUser] ?? null]))),
+    });
+  };
+
   const server = createServer((req, res) => {
     sim.counts.total++;
-    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const path = url.pathname;
     const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     const sizedPath = /^\/v1\.0\/users\/([^/]+)\/photos\/([^/]+)\/\$value$/.exec(path);
     const largestPath = /^\/v1\.0\/users\/([^/]+)\/photo\/\$value$/.exec(path);
     const failed = () => graphError(res, 500, 'generalException', 'simulator failure');
     if (req.method === 'POST' && tokenPath) return void token(req, res, decodeURIComponent(tokenPath[1]!)).catch(failed);
-    if (req.method === 'GET' && sizedPath) return void photo(req, res, sizedPath[1]!, sizedPath[2]!).catch(failed);
+    if (req.method === 'GET' && sizedPath) return void photo(req, res, sizedPath[1]!, sizedPath[2]).catch(failed);
     if (req.method === 'GET' && largestPath) return void photo(req, res, largestPath[1]!, undefined).catch(failed);
+    if (req.method === 'GET' && path === '/v1.0/users') return listUsers(req, res, url.searchParams);
     graphError(res, 400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1)}'.`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,6 +168,32 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
   sim.authorityUrl = origin;
   sim.graphUrl = origin;
   return sim;
+}
+
+const IMAGE_NOT_FOUND = "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.";
+
+/**
+ * A user filter of `or`-joined clauses `userPrincipalName eq '…'`, `mail eq '…'` and
+ * `proxyAddresses/any(x:x eq '…')` (user.md: "the any operator is required for filter
+ * expressions on multi-valued properties"); directory string comparisons ignore case.
+ * Undefined for anything else, which Graph refuses.
+ */
+function matcherOf(filter: string): ((user: GraphUser) => boolean) | undefined {
+  const literal = "'((?:[^']|'')*)'";
+  const clauses = filter.split(' or ').map((clause) => {
+    const single = new RegExp(`^(userPrincipalName|mail) eq ${literal}$`).exec(clause.trim());
+    if (single) return { property: single[1] as 'userPrincipalName' | 'mail', value: single[2]!.replaceAll("''", "'").toLowerCase() };
+    const any = new RegExp(`^proxyAddresses/any\\((\\w+):\\1 eq ${literal}\\)$`).exec(clause.trim());
+    if (any) return { property: 'proxyAddresses' as const, value: any[2]!.replaceAll("''", "'").toLowerCase() };
+    return undefined;
+  });
+  if (clauses.some((clause) => !clause)) return undefined;
+  return (user) =>
+    clauses.some((clause) =>
+      clause!.property === 'proxyAddresses'
+        ? (user.proxyAddresses ?? []).some((address) => address.toLowerCase() === clause!.value)
+        : user[clause!.property]?.toLowerCase() === clause!.value,
+    );
 }
 
 function bodyOf(req: IncomingMessage): Promise<string> {

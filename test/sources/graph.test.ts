@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -6,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { graphSource } from '../../src/sources/graph.js';
 import { PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
-import { startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
+import { startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
@@ -16,10 +17,19 @@ import { basic, READER, type TestBridge } from '../support/test-bridge.js';
 
 const silent = createLogger('silent');
 const signal = () => AbortSignal.timeout(5000);
-const ADELE = { id: '87d349ed-44d7-43e1-9a83-5f2406dee5bd', userPrincipalName: 'AdeleV@contoso.onmicrosoft.com' };
+const ADELE = {
+  id: '87d349ed-44d7-43e1-9a83-5f2406dee5bd',
+  userPrincipalName: 'AdeleV@contoso.onmicrosoft.com',
+  mail: 'adele.vance@contoso.com',
+  proxyAddresses: ['SMTP:adele.vance@contoso.com', 'smtp:adele@contoso.com', 'smtp:AdeleV@contoso.onmicrosoft.com'],
+};
 const byId = (graphId: string): PhotoReference => ({ kind: 'user', emails: ['nobody@example.com'], graphId });
 const byEmail = (email: string): PhotoReference => ({ kind: 'user', emails: [email] });
-const failureOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a failure'), (error: Error) => error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('expected a failure'),
+    (error: Error) => error,
+  );
 const sizeOf = async (answer: Awaited<ReturnType<PhotoSource['fetch']>>) => {
   if (answer.kind !== 'photo') return expect.fail('expected a photo');
   const { width, height } = await sharp(answer.bytes).metadata();
@@ -34,6 +44,9 @@ describe('Microsoft Graph source', () => {
       { ...ADELE, photo: await samplePhoto(800, 800) },
       { id: 'small-1', userPrincipalName: 'small@contoso.onmicrosoft.com', photo: await samplePhoto(504, 504) },
       { id: 'none-1', userPrincipalName: 'nophoto@contoso.onmicrosoft.com' },
+      { id: 'none-2', userPrincipalName: 'item@contoso.onmicrosoft.com', noPhotoCode: 'ErrorItemNotFound' },
+      { id: 'none-3', userPrincipalName: 'entity@contoso.onmicrosoft.com', noPhotoCode: 'ErrorEntityNotFound' },
+      { id: 'none-4', userPrincipalName: 'generic@contoso.onmicrosoft.com', noPhotoCode: 'itemNotFound' },
     ]);
   });
   after(() => sim.close());
@@ -44,7 +57,14 @@ describe('Microsoft Graph source', () => {
   });
 
   const settings = (overrides: Record<string, string> = {}) =>
-    graphSource.schema.parse({ tenant: sim.tenant, clientId: sim.clientId, clientSecret: sim.clientSecret, authorityUrl: sim.authorityUrl, graphUrl: sim.graphUrl, ...overrides });
+    graphSource.schema.parse({
+      tenant: sim.tenant,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      authorityUrl: sim.authorityUrl,
+      graphUrl: sim.graphUrl,
+      ...overrides,
+    });
   const source = (overrides?: Record<string, string>) => graphSource.create('m365', settings(overrides), silent);
 
   describe('against the simulator', () => {
@@ -55,10 +75,30 @@ describe('Microsoft Graph source', () => {
       expect(sim.counts.tokens - tokens).to.equal(1);
     });
 
-    it('looks a user up by email when there is no graphId', async () => {
-      expect(await sizeOf(await source().fetch(byEmail('adelev@contoso.onmicrosoft.com'), signal()))).to.equal('648x648');
-      expect(sim.photoPaths).to.deep.equal(['/v1.0/users/adelev%40contoso.onmicrosoft.com/photos/648x648/$value']);
+    it('accepts a UPN as graphId, as Graph addresses users by id or user principal name', async () => {
+      expect(await sizeOf(await source().fetch(byId(ADELE.userPrincipalName), signal()))).to.equal('648x648');
+      expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${encodeURIComponent(ADELE.userPrincipalName)}/photos/648x648/$value`]);
+    });
+
+    it('finds a user by mail or proxy address once, remembers the id, and asks for the photo by id', async () => {
+      const graph = source();
+      const queries = sim.counts.userQueries;
+      for (const address of ['adele.vance@contoso.com', 'Adele@Contoso.com', 'adele.vance@contoso.com']) {
+        expect(await sizeOf(await graph.fetch(byEmail(address), signal()))).to.equal('648x648');
+      }
+      expect(sim.counts.userQueries - queries).to.equal(2);
+      expect(sim.photoPaths).to.deep.equal(Array(3).fill(`/v1.0/users/${ADELE.id}/photos/648x648/$value`));
       expect(source().accepts({ kind: 'user', emails: [] })).to.equal(false);
+    });
+
+    it('finds a user by UPN when that is the address known', async () => {
+      expect(await sizeOf(await source().fetch(byEmail('adelev@contoso.onmicrosoft.com'), signal()))).to.equal('648x648');
+      expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${ADELE.id}/photos/648x648/$value`]);
+    });
+
+    it('takes an address no user holds as "no photo", without asking for a photo', async () => {
+      expect(await source().fetch(byEmail("o'brien@contoso.com"), signal())).to.deep.equal({ kind: 'none' });
+      expect(sim.photoPaths).to.deep.equal([]);
     });
 
     it('falls back to /photo/$value for a photo uploaded smaller than 648 px', async () => {
@@ -66,9 +106,20 @@ describe('Microsoft Graph source', () => {
       expect(sim.photoPaths).to.deep.equal(['/v1.0/users/small-1/photos/648x648/$value', '/v1.0/users/small-1/photo/$value']);
     });
 
-    it('takes 404 ImageNotFound, and a user Graph does not know, as "no photo"', async () => {
-      expect(await source().fetch(byId('none-1'), signal())).to.deep.equal({ kind: 'none' });
-      expect(await source().fetch(byEmail('gone@contoso.onmicrosoft.com'), signal())).to.deep.equal({ kind: 'none' });
+    it('takes every documented not-found code (ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound) as "no photo"', async () => {
+      for (const id of ['none-1', 'none-2', 'none-3', 'none-4', 'no-such-user']) {
+        expect(await source().fetch(byId(id), signal()), id).to.deep.equal({ kind: 'none' });
+      }
+    });
+
+    it('forgets a remembered id that Graph no longer knows, and looks the address up again', async () => {
+      const graph = source();
+      await graph.fetch(byEmail('adele.vance@contoso.com'), signal());
+      const queries = sim.counts.userQueries;
+      sim.faults = [{ kind: 'status', status: 404 }];
+      expect(await graph.fetch(byEmail('adele.vance@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
+      expect(await sizeOf(await graph.fetch(byEmail('adele.vance@contoso.com'), signal()))).to.equal('648x648');
+      expect(sim.counts.userQueries - queries).to.equal(1);
     });
 
     it('keeps its token until shortly before it expires', async () => {
@@ -114,7 +165,9 @@ describe('Microsoft Graph source', () => {
     it('says plainly when Entra ID refuses the client credentials, as a permanent failure', async () => {
       const wrongSecret = await failureOf(source({ clientSecret: 'wrong' }).fetch(byId(ADELE.id), signal()));
       expect(wrongSecret).to.be.instanceOf(PermanentSourceError);
-      expect(wrongSecret.message).to.equal('Microsoft Entra ID refused the client credentials (invalid_client: AADSTS7000215: Invalid client secret provided.)');
+      expect(wrongSecret.message).to.equal(
+        'Microsoft Entra ID refused the client credentials (invalid_client: AADSTS7000215: Invalid client secret provided.)',
+      );
       const wrongTenant = await failureOf(source({ tenant: 'fabrikam.onmicrosoft.com' }).fetch(byId(ADELE.id), signal()));
       expect(wrongTenant).to.be.instanceOf(PermanentSourceError);
       expect(wrongTenant.message).to.match(/AADSTS90002/);
@@ -122,7 +175,11 @@ describe('Microsoft Graph source', () => {
     });
 
     it('maps 403 to permanent, 5xx to retriable, and 429 to a wait of Retry-After', async () => {
-      sim.faults = [{ kind: 'status', status: 403 }, { kind: 'status', status: 500 }, { kind: 'status', status: 429, retryAfter: '3' }];
+      sim.faults = [
+        { kind: 'status', status: 403 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 429, retryAfter: '3' },
+      ];
       const forbidden = await failureOf(source().fetch(byId(ADELE.id), signal()));
       expect(forbidden).to.be.instanceOf(PermanentSourceError);
       expect(forbidden.message).to.equal('Microsoft Graph refused the credentials (403: ErrorAccessDenied)');
@@ -177,7 +234,15 @@ describe('Microsoft Graph source', () => {
       expect(unreachable).to.include({ step: 'reachable', ok: false });
     });
 
-    it('reads its settings: Microsoft\'s public cloud by default, a tenant that fits in a URL', () => {
+    it('checks, for a sample known by email only, which Graph user the address leads to', async () => {
+      const steps = await source().check(byEmail('adele@contoso.com'), signal());
+      expect(steps[2]).to.deep.equal({ step: 'user lookup', ok: true, detail: `adele@contoso.com is the Graph user ${ADELE.id}` });
+      expect(steps[3]).to.include({ step: 'sample lookup', ok: true });
+      const unknown = await source().check(byEmail('nobody@contoso.com'), signal());
+      expect(unknown[2]).to.deep.equal({ step: 'user lookup', ok: false, detail: 'no Graph user has nobody@contoso.com as UPN, mail or proxy address' });
+    });
+
+    it("reads its settings: Microsoft's public cloud by default, a tenant that fits in a URL", () => {
       const parsed = graphSource.schema.parse({ tenant: 'contoso.onmicrosoft.com', clientId: 'c', clientSecret: 's' });
       expect(parsed).to.include({ authorityUrl: 'https://login.microsoftonline.com', graphUrl: 'https://graph.microsoft.com' });
       expect(graphSource.schema.safeParse({ tenant: 'contoso/../x', clientId: 'c', clientSecret: 's' }).success).to.equal(false);
@@ -234,6 +299,44 @@ describe('Microsoft Graph source', () => {
       }
     });
 
+    it('removes a stored photo once Graph says the user has none any more (ErrorEntityNotFound)', async () => {
+      const user: GraphUser = { id: 'was-photo', userPrincipalName: 'was@contoso.onmicrosoft.com', photo: await samplePhoto(300, 300) };
+      sim.users.push(user);
+      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([{ email: 'was@contoso.com', displayName: 'Was', refs: { graphId: user.id } }]);
+        expect((await getUserPhoto(t, 'was@contoso.com')).ResponseCode).to.equal('NoError');
+        delete user.photo;
+        user.noPhotoCode = 'ErrorEntityNotFound';
+        const db = new Database(t.databasePath);
+        try {
+          db.prepare("UPDATE user_photos SET updated_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)").run(
+            'was@contoso.com',
+          );
+        } finally {
+          db.close();
+        }
+        t.bridge.photos.forgetAll();
+        expect((await getUserPhoto(t, 'was@contoso.com')).ResponseCode).to.equal('ErrorItemNotFound');
+        expect(await t.store.getPhotoInfo(userOwner('was@contoso.com'))).to.equal(undefined);
+      } finally {
+        await t.close();
+        sim.users.splice(sim.users.indexOf(user), 1);
+      }
+    });
+
+    it('answers GetUserPhoto for a directory user known to Graph only by a proxy address', async () => {
+      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([{ email: 'adele@contoso.com', displayName: 'Adele Vance', refs: {} }]);
+        const response = await getUserPhoto(t, 'adele@contoso.com');
+        expect(response.ResponseCode).to.equal('NoError');
+        expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${ADELE.id}/photos/648x648/$value`]);
+      } finally {
+        await t.close();
+      }
+    });
+
     describe('when Graph fails, the next source answers', () => {
       let crm: SuperOfficeSimulator;
       let t: TestBridge;
@@ -265,7 +368,6 @@ describe('Microsoft Graph source', () => {
           sim.faults = [...faults];
           const response = await getUserPhoto(t, `${who}@contoso.com`, 'HR648x648');
           expect(response.ResponseCode).to.equal('NoError');
-          expect(await sharp(Buffer.from(response.PictureData, 'base64')).metadata()).to.include({ width: 500, height: 300 });
           expect((await t.store.getPhotoInfo(userOwner(`${who}@contoso.com`)))?.source).to.equal('crm');
           expect(t.bridge.upstream.stats.upstreamCalls - stats.upstreamCalls).to.equal(2);
           expect(t.bridge.upstream.stats.upstreamFailures - stats.upstreamFailures).to.equal(1);

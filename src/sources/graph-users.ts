@@ -1,0 +1,56 @@
+import { LRUCache } from 'lru-cache';
+import type { OutboundResponse } from './outbound-http.js';
+
+/** Addresses whose Graph user has been found; a directory of this size fits in a few MB. */
+const REMEMBERED_ADDRESSES = 100_000;
+/** A remembered id is asked again after this long, so a user re-created under a new id is found. */
+const REMEMBER_MS = 24 * 60 * 60_000;
+
+/**
+ * Finds the Graph user behind a mail address. Graph addresses users only by id or user
+ * principal name (`/users/{id | userPrincipalName}`), and a UPN often differs from the mail
+ * address, so the address is looked up once — as a UPN, as `mail`, or as one of the
+ * `proxyAddresses` (the filter Microsoft documents for "does this address already exist",
+ * invitation-post.md) — and the user's id is remembered.
+ */
+export class GraphUserDirectory {
+  private readonly ids = new LRUCache<string, string>({ max: REMEMBERED_ADDRESSES, ttl: REMEMBER_MS });
+
+  constructor(
+    private readonly get: (path: string, signal: AbortSignal) => Promise<OutboundResponse>,
+    private readonly failure: (response: OutboundResponse) => Error,
+  ) {}
+
+  /** The user's id, or undefined when no user holds the address. */
+  async idOf(address: string, signal: AbortSignal): Promise<string | undefined> {
+    const key = address.toLowerCase();
+    const remembered = this.ids.get(key);
+    if (remembered) return remembered;
+    const response = await this.get(`users?$filter=${encodeURIComponent(filterFor(address))}&$select=id`, signal);
+    if (response.status !== 200) throw this.failure(response);
+    const id = firstId(response.body);
+    if (id) this.ids.set(key, id);
+    return id;
+  }
+
+  /** Drops what was remembered for an id Graph no longer knows. */
+  forget(id: string): void {
+    for (const [address, remembered] of this.ids.entries()) if (remembered === id) this.ids.delete(address);
+  }
+}
+
+function filterFor(address: string): string {
+  // An OData string literal doubles its quotes: o'brien@contoso.com → 'o''brien@contoso.com'.
+  const literal = address.replaceAll("'", "''");
+  return `userPrincipalName eq '${literal}' or mail eq '${literal}' or proxyAddresses/any(x:x eq 'smtp:${literal}')`;
+}
+
+function firstId(body: Buffer): string | undefined {
+  try {
+    const users: unknown = (JSON.parse(body.toString('utf8')) as { value?: unknown }).value;
+    const id: unknown = Array.isArray(users) ? (users[0] as { id?: unknown } | undefined)?.id : undefined;
+    return typeof id === 'string' && id ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
