@@ -467,4 +467,18 @@ describe('UCWA photos through the bridge', () => {
       expect(await t.store.getPhotoInfo(userOwner(email))).to.equal(undefined);
     });
   }
+
+  for (const [fault, photoRequests, title] of [
+    ['gateway-timeout', 2, '504 is asked again by the shared retry'],
+    ['wrong-exchange', 1, '500 InvalidExchangeServerVersion is not asked again'],
+  ] as const) {
+    it(title, async () => {
+      const email = `retry-${fault}@contoso.com`;
+      await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
+      sim.faults.photo = fault;
+      const before = sim.counts.photoRequests;
+      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(404);
+      expect(sim.counts.photoRequests - before).to.equal(photoRequests);
+    });
+  }
 });
