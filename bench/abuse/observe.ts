@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { rawRequest } from '../../test/abuse/raw-request.js';
+import { Worker } from 'node:worker_threads';
 
 /** What an attack cost the bridge while it ran, measured from outside. */
 export interface Observation<T> {
@@ -17,6 +15,12 @@ export interface Observation<T> {
   healthzFailures: number;
 }
 
+interface PollerReport {
+  healthzMaxMs: number;
+  healthzFailures: number;
+  rssPeakMiB: number;
+}
+
 const HEALTHZ_EVERY_MS = 50;
 const HEALTHZ_TIMEOUT_MS = 30_000;
 
@@ -30,38 +34,87 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+// A thread of its own, so that the attack's client work (writing 30 MB, reading 4 MB)
+// cannot delay a poll and be billed to the bridge. Plain CommonJS source, as no loader is needed.
+const POLLER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Agent, get } = require('node:http');
+const { readFileSync } = require('node:fs');
+const { url, pid, everyMs, timeoutMs } = workerData;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const report = { healthzMaxMs: 0, healthzFailures: 0, rssPeakMiB: 0 };
+let polling = true;
+const rss = () => {
+  try { return Number(/VmRSS:\\s+(\\d+) kB/.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))[1]) / 1024; } catch { return 0; }
+};
+const pollOnce = () => new Promise((done) => {
+  const started = performance.now();
+  const finish = (ok) => {
+    report.healthzMaxMs = Math.max(report.healthzMaxMs, performance.now() - started);
+    if (!ok) report.healthzFailures++;
+    report.rssPeakMiB = Math.max(report.rssPeakMiB, rss());
+    done();
+  };
+  const req = get(url, { agent }, (res) => { res.resume(); res.on('end', () => finish(res.statusCode === 200)); res.on('error', () => finish(false)); });
+  req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+  req.on('error', () => finish(false));
+});
+(async () => {
+  while (polling) {
+    await pollOnce();
+    if (polling) await new Promise((resume) => setTimeout(resume, everyMs));
+  }
+  agent.destroy();
+  parentPort.postMessage(report);
+})();
+parentPort.once('message', () => { polling = false; });
+`;
+
+function startPoller(pid: number, base: string): { stop(): Promise<PollerReport> } {
+  const worker = new Worker(POLLER_SOURCE, {
+    eval: true,
+    execArgv: [],
+    workerData: { url: `${base}/healthz`, pid, everyMs: HEALTHZ_EVERY_MS, timeoutMs: HEALTHZ_TIMEOUT_MS },
+  });
+  const reported = new Promise<PollerReport>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      const report = await reported;
+      await worker.terminate();
+      return report;
+    },
+  };
+}
+
 /**
- * Runs one attack while another client polls `/healthz` every 50 ms on its own
- * connection, and reads the bridge's RSS before, during and after.
+ * Runs one attack while a thread polls `/healthz` every 50 ms on its own connection,
+ * and reads the bridge's RSS before, during and after.
  */
 export async function observe<T>(pid: number, base: string, attack: () => Promise<T>): Promise<Observation<T>> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const rssBeforeMiB = rssMiB(pid);
-  let rssPeakMiB = rssBeforeMiB;
-  let healthzMaxMs = 0;
-  let healthzFailures = 0;
-  let attacking = true;
-  const poll = async () => {
-    while (attacking) {
-      const started = performance.now();
-      const answer = await rawRequest(`${base}/healthz`, { agent, timeoutMs: HEALTHZ_TIMEOUT_MS });
-      healthzMaxMs = Math.max(healthzMaxMs, performance.now() - started);
-      if (answer.status !== 200) healthzFailures++;
-      rssPeakMiB = Math.max(rssPeakMiB ?? 0, rssMiB(pid) ?? 0);
-      if (attacking) await sleep(HEALTHZ_EVERY_MS);
-    }
-  };
-  const polling = poll();
+  const poller = startPoller(pid, base);
   const started = performance.now();
+  let result: T;
   try {
-    const result = await attack();
-    const ms = performance.now() - started;
-    const rssAfterMiB = rssMiB(pid);
-    attacking = false;
-    await polling;
-    return { result, ms, rssBeforeMiB, rssAfterMiB, rssPeakMiB: Math.max(rssPeakMiB ?? 0, rssAfterMiB ?? 0), healthzMaxMs, healthzFailures };
-  } finally {
-    attacking = false;
-    agent.destroy();
+    result = await attack();
+  } catch (error) {
+    await poller.stop();
+    throw error;
   }
+  const ms = performance.now() - started;
+  const rssAfterMiB = rssMiB(pid);
+  const report = await poller.stop();
+  return {
+    result,
+    ms,
+    rssBeforeMiB,
+    rssAfterMiB,
+    rssPeakMiB: Math.max(report.rssPeakMiB, rssBeforeMiB ?? 0, rssAfterMiB ?? 0),
+    healthzMaxMs: report.healthzMaxMs,
+    healthzFailures: report.healthzFailures,
+  };
 }

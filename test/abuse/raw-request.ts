@@ -20,7 +20,7 @@ export interface RawAnswer {
   error?: string;
 }
 
-/** Bodies go out in pieces of this size, so an early answer (413) is seen between two of them. */
+/** Bodies go out in pieces of this size, so an early answer (413) is read between two of them. */
 const PIECE_BYTES = 64 * 1024;
 
 /**
@@ -63,6 +63,9 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawAn
             req.once('drain', resume);
           });
         }
+        // A turn of the event loop between pieces reads what the server has answered so
+        // far; writing on into a connection it has closed would lose that answer to EPIPE.
+        await new Promise((resume) => setImmediate(resume));
       }
       req.end();
     };
