@@ -16,7 +16,7 @@ const entrySchema = z.looseObject({ name: z.string().regex(/^[\w.-]+$/, 'letters
 
 /** Checks the source settings, adding one line per problem to `problems`. */
 export function parseSourceSettings(sources: unknown, order: unknown, problems: string[]): SourceSettings {
-  const result: SourceSettings = { sources: [], order: { users: [], contacts: [] }, orderBySize: [] };
+  const result: SourceSettings = { sources: [], order: { users: [], contacts: [] } };
   const list = z.array(z.unknown()).safeParse(sources ?? []);
   if (!list.success) {
     problems.push('sources: must be a list');
@@ -38,7 +38,7 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
   });
   const parsedOrder = parseSourceOrder(order, result.sources.map((source) => source.name), problems);
   result.order = parsedOrder.order;
-  result.orderBySize = parsedOrder.bySize;
+  if (parsedOrder.bySize.length > 0) result.orderBySize = parsedOrder.bySize;
   return result;
 }
 

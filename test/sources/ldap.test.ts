@@ -27,7 +27,7 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     slapd = await startSlapd();
     const adUser = (cn: string, attributes: Record<string, string | string[] | Buffer>) =>
       slapd.add(person(cn), { objectClass: ['inetOrgPerson', 'adUser'], cn, sn: cn.split(' ').at(-1)!, ...attributes });
-    for (const [name, width, height] of [['ada', 96, 96], ['adaJpeg', 300, 200], ['bob', 240, 180], ['dee', 96, 96], ['eve', 96, 96], ['odd', 64, 64], ['fay', 96, 96], ['gus', 96, 96]] as const) {
+    for (const [name, width, height] of [['ada', 96, 96], ['adaJpeg', 300, 200], ['bob', 240, 180], ['dee', 96, 96], ['eve', 96, 96], ['odd', 64, 64], ['fay', 96, 96], ['gus', 96, 96], ['hal', 80, 60], ['ivy', 48, 36]] as const) {
       photos[name] = await samplePhoto(width, height);
     }
     await adUser('Ada Lovelace', { mail: 'ada@example.com', thumbnailPhoto: photos.ada!, jpegPhoto: photos.adaJpeg!, proxyAddresses: 'SMTP:ada@example.com' });
@@ -38,6 +38,9 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     await adUser('Odd Address', { mail: 'odd(name)*@example.com', thumbnailPhoto: photos.odd! });
     await adUser('Fay Crowd', { mail: 'fay@example.com', thumbnailPhoto: photos.fay! });
     await adUser('Gus Stale', { mail: 'gus@example.com', thumbnailPhoto: photos.gus! });
+    await adUser('Hal Wide', { mail: 'hal@example.com', thumbnailPhoto: photos.hal! });
+    await adUser('Ivy Uploaded', { mail: 'ivy@example.com', thumbnailPhoto: photos.ivy! });
+    await adUser('Jon Uploaded', { mail: 'jon@example.com' });
   });
   after(() => slapd?.dispose());
 
@@ -54,8 +57,8 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
   describe('settings', () => {
     const problems = (raw: Record<string, unknown>) => ldapSource.schema.safeParse({ url: 'ldap://dc1.corp.example.com', baseDn: BASE_DN, ...raw }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 
-    it('defaults to mail and proxyAddresses, thumbnailPhoto then jpegPhoto, anonymous and no TLS upgrade', () => {
-      expect(ldapSource.schema.parse({ url: 'ldaps://dc1.corp.example.com:636', baseDn: BASE_DN })).to.include({ startTls: false, sizeLimit: 10 }).and.deep.include({
+    it('defaults to mail and proxyAddresses, thumbnailPhoto then jpegPhoto, photos in their own shape, anonymous and no TLS upgrade', () => {
+      expect(ldapSource.schema.parse({ url: 'ldaps://dc1.corp.example.com:636', baseDn: BASE_DN })).to.include({ startTls: false, sizeLimit: 10, keepShape: true }).and.deep.include({
         searchAttributes: ['mail', 'proxyAddresses'],
         photoAttributes: ['thumbnailPhoto', 'jpegPhoto'],
       });
@@ -233,6 +236,15 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect((await t.store.getPhotoInfo(userOwner('ada@example.com')))?.source).to.equal('ad');
     });
 
+    it('without a size order of its own, HR48x48 of a user with an uploaded photo is the upload, cropped square', async () => {
+      await t.store.upsertUsers([{ email: 'ivy@example.com', displayName: 'Ivy Uploaded', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('ivy@example.com'), await samplePhoto(600, 400), 'upload');
+      const callsBefore = t.bridge.upstream.stats.upstreamCalls;
+      const res = await restPhoto('ivy@example.com', 'HR48x48').expect(200);
+      expect(await sharp(res.body as Buffer).metadata()).to.include({ width: 48, height: 48 });
+      expect(t.bridge.upstream.stats.upstreamCalls - callsBefore, 'the directory is not asked').to.equal(0);
+    });
+
     it('serves the REST photo URL as JPEG bytes for a user whose LDAP DN reference leads to the photo', async () => {
       const res = await restPhoto('eve@example.com').expect(200).expect('content-type', 'image/jpeg');
       expect(await widthOf(res.body as Buffer)).to.equal(64);
@@ -265,6 +277,116 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
         expect(t.bridge.upstream.stats.upstreamFailures - failuresBefore).to.equal(1);
       } finally {
         await slapd.start();
+      }
+    });
+  });
+
+  describe("Exchange's HR48x48 rule, as sourceOrder.bySize", () => {
+    // "The HR48x48 size code always returns the Active Directory thumbnail image if it is available."
+    // "If no photo is stored on the Exchange server, the thumbnail image stored in AD DS will be returned."
+    //   https://learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-get-user-photos-by-using-ews-in-exchange
+    // "The thumbnail image is not necessarily square, even if the size code specifies a square image."
+    //   MS-OXWSPHOTO 3.1.5.1.1 GetUserPhoto
+    let t: TestBridge;
+    let dir: string;
+    const UPLOAD = { width: 600, height: 400 };
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'epb-ldap-hr48-'));
+      const config = join(dir, 'bridge.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          sources: [{ name: 'ad', type: 'ldap', url: slapd.url, bindDn: LDAP_READER.dn, bindPassword: LDAP_READER.password, baseDn: BASE_DN }],
+          sourceOrder: { users: ['store', 'ad'], contacts: [], bySize: { HR48x48: { users: ['ad', 'store'] } } },
+        }),
+      );
+      t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '2000', BRIDGE_SOURCE_RETRIES: '0' });
+      await t.store.upsertUsers(['hal', 'ivy', 'jon', 'cyd'].map((name) => ({ email: `${name}@example.com`, displayName: name, refs: {} })));
+      for (const name of ['ivy', 'jon']) await t.bridge.photos.setPhoto(userOwner(`${name}@example.com`), await samplePhoto(UPLOAD.width, UPLOAD.height), 'upload');
+    });
+    after(async () => {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const restPhoto = (email: string, size: string) =>
+      request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=${size}`).set('Authorization', basic(READER)).buffer(true);
+    const sizeOf = async (bytes: Buffer) => {
+      const { width, height } = await sharp(bytes).metadata();
+      return [width, height];
+    };
+    const soapPhoto = async (email: string, size: string) => {
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope(`<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`))
+        .expect(200);
+      return Buffer.from((await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse.PictureData as string, 'base64');
+    };
+
+    it('answers HR48x48 with the directory thumbnail, as it is (48x36), although the user has an uploaded photo', async () => {
+      const [callsBefore, searchesBefore] = [t.bridge.upstream.stats.upstreamCalls, await slapd.searches()];
+      const res = await restPhoto('ivy@example.com', 'HR48x48').expect(200);
+      expect(await sizeOf(res.body as Buffer)).to.deep.equal([48, 36]);
+      expect(t.bridge.upstream.stats.upstreamCalls - callsBefore, 'the directory answered').to.equal(1);
+      expect((await slapd.searches()) - searchesBefore).to.equal(1);
+      expect((await t.store.getPhotoInfo(userOwner('ivy@example.com')))?.source, 'the stored upload stays').to.equal('upload');
+    });
+
+    it('answers the other sizes from the uploaded photo, square, without asking the directory', async () => {
+      const callsBefore = t.bridge.upstream.stats.upstreamCalls;
+      for (const [size, side] of [['HR64x64', 64], ['HR96x96', 96], ['HR648x648', 400]] as const) {
+        const res = await restPhoto('ivy@example.com', size).expect(200);
+        expect(await sizeOf(res.body as Buffer), size).to.deep.equal([side, side]);
+      }
+      expect(t.bridge.upstream.stats.upstreamCalls - callsBefore).to.equal(0);
+    });
+
+    it('gives SOAP GetUserPhoto the same thumbnail in PictureData at HR48x48, and a square at HR96x96', async () => {
+      expect(await sizeOf(await soapPhoto('ivy@example.com', 'HR48x48'))).to.deep.equal([48, 36]);
+      expect(await sizeOf(await soapPhoto('ivy@example.com', 'HR96x96'))).to.deep.equal([96, 96]);
+    });
+
+    it('gives the thumbnail and the upload different ETags', async () => {
+      const small = await restPhoto('ivy@example.com', 'HR48x48').expect(200);
+      const upload = await restPhoto('ivy@example.com', 'HR64x64').expect(200);
+      expect(small.headers.etag).to.match(/^"[^"]+"$/);
+      expect(small.headers.etag).to.not.equal(upload.headers.etag);
+    });
+
+    it('falls back to the uploaded photo at HR48x48 when the directory has no thumbnail for the user', async () => {
+      const res = await restPhoto('jon@example.com', 'HR48x48').expect(200);
+      expect(await sizeOf(res.body as Buffer)).to.deep.equal([48, 48]);
+    });
+
+    it('serves a user without a stored photo the directory thumbnail at every size, in its own shape and never enlarged', async () => {
+      const large = await restPhoto('hal@example.com', 'HR96x96').expect(200);
+      expect(await sizeOf(large.body as Buffer)).to.deep.equal([80, 60]);
+      expect((await t.store.getPhotoInfo(userOwner('hal@example.com')))?.source).to.equal('ad');
+      const searchesBefore = await slapd.searches();
+      const small = await restPhoto('hal@example.com', 'HR48x48').expect(200);
+      expect(await sizeOf(small.body as Buffer)).to.deep.equal([48, 36]);
+      expect((await slapd.searches()) - searchesBefore, 'the stored thumbnail stands for the directory while fresh').to.equal(0);
+    });
+
+    it('answers 404 at every size for a user with neither an uploaded photo nor a thumbnail', async () => {
+      await restPhoto('cyd@example.com', 'HR48x48').expect(404);
+      await restPhoto('cyd@example.com', 'HR96x96').expect(404);
+    });
+
+    it('falls through to the uploaded photo at HR48x48 while the directory is down', async () => {
+      t.bridge.photos.forgetAll();
+      const failuresBefore = t.bridge.upstream.stats.upstreamFailures;
+      await slapd.stop();
+      try {
+        const res = await restPhoto('ivy@example.com', 'HR48x48').expect(200);
+        expect(await sizeOf(res.body as Buffer)).to.deep.equal([48, 48]);
+        expect(t.bridge.upstream.stats.upstreamFailures - failuresBefore).to.equal(1);
+      } finally {
+        await slapd.start();
+        t.bridge.photos.forgetAll();
       }
     });
   });
