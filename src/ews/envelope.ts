@@ -43,16 +43,21 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
  * back-pressure, so a large answer is never held whole; a string body goes out in one write.
  */
-export async function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> {
-  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) {
-    const bytes = Buffer.isBuffer(answer.body) ? answer.body : encodedEnvelope(answer.body);
+export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> | undefined {
+  const { body } = answer;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
     res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE, 'content-length': bytes.length });
     res.end(bytes);
-    return;
+    return undefined;
   }
   res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE });
+  return stream(res, body);
+}
+
+async function stream(res: ServerResponse, fragments: AsyncIterable<string>): Promise<void> {
   await write(res, HEAD);
-  for await (const fragment of answer.body) await write(res, fragment);
+  for await (const fragment of fragments) await write(res, fragment);
   res.end(TAIL);
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logWhenFinished } from '../http/access-log.js';
 import { readBody } from '../http/read-body.js';
@@ -79,30 +79,40 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     }
   }
 
-  async function answer(context: RequestContext): Promise<void> {
+  /**
+   * The pipeline after the body is in. Each step continues at once when its value is
+   * ready (a remembered envelope, a remembered login, a cached photo), so the common
+   * answers cost no turns of the event loop; only what must wait is awaited.
+   */
+  function answer(context: RequestContext, body: string): void {
     const { req, res } = context;
-    const headers = { 'request-id': context.requestId };
-    try {
-      const body = (await readBody(req, SOAP_READ_LIMITS.bytes)).toString('utf8');
-      const known = remembered.get(body);
-      const read = known ?? readRequest(body);
-      if (read.kind === 'malformed') {
-        await writeSoapAnswer(res, soapAnswer(soapFault('Client', read.reason), 500), headers);
-        return;
-      }
-      const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
-      const authResult = auth.cached(req.headers.authorization, need) ?? (await auth.authenticate(req.headers.authorization, need, context.clientAddress));
-      if (!authResult.ok) {
-        context.attemptedUser = authResult.attemptedUser;
-        refuseCaller(context, authResult.error, headers);
-        return;
-      }
-      context.principal = authResult.principal;
-      if (!known && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
-      await writeSoapAnswer(res, await run(read, ewsContext(context)), headers);
-    } catch (error) {
-      fail(context, error, headers);
+    const known = remembered.get(body);
+    const read = known ?? readRequest(body);
+    if (read.kind === 'malformed') {
+      void writeSoapAnswer(res, soapAnswer(soapFault('Client', read.reason), 500), headersOf(context));
+      return;
     }
+    const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
+    const authenticated = (result: AuthResult) => {
+      if (!result.ok) {
+        context.attemptedUser = result.attemptedUser;
+        refuseCaller(context, result.error);
+        return;
+      }
+      context.principal = result.principal;
+      if (!known && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
+      const answered = run(read, ewsContext(context));
+      if (answered instanceof Promise) answered.then((ready) => write(context, ready), (error: unknown) => fail(context, error));
+      else write(context, answered);
+    };
+    const cached = auth.cached(req.headers.authorization, need);
+    if (cached) authenticated(cached);
+    else auth.authenticate(req.headers.authorization, need, context.clientAddress).then(authenticated, (error: unknown) => fail(context, error));
+  }
+
+  function write(context: RequestContext, ready: SoapAnswer): void {
+    const written = writeSoapAnswer(context.res, ready, headersOf(context));
+    if (written) written.catch((error: unknown) => fail(context, error));
   }
 
   function ewsContext(context: RequestContext): EwsContext {
@@ -121,7 +131,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   }
 
   /** 401 as every front door answers it; throttling and a busy server as Exchange does, a fault with a back-off. */
-  function refuseCaller(context: RequestContext, error: BridgeError, headers: Record<string, string>): void {
+  function refuseCaller(context: RequestContext, error: BridgeError): void {
+    const headers = headersOf(context);
     if (error.httpStatus === 401 || error.httpStatus === 403) {
       sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
       return;
@@ -130,8 +141,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), error.httpStatus), { ...headers, ...retryAfter });
   }
 
-  function fail(context: RequestContext, error: unknown, headers: Record<string, string>): void {
+  function fail(context: RequestContext, error: unknown): void {
     const { res } = context;
+    const headers = headersOf(context);
     if (res.headersSent) {
       // Part of a streamed answer is out; ending it normally would pass a cut envelope off as whole.
       if (!res.destroyed) log.error({ reqId: context.requestId, err: error }, 'EWS answer failed while streaming');
@@ -144,7 +156,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     if (error instanceof BridgeError && error.responseCode === 'ErrorServerBusy') {
-      refuseCaller(context, error, headers);
+      refuseCaller(context, error);
       return;
     }
     log.error({ reqId: context.requestId, err: error }, 'EWS request failed');
@@ -175,11 +187,13 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       const url = req.url ?? '';
       if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
       if (options.accessLog) logWhenFinished(log, context);
-      void answer(context);
+      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => (error ? fail(context, error) : answer(context, body.toString('utf8'))));
       return true;
     },
   };
 }
+
+const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
 
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {

@@ -62,8 +62,16 @@ export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifN
     body = encodedEnvelope(photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes));
     answeredBodies.set(key, body);
   }
-  return soapAnswer(body, 200, { etag: rendition.etag, expires: new Date(Date.now() + context.photoMaxAgeSeconds * 1000).toUTCString() });
+  return soapAnswer(body, 200, { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds) });
 }
+
+/** The HTTP date `seconds` from now; formatted once per second, not once per answer. */
+function expiresIn(seconds: number): string {
+  const at = Math.floor(Date.now() / 1000) + seconds;
+  if (at !== lastExpires.at) lastExpires = { at, text: new Date(at * 1000).toUTCString() };
+  return lastExpires.text;
+}
+let lastExpires = { at: 0, text: '' };
 
 /** Base64 of a photo costs more than the rest of the answer, so the hot ones are kept, bounded by size. */
 const answeredBodies = new LRUCache<string, Buffer>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: (body) => body.length });
