@@ -82,6 +82,11 @@ export class Authenticator {
     return this.options.bearer ? `${basicChallenge}, Bearer realm="${this.options.realm}"` : basicChallenge;
   }
 
+  /** Whether photo reads need no login (the operator's choice); every other need always does. */
+  get anonymousPhotoReads(): boolean {
+    return this.options.allowAnonymousRead;
+  }
+
   /**
    * The synchronous answer for the hot path: anonymous for a photo when the operator
    * allowed it (the header is then ignored), else a remembered verification of this

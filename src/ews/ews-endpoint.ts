@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
-import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type SoapAnswer } from './ews-operation.js';
+import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type OperationNeed, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
@@ -83,16 +83,37 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * The pipeline after the body is in. Each step continues at once when its value is
    * ready (a remembered envelope, a remembered login, a cached photo), so the common
    * answers cost no turns of the event loop; only what must wait is awaited.
+   *
+   * Which login an operation needs is known only once the body is read — but reading
+   * costs work, and a stranger must not be able to make the bridge do it. So unless
+   * photos are open to anonymous readers (then GetUserPhoto needs no login, and the
+   * bounded parse is the price of that choice), the caller logs in first, as a user:
+   * every operation needs at least that.
    */
   function answer(context: RequestContext, body: string): void {
-    const { req, res } = context;
-    const known = remembered.get(body);
-    const read = known ?? readRequest(body);
+    const authorization = context.req.headers.authorization;
+    const known = body.length <= MEMO_MAX_BODY ? remembered.get(body) : undefined;
+    if (known || auth.anonymousPhotoReads) {
+      authenticateFor(context, known ?? readRequest(body), (read) => finish(context, body, read, !known));
+      return;
+    }
+    withLogin(context, auth.cached(authorization, 'user'), 'user', () => {
+      const read = readRequest(body);
+      authenticateFor(context, read, () => finish(context, body, read, true));
+    });
+  }
+
+  /** Authenticates for what the request's operation needs, then goes on; a malformed request needs nothing. */
+  function authenticateFor(context: RequestContext, read: ReadRequest, next: (read: ReadRequest) => void): void {
     if (read.kind === 'malformed') {
-      void writeSoapAnswer(res, soapAnswer(soapFault('Client', read.reason), 500), headersOf(context));
+      next(read);
       return;
     }
     const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
+    withLogin(context, auth.cached(context.req.headers.authorization, need), need, () => next(read));
+  }
+
+  function withLogin(context: RequestContext, cached: AuthResult | undefined, need: OperationNeed, next: () => void): void {
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {
         context.attemptedUser = result.attemptedUser;
@@ -100,14 +121,21 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
         return;
       }
       context.principal = result.principal;
-      if (!known && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
-      const answered = run(read, ewsContext(context));
-      if (answered instanceof Promise) answered.then((ready) => write(context, ready), (error: unknown) => fail(context, error));
-      else write(context, answered);
+      next();
     };
-    const cached = auth.cached(req.headers.authorization, need);
     if (cached) authenticated(cached);
-    else auth.authenticate(req.headers.authorization, need, context.clientAddress).then(authenticated, (error: unknown) => fail(context, error));
+    else auth.authenticate(context.req.headers.authorization, need, context.clientAddress).then(authenticated, (error: unknown) => fail(context, error));
+  }
+
+  function finish(context: RequestContext, body: string, read: ReadRequest, fresh: boolean): void {
+    if (read.kind === 'malformed') {
+      write(context, soapAnswer(soapFault('Client', read.reason), 500));
+      return;
+    }
+    if (fresh && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
+    const answered = run(read, ewsContext(context));
+    if (answered instanceof Promise) answered.then((ready) => write(context, ready), (error: unknown) => fail(context, error));
+    else write(context, answered);
   }
 
   function write(context: RequestContext, ready: SoapAnswer): void {

@@ -20,7 +20,8 @@ export const SOAP_READ_LIMITS = {
   bytes: 1024 * 1024,
   depth: 32,
   attributesPerElement: 32,
-  elements: 5000,
+  attributes: 4000,
+  elements: 2000,
   textCharacters: 64 * 1024,
 } as const;
 
@@ -45,6 +46,7 @@ export function readSoapRequest(xml: string): SoapRequest {
   const open: { element: XmlElement; kept: boolean }[] = [];
   let elements = 0;
   let attributes = 0;
+  let allAttributes = 0;
   let body: XmlElement | undefined;
   let operation: XmlElement | undefined;
 
@@ -59,6 +61,7 @@ export function readSoapRequest(xml: string): SoapRequest {
   });
   parser.on('attribute', () => {
     if (++attributes > SOAP_READ_LIMITS.attributesPerElement) refuse(`an element has more than ${SOAP_READ_LIMITS.attributesPerElement} attributes`);
+    if (++allAttributes > SOAP_READ_LIMITS.attributes) refuse(`the request has more than ${SOAP_READ_LIMITS.attributes} attributes`);
   });
   parser.on('opentag', (tag) => {
     const element = elementOf(tag);

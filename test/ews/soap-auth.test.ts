@@ -54,6 +54,13 @@ describe('who may call which EWS operation', () => {
     after(() => t.close());
     const post = (authorization: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').set('Authorization', authorization).send(resolveRequest);
 
+    it('asks a stranger to log in before it reads the body: a malformed or oversized envelope without a login is a 401, not a fault', async () => {
+      const anonymous = (body: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').send(body);
+      for (const body of ['<not-xml', envelope(`<m:ResolveNames>${'<a/>'.repeat(5000)}</m:ResolveNames>`)]) {
+        expect((await anonymous(body)).status).to.equal(401);
+      }
+    });
+
     it('answers a throttled login as Exchange answers a busy server: a fault with ErrorServerBusy, BackOffMilliseconds and Retry-After', async () => {
       const wrong = basic({ username: READER.username, password: 'wrong' });
       expect((await post(wrong)).status).to.equal(401);
