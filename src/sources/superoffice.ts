@@ -1,47 +1,57 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
-import { outboundRequest } from './outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, type PhotoReference, type SourceAnswer } from './photo-source.js';
+import { outboundRequest, type OutboundResponse } from './outbound-http.js';
+import { NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
+import { loginUrlOf, superOfficeAuthSchema, SuperOfficeCredentials } from './superoffice-credentials.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 
-/** The three schemes the SuperOffice WebAPI takes in `Authorization`, depending on the installation. */
-const authSchema = z.discriminatedUnion('scheme', [
-  z.strictObject({ scheme: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }),
-  z.strictObject({ scheme: z.literal('soticket'), ticket: z.string().min(1) }),
-  z.strictObject({ scheme: z.literal('bearer'), token: z.string().min(1) }),
-]);
+/** In SuperOffice a person is a Person; a company is a Contact. */
+const ENTITIES = { person: 'Person', company: 'Contact' } as const;
+const entityKind = z.enum(['person', 'company']);
 
 const schema = z.strictObject({
   /** Up to the tenant: `https://online.superoffice.com/Cust12345`, or an on-site `https://crm.example.com/SuperOffice`. */
   baseUrl: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
-  auth: authSchema,
-  /** The partner application's secret, sent as `SO-AppToken` (SuperOffice Online, with a ticket). */
-  appToken: z.string().min(1).optional(),
+  auth: superOfficeAuthSchema,
+  /** What a `superOfficeId` names, for directory users and for mailbox contacts: a person unless the operator says otherwise. */
+  superOfficeIdOf: z
+    .strictObject({ users: entityKind.default('person'), contacts: entityKind.default('person') })
+    .default({ users: 'person', contacts: 'person' }),
 });
 
 type Settings = z.output<typeof schema>;
 
 /**
- * SuperOffice CRM: `GET /api/v1/Contact/{id}/Image` for a contact, `Person/{id}/Image`
- * for a directory user, by the `superOfficeId` reference. SuperOffice scales and
- * converts the picture itself when asked (`w`, `h`, `type`); without `ifBlank` it
- * answers 404 for "no picture".
+ * SuperOffice CRM: `GET /api/v1/Person/{id}/Image` for a person, `Contact/{id}/Image` for a
+ * company, by the `superOfficeId` reference read as `superOfficeIdOf` says. SuperOffice
+ * scales and converts the picture itself when asked (`w`, `h`, `type`); without `ifBlank`
+ * it answers 404 for "no picture" (docs.superoffice.com, GET Person/{id}/Image).
  */
 export const superOfficeSource: SourceType<Settings> = {
   schema,
   create(name, settings) {
-    const policy = upstreamPolicy([settings.baseUrl]);
-    const headers: Record<string, string> = { authorization: authorizationOf(settings.auth) };
-    if (settings.appToken) headers['so-apptoken'] = settings.appToken;
-    const get = (path: string, accept: string, signal: AbortSignal) =>
-      outboundRequest(`${settings.baseUrl}/api/v1/${path}`, policy, { headers: { ...headers, accept }, signal });
+    const { baseUrl, auth } = settings;
+    const policy = upstreamPolicy(auth.scheme === 'basic' ? [baseUrl] : [baseUrl, loginUrlOf(auth, baseUrl)]);
+    const credentials = new SuperOfficeCredentials(auth, { baseUrl, contextIdentifier: /\/(Cust\d+)$/i.exec(baseUrl)?.[1] }, policy);
+
+    const send = (path: string, accept: string, headers: Record<string, string>, signal: AbortSignal) =>
+      outboundRequest(`${baseUrl}/api/v1/${path}`, policy, { headers: { ...headers, accept }, signal });
+
+    /** A refused Online credential (the ticket lapsed, the token expired) is renewed once before giving up. */
+    const get = async (path: string, accept: string, signal: AbortSignal): Promise<OutboundResponse> => {
+      const headers = await credentials.get();
+      const response = await send(path, accept, headers, signal);
+      if (response.status !== 401 || !credentials.renewable) return response;
+      credentials.refuse(headers);
+      return send(path, accept, await credentials.get(), signal);
+    };
 
     const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
       const id = reference.superOfficeId?.trim() ?? '';
       if (!/^\d{1,10}$/.test(id)) throw new PermanentSourceError(`'${id}' is not a SuperOffice id (digits only)`);
-      const entity = reference.kind === 'contact' ? 'Contact' : 'Person';
+      const entity = ENTITIES[reference.kind === 'user' ? settings.superOfficeIdOf.users : settings.superOfficeIdOf.contacts];
       const size = LARGEST_PHOTO_SIZE;
       const response = await get(`${entity}/${id}/Image?w=${size}&h=${size}&type=JPEG`, 'image/jpeg', signal);
       if (response.status === 200) return { kind: 'photo', bytes: response.body };
@@ -49,31 +59,35 @@ export const superOfficeSource: SourceType<Settings> = {
       throw httpFailure('SuperOffice', response);
     };
 
+    const principal = async (signal: AbortSignal) => {
+      const response = await get('User/currentPrincipal', 'application/json', signal);
+      if (response.status !== 200) throw httpFailure('SuperOffice', response);
+      return `signed in as ${principalName(response.body)}`;
+    };
+
     return {
       name,
       accepts: (reference) => Boolean(reference.superOfficeId?.trim()),
       fetch,
       async check(sample, signal) {
-        const signedIn = await credentialSteps('SuperOffice', async () => {
-          const response = await get('User/currentPrincipal', 'application/json', signal);
-          if (response.status !== 200) throw httpFailure('SuperOffice', response);
-          return `signed in as ${principalName(response.body)}`;
-        });
+        const signedIn = await credentialSteps('SuperOffice', () => principal(signal));
         if (signedIn.some((step) => !step.ok)) return signedIn;
-        return [...signedIn, ...(await sampleStep(fetch, sample, signal))];
+        const renewed = credentials.renewable ? await renewalStep(credentials, () => principal(signal)) : [];
+        if (renewed.some((step) => !step.ok)) return [...signedIn, ...renewed];
+        return [...signedIn, ...renewed, ...(await sampleStep(fetch, sample, signal))];
       },
     };
   },
 };
 
-function authorizationOf(auth: Settings['auth']): string {
-  switch (auth.scheme) {
-    case 'basic':
-      return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    case 'soticket':
-      return `SOTicket ${auth.ticket}`;
-    case 'bearer':
-      return `Bearer ${auth.token}`;
+/** Throws the credential away and signs in again, as when a ticket lapses, so a broken renewal shows before it is needed. */
+async function renewalStep(credentials: SuperOfficeCredentials, signIn: () => Promise<string>): Promise<CheckStep[]> {
+  credentials.refuse(await credentials.get());
+  try {
+    await signIn();
+    return [{ step: 'renewal', ok: true, detail: 'new credentials were issued and accepted' }];
+  } catch (error) {
+    return [{ step: 'renewal', ok: false, detail: error instanceof Error ? error.message : String(error) }];
   }
 }
 

@@ -1,39 +1,75 @@
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, SignJWT } from 'jose';
 import sharp from 'sharp';
 import { playFault, type PhotoFault } from './photo-faults.js';
 
 const TENANT = 'Cust12345';
+const SERIAL = '1801550193';
 const FORMATS = { JPEG: 'jpeg', PNG: 'png', GIF: 'gif' } as const;
 
 export interface SuperOfficeSimulator {
   /** Up to the tenant, as SuperOffice Online's `https://online.superoffice.com/Cust12345`. */
   baseUrl: string;
-  credentials: { username: string; password: string; ticket: string; token: string; appToken: string };
+  /** On-site Basic; the Online application (client id and secret, its system user token, a user's refresh token). */
+  credentials: { username: string; password: string; clientId: string; clientSecret: string; systemUserToken: string; refreshToken: string };
+  /** The application's RSA private key, as the developer portal hands it out (PEM). */
+  privateKeyPem: string;
+  /** `expires_in` of access tokens. */
+  accessTokenLifetimeSeconds: number;
   /** Pictures by entity id, as stored (any size, any format). */
   contactImages: Map<string, Buffer>;
   personImages: Map<string, Buffer>;
-  counts: { images: number; principal: number; total: number };
+  counts: { images: number; principal: number; tickets: number; accessTokens: number; total: number };
+  /** Every ticket and access token issued so far lapses (SuperOffice documents the ticket as short-lived). */
+  expireCredentials(): void;
   /** Played one per image request, in order. */
   faults: PhotoFault[];
   lastImageRequest?: { entity: string; id: string; query: URLSearchParams; appToken: string | undefined; accept: string | undefined };
+  /** The last body sent to PartnerSystemUser/Authenticate. */
+  lastSystemUserRequest?: Record<string, unknown>;
   close(): Promise<void>;
 }
 
 /**
- * The SuperOffice WebAPI as a photo client sees it: `GET {tenant}/api/v1/Contact/{id}/Image`
- * and `Person/{id}/Image` (scaled to `w`/`h` and converted to `type` when asked; 404 for no
- * picture, as `ifBlank` defaults to Null), `User/currentPrincipal`, and the three
- * `Authorization` schemes — Basic, SOTicket (with the partner's SO-AppToken) and Bearer.
+ * SuperOffice as a photo client sees it, from docs.superoffice.com (test/simulators/README.md
+ * lists each behaviour and its page):
+ * - the WebAPI: `GET {tenant}/api/v1/Person/{id}/Image` (a person) and `Contact/{id}/Image`
+ *   (a company), scaled to `w`/`h` and converted to `type` when asked, 404 for no picture
+ *   (`ifBlank` defaults to Null = 404); `User/currentPrincipal`; `Authorization` Basic
+ *   (on-site), SOTicket with SO-AppToken = the client secret, or Bearer;
+ * - SuperID at `/login`: `POST api/PartnerSystemUser/Authenticate` (a signed system user
+ *   token → `{IsSuccessful, ErrorMessage, Token}`, the Token a JWT with the ticket claim),
+ *   `.well-known/jwks`, and the OAuth token endpoint `common/oauth/tokens` (refresh token grant).
+ * Tickets and access tokens are short-lived: `expireCredentials()` lapses them all.
  */
 export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator> {
+  const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const superId = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwks = { keys: [{ ...(await exportJWK(superId.publicKey)), kid: 'superid-1', use: 'sig', alg: 'RS256' }] };
+  const tickets = new Set<string>();
+  const accessTokens = new Set<string>();
   const sim: SuperOfficeSimulator = {
     baseUrl: '',
-    credentials: { username: 'bridge', password: 'crm secret', ticket: '7T:abcdef0123', token: 'so-bearer-token', appToken: 'partner-app-secret' },
+    credentials: {
+      username: 'bridge',
+      password: 'crm secret',
+      clientId: 'b703dda25fc5bf46c78575ca2f241d87',
+      clientSecret: 'partner-app-secret',
+      systemUserToken: 'Photo Bridge-pzqc70604i',
+      refreshToken: 'KSamN1Tp4sd26pZJSGK6JobrWOUWorIZ2Y5XxcAqX86F4fiT3',
+    },
+    privateKeyPem: partner.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    accessTokenLifetimeSeconds: 3600,
     contactImages: new Map(),
     personImages: new Map(),
-    counts: { images: 0, principal: 0, total: 0 },
+    counts: { images: 0, principal: 0, tickets: 0, accessTokens: 0, total: 0 },
     faults: [],
+    expireCredentials: () => {
+      tickets.clear();
+      accessTokens.clear();
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -43,14 +79,15 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
 
   const authenticated = (req: IncomingMessage): boolean => {
     const [scheme, value = ''] = (req.headers.authorization ?? '').split(' ', 2);
-    const { username, password, ticket, token, appToken } = sim.credentials;
+    const { username, password, clientSecret } = sim.credentials;
     switch (scheme?.toLowerCase()) {
       case 'basic':
         return Buffer.from(value, 'base64').toString('utf8') === `${username}:${password}`;
       case 'soticket':
-        return value === ticket && req.headers['so-apptoken'] === appToken;
+        // "The SO-AppToken header has to accompany the request, with the value being the OAuth 2.0 client_secret."
+        return tickets.has(value) && req.headers['so-apptoken'] === clientSecret;
       case 'bearer':
-        return value === token;
+        return accessTokens.has(value);
       default:
         return false;
     }
@@ -83,10 +120,66 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     res.end(data);
   };
 
+  /** "How to get a system user ticket credential" (REST), with the signature of "How to sign a system user token". */
+  const systemUser = async (req: IncomingMessage, res: ServerResponse) => {
+    sim.counts.tickets++;
+    const request = jsonObject(await bodyOf(req));
+    sim.lastSystemUserRequest = request;
+    const refuse = (message: string) => json(res, 200, { IsSuccessful: false, ErrorMessage: message, Token: null });
+    // "token.YYYYMMDDHHMM.signature": the signature covers everything before its period.
+    const signedToken = typeof request.SignedSystemToken === 'string' ? request.SignedSystemToken : '';
+    const signedPart = signedToken.slice(0, Math.max(0, signedToken.lastIndexOf('.')));
+    const signature = signedToken.slice(signedPart.length + 1);
+    const token = signedPart.slice(0, Math.max(0, signedPart.lastIndexOf('.')));
+    const minute = signedPart.slice(token.length + 1);
+    const signedData = Buffer.from(signedPart, 'utf8');
+    if (request.ApplicationToken !== sim.credentials.clientSecret) return refuse('Unknown application token');
+    if (request.ContextIdentifier !== TENANT) return refuse(`Unknown context identifier ${String(request.ContextIdentifier)}`);
+    if (token !== sim.credentials.systemUserToken) return refuse('Unknown system user token');
+    if (!/^\d{12}$/.test(minute) || !verify('sha256', signedData, partner.publicKey, Buffer.from(signature, 'base64'))) {
+      return refuse('Signature of the system user token is not valid');
+    }
+    const ticket = `7T:${randomBytes(24).toString('base64')}`;
+    tickets.add(ticket);
+    const jwt = await new SignJWT({
+      'http://schemes.superoffice.net/identity/ticket': ticket,
+      'http://schemes.superoffice.net/identity/ctx': TENANT,
+      'http://schemes.superoffice.net/identity/serial': SERIAL,
+      'http://schemes.superoffice.net/identity/associateid': '5',
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'superid-1', typ: 'JWT' })
+      .setSubject('photo-bridge-system-user')
+      .setIssuer('SuperOffice AS')
+      .setAudience(`spn:${SERIAL}`)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(superId.privateKey);
+    json(res, 200, { IsSuccessful: true, ErrorMessage: '', Token: jwt });
+  };
+
+  /** "Authentication API": the refresh token grant (form body, as RFC 6749 §6; errors as §5.2). */
+  const oauthToken = async (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
+    sim.counts.accessTokens++;
+    const form = new URLSearchParams(await bodyOf(req));
+    const param = (key: string) => form.get(key) ?? query.get(key);
+    const oauthError = (status: number, code: string, description: string) => json(res, status, { error: code, error_description: description });
+    if (param('grant_type') !== 'refresh_token') return oauthError(400, 'unsupported_grant_type', 'grant_type must be refresh_token here');
+    if (param('client_id') !== sim.credentials.clientId || param('client_secret') !== sim.credentials.clientSecret)
+      return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
+    if (param('refresh_token') !== sim.credentials.refreshToken) return oauthError(400, 'invalid_grant', 'The refresh token is not valid or has been revoked');
+    const accessToken = `8A:${TENANT}.${randomBytes(24).toString('base64')}`;
+    accessTokens.add(accessToken);
+    json(res, 200, { token_type: 'Bearer', access_token: accessToken, expires_in: sim.accessTokenLifetimeSeconds });
+  };
+
   const server = createServer((req, res) => {
     sim.counts.total++;
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname.toLowerCase();
+    const failed = () => json(res, 500, error(500));
+    if (req.method === 'POST' && path === '/login/api/partnersystemuser/authenticate') return void systemUser(req, res).catch(failed);
+    if (req.method === 'GET' && path === '/login/.well-known/jwks') return json(res, 200, jwks);
+    if (req.method === 'POST' && path === '/login/common/oauth/tokens') return void oauthToken(req, res, url.searchParams).catch(failed);
     if (!path.startsWith(`/${TENANT.toLowerCase()}/api/v1/`)) return json(res, 404, error(404));
     if (!authenticated(req)) return json(res, 401, error(401));
     const imagePath = /\/api\/v1\/(contact|person)\/(\d+)\/image$/.exec(path);
@@ -103,4 +196,22 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sim.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${TENANT}`;
   return sim;
+}
+
+function bodyOf(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

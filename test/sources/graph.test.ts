@@ -345,7 +345,15 @@ describe('Microsoft Graph source', () => {
         crm = await startSuperOfficeSimulator();
         crm.personImages.set('7', await samplePhoto(500, 300));
         t = await startBridgeWithSources(
-          [graphEntry('m365', sim), { name: 'crm', type: 'superoffice', baseUrl: crm.baseUrl, auth: { scheme: 'bearer', token: crm.credentials.token } }],
+          [
+            graphEntry('m365', sim),
+            {
+              name: 'crm',
+              type: 'superoffice',
+              baseUrl: crm.baseUrl,
+              auth: { scheme: 'basic', username: crm.credentials.username, password: crm.credentials.password },
+            },
+          ],
           { users: ['m365', 'crm'] },
         );
         await t.store.upsertUsers(

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { SingleFlight } from '../single-flight.js';
+import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
+import { PermanentSourceError } from './photo-source.js';
+import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
+import { httpFailure } from './upstream-http.js';
+
+const loginUrl = z
+  .url({ protocol: /^https?$/ })
+  .transform((url) => url.replace(/\/+$/, ''))
+  .optional();
+
+/**
+ * How the bridge signs in: Basic on-site (the WebAPI takes 'Basic', 'SoTicket' and 'Bearer'
+ * "depending on installation type"); SuperOffice Online through the system user flow
+ * (SOTicket + SO-AppToken) or an OAuth refresh token (Bearer). Online credentials are
+ * short-lived, so those two are renewed — never typed in as fixed strings.
+ */
+export const superOfficeAuthSchema = z.discriminatedUnion('scheme', [
+  z.strictObject({ scheme: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }),
+  z.strictObject({
+    scheme: z.literal('systemUser'),
+    clientSecret: z.string().min(1),
+    systemUserToken: z.string().min(1),
+    privateKeyFile: z.string().min(1),
+    /** Default: the tenant at the end of `baseUrl`. */
+    contextIdentifier: z
+      .string()
+      .regex(/^[\w-]+$/)
+      .optional(),
+    /** Default: `/login` on `baseUrl`'s host, where SuperOffice Online answers it. */
+    loginUrl,
+  }),
+  z.strictObject({
+    scheme: z.literal('oauth'),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    refreshToken: z.string().min(1),
+    redirectUri: z.url().optional(),
+    loginUrl,
+  }),
+]);
+
+export type SuperOfficeAuth = z.output<typeof superOfficeAuthSchema>;
+
+/** Renew this long before an access token expires, so none dies in flight. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+interface Credential {
+  headers: Record<string, string>;
+  renewAt: number;
+}
+
+/**
+ * The headers that sign a request in, shared by every lookup. A renewable credential is
+ * obtained when first needed, again shortly before it expires when SuperOffice says when
+ * (access tokens), and again when the API refuses it (a lapsed ticket): however many
+ * lookups notice at once, one renewal is made.
+ */
+export class SuperOfficeCredentials {
+  private current?: Credential;
+  private readonly renewals = new SingleFlight<Credential>();
+  /** Whether a refused credential is worth renewing (Basic: it is not). */
+  readonly renewable: boolean;
+
+  constructor(
+    private readonly auth: SuperOfficeAuth,
+    private readonly tenant: { baseUrl: string; contextIdentifier: string | undefined },
+    private readonly policy: OutboundPolicy,
+  ) {
+    this.renewable = auth.scheme !== 'basic';
+  }
+
+  async get(): Promise<Record<string, string>> {
+    if (this.current && Date.now() < this.current.renewAt) return this.current.headers;
+    return (await this.renewals.run('credential', () => this.obtain())).headers;
+  }
+
+  /** Forgets headers the API refused — unless another lookup has already renewed them. */
+  refuse(headers: Record<string, string>): void {
+    if (this.current?.headers === headers) this.current = undefined;
+  }
+
+  private async obtain(): Promise<Credential> {
+    this.current = await credentialFor(this.auth, this.tenant, this.policy);
+    return this.current;
+  }
+}
+
+/** The login service's base: an explicit `loginUrl`, else `/login` on the tenant's host (online.superoffice.com/login). */
+export function loginUrlOf(auth: { loginUrl?: string | undefined }, baseUrl: string): string {
+  return auth.loginUrl ?? `${new URL(baseUrl).origin}/login`;
+}
+
+async function credentialFor(
+  auth: SuperOfficeAuth,
+  tenant: { baseUrl: string; contextIdentifier: string | undefined },
+  policy: OutboundPolicy,
+): Promise<Credential> {
+  switch (auth.scheme) {
+    case 'basic':
+      return { headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }, renewAt: Infinity };
+    case 'systemUser': {
+      const contextIdentifier = auth.contextIdentifier ?? tenant.contextIdentifier;
+      if (!contextIdentifier) throw new PermanentSourceError('no SuperOffice tenant: set auth.contextIdentifier (Cust12345)');
+      const ticket = await systemUserTicket({ ...auth, contextIdentifier, loginUrl: loginUrlOf(auth, tenant.baseUrl) }, policy);
+      // SuperOffice documents no lifetime for the ticket: it is kept until the API refuses it.
+      return { headers: { authorization: `SOTicket ${ticket}`, 'so-apptoken': auth.clientSecret }, renewAt: Infinity };
+    }
+    case 'oauth':
+      return refreshedAccessToken(auth, loginUrlOf(auth, tenant.baseUrl), policy);
+  }
+}
+
+/** OAuth 2.0 refresh token grant at SuperOffice's token endpoint ("Authentication API": /login/common/oauth/tokens). */
+async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oauth' }>, login: string, policy: OutboundPolicy): Promise<Credential> {
+  const form = new URLSearchParams({
+    grant_type: 'refresh_token',
+    client_id: auth.clientId,
+    client_secret: auth.clientSecret,
+    refresh_token: auth.refreshToken,
+  });
+  if (auth.redirectUri) form.set('redirect_uri', auth.redirectUri);
+  const response = await outboundRequest(`${login}/common/oauth/tokens`, policy, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form.toString(),
+  });
+  const body = jsonOf(response.body);
+  if (response.status === 200 && typeof body.access_token === 'string' && body.access_token) {
+    const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : 0;
+    return {
+      headers: { authorization: `Bearer ${body.access_token}` },
+      renewAt: lifetimeMs ? Date.now() + Math.max(lifetimeMs - RENEW_BEFORE_MS, lifetimeMs / 2) : Infinity,
+    };
+  }
+  if (response.status === 400 || response.status === 401) {
+    const error = typeof body.error === 'string' ? body.error : String(response.status);
+    const description = typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 300)}` : '';
+    throw new PermanentSourceError(`SuperOffice refused the refresh token (${error}${description})`);
+  }
+  throw httpFailure('the SuperOffice token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
+}
