@@ -41,6 +41,15 @@ export interface SoapRequest {
  * kept as a tree.
  */
 export function readSoapRequest(xml: string): SoapRequest {
+  return { operation: readTree(xml, 'soap') };
+}
+
+/** Reads a plain XML request (POX Autodiscover) the same way, under the same limits: the root element and all it holds. */
+export function readXmlDocument(xml: string): XmlElement {
+  return readTree(xml, 'document');
+}
+
+function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
   const parser = new SaxesParser({ xmlns: true, position: false });
   // `kept`: the element belongs to the operation's tree; headers are read and dropped.
   const open: { element: XmlElement; kept: boolean }[] = [];
@@ -53,7 +62,7 @@ export function readSoapRequest(xml: string): SoapRequest {
   const refuse = (reason: string): never => {
     throw new MalformedEnvelope(reason);
   };
-  parser.on('doctype', () => refuse('a DOCTYPE is not allowed in a SOAP message'));
+  parser.on('doctype', () => refuse(`a DOCTYPE is not allowed in ${shape === 'soap' ? 'a SOAP message' : 'a request'}`));
   parser.on('opentagstart', () => {
     attributes = 0;
     if (++elements > SOAP_READ_LIMITS.elements) refuse(`the request has more than ${SOAP_READ_LIMITS.elements} elements`);
@@ -67,9 +76,12 @@ export function readSoapRequest(xml: string): SoapRequest {
     const element = elementOf(tag);
     const parent = open[open.length - 1];
     let kept = false;
-    if (!parent) {
+    if (!parent && shape === 'document') {
+      kept = true;
+      operation = element;
+    } else if (!parent) {
       if (element.local !== 'Envelope' || element.ns !== SOAP_ENVELOPE_NS) refuse('the root element is not a SOAP 1.1 Envelope');
-    } else if (open.length === 1) {
+    } else if (shape === 'soap' && open.length === 1) {
       if (element.local === 'Body' && element.ns === SOAP_ENVELOPE_NS) body = element;
     } else if (parent.element === body) {
       kept = operation === undefined;
@@ -92,7 +104,7 @@ export function readSoapRequest(xml: string): SoapRequest {
   parser.on('error', (error) => refuse(`the request is not well-formed XML: ${error.message.split('\n')[0]}`));
 
   parser.write(xml).close();
-  return { operation: operation ?? refuse('the SOAP Body names no operation') };
+  return operation ?? refuse(shape === 'soap' ? 'the SOAP Body names no operation' : 'the request is empty');
 }
 
 function elementOf(tag: SaxesTagNS): XmlElement {
