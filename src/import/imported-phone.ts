@@ -9,8 +9,8 @@ import { optionalImportedText } from './imported-text.js';
  */
 export const importedWhatsappPhone = optionalImportedText.transform((value, context) => {
   if (value === undefined) return undefined;
-  const placement = phoneForImport(value);
-  if (placement.placed) return placement.e164;
-  context.addIssue({ code: 'custom', message: placement.reason });
+  const phone = phoneForImport(value);
+  if ('stored' in phone) return phone.stored;
+  context.addIssue({ code: 'custom', message: phone.refused });
   return z.NEVER;
 });

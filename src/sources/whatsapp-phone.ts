@@ -4,6 +4,9 @@ import { z } from 'zod';
 /** Where a written phone number lands: E.164 (`+5511999990000`), or why it cannot be placed. */
 export type PhonePlacement = { placed: true; e164: string } | { placed: false; reason: string };
 
+/** What an import stores for a written number, or why it refuses it. */
+export type ImportedPhone = { stored: string } | { refused: string };
+
 const EXAMPLE = 'write it with its country code, e.g. +55 11 99999-0000';
 /** E.164 allows at most 15 digits, whatever the country. */
 const MAX_DIGITS = 15;
@@ -49,11 +52,14 @@ export function placePhone(written: string, defaultCountry?: CountryCode): Phone
  * a country code must be valid for that country and is stored as E.164; one without is
  * kept as written, to be placed (or refused) at lookup by the source's defaultCountry.
  */
-export function phoneForImport(written: string): PhonePlacement {
+export function phoneForImport(written: string): ImportedPhone {
   const phone = written.trim();
-  if (phone.startsWith('+')) return placePhone(phone);
+  if (phone.startsWith('+')) {
+    const placement = placePhone(phone);
+    return placement.placed ? { stored: placement.e164 } : { refused: placement.reason };
+  }
   const layout = layoutProblem(phone);
-  return layout ? { placed: false, reason: `"${phone}" ${layout}; ${EXAMPLE}` } : { placed: true, e164: phone };
+  return layout ? { refused: `"${phone}" ${layout}; ${EXAMPLE}` } : { stored: phone };
 }
 
 /** The gateways' documented phone format: "DDI DDD NUMERO", digits only (E.164 without its +). */

@@ -35,6 +35,9 @@ describe('the whatsappPhone column at import', () => {
     expect(problems[0]).to.match(/^line 3: whatsappPhone "\+55 11 9999-0000" is not a valid number for BR/);
     expect(problems[1]).to.match(/^line 4: whatsappPhone "\+1 212 555" is not a valid number for country code \+1;/);
     const json = JSON.stringify([{ email: 'lee.gu@contoso.example', displayName: 'Lee Gu', refs: { whatsappPhone: '+55 11 9999-0000' } }]);
-    expect(() => readDirectoryFile(json, 'json')).to.throw(ImportFileError).with.property('message').that.matches(/whatsappPhone "\+55 11 9999-0000" is not a valid number for BR/);
+    expect(() => readDirectoryFile(json, 'json'))
+      .to.throw(ImportFileError)
+      .with.property('message')
+      .that.matches(/whatsappPhone "\+55 11 9999-0000" is not a valid number for BR/);
   });
 });

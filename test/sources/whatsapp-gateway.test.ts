@@ -69,10 +69,14 @@ describe('WhatsApp gateway sources', () => {
     });
 
     it('at import: with a country code checked and stored as E.164, without one kept as written for the source to place', () => {
-      expect(phoneForImport('+55 (11) 99999-0000')).to.deep.equal({ placed: true, e164: '+5511999990000' });
-      expect(phoneForImport('(11) 99999-0000')).to.deep.equal({ placed: true, e164: '(11) 99999-0000' });
-      expect(phoneForImport('+55 11 9999-0000')).to.deep.include({ placed: false });
-      expect(phoneForImport('tel:11999990000')).to.deep.include({ placed: false });
+      expect(phoneForImport('+55 (11) 99999-0000')).to.deep.equal({ stored: '+5511999990000' });
+      expect(phoneForImport(' (11) 99999-0000 ')).to.deep.equal({ stored: '(11) 99999-0000' });
+      expect(phoneForImport('+55 11 9999-0000'))
+        .to.have.property('refused')
+        .that.matches(/not a valid number for BR/);
+      expect(phoneForImport('tel:11999990000'))
+        .to.have.property('refused')
+        .that.matches(/characters other than digits/);
     });
   });
 
