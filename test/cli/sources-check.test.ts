@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
+import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startUcwaSimulator, type UcwaSimulator } from '../simulators/ucwa.js';
 import { samplePhoto } from '../support/sample-images.js';
 
@@ -18,7 +19,15 @@ describe('ews-photo-bridge sources check', () => {
   let graph: GraphSimulator;
   const writeConfig = (clientSecret: string) => {
     const file = join(dir, `bridge-${clientSecret}.json`);
-    const source = { name: 'm365', type: 'graph', tenant: graph.tenant, clientId: graph.clientId, clientSecret, authorityUrl: graph.authorityUrl, graphUrl: graph.graphUrl };
+    const source = {
+      name: 'm365',
+      type: 'graph',
+      tenant: graph.tenant,
+      clientId: graph.clientId,
+      clientSecret,
+      authorityUrl: graph.authorityUrl,
+      graphUrl: graph.graphUrl,
+    };
     writeFileSync(file, JSON.stringify({ sources: [source], sourceOrder: { users: ['m365'] } }));
     return file;
   };
@@ -99,6 +108,73 @@ describe('ews-photo-bridge sources check', () => {
       expect(result.code).to.equal(1);
       expect(result.stdout).to.match(/^ {2}FAIL authenticated: UCWA refused the sign-in of bridge@contoso\.com \(400 invalid_grant\)$/m);
       expect(result.stdout).to.not.include('wrong-ucwa-password');
+    });
+  });
+
+  describe('Graph by email, and SuperOffice Online renewal', () => {
+    let directory: GraphSimulator;
+    let crm: SuperOfficeSimulator;
+    const writeConfigOf = (file: string, source: Record<string, unknown>) => {
+      writeFileSync(join(dir, file), JSON.stringify({ sources: [source], sourceOrder: { users: [source.name] } }));
+      return join(dir, file);
+    };
+    const crmConfig = (systemUserToken: string) =>
+      writeConfigOf(`crm-${systemUserToken.length}.json`, {
+        name: 'crm',
+        type: 'superoffice',
+        baseUrl: crm.baseUrl,
+        auth: { scheme: 'systemUser', clientSecret: crm.credentials.clientSecret, systemUserToken, privateKeyFile: join(dir, 'superoffice.pem') },
+      });
+
+    before(async () => {
+      directory = await startGraphSimulator([
+        {
+          id: 'f0e1d2c3',
+          userPrincipalName: 'pat@contoso.onmicrosoft.com',
+          mail: 'pat.jones@contoso.com',
+          proxyAddresses: ['SMTP:pat.jones@contoso.com'],
+          photo: await samplePhoto(96, 96),
+        },
+      ]);
+      crm = await startSuperOfficeSimulator();
+      crm.personImages.set('7', await samplePhoto(96, 96));
+      writeFileSync(join(dir, 'superoffice.pem'), crm.privateKeyPem);
+      const store = new SqliteStore(join(dir, 'bridge.db'));
+      await store.upsertUsers([{ email: 'pat.jones@contoso.com', displayName: 'Pat Jones', refs: { superOfficeId: '7' } }]);
+      await store.close();
+    });
+    after(async () => {
+      await directory.close();
+      await crm.close();
+    });
+
+    it('says which Graph user a sample known only by its mail address is', async () => {
+      const config = writeConfigOf('graph-mail.json', {
+        name: 'm365',
+        type: 'graph',
+        tenant: directory.tenant,
+        clientId: directory.clientId,
+        clientSecret: directory.clientSecret,
+        authorityUrl: directory.authorityUrl,
+        graphUrl: directory.graphUrl,
+      });
+      const result = await check(config, '--user', 'pat.jones@contoso.com');
+      expect(result.code).to.equal(0);
+      expect(result.stdout).to.match(/^ {2}ok {3}user lookup: pat\.jones@contoso\.com is the Graph user f0e1d2c3$/m);
+      expect(result.stdout).to.match(/^ {2}ok {3}sample lookup: a photo of \d+ bytes$/m);
+    });
+
+    it('signs in to SuperOffice Online, renews the ticket once, and looks the sample up', async () => {
+      const result = await check(crmConfig(crm.credentials.systemUserToken), '--user', 'pat.jones@contoso.com');
+      expect(result.code).to.equal(0);
+      for (const step of ['reachable', 'authenticated', 'renewal', 'sample lookup']) expect(result.stdout).to.match(new RegExp(`^ {2}ok {3}${step}: `, 'm'));
+    });
+
+    it('names a refused system user token as the failing step, without printing the secret', async () => {
+      const result = await check(crmConfig('Photo Bridge-not-consented'));
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.match(/^ {2}FAIL authenticated: SuperOffice refused the system user token \(Unknown system user token\)$/m);
+      expect(result.stdout).to.not.include(crm.credentials.clientSecret);
     });
   });
 });
