@@ -121,20 +121,21 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(result.ResponseCode).to.equal('NoError');
       expect(result.HasChanged).to.equal(true);
       expect(result.ContentType).to.equal('image/jpeg');
-      expect(await imageInfo(Buffer.from(result.PictureData as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 72 });
-      expect(headers.etag).to.match(/^"[0-9a-f]+-96"$/);
+      expect(await imageInfo(Buffer.from(result.PictureData as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
+      expect(headers.etag).to.match(/^"[0-9a-f]+-96x96"$/);
       expect(Date.parse(headers.expires!)).to.be.greaterThan(Date.now());
       expect(headers['content-type']).to.equal('text/xml; charset=utf-8');
       expect(get(soapHeader, 'ServerVersionInfo', 'attributes', 'MajorVersion')).to.equal('15');
     });
 
-    it('answers each size code at that size (648 for an 800×600 original) with a size-specific ETag', async () => {
+    it('answers each size code as a square (the largest the original has, 486, for HR648x648) with a size-specific ETag', async () => {
       const etags = new Set<string>();
       for (const size of [48, 120, 648]) {
         const { result, headers } = await getUserPhoto('alex.wilber@contoso.com', `HR${size}x${size}`);
-        const expectedHeight = Math.round((size * PHOTO_SIZES.alex.height) / PHOTO_SIZES.alex.width);
-        expect(await imageInfo(Buffer.from(result.PictureData as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: size, height: expectedHeight });
-        expect(headers.etag).to.match(new RegExp(`-${size}"$`));
+        // The 800×600 original is stored at most 648 wide (648×486): 486 is its largest square.
+        const side = Math.min(size, Math.round((648 * PHOTO_SIZES.alex.height) / PHOTO_SIZES.alex.width));
+        expect(await imageInfo(Buffer.from(result.PictureData as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: side, height: side });
+        expect(headers.etag).to.match(new RegExp(`-${side}x${side}"$`));
         etags.add(headers.etag!);
       }
       expect(etags.size).to.equal(3);
@@ -179,8 +180,8 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(entries(contact.EmailAddresses)).to.deep.equal({ EmailAddress1: megan.emailAddresses[0], EmailAddress2: megan.emailAddresses[1] });
       expect(entries(contact.PhoneNumbers)).to.deep.equal({ BusinessPhone: megan.phones.business });
       expect(contact.HasPicture).to.equal(true);
-      // ResolveNames carries the thumbnail (96 px long side) of the 300×200 photo.
-      expect(await imageInfo(Buffer.from(contact.Photo as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 64 });
+      // ResolveNames carries the 96 px square thumbnail of the 300×200 photo.
+      expect(await imageInfo(Buffer.from(contact.Photo as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
     });
 
     it('resolves a directory user as a Mailbox without ItemId, with the directory photo', async () => {
@@ -190,7 +191,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(get(resolution, 'Mailbox')).to.deep.equal({ Name: 'Alex Wilber', EmailAddress: 'alex.wilber@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
       expect(get(resolution, 'Contact', 'ContactSource')).to.equal('ActiveDirectory');
       expect(get(resolution, 'Contact', 'JobTitle')).to.equal('Marketing Assistant');
-      expect(await imageInfo(Buffer.from(get(resolution, 'Contact', 'Photo') as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 72 });
+      expect(await imageInfo(Buffer.from(get(resolution, 'Contact', 'Photo') as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
     });
 
     it('answers several matches with a Warning and the whole set, in SearchScope order', async () => {

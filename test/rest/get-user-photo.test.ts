@@ -29,19 +29,21 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
 
   const get = (query: string) => request(t.bridge.server).get(`${URL}?${query}`).set('Authorization', reader);
 
-  it('serves a JPEG whose long side is the size asked for, with a strong ETag and Cache-Control', async () => {
+  it('serves a square JPEG of the size asked for (a 4:3 original cropped), with a strong ETag and Cache-Control', async () => {
     const res = await get('email=alex.wilber@contoso.com&size=HR96x96').buffer(true).expect(200);
     expect(res.headers['content-type']).to.equal('image/jpeg');
-    expect(res.headers.etag).to.match(/^"[0-9a-f]+-96"$/);
+    expect(res.headers.etag).to.match(/^"[0-9a-f]+-96x96"$/);
     expect(res.headers['cache-control']).to.match(/max-age=\d+/);
     const meta = await sharp(res.body as Buffer).metadata();
-    expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 72]);
+    expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 96]);
   });
 
-  it('answers every size code, never larger than the original (648 for an 800 px upload)', async () => {
+  it('answers every size code as a square, never larger than the original (486 for an 800x600 upload, stored as 648x486)', async () => {
     for (const size of [48, 64, 96, 120, 240, 360, 432, 504, 648]) {
       const res = await get(`email=alex.wilber@contoso.com&size=HR${size}x${size}`).buffer(true).expect(200);
-      expect((await sharp(res.body as Buffer).metadata()).width).to.equal(size);
+      const side = Math.min(size, 486);
+      const meta = await sharp(res.body as Buffer).metadata();
+      expect([meta.width, meta.height], `HR${size}x${size}`).to.deep.equal([side, side]);
     }
   });
 
@@ -53,9 +55,10 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     expect(big.headers.etag).to.equal(medium.headers.etag);
   });
 
-  it('serves the largest available size when no size is given', async () => {
+  it('serves the largest available size when no size is given: the largest square the original has', async () => {
     const res = await get('email=alex.wilber@contoso.com').buffer(true).expect(200);
-    expect((await sharp(res.body as Buffer).metadata()).width).to.equal(648);
+    const meta = await sharp(res.body as Buffer).metadata();
+    expect([meta.width, meta.height]).to.deep.equal([486, 486]);
   });
 
   it('answers 304 without a body when If-None-Match holds the ETag (also weak and listed forms)', async () => {
@@ -80,7 +83,7 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
   it('answers HEAD with the headers and no body', async () => {
     const res = await request(t.bridge.server).head(`${URL}?email=alex.wilber@contoso.com&size=HR96x96`).set('Authorization', reader).expect(200);
     expect(Number(res.headers['content-length'])).to.be.greaterThan(0);
-    expect(res.headers.etag).to.match(/-96"$/);
+    expect(res.headers.etag).to.match(/-96x96"$/);
   });
 
   it('changes the ETag and the bytes as soon as the photo changes', async () => {
