@@ -15,7 +15,9 @@ import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { createRequestContext } from './http/request-context.js';
 import { refuseOverlongUrl } from './http/url-length.js';
-import { createUserPhotoRoute } from './rest/user-photo-route.js';
+import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
+import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
+import { graphPhotoValueDoors } from './rest/graph-photo-value.js';
 import { watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
@@ -74,6 +76,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     log,
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
+    doors: [EWS_REST_PHOTO_DOOR, OWA_PHOTO_DOOR, ...graphPhotoValueDoors(store)],
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
   const ews = await createEwsEndpoint({

@@ -9,6 +9,8 @@ import { logWhenFinished } from '../http/access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
+import { GRAPH_VERSIONS } from './graph-photo-path.js';
+import { createGraphPhotoRoutes } from './graph-photo-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { contextOf } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
@@ -44,6 +46,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
+  app.use(GRAPH_VERSIONS.map((version) => `/${version}`), createGraphPhotoRoutes(options));
   app.use(createDirectoryRoutes(options.store, options.auth));
   app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));

@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import type { AuthResult, Authenticator } from '../auth/authenticator.js';
+import type { AuthNeed, AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ConversionRequest } from '../domain/image-conversion.js';
@@ -8,7 +8,7 @@ import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/siz
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenFinished } from '../http/access-log.js';
-import type { RequestContext } from '../http/request-context.js';
+import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
@@ -17,15 +17,50 @@ import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 /** IIS matches paths case-insensitively, and clients rely on it. */
 export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
 
+/** Stands for "the caller's own photo" (Graph's `/me`): known only once the request is authenticated. */
+export const CALLER = Symbol('the caller');
+
+/** What every photo URL asks, whatever its shape: whose photo, at which size, converted how. */
+export interface PhotoRequest {
+  owner: PhotoOwner | typeof CALLER;
+  /** How the URL named the owner, for error messages. */
+  name: string;
+  size: PhotoSize;
+  conversionRequest?: ConversionRequest;
+}
+
+/**
+ * One URL shape of the photo hot path (the EWS REST URL, OWA's, Graph's `$value`). A door
+ * only recognises its URLs and reads them into a PhotoRequest, and says how its protocol
+ * writes an error; authentication, the photo service, the answer and the access line are
+ * the route's, the same for every door.
+ */
+export interface PhotoDoor {
+  /** Whether this door answers the URL (`pathLength` = the part before `?`). Runs on every request: keep it cheap. */
+  owns(url: string, pathLength: number): boolean;
+  /** What the caller must be; `photo` lets an anonymous read in when the operator allowed it. */
+  readonly need: AuthNeed;
+  /** Reads the URL (and Accept) into a request, or the error to answer. Pure, so it is remembered per URL. */
+  parse(url: string, pathLength: number, accept: string | undefined): PhotoRequest | BridgeError;
+  /** The error for a request that found no photo (a door may tell "no such person" apart). */
+  notFound(request: PhotoRequest, owner: PhotoOwner): BridgeError | Promise<BridgeError>;
+  /** Writes an error as this door's clients expect it; the route passes the headers every error carries. */
+  sendError(res: ServerResponse, error: unknown, log: Logger, requestId: string, headers: Record<string, string>): void;
+  /** GET and HEAD are answered by the route; another method gets a 405 here (true) or goes on to the app (false). */
+  readonly refusesOtherMethods: boolean;
+}
+
 export interface UserPhotoRouteOptions {
   photos: PhotoService;
   auth: Authenticator;
   log: Logger;
   accessLog: boolean;
   photoMaxAgeSeconds: number;
+  /** The URL shapes answered, asked in order; the EWS REST URL alone when not given. */
+  doors?: readonly PhotoDoor[];
 }
 
-/** Answers the request when it is for the photo URL; false for any other URL. */
+/** Answers the request when it is for a photo URL; false for any other URL. */
 export interface UserPhotoRoute {
   (context: RequestContext): boolean;
   /** What the memo of parsed queries holds: entries and their accounted bytes. */
@@ -33,7 +68,9 @@ export interface UserPhotoRoute {
 }
 
 /**
- * The EWS REST photo URL, `GET /ews/exchange.asmx/s/GetUserPhoto?email=…&size=HR96x96`.
+ * The photo URLs of a directory user: the EWS REST URL
+ * `GET /ews/exchange.asmx/s/GetUserPhoto?email=…&size=HR96x96` and the other doors
+ * (OWA, Graph's `$value`) that read into the same request.
  *
  * This is the hot path, so it is served straight from node:http, ahead of Express:
  * when the credentials and the sized photo are both cached, the answer is built
@@ -41,32 +78,35 @@ export interface UserPhotoRoute {
  */
 export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoRoute {
   const { photos, auth, log, accessLog } = options;
+  const doors = options.doors ?? [EWS_REST_PHOTO_DOOR];
   const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
   const parsedQueries = new ParsedQueryMemo();
 
-  async function answerSlowly(context: RequestContext, authResult: AuthResult | undefined): Promise<void> {
+  async function answerSlowly(context: RequestContext, door: PhotoDoor, pathLength: number, authResult: AuthResult | undefined): Promise<void> {
     const { req, res } = context;
     try {
-      const authenticated = authResult ?? (await auth.authenticate(req.headers.authorization, 'photo', context.clientAddress));
+      const authenticated = authResult ?? (await auth.authenticate(req.headers.authorization, door.need, context.clientAddress));
       if (!authenticated.ok) {
         context.attemptedUser = authenticated.attemptedUser;
         throw authenticated.error;
       }
       context.principal = authenticated.principal;
-      const request = parsedQueries.get(req);
+      const request = parsedQueries.get(door, req.url ?? '', pathLength, req.headers.accept);
       if (request instanceof BridgeError) throw request;
-      const rendition = await photos.photo(request.owner, request.size, request.conversionRequest);
-      if (!rendition) throw BridgeError.photoNotFound(request.email);
+      const owner = ownerOf(request, context);
+      if (!owner) throw BridgeError.unauthenticated('authentication required');
+      const rendition = await photos.photo(owner, request.size, request.conversionRequest);
+      if (!rendition) throw await door.notFound(request, owner);
       sendRendition(req, res, rendition, cacheControl, context.requestId);
     } catch (error) {
-      fail(context, error);
+      fail(context, door, error);
     }
   }
 
-  function fail({ res, requestId }: RequestContext, error: unknown): void {
+  function fail({ res, requestId }: RequestContext, door: PhotoDoor, error: unknown): void {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
     const headers = { 'request-id': requestId, vary: varyWithAccept(res) };
-    sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+    door.sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
   }
 
   function handleUserPhoto(context: RequestContext): boolean {
@@ -74,40 +114,61 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     const url = req.url ?? '';
     const queryStart = url.indexOf('?');
     const pathLength = queryStart < 0 ? url.length : queryStart;
-    if (pathLength !== USER_PHOTO_PATH.length || url.slice(0, pathLength).toLowerCase() !== USER_PHOTO_PATH) return false;
+    const door = doorOf(doors, url, pathLength);
+    if (!door) return false;
 
     if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (!door.refusesOtherMethods) return false;
       if (accessLog) logWhenFinished(log, context);
-      sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, { allow: 'GET, HEAD', 'request-id': context.requestId });
+      const headers = { allow: 'GET, HEAD', 'request-id': context.requestId };
+      door.sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, headers);
       return true;
     }
 
     // Credentials are checked before the query is even parsed: an anonymous caller
     // learns nothing about it, and costs no memory.
-    const authResult = auth.cached(req.headers.authorization, 'photo');
+    const authResult = auth.cached(req.headers.authorization, door.need);
     if (authResult?.ok) {
       context.principal = authResult.principal;
-      const request = parsedQueries.get(req);
-      const cached = request instanceof BridgeError ? undefined : photos.cachedPhoto(request.owner, request.size, request.conversionRequest?.conversion);
-      if (cached) {
-        const status = sendRendition(req, res, cached, cacheControl, context.requestId);
-        if (accessLog) logRequest(log, context, status);
-        return true;
+      const request = parsedQueries.get(door, url, pathLength, req.headers.accept);
+      if (!(request instanceof BridgeError)) {
+        const owner = ownerOf(request, context);
+        const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
+        if (cached) {
+          const status = sendRendition(req, res, cached, cacheControl, context.requestId);
+          if (accessLog) logRequest(log, context, status);
+          return true;
+        }
       }
     }
     if (accessLog) logWhenFinished(log, context);
-    void answerSlowly(context, authResult);
+    void answerSlowly(context, door, pathLength, authResult);
     return true;
   }
 
   return Object.defineProperty(handleUserPhoto, 'rememberedQueries', { get: () => parsedQueries.size }) as UserPhotoRoute;
 }
 
+function doorOf(doors: readonly PhotoDoor[], url: string, pathLength: number): PhotoDoor | undefined {
+  for (const door of doors) {
+    if (door.owns(url, pathLength)) return door;
+  }
+  return undefined;
+}
+
+/** Whose photo; for the caller's own, none when the caller has no mailbox (an anonymous read). */
+function ownerOf(request: PhotoRequest, context: RequestContext): PhotoOwner | undefined {
+  if (request.owner !== CALLER) return request.owner;
+  const mailbox = mailboxOf(context);
+  return mailbox === undefined ? undefined : userOwner(mailbox);
+}
+
 /**
- * Clients ask for the same few URLs over and over; parsing a query is a pure function
- * of it (and of Accept), so the answer is remembered rather than redone per request.
- * Only authenticated requests reach it, and it is bounded by the bytes of its keys, so
- * long queries cannot make it hold more than that.
+ * Clients ask for the same few URLs over and over; parsing one is a pure function of it
+ * (and of Accept), so the answer is remembered rather than redone per request. A URL
+ * belongs to one door only, so the URL is the key. Only authenticated requests reach
+ * it, and it is bounded by the bytes of its keys, so long URLs cannot make it hold more
+ * than that.
  */
 class ParsedQueryMemo {
   private readonly parsed = new LRUCache<string, PhotoRequest | BridgeError>({
@@ -115,15 +176,11 @@ class ParsedQueryMemo {
     sizeCalculation: (_request, key) => key.length + ENTRY_OVERHEAD_BYTES,
   });
 
-  get(req: IncomingMessage): PhotoRequest | BridgeError {
-    const url = req.url ?? '';
-    const queryStart = url.indexOf('?');
-    const queryString = queryStart < 0 ? '' : url.slice(queryStart + 1);
-    const accept = req.headers.accept;
-    const key = accept === undefined ? queryString : `${queryString}\n${accept}`;
+  get(door: PhotoDoor, url: string, pathLength: number, accept: string | undefined): PhotoRequest | BridgeError {
+    const key = accept === undefined ? url : `${url}\n${accept}`;
     let request = this.parsed.get(key);
     if (request === undefined) {
-      request = parsePhotoRequest(queryString, accept);
+      request = door.parse(url, pathLength, accept);
       this.parsed.set(key, request);
     }
     return request;
@@ -134,26 +191,38 @@ class ParsedQueryMemo {
   }
 }
 
-/** A few thousand typical queries (about 60 characters each, plus their parsed form). */
+/** A few thousand typical URLs (about 100 characters each, plus their parsed form). */
 export const PARSED_QUERIES_MAX_BYTES = 2 * 1024 * 1024;
 /** A rough size of a parsed request and the memo's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-interface PhotoRequest {
-  email: string;
-  owner: PhotoOwner;
-  size: PhotoSize;
-  conversionRequest?: ConversionRequest;
+/**
+ * A door for URLs that name the person in the query, `?email=…&size=HR96x96` plus the
+ * conversion knobs, as the EWS REST URL does; `paths` are lower case and matched
+ * case-insensitively, as IIS does. Other parameters (OWA's `UA`, `sc`) are ignored.
+ */
+export function queryPhotoDoor(paths: readonly string[]): PhotoDoor {
+  const lengths = new Set(paths.map((path) => path.length));
+  return {
+    owns: (url, pathLength) => lengths.has(pathLength) && paths.includes(url.slice(0, pathLength).toLowerCase()),
+    need: 'photo',
+    parse: (url, pathLength, accept) => parsePhotoQuery(url.slice(pathLength + 1), accept),
+    notFound: (request) => BridgeError.photoNotFound(request.name),
+    sendError,
+    refusesOtherMethods: true,
+  };
 }
 
+export const EWS_REST_PHOTO_DOOR = queryPhotoDoor([USER_PHOTO_PATH]);
+
 /** No size means the largest available, as Exchange's REST endpoint does. */
-function parsePhotoRequest(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
+function parsePhotoQuery(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
   try {
     const query = new URLSearchParams(queryString);
     const sizeCode = query.get('size');
     const email = normalizeSmtpAddress(query.get('email') ?? '');
     return {
-      email,
+      name: email,
       owner: userOwner(email),
       size: sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode),
       conversionRequest: conversionRequestOf(query, accept),

@@ -1,0 +1,72 @@
+import type { ServerResponse } from 'node:http';
+import { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+
+/*
+ * Errors of the Graph-compatible API, written as Microsoft Graph writes them
+ * (https://learn.microsoft.com/en-us/graph/errors): status code, `application/json`,
+ * `{"error":{"code","message","innerError":{"date","request-id"}}}`. The Graph JS client
+ * makes `GraphError.code` from that body only when it is JSON (ews-wire G1).
+ *
+ * Graph's photo API is Exchange's, and answers Exchange's codes (ErrorAccessDenied,
+ * ErrorItemNotFound, …), which are the codes a BridgeError carries already; what Graph
+ * says differently is named here.
+ */
+
+/** What Graph answers for a user without a photo (its message names the exception, as Graph's does). */
+export function imageNotFound(): BridgeError {
+  return new BridgeError('ImageNotFound', 404, "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.");
+}
+
+/** What Graph (Entra ID) answers for a user id it does not know. */
+export function resourceNotFound(id: string): BridgeError {
+  return new BridgeError('Request_ResourceNotFound', 404, `Resource '${id.slice(0, 80)}' does not exist or one of its queried reference-property objects are not present.`);
+}
+
+/** A path Graph does not have, as Graph answers one. */
+export function unknownSegment(segment: string): BridgeError {
+  return new BridgeError('BadRequest', 400, `Resource not found for the segment '${segment.slice(0, 80)}'.`);
+}
+
+export function methodNotAllowed(): BridgeError {
+  return new BridgeError('Request_BadRequest', 405, 'Specified HTTP method is not allowed for the request target.');
+}
+
+/** Graph checks the token before the request reaches Exchange, so a refused login carries the gateway's code. */
+function graphCodeOf(error: BridgeError): string {
+  return error.httpStatus === 401 ? 'InvalidAuthenticationToken' : error.responseCode;
+}
+
+/**
+ * The Graph counterpart of `sendError` (same signature, so a photo door can use either):
+ * a BridgeError's status and message in Graph's error JSON, with Retry-After when it has
+ * one; anything else a 500 `generalException`, its details only in the log.
+ */
+export function sendGraphError(res: ServerResponse, error: unknown, log: Logger, requestId: string, extraHeaders: Record<string, string> = {}): void {
+  const known = error instanceof BridgeError;
+  if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    error: {
+      code: known ? graphCodeOf(error) : 'generalException',
+      message: known ? error.message : `internal error (request ${requestId})`,
+      innerError: { date: new Date().toISOString(), 'request-id': requestId },
+    },
+  });
+  res.writeHead(known ? error.httpStatus : 500, {
+    ...extraHeaders,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+  });
+  res.end(body);
+}
+
+/** body-parser signals an upload over the limit with `type: 'entity.too.large'`. */
+export function asGraphUploadError(error: unknown, maxUploadBytes: number): unknown {
+  return (error as { type?: string } | undefined)?.type === 'entity.too.large' ? BridgeError.bodyTooLarge(maxUploadBytes) : error;
+}

@@ -1,0 +1,49 @@
+import { normalizeSmtpAddress } from '../domain/email.js';
+import { BridgeError } from '../domain/errors.js';
+import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import type { Store } from '../store/store.js';
+import { imageNotFound, resourceNotFound } from './graph-errors.js';
+
+/*
+ * How the Graph-compatible API names people and sizes
+ * (https://learn.microsoft.com/en-us/graph/api/profilephoto-get): `users/{id | userPrincipalName}`
+ * and `photos/{size}` with the HD sizes 48x48 … 648x648. A user's id here is their primary
+ * SMTP address, which is also their user principal name in the bridge's directory.
+ */
+
+/** Graph's versions; `beta` answers as `v1.0` does. */
+export const GRAPH_VERSIONS = ['v1.0', 'beta'] as const;
+
+/** Graph writes size ids as `240X240`; requests may use either case. */
+export const GRAPH_SIZE_IDS: readonly string[] = PHOTO_SIZES.map((size) => `${size}x${size}`);
+
+/** The owner a `users/{id}` segment (already percent-decoded) names, or Graph's not-found for an id that is no address. */
+export function graphUserOwner(id: string): PhotoOwner | BridgeError {
+  if (!id.includes('@')) return resourceNotFound(id);
+  try {
+    return userOwner(normalizeSmtpAddress(id));
+  } catch {
+    return resourceNotFound(id);
+  }
+}
+
+const SIZE_SEGMENT = /^([1-9]\d{1,2})[xX]([1-9]\d{1,2})$/;
+const KNOWN_SIZES: ReadonlySet<number> = new Set(PHOTO_SIZES);
+
+/** `96x96` (or `96X96`) → 96; anything else is refused, as Exchange refuses an unknown size code. */
+export function parseGraphSize(segment: string): PhotoSize | BridgeError {
+  const match = SIZE_SEGMENT.exec(segment);
+  if (match && match[1] === match[2] && KNOWN_SIZES.has(Number(match[1]))) return Number(match[1]) as PhotoSize;
+  return BridgeError.invalidPhotoSize(segment, GRAPH_SIZE_IDS);
+}
+
+/** A profilePhoto's id, as Graph writes it. */
+export function graphSizeId(width: number, height: number): string {
+  return `${width}X${height}`;
+}
+
+/** Graph tells a user without a photo (ImageNotFound) from an id it does not know (Request_ResourceNotFound). */
+export async function photoNotFoundFor(store: Store, owner: PhotoOwner, name: string): Promise<BridgeError> {
+  return owner.kind === 'user' && (await store.getUser(owner.email)) ? imageNotFound() : resourceNotFound(name);
+}

@@ -1,0 +1,132 @@
+import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { BridgeError } from '../domain/errors.js';
+import type { Rendition } from '../domain/photo.js';
+import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+import { asGraphUploadError, methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
+import { graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
+
+export interface GraphPhotoRoutesOptions {
+  store: Store;
+  photos: PhotoService;
+  auth: Authenticator;
+  log: Logger;
+  maxUploadBytes: number;
+}
+
+/** The same path for a user and for the caller (`/me`). */
+const forUserAndMe = (suffix: string) => [`/users/:id${suffix}`, `/me${suffix}`];
+
+/**
+ * The Graph-compatible photo API apart from the bytes (those are on the photo hot path,
+ * graph-photo-value.ts), mounted under `/v1.0` and `/beta`, as profilephoto-get and
+ * profilephoto-update document it (https://learn.microsoft.com/en-us/graph/api/profilephoto-get):
+ * - `GET …/photo` → the largest photo's metadata; `GET …/photos/{size}` → that size's;
+ *   `GET …/photos` → `{"value":[…]}`, every HD size the photo has (a 504x504 photo has
+ *   all but 648x648, as Graph says). Metadata asks for a real login, not an anonymous read.
+ * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body, `DELETE …/photo`:
+ *   administrators, with the admin API's upload limit; credentials before the body is read.
+ * Errors are Graph's JSON (graph-errors.ts); any other path under the version is Graph's
+ * "Resource not found for the segment", a known path with another method a 405.
+ */
+export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router {
+  const { store, photos, auth, log, maxUploadBytes } = options;
+  const router = Router();
+  const reader = requireAccount(auth, 'user');
+  const admin = requireAccount(auth, 'admin');
+
+  /** The photo at a size, or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
+  async function photoOf(req: Request, size: PhotoSize): Promise<{ rendition: Rendition; owner: PhotoOwner; name: string }> {
+    const { owner, name } = ownerIn(req);
+    const rendition = await photos.photo(owner, size);
+    if (!rendition) throw await photoNotFoundFor(store, owner, name);
+    return { rendition, owner, name };
+  }
+
+  router.get(forUserAndMe('/photo'), reader, async (req, res) => {
+    const { rendition, name } = await photoOf(req, LARGEST_PHOTO_SIZE);
+    res.json({ '@odata.context': contextUrl(req, name, 'photo/$entity'), ...photoEntity(rendition) });
+  });
+
+  router.get(forUserAndMe('/photos/:size'), reader, async (req, res) => {
+    const size = parseGraphSize(String(req.params.size));
+    if (size instanceof BridgeError) throw size;
+    const { rendition, name } = await photoOf(req, size);
+    res.json({ '@odata.context': contextUrl(req, name, 'photos/$entity'), ...photoEntity(rendition) });
+  });
+
+  router.get(forUserAndMe('/photos'), reader, async (req, res) => {
+    const { rendition: largest, owner, name } = await photoOf(req, LARGEST_PHOTO_SIZE);
+    const longSide = Math.max(largest.width, largest.height);
+    const sized = await Promise.all(PHOTO_SIZES.filter((size) => size <= longSide).map((size) => photos.photo(owner, size)));
+    // A size is there when its rendition really has that long side (never upscaled).
+    const available = sized.filter((rendition, i) => rendition && Math.max(rendition.width, rendition.height) === PHOTO_SIZES[i]) as Rendition[];
+    res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: available.map(photoEntity) });
+  });
+
+  const upload: express.RequestHandler = async (req, res) => {
+    const { owner, name } = ownerIn(req);
+    if (owner.kind !== 'user' || !(await store.getUser(owner.email))) throw resourceNotFound(name);
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
+    await photos.setPhoto(owner, req.body, 'upload');
+    res.status(200).end();
+  };
+  const body = express.raw({ type: () => true, limit: maxUploadBytes });
+  router.put(forUserAndMe('/photo/$value'), admin, body, upload);
+  router.patch(forUserAndMe('/photo/$value'), admin, body, upload);
+
+  router.delete(forUserAndMe('/photo'), admin, async (req, res) => {
+    const { owner, name } = ownerIn(req);
+    if (!(await photos.removePhoto(owner))) throw await photoNotFoundFor(store, owner, name);
+    res.status(204).end();
+  });
+
+  const knownPaths = ['/photo', '/photos', '/photos/:size', '/photo/$value', '/photos/:size/$value'].flatMap(forUserAndMe);
+  router.all(knownPaths, () => {
+    throw methodNotAllowed();
+  });
+  router.use((req) => {
+    throw unknownSegment(req.path.split('/').filter(Boolean).at(-1) ?? '');
+  });
+
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    sendGraphError(res, asGraphUploadError(error, maxUploadBytes), log, contextOf(req).requestId);
+  };
+  router.use(handleError);
+  return router;
+}
+
+/** `users/{id}` names a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
+function ownerIn(req: Request): { owner: PhotoOwner; name: string } {
+  const id = req.params.id;
+  if (id === undefined) {
+    const mailbox = mailboxOf(contextOf(req));
+    if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+    return { owner: userOwner(mailbox), name: mailbox };
+  }
+  const owner = graphUserOwner(String(id));
+  if (owner instanceof BridgeError) throw owner;
+  return { owner, name: String(id) };
+}
+
+/** A profilePhoto as Graph writes it: the media type and ETag of its bytes, its size id and dimensions. */
+function photoEntity(rendition: Rendition) {
+  return {
+    '@odata.mediaContentType': rendition.contentType,
+    '@odata.mediaEtag': rendition.etag,
+    id: graphSizeId(rendition.width, rendition.height),
+    width: rendition.width,
+    height: rendition.height,
+  };
+}
+
+/** `@odata.context` as Graph writes it, on this server's origin and the version asked. */
+function contextUrl(req: Request, name: string, what: string): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}/$metadata#users('${encodeURIComponent(name)}')/${what}`;
+}

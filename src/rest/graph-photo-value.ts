@@ -1,0 +1,59 @@
+import { BridgeError } from '../domain/errors.js';
+import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import type { Store } from '../store/store.js';
+import { sendGraphError } from './graph-errors.js';
+import { graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
+import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js';
+
+/**
+ * Graph's photo bytes on the photo hot path: `/v1.0/users/{id | upn}/photo/$value` (the
+ * largest), `/v1.0/users/{id | upn}/photos/{48x48 … 648x648}/$value`, the same under
+ * `/me` for the caller, and `/beta` as an alias. The Graph JS client sends `$value`
+ * literally and the address with a raw `@` (ews-wire G1); `%24value` and `%40` are read too.
+ * A size above the photo's gives the largest available, as the EWS URL does. Graph always
+ * answers JPEG, so Accept does not convert. Every other Graph URL is the app's
+ * (graph-photo-routes.ts), as is a PUT of these.
+ */
+const PHOTO_VALUE = /^\/(?:v1\.0|beta)\/(?:users\/([^/]+)|me)\/(?:photo|photos\/([^/]+))\/(?:\$|%24)value$/i;
+
+/** The cheap test first: most requests are not for Graph at all. */
+function graphValueMatch(url: string, pathLength: number): RegExpExecArray | null {
+  const version = url.slice(0, 6).toLowerCase();
+  if (version !== '/v1.0/' && version !== '/beta/') return null;
+  return PHOTO_VALUE.exec(url.slice(0, pathLength));
+}
+
+function parse(url: string, pathLength: number): PhotoRequest | BridgeError {
+  const [, id, sizeSegment] = graphValueMatch(url, pathLength)!;
+  const size = sizeSegment === undefined ? LARGEST_PHOTO_SIZE : parseGraphSize(decodeSegment(sizeSegment));
+  if (size instanceof BridgeError) return size;
+  if (id === undefined) return { owner: CALLER, name: 'me', size };
+  const name = decodeSegment(id);
+  const owner = graphUserOwner(name);
+  return owner instanceof BridgeError ? owner : { owner, name, size };
+}
+
+/** A malformed escape is kept as sent: it then names nobody. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** `users/{id}` reads a photo (anonymous when the operator allowed it); `/me` needs a real login. */
+export function graphPhotoValueDoors(store: Store): PhotoDoor[] {
+  const door = (forCaller: boolean): PhotoDoor => ({
+    owns: (url, pathLength) => {
+      const match = graphValueMatch(url, pathLength);
+      return match !== null && (match[1] === undefined) === forCaller;
+    },
+    need: forCaller ? 'user' : 'photo',
+    parse,
+    notFound: (request, owner) => photoNotFoundFor(store, owner, request.name),
+    sendError: sendGraphError,
+    refusesOtherMethods: false,
+  });
+  return [door(false), door(true)];
+}
