@@ -1,0 +1,224 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+/** Graph's error body: status, JSON, and the code a Graph client branches on. */
+function expectGraphError(res: request.Response, status: number, code: string): void {
+  expect(res.status, res.text).to.equal(status);
+  expect(res.headers['content-type']).to.match(/^application\/json/);
+  const body = res.body as { error: { code: string; message: string; innerError: { 'request-id': string; date: string } } };
+  expect(body.error.code).to.equal(code);
+  expect(body.error.message).to.be.a('string').and.not.equal('');
+  expect(body.error.innerError['request-id']).to.equal(res.headers['request-id']);
+}
+
+describe('Graph-compatible photo API under /v1.0 and /beta', () => {
+  let t: TestBridge;
+  const reader = basic(READER);
+  const admin = basic(ADMIN);
+
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_MAX_UPLOAD_BYTES: '200000' });
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
+      { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
+      { email: READER.username, displayName: 'The Reader', refs: {} },
+    ]);
+    // 800x600 is stored as 648x486: the largest square it has is 486x486.
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(800, 600), 'test');
+    await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(300, 300), 'test');
+  });
+  after(() => t.close());
+
+  const get = (path: string, authorization = reader) => request(t.bridge.server).get(path).set('Authorization', authorization);
+
+  describe('reading', () => {
+    it('GET users/{upn}/photo → the largest photo’s metadata, its mediaEtag the ETag of photo/$value', async () => {
+      const res = await get('/v1.0/users/alex.wilber@contoso.com/photo').expect(200);
+      expect(res.headers['content-type']).to.match(/^application\/json/);
+      const bytes = await get('/v1.0/users/alex.wilber@contoso.com/photo/$value').expect(200);
+      expect(res.body).to.deep.include({
+        '@odata.mediaContentType': 'image/jpeg',
+        '@odata.mediaEtag': bytes.headers.etag,
+        id: '486X486',
+        width: 486,
+        height: 486,
+      });
+      expect((res.body as Record<string, string>)['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\('alex\.wilber%40contoso\.com'\)\/photo\/\$entity$/);
+    });
+
+    it('GET users/{upn}/photo/$value → the largest photo as JPEG, 304 on its ETag', async () => {
+      const res = await get('/v1.0/users/Alex.Wilber@Contoso.com/photo/$value').buffer(true).expect(200);
+      expect(res.headers['content-type']).to.equal('image/jpeg');
+      const meta = await sharp(res.body as Buffer).metadata();
+      expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 486, 486]);
+      await get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('If-None-Match', res.headers.etag as string).expect(304);
+    });
+
+    it('GET users/{upn}/photos/{size}/$value → that size, in either case of x, the same bytes as the EWS URL', async () => {
+      for (const [segment, side] of [['48x48', 48], ['96X96', 96], ['240x240', 240], ['648x648', 486]] as const) {
+        const res = await get(`/v1.0/users/alex.wilber@contoso.com/photos/${segment}/$value`).buffer(true).expect(200);
+        const meta = await sharp(res.body as Buffer).metadata();
+        expect([meta.width, meta.height], segment).to.deep.equal([side, side]);
+      }
+      const graph = await get('/v1.0/users/alex.wilber@contoso.com/photos/120x120/$value').buffer(true).expect(200);
+      const ews = await get('/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR120x120').buffer(true).expect(200);
+      expect(graph.headers.etag).to.equal(ews.headers.etag);
+      expect(Buffer.compare(graph.body as Buffer, ews.body as Buffer)).to.equal(0);
+    });
+
+    it('reads a percent-encoded address and %24value too', async () => {
+      await get('/v1.0/users/alex.wilber%40contoso.com/photos/48x48/%24value').expect(200).expect('content-type', 'image/jpeg');
+    });
+
+    it('GET users/{upn}/photos → every HD size the photo has (none above its 486 px)', async () => {
+      const res = await get('/v1.0/users/alex.wilber@contoso.com/photos').expect(200);
+      const value = (res.body as { value: { id: string; width: number; height: number }[] }).value;
+      expect(value.map(({ id, width, height }) => ({ id, width, height }))).to.deep.equal(
+        [48, 64, 96, 120, 240, 360, 432].map((side) => ({ id: `${side}X${side}`, width: side, height: side })),
+      );
+    });
+
+    it('GET users/{upn}/photos/{size} → that size’s metadata', async () => {
+      const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/64x64').expect(200);
+      expect(res.body).to.deep.include({ id: '64X64', width: 64, height: 64, '@odata.mediaContentType': 'image/jpeg' });
+    });
+
+    it('/me is the caller: metadata and bytes of the reader’s own photo', async () => {
+      const meta = await get('/v1.0/me/photo').expect(200);
+      expect(meta.body).to.deep.include({ id: '300X300', width: 300, height: 300 });
+      const bytes = await get('/v1.0/me/photos/96x96/$value').buffer(true).expect(200);
+      expect((await sharp(bytes.body as Buffer).metadata()).width).to.equal(96);
+      const direct = await get(`/v1.0/users/${READER.username}/photos/96x96/$value`).expect(200);
+      expect(bytes.headers.etag).to.equal(direct.headers.etag);
+    });
+
+    it('/beta answers as /v1.0 does', async () => {
+      const beta = await get('/beta/users/alex.wilber@contoso.com/photo').expect(200);
+      expect(beta.body).to.deep.include({ id: '486X486' });
+      await get('/beta/me/photo/$value').expect(200).expect('content-type', 'image/jpeg');
+    });
+  });
+
+  describe('errors as Graph writes them', () => {
+    it('a user without a photo → 404 ImageNotFound, for the bytes, the metadata and the list', async () => {
+      expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
+      expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photos/48x48/$value'), 404, 'ImageNotFound');
+      expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photo'), 404, 'ImageNotFound');
+      expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photos'), 404, 'ImageNotFound');
+    });
+
+    it('a user the directory does not have, or an id that is no address → 404 Request_ResourceNotFound', async () => {
+      expectGraphError(await get('/v1.0/users/nobody@contoso.com/photo/$value'), 404, 'Request_ResourceNotFound');
+      expectGraphError(await get('/v1.0/users/8ef9c3a1-0000-4000-8000-000000000000/photo/$value'), 404, 'Request_ResourceNotFound');
+      expectGraphError(await get('/v1.0/users/nobody@contoso.com/photo'), 404, 'Request_ResourceNotFound');
+      // The admin account has no directory entry, so its /me names nobody.
+      expectGraphError(await get('/v1.0/me/photo/$value', admin), 404, 'Request_ResourceNotFound');
+    });
+
+    it('a size that is not an HD size → 400 with the sizes to use', async () => {
+      const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/97x97/$value');
+      expectGraphError(res, 400, 'ErrorInvalidPhotoSize');
+      expect((res.body as { error: { message: string } }).error.message).to.contain('48x48');
+      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/photos/96x48'), 400, 'ErrorInvalidPhotoSize');
+    });
+
+    it('no or wrong credentials → 401 InvalidAuthenticationToken with the challenge, on the hot path and in the app', async () => {
+      for (const path of ['/v1.0/users/alex.wilber@contoso.com/photo/$value', '/v1.0/me/photo/$value', '/v1.0/users/alex.wilber@contoso.com/photo']) {
+        const res = await request(t.bridge.server).get(path);
+        expectGraphError(res, 401, 'InvalidAuthenticationToken');
+        expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+      }
+      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/photo/$value', basic({ username: READER.username, password: 'wrong' })), 401, 'InvalidAuthenticationToken');
+    });
+
+    it('a path Graph does not have → 400 BadRequest; a known path with another method → 405', async () => {
+      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/manager'), 400, 'BadRequest');
+      const res = await request(t.bridge.server).post('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', admin);
+      expectGraphError(res, 405, 'Request_BadRequest');
+    });
+  });
+
+  describe('writing (administrators)', () => {
+    it('PUT users/{upn}/photo/$value stores the photo: 200, then new bytes, size and ETag', async () => {
+      await t.store.upsertUsers([{ email: 'new.photo@contoso.com', displayName: 'New Photo', refs: {} }]);
+      expectGraphError(await get('/v1.0/users/new.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
+      await request(t.bridge.server)
+        .put('/v1.0/users/new.photo@contoso.com/photo/$value')
+        .set('Authorization', admin)
+        .set('Content-Type', 'image/jpeg')
+        .send(await samplePhoto(200, 200))
+        .expect(200);
+      const meta = await get('/v1.0/users/new.photo@contoso.com/photo').expect(200);
+      expect(meta.body).to.deep.include({ id: '200X200', width: 200, height: 200 });
+      const before = await get('/v1.0/users/new.photo@contoso.com/photo/$value').expect(200);
+      await request(t.bridge.server)
+        .patch('/beta/users/new.photo@contoso.com/photo/$value')
+        .set('Authorization', admin)
+        .set('Content-Type', 'image/png')
+        .send(await samplePhoto(250, 250, 'png'))
+        .expect(200);
+      const after = await get('/v1.0/users/new.photo@contoso.com/photo/$value').set('If-None-Match', before.headers.etag as string).expect(200);
+      expect(after.headers.etag).to.not.equal(before.headers.etag);
+    });
+
+    it('DELETE users/{upn}/photo removes it: 204, then ImageNotFound', async () => {
+      await request(t.bridge.server).delete('/v1.0/users/new.photo@contoso.com/photo').set('Authorization', admin).expect(204);
+      expectGraphError(await get('/v1.0/users/new.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
+    });
+
+    it('refuses a reader (403 ErrorAccessDenied) before reading the body, an unknown user (404), no image (422), and a body over the upload limit (413)', async () => {
+      const photo = await samplePhoto(100, 100);
+      const put = (path: string, authorization: string, body: Buffer) =>
+        request(t.bridge.server).put(path).set('Authorization', authorization).set('Content-Type', 'image/jpeg').send(body);
+      expectGraphError(await put('/v1.0/users/alex.wilber@contoso.com/photo/$value', reader, photo), 403, 'ErrorAccessDenied');
+      expectGraphError(await put('/v1.0/me/photo/$value', reader, photo), 403, 'ErrorAccessDenied');
+      expectGraphError(await put('/v1.0/users/nobody@contoso.com/photo/$value', admin, photo), 404, 'Request_ResourceNotFound');
+      expectGraphError(await put('/v1.0/users/alex.wilber@contoso.com/photo/$value', admin, Buffer.from('not an image')), 422, 'ErrorInvalidImage');
+      expectGraphError(await put('/v1.0/users/alex.wilber@contoso.com/photo/$value', admin, Buffer.alloc(300_000, 1)), 413, 'ErrorMessageSizeExceeded');
+      const unchanged = await get('/v1.0/users/alex.wilber@contoso.com/photo').expect(200);
+      expect(unchanged.body).to.deep.include({ id: '486X486' });
+    });
+  });
+});
+
+describe('Graph-compatible photo API with a bearer token and with anonymous read', () => {
+  let issuer: TestIssuer;
+  let t: TestBridge;
+  let anonymous: TestBridge;
+
+  before(async () => {
+    issuer = await createTestIssuer();
+    t = await startTestBridge(issuer.env);
+    anonymous = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+    for (const bridge of [t, anonymous]) {
+      await bridge.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+      await bridge.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(300, 300), 'test');
+    }
+  });
+  after(async () => {
+    await t.close();
+    await anonymous.close();
+    issuer.close();
+  });
+
+  it('serves bytes and metadata to a bearer token as configured today', async () => {
+    const authorization = `Bearer ${await issuer.sign()}`;
+    await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', authorization).expect(200).expect('content-type', 'image/jpeg');
+    const meta = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', authorization).expect(200);
+    expect(meta.body).to.deep.include({ width: 300, height: 300 });
+    const res = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', 'Bearer not.a.token');
+    expectGraphError(res, 401, 'InvalidAuthenticationToken');
+    expect(res.headers['www-authenticate']).to.contain('Bearer realm=');
+  });
+
+  it('with anonymous read, opens the photo bytes only: /me and metadata still ask for a login', async () => {
+    await request(anonymous.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photos/48x48/$value').expect(200).expect('content-type', 'image/jpeg');
+    expectGraphError(await request(anonymous.bridge.server).get('/v1.0/me/photo/$value'), 401, 'InvalidAuthenticationToken');
+    expectGraphError(await request(anonymous.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo'), 401, 'InvalidAuthenticationToken');
+  });
+});
