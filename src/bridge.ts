@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Authenticator } from './auth/authenticator.js';
 import { BearerTokens } from './auth/bearer-tokens.js';
 import type { Config } from './config.js';
+import { createAutodiscoverEndpoint } from './autodiscover/autodiscover-endpoint.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import { ItemIds } from './ews/item-ids.js';
 import type { Logger } from './logger.js';
@@ -102,11 +103,12 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
   const cors = new CorsPolicy(config.corsOrigins);
+  const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog });
   const server = createServer((req, res) => {
     const context = createRequestContext(req, res);
     if (refuseOverlongUrl(context, log, config.accessLog)) return;
     if (req.headers.origin !== undefined && cors.handle(req, res)) return;
-    if (!handleUserPhoto(context) && !ews.handlePost(context)) app(req, res);
+    if (!handleUserPhoto(context) && !ews.handlePost(context) && !autodiscover.handle(context)) app(req, res);
   });
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();

@@ -1,0 +1,161 @@
+import type { AuthResult, Authenticator } from '../auth/authenticator.js';
+import { BridgeError } from '../domain/errors.js';
+import { writeSoapAnswer } from '../ews/envelope.js';
+import { soapAnswer } from '../ews/ews-operation.js';
+import { SOAP_READ_LIMITS } from '../ews/soap-reader.js';
+import { logWhenFinished } from '../http/access-log.js';
+import { readBody } from '../http/read-body.js';
+import { mailboxOf, type RequestContext } from '../http/request-context.js';
+import { sendError } from '../http/send-error.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { AutodiscoverContext } from './autodiscover-context.js';
+import { advertisedUrls, type AdvertisedUrls } from './exchange-server.js';
+import { answerJsonAutodiscover } from './json-autodiscover.js';
+import { answerPoxAutodiscover } from './pox-autodiscover.js';
+import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
+
+export interface AutodiscoverEndpointOptions {
+  store: Store;
+  auth: Authenticator;
+  log: Logger;
+  accessLog: boolean;
+}
+
+/** IIS matches paths case-insensitively (`/Autodiscover/Autodiscover.xml` is what Outlook sends). */
+const PREFIX = '/autodiscover/';
+const SOAP_PATH = '/autodiscover/autodiscover.svc';
+const POX_PATH = '/autodiscover/autodiscover.xml';
+const JSON_PATH = '/autodiscover/autodiscover.json';
+const JSON_V1_PREFIX = '/autodiscover/autodiscover.json/v1.0/';
+
+/**
+ * The Autodiscover front door: SOAP at autodiscover.svc, POX at autodiscover.xml, JSON v2
+ * at autodiscover.json. SOAP and POX go the way of every request: the body read once
+ * (bounded like an EWS envelope), the login checked before it is parsed (a POST without
+ * one is a 401 with the Basic challenge — exchangelib probes for exactly that), then one
+ * answer and one access line. The URLs it hands out are built from the request's Host.
+ */
+export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions) {
+  const { store, auth, log, accessLog } = options;
+
+  function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
+    const { req } = context;
+    readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
+      if (error) {
+        fail(context, kind, error);
+        return;
+      }
+      const authenticated = (result: AuthResult) => {
+        if (!result.ok) {
+          context.attemptedUser = result.attemptedUser;
+          refuse(context, result.error);
+          return;
+        }
+        context.principal = result.principal;
+        const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
+        const answered = kind === 'soap' ? answerSoap(context, body.toString('utf8'), autodiscover) : answerPox(context, body.toString('utf8'), autodiscover);
+        answered.catch((failure: unknown) => fail(context, kind, failure));
+      };
+      const cached = auth.cached(req.headers.authorization, 'user');
+      if (cached) authenticated(cached);
+      else auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => fail(context, kind, failure));
+    });
+  }
+
+  async function answerSoap(context: RequestContext, body: string, autodiscover: AutodiscoverContext): Promise<void> {
+    const answer = await answerSoapAutodiscover(body, autodiscover);
+    void writeSoapAnswer(context.res, soapAnswer(answer.envelope, answer.status), headersOf(context));
+  }
+
+  async function answerPox(context: RequestContext, body: string, autodiscover: AutodiscoverContext): Promise<void> {
+    write(context, 200, 'text/xml; charset=utf-8', await answerPoxAutodiscover(body, autodiscover));
+  }
+
+  function serveJson(context: RequestContext, path: string, query: URLSearchParams, urls: AdvertisedUrls): void {
+    const email = path.length > JSON_PATH.length ? decodedSegment(path.slice(JSON_V1_PREFIX.length)) : parameter(query, 'Email');
+    const answer = answerJsonAutodiscover(email, parameter(query, 'Protocol'), urls);
+    write(context, answer.status, 'application/json; charset=utf-8', answer.body);
+  }
+
+  function write(context: RequestContext, status: number, contentType: string, body: string): void {
+    const bytes = Buffer.from(body);
+    context.res.writeHead(status, { ...headersOf(context), 'content-type': contentType, 'content-length': bytes.length });
+    context.res.end(bytes);
+  }
+
+  /** A refused login as every front door answers it: 401 with the challenge, 429 or 503 with Retry-After. */
+  function refuse(context: RequestContext, error: BridgeError): void {
+    const headers = headersOf(context);
+    sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+  }
+
+  function fail(context: RequestContext, kind: 'soap' | 'pox', error: unknown): void {
+    const { res } = context;
+    if (error instanceof BridgeError) {
+      if (error.httpStatus === 413) res.setHeader('connection', 'close');
+      sendError(res, error, log, context.requestId, headersOf(context));
+      return;
+    }
+    if (kind === 'pox' || res.headersSent) {
+      sendError(res, error, log, context.requestId, headersOf(context));
+      return;
+    }
+    log.error({ reqId: context.requestId, err: error }, 'Autodiscover request failed');
+    void writeSoapAnswer(res, soapAnswer(serverFault(`internal error (request ${context.requestId})`), 500), headersOf(context));
+  }
+
+  function refuseMethod(context: RequestContext, allowed: string): void {
+    sendError(context.res, new BridgeError('ErrorInvalidRequest', 405, `use ${allowed}`), log, context.requestId, { ...headersOf(context), allow: allowed });
+  }
+
+  return {
+    /** Answers the request when it is for an Autodiscover URL; false for any other. */
+    handle(context: RequestContext): boolean {
+      const { req } = context;
+      const url = req.url ?? '';
+      if (url.length < PREFIX.length || url.slice(0, PREFIX.length).toLowerCase() !== PREFIX) return false;
+      const queryStart = url.indexOf('?');
+      const path = queryStart < 0 ? url : url.slice(0, queryStart);
+      const lower = path.toLowerCase();
+      const kind = lower === SOAP_PATH ? 'soap' : lower === POX_PATH ? 'pox' : lower === JSON_PATH || lower.startsWith(JSON_V1_PREFIX) ? 'json' : undefined;
+      if (!kind) return false;
+
+      if (accessLog) logWhenFinished(log, context);
+      const method = req.method ?? '';
+      // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
+      const allowed = kind === 'soap' ? 'POST' : kind === 'pox' ? 'POST, GET, HEAD' : 'GET, HEAD';
+      if (!allowed.split(', ').includes(method)) {
+        req.resume();
+        refuseMethod(context, allowed);
+        return true;
+      }
+      const urls = advertisedUrls(req);
+      if (!urls) {
+        req.resume();
+        sendError(context.res, BridgeError.invalidRequest('the Host header does not name a host'), log, context.requestId, headersOf(context));
+        return true;
+      }
+      if (kind === 'json') serveJson(context, path, new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1)), urls);
+      else serveXml(context, kind, urls);
+      return true;
+    },
+  };
+}
+
+const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
+
+/** Query parameter names are case-insensitive on IIS (`protocol=ews` works as well as `Protocol=EWS`). */
+function parameter(query: URLSearchParams, name: string): string {
+  const lower = name.toLowerCase();
+  for (const [key, value] of query) if (key.toLowerCase() === lower) return value;
+  return '';
+}
+
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

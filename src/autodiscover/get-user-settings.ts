@@ -1,0 +1,57 @@
+import { child, children, textOf } from '../ews/soap-args.js';
+import { element } from '../ews/xml.js';
+import { findMailbox } from './mailboxes.js';
+import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
+import { MAX_ECHOED, MAX_NAMES_PER_REQUEST, type AutodiscoverOperation } from './soap-operation.js';
+import { userSetting } from './settings-catalogue.js';
+
+interface GetUserSettingsArgs {
+  /** The mailboxes asked about, in request order: one UserResponse each, in the same order. */
+  users: string[];
+  /** The setting names asked for, each once, in request order. */
+  settings: string[];
+}
+
+/**
+ * GetUserSettings (MS-OXWSADISC): `Request/Users/User/Mailbox` and
+ * `Request/RequestedSettings/Setting`. Every user gets exactly the settings asked for —
+ * values, and a UserSettingError for each one the bridge cannot give — or, when the
+ * address is no mailbox it knows, `InvalidUser`.
+ */
+export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
+  name: 'GetUserSettings',
+
+  read(request) {
+    const body = child(request, 'Request');
+    const users = children(child(body, 'Users'), 'User').map((user) => textOf(child(user, 'Mailbox')));
+    const settings = [...new Set(children(child(body, 'RequestedSettings'), 'Setting').map(textOf))];
+    if (users.length === 0) return invalidRequest('The request names no user.');
+    if (users.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
+    if (settings.length === 0) return invalidRequest('The request asks for no setting.');
+    return { users, settings };
+  },
+
+  refuse: (error) => responseMessage('GetUserSettings', '<UserResponses/>', error),
+
+  async run({ users, settings }, context) {
+    const responses = await Promise.all(
+      users.map(async (address) => {
+        const mailbox = await findMailbox(context.store, address, context.callerMailbox);
+        if (!mailbox)
+          return element(
+            'UserResponse',
+            {},
+            errorFields('InvalidUser', `Invalid user: '${address.slice(0, MAX_ECHOED)}'`),
+            NO_REDIRECT,
+            '<UserSettingErrors/><UserSettings/>',
+          );
+        const { errors, settings: values } = settingLists(
+          'User',
+          settings.map((name) => userSetting(name, { mailbox, urls: context.urls })),
+        );
+        return element('UserResponse', {}, errorFields('NoError', 'No error.'), NO_REDIRECT, errors, values);
+      }),
+    );
+    return responseMessage('GetUserSettings', element('UserResponses', {}, ...responses));
+  },
+};

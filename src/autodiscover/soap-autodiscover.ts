@@ -1,0 +1,81 @@
+import { soapFault } from '../ews/envelope.js';
+import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
+import { MalformedEnvelope, readSoapRequest } from '../ews/soap-reader.js';
+import { escapeXml } from '../ews/xml.js';
+import { EXCHANGE_BUILD } from './exchange-server.js';
+import { getDomainSettings } from './get-domain-settings.js';
+import { getUserSettings } from './get-user-settings.js';
+import { AUTODISCOVER_NS, WS_ADDRESSING_NS, XSI_NS } from './namespaces.js';
+import type { AutodiscoverContext } from './autodiscover-context.js';
+import { isRequestError, type AutodiscoverOperation } from './soap-operation.js';
+
+/** Request element (in the Autodiscover namespace) → operation. A Map: no request can reach an inherited property. */
+const OPERATIONS: ReadonlyMap<string, AutodiscoverOperation> = new Map<string, AutodiscoverOperation>([
+  ['GetUserSettingsRequestMessage', getUserSettings],
+  ['GetDomainSettingsRequestMessage', getDomainSettings],
+]);
+
+const ACTION_BASE = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/';
+/** WS-Addressing's action for a fault (what WCF, which serves Exchange's autodiscover.svc, sends). */
+const FAULT_ACTION = `${WS_ADDRESSING_NS}/soap/fault`;
+
+/**
+ * Every answer's header: the WS-Addressing Action of the answer, and ServerVersionInfo in
+ * the Autodiscover namespace with child elements (MS-OXWSADISC; ews-javascript-api refuses
+ * an answer without it). Exchange 2013 and later name their Autodiscover schema Exchange2015.
+ */
+const SERVER_VERSION_INFO =
+  `<h:ServerVersionInfo xmlns:h="${AUTODISCOVER_NS}" xmlns:i="${XSI_NS}">` +
+  `<h:MajorVersion>${EXCHANGE_BUILD.major}</h:MajorVersion><h:MinorVersion>${EXCHANGE_BUILD.minor}</h:MinorVersion>` +
+  `<h:MajorBuildNumber>${EXCHANGE_BUILD.majorBuild}</h:MajorBuildNumber><h:MinorBuildNumber>${EXCHANGE_BUILD.minorBuild}</h:MinorBuildNumber>` +
+  `<h:Version>Exchange2015</h:Version></h:ServerVersionInfo>`;
+
+function envelope(action: string, body: string): Buffer {
+  return Buffer.from(
+    `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" xmlns:a="${WS_ADDRESSING_NS}">` +
+      `<s:Header><a:Action s:mustUnderstand="1">${escapeXml(action)}</a:Action>${SERVER_VERSION_INFO}</s:Header>` +
+      `<s:Body>${body}</s:Body></s:Envelope>`,
+  );
+}
+
+/**
+ * WCF's answer to a message no operation takes (GetFederationInformation, …): an
+ * ActionNotSupported fault naming a ContractFilter mismatch — exchangelib reads exactly
+ * this as "the server does not speak this version" rather than as a broken server.
+ */
+function actionNotSupported(requestElement: string): string {
+  const action = `${ACTION_BASE}${requestElement.replace(/RequestMessage$/, '')}`;
+  return (
+    `<s:Fault><faultcode xmlns:f="http://schemas.microsoft.com/ws/2005/05/addressing/none">f:ActionNotSupported</faultcode>` +
+    `<faultstring xml:lang="en-US">The message with Action '${escapeXml(action)}' cannot be processed at the receiver, due to a ContractFilter mismatch at the EndpointDispatcher.</faultstring></s:Fault>`
+  );
+}
+
+export interface SoapAutodiscoverAnswer {
+  status: number;
+  /** The whole envelope, encoded. */
+  envelope: Buffer;
+}
+
+/**
+ * Answers one SOAP Autodiscover request body (SOAP 1.1, WS-Addressing headers read and
+ * ignored like every other header: dispatch is on the Body's element): per-user and
+ * per-setting errors on HTTP 200, a fault on HTTP 500 for what is no request at all.
+ */
+export async function answerSoapAutodiscover(body: string, context: AutodiscoverContext): Promise<SoapAutodiscoverAnswer> {
+  let request;
+  try {
+    request = readSoapRequest(body).operation;
+  } catch (error) {
+    if (error instanceof MalformedEnvelope) return { status: 500, envelope: envelope(FAULT_ACTION, soapFault('Client', error.message)) };
+    throw error;
+  }
+  const operation = request.ns === AUTODISCOVER_NS ? OPERATIONS.get(request.local) : undefined;
+  if (!operation) return { status: 500, envelope: envelope(FAULT_ACTION, actionNotSupported(request.local)) };
+  const args = operation.read(request);
+  const message = isRequestError(args) ? operation.refuse(args) : await operation.run(args, context);
+  return { status: 200, envelope: envelope(`${ACTION_BASE}${operation.name}Response`, message) };
+}
+
+/** A fault for a failure of the bridge itself; the details go to the log only. */
+export const serverFault = (reason: string): Buffer => envelope(FAULT_ACTION, soapFault('Server', reason));

@@ -1,0 +1,297 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { parseSoap } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
+const HOST = 'mail.contoso.example:8443';
+
+/** A SOAP Autodiscover request as exchangelib and ews-javascript-api write it: WS-Addressing headers, the `a:` prefix. */
+function soapRequest(body: string): string {
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    `<soap:Envelope xmlns:a="${ANS}" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+    '<soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion>' +
+    `<wsa:Action>${ANS}/Autodiscover/GetUserSettings</wsa:Action><wsa:To>http://${HOST}/autodiscover/autodiscover.svc</wsa:To></soap:Header>` +
+    `<soap:Body>${body}</soap:Body></soap:Envelope>`
+  );
+}
+
+function getUserSettings(users: string[], settings: string[]): string {
+  const mailboxes = users.map((user) => `<a:User><a:Mailbox>${user}</a:Mailbox></a:User>`).join('');
+  const names = settings.map((name) => `<a:Setting>${name}</a:Setting>`).join('');
+  return soapRequest(
+    `<a:GetUserSettingsRequestMessage xmlns:a="${ANS}"><a:Request><a:Users>${mailboxes}</a:Users><a:RequestedSettings>${names}</a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage>`,
+  );
+}
+
+function poxRequest(email: string, schema = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a'): string {
+  return (
+    '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
+    `<Request><EMailAddress>${email}</EMailAddress><AcceptableResponseSchema>${schema}</AcceptableResponseSchema></Request></Autodiscover>`
+  );
+}
+
+const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+describe('Autodiscover front door', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.example', displayName: 'Alex Wilber', alias: 'alexw', refs: {} },
+      { email: 'diego@contoso.example', displayName: 'Diego Siciliani', refs: {} },
+    ]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.example'), await samplePhoto(300, 200), 'test');
+  });
+  after(() => t.close());
+
+  /** `null`: no Authorization header at all. */
+  const post = (path: string, body: string, authorization: string | null = basic(READER)) => {
+    const req = request(t.bridge.server).post(path).set('Host', HOST).set('Content-Type', 'text/xml; charset=utf-8');
+    return (authorization ? req.set('Authorization', authorization) : req).send(body);
+  };
+  const userResponses = async (text: string) =>
+    asList((await parseSoap(text)).Envelope.Body.GetUserSettingsResponseMessage.Response.UserResponses.UserResponse);
+  const settingsOf = (response: any): Record<string, string> =>
+    Object.fromEntries(asList(response.UserSettings?.UserSetting).map((setting: any) => [setting.Name, setting.Value]));
+
+  describe('login', () => {
+    for (const path of [
+      '/autodiscover/autodiscover.svc',
+      '/Autodiscover/Autodiscover.svc',
+      '/autodiscover/autodiscover.xml',
+      '/Autodiscover/Autodiscover.xml',
+    ]) {
+      it(`answers an unauthenticated POST to ${path} with 401 and the Basic challenge`, async () => {
+        const body = path.endsWith('.svc') ? getUserSettings(['alex.wilber@contoso.example'], ['UserDisplayName']) : poxRequest('alex.wilber@contoso.example');
+        const res = await post(path, body, null);
+        expect(res.status).to.equal(401);
+        expect(res.headers['www-authenticate']).to.match(/^Basic realm="/);
+        expect(res.text).not.to.contain('Alex');
+      });
+    }
+
+    it('refuses a wrong password with 401 and tells nothing', async () => {
+      const res = await post(
+        '/autodiscover/autodiscover.svc',
+        getUserSettings(['alex.wilber@contoso.example'], ['UserDisplayName']),
+        basic({ ...READER, password: 'wrong' }),
+      );
+      expect(res.status).to.equal(401);
+      expect(res.text).not.to.contain('Alex');
+    });
+  });
+
+  describe('SOAP GetUserSettings', () => {
+    it('returns exactly the settings asked for, in order, as StringSettings, with the URLs of the Host the client used', async () => {
+      const asked = [
+        'UserDisplayName',
+        'ExternalEwsUrl',
+        'InternalEwsUrl',
+        'ExternalPhotosUrl',
+        'InternalPhotosUrl',
+        'EwsSupportedSchemas',
+        'CasVersion',
+        'AutoDiscoverSMTPAddress',
+      ];
+      const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['Alex.Wilber@Contoso.example'], asked));
+      expect(res.status).to.equal(200);
+      expect(res.headers['content-type']).to.equal('text/xml; charset=utf-8');
+      const [user] = await userResponses(res.text);
+      expect(user.ErrorCode).to.equal('NoError');
+      const settings = asList(user.UserSettings.UserSetting);
+      expect(settings.map((setting: any) => setting.Name)).to.deep.equal(asked);
+      expect(settings.map((setting: any) => setting.$.type)).to.deep.equal(asked.map(() => 'StringSetting'));
+      expect(settingsOf(user)).to.deep.equal({
+        UserDisplayName: 'Alex Wilber',
+        ExternalEwsUrl: `http://${HOST}/EWS/Exchange.asmx`,
+        InternalEwsUrl: `http://${HOST}/EWS/Exchange.asmx`,
+        ExternalPhotosUrl: `http://${HOST}/EWS/Exchange.asmx/s`,
+        InternalPhotosUrl: `http://${HOST}/EWS/Exchange.asmx/s`,
+        EwsSupportedSchemas: 'Exchange2007, Exchange2007_SP1, Exchange2010, Exchange2010_SP1, Exchange2010_SP2, Exchange2013, Exchange2013_SP1, Exchange2016',
+        CasVersion: '15.01.2507.006',
+        AutoDiscoverSMTPAddress: 'alex.wilber@contoso.example',
+      });
+      expect(user.UserSettingErrors).to.equal('');
+    });
+
+    it('carries ServerVersionInfo in the Autodiscover namespace and the WS-Addressing Action in the SOAP header', async () => {
+      const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['UserDisplayName']));
+      expect(res.text).to.match(new RegExp(`<h:ServerVersionInfo xmlns:h="${ANS}"[^>]*><h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion>`));
+      const header = (await parseSoap(res.text)).Envelope.Header;
+      expect(header.Action._).to.equal(`${ANS}/Autodiscover/GetUserSettingsResponse`);
+      expect(header.ServerVersionInfo.MajorBuildNumber).to.equal('2507');
+    });
+
+    it('answers the legacy DNs exchangelib asks for', async () => {
+      const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['UserDN', 'MailboxDN']));
+      const settings = settingsOf((await userResponses(res.text))[0]);
+      expect(settings.UserDN).to.match(/\/cn=Recipients\/cn=alexw$/);
+      expect(settings.MailboxDN).to.match(/\/cn=Servers\/cn=mail\.contoso\.example\/cn=Microsoft Private MDB$/);
+    });
+
+    it('answers the other settings with UserSettingErrors: SettingIsNotAvailable for a real one, InvalidSetting for a made-up one', async () => {
+      const res = await post(
+        '/autodiscover/autodiscover.svc',
+        getUserSettings(['alex.wilber@contoso.example'], ['ExternalOABUrl', 'UserDisplayName', 'NoSuchSetting']),
+      );
+      const [user] = await userResponses(res.text);
+      expect(user.ErrorCode).to.equal('NoError');
+      expect(settingsOf(user)).to.deep.equal({ UserDisplayName: 'Alex Wilber' });
+      const errors = asList(user.UserSettingErrors.UserSettingError).map((error: any) => [error.SettingName, error.ErrorCode]);
+      expect(errors).to.deep.equal([
+        ['ExternalOABUrl', 'SettingIsNotAvailable'],
+        ['NoSuchSetting', 'InvalidSetting'],
+      ]);
+    });
+
+    it("answers several users in request order: a directory user, an unknown address (InvalidUser), the caller's own mailbox", async () => {
+      const res = await post(
+        '/autodiscover/autodiscover.svc',
+        getUserSettings(['diego@contoso.example', 'nobody@contoso.example', 'not an address', READER.username], ['UserDisplayName']),
+      );
+      expect(res.status).to.equal(200);
+      const users = await userResponses(res.text);
+      expect(users.map((user: any) => user.ErrorCode)).to.deep.equal(['NoError', 'InvalidUser', 'InvalidUser', 'NoError']);
+      expect(users[1].ErrorMessage).to.equal("Invalid user: 'nobody@contoso.example'");
+      expect(settingsOf(users[0])).to.deep.equal({ UserDisplayName: 'Diego Siciliani' });
+      expect(settingsOf(users[3])).to.deep.equal({ UserDisplayName: READER.username });
+    });
+
+    it('refuses a request that names no user as a whole, with InvalidRequest on HTTP 200', async () => {
+      const res = await post('/autodiscover/autodiscover.svc', getUserSettings([], ['UserDisplayName']));
+      expect(res.status).to.equal(200);
+      expect((await parseSoap(res.text)).Envelope.Body.GetUserSettingsResponseMessage.Response.ErrorCode).to.equal('InvalidRequest');
+    });
+
+    it('hands out an ExternalPhotosUrl under which /GetUserPhoto?email=…&size=… is the photo', async () => {
+      const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['ExternalPhotosUrl']));
+      const photos = new URL(settingsOf((await userResponses(res.text))[0]).ExternalPhotosUrl!);
+      const photo = await request(t.bridge.server)
+        .get(`${photos.pathname}/GetUserPhoto?email=alex.wilber@contoso.example&size=HR48x48`)
+        .set('Authorization', basic(READER));
+      expect(photo.status).to.equal(200);
+      expect(photo.headers['content-type']).to.equal('image/jpeg');
+      expect(photo.body.length).to.be.greaterThan(100);
+    });
+  });
+
+  describe('SOAP GetDomainSettings and the rest', () => {
+    it('answers ExternalEwsUrl and ExternalEwsVersion as DomainStringSettings, InvalidSetting for others, InvalidDomain for a non-domain', async () => {
+      const body = soapRequest(
+        `<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain><a:Domain>not a domain</a:Domain></a:Domains>` +
+          '<a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting><a:Setting>ExternalEwsVersion</a:Setting><a:Setting>UserDisplayName</a:Setting></a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>',
+      );
+      const res = await post('/autodiscover/autodiscover.svc', body);
+      expect(res.status).to.equal(200);
+      const message = (await parseSoap(res.text)).Envelope.Body.GetDomainSettingsResponseMessage;
+      const [domain, invalid] = asList(message.Response.DomainResponses.DomainResponse);
+      const settings = asList(domain.DomainSettings.DomainSetting);
+      expect(settings.map((setting: any) => [setting.$.type, setting.Name, setting.Value])).to.deep.equal([
+        ['DomainStringSetting', 'ExternalEwsUrl', `http://${HOST}/EWS/Exchange.asmx`],
+        ['DomainStringSetting', 'ExternalEwsVersion', '15.01.2507.006'],
+      ]);
+      expect(domain.DomainSettingErrors.DomainSettingError.ErrorCode).to.equal('InvalidSetting');
+      expect(invalid.ErrorCode).to.equal('InvalidDomain');
+    });
+
+    it("answers an operation it does not serve with WCF's ActionNotSupported fault, and a broken envelope with a Client fault", async () => {
+      const unknown = await post('/autodiscover/autodiscover.svc', soapRequest('<a:GetFederationInformationRequestMessage/>'));
+      expect(unknown.status).to.equal(500);
+      const fault = (await parseSoap(unknown.text)).Envelope.Body.Fault;
+      expect(fault.faultcode._).to.equal('f:ActionNotSupported');
+      expect(fault.faultstring._).to.contain('ContractFilter mismatch');
+      const broken = await post('/autodiscover/autodiscover.svc', '<soap:Envelope');
+      expect(broken.status).to.equal(500);
+      expect((await parseSoap(broken.text)).Envelope.Body.Fault.faultcode).to.equal('s:Client');
+    });
+
+    it('takes only POST at autodiscover.svc', async () => {
+      const res = await request(t.bridge.server).get('/autodiscover/autodiscover.svc').set('Authorization', basic(READER));
+      expect(res.status).to.equal(405);
+      expect(res.headers.allow).to.equal('POST');
+    });
+  });
+
+  describe('POX', () => {
+    it('answers with the XML declaration first, responseschema/2006a, Action settings and EXCH and EXPR protocols carrying EwsUrl', async () => {
+      const res = await post('/Autodiscover/Autodiscover.xml', poxRequest('alex.wilber@contoso.example'));
+      expect(res.status).to.equal(200);
+      expect(res.text.startsWith('<?xml')).to.equal(true);
+      expect(res.text).to.contain(
+        '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">',
+      );
+      const response = (await parseSoap(res.text)).Autodiscover.Response;
+      expect(response.User.DisplayName).to.equal('Alex Wilber');
+      expect(response.User.AutoDiscoverSMTPAddress).to.equal('alex.wilber@contoso.example');
+      expect(response.Account.Action).to.equal('settings');
+      const protocols = asList(response.Account.Protocol);
+      expect(protocols.map((protocol: any) => [protocol.Type, protocol.EwsUrl])).to.deep.equal([
+        ['EXCH', `http://${HOST}/EWS/Exchange.asmx`],
+        ['EXPR', `http://${HOST}/EWS/Exchange.asmx`],
+      ]);
+    });
+
+    it('answers an unknown address with Error 500 "The email address can\'t be found."', async () => {
+      const res = await post('/autodiscover/autodiscover.xml', poxRequest('nobody@contoso.example'));
+      expect(res.status).to.equal(200);
+      expect(res.text.startsWith('<?xml')).to.equal(true);
+      const error = (await parseSoap(res.text)).Autodiscover.Response.Error;
+      expect([error.ErrorCode, error.Message]).to.deep.equal(['500', "The email address can't be found."]);
+    });
+
+    it("answers the caller's own address, another response schema (601), and what is no request (600)", async () => {
+      const own = await post('/autodiscover/autodiscover.xml', poxRequest(READER.username));
+      expect((await parseSoap(own.text)).Autodiscover.Response.User.AutoDiscoverSMTPAddress).to.equal(READER.username);
+      const mobile = await post(
+        '/autodiscover/autodiscover.xml',
+        poxRequest('alex.wilber@contoso.example', 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006'),
+      );
+      expect((await parseSoap(mobile.text)).Autodiscover.Response.Error.ErrorCode).to.equal('601');
+      for (const body of ['not xml', '<Autodiscover/>']) {
+        const res = await post('/autodiscover/autodiscover.xml', body);
+        expect(res.status).to.equal(200);
+        expect((await parseSoap(res.text)).Autodiscover.Response.Error.ErrorCode).to.equal('600');
+      }
+      const get = await request(t.bridge.server).get('/autodiscover/autodiscover.xml').set('Authorization', basic(READER));
+      expect((await parseSoap(get.text)).Autodiscover.Response.Error.ErrorCode).to.equal('600');
+    });
+  });
+
+  describe('JSON v2', () => {
+    const get = (path: string) => request(t.bridge.server).get(path).set('Host', HOST);
+
+    it('answers Protocol=EWS and Protocol=AutodiscoverV1 without a login, paths and parameter names case-insensitive', async () => {
+      const ews = await get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol=EWS');
+      expect(ews.status).to.equal(200);
+      expect(ews.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(ews.body).to.deep.equal({ Protocol: 'EWS', Url: `http://${HOST}/EWS/Exchange.asmx` });
+      const v1 = await get('/Autodiscover/Autodiscover.json/v1.0/someone%40contoso.example?protocol=autodiscoverv1');
+      expect(v1.body).to.deep.equal({ Protocol: 'AutodiscoverV1', Url: `http://${HOST}/autodiscover/autodiscover.xml` });
+      const query = await get('/autodiscover/autodiscover.json?Email=alex.wilber@contoso.example&Protocol=Ews');
+      expect(query.body).to.deep.equal({ Protocol: 'EWS', Url: `http://${HOST}/EWS/Exchange.asmx` });
+    });
+
+    it('answers an unknown or missing protocol with 400 InvalidProtocol, and no address with 400 InvalidUser', async () => {
+      for (const path of [
+        '/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol=ActiveSync',
+        '/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example',
+      ]) {
+        const res = await get(path);
+        expect(res.status).to.equal(400);
+        expect(res.body.ErrorCode).to.equal('InvalidProtocol');
+        expect(res.body.ErrorMessage).to.be.a('string').and.contain("Supported values are 'EWS,AutodiscoverV1'");
+      }
+      const noAddress = await get('/autodiscover/autodiscover.json/v1.0/nobody?Protocol=EWS');
+      expect([noAddress.status, noAddress.body.ErrorCode]).to.deep.equal([400, 'InvalidUser']);
+    });
+
+    it('refuses a Host header that names no host', async () => {
+      const res = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/a@contoso.example?Protocol=EWS').set('Host', 'evil.example/x?');
+      expect(res.status).to.equal(400);
+    });
+  });
+});
