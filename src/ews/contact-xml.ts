@@ -1,6 +1,8 @@
 import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
+import { attribute, child, children, textOf } from './soap-args.js';
+import type { XmlElement } from './soap-reader.js';
 import { element, escapeXml, text } from './xml.js';
 
 /** The contact fields the bridge can write, named as EWS FieldURIs name them. */
@@ -69,6 +71,17 @@ export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>
   Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
   AllProperties: new Set<ContactField>(['ItemClass', 'Subject', 'Attachments', 'DateTimeCreated', 'HasAttachments', 'LastModifiedTime', ...CARD_FIELDS, 'HasPicture']),
 };
+/** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
+export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {
+  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(child(shape, 'BaseShape')))]);
+  const additional = child(shape, 'AdditionalProperties');
+  for (const path of [...children(additional, 'FieldURI'), ...children(additional, 'IndexedFieldURI')]) {
+    const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');
+    if (field) fields.add(field);
+  }
+  return fields;
+}
+
 /** ResolveNames' ContactDataShape (AllProperties carries the photo). */
 export const RESOLVE_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),

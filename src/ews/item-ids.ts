@@ -3,10 +3,10 @@ import type { Contact } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
 
 /** What an id points at. The kind is inside the MAC, so a contact id is never accepted as an attachment id. */
-export type IdKind = 'contact' | 'contactPhoto';
+export type IdKind = 'contact' | 'contactPhoto' | 'folder';
 
 const FORMAT_VERSION = 1;
-const KIND_CODES: Record<IdKind, number> = { contact: 1, contactPhoto: 2 };
+const KIND_CODES: Record<IdKind, number> = { contact: 1, contactPhoto: 2, folder: 3 };
 const PAYLOAD_BYTES = 8; // version, kind, 6-byte row id
 const MAC_BYTES = 16;
 

@@ -1,6 +1,8 @@
 import type { EwsOperation } from './ews-operation.js';
 import { MESSAGES_NS } from './namespaces.js';
+import { findItem } from './operations/find-item.js';
 import { getAttachment } from './operations/get-attachment.js';
+import { getFolder } from './operations/get-folder.js';
 import { getItem } from './operations/get-item.js';
 import { getUserPhoto } from './operations/get-user-photo.js';
 import { resolveNames } from './operations/resolve-names.js';
@@ -12,6 +14,8 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['ResolveNames', resolveNames],
   ['GetItem', getItem],
   ['GetAttachment', getAttachment],
+  ['GetFolder', getFolder],
+  ['FindItem', findItem],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

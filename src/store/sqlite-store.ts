@@ -10,7 +10,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { MIGRATIONS } from './migrations.js';
-import type { DirectoryEntry, NewContact, Store } from './store.js';
+import type { ContactPage, DirectoryEntry, NameMatch, NewContact, Store } from './store.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 interface UserRow {
@@ -72,6 +72,34 @@ const PHOTO_TABLES = {
 const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height,
   length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
+
+/**
+ * A display-name match as SQL, one statement for every kind: LIKE folds case (ASCII, as
+ * SQLite's LIKE does), the exact-case kinds compare the text itself.
+ */
+const NAME_MATCHES = `CASE @kind
+  WHEN 'all' THEN 1
+  WHEN 'like' THEN c.display_name LIKE @pattern ESCAPE '\\'
+  WHEN 'prefix' THEN substr(c.display_name, 1, length(@text)) = @text
+  WHEN 'substring' THEN instr(c.display_name, @text) > 0
+  ELSE c.display_name = @text END`;
+
+interface ContactPageQuery {
+  mailbox: string;
+  kind: 'all' | 'like' | NameMatch['mode'];
+  text: string;
+  pattern: string;
+  offset: number;
+  limit: number;
+}
+
+function nameMatchParameters(match: NameMatch | undefined): Pick<ContactPageQuery, 'kind' | 'text' | 'pattern'> {
+  if (!match) return { kind: 'all', text: '', pattern: '' };
+  if (!match.ignoreCase) return { kind: match.mode, text: match.text, pattern: '' };
+  const escaped = escapeLike(match.text);
+  const pattern = match.mode === 'prefix' ? `${escaped}%` : match.mode === 'substring' ? `%${escaped}%` : escaped;
+  return { kind: 'like', text: match.text, pattern };
+}
 
 /** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */
 function prefixPattern(prefix: string): string {
@@ -200,6 +228,8 @@ export class SqliteStore implements Store {
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
          ORDER BY c.display_name, c.id LIMIT @limit`,
       ),
+      pageContacts: db.prepare<ContactPageQuery, ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY c.display_name, c.id LIMIT @limit OFFSET @offset`),
+      countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(`SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${NAME_MATCHES}`),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
       getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
@@ -317,6 +347,14 @@ export class SqliteStore implements Store {
 
   async listContacts(mailbox: string): Promise<Contact[]> {
     return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
+  }
+
+  async pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+    const query = { mailbox, ...nameMatchParameters(match) };
+    return this.read(() => ({
+      total: this.statements.countContacts.get(query)!.n,
+      contacts: this.statements.pageContacts.all({ ...query, offset, limit }).map(fromContactRow),
+    }));
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {

@@ -8,6 +8,19 @@ export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
 }
 
+/** How a contact's display name must match: EWS's Contains (prefix, substring) and IsEqualTo (whole). */
+export interface NameMatch {
+  text: string;
+  mode: 'prefix' | 'substring' | 'whole';
+  ignoreCase: boolean;
+}
+
+/** One page of a folder's contacts and how many there are in all. */
+export interface ContactPage {
+  total: number;
+  contacts: Contact[];
+}
+
 /** A directory user as the people search lists them: with the hash of their stored photo, if any. */
 export interface DirectoryEntry {
   user: DirectoryUser;
@@ -40,6 +53,11 @@ export interface Store {
   listContacts(mailbox: string): Promise<Contact[]>;
   /** A contact by id whatever its mailbox: for the photo service, after a front door checked ownership. */
   getContactById(id: number): Promise<Contact | undefined>;
+  /**
+   * One page of the mailbox's contacts in display-name order, those whose display name
+   * matches `match` (all without one), and how many match in all.
+   */
+  pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage>;
   /** The mailbox's contacts whose names or addresses start with `prefix`. */
   searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]>;
   removeContact(mailbox: string, id: number): Promise<boolean>;

@@ -2,12 +2,11 @@ import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
-import { contactItemXml, FIELD_URIS, ITEM_SHAPE_FIELDS, shapeOf, type ContactField } from '../contact-xml.js';
+import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { answerEachId, readRequestedIds } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
-import { attribute, child, children, textOf } from '../soap-args.js';
-import type { XmlElement } from '../soap-reader.js';
+import { child } from '../soap-args.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Items/>';
@@ -52,15 +51,4 @@ async function withCurrentPhoto(contact: Contact, context: EwsContext): Promise<
   const original = await context.photos.photo(contactOwner(contact.id), LARGEST_PHOTO_SIZE);
   if (original?.bytes.length === contact.photo?.bytesLength) return contact;
   return (await context.store.getContact(contact.mailbox, contact.id)) ?? contact;
-}
-
-/** BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
-function requestedFields(shape: XmlElement | undefined): ReadonlySet<ContactField> {
-  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(child(shape, 'BaseShape')))]);
-  const additional = child(shape, 'AdditionalProperties');
-  for (const path of [...children(additional, 'FieldURI'), ...children(additional, 'IndexedFieldURI')]) {
-    const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');
-    if (field) fields.add(field);
-  }
-  return fields;
 }

@@ -1,0 +1,87 @@
+import { BridgeError } from '../../domain/errors.js';
+import type { NameMatch } from '../../store/store.js';
+import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
+import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import { folderNotFound, folderOf } from '../folders.js';
+import { failure, operationResponse, perItem, success, type MessageOutcome } from '../response-messages.js';
+import { readRestriction } from '../restriction.js';
+import { attribute, child } from '../soap-args.js';
+import type { XmlElement } from '../soap-reader.js';
+import { element } from '../xml.js';
+
+export interface FindItemArgs {
+  folders: XmlElement[];
+  fields: ReadonlySet<ContactField>;
+  match: NameMatch | undefined;
+  /** IndexedPageItemView; without one, the first page of the largest size allowed. */
+  offset: number;
+  maxEntries: number;
+  fromEnd: boolean;
+}
+
+/**
+ * FindItem in the caller's Contacts folder: a page of contacts in display-name order,
+ * optionally restricted by display name, with the paging attributes clients page by
+ * (exchangelib stops after one page without them). Items carry no attachments or photo
+ * here — clients GetItem the ids for those, as Exchange has them do.
+ */
+export const findItem: EwsOperation<FindItemArgs> = {
+  need: 'user',
+
+  read(request, limits) {
+    const traversal = attribute(request, 'Traversal') ?? 'Shallow';
+    if (traversal !== 'Shallow' && traversal !== 'Deep') throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
+    const view = child(request, 'IndexedPageItemView');
+    const fields = requestedFields(child(request, 'ItemShape'));
+    fields.delete('Attachments');
+    fields.delete('Photo');
+    const folders = child(request, 'ParentFolderIds')?.children ?? [];
+    if (folders.length === 0 || folders.length > 10) throw BridgeError.invalidRequest('FindItem needs one to ten ParentFolderIds');
+    return {
+      folders,
+      fields,
+      match: readRestriction(child(request, 'Restriction')),
+      offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
+      maxEntries: Math.min(view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest, limits.maxItemsPerRequest),
+      fromEnd: attribute(view, 'BasePoint') === 'End',
+    };
+  },
+
+  async run(args, context) {
+    const outcomes: MessageOutcome[] = [];
+    for (const folder of args.folders) {
+      outcomes.push(
+        await perItem(
+          async () => {
+            if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
+            const mailbox = context.mailbox!;
+            const total = args.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : undefined;
+            const start = total === undefined ? args.offset : Math.max(0, total - args.offset - args.maxEntries);
+            const page = await context.store.pageContacts(mailbox, args.match, start, args.fromEnd ? Math.min(args.maxEntries, total! - args.offset) : args.maxEntries);
+            const shown = page.contacts.length;
+            const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
+            return success(
+              element(
+                'm:RootFolder',
+                { IndexedPagingOffset: args.offset + shown, TotalItemsInView: page.total, IncludesLastItemInRange: includesLast },
+                element('t:Items', {}, ...page.contacts.map((contact) => contactItemXml(contact, context.ids, args.fields))),
+              ),
+            );
+          },
+          undefined,
+          context,
+        ),
+      );
+    }
+    return soapAnswer(operationResponse('FindItem', outcomes));
+  },
+
+  refuse: (error) => soapAnswer(operationResponse('FindItem', [failure(error)])),
+};
+
+/** A whole number ≥ 0 from an attribute; the fallback when it is absent; ErrorInvalidRequest when it is not a number. */
+function whole(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value)) throw BridgeError.invalidRequest(`'${value.slice(0, 20)}' is not a whole number`);
+  return Number(value);
+}

@@ -1,0 +1,44 @@
+import { BridgeError } from '../domain/errors.js';
+import type { NameMatch } from '../store/store.js';
+import { attribute, child } from './soap-args.js';
+import type { XmlElement } from './soap-reader.js';
+
+/** The one field a contact folder can be searched by: what exchangelib's `.filter(display_name…)` and `.get(…)` send. */
+const SEARCHABLE_FIELD = 'contacts:DisplayName';
+
+const CONTAINMENT_MODES: ReadonlyMap<string, NameMatch['mode']> = new Map([
+  ['FullString', 'whole'],
+  ['Prefixed', 'prefix'],
+  ['PrefixOnWords', 'prefix'],
+  ['Substring', 'substring'],
+  ['ExactPhrase', 'substring'],
+]);
+
+/**
+ * A FindItem Restriction → how the display name must match. `Contains` (with its
+ * ContainmentMode and ContainmentComparison; EWS defaults FullString and Exact) and
+ * `IsEqualTo` (case-insensitive, as Exchange compares strings) on the display name; any
+ * other restriction or field is refused as Exchange refuses what it cannot search by.
+ */
+export function readRestriction(restriction: XmlElement | undefined): NameMatch | undefined {
+  if (!restriction) return undefined;
+  const [test, ...more] = restriction.children;
+  if (!test || more.length > 0) throw unsupported('a Restriction holds exactly one search expression');
+  if (test.local !== 'Contains' && test.local !== 'IsEqualTo') throw unsupported(`${test.local} restrictions are not supported; use Contains or IsEqualTo`);
+  const field = attribute(child(test, 'FieldURI'), 'FieldURI');
+  if (field !== SEARCHABLE_FIELD) {
+    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `contacts can be searched by ${SEARCHABLE_FIELD} only, not ${field ?? 'that property'}`);
+  }
+  const constant = child(test.local === 'Contains' ? test : child(test, 'FieldURIOrConstant'), 'Constant');
+  const value = attribute(constant, 'Value');
+  if (value === undefined) throw unsupported('the restriction compares with no Constant Value');
+  if (test.local === 'IsEqualTo') return { text: value, mode: 'whole', ignoreCase: true };
+  const mode = CONTAINMENT_MODES.get(attribute(test, 'ContainmentMode') ?? 'FullString');
+  if (!mode) throw unsupported('unknown ContainmentMode');
+  const comparison = attribute(test, 'ContainmentComparison') ?? 'Exact';
+  return { text: value, mode, ignoreCase: /IgnoreCase|Loose/.test(comparison) };
+}
+
+function unsupported(reason: string): BridgeError {
+  return new BridgeError('ErrorUnsupportedQueryFilter', 400, reason);
+}

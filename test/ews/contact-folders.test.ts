@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const NAMES = ['Ann Archer', 'ann lower', 'Bob Baker', 'Carla Cruz', 'Dan Dunn'];
+
+describe('GetFolder and FindItem on the Contacts folder', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.addContacts(
+      READER.username,
+      NAMES.map((displayName, i) => ({ displayName, emailAddresses: [`c${i}@x.example`], phones: {}, refs: {} })),
+    );
+    await t.store.addContacts(ADMIN.username, [{ displayName: 'Admin Only', emailAddresses: [], phones: {}, refs: {} }]);
+  });
+  after(() => t.close());
+
+  const call = async (body: string, as = READER) => {
+    const res = await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(as)).set('Content-Type', 'text/xml').send(envelope(body));
+    expect(res.status).to.equal(200);
+    return { text: res.text, xml: await parseSoap(res.text) };
+  };
+  const contacts = '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds>';
+  const findItem = async (inner: string, as = READER) => {
+    const { xml, text } = await call(`<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>${inner}</m:FindItem>`, as);
+    const message = xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage;
+    const root = message.RootFolder;
+    return { message, text, root, names: root ? [root.Items?.Contact ?? []].flat().map((c: any) => c.DisplayName) : [] };
+  };
+  const view = (max: number, offset: number, basePoint = 'Beginning') => `<m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="${offset}" BasePoint="${basePoint}"/>`;
+  const contains = (value: string, mode: string, comparison: string) =>
+    `<m:Restriction><t:Contains ContainmentMode="${mode}" ContainmentComparison="${comparison}"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="${value}"/></t:Contains></m:Restriction>`;
+
+  it('answers one GetFolder message per id, in order, in schema order, and ErrorFolderNotFound for others and for another mailbox', async () => {
+    const ids = ['root', 'msgfolderroot', 'contacts', 'inbox', 'constructor'].map((id) => `<t:DistinguishedFolderId Id="${id}"/>`).join('');
+    const foreign = '<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>admin@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>';
+    const own = `<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>${READER.username.toUpperCase()}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`;
+    const { xml, text } = await call(`<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${ids}${foreign}${own}</m:FolderIds></m:GetFolder>`);
+    const messages = [xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage].flat();
+    expect(messages.map((m: any) => m.ResponseCode)).to.deep.equal(['NoError', 'NoError', 'NoError', 'ErrorFolderNotFound', 'ErrorFolderNotFound', 'ErrorFolderNotFound', 'NoError']);
+    expect(messages[2].Folders.ContactsFolder).to.deep.include({ DisplayName: 'Contacts', FolderClass: 'IPF.Contact', TotalCount: String(NAMES.length), ChildFolderCount: '0' });
+    const contactsXml = text.slice(text.indexOf('<t:ContactsFolder>') + '<t:ContactsFolder>'.length, text.indexOf('</t:ContactsFolder>'));
+    const order = [...contactsXml.matchAll(/<t:(\w+)/g)].map((m) => m[1]);
+    expect(order).to.deep.equal(['FolderId', 'ParentFolderId', 'FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount']);
+  });
+
+  it('reaches the same folder again by the FolderId it was given', async () => {
+    const { xml } = await call('<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>');
+    const id = xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage.Folders.ContactsFolder.FolderId.$.Id;
+    const { names } = await findItem(`<m:ParentFolderIds><t:FolderId Id="${id}"/></m:ParentFolderIds>`);
+    expect(names).to.have.length(NAMES.length);
+  });
+
+  it('pages with IndexedPagingOffset, TotalItemsInView and IncludesLastItemInRange, from the beginning and from the end', async () => {
+    const first = await findItem(view(2, 0) + contacts);
+    expect(first.names).to.deep.equal(['Ann Archer', 'Bob Baker']);
+    expect(first.root.$).to.deep.equal({ IndexedPagingOffset: '2', TotalItemsInView: '5', IncludesLastItemInRange: 'false' });
+    const last = await findItem(view(2, 4) + contacts);
+    expect(last.names).to.deep.equal(['ann lower']);
+    expect(last.root.$).to.deep.equal({ IndexedPagingOffset: '5', TotalItemsInView: '5', IncludesLastItemInRange: 'true' });
+    const fromEnd = await findItem(view(2, 0, 'End') + contacts);
+    expect(fromEnd.names).to.deep.equal(['Dan Dunn', 'ann lower']);
+    expect(fromEnd.root.$.IncludesLastItemInRange).to.equal('true');
+  });
+
+  it('restricts by display name: prefix, substring, whole, with or without case; another mailbox\'s contacts never show', async () => {
+    expect((await findItem(contains('Ann', 'Prefixed', 'Exact') + contacts)).names).to.deep.equal(['Ann Archer']);
+    expect((await findItem(contains('ann', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal(['Ann Archer', 'ann lower']);
+    expect((await findItem(contains('a', 'Substring', 'Exact') + contacts)).names).to.deep.equal(['Bob Baker', 'Carla Cruz', 'Dan Dunn', 'ann lower']);
+    expect((await findItem(contains('bob baker', 'FullString', 'IgnoreCase') + contacts)).names).to.deep.equal(['Bob Baker']);
+    const equal = '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="CARLA CRUZ"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
+    expect((await findItem(equal + contacts)).names).to.deep.equal(['Carla Cruz']);
+    expect((await findItem(contains('Admin', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
+    expect((await findItem(contains('100%', 'Substring', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
+  });
+
+  it('refuses what it cannot search by, and other folders, per message; never answers attachments or photos', async () => {
+    const byCompany = '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
+    expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
+    const orTest = '<m:Restriction><t:Or/></m:Restriction>';
+    expect((await findItem(orTest + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
+    expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal('ErrorFolderNotFound');
+    const all = await call(`<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`);
+    expect(all.text).to.not.match(/<t:(Attachments|Photo)>/);
+  });
+});

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { ContactsFolder, ExchangeService, ExchangeVersion, Folder, ItemView, Uri, WebCredentials, WellKnownFolderName, type FindItemsResults, type Item } from 'ews-javascript-api';
+import { READER } from '../support/test-bridge.js';
+import { READER_CONTACTS, startInteropBridge, type InteropWorld } from './js-client-fixture.js';
+import { pythonScript, runPythonClient } from './python/run-python.js';
+import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
+
+/** What test/interop/python/exchangelib_folders.py prints. */
+/** What test/interop/python/zeep_folders.py prints. */
+interface ZeepFoldersJson {
+  folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
+  pages: { offset: number; total: number; last: boolean; names: string[] }[];
+  restricted: { total: number; ids: number };
+}
+
+interface FoldersJson {
+  folder: { class: string; name: string; total_count: number; folder_class: string };
+  root: string;
+  all: { display_name: string; email: string[]; has_picture: boolean; attachments: number }[];
+  paged: string[];
+  startswith: string[];
+  get: { display_name: string; company: string };
+  fetched: string[];
+}
+
+describe('interop: listing the Contacts folder (GetFolder, FindItem)', function () {
+  this.timeout(120_000);
+
+  describe('ews-javascript-api: Folder.Bind and FindItems with paging', () => {
+    let world: InteropWorld;
+    let service: ExchangeService;
+    before(async () => {
+      world = await startInteropBridge();
+      service = new ExchangeService(ExchangeVersion.Exchange2013);
+      service.Credentials = new WebCredentials(READER.username, READER.password);
+      service.Url = new Uri(world.ewsUrl);
+    });
+    after(() => world?.close());
+
+    it('binds the Contacts folder as a ContactsFolder with its count', async () => {
+      const folder = await Folder.Bind(service, WellKnownFolderName.Contacts);
+      expect(folder).to.be.instanceOf(ContactsFolder);
+      expect(folder.DisplayName).to.equal('Contacts');
+      expect(folder.TotalCount).to.equal(Object.keys(READER_CONTACTS).length);
+    });
+
+    it('pages through every contact in display-name order, two at a time', async () => {
+      const names: string[] = [];
+      let offset = 0;
+      let page: FindItemsResults<Item>;
+      let pages = 0;
+      do {
+        page = await service.FindItems(WellKnownFolderName.Contacts, new ItemView(2, offset));
+        for (const item of page.Items) names.push((item as unknown as { DisplayName: string }).DisplayName);
+        expect(page.TotalCount).to.equal(Object.keys(READER_CONTACTS).length);
+        offset = page.NextPageOffset ?? offset;
+        pages++;
+      } while (page.MoreAvailable && pages < 10);
+      const expected = Object.values(READER_CONTACTS).map((c) => c.displayName).sort();
+      expect(names).to.deep.equal(expected);
+      expect(pages).to.equal(Math.ceil(expected.length / 2));
+    });
+  });
+
+  describe('exchangelib: account.contacts, .all(), .filter(), .get(), account.fetch()', () => {
+    let t: TestBridge;
+    let fixture: InteropFixture;
+    let observed: FoldersJson;
+    before(async () => {
+      t = await startTestBridge();
+      fixture = await seedInteropFixture(t);
+      observed = (await runPythonClient(
+        pythonScript('exchangelib_folders.py'),
+        [fixture.endpoint, READER.username, READER.password, READER.username.toLowerCase(), 'Zo', YUSUF.displayName],
+        90_000,
+      )) as FoldersJson;
+    });
+    after(() => t?.close());
+
+    it('finds the Contacts folder through the root, as a Contacts folder with its count', () => {
+      expect(observed.root).to.equal('Root');
+      expect(observed.folder).to.deep.equal({ class: 'Contacts', name: 'Contacts', total_count: 2, folder_class: 'IPF.Contact' });
+    });
+
+    it('lists every contact of the mailbox, with addresses, photo flag and the photo attachment', () => {
+      expect(observed.all).to.deep.equal([
+        { display_name: YUSUF.displayName, email: YUSUF.emailAddresses, has_picture: false, attachments: 0 },
+        { display_name: ZOE.displayName, email: ZOE.emailAddresses, has_picture: true, attachments: 1 },
+      ]);
+      expect(observed.paged).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
+    });
+
+    it('filters by the start of the display name, gets one by its whole name, and fetches by ids', () => {
+      expect(observed.startswith).to.deep.equal([ZOE.displayName]);
+      expect(observed.get).to.deep.equal({ display_name: YUSUF.displayName, company: YUSUF.company });
+      expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
+    });
+
+    it('zeep (strict, from the served WSDL) reads GetFolder and every FindItem page the bridge writes', async () => {
+      const zeep = (await runPythonClient(pythonScript('zeep_folders.py'), [`${fixture.endpoint}?wsdl`, READER.username, READER.password], 90_000)) as ZeepFoldersJson;
+      expect(zeep.folders.map((f) => [f.class, f.code])).to.deep.equal([
+        ['Success', 'NoError'],
+        ['Success', 'NoError'],
+        ['Success', 'NoError'],
+        ['Error', 'ErrorFolderNotFound'],
+      ]);
+      expect(zeep.folders[2]!.folders).to.deep.equal([{ ContactsFolder: { FolderClass: 'IPF.Contact', DisplayName: 'Contacts', TotalCount: 2, ChildFolderCount: 0 } }]);
+      expect(zeep.pages).to.deep.equal([
+        { offset: 1, total: 2, last: false, names: [YUSUF.displayName] },
+        { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
+      ]);
+      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1 });
+    });
+  });
+});

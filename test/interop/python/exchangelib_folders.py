@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Lists and finds contacts with exchangelib the way its users do: through the account's folders.
+
+Usage: exchangelib_folders.py URL USERNAME PASSWORD MAILBOX PREFIX EXACT_NAME
+
+Steps (one process): account.contacts (GetFolder root, then contacts); .all() paged two at a
+time (FindItem IdOnly, then GetItem on the ids); .filter(display_name__startswith=PREFIX);
+.get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; the root's
+and the Contacts folder's properties. Prints one JSON object; on failure prints
+"exchangelib_folders: <step>: <error>" to stderr and exits 1.
+"""
+
+import json
+import sys
+import traceback
+
+STEP = "import exchangelib"
+try:
+    from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials
+except ImportError as error:  # pragma: no cover - environment problem, reported clearly
+    print(f"exchangelib_folders: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
+    sys.exit(2)
+
+
+def main():
+    global STEP
+    url, username, password, mailbox, prefix, exact = sys.argv[1:7]
+    STEP = "account"
+    # No version given: exchangelib asks the server for it, as a default setup does.
+    config = Configuration(service_endpoint=url, credentials=Credentials(username, password), auth_type=BASIC)
+    account = Account(primary_smtp_address=mailbox, config=config, autodiscover=False, access_type=DELEGATE)
+    STEP = "account.contacts"
+    folder = account.contacts
+    STEP = "contacts.all()"
+    everything = list(folder.all().order_by("display_name"))
+    paged = [c.display_name for c in folder.all().only("display_name")[0:10]]
+    STEP = "contacts.filter(display_name__startswith)"
+    started = [c.display_name for c in folder.filter(display_name__startswith=prefix)]
+    STEP = "contacts.get(display_name)"
+    one = folder.get(display_name=exact)
+    STEP = "account.fetch(ids)"
+    fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
+    STEP = "folder properties"
+    print(json.dumps({
+        "folder": {"class": type(folder).__name__, "name": folder.name, "total_count": folder.total_count,
+                   "folder_class": folder.folder_class},
+        "root": type(account.root).__name__,
+        "all": [{"display_name": c.display_name, "email": [e.email for e in (c.email_addresses or [])],
+                 "has_picture": c.has_picture, "attachments": len(c.attachments or [])} for c in everything],
+        "paged": paged,
+        "startswith": started,
+        "get": {"display_name": one.display_name, "company": one.company_name},
+        "fetched": fetched,
+    }))
+
+
+try:
+    main()
+except Exception as error:  # noqa: BLE001 - the test reads the message
+    print(f"exchangelib_folders: {STEP}: {type(error).__name__}: {error}", file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    sys.exit(1)

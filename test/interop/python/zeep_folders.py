@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""GetFolder and FindItem with zeep in strict mode, from the WSDL the bridge serves.
+
+Usage: zeep_folders.py WSDL_URL USERNAME PASSWORD
+
+zeep builds the requests from the WSDL and parses every answer against it (strict), so
+an answer the contract does not describe fails here. Steps: GetFolder for root,
+msgfolderroot, contacts and a folder the bridge does not have, in one request; FindItem
+on the Contacts folder one contact per page until the last; FindItem with a Contains
+restriction. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
+"""
+
+import json
+import sys
+import traceback
+
+STEP = "import zeep"
+try:
+    import requests
+    import zeep
+    from zeep.helpers import serialize_object
+    from zeep.transports import Transport
+except ImportError as error:  # pragma: no cover - environment problem, reported clearly
+    print(f"zeep_folders: {STEP}: {error} (install the Debian package python3-zeep)", file=sys.stderr)
+    sys.exit(2)
+
+
+def main():
+    global STEP
+    wsdl, username, password = sys.argv[1:4]
+    STEP = "load the WSDL"
+    session = requests.Session()
+    session.auth = (username, password)
+    client = zeep.Client(wsdl, transport=Transport(session=session, timeout=30), settings=zeep.Settings(strict=True))
+    service = client.service
+    version = {"RequestVersion": {"Version": "Exchange2016"}}
+
+    STEP = "GetFolder"
+    shape = {"BaseShape": "AllProperties"}
+    folder_ids = {"_value_1": [{"DistinguishedFolderId": {"Id": name}} for name in ("root", "msgfolderroot", "contacts", "inbox")]}
+    answer = service.GetFolder(_soapheaders=version, FolderShape=shape, FolderIds=folder_ids)
+    folders = []
+    for message in answer.body.ResponseMessages.GetFolderResponseMessage:
+        entries = [] if message.Folders is None else serialize_object(message.Folders["_value_1"]) or []
+        folders.append({
+            "class": message.ResponseClass,
+            "code": message.ResponseCode,
+            "folders": [{kind: {k: v for k, v in value.items() if k in ("DisplayName", "FolderClass", "TotalCount", "ChildFolderCount")}} for entry in entries for kind, value in entry.items()],
+        })
+
+    STEP = "FindItem, one per page"
+    pages = []
+    offset = 0
+    while len(pages) < 10:
+        answer = service.FindItem(_soapheaders=version, Traversal="Shallow", ItemShape={"BaseShape": "Default"},
+                                  IndexedPageItemView={"MaxEntriesReturned": 1, "Offset": offset, "BasePoint": "Beginning"},
+                                  ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
+        root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
+        pages.append({"offset": root.IndexedPagingOffset, "total": root.TotalItemsInView, "last": root.IncludesLastItemInRange,
+                      "names": [c.DisplayName for c in (root.Items.Contact or [])]})
+        if root.IncludesLastItemInRange:
+            break
+        offset = root.IndexedPagingOffset
+
+    STEP = "FindItem with a restriction"
+    answer = service.FindItem(_soapheaders=version, Traversal="Shallow", ItemShape={"BaseShape": "IdOnly"},
+                              Restriction={"Contains": {"FieldURI": {"FieldURI": "contacts:DisplayName"}, "Constant": {"Value": "zo"},
+                                                        "ContainmentMode": "Substring", "ContainmentComparison": "IgnoreCase"}},
+                              ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
+    root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
+    restricted = {"total": root.TotalItemsInView, "ids": len(root.Items.Contact or [])}
+    print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted}))
+
+
+try:
+    main()
+except Exception as error:  # noqa: BLE001 - the test reads the message
+    print(f"zeep_folders: {STEP}: {type(error).__name__}: {error}", file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    sys.exit(1)
