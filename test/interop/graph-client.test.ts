@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { Client, GraphError, HTTPMessageHandler, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge } from '../support/test-bridge.js';
+import { imageInfo, startInteropBridge, type InteropWorld } from './js-client-fixture.js';
+
+/**
+ * Sends the bridge's credentials on every request. The client's own AuthenticationHandler
+ * only authorises https Graph hosts and strips Authorization from anything else
+ * (ews-wire G1), so a client of the bridge over plain http brings its own middleware.
+ */
+class BridgeCredentials implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(private readonly authorization: () => Promise<string>) {}
+
+  async execute(context: Context): Promise<void> {
+    const options = (context.options ??= {});
+    options.headers = { ...(options.headers as Record<string, string> | undefined), Authorization: await this.authorization() };
+    await this.next!.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/** The Microsoft Graph JS client, unchanged, with the bridge as its base URL. */
+function graphClient(baseUrl: string, authorization: () => Promise<string>): Client {
+  const middleware = new BridgeCredentials(authorization);
+  middleware.setNext(new HTTPMessageHandler());
+  return Client.initWithMiddleware({ middleware, baseUrl, defaultVersion: 'v1.0' });
+}
+
+async function graphErrorOf(request: Promise<unknown>): Promise<GraphError> {
+  try {
+    await request;
+  } catch (error) {
+    expect(error).to.be.instanceOf(GraphError);
+    return error as GraphError;
+  }
+  expect.fail('expected a GraphError');
+}
+
+describe('Microsoft Graph JS client against the bridge', () => {
+  let world: InteropWorld;
+  let issuer: TestIssuer;
+  let baseUrl: string;
+  let asReader: Client;
+
+  before(async () => {
+    issuer = await createTestIssuer();
+    world = await startInteropBridge();
+    baseUrl = `http://127.0.0.1:${world.address.port}/`;
+    // The reader has a directory entry and a photo of their own, for /me.
+    await world.t.store.upsertUsers([{ email: READER.username, displayName: 'The Reader', refs: {} }]);
+    await world.t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(360, 360), 'test');
+    asReader = graphClient(baseUrl, () => Promise.resolve(basic(READER)));
+  });
+  after(async () => {
+    await world.close();
+    issuer.close();
+  });
+
+  it('reads a user’s photo metadata by user principal name', async () => {
+    const photo = (await asReader.api('/users/alex.wilber@contoso.com/photo').get()) as Record<string, unknown>;
+    expect(photo).to.deep.include({ '@odata.mediaContentType': 'image/jpeg', id: '486X486', width: 486, height: 486 });
+    expect(photo['@odata.mediaEtag']).to.match(/^".+"$/);
+  });
+
+  it('fetches the largest photo’s bytes with photo/$value', async () => {
+    const bytes = (await asReader.api('/users/alex.wilber@contoso.com/photo/$value').responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
+    expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 486, height: 486 });
+  });
+
+  it('fetches a size with photos/{size}/$value, as the Blob the client makes of an image', async () => {
+    const blob = (await asReader.api('/users/alex.wilber@contoso.com/photos/96x96/$value').get()) as Blob;
+    expect(blob.type).to.equal('image/jpeg');
+    expect(await imageInfo(Buffer.from(await blob.arrayBuffer()))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
+  });
+
+  it('lists the sizes a photo has with /photos (a 100 px original: 48, 64 and 96)', async () => {
+    const photos = (await asReader.api('/users/diego.siciliani@contoso.com/photos').get()) as { value: { id: string; width: number }[] };
+    expect(photos.value.map((photo) => photo.id)).to.deep.equal(['48X48', '64X64', '96X96']);
+  });
+
+  it('gets a GraphError 404 ImageNotFound for a user without a photo, and Request_ResourceNotFound for no such user', async () => {
+    const noPhoto = await graphErrorOf(asReader.api('/users/nestor.wilke@contoso.com/photo/$value').get());
+    expect([noPhoto.statusCode, noPhoto.code]).to.deep.equal([404, 'ImageNotFound']);
+    const noMetadata = await graphErrorOf(asReader.api('/users/nestor.wilke@contoso.com/photo').get());
+    expect([noMetadata.statusCode, noMetadata.code]).to.deep.equal([404, 'ImageNotFound']);
+    const nobody = await graphErrorOf(asReader.api('/users/nobody@contoso.com/photo/$value').get());
+    expect([nobody.statusCode, nobody.code]).to.deep.equal([404, 'Request_ResourceNotFound']);
+    expect(nobody.requestId).to.be.a('string').and.not.equal('');
+  });
+
+  it('reads the caller’s own photo through /me', async () => {
+    const photo = (await asReader.api('/me/photo').get()) as Record<string, unknown>;
+    expect(photo).to.deep.include({ id: '360X360', width: 360, height: 360 });
+    const bytes = (await asReader.api('/me/photos/48x48/$value').responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
+    expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 48, height: 48 });
+  });
+
+  it('reads the beta version as v1.0', async () => {
+    const beta = (await asReader.api('/users/alex.wilber@contoso.com/photo').version('beta').get()) as Record<string, unknown>;
+    expect(beta).to.deep.include({ id: '486X486' });
+  });
+
+  it('works with bearer tokens as configured today: a token of the configured issuer is the caller, any other is refused', async () => {
+    const t = await startTestBridge(issuer.env);
+    try {
+      // The token's preferred_username is Reader@Contoso.com: their /me.
+      await t.store.upsertUsers([{ email: 'reader@contoso.com', displayName: 'Token Reader', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('reader@contoso.com'), await samplePhoto(120, 120), 'test');
+      const { port } = await t.bridge.listen();
+      const withToken = graphClient(`http://127.0.0.1:${port}/`, async () => `Bearer ${await issuer.sign()}`);
+      expect(await withToken.api('/me/photo').get()).to.deep.include({ id: '120X120', width: 120, height: 120 });
+      const bytes = (await withToken.api('/users/reader@contoso.com/photos/64x64/$value').responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
+      expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 64, height: 64 });
+      // The interop bridge trusts no issuer: the same token is refused there, as Graph refuses one.
+      const refused = await graphErrorOf(graphClient(baseUrl, async () => `Bearer ${await issuer.sign()}`).api('/me/photo').get());
+      expect([refused.statusCode, refused.code]).to.deep.equal([401, 'InvalidAuthenticationToken']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('lets an administrator upload a photo with PUT photo/$value; a reader gets ErrorAccessDenied', async () => {
+    const jpeg = await samplePhoto(240, 240);
+    const denied = await graphErrorOf(asReader.api('/users/nestor.wilke@contoso.com/photo/$value').header('Content-Type', 'image/jpeg').put(jpeg));
+    expect([denied.statusCode, denied.code]).to.deep.equal([403, 'ErrorAccessDenied']);
+    const asAdmin = graphClient(baseUrl, () => Promise.resolve(basic(ADMIN)));
+    await asAdmin.api('/users/nestor.wilke@contoso.com/photo/$value').header('Content-Type', 'image/jpeg').put(jpeg);
+    const photo = (await asReader.api('/users/nestor.wilke@contoso.com/photo').get()) as Record<string, unknown>;
+    expect(photo).to.deep.include({ id: '240X240', width: 240, height: 240 });
+  });
+});
