@@ -1,5 +1,6 @@
 import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
+import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { SEARCH_SCOPES } from '../people/find-people.js';
 
 const sizeParameter = {
@@ -51,6 +52,98 @@ const photoResponses = {
   401: reason('No or wrong credentials; WWW-Authenticate: Basic'),
   404: reason('No such person or item, or no photo'),
 };
+const owaPhoto = (operation: string) => ({
+  get: {
+    summary: `OWA ${operation}: the same answers, ETags and rules as the EWS REST URL (OWA's UA and sc parameters are ignored)`,
+    parameters: [
+      { name: 'email', in: 'query', required: true, schema: { type: 'string', format: 'email' } },
+      sizeParameter,
+      { name: 'UA', in: 'query', required: false, schema: { type: 'string' }, description: 'Sent by OWA; ignored' },
+      { name: 'sc', in: 'query', required: false, schema: { type: 'string' }, description: 'Sent by OWA (a cache buster); ignored' },
+      ...conversionParameters,
+      ifNoneMatch,
+    ],
+    responses: photoResponses,
+  },
+});
+const graphError = (description: string) => ({
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          error: {
+            type: 'object',
+            properties: { code: { type: 'string' }, message: { type: 'string' }, innerError: { type: 'object', properties: { date: { type: 'string' }, 'request-id': { type: 'string' } } } },
+          },
+        },
+      },
+    },
+  },
+});
+const graphUser = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The user\'s primary SMTP address (their userPrincipalName here)' };
+const graphSize = { name: 'size', in: 'path', required: true, schema: { type: 'string', enum: GRAPH_SIZE_IDS }, description: 'An HD size (either case of x); above the photo\'s own size the largest available is served' };
+const graphPhotoEntity = {
+  type: 'object',
+  properties: {
+    '@odata.context': { type: 'string' },
+    '@odata.mediaContentType': { type: 'string' },
+    '@odata.mediaEtag': { type: 'string', description: 'The ETag of the matching $value answer' },
+    id: { type: 'string', description: 'As Graph writes it: 240X240' },
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+  },
+};
+const graphNotFound = graphError('ImageNotFound: the user has no photo; Request_ResourceNotFound: no such user (or an id that is not an address)');
+const graphReadErrors = { 401: graphError('InvalidAuthenticationToken: no or wrong credentials (Basic or Bearer); WWW-Authenticate'), 404: graphNotFound };
+const graphPhotoBytes = (summary: string, parameters: object[]) => ({
+  get: {
+    summary,
+    parameters: [...parameters, ifNoneMatch],
+    responses: {
+      200: { description: 'The photo', headers: photoResponses[200].headers, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+      304: photoResponses[304],
+      400: graphError('ErrorInvalidPhotoSize: not an HD size'),
+      ...graphReadErrors,
+    },
+  },
+});
+const graphMetadata = (summary: string, parameters: object[], schema: object) => ({
+  get: { summary, parameters, responses: { 200: { description: 'Metadata', content: { 'application/json': { schema } } }, ...graphReadErrors } },
+});
+const graphUpload = (whose: string, parameters: object[]) => ({
+  put: {
+    summary: `Store ${whose} photo (admin role); PATCH does the same`,
+    parameters,
+    requestBody: { required: true, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+    responses: {
+      200: { description: 'Stored' },
+      403: graphError('ErrorAccessDenied: not an administrator'),
+      404: graphError('Request_ResourceNotFound: no such user'),
+      413: graphError('ErrorMessageSizeExceeded: over the upload limit'),
+      422: graphError('ErrorInvalidImage: not a usable image'),
+    },
+  },
+});
+/** The Graph-compatible paths, under both versions. */
+const graphPaths = Object.fromEntries(
+  GRAPH_VERSIONS.flatMap((version): [string, object][] => {
+    const users = `/${version}/users/{id}`;
+    const me = `/${version}/me`;
+    return [
+      [`${users}/photo`, { ...graphMetadata('A user\'s largest photo: its metadata', [graphUser], graphPhotoEntity), delete: { summary: 'Remove a user\'s photo (admin role)', parameters: [graphUser], responses: { 204: { description: 'Removed' }, 404: graphNotFound } } }],
+      [`${users}/photo/$value`, { ...graphPhotoBytes('A user\'s largest photo (the photo hot path; anonymous when anonymous read is on)', [graphUser]), ...graphUpload('a user\'s', [graphUser]) }],
+      [`${users}/photos`, graphMetadata('Every HD size a user\'s photo has', [graphUser], { type: 'object', properties: { '@odata.context': { type: 'string' }, value: { type: 'array', items: graphPhotoEntity } } })],
+      [`${users}/photos/{size}`, graphMetadata('One size of a user\'s photo: its metadata', [graphUser, graphSize], graphPhotoEntity)],
+      [`${users}/photos/{size}/$value`, graphPhotoBytes('One size of a user\'s photo', [graphUser, graphSize])],
+      [`${me}/photo`, graphMetadata('The caller\'s largest photo: its metadata', [], graphPhotoEntity)],
+      [`${me}/photo/$value`, { ...graphPhotoBytes('The caller\'s largest photo', []), ...graphUpload('the caller\'s', []) }],
+      [`${me}/photos`, graphMetadata('Every HD size the caller\'s photo has', [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } })],
+      [`${me}/photos/{size}/$value`, graphPhotoBytes('One size of the caller\'s photo', [graphSize])],
+    ];
+  }),
+);
 const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
 
 /** The bridge's HTTP interface, served at /api/openapi.json. */
@@ -59,7 +152,7 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: 'ews-photo-bridge',
     version: '0.1.0',
-    description: 'Exchange photo requests answered from the bridge\'s store: the EWS REST photo URL and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).',
+    description: 'Exchange photo requests answered from the bridge\'s store: the EWS REST photo URL, OWA\'s photo URLs, a Microsoft Graph-compatible photo API (/v1.0 and /beta) and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).',
   },
   components: {
     securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -73,6 +166,9 @@ export const OPENAPI_DOCUMENT = {
         responses: photoResponses,
       },
     },
+    '/owa/service.svc/s/GetPersonaPhoto': owaPhoto('GetPersonaPhoto'),
+    '/owa/service.svc/s/GetUserPhoto': owaPhoto('GetUserPhoto'),
+    ...graphPaths,
     '/api/people/photo': {
       get: {
         summary: 'Resolve a name (as ResolveNames does) to exactly one person and return their photo',

@@ -143,6 +143,22 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
     });
   });
 
+  it('is described in the OpenAPI document, with the OWA URLs, under both versions', async () => {
+    const res = await get('/api/openapi.json').expect(200);
+    const paths = Object.keys((res.body as { paths: Record<string, unknown> }).paths);
+    expect(paths).to.include.members([
+      '/owa/service.svc/s/GetPersonaPhoto',
+      '/owa/service.svc/s/GetUserPhoto',
+      ...['v1.0', 'beta'].flatMap((version) => [
+        `/${version}/users/{id}/photo`,
+        `/${version}/users/{id}/photo/$value`,
+        `/${version}/users/{id}/photos`,
+        `/${version}/users/{id}/photos/{size}/$value`,
+        `/${version}/me/photo/$value`,
+      ]),
+    ]);
+  });
+
   describe('writing (administrators)', () => {
     it('PUT users/{upn}/photo/$value stores the photo: 200, then new bytes, size and ETag', async () => {
       await t.store.upsertUsers([{ email: 'new.photo@contoso.com', displayName: 'New Photo', refs: {} }]);
