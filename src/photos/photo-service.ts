@@ -40,12 +40,12 @@ export interface UpstreamOptions {
 
 /**
  * Which photo answers an owner: a fingerprint and where it came from. A photo a size's
- * own order found upstream is held in memory, not stored: the store keeps one photo per
- * owner, the one the usual order gives.
+ * own order found upstream is held here, not stored: the store keeps one photo per owner,
+ * the one the usual order gives.
  */
 interface ServedPhoto extends PhotoFingerprint {
   source: string;
-  held?: true;
+  held?: StoredPhoto;
 }
 
 /** An owner's photo state as last read: the photo, or null for "no photo". */
@@ -63,7 +63,10 @@ type PhotoState = { photo: ServedPhoto | null };
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
   private readonly renditions: LRUCache<string, Rendition>;
-  /** Originals found by a size's own order, by source and hash (bounded by entries and bytes). */
+  /**
+   * The bytes held by size-order states, by state key: bounded by bytes, and a state whose
+   * bytes are let go is dropped with them, so held photos never outgrow the cache limits.
+   */
   private readonly heldOriginals: LRUCache<string, StoredPhoto>;
   private readonly stateFlights = new SingleFlight<PhotoState>();
   private readonly renderFlights = new SingleFlight<Rendition | null>();
@@ -83,6 +86,7 @@ export class PhotoService {
       max: cacheLimits.maxEntries,
       maxSize: cacheLimits.maxBytes,
       sizeCalculation: (photo) => photo.bytes.length,
+      dispose: (_photo, stateKey) => this.photoStates.delete(stateKey),
     });
     this.renditions = new LRUCache({
       max: cacheLimits.maxEntries,
@@ -109,10 +113,7 @@ export class PhotoService {
   async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest): Promise<Rendition | null> {
     const key = this.stateKey(owner, size);
     const epoch = this.epoch;
-    let state = this.photoStates.get(key);
-    // A held original that was evicted is fetched again rather than taken for "no photo".
-    if (state?.photo?.held && !this.heldOriginals.has(heldKey(state.photo))) state = undefined;
-    state ??= await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch));
+    const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
     const photo = state.photo;
     if (!photo) return request ? this.placeholder(owner, size, request) : null;
     const cacheKey = this.renditionKey(photo, size, request?.conversion);
@@ -162,9 +163,11 @@ export class PhotoService {
     const sizeOrder = this.sources?.upstream.sizeOrder(owner.kind, size);
     // null from the sources is a definite "no photo" (the stored one was just removed); only undefined falls back to it.
     const fromSources = sizeOrder ? undefined : await this.fromSourcesIfDue(owner, stored);
-    const photo = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : fromSources === undefined ? (stored ?? null) : fromSources;
+    const photo: ServedPhoto | null = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : fromSources === undefined ? (stored ?? null) : fromSources;
     const state = { photo };
-    const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0);
+    if (photo?.held) this.heldOriginals.set(key, photo.held);
+    // A photo too large to hold is served this once and not remembered.
+    const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0) && (!photo?.held || this.heldOriginals.has(key));
     // With sources, even a found photo is only believed until it is due for a refresh.
     const photoTtl = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources!.refreshMs } : {};
     if (remember) this.photoStates.set(key, state, photo ? photoTtl : { ttl: this.cacheLimits.noPhotoTtlMs });
@@ -194,9 +197,7 @@ export class PhotoService {
       const result = await upstream.ask(entry, reference);
       if (result.kind === 'photo') {
         const { sha256, width, height } = result.photo;
-        const held: ServedPhoto = { sha256, width, height, source: result.source, held: true };
-        this.heldOriginals.set(heldKey(held), { ...result.photo, source: result.source, updatedAt: new Date().toISOString() });
-        return held;
+        return { sha256, width, height, source: result.source, held: { ...result.photo, source: result.source, updatedAt: new Date().toISOString() } };
       }
       if (result.kind === 'failed') stale ??= storedHere;
     }
@@ -241,7 +242,7 @@ export class PhotoService {
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */
   private async convert(owner: PhotoOwner, photo: ServedPhoto, size: PhotoSize, conversion: ImageConversion): Promise<Rendition | null> {
-    const original = photo.held ? this.heldOriginals.get(heldKey(photo)) : await this.store.getPhoto(owner);
+    const original = photo.held ?? (await this.store.getPhoto(owner));
     if (!original) return null;
     const sized = this.renditions.get(this.renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original)));
     const converted = await convertRendition(sized, conversion, this.limits.jpegQuality);
@@ -271,7 +272,7 @@ export class PhotoService {
   }
 
   private async render(owner: PhotoOwner, photo: ServedPhoto, size: PhotoSize): Promise<Rendition | null> {
-    const original = photo.held ? this.heldOriginals.get(heldKey(photo)) : await this.store.getPhoto(owner);
+    const original = photo.held ?? (await this.store.getPhoto(owner));
     if (!original) return null;
     const rendition = await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original));
     if (rendition.bytes !== original.bytes) this.stats.resizes++;
@@ -289,10 +290,6 @@ export class PhotoService {
     const sized = `${photo.sha256}:${fit}:${servedSide(photo, size, fit)}`;
     return conversion && changesImage(conversion) ? `${sized}:${conversionTag(conversion)}` : sized;
   }
-}
-
-function heldKey(photo: ServedPhoto): string {
-  return `${photo.source}:${photo.sha256}`;
 }
 
 function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {

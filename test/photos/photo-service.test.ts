@@ -13,6 +13,9 @@ import { PhotoService, type PhotoCacheLimits } from '../../src/photos/photo-serv
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { userOwner, type PhotoOwner } from '../../src/domain/photo-owner.js';
 import { rejectionOf } from '../support/rejection.js';
+import { createLogger } from '../../src/logger.js';
+import { UpstreamPhotos } from '../../src/photos/upstream-photos.js';
+import { NO_PHOTO, type PhotoSource } from '../../src/sources/photo-source.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const CACHE: PhotoCacheLimits = { maxEntries: 1000, maxBytes: 64 * 1024 * 1024, noPhotoTtlMs: 60_000 };
@@ -218,16 +221,17 @@ describe('PhotoService', () => {
     });
 
     it('forgets "no photo" after noPhotoTtlMs, so a photo written behind its back appears', async () => {
-      const photos = service({ noPhotoTtlMs: 50 });
+      // Prepared first: normalising takes longer than a short TTL on a busy machine.
+      const photo = await normalizePhoto(await image(16), LIMITS);
+      const photos = service({ noPhotoTtlMs: 250 });
       expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
       // Written straight into the store, as another process (the CLI) would.
-      const photo = await normalizePhoto(await image(16), LIMITS);
       expect(await store.setPhoto(userOwner(CAROL), photo, 'other process')).to.equal(true);
 
       expect(await photos.photo(userOwner(CAROL), 96), 'still believed within the TTL').to.equal(null);
       expect(photos.stats.storeLookups).to.equal(1);
 
-      await sleep(120);
+      await sleep(300);
       const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
       expect(rendition.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96x96"`);
       expect(photos.stats.storeLookups).to.equal(2);
@@ -438,6 +442,69 @@ describe('PhotoService', () => {
       await photos.photo(userOwner(ALICE), 96);
       expect(photos.stats.resizes).to.equal(4);
       expect(photos.stats.storeLookups).to.equal(4);
+    });
+  });
+
+  describe('a size with an order of its own', () => {
+    /** A directory-like upstream answering a 64x48 thumbnail per address, counting its calls. */
+    function directory(thumbnails: Map<string, Buffer>): PhotoSource & { calls: number } {
+      const source = {
+        name: 'dir',
+        keepsShape: true,
+        calls: 0,
+        accepts: () => true,
+        fetch: (reference: { emails: string[] }) => {
+          source.calls++;
+          const bytes = thumbnails.get(reference.emails[0]!);
+          return Promise.resolve(bytes ? { kind: 'photo' as const, bytes } : NO_PHOTO);
+        },
+        check: () => Promise.resolve([]),
+      };
+      return source;
+    }
+    const withOrders = (dir: PhotoSource, cache: Partial<PhotoCacheLimits> = {}) =>
+      new PhotoService(
+        store,
+        LIMITS,
+        { ...CACHE, ...cache },
+        {
+          upstream: new UpstreamPhotos({ user: [], contact: [], bySize: [{ size: 48, user: [dir, 'store'] }] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')),
+          refreshMs: 60_000,
+        },
+      );
+
+    it('answers that size from the source in its own shape and the others from the store, and forget() drops both', async () => {
+      const dir = directory(new Map([[ALICE, await image(30, 64, 48)]]));
+      const photos = withOrders(dir);
+      await photos.setPhoto(userOwner(ALICE), await image(31, 300, 200), 'upload');
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96))).to.include({ width: 96, height: 96 });
+      expect(dir.calls).to.equal(1);
+      expect((await store.getPhotoInfo(userOwner(ALICE)))?.source, 'the held thumbnail is not stored').to.equal('upload');
+
+      photos.forget(userOwner(ALICE));
+      expect(photos.cachedPhoto(userOwner(ALICE), 48)).to.equal(undefined);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(undefined);
+    });
+
+    it('holds found photos within the byte limit: one let go is fetched again, never taken for "no photo"', async () => {
+      const dir = directory(new Map([[ALICE, await image(32, 64, 48)], [BOB, await image(33, 64, 48)]]));
+      const held = await normalizePhoto(await image(32, 64, 48), LIMITS);
+      // Room for one held photo: holding Bob's lets Alice's go.
+      const photos = withOrders(dir, { maxBytes: held.bytes.length + 200 });
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
+      expect(expectRendition(await photos.photo(userOwner(BOB), 48))).to.include({ width: 48, height: 36 });
+      expect(photos.cachedPhoto(userOwner(ALICE), 48)).to.equal(undefined);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
+      expect(dir.calls).to.equal(3);
+    });
+
+    it('serves a found photo too large to hold, without remembering it', async () => {
+      const dir = directory(new Map([[ALICE, await image(34, 64, 48)]]));
+      const photos = withOrders(dir, { maxBytes: 100 });
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
+      expect(dir.calls).to.equal(2);
     });
   });
 });
