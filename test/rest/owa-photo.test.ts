@@ -6,7 +6,7 @@ import { samplePhoto } from '../support/sample-images.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const EWS_URL = '/ews/exchange.asmx/s/GetUserPhoto';
-const OWA_URLS = ['/owa/service.svc/s/GetPersonaPhoto', '/owa/service.svc/s/GetUserPhoto'];
+const OWA_URLS = ['/owa/service.svc/s/GetPersonaPhoto', '/owa/service.svc/s/GetUserPhoto'] as const;
 
 describe('OWA photo URLs: /owa/service.svc/s/GetPersonaPhoto and GetUserPhoto', () => {
   let t: TestBridge;
