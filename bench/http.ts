@@ -38,6 +38,10 @@ export interface HttpFigures {
   resolveNames: LoadFigures;
   /** SOAP GetItem of that contact, AllProperties. */
   getItem: LoadFigures;
+  /** OWA's GetPersonaPhoto for the same photo: the same hot path as (b). */
+  owa: LoadFigures;
+  /** Graph's `users/{upn}/photos/96x96/$value` for the same photo: the same hot path as (b). */
+  graph: LoadFigures;
   /** The very first photo request (checked to be a 200): scrypt verification, store read and a 648→96 resize. */
   first: PhotoFetch;
   /** The first request for each other size: a cache miss and a resize, end to end. */
@@ -53,6 +57,13 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const first = await fetchPhoto(photoUrl(96), 96);
     // Without a real 200 there is nothing worth measuring: the load runs would time 401s.
     if (!first.ok) throw new Error(`the bridge did not serve ${BENCH_USER.email}'s photo at HR96x96:\n${bridge.child.stderrTail()}`);
+    // The other photo URLs must serve the very same photo, or their figures compare nothing.
+    const owaUrl = `${bridge.base}/owa/service.svc/s/GetPersonaPhoto?email=${encodeURIComponent(BENCH_USER.email)}&UA=0&size=HR96x96`;
+    const graphUrl = `${bridge.base}/v1.0/users/${BENCH_USER.email}/photos/96x96/$value`;
+    for (const url of [owaUrl, graphUrl]) {
+      const other = await fetchPhoto(url, 96);
+      if (!other.ok || other.etag !== first.etag) throw new Error(`${url} did not serve the same HR96x96 photo:\n${bridge.child.stderrTail()}`);
+    }
     const endpoint = `${bridge.base}/EWS/Exchange.asmx`;
     const itemId = await benchContactId(endpoint);
     const bare = await startBareServer(options.dir, first.bytes);
@@ -67,6 +78,8 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
       soap: await load('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
       resolveNames: await load('(e) SOAP ResolveNames', endpoint, bridge.child, SOAP_HEADERS, RESOLVE_NAMES),
       getItem: await load('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
+      owa: await load('(g) OWA GetPersonaPhoto', owaUrl, bridge.child, { authorization }),
+      graph: await load('(h) Graph photos/96x96/$value', graphUrl, bridge.child, { authorization }),
       first,
       cold: await fetchEachOtherSize(photoUrl),
     };

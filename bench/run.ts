@@ -20,6 +20,8 @@ import { fixed, renderTable } from './table.js';
 /** Issue 8 §8: the cached REST photo, access log on, against bare node:http sending the same bytes. */
 const TARGET_RATIO = 0.9;
 const TARGET_SOAP_TO_REST = 0.9;
+/** Issue 10 §7: OWA's and Graph's photo URLs share the REST URL's hot path. */
+const TARGET_OTHER_URL_TO_REST = 0.9;
 /** The bench contact's photo, about what an address book's vCard carries; ResolveNames returns it in full. */
 const CONTACT_PHOTO_SIDE = 200;
 const TARGET_P50_648_TO_96_MS = 15;
@@ -112,6 +114,13 @@ function httpChecks(http: HttpFigures): Check[] {
     { what: '(f) GetItem: only 200s, no errors', ok: onlyStatus(http.getItem, '200'), kind: 'correctness' },
     { what: `REST/bare ≥ ${TARGET_RATIO} (is ${ratio.toFixed(2)})`, ok: ratio >= TARGET_RATIO, kind: 'target' },
     { what: `SOAP/REST ≥ ${TARGET_SOAP_TO_REST} (is ${soapToRest(http).toFixed(2)})`, ok: soapToRest(http) >= TARGET_SOAP_TO_REST, kind: 'target' },
+    { what: '(g) OWA: only 200s, no errors', ok: onlyStatus(http.owa, '200'), kind: 'correctness' },
+    { what: '(h) Graph: only 200s, no errors', ok: onlyStatus(http.graph, '200'), kind: 'correctness' },
+    ...otherUrlRatios(http).map(([name, ratio]) => ({
+      what: `${name}/REST ≥ ${TARGET_OTHER_URL_TO_REST} (is ${ratio.toFixed(2)})`,
+      ok: ratio >= TARGET_OTHER_URL_TO_REST,
+      kind: 'target' as const,
+    })),
   ];
 }
 
@@ -128,8 +137,16 @@ function soapToRest(http: HttpFigures): number {
   return http.soap.requestsPerSecond / http.bridge.requestsPerSecond;
 }
 
+/** (g) and (h) ÷ (b), in req/s. */
+function otherUrlRatios(http: HttpFigures): [string, number][] {
+  return [
+    ['OWA', http.owa.requestsPerSecond / http.bridge.requestsPerSecond],
+    ['Graph', http.graph.requestsPerSecond / http.bridge.requestsPerSecond],
+  ];
+}
+
 function loadRuns(http: HttpFigures): LoadFigures[] {
-  return [http.bare, http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem];
+  return [http.bare, http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem, http.owa, http.graph];
 }
 
 function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
@@ -171,6 +188,7 @@ function printHttp(http: HttpFigures): void {
   console.log(renderTable(header, rows));
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
+  for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
   const disturbed = loadRuns(http).filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
   if (disturbed.length > 0) {
     console.log(`WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`);
