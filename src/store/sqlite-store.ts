@@ -5,28 +5,15 @@ import Database from 'better-sqlite3';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
-import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
+import { nameMatchParameters, prefixPattern, substringPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS } from './migrations.js';
 import type { ContactPage, DirectoryEntry, NameMatch, NewContact, Store } from './store.js';
+import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
-
-interface UserRow {
-  email: string;
-  display_name: string;
-  given_name: string | null;
-  surname: string | null;
-  alias: string | null;
-  company: string | null;
-  department: string | null;
-  title: string | null;
-  business_phone: string | null;
-  mobile_phone: string | null;
-  sip_address: string | null;
-  refs: string;
-}
 
 interface PhotoRow {
   bytes: Buffer;
@@ -36,31 +23,6 @@ interface PhotoRow {
   sha256: string;
   source: string;
   updated_at: string;
-}
-
-interface ContactRow {
-  id: number;
-  mailbox: string;
-  display_name: string;
-  given_name: string | null;
-  surname: string | null;
-  company: string | null;
-  department: string | null;
-  job_title: string | null;
-  email1: string | null;
-  email2: string | null;
-  email3: string | null;
-  business_phone: string | null;
-  mobile_phone: string | null;
-  home_phone: string | null;
-  refs: string;
-  created_at: string;
-  updated_at: string;
-  photo_sha256: string | null;
-  photo_width: number | null;
-  photo_height: number | null;
-  photo_length: number | null;
-  photo_updated_at: string | null;
 }
 
 /** Where each kind of owner keeps its photo, and how a key finds the owner's row. */
@@ -84,30 +46,10 @@ const NAME_MATCHES = `CASE @kind
   WHEN 'substring' THEN instr(c.display_name, @text) > 0
   ELSE c.display_name = @text END`;
 
-interface ContactPageQuery {
+interface ContactPageQuery extends NameMatchParameters {
   mailbox: string;
-  kind: 'all' | 'like' | NameMatch['mode'];
-  text: string;
-  pattern: string;
   offset: number;
   limit: number;
-}
-
-function nameMatchParameters(match: NameMatch | undefined): Pick<ContactPageQuery, 'kind' | 'text' | 'pattern'> {
-  if (!match) return { kind: 'all', text: '', pattern: '' };
-  if (!match.ignoreCase) return { kind: match.mode, text: match.text, pattern: '' };
-  const escaped = escapeLike(match.text);
-  const pattern = match.mode === 'prefix' ? `${escaped}%` : match.mode === 'substring' ? `%${escaped}%` : escaped;
-  return { kind: 'like', text: match.text, pattern };
-}
-
-/** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */
-function prefixPattern(prefix: string): string {
-  return `${escapeLike(prefix)}%`;
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, refs';
@@ -173,7 +115,7 @@ export class SqliteStore implements Store {
       this.db.exec(sql);
       this.db.pragma(`user_version = ${version}`);
     });
-    MIGRATIONS.slice(applied).forEach((sql, i) => step(sql, applied + i + 1));
+    MIGRATIONS.slice(applied).forEach((migration, i) => step(migration.sqlite, applied + i + 1));
   }
 
   private prepare() {
@@ -297,7 +239,7 @@ export class SqliteStore implements Store {
   }
 
   async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
-    const pattern = `%${escapeLike(text)}%`;
+    const pattern = substringPattern(text);
     const rows = await this.read(() => this.statements.searchDirectory.all({ pattern, offset, limit }));
     return rows.map((row) => ({
       user: fromUserRow(row),
@@ -478,58 +420,4 @@ function toUserParams(user: DirectoryUser, updatedAt: string) {
     refs: JSON.stringify(user.refs),
     updatedAt,
   };
-}
-
-function fromUserRow(row: UserRow): DirectoryUser {
-  return {
-    email: row.email,
-    displayName: row.display_name,
-    refs: JSON.parse(row.refs) as ExternalRefs,
-    ...withoutNulls({
-      givenName: row.given_name,
-      surname: row.surname,
-      alias: row.alias,
-      company: row.company,
-      department: row.department,
-      title: row.title,
-      businessPhone: row.business_phone,
-      mobilePhone: row.mobile_phone,
-      sipAddress: row.sip_address,
-    }),
-  };
-}
-
-function fromContactRow(row: ContactRow): Contact {
-  const contact: Contact = {
-    id: row.id,
-    mailbox: row.mailbox,
-    displayName: row.display_name,
-    emailAddresses: [row.email1, row.email2, row.email3].filter((email): email is string => email !== null),
-    phones: withoutNulls({ business: row.business_phone, mobile: row.mobile_phone, home: row.home_phone }),
-    refs: JSON.parse(row.refs) as ExternalRefs,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    ...withoutNulls({
-      givenName: row.given_name,
-      surname: row.surname,
-      company: row.company,
-      department: row.department,
-      jobTitle: row.job_title,
-    }),
-  };
-  if (row.photo_sha256 !== null) {
-    contact.photo = {
-      sha256: row.photo_sha256,
-      width: row.photo_width!,
-      height: row.photo_height!,
-      bytesLength: row.photo_length!,
-      updatedAt: row.photo_updated_at!,
-    };
-  }
-  return contact;
-}
-
-/** SQL NULL means "not set": such fields are left out rather than carried as null. */
-function withoutNulls<T extends Record<string, string | null>>(fields: T): { [K in keyof T]?: string } {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]?: string };
 }

@@ -1,0 +1,98 @@
+import type { Contact } from '../domain/contact.js';
+import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+
+/** A users row as both stores select it (`refs` as JSON text). */
+export interface UserRow {
+  email: string;
+  display_name: string;
+  given_name: string | null;
+  surname: string | null;
+  alias: string | null;
+  company: string | null;
+  department: string | null;
+  title: string | null;
+  business_phone: string | null;
+  mobile_phone: string | null;
+  sip_address: string | null;
+  refs: string;
+}
+
+/** A contacts row with its photo's fingerprint, as both stores select it; PostgreSQL's bigint id comes as text. */
+export interface ContactRow {
+  id: number | string;
+  mailbox: string;
+  display_name: string;
+  given_name: string | null;
+  surname: string | null;
+  company: string | null;
+  department: string | null;
+  job_title: string | null;
+  email1: string | null;
+  email2: string | null;
+  email3: string | null;
+  business_phone: string | null;
+  mobile_phone: string | null;
+  home_phone: string | null;
+  refs: string;
+  created_at: string;
+  updated_at: string;
+  photo_sha256: string | null;
+  photo_width: number | null;
+  photo_height: number | null;
+  photo_length: number | null;
+  photo_updated_at: string | null;
+}
+
+export function fromUserRow(row: UserRow): DirectoryUser {
+  return {
+    email: row.email,
+    displayName: row.display_name,
+    refs: JSON.parse(row.refs) as ExternalRefs,
+    ...withoutNulls({
+      givenName: row.given_name,
+      surname: row.surname,
+      alias: row.alias,
+      company: row.company,
+      department: row.department,
+      title: row.title,
+      businessPhone: row.business_phone,
+      mobilePhone: row.mobile_phone,
+      sipAddress: row.sip_address,
+    }),
+  };
+}
+
+export function fromContactRow(row: ContactRow): Contact {
+  const contact: Contact = {
+    id: Number(row.id),
+    mailbox: row.mailbox,
+    displayName: row.display_name,
+    emailAddresses: [row.email1, row.email2, row.email3].filter((email): email is string => email !== null),
+    phones: withoutNulls({ business: row.business_phone, mobile: row.mobile_phone, home: row.home_phone }),
+    refs: JSON.parse(row.refs) as ExternalRefs,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...withoutNulls({
+      givenName: row.given_name,
+      surname: row.surname,
+      company: row.company,
+      department: row.department,
+      jobTitle: row.job_title,
+    }),
+  };
+  if (row.photo_sha256 !== null) {
+    contact.photo = {
+      sha256: row.photo_sha256,
+      width: row.photo_width!,
+      height: row.photo_height!,
+      bytesLength: row.photo_length!,
+      updatedAt: row.photo_updated_at!,
+    };
+  }
+  return contact;
+}
+
+/** SQL NULL means "not set": such fields are left out rather than carried as null. */
+function withoutNulls<T extends Record<string, string | null>>(fields: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]?: string };
+}
