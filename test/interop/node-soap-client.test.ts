@@ -83,9 +83,9 @@ describe('interop: node-soap client built from the served WSDL', function () {
   after(() => world?.close());
 
   describe('the served WSDL', () => {
-    it('describes the four operations and points the client at the host it was fetched from', () => {
+    it('describes the operations the bridge serves and points the client at the host it was fetched from', () => {
       const operations = get(client.describe(), 'ExchangeServices', 'ExchangeServicePort') as Record<string, unknown>;
-      expect(Object.keys(operations).sort()).to.deep.equal(['GetAttachment', 'GetItem', 'GetUserPhoto', 'ResolveNames']);
+      expect(Object.keys(operations).sort()).to.deep.equal(['FindItem', 'GetAttachment', 'GetFolder', 'GetItem', 'GetUserPhoto', 'ResolveNames']);
       const location = get(client.wsdl.definitions.services, 'ExchangeServices', 'ports', 'ExchangeServicePort', 'location');
       expect(location).to.equal(world.ewsUrl);
     });

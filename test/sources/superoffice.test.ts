@@ -309,7 +309,7 @@ describe('SuperOffice source', () => {
       );
     const facade = (path: string) => request(t.bridge.server).get(path).set('Authorization', reader).buffer(true);
 
-    it("answers GetItem and GetAttachment t:Content with a contact's photo from SuperOffice, and the REST facade the same bytes", async () => {
+    it("answers GetItem and GetAttachment t:Content with a contact's photo from SuperOffice, and the REST facade its largest square", async () => {
       const before = sim.counts.images;
       const resolved = await soap('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Ola</m:UnresolvedEntry></m:ResolveNames>');
       const itemId = resolved.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
@@ -328,10 +328,14 @@ describe('SuperOffice source', () => {
       expect(await sharp(content).metadata()).to.include({ format: 'jpeg' });
       expect(sim.lastImageRequest).to.deep.include({ entity: 'person', id: '42' });
 
+      // The attachment is the stored original; the facade serves a size code's rendition, square.
+      const stored = await t.store.getPhoto(contactOwner(olaId));
+      expect(Buffer.compare(content, stored!.bytes)).to.equal(0);
       const rest = await facade(`/api/attachments/${encodeURIComponent(attachmentId)}`)
         .expect(200)
         .expect('content-type', 'image/jpeg');
-      expect(Buffer.compare(rest.body as Buffer, content)).to.equal(0);
+      const side = Math.min(stored!.width, stored!.height);
+      expect(await sharp(rest.body as Buffer).metadata()).to.include({ format: 'jpeg', width: side, height: side });
 
       expect((await t.store.getPhotoInfo(contactOwner(olaId)))?.source).to.equal('crm');
       expect(sim.counts.images - before).to.equal(1);
