@@ -15,6 +15,8 @@ export const SETTINGS = {
   host: { env: 'BRIDGE_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
   port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
   databasePath: { env: 'BRIDGE_DB', schema: z.string().min(1), default: 'data/bridge.db', doc: 'SQLite file for directory, photos and accounts.' },
+  databaseUrl: { env: 'BRIDGE_DATABASE_URL', schema: z.union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')]), default: '', doc: 'PostgreSQL instead of the SQLite file: postgres://user:password@host:5432/database. Every replica names the same database.' },
+  databasePoolSize: { env: 'BRIDGE_DATABASE_POOL_SIZE', schema: int(1, 1000), default: 10, doc: 'PostgreSQL connections one bridge process keeps, at most; a request that finds all in use waits as for a lock (BRIDGE_STORE_BUSY_TIMEOUT_MS).' },
   storeBusyTimeoutMs: { env: 'BRIDGE_STORE_BUSY_TIMEOUT_MS', schema: int(0, 60_000), default: 2000, doc: 'How long one request may wait, without blocking others, for a store locked by another process (the CLI, a second server); then it answers 503 + Retry-After (SOAP: ErrorServerBusy).' },
   seedDemo: { env: 'BRIDGE_DEMO', schema: flag, default: true, doc: 'Seed a demo directory and login into an empty database.' },
   allowAnonymousRead: { env: 'BRIDGE_ANONYMOUS_READ', schema: flag, default: false, doc: 'Serve photos without authentication. Anyone who can reach the port sees every photo.' },

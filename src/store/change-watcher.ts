@@ -1,11 +1,20 @@
 import type { Store } from './store.js';
 
+/** A store that is told of other processes' commits as they happen (PostgreSQL's LISTEN/NOTIFY). */
+export interface ChangeFeed {
+  /** Calls `listener` after another process commits; returns the way to stop. */
+  subscribeToChanges(listener: () => void): () => void;
+}
+
 /**
- * Notices commits made by other processes (the CLI importing while the server runs)
- * by polling SQLite's data_version, and tells the caches to let go. Commits made
- * through this process invalidate directly and do not wait for the poll.
+ * Tells the caches to let go when another process commits to the store: the CLI
+ * importing while the server runs, another replica's admin upload or source refresh.
+ * A store that announces commits is listened to; the embedded one is polled (SQLite's
+ * data_version). Commits made through this process invalidate directly and do not
+ * wait for either.
  */
 export function watchStoreChanges(store: Store, onChange: () => void, intervalMs = 1000): () => void {
+  if (isChangeFeed(store)) return store.subscribeToChanges(onChange);
   // The baseline is read now, not at the first tick: a commit made in between must count.
   let last: Promise<number | undefined> = store.changeCounter().catch(() => undefined);
   const timer = setInterval(() => {
@@ -19,4 +28,8 @@ export function watchStoreChanges(store: Store, onChange: () => void, intervalMs
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+function isChangeFeed(store: Store): store is Store & ChangeFeed {
+  return typeof (store as Partial<ChangeFeed>).subscribeToChanges === 'function';
 }

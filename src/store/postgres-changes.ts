@@ -1,0 +1,105 @@
+import pg from 'pg';
+
+/** The NOTIFY channel every bridge process's writes announce themselves on. */
+export const CHANGES_CHANNEL = 'ews_photo_bridge_changes';
+
+/** How long to wait before listening again after the connection was lost. */
+const RECONNECT_DELAY_MS = 1000;
+
+/**
+ * Hears the commits of other bridge processes on the same database: each write
+ * transaction ends with a NOTIFY carrying its process's id (delivered only if it
+ * commits), and one dedicated connection LISTENs for those of the others. Opened on
+ * first use, so a one-shot CLI command never holds it. Should the connection drop,
+ * commits made meanwhile went unheard: reconnecting counts as a change, so caches
+ * are dropped rather than trusted.
+ */
+export class PostgresChanges {
+  private connection: Promise<pg.Client> | undefined;
+  private current: pg.Client | undefined;
+  private changes = 0;
+  private readonly listeners = new Set<() => void>();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private everConnected = false;
+  private closed = false;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly ownId: string,
+  ) {}
+
+  /**
+   * How many commits other processes have announced so far. The round trip makes sure
+   * every announcement of a commit that finished before this call has been read.
+   */
+  async counter(): Promise<number> {
+    await (await this.connect()).query('SELECT 1');
+    return this.changes;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    this.connect().catch(() => this.reconnectLater());
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.then((client) => client.end()).catch(() => undefined);
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    this.connection ??= this.open().catch((error: unknown) => {
+      this.connection = undefined;
+      throw error;
+    });
+    return this.connection;
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = new pg.Client(this.config);
+    client.on('notification', (message) => {
+      if (message.payload !== this.ownId) this.changed();
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.current = client;
+    if (this.everConnected) this.changed();
+    this.everConnected = true;
+    return client;
+  }
+
+  private lost(client: pg.Client): void {
+    // A connection that failed while opening is the caller's to retry; one already replaced is no news.
+    if (this.closed || client !== this.current) return;
+    this.current = undefined;
+    void client.end().catch(() => undefined);
+    this.connection = undefined;
+    this.reconnectLater();
+  }
+
+  private reconnectLater(): void {
+    if (this.closed || this.listeners.size === 0 || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch(() => this.reconnectLater());
+    }, RECONNECT_DELAY_MS);
+    this.reconnectTimer.unref();
+  }
+
+  private changed(): void {
+    this.changes++;
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,401 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { SETTINGS } from '../config.js';
+import type { Account, Role } from '../domain/account.js';
+import type { Contact } from '../domain/contact.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
+import type { PhotoOwner } from '../domain/photo-owner.js';
+import type { ChangeFeed } from './change-watcher.js';
+import { nameMatchParameters, prefixPattern, substringPattern } from './like-patterns.js';
+import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
+import { busyAsBridgeError } from './postgres-errors.js';
+import { migratePostgres } from './postgres-schema.js';
+import type { ContactPage, DirectoryEntry, NameMatch, NewContact, Store } from './store.js';
+import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
+
+export interface PostgresStoreOptions {
+  /** How long one call may wait for a pooled connection or a row lock before it fails with ErrorServerBusy. */
+  busyTimeoutMs?: number;
+  /** Connections this process keeps, at most. */
+  poolSize?: number;
+}
+
+/** Rows per INSERT of a bulk write: one round trip each, well below PostgreSQL's 65,535 parameters (arrays count as one). */
+const BATCH_ROWS = 1000;
+
+const USER_FIELDS = ['email', 'display_name', 'given_name', 'surname', 'alias', 'company', 'department', 'title', 'business_phone', 'mobile_phone', 'sip_address'] as const;
+const USER_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
+
+const CONTACT_FIELDS = ['mailbox', 'display_name', 'given_name', 'surname', 'company', 'department', 'job_title', 'email1', 'email2', 'email3', 'business_phone', 'mobile_phone', 'home_phone'] as const;
+const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(', ')}, c.refs::text AS refs, c.created_at, c.updated_at,
+  p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
+  FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
+
+/** Where each kind of owner keeps its photo, and how a key ($1) finds the owner's row. */
+const PHOTO_TABLES = {
+  user: { table: 'user_photos', column: 'user_id', ownerTable: 'users', ownerMatch: 'lower(email) = lower($1)' },
+  contact: { table: 'contact_photos', column: 'contact_id', ownerTable: 'contacts', ownerMatch: 'id = $1' },
+} as const;
+
+/** The display-name match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern), as the SQLite store's. */
+const NAME_MATCHES = `CASE $2::text
+  WHEN 'all' THEN true
+  WHEN 'like' THEN lower(c.display_name) LIKE $4
+  WHEN 'prefix' THEN starts_with(c.display_name, $3)
+  WHEN 'substring' THEN strpos(c.display_name, $3) > 0
+  ELSE c.display_name = $3 END`;
+
+/**
+ * The shared store for replicas: the same interface as the embedded SQLite store, on a
+ * node-postgres pool. Every write is one transaction that ends with a NOTIFY, so other
+ * bridge processes drop their cached renditions as it commits (see PostgresChanges).
+ */
+export class PostgresStore implements Store, ChangeFeed {
+  private readonly pool: pg.Pool;
+  private readonly changes: PostgresChanges;
+  /** Tells this process's own announcements apart from other processes'. */
+  private readonly processId = randomUUID();
+
+  private constructor(
+    connectionString: string,
+    private readonly busyTimeoutMs: number,
+    poolSize: number,
+  ) {
+    // lock_timeout and the pool's connection timeout take 0 as "wait for ever"; the busy timeout's 0 means "do not wait".
+    const waitMs = Math.max(1, busyTimeoutMs);
+    const connection = { connectionString, application_name: 'ews-photo-bridge' };
+    this.pool = new pg.Pool({ ...connection, max: poolSize, connectionTimeoutMillis: waitMs, lock_timeout: waitMs });
+    // An idle pooled connection that dies (a server restart) is dropped by the pool; the next query opens a new one.
+    this.pool.on('error', () => undefined);
+    this.changes = new PostgresChanges(connection, this.processId);
+  }
+
+  /** Connects and brings the schema up to date (once, whichever replica gets there first). */
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(connectionString, options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default, options.poolSize ?? SETTINGS.databasePoolSize.default);
+    try {
+      const client = await store.pool.connect();
+      try {
+        await migratePostgres(client);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await store.pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (error) {
+      throw busyAsBridgeError(error, this.busyTimeoutMs);
+    }
+  }
+
+  /** Every write goes through here: all of it lands, announced to the other processes, or none of it. */
+  private async write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, this.processId]);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      throw busyAsBridgeError(error, this.busyTimeoutMs);
+    } finally {
+      client?.release();
+    }
+  }
+
+  async upsertUsers(users: readonly DirectoryUser[]): Promise<void> {
+    const updatedAt = new Date().toISOString();
+    const rows = [...mergeByAddress(users).values()];
+    await this.write(async (client) => {
+      for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+        const batch = rows.slice(i, i + BATCH_ROWS);
+        const columns = [...USER_FIELDS.map((field) => batch.map((user) => userField(user, field))), batch.map((user) => JSON.stringify(user.refs))];
+        await client.query(
+          `INSERT INTO users (${USER_FIELDS.join(', ')}, refs, updated_at)
+           SELECT ${USER_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${USER_FIELDS.join(', ')}, refs)
+           ON CONFLICT (lower(email)) DO UPDATE SET
+             ${USER_FIELDS.filter((f) => f !== 'email').map((f) => `${f} = excluded.${f}`).join(', ')},
+             refs = excluded.refs, updated_at = excluded.updated_at`,
+          [...columns, updatedAt],
+        );
+      }
+    });
+  }
+
+  async getUser(email: string): Promise<DirectoryUser | undefined> {
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE lower(u.email) = lower($1)`, [email]);
+    return rows[0] && fromUserRow(rows[0]);
+  }
+
+  async listUsers(): Promise<DirectoryUser[]> {
+    return (await this.query<UserRow>(`${USER_SELECT} ORDER BY u.display_name, lower(u.email)`)).rows.map(fromUserRow);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
+    const { rows } = await this.query<UserRow>(
+      `${USER_SELECT} WHERE lower(u.display_name) LIKE $1 OR lower(u.given_name) LIKE $1 OR lower(u.surname) LIKE $1
+         OR lower(u.alias) LIKE $1 OR lower(u.email) LIKE $1
+       ORDER BY u.display_name, lower(u.email) LIMIT $2`,
+      [asciiLower(prefixPattern(prefix)), limit],
+    );
+    return rows.map(fromUserRow);
+  }
+
+  async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
+    const { rows } = await this.query<UserRow & { photo_sha256: string | null }>(
+      `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256
+       FROM users u LEFT JOIN user_photos p ON p.user_id = u.id
+       WHERE lower(u.display_name) LIKE $1 OR lower(u.email) LIKE $1 OR lower(u.department) LIKE $1 OR lower(u.title) LIKE $1
+       ORDER BY u.display_name, lower(u.email) LIMIT $2 OFFSET $3`,
+      [asciiLower(substringPattern(text)), limit, offset],
+    );
+    return rows.map((row) => ({ user: fromUserRow(row), ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }) }));
+  }
+
+  async removeUser(email: string): Promise<boolean> {
+    return this.write(async (client) => ((await client.query('DELETE FROM users WHERE lower(email) = lower($1)', [email])).rowCount ?? 0) > 0);
+  }
+
+  async countUsers(): Promise<number> {
+    return Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]!.n);
+  }
+
+  async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
+    const now = new Date().toISOString();
+    return this.write(async (client) => {
+      // Ids are drawn first, so that they come back in the order of the contacts given.
+      const { rows } = await client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)", [contacts.length]);
+      const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+      for (let i = 0; i < contacts.length; i += BATCH_ROWS) {
+        const batch = contacts.slice(i, i + BATCH_ROWS);
+        const columns = [ids.slice(i, i + BATCH_ROWS), ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))), batch.map((contact) => JSON.stringify(contact.refs))];
+        await client.query(
+          `INSERT INTO contacts (id, ${CONTACT_FIELDS.join(', ')}, refs, created_at, updated_at)
+           SELECT id, ${CONTACT_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1}, $${columns.length + 1}
+           FROM unnest($1::bigint[], ${CONTACT_FIELDS.map((_, n) => `$${n + 2}::text[]`).join(', ')}, $${columns.length}::text[]) AS t(id, ${CONTACT_FIELDS.join(', ')}, refs)`,
+          [...columns, now],
+        );
+      }
+      for (const [i, contact] of contacts.entries()) {
+        if (contact.photo) await writePhoto(client, { kind: 'contact', id: ids[i]! }, contact.photo, 'import', now);
+      }
+      return ids;
+    });
+  }
+
+  async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
+    const { rows } = await this.query<ContactRow>(`${CONTACT_SELECT} WHERE c.id = $1 AND lower(c.mailbox) = lower($2)`, [id, mailbox]);
+    return rows[0] && fromContactRow(rows[0]);
+  }
+
+  async getContactById(id: number): Promise<Contact | undefined> {
+    const { rows } = await this.query<ContactRow>(`${CONTACT_SELECT} WHERE c.id = $1`, [id]);
+    return rows[0] && fromContactRow(rows[0]);
+  }
+
+  async listContacts(mailbox: string): Promise<Contact[]> {
+    return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY c.display_name, c.id`, [mailbox])).rows.map(fromContactRow);
+  }
+
+  async pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+    const { kind, text, pattern } = nameMatchParameters(match);
+    const where = `WHERE lower(c.mailbox) = lower($1) AND ${NAME_MATCHES}`;
+    const params = [mailbox, kind, text, asciiLower(pattern)];
+    const [count, page] = await Promise.all([
+      this.query<{ n: string }>(`SELECT count(*) AS n FROM contacts c ${where}`, params),
+      this.query<ContactRow>(`${CONTACT_SELECT} ${where} ORDER BY c.display_name, c.id LIMIT $5 OFFSET $6`, [...params, limit, offset]),
+    ]);
+    return { total: Number(count.rows[0]!.n), contacts: page.rows.map(fromContactRow) };
+  }
+
+  async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
+    const { rows } = await this.query<ContactRow>(
+      `${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) AND (
+         lower(c.display_name) LIKE $2 OR lower(c.given_name) LIKE $2 OR lower(c.surname) LIKE $2
+         OR lower(c.email1) LIKE $2 OR lower(c.email2) LIKE $2 OR lower(c.email3) LIKE $2)
+       ORDER BY c.display_name, c.id LIMIT $3`,
+      [mailbox, asciiLower(prefixPattern(prefix)), limit],
+    );
+    return rows.map(fromContactRow);
+  }
+
+  async removeContact(mailbox: string, id: number): Promise<boolean> {
+    return this.write(async (client) => ((await client.query('DELETE FROM contacts WHERE id = $1 AND lower(mailbox) = lower($2)', [id, mailbox])).rowCount ?? 0) > 0);
+  }
+
+  async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
+    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    const { rows } = await this.query<StoredPhoto>(
+      `SELECT bytes, content_type AS "contentType", width, height, sha256, source, updated_at AS "updatedAt"
+       FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`,
+      [keyOf(owner)],
+    );
+    return rows[0];
+  }
+
+  async getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined> {
+    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    const { rows } = await this.query<StoredPhotoInfo>(
+      `SELECT sha256, width, height, source, updated_at AS "updatedAt" FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`,
+      [keyOf(owner)],
+    );
+    return rows[0];
+  }
+
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {
+    return this.write((client) => writePhoto(client, owner, photo, source, new Date().toISOString()));
+  }
+
+  async removePhoto(owner: PhotoOwner): Promise<boolean> {
+    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    return this.write(async (client) => {
+      const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`, [keyOf(owner)])).rowCount ?? 0) > 0;
+      if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
+      return removed;
+    });
+  }
+
+  async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
+    await this.write((client) =>
+      client.query(
+        `INSERT INTO accounts (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (lower(username)) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
+        [username, passwordHash, role, new Date().toISOString()],
+      ),
+    );
+  }
+
+  async getAccount(username: string): Promise<Account | undefined> {
+    const { rows } = await this.query<Account>('SELECT username, password_hash AS "passwordHash", role FROM accounts WHERE lower(username) = lower($1)', [username]);
+    return rows[0];
+  }
+
+  async listAccounts(): Promise<Omit<Account, 'passwordHash'>[]> {
+    return (await this.query<Omit<Account, 'passwordHash'>>('SELECT username, role FROM accounts ORDER BY lower(username), username')).rows;
+  }
+
+  async removeAccount(username: string): Promise<boolean> {
+    return this.write(async (client) => ((await client.query('DELETE FROM accounts WHERE lower(username) = lower($1)', [username])).rowCount ?? 0) > 0);
+  }
+
+  async secret(name: string, bytes: number): Promise<Buffer> {
+    // Two statements, each its own transaction: when replicas race on first use, the loser's
+    // INSERT waits for the winner's commit and does nothing, and its SELECT — a new snapshot —
+    // reads the winner's value. (One statement would read its own, older snapshot: no row.)
+    await this.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, randomBytes(bytes)]);
+    return (await this.query<{ value: Buffer }>('SELECT value FROM secrets WHERE name = $1', [name])).rows[0]!.value;
+  }
+
+  async changeCounter(): Promise<number> {
+    try {
+      return await this.changes.counter();
+    } catch (error) {
+      throw busyAsBridgeError(error, this.busyTimeoutMs);
+    }
+  }
+
+  subscribeToChanges(listener: () => void): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.changes.close();
+    await this.pool.end();
+  }
+}
+
+/** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
+async function writePhoto(client: pg.ClientBase, owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): Promise<boolean> {
+  const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+  const { bytes, contentType, width, height, sha256 } = photo;
+  const written = await client.query(
+    `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
+     SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM ${ownerTable} WHERE ${ownerMatch}
+     ON CONFLICT (${column}) DO UPDATE SET
+       bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
+       height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
+    [keyOf(owner), bytes, contentType, width, height, sha256, source, updatedAt],
+  );
+  if ((written.rowCount ?? 0) === 0) return false;
+  if (owner.kind === 'contact') await touchContact(client, owner.id, updatedAt);
+  return true;
+}
+
+async function touchContact(client: pg.ClientBase, id: number, updatedAt: string): Promise<void> {
+  await client.query('UPDATE contacts SET updated_at = $1 WHERE id = $2', [updatedAt, id]);
+}
+
+function keyOf(owner: PhotoOwner): string | number {
+  return owner.kind === 'user' ? owner.email : owner.id;
+}
+
+/**
+ * One row per address, as importing them one after another would leave it: the first
+ * spelling of the address, the last row's fields. (One INSERT … ON CONFLICT may not
+ * touch a row twice.)
+ */
+function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryUser> {
+  const merged = new Map<string, DirectoryUser>();
+  for (const user of users) {
+    const key = asciiLower(user.email);
+    merged.set(key, { ...user, email: merged.get(key)?.email ?? user.email });
+  }
+  return merged;
+}
+
+function userField(user: DirectoryUser, field: (typeof USER_FIELDS)[number]): string | null {
+  const values: Record<(typeof USER_FIELDS)[number], string | undefined> = {
+    email: user.email,
+    display_name: user.displayName,
+    given_name: user.givenName,
+    surname: user.surname,
+    alias: user.alias,
+    company: user.company,
+    department: user.department,
+    title: user.title,
+    business_phone: user.businessPhone,
+    mobile_phone: user.mobilePhone,
+    sip_address: user.sipAddress,
+  };
+  return values[field] ?? null;
+}
+
+function contactField(mailbox: string, contact: NewContact, field: (typeof CONTACT_FIELDS)[number]): string | null {
+  const [email1, email2, email3] = contact.emailAddresses;
+  const values: Record<(typeof CONTACT_FIELDS)[number], string | undefined> = {
+    mailbox,
+    display_name: contact.displayName,
+    given_name: contact.givenName,
+    surname: contact.surname,
+    company: contact.company,
+    department: contact.department,
+    job_title: contact.jobTitle,
+    email1,
+    email2,
+    email3,
+    business_phone: contact.phones.business,
+    mobile_phone: contact.phones.mobile,
+    home_phone: contact.phones.home,
+  };
+  return values[field] ?? null;
+}
+
+/** lower() under the "C" collation folds ASCII letters only; patterns are folded the same way. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}

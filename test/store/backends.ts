@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres-store.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { freshDatabase } from '../support/postgres.js';
+
+export interface StoreOptions {
+  busyTimeoutMs?: number;
+  poolSize?: number;
+}
+
+/** One kind of store under test, on a database of its own for the test file. */
+export interface StoreBackend {
+  name: 'SQLite' | 'PostgreSQL';
+  /** Makes the database this file's tests use (the PostgreSQL server starts once per run). */
+  setUp(): Promise<void>;
+  /** Empties the database, schema included, as a brand-new one. */
+  reset(): Promise<void>;
+  /** A store on the database; each call another connection, as another bridge process would have. */
+  open(options?: StoreOptions): Promise<Store>;
+  tearDown(): Promise<void>;
+}
+
+function sqliteBackend(): StoreBackend {
+  let dir = '';
+  let path = '';
+  let resets = 0;
+  return {
+    name: 'SQLite',
+    setUp: () => {
+      dir = mkdtempSync(join(tmpdir(), 'epb-store-'));
+      return Promise.resolve();
+    },
+    reset: () => {
+      path = join(dir, `bridge-${++resets}.db`);
+      return Promise.resolve();
+    },
+    open: (options = {}) => Promise.resolve(new SqliteStore(path, options)),
+    tearDown: () => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  };
+}
+
+function postgresBackend(): StoreBackend {
+  let url = '';
+  return {
+    name: 'PostgreSQL',
+    async setUp() {
+      url = await freshDatabase();
+    },
+    async reset() {
+      await runSql(url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+    },
+    open: (options = {}) => PostgresStore.open(url, options),
+    tearDown: () => Promise.resolve(),
+  };
+}
+
+/** Each kind of store, for one test file: the same tests run against both. */
+export function storeBackends(): StoreBackend[] {
+  return [sqliteBackend(), postgresBackend()];
+}
+
+/** Runs SQL on a PostgreSQL database over a connection of its own. */
+export async function runSql(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,261 @@
+import { expect } from 'chai';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import type { Store } from '../../src/store/store.js';
+import { storeBackends } from './backends.js';
+
+const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
+
+for (const backend of storeBackends()) {
+  describe(`Store on ${backend.name}`, () => {
+    let store: Store;
+
+    before(() => backend.setUp());
+    after(() => backend.tearDown());
+    beforeEach(async () => {
+      await backend.reset();
+      store = await backend.open();
+    });
+    afterEach(() => store.close());
+
+    it('reopens an existing database without migrating it again', async () => {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      await store.close();
+      store = await backend.open();
+      expect(await store.countUsers()).to.equal(1);
+    });
+
+    it('keeps every directory field and reference', async () => {
+      const user = {
+        email: 'lee.gu@contoso.com',
+        displayName: 'Lee Gu',
+        givenName: 'Lee',
+        surname: 'Gu',
+        alias: 'leeg',
+        company: 'Contoso',
+        department: 'Manufacturing',
+        title: 'Director',
+        businessPhone: '+1 425 555 0100',
+        mobilePhone: '+1 425 555 0199',
+        sipAddress: 'sip:lee.gu@contoso.com',
+        refs: { ldapDn: 'cn=Lee Gu,ou=People,dc=contoso,dc=com', superOfficeId: '42', whatsappPhone: '+5511999990000' },
+      };
+      await store.upsertUsers([user]);
+      expect(await store.getUser('lee.gu@contoso.com')).to.deep.equal(user);
+    });
+
+    it('treats the primary SMTP address as unique whatever its case, keeping its first spelling', async () => {
+      await store.upsertUsers([{ email: 'Megan.Bowen@Contoso.com', displayName: 'Megan', refs: {} }]);
+      await store.upsertUsers([{ email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
+      expect(await store.countUsers()).to.equal(1);
+      expect(await store.getUser('MEGAN.BOWEN@CONTOSO.COM')).to.deep.include({ email: 'Megan.Bowen@Contoso.com', displayName: 'Megan Bowen' });
+    });
+
+    it('takes one address twice in one import as it would one after the other', async () => {
+      await store.upsertUsers([
+        { email: 'Alex@contoso.com', displayName: 'Alex', refs: {} },
+        { email: 'alex@CONTOSO.com', displayName: 'Alex Wilber', refs: {} },
+      ]);
+      expect(await store.listUsers()).to.deep.equal([{ email: 'Alex@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    });
+
+    it('imports all users in one transaction: a failing row leaves nothing behind', async () => {
+      const bad = { email: 'b@contoso.com', displayName: null as unknown as string, refs: {} };
+      let failure: unknown;
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }, bad]).catch((error: unknown) => (failure = error));
+      expect((failure as Error | undefined)?.message).to.match(/NOT NULL|not-null/);
+      expect(await store.countUsers()).to.equal(0);
+    });
+
+    it('imports a directory larger than one batch in one go', async () => {
+      const users = Array.from({ length: 2500 }, (_, i) => ({ email: `user${i}@contoso.com`, displayName: `User ${String(i).padStart(4, '0')}`, refs: {} }));
+      await store.upsertUsers(users);
+      expect(await store.countUsers()).to.equal(2500);
+      expect((await store.getUser('user2499@contoso.com'))?.displayName).to.equal('User 2499');
+    });
+
+    it('stores a photo for a user, replaces it, and removes it with the user', async () => {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      expect(await store.setPhoto(userOwner('A@contoso.com'), photo('one'), 'test')).to.equal(true);
+      expect(await store.setPhoto(userOwner('a@contoso.com'), photo('two'), 'cli')).to.equal(true);
+      const stored = await store.getPhoto(userOwner('a@contoso.com'));
+      expect(stored?.bytes).to.deep.equal(Buffer.from('two'));
+      expect(stored).to.include({ width: 10, height: 20, source: 'cli', contentType: 'image/jpeg' });
+      expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.deep.include({ sha256: 'two'.padEnd(64, '0'), width: 10, height: 20, source: 'cli' });
+      expect(await store.removeUser('a@contoso.com')).to.equal(true);
+      expect(await store.getPhoto(userOwner('a@contoso.com'))).to.equal(undefined);
+    });
+
+    it('keeps every byte of a photo (all 256 values)', async () => {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      const bytes = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256));
+      await store.setPhoto(userOwner('a@contoso.com'), { ...photo('raw'), bytes }, 'test');
+      expect((await store.getPhoto(userOwner('a@contoso.com')))?.bytes).to.deep.equal(bytes);
+    });
+
+    it('removes a photo and says whether there was one', async () => {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      await store.setPhoto(userOwner('a@contoso.com'), photo('one'), 'test');
+      expect(await store.removePhoto(userOwner('a@contoso.com'))).to.equal(true);
+      expect(await store.removePhoto(userOwner('a@contoso.com'))).to.equal(false);
+      expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.equal(undefined);
+    });
+
+    it('does not store a photo for an unknown user', async () => {
+      expect(await store.setPhoto(userOwner('ghost@contoso.com'), photo('x'), 'test')).to.equal(false);
+    });
+
+    it('keeps accounts with their hash and role, names case-insensitive', async () => {
+      await store.putAccount('Admin@Contoso.com', 'scrypt$hash', 'admin');
+      await store.putAccount('admin@contoso.com', 'scrypt$other', 'user');
+      expect(await store.getAccount('admin@contoso.com')).to.deep.equal({ username: 'Admin@Contoso.com', passwordHash: 'scrypt$other', role: 'user' });
+      await store.putAccount('b@contoso.com', 'scrypt$b', 'user');
+      expect(await store.listAccounts()).to.deep.equal([
+        { username: 'Admin@Contoso.com', role: 'user' },
+        { username: 'b@contoso.com', role: 'user' },
+      ]);
+      expect(await store.removeAccount('ADMIN@contoso.com')).to.equal(true);
+      expect(await store.getAccount('admin@contoso.com')).to.equal(undefined);
+    });
+
+    it('counts changes made by another connection, for cache invalidation', async () => {
+      const before = await store.changeCounter();
+      const other = await backend.open();
+      await other.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      await other.close();
+      expect(await store.changeCounter()).to.not.equal(before);
+    });
+
+    it('answers a ping', async () => {
+      await store.ping();
+    });
+
+    describe('contacts', () => {
+      const lee = {
+        displayName: 'Lee Gu',
+        givenName: 'Lee',
+        surname: 'Gu',
+        emailAddresses: ['lee@fabrikam.com'],
+        phones: { business: '+1 555' },
+        refs: { superOfficeId: '7' },
+      };
+
+      it('keeps a contact in its own mailbox only', async () => {
+        const [id] = await store.addContacts('adele@contoso.com', [lee]);
+        expect(await store.getContact('ADELE@contoso.com', id!)).to.deep.include({ ...lee, mailbox: 'adele@contoso.com' });
+        expect(await store.getContactById(id!)).to.deep.include({ id, mailbox: 'adele@contoso.com' });
+        expect(await store.getContact('megan@contoso.com', id!)).to.equal(undefined);
+        expect(await store.listContacts('megan@contoso.com')).to.deep.equal([]);
+        expect(await store.removeContact('megan@contoso.com', id!)).to.equal(false);
+        expect(await store.removeContact('adele@contoso.com', id!)).to.equal(true);
+      });
+
+      it('returns the ids of added contacts in the order given', async () => {
+        const names = ['Zoe', 'Adam', 'Mia'];
+        const ids = await store.addContacts('adele@contoso.com', names.map((displayName) => ({ ...lee, displayName })));
+        for (const [i, id] of ids.entries()) expect((await store.getContactById(id))?.displayName).to.equal(names[i]);
+        expect(new Set(ids).size).to.equal(3);
+      });
+
+      it('adds contacts all or nothing', async () => {
+        const broken = { ...lee, displayName: null as unknown as string };
+        let failure: unknown;
+        await store.addContacts('adele@contoso.com', [lee, broken]).catch((error: unknown) => (failure = error));
+        expect((failure as Error | undefined)?.message).to.match(/NOT NULL|not-null/);
+        expect(await store.listContacts('adele@contoso.com')).to.deep.equal([]);
+      });
+
+      it('finds contacts by the start of a name or an address, with % and _ taken literally', async () => {
+        await store.addContacts('adele@contoso.com', [lee, { ...lee, displayName: '100% Gu_x', givenName: undefined, surname: undefined, emailAddresses: [] }]);
+        const names = async (prefix: string) => (await store.searchContacts('adele@contoso.com', prefix, 10)).map((c) => c.displayName);
+        expect(await names('le')).to.deep.equal(['Lee Gu']);
+        expect(await names('GU')).to.deep.equal(['Lee Gu']);
+        expect(await names('lee@fab')).to.deep.equal(['Lee Gu']);
+        expect(await names('100%')).to.deep.equal(['100% Gu_x']);
+        expect(await names('%')).to.deep.equal([]);
+        expect(await store.searchContacts('megan@contoso.com', 'Lee', 10)).to.deep.equal([]);
+      });
+
+      it('pages a mailbox in display-name order, by the match EWS asked for, with the total', async () => {
+        const names = ['Bob', 'alice', 'Alan', 'Zed Alan', 'Älan'];
+        await store.addContacts('adele@contoso.com', names.map((displayName) => ({ ...lee, displayName })));
+        await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Alan' }]);
+        const page = async (match: Parameters<Store['pageContacts']>[1], offset = 0, limit = 10) => {
+          const { total, contacts } = await store.pageContacts('ADELE@contoso.com', match, offset, limit);
+          return { total, names: contacts.map((c) => c.displayName) };
+        };
+        // Code-point order, as SQLite's BINARY: capitals before small letters, Ä after both.
+        expect(await page(undefined)).to.deep.equal({ total: 5, names: ['Alan', 'Bob', 'Zed Alan', 'alice', 'Älan'] });
+        expect(await page(undefined, 1, 2)).to.deep.equal({ total: 5, names: ['Bob', 'Zed Alan'] });
+        expect(await page({ text: 'al', mode: 'prefix', ignoreCase: true })).to.deep.equal({ total: 2, names: ['Alan', 'alice'] });
+        expect(await page({ text: 'Al', mode: 'prefix', ignoreCase: false })).to.deep.equal({ total: 1, names: ['Alan'] });
+        expect(await page({ text: 'alan', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 2, names: ['Alan', 'Zed Alan'] });
+        expect(await page({ text: 'lan', mode: 'substring', ignoreCase: false })).to.deep.equal({ total: 3, names: ['Alan', 'Zed Alan', 'Älan'] });
+        expect(await page({ text: 'ALAN', mode: 'whole', ignoreCase: true })).to.deep.equal({ total: 1, names: ['Alan'] });
+        expect(await page({ text: 'ALAN', mode: 'whole', ignoreCase: false })).to.deep.equal({ total: 0, names: [] });
+        expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
+      });
+
+      it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
+        const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
+        const before = await store.getContact('adele@contoso.com', id!);
+        expect(before?.photo).to.include({ sha256: 'one'.padEnd(64, '0'), bytesLength: 3 });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await store.setPhoto({ kind: 'contact', id: id! }, photo('two'), 'test');
+        const after = await store.getContact('adele@contoso.com', id!);
+        expect(after?.updatedAt).to.not.equal(before?.updatedAt);
+        await store.removeContact('adele@contoso.com', id!);
+        expect(await store.getPhoto({ kind: 'contact', id: id! })).to.equal(undefined);
+      });
+    });
+
+    it('finds directory users by the start of names, alias or address', async () => {
+      await store.upsertUsers([
+        { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', givenName: 'Alex', surname: 'Wilber', alias: 'alexw', refs: {} },
+        { email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} },
+      ]);
+      const emails = async (prefix: string) => (await store.searchUsers(prefix, 10)).map((u) => u.email);
+      expect(await emails('wil')).to.deep.equal(['alex.wilber@contoso.com']);
+      expect(await emails('alexw')).to.deep.equal(['alex.wilber@contoso.com']);
+      expect(await emails('MEGAN.B')).to.deep.equal(['megan.bowen@contoso.com']);
+      expect(await emails('bowen')).to.deep.equal([]);
+      expect(await emails('_')).to.deep.equal([]);
+      expect(await store.searchUsers('', 1)).to.have.length(1);
+    });
+
+    it('pages the directory search by name, department or title, with each photo hash', async () => {
+      await store.upsertUsers([
+        { email: 'b@contoso.com', displayName: 'Bea', department: 'Sales', refs: {} },
+        { email: 'a@contoso.com', displayName: 'Ann', title: 'Head of SALES', refs: {} },
+        { email: 'c@contoso.com', displayName: 'Cy', department: 'Legal', refs: {} },
+      ]);
+      await store.setPhoto(userOwner('b@contoso.com'), photo('bea'), 'test');
+      const found = await store.searchDirectory('sales', 0, 10);
+      expect(found.map((entry) => [entry.user.displayName, entry.photoSha256])).to.deep.equal([
+        ['Ann', undefined],
+        ['Bea', 'bea'.padEnd(64, '0')],
+      ]);
+      expect((await store.searchDirectory('', 1, 1)).map((entry) => entry.user.displayName)).to.deep.equal(['Bea']);
+    });
+
+    it('makes a named secret once and keeps it across reopening', async () => {
+      const first = await store.secret('item-ids', 32);
+      expect(first).to.have.length(32);
+      expect(await store.secret('item-ids', 32)).to.deep.equal(first);
+      await store.close();
+      store = await backend.open();
+      expect(await store.secret('item-ids', 32)).to.deep.equal(first);
+      expect(await store.secret('other', 32)).to.not.deep.equal(first);
+    });
+
+    it('gives two stores that ask for a new secret at the same time the same one', async () => {
+      const others = await Promise.all([backend.open(), backend.open(), backend.open()]);
+      try {
+        const secrets = await Promise.all(others.map((other) => other.secret('item-ids', 32)));
+        expect(secrets[1]).to.deep.equal(secrets[0]);
+        expect(secrets[2]).to.deep.equal(secrets[0]);
+      } finally {
+        await Promise.all(others.map((other) => other.close()));
+      }
+    });
+  });
+}
