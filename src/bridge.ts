@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator.js';
 import { BearerTokens } from './auth/bearer-tokens.js';
 import type { Config } from './config.js';
@@ -14,7 +15,12 @@ import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
+import { Addressing } from './http/addressing.js';
+import { createFrontServer } from './http/front-server.js';
 import { createRequestContext } from './http/request-context.js';
+import { createMetricsRegistry } from './metrics/bridge-metrics.js';
+import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
 import { refuseOverlongUrl } from './http/url-length.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
@@ -24,10 +30,16 @@ import type { Store } from './store/store.js';
 
 export interface Bridge {
   server: Server;
+  /** The separate metrics listener (BRIDGE_METRICS_LISTEN), when there is one. */
+  metricsServer?: Server;
+  metrics: Registry;
   photos: PhotoService;
   upstream: UpstreamPhotos;
   auth: Authenticator;
+  /** Listens on the public port (and the metrics address, if any); resolves with the public address. */
   listen(): Promise<AddressInfo>;
+  /** Reads the TLS certificate and key files again (SIGHUP); throws, keeping the old pair, when they do not load. */
+  reloadTls(): void;
   /** Stops taking requests, lets in-flight ones finish (up to the grace period), closes the store. */
   stop(): Promise<void>;
 }
@@ -70,6 +82,9 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     bearer: await BearerTokens.fromSettings(config),
   });
   let draining = false;
+  const requests = new RequestMetrics();
+  const metrics = createMetricsRegistry({ requests, photos, upstream, auth, store });
+  const metricsEndpoint = createMetricsEndpoint(metrics, { allow: config.metricsAllow, token: config.metricsToken }, log);
 
   const handleUserPhoto = createUserPhotoRoute({
     photos,
@@ -78,6 +93,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     doors: [EWS_REST_PHOTO_DOOR, OWA_PHOTO_DOOR, ...graphPhotoValueDoors(store)],
+    requests,
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
   const ews = await createEwsEndpoint({
@@ -103,13 +119,25 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
   });
   const cors = new CorsPolicy(config.corsOrigins);
+  const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
+  const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
   const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog });
-  const server = createServer((req, res) => {
-    const context = createRequestContext(req, res);
-    if (refuseOverlongUrl(context, log, config.accessLog)) return;
-    if (req.headers.origin !== undefined && cors.handle(req, res)) return;
-    if (!handleUserPhoto(context) && !ews.handlePost(context) && !autodiscover.handle(context)) app(req, res);
+  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, (req, res) => {
+    const context = createRequestContext(req, res, addressing);
+    if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');
+    if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenFinished(context, 'front', 'cors-preflight');
+    // The photo route counts its own answers: the cached ones inline, without a listener.
+    if (handleUserPhoto(context)) return;
+    if (ews.handlePost(context)) requests.recordWhenFinished(context, 'ews', 'unread');
+    else if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
+    else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenFinished(context, 'front', 'metrics');
+    else {
+      requests.recordWhenFinished(context, 'rest', 'unmatched');
+      app(req, res);
+    }
   });
+  const server = front.server;
+  const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();
     auth.forgetAll();
@@ -117,17 +145,21 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
 
   return {
     server,
+    ...(metricsServer ? { metricsServer } : {}),
+    metrics,
     photos,
     upstream,
     auth,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
-      }),
+    async listen() {
+      if (metricsServer && metricsListen) await listenOn(metricsServer, metricsListen.port, metricsListen.host);
+      return listenOn(server, config.port, config.host);
+    },
+    reloadTls: () => front.reloadTls(),
     async stop() {
       draining = true;
       stopWatching();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // A keep-alive connection whose request finishes during the drain would otherwise
       // linger until its idle timeout; sweep such connections as they go idle.
@@ -141,4 +173,20 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       await store.close();
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** `127.0.0.1:9464` or `[::1]:9464` (config.ts checked the shape). */
+function hostAndPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
 }

@@ -5,14 +5,15 @@ import { DEMO_LOGIN } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { openStore, storeLocation } from './store/open-store.js';
+import type { Store } from './store/store.js';
 
 /** Runs the bridge until SIGTERM or SIGINT, then drains and exits. */
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const store = new SqliteStore(config.databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs, checkpointInBackground: true });
+  const store = await openStore(config, 'server');
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
-    log.info({ db: config.databasePath }, 'empty database: seeded the demo directory');
+    log.info({ db: storeLocation(config) }, 'empty database: seeded the demo directory');
   }
   const bridge = await createBridge(config, store, log);
   let stopping = false;
@@ -33,14 +34,28 @@ export async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A renewed certificate is taken up without a restart (systemctl reload, kill -HUP).
+  if (config.tlsCertFile !== '') {
+    process.on('SIGHUP', () => {
+      try {
+        bridge.reloadTls();
+        log.info({ cert: config.tlsCertFile }, 'TLS certificate and key reloaded');
+      } catch (error) {
+        log.error({ err: error }, 'TLS reload failed; still serving the previous certificate');
+      }
+    });
+  }
   const address = await bridge.listen();
-  const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log.info({ url: base, db: config.databasePath, anonymousRead: config.allowAnonymousRead }, 'listening');
+  const scheme = config.tlsCertFile === '' ? 'http' : 'https';
+  const base = `${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const metricsAddress = bridge.metricsServer?.address();
+  if (metricsAddress && typeof metricsAddress === 'object') log.info({ address: metricsAddress.address, port: metricsAddress.port }, 'serving /metrics');
+  log.info({ url: base, db: storeLocation(config), anonymousRead: config.allowAnonymousRead }, 'listening');
   process.stderr.write(await banner(base, config, store));
 }
 
-async function banner(base: string, config: Config, store: SqliteStore): Promise<string> {
-  const lines = [`\news-photo-bridge is listening on ${base}  (database: ${config.databasePath})`];
+async function banner(base: string, config: Config, store: Store): Promise<string> {
+  const lines = [`\news-photo-bridge is listening on ${base}  (database: ${storeLocation(config)})`];
   const demo = await store.getAccount(DEMO_LOGIN.username);
   const login = demo && (await verifyPassword(DEMO_LOGIN.password, demo.passwordHash)) ? `${DEMO_LOGIN.username}:${DEMO_LOGIN.password}` : undefined;
   const credentials = config.allowAnonymousRead ? '' : `-u '${login ?? 'USER:PASSWORD'}' `;

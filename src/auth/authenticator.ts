@@ -20,6 +20,16 @@ export type AuthNeed = 'photo' | 'user' | 'admin';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: BridgeError; attemptedUser?: string };
 
+/** Refused logins so far, for metrics. */
+export interface LoginStats {
+  /** Wrong user name or password. */
+  basicFailures: number;
+  /** Bearer tokens that did not verify. */
+  bearerFailures: number;
+  /** Attempts refused unchecked (429) because the account name or address failed too often. */
+  throttled: number;
+}
+
 /** Who an anonymous read acts as: no mailbox, so no contacts. */
 export const ANONYMOUS_USERNAME = 'anonymous';
 const ANONYMOUS: AuthResult = { ok: true, principal: { username: ANONYMOUS_USERNAME, role: 'user' } };
@@ -62,6 +72,7 @@ export class Authenticator {
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
   private readonly hashWorkers: HashWorkers;
+  readonly stats: LoginStats = { basicFailures: 0, bearerFailures: 0, throttled: 0 };
   /** Compared against when the user does not exist, so both cases take as long. */
   private decoyHash: Promise<string> | undefined;
 
@@ -138,7 +149,10 @@ export class Authenticator {
     if (!credentials) return { ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') };
     const username = normalizeUsername(credentials.username);
     const wait = this.throttle.waitSeconds(username, clientAddress);
-    if (wait > 0) return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
+    if (wait > 0) {
+      this.stats.throttled++;
+      return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
+    }
     try {
       const account = await this.store.getAccount(username);
       const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
@@ -157,6 +171,7 @@ export class Authenticator {
   private failed(authorization: string, username: string, clientAddress: string): AuthResult {
     this.verified.delete(authorization);
     this.throttle.recordFailure(username, clientAddress);
+    this.stats.basicFailures++;
     this.options.log.warn({ user: username, clientAddress }, 'login failed: wrong user name or password');
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
   }
@@ -164,6 +179,7 @@ export class Authenticator {
   private async verifyBearer(bearer: BearerTokens, authorization: string, token: string, clientAddress: string): Promise<AuthResult> {
     const verified = await bearer.verify(token);
     if (!verified.ok) {
+      this.stats.bearerFailures++;
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
       return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
     }

@@ -5,7 +5,7 @@ import { soapAnswer } from '../ews/ews-operation.js';
 import { SOAP_READ_LIMITS } from '../ews/soap-reader.js';
 import { logWhenFinished } from '../http/access-log.js';
 import { readBody } from '../http/read-body.js';
-import { mailboxOf, type RequestContext } from '../http/request-context.js';
+import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -121,6 +121,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       const kind = lower === SOAP_PATH ? 'soap' : lower === POX_PATH ? 'pox' : lower === JSON_PATH || lower.startsWith(JSON_V1_PREFIX) ? 'json' : undefined;
       if (!kind) return false;
 
+      context.route = kind;
       if (accessLog) logWhenFinished(log, context);
       const method = req.method ?? '';
       // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
@@ -130,7 +131,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         refuseMethod(context, allowed);
         return true;
       }
-      const urls = advertisedUrls(req);
+      const urls = advertisedUrls(baseUrlOf(context));
       if (!urls) {
         req.resume();
         sendError(context.res, BridgeError.invalidRequest('the Host header does not name a host'), log, context.requestId, headersOf(context));

@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /**
  * The Exchange build the bridge presents itself as: the one its EWS answers name in
  * ServerVersionInfo (src/ews/namespaces.ts; a test keeps the two equal), so a client
@@ -56,22 +54,18 @@ export interface AdvertisedUrls {
   autodiscoverXml: string;
 }
 
-/** A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
- * The URLs, built from the Host the client used (as the WSDL's soap:address is) until the
- * bridge has a configured public URL; undefined when the Host header is missing or not a host.
+ * The URLs, all under the base URL the client reached the bridge at (addressing.ts: the
+ * configured public URL, what a trusted proxy forwarded, or the Host header); undefined
+ * when there is none.
  */
-export function advertisedUrls(req: IncomingMessage): AdvertisedUrls | undefined {
-  const host = req.headers.host;
-  if (host === undefined || !HOST.test(host)) return undefined;
-  const origin = `http://${host}`;
-  const ews = `${origin}/EWS/Exchange.asmx`;
+export function advertisedUrls(baseUrl: string | undefined): AdvertisedUrls | undefined {
+  if (baseUrl === undefined) return undefined;
+  const ews = `${baseUrl}/EWS/Exchange.asmx`;
   return {
-    server: host.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+    server: new URL(baseUrl).hostname.replace(/^\[|\]$/g, ''),
     ews,
     photos: `${ews}/s`,
-    autodiscoverXml: `${origin}/autodiscover/autodiscover.xml`,
+    autodiscoverXml: `${baseUrl}/autodiscover/autodiscover.xml`,
   };
 }

@@ -4,7 +4,7 @@ import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logWhenFinished } from '../http/access-log.js';
 import { readBody } from '../http/read-body.js';
-import type { RequestContext } from '../http/request-context.js';
+import { baseUrlOf, contextOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
@@ -36,8 +36,8 @@ export interface EwsEndpointOptions {
 
 /** A request as read: the operation and its typed arguments, or why it cannot be served. */
 type ReadRequest =
-  | { kind: 'operation'; operation: EwsOperation; args: unknown }
-  | { kind: 'refused'; operation: EwsOperation; error: BridgeError }
+  | { kind: 'operation'; name: string; operation: EwsOperation; args: unknown }
+  | { kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError }
   | { kind: 'unsupported'; name: string }
   | { kind: 'malformed'; reason: string };
 
@@ -72,9 +72,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
     if (!entry) return { kind: 'unsupported', name: operationElement.local };
     try {
-      return { kind: 'operation', operation: entry.operation, args: entry.operation.read(operationElement, options.limits) };
+      return { kind: 'operation', name: entry.name, operation: entry.operation, args: entry.operation.read(operationElement, options.limits) };
     } catch (error) {
-      if (error instanceof BridgeError) return { kind: 'refused', operation: entry.operation, error };
+      if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error };
       throw error;
     }
   }
@@ -128,6 +128,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   }
 
   function finish(context: RequestContext, body: string, read: ReadRequest, fresh: boolean): void {
+    context.route = read.kind === 'operation' || read.kind === 'refused' ? read.name : read.kind;
     if (read.kind === 'malformed') {
       write(context, soapAnswer(soapFault('Client', read.reason), 500));
       return;
@@ -235,6 +236,7 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
   }
 }
 
+/** The base URL the client reached the bridge at (addressing.ts); `localhost` as before when the Host says nothing usable. */
 function originOf(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return baseUrlOf(contextOf(req)) ?? 'http://localhost';
 }

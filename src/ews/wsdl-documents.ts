@@ -12,7 +12,7 @@ export function loadWsdlDocuments(): { wsdl: string; schemas: ReadonlyMap<string
   return { wsdl: read('Services.wsdl'), schemas: new Map(['messages.xsd', 'types.xsd'].map((name) => [name, read(name)])) };
 }
 
-/** The WSDL as served: its soap:address points at the host the client used to fetch it. */
+/** The WSDL as served: its soap:address is the EWS URL under the base URL the client reached (the public URL behind a proxy). */
 export function wsdlForHost(wsdl: string, origin: string): string {
   return wsdl.replace(/(<soap:address location=")[^"]*(")/, `$1${escapeXml(origin)}/EWS/Exchange.asmx$2`);
 }

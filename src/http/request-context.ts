@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../domain/account.js';
 import { ANONYMOUS_USERNAME } from '../auth/authenticator.js';
+import { DIRECT, type Addressing } from './addressing.js';
 import { requestIdOf } from './request-id.js';
 
 /**
@@ -12,13 +13,17 @@ export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
-  /** The peer's address (issue 11 adds trusted proxies). */
+  /** Who sent the request: the peer, or the client a trusted proxy forwarded (addressing.ts). */
   readonly clientAddress: string;
+  /** How this request's client address and public URL are told. */
+  readonly addressing: Addressing;
   readonly startedAt: number;
   /** Set by the auth step; the access line names it. */
   principal?: Principal;
   /** The name a failed login tried, for the access line (never the password). */
   attemptedUser?: string;
+  /** What the request turned out to be, for the metrics (an EWS operation, an Autodiscover flavour): a name from a fixed set, never from the URL. */
+  route?: string;
 }
 
 // Kept on the request itself: a WeakMap entry per request costs the hot path more (and the GC).
@@ -26,8 +31,8 @@ const CONTEXT = Symbol('request context');
 type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 
 /** Made once, by the front door, for every request; Express routes find it again with `contextOf`. */
-export function createRequestContext(req: IncomingMessage, res: ServerResponse): RequestContext {
-  const context: RequestContext = { req, res, requestId: requestIdOf(req), clientAddress: req.socket.remoteAddress ?? '', startedAt: performance.now() };
+export function createRequestContext(req: IncomingMessage, res: ServerResponse, addressing: Addressing = DIRECT): RequestContext {
+  const context: RequestContext = { req, res, requestId: requestIdOf(req), clientAddress: addressing.clientAddress(req), addressing, startedAt: performance.now() };
   (req as WithContext)[CONTEXT] = context;
   return context;
 }
@@ -43,4 +48,9 @@ export function contextOf(req: IncomingMessage): RequestContext {
 export function mailboxOf(context: RequestContext): string | undefined {
   const principal = context.principal;
   return principal && principal.username !== ANONYMOUS_USERNAME ? principal.username : undefined;
+}
+
+/** The URL the client reached the bridge at (no trailing slash); undefined without a usable host. */
+export function baseUrlOf(context: RequestContext): string | undefined {
+  return context.addressing.baseUrl(context.req);
 }

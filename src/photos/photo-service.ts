@@ -30,6 +30,12 @@ export interface PhotoServiceStats {
   resizes: number;
   /** Times a stored upstream photo was served because every source failed. */
   staleServed: number;
+  /** Sized photos answered from memory… */
+  renditionHits: number;
+  /** …and those that had to be rendered (or waited for a render under way). */
+  renditionMisses: number;
+  /** Sized photos dropped to make room. */
+  renditionEvictions: number;
 }
 
 export interface UpstreamOptions {
@@ -72,7 +78,7 @@ export class PhotoService {
   private readonly renderFlights = new SingleFlight<Rendition | null>();
   /** Bumped by every forget: a read that started before it must not cache what it read. */
   private epoch = 0;
-  readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0, staleServed: 0 };
+  readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0, staleServed: 0, renditionHits: 0, renditionMisses: 0, renditionEvictions: 0 };
 
   constructor(
     private readonly store: Store,
@@ -92,7 +98,15 @@ export class PhotoService {
       max: cacheLimits.maxEntries,
       maxSize: cacheLimits.maxBytes,
       sizeCalculation: (rendition) => rendition.bytes.length,
+      dispose: (_rendition, _key, reason) => {
+        if (reason === 'evict') this.stats.renditionEvictions++;
+      },
     });
+  }
+
+  /** What the cache of sized photos holds now. */
+  get renditionCache(): { entries: number; bytes: number } {
+    return { entries: this.renditions.size, bytes: this.renditions.calculatedSize };
   }
 
   /**
@@ -103,7 +117,9 @@ export class PhotoService {
     const state = this.photoStates.get(this.stateKey(owner, size));
     if (!state) return undefined;
     if (!state.photo) return null;
-    return this.renditions.get(this.renditionKey(state.photo, size, conversion));
+    const rendition = this.renditions.get(this.renditionKey(state.photo, size, conversion));
+    if (rendition) this.stats.renditionHits++;
+    return rendition;
   }
 
   /**
@@ -117,10 +133,13 @@ export class PhotoService {
     const photo = state.photo;
     if (!photo) return request ? this.placeholder(owner, size, request) : null;
     const cacheKey = this.renditionKey(photo, size, request?.conversion);
-    return (
-      this.renditions.get(cacheKey) ??
-      this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size)))
-    );
+    const cached = this.renditions.get(cacheKey);
+    if (cached) {
+      this.stats.renditionHits++;
+      return cached;
+    }
+    this.stats.renditionMisses++;
+    return this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size)));
   }
 
   /** Normalises and stores a new photo; the next request sees it. */

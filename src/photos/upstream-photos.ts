@@ -17,6 +17,9 @@ export interface UpstreamStats {
   upstreamFailures: number;
 }
 
+/** One source's answers so far, by what they were. */
+export type SourceOutcomes = Record<UpstreamResult['kind'], number>;
+
 /**
  * Asks the configured sources, in the operator's order, for one person's photo; the
  * first usable photo wins. Bytes from upstream pass the same checks as uploads, so
@@ -24,6 +27,10 @@ export interface UpstreamStats {
  */
 export class UpstreamPhotos {
   readonly stats: UpstreamStats = { upstreamCalls: 0, upstreamFailures: 0 };
+  /** Every configured source, once, in the order first named. */
+  readonly sources: readonly PhotoSource[];
+  /** Answers per source name, for metrics. */
+  readonly outcomes = new Map<string, SourceOutcomes>();
   private readonly names: ReadonlySet<string>;
   private readonly ownShape: ReadonlySet<string>;
   private readonly sizeOrders: Map<string, readonly OrderEntry[]>;
@@ -37,6 +44,8 @@ export class UpstreamPhotos {
     const sources = [...order.user, ...order.contact, ...sizeOrders.flatMap((sized) => [...(sized.user ?? []), ...(sized.contact ?? [])])].filter(
       (entry): entry is PhotoSource => typeof entry !== 'string',
     );
+    this.sources = [...new Set(sources)];
+    for (const source of this.sources) this.outcomesOf(source.name);
     this.names = new Set(sources.map((source) => source.name));
     this.ownShape = new Set(sources.filter((source) => source.keepsShape).map((source) => source.name));
     this.sizeOrders = new Map(
@@ -81,16 +90,32 @@ export class UpstreamPhotos {
   async ask(source: PhotoSource, reference: PhotoReference): Promise<UpstreamResult> {
     if (!source.accepts(reference)) return { kind: 'none' };
     this.stats.upstreamCalls++;
+    const outcomes = this.outcomesOf(source.name);
     try {
       const answer = await source.fetch(reference, AbortSignal.timeout(60_000));
-      if (answer.kind === 'none') return answer;
-      return { kind: 'photo', photo: await this.normalize(answer.bytes), source: source.name };
+      if (answer.kind === 'none') {
+        outcomes.none++;
+        return answer;
+      }
+      const photo = await this.normalize(answer.bytes);
+      outcomes.photo++;
+      return { kind: 'photo', photo, source: source.name };
     } catch (error) {
+      outcomes.failed++;
       this.stats.upstreamFailures++;
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
       this.log.warn({ source: source.name, reason }, 'photo source failed; trying the next');
       return { kind: 'failed' };
     }
+  }
+
+  private outcomesOf(name: string): SourceOutcomes {
+    let outcomes = this.outcomes.get(name);
+    if (!outcomes) {
+      outcomes = { photo: 0, none: 0, failed: 0 };
+      this.outcomes.set(name, outcomes);
+    }
+    return outcomes;
   }
 }
 

@@ -45,6 +45,7 @@ function decodeSegment(segment: string): string {
 /** `users/{id}` reads a photo (anonymous when the operator allowed it); `/me` needs a real login. */
 export function graphPhotoValueDoors(store: Store): PhotoDoor[] {
   const door = (forCaller: boolean): PhotoDoor => ({
+    name: forCaller ? 'graph-me' : 'graph',
     owns: (url, pathLength) => {
       const match = graphValueMatch(url, pathLength);
       return match !== null && (match[1] === undefined) === forCaller;

@@ -7,4 +7,4 @@ import { queryPhotoDoor } from './user-photo-route.js';
  */
 export const OWA_PHOTO_PATHS = ['/owa/service.svc/s/getpersonaphoto', '/owa/service.svc/s/getuserphoto'] as const;
 
-export const OWA_PHOTO_DOOR = queryPhotoDoor(OWA_PHOTO_PATHS);
+export const OWA_PHOTO_DOOR = queryPhotoDoor('owa', OWA_PHOTO_PATHS);

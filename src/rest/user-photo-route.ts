@@ -13,6 +13,7 @@ import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
 export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
@@ -36,6 +37,8 @@ export interface PhotoRequest {
  * the route's, the same for every door.
  */
 export interface PhotoDoor {
+  /** Its route in the metrics (`ews-rest`, `owa`, `graph`). */
+  readonly name: string;
   /** Whether this door answers the URL (`pathLength` = the part before `?`). Runs on every request: keep it cheap. */
   owns(url: string, pathLength: number): boolean;
   /** What the caller must be; `photo` lets an anonymous read in when the operator allowed it. */
@@ -58,6 +61,8 @@ export interface UserPhotoRouteOptions {
   photoMaxAgeSeconds: number;
   /** The URL shapes answered, asked in order; the EWS REST URL alone when not given. */
   doors?: readonly PhotoDoor[];
+  /** Where answers are counted (front door `photo`, one route per door); uncounted when not given. */
+  requests?: RequestMetrics;
 }
 
 /** Answers the request when it is for a photo URL; false for any other URL. */
@@ -78,7 +83,8 @@ export interface UserPhotoRoute {
  */
 export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoRoute {
   const { photos, auth, log, accessLog } = options;
-  const doors = options.doors ?? [EWS_REST_PHOTO_DOOR];
+  const requests = options.requests ?? new RequestMetrics();
+  const doors = (options.doors ?? [EWS_REST_PHOTO_DOOR]).map((door) => ({ door, meter: requests.meter(PHOTO_FRONT_DOOR, door.name) }));
   const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
   const parsedQueries = new ParsedQueryMemo();
 
@@ -114,12 +120,14 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     const url = req.url ?? '';
     const queryStart = url.indexOf('?');
     const pathLength = queryStart < 0 ? url.length : queryStart;
-    const door = doorOf(doors, url, pathLength);
-    if (!door) return false;
+    const metered = doorOf(doors, url, pathLength);
+    if (!metered) return false;
+    const { door, meter } = metered;
 
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (!door.refusesOtherMethods) return false;
       if (accessLog) logWhenFinished(log, context);
+      requests.recordWhenFinished(context, PHOTO_FRONT_DOOR, door.name);
       const headers = { allow: 'GET, HEAD', 'request-id': context.requestId };
       door.sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, headers);
       return true;
@@ -136,12 +144,14 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
         if (cached) {
           const status = sendRendition(req, res, cached, cacheControl, context.requestId);
+          meter.record(status, context.startedAt);
           if (accessLog) logRequest(log, context, status);
           return true;
         }
       }
     }
     if (accessLog) logWhenFinished(log, context);
+    requests.recordWhenFinished(context, PHOTO_FRONT_DOOR, door.name);
     void answerSlowly(context, door, pathLength, authResult);
     return true;
   }
@@ -149,9 +159,17 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
   return Object.defineProperty(handleUserPhoto, 'rememberedQueries', { get: () => parsedQueries.size }) as UserPhotoRoute;
 }
 
-function doorOf(doors: readonly PhotoDoor[], url: string, pathLength: number): PhotoDoor | undefined {
-  for (const door of doors) {
-    if (door.owns(url, pathLength)) return door;
+/** The front door these routes are counted under. */
+const PHOTO_FRONT_DOOR = 'photo';
+
+interface MeteredDoor {
+  door: PhotoDoor;
+  meter: RouteMeter;
+}
+
+function doorOf(doors: readonly MeteredDoor[], url: string, pathLength: number): MeteredDoor | undefined {
+  for (const metered of doors) {
+    if (metered.door.owns(url, pathLength)) return metered;
   }
   return undefined;
 }
@@ -201,9 +219,10 @@ const ENTRY_OVERHEAD_BYTES = 256;
  * conversion knobs, as the EWS REST URL does; `paths` are lower case and matched
  * case-insensitively, as IIS does. Other parameters (OWA's `UA`, `sc`) are ignored.
  */
-export function queryPhotoDoor(paths: readonly string[]): PhotoDoor {
+export function queryPhotoDoor(name: string, paths: readonly string[]): PhotoDoor {
   const lengths = new Set(paths.map((path) => path.length));
   return {
+    name,
     owns: (url, pathLength) => lengths.has(pathLength) && paths.includes(url.slice(0, pathLength).toLowerCase()),
     need: 'photo',
     parse: (url, pathLength, accept) => parsePhotoQuery(url.slice(pathLength + 1), accept),
@@ -213,7 +232,7 @@ export function queryPhotoDoor(paths: readonly string[]): PhotoDoor {
   };
 }
 
-export const EWS_REST_PHOTO_DOOR = queryPhotoDoor([USER_PHOTO_PATH]);
+export const EWS_REST_PHOTO_DOOR = queryPhotoDoor('ews-rest', [USER_PHOTO_PATH]);
 
 /** No size means the largest available, as Exchange's REST endpoint does. */
 function parsePhotoQuery(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {

@@ -42,7 +42,11 @@ export interface PhotoSource {
   fetch(reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer>;
   /** Reachability, authentication and a sample lookup, for `sources check`. */
   check(sample: PhotoReference | undefined, signal: AbortSignal): Promise<CheckStep[]>;
+  /** Its circuit breaker's state, for metrics; only the resilient wrapper (resilient-source.ts) has one. */
+  breakerState?(): BreakerState;
 }
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 /** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
 export class PermanentSourceError extends Error {}

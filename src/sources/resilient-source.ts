@@ -1,4 +1,5 @@
 import {
+  CircuitState,
   circuitBreaker,
   ConsecutiveBreaker,
   DelegateBackoff,
@@ -13,7 +14,7 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { PermanentSourceError, RetryAfterError, type PhotoSource } from './photo-source.js';
+import { PermanentSourceError, RetryAfterError, type BreakerState, type PhotoSource } from './photo-source.js';
 
 /**
  * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
@@ -43,9 +44,10 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   const worthRetrying = handleWhen(
     (error) => !(error instanceof PermanentSourceError) && !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
   );
+  const breaker = circuitBreaker(retriable, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
   const policy: IPolicy = wrap(
     retry(worthRetrying, { maxAttempts: options.retries, backoff: retryAfterOrExponential() }),
-    circuitBreaker(retriable, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) }),
+    breaker,
     timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
   );
   return {
@@ -54,8 +56,16 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     accepts: (reference) => source.accepts(reference),
     fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal),
     check: (sample, signal) => source.check(sample, signal),
+    breakerState: () => BREAKER_STATES[breaker.state],
   };
 }
+
+const BREAKER_STATES: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
 
 /** Waits as long as a RetryAfterError asks; otherwise backs off exponentially. */
 function retryAfterOrExponential(): IBackoffFactory<IRetryBackoffContext<unknown>> {

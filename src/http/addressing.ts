@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+import { isHost, TrustedProxies } from './trusted-proxy.js';
+
+export interface AddressingOptions {
+  /** BRIDGE_PUBLIC_URL without a trailing slash; empty when not configured. */
+  publicUrl: string;
+  /** BRIDGE_TRUSTED_PROXIES. */
+  trustedProxies: string;
+  /** Whether the bridge itself speaks TLS: the scheme a direct client used. */
+  tls: boolean;
+}
+
+/**
+ * Where a request came from and which URL it reached: the client address (the one logged
+ * and throttled) and the base of every absolute URL the bridge hands out (the WSDL's
+ * soap:address, Autodiscover's EWS and photo URLs, Graph's @odata.context).
+ */
+export class Addressing {
+  private readonly proxies: TrustedProxies;
+  private readonly ownScheme: 'http' | 'https';
+
+  constructor(private readonly options: AddressingOptions) {
+    this.proxies = new TrustedProxies(options.trustedProxies);
+    this.ownScheme = options.tls ? 'https' : 'http';
+  }
+
+  /** Made once per request, the hot path included: without trusted proxies it is the peer, read as is. */
+  clientAddress(req: IncomingMessage): string {
+    return this.proxies.isEmpty ? (req.socket.remoteAddress ?? '') : this.proxies.clientAddress(req);
+  }
+
+  /** Whether the request came from a peer that forwarded another's, but is not trusted to say so. */
+  forwardedByUntrusted(req: IncomingMessage): boolean {
+    const { headers } = req;
+    const forwards = headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined;
+    return forwards && !this.proxies.forwardedByTrusted(req);
+  }
+
+  /**
+   * The URL the client reached the bridge at, without a trailing slash: the configured
+   * public URL; else the scheme and host a trusted proxy forwarded, each falling back to
+   * the bridge's own scheme and the Host header; undefined when no usable host is known.
+   */
+  baseUrl(req: IncomingMessage): string | undefined {
+    if (this.options.publicUrl !== '') return this.options.publicUrl;
+    const forwarded = this.proxies.forwardedOrigin(req);
+    const host = forwarded?.host ?? req.headers.host;
+    if (host === undefined || !isHost(host)) return undefined;
+    return `${forwarded?.proto ?? this.ownScheme}://${host}`;
+  }
+}
+
+/** For a request that reached the bridge directly over plain HTTP, with nothing configured. */
+export const DIRECT = new Addressing({ publicUrl: '', trustedProxies: '', tls: false });

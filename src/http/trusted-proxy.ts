@@ -1,0 +1,124 @@
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import { AddressList } from './address-list.js';
+
+/** The scheme and host a client used, as the proxy in front of the bridge saw them. */
+export interface ForwardedOrigin {
+  proto?: 'http' | 'https';
+  host?: string;
+}
+
+/**
+ * The reverse proxies whose word is believed. A request from one of them may say who the
+ * client was and which URL it used — `Forwarded` (RFC 7239) or, when that is absent,
+ * `X-Forwarded-For` / `-Proto` / `-Host` as nginx and most load balancers send them. From
+ * any other peer those headers are ignored: anyone can write them.
+ */
+export class TrustedProxies {
+  private readonly proxies: AddressList;
+
+  /** `list`: addresses and CIDRs, as BRIDGE_TRUSTED_PROXIES holds them. */
+  constructor(list: string) {
+    this.proxies = new AddressList(list);
+  }
+
+  get isEmpty(): boolean {
+    return this.proxies.isEmpty;
+  }
+
+  /** Whether the request came straight from a trusted proxy. */
+  forwardedByTrusted(req: IncomingMessage): boolean {
+    return !this.proxies.isEmpty && this.proxies.includes(req.socket.remoteAddress ?? '');
+  }
+
+  /**
+   * Who sent the request: the peer, unless it is a trusted proxy; then the forwarded chain
+   * is walked back from the proxy, and the first address that is not itself a trusted proxy
+   * is the client. An entry that is no address (`unknown`, an obfuscated name) ends the
+   * walk at the last hop that can be told.
+   */
+  clientAddress(req: IncomingMessage): string {
+    const peer = req.socket.remoteAddress ?? '';
+    if (!this.forwardedByTrusted(req)) return peer;
+    const chain = forwardedFor(req);
+    let address = peer;
+    for (let hop = chain.length - 1; hop >= 0; hop--) {
+      const next = chain[hop];
+      if (next === undefined) break;
+      address = next;
+      if (!this.proxies.includes(next)) break;
+    }
+    return address;
+  }
+
+  /**
+   * The scheme and host the client used, from the proxy that faced it (the first entry);
+   * undefined when the peer is no trusted proxy. A value that is not http/https or not a
+   * plain host[:port] is left out, so it cannot bend a URL built from it.
+   */
+  forwardedOrigin(req: IncomingMessage): ForwardedOrigin | undefined {
+    if (!this.forwardedByTrusted(req)) return undefined;
+    const forwarded = req.headers.forwarded;
+    const first = forwarded === undefined ? undefined : parseForwarded(forwarded)[0];
+    const proto = (first ? first.get('proto') : firstValue(req.headers['x-forwarded-proto']))?.toLowerCase();
+    const host = first ? first.get('host') : firstValue(req.headers['x-forwarded-host']);
+    return {
+      ...(proto === 'http' || proto === 'https' ? { proto } : {}),
+      ...(host !== undefined && isHost(host) ? { host } : {}),
+    };
+  }
+}
+
+/** A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+export function isHost(value: string): boolean {
+  return HOST.test(value);
+}
+
+/** The chain of client addresses, the client first; undefined where an entry is no IP address. */
+function forwardedFor(req: IncomingMessage): (string | undefined)[] {
+  const forwarded = req.headers.forwarded;
+  if (forwarded !== undefined) return parseForwarded(forwarded).map((element) => addressOf(element.get('for') ?? ''));
+  const header = req.headers['x-forwarded-for'];
+  if (header === undefined) return [];
+  return [header]
+    .flat()
+    .join(',')
+    .split(',')
+    .map((entry) => addressOf(entry.trim()));
+}
+
+/**
+ * `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::17]:4711"` → one map per element,
+ * keys in lower case, quotes removed. Several Forwarded headers arrive joined by commas.
+ */
+function parseForwarded(header: string): Map<string, string>[] {
+  const elements: Map<string, string>[] = [];
+  let element = new Map<string, string>();
+  for (const match of header.matchAll(FORWARDED_TOKEN)) {
+    const [, key, quoted, plain, separator] = match;
+    if (key !== undefined) element.set(key.toLowerCase(), quoted === undefined ? plain! : quoted.replace(/\\(.)/g, '$1'));
+    else if (separator === ',') {
+      elements.push(element);
+      element = new Map();
+    }
+  }
+  elements.push(element);
+  return elements;
+}
+
+/** A `key=value` pair (value quoted or not), or an element separator. */
+const FORWARDED_TOKEN = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))|(,)/g;
+
+/** An address as proxies write it — bare, `1.2.3.4:port`, `[v6]` or `[v6]:port` — without port or brackets. */
+function addressOf(node: string): string | undefined {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(node);
+  const address = bracketed ? bracketed[1]! : isIP(node) ? node : node.replace(/:\d+$/, '');
+  return isIP(address) ? address : undefined;
+}
+
+function firstValue(header: string | string[] | undefined): string | undefined {
+  const value = [header ?? []].flat()[0]?.split(',')[0]?.trim();
+  return value === '' ? undefined : value;
+}

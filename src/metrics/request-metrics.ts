@@ -1,0 +1,77 @@
+import type { RequestContext } from '../http/request-context.js';
+
+/** Upper bounds of the latency buckets, in seconds: a cached photo takes well under a millisecond, a cold SOAP answer tens of them. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** Status codes are counted by index; HTTP has none above 599 that the bridge sends. */
+const STATUS_SLOTS = 600;
+
+/**
+ * The answers of one route of one front door: how many per status, and how long they
+ * took. It is counted on the hot path, so recording is a few array increments — no
+ * labels, no allocation; prom-client reads the arrays only when /metrics is scraped.
+ */
+export class RouteMeter {
+  /** Answers by status code (the index). */
+  readonly statuses = new Float64Array(STATUS_SLOTS);
+  /** Answers per latency bucket, not cumulative; the last slot counts those slower than the largest bound. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  /** Total seconds of all answers. */
+  seconds = 0;
+
+  constructor(
+    readonly door: string,
+    readonly route: string,
+  ) {}
+
+  /** One answer with `status`, for a request that started at `startedAt` (performance.now()). */
+  record(status: number, startedAt: number): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.statuses[status < STATUS_SLOTS ? status : 0]!++;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket++;
+    this.buckets[bucket]!++;
+    this.seconds += seconds;
+  }
+}
+
+/**
+ * Every request, by front door (`photo`, `ews`, `autodiscover`, `rest`, `front`) and route.
+ * Routes come from a fixed set — a photo door's name, an EWS operation, an Express route
+ * pattern — never from the URL itself, so a scanner cannot make the series grow.
+ */
+export class RequestMetrics {
+  private readonly meters = new Map<string, RouteMeter>();
+
+  /** The meter of one door and route, made on first use; a hot path asks once and keeps it. */
+  meter(door: string, route: string): RouteMeter {
+    const key = `${door}\n${route}`;
+    let meter = this.meters.get(key);
+    if (!meter) {
+      meter = new RouteMeter(door, route);
+      this.meters.set(key, meter);
+    }
+    return meter;
+  }
+
+  /**
+   * For an answer sent later: it is counted once the response is finished, under the route
+   * the request turned out to be — `context.route` when the front door named one, else the
+   * Express route that answered it, else `fallbackRoute`.
+   */
+  recordWhenFinished(context: RequestContext, door: string, fallbackRoute: string): void {
+    context.res.once('finish', () => this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt));
+  }
+
+  /** Every meter so far, for the scrape. */
+  all(): IterableIterator<RouteMeter> {
+    return this.meters.values();
+  }
+}
+
+/** The pattern of the Express route that answered (`/v1.0` + `/users/:id/photo`), if one did. */
+function expressRouteOf(req: RequestContext['req']): string | undefined {
+  const answered = req as Partial<{ route: { path?: unknown }; baseUrl: string }>;
+  const path = answered.route?.path;
+  return typeof path === 'string' ? `${answered.baseUrl ?? ''}${path}` : undefined;
+}
