@@ -21,7 +21,9 @@ import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { openStore, withoutPassword } from './store/open-store.js';
+import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
+import type { Store } from './store/store.js';
 import { userOwner } from './domain/photo-owner.js';
 
 const program = new Command('ews-photo-bridge')
@@ -34,9 +36,9 @@ function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config 
 }
 
 /** Opens the store for one command and always closes it, so no command leaves a lock behind. */
-async function withStore<T>(work: (store: SqliteStore, settings: Config) => Promise<T>): Promise<T> {
+async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>): Promise<T> {
   const settings = config();
-  const store = new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs });
+  const store = await openStore(settings, 'command');
   try {
     return await work(store, settings);
   } finally {
@@ -177,6 +179,21 @@ sources
     if (checks.some((check) => check.steps.some((step) => !step.ok))) process.exitCode = 1;
   });
 
+program
+  .command('migrate-store')
+  .description('copy an embedded SQLite store into an empty PostgreSQL database in one transaction, checking row counts and photo hashes')
+  .requiredOption('--from <sqlite:file>', 'the SQLite store, e.g. sqlite:data/bridge.db')
+  .requiredOption('--to <postgres-url>', 'the PostgreSQL database, e.g. postgres://bridge:secret@db:5432/bridge')
+  .action(async (options: { from: string; to: string }) => {
+    if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${options.from}'`);
+    if (!/^postgres(ql)?:\/\//.test(options.to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(options.to)}'`);
+    const counts = await copySqliteToPostgres(options.from.slice('sqlite:'.length), options.to);
+    const photos = counts.user_photos + counts.contact_photos;
+    console.log(
+      `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(options.to)}; row counts and photo hashes match`,
+    );
+  });
+
 const account = program.command('account').description('manage the logins of the bridge');
 account
   .command('add')
@@ -211,7 +228,7 @@ account
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError;
+  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError || error instanceof StoreCopyError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
   process.exit(1);

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { CHANGES_CHANNEL } from './postgres-changes.js';
+import { migratePostgres } from './postgres-schema.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
+const BATCH_ROWS = 500;
+
+/**
+ * Each table in the order foreign keys need, with its columns (the same in both
+ * dialects at the same schema version) and the PostgreSQL type of each, for unnest.
+ * Ids are copied as they are: sealed item ids carry contact ids, and the secrets table
+ * holds the key that seals them, so ids clients hold go on resolving.
+ */
+const TABLES = [
+  {
+    name: 'users',
+    key: 'id',
+    columns: { id: 'bigint', email: 'text', display_name: 'text', given_name: 'text', surname: 'text', alias: 'text', company: 'text', department: 'text', title: 'text', business_phone: 'text', mobile_phone: 'text', sip_address: 'text', refs: 'jsonb', updated_at: 'text' },
+  },
+  { name: 'user_photos', key: 'user_id', columns: { user_id: 'bigint', bytes: 'bytea', content_type: 'text', width: 'integer', height: 'integer', sha256: 'text', source: 'text', updated_at: 'text' } },
+  {
+    name: 'contacts',
+    key: 'id',
+    columns: {
+      id: 'bigint',
+      mailbox: 'text',
+      display_name: 'text',
+      given_name: 'text',
+      surname: 'text',
+      company: 'text',
+      department: 'text',
+      job_title: 'text',
+      email1: 'text',
+      email2: 'text',
+      email3: 'text',
+      business_phone: 'text',
+      mobile_phone: 'text',
+      home_phone: 'text',
+      refs: 'jsonb',
+      created_at: 'text',
+      updated_at: 'text',
+    },
+  },
+  { name: 'contact_photos', key: 'contact_id', columns: { contact_id: 'bigint', bytes: 'bytea', content_type: 'text', width: 'integer', height: 'integer', sha256: 'text', source: 'text', updated_at: 'text' } },
+  { name: 'accounts', key: 'username', columns: { username: 'text', password_hash: 'text', role: 'text', created_at: 'text' } },
+  { name: 'secrets', key: 'name', columns: { name: 'text', value: 'bytea' } },
+] as const;
+
+/** Tables whose rows are the deployment's data: the target must have none. */
+const DATA_TABLES = ['users', 'contacts', 'accounts'];
+
+const PHOTO_TABLES = ['user_photos', 'contact_photos'] as const;
+
+export type CopyCounts = Record<(typeof TABLES)[number]['name'], number>;
+
+export class StoreCopyError extends Error {
+  override readonly name = 'StoreCopyError';
+}
+
+/**
+ * Copies an embedded SQLite store into a PostgreSQL database in one transaction, and
+ * checks before committing that every table has as many rows on both sides and that
+ * every photo's bytes hash the same (SHA-256, computed by PostgreSQL over what it
+ * stored). Any difference, or a target that already holds data, and nothing is kept.
+ * The SQLite file is read in one read transaction, so a server may go on using it.
+ */
+export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<CopyCounts> {
+  if (!existsSync(sqlitePath)) throw new StoreCopyError(`no SQLite store at ${sqlitePath}`);
+  // Opening it once brings an older file to the schema version the copy is written for.
+  await new SqliteStore(sqlitePath).close();
+  const source = new Database(sqlitePath, { readonly: true, fileMustExist: true });
+  const target = new pg.Client({ connectionString: postgresUrl, application_name: 'ews-photo-bridge migrate-store' });
+  await target.connect();
+  try {
+    await migratePostgres(target);
+    source.exec('BEGIN');
+    await target.query('BEGIN');
+    try {
+      await refuseDataIn(target);
+      const counts = {} as CopyCounts;
+      for (const table of TABLES) counts[table.name] = await copyTable(source, target, table);
+      await restartIdentities(target);
+      await checkCounts(source, target, counts);
+      for (const table of PHOTO_TABLES) await checkPhotoHashes(source, target, table);
+      await target.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'migrate-store']);
+      await target.query('COMMIT');
+      return counts;
+    } catch (error) {
+      await target.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      source.exec('COMMIT');
+    }
+  } finally {
+    source.close();
+    await target.end();
+  }
+}
+
+async function refuseDataIn(target: pg.Client): Promise<void> {
+  for (const table of DATA_TABLES) {
+    const { rows } = await target.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+    if (Number(rows[0]!.n) > 0) throw new StoreCopyError(`the PostgreSQL database already holds ${table}; migrate-store copies into an empty store only`);
+  }
+}
+
+async function copyTable(source: Database.Database, target: pg.Client, table: (typeof TABLES)[number]): Promise<number> {
+  const columns = Object.keys(table.columns);
+  const types = Object.values(table.columns);
+  // jsonb and bytea arrays would need each element quoted; text and bytea[] carry them as they are.
+  const arrayTypes = types.map((type) => (type === 'jsonb' ? 'text' : type));
+  const insert = `INSERT INTO ${table.name} (${columns.join(', ')})
+    SELECT ${columns.map((column, i) => (types[i] === 'jsonb' ? `${column}::jsonb` : column)).join(', ')}
+    FROM unnest(${arrayTypes.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS t(${columns.join(', ')})
+    ${table.name === 'secrets' ? 'ON CONFLICT (name) DO UPDATE SET value = excluded.value' : ''}`;
+  const rows = source.prepare<[], Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${table.name} ORDER BY ${table.key}`).iterate();
+  let copied = 0;
+  let batch: Record<string, unknown>[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await target.query(
+      insert,
+      columns.map((column) => batch.map((row) => row[column])),
+    );
+    copied += batch.length;
+    batch = [];
+  };
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length === BATCH_ROWS) await flush();
+  }
+  await flush();
+  return copied;
+}
+
+/** New users and contacts must not take ids the copy brought in. */
+async function restartIdentities(target: pg.Client): Promise<void> {
+  for (const table of ['users', 'contacts']) {
+    await target.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce(max(id), 0) + 1, false) FROM ${table}`);
+  }
+}
+
+async function checkCounts(source: Database.Database, target: pg.Client, copied: CopyCounts): Promise<void> {
+  for (const [table, count] of Object.entries(copied)) {
+    // The secrets table may hold keys the SQLite store does not (a bridge started on it before): only the copied ones count.
+    const names = table === 'secrets' ? source.prepare<[], { name: string }>('SELECT name FROM secrets').all().map((row) => row.name) : undefined;
+    const { rows } = await target.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}${names ? ' WHERE name = ANY($1)' : ''}`, names ? [names] : []);
+    if (Number(rows[0]!.n) !== count) throw new StoreCopyError(`${table}: ${count} row(s) in SQLite but ${rows[0]!.n} in PostgreSQL; nothing was kept`);
+  }
+}
+
+async function checkPhotoHashes(source: Database.Database, target: pg.Client, table: (typeof PHOTO_TABLES)[number]): Promise<void> {
+  const key = table === 'user_photos' ? 'user_id' : 'contact_id';
+  const expected = new Map<number, string>();
+  for (const row of source.prepare<[], { id: number; bytes: Buffer }>(`SELECT ${key} AS id, bytes FROM ${table}`).iterate()) {
+    expected.set(row.id, createHash('sha256').update(row.bytes).digest('hex'));
+  }
+  const { rows } = await target.query<{ id: string; hash: string }>(`SELECT ${key} AS id, encode(sha256(bytes), 'hex') AS hash FROM ${table}`);
+  for (const row of rows) {
+    if (expected.get(Number(row.id)) !== row.hash) throw new StoreCopyError(`${table}: the photo of ${key} ${row.id} differs after the copy; nothing was kept`);
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
+import { loadConfig } from '../../src/config.js';
+import { imageLimitsOf } from '../../src/photos/image-limits.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { freshDatabase } from '../support/postgres.js';
+import { runCli } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+
+const limits = imageLimitsOf(loadConfig({}));
+
+describe('migrate-store: an embedded store copied into PostgreSQL', () => {
+  let dir: string;
+  let sqlitePath: string;
+  let url: string;
+  let contactId: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-migrate-'));
+    sqlitePath = join(dir, 'bridge.db');
+    url = await freshDatabase();
+    const sqlite = new SqliteStore(sqlitePath);
+    try {
+      await sqlite.upsertUsers([
+        { email: 'Alex.Wilber@contoso.com', displayName: 'Alex Wilber', department: 'Sales', refs: { ldapDn: 'cn=Alex,dc=contoso' } },
+        { email: 'megan@contoso.com', displayName: 'Megan Bowen', refs: {} },
+      ]);
+      await sqlite.setPhoto(userOwner('alex.wilber@contoso.com'), await normalizePhoto(await samplePhoto(300, 200), limits), 'cli');
+      // Contacts removed before the copy leave gaps: ids must be copied as they are, not renumbered.
+      const [gone] = await sqlite.addContacts('megan@contoso.com', [{ displayName: 'Gone', emailAddresses: [], phones: {}, refs: {} }]);
+      await sqlite.removeContact('megan@contoso.com', gone!);
+      [contactId] = (await sqlite.addContacts('megan@contoso.com', [
+        { displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: { mobile: '+1 555' }, refs: {}, photo: await normalizePhoto(await samplePhoto(96, 96), limits) },
+      ])) as [number];
+      await sqlite.putAccount('admin@contoso.com', 'scrypt$hash', 'admin');
+      await sqlite.secret('item-ids', 32);
+    } finally {
+      await sqlite.close();
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('copies every user, photo, contact, account and the item-id key, and says the counts and hashes match', async () => {
+    const result = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', url]);
+    expect(result.stderr).to.equal('');
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.match(/copied 2 user\(s\), 1 contact\(s\), 2 photo\(s\), 1 account\(s\) and 1 key\(s\) to postgres:\/\/.*; row counts and photo hashes match/);
+
+    const sqlite = new SqliteStore(sqlitePath);
+    const postgres = await PostgresStore.open(url);
+    try {
+      expect(await postgres.listUsers()).to.deep.equal(await sqlite.listUsers());
+      for (const owner of [userOwner('alex.wilber@contoso.com'), contactOwner(contactId)]) {
+        expect(await postgres.getPhoto(owner)).to.deep.equal(await sqlite.getPhoto(owner));
+      }
+      expect(await postgres.getContact('megan@contoso.com', contactId)).to.deep.equal(await sqlite.getContact('megan@contoso.com', contactId));
+      expect(await postgres.getAccount('admin@contoso.com')).to.deep.equal(await sqlite.getAccount('admin@contoso.com'));
+      expect(await postgres.secret('item-ids', 32)).to.deep.equal(await sqlite.secret('item-ids', 32));
+      // New contacts take ids after the copied ones.
+      const [next] = await postgres.addContacts('megan@contoso.com', [{ displayName: 'New', emailAddresses: [], phones: {}, refs: {} }]);
+      expect(next).to.be.greaterThan(contactId);
+    } finally {
+      await sqlite.close();
+      await postgres.close();
+    }
+  });
+
+  it('refuses a target that already holds data, and a source that does not exist', () => {
+    const again = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', url]);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/already holds users; migrate-store copies into an empty store only/);
+    const missing = runCli(['migrate-store', '--from', `sqlite:${join(dir, 'typo.db')}`, '--to', url]);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.match(/no SQLite store at .*typo\.db/);
+  });
+
+  it('lets every command work on the PostgreSQL store through BRIDGE_DATABASE_URL', () => {
+    const env = { BRIDGE_DATABASE_URL: url };
+    writeFileSync(join(dir, 'people.csv'), 'email,displayName\nnestor@contoso.com,Nestor Wilke\n');
+    expect(runCli(['import', join(dir, 'people.csv')], { env }).stdout).to.match(/imported 1 user/);
+    const exported = runCli(['export', '--format', 'csv'], { env });
+    expect(exported.status).to.equal(0);
+    expect(exported.stdout).to.include('nestor@contoso.com').and.include('Alex.Wilber@contoso.com');
+  });
+});
