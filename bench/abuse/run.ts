@@ -62,10 +62,10 @@ async function main(): Promise<number> {
       // The wrong passwords come last: once this client is throttled, its uncached logins wait too.
       attacks: async (bridge) => [...soapAttacks(await readFixtureIds(bridge)), ...httpAttacks(dir, databasePath, photoPath), wrongPasswords],
     },
-    { bridge: 'BRIDGE_ANONYMOUS_READ=true', settings: { BRIDGE_ANONYMOUS_READ: 'true' }, attacks: async () => anonymousAttacks() },
-    { bridge: 'RSA bearer key (BRIDGE_JWT_PUBLIC_KEY_FILE)', settings: issuer.env, attacks: async () => [es256BearerToken] },
+    { bridge: 'BRIDGE_ANONYMOUS_READ=true', settings: { BRIDGE_ANONYMOUS_READ: 'true' }, attacks: () => Promise.resolve(anonymousAttacks()) },
+    { bridge: 'RSA bearer key (BRIDGE_JWT_PUBLIC_KEY_FILE)', settings: issuer.env, attacks: () => Promise.resolve([es256BearerToken]) },
     // As an attacker with many addresses and account names finds it: every wrong password is checked.
-    { bridge: 'BRIDGE_LOGIN_MAX_FAILURES=1000', settings: { BRIDGE_LOGIN_MAX_FAILURES: '1000' }, attacks: async () => [hashFloodDuringConversions] },
+    { bridge: 'BRIDGE_LOGIN_MAX_FAILURES=1000', settings: { BRIDGE_LOGIN_MAX_FAILURES: '1000' }, attacks: () => Promise.resolve([hashFloodDuringConversions]) },
   ];
 
   let failed = 0;
@@ -135,7 +135,7 @@ function clip(text: string, length: number): string {
 
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
-main()
+void main()
   .then(
     (code) => code,
     (error: unknown) => {

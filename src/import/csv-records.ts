@@ -14,12 +14,12 @@ export interface LocatedRecord<T> {
 export function readCsvRecords<T>(content: string, columns: readonly string[]): LocatedRecord<T>[] {
   const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
   try {
-    const rows = parse(content, {
+    const rows = parse<{ record: T; info: { lines: number } }>(content, {
       bom: true,
       columns: (header: string[]) => header.map((name) => byLowerName.get(name.trim().toLowerCase()) ?? name.trim()),
       skip_empty_lines: true,
       info: true,
-    }) as { record: T; info: { lines: number } }[];
+    });
     return rows.map(({ record, info }) => ({ where: `line ${info.lines}`, record }));
   } catch (error) {
     const csvError = error as { lines?: number; message?: string };

@@ -18,7 +18,7 @@ export interface SourceType<Settings> {
  * Every kind of source the bridge knows, by the `type` an operator writes in the
  * config file. Adding a source is one file under src/sources/ and one line here.
  */
-export const SOURCE_TYPES: Record<string, SourceType<any>> = {
+export const SOURCE_TYPES: Record<string, SourceType<unknown>> = {
   ucwa: ucwaSource,
   zapi: zapiSource,
   plugchat: plugchatSource,

@@ -81,16 +81,16 @@ export async function startSlapd(): Promise<Slapd> {
   const start = async () => {
     const child = spawn(slapdBinary(), ['-f', join(dir, 'slapd.conf'), '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     running = child;
     ownSearches = 0;
     for (let attempt = 0; ; attempt++) {
       if (child.exitCode !== null) throw new Error(`slapd exited with ${child.exitCode}: ${stderr}`);
       try {
-        await asManager(async () => undefined);
+        await asManager(() => Promise.resolve(undefined));
         return;
       } catch (error) {
-        if (attempt > 200) throw new Error(`slapd did not answer on ${url}: ${(error as Error).message}\n${stderr}`);
+        if (attempt > 200) throw new Error(`slapd did not answer on ${url}: ${(error as Error).message}\n${stderr}`, { cause: error });
         await sleep(25);
       }
     }

@@ -193,7 +193,7 @@ describe('the directory page in a real browser', function () {
     try {
       const readerPage = await readerContext.newPage();
       await readerPage.goto(`${bridgeUrl}/`);
-      await readerPage.waitForFunction(() => document.querySelector('#me')!.textContent!.includes('reader@example.com'));
+      await readerPage.waitForFunction(() => document.querySelector('#me')!.textContent.includes('reader@example.com'));
       await readerPage.click('#people button');
       await readerPage.waitForSelector('#person[open]');
       expect(await readerPage.isVisible('#admin')).to.equal(false);
