@@ -82,7 +82,9 @@ export async function photoLikeJpeg(side: number, seed = 648): Promise<Buffer> {
       pixels[at + 2] = clampByte(180 - 100 * u * v + 30 * shape + noise());
     }
   }
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 function clampByte(value: number): number {

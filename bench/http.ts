@@ -96,9 +96,11 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
 async function benchContactId(endpoint: string): Promise<string> {
   const resolved = await callSoap(endpoint, RESOLVE_NAMES);
   const itemId = resolvedContactId(resolved.text);
-  if (resolved.status !== 200 || itemId === undefined) throw new Error(`ResolveNames did not resolve the bench contact (HTTP ${resolved.status}):\n${resolved.text.slice(0, 2000)}`);
+  if (resolved.status !== 200 || itemId === undefined)
+    throw new Error(`ResolveNames did not resolve the bench contact (HTTP ${resolved.status}):\n${resolved.text.slice(0, 2000)}`);
   const item = await callSoap(endpoint, getItem(itemId));
-  if (item.status !== 200 || !isContactItem(item.text)) throw new Error(`GetItem did not return the bench contact (HTTP ${item.status}):\n${item.text.slice(0, 2000)}`);
+  if (item.status !== 200 || !isContactItem(item.text))
+    throw new Error(`GetItem did not return the bench contact (HTTP ${item.status}):\n${item.text.slice(0, 2000)}`);
   return itemId;
 }
 

@@ -75,7 +75,12 @@ async function main(): Promise<number> {
   printSingleFlight(singleFlight);
   printHttp(http);
   const checks = [...renderChecks(renders), singleFlightCheck(singleFlight), ...httpChecks(http)];
-  console.log(`\n${renderTable(['check', 'kind', 'result'], checks.map((c) => [c.what, c.kind, c.ok ? 'ok' : 'FAIL']))}`);
+  console.log(
+    `\n${renderTable(
+      ['check', 'kind', 'result'],
+      checks.map((c) => [c.what, c.kind, c.ok ? 'ok' : 'FAIL']),
+    )}`,
+  );
   if (checks.some((c) => !c.ok && c.kind === 'correctness')) return 1;
   return checks.some((c) => !c.ok) ? 2 : 0;
 }
@@ -177,7 +182,9 @@ function printHttp(http: HttpFigures): void {
     fixed(f.p50Ms, 0),
     fixed(f.p99Ms, 0),
     String(f.responses),
-    Object.entries(f.statusCounts).map(([code, count]) => `${code}×${count}`).join(' '),
+    Object.entries(f.statusCounts)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' '),
     String(f.non2xx),
     String(f.errors),
     fixed(f.serverCpuMicrosPerResponse, 1),

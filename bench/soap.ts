@@ -11,9 +11,7 @@ function envelope(body: string): string {
 }
 
 /** A plain envelope as zeep or node-soap write it. */
-export const GET_USER_PHOTO = envelope(
-  `<m:GetUserPhoto><m:Email>${BENCH_USER.email}</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto>`,
-);
+export const GET_USER_PHOTO = envelope(`<m:GetUserPhoto><m:Email>${BENCH_USER.email}</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto>`);
 
 /** exchangelib's ResolveNames: the full contact, photo included. */
 export const RESOLVE_NAMES = envelope(
@@ -23,7 +21,9 @@ export const RESOLVE_NAMES = envelope(
 
 /** ews-javascript-api's GetItem: AllProperties of one contact, its id without a ChangeKey. */
 export function getItem(itemId: string): string {
-  return envelope(`<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`);
+  return envelope(
+    `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`,
+  );
 }
 
 export const SOAP_HEADERS = { authorization: BASIC_AUTHORIZATION, 'content-type': 'text/xml; charset=utf-8' };
@@ -39,11 +39,16 @@ export async function callSoap(endpoint: string, body: string): Promise<{ status
  * bench contact with its full data (a Contact with its photo); else undefined.
  */
 export function resolvedContactId(answer: string): string | undefined {
-  if (!/ResponseClass="Success"/.test(answer) || !answer.includes(`${BENCH_CONTACT.email}<`) || !/<t:Photo>[A-Za-z0-9+/=]{100,}<\/t:Photo>/.test(answer)) return undefined;
+  if (!/ResponseClass="Success"/.test(answer) || !answer.includes(`${BENCH_CONTACT.email}<`) || !/<t:Photo>[A-Za-z0-9+/=]{100,}<\/t:Photo>/.test(answer))
+    return undefined;
   return /<t:ItemId Id="([^"]+)"/.exec(answer)?.[1];
 }
 
 /** Whether a GetItem answer is a success carrying the contact and its photo attachment. */
 export function isContactItem(answer: string): boolean {
-  return /ResponseClass="Success"/.test(answer) && answer.includes(`<t:DisplayName>${BENCH_CONTACT.displayName}</t:DisplayName>`) && /<t:IsContactPhoto>true</.test(answer);
+  return (
+    /ResponseClass="Success"/.test(answer) &&
+    answer.includes(`<t:DisplayName>${BENCH_CONTACT.displayName}</t:DisplayName>`) &&
+    /<t:IsContactPhoto>true</.test(answer)
+  );
 }

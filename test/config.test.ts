@@ -64,10 +64,7 @@ describe('configuration', () => {
   it('reads no photo sources by default, and reports bad source settings one line each', () => {
     expect(loadConfig({}).sources).to.deep.equal({ sources: [], order: { users: [], contacts: [] } });
     const file = join(dir, 'sources.json');
-    writeFileSync(
-      file,
-      JSON.stringify({ sources: [{ name: 'crm', type: 'nonsense' }, { type: 'ldap' }], sourceOrder: { users: ['ghost'], contacts: [] } }),
-    );
+    writeFileSync(file, JSON.stringify({ sources: [{ name: 'crm', type: 'nonsense' }, { type: 'ldap' }], sourceOrder: { users: ['ghost'], contacts: [] } }));
     try {
       loadConfig({ BRIDGE_CONFIG: file });
       expect.fail('should have thrown');

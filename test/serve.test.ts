@@ -54,11 +54,15 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     try {
       expect(running.stderr()).to.match(/demo login: +adele\.vance@contoso\.example +password: demo/);
       const auth = `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`;
-      const photo = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96`, { headers: { authorization: auth } });
+      const photo = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96`, {
+        headers: { authorization: auth },
+      });
       expect(photo.status).to.equal(200);
       const meta = await sharp(Buffer.from(await photo.arrayBuffer())).metadata();
       expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 96]);
-      const none = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=megan.bowen@contoso.example&size=HR96x96`, { headers: { authorization: auth } });
+      const none = await fetch(`${running.base}/ews/exchange.asmx/s/GetUserPhoto?email=megan.bowen@contoso.example&size=HR96x96`, {
+        headers: { authorization: auth },
+      });
       expect(none.status).to.equal(404);
       expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
       const contact = await fetch(`${running.base}/api/people/photo?name=Patti&size=HR64x64`, { headers: { authorization: auth } });

@@ -60,7 +60,12 @@ export function summary(answer: ReadAnswer, checks: Check[], note?: string): Att
 }
 
 /** A SOAP attack of one request, held to one set of checks. */
-export function soapAttack(name: string, body: (bridge: RunningBridge) => string | Buffer, expect: (answer: ReadAnswer) => Check[], options?: RawRequest & { authorization?: string | null }): Attack {
+export function soapAttack(
+  name: string,
+  body: (bridge: RunningBridge) => string | Buffer,
+  expect: (answer: ReadAnswer) => Check[],
+  options?: RawRequest & { authorization?: string | null },
+): Attack {
   return {
     name,
     async run(bridge) {
@@ -72,7 +77,11 @@ export function soapAttack(name: string, body: (bridge: RunningBridge) => string
 }
 
 /** Sends `count` requests, `concurrency` at a time, and tallies what came back. */
-export async function flood(count: number, concurrency: number, send: (i: number) => Promise<RawAnswer>): Promise<{ statuses: number[]; codes: string[]; bytes: number }> {
+export async function flood(
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<RawAnswer>,
+): Promise<{ statuses: number[]; codes: string[]; bytes: number }> {
   const statuses: number[] = new Array<number>(count);
   const codes: string[] = [];
   let bytes = 0;

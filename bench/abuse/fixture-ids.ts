@@ -20,7 +20,9 @@ export async function readFixtureIds(bridge: RunningBridge): Promise<FixtureIds>
   const items = await soap(bridge, getItem(bigItemIds, 'IdOnly', '<t:AdditionalProperties><t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties>'));
   const bigAttachmentIds = idsIn(items.text, 'AttachmentId');
   if (!benchItemId || !benchAttachmentId || bigItemIds.length !== BIG_CONTACTS.count || bigAttachmentIds.length !== BIG_CONTACTS.count) {
-    throw new Error(`the fixture's contacts are not all reachable (${bigItemIds.length} items, ${bigAttachmentIds.length} attachments):\n${items.text.slice(0, 1000)}`);
+    throw new Error(
+      `the fixture's contacts are not all reachable (${bigItemIds.length} items, ${bigAttachmentIds.length} attachments):\n${items.text.slice(0, 1000)}`,
+    );
   }
   return { benchItemId, benchAttachmentId, bigItemIds, bigAttachmentIds };
 }

@@ -20,7 +20,13 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       name: 'CLI import of a name with U+0001',
       async run() {
         const { status, stderr } = await importControlCharacterName(dir, databasePath);
-        return { status: `exit ${status}`, ewsCode: '', bytes: 0, note: stderr.trim().split('\n')[0], checks: [check(`the import is refused (exit ${status})`, status !== 0)] };
+        return {
+          status: `exit ${status}`,
+          ewsCode: '',
+          bytes: 0,
+          note: stderr.trim().split('\n')[0],
+          checks: [check(`the import is refused (exit ${status})`, status !== 0)],
+        };
       },
     },
     {
@@ -38,7 +44,11 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
             }),
           );
           const retryAfter = answer.headers['retry-after'];
-          return summary(answer, [statusIs(answer, 503), check(`Retry-After (was ${retryAfter})`, retryAfter !== undefined), check('ErrorServerBusy', answer.codes[0] === 'ErrorServerBusy')]);
+          return summary(answer, [
+            statusIs(answer, 503),
+            check(`Retry-After (was ${retryAfter})`, retryAfter !== undefined),
+            check('ErrorServerBusy', answer.codes[0] === 'ErrorServerBusy'),
+          ]);
         } finally {
           holder.exec('ROLLBACK');
           holder.close();
@@ -54,7 +64,11 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       async run(bridge) {
         const body = attributesSpread(UNAUTHENTICATED_DENSE.attributes, 'x');
         const result = await flood(UNAUTHENTICATED_DENSE.count, UNAUTHENTICATED_DENSE.concurrency, () => soap(bridge, body, { authorization: null }));
-        return floodResult(result, 401, `${body.length} bytes, ${UNAUTHENTICATED_DENSE.attributes} attributes in ${Math.ceil(UNAUTHENTICATED_DENSE.attributes / 32)} elements each, ${UNAUTHENTICATED_DENSE.concurrency} at a time`);
+        return floodResult(
+          result,
+          401,
+          `${body.length} bytes, ${UNAUTHENTICATED_DENSE.attributes} attributes in ${Math.ceil(UNAUTHENTICATED_DENSE.attributes / 32)} elements each, ${UNAUTHENTICATED_DENSE.concurrency} at a time`,
+        );
       },
     },
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),

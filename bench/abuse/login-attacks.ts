@@ -38,8 +38,14 @@ export const wrongPasswords: Attack = {
       ewsCode: '',
       bytes,
       checks: [
-        check(`the first ${MAX_FAILURES} answered 401, the next 429`, statuses.slice(0, MAX_FAILURES).every((s) => s === 401) && statuses[MAX_FAILURES] === 429),
-        check(`only 401 and 429 (were ${tally(statuses)})`, statuses.every((s) => s === 401 || s === 429)),
+        check(
+          `the first ${MAX_FAILURES} answered 401, the next 429`,
+          statuses.slice(0, MAX_FAILURES).every((s) => s === 401) && statuses[MAX_FAILURES] === 429,
+        ),
+        check(
+          `only 401 and 429 (were ${tally(statuses)})`,
+          statuses.every((s) => s === 401 || s === 429),
+        ),
         check(`few passwords checked at all: 401 × ${refused} ≤ ${2 * MAX_FAILURES}`, refused <= 2 * MAX_FAILURES),
         check(`every 429 has Retry-After (${withoutRetryAfter} had not)`, withoutRetryAfter === 0),
       ],
@@ -87,15 +93,28 @@ export const hashFloodDuringConversions: Attack = {
     agent.destroy();
 
     const conversions = [...alone, ...underFlood];
-    const ms = (samples: { ms: number }[]) => `p50 ${fixed(percentile(samples.map((s) => s.ms), 0.5), 0)} / max ${fixed(Math.max(...samples.map((s) => s.ms)), 0)} ms`;
+    const ms = (samples: { ms: number }[]) =>
+      `p50 ${fixed(
+        percentile(
+          samples.map((s) => s.ms),
+          0.5,
+        ),
+        0,
+      )} / max ${fixed(Math.max(...samples.map((s) => s.ms)), 0)} ms`;
     return {
       status: tally(wrong),
       ewsCode: '',
       bytes: 0,
       note: `conversions ${ms(underFlood)} under the flood, ${ms(alone)} alone; ${fixed(answeredMeanwhile / seconds, 1)} wrong passwords answered/s meanwhile`,
       checks: [
-        check(`every conversion answered 200 (${tally(conversions.map((c) => c.status))})`, conversions.every((c) => c.status === 200)),
-        check(`wrong passwords answered 401, or 503 when the hashing queue is full (${tally(wrong)})`, wrong.every((s) => s === 401 || s === 503)),
+        check(
+          `every conversion answered 200 (${tally(conversions.map((c) => c.status))})`,
+          conversions.every((c) => c.status === 200),
+        ),
+        check(
+          `wrong passwords answered 401, or 503 when the hashing queue is full (${tally(wrong)})`,
+          wrong.every((s) => s === 401 || s === 503),
+        ),
       ],
     };
   },

@@ -27,9 +27,12 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** What one short per-item error costs at most; errors past the cap are still written, one per id. */
 const ERROR_MESSAGE_BYTES = 512;
 
-const wellFormed = (answer: ReadAnswer): Check => check(`well-formed XML${xmlProblem(answer.text) ? ` (${xmlProblem(answer.text)})` : ''}`, xmlProblem(answer.text) === undefined);
-const noStack = (answer: ReadAnswer): Check => check('no stack trace or library internals', !/\.(ts|js):\d+|at [\w.<>]+ \(|is not a function/.test(answer.text));
-const photos = (answer: ReadAnswer, count: number): Check => check(`${count} photo(s) in the answer (were ${photosIn(answer.text)})`, photosIn(answer.text) === count);
+const wellFormed = (answer: ReadAnswer): Check =>
+  check(`well-formed XML${xmlProblem(answer.text) ? ` (${xmlProblem(answer.text)})` : ''}`, xmlProblem(answer.text) === undefined);
+const noStack = (answer: ReadAnswer): Check =>
+  check('no stack trace or library internals', !/\.(ts|js):\d+|at [\w.<>]+ \(|is not a function/.test(answer.text));
+const photos = (answer: ReadAnswer, count: number): Check =>
+  check(`${count} photo(s) in the answer (were ${photosIn(answer.text)})`, photosIn(answer.text) === count);
 const bytesAtMost = (answer: ReadAnswer, bytes: number): Check => check(`answer ≤ ${bytes} bytes (was ${answer.body.length})`, answer.body.length <= bytes);
 
 /** A request that cannot be read is refused whole: 500 with an s:Client fault, no item work. */
@@ -44,54 +47,99 @@ const refusedUnread = (reason: RegExp) => (answer: ReadAnswer) => [
 export function soapAttacks(ids: FixtureIds): Attack[] {
   const flood = repeatedIds(ids.benchAttachmentId);
   return [
-    soapAttack(`GetAttachment: one id ×${flood.length} (1 MiB)`, () => getAttachment(flood), (a) => [...refusedUnread(/more than \d+ elements/)(a), photos(a, 0)]),
-    soapAttack(`GetAttachment: one id ×${MAX_ITEMS} (the cap)`, () => getAttachment(new Array<string>(MAX_ITEMS).fill(ids.benchAttachmentId)), (a) => [
-      statusIs(a, 200),
-      codesAre(a, ['NoError', ...new Array<string>(MAX_ITEMS - 1).fill('ErrorInvalidRequest')]),
-      photos(a, 1),
-      wellFormed(a),
-    ]),
-    soapAttack(`GetAttachment: one id ×${MAX_ITEMS + 1}`, () => getAttachment(new Array<string>(MAX_ITEMS + 1).fill(ids.benchAttachmentId)), (a) => [
-      statusIs(a, 200),
-      codesAre(a, ['ErrorInvalidRequest']),
-      photos(a, 0),
-    ]),
-    soapAttack(`GetAttachment: ${BIG_CONTACTS.count} distinct 648 px photos`, () => getAttachment(ids.bigAttachmentIds), (a) => {
-      const served = a.codes.filter((code) => code === 'NoError').length;
-      return [
+    soapAttack(
+      `GetAttachment: one id ×${flood.length} (1 MiB)`,
+      () => getAttachment(flood),
+      (a) => [...refusedUnread(/more than \d+ elements/)(a), photos(a, 0)],
+    ),
+    soapAttack(
+      `GetAttachment: one id ×${MAX_ITEMS} (the cap)`,
+      () => getAttachment(new Array<string>(MAX_ITEMS).fill(ids.benchAttachmentId)),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError', ...new Array<string>(MAX_ITEMS - 1).fill('ErrorInvalidRequest')]), photos(a, 1), wellFormed(a)],
+    ),
+    soapAttack(
+      `GetAttachment: one id ×${MAX_ITEMS + 1}`,
+      () => getAttachment(new Array<string>(MAX_ITEMS + 1).fill(ids.benchAttachmentId)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest']), photos(a, 0)],
+    ),
+    soapAttack(
+      `GetAttachment: ${BIG_CONTACTS.count} distinct 648 px photos`,
+      () => getAttachment(ids.bigAttachmentIds),
+      (a) => {
+        const served = a.codes.filter((code) => code === 'NoError').length;
+        return [
+          statusIs(a, 200),
+          check(`${BIG_CONTACTS.count} messages (were ${a.codes.length})`, a.codes.length === BIG_CONTACTS.count),
+          check(
+            'some served, the rest ErrorMessageSizeExceeded',
+            served > 0 && served < BIG_CONTACTS.count && a.codes.slice(served).every((code) => code === 'ErrorMessageSizeExceeded'),
+          ),
+          bytesAtMost(a, MAX_ANSWER_BYTES + (BIG_CONTACTS.count - served) * ERROR_MESSAGE_BYTES + 1024),
+          wellFormed(a),
+        ];
+      },
+    ),
+    soapAttack(
+      'GetItem: 4,000 distinct ids',
+      () => getItem(distinctIds(4000)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest'])],
+    ),
+    soapAttack(
+      `GetItem: ${MAX_ITEMS} ids (${BIG_CONTACTS.count} contacts, the rest unknown)`,
+      () => getItem([...ids.bigItemIds, ...distinctIds(MAX_ITEMS - ids.bigItemIds.length)]),
+      (a) => [
         statusIs(a, 200),
-        check(`${BIG_CONTACTS.count} messages (were ${a.codes.length})`, a.codes.length === BIG_CONTACTS.count),
-        check('some served, the rest ErrorMessageSizeExceeded', served > 0 && served < BIG_CONTACTS.count && a.codes.slice(served).every((code) => code === 'ErrorMessageSizeExceeded')),
-        bytesAtMost(a, MAX_ANSWER_BYTES + (BIG_CONTACTS.count - served) * ERROR_MESSAGE_BYTES + 1024),
+        codesAre(a, [
+          ...new Array<string>(BIG_CONTACTS.count).fill('NoError'),
+          ...new Array<string>(MAX_ITEMS - BIG_CONTACTS.count).fill('ErrorInvalidIdMalformed'),
+        ]),
         wellFormed(a),
-      ];
-    }),
-    soapAttack('GetItem: 4,000 distinct ids', () => getItem(distinctIds(4000)), (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest'])]),
-    soapAttack(`GetItem: ${MAX_ITEMS} ids (${BIG_CONTACTS.count} contacts, the rest unknown)`, () => getItem([...ids.bigItemIds, ...distinctIds(MAX_ITEMS - ids.bigItemIds.length)]), (a) => [
-      statusIs(a, 200),
-      codesAre(a, [...new Array<string>(BIG_CONTACTS.count).fill('NoError'), ...new Array<string>(MAX_ITEMS - BIG_CONTACTS.count).fill('ErrorInvalidIdMalformed')]),
-      wellFormed(a),
-    ]),
-    soapAttack(`ResolveNames: ${BIG_CONTACTS.count} contacts, full data (cold resizes)`, () => resolveNames(BIG_CONTACTS.namePrefix), (a) => [
-      statusIs(a, 200),
-      codesAre(a, ['ErrorNameResolutionMultipleResults']),
-      photos(a, BIG_CONTACTS.count),
-    ]),
+      ],
+    ),
+    soapAttack(
+      `ResolveNames: ${BIG_CONTACTS.count} contacts, full data (cold resizes)`,
+      () => resolveNames(BIG_CONTACTS.namePrefix),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionMultipleResults']), photos(a, BIG_CONTACTS.count)],
+    ),
     soapAttack('ResolveNames: 95 k attributes on one element', () => attributesOnOneElement(95_000), refusedUnread(/more than \d+ attributes/)),
-    soapAttack('ResolveNames: 80 k attributes, 32 per element', () => attributesSpread(80_000, BENCH_USER.email), (a) => [statusIs(a, 200), codesAre(a, ['NoError'])]),
+    soapAttack(
+      'ResolveNames: 80 k attributes, 32 per element',
+      () => attributesSpread(80_000, BENCH_USER.email),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError'])],
+    ),
     soapAttack('ResolveNames: 10 k levels deep', () => nested(10_000), refusedUnread(/nests deeper than \d+/)),
-    soapAttack('GetUserPhoto: 16 KB of blanks', () => blanksInGetUserPhoto(BENCH_USER.email, 16 * 1024), (a) => [statusIs(a, 200), codesAre(a, ['NoError']), photos(a, 1)]),
+    soapAttack(
+      'GetUserPhoto: 16 KB of blanks',
+      () => blanksInGetUserPhoto(BENCH_USER.email, 16 * 1024),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), photos(a, 1)],
+    ),
     ...INHERITED_NAMES.flatMap((name) => [
-      soapAttack(`<m:${name}/> as the operation`, () => inheritedNameAsOperation(name), (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidOperation']), wellFormed(a), noStack(a)]),
-      soapAttack(`${name} inside ResolveNames`, () => inheritedNameInResolveNames(name), (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionNoResults']), wellFormed(a), noStack(a)]),
-      soapAttack(`${name} inside GetItem`, () => inheritedNameInGetItem(name), (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidIdMalformed']), wellFormed(a), noStack(a)]),
+      soapAttack(
+        `<m:${name}/> as the operation`,
+        () => inheritedNameAsOperation(name),
+        (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidOperation']), wellFormed(a), noStack(a)],
+      ),
+      soapAttack(
+        `${name} inside ResolveNames`,
+        () => inheritedNameInResolveNames(name),
+        (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionNoResults']), wellFormed(a), noStack(a)],
+      ),
+      soapAttack(
+        `${name} inside GetItem`,
+        () => inheritedNameInGetItem(name),
+        (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidIdMalformed']), wellFormed(a), noStack(a)],
+      ),
     ]),
-    soapAttack('ResolveNames: a stored name with U+0001', () => resolveNames(`SMTP:${CONTROL_CHARACTER_USER.email}`), (a) => [
-      statusIs(a, 200),
-      codesAre(a, ['NoError']),
-      wellFormed(a),
-      check('the name is there, without the control character', a.text.includes('<t:Name>ControlCharacter</t:Name>')),
-    ]),
+    soapAttack(
+      'ResolveNames: a stored name with U+0001',
+      () => resolveNames(`SMTP:${CONTROL_CHARACTER_USER.email}`),
+      (a) => [
+        statusIs(a, 200),
+        codesAre(a, ['NoError']),
+        wellFormed(a),
+        check('the name is there, without the control character', a.text.includes('<t:Name>ControlCharacter</t:Name>')),
+      ],
+    ),
     soapAttack('malformed envelope', () => MALFORMED_ENVELOPE, refusedUnread(/not well-formed/)),
   ];
 }

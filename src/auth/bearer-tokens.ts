@@ -34,7 +34,10 @@ export class BearerTokens {
     if (!settings.jwtIssuer || !settings.jwtAudience) {
       throw new Error('bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE');
     }
-    const algorithms = settings.jwtAlgorithms.split(',').map((name) => name.trim()).filter(Boolean);
+    const algorithms = settings.jwtAlgorithms
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
     if (settings.jwtJwksUrl) return new BearerTokens(createRemoteJWKSet(new URL(settings.jwtJwksUrl)), settings, algorithms);
     const keys = await keysByAlgorithm(readFileSync(settings.jwtPublicKeyFile, 'utf8'), algorithms);
     if (keys.size === 0) throw new Error(`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`);

@@ -20,6 +20,7 @@ export function normalizeUsername(username: string): string {
  */
 export function accountNameOf(typed: string): string {
   if (typed.trim() === '') throw BridgeError.invalidRequest('the account name must not be empty');
-  if (typed.includes(':')) throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
+  if (typed.includes(':'))
+    throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
   return normalizeUsername(typed);
 }

@@ -57,8 +57,37 @@ export function demoDirectory(): DemoUser[] {
 /** Contacts in the demo login's own mailbox, so ResolveNames, GetItem and GetAttachment have something to find. */
 export function demoContacts(): (ContactFields & { photoSize: number })[] {
   return [
-    { displayName: 'Patti Fernandez', givenName: 'Patti', surname: 'Fernandez', company: 'Fabrikam', jobTitle: 'Buyer', emailAddresses: ['patti@fabrikam.example'], phones: { business: '+1 206 555 0143' }, refs: {}, photoSize: 480 },
-    { displayName: 'Nestor Wilke', givenName: 'Nestor', surname: 'Wilke', company: 'Tailspin Toys', jobTitle: 'Owner', emailAddresses: ['nestor@tailspin.example', 'nestor.wilke@home.example'], phones: { mobile: '+1 206 555 0177' }, refs: {}, photoSize: 648 },
-    { displayName: 'Pradeep Gupta', givenName: 'Pradeep', surname: 'Gupta', company: 'Northwind Traders', emailAddresses: ['pradeep@northwind.example'], phones: {}, refs: {}, photoSize: 0 },
+    {
+      displayName: 'Patti Fernandez',
+      givenName: 'Patti',
+      surname: 'Fernandez',
+      company: 'Fabrikam',
+      jobTitle: 'Buyer',
+      emailAddresses: ['patti@fabrikam.example'],
+      phones: { business: '+1 206 555 0143' },
+      refs: {},
+      photoSize: 480,
+    },
+    {
+      displayName: 'Nestor Wilke',
+      givenName: 'Nestor',
+      surname: 'Wilke',
+      company: 'Tailspin Toys',
+      jobTitle: 'Owner',
+      emailAddresses: ['nestor@tailspin.example', 'nestor.wilke@home.example'],
+      phones: { mobile: '+1 206 555 0177' },
+      refs: {},
+      photoSize: 648,
+    },
+    {
+      displayName: 'Pradeep Gupta',
+      givenName: 'Pradeep',
+      surname: 'Gupta',
+      company: 'Northwind Traders',
+      emailAddresses: ['pradeep@northwind.example'],
+      phones: {},
+      refs: {},
+      photoSize: 0,
+    },
   ];
 }

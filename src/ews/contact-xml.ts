@@ -53,8 +53,17 @@ export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
 ]);
 
 const CARD_FIELDS: ContactField[] = [
-  'FileAs', 'DisplayName', 'GivenName', 'CompanyName', 'EmailAddresses', 'PhoneNumbers',
-  'ContactSource', 'Department', 'JobTitle', 'Surname', 'Alias',
+  'FileAs',
+  'DisplayName',
+  'GivenName',
+  'CompanyName',
+  'EmailAddresses',
+  'PhoneNumbers',
+  'ContactSource',
+  'Department',
+  'JobTitle',
+  'Surname',
+  'Alias',
 ];
 /** EWS's BaseShape and ContactDataShape values. */
 export const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
@@ -69,7 +78,16 @@ export function shapeOf(value: string | undefined): Shape {
 export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),
   Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
-  AllProperties: new Set<ContactField>(['ItemClass', 'Subject', 'Attachments', 'DateTimeCreated', 'HasAttachments', 'LastModifiedTime', ...CARD_FIELDS, 'HasPicture']),
+  AllProperties: new Set<ContactField>([
+    'ItemClass',
+    'Subject',
+    'Attachments',
+    'DateTimeCreated',
+    'HasAttachments',
+    'LastModifiedTime',
+    ...CARD_FIELDS,
+    'HasPicture',
+  ]),
 };
 /** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
 export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {

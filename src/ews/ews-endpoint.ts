@@ -135,7 +135,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     }
     if (fresh && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
     const answered = run(read, ewsContext(context));
-    if (answered instanceof Promise) answered.then((ready) => write(context, ready), (error: unknown) => fail(context, error));
+    if (answered instanceof Promise)
+      answered.then(
+        (ready) => write(context, ready),
+        (error: unknown) => fail(context, error),
+      );
     else write(context, answered);
   }
 
@@ -196,7 +200,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const authenticate = requireAccount(auth, 'user');
   const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
   router.get(EWS_PATH, authenticate, (req, res, next) => {
-    if (!Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
+    if (!Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl'))
+      return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
     sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
   });
   router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));

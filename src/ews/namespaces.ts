@@ -6,5 +6,4 @@ export const TYPES_NS = 'http://schemas.microsoft.com/exchange/services/2006/typ
  * Exchange 2016 CU-level numbers. exchangelib maps (Major, Minor) to a known build and
  * fails on pairs it does not know, so this must stay a real Exchange 15.x version.
  */
-export const SERVER_VERSION_INFO =
-  `<h:ServerVersionInfo xmlns:h="${TYPES_NS}" MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507" MinorBuildNumber="6" Version="V2017_07_11"/>`;
+export const SERVER_VERSION_INFO = `<h:ServerVersionInfo xmlns:h="${TYPES_NS}" MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507" MinorBuildNumber="6" Version="V2017_07_11"/>`;

@@ -30,7 +30,9 @@ export async function loadOperationTable(contract?: readonly ContractOperation[]
   const operations = contract ?? (await readWsdlContract());
   const problems = [
     ...operations.filter((op) => !OPERATION_HANDLERS.has(op.name)).map((op) => `the WSDL declares ${op.name}, which has no handler`),
-    ...[...OPERATION_HANDLERS.keys()].filter((name) => !operations.some((op) => op.name === name)).map((name) => `${name} has a handler but is not in the WSDL`),
+    ...[...OPERATION_HANDLERS.keys()]
+      .filter((name) => !operations.some((op) => op.name === name))
+      .map((name) => `${name} has a handler but is not in the WSDL`),
     ...operations.filter((op) => op.requestElement.ns !== MESSAGES_NS).map((op) => `${op.name}'s request element is not in the messages namespace`),
   ];
   if (problems.length > 0) throw new Error(`wsdl/ and the EWS operations disagree:\n  ${problems.join('\n  ')}`);

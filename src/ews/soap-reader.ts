@@ -95,7 +95,8 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
   const appendText = (text: string) => {
     const top = open[open.length - 1];
     if (!top?.kept) return;
-    if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters) refuse(`an element holds more than ${SOAP_READ_LIMITS.textCharacters} characters of text`);
+    if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters)
+      refuse(`an element holds more than ${SOAP_READ_LIMITS.textCharacters} characters of text`);
     top.element.text += text;
   };
   parser.on('text', appendText);

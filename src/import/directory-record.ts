@@ -66,8 +66,5 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
 export function toRecord(user: DirectoryUser): Record<(typeof DIRECTORY_COLUMNS)[number], string> {
   const { refs, ...fields } = user;
   const flat: Record<string, string | undefined> = { ...fields, ...refs };
-  return Object.fromEntries(DIRECTORY_COLUMNS.map((column) => [column, flat[column] ?? ''])) as Record<
-    (typeof DIRECTORY_COLUMNS)[number],
-    string
-  >;
+  return Object.fromEntries(DIRECTORY_COLUMNS.map((column) => [column, flat[column] ?? ''])) as Record<(typeof DIRECTORY_COLUMNS)[number], string>;
 }

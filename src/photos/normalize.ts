@@ -22,9 +22,7 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   }
   const { width = 0, height = 0 } = header;
   if (width * height > limits.maxInputPixels) {
-    throw BridgeError.imageTooLarge(
-      `image is ${width}×${height} pixels; the limit is ${limits.maxInputPixels} pixels`,
-    );
+    throw BridgeError.imageTooLarge(`image is ${width}×${height} pixels; the limit is ${limits.maxInputPixels} pixels`);
   }
   try {
     const { data, info } = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })

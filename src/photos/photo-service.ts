@@ -139,7 +139,9 @@ export class PhotoService {
       return cached;
     }
     this.stats.renditionMisses++;
-    return this.renderFlights.run(cacheKey, () => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size)));
+    return this.renderFlights.run(cacheKey, () =>
+      request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size),
+    );
   }
 
   /** Normalises and stores a new photo; the next request sees it. */
@@ -182,7 +184,11 @@ export class PhotoService {
     const sizeOrder = this.sources?.upstream.sizeOrder(owner.kind, size);
     // null from the sources is a definite "no photo" (the stored one was just removed); only undefined falls back to it.
     const fromSources = sizeOrder ? undefined : await this.fromSourcesIfDue(owner, stored);
-    const photo: ServedPhoto | null = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : fromSources === undefined ? (stored ?? null) : fromSources;
+    const photo: ServedPhoto | null = sizeOrder
+      ? await this.fromSizeOrder(owner, stored, sizeOrder)
+      : fromSources === undefined
+        ? (stored ?? null)
+        : fromSources;
     const state = { photo };
     if (photo?.held) this.heldOriginals.set(key, photo.held);
     // A photo too large to hold is served this once and not remembered.

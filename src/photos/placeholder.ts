@@ -7,7 +7,22 @@ import { initialsOf } from './initials.js';
 import { LETTER_HEIGHT, LETTER_WIDTH, letterPath } from './stroke-letters.js';
 
 /** Fluent UI's persona colours: white initials read well on every one of them. */
-const PERSONA_COLOURS = ['#0078d4', '#8764b8', '#038387', '#ca5010', '#498205', '#c239b3', '#986f0b', '#4f6bed', '#e3008c', '#00b7c3', '#69797e', '#d13438', '#005b70', '#8e562e'];
+const PERSONA_COLOURS = [
+  '#0078d4',
+  '#8764b8',
+  '#038387',
+  '#ca5010',
+  '#498205',
+  '#c239b3',
+  '#986f0b',
+  '#4f6bed',
+  '#e3008c',
+  '#00b7c3',
+  '#69797e',
+  '#d13438',
+  '#005b70',
+  '#8e562e',
+];
 const ICON_GROUND = '#e1dfdd';
 const ICON_FIGURE = '#8a8886';
 

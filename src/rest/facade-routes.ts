@@ -41,14 +41,14 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
     '/api/people/photo',
     authenticate,
     photoRoute(async (req, res, conversion) => {
-    const name = queryText(req, 'name');
-    if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
-    const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
-    if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
-    const people = await findPeople(store, mailboxOf(contextOf(req)), name, scope, 1);
-    if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
-    if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
-    const [person] = people;
+      const name = queryText(req, 'name');
+      if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
+      const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
+      if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
+      const people = await findPeople(store, mailboxOf(contextOf(req)), name, scope, 1);
+      if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
+      if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
+      const [person] = people;
       await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id), conversion);
     }),
   );

@@ -20,7 +20,11 @@ export function imageNotFound(): BridgeError {
 
 /** What Graph (Entra ID) answers for a user id it does not know. */
 export function resourceNotFound(id: string): BridgeError {
-  return new BridgeError('Request_ResourceNotFound', 404, `Resource '${id.slice(0, 80)}' does not exist or one of its queried reference-property objects are not present.`);
+  return new BridgeError(
+    'Request_ResourceNotFound',
+    404,
+    `Resource '${id.slice(0, 80)}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 }
 
 /** A path Graph does not have, as Graph answers one. */

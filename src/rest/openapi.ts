@@ -7,7 +7,7 @@ const sizeParameter = {
   name: 'size',
   in: 'query',
   required: false,
-  description: 'EWS size code; the image long side is this size, or the original\'s when smaller (never upscaled). Default: the largest available.',
+  description: "EWS size code; the image long side is this size, or the original's when smaller (never upscaled). Default: the largest available.",
   schema: { type: 'string', enum: SIZE_CODES },
 };
 const imageSide = (name: string, box: string) => ({
@@ -24,7 +24,8 @@ const conversionParameters = [
     name: 'type',
     in: 'query',
     required: false,
-    description: 'Output format, any case. Without it the format is negotiated from the Accept header (image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
+    description:
+      'Output format, any case. Without it the format is negotiated from the Accept header (image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
     schema: { type: 'string', enum: IMAGE_TYPES.map((type) => type.toUpperCase()) },
   },
   {
@@ -36,13 +37,19 @@ const conversionParameters = [
     schema: { type: 'string', enum: BLANK_KINDS, default: 'Null' },
   },
 ];
-const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag from an earlier answer; 304 when it still holds.' };
+const ifNoneMatch = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description: 'An ETag from an earlier answer; 304 when it still holds.',
+};
 const reason = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
 const photoResponses = {
   200: {
     description: 'The photo',
     headers: {
-      ETag: { schema: { type: 'string' }, description: 'Strong: the original\'s hash plus the size served and the conversion, if any' },
+      ETag: { schema: { type: 'string' }, description: "Strong: the original's hash plus the size served and the conversion, if any" },
       Vary: { schema: { type: 'string' }, description: 'Accept: the format may be negotiated' },
     },
     content: Object.fromEntries(['image/jpeg', 'image/png', 'image/gif', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
@@ -75,15 +82,31 @@ const graphError = (description: string) => ({
         properties: {
           error: {
             type: 'object',
-            properties: { code: { type: 'string' }, message: { type: 'string' }, innerError: { type: 'object', properties: { date: { type: 'string' }, 'request-id': { type: 'string' } } } },
+            properties: {
+              code: { type: 'string' },
+              message: { type: 'string' },
+              innerError: { type: 'object', properties: { date: { type: 'string' }, 'request-id': { type: 'string' } } },
+            },
           },
         },
       },
     },
   },
 });
-const graphUser = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The user\'s primary SMTP address (their userPrincipalName here)' };
-const graphSize = { name: 'size', in: 'path', required: true, schema: { type: 'string', enum: GRAPH_SIZE_IDS }, description: 'An HD size (either case of x); above the photo\'s own size the largest available is served' };
+const graphUser = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: "The user's primary SMTP address (their userPrincipalName here)",
+};
+const graphSize = {
+  name: 'size',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', enum: GRAPH_SIZE_IDS },
+  description: "An HD size (either case of x); above the photo's own size the largest available is served",
+};
 const graphPhotoEntity = {
   type: 'object',
   properties: {
@@ -132,15 +155,40 @@ const graphPaths = Object.fromEntries(
     const users = `/${version}/users/{id}`;
     const me = `/${version}/me`;
     return [
-      [`${users}/photo`, { ...graphMetadata('A user\'s largest photo: its metadata', [graphUser], graphPhotoEntity), delete: { summary: 'Remove a user\'s photo (admin role)', parameters: [graphUser], responses: { 204: { description: 'Removed' }, 404: graphNotFound } } }],
-      [`${users}/photo/$value`, { ...graphPhotoBytes('A user\'s largest photo (the photo hot path; anonymous when anonymous read is on)', [graphUser]), ...graphUpload('a user\'s', [graphUser]) }],
-      [`${users}/photos`, graphMetadata('Every HD size a user\'s photo has', [graphUser], { type: 'object', properties: { '@odata.context': { type: 'string' }, value: { type: 'array', items: graphPhotoEntity } } })],
-      [`${users}/photos/{size}`, graphMetadata('One size of a user\'s photo: its metadata', [graphUser, graphSize], graphPhotoEntity)],
-      [`${users}/photos/{size}/$value`, graphPhotoBytes('One size of a user\'s photo', [graphUser, graphSize])],
-      [`${me}/photo`, graphMetadata('The caller\'s largest photo: its metadata', [], graphPhotoEntity)],
-      [`${me}/photo/$value`, { ...graphPhotoBytes('The caller\'s largest photo', []), ...graphUpload('the caller\'s', []) }],
-      [`${me}/photos`, graphMetadata('Every HD size the caller\'s photo has', [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } })],
-      [`${me}/photos/{size}/$value`, graphPhotoBytes('One size of the caller\'s photo', [graphSize])],
+      [
+        `${users}/photo`,
+        {
+          ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity),
+          delete: {
+            summary: "Remove a user's photo (admin role)",
+            parameters: [graphUser],
+            responses: { 204: { description: 'Removed' }, 404: graphNotFound },
+          },
+        },
+      ],
+      [
+        `${users}/photo/$value`,
+        {
+          ...graphPhotoBytes("A user's largest photo (the photo hot path; anonymous when anonymous read is on)", [graphUser]),
+          ...graphUpload("a user's", [graphUser]),
+        },
+      ],
+      [
+        `${users}/photos`,
+        graphMetadata("Every HD size a user's photo has", [graphUser], {
+          type: 'object',
+          properties: { '@odata.context': { type: 'string' }, value: { type: 'array', items: graphPhotoEntity } },
+        }),
+      ],
+      [`${users}/photos/{size}`, graphMetadata("One size of a user's photo: its metadata", [graphUser, graphSize], graphPhotoEntity)],
+      [`${users}/photos/{size}/$value`, graphPhotoBytes("One size of a user's photo", [graphUser, graphSize])],
+      [`${me}/photo`, graphMetadata("The caller's largest photo: its metadata", [], graphPhotoEntity)],
+      [`${me}/photo/$value`, { ...graphPhotoBytes("The caller's largest photo", []), ...graphUpload("the caller's", []) }],
+      [
+        `${me}/photos`,
+        graphMetadata("Every HD size the caller's photo has", [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } }),
+      ],
+      [`${me}/photos/{size}/$value`, graphPhotoBytes("One size of the caller's photo", [graphSize])],
     ];
   }),
 );
@@ -152,7 +200,8 @@ export const OPENAPI_DOCUMENT = {
   info: {
     title: 'ews-photo-bridge',
     version: '0.1.0',
-    description: 'Exchange photo requests answered from the bridge\'s store: the EWS REST photo URL, OWA\'s photo URLs, a Microsoft Graph-compatible photo API (/v1.0 and /beta) and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).',
+    description:
+      "Exchange photo requests answered from the bridge's store: the EWS REST photo URL, OWA's photo URLs, a Microsoft Graph-compatible photo API (/v1.0 and /beta) and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).",
   },
   components: {
     securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -161,8 +210,13 @@ export const OPENAPI_DOCUMENT = {
   paths: {
     '/ews/exchange.asmx/s/GetUserPhoto': {
       get: {
-        summary: 'EWS REST GetUserPhoto: a directory user\'s photo by primary SMTP address',
-        parameters: [{ name: 'email', in: 'query', required: true, schema: { type: 'string', format: 'email' } }, sizeParameter, ...conversionParameters, ifNoneMatch],
+        summary: "EWS REST GetUserPhoto: a directory user's photo by primary SMTP address",
+        parameters: [
+          { name: 'email', in: 'query', required: true, schema: { type: 'string', format: 'email' } },
+          sizeParameter,
+          ...conversionParameters,
+          ifNoneMatch,
+        ],
         responses: photoResponses,
       },
     },
@@ -173,7 +227,13 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Resolve a name (as ResolveNames does) to exactly one person and return their photo',
         parameters: [
-          { name: 'name', in: 'query', required: true, schema: { type: 'string' }, description: 'Start of a name, alias or address; SMTP:address for an exact address' },
+          {
+            name: 'name',
+            in: 'query',
+            required: true,
+            schema: { type: 'string' },
+            description: 'Start of a name, alias or address; SMTP:address for an exact address',
+          },
           { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: SEARCH_SCOPES } },
           sizeParameter,
           ...conversionParameters,
@@ -184,14 +244,14 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/contacts/{id}/photo': {
       get: {
-        summary: 'The photo of one of the caller\'s contacts, by its EWS ItemId',
+        summary: "The photo of one of the caller's contacts, by its EWS ItemId",
         parameters: [idParameter('t:ItemId/@Id, as ResolveNames returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
     },
     '/api/attachments/{id}': {
       get: {
-        summary: 'A contact photo attachment\'s bytes, by its EWS AttachmentId',
+        summary: "A contact photo attachment's bytes, by its EWS AttachmentId",
         parameters: [idParameter('t:AttachmentId/@Id, as GetItem returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
@@ -200,13 +260,20 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'One page of the directory: people whose name, address, department or title contains q',
         parameters: [
-          { name: 'q', in: 'query', required: false, schema: { type: 'string', maxLength: 200 }, description: 'Text to look for (case-insensitive); empty lists everyone' },
+          {
+            name: 'q',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', maxLength: 200 },
+            description: 'Text to look for (case-insensitive); empty lists everyone',
+          },
           { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 48 } },
         ],
         responses: {
           200: {
-            description: 'People in name order; hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches).',
+            description:
+              'People in name order; hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches).',
             content: {
               'application/json': {
                 schema: {
@@ -244,22 +311,35 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/me': {
       get: {
-        summary: 'The caller\'s account name and role (user or admin)',
+        summary: "The caller's account name and role (user or admin)",
         responses: {
-          200: { description: 'The caller', content: { 'application/json': { schema: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] } } } } } },
+          200: {
+            description: 'The caller',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] } } },
+              },
+            },
+          },
           401: reason('No or wrong credentials'),
         },
       },
     },
     '/admin/users/{email}/photo': {
       put: {
-        summary: 'Store a directory user\'s photo (admin role)',
+        summary: "Store a directory user's photo (admin role)",
         parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { 200: { description: 'Stored' }, 403: reason('Not an administrator'), 404: reason('No such user'), 413: reason('Too large'), 422: reason('Not a usable image') },
+        responses: {
+          200: { description: 'Stored' },
+          403: reason('Not an administrator'),
+          404: reason('No such user'),
+          413: reason('Too large'),
+          422: reason('Not a usable image'),
+        },
       },
       delete: {
-        summary: 'Remove a directory user\'s photo (admin role)',
+        summary: "Remove a directory user's photo (admin role)",
         parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { 204: { description: 'Removed' }, 404: reason('No photo') },
       },

@@ -46,12 +46,9 @@ const orderSchema = z.strictObject({
  * Checks `sourceOrder` against the configured source names, adding one line per problem.
  * Without a `sourceOrder`, every source is asked, in the order listed, for users and contacts.
  */
-export function parseSourceOrder(
-  raw: unknown,
-  sourceNames: readonly string[],
-  problems: string[],
-): { order: KindOrders<string>; bySize: SizeOrder<string>[] } {
-  if (sourceNames.includes(OWN_PHOTOS)) problems.push(`sources: the name '${OWN_PHOTOS}' stands for the bridge's own photos in sourceOrder; name that source otherwise`);
+export function parseSourceOrder(raw: unknown, sourceNames: readonly string[], problems: string[]): { order: KindOrders<string>; bySize: SizeOrder<string>[] } {
+  if (sourceNames.includes(OWN_PHOTOS))
+    problems.push(`sources: the name '${OWN_PHOTOS}' stands for the bridge's own photos in sourceOrder; name that source otherwise`);
   const parsed = orderSchema.safeParse(raw ?? { users: [...sourceNames], contacts: [...sourceNames] });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -63,7 +60,8 @@ export function parseSourceOrder(
     list.forEach((name, i) => {
       if (list.indexOf(name) !== i) problems.push(`${where}: '${name}' is listed twice`);
       else if (name === OWN_PHOTOS) {
-        if (!ownPhotosAnywhere && i > 0) problems.push(`${where}: '${OWN_PHOTOS}' (the bridge's own photos) can only come first here; place it later for one size under sourceOrder.bySize`);
+        if (!ownPhotosAnywhere && i > 0)
+          problems.push(`${where}: '${OWN_PHOTOS}' (the bridge's own photos) can only come first here; place it later for one size under sourceOrder.bySize`);
       } else if (!sourceNames.includes(name)) problems.push(`${where}: no source is named '${name}'`);
     });
   };

@@ -26,7 +26,8 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
     const entry = entrySchema.safeParse(raw);
     if (!entry.success) return problems.push(`sources[${i}]: ${entry.error.issues[0]?.path.join('.')} ${entry.error.issues[0]?.message}`);
     const type = SOURCE_TYPES[entry.data.type];
-    if (!type) return problems.push(`sources[${i}] (${entry.data.name}): unknown type '${entry.data.type}' (known: ${Object.keys(SOURCE_TYPES).join(', ') || 'none'})`);
+    if (!type)
+      return problems.push(`sources[${i}] (${entry.data.name}): unknown type '${entry.data.type}' (known: ${Object.keys(SOURCE_TYPES).join(', ') || 'none'})`);
     const { name: _name, type: _type, ...rest } = entry.data;
     const settings = type.schema.safeParse(rest);
     if (!settings.success) {
@@ -36,18 +37,18 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
     if (result.sources.some((source) => source.name === entry.data.name)) return problems.push(`sources[${i}]: the name '${entry.data.name}' is used twice`);
     result.sources.push({ name: entry.data.name, type: entry.data.type, settings: settings.data });
   });
-  const parsedOrder = parseSourceOrder(order, result.sources.map((source) => source.name), problems);
+  const parsedOrder = parseSourceOrder(
+    order,
+    result.sources.map((source) => source.name),
+    problems,
+  );
   result.order = parsedOrder.order;
   if (parsedOrder.bySize.length > 0) result.orderBySize = parsedOrder.bySize;
   return result;
 }
 
 /** Builds the configured sources, each wrapped in the shared resilience, in the operator's orders. */
-export function buildSources(
-  settings: SourceSettings,
-  resilience: ResilienceOptions,
-  log: Logger,
-): SourceOrders {
+export function buildSources(settings: SourceSettings, resilience: ResilienceOptions, log: Logger): SourceOrders {
   const built = new Map(
     settings.sources.map((source) => [source.name, resilient(SOURCE_TYPES[source.type]!.create(source.name, source.settings, log), resilience)]),
   );

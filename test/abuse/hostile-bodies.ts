@@ -12,7 +12,9 @@ export const ONE_MIB = 1024 * 1024;
 export const INHERITED_NAMES = ['constructor', 'toString', '__proto__', 'valueOf'] as const;
 
 export function getAttachment(attachmentIds: readonly string[]): string {
-  return envelope(`<m:GetAttachment><m:AttachmentIds>${attachmentIds.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`);
+  return envelope(
+    `<m:GetAttachment><m:AttachmentIds>${attachmentIds.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`,
+  );
 }
 
 export function getItem(itemIds: readonly string[], baseShape = 'AllProperties', additional = ''): string {

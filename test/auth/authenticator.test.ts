@@ -35,7 +35,8 @@ function authenticator(store: SqliteStore, options: Partial<AuthenticatorOptions
   });
 }
 
-const errorOf = (result: AuthResult) => (result.ok ? undefined : { status: result.error.httpStatus, code: result.error.responseCode, message: result.error.message });
+const errorOf = (result: AuthResult) =>
+  result.ok ? undefined : { status: result.error.httpStatus, code: result.error.responseCode, message: result.error.message };
 
 describe('password hashes', () => {
   it('are salted scrypt, never the password, and verify only the right password', async () => {
@@ -209,7 +210,8 @@ describe('Authenticator', () => {
     it('a success resets the count of its account and address', async () => {
       const auth = make();
       for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < 2; i++) expect(errorOf(await auth.authenticate(basic(`reader@contoso.com:guess ${round}-${i}`), 'user', CLIENT))).to.deep.include({ status: 401 });
+        for (let i = 0; i < 2; i++)
+          expect(errorOf(await auth.authenticate(basic(`reader@contoso.com:guess ${round}-${i}`), 'user', CLIENT))).to.deep.include({ status: 401 });
         const header = `Basic  ${Buffer.from('reader@contoso.com:secret').toString('base64')}${' '.repeat(round)}`;
         expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
       }

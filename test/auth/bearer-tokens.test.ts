@@ -9,7 +9,12 @@ import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** A well-formed token for the expected issuer and audience, signed with whatever algorithm and key. */
 async function foreignToken(alg: string, key: Parameters<SignJWT['sign']>[0]): Promise<string> {
-  return new SignJWT({ preferred_username: 'reader@contoso.com' }).setProtectedHeader({ alg }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
+  return new SignJWT({ preferred_username: 'reader@contoso.com' })
+    .setProtectedHeader({ alg })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setExpirationTime('5m')
+    .sign(key);
 }
 
 describe('bearer tokens whose algorithm or key type does not match the configured RSA key', () => {

@@ -40,10 +40,20 @@ describe('password hashing threads', () => {
 
   it('fail what is still waiting when closed, and take nothing after', async () => {
     const workers = new HashWorkers({ workers: 1, maxQueued: 4 });
-    const pending = [job('a'), job('b')].map((each) => workers.derive(each).then(() => 'done', () => 'failed'));
+    const pending = [job('a'), job('b')].map((each) =>
+      workers.derive(each).then(
+        () => 'done',
+        () => 'failed',
+      ),
+    );
     await workers.close();
     expect(await Promise.all(pending)).to.deep.equal(['failed', 'failed']);
-    expect(await workers.derive(job('c')).then(() => 'done', () => 'failed')).to.equal('failed');
+    expect(
+      await workers.derive(job('c')).then(
+        () => 'done',
+        () => 'failed',
+      ),
+    ).to.equal('failed');
   });
 
   it('never keep a process alive once idle, yet let it finish a hash it awaits', () => {

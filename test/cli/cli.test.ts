@@ -48,10 +48,7 @@ describe('ews-photo-bridge command line', () => {
   });
 
   it('rejects a CSV with a broken row, naming its line, and imports none of it', async () => {
-    writeFileSync(
-      join(dir, 'broken.csv'),
-      'email,displayName\nnew.person@contoso.com,New Person\nnot-an-address,Broken Row\nother@contoso.com,\n',
-    );
+    writeFileSync(join(dir, 'broken.csv'), 'email,displayName\nnew.person@contoso.com,New Person\nnot-an-address,Broken Row\nother@contoso.com,\n');
     const result = cli(['import', join(dir, 'broken.csv')]);
     expect(result.status).to.equal(1);
     expect(result.stderr).to.match(/line 3: email is not an SMTP address/);
@@ -71,7 +68,10 @@ describe('ews-photo-bridge command line', () => {
   });
 
   it('imports JSON (an array, with nested refs) and reports bad items by position', async () => {
-    writeFileSync(join(dir, 'people.json'), JSON.stringify([{ email: 'lee.gu@contoso.com', displayName: 'Lee Gu', refs: { whatsappPhone: '+5511999990000' } }]));
+    writeFileSync(
+      join(dir, 'people.json'),
+      JSON.stringify([{ email: 'lee.gu@contoso.com', displayName: 'Lee Gu', refs: { whatsappPhone: '+5511999990000' } }]),
+    );
     expect(cli(['import', join(dir, 'people.json')]).status).to.equal(0);
     const store = open();
     expect((await store.getUser('lee.gu@contoso.com'))?.refs).to.deep.equal({ whatsappPhone: '+5511999990000' });

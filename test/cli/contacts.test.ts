@@ -29,12 +29,32 @@ describe('ews-photo-bridge contacts', () => {
     const jpeg = (await samplePhoto(300, 200)).toString('base64');
     const png = (await samplePhoto(120, 120, 'png')).toString('base64');
     const vcf = [
-      'BEGIN:VCARD', 'VERSION:3.0', 'N:Gu;Lee;;;', 'FN:Lee Gu', 'ORG:Fabrikam;Manufacturing', 'TITLE:Director',
-      'EMAIL;TYPE=INTERNET,WORK:lee.gu@fabrikam.com', 'EMAIL;TYPE=INTERNET,HOME:lee@example.org',
-      'TEL;TYPE=WORK,VOICE:+1 425 555 0100', 'TEL;TYPE=CELL:+1 425 555 0199', fold(`PHOTO;ENCODING=b;TYPE=JPEG:${jpeg}`), 'END:VCARD',
-      'BEGIN:VCARD', 'VERSION:4.0', 'FN:Megan Bowen', 'N:Bowen;Megan;;;', 'EMAIL:megan@tailspin.com',
-      'TEL;VALUE=uri;TYPE=home:tel:+1-425-555-0111', fold(`PHOTO:data:image/png;base64,${png}`), 'END:VCARD',
-      'BEGIN:VCARD', 'VERSION:3.0', 'FN:No Photo', 'EMAIL:nophoto@example.org', 'END:VCARD', '',
+      'BEGIN:VCARD',
+      'VERSION:3.0',
+      'N:Gu;Lee;;;',
+      'FN:Lee Gu',
+      'ORG:Fabrikam;Manufacturing',
+      'TITLE:Director',
+      'EMAIL;TYPE=INTERNET,WORK:lee.gu@fabrikam.com',
+      'EMAIL;TYPE=INTERNET,HOME:lee@example.org',
+      'TEL;TYPE=WORK,VOICE:+1 425 555 0100',
+      'TEL;TYPE=CELL:+1 425 555 0199',
+      fold(`PHOTO;ENCODING=b;TYPE=JPEG:${jpeg}`),
+      'END:VCARD',
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'FN:Megan Bowen',
+      'N:Bowen;Megan;;;',
+      'EMAIL:megan@tailspin.com',
+      'TEL;VALUE=uri;TYPE=home:tel:+1-425-555-0111',
+      fold(`PHOTO:data:image/png;base64,${png}`),
+      'END:VCARD',
+      'BEGIN:VCARD',
+      'VERSION:3.0',
+      'FN:No Photo',
+      'EMAIL:nophoto@example.org',
+      'END:VCARD',
+      '',
     ].join('\r\n');
     writeFileSync(join(dir, 'people.vcf'), vcf);
     const result = cli(['contacts', 'import', mailbox, join(dir, 'people.vcf')]);
@@ -44,7 +64,12 @@ describe('ews-photo-bridge contacts', () => {
     const store = new SqliteStore(db);
     const [lee, megan, none] = await store.listContacts(mailbox);
     expect(lee).to.deep.include({
-      displayName: 'Lee Gu', givenName: 'Lee', surname: 'Gu', company: 'Fabrikam', department: 'Manufacturing', jobTitle: 'Director',
+      displayName: 'Lee Gu',
+      givenName: 'Lee',
+      surname: 'Gu',
+      company: 'Fabrikam',
+      department: 'Manufacturing',
+      jobTitle: 'Director',
       emailAddresses: ['lee.gu@fabrikam.com', 'lee@example.org'],
       phones: { business: '+1 425 555 0100', mobile: '+1 425 555 0199' },
     });
@@ -70,9 +95,22 @@ describe('ews-photo-bridge contacts', () => {
 
   it('rejects a file with a bad card or a broken photo, naming it, and imports none of its contacts', async () => {
     const vcf = [
-      'BEGIN:VCARD', 'VERSION:3.0', 'FN:Good One', 'EMAIL:good@example.org', 'END:VCARD',
-      'BEGIN:VCARD', 'VERSION:3.0', 'FN:Bad Address', 'EMAIL:not-an-address', 'END:VCARD',
-      'BEGIN:VCARD', 'VERSION:3.0', 'FN:Bad Photo', 'PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8gd29ybGQ=', 'END:VCARD', '',
+      'BEGIN:VCARD',
+      'VERSION:3.0',
+      'FN:Good One',
+      'EMAIL:good@example.org',
+      'END:VCARD',
+      'BEGIN:VCARD',
+      'VERSION:3.0',
+      'FN:Bad Address',
+      'EMAIL:not-an-address',
+      'END:VCARD',
+      'BEGIN:VCARD',
+      'VERSION:3.0',
+      'FN:Bad Photo',
+      'PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8gd29ybGQ=',
+      'END:VCARD',
+      '',
     ].join('\r\n');
     writeFileSync(join(dir, 'bad.vcf'), vcf);
     const result = cli(['contacts', 'import', mailbox, join(dir, 'bad.vcf')]);
@@ -84,7 +122,7 @@ describe('ews-photo-bridge contacts', () => {
     await store.close();
   });
 
-  it('lists a mailbox\'s contacts and removes one; another mailbox sees none of them', () => {
+  it("lists a mailbox's contacts and removes one; another mailbox sees none of them", () => {
     const listed = cli(['contacts', 'list', mailbox]).stdout.trim().split('\n');
     expect(listed).to.have.length(4);
     const lee = listed.find((line) => line.includes('Lee Gu'))!;

@@ -35,9 +35,7 @@ describe('normalizeSmtpAddress', () => {
   });
 
   it('accepts plus-addressing, dots, hyphens and subdomains', () => {
-    expect(normalizeSmtpAddress('first.last+tag@mail.sub-domain.example.co.uk')).to.equal(
-      'first.last+tag@mail.sub-domain.example.co.uk',
-    );
+    expect(normalizeSmtpAddress('first.last+tag@mail.sub-domain.example.co.uk')).to.equal('first.last+tag@mail.sub-domain.example.co.uk');
   });
 
   const REJECTED: ReadonlyArray<[string, string]> = [

@@ -13,7 +13,9 @@ const MAX_ITEMS = 20;
 async function noisyPhoto(side: number): Promise<Buffer> {
   const pixels = Buffer.alloc(side * side * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 /** Parses strictly, as zeep and the .NET reader do: throws on anything but well-formed XML. */
@@ -30,25 +32,38 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
 
   before(async () => {
     const photo = await normalizePhoto(await noisyPhoto(648), LIMITS);
-    maxAnswerBytes = Math.ceil((photo.bytes.length * 4) / 3 * 2.5);
+    maxAnswerBytes = Math.ceil(((photo.bytes.length * 4) / 3) * 2.5);
     t = await startTestBridge({ BRIDGE_EWS_MAX_ITEMS_PER_REQUEST: String(MAX_ITEMS), BRIDGE_EWS_MAX_ANSWER_BYTES: String(maxAnswerBytes) });
     const ids = await t.store.addContacts(
       READER.username,
       Array.from({ length: 6 }, (_, i) => ({ displayName: `Big Photo ${i}`, emailAddresses: [`big${i}@x.example`], phones: {}, refs: {}, photo })),
     );
-    const { xml } = await call('<m:ResolveNames ReturnFullContactData="false" SearchScope="Contacts"><m:UnresolvedEntry>Big Photo</m:UnresolvedEntry></m:ResolveNames>');
-    itemIds = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.map((r: any) => r.Mailbox.ItemId.$.Id);
+    const { xml } = await call(
+      '<m:ResolveNames ReturnFullContactData="false" SearchScope="Contacts"><m:UnresolvedEntry>Big Photo</m:UnresolvedEntry></m:ResolveNames>',
+    );
+    itemIds = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.map(
+      (r: any) => r.Mailbox.ItemId.$.Id,
+    );
     expect(itemIds).to.have.length(ids.length);
-    const items = await call(`<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${itemIds.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`);
-    attachmentIds = [items.xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage].flat().map((m: any) => m.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id);
+    const items = await call(
+      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${itemIds.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`,
+    );
+    attachmentIds = [items.xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage]
+      .flat()
+      .map((m: any) => m.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id);
   });
   after(() => t.close());
 
   async function call(body: string) {
-    const res = await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(READER)).set('Content-Type', 'text/xml; charset=utf-8').send(envelope(body));
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml; charset=utf-8')
+      .send(envelope(body));
     return { res, xml: await parseSoap(res.text) };
   }
-  const getAttachment = (ids: string[]) => call(`<m:GetAttachment><m:AttachmentIds>${ids.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`);
+  const getAttachment = (ids: string[]) =>
+    call(`<m:GetAttachment><m:AttachmentIds>${ids.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`);
   const messagesOf = (xml: Record<string, any>) => [xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage].flat();
 
   it('refuses a list of more ids than the limit whole, with one ErrorInvalidRequest message and no item work', async () => {

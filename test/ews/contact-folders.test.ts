@@ -29,25 +29,44 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     const root = message.RootFolder;
     return { message, text, root, names: root ? [root.Items?.Contact ?? []].flat().map((c: any) => c.DisplayName) : [] };
   };
-  const view = (max: number, offset: number, basePoint = 'Beginning') => `<m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="${offset}" BasePoint="${basePoint}"/>`;
+  const view = (max: number, offset: number, basePoint = 'Beginning') =>
+    `<m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="${offset}" BasePoint="${basePoint}"/>`;
   const contains = (value: string, mode: string, comparison: string) =>
     `<m:Restriction><t:Contains ContainmentMode="${mode}" ContainmentComparison="${comparison}"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="${value}"/></t:Contains></m:Restriction>`;
 
   it('answers one GetFolder message per id, in order, in schema order, and ErrorFolderNotFound for others and for another mailbox', async () => {
     const ids = ['root', 'msgfolderroot', 'contacts', 'inbox', 'constructor'].map((id) => `<t:DistinguishedFolderId Id="${id}"/>`).join('');
-    const foreign = '<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>admin@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>';
+    const foreign =
+      '<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>admin@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>';
     const own = `<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>${READER.username.toUpperCase()}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`;
-    const { xml, text } = await call(`<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${ids}${foreign}${own}</m:FolderIds></m:GetFolder>`);
+    const { xml, text } = await call(
+      `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${ids}${foreign}${own}</m:FolderIds></m:GetFolder>`,
+    );
     const messages = [xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage].flat();
-    expect(messages.map((m: any) => m.ResponseCode)).to.deep.equal(['NoError', 'NoError', 'NoError', 'ErrorFolderNotFound', 'ErrorFolderNotFound', 'ErrorFolderNotFound', 'NoError']);
-    expect(messages[2].Folders.ContactsFolder).to.deep.include({ DisplayName: 'Contacts', FolderClass: 'IPF.Contact', TotalCount: String(NAMES.length), ChildFolderCount: '0' });
+    expect(messages.map((m: any) => m.ResponseCode)).to.deep.equal([
+      'NoError',
+      'NoError',
+      'NoError',
+      'ErrorFolderNotFound',
+      'ErrorFolderNotFound',
+      'ErrorFolderNotFound',
+      'NoError',
+    ]);
+    expect(messages[2].Folders.ContactsFolder).to.deep.include({
+      DisplayName: 'Contacts',
+      FolderClass: 'IPF.Contact',
+      TotalCount: String(NAMES.length),
+      ChildFolderCount: '0',
+    });
     const contactsXml = text.slice(text.indexOf('<t:ContactsFolder>') + '<t:ContactsFolder>'.length, text.indexOf('</t:ContactsFolder>'));
     const order = [...contactsXml.matchAll(/<t:(\w+)/g)].map((m) => m[1]);
     expect(order).to.deep.equal(['FolderId', 'ParentFolderId', 'FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount']);
   });
 
   it('reaches the same folder again by the FolderId it was given', async () => {
-    const { xml } = await call('<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>');
+    const { xml } = await call(
+      '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
+    );
     const id = xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage.Folders.ContactsFolder.FolderId.$.Id;
     const { names } = await findItem(`<m:ParentFolderIds><t:FolderId Id="${id}"/></m:ParentFolderIds>`);
     expect(names).to.have.length(NAMES.length);
@@ -65,24 +84,30 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(fromEnd.root.$.IncludesLastItemInRange).to.equal('true');
   });
 
-  it('restricts by display name: prefix, substring, whole, with or without case; another mailbox\'s contacts never show', async () => {
+  it("restricts by display name: prefix, substring, whole, with or without case; another mailbox's contacts never show", async () => {
     expect((await findItem(contains('Ann', 'Prefixed', 'Exact') + contacts)).names).to.deep.equal(['Ann Archer']);
     expect((await findItem(contains('ann', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal(['Ann Archer', 'ann lower']);
     expect((await findItem(contains('a', 'Substring', 'Exact') + contacts)).names).to.deep.equal(['Bob Baker', 'Carla Cruz', 'Dan Dunn', 'ann lower']);
     expect((await findItem(contains('bob baker', 'FullString', 'IgnoreCase') + contacts)).names).to.deep.equal(['Bob Baker']);
-    const equal = '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="CARLA CRUZ"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
+    const equal =
+      '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="CARLA CRUZ"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
     expect((await findItem(equal + contacts)).names).to.deep.equal(['Carla Cruz']);
     expect((await findItem(contains('Admin', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
     expect((await findItem(contains('100%', 'Substring', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
   });
 
   it('refuses what it cannot search by, and other folders, per message; never answers attachments or photos', async () => {
-    const byCompany = '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
+    const byCompany =
+      '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
     expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
     const orTest = '<m:Restriction><t:Or/></m:Restriction>';
     expect((await findItem(orTest + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
-    expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal('ErrorFolderNotFound');
-    const all = await call(`<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`);
+    expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal(
+      'ErrorFolderNotFound',
+    );
+    const all = await call(
+      `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`,
+    );
     expect(all.text).to.not.match(/<t:(Attachments|Photo)>/);
   });
 });

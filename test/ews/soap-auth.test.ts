@@ -52,7 +52,8 @@ describe('who may call which EWS operation', () => {
       t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2' });
     });
     after(() => t.close());
-    const post = (authorization: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').set('Authorization', authorization).send(resolveRequest);
+    const post = (authorization: string) =>
+      request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').set('Authorization', authorization).send(resolveRequest);
 
     it('asks a stranger to log in before it reads the body: a malformed or oversized envelope without a login is a 401, not a fault', async () => {
       const anonymous = (body: string) => request(t.bridge.server).post('/EWS/Exchange.asmx').set('Content-Type', 'text/xml').send(body);

@@ -24,8 +24,14 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
     await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(400, 400), 'test');
     [leeId] = (await t.store.addContacts(mailbox, [
       {
-        displayName: 'Lee Gu', givenName: 'Lee', surname: 'Gu', company: 'Fabrikam', jobTitle: 'Director',
-        emailAddresses: ['lee.gu@fabrikam.com'], phones: { business: '+1 425 555 0100' }, refs: {},
+        displayName: 'Lee Gu',
+        givenName: 'Lee',
+        surname: 'Gu',
+        company: 'Fabrikam',
+        jobTitle: 'Director',
+        emailAddresses: ['lee.gu@fabrikam.com'],
+        phones: { business: '+1 425 555 0100' },
+        refs: {},
         photo: await normalizePhoto(await samplePhoto(200, 300), LIMITS),
       },
     ])) as [number];
@@ -67,7 +73,11 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
 
     for (const [what, body, reason] of [
       ['malformed XML', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem>', /not well-formed/],
-      ['a DOCTYPE with an entity', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&e;</soap:Body></soap:Envelope>', /DOCTYPE|not well-formed/],
+      [
+        'a DOCTYPE with an entity',
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&e;</soap:Body></soap:Envelope>',
+        /DOCTYPE|not well-formed/,
+      ],
       ['something that is not an envelope', '<hello/>', /not a SOAP 1.1 Envelope/],
       ['an empty Body', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body></soap:Body></soap:Envelope>', /names no operation/],
       ['an empty request', '', /names no operation|not well-formed/],
@@ -83,7 +93,9 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
     }
 
     it('refuses a body over 1 MiB with 413', async () => {
-      await post(envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${'a'.repeat(1100 * 1024)}</m:UnresolvedEntry></m:ResolveNames>`)).expect(413);
+      await post(
+        envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${'a'.repeat(1100 * 1024)}</m:UnresolvedEntry></m:ResolveNames>`),
+      ).expect(413);
     });
 
     it('asks for credentials with a Basic challenge', async () => {
@@ -106,7 +118,8 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
   });
 
   describe('GetUserPhoto', () => {
-    const photoRequest = (email: string, size = 'HR96x96') => `<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`;
+    const photoRequest = (email: string, size = 'HR96x96') =>
+      `<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`;
 
     it('returns the same bytes and ETag as the REST URL, with Expires', async () => {
       const { res, xml } = await call(photoRequest('Alex.Wilber@contoso.com'));
@@ -138,7 +151,9 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
 
     it('answers HasChanged=false without data when If-None-Match holds the ETag', async () => {
       const first = await call(photoRequest('alex.wilber@contoso.com'));
-      const res = await post(envelope(photoRequest('alex.wilber@contoso.com'))).set('If-None-Match', first.res.headers.etag as string).expect(200);
+      const res = await post(envelope(photoRequest('alex.wilber@contoso.com')))
+        .set('If-None-Match', first.res.headers.etag as string)
+        .expect(200);
       const response = (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
       expect(response.HasChanged).to.equal('false');
       expect(response.PictureData).to.equal(undefined);
@@ -153,7 +168,9 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
     });
 
     it('answers a bad size code or address with an error response on HTTP 200', async () => {
-      expect((await call(photoRequest('alex.wilber@contoso.com', 'HR97x97'))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorInvalidPhotoSize');
+      expect((await call(photoRequest('alex.wilber@contoso.com', 'HR97x97'))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal(
+        'ErrorInvalidPhotoSize',
+      );
       expect((await call(photoRequest("x' OR 1=1 --"))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorInvalidSmtpAddress');
     });
   });
@@ -169,11 +186,18 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(message.ResolutionSet.$).to.deep.equal({ TotalItemsInView: '1', IncludesLastItemInRange: 'true' });
       const { Mailbox, Contact } = message.ResolutionSet.Resolution;
       expect(Mailbox).to.deep.include({ Name: 'Alex Wilber', EmailAddress: 'alex.wilber@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
-      expect(Contact).to.deep.include({ DisplayName: 'Alex Wilber', GivenName: 'Alex', Surname: 'Wilber', JobTitle: 'Marketing Assistant', ContactSource: 'ActiveDirectory', HasPicture: 'true' });
+      expect(Contact).to.deep.include({
+        DisplayName: 'Alex Wilber',
+        GivenName: 'Alex',
+        Surname: 'Wilber',
+        JobTitle: 'Marketing Assistant',
+        ContactSource: 'ActiveDirectory',
+        HasPicture: 'true',
+      });
       expect((await sharp(Buffer.from(Contact.Photo, 'base64')).metadata()).width).to.equal(96);
     });
 
-    it('resolves the caller\'s own contact with a Contact mailbox type and an ItemId', async () => {
+    it("resolves the caller's own contact with a Contact mailbox type and an ItemId", async () => {
       const message = await resolve('Lee');
       const { Mailbox, Contact } = message.ResolutionSet.Resolution;
       expect(Mailbox).to.deep.include({ Name: 'Lee Gu', EmailAddress: 'lee.gu@fabrikam.com', MailboxType: 'Contact' });
@@ -191,7 +215,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(message.ResolutionSet.Resolution[0].Contact).to.equal(undefined);
     });
 
-    it('answers ErrorNameResolutionNoResults when nothing matches, and never shows another mailbox\'s contacts', async () => {
+    it("answers ErrorNameResolutionNoResults when nothing matches, and never shows another mailbox's contacts", async () => {
       for (const entry of ['zzz', 'Private', 'SMTP:private@x.com']) {
         const message = await resolve(entry);
         expect(message.$.ResponseClass).to.equal('Error');
@@ -230,7 +254,12 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(message.$.ResponseClass).to.equal('Success');
       const contact = message.Items.Contact;
       expect(contact).to.deep.include({ DisplayName: 'Lee Gu', ItemClass: 'IPM.Contact', HasPicture: 'true', HasAttachments: 'true' });
-      expect(contact.Attachments.FileAttachment).to.deep.include({ Name: 'ContactPicture.jpg', ContentType: 'image/jpeg', IsContactPhoto: 'true', IsInline: 'false' });
+      expect(contact.Attachments.FileAttachment).to.deep.include({
+        Name: 'ContactPicture.jpg',
+        ContentType: 'image/jpeg',
+        IsContactPhoto: 'true',
+        IsInline: 'false',
+      });
       expect(contact.Attachments.FileAttachment.Content).to.equal(undefined);
       const order = [...res.text.matchAll(/<t:(ItemId|ItemClass|Attachments|HasAttachments|DisplayName|CompanyName|Surname|HasPicture)\b/g)].map((m) => m[1]);
       expect(order).to.deep.equal(['ItemId', 'ItemClass', 'Attachments', 'HasAttachments', 'DisplayName', 'CompanyName', 'Surname', 'HasPicture']);
@@ -247,7 +276,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
     });
 
-    it('answers one message per id: found, another mailbox\'s (not found), tampered (malformed)', async () => {
+    it("answers one message per id: found, another mailbox's (not found), tampered (malformed)", async () => {
       const { xml: admin } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Private</m:UnresolvedEntry></m:ResolveNames>', ADMIN);
       const foreignId = admin.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
       const tampered = Buffer.from(itemId, 'base64');
@@ -260,7 +289,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(messages[1].Items).to.equal('');
     });
 
-    it('changes the ChangeKey when the contact\'s photo changes', async () => {
+    it("changes the ChangeKey when the contact's photo changes", async () => {
       const before = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.ItemId.$.ChangeKey;
       await new Promise((resolve) => setTimeout(resolve, 5));
       await t.bridge.photos.setPhoto(contactOwner(leeId), await samplePhoto(250, 250), 'test');

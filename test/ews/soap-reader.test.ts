@@ -49,9 +49,9 @@ describe('reading a SOAP request (soap-reader)', () => {
   });
 
   it('refuses a text longer than the limit', () => {
-    expect(refusal(envelope(`<m:ResolveNames><m:UnresolvedEntry>${'x'.repeat(SOAP_READ_LIMITS.textCharacters + 1)}</m:UnresolvedEntry></m:ResolveNames>`))).to.match(
-      /characters of text/,
-    );
+    expect(
+      refusal(envelope(`<m:ResolveNames><m:UnresolvedEntry>${'x'.repeat(SOAP_READ_LIMITS.textCharacters + 1)}</m:UnresolvedEntry></m:ResolveNames>`)),
+    ).to.match(/characters of text/);
   });
 
   it('refuses DTDs, undefined entities, characters XML forbids, and a root that is not an Envelope', () => {

@@ -39,7 +39,8 @@ describe('importing the directory from LDAP', () => {
     await slapd.add(person('Bad Mail'), { objectClass: 'inetOrgPerson', cn: 'Bad Mail', sn: 'Mail', mail: 'not-an-address' });
     await slapd.add(person('Megan Again'), { objectClass: 'inetOrgPerson', cn: 'Megan Again', sn: 'Again', mail: 'megan.bowen@contoso.com' });
     await slapd.add(person('No Mail'), { objectClass: 'inetOrgPerson', cn: 'No Mail', sn: 'Mail' });
-    for (const n of [1, 2, 3]) await slapd.add(person(`Filler ${n}`), { objectClass: 'inetOrgPerson', cn: `Filler ${n}`, sn: 'Filler', mail: `filler${n}@example.com` });
+    for (const n of [1, 2, 3])
+      await slapd.add(person(`Filler ${n}`), { objectClass: 'inetOrgPerson', cn: `Filler ${n}`, sn: 'Filler', mail: `filler${n}@example.com` });
   });
   after(() => slapd?.dispose());
 
@@ -49,7 +50,13 @@ describe('importing the directory from LDAP', () => {
 
   it('reads every person with a mail, page by page, with the DN as the ldapDn reference', async () => {
     const { users, skipped } = await read();
-    expect(users.map((user) => user.email).sort()).to.deep.equal(['filler1@example.com', 'filler2@example.com', 'filler3@example.com', 'megan.bowen@contoso.com', 'plain@example.com']);
+    expect(users.map((user) => user.email).sort()).to.deep.equal([
+      'filler1@example.com',
+      'filler2@example.com',
+      'filler3@example.com',
+      'megan.bowen@contoso.com',
+      'plain@example.com',
+    ]);
     expect(users.find((user) => user.email === 'megan.bowen@contoso.com')).to.deep.equal({
       email: 'megan.bowen@contoso.com',
       displayName: 'Megan Bowen (Marketing)',
@@ -80,7 +87,7 @@ describe('importing the directory from LDAP', () => {
     expect(users.map((user) => user.email)).to.deep.equal(['megan.bowen@contoso.com']);
   });
 
-  it('fails with the directory\'s words when a page is larger than the server allows', async () => {
+  it("fails with the directory's words when a page is larger than the server allows", async () => {
     const error = await read({ pageSize: 500 }).then(
       () => expect.fail('expected the import to fail'),
       (failure: Error) => failure,
@@ -152,7 +159,10 @@ describe('importing the directory from LDAP', () => {
         .buffer(true)
         .expect(200);
       expect((await sharp(res.body as Buffer).metadata()).width).to.equal(64);
-      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=plain@example.com&size=HR64x64').set('Authorization', basic(READER)).expect(404);
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=plain@example.com&size=HR64x64')
+        .set('Authorization', basic(READER))
+        .expect(404);
     } finally {
       await t.close();
       rmSync(dir, { recursive: true, force: true });
@@ -172,8 +182,12 @@ describe('importing the directory from LDAP', () => {
 
     it('says what is wrong otherwise', () => {
       expect(() => ldapSettingsOf(configured(['graph', 'graph']))).to.throw('the config file has no source of type ldap');
-      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['openldap', 'ldap']))).to.throw('the config file has several ldap sources (ad, openldap); name one');
-      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['graph', 'graph']), 'graph')).to.throw("no source of type ldap is named 'graph' in the config file");
+      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['openldap', 'ldap']))).to.throw(
+        'the config file has several ldap sources (ad, openldap); name one',
+      );
+      expect(() => ldapSettingsOf(configured(['ad', 'ldap'], ['graph', 'graph']), 'graph')).to.throw(
+        "no source of type ldap is named 'graph' in the config file",
+      );
     });
   });
 });

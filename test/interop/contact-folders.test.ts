@@ -1,5 +1,16 @@
 import { expect } from 'chai';
-import { ContactsFolder, ExchangeService, ExchangeVersion, Folder, ItemView, Uri, WebCredentials, WellKnownFolderName, type FindItemsResults, type Item } from 'ews-javascript-api';
+import {
+  ContactsFolder,
+  ExchangeService,
+  ExchangeVersion,
+  Folder,
+  ItemView,
+  Uri,
+  WebCredentials,
+  WellKnownFolderName,
+  type FindItemsResults,
+  type Item,
+} from 'ews-javascript-api';
 import { READER } from '../support/test-bridge.js';
 import { READER_CONTACTS, startInteropBridge, type InteropWorld } from './js-client-fixture.js';
 import { pythonScript, runPythonClient } from './python/run-python.js';
@@ -57,7 +68,9 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
         offset = page.NextPageOffset ?? offset;
         pages++;
       } while (page.MoreAvailable && pages < 10);
-      const expected = Object.values(READER_CONTACTS).map((c) => c.displayName).sort();
+      const expected = Object.values(READER_CONTACTS)
+        .map((c) => c.displayName)
+        .sort();
       expect(names).to.deep.equal(expected);
       expect(pages).to.equal(Math.ceil(expected.length / 2));
     });
@@ -98,14 +111,20 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
     });
 
     it('zeep (strict, from the served WSDL) reads GetFolder and every FindItem page the bridge writes', async () => {
-      const zeep = (await runPythonClient(pythonScript('zeep_folders.py'), [`${fixture.endpoint}?wsdl`, READER.username, READER.password], 90_000)) as ZeepFoldersJson;
+      const zeep = (await runPythonClient(
+        pythonScript('zeep_folders.py'),
+        [`${fixture.endpoint}?wsdl`, READER.username, READER.password],
+        90_000,
+      )) as ZeepFoldersJson;
       expect(zeep.folders.map((f) => [f.class, f.code])).to.deep.equal([
         ['Success', 'NoError'],
         ['Success', 'NoError'],
         ['Success', 'NoError'],
         ['Error', 'ErrorFolderNotFound'],
       ]);
-      expect(zeep.folders[2]!.folders).to.deep.equal([{ ContactsFolder: { FolderClass: 'IPF.Contact', DisplayName: 'Contacts', TotalCount: 2, ChildFolderCount: 0 } }]);
+      expect(zeep.folders[2]!.folders).to.deep.equal([
+        { ContactsFolder: { FolderClass: 'IPF.Contact', DisplayName: 'Contacts', TotalCount: 2, ChildFolderCount: 0 } },
+      ]);
       expect(zeep.pages).to.deep.equal([
         { offset: 1, total: 2, last: false, names: [YUSUF.displayName] },
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },

@@ -68,7 +68,7 @@ describe('interop: ews-javascript-api client', function () {
   after(() => world?.close());
 
   describe('ResolveName', () => {
-    it('resolves one of the caller\'s contacts with its details and an ItemId', async () => {
+    it("resolves one of the caller's contacts with its details and an ItemId", async () => {
       const megan = READER_CONTACTS.megan;
       const found = await service.ResolveName('Megan', ResolveNameSearchLocation.ContactsThenDirectory, true);
       expect(found.Count).to.equal(1);
@@ -104,7 +104,12 @@ describe('interop: ews-javascript-api client', function () {
     });
 
     it('carries the directory photo (a 96 px JPEG) when a contact property set is asked for', async () => {
-      const found = await service.ResolveName('Alex Wilber', ResolveNameSearchLocation.DirectoryOnly, true, new PropertySet(BasePropertySet.FirstClassProperties));
+      const found = await service.ResolveName(
+        'Alex Wilber',
+        ResolveNameSearchLocation.DirectoryOnly,
+        true,
+        new PropertySet(BasePropertySet.FirstClassProperties),
+      );
       expect(found.Count).to.equal(1);
       const contact = found._getItem(0).Contact;
       expect(contact.HasPicture).to.equal(true);
@@ -119,7 +124,7 @@ describe('interop: ews-javascript-api client', function () {
       expect(found.Count).to.equal(0);
     });
 
-    it('never shows another mailbox\'s contacts', async () => {
+    it("never shows another mailbox's contacts", async () => {
       const found = await service.ResolveName('Adele', ResolveNameSearchLocation.ContactsThenDirectory, true);
       expect(found.Count).to.equal(0);
     });
@@ -207,7 +212,7 @@ describe('interop: ews-javascript-api client', function () {
   });
 
   describe('errors as the client surfaces them', () => {
-    it('an ItemId of another mailbox\'s contact is ErrorItemNotFound, though it is genuine', async () => {
+    it("an ItemId of another mailbox's contact is ErrorItemNotFound, though it is genuine", async () => {
       const admin = serviceFor(ADMIN);
       const foreign = await contactIdOf(admin, 'Adele Vance');
       // The owner can bind it: the id is real, only the reader may not see it.
@@ -217,7 +222,7 @@ describe('interop: ews-javascript-api client', function () {
       expect(error.Response.Result).to.equal(ServiceResult.Error);
     });
 
-    it('another mailbox\'s photo attachment is ErrorItemNotFound too', async () => {
+    it("another mailbox's photo attachment is ErrorItemNotFound too", async () => {
       const admin = serviceFor(ADMIN);
       const adminContact = await Contact.Bind(admin, await contactIdOf(admin, 'Adele Vance'));
       const attachmentId = adminContact.GetContactPictureAttachment().Id;

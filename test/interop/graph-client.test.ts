@@ -120,7 +120,11 @@ describe('Microsoft Graph JS client against the bridge', () => {
       const bytes = (await withToken.api('/users/reader@contoso.com/photos/64x64/$value').responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
       expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 64, height: 64 });
       // The interop bridge trusts no issuer: the same token is refused there, as Graph refuses one.
-      const refused = await graphErrorOf(graphClient(baseUrl, async () => `Bearer ${await issuer.sign()}`).api('/me/photo').get());
+      const refused = await graphErrorOf(
+        graphClient(baseUrl, async () => `Bearer ${await issuer.sign()}`)
+          .api('/me/photo')
+          .get(),
+      );
       expect([refused.statusCode, refused.code]).to.deep.equal([401, 'InvalidAuthenticationToken']);
     } finally {
       await t.close();

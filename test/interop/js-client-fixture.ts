@@ -29,7 +29,15 @@ export const READER_MAILBOX = READER.username.toLowerCase();
 
 /** Directory users; Alex's photo is 800×600, so HR96x96 is 96×72 and HR648x648 is 648×486. */
 export const DIRECTORY = [
-  { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', givenName: 'Alex', surname: 'Wilber', title: 'Marketing Assistant', company: 'Contoso', refs: {} },
+  {
+    email: 'alex.wilber@contoso.com',
+    displayName: 'Alex Wilber',
+    givenName: 'Alex',
+    surname: 'Wilber',
+    title: 'Marketing Assistant',
+    company: 'Contoso',
+    refs: {},
+  },
   { email: 'diego.siciliani@contoso.com', displayName: 'Diego Siciliani', givenName: 'Diego', surname: 'Siciliani', refs: {} },
   { email: 'nestor.wilke@contoso.com', displayName: 'Nestor Wilke', givenName: 'Nestor', surname: 'Wilke', refs: {} },
 ];

@@ -45,7 +45,10 @@ describe('interop: node-soap client built from the served WSDL', function () {
     return c;
   };
   const resolve = async (c: Client, entry: string, attributes: Record<string, unknown> = {}) => {
-    const [result] = await c.ResolveNamesAsync({ attributes: { ReturnFullContactData: true, ContactDataShape: 'AllProperties', ...attributes }, UnresolvedEntry: entry });
+    const [result] = await c.ResolveNamesAsync({
+      attributes: { ReturnFullContactData: true, ContactDataShape: 'AllProperties', ...attributes },
+      UnresolvedEntry: entry,
+    });
     const messages = list(get(result, 'ResponseMessages', 'ResolveNamesResponseMessage'));
     expect(messages).to.have.length(1);
     return messages[0]!;
@@ -170,12 +173,21 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(get(message, 'ResolutionSet', 'attributes')).to.deep.equal({ TotalItemsInView: '1', IncludesLastItemInRange: 'true' });
       const [resolution] = resolutionsOf(message);
       const mailbox = get(resolution, 'Mailbox') as Node;
-      expect([mailbox.Name, mailbox.EmailAddress, mailbox.RoutingType, mailbox.MailboxType]).to.deep.equal([megan.displayName, megan.emailAddresses[0], 'SMTP', 'Contact']);
+      expect([mailbox.Name, mailbox.EmailAddress, mailbox.RoutingType, mailbox.MailboxType]).to.deep.equal([
+        megan.displayName,
+        megan.emailAddresses[0],
+        'SMTP',
+        'Contact',
+      ]);
       expect(get(mailbox, 'ItemId', 'attributes', 'Id')).to.be.a('string').and.not.empty;
       expect(get(mailbox, 'ItemId', 'attributes', 'ChangeKey')).to.be.a('string').and.not.empty;
       const contact = get(resolution, 'Contact') as Node;
       expect([contact.DisplayName, contact.GivenName, contact.Surname, contact.CompanyName, contact.JobTitle]).to.deep.equal([
-        megan.displayName, megan.givenName, megan.surname, megan.company, megan.jobTitle,
+        megan.displayName,
+        megan.givenName,
+        megan.surname,
+        megan.company,
+        megan.jobTitle,
       ]);
       expect(entries(contact.EmailAddresses)).to.deep.equal({ EmailAddress1: megan.emailAddresses[0], EmailAddress2: megan.emailAddresses[1] });
       expect(entries(contact.PhoneNumbers)).to.deep.equal({ BusinessPhone: megan.phones.business });
@@ -188,7 +200,12 @@ describe('interop: node-soap client built from the served WSDL', function () {
       const message = await resolve(client, 'alex.wilber@contoso.com', { SearchScope: 'ActiveDirectory' });
       const [resolution, ...rest] = resolutionsOf(message);
       expect(rest).to.have.length(0);
-      expect(get(resolution, 'Mailbox')).to.deep.equal({ Name: 'Alex Wilber', EmailAddress: 'alex.wilber@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
+      expect(get(resolution, 'Mailbox')).to.deep.equal({
+        Name: 'Alex Wilber',
+        EmailAddress: 'alex.wilber@contoso.com',
+        RoutingType: 'SMTP',
+        MailboxType: 'Mailbox',
+      });
       expect(get(resolution, 'Contact', 'ContactSource')).to.equal('ActiveDirectory');
       expect(get(resolution, 'Contact', 'JobTitle')).to.equal('Marketing Assistant');
       expect(await imageInfo(Buffer.from(get(resolution, 'Contact', 'Photo') as string, 'base64'))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
@@ -219,7 +236,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
   });
 
   describe('GetItem', () => {
-    it('returns the contact with the store\'s fields and its photo as a FileAttachment with IsContactPhoto', async () => {
+    it("returns the contact with the store's fields and its photo as a FileAttachment with IsContactPhoto", async () => {
       const lidia = READER_CONTACTS.lidia;
       const id = await contactItemId(client, 'Lidia');
       const [message, ...rest] = await getItems(client, [id]);
@@ -231,7 +248,11 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(get(contact, 'ItemId', 'attributes', 'Id')).to.equal(id);
       expect(contact.ItemClass).to.equal('IPM.Contact');
       expect([contact.DisplayName, contact.GivenName, contact.Surname, contact.CompanyName, contact.JobTitle]).to.deep.equal([
-        lidia.displayName, lidia.givenName, lidia.surname, lidia.company, lidia.jobTitle,
+        lidia.displayName,
+        lidia.givenName,
+        lidia.surname,
+        lidia.company,
+        lidia.jobTitle,
       ]);
       expect(entries(contact.EmailAddresses)).to.deep.equal({ EmailAddress1: lidia.emailAddresses[0] });
       expect(entries(contact.PhoneNumbers)).to.deep.equal({ BusinessPhone: lidia.phones.business, MobilePhone: lidia.phones.mobile });
@@ -249,7 +270,9 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(attachment.Size).to.equal(stored.length);
       expect(attachment.LastModifiedTime).to.be.instanceOf(Date);
       expect(attachment, 'GetItem lists the attachment without its bytes').to.not.have.property('Content');
-      expect(get(attachment, 'AttachmentId', 'attributes', 'Id')).to.be.a('string').and.not.equal(id);
+      expect(get(attachment, 'AttachmentId', 'attributes', 'Id'))
+        .to.be.a('string')
+        .and.not.equal(id);
     });
 
     it('honours IdOnly with AdditionalProperties and ignores FieldURIs it does not know', async () => {
@@ -280,7 +303,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(contact).to.not.have.property('Attachments');
     });
 
-    it('answers each id on its own: another mailbox\'s id is ErrorItemNotFound, a tampered one ErrorInvalidIdMalformed', async () => {
+    it("answers each id on its own: another mailbox's id is ErrorItemNotFound, a tampered one ErrorInvalidIdMalformed", async () => {
       const good = await contactItemId(client, 'Megan');
       const foreign = await contactItemId(await clientFor(ADMIN), 'Adele');
       const messages = await getItems(client, [good, foreign, tamperId(good)]);

@@ -100,15 +100,33 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
     observed = (await runPythonClient(
       pythonScript('zeep_client.py'),
       [
-        `${fixture.endpoint}?wsdl`, READER.username, READER.password,
-        '--photo-user', ALEX.email,
-        '--size', 'HR48x48', '--size', 'HR648x648', '--size', 'HR96x96',
-        '--no-photo-user', ADELE.email, '--no-photo-user', 'nobody@contoso.com',
-        '--contact', 'Zoë',
-        '--directory', 'Alex',
-        '--unresolvable', 'Nobody Atall', '--unresolvable', 'Xaver',
-        '--ambiguous', 'A',
-        '--foreign-item-id', fixture.foreignItemId,
+        `${fixture.endpoint}?wsdl`,
+        READER.username,
+        READER.password,
+        '--photo-user',
+        ALEX.email,
+        '--size',
+        'HR48x48',
+        '--size',
+        'HR648x648',
+        '--size',
+        'HR96x96',
+        '--no-photo-user',
+        ADELE.email,
+        '--no-photo-user',
+        'nobody@contoso.com',
+        '--contact',
+        'Zoë',
+        '--directory',
+        'Alex',
+        '--unresolvable',
+        'Nobody Atall',
+        '--unresolvable',
+        'Xaver',
+        '--ambiguous',
+        'A',
+        '--foreign-item-id',
+        fixture.foreignItemId,
       ],
       60_000,
     )) as Observed;
@@ -130,7 +148,11 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
 
   it('GetUserPhoto: PictureData is the served JPEG at the size asked for, with an ETag per size', async () => {
     // Square renditions of a 4:3 original (stored 648x486): the largest square it has is 486.
-    const expected: Record<string, { size: 48 | 96 | 648; side: number }> = { HR48x48: { size: 48, side: 48 }, HR96x96: { size: 96, side: 96 }, HR648x648: { size: 648, side: 486 } };
+    const expected: Record<string, { size: 48 | 96 | 648; side: number }> = {
+      HR48x48: { size: 48, side: 48 },
+      HR96x96: { size: 96, side: 96 },
+      HR648x648: { size: 648, side: 486 },
+    };
     expect(observed.photos.map((p) => p.size)).to.deep.equal(['HR48x48', 'HR648x648', 'HR96x96']);
     for (const photo of observed.photos) {
       expect(photo.status).to.equal(200);
@@ -181,8 +203,14 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
       ContactSource: 'Store',
       HasPicture: true,
     });
-    expect(entries(contact.EmailAddresses)).to.deep.equal([['EmailAddress1', ZOE.emailAddresses[0]], ['EmailAddress2', ZOE.emailAddresses[1]]]);
-    expect(entries(contact.PhoneNumbers)).to.have.deep.members([['BusinessPhone', ZOE.phones.business], ['MobilePhone', ZOE.phones.mobile]]);
+    expect(entries(contact.EmailAddresses)).to.deep.equal([
+      ['EmailAddress1', ZOE.emailAddresses[0]],
+      ['EmailAddress2', ZOE.emailAddresses[1]],
+    ]);
+    expect(entries(contact.PhoneNumbers)).to.have.deep.members([
+      ['BusinessPhone', ZOE.phones.business],
+      ['MobilePhone', ZOE.phones.mobile],
+    ]);
     const meta = await sharp(fromBase64(contact.Photo)).metadata();
     expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 96, 96]);
   });
@@ -191,7 +219,13 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
     const message = resolveMessage(observed.directory_resolution);
     const [resolution] = message.ResolutionSet!.Resolution;
     expect(resolution!.Mailbox).to.deep.equal({ Name: ALEX.displayName, EmailAddress: ALEX.email, RoutingType: 'SMTP', MailboxType: 'Mailbox', ItemId: null });
-    expect(resolution!.Contact).to.include({ DisplayName: ALEX.displayName, Department: ALEX.department, JobTitle: ALEX.title, ContactSource: 'ActiveDirectory', HasPicture: true });
+    expect(resolution!.Contact).to.include({
+      DisplayName: ALEX.displayName,
+      Department: ALEX.department,
+      JobTitle: ALEX.title,
+      ContactSource: 'ActiveDirectory',
+      HasPicture: true,
+    });
     const photo = fromBase64(resolution!.Contact!.Photo);
     expect(photo.equals((await t.bridge.photos.photo(userOwner(ALEX.email), 96))!.bytes)).to.equal(true);
   });

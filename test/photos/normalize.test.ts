@@ -11,7 +11,6 @@ import { rejectionOf } from '../support/rejection.js';
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const BACKGROUND = { r: 40, g: 120, b: 200 }; // samplePhoto's colour; its top-left quarter is red
 
-
 /** The RGB colour of one pixel of an image. */
 async function pixelAt(image: Buffer, x: number, y: number): Promise<{ r: number; g: number; b: number }> {
   const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -135,7 +134,10 @@ describe('normalizePhoto', () => {
     });
 
     it('applies EXIF orientation 6: a 200x100 JPEG becomes 100x200, marker top-right', async () => {
-      const input = await sharp(await samplePhoto(200, 100)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+      const input = await sharp(await samplePhoto(200, 100))
+        .withMetadata({ orientation: 6 })
+        .jpeg()
+        .toBuffer();
       const before = await sharp(input).metadata();
       expect([before.width, before.height, before.orientation], 'precondition').to.deep.equal([200, 100, 6]);
 
@@ -151,7 +153,10 @@ describe('normalizePhoto', () => {
     });
 
     it('applies EXIF orientation 3: upside down, marker bottom-right', async () => {
-      const input = await sharp(await samplePhoto(200, 100)).withMetadata({ orientation: 3 }).jpeg().toBuffer();
+      const input = await sharp(await samplePhoto(200, 100))
+        .withMetadata({ orientation: 3 })
+        .jpeg()
+        .toBuffer();
       const photo = await normalizePhoto(input, LIMITS);
       expect([photo.width, photo.height]).to.deep.equal([200, 100]);
       expect(isRed(await pixelAt(photo.bytes, 195, 95))).to.equal(true);
@@ -159,7 +164,10 @@ describe('normalizePhoto', () => {
     });
 
     it('applies orientation before limiting the size: a rotated 1296x864 becomes 432x648', async () => {
-      const input = await sharp(await samplePhoto(1296, 864)).withMetadata({ orientation: 8 }).jpeg().toBuffer();
+      const input = await sharp(await samplePhoto(1296, 864))
+        .withMetadata({ orientation: 8 })
+        .jpeg()
+        .toBuffer();
       const photo = await normalizePhoto(input, LIMITS);
       expect([photo.width, photo.height]).to.deep.equal([432, 648]);
     });
@@ -167,7 +175,10 @@ describe('normalizePhoto', () => {
 
   describe('colour and depth', () => {
     it('converts a CMYK JPEG to sRGB', async () => {
-      const input = await sharp(await samplePhoto(160, 120)).toColourspace('cmyk').jpeg().toBuffer();
+      const input = await sharp(await samplePhoto(160, 120))
+        .toColourspace('cmyk')
+        .jpeg()
+        .toBuffer();
       const before = await sharp(input).metadata();
       expect(before.space, 'precondition: the input is CMYK').to.equal('cmyk');
       expect(before.channels).to.equal(4);
@@ -181,7 +192,10 @@ describe('normalizePhoto', () => {
     });
 
     it('turns a 16-bit PNG into 8-bit', async () => {
-      const input = await sharp(await samplePhoto(160, 120)).toColourspace('rgb16').png().toBuffer();
+      const input = await sharp(await samplePhoto(160, 120))
+        .toColourspace('rgb16')
+        .png()
+        .toBuffer();
       const before = await sharp(input).metadata();
       expect(before.depth, 'precondition: the input is 16-bit').to.equal('ushort');
 
@@ -191,7 +205,10 @@ describe('normalizePhoto', () => {
     });
 
     it('turns a greyscale image into 3-channel sRGB', async () => {
-      const input = await sharp(await samplePhoto(100, 100)).toColourspace('b-w').jpeg().toBuffer();
+      const input = await sharp(await samplePhoto(100, 100))
+        .toColourspace('b-w')
+        .jpeg()
+        .toBuffer();
       expect((await sharp(input).metadata()).channels, 'precondition: one channel').to.equal(1);
       const photo = await normalizePhoto(input, LIMITS);
       await expectNormalized(photo);
@@ -262,7 +279,12 @@ describe('normalizePhoto', () => {
     });
 
     it('keeps a 1x1 image', async () => {
-      const photo = await normalizePhoto(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#00ff00' } }).png().toBuffer(), LIMITS);
+      const photo = await normalizePhoto(
+        await sharp({ create: { width: 1, height: 1, channels: 3, background: '#00ff00' } })
+          .png()
+          .toBuffer(),
+        LIMITS,
+      );
       expect([photo.width, photo.height]).to.deep.equal([1, 1]);
     });
   });
@@ -290,9 +312,7 @@ describe('normalizePhoto', () => {
     });
 
     it('rejects an SVG: its format is not accepted', async () => {
-      const svg = Buffer.from(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>',
-      );
+      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
       expect((await sharp(svg).metadata()).format, 'precondition: libvips reads it as svg').to.equal('svg');
       const error = await rejectionOf(normalizePhoto(svg, LIMITS));
       expect(error.httpStatus).to.equal(422);

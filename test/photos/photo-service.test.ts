@@ -45,7 +45,6 @@ async function image(seed: number, width = 700, height = 700): Promise<Buffer> {
     .toBuffer();
 }
 
-
 function expectRendition(rendition: Rendition | null): Rendition {
   expect(rendition).to.not.equal(null);
   return rendition!;
@@ -307,9 +306,7 @@ describe('PhotoService', () => {
         await inFlight; // may be the old photo: it was asked for before the change
 
         const next = expectRendition(await photos.photo(userOwner(ALICE), 96));
-        expect(next.etag, 'the next request after setUserPhoto sees the new photo').to.equal(
-          `"${replaced.sha256.slice(0, 32)}-96x96"`,
-        );
+        expect(next.etag, 'the next request after setUserPhoto sees the new photo').to.equal(`"${replaced.sha256.slice(0, 32)}-96x96"`);
         expect(next.etag).to.not.equal(old.etag);
       } finally {
         await slow.close();
@@ -468,7 +465,11 @@ describe('PhotoService', () => {
         LIMITS,
         { ...CACHE, ...cache },
         {
-          upstream: new UpstreamPhotos({ user: [], contact: [], bySize: [{ size: 48, user: [dir, 'store'] }] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')),
+          upstream: new UpstreamPhotos(
+            { user: [], contact: [], bySize: [{ size: 48, user: [dir, 'store'] }] },
+            (bytes) => normalizePhoto(bytes, LIMITS),
+            createLogger('silent'),
+          ),
           refreshMs: 60_000,
         },
       );
@@ -488,7 +489,12 @@ describe('PhotoService', () => {
     });
 
     it('holds found photos within the byte limit: one let go is fetched again, never taken for "no photo"', async () => {
-      const dir = directory(new Map([[ALICE, await image(32, 64, 48)], [BOB, await image(33, 64, 48)]]));
+      const dir = directory(
+        new Map([
+          [ALICE, await image(32, 64, 48)],
+          [BOB, await image(33, 64, 48)],
+        ]),
+      );
       const held = await normalizePhoto(await image(32, 64, 48), LIMITS);
       // Room for one held photo: holding Bob's lets Alice's go.
       const photos = withOrders(dir, { maxBytes: held.bytes.length + 200 });

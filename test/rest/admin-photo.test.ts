@@ -17,7 +17,8 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   });
   after(() => t.close());
 
-  const put = (body: Buffer, path = url) => request(t.bridge.server).put(path).set('Authorization', admin).set('Content-Type', 'application/octet-stream').send(body);
+  const put = (body: Buffer, path = url) =>
+    request(t.bridge.server).put(path).set('Authorization', admin).set('Content-Type', 'application/octet-stream').send(body);
 
   it('stores an uploaded image normalised to JPEG and reports its size', async () => {
     const res = await put(await samplePhoto(1000, 500, 'png')).expect(200);
@@ -84,15 +85,15 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   });
 
   describe('removing', () => {
-  it('DELETE removes the photo, so the REST URL answers 404; a second DELETE is 404', async () => {
-    await request(t.bridge.server).delete(url).set('Authorization', admin).expect(204);
-    expect(await t.store.getPhoto(userOwner('grady.archie@contoso.com'))).to.equal(undefined);
-    await request(t.bridge.server)
-      .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96')
-      .set('Authorization', admin)
-      .expect(404);
-    await request(t.bridge.server).delete(url).set('Authorization', admin).expect(404);
-  });
+    it('DELETE removes the photo, so the REST URL answers 404; a second DELETE is 404', async () => {
+      await request(t.bridge.server).delete(url).set('Authorization', admin).expect(204);
+      expect(await t.store.getPhoto(userOwner('grady.archie@contoso.com'))).to.equal(undefined);
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96')
+        .set('Authorization', admin)
+        .expect(404);
+      await request(t.bridge.server).delete(url).set('Authorization', admin).expect(404);
+    });
   });
 });
 

@@ -34,7 +34,10 @@ describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) serves photos only', () =>
   it('serves the directory and the facade to a login', async () => {
     const people = (await get('/api/people?q=megan').set('Authorization', basic(READER)).expect(200)).body;
     expect(people.people.map((person: { email: string }) => person.email)).to.deep.equal(['megan@contoso.com']);
-    await get('/api/people/photo?name=megan').set('Authorization', basic(READER)).expect(200).expect('content-type', /image\/jpeg/);
+    await get('/api/people/photo?name=megan')
+      .set('Authorization', basic(READER))
+      .expect(200)
+      .expect('content-type', /image\/jpeg/);
     await get('/').set('Authorization', basic(READER)).expect(200);
   });
 

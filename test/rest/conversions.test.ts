@@ -36,11 +36,13 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
     const soap = async (body: string) =>
       parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).send(envelope(body))).text);
     const itemIdOf = async (name: string): Promise<string> =>
-      (await soap(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${name}</m:UnresolvedEntry></m:ResolveNames>`)).Envelope.Body.ResolveNamesResponse.ResponseMessages
-        .ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+      (await soap(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${name}</m:UnresolvedEntry></m:ResolveNames>`)).Envelope.Body
+        .ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
     contactId = await itemIdOf('Lee');
     blankContactId = await itemIdOf('Nestor');
-    const item = await soap(`<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contactId}"/></m:ItemIds></m:GetItem>`);
+    const item = await soap(
+      `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${contactId}"/></m:ItemIds></m:GetItem>`,
+    );
     attachmentId = item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
   });
   after(() => t.close());
@@ -82,7 +84,11 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
 
   describe('type and Accept', () => {
     it('encodes as PNG, GIF or WEBP when asked, whatever the case', async () => {
-      for (const [type, format] of [['PNG', 'png'], ['gif', 'gif'], ['WebP', 'webp']] as const) {
+      for (const [type, format] of [
+        ['PNG', 'png'],
+        ['gif', 'gif'],
+        ['WebP', 'webp'],
+      ] as const) {
         const res = await userPhoto('diego.siciliani@contoso.com', `&size=HR64x64&type=${type}`).expect(200).expect('content-type', `image/${format}`);
         expect(await imageOf(res)).to.include({ format, width: 64, height: 64 });
       }
@@ -102,7 +108,8 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
     });
 
     it('picks the format from Accept when type is absent, JPEG on a tie or when nothing offered is acceptable', async () => {
-      const formatFor = async (accept: string) => (await imageOf(await userPhoto('diego.siciliani@contoso.com', '&size=HR48x48').set('Accept', accept).expect(200))).format;
+      const formatFor = async (accept: string) =>
+        (await imageOf(await userPhoto('diego.siciliani@contoso.com', '&size=HR48x48').set('Accept', accept).expect(200))).format;
       expect(await formatFor('image/avif,image/webp,image/apng,image/*,*/*;q=0.8')).to.equal('webp');
       expect(await formatFor('image/png')).to.equal('png');
       expect(await formatFor('image/gif, image/png;q=0.5')).to.equal('gif');
@@ -120,13 +127,17 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       const plain = await userPhoto('diego.siciliani@contoso.com').expect(200);
       const answers = [
         plain,
-        await userPhoto('diego.siciliani@contoso.com').set('If-None-Match', plain.headers.etag as string).expect(304),
+        await userPhoto('diego.siciliani@contoso.com')
+          .set('If-None-Match', plain.headers.etag as string)
+          .expect(304),
         await userPhoto('megan.bowen@contoso.com').expect(404),
         await userPhoto('diego.siciliani@contoso.com', '&w=0').expect(400),
         await get('/api/people/photo?name=diego&type=png').expect(200),
         await get('/api/people/photo?name=nobody').expect(404),
         await get(`/api/contacts/${encodeURIComponent(contactId)}/photo`).expect(200),
-        await get(`/api/attachments/${encodeURIComponent(attachmentId)}?type=webp`).expect(200).expect('content-type', 'image/webp'),
+        await get(`/api/attachments/${encodeURIComponent(attachmentId)}?type=webp`)
+          .expect(200)
+          .expect('content-type', 'image/webp'),
       ];
       answers.forEach((res, index) => expect(res.headers.vary, `answer ${index} (${res.status})`).to.match(/\bAccept\b/));
     });
@@ -136,7 +147,10 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       try {
         await cors.store.upsertUsers([{ email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
         for (const query of ['', '&ifBlank=ClearPixel', '&w=0']) {
-          const res = await request(cors.bridge.server).get(`${PHOTO_URL}?email=megan.bowen@contoso.com${query}`).set('Authorization', reader).set('Origin', 'https://addin.example');
+          const res = await request(cors.bridge.server)
+            .get(`${PHOTO_URL}?email=megan.bowen@contoso.com${query}`)
+            .set('Authorization', reader)
+            .set('Origin', 'https://addin.example');
           expect(res.headers.vary, query).to.equal('Origin, Accept');
         }
       } finally {
@@ -147,7 +161,13 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
 
   describe('ETags', () => {
     it('give each rendition its own strong ETag naming the conversion, each answering its own If-None-Match with 304', async () => {
-      const queries = ['&size=HR240x240', '&size=HR240x240&w=80', '&size=HR240x240&w=80&type=png', '&size=HR240x240&type=png', '&size=HR240x240&w=80&h=60&type=webp'];
+      const queries = [
+        '&size=HR240x240',
+        '&size=HR240x240&w=80',
+        '&size=HR240x240&w=80&type=png',
+        '&size=HR240x240&type=png',
+        '&size=HR240x240&w=80&h=60&type=webp',
+      ];
       const etags: string[] = [];
       for (const query of queries) {
         const etag = (await userPhoto('diego.siciliani@contoso.com', query).expect(200)).headers.etag as string;
@@ -168,9 +188,14 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
   });
 
   it('documents w, h, type and ifBlank on every photo route in the OpenAPI document', async () => {
-    const { paths } = (await request(t.bridge.server).get('/api/openapi.json').expect(200)).body as { paths: Record<string, { get: { parameters: { name: string }[] } }> };
+    const { paths } = (await request(t.bridge.server).get('/api/openapi.json').expect(200)).body as {
+      paths: Record<string, { get: { parameters: { name: string }[] } }>;
+    };
     for (const path of [PHOTO_URL, '/api/people/photo', '/api/contacts/{id}/photo', '/api/attachments/{id}']) {
-      expect(paths[path]!.get.parameters.map((parameter) => parameter.name), path).to.include.members(['w', 'h', 'type', 'ifBlank']);
+      expect(
+        paths[path]!.get.parameters.map((parameter) => parameter.name),
+        path,
+      ).to.include.members(['w', 'h', 'type', 'ifBlank']);
     }
   });
 
@@ -244,14 +269,32 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
     });
 
     it('fits placeholders into w and h too, never above the size code, in any type', async () => {
-      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&ifBlank=SrNoPhoto&w=40&h=60&type=webp').expect(200))).to.include({ format: 'webp', width: 40, height: 40 });
-      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&size=HR48x48&ifBlank=SrNoPhoto&w=200').expect(200))).to.include({ format: 'jpeg', width: 48, height: 48 });
-      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&ifBlank=GenericFileIcon').expect(200))).to.include({ width: LARGEST_PHOTO_SIZE, height: LARGEST_PHOTO_SIZE });
+      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&ifBlank=SrNoPhoto&w=40&h=60&type=webp').expect(200))).to.include({
+        format: 'webp',
+        width: 40,
+        height: 40,
+      });
+      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&size=HR48x48&ifBlank=SrNoPhoto&w=200').expect(200))).to.include({
+        format: 'jpeg',
+        width: 48,
+        height: 48,
+      });
+      expect(await imageOf(await userPhoto('megan.bowen@contoso.com', '&ifBlank=GenericFileIcon').expect(200))).to.include({
+        width: LARGEST_PHOTO_SIZE,
+        height: LARGEST_PHOTO_SIZE,
+      });
     });
 
     it('gives placeholders their own ETags, with 304 on a match', async () => {
       const etags: string[] = [];
-      for (const query of ['&ifBlank=SrNoPhoto', '&ifBlank=SrNoPhoto&type=png', '&ifBlank=SrNoPhoto&w=50', '&ifBlank=ClearPixel', '&ifBlank=GenericFileIcon', '&ifBlank=SrNoPhotoWithBorder']) {
+      for (const query of [
+        '&ifBlank=SrNoPhoto',
+        '&ifBlank=SrNoPhoto&type=png',
+        '&ifBlank=SrNoPhoto&w=50',
+        '&ifBlank=ClearPixel',
+        '&ifBlank=GenericFileIcon',
+        '&ifBlank=SrNoPhotoWithBorder',
+      ]) {
         const etag = (await userPhoto('megan.bowen@contoso.com', query).expect(200)).headers.etag as string;
         await userPhoto('megan.bowen@contoso.com', query).set('If-None-Match', etag).expect(304);
         etags.push(etag);
@@ -267,7 +310,11 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       expect((await cornerOf(person.bytes)).colour).to.equal(placeholderColour('Megan Bowen'));
 
       await get(`/api/contacts/${encodeURIComponent(blankContactId)}/photo`).expect(404);
-      const contact = await imageOf(await get(`/api/contacts/${encodeURIComponent(blankContactId)}/photo?ifBlank=SrNoPhoto&w=32&type=gif`).expect(200).expect('content-type', 'image/gif'));
+      const contact = await imageOf(
+        await get(`/api/contacts/${encodeURIComponent(blankContactId)}/photo?ifBlank=SrNoPhoto&w=32&type=gif`)
+          .expect(200)
+          .expect('content-type', 'image/gif'),
+      );
       expect(contact).to.include({ format: 'gif', width: 32, height: 32 });
       expect((await cornerOf(contact.bytes)).colour).to.equal(placeholderColour('Nestor Wilke'));
     });

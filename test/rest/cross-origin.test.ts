@@ -162,8 +162,16 @@ describe('bearer JWTs verified against a JWKS URL', () => {
 
   it('accepts a token signed by a key in the set, and refuses every other algorithm', async () => {
     const token = (alg: string, key: CryptoKey) =>
-      new SignJWT({ preferred_username: 'reader@contoso.com' }).setProtectedHeader({ alg, kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
-    await request(t.bridge.server).get(PHOTO).set('Authorization', `Bearer ${await token('ES256', privateKey)}`).expect(200);
+      new SignJWT({ preferred_username: 'reader@contoso.com' })
+        .setProtectedHeader({ alg, kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(key);
+    await request(t.bridge.server)
+      .get(PHOTO)
+      .set('Authorization', `Bearer ${await token('ES256', privateKey)}`)
+      .expect(200);
     const rsa = await token('RS256', (await generateKeyPair('RS256')).privateKey);
     await request(t.bridge.server).get(PHOTO).set('Authorization', `Bearer ${rsa}`).expect(401);
   });

@@ -82,12 +82,19 @@ describe('directory search /api/people and the page at /', () => {
 
   it('serves the page behind the same credentials, with a strict CSP and revalidation', async () => {
     await request(t.bridge.server).get('/').expect(401).expect('www-authenticate', /Basic/);
-    const page = await get('/').expect(200).expect('content-type', /text\/html/);
+    const page = await get('/')
+      .expect(200)
+      .expect('content-type', /text\/html/);
     expect(page.headers['content-security-policy']).to.include("script-src 'self'").and.include("default-src 'none'");
     expect(page.headers['cache-control']).to.equal('private, no-cache');
     expect(page.text).to.include('/web/directory.js');
-    await get('/').set('If-Modified-Since', page.headers['last-modified'] as string).expect(304);
-    await get('/web/directory.js').expect(200).expect('content-type', /javascript/).expect('content-security-policy', /script-src 'self'/);
+    await get('/')
+      .set('If-Modified-Since', page.headers['last-modified'] as string)
+      .expect(304);
+    await get('/web/directory.js')
+      .expect(200)
+      .expect('content-type', /javascript/)
+      .expect('content-security-policy', /script-src 'self'/);
     await get('/web/nothing-here.js').expect(404);
   });
 

@@ -29,7 +29,9 @@ describe('REST facade /api', () => {
       parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).send(envelope(body))).text);
     const resolved = await soap('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Lee</m:UnresolvedEntry></m:ResolveNames>');
     itemId = resolved.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
-    const item = await soap(`<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`);
+    const item = await soap(
+      `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`,
+    );
     attachmentId = item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
   });
   after(() => t.close());
@@ -41,10 +43,12 @@ describe('REST facade /api', () => {
     const res = await get('/api/people/photo?name=alex.wil&size=HR120x120').expect(200).expect('content-type', 'image/jpeg');
     expect(await widthOf(res.body as Buffer)).to.equal(120);
     expect(res.headers.etag).to.match(/-120x120"$/);
-    await get('/api/people/photo?name=alex.wil&size=HR120x120').set('If-None-Match', res.headers.etag as string).expect(304);
+    await get('/api/people/photo?name=alex.wil&size=HR120x120')
+      .set('If-None-Match', res.headers.etag as string)
+      .expect(304);
   });
 
-  it('resolves the caller\'s contacts too, and SMTP: for an exact address', async () => {
+  it("resolves the caller's contacts too, and SMTP: for an exact address", async () => {
     expect(await widthOf((await get('/api/people/photo?name=SMTP:lee@fabrikam.com').expect(200)).body as Buffer)).to.equal(300);
   });
 
@@ -57,14 +61,14 @@ describe('REST facade /api', () => {
     await get('/api/people/photo?name=alex.wil&scope=Everywhere').expect(400);
   });
 
-  it('returns a contact\'s photo by its ItemId, and an attachment\'s bytes by its AttachmentId', async () => {
+  it("returns a contact's photo by its ItemId, and an attachment's bytes by its AttachmentId", async () => {
     const photo = await get(`/api/contacts/${encodeURIComponent(itemId)}/photo?size=HR96x96`).expect(200);
     expect(await widthOf(photo.body as Buffer)).to.equal(96);
     const attachment = await get(`/api/attachments/${encodeURIComponent(attachmentId)}`).expect(200);
     expect(await widthOf(attachment.body as Buffer)).to.equal(300);
   });
 
-  it('treats another mailbox\'s ids as missing and tampered ids as malformed', async () => {
+  it("treats another mailbox's ids as missing and tampered ids as malformed", async () => {
     await get(`/api/contacts/${encodeURIComponent(itemId)}/photo`, basic(ADMIN)).expect(404);
     await get(`/api/attachments/${encodeURIComponent(attachmentId)}`, basic(ADMIN)).expect(404);
     const res = await get(`/api/contacts/${encodeURIComponent(attachmentId)}/photo`).expect(400);
@@ -80,6 +84,11 @@ describe('REST facade /api', () => {
   it('serves its OpenAPI document, naming every facade path', async () => {
     const res = await request(t.bridge.server).get('/api/openapi.json').expect(200);
     expect(res.body.openapi).to.equal('3.1.0');
-    expect(Object.keys(res.body.paths)).to.include.members(['/api/people/photo', '/api/contacts/{id}/photo', '/api/attachments/{id}', '/ews/exchange.asmx/s/GetUserPhoto']);
+    expect(Object.keys(res.body.paths)).to.include.members([
+      '/api/people/photo',
+      '/api/contacts/{id}/photo',
+      '/api/attachments/{id}',
+      '/ews/exchange.asmx/s/GetUserPhoto',
+    ]);
   });
 });

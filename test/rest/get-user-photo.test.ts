@@ -94,7 +94,9 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       .set('Content-Type', 'image/png')
       .send(await samplePhoto(640, 640, 'png'))
       .expect(200);
-    const after = await get('email=alex.wilber@contoso.com&size=HR120x120').set('If-None-Match', before.headers.etag as string).expect(200);
+    const after = await get('email=alex.wilber@contoso.com&size=HR120x120')
+      .set('If-None-Match', before.headers.etag as string)
+      .expect(200);
     expect(after.headers.etag).to.not.equal(before.headers.etag);
   });
 
@@ -130,8 +132,14 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     });
 
     it('refuses a wrong password and an unknown user alike', async () => {
-      const wrong = await request(t.bridge.server).get(path).set('Authorization', basic({ ...READER, password: 'nope' })).expect(401);
-      const unknown = await request(t.bridge.server).get(path).set('Authorization', basic({ username: 'ghost@x.com', password: 'nope' })).expect(401);
+      const wrong = await request(t.bridge.server)
+        .get(path)
+        .set('Authorization', basic({ ...READER, password: 'nope' }))
+        .expect(401);
+      const unknown = await request(t.bridge.server)
+        .get(path)
+        .set('Authorization', basic({ username: 'ghost@x.com', password: 'nope' }))
+        .expect(401);
       expect(wrong.text).to.equal(unknown.text);
       expect(wrong.headers['www-authenticate']).to.match(/^Basic realm=/);
     });

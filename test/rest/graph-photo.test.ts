@@ -56,11 +56,18 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       expect(res.headers['content-type']).to.equal('image/jpeg');
       const meta = await sharp(res.body as Buffer).metadata();
       expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 486, 486]);
-      await get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('If-None-Match', res.headers.etag as string).expect(304);
+      await get('/v1.0/users/alex.wilber@contoso.com/photo/$value')
+        .set('If-None-Match', res.headers.etag as string)
+        .expect(304);
     });
 
     it('GET users/{upn}/photos/{size}/$value → that size, in either case of x, the same bytes as the EWS URL', async () => {
-      for (const [segment, side] of [['48x48', 48], ['96X96', 96], ['240x240', 240], ['648x648', 486]] as const) {
+      for (const [segment, side] of [
+        ['48x48', 48],
+        ['96X96', 96],
+        ['240x240', 240],
+        ['648x648', 486],
+      ] as const) {
         const res = await get(`/v1.0/users/alex.wilber@contoso.com/photos/${segment}/$value`).buffer(true).expect(200);
         const meta = await sharp(res.body as Buffer).metadata();
         expect([meta.width, meta.height], segment).to.deep.equal([side, side]);
@@ -133,7 +140,11 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
         expectGraphError(res, 401, 'InvalidAuthenticationToken');
         expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
       }
-      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/photo/$value', basic({ username: READER.username, password: 'wrong' })), 401, 'InvalidAuthenticationToken');
+      expectGraphError(
+        await get('/v1.0/users/alex.wilber@contoso.com/photo/$value', basic({ username: READER.username, password: 'wrong' })),
+        401,
+        'InvalidAuthenticationToken',
+      );
     });
 
     it('a path Graph does not have → 400 BadRequest; a known path with another method → 405', async () => {
@@ -178,7 +189,9 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
         .set('Content-Type', 'image/png')
         .send(await samplePhoto(250, 250, 'png'))
         .expect(200);
-      const after = await get('/v1.0/users/new.photo@contoso.com/photo/$value').set('If-None-Match', before.headers.etag as string).expect(200);
+      const after = await get('/v1.0/users/new.photo@contoso.com/photo/$value')
+        .set('If-None-Match', before.headers.etag as string)
+        .expect(200);
       expect(after.headers.etag).to.not.equal(before.headers.etag);
     });
 
@@ -224,7 +237,11 @@ describe('Graph-compatible photo API with a bearer token and with anonymous read
 
   it('serves bytes and metadata to a bearer token as configured today', async () => {
     const authorization = `Bearer ${await issuer.sign()}`;
-    await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', authorization).expect(200).expect('content-type', 'image/jpeg');
+    await request(t.bridge.server)
+      .get('/v1.0/users/alex.wilber@contoso.com/photo/$value')
+      .set('Authorization', authorization)
+      .expect(200)
+      .expect('content-type', 'image/jpeg');
     const meta = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', authorization).expect(200);
     expect(meta.body).to.deep.include({ width: 300, height: 300 });
     const res = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', 'Bearer not.a.token');

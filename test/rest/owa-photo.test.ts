@@ -43,7 +43,9 @@ describe('OWA photo URLs: /owa/service.svc/s/GetPersonaPhoto and GetUserPhoto', 
   it('answers 304 when If-None-Match holds the ETag', async () => {
     const url = `${OWA_URLS[0]}?email=alex.wilber@contoso.com&UA=0&size=HR64x64`;
     const first = await get(url).expect(200);
-    const res = await get(url).set('If-None-Match', first.headers.etag as string).expect(304);
+    const res = await get(url)
+      .set('If-None-Match', first.headers.etag as string)
+      .expect(304);
     expect(res.headers.etag).to.equal(first.headers.etag);
   });
 

@@ -27,13 +27,28 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     slapd = await startSlapd();
     const adUser = (cn: string, attributes: Record<string, string | string[] | Buffer>) =>
       slapd.add(person(cn), { objectClass: ['inetOrgPerson', 'adUser'], cn, sn: cn.split(' ').at(-1)!, ...attributes });
-    for (const [name, width, height] of [['ada', 96, 96], ['adaJpeg', 300, 200], ['bob', 240, 180], ['dee', 96, 96], ['eve', 96, 96], ['odd', 64, 64], ['fay', 96, 96], ['gus', 96, 96], ['hal', 80, 60], ['ivy', 48, 36]] as const) {
+    for (const [name, width, height] of [
+      ['ada', 96, 96],
+      ['adaJpeg', 300, 200],
+      ['bob', 240, 180],
+      ['dee', 96, 96],
+      ['eve', 96, 96],
+      ['odd', 64, 64],
+      ['fay', 96, 96],
+      ['gus', 96, 96],
+      ['hal', 80, 60],
+      ['ivy', 48, 36],
+    ] as const) {
       photos[name] = await samplePhoto(width, height);
     }
     await adUser('Ada Lovelace', { mail: 'ada@example.com', thumbnailPhoto: photos.ada!, jpegPhoto: photos.adaJpeg!, proxyAddresses: 'SMTP:ada@example.com' });
     await adUser('Bob Jpeg', { mail: 'bob@example.com', jpegPhoto: photos.bob! });
     await adUser('Cyd Nophoto', { mail: 'cyd@example.com' });
-    await adUser('Dee Proxy', { mail: 'dee@corp.example.com', proxyAddresses: ['SMTP:dee@corp.example.com', 'smtp:dee@legacy.example.org'], thumbnailPhoto: photos.dee! });
+    await adUser('Dee Proxy', {
+      mail: 'dee@corp.example.com',
+      proxyAddresses: ['SMTP:dee@corp.example.com', 'smtp:dee@legacy.example.org'],
+      thumbnailPhoto: photos.dee!,
+    });
     await adUser('Eve Nomail', { thumbnailPhoto: photos.eve! });
     await adUser('Odd Address', { mail: 'odd(name)*@example.com', thumbnailPhoto: photos.odd! });
     await adUser('Fay Crowd', { mail: 'fay@example.com', thumbnailPhoto: photos.fay! });
@@ -55,13 +70,18 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     );
 
   describe('settings', () => {
-    const problems = (raw: Record<string, unknown>) => ldapSource.schema.safeParse({ url: 'ldap://dc1.corp.example.com', baseDn: BASE_DN, ...raw }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = (raw: Record<string, unknown>) =>
+      ldapSource.schema
+        .safeParse({ url: 'ldap://dc1.corp.example.com', baseDn: BASE_DN, ...raw })
+        .error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 
     it('defaults to mail and proxyAddresses, thumbnailPhoto then jpegPhoto, photos in their own shape, anonymous and no TLS upgrade', () => {
-      expect(ldapSource.schema.parse({ url: 'ldaps://dc1.corp.example.com:636', baseDn: BASE_DN })).to.include({ startTls: false, sizeLimit: 10, keepShape: true }).and.deep.include({
-        searchAttributes: ['mail', 'proxyAddresses'],
-        photoAttributes: ['thumbnailPhoto', 'jpegPhoto'],
-      });
+      expect(ldapSource.schema.parse({ url: 'ldaps://dc1.corp.example.com:636', baseDn: BASE_DN }))
+        .to.include({ startTls: false, sizeLimit: 10, keepShape: true })
+        .and.deep.include({
+          searchAttributes: ['mail', 'proxyAddresses'],
+          photoAttributes: ['thumbnailPhoto', 'jpegPhoto'],
+        });
     });
 
     it('refuses what cannot work, naming the setting', () => {
@@ -174,7 +194,11 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
         { step: 'authenticated', ok: true, detail: `bound as ${LDAP_READER.dn}` },
         { step: 'sample lookup', ok: true, detail: `thumbnailPhoto of ${person('Ada Lovelace')}, ${photos.ada!.length} bytes` },
       ]);
-      expect((await check(user(['cyd@example.com'])))[2]).to.deep.equal({ step: 'sample lookup', ok: true, detail: `${person('Cyd Nophoto')} has no thumbnailPhoto or jpegPhoto` });
+      expect((await check(user(['cyd@example.com'])))[2]).to.deep.equal({
+        step: 'sample lookup',
+        ok: true,
+        detail: `${person('Cyd Nophoto')} has no thumbnailPhoto or jpegPhoto`,
+      });
       expect((await check(undefined))[2]).to.deep.equal({ step: 'base DN', ok: true, detail: `${BASE_DN} is readable (no sample user given)` });
     });
 
@@ -263,7 +287,9 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       const fresh = await restPhoto('gus@example.com').expect(200);
       const db = new Database(t.databasePath);
       try {
-        db.prepare("UPDATE user_photos SET updated_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)").run('gus@example.com');
+        db.prepare("UPDATE user_photos SET updated_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)").run(
+          'gus@example.com',
+        );
       } finally {
         db.close();
       }
@@ -303,7 +329,8 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       );
       t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '2000', BRIDGE_SOURCE_RETRIES: '0' });
       await t.store.upsertUsers(['hal', 'ivy', 'jon', 'cyd'].map((name) => ({ email: `${name}@example.com`, displayName: name, refs: {} })));
-      for (const name of ['ivy', 'jon']) await t.bridge.photos.setPhoto(userOwner(`${name}@example.com`), await samplePhoto(UPLOAD.width, UPLOAD.height), 'upload');
+      for (const name of ['ivy', 'jon'])
+        await t.bridge.photos.setPhoto(userOwner(`${name}@example.com`), await samplePhoto(UPLOAD.width, UPLOAD.height), 'upload');
     });
     after(async () => {
       await t?.close();
@@ -337,7 +364,11 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
 
     it('answers the other sizes from the uploaded photo, square, without asking the directory', async () => {
       const callsBefore = t.bridge.upstream.stats.upstreamCalls;
-      for (const [size, side] of [['HR64x64', 64], ['HR96x96', 96], ['HR648x648', 400]] as const) {
+      for (const [size, side] of [
+        ['HR64x64', 64],
+        ['HR96x96', 96],
+        ['HR648x648', 400],
+      ] as const) {
         const res = await restPhoto('ivy@example.com', size).expect(200);
         expect(await sizeOf(res.body as Buffer), size).to.deep.equal([side, side]);
       }

@@ -4,7 +4,11 @@ import sharp from 'sharp';
 /** A photo-like test image: a gradient with a marker in the top-left corner. */
 export async function samplePhoto(width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
   const image = sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } }).composite([
-    { input: { create: { width: Math.max(1, Math.floor(width / 4)), height: Math.max(1, Math.floor(height / 4)), channels: 3, background: '#ff0000' } }, top: 0, left: 0 },
+    {
+      input: { create: { width: Math.max(1, Math.floor(width / 4)), height: Math.max(1, Math.floor(height / 4)), channels: 3, background: '#ff0000' } },
+      top: 0,
+      left: 0,
+    },
   ]);
   return format === 'png' ? image.png().toBuffer() : image.jpeg().toBuffer();
 }

@@ -96,7 +96,9 @@ describe('the directory page in a real browser', function () {
   /** Scrolls every lazy image into view and waits until each has really decoded. */
   async function allImagesLoaded(): Promise<void> {
     for (const img of await page.locator('#people img').all()) await img.scrollIntoViewIfNeeded();
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#people img')).every((img) => img.complete && img.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll<HTMLImageElement>('#people img')).every((img) => img.complete && img.naturalWidth > 0),
+    );
   }
 
   it('loads, with the signed-in admin and everyone in the grid', async () => {
@@ -111,7 +113,13 @@ describe('the directory page in a real browser', function () {
   it('renders real photos, each picked from its srcset at the displayed size', async () => {
     await allImagesLoaded();
     const images = await page.$$eval('#people img', (imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => ({ naturalWidth: img.naturalWidth, currentSrc: img.currentSrc, srcset: img.srcset, loading: img.loading, alt: img.alt })),
+      (imgs as HTMLImageElement[]).map((img) => ({
+        naturalWidth: img.naturalWidth,
+        currentSrc: img.currentSrc,
+        srcset: img.srcset,
+        loading: img.loading,
+        alt: img.alt,
+      })),
     );
     expect(images).to.have.length(PEOPLE.length);
     for (const image of images) {
@@ -145,7 +153,9 @@ describe('the directory page in a real browser', function () {
     await page.waitForSelector('#person[open]');
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('person-close');
     expect(await page.textContent('#person-name')).to.equal('Adele Vance 0');
-    expect(await page.textContent('#person-contact')).to.include('user0@contoso.com').and.include('+1 425 555 0100');
+    expect(await page.textContent('#person-contact'))
+      .to.include('user0@contoso.com')
+      .and.include('+1 425 555 0100');
     await page.waitForFunction(() => (document.querySelector('#person-photo') as HTMLImageElement).naturalWidth > 0);
     expect(await page.$eval('#person-photo', (img) => (img as HTMLImageElement).currentSrc)).to.match(/size=HR(240|360|504|648)x/);
     await page.keyboard.press('Escape');
@@ -189,7 +199,9 @@ describe('the directory page in a real browser', function () {
   });
 
   it('offers no photo administration to a reader', async () => {
-    const readerContext = await browser.newContext({ httpCredentials: { username: READER.username, password: READER.password, origin: bridgeUrl, send: 'always' } });
+    const readerContext = await browser.newContext({
+      httpCredentials: { username: READER.username, password: READER.password, origin: bridgeUrl, send: 'always' },
+    });
     try {
       const readerPage = await readerContext.newPage();
       await readerPage.goto(`${bridgeUrl}/`);
@@ -233,7 +245,9 @@ describe('the directory page in a real browser', function () {
       await addin.goto(`${allowedOrigin}/`);
       expect(await addin.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)).to.deep.include({ status: 200, type: 'image/jpeg' });
       await addin.goto(`${otherOrigin}/`);
-      expect(await addin.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)).to.have.property('error').that.match(/Failed to fetch/);
+      expect(await addin.evaluate(() => (window as unknown as { result: Promise<unknown> }).result))
+        .to.have.property('error')
+        .that.match(/Failed to fetch/);
     } finally {
       await addinContext.close();
     }

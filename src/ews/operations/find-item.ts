@@ -30,7 +30,8 @@ export const findItem: EwsOperation<FindItemArgs> = {
 
   read(request, limits) {
     const traversal = attribute(request, 'Traversal') ?? 'Shallow';
-    if (traversal !== 'Shallow' && traversal !== 'Deep') throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
+    if (traversal !== 'Shallow' && traversal !== 'Deep')
+      throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
     const view = child(request, 'IndexedPageItemView');
     const fields = requestedFields(child(request, 'ItemShape'));
     fields.delete('Attachments');
@@ -42,7 +43,10 @@ export const findItem: EwsOperation<FindItemArgs> = {
       fields,
       match: readRestriction(child(request, 'Restriction')),
       offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
-      maxEntries: Math.min(view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest, limits.maxItemsPerRequest),
+      maxEntries: Math.min(
+        view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest,
+        limits.maxItemsPerRequest,
+      ),
       fromEnd: attribute(view, 'BasePoint') === 'End',
     };
   },
@@ -57,7 +61,12 @@ export const findItem: EwsOperation<FindItemArgs> = {
             const mailbox = context.mailbox!;
             const total = args.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : undefined;
             const start = total === undefined ? args.offset : Math.max(0, total - args.offset - args.maxEntries);
-            const page = await context.store.pageContacts(mailbox, args.match, start, args.fromEnd ? Math.min(args.maxEntries, total! - args.offset) : args.maxEntries);
+            const page = await context.store.pageContacts(
+              mailbox,
+              args.match,
+              start,
+              args.fromEnd ? Math.min(args.maxEntries, total! - args.offset) : args.maxEntries,
+            );
             const shown = page.contacts.length;
             const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
             return success(

@@ -32,7 +32,8 @@ export const getItem: EwsOperation<GetItemArgs> = {
         const id = context.ids.decode('contact', itemId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         if (!contact) throw BridgeError.itemNotFound();
-        const current = fields.has('Attachments') || fields.has('HasAttachments') || fields.has('HasPicture') ? await withCurrentPhoto(contact, context) : contact;
+        const current =
+          fields.has('Attachments') || fields.has('HasAttachments') || fields.has('HasPicture') ? await withCurrentPhoto(contact, context) : contact;
         return success(element('m:Items', {}, contactItemXml(current, context.ids, fields)));
       },
       EMPTY,

@@ -3,15 +3,7 @@ import type { DirectoryUser } from '../../domain/directory.js';
 import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
-import {
-  cardOfContact,
-  cardOfUser,
-  contactCardXml,
-  RESOLVE_SHAPE_FIELDS,
-  shapeOf,
-  type ContactCard,
-  type ContactField,
-} from '../contact-xml.js';
+import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { failure, operationResponse, streamedResponse, type MessageOutcome } from '../response-messages.js';
@@ -57,7 +49,9 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     if (people.length === 0) {
       return answer({ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' });
     }
-    const shown = people.slice(0, MAX_RESOLUTIONS).map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
+    const shown = people
+      .slice(0, MAX_RESOLUTIONS)
+      .map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
     const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
     const resolutionSet = element(
       'm:ResolutionSet',
@@ -105,15 +99,7 @@ function contactCandidate(contact: Contact, context: EwsContext): Candidate {
 }
 
 function mailboxXml(name: string, address: string | undefined, type: 'Mailbox' | 'Contact', itemId?: string): string {
-  return element(
-    't:Mailbox',
-    {},
-    text('t:Name', name),
-    text('t:EmailAddress', address),
-    text('t:RoutingType', 'SMTP'),
-    text('t:MailboxType', type),
-    itemId,
-  );
+  return element('t:Mailbox', {}, text('t:Name', name), text('t:EmailAddress', address), text('t:RoutingType', 'SMTP'), text('t:MailboxType', type), itemId);
 }
 
 async function resolutionXml(candidate: Candidate, fields: ReadonlySet<ContactField> | undefined, context: EwsContext): Promise<string> {
