@@ -8,11 +8,23 @@ const flag = z
   .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** An http(s) URL without query or fragment; a trailing slash is dropped (paths are appended to it). */
+/** Empty, or an http(s) URL without credentials, query or fragment; a trailing slash is dropped (paths are appended to it). */
 const publicUrlSchema = z
-  .url({ protocol: /^https?$/ })
-  .refine((url) => !/[?#]/.test(url), 'no query or fragment')
+  .string()
+  .superRefine((value, context) => {
+    const problem = publicUrlProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  })
   .transform((url) => url.replace(/\/+$/, ''));
+
+function publicUrlProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (!URL.canParse(value)) return 'not a URL (e.g. https://photos.example.com)';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// (or http://)';
+  if (/[?#]/.test(value) || url.username !== '' || url.password !== '') return 'no query or fragment, user or password';
+  return undefined;
+}
 /** Comma-separated IP addresses and CIDRs. */
 const addressListSchema = z.string().superRefine((list, context) => {
   const problem = addressListProblem(list);
@@ -56,12 +68,12 @@ export const SETTINGS = {
   sourceBreakerOpenSeconds: { env: 'BRIDGE_SOURCE_BREAKER_OPEN_SECONDS', schema: int(1, 3600), default: 30, doc: 'How long an open breaker skips its source.' },
   sourceRefreshSeconds: { env: 'BRIDGE_SOURCE_REFRESH_SECONDS', schema: int(60, 30 * 86_400), default: 86_400, doc: 'Age at which a photo fetched from a source is fetched again (WhatsApp links die after 48 h).' },
   shutdownGraceMs: { env: 'BRIDGE_SHUTDOWN_GRACE_MS', schema: int(0, 600_000), default: 10_000, doc: 'On SIGTERM, how long in-flight requests may take before connections are cut.' },
-  publicUrl: { env: 'BRIDGE_PUBLIC_URL', schema: z.union([z.literal(''), publicUrlSchema]), default: '', doc: 'The URL clients reach the bridge at (e.g. https://photos.example.com, a path prefix allowed): the WSDL\'s soap:address, Autodiscover answers and every absolute URL start with it. Empty: built from each request (its Host, or what a trusted proxy forwarded).' },
+  publicUrl: { env: 'BRIDGE_PUBLIC_URL', schema: publicUrlSchema, default: '', doc: 'The URL clients reach the bridge at (e.g. https://photos.example.com, a path prefix allowed): the WSDL\'s soap:address, Autodiscover answers and every absolute URL start with it. Empty: built from each request (its Host, or what a trusted proxy forwarded).' },
   trustedProxies: { env: 'BRIDGE_TRUSTED_PROXIES', schema: addressListSchema, default: '', doc: 'Comma-separated addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16, ::1) of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed; the client address in logs and login throttling is then the one they forwarded. Empty: those headers are ignored.' },
   tlsCertFile: { env: 'BRIDGE_TLS_CERT_FILE', schema: z.string(), default: '', doc: 'PEM certificate (chain) for built-in HTTPS, with BRIDGE_TLS_KEY_FILE; both files are read again on SIGHUP. Empty: plain HTTP, for a TLS proxy in front.' },
   tlsKeyFile: { env: 'BRIDGE_TLS_KEY_FILE', schema: z.string(), default: '', doc: 'PEM private key of BRIDGE_TLS_CERT_FILE.' },
   metricsListen: { env: 'BRIDGE_METRICS_LISTEN', schema: z.union([z.literal(''), z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464')]), default: '', doc: 'host:port of a separate listener that serves GET /metrics (and nothing else), e.g. 127.0.0.1:9464; /metrics then leaves the public port. Empty: /metrics on the public port, for BRIDGE_METRICS_ALLOW and BRIDGE_METRICS_TOKEN only.' },
-  metricsAllow: { env: 'BRIDGE_METRICS_ALLOW', schema: addressListSchema, default: '127.0.0.1/8, ::1', doc: 'Client addresses or CIDRs that may read /metrics on the public port without a token; empty: none.' },
+  metricsAllow: { env: 'BRIDGE_METRICS_ALLOW', schema: addressListSchema, default: '127.0.0.1/8, ::1', doc: 'Client addresses or CIDRs that may read /metrics on the public port without a token; `none` for none.' },
   metricsToken: { env: 'BRIDGE_METRICS_TOKEN', schema: z.union([z.literal(''), z.string().min(16, 'at least 16 characters')]), default: '', doc: 'A secret that lets any client read /metrics on the public port with Authorization: Bearer <token>; empty: no token is accepted.' },
   corsOrigins: { env: 'BRIDGE_CORS_ORIGINS', schema: z.string(), default: '', doc: 'Comma-separated origins (e.g. https://addin.example.com) whose pages may call the bridge; empty: none.' },
   jwtJwksUrl: { env: 'BRIDGE_JWT_JWKS_URL', schema: z.union([z.literal(''), z.url()]), default: '', doc: 'JWKS URL whose keys verify `Authorization: Bearer` tokens; empty (and no key file): bearer tokens are refused.' },

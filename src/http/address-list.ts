@@ -4,7 +4,8 @@ import { BlockList, isIP } from 'node:net';
 const MEMO_MAX = 4096;
 
 /**
- * A set of IP addresses and CIDR blocks from a setting (`10.0.0.5, 10.1.0.0/16, ::1`).
+ * A set of IP addresses and CIDR blocks from a setting (`10.0.0.5, 10.1.0.0/16, ::1`; `none`
+ * for none).
  * An IPv4 entry also matches the IPv4-mapped IPv6 form (`::ffff:10.0.0.5`) a dual-stack
  * socket reports. A check costs microseconds, and the same few peers ask again and
  * again, so answers are remembered.
@@ -47,7 +48,9 @@ export function addressListProblem(list: string): string | undefined {
   return undefined;
 }
 
+/** `none` is the empty list, for a setting whose empty value means its default. */
 function entriesOf(list: string): string[] {
+  if (list.trim().toLowerCase() === 'none') return [];
   return list
     .split(',')
     .map((entry) => entry.trim())

@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { AddressList } from '../../src/http/address-list.js';
+import { createLogger } from '../../src/logger.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const WSDL_ADDRESS = /<soap:address location="([^"]*)"/;
+const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
+
+/** supertest connects from loopback: as a trusted proxy, that is the proxy in front of the bridge. */
+const LOOPBACK = '127.0.0.1, ::1';
+
+async function wsdlAddress(t: TestBridge, headers: Record<string, string> = {}): Promise<string | undefined> {
+  const res = await request(t.bridge.server).get('/EWS/Exchange.asmx?wsdl').set('Authorization', basic(READER)).set(headers).expect(200);
+  return WSDL_ADDRESS.exec(res.text)?.[1];
+}
+
+async function jsonAutodiscoverUrl(t: TestBridge, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS').set(headers).expect(200);
+  return (res.body as { Url: unknown }).Url;
+}
+
+/** Fails logins as a new account name each time, so only the client address can add up to a throttle. */
+async function failedLoginStatuses(t: TestBridge, attempts: number, headers: Record<string, string>): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const res = await request(t.bridge.server)
+      .get(PHOTO_URL)
+      .set('Authorization', basic({ username: `guess${attempt}-${Math.random()}@example.com`, password: 'wrong' }))
+      .set(headers);
+    statuses.push(res.status);
+  }
+  return statuses;
+}
+
+describe('behind a reverse proxy', () => {
+  describe('the address list of BRIDGE_TRUSTED_PROXIES and BRIDGE_METRICS_ALLOW', () => {
+    it('matches addresses and CIDR blocks, IPv4 also in its IPv4-mapped IPv6 form', () => {
+      const list = new AddressList('10.0.0.5, 192.168.0.0/16, 2001:db8::/32');
+      expect(['10.0.0.5', '::ffff:10.0.0.5', '192.168.44.1', '2001:db8::17'].map((address) => list.includes(address))).to.deep.equal([true, true, true, true]);
+      expect(['10.0.0.6', '172.16.0.1', '2001:db9::1', 'unknown', ''].map((address) => list.includes(address))).to.deep.equal([false, false, false, false, false]);
+    });
+
+    it('refuses an entry that is no address or CIDR, naming it', () => {
+      expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.1, proxy.example.com' })).to.throw(ConfigError, /BRIDGE_TRUSTED_PROXIES: 'proxy.example.com' is not an IP address/);
+      expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.0/33' })).to.throw(ConfigError, /'10.0.0.0\/33'/);
+      expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'ftp://photos.example.com' })).to.throw(ConfigError, /BRIDGE_PUBLIC_URL/);
+      expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/?x=1' })).to.throw(ConfigError, /no query or fragment/);
+      expect(loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/bridge/' }).publicUrl).to.equal('https://photos.example.com/bridge');
+    });
+  });
+
+  describe('with the proxy trusted (BRIDGE_TRUSTED_PROXIES)', () => {
+    let t: TestBridge;
+    const logged: string[] = [];
+
+    before(async () => {
+      t = await startTestBridge(
+        { BRIDGE_TRUSTED_PROXIES: LOOPBACK, BRIDGE_LOGIN_MAX_FAILURES: '2', BRIDGE_ACCESS_LOG: 'true' },
+        createLogger('info', { write: (line: string) => logged.push(line) }),
+      );
+      await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(100, 100), 'test');
+    });
+    after(() => t.close());
+
+    it("advertises the URL the client used, from X-Forwarded-Proto and X-Forwarded-Host, in the WSDL's soap:address and Autodiscover", async () => {
+      const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'photos.contoso.example', 'X-Forwarded-For': '203.0.113.9' };
+      expect(await wsdlAddress(t, forwarded)).to.equal('https://photos.contoso.example/EWS/Exchange.asmx');
+      expect(await jsonAutodiscoverUrl(t, forwarded)).to.equal('https://photos.contoso.example/EWS/Exchange.asmx');
+    });
+
+    it('reads RFC 7239 Forwarded (quoted IPv6, ports, several elements) ahead of X-Forwarded-*', async () => {
+      const headers = {
+        Forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https;host=mail.contoso.example:8443, for=127.0.0.1',
+        'X-Forwarded-Host': 'ignored.example',
+      };
+      expect(await wsdlAddress(t, headers)).to.equal('https://mail.contoso.example:8443/EWS/Exchange.asmx');
+      const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set(headers).expect(200);
+      expect(await clientLogged(res.headers['request-id'] as string)).to.equal('2001:db8:cafe::17');
+    });
+
+    it('keeps a forwarded host that is no plain host[:port] out of the URLs', async () => {
+      expect(await wsdlAddress(t, { 'X-Forwarded-Proto': 'gopher', 'X-Forwarded-Host': 'evil.example/"><x', Host: 'bridge.internal:8080' })).to.equal(
+        'http://bridge.internal:8080/EWS/Exchange.asmx',
+      );
+    });
+
+    it('throttles logins by the client the proxy forwarded, not by the proxy', async () => {
+      expect(await failedLoginStatuses(t, 3, { 'X-Forwarded-For': '198.51.100.20' })).to.deep.equal([401, 401, 429]);
+      // Another client behind the same proxy is not held back by the first one's failures.
+      expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '198.51.100.21' })).to.deep.equal([401]);
+      // The chain is walked back past trusted hops: the proxy itself in the list does not become the client.
+      expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '198.51.100.20, 127.0.0.1' })).to.deep.equal([429]);
+    });
+
+    it('logs the forwarded client address', async () => {
+      const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set('X-Forwarded-For', '192.0.2.44').expect(200);
+      expect(await clientLogged(res.headers['request-id'] as string)).to.equal('192.0.2.44');
+    });
+
+    async function clientLogged(requestId: string): Promise<unknown> {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const line = logged.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.msg === 'request' && entry.reqId === requestId);
+        if (line) return line.client;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`no access line for ${requestId}`);
+    }
+  });
+
+  describe('with the peer not trusted (the default)', () => {
+    let t: TestBridge;
+
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2' });
+    });
+    after(() => t.close());
+
+    it('ignores forwarded headers: the URLs come from Host, the client is the peer', async () => {
+      const forged = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'attacker.example', Forwarded: 'host=attacker.example;proto=https', Host: 'bridge.internal:8080' };
+      expect(await wsdlAddress(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
+      expect(await jsonAutodiscoverUrl(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
+      // A made-up X-Forwarded-For per attempt does not dodge the throttle of the real peer.
+      const statuses = [];
+      for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) statuses.push(...(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': address })));
+      expect(statuses).to.deep.equal([401, 401, 429]);
+    });
+  });
+
+  describe('with BRIDGE_PUBLIC_URL', () => {
+    let t: TestBridge;
+
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_PUBLIC_URL: 'https://photos.contoso.example/bridge/', BRIDGE_TRUSTED_PROXIES: LOOPBACK });
+    });
+    after(() => t.close());
+
+    it('uses the configured URL, path prefix included, whatever the request says', async () => {
+      const headers = { 'X-Forwarded-Host': 'other.example', Host: 'bridge.internal:8080' };
+      expect(await wsdlAddress(t, headers)).to.equal('https://photos.contoso.example/bridge/EWS/Exchange.asmx');
+      expect(await jsonAutodiscoverUrl(t, headers)).to.equal('https://photos.contoso.example/bridge/EWS/Exchange.asmx');
+    });
+
+    it("writes it into Graph's @odata.context too", async () => {
+      await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(100, 100), 'test');
+      const res = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', basic(READER)).expect(200);
+      expect((res.body as Record<string, unknown>)['@odata.context']).to.match(/^https:\/\/photos\.contoso\.example\/bridge\/v1\.0\/\$metadata#/);
+    });
+  });
+});

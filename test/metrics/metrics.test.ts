@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
+import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
+import { startZapi } from '../simulators/zapi.js';
+import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope } from '../support/soap.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { colouredPhoto, zapiSettings } from '../support/whatsapp.js';
+
+const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
+const TOKEN = 'a-long-metrics-scrape-token';
+
+/** The value of one sample of the exposition text, by its name and labels as written; undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function scrape(t: TestBridge): Promise<string> {
+  const res = await request(t.bridge.server).get('/metrics').expect(200);
+  expect(res.headers['content-type']).to.equal('text/plain; version=0.0.4; charset=utf-8');
+  return res.text;
+}
+
+describe('metrics', () => {
+  describe('what /metrics counts', () => {
+    let t: TestBridge;
+
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '1' });
+      await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
+    });
+    after(() => t.close());
+
+    it('counts photo answers by door, route and status, with their latency, and the rendition cache', async () => {
+      for (let i = 0; i < 3; i++) await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server).get('/owa/service.svc/s/GetPersonaPhoto?email=alex.wilber@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server).get(PHOTO_URL.replace('alex.wilber', 'nobody')).set('Authorization', basic(READER)).expect(404);
+      const text = await scrape(t);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="photo",route="ews-rest",status="200"}')).to.equal(3);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="photo",route="ews-rest",status="404"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="photo",route="owa",status="200"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_request_duration_seconds_count{door="photo",route="ews-rest"}')).to.equal(4);
+      expect(sample(text, 'ews_photo_bridge_request_duration_seconds_bucket{door="photo",route="ews-rest",le="+Inf"}')).to.equal(4);
+      expect(sample(text, 'ews_photo_bridge_request_duration_seconds_bucket{door="photo",route="ews-rest",le="10"}')).to.be.at.most(4);
+      // The first request rendered the 64-pixel photo; the later ones (OWA's too: the same photo and size) were served from memory.
+      expect(sample(text, 'ews_photo_bridge_rendition_cache_misses_total')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_rendition_cache_hits_total')).to.equal(3);
+      expect(sample(text, 'ews_photo_bridge_rendition_cache_entries')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_rendition_cache_bytes')).to.be.above(100);
+      expect(sample(text, 'ews_photo_bridge_rendition_cache_evictions_total')).to.equal(0);
+    });
+
+    it('names EWS requests by operation and Express requests by route pattern, never by the URL asked', async () => {
+      await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml')
+        .send(envelope('<m:GetUserPhoto><m:Email>alex.wilber@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'))
+        .expect(200);
+      await request(t.bridge.server).get('/healthz').expect(200);
+      await request(t.bridge.server).get('/no/such/page/12345').expect(404);
+      await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS').expect(200);
+      const text = await scrape(t);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="ews",route="GetUserPhoto",status="200"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/healthz",status="200"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="unmatched",status="404"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="autodiscover",route="json",status="200"}')).to.equal(1);
+      expect(text).to.not.include('12345');
+    });
+
+    it('counts failed and throttled logins', async () => {
+      const wrong = basic({ username: 'mallory@example.com', password: 'guess' });
+      await request(t.bridge.server).get(PHOTO_URL).set('Authorization', wrong).expect(401);
+      await request(t.bridge.server).get(PHOTO_URL).set('Authorization', wrong).expect(429);
+      const text = await scrape(t);
+      expect(sample(text, 'ews_photo_bridge_login_failures_total{kind="basic"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_login_throttled_total')).to.equal(1);
+    });
+
+    it("carries Node's process metrics", async () => {
+      const text = await scrape(t);
+      expect(text).to.match(/^process_resident_memory_bytes \d+/m);
+      expect(text).to.match(/^nodejs_eventloop_lag_seconds /m);
+    });
+  });
+
+  describe('photo sources', () => {
+    let cdn: WhatsappCdn;
+    let zapi: GatewaySimulator;
+    let t: TestBridge;
+
+    before(async () => {
+      cdn = await startWhatsappCdn();
+      zapi = await startZapi(cdn);
+      cdn.photos.set('5511999990000', await colouredPhoto(30, 160, 90));
+      t = await startBridgeWithSources([{ name: 'wa', type: 'zapi', ...zapiSettings(zapi, cdn) }], { users: ['wa'] }, { BRIDGE_SOURCE_BREAKER_THRESHOLD: '1', BRIDGE_SOURCE_RETRIES: '0' });
+      await t.store.upsertUsers([
+        { email: 'ana@contoso.com', displayName: 'Ana', refs: { whatsappPhone: '+5511999990000' } },
+        { email: 'bia@contoso.com', displayName: 'Bia', refs: { whatsappPhone: '+5511999990001' } },
+      ]);
+    });
+    after(async () => {
+      await t.close();
+      await zapi.close();
+      await cdn.close();
+    });
+
+    it('counts calls by source and outcome, and shows the breaker open after failures', async () => {
+      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=ana@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(200);
+      zapi.fault = { status: 500, body: { error: 'down' } };
+      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=bia@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(404);
+      const text = await scrape(t);
+      expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="photo"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="failed"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_source_breaker_state{source="wa",state="open"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_source_breaker_state{source="wa",state="closed"}')).to.equal(0);
+      expect(sample(text, 'ews_photo_bridge_stale_photos_served_total')).to.equal(0);
+    });
+  });
+
+  describe('who may read them', () => {
+    it('on the public port: loopback by default; others only with the token; forwarded requests from an unknown proxy are refused', async () => {
+      const t = await startTestBridge({ BRIDGE_METRICS_TOKEN: TOKEN });
+      try {
+        await request(t.bridge.server).get('/metrics').expect(200);
+        const proxied = await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').expect(403);
+        expect(proxied.text).to.match(/BRIDGE_METRICS_ALLOW/);
+        await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+      } finally {
+        await t.close();
+      }
+      const closed = await startTestBridge({ BRIDGE_METRICS_ALLOW: 'none', BRIDGE_METRICS_TOKEN: TOKEN });
+      try {
+        await request(closed.bridge.server).get('/metrics').expect(403);
+        await request(closed.bridge.server).get('/metrics').set('Authorization', 'Bearer not-the-token-at-all').expect(403);
+        await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+      } finally {
+        await closed.close();
+      }
+    });
+
+    it('on a listener of their own (BRIDGE_METRICS_LISTEN): served there only, and gone from the public port', async () => {
+      const t = await startTestBridge({ BRIDGE_METRICS_LISTEN: '127.0.0.1:0' });
+      try {
+        await t.bridge.listen();
+        const metricsServer = t.bridge.metricsServer!;
+        const text = (await request(metricsServer).get('/metrics').expect(200)).text;
+        expect(text).to.include('# TYPE ews_photo_bridge_requests_total counter');
+        await request(metricsServer).get('/healthz').expect(404);
+        await request(t.bridge.server).get('/metrics').expect(404);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+});
