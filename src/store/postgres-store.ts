@@ -315,7 +315,7 @@ export class PostgresStore implements Store, ChangeFeed {
 
   async close(): Promise<void> {
     await this.changes.close();
-    await this.pool.end();
+    if (!this.pool.ending) await this.pool.end();
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -12,6 +13,10 @@ export interface StoreOptions {
   poolSize?: number;
 }
 
+export interface WriteLock {
+  release(): Promise<void>;
+}
+
 /** One kind of store under test, on a database of its own for the test file. */
 export interface StoreBackend {
   name: 'SQLite' | 'PostgreSQL';
@@ -21,6 +26,8 @@ export interface StoreBackend {
   reset(): Promise<void>;
   /** A store on the database; each call another connection, as another bridge process would have. */
   open(options?: StoreOptions): Promise<Store>;
+  /** Another process's write lock on the database (the CLI importing, another replica's transaction), held until released. */
+  holdWriteLock(): Promise<WriteLock>;
   tearDown(): Promise<void>;
 }
 
@@ -39,6 +46,7 @@ function sqliteBackend(): StoreBackend {
       return Promise.resolve();
     },
     open: (options = {}) => Promise.resolve(new SqliteStore(path, options)),
+    holdWriteLock: () => Promise.resolve(holdSqliteWriteLock(path)),
     tearDown: () => {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
@@ -57,7 +65,32 @@ function postgresBackend(): StoreBackend {
       await runSql(url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     },
     open: (options = {}) => PostgresStore.open(url, options),
+    async holdWriteLock() {
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      // EXCLUSIVE lets readers through and stops every writer, as SQLite's write lock does.
+      await other.query('BEGIN; LOCK TABLE users, user_photos, contacts, contact_photos, accounts IN EXCLUSIVE MODE');
+      return {
+        async release() {
+          await other.query('ROLLBACK');
+          await other.end();
+        },
+      };
+    },
     tearDown: () => Promise.resolve(),
+  };
+}
+
+/** Another process's write lock on a SQLite file, held until released. */
+export function holdSqliteWriteLock(path: string): WriteLock {
+  const other = new Database(path);
+  other.exec('BEGIN IMMEDIATE');
+  return {
+    release: () => {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      return Promise.resolve();
+    },
   };
 }
 

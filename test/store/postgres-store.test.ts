@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { BridgeError } from '../../src/domain/errors.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { busyAsBridgeError } from '../../src/store/postgres-errors.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
+import { freePort } from '../support/free-port.js';
+import { freshDatabase } from '../support/postgres.js';
+import { runSql } from './backends.js';
+
+const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
+
+/** Resolves at the next call of the returned listener. */
+function nextCall(): { listener: () => void; called: Promise<void> } {
+  let resolve!: () => void;
+  const called = new Promise<void>((r) => (resolve = r));
+  return { listener: () => resolve(), called };
+}
+
+/** What only the PostgreSQL store does; the behaviours both stores share are in store.test.ts. */
+describe('PostgresStore', () => {
+  let url: string;
+  const opened: PostgresStore[] = [];
+  const open = async (options = {}) => {
+    const store = await PostgresStore.open(url, options);
+    opened.push(store);
+    return store;
+  };
+
+  before(async () => {
+    url = await freshDatabase();
+  });
+  beforeEach(() => runSql(url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public'));
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+
+  it('migrates once when replicas start together, recording each version', async () => {
+    await Promise.all([open(), open(), open()]);
+    const { rows } = await runSql(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((row) => row.version)).to.deep.equal(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('refuses a database from a newer bridge', async () => {
+    await (await open()).close();
+    await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+    let failure: unknown;
+    await PostgresStore.open(url).catch((error: unknown) => (failure = error));
+    expect((failure as Error | undefined)?.message).to.match(/newer than this bridge knows/);
+  });
+
+  it('keeps photos as bytea', async () => {
+    await open();
+    const { rows } = await runSql(url, "SELECT data_type FROM information_schema.columns WHERE column_name = 'bytes' ORDER BY table_name");
+    expect(rows.map((row) => row.data_type)).to.deep.equal(['bytea', 'bytea']);
+  });
+
+  it("counts only other processes' committed writes as changes", async () => {
+    const a = await open();
+    const b = await open();
+    const before = await a.changeCounter();
+    await a.upsertUsers([alex]);
+    await b.upsertUsers([{ ...alex, displayName: null as unknown as string }]).catch(() => undefined);
+    expect(await a.changeCounter(), "its own write and another's rolled-back one").to.equal(before);
+    await b.removeUser(alex.email);
+    expect(await a.changeCounter()).to.equal(before + 1);
+  });
+
+  it('tells a subscriber of every other process\'s commit: users, a photo, an account', async () => {
+    const a = await open();
+    const b = await open();
+    for (const write of [() => b.upsertUsers([alex]), () => b.setPhoto({ kind: 'user', email: alex.email }, { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'), () => b.putAccount('x@contoso.com', 'h', 'user')]) {
+      const { listener, called } = nextCall();
+      const stop = a.subscribeToChanges(listener);
+      await a.changeCounter(); // listening before the write
+      await write();
+      await called;
+      stop();
+    }
+  });
+
+  it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change', async () => {
+    const a = await open();
+    const b = await open();
+    const { listener, called } = nextCall();
+    a.subscribeToChanges(listener);
+    await a.upsertUsers([alex]);
+    await a.changeCounter();
+    await runSql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ews-photo-bridge'");
+    await called;
+    expect(await a.getUser(alex.email)).to.deep.equal(alex);
+    const before = await a.changeCounter();
+    await b.removeUser(alex.email);
+    expect(await a.changeCounter()).to.equal(before + 1);
+  });
+
+  describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {
+    const asBusy = async (work: Promise<unknown>) => {
+      const mapped = busyAsBridgeError(await work.then(() => expect.fail('should have failed'), (error: unknown) => error), 1500);
+      expect(mapped).to.be.instanceOf(BridgeError);
+      expect(mapped).to.include({ responseCode: 'ErrorServerBusy', httpStatus: 503, retryAfterSeconds: 2 });
+    };
+
+    it('every pooled connection in use past the wait', async () => {
+      const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 50 });
+      const held = await pool.connect();
+      try {
+        await asBusy(pool.query('SELECT 1'));
+      } finally {
+        held.release();
+        await pool.end();
+      }
+    });
+
+    it('a server that refuses connections', async () => {
+      const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/x`, max: 1 });
+      try {
+        await asBusy(pool.query('SELECT 1'));
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('a statement cancelled by its timeout', async () => {
+      const pool = new pg.Pool({ connectionString: url, max: 1, statement_timeout: 10 });
+      try {
+        await asBusy(pool.query('SELECT pg_sleep(1)'));
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('but not a wrong query', () => {
+      const error = Object.assign(new Error('relation "nope" does not exist'), { code: '42P01' });
+      expect(busyAsBridgeError(error, 1000)).to.equal(error);
+    });
+  });
+});
