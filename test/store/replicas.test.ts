@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { createBridge, type Bridge } from '../../src/bridge.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { freshDatabase } from '../support/postgres.js';
+import { runCli } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER } from '../support/test-bridge.js';
+
+interface Replica {
+  bridge: Bridge;
+  store: Store;
+}
+
+const alex = 'alex.wilber@contoso.com';
+
+/** How long a change may take to reach the other replica before the test gives up (the bridge aims at well under a second). */
+const PATIENCE_MS = 5000;
+
+describe('replicas: two bridges on one PostgreSQL database', () => {
+  let url: string;
+  let dir: string;
+  let a: Replica;
+  let b: Replica;
+
+  before(async () => {
+    url = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'epb-replicas-'));
+    const config = loadConfig({ BRIDGE_DATABASE_URL: url, BRIDGE_PORT: '0', BRIDGE_DEMO: 'false', BRIDGE_ACCESS_LOG: 'false' });
+    const start = async (): Promise<Replica> => {
+      const store = await openStore(config, 'server');
+      return { store, bridge: await createBridge(config, store, createLogger('silent')) };
+    };
+    // Started together on an empty database: one migrates, both make or read the one item-id key.
+    [a, b] = await Promise.all([start(), start()]);
+    await a.store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
+    await a.store.putAccount(READER.username, await hashPassword(READER.password), 'user');
+    await a.store.upsertUsers([{ email: alex, displayName: 'Alex Wilber', refs: {} }]);
+  });
+  after(async () => {
+    await Promise.all([a?.bridge.stop(), b?.bridge.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const etagOn = async (replica: Replica) => {
+    const res = await request(replica.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${alex}&size=HR96x96`).set('Authorization', basic(READER));
+    expect(res.status).to.equal(200);
+    return res.headers.etag as string;
+  };
+  const putPhoto = async (replica: Replica, image: Buffer) =>
+    request(replica.bridge.server).put(`/admin/users/${alex}/photo`).set('Authorization', basic(ADMIN)).set('Content-Type', 'application/octet-stream').send(image).expect(200);
+  /** Asks B until it serves something other than `before`, as a client polling it would. */
+  const nextEtagOn = async (replica: Replica, before: string) => {
+    const deadline = Date.now() + PATIENCE_MS;
+    for (;;) {
+      const etag = await etagOn(replica);
+      if (etag !== before || Date.now() > deadline) return etag;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('PUT a photo on A: B drops its cached rendition and serves the new ETag, the same as A', async () => {
+    await putPhoto(a, await samplePhoto(200, 200));
+    const first = await etagOn(b);
+    expect(await etagOn(a)).to.equal(first);
+    await putPhoto(a, await samplePhoto(300, 240));
+    const changed = await nextEtagOn(b, first);
+    expect(changed).to.not.equal(first);
+    expect(changed).to.equal(await etagOn(a));
+  });
+
+  it('a photo set with the CLI on the same database reaches both', async () => {
+    const before = await etagOn(b);
+    await etagOn(a);
+    writeFileSync(join(dir, 'portrait.jpg'), await samplePhoto(400, 400));
+    const cli = runCli(['photo', 'set', alex, join(dir, 'portrait.jpg')], { env: { BRIDGE_DATABASE_URL: url } });
+    expect(cli.status, cli.stderr).to.equal(0);
+    const [onA, onB] = [await nextEtagOn(a, before), await nextEtagOn(b, before)];
+    expect(onB).to.not.equal(before);
+    expect(onA).to.equal(onB);
+  });
+
+  it('seals the same item ids on both: a contact found through A is the same item through B', async () => {
+    await a.store.addContacts(READER.username, [{ displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: {}, refs: {} }]);
+    const findItem = envelope(
+      '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+    );
+    const itemIdOn = async (replica: Replica) => {
+      const res = await request(replica.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(READER)).set('Content-Type', 'text/xml').send(findItem);
+      expect(res.status).to.equal(200);
+      const xml = await parseSoap(res.text);
+      return xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage.RootFolder.Items.Contact.ItemId.$;
+    };
+    const [onA, onB] = [await itemIdOn(a), await itemIdOn(b)];
+    expect(onA.Id).to.be.a('string').and.have.length.greaterThan(20);
+    expect(onB).to.deep.equal(onA);
+  });
+});
