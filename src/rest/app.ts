@@ -10,6 +10,7 @@ import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
+import { createGraphContactRoutes } from './graph-contact-routes.js';
 import { createGraphPhotoRoutes } from './graph-photo-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { contextOf } from '../http/request-context.js';
@@ -46,6 +47,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
+  app.use(GRAPH_VERSIONS.map((version) => `/${version}`), createGraphContactRoutes(options));
   app.use(GRAPH_VERSIONS.map((version) => `/${version}`), createGraphPhotoRoutes(options));
   app.use(createDirectoryRoutes(options.store, options.auth));
   app.use(createWebPageRoutes(options.auth));

@@ -149,6 +149,9 @@ const graphUpload = (whose: string, parameters: object[]) => ({
     },
   },
 });
+const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
+const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");
+
 /** The Graph-compatible paths, under both versions. */
 const graphPaths = Object.fromEntries(
   GRAPH_VERSIONS.flatMap((version): [string, object][] => {
@@ -189,6 +192,31 @@ const graphPaths = Object.fromEntries(
         graphMetadata("Every HD size the caller's photo has", [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } }),
       ],
       [`${me}/photos/{size}/$value`, graphPhotoBytes("One size of the caller's photo", [graphSize])],
+      [
+        `${me}/contacts`,
+        {
+          get: {
+            summary: "The caller's contacts, a page at a time (@odata.nextLink while there are more)",
+            parameters: [
+              { name: '$top', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 } },
+              { name: '$skip', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+            ],
+            responses: { 200: { description: 'A page of contacts: value, @odata.context, @odata.nextLink' }, 401: graphReadErrors[401] },
+          },
+        },
+      ],
+      [
+        `${me}/contacts/{contactId}`,
+        {
+          get: {
+            summary: "One of the caller's contacts",
+            parameters: [graphContact],
+            responses: { 200: { description: 'The contact' }, 404: graphContactNotFound },
+          },
+        },
+      ],
+      [`${me}/contacts/{contactId}/photo`, graphMetadata("A contact's photo: its metadata", [graphContact], graphPhotoEntity)],
+      [`${me}/contacts/{contactId}/photo/$value`, graphPhotoBytes("A contact's photo", [graphContact])],
     ];
   }),
 );

@@ -1,0 +1,130 @@
+import { Router, type ErrorRequestHandler, type Request } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Contact } from '../domain/contact.js';
+import { BridgeError } from '../domain/errors.js';
+import { contactOwner } from '../domain/photo-owner.js';
+import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import type { ItemIds } from '../ews/item-ids.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+import { imageNotFound, sendGraphError } from './graph-errors.js';
+import { graphSizeId } from './graph-photo-path.js';
+
+export interface GraphContactRoutesOptions {
+  store: Store;
+  photos: PhotoService;
+  auth: Authenticator;
+  log: Logger;
+  ids: ItemIds;
+}
+
+/** Graph's page size for contacts when `$top` is not given, and the most one page may hold. */
+const DEFAULT_TOP = 10;
+const MAX_TOP = 1000;
+
+/**
+ * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
+ * resources/contact): `GET /me/contacts` with `$top`/`$skip` and `@odata.nextLink`,
+ * `GET /me/contacts/{id}`, and the contact's photo at `…/photo` (metadata) and
+ * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in base64url
+ * (the Graph client puts ids into the path as they are, and `/` would split them); another
+ * mailbox's id is answered exactly like a missing one. Mounted before the photo routes,
+ * whose catch-all answers every other path.
+ */
+export function createGraphContactRoutes(options: GraphContactRoutesOptions): Router {
+  const { store, photos, ids, log } = options;
+  const router = Router();
+  const reader = requireAccount(options.auth, 'user');
+
+  router.get('/me/contacts', reader, async (req, res) => {
+    const mailbox = callerOf(req);
+    const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
+    const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
+    const page = await store.pageContacts(mailbox, undefined, skip, top);
+    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+    res.json({
+      '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
+      value: page.contacts.map((contact) => graphContact(contact, ids)),
+      ...(skip + page.contacts.length < page.total ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}` } : {}),
+    });
+  });
+
+  /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
+  async function contactIn(req: Request): Promise<Contact> {
+    const id = ids.decode('contact', fromBase64Url(String(req.params.id)));
+    const contact = await store.getContact(callerOf(req), id);
+    if (!contact) throw BridgeError.itemNotFound();
+    return contact;
+  }
+
+  router.get('/me/contacts/:id', reader, async (req, res) => {
+    res.json(graphContact(await contactIn(req), ids));
+  });
+
+  router.get('/me/contacts/:id/photo', reader, async (req, res) => {
+    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE);
+    if (!rendition) throw imageNotFound();
+    res.json({
+      '@odata.mediaContentType': rendition.contentType,
+      '@odata.mediaEtag': rendition.etag,
+      id: graphSizeId(rendition.width, rendition.height),
+      width: rendition.width,
+      height: rendition.height,
+    });
+  });
+
+  router.get('/me/contacts/:id/photo/$value', reader, async (req, res) => {
+    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE);
+    if (!rendition) throw imageNotFound();
+    res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
+  });
+
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    sendGraphError(res, error, log, contextOf(req).requestId);
+  };
+  router.use(handleError);
+  return router;
+}
+
+function callerOf(req: Request): string {
+  const mailbox = mailboxOf(contextOf(req));
+  if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+  return mailbox;
+}
+
+/** A contact resource with the properties the bridge keeps, named as Graph names them. */
+function graphContact(contact: Contact, ids: ItemIds) {
+  return {
+    id: toBase64Url(ids.encode('contact', contact.id)),
+    createdDateTime: contact.createdAt,
+    lastModifiedDateTime: contact.updatedAt,
+    displayName: contact.displayName,
+    givenName: contact.givenName ?? null,
+    surname: contact.surname ?? null,
+    companyName: contact.company ?? null,
+    department: contact.department ?? null,
+    jobTitle: contact.jobTitle ?? null,
+    emailAddresses: contact.emailAddresses.map((address) => ({ name: contact.displayName, address })),
+    businessPhones: contact.phones.business ? [contact.phones.business] : [],
+    homePhones: contact.phones.home ? [contact.phones.home] : [],
+    mobilePhone: contact.phones.mobile ?? null,
+  };
+}
+
+const toBase64Url = (id: string) => id.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+function fromBase64Url(id: string): string {
+  const standard = id.replace(/-/g, '+').replace(/_/g, '/');
+  return standard + '='.repeat((4 - (standard.length % 4)) % 4);
+}
+
+/** An OData integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
+function queryInteger(req: Request, name: string, fallback: number, min: number, max: number): number {
+  const value = req.query[name];
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`${name} must be a whole number from ${min} to ${max}`);
+  return number;
+}
