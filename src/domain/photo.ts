@@ -54,3 +54,8 @@ export function servedSide(photo: PhotoFingerprint, requested: PhotoSize, fit: P
 export function photoEtag(photo: PhotoFingerprint, side: number, fit: PhotoFit): string {
   return `"${photo.sha256.slice(0, 32)}-${fit === 'square' ? `${side}x${side}` : side}"`;
 }
+
+/** Whether a rendition was made from this original (its ETag names the original's hash). */
+export function isRenditionOf(rendition: Rendition, photo: PhotoFingerprint): boolean {
+  return rendition.etag.startsWith(`"${photo.sha256.slice(0, 32)}-`);
+}

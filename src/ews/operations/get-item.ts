@@ -1,5 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
+import { isRenditionOf } from '../../domain/photo.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
@@ -49,7 +50,7 @@ export const getItem: EwsOperation<GetItemArgs> = {
  * must show what GetAttachment will then serve.
  */
 async function withCurrentPhoto(contact: Contact, context: EwsContext): Promise<Contact> {
-  const original = await context.photos.photo(contactOwner(contact.id), LARGEST_PHOTO_SIZE);
-  if (original?.bytes.length === contact.photo?.bytesLength) return contact;
+  const current = await context.photos.photo(contactOwner(contact.id), LARGEST_PHOTO_SIZE);
+  if (current && contact.photo ? isRenditionOf(current, contact.photo) : !current && !contact.photo) return contact;
   return (await context.store.getContact(contact.mailbox, contact.id)) ?? contact;
 }
