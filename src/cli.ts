@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashPassword } from './auth/password-hash.js';
+import { BackupError, backupSqliteStore, restoreSqliteStore, type BackupSummary } from './backup/sqlite-backup.js';
 import { accountNameOf, normalizeUsername } from './auth/username.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ROLES, type Role } from './domain/account.js';
@@ -194,6 +195,35 @@ program
     );
   });
 
+/** Backups of the embedded store only: PostgreSQL has its own tools, which know its transactions and roles. */
+function sqliteStorePath(command: string): string {
+  const settings = config();
+  if (settings.databaseUrl !== '') throw new BackupError(`${command} copies the embedded SQLite store; for PostgreSQL use pg_dump and pg_restore (see the README, "Backups")`);
+  return settings.databasePath;
+}
+
+const formatBackup = (summary: BackupSummary) =>
+  `${summary.users} user(s), ${summary.contacts} contact(s), ${summary.accounts} account(s), ${summary.photosVerified} photo(s) checked against their hashes, schema ${summary.schemaVersion}, ${summary.bytes} bytes`;
+
+program
+  .command('backup')
+  .description('copy the embedded store into a new file while servers keep running (SQLite backup API: consistent, unlike copying the file)')
+  .argument('<file>', 'the backup file to write; it must not exist')
+  .action(async (file: string) => {
+    const summary = await backupSqliteStore(sqliteStorePath('backup'), file);
+    console.log(`backed up to ${file}: ${formatBackup(summary)}`);
+  });
+
+program
+  .command('restore')
+  .description('put a backup back as the embedded store; refused while a server or command has the store open')
+  .argument('<file>', 'a file written by backup')
+  .action(async (file: string) => {
+    const databasePath = sqliteStorePath('restore');
+    const summary = await restoreSqliteStore(file, databasePath);
+    console.log(`restored ${databasePath} from ${file}: ${formatBackup(summary)}`);
+  });
+
 const account = program.command('account').description('manage the logins of the bridge');
 account
   .command('add')
@@ -228,7 +258,7 @@ account
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError || error instanceof StoreCopyError;
+  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError || error instanceof StoreCopyError || error instanceof BackupError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
   process.exit(1);

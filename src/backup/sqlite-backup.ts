@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../store/migrations.js';
+
+/** A backup or restore that cannot go ahead, for a reason the operator can act on. */
+export class BackupError extends Error {
+  override name = 'BackupError';
+}
+
+/** What a backup file holds, as checked after it was written (or before it is restored). */
+export interface BackupSummary {
+  schemaVersion: number;
+  users: number;
+  contacts: number;
+  accounts: number;
+  /** Photos whose bytes were read and hashed to the SHA-256 recorded with them. */
+  photosVerified: number;
+  bytes: number;
+}
+
+/** Asked of SQLite's backup step: every page at once (the largest count it takes). */
+const ALL_PAGES = 0x7fffffff;
+
+/**
+ * Copies the embedded store into `file` while servers and commands keep using it.
+ *
+ * Copying the database file is not a backup: in WAL mode the latest commits live in the
+ * `-wal` file until a checkpoint, so a copy of the main file alone can lack them, or be
+ * torn. SQLite's backup API reads through the database's own locks instead. All pages go
+ * in one step, inside one read transaction: a snapshot that commits made meanwhile by
+ * other processes cannot tear (in WAL mode they go on undisturbed), where a paced copy
+ * would start over after each of them. The copy is written beside the target, checked
+ * (integrity, every photo's hash), and only then given its name.
+ */
+export async function backupSqliteStore(databasePath: string, file: string): Promise<BackupSummary> {
+  if (!existsSync(databasePath)) throw new BackupError(`there is no store at ${databasePath}`);
+  if (existsSync(file)) throw new BackupError(`${file} already exists; name a new file (a backup never overwrites one)`);
+  const partial = `${file}.partial`;
+  rmSync(partial, { force: true });
+  const source = new Database(databasePath, { readonly: true, fileMustExist: true });
+  try {
+    await source.backup(partial, { progress: () => ALL_PAGES });
+  } finally {
+    source.close();
+  }
+  try {
+    const summary = checkBackup(partial);
+    renameSync(partial, file);
+    return summary;
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Puts a backup back as the store at `databasePath`, refusing while any process — a
+ * running server, a command — has that store open: SQLite's own lock tells (an open
+ * WAL connection holds a shared lock for its whole life, so an exclusive one cannot be
+ * had). The backup is checked first, and must not come from a newer bridge whose
+ * migrations this one does not know. The pages are written through SQLite, into the
+ * store and its WAL alike, so nothing of the replaced database survives beside them.
+ */
+export async function restoreSqliteStore(file: string, databasePath: string): Promise<BackupSummary> {
+  if (!existsSync(file)) throw new BackupError(`there is no backup at ${file}`);
+  const summary = checkBackup(file);
+  if (summary.schemaVersion > MIGRATIONS.length) {
+    throw new BackupError(`${file} was made by a newer bridge (schema ${summary.schemaVersion}, this one knows ${MIGRATIONS.length}); restore it with that version`);
+  }
+  if (existsSync(databasePath)) refuseWhileOpen(databasePath);
+  const backup = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    await backup.backup(databasePath, { progress: () => ALL_PAGES });
+  } finally {
+    backup.close();
+  }
+  return summary;
+}
+
+function refuseWhileOpen(databasePath: string): void {
+  const probe = new Database(databasePath, { fileMustExist: true, timeout: 0 });
+  try {
+    probe.pragma('locking_mode = EXCLUSIVE');
+    probe.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (error) {
+    if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code)) {
+      throw new BackupError(`${databasePath} is open in another process (a running server or command); stop it before restoring`);
+    }
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
+
+/** Integrity, schema version, counts, and every photo's bytes against its recorded hash. */
+function checkBackup(file: string): BackupSummary {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return summaryOf(db, file);
+  } catch (error) {
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') throw new BackupError(`${file} is not a SQLite database`);
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+function summaryOf(db: Database.Database, file: string): BackupSummary {
+  const integrity = db.pragma('integrity_check', { simple: true });
+  if (integrity !== 'ok') throw new BackupError(`${file} is damaged: ${String(integrity)}`);
+  const schemaVersion = Number(db.pragma('user_version', { simple: true }));
+  const tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name));
+  if (!tables.has('users') || !tables.has('accounts')) throw new BackupError(`${file} is not a store of this bridge`);
+  const count = (table: string) => (tables.has(table) ? db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!.n : 0);
+  let photosVerified = 0;
+  for (const table of ['user_photos', 'contact_photos'].filter((name) => tables.has(name))) {
+    for (const photo of db.prepare<[], { sha256: string; bytes: Buffer }>(`SELECT sha256, bytes FROM ${table}`).iterate()) {
+      if (createHash('sha256').update(photo.bytes).digest('hex') !== photo.sha256) throw new BackupError(`${file}: a photo in ${table} does not match its hash`);
+      photosVerified++;
+    }
+  }
+  return { schemaVersion, users: count('users'), contacts: count('contacts'), accounts: count('accounts'), photosVerified, bytes: statSync(file).size };
+}

@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { imageLimitsOf } from '../../src/photos/image-limits.js';
+import { loadConfig } from '../../src/config.js';
+import { PhotoService } from '../../src/photos/photo-service.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { CliResult } from '../support/run-cli.js';
+import { basic } from '../support/test-bridge.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const ADMIN = { username: 'ops@contoso.com', password: 'backup test secret' };
+const PEOPLE = 2000;
+const WITH_PHOTOS = 60;
+
+const emailOf = (index: number) => `person${index}@contoso.com`;
+
+/** A distinct small JPEG per call: its colour and a corner mark come from `seed`. */
+function photoOf(seed: number): Promise<Buffer> {
+  const colour = { r: (seed * 37) % 256, g: (seed * 91) % 256, b: (seed * 53) % 256 };
+  return sharp({ create: { width: 96, height: 96, channels: 3, background: colour } })
+    .composite([{ input: { create: { width: 1 + (seed % 40), height: 8, channels: 3, background: '#ffffff' } }, top: 0, left: 0 }])
+    .jpeg()
+    .toBuffer();
+}
+
+/** email → SHA-256 of the stored photo bytes, hashed afresh (not the recorded hash), and every recorded hash checked on the way. */
+function photoHashes(file: string): Map<string, string> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare<[], { email: string; sha256: string; bytes: Buffer }>('SELECT u.email, p.sha256, p.bytes FROM user_photos p JOIN users u ON u.id = p.user_id').all();
+    const hashes = new Map<string, string>();
+    for (const row of rows) {
+      const actual = createHash('sha256').update(row.bytes).digest('hex');
+      expect(actual, `the photo of ${row.email} matches its recorded hash`).to.equal(row.sha256);
+      hashes.set(row.email, actual);
+    }
+    return hashes;
+  } finally {
+    db.close();
+  }
+}
+
+describe('backup and restore of the embedded store', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let db: string;
+  let server: ChildProcess | undefined;
+  let base = '';
+
+  const cli = (args: string[]) => runCli(['--db', db, ...args]);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-backup-'));
+    db = join(dir, 'bridge.db');
+    const store = new SqliteStore(db);
+    const people: DirectoryUser[] = Array.from({ length: PEOPLE }, (_, index) => ({ email: emailOf(index), displayName: `Person ${index}`, department: 'Backups', refs: {} }));
+    await store.upsertUsers(people);
+    const photos = new PhotoService(store, imageLimitsOf(loadConfig({})), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
+    for (let index = 0; index < WITH_PHOTOS; index++) await photos.setPhoto(userOwner(emailOf(index)), await photoOf(index), 'import');
+    await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
+    await store.close();
+    ({ server, base } = await startServer(db));
+  });
+
+  after(async () => {
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('backs up while the server takes photo uploads, a consistent copy whose every photo matches its hash', async () => {
+    const load = uploadLoop(base);
+    // Writes are under way before the backup starts and go on while it runs.
+    await load.waitFor(5);
+    const before = load.done;
+    const result = await cli(['backup', join(dir, 'live.backup')]);
+    const during = load.done - before;
+    await load.stop();
+    expect(result.stderr).to.equal('');
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.match(new RegExp(`backed up to .*live\\.backup: ${PEOPLE} user\\(s\\), 0 contact\\(s\\), 1 account\\(s\\), ${WITH_PHOTOS} photo\\(s\\) checked`));
+    expect(during, 'uploads committed while the backup ran').to.be.above(0);
+    expect(existsSync(join(dir, 'live.backup.partial'))).to.equal(false);
+
+    const backedUp = photoHashes(join(dir, 'live.backup'));
+    expect(backedUp.size).to.equal(WITH_PHOTOS);
+    const copy = new Database(join(dir, 'live.backup'), { readonly: true });
+    expect(copy.pragma('integrity_check', { simple: true })).to.equal('ok');
+    expect(copy.prepare('SELECT count(*) AS n FROM users').get()).to.deep.equal({ n: PEOPLE });
+    copy.close();
+  });
+
+  it('never overwrites a file, and refuses to restore over a store a running server has open', async () => {
+    const again = await cli(['backup', join(dir, 'live.backup')]);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/live\.backup already exists/);
+
+    const refused = await cli(['restore', join(dir, 'live.backup')]);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(/bridge\.db is open in another process \(a running server or command\); stop it before restoring/);
+    // The server goes on serving what it had.
+    const res = await fetch(`${base}/ews/exchange.asmx/s/GetUserPhoto?email=${emailOf(0)}&size=HR48x48`, { headers: { authorization: basic(ADMIN) } });
+    expect(res.status).to.equal(200);
+  });
+
+  it('restores once the server is stopped: every photo hash as backed up, later changes gone', async () => {
+    const backedUp = photoHashes(join(dir, 'live.backup'));
+    await stopServer(server);
+    server = undefined;
+    // A change made after the backup, which the restore must undo.
+    const store = new SqliteStore(db);
+    await store.removePhoto(userOwner(emailOf(1)));
+    await store.removeUser(emailOf(2));
+    await store.close();
+
+    const result = await cli(['restore', join(dir, 'live.backup')]);
+    expect(result.stderr).to.equal('');
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.match(/restored .*bridge\.db from .*live\.backup/);
+
+    expect(photoHashes(db)).to.deep.equal(backedUp);
+    const restored = new SqliteStore(db);
+    expect(await restored.countUsers()).to.equal(PEOPLE);
+    for (const [email, sha256] of backedUp) expect((await restored.getPhotoInfo(userOwner(email)))?.sha256, email).to.equal(sha256);
+    expect((await restored.listAccounts()).map((account) => account.username)).to.deep.equal([ADMIN.username]);
+    await restored.close();
+  });
+
+  it('refuses to restore a file that is no store of the bridge', async () => {
+    writeFileSync(join(dir, 'notes.txt'), 'not a database');
+    const result = await cli(['restore', join(dir, 'notes.txt')]);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/notes\.txt is not a SQLite database/);
+    const other = join(dir, 'other.db');
+    new Database(other).exec('CREATE TABLE t (x)');
+    const foreign = await cli(['restore', other]);
+    expect(foreign.status).to.equal(1);
+    expect(foreign.stderr).to.match(/is not a store of this bridge/);
+  });
+
+  it('points PostgreSQL users to pg_dump', async () => {
+    const result = await runCli(['backup', join(dir, 'pg.backup')], { BRIDGE_DATABASE_URL: 'postgres://bridge@127.0.0.1:1/bridge' });
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/pg_dump/);
+  });
+});
+
+/** The command line in its own process, without blocking this one (the upload loop must go on meanwhile). */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, BRIDGE_LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** `serve` as an operator starts it, on a free port; resolves once it listens. */
+function startServer(db: string): Promise<{ server: ChildProcess; base: string }> {
+  return new Promise((resolve, reject) => {
+    const server = spawn(process.execPath, ['--import', 'tsx', CLI, '--db', db, 'serve', '--port', '0', '--no-demo'], {
+      env: { ...process.env, BRIDGE_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    server.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const listening = /is listening on (http:\/\/\S+)/.exec(stderr);
+      if (listening) resolve({ server, base: listening[1]! });
+    });
+    server.on('exit', (code) => reject(new Error(`the server exited (${code}): ${stderr}`)));
+  });
+}
+
+async function stopServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await exited;
+}
+
+/** Uploads new photos for the first people, one after another, until stopped. */
+function uploadLoop(base: string) {
+  let done = 0;
+  let running = true;
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const loop = (async () => {
+    for (let seed = 1000; running; seed++) {
+      const res = await fetch(`${base}/admin/users/${emailOf(seed % WITH_PHOTOS)}/photo`, { method: 'PUT', headers: { authorization: basic(ADMIN) }, body: new Uint8Array(await photoOf(seed)) });
+      if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+      done++;
+      for (const waiter of waiters.filter((candidate) => done >= candidate.count)) waiter.resolve();
+    }
+  })();
+  return {
+    get done() {
+      return done;
+    },
+    waitFor: (count: number) => new Promise<void>((resolve) => waiters.push({ count, resolve })),
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
