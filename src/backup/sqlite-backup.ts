@@ -66,7 +66,9 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
   if (!existsSync(file)) throw new BackupError(`there is no backup at ${file}`);
   const summary = checkBackup(file);
   if (summary.schemaVersion > MIGRATIONS.length) {
-    throw new BackupError(`${file} was made by a newer bridge (schema ${summary.schemaVersion}, this one knows ${MIGRATIONS.length}); restore it with that version`);
+    throw new BackupError(
+      `${file} was made by a newer bridge (schema ${summary.schemaVersion}, this one knows ${MIGRATIONS.length}); restore it with that version`,
+    );
   }
   if (existsSync(databasePath)) refuseWhileOpen(databasePath);
   const backup = new Database(file, { readonly: true, fileMustExist: true });
@@ -110,13 +112,19 @@ function summaryOf(db: Database.Database, file: string): BackupSummary {
   const integrity = db.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') throw new BackupError(`${file} is damaged: ${String(integrity)}`);
   const schemaVersion = Number(db.pragma('user_version', { simple: true }));
-  const tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name));
+  const tables = new Set(
+    db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((row) => row.name),
+  );
   if (!tables.has('users') || !tables.has('accounts')) throw new BackupError(`${file} is not a store of this bridge`);
   const count = (table: string) => (tables.has(table) ? db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!.n : 0);
   let photosVerified = 0;
   for (const table of ['user_photos', 'contact_photos'].filter((name) => tables.has(name))) {
     for (const photo of db.prepare<[], { sha256: string; bytes: Buffer }>(`SELECT sha256, bytes FROM ${table}`).iterate()) {
-      if (createHash('sha256').update(photo.bytes).digest('hex') !== photo.sha256) throw new BackupError(`${file}: a photo in ${table} does not match its hash`);
+      if (createHash('sha256').update(photo.bytes).digest('hex') !== photo.sha256)
+        throw new BackupError(`${file}: a photo in ${table} does not match its hash`);
       photosVerified++;
     }
   }

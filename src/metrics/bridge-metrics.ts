@@ -49,14 +49,29 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
       }
     },
   });
-  registerLatencyHistogram(registry, `${METRIC_PREFIX}request_duration_seconds`, 'Time from the request line to the answer, by front door and route.', requests);
+  registerLatencyHistogram(
+    registry,
+    `${METRIC_PREFIX}request_duration_seconds`,
+    'Time from the request line to the answer, by front door and route.',
+    requests,
+  );
 
   counterOf(registers, 'rendition_cache_hits_total', 'Sized photos answered from memory.', () => photos.stats.renditionHits);
   counterOf(registers, 'rendition_cache_misses_total', 'Sized photos that had to be rendered.', () => photos.stats.renditionMisses);
-  counterOf(registers, 'rendition_cache_evictions_total', 'Sized photos dropped from memory to make room (raise BRIDGE_CACHE_MAX_BYTES if this climbs steadily).', () => photos.stats.renditionEvictions);
+  counterOf(
+    registers,
+    'rendition_cache_evictions_total',
+    'Sized photos dropped from memory to make room (raise BRIDGE_CACHE_MAX_BYTES if this climbs steadily).',
+    () => photos.stats.renditionEvictions,
+  );
   gaugeOf(registers, 'rendition_cache_bytes', 'Bytes of sized photos held in memory.', () => photos.renditionCache.bytes);
   gaugeOf(registers, 'rendition_cache_entries', 'Sized photos held in memory.', () => photos.renditionCache.entries);
-  counterOf(registers, 'photo_store_lookups_total', "Reads of an owner's photo from the store (cache misses on who has which photo).", () => photos.stats.storeLookups);
+  counterOf(
+    registers,
+    'photo_store_lookups_total',
+    "Reads of an owner's photo from the store (cache misses on who has which photo).",
+    () => photos.stats.storeLookups,
+  );
   counterOf(registers, 'photo_resizes_total', 'Photos resized from their original.', () => photos.stats.resizes);
   counterOf(registers, 'stale_photos_served_total', 'Photos fetched earlier served again because every source failed.', () => photos.stats.staleServed);
 
@@ -97,7 +112,12 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
       this.inc({ kind: 'bearer' }, auth.stats.bearerFailures);
     },
   });
-  counterOf(registers, 'login_throttled_total', 'Logins refused unchecked (429) because the account name or client address failed too often.', () => auth.stats.throttled);
+  counterOf(
+    registers,
+    'login_throttled_total',
+    'Logins refused unchecked (429) because the account name or client address failed too often.',
+    () => auth.stats.throttled,
+  );
 
   if (countsBusyWaits(store)) {
     counterOf(registers, 'store_busy_waits_total', "Times a request waited for another process's lock on the store.", () => store.busyWaits());

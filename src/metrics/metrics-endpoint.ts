@@ -47,7 +47,9 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
   }
 
   function serve(context: RequestContext): void {
-    answer(context.req, context.res, context.requestId).catch((error: unknown) => sendError(context.res, error, log, context.requestId, { 'request-id': context.requestId }));
+    answer(context.req, context.res, context.requestId).catch((error: unknown) =>
+      sendError(context.res, error, log, context.requestId, { 'request-id': context.requestId }),
+    );
   }
 
   return {
@@ -64,7 +66,10 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
     /** The whole of a separate metrics listener: /metrics, and 404 for anything else. */
     serveOnly(context: RequestContext): void {
       if (isMetricsUrl(context.req.url ?? '')) serve(context);
-      else sendError(context.res, new BridgeError('ErrorInvalidRequest', 404, `only ${METRICS_PATH} is served here`), log, context.requestId, { 'request-id': context.requestId });
+      else
+        sendError(context.res, new BridgeError('ErrorInvalidRequest', 404, `only ${METRICS_PATH} is served here`), log, context.requestId, {
+          'request-id': context.requestId,
+        });
     },
   };
 }

@@ -60,7 +60,9 @@ export class RequestMetrics {
    * Express route that answered it, else `fallbackRoute`.
    */
   recordWhenFinished(context: RequestContext, door: string, fallbackRoute: string): void {
-    context.res.once('finish', () => this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt));
+    context.res.once('finish', () =>
+      this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt),
+    );
   }
 
   /** Every meter so far, for the scrape. */

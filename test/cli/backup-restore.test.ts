@@ -37,7 +37,9 @@ function photoOf(seed: number): Promise<Buffer> {
 function photoHashes(file: string): Map<string, string> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare<[], { email: string; sha256: string; bytes: Buffer }>('SELECT u.email, p.sha256, p.bytes FROM user_photos p JOIN users u ON u.id = p.user_id').all();
+    const rows = db
+      .prepare<[], { email: string; sha256: string; bytes: Buffer }>('SELECT u.email, p.sha256, p.bytes FROM user_photos p JOIN users u ON u.id = p.user_id')
+      .all();
     const hashes = new Map<string, string>();
     for (const row of rows) {
       const actual = createHash('sha256').update(row.bytes).digest('hex');
@@ -63,7 +65,12 @@ describe('backup and restore of the embedded store', function () {
     dir = mkdtempSync(join(tmpdir(), 'epb-backup-'));
     db = join(dir, 'bridge.db');
     const store = new SqliteStore(db);
-    const people: DirectoryUser[] = Array.from({ length: PEOPLE }, (_, index) => ({ email: emailOf(index), displayName: `Person ${index}`, department: 'Backups', refs: {} }));
+    const people: DirectoryUser[] = Array.from({ length: PEOPLE }, (_, index) => ({
+      email: emailOf(index),
+      displayName: `Person ${index}`,
+      department: 'Backups',
+      refs: {},
+    }));
     await store.upsertUsers(people);
     const photos = new PhotoService(store, imageLimitsOf(loadConfig({})), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
     for (let index = 0; index < WITH_PHOTOS; index++) await photos.setPhoto(userOwner(emailOf(index)), await photoOf(index), 'import');
@@ -87,7 +94,9 @@ describe('backup and restore of the embedded store', function () {
     await load.stop();
     expect(result.stderr).to.equal('');
     expect(result.status).to.equal(0);
-    expect(result.stdout).to.match(new RegExp(`backed up to .*live\\.backup: ${PEOPLE} user\\(s\\), 0 contact\\(s\\), 1 account\\(s\\), ${WITH_PHOTOS} photo\\(s\\) checked`));
+    expect(result.stdout).to.match(
+      new RegExp(`backed up to .*live\\.backup: ${PEOPLE} user\\(s\\), 0 contact\\(s\\), 1 account\\(s\\), ${WITH_PHOTOS} photo\\(s\\) checked`),
+    );
     expect(during, 'uploads committed while the backup ran').to.be.above(0);
     expect(existsSync(join(dir, 'live.backup.partial'))).to.equal(false);
 
@@ -157,7 +166,10 @@ describe('backup and restore of the embedded store', function () {
 /** The command line in its own process, without blocking this one (the upload loop must go on meanwhile). */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, BRIDGE_LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { ...process.env, BRIDGE_LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -198,7 +210,11 @@ function uploadLoop(base: string) {
   const waiters: { count: number; resolve: () => void }[] = [];
   const loop = (async () => {
     for (let seed = 1000; running; seed++) {
-      const res = await fetch(`${base}/admin/users/${emailOf(seed % WITH_PHOTOS)}/photo`, { method: 'PUT', headers: { authorization: basic(ADMIN) }, body: new Uint8Array(await photoOf(seed)) });
+      const res = await fetch(`${base}/admin/users/${emailOf(seed % WITH_PHOTOS)}/photo`, {
+        method: 'PUT',
+        headers: { authorization: basic(ADMIN) },
+        body: new Uint8Array(await photoOf(seed)),
+      });
       if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
       done++;
       for (const waiter of waiters.filter((candidate) => done >= candidate.count)) waiter.resolve();

@@ -41,11 +41,20 @@ describe('behind a reverse proxy', () => {
     it('matches addresses and CIDR blocks, IPv4 also in its IPv4-mapped IPv6 form', () => {
       const list = new AddressList('10.0.0.5, 192.168.0.0/16, 2001:db8::/32');
       expect(['10.0.0.5', '::ffff:10.0.0.5', '192.168.44.1', '2001:db8::17'].map((address) => list.includes(address))).to.deep.equal([true, true, true, true]);
-      expect(['10.0.0.6', '172.16.0.1', '2001:db9::1', 'unknown', ''].map((address) => list.includes(address))).to.deep.equal([false, false, false, false, false]);
+      expect(['10.0.0.6', '172.16.0.1', '2001:db9::1', 'unknown', ''].map((address) => list.includes(address))).to.deep.equal([
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
     });
 
     it('refuses an entry that is no address or CIDR, naming it', () => {
-      expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.1, proxy.example.com' })).to.throw(ConfigError, /BRIDGE_TRUSTED_PROXIES: 'proxy.example.com' is not an IP address/);
+      expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.1, proxy.example.com' })).to.throw(
+        ConfigError,
+        /BRIDGE_TRUSTED_PROXIES: 'proxy.example.com' is not an IP address/,
+      );
       expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.0/33' })).to.throw(ConfigError, /'10.0.0.0\/33'/);
       expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'ftp://photos.example.com' })).to.throw(ConfigError, /BRIDGE_PUBLIC_URL/);
       expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/?x=1' })).to.throw(ConfigError, /no query or fragment/);
@@ -121,12 +130,18 @@ describe('behind a reverse proxy', () => {
     after(() => t.close());
 
     it('ignores forwarded headers: the URLs come from Host, the client is the peer', async () => {
-      const forged = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'attacker.example', Forwarded: 'host=attacker.example;proto=https', Host: 'bridge.internal:8080' };
+      const forged = {
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-Host': 'attacker.example',
+        Forwarded: 'host=attacker.example;proto=https',
+        Host: 'bridge.internal:8080',
+      };
       expect(await wsdlAddress(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
       expect(await jsonAutodiscoverUrl(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
       // A made-up X-Forwarded-For per attempt does not dodge the throttle of the real peer.
       const statuses = [];
-      for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) statuses.push(...(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': address })));
+      for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+        statuses.push(...(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': address })));
       expect(statuses).to.deep.equal([401, 401, 429]);
     });
   });

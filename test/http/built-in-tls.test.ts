@@ -12,7 +12,25 @@ import { basic, READER, startTestBridge, type TestBridge } from '../support/test
 function makeCertificate(dir: string, commonName: string): void {
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-keyout', 'server.key', '-out', 'server.pem', '-subj', `/CN=${commonName}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.pem',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }

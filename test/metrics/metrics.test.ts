@@ -38,7 +38,10 @@ describe('metrics', () => {
 
     it('counts photo answers by door, route and status, with their latency, and the rendition cache', async () => {
       for (let i = 0; i < 3; i++) await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
-      await request(t.bridge.server).get('/owa/service.svc/s/GetPersonaPhoto?email=alex.wilber@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server)
+        .get('/owa/service.svc/s/GetPersonaPhoto?email=alex.wilber@contoso.com&size=HR64x64')
+        .set('Authorization', basic(READER))
+        .expect(200);
       await request(t.bridge.server).get(PHOTO_URL.replace('alex.wilber', 'nobody')).set('Authorization', basic(READER)).expect(404);
       const text = await scrape(t);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="photo",route="ews-rest",status="200"}')).to.equal(3);
@@ -98,7 +101,11 @@ describe('metrics', () => {
       cdn = await startWhatsappCdn();
       zapi = await startZapi(cdn);
       cdn.photos.set('5511999990000', await colouredPhoto(30, 160, 90));
-      t = await startBridgeWithSources([{ name: 'wa', type: 'zapi', ...zapiSettings(zapi, cdn) }], { users: ['wa'] }, { BRIDGE_SOURCE_BREAKER_THRESHOLD: '1', BRIDGE_SOURCE_RETRIES: '0' });
+      t = await startBridgeWithSources(
+        [{ name: 'wa', type: 'zapi', ...zapiSettings(zapi, cdn) }],
+        { users: ['wa'] },
+        { BRIDGE_SOURCE_BREAKER_THRESHOLD: '1', BRIDGE_SOURCE_RETRIES: '0' },
+      );
       await t.store.upsertUsers([
         { email: 'ana@contoso.com', displayName: 'Ana', refs: { whatsappPhone: '+5511999990000' } },
         { email: 'bia@contoso.com', displayName: 'Bia', refs: { whatsappPhone: '+5511999990001' } },
@@ -111,9 +118,15 @@ describe('metrics', () => {
     });
 
     it('counts calls by source and outcome, and shows the breaker open after failures', async () => {
-      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=ana@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=ana@contoso.com&size=HR64x64')
+        .set('Authorization', basic(READER))
+        .expect(200);
       zapi.fault = { status: 500, body: { error: 'down' } };
-      await request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=bia@contoso.com&size=HR64x64').set('Authorization', basic(READER)).expect(404);
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=bia@contoso.com&size=HR64x64')
+        .set('Authorization', basic(READER))
+        .expect(404);
       const text = await scrape(t);
       expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="photo"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="failed"}')).to.equal(1);
