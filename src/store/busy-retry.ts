@@ -12,8 +12,9 @@ const MAX_PAUSE_MS = 100;
  * connection (the CLI, a second server) fails the attempt at once, and the wait happens
  * here, between attempts, with timers — only this caller waits, other requests go on.
  * Each attempt is a whole statement or transaction, so a failed one leaves nothing behind.
+ * Every pause is counted in `waits`, for the metrics.
  */
-export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number): Promise<T> {
+export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number, waits: { count: number }): Promise<T> {
   const deadline = performance.now() + budgetMs;
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     try {
@@ -22,6 +23,7 @@ export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number): Pro
       if (!isBusy(error)) throw error;
       const left = deadline - performance.now();
       if (left <= 0) throw BridgeError.serverBusy('the store is busy; try again shortly', Math.max(1, Math.ceil(budgetMs / 1000)));
+      waits.count++;
       await sleep(Math.min(left, pause * (0.5 + Math.random())));
     }
   }

@@ -72,6 +72,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly busyTimeoutMs: number;
+  private readonly waits = { count: 0 };
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
   private readonly transaction: <T>(work: () => T) => T;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -98,12 +99,17 @@ export class SqliteStore implements Store {
 
   /** Every read goes through here: a lock in the way makes only this caller wait. */
   private read<T>(work: () => T): Promise<T> {
-    return retryWhileBusy(work, this.busyTimeoutMs);
+    return retryWhileBusy(work, this.busyTimeoutMs, this.waits);
+  }
+
+  /** How often a request here has waited for another process's lock. */
+  busyWaits(): number {
+    return this.waits.count;
   }
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
-    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs);
+    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits);
   }
 
   private migrate(): void {

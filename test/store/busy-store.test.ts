@@ -113,6 +113,9 @@ describe('a busy store over HTTP', () => {
     expect(res.status).to.equal(503);
     expect(res.headers['x-ews-response-code']).to.equal('ErrorServerBusy');
     expect(Number(res.headers['retry-after'])).to.be.at.least(1);
+    // The waits are counted for /metrics (loopback may read it).
+    const metrics = await request(t.bridge.server).get('/metrics').expect(200);
+    expect(Number(/^ews_photo_bridge_store_busy_waits_total (\d+)$/m.exec(metrics.text)?.[1])).to.be.greaterThan(0);
     await lock.release();
     lock = undefined;
     await request(t.bridge.server)
