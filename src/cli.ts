@@ -116,7 +116,11 @@ photo
   .action(async (email: string, file: string) => {
     const address = normalizeSmtpAddress(email);
     const stored = await withStore((store, settings) =>
-      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setPhoto(userOwner(address), readFileSync(file), 'cli'),
+      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setPhoto(
+        userOwner(address),
+        readFileSync(file),
+        'cli',
+      ),
     );
     console.log(`stored a ${stored.width}×${stored.height} photo for ${address}`);
   });
@@ -198,7 +202,8 @@ program
 /** Backups of the embedded store only: PostgreSQL has its own tools, which know its transactions and roles. */
 function sqliteStorePath(command: string): string {
   const settings = config();
-  if (settings.databaseUrl !== '') throw new BackupError(`${command} copies the embedded SQLite store; for PostgreSQL use pg_dump and pg_restore (see the README, "Backups")`);
+  if (settings.databaseUrl !== '')
+    throw new BackupError(`${command} copies the embedded SQLite store; for PostgreSQL use pg_dump and pg_restore (see the README, "Backups")`);
   return settings.databasePath;
 }
 
@@ -258,7 +263,13 @@ account
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const expected = error instanceof BridgeError || error instanceof ImportFileError || error instanceof ConfigError || error instanceof InvalidArgumentError || error instanceof StoreCopyError || error instanceof BackupError;
+  const expected =
+    error instanceof BridgeError ||
+    error instanceof ImportFileError ||
+    error instanceof ConfigError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof StoreCopyError ||
+    error instanceof BackupError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
   process.exit(1);

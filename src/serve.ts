@@ -60,7 +60,9 @@ async function banner(base: string, config: Config, store: Store): Promise<strin
   const login = demo && (await verifyPassword(DEMO_LOGIN.password, demo.passwordHash)) ? `${DEMO_LOGIN.username}:${DEMO_LOGIN.password}` : undefined;
   const credentials = config.allowAnonymousRead ? '' : `-u '${login ?? 'USER:PASSWORD'}' `;
   lines.push(
-    login ? `  demo login:  ${DEMO_LOGIN.username}  password: ${DEMO_LOGIN.password}  (admin; do not keep it in production)` : '  log in with an account made by: ews-photo-bridge account add <name>',
+    login
+      ? `  demo login:  ${DEMO_LOGIN.username}  password: ${DEMO_LOGIN.password}  (admin; do not keep it in production)`
+      : '  log in with an account made by: ews-photo-bridge account add <name>',
     `  directory:   ${base}/  (search people, see their photos)`,
     `  try:         curl ${credentials}'${base}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96' -o photo.jpg`,
   );

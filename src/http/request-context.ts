@@ -32,7 +32,14 @@ type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 
 /** Made once, by the front door, for every request; Express routes find it again with `contextOf`. */
 export function createRequestContext(req: IncomingMessage, res: ServerResponse, addressing: Addressing = DIRECT): RequestContext {
-  const context: RequestContext = { req, res, requestId: requestIdOf(req), clientAddress: addressing.clientAddress(req), addressing, startedAt: performance.now() };
+  const context: RequestContext = {
+    req,
+    res,
+    requestId: requestIdOf(req),
+    clientAddress: addressing.clientAddress(req),
+    addressing,
+    startedAt: performance.now(),
+  };
   (req as WithContext)[CONTEXT] = context;
   return context;
 }

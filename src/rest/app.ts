@@ -47,8 +47,14 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
-  app.use(GRAPH_VERSIONS.map((version) => `/${version}`), createGraphContactRoutes(options));
-  app.use(GRAPH_VERSIONS.map((version) => `/${version}`), createGraphPhotoRoutes(options));
+  app.use(
+    GRAPH_VERSIONS.map((version) => `/${version}`),
+    createGraphContactRoutes(options),
+  );
+  app.use(
+    GRAPH_VERSIONS.map((version) => `/${version}`),
+    createGraphPhotoRoutes(options),
+  );
   app.use(createDirectoryRoutes(options.store, options.auth));
   app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));

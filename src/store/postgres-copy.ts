@@ -19,9 +19,37 @@ const TABLES = [
   {
     name: 'users',
     key: 'id',
-    columns: { id: 'bigint', email: 'text', display_name: 'text', given_name: 'text', surname: 'text', alias: 'text', company: 'text', department: 'text', title: 'text', business_phone: 'text', mobile_phone: 'text', sip_address: 'text', refs: 'jsonb', updated_at: 'text' },
+    columns: {
+      id: 'bigint',
+      email: 'text',
+      display_name: 'text',
+      given_name: 'text',
+      surname: 'text',
+      alias: 'text',
+      company: 'text',
+      department: 'text',
+      title: 'text',
+      business_phone: 'text',
+      mobile_phone: 'text',
+      sip_address: 'text',
+      refs: 'jsonb',
+      updated_at: 'text',
+    },
   },
-  { name: 'user_photos', key: 'user_id', columns: { user_id: 'bigint', bytes: 'bytea', content_type: 'text', width: 'integer', height: 'integer', sha256: 'text', source: 'text', updated_at: 'text' } },
+  {
+    name: 'user_photos',
+    key: 'user_id',
+    columns: {
+      user_id: 'bigint',
+      bytes: 'bytea',
+      content_type: 'text',
+      width: 'integer',
+      height: 'integer',
+      sha256: 'text',
+      source: 'text',
+      updated_at: 'text',
+    },
+  },
   {
     name: 'contacts',
     key: 'id',
@@ -45,7 +73,20 @@ const TABLES = [
       updated_at: 'text',
     },
   },
-  { name: 'contact_photos', key: 'contact_id', columns: { contact_id: 'bigint', bytes: 'bytea', content_type: 'text', width: 'integer', height: 'integer', sha256: 'text', source: 'text', updated_at: 'text' } },
+  {
+    name: 'contact_photos',
+    key: 'contact_id',
+    columns: {
+      contact_id: 'bigint',
+      bytes: 'bytea',
+      content_type: 'text',
+      width: 'integer',
+      height: 'integer',
+      sha256: 'text',
+      source: 'text',
+      updated_at: 'text',
+    },
+  },
   { name: 'accounts', key: 'username', columns: { username: 'text', password_hash: 'text', role: 'text', created_at: 'text' } },
   { name: 'secrets', key: 'name', columns: { name: 'text', value: 'bytea' } },
 ] as const;
@@ -147,7 +188,13 @@ async function restartIdentities(target: pg.Client): Promise<void> {
 async function checkCounts(source: Database.Database, target: pg.Client, copied: CopyCounts): Promise<void> {
   for (const [table, count] of Object.entries(copied)) {
     // The secrets table may hold keys the SQLite store does not (a bridge started on it before): only the copied ones count.
-    const names = table === 'secrets' ? source.prepare<[], { name: string }>('SELECT name FROM secrets').all().map((row) => row.name) : undefined;
+    const names =
+      table === 'secrets'
+        ? source
+            .prepare<[], { name: string }>('SELECT name FROM secrets')
+            .all()
+            .map((row) => row.name)
+        : undefined;
     const { rows } = await target.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}${names ? ' WHERE name = ANY($1)' : ''}`, names ? [names] : []);
     if (Number(rows[0]!.n) !== count) throw new StoreCopyError(`${table}: ${count} row(s) in SQLite but ${rows[0]!.n} in PostgreSQL; nothing was kept`);
   }

@@ -24,10 +24,36 @@ export interface PostgresStoreOptions {
 /** Rows per INSERT of a bulk write: one round trip each, well below PostgreSQL's 65,535 parameters (arrays count as one). */
 const BATCH_ROWS = 1000;
 
-const USER_FIELDS = ['email', 'display_name', 'given_name', 'surname', 'alias', 'company', 'department', 'title', 'business_phone', 'mobile_phone', 'sip_address'] as const;
+const USER_FIELDS = [
+  'email',
+  'display_name',
+  'given_name',
+  'surname',
+  'alias',
+  'company',
+  'department',
+  'title',
+  'business_phone',
+  'mobile_phone',
+  'sip_address',
+] as const;
 const USER_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
 
-const CONTACT_FIELDS = ['mailbox', 'display_name', 'given_name', 'surname', 'company', 'department', 'job_title', 'email1', 'email2', 'email3', 'business_phone', 'mobile_phone', 'home_phone'] as const;
+const CONTACT_FIELDS = [
+  'mailbox',
+  'display_name',
+  'given_name',
+  'surname',
+  'company',
+  'department',
+  'job_title',
+  'email1',
+  'email2',
+  'email3',
+  'business_phone',
+  'mobile_phone',
+  'home_phone',
+] as const;
 const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(', ')}, c.refs::text AS refs, c.created_at, c.updated_at,
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
@@ -73,7 +99,11 @@ export class PostgresStore implements Store, ChangeFeed {
 
   /** Connects and brings the schema up to date (once, whichever replica gets there first). */
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const store = new PostgresStore(connectionString, options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default, options.poolSize ?? SETTINGS.databasePoolSize.default);
+    const store = new PostgresStore(
+      connectionString,
+      options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default,
+      options.poolSize ?? SETTINGS.databasePoolSize.default,
+    );
     try {
       const client = await store.pool.connect();
       try {
@@ -125,7 +155,9 @@ export class PostgresStore implements Store, ChangeFeed {
           `INSERT INTO users (${USER_FIELDS.join(', ')}, refs, updated_at)
            SELECT ${USER_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${USER_FIELDS.join(', ')}, refs)
            ON CONFLICT (lower(email)) DO UPDATE SET
-             ${USER_FIELDS.filter((f) => f !== 'email').map((f) => `${f} = excluded.${f}`).join(', ')},
+             ${USER_FIELDS.filter((f) => f !== 'email')
+               .map((f) => `${f} = excluded.${f}`)
+               .join(', ')},
              refs = excluded.refs, updated_at = excluded.updated_at`,
           [...columns, updatedAt],
         );
@@ -175,11 +207,17 @@ export class PostgresStore implements Store, ChangeFeed {
     const now = new Date().toISOString();
     return this.write(async (client) => {
       // Ids are drawn first, so that they come back in the order of the contacts given.
-      const { rows } = await client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)", [contacts.length]);
+      const { rows } = await client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)", [
+        contacts.length,
+      ]);
       const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
       for (let i = 0; i < contacts.length; i += BATCH_ROWS) {
         const batch = contacts.slice(i, i + BATCH_ROWS);
-        const columns = [ids.slice(i, i + BATCH_ROWS), ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))), batch.map((contact) => JSON.stringify(contact.refs))];
+        const columns = [
+          ids.slice(i, i + BATCH_ROWS),
+          ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))),
+          batch.map((contact) => JSON.stringify(contact.refs)),
+        ];
         await client.query(
           `INSERT INTO contacts (id, ${CONTACT_FIELDS.join(', ')}, refs, created_at, updated_at)
            SELECT id, ${CONTACT_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1}, $${columns.length + 1}
@@ -205,7 +243,9 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async listContacts(mailbox: string): Promise<Contact[]> {
-    return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY c.display_name, c.id`, [mailbox])).rows.map(fromContactRow);
+    return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY c.display_name, c.id`, [mailbox])).rows.map(
+      fromContactRow,
+    );
   }
 
   async pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
@@ -231,7 +271,9 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async removeContact(mailbox: string, id: number): Promise<boolean> {
-    return this.write(async (client) => ((await client.query('DELETE FROM contacts WHERE id = $1 AND lower(mailbox) = lower($2)', [id, mailbox])).rowCount ?? 0) > 0);
+    return this.write(
+      async (client) => ((await client.query('DELETE FROM contacts WHERE id = $1 AND lower(mailbox) = lower($2)', [id, mailbox])).rowCount ?? 0) > 0,
+    );
   }
 
   async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
@@ -260,7 +302,8 @@ export class PostgresStore implements Store, ChangeFeed {
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
     const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
     return this.write(async (client) => {
-      const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`, [keyOf(owner)])).rowCount ?? 0) > 0;
+      const removed =
+        ((await client.query(`DELETE FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`, [keyOf(owner)])).rowCount ?? 0) > 0;
       if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
       return removed;
     });
@@ -277,7 +320,9 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async getAccount(username: string): Promise<Account | undefined> {
-    const { rows } = await this.query<Account>('SELECT username, password_hash AS "passwordHash", role FROM accounts WHERE lower(username) = lower($1)', [username]);
+    const { rows } = await this.query<Account>('SELECT username, password_hash AS "passwordHash", role FROM accounts WHERE lower(username) = lower($1)', [
+      username,
+    ]);
     return rows[0];
   }
 

@@ -176,8 +176,12 @@ export class SqliteStore implements Store {
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
          ORDER BY c.display_name, c.id LIMIT @limit`,
       ),
-      pageContacts: db.prepare<ContactPageQuery, ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY c.display_name, c.id LIMIT @limit OFFSET @offset`),
-      countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(`SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${NAME_MATCHES}`),
+      pageContacts: db.prepare<ContactPageQuery, ContactRow>(
+        `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY c.display_name, c.id LIMIT @limit OFFSET @offset`,
+      ),
+      countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(
+        `SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${NAME_MATCHES}`,
+      ),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
       getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),

@@ -38,7 +38,14 @@ describe('access log', () => {
   it('writes one JSON line per request with the fields every path shares, and no query string', async () => {
     const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
     const line = await lineOf(res);
-    expect(line).to.include({ level: 30, service: 'ews-photo-bridge', method: 'GET', path: '/ews/exchange.asmx/s/GetUserPhoto', status: 200, user: READER.username });
+    expect(line).to.include({
+      level: 30,
+      service: 'ews-photo-bridge',
+      method: 'GET',
+      path: '/ews/exchange.asmx/s/GetUserPhoto',
+      status: 200,
+      user: READER.username,
+    });
     expect(line.ms).to.be.a('number');
     expect(line.time).to.be.a('number');
     isLoopback(line.client);
@@ -55,7 +62,10 @@ describe('access log', () => {
   });
 
   it('names the user a failed login tried, never the password', async () => {
-    const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic({ username: 'mallory@contoso.com', password: 'hunter2-guess' })).expect(401);
+    const res = await request(t.bridge.server)
+      .get(PHOTO_URL)
+      .set('Authorization', basic({ username: 'mallory@contoso.com', password: 'hunter2-guess' }))
+      .expect(401);
     const line = await lineOf(res);
     expect(line).to.include({ status: 401, attemptedUser: 'mallory@contoso.com' });
     expect(line).to.not.have.property('user');
@@ -83,7 +93,9 @@ describe('access log', () => {
   });
 
   it('cuts a very long path short in the line', async () => {
-    const res = await request(t.bridge.server).get(`/${'x'.repeat(3000)}`).expect(404);
+    const res = await request(t.bridge.server)
+      .get(`/${'x'.repeat(3000)}`)
+      .expect(404);
     const line = await lineOf(res);
     expect((line.path as string).length).to.be.lessThan(600);
   });
@@ -98,7 +110,10 @@ describe('access log', () => {
       for (let i = 0; i < 3; i++) logRequest(log, { req, res: {}, requestId: 'exit-' + i, clientAddress: '192.0.2.7', startedAt: performance.now() }, 200);
       process.exit(0);`;
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    const lines = stdout.trim().split('\n').map((text) => JSON.parse(text) as Line);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as Line);
     expect(lines.map((line) => [line.reqId, line.path, line.client])).to.deep.equal([0, 1, 2].map((i) => [`exit-${i}`, '/healthz', '192.0.2.7']));
   });
 });

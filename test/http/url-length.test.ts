@@ -22,9 +22,18 @@ describe(`URLs longer than ${MAX_URL_LENGTH} characters`, () => {
   });
 
   it('are refused with 414 on every other path too (Express routes, SOAP, unknown paths)', async () => {
-    await request(t.bridge.server).get(urlOf('/api/people', MAX_URL_LENGTH + 1)).set('Authorization', basic(READER)).expect(414);
-    await request(t.bridge.server).post(urlOf('/EWS/Exchange.asmx', MAX_URL_LENGTH + 1)).set('Authorization', basic(READER)).send('<x/>').expect(414);
-    await request(t.bridge.server).get(`/${'p'.repeat(MAX_URL_LENGTH)}`).expect(414);
+    await request(t.bridge.server)
+      .get(urlOf('/api/people', MAX_URL_LENGTH + 1))
+      .set('Authorization', basic(READER))
+      .expect(414);
+    await request(t.bridge.server)
+      .post(urlOf('/EWS/Exchange.asmx', MAX_URL_LENGTH + 1))
+      .set('Authorization', basic(READER))
+      .send('<x/>')
+      .expect(414);
+    await request(t.bridge.server)
+      .get(`/${'p'.repeat(MAX_URL_LENGTH)}`)
+      .expect(414);
   });
 
   it('at the limit are still answered', async () => {

@@ -35,7 +35,13 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
       const [gone] = await sqlite.addContacts('megan@contoso.com', [{ displayName: 'Gone', emailAddresses: [], phones: {}, refs: {} }]);
       await sqlite.removeContact('megan@contoso.com', gone!);
       [contactId] = (await sqlite.addContacts('megan@contoso.com', [
-        { displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: { mobile: '+1 555' }, refs: {}, photo: await normalizePhoto(await samplePhoto(96, 96), limits) },
+        {
+          displayName: 'Lee Gu',
+          emailAddresses: ['lee@fabrikam.com'],
+          phones: { mobile: '+1 555' },
+          refs: {},
+          photo: await normalizePhoto(await samplePhoto(96, 96), limits),
+        },
       ])) as [number];
       await sqlite.putAccount('admin@contoso.com', 'scrypt$hash', 'admin');
       await sqlite.secret('item-ids', 32);
@@ -49,7 +55,9 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const result = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', url]);
     expect(result.stderr).to.equal('');
     expect(result.status).to.equal(0);
-    expect(result.stdout).to.match(/copied 2 user\(s\), 1 contact\(s\), 2 photo\(s\), 1 account\(s\) and 1 key\(s\) to postgres:\/\/.*; row counts and photo hashes match/);
+    expect(result.stdout).to.match(
+      /copied 2 user\(s\), 1 contact\(s\), 2 photo\(s\), 1 account\(s\) and 1 key\(s\) to postgres:\/\/.*; row counts and photo hashes match/,
+    );
 
     const sqlite = new SqliteStore(sqlitePath);
     const postgres = await PostgresStore.open(url);

@@ -66,10 +66,14 @@ describe('PostgresStore', () => {
     expect(await a.changeCounter()).to.equal(before + 1);
   });
 
-  it('tells a subscriber of every other process\'s commit: users, a photo, an account', async () => {
+  it("tells a subscriber of every other process's commit: users, a photo, an account", async () => {
     const a = await open();
     const b = await open();
-    for (const write of [() => b.upsertUsers([alex]), () => b.setPhoto({ kind: 'user', email: alex.email }, { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'), () => b.putAccount('x@contoso.com', 'h', 'user')]) {
+    for (const write of [
+      () => b.upsertUsers([alex]),
+      () => b.setPhoto({ kind: 'user', email: alex.email }, { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'),
+      () => b.putAccount('x@contoso.com', 'h', 'user'),
+    ]) {
       const { listener, called } = nextCall();
       const stop = a.subscribeToChanges(listener);
       await a.changeCounter(); // listening before the write
@@ -96,7 +100,13 @@ describe('PostgresStore', () => {
 
   describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {
     const asBusy = async (work: Promise<unknown>) => {
-      const mapped = busyAsBridgeError(await work.then(() => expect.fail('should have failed'), (error: unknown) => error), 1500);
+      const mapped = busyAsBridgeError(
+        await work.then(
+          () => expect.fail('should have failed'),
+          (error: unknown) => error,
+        ),
+        1500,
+      );
       expect(mapped).to.be.instanceOf(BridgeError);
       expect(mapped).to.include({ responseCode: 'ErrorServerBusy', httpStatus: 503, retryAfterSeconds: 2 });
     };

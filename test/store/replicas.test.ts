@@ -56,7 +56,12 @@ describe('replicas: two bridges on one PostgreSQL database', () => {
     return res.headers.etag as string;
   };
   const putPhoto = async (replica: Replica, image: Buffer) =>
-    request(replica.bridge.server).put(`/admin/users/${alex}/photo`).set('Authorization', basic(ADMIN)).set('Content-Type', 'application/octet-stream').send(image).expect(200);
+    request(replica.bridge.server)
+      .put(`/admin/users/${alex}/photo`)
+      .set('Authorization', basic(ADMIN))
+      .set('Content-Type', 'application/octet-stream')
+      .send(image)
+      .expect(200);
   /** Asks B until it serves something other than `before`, as a client polling it would. */
   const nextEtagOn = async (replica: Replica, before: string) => {
     const deadline = Date.now() + PATIENCE_MS;
@@ -94,7 +99,11 @@ describe('replicas: two bridges on one PostgreSQL database', () => {
       '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
     );
     const itemIdOn = async (replica: Replica) => {
-      const res = await request(replica.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(READER)).set('Content-Type', 'text/xml').send(findItem);
+      const res = await request(replica.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml')
+        .send(findItem);
       expect(res.status).to.equal(200);
       const xml = await parseSoap(res.text);
       return xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage.RootFolder.Items.Contact.ItemId.$;

@@ -151,7 +151,10 @@ for (const backend of storeBackends()) {
 
       it('returns the ids of added contacts in the order given', async () => {
         const names = ['Zoe', 'Adam', 'Mia'];
-        const ids = await store.addContacts('adele@contoso.com', names.map((displayName) => ({ ...lee, displayName })));
+        const ids = await store.addContacts(
+          'adele@contoso.com',
+          names.map((displayName) => ({ ...lee, displayName })),
+        );
         for (const [i, id] of ids.entries()) expect((await store.getContactById(id))?.displayName).to.equal(names[i]);
         expect(new Set(ids).size).to.equal(3);
       });
@@ -177,7 +180,10 @@ for (const backend of storeBackends()) {
 
       it('pages a mailbox in display-name order, by the match EWS asked for, with the total', async () => {
         const names = ['Bob', 'alice', 'Alan', 'Zed Alan', 'Älan'];
-        await store.addContacts('adele@contoso.com', names.map((displayName) => ({ ...lee, displayName })));
+        await store.addContacts(
+          'adele@contoso.com',
+          names.map((displayName) => ({ ...lee, displayName })),
+        );
         await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Alan' }]);
         const page = async (match: Parameters<Store['pageContacts']>[1], offset = 0, limit = 10) => {
           const { total, contacts } = await store.pageContacts('ADELE@contoso.com', match, offset, limit);
