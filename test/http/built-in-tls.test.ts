@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -6,33 +5,12 @@ import { join } from 'node:path';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/config.js';
+import { makeSelfSignedCertificate } from '../support/self-signed.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
-/** A self-signed certificate for 127.0.0.1 with this common name, as test/support/slapd.ts makes its certificates. */
+/** A self-signed certificate for 127.0.0.1 with this common name, as server.key and server.pem in `dir`. */
 function makeCertificate(dir: string, commonName: string): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.pem',
-      '-subj',
-      `/CN=${commonName}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  makeSelfSignedCertificate(dir, { name: 'server', commonName, altNames: 'IP:127.0.0.1' });
 }
 
 interface Answer {

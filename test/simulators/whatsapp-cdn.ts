@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -6,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pngBomb } from '../support/sample-images.js';
+import { makeSelfSignedCertificate } from '../support/self-signed.js';
 
 export type CdnFault = 'redirect' | 'huge' | 'garbage' | 'bomb' | 'slow' | 'dead';
 
@@ -43,30 +43,7 @@ const LINK_LIFETIME_SECONDS = 48 * 3600;
 
 export async function startWhatsappCdn(): Promise<WhatsappCdn> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-cdn-'));
-  const [keyFile, caFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      caFile,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { keyFile, certFile: caFile } = makeSelfSignedCertificate(dir, { name: 'cdn', commonName: 'localhost', altNames: 'IP:127.0.0.1,DNS:localhost' });
 
   let clockSeconds = Math.floor(Date.now() / 1000);
   const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, (req, res) => {
