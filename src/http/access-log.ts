@@ -19,7 +19,8 @@ export function logRequest(log: Logger, context: RequestContext, status: number)
   if (!log.isLevelEnabled('info')) return;
   const { req, principal, attemptedUser } = context;
   const sink = sinkOf(log);
-  const url = req.url ?? '';
+  // Express rewrites req.url inside a mounted router (`/v1.0` + `/me/photo`); originalUrl keeps what the client asked.
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
   sink.stream.write(

@@ -80,6 +80,11 @@ describe('access log', () => {
     isLoopback(line.client);
   });
 
+  it('logs the whole path of a route Express mounts under a prefix', async () => {
+    const res = await request(t.bridge.server).get('/v1.0/me/contacts?$top=1').set('Authorization', basic(READER)).expect(200);
+    expect(await lineOf(res)).to.include({ path: '/v1.0/me/contacts', status: 200, user: READER.username });
+  });
+
   it('names the user and the client on SOAP requests', async () => {
     const res = await request(t.bridge.server)
       .post('/EWS/Exchange.asmx')
