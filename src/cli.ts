@@ -134,6 +134,16 @@ photo
     console.log(`removed the photo of ${address}`);
   });
 
+program
+  .command('remove-user')
+  .description('remove a directory user, with their photo (an LDAP import brings back whom LDAP still has)')
+  .argument('<email>', 'primary SMTP address of the user')
+  .action(async (email: string) => {
+    const address = normalizeSmtpAddress(email);
+    if (!(await withStore((store) => store.removeUser(address)))) throw BridgeError.userNotFound(address);
+    console.log(`removed ${address} from the directory`);
+  });
+
 const contacts = program.command('contacts').description("manage the contacts in a mailbox's Contacts folder");
 contacts
   .command('import')

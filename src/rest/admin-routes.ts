@@ -5,13 +5,14 @@ import { BridgeError } from '../domain/errors.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { requireAccount } from '../http/require-account.js';
 import { userOwner } from '../domain/photo-owner.js';
+import type { Store } from '../store/store.js';
 
 /**
- * `PUT /admin/users/{email}/photo` with the raw image as body, and `DELETE` of the
- * same URL. Credentials are checked before the body is read, so an anonymous 30 MB
+ * `PUT /admin/users/{email}/photo` with the raw image as body, `DELETE` of the same URL,
+ * and `DELETE /admin/users/{email}` to remove the user (with their photo). Credentials are checked before the body is read, so an anonymous 30 MB
  * upload costs nothing.
  */
-export function createAdminRoutes(photos: PhotoService, auth: Authenticator, maxUploadBytes: number): Router {
+export function createAdminRoutes(store: Store, photos: PhotoService, auth: Authenticator, maxUploadBytes: number): Router {
   const router = Router();
   const photoPath = '/admin/users/:email/photo';
   router.use('/admin', requireAccount(auth, 'admin'));
@@ -21,6 +22,13 @@ export function createAdminRoutes(photos: PhotoService, auth: Authenticator, max
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
     const stored = await photos.setPhoto(userOwner(email), req.body, 'upload');
     res.json({ email, ...stored });
+  });
+
+  router.delete('/admin/users/:email', async (req, res) => {
+    const email = normalizeSmtpAddress(String(req.params.email));
+    if (!(await store.removeUser(email))) throw BridgeError.userNotFound(email);
+    photos.forget(userOwner(email));
+    res.status(204).end();
   });
 
   router.delete(photoPath, async (req, res) => {

@@ -44,7 +44,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
   app.use(createHealthRoutes(options.store, options.isDraining));
-  app.use(createAdminRoutes(options.photos, options.auth, options.maxUploadBytes));
+  app.use(createAdminRoutes(options.store, options.photos, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
   app.use(

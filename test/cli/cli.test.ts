@@ -123,6 +123,21 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['photo', 'remove', 'ghost@contoso.com']).stderr).to.match(/no photo for 'ghost@contoso.com'/);
   });
 
+  it('removes a directory user with their photo, and says so for an unknown one', async () => {
+    writeFileSync(join(dir, 'leaver.csv'), 'email,displayName\nleaver@contoso.com,Leaver\n');
+    expect(cli(['import', join(dir, 'leaver.csv')]).status).to.equal(0);
+    writeFileSync(join(dir, 'leaver.png'), await samplePhoto(100, 100, 'png'));
+    expect(cli(['photo', 'set', 'leaver@contoso.com', join(dir, 'leaver.png')]).status).to.equal(0);
+    expect(cli(['remove-user', 'Leaver@Contoso.com']).stdout).to.match(/removed leaver@contoso.com from the directory/);
+    const store = open();
+    expect(await store.getUser('leaver@contoso.com')).to.equal(undefined);
+    expect(await store.getPhoto(userOwner('leaver@contoso.com'))).to.equal(undefined);
+    await store.close();
+    const again = cli(['remove-user', 'leaver@contoso.com']);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/no directory user 'leaver@contoso.com'/);
+  });
+
   it('adds accounts with a password from standard input, hashed, and lists and removes them', async () => {
     const added = cli(['account', 'add', 'ops@contoso.com', '--role', 'admin', '--password-stdin'], 's3cret pass\n');
     expect(added.stdout).to.match(/account ops@contoso.com \(admin\) saved/);

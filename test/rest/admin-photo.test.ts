@@ -97,6 +97,27 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   });
 });
 
+describe('admin API: DELETE /admin/users/{email}', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([{ email: 'leaving@contoso.com', displayName: 'Leaving Soon', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('leaving@contoso.com'), await samplePhoto(120, 120), 'test');
+  });
+  after(() => t.close());
+  const photoUrl = '/ews/exchange.asmx/s/GetUserPhoto?email=leaving@contoso.com&size=HR48x48';
+
+  it('removes the user with their photo, at once for the photo URL; a reader may not; an unknown address is 404', async () => {
+    await request(t.bridge.server).get(photoUrl).set('Authorization', basic(READER)).expect(200);
+    await request(t.bridge.server).delete('/admin/users/leaving@contoso.com').set('Authorization', basic(READER)).expect(403);
+    await request(t.bridge.server).delete('/admin/users/Leaving@Contoso.com').set('Authorization', basic(ADMIN)).expect(204);
+    expect(await t.store.getUser('leaving@contoso.com')).to.equal(undefined);
+    expect(await t.store.getPhoto(userOwner('leaving@contoso.com'))).to.equal(undefined);
+    await request(t.bridge.server).get(photoUrl).set('Authorization', basic(READER)).expect(404);
+    await request(t.bridge.server).delete('/admin/users/leaving@contoso.com').set('Authorization', basic(ADMIN)).expect(404);
+  });
+});
+
 describe('health and unknown routes', () => {
   let t: TestBridge;
   before(async () => {
