@@ -4,7 +4,7 @@ import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logWhenFinished } from '../http/access-log.js';
 import { readBody } from '../http/read-body.js';
-import { baseUrlOf, contextOf, type RequestContext } from '../http/request-context.js';
+import { contextOf, linkBaseOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
@@ -243,5 +243,5 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
 
 /** The base URL the client reached the bridge at (addressing.ts); `localhost` as before when the Host says nothing usable. */
 function originOf(req: Request): string {
-  return baseUrlOf(contextOf(req)) ?? 'http://localhost';
+  return linkBaseOf(contextOf(req));
 }

@@ -70,12 +70,22 @@ export async function* streamedResponse<T>(
   let remaining = context.limits.maxAnswerBytes;
   yield open(operation);
   for (const item of items) {
-    let xml = messageXml(operation, await perItem(() => answer(item), emptyPayload, context));
-    if (Buffer.byteLength(xml) > remaining) xml = messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload));
+    const xml = messageWithin(operation, await perItem(() => answer(item), emptyPayload, context), remaining, emptyPayload, context);
     remaining = Math.max(0, remaining - Buffer.byteLength(xml));
     yield xml;
   }
   yield close(operation);
+}
+
+/** A whole response with one message (ResolveNames), held to the same byte limit. */
+export function boundedResponse(operation: string, outcome: MessageOutcome, context: EwsContext): string {
+  return open(operation) + messageWithin(operation, outcome, context.limits.maxAnswerBytes, undefined, context) + close(operation);
+}
+
+/** The message, or ErrorMessageSizeExceeded in its place when it is over `remaining` bytes. */
+function messageWithin(operation: string, outcome: MessageOutcome, remaining: number, emptyPayload: string | undefined, context: EwsContext): string {
+  const xml = messageXml(operation, outcome);
+  return Buffer.byteLength(xml) > remaining ? messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload)) : xml;
 }
 
 function answerTooLarge(maxBytes: number): BridgeError {

@@ -61,3 +61,8 @@ export function mailboxOf(context: RequestContext): string | undefined {
 export function baseUrlOf(context: RequestContext): string | undefined {
   return context.addressing.baseUrl(context.req);
 }
+
+/** The base of absolute links in an answer (WSDL, OData): the public URL, or `http://localhost` when the request named no usable host. */
+export function linkBaseOf(context: RequestContext): string {
+  return baseUrlOf(context) ?? 'http://localhost';
+}

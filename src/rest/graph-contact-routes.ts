@@ -5,7 +5,7 @@ import { BridgeError } from '../domain/errors.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { ItemIds } from '../ews/item-ids.js';
-import { contextOf, mailboxOf } from '../http/request-context.js';
+import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
@@ -44,7 +44,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
     const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
     const page = await store.pageContacts(mailbox, undefined, skip, top);
-    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+    const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
     res.json({
       '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
       value: page.contacts.map((contact) => graphContact(contact, ids)),

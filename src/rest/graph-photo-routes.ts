@@ -4,7 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { Rendition } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
-import { baseUrlOf, contextOf, mailboxOf } from '../http/request-context.js';
+import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
@@ -128,5 +128,5 @@ function photoEntity(rendition: Rendition) {
 
 /** `@odata.context` as Graph writes it, on the base URL the client reached (addressing.ts) and the version asked. */
 function contextUrl(req: Request, name: string, what: string): string {
-  return `${baseUrlOf(contextOf(req)) ?? 'http://localhost'}${req.baseUrl}/$metadata#users('${encodeURIComponent(name)}')/${what}`;
+  return `${linkBaseOf(contextOf(req))}${req.baseUrl}/$metadata#users('${encodeURIComponent(name)}')/${what}`;
 }

@@ -15,6 +15,17 @@ const BATCH_ROWS = 500;
  * Ids are copied as they are: sealed item ids carry contact ids, and the secrets table
  * holds the key that seals them, so ids clients hold go on resolving.
  */
+/** What every photo row holds, whoever owns it. */
+const PHOTO_COLUMNS = {
+  bytes: 'bytea',
+  content_type: 'text',
+  width: 'integer',
+  height: 'integer',
+  sha256: 'text',
+  source: 'text',
+  updated_at: 'text',
+} as const;
+
 const TABLES = [
   {
     name: 'users',
@@ -39,16 +50,7 @@ const TABLES = [
   {
     name: 'user_photos',
     key: 'user_id',
-    columns: {
-      user_id: 'bigint',
-      bytes: 'bytea',
-      content_type: 'text',
-      width: 'integer',
-      height: 'integer',
-      sha256: 'text',
-      source: 'text',
-      updated_at: 'text',
-    },
+    columns: { user_id: 'bigint', ...PHOTO_COLUMNS },
   },
   {
     name: 'contacts',
@@ -76,16 +78,7 @@ const TABLES = [
   {
     name: 'contact_photos',
     key: 'contact_id',
-    columns: {
-      contact_id: 'bigint',
-      bytes: 'bytea',
-      content_type: 'text',
-      width: 'integer',
-      height: 'integer',
-      sha256: 'text',
-      source: 'text',
-      updated_at: 'text',
-    },
+    columns: { contact_id: 'bigint', ...PHOTO_COLUMNS },
   },
   { name: 'accounts', key: 'username', columns: { username: 'text', password_hash: 'text', role: 'text', created_at: 'text' } },
   { name: 'secrets', key: 'name', columns: { name: 'text', value: 'bytea' } },

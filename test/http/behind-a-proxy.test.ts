@@ -166,5 +166,11 @@ describe('behind a reverse proxy', () => {
       const res = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', basic(READER)).expect(200);
       expect((res.body as Record<string, unknown>)['@odata.context']).to.match(/^https:\/\/photos\.contoso\.example\/bridge\/v1\.0\/\$metadata#/);
     });
+
+    it('and into the paging link of the Graph contacts list', async () => {
+      await t.store.addContacts(READER.username, [1, 2].map((i) => ({ displayName: `Contact ${i}`, emailAddresses: [], phones: {}, refs: {} })));
+      const res = await request(t.bridge.server).get('/v1.0/me/contacts?$top=1').set('Authorization', basic(READER)).expect(200);
+      expect((res.body as Record<string, unknown>)['@odata.nextLink']).to.equal('https://photos.contoso.example/bridge/v1.0/me/contacts?$top=1&$skip=1');
+    });
   });
 });

@@ -6,7 +6,7 @@ import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
-import { failure, operationResponse, streamedResponse, type MessageOutcome } from '../response-messages.js';
+import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
 import { attribute, child, isTrue, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
@@ -62,7 +62,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
       shown.length === 1
         ? { responseClass: 'Success', responseCode: 'NoError', payload: resolutionSet }
         : { responseClass: 'Warning', responseCode: 'ErrorNameResolutionMultipleResults', messageText: 'Multiple results were found.', payload: resolutionSet };
-    return soapAnswer(streamedResponse('ResolveNames', [outcome], (ready) => Promise.resolve(ready), '', context));
+    return soapAnswer(boundedResponse('ResolveNames', outcome, context));
   },
 
   refuse: (error) => answer(failure(error)),
