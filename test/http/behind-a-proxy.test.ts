@@ -168,7 +168,10 @@ describe('behind a reverse proxy', () => {
     });
 
     it('and into the paging link of the Graph contacts list', async () => {
-      await t.store.addContacts(READER.username, [1, 2].map((i) => ({ displayName: `Contact ${i}`, emailAddresses: [], phones: {}, refs: {} })));
+      await t.store.addContacts(
+        READER.username,
+        [1, 2].map((i) => ({ displayName: `Contact ${i}`, emailAddresses: [], phones: {}, refs: {} })),
+      );
       const res = await request(t.bridge.server).get('/v1.0/me/contacts?$top=1').set('Authorization', basic(READER)).expect(200);
       expect((res.body as Record<string, unknown>)['@odata.nextLink']).to.equal('https://photos.contoso.example/bridge/v1.0/me/contacts?$top=1&$skip=1');
     });
