@@ -177,4 +177,13 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX users_by_alias ON users (lower(alias));
     `,
   },
+  {
+    // An administrator's lock on a user's photo: self-service changes are refused while it is set.
+    sqlite: `
+    ALTER TABLE users ADD COLUMN photo_locked INTEGER NOT NULL DEFAULT 0;
+    `,
+    postgres: `
+    ALTER TABLE users ADD COLUMN photo_locked boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];

@@ -45,6 +45,8 @@ const TABLES = [
       sip_address: 'text',
       refs: 'jsonb',
       updated_at: 'text',
+      // SQLite's 0/1 reads as PostgreSQL's boolean text.
+      photo_locked: 'boolean',
     },
   },
   {

@@ -11,7 +11,7 @@ import { nameMatchParameters, prefixPattern, substringPattern } from './like-pat
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { migratePostgres } from './postgres-schema.js';
-import type { ContactPage, DirectoryEntry, NameMatch, NewContact, Store } from './store.js';
+import type { ContactPage, DirectoryEntry, NameMatch, NewContact, ReplacedContact, Store } from './store.js';
 import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
 
 export interface PostgresStoreOptions {
@@ -203,33 +203,20 @@ export class PostgresStore implements Store, ChangeFeed {
     return Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]!.n);
   }
 
+  async isPhotoLocked(email: string): Promise<boolean | undefined> {
+    const { rows } = await this.query<{ photo_locked: boolean }>('SELECT photo_locked FROM users WHERE lower(email) = lower($1)', [email]);
+    return rows[0]?.photo_locked;
+  }
+
+  async setPhotoLocked(email: string, locked: boolean): Promise<boolean> {
+    return this.write(
+      async (client) => ((await client.query('UPDATE users SET photo_locked = $1 WHERE lower(email) = lower($2)', [locked, email])).rowCount ?? 0) > 0,
+    );
+  }
+
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
     const now = new Date().toISOString();
-    return this.write(async (client) => {
-      // Ids are drawn first, so that they come back in the order of the contacts given.
-      const { rows } = await client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)", [
-        contacts.length,
-      ]);
-      const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
-      for (let i = 0; i < contacts.length; i += BATCH_ROWS) {
-        const batch = contacts.slice(i, i + BATCH_ROWS);
-        const columns = [
-          ids.slice(i, i + BATCH_ROWS),
-          ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))),
-          batch.map((contact) => JSON.stringify(contact.refs)),
-        ];
-        await client.query(
-          `INSERT INTO contacts (id, ${CONTACT_FIELDS.join(', ')}, refs, created_at, updated_at)
-           SELECT id, ${CONTACT_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1}, $${columns.length + 1}
-           FROM unnest($1::bigint[], ${CONTACT_FIELDS.map((_, n) => `$${n + 2}::text[]`).join(', ')}, $${columns.length}::text[]) AS t(id, ${CONTACT_FIELDS.join(', ')}, refs)`,
-          [...columns, now],
-        );
-      }
-      for (const [i, contact] of contacts.entries()) {
-        if (contact.photo) await writePhoto(client, { kind: 'contact', id: ids[i]! }, contact.photo, 'import', now);
-      }
-      return ids;
-    });
+    return this.write((client) => insertContacts(client, mailbox, contacts, now));
   }
 
   async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
@@ -362,6 +349,50 @@ export class PostgresStore implements Store, ChangeFeed {
     await this.changes.close();
     if (!this.pool.ending) await this.pool.end();
   }
+
+  async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
+    const now = new Date().toISOString();
+    const fields = CONTACT_FIELDS.filter((field) => field !== 'mailbox');
+    return this.write(async (client) => {
+      for (const { id, contact } of replaced) {
+        const updated = await client.query(
+          `UPDATE contacts SET ${fields.map((field, n) => `${field} = $${n + 3}`).join(', ')}, refs = $${fields.length + 3}::jsonb, updated_at = $${fields.length + 4}
+           WHERE id = $1 AND lower(mailbox) = lower($2)`,
+          [id, mailbox, ...fields.map((field) => contactField(mailbox, contact, field)), JSON.stringify(contact.refs), now],
+        );
+        if ((updated.rowCount ?? 0) === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
+        if (contact.photo) await writePhoto(client, { kind: 'contact', id }, contact.photo, 'import', now);
+        else await client.query('DELETE FROM contact_photos WHERE contact_id = $1', [id]);
+      }
+      return insertContacts(client, mailbox, added, now);
+    });
+  }
+}
+
+async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: readonly NewContact[], now: string): Promise<number[]> {
+  // Ids are drawn first, so that they come back in the order of the contacts given.
+  const { rows } = await client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)", [
+    contacts.length,
+  ]);
+  const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+  for (let i = 0; i < contacts.length; i += BATCH_ROWS) {
+    const batch = contacts.slice(i, i + BATCH_ROWS);
+    const columns = [
+      ids.slice(i, i + BATCH_ROWS),
+      ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))),
+      batch.map((contact) => JSON.stringify(contact.refs)),
+    ];
+    await client.query(
+      `INSERT INTO contacts (id, ${CONTACT_FIELDS.join(', ')}, refs, created_at, updated_at)
+       SELECT id, ${CONTACT_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1}, $${columns.length + 1}
+       FROM unnest($1::bigint[], ${CONTACT_FIELDS.map((_, n) => `$${n + 2}::text[]`).join(', ')}, $${columns.length}::text[]) AS t(id, ${CONTACT_FIELDS.join(', ')}, refs)`,
+      [...columns, now],
+    );
+  }
+  for (const [i, contact] of contacts.entries()) {
+    if (contact.photo) await writePhoto(client, { kind: 'contact', id: ids[i]! }, contact.photo, 'import', now);
+  }
+  return ids;
 }
 
 /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */

@@ -11,7 +11,7 @@ import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, substringPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS } from './migrations.js';
-import type { ContactPage, DirectoryEntry, NameMatch, NewContact, Store } from './store.js';
+import type { ContactPage, DirectoryEntry, NameMatch, NewContact, ReplacedContact, Store } from './store.js';
 import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
@@ -142,6 +142,8 @@ export class SqliteStore implements Store {
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
+      isPhotoLocked: db.prepare<[string], { photo_locked: number }>('SELECT photo_locked FROM users WHERE email = ?'),
+      setPhotoLocked: db.prepare<[number, string]>('UPDATE users SET photo_locked = ? WHERE email = ?'),
       photos: {
         user: this.preparePhotoStatements('user'),
         contact: this.preparePhotoStatements('contact'),
@@ -166,6 +168,12 @@ export class SqliteStore implements Store {
            email1, email2, email3, business_phone, mobile_phone, home_phone, refs, created_at, updated_at)
          VALUES (@mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
            @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @now, @now)`,
+      ),
+      updateContact: db.prepare(
+        `UPDATE contacts SET display_name = @displayName, given_name = @givenName, surname = @surname, company = @company,
+           department = @department, job_title = @jobTitle, email1 = @email1, email2 = @email2, email3 = @email3,
+           business_phone = @businessPhone, mobile_phone = @mobilePhone, home_phone = @homePhone, refs = @refs, updated_at = @now
+         WHERE id = @id AND mailbox = @mailbox`,
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
@@ -244,6 +252,15 @@ export class SqliteStore implements Store {
     return this.read(() => this.statements.countUsers.get()?.n ?? 0);
   }
 
+  async isPhotoLocked(email: string): Promise<boolean | undefined> {
+    const row = await this.read(() => this.statements.isPhotoLocked.get(email));
+    return row && row.photo_locked === 1;
+  }
+
+  async setPhotoLocked(email: string, locked: boolean): Promise<boolean> {
+    return this.write(() => this.statements.setPhotoLocked.run(locked ? 1 : 0, email).changes > 0);
+  }
+
   async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
     return (await this.read(() => this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }))).map(fromUserRow);
   }
@@ -259,32 +276,13 @@ export class SqliteStore implements Store {
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
     const now = new Date().toISOString();
-    return this.write(() =>
-      contacts.map((contact) => {
-        const [email1 = null, email2 = null, email3 = null] = contact.emailAddresses;
-        const id = Number(
-          this.statements.insertContact.run({
-            mailbox,
-            displayName: contact.displayName,
-            givenName: contact.givenName ?? null,
-            surname: contact.surname ?? null,
-            company: contact.company ?? null,
-            department: contact.department ?? null,
-            jobTitle: contact.jobTitle ?? null,
-            email1,
-            email2,
-            email3,
-            businessPhone: contact.phones.business ?? null,
-            mobilePhone: contact.phones.mobile ?? null,
-            homePhone: contact.phones.home ?? null,
-            refs: JSON.stringify(contact.refs),
-            now,
-          }).lastInsertRowid,
-        );
-        if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
-        return id;
-      }),
-    );
+    return this.write(() => contacts.map((contact) => this.insertContact(mailbox, contact, now)));
+  }
+
+  private insertContact(mailbox: string, contact: NewContact, now: string): number {
+    const id = Number(this.statements.insertContact.run({ ...contactParams(mailbox, contact), now }).lastInsertRowid);
+    if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
+    return id;
   }
 
   async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
@@ -394,6 +392,18 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
+
+  async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
+    const now = new Date().toISOString();
+    return this.write(() => {
+      for (const { id, contact } of replaced) {
+        if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
+        if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
+        else this.statements.photos.contact.remove.run(id);
+      }
+      return added.map((contact) => this.insertContact(mailbox, contact, now));
+    });
+  }
 }
 
 /**
@@ -408,6 +418,26 @@ function createPrivateFile(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+function contactParams(mailbox: string, contact: NewContact) {
+  const [email1 = null, email2 = null, email3 = null] = contact.emailAddresses;
+  return {
+    mailbox,
+    displayName: contact.displayName,
+    givenName: contact.givenName ?? null,
+    surname: contact.surname ?? null,
+    company: contact.company ?? null,
+    department: contact.department ?? null,
+    jobTitle: contact.jobTitle ?? null,
+    email1,
+    email2,
+    email3,
+    businessPhone: contact.phones.business ?? null,
+    mobilePhone: contact.phones.mobile ?? null,
+    homePhone: contact.phones.home ?? null,
+    refs: JSON.stringify(contact.refs),
+  };
 }
 
 function keyOf(owner: PhotoOwner): string | number {

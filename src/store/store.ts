@@ -8,6 +8,12 @@ export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
 }
 
+/** A contact's new content, for the contact of that id. */
+export interface ReplacedContact {
+  id: number;
+  contact: NewContact;
+}
+
 /** How a contact's display name must match: EWS's Contains (prefix, substring) and IsEqualTo (whole). */
 export interface NameMatch {
   text: string;
@@ -45,6 +51,10 @@ export interface Store {
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;
+  /** Whether an administrator locked the user's photo against self-service changes; undefined for no such user. */
+  isPhotoLocked(email: string): Promise<boolean | undefined>;
+  /** Sets or clears that lock; false when there is no such user. */
+  setPhotoLocked(email: string, locked: boolean): Promise<boolean>;
 
   /** Adds contacts to a mailbox in one transaction; returns their ids in order. */
   addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]>;
@@ -80,4 +90,11 @@ export interface Store {
   changeCounter(): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * A re-import in one transaction: each of `replaced` overwrites that contact of the mailbox
+   * in place (same id; its photo replaced, or removed when the new content has none), then
+   * `added` are added as addContacts does. Returns the added contacts' ids in order.
+   */
+  saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]>;
 }
