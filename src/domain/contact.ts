@@ -9,6 +9,11 @@ export interface ContactPhones {
   home?: string;
 }
 
+/** A contact's references to other systems, and the UID of the vCard it came from (a re-import of that card updates it). */
+export interface ContactRefs extends ExternalRefs {
+  vcardUid?: string;
+}
+
 /** What a person writes into a contact; the store adds identity and times. */
 export interface ContactFields {
   displayName: string;
@@ -20,7 +25,7 @@ export interface ContactFields {
   /** At most three, as Outlook's EmailAddress1..3. */
   emailAddresses: string[];
   phones: ContactPhones;
-  refs: ExternalRefs;
+  refs: ContactRefs;
 }
 
 export interface ContactPhoto extends PhotoFingerprint {

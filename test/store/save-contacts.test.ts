@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import type { Store } from '../../src/store/store.js';
+import { storeBackends } from './backends.js';
+
+const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
+const MAILBOX = 'adele@contoso.com';
+const lee = { displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: { business: '+1 555' }, refs: { vcardUid: 'urn:uuid:lee' } };
+
+for (const backend of storeBackends()) {
+  describe(`saveContacts on ${backend.name}`, () => {
+    let store: Store;
+
+    before(() => backend.setUp());
+    after(() => backend.tearDown());
+    beforeEach(async () => {
+      await backend.reset();
+      store = await backend.open();
+    });
+    afterEach(() => store.close());
+
+    it('overwrites contacts in place, keeping their ids, and adds the new ones', async () => {
+      const [leeId, meganId] = await store.addContacts(MAILBOX, [
+        { ...lee, photo: photo('old') },
+        { displayName: 'Megan', emailAddresses: [], phones: {}, refs: {} },
+      ]);
+      const added = await store.saveContacts(
+        MAILBOX,
+        [
+          { id: leeId!, contact: { ...lee, displayName: 'Lee Gu (Fabrikam)', phones: { mobile: '+1 556' }, photo: photo('new') } },
+          { id: meganId!, contact: { displayName: 'Megan Bowen', emailAddresses: ['megan@tailspin.com'], phones: {}, refs: {} } },
+        ],
+        [{ displayName: 'Nestor', emailAddresses: [], phones: {}, refs: {} }],
+      );
+      expect(added).to.have.length(1);
+      const contacts = await store.listContacts(MAILBOX);
+      expect(contacts.map((c) => [c.id, c.displayName])).to.deep.equal([
+        [leeId, 'Lee Gu (Fabrikam)'],
+        [meganId, 'Megan Bowen'],
+        [added[0], 'Nestor'],
+      ]);
+      expect(contacts[0]).to.deep.include({ phones: { mobile: '+1 556' }, refs: { vcardUid: 'urn:uuid:lee' } });
+      expect(contacts[0]!.photo?.sha256).to.equal('new'.padEnd(64, '0'));
+      expect(contacts[1]!.emailAddresses).to.deep.equal(['megan@tailspin.com']);
+    });
+
+    it('removes the photo of a contact whose new content has none', async () => {
+      const [id] = await store.addContacts(MAILBOX, [{ ...lee, photo: photo('old') }]);
+      await store.saveContacts(MAILBOX, [{ id: id!, contact: lee }], []);
+      expect(await store.getPhoto({ kind: 'contact', id: id! })).to.equal(undefined);
+    });
+
+    it("writes nothing when a replaced contact is not the mailbox's", async () => {
+      const [id] = await store.addContacts('megan@contoso.com', [lee]);
+      let failure: unknown;
+      await store
+        .saveContacts(MAILBOX, [{ id: id!, contact: { ...lee, displayName: 'Taken over' } }], [lee])
+        .catch((error: unknown) => (failure = error));
+      expect((failure as Error | undefined)?.message).to.match(/no longer in adele@contoso.com/);
+      expect(await store.listContacts(MAILBOX)).to.deep.equal([]);
+      expect((await store.getContactById(id!))?.displayName).to.equal('Lee Gu');
+    });
+  });
+}
