@@ -64,6 +64,12 @@ export const SETTINGS = {
     default: false,
     doc: 'Serve photos without authentication. Anyone who can reach the port sees every photo.',
   },
+  selfServicePhotos: {
+    env: 'BRIDGE_SELF_SERVICE_PHOTOS',
+    schema: flag,
+    default: false,
+    doc: 'Signed-in users may set and remove their own photo (page, PUT/DELETE /api/me/photo, Graph PUT /v1.0/me/photo/$value), unless an administrator locked it.',
+  },
   authRealm: {
     env: 'BRIDGE_AUTH_REALM',
     schema: z.string().regex(/^[^"\\]+$/, 'no quotes or backslashes'),
