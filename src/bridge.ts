@@ -117,6 +117,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     ewsRouter: ews.router,
     ids,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
+    selfServicePhotos: config.selfServicePhotos,
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });

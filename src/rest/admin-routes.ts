@@ -1,9 +1,11 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { requireAccount } from '../http/require-account.js';
+import { contextOf } from '../http/request-context.js';
+import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Store } from '../store/store.js';
 
@@ -12,15 +14,14 @@ import type { Store } from '../store/store.js';
  * and `DELETE /admin/users/{email}` to remove the user (with their photo). Credentials are checked before the body is read, so an anonymous 30 MB
  * upload costs nothing.
  */
-export function createAdminRoutes(store: Store, photos: PhotoService, auth: Authenticator, maxUploadBytes: number): Router {
+export function createAdminRoutes(store: Store, photos: PhotoService, auth: Authenticator, changes: PhotoChanges, maxUploadBytes: number): Router {
   const router = Router();
   const photoPath = '/admin/users/:email/photo';
   router.use('/admin', requireAccount(auth, 'admin'));
 
-  router.put(photoPath, express.raw({ type: () => true, limit: maxUploadBytes }), async (req, res) => {
+  router.put(photoPath, photoUploadBody(maxUploadBytes), async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
-    const stored = await photos.setPhoto(userOwner(email), req.body, 'upload');
+    const stored = await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api');
     res.json({ email, ...stored });
   });
 
@@ -33,7 +34,7 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
 
   router.delete(photoPath, async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!(await photos.removePhoto(userOwner(email)))) throw BridgeError.photoNotFound(email);
+    if (!(await changes.remove(contextOf(req).principal!, email, 'admin-api'))) throw BridgeError.photoNotFound(email);
     res.status(204).end();
   });
 

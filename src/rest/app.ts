@@ -16,6 +16,8 @@ import { createHealthRoutes } from './health-routes.js';
 import { contextOf } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
+import { PhotoChanges } from './self-service-photos.js';
+import { createSelfServiceRoutes } from './self-service-routes.js';
 
 export interface AppOptions {
   store: Store;
@@ -28,6 +30,8 @@ export interface AppOptions {
   ewsRouter: Router;
   ids: ItemIds;
   photoMaxAgeSeconds: number;
+  /** BRIDGE_SELF_SERVICE_PHOTOS. */
+  selfServicePhotos: boolean;
 }
 
 /** Everything but the photo hot path: health, administration, EWS SOAP, the REST facade, and the 404 for the rest. */
@@ -43,8 +47,10 @@ export function createApp(options: AppOptions): express.Express {
     if (options.accessLog) logWhenFinished(log, context);
     next();
   });
+  const changes = new PhotoChanges({ store: options.store, photos: options.photos, log, selfService: options.selfServicePhotos });
   app.use(createHealthRoutes(options.store, options.isDraining));
-  app.use(createAdminRoutes(options.store, options.photos, options.auth, options.maxUploadBytes));
+  app.use(createAdminRoutes(options.store, options.photos, options.auth, changes, options.maxUploadBytes));
+  app.use(createSelfServiceRoutes(changes, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));
   app.use(
@@ -53,7 +59,7 @@ export function createApp(options: AppOptions): express.Express {
   );
   app.use(
     GRAPH_VERSIONS.map((version) => `/${version}`),
-    createGraphPhotoRoutes(options),
+    createGraphPhotoRoutes({ ...options, changes }),
   );
   app.use(createDirectoryRoutes(options.store, options.auth));
   app.use(createWebPageRoutes(options.auth));

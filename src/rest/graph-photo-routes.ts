@@ -9,6 +9,7 @@ import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
+import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { asGraphUploadError, methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
 import { graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 
@@ -18,6 +19,7 @@ export interface GraphPhotoRoutesOptions {
   auth: Authenticator;
   log: Logger;
   maxUploadBytes: number;
+  changes: PhotoChanges;
 }
 
 /** The same path for a user and for the caller (`/me`). */
@@ -30,16 +32,17 @@ const forUserAndMe = (suffix: string) => [`/users/:id${suffix}`, `/me${suffix}`]
  * - `GET …/photo` → the largest photo's metadata; `GET …/photos/{size}` → that size's;
  *   `GET …/photos` → `{"value":[…]}`, every HD size the photo has (a 504x504 photo has
  *   all but 648x648, as Graph says). Metadata asks for a real login, not an anonymous read.
- * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body, `DELETE …/photo`:
- *   administrators, with the admin API's upload limit; credentials before the body is read.
+ * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body (200), `DELETE …/photo` (204):
+ *   administrators, and a user on their own photo when self-service allows it (as Graph lets
+ *   User.ReadWrite update the signed-in user's photo); the admin API's upload limit and
+ *   pipeline (self-service-photos.ts); who may is checked before the body is read.
  * Errors are Graph's JSON (graph-errors.ts); any other path under the version is Graph's
  * "Resource not found for the segment", a known path with another method a 405.
  */
 export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router {
-  const { store, photos, auth, log, maxUploadBytes } = options;
+  const { store, photos, auth, log, maxUploadBytes, changes } = options;
   const router = Router();
   const reader = requireAccount(auth, 'user');
-  const admin = requireAccount(auth, 'admin');
 
   /** The photo at a size, or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
   async function photoOf(req: Request, size: PhotoSize): Promise<{ rendition: Rendition; owner: PhotoOwner; name: string }> {
@@ -70,20 +73,23 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: available.map(photoEntity) });
   });
 
+  const mayChange: express.RequestHandler = async (req, _res, next) => {
+    await changes.authorize(contextOf(req).principal!, userEmailIn(req));
+    next();
+  };
   const upload: express.RequestHandler = async (req, res) => {
-    const { owner, name } = ownerIn(req);
-    if (owner.kind !== 'user' || !(await store.getUser(owner.email))) throw resourceNotFound(name);
-    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw BridgeError.invalidImage('the body is empty');
-    await photos.setPhoto(owner, req.body, 'upload');
+    const email = userEmailIn(req);
+    if (!(await store.getUser(email))) throw resourceNotFound(ownerIn(req).name);
+    await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'graph');
     res.status(200).end();
   };
-  const body = express.raw({ type: () => true, limit: maxUploadBytes });
-  router.put(forUserAndMe('/photo/$value'), admin, body, upload);
-  router.patch(forUserAndMe('/photo/$value'), admin, body, upload);
+  const body = photoUploadBody(maxUploadBytes);
+  router.put(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
+  router.patch(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
 
-  router.delete(forUserAndMe('/photo'), admin, async (req, res) => {
+  router.delete(forUserAndMe('/photo'), reader, mayChange, async (req, res) => {
     const { owner, name } = ownerIn(req);
-    if (!(await photos.removePhoto(owner))) throw await photoNotFoundFor(store, owner, name);
+    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, owner, name);
     res.status(204).end();
   });
 
@@ -113,6 +119,13 @@ function ownerIn(req: Request): { owner: PhotoOwner; name: string } {
   const owner = graphUserOwner(String(id));
   if (owner instanceof BridgeError) throw owner;
   return { owner, name: String(id) };
+}
+
+/** The address of the user whose photo the path names (Graph's photo paths here name users only). */
+function userEmailIn(req: Request): string {
+  const { owner, name } = ownerIn(req);
+  if (owner.kind !== 'user') throw resourceNotFound(name);
+  return owner.email;
 }
 
 /** A profilePhoto as Graph writes it: the media type and ETag of its bytes, its size id and dimensions. */

@@ -372,5 +372,38 @@ export const OPENAPI_DOCUMENT = {
         responses: { 204: { description: 'Removed' }, 404: reason('No photo') },
       },
     },
+    '/admin/users/{email}/photo-lock': {
+      put: {
+        summary: "Lock a user's photo against self-service changes (admin role)",
+        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 204: { description: 'Locked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
+      },
+      delete: {
+        summary: 'Unlock it (admin role)',
+        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 204: { description: 'Unlocked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
+      },
+    },
+    '/api/me/photo': {
+      get: {
+        summary: 'Whether the caller may change their own photo (BRIDGE_SELF_SERVICE_PHOTOS, not locked): {email, allowed, locked, reason?}',
+        responses: { 200: { description: 'The state', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+      put: {
+        summary: "Set the caller's own photo: the admin upload's limits and pipeline",
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        responses: {
+          200: { description: 'Stored: {email, sha256, width, height}' },
+          403: reason('Self-service is off, the photo is locked, or the login is not a directory address'),
+          404: reason('No directory user for the login'),
+          413: reason('Too large'),
+          422: reason('Not a usable image'),
+        },
+      },
+      delete: {
+        summary: "Remove the caller's own photo",
+        responses: { 204: { description: 'Removed' }, 403: reason('Self-service is off or the photo is locked'), 404: reason('No photo') },
+      },
+    },
   },
 } as const;

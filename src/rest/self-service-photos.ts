@@ -1,0 +1,107 @@
+import express, { type Request } from 'express';
+import type { Principal } from '../domain/account.js';
+import { isSmtpAddress } from '../domain/email.js';
+import { BridgeError } from '../domain/errors.js';
+import type { PhotoFingerprint } from '../domain/photo.js';
+import { userOwner } from '../domain/photo-owner.js';
+import type { Logger } from '../logger.js';
+import type { PhotoService } from '../photos/photo-service.js';
+import type { Store } from '../store/store.js';
+
+/** Which door a photo change came through, for the audit line. */
+export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph';
+
+export interface PhotoChangesOptions {
+  store: Store;
+  photos: PhotoService;
+  log: Logger;
+  /** BRIDGE_SELF_SERVICE_PHOTOS: users may change their own photo. */
+  selfService: boolean;
+}
+
+/** Whether a caller may change a photo (what the page needs to offer "Change my photo"), or why not. */
+export interface PhotoChangeState {
+  allowed: boolean;
+  locked: boolean;
+  reason?: string;
+}
+
+/**
+ * Who may change whose photo, and one audit line per change (actor, target, action,
+ * door; never the bytes). An administrator changes any user's photo; a user changes
+ * only their own, and only when self-service is on and no administrator locked it.
+ * Every door that changes a user's photo (admin API, Graph, self-service) goes through
+ * here, so the rule and the log line exist once.
+ */
+export class PhotoChanges {
+  constructor(private readonly options: PhotoChangesOptions) {}
+
+  /** Throws 403 with the reason when `actor` may not change `email`'s photo. Checked before the body is read. */
+  async authorize(actor: Principal, email: string): Promise<void> {
+    const state = await this.stateFor(actor, email);
+    if (!state.allowed) throw BridgeError.forbidden(state.reason!);
+  }
+
+  /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
+  async stateFor(actor: Principal, email: string): Promise<PhotoChangeState> {
+    if (actor.role !== 'admin' && ownEmailOf(actor) !== email) return { allowed: false, locked: false, reason: 'you may change only your own photo' };
+    const locked = (await this.options.store.isPhotoLocked(email)) ?? false;
+    if (actor.role === 'admin') return { allowed: true, locked };
+    if (!this.options.selfService) {
+      return { allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' };
+    }
+    if (locked) return { allowed: false, locked, reason: 'an administrator has locked your photo; ask them to change it or to unlock it' };
+    return { allowed: true, locked };
+  }
+
+  /** Stores a new photo through the one upload pipeline (limits, normalising, caches). */
+  async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor): Promise<PhotoFingerprint> {
+    await this.authorize(actor, email);
+    if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
+    const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload');
+    this.audit(actor, email, 'set photo', door, { sha256: stored.sha256 });
+    return stored;
+  }
+
+  /** Removes the photo; false when there was none. */
+  async remove(actor: Principal, email: string, door: PhotoChangeDoor): Promise<boolean> {
+    await this.authorize(actor, email);
+    const removed = await this.options.photos.removePhoto(userOwner(email));
+    if (removed) this.audit(actor, email, 'remove photo', door);
+    return removed;
+  }
+
+  /** An administrator's lock (or unlock) of a user's photo; false when there is no such user. */
+  async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
+    if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');
+    const changed = await this.options.store.setPhotoLocked(email, locked);
+    if (changed) this.audit(actor, email, locked ? 'lock photo' : 'unlock photo', 'admin-api');
+    return changed;
+  }
+
+  private audit(actor: Principal, target: string, action: string, door: PhotoChangeDoor, details: Record<string, string> = {}): void {
+    this.options.log.info(
+      { audit: 'photo', actor: actor.username, actorRole: actor.role, target, action, door, ...details },
+      `${actor.username}: ${action} of ${target}`,
+    );
+  }
+}
+
+/** The directory address a login stands for; undefined when its name is not an address (such a login has no photo of its own). */
+export function ownEmailOf(actor: Principal): string | undefined {
+  const name = actor.username.trim();
+  return isSmtpAddress(name) ? name.toLowerCase() : undefined;
+}
+
+/**
+ * The body of a photo upload, read only after the credentials were checked: raw bytes
+ * of any content type (clients label images loosely), at most the upload limit.
+ */
+export function photoUploadBody(maxUploadBytes: number): express.RequestHandler {
+  return express.raw({ type: () => true, limit: maxUploadBytes });
+}
+
+/** The uploaded bytes, as `photoUploadBody` read them (empty when there was no body). */
+export function uploadedImage(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}

@@ -1,0 +1,73 @@
+import { Router, type Request } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../domain/account.js';
+import { normalizeSmtpAddress } from '../domain/email.js';
+import { BridgeError } from '../domain/errors.js';
+import { contextOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import { ownEmailOf, photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
+
+/**
+ * A signed-in user's own photo, when BRIDGE_SELF_SERVICE_PHOTOS allows it:
+ * - `GET /api/me/photo` → `{email, allowed, locked, reason?}`: whether the page may offer "Change my photo";
+ * - `PUT /api/me/photo` with the image as body → 200 `{email, sha256, width, height}`;
+ * - `DELETE /api/me/photo` → 204 (404 when there is none).
+ * And the administrator's lock against those changes: `PUT` / `DELETE /admin/users/{email}/photo-lock` → 204.
+ * Refusals are 403 with the reason; the body is read only once the change is allowed.
+ */
+export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticator, maxUploadBytes: number): Router {
+  const router = Router();
+  const signedIn = requireAccount(auth, 'user');
+  const admin = requireAccount(auth, 'admin');
+  const path = '/api/me/photo';
+
+  router.get(path, signedIn, async (req, res) => {
+    const { actor, email } = callerOf(req);
+    const state = await changes.stateFor(actor, email);
+    res.setHeader('cache-control', 'no-store');
+    res.json({ email, ...state });
+  });
+
+  router.put(
+    path,
+    signedIn,
+    async (req, _res, next) => {
+      const { actor, email } = callerOf(req);
+      await changes.authorize(actor, email);
+      next();
+    },
+    photoUploadBody(maxUploadBytes),
+    async (req, res) => {
+      const { actor, email } = callerOf(req);
+      const stored = await changes.set(actor, email, uploadedImage(req), 'self-service');
+      res.json({ email, ...stored });
+    },
+  );
+
+  router.delete(path, signedIn, async (req, res) => {
+    const { actor, email } = callerOf(req);
+    if (!(await changes.remove(actor, email, 'self-service'))) throw BridgeError.photoNotFound(email);
+    res.status(204).end();
+  });
+
+  const lockPath = '/admin/users/:email/photo-lock';
+  for (const [method, locked] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
+    router[method](lockPath, admin, async (req, res) => {
+      const email = normalizeSmtpAddress(String(req.params.email));
+      if (!(await changes.lock(contextOf(req).principal!, email, locked))) throw BridgeError.userNotFound(email);
+      res.status(204).end();
+    });
+  }
+  return router;
+}
+
+/** The caller and the address they change; a login whose name is not an address has no photo of its own. */
+function callerOf(req: Request): { actor: Principal; email: string } {
+  const actor = contextOf(req).principal!;
+  const email = ownEmailOf(actor);
+  if (email === undefined) throw BridgeError.forbidden(`the login '${actor.username}' is not a directory address, so it has no photo of its own`);
+  return { actor, email };
+}

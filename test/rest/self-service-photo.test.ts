@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const MEGAN = { username: 'megan.bowen@contoso.com', password: 'megan secret' };
+const ALEX = { username: 'alex.wilber@contoso.com', password: 'alex secret' };
+
+/** A bridge whose log lines are kept, parsed, for the audit assertions. */
+async function bridgeWithLog(env: Record<string, string>): Promise<{ t: TestBridge; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const t = await startTestBridge(env, log);
+  for (const account of [MEGAN, ALEX]) await t.store.putAccount(account.username, await hashPassword(account.password), 'user');
+  await t.store.upsertUsers([
+    { email: MEGAN.username, displayName: 'Megan Bowen', refs: {} },
+    { email: ALEX.username, displayName: 'Alex Wilber', refs: {} },
+  ]);
+  return { t, lines };
+}
+
+const auditLines = (lines: Record<string, unknown>[]) => lines.filter((line) => line.audit === 'photo');
+
+describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, and the admin lock', () => {
+  describe('with BRIDGE_SELF_SERVICE_PHOTOS off (the default)', () => {
+    let t: TestBridge;
+    let lines: Record<string, unknown>[];
+    before(async () => ({ t, lines } = await bridgeWithLog({})));
+    after(() => t.close());
+
+    it('refuses a user their own photo with 403 and a reason, stores nothing and logs no change', async () => {
+      const res = await request(t.bridge.server)
+        .put('/api/me/photo')
+        .set('Authorization', basic(MEGAN))
+        .send(await samplePhoto(200, 200))
+        .expect(403);
+      expect(res.text).to.match(/turned off on this bridge/);
+      await request(t.bridge.server).delete('/api/me/photo').set('Authorization', basic(MEGAN)).expect(403);
+      expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+      expect(auditLines(lines)).to.deep.equal([]);
+    });
+
+    it('tells the page that the user may not change it', async () => {
+      const res = await request(t.bridge.server).get('/api/me/photo').set('Authorization', basic(MEGAN)).expect(200);
+      expect(res.body).to.deep.include({ email: MEGAN.username, allowed: false, locked: false });
+    });
+
+    it('still lets an administrator change anyone’s photo, and logs who did it', async () => {
+      await request(t.bridge.server)
+        .put(`/admin/users/${MEGAN.username}/photo`)
+        .set('Authorization', basic(ADMIN))
+        .send(await samplePhoto(200, 200))
+        .expect(200);
+      expect(auditLines(lines)).to.have.length(1);
+      expect(auditLines(lines)[0]).to.include({ actor: ADMIN.username, target: MEGAN.username, action: 'set photo', door: 'admin-api' });
+    });
+  });
+
+  describe('with BRIDGE_SELF_SERVICE_PHOTOS on', () => {
+    let t: TestBridge;
+    let lines: Record<string, unknown>[];
+    before(async () => ({ t, lines } = await bridgeWithLog({ BRIDGE_SELF_SERVICE_PHOTOS: 'true' })));
+    after(() => t.close());
+    beforeEach(() => (lines.length = 0));
+
+    const asMegan = (method: 'put' | 'delete' | 'get', path = '/api/me/photo') => request(t.bridge.server)[method](path).set('Authorization', basic(MEGAN));
+
+    it('lets a user set their own photo through the upload pipeline (normalised JPEG), and logs actor, target and action but no bytes', async () => {
+      const res = await asMegan('put')
+        .set('Content-Type', 'image/png')
+        .send(await samplePhoto(800, 600, 'png'))
+        .expect(200);
+      expect(res.body).to.include({ email: MEGAN.username, width: 648, height: 486 });
+      const stored = await t.store.getPhoto(userOwner(MEGAN.username));
+      expect(stored).to.include({ contentType: 'image/jpeg', sha256: res.body.sha256, source: 'upload' });
+      const photo = await request(t.bridge.server)
+        .get(`/ews/exchange.asmx/s/GetUserPhoto?email=${MEGAN.username}&size=HR96x96`)
+        .set('Authorization', basic(MEGAN));
+      expect(photo.status).to.equal(200);
+      const audit = auditLines(lines);
+      expect(audit).to.have.length(1);
+      expect(audit[0]).to.include({
+        actor: MEGAN.username,
+        actorRole: 'user',
+        target: MEGAN.username,
+        action: 'set photo',
+        door: 'self-service',
+        sha256: res.body.sha256,
+      });
+      expect(JSON.stringify(audit[0]).length).to.be.lessThan(600);
+    });
+
+    it('applies the admin upload’s limits: no image → 422, an empty body → 422, over the upload limit → 413', async () => {
+      const before = (await t.store.getPhoto(userOwner(MEGAN.username)))?.sha256;
+      expect((await asMegan('put').send(Buffer.from('not an image')).expect(422)).text).to.match(/not a usable image/);
+      await asMegan('put').send(Buffer.alloc(0)).expect(422);
+      expect(
+        (
+          await asMegan('put')
+            .send(Buffer.alloc(11 * 1024 * 1024, 1))
+            .expect(413)
+        ).text,
+      ).to.match(/larger than the upload limit/);
+      expect((await t.store.getPhoto(userOwner(MEGAN.username)))?.sha256).to.equal(before);
+      expect(auditLines(lines)).to.deep.equal([]);
+    });
+
+    it('changes only the caller’s own photo: another user’s admin URL is 403, and Graph users/{other} is 403', async () => {
+      const image = await samplePhoto(100, 100);
+      await request(t.bridge.server).put(`/admin/users/${ALEX.username}/photo`).set('Authorization', basic(MEGAN)).send(image).expect(403);
+      const graph = await request(t.bridge.server)
+        .put(`/v1.0/users/${ALEX.username}/photo/$value`)
+        .set('Authorization', basic(MEGAN))
+        .set('Content-Type', 'image/jpeg')
+        .send(image)
+        .expect(403);
+      expect(graph.body.error).to.include({ code: 'ErrorAccessDenied', message: 'you may change only your own photo' });
+      expect(await t.store.getPhoto(userOwner(ALEX.username))).to.equal(undefined);
+    });
+
+    it('answers a login with no directory entry 404 (no such user), and a login that is not an address 403', async () => {
+      const res = await request(t.bridge.server)
+        .put('/api/me/photo')
+        .set('Authorization', basic(ADMIN))
+        .send(await samplePhoto(50, 50));
+      expect(res.status).to.equal(404);
+      await t.store.putAccount('operator', await hashPassword('operator secret'), 'user');
+      const named = await request(t.bridge.server)
+        .put('/api/me/photo')
+        .set('Authorization', basic({ username: 'operator', password: 'operator secret' }))
+        .send(await samplePhoto(50, 50));
+      expect(named.status).to.equal(403);
+      expect(named.text).to.match(/not a directory address/);
+    });
+
+    it('lets a user set their photo with Graph PUT /v1.0/me/photo/$value (200) and remove it with DELETE /v1.0/me/photo (204)', async () => {
+      await request(t.bridge.server)
+        .put('/v1.0/me/photo/$value')
+        .set('Authorization', basic(ALEX))
+        .set('Content-Type', 'image/jpeg')
+        .send(await samplePhoto(300, 300))
+        .expect(200);
+      expect(await t.store.getPhotoInfo(userOwner(ALEX.username))).to.include({ width: 300, height: 300 });
+      await request(t.bridge.server).delete('/v1.0/me/photo').set('Authorization', basic(ALEX)).expect(204);
+      expect(await t.store.getPhotoInfo(userOwner(ALEX.username))).to.equal(undefined);
+      expect(auditLines(lines).map((line) => [line.actor, line.action, line.door])).to.deep.equal([
+        [ALEX.username, 'set photo', 'graph'],
+        [ALEX.username, 'remove photo', 'graph'],
+      ]);
+    });
+
+    it('lets a user remove their own photo (204), then 404 when there is none', async () => {
+      await asMegan('delete').expect(204);
+      expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+      await asMegan('delete').expect(404);
+      expect(auditLines(lines).map((line) => [line.actor, line.target, line.action])).to.deep.equal([[MEGAN.username, MEGAN.username, 'remove photo']]);
+    });
+
+    describe('an administrator’s lock', () => {
+      const lockUrl = `/admin/users/${MEGAN.username}/photo-lock`;
+
+      it('is for administrators only (403), and 404 for no such user', async () => {
+        await request(t.bridge.server).put(lockUrl).set('Authorization', basic(MEGAN)).expect(403);
+        await request(t.bridge.server).put('/admin/users/nobody@contoso.com/photo-lock').set('Authorization', basic(ADMIN)).expect(404);
+      });
+
+      it('refuses self-service changes with 403 and a clear message, on every door, while the admin still may', async () => {
+        await request(t.bridge.server).put(lockUrl).set('Authorization', basic(ADMIN)).expect(204);
+        expect(await t.store.isPhotoLocked(MEGAN.username)).to.equal(true);
+        expect((await asMegan('get').expect(200)).body).to.deep.include({ allowed: false, locked: true });
+
+        const image = await samplePhoto(120, 120);
+        expect((await asMegan('put').send(image).expect(403)).text).to.match(/an administrator has locked your photo/);
+        await asMegan('delete').expect(403);
+        const graph = await request(t.bridge.server)
+          .put('/v1.0/me/photo/$value')
+          .set('Authorization', basic(MEGAN))
+          .set('Content-Type', 'image/jpeg')
+          .send(image)
+          .expect(403);
+        expect(graph.body.error.code).to.equal('ErrorAccessDenied');
+        expect(graph.body.error.message).to.match(/locked/);
+        expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+
+        await request(t.bridge.server).put(`/admin/users/${MEGAN.username}/photo`).set('Authorization', basic(ADMIN)).send(image).expect(200);
+        expect(auditLines(lines).map((line) => [line.actor, line.action])).to.deep.equal([
+          [ADMIN.username, 'lock photo'],
+          [ADMIN.username, 'set photo'],
+        ]);
+      });
+
+      it('once unlocked, lets the user change it again', async () => {
+        await request(t.bridge.server).delete(lockUrl).set('Authorization', basic(ADMIN)).expect(204);
+        expect((await asMegan('get').expect(200)).body).to.deep.include({ allowed: true, locked: false });
+        await asMegan('put')
+          .send(await samplePhoto(90, 90))
+          .expect(200);
+        expect(auditLines(lines).map((line) => [line.actor, line.action])).to.deep.equal([
+          [ADMIN.username, 'unlock photo'],
+          [MEGAN.username, 'set photo'],
+        ]);
+      });
+    });
+
+    it('asks for credentials first: no login → 401 with the challenge', async () => {
+      const res = await request(t.bridge.server)
+        .put('/api/me/photo')
+        .send(await samplePhoto(50, 50))
+        .expect(401);
+      expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+    });
+  });
+});
