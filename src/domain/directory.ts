@@ -22,5 +22,7 @@ export interface DirectoryUser {
   businessPhone?: string;
   mobilePhone?: string;
   sipAddress?: string;
+  /** The primary SMTP address of their manager; direct reports are the users who name them here. */
+  manager?: string;
   refs: ExternalRefs;
 }

@@ -11,7 +11,15 @@
 export interface Migration {
   sqlite: string;
   postgres: string;
+  /** Work SQL cannot do the same way in both dialects, run by the store in the step's transaction after its SQL. */
+  then?: DataStep;
 }
+
+/**
+ * Data steps each store implements: `fillUserSearchColumns` computes the search columns
+ * (search-text.ts) of every users row whose name_key is NULL.
+ */
+export type DataStep = 'fillUserSearchColumns';
 
 /**
  * Schema history, applied in order; SQLite records how far a database has come in
@@ -185,5 +193,50 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: `
     ALTER TABLE users ADD COLUMN photo_locked boolean NOT NULL DEFAULT false;
     `,
+  },
+  {
+    // People search (issue 12): folded words of each user, kept in sync with the row by the
+    // store's own writes and, in SQLite, by triggers into an external-content FTS5 table.
+    // The manager is the manager's address; direct reports are found through the index on it.
+    sqlite: `
+    ALTER TABLE users ADD COLUMN manager TEXT COLLATE NOCASE;
+    ALTER TABLE users ADD COLUMN name_key TEXT;
+    ALTER TABLE users ADD COLUMN search_names TEXT;
+    ALTER TABLE users ADD COLUMN search_other TEXT;
+    CREATE INDEX users_by_name_key ON users (name_key, email);
+    CREATE INDEX users_by_manager ON users (manager, name_key);
+    CREATE VIRTUAL TABLE users_search USING fts5(
+      search_names, search_other,
+      content = 'users', content_rowid = 'id',
+      tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+    );
+    CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
+      INSERT INTO users_search (rowid, search_names, search_other) VALUES (new.id, new.search_names, new.search_other);
+    END;
+    CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN
+      INSERT INTO users_search (users_search, rowid, search_names, search_other) VALUES ('delete', old.id, old.search_names, old.search_other);
+    END;
+    -- A row not yet filled in (name_key NULL) was never indexed: there is nothing to delete.
+    CREATE TRIGGER users_search_update AFTER UPDATE OF search_names, search_other ON users
+    WHEN old.search_names IS NOT new.search_names OR old.search_other IS NOT new.search_other BEGIN
+      INSERT INTO users_search (users_search, rowid, search_names, search_other)
+        SELECT 'delete', old.id, old.search_names, old.search_other WHERE old.name_key IS NOT NULL;
+      INSERT INTO users_search (rowid, search_names, search_other) VALUES (new.id, new.search_names, new.search_other);
+    END;
+    `,
+    postgres: `
+    ALTER TABLE users
+      ADD COLUMN manager text COLLATE "C",
+      ADD COLUMN name_key text COLLATE "C",
+      ADD COLUMN search_names text,
+      ADD COLUMN search_other text,
+      ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', coalesce(search_names, '')), 'A') || setweight(to_tsvector('simple', coalesce(search_other, '')), 'B')
+      ) STORED;
+    CREATE INDEX users_by_name_key ON users (name_key, lower(email));
+    CREATE INDEX users_by_manager ON users (lower(manager), name_key);
+    CREATE INDEX users_search ON users USING gin (search);
+    `,
+    then: 'fillUserSearchColumns',
   },
 ];

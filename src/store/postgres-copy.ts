@@ -47,6 +47,11 @@ const TABLES = [
       updated_at: 'text',
       // SQLite's 0/1 reads as PostgreSQL's boolean text.
       photo_locked: 'boolean',
+      manager: 'text',
+      // The search columns come as they are; PostgreSQL makes its tsvector from them, SQLite's FTS index is not copied.
+      name_key: 'text',
+      search_names: 'text',
+      search_other: 'text',
     },
   },
   {

@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, type DataStep } from './migrations.js';
+import { searchColumnsOf } from './search-text.js';
+import { fromUserRow, type UserRow } from './store-rows.js';
 
 /** Names the advisory lock every bridge process takes to migrate, whatever database it is in. */
 const MIGRATION_LOCK_NAME = 'ews-photo-bridge schema migrations';
@@ -29,6 +31,7 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
     }
     for (const [i, migration] of MIGRATIONS.slice(applied).entries()) {
       await client.query(migration.postgres);
+      if (migration.then) await DATA_STEPS[migration.then](client);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [applied + i + 1]);
     }
     await client.query('COMMIT');
@@ -37,3 +40,26 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
     throw error;
   }
 }
+
+/** Rows per round trip of a data step. */
+const DATA_STEP_BATCH = 5000;
+
+/** What the migrations' data steps do on PostgreSQL. */
+const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
+  async fillUserSearchColumns(client) {
+    for (;;) {
+      const { rows } = await client.query<UserRow & { id: string }>(
+        `SELECT id, email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone,
+           sip_address, manager, refs::text AS refs FROM users WHERE name_key IS NULL LIMIT $1`,
+        [DATA_STEP_BATCH],
+      );
+      if (rows.length === 0) return;
+      const columns = rows.map((row) => searchColumnsOf(fromUserRow(row)));
+      await client.query(
+        `UPDATE users u SET name_key = t.name_key, search_names = t.search_names, search_other = t.search_other
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, name_key, search_names, search_other) WHERE u.id = t.id`,
+        [rows.map((row) => row.id), ...(['name_key', 'search_names', 'search_other'] as const).map((key) => columns.map((c) => c[key]))],
+      );
+    }
+  },
+};

@@ -7,12 +7,13 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
-import { nameMatchParameters, prefixPattern, substringPattern } from './like-patterns.js';
+import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { migratePostgres } from './postgres-schema.js';
-import type { ContactPage, DirectoryEntry, NameMatch, NewContact, ReplacedContact, Store } from './store.js';
-import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
+import { NAME_TIERS, peopleQuery, rankedPage, SEARCH_TIERS, searchColumnsOf, tsQuery, type SearchColumns, type SearchTier } from './search-text.js';
+import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
+import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
 
 export interface PostgresStoreOptions {
   /** How long one call may wait for a pooled connection or a row lock before it fails with ErrorServerBusy. */
@@ -36,8 +37,36 @@ const USER_FIELDS = [
   'business_phone',
   'mobile_phone',
   'sip_address',
+  'manager',
 ] as const;
 const USER_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
+/** What a write of a user stores: its fields and the search columns made from them. */
+const WRITTEN_FIELDS = [...USER_FIELDS, 'name_key', 'search_names', 'search_other'] as const;
+const DIRECTORY_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
+
+/** "Starts with" over an index: the folded display name; the address, lower() as the unique index. */
+const NAME_PREFIX = 'u.name_key >= :key AND u.name_key < :keyEnd';
+const ADDRESS_PREFIX = 'lower(u.email) >= :address AND lower(u.email) < :addressEnd';
+const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
+const NAME_ORDER = 'u.name_key, lower(u.email)';
+
+/** Each tier of the people search (search-text.ts) as SQL, those of earlier tiers left out, in its order. */
+const TIER_SQL: Record<SearchTier, { where: string; order: string }> = {
+  namePrefix: { where: NAME_PREFIX, order: NAME_ORDER },
+  addressPrefix: { where: `${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'lower(u.email)' },
+  nameWords: { where: `u.search @@ to_tsquery('simple', :inNames) AND ${NOT_EARLIER}`, order: NAME_ORDER },
+  otherWords: { where: `u.search @@ to_tsquery('simple', :anywhere) AND NOT u.search @@ to_tsquery('simple', :inNames) AND ${NOT_EARLIER}`, order: NAME_ORDER },
+};
+
+/** SQL with `:name` placeholders as node-postgres takes it: $1… and the values of the names it uses, once each. */
+function numbered(sql: string, values: Record<string, unknown>): [string, unknown[]] {
+  const names: string[] = [];
+  const text = sql.replace(/(?<!:):([a-zA-Z]+)/g, (_, name: string) => {
+    if (!names.includes(name)) names.push(name);
+    return `$${names.indexOf(name) + 1}`;
+  });
+  return [text, names.map((name) => values[name])];
+}
 
 const CONTACT_FIELDS = [
   'mailbox',
@@ -150,12 +179,16 @@ export class PostgresStore implements Store, ChangeFeed {
     await this.write(async (client) => {
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
         const batch = rows.slice(i, i + BATCH_ROWS);
-        const columns = [...USER_FIELDS.map((field) => batch.map((user) => userField(user, field))), batch.map((user) => JSON.stringify(user.refs))];
+        const written = batch.map((user) => ({ user, search: searchColumnsOf(user) }));
+        const columns = [
+          ...WRITTEN_FIELDS.map((field) => written.map(({ user, search }) => userField(user, search, field))),
+          batch.map((user) => JSON.stringify(user.refs)),
+        ];
         await client.query(
-          `INSERT INTO users (${USER_FIELDS.join(', ')}, refs, updated_at)
-           SELECT ${USER_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${USER_FIELDS.join(', ')}, refs)
+          `INSERT INTO users (${WRITTEN_FIELDS.join(', ')}, refs, updated_at)
+           SELECT ${WRITTEN_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${WRITTEN_FIELDS.join(', ')}, refs)
            ON CONFLICT (lower(email)) DO UPDATE SET
-             ${USER_FIELDS.filter((f) => f !== 'email')
+             ${WRITTEN_FIELDS.filter((f) => f !== 'email')
                .map((f) => `${f} = excluded.${f}`)
                .join(', ')},
              refs = excluded.refs, updated_at = excluded.updated_at`,
@@ -174,25 +207,46 @@ export class PostgresStore implements Store, ChangeFeed {
     return (await this.query<UserRow>(`${USER_SELECT} ORDER BY u.display_name, lower(u.email)`)).rows.map(fromUserRow);
   }
 
-  async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
-    const { rows } = await this.query<UserRow>(
-      `${USER_SELECT} WHERE lower(u.display_name) LIKE $1 OR lower(u.given_name) LIKE $1 OR lower(u.surname) LIKE $1
-         OR lower(u.alias) LIKE $1 OR lower(u.email) LIKE $1
-       ORDER BY u.display_name, lower(u.email) LIMIT $2`,
-      [asciiLower(prefixPattern(prefix)), limit],
-    );
-    return rows.map(fromUserRow);
+  async searchUsers(text: string, limit: number): Promise<DirectoryUser[]> {
+    return (await this.searchRows(text, NAME_TIERS, 0, limit)).map(fromUserRow);
   }
 
   async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
-    const { rows } = await this.query<UserRow & { photo_sha256: string | null }>(
-      `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256
-       FROM users u LEFT JOIN user_photos p ON p.user_id = u.id
-       WHERE lower(u.display_name) LIKE $1 OR lower(u.email) LIKE $1 OR lower(u.department) LIKE $1 OR lower(u.title) LIKE $1
-       ORDER BY u.display_name, lower(u.email) LIMIT $2 OFFSET $3`,
-      [asciiLower(substringPattern(text)), limit, offset],
-    );
-    return rows.map((row) => ({ user: fromUserRow(row), ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }) }));
+    const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
+    const managers = rows.flatMap((row) => (row.manager === null ? [] : [asciiLower(row.manager)]));
+    const [related, reports] = await Promise.all([
+      this.query<RelatedRow>('SELECT email, display_name FROM users WHERE lower(email) = ANY($1)', [managers]),
+      this.query<RelatedRow>(
+        `SELECT manager, email, display_name FROM (
+           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n
+           FROM users WHERE lower(manager) = ANY($1)
+         ) r WHERE n <= $2 ORDER BY lower(manager), name_key, lower(email)`,
+        [rows.map((row) => asciiLower(row.email)), MAX_DIRECT_REPORTS],
+      ),
+    ]);
+    return directoryEntries(rows, related.rows, reports.rows);
+  }
+
+  private async searchRows(text: string, tiers: readonly SearchTier[], offset: number, limit: number): Promise<DirectoryRow[]> {
+    if (text.trim() === '') {
+      const { rows } = await this.query<DirectoryRow>(
+        `${DIRECTORY_SELECT} FROM users u LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${NAME_ORDER} LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      );
+      return rows;
+    }
+    const query = peopleQuery(text);
+    if (!query) return [];
+    return rankedPage(tiers, offset, limit, async (tier, count) => {
+      const { where, order } = TIER_SQL[tier];
+      // Photos are joined to the rows the tier picked, not to every match.
+      const [sql, params] = numbered(
+        `${DIRECTORY_SELECT} FROM (SELECT u.* FROM users u WHERE ${where} ORDER BY ${order} LIMIT :limit) u
+         LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order}`,
+        { ...query, limit: count, inNames: tsQuery(query.words, 'A'), anywhere: tsQuery(query.words, '') },
+      );
+      return (await this.query<DirectoryRow>(sql, params)).rows;
+    });
   }
 
   async removeUser(email: string): Promise<boolean> {
@@ -434,8 +488,9 @@ function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryU
   return merged;
 }
 
-function userField(user: DirectoryUser, field: (typeof USER_FIELDS)[number]): string | null {
-  const values: Record<(typeof USER_FIELDS)[number], string | undefined> = {
+function userField(user: DirectoryUser, search: SearchColumns, field: (typeof WRITTEN_FIELDS)[number]): string | null {
+  const values: Record<(typeof WRITTEN_FIELDS)[number], string | undefined> = {
+    ...search,
     email: user.email,
     display_name: user.displayName,
     given_name: user.givenName,
@@ -447,6 +502,7 @@ function userField(user: DirectoryUser, field: (typeof USER_FIELDS)[number]): st
     business_phone: user.businessPhone,
     mobile_phone: user.mobilePhone,
     sip_address: user.sipAddress,
+    manager: user.manager,
   };
   return values[field] ?? null;
 }

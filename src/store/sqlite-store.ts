@@ -9,10 +9,11 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
-import { nameMatchParameters, prefixPattern, substringPattern, type NameMatchParameters } from './like-patterns.js';
-import { MIGRATIONS } from './migrations.js';
-import type { ContactPage, DirectoryEntry, NameMatch, NewContact, ReplacedContact, Store } from './store.js';
-import { fromContactRow, fromUserRow, type ContactRow, type UserRow } from './store-rows.js';
+import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
+import { MIGRATIONS, type DataStep } from './migrations.js';
+import { ftsQuery, NAME_TIERS, peopleQuery, rankedPage, SEARCH_TIERS, searchColumnsOf, type PeopleQuery, type SearchTier } from './search-text.js';
+import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
+import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 interface PhotoRow {
@@ -52,7 +53,24 @@ interface ContactPageQuery extends NameMatchParameters {
   limit: number;
 }
 
-const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, refs';
+const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, manager, refs';
+
+const DIRECTORY_SELECT = `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')}, p.sha256 AS photo_sha256`;
+
+/** "Starts with" over an index: the folded display name; the address, NOCASE as its column. */
+const NAME_PREFIX = 'u.name_key >= @key AND u.name_key < @keyEnd';
+const ADDRESS_PREFIX = 'u.email >= @address AND u.email < @addressEnd';
+const WORDS = `users_search s JOIN users u ON u.id = s.rowid WHERE users_search MATCH @match AND NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
+
+/** Each tier of the people search (search-text.ts): its rows, those of earlier tiers left out, and their order. */
+const TIER_SQL: Record<SearchTier, { from: string; order: string }> = {
+  namePrefix: { from: `users u WHERE ${NAME_PREFIX}`, order: 'name_key, email' },
+  addressPrefix: { from: `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'email' },
+  nameWords: { from: WORDS, order: 'name_key, email' },
+  otherWords: { from: WORDS, order: 'name_key, email' },
+};
+
+type TierQuery = PeopleQuery & { match: string; limit: number };
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -117,26 +135,28 @@ export class SqliteStore implements Store {
     if (applied > MIGRATIONS.length) {
       throw new Error(`database schema version ${applied} is newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge`);
     }
-    const step = this.db.transaction((sql: string, version: number) => {
+    const step = this.db.transaction((sql: string, then: DataStep | undefined, version: number) => {
       this.db.exec(sql);
+      if (then) DATA_STEPS[then](this.db);
       this.db.pragma(`user_version = ${version}`);
     });
-    MIGRATIONS.slice(applied).forEach((migration, i) => step(migration.sqlite, applied + i + 1));
+    MIGRATIONS.slice(applied).forEach((migration, i) => step(migration.sqlite, migration.then, applied + i + 1));
   }
 
   private prepare() {
     const db = this.db;
     return {
       upsertUser: db.prepare(
-        `INSERT INTO users (${USER_COLUMNS}, updated_at)
+        `INSERT INTO users (${USER_COLUMNS}, updated_at, name_key, search_names, search_other)
          VALUES (@email, @displayName, @givenName, @surname, @alias, @company, @department, @title,
-                 @businessPhone, @mobilePhone, @sipAddress, @refs, @updatedAt)
+                 @businessPhone, @mobilePhone, @sipAddress, @manager, @refs, @updatedAt, @name_key, @search_names, @search_other)
          ON CONFLICT (email) DO UPDATE SET
            display_name = excluded.display_name, given_name = excluded.given_name,
            surname = excluded.surname, alias = excluded.alias, company = excluded.company,
            department = excluded.department, title = excluded.title,
            business_phone = excluded.business_phone, mobile_phone = excluded.mobile_phone,
-           sip_address = excluded.sip_address, refs = excluded.refs, updated_at = excluded.updated_at`,
+           sip_address = excluded.sip_address, manager = excluded.manager, refs = excluded.refs, updated_at = excluded.updated_at,
+           name_key = excluded.name_key, search_names = excluded.search_names, search_other = excluded.search_other`,
       ),
       getUser: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`),
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
@@ -148,20 +168,26 @@ export class SqliteStore implements Store {
         user: this.preparePhotoStatements('user'),
         contact: this.preparePhotoStatements('contact'),
       },
-      searchUsers: db.prepare<{ pattern: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users
-         WHERE display_name LIKE @pattern ESCAPE '\\' OR given_name LIKE @pattern ESCAPE '\\'
-            OR surname LIKE @pattern ESCAPE '\\' OR alias LIKE @pattern ESCAPE '\\' OR email LIKE @pattern ESCAPE '\\'
-         ORDER BY display_name, email LIMIT @limit`,
+      // Everyone in the (name_key, email) index's order: a page costs its own rows plus the skipped ones.
+      listDirectory: db.prepare<{ offset: number; limit: number }, DirectoryRow>(
+        `${DIRECTORY_SELECT} FROM users u INDEXED BY users_by_name_key LEFT JOIN user_photos p ON p.user_id = u.id
+         ORDER BY u.name_key, u.email LIMIT @limit OFFSET @offset`,
       ),
-      // Ordered by the (display_name, email) index, so a page costs its own rows plus the
-      // skipped ones, never a sort of the whole directory.
-      searchDirectory: db.prepare<{ pattern: string; offset: number; limit: number }, UserRow & { photo_sha256: string | null }>(
-        `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')}, p.sha256 AS photo_sha256
-         FROM users u INDEXED BY users_by_display_name LEFT JOIN user_photos p ON p.user_id = u.id
-         WHERE u.display_name LIKE @pattern ESCAPE '\\' OR u.email LIKE @pattern ESCAPE '\\'
-            OR u.department LIKE @pattern ESCAPE '\\' OR u.title LIKE @pattern ESCAPE '\\'
-         ORDER BY u.display_name, u.email LIMIT @limit OFFSET @offset`,
+      tiers: Object.fromEntries(
+        SEARCH_TIERS.map((tier) => {
+          const { from, order } = TIER_SQL[tier];
+          // Photos are joined to the rows the tier picked, not to every match.
+          const sql = `${DIRECTORY_SELECT} FROM (SELECT u.* FROM ${from} ORDER BY ${order.replace(/(\w+)/g, 'u.$1')} LIMIT @limit) u
+            LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order.replace(/(\w+)/g, 'u.$1')}`;
+          return [tier, db.prepare<TierQuery, DirectoryRow>(sql)];
+        }),
+      ) as Record<SearchTier, Database.Statement<TierQuery, DirectoryRow>>,
+      managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?))'),
+      directReports: db.prepare<[string, number], RelatedRow>(
+        `SELECT manager, email, display_name FROM (
+           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n
+           FROM users WHERE manager IN (SELECT value FROM json_each(?))
+         ) WHERE n <= ? ORDER BY manager, name_key, email`,
       ),
       insertContact: db.prepare(
         `INSERT INTO contacts (mailbox, display_name, given_name, surname, company, department, job_title,
@@ -261,17 +287,25 @@ export class SqliteStore implements Store {
     return this.write(() => this.statements.setPhotoLocked.run(locked ? 1 : 0, email).changes > 0);
   }
 
-  async searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]> {
-    return (await this.read(() => this.statements.searchUsers.all({ pattern: prefixPattern(prefix), limit }))).map(fromUserRow);
+  async searchUsers(text: string, limit: number): Promise<DirectoryUser[]> {
+    return (await this.searchRows(text, NAME_TIERS, 0, limit)).map(fromUserRow);
   }
 
   async searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]> {
-    const pattern = substringPattern(text);
-    const rows = await this.read(() => this.statements.searchDirectory.all({ pattern, offset, limit }));
-    return rows.map((row) => ({
-      user: fromUserRow(row),
-      ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }),
-    }));
+    const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
+    const managers = JSON.stringify(rows.flatMap((row) => (row.manager === null ? [] : [row.manager])));
+    const emails = JSON.stringify(rows.map((row) => row.email));
+    return this.read(() => directoryEntries(rows, this.statements.managers.all(managers), this.statements.directReports.all(emails, MAX_DIRECT_REPORTS)));
+  }
+
+  private async searchRows(text: string, tiers: readonly SearchTier[], offset: number, limit: number): Promise<DirectoryRow[]> {
+    if (text.trim() === '') return this.read(() => this.statements.listDirectory.all({ offset, limit }));
+    const query = peopleQuery(text);
+    if (!query) return [];
+    return rankedPage(tiers, offset, limit, (tier, count) => {
+      const match = tier === 'nameWords' || tier === 'otherWords' ? ftsQuery(query.words, tier) : '';
+      return this.read(() => this.statements.tiers[tier].all({ ...query, match, limit: count }));
+    });
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
@@ -397,7 +431,8 @@ export class SqliteStore implements Store {
     const now = new Date().toISOString();
     return this.write(() => {
       for (const { id, contact } of replaced) {
-        if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
+        if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0)
+          throw new Error(`contact ${id} is no longer in ${mailbox}`);
         if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
         else this.statements.photos.contact.remove.run(id);
       }
@@ -444,8 +479,24 @@ function keyOf(owner: PhotoOwner): string | number {
   return owner.kind === 'user' ? owner.email : owner.id;
 }
 
+/** What the migrations' data steps do on SQLite. */
+const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
+  fillUserSearchColumns(db) {
+    const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
+    // In batches, so that a large directory is never all in memory at once.
+    const batch = db.prepare<[number], UserRow & { id: number }>(
+      `SELECT id, ${USER_COLUMNS} FROM users WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000`,
+    );
+    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+      for (const row of rows) update.run({ id: row.id, ...searchColumnsOf(fromUserRow(row)) });
+    }
+  },
+};
+
 function toUserParams(user: DirectoryUser, updatedAt: string) {
   return {
+    ...searchColumnsOf(user),
+    manager: user.manager ?? null,
     email: user.email,
     displayName: user.displayName,
     givenName: user.givenName ?? null,

@@ -1,5 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
 
 /** A users row as both stores select it (`refs` as JSON text). */
 export interface UserRow {
@@ -14,6 +15,7 @@ export interface UserRow {
   business_phone: string | null;
   mobile_phone: string | null;
   sip_address: string | null;
+  manager: string | null;
   refs: string;
 }
 
@@ -58,8 +60,42 @@ export function fromUserRow(row: UserRow): DirectoryUser {
       businessPhone: row.business_phone,
       mobilePhone: row.mobile_phone,
       sipAddress: row.sip_address,
+      manager: row.manager,
     }),
   };
+}
+
+/** A users row as the directory search selects it: with its photo's hash. */
+export type DirectoryRow = UserRow & { photo_sha256: string | null };
+
+/** A user another user points to, as both stores select them; `manager` is set on direct reports. */
+export interface RelatedRow {
+  manager?: string;
+  email: string;
+  display_name: string;
+}
+
+/**
+ * Directory entries from a page of rows, with the managers and direct reports the
+ * directory knows (at most MAX_DIRECT_REPORTS each), matched by address whatever its case.
+ */
+export function directoryEntries(rows: readonly DirectoryRow[], managers: readonly RelatedRow[], reports: readonly RelatedRow[]): DirectoryEntry[] {
+  const ref = (row: RelatedRow): PersonRef => ({ email: row.email, displayName: row.display_name });
+  const managerByAddress = new Map(managers.map((row) => [row.email.toLowerCase(), ref(row)]));
+  const reportsByManager = new Map<string, PersonRef[]>();
+  for (const row of reports) {
+    const key = row.manager!.toLowerCase();
+    reportsByManager.set(key, [...(reportsByManager.get(key) ?? []), ref(row)].slice(0, MAX_DIRECT_REPORTS));
+  }
+  return rows.map((row) => {
+    const manager = row.manager === null ? undefined : managerByAddress.get(row.manager.toLowerCase());
+    return {
+      user: fromUserRow(row),
+      ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }),
+      ...(manager ? { manager } : {}),
+      directReports: reportsByManager.get(row.email.toLowerCase()) ?? [],
+    };
+  });
 }
 
 export function fromContactRow(row: ContactRow): Contact {

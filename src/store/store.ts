@@ -27,10 +27,24 @@ export interface ContactPage {
   contacts: Contact[];
 }
 
-/** A directory user as the people search lists them: with the hash of their stored photo, if any. */
+/** Someone another directory entry points to: a manager or a direct report. */
+export interface PersonRef {
+  email: string;
+  displayName: string;
+}
+
+/** At most this many direct reports come with an entry (alphabetically), so a page stays small whoever is on it. */
+export const MAX_DIRECT_REPORTS = 50;
+
+/**
+ * A directory user as the people search lists them: with the hash of their stored photo,
+ * their manager and their direct reports (those the directory knows).
+ */
 export interface DirectoryEntry {
   user: DirectoryUser;
   photoSha256?: string;
+  manager?: PersonRef;
+  directReports: PersonRef[];
 }
 
 /**
@@ -42,12 +56,13 @@ export interface Store {
   upsertUsers(users: readonly DirectoryUser[]): Promise<void>;
   getUser(email: string): Promise<DirectoryUser | undefined>;
   listUsers(): Promise<DirectoryUser[]>;
-  /** Users whose names, alias or address start with `prefix` (case-insensitive). */
-  searchUsers(prefix: string, limit: number): Promise<DirectoryUser[]>;
   /**
-   * One page of the users whose name, address, department or title contains `text`
-   * (case-insensitive; empty matches everyone), ordered by name then address.
+   * Users whose names, alias or address match `text` — accents and case ignored, every
+   * word the start of a word, in any order — best matches first (see SEARCH_TIERS in
+   * search-text.ts); everyone in name order for an empty text.
    */
+  searchUsers(text: string, limit: number): Promise<DirectoryUser[]>;
+  /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;

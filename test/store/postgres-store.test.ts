@@ -41,6 +41,19 @@ describe('PostgresStore', () => {
     expect(rows.map((row) => row.version)).to.deep.equal(MIGRATIONS.map((_, i) => i + 1));
   });
 
+  it('makes the users of a database from before the people search findable as it upgrades it', async () => {
+    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns');
+    await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
+      await runSql(url, migration.postgres);
+      await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+    }
+    await runSql(url, "INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')");
+    const store = await open();
+    expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
+    expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
+  });
+
   it('refuses a database from a newer bridge', async () => {
     await (await open()).close();
     await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);

@@ -62,6 +62,27 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('makes the users of a database from before the people search findable as it upgrades it', async () => {
+    const older = join(dir, 'older.db');
+    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns');
+    const db = new Database(older);
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${before}`);
+    db.prepare("INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')").run();
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect((await upgraded.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
+      expect((await upgraded.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
+      await upgraded.upsertUsers([{ email: 'tania@contoso.com', displayName: 'Tânia Renamed', refs: {} }]);
+      expect((await upgraded.searchUsers('ivanova', 5)).map((user) => user.email)).to.deep.equal([]);
+      // FTS5's own check that the index matches the rows it was built from.
+      expect(() => new Database(older).exec("INSERT INTO users_search (users_search) VALUES ('integrity-check')")).to.not.throw();
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('refuses a database from a newer bridge', async () => {
     await store.close();
     const db = new Database(path);

@@ -1,0 +1,123 @@
+/**
+ * How people are found: every name and query is folded the same way in TypeScript —
+ * accents and case dropped, punctuation turned into word breaks — and both stores index
+ * the folded words (SQLite FTS5, PostgreSQL tsvector). Folding here rather than in SQL
+ * gives both stores the same words (PostgreSQL's unaccent has its own rules, and its
+ * CREATE EXTENSION needs rights a bridge's database role may not have).
+ */
+
+/** Letters with no Unicode decomposition that people still type without their stroke. */
+const UNDECOMPOSED: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ı: 'i', ß: 'ss', æ: 'ae', œ: 'oe', þ: 'th' };
+
+/** The words of a text, folded: "Tânia O'Brien-Łukasz" → ["tania", "o", "brien", "lukasz"]. */
+export function foldedWords(text: string | undefined): string[] {
+  if (!text) return [];
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[łøđħıßæœþ]/g, (c) => UNDECOMPOSED[c]!)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((word) => word !== '');
+}
+
+/** The fields of a user the search reads. */
+export interface SearchableUser {
+  email: string;
+  displayName: string;
+  givenName?: string | undefined;
+  surname?: string | undefined;
+  alias?: string | undefined;
+  company?: string | undefined;
+  department?: string | undefined;
+  title?: string | undefined;
+}
+
+/** What a users row stores for the search, recomputed on every write of the row. */
+export interface SearchColumns {
+  /** The folded display name: the name order, and what "starts with" compares. */
+  name_key: string;
+  /** Folded words of the names, alias and the address before its @. */
+  search_names: string;
+  /** Folded words of department, title and company. */
+  search_other: string;
+}
+
+export function searchColumnsOf(user: SearchableUser): SearchColumns {
+  const words = (...texts: (string | undefined)[]) => [...new Set(texts.flatMap(foldedWords))].join(' ');
+  return {
+    name_key: foldedWords(user.displayName).join(' '),
+    search_names: words(user.displayName, user.givenName, user.surname, user.alias, user.email.split('@')[0]),
+    search_other: words(user.department, user.title, user.company),
+  };
+}
+
+/**
+ * The kinds of match, best first. A person appears once, in the first kind they match:
+ * the display name starts with the query (an exact name is the first of those), the
+ * address starts with it, every word starts a word of the names (any order), or some
+ * word only starts a word of the department, title or company.
+ */
+export const SEARCH_TIERS = ['namePrefix', 'addressPrefix', 'nameWords', 'otherWords'] as const;
+export type SearchTier = (typeof SEARCH_TIERS)[number];
+
+/** ResolveNames resolves names and addresses, as Exchange's ambiguous name resolution does; the directory page also searches the rest. */
+export const NAME_TIERS: readonly SearchTier[] = ['namePrefix', 'addressPrefix', 'nameWords'];
+
+/** A query as the stores compare it. `keyEnd`/`addressEnd` close the "starts with" ranges of an index. */
+export interface PeopleQuery {
+  words: string[];
+  key: string;
+  keyEnd: string;
+  address: string;
+  addressEnd: string;
+}
+
+/** Sorts after any character a folded key or an address holds, so [x, x + END) is "starts with x". */
+const END = '\u{10FFFF}';
+
+/** undefined: the text holds no letter or digit, so nothing can match it. */
+export function peopleQuery(text: string): PeopleQuery | undefined {
+  const words = foldedWords(text);
+  if (words.length === 0) return undefined;
+  const key = words.join(' ');
+  const address = text.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return { words, key, keyEnd: key + END, address, addressEnd: address + END };
+}
+
+/**
+ * An FTS5 query: every word as a quoted prefix. The words hold letters and digits only,
+ * so nothing a user types (quotes, *, NEAR, -, parentheses, column filters) is syntax.
+ */
+export function ftsQuery(words: readonly string[], tier: 'nameWords' | 'otherWords'): string {
+  const all = `(${words.map((word) => `"${word}"*`).join(' AND ')})`;
+  const inNames = `{search_names} : ${all}`;
+  return tier === 'nameWords' ? inNames : `${all} NOT ${inNames}`;
+}
+
+/** A PostgreSQL tsquery: every word as a quoted prefix, in the names (weight A) or anywhere. */
+export function tsQuery(words: readonly string[], weights: 'A' | ''): string {
+  return words.map((word) => `'${word}':*${weights}`).join(' & ');
+}
+
+/**
+ * One page over the tiers in order: each tier is asked for as many of its best rows as
+ * the page still needs plus those it must skip, so a page that the first tier fills
+ * never runs the others, and no tier is counted in full.
+ */
+export async function rankedPage<T>(
+  tiers: readonly SearchTier[],
+  offset: number,
+  limit: number,
+  fetch: (tier: SearchTier, count: number) => Promise<T[]>,
+): Promise<T[]> {
+  const page: T[] = [];
+  let skip = offset;
+  for (const tier of tiers) {
+    if (page.length >= limit) break;
+    const rows = await fetch(tier, skip + limit - page.length);
+    page.push(...rows.slice(skip));
+    skip = Math.max(0, skip - rows.length);
+  }
+  return page;
+}

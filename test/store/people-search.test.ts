@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import type { Store } from '../../src/store/store.js';
+import { storeBackends } from './backends.js';
+
+const person = (email: string, displayName: string, fields: Partial<DirectoryUser> = {}): DirectoryUser => ({ email, displayName, refs: {}, ...fields });
+
+const PEOPLE = [
+  person('tania.ivanova@contoso.com', 'Tânia Ivanova', { givenName: 'Tânia', surname: 'Ivanova', department: 'Finance' }),
+  person('ana.almeida@contoso.com', 'Ana Almeida', { givenName: 'Ana', surname: 'Almeida', department: 'Sales' }),
+  person('ana@contoso.com', 'Ana', { title: 'Intern' }),
+  person('adele.vance@contoso.com', 'Adele Vance', { title: 'Retail Manager', department: 'Analytics' }),
+  person('maria.souza@contoso.com', 'Maria Ana Souza', { department: 'Legal' }),
+  person('bob.anand@contoso.com', 'Bob Anand'),
+  person('lukasz@contoso.com', 'Łukasz Żółć', { alias: 'lzolc' }),
+  person('jose@contoso.com', "José O'Brien-García", { company: 'Fabrikam' }),
+  person('zoe@contoso.com', 'ZOË ÅSTRÖM'),
+];
+
+for (const backend of storeBackends()) {
+  describe(`People search on ${backend.name}`, () => {
+    let store: Store;
+
+    before(() => backend.setUp());
+    after(() => backend.tearDown());
+    beforeEach(async () => {
+      await backend.reset();
+      store = await backend.open();
+      await store.upsertUsers(PEOPLE);
+    });
+    afterEach(() => store.close());
+
+    const names = async (q: string, offset = 0, limit = 20) => (await store.searchDirectory(q, offset, limit)).map((entry) => entry.user.displayName);
+    const resolved = async (q: string) => (await store.searchUsers(q, 20)).map((user) => user.displayName);
+
+    it('ignores accents and case, in the query and in the names', async () => {
+      expect(await names('tania ivanova')).to.deep.equal(['Tânia Ivanova']);
+      expect(await names('TÂNIA')).to.deep.equal(['Tânia Ivanova']);
+      expect(await names('lukasz zolc')).to.deep.equal(['Łukasz Żółć']);
+      expect(await names('zoe astrom')).to.deep.equal(['ZOË ÅSTRÖM']);
+      expect(await names('garcia')).to.deep.equal(["José O'Brien-García"]);
+    });
+
+    it('matches the start of each word, in any order', async () => {
+      expect(await names('tan iva')).to.deep.equal(['Tânia Ivanova']);
+      expect(await names('iva tan')).to.deep.equal(['Tânia Ivanova']);
+      expect(await names('Almeida Ana')).to.deep.equal(['Ana Almeida']);
+      expect(await names("o'bri jo")).to.deep.equal(["José O'Brien-García"]);
+      expect(await names('nia')).to.deep.equal([]);
+    });
+
+    it('ranks exact names, then names that start with the query, then word starts in names, then other fields', async () => {
+      // "Ana" exactly; a name starting "Ana"; an address starting "ana" would come next; names with a word
+      // starting "ana" in name order; last, Adele Vance for her department (Analytics).
+      expect(await names('ana')).to.deep.equal(['Ana', 'Ana Almeida', 'Bob Anand', 'Maria Ana Souza', 'Adele Vance']);
+      expect(await names('Ana Almeida')).to.deep.equal(['Ana Almeida']);
+    });
+
+    it('finds people by the start of their address, alias, department, title or company', async () => {
+      expect(await names('ana.alm')).to.deep.equal(['Ana Almeida']);
+      expect(await names('lzol')).to.deep.equal(['Łukasz Żółć']);
+      expect(await names('sales')).to.deep.equal(['Ana Almeida']);
+      expect(await names('retail man')).to.deep.equal(['Adele Vance']);
+      expect(await names('fabri')).to.deep.equal(["José O'Brien-García"]);
+    });
+
+    it('pages the ranked list without repeating or losing anyone across tiers', async () => {
+      const all = await names('ana');
+      const paged = [...(await names('ana', 0, 2)), ...(await names('ana', 2, 2)), ...(await names('ana', 4, 2))];
+      expect(paged).to.deep.equal(all);
+      expect(await names('ana', 5, 2)).to.deep.equal([]);
+    });
+
+    it('lists everyone in name order for an empty query', async () => {
+      expect(await names('')).to.deep.equal([
+        'Adele Vance',
+        'Ana',
+        'Ana Almeida',
+        'Bob Anand',
+        "José O'Brien-García",
+        'Łukasz Żółć',
+        'Maria Ana Souza',
+        'Tânia Ivanova',
+        'ZOË ÅSTRÖM',
+      ]);
+    });
+
+    it('resolves names for ResolveNames in the same order, without other fields', async () => {
+      expect(await resolved('ana')).to.deep.equal(['Ana', 'Ana Almeida', 'Bob Anand', 'Maria Ana Souza']);
+      expect(await resolved('tania iva')).to.deep.equal(['Tânia Ivanova']);
+      expect(await resolved('sales')).to.deep.equal([]);
+    });
+
+    it('takes FTS and tsquery syntax as plain text: never an error, never everyone', async () => {
+      const hostile = [
+        '"',
+        '"ana',
+        'ana*',
+        '*',
+        'NEAR(ana almeida)',
+        'ana OR bob',
+        '-ana',
+        'NOT ana',
+        '(ana',
+        'ana)',
+        '{search_other}: sales',
+        "ana' & !bob",
+        'a:*',
+        '^ana',
+        '+',
+        '%',
+        '_',
+        '\\',
+      ];
+      for (const q of hostile) {
+        const found = await names(q);
+        expect(found.length, q).to.be.below(PEOPLE.length);
+      }
+      expect(await names('"ana')).to.deep.equal(await names('ana'));
+      expect(await names('NEAR(ana almeida)')).to.deep.equal([]);
+      expect(await names('{search_other}: sales')).to.deep.equal([]);
+    });
+
+    it('follows every write: import, rename, removal', async () => {
+      await store.upsertUsers([person('new.hire@contoso.com', 'Ånika Newhire')]);
+      expect(await names('anik')).to.deep.equal(['Ånika Newhire']);
+      await store.upsertUsers([person('new.hire@contoso.com', 'Annika Renamed', { department: 'Research' })]);
+      expect(await names('anik')).to.deep.equal([]);
+      expect(await names('renamed')).to.deep.equal(['Annika Renamed']);
+      expect(await names('research')).to.deep.equal(['Annika Renamed']);
+      expect(await store.removeUser('new.hire@contoso.com')).to.equal(true);
+      expect(await names('renamed')).to.deep.equal([]);
+      expect(await resolved('annika')).to.deep.equal([]);
+      expect(await names('research')).to.deep.equal([]);
+    });
+
+    it('rolls the search back with a failed import', async () => {
+      const broken = person('broken@contoso.com', null as unknown as string);
+      await store.upsertUsers([person('ghost@contoso.com', 'Ghostly Person'), broken]).catch(() => undefined);
+      expect(await names('ghostly')).to.deep.equal([]);
+    });
+
+    it('gives each entry its manager and direct reports, as the directory knows them', async () => {
+      await store.upsertUsers([
+        person('adele.vance@contoso.com', 'Adele Vance', { manager: 'Ana.Almeida@contoso.com' }),
+        person('bob.anand@contoso.com', 'Bob Anand', { manager: 'ana.almeida@contoso.com' }),
+        person('ana.almeida@contoso.com', 'Ana Almeida', { manager: 'gone@contoso.com' }),
+      ]);
+      const [ana] = await store.searchDirectory('ana almeida', 0, 1);
+      expect(ana?.user.manager).to.equal('gone@contoso.com');
+      expect(ana?.manager).to.equal(undefined);
+      expect(ana?.directReports).to.deep.equal([
+        { email: 'adele.vance@contoso.com', displayName: 'Adele Vance' },
+        { email: 'bob.anand@contoso.com', displayName: 'Bob Anand' },
+      ]);
+      const [bob] = await store.searchDirectory('bob', 0, 1);
+      expect(bob?.manager).to.deep.equal({ email: 'ana.almeida@contoso.com', displayName: 'Ana Almeida' });
+      expect(bob?.directReports).to.deep.equal([]);
+      await store.removeUser('bob.anand@contoso.com');
+      expect((await store.searchDirectory('ana almeida', 0, 1))[0]?.directReports).to.have.length(1);
+    });
+  });
+}
