@@ -1,3 +1,5 @@
+import { BridgeError } from '../domain/errors.js';
+
 /** What the pipeline agrees to decode; everything else is refused before decoding. */
 export interface ImageLimits {
   maxInputBytes: number;
@@ -10,4 +12,8 @@ export const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'gi
 
 export function imageLimitsOf(config: { maxUploadBytes: number; maxInputPixels: number; jpegQuality: number }): ImageLimits {
   return { maxInputBytes: config.maxUploadBytes, maxInputPixels: config.maxInputPixels, jpegQuality: config.jpegQuality };
+}
+
+export function tooManyPixels(width: number, height: number, maxInputPixels: number): BridgeError {
+  return BridgeError.imageTooLarge(`image is ${width}×${height} pixels; the limit is ${maxInputPixels} pixels`);
 }

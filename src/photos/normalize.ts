@@ -3,13 +3,15 @@ import sharp from 'sharp';
 import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
-import { ACCEPTED_FORMATS, type ImageLimits } from './image-limits.js';
+import { hevcHeifAsPng } from './hevc-photo.js';
+import { ACCEPTED_FORMATS, tooManyPixels, type ImageLimits } from './image-limits.js';
 
 /**
  * Turns whatever image arrives into the one shape the bridge keeps: an upright,
  * sRGB, 8-bit, opaque JPEG no larger than the largest size code, without metadata.
  * The header is checked before any pixel is decoded, so a decompression bomb costs
- * a header read, not gigabytes of memory.
+ * a header read, not gigabytes of memory. libvips reads an HEVC-coded HEIF header
+ * (phone photos) but cannot decode its pixels; those go through libheif-js first.
  */
 export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promise<NormalizedPhoto> {
   if (input.length === 0) throw BridgeError.invalidImage('the body is empty');
@@ -21,11 +23,10 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (JPEG, PNG, GIF, WebP, TIFF, HEIF are)`);
   }
   const { width = 0, height = 0 } = header;
-  if (width * height > limits.maxInputPixels) {
-    throw BridgeError.imageTooLarge(`image is ${width}×${height} pixels; the limit is ${limits.maxInputPixels} pixels`);
-  }
+  if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
+  const decodable = header.format === 'heif' && header.compression === 'hevc' ? await hevcHeifAsPng(input, header.icc, limits.maxInputPixels) : input;
   try {
-    const { data, info } = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
+    const { data, info } = await sharp(decodable, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
       .rotate()
       .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })

@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { decodeHevcHeif, MAX_PENDING_HEVC_DECODES } from '../../src/photos/hevc-decoder.js';
+import type { ImageLimits } from '../../src/photos/image-limits.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { rejectionOf } from '../support/rejection.js';
+import { iphoneStyleHeic, MARKER_BLUE, PICTURE_RED } from './iphone-heic.js';
+
+const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
+
+type Rgb = { r: number; g: number; b: number };
+
+async function pixelAt(image: Buffer, x: number, y: number): Promise<Rgb> {
+  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const at = (y * info.width + x) * info.channels;
+  return { r: data[at]!, g: data[at + 1]!, b: data[at + 2]! };
+}
+
+/** Within what a lossy HEVC and JPEG round trip leave of a flat colour. */
+function expectNear(actual: Rgb, expected: Rgb, what: string): void {
+  for (const channel of ['r', 'g', 'b'] as const) {
+    expect(Math.abs(actual[channel] - expected[channel]), `${what}: ${JSON.stringify(actual)} should be near ${JSON.stringify(expected)}`).to.be.at.most(12);
+  }
+}
+
+/** The X of an ICC profile's red colorant (its rXYZ tag, ICC.1 §9.2.44), adapted to D50. */
+function redPrimaryX(icc: Buffer): number {
+  for (let tag = 0; tag < icc.readUInt32BE(128); tag++) {
+    const entry = 132 + tag * 12;
+    if (icc.toString('latin1', entry, entry + 4) === 'rXYZ') return icc.readInt32BE(icc.readUInt32BE(entry + 4) + 8) / 65536;
+  }
+  throw new Error('no rXYZ tag');
+}
+
+describe('HEIC photos from phones (HEVC)', function () {
+  let portrait: Buffer; // 1512×2016 upright, a quarter of an iPhone's 12 MP portrait
+
+  before(async () => {
+    portrait = await iphoneStyleHeic(1512, 2016);
+  });
+
+  describe('the fixture is what an iPhone writes', () => {
+    it('is an HEVC-coded HEIF with the heic brand, a P3 profile and a thumbnail, 2016 wide as stored, upright 1512×2016', async () => {
+      expect(portrait.toString('latin1', 4, 12)).to.equal('ftypheic');
+      expect(portrait.includes(Buffer.from('hvcC'))).to.equal(true);
+      expect(portrait.includes(Buffer.from('thmb'))).to.equal(true);
+      expect(portrait.includes(Buffer.from('irot'))).to.equal(true);
+      expect(portrait.includes(Buffer.from('iPhone 15 Pro'))).to.equal(true);
+      const header = await sharp(portrait).metadata();
+      expect([header.format, header.compression, header.hasProfile]).to.deep.equal(['heif', 'hevc', true]);
+      expect(redPrimaryX(header.icc!), "the profile's red primary is Display P3's, not sRGB's (0.436)").to.be.closeTo(0.515, 0.005);
+      expect([header.width, header.height], 'libvips reads the turned size from the header').to.deep.equal([1512, 2016]);
+    });
+
+    it("cannot be decoded by sharp's prebuilt libvips (its libheif has the AV1 decoder only) — the reason the bridge decodes HEVC itself", async () => {
+      expect(sharp.format.heif.input.buffer).to.equal(true);
+      const failure = await sharp(portrait)
+        .jpeg()
+        .toBuffer()
+        .then(
+          () => undefined,
+          (error: unknown) => error as Error,
+        );
+      expect(failure?.message).to.match(/compression format|not been built in|bad seek/i);
+    });
+  });
+
+  describe('normalizePhoto', () => {
+    it('decodes it upright to a 486×648 sRGB JPEG without metadata, the marker top-left', async () => {
+      const photo = await normalizePhoto(portrait, LIMITS);
+      expect([photo.width, photo.height]).to.deep.equal([486, 648]);
+      const metadata = await sharp(photo.bytes).metadata();
+      expect([metadata.format, metadata.space, metadata.channels]).to.deep.equal(['jpeg', 'srgb', 3]);
+      expect([metadata.exif, metadata.icc, metadata.orientation]).to.deep.equal([undefined, undefined, undefined]);
+      // irot applied once, the EXIF orientation not again: the marker stays top-left.
+      expectNear(await pixelAt(photo.bytes, 60, 80), MARKER_BLUE, 'top-left');
+      expectNear(await pixelAt(photo.bytes, 425, 80), PICTURE_RED, 'top-right');
+      expectNear(await pixelAt(photo.bytes, 60, 570), PICTURE_RED, 'bottom-left');
+    });
+
+    it('converts its Display P3 colours to sRGB: the red is sRGB red, not P3 numbers read as sRGB', async () => {
+      const photo = await normalizePhoto(portrait, LIMITS);
+      expectNear(await pixelAt(photo.bytes, 364, 486), PICTURE_RED, 'middle of the bottom-right quarter');
+      // The same red in Display P3 numbers is about (234, 51, 35): read as sRGB it would fail the check above.
+      const p3Numbers = await sharp({ create: { width: 1, height: 1, channels: 3, background: PICTURE_RED } })
+        .withIccProfile('p3')
+        .raw()
+        .toBuffer();
+      expect(p3Numbers[1]! - PICTURE_RED.g, 'precondition: P3 numbers differ from sRGB ones by more than the tolerance').to.be.above(30);
+    });
+
+    it('decodes a small landscape HEIC to its own size', async () => {
+      const photo = await normalizePhoto(await iphoneStyleHeic(320, 240), LIMITS);
+      expect([photo.width, photo.height]).to.deep.equal([320, 240]);
+      expectNear(await pixelAt(photo.bytes, 40, 30), MARKER_BLUE, 'top-left');
+      expectNear(await pixelAt(photo.bytes, 240, 180), PICTURE_RED, 'bottom-right');
+    });
+
+    it('refuses more pixels than maxInputPixels with 413 from the header, before decoding', async () => {
+      const error = await rejectionOf(normalizePhoto(portrait, { ...LIMITS, maxInputPixels: 1512 * 2016 - 1 }));
+      expect(error.httpStatus).to.equal(413);
+      expect(error.responseCode).to.equal('ErrorMessageSizeExceeded');
+      expect(error.message).to.include('1512×2016');
+    });
+
+    it('refuses more bytes than maxInputBytes with 413', async () => {
+      const error = await rejectionOf(normalizePhoto(portrait, { ...LIMITS, maxInputBytes: portrait.length - 1 }));
+      expect(error.httpStatus).to.equal(413);
+      expect(error.message).to.include(String(portrait.length));
+    });
+
+    it('answers a HEIC whose HEVC data is damaged with 422 ErrorInvalidImage', async () => {
+      const damaged = Buffer.from(portrait);
+      const mdat = damaged.indexOf('mdat');
+      damaged.fill(0x5a, mdat + 4, damaged.length);
+      const error = await rejectionOf(normalizePhoto(damaged, LIMITS));
+      expect(error.httpStatus).to.equal(422);
+      expect(error.responseCode).to.equal('ErrorInvalidImage');
+    });
+  });
+
+  describe('decodeHevcHeif', () => {
+    it('checks the pixel count again from its own reading of the header, before decoding', async () => {
+      const error = await rejectionOf(decodeHevcHeif(portrait, 1000));
+      expect(error.httpStatus).to.equal(413);
+      expect(error.message).to.include('1512×2016');
+    });
+
+    it(`decodes one at a time with at most ${MAX_PENDING_HEVC_DECODES} pending; more are told 503 ErrorServerBusy with Retry-After`, async () => {
+      const small = await iphoneStyleHeic(64, 48);
+      const outcomes = await Promise.allSettled(Array.from({ length: MAX_PENDING_HEVC_DECODES + 2 }, () => decodeHevcHeif(small, LIMITS.maxInputPixels)));
+      const decoded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const refused = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as { httpStatus: number; responseCode: string; retryAfterSeconds?: number }] : [],
+      );
+      expect(decoded).to.have.length(MAX_PENDING_HEVC_DECODES);
+      expect(decoded.map((outcome) => [outcome.value.width, outcome.value.height, outcome.value.rgba.length])[0]).to.deep.equal([64, 48, 64 * 48 * 4]);
+      expect(refused.map((error) => [error.httpStatus, error.responseCode])).to.deep.equal([
+        [503, 'ErrorServerBusy'],
+        [503, 'ErrorServerBusy'],
+      ]);
+      expect(refused[0]!.retryAfterSeconds).to.be.above(0);
+      // Once the queue drained, a new decode is accepted again.
+      expect((await decodeHevcHeif(small, LIMITS.maxInputPixels)).width).to.equal(64);
+    });
+  });
+});
