@@ -17,14 +17,17 @@ export const DIRECTORY_COLUMNS = [
   'businessPhone',
   'mobilePhone',
   'sipAddress',
+  'manager',
   ...EXTERNAL_REF_KEYS,
 ] as const;
 
 const text = importedText;
 const optionalText = optionalImportedText;
 
+const address = text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase());
+
 const recordSchema = z.strictObject({
-  email: text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase()),
+  email: address,
   displayName: text.min(1, 'is required'),
   givenName: optionalText,
   surname: optionalText,
@@ -35,6 +38,8 @@ const recordSchema = z.strictObject({
   businessPhone: optionalText,
   mobilePhone: optionalText,
   sipAddress: optionalText,
+  /** The manager's primary SMTP address. */
+  manager: optionalText.pipe(address.optional()),
   ldapDn: optionalText,
   graphId: optionalText,
   superOfficeId: optionalText,

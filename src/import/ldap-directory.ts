@@ -47,13 +47,14 @@ export async function readLdapDirectory(settings: LdapSettings, signal: AbortSig
     const { searchEntries } = await client.search(settings.baseDn, {
       scope: 'sub',
       filter: settings.userFilter,
-      attributes: [...new Set([...Object.values(FIELDS), 'cn'])],
+      attributes: [...new Set([...Object.values(FIELDS), 'cn', 'manager'])],
       paged: { pageSize: settings.pageSize },
     });
     return searchEntries;
   });
   const result: LdapDirectory = { users: [], skipped: [] };
   const seen = new Map<string, string>();
+  const managerDns = new Map<DirectoryUser, string>();
   for (const entry of entries) {
     const user = toDirectoryUser(recordOf(entry));
     if (typeof user === 'string') {
@@ -67,8 +68,29 @@ export async function readLdapDirectory(settings: LdapSettings, signal: AbortSig
     }
     seen.set(user.email, entry.dn);
     result.users.push(user);
+    const managerDn = valuesOf(entry, 'manager')[0];
+    if (typeof managerDn === 'string') managerDns.set(user, managerDn);
   }
+  setManagers(managerDns, seen);
   return result;
+}
+
+/**
+ * LDAP names a manager by DN; the directory keeps their address: the mail of the entry
+ * with that DN, when the import read it (a manager outside `userFilter` is left out).
+ * Direct reports need no attribute of their own: they are the users naming a manager.
+ */
+function setManagers(managerDns: ReadonlyMap<DirectoryUser, string>, dnByMail: ReadonlyMap<string, string>): void {
+  const mailByDn = new Map([...dnByMail].map(([mail, dn]) => [comparableDn(dn), mail]));
+  for (const [user, dn] of managerDns) {
+    const mail = mailByDn.get(comparableDn(dn));
+    if (mail !== undefined && mail !== user.email) user.manager = mail;
+  }
+}
+
+/** DNs as servers write them differ in case and in spaces around separators. */
+function comparableDn(dn: string): string {
+  return dn.toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
 }
 
 function recordOf(entry: Entry): Record<string, unknown> {

@@ -38,7 +38,7 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator): Router
   return router;
 }
 
-function personJson({ user, photoSha256 }: DirectoryEntry) {
+function personJson({ user, photoSha256, manager, directReports }: DirectoryEntry) {
   return {
     email: user.email,
     displayName: user.displayName,
@@ -48,6 +48,8 @@ function personJson({ user, photoSha256 }: DirectoryEntry) {
     businessPhone: user.businessPhone ?? null,
     mobilePhone: user.mobilePhone ?? null,
     photo: photoSha256 ? { version: photoSha256.slice(0, 16) } : null,
+    manager: manager ?? null,
+    directReports,
   };
 }
 

@@ -222,6 +222,8 @@ const graphPaths = Object.fromEntries(
 );
 const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
 
+/** A manager or direct report in a directory entry. */
+const personRef = { type: 'object', required: ['email', 'displayName'], properties: { email: { type: 'string' }, displayName: { type: 'string' } } };
 /** The bridge's HTTP interface, served at /api/openapi.json. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -286,14 +288,15 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/people': {
       get: {
-        summary: 'One page of the directory: people whose name, address, department or title contains q',
+        summary: 'One page of the directory, ranked: the people whose names, address, department, title or company match q',
         parameters: [
           {
             name: 'q',
             in: 'query',
             required: false,
             schema: { type: 'string', maxLength: 200 },
-            description: 'Text to look for (case-insensitive); empty lists everyone',
+            description:
+              'Words to look for: accents and case ignored, each word the start of a word, in any order ("tan iva" finds Tânia Ivanova). Empty lists everyone in name order.',
           },
           { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 48 } },
@@ -301,7 +304,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           200: {
             description:
-              'People in name order; hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches).',
+              'People best match first: names equal to or starting with q, then addresses starting with q, then people with every word of q starting a word of their names, then those matched by department, title or company; in name order within each. hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches). manager and directReports are the people the directory knows in those roles (null and [] otherwise; at most 50 direct reports, in name order).',
             content: {
               'application/json': {
                 schema: {
@@ -326,6 +329,8 @@ export const OPENAPI_DOCUMENT = {
                           photo: { oneOf: [{ type: 'null' }, { type: 'object', properties: { version: { type: 'string' } } }] },
                         },
                       },
+                          manager: { oneOf: [{ type: 'null' }, personRef] },
+                          directReports: { type: 'array', maxItems: 50, items: personRef },
                     },
                   },
                 },

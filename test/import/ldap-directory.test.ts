@@ -35,12 +35,25 @@ describe('importing the directory from LDAP', () => {
       'msRTCSIP-PrimaryUserAddress': 'sip:megan.bowen@contoso.com',
       thumbnailPhoto: await samplePhoto(96, 96),
     });
-    await slapd.add(person('Plain Person'), { objectClass: 'inetOrgPerson', cn: 'Plain Person', sn: 'Person', mail: 'plain@example.com' });
+    // Managers by DN, spelt as servers may write them: another case, spaces after commas.
+    await slapd.add(person('Plain Person'), {
+      objectClass: 'inetOrgPerson',
+      cn: 'Plain Person',
+      sn: 'Person',
+      mail: 'plain@example.com',
+      manager: person('Megan Bowen').toUpperCase().replace(/,/g, ', '),
+    });
     await slapd.add(person('Bad Mail'), { objectClass: 'inetOrgPerson', cn: 'Bad Mail', sn: 'Mail', mail: 'not-an-address' });
     await slapd.add(person('Megan Again'), { objectClass: 'inetOrgPerson', cn: 'Megan Again', sn: 'Again', mail: 'megan.bowen@contoso.com' });
     await slapd.add(person('No Mail'), { objectClass: 'inetOrgPerson', cn: 'No Mail', sn: 'Mail' });
     for (const n of [1, 2, 3])
-      await slapd.add(person(`Filler ${n}`), { objectClass: 'inetOrgPerson', cn: `Filler ${n}`, sn: 'Filler', mail: `filler${n}@example.com` });
+      await slapd.add(person(`Filler ${n}`), {
+        objectClass: 'inetOrgPerson',
+        cn: `Filler ${n}`,
+        sn: 'Filler',
+        mail: `filler${n}@example.com`,
+        manager: person(n === 1 ? 'No Mail' : 'Plain Person'),
+      });
   });
   after(() => slapd?.dispose());
 
@@ -74,12 +87,22 @@ describe('importing the directory from LDAP', () => {
       email: 'plain@example.com',
       displayName: 'Plain Person',
       surname: 'Person',
+      manager: 'megan.bowen@contoso.com',
       refs: { ldapDn: person('Plain Person') },
     });
     expect(skipped).to.deep.equal([
       `${person('Bad Mail')}: email is not an SMTP address`,
       `${person('Megan Again')}: megan.bowen@contoso.com is already the mail of ${person('Megan Bowen')}`,
     ]);
+  });
+
+  it("names each user's manager by the mail of the entry their manager DN points to, if it was read", async () => {
+    const { users } = await read();
+    const managerOf = (email: string) => users.find((user) => user.email === email)?.manager;
+    expect(managerOf('filler2@example.com')).to.equal('plain@example.com');
+    expect(managerOf('filler1@example.com')).to.equal(undefined);
+    const { users: personOnly } = await read({ userFilter: '(&(objectClass=inetOrgPerson)(sn=Person))' });
+    expect(personOnly.map((user) => [user.email, user.manager])).to.deep.equal([['plain@example.com', undefined]]);
   });
 
   it('reads only what the configured userFilter selects', async () => {

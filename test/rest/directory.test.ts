@@ -51,9 +51,23 @@ describe('directory search /api/people and the page at /', () => {
     expect(architects.people.map((p: { title: string }) => p.title)).to.deep.equal(['Architect', 'Architect']);
   });
 
-  it('takes % and _ literally', async () => {
-    expect((await get('/api/people?q=%25').expect(200)).body.people.map((p: { email: string }) => p.email)).to.deep.equal(['percent@contoso.com']);
+  it('searches words, so % and _ alone find no one rather than everyone', async () => {
+    expect((await get('/api/people?q=%25').expect(200)).body.people).to.deep.equal([]);
     expect((await get('/api/people?q=_').expect(200)).body.people).to.deep.equal([]);
+    expect((await get('/api/people?q=%25%20sure').expect(200)).body.people.map((p: { email: string }) => p.email)).to.deep.equal(['percent@contoso.com']);
+  });
+
+  it("gives each person's manager and direct reports as {email, displayName}", async () => {
+    await t.store.upsertUsers([
+      { email: 'boss@contoso.com', displayName: 'Boss Lady', refs: {} },
+      { email: 'report@contoso.com', displayName: 'Report Person', manager: 'boss@contoso.com', refs: {} },
+    ]);
+    const [boss] = (await get('/api/people?q=boss%20lady').expect(200)).body.people;
+    expect(boss).to.deep.include({ manager: null, directReports: [{ email: 'report@contoso.com', displayName: 'Report Person' }] });
+    const [report] = (await get('/api/people?q=report%20person').expect(200)).body.people;
+    expect(report).to.deep.include({ manager: { email: 'boss@contoso.com', displayName: 'Boss Lady' }, directReports: [] });
+    await t.store.removeUser('report@contoso.com');
+    await t.store.removeUser('boss@contoso.com');
   });
 
   it('says who has a photo, with a version that changes with the photo', async () => {

@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import { readDirectoryFile } from '../../src/import/read-directory-file.js';
+import { writeDirectoryFile } from '../../src/import/write-directory-file.js';
+import { ImportFileError } from '../../src/import/import-file-error.js';
+
+describe('the manager column of a directory file', () => {
+  const csv = ['email,displayName,manager', 'ana@contoso.com,Ana Almeida,', 'bob@contoso.com,Bob Anand, Ana@Contoso.com '].join('\n');
+
+  it('takes the manager as an address, lower-cased like every address; empty means none', () => {
+    const users = readDirectoryFile(csv, 'csv');
+    expect(users.map((user) => [user.email, user.manager])).to.deep.equal([
+      ['ana@contoso.com', undefined],
+      ['bob@contoso.com', 'ana@contoso.com'],
+    ]);
+    const json = JSON.stringify([{ email: 'cy@contoso.com', displayName: 'Cy', manager: 'bob@contoso.com' }]);
+    expect(readDirectoryFile(json, 'json')[0]?.manager).to.equal('bob@contoso.com');
+  });
+
+  it('refuses a manager that is not an address, naming the row', () => {
+    let failure: unknown;
+    try {
+      readDirectoryFile('email,displayName,manager\nbob@contoso.com,Bob,Ana Almeida\n', 'csv');
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).to.be.instanceOf(ImportFileError);
+    expect((failure as ImportFileError).message).to.include('line 2: manager is not an SMTP address');
+  });
+
+  it('is written by an export and read back the same, in CSV and JSON', () => {
+    const users = readDirectoryFile(csv, 'csv');
+    for (const format of ['csv', 'json'] as const) expect(readDirectoryFile(writeDirectoryFile(users, format), format)).to.deep.equal(users);
+  });
+});
