@@ -25,7 +25,7 @@ const conversionParameters = [
     in: 'query',
     required: false,
     description:
-      'Output format, any case. Without it the format is negotiated from the Accept header (image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
+      'Output format, any case. Without it the format is negotiated from the Accept header (image/avif, image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
     schema: { type: 'string', enum: IMAGE_TYPES.map((type) => type.toUpperCase()) },
   },
   {
@@ -52,7 +52,9 @@ const photoResponses = {
       ETag: { schema: { type: 'string' }, description: "Strong: the original's hash plus the size served and the conversion, if any" },
       Vary: { schema: { type: 'string' }, description: 'Accept: the format may be negotiated' },
     },
-    content: Object.fromEntries(['image/jpeg', 'image/png', 'image/gif', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+    content: Object.fromEntries(
+      ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+    ),
   },
   304: { description: 'Not modified (If-None-Match holds the current ETag)' },
   400: reason('Bad size code, conversion parameter (w, h, type, ifBlank) or id (ErrorInvalidIdMalformed)'),
