@@ -1,5 +1,5 @@
 /** The output formats a client may ask for; JPEG is what every photo is stored as. */
-export const IMAGE_TYPES = ['jpeg', 'png', 'gif', 'webp'] as const;
+export const IMAGE_TYPES = ['jpeg', 'png', 'gif', 'webp', 'avif'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 export type ImageContentType = `image/${ImageType}`;
 

