@@ -71,6 +71,11 @@ export class PhotoChanges {
     return removed;
   }
 
+  /** Whether the user's photo is locked; undefined for no such user. */
+  isLocked(email: string): Promise<boolean | undefined> {
+    return this.options.store.isPhotoLocked(email);
+  }
+
   /** An administrator's lock (or unlock) of a user's photo; false when there is no such user. */
   async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
     if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');

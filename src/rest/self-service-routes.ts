@@ -12,7 +12,8 @@ import { ownEmailOf, photoUploadBody, uploadedImage, type PhotoChanges } from '.
  * - `GET /api/me/photo` → `{email, allowed, locked, reason?}`: whether the page may offer "Change my photo";
  * - `PUT /api/me/photo` with the image as body → 200 `{email, sha256, width, height}`;
  * - `DELETE /api/me/photo` → 204 (404 when there is none).
- * And the administrator's lock against those changes: `PUT` / `DELETE /admin/users/{email}/photo-lock` → 204.
+ * And the administrator's lock against those changes: `PUT` / `DELETE /admin/users/{email}/photo-lock` → 204,
+ * `GET` of it → `{email, locked}`.
  * Refusals are 403 with the reason; the body is read only once the change is allowed.
  */
 export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticator, maxUploadBytes: number): Router {
@@ -51,6 +52,13 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
   });
 
   const lockPath = '/admin/users/:email/photo-lock';
+  router.get(lockPath, admin, async (req, res) => {
+    const email = normalizeSmtpAddress(String(req.params.email));
+    const locked = await changes.isLocked(email);
+    if (locked === undefined) throw BridgeError.userNotFound(email);
+    res.setHeader('cache-control', 'no-store');
+    res.json({ email, locked });
+  });
   for (const [method, locked] of [
     ['put', true],
     ['delete', false],

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
+import { parseBasicAuthorization } from '../auth/basic-credentials.js';
 import { requireAccount } from '../http/require-account.js';
 
 /** src/web, from src/rest as from dist/rest: the page is plain files, not compiled. */
@@ -23,13 +24,30 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
+ * The name the page signs out as. Basic authentication has no logout: the browser keeps
+ * the credentials it was given for the realm until it closes. So the page's sign-out asks
+ * `/sign-out` with this name (XMLHttpRequest's own user and password): the bridge
+ * challenges, the browser answers with them, the bridge accepts them there (only there),
+ * and the browser now holds them for the realm instead of the real ones. The next visit
+ * to the page sends them, gets a challenge, and the browser asks for a login again.
+ */
+export const SIGNED_OUT_USER = 'signed-out';
+
+/**
  * The intranet directory page at `/`, its scripts and styles under `/web/`. Behind the
  * same credentials as the photos (the browser asks for them on the 401). Revalidated
- * on every use (Last-Modified), so a new version shows at once.
+ * on every use (Last-Modified), so a new version shows at once. `GET /sign-out`: see
+ * SIGNED_OUT_USER.
  */
 export function createWebPageRoutes(auth: Authenticator): Router {
   const router = Router();
-  const authenticate = requireAccount(auth, 'user');
+  const account = requireAccount(auth, 'user');
+  // A signed-out browser is asked to log in again at once, without costing a failed login
+  // (which the throttle would count against the person's address).
+  const authenticate: RequestHandler = (req, res, next) => {
+    if (parseBasicAuthorization(req.headers.authorization)?.username === SIGNED_OUT_USER) return challenge(res, auth);
+    return account(req, res, next);
+  };
   const files = { root: WEB_DIR, lastModified: true, cacheControl: false };
 
   router.get('/', authenticate, (_req, res, next) => {
@@ -37,7 +55,18 @@ export function createWebPageRoutes(auth: Authenticator): Router {
     res.sendFile('index.html', files, (error) => error && next(error));
   });
   router.use('/web', authenticate, express.static(WEB_DIR, { ...files, index: false, redirect: false, setHeaders: securityHeaders }));
+  router.get('/sign-out', (req, res) => {
+    if (parseBasicAuthorization(req.headers.authorization)?.username !== SIGNED_OUT_USER) return challenge(res, auth);
+    res.setHeader('cache-control', 'no-store');
+    res.type('text/plain').send('Signed out.\n');
+  });
   return router;
+}
+
+function challenge(res: express.Response, auth: Authenticator): void {
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('www-authenticate', auth.challenge);
+  res.status(401).type('text/plain').send('Sign in to see the people directory.\n');
 }
 
 function securityHeaders(res: ServerResponse): void {

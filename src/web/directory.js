@@ -1,6 +1,10 @@
-// The directory page: search-as-you-type over /api/people, one page at a time, and a
-// detail dialog. Every value from the server goes in through textContent or an
-// attribute, never as markup.
+// The directory page: search-as-you-type over /api/people, one page at a time, the
+// search kept in the URL (?q=…, so links can be shared and Back goes to the previous
+// search), and a detail dialog where an administrator — or a person, for their own
+// photo, when the bridge allows it — changes a photo through a square crop. Every value
+// from the server goes in through textContent or an attribute, never as markup.
+
+import { SquareCrop } from './photo-crop.js';
 
 const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto';
 const CARD_SIZES = [96, 120, 240];
@@ -8,6 +12,8 @@ const DETAIL_SIZES = [240, 360, 504, 648];
 const PAGE_SIZE = 48;
 const TYPING_PAUSE_MS = 200;
 const MAX_SEARCH_LENGTH = 200; // as /api/people accepts; maxlength stops typing, this stops pasting scripts
+/** Must match SIGNED_OUT_USER in src/rest/web-page-routes.ts. */
+const SIGNED_OUT_USER = 'signed-out';
 
 const $ = (id) => document.getElementById(id);
 const searchInput = $('search');
@@ -15,19 +21,30 @@ const list = $('people');
 const status = $('status');
 const moreButton = $('more');
 const dialog = $('person');
+const editorStatus = $('editor-status');
+const crop = new SquareCrop({ canvas: $('crop-canvas'), zoomInput: $('crop-zoom'), preview: $('crop-preview') });
 
-let role = 'user';
+let me = { username: '', role: 'user', email: undefined, ownPhoto: { allowed: false, locked: false } };
 let query = '';
 let nextOffset = 0;
 let pending;
 let shown = [];
 let openPerson;
 let openedFrom;
-let chosenFile;
+/** What "Save photo" uploads: the crop, or the file itself when this browser cannot show it. */
+let chosen;
+/** The next settled search starts a new history entry; later ones while typing replace it. */
+let startsHistoryEntry = true;
 
-/** The REST photo URL; `version` changes with the photo, so a new upload is never served from cache. */
+/**
+ * The REST photo URL. With a photo, `v` changes with it, so a new upload is never served
+ * from cache; without one, the bridge's own placeholder (coloured initials), so the page
+ * looks like every other client of the bridge.
+ */
 function photoUrl(person, size) {
-  const params = new URLSearchParams({ email: person.email, size: `HR${size}x${size}`, v: person.photo.version });
+  const params = new URLSearchParams({ email: person.email, size: `HR${size}x${size}` });
+  if (person.photo) params.set('v', person.photo.version);
+  else params.set('ifBlank', 'SrNoPhoto');
   return `${PHOTO_URL}?${params}`;
 }
 
@@ -35,10 +52,8 @@ function srcsetOf(person, sizes) {
   return sizes.map((size) => `${photoUrl(person, size)} ${size}w`).join(', ');
 }
 
-function initialsOf(name) {
-  const words = name.split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words;
-  return letters.map((word) => [...word][0].toUpperCase()).join('');
+function altOf(person) {
+  return person.photo ? `Photo of ${person.displayName}` : `No photo of ${person.displayName}`;
 }
 
 function element(tag, className, text) {
@@ -48,23 +63,26 @@ function element(tag, className, text) {
   return node;
 }
 
+function showPicture(img, person, size, sizes, displayed) {
+  img.src = photoUrl(person, size);
+  img.srcset = srcsetOf(person, sizes);
+  img.sizes = displayed;
+  img.alt = altOf(person);
+  img.classList.toggle('placeholder', !person.photo);
+}
+
 function cardPicture(person) {
-  if (!person.photo) {
-    const placeholder = element('span', 'placeholder', initialsOf(person.displayName));
-    placeholder.setAttribute('role', 'img');
-    placeholder.setAttribute('aria-label', `No photo of ${person.displayName}`);
-    return placeholder;
-  }
   const img = element('img');
-  img.src = photoUrl(person, CARD_SIZES[0]);
-  img.srcset = srcsetOf(person, CARD_SIZES);
-  img.sizes = '96px';
+  showPicture(img, person, CARD_SIZES[0], CARD_SIZES, '96px');
   img.width = 96;
   img.height = 96;
   img.loading = 'lazy';
   img.decoding = 'async';
-  img.alt = `Photo of ${person.displayName}`;
   return img;
+}
+
+function isMe(person) {
+  return me.email !== undefined && person.email.toLowerCase() === me.email;
 }
 
 function card(person) {
@@ -76,8 +94,16 @@ function card(person) {
   button.append(cardPicture(person), element('span', 'name', person.displayName));
   const subtitle = [person.title, person.department].filter(Boolean).join(' · ');
   if (subtitle) button.append(element('span', 'subtle', subtitle));
+  // Clamped text shows whole on hover; screen readers read it whole anyway.
+  button.title = [person.displayName, subtitle].filter(Boolean).join('\n');
   button.addEventListener('click', () => openDetail(person, button));
   item.append(button);
+  if (isMe(person) && me.ownPhoto.allowed) {
+    const change = element('button', 'card-action', 'Change my photo');
+    change.type = 'button';
+    change.addEventListener('click', () => openDetail(person, button, { edit: true }));
+    item.append(change);
+  }
   return item;
 }
 
@@ -93,6 +119,7 @@ async function loadPage(reset) {
   const controller = new AbortController();
   pending = controller;
   if (reset) nextOffset = 0;
+  list.setAttribute('aria-busy', 'true');
   const params = new URLSearchParams({ q: query, offset: String(nextOffset), limit: String(PAGE_SIZE) });
   try {
     const page = await getJson(`/api/people?${params}`, controller.signal);
@@ -101,7 +128,10 @@ async function loadPage(reset) {
       shown = [];
     }
     shown.push(...page.people);
-    list.append(...page.people.map(card));
+    const cards = page.people.map(card);
+    list.append(...cards);
+    // "Show more" may disappear now: keyboard users go on from the first new card.
+    if (!reset && cards.length > 0) cards[0].querySelector('.card').focus();
     nextOffset = page.offset + page.people.length;
     moreButton.hidden = !page.hasMore;
     status.textContent = describeResults(page.hasMore);
@@ -121,148 +151,306 @@ function describeResults(hasMore) {
   return `${count}${hasMore ? '+' : ''} ${count === 1 ? 'person' : 'people'}${who}.`;
 }
 
-function addContactRow(dl, label, value, href) {
-  if (!value) return;
+// ---- the search in the URL ----
+
+function queryInUrl() {
+  return (new URLSearchParams(window.location.search).get('q') ?? '').trim().slice(0, MAX_SEARCH_LENGTH);
+}
+
+/** Puts the search in the address bar: one history entry per search, not per keystroke. */
+function rememberQuery() {
+  if (query === queryInUrl()) return;
+  const url = new URL(window.location.href);
+  if (query) url.searchParams.set('q', query);
+  else url.searchParams.delete('q');
+  const state = { q: query };
+  if (startsHistoryEntry) window.history.pushState(state, '', url);
+  else window.history.replaceState(state, '', url);
+  startsHistoryEntry = false;
+}
+
+function search(text, { fromHistory = false } = {}) {
+  query = text.trim().slice(0, MAX_SEARCH_LENGTH);
+  if (!fromHistory) rememberQuery();
+  void loadPage(true);
+}
+
+// ---- the detail dialog ----
+
+function addRow(dl, label, ...values) {
+  if (values.length === 0) return;
   const dd = element('dd');
-  if (href) {
-    const link = element('a', '', value);
-    link.href = href;
-    dd.append(link);
-  } else {
-    dd.textContent = value;
-  }
+  dd.append(...values);
   dl.append(element('dt', '', label), dd);
 }
 
+function link(text, href) {
+  const a = element('a', '', text);
+  a.href = href;
+  return a;
+}
+
+/** A manager or direct report: a link to the search for them, which also works opened in a new tab. */
+function personLink(ref) {
+  if (!ref || typeof ref.email !== 'string') return undefined;
+  const a = link(typeof ref.displayName === 'string' && ref.displayName ? ref.displayName : ref.email, `?${new URLSearchParams({ q: ref.email })}`);
+  a.addEventListener('click', (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    dialog.close();
+    searchInput.value = ref.email;
+    startsHistoryEntry = true;
+    search(ref.email);
+    searchInput.focus();
+  });
+  return a;
+}
+
+function phoneLink(number) {
+  return number ? link(number, `tel:${number.replace(/[^\d+]/g, '')}`) : undefined;
+}
+
 function showDetailPhoto(person) {
-  const img = $('person-photo');
-  const placeholder = $('person-placeholder');
-  img.hidden = !person.photo;
-  placeholder.hidden = Boolean(person.photo);
-  if (person.photo) {
-    img.src = photoUrl(person, 504);
-    img.srcset = srcsetOf(person, DETAIL_SIZES);
-    img.sizes = '240px';
-    img.alt = `Photo of ${person.displayName}`;
-  } else {
-    img.removeAttribute('src');
-    img.removeAttribute('srcset');
-    placeholder.textContent = initialsOf(person.displayName);
-    placeholder.setAttribute('aria-label', `No photo of ${person.displayName}`);
-  }
+  showPicture($('person-photo'), person, 504, DETAIL_SIZES, '240px');
   $('photo-delete').disabled = !person.photo;
 }
 
-function openDetail(person, opener) {
+function openDetail(person, opener, { edit = false } = {}) {
   openPerson = person;
   openedFrom = opener;
   $('person-name').textContent = person.displayName;
   $('person-title').textContent = [person.title, person.department, person.company].filter(Boolean).join(' · ');
   const dl = $('person-contact');
   dl.replaceChildren();
-  addContactRow(dl, 'Email', person.email, `mailto:${person.email}`);
-  addContactRow(dl, 'Phone', person.businessPhone, person.businessPhone && `tel:${person.businessPhone.replace(/[^\d+]/g, '')}`);
-  addContactRow(dl, 'Mobile', person.mobilePhone, person.mobilePhone && `tel:${person.mobilePhone.replace(/[^\d+]/g, '')}`);
+  addRow(dl, 'Email', link(person.email, `mailto:${person.email}`));
+  const phone = phoneLink(person.businessPhone);
+  if (phone) addRow(dl, 'Phone', phone);
+  const mobile = phoneLink(person.mobilePhone);
+  if (mobile) addRow(dl, 'Mobile', mobile);
+  const manager = personLink(person.manager);
+  if (manager) addRow(dl, 'Manager', manager);
+  const reports = (Array.isArray(person.directReports) ? person.directReports : []).map(personLink).filter(Boolean);
+  if (reports.length) {
+    const ul = element('ul', 'reports');
+    for (const a of reports) {
+      const li = element('li');
+      li.append(a);
+      ul.append(li);
+    }
+    addRow(dl, reports.length === 1 ? 'Direct report' : `Direct reports (${reports.length})`, ul);
+  }
   showDetailPhoto(person);
-  resetUpload();
-  $('admin').hidden = role !== 'admin';
+  resetEditor();
+  showEditor(person);
   dialog.showModal();
-  $('person-close').focus();
+  (edit ? $('photo-file') : $('person-close')).focus();
 }
 
-function resetUpload() {
+/** Administrators edit anyone's photo; a person their own, when the bridge allows it. */
+function showEditor(person) {
+  const admin = me.role === 'admin';
+  const own = isMe(person);
+  const editor = $('photo-editor');
+  editor.hidden = !admin && !(own && me.ownPhoto.allowed);
+  $('photo-editor-heading').textContent = own ? 'My photo' : 'Photo';
+  $('photo-editor-note').textContent = own && admin && me.ownPhoto.locked ? 'Locked: only administrators can change it.' : '';
+  $('lock-row').hidden = !admin;
+  if (admin) void showLock(person);
+}
+
+async function showLock(person) {
+  const box = $('photo-lock');
+  box.disabled = true;
+  try {
+    const { locked } = await getJson(`/admin/users/${encodeURIComponent(person.email)}/photo-lock`);
+    if (openPerson?.email !== person.email) return;
+    box.checked = locked;
+    box.disabled = false;
+  } catch {
+    $('lock-row').hidden = true;
+  }
+}
+
+function resetEditor() {
   $('photo-file').value = '';
-  clearPreview();
-  $('admin-status').textContent = '';
+  clearChoice();
+  editorStatus.textContent = '';
 }
 
-function clearPreview() {
-  chosenFile = undefined;
-  const preview = $('photo-preview');
-  if (preview.src) URL.revokeObjectURL(preview.src);
-  preview.removeAttribute('src');
-  preview.hidden = true;
+function clearChoice() {
+  chosen = undefined;
+  crop.clear();
+  $('crop').hidden = true;
   $('photo-upload').disabled = true;
+}
+
+async function choose(event) {
+  const [file] = event.target.files;
+  clearChoice();
+  if (!file) return;
+  if (await crop.load(file)) {
+    chosen = () => crop.toBlob();
+    $('crop').hidden = false;
+    editorStatus.textContent = 'Move and zoom the square, then save.';
+  } else {
+    // HEIC and the like: the bridge decodes them; it crops to a square itself.
+    chosen = () => Promise.resolve(file);
+    editorStatus.textContent = 'This browser cannot show this image; it will be saved as it is, centred.';
+  }
+  $('photo-upload').disabled = false;
+}
+
+/** Draws the person's card again, in place. */
+function refreshCard(email) {
+  const item = [...list.children].find((li) => li.dataset.email === email);
+  const person = shown.find((p) => p.email === email);
+  if (!item || !person) return;
+  const fresh = card(person);
+  item.replaceWith(fresh);
+  if (openedFrom?.closest('li') === item) openedFrom = fresh.querySelector('.card');
 }
 
 /** The person's photo changed: every card and the open dialog show the new one. */
 function photoChanged(email, photo) {
   for (const person of shown) if (person.email === email) person.photo = photo;
-  const item = [...list.children].find((li) => li.dataset.email === email);
-  const person = shown.find((p) => p.email === email);
-  if (item && person) {
-    const fresh = card(person);
-    item.replaceWith(fresh);
-    if (openedFrom?.closest('li') === item) openedFrom = fresh.querySelector('button');
-  }
+  refreshCard(email);
   if (openPerson?.email === email) showDetailPhoto(openPerson);
 }
 
-async function adminRequest(method, body) {
-  const response = await fetch(`/admin/users/${encodeURIComponent(openPerson.email)}/photo`, { method, body });
+/** A person changes their own photo through the self-service URL (where a lock applies); an administrator through the admin API. */
+function photoUrlFor(person) {
+  return isMe(person) && me.role !== 'admin' ? '/api/me/photo' : `/admin/users/${encodeURIComponent(person.email)}/photo`;
+}
+
+async function send(method, url, body) {
+  const response = await fetch(url, { method, body });
   if (!response.ok) throw new Error((await response.text()).trim() || `HTTP ${response.status}`);
   return response;
 }
 
 async function upload() {
-  if (!chosenFile || !openPerson) return;
-  $('admin-status').textContent = 'Uploading…';
+  if (!chosen || !openPerson) return;
+  const person = openPerson;
+  editorStatus.textContent = 'Saving…';
   try {
-    const stored = await (await adminRequest('PUT', chosenFile)).json();
-    const email = openPerson.email;
-    resetUpload();
-    photoChanged(email, { version: stored.sha256.slice(0, 16) });
-    $('admin-status').textContent = 'Photo saved.';
+    const stored = await (await send('PUT', photoUrlFor(person), await chosen())).json();
+    resetEditor();
+    photoChanged(person.email, { version: stored.sha256.slice(0, 16) });
+    editorStatus.textContent = 'Photo saved.';
   } catch (error) {
-    $('admin-status').textContent = `Upload failed: ${error.message}`;
+    editorStatus.textContent = `Saving failed: ${error.message}`;
   }
 }
 
 async function removePhoto() {
-  if (!openPerson?.photo || !window.confirm(`Delete the photo of ${openPerson.displayName}?`)) return;
+  const person = openPerson;
+  if (!person?.photo || !window.confirm(`Delete the photo of ${person.displayName}?`)) return;
   try {
-    await adminRequest('DELETE');
-    photoChanged(openPerson.email, null);
-    $('admin-status').textContent = 'Photo deleted.';
+    await send('DELETE', photoUrlFor(person));
+    photoChanged(person.email, null);
+    editorStatus.textContent = 'Photo deleted.';
   } catch (error) {
-    $('admin-status').textContent = `Delete failed: ${error.message}`;
+    editorStatus.textContent = `Delete failed: ${error.message}`;
   }
 }
 
-function choose(event) {
-  const [file] = event.target.files;
-  clearPreview();
-  if (!file) return;
-  chosenFile = file;
-  const preview = $('photo-preview');
-  preview.src = URL.createObjectURL(file);
-  preview.hidden = false;
-  $('photo-upload').disabled = false;
+async function setLock(event) {
+  const box = event.target;
+  const locked = box.checked;
+  try {
+    await send(locked ? 'PUT' : 'DELETE', `/admin/users/${encodeURIComponent(openPerson.email)}/photo-lock`);
+    editorStatus.textContent = locked ? 'Photo locked.' : 'Photo unlocked.';
+  } catch (error) {
+    box.checked = !locked;
+    editorStatus.textContent = `Could not change the lock: ${error.message}`;
+  }
 }
+
+// ---- signing out ----
+
+/**
+ * Basic authentication has no logout: the browser keeps the login for the realm until it
+ * closes. So the page logs in once more, at /sign-out, as a name that is no account; the
+ * bridge accepts that name there only, and from then on the browser sends it instead of
+ * the real login, which makes every page ask for a login again.
+ */
+function signOut() {
+  const request = new XMLHttpRequest();
+  request.open('GET', '/sign-out', true, SIGNED_OUT_USER, SIGNED_OUT_USER);
+  request.addEventListener('loadend', () => {
+    pending?.abort();
+    if (dialog.open) dialog.close();
+    document.querySelector('.top').hidden = true;
+    document.querySelector('main').hidden = true;
+    $('signed-out').hidden = false;
+    $('signed-out-heading').focus();
+  });
+  request.send();
+}
+
+// ---- wiring ----
 
 let typingTimer;
 searchInput.addEventListener('input', () => {
   clearTimeout(typingTimer);
   list.setAttribute('aria-busy', 'true');
-  typingTimer = setTimeout(() => {
-    query = searchInput.value.trim().slice(0, MAX_SEARCH_LENGTH);
-    void loadPage(true);
-  }, TYPING_PAUSE_MS);
+  typingTimer = setTimeout(() => search(searchInput.value), TYPING_PAUSE_MS);
 });
-$('search-form').addEventListener('submit', (event) => event.preventDefault());
+// Enter or leaving the box settles the search: the next one is a new history entry.
+searchInput.addEventListener('blur', () => (startsHistoryEntry = true));
+$('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  clearTimeout(typingTimer);
+  search(searchInput.value);
+  startsHistoryEntry = true;
+});
+window.addEventListener('popstate', () => {
+  clearTimeout(typingTimer);
+  if (dialog.open) dialog.close();
+  searchInput.value = queryInUrl();
+  startsHistoryEntry = true;
+  search(searchInput.value, { fromHistory: true });
+});
 moreButton.addEventListener('click', () => void loadPage(false));
 dialog.addEventListener('close', () => {
   openPerson = undefined;
+  crop.clear();
   openedFrom?.focus();
 });
-$('photo-file').addEventListener('change', choose);
+$('photo-file').addEventListener('change', (event) => void choose(event));
 $('photo-upload').addEventListener('click', () => void upload());
 $('photo-delete').addEventListener('click', () => void removePhoto());
+$('photo-lock').addEventListener('change', (event) => void setLock(event));
+$('sign-out').addEventListener('click', signOut);
+$('my-photo').addEventListener('click', () => void openMyPhoto());
 
-getJson('/api/me')
-  .then((me) => {
-    role = me.role;
-    $('me').textContent = `Signed in as ${me.username}${role === 'admin' ? ' (administrator)' : ''}`;
-  })
-  .catch(() => undefined);
+/** Opens the caller's own card (searching for it when it is not on screen). */
+async function openMyPhoto() {
+  let person = shown.find(isMe);
+  if (!person) {
+    const page = await getJson(`/api/people?${new URLSearchParams({ q: me.email, limit: '5' })}`);
+    person = page.people.find(isMe);
+  }
+  if (person) openDetail(person, $('my-photo'), { edit: true });
+}
+
+/** Who is signed in, and whether they may change their own photo (then their card offers it). */
+async function whoAmI() {
+  const account = await getJson('/api/me');
+  me = { ...me, username: account.username, role: account.role };
+  $('me').textContent = `Signed in as ${account.username}${account.role === 'admin' ? ' (administrator)' : ''}`;
+  try {
+    const own = await getJson('/api/me/photo');
+    me = { ...me, email: own.email, ownPhoto: { allowed: own.allowed, locked: own.locked } };
+    $('my-photo').hidden = !own.allowed;
+    const mine = shown.find(isMe);
+    if (mine) refreshCard(mine.email);
+  } catch {
+    // A login that is no directory address has no photo of its own.
+  }
+}
+
+searchInput.value = queryInUrl();
+query = searchInput.value;
+void whoAmI().catch(() => undefined);
 void loadPage(true);

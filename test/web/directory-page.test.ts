@@ -1,25 +1,65 @@
 /// <reference lib="dom" />
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { placeholderColour } from '../../src/photos/placeholder.js';
 import { artifactPath, launchChromium } from '../support/browser.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { ADMIN, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const DEPARTMENTS = ['Finance', 'Engineering', 'Sales'];
+const LONG_TITLE = 'Principal Distinguished Engineer for Extremely Long Job Titles, Cross-Team Alignment and Everything Else That Needs a Name';
 const PEOPLE: DirectoryUser[] = Array.from({ length: 12 }, (_, i) => ({
   email: `user${i}@contoso.com`,
   displayName: `${['Adele', 'Bianca', 'Cody', 'Diego'][i % 4]} ${['Vance', 'Pratt', 'Lidz'][i % 3]} ${i}`,
   department: DEPARTMENTS[i % 3]!,
-  title: i % 2 ? 'Engineer' : 'Analyst',
+  title: i === 0 ? LONG_TITLE : i % 2 ? 'Engineer' : 'Analyst',
   businessPhone: `+1 425 555 01${String(i).padStart(2, '0')}`,
+  // Bianca, Cody and Diego 1–3 report to Adele Vance 0 (a column the directory may or may not know yet).
+  ...(i >= 1 && i <= 3 ? { manager: 'user0@contoso.com' } : {}),
   refs: {},
 }));
 const NO_PHOTO: DirectoryUser = { email: 'nora@contoso.com', displayName: 'Nora Nophoto', department: 'Legal', title: 'Counsel', refs: {} };
+/** The reader's own directory entry, for self-service. */
+const RITA: DirectoryUser = { email: READER.username, displayName: 'Rita Reader', department: 'Legal', title: 'Paralegal', refs: {} };
+/** Enough people without photos that the first page (48) is not everyone. */
+const CROWD: DirectoryUser[] = Array.from({ length: 50 }, (_, i) => ({
+  email: `crowd${i}@contoso.com`,
+  displayName: `Zed Crowd ${String(i).padStart(2, '0')}`,
+  department: 'Crowd',
+  refs: {},
+}));
+const EVERYONE = PEOPLE.length + 2 + CROWD.length;
+
+/** A 600×300 image in three upright bands, red | green | blue, so a crop shows where it was taken from. */
+function bandedImage(): Promise<Buffer> {
+  const band = (colour: string, left: number) => ({ input: { create: { width: 200, height: 300, channels: 3 as const, background: colour } }, left, top: 0 });
+  return sharp({ create: { width: 600, height: 300, channels: 3, background: '#000' } })
+    .composite([band('#ff0000', 0), band('#00ff00', 200), band('#0000ff', 400)])
+    .png()
+    .toBuffer();
+}
+
+/** The colour at (x, y) of an image, as [r, g, b]. */
+async function pixelAt(image: Buffer, x: number, y: number): Promise<number[]> {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (y * info.width + x) * 3;
+  return [data[at]!, data[at + 1]!, data[at + 2]!];
+}
+
+function expectColour(actual: number[], expected: number[], tolerance = 40): void {
+  expect(
+    actual.every((value, i) => Math.abs(value - expected[i]!) <= tolerance),
+    `${actual.join(',')} ≈ ${expected.join(',')}`,
+  ).to.equal(true);
+}
+
+const hexColour = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 
 /**
  * A tiny server on its own port playing an add-in's page: from its origin, the page
@@ -57,19 +97,19 @@ describe('the directory page in a real browser', function () {
     const other = createServer();
     addins.push(allowed, other);
     [allowedOrigin, otherOrigin] = [await listen(allowed), await listen(other)];
-    t = await startTestBridge({ ...issuer.env, BRIDGE_CORS_ORIGINS: allowedOrigin });
+    t = await startTestBridge({ ...issuer.env, BRIDGE_CORS_ORIGINS: allowedOrigin, BRIDGE_SELF_SERVICE_PHOTOS: 'true' });
     const { port } = await t.bridge.listen();
     bridgeUrl = `http://127.0.0.1:${port}`;
     const token = await issuer.sign();
     for (const server of addins) server.on('request', addinServer(bridgeUrl, token).listeners('request')[0] as () => void);
 
-    await t.store.upsertUsers([...PEOPLE, NO_PHOTO]);
+    await t.store.upsertUsers([...PEOPLE, NO_PHOTO, RITA, ...CROWD]);
     for (const [i, person] of PEOPLE.entries()) {
       await t.bridge.photos.setPhoto(userOwner(person.email), await samplePhoto(400 + i * 10, 400 + i * 10), 'test');
     }
     browser = await launchChromium();
     context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1280, height: 800 },
       httpCredentials: { username: ADMIN.username, password: ADMIN.password, origin: bridgeUrl, send: 'always' },
     });
     page = await context.newPage();
@@ -82,37 +122,65 @@ describe('the directory page in a real browser', function () {
     issuer.close();
   });
 
-  const cardCount = () => page.locator('#people > li').count();
-  /** Types a search and waits until the grid shows its results. */
-  async function search(text: string, expectedCards?: number): Promise<void> {
-    await page.fill('#search', text);
-    const query = text.trim().slice(0, 200);
-    await page.waitForFunction((q) => {
+  const cardCount = (on: Page = page) => on.locator('#people > li').count();
+  /** Waits until the grid shows the results of `query`. */
+  async function resultsOf(query: string, on: Page = page): Promise<void> {
+    await on.waitForFunction((q) => {
       const list = document.querySelector<HTMLElement>('#people')!;
       return list.dataset.query === q && list.getAttribute('aria-busy') === 'false';
     }, query);
-    if (expectedCards !== undefined) expect(await cardCount()).to.equal(expectedCards);
+  }
+  /** Types a search and waits until the grid shows its results. */
+  async function search(text: string, expectedCards?: number, on: Page = page): Promise<void> {
+    await on.fill('#search', text);
+    await resultsOf(text.trim().slice(0, 200), on);
+    if (expectedCards !== undefined) expect(await cardCount(on)).to.equal(expectedCards);
   }
   /** Scrolls every lazy image into view and waits until each has really decoded. */
-  async function allImagesLoaded(): Promise<void> {
-    for (const img of await page.locator('#people img').all()) await img.scrollIntoViewIfNeeded();
-    await page.waitForFunction(() =>
-      Array.from(document.querySelectorAll<HTMLImageElement>('#people img')).every((img) => img.complete && img.naturalWidth > 0),
+  async function allImagesLoaded(on: Page = page): Promise<void> {
+    for (const img of await on.locator('#people img').all()) await img.scrollIntoViewIfNeeded();
+    await on.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#people img')).every((img) => img.complete && img.naturalWidth > 0));
+  }
+  /** The colour of an image's pixel as the browser decoded it. */
+  const decodedPixel = (on: Page, selector: string, x: number, y: number) =>
+    on.$eval(
+      selector,
+      (img, [px, py]) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = (img as HTMLImageElement).naturalWidth;
+        canvas.height = (img as HTMLImageElement).naturalHeight;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(img as HTMLImageElement, 0, 0);
+        return [...context.getImageData(px!, py!, 1, 1).data.slice(0, 3)];
+      },
+      [x, y],
     );
+  /** The stored photo as the REST photo URL serves it, at its largest. */
+  async function servedPhoto(email: string): Promise<Buffer> {
+    const res = await fetch(`${bridgeUrl}/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR648x648`, { headers: { authorization: basic(ADMIN) } });
+    expect(res.status).to.equal(200);
+    return Buffer.from(await res.arrayBuffer());
   }
 
-  it('loads, with the signed-in admin and everyone in the grid', async () => {
-    await page.waitForFunction((n) => document.querySelectorAll('#people > li').length === n, PEOPLE.length + 1);
+  it('loads the first page with the signed-in admin, and "Show more" brings the rest, focus on the first new card', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#people > li').length === 48);
     expect(await page.textContent('#me')).to.match(/admin@example\.com \(administrator\)/);
-    expect(await page.isVisible('#more')).to.equal(false);
+    expect(await page.textContent('#status')).to.equal('48+ people.');
+    expect(await page.isVisible('#more')).to.equal(true);
     await allImagesLoaded();
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: artifactPath('directory-grid.png') });
+    await page.screenshot({ path: artifactPath('directory-desktop-grid.png') });
+
+    await page.click('#more');
+    await page.waitForFunction((n) => document.querySelectorAll('#people > li').length === n, EVERYONE);
+    expect(await page.textContent('#status')).to.equal(`${EVERYONE} people.`);
+    expect(await page.isVisible('#more')).to.equal(false);
+    expect(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.email)).to.equal('crowd34@contoso.com');
   });
 
   it('renders real photos, each picked from its srcset at the displayed size', async () => {
     await allImagesLoaded();
-    const images = await page.$$eval('#people img', (imgs) =>
+    const images = await page.$$eval('#people img:not(.placeholder)', (imgs) =>
       (imgs as HTMLImageElement[]).map((img) => ({
         naturalWidth: img.naturalWidth,
         currentSrc: img.currentSrc,
@@ -131,28 +199,67 @@ describe('the directory page in a real browser', function () {
     }
   });
 
-  it('narrows the grid as the user types', async () => {
-    await search('finance', 4);
-    expect(await page.locator('#people .subtle').allTextContents()).to.satisfy((texts: string[]) => texts.every((text) => text.includes('Finance')));
-    await search('diego', 3);
-    await search('', PEOPLE.length + 1);
+  it('gives every card in a row the same height, long titles clamped to two lines', async () => {
+    const boxes = await page.$$eval('#people > li', (items) =>
+      items.map((li) => li.getBoundingClientRect()).map(({ top, height }) => ({ top: Math.round(top), height })),
+    );
+    const rows = new Map<number, typeof boxes>();
+    for (const box of boxes) rows.set(box.top, [...(rows.get(box.top) ?? []), box]);
+    expect(rows.size).to.be.greaterThan(2);
+    for (const row of rows.values()) expect(new Set(row.map((box) => box.height)).size, `heights in the row at ${row[0]!.top}`).to.equal(1);
+    const longTitle = page.locator('#people li[data-email="user0@contoso.com"] .subtle');
+    expect(await longTitle.evaluate((el) => el.scrollHeight > el.clientHeight + 4)).to.equal(true);
   });
 
-  it('shows a placeholder for a person without a photo', async () => {
+  it('narrows the grid as the user types, and keeps the search in the URL', async () => {
+    await search('finance', 4);
+    expect(await page.locator('#people .subtle').allTextContents()).to.satisfy((texts: string[]) => texts.every((text) => text.includes('Finance')));
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('finance');
+    await search('diego', 3);
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('diego');
+    await search('', 48);
+    expect(new URL(page.url()).search).to.equal('');
+  });
+
+  it('opens a shared link with ?q=…, and Back and Forward go through the searches', async () => {
+    await page.goto(`${bridgeUrl}/?q=${encodeURIComponent('finance')}`);
+    await resultsOf('finance');
+    expect(await page.inputValue('#search')).to.equal('finance');
+    expect(await cardCount()).to.equal(4);
+    await search('diego', 3);
+    await page.locator('#search').blur();
     await search('nora', 1);
-    expect(await page.locator('#people img').count()).to.equal(0);
-    const placeholder = page.locator('#people .placeholder');
-    expect(await placeholder.textContent()).to.equal('NN');
-    expect(await placeholder.getAttribute('aria-label')).to.equal('No photo of Nora Nophoto');
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('nora');
+
+    await page.goBack();
+    await resultsOf('diego');
+    expect([await page.inputValue('#search'), await cardCount()]).to.deep.equal(['diego', 3]);
+    await page.goBack();
+    await resultsOf('finance');
+    expect([await page.inputValue('#search'), await cardCount()]).to.deep.equal(['finance', 4]);
+    await page.goForward();
+    await resultsOf('diego');
+    expect(await cardCount()).to.equal(3);
+  });
+
+  it('shows the bridge’s own coloured initials for a person without a photo', async () => {
+    await search('nora', 1);
+    const placeholder = page.locator('#people img.placeholder');
+    expect(await placeholder.getAttribute('alt')).to.equal('No photo of Nora Nophoto');
+    expect(await placeholder.getAttribute('src')).to.match(/ifBlank=SrNoPhoto/);
+    await allImagesLoaded();
+    expect(await placeholder.evaluate((img) => (img as HTMLImageElement).naturalWidth)).to.equal(96);
+    expectColour(await decodedPixel(page, '#people img.placeholder', 4, 4), hexColour(placeholderColour('Nora Nophoto')), 12);
   });
 
   it('opens a keyboard-usable detail view with the large photo and contact details', async () => {
     await search('adele vance 0', 1);
-    await page.focus('#people button');
+    await page.focus('#people .card');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#person[open]');
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('person-close');
     expect(await page.textContent('#person-name')).to.equal('Adele Vance 0');
+    expect(await page.textContent('#person-title')).to.include(LONG_TITLE);
     expect(await page.textContent('#person-contact'))
       .to.include('user0@contoso.com')
       .and.include('+1 425 555 0100');
@@ -163,54 +270,195 @@ describe('the directory page in a real browser', function () {
     expect(await page.evaluate(() => document.activeElement?.className)).to.equal('card');
   });
 
-  it('lets an admin upload a photo, with a preview, and shows it without a reload', async () => {
+  it('shows the manager and the direct reports the directory knows, each a link to that person', async () => {
+    await search('cody', 3);
+    await page.click('#people li[data-email="user2@contoso.com"] .card');
+    await page.waitForSelector('#person[open]');
+    expect(await page.textContent('#person-contact'))
+      .to.include('Manager')
+      .and.include('Adele Vance 0');
+    await page.click('#person-contact a[href="?q=user0%40contoso.com"]');
+    await resultsOf('user0@contoso.com');
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('user0@contoso.com');
+    await page.click('#people li[data-email="user0@contoso.com"] .card');
+    await page.waitForSelector('#person[open]');
+    const reports = await page.locator('#person-contact ul.reports a').allTextContents();
+    expect(reports.toSorted()).to.deep.equal(['Bianca Pratt 1', 'Cody Lidz 2', 'Diego Vance 3']);
+    await page.keyboard.press('Escape');
+  });
+
+  it('lets an admin upload a photo through a square crop moved and zoomed with the keyboard; the stored photo is that square', async () => {
     await search('nora', 1);
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
-    await page.click('#people button');
-    await page.waitForSelector('#admin:not([hidden])');
-    await page.setInputFiles('#photo-file', { name: 'nora.png', mimeType: 'image/png', buffer: await samplePhoto(300, 300, 'png') });
-    await page.waitForFunction(() => (document.querySelector('#photo-preview') as HTMLImageElement).naturalWidth === 300);
-    expect(await page.isVisible('#person-photo')).to.equal(false);
-    expect(await page.isVisible('#person-placeholder')).to.equal(true);
-    await page.screenshot({ path: artifactPath('directory-upload-preview.png') });
+    await page.click('#people .card');
+    await page.waitForSelector('#photo-editor:not([hidden])');
+    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+    await page.waitForSelector('#crop:not([hidden])');
+    expect(await page.getAttribute('#crop-canvas', 'aria-label')).to.equal('Crop of 300 by 300 pixels at zoom 1.0');
+    // Far left (the frame stops at the image's edge), then zoom in about twice: 1.1^7.
+    await page.focus('#crop-canvas');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+ArrowLeft');
+    for (let i = 0; i < 7; i++) await page.keyboard.press('+');
+    expect(await page.getAttribute('#crop-canvas', 'aria-label')).to.equal('Crop of 154 by 154 pixels at zoom 1.9');
+    expect(await page.isVisible('#person-photo.placeholder')).to.equal(true);
+    await page.screenshot({ path: artifactPath('directory-desktop-crop.png') });
+
     await page.click('#photo-upload');
-    await page.waitForFunction(() => document.querySelector('#admin-status')!.textContent === 'Photo saved.');
+    await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo saved.');
     await page.waitForFunction(() => (document.querySelector('#person-photo') as HTMLImageElement).naturalWidth > 0);
-    expect(await page.isVisible('#person-placeholder')).to.equal(false);
-    await page.screenshot({ path: artifactPath('directory-uploaded.png') });
+    expect(await page.isVisible('#person-photo.placeholder')).to.equal(false);
+    expect(await t.store.getPhotoInfo(userOwner(NO_PHOTO.email))).to.include({ width: 154, height: 154 });
+    // The frame spanned x = 73…227 of the image: red up to 200, green after it.
+    const served = await servedPhoto(NO_PHOTO.email);
+    expect(await sharp(served).metadata()).to.include({ width: 154, height: 154 });
+    expectColour(await pixelAt(served, 10, 77), [255, 0, 0]);
+    expectColour(await pixelAt(served, 115, 77), [255, 0, 0]);
+    expectColour(await pixelAt(served, 145, 77), [0, 255, 0]);
+    await page.screenshot({ path: artifactPath('directory-desktop-uploaded.png') });
     await page.keyboard.press('Escape');
     await allImagesLoaded();
-    expect(await page.locator('#people .placeholder').count()).to.equal(0);
+    expect(await page.locator('#people img.placeholder').count()).to.equal(0);
     expect(await page.$eval('#people img', (img) => (img as HTMLImageElement).currentSrc)).to.match(/email=nora%40contoso\.com.*&v=[0-9a-f]{16}/);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).to.equal(true);
   });
 
+  it('moves the crop with the mouse too', async () => {
+    await search('nora', 1);
+    await page.click('#people .card');
+    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+    await page.waitForSelector('#crop:not([hidden])');
+    const box = (await page.locator('#crop-canvas').boundingBox())!;
+    // Dragging the photo to the left by the frame's width shows the part right of it: blue.
+    await page.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    expectColour(
+      await page.$eval('#crop-canvas', (canvas) => [...(canvas as HTMLCanvasElement).getContext('2d')!.getImageData(250, 128, 1, 1).data.slice(0, 3)]),
+      [0, 0, 255],
+      10,
+    );
+    await page.keyboard.press('Escape');
+  });
+
   it('lets an admin delete a photo after confirming, and shows the placeholder again', async () => {
     await search('nora', 1);
-    await page.click('#people button');
+    await page.click('#people .card');
     await page.waitForSelector('#person[open]');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#photo-delete');
-    await page.waitForFunction(() => document.querySelector('#admin-status')!.textContent === 'Photo deleted.');
-    expect(await page.isVisible('#person-placeholder')).to.equal(true);
+    await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo deleted.');
+    expect(await page.isVisible('#person-photo.placeholder')).to.equal(true);
     await page.keyboard.press('Escape');
-    expect(await page.locator('#people .placeholder').count()).to.equal(1);
+    expect(await page.locator('#people img.placeholder').count()).to.equal(1);
     expect((await t.store.getPhotoInfo(userOwner(NO_PHOTO.email))) ?? null).to.equal(null);
   });
 
-  it('offers no photo administration to a reader', async () => {
-    const readerContext = await browser.newContext({
-      httpCredentials: { username: READER.username, password: READER.password, origin: bridgeUrl, send: 'always' },
+  describe('a reader, with self-service photos on', () => {
+    let readerContext: BrowserContext;
+    let readerPage: Page;
+    before(async () => {
+      readerContext = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2,
+        httpCredentials: { username: READER.username, password: READER.password, origin: bridgeUrl, send: 'always' },
+      });
+      readerPage = await readerContext.newPage();
+      await readerPage.goto(`${bridgeUrl}/?q=legal`);
+      await resultsOf('legal', readerPage);
     });
-    try {
-      const readerPage = await readerContext.newPage();
-      await readerPage.goto(`${bridgeUrl}/`);
+    after(() => readerContext.close());
+
+    it('offers no photo administration on someone else’s card', async () => {
       await readerPage.waitForFunction(() => document.querySelector('#me')!.textContent.includes('reader@example.com'));
-      await readerPage.click('#people button');
+      await readerPage.click('#people li[data-email="nora@contoso.com"] .card');
       await readerPage.waitForSelector('#person[open]');
-      expect(await readerPage.isVisible('#admin')).to.equal(false);
+      expect(await readerPage.isVisible('#photo-editor')).to.equal(false);
+      await readerPage.keyboard.press('Escape');
+    });
+
+    it('changes their own photo from "Change my photo" on their card', async () => {
+      await allImagesLoaded(readerPage);
+      await readerPage.screenshot({ path: artifactPath('directory-phone-grid.png') });
+      await readerPage.click('#people li[data-email="reader@example.com"] .card-action');
+      await readerPage.waitForSelector('#person[open]');
+      expect(await readerPage.evaluate(() => document.activeElement?.id)).to.equal('photo-file');
+      expect(await readerPage.textContent('#photo-editor-heading')).to.equal('My photo');
+      expect(await readerPage.isVisible('#lock-row')).to.equal(false);
+      await readerPage.setInputFiles('#photo-file', { name: 'me.jpg', mimeType: 'image/jpeg', buffer: await samplePhoto(500, 400) });
+      await readerPage.waitForSelector('#crop:not([hidden])');
+      await readerPage.screenshot({ path: artifactPath('directory-phone-crop.png') });
+      await readerPage.click('#photo-upload');
+      await readerPage.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo saved.');
+      expect(await t.store.getPhotoInfo(userOwner(READER.username))).to.include({ width: 400, height: 400 });
+      await readerPage.keyboard.press('Escape');
+    });
+
+    it('loses "Change my photo" once an administrator locks the photo', async () => {
+      await search(READER.username, 1);
+      await page.click('#people .card');
+      await page.waitForFunction(() => !(document.querySelector('#photo-lock') as HTMLInputElement).disabled);
+      expect(await page.isChecked('#photo-lock')).to.equal(false);
+      await page.check('#photo-lock');
+      await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo locked.');
+      expect(await t.store.isPhotoLocked(READER.username)).to.equal(true);
+      await page.keyboard.press('Escape');
+
+      await readerPage.reload();
+      await resultsOf('legal', readerPage);
+      await readerPage.waitForFunction(() => document.querySelector('#me')!.textContent !== '');
+      expect(await readerPage.locator('.card-action').count()).to.equal(0);
+      expect(await readerPage.isVisible('#my-photo')).to.equal(false);
+      await t.store.setPhotoLocked(READER.username, false);
+    });
+  });
+
+  it('signs out: the browser forgets the login, and the page asks for one again', async () => {
+    // No login of Playwright's here: the browser's own credential cache is what is tested.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const loginsSeen: string[] = [];
+    const recordLogin = (req: IncomingMessage) => {
+      const credentials = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : '';
+      loginsSeen.push(credentials.split(':')[0]!);
+    };
+    try {
+      const signedIn = await fresh.newPage();
+      // Sign in as a person would once the browser asked: the browser then keeps the login for the realm.
+      await signedIn.goto(`${bridgeUrl}/healthz`);
+      const loginStatus = await signedIn.evaluate(
+        ([user, password]) =>
+          new Promise<number>((resolve) => {
+            const request = new XMLHttpRequest();
+            request.open('GET', '/api/me', true, user, password);
+            request.onloadend = () => resolve(request.status);
+            request.send();
+          }),
+        [ADMIN.username, ADMIN.password],
+      );
+      expect(loginStatus).to.equal(200);
+      expect((await signedIn.goto(`${bridgeUrl}/`))!.status()).to.equal(200);
+      await signedIn.waitForFunction(() => document.querySelector('#me')!.textContent.includes('admin@example.com'));
+
+      await signedIn.click('#sign-out');
+      await signedIn.waitForSelector('#signed-out:not([hidden])');
+      expect(await signedIn.evaluate(() => document.activeElement?.id)).to.equal('signed-out-heading');
+      expect(await signedIn.isVisible('#people')).to.equal(false);
+      await signedIn.screenshot({ path: artifactPath('directory-desktop-signed-out.png') });
+
+      t.bridge.server.prependListener('request', recordLogin);
+      await signedIn.click('text=Sign in again').catch(() => undefined);
+      const again = await signedIn.goto(`${bridgeUrl}/`).then(
+        (response) => response!.status(),
+        (error: Error) => error.message,
+      );
+      // Headless Chromium has no one to ask: the login prompt is cancelled (the 401 page, or the navigation fails as unauthorised).
+      expect(String(again)).to.match(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
+      expect(loginsSeen.length).to.be.greaterThan(0);
+      expect(loginsSeen).to.not.include(ADMIN.username);
+      expect(loginsSeen).to.include('signed-out');
     } finally {
-      await readerContext.close();
+      t.bridge.server.off('request', recordLogin);
+      await fresh.close();
     }
   });
 
@@ -220,7 +468,7 @@ describe('the directory page in a real browser', function () {
     expect(await page.textContent('#status')).to.include(hostile);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).to.equal(undefined);
     expect(await page.locator('main img, main script').count()).to.equal(0);
-    await page.screenshot({ path: artifactPath('directory-hostile-search.png') });
+    await page.screenshot({ path: artifactPath('directory-desktop-hostile-search.png') });
   });
 
   it('shows markup in directory data as text too', async () => {
