@@ -105,6 +105,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     limits: { maxItemsPerRequest: config.ewsMaxItemsPerRequest, maxAnswerBytes: config.ewsMaxAnswerBytes },
+    requests,
   });
   const app = createApp({
     store,
@@ -127,10 +128,9 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     const context = createRequestContext(req, res, addressing);
     if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');
     if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenFinished(context, 'front', 'cors-preflight');
-    // The photo route counts its own answers: the cached ones inline, without a listener.
-    if (handleUserPhoto(context)) return;
-    if (ews.handlePost(context)) requests.recordWhenFinished(context, 'ews', 'unread');
-    else if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
+    // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
+    if (handleUserPhoto(context) || ews.handlePost(context)) return;
+    if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
     else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenFinished(context, 'front', 'metrics');
     else {
       requests.recordWhenFinished(context, 'rest', 'unmatched');

@@ -47,12 +47,23 @@ export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers
   const { body } = answer;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
-    res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE, 'content-length': bytes.length });
+    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(bytes.length)));
     res.end(bytes);
     return undefined;
   }
-  res.writeHead(answer.status, { ...headers, ...answer.headers, 'content-type': CONTENT_TYPE });
+  res.writeHead(answer.status, headLines(headers, answer.headers));
   return stream(res, body);
+}
+
+/**
+ * The response head as the flat name, value list writeHead also takes: merging header
+ * records by spreading them cost this hot path more than the rest of a cached answer.
+ */
+function headLines(front: Record<string, string>, own: Record<string, string>, ...more: string[]): string[] {
+  const lines = ['content-type', CONTENT_TYPE, ...more];
+  for (const name in front) lines.push(name, front[name]!);
+  for (const name in own) lines.push(name, own[name]!);
+  return lines;
 }
 
 async function stream(res: ServerResponse, fragments: AsyncIterable<string>): Promise<void> {

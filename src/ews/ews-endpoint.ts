@@ -2,12 +2,13 @@ import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import { logWhenFinished } from '../http/access-log.js';
+import { logRequest } from '../http/access-log.js';
 import { readBody } from '../http/read-body.js';
 import { contextOf, linkBaseOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
+import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
@@ -32,6 +33,8 @@ export interface EwsEndpointOptions {
   accessLog: boolean;
   photoMaxAgeSeconds: number;
   limits: EwsLimits;
+  /** Where answers are counted (front door `ews`, one route per operation). */
+  requests: RequestMetrics;
 }
 
 /** A request as read: the operation and its typed arguments, or why it cannot be served. */
@@ -196,6 +199,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${context.requestId})`), 500), headers);
   }
 
+  function recordAnswer(context: RequestContext): void {
+    options.requests.record(context, EWS_FRONT_DOOR, 'unread');
+    if (options.accessLog) logRequest(log, context, context.res.statusCode);
+  }
+
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
   const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
@@ -220,14 +228,23 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (req.method !== 'POST') return false;
       const url = req.url ?? '';
       if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
-      if (options.accessLog) logWhenFinished(log, context);
-      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => (error ? fail(context, error) : answer(context, body.toString('utf8'))));
+      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
+        if (error) fail(context, error);
+        else answer(context, body.toString('utf8'));
+        // Most answers are out by now (a remembered envelope, login and photo): they are
+        // counted and logged at once, without a 'finish' listener per request.
+        if (context.res.writableEnded) recordAnswer(context);
+        else context.res.once('finish', () => recordAnswer(context));
+      });
       return true;
     },
   };
 }
 
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
+
+/** The front door SOAP answers are counted under. */
+const EWS_FRONT_DOOR = 'ews';
 
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {

@@ -60,9 +60,12 @@ export class RequestMetrics {
    * Express route that answered it, else `fallbackRoute`.
    */
   recordWhenFinished(context: RequestContext, door: string, fallbackRoute: string): void {
-    context.res.once('finish', () =>
-      this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt),
-    );
+    context.res.once('finish', () => this.record(context, door, fallbackRoute));
+  }
+
+  /** Counts an answer that is out already (its status is final), as `recordWhenFinished` would have. */
+  record(context: RequestContext, door: string, fallbackRoute: string): void {
+    this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt);
   }
 
   /** Every meter so far, for the scrape. */
