@@ -11,6 +11,7 @@ import { ROLES, type Role } from './domain/account.js';
 import { normalizeSmtpAddress } from './domain/email.js';
 import { BridgeError } from './domain/errors.js';
 import { importContacts } from './import/import-contacts.js';
+import { importLdifDirectory } from './import/ldif-directory.js';
 import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { ImportFileError } from './import/import-file-error.js';
@@ -27,10 +28,20 @@ import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import { userOwner } from './domain/photo-owner.js';
 
-const program = new Command('ews-photo-bridge')
+const NAME = 'ews-photo-bridge';
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Commander's own complaints (unknown command or option, missing argument) as one line, like every other failure. */
+function writeUsageError(text: string, write: (text: string) => void): void {
+  const message = text.replace(/^error: /, '').replace('(Did you mean', '(did you mean').replace(/\s*\n\s*/g, ' ').trim();
+  write(`${NAME}: ${message}; see ${NAME} --help\n`);
+}
+
+const program = new Command(NAME)
   .description('Answers legacy Exchange photo requests from its own store and upstream sources.')
+  .version(version, '-V, --version', 'print the version')
   .option('--db <path>', 'SQLite database file (default: $BRIDGE_DB or data/bridge.db)')
-  .showHelpAfterError();
+  .configureOutput({ outputError: writeUsageError });
 
 function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
   return loadConfig(process.env, { databasePath: program.opts<{ db?: string }>().db, ...overrides });
@@ -47,13 +58,25 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
   }
 }
 
+/** A file named on the command line; one that cannot be read is a plain failure, not a crash. */
+function readInputFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new InvalidArgumentError(`cannot read '${path}': ${reason}`);
+  }
+}
+
 const formatOption = () => new Option('--format <format>', 'file format').choices(['csv', 'json']);
 
-function formatOf(path: string, given: string | undefined): DirectoryFormat {
-  if (given) return given as DirectoryFormat;
+function formatOf<F extends string>(path: string, given: F | undefined, formats: readonly F[]): F {
+  if (given) return given;
   const extension = extname(path).slice(1).toLowerCase();
-  if (extension === 'csv' || extension === 'json') return extension;
-  throw new InvalidArgumentError(`cannot tell the format of '${path}'; pass --format csv|json`);
+  const format = formats.find((candidate) => candidate === extension);
+  if (format) return format;
+  throw new InvalidArgumentError(`cannot tell the format of '${path}'; pass --format ${formats.join('|')}`);
 }
 
 program
@@ -68,11 +91,19 @@ program
 
 program
   .command('import')
-  .description('import directory users from CSV or JSON; all rows land or none does')
-  .argument('<file>', 'CSV with a header row (email, displayName, givenName, …) or a JSON array')
-  .addOption(formatOption())
-  .action(async (file: string, options: { format?: string }) => {
-    const users = readDirectoryFile(readFileSync(file, 'utf8'), formatOf(file, options.format));
+  .description('import or update directory users from CSV, JSON or LDIF; all rows land or none does; users not in the file stay')
+  .argument('<file>', 'CSV with a header row (email, displayName, givenName, …), a JSON array, or an LDIF export (ldapsearch -LLL, ldifde)')
+  .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json', 'ldif']))
+  .action(async (file: string, options: { format?: DirectoryFormat | 'ldif' }) => {
+    const format = formatOf(file, options.format, ['csv', 'json', 'ldif']);
+    const content = readInputFile(file).toString('utf8');
+    if (format === 'ldif') {
+      const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
+      const passedOver = imported.passedOver > 0 ? `; passed over ${imported.passedOver} entr(y/ies) without mail` : '';
+      console.log(`imported ${imported.users} user(s) and ${imported.photos} photo(s) from ${file}${passedOver}`);
+      return;
+    }
+    const users = readDirectoryFile(content, format);
     await withStore((store) => store.upsertUsers(users));
     console.log(`imported ${users.length} user(s) from ${file}`);
   });
@@ -118,7 +149,7 @@ photo
     const stored = await withStore((store, settings) =>
       new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setPhoto(
         userOwner(address),
-        readFileSync(file),
+        readInputFile(file),
         'cli',
       ),
     );
@@ -134,8 +165,9 @@ photo
     console.log(`removed the photo of ${address}`);
   });
 
-program
-  .command('remove-user')
+const user = program.command('user').description('manage directory users one by one (import adds and updates them in bulk)');
+user
+  .command('remove')
   .description('remove a directory user, with their photo (an LDAP import brings back whom LDAP still has)')
   .argument('<email>', 'primary SMTP address of the user')
   .action(async (email: string) => {
@@ -151,13 +183,18 @@ contacts
   .argument('<mailbox>', 'SMTP address of the mailbox (the login that will see them)')
   .argument('<file>', '.vcf, or CSV with a header row (displayName, givenName, surname, company, jobTitle, email1..3, …)')
   .addOption(new Option('--format <format>', 'file format').choices(['vcard', 'csv']))
-  .action(async (mailbox: string, file: string, options: { format?: ContactFormat }) => {
+  .option('--create', 'import even though no login of that name exists yet (add it later with account add, or it signs in with a bearer token)')
+  .action(async (mailbox: string, file: string, options: { format?: ContactFormat; create?: boolean }) => {
     const owner = normalizeSmtpAddress(mailbox);
-    const format = options.format ?? (/\.(vcf|vcard)$/i.test(file) ? 'vcard' : /\.csv$/i.test(file) ? 'csv' : undefined);
-    if (!format) throw new InvalidArgumentError(`cannot tell the format of '${file}'; pass --format vcard|csv`);
-    const parsed = readContactFile(readFileSync(file, 'utf8'), format);
-    const ids = await withStore((store, settings) => importContacts(store, owner, parsed, imageLimitsOf(settings)));
-    console.log(`imported ${ids.length} contact(s) into ${owner}`);
+    const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
+    const parsed = readContactFile(readInputFile(file).toString('utf8'), format);
+    const { added, updated } = await withStore(async (store, settings) => {
+      // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
+      if (!options.create && !(await store.getAccount(normalizeUsername(owner))))
+        throw new InvalidArgumentError(`no login ${owner}, so nobody would see these contacts; check the address, or pass --create to import them anyway`);
+      return importContacts(store, owner, parsed, imageLimitsOf(settings));
+    });
+    console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
   });
 contacts
   .command('list')
@@ -272,15 +309,26 @@ account
     for (const { username, role } of await withStore((store) => store.listAccounts())) console.log(`${username}\t${role}`);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const expected =
+/** What an operator can act on, in plain words; undefined for a real surprise. */
+function expectedFailure(error: unknown): string | undefined {
+  if (
     error instanceof BridgeError ||
     error instanceof ImportFileError ||
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
     error instanceof StoreCopyError ||
-    error instanceof BackupError;
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`ews-photo-bridge: ${expected ? message : `unexpected error: ${message}`}\n`);
+    error instanceof BackupError
+  )
+    return error.message;
+  const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (syscall === 'listen' && code === 'EADDRINUSE') return `${address}:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`;
+  if (syscall === 'listen' && code === 'EACCES') return `not allowed to listen on ${address}:${port}; ports below 1024 need privileges, pick another with --port`;
+  if (syscall === 'listen' && code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine; pick another with --host`;
+  return undefined;
+}
+
+program.parseAsync().catch((error: unknown) => {
+  const message = expectedFailure(error) ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${NAME}: ${message}\n`);
   process.exit(1);
 });

@@ -23,13 +23,21 @@ export function readContactFile(content: string, format: ContactFormat): Contact
   return format === 'vcard' ? readVcards(content) : readCsv(content);
 }
 
-function collect(entries: { where: string; record: ContactRecord | string; photo?: Buffer | string }[]): ContactFileResult {
+interface ReadEntry {
+  where: string;
+  record: ContactRecord | string;
+  photo?: Buffer | string;
+  /** A vCard's UID: what a later import of the same card is recognised by. */
+  uid?: string;
+}
+
+function collect(entries: ReadEntry[]): ContactFileResult {
   const result: ContactFileResult = { drafts: [], problems: [] };
-  for (const { where, record, photo } of entries) {
+  for (const { where, record, photo, uid } of entries) {
     const fields = typeof record === 'string' ? record : toContactFields(record);
     if (typeof fields === 'string') result.problems.push(`${where}: ${fields}`);
     else if (typeof photo === 'string') result.problems.push(`${where}: ${photo}`);
-    else result.drafts.push({ where, fields, photo });
+    else result.drafts.push({ where, fields: uid === undefined ? fields : { ...fields, refs: { ...fields.refs, vcardUid: uid } }, photo });
   }
   return result;
 }
@@ -63,7 +71,7 @@ function readVcards(content: string): ContactFileResult {
   );
 }
 
-function vcardRecord(card: ICAL.Component): { record: ContactRecord | string; photo?: Buffer | string } {
+function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
   const value = (name: string) => {
     const first = card.getFirstPropertyValue(name);
     return first === null || first === undefined ? undefined : String(first);
@@ -89,6 +97,7 @@ function vcardRecord(card: ICAL.Component): { record: ContactRecord | string; ph
       homePhone: phones.home,
     },
     photo: photoOf(card.getFirstProperty('photo')),
+    uid: value('uid')?.trim() || undefined,
   };
 }
 

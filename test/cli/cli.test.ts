@@ -29,7 +29,7 @@ describe('ews-photo-bridge command line', () => {
   it('shows help for every command', function () {
     // One node start per command; on a loaded machine each can take seconds.
     this.timeout(90_000);
-    for (const command of [[], ['serve'], ['import'], ['export'], ['photo', 'set'], ['photo', 'remove'], ['account', 'add'], ['account', 'list']]) {
+    for (const command of [[], ['serve'], ['import'], ['export'], ['photo', 'set'], ['photo', 'remove'], ['user', 'remove'], ['account', 'add'], ['account', 'list']]) {
       const result = runCli([...command, '--help']);
       expect(result.status, command.join(' ')).to.equal(0);
       expect(result.stdout).to.match(/^Usage: ews-photo-bridge/);
@@ -128,12 +128,12 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['import', join(dir, 'leaver.csv')]).status).to.equal(0);
     writeFileSync(join(dir, 'leaver.png'), await samplePhoto(100, 100, 'png'));
     expect(cli(['photo', 'set', 'leaver@contoso.com', join(dir, 'leaver.png')]).status).to.equal(0);
-    expect(cli(['remove-user', 'Leaver@Contoso.com']).stdout).to.match(/removed leaver@contoso.com from the directory/);
+    expect(cli(['user', 'remove', 'Leaver@Contoso.com']).stdout).to.match(/removed leaver@contoso.com from the directory/);
     const store = open();
     expect(await store.getUser('leaver@contoso.com')).to.equal(undefined);
     expect(await store.getPhoto(userOwner('leaver@contoso.com'))).to.equal(undefined);
     await store.close();
-    const again = cli(['remove-user', 'leaver@contoso.com']);
+    const again = cli(['user', 'remove', 'leaver@contoso.com']);
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/no directory user 'leaver@contoso.com'/);
   });

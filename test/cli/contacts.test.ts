@@ -13,7 +13,9 @@ function fold(line: string): string {
   return line.match(/.{1,74}/g)!.join('\r\n ');
 }
 
-describe('ews-photo-bridge contacts', () => {
+describe('ews-photo-bridge contacts', function () {
+  // One node start per command; on a loaded machine each can take seconds.
+  this.timeout(120_000);
   let dir: string;
   let db: string;
   const mailbox = 'adele.vance@contoso.com';
@@ -22,6 +24,7 @@ describe('ews-photo-bridge contacts', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'epb-contacts-'));
     db = join(dir, 'bridge.db');
+    expect(runCli(['--db', db, 'account', 'add', mailbox]).status).to.equal(0);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -59,7 +62,7 @@ describe('ews-photo-bridge contacts', () => {
     writeFileSync(join(dir, 'people.vcf'), vcf);
     const result = cli(['contacts', 'import', mailbox, join(dir, 'people.vcf')]);
     expect(result.stderr).to.equal('');
-    expect(result.stdout).to.match(/imported 3 contact\(s\) into adele.vance@contoso.com/);
+    expect(result.stdout).to.equal('imported 3 contact(s) into adele.vance@contoso.com: 3 added, 0 updated\n');
 
     const store = new SqliteStore(db);
     const [lee, megan, none] = await store.listContacts(mailbox);
@@ -132,5 +135,68 @@ describe('ews-photo-bridge contacts', () => {
     expect(cli(['contacts', 'remove', 'someone.else@contoso.com', id]).stderr).to.match(/no contact/);
     expect(cli(['contacts', 'remove', mailbox, id]).status).to.equal(0);
     expect(cli(['contacts', 'list', mailbox]).stdout).to.not.include('Lee Gu');
+  });
+
+  it('updates a contact imported again — by its vCard UID, else by its address — instead of adding it twice', async () => {
+    const card = (uid: string | undefined, name: string, email: string, extra: string[] = []) =>
+      ['BEGIN:VCARD', 'VERSION:4.0', ...(uid ? [`UID:${uid}`] : []), `FN:${name}`, `EMAIL:${email}`, ...extra, 'END:VCARD'].join('\r\n');
+    const photo = (await samplePhoto(80, 80, 'png')).toString('base64');
+    const first = [
+      card('urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1', 'Isaiah Langer', 'isaiah@old.example', [`PHOTO:data:image/png;base64,${photo}`]),
+      card(undefined, 'Johanna Lorenz', 'johanna@fabrikam.com'),
+    ];
+    writeFileSync(join(dir, 'first.vcf'), `${first.join('\r\n')}\r\n`);
+    expect(cli(['contacts', 'import', mailbox, join(dir, 'first.vcf')]).stdout).to.match(/: 2 added, 0 updated/);
+    let store = new SqliteStore(db);
+    const before = await store.listContacts(mailbox);
+    await store.close();
+    const isaiah = before.find((c) => c.displayName === 'Isaiah Langer')!;
+    const johanna = before.find((c) => c.displayName === 'Johanna Lorenz')!;
+    expect(isaiah.refs).to.deep.equal({ vcardUid: 'urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1' });
+
+    // The same people exported again: Isaiah moved (new address, same UID, no photo any more);
+    // Johanna's card has no UID but the same address, in other capitals; Lidia is new.
+    const second = [
+      card('urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1', 'Isaiah Langer', 'isaiah@new.example', ['TITLE:Sales Rep']),
+      card(undefined, 'Johanna Lorenz-Weber', 'Johanna@Fabrikam.com'),
+      card('urn:uuid:other', 'Lidia Holloway', 'lidia@contoso.com'),
+    ];
+    writeFileSync(join(dir, 'second.vcf'), `${second.join('\r\n')}\r\n`);
+    const result = cli(['contacts', 'import', mailbox, join(dir, 'second.vcf')]);
+    expect(result.stdout).to.equal('imported 3 contact(s) into adele.vance@contoso.com: 1 added, 2 updated\n');
+    store = new SqliteStore(db);
+    const after = await store.listContacts(mailbox);
+    expect(after).to.have.length(before.length + 1);
+    const isaiahAfter = after.find((c) => c.id === isaiah.id);
+    expect(isaiahAfter).to.deep.include({ emailAddresses: ['isaiah@new.example'], jobTitle: 'Sales Rep' });
+    expect(isaiahAfter!.photo).to.equal(undefined);
+    expect(after.find((c) => c.id === johanna.id)).to.deep.include({ displayName: 'Johanna Lorenz-Weber', emailAddresses: ['Johanna@Fabrikam.com'] });
+    expect(after.filter((c) => c.displayName === 'Lidia Holloway')).to.have.length(1);
+    await store.close();
+
+    // Twice the same card in one file cannot say which version is right.
+    writeFileSync(join(dir, 'twice.vcf'), `${[second[0]!, second[0]!].join('\r\n')}\r\n`);
+    const twice = cli(['contacts', 'import', mailbox, join(dir, 'twice.vcf')]);
+    expect(twice.status).to.equal(1);
+    expect(twice.stderr).to.equal(
+      'ews-photo-bridge: 1 problem(s) in the file, nothing imported:\n  card 2 (line 8): UID urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1 already appears at card 1 (line 1)\n',
+    );
+  });
+
+  it('refuses contacts for a mailbox nobody can sign in as, unless --create', async () => {
+    writeFileSync(join(dir, 'one.csv'), 'displayName,email1\nPradeep Gupta,pradeep@contoso.com\n');
+    const refused = cli(['contacts', 'import', 'adele.vanse@contoso.com', join(dir, 'one.csv')]);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.equal(
+      'ews-photo-bridge: no login adele.vanse@contoso.com, so nobody would see these contacts; check the address, or pass --create to import them anyway\n',
+    );
+    let store = new SqliteStore(db);
+    expect(await store.listContacts('adele.vanse@contoso.com')).to.deep.equal([]);
+    await store.close();
+    const created = cli(['contacts', 'import', '--create', 'grady.archie@contoso.com', join(dir, 'one.csv')]);
+    expect(created.stdout).to.equal('imported 1 contact(s) into grady.archie@contoso.com: 1 added, 0 updated\n');
+    store = new SqliteStore(db);
+    expect((await store.listContacts('grady.archie@contoso.com')).map((c) => c.displayName)).to.deep.equal(['Pradeep Gupta']);
+    await store.close();
   });
 });

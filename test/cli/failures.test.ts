@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runCli, type CliResult } from '../support/run-cli.js';
+
+/** One plain line on standard error and a failing exit: what a new administrator should see for a mistake. */
+function expectOneLineFailure(result: CliResult, line: string): void {
+  expect(result.status).to.equal(1);
+  expect(result.stdout).to.equal('');
+  expect(result.stderr).to.equal(`ews-photo-bridge: ${line}\n`);
+}
+
+describe('ews-photo-bridge command line, used wrongly on purpose', function () {
+  // One node start per command; on a loaded machine each can take seconds.
+  this.timeout(120_000);
+  let dir: string;
+  let db: string;
+  const cli = (args: string[]) => runCli(['--db', db, ...args]);
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-cli-failures-'));
+    db = join(dir, 'bridge.db');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the version of package.json', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = runCli([flag]);
+      expect(result.status).to.equal(0);
+      expect(result.stdout).to.equal(`${version}\n`);
+    }
+  });
+
+  it('names a file that is not there, or is a folder', () => {
+    expectOneLineFailure(cli(['import', join(dir, 'missing.csv')]), `cannot read '${join(dir, 'missing.csv')}': no such file`);
+    expectOneLineFailure(cli(['photo', 'set', 'a@contoso.com', join(dir, 'missing.jpg')]), `cannot read '${join(dir, 'missing.jpg')}': no such file`);
+    expectOneLineFailure(cli(['contacts', 'import', 'a@contoso.com', join(dir, 'missing.vcf')]), `cannot read '${join(dir, 'missing.vcf')}': no such file`);
+    expectOneLineFailure(cli(['import', '--format', 'csv', dir]), `cannot read '${dir}': it is a folder`);
+  });
+
+  it('answers an unknown command, a misspelt flag, a missing argument and a bad choice in one line', () => {
+    expectOneLineFailure(cli(['imprt', 'people.csv']), "unknown command 'imprt' (did you mean import?); see ews-photo-bridge --help");
+    expectOneLineFailure(cli(['import', '--formt', 'csv', 'people.csv']), "unknown option '--formt' (did you mean --format?); see ews-photo-bridge --help");
+    expectOneLineFailure(cli(['import']), "missing required argument 'file'; see ews-photo-bridge --help");
+    expectOneLineFailure(
+      cli(['import', '--format', 'xml', 'people.xml']),
+      "option '--format <format>' argument 'xml' is invalid. Allowed choices are csv, json, ldif.; see ews-photo-bridge --help",
+    );
+    expectOneLineFailure(cli(['import', 'people.txt']), "cannot tell the format of 'people.txt'; pass --format csv|json|ldif");
+  });
+
+  it('says the port is taken, with the flag to pick another', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const result = cli(['serve', '--no-demo', '--host', '127.0.0.1', '--port', String(port)]);
+      expectOneLineFailure(result, `127.0.0.1:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('reports every CSV row with the wrong number of fields, and imports none', async () => {
+    const csv = [
+      'email,displayName,department',
+      'ok.one@contoso.com,Ok One,Sales',
+      'short@contoso.com,Short',
+      'ok.two@contoso.com,Ok Two,Sales',
+      'long@contoso.com,Long,Sales,extra',
+      'also.short@contoso.com',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'ragged.csv'), csv);
+    const result = cli(['import', join(dir, 'ragged.csv')]);
+    expect(result.status).to.equal(1);
+    expect(result.stderr.split('\n').slice(1, -1)).to.deep.equal([
+      '  line 3: 2 field(s), but the header has 3',
+      '  line 5: 4 field(s), but the header has 3',
+      '  line 6: 1 field(s), but the header has 3',
+    ]);
+    expect(result.stderr).to.match(/^ews-photo-bridge: 3 problem\(s\) in the file, nothing imported:/);
+    const store = new SqliteStore(db);
+    expect(await store.countUsers()).to.equal(0);
+    await store.close();
+  });
+});
