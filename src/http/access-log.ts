@@ -23,16 +23,24 @@ export function logRequest(log: Logger, context: RequestContext, status: number)
   const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
+  const elapsedMs = Math.round((performance.now() - context.startedAt) * 10) / 10;
+  // The request id and the method are already JSON-safe (request-id.ts checks the one,
+  // Node's parser the other); the rest comes from the client and is quoted by jsonString.
   sink.stream.write(
-    `${sink.prefix}${Date.now()}${sink.bindings}` +
-      // The request id and the method are already JSON-safe (request-id.ts checks the one,
-      // Node's parser the other); the rest comes from the client and is escaped.
-      `,"reqId":"${context.requestId}","method":"${req.method}","path":${JSON.stringify(path.length > LOGGED_PATH_MAX ? `${path.slice(0, LOGGED_PATH_MAX)}…` : path)}` +
-      `,"status":${status},"ms":${Math.round((performance.now() - context.startedAt) * 10) / 10},"client":${JSON.stringify(context.clientAddress)}` +
-      (principal ? `,"user":${JSON.stringify(principal.username)}` : '') +
-      (attemptedUser !== undefined ? `,"attemptedUser":${JSON.stringify(attemptedUser)}` : '') +
+    `${sink.head()}${context.requestId}","method":"${req.method}","path":${jsonString(path.length > LOGGED_PATH_MAX ? `${path.slice(0, LOGGED_PATH_MAX)}…` : path)}` +
+      `,"status":${status},"ms":${elapsedMs},"client":${jsonString(context.clientAddress)}` +
+      (principal ? `,"user":${jsonString(principal.username)}` : '') +
+      (attemptedUser !== undefined ? `,"attemptedUser":${jsonString(attemptedUser)}` : '') +
       ',"msg":"request"}\n',
   );
+}
+
+/** Printable ASCII without `"` and `\\`: written between quotes as it is. */
+const NEEDS_NO_ESCAPING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON string literal; JSON.stringify only for the rare value that needs escaping (it costs several times the test). */
+function jsonString(value: string): string {
+  return NEEDS_NO_ESCAPING.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
@@ -45,10 +53,8 @@ export function logWhenFinished(log: Logger, context: RequestContext): void {
 
 interface Sink {
   stream: pino.DestinationStream;
-  /** `{"level":30,"time":` */
-  prefix: string;
-  /** The logger's base fields (service name), each with its leading comma. */
-  bindings: string;
+  /** The line up to the request id: level, time, the logger's base fields. */
+  head(): string;
 }
 
 const sinks = new WeakMap<Logger, Sink>();
@@ -57,10 +63,21 @@ function sinkOf(log: Logger): Sink {
   let sink = sinks.get(log);
   if (!sink) {
     const bindings = JSON.stringify(log.bindings()).slice(1, -1);
+    const fields = bindings === '' ? '' : `,${bindings}`;
+    const level = log.levels.values.info;
+    // A busy server writes many lines per millisecond: the head is made once per millisecond.
+    let madeAt = 0;
+    let head = '';
     sink = {
       stream: (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym]!,
-      prefix: `{"level":${log.levels.values.info},"time":`,
-      bindings: bindings === '' ? '' : `,${bindings}`,
+      head() {
+        const now = Date.now();
+        if (now !== madeAt) {
+          madeAt = now;
+          head = `{"level":${level},"time":${now}${fields},"reqId":"`;
+        }
+        return head;
+      },
     };
     sinks.set(log, sink);
   }
