@@ -33,7 +33,11 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 /** Commander's own complaints (unknown command or option, missing argument) as one line, like every other failure. */
 function writeUsageError(text: string, write: (text: string) => void): void {
-  const message = text.replace(/^error: /, '').replace('(Did you mean', '(did you mean').replace(/\s*\n\s*/g, ' ').trim();
+  const message = text
+    .replace(/^error: /, '')
+    .replace('(Did you mean', '(did you mean')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
   write(`${NAME}: ${message}; see ${NAME} --help\n`);
 }
 
@@ -64,7 +68,8 @@ function readInputFile(path: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new InvalidArgumentError(`cannot read '${path}': ${reason}`);
   }
 }
@@ -321,8 +326,10 @@ function expectedFailure(error: unknown): string | undefined {
   )
     return error.message;
   const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (syscall === 'listen' && code === 'EADDRINUSE') return `${address}:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`;
-  if (syscall === 'listen' && code === 'EACCES') return `not allowed to listen on ${address}:${port}; ports below 1024 need privileges, pick another with --port`;
+  if (syscall === 'listen' && code === 'EADDRINUSE')
+    return `${address}:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`;
+  if (syscall === 'listen' && code === 'EACCES')
+    return `not allowed to listen on ${address}:${port}; ports below 1024 need privileges, pick another with --port`;
   if (syscall === 'listen' && code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine; pick another with --host`;
   return undefined;
 }

@@ -57,7 +57,6 @@ function sameContact(existing: readonly Contact[], fields: ContactFields): Conta
   if (byUid) return byUid;
   const addresses = new Set(fields.emailAddresses.map((address) => address.toLowerCase()));
   return existing.find(
-    (contact) =>
-      (uid === undefined || contact.refs.vcardUid === undefined) && contact.emailAddresses.some((address) => addresses.has(address.toLowerCase())),
+    (contact) => (uid === undefined || contact.refs.vcardUid === undefined) && contact.emailAddresses.some((address) => addresses.has(address.toLowerCase())),
   );
 }

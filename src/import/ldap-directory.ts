@@ -93,7 +93,8 @@ function comparableDn(dn: string): string {
   return dn.toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
 }
 
-function recordOf(entry: Entry): Record<string, unknown> {
+/** An entry as a directory record for toDirectoryUser, whether it came from a server or an LDIF file. */
+export function recordOf(entry: Entry): Record<string, unknown> {
   const first = (attribute: string) => {
     const value = valuesOf(entry, attribute)[0];
     return typeof value === 'string' ? value : undefined;

@@ -29,7 +29,17 @@ describe('ews-photo-bridge command line', () => {
   it('shows help for every command', function () {
     // One node start per command; on a loaded machine each can take seconds.
     this.timeout(90_000);
-    for (const command of [[], ['serve'], ['import'], ['export'], ['photo', 'set'], ['photo', 'remove'], ['user', 'remove'], ['account', 'add'], ['account', 'list']]) {
+    for (const command of [
+      [],
+      ['serve'],
+      ['import'],
+      ['export'],
+      ['photo', 'set'],
+      ['photo', 'remove'],
+      ['user', 'remove'],
+      ['account', 'add'],
+      ['account', 'list'],
+    ]) {
       const result = runCli([...command, '--help']);
       expect(result.status, command.join(' ')).to.equal(0);
       expect(result.stdout).to.match(/^Usage: ews-photo-bridge/);

@@ -52,9 +52,7 @@ for (const backend of storeBackends()) {
     it("writes nothing when a replaced contact is not the mailbox's", async () => {
       const [id] = await store.addContacts('megan@contoso.com', [lee]);
       let failure: unknown;
-      await store
-        .saveContacts(MAILBOX, [{ id: id!, contact: { ...lee, displayName: 'Taken over' } }], [lee])
-        .catch((error: unknown) => (failure = error));
+      await store.saveContacts(MAILBOX, [{ id: id!, contact: { ...lee, displayName: 'Taken over' } }], [lee]).catch((error: unknown) => (failure = error));
       expect((failure as Error | undefined)?.message).to.match(/no longer in adele@contoso.com/);
       expect(await store.listContacts(MAILBOX)).to.deep.equal([]);
       expect((await store.getContactById(id!))?.displayName).to.equal('Lee Gu');

@@ -1,0 +1,81 @@
+import type { Entry } from 'ldapts';
+import type { DirectoryUser } from '../domain/directory.js';
+import { BridgeError } from '../domain/errors.js';
+import type { NormalizedPhoto } from '../domain/photo.js';
+import { userOwner } from '../domain/photo-owner.js';
+import type { ImageLimits } from '../photos/image-limits.js';
+import { normalizePhoto } from '../photos/normalize.js';
+import type { Store } from '../store/store.js';
+import { toDirectoryUser } from './directory-record.js';
+import { ImportFileError } from './import-file-error.js';
+import { recordOf } from './ldap-directory.js';
+import { readLdif, textOf, type LdifEntry } from './ldif-records.js';
+
+/** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
+const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
+
+export interface LdifImport {
+  users: number;
+  photos: number;
+  /** Entries with no mail: the organisational units, groups and service accounts an export also holds. */
+  passedOver: number;
+}
+
+/**
+ * Imports the people of an LDIF export (ldapsearch -LLL, ldifde) as the LDAP importer
+ * maps an entry — the same attributes, the DN as the `ldapDn` reference — with their
+ * `thumbnailPhoto`/`jpegPhoto`. Every problem (a bad line, address or photo) is named by
+ * its line and rejects the file; users land in one transaction, then their photos.
+ */
+export async function importLdifDirectory(store: Store, content: string, limits: ImageLimits): Promise<LdifImport> {
+  const { entries, problems } = readLdif(content);
+  const users: DirectoryUser[] = [];
+  const photos: { email: string; photo: NormalizedPhoto }[] = [];
+  const seen = new Map<string, string>();
+  let passedOver = 0;
+  for (const entry of entries) {
+    const where = `entry at line ${entry.line}`;
+    const ldapEntry = asLdapEntry(entry);
+    if (!('mail' in ldapEntry)) {
+      passedOver++;
+      continue;
+    }
+    const user = toDirectoryUser(recordOf(ldapEntry));
+    if (typeof user === 'string') {
+      problems.push(`${where}: ${user}`);
+      continue;
+    }
+    const earlier = seen.get(user.email);
+    if (earlier) problems.push(`${where}: ${user.email} already appears at ${earlier}`);
+    seen.set(user.email, where);
+    users.push(user);
+    const bytes = PHOTO_ATTRIBUTES.map((name) => ldapEntry[name]).find((values) => Array.isArray(values) && values.length > 0)?.[0];
+    if (!Buffer.isBuffer(bytes)) continue;
+    try {
+      photos.push({ email: user.email, photo: await normalizePhoto(bytes, limits) });
+    } catch (error) {
+      if (!(error instanceof BridgeError)) throw error;
+      problems.push(`${where}: photo: ${error.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ImportFileError(problems);
+  await store.upsertUsers(users);
+  for (const { email, photo } of photos) await store.setPhoto(userOwner(email), photo, 'ldif');
+  return { users: users.length, photos: photos.length, passedOver };
+}
+
+/**
+ * The entry in the shape ldapts gives: photos as bytes, every other value as text. Values
+ * with attribute options (`cn;lang-ja`) are left out, as a server search without options
+ * would leave them; `;binary` is only a transfer hint and is dropped.
+ */
+function asLdapEntry(entry: LdifEntry): Entry {
+  const result: Entry = { dn: entry.dn };
+  for (const [written, values] of entry.attributes) {
+    const name = written.replace(/;binary$/i, '');
+    if (name.includes(';')) continue;
+    const key = name.toLowerCase();
+    result[key] = PHOTO_ATTRIBUTES.includes(key) ? values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value)) : values.map(textOf);
+  }
+  return result;
+}

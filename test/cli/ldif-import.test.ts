@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runCli } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+
+/** Base64 folded at 76 columns as ldifde and ldapsearch write it: continuation lines start with one space. */
+function folded(name: string, bytes: Buffer): string {
+  const line = `${name}:: ${bytes.toString('base64')}`;
+  return (line.match(/.{1,76}/g) ?? []).join('\n ');
+}
+
+describe('ews-photo-bridge import --format ldif', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let db: string;
+  const cli = (args: string[]) => runCli(['--db', db, ...args]);
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-ldif-'));
+    db = join(dir, 'bridge.db');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('imports the people of an export, with their thumbnailPhoto, as the LDAP importer maps them', async () => {
+    const ldif = [
+      'version: 1',
+      '',
+      '# the OU itself: no mail, passed over',
+      'dn: OU=People,DC=contoso,DC=com',
+      'objectClass: organizationalUnit',
+      'ou: People',
+      '',
+      'dn: CN=Tânia Ivanova,OU=People,DC=contoso,DC=com',
+      'objectClass: user',
+      'mail: tania.ivanova@contoso.com',
+      // ldifde writes non-ASCII values in base64.
+      `displayName:: ${Buffer.from('Tânia Ivanova').toString('base64')}`,
+      'givenName: Tania',
+      'sn: Ivanova',
+      'title: Engineer',
+      'department: R&D',
+      'telephoneNumber: +1 425 555 0123',
+      folded('thumbnailPhoto', await samplePhoto(96, 96)),
+      '',
+      'dn: uid=jdoe,ou=People,dc=contoso,dc=com',
+      'objectClass: inetOrgPerson',
+      'cn: John Doe',
+      'mail: john.doe@contoso.com',
+      'cn;lang-de: Johann Doe',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'people.ldif'), ldif);
+    const result = cli(['import', join(dir, 'people.ldif')]);
+    expect(result.stderr).to.equal('');
+    expect(result.stdout).to.equal(`imported 2 user(s) and 1 photo(s) from ${join(dir, 'people.ldif')}; passed over 1 entr(y/ies) without mail\n`);
+    const store = new SqliteStore(db);
+    expect(await store.getUser('tania.ivanova@contoso.com')).to.deep.include({
+      displayName: 'Tânia Ivanova',
+      givenName: 'Tania',
+      surname: 'Ivanova',
+      title: 'Engineer',
+      department: 'R&D',
+      businessPhone: '+1 425 555 0123',
+      refs: { ldapDn: 'CN=Tânia Ivanova,OU=People,DC=contoso,DC=com' },
+    });
+    expect(await store.getUser('john.doe@contoso.com')).to.deep.include({ displayName: 'John Doe' });
+    const photo = await store.getPhoto(userOwner('tania.ivanova@contoso.com'));
+    expect(photo).to.include({ width: 96, height: 96, source: 'ldif' });
+    expect((await sharp(photo!.bytes).metadata()).format).to.equal('jpeg');
+    await store.close();
+  });
+
+  it('refuses the whole file for a bad entry or photo, naming each by line', async () => {
+    const ldif = [
+      'dn: cn=Fine,dc=contoso,dc=com',
+      'mail: fine@contoso.com',
+      'cn: Fine',
+      '',
+      'dn: cn=Broken,dc=contoso,dc=com',
+      'mail: not-an-address',
+      '',
+      'dn: cn=Bad Photo,dc=contoso,dc=com',
+      'mail: bad.photo@contoso.com',
+      'cn: Bad Photo',
+      `jpegPhoto:: ${Buffer.from('hello world').toString('base64')}`,
+      '',
+      'dn: cn=New,dc=contoso,dc=com',
+      'changetype: add',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'bad.ldif'), ldif);
+    const result = cli(['import', '--format', 'ldif', join(dir, 'bad.ldif')]);
+    expect(result.status).to.equal(1);
+    const problems = result.stderr.split('\n').slice(1, -1);
+    expect(problems.slice(0, 2)).to.deep.equal([
+      '  line 14: a change record (changetype: add); export entries instead (ldapsearch -LLL, ldifde -f)',
+      '  entry at line 5: email is not an SMTP address',
+    ]);
+    expect(problems[2]).to.match(/^ {2}entry at line 8: photo: not a usable image/);
+    expect(problems).to.have.length(3);
+    const store = new SqliteStore(db);
+    expect(await store.getUser('fine@contoso.com')).to.equal(undefined);
+    await store.close();
+  });
+});
