@@ -54,8 +54,14 @@ interface ServedPhoto extends PhotoFingerprint {
   held?: StoredPhoto;
 }
 
-/** An owner's photo state as last read: the photo, or null for "no photo". */
-type PhotoState = { photo: ServedPhoto | null };
+/**
+ * An owner's photo state as last read: the photo, or null for "no photo"; and the keys of
+ * its plain renditions by size, made once rather than on every cached answer.
+ */
+interface PhotoState {
+  photo: ServedPhoto | null;
+  renditionKeys: Map<PhotoSize, string>;
+}
 
 /**
  * Answers "this person's photo at this size" (and, when asked, in this box and format,
@@ -117,7 +123,7 @@ export class PhotoService {
     const state = this.photoStates.get(this.stateKey(owner, size));
     if (!state) return undefined;
     if (!state.photo) return null;
-    const rendition = this.renditions.get(this.renditionKey(state.photo, size, conversion));
+    const rendition = this.renditions.get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
     if (rendition) this.stats.renditionHits++;
     return rendition;
   }
@@ -132,7 +138,7 @@ export class PhotoService {
     const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
     const photo = state.photo;
     if (!photo) return request ? this.placeholder(owner, size, request) : null;
-    const cacheKey = this.renditionKey(photo, size, request?.conversion);
+    const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.renditions.get(cacheKey);
     if (cached) {
       this.stats.renditionHits++;
@@ -189,7 +195,7 @@ export class PhotoService {
       : fromSources === undefined
         ? (stored ?? null)
         : fromSources;
-    const state = { photo };
+    const state: PhotoState = { photo, renditionKeys: new Map() };
     if (photo?.held) this.heldOriginals.set(key, photo.held);
     // A photo too large to hold is served this once and not remembered.
     const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0) && (!photo?.held || this.heldOriginals.has(key));
@@ -312,9 +318,22 @@ export class PhotoService {
   /** Keyed by content and shape, so a rendition never goes stale and needs no invalidation. */
   private renditionKey(photo: PhotoFingerprint & { source: string }, size: PhotoSize, conversion?: ImageConversion): string {
     const fit = this.fitOf(photo);
-    const sized = `${photo.sha256}:${fit}:${servedSide(photo, size, fit)}`;
-    return conversion && changesImage(conversion) ? `${sized}:${conversionTag(conversion)}` : sized;
+    return withConversion(`${photo.sha256}:${fit}:${servedSide(photo, size, fit)}`, conversion);
   }
+
+  /** The same key, its plain part remembered in the photo's state. */
+  private renditionKeyOf(photo: ServedPhoto, known: Map<PhotoSize, string>, size: PhotoSize, conversion?: ImageConversion): string {
+    let sized = known.get(size);
+    if (sized === undefined) {
+      sized = this.renditionKey(photo, size);
+      known.set(size, sized);
+    }
+    return withConversion(sized, conversion);
+  }
+}
+
+function withConversion(sizedKey: string, conversion: ImageConversion | undefined): string {
+  return conversion && changesImage(conversion) ? `${sizedKey}:${conversionTag(conversion)}` : sizedKey;
 }
 
 function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {

@@ -72,7 +72,8 @@ export class UpstreamPhotos {
 
   /** The order of its own a size is answered in, if the settings give it one for this kind. */
   sizeOrder(kind: PhotoReference['kind'], size: PhotoSize): readonly OrderEntry[] | undefined {
-    return this.sizeOrders.get(sizeOrderKey(kind, size));
+    // Asked on every cached answer; most sites set no size orders, and the key costs a string.
+    return this.sizeOrders.size === 0 ? undefined : this.sizeOrders.get(sizeOrderKey(kind, size));
   }
 
   /** The usual order: the first photo any source has. */
