@@ -10,7 +10,6 @@ import { launchChromium } from '../support/browser.js';
 import { samplePhoto } from '../support/sample-images.js';
 
 const ADDIN = new URL('../../examples/outlook-addin/', import.meta.url);
-const HOST = 'https://addin.example.com/';
 const manifest = readFileSync(new URL('manifest.xml', ADDIN), 'utf8');
 
 /** Every URL of the add-in's own origin that the manifest names, as a file of the sample. */
