@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { normalizeSmtpAddress } from '../../domain/email.js';
 import { BridgeError } from '../../domain/errors.js';
 import type { Rendition } from '../../domain/photo.js';
@@ -55,15 +54,18 @@ function refusal(error: BridgeError): SoapAnswer {
  * function of the rendition and whether the client has it, so it is remembered per ETag.
  */
 export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds'>): SoapAnswer {
-  const unchanged = ifNoneMatchHits(context.ifNoneMatch, rendition.etag);
-  const key = `${rendition.etag}|${unchanged}`;
-  let body = answeredBodies.get(key);
+  const headers = { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds) };
+  if (ifNoneMatchHits(context.ifNoneMatch, rendition.etag)) return soapAnswer(UNCHANGED, 200, headers);
+  let body = answeredBodies.get(rendition);
   if (body === undefined) {
-    body = encodedEnvelope(photoResponse({ responseClass: 'Success', responseCode: 'NoError' }, !unchanged, unchanged ? undefined : rendition.bytes));
-    answeredBodies.set(key, body);
+    body = encodedEnvelope(photoResponse(SUCCESS, true, rendition.bytes));
+    answeredBodies.set(rendition, body);
   }
-  return soapAnswer(body, 200, { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds) });
+  return soapAnswer(body, 200, headers);
 }
+
+const SUCCESS: MessageOutcome = { responseClass: 'Success', responseCode: 'NoError' };
+const UNCHANGED = encodedEnvelope(photoResponse(SUCCESS, false));
 
 /** The HTTP date `seconds` from now; formatted once per second, not once per answer. */
 function expiresIn(seconds: number): string {
@@ -73,8 +75,11 @@ function expiresIn(seconds: number): string {
 }
 let lastExpires = { at: 0, text: '' };
 
-/** Base64 of a photo costs more than the rest of the answer, so the hot ones are kept, bounded by size. */
-const answeredBodies = new LRUCache<string, Buffer>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: (body) => body.length });
+/**
+ * Base64 of a photo costs more than the rest of the answer, so each rendition's answer is
+ * kept as long as the rendition itself is (the photo service bounds those).
+ */
+const answeredBodies = new WeakMap<Rendition, Buffer>();
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
 function photoResponse(outcome: MessageOutcome, hasChanged: boolean, picture?: Buffer): string {
