@@ -60,8 +60,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls until the URL answers 2xx; fails early, with the child's stderr, if the child dies. */
-export async function waitUntilAnswering(child: Child, url: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls until the URL answers 2xx; fails early, with the child's stderr, if the child dies.
+ * A start-up time is only as fine as `pollMs`.
+ */
+export async function waitUntilAnswering(child: Child, url: string, timeoutMs = 15_000, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null || child.process.signalCode !== null) {
@@ -74,7 +77,7 @@ export async function waitUntilAnswering(child: Child, url: string, timeoutMs = 
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.stderrTail()}`);
 }

@@ -20,9 +20,10 @@ export function benchEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * Builds the bridge's database in `dir` the way an operator would, through the CLI:
  * one directory user with `photo`, a login, and one contact of that login's with
- * `contactPhoto` (from a vCard). Returns the database path.
+ * `contactPhoto` (from a vCard). Returns the database path. With `storeEnv` naming a
+ * PostgreSQL database (BRIDGE_DATABASE_URL) the CLI builds it there instead, and no file is made.
  */
-export function prepareDatabase(cliPath: string, dir: string, photo: Buffer, contactPhoto: Buffer): string {
+export function prepareDatabase(cliPath: string, dir: string, photo: Buffer, contactPhoto: Buffer, storeEnv: Record<string, string> = {}): string {
   const databasePath = join(dir, 'bridge.db');
   const usersPath = join(dir, 'users.csv');
   const photoPath = join(dir, 'photo.jpg');
@@ -33,7 +34,7 @@ export function prepareDatabase(cliPath: string, dir: string, photo: Buffer, con
 
   const cli = (args: string[], input?: string) =>
     execFileSync(process.execPath, [cliPath, '--db', databasePath, ...args], {
-      env: benchEnv({}),
+      env: benchEnv(storeEnv),
       input,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -69,7 +69,7 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const bare = await startBareServer(options.dir, first.bytes);
 
     const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
-      measureLoad({ label, url, headers, body, serverPid: child.process.pid! }, options.load);
+      measureLoad({ label, url, headers, body, serverPids: [child.process.pid!] }, options.load);
     const authorization = BASIC_AUTHORIZATION;
     return {
       bare: await load('(a) bare node:http', bare.base, bare.child, {}),
@@ -139,7 +139,7 @@ async function fetchEachOtherSize(photoUrl: (size: PhotoSize) => string): Promis
 }
 
 /** One authenticated GET, timed to the last byte, checked to be a JPEG of the size asked. */
-async function fetchPhoto(url: string, size: PhotoSize): Promise<PhotoFetch> {
+export async function fetchPhoto(url: string, size: PhotoSize): Promise<PhotoFetch> {
   const started = performance.now();
   const response = await fetch(url, { headers: { authorization: BASIC_AUTHORIZATION } });
   const bytes = Buffer.from(await response.arrayBuffer());

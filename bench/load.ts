@@ -3,12 +3,13 @@ import { cpuSecondsOf, machineBusySeconds } from './machine.js';
 
 export interface LoadTarget {
   label: string;
-  url: string;
+  /** One URL, or one per replica: autocannon then spreads its connections over them in turn. */
+  url: string | readonly string[];
   headers: Record<string, string>;
   /** For POST targets (SOAP): the request body. */
   body?: string;
-  /** The server process, whose CPU time is read around the run. */
-  serverPid: number;
+  /** The server processes (one per URL's server), whose CPU time is read around the run. */
+  serverPids: readonly number[];
 }
 
 export interface LoadSettings {
@@ -45,13 +46,13 @@ export async function measureLoad(target: LoadTarget, settings: LoadSettings): P
   await fire(target, settings.connections, settings.warmupSeconds);
 
   const machineBefore = machineBusySeconds();
-  const serverBefore = cpuSecondsOf(target.serverPid);
+  const serverBefore = cpuSecondsOfAll(target.serverPids);
   const clientBefore = process.cpuUsage();
   const startedAt = performance.now();
   const result = await fire(target, settings.connections, settings.durationSeconds);
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const clientUsage = process.cpuUsage(clientBefore);
-  const serverAfter = cpuSecondsOf(target.serverPid);
+  const serverAfter = cpuSecondsOfAll(target.serverPids);
   const machineAfter = machineBusySeconds();
 
   const responses = result.requests.total;
@@ -74,7 +75,15 @@ export async function measureLoad(target: LoadTarget, settings: LoadSettings): P
   };
 }
 
+/** Undefined if any one cannot be read. */
+function cpuSecondsOfAll(pids: readonly number[]): number | undefined {
+  const each = pids.map(cpuSecondsOf);
+  return each.includes(undefined) ? undefined : each.reduce<number>((sum, seconds) => sum + seconds!, 0);
+}
+
 function fire(target: LoadTarget, connections: number, durationSeconds: number): Promise<autocannon.Result> {
   const method = target.body === undefined ? 'GET' : 'POST';
-  return autocannon({ url: target.url, method, headers: target.headers, body: target.body, connections, duration: durationSeconds });
+  // autocannon takes an array of URLs (connection i goes to url[i % n]); its type definitions say string only.
+  const url = target.url as string;
+  return autocannon({ url, method, headers: target.headers, body: target.body, connections, duration: durationSeconds });
 }

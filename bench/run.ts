@@ -14,6 +14,7 @@ import { photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, measureHttp, type HttpFigures } from './http.js';
 import { measureColdRenders, measureSingleFlight, type ResizeFigures, type SingleFlightFigures } from './in-process.js';
 import type { LoadFigures, LoadSettings } from './load.js';
+import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
 
@@ -27,8 +28,6 @@ const CONTACT_PHOTO_SIDE = 200;
 const TARGET_P50_648_TO_96_MS = 15;
 const RENDER_SAMPLES = 50;
 const SINGLE_FLIGHT_CALLERS = 50;
-/** On a quiet machine "other CPU" stays under ~10 % (kernel work not billed to either process). */
-const DISTURBED_OTHER_CPU_PERCENT = 25;
 
 interface Settings {
   load: LoadSettings;
@@ -176,30 +175,12 @@ function printSingleFlight(figures: SingleFlightFigures): void {
 
 function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
-  const rows = loadRuns(http).map((f) => [
-    f.label,
-    fixed(f.requestsPerSecond, 0),
-    fixed(f.p50Ms, 0),
-    fixed(f.p99Ms, 0),
-    String(f.responses),
-    Object.entries(f.statusCounts)
-      .map(([code, count]) => `${code}×${count}`)
-      .join(' '),
-    String(f.non2xx),
-    String(f.errors),
-    fixed(f.serverCpuMicrosPerResponse, 1),
-    fixed(f.clientCpuPercent, 0),
-    fixed(f.otherCpuPercent, 0),
-  ]);
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'statuses', 'non-2xx', 'errors', 'server CPU µs/resp', 'client CPU %', 'other CPU %'];
-  console.log(renderTable(header, rows));
+  console.log(renderLoadTable(loadRuns(http)));
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
-  const disturbed = loadRuns(http).filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
-  if (disturbed.length > 0) {
-    console.log(`WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`);
-  }
+  const warning = disturbanceWarning(loadRuns(http));
+  if (warning) console.log(warning);
 }
 
 process.on('SIGINT', () => process.exit(130));

@@ -1,0 +1,33 @@
+import type { LoadFigures } from './load.js';
+import { fixed, renderTable } from './table.js';
+
+/** On a quiet machine "other CPU" stays under ~10 % (kernel work not billed to either process). */
+const DISTURBED_OTHER_CPU_PERCENT = 25;
+
+/** One row per load run, with the CPU columns that say who set the pace. */
+export function renderLoadTable(runs: readonly LoadFigures[]): string {
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'statuses', 'non-2xx', 'errors', 'server CPU µs/resp', 'client CPU %', 'other CPU %'];
+  const rows = runs.map((f) => [
+    f.label,
+    fixed(f.requestsPerSecond, 0),
+    fixed(f.p50Ms, 0),
+    fixed(f.p99Ms, 0),
+    String(f.responses),
+    Object.entries(f.statusCounts)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' '),
+    String(f.non2xx),
+    String(f.errors),
+    fixed(f.serverCpuMicrosPerResponse, 1),
+    fixed(f.clientCpuPercent, 0),
+    fixed(f.otherCpuPercent, 0),
+  ]);
+  return renderTable(header, rows);
+}
+
+/** A warning line when other work on the machine skewed some of the runs, else undefined. */
+export function disturbanceWarning(runs: readonly LoadFigures[]): string | undefined {
+  const disturbed = runs.filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
+  if (disturbed.length === 0) return undefined;
+  return `WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`;
+}
