@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:directory`: a 1,000,000-person directory on SQLite and on PostgreSQL —
+ * import rate, ResolveNames and directory search latency, server start-up and memory.
+ * See bench/README.md ("Directory at a million people").
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashPassword } from '../src/auth/password-hash.js';
+import { findPeople } from '../src/people/find-people.js';
+import { PostgresStore } from '../src/store/postgres-store.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { Store } from '../src/store/store.js';
+import { freshDatabase } from '../test/support/postgres.js';
+import { freePort, startChild, stopChild, waitUntilAnswering } from './children.js';
+import { benchPerson, benchQueries } from './directory-people.js';
+import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
+import { describeMachine, machineBusyPercent } from './machine.js';
+import { fixed, renderTable } from './table.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const USERS = Number(process.env.BENCH_DIRECTORY_USERS ?? 1_000_000);
+/** Rows per upsertUsers call: an import file's worth, so the generated directory is never all in memory. */
+const IMPORT_BATCH = 10_000;
+/** As ResolveNames asks: its 100 resolutions and one more to tell whether there were more. */
+const RESOLVE_LIMIT = 100;
+/** As the directory page asks: 48 cards and one more for hasMore. */
+const PAGE = 48;
+const TARGETS = { importRowsPerSecond: 20_000, resolveP99Ms: 5, directoryP99Ms: 20 };
+
+interface Backend {
+  name: string;
+  open(): Promise<Store>;
+  serverEnv: Record<string, string>;
+}
+
+interface Latencies {
+  p50: number;
+  p99: number;
+  max: number;
+  slowest: string[];
+}
+
+interface Figures {
+  backend: string;
+  importSeconds: number;
+  importRate: number;
+  resolve: Latencies;
+  directory: Latencies;
+  http: Latencies;
+  startEmptyMs: number;
+  startFullMs: number;
+  rssMb: number;
+}
+
+async function main(): Promise<void> {
+  console.log(describeMachine());
+  console.log(`machine busy before the run: ${fixed(await machineBusyPercent())} % of all cores\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'epb-bench-directory-'));
+  try {
+    const sqlitePath = join(dir, 'bridge.db');
+    const postgresUrl = await freshDatabase();
+    const backends: Backend[] = [
+      { name: 'SQLite', open: () => Promise.resolve(new SqliteStore(sqlitePath)), serverEnv: { BRIDGE_DB: sqlitePath } },
+      { name: 'PostgreSQL', open: () => PostgresStore.open(postgresUrl), serverEnv: { BRIDGE_DATABASE_URL: postgresUrl, BRIDGE_DB: join(dir, 'unused.db') } },
+    ];
+    const figures: Figures[] = [];
+    for (const backend of backends) figures.push(await measure(backend));
+    report(figures);
+    const missed = figures.some(
+      (f) => f.importRate < TARGETS.importRowsPerSecond || f.resolve.p99 > TARGETS.resolveP99Ms || f.directory.p99 > TARGETS.directoryP99Ms,
+    );
+    process.exitCode = missed ? 2 : 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(backend: Backend): Promise<Figures> {
+  console.log(`${backend.name}: start-up on an empty store…`);
+  const startEmptyMs = (await startServer(backend)).startMs;
+
+  console.log(`${backend.name}: importing ${USERS.toLocaleString('en')} people in batches of ${IMPORT_BATCH.toLocaleString('en')}…`);
+  const store = await backend.open();
+  let importMs = 0;
+  for (let first = 0; first < USERS; first += IMPORT_BATCH) {
+    const batch = Array.from({ length: Math.min(IMPORT_BATCH, USERS - first) }, (_, i) => benchPerson(first + i));
+    const started = performance.now();
+    await store.upsertUsers(batch);
+    importMs += performance.now() - started;
+  }
+  await store.putAccount(BENCH_USER.email, await hashPassword(BENCH_USER.password), 'user');
+  if ((await store.countUsers()) !== USERS) throw new Error(`${backend.name}: expected ${USERS} users after the import`);
+
+  console.log(`${backend.name}: searching…`);
+  const queries = benchQueries();
+  const resolve = await latencies(queries, (q) => findPeople(store, undefined, q, 'ActiveDirectory', RESOLVE_LIMIT));
+  const directory = await latencies(queries, (q) => store.searchDirectory(q, 0, PAGE + 1));
+  await store.close();
+
+  console.log(`${backend.name}: start-up with the directory, and /api/people over HTTP…`);
+  const server = await startServer(backend);
+  try {
+    const http = await latencies(queries, async (q) => {
+      const response = await fetch(`${server.url}/api/people?q=${encodeURIComponent(q)}`, { headers: { authorization: BASIC_AUTHORIZATION } });
+      if (!response.ok) throw new Error(`/api/people?q=${q}: HTTP ${response.status}`);
+      return response.json();
+    });
+    return {
+      backend: backend.name,
+      importSeconds: importMs / 1000,
+      importRate: USERS / (importMs / 1000),
+      resolve,
+      directory,
+      http,
+      startEmptyMs,
+      startFullMs: server.startMs,
+      rssMb: server.rssMb(),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One untimed pass to warm caches, then each query once, timed. */
+async function latencies(queries: readonly { kind: string; text: string }[], run: (q: string) => Promise<unknown>): Promise<Latencies> {
+  for (const { text } of queries) await run(text);
+  const timed: { ms: number; label: string }[] = [];
+  for (const { kind, text } of queries) {
+    const started = performance.now();
+    await run(text);
+    const ms = performance.now() - started;
+    timed.push({ ms, label: `"${text}" (${kind}) ${fixed(ms)} ms` });
+  }
+  timed.sort((a, b) => a.ms - b.ms);
+  const at = (share: number) => timed[Math.min(timed.length - 1, Math.ceil(share * timed.length) - 1)]!.ms;
+  return { p50: at(0.5), p99: at(0.99), max: timed.at(-1)!.ms, slowest: timed.slice(-5).map((t) => t.label) };
+}
+
+interface Server {
+  url: string;
+  startMs: number;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** The bridge as an operator starts it; start-up is until /readyz answers 200. */
+async function startServer(backend: Backend): Promise<Server> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = startChild(
+    `bridge on ${backend.name}`,
+    ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--port', String(port), '--no-demo'],
+    benchEnv({ ...backend.serverEnv, BRIDGE_ACCESS_LOG: 'false' }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilAnswering(child, `${url}/readyz`, 120_000);
+  const startMs = performance.now() - started;
+  return {
+    url,
+    startMs,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.process.pid}/status`, 'utf8'))![1]) / 1024,
+    stop: () => stopChild(child),
+  };
+}
+
+function report(figures: readonly Figures[]): void {
+  const ms = (l: Latencies) => `${fixed(l.p50, 2)} / ${fixed(l.p99, 2)} / ${fixed(l.max, 1)}`;
+  console.log(`\nDirectory of ${USERS.toLocaleString('en')} people, ${benchQueries().length} queries (latencies p50 / p99 / max, ms)\n`);
+  console.log(
+    renderTable(
+      ['store', 'import rows/s', 'import s', 'ResolveNames', 'searchDirectory', 'GET /api/people', 'start-up empty ms', 'start-up 1M ms', 'server RSS MB'],
+      figures.map((f) => [
+        f.backend,
+        fixed(f.importRate, 0),
+        fixed(f.importSeconds, 1),
+        ms(f.resolve),
+        ms(f.directory),
+        ms(f.http),
+        fixed(f.startEmptyMs, 0),
+        fixed(f.startFullMs, 0),
+        fixed(f.rssMb, 0),
+      ]),
+    ),
+  );
+  console.log(
+    `\ntargets: import ≥ ${TARGETS.importRowsPerSecond} rows/s, ResolveNames p99 ≤ ${TARGETS.resolveP99Ms} ms, directory search p99 ≤ ${TARGETS.directoryP99Ms} ms`,
+  );
+  for (const f of figures) {
+    console.log(`\n${f.backend}, slowest ResolveNames:\n  ${f.resolve.slowest.join('\n  ')}`);
+    console.log(`${f.backend}, slowest directory searches:\n  ${f.directory.slowest.join('\n  ')}`);
+  }
+}
+
+await main();
