@@ -41,15 +41,20 @@ export class RouteMeter {
  * pattern — never from the URL itself, so a scanner cannot make the series grow.
  */
 export class RequestMetrics {
-  private readonly meters = new Map<string, RouteMeter>();
+  /** By door, then route: both names come from fixed sets, so the lookups need no key made per request. */
+  private readonly meters = new Map<string, Map<string, RouteMeter>>();
 
-  /** The meter of one door and route, made on first use; a hot path asks once and keeps it. */
+  /** The meter of one door and route, made on first use. */
   meter(door: string, route: string): RouteMeter {
-    const key = `${door}\n${route}`;
-    let meter = this.meters.get(key);
+    let routes = this.meters.get(door);
+    if (!routes) {
+      routes = new Map();
+      this.meters.set(door, routes);
+    }
+    let meter = routes.get(route);
     if (!meter) {
       meter = new RouteMeter(door, route);
-      this.meters.set(key, meter);
+      routes.set(route, meter);
     }
     return meter;
   }
@@ -69,8 +74,8 @@ export class RequestMetrics {
   }
 
   /** Every meter so far, for the scrape. */
-  all(): IterableIterator<RouteMeter> {
-    return this.meters.values();
+  *all(): IterableIterator<RouteMeter> {
+    for (const routes of this.meters.values()) yield* routes.values();
   }
 }
 
