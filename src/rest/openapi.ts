@@ -222,10 +222,10 @@ const graphPaths = Object.fromEntries(
     ];
   }),
 );
-const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
-
 /** A manager or direct report in a directory entry. */
 const personRef = { type: 'object', required: ['email', 'displayName'], properties: { email: { type: 'string' }, displayName: { type: 'string' } } };
+const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
+
 /** The bridge's HTTP interface, served at /api/openapi.json. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -329,10 +329,10 @@ export const OPENAPI_DOCUMENT = {
                           businessPhone: { type: ['string', 'null'] },
                           mobilePhone: { type: ['string', 'null'] },
                           photo: { oneOf: [{ type: 'null' }, { type: 'object', properties: { version: { type: 'string' } } }] },
-                        },
-                      },
                           manager: { oneOf: [{ type: 'null' }, personRef] },
                           directReports: { type: 'array', maxItems: 50, items: personRef },
+                        },
+                      },
                     },
                   },
                 },
