@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hashPassword, verifyPassword } from '../src/auth/password-hash.js';
 import { freshDatabase } from '../test/support/postgres.js';
 import { freePort, startChild, stopAllChildren, stopChild, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv, photoLikeJpeg, prepareDatabase } from './fixture.js';
@@ -77,6 +78,8 @@ interface Figures {
   twoReplicas: LoadFigures;
   replicas: Replica[];
   propagation: PropagationSample[];
+  /** One password check (scrypt, the bridge's cost) in this process, after the runs: what B's first GET after a change pays for the login. */
+  passwordCheckMs: number;
   checks: Check[];
 }
 
@@ -169,8 +172,9 @@ async function measure(load: LoadSettings, sqliteEnv: Record<string, string>, po
     for (const replica of [a, b]) replica.rssAfterLoadMiB = rssMebibytesOf(pid(replica));
 
     const propagation = await measurePropagation(a, b);
+    const passwordCheckMs = await timePasswordCheck();
     checks.push(...loadChecks([sqliteLoad, oneReplica, twoReplicas]), ...targetChecks(oneReplica, twoReplicas, propagation));
-    return { sqliteLoad, oneReplica, twoReplicas, replicas: [sqlite, a, b], propagation, checks };
+    return { sqliteLoad, oneReplica, twoReplicas, replicas: [sqlite, a, b], propagation, passwordCheckMs, checks };
   } finally {
     await stopAllChildren();
   }
@@ -244,6 +248,18 @@ async function measurePropagation(a: Replica, b: Replica): Promise<PropagationSa
   return samples;
 }
 
+/** The median of a few verifications of BENCH_USER's password, hashed as the CLI hashes it. */
+async function timePasswordCheck(samples = 5): Promise<number> {
+  const encoded = await hashPassword(BENCH_USER.password);
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    if (!(await verifyPassword(BENCH_USER.password, encoded))) throw new Error('the bench password did not verify');
+    times.push(performance.now() - started);
+  }
+  return median(times.sort((x, y) => x - y))!;
+}
+
 function loadChecks(runs: readonly LoadFigures[]): Check[] {
   return runs.map((f) => {
     const statuses = Object.keys(f.statusCounts);
@@ -300,24 +316,29 @@ function report(figures: Figures): void {
   const times = sorted((s) => s.ms);
   const puts = sorted((s) => s.putMs);
   const lastGets = sorted((s) => s.lastGetMs);
+  const untilLastGet = sorted((s) => s.ms - s.lastGetMs);
+  const p50AndMax = (values: readonly number[]) => `${fixed(median(values), 1)} / ${fixed(values.at(-1), 1)}`;
   console.log(
     `\nPropagation: a new photo PUT on A (admin API), B polled every ${PROPAGATION_POLL_MS} ms until its ETag changes; from A's answer to B's new ETag`,
   );
   console.log(
     renderTable(
-      ['changes', 'seen on B', 'same ETag as A', 'p50 ms', 'max ms', 'of which the last GET on B p50 / max ms', 'PUT on A p50 ms'],
+      ['changes', 'seen on B', 'same ETag as A', 'total p50 / max ms', 'until the GET that saw it began, p50 / max', 'that GET p50 / max', 'PUT on A p50 ms'],
       [
         [
           String(times.length),
           String(figures.propagation.filter((s) => s.seen).length),
           String(figures.propagation.filter((s) => s.sameAsA).length),
-          fixed(median(times), 1),
-          fixed(times.at(-1), 1),
-          `${fixed(median(lastGets), 1)} / ${fixed(lastGets.at(-1), 1)}`,
+          p50AndMax(times),
+          p50AndMax(untilLastGet),
+          p50AndMax(lastGets),
           fixed(median(puts), 1),
         ],
       ],
     ),
+  );
+  console.log(
+    `one password check (scrypt) in the bench process: ${fixed(figures.passwordCheckMs, 1)} ms — a change also makes B forget the logins it verified, so its first GET after one checks the password again`,
   );
 
   console.log(`\nStart-up (spawn → first /healthz 200, polled every ${STARTUP_POLL_MS} ms, one start each) and resident memory (VmRSS)`);
