@@ -39,6 +39,10 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse, 
     clientAddress: addressing.clientAddress(req),
     addressing,
     startedAt: performance.now(),
+    // Present from the start, so every context has one shape and the hot path's reads of it stay monomorphic.
+    principal: undefined,
+    attemptedUser: undefined,
+    route: undefined,
   };
   (req as WithContext)[CONTEXT] = context;
   return context;
