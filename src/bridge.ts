@@ -141,7 +141,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
   const stopWatching = watchStoreChanges(store, () => {
     photos.forgetAll();
-    auth.forgetAll();
+    auth.accountsMayHaveChanged();
   });
 
   return {

@@ -28,6 +28,18 @@ export interface LoginStats {
   bearerFailures: number;
   /** Attempts refused unchecked (429) because the account name or address failed too often. */
   throttled: number;
+  /** Passwords checked against their scrypt hash (each costs a hashing thread tens of milliseconds). */
+  passwordChecks: number;
+}
+
+/**
+ * A header that verified: who it is, and — for a password — the account row it was
+ * checked against and the store generation that row was read in.
+ */
+interface Verified {
+  principal: Principal;
+  passwordHash?: string;
+  generation: number;
 }
 
 /** Who an anonymous read acts as: no mailbox, so no contacts. */
@@ -57,7 +69,10 @@ export interface AuthenticatorOptions {
  * map is keyed by the header as sent: it lives only in this process's memory (which
  * holds the header anyway while the request runs), is never logged or written, and
  * forgets each entry within the TTL; hashing it would cost the hot path a SHA-256
- * per request and protect nothing a memory dump would not already show. A verified
+ * per request and protect nothing a memory dump would not already show. A remembered
+ * password is believed only while its account row holds the hash it verified against:
+ * when another process commits to the store, or near the TTL, that row is read again
+ * (a row, not scrypt), and a changed or removed account ends it. A verified
  * bearer token is remembered the same way, until it expires. Only successes are
  * remembered, so a remembered header is never throttled: an attacker guessing a
  * password does not lock out the clients already using it.
@@ -67,12 +82,14 @@ export interface AuthenticatorOptions {
  * a bounded queue, so failed logins cost neither unbounded CPU nor image throughput.
  */
 export class Authenticator {
-  private readonly verified: LRUCache<string, Principal>;
+  private readonly verified: LRUCache<string, Verified>;
+  /** Bumped when another process may have changed accounts: remembered passwords must be re-read before they are believed. */
+  private generation = 0;
   private readonly verifications = new SingleFlight<AuthResult>();
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
   private readonly hashWorkers: HashWorkers;
-  readonly stats: LoginStats = { basicFailures: 0, bearerFailures: 0, throttled: 0 };
+  readonly stats: LoginStats = { basicFailures: 0, bearerFailures: 0, throttled: 0, passwordChecks: 0 };
   /** Compared against when the user does not exist, so both cases take as long. */
   private decoyHash: Promise<string> | undefined;
 
@@ -106,15 +123,15 @@ export class Authenticator {
   cached(authorization: string | undefined, need: AuthNeed): AuthResult | undefined {
     if (need === 'photo' && this.options.allowAnonymousRead) return ANONYMOUS;
     if (!authorization) return MISSING;
-    const principal = this.verified.get(authorization);
-    if (!principal) return undefined;
+    const verified = this.verified.get(authorization);
+    if (!verified || (verified.passwordHash !== undefined && verified.generation !== this.generation)) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
     // background shortly before the remembered answer runs out (outside any request,
     // hence no client address). A failure there is logged, never left unhandled.
     if (authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
       this.verify(authorization, '').catch((error: unknown) => this.options.log.warn({ err: error }, 'background re-verification failed'));
     }
-    return admitted(principal, need);
+    return admitted(verified.principal, need);
   }
 
   async authenticate(authorization: string | undefined, need: AuthNeed, clientAddress: string): Promise<AuthResult> {
@@ -124,9 +141,13 @@ export class Authenticator {
     return result.ok ? admitted(result.principal, need) : result;
   }
 
-  /** Accounts changed: every remembered verification is void. */
-  forgetAll(): void {
-    this.verified.clear();
+  /**
+   * Another process committed to the store, perhaps to accounts: each remembered password
+   * login reads its account row again before it is believed (a row read, not scrypt —
+   * a photo change on another replica must not make every client's login cost a hash).
+   */
+  accountsMayHaveChanged(): void {
+    this.generation++;
   }
 
   /** Ends the hashing threads. */
@@ -148,24 +169,44 @@ export class Authenticator {
     const credentials = parseBasicAuthorization(authorization);
     if (!credentials) return { ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') };
     const username = normalizeUsername(credentials.username);
+    const renewed = await this.renewedFromAccount(authorization, username);
+    if (renewed) return renewed;
     const wait = this.throttle.waitSeconds(username, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
       return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
     }
     try {
+      const generation = this.generation;
       const account = await this.store.getAccount(username);
+      this.stats.passwordChecks++;
       const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
       if (!account || !matches) return this.failed(authorization, username, clientAddress);
       this.throttle.recordSuccess(username, clientAddress);
       const principal: Principal = { username: account.username, role: account.role };
-      this.verified.set(authorization, principal);
+      this.verified.set(authorization, { principal, passwordHash: account.passwordHash, generation });
       return { ok: true, principal };
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
       if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
       throw error;
     }
+  }
+
+  /**
+   * A remembered header whose account row still holds the hash it verified against (so
+   * the password in it still matches) is renewed from that row alone — after a store
+   * change, or before it runs out — without scrypt and without counting as an attempt.
+   */
+  private async renewedFromAccount(authorization: string, username: string): Promise<AuthResult | undefined> {
+    const known = this.verified.get(authorization, { allowStale: false });
+    if (known?.passwordHash === undefined) return undefined;
+    const generation = this.generation;
+    const account = await this.store.getAccount(username);
+    if (account?.passwordHash !== known.passwordHash) return undefined;
+    const principal: Principal = { username: account.username, role: account.role };
+    this.verified.set(authorization, { principal, passwordHash: account.passwordHash, generation });
+    return { ok: true, principal };
   }
 
   private failed(authorization: string, username: string, clientAddress: string): AuthResult {
@@ -183,7 +224,7 @@ export class Authenticator {
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
       return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
     }
-    this.verified.set(authorization, verified.principal, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
+    this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
     return { ok: true, principal: verified.principal };
   }
 

@@ -114,6 +114,12 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
   });
   counterOf(
     registers,
+    'password_checks_total',
+    'Passwords checked against their scrypt hash: first logins and changed accounts.',
+    () => auth.stats.passwordChecks,
+  );
+  counterOf(
+    registers,
     'login_throttled_total',
     'Logins refused unchecked (429) because the account name or client address failed too often.',
     () => auth.stats.throttled,

@@ -130,12 +130,36 @@ describe('Authenticator', () => {
     expect((await auth.authenticate(basic('reader@contoso.com:secret'), 'user', CLIENT)).ok).to.equal(true);
   });
 
-  it('forgets remembered credentials when accounts change', async () => {
-    const auth = make();
+  it('after a store change, re-reads a remembered login’s account row instead of hashing its password again', async () => {
+    const counting = new CountingStore(':memory:');
+    await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    const auth = make({}, counting);
     const header = basic('reader@contoso.com:secret');
     await auth.authenticate(header, 'photo', CLIENT);
-    auth.forgetAll();
-    expect(auth.cached(header, 'photo')).to.equal(undefined);
+    auth.accountsMayHaveChanged();
+    expect(auth.cached(header, 'photo'), 'not believed from memory alone').to.equal(undefined);
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    expect({ lookups: counting.lookups, passwordChecks: auth.stats.passwordChecks }).to.deep.equal({ lookups: 2, passwordChecks: 1 });
+    expect(auth.cached(header, 'photo'), 'believed again').to.deep.include({ ok: true });
+    await counting.close();
+  });
+
+  it('after a store change, refuses a remembered login whose password was changed or whose account was removed', async () => {
+    const local = new SqliteStore(':memory:');
+    await local.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    await local.putAccount('boss@contoso.com', await hashPassword('boss secret'), 'admin');
+    const auth = make({}, local);
+    const reader = basic('reader@contoso.com:secret');
+    const boss = basic('boss@contoso.com:boss secret');
+    await auth.authenticate(reader, 'photo', CLIENT);
+    await auth.authenticate(boss, 'admin', CLIENT);
+    await local.putAccount('reader@contoso.com', await hashPassword('new secret'), 'user');
+    await local.removeAccount('boss@contoso.com');
+    auth.accountsMayHaveChanged();
+    expect(errorOf(await auth.authenticate(reader, 'photo', CLIENT))).to.deep.include({ status: 401 });
+    expect(errorOf(await auth.authenticate(boss, 'admin', CLIENT))).to.deep.include({ status: 401 });
+    expect((await auth.authenticate(basic('reader@contoso.com:new secret'), 'photo', CLIENT)).ok).to.equal(true);
+    await local.close();
   });
 
   it('verifies concurrent first requests with the same header once', async () => {
