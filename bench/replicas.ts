@@ -22,6 +22,7 @@ import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { rssMebibytesOf } from './rss.js';
 import { fixed, renderTable } from './table.js';
+import { loadSettingsOf, runBench, verdict, type Check } from './verdict.js';
 
 /** Issue 11 §8: two replicas serve at least 1.8× one, when the load generator has the cores. */
 const TARGET_TWO_TO_ONE = 1.8;
@@ -40,13 +41,6 @@ const CONTACT_PHOTO_SIDE = 200;
 const CHANGED_PHOTO_SIDE = 240;
 const ADMIN = { email: 'bench.admin@example.com', password: 'bench admin password' };
 const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`${ADMIN.email}:${ADMIN.password}`).toString('base64')}`;
-
-interface Check {
-  what: string;
-  ok: boolean;
-  /** A failed correctness check voids the figures; a missed target is a finding. */
-  kind: 'correctness' | 'target';
-}
 
 /** One `serve` process, timed from spawn to its first /healthz 200. */
 interface Replica {
@@ -83,15 +77,7 @@ interface Figures {
   checks: Check[];
 }
 
-function readLoadSettings(env: NodeJS.ProcessEnv): LoadSettings {
-  const duration = Number(env.BENCH_DURATION ?? 10);
-  if (!Number.isFinite(duration) || duration < 1) throw new Error(`BENCH_DURATION must be a number of seconds ≥ 1, got '${env.BENCH_DURATION}'`);
-  return { connections: 50, warmupSeconds: 2, durationSeconds: duration };
-}
-
-async function main(): Promise<number> {
-  const load = readLoadSettings(process.env);
-  armWatchdog(load);
+async function main(load: LoadSettings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
   console.log(`load: ${load.connections} connections in all, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s measured per run\n`);
@@ -107,23 +93,7 @@ async function main(): Promise<number> {
   const figures = await measure(load, sqliteEnv, postgresEnv);
   report(figures);
   const { checks } = figures;
-  console.log(
-    `\n${renderTable(
-      ['check', 'kind', 'result'],
-      checks.map((c) => [c.what, c.kind, c.ok ? 'ok' : 'FAIL']),
-    )}`,
-  );
-  if (checks.some((c) => !c.ok && c.kind === 'correctness')) return 1;
-  return checks.some((c) => !c.ok) ? 2 : 0;
-}
-
-/** However a run goes wrong (a hung server, a stalled connection), it ends. */
-function armWatchdog(load: LoadSettings): void {
-  const budgetMs = (3 * 3 * (load.warmupSeconds + load.durationSeconds) + 180) * 1000;
-  setTimeout(() => {
-    console.error(`bench: gave up after ${budgetMs / 1000} s`);
-    process.exit(1);
-  }, budgetMs).unref();
+  return verdict(checks);
 }
 
 /** The admin login the propagation runs PUT photos with, made as an operator would. */
@@ -354,12 +324,5 @@ function median(sorted: readonly number[]): number | undefined {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+const load = loadSettingsOf(process.env);
+runBench(() => main(load), load, 9);

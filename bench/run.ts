@@ -17,6 +17,7 @@ import type { LoadFigures, LoadSettings } from './load.js';
 import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
+import { loadSettingsOf, runBench, verdict, type Check } from './verdict.js';
 
 /** Issue 8 §8: the cached REST photo, access log on, against bare node:http sending the same bytes. */
 const TARGET_RATIO = 0.9;
@@ -34,26 +35,15 @@ interface Settings {
   accessLog: boolean;
 }
 
-interface Check {
-  what: string;
-  ok: boolean;
-  /** A failed correctness check voids the figures; a missed target is a finding. */
-  kind: 'correctness' | 'target';
-}
-
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const duration = Number(env.BENCH_DURATION ?? 10);
-  if (!Number.isFinite(duration) || duration < 1) throw new Error(`BENCH_DURATION must be a number of seconds ≥ 1, got '${env.BENCH_DURATION}'`);
   return {
-    load: { connections: 50, warmupSeconds: 2, durationSeconds: duration },
+    load: loadSettingsOf(env),
     // Off only to see what the access log costs; the figures that count are with it on, the default.
     accessLog: !['false', '0', 'no'].includes(env.BENCH_ACCESS_LOG ?? 'true'),
   };
 }
 
-async function main(): Promise<number> {
-  const settings = readSettings(process.env);
-  armWatchdog(settings.load);
+async function main(settings: Settings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
   console.log(
@@ -74,23 +64,7 @@ async function main(): Promise<number> {
   printSingleFlight(singleFlight);
   printHttp(http);
   const checks = [...renderChecks(renders), singleFlightCheck(singleFlight), ...httpChecks(http)];
-  console.log(
-    `\n${renderTable(
-      ['check', 'kind', 'result'],
-      checks.map((c) => [c.what, c.kind, c.ok ? 'ok' : 'FAIL']),
-    )}`,
-  );
-  if (checks.some((c) => !c.ok && c.kind === 'correctness')) return 1;
-  return checks.some((c) => !c.ok) ? 2 : 0;
-}
-
-/** However a run goes wrong (a hung server, a stalled connection), it ends. */
-function armWatchdog(load: LoadSettings): void {
-  const budgetMs = (3 * (load.warmupSeconds + load.durationSeconds) + 180) * 1000;
-  setTimeout(() => {
-    console.error(`bench: gave up after ${budgetMs / 1000} s`);
-    process.exit(1);
-  }, budgetMs).unref();
+  return verdict(checks);
 }
 
 function renderChecks(renders: ResizeFigures[]): Check[] {
@@ -183,12 +157,5 @@ function printHttp(http: HttpFigures): void {
   if (warning) console.log(warning);
 }
 
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+const settings = readSettings(process.env);
+runBench(() => main(settings), settings.load, 3);
