@@ -37,7 +37,9 @@ function writeUsageError(text: string, write: (text: string) => void): void {
     .replace(/^error: /, '')
     .replace('(Did you mean', '(did you mean')
     .replace(/\s*\n\s*/g, ' ')
-    .trim();
+    .trim()
+    // Commander ends some messages with a full stop ("Allowed choices are csv, json."), which the hint would follow.
+    .replace(/\.$/, '');
   write(`${NAME}: ${message}; see ${NAME} --help\n`);
 }
 
@@ -143,7 +145,7 @@ program
     else process.stdout.write(text);
   });
 
-const photo = program.command('photo').description("set or remove a directory user's photo");
+const photo = program.command('photo').description("set, remove or lock a directory user's photo");
 photo
   .command('set')
   .description('store a photo (JPEG, PNG, GIF, WebP, TIFF or HEIF) for a user')
@@ -169,6 +171,21 @@ photo
     if (!(await withStore((store) => store.removePhoto(userOwner(address))))) throw BridgeError.photoNotFound(address);
     console.log(`removed the photo of ${address}`);
   });
+
+for (const [name, locked, description] of [
+  ['lock', true, 'stop the user changing their own photo (BRIDGE_SELF_SERVICE_PHOTOS); administrators still can'],
+  ['unlock', false, 'let the user change their own photo again, when BRIDGE_SELF_SERVICE_PHOTOS is on'],
+] as const) {
+  photo
+    .command(name)
+    .description(description)
+    .argument('<email>', 'primary SMTP address of the user')
+    .action(async (email: string) => {
+      const address = normalizeSmtpAddress(email);
+      if (!(await withStore((store) => store.setPhotoLocked(address, locked)))) throw BridgeError.userNotFound(address);
+      console.log(`${name}ed the photo of ${address}`);
+    });
+}
 
 const user = program.command('user').description('manage directory users one by one (import adds and updates them in bulk)');
 user
@@ -316,6 +333,7 @@ account
 
 /** What an operator can act on, in plain words; undefined for a real surprise. */
 function expectedFailure(error: unknown): string | undefined {
+  if (error instanceof ConfigError && error.problems.length === 1) return `invalid configuration: ${error.problems[0]}`;
   if (
     error instanceof BridgeError ||
     error instanceof ImportFileError ||

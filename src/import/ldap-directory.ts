@@ -1,4 +1,5 @@
 import type { Entry } from 'ldapts';
+import { ConfigError } from '../config.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
 import type { SourceSettings } from '../sources/source-settings.js';
@@ -26,14 +27,15 @@ export interface LdapDirectory {
 
 /**
  * The `ldap` source's settings to import from: the one named, or the only one configured.
- * Throws a plain-words error otherwise.
+ * Otherwise a ConfigError, which the command line prints as the operator's mistake it is.
  */
 export function ldapSettingsOf(sources: SourceSettings, name?: string): LdapSettings {
   const candidates = sources.sources.filter((source) => source.type === 'ldap' && (name === undefined || source.name === name));
   if (candidates.length === 1) return candidates[0]!.settings as LdapSettings;
-  if (name !== undefined) throw new Error(`no source of type ldap is named '${name}' in the config file`);
-  if (candidates.length === 0) throw new Error('the config file has no source of type ldap');
-  throw new Error(`the config file has several ldap sources (${candidates.map((c) => c.name).join(', ')}); name one`);
+  if (name !== undefined) throw new ConfigError([`no source of type ldap is named '${name}' in the config file`]);
+  if (candidates.length === 0)
+    throw new ConfigError(['the config file has no source of type ldap (BRIDGE_CONFIG names the file; see the README, "Active Directory and LDAP")']);
+  throw new ConfigError([`the config file has several ldap sources (${candidates.map((c) => c.name).join(', ')}); name one with --source`]);
 }
 
 /**

@@ -48,9 +48,26 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(cli(['import']), "missing required argument 'file'; see ews-photo-bridge --help");
     expectOneLineFailure(
       cli(['import', '--format', 'xml', 'people.xml']),
-      "option '--format <format>' argument 'xml' is invalid. Allowed choices are csv, json, ldif.; see ews-photo-bridge --help",
+      "option '--format <format>' argument 'xml' is invalid. Allowed choices are csv, json, ldif; see ews-photo-bridge --help",
     );
     expectOneLineFailure(cli(['import', 'people.txt']), "cannot tell the format of 'people.txt'; pass --format csv|json|ldif");
+  });
+
+  it('says which LDAP source import-ldap lacks: none in the config file, several, or none of the name given', () => {
+    const ldap = (name: string) => ({ name, type: 'ldap', url: `ldap://${name}.contoso.com`, baseDn: 'DC=contoso,DC=com' });
+    const configFile = (sources: object[]) => {
+      const file = join(dir, `bridge-${sources.length}.json`);
+      writeFileSync(file, JSON.stringify({ sources }));
+      return file;
+    };
+    const importLdap = (config: string, ...options: string[]) => runCli(['--db', db, 'import-ldap', ...options], { env: { BRIDGE_CONFIG: config } });
+    expectOneLineFailure(
+      importLdap(''),
+      'invalid configuration: the config file has no source of type ldap (BRIDGE_CONFIG names the file; see the README, "Active Directory and LDAP")',
+    );
+    const twoDirectories = configFile([ldap('ad'), ldap('openldap')]);
+    expectOneLineFailure(importLdap(twoDirectories), 'invalid configuration: the config file has several ldap sources (ad, openldap); name one with --source');
+    expectOneLineFailure(importLdap(twoDirectories, '--source', 'adds'), "invalid configuration: no source of type ldap is named 'adds' in the config file");
   });
 
   it('says the port is taken, with the flag to pick another', async () => {
