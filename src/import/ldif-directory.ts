@@ -1,15 +1,13 @@
 import type { Entry } from 'ldapts';
-import type { DirectoryUser } from '../domain/directory.js';
 import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { Store } from '../store/store.js';
-import { toDirectoryUser } from './directory-record.js';
-import { ImportFileError } from './import-file-error.js';
 import { recordOf } from './ldap-directory.js';
 import { readLdif, textOf, type LdifEntry } from './ldif-records.js';
+import { CheckedUsers } from './read-directory-file.js';
 
 /** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
@@ -28,10 +26,10 @@ export interface LdifImport {
  * its line and rejects the file; users land in one transaction, then their photos.
  */
 export async function importLdifDirectory(store: Store, content: string, limits: ImageLimits): Promise<LdifImport> {
-  const { entries, problems } = readLdif(content);
-  const users: DirectoryUser[] = [];
+  const { entries, problems: lineProblems } = readLdif(content);
+  const checked = new CheckedUsers();
+  checked.problems.push(...lineProblems);
   const photos: { email: string; photo: NormalizedPhoto }[] = [];
-  const seen = new Map<string, string>();
   let passedOver = 0;
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
@@ -40,25 +38,17 @@ export async function importLdifDirectory(store: Store, content: string, limits:
       passedOver++;
       continue;
     }
-    const user = toDirectoryUser(recordOf(ldapEntry));
-    if (typeof user === 'string') {
-      problems.push(`${where}: ${user}`);
-      continue;
-    }
-    const earlier = seen.get(user.email);
-    if (earlier) problems.push(`${where}: ${user.email} already appears at ${earlier}`);
-    seen.set(user.email, where);
-    users.push(user);
+    const user = checked.add(where, recordOf(ldapEntry));
     const bytes = PHOTO_ATTRIBUTES.map((name) => ldapEntry[name]).find((values) => Array.isArray(values) && values.length > 0)?.[0];
-    if (!Buffer.isBuffer(bytes)) continue;
+    if (!user || !Buffer.isBuffer(bytes)) continue;
     try {
       photos.push({ email: user.email, photo: await normalizePhoto(bytes, limits) });
     } catch (error) {
       if (!(error instanceof BridgeError)) throw error;
-      problems.push(`${where}: photo: ${error.message}`);
+      checked.problems.push(`${where}: photo: ${error.message}`);
     }
   }
-  if (problems.length > 0) throw new ImportFileError(problems);
+  const users = checked.all();
   await store.upsertUsers(users);
   for (const { email, photo } of photos) await store.setPhoto(userOwner(email), photo, 'ldif');
   return { users: users.length, photos: photos.length, passedOver };

@@ -11,22 +11,41 @@ export type DirectoryFormat = 'csv' | 'json';
  * so an import is all or nothing.
  */
 export function readDirectoryFile(content: string, format: DirectoryFormat): DirectoryUser[] {
-  const problems: string[] = [];
-  const users: DirectoryUser[] = [];
-  const seen = new Map<string, string>();
+  const checked = new CheckedUsers();
   for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS) : jsonRecords(content)) {
+    checked.add(where, record);
+  }
+  return checked.all();
+}
+
+/**
+ * Directory records checked one by one, every problem kept with where it was (an
+ * invalid record, an address seen twice), so a file is refused with all of them at once.
+ */
+export class CheckedUsers {
+  readonly users: DirectoryUser[] = [];
+  readonly problems: string[] = [];
+  private readonly seen = new Map<string, string>();
+
+  /** The user the record describes, or undefined when it is not one (its problem is kept). */
+  add(where: string, record: Record<string, unknown>): DirectoryUser | undefined {
     const user = toDirectoryUser(record);
     if (typeof user === 'string') {
-      problems.push(`${where}: ${user}`);
-      continue;
+      this.problems.push(`${where}: ${user}`);
+      return undefined;
     }
-    const earlier = seen.get(user.email);
-    if (earlier) problems.push(`${where}: ${user.email} already appears at ${earlier}`);
-    seen.set(user.email, where);
-    users.push(user);
+    const earlier = this.seen.get(user.email);
+    if (earlier) this.problems.push(`${where}: ${user.email} already appears at ${earlier}`);
+    this.seen.set(user.email, where);
+    this.users.push(user);
+    return user;
   }
-  if (problems.length > 0) throw new ImportFileError(problems);
-  return users;
+
+  /** Every user, or an ImportFileError with every problem. */
+  all(): DirectoryUser[] {
+    if (this.problems.length > 0) throw new ImportFileError(this.problems);
+    return this.users;
+  }
 }
 
 function jsonRecords(content: string): LocatedRecord<Record<string, unknown>>[] {
