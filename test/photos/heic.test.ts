@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { decodeHevcHeif, MAX_PENDING_HEVC_DECODES } from '../../src/photos/hevc-decoder.js';
+import { decodeHevcHeif, HevcDecoderThread, MAX_PENDING_HEVC_DECODES } from '../../src/photos/hevc-decoder.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -142,6 +146,70 @@ describe('HEIC photos from phones (HEVC)', function () {
       expect(refused[0]!.retryAfterSeconds).to.be.above(0);
       // Once the queue drained, a new decode is accepted again.
       expect((await decodeHevcHeif(small, LIMITS.maxInputPixels)).width).to.equal(64);
+    });
+  });
+
+  describe('the decoder thread, kept between photos', () => {
+    let small: Buffer;
+    const sizeOf = async (decoding: Promise<{ width: number; height: number; rgba: Buffer }>) => {
+      const { width, height, rgba } = await decoding;
+      return [width, height, rgba.length];
+    };
+    const busy = { httpStatus: 503, responseCode: 'ErrorServerBusy' };
+
+    before(async () => {
+      small = await iphoneStyleHeic(64, 48);
+    });
+
+    it('decodes photos one after another, and a full queue still answers 503 once it is warm', async () => {
+      const thread = new HevcDecoderThread();
+      expect(await sizeOf(thread.decode(small, LIMITS.maxInputPixels))).to.deep.equal([64, 48, 64 * 48 * 4]);
+      expect(await sizeOf(thread.decode(portrait, LIMITS.maxInputPixels))).to.deep.equal([1512, 2016, 1512 * 2016 * 4]);
+      const outcomes = await Promise.allSettled(Array.from({ length: MAX_PENDING_HEVC_DECODES + 1 }, () => thread.decode(small, LIMITS.maxInputPixels)));
+      expect(outcomes.map((outcome) => outcome.status)).to.deep.equal([...Array<string>(MAX_PENDING_HEVC_DECODES).fill('fulfilled'), 'rejected']);
+      expect((outcomes.at(-1) as PromiseRejectedResult).reason).to.include(busy);
+      expect(await sizeOf(thread.decode(small, LIMITS.maxInputPixels))).to.deep.equal([64, 48, 64 * 48 * 4]);
+    });
+
+    it('is not spoilt by a damaged file or one with too many pixels: the next photo decodes', async () => {
+      const thread = new HevcDecoderThread();
+      const damaged = Buffer.from(small);
+      damaged.fill(0x5a, damaged.indexOf('mdat') + 4);
+      expect(await rejectionOf(thread.decode(damaged, LIMITS.maxInputPixels))).to.include({ httpStatus: 422, responseCode: 'ErrorInvalidImage' });
+      expect(await rejectionOf(thread.decode(small, 100))).to.include({ httpStatus: 413 });
+      expect(await rejectionOf(thread.decode(Buffer.from('not a HEIF file'), LIMITS.maxInputPixels))).to.include({ httpStatus: 422 });
+      expect(await sizeOf(thread.decode(small, LIMITS.maxInputPixels))).to.deep.equal([64, 48, 64 * 48 * 4]);
+    });
+
+    it('starts a new thread when the last one was ended (here: after every photo, as after one that grew its memory too far)', async () => {
+      const thread = new HevcDecoderThread(0);
+      for (let photo = 0; photo < 3; photo++) expect(await sizeOf(thread.decode(small, LIMITS.maxInputPixels))).to.deep.equal([64, 48, 64 * 48 * 4]);
+    });
+
+    it('keeps a process alive while it decodes (the second photo too), and lets it end by itself once idle', function () {
+      // A node start of its own; on a loaded machine it can take seconds.
+      this.timeout(90_000);
+      const dir = mkdtempSync(join(tmpdir(), 'epb-hevc-thread-'));
+      try {
+        writeFileSync(join(dir, 'small.heic'), small);
+        const decoder = new URL('../../src/photos/hevc-decoder.ts', import.meta.url).href;
+        writeFileSync(
+          join(dir, 'decode.mts'),
+          `import { readFileSync } from 'node:fs';
+import { decodeHevcHeif } from '${decoder}';
+const file = readFileSync(${JSON.stringify(join(dir, 'small.heic'))});
+for (let photo = 0; photo < 2; photo++) {
+  const { width, height } = await decodeHevcHeif(file, 1e6);
+  console.log(\`\${width}×\${height}\`);
+}
+`,
+        );
+        // Would be cut off with no output if the thread were not held during the decode, and killed by the timeout if it were held after.
+        const run = spawnSync(process.execPath, ['--import', 'tsx', join(dir, 'decode.mts')], { encoding: 'utf8', timeout: 60_000 });
+        expect([run.status, run.stdout, run.stderr]).to.deep.equal([0, '64×48\n64×48\n', '']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
