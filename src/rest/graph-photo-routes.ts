@@ -32,10 +32,13 @@ const forUserAndMe = (suffix: string) => [`/users/:id${suffix}`, `/me${suffix}`]
  * - `GET …/photo` → the largest photo's metadata; `GET …/photos/{size}` → that size's;
  *   `GET …/photos` → `{"value":[…]}`, every HD size the photo has (a 504x504 photo has
  *   all but 648x648, as Graph says). Metadata asks for a real login, not an anonymous read.
- * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body (200), `DELETE …/photo` (204):
- *   administrators, and a user on their own photo when self-service allows it (as Graph lets
- *   User.ReadWrite update the signed-in user's photo); the admin API's upload limit and
- *   pipeline (self-service-photos.ts); who may is checked before the body is read.
+ * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body (200), `DELETE …/photo/$value`
+ *   (204, https://learn.microsoft.com/en-us/graph/api/profilephoto-delete): administrators, and
+ *   a user on their own photo when self-service allows it (as Graph lets User.ReadWrite update
+ *   the signed-in user's photo); the admin API's upload limit and pipeline
+ *   (self-service-photos.ts); who may is checked before the body is read. `DELETE …/photo`
+ *   does the same: Graph's own OpenAPI description has it (Remove-MgUserPhoto, "Delete
+ *   navigation property photo"), though profilephoto-delete shows only `$value`.
  * Errors are Graph's JSON (graph-errors.ts); any other path under the version is Graph's
  * "Resource not found for the segment", a known path with another method a 405.
  */
@@ -87,7 +90,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   router.put(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
   router.patch(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
 
-  router.delete(forUserAndMe('/photo'), reader, mayChange, async (req, res) => {
+  router.delete(['/photo', '/photo/$value'].flatMap(forUserAndMe), reader, mayChange, async (req, res) => {
     const { owner, name } = ownerIn(req);
     if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, owner, name);
     res.status(204).end();

@@ -103,4 +103,19 @@ describe('Microsoft Graph JS client against the bridge', () => {
     const photo = (await asReader.api('/users/nestor.wilke@contoso.com/photo').get()) as Record<string, unknown>;
     expect(photo).to.deep.include({ id: '240X240', width: 240, height: 240 });
   });
+
+  it('lets an administrator remove a photo with DELETE photo/$value; a reader gets ErrorAccessDenied, on /me too while self-service is off', async () => {
+    await world.t.bridge.photos.setPhoto(userOwner('nestor.wilke@contoso.com'), await samplePhoto(200, 200), 'test');
+    const denied = await graphErrorOf(asReader.api('/users/nestor.wilke@contoso.com/photo/$value').delete());
+    expect([denied.statusCode, denied.code]).to.deep.equal([403, 'ErrorAccessDenied']);
+    const ownDenied = await graphErrorOf(asReader.api('/me/photo/$value').delete());
+    expect([ownDenied.statusCode, ownDenied.code]).to.deep.equal([403, 'ErrorAccessDenied']);
+    const asAdmin = graphClient(baseUrl, () => Promise.resolve(basic(ADMIN)));
+    await asAdmin.api('/users/nestor.wilke@contoso.com/photo/$value').delete();
+    const gone = await graphErrorOf(asReader.api('/users/nestor.wilke@contoso.com/photo/$value').get());
+    expect([gone.statusCode, gone.code]).to.deep.equal([404, 'ImageNotFound']);
+    const again = await graphErrorOf(asAdmin.api('/users/nestor.wilke@contoso.com/photo/$value').delete());
+    expect([again.statusCode, again.code]).to.deep.equal([404, 'ImageNotFound']);
+    expect(await asReader.api('/me/photo').get()).to.deep.include({ id: '360X360' });
+  });
 });

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -200,6 +202,32 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       expectGraphError(await get('/v1.0/users/new.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
     });
 
+    it('DELETE users/{upn}/photo/$value, the URL profilephoto-delete documents, removes it: 204, then ImageNotFound', async () => {
+      for (const version of ['v1.0', 'beta']) {
+        await t.bridge.photos.setPhoto(userOwner('new.photo@contoso.com'), await samplePhoto(120, 120), 'test');
+        await get(`/${version}/users/new.photo@contoso.com/photo/$value`).expect(200);
+        const res = await request(t.bridge.server).delete(`/${version}/users/New.Photo@contoso.com/photo/$value`).set('Authorization', admin);
+        expect(res.status, version).to.equal(204);
+        expect(res.text).to.equal('');
+        expectGraphError(await get(`/${version}/users/new.photo@contoso.com/photo/$value`), 404, 'ImageNotFound');
+      }
+    });
+
+    it('DELETE …/photo/$value with nothing to remove → 404 ImageNotFound; of a user the directory does not have → Request_ResourceNotFound', async () => {
+      const del = (path: string) => request(t.bridge.server).delete(path).set('Authorization', admin);
+      expectGraphError(await del('/v1.0/users/no.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
+      expectGraphError(await del('/v1.0/users/nobody@contoso.com/photo/$value'), 404, 'Request_ResourceNotFound');
+    });
+
+    it('DELETE …/photo/$value refuses no login (401), and a reader on anyone’s photo while self-service is off (403), removing nothing', async () => {
+      const photo = '/v1.0/users/alex.wilber@contoso.com/photo/$value';
+      expectGraphError(await request(t.bridge.server).delete(photo), 401, 'InvalidAuthenticationToken');
+      expectGraphError(await request(t.bridge.server).delete(photo).set('Authorization', reader), 403, 'ErrorAccessDenied');
+      expectGraphError(await request(t.bridge.server).delete('/v1.0/me/photo/$value').set('Authorization', reader), 403, 'ErrorAccessDenied');
+      await get(photo).expect(200);
+      await get('/v1.0/me/photo/$value').expect(200);
+    });
+
     it('refuses a reader (403 ErrorAccessDenied) before reading the body, an unknown user (404), no image (422), and a body over the upload limit (413)', async () => {
       const photo = await samplePhoto(100, 100);
       const put = (path: string, authorization: string, body: Buffer) =>
@@ -212,6 +240,44 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       const unchanged = await get('/v1.0/users/alex.wilber@contoso.com/photo').expect(200);
       expect(unchanged.body).to.deep.include({ id: '486X486' });
     });
+  });
+});
+
+describe('Graph DELETE me/photo/$value with self-service photos on', () => {
+  const MEGAN = { username: 'megan.bowen@contoso.com', password: 'megan secret' };
+  let t: TestBridge;
+  const lines: Record<string, unknown>[] = [];
+  const asMegan = () => request(t.bridge.server).delete('/v1.0/me/photo/$value').set('Authorization', basic(MEGAN));
+
+  before(async () => {
+    const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    t = await startTestBridge({ BRIDGE_SELF_SERVICE_PHOTOS: 'true' }, log);
+    await t.store.putAccount(MEGAN.username, await hashPassword(MEGAN.password), 'user');
+    await t.store.upsertUsers([
+      { email: MEGAN.username, displayName: 'Megan Bowen', refs: {} },
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
+    ]);
+  });
+  after(() => t.close());
+
+  it('lets the signed-in user remove their own photo: 204, then ImageNotFound, one audit line with the graph door', async () => {
+    await t.bridge.photos.setPhoto(userOwner(MEGAN.username), await samplePhoto(200, 200), 'test');
+    await asMegan().expect(204);
+    expectGraphError(await request(t.bridge.server).get('/v1.0/me/photo/$value').set('Authorization', basic(MEGAN)), 404, 'ImageNotFound');
+    const audit = lines.filter((line) => line.audit === 'photo');
+    expect(audit).to.have.length(1);
+    expect(audit[0]).to.include({ actor: MEGAN.username, actorRole: 'user', target: MEGAN.username, action: 'remove photo', door: 'graph' });
+  });
+
+  it('refuses them another user’s photo, and their own once an administrator locked it (403), removing nothing', async () => {
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
+    const other = await request(t.bridge.server).delete('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', basic(MEGAN));
+    expectGraphError(other, 403, 'ErrorAccessDenied');
+    await t.bridge.photos.setPhoto(userOwner(MEGAN.username), await samplePhoto(200, 200), 'test');
+    await t.store.setPhotoLocked(MEGAN.username, true);
+    expectGraphError(await asMegan(), 403, 'ErrorAccessDenied');
+    expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.not.equal(undefined);
+    expect(await t.store.getPhoto(userOwner('alex.wilber@contoso.com'))).to.not.equal(undefined);
   });
 });
 
@@ -253,5 +319,6 @@ describe('Graph-compatible photo API with a bearer token and with anonymous read
     await request(anonymous.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photos/48x48/$value').expect(200).expect('content-type', 'image/jpeg');
     expectGraphError(await request(anonymous.bridge.server).get('/v1.0/me/photo/$value'), 401, 'InvalidAuthenticationToken');
     expectGraphError(await request(anonymous.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo'), 401, 'InvalidAuthenticationToken');
+    expectGraphError(await request(anonymous.bridge.server).delete('/v1.0/users/alex.wilber@contoso.com/photo/$value'), 401, 'InvalidAuthenticationToken');
   });
 });
