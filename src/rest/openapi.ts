@@ -151,6 +151,14 @@ const graphUpload = (whose: string, parameters: object[]) => ({
     },
   },
 });
+/** DELETE `…/photo/$value` as profilephoto-delete documents it; `…/photo` alike. */
+const graphRemove = (whose: string, parameters: object[]) => ({
+  delete: {
+    summary: `Remove ${whose} photo (admin role, or the user's own with self-service)`,
+    parameters,
+    responses: { 204: { description: 'Removed' }, 403: graphError('ErrorAccessDenied: not allowed to change this photo'), 404: graphNotFound },
+  },
+});
 const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
 const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");
 
@@ -160,22 +168,13 @@ const graphPaths = Object.fromEntries(
     const users = `/${version}/users/{id}`;
     const me = `/${version}/me`;
     return [
-      [
-        `${users}/photo`,
-        {
-          ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity),
-          delete: {
-            summary: "Remove a user's photo (admin role)",
-            parameters: [graphUser],
-            responses: { 204: { description: 'Removed' }, 404: graphNotFound },
-          },
-        },
-      ],
+      [`${users}/photo`, { ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity), ...graphRemove("a user's", [graphUser]) }],
       [
         `${users}/photo/$value`,
         {
           ...graphPhotoBytes("A user's largest photo (the photo hot path; anonymous when anonymous read is on)", [graphUser]),
           ...graphUpload("a user's", [graphUser]),
+          ...graphRemove("a user's", [graphUser]),
         },
       ],
       [
@@ -187,8 +186,8 @@ const graphPaths = Object.fromEntries(
       ],
       [`${users}/photos/{size}`, graphMetadata("One size of a user's photo: its metadata", [graphUser, graphSize], graphPhotoEntity)],
       [`${users}/photos/{size}/$value`, graphPhotoBytes("One size of a user's photo", [graphUser, graphSize])],
-      [`${me}/photo`, graphMetadata("The caller's largest photo: its metadata", [], graphPhotoEntity)],
-      [`${me}/photo/$value`, { ...graphPhotoBytes("The caller's largest photo", []), ...graphUpload("the caller's", []) }],
+      [`${me}/photo`, { ...graphMetadata("The caller's largest photo: its metadata", [], graphPhotoEntity), ...graphRemove("the caller's", []) }],
+      [`${me}/photo/$value`, { ...graphPhotoBytes("The caller's largest photo", []), ...graphUpload("the caller's", []), ...graphRemove("the caller's", []) }],
       [
         `${me}/photos`,
         graphMetadata("Every HD size the caller's photo has", [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } }),

@@ -170,6 +170,10 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
         `/${version}/me/photo/$value`,
       ]),
     ]);
+    const document = res.body as { paths: Record<string, Record<string, unknown>> };
+    for (const path of ['/v1.0/users/{id}/photo/$value', '/v1.0/me/photo/$value', '/beta/me/photo/$value']) {
+      expect(document.paths[path], path).to.include.keys('get', 'put', 'delete');
+    }
   });
 
   describe('writing (administrators)', () => {
