@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashPassword } from './auth/password-hash.js';
@@ -19,6 +20,7 @@ import { ldapSettingsOf, readLdapDirectory, usersGoneFromLdap } from './import/l
 import { writeDirectoryFile } from './import/write-directory-file.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
+import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-audit.js';
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
@@ -145,6 +147,22 @@ program
     else process.stdout.write(text);
   });
 
+/** The operating-system user running the command: the one who made a change through it. */
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // A container may run under a uid without a passwd entry, where userInfo() throws; the uid still says who.
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/** A photo change by the operator, logged as the server logs one made over HTTP; on stderr, since stdout is the command's answer. */
+function auditCliPhotoChange(settings: Config, target: string, action: PhotoChangeAction, sha256?: string): void {
+  const log = createLogger(settings.logLevel, process.stderr);
+  auditPhotoChange(log, { actor: { username: operatorName(), role: 'operator' }, target, action, door: 'cli', sha256 });
+}
+
 const photo = program.command('photo').description("set, remove or lock a directory user's photo");
 photo
   .command('set')
@@ -153,13 +171,12 @@ photo
   .argument('<file>', 'image file')
   .action(async (email: string, file: string) => {
     const address = normalizeSmtpAddress(email);
-    const stored = await withStore((store, settings) =>
-      new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 }).setPhoto(
-        userOwner(address),
-        readInputFile(file),
-        'cli',
-      ),
-    );
+    const stored = await withStore(async (store, settings) => {
+      const photos = new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
+      const fingerprint = await photos.setPhoto(userOwner(address), readInputFile(file), 'cli');
+      auditCliPhotoChange(settings, address, 'set photo', fingerprint.sha256);
+      return fingerprint;
+    });
     console.log(`stored a ${stored.width}×${stored.height} photo for ${address}`);
   });
 photo
@@ -168,7 +185,12 @@ photo
   .argument('<email>', 'primary SMTP address of the user')
   .action(async (email: string) => {
     const address = normalizeSmtpAddress(email);
-    if (!(await withStore((store) => store.removePhoto(userOwner(address))))) throw BridgeError.photoNotFound(address);
+    const removed = await withStore(async (store, settings) => {
+      const gone = await store.removePhoto(userOwner(address));
+      if (gone) auditCliPhotoChange(settings, address, 'remove photo');
+      return gone;
+    });
+    if (!removed) throw BridgeError.photoNotFound(address);
     console.log(`removed the photo of ${address}`);
   });
 
@@ -182,7 +204,12 @@ for (const [name, locked, description] of [
     .argument('<email>', 'primary SMTP address of the user')
     .action(async (email: string) => {
       const address = normalizeSmtpAddress(email);
-      if (!(await withStore((store) => store.setPhotoLocked(address, locked)))) throw BridgeError.userNotFound(address);
+      const changed = await withStore(async (store, settings) => {
+        const known = await store.setPhotoLocked(address, locked);
+        if (known) auditCliPhotoChange(settings, address, `${name} photo`);
+        return known;
+      });
+      if (!changed) throw BridgeError.userNotFound(address);
       console.log(`${name}ed the photo of ${address}`);
     });
 }

@@ -5,11 +5,9 @@ import { BridgeError } from '../domain/errors.js';
 import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Logger } from '../logger.js';
+import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
-
-/** Which door a photo change came through, for the audit line. */
-export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph';
 
 export interface PhotoChangesOptions {
   store: Store;
@@ -27,11 +25,11 @@ export interface PhotoChangeState {
 }
 
 /**
- * Who may change whose photo, and one audit line per change (actor, target, action,
- * door; never the bytes). An administrator changes any user's photo; a user changes
- * only their own, and only when self-service is on and no administrator locked it.
- * Every door that changes a user's photo (admin API, Graph, self-service) goes through
- * here, so the rule and the log line exist once.
+ * Who may change whose photo, and one audit line per change (photo-change-audit.ts). An
+ * administrator changes any user's photo; a user changes only their own, and only when
+ * self-service is on and no administrator locked it. Every HTTP door that changes a user's
+ * photo (admin API, Graph, self-service) goes through here, so the rule exists once; the
+ * command line, whose operator owns the store anyway, writes the same audit line itself.
  */
 export class PhotoChanges {
   constructor(private readonly options: PhotoChangesOptions) {}
@@ -59,7 +57,7 @@ export class PhotoChanges {
     await this.authorize(actor, email);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload');
-    this.audit(actor, email, 'set photo', door, { sha256: stored.sha256 });
+    auditPhotoChange(this.options.log, { actor, target: email, action: 'set photo', door, sha256: stored.sha256 });
     return stored;
   }
 
@@ -67,7 +65,7 @@ export class PhotoChanges {
   async remove(actor: Principal, email: string, door: PhotoChangeDoor): Promise<boolean> {
     await this.authorize(actor, email);
     const removed = await this.options.photos.removePhoto(userOwner(email));
-    if (removed) this.audit(actor, email, 'remove photo', door);
+    if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
     return removed;
   }
 
@@ -80,15 +78,8 @@ export class PhotoChanges {
   async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
     if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');
     const changed = await this.options.store.setPhotoLocked(email, locked);
-    if (changed) this.audit(actor, email, locked ? 'lock photo' : 'unlock photo', 'admin-api');
+    if (changed) auditPhotoChange(this.options.log, { actor, target: email, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
     return changed;
-  }
-
-  private audit(actor: Principal, target: string, action: string, door: PhotoChangeDoor, details: Record<string, string> = {}): void {
-    this.options.log.info(
-      { audit: 'photo', actor: actor.username, actorRole: actor.role, target, action, door, ...details },
-      `${actor.username}: ${action} of ${target}`,
-    );
   }
 }
 

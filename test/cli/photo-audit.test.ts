@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runCli, type CliResult } from '../support/run-cli.js';
+import { samplePhoto } from '../support/sample-images.js';
+
+/** The JSON log lines a command wrote to stderr. */
+function logLines(result: CliResult): Record<string, unknown>[] {
+  return result.stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('ews-photo-bridge photo set / remove / lock / unlock write the audit line', function () {
+  // One node start per command; on a loaded machine each can take seconds.
+  this.timeout(60_000);
+  const ADELE = 'adele.vance@contoso.com';
+  const operator = { actor: userInfo().username, actorRole: 'operator', door: 'cli', audit: 'photo', target: ADELE };
+  let dir: string;
+  let db: string;
+  // The server's log level applies: at info, the line the HTTP doors write.
+  const cli = (args: string[]) => runCli(['--db', db, ...args], { env: { BRIDGE_LOG_LEVEL: 'info' } });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-photo-audit-'));
+    db = join(dir, 'bridge.db');
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: ADELE, displayName: 'Adele Vance', refs: {} }]);
+    await store.close();
+    writeFileSync(join(dir, 'adele.png'), await samplePhoto(300, 300, 'png'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('logs a set with the operating-system user as actor, role operator, door cli and the new photo’s sha256, not its bytes', async () => {
+    const result = cli(['photo', 'set', 'Adele.Vance@Contoso.com', join(dir, 'adele.png')]);
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal(`stored a 300×300 photo for ${ADELE}\n`);
+    const store = new SqliteStore(db);
+    const stored = await store.getPhoto(userOwner(ADELE));
+    await store.close();
+    const lines = logLines(result);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include({ ...operator, action: 'set photo', sha256: stored!.sha256, msg: `${userInfo().username}: set photo of ${ADELE}` });
+    expect(result.stderr.length, 'no image bytes in the line').to.be.below(600);
+  });
+
+  it('logs a lock, an unlock and a removal, one line each', () => {
+    for (const [args, action] of [
+      [['photo', 'lock', ADELE], 'lock photo'],
+      [['photo', 'unlock', ADELE], 'unlock photo'],
+      [['photo', 'remove', ADELE], 'remove photo'],
+    ] as const) {
+      const result = cli([...args]);
+      expect(result.status, result.stderr).to.equal(0);
+      const lines = logLines(result);
+      expect(lines, action).to.have.length(1);
+      expect(lines[0]).to.include({ ...operator, action });
+      expect(lines[0]).to.not.have.property('sha256');
+    }
+  });
+
+  it('logs nothing when nothing changed: no photo to remove, no such user to lock, an unreadable image', () => {
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    for (const args of [
+      ['photo', 'remove', ADELE],
+      ['photo', 'lock', 'nobody@contoso.com'],
+      ['photo', 'set', ADELE, join(dir, 'notes.txt')],
+    ]) {
+      const result = cli(args);
+      expect(result.status, args.join(' ')).to.equal(1);
+      expect(result.stderr, args.join(' ')).to.match(/^ews-photo-bridge: [^\n]+\n$/);
+    }
+  });
+
+  it('follows BRIDGE_LOG_LEVEL as the server does: silent writes no line', () => {
+    const result = runCli(['--db', db, 'photo', 'lock', ADELE], { env: { BRIDGE_LOG_LEVEL: 'silent' } });
+    expect([result.status, result.stderr]).to.deep.equal([0, '']);
+  });
+});
