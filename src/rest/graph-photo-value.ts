@@ -12,7 +12,7 @@ import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js
  * literally and the address with a raw `@` (ews-wire G1); `%24value` and `%40` are read too.
  * A size above the photo's gives the largest available, as the EWS URL does. Graph always
  * answers JPEG, so Accept does not convert. Every other Graph URL is the app's
- * (graph-photo-routes.ts), as is a PUT of these.
+ * (graph-photo-routes.ts), as are a PUT, PATCH or DELETE of these.
  */
 const PHOTO_VALUE = /^\/(?:v1\.0|beta)\/(?:users\/([^/]+)|me)\/(?:photo|photos\/([^/]+))\/(?:\$|%24)value$/i;
 
