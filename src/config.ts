@@ -68,7 +68,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SELF_SERVICE_PHOTOS',
     schema: flag,
     default: false,
-    doc: 'Signed-in users may set and remove their own photo (page, PUT/DELETE /api/me/photo, Graph PUT /v1.0/me/photo/$value), unless an administrator locked it.',
+    doc: 'Signed-in users may set and remove their own photo (page, PUT/DELETE /api/me/photo, Graph PUT and DELETE /v1.0/me/photo/$value), unless an administrator locked it.',
   },
   authRealm: {
     env: 'BRIDGE_AUTH_REALM',
