@@ -194,3 +194,5 @@ function report(figures: readonly Figures[]): void {
 }
 
 await main();
+// The password-hashing worker the bench account needed would keep the process alive; exiting runs the PostgreSQL server's stop.
+process.exit();
