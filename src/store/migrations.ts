@@ -241,4 +241,19 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     then: 'fillUserSearchColumns',
   },
+  {
+    // PostgreSQL's people search, one tsvector per kind of field instead of one weighted
+    // vector: a GIN index keeps no weights, so "in the names" (weight A) rechecked every row
+    // holding the word; the names' own vector answers it from the index. SQLite's FTS5
+    // table already keeps the two columns apart.
+    sqlite: '',
+    postgres: `
+    ALTER TABLE users
+      DROP COLUMN search,
+      ADD COLUMN names_words tsvector GENERATED ALWAYS AS (to_tsvector('simple', coalesce(search_names, ''))) STORED,
+      ADD COLUMN other_words tsvector GENERATED ALWAYS AS (to_tsvector('simple', coalesce(search_other, ''))) STORED;
+    CREATE INDEX users_by_names_words ON users USING gin (names_words);
+    CREATE INDEX users_by_other_words ON users USING gin (other_words);
+    `,
+  },
 ];

@@ -11,7 +11,19 @@ import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { migratePostgres } from './postgres-schema.js';
-import { NAME_TIERS, peopleQuery, rankedPage, SEARCH_TIERS, searchColumnsOf, tsQuery, type SearchColumns, type SearchTier } from './search-text.js';
+import {
+  NAME_TIERS,
+  peopleQuery,
+  rankedPage,
+  SEARCH_TIERS,
+  searchColumnsOf,
+  SORTED_MATCHES_MAX,
+  tsQuery,
+  wordStartNeedles,
+  type PeopleQuery,
+  type SearchColumns,
+  type SearchTier,
+} from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
 import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
 
@@ -50,13 +62,39 @@ const ADDRESS_PREFIX = 'lower(u.email) >= :address AND lower(u.email) < :address
 const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
 const NAME_ORDER = 'u.name_key, lower(u.email)';
 
-/** Each tier of the people search (search-text.ts) as SQL, those of earlier tiers left out, in its order. */
+/** Every query word starts a word of the names; any of them starts a word of the other fields (an index can answer both). */
+const IN_NAMES = "u.names_words @@ to_tsquery('simple', :allWords)";
+const ANY_IN_OTHERS = "u.other_words @@ to_tsquery('simple', :anyWord)";
+
+/**
+ * Each tier of the people search (search-text.ts) as SQL, those of earlier tiers left out, in
+ * its order. A person of the other-fields tier has some word outside the names, so in the
+ * other fields: the index finds those, the rest is tested on their rows.
+ */
 const TIER_SQL: Record<SearchTier, { where: string; order: string }> = {
   namePrefix: { where: NAME_PREFIX, order: NAME_ORDER },
   addressPrefix: { where: `${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'lower(u.email)' },
-  nameWords: { where: `u.search @@ to_tsquery('simple', :inNames) AND ${NOT_EARLIER}`, order: NAME_ORDER },
-  otherWords: { where: `u.search @@ to_tsquery('simple', :anywhere) AND NOT u.search @@ to_tsquery('simple', :inNames) AND ${NOT_EARLIER}`, order: NAME_ORDER },
+  nameWords: { where: `${IN_NAMES} AND ${NOT_EARLIER}`, order: NAME_ORDER },
+  otherWords: {
+    where: `${ANY_IN_OTHERS} AND (u.names_words || u.other_words) @@ to_tsquery('simple', :allWords) AND NOT ${IN_NAMES} AND ${NOT_EARLIER}`,
+    order: NAME_ORDER,
+  },
 };
+
+/** A word tier's rows tested one by one (:needles are LIKE patterns), for the walk of the name index. */
+const WALKED_WORDS: Record<'nameWords' | 'otherWords', string> = {
+  nameWords: `(' ' || u.search_names) LIKE ALL (:needles::text[]) AND ${NOT_EARLIER}`,
+  otherWords: `(' ' || u.search_names || ' ' || u.search_other) LIKE ALL (:needles::text[]) AND NOT (' ' || u.search_names) LIKE ALL (:needles::text[]) AND ${NOT_EARLIER}`,
+};
+
+/** A query and the tsqueries its words make. */
+type TierValues = PeopleQuery & { allWords: string; anyWord: string };
+
+/** A tier's first rows, with their photos: joined to the rows the tier picked, not to every match. */
+function tierSql(from: string, order: string): string {
+  return `${DIRECTORY_SELECT} FROM (SELECT u.* FROM ${from} ORDER BY ${order} LIMIT :limit) u
+    LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order}`;
+}
 
 /** SQL with `:name` placeholders as node-postgres takes it: $1… and the values of the names it uses, once each. */
 function numbered(sql: string, values: Record<string, unknown>): [string, unknown[]] {
@@ -237,16 +275,35 @@ export class PostgresStore implements Store, ChangeFeed {
     }
     const query = peopleQuery(text);
     if (!query) return [];
+    const values: TierValues = { ...query, allWords: tsQuery(query.words, '&'), anyWord: tsQuery(query.words, '|') };
     return rankedPage(tiers, offset, limit, async (tier, count) => {
       const { where, order } = TIER_SQL[tier];
-      // Photos are joined to the rows the tier picked, not to every match.
-      const [sql, params] = numbered(
-        `${DIRECTORY_SELECT} FROM (SELECT u.* FROM users u WHERE ${where} ORDER BY ${order} LIMIT :limit) u
-         LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order}`,
-        { ...query, limit: count, inNames: tsQuery(query.words, 'A'), anywhere: tsQuery(query.words, '') },
-      );
-      return (await this.query<DirectoryRow>(sql, params)).rows;
+      if (tier === 'nameWords' || tier === 'otherWords') return this.wordTierRows(tier, values, count);
+      return this.rows(tierSql(`users u WHERE ${where}`, order), { ...values, limit: count });
     });
+  }
+
+  /**
+   * A word tier's first rows: its matches sorted when few people share the words, else a
+   * walk of the name index. The matches come from the GIN indexes first (MATERIALIZED), so
+   * the planner never walks the name index looking for words that no one has.
+   */
+  private async wordTierRows(tier: 'nameWords' | 'otherWords', values: TierValues, limit: number): Promise<DirectoryRow[]> {
+    const { where } = TIER_SQL[tier];
+    const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM users u WHERE ${where} LIMIT :cap) m`, {
+      ...values,
+      cap: SORTED_MATCHES_MAX + 1,
+    });
+    if (count!.n === 0) return [];
+    if (count!.n <= SORTED_MATCHES_MAX) {
+      return this.rows(`WITH matches AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}) ${tierSql('matches u', NAME_ORDER)}`, { ...values, limit });
+    }
+    const needles = wordStartNeedles(values.words).map((needle) => `%${needle}%`);
+    return this.rows(tierSql(`users u WHERE ${WALKED_WORDS[tier]}`, NAME_ORDER), { ...values, needles, limit });
+  }
+
+  private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
+    return (await this.query<T>(...numbered(sql, values))).rows;
   }
 
   async removeUser(email: string): Promise<boolean> {

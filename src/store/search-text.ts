@@ -95,9 +95,23 @@ export function ftsQuery(words: readonly string[], tier: 'nameWords' | 'otherWor
   return tier === 'nameWords' ? inNames : `${all} NOT ${inNames}`;
 }
 
-/** A PostgreSQL tsquery: every word as a quoted prefix, in the names (weight A) or anywhere. */
-export function tsQuery(words: readonly string[], weights: 'A' | ''): string {
-  return words.map((word) => `'${word}':*${weights}`).join(' & ');
+/** A PostgreSQL tsquery: every word as a quoted prefix, all of them (&) or any of them (|). */
+export function tsQuery(words: readonly string[], operator: '&' | '|'): string {
+  return words.map((word) => `'${word}':*`).join(` ${operator} `);
+}
+
+/**
+ * The most matches a word tier reads and sorts. Sorting costs a row read per match, so a
+ * word thousands of people share ("becker", "finance") would cost tens of milliseconds;
+ * past this many, the tier walks the name index instead and tests each row it passes
+ * (`wordStartNeedles`), which stops after about (rows asked) × (people) / (matches) rows.
+ * At a million people and a page of 49–101 the two costs cross near this many.
+ */
+export const SORTED_MATCHES_MAX = 5000;
+
+/** What " " + the folded words of a text contains where a word of it starts with each query word. */
+export function wordStartNeedles(words: readonly string[]): string[] {
+  return words.map((word) => ` ${word}`);
 }
 
 /**

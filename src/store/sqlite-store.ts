@@ -11,7 +11,18 @@ import type { PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, type DataStep } from './migrations.js';
-import { ftsQuery, NAME_TIERS, peopleQuery, rankedPage, SEARCH_TIERS, searchColumnsOf, type PeopleQuery, type SearchTier } from './search-text.js';
+import {
+  ftsQuery,
+  NAME_TIERS,
+  peopleQuery,
+  rankedPage,
+  SEARCH_TIERS,
+  searchColumnsOf,
+  SORTED_MATCHES_MAX,
+  wordStartNeedles,
+  type PeopleQuery,
+  type SearchTier,
+} from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
 import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -60,17 +71,40 @@ const DIRECTORY_SELECT = `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')}, p.sh
 /** "Starts with" over an index: the folded display name; the address, NOCASE as its column. */
 const NAME_PREFIX = 'u.name_key >= @key AND u.name_key < @keyEnd';
 const ADDRESS_PREFIX = 'u.email >= @address AND u.email < @addressEnd';
-const WORDS = `users_search s JOIN users u ON u.id = s.rowid WHERE users_search MATCH @match AND NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
+const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
+const WORDS = `users_search s JOIN users u ON u.id = s.rowid WHERE users_search MATCH @match AND ${NOT_EARLIER}`;
+const NAME_ORDER = 'name_key, email';
 
 /** Each tier of the people search (search-text.ts): its rows, those of earlier tiers left out, and their order. */
 const TIER_SQL: Record<SearchTier, { from: string; order: string }> = {
-  namePrefix: { from: `users u WHERE ${NAME_PREFIX}`, order: 'name_key, email' },
+  namePrefix: { from: `users u WHERE ${NAME_PREFIX}`, order: NAME_ORDER },
   addressPrefix: { from: `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'email' },
-  nameWords: { from: WORDS, order: 'name_key, email' },
-  otherWords: { from: WORDS, order: 'name_key, email' },
+  nameWords: { from: WORDS, order: NAME_ORDER },
+  otherWords: { from: WORDS, order: NAME_ORDER },
 };
 
+/** A tier's first rows, with their photos: joined to the rows the tier picked, not to every match. */
+function tierSql(from: string, order: string): string {
+  const ordered = order.replace(/(\w+)/g, 'u.$1');
+  return `${DIRECTORY_SELECT} FROM (SELECT u.* FROM ${from} ORDER BY ${ordered} LIMIT @limit) u
+    LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${ordered}`;
+}
+
+/** Whether every query word starts a word of the text: @n0, @n1… are wordStartNeedles. */
+function everyWordStarts(text: string, wordCount: number): string {
+  return Array.from({ length: wordCount }, (_, i) => `instr(' ' || ${text}, @n${i}) > 0`).join(' AND ');
+}
+
+/** A word tier as a walk of the name index that tests each row, for words too many people share to sort. */
+function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number): string {
+  const inNames = everyWordStarts('u.search_names', wordCount);
+  const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
+  return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
+}
+
 type TierQuery = PeopleQuery & { match: string; limit: number };
+/** @n0, @n1…: the wordStartNeedles of the query's words. */
+type WalkQuery = PeopleQuery & { limit: number } & Record<`n${number}`, string>;
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -89,6 +123,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
+  /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
+  private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
   private readonly waits = { count: 0 };
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
@@ -174,14 +210,12 @@ export class SqliteStore implements Store {
          ORDER BY u.name_key, u.email LIMIT @limit OFFSET @offset`,
       ),
       tiers: Object.fromEntries(
-        SEARCH_TIERS.map((tier) => {
-          const { from, order } = TIER_SQL[tier];
-          // Photos are joined to the rows the tier picked, not to every match.
-          const sql = `${DIRECTORY_SELECT} FROM (SELECT u.* FROM ${from} ORDER BY ${order.replace(/(\w+)/g, 'u.$1')} LIMIT @limit) u
-            LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order.replace(/(\w+)/g, 'u.$1')}`;
-          return [tier, db.prepare<TierQuery, DirectoryRow>(sql)];
-        }),
+        SEARCH_TIERS.map((tier) => [tier, db.prepare<TierQuery, DirectoryRow>(tierSql(TIER_SQL[tier].from, TIER_SQL[tier].order))]),
       ) as Record<SearchTier, Database.Statement<TierQuery, DirectoryRow>>,
+      // Counts the FTS index's matches only as far as the choice between sorting and walking needs.
+      countMatches: db.prepare<{ match: string; cap: number }, { n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM users_search WHERE users_search MATCH @match LIMIT @cap)',
+      ),
       managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?))'),
       directReports: db.prepare<[string, number], RelatedRow>(
         `SELECT manager, email, display_name FROM (
@@ -302,10 +336,33 @@ export class SqliteStore implements Store {
     if (text.trim() === '') return this.read(() => this.statements.listDirectory.all({ offset, limit }));
     const query = peopleQuery(text);
     if (!query) return [];
-    return rankedPage(tiers, offset, limit, (tier, count) => {
-      const match = tier === 'nameWords' || tier === 'otherWords' ? ftsQuery(query.words, tier) : '';
-      return this.read(() => this.statements.tiers[tier].all({ ...query, match, limit: count }));
-    });
+    return rankedPage(tiers, offset, limit, (tier, count) =>
+      this.read(() =>
+        tier === 'nameWords' || tier === 'otherWords'
+          ? this.wordTierRows(tier, query, count)
+          : this.statements.tiers[tier].all({ ...query, match: '', limit: count }),
+      ),
+    );
+  }
+
+  /** A word tier's first rows: its matches sorted when few people share the words, else a walk of the name index. */
+  private wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): DirectoryRow[] {
+    const match = ftsQuery(query.words, tier);
+    const matches = this.statements.countMatches.get({ match, cap: SORTED_MATCHES_MAX + 1 })!.n;
+    if (matches === 0) return [];
+    if (matches <= SORTED_MATCHES_MAX) return this.statements.tiers[tier].all({ ...query, match, limit });
+    const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
+    return this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, limit });
+  }
+
+  private walkedWordTier(tier: 'nameWords' | 'otherWords', wordCount: number): Database.Statement<WalkQuery, DirectoryRow> {
+    const sql = walkedWordTierSql(tier, wordCount);
+    let statement = this.walkedWordTiers.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<WalkQuery, DirectoryRow>(sql);
+      this.walkedWordTiers.set(sql, statement);
+    }
+    return statement;
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
+import { SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -138,6 +139,27 @@ for (const backend of storeBackends()) {
       const broken = person('broken@contoso.com', null as unknown as string);
       await store.upsertUsers([person('ghost@contoso.com', 'Ghostly Person'), broken]).catch(() => undefined);
       expect(await names('ghostly')).to.deep.equal([]);
+    });
+
+    it('ranks a word thousands share as one few share: earlier tiers first, then name order, page after page', async () => {
+      // More people than a word tier sorts (SORTED_MATCHES_MAX), written out of name order.
+      const count = SORTED_MATCHES_MAX + 20;
+      const given = (n: number) => `Given${String(n).padStart(5, '0')}`;
+      await store.upsertUsers([
+        ...Array.from({ length: count }, (_, i) => {
+          const n = (i * 7919) % count;
+          return person(`p${n}@contoso.com`, `${given(n)} Becker`, { department: 'Finance' });
+        }),
+        person('zed@contoso.com', 'Becker Zed'),
+      ]);
+      const beckers = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${given(from + i)} Becker`);
+
+      expect(await names('becker', 0, 5)).to.deep.equal(['Becker Zed', ...beckers(0, 4)]);
+      expect(await names('becker', 4, 5)).to.deep.equal(beckers(3, 8));
+      expect(await resolved('beck')).to.deep.equal(['Becker Zed', ...beckers(0, 19)]);
+      expect(await names('finance', 0, 3)).to.deep.equal(beckers(0, 3));
+      expect(await names('becker fin', 0, 4)).to.deep.equal(beckers(0, 4));
+      expect(await names('fin becker', count - 2, 5)).to.deep.equal(beckers(count - 2, count));
     });
 
     it('gives each entry its manager and direct reports, as the directory knows them', async () => {
