@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashPassword, verifyPassword } from '../src/auth/password-hash.js';
 import { freshDatabase } from '../test/support/postgres.js';
 import { freePort, startChild, stopAllChildren, stopChild, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv, photoLikeJpeg, prepareDatabase } from './fixture.js';
@@ -57,8 +56,9 @@ interface PropagationSample {
   ms: number;
   putMs: number;
   /**
-   * The GET that brought B's new ETag, on its own: a change also makes B forget the
-   * logins it had verified, so this request checks the password again (scrypt).
+   * The GET that brought B's new ETag, on its own: B reads the new photo and resizes it,
+   * and re-reads the caller's account row (a change from another process makes every
+   * remembered login do that once; no password hashing).
    */
   lastGetMs: number;
   seen: boolean;
@@ -72,8 +72,6 @@ interface Figures {
   twoReplicas: LoadFigures;
   replicas: Replica[];
   propagation: PropagationSample[];
-  /** One password check (scrypt, the bridge's cost) in this process, after the runs: what B's first GET after a change pays for the login. */
-  passwordCheckMs: number;
   checks: Check[];
 }
 
@@ -142,9 +140,8 @@ async function measure(load: LoadSettings, sqliteEnv: Record<string, string>, po
     for (const replica of [a, b]) replica.rssAfterLoadMiB = rssMebibytesOf(pid(replica));
 
     const propagation = await measurePropagation(a, b);
-    const passwordCheckMs = await timePasswordCheck();
     checks.push(...loadChecks([sqliteLoad, oneReplica, twoReplicas]), ...targetChecks(oneReplica, twoReplicas, propagation));
-    return { sqliteLoad, oneReplica, twoReplicas, replicas: [sqlite, a, b], propagation, passwordCheckMs, checks };
+    return { sqliteLoad, oneReplica, twoReplicas, replicas: [sqlite, a, b], propagation, checks };
   } finally {
     await stopAllChildren();
   }
@@ -216,18 +213,6 @@ async function measurePropagation(a: Replica, b: Replica): Promise<PropagationSa
     });
   }
   return samples;
-}
-
-/** The median of a few verifications of BENCH_USER's password, hashed as the CLI hashes it. */
-async function timePasswordCheck(samples = 5): Promise<number> {
-  const encoded = await hashPassword(BENCH_USER.password);
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const started = performance.now();
-    if (!(await verifyPassword(BENCH_USER.password, encoded))) throw new Error('the bench password did not verify');
-    times.push(performance.now() - started);
-  }
-  return median(times.sort((x, y) => x - y))!;
 }
 
 function loadChecks(runs: readonly LoadFigures[]): Check[] {
@@ -306,9 +291,6 @@ function report(figures: Figures): void {
         ],
       ],
     ),
-  );
-  console.log(
-    `one password check (scrypt) in the bench process: ${fixed(figures.passwordCheckMs, 1)} ms — a change also makes B forget the logins it verified, so its first GET after one checks the password again`,
   );
 
   console.log(`\nStart-up (spawn → first /healthz 200, polled every ${STARTUP_POLL_MS} ms, one start each) and resident memory (VmRSS)`);
