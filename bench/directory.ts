@@ -21,6 +21,8 @@ import { fixed, renderTable } from './table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const USERS = Number(process.env.BENCH_DIRECTORY_USERS ?? 1_000_000);
+/** Which stores to measure, by name, comma-separated (case-insensitive): both unless told. */
+const STORES = (process.env.BENCH_DIRECTORY_STORES ?? 'sqlite,postgresql').toLowerCase().split(',');
 /** Rows per upsertUsers call: an import file's worth, so the generated directory is never all in memory. */
 const IMPORT_BATCH = 10_000;
 /** As ResolveNames asks: its 100 resolutions and one more to tell whether there were more. */
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
       { name: 'PostgreSQL', open: () => PostgresStore.open(postgresUrl), serverEnv: { BRIDGE_DATABASE_URL: postgresUrl, BRIDGE_DB: join(dir, 'unused.db') } },
     ];
     const figures: Figures[] = [];
-    for (const backend of backends) figures.push(await measure(backend));
+    for (const backend of backends.filter((b) => STORES.includes(b.name.toLowerCase()))) figures.push(await measure(backend));
     report(figures);
     const missed = figures.some(
       (f) => f.importRate < TARGETS.importRowsPerSecond || f.resolve.p99 > TARGETS.resolveP99Ms || f.directory.p99 > TARGETS.directoryP99Ms,

@@ -256,4 +256,14 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX users_by_other_words ON users USING gin (other_words);
     `,
   },
+  {
+    // The name index carries the search columns, so a word tier that walks it (a word
+    // thousands of people share) tests each row from the index alone, not from a table row
+    // read in random order: about 25 times fewer page reads per row.
+    sqlite: `
+    DROP INDEX users_by_name_key;
+    CREATE INDEX users_by_name_key ON users (name_key, email, search_names, search_other);
+    `,
+    postgres: '',
+  },
 ];

@@ -107,7 +107,7 @@ export function tsQuery(words: readonly string[], operator: '&' | '|'): string {
  * (`wordStartNeedles`), which stops after about (rows asked) × (people) / (matches) rows.
  * At a million people and a page of 49–101 the two costs cross near this many.
  */
-export const SORTED_MATCHES_MAX = 5000;
+export const SORTED_MATCHES_MAX = 2000;
 
 /** What " " + the folded words of a text contains where a word of it starts with each query word. */
 export function wordStartNeedles(words: readonly string[]): string[] {
