@@ -81,11 +81,21 @@ const TIER_SQL: Record<SearchTier, { where: string; order: string }> = {
   },
 };
 
-/** A word tier's rows tested one by one (:needles are LIKE patterns), for the walk of the name index. */
-const WALKED_WORDS: Record<'nameWords' | 'otherWords', string> = {
-  nameWords: `(' ' || u.search_names) LIKE ALL (:needles::text[]) AND ${NOT_EARLIER}`,
-  otherWords: `(' ' || u.search_names || ' ' || u.search_other) LIKE ALL (:needles::text[]) AND NOT (' ' || u.search_names) LIKE ALL (:needles::text[]) AND ${NOT_EARLIER}`,
-};
+/**
+ * Whether every query word starts a word of the text, tested on the row: :n0, :n1… are the
+ * wordStartNeedles. strpos rather than LIKE ALL: the planner guesses a LIKE pattern rare and
+ * would sort every row, where it guesses a comparison common and walks the name index.
+ */
+function everyWordStarts(text: string, wordCount: number): string {
+  return Array.from({ length: wordCount }, (_, i) => `strpos(' ' || ${text}, :n${i}) > 0`).join(' AND ');
+}
+
+/** A word tier's rows tested one by one, for the walk of the name index. */
+function walkedWordTierWhere(tier: 'nameWords' | 'otherWords', wordCount: number): string {
+  const inNames = everyWordStarts('u.search_names', wordCount);
+  const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
+  return `${matches} AND ${NOT_EARLIER}`;
+}
 
 /** A query and the tsqueries its words make. */
 type TierValues = PeopleQuery & { allWords: string; anyWord: string };
@@ -99,7 +109,7 @@ function tierSql(from: string, order: string): string {
 /** SQL with `:name` placeholders as node-postgres takes it: $1… and the values of the names it uses, once each. */
 function numbered(sql: string, values: Record<string, unknown>): [string, unknown[]] {
   const names: string[] = [];
-  const text = sql.replace(/(?<!:):([a-zA-Z]+)/g, (_, name: string) => {
+  const text = sql.replace(/(?<!:):([a-zA-Z]\w*)/g, (_, name: string) => {
     if (!names.includes(name)) names.push(name);
     return `$${names.indexOf(name) + 1}`;
   });
@@ -298,8 +308,8 @@ export class PostgresStore implements Store, ChangeFeed {
     if (count!.n <= SORTED_MATCHES_MAX) {
       return this.rows(`WITH matches AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}) ${tierSql('matches u', NAME_ORDER)}`, { ...values, limit });
     }
-    const needles = wordStartNeedles(values.words).map((needle) => `%${needle}%`);
-    return this.rows(tierSql(`users u WHERE ${WALKED_WORDS[tier]}`, NAME_ORDER), { ...values, needles, limit });
+    const needles = Object.fromEntries(wordStartNeedles(values.words).map((needle, i) => [`n${i}`, needle]));
+    return this.rows(tierSql(`users u WHERE ${walkedWordTierWhere(tier, values.words.length)}`, NAME_ORDER), { ...values, ...needles, limit });
   }
 
   private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
