@@ -62,24 +62,27 @@ const ADDRESS_PREFIX = 'lower(u.email) >= :address AND lower(u.email) < :address
 const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
 const NAME_ORDER = 'u.name_key, lower(u.email)';
 
-/** Every query word starts a word of the names; any of them starts a word of the other fields (an index can answer both). */
-const IN_NAMES = "u.names_words @@ to_tsquery('simple', :allWords)";
-const ANY_IN_OTHERS = "u.other_words @@ to_tsquery('simple', :anyWord)";
-
-/**
- * Each tier of the people search (search-text.ts) as SQL, those of earlier tiers left out, in
- * its order. A person of the other-fields tier has some word outside the names, so in the
- * other fields: the index finds those, the rest is tested on their rows.
- */
-const TIER_SQL: Record<SearchTier, { where: string; order: string }> = {
+/** The first two tiers of the people search (search-text.ts) as SQL, the first left out of the second, in their order. */
+const PREFIX_TIERS: Record<'namePrefix' | 'addressPrefix', { where: string; order: string }> = {
   namePrefix: { where: NAME_PREFIX, order: NAME_ORDER },
   addressPrefix: { where: `${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'lower(u.email)' },
-  nameWords: { where: `${IN_NAMES} AND ${NOT_EARLIER}`, order: NAME_ORDER },
-  otherWords: {
-    where: `${ANY_IN_OTHERS} AND (u.names_words || u.other_words) @@ to_tsquery('simple', :allWords) AND NOT ${IN_NAMES} AND ${NOT_EARLIER}`,
-    order: NAME_ORDER,
-  },
 };
+
+type WordTier = 'nameWords' | 'otherWords';
+
+/**
+ * What narrows a word tier through a GIN index: the longer query words start words of the
+ * names; some query word starts a word of the other fields (a person of that tier has a
+ * word outside the names). Words of one or two letters are left to the row test: a GIN
+ * index answers "starts with a" by merging the lists of every word that does.
+ */
+const INDEXED: Record<WordTier, string> = {
+  nameWords: "u.names_words @@ to_tsquery('simple', :longWords)",
+  otherWords: "u.other_words @@ to_tsquery('simple', :anyWord)",
+};
+
+/** Words this long or longer are looked up in a GIN index; shorter ones only when the query has no longer one. */
+const INDEXED_WORD_LENGTH = 3;
 
 /**
  * Whether every query word starts a word of the text, tested on the row: :n0, :n1… are the
@@ -90,15 +93,25 @@ function everyWordStarts(text: string, wordCount: number): string {
   return Array.from({ length: wordCount }, (_, i) => `strpos(' ' || ${text}, :n${i}) > 0`).join(' AND ');
 }
 
-/** A word tier's rows tested one by one, for the walk of the name index. */
-function walkedWordTierWhere(tier: 'nameWords' | 'otherWords', wordCount: number): string {
+/** Whether a row is in a word tier, decided on the row itself (earlier tiers left out). */
+function wordTierTest(tier: WordTier, wordCount: number): string {
   const inNames = everyWordStarts('u.search_names', wordCount);
   const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
   return `${matches} AND ${NOT_EARLIER}`;
 }
 
-/** A query and the tsqueries its words make. */
-type TierValues = PeopleQuery & { allWords: string; anyWord: string };
+/** A query, its tsqueries and its needles. */
+type TierValues = PeopleQuery & { longWords: string; anyWord: string } & Record<`n${number}`, string>;
+
+function tierValues(query: PeopleQuery): TierValues {
+  const long = query.words.filter((word) => word.length >= INDEXED_WORD_LENGTH);
+  return {
+    ...query,
+    longWords: tsQuery(long.length > 0 ? long : query.words, '&'),
+    anyWord: tsQuery(query.words, '|'),
+    ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
+  };
+}
 
 /** A tier's first rows, with their photos: joined to the rows the tier picked, not to every match. */
 function tierSql(from: string, order: string): string {
@@ -285,21 +298,22 @@ export class PostgresStore implements Store, ChangeFeed {
     }
     const query = peopleQuery(text);
     if (!query) return [];
-    const values: TierValues = { ...query, allWords: tsQuery(query.words, '&'), anyWord: tsQuery(query.words, '|') };
+    const values = tierValues(query);
     return rankedPage(tiers, offset, limit, async (tier, count) => {
-      const { where, order } = TIER_SQL[tier];
       if (tier === 'nameWords' || tier === 'otherWords') return this.wordTierRows(tier, values, count);
+      const { where, order } = PREFIX_TIERS[tier];
       return this.rows(tierSql(`users u WHERE ${where}`, order), { ...values, limit: count });
     });
   }
 
   /**
    * A word tier's first rows: its matches sorted when few people share the words, else a
-   * walk of the name index. The matches come from the GIN indexes first (MATERIALIZED), so
-   * the planner never walks the name index looking for words that no one has.
+   * walk of the name index testing each row. The matches come from the GIN indexes first
+   * (MATERIALIZED), so the planner never walks the name index for words no one has.
    */
-  private async wordTierRows(tier: 'nameWords' | 'otherWords', values: TierValues, limit: number): Promise<DirectoryRow[]> {
-    const { where } = TIER_SQL[tier];
+  private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
+    const test = wordTierTest(tier, values.words.length);
+    const where = `${INDEXED[tier]} AND ${test}`;
     const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM users u WHERE ${where} LIMIT :cap) m`, {
       ...values,
       cap: SORTED_MATCHES_MAX + 1,
@@ -308,8 +322,7 @@ export class PostgresStore implements Store, ChangeFeed {
     if (count!.n <= SORTED_MATCHES_MAX) {
       return this.rows(`WITH matches AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}) ${tierSql('matches u', NAME_ORDER)}`, { ...values, limit });
     }
-    const needles = Object.fromEntries(wordStartNeedles(values.words).map((needle, i) => [`n${i}`, needle]));
-    return this.rows(tierSql(`users u WHERE ${walkedWordTierWhere(tier, values.words.length)}`, NAME_ORDER), { ...values, ...needles, limit });
+    return this.rows(tierSql(`users u WHERE ${test}`, NAME_ORDER), { ...values, limit });
   }
 
   private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
