@@ -21,7 +21,6 @@ import {
   tsQuery,
   wordStartNeedles,
   type PeopleQuery,
-  type SearchColumns,
   type SearchTier,
 } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
@@ -240,11 +239,9 @@ export class PostgresStore implements Store, ChangeFeed {
     await this.write(async (client) => {
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
         const batch = rows.slice(i, i + BATCH_ROWS);
-        const written = batch.map((user) => ({ user, search: searchColumnsOf(user) }));
-        const columns = [
-          ...WRITTEN_FIELDS.map((field) => written.map(({ user, search }) => userField(user, search, field))),
-          batch.map((user) => JSON.stringify(user.refs)),
-        ];
+        // Each row's values made once, then read column by column.
+        const written = batch.map(writtenValues);
+        const columns = [...WRITTEN_FIELDS.map((field) => written.map((values) => values[field])), batch.map((user) => JSON.stringify(user.refs))];
         await client.query(
           `INSERT INTO users (${WRITTEN_FIELDS.join(', ')}, refs, updated_at)
            SELECT ${WRITTEN_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${WRITTEN_FIELDS.join(', ')}, refs)
@@ -568,23 +565,23 @@ function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryU
   return merged;
 }
 
-function userField(user: DirectoryUser, search: SearchColumns, field: (typeof WRITTEN_FIELDS)[number]): string | null {
-  const values: Record<(typeof WRITTEN_FIELDS)[number], string | undefined> = {
-    ...search,
+/** What a write of a user stores, by column. */
+function writtenValues(user: DirectoryUser): Record<(typeof WRITTEN_FIELDS)[number], string | null> {
+  return {
+    ...searchColumnsOf(user),
     email: user.email,
     display_name: user.displayName,
-    given_name: user.givenName,
-    surname: user.surname,
-    alias: user.alias,
-    company: user.company,
-    department: user.department,
-    title: user.title,
-    business_phone: user.businessPhone,
-    mobile_phone: user.mobilePhone,
-    sip_address: user.sipAddress,
-    manager: user.manager,
+    given_name: user.givenName ?? null,
+    surname: user.surname ?? null,
+    alias: user.alias ?? null,
+    company: user.company ?? null,
+    department: user.department ?? null,
+    title: user.title ?? null,
+    business_phone: user.businessPhone ?? null,
+    mobile_phone: user.mobilePhone ?? null,
+    sip_address: user.sipAddress ?? null,
+    manager: user.manager ?? null,
   };
-  return values[field] ?? null;
 }
 
 function contactField(mailbox: string, contact: NewContact, field: (typeof CONTACT_FIELDS)[number]): string | null {
