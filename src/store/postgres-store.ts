@@ -70,15 +70,18 @@ const PREFIX_TIERS: Record<'namePrefix' | 'addressPrefix', { where: string; orde
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through a GIN index: the longer query words start words of the
- * names; some query word starts a word of the other fields (a person of that tier has a
- * word outside the names). Words of one or two letters are left to the row test: a GIN
- * index answers "starts with a" by merging the lists of every word that does.
+ * What narrows a word tier through the GIN indexes, from the query's indexed words (:w0,
+ * :w1… as tsqueries): in the names, each of them starts a word of the names; in the other
+ * fields, each starts a word of the names or of the other fields, and some query word
+ * starts a word of the other fields (a person of that tier has a word outside the names).
+ * Words of one or two letters are left to the row test: a GIN index answers "starts with a"
+ * by merging the lists of every word that does.
  */
-const INDEXED: Record<WordTier, string> = {
-  nameWords: "u.names_words @@ to_tsquery('simple', :longWords)",
-  otherWords: "u.other_words @@ to_tsquery('simple', :anyWord)",
-};
+function indexedWordTier(tier: WordTier, indexedWords: number): string {
+  const each = (test: (word: string) => string) => Array.from({ length: indexedWords }, (_, i) => test(`to_tsquery('simple', :w${i})`)).join(' AND ');
+  if (tier === 'nameWords') return each((word) => `u.names_words @@ ${word}`);
+  return `u.other_words @@ to_tsquery('simple', :anyWord) AND ${each((word) => `(u.names_words @@ ${word} OR u.other_words @@ ${word})`)}`;
+}
 
 /** Words this long or longer are looked up in a GIN index; shorter ones only when the query has no longer one. */
 const INDEXED_WORD_LENGTH = 3;
@@ -100,14 +103,16 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { longWords: string; anyWord: string } & Record<`n${number}`, string>;
+type TierValues = PeopleQuery & { indexedWords: number; anyWord: string } & Record<`w${number}` | `n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
   const long = query.words.filter((word) => word.length >= INDEXED_WORD_LENGTH);
+  const indexed = long.length > 0 ? long : query.words;
   return {
     ...query,
-    longWords: tsQuery(long.length > 0 ? long : query.words, '&'),
+    indexedWords: indexed.length,
     anyWord: tsQuery(query.words, '|'),
+    ...Object.fromEntries(indexed.map((word, i) => [`w${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
 }
@@ -310,7 +315,7 @@ export class PostgresStore implements Store, ChangeFeed {
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
-    const where = `${INDEXED[tier]} AND ${test}`;
+    const where = `${indexedWordTier(tier, values.indexedWords)} AND ${test}`;
     const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM users u WHERE ${where} LIMIT :cap) m`, {
       ...values,
       cap: SORTED_MATCHES_MAX + 1,
