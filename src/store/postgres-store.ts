@@ -12,6 +12,7 @@ import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
+  FIRST_WALK_ROWS,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
@@ -309,12 +310,16 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   /**
-   * A word tier's first rows: its matches sorted when few people share the words, else a
-   * walk of the name index testing each row. The matches come from the GIN indexes first
+   * A word tier's first rows: the first rows of the name index when they fill the page,
+   * else its matches sorted when few people share the words, else a longer walk of the
+   * name index testing each row. The matches come from the GIN indexes first
    * (MATERIALIZED), so the planner never walks the name index for words no one has.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
+    const firstRows = `(SELECT u.* FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`;
+    const walked = await this.rows<DirectoryRow>(tierSql(firstRows, NAME_ORDER), { ...values, walk: FIRST_WALK_ROWS, limit });
+    if (walked.length === limit) return walked;
     const where = `${indexedWordTier(tier, values.indexedWords)} AND ${test}`;
     const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM users u WHERE ${where} LIMIT :cap) m`, {
       ...values,

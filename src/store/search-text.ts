@@ -109,6 +109,14 @@ export function tsQuery(words: readonly string[], operator: '&' | '|'): string {
  */
 export const SORTED_MATCHES_MAX = 2000;
 
+/**
+ * How many rows of the name index a word tier walks before it counts its matches. Words
+ * many people share fill a page within this many rows, and a walk this short costs less
+ * than counting, which for a pair of common words ("an mar") gathers every row holding
+ * the longer one; when the page is not full here, the tier counts and picks a plan.
+ */
+export const FIRST_WALK_ROWS = 4000;
+
 /** What " " + the folded words of a text contains where a word of it starts with each query word. */
 export function wordStartNeedles(words: readonly string[]): string[] {
   return words.map((word) => ` ${word}`);

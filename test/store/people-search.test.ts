@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
+import { FIRST_WALK_ROWS, SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -160,6 +160,18 @@ for (const backend of storeBackends()) {
       expect(await names('finance', 0, 3)).to.deep.equal(beckers(0, 3));
       expect(await names('becker fin', 0, 4)).to.deep.equal(beckers(0, 4));
       expect(await names('fin becker', count - 2, 5)).to.deep.equal(beckers(count - 2, count));
+    });
+
+    it('finds word matches past the first rows of the name order, after those among them', async () => {
+      // More people than a word tier first walks (FIRST_WALK_ROWS), none of them a match.
+      const others = Array.from({ length: FIRST_WALK_ROWS }, (_, i) => person(`m${i}@contoso.com`, `Mid${String(i).padStart(5, '0')} Smith`));
+      const early = ['Abe Becker', 'Abel Becker'];
+      const late = ['Zack Becker', 'Zane Becker', 'Zora Becker'];
+      await store.upsertUsers([...others, ...[...late, ...early].map((name, i) => person(`b${i}@contoso.com`, name, { department: 'Finance' }))]);
+
+      expect(await names('becker', 0, 4)).to.deep.equal([...early, ...late.slice(0, 2)]);
+      expect(await names('fin beck', 1, 3)).to.deep.equal([early[1], ...late.slice(0, 2)]);
+      expect(await resolved('zo beck')).to.deep.equal(['Zora Becker']);
     });
 
     it('gives each entry its manager and direct reports, as the directory knows them', async () => {
