@@ -12,7 +12,6 @@ import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, type DataStep } from './migrations.js';
 import {
-  FIRST_WALK_ROWS,
   ftsQuery,
   NAME_TIERS,
   peopleQuery,
@@ -96,23 +95,16 @@ function everyWordStarts(text: string, wordCount: number): string {
   return Array.from({ length: wordCount }, (_, i) => `instr(' ' || ${text}, @n${i}) > 0`).join(' AND ');
 }
 
-/**
- * A word tier as a walk of the name index that tests each row, for words too many people
- * share to sort; `first` bounds it to the first @walk rows of the index, read from the
- * index alone (it carries the search columns), and reads the table only for the rows kept.
- */
-function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number, first: boolean): string {
+/** A word tier as a walk of the name index that tests each row, for words too many people share to sort. */
+function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number): string {
   const inNames = everyWordStarts('u.search_names', wordCount);
   const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
-  if (!first) return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
-  const firstRows = `SELECT id, ${NAME_ORDER}, search_names, search_other FROM users INDEXED BY users_by_name_key ORDER BY ${NAME_ORDER} LIMIT @walk`;
-  return tierSql(`(SELECT u.id FROM (${firstRows}) u WHERE ${matches} AND ${NOT_EARLIER} ORDER BY ${NAME_ORDER} LIMIT @limit) kept JOIN users u ON u.id = kept.id`, NAME_ORDER);
+  return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
 }
 
 type TierQuery = PeopleQuery & { match: string; limit: number };
 /** @n0, @n1…: the wordStartNeedles of the query's words. */
-/** @walk: how many rows of the name index a first walk reads. */
-type WalkQuery = PeopleQuery & { limit: number; walk?: number } & Record<`n${number}`, string>;
+type WalkQuery = PeopleQuery & { limit: number } & Record<`n${number}`, string>;
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -354,23 +346,17 @@ export class SqliteStore implements Store {
   }
 
   /** A word tier's first rows: its matches sorted when few people share the words, else a walk of the name index. */
-  /**
-   * A word tier's first rows: the first rows of the name index when they fill the page,
-   * else its matches sorted when few people share the words, else a longer walk.
-   */
   private wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): DirectoryRow[] {
-    const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
-    const walked = this.walkedWordTier(tier, query.words.length, true).all({ ...query, ...needles, walk: FIRST_WALK_ROWS, limit });
-    if (walked.length === limit) return walked;
     const match = ftsQuery(query.words, tier);
     const matches = this.statements.countMatches.get({ match, cap: SORTED_MATCHES_MAX + 1 })!.n;
     if (matches === 0) return [];
     if (matches <= SORTED_MATCHES_MAX) return this.statements.tiers[tier].all({ ...query, match, limit });
-    return this.walkedWordTier(tier, query.words.length, false).all({ ...query, ...needles, limit });
+    const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
+    return this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, limit });
   }
 
-  private walkedWordTier(tier: 'nameWords' | 'otherWords', wordCount: number, first: boolean): Database.Statement<WalkQuery, DirectoryRow> {
-    const sql = walkedWordTierSql(tier, wordCount, first);
+  private walkedWordTier(tier: 'nameWords' | 'otherWords', wordCount: number): Database.Statement<WalkQuery, DirectoryRow> {
+    const sql = walkedWordTierSql(tier, wordCount);
     let statement = this.walkedWordTiers.get(sql);
     if (!statement) {
       statement = this.db.prepare<WalkQuery, DirectoryRow>(sql);
