@@ -1,5 +1,6 @@
 import type { DirectoryUser } from '../src/domain/directory.js';
 import { foldedWords } from '../src/store/search-text.js';
+import { seededRandom } from './seeded-random.js';
 
 /** Names from many languages, accents included, as a large company's directory holds them. */
 const GIVEN_NAMES = (
@@ -28,25 +29,13 @@ const TITLES = (
 ).split(',');
 const COMPANIES = ['Contoso', 'Fabrikam', 'Northwind Traders'];
 
-/** A small, fast, seeded generator: the same directory and the same queries on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(list: readonly T[], next: () => number): T => list[Math.floor(next() * list.length)]!;
 
 /** Each person's manager is person floor((i - 1) / 8): a tree eight reports wide. */
 const MANAGER_SPAN = 8;
 
 function namesOf(i: number): { given: string; surname: string } {
-  const next = random(i * 2654435761);
+  const next = seededRandom(i * 2654435761);
   const first = pick(SURNAMES, next);
   // One in four carries a double surname, as Iberian and hyphenated names do.
   const surname = next() < 0.25 ? `${first}-${pick(SURNAMES, next)}` : first;
@@ -61,7 +50,7 @@ function addressOf(i: number): string {
 /** Person number i of the bench directory. */
 export function benchPerson(i: number): DirectoryUser {
   const { given, surname } = namesOf(i);
-  const next = random(i * 40503 + 7);
+  const next = seededRandom(i * 40503 + 7);
   return {
     email: addressOf(i),
     displayName: `${given} ${surname}`,
@@ -78,7 +67,7 @@ export function benchPerson(i: number): DirectoryUser {
 
 /** What people type into a search box, in kinds and proportions a directory sees. */
 export function benchQueries(): { kind: string; text: string }[] {
-  const next = random(12);
+  const next = seededRandom(12);
   const strip = (text: string) => foldedWords(text).join(' ');
   const prefix = (word: string, min: number, max: number) => word.slice(0, min + Math.floor(next() * (max - min + 1)));
   const queries: { kind: string; text: string }[] = [];

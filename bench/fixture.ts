@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from './seeded-random.js';
 
 export const BENCH_USER = { email: 'bench.user@example.com', password: 'bench password' };
 /** A contact in the bench user's own Contacts folder, with a photo, for ResolveNames and GetItem. */
@@ -69,7 +70,7 @@ function benchContactCard(photo: Buffer): string {
  * measures the same bytes.
  */
 export async function photoLikeJpeg(side: number, seed = 648): Promise<Buffer> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const noise = () => (random() + random() - 1) * 14;
   const pixels = Buffer.alloc(side * side * 3);
   for (let y = 0; y < side; y++) {
@@ -90,16 +91,4 @@ export async function photoLikeJpeg(side: number, seed = 648): Promise<Buffer> {
 
 function clampByte(value: number): number {
   return Math.max(0, Math.min(255, Math.round(value)));
-}
-
-/** A tiny seeded PRNG; Math.random cannot be seeded. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
