@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
+import { createPrivateFile } from '../store/sqlite-store.js';
 
 /** A backup or restore that cannot go ahead, for a reason the operator can act on. */
 export class BackupError extends Error {
@@ -30,14 +31,16 @@ const ALL_PAGES = 0x7fffffff;
  * torn. SQLite's backup API reads through the database's own locks instead. All pages go
  * in one step, inside one read transaction: a snapshot that commits made meanwhile by
  * other processes cannot tear (in WAL mode they go on undisturbed), where a paced copy
- * would start over after each of them. The copy is written beside the target, checked
- * (integrity, every photo's hash), and only then given its name.
+ * would start over after each of them. The copy is written beside the target, readable
+ * by its owner only (it holds password hashes and the item-id key), made one
+ * self-contained file, checked (integrity, every photo's hash), and only then given its name.
  */
 export async function backupSqliteStore(databasePath: string, file: string): Promise<BackupSummary> {
   if (!existsSync(databasePath)) throw new BackupError(`there is no store at ${databasePath}`);
   if (existsSync(file)) throw new BackupError(`${file} already exists; name a new file (a backup never overwrites one)`);
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
+  createPrivateFile(partial);
   const source = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
     await source.backup(partial, { progress: () => ALL_PAGES });
@@ -45,6 +48,7 @@ export async function backupSqliteStore(databasePath: string, file: string): Pro
     source.close();
   }
   try {
+    leaveWalMode(partial);
     const summary = checkBackup(partial);
     renameSync(partial, file);
     return summary;
@@ -71,6 +75,7 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
     );
   }
   if (existsSync(databasePath)) refuseWhileOpen(databasePath);
+  else createPrivateFile(databasePath);
   const backup = new Database(file, { readonly: true, fileMustExist: true });
   try {
     await backup.backup(databasePath, { progress: () => ALL_PAGES });
@@ -78,6 +83,21 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
     backup.close();
   }
   return summary;
+}
+
+/**
+ * The copy inherits the store's WAL mode, in which every later open — the check below,
+ * `restore`, an operator's sqlite3 — leaves `-wal` and `-shm` files beside it. Out of
+ * WAL mode it is one file that can be copied alone. A store restored from it is in WAL
+ * mode again as soon as the bridge opens it.
+ */
+function leaveWalMode(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
 }
 
 function refuseWhileOpen(databasePath: string): void {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,12 @@ const PEOPLE = 2000;
 const WITH_PHOTOS = 60;
 
 const emailOf = (index: number) => `person${index}@contoso.com`;
+
+/** The files in `dir` whose names start with `name`: a database and whatever SQLite left beside it. */
+const filesNamed = (dir: string, name: string) => readdirSync(dir).filter((file) => file.startsWith(name));
+
+/** Permission bits for the group and others: 0 when only the owner may read the file. */
+const sharedBits = (file: string) => statSync(file).mode & 0o077;
 
 /** A distinct small JPEG per call: its colour and a corner mark come from `seed`. */
 function photoOf(seed: number): Promise<Buffer> {
@@ -99,6 +105,9 @@ describe('backup and restore of the embedded store', function () {
     );
     expect(during, 'uploads committed while the backup ran').to.be.above(0);
     expect(existsSync(join(dir, 'live.backup.partial'))).to.equal(false);
+    // It holds password hashes and the item-id key: its owner's alone, and one file with nothing beside it.
+    expect(sharedBits(join(dir, 'live.backup'))).to.equal(0);
+    expect(filesNamed(dir, 'live.backup')).to.deep.equal(['live.backup']);
 
     const backedUp = photoHashes(join(dir, 'live.backup'));
     expect(backedUp.size).to.equal(WITH_PHOTOS);
@@ -141,6 +150,18 @@ describe('backup and restore of the embedded store', function () {
     expect(await restored.countUsers()).to.equal(PEOPLE);
     for (const [email, sha256] of backedUp) expect((await restored.getPhotoInfo(userOwner(email)))?.sha256, email).to.equal(sha256);
     expect((await restored.listAccounts()).map((account) => account.username)).to.deep.equal([ADMIN.username]);
+    await restored.close();
+    expect(filesNamed(dir, 'live.backup'), 'restore leaves nothing beside the backup').to.deep.equal(['live.backup']);
+  });
+
+  it('restores onto a new host: a store file only its owner may read, in a folder made for it', async () => {
+    const fresh = join(dir, 'new-host', 'bridge.db');
+    const result = await runCli(['--db', fresh, 'restore', join(dir, 'live.backup')]);
+    expect(result.stderr).to.equal('');
+    expect(result.status).to.equal(0);
+    expect(sharedBits(fresh)).to.equal(0);
+    const restored = new SqliteStore(fresh);
+    expect(await restored.countUsers()).to.equal(PEOPLE);
     await restored.close();
   });
 
