@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread } from '../../test/abuse/hostile-bodies.js';
+import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
 import { BENCH_USER } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult } from './attack.js';
@@ -85,6 +86,21 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           }),
         );
         return summary(answer, [statusIs(answer, 413)]);
+      },
+    },
+    {
+      // libexif loaded the IFD once per pointer: a libvips thread busy for minutes, no answer.
+      name: `admin PUT: JPEG whose EXIF points back at itself ×${EXIF_LOOP_POINTERS}`,
+      async run(bridge) {
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/admin/users/${BENCH_USER.email}/photo`, {
+            method: 'PUT',
+            headers: { authorization: ADMIN_AUTHORIZATION, 'content-type': 'image/jpeg' },
+            body: await jpegWithExif(exifLoop()),
+            timeoutMs: 30_000,
+          }),
+        );
+        return summary(answer, [statusIs(answer, 422), check(`ErrorInvalidImage (was ${answer.codes[0]})`, answer.codes[0] === 'ErrorInvalidImage')]);
       },
     },
   ];

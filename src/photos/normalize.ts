@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import { exifProblem } from './exif-loops.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { ACCEPTED_FORMATS, tooManyPixels, type ImageLimits } from './image-limits.js';
 
@@ -18,6 +19,8 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (input.length > limits.maxInputBytes) {
     throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
   }
+  const exif = exifProblem(input);
+  if (exif) throw BridgeError.invalidImage(exif);
   const header = await readHeader(input);
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (JPEG, PNG, GIF, WebP, TIFF, HEIF are)`);
