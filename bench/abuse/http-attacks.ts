@@ -2,11 +2,11 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tally } from '../../test/abuse/ews-answer.js';
-import { attributesSpread } from '../../test/abuse/hostile-bodies.js';
+import { attributesSpread, getUserSettings, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
-import { BENCH_USER } from '../fixture.js';
-import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult } from './attack.js';
+import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
+import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
@@ -88,6 +88,15 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 413)]);
       },
     },
+    autodiscoverSettings('Autodiscover: 100 users × 1,700 unknown 400-character settings', 1700, 400, (a) => [
+      statusIs(a, 200),
+      check('ErrorCode InvalidRequest', a.text.includes('<ErrorCode>InvalidRequest</ErrorCode>')),
+      check(`answer ≤ 2 KB (was ${a.body.length})`, a.body.length <= 2048),
+    ]),
+    autodiscoverSettings('Autodiscover: 100 users × 128 unknown 64-character settings (the most allowed)', 128, 64, (a) => [
+      statusIs(a, 200),
+      check(`answer ≤ 4 MiB (was ${a.body.length})`, a.body.length <= 4 * 1024 * 1024),
+    ]),
     {
       // libexif loaded the IFD once per pointer: a libvips thread busy for minutes, no answer.
       name: `admin PUT: JPEG whose EXIF points back at itself ×${EXIF_LOOP_POINTERS}`,
@@ -122,6 +131,22 @@ function urlFlood(urlLength: number, expected: number): Attack {
       } finally {
         agent.destroy();
       }
+    },
+  };
+}
+
+/** One GetUserSettings for 100 users: every setting is answered for every user, so the answer is their product. */
+function autodiscoverSettings(name: string, settings: number, nameLength: number, expect: (answer: ReadAnswer) => Check[]): Attack {
+  return {
+    name,
+    async run(bridge) {
+      const answer = readAnswer(
+        await rawRequest(`${bridge.base}/autodiscover/autodiscover.svc`, {
+          headers: { authorization: BASIC_AUTHORIZATION, 'content-type': 'text/xml; charset=utf-8' },
+          body: getUserSettings(new Array<string>(100).fill(BENCH_USER.email), unknownSettings(settings, nameLength)),
+        }),
+      );
+      return summary(answer, expect(answer));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { child, children, textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { MAX_ECHOED, MAX_NAMES_PER_REQUEST, type AutodiscoverOperation } from './soap-operation.js';
+import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, type AutodiscoverOperation } from './soap-operation.js';
 import { domainSetting } from './settings-catalogue.js';
 
 interface GetDomainSettingsArgs {
@@ -23,10 +23,10 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
   read(request) {
     const body = child(request, 'Request');
     const domains = children(child(body, 'Domains'), 'Domain').map(textOf);
-    const settings = [...new Set(children(child(body, 'RequestedSettings'), 'Setting').map(textOf))];
     if (domains.length === 0) return invalidRequest('The request names no domain.');
     if (domains.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
-    if (settings.length === 0) return invalidRequest('The request asks for no setting.');
+    const settings = requestedSettings(body);
+    if (isRequestError(settings)) return settings;
     return { domains, settings };
   },
 

@@ -2,7 +2,7 @@ import { child, children, textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { findMailbox } from './mailboxes.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { MAX_ECHOED, MAX_NAMES_PER_REQUEST, type AutodiscoverOperation } from './soap-operation.js';
+import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, type AutodiscoverOperation } from './soap-operation.js';
 import { userSetting } from './settings-catalogue.js';
 
 interface GetUserSettingsArgs {
@@ -24,10 +24,10 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
   read(request) {
     const body = child(request, 'Request');
     const users = children(child(body, 'Users'), 'User').map((user) => textOf(child(user, 'Mailbox')));
-    const settings = [...new Set(children(child(body, 'RequestedSettings'), 'Setting').map(textOf))];
     if (users.length === 0) return invalidRequest('The request names no user.');
     if (users.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
-    if (settings.length === 0) return invalidRequest('The request asks for no setting.');
+    const settings = requestedSettings(body);
+    if (isRequestError(settings)) return settings;
     return { users, settings };
   },
 

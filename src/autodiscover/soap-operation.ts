@@ -1,6 +1,7 @@
+import { child, children, textOf } from '../ews/soap-args.js';
 import type { XmlElement } from '../ews/soap-reader.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
-import type { RequestError } from './soap-messages.js';
+import { invalidRequest, type RequestError } from './soap-messages.js';
 
 /**
  * One SOAP Autodiscover operation: `read` turns `{name}RequestMessage` into arguments or
@@ -19,6 +20,25 @@ export const MAX_NAMES_PER_REQUEST = 100;
 
 /** Characters of a client's value echoed in an error message: an SMTP address's longest. */
 export const MAX_ECHOED = 320;
+
+/**
+ * How many settings one request may ask for, and how long a setting's name may be:
+ * Exchange defines about a hundred names, none longer than 45 characters. Every setting
+ * asked for is answered for every user or domain — a value, or an error that repeats the
+ * name twice — so without these bounds one 1 MiB request (100 users × 1,700 unknown
+ * names of 400 characters) was answered with 168 MB.
+ */
+export const MAX_SETTINGS_PER_REQUEST = 128;
+export const MAX_SETTING_NAME = 64;
+
+/** `Request/RequestedSettings/Setting`, each name once, in request order; or why the request is refused. */
+export function requestedSettings(request: XmlElement | undefined): string[] | RequestError {
+  const settings = [...new Set(children(child(request, 'RequestedSettings'), 'Setting').map(textOf))];
+  if (settings.length === 0) return invalidRequest('The request asks for no setting.');
+  if (settings.length > MAX_SETTINGS_PER_REQUEST) return invalidRequest(`The request asks for more than ${MAX_SETTINGS_PER_REQUEST} settings.`);
+  if (settings.some((name) => name.length > MAX_SETTING_NAME)) return invalidRequest(`A setting name is longer than ${MAX_SETTING_NAME} characters.`);
+  return settings;
+}
 
 export const isRequestError = (value: unknown): value is RequestError =>
   typeof value === 'object' && value !== null && (value as Partial<RequestError>).code === 'InvalidRequest';

@@ -101,3 +101,21 @@ export function inheritedNameInGetItem(name: string): string {
 
 /** Not XML at all past its first element. */
 export const MALFORMED_ENVELOPE = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem><<>&;';
+
+export const AUTODISCOVER_NS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
+
+/** A SOAP Autodiscover GetUserSettings for `users` mailboxes and `settings` names. */
+export function getUserSettings(users: readonly string[], settings: readonly string[]): string {
+  const mailboxes = users.map((user) => `<a:User><a:Mailbox>${user}</a:Mailbox></a:User>`).join('');
+  const names = settings.map((name) => `<a:Setting>${name}</a:Setting>`).join('');
+  return (
+    `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="${AUTODISCOVER_NS}"><soap:Body>` +
+    `<a:GetUserSettingsRequestMessage><a:Request><a:Users>${mailboxes}</a:Users><a:RequestedSettings>${names}</a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage>` +
+    '</soap:Body></soap:Envelope>'
+  );
+}
+
+/** `count` distinct setting names no Exchange defines, each `length` characters long. */
+export function unknownSettings(count: number, length: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${i}`.padStart(length, 'x'));
+}
