@@ -10,6 +10,7 @@ import {
   inheritedNameAsOperation,
   inheritedNameInGetItem,
   inheritedNameInResolveNames,
+  LONG_NAMES,
   MALFORMED_ENVELOPE,
   nested,
   repeatedIds,
@@ -108,6 +109,13 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       'ResolveNames: 3,000 attributes, 32 per element',
       () => attributesSpread(3_000, BENCH_USER.email),
       (a) => [statusIs(a, 200), codesAre(a, ['NoError'])],
+    ),
+    ...Object.entries(LONG_NAMES).map(([what, body]) =>
+      soapAttack(
+        `a 900 KB name (${what})`,
+        () => body(900_000),
+        (a) => [...refusedUnread(/a name in the request is longer than/)(a), bytesAtMost(a, 1024)],
+      ),
     ),
     soapAttack('ResolveNames: 10 k levels deep', () => nested(10_000), refusedUnread(/nests deeper than \d+/)),
     soapAttack(

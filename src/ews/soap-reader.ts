@@ -23,6 +23,8 @@ export const SOAP_READ_LIMITS = {
   attributes: 4000,
   elements: 2000,
   textCharacters: 64 * 1024,
+  /** Of an element's or attribute's name, prefix included: answers and faults repeat names (an unknown operation's, an unbound prefix). */
+  nameCharacters: 256,
 } as const;
 
 export class MalformedEnvelope extends Error {}
@@ -63,12 +65,17 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
     throw new MalformedEnvelope(reason);
   };
   parser.on('doctype', () => refuse(`a DOCTYPE is not allowed in ${shape === 'soap' ? 'a SOAP message' : 'a request'}`));
-  parser.on('opentagstart', () => {
+  const checkName = (name: string) => {
+    if (name.length > SOAP_READ_LIMITS.nameCharacters) refuse(`a name in the request is longer than ${SOAP_READ_LIMITS.nameCharacters} characters`);
+  };
+  parser.on('opentagstart', (tag) => {
+    checkName(tag.name);
     attributes = 0;
     if (++elements > SOAP_READ_LIMITS.elements) refuse(`the request has more than ${SOAP_READ_LIMITS.elements} elements`);
     if (open.length >= SOAP_READ_LIMITS.depth) refuse(`the request nests deeper than ${SOAP_READ_LIMITS.depth} elements`);
   });
-  parser.on('attribute', () => {
+  parser.on('attribute', (attribute) => {
+    checkName(attribute.name);
     if (++attributes > SOAP_READ_LIMITS.attributesPerElement) refuse(`an element has more than ${SOAP_READ_LIMITS.attributesPerElement} attributes`);
     if (++allAttributes > SOAP_READ_LIMITS.attributes) refuse(`the request has more than ${SOAP_READ_LIMITS.attributes} attributes`);
   });

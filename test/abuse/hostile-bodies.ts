@@ -99,6 +99,17 @@ export function inheritedNameInGetItem(name: string): string {
   return getItem([name], name, `<t:AdditionalProperties><t:FieldURI FieldURI="${name}"/><t:${name}/></t:AdditionalProperties>`);
 }
 
+/**
+ * Names answers and faults repeat, each `length` characters: an unknown operation (its
+ * name went into four element names of the answer: 900 KB → 3.6 MB), an unbound
+ * attribute prefix and an unbound element prefix (quoted in the fault).
+ */
+export const LONG_NAMES = {
+  operation: (length: number) => envelope(`<m:${'A'.repeat(length)}/>`),
+  attributePrefix: (length: number) => envelope(`<m:ResolveNames ${'p'.repeat(length)}:x="1"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>`),
+  elementPrefix: (length: number) => envelope(`<${'p'.repeat(length)}:GetUserPhoto/>`),
+} as const;
+
 /** Not XML at all past its first element. */
 export const MALFORMED_ENVELOPE = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem><<>&;';
 

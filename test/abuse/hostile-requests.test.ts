@@ -17,6 +17,7 @@ import {
   inheritedNameAsOperation,
   inheritedNameInGetItem,
   inheritedNameInResolveNames,
+  LONG_NAMES,
   nested,
   ONE_MIB,
   repeatedIds,
@@ -155,6 +156,21 @@ describe('hostile requests with a valid login (issue 8)', () => {
 
     it('refuses 10 k levels of nesting with a fault', async () => {
       expectClientFault(await b.post(nested(10_000)), /nests deeper than \d+/);
+    });
+
+    for (const [what, body] of Object.entries(LONG_NAMES)) {
+      it(`refuses a 900 KB name (${what}) with a short fault that does not repeat it`, async () => {
+        const answer = await b.post(body(900_000));
+        expectClientFault(answer, /a name in the request is longer than 256 characters/);
+        expect(answer.body.length).to.be.below(1024);
+      });
+    }
+
+    it('answers an unknown operation with a name of 256 characters, within the limit, with ErrorInvalidOperation', async () => {
+      const answer = await b.post(LONG_NAMES.operation(256 - 'm:'.length));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorInvalidOperation']);
+      expect(answer.body.length).to.be.below(4096);
     });
 
     it('answers a GetUserPhoto padded with 16 KB of blanks like any other', async () => {
