@@ -62,30 +62,41 @@ const ADDRESS_PREFIX = 'lower(u.email) >= :address AND lower(u.email) < :address
 const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
 const NAME_ORDER = 'u.name_key, lower(u.email)';
 
-/** The first two tiers of the people search (search-text.ts) as SQL, the first left out of the second, in their order. */
-const PREFIX_TIERS: Record<'namePrefix' | 'addressPrefix', { where: string; order: string }> = {
-  namePrefix: { where: NAME_PREFIX, order: NAME_ORDER },
-  addressPrefix: { where: `${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'lower(u.email)' },
-};
+/** The address tier of the people search (search-text.ts), those of the name tier left out. */
+const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
 
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through the GIN indexes, from the query's indexed words (:w0,
- * :w1… as tsqueries): in the names, each of them starts a word of the names; in the other
- * fields, each starts a word of the names or of the other fields, and some query word
- * starts a word of the other fields (a person of that tier has a word outside the names).
- * Words of one or two letters are left to the row test: a GIN index answers "starts with a"
- * by merging the lists of every word that does.
+ * What narrows a word tier through the GIN indexes. In the names: the query's short words
+ * (:starts, up to WORD_STARTS_LENGTH letters) are keys of the word_starts index (schema step
+ * 8), the longer ones (:l0, :l1…) prefixes of names_words — a prefix of a few letters
+ * ("an", "mar") is one list to read there, where names_words would merge the list of every
+ * word it starts. In the other fields, from the indexed words (:w0, :w1…): each starts a
+ * word of the names or of the other fields, and some query word starts a word of the other
+ * fields (a person of that tier has a word outside the names).
  */
-function indexedWordTier(tier: WordTier, indexedWords: number): string {
-  const each = (test: (word: string) => string) => Array.from({ length: indexedWords }, (_, i) => test(`to_tsquery('simple', :w${i})`)).join(' AND ');
-  if (tier === 'nameWords') return each((word) => `u.names_words @@ ${word}`);
-  return `u.other_words @@ to_tsquery('simple', :anyWord) AND ${each((word) => `(u.names_words @@ ${word} OR u.other_words @@ ${word})`)}`;
+function indexedWordTier(tier: WordTier, values: TierValues): string {
+  const each = (count: number, name: string, test: (word: string) => string) =>
+    Array.from({ length: count }, (_, i) => test(`to_tsquery('simple', :${name}${i})`));
+  if (tier === 'nameWords') {
+    const starts = values.starts === '' ? [] : ['word_starts(u.search_names) @@ :starts::tsquery'];
+    return [...starts, ...each(values.longWords, 'l', (word) => `u.names_words @@ ${word}`)].join(' AND ');
+  }
+  const inEither = each(values.indexedWords, 'w', (word) => `(u.names_words @@ ${word} OR u.other_words @@ ${word})`);
+  return `u.other_words @@ to_tsquery('simple', :anyWord) AND ${inEither.join(' AND ')}`;
 }
 
-/** Words this long or longer are looked up in a GIN index; shorter ones only when the query has no longer one. */
-const INDEXED_WORD_LENGTH = 3;
+/** Query words this long or shorter are keys of the word_starts index: it holds the first one to four letters of every word of the names. */
+const WORD_STARTS_LENGTH = 4;
+
+/**
+ * Words this long or longer are looked up in a GIN index; one-letter words only when the query
+ * has no longer one: "starts with a" merges the lists of every word that does. Two letters
+ * are worth it: GIN intersects the words' lists before any table row is read ("to ivan" read
+ * 400 rows instead of the 33,000 holding a word starting "ivan", at a million people).
+ */
+const INDEXED_WORD_LENGTH = 2;
 
 /**
  * Whether every query word starts a word of the text, tested on the row: :n0, :n1… are the
@@ -104,16 +115,25 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { indexedWords: number; anyWord: string } & Record<`w${number}` | `n${number}`, string>;
+type TierValues = PeopleQuery & { indexedWords: number; longWords: number; anyWord: string; starts: string } & Record<
+    `w${number}` | `l${number}` | `n${number}`,
+    string
+  >;
 
 function tierValues(query: PeopleQuery): TierValues {
   const long = query.words.filter((word) => word.length >= INDEXED_WORD_LENGTH);
   const indexed = long.length > 0 ? long : query.words;
+  const short = query.words.filter((word) => word.length <= WORD_STARTS_LENGTH);
+  const longer = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
   return {
     ...query,
     indexedWords: indexed.length,
+    longWords: longer.length,
     anyWord: tsQuery(query.words, '|'),
+    // Folded words hold letters and digits only, so quoting them makes each a plain tsquery lexeme.
+    starts: [...new Set(short)].map((word) => `'${word}'`).join(' & '),
     ...Object.fromEntries(indexed.map((word, i) => [`w${i}`, tsQuery([word], '&')])),
+    ...Object.fromEntries(longer.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
 }
@@ -123,6 +143,28 @@ function tierSql(from: string, order: string): string {
   return `${DIRECTORY_SELECT} FROM (SELECT u.* FROM ${from} ORDER BY ${order} LIMIT :limit) u
     LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${order}`;
 }
+
+/**
+ * A word tier's first rows, picked from `filtered` (rows with id, name_key, email, search_names
+ * and search_other) and only then read in full by id: a walk of the name index, which carries
+ * those columns, tests rows without reading them from the table.
+ */
+function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
+  return `${select} FROM (SELECT u.id, u.name_key, lower(u.email) AS address FROM ${filtered} ORDER BY ${NAME_ORDER} LIMIT :limit) page
+    JOIN users u ON u.id = page.id LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY page.name_key, page.address`;
+}
+
+/**
+ * A department or title word found this often in the first walk is common (one in 200
+ * people or more): the rest of the page is then a walk of a few thousand rows of the name
+ * index, where GIN would merge tens of thousands of matches only to find too many to sort.
+ * Only for the other fields: they do not follow the name order, so the first rows are a
+ * fair sample; a name word's hits cluster there (everyone called Adele comes first).
+ */
+const OTHER_WORDS_WALK_HITS = 5;
+
+/** The columns of a users row a word tier tests, all in the name index. */
+const WALKED_COLUMNS = 'u.id, u.name_key, u.email, u.search_names, u.search_other';
 
 /** SQL with `:name` placeholders as node-postgres takes it: $1… and the values of the names it uses, once each. */
 function numbered(sql: string, values: Record<string, unknown>): [string, unknown[]] {
@@ -304,32 +346,38 @@ export class PostgresStore implements Store, ChangeFeed {
     const values = tierValues(query);
     return rankedPage(tiers, offset, limit, async (tier, count) => {
       if (tier === 'nameWords' || tier === 'otherWords') return this.wordTierRows(tier, values, count);
-      const { where, order } = PREFIX_TIERS[tier];
-      return this.rows(tierSql(`users u WHERE ${where}`, order), { ...values, limit: count });
+      // Picked from the name index alone: the planner, guessing a prefix of a name rare, would otherwise read and sort all who have it.
+      if (tier === 'namePrefix') return this.rows(pickedPageSql(`users u WHERE ${NAME_PREFIX}`), { ...values, limit: count });
+      return this.rows(tierSql(ADDRESS_TIER, 'lower(u.email)'), { ...values, limit: count });
     });
   }
 
   /**
    * A word tier's first rows: the first rows of the name index when they fill the page,
    * else its matches sorted when few people share the words, else a longer walk of the
-   * name index testing each row. The matches come from the GIN indexes first
-   * (MATERIALIZED), so the planner never walks the name index for words no one has.
+   * name index testing each row. Walks read the name index only (it carries the tested
+   * columns); the matches come from the GIN indexes first (MATERIALIZED), so the planner
+   * never walks the name index for words no one has, and are counted from GIN alone.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
-    const firstRows = `(SELECT u.* FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`;
-    const walked = await this.rows<DirectoryRow>(tierSql(firstRows, NAME_ORDER), { ...values, walk: FIRST_WALK_ROWS, limit });
+    const firstRows = `(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`;
+    const walked = await this.rows<DirectoryRow>(pickedPageSql(firstRows), { ...values, walk: FIRST_WALK_ROWS, limit });
     if (walked.length === limit) return walked;
-    const where = `${indexedWordTier(tier, values.indexedWords)} AND ${test}`;
-    const [count] = await this.rows<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM users u WHERE ${where} LIMIT :cap) m`, {
-      ...values,
-      cap: SORTED_MATCHES_MAX + 1,
-    });
-    if (count!.n === 0) return [];
-    if (count!.n <= SORTED_MATCHES_MAX) {
-      return this.rows(`WITH matches AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}) ${tierSql('matches u', NAME_ORDER)}`, { ...values, limit });
-    }
-    return this.rows(tierSql(`users u WHERE ${test}`, NAME_ORDER), { ...values, limit });
+    if (tier === 'otherWords' && walked.length >= OTHER_WORDS_WALK_HITS) return this.rows(pickedPageSql(`users u WHERE ${test}`), { ...values, limit });
+    // The sorted plan and the count that says whether it holds come from one GIN lookup: at a
+    // million people, building the bitmap for a common prefix is most of a word tier's cost.
+    const indexed = indexedWordTier(tier, values);
+    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${indexed} LIMIT :cap)`;
+    const sorted = await this.rows<DirectoryRow & { matches: number }>(
+      `${matches} ${pickedPageSql(`matches u WHERE ${test}`, `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
+      { ...values, limit, cap: SORTED_MATCHES_MAX + 1 },
+    );
+    const matched =
+      sorted[0]?.matches ??
+      (await this.rows<{ n: number }>(`${matches} SELECT count(*)::int AS n FROM matches`, { ...values, cap: SORTED_MATCHES_MAX + 1 }))[0]!.n;
+    if (matched <= SORTED_MATCHES_MAX) return sorted;
+    return this.rows(pickedPageSql(`users u WHERE ${test}`), { ...values, limit });
   }
 
   private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
