@@ -2,6 +2,7 @@ import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { SEARCH_SCOPES } from '../people/find-people.js';
+import { MAX_SEARCH_MATCHES } from './directory-routes.js';
 
 const sizeParameter = {
   name: 'size',
@@ -299,7 +300,13 @@ export const OPENAPI_DOCUMENT = {
             description:
               'Words to look for: accents and case ignored, each word the start of a word, in any order ("tan iva" finds Tânia Ivanova). Empty lists everyone in name order.',
           },
-          { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+          {
+            name: 'offset',
+            in: 'query',
+            required: false,
+            description: `With q, below ${MAX_SEARCH_MATCHES}: a search pages through its first ${MAX_SEARCH_MATCHES} matches (hasMore is false at the last of them). Without q, through everyone.`,
+            schema: { type: 'integer', minimum: 0, default: 0 },
+          },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 48 } },
         ],
         responses: {
