@@ -150,6 +150,16 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         check('the name is there, without the control character', a.text.includes('<t:Name>ControlCharacter</t:Name>')),
       ],
     ),
+    soapAttack(
+      'ResolveNames: a 60,000-character SMTP: entry',
+      () => resolveNames(`SMTP:${'x'.repeat(60_000)}@example.com`),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionNoResults']), noStack(a)],
+    ),
+    soapAttack(
+      'GetAttachment: one id in its three paddings',
+      () => getAttachment([ids.benchAttachmentId, `${ids.benchAttachmentId}=`, `${ids.benchAttachmentId}==`]),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError', 'ErrorInvalidIdMalformed', 'ErrorInvalidIdMalformed']), photos(a, 1)],
+    ),
     soapAttack('malformed envelope', () => MALFORMED_ENVELOPE, refusedUnread(/not well-formed/)),
   ];
 }

@@ -31,7 +31,9 @@ export class ItemIds {
   decode(kind: IdKind, id: unknown): number {
     if (typeof id !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) throw BridgeError.invalidIdMalformed();
     const raw = Buffer.from(id, 'base64');
-    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES) throw BridgeError.invalidIdMalformed();
+    // Only the spelling encode() writes: `id==` decodes to the same bytes, and a request
+    // listing both would get the same photo twice past the rule that answers an id once.
+    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64') !== id) throw BridgeError.invalidIdMalformed();
     const payload = raw.subarray(0, PAYLOAD_BYTES);
     const genuine = timingSafeEqual(raw.subarray(PAYLOAD_BYTES), this.mac(payload));
     if (!genuine || payload[0] !== FORMAT_VERSION || payload[1] !== KIND_CODES[kind]) throw BridgeError.invalidIdMalformed();

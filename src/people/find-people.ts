@@ -6,6 +6,14 @@ import type { Store } from '../store/store.js';
 export const SEARCH_SCOPES = ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'] as const;
 export type SearchScope = (typeof SEARCH_SCOPES)[number];
 
+/**
+ * The longest entry looked up: far longer than any name or address (an SMTP address is
+ * at most 320 characters), and far below what a store takes as one pattern — SQLite
+ * refuses LIKE patterns over 50,000 characters, which made a 60,000-character entry an
+ * internal error.
+ */
+export const MAX_ENTRY_LENGTH = 1024;
+
 export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
 /**
@@ -17,7 +25,7 @@ export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; 
  */
 export async function findPeople(store: Store, mailbox: string | undefined, entry: string, scope: SearchScope, limit: number): Promise<Person[]> {
   const term = entry.trim();
-  if (term === '') return [];
+  if (term === '' || term.length > MAX_ENTRY_LENGTH) return [];
   const exact = /^smtp:/i.test(term) ? term.slice(5).trim().toLowerCase() : undefined;
   const [users, contacts] = await Promise.all([
     scope === 'Contacts' ? [] : findUsers(store, term, exact, limit + 1),

@@ -127,6 +127,12 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expectClientFault(await b.post(getItem(distinctIds(4000))), /more than \d+ elements/);
     });
 
+    it('answers an AttachmentId once whatever its padding: other spellings of it are malformed', async () => {
+      const answer = await b.post(getAttachment([leeAttachmentId, `${leeAttachmentId}=`, `${leeAttachmentId}==`]));
+      expect(responseCodesOf(answer.text)).to.deep.equal(['NoError', 'ErrorInvalidIdMalformed', 'ErrorInvalidIdMalformed']);
+      expect(photosIn(answer.text)).to.equal(1);
+    });
+
     it('answers a GetItem of the same ItemId listed many times once', async () => {
       const answer = await b.post(getItem(new Array<string>(100).fill(leeItemId)));
       const codes = responseCodesOf(answer.text);
@@ -134,6 +140,14 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expect(codes).to.have.length(100);
     });
   });
+
+  for (const entry of ['x'.repeat(60_000), `SMTP:${'x'.repeat(60_000)}@contoso.com`]) {
+    it(`resolves a ${entry.length}-character entry to nothing (SQLite refused it as a LIKE pattern: an internal error)`, async () => {
+      const answer = await b.post(resolveNames(entry));
+      expect(answer.status).to.equal(200);
+      expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorNameResolutionNoResults']);
+    });
+  }
 
   describe('the envelope reader', () => {
     it('refuses 95 k attributes on one element with a fault', async () => {
