@@ -17,9 +17,12 @@ process.on('exit', () => {
   for (const child of running) child.process.kill('SIGKILL');
 });
 
-/** Starts `node …args` with stdout on /dev/null: the access log is still formatted and written, but no disk or pipe slows it. */
-export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts `node …args` (or another `command`) with stdout on /dev/null: the access log is
+ * still formatted and written, but no disk or pipe slows it.
+ */
+export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, command = process.execPath): Child {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     tail = (tail + text).slice(-STDERR_TAIL_BYTES);

@@ -6,6 +6,7 @@ import { PHOTO_SIZES, sizeCodeOf, type PhotoSize } from '../src/domain/size-code
 import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
 import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
+import { nginxInstalled, startNginx } from './nginx-server.js';
 import { callSoap, GET_USER_PHOTO, getItem, isContactItem, RESOLVE_NAMES, resolvedContactId, SOAP_HEADERS } from './soap.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +31,8 @@ export interface PhotoFetch {
 
 export interface HttpFigures {
   bare: LoadFigures;
+  /** nginx serving the same file, for reference (not a target); absent where nginx is not installed. */
+  nginx?: LoadFigures;
   bridge: LoadFigures;
   notModified: LoadFigures;
   /** SOAP GetUserPhoto for the same photo, a plain envelope as zeep or node-soap write it. */
@@ -66,13 +69,17 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     }
     const endpoint = `${bridge.base}/EWS/Exchange.asmx`;
     const itemId = await benchContactId(endpoint);
-    const bare = await startBareServer(options.dir, first.bytes);
+    const photoPath = join(options.dir, 'hr96.jpg');
+    writeFileSync(photoPath, first.bytes);
+    const bare = await startBareServer(photoPath);
+    const nginx = nginxInstalled() ? await startNginxServer(options.dir, photoPath) : undefined;
 
     const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
       measureLoad({ label, url, headers, body, serverPids: [child.process.pid!] }, options.load);
     const authorization = BASIC_AUTHORIZATION;
     return {
       bare: await load('(a) bare node:http', bare.base, bare.child, {}),
+      ...(nginx ? { nginx: await load('(a2) nginx, buffered log', nginx.base, nginx.child, {}) } : {}),
       bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
       notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
       soap: await load('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
@@ -119,11 +126,17 @@ async function startBridge(options: HttpOptions): Promise<Running> {
   return { child, base };
 }
 
-async function startBareServer(dir: string, body: Buffer): Promise<Running> {
-  const bodyPath = join(dir, 'hr96.jpg');
-  writeFileSync(bodyPath, body);
+async function startBareServer(photoPath: string): Promise<Running> {
   const port = await freePort();
-  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), bodyPath], benchEnv({}));
+  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), photoPath], benchEnv({}));
+  const base = `http://127.0.0.1:${port}/`;
+  await waitUntilAnswering(child, base);
+  return { child, base };
+}
+
+async function startNginxServer(dir: string, photoPath: string): Promise<Running> {
+  const port = await freePort();
+  const child = startNginx(dir, photoPath, port);
   const base = `http://127.0.0.1:${port}/`;
   await waitUntilAnswering(child, base);
   return { child, base };

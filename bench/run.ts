@@ -84,6 +84,7 @@ function httpChecks(http: HttpFigures): Check[] {
   const ratio = bridgeToBare(http);
   return [
     { what: '(a) bare: only 200s, no errors', ok: onlyStatus(http.bare, '200'), kind: 'correctness' },
+    ...(http.nginx ? [{ what: '(a2) nginx: only 200s, no errors', ok: onlyStatus(http.nginx, '200'), kind: 'correctness' as const }] : []),
     { what: '(b) bridge: only 200s, no errors', ok: onlyStatus(http.bridge, '200'), kind: 'correctness' },
     { what: '(c) bridge with If-None-Match: only 304s, no errors', ok: onlyStatus(http.notModified, '304'), kind: 'correctness' },
     { what: 'first request of each other size: 200, right size', ok: [...http.cold.values()].every((f) => f.ok), kind: 'correctness' },
@@ -124,7 +125,7 @@ function otherUrlRatios(http: HttpFigures): [string, number][] {
 }
 
 function loadRuns(http: HttpFigures): LoadFigures[] {
-  return [http.bare, http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem, http.owa, http.graph];
+  return [http.bare, ...(http.nginx ? [http.nginx] : []), http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem, http.owa, http.graph];
 }
 
 function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
@@ -151,6 +152,7 @@ function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
   console.log(renderLoadTable(loadRuns(http)));
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
+  if (http.nginx) console.log(`ratio nginx/bare (req/s): ${(http.nginx.requestsPerSecond / http.bare.requestsPerSecond).toFixed(2)}  (reference, no target)`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
   const warning = disturbanceWarning(loadRuns(http));
