@@ -31,6 +31,8 @@ export interface PhotoFetch {
 
 export interface HttpFigures {
   bare: LoadFigures;
+  /** The bare server answering (d)'s POST with (d)'s answer bytes once it has read the body: the ceiling for SOAP. */
+  barePost: LoadFigures;
   /** nginx serving the same file, for reference (not a target); absent where nginx is not installed. */
   nginx?: LoadFigures;
   bridge: LoadFigures;
@@ -71,7 +73,10 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const itemId = await benchContactId(endpoint);
     const photoPath = join(options.dir, 'hr96.jpg');
     writeFileSync(photoPath, first.bytes);
-    const bare = await startBareServer(photoPath);
+    const bare = await startBareServer(photoPath, 'image/jpeg');
+    const soapAnswerPath = join(options.dir, 'get-user-photo-answer.xml');
+    writeFileSync(soapAnswerPath, await soapPhotoAnswer(endpoint));
+    const barePost = await startBareServer(soapAnswerPath, 'text/xml; charset=utf-8');
     const nginx = nginxInstalled() ? await startNginxServer(options.dir, photoPath) : undefined;
 
     const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
@@ -79,6 +84,7 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const authorization = BASIC_AUTHORIZATION;
     return {
       bare: await load('(a) bare node:http', bare.base, bare.child, {}),
+      barePost: await load('(d0) bare node:http POST', barePost.base, barePost.child, SOAP_HEADERS, GET_USER_PHOTO),
       ...(nginx ? { nginx: await load('(a2) nginx, buffered log', nginx.base, nginx.child, {}) } : {}),
       bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
       notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
@@ -126,9 +132,17 @@ async function startBridge(options: HttpOptions): Promise<Running> {
   return { child, base };
 }
 
-async function startBareServer(photoPath: string): Promise<Running> {
+/** (d)'s answer as the bridge writes it, checked to be a whole GetUserPhoto success. */
+async function soapPhotoAnswer(endpoint: string): Promise<string> {
+  const { status, text } = await callSoap(endpoint, GET_USER_PHOTO);
+  if (status !== 200 || !/ResponseClass="Success"/.test(text) || !text.includes('</m:PictureData>'))
+    throw new Error(`SOAP GetUserPhoto did not answer the photo (HTTP ${status}):\n${text.slice(0, 2000)}`);
+  return text;
+}
+
+async function startBareServer(answerPath: string, contentType: string): Promise<Running> {
   const port = await freePort();
-  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), photoPath], benchEnv({}));
+  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), answerPath, contentType], benchEnv({}));
   const base = `http://127.0.0.1:${port}/`;
   await waitUntilAnswering(child, base);
   return { child, base };

@@ -84,6 +84,7 @@ function httpChecks(http: HttpFigures): Check[] {
   const ratio = bridgeToBare(http);
   return [
     { what: '(a) bare: only 200s, no errors', ok: onlyStatus(http.bare, '200'), kind: 'correctness' },
+    { what: '(d0) bare POST: only 200s, no errors', ok: onlyStatus(http.barePost, '200'), kind: 'correctness' },
     ...(http.nginx ? [{ what: '(a2) nginx: only 200s, no errors', ok: onlyStatus(http.nginx, '200'), kind: 'correctness' as const }] : []),
     { what: '(b) bridge: only 200s, no errors', ok: onlyStatus(http.bridge, '200'), kind: 'correctness' },
     { what: '(c) bridge with If-None-Match: only 304s, no errors', ok: onlyStatus(http.notModified, '304'), kind: 'correctness' },
@@ -125,7 +126,18 @@ function otherUrlRatios(http: HttpFigures): [string, number][] {
 }
 
 function loadRuns(http: HttpFigures): LoadFigures[] {
-  return [http.bare, ...(http.nginx ? [http.nginx] : []), http.bridge, http.notModified, http.soap, http.resolveNames, http.getItem, http.owa, http.graph];
+  return [
+    http.bare,
+    ...(http.nginx ? [http.nginx] : []),
+    http.bridge,
+    http.notModified,
+    http.barePost,
+    http.soap,
+    http.resolveNames,
+    http.getItem,
+    http.owa,
+    http.graph,
+  ];
 }
 
 function printRenders(renders: ResizeFigures[], http: HttpFigures): void {
@@ -154,6 +166,9 @@ function printHttp(http: HttpFigures): void {
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
   if (http.nginx) console.log(`ratio nginx/bare (req/s): ${(http.nginx.requestsPerSecond / http.bare.requestsPerSecond).toFixed(2)}  (reference, no target)`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
+  console.log(
+    `ratio bare POST/bare GET (req/s): ${(http.barePost.requestsPerSecond / http.bare.requestsPerSecond).toFixed(2)}  (what reading a body costs node:http itself; SOAP/REST ≥ this means SOAP adds no more than REST does)`,
+  );
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
   const warning = disturbanceWarning(loadRuns(http));
   if (warning) console.log(warning);
