@@ -2,14 +2,16 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tally } from '../../test/abuse/ews-answer.js';
-import { attributesSpread, getUserSettings, unknownSettings } from '../../test/abuse/hostile-bodies.js';
+import { attributesSpread, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
+import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
 import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
+const HELD_BODIES = 300;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
 /** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
 const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
@@ -70,6 +72,17 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           401,
           `${body.length} bytes, ${UNAUTHENTICATED_DENSE.attributes} attributes in ${Math.ceil(UNAUTHENTICATED_DENSE.attributes / 32)} elements each, ${UNAUTHENTICATED_DENSE.concurrency} at a time`,
         );
+      },
+    },
+    {
+      // Each body all but its last byte, held back: a server that read before it authenticated held them all.
+      name: `${HELD_BODIES} unauthenticated 1 MiB SOAP bodies held open`,
+      async run(bridge) {
+        const port = Number(new URL(bridge.base).port);
+        const statuses = await Promise.all(
+          Array.from({ length: HELD_BODIES }, () => statusWithBodyHeld(port, '/EWS/Exchange.asmx', { 'content-type': 'text/xml' }, ONE_MIB, ONE_MIB - 1)),
+        );
+        return floodResult({ statuses, codes: [], bytes: 0 }, 401, 'a status of 0: no answer while the body was held back');
       },
     },
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),

@@ -31,36 +31,42 @@ const JSON_V1_PREFIX = '/autodiscover/autodiscover.json/v1.0/';
 
 /**
  * The Autodiscover front door: SOAP at autodiscover.svc, POX at autodiscover.xml, JSON v2
- * at autodiscover.json. SOAP and POX go the way of every request: the body read once
- * (bounded like an EWS envelope), the login checked before it is parsed (a POST without
- * one is a 401 with the Basic challenge — exchangelib probes for exactly that), then one
- * answer and one access line. The URLs it hands out are built from the request's Host.
+ * at autodiscover.json. SOAP and POX go the way of every request: the login checked
+ * before the body is read (a POST without one is a 401 with the Basic challenge —
+ * exchangelib probes for exactly that), the body read once (bounded like an EWS
+ * envelope), then one answer and one access line. The URLs it hands out are built from the request's Host.
  */
 export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions) {
   const { store, auth, log, accessLog } = options;
 
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
-    readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
-      if (error) {
-        fail(context, kind, error);
+    // The login first, from the headers alone: a refused caller's body is discarded unread, never held.
+    const authenticated = (result: AuthResult) => {
+      if (!result.ok) {
+        context.attemptedUser = result.attemptedUser;
+        refuse(context, result.error);
+        req.resume();
         return;
       }
-      const authenticated = (result: AuthResult) => {
-        if (!result.ok) {
-          context.attemptedUser = result.attemptedUser;
-          refuse(context, result.error);
+      context.principal = result.principal;
+      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
+        if (error) {
+          fail(context, kind, error);
           return;
         }
-        context.principal = result.principal;
         const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
         const answered = kind === 'soap' ? answerSoap(context, body.toString('utf8'), autodiscover) : answerPox(context, body.toString('utf8'), autodiscover);
         answered.catch((failure: unknown) => fail(context, kind, failure));
-      };
-      const cached = auth.cached(req.headers.authorization, 'user');
-      if (cached) authenticated(cached);
-      else auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => fail(context, kind, failure));
-    });
+      });
+    };
+    const cached = auth.cached(req.headers.authorization, 'user');
+    if (cached) authenticated(cached);
+    else
+      auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => {
+        fail(context, kind, failure);
+        req.resume();
+      });
   }
 
   async function answerSoap(context: RequestContext, body: string, autodiscover: AutodiscoverContext): Promise<void> {

@@ -87,47 +87,61 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * ready (a remembered envelope, a remembered login, a cached photo), so the common
    * answers cost no turns of the event loop; only what must wait is awaited.
    *
-   * Which login an operation needs is known only once the body is read — but reading
-   * costs work, and a stranger must not be able to make the bridge do it. So unless
-   * photos are open to anonymous readers (then GetUserPhoto needs no login, and the
-   * bounded parse is the price of that choice), the caller logs in first, as a user:
-   * every operation needs at least that.
+   * Which login an operation needs is known only once the body is read; unless photos
+   * are open to anonymous readers, the caller has logged in as a user before the body
+   * was read (every operation needs at least that), so this is a remembered login.
    */
   function answer(context: RequestContext, body: string): void {
-    const authorization = context.req.headers.authorization;
     const known = body.length <= MEMO_MAX_BODY ? remembered.get(body) : undefined;
-    if (known || auth.anonymousPhotoReads) {
-      authenticateFor(context, known ?? readRequest(body), (read) => finish(context, body, read, !known));
-      return;
-    }
-    withLogin(context, auth.cached(authorization, 'user'), 'user', () => {
-      const read = readRequest(body);
-      authenticateFor(context, read, () => finish(context, body, read, true));
-    });
+    const read = known ?? readRequest(body);
+    authenticateFor(context, read, () => finish(context, body, read, !known));
   }
 
   /** Authenticates for what the request's operation needs, then goes on; a malformed request needs nothing. */
-  function authenticateFor(context: RequestContext, read: ReadRequest, next: (read: ReadRequest) => void): void {
+  function authenticateFor(context: RequestContext, read: ReadRequest, next: () => void): void {
     if (read.kind === 'malformed') {
-      next(read);
+      next();
       return;
     }
     const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
-    withLogin(context, auth.cached(context.req.headers.authorization, need), need, () => next(read));
+    withLogin(context, need, next);
   }
 
-  function withLogin(context: RequestContext, cached: AuthResult | undefined, need: OperationNeed, next: () => void): void {
+  /** `next` once the caller is logged in for `need`; `refused` after the answer that says they are not. */
+  function withLogin(context: RequestContext, need: OperationNeed, next: () => void, refused = () => {}): void {
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {
         context.attemptedUser = result.attemptedUser;
         refuseCaller(context, result.error);
+        refused();
         return;
       }
       context.principal = result.principal;
       next();
     };
+    const authorization = context.req.headers.authorization;
+    const cached = auth.cached(authorization, need);
     if (cached) authenticated(cached);
-    else auth.authenticate(context.req.headers.authorization, need, context.clientAddress).then(authenticated, (error: unknown) => fail(context, error));
+    else
+      auth.authenticate(authorization, need, context.clientAddress).then(authenticated, (error: unknown) => {
+        fail(context, error);
+        refused();
+      });
+  }
+
+  /** Reads the body (bounded) and answers it. */
+  function readAndAnswer(context: RequestContext): void {
+    readBody(context.req, SOAP_READ_LIMITS.bytes, (error, body) => {
+      if (error) fail(context, error);
+      else answer(context, body.toString('utf8'));
+      recordWhenAnswered(context);
+    });
+  }
+
+  /** Most answers are out by now (a remembered envelope, login and photo): those are counted and logged at once, without a 'finish' listener. */
+  function recordWhenAnswered(context: RequestContext): void {
+    if (context.res.writableEnded) recordAnswer(context);
+    else context.res.once('finish', () => recordAnswer(context));
   }
 
   function finish(context: RequestContext, body: string, read: ReadRequest, fresh: boolean): void {
@@ -228,14 +242,21 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (req.method !== 'POST') return false;
       const url = req.url ?? '';
       if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
-      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
-        if (error) fail(context, error);
-        else answer(context, body.toString('utf8'));
-        // Most answers are out by now (a remembered envelope, login and photo): they are
-        // counted and logged at once, without a 'finish' listener per request.
-        if (context.res.writableEnded) recordAnswer(context);
-        else context.res.once('finish', () => recordAnswer(context));
-      });
+      // A stranger's body is never held: unless GetUserPhoto is open to anonymous readers
+      // (then the bounded read is the price of that choice), the caller logs in as a user
+      // first and a refused body is discarded unread (300 unauthenticated 1 MiB bodies
+      // trickling in held 300 MiB for up to Node's 5-minute request timeout).
+      if (auth.anonymousPhotoReads) readAndAnswer(context);
+      else
+        withLogin(
+          context,
+          'user',
+          () => readAndAnswer(context),
+          () => {
+            req.resume();
+            recordWhenAnswered(context);
+          },
+        );
       return true;
     },
   };

@@ -23,6 +23,7 @@ import {
   repeatedIds,
   resolveNames,
 } from './hostile-bodies.js';
+import { statusWithBodyHeld } from './held-body.js';
 import { rawRequest, type RawAnswer, type RawRequest } from './raw-request.js';
 import { xmlProblem } from './strict-xml.js';
 
@@ -41,6 +42,7 @@ const ERROR_MESSAGE_BYTES = 512;
 
 interface Bridge {
   t: TestBridge;
+  port: number;
   /** A POST to the SOAP endpoint as the reader, or as `authorization` says (null: none). */
   post(body: string | Buffer, options?: RawRequest & { authorization?: string | null }): Promise<RawAnswer & { text: string }>;
 }
@@ -50,6 +52,7 @@ async function startBridge(env: Record<string, string> = {}): Promise<Bridge> {
   const { port } = await t.bridge.listen();
   return {
     t,
+    port,
     async post(body, { authorization = basic(READER), ...options } = {}) {
       const headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', ...(authorization === null ? {} : { authorization }) };
       const answer = await rawRequest(`http://127.0.0.1:${port}/EWS/Exchange.asmx`, { ...options, body, headers });
@@ -227,6 +230,28 @@ describe('hostile requests with a valid login (issue 8)', () => {
   it('refuses a 30 MB body sent chunked, without a Content-Length to refuse it by, with 413', async () => {
     const answer = await b.post(Buffer.alloc(30 * 1024 * 1024, 'a'), { chunked: true });
     expect(answer.status).to.equal(413);
+  });
+});
+
+describe('bodies of callers who are not logged in (SOAP and Autodiscover)', () => {
+  let b: Bridge;
+  before(async () => {
+    b = await startBridge();
+  });
+  after(() => b.t.close());
+
+  for (const path of ['/EWS/Exchange.asmx', '/autodiscover/autodiscover.svc', '/autodiscover/autodiscover.xml']) {
+    it(`answers ${path} 401 before the body is in, without a login or with a wrong password`, async () => {
+      for (const headers of [{}, { authorization: basic({ ...READER, password: 'wrong' }) }] as Record<string, string>[]) {
+        expect(await statusWithBodyHeld(b.port, path, { 'content-type': 'text/xml', ...headers }, ONE_MIB, 1024)).to.equal(401);
+      }
+    });
+  }
+
+  it('reads the body of a caller who is logged in: nothing is answered while it is held back', async () => {
+    expect(await statusWithBodyHeld(b.port, '/EWS/Exchange.asmx', { 'content-type': 'text/xml', authorization: basic(READER) }, ONE_MIB, 1024, 1500)).to.equal(
+      0,
+    );
   });
 });
 
