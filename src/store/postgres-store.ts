@@ -12,7 +12,6 @@ import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
-  FIRST_WALK_ROWS,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
@@ -68,35 +67,49 @@ const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through the GIN indexes. In the names: the query's short words
- * (:starts, up to WORD_STARTS_LENGTH letters) are keys of the word_starts index (schema step
- * 8), the longer ones (:l0, :l1…) prefixes of names_words — a prefix of a few letters
- * ("an", "mar") is one list to read there, where names_words would merge the list of every
- * word it starts. In the other fields, from the indexed words (:w0, :w1…): each starts a
- * word of the names or of the other fields, and some query word starts a word of the other
- * fields (a person of that tier has a word outside the names).
+ * What narrows a word tier through the GIN indexes, and what the planner is asked to
+ * estimate. Query words are looked up by their first WORD_STARTS_LENGTH letters in the
+ * word_starts indexes (schema steps 8 and 9): one list a key, intersected in the index,
+ * where a tsvector prefix search ('mar':*) merges the list of every word starting so —
+ * tens of milliseconds at a million people — and is estimated from a default. In the names
+ * (:starts), every word starts a word of the names; a longer word is also a prefix search
+ * in names_words (:l0, :l1…), which holds it to its full length so that few rows are read
+ * for it, but not in the estimate (one word looked up in two indexes is estimated as two
+ * independent words, a hundredth of what it is). In the other fields, each word of two
+ * letters or more (:k0, :k1…) starts a word of the names or of the other fields, and — when
+ * every word is among those — some query word starts a word of the other fields (a person
+ * of that tier has a word outside the names). The row test holds every word to its length.
  */
-function indexedWordTier(tier: WordTier, values: TierValues): string {
-  const each = (count: number, name: string, test: (word: string) => string) =>
-    Array.from({ length: count }, (_, i) => test(`to_tsquery('simple', :${name}${i})`));
+function indexedWordTier(tier: WordTier, values: TierValues): { estimated: string; narrowing: string } {
   if (tier === 'nameWords') {
-    const starts = values.starts === '' ? [] : ['word_starts(u.search_names) @@ :starts::tsquery'];
-    return [...starts, ...each(values.longWords, 'l', (word) => `u.names_words @@ ${word}`)].join(' AND ');
+    const estimated = 'word_starts(u.search_names) @@ :starts::tsquery';
+    const long = Array.from({ length: values.longWords }, (_, i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
+    return { estimated, narrowing: [estimated, ...long].join(' AND ') };
   }
-  const inEither = each(values.indexedWords, 'w', (word) => `(u.names_words @@ ${word} OR u.other_words @@ ${word})`);
-  return `u.other_words @@ to_tsquery('simple', :anyWord) AND ${inEither.join(' AND ')}`;
+  const indexed = otherWordsIndexed(values.words);
+  const inEither = indexed.map((_, i) => `(word_starts(u.search_names) @@ :k${i}::tsquery OR word_starts(u.search_other) @@ :k${i}::tsquery)`);
+  const inOthers = indexed.length === values.words.length ? ['word_starts(u.search_other) @@ :anyWord::tsquery'] : [];
+  const narrowing = [...inOthers, ...inEither].join(' AND ');
+  return { estimated: narrowing, narrowing };
 }
 
-/** Query words this long or shorter are keys of the word_starts index: it holds the first one to four letters of every word of the names. */
+/** How many first letters of a word the word_starts index holds (one to this many): its function's generate_series(1, 4). */
 const WORD_STARTS_LENGTH = 4;
 
+/** A word as a key of the word_starts index, its first letters: folded words hold letters and digits only, so a quoted one is a plain tsquery lexeme. */
+function wordStartKey(word: string): string {
+  return `'${word.slice(0, WORD_STARTS_LENGTH)}'`;
+}
+
 /**
- * Words this long or longer are looked up in a GIN index; one-letter words only when the query
- * has no longer one: "starts with a" merges the lists of every word that does. Two letters
- * are worth it: GIN intersects the words' lists before any table row is read ("to ivan" read
- * 400 rows instead of the 33,000 holding a word starting "ivan", at a million people).
+ * The words that narrow the other-fields tier through GIN: those of two letters or more, or
+ * all when none is: "starts with n" in the other fields is a third of a directory whose
+ * company is Northwind.
  */
-const INDEXED_WORD_LENGTH = 2;
+function otherWordsIndexed(words: readonly string[]): readonly string[] {
+  const long = words.filter((word) => word.length >= 2);
+  return long.length > 0 ? long : words;
+}
 
 /**
  * Whether every query word starts a word of the text, tested on the row: :n0, :n1… are the
@@ -115,25 +128,18 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { indexedWords: number; longWords: number; anyWord: string; starts: string } & Record<
-    `w${number}` | `l${number}` | `n${number}`,
-    string
-  >;
+type TierValues = PeopleQuery & { longWords: number; anyWord: string; starts: string } & Record<`k${number}` | `l${number}` | `n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
-  const long = query.words.filter((word) => word.length >= INDEXED_WORD_LENGTH);
-  const indexed = long.length > 0 ? long : query.words;
-  const short = query.words.filter((word) => word.length <= WORD_STARTS_LENGTH);
-  const longer = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
+  const indexed = otherWordsIndexed(query.words);
+  const long = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
   return {
     ...query,
-    indexedWords: indexed.length,
-    longWords: longer.length,
-    anyWord: tsQuery(query.words, '|'),
-    // Folded words hold letters and digits only, so quoting them makes each a plain tsquery lexeme.
-    starts: [...new Set(short)].map((word) => `'${word}'`).join(' & '),
-    ...Object.fromEntries(indexed.map((word, i) => [`w${i}`, tsQuery([word], '&')])),
-    ...Object.fromEntries(longer.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
+    longWords: long.length,
+    anyWord: [...new Set(query.words.map(wordStartKey))].join(' | '),
+    starts: [...new Set(query.words.map(wordStartKey))].join(' & '),
+    ...Object.fromEntries(indexed.map((word, i) => [`k${i}`, wordStartKey(word)])),
+    ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
 }
@@ -155,13 +161,12 @@ function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
 }
 
 /**
- * A department or title word found this often in the first walk is common (one in 200
- * people or more): the rest of the page is then a walk of a few thousand rows of the name
- * index, where GIN would merge tens of thousands of matches only to find too many to sort.
- * Only for the other fields: they do not follow the name order, so the first rows are a
- * fair sample; a name word's hits cluster there (everyone called Adele comes first).
+ * The most rows of the name index a word tier walks on the planner's word that its words
+ * are common: enough for a page of 101 when one person in 500 matches. The guess is by the
+ * words' first four letters, so a longer word can be far rarer than it ("marketing" is
+ * guessed as common as "markus"); past this many rows the tier counts its matches instead.
  */
-const OTHER_WORDS_WALK_HITS = 5;
+const WALK_ROWS_MAX = 50_000;
 
 /** The columns of a users row a word tier tests, all in the name index. */
 const WALKED_COLUMNS = 'u.id, u.name_key, u.email, u.search_names, u.search_other';
@@ -361,23 +366,33 @@ export class PostgresStore implements Store, ChangeFeed {
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
-    const firstRows = `(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`;
-    const walked = await this.rows<DirectoryRow>(pickedPageSql(firstRows), { ...values, walk: FIRST_WALK_ROWS, limit });
-    if (walked.length === limit) return walked;
-    if (tier === 'otherWords' && walked.length >= OTHER_WORDS_WALK_HITS) return this.rows(pickedPageSql(`users u WHERE ${test}`), { ...values, limit });
-    // The sorted plan and the count that says whether it holds come from one GIN lookup: at a
-    // million people, building the bitmap for a common prefix is most of a word tier's cost.
-    const indexed = indexedWordTier(tier, values);
-    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${indexed} LIMIT :cap)`;
+    const walk = (rows: number) =>
+      this.rows<DirectoryRow>(pickedPageSql(`(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`), {
+        ...values,
+        walk: rows,
+        limit,
+      });
+    const { estimated, narrowing } = indexedWordTier(tier, values);
+    // The planner's guess, from the statistics of the word_starts keys, reads no row.
+    if ((await this.estimatedRows(`users u WHERE ${estimated}`, { ...values })) > SORTED_MATCHES_MAX) {
+      const walked = await walk(WALK_ROWS_MAX);
+      if (walked.length === limit) return walked;
+    }
+    // The sorted plan and the count that says whether it holds come from one lookup.
+    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${narrowing} AND ${test} LIMIT :cap)`;
     const sorted = await this.rows<DirectoryRow & { matches: number }>(
-      `${matches} ${pickedPageSql(`matches u WHERE ${test}`, `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
+      `${matches} ${pickedPageSql('matches u', `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
       { ...values, limit, cap: SORTED_MATCHES_MAX + 1 },
     );
-    const matched =
-      sorted[0]?.matches ??
-      (await this.rows<{ n: number }>(`${matches} SELECT count(*)::int AS n FROM matches`, { ...values, cap: SORTED_MATCHES_MAX + 1 }))[0]!.n;
-    if (matched <= SORTED_MATCHES_MAX) return sorted;
-    return this.rows(pickedPageSql(`users u WHERE ${test}`), { ...values, limit });
+    // The page is drawn from the matches untested again: no row, no match.
+    const matched = sorted[0]?.matches ?? 0;
+    return matched <= SORTED_MATCHES_MAX ? sorted : walk(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** How many rows the planner expects `from` to give, from its statistics alone. */
+  private async estimatedRows(from: string, values: Record<string, unknown>): Promise<number> {
+    const [explained] = await this.rows<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${from}`, values);
+    return explained!['QUERY PLAN'][0].Plan['Plan Rows'];
   }
 
   private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
