@@ -85,6 +85,14 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return floodResult({ statuses, codes: [], bytes: 0 }, 401, 'a status of 0: no answer while the body was held back');
       },
     },
+    {
+      // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
+      name: 'people search ?q=a&offset=1000000',
+      async run(bridge) {
+        const answer = readAnswer(await rawRequest(`${bridge.base}/api/people?q=a&offset=1000000`, { headers: { authorization: BASIC_AUTHORIZATION } }));
+        return summary(answer, [statusIs(answer, 400)]);
+      },
+    },
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {
