@@ -9,9 +9,14 @@
 /** Letters with no Unicode decomposition that people still type without their stroke. */
 const UNDECOMPOSED: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ı: 'i', ß: 'ss', æ: 'ae', œ: 'oe', þ: 'th' };
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The words of a text, folded: "Tânia O'Brien-Łukasz" → ["tania", "o", "brien", "lukasz"]. */
 export function foldedWords(text: string | undefined): string[] {
   if (!text) return [];
+  // ASCII has nothing to decompose or spell out, and its letters and digits are [a-z0-9] once
+  // lower-cased: the same words at a fraction of the cost (addresses, departments, most names of an import).
+  if (ASCII.test(text)) return text.toLowerCase().split(/[^a-z0-9]+/).filter((word) => word !== '');
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
