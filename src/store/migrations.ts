@@ -297,4 +297,14 @@ export const MIGRATIONS: readonly Migration[] = [
     ALTER TABLE users DROP COLUMN other_words;
     `,
   },
+  {
+    // "Each word starts a word of the names or of the other fields" as one AND of keys in one
+    // index: as an OR of two indexes per word, the planner read the rows of one word and
+    // tested the rest on them (9,000 rows for "alice.gu.46" at a million people).
+    sqlite: '',
+    postgres: `
+    DROP INDEX users_by_other_word_starts;
+    CREATE INDEX users_by_all_word_starts ON users USING gin (word_starts(coalesce(search_names, '') || ' ' || coalesce(search_other, '')));
+    `,
+  },
 ];

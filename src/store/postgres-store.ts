@@ -68,17 +68,16 @@ type WordTier = 'nameWords' | 'otherWords';
 
 /**
  * What narrows a word tier through the GIN indexes, and what the planner is asked to
- * estimate. Query words are looked up by their first WORD_STARTS_LENGTH letters in the
- * word_starts indexes (schema steps 8 and 9): one list a key, intersected in the index,
- * where a tsvector prefix search ('mar':*) merges the list of every word starting so —
- * tens of milliseconds at a million people — and is estimated from a default. In the names
- * (:starts), every word starts a word of the names; a longer word is also a prefix search
- * in names_words (:l0, :l1…), which holds it to its full length so that few rows are read
- * for it, but not in the estimate (one word looked up in two indexes is estimated as two
- * independent words, a hundredth of what it is). In the other fields, each word of two
- * letters or more (:k0, :k1…) starts a word of the names or of the other fields, and — when
- * every word is among those — some query word starts a word of the other fields (a person
- * of that tier has a word outside the names). The row test holds every word to its length.
+ * estimate. Query words are looked up by their first WORD_STARTS_LENGTH letters (:starts)
+ * in the word_starts indexes (schema steps 8 and 10): one list a key, intersected in the
+ * index, where a tsvector prefix search ('mar':*) merges the list of every word starting
+ * so — tens of milliseconds at a million people — and is estimated from a default. In the
+ * names, every word starts a word of the names; a longer word is also a prefix search in
+ * names_words (:l0, :l1…), which holds it to its full length so that few rows are read for
+ * it, but not in the estimate (one word looked up in two indexes is estimated as two
+ * independent words, a hundredth of what it is). In the other fields, every word starts a
+ * word of the names or of the other fields. The row test decides the rest: every word to
+ * its full length, and in the other fields that some word is outside the names.
  */
 function indexedWordTier(tier: WordTier, values: TierValues): { estimated: string; narrowing: string } {
   if (tier === 'nameWords') {
@@ -86,10 +85,7 @@ function indexedWordTier(tier: WordTier, values: TierValues): { estimated: strin
     const long = Array.from({ length: values.longWords }, (_, i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
     return { estimated, narrowing: [estimated, ...long].join(' AND ') };
   }
-  const indexed = otherWordsIndexed(values.words);
-  const inEither = indexed.map((_, i) => `(word_starts(u.search_names) @@ :k${i}::tsquery OR word_starts(u.search_other) @@ :k${i}::tsquery)`);
-  const inOthers = indexed.length === values.words.length ? ['word_starts(u.search_other) @@ :anyWord::tsquery'] : [];
-  const narrowing = [...inOthers, ...inEither].join(' AND ');
+  const narrowing = "word_starts(coalesce(u.search_names, '') || ' ' || coalesce(u.search_other, '')) @@ :starts::tsquery";
   return { estimated: narrowing, narrowing };
 }
 
@@ -99,16 +95,6 @@ const WORD_STARTS_LENGTH = 4;
 /** A word as a key of the word_starts index, its first letters: folded words hold letters and digits only, so a quoted one is a plain tsquery lexeme. */
 function wordStartKey(word: string): string {
   return `'${word.slice(0, WORD_STARTS_LENGTH)}'`;
-}
-
-/**
- * The words that narrow the other-fields tier through GIN: those of two letters or more, or
- * all when none is: "starts with n" in the other fields is a third of a directory whose
- * company is Northwind.
- */
-function otherWordsIndexed(words: readonly string[]): readonly string[] {
-  const long = words.filter((word) => word.length >= 2);
-  return long.length > 0 ? long : words;
 }
 
 /**
@@ -128,17 +114,14 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { longWords: number; anyWord: string; starts: string } & Record<`k${number}` | `l${number}` | `n${number}`, string>;
+type TierValues = PeopleQuery & { longWords: number; starts: string } & Record<`l${number}` | `n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
-  const indexed = otherWordsIndexed(query.words);
   const long = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
   return {
     ...query,
     longWords: long.length,
-    anyWord: [...new Set(query.words.map(wordStartKey))].join(' | '),
     starts: [...new Set(query.words.map(wordStartKey))].join(' & '),
-    ...Object.fromEntries(indexed.map((word, i) => [`k${i}`, wordStartKey(word)])),
     ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
