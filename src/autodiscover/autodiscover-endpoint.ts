@@ -4,7 +4,7 @@ import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
 import { SOAP_READ_LIMITS } from '../ews/soap-reader.js';
 import { logWhenFinished } from '../http/access-log.js';
-import { readBody } from '../http/read-body.js';
+import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
@@ -41,6 +41,11 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
 
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
+    if (declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) {
+      req.resume();
+      fail(context, kind, BridgeError.bodyTooLarge(SOAP_READ_LIMITS.bytes));
+      return;
+    }
     // The login first, from the headers alone: a refused caller's body is discarded unread, never held.
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
-import { readBody } from '../http/read-body.js';
+import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { contextOf, linkBaseOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import { sendError } from '../http/send-error.js';
@@ -245,8 +245,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       // A stranger's body is never held: unless GetUserPhoto is open to anonymous readers
       // (then the bounded read is the price of that choice), the caller logs in as a user
       // first and a refused body is discarded unread (300 unauthenticated 1 MiB bodies
-      // trickling in held 300 MiB for up to Node's 5-minute request timeout).
-      if (auth.anonymousPhotoReads) readAndAnswer(context);
+      // trickling in held 300 MiB for up to Node's 5-minute request timeout). A body
+      // declared too large is refused at once, unread, before any login.
+      if (auth.anonymousPhotoReads || declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
       else
         withLogin(
           context,

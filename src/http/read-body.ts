@@ -9,7 +9,7 @@ import { BridgeError } from '../domain/errors.js';
  */
 export function readBody(req: IncomingMessage, maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
   const empty = Buffer.alloc(0);
-  if (Number(req.headers['content-length']) > maxBytes) {
+  if (declaresMoreThan(req, maxBytes)) {
     req.resume();
     done(BridgeError.bodyTooLarge(maxBytes), empty);
     return;
@@ -29,4 +29,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
   });
   req.once('end', () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)));
   req.once('error', (error) => finish(error, empty));
+}
+
+/** Whether the request's Content-Length is over `maxBytes`: refused with 413 before any login or byte of it. */
+export function declaresMoreThan(req: IncomingMessage, maxBytes: number): boolean {
+  return Number(req.headers['content-length']) > maxBytes;
 }

@@ -248,6 +248,15 @@ describe('bodies of callers who are not logged in (SOAP and Autodiscover)', () =
     });
   }
 
+  it('refuses a body declared over 1 MiB with 413 at once, before any login or byte of it', async () => {
+    for (const path of ['/EWS/Exchange.asmx', '/autodiscover/autodiscover.svc']) {
+      for (const authorization of [undefined, basic({ ...READER, password: 'wrong' }), basic(READER)]) {
+        const headers: Record<string, string> = { 'content-type': 'text/xml', ...(authorization ? { authorization } : {}) };
+        expect(await statusWithBodyHeld(b.port, path, headers, 30 * ONE_MIB, 1024)).to.equal(413);
+      }
+    }
+  });
+
   it('reads the body of a caller who is logged in: nothing is answered while it is held back', async () => {
     expect(await statusWithBodyHeld(b.port, '/EWS/Exchange.asmx', { 'content-type': 'text/xml', authorization: basic(READER) }, ONE_MIB, 1024, 1500)).to.equal(
       0,
