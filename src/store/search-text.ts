@@ -114,17 +114,6 @@ export function tsQuery(words: readonly string[], operator: '&' | '|'): string {
  */
 export const SORTED_MATCHES_MAX = 2000;
 
-/**
- * How many rows of the name index a PostgreSQL word tier walks before it counts its matches. Words
- * many people share fill a page within this many rows, and a walk this short costs less
- * than counting, which for a pair of common words ("an mar") gathers every row holding
- * the longer one; when the page is not full here, the tier counts and picks a plan. Every
- * query that falls through pays for the walk: on PostgreSQL (heap rows) 4,000 rows raised
- * the median by several milliseconds at 200,000 people, 1,000 did not. (SQLite counts
- * from FTS5 cheaply; the same first walk there took its median from 1 ms to 29 ms.)
- */
-export const FIRST_WALK_ROWS = 1000;
-
 /** What " " + the folded words of a text contains where a word of it starts with each query word. */
 export function wordStartNeedles(words: readonly string[]): string[] {
   return words.map((word) => ` ${word}`);
