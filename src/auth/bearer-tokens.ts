@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../domain/account.js';
+import { normalizeUsername } from './username.js';
 
 export interface BearerSettings {
   jwtJwksUrl: string;
@@ -15,6 +16,7 @@ export interface BearerSettings {
 export type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
 
 const FALLBACK_MAILBOX_CLAIM = 'upn';
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Verifies `Authorization: Bearer` JWTs (Outlook add-ins, SSO) with jose: signature by
@@ -61,7 +63,10 @@ export class BearerTokens {
       const { payload } = await jwtVerify(token, this.keyFor, options);
       const mailbox = payload[this.settings.jwtMailboxClaim] ?? payload[FALLBACK_MAILBOX_CLAIM];
       if (typeof mailbox !== 'string' || mailbox === '') return { ok: false, reason: `the token names no mailbox (${this.settings.jwtMailboxClaim})` };
-      return { ok: true, principal: { username: mailbox.toLowerCase(), role: 'user' }, expiresAt: payload.exp! * 1000 };
+      // A control character can name no mailbox, and would reach the access log and answers.
+      if (CONTROL_CHARACTER.test(mailbox)) return { ok: false, reason: `the token's mailbox (${this.settings.jwtMailboxClaim}) contains a control character` };
+      // The same name a Basic login with that address acts as (NFC, Unicode case folding).
+      return { ok: true, principal: { username: normalizeUsername(mailbox), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
       if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.code}: ${error.message}` };
       // jose reports a key that does not fit the token's algorithm as a TypeError (e.g. a

@@ -66,3 +66,28 @@ describe('bearer tokens whose algorithm or key type does not match the configure
     expect(String(error)).to.match(/fits none of BRIDGE_JWT_ALGORITHMS \(ES256, HS256\)/);
   });
 });
+
+describe('the mailbox a bearer token names', () => {
+  let issuer: TestIssuer;
+  let tokens: BearerTokens;
+  before(async () => {
+    issuer = await createTestIssuer();
+    tokens = (await BearerTokens.fromSettings(loadConfig(issuer.env)))!;
+  });
+  after(() => issuer.close());
+
+  const usernameOf = async (claim: string) => {
+    const verdict = await tokens.verify(await issuer.sign({ preferred_username: claim }));
+    return verdict.ok ? verdict.principal.username : verdict.reason;
+  };
+
+  it('is the name a Basic login with that address acts as: NFC and Unicode case folding', async () => {
+    expect(await usernameOf('E\u0301MILE.STRASSE@Contoso.com')).to.equal('\u00e9mile.strasse@contoso.com');
+    expect(await usernameOf('Émile.Straße@contoso.com')).to.equal('\u00e9mile.strasse@contoso.com');
+  });
+
+  it('refuses a mailbox with a control character', async () => {
+    expect(await usernameOf('reader@contoso.com\n{"level":60}')).to.match(/control character/);
+    expect(await usernameOf('reader\u0000@contoso.com')).to.match(/control character/);
+  });
+});
