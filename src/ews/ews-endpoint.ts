@@ -97,9 +97,13 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     authenticateFor(context, read, () => finish(context, body, read, !known));
   }
 
-  /** Authenticates for what the request's operation needs, then goes on; a malformed request needs nothing. */
+  /**
+   * Authenticates for what the request's operation needs, then goes on. A malformed
+   * request needs nothing; a caller who logged in as a user before the body was read
+   * meets every operation's need (a photo or a user) already.
+   */
   function authenticateFor(context: RequestContext, read: ReadRequest, next: () => void): void {
-    if (read.kind === 'malformed') {
+    if (read.kind === 'malformed' || context.principal !== undefined) {
       next();
       return;
     }
