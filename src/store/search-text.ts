@@ -16,7 +16,11 @@ export function foldedWords(text: string | undefined): string[] {
   if (!text) return [];
   // ASCII has nothing to decompose or spell out, and its letters and digits are [a-z0-9] once
   // lower-cased: the same words at a fraction of the cost (addresses, departments, most names of an import).
-  if (ASCII.test(text)) return text.toLowerCase().split(/[^a-z0-9]+/).filter((word) => word !== '');
+  if (ASCII.test(text))
+    return text
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((word) => word !== '');
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
