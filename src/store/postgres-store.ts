@@ -72,17 +72,20 @@ type WordTier = 'nameWords' | 'otherWords';
  * in the word_starts indexes (schema steps 8 and 10): one list a key, intersected in the
  * index, where a tsvector prefix search ('mar':*) merges the list of every word starting
  * so — tens of milliseconds at a million people — and is estimated from a default. In the
- * names, every word starts a word of the names; a longer word is also a prefix search in
- * names_words (:l0, :l1…), which holds it to its full length so that few rows are read for
- * it, but not in the estimate (one word looked up in two indexes is estimated as two
- * independent words, a hundredth of what it is). In the other fields, every word starts a
- * word of the names or of the other fields. The row test decides the rest: every word to
+ * names, every word starts a word of the names; a longer word that is rare (`rareLong`, its
+ * indexes in values.long) is also a prefix search in names_words (:l0, :l1…), which holds it
+ * to its full length so that few rows are read for it ("marketing", in no name, would
+ * otherwise read every "markus"), but not in the estimate (one word looked up in two indexes
+ * is estimated as two independent words, a hundredth of what it is). A common longer word
+ * is not: its prefix search merges thousands of rows (15–30 ms for "ivanov" at a million
+ * people) to narrow little beyond its first letters. In the other fields, every word starts
+ * a word of the names or of the other fields. The row test decides the rest: every word to
  * its full length, and in the other fields that some word is outside the names.
  */
-function indexedWordTier(tier: WordTier, values: TierValues): { estimated: string; narrowing: string } {
+function indexedWordTier(tier: WordTier, rareLong: readonly number[]): { estimated: string; narrowing: string } {
   if (tier === 'nameWords') {
     const estimated = 'word_starts(u.search_names) @@ :starts::tsquery';
-    const long = Array.from({ length: values.longWords }, (_, i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
+    const long = rareLong.map((i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
     return { estimated, narrowing: [estimated, ...long].join(' AND ') };
   }
   const narrowing = "word_starts(coalesce(u.search_names, '') || ' ' || coalesce(u.search_other, '')) @@ :starts::tsquery";
@@ -114,13 +117,13 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { longWords: number; starts: string } & Record<`l${number}` | `n${number}`, string>;
+type TierValues = PeopleQuery & { long: string[]; starts: string } & Record<`l${number}` | `n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
   const long = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
   return {
     ...query,
-    longWords: long.length,
+    long,
     starts: [...new Set(query.words.map(wordStartKey))].join(' & '),
     ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
@@ -355,9 +358,12 @@ export class PostgresStore implements Store, ChangeFeed {
         walk: rows,
         limit,
       });
-    const { estimated, narrowing } = indexedWordTier(tier, values);
-    // The planner's guess, from the statistics of the word_starts keys, reads no row.
-    if ((await this.estimatedRows(`users u WHERE ${estimated}`, { ...values })) > SORTED_MATCHES_MAX && (await this.longWordsCommon(tier, values))) {
+    const rareLong = tier === 'nameWords' ? await this.rareWords(values.long) : [];
+    const { estimated, narrowing } = indexedWordTier(tier, rareLong);
+    // The planner's guess, from the statistics of the word_starts keys, reads no row; a rare
+    // long word overrides it: its first letters overstate it ("marketing" read as "mark",
+    // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
+    if (rareLong.length === 0 && (await this.estimatedRows(`users u WHERE ${estimated}`, { ...values })) > SORTED_MATCHES_MAX) {
       const walked = await walk(WALK_ROWS_MAX);
       if (walked.length === limit) return walked;
     }
@@ -373,23 +379,19 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   /**
-   * Whether each query word longer than a word-start key starts a word that the statistics
-   * of names_words keep among its most common: one that does not is rarer than all of those
-   * (at a million people, than ~8,000 who share a given name or surname), so its four first
-   * letters overstate it ("marketing", in no name, read as "mark", shared by every Markus):
-   * walking the name index for it passed 50,000 rows for nothing (15–25 ms), where the
-   * sorted plan reads it from names_words in under 3 ms. No statistics yet: rare.
+   * The indexes of the words that start no word the statistics of names_words keep among
+   * their most common: such a word is rarer than all of those (at a million people, than
+   * the ~8,000 who share a given name or surname). No statistics yet: every word is rare.
    */
-  private async longWordsCommon(tier: WordTier, values: TierValues): Promise<boolean> {
-    const long = values.words.filter((word) => word.length > WORD_STARTS_LENGTH);
-    if (tier !== 'nameWords' || long.length === 0) return true;
-    const [kept] = await this.rows<{ common: boolean }>(
-      `SELECT coalesce(bool_and(EXISTS (SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[]) e
-         WHERE s.schemaname = current_schema() AND s.tablename = 'users' AND s.attname = 'names_words' AND starts_with(e, w))), true) AS common
-       FROM unnest(:long::text[]) w`,
-      { long },
+  private async rareWords(words: readonly string[]): Promise<number[]> {
+    if (words.length === 0) return [];
+    const [row] = await this.rows<{ rare: number[] }>(
+      `SELECT coalesce(array_agg(n - 1 ORDER BY n), '{}') AS rare FROM unnest(:words::text[]) WITH ORDINALITY AS q(w, n)
+       WHERE NOT EXISTS (SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[]) e
+         WHERE s.schemaname = current_schema() AND s.tablename = 'users' AND s.attname = 'names_words' AND starts_with(e, w))`,
+      { words },
     );
-    return kept!.common;
+    return row!.rare;
   }
 
   /** How many rows the planner expects `from` to give, from its statistics alone. */
