@@ -20,6 +20,7 @@ import {
   SORTED_MATCHES_MAX,
   tsQuery,
   wordStartNeedles,
+  wordTierMatchSql,
   type PeopleQuery,
   type SearchTier,
 } from './search-text.js';
@@ -100,20 +101,11 @@ function wordStartKey(word: string): string {
   return `'${word.slice(0, WORD_STARTS_LENGTH)}'`;
 }
 
-/**
- * Whether every query word starts a word of the text, tested on the row: :n0, :n1… are the
- * wordStartNeedles. strpos rather than LIKE ALL: the planner guesses a LIKE pattern rare and
- * would sort every row, where it guesses a comparison common and walks the name index.
- */
-function everyWordStarts(text: string, wordCount: number): string {
-  return Array.from({ length: wordCount }, (_, i) => `strpos(' ' || ${text}, :n${i}) > 0`).join(' AND ');
-}
-
 /** Whether a row is in a word tier, decided on the row itself (earlier tiers left out). */
 function wordTierTest(tier: WordTier, wordCount: number): string {
-  const inNames = everyWordStarts('u.search_names', wordCount);
-  const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
-  return `${matches} AND ${NOT_EARLIER}`;
+  // strpos rather than LIKE ALL: the planner guesses a LIKE pattern rare and would sort
+  // every row, where it guesses a comparison common and walks the name index.
+  return `${wordTierMatchSql(tier, wordCount, { position: 'strpos', parameter: ':' })} AND ${NOT_EARLIER}`;
 }
 
 /** A query, its tsqueries and its needles. */
@@ -344,11 +336,12 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   /**
-   * A word tier's first rows: the first rows of the name index when they fill the page,
-   * else its matches sorted when few people share the words, else a longer walk of the
-   * name index testing each row. Walks read the name index only (it carries the tested
-   * columns); the matches come from the GIN indexes first (MATERIALIZED), so the planner
-   * never walks the name index for words no one has, and are counted from GIN alone.
+   * A word tier's first rows: a walk of at most WALK_ROWS_MAX rows of the name index when
+   * the planner expects many matches and the walk fills the page, else its matches sorted
+   * when few people share the words, else a whole walk of the name index testing each row.
+   * Walks read the name index only (it carries the tested columns); the matches come from
+   * the GIN indexes first (MATERIALIZED), so the planner never walks the name index for
+   * words no one has, and are counted with the page in one statement.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);

@@ -123,6 +123,24 @@ export function wordStartNeedles(words: readonly string[]): string[] {
   return words.map((word) => ` ${word}`);
 }
 
+/** How a store's SQL finds a needle in a text (`instr` in SQLite, `strpos` in PostgreSQL) and marks a named parameter (`@`, `:`). */
+export interface NeedleDialect {
+  position: 'instr' | 'strpos';
+  parameter: '@' | ':';
+}
+
+/**
+ * Whether a row is in a word tier, tested on the row itself: every query word starts a
+ * word of the names (the names tier), or of the names and other fields while some word is
+ * outside the names (the other-fields tier). The needles, `n0`, `n1`…, are wordStartNeedles.
+ */
+export function wordTierMatchSql(tier: 'nameWords' | 'otherWords', wordCount: number, dialect: NeedleDialect): string {
+  const everyWordStarts = (text: string) =>
+    Array.from({ length: wordCount }, (_, i) => `${dialect.position}(' ' || ${text}, ${dialect.parameter}n${i}) > 0`).join(' AND ');
+  const inNames = everyWordStarts('u.search_names');
+  return tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other")} AND NOT (${inNames})`;
+}
+
 /**
  * One page over the tiers in order: each tier is asked for as many of its best rows as
  * the page still needs plus those it must skip, so a page that the first tier fills

@@ -20,6 +20,7 @@ import {
   searchColumnsOf,
   SORTED_MATCHES_MAX,
   wordStartNeedles,
+  wordTierMatchSql,
   type PeopleQuery,
   type SearchTier,
 } from './search-text.js';
@@ -105,15 +106,9 @@ function tierSql(from: string, order: string): string {
     LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${ordered}`;
 }
 
-/** Whether every query word starts a word of the text: @n0, @n1… are wordStartNeedles. */
-function everyWordStarts(text: string, wordCount: number): string {
-  return Array.from({ length: wordCount }, (_, i) => `instr(' ' || ${text}, @n${i}) > 0`).join(' AND ');
-}
-
 /** A word tier as a walk of the name index that tests each row, for words too many people share to sort. */
 function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number): string {
-  const inNames = everyWordStarts('u.search_names', wordCount);
-  const matches = tier === 'nameWords' ? inNames : `${everyWordStarts("u.search_names || ' ' || u.search_other", wordCount)} AND NOT (${inNames})`;
+  const matches = wordTierMatchSql(tier, wordCount, { position: 'instr', parameter: '@' });
   return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
 }
 
