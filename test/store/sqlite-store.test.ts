@@ -48,6 +48,40 @@ describe('SqliteStore', () => {
     expect(statSync(join(shared, 'bridge.db')).mode & 0o777).to.equal(0o640);
   });
 
+  it('an import larger than the directory drops and builds again the same indexes and search triggers, or none when it fails', async () => {
+    const schema = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name').all();
+      } finally {
+        db.close();
+      }
+    };
+    const people = (name: string) => Array.from({ length: 10_000 }, (_, i) => ({ email: `p${i}@contoso.com`, displayName: `${name} ${i}`, refs: {} }));
+    const before = schema();
+
+    await store.upsertUsers(people('Rebuilt'));
+    expect(schema()).to.deep.equal(before);
+    let failure: unknown;
+    await store
+      .upsertUsers([...people('Failed'), { email: 'x@contoso.com', displayName: null as unknown as string, refs: {} }])
+      .catch((error: unknown) => (failure = error));
+    expect(failure).to.be.instanceOf(Error);
+    expect(schema()).to.deep.equal(before);
+
+    // The triggers keep the search index in step again: a later one-row import is found by a word of its name.
+    await store.upsertUsers([{ email: 'late@contoso.com', displayName: 'Zed Latecomer', refs: {} }]);
+    expect((await store.searchUsers('latecomer', 5)).map((user) => user.email)).to.deep.equal(['late@contoso.com']);
+    expect((await store.searchUsers('9999 rebuilt', 5)).map((user) => user.email)).to.deep.equal(['p9999@contoso.com']);
+    const db = new Database(path);
+    try {
+      // With rank 1, FTS5 checks its index against the users rows word by word, and throws when they differ.
+      db.exec("INSERT INTO users_search (users_search, rank) VALUES ('integrity-check', 1)");
+    } finally {
+      db.close();
+    }
+  });
+
   it('a server store copies its WAL into the database file from a worker thread', async () => {
     const fresh = join(dir, 'server', 'bridge.db');
     const server = new SqliteStore(fresh, { checkpointInBackground: true });
