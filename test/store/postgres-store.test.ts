@@ -62,6 +62,31 @@ describe('PostgresStore', () => {
     expect((failure as Error | undefined)?.message).to.match(/newer than this bridge knows/);
   });
 
+  it('loads a large import into an empty directory with the same indexes after it, or none of it when a row fails', async () => {
+    const store = await open();
+    const indexes = async () => (await runSql(url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")).rows;
+    const people = (name: string) => Array.from({ length: 10_000 }, (_, i) => ({ email: `p${i}@contoso.com`, displayName: `${name} ${i}`, refs: {} }));
+    const before = await indexes();
+
+    let failure: unknown;
+    await store
+      .upsertUsers([...people('Failed'), { email: 'x@contoso.com', displayName: null as unknown as string, refs: {} }])
+      .catch((error: unknown) => (failure = error));
+    expect((failure as Error | undefined)?.message).to.match(/null value/);
+    expect(await store.countUsers()).to.equal(0);
+    expect(await indexes()).to.deep.equal(before);
+
+    await store.upsertUsers([...people('Loaded'), { email: 'tab@contoso.com', displayName: 'Tab\tand \\ back\nslash', refs: { ldapDn: 'cn=a\\,b' } }]);
+    expect(await store.countUsers()).to.equal(10_001);
+    expect(await indexes()).to.deep.equal(before);
+    expect(await store.getUser('tab@contoso.com')).to.deep.equal({
+      email: 'tab@contoso.com',
+      displayName: 'Tab\tand \\ back\nslash',
+      refs: { ldapDn: 'cn=a\\,b' },
+    });
+    expect((await store.searchUsers('9999 loaded', 5)).map((user) => user.email)).to.deep.equal(['p9999@contoso.com']);
+  });
+
   it('keeps photos as bytea', async () => {
     await open();
     const { rows } = await runSql(url, "SELECT data_type FROM information_schema.columns WHERE column_name = 'bytes' ORDER BY table_name");
