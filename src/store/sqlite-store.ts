@@ -96,7 +96,8 @@ const DIRECTORY_SELECT = `SELECT ${USER_COLUMNS.replace(/(\w+)/g, 'u.$1')}, p.sh
 const NAME_PREFIX = 'u.name_key >= @key AND u.name_key < @keyEnd';
 const ADDRESS_PREFIX = 'u.email >= @address AND u.email < @addressEnd';
 const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
-const WORDS = `users_search s JOIN users u ON u.id = s.rowid WHERE users_search MATCH @match AND ${NOT_EARLIER}`;
+/** A word tier's matches, found in FTS5 once (matchedIds) and passed back as a JSON array of ids. */
+const WORDS = `json_each(@ids) m JOIN users u ON u.id = m.value WHERE ${NOT_EARLIER}`;
 const NAME_ORDER = 'name_key, email';
 
 /** Each tier of the people search (search-text.ts): its rows, those of earlier tiers left out, and their order. */
@@ -120,7 +121,7 @@ function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number):
   return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
 }
 
-type TierQuery = PeopleQuery & { match: string; limit: number };
+type TierQuery = PeopleQuery & { ids: string; limit: number };
 /** @n0, @n1…: the wordStartNeedles of the query's words. */
 type WalkQuery = PeopleQuery & { limit: number } & Record<`n${number}`, string>;
 
@@ -228,10 +229,8 @@ export class SqliteStore implements Store {
       tiers: Object.fromEntries(
         SEARCH_TIERS.map((tier) => [tier, db.prepare<TierQuery, DirectoryRow>(tierSql(TIER_SQL[tier].from, TIER_SQL[tier].order))]),
       ) as Record<SearchTier, Database.Statement<TierQuery, DirectoryRow>>,
-      // Counts the FTS index's matches only as far as the choice between sorting and walking needs.
-      countMatches: db.prepare<{ match: string; cap: number }, { n: number }>(
-        'SELECT count(*) AS n FROM (SELECT 1 FROM users_search WHERE users_search MATCH @match LIMIT @cap)',
-      ),
+      // The FTS index's matches, only as many as the choice between sorting and walking needs.
+      matchedIds: db.prepare<{ match: string; cap: number }, number>('SELECT rowid FROM users_search WHERE users_search MATCH @match LIMIT @cap').pluck(),
       managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?))'),
       directReports: db.prepare<[string, number], RelatedRow>(
         `SELECT manager, email, display_name FROM (
@@ -392,7 +391,7 @@ export class SqliteStore implements Store {
       this.read(() =>
         tier === 'nameWords' || tier === 'otherWords'
           ? this.wordTierRows(tier, query, count)
-          : this.statements.tiers[tier].all({ ...query, match: '', limit: count }),
+          : this.statements.tiers[tier].all({ ...query, ids: '[]', limit: count }),
       ),
     );
   }
@@ -400,9 +399,9 @@ export class SqliteStore implements Store {
   /** A word tier's first rows: its matches sorted when few people share the words, else a walk of the name index. */
   private wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): DirectoryRow[] {
     const match = ftsQuery(query.words, tier);
-    const matches = this.statements.countMatches.get({ match, cap: SORTED_MATCHES_MAX + 1 })!.n;
-    if (matches === 0) return [];
-    if (matches <= SORTED_MATCHES_MAX) return this.statements.tiers[tier].all({ ...query, match, limit });
+    const ids = this.statements.matchedIds.all({ match, cap: SORTED_MATCHES_MAX + 1 });
+    if (ids.length === 0) return [];
+    if (ids.length <= SORTED_MATCHES_MAX) return this.statements.tiers[tier].all({ ...query, ids: JSON.stringify(ids), limit });
     const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
     return this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, limit });
   }
