@@ -17,7 +17,6 @@ import {
   peopleQuery,
   rankedPage,
   SEARCH_TIERS,
-  searchColumnsOf,
   SORTED_MATCHES_MAX,
   tsQuery,
   wordStartNeedles,
@@ -26,7 +25,17 @@ import {
   type SearchTier,
 } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
-import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
+import {
+  directoryEntries,
+  fromContactRow,
+  fromUserRow,
+  WRITTEN_USER_COLUMNS,
+  writtenUserValues,
+  type ContactRow,
+  type DirectoryRow,
+  type RelatedRow,
+  type UserRow,
+} from './store-rows.js';
 
 export interface PostgresStoreOptions {
   /** How long one call may wait for a pooled connection or a row lock before it fails with ErrorServerBusy. */
@@ -55,8 +64,13 @@ const USER_FIELDS = [
   'manager',
 ] as const;
 const USER_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
-/** What a write of a user stores: its fields and the search columns made from them. */
-const WRITTEN_FIELDS = [...USER_FIELDS, 'name_key', 'search_names', 'search_other'] as const;
+/** An upsert of a batch of users, each column a text array (unnest reads them back row by row), then updated_at. */
+const UPSERT_USERS = `INSERT INTO users (${WRITTEN_USER_COLUMNS.join(', ')}, updated_at)
+  SELECT ${WRITTEN_USER_COLUMNS.map((column) => (column === 'refs' ? 'refs::jsonb' : column)).join(', ')}, $${WRITTEN_USER_COLUMNS.length + 1}
+  FROM unnest(${WRITTEN_USER_COLUMNS.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${WRITTEN_USER_COLUMNS.join(', ')})
+  ON CONFLICT (lower(email)) DO UPDATE SET ${[...WRITTEN_USER_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ')}`;
 const DIRECTORY_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
 
 /** "Starts with" over an index: the folded display name; the address, lower() as the unique index. */
@@ -273,25 +287,16 @@ export class PostgresStore implements Store, ChangeFeed {
     await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await client.query('SELECT FROM users LIMIT 1')).rowCount === 0) {
         const values = function* () {
-          for (const user of rows) yield [...writtenRow(user), JSON.stringify(user.refs), updatedAt];
+          for (const user of rows) yield [...writtenUserValues(user), updatedAt];
         };
-        return bulkLoad(client, 'users', [...WRITTEN_FIELDS, 'refs', 'updated_at'], values());
+        return bulkLoad(client, 'users', [...WRITTEN_USER_COLUMNS, 'updated_at'], values());
       }
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
         const batch = rows.slice(i, i + BATCH_ROWS);
         // Each row's values made once, then read column by column.
-        const written = batch.map(writtenRow);
-        const columns = [...WRITTEN_FIELDS.map((_, i) => written.map((row) => row[i]!)), batch.map((user) => JSON.stringify(user.refs))];
-        await client.query(
-          `INSERT INTO users (${WRITTEN_FIELDS.join(', ')}, refs, updated_at)
-           SELECT ${WRITTEN_FIELDS.join(', ')}, refs::jsonb, $${columns.length + 1} FROM unnest(${columns.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${WRITTEN_FIELDS.join(', ')}, refs)
-           ON CONFLICT (lower(email)) DO UPDATE SET
-             ${WRITTEN_FIELDS.filter((f) => f !== 'email')
-               .map((f) => `${f} = excluded.${f}`)
-               .join(', ')},
-             refs = excluded.refs, updated_at = excluded.updated_at`,
-          [...columns, updatedAt],
-        );
+        const written = batch.map(writtenUserValues);
+        const columns = WRITTEN_USER_COLUMNS.map((_, column) => written.map((row) => row[column]!));
+        await client.query(UPSERT_USERS, [...columns, updatedAt]);
       }
     });
   }
@@ -644,28 +649,6 @@ function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryU
     merged.set(key, earlier ? { ...user, email: earlier.email } : user);
   }
   return merged;
-}
-
-/** What a write of a user stores, in the order of WRITTEN_FIELDS. */
-function writtenRow(user: DirectoryUser): (string | null)[] {
-  const search = searchColumnsOf(user);
-  return [
-    user.email,
-    user.displayName,
-    user.givenName ?? null,
-    user.surname ?? null,
-    user.alias ?? null,
-    user.company ?? null,
-    user.department ?? null,
-    user.title ?? null,
-    user.businessPhone ?? null,
-    user.mobilePhone ?? null,
-    user.sipAddress ?? null,
-    user.manager ?? null,
-    search.name_key,
-    search.search_names,
-    search.search_other,
-  ];
 }
 
 function contactField(mailbox: string, contact: NewContact, field: (typeof CONTACT_FIELDS)[number]): string | null {

@@ -25,7 +25,17 @@ import {
   type SearchTier,
 } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
-import { directoryEntries, fromContactRow, fromUserRow, type ContactRow, type DirectoryRow, type RelatedRow, type UserRow } from './store-rows.js';
+import {
+  directoryEntries,
+  fromContactRow,
+  fromUserRow,
+  WRITTEN_USER_COLUMNS,
+  writtenUserValues,
+  type ContactRow,
+  type DirectoryRow,
+  type RelatedRow,
+  type UserRow,
+} from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 interface PhotoRow {
@@ -67,9 +77,7 @@ interface ContactPageQuery extends NameMatchParameters {
 
 const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, manager, refs';
 
-const SEARCH_FIELDS = ['name_key', 'search_names', 'search_other'] as const;
-/** What an upsert's row holds, in order: the columns of USER_COLUMNS, then the search columns; updated_at follows. */
-const UPSERT_FIELDS = [...USER_COLUMNS.split(', '), ...SEARCH_FIELDS];
+const UPSERT_FIELDS = WRITTEN_USER_COLUMNS;
 const UPSERT_COLUMNS = `${UPSERT_FIELDS.join(', ')}, updated_at`;
 const ON_EMAIL_CONFLICT = `ON CONFLICT (email) DO UPDATE SET ${UPSERT_COLUMNS.split(', ')
   .filter((column) => column !== 'email')
@@ -314,7 +322,7 @@ export class SqliteStore implements Store {
           return;
         }
         for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
-          const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(upsertRow));
+          const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
           this.statements.upsertUsers.run({ rows, updatedAt });
         }
       });
@@ -337,7 +345,7 @@ export class SqliteStore implements Store {
     for (const { type, name } of derived) this.db.exec(`DROP ${type} ${name}`);
     this.db.exec(`CREATE TEMP TABLE import_rows (${UPSERT_FIELDS.map((field) => (field === 'email' ? 'email COLLATE NOCASE' : field)).join(', ')})`);
     const stage = this.db.prepare<[(string | null)[]]>(`INSERT INTO temp.import_rows VALUES (${UPSERT_FIELDS.map(() => '?').join(', ')})`);
-    for (const user of users) stage.run(upsertRow(user));
+    for (const user of users) stage.run(writtenUserValues(user));
     this.db
       .prepare<[string]>(`INSERT INTO users (${UPSERT_COLUMNS}) SELECT *, ? FROM temp.import_rows WHERE true ORDER BY email, rowid ${ON_EMAIL_CONFLICT}`)
       .run(updatedAt);
@@ -600,24 +608,3 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     }
   },
 };
-
-/** A user's values in the order of UPSERT_FIELDS: one element of the upsert's JSON, or one staged row. */
-function upsertRow(user: DirectoryUser): (string | null)[] {
-  const search = searchColumnsOf(user);
-  return [
-    user.email,
-    user.displayName,
-    user.givenName ?? null,
-    user.surname ?? null,
-    user.alias ?? null,
-    user.company ?? null,
-    user.department ?? null,
-    user.title ?? null,
-    user.businessPhone ?? null,
-    user.mobilePhone ?? null,
-    user.sipAddress ?? null,
-    user.manager ?? null,
-    JSON.stringify(user.refs),
-    ...SEARCH_FIELDS.map((field) => search[field]),
-  ];
-}

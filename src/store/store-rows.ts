@@ -1,5 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import { searchColumnsOf } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
 
 /** A users row as both stores select it (`refs` as JSON text). */
@@ -17,6 +18,49 @@ export interface UserRow {
   sip_address: string | null;
   manager: string | null;
   refs: string;
+}
+
+/** What a write of a user stores, in both stores' users table: its fields, the search columns made from them, and its references as JSON. */
+export const WRITTEN_USER_COLUMNS = [
+  'email',
+  'display_name',
+  'given_name',
+  'surname',
+  'alias',
+  'company',
+  'department',
+  'title',
+  'business_phone',
+  'mobile_phone',
+  'sip_address',
+  'manager',
+  'name_key',
+  'search_names',
+  'search_other',
+  'refs',
+] as const;
+
+/** A user's values in the order of WRITTEN_USER_COLUMNS. */
+export function writtenUserValues(user: DirectoryUser): (string | null)[] {
+  const search = searchColumnsOf(user);
+  return [
+    user.email,
+    user.displayName,
+    user.givenName ?? null,
+    user.surname ?? null,
+    user.alias ?? null,
+    user.company ?? null,
+    user.department ?? null,
+    user.title ?? null,
+    user.businessPhone ?? null,
+    user.mobilePhone ?? null,
+    user.sipAddress ?? null,
+    user.manager ?? null,
+    search.name_key,
+    search.search_names,
+    search.search_other,
+    JSON.stringify(user.refs),
+  ];
 }
 
 /** A contacts row with its photo's fingerprint, as both stores select it; PostgreSQL's bigint id comes as text. */
