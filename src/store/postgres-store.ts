@@ -285,7 +285,7 @@ export class PostgresStore implements Store, ChangeFeed {
     const updatedAt = new Date().toISOString();
     const rows = [...mergeByAddress(users).values()];
     await this.write(async (client) => {
-      if (rows.length >= BULK_LOAD_MIN_ROWS && (await client.query('SELECT FROM users LIMIT 1')).rowCount === 0) {
+      if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
         const values = function* () {
           for (const user of rows) yield [...writtenUserValues(user), updatedAt];
         };
@@ -634,6 +634,15 @@ async function touchContact(client: pg.ClientBase, id: number, updatedAt: string
 
 function keyOf(owner: PhotoOwner): string | number {
   return owner.kind === 'user' ? owner.email : owner.id;
+}
+
+/** Whether the directory is empty, and if so locked — readers and writers alike — until this transaction ends. */
+async function lockedWhileEmpty(client: pg.PoolClient): Promise<boolean> {
+  const empty = async () => (await client.query('SELECT FROM users LIMIT 1')).rowCount === 0;
+  if (!(await empty())) return false;
+  await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+  // Another import may have landed between the look and the lock.
+  return empty();
 }
 
 /**

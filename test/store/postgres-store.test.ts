@@ -85,6 +85,10 @@ describe('PostgresStore', () => {
       refs: { ldapDn: 'cn=a\\,b' },
     });
     expect((await store.searchUsers('9999 loaded', 5)).map((user) => user.email)).to.deep.equal(['p9999@contoso.com']);
+    // Loaded frozen and analyzed: every page all-visible (index-only scans read no table page), statistics in place.
+    const { rows } = await runSql(url, "SELECT relpages, relallvisible, reltuples FROM pg_class WHERE relname = 'users'");
+    expect(rows[0]!.relallvisible).to.equal(rows[0]!.relpages).and.to.be.greaterThan(0);
+    expect(rows[0]!.reltuples).to.equal(10_001);
   });
 
   it('keeps photos as bytea', async () => {
