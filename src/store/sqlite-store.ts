@@ -77,8 +77,7 @@ interface ContactPageQuery extends NameMatchParameters {
 
 const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, manager, refs';
 
-const UPSERT_FIELDS = WRITTEN_USER_COLUMNS;
-const UPSERT_COLUMNS = `${UPSERT_FIELDS.join(', ')}, updated_at`;
+const UPSERT_COLUMNS = `${WRITTEN_USER_COLUMNS.join(', ')}, updated_at`;
 const ON_EMAIL_CONFLICT = `ON CONFLICT (email) DO UPDATE SET ${UPSERT_COLUMNS.split(', ')
   .filter((column) => column !== 'email')
   .map((column) => `${column} = excluded.${column}`)
@@ -213,7 +212,7 @@ export class SqliteStore implements Store {
       // savepoint, so a statement per row (its trigger) left a segment per row to merge, most of an import's time.
       upsertUsers: db.prepare<{ rows: string; updatedAt: string }>(
         `INSERT INTO users (${UPSERT_COLUMNS})
-         SELECT ${UPSERT_FIELDS.map((_, i) => `value ->> ${i}`).join(', ')}, @updatedAt FROM json_each(@rows) WHERE true ${ON_EMAIL_CONFLICT}`,
+         SELECT ${WRITTEN_USER_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')}, @updatedAt FROM json_each(@rows) WHERE true ${ON_EMAIL_CONFLICT}`,
       ),
       // What an import that rebuilds the users indexes drops first and creates again after its rows.
       derivedFromUsers: db.prepare<[], { type: 'index' | 'trigger'; name: string; sql: string }>(
@@ -343,8 +342,8 @@ export class SqliteStore implements Store {
   private upsertRebuildingIndexes(users: readonly DirectoryUser[], updatedAt: string): void {
     const derived = this.statements.derivedFromUsers.all();
     for (const { type, name } of derived) this.db.exec(`DROP ${type} ${name}`);
-    this.db.exec(`CREATE TEMP TABLE import_rows (${UPSERT_FIELDS.map((field) => (field === 'email' ? 'email COLLATE NOCASE' : field)).join(', ')})`);
-    const stage = this.db.prepare<[(string | null)[]]>(`INSERT INTO temp.import_rows VALUES (${UPSERT_FIELDS.map(() => '?').join(', ')})`);
+    this.db.exec(`CREATE TEMP TABLE import_rows (${WRITTEN_USER_COLUMNS.map((field) => (field === 'email' ? 'email COLLATE NOCASE' : field)).join(', ')})`);
+    const stage = this.db.prepare<[(string | null)[]]>(`INSERT INTO temp.import_rows VALUES (${WRITTEN_USER_COLUMNS.map(() => '?').join(', ')})`);
     for (const user of users) stage.run(writtenUserValues(user));
     this.db
       .prepare<[string]>(`INSERT INTO users (${UPSERT_COLUMNS}) SELECT *, ? FROM temp.import_rows WHERE true ORDER BY email, rowid ${ON_EMAIL_CONFLICT}`)
