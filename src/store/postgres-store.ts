@@ -29,6 +29,7 @@ import {
   directoryEntries,
   fromContactRow,
   fromUserRow,
+  USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
   type ContactRow,
@@ -49,21 +50,7 @@ const BATCH_ROWS = 1000;
 /** The fewest rows an import into an empty directory needs to load by COPY and build the indexes after (postgres-bulk-load.ts). */
 const BULK_LOAD_MIN_ROWS = 10_000;
 
-const USER_FIELDS = [
-  'email',
-  'display_name',
-  'given_name',
-  'surname',
-  'alias',
-  'company',
-  'department',
-  'title',
-  'business_phone',
-  'mobile_phone',
-  'sip_address',
-  'manager',
-] as const;
-const USER_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
+const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
 /** An upsert of a batch of users, each column a text array (unnest reads them back row by row), then updated_at. */
 const UPSERT_USERS = `INSERT INTO users (${WRITTEN_USER_COLUMNS.join(', ')}, updated_at)
   SELECT ${WRITTEN_USER_COLUMNS.map((column) => (column === 'refs' ? 'refs::jsonb' : column)).join(', ')}, $${WRITTEN_USER_COLUMNS.length + 1}
@@ -71,7 +58,7 @@ const UPSERT_USERS = `INSERT INTO users (${WRITTEN_USER_COLUMNS.join(', ')}, upd
   ON CONFLICT (lower(email)) DO UPDATE SET ${[...WRITTEN_USER_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
     .map((column) => `${column} = excluded.${column}`)
     .join(', ')}`;
-const DIRECTORY_SELECT = `SELECT ${USER_FIELDS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
+const DIRECTORY_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
 
 /** "Starts with" over an index: the folded display name; the address, lower() as the unique index. */
 const NAME_PREFIX = 'u.name_key >= :key AND u.name_key < :keyEnd';

@@ -29,6 +29,7 @@ import {
   directoryEntries,
   fromContactRow,
   fromUserRow,
+  USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
   type ContactRow,
@@ -75,7 +76,7 @@ interface ContactPageQuery extends NameMatchParameters {
   limit: number;
 }
 
-const USER_COLUMNS = 'email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone, sip_address, manager, refs';
+const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs'].join(', ');
 
 const UPSERT_COLUMNS = `${WRITTEN_USER_COLUMNS.join(', ')}, updated_at`;
 const ON_EMAIL_CONFLICT = `ON CONFLICT (email) DO UPDATE SET ${UPSERT_COLUMNS.split(', ')

@@ -20,8 +20,8 @@ export interface UserRow {
   refs: string;
 }
 
-/** What a write of a user stores, in both stores' users table: its fields, the search columns made from them, and its references as JSON. */
-export const WRITTEN_USER_COLUMNS = [
+/** A user's own fields, as both stores' users table names them (the references apart: JSON). */
+export const USER_FIELD_COLUMNS = [
   'email',
   'display_name',
   'given_name',
@@ -34,11 +34,10 @@ export const WRITTEN_USER_COLUMNS = [
   'mobile_phone',
   'sip_address',
   'manager',
-  'name_key',
-  'search_names',
-  'search_other',
-  'refs',
 ] as const;
+
+/** What a write of a user stores, in both stores' users table: its fields, the search columns made from them, and its references as JSON. */
+export const WRITTEN_USER_COLUMNS = [...USER_FIELD_COLUMNS, 'name_key', 'search_names', 'search_other', 'refs'] as const;
 
 /** A user's values in the order of WRITTEN_USER_COLUMNS. */
 export function writtenUserValues(user: DirectoryUser): (string | null)[] {
