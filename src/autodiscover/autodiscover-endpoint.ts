@@ -4,6 +4,7 @@ import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
 import { SOAP_READ_LIMITS } from '../ews/soap-reader.js';
 import { logWhenFinished } from '../http/access-log.js';
+import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
@@ -104,7 +105,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   function fail(context: RequestContext, kind: 'soap' | 'pox', error: unknown): void {
     const { res } = context;
     if (error instanceof BridgeError) {
-      if (error.httpStatus === 413) res.setHeader('connection', 'close');
+      if (error.httpStatus === 413) closeAfterAnswer(res);
       sendError(res, error, log, context.requestId, headersOf(context));
       return;
     }

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
+import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { contextOf, linkBaseOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
@@ -205,7 +206,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     if (error instanceof BridgeError && error.httpStatus === 413) {
-      res.setHeader('connection', 'close');
+      closeAfterAnswer(res);
       void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), 413), headers);
       return;
     }

@@ -231,6 +231,13 @@ describe('hostile requests with a valid login (issue 8)', () => {
     const answer = await b.post(Buffer.alloc(30 * 1024 * 1024, 'a'), { chunked: true });
     expect(answer.status).to.equal(413);
   });
+
+  it('lets a client still sending a 30 MB body it declared read the 413 (the connection is not reset under it)', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const answer = await b.post(Buffer.alloc(30 * 1024 * 1024, 'a'));
+      expect(answer.status).to.equal(413);
+    }
+  });
 });
 
 describe('bodies of callers who are not logged in (SOAP and Autodiscover)', () => {
