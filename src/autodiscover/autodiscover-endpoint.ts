@@ -42,9 +42,9 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
 
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
+    // A body declared too large is refused at once by the read, unread, before any login.
     if (declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) {
-      req.resume();
-      fail(context, kind, BridgeError.bodyTooLarge(SOAP_READ_LIMITS.bytes));
+      readAndAnswer(context, kind, urls);
       return;
     }
     // The login first, from the headers alone: a refused caller's body is discarded unread, never held.
@@ -56,15 +56,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         return;
       }
       context.principal = result.principal;
-      readBody(req, SOAP_READ_LIMITS.bytes, (error, body) => {
-        if (error) {
-          fail(context, kind, error);
-          return;
-        }
-        const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
-        const answered = kind === 'soap' ? answerSoap(context, body.toString('utf8'), autodiscover) : answerPox(context, body.toString('utf8'), autodiscover);
-        answered.catch((failure: unknown) => fail(context, kind, failure));
-      });
+      readAndAnswer(context, kind, urls);
     };
     const cached = auth.cached(req.headers.authorization, 'user');
     if (cached) authenticated(cached);
@@ -100,6 +92,18 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   function refuse(context: RequestContext, error: BridgeError): void {
     const headers = headersOf(context);
     sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+  }
+
+  function readAndAnswer(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
+    readBody(context.req, SOAP_READ_LIMITS.bytes, (error, body) => {
+      if (error) {
+        fail(context, kind, error);
+        return;
+      }
+      const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
+      const answered = kind === 'soap' ? answerSoap(context, body.toString('utf8'), autodiscover) : answerPox(context, body.toString('utf8'), autodiscover);
+      answered.catch((failure: unknown) => fail(context, kind, failure));
+    });
   }
 
   function fail(context: RequestContext, kind: 'soap' | 'pox', error: unknown): void {
