@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
-import { migratePostgres } from './postgres-schema.js';
+import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
@@ -48,7 +48,7 @@ const TABLES = [
       // SQLite's 0/1 reads as PostgreSQL's boolean text.
       photo_locked: 'boolean',
       manager: 'text',
-      // The search columns come as they are; PostgreSQL makes its tsvector from them, SQLite's FTS index is not copied.
+      // The search columns come as they are; PostgreSQL makes its tsvector and word-start keys from them, SQLite's FTS index is not copied.
       name_key: 'text',
       search_names: 'text',
       search_other: 'text',
@@ -124,6 +124,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       await refuseDataIn(target);
       const counts = {} as CopyCounts;
       for (const table of TABLES) counts[table.name] = await copyTable(source, target, table);
+      await fillUserSearchKeys(target);
       await restartIdentities(target);
       await checkCounts(source, target, counts);
       for (const table of PHOTO_TABLES) await checkPhotoHashes(source, target, table);

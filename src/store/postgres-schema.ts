@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { MIGRATIONS, type DataStep } from './migrations.js';
+import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf } from './search-text.js';
 import { fromUserRow, type UserRow } from './store-rows.js';
 
@@ -44,6 +45,21 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
 /** Rows per round trip of a data step. */
 const DATA_STEP_BATCH = 5000;
 
+/** Writes the word-start keys of every users row without them: on upgrade, and after migrate-store's copy. */
+export async function fillUserSearchKeys(client: pg.ClientBase): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ id: string; search_names: string | null; search_other: string | null }>(
+      'SELECT id, search_names, search_other FROM users WHERE search_keys IS NULL LIMIT $1',
+      [DATA_STEP_BATCH],
+    );
+    if (rows.length === 0) return;
+    await client.query('UPDATE users u SET search_keys = t.keys::tsvector FROM unnest($1::bigint[], $2::text[]) AS t(id, keys) WHERE u.id = t.id', [
+      rows.map((row) => row.id),
+      rows.map((row) => searchKeys(row.search_names, row.search_other)),
+    ]);
+  }
+}
+
 /** What the migrations' data steps do on PostgreSQL. */
 const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
   async fillUserSearchColumns(client) {
@@ -62,4 +78,5 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
       );
     }
   },
+  fillUserSearchKeys,
 };

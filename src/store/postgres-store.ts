@@ -11,6 +11,7 @@ import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad } from './postgres-bulk-load.js';
 import { busyAsBridgeError } from './postgres-errors.js';
+import { anyStartsQuery, namesStartsQuery, searchKeys, WORD_START_LETTERS } from './postgres-search-keys.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
   NAME_TIERS,
@@ -51,11 +52,25 @@ const BATCH_ROWS = 1000;
 const BULK_LOAD_MIN_ROWS = 10_000;
 
 const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
+/** What a write of a user stores here: what both stores store, then its word-start keys. */
+const USER_WRITE_COLUMNS = [...WRITTEN_USER_COLUMNS, 'search_keys'] as const;
+const [SEARCH_NAMES, SEARCH_OTHER] = (['search_names', 'search_other'] as const).map((column) => WRITTEN_USER_COLUMNS.indexOf(column));
+
+/** A user's values in the order of USER_WRITE_COLUMNS. */
+function userWriteValues(user: DirectoryUser): (string | null)[] {
+  const values = writtenUserValues(user);
+  values.push(searchKeys(values[SEARCH_NAMES!]!, values[SEARCH_OTHER!]!));
+  return values;
+}
+
+/** How an upsert's text values become the columns' own types. */
+const WRITE_CASTS: Partial<Record<(typeof USER_WRITE_COLUMNS)[number], string>> = { refs: 'jsonb', search_keys: 'tsvector' };
+
 /** An upsert of a batch of users, each column a text array (unnest reads them back row by row), then updated_at. */
-const UPSERT_USERS = `INSERT INTO users (${WRITTEN_USER_COLUMNS.join(', ')}, updated_at)
-  SELECT ${WRITTEN_USER_COLUMNS.map((column) => (column === 'refs' ? 'refs::jsonb' : column)).join(', ')}, $${WRITTEN_USER_COLUMNS.length + 1}
-  FROM unnest(${WRITTEN_USER_COLUMNS.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${WRITTEN_USER_COLUMNS.join(', ')})
-  ON CONFLICT (lower(email)) DO UPDATE SET ${[...WRITTEN_USER_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
+const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updated_at)
+  SELECT ${USER_WRITE_COLUMNS.map((column) => (WRITE_CASTS[column] ? `${column}::${WRITE_CASTS[column]}` : column)).join(', ')}, $${USER_WRITE_COLUMNS.length + 1}
+  FROM unnest(${USER_WRITE_COLUMNS.map((_, n) => `$${n + 1}::text[]`).join(', ')}) AS t(${USER_WRITE_COLUMNS.join(', ')})
+  ON CONFLICT (lower(email)) DO UPDATE SET ${[...USER_WRITE_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
     .map((column) => `${column} = excluded.${column}`)
     .join(', ')}`;
 const DIRECTORY_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
@@ -72,37 +87,30 @@ const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through the GIN indexes, and what the planner is asked to
- * estimate. Query words are looked up by their first WORD_STARTS_LENGTH letters (:starts)
- * in the word_starts indexes (schema steps 8 and 10): one list a key, intersected in the
- * index, where a tsvector prefix search ('mar':*) merges the list of every word starting
- * so — tens of milliseconds at a million people — and is estimated from a default. In the
- * names, every word starts a word of the names; a longer word that is rare (`rareLong`, its
- * indexes in values.long) is also a prefix search in names_words (:l0, :l1…), which holds it
- * to its full length so that few rows are read for it ("marketing", in no name, would
- * otherwise read every "markus"), but not in the estimate (one word looked up in two indexes
- * is estimated as two independent words, a hundredth of what it is). A common longer word
- * is not: its prefix search merges thousands of rows (15–30 ms for "ivanov" at a million
- * people) to narrow little beyond its first letters. In the other fields, every word starts
- * a word of the names or of the other fields. The row test decides the rest: every word to
- * its full length, and in the other fields that some word is outside the names.
+ * What narrows a word tier through the GIN index of the word-start keys, and what the
+ * planner is asked to estimate. Query words are looked up by their first letters
+ * (postgres-search-keys.ts): one list a key, intersected in the index, where a tsvector
+ * prefix search ('mar':*) merges the list of every word starting so — tens of
+ * milliseconds at a million people — and is estimated from a default. In the names
+ * (:starts), every word starts a word of the names; a longer word that is rare
+ * (`rareLong`, its indexes in values.long) is also a prefix search in names_words (:l0,
+ * :l1…), which holds it to its full length so that few rows are read for it
+ * ("marketing", in no name, would otherwise read every "markus"), but not in the estimate
+ * (one word looked up in two indexes is estimated as two independent words, a hundredth
+ * of what it is). A common longer word is not: its prefix search merges thousands of rows
+ * (15–30 ms for "ivanov" at a million people) to narrow little beyond its first letters.
+ * In the other fields (:anyStarts), every word starts a word of the names or of the other
+ * fields. The row test decides the rest: every word to its full length, and in the other
+ * fields that some word is outside the names.
  */
 function indexedWordTier(tier: WordTier, rareLong: readonly number[]): { estimated: string; narrowing: string } {
   if (tier === 'nameWords') {
-    const estimated = 'word_starts(u.search_names) @@ :starts::tsquery';
+    const estimated = 'u.search_keys @@ :starts::tsquery';
     const long = rareLong.map((i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
     return { estimated, narrowing: [estimated, ...long].join(' AND ') };
   }
-  const narrowing = "word_starts(coalesce(u.search_names, '') || ' ' || coalesce(u.search_other, '')) @@ :starts::tsquery";
+  const narrowing = 'u.search_keys @@ :anyStarts::tsquery';
   return { estimated: narrowing, narrowing };
-}
-
-/** How many first letters of a word the word_starts index holds (one to this many): its function's generate_series(1, 4). */
-const WORD_STARTS_LENGTH = 4;
-
-/** A word as a key of the word_starts index, its first letters: folded words hold letters and digits only, so a quoted one is a plain tsquery lexeme. */
-function wordStartKey(word: string): string {
-  return `'${word.slice(0, WORD_STARTS_LENGTH)}'`;
 }
 
 /** Whether a row is in a word tier, decided on the row itself (earlier tiers left out). */
@@ -113,14 +121,15 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { long: string[]; starts: string } & Record<`l${number}` | `n${number}`, string>;
+type TierValues = PeopleQuery & { long: string[]; starts: string; anyStarts: string } & Record<`l${number}` | `n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
-  const long = query.words.filter((word) => word.length > WORD_STARTS_LENGTH);
+  const long = query.words.filter((word) => word.length > WORD_START_LETTERS);
   return {
     ...query,
     long,
-    starts: [...new Set(query.words.map(wordStartKey))].join(' & '),
+    starts: namesStartsQuery(query.words),
+    anyStarts: anyStartsQuery(query.words),
     ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
@@ -274,15 +283,15 @@ export class PostgresStore implements Store, ChangeFeed {
     await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
         const values = function* () {
-          for (const user of rows) yield [...writtenUserValues(user), updatedAt];
+          for (const user of rows) yield [...userWriteValues(user), updatedAt];
         };
-        return bulkLoad(client, 'users', [...WRITTEN_USER_COLUMNS, 'updated_at'], values());
+        return bulkLoad(client, 'users', [...USER_WRITE_COLUMNS, 'updated_at'], values());
       }
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
         const batch = rows.slice(i, i + BATCH_ROWS);
         // Each row's values made once, then read column by column.
-        const written = batch.map(writtenUserValues);
-        const columns = WRITTEN_USER_COLUMNS.map((_, column) => written.map((row) => row[column]!));
+        const written = batch.map(userWriteValues);
+        const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
         await client.query(UPSERT_USERS, [...columns, updatedAt]);
       }
     });
@@ -354,7 +363,7 @@ export class PostgresStore implements Store, ChangeFeed {
       });
     const rareLong = tier === 'nameWords' ? await this.rareWords(values.long) : [];
     const { estimated, narrowing } = indexedWordTier(tier, rareLong);
-    // The planner's guess, from the statistics of the word_starts keys, reads no row; a rare
+    // The planner's guess, from the statistics of the word-start keys, reads no row; a rare
     // long word overrides it: its first letters overstate it ("marketing" read as "mark",
     // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
     if (rareLong.length === 0 && (await this.estimatedRows(`users u WHERE ${estimated}`, { ...values })) > SORTED_MATCHES_MAX) {

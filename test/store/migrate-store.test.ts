@@ -63,6 +63,13 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const postgres = await PostgresStore.open(url);
     try {
       expect(await postgres.listUsers()).to.deep.equal(await sqlite.listUsers());
+      // Found by word starts in the names and in the other fields: PostgreSQL's keys were made for the copied rows.
+      for (const query of ['wil al', 'sal wil']) {
+        expect(
+          (await postgres.searchDirectory(query, 0, 5)).map((entry) => entry.user.email),
+          query,
+        ).to.deep.equal(['Alex.Wilber@contoso.com']);
+      }
       for (const owner of [userOwner('alex.wilber@contoso.com'), contactOwner(contactId)]) {
         expect(await postgres.getPhoto(owner)).to.deep.equal(await sqlite.getPhoto(owner));
       }

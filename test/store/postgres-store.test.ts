@@ -3,6 +3,7 @@ import pg from 'pg';
 import { BridgeError } from '../../src/domain/errors.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { busyAsBridgeError } from '../../src/store/postgres-errors.js';
+import { searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { freePort } from '../support/free-port.js';
 import { freshDatabase } from '../support/postgres.js';
@@ -52,6 +53,53 @@ describe('PostgresStore', () => {
     const store = await open();
     expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
     expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
+  });
+
+  it('gives the users of a database from before the word-start keys their keys as it upgrades it, those a write gives', async () => {
+    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchKeys');
+    await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
+      await runSql(url, migration.postgres);
+      await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+    }
+    const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };
+    const search = searchColumnsOf(tania);
+    await runSql(
+      url,
+      "INSERT INTO users (email, display_name, department, name_key, search_names, search_other, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'x')",
+      [tania.email, tania.displayName, tania.department, search.name_key, search.search_names, search.search_other],
+    );
+    const store = await open();
+    expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
+    expect((await store.searchDirectory('finan iv', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
+    const keys = async () => (await runSql(url, 'SELECT search_keys::text AS keys FROM users')).rows[0]!.keys as string;
+    const upgraded = await keys();
+    await store.upsertUsers([{ ...tania, title: 'Analyst' }]);
+    await store.upsertUsers([tania]);
+    expect(await keys()).to.equal(upgraded);
+    const { rows } = await runSql(url, "SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'word_starts'");
+    expect(rows[0]!.n, 'the SQL function that made the keys is gone').to.equal(0);
+  });
+
+  it("writes each user's word starts of one to four letters, the other fields' marked apart, a letter outside the BMP counted as one", async () => {
+    const store = await open();
+    await store.upsertUsers([{ email: 'li@contoso.com', displayName: '\u{20000}\u{20001}\u{20002}\u{20003}\u{20004} Li', department: 'Finance', refs: {} }]);
+    const { rows } = await runSql(url, 'SELECT search_keys::text AS keys FROM users');
+    const keys = (rows[0]!.keys as string).split(' ').map((key) => key.slice(1, -1));
+    expect(keys).to.have.members([
+      '\u{20000}',
+      '\u{20000}\u{20001}',
+      '\u{20000}\u{20001}\u{20002}',
+      '\u{20000}\u{20001}\u{20002}\u{20003}',
+      'l',
+      'li',
+      '~f',
+      '~fi',
+      '~fin',
+      '~fina',
+    ]);
+    expect((await store.searchUsers('li \u{20000}\u{20001}\u{20002}\u{20003}\u{20004}', 5)).map((user) => user.email)).to.deep.equal(['li@contoso.com']);
+    expect(await store.searchUsers('fina', 5), 'the department is no name').to.deep.equal([]);
   });
 
   it('refuses a database from a newer bridge', async () => {
