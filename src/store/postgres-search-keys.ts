@@ -43,12 +43,17 @@ function firstLetters(word: string, n: number): string {
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-/** tsquery: every query word starts a word of the names. */
-export function namesStartsQuery(words: readonly string[]): string {
-  return [...new Set(words.map((word) => firstLetters(word, WORD_START_LETTERS)))].map((key) => `'${key}'`).join(' & ');
+/**
+ * The keys a word tier looks up: for each query word (each distinct start once), the keys
+ * any of which a row must hold — its first letters in the names, or in the names or the
+ * other fields.
+ */
+export function queryKeys(words: readonly string[], where: 'names' | 'namesOrOther'): string[][] {
+  const starts = [...new Set(words.map((word) => firstLetters(word, WORD_START_LETTERS)))];
+  return starts.map((start) => (where === 'names' ? [start] : [start, OTHER_FIELDS_MARK + start]));
 }
 
-/** tsquery: every query word starts a word of the names or of the other fields. */
-export function anyStartsQuery(words: readonly string[]): string {
-  return [...new Set(words.map((word) => firstLetters(word, WORD_START_LETTERS)))].map((key) => `('${key}' | '${OTHER_FIELDS_MARK}${key}')`).join(' & ');
+/** Query keys as a tsquery: every word (&) by any of its keys (|). */
+export function keysQuery(keys: readonly (readonly string[])[]): string {
+  return keys.map((any) => (any.length === 1 ? `'${any[0]}'` : `(${any.map((key) => `'${key}'`).join(' | ')})`)).join(' & ');
 }

@@ -11,7 +11,8 @@ import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad } from './postgres-bulk-load.js';
 import { busyAsBridgeError } from './postgres-errors.js';
-import { anyStartsQuery, namesStartsQuery, searchKeys, WORD_START_LETTERS } from './postgres-search-keys.js';
+import { keysQuery, queryKeys, searchKeys, WORD_START_LETTERS } from './postgres-search-keys.js';
+import { CachedSearchStatistics, COLUMN_STATISTICS_SQL, estimatedMatches, isRareNameWord, type ColumnStatisticsRow } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
   NAME_TIERS,
@@ -103,14 +104,9 @@ type WordTier = 'nameWords' | 'otherWords';
  * fields. The row test decides the rest: every word to its full length, and in the other
  * fields that some word is outside the names.
  */
-function indexedWordTier(tier: WordTier, rareLong: readonly number[]): { estimated: string; narrowing: string } {
-  if (tier === 'nameWords') {
-    const estimated = 'u.search_keys @@ :starts::tsquery';
-    const long = rareLong.map((i) => `u.names_words @@ to_tsquery('simple', :l${i})`);
-    return { estimated, narrowing: [estimated, ...long].join(' AND ') };
-  }
-  const narrowing = 'u.search_keys @@ :anyStarts::tsquery';
-  return { estimated: narrowing, narrowing };
+function indexedWordTier(tier: WordTier, rareLong: readonly number[]): string {
+  if (tier === 'otherWords') return 'u.search_keys @@ :anyStarts::tsquery';
+  return ['u.search_keys @@ :starts::tsquery', ...rareLong.map((i) => `u.names_words @@ to_tsquery('simple', :l${i})`)].join(' AND ');
 }
 
 /** Whether a row is in a word tier, decided on the row itself (earlier tiers left out). */
@@ -121,15 +117,22 @@ function wordTierTest(tier: WordTier, wordCount: number): string {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { long: string[]; starts: string; anyStarts: string } & Record<`l${number}` | `n${number}`, string>;
+type TierValues = PeopleQuery & { long: string[]; nameKeys: string[][]; anyKeys: string[][]; starts: string; anyStarts: string } & Record<
+    `l${number}` | `n${number}`,
+    string
+  >;
 
 function tierValues(query: PeopleQuery): TierValues {
   const long = query.words.filter((word) => word.length > WORD_START_LETTERS);
+  const nameKeys = queryKeys(query.words, 'names');
+  const anyKeys = queryKeys(query.words, 'namesOrOther');
   return {
     ...query,
     long,
-    starts: namesStartsQuery(query.words),
-    anyStarts: anyStartsQuery(query.words),
+    nameKeys,
+    anyKeys,
+    starts: keysQuery(nameKeys),
+    anyStarts: keysQuery(anyKeys),
     ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
@@ -215,6 +218,8 @@ export class PostgresStore implements Store, ChangeFeed {
   private readonly changes: PostgresChanges;
   /** Tells this process's own announcements apart from other processes'. */
   private readonly processId = randomUUID();
+  private readonly searchStatistics = new CachedSearchStatistics(() => this.readSearchStatistics());
+  private followingChanges = false;
 
   private constructor(
     connectionString: string,
@@ -280,12 +285,13 @@ export class PostgresStore implements Store, ChangeFeed {
   async upsertUsers(users: readonly DirectoryUser[]): Promise<void> {
     const updatedAt = new Date().toISOString();
     const rows = [...mergeByAddress(users).values()];
-    await this.write(async (client) => {
+    const analyzed = await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
         const values = function* () {
           for (const user of rows) yield [...userWriteValues(user), updatedAt];
         };
-        return bulkLoad(client, 'users', [...USER_WRITE_COLUMNS, 'updated_at'], values());
+        await bulkLoad(client, 'users', [...USER_WRITE_COLUMNS, 'updated_at'], values());
+        return true;
       }
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
         const batch = rows.slice(i, i + BATCH_ROWS);
@@ -294,7 +300,23 @@ export class PostgresStore implements Store, ChangeFeed {
         const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
         await client.query(UPSERT_USERS, [...columns, updatedAt]);
       }
+      return false;
     });
+    // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
+    if (analyzed) this.searchStatistics.forget();
+  }
+
+  /**
+   * The search statistics as the catalog has them. Another process's commit (a CLI
+   * import, another replica's) may have analyzed the table: from the first read on, each
+   * one makes the next search read them again.
+   */
+  private async readSearchStatistics(): Promise<ColumnStatisticsRow[]> {
+    if (!this.followingChanges) {
+      this.followingChanges = true;
+      this.changes.subscribe(() => this.searchStatistics.forget());
+    }
+    return (await this.query<ColumnStatisticsRow>(COLUMN_STATISTICS_SQL)).rows;
   }
 
   async getUser(email: string): Promise<DirectoryUser | undefined> {
@@ -361,12 +383,14 @@ export class PostgresStore implements Store, ChangeFeed {
         walk: rows,
         limit,
       });
-    const rareLong = tier === 'nameWords' ? await this.rareWords(values.long) : [];
-    const { estimated, narrowing } = indexedWordTier(tier, rareLong);
-    // The planner's guess, from the statistics of the word-start keys, reads no row; a rare
-    // long word overrides it: its first letters overstate it ("marketing" read as "mark",
-    // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
-    if (rareLong.length === 0 && (await this.estimatedRows(`users u WHERE ${estimated}`, { ...values })) > SORTED_MATCHES_MAX) {
+    const statistics = await this.searchStatistics.get();
+    const rareLong = tier === 'nameWords' ? values.long.flatMap((word, i) => (isRareNameWord(statistics, word) ? [i] : [])) : [];
+    const narrowing = indexedWordTier(tier, rareLong);
+    // The planner's guess from the statistics of the word-start keys; a rare long word
+    // overrides it: its first letters overstate it ("marketing" read as "mark", shared by
+    // every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
+    const keys = tier === 'nameWords' ? values.nameKeys : values.anyKeys;
+    if (rareLong.length === 0 && estimatedMatches(statistics, keys) > SORTED_MATCHES_MAX) {
       const walked = await walk(WALK_ROWS_MAX);
       if (walked.length === limit) return walked;
     }
@@ -379,28 +403,6 @@ export class PostgresStore implements Store, ChangeFeed {
     // The page is drawn from the matches untested again: no row, no match.
     const matched = sorted[0]?.matches ?? 0;
     return matched <= SORTED_MATCHES_MAX ? sorted : walk(Number.MAX_SAFE_INTEGER);
-  }
-
-  /**
-   * The indexes of the words that start no word the statistics of names_words keep among
-   * their most common: such a word is rarer than all of those (at a million people, than
-   * the ~8,000 who share a given name or surname). No statistics yet: every word is rare.
-   */
-  private async rareWords(words: readonly string[]): Promise<number[]> {
-    if (words.length === 0) return [];
-    const [row] = await this.rows<{ rare: number[] }>(
-      `SELECT coalesce(array_agg(n - 1 ORDER BY n), '{}') AS rare FROM unnest(:words::text[]) WITH ORDINALITY AS q(w, n)
-       WHERE NOT EXISTS (SELECT 1 FROM pg_stats s, unnest(s.most_common_elems::text::text[]) e
-         WHERE s.schemaname = current_schema() AND s.tablename = 'users' AND s.attname = 'names_words' AND starts_with(e, w))`,
-      { words },
-    );
-    return row!.rare;
-  }
-
-  /** How many rows the planner expects `from` to give, from its statistics alone. */
-  private async estimatedRows(from: string, values: Record<string, unknown>): Promise<number> {
-    const [explained] = await this.rows<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${from}`, values);
-    return explained!['QUERY PLAN'][0].Plan['Plan Rows'];
   }
 
   private async rows<T extends pg.QueryResultRow>(sql: string, values: Record<string, unknown>): Promise<T[]> {
