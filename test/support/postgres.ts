@@ -14,9 +14,12 @@ import { freePort } from './free-port.js';
  */
 let server: Promise<string> | undefined;
 
-/** A new, empty database on the shared test server; returns its connection URL. */
-export async function freshDatabase(): Promise<string> {
-  const base = await (server ??= startServer());
+/**
+ * A new, empty database on the shared test server; returns its connection URL. `settings`
+ * (server parameters, e.g. shared_buffers) count only for the call that starts the server.
+ */
+export async function freshDatabase(settings: Record<string, string> = {}): Promise<string> {
+  const base = await (server ??= startServer(settings));
   const name = `epb_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: `${base}/postgres` });
   await admin.connect();
@@ -28,7 +31,7 @@ export async function freshDatabase(): Promise<string> {
   return `${base}/${name}`;
 }
 
-async function startServer(): Promise<string> {
+async function startServer(settings: Record<string, string>): Promise<string> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'epb-pg-'));
   // PostgreSQL refuses to run as root (CI does run as root): then the server runs as the
@@ -54,6 +57,7 @@ async function startServer(): Promise<string> {
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=200',
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
   ];
   run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options.join(' '), '-w', '-t', '30', 'start']);
   process.once('exit', () => {
