@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { BridgeError } from '../../src/domain/errors.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
 import { busyAsBridgeError } from '../../src/store/postgres-errors.js';
 import { searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
@@ -28,6 +28,16 @@ describe('PostgresStore', () => {
     return store;
   };
 
+  /** The schema as a bridge from before the step with this data step left it, by the steps' own SQL. */
+  const migrateUpToStepOf = async (dataStep: DataStep) => {
+    const before = MIGRATIONS.findIndex((migration) => migration.then === dataStep);
+    await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
+      await runSql(url, migration.postgres);
+      await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+    }
+  };
+
   before(async () => {
     url = await freshDatabase();
   });
@@ -43,12 +53,7 @@ describe('PostgresStore', () => {
   });
 
   it('makes the users of a database from before the people search findable as it upgrades it', async () => {
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns');
-    await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
-      await runSql(url, migration.postgres);
-      await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
-    }
+    await migrateUpToStepOf('fillUserSearchColumns');
     await runSql(url, "INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')");
     const store = await open();
     expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
@@ -56,12 +61,7 @@ describe('PostgresStore', () => {
   });
 
   it('gives the users of a database from before the word-start keys their keys as it upgrades it, those a write gives', async () => {
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchKeys');
-    await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
-      await runSql(url, migration.postgres);
-      await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
-    }
+    await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };
     const search = searchColumnsOf(tania);
     await runSql(
