@@ -88,21 +88,19 @@ const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through the GIN index of the word-start keys, and what the
- * planner is asked to estimate. Query words are looked up by their first letters
- * (postgres-search-keys.ts): one list a key, intersected in the index, where a tsvector
- * prefix search ('mar':*) merges the list of every word starting so — tens of
- * milliseconds at a million people — and is estimated from a default. In the names
+ * What narrows a word tier through the GIN indexes. Query words are looked up by their
+ * first letters among the word-start keys (postgres-search-keys.ts): one list a key,
+ * intersected in the index, where a tsvector prefix search ('mar':*) merges the list of
+ * every word starting so — tens of milliseconds at a million people. In the names
  * (:starts), every word starts a word of the names; a longer word that is rare
  * (`rareLong`, its indexes in values.long) is also a prefix search in names_words (:l0,
  * :l1…), which holds it to its full length so that few rows are read for it
- * ("marketing", in no name, would otherwise read every "markus"), but not in the estimate
- * (one word looked up in two indexes is estimated as two independent words, a hundredth
- * of what it is). A common longer word is not: its prefix search merges thousands of rows
- * (15–30 ms for "ivanov" at a million people) to narrow little beyond its first letters.
- * In the other fields (:anyStarts), every word starts a word of the names or of the other
- * fields. The row test decides the rest: every word to its full length, and in the other
- * fields that some word is outside the names.
+ * ("marketing", in no name, would otherwise read every "markus"). A common longer word is
+ * not: its prefix search merges thousands of rows (15–30 ms for "ivanov" at a million
+ * people) to narrow little beyond its first letters. In the other fields (:anyStarts),
+ * every word starts a word of the names or of the other fields. The row test decides the
+ * rest: every word to its full length, and in the other fields that some word is outside
+ * the names.
  */
 function indexedWordTier(tier: WordTier, rareLong: readonly number[]): string {
   if (tier === 'otherWords') return 'u.search_keys @@ :anyStarts::tsquery';
@@ -386,9 +384,9 @@ export class PostgresStore implements Store, ChangeFeed {
     const statistics = await this.searchStatistics.get();
     const rareLong = tier === 'nameWords' ? values.long.flatMap((word, i) => (isRareNameWord(statistics, word) ? [i] : [])) : [];
     const narrowing = indexedWordTier(tier, rareLong);
-    // The planner's guess from the statistics of the word-start keys; a rare long word
-    // overrides it: its first letters overstate it ("marketing" read as "mark", shared by
-    // every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
+    // The planner's estimate, made here from the statistics of the word-start keys; a rare
+    // long word overrides it: its first letters overstate it ("marketing" read as "mark",
+    // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
     const keys = tier === 'nameWords' ? values.nameKeys : values.anyKeys;
     if (rareLong.length === 0 && estimatedMatches(statistics, keys) > SORTED_MATCHES_MAX) {
       const walked = await walk(WALK_ROWS_MAX);
