@@ -286,7 +286,11 @@ export class PostgresStore implements Store, ChangeFeed {
     const analyzed = await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
         const values = function* () {
-          for (const user of rows) yield [...userWriteValues(user), updatedAt];
+          for (const user of rows) {
+            const values = userWriteValues(user);
+            values.push(updatedAt);
+            yield values;
+          }
         };
         await bulkLoad(client, 'users', [...USER_WRITE_COLUMNS, 'updated_at'], values());
         return true;
