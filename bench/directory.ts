@@ -104,7 +104,11 @@ async function importPeople(store: Store): Promise<number> {
 
 async function measure(backend: Backend): Promise<Figures> {
   console.log(`${backend.name}: start-up on an empty store…`);
-  const startEmptyMs = (await startServer(backend)).startMs;
+  const empty = await startServer(backend);
+  // Stopped before the import: left running (as it was until the fifth session), its
+  // store's background work ran beside the import and the searches.
+  await empty.stop();
+  const startEmptyMs = empty.startMs;
 
   console.log(`${backend.name}: importing ${USERS.toLocaleString('en')} people in one call, as the CLI imports a file…`);
   const store = await backend.open();
