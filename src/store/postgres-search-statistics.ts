@@ -41,13 +41,15 @@ export class CachedSearchStatistics {
     if (!this.current || now - this.current.readAt > MAX_AGE_MS) {
       const statistics = this.read().then(searchStatisticsOf);
       // A failed read is not kept: the next query asks again.
-      statistics.catch(() => this.forget());
+      statistics.catch(() => {
+        if (this.current?.statistics === statistics) this.forget();
+      });
       this.current = { readAt: now, statistics };
     }
     return this.current.statistics;
   }
 
-  /** After this process analyzed the table: the next query reads the new counts. */
+  /** When the counts may have changed (this process's bulk load, another process's commit): the next query reads them again. */
   forget(): void {
     this.current = undefined;
   }
