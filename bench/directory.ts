@@ -42,7 +42,7 @@ const TARGETS = { importRowsPerSecond: 20_000, resolveP99Ms: 5, directoryP99Ms: 
 interface Backend {
   name: string;
   open(): Promise<Store>;
-  /** What the store's server does on its own after a large import, waited for so the searches are timed in steady state. */
+  /** What the store's server would do on its own after a large import, done before the searches are timed. */
   settle?(): Promise<void>;
   serverEnv: Record<string, string>;
 }
@@ -105,8 +105,7 @@ async function importPeople(store: Store): Promise<number> {
 async function measure(backend: Backend): Promise<Figures> {
   console.log(`${backend.name}: start-up on an empty store…`);
   const empty = await startServer(backend);
-  // Stopped before the import: left running (as it was until the fifth session), its
-  // store's background work ran beside the import and the searches.
+  // Stopped before the import, so that its store's background work does not run beside the import and the searches.
   await empty.stop();
   const startEmptyMs = empty.startMs;
 

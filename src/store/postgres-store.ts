@@ -55,12 +55,13 @@ const BULK_LOAD_MIN_ROWS = 10_000;
 const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
 /** What a write of a user stores here: what both stores store, then its word-start keys. */
 const USER_WRITE_COLUMNS = [...WRITTEN_USER_COLUMNS, 'search_keys'] as const;
-const [SEARCH_NAMES, SEARCH_OTHER] = (['search_names', 'search_other'] as const).map((column) => WRITTEN_USER_COLUMNS.indexOf(column));
+const SEARCH_NAMES = WRITTEN_USER_COLUMNS.indexOf('search_names');
+const SEARCH_OTHER = WRITTEN_USER_COLUMNS.indexOf('search_other');
 
 /** A user's values in the order of USER_WRITE_COLUMNS. */
 function userWriteValues(user: DirectoryUser): (string | null)[] {
   const values = writtenUserValues(user);
-  values.push(searchKeys(values[SEARCH_NAMES!]!, values[SEARCH_OTHER!]!));
+  values.push(searchKeys(values[SEARCH_NAMES] ?? null, values[SEARCH_OTHER] ?? null));
   return values;
 }
 
