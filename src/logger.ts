@@ -19,40 +19,54 @@ export function createLogger(level: string, destination: pino.DestinationStream 
 }
 
 /** A few hundred access lines: one write per batch. */
-const LOG_BATCH_CHARS = 64 * 1024;
+const LOG_BATCH_BYTES = 64 * 1024;
 /** A quiet server's lines still show up within this; `tail -f` on the log feels live. */
 const LOG_FLUSH_MS = 200;
+/** The most UTF-8 bytes one UTF-16 code unit can take (a surrogate pair takes 4 for 2). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 /**
  * Collects log lines and hands them to `out` in batches, as nginx buffers its access
  * log: a write per line (pino's default, or its sonic-boom buffer, which re-measures
  * its whole buffer on every line) costs the photo hot path more than the rest of a
- * cached answer. A batch goes out once it holds LOG_BATCH_CHARS, at the latest every
- * LOG_FLUSH_MS (an unref'd timer), and when the process exits — a stop, process.exit
- * or an uncaught exception — so no line is lost; stdout writes are synchronous for
- * files, pipes and terminals on Linux, so the last batch is out before the process is.
+ * cached answer. Each line is copied into a byte buffer as it comes, so it dies young:
+ * kept as strings until the batch is joined, a few hundred lines at a time were copied
+ * by every young-generation collection (in process, 1.1 µs more per cached photo than
+ * copying them at once). A batch goes out once it holds LOG_BATCH_BYTES, at the latest
+ * every LOG_FLUSH_MS (an unref'd timer), and when the process exits — a stop,
+ * process.exit or an uncaught exception — so no line is lost; stdout writes are
+ * synchronous for files, pipes and terminals on Linux, so the last batch is out before
+ * the process is.
  */
 export class BatchedLines implements pino.DestinationStream {
-  private lines: string[] = [];
-  private chars = 0;
+  private batch = Buffer.allocUnsafe(LOG_BATCH_BYTES);
+  private used = 0;
 
-  constructor(private readonly out: { write(text: string): unknown }) {
+  constructor(private readonly out: { write(bytes: Buffer): unknown }) {
     setInterval(() => this.flush(), LOG_FLUSH_MS).unref();
     process.once('exit', () => this.flush());
   }
 
   write(line: string): void {
-    this.lines.push(line);
-    this.chars += line.length;
-    if (this.chars >= LOG_BATCH_CHARS) this.flush();
+    const mostBytes = line.length * MAX_UTF8_BYTES_PER_UNIT;
+    if (mostBytes > LOG_BATCH_BYTES - this.used) {
+      this.flush();
+      // A line longer than a whole batch goes out on its own.
+      if (mostBytes > LOG_BATCH_BYTES) {
+        this.out.write(Buffer.from(line));
+        return;
+      }
+    }
+    this.used += this.batch.write(line, this.used);
   }
 
   flush(): void {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join('');
-    this.lines = [];
-    this.chars = 0;
-    this.out.write(text);
+    if (this.used === 0) return;
+    // The filled buffer is handed over whole and a new one started: `out` may keep it.
+    const full = this.batch.subarray(0, this.used);
+    this.batch = Buffer.allocUnsafe(LOG_BATCH_BYTES);
+    this.used = 0;
+    this.out.write(full);
   }
 }
 
