@@ -14,8 +14,26 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       base: { service: 'ews-photo-bridge' },
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'password', 'bindPassword', 'clientSecret', 'token'], censor: '[redacted]' },
     },
-    destination,
+    new LogStream(destination),
   );
+}
+
+/**
+ * What a logger writes to: its destination, and a place for lines written late. The
+ * access log keeps the fields of the requests answered in the last moments and writes
+ * their lines in a batch (access-log.ts); those go out before any other line, so the
+ * log stays in order.
+ */
+export class LogStream implements pino.DestinationStream {
+  /** Writes the lines held back so far, if any; set by the access log. */
+  writeHeldLines: (() => void) | undefined;
+
+  constructor(readonly destination: pino.DestinationStream) {}
+
+  write(line: string): void {
+    this.writeHeldLines?.();
+    this.destination.write(line);
+  }
 }
 
 /** A few hundred access lines: one write per batch. */

@@ -1,38 +1,128 @@
 import { pino } from 'pino';
-import type { Logger } from '../logger.js';
+import { LogStream, type Logger } from '../logger.js';
 import type { RequestContext } from './request-context.js';
 
 /**
  * The access log: one JSON line per request, written from its RequestContext, whichever
  * front door answered — the same fields on every path.
  *
- * It runs on every request, the photo hot path included, so the line is built here by
- * hand — pino's generic serialiser would cost more than the rest of a cached answer —
- * and handed to the logger's own destination, which buffers (see logger.ts) and keeps
- * the line in order with the other log lines. It carries pino's fields (level, time,
- * the logger's base fields, msg) and: reqId, method, path, status, ms, client (the
- * peer's address), user (who the request acted as, once authenticated) and
- * attemptedUser (the name a failed login tried; never the password). The query string
- * stays out: it carries the addresses people looked up.
+ * It runs on every request, the photo hot path included, so a request only leaves its
+ * fields here (see HeldLines) and the lines are made later, in a batch. They carry
+ * pino's fields (level, time, the logger's base fields, msg) and: reqId, method, path,
+ * status, ms, client (the peer's address), user (who the request acted as, once
+ * authenticated) and attemptedUser (the name a failed login tried; never the password).
+ * The query string stays out: it carries the addresses people looked up.
  */
 export function logRequest(log: Logger, context: RequestContext, status: number): void {
   if (!log.isLevelEnabled('info')) return;
-  const { req, principal, attemptedUser } = context;
   const sink = sinkOf(log);
-  // Express rewrites req.url inside a mounted router (`/v1.0` + `/me/photo`); originalUrl keeps what the client asked.
-  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
-  const queryStart = url.indexOf('?');
-  const path = queryStart < 0 ? url : url.slice(0, queryStart);
-  const elapsedMs = Math.round((performance.now() - context.startedAt) * 10) / 10;
-  // The request id and the method are already JSON-safe (request-id.ts checks the one,
-  // Node's parser the other); the rest comes from the client and is quoted by jsonString.
-  sink.stream.write(
-    `${sink.head()}${context.requestId}","method":"${req.method}","path":${jsonString(path.length > LOGGED_PATH_MAX ? `${path.slice(0, LOGGED_PATH_MAX)}…` : path)}` +
-      `,"status":${status},"ms":${elapsedMs},"client":${jsonString(context.clientAddress)}` +
-      (principal ? `,"user":${jsonString(principal.username)}` : '') +
+  sink.held.hold(sink.fields, context, status);
+}
+
+/** For answers sent later or from several places: the line is written once the response is, with the status and user it ended with. */
+export function logWhenFinished(log: Logger, context: RequestContext): void {
+  context.res.once('finish', () => logRequest(log, context, context.res.statusCode));
+}
+
+/** Requests held at most before their lines are made: a few hundred lines, one batch. */
+const HELD_MAX = 256;
+/** A quiet server's lines still show up within this; `tail -f` on the log feels live. */
+const HELD_MS = 200;
+
+/**
+ * The fields of requests answered since the last batch, column by column, until their
+ * lines are made. Making a line costs a few hundred nanoseconds in a loop, but several
+ * times that between two requests under load, when the code and data it touches have
+ * left the CPU's caches (measured: 3.4 µs of server CPU per cached photo made one at a
+ * time, against about 0.5 µs held). What is held are numbers and strings that live on
+ * anyway (the URL and id for a moment longer), so young-generation collections have
+ * little to copy. The lines are made when the batch is full, after HELD_MS, before any
+ * other line is written to the same stream (LogStream), and before the process exits.
+ */
+class HeldLines {
+  private count = 0;
+  /** A logger's own part of its lines: level and base fields. */
+  private readonly fields: LoggerFields[] = new Array<LoggerFields>(HELD_MAX);
+  private readonly requestIds: string[] = new Array<string>(HELD_MAX);
+  private readonly methods: (string | undefined)[] = new Array<string>(HELD_MAX);
+  private readonly urls: string[] = new Array<string>(HELD_MAX);
+  private readonly clients: string[] = new Array<string>(HELD_MAX);
+  private readonly users: (string | undefined)[] = new Array<string>(HELD_MAX);
+  private readonly attemptedUsers: (string | undefined)[] = new Array<string>(HELD_MAX);
+  private readonly statuses = new Uint16Array(HELD_MAX);
+  private readonly startedAt = new Float64Array(HELD_MAX);
+  private readonly endedAt = new Float64Array(HELD_MAX);
+  /** The wall clock and performance.now() when the batch began: the lines' times follow from them. */
+  private wallClockAtStart = 0;
+  private monotonicAtStart = 0;
+  /** At most one: a batch begun while it runs is written when it fires, sooner than HELD_MS. */
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly stream: LogStream) {}
+
+  hold(fields: LoggerFields, context: RequestContext, status: number): void {
+    const { req, principal } = context;
+    const now = performance.now();
+    if (this.count === 0) this.begin(now);
+    const i = this.count++;
+    this.fields[i] = fields;
+    this.requestIds[i] = context.requestId;
+    this.methods[i] = req.method;
+    // Express rewrites req.url inside a mounted router (`/v1.0` + `/me/photo`); originalUrl keeps what the client asked.
+    this.urls[i] = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+    this.clients[i] = context.clientAddress;
+    this.users[i] = principal?.username;
+    this.attemptedUsers[i] = context.attemptedUser;
+    this.statuses[i] = status;
+    this.startedAt[i] = context.startedAt;
+    this.endedAt[i] = now;
+    if (this.count === HELD_MAX) this.writeLines();
+  }
+
+  private begin(now: number): void {
+    this.wallClockAtStart = Date.now();
+    this.monotonicAtStart = now;
+    this.stream.writeHeldLines = this.writeLines;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.writeLines();
+    }, HELD_MS).unref();
+    withHeldLines.add(this);
+  }
+
+  readonly writeLines = (): void => {
+    const count = this.count;
+    if (count === 0) return;
+    this.count = 0;
+    this.stream.writeHeldLines = undefined;
+    withHeldLines.delete(this);
+    for (let i = 0; i < count; i++) {
+      this.stream.destination.write(this.line(i));
+      this.requestIds[i] = this.urls[i] = this.clients[i] = '';
+      this.users[i] = this.attemptedUsers[i] = undefined;
+    }
+  };
+
+  private line(i: number): string {
+    const url = this.urls[i]!;
+    const queryStart = url.indexOf('?');
+    const path = queryStart < 0 ? url : url.slice(0, queryStart);
+    const time = Math.round(this.wallClockAtStart + this.endedAt[i]! - this.monotonicAtStart);
+    const elapsedMs = Math.round((this.endedAt[i]! - this.startedAt[i]!) * 10) / 10;
+    const { level, bindings } = this.fields[i]!;
+    const user = this.users[i];
+    const attemptedUser = this.attemptedUsers[i];
+    // The request id and the method are already JSON-safe (request-id.ts checks the one,
+    // Node's parser the other); the rest comes from the client and is quoted by jsonString.
+    return (
+      `{"level":${level},"time":${time}${bindings},"reqId":"${this.requestIds[i]!}","method":"${this.methods[i]!}"` +
+      `,"path":${jsonString(path.length > LOGGED_PATH_MAX ? `${path.slice(0, LOGGED_PATH_MAX)}…` : path)}` +
+      `,"status":${this.statuses[i]!},"ms":${elapsedMs},"client":${jsonString(this.clients[i]!)}` +
+      (user !== undefined ? `,"user":${jsonString(user)}` : '') +
       (attemptedUser !== undefined ? `,"attemptedUser":${jsonString(attemptedUser)}` : '') +
-      ',"msg":"request"}\n',
-  );
+      ',"msg":"request"}\n'
+    );
+  }
 }
 
 /** Printable ASCII without `"` and `\\`: written between quotes as it is. */
@@ -46,39 +136,36 @@ function jsonString(value: string): string {
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
 const LOGGED_PATH_MAX = 512;
 
-/** For answers sent later or from several places: the line is written once the response is, with the status and user it ended with. */
-export function logWhenFinished(log: Logger, context: RequestContext): void {
-  context.res.once('finish', () => logRequest(log, context, context.res.statusCode));
+/** Batches holding lines now: they are written when the process exits, ahead of the stream's own last write (BatchedLines). */
+const withHeldLines = new Set<HeldLines>();
+process.prependListener('exit', () => {
+  for (const held of [...withHeldLines]) held.writeLines();
+});
+
+/** A logger's own part of its access lines: its info level and base fields (`,"service":…`). */
+interface LoggerFields {
+  level: number;
+  bindings: string;
 }
 
 interface Sink {
-  stream: pino.DestinationStream;
-  /** The line up to the request id: level, time, the logger's base fields. */
-  head(): string;
+  held: HeldLines;
+  fields: LoggerFields;
 }
 
 const sinks = new WeakMap<Logger, Sink>();
+const heldLinesByStream = new WeakMap<LogStream, HeldLines>();
 
+/** One batch per stream, shared by the loggers writing to it, so their lines keep their order. */
 function sinkOf(log: Logger): Sink {
   let sink = sinks.get(log);
   if (!sink) {
+    const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+    if (!(stream instanceof LogStream)) throw new Error('the access log needs a logger made by createLogger');
+    const held = heldLinesByStream.get(stream) ?? new HeldLines(stream);
+    heldLinesByStream.set(stream, held);
     const bindings = JSON.stringify(log.bindings()).slice(1, -1);
-    const fields = bindings === '' ? '' : `,${bindings}`;
-    const level = log.levels.values.info;
-    // A busy server writes many lines per millisecond: the head is made once per millisecond.
-    let madeAt = 0;
-    let head = '';
-    sink = {
-      stream: (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym]!,
-      head() {
-        const now = Date.now();
-        if (now !== madeAt) {
-          madeAt = now;
-          head = `{"level":${level},"time":${now}${fields},"reqId":"`;
-        }
-        return head;
-      },
-    };
+    sink = { held, fields: { level: log.levels.values.info!, bindings: bindings === '' ? '' : `,${bindings}` } };
     sinks.set(log, sink);
   }
   return sink;

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { logRequest } from '../../src/http/access-log.js';
+import type { RequestContext } from '../../src/http/request-context.js';
 import { createLogger } from '../../src/logger.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope } from '../support/soap.js';
@@ -103,6 +105,22 @@ describe('access log', () => {
       .expect(404);
     const line = await lineOf(res);
     expect((line.path as string).length).to.be.lessThan(600);
+  });
+
+  it('writes the lines held back before any later line, in order, with the time each request ended', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => lines.push(line) });
+    const req = { url: '/healthz', method: 'GET', headers: {} };
+    const context = (requestId: string) => ({ req, res: {}, requestId, clientAddress: '192.0.2.7', startedAt: performance.now() }) as unknown as RequestContext;
+    const before = Date.now();
+    logRequest(log, context('held-1'), 200);
+    logRequest(log.child({ component: 'test' }), context('held-2'), 503);
+    expect(lines, 'held back, not written per request').to.have.length(0);
+    log.warn('a later line');
+    const entries = lines.map((text) => JSON.parse(text) as Line);
+    expect(entries.map((entry) => entry.reqId ?? entry.msg)).to.deep.equal(['held-1', 'held-2', 'a later line']);
+    expect(entries[1]).to.include({ status: 503, component: 'test', service: 'ews-photo-bridge' });
+    for (const entry of entries.slice(0, 2)) expect(entry.time).to.be.within(before, Date.now());
   });
 
   it('loses no buffered line when the process exits', () => {
