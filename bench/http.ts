@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { PHOTO_SIZES, sizeCodeOf, type PhotoSize } from '../src/domain/size-code.js';
 import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
-import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
+import { measureSideBySide, type LoadFigures, type LoadSettings, type LoadTarget } from './load.js';
 import { nginxInstalled, startNginx } from './nginx-server.js';
 import { callSoap, GET_USER_PHOTO, getItem, isContactItem, RESOLVE_NAMES, resolvedContactId, SOAP_HEADERS } from './soap.js';
 
@@ -53,7 +53,7 @@ export interface HttpFigures {
   cold: Map<PhotoSize, PhotoFetch>;
 }
 
-/** Starts both servers, drives them with autocannon, then stops them whatever happened. */
+/** Starts the servers, drives them side by side with autocannon (load.ts), then stops them whatever happened. */
 export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
   try {
     const bridge = await startBridge(options);
@@ -79,20 +79,30 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     const barePost = await startBareServer(soapAnswerPath, 'text/xml; charset=utf-8');
     const nginx = nginxInstalled() ? await startNginxServer(options.dir, photoPath) : undefined;
 
-    const load = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string) =>
-      measureLoad({ label, url, headers, body, serverPids: [child.process.pid!] }, options.load);
+    const target = (label: string, url: string, child: Child, headers: Record<string, string>, body?: string): LoadTarget => ({
+      label,
+      url,
+      headers,
+      body,
+      serverPids: [child.process.pid!],
+    });
     const authorization = BASIC_AUTHORIZATION;
+    const targets = {
+      bare: target('(a) bare node:http', bare.base, bare.child, {}),
+      ...(nginx ? { nginx: target('(a2) nginx, buffered log', nginx.base, nginx.child, {}) } : {}),
+      bridge: target('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
+      notModified: target('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
+      barePost: target('(d0) bare node:http POST', barePost.base, barePost.child, SOAP_HEADERS, GET_USER_PHOTO),
+      soap: target('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
+      resolveNames: target('(e) SOAP ResolveNames', endpoint, bridge.child, SOAP_HEADERS, RESOLVE_NAMES),
+      getItem: target('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
+      owa: target('(g) OWA GetPersonaPhoto', owaUrl, bridge.child, { authorization }),
+      graph: target('(h) Graph photos/96x96/$value', graphUrl, bridge.child, { authorization }),
+    };
+    const figures = await measureSideBySide(Object.values(targets), options.load);
+    const measured = Object.fromEntries(Object.keys(targets).map((name, index) => [name, figures[index]!])) as Record<keyof typeof targets, LoadFigures>;
     return {
-      bare: await load('(a) bare node:http', bare.base, bare.child, {}),
-      barePost: await load('(d0) bare node:http POST', barePost.base, barePost.child, SOAP_HEADERS, GET_USER_PHOTO),
-      ...(nginx ? { nginx: await load('(a2) nginx, buffered log', nginx.base, nginx.child, {}) } : {}),
-      bridge: await load('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
-      notModified: await load('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
-      soap: await load('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
-      resolveNames: await load('(e) SOAP ResolveNames', endpoint, bridge.child, SOAP_HEADERS, RESOLVE_NAMES),
-      getItem: await load('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
-      owa: await load('(g) OWA GetPersonaPhoto', owaUrl, bridge.child, { authorization }),
-      graph: await load('(h) Graph photos/96x96/$value', graphUrl, bridge.child, { authorization }),
+      ...measured,
       first,
       cold: await fetchEachOtherSize(photoUrl),
     };

@@ -16,13 +16,19 @@ export interface LoadSettings {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /** measureSideBySide: how many rounds the measured seconds are split into. */
+  rounds: number;
 }
 
 export interface LoadFigures {
   label: string;
-  /** Mean of autocannon's per-second samples. */
+  /** Responses per second of measured time. */
   requestsPerSecond: number;
+  /** The same, round by round (measureSideBySide), to be compared with other targets' same rounds. */
+  roundRequestsPerSecond: number[];
+  /** The median of the rounds' p50s. */
   p50Ms: number;
+  /** The highest of the rounds' p99s. */
   p99Ms: number;
   responses: number;
   /** Responses by status code, e.g. { '200': 123456 }. */
@@ -44,35 +50,97 @@ export interface LoadFigures {
 /** A discarded warm-up run (JIT, keep-alive sockets, caches), then the measured one. */
 export async function measureLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadFigures> {
   await fire(target, settings.connections, settings.warmupSeconds);
+  return figuresOf(target.label, [await measureRun(target, settings.connections, settings.durationSeconds)]);
+}
 
+/**
+ * Targets to be compared with each other, measured side by side: each is warmed up, then
+ * the measured seconds are split into rounds and every round runs each target in turn
+ * (starting one further along each time). The speed of a shared or virtual machine drifts
+ * by tens of percent within minutes; measured one after the other, two targets can differ
+ * by that drift alone, while within a round they see about the same machine. A ratio
+ * between two targets is then taken round by round (see medianRatio).
+ */
+export async function measureSideBySide(targets: readonly LoadTarget[], settings: LoadSettings): Promise<LoadFigures[]> {
+  for (const target of targets) await fire(target, settings.connections, settings.warmupSeconds);
+  const runs = targets.map((): Run[] => []);
+  const seconds = Math.max(1, Math.round(settings.durationSeconds / settings.rounds));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (let step = 0; step < targets.length; step++) {
+      const index = (round + step) % targets.length;
+      runs[index]!.push(await measureRun(targets[index]!, settings.connections, seconds));
+    }
+  }
+  return targets.map((target, index) => figuresOf(target.label, runs[index]!));
+}
+
+/** The median over rounds of one target's req/s divided by another's in the same round. */
+export function medianRatio(numerator: LoadFigures, denominator: LoadFigures): number {
+  const ratios = numerator.roundRequestsPerSecond.map((perSecond, round) => perSecond / denominator.roundRequestsPerSecond[round]!);
+  return median(ratios);
+}
+
+/** One measured run, with what each process spent meanwhile. */
+interface Run {
+  result: autocannon.Result;
+  wallSeconds: number;
+  serverSeconds: number | undefined;
+  clientSeconds: number;
+  machineSeconds: number | undefined;
+}
+
+async function measureRun(target: LoadTarget, connections: number, seconds: number): Promise<Run> {
   const machineBefore = machineBusySeconds();
   const serverBefore = cpuSecondsOfAll(target.serverPids);
   const clientBefore = process.cpuUsage();
   const startedAt = performance.now();
-  const result = await fire(target, settings.connections, settings.durationSeconds);
+  const result = await fire(target, connections, seconds);
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const clientUsage = process.cpuUsage(clientBefore);
   const serverAfter = cpuSecondsOfAll(target.serverPids);
   const machineAfter = machineBusySeconds();
-
-  const responses = result.requests.total;
-  const clientSeconds = (clientUsage.user + clientUsage.system) / 1e6;
-  const serverSeconds = serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore;
-  const machineSeconds = machineBefore === undefined || machineAfter === undefined ? undefined : machineAfter - machineBefore;
   return {
-    label: target.label,
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    result,
+    wallSeconds,
+    serverSeconds: serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+    clientSeconds: (clientUsage.user + clientUsage.system) / 1e6,
+    machineSeconds: machineBefore === undefined || machineAfter === undefined ? undefined : machineAfter - machineBefore,
+  };
+}
+
+function figuresOf(label: string, runs: readonly Run[]): LoadFigures {
+  const total = (of: (run: Run) => number) => runs.reduce((sum, run) => sum + of(run), 0);
+  const totalOrUndefined = (of: (run: Run) => number | undefined) => (runs.some((run) => of(run) === undefined) ? undefined : total((run) => of(run)!));
+  const responses = total((run) => run.result.requests.total);
+  const wallSeconds = total((run) => run.wallSeconds);
+  const serverSeconds = totalOrUndefined((run) => run.serverSeconds);
+  const machineSeconds = totalOrUndefined((run) => run.machineSeconds);
+  const clientSeconds = total((run) => run.clientSeconds);
+  const statusCounts: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, { count }] of Object.entries(run.result.statusCodeStats ?? {})) statusCounts[code] = (statusCounts[code] ?? 0) + (count ?? 0);
+  }
+  return {
+    label,
+    requestsPerSecond: responses / wallSeconds,
+    roundRequestsPerSecond: runs.map((run) => run.result.requests.total / run.wallSeconds),
+    p50Ms: median(runs.map((run) => run.result.latency.p50)),
+    p99Ms: Math.max(...runs.map((run) => run.result.latency.p99)),
     responses,
-    statusCounts: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count ?? 0])),
-    non2xx: result.non2xx,
-    errors: result.errors,
+    statusCounts,
+    non2xx: total((run) => run.result.non2xx),
+    errors: total((run) => run.result.errors),
     serverCpuMicrosPerResponse: serverSeconds === undefined || responses === 0 ? undefined : (serverSeconds * 1e6) / responses,
     clientCpuPercent: (100 * clientSeconds) / wallSeconds,
     otherCpuPercent:
       serverSeconds === undefined || machineSeconds === undefined ? undefined : (100 * (machineSeconds - serverSeconds - clientSeconds)) / wallSeconds,
   };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Undefined if any one cannot be read. */

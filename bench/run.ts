@@ -13,7 +13,7 @@ import { sizeCodeOf } from '../src/domain/size-code.js';
 import { photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, measureHttp, type HttpFigures } from './http.js';
 import { measureColdRenders, measureSingleFlight, type ResizeFigures, type SingleFlightFigures } from './in-process.js';
-import type { LoadFigures, LoadSettings } from './load.js';
+import { medianRatio, type LoadFigures, type LoadSettings } from './load.js';
 import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
@@ -47,7 +47,7 @@ async function main(settings: Settings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
   console.log(
-    `load: ${settings.load.connections} connections, ${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per target; bridge access log ${settings.accessLog ? 'on' : 'off'}\n`,
+    `load: ${settings.load.connections} connections, ${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per target in ${settings.load.rounds} rounds, the targets in turn within each; bridge access log ${settings.accessLog ? 'on' : 'off'}\n`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
@@ -110,18 +110,18 @@ function onlyStatus(figures: LoadFigures, status: string): boolean {
 }
 
 function bridgeToBare(http: HttpFigures): number {
-  return http.bridge.requestsPerSecond / http.bare.requestsPerSecond;
+  return medianRatio(http.bridge, http.bare);
 }
 
 function soapToRest(http: HttpFigures): number {
-  return http.soap.requestsPerSecond / http.bridge.requestsPerSecond;
+  return medianRatio(http.soap, http.bridge);
 }
 
 /** (g) and (h) ÷ (b), in req/s. */
 function otherUrlRatios(http: HttpFigures): [string, number][] {
   return [
-    ['OWA', http.owa.requestsPerSecond / http.bridge.requestsPerSecond],
-    ['Graph', http.graph.requestsPerSecond / http.bridge.requestsPerSecond],
+    ['OWA', medianRatio(http.owa, http.bridge)],
+    ['Graph', medianRatio(http.graph, http.bridge)],
   ];
 }
 
@@ -163,11 +163,12 @@ function printSingleFlight(figures: SingleFlightFigures): void {
 function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
   console.log(renderLoadTable(loadRuns(http)));
+  console.log(`ratios of req/s, each the median over the ${http.bare.roundRequestsPerSecond.length} rounds of the two targets' same round:`);
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
-  if (http.nginx) console.log(`ratio nginx/bare (req/s): ${(http.nginx.requestsPerSecond / http.bare.requestsPerSecond).toFixed(2)}  (reference, no target)`);
+  if (http.nginx) console.log(`ratio nginx/bare (req/s): ${medianRatio(http.nginx, http.bare).toFixed(2)}  (reference, no target)`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);
   console.log(
-    `ratio bare POST/bare GET (req/s): ${(http.barePost.requestsPerSecond / http.bare.requestsPerSecond).toFixed(2)}  (what reading a body costs node:http itself; SOAP/REST ≥ this means SOAP adds no more than REST does)`,
+    `ratio bare POST/bare GET (req/s): ${medianRatio(http.barePost, http.bare).toFixed(2)}  (what reading a body costs node:http itself; SOAP/REST ≥ this means SOAP adds no more than REST does)`,
   );
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
   const warning = disturbanceWarning(loadRuns(http));
@@ -175,4 +176,4 @@ function printHttp(http: HttpFigures): void {
 }
 
 const settings = readSettings(process.env);
-runBench(() => main(settings), settings.load, 3);
+runBench(() => main(settings), settings.load, 10);

@@ -9,11 +9,14 @@ export interface Check {
   kind: 'correctness' | 'target';
 }
 
-/** Load settings from BENCH_DURATION (seconds measured per target, 10 by default). */
+/** Load settings from BENCH_DURATION (seconds measured per target, 10 by default) and BENCH_ROUNDS (5 by default). */
 export function loadSettingsOf(env: NodeJS.ProcessEnv): LoadSettings {
   const duration = Number(env.BENCH_DURATION ?? 10);
   if (!Number.isFinite(duration) || duration < 1) throw new Error(`BENCH_DURATION must be a number of seconds ≥ 1, got '${env.BENCH_DURATION}'`);
-  return { connections: 50, warmupSeconds: 2, durationSeconds: duration };
+  const rounds = Number(env.BENCH_ROUNDS ?? 5);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > duration)
+    throw new Error(`BENCH_ROUNDS must be a whole number from 1 to BENCH_DURATION, got '${env.BENCH_ROUNDS}'`);
+  return { connections: 50, warmupSeconds: 2, durationSeconds: duration, rounds };
 }
 
 /** Prints the checks; the exit status: 0 all good, 1 a correctness check failed (the figures are void), 2 a target was missed. */
