@@ -49,8 +49,8 @@ const MAX_UTF8_BYTES_PER_UNIT = 3;
  * its whole buffer on every line) costs the photo hot path more than the rest of a
  * cached answer. Each line is copied into a byte buffer as it comes, so it dies young:
  * kept as strings until the batch is joined, a few hundred lines at a time were copied
- * by every young-generation collection (in process, 1.1 µs more per cached photo than
- * copying them at once). A batch goes out once it holds LOG_BATCH_BYTES, at the latest
+ * by every young-generation collection (in process, 0.3–1.1 µs more per cached photo
+ * than copying them at once). A batch goes out once it holds LOG_BATCH_BYTES, at the latest
  * every LOG_FLUSH_MS (an unref'd timer), and when the process exits — a stop,
  * process.exit or an uncaught exception — so no line is lost; stdout writes are
  * synchronous for files, pipes and terminals on Linux, so the last batch is out before
