@@ -47,13 +47,16 @@ interface Backend {
   serverEnv: Record<string, string>;
 }
 
-interface Latencies {
+interface Percentiles {
   p50: number;
   p99: number;
   max: number;
+}
+
+interface Latencies extends Percentiles {
   slowest: string[];
   /** The same by kind of query (directory-people.ts), in the order the kinds come. */
-  byKind: { kind: string; count: number; p50: number; p99: number; max: number }[];
+  byKind: (Percentiles & { kind: string; count: number })[];
 }
 
 interface Figures {
@@ -184,7 +187,7 @@ async function latencies(queries: readonly { kind: string; text: string }[], run
 }
 
 /** Nearest rank: with 330 samples p99 is the fourth-slowest. */
-function percentiles(samples: readonly number[]): { p50: number; p99: number; max: number } {
+function percentiles(samples: readonly number[]): Percentiles {
   const ascending = [...samples].sort((a, b) => a - b);
   const at = (share: number) => ascending[Math.min(ascending.length - 1, Math.ceil(share * ascending.length) - 1)]!;
   return { p50: at(0.5), p99: at(0.99), max: ascending.at(-1)! };
@@ -236,7 +239,7 @@ async function startServer(backend: Backend): Promise<Server> {
 }
 
 function report(figures: readonly Figures[]): void {
-  const ms = (l: { p50: number; p99: number; max: number }) => `${fixed(l.p50, 2)} / ${fixed(l.p99, 2)} / ${fixed(l.max, 1)}`;
+  const ms = (l: Percentiles) => `${fixed(l.p50, 2)} / ${fixed(l.p99, 2)} / ${fixed(l.max, 1)}`;
   console.log(`\nDirectory of ${USERS.toLocaleString('en')} people, ${benchQueries().length} queries (latencies p50 / p99 / max, ms)\n`);
   console.log(
     renderTable(
