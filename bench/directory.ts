@@ -18,6 +18,7 @@ import { freePort, startChild, stopChild, waitUntilAnswering } from './children.
 import { benchPerson, benchQueries } from './directory-people.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
+import { nearestRank } from './statistics.js';
 import { fixed, renderTable } from './table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,11 +187,9 @@ async function latencies(queries: readonly { kind: string; text: string }[], run
   return { ...percentiles(timed.map((t) => t.ms)), slowest: timed.slice(-5).map((t) => t.label), byKind };
 }
 
-/** Nearest rank: with 330 samples p99 is the fourth-slowest. */
 function percentiles(samples: readonly number[]): Percentiles {
   const ascending = [...samples].sort((a, b) => a - b);
-  const at = (share: number) => ascending[Math.min(ascending.length - 1, Math.ceil(share * ascending.length) - 1)]!;
-  return { p50: at(0.5), p99: at(0.99), max: ascending.at(-1)! };
+  return { p50: nearestRank(ascending, 0.5), p99: nearestRank(ascending, 0.99), max: ascending.at(-1)! };
 }
 
 const TIMED_PASSES = 3;

@@ -9,6 +9,7 @@ import { PhotoService } from '../src/photos/photo-service.js';
 import { renderPhoto } from '../src/photos/resize.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { BENCH_USER } from './fixture.js';
+import { nearestRank } from './statistics.js';
 
 /** The settings a bridge started without configuration runs with. */
 const DEFAULTS = loadConfig({});
@@ -42,7 +43,7 @@ export async function measureColdRenders(image: Buffer, samples: number): Promis
     }
     times.sort((a, b) => a - b);
     const passThrough = size >= Math.max(original.width, original.height);
-    figures.push({ size, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), bytes, passThrough });
+    figures.push({ size, p50Ms: nearestRank(times, 0.5), p99Ms: nearestRank(times, 0.99), bytes, passThrough });
   }
   return figures;
 }
@@ -79,9 +80,4 @@ export async function measureSingleFlight(image: Buffer, dir: string, callers: n
   } finally {
     await store.close();
   }
-}
-
-/** Nearest-rank percentile of an ascending list: with 50 samples, p99 is the slowest. */
-function percentile(ascending: readonly number[], fraction: number): number {
-  return ascending[Math.max(1, Math.ceil(fraction * ascending.length)) - 1]!;
 }

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { cpuSecondsOf, machineBusySeconds } from './machine.js';
+import { median } from './statistics.js';
 
 export interface LoadTarget {
   label: string;
@@ -135,12 +136,6 @@ function figuresOf(label: string, runs: readonly Run[]): LoadFigures {
     otherCpuPercent:
       serverSeconds === undefined || machineSeconds === undefined ? undefined : (100 * (machineSeconds - serverSeconds - clientSeconds)) / wallSeconds,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Undefined if any one cannot be read. */

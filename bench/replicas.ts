@@ -20,6 +20,7 @@ import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
 import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { rssMebibytesOf } from './rss.js';
+import { median } from './statistics.js';
 import { fixed, renderTable } from './table.js';
 import { loadSettingsOf, runBench, verdict, type Check } from './verdict.js';
 
@@ -300,10 +301,6 @@ function report(figures: Figures): void {
       figures.replicas.map((r) => [r.name, fixed(r.startMs, 0), fixed(r.rssAtStartMiB, 0), fixed(r.rssAfterLoadMiB, 0)]),
     ),
   );
-}
-
-function median(sorted: readonly number[]): number | undefined {
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 const load = loadSettingsOf(process.env);

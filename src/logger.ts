@@ -25,13 +25,13 @@ export function createLogger(level: string, destination: pino.DestinationStream 
  * log stays in order.
  */
 export class LogStream implements pino.DestinationStream {
-  /** Writes the lines held back so far, if any; set by the access log. */
-  writeHeldLines: (() => void) | undefined;
+  /** The lines held back for this stream, if any; set by the access log. */
+  heldLines: { writeLines(): void } | undefined;
 
   constructor(readonly destination: pino.DestinationStream) {}
 
   write(line: string): void {
-    this.writeHeldLines?.();
+    this.heldLines?.writeLines();
     this.destination.write(line);
   }
 }

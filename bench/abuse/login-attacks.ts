@@ -6,6 +6,7 @@ import { resolveNames } from '../../test/abuse/hostile-bodies.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
 import { AUDIENCE, ISSUER } from '../../test/support/jwt-issuer.js';
 import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
+import { median } from '../statistics.js';
 import { fixed } from '../table.js';
 import { check, readAnswer, soap, statusIs, summary, type Attack } from './attack.js';
 import type { RunningBridge } from './bridges.js';
@@ -93,14 +94,7 @@ export const hashFloodDuringConversions: Attack = {
     agent.destroy();
 
     const conversions = [...alone, ...underFlood];
-    const ms = (samples: { ms: number }[]) =>
-      `p50 ${fixed(
-        percentile(
-          samples.map((s) => s.ms),
-          0.5,
-        ),
-        0,
-      )} / max ${fixed(Math.max(...samples.map((s) => s.ms)), 0)} ms`;
+    const ms = (samples: { ms: number }[]) => `p50 ${fixed(median(samples.map((s) => s.ms)), 0)} / max ${fixed(Math.max(...samples.map((s) => s.ms)), 0)} ms`;
     return {
       status: tally(wrong),
       ewsCode: '',
@@ -142,8 +136,3 @@ export const es256BearerToken: Attack = {
     ]);
   },
 };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}

@@ -45,11 +45,11 @@ class HeldLines {
   /** A logger's own part of its lines: level and base fields. */
   private readonly fields: LoggerFields[] = new Array<LoggerFields>(HELD_MAX);
   private readonly requestIds: string[] = new Array<string>(HELD_MAX);
-  private readonly methods: (string | undefined)[] = new Array<string>(HELD_MAX);
+  private readonly methods: (string | undefined)[] = new Array<string | undefined>(HELD_MAX);
   private readonly urls: string[] = new Array<string>(HELD_MAX);
   private readonly clients: string[] = new Array<string>(HELD_MAX);
-  private readonly users: (string | undefined)[] = new Array<string>(HELD_MAX);
-  private readonly attemptedUsers: (string | undefined)[] = new Array<string>(HELD_MAX);
+  private readonly users: (string | undefined)[] = new Array<string | undefined>(HELD_MAX);
+  private readonly attemptedUsers: (string | undefined)[] = new Array<string | undefined>(HELD_MAX);
   private readonly statuses = new Uint16Array(HELD_MAX);
   private readonly startedAt = new Float64Array(HELD_MAX);
   private readonly endedAt = new Float64Array(HELD_MAX);
@@ -83,7 +83,6 @@ class HeldLines {
   private begin(now: number): void {
     this.wallClockAtStart = Date.now();
     this.monotonicAtStart = now;
-    this.stream.writeHeldLines = this.writeLines;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.writeLines();
@@ -91,18 +90,17 @@ class HeldLines {
     withHeldLines.add(this);
   }
 
-  readonly writeLines = (): void => {
+  writeLines(): void {
     const count = this.count;
     if (count === 0) return;
     this.count = 0;
-    this.stream.writeHeldLines = undefined;
     withHeldLines.delete(this);
     for (let i = 0; i < count; i++) {
       this.stream.destination.write(this.line(i));
       this.requestIds[i] = this.urls[i] = this.clients[i] = '';
       this.users[i] = this.attemptedUsers[i] = undefined;
     }
-  };
+  }
 
   private line(i: number): string {
     const url = this.urls[i]!;
@@ -155,7 +153,6 @@ interface Sink {
 }
 
 const sinks = new WeakMap<Logger, Sink>();
-const heldLinesByStream = new WeakMap<LogStream, HeldLines>();
 
 /** One batch per stream, shared by the loggers writing to it, so their lines keep their order. */
 function sinkOf(log: Logger): Sink {
@@ -163,8 +160,7 @@ function sinkOf(log: Logger): Sink {
   if (!sink) {
     const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
     if (!(stream instanceof LogStream)) throw new Error('the access log needs a logger made by createLogger');
-    const held = heldLinesByStream.get(stream) ?? new HeldLines(stream);
-    heldLinesByStream.set(stream, held);
+    const held = stream.heldLines instanceof HeldLines ? stream.heldLines : (stream.heldLines = new HeldLines(stream));
     const bindings = JSON.stringify(log.bindings()).slice(1, -1);
     sink = { held, fields: { level: log.levels.values.info!, bindings: bindings === '' ? '' : `,${bindings}` } };
     sinks.set(log, sink);
