@@ -83,4 +83,22 @@ describe('PostgreSQL search statistics: what a word tier chooses its plan from',
     expect((await cached.get()).rows).to.equal(people.length);
     expect(reads).to.equal(3);
   });
+
+  it('keeps a read begun after a forget when an older read fails later', async () => {
+    let reads = 0;
+    let failOlder: (error: Error) => void = () => {};
+    const cached = new CachedSearchStatistics(() => {
+      reads++;
+      if (reads === 1) return new Promise<ColumnStatisticsRow[]>((_, reject) => (failOlder = reject));
+      return read();
+    });
+    const older = cached.get().catch((error: unknown) => error);
+    cached.forget();
+    expect((await cached.get()).rows).to.equal(people.length);
+    failOlder(new Error('connection lost'));
+    expect(((await older) as Error).message).to.equal('connection lost');
+    // The newer read stays: asking again reads nothing.
+    expect((await cached.get()).rows).to.equal(people.length);
+    expect(reads).to.equal(2);
+  });
 });
