@@ -176,11 +176,11 @@ export function wordTierMatchSql(tier: 'nameWords' | 'otherWords', wordCount: nu
  * the page still needs plus those it must skip, so a page that the first tier fills
  * never runs the others, and no tier is counted in full.
  */
-export async function rankedPage<T>(
-  tiers: readonly SearchTier[],
+export async function rankedPage<Tier, T>(
+  tiers: readonly Tier[],
   offset: number,
   limit: number,
-  fetch: (tier: SearchTier, count: number) => Promise<T[]>,
+  fetch: (tier: Tier, count: number) => Promise<T[]>,
 ): Promise<T[]> {
   const page: T[] = [];
   let skip = offset;

@@ -72,6 +72,16 @@ for (const backend of storeBackends()) {
       expect(await names('ana', 5, 2)).to.deep.equal([]);
     });
 
+    it('puts address matches right after name matches, also on a page that ends or begins between them', async () => {
+      await store.upsertUsers([person('anaheim.desk@contoso.com', 'Front Desk'), person('analytics@contoso.com', 'Reports Mailbox')]);
+      const ranked = ['Ana', 'Ana Almeida', 'Front Desk', 'Reports Mailbox', 'Bob Anand', 'Maria Ana Souza', 'Adele Vance'];
+      expect(await names('ana')).to.deep.equal(ranked);
+      expect(await names('ana', 1, 2)).to.deep.equal(ranked.slice(1, 3));
+      expect(await names('ana', 2, 1)).to.deep.equal(ranked.slice(2, 3));
+      expect(await names('ana', 3, 2)).to.deep.equal(ranked.slice(3, 5));
+      expect(await resolved('ana')).to.deep.equal(ranked.slice(0, -1));
+    });
+
     it('lists everyone in name order for an empty query', async () => {
       expect(await names('')).to.deep.equal([
         'Adele Vance',
