@@ -413,18 +413,20 @@ export class PostgresStore implements Store, ChangeFeed {
   /**
    * A word tier's first rows: a walk of at most WALK_ROWS_MAX rows of the name index when
    * the planner expects many matches and the walk fills the page, else its matches sorted
-   * when few people share the words, else a whole walk of the name index testing each row.
+   * when few people share the words, else a walk of the rest of the name index testing each row.
    * Walks read the name index only (it carries the tested columns); the matches come from
    * the GIN indexes first (MATERIALIZED), so the planner never walks the name index for
    * words no one has, and are counted with the page in one statement.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
-    const walk = (rows: number) =>
-      this.rows<DirectoryRow>(pickedPageSql(`(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`), {
+    // A walk's first `count` matches among `rows` rows of the name order from row `from`; the rows before it are skipped untested.
+    const walk = (from: number, rows: number, count: number) =>
+      this.rows<DirectoryRow>(pickedPageSql(`(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk OFFSET :from) u WHERE ${test}`), {
         ...values,
         walk: rows,
-        limit,
+        from,
+        limit: count,
       });
     const statistics = await this.searchStatistics.get();
     const rareLong = tier === 'nameWords' ? values.long.flatMap((word, i) => (isRareNameWord(statistics, word) ? [i] : [])) : [];
@@ -433,9 +435,12 @@ export class PostgresStore implements Store, ChangeFeed {
     // long word overrides it: its first letters overstate it ("marketing" read as "mark",
     // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
     const keys = tier === 'nameWords' ? values.nameKeys : values.anyKeys;
+    let walked: DirectoryRow[] = [];
+    let walkedRows = 0;
     if (rareLong.length === 0 && estimatedMatches(statistics, keys) > SORTED_MATCHES_MAX) {
-      const walked = await walk(WALK_ROWS_MAX);
+      walked = await walk(0, WALK_ROWS_MAX, limit);
       if (walked.length === limit) return walked;
+      walkedRows = WALK_ROWS_MAX;
     }
     // The sorted plan and the count that says whether it holds come from one lookup.
     const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${narrowing} AND ${test} LIMIT :cap)`;
@@ -445,7 +450,10 @@ export class PostgresStore implements Store, ChangeFeed {
     );
     // The page is drawn from the matches untested again: no row, no match.
     const matched = sorted[0]?.matches ?? 0;
-    return matched <= SORTED_MATCHES_MAX ? sorted : walk(Number.MAX_SAFE_INTEGER);
+    if (matched <= SORTED_MATCHES_MAX) return sorted;
+    // Too many to sort: the rest of the name index, past the rows walked already (skipping
+    // rows costs a tenth of testing them: for "an mar" at a million people 19 ms of 38).
+    return [...walked, ...(await walk(walkedRows, Number.MAX_SAFE_INTEGER, limit - walked.length))];
   }
 
   /** With a `name`, the statement is prepared once per connection (it must always be the same SQL). */

@@ -184,6 +184,22 @@ for (const backend of storeBackends()) {
       expect(await resolved('zo beck')).to.deep.equal(['Zora Becker']);
     });
 
+    it('finds word matches far into the name order, after those among the first rows, when too many share the words to sort', async () => {
+      // Two matches first, then more rows than a walk takes at once (WALK_ROWS_MAX, 50,000 on
+      // PostgreSQL), none of them a match, then more matches than a word tier sorts.
+      const early = ['Abe Becker', 'Abel Becker'].map((name, i) => person(`early${i}@contoso.com`, name));
+      const fillers = Array.from({ length: 49_998 }, (_, i) => person(`f${i}@contoso.com`, `Filler${String(i).padStart(5, '0')} Smith`));
+      const late = Array.from({ length: 2 * SORTED_MATCHES_MAX }, (_, i) => person(`late${i}@contoso.com`, `Given${String(i).padStart(5, '0')} Becker`));
+      // Into an empty directory, as an import of a large one goes: PostgreSQL analyzes it, so that the word tier guesses "becker" common.
+      await store.close();
+      await backend.reset();
+      store = await backend.open();
+      await store.upsertUsers([...late, ...fillers, ...early]);
+
+      expect(await names('becker', 0, 4)).to.deep.equal(['Abe Becker', 'Abel Becker', 'Given00000 Becker', 'Given00001 Becker']);
+      expect(await names('becker', 3, 2)).to.deep.equal(['Given00001 Becker', 'Given00002 Becker']);
+    });
+
     it('gives each entry its manager and direct reports, as the directory knows them', async () => {
       await store.upsertUsers([
         person('adele.vance@contoso.com', 'Adele Vance', { manager: 'Ana.Almeida@contoso.com' }),
