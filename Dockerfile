@@ -2,7 +2,7 @@
 # ews-photo-bridge: build with the dev tools, run with production dependencies only.
 #   docker build -t ews-photo-bridge .
 #   docker run -p 8080:8080 -v bridge-data:/data ews-photo-bridge
-# The image was written to run; it was not built where it was written (see README, "Run it in production").
+# Built and run with podman on a stand-in for the base image (see README, "Deployment files").
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
