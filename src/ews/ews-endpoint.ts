@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
@@ -54,6 +55,15 @@ const MEMO_MAX_BODY = 16 * 1024;
 const MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The envelope a connection sent last, as read, kept on its socket: a keep-alive client
+ * polling a photo sends the same bytes each time, and comparing them costs a tenth of
+ * hashing them for the memo (0.1 against 0.75 µs for a 477-byte GetUserPhoto; server CPU
+ * a SOAP photo ×0.96 under load). At most MEMO_MAX_BODY a connection, gone with it.
+ */
+const LAST_READ = Symbol('the envelope this connection sent last, as read');
+type Connection = Socket & { [LAST_READ]?: { body: string; read: ReadRequest } };
+
+/**
  * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
  * read the body (bounded), parse it once into typed arguments (soap-reader.ts), dispatch
  * through the table the WSDL defines, authenticate for what that operation needs, run
@@ -93,9 +103,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * was read (every operation needs at least that), so this is a remembered login.
    */
   function answer(context: RequestContext, body: string): void {
-    const known = body.length <= MEMO_MAX_BODY ? remembered.get(body) : undefined;
+    const last = (context.req.socket as Connection)[LAST_READ];
+    const sameAsLast = last !== undefined && last.body === body;
+    const known = sameAsLast ? last.read : body.length <= MEMO_MAX_BODY ? remembered.get(body) : undefined;
     const read = known ?? readRequest(body);
-    authenticateFor(context, read, () => finish(context, body, read, !known));
+    authenticateFor(context, read, () => finish(context, body, read, !known, !sameAsLast));
   }
 
   /**
@@ -149,13 +161,17 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     else context.res.once('finish', () => recordAnswer(context));
   }
 
-  function finish(context: RequestContext, body: string, read: ReadRequest, fresh: boolean): void {
+  /** `fresh`: read just now, not remembered; `newToConnection`: not what this connection sent last. */
+  function finish(context: RequestContext, body: string, read: ReadRequest, fresh: boolean, newToConnection: boolean): void {
     context.route = read.kind === 'operation' || read.kind === 'refused' ? read.name : read.kind;
     if (read.kind === 'malformed') {
       write(context, soapAnswer(soapFault('Client', read.reason), 500));
       return;
     }
-    if (fresh && body.length <= MEMO_MAX_BODY) remembered.set(body, read);
+    if (body.length <= MEMO_MAX_BODY) {
+      if (fresh) remembered.set(body, read);
+      if (newToConnection) (context.req.socket as Connection)[LAST_READ] = { body, read };
+    }
     const answered = run(read, ewsContext(context));
     if (answered instanceof Promise)
       answered.then(

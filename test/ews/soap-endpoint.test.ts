@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -41,6 +43,19 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
 
   const post = (body: string, as = READER) =>
     request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(as)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+  /** A POST on the agent's connection, as a keep-alive client sends one. */
+  const postOn = (agent: http.Agent, port: number, body: string, as = READER) =>
+    new Promise<string>((resolve, reject) => {
+      const headers = { authorization: basic(as), 'content-type': 'text/xml; charset=utf-8' };
+      http
+        .request({ agent, port, host: '127.0.0.1', method: 'POST', path: '/EWS/Exchange.asmx', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject)
+        .end(body);
+    });
   const call = async (body: string, as = READER) => {
     const res = await post(envelope(body), as);
     return { res, xml: await parseSoap(res.text) };
@@ -147,6 +162,28 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(again.xml.Envelope.Header).to.deep.equal(first.xml.Envelope.Header);
       for (const header of ['etag', 'content-type']) expect(again.res.headers[header], header).to.equal(first.res.headers[header]);
       expect(again.res.headers['request-id']).to.be.a('string');
+    });
+
+    it('answers each of the envelopes one kept-alive connection alternates as itself', async () => {
+      const server = t.bridge.server;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      let connections = 0;
+      const counted = () => connections++;
+      server.on('connection', counted);
+      try {
+        const { port } = server.address() as AddressInfo;
+        for (const width of [48, 64, 48, 48, 64]) {
+          const answer = await postOn(agent, port, envelope(photoRequest('alex.wilber@contoso.com', `HR${width}x${width}`)));
+          const picture = Buffer.from((await parseSoap(answer)).Envelope.Body.GetUserPhotoResponse.PictureData as string, 'base64');
+          expect((await sharp(picture).metadata()).width).to.equal(width);
+        }
+        expect(connections).to.equal(1);
+      } finally {
+        server.off('connection', counted);
+        agent.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('answers HasChanged=false without data when If-None-Match holds the ETag', async () => {
