@@ -48,12 +48,6 @@ export interface LoadFigures {
   otherCpuPercent: number | undefined;
 }
 
-/** A discarded warm-up run (JIT, keep-alive sockets, caches), then the measured one. */
-export async function measureLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadFigures> {
-  await fire(target, settings.connections, settings.warmupSeconds);
-  return figuresOf(target.label, [await measureRun(target, settings.connections, settings.durationSeconds)]);
-}
-
 /**
  * Targets to be compared with each other, measured side by side: each is warmed up, then
  * the measured seconds are split into rounds and every round runs each target in turn

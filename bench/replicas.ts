@@ -16,7 +16,7 @@ import { freshDatabase } from '../test/support/postgres.js';
 import { freePort, startChild, stopAllChildren, stopChild, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv, photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, fetchPhoto } from './http.js';
-import { measureLoad, type LoadFigures, type LoadSettings } from './load.js';
+import { measureSideBySide, medianRatio, type LoadFigures, type LoadSettings } from './load.js';
 import { disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { rssMebibytesOf } from './rss.js';
@@ -79,7 +79,9 @@ interface Figures {
 async function main(load: LoadSettings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
-  console.log(`load: ${load.connections} connections in all, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s measured per run\n`);
+  console.log(
+    `load: ${load.connections} connections in all, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s measured per run in ${load.rounds} rounds, the runs in turn within each\n`,
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'epb-bench-replicas-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -108,37 +110,26 @@ async function measure(load: LoadSettings, sqliteEnv: Record<string, string>, po
   const checks: Check[] = [];
   try {
     const sqlite = await startReplica('bridge on SQLite', sqliteEnv);
-    const sqliteEtag = await firstPhotoEtag(sqlite);
-    const sqliteLoad = await measureLoad(
-      { label: 'SQLite, one bridge', url: photoUrl(sqlite), headers: { authorization: BASIC_AUTHORIZATION }, serverPids: [pid(sqlite)] },
-      load,
-    );
-    sqlite.rssAfterLoadMiB = rssMebibytesOf(pid(sqlite));
-    await stopChild(sqlite.child);
-
     const a = await startReplica('replica A on PostgreSQL', postgresEnv);
-    const etagOnA = await firstPhotoEtag(a);
-    const oneReplica = await measureLoad(
-      { label: 'PostgreSQL, one replica (A)', url: photoUrl(a), headers: { authorization: BASIC_AUTHORIZATION }, serverPids: [pid(a)] },
-      load,
-    );
     const b = await startReplica('replica B on PostgreSQL', postgresEnv);
-    const etagOnB = await firstPhotoEtag(b);
+    const [sqliteEtag, etagOnA, etagOnB] = [await firstPhotoEtag(sqlite), await firstPhotoEtag(a), await firstPhotoEtag(b)];
     checks.push({
       what: `the same photo has the same ETag on SQLite, A and B (${etagOnA})`,
       ok: etagOnA === etagOnB && etagOnA === sqliteEtag,
       kind: 'correctness',
     });
-    const twoReplicas = await measureLoad(
-      {
-        label: 'PostgreSQL, two replicas (A+B)',
-        url: [photoUrl(a), photoUrl(b)],
-        headers: { authorization: BASIC_AUTHORIZATION },
-        serverPids: [pid(a), pid(b)],
-      },
+    // Side by side, in rounds (load.ts): one replica and two are compared on the same minutes of this machine.
+    const headers = { authorization: BASIC_AUTHORIZATION };
+    const [sqliteLoad, oneReplica, twoReplicas] = (await measureSideBySide(
+      [
+        { label: 'SQLite, one bridge', url: photoUrl(sqlite), headers, serverPids: [pid(sqlite)] },
+        { label: 'PostgreSQL, one replica (A)', url: photoUrl(a), headers, serverPids: [pid(a)] },
+        { label: 'PostgreSQL, two replicas (A+B)', url: [photoUrl(a), photoUrl(b)], headers, serverPids: [pid(a), pid(b)] },
+      ],
       load,
-    );
-    for (const replica of [a, b]) replica.rssAfterLoadMiB = rssMebibytesOf(pid(replica));
+    )) as [LoadFigures, LoadFigures, LoadFigures];
+    for (const replica of [sqlite, a, b]) replica.rssAfterLoadMiB = rssMebibytesOf(pid(replica));
+    await stopChild(sqlite.child);
 
     const propagation = await measurePropagation(a, b);
     checks.push(...loadChecks([sqliteLoad, oneReplica, twoReplicas]), ...targetChecks(oneReplica, twoReplicas, propagation));
@@ -242,7 +233,7 @@ function targetChecks(one: LoadFigures, two: LoadFigures, propagation: readonly 
 }
 
 function twoToOne(one: LoadFigures, two: LoadFigures): number {
-  return two.requestsPerSecond / one.requestsPerSecond;
+  return medianRatio(two, one);
 }
 
 /** Server CPU in % of one core during the run: µs per response × responses per second. */
