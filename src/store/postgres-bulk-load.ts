@@ -3,19 +3,29 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+/** One table's rows for bulkLoad, in the order of `columns`. */
+export interface TableLoad {
+  table: string;
+  columns: readonly string[];
+  rows: Iterable<readonly (string | null)[]>;
+}
+
 /**
- * The first import of a large directory, into a table that is empty and stays so until
- * this transaction ends: rows by COPY, the table's other indexes dropped before them and
+ * The first import of a large directory, into tables that are empty and stay so until
+ * this transaction ends: rows by COPY, the tables' other indexes dropped before them and
  * built after them. Building an index sorts its keys once, where a row-by-row insert walks
  * every index for every row — at a million people, most of an import's time, and GIN's
- * word-start keys the most of it.
+ * word-start keys the most of it. The tables are loaded in order, each table's rows read
+ * only when its turn comes (a later table's may be made while an earlier one's are read).
  *
- * The table is locked until the transaction ends, so that its readers wait for the import
- * (they would have found nothing): only an import into an empty table takes this way.
- * The rows must not repeat a unique index's key (the caller merges them): a repeat fails
- * the index's build, and the transaction with it.
+ * The tables are locked until the transaction ends, so that their readers wait for the
+ * import (they would have found nothing): only an import into an empty directory takes
+ * this way. The rows must not repeat a unique index's key (the caller merges them): a
+ * repeat fails the index's build, and the transaction with it. The tables' triggers are
+ * off meanwhile: what they keep (user_name_words, from users) is among the loads.
  */
-export async function bulkLoad(client: pg.PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly (string | null)[]>): Promise<void> {
+export async function bulkLoad(client: pg.PoolClient, loads: readonly TableLoad[]): Promise<void> {
+  const tables = loads.map((load) => load.table);
   const { rows: indexes } = await client.query<{ name: string; definition: string }>(
     // Indexes that back a constraint stay (the primary key, which other tables' rows refer
     // to). A unique index is built again like the others: the rows come merged by it, and
@@ -23,22 +33,26 @@ export async function bulkLoad(client: pg.PoolClient, table: string, columns: re
     // index up during COPY cost 5 s, building it after 1.5 s.
     `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-     WHERE x.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`,
-    [table],
+     WHERE x.indrelid = ANY($1::regclass[]) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`,
+    [tables],
   );
   for (const { name } of indexes) await client.query(`DROP INDEX ${name}`);
-  // Truncated in this transaction, the table takes COPY FREEZE: rows written frozen and
+  for (const table of tables) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+  // Truncated in this transaction, the tables take COPY FREEZE: rows written frozen and
   // their pages marked all-visible, so that an index-only scan (the people search's walk
   // of the name index) reads no table page, which it otherwise did for every row until a
-  // VACUUM. The tables whose rows refer to its rows are as empty as it is.
-  await client.query(`TRUNCATE ${table} CASCADE`);
-  await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FREEZE)`)));
+  // VACUUM. The tables whose rows refer to their rows are as empty as they are.
+  await client.query(`TRUNCATE ${tables.join(', ')} CASCADE`);
+  for (const { table, columns, rows } of loads) {
+    await pipeline(Readable.from(copyText(rows)), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FREEZE)`)));
+  }
   // An index build sorts in this much memory before it spills to disk; the import's only.
   await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
   for (const { definition } of indexes) await client.query(definition);
-  // The planner picks the people search's plans from the table's statistics, which a table
+  for (const table of tables) await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+  // The planner picks the people search's plans from the tables' statistics, which a table
   // filled in one transaction has none of until autovacuum comes by: hundreds of ms a query.
-  await client.query(`ANALYZE ${table}`);
+  for (const table of tables) await client.query(`ANALYZE ${table}`);
 }
 
 const INDEX_BUILD_MEMORY = '256MB';

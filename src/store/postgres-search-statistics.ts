@@ -1,7 +1,6 @@
 /**
- * What ANALYZE last counted of the people search's columns: the most common word-start
- * keys (search_keys) and words (names_words), each with the share of rows that hold it,
- * and the table's rows. A word tier chooses its plan from them. Asking the server each
+ * What ANALYZE last counted of the people search's word-start keys (search_keys): the
+ * most common, each with the share of rows that hold it, and the table's rows. A word tier chooses its plan from them. Asking the server each
  * time (EXPLAIN, a pg_stats query) was two round trips and 1–2 ms of planning a query at
  * a million people; they change only when ANALYZE runs, so the process keeps them a while.
  */
@@ -11,8 +10,6 @@ export interface SearchStatistics {
   keys: ReadonlyMap<string, number>;
   /** Share assumed for a key not among them, as PostgreSQL's planner assumes it: half the least common one's, at most 0.5 %. */
   otherKey: number;
-  /** The most common words of the names, to their full length. */
-  nameWords: readonly string[];
 }
 
 /** How long statistics are kept before they are read again: autovacuum's ANALYZE comes by in minutes, not seconds. */
@@ -20,7 +17,7 @@ const MAX_AGE_MS = 60_000;
 
 /** What the catalog says, one row per column ANALYZE has seen. */
 export interface ColumnStatisticsRow {
-  attname: 'search_keys' | 'names_words';
+  attname: 'search_keys';
   elems: string[] | null;
   freqs: number[] | null;
   reltuples: number;
@@ -28,7 +25,7 @@ export interface ColumnStatisticsRow {
 
 export const COLUMN_STATISTICS_SQL = `SELECT s.attname, s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs, c.reltuples::float8 AS reltuples
   FROM pg_stats s JOIN pg_class c ON c.oid = 'users'::regclass
-  WHERE s.schemaname = current_schema() AND s.tablename = 'users' AND s.attname IN ('search_keys', 'names_words')`;
+  WHERE s.schemaname = current_schema() AND s.tablename = 'users' AND s.attname = 'search_keys'`;
 
 /** Statistics read at most once per MAX_AGE_MS, by one caller while the others wait for the same read. */
 export class CachedSearchStatistics {
@@ -60,7 +57,6 @@ const DEFAULT_MATCH_SHARE = 0.005;
 
 function searchStatisticsOf(rows: readonly ColumnStatisticsRow[]): SearchStatistics {
   const keys = rows.find((row) => row.attname === 'search_keys');
-  const words = rows.find((row) => row.attname === 'names_words');
   const elems = keys?.elems ?? [];
   // most_common_elem_freqs: one share per element, then the least and the greatest of them (and the share of nulls).
   const freqs = keys?.freqs ?? [];
@@ -68,7 +64,6 @@ function searchStatisticsOf(rows: readonly ColumnStatisticsRow[]): SearchStatist
     rows: Math.max(0, rows[0]?.reltuples ?? 0),
     keys: new Map(elems.map((key, i) => [key, freqs[i]!])),
     otherKey: Math.min(DEFAULT_MATCH_SHARE, (freqs[elems.length] ?? 0) / 2),
-    nameWords: words?.elems ?? [],
   };
 }
 
@@ -81,13 +76,4 @@ export function estimatedMatches(statistics: SearchStatistics, keys: readonly (r
   const share = (key: string) => statistics.keys.get(key) ?? statistics.otherKey;
   const anyOf = (alternatives: readonly string[]) => 1 - alternatives.reduce((none, key) => none * (1 - share(key)), 1);
   return statistics.rows * keys.reduce((all, alternatives) => all * anyOf(alternatives), 1);
-}
-
-/**
- * Whether no word the statistics of names_words keep among their most common starts with
- * this one: then it is rarer than all of those (at a million people, than the ~8,000 who
- * share a given name or surname). No statistics yet: every word is rare.
- */
-export function isRareNameWord(statistics: SearchStatistics, word: string): boolean {
-  return !statistics.nameWords.some((common) => common.startsWith(word));
 }

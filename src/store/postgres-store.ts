@@ -11,8 +11,9 @@ import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad } from './postgres-bulk-load.js';
 import { busyAsBridgeError } from './postgres-errors.js';
-import { keysQuery, queryKeys, searchKeys, WORD_START_LETTERS } from './postgres-search-keys.js';
-import { CachedSearchStatistics, COLUMN_STATISTICS_SQL, estimatedMatches, isRareNameWord, type ColumnStatisticsRow } from './postgres-search-statistics.js';
+import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
+import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
+import { CachedSearchStatistics, COLUMN_STATISTICS_SQL, estimatedMatches, type ColumnStatisticsRow } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
   NAME_TIERS,
@@ -20,7 +21,7 @@ import {
   rankedPage,
   SEARCH_TIERS,
   SORTED_MATCHES_MAX,
-  tsQuery,
+  prefixEnd,
   wordStartNeedles,
   wordTierMatchSql,
   type PeopleQuery,
@@ -57,6 +58,8 @@ const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')
 const USER_WRITE_COLUMNS = [...WRITTEN_USER_COLUMNS, 'search_keys'] as const;
 const SEARCH_NAMES = WRITTEN_USER_COLUMNS.indexOf('search_names');
 const SEARCH_OTHER = WRITTEN_USER_COLUMNS.indexOf('search_other');
+const NAME_KEY = WRITTEN_USER_COLUMNS.indexOf('name_key');
+const EMAIL = WRITTEN_USER_COLUMNS.indexOf('email');
 
 /** A user's values in the order of USER_WRITE_COLUMNS. */
 function userWriteValues(user: DirectoryUser): (string | null)[] {
@@ -89,23 +92,17 @@ const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
 type WordTier = 'nameWords' | 'otherWords';
 
 /**
- * What narrows a word tier through the GIN indexes. Query words are looked up by their
+ * What narrows a word tier through the GIN index. Query words are looked up by their
  * first letters among the word-start keys (postgres-search-keys.ts): one list a key,
  * intersected in the index, where a tsvector prefix search ('mar':*) merges the list of
  * every word starting so — tens of milliseconds at a million people. In the names
- * (:starts), every word starts a word of the names; a longer word that is rare
- * (`rareLong`, its indexes in values.long) is also a prefix search in names_words (:l0,
- * :l1…), which holds it to its full length so that few rows are read for it
- * ("marketing", in no name, would otherwise read every "markus"). A common longer word is
- * not: its prefix search merges thousands of rows (15–30 ms for "ivanov" at a million
- * people) to narrow little beyond its first letters. In the other fields (:anyStarts),
+ * (:starts), every word starts a word of the names; in the other fields (:anyStarts),
  * every word starts a word of the names or of the other fields. The row test decides the
  * rest: every word to its full length, and in the other fields that some word is outside
  * the names.
  */
-function indexedWordTier(tier: WordTier, rareLong: readonly number[]): string {
-  if (tier === 'otherWords') return 'u.search_keys @@ :anyStarts::tsquery';
-  return ['u.search_keys @@ :starts::tsquery', ...rareLong.map((i) => `u.names_words @@ to_tsquery('simple', :l${i})`)].join(' AND ');
+function indexedWordTier(tier: WordTier): string {
+  return tier === 'otherWords' ? 'u.search_keys @@ :anyStarts::tsquery' : 'u.search_keys @@ :starts::tsquery';
 }
 
 /** Whether a row is in a word tier, decided on the row itself (earlier tiers left out). */
@@ -130,23 +127,17 @@ function stepsOf(tiers: readonly SearchTier[]): Step[] {
 }
 
 /** A query, its tsqueries and its needles. */
-type TierValues = PeopleQuery & { long: string[]; nameKeys: string[][]; anyKeys: string[][]; starts: string; anyStarts: string } & Record<
-    `l${number}` | `n${number}`,
-    string
-  >;
+type TierValues = PeopleQuery & { nameKeys: string[][]; anyKeys: string[][]; starts: string; anyStarts: string } & Record<`n${number}`, string>;
 
 function tierValues(query: PeopleQuery): TierValues {
-  const long = query.words.filter((word) => word.length > WORD_START_LETTERS);
   const nameKeys = queryKeys(query.words, 'names');
   const anyKeys = queryKeys(query.words, 'namesOrOther');
   return {
     ...query,
-    long,
     nameKeys,
     anyKeys,
     starts: keysQuery(nameKeys),
     anyStarts: keysQuery(anyKeys),
-    ...Object.fromEntries(long.map((word, i) => [`l${i}`, tsQuery([word], '&')])),
     ...Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle])),
   };
 }
@@ -165,6 +156,29 @@ function tierSql(from: string, order: string): string {
 function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
   return `${select} FROM (SELECT u.id, u.name_key, lower(u.email) AS address FROM ${filtered} ORDER BY ${NAME_ORDER} LIMIT :limit) page
     JOIN users u ON u.id = page.id LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY page.name_key, page.address`;
+}
+
+/**
+ * The names tier's first rows from the name word lists: each listed word's list (:listed)
+ * in name order, tested on the names it carries, less the people whose display name
+ * starts with the query word (:first), who come from the name index when the query has
+ * other words (a query of one word has them in the prefix tier). A person on two lists
+ * is one row; a list's first :limit rows hold all of its people the page can need.
+ */
+function listedPageSql(wordCount: number): string {
+  const test = (names: string) => Array.from({ length: wordCount }, (_, i) => `strpos(${names}, :n${i}) > 0`).join(' AND ');
+  const notEarlier = (nameKey: string, address: string) =>
+    `NOT (${nameKey} >= :key AND ${nameKey} < :keyEnd) AND NOT (${address} >= :address AND ${address} < :addressEnd)`;
+  const lists = `SELECT s.name_key, s.address FROM unnest(:listed::text[]) AS l(word) CROSS JOIN LATERAL (
+      SELECT s.name_key, s.address FROM user_name_words s
+      WHERE s.word = l.word AND ${test('s.names')} AND NOT (s.name_key >= :first AND s.name_key < :firstEnd) AND ${notEarlier('s.name_key', 's.address')}
+      ORDER BY s.name_key, s.address LIMIT :limit) s`;
+  const byFirstWord = `SELECT u.name_key, lower(u.email) FROM users u
+      WHERE u.name_key >= :first AND u.name_key < :firstEnd AND ${test("' ' || u.search_names")} AND ${notEarlier('u.name_key', 'lower(u.email)')}
+      ORDER BY ${NAME_ORDER} LIMIT :limit`;
+  const found = wordCount === 1 ? lists : `${lists} UNION ALL (${byFirstWord})`;
+  return `${DIRECTORY_SELECT} FROM (SELECT DISTINCT f.name_key, f.address FROM (${found}) AS f(name_key, address) ORDER BY f.name_key, f.address LIMIT :limit) page
+    JOIN users u ON lower(u.email) = page.address LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY page.name_key, page.address`;
 }
 
 /**
@@ -329,14 +343,20 @@ export class PostgresStore implements Store, ChangeFeed {
     const rows = [...mergeByAddress(users).values()];
     const analyzed = await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
+        // The name words are made with the users' rows and loaded after them.
+        const nameWords: string[][] = [];
         const values = function* () {
           for (const user of rows) {
             const values = userWriteValues(user);
+            for (const row of nameWordRows(values[NAME_KEY] ?? null, values[SEARCH_NAMES] ?? null, values[EMAIL]!)) nameWords.push(row);
             values.push(updatedAt);
             yield values;
           }
         };
-        await bulkLoad(client, 'users', [...USER_WRITE_COLUMNS, 'updated_at'], values());
+        await bulkLoad(client, [
+          { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], rows: values() },
+          { table: 'user_name_words', columns: NAME_WORD_COLUMNS, rows: nameWords },
+        ]);
         return true;
       }
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {
@@ -411,12 +431,14 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   /**
-   * A word tier's first rows: a walk of at most WALK_ROWS_MAX rows of the name index when
-   * the planner expects many matches and the walk fills the page, else its matches sorted
-   * when few people share the words, else a walk of the rest of the name index testing each row.
-   * Walks read the name index only (it carries the tested columns); the matches come from
-   * the GIN indexes first (MATERIALIZED), so the planner never walks the name index for
-   * words no one has, and are counted with the page in one statement.
+   * A word tier's first rows. When the planner expects many matches, names ones are read
+   * from the name word lists in name order (listedRows); else, or without lists for the
+   * words, a walk of at most WALK_ROWS_MAX rows of the name index when it fills the page.
+   * Then the matches sorted when few people share the words; when too many do, the name
+   * word lists, or a walk of the rest of the name index testing each row. Walks read the
+   * name index only (it carries the tested columns); the matches come from the GIN index
+   * first (MATERIALIZED), so the planner never walks the name index for words no one has,
+   * and are counted with the page in one statement.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
     const test = wordTierTest(tier, values.words.length);
@@ -428,22 +450,21 @@ export class PostgresStore implements Store, ChangeFeed {
         from,
         limit: count,
       });
+    const listed = () => (tier === 'nameWords' ? this.listedRows(values, limit) : Promise.resolve(undefined));
+    // The planner's estimate, made here from the statistics of the word-start keys.
     const statistics = await this.searchStatistics.get();
-    const rareLong = tier === 'nameWords' ? values.long.flatMap((word, i) => (isRareNameWord(statistics, word) ? [i] : [])) : [];
-    const narrowing = indexedWordTier(tier, rareLong);
-    // The planner's estimate, made here from the statistics of the word-start keys; a rare
-    // long word overrides it: its first letters overstate it ("marketing" read as "mark",
-    // shared by every Markus), and a walk for it passed 50,000 rows for nothing (15–25 ms).
-    const keys = tier === 'nameWords' ? values.nameKeys : values.anyKeys;
+    const common = estimatedMatches(statistics, tier === 'nameWords' ? values.nameKeys : values.anyKeys) > SORTED_MATCHES_MAX;
     let walked: DirectoryRow[] = [];
     let walkedRows = 0;
-    if (rareLong.length === 0 && estimatedMatches(statistics, keys) > SORTED_MATCHES_MAX) {
+    if (common) {
+      const inOrder = await listed();
+      if (inOrder) return inOrder;
       walked = await walk(0, WALK_ROWS_MAX, limit);
       if (walked.length === limit) return walked;
       walkedRows = WALK_ROWS_MAX;
     }
     // The sorted plan and the count that says whether it holds come from one lookup.
-    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${narrowing} AND ${test} LIMIT :cap)`;
+    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${indexedWordTier(tier)} AND ${test} LIMIT :cap)`;
     const sorted = await this.rows<DirectoryRow & { matches: number }>(
       `${matches} ${pickedPageSql('matches u', `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
       { ...values, limit, cap: SORTED_MATCHES_MAX + 1 },
@@ -451,9 +472,28 @@ export class PostgresStore implements Store, ChangeFeed {
     // The page is drawn from the matches untested again: no row, no match.
     const matched = sorted[0]?.matches ?? 0;
     if (matched <= SORTED_MATCHES_MAX) return sorted;
+    const inOrder = common ? undefined : await listed();
+    if (inOrder) return inOrder;
     // Too many to sort: the rest of the name index, past the rows walked already (skipping
     // rows costs a tenth of testing them: for "an mar" at a million people 19 ms of 38).
     return [...walked, ...(await walk(walkedRows, Number.MAX_SAFE_INTEGER, limit - walked.length))];
+  }
+
+  /**
+   * The names tier's first rows from the name word lists (postgres-name-words.ts): for the
+   * longest query word, the list of each word it starts, read in name order and tested
+   * for the other query words, and — when there are others — the people whose display
+   * name starts with it, from the name index; merged. Undefined when the word is a number
+   * or starts more than LISTED_WORDS_MAX words.
+   */
+  private async listedRows(values: TierValues, limit: number): Promise<DirectoryRow[] | undefined> {
+    const word = listedWord(values.words);
+    if (word === undefined) return undefined;
+    const { rows } = await this.query<{ word: string }>(LISTED_WORDS_SQL, [word, prefixEnd(word), LISTED_WORDS_MAX], 'people search listed words');
+    if (rows.length > LISTED_WORDS_MAX) return undefined;
+    const listed = rows.map((row) => row.word);
+    if (listed.length === 0 && values.words.length === 1) return [];
+    return this.rows<DirectoryRow>(listedPageSql(values.words.length), { ...values, listed, first: word, firstEnd: prefixEnd(word), limit });
   }
 
   /** With a `name`, the statement is prepared once per connection (it must always be the same SQL). */

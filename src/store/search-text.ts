@@ -112,8 +112,10 @@ export interface PeopleQuery {
   addressEnd: string;
 }
 
-/** Sorts after any character a folded key or an address holds, so [x, x + END) is "starts with x". */
-const END = '\u{10FFFF}';
+/** Sorts after any character a folded key or an address holds, so [x, prefixEnd(x)) is "starts with x". */
+export function prefixEnd(text: string): string {
+  return `${text}\u{10FFFF}`;
+}
 
 /** undefined: the text holds no letter or digit, so nothing can match it. */
 export function peopleQuery(text: string): PeopleQuery | undefined {
@@ -121,7 +123,7 @@ export function peopleQuery(text: string): PeopleQuery | undefined {
   if (words.length === 0) return undefined;
   const key = words.join(' ');
   const address = text.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
-  return { words, key, keyEnd: key + END, address, addressEnd: address + END };
+  return { words, key, keyEnd: prefixEnd(key), address, addressEnd: prefixEnd(address) };
 }
 
 /**
@@ -132,11 +134,6 @@ export function ftsQuery(words: readonly string[], tier: 'nameWords' | 'otherWor
   const all = `(${words.map((word) => `"${word}"*`).join(' AND ')})`;
   const inNames = `{search_names} : ${all}`;
   return tier === 'nameWords' ? inNames : `${all} NOT ${inNames}`;
-}
-
-/** A PostgreSQL tsquery: every word as a quoted prefix, all of them (&) or any of them (|). */
-export function tsQuery(words: readonly string[], operator: '&' | '|'): string {
-  return words.map((word) => `'${word}':*`).join(` ${operator} `);
 }
 
 /**

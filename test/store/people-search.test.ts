@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
+import { foldedWords, SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -187,9 +187,11 @@ for (const backend of storeBackends()) {
     it('finds word matches far into the name order, after those among the first rows, when too many share the words to sort', async () => {
       // Two matches first, then more rows than a walk takes at once (WALK_ROWS_MAX, 50,000 on
       // PostgreSQL), none of them a match, then more matches than a word tier sorts.
-      const early = ['Abe Becker', 'Abel Becker'].map((name, i) => person(`early${i}@contoso.com`, name));
+      const early = ['Abe Becker', 'Abel Becker'].map((name, i) => person(`early${i}@contoso.com`, name, { department: 'Finance' }));
       const fillers = Array.from({ length: 49_998 }, (_, i) => person(`f${i}@contoso.com`, `Filler${String(i).padStart(5, '0')} Smith`));
-      const late = Array.from({ length: 2 * SORTED_MATCHES_MAX }, (_, i) => person(`late${i}@contoso.com`, `Given${String(i).padStart(5, '0')} Becker`));
+      const late = Array.from({ length: 2 * SORTED_MATCHES_MAX }, (_, i) =>
+        person(`late${i}@contoso.com`, `Given${String(i).padStart(5, '0')} Becker`, { department: 'Finance' }),
+      );
       // Into an empty directory, as an import of a large one goes: PostgreSQL analyzes it, so that the word tier guesses "becker" common.
       await store.close();
       await backend.reset();
@@ -198,6 +200,53 @@ for (const backend of storeBackends()) {
 
       expect(await names('becker', 0, 4)).to.deep.equal(['Abe Becker', 'Abel Becker', 'Given00000 Becker', 'Given00001 Becker']);
       expect(await names('becker', 3, 2)).to.deep.equal(['Given00001 Becker', 'Given00002 Becker']);
+      // A word of the other fields has no name word lists: the name index is walked.
+      expect(await names('finance', 0, 4)).to.deep.equal(['Abe Becker', 'Abel Becker', 'Given00000 Becker', 'Given00001 Becker']);
+    });
+
+    it('reads the people many share a word with in name order, whichever word of their names it starts', async () => {
+      // More matches than a word tier sorts: "sharp" starts the display name of some
+      // (Sharpe Anton), a later word of others, two such words of a few; "an" another word.
+      const people: DirectoryUser[] = [];
+      const add = (displayName: string, fields: Partial<DirectoryUser> = {}) => people.push(person(`p${people.length}@contoso.com`, displayName, fields));
+      for (let i = 0; i < SORTED_MATCHES_MAX; i++) add(`${i % 2 ? 'Anna' : 'Andre'}${String(i).padStart(5, '0')} ${i % 3 ? 'Sharpe' : 'Sharpless'}`);
+      for (let i = 0; i < 300; i++) add(`Sharpe${i % 2 ? 'r' : ''} Anton${String(i).padStart(3, '0')}`);
+      for (let i = 0; i < 50; i++) add(`Carl${String(i).padStart(2, '0')} Sharpe Sharpless Andersen`);
+      for (let i = 0; i < 200; i++) add(`Bob${String(i).padStart(3, '0')} Sharpe`, { surname: i % 4 ? 'Sharpe' : 'Anand' });
+      for (let i = 0; i < 300; i++) add(`Anna${String(i).padStart(3, '0')} Sharp${i % 2 ? 'ly' : ''}`, { department: 'Antiques' });
+      await store.upsertUsers(people);
+      // What the search must give: everyone a word of whose names starts each query word, in name order.
+      const folded = (user: DirectoryUser) => foldedWords([user.displayName, user.givenName, user.surname, user.email.split('@')[0]].join(' '));
+      const expected = (query: string) =>
+        people
+          .filter((user) => foldedWords(query).every((word) => folded(user).some((own) => own.startsWith(word))))
+          .map((user) => [foldedWords(user.displayName).join(' '), user.email, user.displayName] as const)
+          .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : 1))
+          .map(([, , name]) => name);
+      const everyPage = async (query: string, size: number) => {
+        const found: string[] = [];
+        for (let page: string[]; (page = await names(query, found.length, size)).length > 0;) found.push(...page);
+        return found;
+      };
+
+      const both = expected('an sharp');
+      expect(both.length).to.be.greaterThan(SORTED_MATCHES_MAX);
+      expect(await everyPage('an sharp', 400)).to.deep.equal(both);
+      expect(await everyPage('sharp an', 400)).to.deep.equal(both);
+      expect((await store.searchUsers('sharp an', 100)).map((user) => user.displayName)).to.deep.equal(both.slice(0, 100));
+      // One word: those whose display name starts with it come first (the prefix tier).
+      const sharp = expected('sharp');
+      const prefixFirst = [...sharp.filter((name) => name.startsWith('Sharp')), ...sharp.filter((name) => !name.startsWith('Sharp'))];
+      expect(await everyPage('sharp', 500)).to.deep.equal(prefixFirst);
+      expect(await everyPage('sharpl', 500)).to.deep.equal(expected('sharpl'));
+
+      // The lists follow every write: a rename, a removal, a new person.
+      await store.upsertUsers([person('p0@contoso.com', 'Andre00000 Smith'), person('new@contoso.com', 'Anakin Sharpe')]);
+      await store.removeUser('p1@contoso.com');
+      const now = await everyPage('an sharp', 400);
+      expect(now.slice(0, 3)).to.deep.equal(['Anakin Sharpe', 'Andre00002 Sharpe', 'Andre00004 Sharpe']);
+      expect(now).to.not.include.members(['Andre00000 Smith', 'Anna00001 Sharpe']);
+      expect(now.length, 'one in, two out').to.equal(both.length - 1);
     });
 
     it('gives each entry its manager and direct reports, as the directory knows them', async () => {

@@ -1,12 +1,6 @@
 import { expect } from 'chai';
 import { keysQuery, queryKeys } from '../../src/store/postgres-search-keys.js';
-import {
-  CachedSearchStatistics,
-  COLUMN_STATISTICS_SQL,
-  estimatedMatches,
-  isRareNameWord,
-  type ColumnStatisticsRow,
-} from '../../src/store/postgres-search-statistics.js';
+import { CachedSearchStatistics, COLUMN_STATISTICS_SQL, estimatedMatches, type ColumnStatisticsRow } from '../../src/store/postgres-search-statistics.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { freshDatabase } from '../support/postgres.js';
 import { runSql } from './backends.js';
@@ -15,7 +9,7 @@ const GIVEN = ['Anna', 'Andrea', 'Marek', 'Maria', 'Mei', 'Robert', 'Sebastian',
 const SURNAMES = ['Martins', 'Rossi', 'Ivanova', 'Andersen', 'Meyer', 'Ng'];
 const DEPARTMENTS = ['Marketing', 'Research', 'Finance'];
 
-/** Many people, so that ANALYZE keeps most common keys and words, a few of them rare. */
+/** Many people, so that ANALYZE keeps most common keys, a few of them rare. */
 const people = Array.from({ length: 12_000 }, (_, i) => ({
   email: `p${i}@contoso.com`,
   displayName: `${GIVEN[i % GIVEN.length]!} ${SURNAMES[(i * 7) % SURNAMES.length]!}${i % 500 === 0 ? ' Zyx' : ''}`,
@@ -48,19 +42,11 @@ describe('PostgreSQL search statistics: what a word tier chooses its plan from',
     }
   });
 
-  it('takes a name word as rare when no common word of the names starts with it', async () => {
-    const statistics = await new CachedSearchStatistics(read).get();
-    expect(isRareNameWord(statistics, 'sebas')).to.equal(false);
-    expect(isRareNameWord(statistics, 'marketing'), 'a department word, in no name').to.equal(true);
-    expect(isRareNameWord(statistics, 'zyxw')).to.equal(true);
-  });
-
-  it('has none before ANALYZE: nothing is estimated, every word is rare', async () => {
+  it('has none before ANALYZE: nothing is estimated', async () => {
     const empty = await freshDatabase();
     await (await PostgresStore.open(empty)).close();
     const statistics = await new CachedSearchStatistics(async () => (await runSql(empty, COLUMN_STATISTICS_SQL)).rows as ColumnStatisticsRow[]).get();
     expect(estimatedMatches(statistics, queryKeys(['an'], 'names'))).to.equal(0);
-    expect(isRareNameWord(statistics, 'anna')).to.equal(true);
   });
 
   it('reads the catalog once for many queries, again when told to forget, and does not keep a failed read', async () => {

@@ -60,7 +60,7 @@ describe('PostgresStore', () => {
     expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
   });
 
-  it('gives the users of a database from before the word-start keys their keys as it upgrades it, those a write gives', async () => {
+  it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };
     const search = searchColumnsOf(tania);
@@ -70,6 +70,10 @@ describe('PostgresStore', () => {
       [tania.email, tania.displayName, tania.department, search.name_key, search.search_names, search.search_other],
     );
     const store = await open();
+    const lists = await runSql(url, 'SELECT word, name_key, address, names FROM user_name_words');
+    expect(lists.rows, 'the name word lists').to.deep.equal([
+      { word: 'ivanova', name_key: 'tania ivanova', address: 'tania@contoso.com', names: ' tania ivanova' },
+    ]);
     expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
     expect((await store.searchDirectory('finan iv', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
     const keys = async () => (await runSql(url, 'SELECT search_keys::text AS keys FROM users')).rows[0]!.keys as string;
@@ -112,7 +116,8 @@ describe('PostgresStore', () => {
 
   it('loads a large import into an empty directory with the same indexes after it, or none of it when a row fails', async () => {
     const store = await open();
-    const indexes = async () => (await runSql(url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname")).rows;
+    const indexes = async () =>
+      (await runSql(url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('users', 'user_name_words') ORDER BY indexname")).rows;
     const people = (name: string) => Array.from({ length: 10_000 }, (_, i) => ({ email: `p${i}@contoso.com`, displayName: `${name} ${i}`, refs: {} }));
     const before = await indexes();
 
@@ -122,6 +127,7 @@ describe('PostgresStore', () => {
       .catch((error: unknown) => (failure = error));
     expect((failure as Error | undefined)?.message).to.match(/null value/);
     expect(await store.countUsers()).to.equal(0);
+    expect((await runSql(url, 'SELECT count(*)::int AS n FROM user_name_words')).rows[0]!.n).to.equal(0);
     expect(await indexes()).to.deep.equal(before);
 
     await store.upsertUsers([...people('Loaded'), { email: 'tab@contoso.com', displayName: 'Tab\tand \\ back\nslash', refs: { ldapDn: 'cn=a\\,b' } }]);
@@ -137,6 +143,54 @@ describe('PostgresStore', () => {
     const { rows } = await runSql(url, "SELECT relpages, relallvisible, reltuples FROM pg_class WHERE relname = 'users'");
     expect(rows[0]!.relallvisible).to.equal(rows[0]!.relpages).and.to.be.greaterThan(0);
     expect(rows[0]!.reltuples).to.equal(10_001);
+  });
+
+  it('keeps the name word lists as its triggers make them, whether an import loads them or writes change them', async () => {
+    const tricky = [
+      { email: 'Élise.DUPONT.42@Contoso.com', displayName: 'Élise Dupont', givenName: 'Élise', surname: 'Dupont' },
+      { email: 'ana.ana@contoso.com', displayName: 'Ana Ana Ruiz-Ruiz 2024', alias: 'ana7' },
+      { email: 'solo@contoso.com', displayName: 'Solo' },
+      { email: 'astral@contoso.com', displayName: '𝒜lex Ωmega', surname: 'Ωmega' },
+      { email: '12345@contoso.com', displayName: '12345 Numbers Only 678' },
+    ];
+    const people = [
+      ...tricky.map((user) => ({ ...user, refs: {} })),
+      ...Array.from({ length: 10_000 }, (_, i) => ({ email: `P${i}@contoso.com`, displayName: `Given${i % 97} Sur${i % 89}name ${i}`, refs: {} })),
+    ];
+    const lists = async (at: string) => (await runSql(at, 'SELECT word, name_key, address, names FROM user_name_words ORDER BY word, name_key, address')).rows;
+    const openAt = async (at: string) => {
+      const store = await PostgresStore.open(at);
+      opened.push(store);
+      return store;
+    };
+    const loaded = await open();
+    await loaded.upsertUsers(people); // an import into an empty directory: the lists loaded by COPY
+    const writtenAt = await freshDatabase();
+    const written = await openAt(writtenAt);
+    for (let i = 0; i < people.length; i += 4000) await written.upsertUsers(people.slice(i, i + 4000)); // in batches: the triggers make them
+    const made = await lists(writtenAt);
+    expect(made.length).to.be.greaterThan(10_000);
+    expect(made.filter((row) => row.address === 'Élise.dupont.42@contoso.com').map((row) => row.word)).to.deep.equal(['dupont']);
+    expect(made.filter((row) => row.address === 'ana.ana@contoso.com').map((row) => row.word)).to.deep.equal(['ana7', 'ruiz']);
+    expect(made.filter((row) => row.address === '12345@contoso.com').map((row) => row.word)).to.deep.equal(['numbers', 'only']);
+    expect(await lists(url)).to.deep.equal(made);
+
+    // A rename, a removal and a new person, written to the loaded lists, give those of an import of the result.
+    const changes = [
+      { email: 'p1@contoso.com', displayName: 'Renamed Person', refs: {} },
+      { email: 'ana.ana@contoso.com', displayName: 'Ana Ana Ruiz-Ruiz 2024', alias: 'anita', refs: {} },
+      { email: 'new@contoso.com', displayName: 'Brand New', refs: {} },
+    ];
+    await loaded.upsertUsers(changes);
+    await loaded.removeUser('solo@contoso.com');
+    await loaded.removeUser('P2@contoso.com');
+    const result = new Map(people.map((user) => [user.email.toLowerCase(), user]));
+    for (const user of changes) result.set(user.email, user);
+    result.delete('solo@contoso.com');
+    result.delete('p2@contoso.com');
+    const importedAt = await freshDatabase();
+    await (await openAt(importedAt)).upsertUsers([...result.values()]);
+    expect(await lists(url)).to.deep.equal(await lists(importedAt));
   });
 
   it('keeps photos as bytea', async () => {

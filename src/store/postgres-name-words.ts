@@ -1,0 +1,51 @@
+/**
+ * PostgreSQL's name words in name order: the user_name_words table (schema step 14), a
+ * row per word of a user's names — but the display name's first word, which the name
+ * index already holds in name order, and numbers — with the user's name key, address and
+ * names. Its index lists the people who share a word in name order, so that a word tier
+ * reads the first of them in order rather than walking the name index past everyone who
+ * lacks it. Triggers on users keep it; an import into an empty directory loads it
+ * beside the users (nameWordRows), the same rows the triggers' SQL makes.
+ */
+
+export const NAME_WORD_COLUMNS = ['word', 'name_key', 'address', 'names'] as const;
+
+/**
+ * The most words one query word may start for the lists to be read: each is read in
+ * name order, and the pages merged. A start that many words share ("m") is shared by so
+ * many people that walking the name index finds a page soon.
+ */
+export const LISTED_WORDS_MAX = 16;
+
+/** The words of the lists that start with $1 (ending before $2), in order: at most $3 + 1, one index probe each. */
+export const LISTED_WORDS_SQL = `WITH RECURSIVE listed(word, n) AS (
+    (SELECT word, 1 FROM user_name_words WHERE word >= $1 AND word < $2 ORDER BY word LIMIT 1)
+    UNION ALL
+    SELECT (SELECT s.word FROM user_name_words s WHERE s.word > l.word AND s.word < $2 ORDER BY s.word LIMIT 1), l.n + 1
+    FROM listed l WHERE l.word IS NOT NULL AND l.n <= $3
+  )
+  SELECT word FROM listed WHERE word IS NOT NULL`;
+
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * A user's rows of user_name_words, as the triggers' SQL makes them: lower() in
+ * PostgreSQL's "C" collation folds ASCII letters only, and string_to_array gives no
+ * words for an empty text.
+ */
+export function nameWordRows(nameKey: string | null, searchNames: string | null, email: string): string[][] {
+  if (nameKey === null || !searchNames) return [];
+  const first = nameKey.split(' ', 1)[0];
+  const address = email.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const names = ` ${searchNames}`;
+  const rows: string[][] = [];
+  for (const word of searchNames.split(' ')) if (word !== first && !DIGITS.test(word)) rows.push([word, nameKey, address, names]);
+  return rows;
+}
+
+/** The query word whose lists a word tier reads: the longest (the fewest people share it) that is not a number; none when all are. */
+export function listedWord(words: readonly string[]): string | undefined {
+  let longest: string | undefined;
+  for (const word of words) if (!DIGITS.test(word) && word.length > (longest?.length ?? 0)) longest = word;
+  return longest;
+}
