@@ -43,9 +43,17 @@ export function nameWordRows(nameKey: string | null, searchNames: string | null,
   return rows;
 }
 
-/** The query word whose lists a word tier reads: the longest (the fewest people share it) that is not a number; none when all are. */
-export function listedWord(words: readonly string[]): string | undefined {
-  let longest: string | undefined;
-  for (const word of words) if (!DIGITS.test(word) && word.length > (longest?.length ?? 0)) longest = word;
-  return longest;
+/**
+ * The query word whose lists a word tier reads: of those that are not numbers, the one
+ * the fewest people are expected to have (`people`), the longest of equals; none when all
+ * are numbers.
+ */
+export function listedWord(words: readonly string[], people: (word: string) => number): string | undefined {
+  let best: { word: string; people: number } | undefined;
+  for (const word of words) {
+    if (DIGITS.test(word)) continue;
+    const count = people(word);
+    if (!best || count < best.people || (count === best.people && word.length > best.word.length)) best = { word, people: count };
+  }
+  return best?.word;
 }
