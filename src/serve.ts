@@ -56,6 +56,8 @@ export async function serve(config: Config): Promise<void> {
 
 async function banner(base: string, config: Config, store: Store): Promise<string> {
   const lines = [`\news-photo-bridge is listening on ${base}  (database: ${storeLocation(config)})`];
+  // Where people reach it: behind a proxy, the public URL rather than the listener's address.
+  const reachAt = config.publicUrl === '' ? base : config.publicUrl.replace(/\/+$/, '');
   const demo = await store.getAccount(DEMO_LOGIN.username);
   const login = demo && (await verifyPassword(DEMO_LOGIN.password, demo.passwordHash)) ? `${DEMO_LOGIN.username}:${DEMO_LOGIN.password}` : undefined;
   const credentials = config.allowAnonymousRead ? '' : `-u '${login ?? 'USER:PASSWORD'}' `;
@@ -63,8 +65,8 @@ async function banner(base: string, config: Config, store: Store): Promise<strin
     login
       ? `  demo login:  ${DEMO_LOGIN.username}  password: ${DEMO_LOGIN.password}  (admin; do not keep it in production)`
       : '  log in with an account made by: ews-photo-bridge account add <name>',
-    `  directory:   ${base}/  (search people, see their photos)`,
-    `  try:         curl ${credentials}'${base}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96' -o photo.jpg`,
+    `  directory:   ${reachAt}/  (search people, see their photos)`,
+    `  try:         curl ${credentials}'${reachAt}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96' -o photo.jpg`,
   );
   if (config.allowAnonymousRead) lines.push('  WARNING: anonymous read is on; anyone who reaches this port can fetch every photo');
   return `${lines.join('\n')}\n\n`;

@@ -19,9 +19,9 @@ interface Running {
 }
 
 /** Starts `ews-photo-bridge serve` as its own process and waits for its banner. */
-async function startServe(db: string, args: string[] = []): Promise<Running> {
+async function startServe(db: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--db', db, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, BRIDGE_HOST: '127.0.0.1' },
+    env: { ...process.env, BRIDGE_HOST: '127.0.0.1', ...env },
   });
   let stderr = '';
   let stdout = '';
@@ -81,6 +81,15 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     expect(await running.exited).to.equal(0);
     expect(running.stderr()).to.match(/account add/);
     expect(running.stderr()).to.not.match(/demo login/);
+  });
+
+  it('points people at the public URL behind a proxy, and says where it listens', async () => {
+    const running = await startServe(join(dir, 'public.db'), ['--no-demo'], { BRIDGE_PUBLIC_URL: 'https://photos.contoso.example/' });
+    running.child.kill('SIGTERM');
+    expect(await running.exited).to.equal(0);
+    expect(running.base).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(running.stderr()).to.match(/directory: +https:\/\/photos\.contoso\.example\/ /);
+    expect(running.stderr()).to.include("'https://photos.contoso.example/ews/exchange.asmx/s/GetUserPhoto?");
   });
 
   it('on SIGTERM finishes the request in flight, then closes the database and exits 0', async () => {
