@@ -9,7 +9,7 @@ import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
-import { bulkLoad } from './postgres-bulk-load.js';
+import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { busyAsBridgeError } from './postgres-errors.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
@@ -350,18 +350,18 @@ export class PostgresStore implements Store, ChangeFeed {
     const analyzed = await this.write(async (client) => {
       if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
         // The name words are made with the users' rows and loaded after them.
-        const nameWords: string[][] = [];
+        const nameWords = new CopyTextBytes();
         const values = function* () {
           for (const user of rows) {
             const values = userWriteValues(user);
-            for (const row of nameWordRows(values[NAME_KEY] ?? null, values[SEARCH_NAMES] ?? null, values[EMAIL]!)) nameWords.push(row);
+            for (const row of nameWordRows(values[NAME_KEY] ?? null, values[SEARCH_NAMES] ?? null, values[EMAIL]!)) nameWords.add(row);
             values.push(updatedAt);
             yield values;
           }
         };
         await bulkLoad(client, [
-          { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], rows: values() },
-          { table: 'user_name_words', columns: NAME_WORD_COLUMNS, rows: nameWords },
+          { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], text: copyText(values()) },
+          { table: 'user_name_words', columns: NAME_WORD_COLUMNS, text: nameWords },
         ]);
         return true;
       }
