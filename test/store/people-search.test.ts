@@ -240,6 +240,14 @@ for (const backend of storeBackends()) {
       expect(await everyPage('sharp', 500)).to.deep.equal(prefixFirst);
       expect(await everyPage('sharpl', 500)).to.deep.equal(expected('sharpl'));
 
+      // A word that starts more words than the lists are read for, and a number, are found by the other plans.
+      const many = Array.from({ length: 40 }, (_, i) => person(`z${i}@contoso.com`, `Zed${i % 20} Sharpz${String.fromCharCode(97 + (i % 20))}`));
+      await store.upsertUsers([...many, person('n@contoso.com', 'Numbered Person', { alias: 'x4711' }), person('m@contoso.com', 'Mo 4711')]);
+      const sharpz = many.map((user) => user.displayName).sort();
+      expect(await everyPage('sharpz', 7)).to.deep.equal(sharpz);
+      expect(await everyPage('zed sharpz', 7)).to.deep.equal(sharpz);
+      expect(await names('4711')).to.deep.equal(['Mo 4711']);
+
       // The lists follow every write: a rename, a removal, a new person.
       await store.upsertUsers([person('p0@contoso.com', 'Andre00000 Smith'), person('new@contoso.com', 'Anakin Sharpe')]);
       await store.removeUser('p1@contoso.com');
