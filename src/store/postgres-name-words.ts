@@ -1,3 +1,5 @@
+import { asciiLower } from './search-text.js';
+
 /**
  * PostgreSQL's name words in name order: the user_name_words table (schema step 14), a
  * row per word of a user's names — but the display name's first word, which the name
@@ -36,7 +38,7 @@ const DIGITS = /^[0-9]+$/;
 export function nameWordRows(nameKey: string | null, searchNames: string | null, email: string): string[][] {
   if (nameKey === null || !searchNames) return [];
   const first = nameKey.split(' ', 1)[0];
-  const address = email.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const address = asciiLower(email);
   const names = ` ${searchNames}`;
   const rows: string[][] = [];
   for (const word of searchNames.split(' ')) if (word !== first && !DIGITS.test(word)) rows.push([word, nameKey, address, names]);

@@ -22,6 +22,7 @@ import {
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
 import {
+  asciiLower,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
@@ -778,9 +779,4 @@ function contactField(mailbox: string, contact: NewContact, field: (typeof CONTA
     home_phone: contact.phones.home,
   };
   return values[field] ?? null;
-}
-
-/** lower() under the "C" collation folds ASCII letters only; patterns are folded the same way. */
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }

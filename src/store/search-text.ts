@@ -117,12 +117,17 @@ export function prefixEnd(text: string): string {
   return `${text}\u{10FFFF}`;
 }
 
+/** ASCII letters lower-cased, the rest kept: as SQLite's NOCASE compares and PostgreSQL's lower() folds under "C", so both stores match addresses alike. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 /** undefined: the text holds no letter or digit, so nothing can match it. */
 export function peopleQuery(text: string): PeopleQuery | undefined {
   const words = foldedWords(text);
   if (words.length === 0) return undefined;
   const key = words.join(' ');
-  const address = text.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const address = asciiLower(text.trim());
   return { words, key, keyEnd: prefixEnd(key), address, addressEnd: prefixEnd(address) };
 }
 
