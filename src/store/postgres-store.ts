@@ -205,6 +205,9 @@ const PREFIX_TIERS_SQL = `(${pickedPageSql(`users u WHERE ${NAME_PREFIX}`)}) UNI
  */
 const WALK_ROWS_MAX = 50_000;
 
+/** The most query words whose listed page is a prepared statement: people type a name or two. */
+const PREPARED_WORDS_MAX = 4;
+
 /** The columns of a users row a word tier tests, all in the name index. */
 const WALKED_COLUMNS = 'u.id, u.name_key, u.email, u.search_names, u.search_other';
 
@@ -502,9 +505,11 @@ export class PostgresStore implements Store, ChangeFeed {
     if (rows.length > LISTED_WORDS_MAX) return undefined;
     const listed = rows.map((row) => row.word);
     if (listed.length === 0 && values.words.length === 1) return [];
-    // Prepared, one statement a number of query words: planning it took a third of its time.
+    // Prepared, one statement a number of query words (planning it took a third of its
+    // time); past a few words it is planned each time, so no query keeps more on a connection.
     const words = values.words.length;
-    return this.rows<DirectoryRow>(listedPageSql(words), { ...values, listed, first: word, firstEnd: prefixEnd(word), limit }, `people search listed ${words}`);
+    const name = words <= PREPARED_WORDS_MAX ? `people search listed ${words}` : undefined;
+    return this.rows<DirectoryRow>(listedPageSql(words), { ...values, listed, first: word, firstEnd: prefixEnd(word), limit }, name);
   }
 
   /** With a `name`, the statement is prepared once per connection (it must always be the same SQL). */

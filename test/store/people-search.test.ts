@@ -233,6 +233,7 @@ for (const backend of storeBackends()) {
       expect(both.length).to.be.greaterThan(SORTED_MATCHES_MAX);
       expect(await everyPage('an sharp', 400)).to.deep.equal(both);
       expect(await everyPage('sharp an', 400)).to.deep.equal(both);
+      expect(await everyPage('a an and andr sharp', 400), 'five words').to.deep.equal(expected('a an and andr sharp'));
       expect((await store.searchUsers('sharp an', 100)).map((user) => user.displayName)).to.deep.equal(both.slice(0, 100));
       // One word: those whose display name starts with it come first (the prefix tier).
       const sharp = expected('sharp');
