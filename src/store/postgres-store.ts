@@ -29,6 +29,7 @@ import {
   SEARCH_TIERS,
   SORTED_MATCHES_MAX,
   prefixEnd,
+  tiersOf,
   wordStartNeedles,
   wordTierMatchSql,
   type PeopleQuery,
@@ -435,7 +436,7 @@ export class PostgresStore implements Store, ChangeFeed {
     const query = peopleQuery(text);
     if (!query) return [];
     const values = tierValues(query);
-    return rankedPage(stepsOf(tiers), offset, limit, (step, count) =>
+    return rankedPage(stepsOf(tiersOf(query, tiers)), offset, limit, (step, count) =>
       step === 'prefixes' ? this.rows(PREFIX_TIERS_SQL, { ...values, limit: count }, 'people search prefixes') : this.wordTierRows(step, values, count),
     );
   }

@@ -103,6 +103,19 @@ export type SearchTier = (typeof SEARCH_TIERS)[number];
 /** ResolveNames resolves names and addresses, as Exchange's ambiguous name resolution does; the directory page also searches the rest. */
 export const NAME_TIERS: readonly SearchTier[] = ['namePrefix', 'addressPrefix', 'nameWords'];
 
+/**
+ * The most words a query's word tiers take. They test every query word on every row they
+ * read, so a query of hundreds of short words ("a a a …", within the 1,024 characters an
+ * entry may have) cost ~1 s of the store's time at a million people; no one's name has
+ * this many words. A longer query still finds the names and addresses it starts.
+ */
+export const WORD_TIER_WORDS_MAX = 12;
+
+/** The tiers a query is searched in: the word tiers only when it has no more words than they take. */
+export function tiersOf(query: PeopleQuery, tiers: readonly SearchTier[]): readonly SearchTier[] {
+  return query.words.length <= WORD_TIER_WORDS_MAX ? tiers : tiers.filter((tier) => tier === 'namePrefix' || tier === 'addressPrefix');
+}
+
 /** A query as the stores compare it. `keyEnd`/`addressEnd` close the "starts with" ranges of an index. */
 export interface PeopleQuery {
   words: string[];

@@ -22,6 +22,7 @@ import {
   wordStartNeedles,
   wordTierMatchSql,
   type PeopleQuery,
+  tiersOf,
   type SearchTier,
 } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
@@ -395,7 +396,7 @@ export class SqliteStore implements Store {
     if (text.trim() === '') return this.read(() => this.statements.listDirectory.all({ offset, limit }));
     const query = peopleQuery(text);
     if (!query) return [];
-    return rankedPage(tiers, offset, limit, (tier, count) =>
+    return rankedPage(tiersOf(query, tiers), offset, limit, (tier, count) =>
       this.read(() =>
         tier === 'nameWords' || tier === 'otherWords'
           ? this.wordTierRows(tier, query, count)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { foldedWords, SORTED_MATCHES_MAX } from '../../src/store/search-text.js';
+import { foldedWords, SORTED_MATCHES_MAX, WORD_TIER_WORDS_MAX } from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -130,6 +130,16 @@ for (const backend of storeBackends()) {
       expect(await names('"ana')).to.deep.equal(await names('ana'));
       expect(await names('NEAR(ana almeida)')).to.deep.equal([]);
       expect(await names('{search_other}: sales')).to.deep.equal([]);
+    });
+
+    it('takes up to WORD_TIER_WORDS_MAX words in any order; a longer query finds only the names and addresses it starts', async () => {
+      const words = Array.from({ length: WORD_TIER_WORDS_MAX + 1 }, (_, i) => `W${String.fromCharCode(97 + i)}x`);
+      await store.upsertUsers([person('long.name@contoso.com', words.join(' '))]);
+      const reversed = [...words].reverse();
+      expect(await names(reversed.slice(0, WORD_TIER_WORDS_MAX).join(' ')), 'as many words as the word tiers take').to.deep.equal([words.join(' ')]);
+      expect(await names(reversed.join(' ')), 'one more').to.deep.equal([]);
+      expect(await resolved(reversed.join(' '))).to.deep.equal([]);
+      expect(await names(words.join(' ')), 'the whole name, in order').to.deep.equal([words.join(' ')]);
     });
 
     it('follows every write: import, rename, removal', async () => {
