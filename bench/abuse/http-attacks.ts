@@ -94,10 +94,10 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
-      // Every word is tested on every row a word tier reads: 400 of them cost ~1 s of the store's time a query at a million people.
-      name: 'people search: 400 one-letter words',
+      // Every word was tested on every row a word tier read: hundreds cost ~1 s of the store's time a query at a million people.
+      name: 'people search: 100 one-letter words (199 characters)',
       async run(bridge) {
-        const q = encodeURIComponent('a '.repeat(400).trim());
+        const q = encodeURIComponent('a '.repeat(100).trim());
         const answer = readAnswer(await rawRequest(`${bridge.base}/api/people?q=${q}`, { headers: { authorization: BASIC_AUTHORIZATION } }));
         return summary(answer, [statusIs(answer, 200)]);
       },

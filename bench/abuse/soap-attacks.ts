@@ -117,6 +117,12 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         (a) => [...refusedUnread(/a name in the request is longer than/)(a), bytesAtMost(a, 1024)],
       ),
     ),
+    soapAttack(
+      // Its words were each tested on every row a word tier read (~1 s of the store's time a query at a million people).
+      'ResolveNames: 512 one-letter words (1,023 characters)',
+      () => resolveNames('a '.repeat(512).trim()),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionNoResults']), wellFormed(a)],
+    ),
     soapAttack('ResolveNames: 10 k levels deep', () => nested(10_000), refusedUnread(/nests deeper than \d+/)),
     soapAttack(
       'GetUserPhoto: 16 KB of blanks',
