@@ -332,7 +332,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // name order already) and numbers, kept by triggers on users, so that people who share a
     // word are read in name order instead of found by walking everyone's names (a surname
     // a hundredth of a million people share: ~10,000 rows walked for a page of 101). The
-    // lists also tell a long word's rare matches at once, which names_words did.
+    // lists also tell a long word's rare matches at once, which names_words did. A user's
+    // rows are user_name_word_rows(), wherever they are made in SQL.
     sqlite: '',
     postgres: `
     CREATE TABLE user_name_words (
@@ -341,36 +342,33 @@ export const MIGRATIONS: readonly Migration[] = [
       address  text COLLATE "C" NOT NULL,
       names    text NOT NULL
     );
-    INSERT INTO user_name_words (word, name_key, address, names)
-      SELECT w.word, u.name_key, lower(u.email), ' ' || u.search_names
-      FROM users u, unnest(string_to_array(u.search_names, ' ')) AS w(word)
-      WHERE w.word <> split_part(u.name_key, ' ', 1) AND w.word !~ '^[0-9]+$';
+    CREATE FUNCTION user_name_word_rows(name_key text, search_names text, email text)
+      RETURNS TABLE (word text, name_key text, address text, names text) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT w, $1, lower($3), ' ' || $2 FROM unnest(string_to_array($2, ' ')) AS w
+      WHERE w <> split_part($1, ' ', 1) AND w !~ '^[0-9]+$'
+    $$;
+    INSERT INTO user_name_words SELECT r.* FROM users u, user_name_word_rows(u.name_key, u.search_names, u.email) r;
     CREATE INDEX user_name_words_in_name_order ON user_name_words (word, name_key, address) INCLUDE (names);
     CREATE FUNCTION users_added_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      INSERT INTO user_name_words (word, name_key, address, names)
-        SELECT w.word, u.name_key, lower(u.email), ' ' || u.search_names
-        FROM added u, unnest(string_to_array(u.search_names, ' ')) AS w(word)
-        WHERE w.word <> split_part(u.name_key, ' ', 1) AND w.word !~ '^[0-9]+$';
+      INSERT INTO user_name_words SELECT r.* FROM added u, user_name_word_rows(u.name_key, u.search_names, u.email) r;
       RETURN NULL;
     END $$;
     CREATE FUNCTION users_removed_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      DELETE FROM user_name_words s USING removed u, unnest(string_to_array(u.search_names, ' ')) AS w(word)
-        WHERE s.word = w.word AND s.name_key = u.name_key AND s.address = lower(u.email);
+      DELETE FROM user_name_words s USING removed u, user_name_word_rows(u.name_key, u.search_names, u.email) r
+        WHERE s.word = r.word AND s.name_key = r.name_key AND s.address = r.address;
       RETURN NULL;
     END $$;
     CREATE FUNCTION users_changed_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       DELETE FROM user_name_words s
-        USING before u JOIN after a ON a.id = u.id CROSS JOIN LATERAL unnest(string_to_array(u.search_names, ' ')) AS w(word)
+        USING before u JOIN after a ON a.id = u.id CROSS JOIN LATERAL user_name_word_rows(u.name_key, u.search_names, u.email) r
         WHERE (u.name_key, u.search_names, lower(u.email)) IS DISTINCT FROM (a.name_key, a.search_names, lower(a.email))
-          AND s.word = w.word AND s.name_key = u.name_key AND s.address = lower(u.email);
-      INSERT INTO user_name_words (word, name_key, address, names)
-        SELECT w.word, u.name_key, lower(u.email), ' ' || u.search_names
-        FROM after u JOIN before b ON b.id = u.id CROSS JOIN LATERAL unnest(string_to_array(u.search_names, ' ')) AS w(word)
-        WHERE (u.name_key, u.search_names, lower(u.email)) IS DISTINCT FROM (b.name_key, b.search_names, lower(b.email))
-          AND w.word <> split_part(u.name_key, ' ', 1) AND w.word !~ '^[0-9]+$';
+          AND s.word = r.word AND s.name_key = r.name_key AND s.address = r.address;
+      INSERT INTO user_name_words SELECT r.*
+        FROM after u JOIN before b ON b.id = u.id CROSS JOIN LATERAL user_name_word_rows(u.name_key, u.search_names, u.email) r
+        WHERE (u.name_key, u.search_names, lower(u.email)) IS DISTINCT FROM (b.name_key, b.search_names, lower(b.email));
       RETURN NULL;
     END $$;
     CREATE TRIGGER users_added_name_words AFTER INSERT ON users REFERENCING NEW TABLE AS added

@@ -7,7 +7,7 @@ import { asciiLower } from './search-text.js';
  * names. Its index lists the people who share a word in name order, so that a word tier
  * reads the first of them in order rather than walking the name index past everyone who
  * lacks it. Triggers on users keep it; an import into an empty directory loads it
- * beside the users (nameWordRows), the same rows the triggers' SQL makes.
+ * beside the users (nameWordRows, the rows SQL's user_name_word_rows() makes).
  */
 
 export const NAME_WORD_COLUMNS = ['word', 'name_key', 'address', 'names'] as const;
@@ -31,7 +31,7 @@ export const LISTED_WORDS_SQL = `WITH RECURSIVE listed(word, n) AS (
 const DIGITS = /^[0-9]+$/;
 
 /**
- * A user's rows of user_name_words, as the triggers' SQL makes them: lower() in
+ * A user's rows of user_name_words, as user_name_word_rows() makes them in SQL: lower() in
  * PostgreSQL's "C" collation folds ASCII letters only, and string_to_array gives no
  * words for an empty text.
  */

@@ -1,8 +1,9 @@
 /**
  * What ANALYZE last counted of the people search's word-start keys (search_keys): the
- * most common, each with the share of rows that hold it, and the table's rows. A word tier chooses its plan from them. Asking the server each
- * time (EXPLAIN, a pg_stats query) was two round trips and 1–2 ms of planning a query at
- * a million people; they change only when ANALYZE runs, so the process keeps them a while.
+ * most common, each with the share of rows that hold it, and the table's rows. A word
+ * tier chooses its plan from them. Asking the server each time (EXPLAIN, a pg_stats
+ * query) was two round trips and 1–2 ms of planning a query at a million people; they
+ * change only when ANALYZE runs, so the process keeps them a while.
  */
 export interface SearchStatistics {
   rows: number;

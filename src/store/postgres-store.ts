@@ -451,6 +451,11 @@ export class PostgresStore implements Store, ChangeFeed {
    * name index for words no one has, and are counted with the page in one statement.
    */
   private async wordTierRows(tier: WordTier, values: TierValues, limit: number): Promise<DirectoryRow[]> {
+    const statistics = await this.searchStatistics.get();
+    if (tier === 'nameWords') {
+      const listed = await this.listedRows(values, statistics, limit);
+      if (listed) return listed;
+    }
     const test = wordTierTest(tier, values.words.length);
     // A walk's first `count` matches among `rows` rows of the name order from row `from`; the rows before it are skipped untested.
     const walk = (from: number, rows: number, count: number) =>
@@ -460,11 +465,6 @@ export class PostgresStore implements Store, ChangeFeed {
         from,
         limit: count,
       });
-    const statistics = await this.searchStatistics.get();
-    if (tier === 'nameWords') {
-      const listed = await this.listedRows(values, statistics, limit);
-      if (listed) return listed;
-    }
     // The planner's estimate, made here from the statistics of the word-start keys.
     let walked: DirectoryRow[] = [];
     let walkedRows = 0;
