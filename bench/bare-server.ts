@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-// The ceiling the bridge is measured against: node:http sending the same bytes and
-// doing nothing else — no routing, auth, cache lookup or logging. A POST's body is read
-// to its end first, as any SOAP server must before it can answer (the ceiling for SOAP).
-// Usage: node --import tsx bench/bare-server.ts PORT FILE [CONTENT_TYPE]
-const [port, file, contentType = 'image/jpeg'] = process.argv.slice(2);
-if (!port || !file) throw new Error('usage: bare-server.ts PORT FILE [CONTENT_TYPE]');
-const body = readFileSync(file);
+// The ceiling the bridge is measured against: node:http sending the same bytes — the
+// bridge's answer and its head, header for header — and doing nothing else: no routing,
+// auth, cache lookup or logging. A POST's body is read to its end first, as any SOAP
+// server must before it can answer (the ceiling for SOAP).
+// Usage: node --import tsx bench/bare-server.ts PORT BODY_FILE HEAD_FILE
+// HEAD_FILE: JSON [[name, value], …], the bridge's headers but Content-Length, Date and Connection.
+const [port, bodyFile, headFile] = process.argv.slice(2);
+if (!port || !bodyFile || !headFile) throw new Error('usage: bare-server.ts PORT BODY_FILE HEAD_FILE');
+const body = readFileSync(bodyFile);
+const head = [...(JSON.parse(readFileSync(headFile, 'utf8')) as [string, string][]).flat(), 'content-length', String(body.length)];
 
 createServer((req, res) => {
   const answer = () => {
-    res.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
+    res.writeHead(200, head);
     res.end(body);
   };
   if (req.method === 'POST') req.resume().once('end', answer);
