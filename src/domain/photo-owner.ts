@@ -1,10 +1,14 @@
-/** Whose photo: a directory user's (by SMTP address) or a contact's (by its row). */
-export type PhotoOwner = { kind: 'user'; email: string } | { kind: 'contact'; id: number };
+/**
+ * Whose photo: a directory user's (by SMTP address) or a contact's (by its row), with the
+ * stable string the caches know it by. Made by userOwner and contactOwner only: the key
+ * is made once per owner, not once per lookup (a fresh string must be hashed again, and
+ * the photo hot path looks an owner up on every request).
+ */
+export type PhotoOwner = { kind: 'user'; email: string; key: string } | { kind: 'contact'; id: number; key: string };
 
-export const userOwner = (email: string): PhotoOwner => ({ kind: 'user', email: email.toLowerCase() });
-export const contactOwner = (id: number): PhotoOwner => ({ kind: 'contact', id });
-
-/** A stable string for cache keys. */
-export function ownerKey(owner: PhotoOwner): string {
-  return owner.kind === 'user' ? `user:${owner.email}` : `contact:${owner.id}`;
+export function userOwner(email: string): PhotoOwner {
+  const lowerCase = email.toLowerCase();
+  return { kind: 'user', email: lowerCase, key: `user:${lowerCase}` };
 }
+
+export const contactOwner = (id: number): PhotoOwner => ({ kind: 'contact', id, key: `contact:${id}` });

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../domain/errors.js';
 import { changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
 import { servedSide, type PhotoFingerprint, type PhotoFit, type Rendition, type StoredPhoto, type StoredPhotoInfo } from '../domain/photo.js';
-import { ownerKey, type PhotoOwner } from '../domain/photo-owner.js';
+import type { PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -169,7 +169,7 @@ export class PhotoService {
   /** Drops what is known about one owner (their photo changed here). */
   forget(owner: PhotoOwner): void {
     this.epoch++;
-    this.photoStates.delete(ownerKey(owner));
+    this.photoStates.delete(owner.key);
     for (const size of PHOTO_SIZES) this.photoStates.delete(sizeStateKey(owner, size));
   }
 
@@ -181,7 +181,7 @@ export class PhotoService {
 
   /** A size with an order of its own keeps its own state; every other size shares the owner's. */
   private stateKey(owner: PhotoOwner, size: PhotoSize): string {
-    return this.sources?.upstream.sizeOrder(owner.kind, size) ? sizeStateKey(owner, size) : ownerKey(owner);
+    return this.sources?.upstream.sizeOrder(owner.kind, size) ? sizeStateKey(owner, size) : owner.key;
   }
 
   private async loadState(owner: PhotoOwner, size: PhotoSize, key: string, epoch: number): Promise<PhotoState> {
@@ -242,7 +242,7 @@ export class PhotoService {
 
   private servedStale(owner: PhotoOwner, stored: StoredPhotoInfo): void {
     this.stats.staleServed++;
-    this.log?.warn({ owner: ownerKey(owner), fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
+    this.log?.warn({ owner: owner.key, fetchedAt: stored.updatedAt }, 'every photo source failed; serving the stored photo');
   }
 
   /**
@@ -337,5 +337,5 @@ function withConversion(sizedKey: string, conversion: ImageConversion | undefine
 }
 
 function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
-  return `${ownerKey(owner)}@${size}`;
+  return `${owner.key}@${size}`;
 }

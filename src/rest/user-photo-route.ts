@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { AuthNeed, AuthResult, Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
@@ -97,7 +98,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         throw authenticated.error;
       }
       context.principal = authenticated.principal;
-      const request = parsedQueries.get(door, req.url ?? '', pathLength, req.headers.accept);
+      const request = parsedQueries.get(door, req, req.url ?? '', pathLength);
       if (request instanceof BridgeError) throw request;
       const owner = ownerOf(request, context);
       if (!owner) throw BridgeError.unauthenticated('authentication required');
@@ -138,7 +139,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     const authResult = auth.cached(req.headers.authorization, door.need);
     if (authResult?.ok) {
       context.principal = authResult.principal;
-      const request = parsedQueries.get(door, url, pathLength, req.headers.accept);
+      const request = parsedQueries.get(door, req, url, pathLength);
       if (!(request instanceof BridgeError)) {
         const owner = ownerOf(request, context);
         const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
@@ -187,6 +188,10 @@ function ownerOf(request: PhotoRequest, context: RequestContext): PhotoOwner | u
  * belongs to one door only, so the URL is the key. Only authenticated requests reach
  * it, and it is bounded by the bytes of its keys, so long URLs cannot make it hold more
  * than that.
+ *
+ * A keep-alive connection polling a photo sends the same URL each time, so its last one
+ * is also kept on its socket: comparing two strings costs less than hashing a fresh one
+ * for the memo (one entry a connection, within the URL length limit, gone with it).
  */
 class ParsedQueryMemo {
   private readonly parsed = new LRUCache<string, PhotoRequest | BridgeError>({
@@ -194,13 +199,18 @@ class ParsedQueryMemo {
     sizeCalculation: (_request, key) => key.length + ENTRY_OVERHEAD_BYTES,
   });
 
-  get(door: PhotoDoor, url: string, pathLength: number, accept: string | undefined): PhotoRequest | BridgeError {
+  get(door: PhotoDoor, req: IncomingMessage, url: string, pathLength: number): PhotoRequest | BridgeError {
+    const accept = req.headers.accept;
+    const connection = req.socket as Connection;
+    const last = connection[LAST_PARSED];
+    if (last !== undefined && last.url === url && last.accept === accept) return last.request;
     const key = accept === undefined ? url : `${url}\n${accept}`;
     let request = this.parsed.get(key);
     if (request === undefined) {
       request = door.parse(url, pathLength, accept);
       this.parsed.set(key, request);
     }
+    connection[LAST_PARSED] = { url, accept, request };
     return request;
   }
 
@@ -208,6 +218,9 @@ class ParsedQueryMemo {
     return { count: this.parsed.size, bytes: this.parsed.calculatedSize };
   }
 }
+
+const LAST_PARSED = Symbol('the photo URL this connection asked last, as parsed');
+type Connection = Socket & { [LAST_PARSED]?: { url: string; accept: string | undefined; request: PhotoRequest | BridgeError } };
 
 /** A few thousand typical URLs (about 100 characters each, plus their parsed form). */
 export const PARSED_QUERIES_MAX_BYTES = 2 * 1024 * 1024;

@@ -5,7 +5,7 @@ import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
-import type { PhotoOwner } from '../domain/photo-owner.js';
+import { contactOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
@@ -684,7 +684,7 @@ export class PostgresStore implements Store, ChangeFeed {
           [id, mailbox, ...fields.map((field) => contactField(mailbox, contact, field)), JSON.stringify(contact.refs), now],
         );
         if ((updated.rowCount ?? 0) === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
-        if (contact.photo) await writePhoto(client, { kind: 'contact', id }, contact.photo, 'import', now);
+        if (contact.photo) await writePhoto(client, contactOwner(id), contact.photo, 'import', now);
         else await client.query('DELETE FROM contact_photos WHERE contact_id = $1', [id]);
       }
       return insertContacts(client, mailbox, added, now);
@@ -713,7 +713,7 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
     );
   }
   for (const [i, contact] of contacts.entries()) {
-    if (contact.photo) await writePhoto(client, { kind: 'contact', id: ids[i]! }, contact.photo, 'import', now);
+    if (contact.photo) await writePhoto(client, contactOwner(ids[i]!), contact.photo, 'import', now);
   }
   return ids;
 }

@@ -7,7 +7,7 @@ import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
-import type { PhotoOwner } from '../domain/photo-owner.js';
+import { contactOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, type DataStep } from './migrations.js';
@@ -432,7 +432,7 @@ export class SqliteStore implements Store {
 
   private insertContact(mailbox: string, contact: NewContact, now: string): number {
     const id = Number(this.statements.insertContact.run({ ...contactParams(mailbox, contact), now }).lastInsertRowid);
-    if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
+    if (contact.photo) this.writePhoto(contactOwner(id), contact.photo, 'import', now);
     return id;
   }
 
@@ -550,7 +550,7 @@ export class SqliteStore implements Store {
       for (const { id, contact } of replaced) {
         if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0)
           throw new Error(`contact ${id} is no longer in ${mailbox}`);
-        if (contact.photo) this.writePhoto({ kind: 'contact', id }, contact.photo, 'import', now);
+        if (contact.photo) this.writePhoto(contactOwner(id), contact.photo, 'import', now);
         else this.statements.photos.contact.remove.run(id);
       }
       return added.map((contact) => this.insertContact(mailbox, contact, now));

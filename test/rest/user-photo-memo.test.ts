@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -21,7 +21,9 @@ describe('the photo URL’s memo of parsed queries', () => {
   before(async () => {
     t = await startTestBridge();
     await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.store.upsertUsers([{ email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
     await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
+    await t.bridge.photos.setPhoto(userOwner('megan.bowen@contoso.com'), await samplePhoto(300, 300), 'test');
     // The route as the bridge builds it, on the bridge's own photo service and authenticator, so its memo can be read.
     route = createUserPhotoRoute({ photos: t.bridge.photos, auth: t.bridge.auth, log: createLogger('silent'), accessLog: false, photoMaxAgeSeconds: 60 });
     server = createServer((req, res) => {
@@ -64,5 +66,37 @@ describe('the photo URL’s memo of parsed queries', () => {
     const { count, bytes } = route.rememberedQueries;
     expect(bytes).to.be.at.most(PARSED_QUERIES_MAX_BYTES);
     expect(count).to.be.greaterThan(0).and.lessThan(2000);
+  });
+
+  it('answers each request on a keep-alive connection for its own URL and Accept, not the one the connection asked before', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (email: string, accept?: string) =>
+      new Promise<{ status: number; type: string; etag: string; port: number }>((resolve, reject) => {
+        const headers: Record<string, string> = { authorization: basic(READER), ...(accept ? { accept } : {}) };
+        request(`${base}/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR48x48`, { agent, headers }, (res) => {
+          const port = res.socket.localPort!;
+          res.resume().on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), etag: String(res.headers.etag), port }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      const alex = await ask('alex.wilber@contoso.com');
+      const megan = await ask('megan.bowen@contoso.com');
+      const alexPng = await ask('alex.wilber@contoso.com', 'image/png');
+      const alexAgain = await ask('alex.wilber@contoso.com');
+      const answers = [alex, megan, alexPng, alexAgain];
+      expect(new Set(answers.map((a) => a.port)).size, 'one connection').to.equal(1);
+      expect(answers.map((a) => [a.status, a.type])).to.deep.equal([
+        [200, 'image/jpeg'],
+        [200, 'image/jpeg'],
+        [200, 'image/png'],
+        [200, 'image/jpeg'],
+      ]);
+      expect(new Set([alex.etag, megan.etag, alexPng.etag]).size).to.equal(3);
+      expect(alexAgain.etag).to.equal(alex.etag);
+    } finally {
+      agent.destroy();
+    }
   });
 });

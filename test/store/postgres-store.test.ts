@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
+import { userOwner } from '../../src/domain/photo-owner.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
 import { busyAsBridgeError } from '../../src/store/postgres-errors.js';
@@ -215,7 +216,7 @@ describe('PostgresStore', () => {
     const b = await open();
     for (const write of [
       () => b.upsertUsers([alex]),
-      () => b.setPhoto({ kind: 'user', email: alex.email }, { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'),
+      () => b.setPhoto(userOwner(alex.email), { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'),
       () => b.putAccount('x@contoso.com', 'h', 'user'),
     ]) {
       const { listener, called } = nextCall();

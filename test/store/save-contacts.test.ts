@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { contactOwner } from '../../src/domain/photo-owner.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -46,7 +47,7 @@ for (const backend of storeBackends()) {
     it('removes the photo of a contact whose new content has none', async () => {
       const [id] = await store.addContacts(MAILBOX, [{ ...lee, photo: photo('old') }]);
       await store.saveContacts(MAILBOX, [{ id: id!, contact: lee }], []);
-      expect(await store.getPhoto({ kind: 'contact', id: id! })).to.equal(undefined);
+      expect(await store.getPhoto(contactOwner(id!))).to.equal(undefined);
     });
 
     it("writes nothing when a replaced contact is not the mailbox's", async () => {

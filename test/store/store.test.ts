@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { userOwner } from '../../src/domain/photo-owner.js';
+import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -217,11 +217,11 @@ for (const backend of storeBackends()) {
         const before = await store.getContact('adele@contoso.com', id!);
         expect(before?.photo).to.include({ sha256: 'one'.padEnd(64, '0'), bytesLength: 3 });
         await new Promise((resolve) => setTimeout(resolve, 5));
-        await store.setPhoto({ kind: 'contact', id: id! }, photo('two'), 'test');
+        await store.setPhoto(contactOwner(id!), photo('two'), 'test');
         const after = await store.getContact('adele@contoso.com', id!);
         expect(after?.updatedAt).to.not.equal(before?.updatedAt);
         await store.removeContact('adele@contoso.com', id!);
-        expect(await store.getPhoto({ kind: 'contact', id: id! })).to.equal(undefined);
+        expect(await store.getPhoto(contactOwner(id!))).to.equal(undefined);
       });
     });
 
