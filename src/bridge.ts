@@ -17,6 +17,7 @@ import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
 import { createFrontServer } from './http/front-server.js';
+import { sendError } from './http/send-error.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
 import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
@@ -126,15 +127,20 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog });
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, (req, res) => {
     const context = createRequestContext(req, res, addressing);
-    if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');
-    if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenFinished(context, 'front', 'cors-preflight');
-    // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
-    if (handleUserPhoto(context) || ews.handlePost(context)) return;
-    if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
-    else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenFinished(context, 'front', 'metrics');
-    else {
-      requests.recordWhenFinished(context, 'rest', 'unmatched');
-      app(req, res);
+    try {
+      if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');
+      if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenFinished(context, 'front', 'cors-preflight');
+      // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
+      if (handleUserPhoto(context) || ews.handlePost(context)) return;
+      if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
+      else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenFinished(context, 'front', 'metrics');
+      else {
+        requests.recordWhenFinished(context, 'rest', 'unmatched');
+        app(req, res);
+      }
+    } catch (error) {
+      // A fault in one front door's synchronous part fails that request, not the process.
+      sendError(res, error, log, context.requestId);
     }
   });
   const server = front.server;

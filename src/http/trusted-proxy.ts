@@ -73,7 +73,9 @@ export class TrustedProxies {
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 export function isHost(value: string): boolean {
-  return HOST.test(value);
+  // The pattern lets through what WHATWG URL rejects (a port over 65535, `[1]`), and every
+  // absolute URL the bridge hands out is built on this host.
+  return HOST.test(value) && URL.canParse(`http://${value}`);
 }
 
 /** The chain of client addresses, the client first; undefined where an entry is no IP address. */

@@ -14,6 +14,7 @@ import { createGraphContactRoutes } from './graph-contact-routes.js';
 import { createGraphPhotoRoutes } from './graph-photo-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import { contextOf } from '../http/request-context.js';
+import { asBridgeError } from '../http/client-errors.js';
 import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
 import { PhotoChanges } from './self-service-photos.js';
@@ -70,15 +71,4 @@ export function createApp(options: AppOptions): express.Express {
   };
   app.use(handleError);
   return app;
-}
-
-/** body-parser and friends signal client errors with `status` and `expose`; keep their reason. */
-function asBridgeError(error: unknown): unknown {
-  if (error instanceof BridgeError) return error;
-  const httpError = error as { status?: number; expose?: boolean; message?: string; type?: string };
-  if (httpError.expose && typeof httpError.status === 'number' && httpError.status < 500) {
-    const reason = httpError.type === 'entity.too.large' ? 'the body is larger than the upload limit' : (httpError.message ?? 'bad request');
-    return new BridgeError(httpError.status === 413 ? 'ErrorMessageSizeExceeded' : 'ErrorInvalidRequest', httpError.status, reason);
-  }
-  return error;
 }

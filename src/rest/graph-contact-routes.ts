@@ -5,6 +5,7 @@ import { BridgeError } from '../domain/errors.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { ItemIds } from '../ews/item-ids.js';
+import { asBridgeError } from '../http/client-errors.js';
 import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
@@ -83,7 +84,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, error, log, contextOf(req).requestId);
+    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
   };
   router.use(handleError);
   return router;

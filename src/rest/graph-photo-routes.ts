@@ -4,6 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { Rendition } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import { asBridgeError } from '../http/client-errors.js';
 import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
@@ -105,7 +106,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, asGraphUploadError(error, maxUploadBytes), log, contextOf(req).requestId);
+    sendGraphError(res, asBridgeError(asGraphUploadError(error, maxUploadBytes)), log, contextOf(req).requestId);
   };
   router.use(handleError);
   return router;

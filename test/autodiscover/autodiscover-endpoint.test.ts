@@ -293,5 +293,18 @@ describe('Autodiscover front door', () => {
       const res = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/a@contoso.example?Protocol=EWS').set('Host', 'evil.example/x?');
       expect(res.status).to.equal(400);
     });
+
+    it('refuses, on every flavour, a Host that looks like a host but is no URL authority, and goes on serving', async () => {
+      // Each once threw from the answer's URL building, outside any handler: the process exited.
+      for (const host of ['h:99999', '[1]', '[1.2.3.4]']) {
+        const json = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/a@contoso.example?Protocol=EWS').set('Host', host);
+        const post = (path: string, body: string) =>
+          request(t.bridge.server).post(path).set('Host', host).set('Authorization', basic(READER)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+        const pox = await post('/autodiscover/autodiscover.xml', poxRequest('alex.wilber@contoso.example'));
+        const soap = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['UserDisplayName']));
+        expect([json.status, pox.status, soap.status], host).to.deep.equal([400, 400, 400]);
+      }
+      expect((await request(t.bridge.server).get('/healthz')).status).to.equal(200);
+    });
   });
 });
