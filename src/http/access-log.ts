@@ -152,13 +152,17 @@ interface Sink {
   fields: LoggerFields;
 }
 
-/** A logger's sink, kept on the logger itself: a WeakMap lookup per request cost the photo hot path more than the rest of the access log's work. */
+/**
+ * A logger's sink, kept on the logger itself (a WeakMap lookup per request cost the photo
+ * hot path more than the rest of the access log's work) as its own property: a child
+ * logger inherits its parent's properties, not its bindings.
+ */
 const SINK = Symbol('access log sink');
 type WithSink = Logger & { [SINK]?: Sink };
 
 /** One batch per stream, shared by the loggers writing to it, so their lines keep their order. */
 function sinkOf(log: WithSink): Sink {
-  let sink = log[SINK];
+  let sink = Object.hasOwn(log, SINK) ? log[SINK] : undefined;
   if (!sink) {
     const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
     if (!(stream instanceof LogStream)) throw new Error('the access log needs a logger made by createLogger');
