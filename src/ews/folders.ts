@@ -19,18 +19,28 @@ export type FolderName = keyof typeof FOLDERS;
 
 const BY_CODE = new Map(Object.entries(FOLDERS).map(([name, folder]) => [folder.code as number, name as FolderName]));
 
-/** A FolderId or DistinguishedFolderId element of a request → which folder; ErrorFolderNotFound for any other. */
-export function folderOf(id: XmlElement, context: Pick<EwsContext, 'ids' | 'mailbox'>): FolderName {
+/**
+ * A FolderId or DistinguishedFolderId of a request, as read: only the strings that name
+ * the folder. A read request is remembered (the SOAP memo counts it by its body's bytes),
+ * so it keeps no element trees: 300 empty elements inside one folder id once made each
+ * remembered 1.7 KB envelope hold ~100 KB.
+ */
+export type FolderRef = { kind: 'distinguished'; name: string; mailbox: string } | { kind: 'id'; id: string | undefined } | { kind: 'other' };
+
+export function readFolderRef(id: XmlElement): FolderRef {
   if (id.local === 'DistinguishedFolderId') {
-    const name = attribute(id, 'Id') ?? '';
-    const mailbox = textOf(child(child(id, 'Mailbox'), 'EmailAddress')).toLowerCase();
-    if (Object.hasOwn(FOLDERS, name) && (mailbox === '' || mailbox === context.mailbox)) return name as FolderName;
-    throw folderNotFound();
+    return { kind: 'distinguished', name: attribute(id, 'Id') ?? '', mailbox: textOf(child(child(id, 'Mailbox'), 'EmailAddress')).toLowerCase() };
   }
-  if (id.local === 'FolderId') {
-    const name = BY_CODE.get(context.ids.decode('folder', attribute(id, 'Id')));
-    if (name) return name;
+  return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
+}
+
+/** Which folder a request's folder id names; ErrorFolderNotFound for any other (another mailbox's included). */
+export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mailbox'>): FolderName {
+  if (ref.kind === 'distinguished' && Object.hasOwn(FOLDERS, ref.name) && (ref.mailbox === '' || ref.mailbox === context.mailbox)) {
+    return ref.name as FolderName;
   }
+  const name = ref.kind === 'id' ? BY_CODE.get(context.ids.decode('folder', ref.id)) : undefined;
+  if (name) return name;
   throw folderNotFound();
 }
 

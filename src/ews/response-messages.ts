@@ -64,7 +64,7 @@ export async function* streamedResponse<T>(
   operation: string,
   items: readonly T[],
   answer: (item: T) => Promise<MessageOutcome>,
-  emptyPayload: string,
+  emptyPayload: string | undefined,
   context: EwsContext,
 ): AsyncIterable<string> {
   let remaining = context.limits.maxAnswerBytes;

@@ -84,6 +84,18 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(fromEnd.root.$.IncludesLastItemInRange).to.equal('true');
   });
 
+  it('counts a page from the end back, never past the first item nor over MaxEntriesReturned', async () => {
+    const names = async (max: number, offset: number) => (await findItem(view(max, offset, 'End') + contacts)).names;
+    expect(await names(1, 0)).to.deep.equal(['ann lower']);
+    expect(await names(1, 3)).to.deep.equal(['Bob Baker']);
+    expect(await names(2, 4)).to.deep.equal(['Ann Archer']);
+    // Past the first item: an empty page (a negative count once read as "no limit" and answered every contact).
+    const past = await findItem(view(2, 7, 'End') + contacts);
+    expect(past.names).to.deep.equal([]);
+    expect(past.root.$).to.deep.include({ IndexedPagingOffset: '7', TotalItemsInView: '5' });
+    expect(await names(1, 1_000_000)).to.deep.equal([]);
+  });
+
   it("restricts by display name: prefix, substring, whole, with or without case; another mailbox's contacts never show", async () => {
     expect((await findItem(contains('Ann', 'Prefixed', 'Exact') + contacts)).names).to.deep.equal(['Ann Archer']);
     expect((await findItem(contains('ann', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal(['Ann Archer', 'ann lower']);
@@ -109,5 +121,44 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
       `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`,
     );
     expect(all.text).to.not.match(/<t:(Attachments|Photo)>/);
+  });
+});
+
+describe('FindItem answers are bounded by the answer byte limit', () => {
+  const MAX_ANSWER_BYTES = 64 * 1024;
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES) });
+  });
+  after(() => t.close());
+
+  const findItem = async (folders: number) => {
+    const ids = '<t:DistinguishedFolderId Id="contacts"/>'.repeat(folders);
+    const body = `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ParentFolderIds>${ids}</m:ParentFolderIds></m:FindItem>`;
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml')
+      .send(envelope(body));
+    expect(res.status).to.equal(200);
+    const xml = await parseSoap(res.text);
+    const messages = [xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage].flat();
+    return { bytes: Buffer.byteLength(res.text), codes: messages.map((m: any) => m.ResponseCode) };
+  };
+
+  it('answers each folder past the limit with ErrorMessageSizeExceeded, in a whole envelope within it', async () => {
+    // Contacts until one folder's page takes more than half the limit: two such pages cannot both fit.
+    for (let added = 0; (await findItem(1)).bytes <= MAX_ANSWER_BYTES / 2; added += 20) {
+      const more = Array.from({ length: 20 }, (_, i) => ({
+        displayName: `Contact ${added + i}`,
+        emailAddresses: [`contact${added + i}@x.example`],
+        phones: { business: '+1 425 555 0100' },
+        refs: {},
+      }));
+      await t.store.addContacts(READER.username, more);
+    }
+    const ten = await findItem(10);
+    expect(ten.codes).to.deep.equal(['NoError', ...Array<string>(9).fill('ErrorMessageSizeExceeded')]);
+    expect(ten.bytes).to.be.at.most(MAX_ANSWER_BYTES + 4096);
   });
 });

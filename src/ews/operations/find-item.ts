@@ -2,15 +2,14 @@ import { BridgeError } from '../../domain/errors.js';
 import type { NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { folderNotFound, folderOf } from '../folders.js';
-import { failure, operationResponse, perItem, success, type MessageOutcome } from '../response-messages.js';
+import { folderNotFound, folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
 import { attribute, child } from '../soap-args.js';
-import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
 export interface FindItemArgs {
-  folders: XmlElement[];
+  folders: FolderRef[];
   fields: ReadonlySet<ContactField>;
   match: NameMatch | undefined;
   /** IndexedPageItemView; without one, the first page of the largest size allowed. */
@@ -39,7 +38,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
     if (folders.length === 0 || folders.length > 10) throw BridgeError.invalidRequest('FindItem needs one to ten ParentFolderIds');
     return {
-      folders,
+      folders: folders.map(readFolderRef),
       fields,
       match: readRestriction(child(request, 'Restriction')),
       offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
@@ -51,42 +50,41 @@ export const findItem: EwsOperation<FindItemArgs> = {
     };
   },
 
-  async run(args, context) {
-    const outcomes: MessageOutcome[] = [];
-    for (const folder of args.folders) {
-      outcomes.push(
-        await perItem(
-          async () => {
-            if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
-            const mailbox = context.mailbox!;
-            const total = args.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : undefined;
-            const start = total === undefined ? args.offset : Math.max(0, total - args.offset - args.maxEntries);
-            const page = await context.store.pageContacts(
-              mailbox,
-              args.match,
-              start,
-              args.fromEnd ? Math.min(args.maxEntries, total! - args.offset) : args.maxEntries,
-            );
-            const shown = page.contacts.length;
-            const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
-            return success(
-              element(
-                'm:RootFolder',
-                { IndexedPagingOffset: args.offset + shown, TotalItemsInView: page.total, IncludesLastItemInRange: includesLast },
-                element('t:Items', {}, ...page.contacts.map((contact) => contactItemXml(contact, context.ids, args.fields))),
-              ),
-            );
-          },
-          undefined,
-          context,
+  run(args, context) {
+    const answer = async (folder: FolderRef) => {
+      if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
+      const mailbox = context.mailbox!;
+      const { start, count } = args.fromEnd
+        ? pageFromEnd((await context.store.pageContacts(mailbox, args.match, 0, 0)).total, args.offset, args.maxEntries)
+        : { start: args.offset, count: args.maxEntries };
+      const page = await context.store.pageContacts(mailbox, args.match, start, count);
+      const shown = page.contacts.length;
+      const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
+      return success(
+        element(
+          'm:RootFolder',
+          { IndexedPagingOffset: args.offset + shown, TotalItemsInView: page.total, IncludesLastItemInRange: includesLast },
+          element('t:Items', {}, ...page.contacts.map((contact) => contactItemXml(contact, context.ids, args.fields))),
         ),
       );
-    }
-    return soapAnswer(operationResponse('FindItem', outcomes));
+    };
+    // Each folder's page is one message, held to the answer's byte limit: ten folders of the largest page would be ten times it.
+    return soapAnswer(streamedResponse('FindItem', args.folders, answer, undefined, context));
   },
 
   refuse: (error) => soapAnswer(operationResponse('FindItem', [failure(error)])),
 };
+
+/**
+ * A page counted back from the end (BasePoint="End"): `offset` items before the end, and
+ * the `maxEntries` before that (MS-OXWSSRCH; Exchange's example: of 100, offset 25 and 10
+ * asked → items 65 to 74). An offset past the first item is an empty page, never a
+ * negative count (which SQLite reads as "no limit").
+ */
+function pageFromEnd(total: number, offset: number, maxEntries: number): { start: number; count: number } {
+  const end = Math.max(0, total - offset);
+  return { start: Math.max(0, end - maxEntries), count: Math.min(maxEntries, end) };
+}
 
 /** A whole number ≥ 0 from an attribute; the fallback when it is absent; ErrorInvalidRequest when it is not a number. */
 function whole(value: string | undefined, fallback: number): number {

@@ -1,8 +1,7 @@
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { folderOf, folderXml } from '../folders.js';
-import { failure, operationResponse, perItem, success, type MessageOutcome } from '../response-messages.js';
+import { folderOf, folderXml, readFolderRef, type FolderRef } from '../folders.js';
+import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { child } from '../soap-args.js';
-import type { XmlElement } from '../soap-reader.js';
 import { BridgeError } from '../../domain/errors.js';
 import { element } from '../xml.js';
 
@@ -14,31 +13,22 @@ const EMPTY = '<m:Folders/>';
  * folder is ErrorFolderNotFound. The shape asked for is not needed: every folder answers
  * its few properties whole.
  */
-export const getFolder: EwsOperation<XmlElement[]> = {
+export const getFolder: EwsOperation<FolderRef[]> = {
   need: 'user',
 
   read(request, limits) {
     const ids = child(request, 'FolderIds')?.children ?? [];
     if (ids.length > limits.maxItemsPerRequest) throw BridgeError.invalidRequest(`at most ${limits.maxItemsPerRequest} folder ids per request`);
-    return ids;
+    return ids.map(readFolderRef);
   },
 
-  async run(ids, context) {
-    const outcomes: MessageOutcome[] = [];
-    for (const id of ids) {
-      outcomes.push(
-        await perItem(
-          async () => {
-            const name = folderOf(id, context);
-            const total = name === 'contacts' ? (await context.store.pageContacts(context.mailbox!, undefined, 0, 0)).total : 0;
-            return success(element('m:Folders', {}, folderXml(name, total, context.ids)));
-          },
-          EMPTY,
-          context,
-        ),
-      );
-    }
-    return soapAnswer(operationResponse('GetFolder', outcomes));
+  run(ids, context) {
+    const answer = async (id: FolderRef) => {
+      const name = folderOf(id, context);
+      const total = name === 'contacts' ? (await context.store.pageContacts(context.mailbox!, undefined, 0, 0)).total : 0;
+      return success(element('m:Folders', {}, folderXml(name, total, context.ids)));
+    };
+    return soapAnswer(streamedResponse('GetFolder', ids, answer, EMPTY, context));
   },
 
   refuse: (error) => soapAnswer(operationResponse('GetFolder', [failure(error, EMPTY)])),

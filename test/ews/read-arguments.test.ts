@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { findItem } from '../../src/ews/operations/find-item.js';
+import { getFolder } from '../../src/ews/operations/get-folder.js';
+import { readSoapRequest } from '../../src/ews/soap-reader.js';
+import { envelope } from '../support/soap.js';
+
+const LIMITS = { maxItemsPerRequest: 250, maxAnswerBytes: 4 * 1024 * 1024 };
+
+/**
+ * What an operation reads from a request is remembered per envelope, counted by the
+ * envelope's bytes: it must hold no more than that — strings and numbers, not the
+ * request's element trees.
+ */
+describe('the arguments an operation reads', () => {
+  // 150 empty elements inside each folder id: a tree the answer never needs.
+  const paddedFolder = `<t:DistinguishedFolderId Id="contacts">${'<t:a/>'.repeat(150)}</t:DistinguishedFolderId>`;
+  const cases = [
+    {
+      operation: findItem,
+      body: `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds>${paddedFolder.repeat(10)}</m:ParentFolderIds></m:FindItem>`,
+    },
+    {
+      operation: getFolder,
+      body: `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${paddedFolder.repeat(5)}</m:FolderIds></m:GetFolder>`,
+    },
+  ];
+
+  for (const { operation, body } of cases) {
+    it(`hold no element trees and less than the request's own text: ${body.slice(3, 12)}`, () => {
+      const request = envelope(body);
+      const args = operation.read(readSoapRequest(request).operation, LIMITS);
+      const serialised = JSON.stringify(args, (_key, value: unknown) => (value instanceof Set ? [...value] : value));
+      expect(serialised).to.not.include('"children"');
+      expect(serialised.length).to.be.below(request.length / 10);
+    });
+  }
+});
