@@ -7,7 +7,7 @@ import { initialsOf } from './initials.js';
 import { LETTER_HEIGHT, LETTER_WIDTH, letterPath } from './stroke-letters.js';
 
 /** Fluent UI's persona colours: white initials read well on every one of them. */
-const PERSONA_COLOURS = [
+export const PERSONA_COLOURS = [
   '#0078d4',
   '#8764b8',
   '#038387',
@@ -36,22 +36,49 @@ export function placeholderColour(name: string): string {
 }
 
 /**
+ * What a placeholder shows: its kind, letters and ground colour. Names that give the same
+ * look get the same drawing, so the drawing is made, cached and named by its look, not by
+ * the name: a client asking the placeholders of thousands of unknown addresses gets a few
+ * hundred drawings, not thousands of copies of them.
+ */
+export interface PlaceholderLook {
+  kind: PlaceholderKind;
+  initials: string;
+  ground: string;
+}
+
+export function placeholderLook(kind: PlaceholderKind, name: string): PlaceholderLook {
+  if (kind === 'ClearPixel' || kind === 'GenericFileIcon') return { kind, initials: '', ground: kind === 'GenericFileIcon' ? ICON_GROUND : '' };
+  return { kind, initials: initialsOf(name), ground: placeholderColour(name) };
+}
+
+/** A stable name of a look: cache keys and ETags are made from it. */
+export function lookName({ kind, initials, ground }: PlaceholderLook): string {
+  return kind === 'ClearPixel' || kind === 'GenericFileIcon'
+    ? kind
+    : `${kind}-${createHash('sha256').update(`${initials}\n${ground}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
  * An image for a person without a photo: a square of `side` pixels (a single pixel for
  * ClearPixel). Its ETag names what it shows, so it changes only when the drawing would.
  */
-export async function renderPlaceholder(kind: PlaceholderKind, name: string, side: number, type: ImageType, quality: number): Promise<Rendition> {
+export async function renderPlaceholder(look: PlaceholderLook, side: number, type: ImageType, quality: number): Promise<Rendition> {
   const image =
-    kind === 'ClearPixel'
+    look.kind === 'ClearPixel'
       ? sharp({ create: { width: 1, height: 1, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-      : sharp(Buffer.from(placeholderSvg(kind, name, side)));
+      : sharp(Buffer.from(placeholderSvg(look, side)));
   const { data, info } = await encodeAs(image, type, quality).toBuffer({ resolveWithObject: true });
-  const shows = kind === 'ClearPixel' || kind === 'GenericFileIcon' ? kind : `${kind}-${nameDigest(name)}`;
-  return { bytes: data, contentType: contentTypeOf(type), width: info.width, height: info.height, etag: `"${shows.toLowerCase()}-${info.width}-${type}"` };
+  return {
+    bytes: data,
+    contentType: contentTypeOf(type),
+    width: info.width,
+    height: info.height,
+    etag: `"${lookName(look).toLowerCase()}-${info.width}-${type}"`,
+  };
 }
 
-function placeholderSvg(kind: Exclude<PlaceholderKind, 'ClearPixel'>, name: string, side: number): string {
-  const initials = kind === 'GenericFileIcon' ? '' : initialsOf(name);
-  const ground = kind === 'GenericFileIcon' ? ICON_GROUND : placeholderColour(name);
+function placeholderSvg({ kind, initials, ground }: PlaceholderLook, side: number): string {
   const figure = initials ? initialsSvg(initials) : silhouetteSvg(kind === 'GenericFileIcon' ? ICON_FIGURE : '#ffffff');
   const border = kind === 'SrNoPhotoWithBorder' ? '<rect x="3" y="3" width="94" height="94" fill="none" stroke="#ffffff" stroke-width="6"/>' : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${ground}"/>${border}${figure}</svg>`;
@@ -71,8 +98,4 @@ function initialsSvg(initials: string): string {
 /** Head and shoulders: the icon for "a person", with no letters to show. */
 function silhouetteSvg(colour: string): string {
   return `<g fill="${colour}"><circle cx="50" cy="38" r="17"/><path d="M18 86 A32 30 0 0 1 82 86 Z"/></g>`;
-}
-
-function nameDigest(name: string): string {
-  return createHash('sha256').update(name.trim().toLowerCase()).digest('hex').slice(0, 16);
 }

@@ -59,6 +59,13 @@ describe('PhotoService', () => {
     return new PhotoService(store, LIMITS, { ...CACHE, ...cache });
   }
 
+  it("keeps libvips' own operation cache off: the service keeps the renditions it made", async () => {
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: '#0078d4' } })
+      .png()
+      .toBuffer();
+    expect(sharp.cache()).to.deep.include({ items: { current: 0, max: 0 } });
+  });
+
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'epb-photo-service-'));
     databasePath = join(dir, 'bridge.db');

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../src/domain/size-code.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
-import { placeholderColour } from '../../src/photos/placeholder.js';
+import { PERSONA_COLOURS, placeholderColour } from '../../src/photos/placeholder.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -319,6 +319,19 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       expect(new Set(etags).size).to.equal(etags.length);
       const alex = (await userPhoto('alex.wilber@contoso.com', '&ifBlank=SrNoPhoto').expect(200)).headers.etag as string;
       expect(etags).to.not.include(alex);
+    });
+
+    it('draws one placeholder per look, however many names share it: the placeholders of 60 unknown addresses', async () => {
+      const before = t.bridge.photos.renditionCache.entries;
+      const etags = new Set<string>();
+      for (let i = 0; i < 60; i++) {
+        etags.add(
+          (await userPhoto(`zz${i}@unknown.example`, '&ifBlank=SrNoPhoto&type=png').expect(200).expect('content-type', 'image/png')).headers.etag as string,
+        );
+      }
+      // The initials are the same for every one of these names; only the colour differs, one of the persona colours.
+      expect(etags.size).to.be.within(2, PERSONA_COLOURS.length);
+      expect(t.bridge.photos.renditionCache.entries - before).to.equal(etags.size);
     });
 
     it('works on the facade too: a resolved person, and a contact by its ItemId', async () => {
