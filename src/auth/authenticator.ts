@@ -42,9 +42,12 @@ interface Verified {
   generation: number;
 }
 
-/** Who an anonymous read acts as: no mailbox, so no contacts. */
-export const ANONYMOUS_USERNAME = 'anonymous';
-const ANONYMOUS: AuthResult = { ok: true, principal: { username: ANONYMOUS_USERNAME, role: 'user' } };
+/**
+ * Who an anonymous read acts as: no mailbox, so no contacts. Told apart from an account by identity, not by its name,
+ * so an account or a token's mailbox called "anonymous" is an ordinary user.
+ */
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ username: 'anonymous', role: 'user' });
+const ANONYMOUS: AuthResult = { ok: true, principal: ANONYMOUS_PRINCIPAL };
 const MISSING: AuthResult = { ok: false, error: BridgeError.unauthenticated('authentication required') };
 
 export interface AuthenticatorOptions {
@@ -217,13 +220,21 @@ export class Authenticator {
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
   }
 
+  /** Refused tokens count against their client address, as wrong passwords do: each costs a signature check and a log line. */
   private async verifyBearer(bearer: BearerTokens, authorization: string, token: string, clientAddress: string): Promise<AuthResult> {
+    const wait = this.throttle.waitSeconds(undefined, clientAddress);
+    if (wait > 0) {
+      this.stats.throttled++;
+      return { ok: false, error: BridgeError.loginThrottled(wait) };
+    }
     const verified = await bearer.verify(token);
     if (!verified.ok) {
       this.stats.bearerFailures++;
+      this.throttle.recordFailure(undefined, clientAddress);
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
       return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
     }
+    this.throttle.recordSuccess(undefined, clientAddress);
     this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
     return { ok: true, principal: verified.principal };
   }

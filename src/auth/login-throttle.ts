@@ -33,19 +33,24 @@ export class LoginThrottle {
     this.failures = new LRUCache({ max: options.maxTracked, ttl: 2 * options.backoffMaxSeconds * 1000 });
   }
 
-  /** Seconds this login must still wait, or 0 when it may be checked now. */
-  waitSeconds(username: string, clientAddress: string, now = Date.now()): number {
-    const blockedUntil = Math.max(this.blockedUntil(accountKey(username)), this.blockedUntil(addressKey(clientAddress)));
+  /**
+   * Seconds this login must still wait, or 0 when it may be checked now. `username` is
+   * undefined for a bearer token, whose account is known only once it verified: then the
+   * address alone is counted.
+   */
+  waitSeconds(username: string | undefined, clientAddress: string, now = Date.now()): number {
+    const account = username === undefined ? 0 : this.blockedUntil(accountKey(username));
+    const blockedUntil = Math.max(account, this.blockedUntil(addressKey(clientAddress)));
     return blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
   }
 
-  recordFailure(username: string, clientAddress: string, now = Date.now()): void {
-    this.count(accountKey(username), now);
+  recordFailure(username: string | undefined, clientAddress: string, now = Date.now()): void {
+    if (username !== undefined) this.count(accountKey(username), now);
     this.count(addressKey(clientAddress), now);
   }
 
-  recordSuccess(username: string, clientAddress: string): void {
-    this.failures.delete(accountKey(username));
+  recordSuccess(username: string | undefined, clientAddress: string): void {
+    if (username !== undefined) this.failures.delete(accountKey(username));
     this.failures.delete(addressKey(clientAddress));
   }
 

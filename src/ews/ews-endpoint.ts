@@ -6,7 +6,7 @@ import { BridgeError } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
-import { contextOf, linkBaseOf, type RequestContext } from '../http/request-context.js';
+import { contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
@@ -187,9 +187,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   }
 
   function ewsContext(context: RequestContext): EwsContext {
-    const principal = context.principal;
     return {
-      mailbox: principal && principal.username !== 'anonymous' ? principal.username : undefined,
+      mailbox: mailboxOf(context),
       store: options.store,
       photos: options.photos,
       ids: options.ids,

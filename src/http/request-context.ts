@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../domain/account.js';
-import { ANONYMOUS_USERNAME } from '../auth/authenticator.js';
+import { ANONYMOUS_PRINCIPAL } from '../auth/authenticator.js';
 import { DIRECT, type Addressing } from './addressing.js';
 import { requestIdOf } from './request-id.js';
 
@@ -58,7 +58,7 @@ export function contextOf(req: IncomingMessage): RequestContext {
 /** The mailbox a request acts for: its account's name; none for an anonymous read. */
 export function mailboxOf(context: RequestContext): string | undefined {
   const principal = context.principal;
-  return principal && principal.username !== ANONYMOUS_USERNAME ? principal.username : undefined;
+  return principal && principal !== ANONYMOUS_PRINCIPAL ? principal.username : undefined;
 }
 
 /** The URL the client reached the bridge at (no trailing slash); undefined without a usable host. */

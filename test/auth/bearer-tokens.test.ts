@@ -57,6 +57,13 @@ describe('bearer tokens whose algorithm or key type does not match the configure
     expect(await tokens.verify(await issuer.sign())).to.deep.include({ ok: true });
   });
 
+  it('act for a mailbox named "anonymous" as for any other, not as an anonymous read', async () => {
+    const token = await issuer.sign({ preferred_username: 'anonymous' });
+    expect((await me(token).expect(200)).body.username).to.equal('anonymous');
+    const contacts = await request(t.bridge.server).get('/v1.0/me/contacts').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(contacts.body.value).to.deep.equal([]);
+  });
+
   it('refuse to start when the key fits none of the listed algorithms', async () => {
     const settings = loadConfig({ ...issuer.env, BRIDGE_JWT_ALGORITHMS: 'ES256,HS256' });
     const error = await BearerTokens.fromSettings(settings).then(
@@ -89,5 +96,28 @@ describe('the mailbox a bearer token names', () => {
   it('refuses a mailbox with a control character', async () => {
     expect(await usernameOf('reader@contoso.com\n{"level":60}')).to.match(/control character/);
     expect(await usernameOf('reader\u0000@contoso.com')).to.match(/control character/);
+  });
+});
+
+describe('refused bearer tokens and the login throttle', () => {
+  let issuer: TestIssuer;
+  let t: TestBridge;
+  before(async () => {
+    issuer = await createTestIssuer();
+    t = await startTestBridge({ ...issuer.env, BRIDGE_LOGIN_MAX_FAILURES: '3', BRIDGE_LOGIN_BACKOFF_SECONDS: '30' });
+  });
+  after(async () => {
+    await t.close();
+    issuer.close();
+  });
+
+  it('count against the client address: after a few, 429 with Retry-After, even for a good token', async () => {
+    const me = (token: string) => request(t.bridge.server).get('/api/me').set('Authorization', `Bearer ${token}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await me(`not.a.token${i}`)).status);
+    expect(statuses).to.deep.equal([401, 401, 401, 429, 429]);
+    const good = await me(await issuer.sign());
+    expect(good.status).to.equal(429);
+    expect(Number(good.headers['retry-after'])).to.be.greaterThan(0);
   });
 });
