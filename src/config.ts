@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
+import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -119,6 +120,18 @@ export const SETTINGS = {
     schema: int(1, 1_000_000_000),
     default: 40_000_000,
     doc: 'Largest image accepted, in pixels (width × height); larger ones are refused before decoding.',
+  },
+  photoDecodes: {
+    env: 'BRIDGE_PHOTO_DECODES',
+    schema: int(1, 64),
+    default: DEFAULT_PHOTO_DECODES,
+    doc: "Uploaded (and fetched) photos decoded at once; each may take hundreds of MB and one of libuv's threads, which sized photos need too.",
+  },
+  photoDecodeQueue: {
+    env: 'BRIDGE_PHOTO_DECODE_QUEUE',
+    schema: int(0, 10_000),
+    default: DEFAULT_PHOTO_DECODE_QUEUE,
+    doc: 'Photos that may wait to be decoded; beyond it uploads answer 503 + Retry-After.',
   },
   cacheMaxEntries: { env: 'BRIDGE_CACHE_MAX_ENTRIES', schema: int(1, 10_000_000), default: 50_000, doc: 'Sized photos kept in memory, at most.' },
   cacheMaxBytes: { env: 'BRIDGE_CACHE_MAX_BYTES', schema: int(1024, 2 ** 40), default: 256 * 1024 * 1024, doc: 'Memory for sized photos, at most, in bytes.' },

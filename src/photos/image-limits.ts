@@ -1,3 +1,4 @@
+import { bulkhead, isBulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
 import { BridgeError } from '../domain/errors.js';
 
 /** What the pipeline agrees to decode; everything else is refused before decoding. */
@@ -5,15 +6,106 @@ export interface ImageLimits {
   maxInputBytes: number;
   maxInputPixels: number;
   jpegQuality: number;
+  /**
+   * Who may decode now: shared by everything normalising with these limits. Without it,
+   * a process-wide default ({@link DEFAULT_PHOTO_DECODES} at once) applies.
+   */
+  decodes?: DecodeSlots;
 }
 
 /** Formats libvips decodes that a person's photo plausibly arrives in. */
 export const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'gif', 'webp', 'tiff', 'heif']);
 
-export function imageLimitsOf(config: { maxUploadBytes: number; maxInputPixels: number; jpegQuality: number }): ImageLimits {
-  return { maxInputBytes: config.maxUploadBytes, maxInputPixels: config.maxInputPixels, jpegQuality: config.jpegQuality };
+/**
+ * Longest side accepted, in pixels, whatever the pixel count. libvips pays per row of
+ * the image (a 1×39,999,999 PNG, 77 KB, took 11 s of a pool thread to decode) and some
+ * decoders per column of it, so a side bounds that work where width × height cannot. A
+ * photo is stored at 648 px at most; 16,384 is the largest side WebP allows and more than
+ * any camera's (a 200 Mpx sensor's long side is 16,320), well beyond any portrait.
+ */
+export const MAX_INPUT_SIDE = 16_384;
+
+/**
+ * Longer side over shorter side, at most. A profile photo is about square and is shown
+ * cropped to a square; camera frames are 4:3 to 21:9 (2.4), phone panoramas 4–6:1. Beyond
+ * 8:1 it is a banner or a strip, not a face, and within BRIDGE_MAX_INPUT_PIXELS (40 Mpx)
+ * such an image would be all rows or all columns — the shapes decompression bombs take.
+ */
+export const MAX_ASPECT_RATIO = 8;
+
+/**
+ * Decodes that run at once when no setting says otherwise (the command line, imports).
+ * Each may hold hundreds of MB (a 40 Mpx GIF frame is decoded whole) and one thread of
+ * libuv's pool, which sized renditions of everyone's photos need too (4 threads unless
+ * UV_THREADPOOL_SIZE says otherwise): two leave the others to them.
+ */
+export const DEFAULT_PHOTO_DECODES = 2;
+
+/** Decodes that may wait for a slot when no setting says otherwise; each holds its upload's bytes meanwhile. */
+export const DEFAULT_PHOTO_DECODE_QUEUE = 8;
+
+/** Seconds a client told the decoders are busy is asked to wait; a decode takes well under one. */
+const DECODES_BUSY_RETRY_SECONDS = 1;
+
+/**
+ * A bounded number of image decodes at once, and a bounded queue for the next ones: a
+ * flood of uploads costs at most `concurrent` decodes' memory and pool threads, and the
+ * uploads beyond the queue are refused at once with ErrorServerBusy (503 + Retry-After)
+ * rather than waiting without end. cockatiel's bulkhead does the counting.
+ */
+export class DecodeSlots {
+  private readonly bulkhead: BulkheadPolicy;
+
+  constructor(concurrent: number, queued: number) {
+    this.bulkhead = bulkhead(concurrent, queued);
+  }
+
+  /** Runs `decode` when a slot is free; rejects with ErrorServerBusy when none is and the queue is full. */
+  async run<T>(decode: () => Promise<T>): Promise<T> {
+    try {
+      return await this.bulkhead.execute(decode);
+    } catch (error) {
+      // Only the bulkhead itself throws this; a decode's own failure passes through.
+      if (isBulkheadRejectedError(error)) {
+        throw BridgeError.serverBusy('too many photos are being decoded; try again shortly', DECODES_BUSY_RETRY_SECONDS);
+      }
+      throw error;
+    }
+  }
+}
+
+/** For limits that bring no slots of their own (tests, fixtures): generous queue, same bound on decodes. */
+export const sharedDecodeSlots = new DecodeSlots(DEFAULT_PHOTO_DECODES, 1_000);
+
+export function imageLimitsOf(config: {
+  maxUploadBytes: number;
+  maxInputPixels: number;
+  jpegQuality: number;
+  photoDecodes?: number;
+  photoDecodeQueue?: number;
+}): ImageLimits {
+  return {
+    maxInputBytes: config.maxUploadBytes,
+    maxInputPixels: config.maxInputPixels,
+    jpegQuality: config.jpegQuality,
+    decodes: new DecodeSlots(config.photoDecodes ?? DEFAULT_PHOTO_DECODES, config.photoDecodeQueue ?? DEFAULT_PHOTO_DECODE_QUEUE),
+  };
 }
 
 export function tooManyPixels(width: number, height: number, maxInputPixels: number): BridgeError {
   return BridgeError.imageTooLarge(`image is ${width}×${height} pixels; the limit is ${maxInputPixels} pixels`);
+}
+
+/** An image wider or taller than MAX_INPUT_SIDE, or longer than MAX_ASPECT_RATIO times its shorter side; undefined when it is neither. */
+export function unusableShape(width: number, height: number): BridgeError | undefined {
+  const longer = Math.max(width, height);
+  const shorter = Math.min(width, height);
+  if (longer > MAX_INPUT_SIDE) {
+    return BridgeError.imageTooLarge(`image is ${width}×${height} pixels; a side may be at most ${MAX_INPUT_SIDE} pixels`);
+  }
+  // A header without a size is left to the decoder, which refuses it as undecodable.
+  if (shorter > 0 && longer > MAX_ASPECT_RATIO * shorter) {
+    return BridgeError.imageTooLarge(`image is ${width}×${height} pixels; a photo's longer side may be at most ${MAX_ASPECT_RATIO} times its shorter side`);
+  }
+  return undefined;
 }

@@ -5,13 +5,16 @@ import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
-import { ACCEPTED_FORMATS, tooManyPixels, type ImageLimits } from './image-limits.js';
+import { ACCEPTED_FORMATS, sharedDecodeSlots, tooManyPixels, unusableShape, type ImageLimits } from './image-limits.js';
 
 /**
  * Turns whatever image arrives into the one shape the bridge keeps: an upright,
  * sRGB, 8-bit, opaque JPEG no larger than the largest size code, without metadata.
  * The header is checked before any pixel is decoded, so a decompression bomb costs
- * a header read, not gigabytes of memory. libvips reads an HEVC-coded HEIF header
+ * a header read, not gigabytes of memory: besides the pixel count, a side over
+ * MAX_INPUT_SIDE or a shape beyond MAX_ASPECT_RATIO is refused there. Only the first
+ * frame or page of an animation or multi-page file is ever decoded, and only as many
+ * images at once as `limits.decodes` allows. libvips reads an HEVC-coded HEIF header
  * (phone photos) but cannot decode its pixels; those go through libheif-js first.
  */
 export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promise<NormalizedPhoto> {
@@ -27,9 +30,17 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   }
   const { width = 0, height = 0 } = header;
   if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
+  const shape = unusableShape(width, height);
+  if (shape) throw shape;
+  return (limits.decodes ?? sharedDecodeSlots).run(() => decode(input, header, limits));
+}
+
+/** The pixel work, in a decode slot: the header has been checked. */
+async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
   const decodable = header.format === 'heif' && header.compression === 'hevc' ? await hevcHeifAsPng(input, header.icc, limits.maxInputPixels) : input;
   try {
-    const { data, info } = await sharp(decodable, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
+    // pages/page: the first frame only, said outright; the header checked describes that frame.
+    const { data, info } = await sharp(decodable, { limitInputPixels: limits.maxInputPixels, failOn: 'error', pages: 1, page: 0 })
       .rotate()
       .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })

@@ -3,6 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { createHealthRoutes } from '../../src/rest/health-routes.js';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
+import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 
@@ -55,6 +56,14 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
       expect(bomb.length).to.be.lessThan(1024 * 1024);
       const res = await put(bomb).expect(413);
       expect(res.text).to.match(/20000×20000 pixels/);
+    });
+
+    it('a 65535×610 GIF and a 1×39,999,999 PNG (each under 40 Mpx, under 80 KB) → 413 ErrorMessageSizeExceeded, refused from the header', async () => {
+      for (const bomb of [oneColourGif(65535, 610), tallPngStrip()]) {
+        const res = await put(bomb);
+        expect(res.status, res.text).to.equal(413);
+        expect(res.headers['x-ews-response-code']).to.equal('ErrorMessageSizeExceeded');
+      }
     });
 
     it('a 30 MB body → 413', async () => {

@@ -3,7 +3,9 @@ import request from 'supertest';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
+import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const MEGAN = { username: 'megan.bowen@contoso.com', password: 'megan secret' };
@@ -214,6 +216,63 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
         .send(await samplePhoto(50, 50))
         .expect(401);
       expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
+    });
+  });
+
+  describe('uploads whose decoding would cost far more than a photo (BRIDGE_PHOTO_DECODES=1, BRIDGE_PHOTO_DECODE_QUEUE=0)', () => {
+    let t: TestBridge;
+    let lines: Record<string, unknown>[];
+    before(async () => {
+      ({ t, lines } = await bridgeWithLog({ BRIDGE_SELF_SERVICE_PHOTOS: 'true', BRIDGE_PHOTO_DECODES: '1', BRIDGE_PHOTO_DECODE_QUEUE: '0' }));
+    });
+    after(() => t.close());
+    beforeEach(() => (lines.length = 0));
+
+    const asMegan = (path: string) => request(t.bridge.server).put(path).set('Authorization', basic(MEGAN)).set('Content-Type', 'application/octet-stream');
+
+    it('refuses a 65535×610 GIF (27 KB) on PUT /api/me/photo and a 1×39,999,999 PNG on Graph PUT /v1.0/me/photo/$value: 413 ErrorMessageSizeExceeded, nothing stored', async () => {
+      const gif = await asMegan('/api/me/photo').send(oneColourGif(65535, 610));
+      expect(gif.status, gif.text).to.equal(413);
+      expect(gif.headers['x-ews-response-code']).to.equal('ErrorMessageSizeExceeded');
+
+      const png = await asMegan('/v1.0/me/photo/$value').send(tallPngStrip());
+      expect(png.status, png.text).to.equal(413);
+      expect(png.body.error.code).to.equal('ErrorMessageSizeExceeded');
+
+      expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+      expect(auditLines(lines)).to.deep.equal([]);
+    });
+
+    it('takes a 6000×4000 JPEG', async () => {
+      const res = await asMegan('/api/me/photo')
+        .send(await samplePhoto(6000, 4000))
+        .expect(200);
+      expect(res.body).to.include({ width: 648, height: 432 });
+    });
+
+    it('with the decode slot taken, answers the next upload at once 503 + Retry-After (ErrorServerBusy) and stores nothing; then takes it', async () => {
+      // The bridge's own slots, reached through its photo service: held by a decode that waits for the test.
+      const decodes = (t.bridge.photos as unknown as { limits: ImageLimits }).limits.decodes!;
+      let release!: () => void;
+      const holder = decodes.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const before = (await t.store.getPhoto(userOwner(MEGAN.username)))?.sha256;
+      const image = await samplePhoto(300, 300);
+      try {
+        const busy = await asMegan('/api/me/photo').send(image);
+        expect(busy.status, busy.text).to.equal(503);
+        expect(busy.headers['retry-after']).to.match(/^[1-9]\d*$/);
+        expect(busy.headers['x-ews-response-code']).to.equal('ErrorServerBusy');
+
+        const graph = await asMegan('/v1.0/me/photo/$value').send(image);
+        expect(graph.status, graph.text).to.equal(503);
+        expect(graph.headers['retry-after']).to.match(/^[1-9]\d*$/);
+        expect(graph.body.error.code).to.equal('ErrorServerBusy');
+        expect((await t.store.getPhoto(userOwner(MEGAN.username)))?.sha256).to.equal(before);
+      } finally {
+        release();
+        await holder;
+      }
+      await asMegan('/api/me/photo').send(image).expect(200);
     });
   });
 });
