@@ -2,10 +2,11 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tally } from '../../test/abuse/ews-answer.js';
-import { attributesSpread, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
+import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
+import { oneColourGif, tallPngStrip } from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
@@ -15,6 +16,8 @@ const HELD_BODIES = 300;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
 /** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
 const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
+/** Distinct small envelopes, each with a tree inside a folder id: the memo of read envelopes counts their bytes. */
+const REMEMBERED_TREES = { count: 5000, concurrency: 8, padding: 150 };
 
 /** Attacks on the HTTP front door, the store and the CLI, against the main bridge. */
 export function httpAttacks(dir: string, databasePath: string, photoPath: string): Attack[] {
@@ -102,6 +105,35 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 200)]);
       },
     },
+    {
+      // Each read request was remembered with its element trees, counted by the envelope's bytes alone.
+      name: `${REMEMBERED_TREES.count} distinct FindItem envelopes, ${REMEMBERED_TREES.padding} elements inside a folder id`,
+      async run(bridge) {
+        const view = (i: number) => `<m:IndexedPageItemView MaxEntriesReturned="1" Offset="${i}" BasePoint="Beginning"/>`;
+        const result = await flood(REMEMBERED_TREES.count, REMEMBERED_TREES.concurrency, (i) => soap(bridge, findItem(1, view(i), REMEMBERED_TREES.padding)));
+        return floodResult(result, 200, 'see the RSS columns');
+      },
+    },
+    {
+      // A Host the host pattern let through but URL rejects threw from Autodiscover's URL building: the process exited.
+      name: 'Autodiscover JSON with Host: h:99999, no login',
+      async run(bridge) {
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/autodiscover/autodiscover.json/v1.0/a@b.example?Protocol=EWS`, { headers: { host: 'h:99999' } }),
+        );
+        return summary(answer, [statusIs(answer, 400)]);
+      },
+    },
+    {
+      // The router's URIError carried no `expose`: a 500 and a stack trace in the log per request.
+      name: 'GET /EWS/% (a parameter that does not percent-decode), no login',
+      async run(bridge) {
+        const answer = readAnswer(await rawRequest(`${bridge.base}/EWS/%`));
+        return summary(answer, [statusIs(answer, 400)]);
+      },
+    },
+    imageBomb('admin PUT: 27 KB GIF of 65535×610 (40 Mpx, one row each)', () => oneColourGif(65535, 610)),
+    imageBomb('admin PUT: 77 KB PNG of 1×39,999,999', tallPngStrip),
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {
@@ -143,6 +175,23 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
   ];
+}
+
+/** An image refused from its header (413) before a pixel is decoded: it cost hundreds of MB or seconds of a pool thread. */
+function imageBomb(name: string, image: () => Buffer): Attack {
+  return {
+    name,
+    async run(bridge) {
+      const answer = readAnswer(
+        await rawRequest(`${bridge.base}/admin/users/${BENCH_USER.email}/photo`, {
+          method: 'PUT',
+          headers: { authorization: ADMIN_AUTHORIZATION, 'content-type': 'application/octet-stream' },
+          body: image(),
+        }),
+      );
+      return summary(answer, [statusIs(answer, 413), check('ErrorMessageSizeExceeded', answer.codes[0] === 'ErrorMessageSizeExceeded')]);
+    },
+  };
 }
 
 function urlFlood(urlLength: number, expected: number): Attack {

@@ -4,6 +4,7 @@ import {
   attributesSpread,
   blanksInGetUserPhoto,
   distinctIds,
+  findItem,
   getAttachment,
   getItem,
   INHERITED_NAMES,
@@ -48,6 +49,18 @@ const refusedUnread = (reason: RegExp) => (answer: ReadAnswer) => [
 export function soapAttacks(ids: FixtureIds): Attack[] {
   const flood = repeatedIds(ids.benchAttachmentId);
   return [
+    // A page from the end past the first item was a negative count, which SQLite reads as "no limit": every contact, ten times.
+    soapAttack(
+      'FindItem from the end, Offset past the first item, 10 folders',
+      () => findItem(10, '<m:IndexedPageItemView MaxEntriesReturned="1" Offset="999999999" BasePoint="End"/>'),
+      (a) => [statusIs(a, 200), codesAre(a, new Array<string>(10).fill('NoError')), bytesAtMost(a, 8 * 1024), wellFormed(a)],
+    ),
+    // Each folder's page is one message held to the answer limit: the largest pages of ten folders are not ten times it.
+    soapAttack(
+      'FindItem: the largest page of 10 folders',
+      () => findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`),
+      (a) => [statusIs(a, 200), bytesAtMost(a, MAX_ANSWER_BYTES + 10 * ERROR_MESSAGE_BYTES), wellFormed(a)],
+    ),
     soapAttack(
       `GetAttachment: one id ×${flood.length} (1 MiB)`,
       () => getAttachment(flood),

@@ -30,6 +30,14 @@ export function getUserPhoto(email: string, size = 'HR96x96'): string {
   return envelope(`<m:GetUserPhoto><m:Email>${email}</m:Email><m:SizeRequested>${size}</m:SizeRequested></m:GetUserPhoto>`);
 }
 
+/** FindItem in the caller's Contacts folder, `folders` times over, paged by `view` (an IndexedPageItemView); `padding` empty elements inside each folder id. */
+export function findItem(folders: number, view: string, padding = 0): string {
+  const folder = `<t:DistinguishedFolderId Id="contacts">${'<t:a/>'.repeat(padding)}</t:DistinguishedFolderId>`;
+  return envelope(
+    `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>${view}<m:ParentFolderIds>${folder.repeat(folders)}</m:ParentFolderIds></m:FindItem>`,
+  );
+}
+
 /** One id listed as often as fits in `bodyBytes`: the 347 MB GetAttachment amplification. */
 export function repeatedIds(id: string, bodyBytes = ONE_MIB): string[] {
   const overhead = getAttachment([]).length;
