@@ -272,6 +272,9 @@ const NAME_MATCHES = `CASE $2::text
  * node-postgres pool. Every write is one transaction that ends with a NOTIFY, so other
  * bridge processes drop their cached renditions as it commits (see PostgresChanges).
  */
+/** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
+const OPEN_CONNECT_TIMEOUT_MS = 10_000;
+
 export class PostgresStore implements Store, ChangeFeed {
   private readonly pool: pg.Pool;
   private readonly changes: PostgresChanges;
@@ -309,12 +312,16 @@ export class PostgresStore implements Store, ChangeFeed {
       options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default,
       options.poolSize ?? SETTINGS.databasePoolSize.default,
     );
+    // Its own connection, with the opening's wait rather than a request's busy wait: nothing
+    // is served until the store is open, and a server slow to start a backend (a loaded host)
+    // must not fail the start-up as "busy".
+    const client = new pg.Client({ connectionString, application_name: 'ews-photo-bridge', connectionTimeoutMillis: OPEN_CONNECT_TIMEOUT_MS });
     try {
-      const client = await store.pool.connect();
+      await client.connect();
       try {
         await migratePostgres(client);
       } finally {
-        client.release();
+        await client.end();
       }
     } catch (error) {
       await store.pool.end();
