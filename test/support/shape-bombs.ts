@@ -3,7 +3,7 @@ import { pngBomb } from './sample-images.js';
 /**
  * A valid one-colour GIF of width×height pixels, written without sharp: the LZW codes of
  * one long run of colour 0 (red), so a run of n pixels takes about √(2n) codes. 65535×610
- * comes to 27,581 bytes — the red team's bomb byte for byte in size — in milliseconds,
+ * comes to 27,581 bytes — the size of the bomb an adversarial sweep uploaded — in milliseconds,
  * where encoding it with sharp takes seconds. Every decoder must still build the whole frame.
  */
 export function oneColourGif(width: number, height: number): Buffer {
@@ -64,7 +64,7 @@ export function oneColourGif(width: number, height: number): Buffer {
   ]);
 }
 
-/** The red team's other bomb: a 1×39,999,999 greyscale PNG, 1 pixel under the pixel limit, about 77 KB. */
+/** The sweep's other bomb: a 1×39,999,999 greyscale PNG, 1 pixel under the pixel limit, about 77 KB. */
 export function tallPngStrip(): Buffer {
   return pngBomb(1, 39_999_999);
 }
