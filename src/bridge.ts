@@ -61,7 +61,9 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     },
     log,
   );
-  const upstream = new UpstreamPhotos(sources, (bytes) => normalizePhoto(bytes, limits), log);
+  // Photos fetched from the sources decode in slots of their own: a flood of uploads must not turn every fetch into "busy".
+  const fetchedLimits = imageLimitsOf(config);
+  const upstream = new UpstreamPhotos(sources, (bytes) => normalizePhoto(bytes, fetchedLimits), log);
   const photos = new PhotoService(
     store,
     limits,

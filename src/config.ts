@@ -125,7 +125,7 @@ export const SETTINGS = {
     env: 'BRIDGE_PHOTO_DECODES',
     schema: int(1, 64),
     default: DEFAULT_PHOTO_DECODES,
-    doc: "Uploaded (and fetched) photos decoded at once; each may take hundreds of MB and one of libuv's threads, which sized photos need too.",
+    doc: "Uploaded photos decoded at once, and as many fetched from the sources; each may take hundreds of MB and one of libuv's threads, which sized photos need too.",
   },
   photoDecodeQueue: {
     env: 'BRIDGE_PHOTO_DECODE_QUEUE',

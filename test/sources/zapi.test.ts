@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
+import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { PermanentSourceError } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
 import { CLIENT_TOKEN_NOT_CONFIGURED, startZapi, ZAPI } from '../simulators/zapi.js';
+import { rejectionOf } from '../support/rejection.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { buildSource, colouredPhoto, contactWithPhone, expectColour, expectNoCredentials, failure, zapiSettings } from '../support/whatsapp.js';
@@ -212,6 +214,26 @@ describe('Z-API source', () => {
       expect(answers.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
       expect(zapi.pictureCalls - calls).to.equal(1);
       expect(cdn.requests.length - fetches).to.equal(1);
+    });
+
+    it('fetches a photo while uploads hold every decode slot and fill the queue: fetched photos decode in slots of their own', async () => {
+      const [id] = await t.store.addContacts(READER.username, [
+        { displayName: 'Ana Lima', emailAddresses: [], phones: { mobile: '+55 31 97777-6666' }, refs: { whatsappPhone: '+55 31 97777-6666' } },
+      ]);
+      cdn.photos.set('5531977776666', await colouredPhoto(GREEN[0]!, GREEN[1]!, GREEN[2]!));
+      // The uploads' slots, reached through the photo service: every one held, and the queue full behind them.
+      const uploads = (t.bridge.photos as unknown as { limits: ImageLimits }).limits.decodes!;
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const holders = Array.from({ length: t.config.photoDecodes + t.config.photoDecodeQueue }, () => uploads.run(() => gate));
+      try {
+        expect(await rejectionOf(uploads.run(() => Promise.resolve()))).to.include({ responseCode: 'ErrorServerBusy' });
+        await expectColour((await photoOf('Ana Lima').expect(200)).body as Buffer, GREEN);
+        expect((await t.store.getPhotoInfo(contactOwner(id!)))?.source).to.equal('whatsapp');
+      } finally {
+        open();
+        await Promise.all(holders);
+      }
     });
 
     it('fetches again once the stored bytes are older than BRIDGE_SOURCE_REFRESH_SECONDS, and serves them stale while Z-API is down', async () => {
