@@ -5,6 +5,7 @@ import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
+import { jpegScanProblem } from './jpeg-scans.js';
 import { ACCEPTED_FORMATS, sharedDecodeSlots, tooManyPixels, unusableShape, type ImageLimits } from './image-limits.js';
 
 /**
@@ -12,10 +13,11 @@ import { ACCEPTED_FORMATS, sharedDecodeSlots, tooManyPixels, unusableShape, type
  * sRGB, 8-bit, opaque JPEG no larger than the largest size code, without metadata.
  * The header is checked before any pixel is decoded, so a decompression bomb costs
  * a header read, not gigabytes of memory: besides the pixel count, a side over
- * MAX_INPUT_SIDE or a shape beyond MAX_ASPECT_RATIO is refused there. Only the first
- * frame or page of an animation or multi-page file is ever decoded, and only as many
- * images at once as `limits.decodes` allows. libvips reads an HEVC-coded HEIF header
- * (phone photos) but cannot decode its pixels; those go through libheif-js first.
+ * MAX_INPUT_SIDE, a shape beyond MAX_ASPECT_RATIO or a JPEG of more than MAX_JPEG_SCANS
+ * scans is refused there. Only the first frame or page of an animation or multi-page
+ * file is ever decoded, and only as many images at once as `limits.decodes` allows.
+ * libvips reads an HEVC-coded HEIF header (phone photos) but cannot decode its pixels;
+ * those go through libheif-js first.
  */
 export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promise<NormalizedPhoto> {
   if (input.length === 0) throw BridgeError.invalidImage('the body is empty');
@@ -32,6 +34,8 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
   const shape = unusableShape(width, height);
   if (shape) throw shape;
+  const scans = header.format === 'jpeg' ? jpegScanProblem(input) : undefined;
+  if (scans) throw BridgeError.invalidImage(scans);
   return (limits.decodes ?? sharedDecodeSlots).run(() => decode(input, header, limits));
 }
 

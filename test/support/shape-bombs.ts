@@ -68,3 +68,11 @@ export function oneColourGif(width: number, height: number): Buffer {
 export function tallPngStrip(): Buffer {
   return pngBomb(1, 39_999_999);
 }
+
+/** A JPEG with the last scan of `jpeg` written `extra` times more before its end: each a pass of the decoder over the whole image. */
+export function withRepeatedLastScan(jpeg: Buffer, extra: number): Buffer {
+  const lastScan = jpeg.lastIndexOf(Buffer.from([0xff, 0xda]));
+  const end = jpeg.length - 2; // EOI
+  const scan = jpeg.subarray(lastScan, end);
+  return Buffer.concat([jpeg.subarray(0, end), ...new Array<Buffer>(extra).fill(scan), jpeg.subarray(end)]);
+}

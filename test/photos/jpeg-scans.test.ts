@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { BridgeError } from '../../src/domain/errors.js';
+import { jpegScanProblem, MAX_JPEG_SCANS } from '../../src/photos/jpeg-scans.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { rejectionOf } from '../support/rejection.js';
+import { withRepeatedLastScan } from '../support/shape-bombs.js';
+
+const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
+
+/** The scans of a JPEG as a decoder sees them: libvips counts none, so they are counted from the SOS markers a walk meets. */
+describe('JPEG scans', () => {
+  let progressive: Buffer;
+  let scans: number;
+  before(async () => {
+    const noise = Buffer.alloc(96 * 96 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    progressive = await sharp(noise, { raw: { width: 96, height: 96, channels: 3 } })
+      .jpeg({ progressive: true })
+      .toBuffer();
+    scans = progressive.toString('latin1').split('\xff\xda').length - 1;
+  });
+
+  it('lets a progressive photo as encoders write it through, and one of exactly the limit', async () => {
+    expect(scans, 'precondition: a progressive JPEG of several scans').to.be.within(2, 20);
+    expect(jpegScanProblem(progressive)).to.equal(undefined);
+    expect((await normalizePhoto(progressive, LIMITS)).width).to.equal(96);
+    expect(jpegScanProblem(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans))).to.equal(undefined);
+  });
+
+  it('refuses one scan more before decoding: 422, naming the limit', async () => {
+    const bomb = withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1);
+    expect(jpegScanProblem(bomb)).to.include(String(MAX_JPEG_SCANS));
+    const error = await rejectionOf(normalizePhoto(bomb, LIMITS));
+    expect(error).to.be.instanceOf(BridgeError);
+    expect([error.httpStatus, error.message]).to.deep.equal([
+      422,
+      `not a usable image: it is a JPEG of more than ${MAX_JPEG_SCANS} scans; a photo has about ten`,
+    ]);
+  });
+
+  it('counts only the main image: SOS bytes inside a metadata segment (an EXIF thumbnail) are not scans', () => {
+    const payload = Buffer.concat([Buffer.from('Exif\0\0'), Buffer.alloc(2 * 2 * MAX_JPEG_SCANS, Buffer.from([0xff, 0xda]))]);
+    const app1 = Buffer.concat([Buffer.from([0xff, 0xe1]), Buffer.from([(payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+    expect(jpegScanProblem(Buffer.concat([progressive.subarray(0, 2), app1, progressive.subarray(2)]))).to.equal(undefined);
+  });
+});
