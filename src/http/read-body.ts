@@ -6,6 +6,11 @@ import { BridgeError } from '../domain/errors.js';
  * it is over `maxBytes` — by its Content-Length before a byte is read, or while reading
  * a chunked one — so a large body is never buffered. A callback rather than a promise:
  * this runs on every SOAP request, and the answer can often be written in the same turn.
+ *
+ * A body in one piece (the common case) is kept as it came; the pieces of any other are
+ * copied into one buffer as they come, grown by doubling. Kept as a list, each piece cost
+ * its own Buffer object and held the whole socket read it was cut from: a 10 MiB upload
+ * sent in chunks of one byte took the RSS to 4 GB.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
   const empty = Buffer.alloc(0);
@@ -14,7 +19,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     done(BridgeError.bodyTooLarge(maxBytes), empty);
     return;
   }
-  const chunks: Buffer[] = [];
+  let first: Buffer | undefined;
+  let joined: Buffer | undefined;
   let length = 0;
   let finished = false;
   const finish = (error: Error | undefined, body: Buffer) => {
@@ -23,13 +29,32 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     done(error, body);
   };
   req.on('data', (chunk: Buffer) => {
-    length += chunk.length;
-    if (length > maxBytes) finish(BridgeError.bodyTooLarge(maxBytes), empty);
-    else if (!finished) chunks.push(chunk);
+    if (finished) return;
+    const total = length + chunk.length;
+    if (total > maxBytes) {
+      first = joined = undefined;
+      finish(BridgeError.bodyTooLarge(maxBytes), empty);
+      return;
+    }
+    if (length === 0) {
+      first = chunk;
+    } else {
+      if (!joined || total > joined.length) {
+        const grown = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(2 * total, FIRST_JOINED_BYTES)));
+        (joined ?? first!).copy(grown, 0, 0, length);
+        joined = grown;
+        first = undefined;
+      }
+      chunk.copy(joined, length);
+    }
+    length = total;
   });
-  req.once('end', () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)));
+  req.once('end', () => finish(undefined, joined ? joined.subarray(0, length) : (first ?? empty)));
   req.once('error', (error) => finish(error, empty));
 }
+
+/** The first size of a body that came in pieces: a SOAP envelope fits. */
+const FIRST_JOINED_BYTES = 16 * 1024;
 
 /** Whether the request's Content-Length is over `maxBytes`: refused with 413 before any login or byte of it. */
 export function declaresMoreThan(req: IncomingMessage, maxBytes: number): boolean {

@@ -69,8 +69,3 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
   });
   res.end(body);
 }
-
-/** body-parser signals an upload over the limit with `type: 'entity.too.large'`. */
-export function asGraphUploadError(error: unknown, maxUploadBytes: number): unknown {
-  return (error as { type?: string } | undefined)?.type === 'entity.too.large' ? BridgeError.bodyTooLarge(maxUploadBytes) : error;
-}

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
-import { asGraphUploadError, methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
+import { methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
 import { graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 
 export interface GraphPhotoRoutesOptions {
@@ -106,7 +106,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, asBridgeError(asGraphUploadError(error, maxUploadBytes)), log, contextOf(req).requestId);
+    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
   };
   router.use(handleError);
   return router;

@@ -1,10 +1,11 @@
-import express, { type Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../domain/account.js';
 import { isSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Logger } from '../logger.js';
+import { readBody } from '../http/read-body.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
@@ -91,10 +92,20 @@ export function ownEmailOf(actor: Principal): string | undefined {
 
 /**
  * The body of a photo upload, read only after the credentials were checked: raw bytes
- * of any content type (clients label images loosely), at most the upload limit.
+ * of any content type (clients label images loosely), at most the upload limit, read as
+ * SOAP bodies are (read-body.ts).
  */
-export function photoUploadBody(maxUploadBytes: number): express.RequestHandler {
-  return express.raw({ type: () => true, limit: maxUploadBytes });
+export function photoUploadBody(maxUploadBytes: number): RequestHandler {
+  return (req, _res, next) =>
+    readBody(req, maxUploadBytes, (error, body) => {
+      if (error instanceof BridgeError && error.httpStatus === 413)
+        next(BridgeError.imageTooLarge(`the body is larger than the upload limit (${maxUploadBytes} bytes)`));
+      else if (error) next(error);
+      else {
+        req.body = body;
+        next();
+      }
+    });
 }
 
 /** The uploaded bytes, as `photoUploadBody` read them (empty when there was no body). */
