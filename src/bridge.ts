@@ -127,7 +127,14 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
   const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
   const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog });
-  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, (req, res) => {
+  const connectionLimits = {
+    maxConnections: config.maxConnections,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    trustedProxies: config.trustedProxies,
+    headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+  };
+  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
       if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');

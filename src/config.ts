@@ -182,6 +182,30 @@ export const SETTINGS = {
     default: 10_000,
     doc: 'On SIGTERM, how long in-flight requests may take before connections are cut.',
   },
+  maxConnections: {
+    env: 'BRIDGE_MAX_CONNECTIONS',
+    schema: int(1, 1_000_000),
+    default: 10_000,
+    doc: "Open connections to the public port, at most; beyond it new ones are closed as they are accepted. Keep it below the process's open-file limit (LimitNOFILE=, ulimit -n) with room for the store, the sources and logs (a thousand is plenty), so a flood of connections meets this cap, not EMFILE.",
+  },
+  maxConnectionsPerClient: {
+    env: 'BRIDGE_MAX_CONNECTIONS_PER_CLIENT',
+    schema: int(1, 1_000_000),
+    default: 256,
+    doc: 'Open connections from one client address (the TCP peer), at most; one more is closed at once, unanswered. A browser opens at most 6 per host and Outlook or an EWS client a handful, so hundreds leave room for a NAT gateway in front of many. Trusted proxies (BRIDGE_TRUSTED_PROXIES) count only against BRIDGE_MAX_CONNECTIONS.',
+  },
+  headersTimeoutSeconds: {
+    env: 'BRIDGE_HEADERS_TIMEOUT_SECONDS',
+    schema: int(1, 3600),
+    default: 20,
+    doc: "Time a connection has for a request's headers (and for a TLS handshake); then it is answered 408 and closed. Shorter than BRIDGE_REQUEST_TIMEOUT_SECONDS.",
+  },
+  requestTimeoutSeconds: {
+    env: 'BRIDGE_REQUEST_TIMEOUT_SECONDS',
+    schema: int(1, 86_400),
+    default: 60,
+    doc: 'Time a request has to arrive whole, headers and body; then it is answered 408 and closed. A 10 MiB upload at 2 Mbit/s takes 42 s.',
+  },
   publicUrl: {
     env: 'BRIDGE_PUBLIC_URL',
     schema: publicUrlSchema,
@@ -305,6 +329,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   for (const key of Object.keys(file)) {
     if (!(key in SETTINGS) && !STRUCTURED_KEYS.has(key)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);
+  }
+  if (
+    typeof config.headersTimeoutSeconds === 'number' &&
+    typeof config.requestTimeoutSeconds === 'number' &&
+    config.headersTimeoutSeconds >= config.requestTimeoutSeconds
+  ) {
+    // Node refuses a headers timeout longer than the request's; an equal one would leave a body no time.
+    problems.push(
+      `${SETTINGS.headersTimeoutSeconds.env} (${config.headersTimeoutSeconds}) must be shorter than ${SETTINGS.requestTimeoutSeconds.env} (${config.requestTimeoutSeconds})`,
+    );
   }
   config.sources = parseSourceSettings(file.sources, file.sourceOrder, problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,12 +1,37 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { ConfigError } from '../config.js';
+import { AddressList } from './address-list.js';
 
 export interface TlsFiles {
   /** PEM certificate chain; empty for plain HTTP. */
   certFile: string;
   keyFile: string;
+}
+
+/** What one client, and all of them together, may hold of the server: connections and time. */
+export interface ConnectionLimits {
+  /** BRIDGE_MAX_CONNECTIONS: open connections, at most; Node closes any beyond it as it accepts them. */
+  maxConnections: number;
+  /** BRIDGE_MAX_CONNECTIONS_PER_CLIENT: open connections from one peer address, at most. */
+  maxConnectionsPerClient: number;
+  /** BRIDGE_TRUSTED_PROXIES: peers whose connections count only against `maxConnections` (every client behind a proxy shares its address). */
+  trustedProxies: string;
+  /** BRIDGE_HEADERS_TIMEOUT_SECONDS in ms: from a connection's start (or a request's first byte) to the end of its headers; also the TLS handshake's limit. */
+  headersTimeoutMs: number;
+  /** BRIDGE_REQUEST_TIMEOUT_SECONDS in ms: from a request's first byte to the end of its body. Longer than `headersTimeoutMs`. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * How often Node looks for requests past `headersTimeoutMs` or `requestTimeoutMs`. Its own
+ * default, 30 s, would let a 20 s limit run to 50 s; a look goes over the open connections
+ * only, microseconds each.
+ */
+function checkIntervalMs(limits: ConnectionLimits): number {
+  return Math.max(250, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 2)));
 }
 
 export interface FrontServer {
@@ -22,23 +47,63 @@ export interface FrontServer {
 
 /**
  * The public listener: plain HTTP for a site with a TLS proxy in front, or HTTPS with the
- * operator's certificate and key files for a site without one.
+ * operator's certificate and key files for a site without one. Either way it faces
+ * clients that may hold connections open to exhaust the process's file descriptors
+ * (slowloris), so connections are capped per peer address and in all, and a request must
+ * bring its headers, and its body, within a time limit.
  */
-export function createFrontServer(files: TlsFiles, listener: RequestListener): FrontServer {
+export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, listener: RequestListener): FrontServer {
   if ((files.certFile === '') !== (files.keyFile === '')) {
     throw new ConfigError(['BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE: set both for HTTPS, or neither for plain HTTP']);
   }
+  const options: ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: checkIntervalMs(limits),
+  };
   if (files.certFile === '') {
+    const server = limitConnections(createHttpServer(options, listener), limits);
     return {
-      server: createHttpServer(listener),
+      server,
       tls: false,
       reloadTls: () => {
         throw new Error('no TLS files are configured');
       },
     };
   }
-  const server = createHttpsServer(readPair(files), listener);
+  // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
+  const server = limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, listener), limits);
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
+}
+
+/**
+ * Caps open connections in all (`server.maxConnections`) and per peer address. The peer is
+ * the TCP one: forwarded headers are not read yet when a connection opens, and anyone can
+ * write them. A connection over its address's cap is closed at once, unanswered; a trusted
+ * proxy's connections count against the overall cap only.
+ */
+function limitConnections<S extends Server>(server: S, limits: ConnectionLimits): S {
+  server.maxConnections = limits.maxConnections;
+  const exempt = new AddressList(limits.trustedProxies);
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress;
+    // No address: the socket is already gone. A proxy: every client behind it shares its address.
+    if (peer === undefined || (!exempt.isEmpty && exempt.includes(peer))) return;
+    const count = (open.get(peer) ?? 0) + 1;
+    if (count > limits.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    open.set(peer, count);
+    socket.once('close', () => {
+      const left = (open.get(peer) ?? 1) - 1;
+      // Deleted at zero: a flood of distinct addresses leaves nothing behind.
+      if (left > 0) open.set(peer, left);
+      else open.delete(peer);
+    });
+  });
+  return server;
 }
 
 function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {

@@ -1,0 +1,203 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { makeSelfSignedCertificate } from '../support/self-signed.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const HEALTHZ = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n';
+const HEALTHZ_THEN_CLOSE = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+
+/** A raw TCP connection to the bridge, from `localAddress` if given; resolves once connected. */
+async function open(port: number, localAddress?: string): Promise<Socket> {
+  const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+  socket.on('error', () => {}); // a refused connection may be reset; 'close' tells the outcome
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('close', () => reject(new Error('closed before connecting')));
+  });
+  return socket;
+}
+
+/** Sends `request` and resolves with the status of the answer, or `closed` when the server closes the connection without one. */
+function statusOf(socket: Socket, request: string): Promise<number | 'closed'> {
+  return new Promise((resolve) => {
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(received);
+      if (status && received.includes('\r\n\r\n')) {
+        socket.off('data', onData);
+        resolve(Number(status[1]));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => resolve('closed'));
+    socket.write(request);
+  });
+}
+
+/** The server's sides of the connections it accepts from now on (listening after the bridge's own limits, so they have counted a connection before this sees it). */
+function acceptedBy(server: Server): Socket[] {
+  const accepted: Socket[] = [];
+  server.on('connection', (socket: Socket) => accepted.push(socket));
+  return accepted;
+}
+
+describe('connection limits of the public port', () => {
+  let t: TestBridge | undefined;
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await t?.close();
+    t = undefined;
+  });
+
+  async function openAll(port: number, count: number, localAddress?: string): Promise<Socket[]> {
+    const opened: Socket[] = [];
+    for (let i = 0; i < count; i++) {
+      const socket = await open(port, localAddress);
+      sockets.push(socket);
+      opened.push(socket);
+    }
+    return opened;
+  }
+
+  it('closes, unanswered, a connection over BRIDGE_MAX_CONNECTIONS_PER_CLIENT, and takes one again once another closes', async () => {
+    t = await startTestBridge({ BRIDGE_MAX_CONNECTIONS_PER_CLIENT: '5' });
+    const { server } = t.bridge;
+    const { port } = await t.bridge.listen();
+    const accepted = acceptedBy(server);
+    // Five idle connections, as a slowloris client opens them.
+    const idle = await openAll(port, 5);
+    const sixth = await open(port);
+    sockets.push(sixth);
+    expect(await statusOf(sixth, HEALTHZ_THEN_CLOSE)).to.equal('closed');
+
+    // The five stayed open: each still answers.
+    expect(await Promise.all(idle.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200, 200, 200]);
+
+    // Once the server has closed one of them (its 'close' listeners run in order: the count has dropped when this one runs), a new connection is taken.
+    const serverSide = accepted.find((socket) => socket.remotePort === idle[0]!.localPort);
+    expect(serverSide, "the server's side of the first connection").to.not.equal(undefined);
+    const closed = new Promise((resolve) => serverSide!.once('close', resolve));
+    idle[0]!.destroy();
+    await closed;
+    const next = await open(port);
+    sockets.push(next);
+    expect(await statusOf(next, HEALTHZ_THEN_CLOSE)).to.equal(200);
+  });
+
+  it('counts by the peer address: a trusted proxy is not capped, another address is', async function () {
+    t = await startTestBridge({ BRIDGE_MAX_CONNECTIONS_PER_CLIENT: '5', BRIDGE_TRUSTED_PROXIES: '127.0.0.1' });
+    const { port } = await t.bridge.listen();
+    const viaProxy = await openAll(port, 10);
+    expect(await Promise.all(viaProxy.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal(Array(10).fill(200));
+
+    // 127.0.0.2 is loopback too on Linux, but no trusted proxy: its sixth connection is refused.
+    const direct = await openAll(port, 5, '127.0.0.2');
+    const sixth = await open(port, '127.0.0.2');
+    sockets.push(sixth);
+    expect(await statusOf(sixth, HEALTHZ_THEN_CLOSE)).to.equal('closed');
+    expect(await Promise.all(direct.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200, 200, 200]);
+  });
+
+  it('closes, unanswered, a connection over BRIDGE_MAX_CONNECTIONS, whichever its address', async () => {
+    t = await startTestBridge({ BRIDGE_MAX_CONNECTIONS: '3', BRIDGE_TRUSTED_PROXIES: '127.0.0.1' });
+    const { port } = await t.bridge.listen();
+    const held = await openAll(port, 3);
+    const fourth = await open(port);
+    sockets.push(fourth);
+    expect(await statusOf(fourth, HEALTHZ_THEN_CLOSE)).to.equal('closed');
+    expect(await Promise.all(held.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200]);
+  });
+
+  it('answers 408 and closes a connection whose headers do not come within BRIDGE_HEADERS_TIMEOUT_SECONDS', async () => {
+    t = await startTestBridge({ BRIDGE_HEADERS_TIMEOUT_SECONDS: '1', BRIDGE_REQUEST_TIMEOUT_SECONDS: '2' });
+    const { port } = await t.bridge.listen();
+    const slow = await open(port);
+    sockets.push(slow);
+    // A request line and one header byte, then nothing: a slowloris client.
+    expect(await statusOf(slow, 'GET /healthz HTTP/1.1\r\nH')).to.equal(408);
+  });
+
+  it('answers 408 and closes a connection whose body does not come within BRIDGE_REQUEST_TIMEOUT_SECONDS', async () => {
+    t = await startTestBridge({ BRIDGE_HEADERS_TIMEOUT_SECONDS: '1', BRIDGE_REQUEST_TIMEOUT_SECONDS: '2' });
+    const { port } = await t.bridge.listen();
+    const slow = await open(port);
+    sockets.push(slow);
+    // A signed-in SOAP request whose body stops short: a client parking a connection.
+    const head = `POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basic(READER)}\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n`;
+    expect(await statusOf(slow, `${head}<?xml version="1.0"?>`)).to.equal(408);
+  });
+
+  it('caps per client with built-in TLS too, before any handshake', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epb-limits-tls-'));
+    try {
+      const { certFile, keyFile } = makeSelfSignedCertificate(dir, { name: 'server', commonName: 'limits', altNames: 'IP:127.0.0.1' });
+      t = await startTestBridge({ BRIDGE_TLS_CERT_FILE: certFile, BRIDGE_TLS_KEY_FILE: keyFile, BRIDGE_MAX_CONNECTIONS_PER_CLIENT: '2' });
+      const { port } = await t.bridge.listen();
+      const held = await openAll(port, 2);
+      // The third is closed without a byte from either side (no TLS alert: the server never read its hello).
+      const third = await open(port);
+      sockets.push(third);
+      let received = 0;
+      third.on('data', (chunk: Buffer) => (received += chunk.length));
+      await new Promise((resolve) => third.once('close', resolve));
+      expect(received).to.equal(0);
+      // The two held ones still take a handshake and a request.
+      const statuses = await Promise.all(
+        held.map((socket) => {
+          const secure = tlsConnect({ socket, ca: readFileSync(certFile), checkServerIdentity: () => undefined });
+          secure.on('error', () => {});
+          return statusOf(secure, HEALTHZ);
+        }),
+      );
+      expect(statuses).to.deep.equal([200, 200]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sets 20 s for headers, 60 s for a whole request and 10,000 connections by default', async () => {
+    t = await startTestBridge();
+    const { server } = t.bridge;
+    expect({ headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout }).to.deep.equal({ headersTimeout: 20_000, requestTimeout: 60_000 });
+    expect(server.maxConnections).to.equal(10_000);
+  });
+
+  it('refuses bad limits, and a headers timeout not shorter than the request timeout', () => {
+    for (const [name, value] of [
+      ['BRIDGE_MAX_CONNECTIONS', '0'],
+      ['BRIDGE_MAX_CONNECTIONS', 'many'],
+      ['BRIDGE_MAX_CONNECTIONS_PER_CLIENT', '0'],
+      ['BRIDGE_MAX_CONNECTIONS_PER_CLIENT', '2.5'],
+      ['BRIDGE_HEADERS_TIMEOUT_SECONDS', '0'],
+      ['BRIDGE_REQUEST_TIMEOUT_SECONDS', '-1'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).to.throw(ConfigError, new RegExp(`${name}: .*\\(got "${value.replace('.', '\\.')}"\\)`));
+    }
+    expect(() => loadConfig({ BRIDGE_HEADERS_TIMEOUT_SECONDS: '60' })).to.throw(
+      ConfigError,
+      /BRIDGE_HEADERS_TIMEOUT_SECONDS \(60\) must be shorter than BRIDGE_REQUEST_TIMEOUT_SECONDS \(60\)/,
+    );
+    expect(() => loadConfig({ BRIDGE_HEADERS_TIMEOUT_SECONDS: '30', BRIDGE_REQUEST_TIMEOUT_SECONDS: '20' })).to.throw(ConfigError, /must be shorter/);
+    expect(
+      loadConfig({
+        BRIDGE_MAX_CONNECTIONS: '50000',
+        BRIDGE_MAX_CONNECTIONS_PER_CLIENT: '32',
+        BRIDGE_HEADERS_TIMEOUT_SECONDS: '10',
+        BRIDGE_REQUEST_TIMEOUT_SECONDS: '300',
+      }),
+    ).to.include({
+      maxConnections: 50_000,
+      maxConnectionsPerClient: 32,
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 300,
+    });
+  });
+});
