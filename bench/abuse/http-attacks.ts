@@ -6,8 +6,8 @@ import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings }
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
-import { oneColourGif, tallPngStrip } from '../../test/support/shape-bombs.js';
-import { BASIC_AUTHORIZATION, BENCH_USER } from '../fixture.js';
+import { oneColourGif, tallPngStrip, withRepeatedLastScan } from '../../test/support/shape-bombs.js';
+import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
 
@@ -132,8 +132,9 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 400)]);
       },
     },
-    imageBomb('admin PUT: 27 KB GIF of 65535×610 (40 Mpx, one row each)', () => oneColourGif(65535, 610)),
-    imageBomb('admin PUT: 77 KB PNG of 1×39,999,999', tallPngStrip),
+    imageBomb('admin PUT: 27 KB GIF of 65535×610 (40 Mpx, one row each)', () => Promise.resolve(oneColourGif(65535, 610))),
+    imageBomb('admin PUT: 77 KB PNG of 1×39,999,999', () => Promise.resolve(tallPngStrip())),
+    imageBomb('admin PUT: progressive JPEG of 1,000 scans', async () => withRepeatedLastScan(await photoLikeJpeg(648), 1000), 422, 'ErrorInvalidImage'),
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {
@@ -177,8 +178,8 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
   ];
 }
 
-/** An image refused from its header (413) before a pixel is decoded: it cost hundreds of MB or seconds of a pool thread. */
-function imageBomb(name: string, image: () => Buffer): Attack {
+/** An image refused before a pixel is decoded (413 from its header, 422 for its scans): each cost hundreds of MB or seconds to minutes of a pool thread. */
+function imageBomb(name: string, image: () => Promise<Buffer>, status = 413, code = 'ErrorMessageSizeExceeded'): Attack {
   return {
     name,
     async run(bridge) {
@@ -186,10 +187,10 @@ function imageBomb(name: string, image: () => Buffer): Attack {
         await rawRequest(`${bridge.base}/admin/users/${BENCH_USER.email}/photo`, {
           method: 'PUT',
           headers: { authorization: ADMIN_AUTHORIZATION, 'content-type': 'application/octet-stream' },
-          body: image(),
+          body: await image(),
         }),
       );
-      return summary(answer, [statusIs(answer, 413), check('ErrorMessageSizeExceeded', answer.codes[0] === 'ErrorMessageSizeExceeded')]);
+      return summary(answer, [statusIs(answer, status), check(`${code} (was ${answer.codes[0]})`, answer.codes[0] === code)]);
     },
   };
 }
