@@ -16,7 +16,7 @@ import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
-import { createFrontServer } from './http/front-server.js';
+import { createFrontServer, type RefusedConnections } from './http/front-server.js';
 import { sendError } from './http/send-error.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
@@ -86,7 +86,8 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   });
   let draining = false;
   const requests = new RequestMetrics();
-  const metrics = createMetricsRegistry({ requests, photos, upstream, auth, store });
+  const refusedConnections: RefusedConnections = { perClient: 0, overall: 0 };
+  const metrics = createMetricsRegistry({ requests, photos, upstream, auth, store, refusedConnections });
   const metricsEndpoint = createMetricsEndpoint(metrics, { allow: config.metricsAllow, token: config.metricsToken }, log);
 
   const handleUserPhoto = createUserPhotoRoute({
@@ -133,6 +134,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     trustedProxies: config.trustedProxies,
     headersTimeoutMs: config.headersTimeoutSeconds * 1000,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    refused: refusedConnections,
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
     const context = createRequestContext(req, res, addressing);

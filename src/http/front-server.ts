@@ -23,6 +23,14 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** BRIDGE_REQUEST_TIMEOUT_SECONDS in ms: from a request's first byte to the end of its body. Longer than `headersTimeoutMs`. */
   requestTimeoutMs: number;
+  /** Where the connections closed unanswered are counted, for the metrics. */
+  refused: RefusedConnections;
+}
+
+/** Connections closed as they were accepted, by the cap they met. */
+export interface RefusedConnections {
+  perClient: number;
+  overall: number;
 }
 
 /**
@@ -84,6 +92,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
  */
 function limitConnections<S extends Server>(server: S, limits: ConnectionLimits): S {
   server.maxConnections = limits.maxConnections;
+  server.on('drop', () => limits.refused.overall++);
   const exempt = new AddressList(limits.trustedProxies);
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -92,6 +101,7 @@ function limitConnections<S extends Server>(server: S, limits: ConnectionLimits)
     if (peer === undefined || (!exempt.isEmpty && exempt.includes(peer))) return;
     const count = (open.get(peer) ?? 0) + 1;
     if (count > limits.maxConnectionsPerClient) {
+      limits.refused.perClient++;
       socket.destroy();
       return;
     }

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { RefusedConnections } from '../http/front-server.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { UpstreamPhotos } from '../photos/upstream-photos.js';
 import type { BreakerState } from '../sources/photo-source.js';
@@ -15,6 +16,7 @@ export interface MeteredParts {
   upstream: UpstreamPhotos;
   auth: Authenticator;
   store: Store;
+  refusedConnections: RefusedConnections;
 }
 
 /** A store that counts the times a request waited for another process's lock. */
@@ -33,7 +35,7 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const { requests, photos, upstream, auth, store } = parts;
+  const { requests, photos, upstream, auth, store, refusedConnections } = parts;
 
   new Counter({
     name: `${METRIC_PREFIX}requests_total`,
@@ -124,6 +126,18 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
     'Logins refused unchecked (429) because the account name or client address failed too often.',
     () => auth.stats.throttled,
   );
+
+  new Counter({
+    name: `${METRIC_PREFIX}connections_refused_total`,
+    help: 'Connections closed unanswered as they were accepted, by the cap they met: per_client (BRIDGE_MAX_CONNECTIONS_PER_CLIENT) or overall (BRIDGE_MAX_CONNECTIONS).',
+    labelNames: ['cap'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ cap: 'per_client' }, refusedConnections.perClient);
+      this.inc({ cap: 'overall' }, refusedConnections.overall);
+    },
+  });
 
   if (countsBusyWaits(store)) {
     counterOf(registers, 'store_busy_waits_total', "Times a request waited for another process's lock on the store.", () => store.busyWaits());

@@ -90,6 +90,7 @@ describe('connection limits of the public port', () => {
     const next = await open(port);
     sockets.push(next);
     expect(await statusOf(next, HEALTHZ_THEN_CLOSE)).to.equal(200);
+    expect(await t.bridge.metrics.metrics()).to.include('ews_photo_bridge_connections_refused_total{cap="per_client"} 1\n');
   });
 
   it('counts by the peer address: a trusted proxy is not capped, another address is', async function () {
@@ -114,6 +115,7 @@ describe('connection limits of the public port', () => {
     sockets.push(fourth);
     expect(await statusOf(fourth, HEALTHZ_THEN_CLOSE)).to.equal('closed');
     expect(await Promise.all(held.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200]);
+    expect(await t.bridge.metrics.metrics()).to.include('ews_photo_bridge_connections_refused_total{cap="overall"} 1\n');
   });
 
   it('answers 408 and closes a connection whose headers do not come within BRIDGE_HEADERS_TIMEOUT_SECONDS', async () => {
