@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import request from 'supertest';
 import { hashPassword } from '../../src/auth/password-hash.js';
@@ -152,6 +153,38 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
         [ALEX.username, 'set photo', 'graph'],
         [ALEX.username, 'remove photo', 'graph'],
       ]);
+    });
+
+    it('takes two uploads of one account at once and answers a third 503 + Retry-After unread; other accounts go on', async () => {
+      const { port } = await t.bridge.listen();
+      /** An upload whose body stops after 10 of 1,000 bytes, until `finish` sends the rest. */
+      const heldUpload = () => {
+        const req = httpRequest({
+          port,
+          host: '127.0.0.1',
+          method: 'PUT',
+          path: '/api/me/photo',
+          headers: { authorization: basic(MEGAN), 'content-type': 'application/octet-stream', 'content-length': '1000' },
+        });
+        const status = new Promise<number>((resolve, reject) => {
+          req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode!)));
+          req.on('error', reject);
+        });
+        req.write(Buffer.alloc(10));
+        return { status, finish: () => req.end(Buffer.alloc(990)) };
+      };
+      const held = [heldUpload(), heldUpload()];
+      const image = await samplePhoto(200, 200);
+      // The held uploads reach the body reader after the login and the lock check: ask until they have.
+      let third = await asMegan('put').send(image);
+      for (let tries = 0; third.status !== 503 && tries < 50; tries++) third = await asMegan('put').send(image);
+      expect([third.status, third.headers['x-ews-response-code']]).to.deep.equal([503, 'ErrorServerBusy']);
+      expect(third.headers['retry-after']).to.match(/^[1-9]\d*$/);
+      await request(t.bridge.server).put(`/admin/users/${MEGAN.username}/photo`).set('Authorization', basic(ADMIN)).send(image).expect(200);
+
+      for (const upload of held) upload.finish();
+      expect(await Promise.all(held.map((upload) => upload.status))).to.deep.equal([422, 422]);
+      await asMegan('put').send(image).expect(200);
     });
 
     it('lets a user remove their own photo (204), then 404 when there is none', async () => {
