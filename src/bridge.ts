@@ -109,6 +109,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     limits: { maxItemsPerRequest: config.ewsMaxItemsPerRequest, maxAnswerBytes: config.ewsMaxAnswerBytes },
+    bodyBytesPerAccount: config.ewsBodyBytesPerAccount,
     requests,
   });
   const app = createApp({

@@ -13,6 +13,10 @@ import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
 const HELD_BODIES = 300;
+/** Fewer than one address's connection cap, so none is closed for that. */
+const LOGGED_IN_HELD_BODIES = 200;
+/** The bridge's default BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT; the abuse run does not change it. */
+const DEFAULT_BODY_BYTES_PER_ACCOUNT = 16 * ONE_MIB;
 /** The bridge's default BRIDGE_MAX_CONNECTIONS_PER_CLIENT; the abuse run does not change it. */
 const CONNECTIONS_PER_CLIENT = 256;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
@@ -97,6 +101,32 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           checks: [
             check(`each answered 401 or closed at once (${refused} and ${closed})`, refused + closed === HELD_BODIES),
             check(`at most ${CONNECTIONS_PER_CLIENT} held at once (${refused})`, refused <= CONNECTIONS_PER_CLIENT),
+          ],
+        };
+      },
+    },
+    {
+      // One login parked a 1 MiB body on each of 256 connections (256 MiB) for up to the request timeout.
+      name: `one login: ${LOGGED_IN_HELD_BODIES} 1 MiB SOAP bodies held open`,
+      async run(bridge) {
+        const port = Number(new URL(bridge.base).port);
+        await soap(bridge, findItem(1, '')); // the login checked once, so the held requests find it remembered
+        const statuses = await Promise.all(
+          Array.from({ length: LOGGED_IN_HELD_BODIES }, () =>
+            statusWithBodyHeld(port, '/EWS/Exchange.asmx', { 'content-type': 'text/xml', authorization: BASIC_AUTHORIZATION }, ONE_MIB, ONE_MIB - 1, 3000),
+          ),
+        );
+        const held = statuses.filter((status) => status === 0).length;
+        const refused = statuses.filter((status) => status === 500).length;
+        const budget = DEFAULT_BODY_BYTES_PER_ACCOUNT / ONE_MIB;
+        return {
+          status: tally(statuses),
+          ewsCode: '',
+          bytes: 0,
+          note: 'a status of 0: held, waiting for the rest of its body; 500: ErrorExceededConnectionCount, unread',
+          checks: [
+            check(`at most ${budget} held (${held})`, held <= budget),
+            check(`the others refused at once (${refused})`, refused === LOGGED_IN_HELD_BODIES - held),
           ],
         };
       },

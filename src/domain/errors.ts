@@ -70,6 +70,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
   }
 
+  /** The account's requests in progress hold as much as it may: the fault Exchange sends past EWSMaxConcurrency (HTTP 500), on which exchangelib opens fewer connections and tries again. */
+  static exceededConnectionCount(reason: string): BridgeError {
+    return new BridgeError('ErrorExceededConnectionCount', 500, reason);
+  }
+
   /** Too many failed logins from this client or for this account; says nothing of whether the account exists. */
   static loginThrottled(retryAfterSeconds: number): BridgeError {
     return new BridgeError('ErrorServerBusy', 429, `too many failed logins; try again in ${retryAfterSeconds} s`, retryAfterSeconds);

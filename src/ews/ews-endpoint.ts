@@ -8,6 +8,7 @@ import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
+import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
@@ -35,6 +36,8 @@ export interface EwsEndpointOptions {
   accessLog: boolean;
   photoMaxAgeSeconds: number;
   limits: EwsLimits;
+  /** Bytes of request bodies one account may have in progress at once (BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT). */
+  bodyBytesPerAccount: number;
   /** Where answers are counted (front door `ews`, one route per operation). */
   requests: RequestMetrics;
 }
@@ -73,6 +76,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();
   const documents = loadWsdlDocuments();
+  const bodiesInProgress = new InProgressPerAccount(options.bodyBytesPerAccount);
   const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => body.length });
 
   function readRequest(body: string): ReadRequest {
@@ -153,6 +157,34 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       else answer(context, body.toString('utf8'));
       recordWhenAnswered(context);
     });
+  }
+
+  /**
+   * Reads and answers the request when the caller's account has room for its body: each
+   * request in progress holds its body, up to 1 MiB, so an account's bodies are held to a
+   * budget (one login held 256 connections with a 1 MiB body each). Beyond it, the fault
+   * Exchange sends past its concurrency limit, the body discarded unread. A body of a few
+   * kilobytes — nearly every request — is not counted: the per-client connection cap
+   * holds those to a few MiB, and the photo path is spared the bookkeeping.
+   */
+  function readIfAdmitted(context: RequestContext): void {
+    const { req, res, principal } = context;
+    const declared = Number(req.headers['content-length']);
+    const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : SOAP_READ_LIMITS.bytes;
+    if (cost <= UNCOUNTED_BODY_BYTES || bodiesInProgress.admit(principal!.username, res, cost)) {
+      readAndAnswer(context);
+      return;
+    }
+    const error = BridgeError.exceededConnectionCount(
+      `this account's requests in progress hold ${bodiesInProgress.of(principal!.username)} bytes of ${bodiesInProgress.budget} it may; try again once they are done`,
+    );
+    refuseCaller(context, error);
+    discardBody(context);
+  }
+
+  function discardBody(context: RequestContext): void {
+    context.req.resume();
+    recordWhenAnswered(context);
   }
 
   /** Most answers are out by now (a remembered envelope, login and photo): those are counted and logged at once, without a 'finish' listener. */
@@ -272,16 +304,16 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
         withLogin(
           context,
           'user',
-          () => readAndAnswer(context),
-          () => {
-            req.resume();
-            recordWhenAnswered(context);
-          },
+          () => readIfAdmitted(context),
+          () => discardBody(context),
         );
       return true;
     },
   };
 }
+
+/** Bodies this small are not counted against an account's budget (see readIfAdmitted). */
+const UNCOUNTED_BODY_BYTES = 16 * 1024;
 
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
 

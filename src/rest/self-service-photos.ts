@@ -6,6 +6,7 @@ import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Logger } from '../logger.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
+import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { readBody } from '../http/read-body.js';
 import { contextOf } from '../http/request-context.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
@@ -98,30 +99,22 @@ export function ownEmailOf(actor: Principal): string | undefined {
  * while it arrives and is decoded — one login once parked a 10 MiB body on each of 150
  * connections (2 GB).
  */
-const UPLOADS_PER_ACCOUNT = 2;
-const uploading = new Map<string, number>();
+const uploading = new InProgressPerAccount(2);
 
 /**
  * The body of a photo upload, read only after the credentials were checked: raw bytes
  * of any content type (clients label images loosely), at most the upload limit, read as
- * SOAP bodies are (read-body.ts). An account with UPLOADS_PER_ACCOUNT uploads in flight
- * is answered 503 + Retry-After at once, its body not read.
+ * SOAP bodies are (read-body.ts). An account with two uploads in progress is answered
+ * 503 + Retry-After at once, its body not read.
  */
 export function photoUploadBody(maxUploadBytes: number): RequestHandler {
   return (req, res, next) => {
     const account = contextOf(req).principal?.username ?? '';
-    const inFlight = uploading.get(account) ?? 0;
-    if (inFlight >= UPLOADS_PER_ACCOUNT) {
+    if (!uploading.admit(account, res)) {
       closeAfterAnswer(res);
-      next(BridgeError.serverBusy(`this account has ${inFlight} photo uploads in progress already; try again once they are done`, 1));
+      next(BridgeError.serverBusy(`this account has ${uploading.of(account)} photo uploads in progress already; try again once they are done`, 1));
       return;
     }
-    uploading.set(account, inFlight + 1);
-    res.once('close', () => {
-      const left = (uploading.get(account) ?? 1) - 1;
-      if (left > 0) uploading.set(account, left);
-      else uploading.delete(account);
-    });
     readBody(req, maxUploadBytes, (error, body) => {
       if (error instanceof BridgeError && error.httpStatus === 413)
         next(BridgeError.imageTooLarge(`the body is larger than the upload limit (${maxUploadBytes} bytes)`));

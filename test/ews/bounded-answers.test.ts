@@ -1,10 +1,11 @@
+import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { SaxesParser } from 'saxes';
 import sharp from 'sharp';
 import request from 'supertest';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { envelope, parseSoap } from '../support/soap.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const MAX_ITEMS = 20;
@@ -97,5 +98,91 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
     const { res, xml } = await call('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>SMTP:ctl@x.example</m:UnresolvedEntry></m:ResolveNames>');
     wellFormed(res.text);
     expect(xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.Name).to.equal('Ctl Person');
+  });
+});
+
+describe('EWS request bodies in progress per account', () => {
+  const BUDGET = 1024 * 1024;
+  const FIND_CONTACTS = envelope(
+    '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>' +
+      '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+  );
+  /** Half the budget: the envelope, then blanks (XML allows them after the root element). */
+  const HALF = Buffer.from(FIND_CONTACTS.padEnd(BUDGET / 2, ' '));
+  /** Bodies of up to 16 KiB are not counted: this one is. */
+  const COUNTED = FIND_CONTACTS.padEnd(20 * 1024, ' ');
+  let t: TestBridge;
+  let port: number;
+
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT: String(BUDGET) });
+    ({ port } = await t.bridge.listen());
+  });
+  after(() => t.close());
+
+  /** A FindItem of half the budget whose body stops after 10 bytes until `finish` sends the rest (or `abandon` drops the connection). */
+  function heldRequest() {
+    const req = httpRequest({
+      port,
+      host: '127.0.0.1',
+      method: 'POST',
+      path: '/EWS/Exchange.asmx',
+      headers: { authorization: basic(READER), 'content-type': 'text/xml; charset=utf-8', 'content-length': HALF.length },
+    });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+    });
+    req.write(HALF.subarray(0, 10));
+    return {
+      answer,
+      finish: () => req.end(HALF.subarray(10)),
+      abandon: () => {
+        answer.catch(() => undefined);
+        req.destroy();
+      },
+    };
+  }
+
+  const findAs = (credentials: { username: string; password: string }, body = COUNTED) =>
+    request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(credentials)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+  const codeOf = (xml: string) => /<m:ResponseCode>(\w+)<\/m:ResponseCode>|<e:ResponseCode[^>]*>(\w+)</.exec(xml)?.slice(1).find(Boolean);
+
+  /** The held requests reach the body reader after their logins: ask until one more is refused (or give up). */
+  async function refusedOnceMore() {
+    let res = await findAs(READER);
+    for (let tries = 0; res.status === 200 && tries < 50; tries++) res = await findAs(READER);
+    return res;
+  }
+
+  it('answers a request past the budget with ErrorExceededConnectionCount, unread; small bodies and other accounts go on; a finished or abandoned request frees its bytes', async () => {
+    const held = [heldRequest(), heldRequest()];
+    const refused = await refusedOnceMore();
+    expect([refused.status, codeOf(refused.text)]).to.deep.equal([500, 'ErrorExceededConnectionCount']);
+    expect(refused.text).to.include('<s:Fault>');
+    const other = await findAs(ADMIN);
+    expect([other.status, codeOf(other.text)]).to.deep.equal([200, 'NoError']);
+    const small = await findAs(READER, FIND_CONTACTS);
+    expect([small.status, codeOf(small.text)]).to.deep.equal([200, 'NoError']);
+
+    held[0]!.finish();
+    const first = await held[0]!.answer;
+    expect([first.status, codeOf(first.body)]).to.deep.equal([200, 'NoError']);
+    const next = await findAs(READER);
+    expect([next.status, codeOf(next.text)]).to.deep.equal([200, 'NoError']);
+
+    // Half still held: one more half is taken, then nothing more.
+    const another = heldRequest();
+    expect((await refusedOnceMore()).status).to.equal(500);
+    held[1]!.abandon();
+    another.abandon();
+    let after = await findAs(READER);
+    // The server sees the connections close a moment after the client does.
+    for (let tries = 0; after.status !== 200 && tries < 50; tries++) after = await findAs(READER);
+    expect([after.status, codeOf(after.text)]).to.deep.equal([200, 'NoError']);
   });
 });
