@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { loadConfig } from '../../src/config.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
@@ -14,13 +15,17 @@ export const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`${ADMIN.email}:${ADMIN.
 /** Contacts of the bench user with full-size photos: together more than the 4 MiB answer cap in base64. */
 export const BIG_CONTACTS = { count: 60, namePrefix: 'Abuse Contact' };
 
+/** A login with a large address book (small contacts, no photos): ten folders of the largest page are 2,500 contacts an answer. */
+export const ADDRESS_BOOK = { email: 'abuse.addressbook@example.com', password: 'abuse address book password', contacts: 2500 };
+export const ADDRESS_BOOK_AUTHORIZATION = `Basic ${Buffer.from(`${ADDRESS_BOOK.email}:${ADDRESS_BOOK.password}`).toString('base64')}`;
+
 /** A directory user whose name carries U+0001, written straight into the store as an older version or another tool could. */
 export const CONTROL_CHARACTER_USER = { email: 'control.char@example.com', displayName: 'Control\u0001Character', title: 'Head\u0001of\u001FControls' };
 
 /**
  * The bench's database (a user with a photo, a login, a contact with a photo, all
- * through the CLI), plus an administrator (CLI), the big contacts and the
- * control-character user (through the store, since the CLI refuses such names).
+ * through the CLI), plus an administrator (CLI), the big contacts, the control-character
+ * user (through the store, since the CLI refuses such names) and the address book.
  */
 export async function prepareAbuseDatabase(dir: string): Promise<string> {
   const databasePath = prepareDatabase(CLI, dir, await photoLikeJpeg(648), await photoLikeJpeg(200));
@@ -37,6 +42,16 @@ export async function prepareAbuseDatabase(dir: string): Promise<string> {
   try {
     await store.addContacts(BENCH_USER.email, contacts);
     await store.upsertUsers([{ ...CONTROL_CHARACTER_USER, refs: {} }]);
+    await store.putAccount(ADDRESS_BOOK.email, await hashPassword(ADDRESS_BOOK.password), 'user');
+    await store.addContacts(
+      ADDRESS_BOOK.email,
+      Array.from({ length: ADDRESS_BOOK.contacts }, (_, i) => ({
+        displayName: `Address Book ${String(i).padStart(4, '0')}`,
+        emailAddresses: [`address.book.${i}@fabrikam.example`],
+        phones: { business: `+1 425 555 ${String(i).padStart(4, '0')}` },
+        refs: {},
+      })),
+    );
   } finally {
     await store.close();
   }

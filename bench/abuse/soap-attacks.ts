@@ -19,8 +19,10 @@ import {
 } from '../../test/abuse/hostile-bodies.js';
 import { xmlProblem } from '../../test/abuse/strict-xml.js';
 import { BENCH_USER } from '../fixture.js';
-import { check, codesAre, soapAttack, statusIs, type Attack, type Check, type ReadAnswer } from './attack.js';
-import { BIG_CONTACTS, CONTROL_CHARACTER_USER } from './fixture.js';
+import { tally } from '../../test/abuse/ews-answer.js';
+import { rawRequest } from '../../test/abuse/raw-request.js';
+import { check, codesAre, flood, soapAttack, statusIs, type Attack, type Check, type ReadAnswer } from './attack.js';
+import { ADDRESS_BOOK_AUTHORIZATION, BIG_CONTACTS, CONTROL_CHARACTER_USER } from './fixture.js';
 import type { FixtureIds } from './fixture-ids.js';
 
 /** The bridge's defaults (BRIDGE_EWS_MAX_ITEMS_PER_REQUEST, BRIDGE_EWS_MAX_ANSWER_BYTES); the abuse run does not change them. */
@@ -28,6 +30,8 @@ const MAX_ITEMS = 250;
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** What one short per-item error costs at most; errors past the cap are still written, one per id. */
 const ERROR_MESSAGE_BYTES = 512;
+/** FindItems sent at once by one login: each answers ten pages of the address book. */
+const ADDRESS_BOOK_FLOOD = { count: 40 };
 
 const wellFormed = (answer: ReadAnswer): Check =>
   check(`well-formed XML${xmlProblem(answer.text) ? ` (${xmlProblem(answer.text)})` : ''}`, xmlProblem(answer.text) === undefined);
@@ -47,7 +51,7 @@ const refusedUnread = (reason: RegExp) => (answer: ReadAnswer) => [
 ];
 
 export function soapAttacks(ids: FixtureIds): Attack[] {
-  const flood = repeatedIds(ids.benchAttachmentId);
+  const repeated = repeatedIds(ids.benchAttachmentId);
   return [
     // A page from the end past the first item was a negative count, which SQLite reads as "no limit": every contact, ten times.
     soapAttack(
@@ -61,9 +65,38 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       () => findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`),
       (a) => [statusIs(a, 200), bytesAtMost(a, MAX_ANSWER_BYTES + 10 * ERROR_MESSAGE_BYTES), wellFormed(a)],
     ),
+    {
+      // Each answer was made in one turn of the event loop: forty at once kept every other request waiting ~2 s.
+      name: `FindItem: ${ADDRESS_BOOK_FLOOD.count} at once of 10 folders × ${MAX_ITEMS} contacts (one login)`,
+      async run(bridge) {
+        const body = findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`);
+        const result = await flood(ADDRESS_BOOK_FLOOD.count, ADDRESS_BOOK_FLOOD.count, () =>
+          rawRequest(bridge.endpoint, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'text/xml; charset=utf-8', authorization: ADDRESS_BOOK_AUTHORIZATION },
+          }),
+        );
+        const messages = ADDRESS_BOOK_FLOOD.count * 10;
+        const found = result.codes.filter((code) => code === 'NoError').length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: tally(result.codes),
+          bytes: result.bytes,
+          note: 'see the /healthz column',
+          checks: [
+            check(
+              `all 200 (${tally(result.statuses)})`,
+              result.statuses.every((status) => status === 200),
+            ),
+            check(`${messages} pages found (${found})`, found === messages),
+          ],
+        };
+      },
+    },
     soapAttack(
-      `GetAttachment: one id ×${flood.length} (1 MiB)`,
-      () => getAttachment(flood),
+      `GetAttachment: one id ×${repeated.length} (1 MiB)`,
+      () => getAttachment(repeated),
       (a) => [...refusedUnread(/more than \d+ elements/)(a), photos(a, 0)],
     ),
     soapAttack(

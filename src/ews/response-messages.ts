@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { pauseIfLong } from '../loop-turns.js';
 import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
 import { element, text } from './xml.js';
@@ -57,8 +58,9 @@ export function operationResponse(operation: string, outcomes: readonly MessageO
 /**
  * The same response for operations whose items may be large (photos as base64), made
  * one item at a time and written out as it goes, so memory holds one item, not the whole
- * answer. An item that would take the answer past the byte limit is answered with
- * ErrorMessageSizeExceeded instead — the envelope is always whole.
+ * answer, and other requests are let in between items once the turn has run long
+ * (loop-turns.ts). An item that would take the answer past the byte limit is answered
+ * with ErrorMessageSizeExceeded instead — the envelope is always whole.
  */
 export async function* streamedResponse<T>(
   operation: string,
@@ -73,6 +75,8 @@ export async function* streamedResponse<T>(
     const xml = messageWithin(operation, await perItem(() => answer(item), emptyPayload, context), remaining, emptyPayload, context);
     remaining = Math.max(0, remaining - Buffer.byteLength(xml));
     yield xml;
+    const pause = pauseIfLong();
+    if (pause) await pause;
   }
   yield close(operation);
 }

@@ -1,4 +1,5 @@
 import { BridgeError } from '../../domain/errors.js';
+import { mapInTurns } from '../../loop-turns.js';
 import type { NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
@@ -64,7 +65,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
         element(
           'm:RootFolder',
           { IndexedPagingOffset: args.offset + shown, TotalItemsInView: page.total, IncludesLastItemInRange: includesLast },
-          element('t:Items', {}, ...page.contacts.map((contact) => contactItemXml(contact, context.ids, args.fields))),
+          element('t:Items', {}, ...(await mapInTurns(page.contacts, (contact) => contactItemXml(contact, context.ids, args.fields)))),
         ),
       );
     };

@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { mapInTurns } from '../src/loop-turns.js';
+
+/** Keeps the thread busy for `ms`, as a step of a long answer does. */
+function busyFor(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('loop turns: long work lets other callbacks in', () => {
+  it('maps in order, letting a callback queued before a long map run before its last item', async () => {
+    let made = 0;
+    let itemsBeforeTheCallback: number | undefined;
+    setImmediate(() => (itemsBeforeTheCallback = made));
+    // Ten steps of 3 ms each: 30 ms in all, three times a turn's share.
+    const mapped = await mapInTurns([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], (n) => {
+      busyFor(3);
+      made++;
+      return n * 2;
+    });
+    expect(mapped).to.deep.equal([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(itemsBeforeTheCallback).to.be.a('number').and.be.below(10);
+  });
+
+  it('maps short work within the turn: nothing queued meanwhile runs before it is done', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    let ranMeanwhile = false;
+    setImmediate(() => (ranMeanwhile = true));
+    const mapped = await mapInTurns(['a', 'b', 'c'], (s) => s.toUpperCase());
+    expect([mapped, ranMeanwhile]).to.deep.equal([['A', 'B', 'C'], false]);
+  });
+});
