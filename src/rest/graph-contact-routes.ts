@@ -9,6 +9,7 @@ import { asBridgeError } from '../http/client-errors.js';
 import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
+import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { imageNotFound, sendGraphError } from './graph-errors.js';
@@ -22,9 +23,15 @@ export interface GraphContactRoutesOptions {
   ids: ItemIds;
 }
 
-/** Graph's page size for contacts when `$top` is not given, and the most one page may hold. */
+/** Graph's page size for contacts when `$top` is not given, and the most `$top` may ask. */
 const DEFAULT_TOP = 10;
 const MAX_TOP = 1000;
+/**
+ * The most one page holds, whatever `$top` asks: Graph caps its pages too (at 200 contacts
+ * for delta), and clients follow `@odata.nextLink` for the rest. Reading a page takes the
+ * event loop for the store's query; 40 pages of 1,000 at once kept /healthz waiting 1 s.
+ */
+const PAGE_MAX = 250;
 
 /**
  * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
@@ -44,11 +51,11 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
     const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
-    const page = await store.pageContacts(mailbox, undefined, skip, top);
+    const page = await store.pageContacts(mailbox, undefined, skip, Math.min(top, PAGE_MAX));
     const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
     res.json({
       '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
-      value: page.contacts.map((contact) => graphContact(contact, ids)),
+      value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids)),
       ...(skip + page.contacts.length < page.total ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}` } : {}),
     });
   });

@@ -386,4 +386,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: '',
     postgres: 'DROP INDEX users_by_display_name',
   },
+  {
+    // A mailbox's contacts in name order, as PostgreSQL has them: a page of them (FindItem,
+    // Graph's /me/contacts) read its rows in order, where the mailbox index alone sorted all
+    // of the mailbox's contacts for every page, ~9 ms a page at 2,500 of them.
+    sqlite: `
+    CREATE INDEX contacts_in_name_order ON contacts (mailbox, display_name, id);
+    DROP INDEX contacts_by_mailbox;
+    `,
+    postgres: '',
+  },
 ];

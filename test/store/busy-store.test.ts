@@ -52,7 +52,7 @@ for (const backend of storeBackends()) {
     });
 
     it('leaves nothing of a busy write behind', async () => {
-      const s = await open(50);
+      const s = await open(300);
       lock = await backend.holdWriteLock();
       await rejectionOf(
         s.upsertUsers([
