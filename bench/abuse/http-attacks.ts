@@ -9,7 +9,7 @@ import { rawRequest } from '../../test/abuse/raw-request.js';
 import { oneColourGif, tallPngStrip, withRepeatedLastScan } from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
-import { ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
+import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
 const HELD_BODIES = 300;
@@ -19,6 +19,11 @@ const LOGGED_IN_HELD_BODIES = 200;
 const DEFAULT_BODY_BYTES_PER_ACCOUNT = 16 * ONE_MIB;
 /** The bridge's default BRIDGE_MAX_CONNECTIONS_PER_CLIENT; the abuse run does not change it. */
 const CONNECTIONS_PER_CLIENT = 256;
+/** Graph contact pages asked at once by one login, each for the most $top allows. */
+const GRAPH_PAGES = { count: 40 };
+/** The most a Graph contact page holds, and a generous size of one contact of the address book in JSON. */
+const GRAPH_PAGE_MAX = 250;
+const GRAPH_CONTACT_BYTES = 600;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
 /** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
 const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
@@ -128,6 +133,21 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
             check(`at most ${budget} held (${held})`, held <= budget),
             check(`the others refused at once (${refused})`, refused === LOGGED_IN_HELD_BODIES - held),
           ],
+        };
+      },
+    },
+    {
+      // Each page sorted the whole mailbox and was made in one turn: 40 at once kept /healthz waiting 1 s.
+      name: `Graph /me/contacts?$top=1000: ${GRAPH_PAGES.count} at once (one login, ${ADDRESS_BOOK.contacts} contacts)`,
+      async run(bridge) {
+        const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
+          rawRequest(`${bridge.base}/v1.0/me/contacts?$top=1000`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
+        );
+        const answered = floodResult(result, 200, 'see the /healthz column');
+        const most = GRAPH_PAGES.count * GRAPH_PAGE_MAX * GRAPH_CONTACT_BYTES;
+        return {
+          ...answered,
+          checks: [...answered.checks, check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most)],
         };
       },
     },
