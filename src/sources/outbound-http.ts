@@ -4,6 +4,8 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import ipaddr from 'ipaddr.js';
+import { BridgeError } from '../domain/errors.js';
+import { readBody } from '../http/read-body.js';
 
 export interface OutboundPolicy {
   /** Host names this request may go to: exact names, or `*.domain` for any subdomain. */
@@ -55,18 +57,13 @@ export async function outboundRequest(
 
   return new Promise<OutboundResponse>((resolve, reject) => {
     const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal, ca }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > policy.maxBytes) {
-          req.destroy(new OutboundRefused(`response larger than ${policy.maxBytes} bytes`));
-          return;
-        }
-        chunks.push(chunk);
+      // Read as request bodies are: a declared length over the limit is refused before a byte of it, the rest held to it.
+      readBody(res, policy.maxBytes, (error, body) => {
+        if (!error) return resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        const failed = error instanceof BridgeError ? new OutboundRefused(`response larger than ${policy.maxBytes} bytes`) : error;
+        req.destroy(failed);
+        reject(failed);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
     });
     req.on('error', reject);
     req.end(init.body);

@@ -1,8 +1,12 @@
 import type { OutboundPolicy, OutboundResponse } from './outbound-http.js';
 import { PermanentSourceError, RetryAfterError } from './photo-source.js';
 
-/** Larger than any photo worth keeping; the image limits check the bytes again after. */
-const PHOTO_MAX_BYTES = 20 * 1024 * 1024;
+/**
+ * The default upload limit (BRIDGE_MAX_UPLOAD_BYTES): a larger photo would be refused by
+ * the image limits anyway, after it was held. 20 MiB before: a hundred hostile answers at
+ * once took the RSS to 2.2 GB.
+ */
+const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
 /** A backstop only: each call to a source is timed by BRIDGE_SOURCE_TIMEOUT_MS. */
 const BACKSTOP_TIMEOUT_MS = 30_000;
 

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
 
@@ -67,4 +69,56 @@ describe('outbound guard: which addresses are public', () => {
       ['127.0.0.1', '10.0.0.1', '169.254.169.254', '::', '::1', 'fc00::1', 'fe80::1', 'ff02::1', '2001:db8::1', 'not an address'].map(isPublicUnicast),
     ).to.deep.equal(Array(10).fill(false));
   });
+});
+
+describe('outbound answers are held to the byte limit', () => {
+  const LIMIT = 64 * 1024;
+  let server: Server;
+  let base: string;
+  /** The bytes of the last answer's body the server wrote before its connection closed. */
+  let lastWritten: Promise<number> = Promise.resolve(0);
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let sent = 0;
+      const send = (length: number, declared: boolean) => {
+        res.writeHead(200, declared ? { 'content-length': String(length) } : {});
+        const piece = Buffer.alloc(16 * 1024, 0x41);
+        const more = () => {
+          while (sent < length) {
+            sent += piece.length;
+            if (!res.write(piece)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        lastWritten = new Promise((resolve) => res.on('close', () => resolve(sent)));
+        more();
+      };
+      if (req.url === '/declared-too-large') send(100 * 1024 * 1024, true);
+      else if (req.url === '/chunked-too-large') send(100 * 1024 * 1024, false);
+      else send(LIMIT, false);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  const fetchOf = (path: string) => outboundRequest(`${base}${path}`, { allowedHosts: ['127.0.0.1'], maxBytes: LIMIT, timeoutMs: 5000 });
+
+  it('takes a body of exactly the limit', async () => {
+    expect((await fetchOf('/at-the-limit')).body.length).to.equal(LIMIT);
+  });
+
+  for (const path of ['/declared-too-large', '/chunked-too-large']) {
+    it(`refuses ${path.slice(1).replace(/-/g, ' ')} and stops reading it`, async () => {
+      const failure = await fetchOf(path).then(
+        () => expect.fail('the answer should have been refused'),
+        (error: unknown) => error,
+      );
+      expect(failure).to.be.instanceOf(OutboundRefused);
+      expect((failure as Error).message).to.equal(`response larger than ${LIMIT} bytes`);
+      // The server stopped far short of its 100 MiB: the client hung up.
+      expect(await lastWritten).to.be.below(10 * 1024 * 1024);
+    });
+  }
 });
