@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ConfigError } from '../config.js';
@@ -69,8 +69,9 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: checkIntervalMs(limits),
   };
+  const answer = answeringInTurn(listener);
   if (files.certFile === '') {
-    const server = limitConnections(createHttpServer(options, listener), limits);
+    const server = limitConnections(createHttpServer(options, answer), limits);
     return {
       server,
       tls: false,
@@ -80,7 +81,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
     };
   }
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
-  const server = limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, listener), limits);
+  const server = limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, answer), limits);
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
 }
 
@@ -114,6 +115,39 @@ function limitConnections<S extends Server>(server: S, limits: ConnectionLimits)
     });
   });
   return server;
+}
+
+/**
+ * Pipelined requests one connection may have unanswered; one more closes it. Node starts
+ * every request of a socket read at once, and pauses a socket only once answers wait to
+ * be written, so one 64 KiB write of small requests put ~450 in flight: unread, their
+ * answers piled up (36 MB a connection), and searches run back to back held the event
+ * loop for tens of seconds. Browsers do not pipeline; clients that do keep a few in flight.
+ */
+export const MAX_UNANSWERED_PER_CONNECTION = 16;
+
+const UNANSWERED = Symbol('the responses this connection has yet to finish, oldest first');
+type Connection = Socket & { [UNANSWERED]?: ServerResponse[] };
+
+/**
+ * Passes a request on unless its connection has MAX_UNANSWERED_PER_CONNECTION answers
+ * pending already; then the connection is closed, and requests it brought after are
+ * dropped. HTTP/1.1 answers in order, so the finished ones are always the oldest: no
+ * listener per request, only a look at the front of a short list.
+ */
+function answeringInTurn(listener: RequestListener): RequestListener {
+  return (req, res) => {
+    const socket = req.socket as Connection;
+    if (socket.destroyed) return;
+    const unanswered = (socket[UNANSWERED] ??= []);
+    while (unanswered.length > 0 && (unanswered[0]!.writableFinished || unanswered[0]!.destroyed)) unanswered.shift();
+    if (unanswered.length >= MAX_UNANSWERED_PER_CONNECTION) {
+      socket.destroy();
+      return;
+    }
+    unanswered.push(res);
+    listener(req, res);
+  };
 }
 
 function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {

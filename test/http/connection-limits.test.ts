@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -46,6 +47,20 @@ function acceptedBy(server: Server): Socket[] {
   const accepted: Socket[] = [];
   server.on('connection', (socket: Socket) => accepted.push(socket));
   return accepted;
+}
+
+/** Writes `count` requests in one piece and resolves, once the server closes or has answered them all, with the statuses it sent. */
+function pipelined(socket: Socket, request: string, count: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    let received = '';
+    const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (statuses().length === count) resolve(statuses());
+    });
+    socket.once('close', () => resolve(statuses()));
+    socket.write(request.repeat(count));
+  });
 }
 
 describe('connection limits of the public port', () => {
@@ -201,5 +216,21 @@ describe('connection limits of the public port', () => {
       headersTimeoutSeconds: 10,
       requestTimeoutSeconds: 300,
     });
+  });
+  it(`answers ${MAX_UNANSWERED_PER_CONNECTION} pipelined requests, and closes a connection that sends more before reading its answers`, async () => {
+    t = await startTestBridge();
+    const { port } = await t.bridge.listen();
+    const within = await open(port);
+    sockets.push(within);
+    expect(await pipelined(within, HEALTHZ, MAX_UNANSWERED_PER_CONNECTION)).to.deep.equal(new Array<number>(MAX_UNANSWERED_PER_CONNECTION).fill(200));
+    const flood = await open(port);
+    sockets.push(flood);
+    const answered = await pipelined(flood, HEALTHZ, 450);
+    expect(flood.destroyed || flood.readableEnded, 'the connection was closed').to.equal(true);
+    expect(answered.length).to.be.at.most(MAX_UNANSWERED_PER_CONNECTION);
+    // Other connections are served as before.
+    const next = await open(port);
+    sockets.push(next);
+    expect(await statusOf(next, HEALTHZ)).to.equal(200);
   });
 });
