@@ -90,5 +90,9 @@ describe('REST facade /api', () => {
       '/api/attachments/{id}',
       '/ews/exchange.asmx/s/GetUserPhoto',
     ]);
+    // Made once: every answer the same bytes and ETag, and the ETag honoured.
+    const again = await request(t.bridge.server).get('/api/openapi.json').expect(200);
+    expect([again.text, again.headers.etag]).to.deep.equal([res.text, res.headers.etag]);
+    await request(t.bridge.server).get('/api/openapi.json').set('If-None-Match', String(res.headers.etag)).expect(304);
   });
 });
