@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
 import { PermanentSourceError } from './photo-source.js';
@@ -58,9 +59,10 @@ const TRANSIENT_RESULT_CODES = new Set([
 /**
  * Opens a connection, secures it (StartTLS) and binds, runs `work`, and always unbinds.
  * An abort closes the socket, so a timed-out call leaves nothing behind. A refused bind
- * is permanent: retrying it gains nothing and can lock the service account out.
+ * is permanent: retrying it gains nothing and can lock the service account out. With
+ * `maxBytes`, what the directory sends on the connection is held to it (limitReceived).
  */
-export async function withDirectory<T>(settings: LdapSettings, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withDirectory<T>(settings: LdapSettings, signal: AbortSignal, work: (client: Client) => Promise<T>, maxBytes?: number): Promise<T> {
   signal.throwIfAborted();
   const ca = settings.caFile ? await readCa(settings.caFile) : undefined;
   // ldapts takes TLS options on an ldap:// URL as a wish for TLS from the first byte, so
@@ -73,6 +75,7 @@ export async function withDirectory<T>(settings: LdapSettings, signal: AbortSign
     ...(implicitTls ? { tlsOptions: { ca } } : {}),
   });
   const close = () => void client.unbind().catch(() => undefined);
+  const overLimit = maxBytes === undefined ? () => false : limitReceived(client, maxBytes);
   signal.addEventListener('abort', close, { once: true });
   try {
     // tls.connect checks the certificate against `host`; on an upgraded socket it has no other way to know it.
@@ -81,11 +84,37 @@ export async function withDirectory<T>(settings: LdapSettings, signal: AbortSign
     return await work(client);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
+    if (overLimit()) throw new PermanentSourceError(`the directory sent more than ${maxBytes} bytes for one lookup`);
     throw asSourceError(error, settings);
   } finally {
     signal.removeEventListener('abort', close);
     close();
   }
+}
+
+/**
+ * Closes the connection once the directory has sent more than `maxBytes` on it; returns
+ * whether it did. ldapts gathers a search's entries until the server says it is done (a
+ * sizeLimit is only a request) and joins a message's pieces anew with each chunk, so a
+ * hostile or broken directory could send without end (one lookup took the RSS to 849 MB)
+ * or one 50 MiB value (the event loop stalled 4.5 s). ldapts keeps its socket in a plain
+ * property; every socket it puts there is watched (the TLS one of a StartTLS too).
+ */
+function limitReceived(client: Client, maxBytes: number): () => boolean {
+  let received = 0;
+  let socket: Socket | undefined;
+  Object.defineProperty(client, 'socket', {
+    configurable: true,
+    get: () => socket,
+    set(next: Socket | undefined) {
+      socket = next;
+      next?.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBytes) next.destroy();
+      });
+    },
+  });
+  return () => received > maxBytes;
 }
 
 async function readCa(path: string): Promise<Buffer> {

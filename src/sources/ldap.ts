@@ -4,6 +4,13 @@ import { directoryAnswered, ldapSettingsSchema, valuesOf, withDirectory, type Ld
 import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
 import type { SourceType } from './registry.js';
 
+/**
+ * What one photo lookup may read from the directory: a few entries with their photos (AD
+ * holds a thumbnailPhoto to 100 KB; a jpegPhoto a few MB at most), nothing like the
+ * endless or 50 MiB answers a hostile directory sent.
+ */
+export const LOOKUP_MAX_BYTES = 16 * 1024 * 1024;
+
 /** What a lookup found: no entry, or an entry with or without a photo. */
 interface Lookup {
   dn?: string;
@@ -24,7 +31,7 @@ export const ldapSource: SourceType<LdapSettings> = {
       keepsShape: settings.keepShape,
       accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
       async fetch(reference, signal) {
-        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference));
+        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference), LOOKUP_MAX_BYTES);
         return found.photo ? { kind: 'photo', bytes: found.photo.bytes } : NO_PHOTO;
       },
       check: (sample, signal) => check(settings, sample, signal),
@@ -84,12 +91,17 @@ async function check(settings: LdapSettings, sample: PhotoReference | undefined,
   const lastStep = sample ? 'sample lookup' : 'base DN';
   let bound = false;
   try {
-    const detail = await withDirectory(settings, signal, async (client) => {
-      bound = true;
-      if (sample) return describeLookup(await lookUp(client, settings, sample), settings, sample);
-      await client.search(settings.baseDn, { scope: 'base', attributes: ['1.1'] });
-      return `${settings.baseDn} is readable (no sample user given)`;
-    });
+    const detail = await withDirectory(
+      settings,
+      signal,
+      async (client) => {
+        bound = true;
+        if (sample) return describeLookup(await lookUp(client, settings, sample), settings, sample);
+        await client.search(settings.baseDn, { scope: 'base', attributes: ['1.1'] });
+        return `${settings.baseDn} is readable (no sample user given)`;
+      },
+      LOOKUP_MAX_BYTES,
+    );
     return [reachable, authenticated, { step: lastStep, ok: true, detail }];
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { createLogger } from '../../src/logger.js';
+import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
+import { PermanentSourceError } from '../../src/sources/photo-source.js';
+import { startHostileDirectory, type HostileDirectory } from '../simulators/hostile-directory.js';
+
+describe('LDAP source against a directory that sends without end', () => {
+  let directory: HostileDirectory | undefined;
+  afterEach(async () => {
+    await directory?.close();
+    directory = undefined;
+  });
+
+  const lookUp = (url: string) =>
+    ldapSource
+      .create('ad', ldapSource.schema.parse({ url, baseDn: 'dc=example' }), createLogger('silent'))
+      .fetch({ kind: 'user', emails: ['someone@example.com'] }, AbortSignal.timeout(30_000))
+      .then(
+        () => expect.fail('the lookup should have failed'),
+        (error: unknown) => error,
+      );
+
+  for (const [what, start] of [
+    ['endless entries of 1 MiB, past the sizeLimit', () => startHostileDirectory('endless')],
+    ['one entry whose photo is 64 MiB', () => startHostileDirectory('huge', 64 * 1024 * 1024)],
+  ] as const) {
+    it(`stops reading ${what} at ${LOOKUP_MAX_BYTES / 1024 / 1024} MiB, as a permanent failure`, async () => {
+      directory = await start();
+      const failure = await lookUp(directory.url);
+      expect(failure).to.be.instanceOf(PermanentSourceError);
+      expect((failure as Error).message).to.equal(`the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one lookup`);
+      // The connection was closed past the limit, not read to the end (the sockets' buffers took a few MiB more of the server's writes).
+      expect(await directory.searchClosed()).to.be.below(2 * LOOKUP_MAX_BYTES);
+    });
+  }
+});
