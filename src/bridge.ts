@@ -58,6 +58,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       retries: config.sourceRetries,
       breakerThreshold: config.sourceBreakerThreshold,
       breakerHalfOpenMs: config.sourceBreakerOpenSeconds * 1000,
+      callsAtOnce: config.sourceConcurrency,
     },
     log,
   );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
+import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -174,6 +175,12 @@ export const SETTINGS = {
     schema: int(1, 1000),
     default: 5,
     doc: "Consecutive failures that open a source's circuit breaker.",
+  },
+  sourceConcurrency: {
+    env: 'BRIDGE_SOURCE_CONCURRENCY',
+    schema: int(1, 1000),
+    default: DEFAULT_SOURCE_CONCURRENCY,
+    doc: 'Calls to one photo source in flight at once; four times as many may wait, and a call beyond fails at once (the next source or the stored photo answers).',
   },
   sourceBreakerOpenSeconds: { env: 'BRIDGE_SOURCE_BREAKER_OPEN_SECONDS', schema: int(1, 3600), default: 30, doc: 'How long an open breaker skips its source.' },
   sourceRefreshSeconds: {

@@ -1,4 +1,5 @@
 import {
+  bulkhead,
   CircuitState,
   circuitBreaker,
   ConsecutiveBreaker,
@@ -31,13 +32,21 @@ export interface ResilienceOptions {
   breakerThreshold: number;
   /** …and how long it stays open before one call may try again. */
   breakerHalfOpenMs: number;
+  /** Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a call fails at once. */
+  callsAtOnce?: number;
 }
+
+export const DEFAULT_SOURCE_CONCURRENCY = 8;
 
 /**
  * The same resilience around every source: a timeout per attempt, bounded retries
  * with exponential backoff (never for permanent answers such as 403; as long as the
  * upstream asked when it sent Retry-After), and a circuit breaker so a dead upstream
- * costs nothing until it has had time to come back.
+ * costs nothing until it has had time to come back. Around it all, a bulkhead: each call
+ * may hold an answer of up to the photo limit, and a breaker counts failures only once
+ * they are done, so a burst of misses for different people (a hundred at once from one
+ * login against a hostile upstream: RSS 2.2 GB) would all be in flight before it opened.
+ * A call past the queue fails at once, and the next source or the stored photo answers.
  */
 export function resilient(source: PhotoSource, options: ResilienceOptions): PhotoSource {
   const retriable = handleWhen((error) => !(error instanceof PermanentSourceError));
@@ -45,7 +54,9 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     (error) => !(error instanceof PermanentSourceError) && !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
   );
   const breaker = circuitBreaker(retriable, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
+  const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
   const policy: IPolicy = wrap(
+    bulkhead(callsAtOnce, 4 * callsAtOnce),
     retry(worthRetrying, { maxAttempts: options.retries, backoff: retryAfterOrExponential() }),
     breaker,
     timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
