@@ -17,6 +17,7 @@ import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
 import { createFrontServer, type RefusedConnections } from './http/front-server.js';
+import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
@@ -101,6 +102,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     requests,
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
+  const bodies = new BodyBudget(config.ewsBodyBytesPerAccount);
   const ews = await createEwsEndpoint({
     store,
     photos,
@@ -110,7 +112,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     limits: { maxItemsPerRequest: config.ewsMaxItemsPerRequest, maxAnswerBytes: config.ewsMaxAnswerBytes },
-    bodyBytesPerAccount: config.ewsBodyBytesPerAccount,
+    bodies,
     requests,
   });
   const app = createApp({
@@ -129,7 +131,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const cors = new CorsPolicy(config.corsOrigins);
   const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
   const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
-  const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog });
+  const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog, bodies });
   const connectionLimits = {
     maxConnections: config.maxConnections,
     maxConnectionsPerClient: config.maxConnectionsPerClient,

@@ -2,8 +2,8 @@ import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
-import { SOAP_READ_LIMITS } from '../ews/soap-reader.js';
 import { logWhenFinished } from '../http/access-log.js';
+import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
@@ -21,7 +21,15 @@ export interface AutodiscoverEndpointOptions {
   auth: Authenticator;
   log: Logger;
   accessLog: boolean;
+  /** The request bodies each account has in progress, shared with the SOAP endpoint. */
+  bodies: BodyBudget;
 }
+
+/**
+ * Autodiscover requests are small: a POX request names one mailbox, a GetUserSettings
+ * request a few (at most 100 of 128 settings: ~20 KB). Bodies beyond are refused (413).
+ */
+const AUTODISCOVER_MAX_BODY_BYTES = 64 * 1024;
 
 /** IIS matches paths case-insensitively (`/Autodiscover/Autodiscover.xml` is what Outlook sends). */
 const PREFIX = '/autodiscover/';
@@ -34,8 +42,8 @@ const JSON_V1_PREFIX = '/autodiscover/autodiscover.json/v1.0/';
  * The Autodiscover front door: SOAP at autodiscover.svc, POX at autodiscover.xml, JSON v2
  * at autodiscover.json. SOAP and POX go the way of every request: the login checked
  * before the body is read (a POST without one is a 401 with the Basic challenge —
- * exchangelib probes for exactly that), the body read once (bounded like an EWS
- * envelope), then one answer and one access line. The URLs it hands out are built from the request's Host.
+ * exchangelib probes for exactly that), the body read once (bounded, and counted against
+ * the account's body budget as EWS bodies are), then one answer and one access line. The URLs it hands out are built from the request's Host.
  */
 export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions) {
   const { store, auth, log, accessLog } = options;
@@ -43,7 +51,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
     // A body declared too large is refused at once by the read, unread, before any login.
-    if (declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) {
+    if (declaresMoreThan(req, AUTODISCOVER_MAX_BODY_BYTES)) {
       readAndAnswer(context, kind, urls);
       return;
     }
@@ -56,6 +64,12 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         return;
       }
       context.principal = result.principal;
+      const admitted = options.bodies.admit(context, AUTODISCOVER_MAX_BODY_BYTES);
+      if (admitted !== true) {
+        refuse(context, BridgeError.serverBusy(admitted.message, 1));
+        req.resume();
+        return;
+      }
       readAndAnswer(context, kind, urls);
     };
     const cached = auth.cached(req.headers.authorization, 'user');
@@ -95,7 +109,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   }
 
   function readAndAnswer(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
-    readBody(context.req, SOAP_READ_LIMITS.bytes, (error, body) => {
+    readBody(context.req, AUTODISCOVER_MAX_BODY_BYTES, (error, body) => {
       if (error) {
         fail(context, kind, error);
         return;

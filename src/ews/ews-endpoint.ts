@@ -8,7 +8,7 @@ import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
-import { InProgressPerAccount } from '../http/in-progress-per-account.js';
+import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
@@ -36,8 +36,8 @@ export interface EwsEndpointOptions {
   accessLog: boolean;
   photoMaxAgeSeconds: number;
   limits: EwsLimits;
-  /** Bytes of request bodies one account may have in progress at once (BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT). */
-  bodyBytesPerAccount: number;
+  /** The request bodies each account has in progress, shared with Autodiscover. */
+  bodies: BodyBudget;
   /** Where answers are counted (front door `ews`, one route per operation). */
   requests: RequestMetrics;
 }
@@ -76,7 +76,6 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();
   const documents = loadWsdlDocuments();
-  const bodiesInProgress = new InProgressPerAccount(options.bodyBytesPerAccount);
   const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => body.length });
 
   function readRequest(body: string): ReadRequest {
@@ -159,26 +158,14 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     });
   }
 
-  /**
-   * Reads and answers the request when the caller's account has room for its body: each
-   * request in progress holds its body, up to 1 MiB, so an account's bodies are held to a
-   * budget (one login held 256 connections with a 1 MiB body each). Beyond it, the fault
-   * Exchange sends past its concurrency limit, the body discarded unread. A body of a few
-   * kilobytes — nearly every request — is not counted: the per-client connection cap
-   * holds those to a few MiB, and the photo path is spared the bookkeeping.
-   */
+  /** Reads and answers the request when the caller's account has room for its body (BodyBudget); else the fault Exchange sends past its concurrency limit, the body discarded unread. */
   function readIfAdmitted(context: RequestContext): void {
-    const { req, res, principal } = context;
-    const declared = Number(req.headers['content-length']);
-    const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : SOAP_READ_LIMITS.bytes;
-    if (cost <= UNCOUNTED_BODY_BYTES || bodiesInProgress.admit(principal!.username, res, cost)) {
+    const admitted = options.bodies.admit(context, SOAP_READ_LIMITS.bytes);
+    if (admitted === true) {
       readAndAnswer(context);
       return;
     }
-    const error = BridgeError.exceededConnectionCount(
-      `this account's requests in progress hold ${bodiesInProgress.of(principal!.username)} bytes of ${bodiesInProgress.budget} it may; try again once they are done`,
-    );
-    refuseCaller(context, error);
+    refuseCaller(context, admitted);
     discardBody(context);
   }
 
@@ -311,9 +298,6 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     },
   };
 }
-
-/** Bodies this small are not counted against an account's budget (see readIfAdmitted). */
-const UNCOUNTED_BODY_BYTES = 16 * 1024;
 
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
 

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { BridgeError } from '../domain/errors.js';
+import type { RequestContext } from './request-context.js';
 
 /**
  * What the requests of one kind hold per account while in progress, held to a budget:
@@ -31,5 +33,37 @@ export class InProgressPerAccount {
   /** What `account` holds now. */
   of(account: string): number {
     return this.held.get(account) ?? 0;
+  }
+}
+
+/** Bodies this small are not counted against an account's budget (see BodyBudget). */
+const UNCOUNTED_BODY_BYTES = 16 * 1024;
+
+/**
+ * The bytes of request bodies each account has in progress, over every door that reads
+ * one after the login (SOAP, Autodiscover), held to BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT: a
+ * request holds its body while it arrives, and one login held 256 connections with a
+ * 1 MiB body each. A body counts by its Content-Length (a chunked one as the most a door
+ * reads). A body of a few kilobytes — nearly every request — is not counted: the
+ * per-client connection cap holds those to a few MiB, and the photo path is spared the
+ * bookkeeping.
+ */
+export class BodyBudget {
+  private readonly held: InProgressPerAccount;
+
+  constructor(budget: number) {
+    this.held = new InProgressPerAccount(budget);
+  }
+
+  /** Whether the logged-in caller's request may read its body now (`maxBytes`: the most its door reads); the error to answer when not. */
+  admit(context: RequestContext, maxBytes: number): true | BridgeError {
+    const { req, res, principal } = context;
+    const declared = Number(req.headers['content-length']);
+    const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : maxBytes;
+    const account = principal?.username ?? '';
+    if (cost <= UNCOUNTED_BODY_BYTES || this.held.admit(account, res, cost)) return true;
+    return BridgeError.exceededConnectionCount(
+      `this account's requests in progress hold ${this.held.of(account)} bytes of ${this.held.budget} it may; try again once they are done`,
+    );
   }
 }

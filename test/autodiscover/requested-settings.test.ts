@@ -24,8 +24,13 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
       .send(body);
   const responseOf = async (text: string) => (await parseSoap(text)).Envelope.Body.GetUserSettingsResponseMessage.Response;
 
-  it(`refuses more than ${MAX_SETTINGS_PER_REQUEST} settings as a whole: InvalidRequest, a short answer`, async () => {
+  it('refuses a body over 64 KiB (Autodiscover requests are small) with 413, unread', async () => {
     const res = await post(getUserSettings(USERS, unknownSettings(1700, 400)));
+    expect(res.status).to.equal(413);
+  });
+
+  it(`refuses more than ${MAX_SETTINGS_PER_REQUEST} settings as a whole: InvalidRequest, a short answer`, async () => {
+    const res = await post(getUserSettings(USERS, unknownSettings(MAX_SETTINGS_PER_REQUEST + 72, 16)));
     expect(res.status).to.equal(200);
     const response = await responseOf(res.text);
     expect(response.ErrorCode).to.equal('InvalidRequest');

@@ -109,6 +109,10 @@ describe('EWS request bodies in progress per account', () => {
   );
   /** Half the budget: the envelope, then blanks (XML allows them after the root element). */
   const HALF = Buffer.from(FIND_CONTACTS.padEnd(BUDGET / 2, ' '));
+  const POX_REQUEST =
+    '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
+    `<Request><EMailAddress>${READER.username}</EMailAddress>` +
+    '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>';
   /** Bodies of up to 16 KiB are not counted: this one is. */
   const COUNTED = FIND_CONTACTS.padEnd(20 * 1024, ' ');
   let t: TestBridge;
@@ -168,6 +172,13 @@ describe('EWS request bodies in progress per account', () => {
     expect([other.status, codeOf(other.text)]).to.deep.equal([200, 'NoError']);
     const small = await findAs(READER, FIND_CONTACTS);
     expect([small.status, codeOf(small.text)]).to.deep.equal([200, 'NoError']);
+    // Autodiscover bodies count against the same budget.
+    const autodiscover = await request(t.bridge.server)
+      .post('/autodiscover/autodiscover.xml')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml; charset=utf-8')
+      .send(POX_REQUEST.padEnd(20 * 1024, ' '));
+    expect(autodiscover.status).to.equal(503);
 
     held[0]!.finish();
     const first = await held[0]!.answer;
