@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../domain/account.js';
+import type { Account, Principal } from '../domain/account.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { SingleFlight } from '../single-flight.js';
@@ -86,6 +87,15 @@ export interface AuthenticatorOptions {
  */
 export class Authenticator {
   private readonly verified: LRUCache<string, Verified>;
+  /**
+   * The same verifications by login — the normalised name and a SHA-256 of the password —
+   * whatever spelling of the header carried it: `Basic` in any case, any run of blanks,
+   * the name in any case. Keyed by the header alone, every respelling of one valid login
+   * cost a scrypt: one login kept the hashing thread busy and other accounts' first
+   * logins got 503 (16 of 22 in a 30 s run). A respelling now costs a SHA-256, and a
+   * flood of them cannot push other logins out of this map.
+   */
+  private readonly verifiedLogins: LRUCache<string, Verified>;
   /** Bumped when another process may have changed accounts: remembered passwords must be re-read before they are believed. */
   private generation = 0;
   private readonly verifications = new SingleFlight<AuthResult>();
@@ -102,6 +112,7 @@ export class Authenticator {
   ) {
     const verifiedTtlMs = options.verifiedTtlMs ?? 60_000;
     this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
+    this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.throttle = new LoginThrottle(options.throttle);
     this.hashWorkers = new HashWorkers(options.hashing);
@@ -163,17 +174,24 @@ export class Authenticator {
    * caller's address is the one throttled and logged.
    */
   private verify(authorization: string, clientAddress: string): Promise<AuthResult> {
-    return this.verifications.run(authorization, () => this.verifyOnce(authorization, clientAddress));
+    const token = BEARER.exec(authorization)?.[1];
+    const { bearer } = this.options;
+    if (token !== undefined && bearer) return this.verifications.run(authorization, () => this.verifyBearer(bearer, authorization, token, clientAddress));
+    const credentials = parseBasicAuthorization(authorization);
+    if (!credentials) return Promise.resolve({ ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') });
+    const login = loginOf(credentials);
+    // Respellings of one login share its verification too.
+    return this.verifications.run(login.key, () => this.verifyPasswordLogin(authorization, login, clientAddress));
   }
 
-  private async verifyOnce(authorization: string, clientAddress: string): Promise<AuthResult> {
-    const token = BEARER.exec(authorization)?.[1];
-    if (token !== undefined && this.options.bearer) return this.verifyBearer(this.options.bearer, authorization, token, clientAddress);
-    const credentials = parseBasicAuthorization(authorization);
-    if (!credentials) return { ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') };
-    const username = normalizeUsername(credentials.username);
-    const renewed = await this.renewedFromAccount(authorization, username);
-    if (renewed) return renewed;
+  private async verifyPasswordLogin(authorization: string, login: Login, clientAddress: string): Promise<AuthResult> {
+    const { username, password } = login;
+    const renewed = await this.renewedFromAccount(authorization, login);
+    if (renewed) {
+      // The right password, as surely as a scrypt would have said: a success, as one.
+      this.throttle.recordSuccess(username, clientAddress);
+      return renewed;
+    }
     const wait = this.throttle.waitSeconds(username, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
@@ -183,12 +201,10 @@ export class Authenticator {
       const generation = this.generation;
       const account = await this.store.getAccount(username);
       this.stats.passwordChecks++;
-      const matches = await verifyPassword(credentials.password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
-      if (!account || !matches) return this.failed(authorization, username, clientAddress);
+      const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
+      if (!account || !matches) return this.failed(authorization, login, clientAddress);
       this.throttle.recordSuccess(username, clientAddress);
-      const principal: Principal = { username: account.username, role: account.role };
-      this.verified.set(authorization, { principal, passwordHash: account.passwordHash, generation });
-      return { ok: true, principal };
+      return this.remember(authorization, login, account, generation);
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
       if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
@@ -197,23 +213,30 @@ export class Authenticator {
   }
 
   /**
-   * A remembered header whose account row still holds the hash it verified against (so
+   * A remembered login whose account row still holds the hash it verified against (so
    * the password in it still matches) is renewed from that row alone — after a store
-   * change, or before it runs out — without scrypt and without counting as an attempt.
+   * change, before it runs out, or in another spelling of the header — without scrypt
+   * and without counting as an attempt.
    */
-  private async renewedFromAccount(authorization: string, username: string): Promise<AuthResult | undefined> {
-    const known = this.verified.get(authorization, { allowStale: false });
+  private async renewedFromAccount(authorization: string, login: Login): Promise<AuthResult | undefined> {
+    const known = this.verifiedLogins.get(login.key, { allowStale: false });
     if (known?.passwordHash === undefined) return undefined;
     const generation = this.generation;
-    const account = await this.store.getAccount(username);
+    const account = await this.store.getAccount(login.username);
     if (account?.passwordHash !== known.passwordHash) return undefined;
-    const principal: Principal = { username: account.username, role: account.role };
-    this.verified.set(authorization, { principal, passwordHash: account.passwordHash, generation });
-    return { ok: true, principal };
+    return this.remember(authorization, login, account, generation);
   }
 
-  private failed(authorization: string, username: string, clientAddress: string): AuthResult {
+  private remember(authorization: string, login: Login, account: Account, generation: number): AuthResult {
+    const verified: Verified = { principal: { username: account.username, role: account.role }, passwordHash: account.passwordHash, generation };
+    this.verified.set(authorization, verified);
+    this.verifiedLogins.set(login.key, verified);
+    return { ok: true, principal: verified.principal };
+  }
+
+  private failed(authorization: string, { key, username }: Login, clientAddress: string): AuthResult {
     this.verified.delete(authorization);
+    this.verifiedLogins.delete(key);
     this.throttle.recordFailure(username, clientAddress);
     this.stats.basicFailures++;
     this.options.log.warn({ user: username, clientAddress }, 'login failed: wrong user name or password');
@@ -257,3 +280,16 @@ function admitted(principal: Principal, need: AuthNeed): AuthResult {
 }
 
 const BEARER = /^Bearer +(\S+)$/i;
+
+/** A Basic login as it is checked and remembered: whatever spelling of the header carried it. */
+interface Login {
+  username: string;
+  password: string;
+  /** The normalised name and a SHA-256 of the password: never the password itself, even in memory's keys. */
+  key: string;
+}
+
+function loginOf(credentials: { username: string; password: string }): Login {
+  const username = normalizeUsername(credentials.username);
+  return { username, password: credentials.password, key: `${username}\n${createHash('sha256').update(credentials.password).digest('base64')}` };
+}

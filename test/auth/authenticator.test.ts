@@ -130,6 +130,26 @@ describe('Authenticator', () => {
     expect((await auth.authenticate(basic('reader@contoso.com:secret'), 'user', CLIENT)).ok).to.equal(true);
   });
 
+  it('checks a password once for every spelling of one login (scheme case, blanks, name case); a wrong password is still checked', async () => {
+    const auth = make();
+    const token = (text: string) => Buffer.from(text).toString('base64');
+    const spellings = [
+      basic('reader@contoso.com:secret'),
+      `basic ${token('reader@contoso.com:secret')}`,
+      `BASIC   ${token('reader@contoso.com:secret')}`,
+      `Basic\t${token('reader@contoso.com:secret')}`,
+      basic('Reader@Contoso.COM:secret'),
+      basic('READER@CONTOSO.COM:secret'),
+    ];
+    for (const header of spellings) expect(await auth.authenticate(header, 'user', CLIENT)).to.deep.include({ ok: true });
+    // Concurrent first requests of new spellings share the one remembered check too.
+    const more = Array.from({ length: 20 }, (_, i) => `Basic${' '.repeat(i + 2)}${token('reader@contoso.com:secret')}`);
+    expect((await Promise.all(more.map((header) => auth.authenticate(header, 'user', CLIENT)))).every((result) => result.ok)).to.equal(true);
+    expect(auth.stats.passwordChecks).to.equal(1);
+    expect(errorOf(await auth.authenticate(`basic  ${token('reader@contoso.com:Secret')}`, 'user', CLIENT))).to.deep.include({ status: 401 });
+    expect(auth.stats.passwordChecks).to.equal(2);
+  });
+
   it('after a store change, re-reads a remembered login’s account row instead of hashing its password again', async () => {
     const counting = new CountingStore(':memory:');
     await counting.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
