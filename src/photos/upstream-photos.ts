@@ -105,7 +105,8 @@ export class UpstreamPhotos {
       outcomes.failed++;
       this.stats.upstreamFailures++;
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
-      this.log.warn({ source: source.name, reason }, 'photo source failed; trying the next');
+      // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
+      this.log.warn({ source: source.name, reason: clipped(reason) }, 'photo source failed; trying the next');
       return { kind: 'failed' };
     }
   }
@@ -123,3 +124,7 @@ export class UpstreamPhotos {
 function sizeOrderKey(kind: PhotoReference['kind'], size: PhotoSize): string {
   return `${kind}:${size}`;
 }
+
+/** What of a failure's reason is logged: enough to tell what went wrong. */
+const LOGGED_REASON_MAX = 500;
+const clipped = (reason: string) => (reason.length > LOGGED_REASON_MAX ? `${reason.slice(0, LOGGED_REASON_MAX)}…` : reason);

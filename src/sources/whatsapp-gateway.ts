@@ -151,9 +151,27 @@ function gatewaySaid(body: string, secrets: readonly string[]): string | undefin
   try {
     const { error, message } = JSON.parse(body) as { error?: unknown; message?: unknown };
     const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
-    const blanked = secrets.reduce((said, secret) => (secret ? said.split(secret).join('…') : said), text);
-    return blanked.slice(0, 200) || undefined;
+    return blankSecrets(text.slice(0, 1000), secrets).slice(0, 200) || undefined;
   } catch {
     return undefined;
   }
 }
+
+/**
+ * Blanks each credential, and every run of eight or more characters that is part of one,
+ * in any case and URL-decoded: a gateway that echoes a token upper-cased, encoded or cut
+ * short must not put it in the log (exact copies were all that was blanked).
+ */
+function blankSecrets(text: string, secrets: readonly string[]): string {
+  const known = secrets.filter((secret) => secret.length > 0).map((secret) => secret.toLowerCase());
+  let decoded = text;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    // Not URL-encoded after all: blanked as it is.
+  }
+  const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
+  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => (known.some((secret) => secret.includes(run.toLowerCase())) ? '…' : run));
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -63,6 +63,17 @@ describe('Z-API source', () => {
       for (const error of [wrongClientToken, wrongToken]) expect(error.message).to.not.include(ZAPI.token);
     });
 
+    it('blanks a credential the gateway echoes upper-cased, URL-encoded or cut short', async () => {
+      const echoed = `${ZAPI.clientToken.toUpperCase()} ${encodeURIComponent(ZAPI.token)} (${ZAPI.clientToken.slice(0, -1)}) ${ZAPI.instance.toLowerCase()}`;
+      zapi.fault = { status: 403, body: { error: `refused: ${echoed}` } };
+      try {
+        const refused = await failure(buildSource('zapi', zapiSettings(zapi, cdn)).fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)));
+        expect(refused.message).to.equal('Z-API refused the credentials (403: refused: … … (…) …); check instance, token and clientToken');
+      } finally {
+        zapi.fault = undefined;
+      }
+    });
+
     it('takes 400 "your client-token is not configured" as refused credentials: reported, not retried', async () => {
       zapi.fault = { status: 400, body: CLIENT_TOKEN_NOT_CONFIGURED };
       try {
