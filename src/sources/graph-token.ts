@@ -1,6 +1,7 @@
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { PermanentSourceError } from './photo-source.js';
+import { renewalTime } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
 
 export interface ClientCredentials {
@@ -10,9 +11,6 @@ export interface ClientCredentials {
   clientSecret: string;
   scope: string;
 }
-
-/** Renew this long before the token expires, so none dies in flight (what MSAL does). */
-const RENEW_BEFORE_MS = 5 * 60_000;
 
 /**
  * An app-only access token from Microsoft Entra ID (OAuth 2.0 client credentials grant),
@@ -48,7 +46,7 @@ export class ClientCredentialsToken {
     });
     const body = jsonOf(response.body);
     if (response.status === 200 && typeof body.access_token === 'string' && Number(body.expires_in) > 0) {
-      this.cached = { token: body.access_token, renewAt: Date.now() + Number(body.expires_in) * 1000 - RENEW_BEFORE_MS };
+      this.cached = { token: body.access_token, renewAt: renewalTime(body.expires_in) };
       return body.access_token;
     }
     if (response.status === 400 || response.status === 401) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
+import { renewalTime } from './token-renewal.js';
 import { PermanentSourceError } from './photo-source.js';
 import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
 import { httpFailure } from './upstream-http.js';
@@ -42,9 +43,6 @@ export const superOfficeAuthSchema = z.discriminatedUnion('scheme', [
 ]);
 
 export type SuperOfficeAuth = z.output<typeof superOfficeAuthSchema>;
-
-/** Renew this long before an access token expires, so none dies in flight. */
-const RENEW_BEFORE_MS = 5 * 60_000;
 
 interface Credential {
   headers: Record<string, string>;
@@ -128,11 +126,7 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
   });
   const body = jsonOf(response.body);
   if (response.status === 200 && typeof body.access_token === 'string' && body.access_token) {
-    const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : 0;
-    return {
-      headers: { authorization: `Bearer ${body.access_token}` },
-      renewAt: lifetimeMs ? Date.now() + Math.max(lifetimeMs - RENEW_BEFORE_MS, lifetimeMs / 2) : Infinity,
-    };
+    return { headers: { authorization: `Bearer ${body.access_token}` }, renewAt: renewalTime(body.expires_in) };
   }
   if (response.status === 400 || response.status === 401) {
     const error = typeof body.error === 'string' ? body.error : String(response.status);

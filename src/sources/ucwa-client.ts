@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { renewalTime } from './token-renewal.js';
 import { httpFailure, retryAfterMs } from './upstream-http.js';
 
 export interface UcwaClientOptions {
@@ -188,11 +189,10 @@ export class UcwaClient {
     if (response.status !== 200) throw ucwaFailure(response, 'token service');
     const grant = readJson(response, 'token service');
     if (typeof grant.access_token !== 'string' || !grant.access_token) throw new Error('the UCWA token service answered no access_token');
-    const lifetimeMs = (Number(grant.expires_in) || 0) * 1000;
     return {
       authorization: `${typeof grant.token_type === 'string' ? grant.token_type : 'Bearer'} ${grant.access_token}`,
-      // Renew a little early so a token never expires between check and use.
-      expiresAt: Date.now() + lifetimeMs - Math.min(60_000, lifetimeMs / 10),
+      // Without an expires_in it was taken as expired at once: every request signed in again with the password.
+      expiresAt: renewalTime(grant.expires_in),
     };
   }
 
