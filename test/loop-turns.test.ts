@@ -1,11 +1,6 @@
 import { expect } from 'chai';
 import { mapInTurns } from '../src/loop-turns.js';
-
-/** Keeps the thread busy for `ms`, as a step of a long answer does. */
-function busyFor(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
+import { busyFor } from './support/busy.js';
 
 describe('loop turns: long work lets other callbacks in', () => {
   it('maps in order, letting a callback queued before a long map run before its last item', async () => {

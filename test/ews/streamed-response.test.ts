@@ -2,18 +2,13 @@ import { expect } from 'chai';
 import type { EwsContext } from '../../src/ews/ews-operation.js';
 import { streamedResponse, success } from '../../src/ews/response-messages.js';
 import { createLogger } from '../../src/logger.js';
+import { busyFor } from '../support/busy.js';
 
 const CONTEXT = {
   limits: { maxItemsPerRequest: 250, maxAnswerBytes: 4 * 1024 * 1024 },
   log: createLogger('silent'),
   requestId: 'test',
 } as unknown as EwsContext;
-
-/** Keeps the thread busy for `ms` without waiting for anything, as a page of contacts made from a synchronous store does. */
-function busyFor(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 describe('a streamed EWS answer lets other work in between its items', () => {
   it('runs a callback queued before a long answer before the answer is done, and keeps the items in order', async () => {
