@@ -3,6 +3,8 @@ import { LRUCache } from 'lru-cache';
 import type { Account, Principal } from '../domain/account.js';
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { clip } from '../domain/plain-text.js';
+import { LOGGED_NAME_MAX } from '../http/access-log.js';
 import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
@@ -239,7 +241,7 @@ export class Authenticator {
     this.verifiedLogins.delete(key);
     this.throttle.recordFailure(username, clientAddress);
     this.stats.basicFailures++;
-    this.options.log.warn({ user: username, clientAddress }, 'login failed: wrong user name or password');
+    this.options.log.warn({ user: clip(username, LOGGED_NAME_MAX), clientAddress }, 'login failed: wrong user name or password');
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
   }
 

@@ -1,3 +1,5 @@
+import { clip } from './plain-text.js';
+
 /**
  * A failure the bridge answers on purpose. Each carries the EWS ResponseCode a SOAP
  * client expects and the HTTP status a REST client expects; every front door maps it
@@ -86,6 +88,4 @@ export class BridgeError extends Error {
 }
 
 /** Echoed input is cut short so a hostile value cannot flood a response or a log. */
-function truncate(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 80)}…` : value;
-}
+const truncate = (value: string) => clip(value, 80);

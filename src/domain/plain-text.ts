@@ -9,3 +9,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF\uD800-\uDFFF
 export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTERS.test(value);
 }
+
+/** `text` cut to `max` characters with an ellipsis: what a client or an upstream sent, echoed or logged, cannot flood an answer or a log. */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

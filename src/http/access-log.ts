@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { clip } from '../domain/plain-text.js';
 import { LogStream, type Logger } from '../logger.js';
 import type { RequestContext } from './request-context.js';
 
@@ -115,10 +116,10 @@ class HeldLines {
     // Node's parser the other); the rest comes from the client and is quoted by jsonString.
     return (
       `{"level":${level},"time":${time}${bindings},"reqId":"${this.requestIds[i]!}","method":"${this.methods[i]!}"` +
-      `,"path":${jsonString(path.length > LOGGED_PATH_MAX ? `${path.slice(0, LOGGED_PATH_MAX)}…` : path)}` +
+      `,"path":${jsonString(clip(path, LOGGED_PATH_MAX))}` +
       `,"status":${this.statuses[i]!},"ms":${elapsedMs},"client":${jsonString(this.clients[i]!)}` +
       (user !== undefined ? `,"user":${jsonString(user)}` : '') +
-      (attemptedUser !== undefined ? `,"attemptedUser":${jsonString(attemptedUser)}` : '') +
+      (attemptedUser !== undefined ? `,"attemptedUser":${jsonString(clip(attemptedUser, LOGGED_NAME_MAX))}` : '') +
       ',"msg":"request"}\n'
     );
   }
@@ -134,6 +135,8 @@ function jsonString(value: string): string {
 
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
 const LOGGED_PATH_MAX = 512;
+/** Longer names a failed login tried are cut: an address is at most 254 characters, and a header may carry 4 KiB of name on every throttled attempt. */
+export const LOGGED_NAME_MAX = 320;
 
 /** Batches holding lines now: they are written when the process exits, ahead of the stream's own last write (BatchedLines). */
 const withHeldLines = new Set<HeldLines>();

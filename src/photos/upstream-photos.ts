@@ -4,6 +4,7 @@ import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoReference, PhotoSource } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
+import { clip } from '../domain/plain-text.js';
 
 export type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
@@ -106,7 +107,7 @@ export class UpstreamPhotos {
       this.stats.upstreamFailures++;
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
       // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
-      this.log.warn({ source: source.name, reason: clipped(reason) }, 'photo source failed; trying the next');
+      this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
       return { kind: 'failed' };
     }
   }
@@ -127,4 +128,3 @@ function sizeOrderKey(kind: PhotoReference['kind'], size: PhotoSize): string {
 
 /** What of a failure's reason is logged: enough to tell what went wrong. */
 const LOGGED_REASON_MAX = 500;
-const clipped = (reason: string) => (reason.length > LOGGED_REASON_MAX ? `${reason.slice(0, LOGGED_REASON_MAX)}…` : reason);

@@ -75,6 +75,17 @@ describe('access log', () => {
     expect(written.join('')).to.not.include('hunter2-guess');
   });
 
+  it('cuts a long name a failed login tried to 320 characters, in the access line and the warning', async () => {
+    const long = `${'m'.repeat(3000)}@contoso.com`;
+    const res = await request(t.bridge.server)
+      .get(PHOTO_URL)
+      .set('Authorization', basic({ username: long, password: 'guess' }))
+      .expect(401);
+    const line = await lineOf(res);
+    expect(line.attemptedUser).to.equal(`${'m'.repeat(320)}…`);
+    expect(written.join('')).to.not.include('m'.repeat(321));
+  });
+
   it('names the user and the client on Express routes', async () => {
     const res = await request(t.bridge.server).get('/api/me').set('Authorization', basic(READER)).expect(200);
     const line = await lineOf(res);
