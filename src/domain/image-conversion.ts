@@ -33,6 +33,16 @@ export function conversionTag(conversion: ImageConversion): string {
   return box ? `${box}-${conversion.type}` : conversion.type;
 }
 
+/**
+ * The conversion without a width or height that cannot bound a photo at most `side`
+ * pixels across (nothing is upscaled): one name per distinct result, so `w=49`…`w=648` of
+ * a 48-pixel photo are one cache entry, not 600 (one login filled the cache that way).
+ */
+export function withinSide(conversion: ImageConversion, side: number): ImageConversion {
+  const { width, height, type } = conversion;
+  return { ...(width !== undefined && width < side ? { width } : {}), ...(height !== undefined && height < side ? { height } : {}), type };
+}
+
 export function changesImage(conversion: ImageConversion): boolean {
   return conversion.width !== undefined || conversion.height !== undefined || conversion.type !== 'jpeg';
 }

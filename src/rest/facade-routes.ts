@@ -9,7 +9,7 @@ import type { IdKind, ItemIds } from '../ews/item-ids.js';
 import { findPeople, isSearchScope } from '../people/find-people.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
-import { conversionRequestOf } from './conversion-query.js';
+import { conversionRequestOf, inCallersTurn } from './conversion-query.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { requireAccount } from '../http/require-account.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
@@ -87,8 +87,8 @@ function photoRoute(handler: (req: Request, res: Response, conversion: Conversio
   return async (req, res) => {
     res.vary('Accept');
     const queryStart = req.originalUrl.indexOf('?');
-    const conversion = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept);
-    await handler(req, res, conversion);
+    const conversion = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept, sizeOf(req));
+    await (conversion ? inCallersTurn(contextOf(req), () => handler(req, res, conversion)) : handler(req, res, conversion));
   };
 }
 

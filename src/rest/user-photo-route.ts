@@ -11,7 +11,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenFinished } from '../http/access-log.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
-import { conversionRequestOf } from './conversion-query.js';
+import { conversionRequestOf, inCallersTurn } from './conversion-query.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
@@ -102,7 +102,10 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       if (request instanceof BridgeError) throw request;
       const owner = ownerOf(request, context);
       if (!owner) throw BridgeError.unauthenticated('authentication required');
-      const rendition = await photos.photo(owner, request.size, request.conversionRequest);
+      const { conversionRequest } = request;
+      const rendition = await (conversionRequest
+        ? inCallersTurn(context, () => photos.photo(owner, request.size, conversionRequest))
+        : photos.photo(owner, request.size));
       if (!rendition) throw await door.notFound(request, owner);
       sendRendition(req, res, rendition, cacheControl, context.requestId);
     } catch (error) {
@@ -253,12 +256,8 @@ function parsePhotoQuery(queryString: string, accept: string | undefined): Photo
     const query = new URLSearchParams(queryString);
     const sizeCode = query.get('size');
     const email = normalizeSmtpAddress(query.get('email') ?? '');
-    return {
-      name: email,
-      owner: userOwner(email),
-      size: sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode),
-      conversionRequest: conversionRequestOf(query, accept),
-    };
+    const size = sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode);
+    return { name: email, owner: userOwner(email), size, conversionRequest: conversionRequestOf(query, accept, size) };
   } catch (error) {
     if (error instanceof BridgeError) return error;
     throw error;
