@@ -74,14 +74,18 @@ interface PhotoState {
  * Answers "this person's photo at this size" (and, when asked, in this box and format,
  * or a placeholder when they have none) and keeps the answer warm.
  *
- * Two caches: owner → which photo (small, dropped on any change), and
- * (photo hash, size, conversion) → rendered bytes (bounded by entries and bytes; keyed by
- * content, so it never goes stale and needs no invalidation). Concurrent misses for the
- * same key share one store read and one resize.
+ * Caches: owner → which photo (small, dropped on any change), and (photo hash, size) →
+ * rendered bytes (bounded by entries and bytes; keyed by content, so it never goes stale
+ * and needs no invalidation). Conversions and placeholders — what a client may ask in
+ * endless variety — are kept apart, in a quarter of those bounds, so that one client's
+ * variants cannot push everyone's plain photos out (one login filled the shared cache in
+ * two minutes). Concurrent misses for the same key share one store read and one resize.
  */
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
   private readonly renditions: LRUCache<string, Rendition>;
+  /** Conversions and placeholders. */
+  private readonly variants: LRUCache<string, Rendition>;
   /**
    * The bytes held by size-order states, by state key: bounded by bytes, and a state whose
    * bytes are let go is dropped with them, so held photos never outgrow the cache limits.
@@ -107,19 +111,30 @@ export class PhotoService {
       sizeCalculation: (photo) => photo.bytes.length,
       dispose: (_photo, stateKey) => this.photoStates.delete(stateKey),
     });
-    this.renditions = new LRUCache({
-      max: cacheLimits.maxEntries,
-      maxSize: cacheLimits.maxBytes,
-      sizeCalculation: (rendition) => rendition.bytes.length,
+    this.renditions = this.renditionLru(cacheLimits.maxEntries, cacheLimits.maxBytes);
+    this.variants = this.renditionLru(Math.ceil(cacheLimits.maxEntries / 4), Math.ceil(cacheLimits.maxBytes / 4));
+  }
+
+  private renditionLru(maxEntries: number, maxBytes: number): LRUCache<string, Rendition> {
+    return new LRUCache({
+      max: maxEntries,
+      maxSize: maxBytes,
+      // An entry costs its key, object and buffer header besides its bytes.
+      sizeCalculation: (rendition) => rendition.bytes.length + ENTRY_OVERHEAD_BYTES,
       dispose: (_rendition, _key, reason) => {
         if (reason === 'evict') this.stats.renditionEvictions++;
       },
     });
   }
 
-  /** What the cache of sized photos holds now. */
+  /** What the caches of sized photos hold now. */
   get renditionCache(): { entries: number; bytes: number } {
-    return { entries: this.renditions.size, bytes: this.renditions.calculatedSize };
+    return { entries: this.renditions.size + this.variants.size, bytes: this.renditions.calculatedSize + this.variants.calculatedSize };
+  }
+
+  /** Where a rendition with this conversion is kept. */
+  private cacheFor(conversion: ImageConversion | undefined): LRUCache<string, Rendition> {
+    return conversion && changesImage(conversion) ? this.variants : this.renditions;
   }
 
   /**
@@ -130,7 +145,7 @@ export class PhotoService {
     const state = this.photoStates.get(this.stateKey(owner, size));
     if (!state) return undefined;
     if (!state.photo) return null;
-    const rendition = this.renditions.get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
+    const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
     if (rendition) this.stats.renditionHits++;
     return rendition;
   }
@@ -146,7 +161,7 @@ export class PhotoService {
     const photo = state.photo;
     if (!photo) return request ? this.placeholder(owner, size, request) : null;
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
-    const cached = this.renditions.get(cacheKey);
+    const cached = this.cacheFor(request?.conversion).get(cacheKey);
     if (cached) {
       this.stats.renditionHits++;
       return cached;
@@ -284,7 +299,7 @@ export class PhotoService {
     if (!original) return null;
     const sized = this.renditions.get(this.renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original)));
     const converted = await convertRendition(sized, conversion, this.limits.jpegQuality);
-    this.renditions.set(this.renditionKey(original, size, conversion), converted);
+    this.variants.set(this.renditionKey(original, size, conversion), converted);
     return converted;
   }
 
@@ -302,10 +317,10 @@ export class PhotoService {
     const look = placeholderLook(kind, name);
     const key = `blank:${lookName(look)}:${side}:${conversion.type}`;
     return (
-      this.renditions.get(key) ??
+      this.variants.get(key) ??
       this.renderFlights.run(key, async () => {
         const rendition = await renderPlaceholder(look, side, conversion.type, this.limits.jpegQuality);
-        this.renditions.set(key, rendition);
+        this.variants.set(key, rendition);
         return rendition;
       })
     );
@@ -348,3 +363,6 @@ function withConversion(sizedKey: string, conversion: ImageConversion | undefine
 function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
   return `${owner.key}@${size}`;
 }
+
+/** What an entry of the rendition caches costs besides its bytes (key, object, buffer header), counted against their byte bounds. */
+const ENTRY_OVERHEAD_BYTES = 512;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { PhotoSize } from '../../src/domain/size-code.js';
 import type { RequestContext } from '../../src/http/request-context.js';
 import { conversionRequestOf, inCallersTurn } from '../../src/rest/conversion-query.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -7,7 +8,7 @@ const callerContext = (username: string) => ({ principal: { username, role: 'use
 
 describe('photo conversions: one result per name, and each caller in turn', () => {
   it('drops a width or height no smaller than the photo size: it bounds nothing', () => {
-    const of = (query: string, size: number) => conversionRequestOf(new URLSearchParams(query), undefined, size)?.conversion;
+    const of = (query: string, size: PhotoSize) => conversionRequestOf(new URLSearchParams(query), undefined, size)?.conversion;
     expect(of('w=49&type=png', 48)).to.deep.equal({ type: 'png' });
     expect(of('w=600&h=48&type=png', 48)).to.deep.equal({ type: 'png' });
     expect(of('w=40&h=600&type=png', 48)).to.deep.equal({ width: 40, type: 'png' });
