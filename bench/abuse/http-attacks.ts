@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
+import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
@@ -19,6 +21,28 @@ const LOGGED_IN_HELD_BODIES = 200;
 const DEFAULT_BODY_BYTES_PER_ACCOUNT = 16 * ONE_MIB;
 /** The bridge's default BRIDGE_MAX_CONNECTIONS_PER_CLIENT; the abuse run does not change it. */
 const CONNECTIONS_PER_CLIENT = 256;
+/** Pipelined requests written at once on each connection, whose answers are never read. */
+const PIPELINED = { connections: 10, requests: 450 };
+const CONVERSIONS = { count: 96, concurrency: 48 };
+
+/** Writes `count` requests in one piece, never reads; resolves, once the server closes the connection (or 10 s pass), with the answers it began. */
+function pipelinedUnread(port: number, count: number): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(received.split('HTTP/1.1 ').length - 1);
+    };
+    const timer = setTimeout(done, 10_000);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.once('close', done);
+    socket.write('GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(count));
+  });
+}
+
 /** Graph contact pages asked at once by one login, each for the most $top allows. */
 const GRAPH_PAGES = { count: 40 };
 /** The most a Graph contact page holds, and a generous size of one contact of the address book in JSON. */
@@ -148,6 +172,43 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return {
           ...answered,
           checks: [...answered.checks, check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most)],
+        };
+      },
+    },
+    {
+      // Node starts every request of a socket read at once: 450 in one write, never read, held 36 MB a connection.
+      name: `no login: ${PIPELINED.connections} connections × ${PIPELINED.requests} pipelined GET /api/openapi.json, unread`,
+      async run(bridge) {
+        const port = Number(new URL(bridge.base).port);
+        const answered = await Promise.all(Array.from({ length: PIPELINED.connections }, () => pipelinedUnread(port, PIPELINED.requests)));
+        const most = Math.max(...answered);
+        return {
+          status: `${answered.length} closed`,
+          ewsCode: '',
+          bytes: 0,
+          note: `answers each connection got before it was closed: at most ${most}`,
+          checks: [
+            check(`each connection closed after at most ${MAX_UNANSWERED_PER_CONNECTION} answers (most ${most})`, most <= MAX_UNANSWERED_PER_CONNECTION),
+          ],
+        };
+      },
+    },
+    {
+      // Each distinct conversion is a fresh encode: 48 at once from one login made other users' first photos wait seconds.
+      name: `${CONVERSIONS.count} distinct AVIF conversions, ${CONVERSIONS.concurrency} at once (one login)`,
+      async run(bridge) {
+        const result = await flood(CONVERSIONS.count, CONVERSIONS.concurrency, (i) =>
+          rawRequest(`${bridge.base}/ews/exchange.asmx/s/GetUserPhoto?email=${BENCH_USER.email}&size=HR648x648&w=${100 + i}&type=avif`, {
+            headers: { authorization: BASIC_AUTHORIZATION },
+          }),
+        );
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: '',
+          bytes: result.bytes,
+          note: '503: past the caller’s 4 at once and 64 waiting',
+          checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
         };
       },
     },
