@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { PhotoSize } from '../../src/domain/size-code.js';
 import type { RequestContext } from '../../src/http/request-context.js';
-import { conversionRequestOf, inCallersTurn } from '../../src/rest/conversion-query.js';
+import { conversionRequestOf } from '../../src/rest/conversion-query.js';
+import { inCallersTurn } from '../../src/rest/conversion-turns.js';
 import { rejectionOf } from '../support/rejection.js';
 
 const callerContext = (username: string) => ({ principal: { username, role: 'user' }, clientAddress: '192.0.2.1' }) as unknown as RequestContext;
