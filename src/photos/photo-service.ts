@@ -83,6 +83,11 @@ interface PhotoState {
  */
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
+  /**
+   * "No photo" states, apart: any address may be asked, so a flood of made-up ones would
+   * otherwise push real people's states out (each then a store read again).
+   */
+  private readonly absentStates: LRUCache<string, PhotoState>;
   private readonly renditions: LRUCache<string, Rendition>;
   /** Conversions and placeholders. */
   private readonly variants: LRUCache<string, Rendition>;
@@ -105,6 +110,7 @@ export class PhotoService {
     private readonly log?: Logger,
   ) {
     this.photoStates = new LRUCache({ max: cacheLimits.maxEntries });
+    this.absentStates = new LRUCache({ max: Math.ceil(cacheLimits.maxEntries / 4) });
     this.heldOriginals = new LRUCache({
       max: cacheLimits.maxEntries,
       maxSize: cacheLimits.maxBytes,
@@ -142,7 +148,7 @@ export class PhotoService {
    * undefined when the answer is not cached and `photo` must be awaited.
    */
   cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
-    const state = this.photoStates.get(this.stateKey(owner, size));
+    const state = this.stateOf(this.stateKey(owner, size));
     if (!state) return undefined;
     if (!state.photo) return null;
     const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
@@ -157,7 +163,7 @@ export class PhotoService {
   async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest): Promise<Rendition | null> {
     const key = this.stateKey(owner, size);
     const epoch = this.epoch;
-    const state = this.photoStates.get(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
+    const state = this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
     const photo = state.photo;
     if (!photo) return request ? this.placeholder(owner, size, request) : null;
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
@@ -191,14 +197,21 @@ export class PhotoService {
   /** Drops what is known about one owner (their photo changed here). */
   forget(owner: PhotoOwner): void {
     this.epoch++;
-    this.photoStates.delete(owner.key);
-    for (const size of PHOTO_SIZES) this.photoStates.delete(sizeStateKey(owner, size));
+    for (const key of [owner.key, ...PHOTO_SIZES.map((size) => sizeStateKey(owner, size))]) {
+      this.photoStates.delete(key);
+      this.absentStates.delete(key);
+    }
   }
 
   /** Drops what is known about everyone (the store changed behind our back). */
   forgetAll(): void {
     this.epoch++;
     this.photoStates.clear();
+    this.absentStates.clear();
+  }
+
+  private stateOf(key: string): PhotoState | undefined {
+    return this.photoStates.get(key) ?? this.absentStates.get(key);
   }
 
   /** A size with an order of its own keeps its own state; every other size shares the owner's. */
@@ -223,7 +236,8 @@ export class PhotoService {
     const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0) && (!photo?.held || this.heldOriginals.has(key));
     // With sources, even a found photo is only believed until it is due for a refresh.
     const photoTtl = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources!.refreshMs } : {};
-    if (remember) this.photoStates.set(key, state, photo ? photoTtl : { ttl: this.cacheLimits.noPhotoTtlMs });
+    if (remember && photo) this.photoStates.set(key, state, photoTtl);
+    else if (remember) this.absentStates.set(key, state, { ttl: this.cacheLimits.noPhotoTtlMs });
     return state;
   }
 

@@ -407,6 +407,17 @@ describe('PhotoService', () => {
       expect(photos.cachedPhoto(userOwner(ALICE), 96, { width: 39, type: 'png' })).to.not.equal(undefined);
     });
 
+    it('keeps "no photo" for made-up addresses apart: a flood of them leaves real people’s photos known', async () => {
+      await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(42), LIMITS), 'test');
+      const photos = service({ maxEntries: 8 });
+      await photos.photo(userOwner(ALICE), 96);
+      for (let i = 0; i < 40; i++) expect(await photos.photo(userOwner(`made.up.${i}@example.com`), 96)).to.equal(null);
+      const lookups = photos.stats.storeLookups;
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'still known and rendered').to.not.equal(undefined);
+      await photos.photo(userOwner(ALICE), 96);
+      expect(photos.stats.storeLookups, 'no store read for her again').to.equal(lookups);
+    });
+
     it('cachedUserPhoto is null for a known "no photo"', async () => {
       const photos = service();
       expect(photos.cachedPhoto(userOwner(CAROL), 96)).to.equal(undefined);
