@@ -154,7 +154,7 @@ export const SETTINGS = {
     env: 'BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT',
     schema: int(1024 * 1024, 2 ** 30),
     default: 16 * 1024 * 1024,
-    doc: 'Bytes of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is answered ErrorExceededConnectionCount, its body unread.',
+    doc: 'Bytes of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is refused unread (SOAP: ErrorExceededConnectionCount; Autodiscover: 503 + Retry-After).',
   },
   logLevel: {
     env: 'BRIDGE_LOG_LEVEL',

@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
 
 /**
- * Reads the whole body of a message — a request, or an upstream's answer — and hands it
- * to `done`, refusing it with 413 as soon as it is over `maxBytes` — by its Content-Length
- * before a byte is read, or while reading a chunked one — so a large body is never buffered. A callback rather than a promise:
- * this runs on every SOAP request, and the answer can often be written in the same turn.
+ * Reads the whole body of a message (a request, or an upstream's answer) and hands it to
+ * `done`, refusing it with 413 as soon as it is over `maxBytes` — by its Content-Length
+ * before a byte is read, or while reading a chunked one — so a large body is never
+ * buffered. A callback rather than a promise: this runs on every SOAP request, and the
+ * answer can often be written in the same turn.
  *
  * A body in one piece (the common case) is kept as it came; the pieces of any other are
  * copied into one buffer as they come, grown by doubling. Kept as a list, each piece cost

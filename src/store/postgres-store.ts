@@ -267,14 +267,17 @@ const NAME_MATCHES = `CASE $2::text
   WHEN 'substring' THEN strpos(c.display_name, $3) > 0
   ELSE c.display_name = $3 END`;
 
+/** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
+const OPEN_CONNECT_TIMEOUT_MS = 10_000;
+
+/** What every connection of the store says of itself. */
+const connectionTo = (connectionString: string) => ({ connectionString, application_name: 'ews-photo-bridge' });
+
 /**
  * The shared store for replicas: the same interface as the embedded SQLite store, on a
  * node-postgres pool. Every write is one transaction that ends with a NOTIFY, so other
  * bridge processes drop their cached renditions as it commits (see PostgresChanges).
  */
-/** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
-const OPEN_CONNECT_TIMEOUT_MS = 10_000;
-
 export class PostgresStore implements Store, ChangeFeed {
   private readonly pool: pg.Pool;
   private readonly changes: PostgresChanges;
@@ -290,7 +293,7 @@ export class PostgresStore implements Store, ChangeFeed {
   ) {
     // lock_timeout and the pool's connection timeout take 0 as "wait for ever"; the busy timeout's 0 means "do not wait".
     const waitMs = Math.max(1, busyTimeoutMs);
-    const connection = { connectionString, application_name: 'ews-photo-bridge' };
+    const connection = connectionTo(connectionString);
     this.pool = new pg.Pool({
       ...connection,
       max: poolSize,
@@ -315,7 +318,7 @@ export class PostgresStore implements Store, ChangeFeed {
     // Its own connection, with the opening's wait rather than a request's busy wait: nothing
     // is served until the store is open, and a server slow to start a backend (a loaded host)
     // must not fail the start-up as "busy".
-    const client = new pg.Client({ connectionString, application_name: 'ews-photo-bridge', connectionTimeoutMillis: OPEN_CONNECT_TIMEOUT_MS });
+    const client = new pg.Client({ ...connectionTo(connectionString), connectionTimeoutMillis: OPEN_CONNECT_TIMEOUT_MS });
     try {
       await client.connect();
       try {

@@ -5,8 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
  * it) to misbehave the ways a broken or hostile directory can: it takes any bind, then
  * answers a search with entries without end (`endless`, ignoring the sizeLimit it was
  * sent) or with one entry whose photo is `hugeBytes` long (`huge`). It never sends
- * SearchResultDone while the client still reads. `sent()` tells how many bytes it wrote
- * before its last connection closed.
+ * SearchResultDone while the client still reads. `searchClosed()` tells how many bytes
+ * it wrote to the connection that searched, once that closed. (test/simulators/README.md)
  */
 export interface HostileDirectory {
   url: string;
