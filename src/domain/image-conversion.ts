@@ -44,5 +44,9 @@ export function withinSide(conversion: ImageConversion, side: number): ImageConv
 }
 
 export function changesImage(conversion: ImageConversion): boolean {
-  return conversion.width !== undefined || conversion.height !== undefined || conversion.type !== 'jpeg';
+  return changesBox(conversion) || conversion.type !== 'jpeg';
+}
+
+export function changesBox(conversion: ImageConversion): boolean {
+  return conversion.width !== undefined || conversion.height !== undefined;
 }

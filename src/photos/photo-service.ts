@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { BridgeError } from '../domain/errors.js';
-import { changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
+import { changesBox, changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
 import { servedSide, type PhotoFingerprint, type PhotoFit, type Rendition, type StoredPhoto, type StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
@@ -138,9 +138,14 @@ export class PhotoService {
     return { entries: this.renditions.size + this.variants.size, bytes: this.renditions.calculatedSize + this.variants.calculatedSize };
   }
 
-  /** Where a rendition with this conversion is kept. */
+  /**
+   * Where a rendition with this conversion is kept. A new box is the client's to choose
+   * (hundreds per photo), so those live apart; a format alone is what a browser's Accept
+   * picks for the directory page, at most one per photo, size and format, and stays with
+   * the plain renditions where a flood of boxes cannot push it out.
+   */
   private cacheFor(conversion: ImageConversion | undefined): LRUCache<string, Rendition> {
-    return conversion && changesImage(conversion) ? this.variants : this.renditions;
+    return conversion && changesBox(conversion) ? this.variants : this.renditions;
   }
 
   /**
@@ -313,7 +318,7 @@ export class PhotoService {
     if (!original) return null;
     const sized = this.renditions.get(this.renditionKey(original, size)) ?? (await renderPhoto(original, size, this.limits.jpegQuality, this.fitOf(original)));
     const converted = await convertRendition(sized, conversion, this.limits.jpegQuality);
-    this.variants.set(this.renditionKey(original, size, conversion), converted);
+    this.cacheFor(conversion).set(this.renditionKey(original, size, conversion), converted);
     return converted;
   }
 

@@ -392,18 +392,21 @@ describe('PhotoService', () => {
       expect(photos.cachedPhoto(userOwner(ALICE), 240), 'another size is not rendered yet').to.equal(undefined);
     });
 
-    it('keeps conversions apart: however many a client asks for, the plain photos stay cached', async () => {
+    it('keeps new boxes apart: however many a client asks for, the plain photos and their formats stay cached', async () => {
       await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(41), LIMITS), 'test');
       const photos = service({ maxEntries: 8 });
       await photos.photo(userOwner(ALICE), 96);
       await photos.photo(userOwner(ALICE), 48);
+      // What a browser's Accept picks for the directory page: a format, no box.
+      await photos.photo(userOwner(ALICE), 96, { conversion: { type: 'avif' }, ifBlank: 'Null' });
       for (let width = 10; width < 40; width++) {
         await photos.photo(userOwner(ALICE), 96, { conversion: { width, type: 'png' }, ifBlank: 'Null' });
       }
       expect(photos.cachedPhoto(userOwner(ALICE), 96), 'the plain 96').to.not.equal(undefined);
       expect(photos.cachedPhoto(userOwner(ALICE), 48), 'the plain 48').to.not.equal(undefined);
-      // The conversions were held in their own quarter of the bound: the last two of them.
-      expect(photos.renditionCache.entries).to.equal(4);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96, { type: 'avif' }), 'the browser’s AVIF 96').to.not.equal(undefined);
+      // The new boxes were held in their own quarter of the bound: the last two of them.
+      expect(photos.renditionCache.entries).to.equal(5);
       expect(photos.cachedPhoto(userOwner(ALICE), 96, { width: 39, type: 'png' })).to.not.equal(undefined);
     });
 
