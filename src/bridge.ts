@@ -143,14 +143,14 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
-      if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenFinished(context, 'front', 'url-too-long');
-      if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenFinished(context, 'front', 'cors-preflight');
+      if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenDone(context, 'front', 'url-too-long');
+      if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
       // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
       if (handleUserPhoto(context) || ews.handlePost(context)) return;
-      if (autodiscover.handle(context)) requests.recordWhenFinished(context, 'autodiscover', 'unknown');
-      else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenFinished(context, 'front', 'metrics');
+      if (autodiscover.handle(context)) requests.recordWhenDone(context, 'autodiscover', 'unknown');
+      else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenDone(context, 'front', 'metrics');
       else {
-        requests.recordWhenFinished(context, 'rest', 'unmatched');
+        requests.recordWhenDone(context, 'rest', 'unmatched');
         app(req, res);
       }
     } catch (error) {

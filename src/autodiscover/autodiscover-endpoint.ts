@@ -2,7 +2,7 @@ import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
-import { logWhenFinished } from '../http/access-log.js';
+import { logWhenDone } from '../http/access-log.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
@@ -152,7 +152,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       if (!kind) return false;
 
       context.route = kind;
-      if (accessLog) logWhenFinished(log, context);
+      if (accessLog) logWhenDone(log, context);
       const method = req.method ?? '';
       // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
       const allowed = kind === 'soap' ? 'POST' : kind === 'pox' ? 'POST, GET, HEAD' : 'GET, HEAD';

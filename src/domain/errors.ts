@@ -1,5 +1,8 @@
 import { clip } from './plain-text.js';
 
+/** nginx's status for a request whose client left before it was answered: logged and counted, never sent. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /**
  * A failure the bridge answers on purpose. Each carries the EWS ResponseCode a SOAP
  * client expects and the HTTP status a REST client expects; every front door maps it
@@ -82,9 +85,23 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 429, `too many failed logins; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
   }
 
+  /**
+   * The sender closed the connection before its body ended: nothing can be answered, so
+   * the request is logged and counted with nginx's "client closed request" status — not
+   * an error of the bridge's, however often a client does it.
+   */
+  static connectionClosed(): BridgeError {
+    return new BridgeError('ErrorConnectionFailed', CLIENT_CLOSED_REQUEST, 'the connection closed before the whole body came');
+  }
+
   static invalidRequest(reason: string): BridgeError {
     return new BridgeError('ErrorInvalidRequest', 400, reason);
   }
+}
+
+/** Whether a failure is only that the client left: no one to answer, nothing to log beyond its access line. */
+export function clientLeft(error: unknown): boolean {
+  return error instanceof BridgeError && error.httpStatus === CLIENT_CLOSED_REQUEST;
 }
 
 /** Echoed input is cut short so a hostile value cannot flood a response or a log. */

@@ -2,11 +2,11 @@ import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, clientLeft } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
-import { contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
+import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { sendError } from '../http/send-error.js';
@@ -176,8 +176,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 
   /** Most answers are out by now (a remembered envelope, login and photo): those are counted and logged at once, without a 'finish' listener. */
   function recordWhenAnswered(context: RequestContext): void {
-    if (context.res.writableEnded) recordAnswer(context);
-    else context.res.once('finish', () => recordAnswer(context));
+    // Ended, or let go because its client left (no 'close' to come then): its status is final.
+    if (context.res.writableEnded || context.res.destroyed) recordAnswer(context);
+    else context.res.once('close', () => recordAnswer(context));
   }
 
   /** `fresh`: read just now, not remembered; `newToConnection`: not what this connection sent last. */
@@ -233,6 +234,10 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function fail(context: RequestContext, error: unknown): void {
     const { res } = context;
     const headers = headersOf(context);
+    if (clientLeft(error)) {
+      res.destroy();
+      return;
+    }
     if (res.headersSent) {
       // Part of a streamed answer is out; ending it normally would pass a cut envelope off as whole.
       if (!res.destroyed) log.error({ reqId: context.requestId, err: error }, 'EWS answer failed while streaming');
@@ -254,7 +259,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 
   function recordAnswer(context: RequestContext): void {
     options.requests.record(context, EWS_FRONT_DOOR, 'unread');
-    if (options.accessLog) logRequest(log, context, context.res.statusCode);
+    if (options.accessLog) logRequest(log, context, answeredStatus(context));
   }
 
   const router = Router();

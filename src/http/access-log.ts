@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { clip } from '../domain/plain-text.js';
 import { LogStream, type Logger } from '../logger.js';
-import type { RequestContext } from './request-context.js';
+import { answeredStatus, type RequestContext } from './request-context.js';
 
 /**
  * The access log: one JSON line per request, written from its RequestContext, whichever
@@ -20,9 +20,12 @@ export function logRequest(log: Logger, context: RequestContext, status: number)
   sink.held.hold(sink.fields, context, status);
 }
 
-/** For answers sent later or from several places: the line is written once the response is, with the status and user it ended with. */
-export function logWhenFinished(log: Logger, context: RequestContext): void {
-  context.res.once('finish', () => logRequest(log, context, context.res.statusCode));
+/**
+ * For answers sent later or from several places: the line is written once the exchange
+ * is over, with the status and user it ended with — 499 when the client left first.
+ */
+export function logWhenDone(log: Logger, context: RequestContext): void {
+  context.res.once('close', () => logRequest(log, context, answeredStatus(context)));
 }
 
 /** Requests held at most before their lines are made: a few hundred lines, one batch. */

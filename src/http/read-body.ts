@@ -51,7 +51,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     length = total;
   });
   req.once('end', () => finish(undefined, joined ? joined.subarray(0, length) : (first ?? empty)));
-  req.once('error', (error) => finish(error, empty));
+  // A message's only errors are its connection's; 'close' before 'end' is one too.
+  req.once('error', () => finish(BridgeError.connectionClosed(), empty));
+  req.once('close', () => finish(BridgeError.connectionClosed(), empty));
 }
 
 /** The first size of a body that came in pieces: a SOAP envelope fits. */

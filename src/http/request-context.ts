@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../domain/account.js';
 import { ANONYMOUS_PRINCIPAL } from '../auth/authenticator.js';
+import { CLIENT_CLOSED_REQUEST } from '../domain/errors.js';
 import { DIRECT, type Addressing } from './addressing.js';
 import { requestIdOf } from './request-id.js';
 
@@ -53,6 +54,11 @@ export function contextOf(req: IncomingMessage): RequestContext {
   const context = (req as WithContext)[CONTEXT];
   if (!context) throw new Error('a request reached a route without passing the front door');
   return context;
+}
+
+/** The status a request is logged and counted with once its exchange is over: its answer's, or CLIENT_CLOSED_REQUEST when none was sent. */
+export function answeredStatus(context: RequestContext): number {
+  return context.res.writableEnded ? context.res.statusCode : CLIENT_CLOSED_REQUEST;
 }
 
 /** The mailbox a request acts for: its account's name; none for an anonymous read. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, clientLeft } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -7,6 +7,10 @@ import type { Logger } from '../logger.js';
  * for a BridgeError; a bare 500 (details only in the log) for anything unexpected.
  */
 export function sendError(res: ServerResponse, error: unknown, log: Logger, requestId: string, extraHeaders: Record<string, string> = {}): void {
+  if (clientLeft(error)) {
+    res.destroy();
+    return;
+  }
   const known = error instanceof BridgeError;
   if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
   const status = known ? error.httpStatus : 500;

@@ -1,6 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
-import { logWhenFinished } from './access-log.js';
+import { logWhenDone } from './access-log.js';
 import type { RequestContext } from './request-context.js';
 import { sendError } from './send-error.js';
 
@@ -16,7 +16,7 @@ export const MAX_URL_LENGTH = 4096;
 export function refuseOverlongUrl(context: RequestContext, log: Logger, accessLog: boolean): boolean {
   const { req, res } = context;
   if ((req.url?.length ?? 0) <= MAX_URL_LENGTH) return false;
-  if (accessLog) logWhenFinished(log, context);
+  if (accessLog) logWhenDone(log, context);
   const error = new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`);
   sendError(res, error, log, context.requestId, { 'request-id': context.requestId });
   return true;

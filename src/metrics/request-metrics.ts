@@ -1,4 +1,4 @@
-import type { RequestContext } from '../http/request-context.js';
+import { answeredStatus, type RequestContext } from '../http/request-context.js';
 
 /** Upper bounds of the latency buckets, in seconds: a cached photo takes well under a millisecond, a cold SOAP answer tens of them. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -64,13 +64,13 @@ export class RequestMetrics {
    * the request turned out to be — `context.route` when the front door named one, else the
    * Express route that answered it, else `fallbackRoute`.
    */
-  recordWhenFinished(context: RequestContext, door: string, fallbackRoute: string): void {
-    context.res.once('finish', () => this.record(context, door, fallbackRoute));
+  recordWhenDone(context: RequestContext, door: string, fallbackRoute: string): void {
+    context.res.once('close', () => this.record(context, door, fallbackRoute));
   }
 
-  /** Counts an answer that is out already (its status is final), as `recordWhenFinished` would have. */
+  /** Counts an answer that is out already (its status is final), as `recordWhenDone` would have; 499 when its client left first. */
   record(context: RequestContext, door: string, fallbackRoute: string): void {
-    this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(context.res.statusCode, context.startedAt);
+    this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(answeredStatus(context), context.startedAt);
   }
 
   /** Every meter so far, for the scrape. */

@@ -5,7 +5,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
-import { logWhenFinished } from '../http/access-log.js';
+import { logWhenDone } from '../http/access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
@@ -45,7 +45,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, res, next) => {
     const context = contextOf(req);
     res.setHeader('request-id', context.requestId);
-    if (options.accessLog) logWhenFinished(log, context);
+    if (options.accessLog) logWhenDone(log, context);
     next();
   });
   const changes = new PhotoChanges({ store: options.store, photos: options.photos, log, selfService: options.selfServicePhotos });

@@ -8,7 +8,7 @@ import type { ConversionRequest } from '../domain/image-conversion.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import { logRequest, logWhenFinished } from '../http/access-log.js';
+import { logRequest, logWhenDone } from '../http/access-log.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
@@ -131,8 +131,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
 
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (!door.refusesOtherMethods) return false;
-      if (accessLog) logWhenFinished(log, context);
-      requests.recordWhenFinished(context, PHOTO_FRONT_DOOR, door.name);
+      if (accessLog) logWhenDone(log, context);
+      requests.recordWhenDone(context, PHOTO_FRONT_DOOR, door.name);
       const headers = { allow: 'GET, HEAD', 'request-id': context.requestId };
       door.sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, headers);
       return true;
@@ -155,8 +155,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         }
       }
     }
-    if (accessLog) logWhenFinished(log, context);
-    requests.recordWhenFinished(context, PHOTO_FRONT_DOOR, door.name);
+    if (accessLog) logWhenDone(log, context);
+    requests.recordWhenDone(context, PHOTO_FRONT_DOOR, door.name);
     void answerSlowly(context, door, pathLength, authResult);
     return true;
   }

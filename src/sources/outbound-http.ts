@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import ipaddr from 'ipaddr.js';
-import { BridgeError } from '../domain/errors.js';
+import { clientLeft } from '../domain/errors.js';
 import { readBody } from '../http/read-body.js';
 
 export interface OutboundPolicy {
@@ -60,7 +60,9 @@ export async function outboundRequest(
       // Read as request bodies are: a declared length over the limit is refused before a byte of it, the rest held to it.
       readBody(res, policy.maxBytes, (error, body) => {
         if (!error) return resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        const failed = error instanceof BridgeError ? new OutboundRefused(`response larger than ${policy.maxBytes} bytes`) : error;
+        const failed = clientLeft(error)
+          ? new Error('the upstream closed the connection before its answer ended')
+          : new OutboundRefused(`response larger than ${policy.maxBytes} bytes`);
         req.destroy(failed);
         reject(failed);
       });

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -7,7 +9,7 @@ import type { RequestContext } from '../../src/http/request-context.js';
 import { createLogger } from '../../src/logger.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope } from '../support/soap.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 type Line = Record<string, unknown>;
 const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
@@ -108,6 +110,38 @@ describe('access log', () => {
     const line = await lineOf(res);
     expect(line).to.include({ method: 'POST', path: '/EWS/Exchange.asmx', status: 200, user: READER.username });
     isLoopback(line.client);
+  });
+
+  it('logs a request whose client left mid-body as 499, on every door that reads a body, and writes no error for it', async () => {
+    const server = t.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const doors = [
+      { path: '/EWS/Exchange.asmx', login: READER },
+      { path: '/autodiscover/autodiscover.xml', login: READER },
+      { path: '/admin/users/alex.wilber@contoso.com/photo', login: ADMIN, method: 'PUT' },
+    ];
+    try {
+      // Both logins checked once already, so each request below is authenticated before its client leaves.
+      for (const login of [READER, ADMIN]) await request(server).get(PHOTO_URL).set('Authorization', basic(login)).expect(200);
+      for (const door of doors) {
+        const requestId = `left-mid-body-${door.path.length}`;
+        const socket = connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write(
+          `${door.method ?? 'POST'} ${door.path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(door.login)}\r\nX-Request-Id: ${requestId}\r\n` +
+            'Content-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<a>',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.destroy();
+        const line = await lineOf({ headers: { 'request-id': requestId } });
+        expect(line, door.path).to.include({ status: 499, user: door.login.username });
+      }
+      const errors = written.map((text) => JSON.parse(text) as Line).filter((entry) => Number(entry.level) >= 50);
+      expect(errors, 'no error lines').to.deep.equal([]);
+    } finally {
+      server.close();
+    }
   });
 
   it('cuts a very long path short in the line', async () => {
