@@ -178,7 +178,10 @@ export class PhotoService {
       return cached;
     }
     this.stats.renditionMisses++;
-    return this.renderFlights.run(cacheKey, () =>
+    // One flight per owner, though renditions are cached by photo: the flight reads the
+    // owner's photo as it is now, and one changed elsewhere (the CLI, another replica) and
+    // not yet heard of would otherwise be handed to everyone who shared the old one.
+    return this.renderFlights.run(`${key}:${cacheKey}`, () =>
       request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size),
     );
   }

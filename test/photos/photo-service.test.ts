@@ -280,6 +280,27 @@ describe('PhotoService', () => {
     });
   });
 
+  it("never answers one owner with another's photo: two who share a photo, one of them changed elsewhere, asked at once", async () => {
+    await store.upsertUsers([user(CAROL)]);
+    const shared = await normalizePhoto(await image(50), LIMITS);
+    await store.setPhoto(userOwner(ALICE), shared, 'test');
+    await store.setPhoto(userOwner(CAROL), shared, 'test');
+    const photos = service();
+    await photos.photo(userOwner(ALICE), 96);
+    await photos.photo(userOwner(CAROL), 96);
+    // Changed by another process or replica (the CLI's photo set): this service has not heard of it yet.
+    const changed = await normalizePhoto(await image(51), LIMITS);
+    await store.setPhoto(userOwner(ALICE), changed, 'test');
+    for (const [size, request] of [
+      [240, undefined],
+      [120, { conversion: { width: 100, type: 'png' as const }, ifBlank: 'Null' as const }],
+    ] as const) {
+      const [alice, carol] = await Promise.all([photos.photo(userOwner(ALICE), size, request), photos.photo(userOwner(CAROL), size, request)]);
+      expect(expectRendition(carol).etag, `Carol's own photo at ${size}`).to.include(shared.sha256.slice(0, 32));
+      expect(expectRendition(alice).etag, `Alice's at ${size}`).to.include(changed.sha256.slice(0, 32));
+    }
+  });
+
   describe('invalidation against a store that answers asynchronously', () => {
     /**
      * The Store interface is asynchronous so that a networked store (PostgreSQL) can
