@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
-import { createPrivateFile } from '../store/sqlite-store.js';
+import { createPrivateFile, migrateSqlite } from '../store/sqlite-store.js';
 
 /** A backup or restore that cannot go ahead, for a reason the operator can act on. */
 export class BackupError extends Error {
@@ -128,6 +128,37 @@ function checkBackup(file: string): BackupSummary {
   }
 }
 
+/**
+ * The backup's tables, indexes, views and triggers are exactly those this bridge's
+ * migrations make at its schema version: a trigger or view planted in a backup would
+ * otherwise run inside the bridge's own reads and writes from then on (one that re-made
+ * an admin account on every photo change passed every other check).
+ */
+function checkSchema(db: Database.Database, file: string, version: number): void {
+  const expected = new Database(':memory:');
+  try {
+    migrateSqlite(expected, version);
+    const made = schemaOf(expected);
+    const found = schemaOf(db);
+    const odd = [...found].filter((entry) => !made.has(entry)).concat([...made].filter((entry) => !found.has(entry)));
+    if (odd.length > 0) {
+      throw new BackupError(
+        `${file}: its schema is not the one this bridge makes at version ${version} (${odd.length} object(s) differ, e.g. ${odd[0]!.split('\n')[0]})`,
+      );
+    }
+  } finally {
+    expected.close();
+  }
+}
+
+/** Every object of a schema but SQLite's own (statistics, autoindexes), with the SQL that made it. */
+function schemaOf(db: Database.Database): Set<string> {
+  const rows = db
+    .prepare<[], { type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+    .all();
+  return new Set(rows.map((row) => `${row.type} ${row.name}\n${row.sql ?? ''}`));
+}
+
 function summaryOf(db: Database.Database, file: string): BackupSummary {
   const integrity = db.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') throw new BackupError(`${file} is damaged: ${String(integrity)}`);
@@ -139,6 +170,7 @@ function summaryOf(db: Database.Database, file: string): BackupSummary {
       .map((row) => row.name),
   );
   if (!tables.has('users') || !tables.has('accounts')) throw new BackupError(`${file} is not a store of this bridge`);
+  if (schemaVersion <= MIGRATIONS.length) checkSchema(db, file, schemaVersion);
   const count = (table: string) => (tables.has(table) ? db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!.n : 0);
   let photosVerified = 0;
   for (const table of ['user_photos', 'contact_photos'].filter((name) => tables.has(name))) {

@@ -195,16 +195,7 @@ export class SqliteStore implements Store {
   }
 
   private migrate(): void {
-    const applied = this.db.pragma('user_version', { simple: true }) as number;
-    if (applied > MIGRATIONS.length) {
-      throw new Error(`database schema version ${applied} is newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge`);
-    }
-    const step = this.db.transaction((sql: string, then: DataStep | undefined, version: number) => {
-      this.db.exec(sql);
-      if (then) DATA_STEPS[then](this.db);
-      this.db.pragma(`user_version = ${version}`);
-    });
-    MIGRATIONS.slice(applied).forEach((migration, i) => step(migration.sqlite, migration.then, applied + i + 1));
+    migrateSqlite(this.db, MIGRATIONS.length);
   }
 
   private prepare() {
@@ -597,6 +588,20 @@ function keyOf(owner: PhotoOwner): string | number {
 }
 
 /** What the migrations' data steps do on SQLite. */
+/** Brings a database's schema up to `version`, each migration in its own transaction. */
+export function migrateSqlite(db: Database.Database, version: number): void {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  if (applied > MIGRATIONS.length) {
+    throw new Error(`database schema version ${applied} is newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge`);
+  }
+  const step = db.transaction((sql: string, then: DataStep | undefined, reached: number) => {
+    db.exec(sql);
+    if (then) DATA_STEPS[then](db);
+    db.pragma(`user_version = ${reached}`);
+  });
+  MIGRATIONS.slice(applied, version).forEach((migration, i) => step(migration.sqlite, migration.then, applied + i + 1));
+}
+
 const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   fillUserSearchColumns(db) {
     const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,22 @@ describe('backup and restore of the embedded store', function () {
     const foreign = await cli(['restore', other]);
     expect(foreign.status).to.equal(1);
     expect(foreign.stderr).to.match(/is not a store of this bridge/);
+  });
+
+  it('refuses a backup whose schema is not the one the bridge makes: a trigger planted in it would run inside every later write', async () => {
+    const planted = join(dir, 'planted.backup');
+    copyFileSync(join(dir, 'live.backup'), planted);
+    const hostile = new Database(planted);
+    hostile.exec(`CREATE TRIGGER comes_back AFTER UPDATE ON user_photos BEGIN
+      INSERT OR REPLACE INTO accounts (username, password_hash, role) VALUES ('mallory@evil.example', 'x', 'admin'); END`);
+    hostile.close();
+    const target = join(dir, 'planted-host', 'bridge.db');
+    const result = await runCli(['--db', target, 'restore', planted]);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(
+      /planted\.backup: its schema is not the one this bridge makes at version \d+ \(1 object\(s\) differ, e\.g\. trigger comes_back\)/,
+    );
+    expect(existsSync(target), 'nothing restored').to.equal(false);
   });
 
   it('points PostgreSQL users to pg_dump', async () => {
