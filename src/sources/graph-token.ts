@@ -1,4 +1,5 @@
 import { SingleFlight } from '../single-flight.js';
+import { blankSecrets } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { PermanentSourceError } from './photo-source.js';
 import { renewalTime } from './token-renewal.js';
@@ -51,7 +52,7 @@ export class ClientCredentialsToken {
     }
     if (response.status === 400 || response.status === 401) {
       throw new PermanentSourceError(
-        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${firstLine(body.error_description)})`,
+        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${blankSecrets(firstLine(body.error_description), [clientSecret])})`,
       );
     }
     throw httpFailure('the Microsoft Entra ID token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);

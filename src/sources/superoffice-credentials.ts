@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { blankSecrets } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { renewalTime } from './token-renewal.js';
@@ -130,7 +131,8 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
   }
   if (response.status === 400 || response.status === 401) {
     const error = typeof body.error === 'string' ? body.error : String(response.status);
-    const description = typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 300)}` : '';
+    const said = typeof body.error_description === 'string' ? body.error_description.slice(0, 300) : '';
+    const description = said ? `: ${blankSecrets(said, [auth.clientSecret, auth.refreshToken])}` : '';
     throw new PermanentSourceError(`SuperOffice refused the refresh token (${error}${description})`);
   }
   throw httpFailure('the SuperOffice token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);

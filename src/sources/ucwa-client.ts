@@ -247,12 +247,15 @@ export function ucwaFailure(response: OutboundResponse, what: string): Error {
 }
 
 /** The error body of an answer that UCWA itself gave: proxies answer too, and UCWA's are JSON (ErrorsAndInformationalMessages). */
+const UCWA_CODE = /^[A-Za-z]{1,64}$/;
+
 export function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
   if (response.status < 400 || !/json/i.test(String(response.headers['content-type'] ?? ''))) return undefined;
   try {
     const body = JSON.parse(response.body.toString('utf8')) as Partial<Record<keyof UcwaError, unknown>> | null;
-    if (typeof body?.code !== 'string') return undefined;
-    return { code: body.code, subcode: typeof body.subcode === 'string' ? body.subcode : undefined };
+    // Codes are names ("Forbidden", "InvalidExchangeServerVersion"): anything else is not quoted, so an echo of the sign-in cannot reach the log.
+    if (typeof body?.code !== 'string' || !UCWA_CODE.test(body.code)) return undefined;
+    return { code: body.code, subcode: typeof body.subcode === 'string' && UCWA_CODE.test(body.subcode) ? body.subcode : undefined };
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
+import { blankSecrets } from './blank-secrets.js';
 import { whatsappCheck } from './whatsapp-check.js';
 import { linkSettings, photoLinkFetcher, type LinkResult } from './whatsapp-link.js';
 import { countrySetting, gatewayDigits, placePhone } from './whatsapp-phone.js';
@@ -156,22 +157,3 @@ function gatewaySaid(body: string, secrets: readonly string[]): string | undefin
     return undefined;
   }
 }
-
-/**
- * Blanks each credential, and every run of eight or more characters that is part of one,
- * in any case and URL-decoded: a gateway that echoes a token upper-cased, encoded or cut
- * short must not put it in the log (exact copies were all that was blanked).
- */
-function blankSecrets(text: string, secrets: readonly string[]): string {
-  const known = secrets.filter((secret) => secret.length > 0).map((secret) => secret.toLowerCase());
-  let decoded = text;
-  try {
-    decoded = decodeURIComponent(text);
-  } catch {
-    // Not URL-encoded after all: blanked as it is.
-  }
-  const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
-  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => (known.some((secret) => secret.includes(run.toLowerCase())) ? '…' : run));
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import sharp from 'sharp';
@@ -176,6 +178,26 @@ describe('Microsoft Graph source', () => {
       expect(wrongTenant).to.be.instanceOf(PermanentSourceError);
       expect(wrongTenant.message).to.match(/AADSTS90002/);
       expect(wrongTenant.message).to.not.include(sim.clientSecret);
+    });
+
+    it('never quotes the client secret, when a token endpoint echoes the request in its error (a proxy, a misconfigured authority)', async () => {
+      const echo = createServer((req, res) => {
+        let form = '';
+        req.on('data', (chunk: Buffer) => (form += chunk.toString()));
+        req.on('end', () => {
+          const echoed = `bad request: ${form} / ${decodeURIComponent(form).toUpperCase()} / ${sim.clientSecret.slice(3, 14)}`;
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: echoed }));
+        });
+      });
+      await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = echo.address() as AddressInfo;
+        const error = await failureOf(source({ authorityUrl: `http://127.0.0.1:${port}` }).fetch(byId(ADELE.id), signal()));
+        expect(error.message).to.match(/^Microsoft Entra ID refused the client credentials \(invalid_request: bad request: .*client_secret=…/);
+        expect(error.message.toLowerCase()).to.not.include(sim.clientSecret.slice(3, 11).toLowerCase());
+      } finally {
+        echo.close();
+      }
     });
 
     it('maps 403 to permanent, 5xx to retriable, and 429 to a wait of Retry-After', async () => {

@@ -156,7 +156,7 @@ describe('SuperOffice source', () => {
       expect((await failureOf(source(systemUser({ privateKeyFile: join(keyDir, 'missing.pem') })).fetch(user('7'), signal()))).message).to.match(
         /^cannot read the SuperOffice private key file .*missing\.pem \(ENOENT\)$/,
       );
-      const revoked = await failureOf(source(oauth({ refreshToken: 'revoked' })).fetch(user('7'), signal()));
+      const revoked = await failureOf(source(oauth({ refreshToken: 'a-revoked-refresh-token' })).fetch(user('7'), signal()));
       expect(revoked).to.be.instanceOf(PermanentSourceError);
       expect(revoked.message).to.equal('SuperOffice refused the refresh token (invalid_grant: The refresh token is not valid or has been revoked)');
     });
@@ -251,7 +251,7 @@ describe('SuperOffice source', () => {
         ['sample lookup', true],
       ]);
       expect(sim.counts.tickets - tickets).to.equal(2);
-      expect(await source(oauth({ refreshToken: 'revoked' })).check(undefined, signal())).to.deep.equal([
+      expect(await source(oauth({ refreshToken: 'a-revoked-refresh-token' })).check(undefined, signal())).to.deep.equal([
         { step: 'reachable', ok: true, detail: 'SuperOffice answered' },
         {
           step: 'authenticated',
