@@ -45,6 +45,7 @@ export const SETTINGS = {
     env: 'BRIDGE_DATABASE_URL',
     schema: z.union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')]),
     default: '',
+    secret: true,
     doc: 'PostgreSQL instead of the SQLite file: postgres://user:password@host:5432/database. Every replica names the same database.',
   },
   databasePoolSize: {
@@ -254,6 +255,7 @@ export const SETTINGS = {
     env: 'BRIDGE_METRICS_TOKEN',
     schema: z.union([z.literal(''), z.string().min(16, 'at least 16 characters')]),
     default: '',
+    secret: true,
     doc: 'A secret that lets any client read /metrics on the public port with Authorization: Bearer <token>; empty: no token is accepted.',
   },
   corsOrigins: {
@@ -338,7 +340,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
             : ['default', setting.default];
     const parsed = (setting.schema as z.ZodType).safeParse(raw);
     if (parsed.success) config[key] = parsed.data;
-    else problems.push(`${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+    else
+      problems.push(
+        `${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${'secret' in setting ? 'a value not shown: it holds a secret' : JSON.stringify(raw)})`,
+      );
   }
   for (const key of Object.keys(file)) {
     if (!(key in SETTINGS) && !STRUCTURED_KEYS.has(key)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);

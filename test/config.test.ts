@@ -36,6 +36,21 @@ describe('configuration', () => {
     }
   });
 
+  it('never repeats the value of a setting that holds a secret, however wrong it is', () => {
+    const problems = (() => {
+      try {
+        loadConfig({ BRIDGE_DATABASE_URL: 'mysql://bridge:S3cretPW@db/bridge', BRIDGE_METRICS_TOKEN: 'shortSecret' });
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+      return expect.fail('should have thrown');
+    })();
+    expect(problems)
+      .to.match(/BRIDGE_DATABASE_URL: a postgres:\/\/ URL \(got a value not shown: it holds a secret\)/)
+      .and.match(/BRIDGE_METRICS_TOKEN: at least 16 characters \(got a value not shown: it holds a secret\)/)
+      .and.not.match(/S3cretPW|shortSecret/);
+  });
+
   it('reads a JSON config file by key; the environment and explicit options win over it', () => {
     const file = join(dir, 'bridge.json');
     writeFileSync(file, JSON.stringify({ port: 7000, jpegQuality: 60, host: '0.0.0.0' }));
