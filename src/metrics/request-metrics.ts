@@ -83,5 +83,6 @@ export class RequestMetrics {
 function expressRouteOf(req: RequestContext['req']): string | undefined {
   const answered = req as Partial<{ route: { path?: unknown }; baseUrl: string }>;
   const path = answered.route?.path;
-  return typeof path === 'string' ? `${answered.baseUrl ?? ''}${path}` : undefined;
+  // The mount as declared, not as the client spelt it (Express matches `/BETA` for `/beta`): a label per spelling would be series without end.
+  return typeof path === 'string' ? `${(answered.baseUrl ?? '').toLowerCase()}${path}` : undefined;
 }

@@ -68,7 +68,14 @@ describe('metrics', () => {
       await request(t.bridge.server).get('/healthz').expect(200);
       await request(t.bridge.server).get('/no/such/page/12345').expect(404);
       await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS').expect(200);
+      // Express matches a mount in any case: the client's spelling makes no series of its own.
+      for (const version of ['/v1.0', '/V1.0', '/beta', '/BeTa']) {
+        await request(t.bridge.server).get(`${version}/me/contacts`).set('Authorization', basic(READER)).expect(200);
+      }
       const text = await scrape(t);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/v1.0/me/contacts",status="200"}')).to.equal(2);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/beta/me/contacts",status="200"}')).to.equal(2);
+      expect(text).to.not.match(/\/V1\.0|\/BeTa/);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="ews",route="GetUserPhoto",status="200"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/healthz",status="200"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="unmatched",status="404"}')).to.equal(1);
