@@ -1,7 +1,6 @@
 import type { Entry } from 'ldapts';
 import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
-import { userOwner } from '../domain/photo-owner.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { Store } from '../store/store.js';
@@ -49,8 +48,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
     }
   }
   const users = checked.all();
-  await store.upsertUsers(users);
-  for (const { email, photo } of photos) await store.setPhoto(userOwner(email), photo, 'ldif');
+  await store.upsertUsers(users, { source: 'ldif', photos });
   return { users: users.length, photos: photos.length, passedOver };
 }
 

@@ -5,7 +5,7 @@ import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
-import { contactOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { nameMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
@@ -35,7 +35,16 @@ import {
   type PeopleQuery,
   type SearchTier,
 } from './search-text.js';
-import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
+import {
+  MAX_DIRECT_REPORTS,
+  type ContactPage,
+  type DirectoryEntry,
+  type NameMatch,
+  type NewContact,
+  type ReplacedContact,
+  type Store,
+  type ImportedPhotos,
+} from './store.js';
 import {
   directoryEntries,
   fromContactRow,
@@ -359,11 +368,12 @@ export class PostgresStore implements Store, ChangeFeed {
     }
   }
 
-  async upsertUsers(users: readonly DirectoryUser[]): Promise<void> {
+  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void> {
     const updatedAt = new Date().toISOString();
     const rows = [...mergeByAddress(users).values()];
     const analyzed = await this.write(async (client) => {
-      if (rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client))) {
+      const loaded = rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
+      if (loaded) {
         // The name words are made with the users' rows and loaded after them.
         const nameWords = new CopyTextBytes();
         const values = function* () {
@@ -378,16 +388,17 @@ export class PostgresStore implements Store, ChangeFeed {
           { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], text: copyText(values()) },
           { table: 'user_name_words', columns: NAME_WORD_COLUMNS, text: nameWords },
         ]);
-        return true;
+      } else {
+        for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+          const batch = rows.slice(i, i + BATCH_ROWS);
+          // Each row's values made once, then read column by column.
+          const written = batch.map(userWriteValues);
+          const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
+          await client.query(UPSERT_USERS, [...columns, updatedAt]);
+        }
       }
-      for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-        const batch = rows.slice(i, i + BATCH_ROWS);
-        // Each row's values made once, then read column by column.
-        const written = batch.map(userWriteValues);
-        const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
-        await client.query(UPSERT_USERS, [...columns, updatedAt]);
-      }
-      return false;
+      if (photos) for (const { email, photo } of photos.photos) await writePhoto(client, userOwner(email), photo, photos.source, updatedAt);
+      return loaded;
     });
     // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
     if (analyzed) this.searchStatistics.forget();

@@ -7,7 +7,7 @@ import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
-import { contactOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, type DataStep } from './migrations.js';
@@ -25,7 +25,16 @@ import {
   tiersOf,
   type SearchTier,
 } from './search-text.js';
-import { MAX_DIRECT_REPORTS, type ContactPage, type DirectoryEntry, type NameMatch, type NewContact, type ReplacedContact, type Store } from './store.js';
+import {
+  MAX_DIRECT_REPORTS,
+  type ContactPage,
+  type DirectoryEntry,
+  type NameMatch,
+  type NewContact,
+  type ReplacedContact,
+  type Store,
+  type ImportedPhotos,
+} from './store.js';
 import {
   directoryEntries,
   fromContactRow,
@@ -303,7 +312,7 @@ export class SqliteStore implements Store {
     };
   }
 
-  async upsertUsers(users: readonly DirectoryUser[]): Promise<void> {
+  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void> {
     const updatedAt = new Date().toISOString();
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     if (users.length >= IMPORT_CACHE_ROWS) this.db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
@@ -311,12 +320,13 @@ export class SqliteStore implements Store {
       return await this.write(() => {
         if (users.length >= REBUILD_MIN_ROWS && users.length >= this.statements.countUsers.get()!.n) {
           this.upsertRebuildingIndexes(users, updatedAt);
-          return;
+        } else {
+          for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
+            const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
+            this.statements.upsertUsers.run({ rows, updatedAt });
+          }
         }
-        for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
-          const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
-          this.statements.upsertUsers.run({ rows, updatedAt });
-        }
+        if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
       });
     } finally {
       this.db.pragma(`cache_size = ${cacheSize}`);

@@ -47,13 +47,19 @@ export interface DirectoryEntry {
   directReports: PersonRef[];
 }
 
+/** Photos that come with an import (an LDIF file's), by their users' addresses, from one source. */
+export interface ImportedPhotos {
+  source: string;
+  photos: readonly { email: string; photo: NormalizedPhoto }[];
+}
+
 /**
  * Everything the bridge keeps. Asynchronous so that a networked implementation
  * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
  */
 export interface Store {
-  /** Inserts or updates all users in one transaction: all of them land, or none. */
-  upsertUsers(users: readonly DirectoryUser[]): Promise<void>;
+  /** Inserts or updates all users, and the photos given with them, in one transaction: all of them land, or none. */
+  upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void>;
   getUser(email: string): Promise<DirectoryUser | undefined>;
   listUsers(): Promise<DirectoryUser[]>;
   /**

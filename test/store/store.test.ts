@@ -77,6 +77,21 @@ for (const backend of storeBackends()) {
       expect(await store.countUsers()).to.equal(0);
     });
 
+    it('imports users with their photos in one transaction: a failing photo leaves neither users nor photos behind', async () => {
+      const users = [1, 2, 3].map((n) => person(n));
+      const bad = { ...photo('bad'), contentType: null as unknown as 'image/jpeg' };
+      let failure: unknown;
+      const photos = [photo('one'), bad, photo('three')].map((each, i) => ({ email: users[i]!.email, photo: each }));
+      await store.upsertUsers(users, { source: 'ldif', photos }).catch((error: unknown) => (failure = error));
+      expect((failure as Error | undefined)?.message).to.match(/NOT NULL|not-null/);
+      expect(await store.countUsers()).to.equal(0);
+      expect(await store.getPhotoInfo(userOwner(users[0]!.email))).to.equal(undefined);
+
+      await store.upsertUsers(users, { source: 'ldif', photos: photos.filter((_, i) => i !== 1) });
+      expect(await store.countUsers()).to.equal(3);
+      expect((await store.getPhotoInfo(userOwner(users[2]!.email)))?.source).to.equal('ldif');
+    });
+
     it('imports a directory larger than one batch in one go', async () => {
       const users = Array.from({ length: 2500 }, (_, i) => ({ email: `user${i}@contoso.com`, displayName: `User ${String(i).padStart(4, '0')}`, refs: {} }));
       await store.upsertUsers(users);
