@@ -52,6 +52,9 @@ export interface Bridge {
  */
 export async function createBridge(config: Config, store: Store, log: Logger): Promise<Bridge> {
   const limits = imageLimitsOf(config);
+  // Photos fetched from the sources decode in slots of their own: a flood of uploads must not turn every fetch into "busy".
+  const fetchedLimits = imageLimitsOf(config);
+  const normalizeFetched = (bytes: Buffer) => normalizePhoto(bytes, fetchedLimits);
   const sources = buildSources(
     config.sources,
     {
@@ -60,12 +63,11 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       breakerThreshold: config.sourceBreakerThreshold,
       breakerHalfOpenMs: config.sourceBreakerOpenSeconds * 1000,
       callsAtOnce: config.sourceConcurrency,
+      usable: normalizeFetched,
     },
     log,
   );
-  // Photos fetched from the sources decode in slots of their own: a flood of uploads must not turn every fetch into "busy".
-  const fetchedLimits = imageLimitsOf(config);
-  const upstream = new UpstreamPhotos(sources, (bytes) => normalizePhoto(bytes, fetchedLimits), log);
+  const upstream = new UpstreamPhotos(sources, normalizeFetched, log);
   const photos = new PhotoService(
     store,
     limits,

@@ -99,7 +99,7 @@ export class UpstreamPhotos {
         outcomes.none++;
         return answer;
       }
-      const photo = await this.normalize(answer.bytes);
+      const photo = answer.photo ?? (await this.normalize(answer.bytes));
       outcomes.photo++;
       return { kind: 'photo', photo, source: source.name };
     } catch (error) {

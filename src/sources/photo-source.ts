@@ -1,3 +1,4 @@
+import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ExternalRefs } from '../domain/directory.js';
 
 /**
@@ -10,8 +11,8 @@ export interface PhotoReference extends ExternalRefs {
   sipAddress?: string;
 }
 
-/** What a source answers: image bytes (not yet checked), or a definite "no photo". */
-export type SourceAnswer = { kind: 'photo'; bytes: Buffer } | { kind: 'none' };
+/** What a source answers: image bytes — checked and normalised as `photo` once the resilient wrapper has done so — or a definite "no photo". */
+export type SourceAnswer = { kind: 'photo'; bytes: Buffer; photo?: NormalizedPhoto } | { kind: 'none' };
 
 export const NO_PHOTO: SourceAnswer = { kind: 'none' };
 
@@ -50,6 +51,9 @@ export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 /** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
 export class PermanentSourceError extends Error {}
+
+/** The source answered bytes that are no usable photo (garbage, too large, a bomb): not worth asking again, but a failure all the same. */
+export class UnusableAnswerError extends PermanentSourceError {}
 
 /**
  * Thrown by a source when the upstream asks to be left alone for a while (429 or 503

@@ -15,7 +15,17 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { PermanentSourceError, RetryAfterError, type BreakerState, type PhotoSource } from './photo-source.js';
+import { BridgeError } from '../domain/errors.js';
+import type { NormalizedPhoto } from '../domain/photo.js';
+import {
+  PermanentSourceError,
+  RetryAfterError,
+  UnusableAnswerError,
+  type BreakerState,
+  type PhotoReference,
+  type PhotoSource,
+  type SourceAnswer,
+} from './photo-source.js';
 
 /**
  * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
@@ -34,6 +44,12 @@ export interface ResilienceOptions {
   breakerHalfOpenMs: number;
   /** Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a call fails at once. */
   callsAtOnce?: number;
+  /**
+   * Checks and normalises the bytes a source answers, as uploads are, within the call: an
+   * unusable answer is then a failure the breaker counts (outside it, each counted as the
+   * call's success, and a source sending garbage for everyone was asked at full rate).
+   */
+  usable?: (bytes: Buffer) => Promise<NormalizedPhoto>;
 }
 
 export const DEFAULT_SOURCE_CONCURRENCY = 8;
@@ -49,23 +65,41 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
  * A call past the queue fails at once, and the next source or the stored photo answers.
  */
 export function resilient(source: PhotoSource, options: ResilienceOptions): PhotoSource {
-  const retriable = handleWhen((error) => !(error instanceof PermanentSourceError));
+  // The bridge's own refusals (its decoders busy) say nothing of the source.
+  const upstreamFailure = (error: unknown) => !(error instanceof BridgeError);
+  const failed = handleWhen((error) => upstreamFailure(error) && (!(error instanceof PermanentSourceError) || error instanceof UnusableAnswerError));
   const worthRetrying = handleWhen(
-    (error) => !(error instanceof PermanentSourceError) && !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
+    (error) =>
+      upstreamFailure(error) &&
+      !(error instanceof PermanentSourceError) &&
+      !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
   );
-  const breaker = circuitBreaker(retriable, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
+  const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
   const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
+  // The time limit is the upstream's; checking what it sent waits for a decode slot, which is the bridge's.
+  const answerInTime = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
   const policy: IPolicy = wrap(
     bulkhead(callsAtOnce, 4 * callsAtOnce),
     retry(worthRetrying, { maxAttempts: options.retries, backoff: retryAfterOrExponential() }),
     breaker,
-    timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
   );
+  const { usable } = options;
+  const call = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
+    const answer = await answerInTime.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal);
+    if (answer.kind === 'none' || !usable) return answer;
+    try {
+      return { ...answer, photo: await usable(answer.bytes) };
+    } catch (error) {
+      if (error instanceof BridgeError && (error.httpStatus === 413 || error.httpStatus === 422))
+        throw new UnusableAnswerError(`unusable image: ${error.message}`);
+      throw error;
+    }
+  };
   return {
     name: source.name,
     keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
-    fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal),
+    fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal),
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
   };

@@ -392,7 +392,7 @@ describe('UCWA photos through the bridge', () => {
         sourceOrder: { users: ['skype'], contacts: [] },
       }),
     );
-    t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '1000', BRIDGE_SOURCE_RETRIES: '1' });
+    t = await startTestBridge({ BRIDGE_CONFIG: config, BRIDGE_SOURCE_TIMEOUT_MS: '1000', BRIDGE_SOURCE_RETRIES: '1', BRIDGE_SOURCE_BREAKER_THRESHOLD: '1000' });
     await t.store.upsertUsers([
       { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', sipAddress: 'sip:AlexW@contoso.com', refs: {} },
       { email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', sipAddress: 'sip:megan.bowen@contoso.com', refs: {} },
