@@ -45,15 +45,20 @@ export function ldapSettingsOf(sources: SourceSettings, name?: string): LdapSett
  * file import are skipped and listed, not fatal: a directory always holds some oddities.
  */
 export async function readLdapDirectory(settings: LdapSettings, signal: AbortSignal): Promise<LdapDirectory> {
-  const entries = await withDirectory(settings, signal, async (client) => {
-    const { searchEntries } = await client.search(settings.baseDn, {
-      scope: 'sub',
-      filter: settings.userFilter,
-      attributes: [...new Set([...Object.values(FIELDS), 'cn', 'manager'])],
-      paged: { pageSize: settings.pageSize },
-    });
-    return searchEntries;
-  });
+  const entries = await withDirectory(
+    settings,
+    signal,
+    async (client) => {
+      const { searchEntries } = await client.search(settings.baseDn, {
+        scope: 'sub',
+        filter: settings.userFilter,
+        attributes: [...new Set([...Object.values(FIELDS), 'cn', 'manager'])],
+        paged: { pageSize: settings.pageSize },
+      });
+      return searchEntries;
+    },
+    { bytes: settings.importMaxMiB * 1024 * 1024, per: 'the import (importMaxMiB)' },
+  );
   const result: LdapDirectory = { users: [], skipped: [] };
   const seen = new Map<string, string>();
   const managerDns = new Map<DirectoryUser, string>();

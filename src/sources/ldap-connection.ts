@@ -41,6 +41,12 @@ export const ldapSettingsSchema = z
     userFilter: z.string().refine(isFilter, 'is not an LDAP filter').default('(&(objectClass=person)(mail=*))'),
     /** Entries per page of a directory import. AD lowers a larger page to its MaxPageSize; OpenLDAP refuses one above its size.pr limit. */
     pageSize: z.int().min(1).max(10_000).default(500),
+    /**
+     * What a directory import may read, at most, in MiB: the entries are held until the last
+     * page (a directory that sent pages without end took the command to 3 GB in 35 s).
+     * About 1 KB an entry without photos, so the default reads a million people.
+     */
+    importMaxMiB: z.int().min(1).max(65_536).default(1024),
   })
   .refine((s) => !(s.startTls && /^ldaps:/i.test(s.url)), { path: ['startTls'], message: 'is for ldap:// URLs; ldaps:// is TLS already' })
   .refine((s) => (s.bindDn === undefined) === (s.bindPassword === undefined), { path: ['bindPassword'], message: 'bindDn and bindPassword go together' });
@@ -62,7 +68,12 @@ const TRANSIENT_RESULT_CODES = new Set([
  * is permanent: retrying it gains nothing and can lock the service account out. With
  * `maxBytes`, what the directory sends on the connection is held to it (limitReceived).
  */
-export async function withDirectory<T>(settings: LdapSettings, signal: AbortSignal, work: (client: Client) => Promise<T>, maxBytes?: number): Promise<T> {
+export async function withDirectory<T>(
+  settings: LdapSettings,
+  signal: AbortSignal,
+  work: (client: Client) => Promise<T>,
+  limit?: { bytes: number; per: string },
+): Promise<T> {
   signal.throwIfAborted();
   const ca = settings.caFile ? await readCa(settings.caFile) : undefined;
   // ldapts takes TLS options on an ldap:// URL as a wish for TLS from the first byte, so
@@ -75,7 +86,7 @@ export async function withDirectory<T>(settings: LdapSettings, signal: AbortSign
     ...(implicitTls ? { tlsOptions: { ca } } : {}),
   });
   const close = () => void client.unbind().catch(() => undefined);
-  const overLimit = maxBytes === undefined ? () => false : limitReceived(client, maxBytes);
+  const overLimit = limit === undefined ? () => false : limitReceived(client, limit.bytes);
   signal.addEventListener('abort', close, { once: true });
   try {
     // tls.connect checks the certificate against `host`; on an upgraded socket it has no other way to know it.
@@ -84,7 +95,7 @@ export async function withDirectory<T>(settings: LdapSettings, signal: AbortSign
     return await work(client);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    if (overLimit()) throw new PermanentSourceError(`the directory sent more than ${maxBytes} bytes for one lookup`);
+    if (overLimit()) throw new PermanentSourceError(`the directory sent more than ${limit!.bytes} bytes for ${limit!.per}`);
     throw asSourceError(error, settings);
   } finally {
     signal.removeEventListener('abort', close);

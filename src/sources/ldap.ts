@@ -12,6 +12,7 @@ import type { SourceType } from './registry.js';
  * value a lookup kept /healthz waiting 433 ms on average.
  */
 export const LOOKUP_MAX_BYTES = 4 * 1024 * 1024;
+const LOOKUP_LIMIT = { bytes: LOOKUP_MAX_BYTES, per: 'one lookup' };
 
 /** What a lookup found: no entry, or an entry with or without a photo. */
 interface Lookup {
@@ -33,7 +34,7 @@ export const ldapSource: SourceType<LdapSettings> = {
       keepsShape: settings.keepShape,
       accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
       async fetch(reference, signal) {
-        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference), LOOKUP_MAX_BYTES);
+        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference), LOOKUP_LIMIT);
         return found.photo ? { kind: 'photo', bytes: found.photo.bytes } : NO_PHOTO;
       },
       check: (sample, signal) => check(settings, sample, signal),
@@ -102,7 +103,7 @@ async function check(settings: LdapSettings, sample: PhotoReference | undefined,
         await client.search(settings.baseDn, { scope: 'base', attributes: ['1.1'] });
         return `${settings.baseDn} is readable (no sample user given)`;
       },
-      LOOKUP_MAX_BYTES,
+      LOOKUP_LIMIT,
     );
     return [reachable, authenticated, { step: lastStep, ok: true, detail }];
   } catch (error) {

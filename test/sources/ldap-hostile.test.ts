@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
 import { PermanentSourceError } from '../../src/sources/photo-source.js';
@@ -33,4 +34,16 @@ describe('LDAP source against a directory that sends without end', () => {
       expect(await directory.searchClosed()).to.be.below(2 * LOOKUP_MAX_BYTES);
     });
   }
+
+  it('stops a directory import at importMaxMiB, as a permanent failure: its entries are held until the last page', async () => {
+    directory = await startHostileDirectory('endless');
+    const settings = ldapSource.schema.parse({ url: directory.url, baseDn: 'dc=example', importMaxMiB: 8 });
+    const failure = await readLdapDirectory(settings, AbortSignal.timeout(30_000)).then(
+      () => expect.fail('the import should have failed'),
+      (error: unknown) => error,
+    );
+    expect(failure).to.be.instanceOf(PermanentSourceError);
+    expect((failure as Error).message).to.equal(`the directory sent more than ${8 * 1024 * 1024} bytes for the import (importMaxMiB)`);
+    expect(await directory.searchClosed()).to.be.below(16 * 1024 * 1024);
+  });
 });

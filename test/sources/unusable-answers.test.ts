@@ -3,13 +3,13 @@ import { BrokenCircuitError } from 'cockatiel';
 import { BridgeError } from '../../src/domain/errors.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
-import { UnusableAnswerError, type PhotoSource, type SourceAnswer } from '../../src/sources/photo-source.js';
+import { UnusableAnswerError, type PhotoReference, type PhotoSource, type SourceAnswer } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const OPTIONS = { timeoutMs: 10_000, retries: 2, breakerThreshold: 3, breakerHalfOpenMs: 60_000 };
-const REFERENCE = { kind: 'user', emails: ['a@example.com'] } as const;
+const REFERENCE: PhotoReference = { kind: 'user', emails: ['a@example.com'] };
 
 /** A source answering `bytes` to every lookup, counting the lookups. */
 function answering(bytes: () => Promise<Buffer>): PhotoSource & { calls: number } {
