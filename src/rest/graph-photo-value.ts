@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { Store } from '../store/store.js';
-import { sendGraphError } from './graph-errors.js';
+import { imageNotFound, sendGraphError } from './graph-errors.js';
 import { graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js';
 
@@ -52,7 +52,7 @@ export function graphPhotoValueDoors(store: Store): PhotoDoor[] {
     },
     need: forCaller ? 'user' : 'photo',
     parse,
-    notFound: (request, owner) => photoNotFoundFor(store, owner, request.name),
+    notFound: (request, owner, anonymous) => (anonymous ? imageNotFound() : photoNotFoundFor(store, owner, request.name)),
     sendError: sendGraphError,
     refusesOtherMethods: false,
   });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { LRUCache } from 'lru-cache';
-import type { AuthNeed, AuthResult, Authenticator } from '../auth/authenticator.js';
+import { ANONYMOUS_PRINCIPAL, type AuthNeed, type AuthResult, type Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ConversionRequest } from '../domain/image-conversion.js';
@@ -47,8 +47,11 @@ export interface PhotoDoor {
   readonly need: AuthNeed;
   /** Reads the URL (and Accept) into a request, or the error to answer. Pure, so it is remembered per URL. */
   parse(url: string, pathLength: number, accept: string | undefined): PhotoRequest | BridgeError;
-  /** The error for a request that found no photo (a door may tell "no such person" apart). */
-  notFound(request: PhotoRequest, owner: PhotoOwner): BridgeError | Promise<BridgeError>;
+  /**
+   * The error for a request that found no photo. A door may tell "no such person" apart,
+   * but not to an anonymous reader (`anonymous`): which addresses are people is directory data.
+   */
+  notFound(request: PhotoRequest, owner: PhotoOwner, anonymous: boolean): BridgeError | Promise<BridgeError>;
   /** Writes an error as this door's clients expect it; the route passes the headers every error carries. */
   sendError(res: ServerResponse, error: unknown, log: Logger, requestId: string, headers: Record<string, string>): void;
   /** GET and HEAD are answered by the route; another method gets a 405 here (true) or goes on to the app (false). */
@@ -103,11 +106,12 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       if (request instanceof BridgeError) throw request;
       const owner = ownerOf(request, context);
       if (!owner) throw BridgeError.unauthenticated('authentication required');
-      const { conversionRequest } = request;
+      const anonymous = context.principal === ANONYMOUS_PRINCIPAL;
+      const conversionRequest = anonymous ? withoutNames(request.conversionRequest) : request.conversionRequest;
       const rendition = await (conversionRequest
         ? inCallersTurn(context, () => photos.photo(owner, request.size, conversionRequest))
         : photos.photo(owner, request.size));
-      if (!rendition) throw await door.notFound(request, owner);
+      if (!rendition) throw await door.notFound(request, owner, anonymous);
       sendRendition(req, res, rendition, cacheControl, context.requestId);
     } catch (error) {
       fail(context, door, error);
@@ -180,6 +184,16 @@ function doorOf(doors: readonly MeteredDoor[], url: string, pathLength: number):
 }
 
 /** Whose photo; for the caller's own, none when the caller has no mailbox (an anonymous read). */
+/**
+ * What an anonymous reader may see in place of a missing photo: no one's initials (those
+ * drawn from the directory tell who is in it, and part of their names), the grey person
+ * icon instead; Null and ClearPixel as asked.
+ */
+function withoutNames(request: ConversionRequest | undefined): ConversionRequest | undefined {
+  if (!request || request.ifBlank === 'Null' || request.ifBlank === 'ClearPixel' || request.ifBlank === 'GenericFileIcon') return request;
+  return { ...request, ifBlank: 'GenericFileIcon' };
+}
+
 function ownerOf(request: PhotoRequest, context: RequestContext): PhotoOwner | undefined {
   if (request.owner !== CALLER) return request.owner;
   const mailbox = mailboxOf(context);

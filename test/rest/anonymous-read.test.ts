@@ -23,6 +23,27 @@ describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) serves photos only', () =>
     await get('/ews/exchange.asmx/s/GetUserPhoto?email=nobody@contoso.com&size=HR64x64').expect(404);
   });
 
+  it('tells an anonymous reader nothing of who is in the directory: one 404 for a person without a photo and for no one, no initials', async () => {
+    await t.store.upsertUsers([{ email: 'lidia@contoso.com', displayName: 'Lidia Holloway', refs: {} }]);
+    // The error without its request id and time, which differ from answer to answer.
+    const graphNotFound = async (email: string) => {
+      const { error } = (await get(`/v1.0/users/${email}/photo/$value`).expect(404)).body as { error: { code: string; message: string } };
+      return { code: error.code, message: error.message };
+    };
+    expect(await graphNotFound('lidia@contoso.com')).to.deep.equal(await graphNotFound('nobody@contoso.com'));
+    expect((await graphNotFound('nobody@contoso.com')).code).to.equal('ImageNotFound');
+    // The placeholder that draws initials draws no one's for an anonymous reader: the same grey icon for a person and for no one.
+    const placeholder = async (email: string) =>
+      (await get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR64x64&ifBlank=SrNoPhoto&type=png`).expect(200)).body as Buffer;
+    const [person, nobody, icon] = await Promise.all([
+      placeholder('lidia@contoso.com'),
+      placeholder('nobody@contoso.com'),
+      get('/ews/exchange.asmx/s/GetUserPhoto?email=nobody@contoso.com&size=HR64x64&ifBlank=GenericFileIcon&type=png').expect(200),
+    ]);
+    expect(person.equals(nobody)).to.equal(true);
+    expect(person.equals(icon.body as Buffer)).to.equal(true);
+  });
+
   for (const path of ['/api/people?q=megan', '/api/me', '/api/people/photo?name=megan', '/', '/web/directory.js']) {
     it(`asks for a login at ${path}: 401 with the Basic challenge, no directory data`, async () => {
       const res = await get(path).expect(401);
