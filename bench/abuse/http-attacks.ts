@@ -249,6 +249,19 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
+      // Express matches a mount in any case, and the metrics named the route as the client spelt it: 79 route labels from 1,980 requests.
+      name: '/metrics: /v1.0 and /beta in 32 spellings, no login',
+      async run(bridge) {
+        const spellings = Array.from({ length: 16 }, (_, i) =>
+          [...'beta'].map((letter, at) => ((i >> at) & 1 ? letter.toUpperCase() : letter)).join(''),
+        ).flatMap((beta) => [`/${beta}`, `/${beta.startsWith('b') ? 'v' : 'V'}1.0`]);
+        for (const version of spellings) await rawRequest(`${bridge.base}${version}/me/contacts`);
+        const answer = readAnswer(await rawRequest(`${bridge.base}/metrics`));
+        const routes = new Set([...answer.text.matchAll(/route="([^"]*me\/contacts)"/g)].map((match) => match[1]));
+        return summary(answer, [statusIs(answer, 200), check(`two route labels for /me/contacts (were ${routes.size})`, routes.size === 2)]);
+      },
+    },
+    {
       // The router's URIError carried no `expose`: a 500 and a stack trace in the log per request.
       name: 'GET /EWS/% (a parameter that does not percent-decode), no login',
       async run(bridge) {
