@@ -30,8 +30,8 @@ describe('LDAP source against a directory that sends without end', () => {
       const failure = await lookUp(directory.url);
       expect(failure).to.be.instanceOf(PermanentSourceError);
       expect((failure as Error).message).to.equal(`the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one lookup`);
-      // The connection was closed past the limit, not read to the end (the sockets' buffers took a few MiB more of the server's writes).
-      expect(await directory.searchClosed()).to.be.below(2 * LOOKUP_MAX_BYTES);
+      // The connection was closed past the limit, not read to the end: the sockets' buffers take some MiB more of the server's writes (8 MiB and 83 bytes once), far short of the 64 MiB photo.
+      expect(await directory.searchClosed()).to.be.below(LOOKUP_MAX_BYTES + 16 * 1024 * 1024);
     });
   }
 
