@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge } from './bridge.js';
 import type { Config } from './config.js';
@@ -10,6 +11,13 @@ import type { Store } from './store/store.js';
 
 /** Runs the bridge until SIGTERM or SIGINT, then drains and exits. */
 export async function serve(config: Config): Promise<void> {
+  // V8 moves an allocation site's objects straight to the old generation once many of them
+  // survive a young collection. Some load mixes (the bench's REST rounds before SOAP) made
+  // it pick sites of the SOAP path: every SOAP request's objects then filled the old
+  // generation until a full collection, young collections took 4.6–5.0 ms instead of 0.8,
+  // and a SOAP photo cost 39–50 µs of CPU instead of 26–30 (bench/README.md). Read when
+  // each collection decides, so it takes effect here, before the first request.
+  setFlagsFromString('--no-allocation-site-pretenuring');
   const log = createLogger(config.logLevel);
   const store = await openStore(config, 'server');
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
