@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
+import { holdContinue } from './read-body.js';
 
 export interface TlsFiles {
   /** PEM certificate chain; empty for plain HTTP. */
@@ -71,7 +72,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   };
   const answer = answeringInTurn(listener);
   if (files.certFile === '') {
-    const server = limitConnections(createHttpServer(options, answer), limits);
+    const server = continueWhenBodyWanted(limitConnections(createHttpServer(options, answer), limits), answer);
     return {
       server,
       tls: false,
@@ -81,8 +82,24 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
     };
   }
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
-  const server = limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, answer), limits);
+  const server = continueWhenBodyWanted(
+    limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, answer), limits),
+    answer,
+  );
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
+}
+
+/**
+ * A request that says `Expect: 100-continue` goes to the same listener, its 100 Continue
+ * held until its body is wanted (readBody): Node would send it at once, inviting a caller
+ * about to be refused (no login, a body over the limit) to send the body anyway.
+ */
+function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestListener): S {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    holdContinue(req, res);
+    listener(req, res);
+  });
+  return server;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
 
 /**
@@ -20,6 +20,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     done(BridgeError.bodyTooLarge(maxBytes), empty);
     return;
   }
+  sendContinue(req);
   let first: Buffer | undefined;
   let joined: Buffer | undefined;
   let length = 0;
@@ -59,6 +60,27 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
   };
   req.once('error', cut);
   req.once('close', cut);
+}
+
+const AWAITING_CONTINUE = Symbol('the response whose 100 Continue waits until the body is wanted');
+type AwaitingContinue = IncomingMessage & { [AWAITING_CONTINUE]?: ServerResponse };
+
+/**
+ * Holds the 100 Continue of a request that expects one until readBody wants its body. Until
+ * then its answer closes the connection: a client refused without a 100 need not send the
+ * body (RFC 9110 §10.1.1), and bytes it does send would be read as its next request.
+ */
+export function holdContinue(req: IncomingMessage, res: ServerResponse): void {
+  (req as AwaitingContinue)[AWAITING_CONTINUE] = res;
+  res.setHeader('connection', 'close');
+}
+
+function sendContinue(req: IncomingMessage): void {
+  const res = (req as AwaitingContinue)[AWAITING_CONTINUE];
+  if (!res) return;
+  (req as AwaitingContinue)[AWAITING_CONTINUE] = undefined;
+  res.removeHeader('connection');
+  res.writeContinue();
 }
 
 /** The first size of a body that came in pieces: a SOAP envelope fits. */
