@@ -29,6 +29,11 @@ export class Addressing {
     return this.proxies.isEmpty ? (req.socket.remoteAddress ?? '') : this.proxies.clientAddress(req);
   }
 
+  /** Whether the peer is a trusted proxy: what it says of the request (its client, its X-Request-Id) is believed. */
+  fromTrustedProxy(req: IncomingMessage): boolean {
+    return this.proxies.forwardedByTrusted(req);
+  }
+
   /** Whether the request came from a peer that forwarded another's, but is not trusted to say so. */
   forwardedByUntrusted(req: IncomingMessage): boolean {
     const { headers } = req;

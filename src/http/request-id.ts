@@ -6,9 +6,13 @@ import type { IncomingMessage } from 'node:http';
 const prefix = randomBytes(4).toString('hex');
 let counter = 0;
 
-/** The caller's id when it sent a sane one (so a trace crosses services), else a new one. */
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
+/**
+ * The id a trusted proxy gave the request, when it sent a sane one (so a trace crosses
+ * services), else a new one. Anyone else's is not taken: a client could give its requests
+ * another request's id, and the log lines of the two would read as one request's.
+ */
+export function requestIdOf(req: IncomingMessage, fromTrustedProxy: boolean): string {
+  const given = fromTrustedProxy ? req.headers['x-request-id'] : undefined;
   if (typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\w.:-]+$/.test(given)) return given;
   counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
   return `${prefix}-${counter.toString(36)}`;

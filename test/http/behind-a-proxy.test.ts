@@ -106,6 +106,12 @@ describe('behind a reverse proxy', () => {
       expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '198.51.100.20, 127.0.0.1' })).to.deep.equal([429]);
     });
 
+    it("keeps the request id the proxy sent, as the answer's request-id and the log's", async () => {
+      const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set('X-Request-Id', 'proxy-trace-42').expect(200);
+      expect(res.headers['request-id']).to.equal('proxy-trace-42');
+      expect(await clientLogged('proxy-trace-42')).to.be.a('string');
+    });
+
     it('logs the forwarded client address', async () => {
       const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set('X-Forwarded-For', '192.0.2.44').expect(200);
       expect(await clientLogged(res.headers['request-id'] as string)).to.equal('192.0.2.44');
@@ -143,6 +149,11 @@ describe('behind a reverse proxy', () => {
       for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
         statuses.push(...(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': address })));
       expect(statuses).to.deep.equal([401, 401, 429]);
+    });
+
+    it("gives every request an id of its own: a client's X-Request-Id is not taken, so it cannot pass as another request", async () => {
+      const res = await request(t.bridge.server).get('/healthz').set('X-Request-Id', 'someone-elses-id').expect(200);
+      expect(res.headers['request-id']).to.be.a('string').and.not.equal('someone-elses-id');
     });
   });
 
