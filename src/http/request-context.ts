@@ -36,7 +36,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse, 
   const context: RequestContext = {
     req,
     res,
-    requestId: requestIdOf(req, addressing.fromTrustedProxy(req)),
+    requestId: requestIdOf(req, addressing),
     clientAddress: addressing.clientAddress(req),
     addressing,
     startedAt: performance.now(),

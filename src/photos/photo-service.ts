@@ -76,10 +76,10 @@ interface PhotoState {
  *
  * Caches: owner → which photo (small, dropped on any change), and (photo hash, size) →
  * rendered bytes (bounded by entries and bytes; keyed by content, so it never goes stale
- * and needs no invalidation). Conversions and placeholders — what a client may ask in
- * endless variety — are kept apart, in a quarter of those bounds, so that one client's
- * variants cannot push everyone's plain photos out (one login filled the shared cache in
- * two minutes). Concurrent misses for the same key share one store read and one resize.
+ * and needs no invalidation). Renditions in another box and placeholders — what a client
+ * may ask in endless variety — are kept apart, in a quarter of those bounds, so that one
+ * client's variants cannot push everyone's photos out (one login filled the shared cache
+ * in two minutes). Concurrent misses for the same key share one store read and one resize.
  */
 export class PhotoService {
   private readonly photoStates: LRUCache<string, PhotoState>;
@@ -89,7 +89,7 @@ export class PhotoService {
    */
   private readonly absentStates: LRUCache<string, PhotoState>;
   private readonly renditions: LRUCache<string, Rendition>;
-  /** Conversions and placeholders. */
+  /** Renditions in another box (`w`, `h`) and placeholders (cacheFor). */
   private readonly variants: LRUCache<string, Rendition>;
   /**
    * The bytes held by size-order states, by state key: bounded by bytes, and a state whose

@@ -183,7 +183,6 @@ function doorOf(doors: readonly MeteredDoor[], url: string, pathLength: number):
   return undefined;
 }
 
-/** Whose photo; for the caller's own, none when the caller has no mailbox (an anonymous read). */
 /**
  * What an anonymous reader may see in place of a missing photo: no one's initials (those
  * drawn from the directory tell who is in it, and part of their names), the grey person
@@ -194,6 +193,7 @@ function withoutNames(request: ConversionRequest | undefined): ConversionRequest
   return { ...request, ifBlank: 'GenericFileIcon' };
 }
 
+/** Whose photo; for the caller's own, none when the caller has no mailbox (an anonymous read). */
 function ownerOf(request: PhotoRequest, context: RequestContext): PhotoOwner | undefined {
   if (request.owner !== CALLER) return request.owner;
   const mailbox = mailboxOf(context);
