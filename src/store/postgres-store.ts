@@ -181,9 +181,13 @@ function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
  * starts with the query word (:first), who come from the name index when the query has
  * other words (a query of one word has them in the prefix tier). A person on two lists
  * is one row; a list's first :limit rows hold all of its people the page can need.
+ *
+ * Rows are tested for the other words only (:o0, :o1…, their wordStartNeedles): every list
+ * is of a word the listed word starts, and every name index row read has a display name
+ * it starts. A full name walks thousands of rows, and the test is most of a row's cost.
  */
 function listedPageSql(wordCount: number): string {
-  const test = (names: string) => Array.from({ length: wordCount }, (_, i) => `strpos(${names}, :n${i}) > 0`).join(' AND ');
+  const test = (names: string) => ['true', ...Array.from({ length: wordCount - 1 }, (_, i) => `strpos(${names}, :o${i}) > 0`)].join(' AND ');
   const notEarlier = (nameKey: string, address: string) =>
     `NOT (${nameKey} >= :key AND ${nameKey} < :keyEnd) AND NOT (${address} >= :address AND ${address} < :addressEnd)`;
   const lists = `SELECT s.name_key, s.address FROM unnest(:listed::text[]) AS l(word) CROSS JOIN LATERAL (
@@ -220,6 +224,12 @@ const PREPARED_WORDS_MAX = 4;
 
 /** The columns of a users row a word tier tests, all in the name index. */
 const WALKED_COLUMNS = 'u.id, u.name_key, u.email, u.search_names, u.search_other';
+
+/** `words` less one occurrence of `word` (a query may repeat a word: each must start a word of the names). */
+function withoutFirst(words: readonly string[], word: string): string[] {
+  const at = words.indexOf(word);
+  return [...words.slice(0, at), ...words.slice(at + 1)];
+}
 
 /** SQL with `:name` placeholders as node-postgres takes it: $1… and the values of the names it uses, once each. */
 function numbered(sql: string, values: Record<string, unknown>): [string, unknown[]] {
@@ -531,7 +541,12 @@ export class PostgresStore implements Store, ChangeFeed {
     // time); past a few words it is planned each time, so no query keeps more on a connection.
     const words = values.words.length;
     const name = words <= PREPARED_WORDS_MAX ? `people search listed ${words}` : undefined;
-    return this.rows<DirectoryRow>(listedPageSql(words), { ...values, listed, first: word, firstEnd: prefixEnd(word), limit }, name);
+    const others = wordStartNeedles(withoutFirst(values.words, word));
+    return this.rows<DirectoryRow>(
+      listedPageSql(words),
+      { ...values, ...Object.fromEntries(others.map((needle, i) => [`o${i}`, needle])), listed, first: word, firstEnd: prefixEnd(word), limit },
+      name,
+    );
   }
 
   /** With a `name`, the statement is prepared once per connection (it must always be the same SQL). */
