@@ -55,6 +55,13 @@ type ReadRequest =
  * authenticated, for bodies of a few kilobytes, bounded by their total size.
  */
 const MEMO_MAX_BODY = 16 * 1024;
+
+/**
+ * The most a caller without a login may send, when photos are open to anonymous readers: a
+ * GetUserPhoto envelope is under 1 KiB, and every other operation needs a login. Read in
+ * full, 1 MiB bodies trickled in by strangers held ~1 GB (800 connections, none logged in).
+ */
+const ANONYMOUS_BODY_BYTES = 16 * 1024;
 const MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -105,35 +112,45 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * are open to anonymous readers, the caller has logged in as a user before the body
    * was read (every operation needs at least that), so this is a remembered login.
    */
-  function answer(context: RequestContext, body: string): void {
+  function answer(context: RequestContext, body: string, loginRefusal: BridgeError | undefined): void {
     const last = (context.req.socket as Connection)[LAST_READ];
     const sameAsLast = last !== undefined && last.body === body;
     const known = sameAsLast ? last.read : body.length <= MEMO_MAX_BODY ? remembered.get(body) : undefined;
     const read = known ?? readRequest(body);
-    authenticateFor(context, read, () => finish(context, body, read, !known, !sameAsLast));
+    authenticateFor(context, read, loginRefusal, () => finish(context, body, read, !known, !sameAsLast));
   }
 
   /**
    * Authenticates for what the request's operation needs, then goes on. A malformed
    * request needs nothing; a caller who logged in as a user before the body was read
-   * meets every operation's need (a photo or a user) already.
+   * meets every operation's need (a photo or a user) already; one whose login was refused
+   * then (`loginRefusal`, photos open to anyone) gets that refusal for anything but a photo.
    */
-  function authenticateFor(context: RequestContext, read: ReadRequest, next: () => void): void {
+  function authenticateFor(context: RequestContext, read: ReadRequest, loginRefusal: BridgeError | undefined, next: () => void): void {
     if (read.kind === 'malformed' || context.principal !== undefined) {
       next();
       return;
     }
     const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
-    withLogin(context, need, next);
+    if (loginRefusal && need !== 'photo') refuseCaller(context, loginRefusal);
+    else withLogin(context, need, next);
   }
 
-  /** `next` once the caller is logged in for `need`; `refused` after the answer that says they are not. */
-  function withLogin(context: RequestContext, need: OperationNeed, next: () => void, refused = () => {}): void {
+  /**
+   * `next` once the caller is logged in for `need`; else `refused` with why not (by
+   * default, the answer that says so). `broken`: after the answer to an error of the check itself.
+   */
+  function withLogin(
+    context: RequestContext,
+    need: OperationNeed,
+    next: () => void,
+    refused = (error: BridgeError) => refuseCaller(context, error),
+    broken = () => {},
+  ): void {
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {
         context.attemptedUser = result.attemptedUser;
-        refuseCaller(context, result.error);
-        refused();
+        refused(result.error);
         return;
       }
       context.principal = result.principal;
@@ -145,7 +162,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     else
       auth.authenticate(authorization, need, context.clientAddress).then(authenticated, (error: unknown) => {
         fail(context, error);
-        refused();
+        broken();
       });
   }
 
@@ -153,7 +170,29 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function readAndAnswer(context: RequestContext): void {
     readBody(context.req, SOAP_READ_LIMITS.bytes, (error, body) => {
       if (error) fail(context, error);
-      else answer(context, body.toString('utf8'));
+      else answer(context, body.toString('utf8'), undefined);
+      recordWhenAnswered(context);
+    });
+  }
+
+  /**
+   * Reads and answers the request of a caller who is not logged in, photos being open to
+   * anyone (`loginRefusal`: why the login it brought was refused). A body over
+   * ANONYMOUS_BODY_BYTES is no photo read: it is refused as a stranger's is, 401 unread.
+   */
+  function readAnonymously(context: RequestContext, loginRefusal: BridgeError | undefined): void {
+    const refusal = loginRefusal ?? BridgeError.unauthenticated('a request this large needs a login');
+    if (declaresMoreThan(context.req, ANONYMOUS_BODY_BYTES)) {
+      refuseCaller(context, refusal);
+      discardBody(context);
+      return;
+    }
+    readBody(context.req, ANONYMOUS_BODY_BYTES, (error, body) => {
+      if (error instanceof BridgeError && error.httpStatus === 413) {
+        closeAfterAnswer(context.res);
+        refuseCaller(context, refusal);
+      } else if (error) fail(context, error);
+      else answer(context, body.toString('utf8'), loginRefusal);
       recordWhenAnswered(context);
     });
   }
@@ -286,17 +325,27 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (req.method !== 'POST') return false;
       const url = req.url ?? '';
       if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
-      // A stranger's body is never held: unless GetUserPhoto is open to anonymous readers
-      // (then the bounded read is the price of that choice), the caller logs in as a user
-      // first and a refused body is discarded unread (300 unauthenticated 1 MiB bodies
-      // trickling in held 300 MiB for up to Node's 5-minute request timeout). A body
-      // declared too large is refused at once, unread, before any login.
-      if (auth.anonymousPhotoReads || declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
+      // A stranger's body is never held: the caller logs in as a user first and a refused
+      // body is discarded unread (300 unauthenticated 1 MiB bodies trickling in held 300 MiB
+      // for up to Node's 5-minute request timeout). With GetUserPhoto open to anonymous
+      // readers, a caller without a login (or whose login is refused: the header is
+      // ignored for photos) may send what a photo read needs, no more. A body declared too
+      // large is refused at once, unread, before any login.
+      if (declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
+      else if (auth.anonymousPhotoReads && req.headers.authorization === undefined) readAnonymously(context, undefined);
       else
         withLogin(
           context,
           'user',
           () => readIfAdmitted(context),
+          (error) => {
+            if (auth.anonymousPhotoReads) {
+              readAnonymously(context, error);
+              return;
+            }
+            refuseCaller(context, error);
+            discardBody(context);
+          },
           () => discardBody(context),
         );
       return true;

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -7,6 +10,25 @@ import { basic, READER, startTestBridge, type TestBridge } from '../support/test
 
 const photoRequest = envelope('<m:GetUserPhoto><m:Email>alex@contoso.example</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>');
 const resolveRequest = envelope('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>');
+
+/**
+ * POSTs `body` in chunks (no Content-Length), as a streaming client does, on a connection of
+ * its own; the answer's status, once the bridge has closed that connection (a refused body's
+ * unread rest would otherwise be read as the next request).
+ */
+async function postChunkedUntilClosed(t: TestBridge, body: string): Promise<number> {
+  const server = t.bridge.server.listening ? t.bridge.server : t.bridge.server.listen(0, '127.0.0.1');
+  if (!server.listening) await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/EWS/Exchange.asmx', agent: false, headers: { 'content-type': 'text/xml' } });
+  req.on('error', () => {}); // the bridge may close before the last chunk is out
+  for (let at = 0; at < body.length; at += 4096) req.write(body.slice(at, at + 4096));
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  res.resume();
+  await once(res.socket, 'close');
+  return res.statusCode ?? 0;
+}
 
 describe('who may call which EWS operation', () => {
   describe('with anonymous read on: photos only', () => {
@@ -41,6 +63,27 @@ describe('who may call which EWS operation', () => {
         expect(res.text).to.not.include('Secret Title');
       }
       const res = await post(resolveRequest).set('Authorization', basic(READER));
+      expect(res.status).to.equal(200);
+      expect(res.text).to.include('Secret Title');
+    });
+
+    it('reads no more of a caller without a login than a photo read needs: a larger body is a 401, declared or sent in chunks', async () => {
+      // 20 KiB of blanks inside the envelope: well-formed, larger than any GetUserPhoto.
+      const padded = photoRequest.replace('<m:GetUserPhoto>', `<m:GetUserPhoto>${' '.repeat(20 * 1024)}`);
+      const declared = await post(padded);
+      expect(declared.status).to.equal(401);
+      expect(declared.headers['www-authenticate']).to.match(/^Basic realm=/);
+
+      expect(await postChunkedUntilClosed(t, padded)).to.equal(401);
+
+      // A wrong login is ignored for the photo, and the body is held to the same limit.
+      expect((await post(padded).set('Authorization', 'Basic bm9ib2R5Om5vdGhpbmc=')).status).to.equal(401);
+      expect((await post(photoRequest).set('Authorization', 'Basic bm9ib2R5Om5vdGhpbmc=')).status).to.equal(200);
+    });
+
+    it('reads a logged-in caller’s larger body as always', async () => {
+      const padded = resolveRequest.replace('<m:ResolveNames', `${' '.repeat(20 * 1024)}<m:ResolveNames`);
+      const res = await post(padded).set('Authorization', basic(READER));
       expect(res.status).to.equal(200);
       expect(res.text).to.include('Secret Title');
     });
