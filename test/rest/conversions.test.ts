@@ -133,6 +133,9 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       expect(await formatFor('*/*')).to.equal('jpeg');
       expect(await formatFor('image/*')).to.equal('jpeg');
       expect(await formatFor('text/html')).to.equal('jpeg');
+      // Longer than any client's: not parsed (a crafted one cost the event loop ten answers' worth).
+      expect(await formatFor(`image/png,${'image/x-filler,'.repeat(70)}text/html`)).to.equal('jpeg');
+      expect(await formatFor(`image/png,${'image/x-filler,'.repeat(60)}text/html`)).to.equal('png');
     });
 
     it('lets type override Accept', async () => {
