@@ -1,7 +1,7 @@
 import { child, children, textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, type AutodiscoverOperation } from './soap-operation.js';
+import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, tooManyAnswers, type AutodiscoverOperation } from './soap-operation.js';
 import { domainSetting } from './settings-catalogue.js';
 
 interface GetDomainSettingsArgs {
@@ -27,7 +27,7 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
     if (domains.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
     const settings = requestedSettings(body);
     if (isRequestError(settings)) return settings;
-    return { domains, settings };
+    return tooManyAnswers(domains.length, settings.length, 'domains') ?? { domains, settings };
   },
 
   refuse: (error) => responseMessage('GetDomainSettings', '<DomainResponses/>', error),

@@ -2,7 +2,7 @@ import { child, children, textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { findMailbox } from './mailboxes.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, type AutodiscoverOperation } from './soap-operation.js';
+import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, tooManyAnswers, type AutodiscoverOperation } from './soap-operation.js';
 import { userSetting } from './settings-catalogue.js';
 
 interface GetUserSettingsArgs {
@@ -28,7 +28,7 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
     if (users.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
     const settings = requestedSettings(body);
     if (isRequestError(settings)) return settings;
-    return { users, settings };
+    return tooManyAnswers(users.length, settings.length, 'users') ?? { users, settings };
   },
 
   refuse: (error) => responseMessage('GetUserSettings', '<UserResponses/>', error),

@@ -31,6 +31,20 @@ export const MAX_ECHOED = 320;
 export const MAX_SETTINGS_PER_REQUEST = 128;
 export const MAX_SETTING_NAME = 64;
 
+/**
+ * Settings answered in all, users (or domains) × settings: a client asks for one user's
+ * twenty or so. Within the bounds above, 100 users × 128 unknown names made a 3.9 MB answer
+ * from an 18 KB request (40–60 ms of the event loop to write), and 16 such requests
+ * pipelined on each of 30 connections held 3 GB.
+ */
+export const MAX_ANSWERED_SETTINGS = 1_000;
+
+/** Why a request naming `names` users or domains and `settings` settings is refused, if it is (MAX_ANSWERED_SETTINGS). */
+export function tooManyAnswers(names: number, settings: number, kind: 'users' | 'domains'): RequestError | undefined {
+  if (names * settings <= MAX_ANSWERED_SETTINGS) return undefined;
+  return invalidRequest(`The request asks for ${settings} settings of ${names} ${kind}: at most ${MAX_ANSWERED_SETTINGS} answers in all.`);
+}
+
 /** `Request/RequestedSettings/Setting`, each name once, in request order; or why the request is refused. */
 export function requestedSettings(request: XmlElement | undefined): string[] | RequestError {
   const settings = [...new Set(children(child(request, 'RequestedSettings'), 'Setting').map(textOf))];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { MAX_SETTING_NAME, MAX_SETTINGS_PER_REQUEST } from '../../src/autodiscover/soap-operation.js';
+import { MAX_ANSWERED_SETTINGS, MAX_SETTING_NAME, MAX_SETTINGS_PER_REQUEST } from '../../src/autodiscover/soap-operation.js';
 import { getUserSettings, unknownSettings } from '../abuse/hostile-bodies.js';
 import { parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -44,14 +44,26 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
     expect(res.text.length).to.be.below(2048);
   });
 
-  it('answers the most a request may ask (100 users × the longest unknown names) in a few MiB, each setting an InvalidSetting', async () => {
+  it(`refuses more than ${MAX_ANSWERED_SETTINGS} answers in all (users × settings) as a whole, each bound met on its own`, async () => {
     const res = await post(getUserSettings(USERS, unknownSettings(MAX_SETTINGS_PER_REQUEST, MAX_SETTING_NAME)));
     expect(res.status).to.equal(200);
     const response = await responseOf(res.text);
+    expect(response.ErrorCode).to.equal('InvalidRequest');
+    expect(response.ErrorMessage).to.equal(
+      `The request asks for ${MAX_SETTINGS_PER_REQUEST} settings of 100 users: at most ${MAX_ANSWERED_SETTINGS} answers in all.`,
+    );
+    expect(res.text.length).to.be.below(2048);
+  });
+
+  it('answers the most a request may ask (users × the longest unknown names, up to the bound) in a few hundred KiB, each setting an InvalidSetting', async () => {
+    const users = USERS.slice(0, Math.floor(MAX_ANSWERED_SETTINGS / MAX_SETTINGS_PER_REQUEST));
+    const res = await post(getUserSettings(users, unknownSettings(MAX_SETTINGS_PER_REQUEST, MAX_SETTING_NAME)));
+    expect(res.status).to.equal(200);
+    const response = await responseOf(res.text);
     expect(response.ErrorCode).to.equal('NoError');
-    expect(response.UserResponses.UserResponse).to.have.length(100);
-    expect(response.UserResponses.UserResponse[99].UserSettingErrors.UserSettingError).to.have.length(MAX_SETTINGS_PER_REQUEST);
-    expect(Buffer.byteLength(res.text)).to.be.below(4 * 1024 * 1024);
+    expect(response.UserResponses.UserResponse).to.have.length(users.length);
+    expect(response.UserResponses.UserResponse.at(-1).UserSettingErrors.UserSettingError).to.have.length(MAX_SETTINGS_PER_REQUEST);
+    expect(Buffer.byteLength(res.text)).to.be.below(384 * 1024);
   });
 
   it('answers GetDomainSettings under the same bounds', async () => {
@@ -60,5 +72,11 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
       .replace('<a:Users><a:User><a:Mailbox>x</a:Mailbox></a:User></a:Users>', '<a:Domains><a:Domain>contoso.example</a:Domain></a:Domains>');
     const res = await post(body);
     expect((await parseSoap(res.text)).Envelope.Body.GetDomainSettingsResponseMessage.Response.ErrorCode).to.equal('InvalidRequest');
+    const domains = Array.from({ length: 100 }, () => '<a:Domain>contoso.example</a:Domain>').join('');
+    const many = getUserSettings(['x'], unknownSettings(11, 8))
+      .replaceAll('GetUserSettingsRequestMessage', 'GetDomainSettingsRequestMessage')
+      .replace('<a:Users><a:User><a:Mailbox>x</a:Mailbox></a:User></a:Users>', `<a:Domains>${domains}</a:Domains>`);
+    const response = (await parseSoap((await post(many)).text)).Envelope.Body.GetDomainSettingsResponseMessage.Response;
+    expect(response.ErrorMessage).to.equal(`The request asks for 11 settings of 100 domains: at most ${MAX_ANSWERED_SETTINGS} answers in all.`);
   });
 });
