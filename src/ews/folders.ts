@@ -44,6 +44,17 @@ export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mail
   throw folderNotFound();
 }
 
+/** What a folder reference names, to tell references to one folder apart from others: its folder, or (none found) the reference itself. */
+export function folderKey(context: Pick<EwsContext, 'ids' | 'mailbox'>): (ref: FolderRef) => string {
+  return (ref) => {
+    try {
+      return folderOf(ref, context);
+    } catch {
+      return `unknown ${JSON.stringify(ref)}`;
+    }
+  };
+}
+
 export function folderNotFound(): BridgeError {
   return new BridgeError('ErrorFolderNotFound', 404, 'The specified folder could not be found in the store.');
 }

@@ -28,11 +28,28 @@ export function answerEachId(
   emptyPayload: string,
   context: EwsContext,
 ): SoapAnswer {
+  return soapAnswer(
+    streamedResponse(
+      operation,
+      ids,
+      onceEach((id) => id, answer),
+      emptyPayload,
+      context,
+    ),
+  );
+}
+
+/**
+ * `answer` for each item of a request once: an item that names (`keyOf`) what an earlier
+ * one of the same request did gets a short error instead, so a list of repeats costs
+ * no more than its first. (`keyOf` may throw: that is the item's answer.)
+ */
+export function onceEach<T>(keyOf: (item: T) => string, answer: (item: T) => Promise<MessageOutcome>): (item: T) => Promise<MessageOutcome> {
   const seen = new Set<string>();
-  const answerOnce = (id: string) => {
-    if (seen.has(id)) return Promise.reject(BridgeError.invalidRequest('this id was already asked for earlier in the same request'));
-    seen.add(id);
-    return answer(id);
+  return async (item) => {
+    const key = keyOf(item);
+    if (seen.has(key)) throw BridgeError.invalidRequest('this id was already asked for earlier in the same request');
+    seen.add(key);
+    return answer(item);
   };
-  return soapAnswer(streamedResponse(operation, ids, answerOnce, emptyPayload, context));
 }

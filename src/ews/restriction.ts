@@ -1,10 +1,18 @@
 import { BridgeError } from '../domain/errors.js';
+import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import type { NameMatch } from '../store/store.js';
 import { attribute, child } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** The one field a contact folder can be searched by: what exchangelib's `.filter(display_name…)` and `.get(…)` send. */
 const SEARCHABLE_FIELD = 'contacts:DisplayName';
+
+/**
+ * The longest value a display name is compared with, as ResolveNames's longest entry: no
+ * name comes near. It becomes a LIKE pattern, and past ~50,000 characters SQLite fails
+ * the query ("pattern too complex"), answered as an internal error with its stack logged.
+ */
+const MAX_CONSTANT_LENGTH = MAX_ENTRY_LENGTH;
 
 const CONTAINMENT_MODES: ReadonlyMap<string, NameMatch['mode']> = new Map([
   ['FullString', 'whole'],
@@ -32,6 +40,8 @@ export function readRestriction(restriction: XmlElement | undefined): NameMatch 
   const constant = child(test.local === 'Contains' ? test : child(test, 'FieldURIOrConstant'), 'Constant');
   const value = attribute(constant, 'Value');
   if (value === undefined) throw unsupported('the restriction compares with no Constant Value');
+  if (value.length > MAX_CONSTANT_LENGTH)
+    throw new BridgeError('ErrorInvalidRestriction', 400, `the Constant Value is longer than ${MAX_CONSTANT_LENGTH} characters`);
   if (test.local === 'IsEqualTo') return { text: value, mode: 'whole', ignoreCase: true };
   const mode = CONTAINMENT_MODES.get(attribute(test, 'ContainmentMode') ?? 'FullString');
   if (!mode) throw unsupported('unknown ContainmentMode');

@@ -63,6 +63,28 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(order).to.deep.equal(['FolderId', 'ParentFolderId', 'FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount']);
   });
 
+  it('counts the Contacts folder once per GetFolder, however often it is named', async () => {
+    const store = t.store as { pageContacts: typeof t.store.pageContacts };
+    const pageContacts = store.pageContacts;
+    let counts = 0;
+    store.pageContacts = (...args) => {
+      counts++;
+      return pageContacts.apply(t.store, args);
+    };
+    try {
+      const ids = '<t:DistinguishedFolderId Id="contacts"/>'.repeat(3) + '<t:DistinguishedFolderId Id="root"/>';
+      const { xml } = await call(
+        `<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>${ids}</m:FolderIds></m:GetFolder>`,
+      );
+      const messages = [xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage].flat();
+      expect(messages.map((m: any) => m.ResponseCode)).to.deep.equal(['NoError', 'NoError', 'NoError', 'NoError']);
+      expect(messages.slice(0, 3).map((m: any) => m.Folders.ContactsFolder.TotalCount)).to.deep.equal(Array<string>(3).fill(String(NAMES.length)));
+      expect(counts).to.equal(1);
+    } finally {
+      store.pageContacts = pageContacts;
+    }
+  });
+
   it('reaches the same folder again by the FolderId it was given', async () => {
     const { xml } = await call(
       '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
@@ -108,6 +130,14 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem(contains('100%', 'Substring', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
   });
 
+  it('compares with values of up to 1,024 characters; a longer one is ErrorInvalidRestriction, before any search', async () => {
+    expect((await findItem(contains('a'.repeat(1024), 'Substring', 'IgnoreCase') + contacts)).message.ResponseCode).to.equal('NoError');
+    // 60,000 characters were a LIKE pattern SQLite refused: an internal error, its stack logged.
+    const long = await findItem(contains('a'.repeat(60_000), 'Substring', 'IgnoreCase') + contacts);
+    expect(long.message.ResponseCode).to.equal('ErrorInvalidRestriction');
+    expect(long.message.MessageText).to.equal('the Constant Value is longer than 1024 characters');
+  });
+
   it('refuses what it cannot search by, and other folders, per message; never answers attachments or photos', async () => {
     const byCompany =
       '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
@@ -146,8 +176,8 @@ describe('FindItem answers are bounded by the answer byte limit', () => {
     return { bytes: Buffer.byteLength(res.text), codes: messages.map((m: any) => m.ResponseCode) };
   };
 
-  it('answers each folder past the limit with ErrorMessageSizeExceeded, in a whole envelope within it', async () => {
-    // Contacts until one folder's page takes more than half the limit: two such pages cannot both fit.
+  it('answers the Contacts folder once however often it is named, and a page over the limit with ErrorMessageSizeExceeded, in a whole envelope', async () => {
+    // Contacts until one page takes more than half the limit.
     for (let added = 0; (await findItem(1)).bytes <= MAX_ANSWER_BYTES / 2; added += 20) {
       const more = Array.from({ length: 20 }, (_, i) => ({
         displayName: `Contact ${added + i}`,
@@ -157,8 +187,22 @@ describe('FindItem answers are bounded by the answer byte limit', () => {
       }));
       await t.store.addContacts(READER.username, more);
     }
+    const one = await findItem(1);
     const ten = await findItem(10);
-    expect(ten.codes).to.deep.equal(['NoError', ...Array<string>(9).fill('ErrorMessageSizeExceeded')]);
-    expect(ten.bytes).to.be.at.most(MAX_ANSWER_BYTES + 4096);
+    expect(ten.codes).to.deep.equal(['NoError', ...Array<string>(9).fill('ErrorInvalidRequest')]);
+    expect(ten.bytes).to.be.below(one.bytes + 9 * 1024);
+    // Twice as many contacts: the one page is over the limit.
+    await t.store.addContacts(
+      READER.username,
+      Array.from({ length: 250 }, (_, i) => ({
+        displayName: `More ${i}`,
+        emailAddresses: [`more${i}@x.example`],
+        phones: { business: '+1 425 555 0100' },
+        refs: {},
+      })),
+    );
+    const over = await findItem(1);
+    expect(over.codes).to.deep.equal(['ErrorMessageSizeExceeded']);
+    expect(over.bytes).to.be.at.most(4096);
   });
 });

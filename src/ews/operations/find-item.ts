@@ -3,7 +3,8 @@ import { mapInTurns } from '../../loop-turns.js';
 import type { NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { folderNotFound, folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { folderKey, folderNotFound, folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
 import { attribute, child } from '../soap-args.js';
@@ -52,7 +53,8 @@ export const findItem: EwsOperation<FindItemArgs> = {
   },
 
   run(args, context) {
-    const answer = async (folder: FolderRef) => {
+    // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
+    const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
       if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
       const mailbox = context.mailbox!;
       const { start, count } = args.fromEnd
@@ -68,7 +70,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
           element('t:Items', {}, ...(await mapInTurns(page.contacts, (contact) => contactItemXml(contact, context.ids, args.fields)))),
         ),
       );
-    };
+    });
     // Each folder's page is one message, held to the answer's byte limit: ten folders of the largest page would be ten times it.
     return soapAnswer(streamedResponse('FindItem', args.folders, answer, undefined, context));
   },
