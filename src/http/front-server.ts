@@ -151,6 +151,11 @@ type Connection = Socket & { [UNANSWERED]?: ServerResponse[] };
  * pending already; then the connection is closed, and requests it brought after are
  * dropped. HTTP/1.1 answers in order, so the finished ones are always the oldest: no
  * listener per request, only a look at the front of a short list.
+ *
+ * A pipelined request starts only once the answer ahead of it is out: its own could not be
+ * sent before, and made at once, sixteen answers of a client that reads none were held in
+ * memory together (16 Autodiscover answers of 3.9 MB on each of 30 connections: 3 GB).
+ * A client that waits for each answer, as nearly all do, finds nothing ahead.
  */
 function answeringInTurn(listener: RequestListener): RequestListener {
   return (req, res) => {
@@ -162,8 +167,13 @@ function answeringInTurn(listener: RequestListener): RequestListener {
       socket.destroy();
       return;
     }
+    const ahead = unanswered.at(-1);
     unanswered.push(res);
-    listener(req, res);
+    if (ahead === undefined) listener(req, res);
+    else
+      ahead.once('close', () => {
+        if (!socket.destroyed) listener(req, res);
+      });
   };
 }
 
