@@ -119,7 +119,7 @@ class HeldLines {
     // Node's parser the other); the rest comes from the client and is quoted by jsonString.
     return (
       `{"level":${level},"time":${time}${bindings},"reqId":"${this.requestIds[i]!}","method":"${this.methods[i]!}"` +
-      `,"path":${jsonString(clip(path, LOGGED_PATH_MAX))}` +
+      `,"path":${jsonString(clip(withoutAddresses(path), LOGGED_PATH_MAX))}` +
       `,"status":${this.statuses[i]!},"ms":${elapsedMs},"client":${jsonString(this.clients[i]!)}` +
       (user !== undefined ? `,"user":${jsonString(user)}` : '') +
       (attemptedUser !== undefined ? `,"attemptedUser":${jsonString(clip(attemptedUser, LOGGED_NAME_MAX))}` : '') +
@@ -127,6 +127,21 @@ class HeldLines {
     );
   }
 }
+
+/**
+ * The path less the addresses in it, as the query string is left out: Graph's
+ * `users/{upn}/photo`, Autodiscover's `autodiscover.json/v1.0/{address}` and the admin
+ * routes name whom they are about in the path. A segment with an `@` (or `%40`) is
+ * written `{address}`; the line's `user` still says who asked.
+ */
+function withoutAddresses(path: string): string {
+  if (!path.includes('@') && !ENCODED_AT.test(path)) return path;
+  return path
+    .split('/')
+    .map((segment) => (segment.includes('@') || ENCODED_AT.test(segment) ? '{address}' : segment))
+    .join('/');
+}
+const ENCODED_AT = /%40/i;
 
 /** Printable ASCII without `"` and `\\`: written between quotes as it is. */
 const NEEDS_NO_ESCAPING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
