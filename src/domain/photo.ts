@@ -30,6 +30,9 @@ export interface Rendition {
   etag: string;
 }
 
+/** What a rendition is, told without its bytes (photo metadata). */
+export type ServedRendition = Omit<Rendition, 'bytes'>;
+
 /**
  * How a photo meets a size code. Exchange's size codes are squares ("HR48x48: 48 pixels
  * high and 48 pixels wide"), so photos are cropped to one; the directory thumbnail is the

@@ -2,7 +2,16 @@ import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { BridgeError } from '../domain/errors.js';
 import { changesBox, changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
-import { servedSide, type PhotoFingerprint, type PhotoFit, type Rendition, type StoredPhoto, type StoredPhotoInfo } from '../domain/photo.js';
+import {
+  photoEtag,
+  servedSide,
+  type PhotoFingerprint,
+  type PhotoFit,
+  type Rendition,
+  type ServedRendition,
+  type StoredPhoto,
+  type StoredPhotoInfo,
+} from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
@@ -184,6 +193,24 @@ export class PhotoService {
     return this.renderFlights.run(`${key}:${cacheKey}`, () =>
       request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size),
     );
+  }
+
+  /**
+   * What the owner's photo at `size` is served as — its content type, size and ETag —
+   * null when there is none. A square one is told without being made: Graph's photo list
+   * names every size, and making each was nine resizes a request (a caller walking the
+   * directory's lists kept every image thread busy). One in its own shape is made, since
+   * its short side is what the resize rounds it to.
+   */
+  async servedAt(owner: PhotoOwner, size: PhotoSize): Promise<ServedRendition | null> {
+    const key = this.stateKey(owner, size);
+    const epoch = this.epoch;
+    const photo = (this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)))).photo;
+    if (!photo) return null;
+    const fit = this.fitOf(photo);
+    if (fit !== 'square') return this.photo(owner, size);
+    const side = servedSide(photo, size, fit);
+    return { contentType: 'image/jpeg', width: side, height: side, etag: photoEtag(photo, side, fit) };
   }
 
   /** Normalises and stores a new photo; the next request sees it. */

@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import type { Rendition } from '../domain/photo.js';
+import type { ServedRendition } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { asBridgeError } from '../http/client-errors.js';
@@ -49,31 +49,31 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   const reader = requireAccount(auth, 'user');
 
   /** The photo at a size, or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
-  async function photoOf(req: Request, size: PhotoSize): Promise<{ rendition: Rendition; owner: PhotoOwner; name: string }> {
+  /** What the photo the path names is served as at `size` (photo metadata, not its bytes). */
+  async function servedOf(req: Request, size: PhotoSize): Promise<{ served: ServedRendition; owner: PhotoOwner; name: string }> {
     const { owner, name } = ownerIn(req);
-    const rendition = await photos.photo(owner, size);
-    if (!rendition) throw await photoNotFoundFor(store, owner, name);
-    return { rendition, owner, name };
+    const served = await photos.servedAt(owner, size);
+    if (!served) throw await photoNotFoundFor(store, owner, name);
+    return { served, owner, name };
   }
 
   router.get(forUserAndMe('/photo'), reader, async (req, res) => {
-    const { rendition, name } = await photoOf(req, LARGEST_PHOTO_SIZE);
-    res.json({ '@odata.context': contextUrl(req, name, 'photo/$entity'), ...photoEntity(rendition) });
+    const { served, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
+    res.json({ '@odata.context': contextUrl(req, name, 'photo/$entity'), ...photoEntity(served) });
   });
 
   router.get(forUserAndMe('/photos/:size'), reader, async (req, res) => {
     const size = parseGraphSize(String(req.params.size));
     if (size instanceof BridgeError) throw size;
-    const { rendition, name } = await photoOf(req, size);
-    res.json({ '@odata.context': contextUrl(req, name, 'photos/$entity'), ...photoEntity(rendition) });
+    const { served, name } = await servedOf(req, size);
+    res.json({ '@odata.context': contextUrl(req, name, 'photos/$entity'), ...photoEntity(served) });
   });
 
   router.get(forUserAndMe('/photos'), reader, async (req, res) => {
-    const { rendition: largest, owner, name } = await photoOf(req, LARGEST_PHOTO_SIZE);
-    const longSide = Math.max(largest.width, largest.height);
-    const sized = await Promise.all(PHOTO_SIZES.filter((size) => size <= longSide).map((size) => photos.photo(owner, size)));
+    const { owner, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
+    const sized = await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(owner, size)));
     // A size is there when its rendition really has that long side (never upscaled).
-    const available = sized.filter((rendition, i) => rendition && Math.max(rendition.width, rendition.height) === PHOTO_SIZES[i]) as Rendition[];
+    const available = sized.filter((served, i) => served && Math.max(served.width, served.height) === PHOTO_SIZES[i]) as ServedRendition[];
     res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: available.map(photoEntity) });
   });
 
@@ -133,7 +133,7 @@ function userEmailIn(req: Request): string {
 }
 
 /** A profilePhoto as Graph writes it: the media type and ETag of its bytes, its size id and dimensions. */
-function photoEntity(rendition: Rendition) {
+function photoEntity(rendition: ServedRendition) {
   return {
     '@odata.mediaContentType': rendition.contentType,
     '@odata.mediaEtag': rendition.etag,

@@ -92,6 +92,20 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       );
     });
 
+    it('tells the photo metadata without making any rendition, with the ETag each size is then served with', async () => {
+      await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(320, 320), 'test');
+      const resizes = t.bridge.photos.stats.resizes;
+      const list = (await get(`/v1.0/users/${READER.username}/photos`).expect(200)).body as { value: { id: string; '@odata.mediaEtag': string }[] };
+      const one = (await get(`/v1.0/users/${READER.username}/photos/96x96`).expect(200)).body as { '@odata.mediaEtag': string };
+      await get(`/v1.0/users/${READER.username}/photo`).expect(200);
+      expect(t.bridge.photos.stats.resizes).to.equal(resizes);
+      expect(list.value.map((entry) => entry.id)).to.deep.equal(['48X48', '64X64', '96X96', '120X120', '240X240']);
+      const bytes = await get(`/v1.0/users/${READER.username}/photos/96x96/$value`).expect(200);
+      expect(t.bridge.photos.stats.resizes).to.equal(resizes + 1);
+      expect(bytes.headers.etag).to.equal(one['@odata.mediaEtag']).and.equal(list.value[2]!['@odata.mediaEtag']);
+      await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(300, 300), 'test');
+    });
+
     it('GET users/{upn}/photos/{size} → that size’s metadata', async () => {
       const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/64x64').expect(200);
       expect(res.body).to.deep.include({ id: '64X64', width: 64, height: 64, '@odata.mediaContentType': 'image/jpeg' });
