@@ -6,6 +6,7 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
+import { tiffPageProblem } from './tiff-pages.js';
 import { ACCEPTED_FORMATS, sharedDecodeSlots, tooManyPixels, unusableShape, type ImageLimits } from './image-limits.js';
 
 /**
@@ -24,8 +25,8 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (input.length > limits.maxInputBytes) {
     throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
   }
-  const exif = exifProblem(input);
-  if (exif) throw BridgeError.invalidImage(exif);
+  const structure = exifProblem(input) ?? tiffPageProblem(input);
+  if (structure) throw BridgeError.invalidImage(structure);
   const header = await readHeader(input);
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (JPEG, PNG, GIF, WebP, TIFF, HEIF are)`);
