@@ -55,6 +55,7 @@ type ReadRequest =
  * authenticated, for bodies of a few kilobytes, bounded by their total size.
  */
 const MEMO_MAX_BODY = 16 * 1024;
+const MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * The most a caller without a login may send, when photos are open to anonymous readers: a
@@ -62,7 +63,6 @@ const MEMO_MAX_BODY = 16 * 1024;
  * full, 1 MiB bodies trickled in by strangers held ~1 GB (800 connections, none logged in).
  */
 const ANONYMOUS_BODY_BYTES = 16 * 1024;
-const MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * The envelope a connection sent last, as read, kept on its socket: a keep-alive client

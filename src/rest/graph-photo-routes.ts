@@ -48,8 +48,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   const router = Router();
   const reader = requireAccount(auth, 'user');
 
-  /** The photo at a size, or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
-  /** What the photo the path names is served as at `size` (photo metadata, not its bytes). */
+  /** What the photo the path names is served as at `size` (its metadata, not its bytes), or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
   async function servedOf(req: Request, size: PhotoSize): Promise<{ served: ServedRendition; owner: PhotoOwner; name: string }> {
     const { owner, name } = ownerIn(req);
     const served = await photos.servedAt(owner, size);
