@@ -3,6 +3,7 @@ import { rawRequest } from '../../test/abuse/raw-request.js';
 import { BENCH_USER } from '../fixture.js';
 import { check, readAnswer, soap, statusIs, summary, type Attack, type ReadAnswer } from './attack.js';
 import type { RunningBridge } from './bridges.js';
+import { unauthenticatedHeldBodies } from './http-attacks.js';
 
 /** Against a bridge with BRIDGE_ANONYMOUS_READ=true: photos without a login, nothing else. */
 export function anonymousAttacks(): Attack[] {
@@ -23,5 +24,6 @@ export function anonymousAttacks(): Attack[] {
     attack('SOAP GetItem', (bridge) => soap(bridge, getItem(distinctIds(1)), { authorization: null }), asks),
     attack('REST photo URL (allowed)', (bridge) => get(bridge, `/ews/exchange.asmx/s/GetUserPhoto?email=${BENCH_USER.email}&size=HR96x96`), serves),
     attack('SOAP GetUserPhoto (allowed)', (bridge) => soap(bridge, getUserPhoto(BENCH_USER.email), { authorization: null }), serves),
+    unauthenticatedHeldBodies(),
   ];
 }
