@@ -20,7 +20,13 @@ export function jpegScanProblem(bytes: Buffer): string | undefined {
   let scans = 0;
   let at = 2;
   while (at + 1 < bytes.length) {
-    if (bytes[at] !== 0xff) return undefined; // not at a marker: left to the decoder to refuse
+    // Not at a marker: libjpeg skips to the next 0xFF (a warning, not an error) and decodes
+    // on, so the walk does too — stopping here let one stray byte hide 170,000 scans.
+    if (bytes[at] !== 0xff) {
+      at = bytes.indexOf(0xff, at);
+      if (at < 0) return undefined;
+      continue;
+    }
     let marker = bytes[at + 1]!;
     // Fill bytes: any number of 0xFF may come before a marker.
     while (marker === 0xff && at + 2 < bytes.length) marker = bytes[++at + 1]!;

@@ -39,6 +39,13 @@ describe('JPEG scans', () => {
     ]);
   });
 
+  it('counts on past stray bytes between segments, as libjpeg decodes on past them', async () => {
+    // A comment segment, then one byte that is no marker: libjpeg warns and goes on to the scans.
+    const stray = (jpeg: Buffer) => Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0x00, 0x04, 0x68, 0x69, 0x00]), jpeg.subarray(2)]);
+    expect((await normalizePhoto(stray(progressive), LIMITS)).width, 'libjpeg decodes past it').to.equal(96);
+    expect(jpegScanProblem(stray(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1)))).to.include(String(MAX_JPEG_SCANS));
+  });
+
   it('counts only the main image: SOS bytes inside a metadata segment (an EXIF thumbnail) are not scans', () => {
     const payload = Buffer.concat([Buffer.from('Exif\0\0'), Buffer.alloc(2 * 2 * MAX_JPEG_SCANS, Buffer.from([0xff, 0xda]))]);
     const app1 = Buffer.concat([Buffer.from([0xff, 0xe1]), Buffer.from([(payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
