@@ -311,13 +311,13 @@ describe('normalizePhoto', () => {
       expect(error.responseCode).to.equal('ErrorInvalidImage');
     });
 
-    it('rejects an SVG: its format is not accepted', async () => {
+    it('rejects an SVG by its first bytes, before libvips parses it (sizing nested <use> took librsvg 3.5 s)', async () => {
       const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
       expect((await sharp(svg).metadata()).format, 'precondition: libvips reads it as svg').to.equal('svg');
       const error = await rejectionOf(normalizePhoto(svg, LIMITS));
       expect(error.httpStatus).to.equal(422);
       expect(error.responseCode).to.equal('ErrorInvalidImage');
-      expect(error.message).to.include('svg');
+      expect(error.message).to.equal('not a usable image: it is not JPEG, PNG, GIF, WebP, TIFF, HEIF');
     });
 
     it('rejects more bytes than maxInputBytes with 413, and accepts exactly the limit', async () => {
