@@ -4,6 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
+import { heifTiledSize } from './heif-grid.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
@@ -32,7 +33,8 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMATS_TEXT} are)`);
   }
-  const { width = 0, height = 0 } = header;
+  // A tiled HEIF decodes to the size its grid says, whatever its header's.
+  const { width = 0, height = 0 } = (header.format === 'heif' ? heifTiledSize(input) : undefined) ?? header;
   if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
   const shape = unusableShape(width, height);
   if (shape) throw shape;

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { heifTiledSize } from '../../src/photos/heif-grid.js';
+
+const u16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
+const u32 = (value: number) => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+};
+const box = (type: string, ...content: Buffer[]) => {
+  const body = Buffer.concat(content);
+  return Buffer.concat([u32(8 + body.length), Buffer.from(type, 'latin1'), body]);
+};
+const fullBox = (type: string, version: number, flags: number, ...content: Buffer[]) =>
+  box(type, Buffer.from([version, flags >> 16, (flags >> 8) & 0xff, flags & 0xff]), ...content);
+const infe = (id: number, type: string) => fullBox('infe', 2, 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
+
+/** ImageGrid data (HEIF §6.6.2.3): 31×31 tiles and the size they make; 32-bit sizes when `wide`. */
+function gridData(width: number, height: number, wide = false): Buffer {
+  const size = wide ? Buffer.concat([u32(width), u32(height)]) : Buffer.concat([u16(width), u16(height)]);
+  return Buffer.concat([Buffer.from([0, wide ? 1 : 0, 30, 30]), size]);
+}
+
+/**
+ * A HEIF whose primary item (1) is of `primaryType`, its data `data` kept in `idat`
+ * (construction method 1) or, with `inMdat`, in an mdat after meta at a file offset
+ * (method 0). No tiles: only the boxes that say what the primary item decodes to.
+ */
+function heif(primaryType: string, data: Buffer, inMdat = false): Buffer {
+  const ftyp = box('ftyp', Buffer.from('heic', 'latin1'), u32(0), Buffer.from('mif1heic', 'latin1'));
+  const iloc = (offset: number) =>
+    fullBox('iloc', 1, 0, u16((4 << 12) | (4 << 8)), u16(1), u16(1), u16(inMdat ? 0 : 1), u16(0), u16(1), u32(offset), u32(data.length));
+  const metaWith = (offset: number) =>
+    fullBox(
+      'meta',
+      0,
+      0,
+      fullBox('pitm', 0, 0, u16(1)),
+      fullBox('iinf', 0, 0, u16(2), infe(1, primaryType), infe(2, 'hvc1')),
+      iloc(offset),
+      ...(inMdat ? [] : [box('idat', data)]),
+      box('iprp', box('ipco', fullBox('ispe', 0, 0, u32(100), u32(100)))),
+    );
+  if (!inMdat) return Buffer.concat([ftyp, metaWith(0)]);
+  const offset = ftyp.length + metaWith(0).length + 8;
+  return Buffer.concat([ftyp, metaWith(offset), box('mdat', data)]);
+}
+
+describe('HEIF tiled images: the size they decode to', () => {
+  it('reads a grid’s own size, whatever its ispe says: kept in idat or at a file offset, 16- or 32-bit', () => {
+    expect(heifTiledSize(heif('grid', gridData(16368, 16368)))).to.deep.equal({ width: 16368, height: 16368 });
+    expect(heifTiledSize(heif('grid', gridData(70000, 500, true), true))).to.deep.equal({ width: 70000, height: 500 });
+    const overlay = Buffer.concat([Buffer.from([0, 0]), Buffer.alloc(8), u16(9000), u16(8000)]);
+    expect(heifTiledSize(heif('iovl', overlay))).to.deep.equal({ width: 9000, height: 8000 });
+  });
+
+  it('says nothing of an image that is not tiled, of a cut file, or of what is no HEIF', async () => {
+    expect(heifTiledSize(heif('hvc1', gridData(16368, 16368)))).to.equal(undefined);
+    const grid = heif('grid', gridData(16368, 16368));
+    expect(heifTiledSize(grid.subarray(0, grid.length - 6))).to.equal(undefined);
+    const avif = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#369' } })
+      .avif()
+      .toBuffer();
+    expect(heifTiledSize(avif)).to.equal(undefined);
+    expect(heifTiledSize(await sharp(avif).jpeg().toBuffer())).to.equal(undefined);
+  });
+});
