@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { heifTiledSize } from '../../src/photos/heif-grid.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const u16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
 const u32 = (value: number) => {
@@ -64,5 +66,90 @@ describe('HEIF tiled images: the size they decode to', () => {
       .toBuffer();
     expect(heifTiledSize(avif)).to.equal(undefined);
     expect(heifTiledSize(await sharp(avif).jpeg().toBuffer())).to.equal(undefined);
+  });
+});
+
+/** The boxes in `[start, end)` of `bytes`, as [type, start of content, end]. */
+function childBoxes(bytes: Buffer, start: number, end: number): [string, number, number][] {
+  const found: [string, number, number][] = [];
+  for (let at = start; at + 8 <= end; at += bytes.readUInt32BE(at)) found.push([bytes.toString('latin1', at + 4, at + 8), at + 8, at + bytes.readUInt32BE(at)]);
+  return found;
+}
+
+/**
+ * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
+ * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
+ */
+async function avifGrid(rows: number, columns: number, ispe: { width: number; height: number }): Promise<Buffer> {
+  const side = 64;
+  const tile = await sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
+    .avif()
+    .toBuffer();
+  const top = childBoxes(tile, 0, tile.length);
+  const [, metaStart, metaEnd] = top.find(([type]) => type === 'meta')!;
+  const meta = childBoxes(tile, metaStart + 4, metaEnd);
+  const [, iprpStart, iprpEnd] = meta.find(([type]) => type === 'iprp')!;
+  const [, ipcoStart, ipcoEnd] = childBoxes(tile, iprpStart, iprpEnd).find(([type]) => type === 'ipco')!;
+  const tileProperties = childBoxes(tile, ipcoStart, ipcoEnd).map(([, start, end]) => tile.subarray(start - 8, end));
+  // The coded tile: the one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
+  const [, ilocStart] = meta.find(([type]) => type === 'iloc')!;
+  const sizes = tile.readUInt16BE(ilocStart + 4);
+  const field = (at: number, size: number) => (size === 0 ? 0 : tile.readUIntBE(at, size));
+  const [offsetSize, lengthSize, baseSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
+  const item = ilocStart + 4 + 2 + 2 + 2 + 2;
+  const base = field(item, baseSize);
+  const extent = item + baseSize + 2;
+  const codedStart = base + field(extent, offsetSize);
+  const coded = tile.subarray(codedStart, codedStart + field(extent + offsetSize, lengthSize));
+  const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
+  const properties = [...tileProperties, fullBox('ispe', 0, 0, u32(ispe.width), u32(ispe.height))];
+  const associate = (id: number, indices: number[]) => Buffer.concat([u16(id), Buffer.from([indices.length, ...indices.map((index) => 0x80 | index)])]);
+  const tileIndices = tileProperties.map((_, i) => i + 1);
+  const iprp = box(
+    'iprp',
+    box('ipco', ...properties),
+    fullBox('ipma', 0, 0, u32(1 + tiles.length), associate(1, [properties.length]), ...tiles.map((id) => associate(id, tileIndices))),
+  );
+  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
+  const hiddenInfe = (id: number) => fullBox('infe', 2, 1, u16(id), u16(0), Buffer.from('av01\0', 'latin1'));
+  const metaWith = (mdat: number) =>
+    fullBox(
+      'meta',
+      0,
+      0,
+      fullBox('hdlr', 0, 0, Buffer.alloc(4), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
+      fullBox('pitm', 0, 0, u16(1)),
+      fullBox(
+        'iloc',
+        0,
+        0,
+        Buffer.from([0x44, 0x00]),
+        u16(1 + tiles.length),
+        u16(1),
+        u16(0),
+        u16(1),
+        u32(mdat),
+        u32(grid.length),
+        ...tiles.map((id) => Buffer.concat([u16(id), u16(0), u16(1), u32(mdat + grid.length), u32(coded.length)])),
+      ),
+      fullBox('iinf', 0, 0, u16(1 + tiles.length), infe(1, 'grid'), ...tiles.map(hiddenInfe)),
+      fullBox('iref', 0, 0, box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))),
+      iprp,
+    );
+  const ftyp = tile.subarray(0, top[0]![2]);
+  const mdat = ftyp.length + metaWith(0).length + 8;
+  return Buffer.concat([ftyp, metaWith(mdat), box('mdat', grid, coded)]);
+}
+
+describe('HEIF tiled images at upload', () => {
+  const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 10_000, jpegQuality: 85 };
+
+  it('decodes a grid that tells its size truly, and refuses one whose ispe hides a larger one: 413 from the grid’s size', async () => {
+    const truthful = await normalizePhoto(await avifGrid(1, 2, { width: 128, height: 64 }), LIMITS);
+    expect([truthful.width, truthful.height]).to.deep.equal([128, 64]);
+    const hidden = await avifGrid(2, 2, { width: 100, height: 100 });
+    expect((await sharp(hidden).metadata()).width, 'precondition: libvips reports the ispe').to.equal(100);
+    const error = await rejectionOf(normalizePhoto(hidden, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 128×128 pixels; the limit is 10000 pixels']);
   });
 });
