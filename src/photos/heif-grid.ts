@@ -8,7 +8,7 @@
  * plainly is left to the decoder.
  */
 
-interface Box {
+export interface Box {
   type: string;
   /** Where its content starts (after the header), and where the box ends. */
   start: number;
@@ -16,7 +16,7 @@ interface Box {
 }
 
 /** The boxes laid one after another in `bytes` from `start` to `end`. */
-function boxesIn(bytes: Buffer, start: number, end: number): Box[] {
+export function boxesIn(bytes: Buffer, start: number, end: number): Box[] {
   const boxes: Box[] = [];
   for (let at = start; at + 8 <= end;) {
     let size = bytes.readUInt32BE(at);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { heifTiledSize } from '../../src/photos/heif-grid.js';
+import { boxesIn, heifTiledSize } from '../../src/photos/heif-grid.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -69,13 +69,6 @@ describe('HEIF tiled images: the size they decode to', () => {
   });
 });
 
-/** The boxes in `[start, end)` of `bytes`, as [type, start of content, end]. */
-function childBoxes(bytes: Buffer, start: number, end: number): [string, number, number][] {
-  const found: [string, number, number][] = [];
-  for (let at = start; at + 8 <= end; at += bytes.readUInt32BE(at)) found.push([bytes.toString('latin1', at + 4, at + 8), at + 8, at + bytes.readUInt32BE(at)]);
-  return found;
-}
-
 /**
  * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
  * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
@@ -85,14 +78,15 @@ async function avifGrid(rows: number, columns: number, ispe: { width: number; he
   const tile = await sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
     .avif()
     .toBuffer();
-  const top = childBoxes(tile, 0, tile.length);
-  const [, metaStart, metaEnd] = top.find(([type]) => type === 'meta')!;
-  const meta = childBoxes(tile, metaStart + 4, metaEnd);
-  const [, iprpStart, iprpEnd] = meta.find(([type]) => type === 'iprp')!;
-  const [, ipcoStart, ipcoEnd] = childBoxes(tile, iprpStart, iprpEnd).find(([type]) => type === 'ipco')!;
-  const tileProperties = childBoxes(tile, ipcoStart, ipcoEnd).map(([, start, end]) => tile.subarray(start - 8, end));
+  const top = boxesIn(tile, 0, tile.length);
+  const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
+  const metaBox = find(top, 'meta');
+  const meta = boxesIn(tile, metaBox.start + 4, metaBox.end);
+  const iprpBox = find(meta, 'iprp');
+  const ipco = find(boxesIn(tile, iprpBox.start, iprpBox.end), 'ipco');
+  const tileProperties = boxesIn(tile, ipco.start, ipco.end).map((property) => tile.subarray(property.start - 8, property.end));
   // The coded tile: the one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
-  const [, ilocStart] = meta.find(([type]) => type === 'iloc')!;
+  const ilocStart = find(meta, 'iloc').start;
   const sizes = tile.readUInt16BE(ilocStart + 4);
   const field = (at: number, size: number) => (size === 0 ? 0 : tile.readUIntBE(at, size));
   const [offsetSize, lengthSize, baseSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
@@ -136,7 +130,7 @@ async function avifGrid(rows: number, columns: number, ispe: { width: number; he
       fullBox('iref', 0, 0, box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))),
       iprp,
     );
-  const ftyp = tile.subarray(0, top[0]![2]);
+  const ftyp = tile.subarray(0, top[0]!.end);
   const mdat = ftyp.length + metaWith(0).length + 8;
   return Buffer.concat([ftyp, metaWith(mdat), box('mdat', grid, coded)]);
 }
