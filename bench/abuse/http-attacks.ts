@@ -9,7 +9,7 @@ import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings }
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
-import { oneColourGif, tallPngStrip, withRepeatedLastScan } from '../../test/support/shape-bombs.js';
+import { avifGrid, nestedUseSvg, oneColourGif, tallPngStrip, withRepeatedLastScan, withStrayByte } from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
@@ -284,6 +284,16 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     imageBomb('admin PUT: 27 KB GIF of 65535×610 (40 Mpx, one row each)', () => Promise.resolve(oneColourGif(65535, 610))),
     imageBomb('admin PUT: 77 KB PNG of 1×39,999,999', () => Promise.resolve(tallPngStrip())),
     imageBomb('admin PUT: progressive JPEG of 1,000 scans', async () => withRepeatedLastScan(await photoLikeJpeg(64), 1000), 422, 'ErrorInvalidImage'),
+    // A sixth sweep's: one stray byte hid the scans from the count; an SVG was parsed before
+    // its format was refused (3.5 s of a thread); a grid decoded to 268 Mpx behind a 100×100 ispe (~1 GB).
+    imageBomb(
+      'admin PUT: progressive JPEG of 1,000 scans behind a stray byte',
+      async () => withStrayByte(withRepeatedLastScan(await photoLikeJpeg(64), 1000)),
+      422,
+      'ErrorInvalidImage',
+    ),
+    imageBomb('admin PUT: 1.8 KB SVG of a million nested <use>', () => Promise.resolve(nestedUseSvg()), 422, 'ErrorInvalidImage'),
+    imageBomb('admin PUT: AVIF grid of 31×31 tiles (16368² px) whose ispe says 100×100', () => avifGrid(31, 31, { width: 100, height: 100 }, 528)),
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {

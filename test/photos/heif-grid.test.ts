@@ -1,21 +1,10 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { boxesIn, heifTiledSize } from '../../src/photos/heif-grid.js';
+import { heifTiledSize } from '../../src/photos/heif-grid.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
+import { avifGrid, box, fullBox, u16, u32 } from '../support/shape-bombs.js';
 
-const u16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
-const u32 = (value: number) => {
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32BE(value);
-  return bytes;
-};
-const box = (type: string, ...content: Buffer[]) => {
-  const body = Buffer.concat(content);
-  return Buffer.concat([u32(8 + body.length), Buffer.from(type, 'latin1'), body]);
-};
-const fullBox = (type: string, version: number, flags: number, ...content: Buffer[]) =>
-  box(type, Buffer.from([version, flags >> 16, (flags >> 8) & 0xff, flags & 0xff]), ...content);
 const infe = (id: number, type: string) => fullBox('infe', 2, 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
 
 /** ImageGrid data (HEIF §6.6.2.3): 31×31 tiles and the size they make; 32-bit sizes when `wide`. */
@@ -68,72 +57,6 @@ describe('HEIF tiled images: the size they decode to', () => {
     expect(heifTiledSize(await sharp(avif).jpeg().toBuffer())).to.equal(undefined);
   });
 });
-
-/**
- * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
- * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
- */
-async function avifGrid(rows: number, columns: number, ispe: { width: number; height: number }): Promise<Buffer> {
-  const side = 64;
-  const tile = await sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
-    .avif()
-    .toBuffer();
-  const top = boxesIn(tile, 0, tile.length);
-  const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
-  const metaBox = find(top, 'meta');
-  const meta = boxesIn(tile, metaBox.start + 4, metaBox.end);
-  const iprpBox = find(meta, 'iprp');
-  const ipco = find(boxesIn(tile, iprpBox.start, iprpBox.end), 'ipco');
-  const tileProperties = boxesIn(tile, ipco.start, ipco.end).map((property) => tile.subarray(property.start - 8, property.end));
-  // The coded tile: the one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
-  const ilocStart = find(meta, 'iloc').start;
-  const sizes = tile.readUInt16BE(ilocStart + 4);
-  const field = (at: number, size: number) => (size === 0 ? 0 : tile.readUIntBE(at, size));
-  const [offsetSize, lengthSize, baseSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
-  const item = ilocStart + 4 + 2 + 2 + 2 + 2;
-  const base = field(item, baseSize);
-  const extent = item + baseSize + 2;
-  const codedStart = base + field(extent, offsetSize);
-  const coded = tile.subarray(codedStart, codedStart + field(extent + offsetSize, lengthSize));
-  const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
-  const properties = [...tileProperties, fullBox('ispe', 0, 0, u32(ispe.width), u32(ispe.height))];
-  const associate = (id: number, indices: number[]) => Buffer.concat([u16(id), Buffer.from([indices.length, ...indices.map((index) => 0x80 | index)])]);
-  const tileIndices = tileProperties.map((_, i) => i + 1);
-  const iprp = box(
-    'iprp',
-    box('ipco', ...properties),
-    fullBox('ipma', 0, 0, u32(1 + tiles.length), associate(1, [properties.length]), ...tiles.map((id) => associate(id, tileIndices))),
-  );
-  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
-  const hiddenInfe = (id: number) => fullBox('infe', 2, 1, u16(id), u16(0), Buffer.from('av01\0', 'latin1'));
-  const metaWith = (mdat: number) =>
-    fullBox(
-      'meta',
-      0,
-      0,
-      fullBox('hdlr', 0, 0, Buffer.alloc(4), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
-      fullBox('pitm', 0, 0, u16(1)),
-      fullBox(
-        'iloc',
-        0,
-        0,
-        Buffer.from([0x44, 0x00]),
-        u16(1 + tiles.length),
-        u16(1),
-        u16(0),
-        u16(1),
-        u32(mdat),
-        u32(grid.length),
-        ...tiles.map((id) => Buffer.concat([u16(id), u16(0), u16(1), u32(mdat + grid.length), u32(coded.length)])),
-      ),
-      fullBox('iinf', 0, 0, u16(1 + tiles.length), infe(1, 'grid'), ...tiles.map(hiddenInfe)),
-      fullBox('iref', 0, 0, box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))),
-      iprp,
-    );
-  const ftyp = tile.subarray(0, top[0]!.end);
-  const mdat = ftyp.length + metaWith(0).length + 8;
-  return Buffer.concat([ftyp, metaWith(mdat), box('mdat', grid, coded)]);
-}
 
 describe('HEIF tiled images at upload', () => {
   const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 10_000, jpegQuality: 85 };

@@ -4,7 +4,7 @@ import { BridgeError } from '../../src/domain/errors.js';
 import { jpegScanProblem, MAX_JPEG_SCANS } from '../../src/photos/jpeg-scans.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
-import { withRepeatedLastScan } from '../support/shape-bombs.js';
+import { withRepeatedLastScan, withStrayByte } from '../support/shape-bombs.js';
 
 const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 
@@ -40,10 +40,8 @@ describe('JPEG scans', () => {
   });
 
   it('counts on past stray bytes between segments, as libjpeg decodes on past them', async () => {
-    // A comment segment, then one byte that is no marker: libjpeg warns and goes on to the scans.
-    const stray = (jpeg: Buffer) => Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0x00, 0x04, 0x68, 0x69, 0x00]), jpeg.subarray(2)]);
-    expect((await normalizePhoto(stray(progressive), LIMITS)).width, 'libjpeg decodes past it').to.equal(96);
-    expect(jpegScanProblem(stray(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1)))).to.include(String(MAX_JPEG_SCANS));
+    expect((await normalizePhoto(withStrayByte(progressive), LIMITS)).width, 'libjpeg decodes past it').to.equal(96);
+    expect(jpegScanProblem(withStrayByte(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1)))).to.include(String(MAX_JPEG_SCANS));
   });
 
   it('counts only the main image: SOS bytes inside a metadata segment (an EXIF thumbnail) are not scans', () => {

@@ -1,3 +1,5 @@
+import sharp from 'sharp';
+import { boxesIn } from '../../src/photos/heif-grid.js';
 import { pngBomb } from './sample-images.js';
 
 /**
@@ -75,4 +77,100 @@ export function withRepeatedLastScan(jpeg: Buffer, extra: number): Buffer {
   const end = jpeg.length - 2; // EOI
   const scan = jpeg.subarray(lastScan, end);
   return Buffer.concat([jpeg.subarray(0, end), ...new Array<Buffer>(extra).fill(scan), jpeg.subarray(end)]);
+}
+
+export const u16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
+export const u32 = (value: number) => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+};
+/** An ISO BMFF box (HEIF, AVIF), and a full box: a version and flags before its content. */
+export const box = (type: string, ...content: Buffer[]) => {
+  const body = Buffer.concat(content);
+  return Buffer.concat([u32(8 + body.length), Buffer.from(type, 'latin1'), body]);
+};
+export const fullBox = (type: string, version: number, flags: number, ...content: Buffer[]) =>
+  box(type, Buffer.from([version, flags >> 16, (flags >> 8) & 0xff, flags & 0xff]), ...content);
+
+/**
+ * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
+ * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
+ */
+export async function avifGrid(rows: number, columns: number, ispe: { width: number; height: number }, side = 64): Promise<Buffer> {
+  const tile = await sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
+    .avif()
+    .toBuffer();
+  const top = boxesIn(tile, 0, tile.length);
+  const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
+  const metaBox = find(top, 'meta');
+  const meta = boxesIn(tile, metaBox.start + 4, metaBox.end);
+  const iprpBox = find(meta, 'iprp');
+  const ipco = find(boxesIn(tile, iprpBox.start, iprpBox.end), 'ipco');
+  const tileProperties = boxesIn(tile, ipco.start, ipco.end).map((property) => tile.subarray(property.start - 8, property.end));
+  // The coded tile: the one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
+  const ilocStart = find(meta, 'iloc').start;
+  const sizes = tile.readUInt16BE(ilocStart + 4);
+  const field = (at: number, size: number) => (size === 0 ? 0 : tile.readUIntBE(at, size));
+  const [offsetSize, lengthSize, baseSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
+  const item = ilocStart + 4 + 2 + 2 + 2 + 2;
+  const base = field(item, baseSize);
+  const extent = item + baseSize + 2;
+  const codedStart = base + field(extent, offsetSize);
+  const coded = tile.subarray(codedStart, codedStart + field(extent + offsetSize, lengthSize));
+  const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
+  const properties = [...tileProperties, fullBox('ispe', 0, 0, u32(ispe.width), u32(ispe.height))];
+  const associate = (id: number, indices: number[]) => Buffer.concat([u16(id), Buffer.from([indices.length, ...indices.map((index) => 0x80 | index)])]);
+  const tileIndices = tileProperties.map((_, i) => i + 1);
+  const iprp = box(
+    'iprp',
+    box('ipco', ...properties),
+    fullBox('ipma', 0, 0, u32(1 + tiles.length), associate(1, [properties.length]), ...tiles.map((id) => associate(id, tileIndices))),
+  );
+  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
+  const hiddenInfe = (id: number) => fullBox('infe', 2, 1, u16(id), u16(0), Buffer.from('av01\0', 'latin1'));
+  const metaWith = (mdat: number) =>
+    fullBox(
+      'meta',
+      0,
+      0,
+      fullBox('hdlr', 0, 0, Buffer.alloc(4), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
+      fullBox('pitm', 0, 0, u16(1)),
+      fullBox(
+        'iloc',
+        0,
+        0,
+        Buffer.from([0x44, 0x00]),
+        u16(1 + tiles.length),
+        u16(1),
+        u16(0),
+        u16(1),
+        u32(mdat),
+        u32(grid.length),
+        ...tiles.map((id) => Buffer.concat([u16(id), u16(0), u16(1), u32(mdat + grid.length), u32(coded.length)])),
+      ),
+      fullBox('iinf', 0, 0, u16(1 + tiles.length), fullBox('infe', 2, 0, u16(1), u16(0), Buffer.from('grid\0', 'latin1')), ...tiles.map(hiddenInfe)),
+      fullBox('iref', 0, 0, box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))),
+      iprp,
+    );
+  const ftyp = tile.subarray(0, top[0]!.end);
+  const mdat = ftyp.length + metaWith(0).length + 8;
+  return Buffer.concat([ftyp, metaWith(mdat), box('mdat', grid, coded)]);
+}
+
+/**
+ * `jpeg` with a comment segment after SOI and one byte that is no marker after it:
+ * libjpeg warns and decodes on, so a walk that stopped there missed every scan after it.
+ */
+export function withStrayByte(jpeg: Buffer): Buffer {
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0x00, 0x04, 0x68, 0x69, 0x00]), jpeg.subarray(2)]);
+}
+
+/** A small SVG of `depth` levels of `fan` nested `<use>` each and no size: librsvg expands them all to size it (6 × 10: 1.8 KB, 3.5 s). */
+export function nestedUseSvg(depth = 6, fan = 10): Buffer {
+  const levels = [`<g id="l0"><rect width="1" height="1"/></g>`];
+  for (let level = 1; level <= depth; level++) {
+    levels.push(`<g id="l${level}">${Array.from({ length: fan }, () => `<use href="#l${level - 1}"/>`).join('')}</g>`);
+  }
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><defs>${levels.join('')}</defs><use href="#l${depth}"/></svg>`);
 }
