@@ -13,19 +13,41 @@ export interface ImageLimits {
   decodes?: DecodeSlots;
 }
 
-/** Formats libvips decodes that a person's photo plausibly arrives in. */
-export const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'gif', 'webp', 'tiff', 'heif']);
+/** Bytes at an offset a file of a format begins with (`undefined` matches any byte). */
+interface Signature {
+  at: number;
+  bytes: readonly (number | undefined)[];
+}
 
-/** How each accepted format's files begin: bytes at an offset (`undefined` matches any byte). */
-const SIGNATURES: readonly { at: number; bytes: readonly (number | undefined)[] }[] = [
-  { at: 0, bytes: [0xff, 0xd8, 0xff] }, // JPEG
-  { at: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] }, // PNG
-  { at: 0, bytes: [...Buffer.from('GIF8')] }, // GIF87a, GIF89a
-  { at: 0, bytes: [...Buffer.from('RIFF'), undefined, undefined, undefined, undefined, ...Buffer.from('WEBP')] }, // WebP
-  { at: 0, bytes: [0x49, 0x49, undefined, 0x00] }, // TIFF (II*, and II+ for BigTIFF)
-  { at: 0, bytes: [0x4d, 0x4d, 0x00, undefined] }, // TIFF (MM*, MM+)
-  { at: 4, bytes: [...Buffer.from('ftyp')] }, // HEIF, AVIF
+/**
+ * Formats libvips decodes that a person's photo plausibly arrives in: libvips' name for
+ * each, the name people know it by, and how its files begin.
+ */
+const FORMATS: readonly { format: string; name: string; signatures: readonly Signature[] }[] = [
+  { format: 'jpeg', name: 'JPEG', signatures: [{ at: 0, bytes: [0xff, 0xd8, 0xff] }] },
+  { format: 'png', name: 'PNG', signatures: [{ at: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] }] },
+  { format: 'gif', name: 'GIF', signatures: [{ at: 0, bytes: [...Buffer.from('GIF8')] }] },
+  {
+    format: 'webp',
+    name: 'WebP',
+    signatures: [{ at: 0, bytes: [...Buffer.from('RIFF'), undefined, undefined, undefined, undefined, ...Buffer.from('WEBP')] }],
+  },
+  // II* and MM*, and II+ and MM+ for BigTIFF.
+  {
+    format: 'tiff',
+    name: 'TIFF',
+    signatures: [
+      { at: 0, bytes: [0x49, 0x49, undefined, 0x00] },
+      { at: 0, bytes: [0x4d, 0x4d, 0x00, undefined] },
+    ],
+  },
+  { format: 'heif', name: 'HEIF', signatures: [{ at: 4, bytes: [...Buffer.from('ftyp')] }] },
 ];
+
+export const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(FORMATS.map(({ format }) => format));
+
+/** The accepted formats as people name them, for messages. */
+export const ACCEPTED_FORMAT_NAMES = FORMATS.map(({ name }) => name).join(', ');
 
 /**
  * Whether the bytes begin as one of the accepted formats. libvips parses any file it has a
@@ -33,7 +55,9 @@ const SIGNATURES: readonly { at: number; bytes: readonly (number | undefined)[] 
  * `<use>` held a thread for 3.5 s while librsvg sized it, outside the decode slots.
  */
 export function hasAcceptedSignature(input: Buffer): boolean {
-  return SIGNATURES.some(({ at, bytes }) => input.length >= at + bytes.length && bytes.every((byte, i) => byte === undefined || input[at + i] === byte));
+  return FORMATS.some(({ signatures }) =>
+    signatures.some(({ at, bytes }) => input.length >= at + bytes.length && bytes.every((byte, i) => byte === undefined || input[at + i] === byte)),
+  );
 }
 
 /**

@@ -8,7 +8,15 @@ import { heifTiledSize } from './heif-grid.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
-import { ACCEPTED_FORMATS, hasAcceptedSignature, sharedDecodeSlots, tooManyPixels, unusableShape, type ImageLimits } from './image-limits.js';
+import {
+  ACCEPTED_FORMAT_NAMES,
+  ACCEPTED_FORMATS,
+  hasAcceptedSignature,
+  sharedDecodeSlots,
+  tooManyPixels,
+  unusableShape,
+  type ImageLimits,
+} from './image-limits.js';
 
 /**
  * Turns whatever image arrives into the one shape the bridge keeps: an upright,
@@ -26,12 +34,12 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (input.length > limits.maxInputBytes) {
     throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
   }
-  if (!hasAcceptedSignature(input)) throw BridgeError.invalidImage(`it is not ${ACCEPTED_FORMATS_TEXT}`);
+  if (!hasAcceptedSignature(input)) throw BridgeError.invalidImage(`it is not ${ACCEPTED_FORMAT_NAMES}`);
   const structure = exifProblem(input) ?? tiffPageProblem(input);
   if (structure) throw BridgeError.invalidImage(structure);
   const header = await readHeader(input);
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
-    throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMATS_TEXT} are)`);
+    throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMAT_NAMES} are)`);
   }
   // A tiled HEIF decodes to the size its grid says, whatever its header's.
   const { width = 0, height = 0 } = (header.format === 'heif' ? heifTiledSize(input) : undefined) ?? header;
@@ -42,8 +50,6 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (scans) throw BridgeError.invalidImage(scans);
   return (limits.decodes ?? sharedDecodeSlots).run(() => decode(input, header, limits));
 }
-
-const ACCEPTED_FORMATS_TEXT = 'JPEG, PNG, GIF, WebP, TIFF, HEIF';
 
 /** The pixel work, in a decode slot: the header has been checked. */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { box } from '../support/shape-bombs.js';
 
 /** The upright picture: sRGB red, with a blue marker filling its top-left quarter. */
 export const PICTURE_RED = { r: 255, g: 0, b: 0 };
@@ -63,13 +64,6 @@ function only(boxes: Box[], type: string): Box {
   const found = boxes.filter((box) => box.type === type);
   if (found.length !== 1) throw new Error(`expected one '${type}' box, found ${found.length}`);
   return found[0]!;
-}
-
-function box(type: string, body: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(8 + body.length);
-  header.write(type, 4, 'latin1');
-  return Buffer.concat([header, body]);
 }
 
 /**
