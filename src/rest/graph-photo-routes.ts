@@ -32,7 +32,7 @@ const forUserAndMe = (suffix: string) => [`/users/:id${suffix}`, `/me${suffix}`]
  * profilephoto-update document it (https://learn.microsoft.com/en-us/graph/api/profilephoto-get):
  * - `GET …/photo` → the largest photo's metadata; `GET …/photos/{size}` → that size's;
  *   `GET …/photos` → `{"value":[…]}`, every HD size the photo has (a 504x504 photo has
- *   all but 648x648, as Graph says). Metadata asks for a real login, not an anonymous read.
+ *   all but 648x648, as Graph says; one under 48 px lists itself). Metadata asks for a real login, not an anonymous read.
  * - `PUT` (or `PATCH`) `…/photo/$value` with the image as body (200), `DELETE …/photo/$value`
  *   (204, https://learn.microsoft.com/en-us/graph/api/profilephoto-delete): administrators, and
  *   a user on their own photo when self-service allows it (as Graph lets User.ReadWrite update
@@ -69,11 +69,13 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   router.get(forUserAndMe('/photos'), reader, async (req, res) => {
-    const { owner, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
+    const { served: largest, owner, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
     const sized = await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(owner, size)));
-    // A size is there when its rendition really has that long side (never upscaled).
+    // A size is there when its rendition really has that long side (never upscaled). A photo
+    // under 48 px has none of them; it is listed as itself, so the list never hides what /photo serves.
     const available = sized.filter((served, i) => served && Math.max(served.width, served.height) === PHOTO_SIZES[i]) as ServedRendition[];
-    res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: available.map(photoEntity) });
+    const listed = available.length > 0 ? available : [largest];
+    res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: listed.map(photoEntity) });
   });
 
   const mayChange: express.RequestHandler = async (req, _res, next) => {

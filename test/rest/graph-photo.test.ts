@@ -106,6 +106,17 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(300, 300), 'test');
     });
 
+    it('GET users/{upn}/photos of a photo under 48 px → the photo itself, as /photo tells it', async () => {
+      await t.store.upsertUsers([{ email: 'tiny.photo@contoso.com', displayName: 'Tiny Photo', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('tiny.photo@contoso.com'), await samplePhoto(40, 30), 'test');
+      const largest = (await get('/v1.0/users/tiny.photo@contoso.com/photo').expect(200)).body as Record<string, unknown>;
+      const list = (await get('/v1.0/users/tiny.photo@contoso.com/photos').expect(200)).body as { value: Record<string, unknown>[] };
+      expect(largest).to.deep.include({ id: '30X30', width: 30, height: 30 });
+      expect(list.value.map(({ id, width, height, '@odata.mediaEtag': etag }) => ({ id, width, height, etag }))).to.deep.equal([
+        { id: '30X30', width: 30, height: 30, etag: largest['@odata.mediaEtag'] },
+      ]);
+    });
+
     it('GET users/{upn}/photos/{size} → that size’s metadata', async () => {
       const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/64x64').expect(200);
       expect(res.body).to.deep.include({ id: '64X64', width: 64, height: 64, '@odata.mediaContentType': 'image/jpeg' });
