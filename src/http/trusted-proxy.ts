@@ -72,10 +72,16 @@ export class TrustedProxies {
 /** A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it. */
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+/**
+ * A DNS name is at most 253 characters; with `:65535`, 259. Longer, a Host was 15 KB, and
+ * Autodiscover, which writes it into up to 600 URLs of one answer, made 9 MB of it.
+ */
+const MAX_HOST_LENGTH = 259;
+
 export function isHost(value: string): boolean {
   // The pattern lets through what WHATWG URL rejects (a port over 65535, `[1]`), and every
   // absolute URL the bridge hands out is built on this host.
-  return HOST.test(value) && URL.canParse(`http://${value}`);
+  return value.length <= MAX_HOST_LENGTH && HOST.test(value) && URL.canParse(`http://${value}`);
 }
 
 /** The chain of client addresses, the client first; undefined where an entry is no IP address. */
