@@ -191,10 +191,10 @@ export class Authenticator {
     const renewed = await this.renewedFromAccount(authorization, login);
     if (renewed) {
       // The right password, as surely as a scrypt would have said: a success, as one.
-      this.throttle.recordSuccess(username, clientAddress);
+      this.throttle.passed(username, clientAddress);
       return renewed;
     }
-    const wait = this.throttle.waitSeconds(username, clientAddress);
+    const wait = this.throttle.attempt(username, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
       return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
@@ -205,10 +205,11 @@ export class Authenticator {
       this.stats.passwordChecks++;
       const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
       if (!account || !matches) return this.failed(authorization, login, clientAddress);
-      this.throttle.recordSuccess(username, clientAddress);
+      this.throttle.passed(username, clientAddress);
       return this.remember(authorization, login, account, generation);
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
+      this.throttle.uncounted(username, clientAddress);
       if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
       throw error;
     }
@@ -239,7 +240,6 @@ export class Authenticator {
   private failed(authorization: string, { key, username }: Login, clientAddress: string): AuthResult {
     this.verified.delete(authorization);
     this.verifiedLogins.delete(key);
-    this.throttle.recordFailure(username, clientAddress);
     this.stats.basicFailures++;
     this.options.log.warn({ user: clip(username, LOGGED_NAME_MAX), clientAddress }, 'login failed: wrong user name or password');
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
@@ -247,19 +247,21 @@ export class Authenticator {
 
   /** Refused tokens count against their client address, as wrong passwords do: each costs a signature check and a log line. */
   private async verifyBearer(bearer: BearerTokens, authorization: string, token: string, clientAddress: string): Promise<AuthResult> {
-    const wait = this.throttle.waitSeconds(undefined, clientAddress);
+    const wait = this.throttle.attempt(undefined, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
       return { ok: false, error: BridgeError.loginThrottled(wait) };
     }
-    const verified = await bearer.verify(token);
+    const verified = await bearer.verify(token).catch((error: unknown) => {
+      this.throttle.uncounted(undefined, clientAddress);
+      throw error;
+    });
     if (!verified.ok) {
       this.stats.bearerFailures++;
-      this.throttle.recordFailure(undefined, clientAddress);
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
       return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
     }
-    this.throttle.recordSuccess(undefined, clientAddress);
+    this.throttle.passed(undefined, clientAddress);
     this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
     return { ok: true, principal: verified.principal };
   }

@@ -23,8 +23,14 @@ const MAX_KEY_LENGTH = 256;
  * Counts failed logins per account name and per client address. Once either has failed
  * `maxFailures` times, it must wait a back-off that doubles with each further failure.
  * Unknown accounts count exactly like wrong passwords, so the answer never tells whether
- * an account exists. A success clears both counts; a quiet spell of twice the longest
- * back-off forgets them too, so an old typo does not linger.
+ * an account exists. A quiet spell of twice the longest back-off forgets the counts, so an
+ * old typo does not linger.
+ *
+ * An attempt counts as failed from the moment it is let through: forty guesses sent at once
+ * were all checked while none had failed yet (33 checks where 5 were allowed). A success
+ * clears its account's count and, at the address, that account's own failures only:
+ * clearing the whole address let a guesser with a login of their own reset it between
+ * guesses (77 passwords tried across 20 accounts, 3 refused).
  */
 export class LoginThrottle {
   private readonly failures: LRUCache<string, Failures>;
@@ -34,24 +40,36 @@ export class LoginThrottle {
   }
 
   /**
-   * Seconds this login must still wait, or 0 when it may be checked now. `username` is
-   * undefined for a bearer token, whose account is known only once it verified: then the
-   * address alone is counted.
+   * Seconds this login must still wait, nothing counted; or 0, and it is counted as failed
+   * until `passed` or `uncounted` says otherwise. `username` is undefined for a bearer token,
+   * whose account is known only once it verified: then the address alone is counted.
    */
+  attempt(username: string | undefined, clientAddress: string, now = Date.now()): number {
+    const wait = this.waitSeconds(username, clientAddress, now);
+    if (wait > 0) return wait;
+    if (username !== undefined) this.count(accountKey(username), now);
+    this.count(addressKey(clientAddress), now);
+    return 0;
+  }
+
+  /** Seconds a login of this account from this address must still wait; 0 when it may be checked now. */
   waitSeconds(username: string | undefined, clientAddress: string, now = Date.now()): number {
     const account = username === undefined ? 0 : this.blockedUntil(accountKey(username));
     const blockedUntil = Math.max(account, this.blockedUntil(addressKey(clientAddress)));
     return blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
   }
 
-  recordFailure(username: string | undefined, clientAddress: string, now = Date.now()): void {
-    if (username !== undefined) this.count(accountKey(username), now);
-    this.count(addressKey(clientAddress), now);
+  /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, here and at the address. */
+  passed(username: string | undefined, clientAddress: string): void {
+    const own = username === undefined ? 1 : (this.failures.get(accountKey(username))?.count ?? 0);
+    if (username !== undefined) this.failures.delete(accountKey(username));
+    this.forgive(addressKey(clientAddress), own);
   }
 
-  recordSuccess(username: string | undefined, clientAddress: string): void {
-    if (username !== undefined) this.failures.delete(accountKey(username));
-    this.failures.delete(addressKey(clientAddress));
+  /** The attempt was let through but nothing was checked (a full hashing queue, a busy store): it does not count. */
+  uncounted(username: string | undefined, clientAddress: string): void {
+    if (username !== undefined) this.forgive(accountKey(username), 1);
+    this.forgive(addressKey(clientAddress), 1);
   }
 
   private blockedUntil(key: string): number {
@@ -64,6 +82,15 @@ export class LoginThrottle {
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
     this.failures.set(key, { count, blockedUntil: now + backoff * 1000 });
+  }
+
+  /** Takes `failures` off a count; under the limit again, its back-off ends too. */
+  private forgive(key: string, failures: number): void {
+    const entry = this.failures.get(key, { updateAgeOnGet: false });
+    if (!entry || failures <= 0) return;
+    const count = entry.count - failures;
+    if (count <= 0) this.failures.delete(key);
+    else this.failures.set(key, { count, blockedUntil: count < this.options.maxFailures ? 0 : entry.blockedUntil }, { noUpdateTTL: true });
   }
 }
 

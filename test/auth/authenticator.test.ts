@@ -261,6 +261,26 @@ describe('Authenticator', () => {
       }
     });
 
+    it('checks no more guesses sent at once than it allows one after another', async () => {
+      const auth = make();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', `198.51.100.${i}`)),
+      );
+      expect(results.map((result) => errorOf(result)!.status).sort()).to.deep.equal([...Array<number>(3).fill(401), ...Array<number>(17).fill(429)]);
+      expect(auth.stats.passwordChecks).to.equal(3);
+    });
+
+    it('lets a guesser’s own login, renewed in another spelling, forgive none of the guesses at its address', async () => {
+      const auth = make();
+      await auth.authenticate(basic('reader@contoso.com:secret'), 'user', CLIENT);
+      for (let i = 0; i < 2; i++)
+        expect(errorOf(await auth.authenticate(basic(`user${i}@contoso.com:guess`), 'user', CLIENT))).to.deep.include({ status: 401 });
+      const respelled = `Basic  ${Buffer.from('reader@contoso.com:secret').toString('base64')}`;
+      expect((await auth.authenticate(respelled, 'user', CLIENT)).ok).to.equal(true);
+      expect(errorOf(await auth.authenticate(basic('user2@contoso.com:guess'), 'user', CLIENT))).to.deep.include({ status: 401 });
+      expect(errorOf(await auth.authenticate(basic('user3@contoso.com:guess'), 'user', CLIENT))).to.deep.include({ status: 429 });
+    });
+
     it('keeps answering a remembered login while its account is throttled', async () => {
       const auth = make();
       const header = basic('reader@contoso.com:secret');
