@@ -28,6 +28,7 @@ import {
   rankedPage,
   SEARCH_TIERS,
   SORTED_MATCHES_MAX,
+  MATCHES_SORTED_MAX,
   prefixEnd,
   tiersOf,
   wordStartNeedles,
@@ -209,8 +210,6 @@ function listedPageSql(wordCount: number): string {
  * stops it, so the address tier runs only when the name tier leaves room, as a separate
  * statement would.
  */
-const PREFIX_TIERS_SQL = `(${pickedPageSql(`users u WHERE ${NAME_PREFIX}`)}) UNION ALL (${tierSql(ADDRESS_TIER, 'lower(u.email)')}) LIMIT :limit`;
-
 /**
  * The most rows of the name index a word tier walks on the planner's word that its words
  * are common: enough for a page of 101 when one person in 500 matches. The guess is by the
@@ -218,6 +217,8 @@ const PREFIX_TIERS_SQL = `(${pickedPageSql(`users u WHERE ${NAME_PREFIX}`)}) UNI
  * guessed as common as "markus"); past this many rows the tier counts its matches instead.
  */
 const WALK_ROWS_MAX = 50_000;
+
+const PREFIX_TIERS_SQL = `(${pickedPageSql(`users u WHERE ${NAME_PREFIX}`)}) UNION ALL (${tierSql(ADDRESS_TIER, 'lower(u.email)')}) LIMIT :limit`;
 
 /** The most query words whose listed page is a prepared statement: people type a name or two. */
 const PREPARED_WORDS_MAX = 4;
@@ -476,8 +477,9 @@ export class PostgresStore implements Store, ChangeFeed {
    * A word tier's first rows. In the names, from the name word lists (listedRows). Else,
    * or without lists for the words: a walk of at most WALK_ROWS_MAX rows of the name index
    * when the planner expects many matches and the walk fills the page, else the matches
-   * sorted when few people share the words, else a walk of the rest of the name index
-   * testing each row. Walks read the name index only (it carries the tested columns); the
+   * sorted when few people share the words, else that walk; and when it comes short, its
+   * matches, then the first MATCHES_SORTED_MAX matches, sorted. Walks read the name index
+   * only (it carries the tested columns); the
    * matches come from the GIN index first (MATERIALIZED), so the planner never walks the
    * name index for words no one has, and are counted with the page in one statement.
    */
@@ -488,34 +490,37 @@ export class PostgresStore implements Store, ChangeFeed {
       if (listed) return listed;
     }
     const test = wordTierTest(tier, values.words.length);
-    // A walk's first `count` matches among `rows` rows of the name order from row `from`; the rows before it are skipped untested.
-    const walk = (from: number, rows: number, count: number) =>
-      this.rows<DirectoryRow>(pickedPageSql(`(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk OFFSET :from) u WHERE ${test}`), {
+    // The first matches among the first WALK_ROWS_MAX rows of the name order.
+    const walk = () =>
+      this.rows<DirectoryRow>(pickedPageSql(`(SELECT ${WALKED_COLUMNS} FROM users u ORDER BY ${NAME_ORDER} LIMIT :walk) u WHERE ${test}`), {
         ...values,
-        walk: rows,
-        from,
-        limit: count,
+        walk: WALK_ROWS_MAX,
+        limit,
       });
+    // The first `count` of at most `cap` matches, in name order, with how many there were (up to `cap`).
+    const sorted = (cap: number, count: number) =>
+      this.rows<DirectoryRow & { matches: number }>(
+        `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${indexedWordTier(tier)} AND ${test} LIMIT :cap)
+         ${pickedPageSql('matches u', `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
+        { ...values, limit: count, cap },
+      );
     // The planner's estimate, made here from the statistics of the word-start keys.
-    let walked: DirectoryRow[] = [];
-    let walkedRows = 0;
+    let walked: DirectoryRow[] | undefined;
     if (estimatedMatches(statistics, tier === 'nameWords' ? values.nameKeys : values.anyKeys) > SORTED_MATCHES_MAX) {
-      walked = await walk(0, WALK_ROWS_MAX, limit);
+      walked = await walk();
       if (walked.length === limit) return walked;
-      walkedRows = WALK_ROWS_MAX;
     }
-    // The sorted plan and the count that says whether it holds come from one lookup.
-    const matches = `WITH matches AS MATERIALIZED (SELECT ${WALKED_COLUMNS} FROM users u WHERE ${indexedWordTier(tier)} AND ${test} LIMIT :cap)`;
-    const sorted = await this.rows<DirectoryRow & { matches: number }>(
-      `${matches} ${pickedPageSql('matches u', `${DIRECTORY_SELECT}, (SELECT count(*) FROM matches)::int AS matches`)}`,
-      { ...values, limit, cap: SORTED_MATCHES_MAX + 1 },
-    );
-    // The page is drawn from the matches untested again: no row, no match.
-    const matched = sorted[0]?.matches ?? 0;
-    if (matched <= SORTED_MATCHES_MAX) return sorted;
-    // Too many to sort: the rest of the name index, past the rows walked already (skipping
-    // rows costs a tenth of testing them: for "an mar" at a million people 19 ms of 38).
-    return [...walked, ...(await walk(walkedRows, Number.MAX_SAFE_INTEGER, limit - walked.length))];
+    // The sorted plan and the count that says whether it holds come from one lookup; the
+    // page is drawn from the matches untested again: no row, no match.
+    const few = await sorted(SORTED_MATCHES_MAX + 1, limit);
+    if ((few[0]?.matches ?? 0) <= SORTED_MATCHES_MAX) return few;
+    walked ??= await walk();
+    if (walked.length === limit) return walked;
+    // Too few matches among the walked rows: the rest sort after them, and after every match
+    // the walk found. Walking on read the whole index ("zsofia contoso": 3,089 people, last).
+    const inWalk = new Set(walked.map((row) => row.email));
+    const later = (await sorted(MATCHES_SORTED_MAX, limit + walked.length)).filter((row) => !inWalk.has(row.email));
+    return [...walked, ...later].slice(0, limit);
   }
 
   /**

@@ -163,6 +163,16 @@ export function ftsQuery(words: readonly string[], tier: 'nameWords' | 'otherWor
  */
 export const SORTED_MATCHES_MAX = 2000;
 
+/**
+ * The most matches a word tier sorts once its walk of the name index came short: the
+ * matches sort late, past the rows a walk may read ("zsofia contoso": the 3,089 Zsófias at
+ * Contoso sort last, and SQLite's walk read 990,000 rows, 245 ms of the event loop).
+ * Sorting 10,000 costs about as much as walking 10,000 rows. The page is exact whenever no
+ * more people than this match; past it, the walk's matches come first, then the first this
+ * many matches found, sorted.
+ */
+export const MATCHES_SORTED_MAX = 10_000;
+
 /** What " " + the folded words of a text contains where a word of it starts with each query word. */
 export function wordStartNeedles(words: readonly string[]): string[] {
   return words.map((word) => ` ${word}`);

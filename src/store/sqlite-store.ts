@@ -18,6 +18,7 @@ import {
   rankedPage,
   SEARCH_TIERS,
   searchColumnsOf,
+  MATCHES_SORTED_MAX,
   SORTED_MATCHES_MAX,
   wordStartNeedles,
   wordTierMatchSql,
@@ -133,15 +134,27 @@ function tierSql(from: string, order: string): string {
     LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${ordered}`;
 }
 
-/** A word tier as a walk of the name index that tests each row, for words too many people share to sort. */
+/**
+ * The most rows of the name index a word tier walks (0.6 µs each at a million people): a
+ * page of 101 where one person in 200 matches.
+ */
+const WALK_ROWS_MAX = 20_000;
+
+/**
+ * A word tier as a walk of the name index up to @endKey that tests each row, for words
+ * too many people share to sort. Bounded by a key rather than by LIMIT in a subquery,
+ * which read every row walked from the table (the index covers the tests): surname
+ * searches took twice as long; and by the name alone, as (name, address) took 2.5 times.
+ */
 function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number): string {
   const matches = wordTierMatchSql(tier, wordCount, { position: 'instr', parameter: '@' });
-  return tierSql(`users u INDEXED BY users_by_name_key WHERE ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
+  return tierSql(`users u INDEXED BY users_by_name_key WHERE u.name_key <= @endKey AND ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
 }
 
 type TierQuery = PeopleQuery & { ids: string; limit: number };
 /** @n0, @n1…: the wordStartNeedles of the query's words. */
-type WalkQuery = PeopleQuery & { limit: number } & Record<`n${number}`, string>;
+type WalkEnd = { endKey: string };
+type WalkQuery = PeopleQuery & WalkEnd & { limit: number } & Record<`n${number}`, string>;
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -164,6 +177,9 @@ export class SqliteStore implements Store {
   private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
   private readonly waits = { count: 0 };
+  /** Writes made here: with SQLite's data_version (others' commits), when a read may find the directory changed. */
+  private writes = 0;
+  private walkEnd: { version: string; key: string } | undefined;
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
   private readonly transaction: <T>(work: () => T) => T;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -200,6 +216,7 @@ export class SqliteStore implements Store {
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
+    this.writes++;
     return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits);
   }
 
@@ -238,6 +255,10 @@ export class SqliteStore implements Store {
       tiers: Object.fromEntries(
         SEARCH_TIERS.map((tier) => [tier, db.prepare<TierQuery, DirectoryRow>(tierSql(TIER_SQL[tier].from, TIER_SQL[tier].order))]),
       ) as Record<SearchTier, Database.Statement<TierQuery, DirectoryRow>>,
+      // The last of the first @walk rows of the name index (read from the index alone).
+      walkEnd: db.prepare<{ walk: number }, WalkEnd>(
+        `SELECT max(name_key) AS endKey FROM (SELECT name_key FROM users INDEXED BY users_by_name_key ORDER BY ${NAME_ORDER} LIMIT @walk)`,
+      ),
       // The FTS index's matches, only as many as the choice between sorting and walking needs.
       matchedIds: db.prepare<{ match: string; cap: number }, number>('SELECT rowid FROM users_search WHERE users_search MATCH @match LIMIT @cap').pluck(),
       managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?))'),
@@ -406,14 +427,36 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** A word tier's first rows: its matches sorted when few people share the words, else a walk of the name index. */
+  /**
+   * A word tier's first rows: its matches sorted when few people share the words, else a
+   * walk of the name index's first WALK_ROWS_MAX rows, testing each; when those hold too
+   * few, the walk's matches, then the first MATCHES_SORTED_MAX matches found, sorted.
+   */
   private wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): DirectoryRow[] {
     const match = ftsQuery(query.words, tier);
+    // Few ids first: for a common word, reading 10,000 cost a surname search 3 ms more.
     const ids = this.statements.matchedIds.all({ match, cap: SORTED_MATCHES_MAX + 1 });
     if (ids.length === 0) return [];
-    if (ids.length <= SORTED_MATCHES_MAX) return this.statements.tiers[tier].all({ ...query, ids: JSON.stringify(ids), limit });
+    const sorted = (matched: number[], count: number) => this.statements.tiers[tier].all({ ...query, ids: JSON.stringify(matched), limit: count });
+    if (ids.length <= SORTED_MATCHES_MAX) return sorted(ids, limit);
     const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
-    return this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, limit });
+    const walked = this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, endKey: this.walkEndKey(), limit });
+    if (walked.length === limit) return walked;
+    // Every match among the walked rows is in `walked`: the others sort after them all.
+    const inWalk = new Set(walked.map((row) => row.email));
+    const more = this.statements.matchedIds.all({ match, cap: MATCHES_SORTED_MAX });
+    return [...walked, ...sorted(more, limit + walked.length).filter((row) => !inWalk.has(row.email))].slice(0, limit);
+  }
+
+  /**
+   * The name of the name index's row WALK_ROWS_MAX, read again only once the store may have
+   * changed: reading it took 2 ms, as long as a whole surname search. One older than the
+   * directory bounds a walk elsewhere, but never makes a page wrong.
+   */
+  private walkEndKey(): string {
+    const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.writes}`;
+    if (this.walkEnd?.version !== version) this.walkEnd = { version, key: this.statements.walkEnd.get({ walk: WALK_ROWS_MAX })!.endKey };
+    return this.walkEnd.key;
   }
 
   private walkedWordTier(tier: 'nameWords' | 'otherWords', wordCount: number): Database.Statement<WalkQuery, DirectoryRow> {

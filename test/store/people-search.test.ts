@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { foldedWords, SORTED_MATCHES_MAX, WORD_TIER_WORDS_MAX } from '../../src/store/search-text.js';
+import { foldedWords, MATCHES_SORTED_MAX, SORTED_MATCHES_MAX, WORD_TIER_WORDS_MAX } from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -212,6 +212,28 @@ for (const backend of storeBackends()) {
       expect(await names('becker', 3, 2)).to.deep.equal(['Given00001 Becker', 'Given00002 Becker']);
       // A word of the other fields has no name word lists: the name index is walked.
       expect(await names('finance', 0, 4)).to.deep.equal(['Abe Becker', 'Abel Becker', 'Given00000 Becker', 'Given00001 Becker']);
+    });
+
+    it('past the matches it sorts, all sorting late, gives the walk’s matches, then those it sorted, in name order, page after page', async () => {
+      // As above, with more late matches than a word tier sorts once its walk came short
+      // (MATCHES_SORTED_MAX), found last first: walking on would read the whole index.
+      const early = ['Abe Becker', 'Abel Becker'].map((name, i) => person(`early${i}@contoso.com`, name, { department: 'Finance' }));
+      const fillers = Array.from({ length: 49_998 }, (_, i) => person(`f${i}@contoso.com`, `Filler${String(i).padStart(5, '0')} Smith`));
+      const late = Array.from({ length: MATCHES_SORTED_MAX + 200 }, (_, i) =>
+        person(`late${i}@contoso.com`, `Given${String(MATCHES_SORTED_MAX + 199 - i).padStart(5, '0')} Becker`, { department: 'Finance' }),
+      );
+      await store.close();
+      await backend.reset();
+      store = await backend.open();
+      await store.upsertUsers([...late, ...fillers, ...early]);
+
+      const pages: string[] = [];
+      for (let offset = 0; offset < 300; offset += 100) pages.push(...(await names('finance', offset, 100)));
+      expect(pages).to.have.length(300);
+      expect(new Set(pages).size, 'no one twice').to.equal(300);
+      expect(pages.slice(0, 2)).to.deep.equal(['Abe Becker', 'Abel Becker']);
+      expect(pages.slice(2).every((name) => /^Given\d{5} Becker$/.test(name))).to.equal(true);
+      expect(pages.slice(2)).to.deep.equal([...pages.slice(2)].sort());
     });
 
     it('reads the people many share a word with in name order, whichever word of their names it starts', async () => {
