@@ -11,9 +11,15 @@ export const MAX_PAGE_SIZE = 100;
  * How deep a search pages: through its first 1,000 matches. A search ranks its matches
  * in tiers and walks past everything before `offset` on the event loop: at 200,000
  * people, `?q=dept&offset=1000000` held it for 7.7 s, while offset 1,000 costs about as
- * much as the first page. Browsing (no q) walks one index and pages through everyone.
+ * much as the first page.
  */
 export const MAX_SEARCH_MATCHES = 1000;
+/**
+ * How deep browsing (no q) pages: through the first 10,000 people in name order, 208
+ * pages of cards, in about 3 ms at a million people. It walks one index past everything
+ * before `offset`: offset 399,000 held the event loop for 130 ms.
+ */
+export const MAX_BROWSED_PEOPLE = 10_000;
 const DEFAULT_PAGE_SIZE = 48;
 
 /**
@@ -34,8 +40,8 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator): Router
   router.get('/api/people', authenticate, async (req, res) => {
     const q = queryText(req, 'q')?.trim() ?? '';
     if (q.length > MAX_SEARCH_LENGTH) throw BridgeError.invalidRequest(`the search is longer than ${MAX_SEARCH_LENGTH} characters`);
-    const end = q === '' ? Number.POSITIVE_INFINITY : MAX_SEARCH_MATCHES;
-    const offset = queryInteger(req, 'offset', 0, Math.min(1_000_000, end - 1), 0);
+    const end = q === '' ? MAX_BROWSED_PEOPLE : MAX_SEARCH_MATCHES;
+    const offset = queryInteger(req, 'offset', 0, end - 1, 0);
     const limit = Math.min(queryInteger(req, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), end - offset);
     // One row more than asked tells whether another page exists, without counting them all.
     const entries = await store.searchDirectory(q, offset, limit + 1);

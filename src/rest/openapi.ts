@@ -2,7 +2,7 @@ import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { SEARCH_SCOPES } from '../people/find-people.js';
-import { MAX_SEARCH_MATCHES } from './directory-routes.js';
+import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from './directory-routes.js';
 
 const sizeParameter = {
   name: 'size',
@@ -304,7 +304,7 @@ export const OPENAPI_DOCUMENT = {
             name: 'offset',
             in: 'query',
             required: false,
-            description: `With q, below ${MAX_SEARCH_MATCHES}: a search pages through its first ${MAX_SEARCH_MATCHES} matches (hasMore is false at the last of them). Without q, through everyone.`,
+            description: `With q, below ${MAX_SEARCH_MATCHES}: a search pages through its first ${MAX_SEARCH_MATCHES} matches (hasMore is false at the last of them). Without q, below ${MAX_BROWSED_PEOPLE}: browsing pages through the first ${MAX_BROWSED_PEOPLE} people in name order.`,
             schema: { type: 'integer', minimum: 0, default: 0 },
           },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 48 } },

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { MAX_SEARCH_MATCHES } from '../../src/rest/directory-routes.js';
+import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from '../../src/rest/directory-routes.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** More people named alike than a search pages through. */
 const NAMESAKES = MAX_SEARCH_MATCHES + 50;
 
-describe(`/api/people: a search pages through its first ${MAX_SEARCH_MATCHES} matches, browsing through everyone`, () => {
+describe(`/api/people: a search pages through its first ${MAX_SEARCH_MATCHES} matches, browsing through the first ${MAX_BROWSED_PEOPLE} people`, () => {
   let t: TestBridge;
   before(async () => {
     t = await startTestBridge();
@@ -41,5 +41,12 @@ describe(`/api/people: a search pages through its first ${MAX_SEARCH_MATCHES} ma
     const page = (await get(`/api/people?offset=${NAMESAKES - 10}&limit=48`).expect(200)).body;
     expect(page.people).to.have.length(10);
     expect(page.hasMore).to.equal(false);
+  });
+
+  it(`refuses a browsing offset of ${MAX_BROWSED_PEOPLE} or more with 400 (offset 399,000 held the event loop for 130 ms)`, async () => {
+    const res = await get(`/api/people?offset=${MAX_BROWSED_PEOPLE}`);
+    expect([res.status, res.text.trim()]).to.deep.equal([400, `'offset' must be an integer from 0 to ${MAX_BROWSED_PEOPLE - 1}`]);
+    const last = (await get(`/api/people?offset=${MAX_BROWSED_PEOPLE - 1}`).expect(200)).body;
+    expect([last.people.length, last.hasMore]).to.deep.equal([0, false]);
   });
 });
