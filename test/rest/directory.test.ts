@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { MAX_BROWSED_PEOPLE } from '../../src/rest/directory-routes.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -32,13 +33,15 @@ describe('directory search /api/people and the page at /', () => {
 
   const get = (path: string, authorization = reader) => request(t.bridge.server).get(path).set('Authorization', authorization);
 
-  it('pages through ten thousand people in name order, saying whether more follow', async () => {
+  it('pages through the first ten thousand people in name order, saying whether more follow', async () => {
     const first = (await get('/api/people?limit=3').expect(200).expect('content-type', /json/)).body;
     expect(first.people.map((p: { email: string }) => p.email)).to.deep.equal(['percent@contoso.com', 'person00000@contoso.com', 'person00001@contoso.com']);
     expect(first.hasMore).to.equal(true);
-    const last = (await get(`/api/people?offset=${DIRECTORY_SIZE - 1}&limit=5`).expect(200)).body;
-    expect(last.people.map((p: { email: string }) => p.email)).to.deep.equal(['person09998@contoso.com', 'person09999@contoso.com']);
+    // 10,001 people: browsing ends at the 10,000th (MAX_BROWSED_PEOPLE); a search finds the last.
+    const last = (await get(`/api/people?offset=${MAX_BROWSED_PEOPLE - 2}&limit=5`).expect(200)).body;
+    expect(last.people.map((p: { email: string }) => p.email)).to.deep.equal(['person09997@contoso.com', 'person09998@contoso.com']);
     expect(last.hasMore).to.equal(false);
+    expect((await get('/api/people?q=person09999').expect(200)).body.people).to.have.length(1);
   });
 
   it('matches name, address, department and title anywhere, case-insensitively', async () => {
