@@ -22,19 +22,17 @@ type ThreadAnswer = DecodeAnswer & { heapBytes: number };
 // is the photo (iPhones add thumbnails and, in portrait mode, depth maps). libheif applies
 // the file's rotation and mirroring (irot, imir) while decoding; the EXIF orientation HEIF
 // files may also carry must then be ignored, which the raw pixels handed back do by
-// carrying none. libheif-js only prints why a file could not be parsed, so console.log is
-// caught to become the reason. Each decode releases its images and context, so the next
+// carrying none. libheif-js prints why a file could not be parsed, in its own internal
+// terms: console.log is silenced, so that it never reaches the bridge's stdout (its log). Each decode releases its images and context, so the next
 // one reuses that memory. Evaluated source rather than a file, so the same code runs from
 // dist/ and under tsx.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const notes = [];
-console.log = (message) => notes.push(String(message));
+console.log = () => {};
 const libheif = require(workerData.libheif);
 const decoder = new libheif.HeifDecoder();
 
 function decode(input, maxPixels, answer) {
-  notes.length = 0;
   const images = decoder.decode(input);
   const finish = (message, transfer) => {
     for (const image of images) image.free();
@@ -43,12 +41,12 @@ function decode(input, maxPixels, answer) {
     answer(message, transfer);
   };
   const image = images.find((candidate) => candidate.is_primary()) || images[0];
-  if (!image) return finish({ error: notes[0] || 'no image in the file' });
+  if (!image) return finish({ error: 'no image in the file' });
   const width = image.get_width();
   const height = image.get_height();
   if (width * height > maxPixels) return finish({ tooLarge: { width, height } });
   image.display({ data: new Uint8ClampedArray(width * height * 4), width, height }, (decoded) => {
-    if (!decoded) finish({ error: notes[0] || 'the HEVC data could not be decoded' });
+    if (!decoded) finish({ error: 'the file is damaged or cut short' });
     else finish({ rgba: decoded.data, width, height }, [decoded.data.buffer]);
   });
 }
@@ -131,7 +129,7 @@ export class HevcDecoderThread {
       }
       settle(answer);
     });
-    worker.on('error', (error) => stopped(error.message));
+    worker.on('error', () => stopped('the decoder failed on it'));
     worker.on('exit', () => stopped('the decoder stopped'));
     // After the listeners: adding a 'message' listener refs the thread again.
     worker.unref();

@@ -70,8 +70,8 @@ async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits
       height: info.height,
       sha256: createHash('sha256').update(data).digest('hex'),
     };
-  } catch (error) {
-    throw BridgeError.invalidImage(`it could not be decoded (${libvipsReason(error)})`);
+  } catch {
+    throw BridgeError.invalidImage(DECODE_FAILED);
   }
 }
 
@@ -79,13 +79,13 @@ async function readHeader(input: Buffer): Promise<sharp.Metadata> {
   try {
     // Only the header is read here; the pixel limit is applied by the caller, with a clearer message.
     return await sharp(input, { limitInputPixels: false }).metadata();
-  } catch (error) {
-    throw BridgeError.invalidImage(libvipsReason(error));
+  } catch {
+    throw BridgeError.invalidImage('its header could not be read (the file is damaged or not an image)');
   }
 }
 
-/** libvips errors run over several lines with internal detail; the first line is the reason. */
-function libvipsReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.trim() || 'unknown error';
-}
+/**
+ * What a file that libvips could not decode is told: its own words named its loaders and
+ * libraries (`VipsJpeg: premature end of JPEG image`, `pngload_buffer: libspng read error`).
+ */
+const DECODE_FAILED = 'it could not be decoded (the file is damaged or cut short)';

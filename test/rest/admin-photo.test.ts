@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sharp from 'sharp';
 import express from 'express';
 import request from 'supertest';
 import { createHealthRoutes } from '../../src/rest/health-routes.js';
@@ -45,10 +46,15 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
       expect(res.text).to.match(/^not a usable image/);
     });
 
-    it('a truncated image → 422', async () => {
+    it('a truncated image → 422, told in the bridge’s words, not libvips’ (its loaders and libraries)', async () => {
       const jpeg = await samplePhoto(400, 400);
-      const res = await put(jpeg.subarray(0, jpeg.length / 2)).expect(422);
-      expect(res.text).to.match(/could not be decoded/);
+      const png = await sharp(jpeg).png().toBuffer();
+      for (const cut of [jpeg.subarray(0, jpeg.length / 2), png.subarray(0, png.length / 2)]) {
+        const res = await put(cut).expect(422);
+        expect(res.text.trim()).to.equal('not a usable image: it could not be decoded (the file is damaged or cut short)');
+      }
+      const headless = await put(Buffer.concat([jpeg.subarray(0, 3), Buffer.alloc(64)])).expect(422);
+      expect(headless.text.trim()).to.equal('not a usable image: its header could not be read (the file is damaged or not an image)');
     });
 
     it('a 20000×20000 PNG (decompression bomb) → 413, refused before decoding', async () => {
