@@ -34,7 +34,8 @@ VOLUME ["/data"]
 USER node
 EXPOSE 8080
 # Ready = the store answers and the bridge is not draining. Plain HTTP on the port inside
-# the container; with built-in TLS, put the health check on a proxy or the metrics port.
+# the container; with built-in TLS (HTTPS only on that port), check through the proxy or
+# load balancer in front instead: the metrics listener serves /metrics alone.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains in-flight requests (BRIDGE_SHUTDOWN_GRACE_MS); give docker stop longer than that.

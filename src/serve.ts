@@ -43,16 +43,20 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // A renewed certificate is taken up without a restart (systemctl reload, kill -HUP).
-  if (config.tlsCertFile !== '') {
-    process.on('SIGHUP', () => {
-      try {
-        bridge.reloadTls();
-        log.info({ cert: config.tlsCertFile }, 'TLS certificate and key reloaded');
-      } catch (error) {
-        log.error({ err: error }, 'TLS reload failed; still serving the previous certificate');
-      }
-    });
-  }
+  // Without built-in TLS there is nothing to reload, but SIGHUP must not end the process
+  // (Node's default): systemd counts that exit as clean and does not restart it.
+  process.on('SIGHUP', () => {
+    if (config.tlsCertFile === '') {
+      log.info('SIGHUP: nothing to reload (no built-in TLS)');
+      return;
+    }
+    try {
+      bridge.reloadTls();
+      log.info({ cert: config.tlsCertFile }, 'TLS certificate and key reloaded');
+    } catch (error) {
+      log.error({ err: error }, 'TLS reload failed; still serving the previous certificate');
+    }
+  });
   const address = await bridge.listen();
   const scheme = config.tlsCertFile === '' ? 'http' : 'https';
   const base = `${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;

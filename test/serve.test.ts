@@ -75,6 +75,24 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     expect(running.stdout()).to.not.match(/demo"|Basic /);
   });
 
+  it('goes on serving after SIGHUP without built-in TLS (systemctl reload), where it exited', async () => {
+    const running = await startServe(join(dir, 'reload.db'), ['--no-demo']);
+    try {
+      const answered = new Promise<string>((resolve) => {
+        running.child.stdout.on('data', () => {
+          if (/SIGHUP: nothing to reload/.test(running.stdout())) resolve('logged');
+        });
+        void running.exited.then((code) => resolve(`exited with ${code}`));
+      });
+      running.child.kill('SIGHUP');
+      expect(await answered).to.equal('logged');
+      expect((await fetch(`${running.base}/healthz`)).status).to.equal(200);
+    } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).to.equal(0);
+    }
+  });
+
   it('leaves the database empty with --no-demo and says how to make an account', async () => {
     const running = await startServe(join(dir, 'empty.db'), ['--no-demo']);
     running.child.kill('SIGTERM');
