@@ -8,6 +8,7 @@ import { heifTiledSize } from './heif-grid.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
+import { webpFrameProblem } from './webp-frames.js';
 import {
   ACCEPTED_FORMAT_NAMES,
   ACCEPTED_FORMATS,
@@ -35,9 +36,16 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
     throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
   }
   if (!hasAcceptedSignature(input)) throw BridgeError.invalidImage(`it is not ${ACCEPTED_FORMAT_NAMES}`);
-  const structure = exifProblem(input) ?? tiffPageProblem(input);
+  const structure = exifProblem(input) ?? tiffPageProblem(input) ?? webpFrameProblem(input);
   if (structure) throw BridgeError.invalidImage(structure);
-  const header = await readHeader(input);
+  // The header is read in a decode slot too: what libvips does to read one is not always
+  // small (a WebP's frames, a TIFF's pages), and outside the slots four such reads held
+  // every thread of the pool that everyone's photos are resized on.
+  return (limits.decodes ?? sharedDecodeSlots).run(async () => decode(input, checkedHeader(input, await readHeader(input), limits), limits));
+}
+
+/** The header, once it describes an image of an accepted format within the limits. */
+function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimits): sharp.Metadata {
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMAT_NAMES} are)`);
   }
@@ -48,7 +56,7 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   if (shape) throw shape;
   const scans = header.format === 'jpeg' ? jpegScanProblem(input) : undefined;
   if (scans) throw BridgeError.invalidImage(scans);
-  return (limits.decodes ?? sharedDecodeSlots).run(() => decode(input, header, limits));
+  return header;
 }
 
 /** The pixel work, in a decode slot: the header has been checked. */

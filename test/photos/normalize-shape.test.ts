@@ -131,14 +131,16 @@ describe('normalizePhoto: the shape of an image, and how many are decoded at onc
       expect((await queued).width).to.equal(64);
     });
 
-    it('a refused bomb takes no slot: with every slot held, a 65535×610 GIF is still 413, not 503', async () => {
+    it('reads the header in a slot too (a WebP’s frames, a TIFF’s pages cost libvips seconds to read), and gives the slot back when the header refuses it', async () => {
       const decodes = new DecodeSlots(1, 0);
       const held = gate();
       const holder = decodes.run(() => held.opened);
-      const error = await rejectionOf(normalizePhoto(oneColourGif(65535, 610), { ...LIMITS, decodes }));
-      expectTooLarge(error);
+      const busy = await rejectionOf(normalizePhoto(oneColourGif(65535, 610), { ...LIMITS, decodes }));
+      expect([busy.httpStatus, busy.responseCode]).to.deep.equal([503, 'ErrorServerBusy']);
       held.open();
       await holder;
+      expectTooLarge(await rejectionOf(normalizePhoto(oneColourGif(65535, 610), { ...LIMITS, decodes })));
+      expect((await normalizePhoto(await samplePhoto(64, 64), { ...LIMITS, decodes })).width).to.equal(64);
     });
 
     it('a decode that fails gives its slot back', async () => {

@@ -174,3 +174,17 @@ export function nestedUseSvg(depth = 6, fan = 10): Buffer {
   }
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><defs>${levels.join('')}</defs><use href="#l${depth}"/></svg>`);
 }
+
+/** An animated WebP (RIFF container: VP8X with the animation flag, ANIM, then `frames` ANMF chunks) of one 16×16 lossless frame repeated. */
+export async function animatedWebp(frames: number, side = 16): Promise<Buffer> {
+  const le = (value: number, bytes: number) => Buffer.from(Array.from({ length: bytes }, (_, i) => (value / 256 ** i) & 0xff));
+  const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from(type, 'latin1'), le(data.length, 4), data, Buffer.alloc(data.length % 2)]);
+  const still = await sharp({ create: { width: side, height: side, channels: 4, background: '#3366997f' } })
+    .webp({ lossless: true })
+    .toBuffer();
+  // The still's own chunk (VP8L) as the frame's image: x, y, width − 1, height − 1, duration (24 bits each), flags.
+  const frame = chunk('ANMF', Buffer.concat([le(0, 3), le(0, 3), le(side - 1, 3), le(side - 1, 3), le(100, 3), Buffer.from([0]), still.subarray(12)]));
+  const vp8x = chunk('VP8X', Buffer.concat([Buffer.from([0x12, 0, 0, 0]), le(side - 1, 3), le(side - 1, 3)]));
+  const body = Buffer.concat([Buffer.from('WEBP'), vp8x, chunk('ANIM', Buffer.concat([le(0, 4), le(0, 2)])), ...Array<Buffer>(frames).fill(frame)]);
+  return Buffer.concat([Buffer.from('RIFF'), le(body.length, 4), body]);
+}
