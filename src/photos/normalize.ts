@@ -4,7 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
-import { heifTiledSize } from './heif-grid.js';
+import { heifItemSizes, heifTiledSize } from './heif-sizes.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
@@ -49,11 +49,16 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMAT_NAMES} are)`);
   }
-  // A tiled HEIF decodes to the size its grid says, whatever its header's.
-  const { width = 0, height = 0 } = (header.format === 'heif' ? heifTiledSize(input) : undefined) ?? header;
-  if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
-  const shape = unusableShape(width, height);
-  if (shape) throw shape;
+  // A tiled HEIF decodes to the size its grid says, whatever its header's; and every other
+  // item (an alpha plane, a thumbnail) and each AV1 item's coded size must fit as well.
+  const heif = header.format === 'heif';
+  const items = heif ? heifItemSizes(input) : [];
+  if (!items) throw BridgeError.invalidImage('its AV1 data does not begin with a sequence header');
+  for (const { width = 0, height = 0 } of [(heif ? heifTiledSize(input) : undefined) ?? header, ...items]) {
+    if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
+    const shape = unusableShape(width, height);
+    if (shape) throw shape;
+  }
   const scans = header.format === 'jpeg' ? jpegScanProblem(input) : undefined;
   if (scans) throw BridgeError.invalidImage(scans);
   return header;

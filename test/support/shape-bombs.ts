@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { boxesIn } from '../../src/photos/heif-grid.js';
+import { boxesIn } from '../../src/photos/heif-sizes.js';
 import { pngBomb } from './sample-images.js';
 
 /**
@@ -93,69 +93,110 @@ export const box = (type: string, ...content: Buffer[]) => {
 export const fullBox = (type: string, version: number, flags: number, ...content: Buffer[]) =>
   box(type, Buffer.from([version, flags >> 16, (flags >> 8) & 0xff, flags & 0xff]), ...content);
 
-/**
- * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
- * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
- */
-export async function avifGrid(rows: number, columns: number, ispe: { width: number; height: number }, side = 64): Promise<Buffer> {
-  const tile = await sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
-    .avif()
+/** One image coded by sharp as AVIF, taken apart: its `ftyp`, its properties but `ispe`, and its coded AV1 data. */
+async function sharpAvif(width: number, height: number): Promise<{ ftyp: Buffer; properties: Buffer[]; coded: Buffer }> {
+  const avif = await sharp({ create: { width, height, channels: 3, background: '#369' } })
+    .avif({ effort: 0 })
     .toBuffer();
-  const top = boxesIn(tile, 0, tile.length);
+  const top = boxesIn(avif, 0, avif.length);
   const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
   const metaBox = find(top, 'meta');
-  const meta = boxesIn(tile, metaBox.start + 4, metaBox.end);
+  const meta = boxesIn(avif, metaBox.start + 4, metaBox.end);
   const iprpBox = find(meta, 'iprp');
-  const ipco = find(boxesIn(tile, iprpBox.start, iprpBox.end), 'ipco');
-  const tileProperties = boxesIn(tile, ipco.start, ipco.end).map((property) => tile.subarray(property.start - 8, property.end));
-  // The coded tile: the one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
+  const ipco = find(boxesIn(avif, iprpBox.start, iprpBox.end), 'ipco');
+  const properties = boxesIn(avif, ipco.start, ipco.end)
+    .filter((property) => property.type !== 'ispe')
+    .map((property) => avif.subarray(property.start - 8, property.end));
+  // The one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
   const ilocStart = find(meta, 'iloc').start;
-  const sizes = tile.readUInt16BE(ilocStart + 4);
-  const field = (at: number, size: number) => (size === 0 ? 0 : tile.readUIntBE(at, size));
+  const sizes = avif.readUInt16BE(ilocStart + 4);
+  const field = (at: number, size: number) => (size === 0 ? 0 : avif.readUIntBE(at, size));
   const [offsetSize, lengthSize, baseSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
   const item = ilocStart + 4 + 2 + 2 + 2 + 2;
   const base = field(item, baseSize);
   const extent = item + baseSize + 2;
   const codedStart = base + field(extent, offsetSize);
-  const coded = tile.subarray(codedStart, codedStart + field(extent + offsetSize, lengthSize));
-  const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
-  const properties = [...tileProperties, fullBox('ispe', 0, 0, u32(ispe.width), u32(ispe.height))];
-  const associate = (id: number, indices: number[]) => Buffer.concat([u16(id), Buffer.from([indices.length, ...indices.map((index) => 0x80 | index)])]);
-  const tileIndices = tileProperties.map((_, i) => i + 1);
-  const iprp = box(
-    'iprp',
-    box('ipco', ...properties),
-    fullBox('ipma', 0, 0, u32(1 + tiles.length), associate(1, [properties.length]), ...tiles.map((id) => associate(id, tileIndices))),
-  );
-  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
-  const hiddenInfe = (id: number) => fullBox('infe', 2, 1, u16(id), u16(0), Buffer.from('av01\0', 'latin1'));
-  const metaWith = (mdat: number) =>
-    fullBox(
+  return { ftyp: avif.subarray(0, top[0]!.end), properties, coded: avif.subarray(codedStart, codedStart + field(extent + offsetSize, lengthSize)) };
+}
+
+const ispe = (width: number, height: number) => fullBox('ispe', 0, 0, u32(width), u32(height));
+
+interface AvifItem {
+  type: string;
+  /** Not shown on its own (a tile, an alpha plane). */
+  hidden?: boolean;
+  properties: Buffer[];
+  data: Buffer;
+}
+
+/** An AVIF of these items, the first primary, each item's data one extent in `mdat` (items of the same data share it). */
+function avifFile(ftyp: Buffer, items: AvifItem[], references: Buffer[] = []): Buffer {
+  const properties: Buffer[] = [];
+  const associations = items.map((item, i) => {
+    const indices = item.properties.map((property) => {
+      const known = properties.indexOf(property);
+      return known >= 0 ? known + 1 : properties.push(property);
+    });
+    return Buffer.concat([u16(i + 1), Buffer.from([indices.length, ...indices.map((index) => 0x80 | index)])]);
+  });
+  const datas = [...new Set(items.map((item) => item.data))];
+  const metaWith = (mdat: number) => {
+    const offsets = datas.map((_, i) => mdat + datas.slice(0, i).reduce((sum, data) => sum + data.length, 0));
+    const extent = (item: AvifItem, i: number) => Buffer.concat([u16(i + 1), u16(0), u16(1), u32(offsets[datas.indexOf(item.data)]!), u32(item.data.length)]);
+    const infe = (item: AvifItem, i: number) => fullBox('infe', 2, item.hidden ? 1 : 0, u16(i + 1), u16(0), Buffer.from(`${item.type}\0`, 'latin1'));
+    return fullBox(
       'meta',
       0,
       0,
       fullBox('hdlr', 0, 0, Buffer.alloc(4), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
       fullBox('pitm', 0, 0, u16(1)),
-      fullBox(
-        'iloc',
-        0,
-        0,
-        Buffer.from([0x44, 0x00]),
-        u16(1 + tiles.length),
-        u16(1),
-        u16(0),
-        u16(1),
-        u32(mdat),
-        u32(grid.length),
-        ...tiles.map((id) => Buffer.concat([u16(id), u16(0), u16(1), u32(mdat + grid.length), u32(coded.length)])),
-      ),
-      fullBox('iinf', 0, 0, u16(1 + tiles.length), fullBox('infe', 2, 0, u16(1), u16(0), Buffer.from('grid\0', 'latin1')), ...tiles.map(hiddenInfe)),
-      fullBox('iref', 0, 0, box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))),
-      iprp,
+      fullBox('iloc', 0, 0, Buffer.from([0x44, 0x00]), u16(items.length), ...items.map(extent)),
+      fullBox('iinf', 0, 0, u16(items.length), ...items.map(infe)),
+      ...(references.length > 0 ? [fullBox('iref', 0, 0, ...references)] : []),
+      box('iprp', box('ipco', ...properties), fullBox('ipma', 0, 0, u32(items.length), ...associations)),
     );
-  const ftyp = tile.subarray(0, top[0]!.end);
+  };
   const mdat = ftyp.length + metaWith(0).length + 8;
-  return Buffer.concat([ftyp, metaWith(mdat), box('mdat', grid, coded)]);
+  return Buffer.concat([ftyp, metaWith(mdat), box('mdat', ...datas)]);
+}
+
+/**
+ * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
+ * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
+ */
+export async function avifGrid(rows: number, columns: number, size: { width: number; height: number }, side = 64): Promise<Buffer> {
+  const tile = await sharpAvif(side, side);
+  const tileProperties = [...tile.properties, ispe(side, side)];
+  const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
+  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
+  return avifFile(
+    tile.ftyp,
+    [
+      { type: 'grid', properties: [ispe(size.width, size.height)], data: grid },
+      ...tiles.map(() => ({ type: 'av01', hidden: true, properties: tileProperties, data: tile.coded })),
+    ],
+    [box('dimg', u16(1), u16(tiles.length), ...tiles.map(u16))],
+  );
+}
+
+/** A real AVIF coded at `coded` whose `ispe` says `declared`: the sweep's 973 bytes said 64×64 and coded 8000×8000. */
+export async function avifDeclaring(declared: { width: number; height: number }, coded: { width: number; height: number }): Promise<Buffer> {
+  const image = await sharpAvif(coded.width, coded.height);
+  return avifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...image.properties], data: image.coded }]);
+}
+
+/** A real 64×64 AVIF with an alpha plane (an auxiliary image, `auxl`) of `alpha` pixels, its `ispe` true: the sweep's 1,176 bytes, 8000×8000, were stored. */
+export async function avifWithAlpha(alpha: { width: number; height: number }): Promise<Buffer> {
+  const [image, plane] = await Promise.all([sharpAvif(64, 64), sharpAvif(alpha.width, alpha.height)]);
+  const auxC = fullBox('auxC', 0, 0, Buffer.from('urn:mpeg:mpegB:cicp:systems:auxiliary:alpha\0', 'latin1'));
+  return avifFile(
+    image.ftyp,
+    [
+      { type: 'av01', properties: [ispe(64, 64), ...image.properties], data: image.coded },
+      { type: 'av01', hidden: true, properties: [ispe(alpha.width, alpha.height), ...plane.properties, auxC], data: plane.coded },
+    ],
+    [box('auxl', u16(2), u16(1), u16(1))],
+  );
 }
 
 /**

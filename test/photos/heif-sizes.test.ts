@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { heifTiledSize } from '../../src/photos/heif-grid.js';
+import { heifItemSizes, heifTiledSize } from '../../src/photos/heif-sizes.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
-import { avifGrid, box, fullBox, u16, u32 } from '../support/shape-bombs.js';
+import { avifDeclaring, avifGrid, avifWithAlpha, box, fullBox, u16, u32 } from '../support/shape-bombs.js';
 
 const infe = (id: number, type: string) => fullBox('infe', 2, 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
 
@@ -68,5 +68,57 @@ describe('HEIF tiled images at upload', () => {
     expect((await sharp(hidden).metadata()).width, 'precondition: libvips reports the ispe').to.equal(100);
     const error = await rejectionOf(normalizePhoto(hidden, LIMITS));
     expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 128×128 pixels; the limit is 10000 pixels']);
+  });
+});
+
+describe('HEIF items beside the primary, and AV1 coded sizes', () => {
+  const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 10_000, jpegQuality: 85 };
+
+  it('reads every ispe and each AV1 item’s coded size (its sequence header), as sharp writes them', async () => {
+    expect(heifItemSizes(await avifWithAlpha({ width: 96, height: 80 }))).to.deep.equal([
+      { width: 64, height: 64 },
+      { width: 96, height: 80 },
+      { width: 64, height: 64 },
+      { width: 96, height: 80 },
+    ]);
+    expect(heifItemSizes(await avifDeclaring({ width: 64, height: 64 }, { width: 120, height: 90 }))).to.deep.equal([
+      { width: 64, height: 64 },
+      { width: 120, height: 90 },
+    ]);
+    expect(
+      heifItemSizes(
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+          .png()
+          .toBuffer(),
+      ),
+    ).to.deep.equal([]);
+  });
+
+  it('stores a photo with a small alpha plane, and refuses one whose alpha plane is over the limit: 413 (8000×8000 in 1,176 bytes took 1.2 GB and was stored)', async () => {
+    const fitting = await normalizePhoto(await avifWithAlpha({ width: 64, height: 64 }), LIMITS);
+    expect([fitting.width, fitting.height]).to.deep.equal([64, 64]);
+    const error = await rejectionOf(normalizePhoto(await avifWithAlpha({ width: 120, height: 120 }), LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 120×120 pixels; the limit is 10000 pixels']);
+  });
+
+  it('refuses an AV1 image coded larger than its ispe says, from the sequence header: 413 (64×64 said, 8000×8000 coded: 1.2 GB before a 422)', async () => {
+    const lying = await avifDeclaring({ width: 64, height: 64 }, { width: 120, height: 120 });
+    expect((await sharp(lying).metadata()).width, 'precondition: libvips reports the ispe').to.equal(64);
+    const error = await rejectionOf(normalizePhoto(lying, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 120×120 pixels; the limit is 10000 pixels']);
+  });
+
+  it('refuses an AV1 item whose data does not begin with a sequence header it can read: 422', async () => {
+    const avif = await avifDeclaring({ width: 64, height: 64 }, { width: 64, height: 64 });
+    const data = avif.lastIndexOf(Buffer.from('mdat', 'latin1')) + 4;
+    const sequenceHeader = data + 2;
+    const type = (at: number) => (avif[at]! >> 3) & 0xf;
+    expect([type(data), type(sequenceHeader)], 'precondition: a temporal delimiter (2 bytes), then the sequence header').to.deep.equal([2, 1]);
+    // Its type (bits 1–4 of the header byte) made padding: what follows is no sequence header.
+    const headerless = Buffer.from(avif);
+    headerless[sequenceHeader] = (headerless[sequenceHeader]! & 0x87) | (15 << 3);
+    expect(heifItemSizes(headerless)).to.equal(undefined);
+    const error = await rejectionOf(normalizePhoto(headerless, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([422, 'not a usable image: its AV1 data does not begin with a sequence header']);
   });
 });
