@@ -162,10 +162,17 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   });
   const server = front.server;
   const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
-  const stopWatching = watchStoreChanges(store, () => {
-    photos.forgetAll();
-    auth.accountsMayHaveChanged();
-  });
+  const stopWatching = watchStoreChanges(
+    store,
+    () => {
+      photos.forgetAll();
+      auth.accountsMayHaveChanged();
+    },
+    (listening) => {
+      if (listening) log.info("hearing other replicas' changes again; caches dropped, as changes may have been missed");
+      else log.warn("lost the connection that hears other replicas' changes; reconnecting every second, and their photo changes go unseen here meanwhile");
+    },
+  );
 
   return {
     server,

@@ -4,6 +4,7 @@ import type { RefusedConnections } from '../http/front-server.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { UpstreamPhotos } from '../photos/upstream-photos.js';
 import type { BreakerState } from '../sources/photo-source.js';
+import { isChangeFeed } from '../store/change-watcher.js';
 import type { Store } from '../store/store.js';
 import { registerLatencyHistogram } from './latency-histogram.js';
 import type { RequestMetrics } from './request-metrics.js';
@@ -141,6 +142,15 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
 
   if (countsBusyWaits(store)) {
     counterOf(registers, 'store_busy_waits_total', "Times a request waited for another process's lock on the store.", () => store.busyWaits());
+  }
+  if (isChangeFeed(store)) {
+    gaugeOf(
+      registers,
+      'change_feed_listening',
+      "1 while this replica hears other replicas' commits (PostgreSQL LISTEN); 0 while it reconnects, when another's photo change may go unseen.",
+      () => (store.changeFeedStatus().listening ? 1 : 0),
+    );
+    counterOf(registers, 'change_feed_losses_total', "Times the connection hearing other replicas' commits was lost.", () => store.changeFeedStatus().losses);
   }
   return registry;
 }

@@ -2,8 +2,10 @@ import type { Store } from './store.js';
 
 /** A store that is told of other processes' commits as they happen (PostgreSQL's LISTEN/NOTIFY). */
 export interface ChangeFeed {
-  /** Calls `listener` after another process commits; returns the way to stop. */
-  subscribeToChanges(listener: () => void): () => void;
+  /** Calls `listener` after another process commits, and `status` when it stops and starts hearing them; returns the way to stop. */
+  subscribeToChanges(listener: () => void, status?: (listening: boolean) => void): () => void;
+  /** Whether other processes' commits are heard now, and how often the connection hearing them was lost. */
+  changeFeedStatus(): { listening: boolean; losses: number };
 }
 
 /**
@@ -13,8 +15,8 @@ export interface ChangeFeed {
  * data_version). Commits made through this process invalidate directly and do not
  * wait for either.
  */
-export function watchStoreChanges(store: Store, onChange: () => void, intervalMs = 1000): () => void {
-  if (isChangeFeed(store)) return store.subscribeToChanges(onChange);
+export function watchStoreChanges(store: Store, onChange: () => void, onListening?: (listening: boolean) => void, intervalMs = 1000): () => void {
+  if (isChangeFeed(store)) return store.subscribeToChanges(onChange, onListening);
   // The baseline is read now, not at the first tick: a commit made in between must count.
   let last: Promise<number | undefined> = store.changeCounter().catch(() => undefined);
   const timer = setInterval(() => {
@@ -30,6 +32,6 @@ export function watchStoreChanges(store: Store, onChange: () => void, intervalMs
   return () => clearInterval(timer);
 }
 
-function isChangeFeed(store: Store): store is Store & ChangeFeed {
+export function isChangeFeed(store: Store): store is Store & ChangeFeed {
   return typeof (store as Partial<ChangeFeed>).subscribeToChanges === 'function';
 }

@@ -19,6 +19,9 @@ export class PostgresChanges {
   private current: pg.Client | undefined;
   private changes = 0;
   private readonly listeners = new Set<() => void>();
+  private readonly statusListeners = new Set<(listening: boolean) => void>();
+  /** Times the listening connection was lost (or could not be opened again). */
+  private losses = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private everConnected = false;
   private closed = false;
@@ -37,10 +40,20 @@ export class PostgresChanges {
     return this.changes;
   }
 
-  subscribe(listener: () => void): () => void {
+  /** `status` hears when the listening connection is lost, and when it listens again. */
+  subscribe(listener: () => void, status?: (listening: boolean) => void): () => void {
     this.listeners.add(listener);
+    if (status) this.statusListeners.add(status);
     this.connect().catch(() => this.reconnectLater());
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (status) this.statusListeners.delete(status);
+    };
+  }
+
+  /** Whether other processes' commits are heard now, and how often the connection hearing them was lost. */
+  status(): { listening: boolean; losses: number } {
+    return { listening: this.current !== undefined, losses: this.losses };
   }
 
   async close(): Promise<void> {
@@ -75,7 +88,10 @@ export class PostgresChanges {
       throw error;
     }
     this.current = client;
-    if (this.everConnected) this.changed();
+    if (this.everConnected) {
+      this.changed();
+      for (const status of this.statusListeners) status(true);
+    }
     this.everConnected = true;
     return client;
   }
@@ -86,6 +102,8 @@ export class PostgresChanges {
     this.current = undefined;
     void client.end().catch(() => undefined);
     this.connection = undefined;
+    this.losses++;
+    for (const status of this.statusListeners) status(false);
     this.reconnectLater();
   }
 

@@ -701,8 +701,12 @@ export class PostgresStore implements Store, ChangeFeed {
     }
   }
 
-  subscribeToChanges(listener: () => void): () => void {
-    return this.changes.subscribe(listener);
+  subscribeToChanges(listener: () => void, status?: (listening: boolean) => void): () => void {
+    return this.changes.subscribe(listener, status);
+  }
+
+  changeFeedStatus(): { listening: boolean; losses: number } {
+    return this.changes.status();
   }
 
   async ping(): Promise<void> {

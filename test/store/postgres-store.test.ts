@@ -228,15 +228,19 @@ describe('PostgresStore', () => {
     }
   });
 
-  it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change', async () => {
+  it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change, told as lost and found again', async () => {
     const a = await open();
     const b = await open();
     const { listener, called } = nextCall();
-    a.subscribeToChanges(listener);
+    const statuses: boolean[] = [];
+    a.subscribeToChanges(listener, (listening) => statuses.push(listening));
     await a.upsertUsers([alex]);
     await a.changeCounter();
+    expect(a.changeFeedStatus()).to.deep.equal({ listening: true, losses: 0 });
     await runSql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ews-photo-bridge'");
     await called;
+    expect(statuses).to.deep.equal([false, true]);
+    expect(a.changeFeedStatus()).to.deep.equal({ listening: true, losses: 1 });
     expect(await a.getUser(alex.email)).to.deep.equal(alex);
     const before = await a.changeCounter();
     await b.removeUser(alex.email);

@@ -72,6 +72,15 @@ describe('replicas: two bridges on one PostgreSQL database', () => {
     }
   };
 
+  it('tells on /metrics that each replica hears the others (the LISTEN connection), and how often it lost them', async () => {
+    for (const replica of [a, b]) {
+      await replica.store.changeCounter(); // its LISTEN connection is open
+      const text = (await request(replica.bridge.server).get('/metrics').expect(200)).text;
+      expect(text).to.match(/^ews_photo_bridge_change_feed_listening 1$/m);
+      expect(text).to.match(/^ews_photo_bridge_change_feed_losses_total 0$/m);
+    }
+  });
+
   it('PUT a photo on A: B drops its cached rendition and serves the new ETag, the same as A', async () => {
     await putPhoto(a, await samplePhoto(200, 200));
     const first = await etagOn(b);
