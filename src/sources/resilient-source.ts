@@ -26,6 +26,7 @@ import {
   type PhotoSource,
   type SourceAnswer,
 } from './photo-source.js';
+import { OutboundRefused } from './outbound-http.js';
 
 /**
  * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
@@ -68,10 +69,13 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   // The bridge's own refusals (its decoders busy) say nothing of the source.
   const upstreamFailure = (error: unknown) => !(error instanceof BridgeError);
   const failed = handleWhen((error) => upstreamFailure(error) && (!(error instanceof PermanentSourceError) || error instanceof UnusableAnswerError));
+  // What the bridge's own outbound policy refused (an answer over the size limit, a host
+  // that is not allowed) is refused again: an oversized answer was read to the limit three times.
   const worthRetrying = handleWhen(
     (error) =>
       upstreamFailure(error) &&
       !(error instanceof PermanentSourceError) &&
+      !(error instanceof OutboundRefused) &&
       !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
   );
   const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });

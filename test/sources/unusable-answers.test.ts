@@ -4,6 +4,7 @@ import { BridgeError } from '../../src/domain/errors.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { UnusableAnswerError, type PhotoReference, type PhotoSource, type SourceAnswer } from '../../src/sources/photo-source.js';
+import { OutboundRefused } from '../../src/sources/outbound-http.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 
@@ -42,6 +43,13 @@ describe('what a source answers is checked within its call', () => {
     expect(outcomes.slice(3).every((error) => error instanceof BrokenCircuitError)).to.equal(true);
     expect(garbage.calls, 'three lookups, none retried, none once the breaker opened').to.equal(3);
     expect(source.breakerState?.()).to.equal('open');
+  });
+
+  it('asks no more than once when its own outbound policy refused the answer (over the size limit: read to the limit three times)', async () => {
+    const oversized = answering(() => Promise.reject(new OutboundRefused('response larger than 10485760 bytes')));
+    const source = resilient(oversized, OPTIONS);
+    expect(await outcome(source.fetch(REFERENCE, AbortSignal.timeout(10_000)))).to.be.instanceOf(OutboundRefused);
+    expect(oversized.calls).to.equal(1);
   });
 
   it('hands a usable photo on normalised, and the bridge’s own busy decoders count against no one', async () => {
