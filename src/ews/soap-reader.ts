@@ -25,6 +25,12 @@ export const SOAP_READ_LIMITS = {
   textCharacters: 64 * 1024,
   /** Of an element's or attribute's name, prefix included: answers and faults repeat names (an unknown operation's, an unbound prefix). */
   nameCharacters: 256,
+  /**
+   * Character and entity references (`&#x41;`, `&amp;`), in all: each costs the parser a
+   * microsecond, three times a plain character's share, and a header it drops anyway
+   * carried 175,000 of them (186 ms of the event loop per 1 MiB request).
+   */
+  references: 4096,
 } as const;
 
 export class MalformedEnvelope extends Error {}
@@ -52,6 +58,9 @@ export function readXmlDocument(xml: string): XmlElement {
 }
 
 function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
+  if (referencesIn(xml) > SOAP_READ_LIMITS.references) {
+    throw new MalformedEnvelope(`the request has more than ${SOAP_READ_LIMITS.references} character or entity references`);
+  }
   const parser = new SaxesParser({ xmlns: true, position: false });
   // `kept`: the element belongs to the operation's tree; headers are read and dropped.
   const open: { element: XmlElement; kept: boolean }[] = [];
@@ -113,6 +122,13 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
 
   parser.write(xml).close();
   return operation ?? refuse(shape === 'soap' ? 'the SOAP Body names no operation' : 'the request is empty');
+}
+
+/** The `&`s of a text, counted up to one past the limit: a scan, far cheaper than the parse it spares. */
+function referencesIn(xml: string): number {
+  let count = 0;
+  for (let at = xml.indexOf('&'); at !== -1 && count <= SOAP_READ_LIMITS.references; at = xml.indexOf('&', at + 1)) count++;
+  return count;
 }
 
 function elementOf(tag: SaxesTagNS): XmlElement {
