@@ -26,6 +26,7 @@ import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { openStore, withoutPassword } from './store/open-store.js';
+import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import { userOwner } from './domain/photo-owner.js';
@@ -367,7 +368,8 @@ function expectedFailure(error: unknown): string | undefined {
     error instanceof ConfigError ||
     error instanceof InvalidArgumentError ||
     error instanceof StoreCopyError ||
-    error instanceof BackupError
+    error instanceof BackupError ||
+    error instanceof StoreOpenError
   )
     return error.message;
   const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };

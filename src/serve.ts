@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge } from './bridge.js';
 import type { Config } from './config.js';
-import { DEMO_LOGIN } from './demo/demo-directory.js';
+import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
@@ -78,7 +78,7 @@ async function banner(base: string, config: Config, store: Store): Promise<strin
       ? `  demo login:  ${DEMO_LOGIN.username}  password: ${DEMO_LOGIN.password}  (admin; do not keep it in production)`
       : '  log in with an account made by: ews-photo-bridge account add <name>',
     `  directory:   ${reachAt}/  (search people, see their photos)`,
-    `  try:         curl ${credentials}'${reachAt}/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.example&size=HR96x96' -o photo.jpg`,
+    `  try:         curl ${credentials}'${reachAt}/ews/exchange.asmx/s/GetUserPhoto?email=${login ? DEMO_PERSON : 'SOMEONE@YOUR.DOMAIN'}&size=HR96x96' -o photo.jpg`,
   );
   if (config.allowAnonymousRead) lines.push('  WARNING: anonymous read is on; anyone who reaches this port can fetch every photo');
   return `${lines.join('\n')}\n\n`;

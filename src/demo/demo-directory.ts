@@ -3,6 +3,8 @@ import type { DirectoryUser } from '../domain/directory.js';
 
 export const DEMO_DOMAIN = 'contoso.example';
 export const DEMO_LOGIN = { username: `adele.vance@${DEMO_DOMAIN}`, password: 'demo', role: 'admin' as const };
+/** Someone of the demo directory with a photo, for the start banner's example. */
+export const DEMO_PERSON = `alex.wilber@${DEMO_DOMAIN}`;
 
 interface DemoPerson {
   givenName: string;

@@ -8,6 +8,14 @@
  * only — exactly SQLite's NOCASE and LIKE — and orders by code point as SQLite's
  * BINARY does, so both stores find and sort the same rows whatever the server's locale.
  */
+/** A store that cannot be opened for a reason its operator can act on: said in one line, without a stack. */
+export class StoreOpenError extends Error {}
+
+/** A database migrated by a newer bridge: this one would misread it. */
+export function newerSchema(applied: number, known: number): StoreOpenError {
+  return new StoreOpenError(`database schema version ${applied} is newer than this bridge knows (${known}); upgrade the bridge`);
+}
+
 export interface Migration {
   sqlite: string;
   postgres: string;

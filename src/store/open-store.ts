@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
+import { StoreOpenError } from './migrations.js';
 import type { Store } from './store.js';
 
 export type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'storeBusyTimeoutMs'>;
@@ -11,10 +12,30 @@ export type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'datab
  * command does not start a thread for it.
  */
 export async function openStore(settings: StoreSettings, use: 'server' | 'command'): Promise<Store> {
-  if (settings.databaseUrl) {
-    return PostgresStore.open(settings.databaseUrl, { busyTimeoutMs: settings.storeBusyTimeoutMs, poolSize: settings.databasePoolSize });
+  try {
+    if (settings.databaseUrl) {
+      return await PostgresStore.open(settings.databaseUrl, { busyTimeoutMs: settings.storeBusyTimeoutMs, poolSize: settings.databasePoolSize });
+    }
+    return new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs, checkpointInBackground: use === 'server' });
+  } catch (error) {
+    throw openProblem(error, storeLocation(settings)) ?? error;
   }
-  return new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs, checkpointInBackground: use === 'server' });
+}
+
+/** Network errors that mean the database server is not there (Node's, passed on by pg). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** The failures to open a store that an operator can act on, said as such; undefined for a real surprise. */
+function openProblem(error: unknown, location: string): StoreOpenError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code } = error as { code?: string };
+  if (code !== undefined && UNREACHABLE.has(code))
+    return new StoreOpenError(`cannot reach the database at ${location} (${code}); is PostgreSQL running and listening there?`);
+  // PostgreSQL's SQLSTATEs: invalid_password, invalid_authorization_specification, invalid_catalog_name.
+  if (code === '28P01' || code === '28000' || code === '3D000') return new StoreOpenError(`PostgreSQL at ${location}: ${error.message}`);
+  if (code === 'SQLITE_CANTOPEN') return new StoreOpenError(`cannot open the database file ${location}: may this user read and write it and its folder?`);
+  if (code === 'SQLITE_NOTADB') return new StoreOpenError(`${location} is not a SQLite database`);
+  return undefined;
 }
 
 /** Where the store is, for logs and banners: the file, or the URL without its password. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MIGRATIONS, type DataStep } from './migrations.js';
+import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf } from './search-text.js';
 import { fromUserRow, type UserRow } from './store-rows.js';
@@ -28,7 +28,7 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
     const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations');
     const applied = rows[0]!.version;
     if (applied > MIGRATIONS.length) {
-      throw new Error(`database schema version ${applied} is newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge`);
+      throw newerSchema(applied, MIGRATIONS.length);
     }
     for (const [i, migration] of MIGRATIONS.slice(applied).entries()) {
       await client.query(migration.postgres);

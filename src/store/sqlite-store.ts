@@ -10,7 +10,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
-import { MIGRATIONS, type DataStep } from './migrations.js';
+import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -645,7 +645,7 @@ function keyOf(owner: PhotoOwner): string | number {
 export function migrateSqlite(db: Database.Database, version: number): void {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
-    throw new Error(`database schema version ${applied} is newer than this bridge knows (${MIGRATIONS.length}); upgrade the bridge`);
+    throw newerSchema(applied, MIGRATIONS.length);
   }
   const step = db.transaction((sql: string, then: DataStep | undefined, reached: number) => {
     db.exec(sql);

@@ -2,15 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 
 /** One plain line on standard error and a failing exit: what a new administrator should see for a mistake. */
-function expectOneLineFailure(result: CliResult, line: string): void {
+function expectOneLineFailure(result: CliResult, line: string | RegExp): void {
   expect(result.status).to.equal(1);
   expect(result.stdout).to.equal('');
-  expect(result.stderr).to.equal(`ews-photo-bridge: ${line}\n`);
+  if (typeof line === 'string') expect(result.stderr).to.equal(`ews-photo-bridge: ${line}\n`);
+  else expect(result.stderr.replace(/^ews-photo-bridge: /, '').trimEnd()).to.match(line);
 }
 
 describe('ews-photo-bridge command line, used wrongly on purpose', function () {
@@ -40,6 +42,26 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(cli(['photo', 'set', 'a@contoso.com', join(dir, 'missing.jpg')]), `cannot read '${join(dir, 'missing.jpg')}': no such file`);
     expectOneLineFailure(cli(['contacts', 'import', 'a@contoso.com', join(dir, 'missing.vcf')]), `cannot read '${join(dir, 'missing.vcf')}': no such file`);
     expectOneLineFailure(cli(['import', '--format', 'csv', dir]), `cannot read '${dir}': it is a folder`);
+  });
+
+  it('says in one line why a store cannot be opened: PostgreSQL not there, a newer schema, a file that is no database', async () => {
+    const unreachable = runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge:secret@127.0.0.1:1/bridge' } });
+    expectOneLineFailure(
+      unreachable,
+      'cannot reach the database at postgres://bridge:***@127.0.0.1:1/bridge (ECONNREFUSED); is PostgreSQL running and listening there?',
+    );
+    const newer = join(dir, 'newer.db');
+    await new SqliteStore(newer).close();
+    const raw = new Database(newer);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expectOneLineFailure(
+      runCli(['--db', newer, 'account', 'list']),
+      /^database schema version 999 is newer than this bridge knows \(\d+\); upgrade the bridge$/,
+    );
+    const text = join(dir, 'notes.db');
+    writeFileSync(text, 'not a database at all, but long enough to be read as a header of one\n'.repeat(4));
+    expectOneLineFailure(runCli(['--db', text, 'account', 'list']), `${text} is not a SQLite database`);
   });
 
   it('answers an unknown command, a misspelt flag, a missing argument and a bad choice in one line', () => {
