@@ -9,7 +9,17 @@ import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings }
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
 import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
-import { avifGrid, nestedUseSvg, oneColourGif, tallPngStrip, withRepeatedLastScan, withStrayByte } from '../../test/support/shape-bombs.js';
+import {
+  animatedWebp,
+  avifDeclaring,
+  avifGrid,
+  avifWithAlpha,
+  nestedUseSvg,
+  oneColourGif,
+  tallPngStrip,
+  withRepeatedLastScan,
+  withStrayByte,
+} from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
@@ -294,6 +304,11 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     ),
     imageBomb('admin PUT: 1.8 KB SVG of a million nested <use>', () => Promise.resolve(nestedUseSvg()), 422, 'ErrorInvalidImage'),
     imageBomb('admin PUT: AVIF grid of 31×31 tiles (16368² px) whose ispe says 100×100', () => avifGrid(31, 31, { width: 100, height: 100 }, 528)),
+    // Seventh sweep: libvips looked each frame up from the first (69 s to read the header), and stored it.
+    imageBomb('admin PUT: animated WebP of 199,000 frames (10 MB)', () => animatedWebp(199_000), 422, 'ErrorInvalidImage'),
+    // Seventh sweep: 1.2 GB decoded, then stored; and 1.2 GB decoded before a 422.
+    imageBomb('admin PUT: 64×64 AVIF with an 8000×8000 alpha plane', () => avifWithAlpha({ width: 8000, height: 8000 })),
+    imageBomb('admin PUT: AVIF whose ispe says 64×64, coded 8000×8000', () => avifDeclaring({ width: 64, height: 64 }, { width: 8000, height: 8000 })),
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {
@@ -317,6 +332,28 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       check('ErrorCode InvalidRequest', a.text.includes('<ErrorCode>InvalidRequest</ErrorCode>')),
       check(`answer ≤ 2 KB (was ${a.body.length})`, a.body.length <= 2048),
     ]),
+    // Seventh sweep: the Host is written into each URL of the answer; 15 KB of it made 9 MB.
+    {
+      name: 'Autodiscover: 100 users × 4 URL settings, a 15 KB Host',
+      async run(bridge) {
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/autodiscover/autodiscover.svc`, {
+            headers: {
+              host: `${'a'.repeat(63).concat('.').repeat(240)}example`,
+              authorization: BASIC_AUTHORIZATION,
+              'content-type': 'text/xml; charset=utf-8',
+            },
+            body: getUserSettings(new Array<string>(100).fill(BENCH_USER.email), [
+              'InternalEwsUrl',
+              'ExternalEwsUrl',
+              'InternalPhotosUrl',
+              'ExternalPhotosUrl',
+            ]),
+          }),
+        );
+        return summary(answer, [statusIs(answer, 400), check(`answer ≤ 2 KB (was ${answer.body.length})`, answer.body.length <= 2048)]);
+      },
+    },
     // Each bound met, their product not: 12,800 answers were a 3.9 MB answer from an 18 KB request.
     autodiscoverSettings('Autodiscover: 100 users × 128 unknown 64-character settings', 128, 64, (a) => [
       statusIs(a, 200),

@@ -136,3 +136,58 @@ export const es256BearerToken: Attack = {
     ]);
   },
 };
+
+const CONCURRENT_GUESSES = 40;
+
+/** Seventh sweep: guesses sent at once were all checked (33 where 5 were allowed), none having failed yet. */
+export const concurrentGuesses: Attack = {
+  name: `${CONCURRENT_GUESSES} wrong passwords at once, one account`,
+  async run(bridge) {
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENT_GUESSES });
+    const answers = await Promise.all(Array.from({ length: CONCURRENT_GUESSES }, (_, i) => me(bridge, basicAs(`guess at once ${i}`), agent)));
+    agent.destroy();
+    const statuses = answers.map((answer) => answer.status);
+    const checked = statuses.filter((status) => status === 401).length;
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes: answers.reduce((sum, answer) => sum + answer.body.length, 0),
+      checks: [
+        check(`at most ${MAX_FAILURES} checked (401 × ${checked})`, checked <= MAX_FAILURES),
+        check(
+          `the rest 429 (were ${tally(statuses)})`,
+          statuses.every((status) => status === 401 || status === 429),
+        ),
+      ],
+    };
+  },
+};
+
+const SPRAYED_ACCOUNTS = 20;
+
+/**
+ * Seventh sweep: a guesser with a login of their own sprays passwords across accounts and
+ * logs in between, respelling the header (no password check needed): that success cleared
+ * the address's count, and 77 passwords were tried across 20 accounts, 3 refused.
+ */
+export const sprayWithOwnLogin: Attack = {
+  name: `one login spraying ${SPRAYED_ACCOUNTS} accounts, logging in between guesses`,
+  async run(bridge) {
+    const own = `Basic  ${BASIC_AUTHORIZATION.slice('Basic '.length)}`;
+    const statuses: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let account = 0; account < SPRAYED_ACCOUNTS; account++) {
+        const guess = `Basic ${Buffer.from(`victim${account}@contoso.com:spring${round}`).toString('base64')}`;
+        statuses.push((await me(bridge, guess)).status);
+        if (account % 2 === 1) await me(bridge, `${own}${' '.repeat(account)}`);
+      }
+    }
+    const checked = statuses.filter((status) => status === 401).length;
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes: 0,
+      checks: [check(`at most ${MAX_FAILURES} guesses checked from one address (401 × ${checked})`, checked <= MAX_FAILURES)],
+    };
+  },
+};

@@ -19,7 +19,7 @@ import { startBridge, stopBridge, type RunningBridge } from './bridges.js';
 import { readFixtureIds } from './fixture-ids.js';
 import { prepareAbuseDatabase } from './fixture.js';
 import { httpAttacks } from './http-attacks.js';
-import { es256BearerToken, hashFloodDuringConversions, wrongPasswords } from './login-attacks.js';
+import { concurrentGuesses, es256BearerToken, hashFloodDuringConversions, sprayWithOwnLogin, wrongPasswords } from './login-attacks.js';
 import { observe, type Observation } from './observe.js';
 import { soapAttacks } from './soap-attacks.js';
 
@@ -68,6 +68,9 @@ async function main(): Promise<number> {
     },
     { bridge: 'BRIDGE_ANONYMOUS_READ=true', settings: { BRIDGE_ANONYMOUS_READ: 'true' }, attacks: () => Promise.resolve(anonymousAttacks()) },
     { bridge: 'RSA bearer key (BRIDGE_JWT_PUBLIC_KEY_FILE)', settings: issuer.env, attacks: () => Promise.resolve([es256BearerToken]) },
+    // Each on a bridge of its own: both leave this client's address throttled.
+    { bridge: 'defaults (guesses at once)', settings: {}, attacks: () => Promise.resolve([concurrentGuesses]) },
+    { bridge: 'defaults (spraying with a login)', settings: {}, attacks: () => Promise.resolve([sprayWithOwnLogin]) },
     // As an attacker with many addresses and account names finds it: every wrong password is checked.
     { bridge: 'BRIDGE_LOGIN_MAX_FAILURES=1000', settings: { BRIDGE_LOGIN_MAX_FAILURES: '1000' }, attacks: () => Promise.resolve([hashFloodDuringConversions]) },
   ];
