@@ -19,6 +19,7 @@ import { Addressing } from './http/addressing.js';
 import { createFrontServer, type RefusedConnections } from './http/front-server.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
+import { toOriginForm } from './http/request-target.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
 import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
@@ -143,6 +144,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     refused: refusedConnections,
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
+    toOriginForm(req);
     const context = createRequestContext(req, res, addressing);
     try {
       if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenDone(context, 'front', 'url-too-long');

@@ -1,0 +1,46 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+/** A GET with the request target written as given (absolute form included) and a Host header of its own. */
+function get(t: TestBridge, target: string, host: string, authorization?: string): Promise<{ status: number; body: string }> {
+  const { port } = t.bridge.server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: target, headers: { host, ...(authorization ? { authorization } : {}) } }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_PORT: '0', BRIDGE_HOST: '127.0.0.1' });
+    await t.bridge.listen();
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(100, 100), 'test');
+  });
+  after(() => t.close());
+
+  it('routes them as their origin form: the photo URL answers as it does with a path (it was a 404, while /healthz was 200)', async () => {
+    const path = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
+    const plain = await get(t, path, 'photos.contoso.com', basic(READER));
+    const absolute = await get(t, `http://photos.contoso.com${path}`, 'photos.contoso.com', basic(READER));
+    expect([plain.status, absolute.status]).to.deep.equal([200, 200]);
+    expect(absolute.body).to.equal(plain.body);
+  });
+
+  it('takes the host from the target, not from the Host header, as an origin server must', async () => {
+    const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
+    expect(res.status).to.equal(200);
+    expect((JSON.parse(res.body) as { Url: string }).Url).to.equal('http://mail.contoso.com/EWS/Exchange.asmx');
+  });
+});
