@@ -20,10 +20,18 @@ export interface Box {
   end: number;
 }
 
-/** The boxes laid one after another in `bytes` from `start` to `end`. */
-export function boxesIn(bytes: Buffer, start: number, end: number): Box[] {
+/**
+ * Items a file may list (in `iinf`, and locate in `iloc`), and so boxes read in any one
+ * list. Reading a grid of 10,000 tiles (430 KB) took 30–56 ms of the event loop, and a
+ * 10 MB file could list twenty times as many. A phone's HEIC has about 60 items; the
+ * sweep's grid bomb had 962.
+ */
+export const MAX_HEIF_ITEMS = 2048;
+
+/** The boxes laid one after another in `bytes` from `start` to `end`: the first `max`. */
+export function boxesIn(bytes: Buffer, start: number, end: number, max = MAX_HEIF_ITEMS): Box[] {
   const boxes: Box[] = [];
-  for (let at = start; at + 8 <= end;) {
+  for (let at = start; at + 8 <= end && boxes.length < max;) {
     let size = bytes.readUInt32BE(at);
     let header = 8;
     if (size === 1 && at + 16 <= end) {
@@ -78,39 +86,60 @@ function whole<T>(read: () => T): T | undefined {
   }
 }
 
-/** The width and height the primary item decodes to, when it is a grid or an overlay; undefined otherwise or when the boxes do not say. */
-export function heifTiledSize(bytes: Buffer): Size | undefined {
-  return whole(() => {
-    const child = metaBoxes(bytes);
-    if (!child) return undefined;
-    const primary = primaryItem(bytes, child('pitm'));
-    if (primary === undefined) return undefined;
-    const type = itemTypes(bytes, child('iinf')).get(primary);
-    if (type !== 'grid' && type !== 'iovl') return undefined;
-    const data = itemLocations(bytes, child('iloc'), child('idat')).get(primary);
-    if (!data) return undefined;
-    // ImageGrid: version, flags, rows − 1, columns − 1, then the size; ImageOverlay: version, flags, four fill values, then the size. Flag 1: 32-bit sizes.
-    const r = reader(bytes, data.start, data.end);
-    r.take(1);
-    const wide = (r.take(1) & 1) === 1;
-    r.take(type === 'grid' ? 2 : 8);
-    const width = r.take(wide ? 4 : 2);
-    const height = r.take(wide ? 4 : 2);
-    return { width, height };
-  });
+export interface HeifSizes {
+  /** What the primary item decodes to when it is a grid or an overlay; undefined otherwise or when the boxes do not say. */
+  tiled: Size | undefined;
+  /** Each `ispe` property, whichever item it describes, and each AV1 item's coded size. */
+  items: Size[];
 }
 
 /**
- * The size of every item a decoder may make: each `ispe` property, whichever item it
- * describes, and the size each AV1 item's sequence header codes. Empty when the file is
- * no HEIF or its boxes do not say; undefined when an AV1 item's data does not begin with a
- * sequence header read here (its decoder would find a size these bounds never checked).
+ * The sizes a decoder may make of a HEIF (nothing, when the bytes are no HEIF), or the
+ * problem that keeps them from being known: more items than MAX_HEIF_ITEMS, or AV1 data
+ * that does not begin with a sequence header read here (a decoder would find a size these
+ * bounds never checked).
  */
-export function heifItemSizes(bytes: Buffer): Size[] | undefined {
+export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
   const child = metaBoxes(bytes);
-  const iprp = child?.('iprp');
+  if (!child) return { tiled: undefined, items: [] };
+  const listed = whole(() => Math.max(itemCount(bytes, child('iinf'), 'iinf'), itemCount(bytes, child('iloc'), 'iloc'))) ?? 0;
+  if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
+  const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();
+  const locations = whole(() => itemLocations(bytes, child('iloc'), child('idat'))) ?? new Map<number, Extent>();
+  const items = ispeSizes(bytes, child('iprp'));
+  // A grid's tiles mostly share one coded tile: each extent is read once.
+  const coded = new Map<string, Size>();
+  for (const [id, type] of types) {
+    const data = type === 'av01' ? locations.get(id) : undefined;
+    const extent = data && `${data.start}:${data.end}`;
+    if (!extent || coded.has(extent)) continue;
+    const size = whole(() => av1CodedSize(bytes, data.start, data.end));
+    if (!size) return { problem: 'its AV1 data does not begin with a sequence header' };
+    coded.set(extent, size);
+  }
+  const tiled = whole(() => tiledSize(bytes, primaryItem(bytes, child('pitm')), types, locations));
+  return { tiled, items: [...items, ...coded.values()] };
+}
+
+/** What a grid or overlay primary item says it makes, from its item data. */
+function tiledSize(bytes: Buffer, primary: number | undefined, types: Map<number, string>, locations: Map<number, Extent>): Size | undefined {
+  const type = primary === undefined ? undefined : types.get(primary);
+  const data = type === 'grid' || type === 'iovl' ? locations.get(primary!) : undefined;
+  if (!data) return undefined;
+  // ImageGrid: version, flags, rows − 1, columns − 1, then the size; ImageOverlay: version, flags, four fill values, then the size. Flag 1: 32-bit sizes.
+  const r = reader(bytes, data.start, data.end);
+  r.take(1);
+  const wide = (r.take(1) & 1) === 1;
+  r.take(type === 'grid' ? 2 : 8);
+  const width = r.take(wide ? 4 : 2);
+  const height = r.take(wide ? 4 : 2);
+  return { width, height };
+}
+
+/** The sizes every `ispe` property in `iprp/ipco` states. */
+function ispeSizes(bytes: Buffer, iprp: Box | undefined): Size[] {
   const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
-  if (!child || !ipco) return [];
+  if (!ipco) return [];
   const sizes: Size[] = [];
   for (const property of boxesIn(bytes, ipco.start, ipco.end)) {
     if (property.type !== 'ispe') continue;
@@ -120,15 +149,17 @@ export function heifItemSizes(bytes: Buffer): Size[] | undefined {
     });
     if (size) sizes.push(size);
   }
-  const locations = whole(() => itemLocations(bytes, child('iloc'), child('idat'))) ?? new Map<number, { start: number; end: number }>();
-  for (const [id, type] of whole(() => itemTypes(bytes, child('iinf'))) ?? []) {
-    const data = type === 'av01' ? locations.get(id) : undefined;
-    if (!data) continue;
-    const coded = whole(() => av1CodedSize(bytes, data.start, data.end));
-    if (!coded) return undefined;
-    sizes.push(coded);
-  }
   return sizes;
+}
+
+/** How many items `iinf` lists or `iloc` locates: 16 bits in their first versions (iinf 0, iloc 0–1), else 32. */
+function itemCount(bytes: Buffer, box: Box | undefined, type: 'iinf' | 'iloc'): number {
+  if (!box) return 0;
+  const r = reader(bytes, box.start, box.end);
+  const version = r.take(1);
+  r.take(3);
+  if (type === 'iloc') r.take(2); // the sizes of its offset, length and base fields
+  return r.take(version < (type === 'iloc' ? 2 : 1) ? 2 : 4);
 }
 
 function primaryItem(bytes: Buffer, pitm: Box | undefined): number | undefined {
@@ -160,9 +191,14 @@ function itemTypes(bytes: Buffer, iinf: Box | undefined): Map<number, string> {
   return types;
 }
 
-/** Where each item's data lies, by id: its first extent, in the file or in `idat` (one pass: a file may list a million items). */
-function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefined): Map<number, { start: number; end: number }> {
-  const locations = new Map<number, { start: number; end: number }>();
+interface Extent {
+  start: number;
+  end: number;
+}
+
+/** Where each item's data lies, by id: its first extent, in the file or in `idat`. */
+function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefined): Map<number, Extent> {
+  const locations = new Map<number, Extent>();
   if (!iloc) return locations;
   const r = reader(bytes, iloc.start, iloc.end);
   const version = r.take(1);

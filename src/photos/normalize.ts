@@ -4,7 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
-import { heifItemSizes, heifTiledSize } from './heif-sizes.js';
+import { heifSizes } from './heif-sizes.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
@@ -51,10 +51,9 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
   }
   // A tiled HEIF decodes to the size its grid says, whatever its header's; and every other
   // item (an alpha plane, a thumbnail) and each AV1 item's coded size must fit as well.
-  const heif = header.format === 'heif';
-  const items = heif ? heifItemSizes(input) : [];
-  if (!items) throw BridgeError.invalidImage('its AV1 data does not begin with a sequence header');
-  for (const { width = 0, height = 0 } of [(heif ? heifTiledSize(input) : undefined) ?? header, ...items]) {
+  const heif = header.format === 'heif' ? heifSizes(input) : { tiled: undefined, items: [] };
+  if ('problem' in heif) throw BridgeError.invalidImage(heif.problem);
+  for (const { width = 0, height = 0 } of [heif.tiled ?? header, ...heif.items]) {
     if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
     const shape = unusableShape(width, height);
     if (shape) throw shape;
