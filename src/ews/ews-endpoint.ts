@@ -6,6 +6,7 @@ import { BridgeError, clientLeft } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
+import { callerTurn } from '../http/caller-turns.js';
 import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
@@ -250,6 +251,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       mailbox: mailboxOf(context),
       store: options.store,
       photos: options.photos,
+      turn: callerTurn(context),
       ids: options.ids,
       log,
       requestId: context.requestId,

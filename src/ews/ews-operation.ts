@@ -1,6 +1,6 @@
 import type { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
-import type { PhotoService } from '../photos/photo-service.js';
+import type { PhotoService, Turn } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import type { ItemIds } from './item-ids.js';
 import type { XmlElement } from './soap-reader.js';
@@ -22,6 +22,8 @@ export interface EwsContext {
   mailbox: string | undefined;
   store: Store;
   photos: PhotoService;
+  /** The caller's share of the image threads: photos no cache holds are made in it. */
+  turn: Turn;
   ids: ItemIds;
   log: Logger;
   requestId: string;

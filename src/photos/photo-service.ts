@@ -79,6 +79,10 @@ interface PhotoState {
   renditionKeys: Map<PhotoSize, string>;
 }
 
+/** Where an image no cache holds is made: a caller's share of the image threads (http/caller-turns.ts), or at once. */
+export type Turn = <T>(make: () => Promise<T>) => Promise<T>;
+const now: Turn = (make) => make();
+
 /**
  * Answers "this person's photo at this size" (and, when asked, in this box and format,
  * or a placeholder when they have none) and keeps the answer warm.
@@ -172,14 +176,15 @@ export class PhotoService {
 
   /**
    * The owner's photo at a size, converted when asked; null when there is none (or no
-   * such owner) and the request wants no placeholder.
+   * such owner) and the request wants no placeholder. A rendition no cache holds is made
+   * in `turn`, the caller's share of the image threads, when there is one.
    */
-  async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest): Promise<Rendition | null> {
+  async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest, turn: Turn = now): Promise<Rendition | null> {
     const key = this.stateKey(owner, size);
     const epoch = this.epoch;
     const state = this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
     const photo = state.photo;
-    if (!photo) return request ? this.placeholder(owner, size, request) : null;
+    if (!photo) return request ? this.placeholder(owner, size, request, turn) : null;
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.cacheFor(request?.conversion).get(cacheKey);
     if (cached) {
@@ -191,7 +196,7 @@ export class PhotoService {
     // owner's photo as it is now, and one changed elsewhere (the CLI, another replica) and
     // not yet heard of would otherwise be handed to everyone who shared the old one.
     return this.renderFlights.run(`${key}:${cacheKey}`, () =>
-      request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size),
+      turn(() => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size))),
     );
   }
 
@@ -358,7 +363,7 @@ export class PhotoService {
    * they show (placeholder.ts), so a rename that changes the initials or colour draws a
    * new one, and the many names that share a look share one drawing.
    */
-  private async placeholder(owner: PhotoOwner, size: PhotoSize, { conversion, ifBlank }: ConversionRequest): Promise<Rendition | null> {
+  private async placeholder(owner: PhotoOwner, size: PhotoSize, { conversion, ifBlank }: ConversionRequest, turn: Turn): Promise<Rendition | null> {
     if (ifBlank === 'Null') return null;
     const kind = ifBlank === 'Default' ? 'SrNoPhoto' : ifBlank;
     const name = kind === 'SrNoPhoto' || kind === 'SrNoPhotoWithBorder' ? await ownerName(this.store, owner) : '';
@@ -368,7 +373,7 @@ export class PhotoService {
     return (
       this.variants.get(key) ??
       this.renderFlights.run(key, async () => {
-        const rendition = await renderPlaceholder(look, side, conversion.type, this.limits.jpegQuality);
+        const rendition = await turn(() => renderPlaceholder(look, side, conversion.type, this.limits.jpegQuality));
         this.variants.set(key, rendition);
         return rendition;
       })

@@ -10,9 +10,9 @@ import { findPeople, isSearchScope } from '../people/find-people.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { inCallersTurn } from './conversion-turns.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { requireAccount } from '../http/require-account.js';
+import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { photoCacheControl, sendRendition } from './send-photo.js';
 
@@ -71,7 +71,7 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
 
   async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, conversion: ConversionRequest | undefined): Promise<void> {
     const size = sizeOf(req);
-    const rendition = await photos.photo(owner, size, conversion);
+    const rendition = await photos.photo(owner, size, conversion, callerTurn(contextOf(req)));
     if (!rendition) throw new BridgeError('ErrorItemNotFound', 404, 'no photo');
     sendRendition(req, res, rendition, cacheControl, contextOf(req).requestId);
   }
@@ -89,7 +89,7 @@ function photoRoute(handler: (req: Request, res: Response, conversion: Conversio
     res.vary('Accept');
     const queryStart = req.originalUrl.indexOf('?');
     const conversion = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept, sizeOf(req));
-    await (conversion ? inCallersTurn(contextOf(req), () => handler(req, res, conversion)) : handler(req, res, conversion));
+    await handler(req, res, conversion);
   };
 }
 

@@ -6,6 +6,7 @@ import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { ItemIds } from '../ews/item-ids.js';
 import { asBridgeError } from '../http/client-errors.js';
+import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
@@ -73,7 +74,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   });
 
   router.get('/me/contacts/:id/photo', reader, async (req, res) => {
-    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE);
+    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
     res.json({
       '@odata.mediaContentType': rendition.contentType,
@@ -85,7 +86,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   });
 
   router.get('/me/contacts/:id/photo/$value', reader, async (req, res) => {
-    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE);
+    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
     res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
   });

@@ -9,10 +9,10 @@ import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/siz
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenDone } from '../http/access-log.js';
+import { callerTurn } from '../http/caller-turns.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { inCallersTurn } from './conversion-turns.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
@@ -108,9 +108,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       if (!owner) throw BridgeError.unauthenticated('authentication required');
       const anonymous = context.principal === ANONYMOUS_PRINCIPAL;
       const conversionRequest = anonymous ? withoutNames(request.conversionRequest) : request.conversionRequest;
-      const rendition = await (conversionRequest
-        ? inCallersTurn(context, () => photos.photo(owner, request.size, conversionRequest))
-        : photos.photo(owner, request.size));
+      const rendition = await photos.photo(owner, request.size, conversionRequest, callerTurn(context));
       if (!rendition) throw await door.notFound(request, owner, anonymous);
       sendRendition(req, res, rendition, cacheControl, context.requestId);
     } catch (error) {

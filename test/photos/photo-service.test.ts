@@ -9,7 +9,7 @@ import type { DirectoryUser } from '../../src/domain/directory.js';
 import type { Rendition } from '../../src/domain/photo.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
-import { PhotoService, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
+import { PhotoService, type Turn, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { userOwner, type PhotoOwner } from '../../src/domain/photo-owner.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -99,6 +99,22 @@ describe('PhotoService', () => {
       expect(rendition.etag).to.equal(`"${stored.sha256.slice(0, 32)}-96x96"`);
       const metadata = await sharp(rendition.bytes).metadata();
       expect([metadata.format, metadata.width, metadata.height]).to.deep.equal(['jpeg', 96, 96]);
+    });
+
+    it('makes what no cache holds in the caller’s turn (resizes, conversions, placeholders), and answers what it holds without one', async () => {
+      const photos = service();
+      await photos.setPhoto(userOwner(ALICE), await image(1), 'test');
+      let turns = 0;
+      const turn: Turn = (make) => {
+        turns++;
+        return make();
+      };
+      expectRendition(await photos.photo(userOwner(ALICE), 96, undefined, turn));
+      expectRendition(await photos.photo(userOwner(ALICE), 96, undefined, turn));
+      const png = { conversion: { type: 'png' as const }, ifBlank: 'Null' as const };
+      expectRendition(await photos.photo(userOwner(ALICE), 96, png, turn));
+      expectRendition(await photos.photo(userOwner(CAROL), 96, { conversion: { type: 'png' }, ifBlank: 'SrNoPhoto' }, turn));
+      expect(turns, 'a resize, a conversion, a placeholder').to.equal(3);
     });
 
     it('stores the normalised photo: the store holds what setUserPhoto reported', async () => {

@@ -40,7 +40,7 @@ export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
 };
 
 async function answerFromSource(args: GetUserPhotoArgs, context: EwsContext): Promise<SoapAnswer> {
-  const rendition = await context.photos.photo(args.owner, args.size);
+  const rendition = await context.photos.photo(args.owner, args.size, undefined, context.turn);
   return rendition ? photoAnswer(rendition, context) : { ...refusal(BridgeError.photoNotFound(args.email)), status: 404 };
 }
 

@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import type { RequestContext } from '../../src/http/request-context.js';
+import { callerTurn } from '../../src/http/caller-turns.js';
+import { rejectionOf } from '../support/rejection.js';
+
+const callerContext = (username: string) => ({ principal: { username, role: 'user' }, clientAddress: '192.0.2.1' }) as unknown as RequestContext;
+
+describe('images made for each caller in turn', () => {
+  it('makes 4 images of a caller’s at once and queues 64, refuses the next with ErrorServerBusy; other callers go on', async () => {
+    const mallory = callerContext('mallory@example.com');
+    let running = 0;
+    let mostRunning = 0;
+    const release: (() => void)[] = [];
+    const make = () =>
+      new Promise<string>((resolve) => {
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        release.push(() => {
+          running--;
+          resolve('made');
+        });
+      });
+    const admitted = Array.from({ length: 68 }, () => callerTurn(mallory)(make));
+    const refused = await rejectionOf(callerTurn(mallory)(make));
+    expect(refused).to.include({ responseCode: 'ErrorServerBusy', httpStatus: 503 });
+    expect(await callerTurn(callerContext('victim@example.com'))(() => Promise.resolve('victim served'))).to.equal('victim served');
+    while (release.length > 0) {
+      release.splice(0).forEach((done) => done());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(admitted)).to.have.length(68);
+    expect(mostRunning).to.equal(4);
+    // Her turn is free again.
+    expect(await callerTurn(mallory)(() => Promise.resolve('made again'))).to.equal('made again');
+  });
+});
