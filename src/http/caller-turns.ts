@@ -12,7 +12,7 @@ import { mailboxOf, type RequestContext } from './request-context.js';
  * contact data) queued ahead of everyone in libuv's one queue. A caller's own burst waits
  * its turn; past the queue it is told to come back.
  */
-const MADE_AT_ONCE = 4;
+export const MADE_AT_ONCE = 4;
 const MADE_WAITING = 64;
 const making = new Map<string, BulkheadPolicy>();
 

@@ -101,6 +101,32 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
   });
 });
 
+describe('ResolveNames with every contact photo uncached', () => {
+  it('answers all 100 resolutions with their photos, made four at a time in the caller’s turn (a hundred at once overflowed its queue)', async () => {
+    const t = await startTestBridge();
+    try {
+      const photo = await normalizePhoto(await noisyPhoto(120), LIMITS);
+      await t.store.addContacts(
+        READER.username,
+        Array.from({ length: 100 }, (_, i) => ({ displayName: `Turn Person ${i}`, emailAddresses: [`turn${i}@x.example`], phones: {}, refs: {}, photo })),
+      );
+      const resolveNames =
+        '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties" SearchScope="Contacts"><m:UnresolvedEntry>Turn Person</m:UnresolvedEntry></m:ResolveNames>';
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope(resolveNames))
+        .expect(200);
+      const message = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      expect(message.ResponseCode).to.equal('ErrorNameResolutionMultipleResults');
+      expect(res.text.match(/<t:Photo>/g)).to.have.length(100);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('EWS request bodies in progress per account', () => {
   const BUDGET = 1024 * 1024;
   const FIND_CONTACTS = envelope(

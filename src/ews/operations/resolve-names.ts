@@ -1,3 +1,4 @@
+import { MADE_AT_ONCE } from '../../http/caller-turns.js';
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
 import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
@@ -52,7 +53,11 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     const shown = people
       .slice(0, MAX_RESOLUTIONS)
       .map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
-    const resolutions = await Promise.all(shown.map((candidate) => resolutionXml(candidate, fields, context)));
+    // As many at once as the caller's turn makes photos: a hundred at once overflowed its queue.
+    const resolutions: string[] = [];
+    for (let first = 0; first < shown.length; first += MADE_AT_ONCE) {
+      resolutions.push(...(await Promise.all(shown.slice(first, first + MADE_AT_ONCE).map((candidate) => resolutionXml(candidate, fields, context)))));
+    }
     const resolutionSet = element(
       'm:ResolutionSet',
       { TotalItemsInView: shown.length, IncludesLastItemInRange: people.length <= MAX_RESOLUTIONS },
