@@ -86,46 +86,49 @@ function whole<T>(read: () => T): T | undefined {
   }
 }
 
-export interface HeifSizes {
-  /** What the primary item decodes to when it is a grid or an overlay; undefined otherwise or when the boxes do not say. */
-  tiled: Size | undefined;
-  /** Each `ispe` property, whichever item it describes, and each AV1 item's coded size. */
-  items: Size[];
-}
+/** A file whose structure this reading does not follow plainly, while a decoder might: refused, since its sizes cannot be checked. */
+class UnreadableHeif extends Error {}
 
 /**
- * The sizes a decoder may make of a HEIF (nothing, when the bytes are no HEIF), or the
- * problem that keeps them from being known: more items than MAX_HEIF_ITEMS, or AV1 data
- * that does not begin with a sequence header read here (a decoder would find a size these
- * bounds never checked).
+ * Every size a decoder may make of a HEIF — each `ispe` property, each grid's and
+ * overlay's (primary or not), each AV1 item's coded size — or the problem that keeps them
+ * from being known. Nothing, when the bytes are no HEIF. Refused: more items than
+ * MAX_HEIF_ITEMS, an item listed or located twice or kept in pieces, AV1 data without a
+ * sequence header. A review found each of those letting an 8000×8000 image past the
+ * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
+ * reading kept the last; a second extent or a second sequence header went unread.
  */
-export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
+export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
   const child = metaBoxes(bytes);
-  if (!child) return { tiled: undefined, items: [] };
-  const listed = whole(() => Math.max(itemCount(bytes, child('iinf'), 'iinf'), itemCount(bytes, child('iloc'), 'iloc'))) ?? 0;
-  if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
-  const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();
-  const locations = whole(() => itemLocations(bytes, child('iloc'), child('idat'))) ?? new Map<number, Extent>();
-  const items = ispeSizes(bytes, child('iprp'));
-  // A grid's tiles mostly share one coded tile: each extent is read once.
-  const coded = new Map<string, Size>();
-  for (const [id, type] of types) {
-    const data = type === 'av01' ? locations.get(id) : undefined;
-    const extent = data && `${data.start}:${data.end}`;
-    if (!extent || coded.has(extent)) continue;
-    const size = whole(() => av1CodedSize(bytes, data.start, data.end));
-    if (!size) return { problem: 'its AV1 data does not begin with a sequence header' };
-    coded.set(extent, size);
+  if (!child) return [];
+  try {
+    const listed = whole(() => Math.max(itemCount(bytes, child('iinf'), 'iinf'), itemCount(bytes, child('iloc'), 'iloc'))) ?? 0;
+    if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
+    const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();
+    const locations = whole(() => itemLocations(bytes, child('iloc'), child('idat'))) ?? new Map<number, Extent>();
+    const sizes = ispeSizes(bytes, child('iprp'));
+    // A grid's tiles mostly share one coded tile: each extent is read once.
+    const read = new Set<string>();
+    for (const [id, type] of types) {
+      if (type !== 'av01' && type !== 'grid' && type !== 'iovl') continue;
+      const data = locations.get(id);
+      if (!data) return { problem: `the data of a ${type} item is not where the file says` };
+      const extent = `${data.start}:${data.end}`;
+      if (read.has(extent)) continue;
+      read.add(extent);
+      const size = whole(() => (type === 'av01' ? av1CodedSize(bytes, data.start, data.end) : tiledSize(bytes, type, data)));
+      if (!size) return { problem: type === 'av01' ? 'its AV1 data does not begin with a sequence header' : `a ${type} item's size cannot be read` };
+      sizes.push(size);
+    }
+    return sizes;
+  } catch (error) {
+    if (error instanceof UnreadableHeif) return { problem: error.message };
+    throw error;
   }
-  const tiled = whole(() => tiledSize(bytes, primaryItem(bytes, child('pitm')), types, locations));
-  return { tiled, items: [...items, ...coded.values()] };
 }
 
-/** What a grid or overlay primary item says it makes, from its item data. */
-function tiledSize(bytes: Buffer, primary: number | undefined, types: Map<number, string>, locations: Map<number, Extent>): Size | undefined {
-  const type = primary === undefined ? undefined : types.get(primary);
-  const data = type === 'grid' || type === 'iovl' ? locations.get(primary!) : undefined;
-  if (!data) return undefined;
+/** What a grid or an overlay says it makes, from its item data. */
+function tiledSize(bytes: Buffer, type: 'grid' | 'iovl', data: Extent): Size {
   // ImageGrid: version, flags, rows − 1, columns − 1, then the size; ImageOverlay: version, flags, four fill values, then the size. Flag 1: 32-bit sizes.
   const r = reader(bytes, data.start, data.end);
   r.take(1);
@@ -162,14 +165,6 @@ function itemCount(bytes: Buffer, box: Box | undefined, type: 'iinf' | 'iloc'): 
   return r.take(version < (type === 'iloc' ? 2 : 1) ? 2 : 4);
 }
 
-function primaryItem(bytes: Buffer, pitm: Box | undefined): number | undefined {
-  if (!pitm) return undefined;
-  const r = reader(bytes, pitm.start, pitm.end);
-  const version = r.take(1);
-  r.take(3);
-  return r.take(version === 0 ? 2 : 4);
-}
-
 /** Each item's 4CC type, by id, from its `infe` entry (versions 2 and 3 carry one). */
 function itemTypes(bytes: Buffer, iinf: Box | undefined): Map<number, string> {
   const types = new Map<number, string>();
@@ -186,6 +181,7 @@ function itemTypes(bytes: Buffer, iinf: Box | undefined): Map<number, string> {
     if (infeVersion < 2) continue;
     const itemId = e.take(infeVersion === 2 ? 2 : 4);
     e.take(2);
+    if (types.has(itemId)) throw new UnreadableHeif('an item is listed twice');
     types.set(itemId, bytes.toString('latin1', e.at, e.at + 4));
   }
   return types;
@@ -196,7 +192,7 @@ interface Extent {
   end: number;
 }
 
-/** Where each item's data lies, by id: its first extent, in the file or in `idat`. */
+/** Where each item's data lies, by id, in the file or in `idat`: one extent each. */
 function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefined): Map<number, Extent> {
   const locations = new Map<number, Extent>();
   if (!iloc) return locations;
@@ -212,32 +208,35 @@ function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefin
     const method = version === 1 || version === 2 ? r.take(2) & 0xf : 0;
     r.take(2);
     const base = r.take(baseOffsetSize);
-    const extents = r.take(2);
-    let first: { offset: number; length: number } | undefined;
-    for (let e = 0; e < extents; e++) {
-      r.take(indexSize);
-      const offset = r.take(offsetSize);
-      const length = r.take(lengthSize);
-      first ??= { offset, length };
-    }
+    if (r.take(2) !== 1) throw new UnreadableHeif("an item's data is in pieces");
+    r.take(indexSize);
+    const offset = r.take(offsetSize);
+    const length = r.take(lengthSize);
+    if (locations.has(itemId)) throw new UnreadableHeif('an item is located twice');
     const origin = method === 0 ? 0 : method === 1 && idat ? idat.start : undefined;
-    if (!first || origin === undefined) continue;
-    const start = origin + base + first.offset;
-    const end = first.length === 0 ? (method === 1 ? idat!.end : bytes.length) : start + first.length;
+    if (origin === undefined) continue;
+    const start = origin + base + offset;
+    const end = length === 0 ? (method === 1 ? idat!.end : bytes.length) : start + length;
     if (end <= bytes.length) locations.set(itemId, { start, end });
   }
   return locations;
 }
 
-/** OBUs read, at most, looking for the sequence header that an AV1 item's data begins with. */
-const MAX_LEADING_OBUS = 8;
+/** OBUs an AV1 item's data may hold: a still image has three or four (a temporal delimiter, the sequence header, its frame). */
+const MAX_OBUS = 64;
 const OBU_SEQUENCE_HEADER = 1;
 const MAX_UVLC_ZEROS = 64;
 
-/** The largest frame an AV1 item's sequence header allows (max_frame_width × max_frame_height), or undefined when its data does not begin with one. */
+/**
+ * The largest frame any of an AV1 item's sequence headers allows (max_frame_width ×
+ * max_frame_height), or undefined when it has none. Every OBU is read: a decoder goes by
+ * the last sequence header, and a first one can say 64×64.
+ */
 function av1CodedSize(bytes: Buffer, start: number, end: number): Size | undefined {
-  let at = start;
-  for (let obus = 0; obus < MAX_LEADING_OBUS && at < end; obus++) {
+  let largest: Size | undefined;
+  let obus = 0;
+  for (let at = start; at < end;) {
+    if (++obus > MAX_OBUS) throw new UnreadableHeif(`its AV1 data has more than ${MAX_OBUS} parts (OBUs)`);
     // obu_header: forbidden bit, type (4), extension flag, has-size flag, reserved bit; then a LEB128 size.
     const header = bytes[at]!;
     at += 1 + ((header >> 2) & 1);
@@ -245,15 +244,18 @@ function av1CodedSize(bytes: Buffer, start: number, end: number): Size | undefin
     if ((header >> 1) & 1) {
       size = 0;
       for (let i = 0, byte = 0x80; byte & 0x80; i++) {
-        if (i === 8 || at >= end) return undefined;
+        if (i === 8 || at >= end) return largest;
         byte = bytes[at++]!;
         size += (byte & 0x7f) * 2 ** (7 * i);
       }
     }
-    if (((header >> 3) & 0xf) === OBU_SEQUENCE_HEADER) return sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size)));
+    if (((header >> 3) & 0xf) === OBU_SEQUENCE_HEADER) {
+      const coded = sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size)));
+      if (!largest || coded.width * coded.height > largest.width * largest.height) largest = coded;
+    }
     at += size;
   }
-  return undefined;
+  return largest;
 }
 
 /** A reader of the bits from `start` to `end`, most significant first, that throws past `end`. */

@@ -51,9 +51,9 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
   }
   // A tiled HEIF decodes to the size its grid says, whatever its header's; and every other
   // item (an alpha plane, a thumbnail) and each AV1 item's coded size must fit as well.
-  const heif = header.format === 'heif' ? heifSizes(input) : { tiled: undefined, items: [] };
+  const heif = header.format === 'heif' ? heifSizes(input) : [];
   if ('problem' in heif) throw BridgeError.invalidImage(heif.problem);
-  for (const { width = 0, height = 0 } of [heif.tiled ?? header, ...heif.items]) {
+  for (const { width = 0, height = 0 } of [header, ...heif]) {
     if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
     const shape = unusableShape(width, height);
     if (shape) throw shape;
