@@ -8,12 +8,23 @@
  */
 export const MAX_WEBP_FRAMES = 1000;
 
+/**
+ * Chunks walked at most: the frames and the few others a WebP has (VP8X, ICCP, ANIM, EXIF,
+ * XMP). 1.3 million tiny unknown chunks (10 MB) took the walk 103–139 ms of the event loop.
+ */
+const MAX_WEBP_CHUNKS = MAX_WEBP_FRAMES + 64;
+
+/** `ANMF` as the big-endian number its four bytes make: compared without making a string of each chunk's type. */
+const ANMF = 0x414e4d46;
+
 /** Why a WebP must not reach libvips, or undefined when it may (or the bytes are no WebP). */
 export function webpFrameProblem(bytes: Buffer): string | undefined {
   if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WEBP') return undefined;
   let frames = 0;
+  let chunks = 0;
   for (let at = 12; at + 8 <= bytes.length; at += 8 + bytes.readUInt32LE(at + 4) + (bytes.readUInt32LE(at + 4) & 1)) {
-    if (bytes.toString('latin1', at, at + 4) === 'ANMF' && ++frames > MAX_WEBP_FRAMES) {
+    if (++chunks > MAX_WEBP_CHUNKS) return `it is a WebP of more than ${MAX_WEBP_CHUNKS} chunks`;
+    if (bytes.readUInt32BE(at) === ANMF && ++frames > MAX_WEBP_FRAMES) {
       return `it is a WebP of more than ${MAX_WEBP_FRAMES} frames; only its first would be used`;
     }
   }
