@@ -209,7 +209,7 @@ export class Authenticator {
       return this.remember(authorization, login, account, generation);
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
-      this.throttle.uncounted(username, clientAddress);
+      this.throttle.uncounted(username);
       if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
       throw error;
     }
@@ -240,6 +240,7 @@ export class Authenticator {
   private failed(authorization: string, { key, username }: Login, clientAddress: string): AuthResult {
     this.verified.delete(authorization);
     this.verifiedLogins.delete(key);
+    this.throttle.failed(username, clientAddress);
     this.stats.basicFailures++;
     this.options.log.warn({ user: clip(username, LOGGED_NAME_MAX), clientAddress }, 'login failed: wrong user name or password');
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };
@@ -252,12 +253,10 @@ export class Authenticator {
       this.stats.throttled++;
       return { ok: false, error: BridgeError.loginThrottled(wait) };
     }
-    const verified = await bearer.verify(token).catch((error: unknown) => {
-      this.throttle.uncounted(undefined, clientAddress);
-      throw error;
-    });
+    const verified = await bearer.verify(token);
     if (!verified.ok) {
       this.stats.bearerFailures++;
+      this.throttle.failed(undefined, clientAddress);
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
       return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
     }

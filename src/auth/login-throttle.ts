@@ -14,7 +14,12 @@ interface Failures {
   count: number;
   /** Epoch ms before which a further attempt is refused without being checked. */
   blockedUntil: number;
+  /** At an address: how many of its failures each login made (an account name, or BEARER for refused tokens). */
+  byLogin?: Map<string, number>;
 }
+
+/** What refused bearer tokens count under at an address: their account is not known. */
+const BEARER = '\0bearer';
 
 /** Names longer than this share one entry per prefix: memory stays bounded per entry. */
 const MAX_KEY_LENGTH = 256;
@@ -26,11 +31,13 @@ const MAX_KEY_LENGTH = 256;
  * an account exists. A quiet spell of twice the longest back-off forgets the counts, so an
  * old typo does not linger.
  *
- * An attempt counts as failed from the moment it is let through: forty guesses sent at once
- * were all checked while none had failed yet (33 checks where 5 were allowed). A success
- * clears its account's count and, at the address, that account's own failures only:
- * clearing the whole address let a guesser with a login of their own reset it between
- * guesses (77 passwords tried across 20 accounts, 3 refused).
+ * An attempt counts against its account from the moment it is let through: forty guesses
+ * at one account sent at once were all checked while none had failed yet (33 checks where
+ * 5 were allowed). At the address, failures count as they happen, so colleagues behind one
+ * NAT logging in together are not held up by each other's checks in flight. A success
+ * clears its account's count and, at the address, the failures that login made there: a
+ * success clearing the whole address let a guesser with a login of their own reset it
+ * between guesses (77 passwords tried across 20 accounts, 3 refused).
  */
 export class LoginThrottle {
   private readonly failures: LRUCache<string, Failures>;
@@ -40,16 +47,14 @@ export class LoginThrottle {
   }
 
   /**
-   * Seconds this login must still wait, nothing counted; or 0, and it is counted as failed
-   * until `passed` or `uncounted` says otherwise. `username` is undefined for a bearer token,
-   * whose account is known only once it verified: then the address alone is counted.
+   * Seconds this login must still wait, nothing counted; or 0, and it is counted against
+   * its account until `passed` or `uncounted` says otherwise. `username` is undefined for a
+   * bearer token, whose account is known only once it verified.
    */
   attempt(username: string | undefined, clientAddress: string, now = Date.now()): number {
     const wait = this.waitSeconds(username, clientAddress, now);
-    if (wait > 0) return wait;
-    if (username !== undefined) this.count(accountKey(username), now);
-    this.count(addressKey(clientAddress), now);
-    return 0;
+    if (wait === 0 && username !== undefined) this.count(accountKey(username), now);
+    return wait;
   }
 
   /** Seconds a login of this account from this address must still wait; 0 when it may be checked now. */
@@ -59,38 +64,47 @@ export class LoginThrottle {
     return blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
   }
 
-  /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, here and at the address. */
+  /** The attempt was checked and refused: it counts at the address too (its account counted it as it began). */
+  failed(username: string | undefined, clientAddress: string, now = Date.now()): void {
+    this.count(addressKey(clientAddress), now, username ?? BEARER);
+  }
+
+  /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, and what it failed at this address. */
   passed(username: string | undefined, clientAddress: string): void {
-    const own = username === undefined ? 1 : (this.failures.get(accountKey(username))?.count ?? 0);
     if (username !== undefined) this.failures.delete(accountKey(username));
-    this.forgive(addressKey(clientAddress), own);
+    const key = addressKey(clientAddress);
+    const login = username ?? BEARER;
+    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(login) ?? 0, login);
   }
 
   /** The attempt was let through but nothing was checked (a full hashing queue, a busy store): it does not count. */
-  uncounted(username: string | undefined, clientAddress: string): void {
+  uncounted(username: string | undefined): void {
     if (username !== undefined) this.forgive(accountKey(username), 1);
-    this.forgive(addressKey(clientAddress), 1);
   }
 
   private blockedUntil(key: string): number {
     return this.failures.get(key, { updateAgeOnGet: false })?.blockedUntil ?? 0;
   }
 
-  private count(key: string, now: number): void {
+  private count(key: string, now: number, login?: string): void {
     const { maxFailures, backoffSeconds, backoffMaxSeconds } = this.options;
-    const count = (this.failures.get(key)?.count ?? 0) + 1;
+    const entry = this.failures.get(key);
+    const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
-    this.failures.set(key, { count, blockedUntil: now + backoff * 1000 });
+    const byLogin = login === undefined ? undefined : (entry?.byLogin ?? new Map<string, number>());
+    byLogin?.set(login!, (byLogin.get(login!) ?? 0) + 1);
+    this.failures.set(key, { count, blockedUntil: now + backoff * 1000, ...(byLogin ? { byLogin } : {}) });
   }
 
-  /** Takes `failures` off a count; under the limit again, its back-off ends too. */
-  private forgive(key: string, failures: number): void {
+  /** Takes `failures` off a count (made by `login`, at an address); under the limit again, its back-off ends too. */
+  private forgive(key: string, failures: number, login?: string): void {
     const entry = this.failures.get(key, { updateAgeOnGet: false });
     if (!entry || failures <= 0) return;
+    if (login !== undefined) entry.byLogin?.delete(login);
     const count = entry.count - failures;
     if (count <= 0) this.failures.delete(key);
-    else this.failures.set(key, { count, blockedUntil: count < this.options.maxFailures ? 0 : entry.blockedUntil }, { noUpdateTTL: true });
+    else this.failures.set(key, { ...entry, count, blockedUntil: count < this.options.maxFailures ? 0 : entry.blockedUntil }, { noUpdateTTL: true });
   }
 }
 
