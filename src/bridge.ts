@@ -19,6 +19,8 @@ import { Addressing } from './http/addressing.js';
 import { createFrontServer, type RefusedConnections } from './http/front-server.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
+import { logWhenDone } from './http/access-log.js';
+import { BridgeError } from './domain/errors.js';
 import { toOriginForm } from './http/request-target.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
@@ -144,9 +146,14 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     refused: refusedConnections,
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
-    toOriginForm(req);
+    const readable = toOriginForm(req);
     const context = createRequestContext(req, res, addressing);
     try {
+      if (!readable) {
+        if (config.accessLog) logWhenDone(log, context);
+        sendError(res, BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), log, context.requestId);
+        return requests.recordWhenDone(context, 'front', 'bad-target');
+      }
       if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenDone(context, 'front', 'url-too-long');
       if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
       // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.

@@ -38,6 +38,14 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     expect(absolute.body).to.equal(plain.body);
   });
 
+  it('refuses with 400 a target that is neither a path nor an http(s) URL (ftp://h/healthz answered as /healthz)', async () => {
+    for (const target of ['ftp://h/healthz', 'http://', 'http://[::1']) {
+      const res = await get(t, target, 'photos.contoso.com');
+      expect([res.status, res.body.trim()], target).to.deep.equal([400, 'the request target is neither a path nor an http(s) URL']);
+    }
+    expect((await get(t, '/healthz', 'photos.contoso.com')).status).to.equal(200);
+  });
+
   it('takes the host from the target, not from the Host header, as an origin server must', async () => {
     const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
     expect(res.status).to.equal(200);
