@@ -216,8 +216,8 @@ export class SqliteStore implements Store {
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
-    this.writes++;
-    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits);
+    // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
+    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits).finally(() => this.writes++);
   }
 
   private migrate(): void {
