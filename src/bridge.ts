@@ -19,14 +19,11 @@ import { Addressing } from './http/addressing.js';
 import { createFrontServer, type RefusedConnections } from './http/front-server.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
-import { logWhenDone } from './http/access-log.js';
-import { BridgeError } from './domain/errors.js';
-import { toOriginForm } from './http/request-target.js';
 import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
 import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
-import { refuseOverlongUrl } from './http/url-length.js';
+import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { graphPhotoValueDoors } from './rest/graph-photo-value.js';
@@ -146,15 +143,10 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     refused: refusedConnections,
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
-    const readable = toOriginForm(req);
     const context = createRequestContext(req, res, addressing);
     try {
-      if (!readable) {
-        if (config.accessLog) logWhenDone(log, context);
-        sendError(res, BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), log, context.requestId);
-        return requests.recordWhenDone(context, 'front', 'bad-target');
-      }
-      if (refuseOverlongUrl(context, log, config.accessLog)) return requests.recordWhenDone(context, 'front', 'url-too-long');
+      const refused = refuseBadTarget(context, log, config.accessLog);
+      if (refused) return requests.recordWhenDone(context, 'front', refused);
       if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
       // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
       if (handleUserPhoto(context) || ews.handlePost(context)) return;

@@ -1,4 +1,44 @@
 import type { IncomingMessage } from 'node:http';
+import { BridgeError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import { logWhenDone } from './access-log.js';
+import type { RequestContext } from './request-context.js';
+import { sendError } from './send-error.js';
+
+/**
+ * The longest request target (path and query) the bridge reads, in characters. IIS's
+ * defaults are maxUrl 4096 and maxQueryString 2048; no URL a client of this bridge
+ * builds comes near either, and without a cap every request could make the bridge
+ * parse and hold up to Node's 16 KiB header limit.
+ */
+export const MAX_URL_LENGTH = 4096;
+
+/**
+ * The front door's first check, for every path. A target longer than MAX_URL_LENGTH is
+ * answered 414, one that is neither a path nor an http(s) URL 400, and neither goes
+ * further: the route it is counted under is returned. An absolute-form target is made
+ * the origin form the routes match (toOriginForm).
+ */
+export function refuseBadTarget(context: RequestContext, log: Logger, accessLog: boolean): TargetRefusal['route'] | undefined {
+  const refusal = refusalOf(context.req);
+  if (!refusal) return undefined;
+  if (accessLog) logWhenDone(log, context);
+  sendError(context.res, refusal.error, log, context.requestId, { 'request-id': context.requestId });
+  return refusal.route;
+}
+
+interface TargetRefusal {
+  error: BridgeError;
+  route: 'url-too-long' | 'bad-target';
+}
+
+function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
+  if ((req.url?.length ?? 0) > MAX_URL_LENGTH) {
+    return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
+  }
+  if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
+  return undefined;
+}
 
 /**
  * Turns an absolute-form request target (`GET http://host/path`, which RFC 9112 §3.2.2
@@ -6,9 +46,9 @@ import type { IncomingMessage } from 'node:http';
  * and takes the host from it, as an origin server must (the Host header is then ignored).
  * Before, such a photo request met no route (404) while `/healthz` did. False for a
  * target that is neither (`ftp://h/healthz` answered as `/healthz`; `http://[::1` reached
- * the router as `null`): the front door refuses it. `*` (`OPTIONS *`) is left to the routes.
+ * the router as `null`). `*` (`OPTIONS *`) is left to the routes.
  */
-export function toOriginForm(req: IncomingMessage): boolean {
+function toOriginForm(req: IncomingMessage): boolean {
   const target = req.url ?? '';
   if (target.startsWith('/') || target === '*') return true;
   if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return false;

@@ -10,7 +10,9 @@
  *   one that said 64×64 and coded 8000×8000 took 1.2 GB before it was refused.
  * So those sizes are read here, from the boxes (ISO/IEC 14496-12, 23008-12) and the AV1
  * sequence header (AV1 bitstream specification §5.3, §5.5), and checked as the header's
- * is. Anything these few structures do not describe plainly is left to the decoder.
+ * is. What these structures do not describe plainly (an item listed twice, data in
+ * pieces, AV1 data without a sequence header) is refused rather than left to a decoder
+ * that might read it otherwise.
  */
 
 export interface Box {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { MAX_URL_LENGTH } from '../../src/http/url-length.js';
+import { MAX_URL_LENGTH } from '../../src/http/request-target.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 describe(`URLs longer than ${MAX_URL_LENGTH} characters`, () => {
