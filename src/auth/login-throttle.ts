@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { clientNetwork } from '../http/addressing.js';
 
 export interface LoginThrottleOptions {
   /** Failures allowed before the back-off starts. */
@@ -109,4 +110,4 @@ export class LoginThrottle {
 }
 
 const accountKey = (username: string) => `account:${username.slice(0, MAX_KEY_LENGTH)}`;
-const addressKey = (clientAddress: string) => `address:${clientAddress.slice(0, MAX_KEY_LENGTH)}`;
+const addressKey = (clientAddress: string) => `address:${clientNetwork(clientAddress).slice(0, MAX_KEY_LENGTH)}`;

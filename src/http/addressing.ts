@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
 import { isHost, TrustedProxies } from './trusted-proxy.js';
 
 export interface AddressingOptions {
@@ -57,3 +58,17 @@ export class Addressing {
 
 /** For a request that reached the bridge directly over plain HTTP, with nothing configured. */
 export const DIRECT = new Addressing({ publicUrl: '', trustedProxies: '', tls: false });
+
+/**
+ * What a client address is counted as, by login throttling and a stranger's turns: an IPv4
+ * address as itself (also written as IPv6, `::ffff:192.0.2.1`), an IPv6 address as its
+ * /64. One host or home line is given a whole /64 (RFC 6177): counted by full address, a
+ * guesser had 2^64 fresh addresses.
+ */
+export function clientNetwork(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${prefix.join(':')}::/64`;
+}

@@ -1,6 +1,7 @@
 import { bulkhead, isBulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
 import { BridgeError } from '../domain/errors.js';
 import type { Turn } from '../photos/photo-service.js';
+import { clientNetwork } from './addressing.js';
 import { mailboxOf, type RequestContext } from './request-context.js';
 
 /**
@@ -19,7 +20,7 @@ const making = new Map<string, BulkheadPolicy>();
 /** The caller's turn: runs what it is given (an image to make) in it; ErrorServerBusy when the caller has a full queue already. */
 export function callerTurn(context: RequestContext): Turn {
   return async (make) => {
-    const caller = mailboxOf(context) ?? `address ${context.clientAddress}`;
+    const caller = mailboxOf(context) ?? `address ${clientNetwork(context.clientAddress)}`;
     let slots = making.get(caller);
     if (!slots) making.set(caller, (slots = bulkhead(MADE_AT_ONCE, MADE_WAITING)));
     try {

@@ -72,6 +72,17 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds(undefined, '192.0.2.7', start), 'one failure left there').to.equal(0);
   });
 
+  it('counts an IPv6 client by its /64 and an IPv4 client written as IPv6 as that IPv4 address', () => {
+    const throttle = new LoginThrottle(options);
+    for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, `2001:db8:5:7::${i.toString(16)}`);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:7:ffff:1:2:3', start), 'another address of the same /64').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:0db8:0005:0007::abcd', start), 'written out in full').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:8::1', start), 'the next /64').to.equal(0);
+    for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, '::ffff:198.51.100.9');
+    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.9', start)).to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.10', start)).to.equal(0);
+  });
+
   it('remembers a bounded number of accounts and addresses, the least recently failed forgotten first', () => {
     const throttle = new LoginThrottle({ ...options, maxTracked: 10 });
     for (let i = 0; i < 3; i++) fail(throttle, 'victim@contoso.com', NAT);

@@ -33,4 +33,15 @@ describe('images made for each caller in turn', () => {
     // Her turn is free again.
     expect(await callerTurn(mallory)(() => Promise.resolve('made again'))).to.equal('made again');
   });
+
+  it('counts a caller without a login by its network: an IPv6 client by its /64', async () => {
+    const stranger = (clientAddress: string) => ({ clientAddress }) as unknown as RequestContext;
+    let release = (_made: string) => {};
+    const held = new Promise<string>((resolve) => (release = resolve));
+    const admitted = Array.from({ length: 68 }, (_, i) => callerTurn(stranger(`2001:db8:1:2::${i.toString(16)}`))(() => held));
+    expect(await rejectionOf(callerTurn(stranger('2001:db8:1:2:ffff::9'))(() => held))).to.include({ responseCode: 'ErrorServerBusy' });
+    expect(await callerTurn(stranger('2001:db8:1:3::1'))(() => Promise.resolve('another network served'))).to.equal('another network served');
+    release('made');
+    expect(await Promise.all(admitted)).to.have.length(68);
+  });
 });
