@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
 import { holdContinue } from './read-body.js';
+import { markArrival } from './request-context.js';
 
 export interface TlsFiles {
   /** PEM certificate chain; empty for plain HTTP. */
@@ -155,7 +156,8 @@ type Connection = Socket & { [UNANSWERED]?: ServerResponse[] };
  * A pipelined request starts only once the answer ahead of it is out: its own could not be
  * sent before, and made at once, sixteen answers of a client that reads none were held in
  * memory together (16 Autodiscover answers of 3.9 MB on each of 30 connections: 3 GB).
- * A client that waits for each answer, as nearly all do, finds nothing ahead.
+ * A client that waits for each answer, as nearly all do, finds nothing ahead. A request
+ * that waited is logged with the wait in its time.
  */
 function answeringInTurn(listener: RequestListener): RequestListener {
   return (req, res) => {
@@ -169,11 +171,14 @@ function answeringInTurn(listener: RequestListener): RequestListener {
     }
     const ahead = unanswered.at(-1);
     unanswered.push(res);
-    if (ahead === undefined) listener(req, res);
-    else
-      ahead.once('close', () => {
-        if (!socket.destroyed) listener(req, res);
-      });
+    if (ahead === undefined) {
+      listener(req, res);
+      return;
+    }
+    markArrival(req);
+    ahead.once('close', () => {
+      if (!socket.destroyed) listener(req, res);
+    });
   };
 }
 

@@ -29,7 +29,13 @@ export interface RequestContext {
 
 // Kept on the request itself: a WeakMap entry per request costs the hot path more (and the GC).
 const CONTEXT = Symbol('request context');
-type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+const ARRIVED = Symbol('when a pipelined request arrived, before it waited for the answers ahead of it');
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext; [ARRIVED]?: number };
+
+/** A pipelined request is held until the answer ahead of it is out (front-server.ts): its time, as logged, counts from its arrival. */
+export function markArrival(req: IncomingMessage): void {
+  (req as WithContext)[ARRIVED] = performance.now();
+}
 
 /** Made once, by the front door, for every request; Express routes find it again with `contextOf`. */
 export function createRequestContext(req: IncomingMessage, res: ServerResponse, addressing: Addressing = DIRECT): RequestContext {
@@ -39,7 +45,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse, 
     requestId: requestIdOf(req, addressing),
     clientAddress: addressing.clientAddress(req),
     addressing,
-    startedAt: performance.now(),
+    startedAt: (req as WithContext)[ARRIVED] ?? performance.now(),
     // Present from the start, so every context has one shape and the hot path's reads of it stay monomorphic.
     principal: undefined,
     attemptedUser: undefined,

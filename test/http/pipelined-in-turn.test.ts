@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createFrontServer, type FrontServer } from '../../src/http/front-server.js';
+import { createRequestContext } from '../../src/http/request-context.js';
 
 const LIMITS = {
   maxConnections: 100,
@@ -17,12 +18,12 @@ describe('pipelined requests', () => {
   let front: FrontServer;
   let port: number;
   /** The requests the front door passed on, in order, with their responses. */
-  const started: { url: string | undefined; res: ServerResponse }[] = [];
+  const started: { url: string | undefined; res: ServerResponse; startedAt: number }[] = [];
   let onStart = () => {};
 
   before(async () => {
     front = createFrontServer({ certFile: '', keyFile: '' }, LIMITS, (req: IncomingMessage, res: ServerResponse) => {
-      started.push({ url: req.url, res });
+      started.push({ url: req.url, res, startedAt: createRequestContext(req, res).startedAt });
       onStart();
     });
     front.server.listen(0, '127.0.0.1');
@@ -31,7 +32,7 @@ describe('pipelined requests', () => {
   });
   after(() => front.server.close());
 
-  it('starts a request only once the answer ahead of it on its connection is out', async () => {
+  it('starts a request only once the answer ahead of it on its connection is out, its time counted from its arrival', async () => {
     const socket = connect(port, '127.0.0.1');
     await once(socket, 'connect');
     const first = new Promise<void>((resolve) => (onStart = resolve));
@@ -43,9 +44,11 @@ describe('pipelined requests', () => {
     expect(started.map((s) => s.url)).to.deep.equal(['/first']);
 
     const second = new Promise<void>((resolve) => (onStart = resolve));
+    const firstAnsweredAt = performance.now();
     started[0]!.res.end('one');
     await second;
     expect(started.map((s) => s.url)).to.deep.equal(['/first', '/second']);
+    expect(started[1]!.startedAt, 'the second request’s time includes its wait').to.be.below(firstAnsweredAt);
     started[1]!.res.end('two');
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
