@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { BridgeError } from '../../src/domain/errors.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
-import { MAX_TIFF_PAGES, tiffPageProblem } from '../../src/photos/tiff-pages.js';
+import { MAX_TIFF_PAGES, MAX_TIFF_PIECES, tiffPageProblem } from '../../src/photos/tiff-pages.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -50,6 +50,18 @@ describe('TIFF pages', () => {
     expect(tiffPageProblem(chainedTiff(90_000))).to.equal(`it has more than ${MAX_TIFF_PAGES} pages`);
     expect(tiffPageProblem(chainedTiff(MAX_TIFF_PAGES + 1, { big: true }))).to.equal(`it has more than ${MAX_TIFF_PAGES} pages`);
     expect(tiffPageProblem(chainedTiff(3, { lastNext: 8 }))).to.equal('its pages loop back on themselves');
+  });
+
+  it(`refuses a page cut in more than ${MAX_TIFF_PIECES} tiles, classic or BigTIFF; up to that many pass`, async () => {
+    /** A square TIFF of JPEG tiles of 16×16: (side / 16)² tiles. */
+    const tiled = (side: number, bigtiff = false) =>
+      sharp({ create: { width: side, height: side, channels: 3, background: '#369' } })
+        .tiff({ tile: true, tileWidth: 16, tileHeight: 16, compression: 'jpeg', bigtiff })
+        .toBuffer();
+    expect(tiffPageProblem(await tiled(2048)), '16,384 tiles').to.equal(undefined);
+    expect(tiffPageProblem(await tiled(2048, true))).to.equal(undefined);
+    expect(tiffPageProblem(await tiled(2064)), '16,641 tiles').to.equal(`its image is cut in more than ${MAX_TIFF_PIECES} tiles`);
+    expect(tiffPageProblem(await tiled(2064, true))).to.equal(`its image is cut in more than ${MAX_TIFF_PIECES} tiles`);
   });
 
   it('refuses such an upload as an invalid image (422) before libvips reads it', async () => {
