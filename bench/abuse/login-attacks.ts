@@ -18,7 +18,8 @@ const WRONG_PASSWORDS = 300;
 const HASH_FLOOD = { clients: 20, conversionsAlone: 15, conversionsUnderFlood: 30, conversionEveryMs: 200, maxRequests: 5000 };
 
 const basicAs = (password: string) => `Basic ${Buffer.from(`${BENCH_USER.email}:${password}`).toString('base64')}`;
-const me = (bridge: RunningBridge, authorization: string, agent?: Agent) => rawRequest(`${bridge.base}/api/me`, { headers: { authorization }, agent });
+const me = (bridge: RunningBridge, authorization: string, agent?: Agent, headers: Record<string, string> = {}) =>
+  rawRequest(`${bridge.base}/api/me`, { headers: { ...headers, authorization }, agent });
 
 /** Against the main bridge, last: once it has throttled this client, uncached logins from it wait too. */
 export const wrongPasswords: Attack = {
@@ -188,6 +189,30 @@ export const sprayWithOwnLogin: Attack = {
       ewsCode: '',
       bytes: 0,
       checks: [check(`at most ${MAX_FAILURES} guesses checked from one address (401 × ${checked})`, checked <= MAX_FAILURES)],
+    };
+  },
+};
+
+const ROTATED_ADDRESSES = 60;
+
+/**
+ * One IPv6 host rotating its address within its /64 (behind a trusted proxy, which says
+ * which): counted by full address, each guess came from a fresh client.
+ */
+export const rotatingIpv6Addresses: Attack = {
+  name: `${ROTATED_ADDRESSES} guesses at as many accounts, each from another address of one IPv6 /64`,
+  async run(bridge) {
+    const statuses: number[] = [];
+    for (let i = 0; i < ROTATED_ADDRESSES; i++) {
+      const guess = `Basic ${Buffer.from(`victim${i}@contoso.com:autumn`).toString('base64')}`;
+      statuses.push((await me(bridge, guess, undefined, { 'x-forwarded-for': `2001:db8:77:1:${i.toString(16)}::1` })).status);
+    }
+    const checked = statuses.filter((status) => status === 401).length;
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes: 0,
+      checks: [check(`at most ${MAX_FAILURES} guesses checked from one /64 (401 × ${checked})`, checked <= MAX_FAILURES)],
     };
   },
 };
