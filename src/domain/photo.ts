@@ -28,6 +28,8 @@ export interface Rendition {
   width: number;
   height: number;
   etag: string;
+  /** A placeholder drawn because the sources failed, not because the owner has no photo: no answer, so no cache may keep it. */
+  sourcesFailed?: true;
 }
 
 /** What a rendition is, told without its bytes (photo metadata). */

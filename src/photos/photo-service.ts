@@ -39,6 +39,8 @@ export interface PhotoCacheLimits {
   maxBytes: number;
   /** How long "this owner has no photo" is believed before the store is asked again; 0 never. */
   noPhotoTtlMs: number;
+  /** How long what stands in for a lookup the sources failed is believed; FAILED_LOOKUP_TTL_MS unless a test shortens it. */
+  failedLookupTtlMs?: number;
 }
 
 export interface PhotoServiceStats {
@@ -71,11 +73,20 @@ interface ServedPhoto extends PhotoFingerprint {
 }
 
 /**
+ * What the stored photo and the sources make of an owner's photo. `failed` when a source
+ * failed and none had a photo: what stands in (the photo stored earlier, or none) is then
+ * no answer, and is not believed as one.
+ */
+interface Lookup {
+  photo: ServedPhoto | null;
+  failed?: boolean;
+}
+
+/**
  * An owner's photo state as last read: the photo, or null for "no photo"; and the keys of
  * its plain renditions by size, made once rather than on every cached answer.
  */
-interface PhotoState {
-  photo: ServedPhoto | null;
+interface PhotoState extends Lookup {
   renditionKeys: Map<PhotoSize, string>;
 }
 
@@ -184,7 +195,10 @@ export class PhotoService {
     const epoch = this.epoch;
     const state = this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
     const photo = state.photo;
-    if (!photo) return request ? this.placeholder(owner, size, request, turn) : null;
+    if (!photo) {
+      const blank = request ? await this.placeholder(owner, size, request, turn) : null;
+      return blank && state.failed ? { ...blank, sourcesFailed: true } : blank;
+    }
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.cacheFor(request?.conversion).get(cacheKey);
     if (cached) {
@@ -263,22 +277,29 @@ export class PhotoService {
     this.stats.storeLookups++;
     const stored = await this.store.getPhotoInfo(owner);
     const sizeOrder = this.sources?.upstream.sizeOrder(owner.kind, size);
-    // null from the sources is a definite "no photo" (the stored one was just removed); only undefined falls back to it.
-    const fromSources = sizeOrder ? undefined : await this.fromSourcesIfDue(owner, stored);
-    const photo: ServedPhoto | null = sizeOrder
-      ? await this.fromSizeOrder(owner, stored, sizeOrder)
-      : fromSources === undefined
-        ? (stored ?? null)
-        : fromSources;
-    const state: PhotoState = { photo, renditionKeys: new Map() };
+    const lookup = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : await this.fromSources(owner, stored);
+    const { photo } = lookup;
+    const state: PhotoState = { ...lookup, renditionKeys: new Map() };
     if (photo?.held) this.heldOriginals.set(key, photo.held);
+    const ttlMs = this.believedForMs(lookup, owner, sizeOrder !== undefined);
     // A photo too large to hold is served this once and not remembered.
-    const remember = epoch === this.epoch && (photo !== null || this.cacheLimits.noPhotoTtlMs > 0) && (!photo?.held || this.heldOriginals.has(key));
-    // With sources, even a found photo is only believed until it is due for a refresh.
-    const photoTtl = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? { ttl: this.sources!.refreshMs } : {};
-    if (remember && photo) this.photoStates.set(key, state, photoTtl);
-    else if (remember) this.absentStates.set(key, state, { ttl: this.cacheLimits.noPhotoTtlMs });
+    const remember = epoch === this.epoch && ttlMs !== 0 && (!photo?.held || this.heldOriginals.has(key));
+    if (remember) (photo ? this.photoStates : this.absentStates).set(key, state, ttlMs === undefined ? {} : { ttl: ttlMs });
     return state;
+  }
+
+  /** How long a lookup is believed: undefined until it is dropped, 0 not at all (to lru-cache, a ttl of 0 is "for ever"). */
+  private believedForMs({ photo, failed }: Lookup, owner: PhotoOwner, sizeOrder: boolean): number | undefined {
+    let answerMs: number | undefined = this.cacheLimits.noPhotoTtlMs;
+    // With sources, even a found photo is only believed until it is due for a refresh.
+    if (photo) answerMs = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? this.sources!.refreshMs : undefined;
+    if (!failed) return answerMs;
+    // A failure is no answer: an outage must not blank someone (or pin their stale photo)
+    // for a whole TTL after the source is back. It is still believed a few seconds, never
+    // longer than an answer: the breaker opens only on consecutive failures, so a source
+    // failing for this one person alone would otherwise be asked, retries and all, on
+    // every request for them.
+    return Math.min(answerMs ?? Infinity, this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS);
   }
 
   /**
@@ -287,29 +308,35 @@ export class PhotoService {
    * photo is fetched and held in memory, so the usual order's stored photo is left alone.
    * When a source fails, the photo stored from it earlier is served stale rather than nothing.
    */
-  private async fromSizeOrder(owner: PhotoOwner, stored: StoredPhotoInfo | undefined, order: readonly OrderEntry[]): Promise<ServedPhoto | null> {
+  private async fromSizeOrder(owner: PhotoOwner, stored: StoredPhotoInfo | undefined, order: readonly OrderEntry[]): Promise<Lookup> {
     const upstream = this.sources!.upstream;
     const own = stored && !upstream.isUpstream(stored.source) ? stored : undefined;
     let reference: PhotoReference | undefined;
     let stale: StoredPhotoInfo | undefined;
+    let failed = false;
     for (const entry of order) {
       if (entry === OWN_PHOTOS) {
-        if (own) return own;
+        if (own) return { photo: own };
         continue;
       }
       const storedHere = stored?.source === entry.name ? stored : undefined;
-      if (storedHere && !this.isDue(storedHere)) return storedHere;
+      if (storedHere && !this.isDue(storedHere)) return { photo: storedHere };
       reference ??= await referenceOf(this.store, owner);
-      if (!reference) return null;
+      if (!reference) return { photo: null };
       const result = await upstream.ask(entry, reference);
       if (result.kind === 'photo') {
         const { sha256, width, height } = result.photo;
-        return { sha256, width, height, source: result.source, held: { ...result.photo, source: result.source, updatedAt: new Date().toISOString() } };
+        return {
+          photo: { sha256, width, height, source: result.source, held: { ...result.photo, source: result.source, updatedAt: new Date().toISOString() } },
+        };
       }
-      if (result.kind === 'failed') stale ??= storedHere;
+      if (result.kind === 'failed') {
+        failed = true;
+        stale ??= storedHere;
+      }
     }
     if (stale) this.servedStale(owner, stale);
-    return stale ?? null;
+    return { photo: stale ?? null, failed };
   }
 
   private isDue(stored: StoredPhotoInfo): boolean {
@@ -322,29 +349,30 @@ export class PhotoService {
   }
 
   /**
-   * Asks the sources when the owner has no photo of its own and none fetched recently.
-   * An uploaded or imported photo is the operator's word and is never replaced. When
-   * every source fails, a photo fetched earlier is served stale rather than nothing.
+   * The stored photo, or what the sources have when the owner has no photo of its own and
+   * none fetched recently. An uploaded or imported photo is the operator's word and is never
+   * replaced. When every source fails, a photo fetched earlier is served stale rather than nothing.
    */
-  private async fromSourcesIfDue(owner: PhotoOwner, stored: StoredPhotoInfo | undefined): Promise<ServedPhoto | null | undefined> {
+  private async fromSources(owner: PhotoOwner, stored: StoredPhotoInfo | undefined): Promise<Lookup> {
     const sources = this.sources;
-    if (!sources?.upstream.servesKind(owner.kind)) return undefined;
-    if (stored && !sources.upstream.isUpstream(stored.source)) return undefined;
-    if (stored && !this.isDue(stored)) return undefined;
+    const asStored: Lookup = { photo: stored ?? null };
+    if (!sources?.upstream.servesKind(owner.kind)) return asStored;
+    if (stored && !sources.upstream.isUpstream(stored.source)) return asStored;
+    if (stored && !this.isDue(stored)) return asStored;
     const reference = await referenceOf(this.store, owner);
-    if (!reference) return undefined;
+    if (!reference) return asStored;
     const result = await sources.upstream.find(reference);
     if (result.kind === 'photo') {
       const { sha256, width, height } = result.photo;
       await this.store.setPhoto(owner, result.photo, result.source);
-      return { sha256, width, height, source: result.source };
+      return { photo: { sha256, width, height, source: result.source } };
     }
     if (result.kind === 'none') {
       if (stored) await this.store.removePhoto(owner);
-      return null;
+      return { photo: null };
     }
     if (stored) this.servedStale(owner, stored);
-    return undefined;
+    return { ...asStored, failed: true };
   }
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */
@@ -417,6 +445,9 @@ function withConversion(sizedKey: string, conversion: ImageConversion | undefine
 function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
   return `${owner.key}@${size}`;
 }
+
+/** How long what stands in for a failed lookup is believed (see loadState). */
+const FAILED_LOOKUP_TTL_MS = 5_000;
 
 /** What an entry of the rendition caches costs besides its bytes (key, object, buffer header), counted against their byte bounds. */
 const ENTRY_OVERHEAD_BYTES = 512;

@@ -9,14 +9,16 @@ import { ifNoneMatchHits } from '../http/etag-match.js';
  * route may pick the format from Accept, so every answer varies by it.
  */
 export function sendRendition(req: IncomingMessage, res: ServerResponse, rendition: Rendition, cacheControl: string, requestId: string): number {
+  // The client would otherwise show the placeholder for the photo's max-age after the source is back.
+  const caching = rendition.sourcesFailed ? 'no-store' : cacheControl;
   if (ifNoneMatchHits(req.headers['if-none-match'], rendition.etag)) {
-    res.writeHead(304, { etag: rendition.etag, 'cache-control': cacheControl, vary: varyWithAccept(res), 'request-id': requestId });
+    res.writeHead(304, { etag: rendition.etag, 'cache-control': caching, vary: varyWithAccept(res), 'request-id': requestId });
     res.end();
     return 304;
   }
   res.writeHead(200, {
     etag: rendition.etag,
-    'cache-control': cacheControl,
+    'cache-control': caching,
     'content-type': rendition.contentType,
     'content-length': rendition.bytes.length,
     vary: varyWithAccept(res),

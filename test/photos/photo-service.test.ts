@@ -45,9 +45,28 @@ async function image(seed: number, width = 700, height = 700): Promise<Buffer> {
     .toBuffer();
 }
 
+/** How long the tests' photo services believe a failed lookup. */
+const FAILED_LOOKUP_TTL_MS = 100;
+
 function expectRendition(rendition: Rendition | null): Rendition {
   expect(rendition).to.not.equal(null);
   return rendition!;
+}
+
+/** An upstream that fails until told what to answer: image bytes, or null for "no photo". */
+function flaky(): PhotoSource & { answer?: Buffer | null; calls: number } {
+  const source: PhotoSource & { answer?: Buffer | null; calls: number } = {
+    name: 'hr',
+    calls: 0,
+    accepts: () => true,
+    fetch: () => {
+      source.calls++;
+      if (source.answer === undefined) return Promise.reject(new Error('hr answered 503'));
+      return Promise.resolve(source.answer ? { kind: 'photo' as const, bytes: source.answer } : NO_PHOTO);
+    },
+    check: () => Promise.resolve([]),
+  };
+  return source;
 }
 
 describe('PhotoService', () => {
@@ -515,6 +534,67 @@ describe('PhotoService', () => {
     });
   });
 
+  describe('when the sources fail', () => {
+    const withSource = (hr: PhotoSource) =>
+      new PhotoService(
+        store,
+        LIMITS,
+        { ...CACHE, failedLookupTtlMs: FAILED_LOOKUP_TTL_MS },
+        { upstream: new UpstreamPhotos({ user: [hr], contact: [] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')), refreshMs: 60_000 },
+      );
+    const placeholder = { conversion: { type: 'png' as const }, ifBlank: 'SrNoPhoto' as const };
+
+    it('believes a failed lookup only briefly, not as "no photo": once the source answers again, so does the photo', async () => {
+      const hr = flaky();
+      const photos = withSource(hr);
+      expect(await photos.photo(userOwner(ALICE), 96)).to.equal(null);
+      hr.answer = await image(40);
+      // Remembered for a moment, so that a source failing for this one person is not asked on every request…
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(null);
+      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      // …but not for BRIDGE_NO_PHOTO_TTL_SECONDS.
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96))).to.include({ width: 96, height: 96 });
+      expect(hr.calls).to.equal(2);
+
+      // A real "no photo" is believed for its whole TTL.
+      hr.answer = null;
+      expect(await photos.photo(userOwner(BOB), 96)).to.equal(null);
+      hr.answer = await image(41);
+      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      expect(await photos.photo(userOwner(BOB), 96)).to.equal(null);
+      expect(hr.calls).to.equal(3);
+    });
+
+    it('marks the placeholder drawn for a failed lookup, and not the one for a real "no photo"', async () => {
+      const hr = flaky();
+      const photos = withSource(hr);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96, placeholder)).sourcesFailed).to.equal(true);
+      hr.answer = null;
+      expect(expectRendition(await photos.photo(userOwner(BOB), 96, placeholder)).sourcesFailed).to.equal(undefined);
+    });
+
+    it('serves a stale photo while the source fails, believing it only briefly: the new photo follows once the source is back', async () => {
+      const hr = flaky();
+      const photos = withSource(hr);
+      hr.answer = await image(42);
+      const first = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      const db = new Database(databasePath);
+      try {
+        db.prepare("UPDATE user_photos SET updated_at = '2000-01-01T00:00:00.000Z'").run();
+      } finally {
+        db.close();
+      }
+      photos.forgetAll();
+      hr.answer = undefined;
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(first.etag);
+      expect(photos.stats.staleServed).to.equal(1);
+      hr.answer = await image(43);
+      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.not.equal(first.etag);
+      expect(hr.calls).to.equal(3);
+    });
+  });
+
   describe('a size with an order of its own', () => {
     /** A directory-like upstream answering a 64x48 thumbnail per address, counting its calls. */
     function directory(thumbnails: Map<string, Buffer>): PhotoSource & { calls: number } {
@@ -576,6 +656,16 @@ describe('PhotoService', () => {
       expect(photos.cachedPhoto(userOwner(ALICE), 48)).to.equal(undefined);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 36 });
       expect(dir.calls).to.equal(3);
+    });
+
+    it('believes a failed lookup for that size only briefly, not as "no photo"', async () => {
+      const hr = flaky();
+      const photos = withOrders(hr, { failedLookupTtlMs: FAILED_LOOKUP_TTL_MS });
+      expect(await photos.photo(userOwner(ALICE), 48)).to.equal(null);
+      hr.answer = await image(44, 64, 48);
+      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 48 });
+      expect(hr.calls).to.equal(2);
     });
 
     it('serves a found photo too large to hold, without remembering it', async () => {

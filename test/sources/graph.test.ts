@@ -363,6 +363,25 @@ describe('Microsoft Graph source', () => {
       }
     });
 
+    it('answers a placeholder no cache may keep while Graph fails, unlike the one for a user Graph says has no photo', async () => {
+      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([
+          { email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } },
+          { email: 'nophoto@contoso.com', displayName: 'No Photo', refs: { graphId: 'none-1' } },
+        ]);
+        const restPhoto = (email: string, ifBlank = '&ifBlank=SrNoPhoto') =>
+          request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR64x64${ifBlank}`).set('Authorization', reader);
+        sim.faults = repeated({ kind: 'status', status: 503 }, 2);
+        expect((await restPhoto('adele.vance@contoso.com').expect(200)).headers['cache-control']).to.equal('no-store');
+        expect((await restPhoto('adele.vance@contoso.com', '').expect(404)).headers['cache-control']).to.equal('no-store');
+        expect(sim.faults).to.deep.equal([]);
+        expect((await restPhoto('nophoto@contoso.com').expect(200)).headers['cache-control']).to.match(/^private, max-age=[1-9]/);
+      } finally {
+        await t.close();
+      }
+    });
+
     describe('when Graph fails, the next source answers', () => {
       let crm: SuperOfficeSimulator;
       let t: TestBridge;
