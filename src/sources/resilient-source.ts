@@ -29,16 +29,21 @@ import {
 import { OutboundRefused } from './outbound-http.js';
 
 /**
- * The longest Retry-After a retry waits for. Someone is waiting for the photo: beyond
- * this the call fails at once and the next source (or the stored photo) answers instead.
+ * How long one call may wait between its attempts, Retry-After and backoff together.
+ * Someone is waiting for the photo: a Retry-After longer than what is left fails the call
+ * at once, and the next source (or the stored photo) answers instead. Per call, not per
+ * retry: two Retry-After of 9 s once made one lookup wait 18 s. With its attempts, a call
+ * takes at most timeoutMs × (retries + 1) plus this.
  */
-const LONGEST_RETRY_AFTER_MS = 10_000;
+const WAITING_PER_CALL_MS = 10_000;
 
 export interface ResilienceOptions {
   /** Per attempt. */
   timeoutMs: number;
   /** Attempts after the first, for failures that may pass (network, 5xx, timeouts). */
   retries: number;
+  /** What one call may wait between its attempts in all; WAITING_PER_CALL_MS unless a test shortens it. */
+  waitingMs?: number;
   /** Consecutive failed calls that open the circuit… */
   breakerThreshold: number;
   /** …and how long it stays open before one call may try again. */
@@ -58,7 +63,7 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
 /**
  * The same resilience around every source: a timeout per attempt, bounded retries
  * with exponential backoff (never for permanent answers such as 403; as long as the
- * upstream asked when it sent Retry-After), and a circuit breaker so a dead upstream
+ * upstream asked when it sent Retry-After; all waits of a call within one budget), and a circuit breaker so a dead upstream
  * costs nothing until it has had time to come back. Around it all, a bulkhead: each call
  * may hold an answer of up to the photo limit, and a breaker counts failures only once
  * they are done, so a burst of misses for different people (a hundred at once from one
@@ -71,22 +76,21 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   const failed = handleWhen((error) => upstreamFailure(error) && (!(error instanceof PermanentSourceError) || error instanceof UnusableAnswerError));
   // What the bridge's own outbound policy refused (an answer over the size limit, a host
   // that is not allowed) is refused again: an oversized answer was read to the limit three times.
-  const worthRetrying = handleWhen(
-    (error) =>
-      upstreamFailure(error) &&
-      !(error instanceof PermanentSourceError) &&
-      !(error instanceof OutboundRefused) &&
-      !(error instanceof RetryAfterError && (error.delayMs ?? 0) > LONGEST_RETRY_AFTER_MS),
-  );
+  const worthRetrying = (error: unknown) => upstreamFailure(error) && !(error instanceof PermanentSourceError) && !(error instanceof OutboundRefused);
   const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
   const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
   // The time limit is the upstream's; checking what it sent waits for a decode slot, which is the bridge's.
   const answerInTime = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
-  const policy: IPolicy = wrap(
-    bulkhead(callsAtOnce, 4 * callsAtOnce),
-    retry(worthRetrying, { maxAttempts: options.retries, backoff: retryAfterOrExponential() }),
-    breaker,
-  );
+  const calls = bulkhead(callsAtOnce, 4 * callsAtOnce);
+  // The retries are made per call, as they carry what that call has left to wait.
+  const policyOfOneCall = (): IPolicy => {
+    const waits = waitingWithin(options.waitingMs ?? WAITING_PER_CALL_MS);
+    const retries = retry(
+      handleWhen((error) => worthRetrying(error) && waits.fit(error)),
+      { maxAttempts: options.retries, backoff: waits.backoff },
+    );
+    return wrap(calls, retries, breaker);
+  };
   const { usable } = options;
   const call = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
     const answer = await answerInTime.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal);
@@ -103,7 +107,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     name: source.name,
     keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
-    fetch: (reference, signal) => policy.execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal),
+    fetch: (reference, signal) => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal),
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
   };
@@ -116,12 +120,22 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-/** Waits as long as a RetryAfterError asks; otherwise backs off exponentially. */
-function retryAfterOrExponential(): IBackoffFactory<IRetryBackoffContext<unknown>> {
+/**
+ * The waits between one call's attempts, `budgetMs` in all: as long as a RetryAfterError
+ * asks, when that fits in what is left (else the failure is not retried); otherwise an
+ * exponential backoff, cut to what is left since its length is the bridge's to choose.
+ */
+function waitingWithin(budgetMs: number): { fit(error: unknown): boolean; backoff: IBackoffFactory<IRetryBackoffContext<unknown>> } {
+  let leftMs = budgetMs;
   const exponential = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 });
-  return new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>>((context, previous) => {
-    const next = previous ? previous.next(context) : exponential.next();
-    const asked = 'error' in context.result && context.result.error instanceof RetryAfterError ? context.result.error.delayMs : undefined;
-    return { delay: asked ?? next.duration, state: next };
-  });
+  return {
+    fit: (error) => !(error instanceof RetryAfterError) || (error.delayMs ?? 0) <= leftMs,
+    backoff: new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>>((context, previous) => {
+      const next = previous ? previous.next(context) : exponential.next();
+      const asked = 'error' in context.result && context.result.error instanceof RetryAfterError ? context.result.error.delayMs : undefined;
+      const delay = asked ?? Math.min(next.duration, leftMs);
+      leftMs -= delay;
+      return { delay, state: next };
+    }),
+  };
 }

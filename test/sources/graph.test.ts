@@ -240,6 +240,15 @@ describe('Microsoft Graph source', () => {
         expect(sim.photoPaths).to.have.length(1);
       });
 
+      it('waits for Retry-After within one budget for the whole call, not once per retry, and fails at once beyond it', async () => {
+        sim.faults = repeated({ kind: 'status', status: 429, retryAfter: '1' }, 2);
+        const graph = resilient(source(), { timeoutMs: 2000, retries: 2, waitingMs: 1500, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+        expect(await failureOf(graph.fetch(byId(ADELE.id), signal()))).to.be.instanceOf(RetryAfterError);
+        // The first wait fits; the second would not, so there is no third attempt.
+        expect(sim.photoPaths).to.have.length(2);
+        expect(sim.faults).to.deep.equal([]);
+      });
+
       it('retries a slow answer after the timeout', async () => {
         sim.faults = [{ kind: 'slow', ms: 1000 }];
         expect(await sizeOf(await wrapped(1, 300).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
