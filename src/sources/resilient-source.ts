@@ -80,6 +80,9 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
   const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
   // The time limit is the upstream's; checking what it sent waits for a decode slot, which is the bridge's.
+  // Aggressive: the attempt fails on time even if a source ignored the signal. Its abort
+  // reaches the request (outbound-http.ts), body read included, so a body trickling in
+  // after the headers is cut off, not read on in the background.
   const answerInTime = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
   const calls = bulkhead(callsAtOnce, 4 * callsAtOnce);
   // The retries are made per call, as they carry what that call has left to wait.

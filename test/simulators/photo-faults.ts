@@ -13,7 +13,9 @@ export type PhotoFault =
   /** 200 image/jpeg whose bytes are no image at all. */
   | { kind: 'garbage' }
   /** 200 image/png that claims 20000×20000 pixels in a few hundred bytes. */
-  | { kind: 'bomb' };
+  | { kind: 'bomb' }
+  /** 200 image/jpeg at once, then a body of `bytes` one byte every `everyMs`; `closed` hears how many were sent when the connection ended. */
+  | { kind: 'trickle'; bytes: number; everyMs: number; closed?: (sent: number) => void };
 
 /**
  * Plays the next queued fault, if any, on a photo request. Returns true when the fault
@@ -43,6 +45,19 @@ export async function playFault(queue: PhotoFault[], res: ServerResponse, errorB
       res.writeHead(200, { 'content-type': 'image/png' });
       res.end(pngBomb(20_000, 20_000));
       return true;
+    case 'trickle': {
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': fault.bytes });
+      let sent = 0;
+      const drip = setInterval(() => {
+        res.write(Buffer.alloc(1));
+        if (++sent === fault.bytes) res.end();
+      }, fault.everyMs);
+      res.once('close', () => {
+        clearInterval(drip);
+        fault.closed?.(sent);
+      });
+      return true;
+    }
   }
 }
 

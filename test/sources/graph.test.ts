@@ -254,6 +254,14 @@ describe('Microsoft Graph source', () => {
         expect(await sizeOf(await wrapped(1, 300).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
         expect(sim.photoPaths).to.have.length(2);
       });
+
+      it('times the whole answer, body included: hangs up on one that trickles in after its headers, and retries', async () => {
+        const hungUp = new Promise<number>((closed) => (sim.faults = [{ kind: 'trickle', bytes: 100, everyMs: 50, closed }]));
+        expect(await sizeOf(await wrapped(1, 300).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+        expect(sim.photoPaths).to.have.length(2);
+        // Cut off, not read to its end in the background once the attempt's time was up.
+        expect(await hungUp).to.be.below(100);
+      });
     });
 
     it('checks the token and a sample lookup in plain words', async () => {
