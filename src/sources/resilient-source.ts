@@ -63,8 +63,9 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
 /**
  * The same resilience around every source: a timeout per attempt, bounded retries
  * with exponential backoff (never for permanent answers such as 403; as long as the
- * upstream asked when it sent Retry-After; all waits of a call within one budget), and a circuit breaker so a dead upstream
- * costs nothing until it has had time to come back. Around it all, a bulkhead: each call
+ * upstream asked when it sent Retry-After; all waits of a call within one budget), and a
+ * circuit breaker so a dead upstream costs nothing until it has had time to come back.
+ * Around it all, a bulkhead: each call
  * may hold an answer of up to the photo limit, and a breaker counts failures only once
  * they are done, so a burst of misses for different people (a hundred at once from one
  * login against a hostile upstream: RSS 2.2 GB) would all be in flight before it opened.
