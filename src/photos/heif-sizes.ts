@@ -6,14 +6,20 @@
  *   decoded to 16368×16368, ~1 GB of memory per upload;
  * - the other items are decoded too (an alpha plane is): a 64×64 photo whose alpha image
  *   was 8000×8000, 1,176 bytes, took 1.2 GB and was stored;
- * - an AV1 item decodes to the size its sequence header codes, whatever its `ispe` says:
- *   one that said 64×64 and coded 8000×8000 took 1.2 GB before it was refused.
- * So those sizes are read here, from the boxes (ISO/IEC 14496-12, 23008-12) and the AV1
- * sequence header (AV1 bitstream specification §5.3, §5.5), and checked as the header's
- * is. What these structures do not describe plainly (an item listed twice, data in
- * pieces, AV1 data without a sequence header) is refused rather than left to a decoder
+ * - an AV1 or HEVC item decodes to the size its bitstream codes, whatever its `ispe`
+ *   says: an AV1 one that said 64×64 and coded 8000×8000 took 1.2 GB before it was refused.
+ * So those sizes are read here, from the boxes (ISO/IEC 14496-12, 23008-12), the AV1
+ * sequence header (av1-sequence-header.ts) and the HEVC SPS (hevc-sps.ts), and checked as
+ * the header's is. What these structures do not describe plainly (an item listed twice,
+ * data in pieces, coded data without a size) is refused rather than left to a decoder
  * that might read it otherwise.
  */
+
+import { av1CodedSize } from './av1-sequence-header.js';
+import { reader, UnreadableHeif, type Extent, type Size } from './bitstream.js';
+import { hevcCodedSizes } from './hevc-sps.js';
+
+export type { Size } from './bitstream.js';
 
 export interface Box {
   type: string;
@@ -47,27 +53,6 @@ export function boxesIn(bytes: Buffer, start: number, end: number, max = MAX_HEI
   return boxes;
 }
 
-/** A reader of big-endian numbers that throws past `end`. */
-function reader(bytes: Buffer, at: number, end: number) {
-  const take = (size: number) => {
-    if (at + size > end) throw new RangeError('past the box');
-    const value = size === 0 ? 0 : size === 8 ? Number(bytes.readBigUInt64BE(at)) : bytes.readUIntBE(at, size);
-    at += size;
-    return value;
-  };
-  return {
-    take,
-    get at() {
-      return at;
-    },
-  };
-}
-
-export interface Size {
-  width: number;
-  height: number;
-}
-
 /** The boxes of the file's `meta`, or undefined when it is no HEIF. */
 function metaBoxes(bytes: Buffer): ((type: string) => Box | undefined) | undefined {
   if (bytes.length < 12 || bytes.toString('latin1', 4, 8) !== 'ftyp') return undefined;
@@ -88,17 +73,15 @@ function whole<T>(read: () => T): T | undefined {
   }
 }
 
-/** A file whose structure this reading does not follow plainly, while a decoder might: refused, since its sizes cannot be checked. */
-class UnreadableHeif extends Error {}
-
 /**
  * Every size a decoder may make of a HEIF — each `ispe` property, each grid's and
- * overlay's (primary or not), each AV1 item's coded size — or the problem that keeps them
- * from being known. Nothing, when the bytes are no HEIF. Refused: more items than
- * MAX_HEIF_ITEMS, an item listed or located twice or kept in pieces, AV1 data without a
- * sequence header. A review found each of those letting an 8000×8000 image past the
- * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
- * reading kept the last; a second extent or a second sequence header went unread.
+ * overlay's (primary or not), each AV1 and HEVC item's coded size — or the problem that
+ * keeps them from being known. Nothing, when the bytes are no HEIF. Refused: more items
+ * than MAX_HEIF_ITEMS; an item listed, located or given properties twice, or kept in
+ * pieces; AV1 data without a sequence header, HEVC data without an SPS. A review found
+ * such files letting an 8000×8000 image past the sizes read here (0.9–1.2 GB a decode):
+ * a decoder keeps the first of two entries, this reading kept the last; a second extent
+ * or a second sequence header went unread.
  */
 export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
   const child = metaBoxes(bytes);
@@ -108,18 +91,27 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
     if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
     const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();
     const locations = whole(() => itemLocations(bytes, child('iloc'), child('idat'))) ?? new Map<number, Extent>();
-    const sizes = ispeSizes(bytes, child('iprp'));
-    // A grid's tiles mostly share one coded tile: each extent is read once.
+    const iprp = child('iprp');
+    const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
+    const sizes = ispeSizes(bytes, ipco);
+    const configurations = whole(() => itemConfigurations(bytes, iprp, ipco)) ?? new Map<number, Box>();
+    const hevcCodedSize = hevcCodedSizes(bytes);
+    // A grid's tiles mostly share one coded tile: each extent (with its decoder configuration) is read once.
     const read = new Set<string>();
     for (const [id, type] of types) {
-      if (type !== 'av01' && type !== 'grid' && type !== 'iovl') continue;
+      if (type !== 'av01' && type !== 'hvc1' && type !== 'grid' && type !== 'iovl') continue;
       const data = locations.get(id);
       if (!data) return { problem: `the data of a ${type} item is not where the file says` };
-      const extent = `${data.start}:${data.end}`;
+      const hvcC = type === 'hvc1' ? configurations.get(id) : undefined;
+      const extent = `${data.start}:${data.end}:${hvcC?.start}`;
       if (read.has(extent)) continue;
       read.add(extent);
-      const size = whole(() => (type === 'av01' ? av1CodedSize(bytes, data.start, data.end) : tiledSize(bytes, type, data)));
-      if (!size) return { problem: type === 'av01' ? 'its AV1 data does not begin with a sequence header' : `a ${type} item's size cannot be read` };
+      const size = whole(() => {
+        if (type === 'av01') return av1CodedSize(bytes, data.start, data.end);
+        if (type === 'hvc1') return hvcC && hevcCodedSize(hvcC, data);
+        return tiledSize(bytes, type, data);
+      });
+      if (!size) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
       sizes.push(size);
     }
     return sizes;
@@ -128,6 +120,11 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
     throw error;
   }
 }
+
+const CODED_SIZE_UNREAD: Record<string, string> = {
+  av01: 'its AV1 data does not begin with a sequence header',
+  hvc1: 'its HEVC data has no sequence parameter set that can be read',
+};
 
 /** What a grid or an overlay says it makes, from its item data. */
 function tiledSize(bytes: Buffer, type: 'grid' | 'iovl', data: Extent): Size {
@@ -141,9 +138,8 @@ function tiledSize(bytes: Buffer, type: 'grid' | 'iovl', data: Extent): Size {
   return { width, height };
 }
 
-/** The sizes every `ispe` property in `iprp/ipco` states. */
-function ispeSizes(bytes: Buffer, iprp: Box | undefined): Size[] {
-  const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
+/** The sizes every `ispe` property in `ipco` states. */
+function ispeSizes(bytes: Buffer, ipco: Box | undefined): Size[] {
   if (!ipco) return [];
   const sizes: Size[] = [];
   for (const property of boxesIn(bytes, ipco.start, ipco.end)) {
@@ -155,6 +151,42 @@ function ispeSizes(bytes: Buffer, iprp: Box | undefined): Size[] {
     if (size) sizes.push(size);
   }
   return sizes;
+}
+
+/**
+ * Each item's first `hvcC` (the one libheif hands its decoder), by id, from every `ipma`
+ * (libheif merges them; HEIF §9.3.2). An item given properties twice is refused, as one
+ * listed twice is.
+ */
+function itemConfigurations(bytes: Buffer, iprp: Box | undefined, ipco: Box | undefined): Map<number, Box> {
+  const configurations = new Map<number, Box>();
+  if (!iprp || !ipco) return configurations;
+  const properties = boxesIn(bytes, ipco.start, ipco.end);
+  const items = new Set<number>();
+  for (const ipma of boxesIn(bytes, iprp.start, iprp.end)) {
+    if (ipma.type !== 'ipma') continue;
+    const r = reader(bytes, ipma.start, ipma.end);
+    const version = r.take(1);
+    const size = (r.take(3) & 1) + 1; // flag 1: associations of 16 bits, else 8
+    for (let count = r.take(4); count > 0; count--) {
+      if (items.size === MAX_HEIF_ITEMS) throw new UnreadableHeif(`it lists more than ${MAX_HEIF_ITEMS} items`);
+      const itemId = r.take(version < 1 ? 2 : 4);
+      if (items.has(itemId)) throw new UnreadableHeif("an item's properties are listed twice");
+      items.add(itemId);
+      const associations = r.take(1);
+      const start = r.at;
+      r.skip(associations * size);
+      const end = r.at;
+      // Each an `essential` bit, then the property's index from 1 (0: none).
+      for (let at = start; at < end; at += size) {
+        const property = properties[(size === 2 ? bytes.readUInt16BE(at) & 0x7fff : bytes[at]! & 0x7f) - 1];
+        if (property?.type !== 'hvcC') continue;
+        configurations.set(itemId, property);
+        break;
+      }
+    }
+  }
+  return configurations;
 }
 
 /** How many items `iinf` lists or `iloc` locates: 16 bits in their first versions (iinf 0, iloc 0–1), else 32. */
@@ -189,11 +221,6 @@ function itemTypes(bytes: Buffer, iinf: Box | undefined): Map<number, string> {
   return types;
 }
 
-interface Extent {
-  start: number;
-  end: number;
-}
-
 /** Where each item's data lies, by id, in the file or in `idat`: one extent each. */
 function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefined): Map<number, Extent> {
   const locations = new Map<number, Extent>();
@@ -222,100 +249,4 @@ function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefin
     if (end <= bytes.length) locations.set(itemId, { start, end });
   }
   return locations;
-}
-
-/** OBUs an AV1 item's data may hold: a still image has three or four (a temporal delimiter, the sequence header, its frame). */
-const MAX_OBUS = 64;
-const OBU_SEQUENCE_HEADER = 1;
-const MAX_UVLC_ZEROS = 64;
-
-/**
- * The largest frame any of an AV1 item's sequence headers allows (max_frame_width ×
- * max_frame_height), or undefined when it has none. Every OBU is read: a decoder goes by
- * the last sequence header, and a first one can say 64×64.
- */
-function av1CodedSize(bytes: Buffer, start: number, end: number): Size | undefined {
-  let largest: Size | undefined;
-  let obus = 0;
-  for (let at = start; at < end;) {
-    if (++obus > MAX_OBUS) throw new UnreadableHeif(`its AV1 data has more than ${MAX_OBUS} parts (OBUs)`);
-    // obu_header: forbidden bit, type (4), extension flag, has-size flag, reserved bit; then a LEB128 size.
-    const header = bytes[at]!;
-    at += 1 + ((header >> 2) & 1);
-    let size = end - at;
-    if ((header >> 1) & 1) {
-      size = 0;
-      for (let i = 0, byte = 0x80; byte & 0x80; i++) {
-        if (i === 8 || at >= end) return largest;
-        byte = bytes[at++]!;
-        size += (byte & 0x7f) * 2 ** (7 * i);
-      }
-    }
-    if (((header >> 3) & 0xf) === OBU_SEQUENCE_HEADER) {
-      const coded = sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size)));
-      if (!largest || coded.width * coded.height > largest.width * largest.height) largest = coded;
-    }
-    at += size;
-  }
-  return largest;
-}
-
-/** A reader of the bits from `start` to `end`, most significant first, that throws past `end`. */
-function bits(bytes: Buffer, start: number, end: number) {
-  let bit = start * 8;
-  const f = (count: number) => {
-    let value = 0;
-    for (let i = 0; i < count; i++, bit++) {
-      if (bit >= end * 8) throw new RangeError('past the OBU');
-      value = value * 2 + ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1);
-    }
-    return value;
-  };
-  // The spec reads any run of leading zeros; encoders write fewer than 32.
-  const uvlc = () => {
-    let zeros = 0;
-    while (f(1) === 0) if (++zeros > MAX_UVLC_ZEROS) throw new RangeError('no encoder writes this');
-    return zeros >= 32 ? 2 ** 32 - 1 : f(zeros) + 2 ** zeros - 1;
-  };
-  return { f, uvlc };
-}
-
-/** sequence_header_obu() up to max_frame_height_minus_1 (AV1 §5.5.1). */
-function sequenceHeaderSize({ f, uvlc }: ReturnType<typeof bits>): Size {
-  f(3); // seq_profile
-  f(1); // still_picture
-  if (f(1) === 1) {
-    f(5); // reduced_still_picture_header: seq_level_idx[0] alone
-  } else {
-    let decoderModelInfo = false;
-    let bufferDelayLength = 0;
-    if (f(1) === 1) {
-      // timing_info(): two 32-bit numbers, equal_picture_interval and its ticks
-      f(32);
-      f(32);
-      if (f(1) === 1) uvlc();
-      decoderModelInfo = f(1) === 1;
-      if (decoderModelInfo) {
-        bufferDelayLength = f(5) + 1;
-        f(32);
-        f(5);
-        f(5);
-      }
-    }
-    const initialDisplayDelay = f(1) === 1;
-    const operatingPoints = f(5) + 1;
-    for (let i = 0; i < operatingPoints; i++) {
-      f(12); // operating_point_idc
-      if (f(5) > 7) f(1); // seq_level_idx, seq_tier
-      if (decoderModelInfo && f(1) === 1) {
-        f(bufferDelayLength);
-        f(bufferDelayLength);
-        f(1);
-      }
-      if (initialDisplayDelay && f(1) === 1) f(4);
-    }
-  }
-  const widthBits = f(4) + 1;
-  const heightBits = f(4) + 1;
-  return { width: f(widthBits) + 1, height: f(heightBits) + 1 };
 }

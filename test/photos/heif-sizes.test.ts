@@ -2,8 +2,24 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
 import { rejectionOf } from '../support/rejection.js';
-import { avifDeclaring, avifGrid, avifWithAlpha, box, fullBox, u16, u32 } from '../support/shape-bombs.js';
+import {
+  avifDeclaring,
+  avifGrid,
+  avifWithAlpha,
+  box,
+  fullBox,
+  heicDeclaring,
+  heifFile,
+  hvcCBox,
+  nalUnitData,
+  u16,
+  u32,
+  x265Image,
+  type HevcImage,
+} from '../support/shape-bombs.js';
+import { iphoneStyleHeic } from './iphone-heic.js';
 
 const sizes = (bytes: Buffer) => heifSizes(bytes) as Size[];
 const infe = (id: number, type: string) => fullBox('infe', 2, 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
@@ -36,7 +52,7 @@ function heif(primaryType: string, data: Buffer, inMdat = false, { infes, extent
       u16(pieces(offset).length),
       ...pieces(offset).flatMap(([at, length]) => [u32(at), u32(length)]),
     );
-  const items = infes ?? [infe(1, primaryType), infe(2, 'hvc1')];
+  const items = infes ?? [infe(1, primaryType), infe(2, 'Exif')];
   const metaWith = (offset: number) =>
     fullBox(
       'meta',
@@ -64,12 +80,12 @@ describe('HEIF tiled images: the size they decode to', () => {
   });
 
   it('reads every grid, the primary or not (an alpha plane may be one)', () => {
-    const second = heif('hvc1', gridData(16368, 16368), false, { infes: [infe(2, 'hvc1'), infe(1, 'grid')] });
+    const second = heif('grid', gridData(16368, 16368), false, { infes: [infe(2, 'Exif'), infe(1, 'grid')] });
     expect(sizes(second)).to.deep.equal([ISPE, { width: 16368, height: 16368 }]);
   });
 
   it('tells no grid size of an image that is not tiled, and nothing of a cut file or of what is no HEIF', async () => {
-    expect(sizes(heif('hvc1', gridData(16368, 16368)))).to.deep.equal([ISPE]);
+    expect(sizes(heif('jpeg', gridData(16368, 16368)))).to.deep.equal([ISPE]);
     const grid = heif('grid', gridData(16368, 16368));
     expect(sizes(grid.subarray(0, grid.length - 6))).to.deep.equal([]);
     const avif = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#369' } })
@@ -199,5 +215,181 @@ describe('HEIF items beside the primary, and AV1 coded sizes', () => {
     expect(heifSizes(headerless)).to.deep.equal({ problem: 'its AV1 data does not begin with a sequence header' });
     const error = await rejectionOf(normalizePhoto(headerless, LIMITS));
     expect([error.httpStatus, error.message]).to.deep.equal([422, 'not a usable image: its AV1 data does not begin with a sequence header']);
+  });
+});
+
+/**
+ * An SPS NAL unit (H.265 §7.3.2.2) up to its size, coding width × height: the general
+ * profile x265 writes, then `subLayers` sub-layers beyond the first, each with its level and
+ * every other one with its profile; its bytes escaped as a NAL unit's are (§7.3.1.1).
+ */
+function spsNal(width: number, height: number, { subLayers = 0, layer = 0 } = {}): Buffer {
+  const bits: number[] = [];
+  const u = (value: number, count: number) => {
+    for (let i = count - 1; i >= 0; i--) bits.push(Math.floor(value / 2 ** i) % 2);
+  };
+  const ue = (value: number) => {
+    const length = Math.floor(Math.log2(value + 1));
+    u(0, length);
+    u(value + 1, length + 1);
+  };
+  // Main Still Picture (3), compatible with Main and Main 10, progressive and frame-only, level 30.
+  const general = Buffer.from('037000000090000000000' + '01e', 'hex');
+  u(0, 4); // sps_video_parameter_set_id
+  u(subLayers, 3);
+  u(1, 1); // sps_temporal_id_nesting_flag
+  general.forEach((byte) => u(byte, 8));
+  const present = Array.from({ length: subLayers }, (_, i) => i % 2 === 0);
+  present.forEach((profile) => u(profile ? 0b11 : 0b01, 2));
+  if (subLayers > 0) u(0, 2 * (8 - subLayers));
+  for (const profile of present) {
+    if (profile) general.subarray(0, 11).forEach((byte) => u(byte, 8));
+    u(30, 8);
+  }
+  ue(0); // sps_seq_parameter_set_id
+  ue(1); // chroma_format_idc: 4:2:0
+  ue(width);
+  ue(height);
+  u(1, 1); // a stop bit, then zeros to the byte: the rest of an SPS is not read
+  while (bits.length % 8) bits.push(0);
+  const escaped: number[] = [(33 << 1) | (layer >> 5), ((layer & 31) << 3) | 1];
+  for (let i = 0; i < bits.length; i += 8) {
+    const byte = bits.slice(i, i + 8).reduce((value, bit) => value * 2 + bit, 0);
+    if (escaped.length >= 4 && escaped.at(-1) === 0 && escaped.at(-2) === 0 && byte <= 3) escaped.push(3);
+    escaped.push(byte);
+  }
+  return Buffer.from(escaped);
+}
+
+const isSps = (unit: Buffer) => unit[0]! >> 1 === 33;
+const ESCAPE = Buffer.from([0, 0, 3]);
+
+describe('HEVC items: every SPS read', () => {
+  let small: HevcImage; // 64×64, coded by x265
+  let large: HevcImage; // 120×120
+  const SQUARE_64 = { width: 64, height: 64 };
+  const heic = (hvcC: Buffer, data: Buffer, declared = SQUARE_64) => heicDeclaring(small.ftyp, declared, hvcC, data);
+
+  before(async () => {
+    [small, large] = await Promise.all([x265Image(64, 64), x265Image(120, 120)]);
+  });
+
+  it('reads the size x265 codes in its SPS, escaped bytes and all, whatever the ispe says; and an iPhone-style HEIC’s', async () => {
+    expect(large.units.find(isSps)!.includes(ESCAPE), 'precondition: x265’s SPS holds emulation prevention bytes').to.equal(true);
+    expect(sizes(heic(hvcCBox(small.configuration, small.units), small.coded))).to.deep.equal([SQUARE_64, SQUARE_64]);
+    expect(sizes(heic(hvcCBox(large.configuration, large.units), large.coded))).to.deep.equal([SQUARE_64, { width: 120, height: 120 }]);
+    // Stored turned a quarter (irot), in a grid of one tile, with a thumbnail: every item's sizes fit what the photo is.
+    const iphone = sizes(await iphoneStyleHeic(320, 240));
+    expect(new Set(iphone.map(({ width, height }) => `${width}×${height}`))).to.deep.equal(new Set(['240×320', '120×160']));
+  });
+
+  it('counts an SPS in the item’s data over the hvcC’s: the decoder goes by the last it meets', () => {
+    const data = Buffer.concat([nalUnitData(...large.units), large.coded]);
+    expect(sizes(heic(hvcCBox(small.configuration, small.units), data))).to.deep.equal([SQUARE_64, { width: 120, height: 120 }]);
+    // Every SPS is read, in hvcC and data alike; the largest counts.
+    const several = hvcCBox(small.configuration, [spsNal(8000, 8000), spsNal(64, 64)]);
+    expect(sizes(heic(several, nalUnitData(spsNal(100, 100))))).to.deep.equal([SQUARE_64, { width: 8000, height: 8000 }]);
+  });
+
+  it('reads an SPS of several sub-layers (their profiles and levels come before the size), and escaped bytes within its size', () => {
+    for (const subLayers of [1, 2, 5, 6]) {
+      const hvcC = hvcCBox(small.configuration, [spsNal(8000, 6000, { subLayers })]);
+      expect(sizes(heic(hvcC, Buffer.alloc(0))), `${subLayers} sub-layers`).to.deep.equal([SQUARE_64, { width: 8000, height: 6000 }]);
+    }
+    // 2^24 − 1 is coded as 24 zero bits, a one and 24 zero bits: escaped in the SPS, read as zeros.
+    const escaped = spsNal(2 ** 24 - 1, 2);
+    const escapes = (nal: Buffer) => {
+      let count = 0;
+      for (let at = nal.indexOf(ESCAPE); at >= 0; at = nal.indexOf(ESCAPE, at + 3)) count++;
+      return count;
+    };
+    expect(escapes(escaped), 'precondition: more emulation prevention bytes than the profile’s').to.be.above(escapes(spsNal(64, 64)));
+    expect(sizes(heic(hvcCBox(small.configuration, [escaped]), Buffer.alloc(0)))).to.deep.equal([SQUARE_64, { width: 2 ** 24 - 1, height: 2 }]);
+  });
+
+  it('refuses an HEVC item it cannot size: no SPS in its hvcC or data, no hvcC, or an SPS cut short', () => {
+    const problem = { problem: 'its HEVC data has no sequence parameter set that can be read' };
+    const withoutSps = hvcCBox(
+      small.configuration,
+      small.units.filter((unit) => !isSps(unit)),
+    );
+    expect(heifSizes(heic(withoutSps, small.coded))).to.deep.equal(problem);
+    expect(heifSizes(heifFile(small.ftyp, [{ type: 'hvc1', properties: [], data: small.coded }]))).to.deep.equal(problem);
+    const cut = spsNal(8000, 8000).subarray(0, 16);
+    expect(heifSizes(heic(withoutSps, Buffer.concat([nalUnitData(cut), small.coded])))).to.deep.equal(problem);
+  });
+
+  it('refuses what libheif reads otherwise, and more than it reads from a photo: NAL unit lengths not of 4 bytes, a layer sized by its VPS, too many NAL units or SPSs', () => {
+    const configuration = Buffer.from(small.configuration);
+    configuration[21] = configuration[21]! & 0xfc; // lengthSizeMinusOne 0: 1-byte lengths, which libheif-js reads as 4-byte ones
+    expect(heifSizes(heic(hvcCBox(configuration, small.units), small.coded))).to.deep.equal({
+      problem: "its HEVC data's NAL units have 1-byte lengths, not 4",
+    });
+    const layered = hvcCBox(small.configuration, [...small.units, spsNal(64, 64, { layer: 1, subLayers: 7 })]);
+    expect(heifSizes(heic(layered, small.coded))).to.deep.equal({ problem: 'its HEVC data has a layer sized by its VPS' });
+    const hvcC = hvcCBox(small.configuration, small.units);
+    expect(heifSizes(heic(hvcC, nalUnitData(...Array<Buffer>(65).fill(small.coded.subarray(4)))))).to.deep.equal({
+      problem: 'its HEVC data has more than 64 parts (NAL units)',
+    });
+    // Five items of 60 SPSs each: within an item's bound, over the file's.
+    const items = Array.from({ length: 5 }, () => ({
+      type: 'hvc1',
+      properties: [hvcCBox(small.configuration, Array<Buffer>(60).fill(spsNal(64, 64)))],
+      data: small.coded,
+    }));
+    expect(heifSizes(heifFile(small.ftyp, items))).to.deep.equal({ problem: `it has more than ${MAX_SEQUENCE_PARAMETER_SETS} HEVC sequence parameter sets` });
+  });
+
+  it('refuses an item given properties twice: libheif takes the first entry’s hvcC, a reading could take the other', async () => {
+    const twoItems = await avifWithAlpha({ width: 64, height: 64 });
+    const ipma = twoItems.indexOf('ipma') + 4;
+    const second = ipma + 8 + 3 + twoItems[ipma + 8 + 2]!; // after version, flags, count and the first entry (id, count, indices)
+    expect(twoItems.readUInt16BE(second), 'precondition: the second entry is item 2’s').to.equal(2);
+    twoItems.writeUInt16BE(1, second);
+    expect(heifSizes(twoItems)).to.deep.equal({ problem: "an item's properties are listed twice" });
+  });
+});
+
+describe('HEVC items at upload', () => {
+  const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 10_000, jpegQuality: 85 };
+  let small: HevcImage;
+  let large: HevcImage;
+
+  before(async () => {
+    [small, large] = await Promise.all([x265Image(64, 64), x265Image(120, 120)]);
+  });
+
+  it('decodes a HEIC whose SPS codes what its ispe says', async () => {
+    const photo = await normalizePhoto(heicDeclaring(small.ftyp, { width: 64, height: 64 }, hvcCBox(small.configuration, small.units), small.coded), LIMITS);
+    expect([photo.width, photo.height]).to.deep.equal([64, 64]);
+  });
+
+  it('refuses one coded larger than its ispe says, in its hvcC or in its data: 413 (an 8000×8000 SPS in the data grew libheif-js by 180 MB)', async () => {
+    const inConfiguration = heicDeclaring(large.ftyp, { width: 64, height: 64 }, hvcCBox(large.configuration, large.units), large.coded);
+    const inData = heicDeclaring(
+      small.ftyp,
+      { width: 64, height: 64 },
+      hvcCBox(small.configuration, small.units),
+      Buffer.concat([nalUnitData(...large.units), large.coded]),
+    );
+    for (const lying of [inConfiguration, inData]) {
+      expect((await sharp(lying).metadata()).width, 'precondition: libvips reports the ispe').to.equal(64);
+      const error = await rejectionOf(normalizePhoto(lying, LIMITS));
+      expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 120×120 pixels; the limit is 10000 pixels']);
+    }
+  });
+
+  it('refuses one whose HEVC data has no SPS: 422', async () => {
+    const withoutSps = heicDeclaring(
+      small.ftyp,
+      { width: 64, height: 64 },
+      hvcCBox(
+        small.configuration,
+        small.units.filter((unit) => !isSps(unit)),
+      ),
+      small.coded,
+    );
+    const error = await rejectionOf(normalizePhoto(withoutSps, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([422, 'not a usable image: its HEVC data has no sequence parameter set that can be read']);
   });
 });

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { boxesIn } from '../../src/photos/heif-sizes.js';
 import { pngBomb } from './sample-images.js';
@@ -121,7 +126,7 @@ async function sharpAvif(width: number, height: number): Promise<{ ftyp: Buffer;
 
 const ispe = (width: number, height: number) => fullBox('ispe', 0, 0, u32(width), u32(height));
 
-interface AvifItem {
+export interface HeifItem {
   type: string;
   /** Not shown on its own (a tile, an alpha plane). */
   hidden?: boolean;
@@ -129,8 +134,8 @@ interface AvifItem {
   data: Buffer;
 }
 
-/** An AVIF of these items, the first primary, each item's data one extent in `mdat` (items of the same data share it). */
-function avifFile(ftyp: Buffer, items: AvifItem[], references: Buffer[] = []): Buffer {
+/** A HEIF (AVIF, HEIC) of these items, the first primary, each item's data one extent in `mdat` (items of the same data share it). */
+export function heifFile(ftyp: Buffer, items: HeifItem[], references: Buffer[] = []): Buffer {
   const properties: Buffer[] = [];
   const associations = items.map((item, i) => {
     const indices = item.properties.map((property) => {
@@ -142,8 +147,8 @@ function avifFile(ftyp: Buffer, items: AvifItem[], references: Buffer[] = []): B
   const datas = [...new Set(items.map((item) => item.data))];
   const metaWith = (mdat: number) => {
     const offsets = datas.map((_, i) => mdat + datas.slice(0, i).reduce((sum, data) => sum + data.length, 0));
-    const extent = (item: AvifItem, i: number) => Buffer.concat([u16(i + 1), u16(0), u16(1), u32(offsets[datas.indexOf(item.data)]!), u32(item.data.length)]);
-    const infe = (item: AvifItem, i: number) => fullBox('infe', 2, item.hidden ? 1 : 0, u16(i + 1), u16(0), Buffer.from(`${item.type}\0`, 'latin1'));
+    const extent = (item: HeifItem, i: number) => Buffer.concat([u16(i + 1), u16(0), u16(1), u32(offsets[datas.indexOf(item.data)]!), u32(item.data.length)]);
+    const infe = (item: HeifItem, i: number) => fullBox('infe', 2, item.hidden ? 1 : 0, u16(i + 1), u16(0), Buffer.from(`${item.type}\0`, 'latin1'));
     return fullBox(
       'meta',
       0,
@@ -169,7 +174,7 @@ export async function avifGrid(rows: number, columns: number, size: { width: num
   const tileProperties = [...tile.properties, ispe(side, side)];
   const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
   const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
-  return avifFile(
+  return heifFile(
     tile.ftyp,
     [
       { type: 'grid', properties: [ispe(size.width, size.height)], data: grid },
@@ -182,14 +187,14 @@ export async function avifGrid(rows: number, columns: number, size: { width: num
 /** A real AVIF coded at `coded` whose `ispe` says `declared`: the sweep's 973 bytes said 64×64 and coded 8000×8000. */
 export async function avifDeclaring(declared: { width: number; height: number }, coded: { width: number; height: number }): Promise<Buffer> {
   const image = await sharpAvif(coded.width, coded.height);
-  return avifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...image.properties], data: image.coded }]);
+  return heifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...image.properties], data: image.coded }]);
 }
 
 /** A real 64×64 AVIF with an alpha plane (an auxiliary image, `auxl`) of `alpha` pixels, its `ispe` true: the sweep's 1,176 bytes, 8000×8000, were stored. */
 export async function avifWithAlpha(alpha: { width: number; height: number }): Promise<Buffer> {
   const [image, plane] = await Promise.all([sharpAvif(64, 64), sharpAvif(alpha.width, alpha.height)]);
   const auxC = fullBox('auxC', 0, 0, Buffer.from('urn:mpeg:mpegB:cicp:systems:auxiliary:alpha\0', 'latin1'));
-  return avifFile(
+  return heifFile(
     image.ftyp,
     [
       { type: 'av01', properties: [ispe(64, 64), ...image.properties], data: image.coded },
@@ -197,6 +202,74 @@ export async function avifWithAlpha(alpha: { width: number; height: number }): P
     ],
     [box('auxl', u16(2), u16(1), u16(1))],
   );
+}
+
+/** An HEVC picture as a HEIC holds it: the 22 bytes that begin its `hvcC`, the NAL units in the hvcC's arrays, and its coded data. */
+export interface HevcImage {
+  ftyp: Buffer;
+  configuration: Buffer;
+  units: Buffer[];
+  coded: Buffer;
+}
+
+/**
+ * One picture of width × height coded by x265 through libheif's `heif-enc` (as
+ * iphone-heic.ts codes its photos), taken apart: heif-enc 1.15 writes one `hvc1` item
+ * of a PNG, its data all of `mdat`, its VPS, SPS and PPS in the hvcC.
+ */
+export async function x265Image(width: number, height: number): Promise<HevcImage> {
+  const dir = await mkdtemp(join(tmpdir(), 'hevc-'));
+  try {
+    await sharp({ create: { width, height, channels: 3, background: '#369' } }).toFile(join(dir, 'in.png'));
+    await promisify(execFile)('heif-enc', ['--quality', '50', '--output', join(dir, 'out.heic'), join(dir, 'in.png')]);
+    const heic = await readFile(join(dir, 'out.heic'));
+    const top = boxesIn(heic, 0, heic.length);
+    const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
+    const metaBox = find(top, 'meta');
+    const meta = boxesIn(heic, metaBox.start + 4, metaBox.end);
+    const iprp = find(meta, 'iprp');
+    const ipco = find(boxesIn(heic, iprp.start, iprp.end), 'ipco');
+    const hvcC = find(boxesIn(heic, ipco.start, ipco.end), 'hvcC');
+    if (heic.readUInt16BE(find(meta, 'iinf').start + 4) !== 1) throw new Error('expected heif-enc to write one item');
+    // After the 22 bytes, the number of arrays; each array a type byte and a count of units, each unit after its 16-bit length.
+    let at = hvcC.start + 22;
+    const next = (size: number) => {
+      at += size;
+      return heic.readUIntBE(at - size, size);
+    };
+    const units: Buffer[] = [];
+    for (let arrays = next(1); arrays > 0; arrays--) {
+      next(1);
+      for (let count = next(2); count > 0; count--) {
+        const length = next(2);
+        units.push(heic.subarray(at, at + length));
+        at += length;
+      }
+    }
+    const mdat = find(top, 'mdat');
+    return {
+      ftyp: heic.subarray(0, top[0]!.end),
+      configuration: heic.subarray(hvcC.start, hvcC.start + 22),
+      units,
+      coded: heic.subarray(mdat.start, mdat.end),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An `hvcC` property of `configuration` (22 bytes) and these NAL units, each in an array of its own type. */
+export function hvcCBox(configuration: Buffer, units: Buffer[]): Buffer {
+  const arrays = units.map((unit) => Buffer.concat([Buffer.from([0x80 | (unit[0]! >> 1)]), u16(1), u16(unit.length), unit]));
+  return box('hvcC', configuration, Buffer.from([units.length]), ...arrays);
+}
+
+/** NAL units as an HEVC item's data holds them: each after its length in 4 bytes. */
+export const nalUnitData = (...units: Buffer[]) => Buffer.concat(units.flatMap((unit) => [u32(unit.length), unit]));
+
+/** A HEIC of one `hvc1` item whose `ispe` says `declared`, with this `hvcC` and data: what heif-enc writes when they are its own. */
+export function heicDeclaring(ftyp: Buffer, declared: { width: number; height: number }, hvcC: Buffer, data: Buffer): Buffer {
+  return heifFile(ftyp, [{ type: 'hvc1', properties: [hvcC, ispe(declared.width, declared.height)], data }]);
 }
 
 /**

@@ -1,0 +1,76 @@
+import { bits, UnreadableHeif, type Size } from './bitstream.js';
+
+/** OBUs an AV1 item's data may hold: a still image has three or four (a temporal delimiter, the sequence header, its frame). */
+const MAX_OBUS = 64;
+const OBU_SEQUENCE_HEADER = 1;
+
+/**
+ * The largest frame any of an AV1 item's sequence headers allows (max_frame_width ×
+ * max_frame_height), or undefined when it has none. Every OBU is read: a decoder goes by
+ * the last sequence header, and a first one can say 64×64.
+ */
+export function av1CodedSize(bytes: Buffer, start: number, end: number): Size | undefined {
+  let largest: Size | undefined;
+  let obus = 0;
+  for (let at = start; at < end;) {
+    if (++obus > MAX_OBUS) throw new UnreadableHeif(`its AV1 data has more than ${MAX_OBUS} parts (OBUs)`);
+    // obu_header: forbidden bit, type (4), extension flag, has-size flag, reserved bit; then a LEB128 size.
+    const header = bytes[at]!;
+    at += 1 + ((header >> 2) & 1);
+    let size = end - at;
+    if ((header >> 1) & 1) {
+      size = 0;
+      for (let i = 0, byte = 0x80; byte & 0x80; i++) {
+        if (i === 8 || at >= end) return largest;
+        byte = bytes[at++]!;
+        size += (byte & 0x7f) * 2 ** (7 * i);
+      }
+    }
+    if (((header >> 3) & 0xf) === OBU_SEQUENCE_HEADER) {
+      const coded = sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size)));
+      if (!largest || coded.width * coded.height > largest.width * largest.height) largest = coded;
+    }
+    at += size;
+  }
+  return largest;
+}
+
+/** sequence_header_obu() up to max_frame_height_minus_1 (AV1 §5.5.1). */
+function sequenceHeaderSize({ f, uvlc }: ReturnType<typeof bits>): Size {
+  f(3); // seq_profile
+  f(1); // still_picture
+  if (f(1) === 1) {
+    f(5); // reduced_still_picture_header: seq_level_idx[0] alone
+  } else {
+    let decoderModelInfo = false;
+    let bufferDelayLength = 0;
+    if (f(1) === 1) {
+      // timing_info(): two 32-bit numbers, equal_picture_interval and its ticks
+      f(32);
+      f(32);
+      if (f(1) === 1) uvlc();
+      decoderModelInfo = f(1) === 1;
+      if (decoderModelInfo) {
+        bufferDelayLength = f(5) + 1;
+        f(32);
+        f(5);
+        f(5);
+      }
+    }
+    const initialDisplayDelay = f(1) === 1;
+    const operatingPoints = f(5) + 1;
+    for (let i = 0; i < operatingPoints; i++) {
+      f(12); // operating_point_idc
+      if (f(5) > 7) f(1); // seq_level_idx, seq_tier
+      if (decoderModelInfo && f(1) === 1) {
+        f(bufferDelayLength);
+        f(bufferDelayLength);
+        f(1);
+      }
+      if (initialDisplayDelay && f(1) === 1) f(4);
+    }
+  }
+  const widthBits = f(4) + 1;
+  const heightBits = f(4) + 1;
+  return { width: f(widthBits) + 1, height: f(heightBits) + 1 };
+}
