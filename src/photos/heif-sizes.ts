@@ -56,7 +56,11 @@ export function boxesIn(bytes: Buffer, start: number, end: number, max = MAX_HEI
 /** The boxes of the file's `meta`, or undefined when it is no HEIF. */
 function metaBoxes(bytes: Buffer): ((type: string) => Box | undefined) | undefined {
   if (bytes.length < 12 || bytes.toString('latin1', 4, 8) !== 'ftyp') return undefined;
-  const meta = boxesIn(bytes, 0, bytes.length).find((box) => box.type === 'meta');
+  const top = boxesIn(bytes, 0, bytes.length, MAX_HEIF_ITEMS + 1);
+  if (top.length > MAX_HEIF_ITEMS) throw new UnreadableHeif(`it has more than ${MAX_HEIF_ITEMS} boxes`);
+  // libheif (libvips's and libheif-js's) reads the last meta box: with two, it decodes one and this reading would size the other.
+  const [meta, ...more] = top.filter((box) => box.type === 'meta');
+  if (more.length > 0) throw new UnreadableHeif('it has more than one meta box');
   if (!meta) return undefined;
   // meta is a full box: a version and flags before its children.
   const children = boxesIn(bytes, meta.start + 4, meta.end);
@@ -77,16 +81,16 @@ function whole<T>(read: () => T): T | undefined {
  * Every size a decoder may make of a HEIF — each `ispe` property, each grid's and
  * overlay's (primary or not), each AV1 and HEVC item's coded size — or the problem that
  * keeps them from being known. Nothing, when the bytes are no HEIF. Refused: more items
- * than MAX_HEIF_ITEMS; an item listed, located or given properties twice, or kept in
- * pieces; AV1 data without a sequence header, HEVC data without an SPS. A review found
- * such files letting an 8000×8000 image past the sizes read here (0.9–1.2 GB a decode):
- * a decoder keeps the first of two entries, this reading kept the last; a second extent
- * or a second sequence header went unread.
+ * (or boxes at the top) than MAX_HEIF_ITEMS; a second meta box; an item listed, located
+ * or given properties twice, or kept in pieces; AV1 data without a sequence header, HEVC
+ * data without an SPS. A review found such files letting an 8000×8000 image past the
+ * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
+ * reading kept the last; a second extent or a second sequence header went unread.
  */
 export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
-  const child = metaBoxes(bytes);
-  if (!child) return [];
   try {
+    const child = metaBoxes(bytes);
+    if (!child) return [];
     const listed = whole(() => Math.max(itemCount(bytes, child('iinf'), 'iinf'), itemCount(bytes, child('iloc'), 'iloc'))) ?? 0;
     if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
     const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
+import { boxesIn, heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -261,6 +261,22 @@ function spsNal(width: number, height: number, { subLayers = 0, layer = 0 } = {}
   return Buffer.from(escaped);
 }
 
+/**
+ * `heic` (ftyp, meta, mdat as heifFile writes them) with the meta box of `other` after its
+ * own: both locate their item's data in the one mdat, which moves past both.
+ */
+function withSecondMeta(heic: Buffer, other: Buffer): Buffer {
+  const [ftyp, meta, mdat] = boxesIn(heic, 0, heic.length).map((found) => heic.subarray(found.start - 8, found.end));
+  const second = boxesIn(other, 0, other.length)[1]!;
+  const metas = [meta!, other.subarray(second.start - 8, second.end)].map((found) => Buffer.from(found));
+  // iloc version 0, one item of one extent: its offset is 14 bytes into the box's content.
+  metas.forEach((copy, i) => {
+    const at = copy.indexOf('iloc') + 4 + 14;
+    copy.writeUInt32BE(copy.readUInt32BE(at) + metas[1 - i]!.length, at);
+  });
+  return Buffer.concat([ftyp!, ...metas, mdat!]);
+}
+
 const isSps = (unit: Buffer) => unit[0]! >> 1 === 33;
 const ESCAPE = Buffer.from([0, 0, 3]);
 
@@ -338,6 +354,17 @@ describe('HEVC items: every SPS read', () => {
       data: small.coded,
     }));
     expect(heifSizes(heifFile(small.ftyp, items))).to.deep.equal({ problem: `it has more than ${MAX_SEQUENCE_PARAMETER_SETS} HEVC sequence parameter sets` });
+  });
+
+  it('refuses a file of two meta boxes: libheif (libvips’s and libheif-js’s) reads the last, this reading read the first', async () => {
+    const truthful = heic(hvcCBox(small.configuration, small.units), small.coded);
+    const hiding = heic(hvcCBox(large.configuration, large.units), small.coded, { width: 60, height: 60 });
+    const both = withSecondMeta(truthful, hiding);
+    expect((await sharp(both).metadata()).width, 'precondition: libvips reads the second meta’s ispe').to.equal(60);
+    expect(heifSizes(both)).to.deep.equal({ problem: 'it has more than one meta box' });
+    // A second meta could lie past the boxes read, so a file of more is refused too.
+    const crowded = Buffer.concat([truthful, ...Array<Buffer>(MAX_HEIF_ITEMS).fill(box('free'))]);
+    expect(heifSizes(crowded)).to.deep.equal({ problem: `it has more than ${MAX_HEIF_ITEMS} boxes` });
   });
 
   it('refuses an item given properties twice: libheif takes the first entry’s hvcC, a reading could take the other', async () => {
