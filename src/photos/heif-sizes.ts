@@ -15,7 +15,7 @@
  * that might read it otherwise.
  */
 
-import { av1CodedSize } from './av1-sequence-header.js';
+import { av1CodedSizes } from './av1-sequence-header.js';
 import { reader, UnreadableHeif, type Extent, type Size } from './bitstream.js';
 import { hevcCodedSizes } from './hevc-sps.js';
 
@@ -99,6 +99,7 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
     const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
     const sizes = ispeSizes(bytes, ipco);
     const configurations = whole(() => itemConfigurations(bytes, iprp, ipco)) ?? new Map<number, Box>();
+    const av1CodedSize = av1CodedSizes(bytes);
     const hevcCodedSize = hevcCodedSizes(bytes);
     // A grid's tiles mostly share one coded tile: each extent (with its decoder configuration) is read once.
     const read = new Set<string>();
@@ -111,7 +112,7 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
       if (read.has(extent)) continue;
       read.add(extent);
       const size = whole(() => {
-        if (type === 'av01') return av1CodedSize(bytes, data.start, data.end);
+        if (type === 'av01') return av1CodedSize(data);
         if (type === 'hvc1') return hvcC && hevcCodedSize(hvcC, data);
         return tiledSize(bytes, type, data);
       });

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { boxesIn, heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
+import { MAX_SEQUENCE_HEADERS } from '../../src/photos/av1-sequence-header.js';
 import { rejectionOf } from '../support/rejection.js';
 import {
   avifDeclaring,
@@ -144,6 +145,14 @@ describe('AV1 items: every sequence header read', () => {
     expect(heifSizes(heif('av01', Buffer.concat(Array<Buffer>(65).fill(temporalDelimiter))))).to.deep.equal({
       problem: 'its AV1 data has more than 64 parts (OBUs)',
     });
+  });
+
+  it(`reads no more than ${MAX_SEQUENCE_HEADERS} sequence headers in a file: five items of 60 each are refused`, () => {
+    const ftyp = box('ftyp', Buffer.from('avif\0\0\0\0avifmif1', 'latin1'));
+    const items = (count: number) =>
+      Array.from({ length: count }, () => ({ type: 'av01', properties: [], data: Buffer.concat(Array<Buffer>(60).fill(sequenceHeaderObu(64, 64))) }));
+    expect(heifSizes(heifFile(ftyp, items(4)))).to.have.length(4);
+    expect(heifSizes(heifFile(ftyp, items(5)))).to.deep.equal({ problem: `it has more than ${MAX_SEQUENCE_HEADERS} AV1 sequence headers` });
   });
 });
 
