@@ -11,9 +11,10 @@ import { mailboxOf, type RequestContext } from './request-context.js';
  * one login asking 48 at once made other users' first photos wait 2–7 s); plain resizes
  * were not, so one caller's burst (a hundred photos at once, ResolveNames with full
  * contact data) queued ahead of everyone in libuv's one queue. A caller's own burst waits
- * its turn; past the queue it is told to come back.
+ * its turn; past the queue it is told to come back. Two at once, as decodes: with four, one
+ * caller's conversions held every thread, and another's first photo waited a round of them.
  */
-export const MADE_AT_ONCE = 4;
+export const MADE_AT_ONCE = 2;
 const MADE_WAITING = 64;
 const making = new Map<string, BulkheadPolicy>();
 

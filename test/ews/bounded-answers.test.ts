@@ -102,7 +102,7 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
 });
 
 describe('ResolveNames with every contact photo uncached', () => {
-  it('answers all 100 resolutions with their photos, made four at a time in the caller’s turn (a hundred at once overflowed its queue)', async () => {
+  it('answers all 100 resolutions with their photos, made a few at a time in the caller’s turn (a hundred at once overflowed its queue)', async () => {
     const t = await startTestBridge();
     try {
       const photo = await normalizePhoto(await noisyPhoto(120), LIMITS);
