@@ -36,7 +36,11 @@ export interface Box {
  */
 export const MAX_HEIF_ITEMS = 2048;
 
-/** The boxes laid one after another in `bytes` from `start` to `end`: the first `max`. */
+/**
+ * The boxes laid one after another in `bytes` from `start` to `end`: the first `max`. A box
+ * said to be shorter than its own header is refused: libheif steps over a top-level one by
+ * the size it says, so 4 bytes on it read a meta box that a reading stopping there missed.
+ */
 export function boxesIn(bytes: Buffer, start: number, end: number, max = MAX_HEIF_ITEMS): Box[] {
   const boxes: Box[] = [];
   for (let at = start; at + 8 <= end && boxes.length < max;) {
@@ -46,7 +50,8 @@ export function boxesIn(bytes: Buffer, start: number, end: number, max = MAX_HEI
       size = Number(bytes.readBigUInt64BE(at + 8));
       header = 16;
     } else if (size === 0) size = end - at;
-    if (size < header || at + size > end) break;
+    if (size < header) throw new UnreadableHeif('it has a box shorter than its own header');
+    if (at + size > end) break;
     boxes.push({ type: bytes.toString('latin1', at + 4, at + 8), start: at + header, end: at + size });
     at += size;
   }

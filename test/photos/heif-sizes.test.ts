@@ -376,6 +376,14 @@ describe('HEVC items: every SPS read', () => {
     expect(heifSizes(crowded)).to.deep.equal({ problem: `it has more than ${MAX_HEIF_ITEMS} boxes` });
   });
 
+  it('refuses a box shorter than its own header: libheif steps over it by the size it says and reads the meta after it, which this reading did not see', async () => {
+    // After ftyp, a box header saying 4 bytes: libheif's next box starts 4 bytes on, at the meta box.
+    const data = Buffer.concat([nalUnitData(...large.units), large.coded]);
+    const hiding = heicDeclaring(Buffer.concat([small.ftyp, u32(4)]), SQUARE_64, hvcCBox(small.configuration, small.units), data);
+    expect((await sharp(hiding).metadata()).width, 'precondition: libvips reads the meta past it').to.equal(64);
+    expect(heifSizes(hiding)).to.deep.equal({ problem: 'it has a box shorter than its own header' });
+  });
+
   it('refuses an item given properties twice: libheif takes the first entry’s hvcC, a reading could take the other', async () => {
     const twoItems = await avifWithAlpha({ width: 64, height: 64 });
     const ipma = twoItems.indexOf('ipma') + 4;
