@@ -63,6 +63,8 @@ function metaBoxes(bytes: Buffer): ((type: string) => Box | undefined) | undefin
   if (bytes.length < 12 || bytes.toString('latin1', 4, 8) !== 'ftyp') return undefined;
   const top = boxesIn(bytes, 0, bytes.length, MAX_HEIF_ITEMS + 1);
   if (top.length > MAX_HEIF_ITEMS) throw new UnreadableHeif(`it has more than ${MAX_HEIF_ITEMS} boxes`);
+  // libheif-js (1.23) decodes a mini box's image in place of the meta box's; libvips's libheif (1.20) knows none and reads the meta.
+  if (top.some((box) => box.type === 'mini')) throw new UnreadableHeif('it has a mini box, which libheif-js reads instead of its meta box');
   // libheif (libvips's and libheif-js's) reads the last meta box: with two, it decodes one and this reading would size the other.
   const [meta, ...more] = top.filter((box) => box.type === 'meta');
   if (more.length > 0) throw new UnreadableHeif('it has more than one meta box');
@@ -86,9 +88,9 @@ function whole<T>(read: () => T): T | undefined {
  * Every size a decoder may make of a HEIF — each `ispe` property, each grid's and
  * overlay's (primary or not), each AV1 and HEVC item's coded size — or the problem that
  * keeps them from being known. Nothing, when the bytes are no HEIF. Refused: more items
- * (or boxes at the top) than MAX_HEIF_ITEMS; a second meta box; an item listed, located
- * or given properties twice, or kept in pieces; AV1 data without a sequence header, HEVC
- * data without an SPS. A review found such files letting an 8000×8000 image past the
+ * (or boxes at the top) than MAX_HEIF_ITEMS; a second meta box, or a mini box; an item
+ * listed, located or given properties twice, or kept in pieces; AV1 data without a
+ * sequence header, HEVC data without an SPS. A review found such files letting an 8000×8000 image past the
  * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
  * reading kept the last; a second extent or a second sequence header went unread.
  */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { boxesIn, heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
+import { decodeHevcHeif } from '../../src/photos/hevc-decoder.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
 import { MAX_SEQUENCE_HEADERS } from '../../src/photos/av1-sequence-header.js';
@@ -14,6 +15,7 @@ import {
   heicDeclaring,
   heifFile,
   hvcCBox,
+  miniBox,
   nalUnitData,
   u16,
   u32,
@@ -382,6 +384,16 @@ describe('HEVC items: every SPS read', () => {
     const hiding = heicDeclaring(Buffer.concat([small.ftyp, u32(4)]), SQUARE_64, hvcCBox(small.configuration, small.units), data);
     expect((await sharp(hiding).metadata()).width, 'precondition: libvips reads the meta past it').to.equal(64);
     expect(heifSizes(hiding)).to.deep.equal({ problem: 'it has a box shorter than its own header' });
+  });
+
+  it('refuses a file with a mini box: libheif-js reads its image in place of the meta box’s, which libvips and this reading size', async () => {
+    const ftyp = box('ftyp', Buffer.from('heicheic', 'latin1'), Buffer.from('mif1heic', 'latin1'));
+    const heif = heicDeclaring(ftyp, SQUARE_64, hvcCBox(small.configuration, small.units), small.coded);
+    const withMini = Buffer.concat([heif, miniBox(120, 120, hvcCBox(large.configuration, large.units).subarray(8), large.coded)]);
+    expect((await sharp(withMini).metadata()).width, 'precondition: libvips reads the meta box').to.equal(64);
+    const seen = await rejectionOf(decodeHevcHeif(withMini, 10_000));
+    expect(seen.message, 'precondition: libheif-js reads the mini box').to.equal('image is 120×120 pixels; the limit is 10000 pixels');
+    expect(heifSizes(withMini)).to.deep.equal({ problem: 'it has a mini box, which libheif-js reads instead of its meta box' });
   });
 
   it('refuses an item given properties twice: libheif takes the first entry’s hvcC, a reading could take the other', async () => {

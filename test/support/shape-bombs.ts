@@ -273,6 +273,34 @@ export function heicDeclaring(ftyp: Buffer, declared: { width: number; height: n
 }
 
 /**
+ * A `mini` box (HEIF's low-overhead form, ISO/IEC 23008-12 Annex O) of one HEVC image
+ * declaring width × height, with this hvcC's content and coded data: libheif-js (1.23)
+ * reads it in place of any meta box; libvips's libheif (1.20) does not know it. A file
+ * holding one must have `heic` as its ftyp's minor version.
+ */
+export function miniBox(width: number, height: number, hvcC: Buffer, data: Buffer): Buffer {
+  const fields: [number, number][] = [
+    [0, 2], // version
+    [0b001_000_000, 9], // explicit codec types, float, full range (set), alpha, explicit CICP, HDR, ICC, Exif, XMP
+    [1, 2], // chroma 4:2:0
+    [0, 3], // orientation 1
+    [1, 1], // large dimensions: 15 bits each
+    [width - 1, 15],
+    [height - 1, 15],
+    [0, 2], // chroma centred horizontally, vertically
+    [0, 1], // high bit depth
+    [1, 1], // large codec configuration: its size in 12 bits
+    [1, 1], // large item data: its size − 1 in 28 bits
+    [hvcC.length, 12],
+    [data.length - 1, 28],
+  ];
+  const bits = fields.flatMap(([value, count]) => Array.from({ length: count }, (_, i) => Math.floor(value / 2 ** (count - 1 - i)) % 2));
+  const head = Buffer.alloc(Math.ceil(bits.length / 8));
+  bits.forEach((bit, i) => (head[i >> 3]! |= bit << (7 - (i & 7))));
+  return box('mini', head, hvcC, data);
+}
+
+/**
  * `jpeg` with a comment segment after SOI and one byte that is no marker after it:
  * libjpeg warns and decodes on, so a walk that stopped there missed every scan after it.
  */
