@@ -243,6 +243,9 @@ function itemLocations(bytes: Buffer, iloc: Box | undefined, idat: Box | undefin
   const sizes = r.take(2);
   const [offsetSize, lengthSize, baseOffsetSize] = [sizes >> 12, (sizes >> 8) & 0xf, (sizes >> 4) & 0xf];
   const indexSize = version === 1 || version === 2 ? sizes & 0xf : 0;
+  // libheif reads 4- and 8-byte fields only (the sizes ISO/IEC 14496-12 allows): one of another size it reads as none, and every field after it from other bytes.
+  const odd = [offsetSize, lengthSize, baseOffsetSize, indexSize].find((size) => size !== 0 && size !== 4 && size !== 8);
+  if (odd !== undefined) throw new UnreadableHeif(`its item locations have fields of ${odd} bytes, where libheif reads 4 or 8`);
   const count = r.take(version < 2 ? 2 : 4);
   for (let i = 0; i < count; i++) {
     const itemId = r.take(version < 2 ? 2 : 4);

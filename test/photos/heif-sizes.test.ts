@@ -396,6 +396,39 @@ describe('HEVC items: every SPS read', () => {
     expect(heifSizes(withMini)).to.deep.equal({ problem: 'it has a mini box, which libheif-js reads instead of its meta box' });
   });
 
+  it('refuses item locations with fields of a size libheif does not read: it reads 4 and 8 bytes, so it took the data from elsewhere', async () => {
+    const red = await x265Image(64, 64, '#f00');
+    // 3-byte offsets: libheif reads none (0), and the offset's 3 bytes and the length's first as its length. So it reads the
+    // data from the base offset on, 256 times the offset long: the red picture, then the one this reading finds, then filler.
+    const hidden = Buffer.concat([nalUnitData(...red.units), red.coded]);
+    const filler = 256 * hidden.length - hidden.length - small.coded.length - 4;
+    const data = Buffer.concat([hidden, small.coded, u32(filler), Buffer.from([38 << 1, 1]), Buffer.alloc(filler - 2)]);
+    const iloc = (base: number) =>
+      fullBox('iloc', 0, 0, u16(0x3440), u16(1), u16(1), u16(0), u32(base), u16(1), u32(hidden.length).subarray(1), u32(small.coded.length));
+    const metaWith = (base: number) =>
+      fullBox(
+        'meta',
+        0,
+        0,
+        fullBox('hdlr', 0, 0, Buffer.alloc(4), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
+        fullBox('pitm', 0, 0, u16(1)),
+        iloc(base),
+        fullBox('iinf', 0, 0, u16(1), infe(1, 'hvc1')),
+        box(
+          'iprp',
+          box('ipco', hvcCBox(small.configuration, small.units), fullBox('ispe', 0, 0, u32(64), u32(64))),
+          fullBox('ipma', 0, 0, u32(1), u16(1), Buffer.from([2, 0x81, 0x82])),
+        ),
+      );
+    const file = Buffer.concat([small.ftyp, metaWith(small.ftyp.length + metaWith(0).length + 8), box('mdat', data)]);
+    const { rgba } = await decodeHevcHeif(file, 10_000);
+    expect(
+      [...rgba.subarray(0, 3)].map((value) => Math.round(value / 64)),
+      'precondition: libheif-js decodes the red picture',
+    ).to.deep.equal([4, 0, 0]);
+    expect(heifSizes(file)).to.deep.equal({ problem: 'its item locations have fields of 3 bytes, where libheif reads 4 or 8' });
+  });
+
   it('refuses an item given properties twice: libheif takes the first entry’s hvcC, a reading could take the other', async () => {
     const twoItems = await avifWithAlpha({ width: 64, height: 64 });
     const ipma = twoItems.indexOf('ipma') + 4;

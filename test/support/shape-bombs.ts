@@ -217,10 +217,10 @@ export interface HevcImage {
  * iphone-heic.ts codes its photos), taken apart: heif-enc 1.15 writes one `hvc1` item
  * of a PNG, its data all of `mdat`, its VPS, SPS and PPS in the hvcC.
  */
-export async function x265Image(width: number, height: number): Promise<HevcImage> {
+export async function x265Image(width: number, height: number, background = '#369'): Promise<HevcImage> {
   const dir = await mkdtemp(join(tmpdir(), 'hevc-'));
   try {
-    await sharp({ create: { width, height, channels: 3, background: '#369' } }).toFile(join(dir, 'in.png'));
+    await sharp({ create: { width, height, channels: 3, background } }).toFile(join(dir, 'in.png'));
     await promisify(execFile)('heif-enc', ['--quality', '50', '--output', join(dir, 'out.heic'), join(dir, 'in.png')]);
     const heic = await readFile(join(dir, 'out.heic'));
     const top = boxesIn(heic, 0, heic.length);
