@@ -1,4 +1,4 @@
-import { bits, UnreadableHeif, type Extent, type Size } from './bitstream.js';
+import { bits, larger, UnreadableHeif, type Extent, type Size } from './bitstream.js';
 
 /** OBUs an AV1 item's data may hold: a still image has three or four (a temporal delimiter, the sequence header, its frame). */
 const MAX_OBUS = 64;
@@ -11,25 +11,37 @@ const OBU_SEQUENCE_HEADER = 1;
 export const MAX_SEQUENCE_HEADERS = 256;
 
 /**
- * A reader of one file's AV1 items: the largest frame any of an item's sequence headers
- * allows (max_frame_width × max_frame_height), or undefined when it has none. Every OBU is
- * read: a decoder goes by the last sequence header, and a first one can say 64×64. No
- * more than MAX_SEQUENCE_HEADERS in all.
+ * A reader of one file's AV1 items: the largest frame any sequence header an item's
+ * decoder is given allows (max_frame_width × max_frame_height), or undefined when it has
+ * none. libheif hands the decoder the configuration OBUs of the item's `av1C` (after its
+ * four bytes of fields), then the item's data, and a decoder goes by the last sequence
+ * header while any before it may have had frames decoded: every OBU of both is read (an
+ * av1C that hid an 8000×8000 frame behind 64×64 data took 1 GB). Each av1C is read once,
+ * and no more than MAX_SEQUENCE_HEADERS in all.
  */
-export function av1CodedSizes(bytes: Buffer): (data: Extent) => Size | undefined {
+export function av1CodedSizes(bytes: Buffer): (av1C: Extent | undefined, data: Extent) => Size | undefined {
   let read = 0;
-  return ({ start, end }) => {
-    const counted = () => {
-      if (++read > MAX_SEQUENCE_HEADERS) throw new UnreadableHeif(`it has more than ${MAX_SEQUENCE_HEADERS} AV1 sequence headers`);
-    };
-    return av1CodedSize(bytes, start, end, counted);
+  const counted = () => {
+    if (++read > MAX_SEQUENCE_HEADERS) throw new UnreadableHeif(`it has more than ${MAX_SEQUENCE_HEADERS} AV1 sequence headers`);
+  };
+  const configurations = new Map<number, Size | undefined>();
+  return (av1C, data) => {
+    if (av1C && !configurations.has(av1C.start)) configurations.set(av1C.start, av1CodedSize(bytes, av1C.start + 4, av1C.end, counted, true));
+    return larger(av1C && configurations.get(av1C.start), av1CodedSize(bytes, data.start, data.end, counted));
   };
 }
 
-function av1CodedSize(bytes: Buffer, start: number, end: number, counted: () => void): Size | undefined {
+/**
+ * The largest frame the sequence headers among the OBUs from `start` to `end` allow. The
+ * decoder reads configuration OBUs and data as one run, so those of a configuration must
+ * each say their size and end where it does, or the data would be read from elsewhere.
+ */
+function av1CodedSize(bytes: Buffer, start: number, end: number, counted: () => void, configuration = false): Size | undefined {
+  const unaligned = () => new UnreadableHeif("its AV1 configuration's OBUs do not end where it does");
   let largest: Size | undefined;
   let obus = 0;
-  for (let at = start; at < end;) {
+  let at = start;
+  while (at < end) {
     if (++obus > MAX_OBUS) throw new UnreadableHeif(`its AV1 data has more than ${MAX_OBUS} parts (OBUs)`);
     // obu_header: forbidden bit, type (4), extension flag, has-size flag, reserved bit; then a LEB128 size.
     const header = bytes[at]!;
@@ -38,18 +50,21 @@ function av1CodedSize(bytes: Buffer, start: number, end: number, counted: () => 
     if ((header >> 1) & 1) {
       size = 0;
       for (let i = 0, byte = 0x80; byte & 0x80; i++) {
-        if (i === 8 || at >= end) return largest;
+        if (i === 8 || at >= end) {
+          if (configuration) throw unaligned();
+          return largest;
+        }
         byte = bytes[at++]!;
         size += (byte & 0x7f) * 2 ** (7 * i);
       }
-    }
+    } else if (configuration) throw unaligned();
     if (((header >> 3) & 0xf) === OBU_SEQUENCE_HEADER) {
       counted();
-      const coded = sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size)));
-      if (!largest || coded.width * coded.height > largest.width * largest.height) largest = coded;
+      largest = larger(largest, sequenceHeaderSize(bits(bytes, at, Math.min(end, at + size))));
     }
     at += size;
   }
+  if (configuration && at !== end) throw unaligned();
   return largest;
 }
 

@@ -5,6 +5,9 @@ export interface Size {
   height: number;
 }
 
+/** Of two sizes a decoder may be given, the one of more pixels. */
+export const larger = (a: Size | undefined, b: Size | undefined): Size | undefined => (!a || (b && b.width * b.height > a.width * a.height) ? b : a);
+
 /** Bytes from `start` to `end`. */
 export interface Extent {
   start: number;

@@ -105,7 +105,7 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
     const iprp = child('iprp');
     const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
     const sizes = ispeSizes(bytes, ipco);
-    const configurations = whole(() => itemConfigurations(bytes, iprp, ipco)) ?? new Map<number, Box>();
+    const configurations = whole(() => itemConfigurations(bytes, iprp, ipco)) ?? new Map<string, Box>();
     const av1CodedSize = av1CodedSizes(bytes);
     const hevcCodedSize = hevcCodedSizes(bytes);
     // A grid's tiles mostly share one coded tile: each extent (with its decoder configuration) is read once.
@@ -114,13 +114,13 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
       if (type !== 'av01' && type !== 'hvc1' && type !== 'grid' && type !== 'iovl') continue;
       const data = locations.get(id);
       if (!data) return { problem: `the data of a ${type} item is not where the file says` };
-      const hvcC = type === 'hvc1' ? configurations.get(id) : undefined;
-      const extent = `${data.start}:${data.end}:${hvcC?.start}`;
+      const configuration = configurations.get(`${id}:${CONFIGURATION_OF[type]}`);
+      const extent = `${data.start}:${data.end}:${configuration?.start}`;
       if (read.has(extent)) continue;
       read.add(extent);
       const size = whole(() => {
-        if (type === 'av01') return av1CodedSize(data);
-        if (type === 'hvc1') return hvcC && hevcCodedSize(hvcC, data);
+        if (type === 'av01') return av1CodedSize(configuration, data);
+        if (type === 'hvc1') return configuration && hevcCodedSize(configuration, data);
         return tiledSize(bytes, type, data);
       });
       if (!size) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
@@ -165,13 +165,16 @@ function ispeSizes(bytes: Buffer, ipco: Box | undefined): Size[] {
   return sizes;
 }
 
+/** The decoder configuration property of each coded item type: libheif hands its decoder what it holds ahead of the item's data. */
+const CONFIGURATION_OF: Record<string, string> = { av01: 'av1C', hvc1: 'hvcC' };
+
 /**
- * Each item's first `hvcC` (the one libheif hands its decoder), by id, from every `ipma`
- * (libheif merges them; HEIF §9.3.2). An item given properties twice is refused, as one
- * listed twice is.
+ * Each item's first `av1C` and first `hvcC` (those libheif hands its decoder), by
+ * `id:type`, from every `ipma` (libheif merges them; HEIF §9.3.2). An item given
+ * properties twice is refused, as one listed twice is.
  */
-function itemConfigurations(bytes: Buffer, iprp: Box | undefined, ipco: Box | undefined): Map<number, Box> {
-  const configurations = new Map<number, Box>();
+function itemConfigurations(bytes: Buffer, iprp: Box | undefined, ipco: Box | undefined): Map<string, Box> {
+  const configurations = new Map<string, Box>();
   if (!iprp || !ipco) return configurations;
   const properties = boxesIn(bytes, ipco.start, ipco.end);
   const items = new Set<number>();
@@ -192,9 +195,9 @@ function itemConfigurations(bytes: Buffer, iprp: Box | undefined, ipco: Box | un
       // Each an `essential` bit, then the property's index from 1 (0: none).
       for (let at = start; at < end; at += size) {
         const property = properties[(size === 2 ? bytes.readUInt16BE(at) & 0x7fff : bytes[at]! & 0x7f) - 1];
-        if (property?.type !== 'hvcC') continue;
-        configurations.set(itemId, property);
-        break;
+        if (property?.type !== 'av1C' && property?.type !== 'hvcC') continue;
+        const key = `${itemId}:${property.type}`;
+        if (!configurations.has(key)) configurations.set(key, property);
       }
     }
   }

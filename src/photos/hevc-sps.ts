@@ -1,4 +1,4 @@
-import { bits, reader, UnreadableHeif, type Extent, type Size } from './bitstream.js';
+import { bits, larger, reader, UnreadableHeif, type Extent, type Size } from './bitstream.js';
 
 /**
  * What an HEVC item decodes to, whatever its `ispe` says: the picture size its sequence
@@ -30,8 +30,7 @@ export function hevcCodedSizes(bytes: Buffer): (hvcC: Extent, data: Extent) => S
   const largest = (units: Extent[], found?: Size) => {
     for (const unit of units) {
       if (++read > MAX_SEQUENCE_PARAMETER_SETS) throw new UnreadableHeif(`it has more than ${MAX_SEQUENCE_PARAMETER_SETS} HEVC sequence parameter sets`);
-      const coded = spsSize(bytes, unit);
-      if (!found || coded.width * coded.height > found.width * found.height) found = coded;
+      found = larger(found, spsSize(bytes, unit));
     }
     return found;
   };

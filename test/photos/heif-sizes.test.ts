@@ -7,6 +7,7 @@ import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
 import { MAX_SEQUENCE_HEADERS } from '../../src/photos/av1-sequence-header.js';
 import { rejectionOf } from '../support/rejection.js';
 import {
+  avifConfiguredWith,
   avifDeclaring,
   avifGrid,
   avifWithAlpha,
@@ -212,6 +213,14 @@ describe('HEIF items beside the primary, and AV1 coded sizes', () => {
     const side = Math.ceil(Math.sqrt(MAX_HEIF_ITEMS));
     expect(sizes(await avifGrid(side - 1, side - 1, { width: 16, height: 16 }, 16))).to.deep.include({ width: (side - 1) * 16, height: (side - 1) * 16 });
     expect(heifSizes(await avifGrid(side, side, { width: 16, height: 16 }, 16))).to.deep.equal({ problem: `it lists more than ${MAX_HEIF_ITEMS} items` });
+  });
+
+  it('reads the sequence headers in an item’s av1C too: libheif hands them to the decoder ahead of the data (1,078 bytes hid an 8000×8000 frame there: 1 GB)', async () => {
+    const configured = await avifConfiguredWith({ width: 64, height: 64 }, { width: 120, height: 120 });
+    expect((await sharp(configured).metadata()).width, 'precondition: libvips reports the ispe').to.equal(64);
+    expect(sizes(configured)).to.deep.include({ width: 120, height: 120 });
+    const error = await rejectionOf(normalizePhoto(configured, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 120×120 pixels; the limit is 10000 pixels']);
   });
 
   it('refuses an AV1 item whose data does not begin with a sequence header it can read: 422', async () => {

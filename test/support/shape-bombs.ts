@@ -190,6 +190,20 @@ export async function avifDeclaring(declared: { width: number; height: number },
   return heifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...image.properties], data: image.coded }]);
 }
 
+/**
+ * A real AVIF of one image coded at `declared`, its `ispe` true, whose `av1C` carries after
+ * its four bytes of fields the OBUs (sequence header and frame) of an image coded at
+ * `configured`: libheif hands a decoder those configuration OBUs ahead of the item's data.
+ */
+export async function avifConfiguredWith(declared: { width: number; height: number }, configured: { width: number; height: number }): Promise<Buffer> {
+  const [image, other] = await Promise.all([sharpAvif(declared.width, declared.height), sharpAvif(configured.width, configured.height)]);
+  const av1C = image.properties.find((property) => property.toString('latin1', 4, 8) === 'av1C')!;
+  // sharp's av1C has no OBUs of its own; the other's data begins with a temporal delimiter (2 bytes), which has no place there.
+  const configuring = box('av1C', av1C.subarray(8, 12), other.coded.subarray(2));
+  const properties = image.properties.map((property) => (property === av1C ? configuring : property));
+  return heifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...properties], data: image.coded }]);
+}
+
 /** A real 64×64 AVIF with an alpha plane (an auxiliary image, `auxl`) of `alpha` pixels, its `ispe` true: the sweep's 1,176 bytes, 8000×8000, were stored. */
 export async function avifWithAlpha(alpha: { width: number; height: number }): Promise<Buffer> {
   const [image, plane] = await Promise.all([sharpAvif(64, 64), sharpAvif(alpha.width, alpha.height)]);
