@@ -85,6 +85,24 @@ function whole<T>(read: () => T): T | undefined {
 }
 
 /**
+ * The pixels of all the coded items of a HEIF together, as a multiple of the pixel limit,
+ * at most. A grid's tiles are each decoded whole, however little of them its canvas shows
+ * (libheif asks only that they cover it), and an overlay's images too: 25 tiles of
+ * 4000×4000 on a 4000×4000 canvas, each within the limit, took libvips 1.2 GB and 3.2 s of
+ * both cores. A phone's photo holds its tiles (a little more than the photo), a thumbnail
+ * and, in portrait mode, a depth map, mattes and a gain map, each at half the photo's side
+ * or less: three times leaves room for several of those.
+ */
+export const MAX_CODED_PIXELS_FACTOR = 3;
+
+export interface HeifSizes {
+  /** Every size a decoder may make. */
+  sizes: Size[];
+  /** The pixels of every coded (AV1, HEVC) item together: each is decoded on its own, whatever data it shares with others. */
+  codedPixels: number;
+}
+
+/**
  * Every size a decoder may make of a HEIF — each `ispe` property, each grid's and
  * overlay's (primary or not), each AV1 and HEVC item's coded size — or the problem that
  * keeps them from being known. Nothing, when the bytes are no HEIF. Refused: more items
@@ -94,10 +112,10 @@ function whole<T>(read: () => T): T | undefined {
  * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
  * reading kept the last; a second extent or a second sequence header went unread.
  */
-export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
+export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
   try {
     const child = metaBoxes(bytes);
-    if (!child) return [];
+    if (!child) return { sizes: [], codedPixels: 0 };
     const listed = whole(() => Math.max(itemCount(bytes, child('iinf'), 'iinf'), itemCount(bytes, child('iloc'), 'iloc'))) ?? 0;
     if (listed > MAX_HEIF_ITEMS) return { problem: `it lists more than ${MAX_HEIF_ITEMS} items` };
     const types = whole(() => itemTypes(bytes, child('iinf'))) ?? new Map<number, string>();
@@ -109,24 +127,28 @@ export function heifSizes(bytes: Buffer): Size[] | { problem: string } {
     const av1CodedSize = av1CodedSizes(bytes);
     const hevcCodedSize = hevcCodedSizes(bytes);
     // A grid's tiles mostly share one coded tile: each extent (with its decoder configuration) is read once.
-    const read = new Set<string>();
+    const read = new Map<string, Size>();
+    let codedPixels = 0;
     for (const [id, type] of types) {
       if (type !== 'av01' && type !== 'hvc1' && type !== 'grid' && type !== 'iovl') continue;
       const data = locations.get(id);
       if (!data) return { problem: `the data of a ${type} item is not where the file says` };
       const configuration = configurations.get(`${id}:${CONFIGURATION_OF[type]}`);
       const extent = `${data.start}:${data.end}:${configuration?.start}`;
-      if (read.has(extent)) continue;
-      read.add(extent);
-      const size = whole(() => {
-        if (type === 'av01') return av1CodedSize(configuration, data);
-        if (type === 'hvc1') return configuration && hevcCodedSize(configuration, data);
-        return tiledSize(bytes, type, data);
-      });
-      if (!size) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
-      sizes.push(size);
+      let size = read.get(extent);
+      if (!size) {
+        size = whole(() => {
+          if (type === 'av01') return av1CodedSize(configuration, data);
+          if (type === 'hvc1') return configuration && hevcCodedSize(configuration, data);
+          return tiledSize(bytes, type, data);
+        });
+        if (!size) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
+        read.set(extent, size);
+        sizes.push(size);
+      }
+      if (type in CONFIGURATION_OF) codedPixels += size.width * size.height;
     }
-    return sizes;
+    return { sizes, codedPixels };
   } catch (error) {
     if (error instanceof UnreadableHeif) return { problem: error.message };
     throw error;

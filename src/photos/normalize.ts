@@ -4,7 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
-import { heifSizes } from './heif-sizes.js';
+import { heifSizes, MAX_CODED_PIXELS_FACTOR } from './heif-sizes.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
@@ -49,14 +49,21 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
   if (!header.format || !ACCEPTED_FORMATS.has(header.format)) {
     throw BridgeError.invalidImage(`format '${header.format ?? 'unknown'}' is not accepted (${ACCEPTED_FORMAT_NAMES} are)`);
   }
-  // A tiled HEIF decodes to the size its grid says, whatever its header's; and every other
-  // item (an alpha plane, a thumbnail) and each AV1 item's coded size must fit as well.
-  const heif = header.format === 'heif' ? heifSizes(input) : [];
+  // A tiled HEIF decodes to the size its grid says, whatever its header's; every other item
+  // (an alpha plane, a thumbnail) and each coded item's size must fit as well, and its coded
+  // items together (each tile is decoded whole) a few times the limit.
+  const heif = header.format === 'heif' ? heifSizes(input) : { sizes: [], codedPixels: 0 };
   if ('problem' in heif) throw BridgeError.invalidImage(heif.problem);
-  for (const { width = 0, height = 0 } of [header, ...heif]) {
+  for (const { width = 0, height = 0 } of [header, ...heif.sizes]) {
     if (width * height > limits.maxInputPixels) throw tooManyPixels(width, height, limits.maxInputPixels);
     const shape = unusableShape(width, height);
     if (shape) throw shape;
+  }
+  const codedLimit = MAX_CODED_PIXELS_FACTOR * limits.maxInputPixels;
+  if (heif.codedPixels > codedLimit) {
+    throw BridgeError.imageTooLarge(
+      `its coded images come to ${heif.codedPixels} pixels in all; the limit is ${codedLimit} pixels (${MAX_CODED_PIXELS_FACTOR} times ${limits.maxInputPixels})`,
+    );
   }
   const scans = header.format === 'jpeg' ? jpegScanProblem(input) : undefined;
   if (scans) throw BridgeError.invalidImage(scans);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { boxesIn, heifSizes, MAX_HEIF_ITEMS, type Size } from '../../src/photos/heif-sizes.js';
+import { boxesIn, heifSizes, MAX_CODED_PIXELS_FACTOR, MAX_HEIF_ITEMS, type HeifSizes } from '../../src/photos/heif-sizes.js';
 import { decodeHevcHeif } from '../../src/photos/hevc-decoder.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MAX_SEQUENCE_PARAMETER_SETS } from '../../src/photos/hevc-sps.js';
@@ -25,7 +25,7 @@ import {
 } from '../support/shape-bombs.js';
 import { iphoneStyleHeic } from './iphone-heic.js';
 
-const sizes = (bytes: Buffer) => heifSizes(bytes) as Size[];
+const sizes = (bytes: Buffer) => (heifSizes(bytes) as HeifSizes).sizes;
 const infe = (id: number, type: string) => fullBox('infe', 2, 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
 
 /** ImageGrid data (HEIF §6.6.2.3): 31×31 tiles and the size they make; 32-bit sizes when `wide`. */
@@ -154,7 +154,7 @@ describe('AV1 items: every sequence header read', () => {
     const ftyp = box('ftyp', Buffer.from('avif\0\0\0\0avifmif1', 'latin1'));
     const items = (count: number) =>
       Array.from({ length: count }, () => ({ type: 'av01', properties: [], data: Buffer.concat(Array<Buffer>(60).fill(sequenceHeaderObu(64, 64))) }));
-    expect(heifSizes(heifFile(ftyp, items(4)))).to.have.length(4);
+    expect(sizes(heifFile(ftyp, items(4)))).to.have.length(4);
     expect(heifSizes(heifFile(ftyp, items(5)))).to.deep.equal({ problem: `it has more than ${MAX_SEQUENCE_HEADERS} AV1 sequence headers` });
   });
 });
@@ -169,6 +169,25 @@ describe('HEIF tiled images at upload', () => {
     expect((await sharp(hidden).metadata()).width, 'precondition: libvips reports the ispe').to.equal(100);
     const error = await rejectionOf(normalizePhoto(hidden, LIMITS));
     expect([error.httpStatus, error.message]).to.deep.equal([413, 'image is 128×128 pixels; the limit is 10000 pixels']);
+  });
+});
+
+describe('HEIF coded items in all', () => {
+  const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 10_000, jpegQuality: 85 };
+
+  it(`refuses images whose coded items come to more than ${MAX_CODED_PIXELS_FACTOR} times the limit: each tile is decoded whole, however little of it the canvas shows (25 tiles of 4000×4000 on a 4000×4000 canvas took 1.2 GB, 3.2 s of both cores)`, async () => {
+    const square = { width: 100, height: 100 };
+    const overlapping = await avifGrid(2, 2, square, 100, square);
+    expect((await sharp(overlapping).metadata()).width, 'precondition: libvips reads the grid').to.equal(100);
+    expect(
+      sizes(overlapping).every(({ width, height }) => width * height <= LIMITS.maxInputPixels),
+      'precondition: each size within the limit',
+    ).to.equal(true);
+    const error = await rejectionOf(normalizePhoto(overlapping, LIMITS));
+    expect([error.httpStatus, error.message]).to.deep.equal([413, 'its coded images come to 40000 pixels in all; the limit is 30000 pixels (3 times 10000)']);
+    // Tiles that make their canvas, with a few rows and columns to spare, pass.
+    const fitting = await normalizePhoto(await avifGrid(3, 3, { width: 90, height: 90 }, 32, { width: 90, height: 90 }), LIMITS);
+    expect([fitting.width, fitting.height]).to.deep.equal([90, 90]);
   });
 });
 

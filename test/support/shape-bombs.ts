@@ -168,12 +168,19 @@ export function heifFile(ftyp: Buffer, items: HeifItem[], references: Buffer[] =
 /**
  * A real AVIF of rows × columns copies of one coded tile (sharp's), its grid item saying
  * `ispe` as its size: what the sweep sent, small. Every tile item points at the same bytes.
+ * The grid's own size (its canvas) is what the tiles make unless `canvas` says less.
  */
-export async function avifGrid(rows: number, columns: number, size: { width: number; height: number }, side = 64): Promise<Buffer> {
+export async function avifGrid(
+  rows: number,
+  columns: number,
+  size: { width: number; height: number },
+  side = 64,
+  canvas = { width: columns * side, height: rows * side },
+): Promise<Buffer> {
   const tile = await sharpAvif(side, side);
   const tileProperties = [...tile.properties, ispe(side, side)];
   const tiles = Array.from({ length: rows * columns }, (_, i) => i + 2);
-  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(columns * side), u16(rows * side)]);
+  const grid = Buffer.concat([Buffer.from([0, 0, rows - 1, columns - 1]), u16(canvas.width), u16(canvas.height)]);
   return heifFile(
     tile.ftyp,
     [
