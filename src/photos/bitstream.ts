@@ -5,6 +5,12 @@ export interface Size {
   height: number;
 }
 
+/** What a decoder makes of a coded item: its largest picture, and how many pictures it decodes. */
+export interface Coded {
+  size: Size;
+  pictures: number;
+}
+
 /** Of two sizes a decoder may be given, the one of more pixels. */
 export const larger = (a: Size | undefined, b: Size | undefined): Size | undefined => (!a || (b && b.width * b.height > a.width * a.height) ? b : a);
 

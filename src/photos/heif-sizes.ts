@@ -16,7 +16,7 @@
  */
 
 import { av1CodedSizes } from './av1-sequence-header.js';
-import { reader, UnreadableHeif, type Extent, type Size } from './bitstream.js';
+import { reader, UnreadableHeif, type Coded, type Extent, type Size } from './bitstream.js';
 import { hevcCodedSizes } from './hevc-sps.js';
 
 export type { Size } from './bitstream.js';
@@ -87,7 +87,8 @@ function whole<T>(read: () => T): T | undefined {
 /**
  * The pixels of all the coded items of a HEIF together, as a multiple of the pixel limit,
  * at most. A grid's tiles are each decoded whole, however little of them its canvas shows
- * (libheif asks only that they cover it), and an overlay's images too: 25 tiles of
+ * (libheif asks only that they cover it), an overlay's images too, and every frame of an
+ * AV1 item (aom decodes them all; HEVC gives one picture an item): 25 tiles of
  * 4000×4000 on a 4000×4000 canvas, each within the limit, took libvips 1.2 GB and 3.2 s of
  * both cores. A phone's photo holds its tiles (a little more than the photo), a thumbnail
  * and, in portrait mode, a depth map, mattes and a gain map, each at half the photo's side
@@ -98,7 +99,7 @@ export const MAX_CODED_PIXELS_FACTOR = 3;
 export interface HeifSizes {
   /** Every size a decoder may make. */
   sizes: Size[];
-  /** The pixels of every coded (AV1, HEVC) item together: each is decoded on its own, whatever data it shares with others. */
+  /** The pixels of every coded (AV1, HEVC) item's pictures together: each is decoded on its own, whatever data it shares with others. */
   codedPixels: number;
 }
 
@@ -108,9 +109,10 @@ export interface HeifSizes {
  * keeps them from being known. Nothing, when the bytes are no HEIF. Refused: more items
  * (or boxes at the top) than MAX_HEIF_ITEMS; a second meta box, or a mini box; an item
  * listed, located or given properties twice, or kept in pieces; AV1 data without a
- * sequence header, HEVC data without an SPS. A review found such files letting an 8000×8000 image past the
- * sizes read here (0.9–1.2 GB a decode): a decoder keeps the first of two entries, this
- * reading kept the last; a second extent or a second sequence header went unread.
+ * sequence header, HEVC data without an SPS. A review found such files letting an
+ * 8000×8000 image past the sizes read here (0.9–1.2 GB a decode): a decoder keeps the
+ * first of two entries, this reading kept the last; a second extent or a second sequence
+ * header went unread.
  */
 export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
   try {
@@ -126,8 +128,15 @@ export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
     const configurations = whole(() => itemConfigurations(bytes, iprp, ipco)) ?? new Map<string, Box>();
     const av1CodedSize = av1CodedSizes(bytes);
     const hevcCodedSize = hevcCodedSizes(bytes);
+    // A grid or an overlay is a canvas, no picture decoded; libheif-js takes an HEVC item's first picture (60 took as long as one).
+    const codedOf = (type: 'av01' | 'hvc1' | 'grid' | 'iovl', configuration: Box | undefined, data: Extent): Coded | undefined => {
+      if (type === 'av01') return av1CodedSize(configuration, data);
+      if (type !== 'hvc1') return { size: tiledSize(bytes, type, data), pictures: 0 };
+      const size = configuration && hevcCodedSize(configuration, data);
+      return size && { size, pictures: 1 };
+    };
     // A grid's tiles mostly share one coded tile: each extent (with its decoder configuration) is read once.
-    const read = new Map<string, Size>();
+    const read = new Map<string, Coded>();
     let codedPixels = 0;
     for (const [id, type] of types) {
       if (type !== 'av01' && type !== 'hvc1' && type !== 'grid' && type !== 'iovl') continue;
@@ -135,18 +144,14 @@ export function heifSizes(bytes: Buffer): HeifSizes | { problem: string } {
       if (!data) return { problem: `the data of a ${type} item is not where the file says` };
       const configuration = configurations.get(`${id}:${CONFIGURATION_OF[type]}`);
       const extent = `${data.start}:${data.end}:${configuration?.start}`;
-      let size = read.get(extent);
-      if (!size) {
-        size = whole(() => {
-          if (type === 'av01') return av1CodedSize(configuration, data);
-          if (type === 'hvc1') return configuration && hevcCodedSize(configuration, data);
-          return tiledSize(bytes, type, data);
-        });
-        if (!size) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
-        read.set(extent, size);
-        sizes.push(size);
+      let coded = read.get(extent);
+      if (!coded) {
+        coded = whole(() => codedOf(type, configuration, data));
+        if (!coded) return { problem: CODED_SIZE_UNREAD[type] ?? `a ${type} item's size cannot be read` };
+        read.set(extent, coded);
+        sizes.push(coded.size);
       }
-      if (type in CONFIGURATION_OF) codedPixels += size.width * size.height;
+      codedPixels += coded.size.width * coded.size.height * coded.pictures;
     }
     return { sizes, codedPixels };
   } catch (error) {

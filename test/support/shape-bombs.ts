@@ -197,6 +197,16 @@ export async function avifDeclaring(declared: { width: number; height: number },
   return heifFile(image.ftyp, [{ type: 'av01', properties: [ispe(declared.width, declared.height), ...image.properties], data: image.coded }]);
 }
 
+/** A real AVIF of one side × side item whose data holds its frame `frames` times: aom decodes each. */
+export async function avifOfFrames(side: number, frames: number): Promise<Buffer> {
+  const image = await sharpAvif(side, side);
+  // sharp's data: a temporal delimiter (2 bytes), the sequence header, then the frame, to the end.
+  const frameAt = 2 + 2 + image.coded[3]!;
+  const frame = image.coded.subarray(frameAt);
+  const data = Buffer.concat([image.coded.subarray(0, frameAt), ...Array<Buffer>(frames).fill(frame)]);
+  return heifFile(image.ftyp, [{ type: 'av01', properties: [ispe(side, side), ...image.properties], data }]);
+}
+
 /**
  * A real AVIF of one image coded at `declared`, its `ispe` true, whose `av1C` carries after
  * its four bytes of fields the OBUs (sequence header and frame) of an image coded at
