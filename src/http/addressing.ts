@@ -69,6 +69,16 @@ export function clientNetwork(address: string): string {
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
-  const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
-  return `${prefix.join(':')}::/64`;
+  const ipv6 = parsed as ipaddr.IPv6;
+  const length = PREFIX_OF_RANGE[ipv6.range()] ?? 64;
+  // Whole 16-bit parts of the prefix, the rest zero: every prefix counted by is a multiple of 16.
+  const parts = ipv6.parts.map((part, i) => (i < length / 16 ? part : 0));
+  return `${new ipaddr.IPv6(parts).toString()}/${length}`;
 }
+
+/**
+ * Where an IPv6 address is not its host's /64. A translator (NAT64's 64:ff9b::/96, SIIT's
+ * ::ffff:0:0/96) gives each IPv4 client an address of its own within one /64: counted by
+ * that, one guesser locked out every IPv4 user behind it. 6to4 gives an IPv4 address a /48.
+ */
+const PREFIX_OF_RANGE: Partial<Record<string, number>> = { rfc6052: 128, rfc6145: 128, '6to4': 48 };

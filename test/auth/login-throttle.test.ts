@@ -83,6 +83,23 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('other@contoso.com', '198.51.100.10', start)).to.equal(0);
   });
 
+  it('counts a client that a translator (NAT64, SIIT) gave an IPv6 address by that whole address, and a 6to4 one by its IPv4 address', () => {
+    const throttle = new LoginThrottle(options);
+    for (const [translated, another] of [
+      ['64:ff9b::198.51.100.9', '64:ff9b::198.51.100.10'],
+      ['::ffff:0:198.51.100.9', '::ffff:0:198.51.100.10'],
+    ]) {
+      for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, translated!);
+      expect(throttle.waitSeconds('other@contoso.com', translated!, start)).to.equal(1);
+      // Every IPv4 client of the translator has an address in the one /64: counted by it, one guesser locked them all out.
+      expect(throttle.waitSeconds('other@contoso.com', another!, start), `${another} is another client`).to.equal(0);
+    }
+    // 6to4 gives an IPv4 address a /48: 65,536 /64s to guess from.
+    for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, `2002:c633:6409:${i}::1`);
+    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:6409:ffff::1', start)).to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:640a:1::1', start), 'another IPv4 address').to.equal(0);
+  });
+
   it('remembers a bounded number of accounts and addresses, the least recently failed forgotten first', () => {
     const throttle = new LoginThrottle({ ...options, maxTracked: 10 });
     for (let i = 0; i < 3; i++) fail(throttle, 'victim@contoso.com', NAT);
