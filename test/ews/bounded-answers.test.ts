@@ -102,7 +102,7 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
 });
 
 describe('ResolveNames with every contact photo uncached', () => {
-  it('answers all 100 resolutions with their photos, made a few at a time in the caller’s turn (a hundred at once overflowed its queue)', async () => {
+  it('answers all 100 resolutions with their photos, looked up a few at a time and made in the caller’s turn (a hundred at once overflowed its queue)', async () => {
     const t = await startTestBridge();
     try {
       const photo = await normalizePhoto(await noisyPhoto(120), LIMITS);
@@ -121,6 +121,39 @@ describe('ResolveNames with every contact photo uncached', () => {
       const message = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
       expect(message.ResponseCode).to.equal('ErrorNameResolutionMultipleResults');
       expect(res.text.match(/<t:Photo>/g)).to.have.length(100);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('looks up eight people’s photos at once, though their images are made two at a time: a lookup may wait on a source, not on the image threads', async () => {
+    const t = await startTestBridge();
+    try {
+      await t.store.addContacts(
+        READER.username,
+        Array.from({ length: 20 }, (_, i) => ({ displayName: `Lookup Person ${i}`, emailAddresses: [`lookup${i}@x.example`], phones: {}, refs: {} })),
+      );
+      const { photos } = t.bridge;
+      const photo = photos.photo.bind(photos);
+      let inFlight = 0;
+      let most = 0;
+      photos.photo = async (...args) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await photo(...args);
+        } finally {
+          inFlight--;
+        }
+      };
+      const resolveNames =
+        '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties" SearchScope="Contacts"><m:UnresolvedEntry>Lookup Person</m:UnresolvedEntry></m:ResolveNames>';
+      await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(envelope(resolveNames))
+        .expect(200);
+      expect(most).to.equal(8);
     } finally {
       await t.close();
     }

@@ -1,4 +1,3 @@
-import { MADE_AT_ONCE } from '../../http/caller-turns.js';
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
 import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
@@ -30,6 +29,14 @@ export interface ResolveNamesArgs {
 }
 
 /**
+ * People whose photos are looked up at once. A lookup may wait on a source (a timeout and
+ * its retries) rather than on the image threads, which the caller's turn shares out two at
+ * a time: resolved as few at a time as that, a hundred people's took fifty rounds of
+ * lookups. A hundred at once overflowed the turn's queue (64).
+ */
+const LOOKED_UP_AT_ONCE = 8;
+
+/**
  * ResolveNames: prefix search over the directory and the caller's own contacts
  * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
  */
@@ -53,10 +60,9 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     const shown = people
       .slice(0, MAX_RESOLUTIONS)
       .map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
-    // As many at once as the caller's turn makes photos: a hundred at once overflowed its queue.
     const resolutions: string[] = [];
-    for (let first = 0; first < shown.length; first += MADE_AT_ONCE) {
-      resolutions.push(...(await Promise.all(shown.slice(first, first + MADE_AT_ONCE).map((candidate) => resolutionXml(candidate, fields, context)))));
+    for (let first = 0; first < shown.length; first += LOOKED_UP_AT_ONCE) {
+      resolutions.push(...(await Promise.all(shown.slice(first, first + LOOKED_UP_AT_ONCE).map((candidate) => resolutionXml(candidate, fields, context)))));
     }
     const resolutionSet = element(
       'm:ResolutionSet',
