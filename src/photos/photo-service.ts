@@ -306,7 +306,8 @@ export class PhotoService {
    * Walks a size's own order (say HR48x48: the directory, then the bridge's own photos).
    * The stored photo stands for the source it came from while fresh; another source's
    * photo is fetched and held in memory, so the usual order's stored photo is left alone.
-   * When a source fails, the photo stored from it earlier is served stale rather than nothing.
+   * When a source fails, the photo stored from it earlier is served stale rather than nothing,
+   * and what a later entry answers stands in for the failed one's: neither is believed long.
    */
   private async fromSizeOrder(owner: PhotoOwner, stored: StoredPhotoInfo | undefined, order: readonly OrderEntry[]): Promise<Lookup> {
     const upstream = this.sources!.upstream;
@@ -316,11 +317,11 @@ export class PhotoService {
     let failed = false;
     for (const entry of order) {
       if (entry === OWN_PHOTOS) {
-        if (own) return { photo: own };
+        if (own) return { photo: own, failed };
         continue;
       }
       const storedHere = stored?.source === entry.name ? stored : undefined;
-      if (storedHere && !this.isDue(storedHere)) return { photo: storedHere };
+      if (storedHere && !this.isDue(storedHere)) return { photo: storedHere, failed };
       reference ??= await referenceOf(this.store, owner);
       if (!reference) return { photo: null };
       const result = await upstream.ask(entry, reference);
@@ -328,6 +329,7 @@ export class PhotoService {
         const { sha256, width, height } = result.photo;
         return {
           photo: { sha256, width, height, source: result.source, held: { ...result.photo, source: result.source, updatedAt: new Date().toISOString() } },
+          failed,
         };
       }
       if (result.kind === 'failed') {

@@ -668,6 +668,17 @@ describe('PhotoService', () => {
       expect(hr.calls).to.equal(2);
     });
 
+    it('serves the own photo while the source ahead of it fails, believing it only briefly: the source’s photo follows once it is back', async () => {
+      const hr = flaky();
+      const photos = withOrders(hr, { failedLookupTtlMs: FAILED_LOOKUP_TTL_MS });
+      await photos.setPhoto(userOwner(ALICE), await image(45, 300, 200), 'upload');
+      const own = expectRendition(await photos.photo(userOwner(ALICE), 48));
+      hr.answer = await image(46, 64, 48);
+      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 48)).etag).to.not.equal(own.etag);
+      expect(hr.calls).to.equal(2);
+    });
+
     it('serves a found photo too large to hold, without remembering it', async () => {
       const dir = directory(new Map([[ALICE, await image(34, 64, 48)]]));
       const photos = withOrders(dir, { maxBytes: 100 });
