@@ -98,20 +98,24 @@ export const box = (type: string, ...content: Buffer[]) => {
 export const fullBox = (type: string, version: number, flags: number, ...content: Buffer[]) =>
   box(type, Buffer.from([version, flags >> 16, (flags >> 8) & 0xff, flags & 0xff]), ...content);
 
+/** A one-image HEIF's boxes as a coder wrote them: the top ones, the meta box's, and its item properties. */
+function heifBoxes(bytes: Buffer) {
+  const top = boxesIn(bytes, 0, bytes.length);
+  const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
+  const metaBox = find(top, 'meta');
+  const meta = boxesIn(bytes, metaBox.start + 4, metaBox.end);
+  const iprp = find(meta, 'iprp');
+  const ipco = find(boxesIn(bytes, iprp.start, iprp.end), 'ipco');
+  return { top, meta, properties: boxesIn(bytes, ipco.start, ipco.end), find };
+}
+
 /** One image coded by sharp as AVIF, taken apart: its `ftyp`, its properties but `ispe`, and its coded AV1 data. */
 async function sharpAvif(width: number, height: number): Promise<{ ftyp: Buffer; properties: Buffer[]; coded: Buffer }> {
   const avif = await sharp({ create: { width, height, channels: 3, background: '#369' } })
     .avif({ effort: 0 })
     .toBuffer();
-  const top = boxesIn(avif, 0, avif.length);
-  const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
-  const metaBox = find(top, 'meta');
-  const meta = boxesIn(avif, metaBox.start + 4, metaBox.end);
-  const iprpBox = find(meta, 'iprp');
-  const ipco = find(boxesIn(avif, iprpBox.start, iprpBox.end), 'ipco');
-  const properties = boxesIn(avif, ipco.start, ipco.end)
-    .filter((property) => property.type !== 'ispe')
-    .map((property) => avif.subarray(property.start - 8, property.end));
+  const { top, meta, properties: all, find } = heifBoxes(avif);
+  const properties = all.filter((property) => property.type !== 'ispe').map((property) => avif.subarray(property.start - 8, property.end));
   // The one extent of sharp's one item (iloc version 0: item count, id, data reference, base offset, extent count, offset, length).
   const ilocStart = find(meta, 'iloc').start;
   const sizes = avif.readUInt16BE(ilocStart + 4);
@@ -254,13 +258,8 @@ export async function x265Image(width: number, height: number, background = '#36
     await sharp({ create: { width, height, channels: 3, background } }).toFile(join(dir, 'in.png'));
     await promisify(execFile)('heif-enc', ['--quality', '50', '--output', join(dir, 'out.heic'), join(dir, 'in.png')]);
     const heic = await readFile(join(dir, 'out.heic'));
-    const top = boxesIn(heic, 0, heic.length);
-    const find = (boxes: typeof top, type: string) => boxes.find((found) => found.type === type)!;
-    const metaBox = find(top, 'meta');
-    const meta = boxesIn(heic, metaBox.start + 4, metaBox.end);
-    const iprp = find(meta, 'iprp');
-    const ipco = find(boxesIn(heic, iprp.start, iprp.end), 'ipco');
-    const hvcC = find(boxesIn(heic, ipco.start, ipco.end), 'hvcC');
+    const { top, meta, properties, find } = heifBoxes(heic);
+    const hvcC = find(properties, 'hvcC');
     if (heic.readUInt16BE(find(meta, 'iinf').start + 4) !== 1) throw new Error('expected heif-enc to write one item');
     // After the 22 bytes, the number of arrays; each array a type byte and a count of units, each unit after its 16-bit length.
     let at = hvcC.start + 22;
