@@ -290,9 +290,9 @@ export class PhotoService {
 
   /** How long a lookup is believed: undefined until it is dropped, 0 not at all (to lru-cache, a ttl of 0 is "for ever"). */
   private believedForMs({ photo, failed }: Lookup, owner: PhotoOwner, sizeOrder: boolean): number | undefined {
-    let answerMs: number | undefined = this.cacheLimits.noPhotoTtlMs;
     // With sources, even a found photo is only believed until it is due for a refresh.
-    if (photo) answerMs = sizeOrder || this.sources?.upstream.servesKind(owner.kind) ? this.sources!.refreshMs : undefined;
+    const fromSources = sizeOrder || this.sources?.upstream.servesKind(owner.kind);
+    const answerMs = !photo ? this.cacheLimits.noPhotoTtlMs : fromSources ? this.sources!.refreshMs : undefined;
     if (!failed) return answerMs;
     // A failure is no answer: an outage must not blank someone (or pin their stale photo)
     // for a whole TTL after the source is back. It is still believed a few seconds, never

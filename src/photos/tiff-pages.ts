@@ -38,8 +38,7 @@ export function tiffPageProblem(bytes: Buffer): string | undefined {
     if (visited.has(ifd)) return 'its pages loop back on themselves';
     if (visited.size === MAX_TIFF_PAGES) return `it has more than ${MAX_TIFF_PAGES} pages`;
     visited.add(ifd);
-    const entries = count(ifd);
-    const next = ifd + countBytes + entries * entryBytes;
+    const next = ifd + countBytes + count(ifd) * entryBytes;
     if (next + offsetBytes > bytes.length) return undefined;
     if (visited.size === 1) {
       // An entry is its tag (2 bytes), its type (2), its count of values, then the values.
