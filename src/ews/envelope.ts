@@ -10,10 +10,17 @@ const HEAD =
   `<s:Header>${SERVER_VERSION_INFO}</s:Header><s:Body>`;
 const TAIL = '</s:Body></s:Envelope>';
 
-/** A complete SOAP 1.1 response around a Body's content, encoded. */
-export function encodedEnvelope(body: string): Buffer {
-  return Buffer.from(HEAD + body + TAIL);
+/** A complete SOAP 1.1 response, as sent: its text, and how many bytes that is in UTF-8. */
+export class WholeEnvelope {
+  readonly byteLength: number;
+
+  constructor(readonly text: string) {
+    this.byteLength = Buffer.byteLength(text);
+  }
 }
+
+/** The EWS response around a Body's content. */
+export const ewsEnvelope = (body: string): WholeEnvelope => new WholeEnvelope(HEAD + body + TAIL);
 
 /** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
 export function soapFault(faultCode: 'Client' | 'Server', reason: string): string {
@@ -41,14 +48,15 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /**
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
- * back-pressure, so a large answer is never held whole; a string body goes out in one write.
+ * back-pressure, so a large answer is never held whole; a whole one goes out in one write.
  */
 export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> | undefined {
   const { body } = answer;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
-    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(bytes.length)));
-    res.end(bytes);
+  if (typeof body === 'string' || body instanceof WholeEnvelope) {
+    const envelope = typeof body === 'string' ? ewsEnvelope(body) : body;
+    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(envelope.byteLength)));
+    // As text, it goes out in the same write as the head (end-with-body.ts).
+    res.end(envelope.text);
     return undefined;
   }
   res.writeHead(answer.status, headLines(headers, answer.headers));

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
 
+/** What a refused or cut body is handed over as: no bytes, shared, since none can be written into it. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Reads the whole body of a message (a request, or an upstream's answer) and hands it to
  * `done`, refusing it with 413 as soon as it is over `maxBytes` — by its Content-Length
@@ -14,10 +17,9 @@ import { BridgeError } from '../domain/errors.js';
  * sent in chunks of one byte took the RSS to 4 GB.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
-  const empty = Buffer.alloc(0);
   if (declaresMoreThan(req, maxBytes)) {
     req.resume();
-    done(BridgeError.bodyTooLarge(maxBytes), empty);
+    done(BridgeError.bodyTooLarge(maxBytes), EMPTY);
     return;
   }
   sendContinue(req);
@@ -35,7 +37,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     const total = length + chunk.length;
     if (total > maxBytes) {
       first = joined = undefined;
-      finish(BridgeError.bodyTooLarge(maxBytes), empty);
+      finish(BridgeError.bodyTooLarge(maxBytes), EMPTY);
       return;
     }
     if (length === 0) {
@@ -51,12 +53,12 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     }
     length = total;
   });
-  req.once('end', () => finish(undefined, joined ? joined.subarray(0, length) : (first ?? empty)));
+  req.once('end', () => finish(undefined, joined ? joined.subarray(0, length) : (first ?? EMPTY)));
   // A message's only errors are its connection's; 'close' before 'end' is one too. Every
   // message closes, after its 'end' too, so the error is made only when it is the answer:
   // an Error's stack cost every SOAP request 14 µs of server CPU under load.
   const cut = () => {
-    if (!finished) finish(BridgeError.connectionClosed(), empty);
+    if (!finished) finish(BridgeError.connectionClosed(), EMPTY);
   };
   req.once('error', cut);
   req.once('close', cut);

@@ -14,6 +14,7 @@ import {
 } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import { heldWhenSent } from '../http/end-with-body.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { convertRendition } from './convert.js';
@@ -149,8 +150,8 @@ export class PhotoService {
     return new LRUCache({
       max: maxEntries,
       maxSize: maxBytes,
-      // An entry costs its key, object and buffer header besides its bytes.
-      sizeCalculation: (rendition) => rendition.bytes.length + ENTRY_OVERHEAD_BYTES,
+      // An entry costs its key, object and buffer header besides its bytes, and the text a small one is sent as.
+      sizeCalculation: (rendition) => heldWhenSent(rendition.bytes) + ENTRY_OVERHEAD_BYTES,
       dispose: (_rendition, _key, reason) => {
         if (reason === 'evict') this.stats.renditionEvictions++;
       },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Rendition } from '../domain/photo.js';
+import { endWithBody } from '../http/end-with-body.js';
 import { ifNoneMatchHits } from '../http/etag-match.js';
 
 /**
@@ -24,7 +25,8 @@ export function sendRendition(req: IncomingMessage, res: ServerResponse, renditi
     vary: varyWithAccept(res),
     'request-id': requestId,
   });
-  res.end(req.method === 'HEAD' ? undefined : rendition.bytes);
+  if (req.method === 'HEAD') res.end();
+  else endWithBody(res, rendition.bytes);
   return 200;
 }
 
