@@ -50,11 +50,13 @@ export interface LoadFigures {
 
 /**
  * Targets to be compared with each other, measured side by side: each is warmed up, then
- * the measured seconds are split into rounds and every round runs each target in turn
- * (starting one further along each time). The speed of a shared or virtual machine drifts
- * by tens of percent within minutes; measured one after the other, two targets can differ
- * by that drift alone, while within a round they see about the same machine. A ratio
- * between two targets is then taken round by round (see medianRatio).
+ * the measured seconds are split into rounds and every round runs each target in turn,
+ * every other round in the opposite order (A B C, C B A, A B C, …). The speed of a shared
+ * or virtual machine drifts by tens of percent within minutes; measured one after the
+ * other, two targets can differ by that drift alone. Within a round they see about the
+ * same machine, and over a round and its mirror every target's runs are centred on the
+ * same moment, so a steady drift weighs on all of them alike, whichever came first. A
+ * ratio between two targets is then taken pair of rounds by pair (see medianRatio).
  */
 export async function measureSideBySide(targets: readonly LoadTarget[], settings: LoadSettings): Promise<LoadFigures[]> {
   for (const target of targets) await fire(target, settings.connections, settings.warmupSeconds);
@@ -62,16 +64,24 @@ export async function measureSideBySide(targets: readonly LoadTarget[], settings
   const seconds = Math.max(1, Math.round(settings.durationSeconds / settings.rounds));
   for (let round = 0; round < settings.rounds; round++) {
     for (let step = 0; step < targets.length; step++) {
-      const index = (round + step) % targets.length;
+      const index = round % 2 === 0 ? step : targets.length - 1 - step;
       runs[index]!.push(await measureRun(targets[index]!, settings.connections, seconds));
     }
   }
   return targets.map((target, index) => figuresOf(target.label, runs[index]!));
 }
 
-/** The median over rounds of one target's req/s divided by another's in the same round. */
+/**
+ * The median, over each round and its mirror (the last round alone when their number is
+ * odd), of one target's req/s divided by another's in the same rounds.
+ */
 export function medianRatio(numerator: LoadFigures, denominator: LoadFigures): number {
-  const ratios = numerator.roundRequestsPerSecond.map((perSecond, round) => perSecond / denominator.roundRequestsPerSecond[round]!);
+  const ratios: number[] = [];
+  const rounds = numerator.roundRequestsPerSecond.length;
+  for (let round = 0; round < rounds; round += 2) {
+    const both = (figures: LoadFigures) => figures.roundRequestsPerSecond.slice(round, round + 2).reduce((sum, perSecond) => sum + perSecond, 0);
+    ratios.push(both(numerator) / both(denominator));
+  }
   return median(ratios);
 }
 

@@ -80,7 +80,7 @@ async function main(load: LoadSettings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
   console.log(
-    `load: ${load.connections} connections in all, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s measured per run in ${load.rounds} rounds, the runs in turn within each\n`,
+    `load: ${load.connections} connections in all, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s measured per run in ${load.rounds} rounds, the runs in turn within each, every other round in reverse\n`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'epb-bench-replicas-'));

@@ -47,7 +47,7 @@ async function main(settings: Settings): Promise<number> {
   const busy = await machineBusyPercent();
   console.log(`machine: ${describeMachine()}; ${fixed(busy, 0)} % busy before the bench started; ${new Date().toISOString()}`);
   console.log(
-    `load: ${settings.load.connections} connections, ${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per target in ${settings.load.rounds} rounds, the targets in turn within each; bridge access log ${settings.accessLog ? 'on' : 'off'}\n`,
+    `load: ${settings.load.connections} connections, ${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per target in ${settings.load.rounds} rounds, the targets in turn within each, every other round in reverse; bridge access log ${settings.accessLog ? 'on' : 'off'}\n`,
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'epb-bench-'));
@@ -163,7 +163,9 @@ function printSingleFlight(figures: SingleFlightFigures): void {
 function printHttp(http: HttpFigures): void {
   console.log('\nHTTP load (autocannon in this process, keep-alive; latency has 1 ms resolution)');
   console.log(renderLoadTable(loadRuns(http)));
-  console.log(`ratios of req/s, each the median over the ${http.bare.roundRequestsPerSecond.length} rounds of the two targets' same round:`);
+  console.log(
+    `ratios of req/s, each the median over the ${Math.ceil(http.bare.roundRequestsPerSecond.length / 2)} pairs of a round and its mirror of the two targets' same rounds:`,
+  );
   console.log(`ratio REST/bare (req/s): ${bridgeToBare(http).toFixed(2)}  (target ≥ ${TARGET_RATIO})`);
   if (http.nginx) console.log(`ratio nginx/bare (req/s): ${medianRatio(http.nginx, http.bare).toFixed(2)}  (reference, no target)`);
   console.log(`ratio SOAP/REST (req/s): ${soapToRest(http).toFixed(2)}  (target ≥ ${TARGET_SOAP_TO_REST})`);

@@ -9,11 +9,11 @@ export interface Check {
   kind: 'correctness' | 'target';
 }
 
-/** Load settings from BENCH_DURATION (seconds measured per target, 10 by default) and BENCH_ROUNDS (5 by default). */
+/** Load settings from BENCH_DURATION (seconds measured per target, 10 by default) and BENCH_ROUNDS (10 by default: five rounds and their mirrors, a second each). */
 export function loadSettingsOf(env: NodeJS.ProcessEnv): LoadSettings {
   const duration = Number(env.BENCH_DURATION ?? 10);
   if (!Number.isFinite(duration) || duration < 1) throw new Error(`BENCH_DURATION must be a number of seconds ≥ 1, got '${env.BENCH_DURATION}'`);
-  const rounds = Number(env.BENCH_ROUNDS ?? 5);
+  const rounds = Number(env.BENCH_ROUNDS ?? 10);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > duration)
     throw new Error(`BENCH_ROUNDS must be a whole number from 1 to BENCH_DURATION, got '${env.BENCH_ROUNDS}'`);
   return { connections: 50, warmupSeconds: 2, durationSeconds: duration, rounds };

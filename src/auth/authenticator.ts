@@ -113,8 +113,9 @@ export class Authenticator {
     private readonly options: AuthenticatorOptions,
   ) {
     const verifiedTtlMs = options.verifiedTtlMs ?? 60_000;
-    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
-    this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs });
+    // ttlResolution 0: the clock is read on each look (as in photo-service.ts, a timer a millisecond cost more).
+    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0 });
+    this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0 });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.throttle = new LoginThrottle(options.throttle);
     this.hashWorkers = new HashWorkers(options.hashing);
