@@ -48,14 +48,14 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /**
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
- * back-pressure, so a large answer is never held whole; a whole one goes out in one write.
+ * back-pressure, so a large answer is never held whole; a whole one is sent with its head.
  */
 export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> | undefined {
   const { body } = answer;
   if (typeof body === 'string' || body instanceof WholeEnvelope) {
     const envelope = typeof body === 'string' ? ewsEnvelope(body) : body;
     res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(envelope.byteLength)));
-    // As text, it goes out in the same write as the head (end-with-body.ts).
+    // As text, it is joined to the head (end-with-body.ts).
     res.end(envelope.text);
     return undefined;
   }
