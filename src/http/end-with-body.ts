@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Bodies up to this size are joined to the head. Node writes a string of up to 16 KiB from
- * its stack; a longer one it copies to the heap first, where a Buffer's own bytes would
- * have gone out uncopied.
+ * Bodies up to this size are joined to the head. A string is copied on its way to the
+ * socket, where a Buffer's own bytes go out as they are: for a large body the copy costs
+ * more than the joining saves. The bench's photo is smaller up to HR360x360 (12 KB).
  */
 const JOINED_MAX_BYTES = 16 * 1024;
 
