@@ -1,4 +1,4 @@
-import { soapFault, WholeEnvelope } from '../ews/envelope.js';
+import { soapFault } from '../ews/envelope.js';
 import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
 import { MalformedEnvelope, readSoapRequest } from '../ews/soap-reader.js';
 import { escapeXml } from '../ews/xml.js';
@@ -30,8 +30,8 @@ const SERVER_VERSION_INFO =
   `<h:MajorBuildNumber>${EXCHANGE_BUILD.majorBuild}</h:MajorBuildNumber><h:MinorBuildNumber>${EXCHANGE_BUILD.minorBuild}</h:MinorBuildNumber>` +
   `<h:Version>Exchange2015</h:Version></h:ServerVersionInfo>`;
 
-function envelope(action: string, body: string): WholeEnvelope {
-  return new WholeEnvelope(
+function envelope(action: string, body: string): Buffer {
+  return Buffer.from(
     `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" xmlns:a="${WS_ADDRESSING_NS}">` +
       `<s:Header><a:Action s:mustUnderstand="1">${escapeXml(action)}</a:Action>${SERVER_VERSION_INFO}</s:Header>` +
       `<s:Body>${body}</s:Body></s:Envelope>`,
@@ -53,8 +53,8 @@ function actionNotSupported(requestElement: string): string {
 
 export interface SoapAutodiscoverAnswer {
   status: number;
-  /** The whole envelope. */
-  envelope: WholeEnvelope;
+  /** The whole envelope, encoded. */
+  envelope: Buffer;
 }
 
 /**
@@ -78,4 +78,4 @@ export async function answerSoapAutodiscover(body: string, context: Autodiscover
 }
 
 /** A fault for a failure of the bridge itself; the details go to the log only. */
-export const serverFault = (reason: string): WholeEnvelope => envelope(FAULT_ACTION, soapFault('Server', reason));
+export const serverFault = (reason: string): Buffer => envelope(FAULT_ACTION, soapFault('Server', reason));

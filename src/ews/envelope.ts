@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { BridgeError } from '../domain/errors.js';
+import { endWithBody } from '../http/end-with-body.js';
 import type { SoapAnswer } from './ews-operation.js';
 import { MESSAGES_NS, SERVER_VERSION_INFO, SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 import { escapeXml } from './xml.js';
@@ -10,17 +11,10 @@ const HEAD =
   `<s:Header>${SERVER_VERSION_INFO}</s:Header><s:Body>`;
 const TAIL = '</s:Body></s:Envelope>';
 
-/** A complete SOAP 1.1 response, as sent: its text, and how many bytes that is in UTF-8. */
-export class WholeEnvelope {
-  readonly byteLength: number;
-
-  constructor(readonly text: string) {
-    this.byteLength = Buffer.byteLength(text);
-  }
+/** A complete SOAP 1.1 response around a Body's content, encoded. */
+export function encodedEnvelope(body: string): Buffer {
+  return Buffer.from(HEAD + body + TAIL);
 }
-
-/** The EWS response around a Body's content. */
-export const ewsEnvelope = (body: string): WholeEnvelope => new WholeEnvelope(HEAD + body + TAIL);
 
 /** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
 export function soapFault(faultCode: 'Client' | 'Server', reason: string): string {
@@ -48,15 +42,16 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /**
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
- * back-pressure, so a large answer is never held whole; a whole one is sent with its head.
+ * back-pressure, so a large answer is never held whole; a string body goes out in one write.
  */
 export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> | undefined {
   const { body } = answer;
-  if (typeof body === 'string' || body instanceof WholeEnvelope) {
-    const envelope = typeof body === 'string' ? ewsEnvelope(body) : body;
-    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(envelope.byteLength)));
-    // As text, it is joined to the head (end-with-body.ts).
-    res.end(envelope.text);
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
+    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(bytes.length)));
+    // A remembered answer is sent again and again: a small one is joined to the head, as its text made once.
+    if (bytes === body) endWithBody(res, bytes);
+    else res.end(bytes);
     return undefined;
   }
   res.writeHead(answer.status, headLines(headers, answer.headers));

@@ -3,7 +3,6 @@ import type { Logger } from '../logger.js';
 import type { PhotoService, Turn } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import type { ItemIds } from './item-ids.js';
-import type { WholeEnvelope } from './envelope.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** Who may call an operation: a photo read is anonymous when the operator allows it; the rest need a login. */
@@ -39,9 +38,9 @@ export interface SoapAnswer {
   headers: Record<string, string>;
   /**
    * The content of soap:Body: one string, or fragments written out as they are made —
-   * or, for answers remembered whole, the complete envelope.
+   * or, for answers remembered whole, the complete envelope already encoded (a Buffer).
    */
-  body: string | WholeEnvelope | AsyncIterable<string>;
+  body: string | Buffer | AsyncIterable<string>;
 }
 
 /**

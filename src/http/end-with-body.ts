@@ -2,10 +2,10 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Bodies up to this size are joined to the head. A string is copied on its way to the
- * socket, where a Buffer's own bytes go out as they are: for a large body the copy costs
- * more than the joining saves. The bench's photo is smaller up to HR360x360 (12 KB).
+ * socket, where a Buffer's own bytes go out as they are, and the copy soon costs more than
+ * the joining saves: even at 4 KiB, a loss from 8 KiB (the figures at endWithBody).
  */
-const JOINED_MAX_BYTES = 16 * 1024;
+const JOINED_MAX_BYTES = 2 * 1024;
 
 /**
  * The latin1 text of the small bodies sent so far, byte for byte the same as their bytes, for
@@ -17,9 +17,10 @@ const textOf = new WeakMap<Buffer, string>();
  * Ends a response with `body`. node:http joins a string body to the head, one chunk of the
  * response's write, but keeps a Buffer body a chunk of its own beside the head, each
  * handled apart down to the socket's writev. A small body is therefore handed over as its
- * latin1 text, made once per Buffer: 2,200 fewer instructions an answer for a 322-byte
- * photo (bare node:http under callgrind, 58,100 against 55,900; sent as `write` then
- * `end`, 56,900). The photo caches count that text (heldWhenSent).
+ * latin1 text, made once per Buffer. Bare node:http under callgrind, user-space
+ * instructions per answer, Buffer against text: 58,100 against 55,900 for 322 bytes;
+ * 58,400 against 56,900 for 1,205; 58,900 against 58,500 for 4,096; 58,500 against 67,600
+ * for 8,192; 58,900 against 94,100 for 16,384. The photo caches count that text (heldWhenSent).
  */
 export function endWithBody(res: ServerResponse, body: Buffer): void {
   if (body.length > JOINED_MAX_BYTES) {

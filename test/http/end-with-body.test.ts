@@ -9,8 +9,8 @@ describe('ending an answer with its body', () => {
   const bodies = new Map<string, Buffer>([
     ['every byte value', Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256))],
     ['a small random photo', randomBytes(3_000)],
-    ['exactly 16 KiB', randomBytes(16 * 1024)],
-    ['one byte over 16 KiB', randomBytes(16 * 1024 + 1)],
+    ['exactly 2 KiB', randomBytes(2 * 1024)],
+    ['one byte over 2 KiB', randomBytes(2 * 1024 + 1)],
     ['200 KB', randomBytes(200_000)],
     ['nothing', Buffer.alloc(0)],
   ]);

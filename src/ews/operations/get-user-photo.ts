@@ -5,7 +5,7 @@ import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
 import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
-import { ewsEnvelope, type WholeEnvelope } from '../envelope.js';
+import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
 import { child, textOf } from '../soap-args.js';
@@ -58,14 +58,14 @@ export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifN
   if (ifNoneMatchHits(context.ifNoneMatch, rendition.etag)) return soapAnswer(UNCHANGED, 200, headers);
   let body = answeredBodies.get(rendition);
   if (body === undefined) {
-    body = ewsEnvelope(photoResponse(SUCCESS, true, rendition.bytes));
+    body = encodedEnvelope(photoResponse(SUCCESS, true, rendition.bytes));
     answeredBodies.set(rendition, body);
   }
   return soapAnswer(body, 200, headers);
 }
 
 const SUCCESS: MessageOutcome = { responseClass: 'Success', responseCode: 'NoError' };
-const UNCHANGED = ewsEnvelope(photoResponse(SUCCESS, false));
+const UNCHANGED = encodedEnvelope(photoResponse(SUCCESS, false));
 
 /** The HTTP date `seconds` from now; formatted once per second, not once per answer. */
 function expiresIn(seconds: number): string {
@@ -79,7 +79,7 @@ let lastExpires = { at: 0, text: '' };
  * Base64 of a photo costs more than the rest of the answer, so each rendition's answer is
  * kept as long as the rendition itself is (the photo service bounds those).
  */
-const answeredBodies = new WeakMap<Rendition, WholeEnvelope>();
+const answeredBodies = new WeakMap<Rendition, Buffer>();
 
 /** GetUserPhotoResponse is itself the response message: no ResponseMessages wrapper. */
 function photoResponse(outcome: MessageOutcome, hasChanged: boolean, picture?: Buffer): string {
