@@ -3,13 +3,14 @@ import type { ServerResponse } from 'node:http';
 /**
  * Bodies up to this size are joined to the head. A string is copied on its way to the
  * socket, where a Buffer's own bytes go out as they are, and the copy soon costs more than
- * the joining saves: even at 4 KiB, a loss from 8 KiB (the figures at endWithBody).
+ * the joining saves: about even at 4 KiB, a loss from 8 KiB (the figures at endWithBody).
  */
 const JOINED_MAX_BYTES = 2 * 1024;
 
 /**
  * The latin1 text of the small bodies sent so far, byte for byte the same as their bytes, for
- * as long as their Buffers live: a cached photo's as long as its cache keeps it.
+ * as long as their Buffers live: a cached photo's, or a remembered SOAP answer's, as long as
+ * its cache keeps it.
  */
 const textOf = new WeakMap<Buffer, string>();
 
