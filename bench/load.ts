@@ -77,12 +77,15 @@ export async function measureSideBySide(targets: readonly LoadTarget[], settings
  */
 export function medianRatio(numerator: LoadFigures, denominator: LoadFigures): number {
   const ratios: number[] = [];
-  const rounds = numerator.roundRequestsPerSecond.length;
-  for (let round = 0; round < rounds; round += 2) {
-    const both = (figures: LoadFigures) => figures.roundRequestsPerSecond.slice(round, round + 2).reduce((sum, perSecond) => sum + perSecond, 0);
-    ratios.push(both(numerator) / both(denominator));
+  for (let round = 0; round < numerator.roundRequestsPerSecond.length; round += 2) {
+    ratios.push(pairOfRounds(numerator, round) / pairOfRounds(denominator, round));
   }
   return median(ratios);
+}
+
+/** A target's req/s in `round` and its mirror, added up. */
+function pairOfRounds(figures: LoadFigures, round: number): number {
+  return figures.roundRequestsPerSecond.slice(round, round + 2).reduce((sum, perSecond) => sum + perSecond, 0);
 }
 
 /** One measured run, with what each process spent meanwhile. */
