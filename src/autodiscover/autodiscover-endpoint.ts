@@ -51,7 +51,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
     // A body declared too large is refused at once by the read, unread, before any login.
-    if (declaresMoreThan(req, AUTODISCOVER_MAX_BODY_BYTES)) {
+    if (declaresMoreThan(req.headers, AUTODISCOVER_MAX_BODY_BYTES)) {
       readAndAnswer(context, kind, urls);
       return;
     }

@@ -126,29 +126,37 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function answer(context: RequestContext, bytes: Buffer, loginRefusal: BridgeError | undefined): void {
     const last = (context.req.socket as Connection)[LAST_READ];
     if (last !== undefined && last.bytes.equals(bytes)) {
-      authenticateFor(context, last.read, loginRefusal, () => finish(context, last.read, undefined));
+      finishWhenAuthenticated(context, last.read, loginRefusal, undefined);
       return;
     }
     const text = bytes.toString('utf8');
     const known = bytes.length <= MEMO_MAX_BODY ? remembered.get(text) : undefined;
-    const read = known ?? readRequest(text);
-    authenticateFor(context, read, loginRefusal, () => finish(context, read, { bytes, text, fresh: !known }));
+    finishWhenAuthenticated(context, known ?? readRequest(text), loginRefusal, { bytes, text, fresh: !known });
   }
 
   /**
-   * Authenticates for what the request's operation needs, then goes on. A malformed
-   * request needs nothing; a caller who logged in as a user before the body was read
-   * meets every operation's need (a photo or a user) already; one whose login was refused
-   * then (`loginRefusal`, photos open to anyone) gets that refusal for anything but a photo.
+   * Finishes the request once the caller is authenticated for what its operation needs. A
+   * malformed request needs nothing; a caller who logged in as a user before the body was
+   * read meets every operation's need (a photo or a user) already, and goes on without a
+   * callback made; one whose login was refused then (`loginRefusal`, photos open to anyone)
+   * gets that refusal for anything but a photo.
    */
-  function authenticateFor(context: RequestContext, read: ReadRequest, loginRefusal: BridgeError | undefined, next: () => void): void {
+  function finishWhenAuthenticated(context: RequestContext, read: ReadRequest, loginRefusal: BridgeError | undefined, envelope: NewEnvelope | undefined): void {
     if (read.kind === 'malformed' || context.principal !== undefined) {
-      next();
+      finish(context, read, envelope);
       return;
     }
     const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
     if (loginRefusal && need !== 'photo') refuseCaller(context, loginRefusal);
-    else withLogin(context, need, next);
+    else withLogin(context, need, () => finish(context, read, envelope));
+  }
+
+  /** Whether the caller's login for `need` is remembered as good; then it is applied, with no callback made for it (the common case). */
+  function rememberedLogin(context: RequestContext, authorization: string | undefined, need: OperationNeed): boolean {
+    const cached = auth.cached(authorization, need);
+    if (!cached?.ok) return false;
+    context.principal = cached.principal;
+    return true;
   }
 
   /**
@@ -197,7 +205,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    */
   function readAnonymously(context: RequestContext, loginRefusal: BridgeError | undefined): void {
     const refusal = loginRefusal ?? BridgeError.unauthenticated('a request this large needs a login');
-    if (declaresMoreThan(context.req, ANONYMOUS_BODY_BYTES)) {
+    if (declaresMoreThan(context.req.headers, ANONYMOUS_BODY_BYTES)) {
       refuseCaller(context, refusal);
       discardBody(context);
       return;
@@ -340,15 +348,18 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       const { req } = context;
       if (req.method !== 'POST') return false;
       const url = req.url ?? '';
-      if (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER) return false;
+      // Clients send the path as Exchange spells it; lowering it made a string per request.
+      if (url !== EWS_PATH && (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER)) return false;
       // A stranger's body is never held: the caller logs in as a user first and a refused
       // body is discarded unread (300 unauthenticated 1 MiB bodies trickling in held 300 MiB
       // for up to Node's 5-minute request timeout). With GetUserPhoto open to anonymous
       // readers, a caller without a login (or whose login is refused: the header is
       // ignored for photos) may send what a photo read needs, no more. A body declared too
       // large is refused at once, unread, before any login.
-      if (declaresMoreThan(req, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
-      else if (auth.anonymousPhotoReads && req.headers.authorization === undefined) readAnonymously(context, undefined);
+      const { headers } = req;
+      if (declaresMoreThan(headers, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
+      else if (auth.anonymousPhotoReads && headers.authorization === undefined) readAnonymously(context, undefined);
+      else if (rememberedLogin(context, headers.authorization, 'user')) readIfAdmitted(context);
       else
         withLogin(
           context,

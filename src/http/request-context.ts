@@ -29,12 +29,18 @@ export interface RequestContext {
 
 // Kept on the request itself: a WeakMap entry per request costs the hot path more (and the GC).
 const CONTEXT = Symbol('request context');
-const ARRIVED = Symbol('when a pipelined request arrived, before it waited for the answers ahead of it');
-type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext; [ARRIVED]?: number };
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/**
+ * When each pipelined request that waited arrived. Few requests wait, and every request
+ * asks: a WeakMap answers a miss at once, where a property missing from the request is
+ * looked for up its whole prototype chain (some 240 instructions under callgrind).
+ */
+const arrivals = new WeakMap<IncomingMessage, number>();
 
 /** A pipelined request is held until the answer ahead of it is out (front-server.ts): its time, as logged, counts from its arrival. */
 export function markArrival(req: IncomingMessage): void {
-  (req as WithContext)[ARRIVED] = performance.now();
+  arrivals.set(req, performance.now());
 }
 
 /** Made once, by the front door, for every request; Express routes find it again with `contextOf`. */
@@ -45,7 +51,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse, 
     requestId: requestIdOf(req, addressing),
     clientAddress: addressing.clientAddress(req),
     addressing,
-    startedAt: (req as WithContext)[ARRIVED] ?? performance.now(),
+    startedAt: arrivals.get(req) ?? performance.now(),
     // Present from the start, so every context has one shape and the hot path's reads of it stay monomorphic.
     principal: undefined,
     attemptedUser: undefined,

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { endWithBody } from '../../src/http/end-with-body.js';
+import { endWithBody, JOINED_MAX_BYTES } from '../../src/http/end-with-body.js';
 
 /** Every answer body the photo doors and SOAP send goes out through endWithBody: the bytes must arrive as they are, whatever they hold. */
 describe('ending an answer with its body', () => {
   const bodies = new Map<string, Buffer>([
     ['every byte value', Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256))],
     ['a small random photo', randomBytes(3_000)],
-    ['exactly 2 KiB', randomBytes(2 * 1024)],
-    ['one byte over 2 KiB', randomBytes(2 * 1024 + 1)],
+    ['as large as is joined to the head', randomBytes(JOINED_MAX_BYTES)],
+    ['one byte larger', randomBytes(JOINED_MAX_BYTES + 1)],
     ['200 KB', randomBytes(200_000)],
     ['nothing', Buffer.alloc(0)],
   ]);
