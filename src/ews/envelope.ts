@@ -48,7 +48,7 @@ export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers
   const { body } = answer;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
-    res.writeHead(answer.status, headLines(headers, answer.headers, 'content-length', String(bytes.length)));
+    res.writeHead(answer.status, headLines(headers, answer.headers, bytes.length));
     // A remembered answer is sent again and again: a small one is joined to the head, as its text made once.
     if (bytes === body) endWithBody(res, bytes);
     else res.end(bytes);
@@ -62,8 +62,8 @@ export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers
  * The response head as the flat name, value list writeHead also takes: merging header
  * records by spreading them cost this hot path more than the rest of a cached answer.
  */
-function headLines(front: Record<string, string>, own: Record<string, string>, ...more: string[]): string[] {
-  const lines = ['content-type', CONTENT_TYPE, ...more];
+function headLines(front: Record<string, string>, own: Record<string, string>, contentLength?: number): string[] {
+  const lines = contentLength === undefined ? ['content-type', CONTENT_TYPE] : ['content-type', CONTENT_TYPE, 'content-length', String(contentLength)];
   for (const name in front) lines.push(name, front[name]!);
   for (const name in own) lines.push(name, own[name]!);
   return lines;
