@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createAutodiscoverEndpoint } from './autodiscover/autodiscover-endpoint.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
 import { ItemIds } from './ews/item-ids.js';
+import { rememberedAnswerBytes } from './ews/operations/get-user-photo.js';
 import type { Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { normalizePhoto } from './photos/normalize.js';
@@ -71,7 +72,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   const photos = new PhotoService(
     store,
     limits,
-    { maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, noPhotoTtlMs: config.noPhotoTtlSeconds * 1000 },
+    { maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, noPhotoTtlMs: config.noPhotoTtlSeconds * 1000, heldBesides: rememberedAnswerBytes },
     { upstream, refreshMs: config.sourceRefreshSeconds * 1000 },
     log,
   );

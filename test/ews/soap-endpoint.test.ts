@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
+import { JOINED_MAX_BYTES } from '../../src/http/end-with-body.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
@@ -162,6 +163,21 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(again.xml.Envelope.Header).to.deep.equal(first.xml.Envelope.Header);
       for (const header of ['etag', 'content-type']) expect(again.res.headers[header], header).to.equal(first.res.headers[header]);
       expect(again.res.headers['request-id']).to.be.a('string');
+    });
+
+    it('counts the answer it keeps for a photo against the photo cache, byte for byte', async () => {
+      t.bridge.photos.forgetAll();
+      const before = t.bridge.photos.renditionCache;
+      const { res } = await call(photoRequest('alex.wilber@contoso.com', 'HR120x120'));
+      const photo = await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR120x120')
+        .set('Authorization', basic(READER))
+        .buffer(true);
+      const after = t.bridge.photos.renditionCache;
+      expect(after.entries - before.entries).to.equal(1);
+      // The photo and the answer as sent, each with the text it is sent as when small, and the entry's own 512 bytes.
+      const sent = (length: number) => (length <= JOINED_MAX_BYTES ? 2 * length : length);
+      expect(after.bytes - before.bytes).to.equal(sent((photo.body as Buffer).length) + sent(Number(res.headers['content-length'])) + 512);
     });
 
     it('answers each of the envelopes one kept-alive connection alternates as itself', async () => {

@@ -3,6 +3,7 @@ import { BridgeError } from '../../domain/errors.js';
 import type { Rendition } from '../../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
+import { heldWhenSent } from '../../http/end-with-body.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
 import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { encodedEnvelope } from '../envelope.js';
@@ -66,6 +67,16 @@ export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifN
 
 const SUCCESS: MessageOutcome = { responseClass: 'Success', responseCode: 'NoError' };
 const UNCHANGED = encodedEnvelope(photoResponse(SUCCESS, false));
+
+/**
+ * The memory the answer remembered for a photo of `photoBytes` bytes holds, as the photo
+ * cache counts it (PhotoCacheLimits.heldBesides): the envelope around its base64, and its
+ * text as well when small (endWithBody).
+ */
+export function rememberedAnswerBytes(photoBytes: number): number {
+  return heldWhenSent(ANSWER_BYTES_BESIDES_PICTURE + 4 * Math.ceil(photoBytes / 3));
+}
+const ANSWER_BYTES_BESIDES_PICTURE = encodedEnvelope(photoResponse(SUCCESS, true, Buffer.alloc(3))).length - 4;
 
 /** The HTTP date `seconds` from now; formatted once per second, not once per answer. */
 function expiresIn(seconds: number): string {
