@@ -88,7 +88,8 @@ let lastExpires = { at: 0, text: '' };
 
 /**
  * Base64 of a photo costs more than the rest of the answer, so each rendition's answer is
- * kept as long as the rendition itself is (the photo service bounds those).
+ * kept as long as the rendition itself is; the photo cache counts it with the rendition
+ * (rememberedAnswerBytes), so BRIDGE_CACHE_MAX_BYTES bounds both.
  */
 const answeredBodies = new WeakMap<Rendition, Buffer>();
 
