@@ -27,7 +27,7 @@ import { lookName, placeholderLook, renderPlaceholder } from './placeholder.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from '../single-flight.js';
 import { OWN_PHOTOS, type OrderEntry } from '../sources/source-order.js';
-import type { UpstreamPhotos } from './upstream-photos.js';
+import { worseFailure, type SourceFailure, type UpstreamPhotos } from './upstream-photos.js';
 
 // libvips keeps recent operations, and the inputs they hold, for reuse, counting 50 MB of
 // them by its own tally, which misses those inputs (libvips issue 1585). The bridge renders
@@ -86,7 +86,7 @@ interface ServedPhoto extends PhotoFingerprint {
  */
 interface Lookup {
   photo: ServedPhoto | null;
-  failed?: boolean;
+  failed?: SourceFailure;
 }
 
 /**
@@ -183,12 +183,12 @@ export class PhotoService {
 
   /**
    * The hot path's synchronous look: a rendition, null for a known "no photo", or
-   * undefined when the answer is not cached and `photo` must be awaited.
+   * undefined when `photo` must be awaited: the answer is not cached, or is a failure.
    */
   cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
     const state = this.stateOf(this.stateKey(owner, size));
     if (!state) return undefined;
-    if (!state.photo) return null;
+    if (!state.photo) return state.failed === 'unanswered' ? undefined : null;
     const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
     if (rendition) this.stats.renditionHits++;
     return rendition;
@@ -206,7 +206,9 @@ export class PhotoService {
     const photo = state.photo;
     if (!photo) {
       const blank = request ? await this.placeholder(owner, size, request, turn) : null;
-      return blank && state.failed ? { ...blank, sourcesFailed: true } : blank;
+      if (blank) return state.failed ? { ...blank, sourcesFailed: true } : blank;
+      if (state.failed === 'unanswered') throw BridgeError.sourcesUnavailable(this.failureRetryAfterSeconds());
+      return null;
     }
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.cacheFor(request?.conversion).get(cacheKey);
@@ -308,7 +310,16 @@ export class PhotoService {
     // longer than an answer: the breaker opens only on consecutive failures, so a source
     // failing for this one person alone would otherwise be asked, retries and all, on
     // every request for them.
-    return Math.min(answerMs ?? Infinity, this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS);
+    return Math.min(answerMs ?? Infinity, this.failedLookupTtlMs());
+  }
+
+  private failedLookupTtlMs(): number {
+    return this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS;
+  }
+
+  /** When a source that did not answer is asked again: once its failure is no longer believed. */
+  private failureRetryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.failedLookupTtlMs() / 1000));
   }
 
   /**
@@ -323,7 +334,7 @@ export class PhotoService {
     const own = stored && !upstream.isUpstream(stored.source) ? stored : undefined;
     let reference: PhotoReference | undefined;
     let stale: StoredPhotoInfo | undefined;
-    let failed = false;
+    let failed: SourceFailure | undefined;
     for (const entry of order) {
       if (entry === OWN_PHOTOS) {
         if (own) return { photo: own, failed };
@@ -342,7 +353,7 @@ export class PhotoService {
         };
       }
       if (result.kind === 'failed') {
-        failed = true;
+        failed = worseFailure(failed, result.failure);
         stale ??= storedHere;
       }
     }
@@ -383,7 +394,7 @@ export class PhotoService {
       return { photo: null };
     }
     if (stored) this.servedStale(owner, stored);
-    return { ...asStored, failed: true };
+    return { ...asStored, failed: result.failure };
   }
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */

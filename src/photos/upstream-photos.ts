@@ -1,8 +1,8 @@
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto, PhotoFit } from '../domain/photo.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
-import type { PhotoReference, PhotoSource } from '../sources/photo-source.js';
+import { UnusableAnswerError, type PhotoReference, type PhotoSource } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip } from '../domain/plain-text.js';
 
@@ -10,8 +10,20 @@ export type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
   /** Every source that could answer said there is no photo. */
   | { kind: 'none' }
-  /** At least one source failed and none had a photo: the truth is unknown. */
-  | { kind: 'failed' };
+  /** At least one source failed and none had a photo. */
+  | { kind: 'failed'; failure: SourceFailure };
+
+/**
+ * How sources failed. `unanswered`: one could not be asked or gave no answer (down, timed
+ * out, its breaker open, our credentials refused), so whether there is a photo is unknown.
+ * `unusable`: each answered, with bytes that are no usable photo (garbage, a bomb).
+ */
+export type SourceFailure = 'unanswered' | 'unusable';
+
+/** What two failures come to: unknown if either is. */
+export function worseFailure(a: SourceFailure | undefined, b: SourceFailure): SourceFailure {
+  return a === 'unanswered' ? a : b;
+}
 
 export interface UpstreamStats {
   upstreamCalls: number;
@@ -79,13 +91,13 @@ export class UpstreamPhotos {
 
   /** The usual order: the first photo any source has. */
   async find(reference: PhotoReference): Promise<UpstreamResult> {
-    let failed = false;
+    let failure: SourceFailure | undefined;
     for (const source of this.order[reference.kind]) {
       const result = await this.ask(source, reference);
       if (result.kind === 'photo') return result;
-      failed ||= result.kind === 'failed';
+      if (result.kind === 'failed') failure = worseFailure(failure, result.failure);
     }
-    return failed ? { kind: 'failed' } : { kind: 'none' };
+    return failure ? { kind: 'failed', failure } : { kind: 'none' };
   }
 
   /** One source's answer, checked like an upload; "none" when it cannot look this reference up. */
@@ -108,7 +120,7 @@ export class UpstreamPhotos {
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
       // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
       this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
-      return { kind: 'failed' };
+      return { kind: 'failed', failure: error instanceof UnusableAnswerError || imageRefused(error) ? 'unusable' : 'unanswered' };
     }
   }
 

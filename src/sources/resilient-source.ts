@@ -15,7 +15,7 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import {
   PermanentSourceError,
@@ -102,8 +102,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     try {
       return { ...answer, photo: await usable(answer.bytes) };
     } catch (error) {
-      if (error instanceof BridgeError && (error.httpStatus === 413 || error.httpStatus === 422))
-        throw new UnusableAnswerError(`unusable image: ${error.message}`);
+      if (imageRefused(error)) throw new UnusableAnswerError(`unusable image: ${error.message}`);
       throw error;
     }
   };

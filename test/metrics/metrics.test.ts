@@ -133,7 +133,7 @@ describe('metrics', () => {
       await request(t.bridge.server)
         .get('/ews/exchange.asmx/s/GetUserPhoto?email=bia@contoso.com&size=HR64x64')
         .set('Authorization', basic(READER))
-        .expect(404);
+        .expect(503);
       const text = await scrape(t);
       expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="photo"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_upstream_calls_total{source="wa",outcome="failed"}')).to.equal(1);

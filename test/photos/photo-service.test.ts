@@ -544,13 +544,16 @@ describe('PhotoService', () => {
       );
     const placeholder = { conversion: { type: 'png' as const }, ifBlank: 'SrNoPhoto' as const };
 
-    it('believes a failed lookup only briefly, not as "no photo": once the source answers again, so does the photo', async () => {
+    it('answers a failed lookup with "try again", believed only briefly: once the source answers again, so does the photo', async () => {
       const hr = flaky();
       const photos = withSource(hr);
-      expect(await photos.photo(userOwner(ALICE), 96)).to.equal(null);
+      const unanswered = { responseCode: 'ErrorServerBusy', httpStatus: 503, retryAfterSeconds: 1 };
+      expect(await rejectionOf(photos.photo(userOwner(ALICE), 96))).to.include(unanswered);
       hr.answer = await image(40);
       // Remembered for a moment, so that a source failing for this one person is not asked on every request…
-      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(null);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'not a cached "no photo"').to.equal(undefined);
+      expect(await rejectionOf(photos.photo(userOwner(ALICE), 96))).to.include(unanswered);
+      expect(hr.calls).to.equal(1);
       await sleep(FAILED_LOOKUP_TTL_MS + 50);
       // …but not for BRIDGE_NO_PHOTO_TTL_SECONDS.
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96))).to.include({ width: 96, height: 96 });
@@ -658,10 +661,10 @@ describe('PhotoService', () => {
       expect(dir.calls).to.equal(3);
     });
 
-    it('believes a failed lookup for that size only briefly, not as "no photo"', async () => {
+    it('answers a failed lookup for that size with "try again", believed only briefly', async () => {
       const hr = flaky();
       const photos = withOrders(hr, { failedLookupTtlMs: FAILED_LOOKUP_TTL_MS });
-      expect(await photos.photo(userOwner(ALICE), 48)).to.equal(null);
+      expect(await rejectionOf(photos.photo(userOwner(ALICE), 48))).to.include({ responseCode: 'ErrorServerBusy', retryAfterSeconds: 1 });
       hr.answer = await image(44, 64, 48);
       await sleep(FAILED_LOOKUP_TTL_MS + 50);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 48 });

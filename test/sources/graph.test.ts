@@ -380,7 +380,7 @@ describe('Microsoft Graph source', () => {
       }
     });
 
-    it('answers a placeholder no cache may keep while Graph fails, unlike the one for a user Graph says has no photo', async () => {
+    it('answers a placeholder no cache may keep while Graph fails, else "try again" (never "no photo"), unlike for a user Graph says has no photo', async () => {
       const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([
@@ -391,8 +391,24 @@ describe('Microsoft Graph source', () => {
           request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR64x64${ifBlank}`).set('Authorization', reader);
         sim.faults = repeated({ kind: 'status', status: 503 }, 2);
         expect((await restPhoto('adele.vance@contoso.com').expect(200)).headers['cache-control']).to.equal('no-store');
-        expect((await restPhoto('adele.vance@contoso.com', '').expect(404)).headers['cache-control']).to.equal('no-store');
+        const unanswered = await restPhoto('adele.vance@contoso.com', '').expect(503);
+        expect([unanswered.headers['retry-after'], unanswered.headers['x-ews-response-code']]).to.deep.equal(['5', 'ErrorServerBusy']);
         expect(sim.faults).to.deep.equal([]);
+        const photoCallsDuringFailure = sim.photoPaths.length;
+        // SOAP clients keep a 404 as "no photo" (the EWS Managed API does), so they are told to come back, as Exchange tells a busy server's.
+        const soap = await request(t.bridge.server)
+          .post('/EWS/Exchange.asmx')
+          .set('Authorization', reader)
+          .set('Content-Type', 'text/xml; charset=utf-8')
+          .send(envelope('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'));
+        const fault = (await parseSoap(soap.text)).Envelope.Body.Fault;
+        expect([soap.status, soap.headers['retry-after'], fault.detail.ResponseCode._, fault.detail.MessageXml.Value._]).to.deep.equal([
+          503,
+          '5',
+          'ErrorServerBusy',
+          '5000',
+        ]);
+        expect(sim.photoPaths.length, 'the failure is believed for its few seconds, not asked again').to.equal(photoCallsDuringFailure);
         expect((await restPhoto('nophoto@contoso.com').expect(200)).headers['cache-control']).to.match(/^private, max-age=[1-9]/);
       } finally {
         await t.close();

@@ -456,13 +456,18 @@ describe('UCWA photos through the bridge', () => {
     expect(t.bridge.upstream.stats.upstreamFailures).to.equal(failures);
   });
 
-  for (const fault of ['garbage', 'bomb', 'gateway-timeout'] as const) {
-    it(`a ${fault} answer from UCWA counts as the source failing, and nothing is stored`, async () => {
+  // An answer that is no photo is "no usable photo"; no answer is "try again", never "no photo".
+  for (const [fault, status] of [
+    ['garbage', 404],
+    ['bomb', 404],
+    ['gateway-timeout', 503],
+  ] as const) {
+    it(`a ${fault} answer from UCWA counts as the source failing (${status}), and nothing is stored`, async () => {
       const email = `${fault}@contoso.com`;
       await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
       sim.faults.photo = fault;
       const failures = t.bridge.upstream.stats.upstreamFailures;
-      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(404);
+      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(status);
       expect(t.bridge.upstream.stats.upstreamFailures).to.equal(failures + 1);
       expect(await t.store.getPhotoInfo(userOwner(email))).to.equal(undefined);
     });
@@ -477,7 +482,7 @@ describe('UCWA photos through the bridge', () => {
       await t.store.upsertUsers([{ email, displayName: fault, sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
       sim.faults.photo = fault;
       const before = sim.counts.photoRequests;
-      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(404);
+      await request(t.bridge.server).get(`/api/people/photo?name=SMTP:${email}`).set('Authorization', reader).expect(503);
       expect(sim.counts.photoRequests - before).to.equal(photoRequests);
     });
   }
