@@ -200,15 +200,28 @@ export class PhotoService {
    * in `turn`, the caller's share of the image threads, when there is one.
    */
   async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest, turn: Turn = now): Promise<Rendition | null> {
-    const key = this.stateKey(owner, size);
-    const epoch = this.epoch;
-    const state = this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
+    const found = await this.find(owner, size, request, turn);
+    if (found === UNANSWERED) throw this.unanswered();
+    return found;
+  }
+
+  /**
+   * As `photo`, unconverted, but null while a source does not answer: for a photo carried
+   * beside other data (a contact card, an item), which then goes out without it rather
+   * than not at all.
+   */
+  async photoIfAnswered(owner: PhotoOwner, size: PhotoSize, turn: Turn = now): Promise<Rendition | null> {
+    const found = await this.find(owner, size, undefined, turn);
+    return found === UNANSWERED ? null : found;
+  }
+
+  private async find(owner: PhotoOwner, size: PhotoSize, request: ConversionRequest | undefined, turn: Turn): Promise<Rendition | null | typeof UNANSWERED> {
+    const { key, state } = await this.stateFor(owner, size);
     const photo = state.photo;
     if (!photo) {
       const blank = request ? await this.placeholder(owner, size, request, turn) : null;
       if (blank) return state.failed ? { ...blank, sourcesFailed: true } : blank;
-      if (state.failed === 'unanswered') throw BridgeError.sourcesUnavailable(this.failureRetryAfterSeconds());
-      return null;
+      return state.failed === 'unanswered' ? UNANSWERED : null;
     }
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.cacheFor(request?.conversion).get(cacheKey);
@@ -233,10 +246,12 @@ export class PhotoService {
    * its short side is what the resize rounds it to.
    */
   async servedAt(owner: PhotoOwner, size: PhotoSize): Promise<ServedRendition | null> {
-    const key = this.stateKey(owner, size);
-    const epoch = this.epoch;
-    const photo = (this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)))).photo;
-    if (!photo) return null;
+    const { state } = await this.stateFor(owner, size);
+    const photo = state.photo;
+    if (!photo) {
+      if (state.failed === 'unanswered') throw this.unanswered();
+      return null;
+    }
     const fit = this.fitOf(photo);
     if (fit !== 'square') return this.photo(owner, size);
     const side = servedSide(photo, size, fit);
@@ -273,6 +288,14 @@ export class PhotoService {
     this.epoch++;
     this.photoStates.clear();
     this.absentStates.clear();
+  }
+
+  /** The owner's photo state at a size, read when not remembered (one read however many ask at once). */
+  private async stateFor(owner: PhotoOwner, size: PhotoSize): Promise<{ key: string; state: PhotoState }> {
+    const key = this.stateKey(owner, size);
+    const epoch = this.epoch;
+    const state = this.stateOf(key) ?? (await this.stateFlights.run(`${epoch}:${key}`, () => this.loadState(owner, size, key, epoch)));
+    return { key, state };
   }
 
   private stateOf(key: string): PhotoState | undefined {
@@ -317,9 +340,9 @@ export class PhotoService {
     return this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS;
   }
 
-  /** When a source that did not answer is asked again: once its failure is no longer believed. */
-  private failureRetryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.failedLookupTtlMs() / 1000));
+  /** "Try again" once the failure is no longer believed, when the source is asked again. */
+  private unanswered(): BridgeError {
+    return BridgeError.sourcesUnavailable(Math.max(1, Math.ceil(this.failedLookupTtlMs() / 1000)));
   }
 
   /**
@@ -470,6 +493,9 @@ function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
 
 /** How long what stands in for a failed lookup is believed (see loadState). */
 const FAILED_LOOKUP_TTL_MS = 5_000;
+
+/** What `find` says when a source did not answer and nothing stands in. */
+const UNANSWERED = Symbol('a photo source did not answer');
 
 /** What an entry of the rendition caches costs besides its bytes (key, object, buffer header), counted against their byte bounds. */
 const ENTRY_OVERHEAD_BYTES = 512;

@@ -395,18 +395,28 @@ describe('Microsoft Graph source', () => {
         expect([unanswered.headers['retry-after'], unanswered.headers['x-ews-response-code']]).to.deep.equal(['5', 'ErrorServerBusy']);
         expect(sim.faults).to.deep.equal([]);
         const photoCallsDuringFailure = sim.photoPaths.length;
+        const soapCall = (body: string) =>
+          request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).set('Content-Type', 'text/xml; charset=utf-8').send(envelope(body));
         // SOAP clients keep a 404 as "no photo" (the EWS Managed API does), so they are told to come back, as Exchange tells a busy server's.
-        const soap = await request(t.bridge.server)
-          .post('/EWS/Exchange.asmx')
-          .set('Authorization', reader)
-          .set('Content-Type', 'text/xml; charset=utf-8')
-          .send(envelope('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'));
+        const soap = await soapCall('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>');
         const fault = (await parseSoap(soap.text)).Envelope.Body.Fault;
         expect([soap.status, soap.headers['retry-after'], fault.detail.ResponseCode._, fault.detail.MessageXml.Value._]).to.deep.equal([
           503,
           '5',
           'ErrorServerBusy',
           '5000',
+        ]);
+        // Graph's photo metadata is a photo URL too.
+        await request(t.bridge.server).get('/v1.0/users/adele.vance@contoso.com/photo').set('Authorization', reader).expect(503);
+        // A name is still resolved, its card without the photo no one could fetch.
+        const resolved = await soapCall(
+          '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>adele.vance@contoso.com</m:UnresolvedEntry></m:ResolveNames>',
+        ).expect(200);
+        const message = (await parseSoap(resolved.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+        expect([message.ResponseCode, message.ResolutionSet.Resolution.Contact.HasPicture, message.ResolutionSet.Resolution.Contact.Photo]).to.deep.equal([
+          'NoError',
+          'false',
+          undefined,
         ]);
         expect(sim.photoPaths.length, 'the failure is believed for its few seconds, not asked again').to.equal(photoCallsDuringFailure);
         expect((await restPhoto('nophoto@contoso.com').expect(200)).headers['cache-control']).to.match(/^private, max-age=[1-9]/);

@@ -269,5 +269,38 @@ describe('Z-API source', () => {
       await expectColour((await photoOf('Maria').expect(200)).body as Buffer, BLUE);
       expect(t.bridge.photos.stats.staleServed).to.equal(1);
     });
+
+    it('while the gateway fails and nothing was stored: the photo is "try again", the contact itself is found and read without it', async () => {
+      await t.store.addContacts(READER.username, [
+        { displayName: 'Rita Souza', emailAddresses: [], phones: { mobile: '+55 41 96666-5555' }, refs: { whatsappPhone: '+55 41 96666-5555' } },
+      ]);
+      zapi.fault = { status: 500 };
+      const photo = await photoOf('Rita').expect(503);
+      expect(photo.headers['retry-after']).to.match(/^[1-9]\d*$/);
+      const soap = async (body: string) =>
+        (
+          await parseSoap(
+            (
+              await request(t.bridge.server)
+                .post('/EWS/Exchange.asmx')
+                .set('Authorization', reader)
+                .set('Content-Type', 'text/xml; charset=utf-8')
+                .send(envelope(body))
+                .expect(200)
+            ).text,
+          )
+        ).Envelope.Body;
+      const resolution = (
+        await soap('<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Rita</m:UnresolvedEntry></m:ResolveNames>')
+      ).ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution;
+      expect([resolution.Mailbox.Name, resolution.Contact.HasPicture, resolution.Contact.Photo]).to.deep.equal(['Rita Souza', 'false', undefined]);
+      const itemId = resolution.Mailbox.ItemId.$.Id as string;
+      const read = (
+        await soap(
+          `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`,
+        )
+      ).GetItemResponse.ResponseMessages.GetItemResponseMessage;
+      expect([read.ResponseCode, read.Items.Contact.DisplayName, read.Items.Contact.HasPicture]).to.deep.equal(['NoError', 'Rita Souza', 'false']);
+    });
   });
 });
