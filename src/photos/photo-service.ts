@@ -188,7 +188,7 @@ export class PhotoService {
   cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
     const state = this.stateOf(this.stateKey(owner, size));
     if (!state) return undefined;
-    if (!state.photo) return state.failed === 'unanswered' ? undefined : null;
+    if (!state.photo) return state.failed === 'transient' ? undefined : null;
     const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
     if (rendition) this.stats.renditionHits++;
     return rendition;
@@ -201,27 +201,32 @@ export class PhotoService {
    */
   async photo(owner: PhotoOwner, size: PhotoSize, request?: ConversionRequest, turn: Turn = now): Promise<Rendition | null> {
     const found = await this.find(owner, size, request, turn);
-    if (found === UNANSWERED) throw this.unanswered();
+    if (found === FAILING_FOR_NOW) throw this.tryAgain();
     return found;
   }
 
   /**
-   * As `photo`, unconverted, but null while a source does not answer: for a photo carried
+   * As `photo`, unconverted, but null while a source fails for now: for a photo carried
    * beside other data (a contact card, an item), which then goes out without it rather
    * than not at all.
    */
-  async photoIfAnswered(owner: PhotoOwner, size: PhotoSize, turn: Turn = now): Promise<Rendition | null> {
+  async photoIfKnown(owner: PhotoOwner, size: PhotoSize, turn: Turn = now): Promise<Rendition | null> {
     const found = await this.find(owner, size, undefined, turn);
-    return found === UNANSWERED ? null : found;
+    return found === FAILING_FOR_NOW ? null : found;
   }
 
-  private async find(owner: PhotoOwner, size: PhotoSize, request: ConversionRequest | undefined, turn: Turn): Promise<Rendition | null | typeof UNANSWERED> {
+  private async find(
+    owner: PhotoOwner,
+    size: PhotoSize,
+    request: ConversionRequest | undefined,
+    turn: Turn,
+  ): Promise<Rendition | null | typeof FAILING_FOR_NOW> {
     const { key, state } = await this.stateFor(owner, size);
     const photo = state.photo;
     if (!photo) {
       const blank = request ? await this.placeholder(owner, size, request, turn) : null;
       if (blank) return state.failed ? { ...blank, sourcesFailed: true } : blank;
-      return state.failed === 'unanswered' ? UNANSWERED : null;
+      return state.failed === 'transient' ? FAILING_FOR_NOW : null;
     }
     const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
     const cached = this.cacheFor(request?.conversion).get(cacheKey);
@@ -249,7 +254,7 @@ export class PhotoService {
     const { state } = await this.stateFor(owner, size);
     const photo = state.photo;
     if (!photo) {
-      if (state.failed === 'unanswered') throw this.unanswered();
+      if (state.failed === 'transient') throw this.tryAgain();
       return null;
     }
     const fit = this.fitOf(photo);
@@ -341,7 +346,7 @@ export class PhotoService {
   }
 
   /** "Try again" once the failure is no longer believed, when the source is asked again. */
-  private unanswered(): BridgeError {
+  private tryAgain(): BridgeError {
     return BridgeError.sourcesUnavailable(Math.max(1, Math.ceil(this.failedLookupTtlMs() / 1000)));
   }
 
@@ -494,8 +499,8 @@ function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
 /** How long what stands in for a failed lookup is believed (see loadState). */
 const FAILED_LOOKUP_TTL_MS = 5_000;
 
-/** What `find` says when a source did not answer and nothing stands in. */
-const UNANSWERED = Symbol('a photo source did not answer');
+/** What `find` says when a source failed for now (a transient failure) and nothing stands in. */
+const FAILING_FOR_NOW = Symbol('a photo source is failing for now');
 
 /** What an entry of the rendition caches costs besides its bytes (key, object, buffer header), counted against their byte bounds. */
 const ENTRY_OVERHEAD_BYTES = 512;

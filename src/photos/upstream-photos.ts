@@ -1,8 +1,8 @@
-import { BridgeError, imageRefused } from '../domain/errors.js';
+import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto, PhotoFit } from '../domain/photo.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
-import { UnusableAnswerError, type PhotoReference, type PhotoSource } from '../sources/photo-source.js';
+import { mayPassLater, type PhotoReference, type PhotoSource } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip } from '../domain/plain-text.js';
 
@@ -14,15 +14,17 @@ export type UpstreamResult =
   | { kind: 'failed'; failure: SourceFailure };
 
 /**
- * How sources failed. `unanswered`: one could not be asked or gave no answer (down, timed
- * out, its breaker open, our credentials refused), so whether there is a photo is unknown.
- * `unusable`: each answered, with bytes that are no usable photo (garbage, a bomb).
+ * How sources failed. `transient`: one could not be asked or did not answer in time (down,
+ * timed out, 5xx or 429 after the retries, its breaker open, its queue full), so whether
+ * there is a photo is unknown, and asking again later may tell. `permanent`: each answered
+ * in a way that asking again will not change (403, bytes that are no usable photo, an
+ * answer the bridge's policy refuses), which stands for "no photo" for now.
  */
-export type SourceFailure = 'unanswered' | 'unusable';
+export type SourceFailure = 'transient' | 'permanent';
 
 /** What two failures come to: unknown if either is. */
 export function worseFailure(a: SourceFailure | undefined, b: SourceFailure): SourceFailure {
-  return a === 'unanswered' ? a : b;
+  return a === 'transient' ? a : b;
 }
 
 export interface UpstreamStats {
@@ -120,7 +122,7 @@ export class UpstreamPhotos {
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
       // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
       this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
-      return { kind: 'failed', failure: error instanceof UnusableAnswerError || imageRefused(error) ? 'unusable' : 'unanswered' };
+      return { kind: 'failed', failure: mayPassLater(error) ? 'transient' : 'permanent' };
     }
   }
 

@@ -1,5 +1,7 @@
+import { imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ExternalRefs } from '../domain/directory.js';
+import { OutboundRefused } from './outbound-http.js';
 
 /**
  * Everything known about whose photo is wanted: each source picks the reference it
@@ -48,6 +50,15 @@ export interface PhotoSource {
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/**
+ * Whether a failed call may go otherwise if made again: not when the source's answer said
+ * so (403, bytes that are no usable photo) or the bridge's own policy refused it (a host not
+ * allowed, an answer over the size limit).
+ */
+export function mayPassLater(error: unknown): boolean {
+  return !(error instanceof PermanentSourceError) && !(error instanceof OutboundRefused) && !imageRefused(error);
+}
 
 /** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
 export class PermanentSourceError extends Error {}

@@ -18,6 +18,7 @@ import {
 import { BridgeError, imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import {
+  mayPassLater,
   PermanentSourceError,
   RetryAfterError,
   UnusableAnswerError,
@@ -26,7 +27,6 @@ import {
   type PhotoSource,
   type SourceAnswer,
 } from './photo-source.js';
-import { OutboundRefused } from './outbound-http.js';
 
 /**
  * How long one call may wait between its attempts, Retry-After and backoff together.
@@ -77,7 +77,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   const failed = handleWhen((error) => upstreamFailure(error) && (!(error instanceof PermanentSourceError) || error instanceof UnusableAnswerError));
   // What the bridge's own outbound policy refused (an answer over the size limit, a host
   // that is not allowed) is refused again: an oversized answer was read to the limit three times.
-  const worthRetrying = (error: unknown) => upstreamFailure(error) && !(error instanceof PermanentSourceError) && !(error instanceof OutboundRefused);
+  const worthRetrying = (error: unknown) => upstreamFailure(error) && mayPassLater(error);
   const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
   const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
   // The time limit is the upstream's; checking what it sent waits for a decode slot, which is the bridge's.

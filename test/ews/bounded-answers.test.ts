@@ -134,10 +134,10 @@ describe('ResolveNames with every contact photo uncached', () => {
         Array.from({ length: 20 }, (_, i) => ({ displayName: `Lookup Person ${i}`, emailAddresses: [`lookup${i}@x.example`], phones: {}, refs: {} })),
       );
       const { photos } = t.bridge;
-      const photo = photos.photoIfAnswered.bind(photos);
+      const photo = photos.photoIfKnown.bind(photos);
       let inFlight = 0;
       let most = 0;
-      photos.photoIfAnswered = async (...args) => {
+      photos.photoIfKnown = async (...args) => {
         most = Math.max(most, ++inFlight);
         try {
           return await photo(...args);

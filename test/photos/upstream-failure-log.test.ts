@@ -14,7 +14,7 @@ describe('a failing source is logged in a line of bounded length', () => {
       fetch: () => Promise.reject(new Error(`host ${'a'.repeat(1_000_000)}.example is not allowed`)),
     };
     const upstream = new UpstreamPhotos({ user: [hostile], contact: [] }, () => Promise.reject(new Error('not reached')), log);
-    expect(await upstream.find({ kind: 'user', emails: ['someone@example.com'] })).to.deep.equal({ kind: 'failed', failure: 'unanswered' });
+    expect(await upstream.find({ kind: 'user', emails: ['someone@example.com'] })).to.deep.equal({ kind: 'failed', failure: 'transient' });
     const failures = lines
       .map((line) => JSON.parse(line) as { msg: string; reason: string })
       .filter((entry) => entry.msg === 'photo source failed; trying the next');

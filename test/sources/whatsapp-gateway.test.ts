@@ -276,7 +276,7 @@ describe('WhatsApp gateway sources', () => {
       const upstream = new UpstreamPhotos({ user: [], contact: [lab] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent'));
       for (const fault of ['garbage', 'bomb'] as const) {
         cdn.fault = fault;
-        expect(await upstream.find(contactWithPhone(WRITTEN)), fault).to.deep.equal({ kind: 'failed', failure: 'unusable' });
+        expect(await upstream.find(contactWithPhone(WRITTEN)), fault).to.deep.equal({ kind: 'failed', failure: 'permanent' });
       }
       cdn.fault = undefined;
       expect((await upstream.find(contactWithPhone(WRITTEN))).kind).to.equal('photo');

@@ -50,7 +50,7 @@ export const getItem: EwsOperation<GetItemArgs> = {
  * must show what GetAttachment will then serve.
  */
 async function withCurrentPhoto(contact: Contact, context: EwsContext): Promise<Contact> {
-  const current = await context.photos.photoIfAnswered(contactOwner(contact.id), LARGEST_PHOTO_SIZE, context.turn);
+  const current = await context.photos.photoIfKnown(contactOwner(contact.id), LARGEST_PHOTO_SIZE, context.turn);
   if (current && contact.photo ? isRenditionOf(current, contact.photo) : !current && !contact.photo) return contact;
   return (await context.store.getContact(contact.mailbox, contact.id)) ?? contact;
 }

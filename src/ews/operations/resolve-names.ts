@@ -115,7 +115,7 @@ function mailboxXml(name: string, address: string | undefined, type: 'Mailbox' |
 
 async function resolutionXml(candidate: Candidate, fields: ReadonlySet<ContactField> | undefined, context: EwsContext): Promise<string> {
   if (!fields) return element('t:Resolution', {}, candidate.mailboxXml());
-  const photo = fields.has('Photo') ? await context.photos.photoIfAnswered(candidate.owner, CONTACT_PHOTO_SIZE, context.turn) : null;
+  const photo = fields.has('Photo') ? await context.photos.photoIfKnown(candidate.owner, CONTACT_PHOTO_SIZE, context.turn) : null;
   const card = fields.has('HasPicture') ? { ...candidate.card, hasPicture: photo !== null } : candidate.card;
   return element('t:Resolution', {}, candidate.mailboxXml(), element('t:Contact', {}, contactCardXml(card, fields, photo?.bytes)));
 }
