@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { userOwner } from '../../src/domain/photo-owner.js';
-import { READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { freePort } from '../support/free-port.js';
+import { READER, type TestBridge } from '../support/test-bridge.js';
 import { ADELE, ALEX, ALLAN, fromBase64, seedInteropFixture, ZOE, type InteropFixture } from './python/fixture.js';
 import { pythonScript, runPythonClient } from './python/run-python.js';
 
@@ -74,6 +76,7 @@ interface Observed {
   photos: (Call<PhotoBody> & { size: string; etag: string | null; expires: string | null })[];
   photo_unchanged: Call<PhotoBody> & { etag: string | null };
   no_photo: (Call<PhotoBody> & { user: string; fault: { type: string; message: string } | null })[];
+  source_down: { status: number; retry_after: string | null; code: string; message: string; response_code: string | null; back_off_ms: string | null };
   contact_resolution: Call<ResolveBody>;
   directory_resolution: Call<ResolveBody>;
   unresolvable: (Call<ResolveBody> & { query: string })[];
@@ -94,7 +97,13 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
   let observed: Observed;
 
   before(async () => {
-    t = await startTestBridge({ BRIDGE_HOST: '127.0.0.1' });
+    // HR64x64 has an order of its own: Microsoft Graph at a port nothing listens on, a source that is down.
+    const down = `http://127.0.0.1:${await freePort()}`;
+    t = await startBridgeWithSources(
+      [{ name: 'm365', type: 'graph', tenant: 'contoso.onmicrosoft.com', clientId: 'c', clientSecret: 's', authorityUrl: down, graphUrl: down }],
+      { bySize: { HR64x64: { users: ['m365'] } } },
+      { BRIDGE_HOST: '127.0.0.1' },
+    );
     fixture = await seedInteropFixture(t);
     // One Python process does every step; zeep parses every answer against the WSDL.
     observed = (await runPythonClient(
@@ -115,6 +124,9 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
         ADELE.email,
         '--no-photo-user',
         'nobody@contoso.com',
+        '--source-down-photo',
+        ADELE.email,
+        'HR64x64',
         '--contact',
         'Zoë',
         '--directory',
@@ -184,6 +196,11 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
       expect(answer.body).to.include({ ResponseClass: 'Error', ResponseCode: 'ErrorItemNotFound', HasChanged: false, PictureData: null });
       expect(answer.body.MessageText).to.equal(`no photo for '${answer.user}'`);
     }
+  });
+
+  it('GetUserPhoto while its photo source is down: not "no photo", but the fault Exchange sends a busy server, with its back-off', () => {
+    expect(observed.source_down).to.deep.include({ status: 503, retry_after: '5', response_code: 'ErrorServerBusy', back_off_ms: '5000' });
+    expect(observed.source_down.code).to.match(/ErrorServerBusy$/);
   });
 
   it("ResolveNames on a contact's name: a Contact mailbox with the ItemId, and the full contact with its photo", async () => {

@@ -9,12 +9,12 @@ import { startTestBridge, type TestBridge } from './test-bridge.js';
  */
 export async function startBridgeWithSources(
   sources: Record<string, unknown>[],
-  order: { users?: string[]; contacts?: string[] },
+  order: { users?: string[]; contacts?: string[]; bySize?: Record<string, { users?: string[]; contacts?: string[] }> },
   env: Record<string, string> = {},
 ): Promise<TestBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-sources-'));
   const configFile = join(dir, 'bridge.json');
-  writeFileSync(configFile, JSON.stringify({ sources, sourceOrder: { users: order.users ?? [], contacts: order.contacts ?? [] } }));
+  writeFileSync(configFile, JSON.stringify({ sources, sourceOrder: { users: order.users ?? [], contacts: order.contacts ?? [], bySize: order.bySize ?? {} } }));
   const t = await startTestBridge({
     BRIDGE_CONFIG: configFile,
     BRIDGE_SOURCE_TIMEOUT_MS: '1000',

@@ -3,8 +3,8 @@
 
 Usage:
   zeep_client.py WSDL_URL USERNAME PASSWORD --photo-user SMTP [--size HRnnxnn]...
-      [--no-photo-user SMTP]... --contact NAME --directory NAME
-      [--unresolvable NAME]... [--ambiguous NAME] [--foreign-item-id ID]
+      [--no-photo-user SMTP]... [--source-down-photo SMTP SIZE] --contact NAME
+      --directory NAME [--unresolvable NAME]... [--ambiguous NAME] [--foreign-item-id ID]
 
 zeep builds every request from the WSDL and parses every response against it (strict:
 an unexpected, missing or misordered element is an error), so a response that does
@@ -12,7 +12,8 @@ not match the contract fails here. Steps, all in one process:
   1. the WSDL without credentials (must be refused), then with Basic auth;
   2. GetUserPhoto for --photo-user at each --size, then again with If-None-Match;
   3. GetUserPhoto for each --no-photo-user (Exchange answers HTTP 404; zeep raises a
-     Fault, whose envelope is then parsed against the WSDL too);
+     Fault, whose envelope is then parsed against the WSDL too); then for
+     --source-down-photo, a photo whose source is down (a SOAP fault to try again);
   4. ResolveNames (full contact data, AllProperties) for --contact and --directory,
      plus the optional --unresolvable and --ambiguous names;
   5. GetItem on the contact's ItemId from its resolution, GetAttachment on the photo's
@@ -70,6 +71,7 @@ def main():
     parser.add_argument("--photo-user", required=True)
     parser.add_argument("--size", action="append", default=[])
     parser.add_argument("--no-photo-user", action="append", default=[])
+    parser.add_argument("--source-down-photo", nargs=2, metavar=("SMTP", "SIZE"))
     parser.add_argument("--contact", required=True, help="a name resolving to one of the caller's contacts")
     parser.add_argument("--directory", required=True, help="a name resolving to one directory user")
     parser.add_argument("--unresolvable", action="append", default=[])
@@ -149,6 +151,28 @@ def main():
     for user in args.no_photo_user:
         STEP = f"GetUserPhoto {user} (no photo)"
         observed["no_photo"].append(dict(user=user, **call_allowing_fault("GetUserPhoto", Email=user, SizeRequested="HR96x96")))
+
+    if args.source_down_photo:
+        user, size = args.source_down_photo
+        STEP = f"GetUserPhoto {user} {size} (its source down)"
+        try:
+            service.GetUserPhoto(_soapheaders=version, Email=user, SizeRequested=size)
+            raise StepFailed("GetUserPhoto answered without a fault while its source was down")
+        except Fault as raised:
+            detail = raised.detail
+
+            def text_of(xpath):
+                found = detail.xpath(xpath) if detail is not None else []
+                return found[0].text if found else None
+
+            observed["source_down"] = {
+                "status": exchanges[-1].status_code,
+                "retry_after": exchanges[-1].headers.get("Retry-After"),
+                "code": raised.code,
+                "message": raised.message,
+                "response_code": text_of("*[local-name()='ResponseCode']"),
+                "back_off_ms": text_of("*[local-name()='MessageXml']/*[local-name()='Value'][@Name='BackOffMilliseconds']"),
+            }
 
     # 4. ResolveNames.
     def resolve(name, full=True):
