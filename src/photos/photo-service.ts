@@ -345,9 +345,10 @@ export class PhotoService {
     return this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS;
   }
 
-  /** "Try again" once the failure is no longer believed, when the source is asked again. */
+  /** "Try again" once the failure is no longer believed (believedForMs, for a lookup that found nothing), when the source is asked again. */
   private tryAgain(): BridgeError {
-    return BridgeError.sourcesUnavailable(Math.max(1, Math.ceil(this.failedLookupTtlMs() / 1000)));
+    const believedMs = Math.min(this.cacheLimits.noPhotoTtlMs, this.failedLookupTtlMs());
+    return BridgeError.sourcesUnavailable(Math.max(1, Math.ceil(believedMs / 1000)));
   }
 
   /**
