@@ -43,11 +43,11 @@ export interface PhotoCacheLimits {
   /** How long what stands in for a lookup the sources failed is believed; FAILED_LOOKUP_TTL_MS unless a test shortens it. */
   failedLookupTtlMs?: number;
   /**
-   * What else the bridge keeps of a photo in a plain size for as long as it is cached (the
-   * SOAP answer it is sent in), by the photo's byte length; counted against `maxBytes`
-   * from the start, whether that answer is ever made or not. Nothing unless given.
+   * What else the bridge keeps of a rendition in a plain size for as long as it is cached
+   * (the SOAP answer it is sent in); counted against `maxBytes` from the start, whether that
+   * answer is ever made or not. Nothing unless given.
    */
-  heldBesides?: (photoBytes: number) => number;
+  heldBesides?: (rendition: Rendition) => number;
 }
 
 export interface PhotoServiceStats {
@@ -154,12 +154,12 @@ export class PhotoService {
     this.variants = this.renditionLru(Math.ceil(cacheLimits.maxEntries / 4), Math.ceil(cacheLimits.maxBytes / 4));
   }
 
-  private renditionLru(maxEntries: number, maxBytes: number, heldBesides = (_photoBytes: number) => 0): LRUCache<string, Rendition> {
+  private renditionLru(maxEntries: number, maxBytes: number, heldBesides = (_rendition: Rendition) => 0): LRUCache<string, Rendition> {
     return new LRUCache({
       max: maxEntries,
       maxSize: maxBytes,
       // An entry costs its key, object and buffer header besides its bytes, the text a small one is sent as, and what is kept with it.
-      sizeCalculation: ({ bytes }) => heldWhenSent(bytes.length) + ENTRY_OVERHEAD_BYTES + heldBesides(bytes.length),
+      sizeCalculation: (rendition) => heldWhenSent(rendition.bytes.length) + ENTRY_OVERHEAD_BYTES + heldBesides(rendition),
       dispose: (_rendition, _key, reason) => {
         if (reason === 'evict') this.stats.renditionEvictions++;
       },

@@ -179,6 +179,20 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(after.bytes - before.bytes).to.equal(heldWhenSent((photo.body as Buffer).length) + heldWhenSent(Number(res.headers['content-length'])) + 512);
     });
 
+    it('counts no answer for a photo in a format SOAP never sends (a browser’s WebP)', async () => {
+      t.bridge.photos.forgetAll();
+      const before = t.bridge.photos.renditionCache;
+      const webp = await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR120x120')
+        .set('Authorization', basic(READER))
+        .set('Accept', 'image/webp')
+        .buffer(true)
+        .expect('content-type', 'image/webp');
+      const after = t.bridge.photos.renditionCache;
+      expect(after.entries - before.entries).to.equal(1);
+      expect(after.bytes - before.bytes).to.equal(heldWhenSent((webp.body as Buffer).length) + 512);
+    });
+
     it('answers each of the envelopes one kept-alive connection alternates as itself', async () => {
       const server = t.bridge.server;
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

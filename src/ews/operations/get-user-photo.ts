@@ -69,12 +69,14 @@ const SUCCESS: MessageOutcome = { responseClass: 'Success', responseCode: 'NoErr
 const UNCHANGED = encodedEnvelope(photoResponse(SUCCESS, false));
 
 /**
- * The memory the answer remembered for a photo of `photoBytes` bytes holds, as the photo
- * cache counts it (PhotoCacheLimits.heldBesides): the envelope around its base64, and its
- * text as well when small (endWithBody).
+ * The memory the answer remembered for a rendition holds, as the photo cache counts it
+ * (PhotoCacheLimits.heldBesides): the envelope around its base64, and its text as well when
+ * small (endWithBody). None for a rendition in another format than JPEG: GetUserPhoto
+ * answers only JPEG (its ContentType says so), and those are a browser's, picked by Accept.
  */
-export function rememberedAnswerBytes(photoBytes: number): number {
-  return heldWhenSent(ANSWER_BYTES_BESIDES_PICTURE + 4 * Math.ceil(photoBytes / 3));
+export function rememberedAnswerBytes(rendition: Rendition): number {
+  if (rendition.contentType !== 'image/jpeg') return 0;
+  return heldWhenSent(ANSWER_BYTES_BESIDES_PICTURE + 4 * Math.ceil(rendition.bytes.length / 3));
 }
 const ANSWER_BYTES_BESIDES_PICTURE = encodedEnvelope(photoResponse(SUCCESS, true, Buffer.alloc(3))).length - 4;
 
