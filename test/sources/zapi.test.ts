@@ -277,19 +277,15 @@ describe('Z-API source', () => {
       zapi.fault = { status: 500 };
       const photo = await photoOf('Rita').expect(503);
       expect(photo.headers['retry-after']).to.match(/^[1-9]\d*$/);
-      const soap = async (body: string) =>
-        (
-          await parseSoap(
-            (
-              await request(t.bridge.server)
-                .post('/EWS/Exchange.asmx')
-                .set('Authorization', reader)
-                .set('Content-Type', 'text/xml; charset=utf-8')
-                .send(envelope(body))
-                .expect(200)
-            ).text,
-          )
-        ).Envelope.Body;
+      const soap = async (body: string) => {
+        const res = await request(t.bridge.server)
+          .post('/EWS/Exchange.asmx')
+          .set('Authorization', reader)
+          .set('Content-Type', 'text/xml; charset=utf-8')
+          .send(envelope(body))
+          .expect(200);
+        return (await parseSoap(res.text)).Envelope.Body;
+      };
       const resolution = (
         await soap('<m:ResolveNames ReturnFullContactData="true" ContactDataShape="AllProperties"><m:UnresolvedEntry>Rita</m:UnresolvedEntry></m:ResolveNames>')
       ).ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution;
