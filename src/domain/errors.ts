@@ -75,14 +75,6 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
   }
 
-  /**
-   * A photo source did not answer and nothing stands in for it: whether the person has a
-   * photo is unknown, so the answer is "try again", never "no photo", which clients keep.
-   */
-  static sourcesUnavailable(retryAfterSeconds: number): BridgeError {
-    return new BridgeError('ErrorServerBusy', 503, `the photo source did not answer; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
-  }
-
   /** The account's requests in progress hold as much as it may: the fault Exchange sends past EWSMaxConcurrency (HTTP 500), on which exchangelib opens fewer connections and tries again. */
   static exceededConnectionCount(reason: string): BridgeError {
     return new BridgeError('ErrorExceededConnectionCount', 500, reason);

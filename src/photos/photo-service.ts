@@ -345,10 +345,14 @@ export class PhotoService {
     return this.cacheLimits.failedLookupTtlMs ?? FAILED_LOOKUP_TTL_MS;
   }
 
-  /** "Try again" once the failure is no longer believed (believedForMs, for a lookup that found nothing), when the source is asked again. */
+  /**
+   * Whether the person has a photo is unknown while the source fails, so the answer is
+   * "busy, try again", never "no photo", which clients keep: again once the failure is no
+   * longer believed (believedForMs, for a lookup that found nothing) and the source is asked.
+   */
   private tryAgain(): BridgeError {
-    const believedMs = Math.min(this.cacheLimits.noPhotoTtlMs, this.failedLookupTtlMs());
-    return BridgeError.sourcesUnavailable(Math.max(1, Math.ceil(believedMs / 1000)));
+    const seconds = Math.max(1, Math.ceil(Math.min(this.cacheLimits.noPhotoTtlMs, this.failedLookupTtlMs()) / 1000));
+    return BridgeError.serverBusy(`the photo source is failing; try again in ${seconds} s`, seconds);
   }
 
   /**
