@@ -73,7 +73,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   };
   const answer = answeringInTurn(listener);
   if (files.certFile === '') {
-    const server = continueWhenBodyWanted(limitConnections(createHttpServer(options, answer), limits), answer);
+    const server = continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpServer(options, answer)), limits), answer);
     return {
       server,
       tls: false,
@@ -83,10 +83,9 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
     };
   }
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
-  const server = continueWhenBodyWanted(
-    limitConnections(createHttpsServer({ ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs }, answer), limits),
-    answer,
-  );
+  // A TLS connection, unlike a plain one, ends its own side at the client's FIN unless told to stay half open (answeringHalfClosed).
+  const tlsOptions = { ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
+  const server = continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpsServer(tlsOptions, answer)), limits), answer);
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
 }
 
@@ -100,6 +99,21 @@ function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestLi
     holdContinue(req, res);
     listener(req, res);
   });
+  return server;
+}
+
+/**
+ * Answers a client that half-closes its connection once its request is sent (`nc -N`,
+ * `printf … | socat`, HTTP/1.0 tools and health checks that shut down their side to say
+ * "that was all"), then closes it. node:http by default ends its side as soon as the
+ * client's FIN arrives, so any answer not written in that same turn — a SOAP answer, a
+ * login or photo not yet cached — was lost. `httpAllowHalfOpen` is node:http's own switch
+ * for this (lib/_http_server.js, socketOnEnd: the last answer is marked to close the
+ * connection after it), undocumented but kept for the modules that use it; a request cut
+ * short by the FIN is still refused with 400 and its connection destroyed.
+ */
+function answeringHalfClosed<S extends Server>(server: S): S {
+  (server as S & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   return server;
 }
 
