@@ -37,8 +37,12 @@ const CONNECTIONS_PER_CLIENT = 256;
 const PIPELINED = { connections: 10, requests: 450 };
 const CONVERSIONS = { count: 96, concurrency: 48 };
 
-/** Writes `count` requests in one piece, never reads; resolves, once the server closes the connection (or 10 s pass), with the answers it began. */
-function pipelinedUnread(port: number, count: number): Promise<number> {
+/**
+ * Writes `count` requests in one piece, never reads; resolves, once the server closes the
+ * connection (or 10 s pass), with the answers it began. `halfClose`: the client's side is
+ * shut right after them, which the bridge answers before it closes (front-server.ts).
+ */
+function pipelinedUnread(port: number, count: number, halfClose = false): Promise<number> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
@@ -51,7 +55,9 @@ function pipelinedUnread(port: number, count: number): Promise<number> {
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     socket.once('close', done);
-    socket.write('GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(count));
+    const requests = 'GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(count);
+    if (halfClose) socket.end(requests);
+    else socket.write(requests);
   });
 }
 
@@ -198,12 +204,12 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         };
       },
     },
-    {
-      // Node starts every request of a socket read at once: 450 in one write, never read, held 36 MB a connection.
-      name: `no login: ${PIPELINED.connections} connections × ${PIPELINED.requests} pipelined GET /api/openapi.json, unread`,
+    // Node starts every request of a socket read at once: 450 in one write, never read, held 36 MB a connection.
+    ...[false, true].map((halfClose): Attack => ({
+      name: `no login: ${PIPELINED.connections} connections × ${PIPELINED.requests} pipelined GET /api/openapi.json, unread${halfClose ? ', half-closed' : ''}`,
       async run(bridge) {
         const port = Number(new URL(bridge.base).port);
-        const answered = await Promise.all(Array.from({ length: PIPELINED.connections }, () => pipelinedUnread(port, PIPELINED.requests)));
+        const answered = await Promise.all(Array.from({ length: PIPELINED.connections }, () => pipelinedUnread(port, PIPELINED.requests, halfClose)));
         const most = Math.max(...answered);
         return {
           status: `${answered.length} closed`,
@@ -215,7 +221,7 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           ],
         };
       },
-    },
+    })),
     {
       // Each distinct conversion is a fresh encode: 48 at once from one login made other users' first photos wait seconds.
       name: `${CONVERSIONS.count} distinct AVIF conversions, ${CONVERSIONS.concurrency} at once (one login)`,
