@@ -50,6 +50,10 @@ describe('normalizeSmtpAddress', () => {
     ['"Bob" <bob@example.com>', 'a display name'],
     ['bob@example.com;eve@example.com', 'two addresses'],
     ['bob@example.', 'an empty last label'],
+    ['bob@example.com\u0000', 'a NUL after it'],
+    ['bo\u0001b@example.com', 'a control character inside'],
+    ['bob@exam\u007fple.com', 'DEL in the domain'],
+    ['bob@example.c\u0085om', 'a C1 control character'],
   ];
 
   for (const [value, why] of REJECTED) {

@@ -109,6 +109,7 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['a missing email', 'size=HR96x96', 400, /'email' parameter is required/],
       ['a malformed email', 'email=not-an-address&size=HR96x96', 400, /not an SMTP address/],
       ['SQL-looking input', `email=${encodeURIComponent("x' OR '1'='1")}&size=HR96x96`, 400, /not an SMTP address/],
+      ['an address with a NUL after it', 'email=alex.wilber@contoso.com%00&size=HR96x96', 400, /not an SMTP address/],
       ['SQL-looking input that is a valid address', `email=${encodeURIComponent("x'or'1'='1@contoso.com")}&size=HR96x96`, 404, /no photo/],
       ['a user without a photo', 'email=no.photo@contoso.com&size=HR96x96', 404, /no photo for 'no.photo@contoso.com'/],
       ['an unknown user', 'email=nobody@contoso.com&size=HR96x96', 404, /no photo for 'nobody@contoso.com'/],
