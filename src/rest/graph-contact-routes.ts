@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
+import { readContactListQuery } from './graph-contact-query.js';
 import { imageNotFound, sendGraphError } from './graph-errors.js';
 import { graphSizeId } from './graph-photo-path.js';
 
@@ -36,7 +37,8 @@ const PAGE_MAX = 250;
 
 /**
  * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
- * resources/contact): `GET /me/contacts` with `$top`/`$skip` and `@odata.nextLink`,
+ * resources/contact): `GET /me/contacts` with `$top`/`$skip`, `@odata.nextLink`, the address
+ * `$filter` and `$count` (graph-contact-query.ts),
  * `GET /me/contacts/{id}`, and the contact's photo at `…/photo` (metadata) and
  * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in base64url
  * (the Graph client puts ids into the path as they are, and `/` would split them); another
@@ -52,12 +54,18 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
     const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
-    const page = await store.pageContacts(mailbox, undefined, skip, Math.min(top, PAGE_MAX));
+    const { match, filter, count } = readContactListQuery(req.query);
+    const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX));
     const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
+    // The next page asks what this one asked, further on.
+    const asked = `${filter === undefined ? '' : `&$filter=${encodeURIComponent(filter)}`}${count ? '&$count=true' : ''}`;
     res.json({
       '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
+      ...(count ? { '@odata.count': page.total } : {}),
       value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids)),
-      ...(skip + page.contacts.length < page.total ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}` } : {}),
+      ...(skip + page.contacts.length < page.total
+        ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${asked}` }
+        : {}),
     });
   });
 

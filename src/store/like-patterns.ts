@@ -1,15 +1,20 @@
-import type { NameMatch } from './store.js';
+import type { ContactMatch, NameMatch } from './store.js';
 
-/** A display-name match as query parameters: which kind of comparison, on what text or LIKE pattern. */
-export interface NameMatchParameters {
-  kind: 'all' | 'like' | NameMatch['mode'];
+/** A contact match as query parameters: which kind of comparison, on what text or LIKE pattern. */
+export interface ContactMatchParameters {
+  kind: 'all' | 'like' | 'address' | NameMatch['mode'];
   text: string;
   pattern: string;
 }
 
-/** Case-insensitive matches become LIKE patterns (both stores fold ASCII only); exact-case ones compare the text itself. */
-export function nameMatchParameters(match: NameMatch | undefined): NameMatchParameters {
+/**
+ * Case-insensitive name matches become LIKE patterns (both stores fold ASCII only);
+ * exact-case ones compare the text itself. An address is compared whole, ASCII case
+ * ignored, as the stores compare addresses everywhere: its `pattern` is the address itself.
+ */
+export function contactMatchParameters(match: ContactMatch | undefined): ContactMatchParameters {
   if (!match) return { kind: 'all', text: '', pattern: '' };
+  if ('address' in match) return { kind: 'address', text: match.address, pattern: match.address };
   if (!match.ignoreCase) return { kind: match.mode, text: match.text, pattern: '' };
   const escaped = escapeLike(match.text);
   const pattern = match.mode === 'prefix' ? `${escaped}%` : match.mode === 'substring' ? `%${escaped}%` : escaped;

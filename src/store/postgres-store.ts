@@ -7,7 +7,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
-import { nameMatchParameters, prefixPattern } from './like-patterns.js';
+import { contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { busyAsBridgeError } from './postgres-errors.js';
@@ -40,7 +40,7 @@ import {
   MAX_DIRECT_REPORTS,
   type ContactPage,
   type DirectoryEntry,
-  type NameMatch,
+  type ContactMatch,
   type NewContact,
   type ReplacedContact,
   type Store,
@@ -285,6 +285,7 @@ const NAME_MATCHES = `CASE $2::text
   WHEN 'like' THEN lower(c.display_name) LIKE $4
   WHEN 'prefix' THEN starts_with(c.display_name, $3)
   WHEN 'substring' THEN strpos(c.display_name, $3) > 0
+  WHEN 'address' THEN $4 IN (lower(c.email1), lower(c.email2), lower(c.email3))
   ELSE c.display_name = $3 END`;
 
 /** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
@@ -599,8 +600,8 @@ export class PostgresStore implements Store, ChangeFeed {
     );
   }
 
-  async pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
-    const { kind, text, pattern } = nameMatchParameters(match);
+  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+    const { kind, text, pattern } = contactMatchParameters(match);
     const where = `WHERE lower(c.mailbox) = lower($1) AND ${NAME_MATCHES}`;
     const params = [mailbox, kind, text, asciiLower(pattern)];
     const [count, page] = await Promise.all([

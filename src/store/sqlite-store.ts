@@ -9,7 +9,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
-import { nameMatchParameters, prefixPattern, type NameMatchParameters } from './like-patterns.js';
+import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import {
   ftsQuery,
@@ -30,7 +30,7 @@ import {
   MAX_DIRECT_REPORTS,
   type ContactPage,
   type DirectoryEntry,
-  type NameMatch,
+  type ContactMatch,
   type NewContact,
   type ReplacedContact,
   type Store,
@@ -79,9 +79,10 @@ const NAME_MATCHES = `CASE @kind
   WHEN 'like' THEN c.display_name LIKE @pattern ESCAPE '\\'
   WHEN 'prefix' THEN substr(c.display_name, 1, length(@text)) = @text
   WHEN 'substring' THEN instr(c.display_name, @text) > 0
+  WHEN 'address' THEN @text COLLATE NOCASE IN (c.email1, c.email2, c.email3)
   ELSE c.display_name = @text END`;
 
-interface ContactPageQuery extends NameMatchParameters {
+interface ContactPageQuery extends ContactMatchParameters {
   mailbox: string;
   offset: number;
   limit: number;
@@ -494,8 +495,8 @@ export class SqliteStore implements Store {
     return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
   }
 
-  async pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
-    const query = { mailbox, ...nameMatchParameters(match) };
+  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+    const query = { mailbox, ...contactMatchParameters(match) };
     return this.read(() => ({
       total: this.statements.countContacts.get(query)!.n,
       contacts: this.statements.pageContacts.all({ ...query, offset, limit }).map(fromContactRow),

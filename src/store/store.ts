@@ -21,6 +21,14 @@ export interface NameMatch {
   ignoreCase: boolean;
 }
 
+/** A contact one of whose email addresses is `address`, ASCII case ignored: Graph's `$filter=emailAddresses/any(a:a/address eq '…')`. */
+export interface AddressMatch {
+  address: string;
+}
+
+/** Which of a folder's contacts a page holds. */
+export type ContactMatch = NameMatch | AddressMatch;
+
 /** One page of a folder's contacts and how many there are in all. */
 export interface ContactPage {
   total: number;
@@ -85,10 +93,10 @@ export interface Store {
   /** A contact by id whatever its mailbox: for the photo service, after a front door checked ownership. */
   getContactById(id: number): Promise<Contact | undefined>;
   /**
-   * One page of the mailbox's contacts in display-name order, those whose display name
-   * matches `match` (all without one), and how many match in all.
+   * One page of the mailbox's contacts in display-name order, those that match `match`
+   * (all without one), and how many match in all.
    */
-  pageContacts(mailbox: string, match: NameMatch | undefined, offset: number, limit: number): Promise<ContactPage>;
+  pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage>;
   /** The mailbox's contacts whose names or addresses start with `prefix`. */
   searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]>;
   removeContact(mailbox: string, id: number): Promise<boolean>;

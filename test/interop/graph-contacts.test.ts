@@ -61,6 +61,16 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: side, height: side });
   });
 
+  it('finds a contact by address with the filter Graph documents, counts it, and refuses a filter Graph does not take', async () => {
+    const found = (await asReader.api('/me/contacts').filter("emailAddresses/any(a:a/address eq 'MEGAN@home.example')").count(true).get()) as ContactList & {
+      '@odata.count': number;
+    };
+    expect(found.value.map((c) => c.displayName)).to.deep.equal([READER_CONTACTS.megan.displayName]);
+    expect(found['@odata.count']).to.equal(1);
+    const error = await graphErrorOf(asReader.api('/me/contacts').filter("startswith(displayName,'Megan')").get());
+    expect([error.statusCode, error.code]).to.deep.equal([400, 'ErrorInvalidUrlQueryFilter']);
+  });
+
   it('answers another mailbox’s contact id exactly like a missing one, and a contact without a photo with ImageNotFound', async () => {
     const key = await world.t.store.secret('item-ids', 32);
     const foreign = new ItemIds(key).encode('contact', world.adminContactId).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

@@ -227,6 +227,23 @@ for (const backend of storeBackends()) {
         expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
       });
 
+      it('pages the contacts one of whose addresses is the one asked, its ASCII case ignored', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'] },
+          { ...lee, displayName: 'Lee Again', emailAddresses: ['other@fabrikam.com', 'Lee@Fabrikam.com'] },
+          { ...lee, displayName: 'Leeward', emailAddresses: ['lee@fabrikam.com.au'] },
+        ]);
+        await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Megan’s Lee', emailAddresses: ['lee@fabrikam.com'] }]);
+        const page = async (address: string, offset = 0, limit = 10) => {
+          const { total, contacts } = await store.pageContacts('adele@contoso.com', { address }, offset, limit);
+          return { total, names: contacts.map((c) => c.displayName) };
+        };
+        expect(await page('LEE@fabrikam.COM')).to.deep.equal({ total: 2, names: ['Lee Again', 'Lee Gu'] });
+        expect(await page('lee@fabrikam.com', 1, 1)).to.deep.equal({ total: 2, names: ['Lee Gu'] });
+        expect(await page('lee@fabrikam')).to.deep.equal({ total: 0, names: [] });
+        expect(await page('%')).to.deep.equal({ total: 0, names: [] });
+      });
+
       it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
         const before = await store.getContact('adele@contoso.com', id!);

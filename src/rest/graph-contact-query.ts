@@ -1,0 +1,50 @@
+import { BridgeError } from '../domain/errors.js';
+import type { AddressMatch } from '../store/store.js';
+
+/** What a `GET /me/contacts` asks besides its page: which contacts, and whether their number is wanted. */
+export interface ContactListQuery {
+  /** `$filter`, as the store matches it; undefined for every contact. */
+  match: AddressMatch | undefined;
+  /** `$filter` as the client wrote it, for the next page's link. */
+  filter: string | undefined;
+  /** `$count=true`: the answer carries `@odata.count`. */
+  count: boolean;
+}
+
+/**
+ * The one filter Graph documents for contacts (user-list-contacts, "Optional query
+ * parameters"): `emailAddresses/any(a:a/address eq 'garth@contoso.com')` — `any` and `eq`
+ * on the address of an entry only, with any lambda variable. The literal is OData's: a
+ * quote inside it is written twice. Linear: the literal's two alternatives start with
+ * different characters.
+ */
+const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([A-Za-z_]\w*)\s*:\s*\1\/address\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i;
+
+/**
+ * Reads the OData options of a contact list. A filter other than the documented one is
+ * refused as Graph refuses it (400 ErrorInvalidUrlQueryFilter), and so is `$search`:
+ * ignored, either listed every contact as a match, and a client taking the first of them
+ * as the person it looked for showed someone else's photo. `$select` and `$orderby` stay
+ * ignored: every property and the name order answer them without a wrong result.
+ */
+export function readContactListQuery(query: Record<string, unknown>): ContactListQuery {
+  if (query.$search !== undefined) {
+    throw new BridgeError('ErrorInvalidUrlQuery', 400, "$search is not supported on contacts; filter them with $filter=emailAddresses/any(a:a/address eq '…')");
+  }
+  const filter = query.$filter;
+  let match: AddressMatch | undefined;
+  if (filter !== undefined) {
+    const parsed = typeof filter === 'string' ? ADDRESS_FILTER.exec(filter) : null;
+    if (!parsed) {
+      throw new BridgeError(
+        'ErrorInvalidUrlQueryFilter',
+        400,
+        "The query filter contains one or more invalid nodes. Contacts are filtered by emailAddresses/any(a:a/address eq '…') only.",
+      );
+    }
+    match = { address: parsed[2]!.replaceAll("''", "'") };
+  }
+  const count = query.$count;
+  if (count !== undefined && count !== 'true' && count !== 'false') throw BridgeError.invalidRequest('$count must be true or false');
+  return { match, filter: typeof filter === 'string' ? filter : undefined, count: count === 'true' };
+}

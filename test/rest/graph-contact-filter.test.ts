@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+describe('Graph /me/contacts?$filter: the address filter Graph documents, and no other', () => {
+  let t: TestBridge;
+
+  before(async () => {
+    t = await startTestBridge();
+    const contact = (displayName: string, ...emailAddresses: string[]) => ({ displayName, emailAddresses, phones: {}, refs: {} });
+    await t.store.addContacts(READER.username, [
+      contact('Garth Fort', 'garth@contoso.com'),
+      contact('Garth at Home', 'garth.home@example.org', 'Garth@Contoso.com'),
+      contact('Garth Fortune', 'garth@contoso.com.au'),
+      contact("Dan O'Brien", "dan.o'brien@contoso.com"),
+      ...Array.from({ length: 5 }, (_, i) => contact(`Shared Inbox ${i}`, 'shared@contoso.com')),
+    ]);
+    await t.store.addContacts('admin@example.com', [contact('Admin’s Garth', 'garth@contoso.com')]);
+  });
+  after(() => t.close());
+
+  const list = (query: string) => request(t.bridge.server).get(`/v1.0/me/contacts?${query}`).set('Authorization', basic(READER));
+  const names = (body: { value: { displayName: string }[] }) => body.value.map((contact) => contact.displayName);
+
+  it("lists only the caller's contacts with that address, case ignored, whatever the lambda variable", async () => {
+    const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'GARTH@contoso.com')");
+    expect(names((await list(`$filter=${filter}`).expect(200)).body)).to.deep.equal(['Garth Fort', 'Garth at Home']);
+    const spaced = encodeURIComponent(" emailAddresses/any( x : x/address  eq  'garth@contoso.com' ) ");
+    expect(names((await list(`$filter=${spaced}`).expect(200)).body)).to.deep.equal(['Garth Fort', 'Garth at Home']);
+  });
+
+  it('reads a quote written twice inside the literal as one quote, and finds nobody for an address no contact has', async () => {
+    const quoted = encodeURIComponent("emailAddresses/any(a:a/address eq 'dan.o''brien@contoso.com')");
+    expect(names((await list(`$filter=${quoted}`).expect(200)).body)).to.deep.equal(["Dan O'Brien"]);
+    const nobody = encodeURIComponent("emailAddresses/any(a:a/address eq 'nobody@contoso.com')");
+    expect((await list(`$filter=${nobody}`).expect(200)).body.value).to.deep.equal([]);
+  });
+
+  it('keeps the filter, and $count, in the next page’s link', async () => {
+    const filter = "emailAddresses/any(a:a/address eq 'shared@contoso.com')";
+    const first = await list(`$top=3&$count=true&$filter=${encodeURIComponent(filter)}`).expect(200);
+    expect(first.body['@odata.count']).to.equal(5);
+    expect(names(first.body)).to.deep.equal(['Shared Inbox 0', 'Shared Inbox 1', 'Shared Inbox 2']);
+    const next = new URL(first.body['@odata.nextLink'] as string);
+    expect(Object.fromEntries(next.searchParams)).to.deep.equal({ $top: '3', $skip: '3', $filter: filter, $count: 'true' });
+    const second = await list(next.search.slice(1)).expect(200);
+    expect(names(second.body)).to.deep.equal(['Shared Inbox 3', 'Shared Inbox 4']);
+    expect(second.body['@odata.nextLink']).to.equal(undefined);
+  });
+
+  for (const [what, filter] of [
+    ['startswith', "startswith(displayName,'Garth')"],
+    ['an operator other than eq', "emailAddresses/any(a:a/address ne 'garth@contoso.com')"],
+    ['a sub-property other than address', "emailAddresses/any(a:a/name eq 'Garth Fort')"],
+    ['another variable than the lambda’s', "emailAddresses/any(a:b/address eq 'garth@contoso.com')"],
+    ['an unquoted value', 'emailAddresses/any(a:a/address eq garth@contoso.com)'],
+    ['a filter joined to another', "emailAddresses/any(a:a/address eq 'garth@contoso.com') or displayName eq 'x'"],
+  ]) {
+    it(`refuses ${what} as Graph does: 400 ErrorInvalidUrlQueryFilter, never the whole list`, async () => {
+      const res = await list(`$filter=${encodeURIComponent(filter!)}`).expect(400);
+      expect(res.body.error.code).to.equal('ErrorInvalidUrlQueryFilter');
+      expect(res.body.error.message).to.match(/^The query filter contains one or more invalid nodes\./);
+    });
+  }
+
+  it('refuses two $filter options, $search, and a $count that is not true or false', async () => {
+    const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
+    expect((await list(`$filter=${filter}&$filter=${filter}`).expect(400)).body.error.code).to.equal('ErrorInvalidUrlQueryFilter');
+    expect((await list('$search=%22garth%22').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
+    expect((await list('$count=yes').expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
+  });
+});
