@@ -54,11 +54,13 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
     const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
-    const { match, filter, count } = readContactListQuery(req.query);
-    const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX));
+    const { match, count, order } = readContactListQuery(req.query);
+    const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
     const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
     // The next page asks what this one asked, further on.
-    const asked = `${filter === undefined ? '' : `&$filter=${encodeURIComponent(filter)}`}${count ? '&$count=true' : ''}`;
+    const asked = ['$filter', '$orderby', '$count']
+      .flatMap((option) => (typeof req.query[option] === 'string' ? [`&${option}=${encodeURIComponent(req.query[option])}`] : []))
+      .join('');
     res.json({
       '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
       ...(count ? { '@odata.count': page.total } : {}),

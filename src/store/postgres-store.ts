@@ -7,6 +7,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
+import { BY_DISPLAY_NAME, contactOrderSql } from './contact-order.js';
 import { contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
@@ -600,13 +601,13 @@ export class PostgresStore implements Store, ChangeFeed {
     );
   }
 
-  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
     const { kind, text, pattern } = contactMatchParameters(match);
     const where = `WHERE lower(c.mailbox) = lower($1) AND ${NAME_MATCHES}`;
     const params = [mailbox, kind, text, asciiLower(pattern)];
     const [count, page] = await Promise.all([
       this.query<{ n: string }>(`SELECT count(*) AS n FROM contacts c ${where}`, params),
-      this.query<ContactRow>(`${CONTACT_SELECT} ${where} ORDER BY c.display_name, c.id LIMIT $5 OFFSET $6`, [...params, limit, offset]),
+      this.query<ContactRow>(`${CONTACT_SELECT} ${where} ORDER BY ${contactOrderSql(order)} LIMIT $5 OFFSET $6`, [...params, limit, offset]),
     ]);
     return { total: Number(count.rows[0]!.n), contacts: page.rows.map(fromContactRow) };
   }

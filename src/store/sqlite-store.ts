@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
@@ -9,6 +10,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
+import { BY_DISPLAY_NAME, contactOrderSql } from './contact-order.js';
 import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import {
@@ -31,6 +33,7 @@ import {
   type ContactPage,
   type DirectoryEntry,
   type ContactMatch,
+  type ContactOrder,
   type NewContact,
   type ReplacedContact,
   type Store,
@@ -87,6 +90,9 @@ interface ContactPageQuery extends ContactMatchParameters {
   offset: number;
   limit: number;
 }
+
+const contactPageSql = (order: readonly ContactOrder[]) =>
+  `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`;
 
 const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs'].join(', ');
 
@@ -174,6 +180,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Page statements of the sorts other than by display name, prepared once each: few differ (a FindItem SortOrder, a Graph $orderby). */
+  private readonly orderedPages = new LRUCache<string, Database.Statement<ContactPageQuery, ContactRow>>({ max: 64 });
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
   private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
@@ -290,9 +298,7 @@ export class SqliteStore implements Store {
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
          ORDER BY c.display_name, c.id LIMIT @limit`,
       ),
-      pageContacts: db.prepare<ContactPageQuery, ContactRow>(
-        `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY c.display_name, c.id LIMIT @limit OFFSET @offset`,
-      ),
+      pageContacts: db.prepare<ContactPageQuery, ContactRow>(contactPageSql(BY_DISPLAY_NAME)),
       countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(
         `SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${NAME_MATCHES}`,
       ),
@@ -495,12 +501,23 @@ export class SqliteStore implements Store {
     return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
   }
 
-  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage> {
+  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order?: readonly ContactOrder[]): Promise<ContactPage> {
     const query = { mailbox, ...contactMatchParameters(match) };
+    const page = order === undefined ? this.statements.pageContacts : this.orderedPageStatement(order);
     return this.read(() => ({
       total: this.statements.countContacts.get(query)!.n,
-      contacts: this.statements.pageContacts.all({ ...query, offset, limit }).map(fromContactRow),
+      contacts: page.all({ ...query, offset, limit }).map(fromContactRow),
     }));
+  }
+
+  private orderedPageStatement(order: readonly ContactOrder[]): Database.Statement<ContactPageQuery, ContactRow> {
+    const sql = contactPageSql(order);
+    let statement = this.orderedPages.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<ContactPageQuery, ContactRow>(sql);
+      this.orderedPages.set(sql, statement);
+    }
+    return statement;
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {

@@ -29,6 +29,15 @@ export interface AddressMatch {
 /** Which of a folder's contacts a page holds. */
 export type ContactMatch = NameMatch | AddressMatch;
 
+/** What a folder's contacts can be sorted by: EWS FindItem's SortOrder, Graph's $orderby. */
+export type ContactSortKey = 'displayName' | 'givenName' | 'surname' | 'companyName' | 'createdAt' | 'updatedAt';
+
+/** One key of a sort, most significant first. */
+export interface ContactOrder {
+  key: ContactSortKey;
+  descending: boolean;
+}
+
 /** One page of a folder's contacts and how many there are in all. */
 export interface ContactPage {
   total: number;
@@ -93,10 +102,10 @@ export interface Store {
   /** A contact by id whatever its mailbox: for the photo service, after a front door checked ownership. */
   getContactById(id: number): Promise<Contact | undefined>;
   /**
-   * One page of the mailbox's contacts in display-name order, those that match `match`
-   * (all without one), and how many match in all.
+   * One page of the mailbox's contacts in `order` (display-name order without one), those
+   * that match `match` (all without one), and how many match in all.
    */
-  pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number): Promise<ContactPage>;
+  pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order?: readonly ContactOrder[]): Promise<ContactPage>;
   /** The mailbox's contacts whose names or addresses start with `prefix`. */
   searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]>;
   removeContact(mailbox: string, id: number): Promise<boolean>;

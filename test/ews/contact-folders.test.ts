@@ -130,6 +130,32 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem(contains('100%', 'Substring', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
   });
 
+  it('sorts by the SortOrder asked, paging in that order, with a restriction too; an unsortable property is ErrorUnsupportedPathForSortGroup', async () => {
+    const sort = (...orders: [string, string][]) =>
+      `<m:SortOrder>${orders.map(([uri, order]) => `<t:FieldOrder Order="${order}"><t:FieldURI FieldURI="${uri}"/></t:FieldOrder>`).join('')}</m:SortOrder>`;
+    const descending = sort(['contacts:DisplayName', 'Descending']);
+    expect((await findItem(descending + contacts)).names).to.deep.equal(['ann lower', 'Dan Dunn', 'Carla Cruz', 'Bob Baker', 'Ann Archer']);
+    expect((await findItem(view(2, 2) + descending + contacts)).names).to.deep.equal(['Carla Cruz', 'Bob Baker']);
+    expect((await findItem(view(2, 0, 'End') + descending + contacts)).names).to.deep.equal(['Bob Baker', 'Ann Archer']);
+    expect((await findItem(contains('a', 'Substring', 'Exact') + descending + contacts)).names).to.deep.equal([
+      'ann lower',
+      'Dan Dunn',
+      'Carla Cruz',
+      'Bob Baker',
+    ]);
+    expect((await findItem(sort(['contacts:DisplayName', 'Ascending']) + contacts)).names).to.deep.equal([
+      'Ann Archer',
+      'Bob Baker',
+      'Carla Cruz',
+      'Dan Dunn',
+      'ann lower',
+    ]);
+    const unsortable = await findItem(sort(['contacts:DisplayName', 'Descending'], ['contacts:Birthday', 'Ascending']) + contacts);
+    expect(unsortable.message.$.ResponseClass).to.equal('Error');
+    expect(unsortable.message.ResponseCode).to.equal('ErrorUnsupportedPathForSortGroup');
+    expect(unsortable.message.MessageText).to.match(/not contacts:Birthday$/);
+  });
+
   it('compares with values of up to 1,024 characters; a longer one is ErrorInvalidRestriction, before any search', async () => {
     expect((await findItem(contains('a'.repeat(1024), 'Substring', 'IgnoreCase') + contacts)).message.ResponseCode).to.equal('NoError');
     // 60,000 characters were a LIKE pattern SQLite refused: an internal error, its stack logged.

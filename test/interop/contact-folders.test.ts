@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import {
+  ContactSchema,
   ContactsFolder,
   ExchangeService,
   ExchangeVersion,
   Folder,
   ItemView,
+  SortDirection,
   Uri,
   WebCredentials,
   WellKnownFolderName,
@@ -30,6 +32,7 @@ interface FoldersJson {
   root: string;
   all: { display_name: string; email: string[]; has_picture: boolean; attachments: number }[];
   paged: string[];
+  descending: string[];
   startswith: string[];
   get: { display_name: string; company: string };
   fetched: string[];
@@ -74,6 +77,18 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
       expect(names).to.deep.equal(expected);
       expect(pages).to.equal(Math.ceil(expected.length / 2));
     });
+
+    it('lists them in the order its view asks (OrderBy: a FindItem SortOrder)', async () => {
+      const view = new ItemView(10);
+      view.OrderBy.Add(ContactSchema.DisplayName, SortDirection.Descending);
+      const page = await service.FindItems(WellKnownFolderName.Contacts, view);
+      const names = page.Items.map((item) => (item as unknown as { DisplayName: string }).DisplayName);
+      const expected = Object.values(READER_CONTACTS)
+        .map((c) => c.displayName)
+        .sort()
+        .reverse();
+      expect(names).to.deep.equal(expected);
+    });
   });
 
   describe('exchangelib: account.contacts, .all(), .filter(), .get(), account.fetch()', () => {
@@ -102,6 +117,10 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
         { display_name: ZOE.displayName, email: ZOE.emailAddresses, has_picture: true, attachments: 1 },
       ]);
       expect(observed.paged).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
+    });
+
+    it('lists them in the order asked by order_by (a FindItem SortOrder)', () => {
+      expect(observed.descending).to.deep.equal([ZOE.displayName, YUSUF.displayName]);
     });
 
     it('filters by the start of the display name, gets one by its whole name, and fetches by ids', () => {

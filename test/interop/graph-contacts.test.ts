@@ -71,6 +71,16 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect([error.statusCode, error.code]).to.deep.equal([400, 'ErrorInvalidUrlQueryFilter']);
   });
 
+  it('lists the contacts in the order $orderby asks', async () => {
+    const { value } = (await asReader.api('/me/contacts').orderby('displayName desc').top(100).get()) as ContactList;
+    expect(value.map((c) => c.displayName)).to.deep.equal(
+      Object.values(READER_CONTACTS)
+        .map((c) => c.displayName)
+        .sort()
+        .reverse(),
+    );
+  });
+
   it('answers another mailbox’s contact id exactly like a missing one, and a contact without a photo with ImageNotFound', async () => {
     const key = await world.t.store.secret('item-ids', 32);
     const foreign = new ItemIds(key).encode('contact', world.adminContactId).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

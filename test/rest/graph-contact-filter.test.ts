@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
-describe('Graph /me/contacts?$filter: the address filter Graph documents, and no other', () => {
+describe('Graph /me/contacts: the address $filter Graph documents and no other, $orderby, $count', () => {
   let t: TestBridge;
 
   before(async () => {
@@ -60,6 +60,24 @@ describe('Graph /me/contacts?$filter: the address filter Graph documents, and no
       const res = await list(`$filter=${encodeURIComponent(filter!)}`).expect(400);
       expect(res.body.error.code).to.equal('ErrorInvalidUrlQueryFilter');
       expect(res.body.error.message).to.match(/^The query filter contains one or more invalid nodes\./);
+    });
+  }
+
+  it('orders by $orderby, paging in that order, and keeps it in the next page’s link', async () => {
+    const first = await list('$orderby=displayName%20desc&$top=3').expect(200);
+    expect(names(first.body)).to.deep.equal(['Shared Inbox 4', 'Shared Inbox 3', 'Shared Inbox 2']);
+    const next = new URL(first.body['@odata.nextLink'] as string);
+    expect(next.searchParams.get('$orderby')).to.equal('displayName desc');
+    expect(names((await list(next.search.slice(1)).expect(200)).body)).to.deep.equal(['Shared Inbox 1', 'Shared Inbox 0', 'Garth at Home']);
+    const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
+    expect(names((await list(`$filter=${filter}&$orderby=displayName%20DESC`).expect(200)).body)).to.deep.equal(['Garth at Home', 'Garth Fort']);
+  });
+
+  for (const orderBy of ['birthday', 'displayName sideways', 'displayName,', '']) {
+    it(`refuses $orderby=${JSON.stringify(orderBy)} with 400, never another order`, async () => {
+      const res = await list(`$orderby=${encodeURIComponent(orderBy)}`).expect(400);
+      expect(res.body.error.code).to.equal('ErrorInvalidUrlQuery');
+      expect(res.body.error.message).to.match(/^contacts can be ordered by displayName, /);
     });
   }
 

@@ -244,6 +244,30 @@ for (const backend of storeBackends()) {
         expect(await page('%')).to.deep.equal({ total: 0, names: [] });
       });
 
+      it('sorts a page by the keys asked, most significant first, a missing name as an empty one', async () => {
+        const people: [string, string | undefined, string | undefined][] = [
+          ['Ann Zed', 'Ann', 'Zed'],
+          ['Bob Young', 'Bob', 'Young'],
+          ['Cy', 'Cy', undefined],
+          ['ann Young', 'ann', 'Young'],
+        ];
+        await store.addContacts(
+          'adele@contoso.com',
+          people.map(([displayName, givenName, surname]) => ({ ...lee, displayName, givenName, surname })),
+        );
+        const names = async (order: Parameters<Store['pageContacts']>[4], offset = 0, limit = 10) =>
+          (await store.pageContacts('adele@contoso.com', undefined, offset, limit, order)).contacts.map((c) => c.displayName);
+        expect(await names([{ key: 'displayName', descending: true }])).to.deep.equal(['ann Young', 'Cy', 'Bob Young', 'Ann Zed']);
+        expect(await names([{ key: 'displayName', descending: true }], 1, 2)).to.deep.equal(['Cy', 'Bob Young']);
+        expect(
+          await names([
+            { key: 'surname', descending: false },
+            { key: 'givenName', descending: true },
+          ]),
+        ).to.deep.equal(['Cy', 'ann Young', 'Bob Young', 'Ann Zed']);
+        expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'Bob Young', 'ann Young', 'Cy']);
+      });
+
       it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
         const before = await store.getContact('adele@contoso.com', id!);

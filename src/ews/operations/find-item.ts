@@ -1,12 +1,13 @@
 import { BridgeError } from '../../domain/errors.js';
 import { mapInTurns } from '../../loop-turns.js';
-import type { NameMatch } from '../../store/store.js';
+import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { folderKey, folderNotFound, folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
+import { readSortOrder } from '../sort-order.js';
 import { attribute, child } from '../soap-args.js';
 import { element } from '../xml.js';
 
@@ -14,6 +15,8 @@ export interface FindItemArgs {
   folders: FolderRef[];
   fields: ReadonlySet<ContactField>;
   match: NameMatch | undefined;
+  /** SortOrder; display-name order without one. */
+  order: ContactOrder[] | undefined;
   /** IndexedPageItemView; without one, the first page of the largest size allowed. */
   offset: number;
   maxEntries: number;
@@ -21,8 +24,8 @@ export interface FindItemArgs {
 }
 
 /**
- * FindItem in the caller's Contacts folder: a page of contacts in display-name order,
- * optionally restricted by display name, with the paging attributes clients page by
+ * FindItem in the caller's Contacts folder: a page of contacts in display-name order or
+ * the SortOrder asked, optionally restricted by display name, with the paging attributes clients page by
  * (exchangelib stops after one page without them). Items carry no attachments or photo
  * here — clients GetItem the ids for those, as Exchange has them do.
  */
@@ -43,6 +46,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       folders: folders.map(readFolderRef),
       fields,
       match: readRestriction(child(request, 'Restriction')),
+      order: readSortOrder(child(request, 'SortOrder')),
       offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
       maxEntries: Math.min(
         view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest,
@@ -60,7 +64,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       const { start, count } = args.fromEnd
         ? pageFromEnd((await context.store.pageContacts(mailbox, args.match, 0, 0)).total, args.offset, args.maxEntries)
         : { start: args.offset, count: args.maxEntries };
-      const page = await context.store.pageContacts(mailbox, args.match, start, count);
+      const page = await context.store.pageContacts(mailbox, args.match, start, count, args.order);
       const shown = page.contacts.length;
       const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
       return success(

@@ -4,7 +4,8 @@
 Usage: exchangelib_folders.py URL USERNAME PASSWORD MAILBOX PREFIX EXACT_NAME
 
 Steps (one process): account.contacts (GetFolder root, then contacts); .all() paged two at a
-time (FindItem IdOnly, then GetItem on the ids); .filter(display_name__startswith=PREFIX);
+time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (FindItem with a
+SortOrder); .filter(display_name__startswith=PREFIX);
 .get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; the root's
 and the Contacts folder's properties. Prints one JSON object; on failure prints
 "exchangelib_folders: <step>: <error>" to stderr and exits 1.
@@ -34,6 +35,8 @@ def main():
     STEP = "contacts.all()"
     everything = list(folder.all().order_by("display_name"))
     paged = [c.display_name for c in folder.all().only("display_name")[0:10]]
+    STEP = "contacts.order_by(-display_name)"
+    descending = [c.display_name for c in folder.all().order_by("-display_name").only("display_name")]
     STEP = "contacts.filter(display_name__startswith)"
     started = [c.display_name for c in folder.filter(display_name__startswith=prefix)]
     STEP = "contacts.get(display_name)"
@@ -48,6 +51,7 @@ def main():
         "all": [{"display_name": c.display_name, "email": [e.email for e in (c.email_addresses or [])],
                  "has_picture": c.has_picture, "attachments": len(c.attachments or [])} for c in everything],
         "paged": paged,
+        "descending": descending,
         "startswith": started,
         "get": {"display_name": one.display_name, "company": one.company_name},
         "fetched": fetched,
