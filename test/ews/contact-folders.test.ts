@@ -170,6 +170,18 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
     const orTest = '<m:Restriction><t:Or/></m:Restriction>';
     expect((await findItem(orTest + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
+    // exchangelib's .filter("text"); ignored, it found every contact.
+    const aqs = await findItem(`${contacts}<m:QueryString>Zoe</m:QueryString>`);
+    expect([aqs.message.$.ResponseClass, aqs.message.ResponseCode, aqs.names]).to.deep.equal(['Error', 'ErrorUnsupportedQueryFilter', []]);
+    for (const part of [
+      '<m:FractionalPageItemView MaxEntriesReturned="2" Numerator="1" Denominator="2"/>',
+      '<m:ContactsView InitialName="B" FinalName="C"/>',
+      '<m:GroupBy Order="Ascending"><t:FieldURI FieldURI="contacts:CompanyName"/><t:AggregateOn Aggregate="Minimum"><t:FieldURI FieldURI="contacts:DisplayName"/></t:AggregateOn></m:GroupBy>',
+    ]) {
+      const refused = await findItem(part + contacts);
+      expect([refused.message.ResponseCode, refused.names], part).to.deep.equal(['ErrorInvalidRequest', []]);
+      expect(refused.message.MessageText).to.match(/is not supported; contacts are (paged by IndexedPageItemView|found ungrouped)$/);
+    }
     expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal(
       'ErrorFolderNotFound',
     );

@@ -33,6 +33,8 @@ export const findItem: EwsOperation<FindItemArgs> = {
   need: 'user',
 
   read(request, limits) {
+    const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
+    if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
     const traversal = attribute(request, 'Traversal') ?? 'Shallow';
     if (traversal !== 'Shallow' && traversal !== 'Deep')
       throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
@@ -81,6 +83,26 @@ export const findItem: EwsOperation<FindItemArgs> = {
 
   refuse: (error) => soapAnswer(operationResponse('FindItem', [failure(error)])),
 };
+
+/**
+ * The parts of a FindItem the bridge cannot answer as asked: refused, since answered as if
+ * absent they gave every contact, in one group, as a match (exchangelib's
+ * `.filter("some text")` is a QueryString).
+ */
+const UNSUPPORTED_PARTS: ReadonlyMap<string, () => BridgeError> = new Map([
+  [
+    'QueryString',
+    () => new BridgeError('ErrorUnsupportedQueryFilter', 400, 'QueryString (AQS) searches are not supported; use a Restriction on contacts:DisplayName'),
+  ],
+  ...['FractionalPageItemView', 'ContactsView', 'CalendarView'].map((view): [string, () => BridgeError] => [
+    view,
+    () => BridgeError.invalidRequest(`${view} is not supported; contacts are paged by IndexedPageItemView`),
+  ]),
+  ...['GroupBy', 'DistinguishedGroupBy'].map((group): [string, () => BridgeError] => [
+    group,
+    () => BridgeError.invalidRequest(`${group} is not supported; contacts are found ungrouped`),
+  ]),
+]);
 
 /**
  * A page counted back from the end (BasePoint="End"): `offset` items before the end, and
