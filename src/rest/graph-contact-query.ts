@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import type { AddressMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
-/** What a `GET /me/contacts` asks besides its page: which contacts, and whether their number is wanted. */
+/** What a `GET /me/contacts` asks besides its page: which contacts, in what order, and whether their number is wanted. */
 export interface ContactListQuery {
   /** `$filter`, as the store matches it; undefined for every contact. */
   match: AddressMatch | undefined;

@@ -38,7 +38,7 @@ const PAGE_MAX = 250;
 /**
  * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
  * resources/contact): `GET /me/contacts` with `$top`/`$skip`, `@odata.nextLink`, the address
- * `$filter` and `$count` (graph-contact-query.ts),
+ * `$filter`, `$orderby` and `$count` (graph-contact-query.ts),
  * `GET /me/contacts/{id}`, and the contact's photo at `…/photo` (metadata) and
  * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in base64url
  * (the Graph client puts ids into the path as they are, and `/` would split them); another

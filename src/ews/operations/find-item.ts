@@ -24,9 +24,9 @@ export interface FindItemArgs {
 }
 
 /**
- * FindItem in the caller's Contacts folder: a page of contacts in display-name order or
- * the SortOrder asked, optionally restricted by display name, with the paging attributes clients page by
- * (exchangelib stops after one page without them). Items carry no attachments or photo
+ * FindItem in the caller's Contacts folder: a page of contacts in display-name order (or
+ * the SortOrder asked), optionally restricted by display name, with the paging attributes
+ * clients page by (exchangelib stops after one page without them). Items carry no attachments or photo
  * here — clients GetItem the ids for those, as Exchange has them do.
  */
 export const findItem: EwsOperation<FindItemArgs> = {
