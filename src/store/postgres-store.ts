@@ -280,8 +280,8 @@ const PHOTO_TABLES = {
   contact: { table: 'contact_photos', column: 'contact_id', ownerTable: 'contacts', ownerMatch: 'id = $1' },
 } as const;
 
-/** The display-name match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern), as the SQLite store's. */
-const NAME_MATCHES = `CASE $2::text
+/** The contact match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern or address), as the SQLite store's. */
+const CONTACT_MATCHES = `CASE $2::text
   WHEN 'all' THEN true
   WHEN 'like' THEN lower(c.display_name) LIKE $4
   WHEN 'prefix' THEN starts_with(c.display_name, $3)
@@ -603,7 +603,7 @@ export class PostgresStore implements Store, ChangeFeed {
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
     const { kind, text, pattern } = contactMatchParameters(match);
-    const where = `WHERE lower(c.mailbox) = lower($1) AND ${NAME_MATCHES}`;
+    const where = `WHERE lower(c.mailbox) = lower($1) AND ${CONTACT_MATCHES}`;
     const params = [mailbox, kind, text, asciiLower(pattern)];
     const [count, page] = await Promise.all([
       this.query<{ n: string }>(`SELECT count(*) AS n FROM contacts c ${where}`, params),

@@ -74,10 +74,11 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
 /**
- * A display-name match as SQL, one statement for every kind: LIKE folds case (ASCII, as
- * SQLite's LIKE does), the exact-case kinds compare the text itself.
+ * A contact match as SQL, one statement for every kind: LIKE folds case (ASCII, as
+ * SQLite's LIKE does), the exact-case kinds compare the display name itself, an address
+ * is compared NOCASE, as the address columns are.
  */
-const NAME_MATCHES = `CASE @kind
+const CONTACT_MATCHES = `CASE @kind
   WHEN 'all' THEN 1
   WHEN 'like' THEN c.display_name LIKE @pattern ESCAPE '\\'
   WHEN 'prefix' THEN substr(c.display_name, 1, length(@text)) = @text
@@ -92,7 +93,7 @@ interface ContactPageQuery extends ContactMatchParameters {
 }
 
 const contactPageSql = (order: readonly ContactOrder[]) =>
-  `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${NAME_MATCHES} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`;
+  `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${CONTACT_MATCHES} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`;
 
 const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs'].join(', ');
 
@@ -300,7 +301,7 @@ export class SqliteStore implements Store {
       ),
       pageContacts: db.prepare<ContactPageQuery, ContactRow>(contactPageSql(BY_DISPLAY_NAME)),
       countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(
-        `SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${NAME_MATCHES}`,
+        `SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${CONTACT_MATCHES}`,
       ),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
