@@ -154,6 +154,12 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(unsortable.message.$.ResponseClass).to.equal('Error');
     expect(unsortable.message.ResponseCode).to.equal('ErrorUnsupportedPathForSortGroup');
     expect(unsortable.message.MessageText).to.match(/not contacts:Birthday$/);
+    // Every FieldOrder is a key of the store's sort: more than there are sortable properties is refused before any query.
+    const tooMany = await findItem(sort(...Array.from({ length: 7 }, (): [string, string] => ['contacts:Surname', 'Ascending'])) + contacts);
+    expect([tooMany.message.ResponseCode, tooMany.message.MessageText]).to.deep.equal([
+      'ErrorUnsupportedPathForSortGroup',
+      'a SortOrder holds at most 6 FieldOrders',
+    ]);
   });
 
   it('compares with values of up to 1,024 characters; a longer one is ErrorInvalidRestriction, before any search', async () => {
