@@ -21,13 +21,13 @@ import { convertRendition } from './convert.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
 import { ownerName } from './owner-name.js';
-import type { PhotoReference } from '../sources/photo-source.js';
+import type { PhotoReference, SourceFailure } from '../sources/photo-source.js';
 import { referenceOf } from './photo-reference.js';
 import { lookName, placeholderLook, renderPlaceholder } from './placeholder.js';
 import { renderPhoto } from './resize.js';
 import { SingleFlight } from '../single-flight.js';
 import { OWN_PHOTOS, type OrderEntry } from '../sources/source-order.js';
-import { worseFailure, type SourceFailure, type UpstreamPhotos } from './upstream-photos.js';
+import { worseFailure, type UpstreamPhotos } from './upstream-photos.js';
 
 // libvips keeps recent operations, and the inputs they hold, for reuse, counting 50 MB of
 // them by its own tally, which misses those inputs (libvips issue 1585). The bridge renders

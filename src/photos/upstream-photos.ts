@@ -2,7 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto, PhotoFit } from '../domain/photo.js';
 import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
-import { mayPassLater, type PhotoReference, type PhotoSource } from '../sources/photo-source.js';
+import { failureOf, type PhotoReference, type PhotoSource, type SourceFailure } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip } from '../domain/plain-text.js';
 
@@ -12,15 +12,6 @@ export type UpstreamResult =
   | { kind: 'none' }
   /** At least one source failed and none had a photo. */
   | { kind: 'failed'; failure: SourceFailure };
-
-/**
- * How sources failed. `transient`: one could not be asked or did not answer in time (down,
- * timed out, 5xx or 429 after the retries, its breaker open, its queue full), so whether
- * there is a photo is unknown, and asking again later may tell. `permanent`: each answered
- * in a way that asking again will not change (403, bytes that are no usable photo, an
- * answer the bridge's policy refuses), which stands for "no photo" for now.
- */
-export type SourceFailure = 'transient' | 'permanent';
 
 /** What two failures come to: unknown if either is. */
 export function worseFailure(a: SourceFailure | undefined, b: SourceFailure): SourceFailure {
@@ -122,7 +113,7 @@ export class UpstreamPhotos {
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
       // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
       this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
-      return { kind: 'failed', failure: mayPassLater(error) ? 'transient' : 'permanent' };
+      return { kind: 'failed', failure: failureOf(error) };
     }
   }
 

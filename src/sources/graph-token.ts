@@ -1,7 +1,7 @@
 import { SingleFlight } from '../single-flight.js';
 import { blankSecrets } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
-import { PermanentSourceError } from './photo-source.js';
+import { MisconfiguredSourceError } from './photo-source.js';
 import { renewalTime } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
 
@@ -51,7 +51,7 @@ export class ClientCredentialsToken {
       return body.access_token;
     }
     if (response.status === 400 || response.status === 401) {
-      throw new PermanentSourceError(
+      throw new MisconfiguredSourceError(
         `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${blankSecrets(firstLine(body.error_description), [clientSecret])})`,
       );
     }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
-import { PermanentSourceError } from './photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 
 const attributeName = z.string().regex(/^[A-Za-z][\w-]*$/, 'is not an LDAP attribute name');
 
@@ -132,13 +132,13 @@ async function readCa(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new PermanentSourceError(`caFile: ${(error as Error).message}`);
+    throw new MisconfiguredSourceError(`caFile: ${(error as Error).message}`);
   }
 }
 
 function asSourceError(error: unknown, settings: LdapSettings): unknown {
   if (error instanceof InvalidCredentialsError) {
-    return new PermanentSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
+    return new MisconfiguredSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
   }
   if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
     return new PermanentSourceError(`the directory answered ${error.name} (${error.code})${error.message ? `: ${error.message}` : ''}`, { cause: error });

@@ -63,6 +63,29 @@ export function mayPassLater(error: unknown): boolean {
 /** Thrown by a source for an answer that says "retrying now is pointless" (403, 4xx misuse). */
 export class PermanentSourceError extends Error {}
 
+/**
+ * A failure of the source as the operator set it up, whoever's photo is asked: credentials
+ * refused, a key or CA file that does not load, no such tenant or instance. Retrying now
+ * is pointless, but the photo is unknown, not absent: answered "no photo" (404), it was
+ * kept as such by clients (the EWS Managed API keeps a 404) after the operator mended the
+ * setting.
+ */
+export class MisconfiguredSourceError extends PermanentSourceError {}
+
+/**
+ * How a lookup failed. `transient`: the source could not be asked or did not answer in
+ * time (down, timed out, 5xx or 429 after the retries, its breaker open, its queue full),
+ * or is set up wrongly (MisconfiguredSourceError), so whether there is a photo is unknown,
+ * and asking again later may tell. `permanent`: it answered in a way that asking again will
+ * not change for this person (403 on them, bytes that are no usable photo, an answer over
+ * the size limit), which stands for "no photo" for now.
+ */
+export type SourceFailure = 'transient' | 'permanent';
+
+export function failureOf(error: unknown): SourceFailure {
+  return mayPassLater(error) || error instanceof MisconfiguredSourceError ? 'transient' : 'permanent';
+}
+
 /** The source answered bytes that are no usable photo (garbage, too large, a bomb): not worth asking again, but a failure all the same. */
 export class UnusableAnswerError extends PermanentSourceError {}
 

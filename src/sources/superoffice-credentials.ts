@@ -3,7 +3,7 @@ import { blankSecrets } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { renewalTime } from './token-renewal.js';
-import { PermanentSourceError } from './photo-source.js';
+import { MisconfiguredSourceError } from './photo-source.js';
 import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
 import { httpFailure } from './upstream-http.js';
 
@@ -101,7 +101,7 @@ async function credentialFor(
       return { headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }, renewAt: Infinity };
     case 'systemUser': {
       const contextIdentifier = auth.contextIdentifier ?? tenant.contextIdentifier;
-      if (!contextIdentifier) throw new PermanentSourceError('no SuperOffice tenant: set auth.contextIdentifier (Cust12345)');
+      if (!contextIdentifier) throw new MisconfiguredSourceError('no SuperOffice tenant: set auth.contextIdentifier (Cust12345)');
       const ticket = await systemUserTicket({ ...auth, contextIdentifier, loginUrl: loginUrlOf(auth, tenant.baseUrl) }, policy);
       // SuperOffice documents no lifetime for the ticket: it is kept until the API refuses it.
       return { headers: { authorization: `SOTicket ${ticket}`, 'so-apptoken': auth.clientSecret }, renewAt: Infinity };
@@ -133,7 +133,7 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
     const error = typeof body.error === 'string' ? body.error : String(response.status);
     const said = typeof body.error_description === 'string' ? body.error_description.slice(0, 300) : '';
     const description = said ? `: ${blankSecrets(said, [auth.clientSecret, auth.refreshToken])}` : '';
-    throw new PermanentSourceError(`SuperOffice refused the refresh token (${error}${description})`);
+    throw new MisconfiguredSourceError(`SuperOffice refused the refresh token (${error}${description})`);
   }
   throw httpFailure('the SuperOffice token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
 }

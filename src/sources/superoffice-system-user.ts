@@ -2,7 +2,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
-import { PermanentSourceError } from './photo-source.js';
+import { MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
 
 export interface SystemUser {
@@ -45,7 +45,7 @@ export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy)
   const answer = jsonOf(response.body);
   if (answer.IsSuccessful !== true || typeof answer.Token !== 'string') {
     const why = typeof answer.ErrorMessage === 'string' && answer.ErrorMessage ? answer.ErrorMessage : 'no reason given';
-    throw new PermanentSourceError(`SuperOffice refused the system user token (${why})`);
+    throw new MisconfiguredSourceError(`SuperOffice refused the system user token (${why})`);
   }
   return ticketOf(answer.Token, user, policy);
 }
@@ -62,12 +62,12 @@ async function privateKeyOf(file: string): Promise<KeyObject> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new PermanentSourceError(`cannot read the SuperOffice private key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new MisconfiguredSourceError(`cannot read the SuperOffice private key file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {
     return text.includes('<RSAKeyValue>') ? createPrivateKey({ key: jwkOfRsaXml(text), format: 'jwk' }) : createPrivateKey(text);
   } catch {
-    throw new PermanentSourceError(`the SuperOffice private key file ${file} holds no RSA private key (PEM or RSAKeyValue XML)`);
+    throw new MisconfiguredSourceError(`the SuperOffice private key file ${file} holds no RSA private key (PEM or RSAKeyValue XML)`);
   }
 }
 
@@ -97,7 +97,7 @@ async function ticketOf(jwt: string, user: SystemUser, policy: OutboundPolicy): 
     if (typeof ticket !== 'string' || !ticket) throw new Error('it carries no ticket');
     return ticket;
   } catch (error) {
-    throw new PermanentSourceError(`SuperOffice's system user answer failed validation: ${error instanceof Error ? error.message : String(error)}`);
+    throw new MisconfiguredSourceError(`SuperOffice's system user answer failed validation: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
-import { PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
 import { renewalTime } from './token-renewal.js';
 import { httpFailure, retryAfterMs } from './upstream-http.js';
 
@@ -184,7 +184,7 @@ export class UcwaClient {
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       const error = /"error"\s*:\s*"([\w-]+)"/.exec(response.body.toString('utf8'))?.[1];
-      throw new PermanentSourceError(`UCWA refused the sign-in of ${this.options.username} (${response.status}${error ? ` ${error}` : ''})`);
+      throw new MisconfiguredSourceError(`UCWA refused the sign-in of ${this.options.username} (${response.status}${error ? ` ${error}` : ''})`);
     }
     if (response.status !== 200) throw ucwaFailure(response, 'token service');
     const grant = readJson(response, 'token service');
@@ -288,9 +288,9 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
   }
   const params = new Map([...challenge.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1]!.toLowerCase(), m[2] ?? m[3] ?? '']));
   const grants = (params.get('grant_type') ?? '').split(',').map((grant) => grant.trim());
-  if (!grants.includes('password')) throw new PermanentSourceError(`UCWA does not offer the password grant (offers: ${grants.join(', ') || 'none'})`);
+  if (!grants.includes('password')) throw new MisconfiguredSourceError(`UCWA does not offer the password grant (offers: ${grants.join(', ') || 'none'})`);
   const href = params.get('href');
-  if (!href) throw new PermanentSourceError('the MsRtcOAuth challenge names no token service');
+  if (!href) throw new MisconfiguredSourceError('the MsRtcOAuth challenge names no token service');
   return new URL(href, userUrl).href;
 }
 

@@ -1,4 +1,4 @@
-import { PermanentSourceError } from './photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { linkOf, readJson, ucwaErrorOf, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
 
 /** Whom to find in the address book, and how to recognise them among the search results. */
@@ -75,7 +75,7 @@ export class UcwaPeople {
     url.searchParams.set('query', person.query);
     url.searchParams.set('limit', String(SEARCH_LIMIT));
     const response = await this.client.request(url.href, { headers: JSON_ACCEPT }, signal);
-    if (response.status === 403) throw new PermanentSourceError('UCWA does not let this account search the address book (403)');
+    if (response.status === 403) throw new MisconfiguredSourceError('UCWA does not let this account search the address book (403)');
     if (response.status !== 200) throw ucwaFailure(response, 'people search');
     const embedded = readJson(response, 'people search')._embedded?.contact as UcwaResource | UcwaResource[] | undefined;
     const contact = ([] as UcwaResource[]).concat(embedded ?? []).find((candidate) => person.matches(candidate));

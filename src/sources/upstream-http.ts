@@ -1,5 +1,5 @@
 import type { OutboundPolicy, OutboundResponse } from './outbound-http.js';
-import { PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
 
 /**
  * The default upload limit (BRIDGE_MAX_UPLOAD_BYTES): a larger photo would be refused by
@@ -27,7 +27,9 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
     return new RetryAfterError(`${upstream} answered ${status}${why}`, retryAfterMs(response.headers['retry-after']));
   }
   if (status >= 500) return new Error(`${upstream} answered ${status}${why}`);
-  if (status === 401 || status === 403) return new PermanentSourceError(`${upstream} refused the credentials (${status}${why})`);
+  if (status === 401) return new MisconfiguredSourceError(`${upstream} refused the credentials (${status}${why})`);
+  // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.
+  if (status === 403) return new PermanentSourceError(`${upstream} refused the credentials (${status}${why})`);
   return new PermanentSourceError(`${upstream} answered ${status}${why}`);
 }
 

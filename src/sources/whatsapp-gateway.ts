@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
+import { MisconfiguredSourceError, NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 import { blankSecrets } from './blank-secrets.js';
 import { whatsappCheck } from './whatsapp-check.js';
@@ -124,11 +124,11 @@ function bodyOf(response: OutboundResponse, access: GatewayAccess): unknown {
   const said = gatewaySaid(text, access.secrets);
   const why = said ? `: ${said}` : '';
   if (status === 401 || status === 403 || access.refusesCredentials?.(status, said)) {
-    throw new PermanentSourceError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
+    throw new MisconfiguredSourceError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
   }
-  if (status === 404) throw new PermanentSourceError(`${gateway} has no such endpoint or instance (404${why}); check baseUrl and ${credentials}`);
+  if (status === 404) throw new MisconfiguredSourceError(`${gateway} has no such endpoint or instance (404${why}); check baseUrl and ${credentials}`);
   if (status === 405 || status === 415) {
-    throw new PermanentSourceError(`${gateway} refused the request's method or content type (${status}${why}); check that baseUrl is ${gateway}'s API`);
+    throw new MisconfiguredSourceError(`${gateway} refused the request's method or content type (${status}${why}); check that baseUrl is ${gateway}'s API`);
   }
   throw httpFailure(gateway, response, said);
 }

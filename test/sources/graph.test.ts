@@ -7,7 +7,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { graphSource } from '../../src/sources/graph.js';
-import { PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
@@ -163,19 +163,19 @@ describe('Microsoft Graph source', () => {
       const photos = sim.counts.photos;
       sim.faults = repeated({ kind: 'status', status: 401 }, 2);
       const error = await failureOf(graph.fetch(byId(ADELE.id), signal()));
-      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.equal('Microsoft Graph refused the credentials (401: InvalidAuthenticationToken)');
       expect([sim.counts.tokens - tokens, sim.counts.photos - photos]).to.deep.equal([1, 2]);
     });
 
-    it('says plainly when Entra ID refuses the client credentials, as a permanent failure', async () => {
+    it('says plainly when Entra ID refuses the client credentials, as a failure of the setup', async () => {
       const wrongSecret = await failureOf(source({ clientSecret: 'wrong' }).fetch(byId(ADELE.id), signal()));
-      expect(wrongSecret).to.be.instanceOf(PermanentSourceError);
+      expect(wrongSecret).to.be.instanceOf(MisconfiguredSourceError);
       expect(wrongSecret.message).to.equal(
         'Microsoft Entra ID refused the client credentials (invalid_client: AADSTS7000215: Invalid client secret provided.)',
       );
       const wrongTenant = await failureOf(source({ tenant: 'fabrikam.onmicrosoft.com' }).fetch(byId(ADELE.id), signal()));
-      expect(wrongTenant).to.be.instanceOf(PermanentSourceError);
+      expect(wrongTenant).to.be.instanceOf(MisconfiguredSourceError);
       expect(wrongTenant.message).to.match(/AADSTS90002/);
       expect(wrongTenant.message).to.not.include(sim.clientSecret);
     });
@@ -207,7 +207,8 @@ describe('Microsoft Graph source', () => {
         { kind: 'status', status: 429, retryAfter: '3' },
       ];
       const forbidden = await failureOf(source().fetch(byId(ADELE.id), signal()));
-      expect(forbidden).to.be.instanceOf(PermanentSourceError);
+      // One mailbox's, maybe: an application access policy keeps the app to some mailboxes.
+      expect(forbidden).to.be.instanceOf(PermanentSourceError).and.not.be.instanceOf(MisconfiguredSourceError);
       expect(forbidden.message).to.equal('Microsoft Graph refused the credentials (403: ErrorAccessDenied)');
       const serverError = await failureOf(source().fetch(byId(ADELE.id), signal()));
       expect(serverError).to.not.be.instanceOf(PermanentSourceError);
@@ -422,6 +423,39 @@ describe('Microsoft Graph source', () => {
         expect((await restPhoto('nophoto@contoso.com').expect(200)).headers['cache-control']).to.match(/^private, max-age=[1-9]/);
       } finally {
         await t.close();
+      }
+    });
+
+    it('answers "try again" while the client secret is wrong, and the photo once it is mended; a 403 on one mailbox is "no photo"', async () => {
+      const t = await startBridgeWithSources([{ ...graphEntry('m365', sim), clientSecret: 'wrong' }], { users: ['m365'] });
+      try {
+        await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
+        const restPhoto = () =>
+          request(t.bridge.server).get('/ews/exchange.asmx/s/GetUserPhoto?email=adele.vance@contoso.com&size=HR64x64').set('Authorization', reader);
+        const misconfigured = await restPhoto().expect(503);
+        expect([misconfigured.headers['retry-after'], misconfigured.headers['x-ews-response-code']]).to.deep.equal(['5', 'ErrorServerBusy']);
+        const soap = await request(t.bridge.server)
+          .post('/EWS/Exchange.asmx')
+          .set('Authorization', reader)
+          .set('Content-Type', 'text/xml; charset=utf-8')
+          .send(envelope('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'));
+        expect([soap.status, (await parseSoap(soap.text)).Envelope.Body.Fault.detail.ResponseCode._]).to.deep.equal([503, 'ErrorServerBusy']);
+      } finally {
+        await t.close();
+      }
+      const mended = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      try {
+        await mended.store.upsertUsers([
+          { email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } },
+          { email: 'kept.out@contoso.com', displayName: 'Kept Out', refs: { graphId: ADELE.id } },
+        ]);
+        const restPhoto = (email: string) =>
+          request(mended.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR64x64`).set('Authorization', reader);
+        expect((await restPhoto('adele.vance@contoso.com').expect(200)).headers['content-type']).to.equal('image/jpeg');
+        sim.faults = [{ kind: 'status', status: 403 }];
+        await restPhoto('kept.out@contoso.com').expect(404);
+      } finally {
+        await mended.close();
       }
     });
 

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource } from '../../src/sources/ldap.js';
-import { PermanentSourceError, type PhotoReference, type SourceAnswer } from '../../src/sources/photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError, type PhotoReference, type SourceAnswer } from '../../src/sources/photo-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
 import { envelope, parseSoap } from '../support/soap.js';
@@ -137,9 +137,9 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
   });
 
   describe('connection and credentials', () => {
-    it('fails permanently (no retry, no lockout) when the directory refuses the bind, without showing the password', async () => {
+    it('fails as a setup to mend (no retry, no lockout) when the directory refuses the bind, without showing the password', async () => {
       const error = await failureOf(fetch(user(['ada@example.com']), { bindPassword: 'wrong password' }));
-      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.equal(`the directory refused the bind as ${LDAP_READER.dn}: invalid credentials`);
     });
 
@@ -148,7 +148,7 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(error).to.be.instanceOf(PermanentSourceError);
       expect(error.message).to.match(/NoSuchObject/);
       const noCa = await failureOf(fetch(user(['ada@example.com']), { url: slapd.ldapsUrl, caFile: '/nonexistent/ca.pem' }));
-      expect(noCa).to.be.instanceOf(PermanentSourceError);
+      expect(noCa).to.be.instanceOf(MisconfiguredSourceError);
       expect(noCa.message).to.match(/^caFile: ENOENT/);
     });
 

@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { BridgeError } from '../../src/domain/errors.js';
+import { OutboundRefused } from '../../src/sources/outbound-http.js';
+import { failureOf, MisconfiguredSourceError, PermanentSourceError, RetryAfterError, UnusableAnswerError } from '../../src/sources/photo-source.js';
+
+describe('failureOf: a failed lookup leaves the photo unknown ("try again") or stands for "no photo"', () => {
+  const cases: [string, unknown, 'transient' | 'permanent'][] = [
+    ['a source that is down', new Error('connect ECONNREFUSED'), 'transient'],
+    ['throttling after the retries', new RetryAfterError('Graph answered 429', 3000), 'transient'],
+    ['a setup the operator must mend (credentials refused)', new MisconfiguredSourceError('Microsoft Graph refused the credentials (401)'), 'transient'],
+    ['a refusal of this person (403 on them)', new PermanentSourceError('Microsoft Graph refused the credentials (403)'), 'permanent'],
+    ['bytes that are no usable photo', new UnusableAnswerError('unusable image'), 'permanent'],
+    ['an answer over the size limit', new OutboundRefused('response larger than 10485760 bytes'), 'permanent'],
+    ['an image refused by the bridge', BridgeError.imageTooLarge('over the pixel limit'), 'permanent'],
+  ];
+  for (const [what, error, expected] of cases) {
+    it(`${what}: ${expected}`, () => {
+      expect(failureOf(error)).to.equal(expected);
+    });
+  }
+});
