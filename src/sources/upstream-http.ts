@@ -27,9 +27,11 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
     return new RetryAfterError(`${upstream} answered ${status}${why}`, retryAfterMs(response.headers['retry-after']));
   }
   if (status >= 500) return new Error(`${upstream} answered ${status}${why}`);
-  if (status === 401) return new MisconfiguredSourceError(`${upstream} refused the credentials (${status}${why})`);
-  // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.
-  if (status === 403) return new PermanentSourceError(`${upstream} refused the credentials (${status}${why})`);
+  if (status === 401 || status === 403) {
+    const refused = `${upstream} refused the credentials (${status}${why})`;
+    // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.
+    return status === 401 ? new MisconfiguredSourceError(refused) : new PermanentSourceError(refused);
+  }
   return new PermanentSourceError(`${upstream} answered ${status}${why}`);
 }
 
