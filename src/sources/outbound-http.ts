@@ -28,6 +28,9 @@ export interface OutboundResponse {
 
 export class OutboundRefused extends Error {}
 
+/** The one refusal that is about an answer, not where it is asked for: one person's photo over the size limit. */
+export class AnswerTooLarge extends OutboundRefused {}
+
 /**
  * The only way the bridge talks to the outside. Every request is checked against its
  * policy before a byte leaves: the host must be allowed, and — for addresses handed out
@@ -62,7 +65,7 @@ export async function outboundRequest(
         if (!error) return resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
         const failed = clientLeft(error)
           ? new Error('the upstream closed the connection before its answer ended')
-          : new OutboundRefused(`response larger than ${policy.maxBytes} bytes`);
+          : new AnswerTooLarge(`response larger than ${policy.maxBytes} bytes`);
         req.destroy(failed);
         reject(failed);
       });

@@ -1,7 +1,7 @@
 import { imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ExternalRefs } from '../domain/directory.js';
-import { OutboundRefused } from './outbound-http.js';
+import { AnswerTooLarge, OutboundRefused } from './outbound-http.js';
 
 /**
  * Everything known about whose photo is wanted: each source picks the reference it
@@ -75,7 +75,7 @@ export class MisconfiguredSourceError extends PermanentSourceError {}
 /**
  * How a lookup failed. `transient`: the source could not be asked or did not answer in
  * time (down, timed out, 5xx or 429 after the retries, its breaker open, its queue full),
- * or is set up wrongly (MisconfiguredSourceError), so whether there is a photo is unknown,
+ * or is set up wrongly (setUpWrongly), so whether there is a photo is unknown,
  * and asking again later may tell. `permanent`: it answered in a way that asking again will
  * not change for this person (403 on them, bytes that are no usable photo, an answer over
  * the size limit), which stands for "no photo" for now.
@@ -83,7 +83,17 @@ export class MisconfiguredSourceError extends PermanentSourceError {}
 export type SourceFailure = 'transient' | 'permanent';
 
 export function failureOf(error: unknown): SourceFailure {
-  return mayPassLater(error) || error instanceof MisconfiguredSourceError ? 'transient' : 'permanent';
+  return mayPassLater(error) || setUpWrongly(error) ? 'transient' : 'permanent';
+}
+
+/**
+ * Refused credentials and the like (MisconfiguredSourceError), or a call the bridge's own
+ * outbound policy refused for where it goes: a host the operator did not allow (UCWA's
+ * `allowedHosts` not covering its pool), which no person's photo can get past until the
+ * operator allows it. A photo link refused is one person's (whatsapp-link.ts says so).
+ */
+function setUpWrongly(error: unknown): boolean {
+  return error instanceof MisconfiguredSourceError || (error instanceof OutboundRefused && !(error instanceof AnswerTooLarge));
 }
 
 /** The source answered bytes that are no usable photo (garbage, too large, a bomb): not worth asking again, but a failure all the same. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BridgeError } from '../../src/domain/errors.js';
-import { OutboundRefused } from '../../src/sources/outbound-http.js';
+import { AnswerTooLarge, OutboundRefused } from '../../src/sources/outbound-http.js';
 import { failureOf, MisconfiguredSourceError, PermanentSourceError, RetryAfterError, UnusableAnswerError } from '../../src/sources/photo-source.js';
 
 describe('failureOf: a failed lookup leaves the photo unknown ("try again") or stands for "no photo"', () => {
@@ -10,7 +10,8 @@ describe('failureOf: a failed lookup leaves the photo unknown ("try again") or s
     ['a setup the operator must mend (credentials refused)', new MisconfiguredSourceError('Microsoft Graph refused the credentials (401)'), 'transient'],
     ['a refusal of this person (403 on them)', new PermanentSourceError('Microsoft Graph refused the credentials (403)'), 'permanent'],
     ['bytes that are no usable photo', new UnusableAnswerError('unusable image'), 'permanent'],
-    ['an answer over the size limit', new OutboundRefused('response larger than 10485760 bytes'), 'permanent'],
+    ['a host the operator did not allow', new OutboundRefused('host pool.fabrikam.com is not allowed'), 'transient'],
+    ['an answer over the size limit', new AnswerTooLarge('response larger than 10485760 bytes'), 'permanent'],
     ['an image refused by the bridge', BridgeError.imageTooLarge('over the pixel limit'), 'permanent'],
   ];
   for (const [what, error, expected] of cases) {

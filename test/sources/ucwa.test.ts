@@ -473,6 +473,30 @@ describe('UCWA photos through the bridge', () => {
     });
   }
 
+  it('a setup no photo can get past (a refused sign-in, a host not allowed) is "try again" (503), never "no photo"', async () => {
+    const setUp = async (source: Record<string, unknown>) => {
+      writeFileSync(
+        join(dir, 'wrong.json'),
+        JSON.stringify({ sources: [{ name: 'skype', type: 'ucwa', ...source }], sourceOrder: { users: ['skype'], contacts: [] } }),
+      );
+      const wrong = await startTestBridge({ BRIDGE_CONFIG: join(dir, 'wrong.json'), BRIDGE_SOURCE_TIMEOUT_MS: '1000', BRIDGE_SOURCE_RETRIES: '1' });
+      try {
+        await wrong.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', sipAddress: 'sip:AlexW@contoso.com', refs: {} }]);
+        const res = await request(wrong.bridge.server)
+          .get('/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR96x96')
+          .set('Authorization', reader);
+        return [res.status, res.headers['retry-after']];
+      } finally {
+        await wrong.close();
+      }
+    };
+    const settings = { autodiscoverUrl: sim.autodiscoverUrl, username: sim.username, password: sim.password };
+    expect(await setUp({ ...settings, password: 'wrong' })).to.deep.equal([503, '5']);
+    const requests = sim.counts.total;
+    expect(await setUp({ ...settings, allowedHosts: ['*.contoso.com'] })).to.deep.equal([503, '5']);
+    expect(sim.counts.total, 'nothing reached the host not allowed').to.equal(requests);
+  });
+
   // What is worth asking again is "try again" (503) to the client too; what is not stands for "no photo".
   for (const [fault, photoRequests, status, title] of [
     ['gateway-timeout', 2, 503, '504 is asked again by the shared retry'],

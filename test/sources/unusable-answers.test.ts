@@ -4,7 +4,7 @@ import { BridgeError } from '../../src/domain/errors.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { UnusableAnswerError, type PhotoReference, type PhotoSource, type SourceAnswer } from '../../src/sources/photo-source.js';
-import { OutboundRefused } from '../../src/sources/outbound-http.js';
+import { AnswerTooLarge } from '../../src/sources/outbound-http.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 
@@ -46,9 +46,9 @@ describe('what a source answers is checked within its call', () => {
   });
 
   it('asks no more than once when its own outbound policy refused the answer (over the size limit: read to the limit three times)', async () => {
-    const oversized = answering(() => Promise.reject(new OutboundRefused('response larger than 10485760 bytes')));
+    const oversized = answering(() => Promise.reject(new AnswerTooLarge('response larger than 10485760 bytes')));
     const source = resilient(oversized, OPTIONS);
-    expect(await outcome(source.fetch(REFERENCE, AbortSignal.timeout(10_000)))).to.be.instanceOf(OutboundRefused);
+    expect(await outcome(source.fetch(REFERENCE, AbortSignal.timeout(10_000)))).to.be.instanceOf(AnswerTooLarge);
     expect(oversized.calls).to.equal(1);
   });
 
