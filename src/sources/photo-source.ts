@@ -66,34 +66,28 @@ export class PermanentSourceError extends Error {}
 /**
  * A failure of the source as the operator set it up, whoever's photo is asked: credentials
  * refused, a key or CA file that does not load, no such tenant or instance. Retrying now
- * is pointless, but the photo is unknown, not absent: answered "no photo" (404), it was
- * kept as such by clients (the EWS Managed API keeps a 404) after the operator mended the
- * setting.
+ * is pointless, but the photo is unknown, not absent, so failureOf makes it "try again":
+ * as "no photo" (404), clients kept it (the EWS Managed API keeps a 404) after the
+ * operator mended the setting.
  */
 export class MisconfiguredSourceError extends PermanentSourceError {}
 
 /**
- * How a lookup failed. `transient`: the source could not be asked or did not answer in
- * time (down, timed out, 5xx or 429 after the retries, its breaker open, its queue full),
- * or is set up wrongly (setUpWrongly), so whether there is a photo is unknown,
- * and asking again later may tell. `permanent`: it answered in a way that asking again will
- * not change for this person (403 on them, bytes that are no usable photo, an answer over
- * the size limit), which stands for "no photo" for now.
+ * How a lookup failed. `permanent`: the source answered in a way that asking again will not
+ * change for this person (a 403 on them, bytes that are no usable photo, an answer over the
+ * size limit), which stands for "no photo" for now. `transient`: anything else — the source
+ * down or slow (5xx or 429 after the retries, its breaker open, its queue full), or set up
+ * wrongly (MisconfiguredSourceError, or a call the outbound policy refused for where it
+ * goes: a host the operator did not allow, which no one's photo gets past) — so whether
+ * there is a photo is unknown, and asking again later may tell. A photo link refused is
+ * one person's: whatsapp-link.ts makes it a PermanentSourceError.
  */
 export type SourceFailure = 'transient' | 'permanent';
 
 export function failureOf(error: unknown): SourceFailure {
-  return mayPassLater(error) || setUpWrongly(error) ? 'transient' : 'permanent';
-}
-
-/**
- * Refused credentials and the like (MisconfiguredSourceError), or a call the bridge's own
- * outbound policy refused for where it goes: a host the operator did not allow (UCWA's
- * `allowedHosts` not covering its pool), which no person's photo can get past until the
- * operator allows it. A photo link refused is one person's (whatsapp-link.ts says so).
- */
-function setUpWrongly(error: unknown): boolean {
-  return error instanceof MisconfiguredSourceError || (error instanceof OutboundRefused && !(error instanceof AnswerTooLarge));
+  const thisPersons =
+    (error instanceof PermanentSourceError && !(error instanceof MisconfiguredSourceError)) || error instanceof AnswerTooLarge || imageRefused(error);
+  return thisPersons ? 'permanent' : 'transient';
 }
 
 /** The source answered bytes that are no usable photo (garbage, too large, a bomb): not worth asking again, but a failure all the same. */
