@@ -63,6 +63,23 @@ const TRANSIENT_RESULT_CODES = new Set([
 ]);
 
 /**
+ * Result codes that say the settings are wrong, whoever is looked up: every lookup searches
+ * the same base DN with the same attributes under the same bind. (A DN reference that
+ * names no entry, or one the bind may not read, is one person's; lookUp handles those.)
+ */
+const SETUP_RESULT_CODES = new Set([
+  7, // authMethodNotSupported
+  8, // strongerAuthRequired: the directory wants TLS or signing
+  13, // confidentialityRequired: the same, for the search
+  17, // undefinedAttributeType: a search or photo attribute it does not know
+  18, // inappropriateMatching
+  32, // noSuchObject: the base DN
+  34, // invalidDNSyntax: the base DN
+  48, // inappropriateAuthentication: an anonymous bind refused
+  50, // insufficientAccessRights: the bind may not search the base DN
+]);
+
+/**
  * Opens a connection, secures it (StartTLS) and binds, runs `work`, and always unbinds.
  * An abort closes the socket, so a timed-out call leaves nothing behind. A refused bind
  * is permanent: retrying it gains nothing and can lock the service account out. With
@@ -141,7 +158,8 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
     return new MisconfiguredSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
   }
   if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
-    return new PermanentSourceError(`the directory answered ${error.name} (${error.code})${error.message ? `: ${error.message}` : ''}`, { cause: error });
+    const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
+    return new Failure(`the directory answered ${error.name} (${error.code})${error.message ? `: ${error.message}` : ''}`, { cause: error });
   }
   return error;
 }

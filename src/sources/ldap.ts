@@ -1,4 +1,4 @@
-import { EqualityFilter, InvalidDNSyntaxError, NoSuchObjectError, OrFilter, type Client, type Entry } from 'ldapts';
+import { EqualityFilter, InsufficientAccessError, InvalidDNSyntaxError, NoSuchObjectError, OrFilter, type Client, type Entry } from 'ldapts';
 import type { Logger } from '../logger.js';
 import { directoryAnswered, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
 import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
@@ -49,8 +49,8 @@ async function lookUp(client: Client, settings: LdapSettings, reference: PhotoRe
       const { searchEntries } = await client.search(reference.ldapDn, { scope: 'base', ...read });
       if (searchEntries[0]) return photoOf(searchEntries[0], settings);
     } catch (error) {
-      // A reference to an entry that moved or went: the addresses may still find the person.
-      if (!(error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError)) throw error;
+      // A reference to an entry that moved, went or the bind may not read: the addresses may still find the person.
+      if (!(error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError || error instanceof InsufficientAccessError)) throw error;
     }
   }
   if (reference.emails.length === 0) return {};

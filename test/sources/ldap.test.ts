@@ -143,10 +143,12 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(error.message).to.equal(`the directory refused the bind as ${LDAP_READER.dn}: invalid credentials`);
     });
 
-    it('fails permanently for a base DN that does not exist, or a CA file that cannot be read', async () => {
+    it('fails as a setup to mend for a base DN that does not exist, or a CA file that cannot be read', async () => {
       const error = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'ou=nowhere,dc=example,dc=com' }));
-      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.match(/NoSuchObject/);
+      const anonymous = await failureOf(fetch(user(['ada@example.com']), { bindDn: undefined, bindPassword: undefined }));
+      expect(anonymous, 'an anonymous search the directory lets see nothing').to.be.instanceOf(MisconfiguredSourceError);
       const noCa = await failureOf(fetch(user(['ada@example.com']), { url: slapd.ldapsUrl, caFile: '/nonexistent/ca.pem' }));
       expect(noCa).to.be.instanceOf(MisconfiguredSourceError);
       expect(noCa.message).to.match(/^caFile: ENOENT/);
