@@ -196,6 +196,27 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     );
     expect(all.text).to.not.match(/<t:(Attachments|Photo)>/);
   });
+
+  it("ResolveNames searches the contacts of the folders ParentFolderIds name: none in the folders above Contacts, another mailbox's folder not found", async () => {
+    const resolve = async (folders: string) => {
+      const { xml } = await call(
+        `<m:ResolveNames ReturnFullContactData="false" SearchScope="Contacts">${folders}<m:UnresolvedEntry>ann</m:UnresolvedEntry></m:ResolveNames>`,
+      );
+      const message = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      return { code: message.ResponseCode, names: [message.ResolutionSet?.Resolution ?? []].flat().map((r: any) => r.Mailbox.Name) };
+    };
+    const ids = (...folders: string[]) => `<m:ParentFolderIds>${folders.join('')}</m:ParentFolderIds>`;
+    const found = { code: 'ErrorNameResolutionMultipleResults', names: ['Ann Archer', 'ann lower'] };
+    expect(await resolve('')).to.deep.equal(found);
+    expect(await resolve(ids('<t:DistinguishedFolderId Id="root"/>', '<t:DistinguishedFolderId Id="contacts"/>'))).to.deep.equal(found);
+    expect(await resolve(ids('<t:DistinguishedFolderId Id="msgfolderroot"/>'))).to.deep.equal({ code: 'ErrorNameResolutionNoResults', names: [] });
+    const foreign = `<t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>${ADMIN.username}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`;
+    for (const folder of [foreign, '<t:DistinguishedFolderId Id="inbox"/>']) {
+      expect(await resolve(ids(folder)), folder).to.deep.equal({ code: 'ErrorFolderNotFound', names: [] });
+    }
+    expect(await resolve(ids('<t:FolderId Id="AAAA"/>'))).to.deep.equal({ code: 'ErrorInvalidIdMalformed', names: [] });
+    expect(await resolve(ids(...Array<string>(11).fill('<t:DistinguishedFolderId Id="contacts"/>')))).to.deep.equal({ code: 'ErrorInvalidRequest', names: [] });
+  });
 });
 
 describe('FindItem answers are bounded by the answer byte limit', () => {

@@ -36,6 +36,7 @@ interface FoldersJson {
   startswith: string[];
   get: { display_name: string; company: string };
   fetched: string[];
+  resolved: { contacts: string[]; root: string[] };
 }
 
 describe('interop: listing the Contacts folder (GetFolder, FindItem)', function () {
@@ -127,6 +128,10 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
       expect(observed.startswith).to.deep.equal([ZOE.displayName]);
       expect(observed.get).to.deep.equal({ display_name: YUSUF.displayName, company: YUSUF.company });
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
+    });
+
+    it('resolves names among the contacts of the folder resolve_names is given, and none in the root', () => {
+      expect(observed.resolved).to.deep.equal({ contacts: [ZOE.displayName], root: ['ErrorNameResolutionNoResults'] });
     });
 
     it('zeep (strict, from the served WSDL) reads GetFolder and every FindItem page the bridge writes', async () => {

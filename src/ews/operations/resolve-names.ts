@@ -1,9 +1,11 @@
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
+import { BridgeError } from '../../domain/errors.js';
 import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
+import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
@@ -24,6 +26,8 @@ interface Candidate {
 export interface ResolveNamesArgs {
   entry: string;
   scope: SearchScope;
+  /** ParentFolderIds: the folders whose contacts are searched; undefined: the Contacts folder. */
+  folders: FolderRef[] | undefined;
   /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
   fields: ReadonlySet<ContactField> | undefined;
 }
@@ -45,15 +49,25 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
 
   read(request) {
     const requestedScope = attribute(request, 'SearchScope') ?? '';
+    const folders = child(request, 'ParentFolderIds')?.children ?? [];
+    if (folders.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`ResolveNames takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
       entry: textOf(child(request, 'UnresolvedEntry')),
       scope: isSearchScope(requestedScope) ? requestedScope : 'ActiveDirectoryContacts',
+      folders: folders.length > 0 ? folders.map(readFolderRef) : undefined,
       fields: fieldsFor(isTrue(attribute(request, 'ReturnFullContactData')), attribute(request, 'ContactDataShape')),
     };
   },
 
-  async run({ entry, scope, fields }, context) {
-    const people = await findPeople(context.store, context.mailbox, entry, scope, MAX_RESOLUTIONS);
+  async run({ entry, scope, folders, fields }, context) {
+    let searched: string | undefined;
+    try {
+      searched = searchedMailbox(folders, context);
+    } catch (error) {
+      if (error instanceof BridgeError) return answer(failure(error));
+      throw error;
+    }
+    const people = await findPeople(context.store, searched, entry, scope, MAX_RESOLUTIONS);
     if (people.length === 0) {
       return answer({ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' });
     }
@@ -80,6 +94,19 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
 };
 
 const answer = (outcome: MessageOutcome) => soapAnswer(operationResponse('ResolveNames', [outcome]));
+
+/** As many as FindItem takes; every folder here is one of three. */
+const MAX_PARENT_FOLDERS = 10;
+
+/**
+ * The mailbox whose contacts are searched, if any: the caller's, unless ParentFolderIds
+ * name only folders that hold no contacts (the two above Contacts; ResolveNames searches
+ * no subfolders). A folder that is not the caller's is ErrorFolderNotFound, as in FindItem.
+ */
+function searchedMailbox(folders: FolderRef[] | undefined, context: EwsContext): string | undefined {
+  if (folders === undefined) return context.mailbox;
+  return folders.map((folder) => folderOf(folder, context)).includes('contacts') ? context.mailbox : undefined;
+}
 
 /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
 function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {

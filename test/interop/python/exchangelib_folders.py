@@ -6,8 +6,9 @@ Usage: exchangelib_folders.py URL USERNAME PASSWORD MAILBOX PREFIX EXACT_NAME
 Steps (one process): account.contacts (GetFolder root, then contacts); .all() paged two at a
 time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (FindItem with a
 SortOrder); .filter(display_name__startswith=PREFIX);
-.get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; the root's
-and the Contacts folder's properties. Prints one JSON object; on failure prints
+.get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; resolve_names
+of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
+Contacts folder's properties. Prints one JSON object; on failure prints
 "exchangelib_folders: <step>: <error>" to stderr and exits 1.
 """
 
@@ -43,6 +44,13 @@ def main():
     one = folder.get(display_name=exact)
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
+    STEP = "resolve_names(parent_folders)"
+
+    def resolved_in(parent):
+        results = account.protocol.resolve_names([prefix], parent_folders=[parent], search_scope="Contacts")
+        return [r.name if hasattr(r, "name") else type(r).__name__ for r in results]
+
+    resolved = {"contacts": resolved_in(folder), "root": resolved_in(account.root)}
     STEP = "folder properties"
     print(json.dumps({
         "folder": {"class": type(folder).__name__, "name": folder.name, "total_count": folder.total_count,
@@ -55,6 +63,7 @@ def main():
         "startswith": started,
         "get": {"display_name": one.display_name, "company": one.company_name},
         "fetched": fetched,
+        "resolved": resolved,
     }))
 
 
