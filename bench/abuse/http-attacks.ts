@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { MADE_AT_ONCE } from '../../src/http/caller-turns.js';
+import { MADE_AT_ONCE, MADE_WAITING } from '../../src/http/caller-turns.js';
 import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
@@ -236,7 +236,7 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           status: tally(result.statuses),
           ewsCode: '',
           bytes: result.bytes,
-          note: `503: past the caller’s ${MADE_AT_ONCE} at once and 64 waiting`,
+          note: `503: past the caller’s ${MADE_AT_ONCE} at once and ${MADE_WAITING} waiting`,
           checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
         };
       },

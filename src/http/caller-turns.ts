@@ -15,7 +15,13 @@ import { mailboxOf, type RequestContext } from './request-context.js';
  * caller's conversions held every thread, and another's first photo waited a round of them.
  */
 export const MADE_AT_ONCE = 2;
-const MADE_WAITING = 64;
+/**
+ * As many as one client may have connections open (BRIDGE_MAX_CONNECTIONS_PER_CLIENT's
+ * default): a page of a few hundred photos, sent over HTTP/2 through a proxy, asks for
+ * them all at once, and a browser shows a refused image broken, never asking again. With
+ * 64 waiting, 134 of a page of 200 photos no cache held were refused.
+ */
+export const MADE_WAITING = 256;
 const making = new Map<string, BulkheadPolicy>();
 
 /** The caller's turn: runs what it is given (an image to make) in it; ErrorServerBusy when the caller has a full queue already. */
