@@ -161,6 +161,18 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       () => envelope(`<m:ResolveNames><m:UnresolvedEntry>${BENCH_USER.email}</m:UnresolvedEntry></m:ResolveNames>`, `<t:X>${'&#x41;'.repeat(170_000)}</t:X>`),
       refusedUnread(/more than \d+ character or entity references/),
     ),
+    // Nineteenth sweep: line breaks cost the parser more than letters (175 ms for 1 MiB of CRs in an attribute).
+    soapAttack(
+      'ResolveNames: a dropped header of 1 MiB of CRs in an attribute',
+      () => envelope(`<m:ResolveNames><m:UnresolvedEntry>${BENCH_USER.email}</m:UnresolvedEntry></m:ResolveNames>`, `<t:X a="${'\r'.repeat(1_040_000)}"/>`),
+      refusedUnread(/more than \d+ line breaks and tabs/),
+    ),
+    soapAttack(
+      'ResolveNames: a dropped header of 86 k CDATA sections (1 MiB)',
+      () =>
+        envelope(`<m:ResolveNames><m:UnresolvedEntry>${BENCH_USER.email}</m:UnresolvedEntry></m:ResolveNames>`, `<t:X>${'<![CDATA[]]>'.repeat(86_000)}</t:X>`),
+      refusedUnread(/more than \d+ comments, CDATA sections and processing instructions/),
+    ),
     soapAttack('ResolveNames: 95 k attributes on one element', () => attributesOnOneElement(95_000), refusedUnread(/more than \d+ attributes/)),
     soapAttack('ResolveNames: 80 k attributes, 32 per element', () => attributesSpread(80_000, BENCH_USER.email), refusedUnread(/more than \d+ attributes/)),
     soapAttack(

@@ -52,6 +52,22 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(entry.text).to.equal('A'.repeat(SOAP_READ_LIMITS.references));
   });
 
+  it(`refuses more than ${SOAP_READ_LIMITS.lineBreaksAndTabs} line breaks and tabs, and more than ${SOAP_READ_LIMITS.otherMarkup} comments, CDATA sections and processing instructions, before parsing any`, () => {
+    const header = (filler: string) => envelope('<m:GetFolder/>', `<t:X a="${filler}">${filler}</t:X>`);
+    const half = SOAP_READ_LIMITS.lineBreaksAndTabs / 2;
+    for (const mark of ['\r', '\n', '\t', '\r\n']) {
+      expect(refusal(header(mark.repeat(half + 1))), JSON.stringify(mark)).to.equal(
+        `the request has more than ${SOAP_READ_LIMITS.lineBreaksAndTabs} line breaks and tabs`,
+      );
+    }
+    expect(readSoapRequest(header('\t'.repeat(half))).operation.local).to.equal('GetFolder');
+    const marked = (count: number) => envelope('<m:GetFolder/>', ['<!-- -->', '<![CDATA[x]]>', '<?pi?>'].join('').repeat(count / 3));
+    expect(refusal(marked(SOAP_READ_LIMITS.otherMarkup + 3))).to.equal(
+      `the request has more than ${SOAP_READ_LIMITS.otherMarkup} comments, CDATA sections and processing instructions`,
+    );
+    expect(readSoapRequest(marked(SOAP_READ_LIMITS.otherMarkup - 10)).operation.local).to.equal('GetFolder');
+  });
+
   it(`refuses nesting deeper than ${SOAP_READ_LIMITS.depth} and more than ${SOAP_READ_LIMITS.elements} elements`, () => {
     expect(refusal(envelope(`<m:GetItem>${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}</m:GetItem>`))).to.match(/nests deeper/);
     expect(refusal(envelope(`<m:GetItem>${'<a/>'.repeat(SOAP_READ_LIMITS.elements)}</m:GetItem>`))).to.match(/more than \d+ elements/);
