@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import type { AddressMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
-/** What a `GET /me/contacts` asks besides its page: which contacts, in what order, and whether their number is wanted. */
+/** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
 export interface ContactListQuery {
   /** `$filter`, as the store matches it; undefined for every contact. */
   match: AddressMatch | undefined;
@@ -9,7 +9,23 @@ export interface ContactListQuery {
   count: boolean;
   /** `$orderby`; display-name order without one. */
   order: ContactOrder[] | undefined;
+  top: number;
+  skip: number;
+  /** The options the next page's link carries on, as `&$name=value`. */
+  carried: string;
 }
+
+/** Graph's page size for contacts when `$top` is not given, and the most `$top` may ask. */
+const DEFAULT_TOP = 10;
+const MAX_TOP = 1000;
+
+/**
+ * The system query options a contact list reads, by name without `$`. `$select` is read and
+ * ignored: every property answers it.
+ */
+const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'search', 'select']);
+/** What the next page asks again. */
+const CARRIED_OPTIONS = ['filter', 'orderby', 'count', 'select'];
 
 /** The properties contacts can be ordered by, by their Graph names. */
 const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
@@ -38,17 +54,21 @@ const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([A-Za-z_]\w*)\s*:\s*\1\/add
  * refused as Graph refuses it (400 ErrorInvalidUrlQueryFilter), and so is `$search`:
  * ignored, either listed every contact as a match, and a client taking the first of them
  * as the person it looked for showed someone else's photo. `$orderby` sorts by the
- * properties the store can sort by and refuses others. `$select` stays ignored: every
- * property answers it.
+ * properties the store can sort by and refuses others. An option is never ignored:
+ * - its `$` is optional (Graph's beta takes `filter` for `$filter`, and v1.0 does for some
+ *   APIs) and its name is read without regard to case (OData 4.01);
+ * - one this list does not take (`$expand`, `$skiptoken`, a misspelt one) is refused, and
+ *   so is one given twice, as OData refuses them.
  */
-export function readContactListQuery(query: Record<string, unknown>): ContactListQuery {
-  if (query.$search !== undefined) {
+export function readContactListQuery(search: URLSearchParams): ContactListQuery {
+  const options = readListOptions(search);
+  if (options.has('search')) {
     throw new BridgeError('ErrorInvalidUrlQuery', 400, "$search is not supported on contacts; filter them with $filter=emailAddresses/any(a:a/address eq '…')");
   }
-  const filter = query.$filter;
+  const filter = options.get('filter');
   let match: AddressMatch | undefined;
   if (filter !== undefined) {
-    const parsed = typeof filter === 'string' ? ADDRESS_FILTER.exec(filter) : null;
+    const parsed = ADDRESS_FILTER.exec(filter);
     if (!parsed) {
       throw new BridgeError(
         'ErrorInvalidUrlQueryFilter',
@@ -58,15 +78,49 @@ export function readContactListQuery(query: Record<string, unknown>): ContactLis
     }
     match = { address: parsed[2]!.replaceAll("''", "'") };
   }
-  const count = query.$count;
+  const count = options.get('count')?.toLowerCase();
   if (count !== undefined && count !== 'true' && count !== 'false') throw BridgeError.invalidRequest('$count must be true or false');
-  return { match, count: count === 'true', order: readOrderBy(query.$orderby) };
+  return {
+    match,
+    count: count === 'true',
+    order: readOrderBy(options.get('orderby')),
+    top: integerOption(options, 'top', DEFAULT_TOP, 1, MAX_TOP),
+    skip: integerOption(options, 'skip', 0, 0, 1_000_000),
+    carried: CARRIED_OPTIONS.flatMap((name) => (options.has(name) ? [`&$${name}=${encodeURIComponent(options.get(name)!)}`] : [])).join(''),
+  };
+}
+
+/** The list's options by name without `$`, lower case. Parameters that are no OData option (no `$`, not one of the list's names) are left alone, as Graph leaves them. */
+function readListOptions(search: URLSearchParams): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const [key, value] of search) {
+    const dollar = key.startsWith('$');
+    const name = (dollar ? key.slice(1) : key).toLowerCase();
+    if (!LIST_OPTIONS.has(name)) {
+      if (dollar) throw new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key}' is not supported on contacts.`);
+      continue;
+    }
+    if (options.has(name)) {
+      throw new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
+    }
+    options.set(name, value);
+  }
+  return options;
+}
+
+/** An integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
+function integerOption(options: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
+  const value = options.get(name);
+  if (value === undefined) return fallback;
+  const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`$${name} must be a whole number from ${min} to ${max}`);
+  return number;
 }
 
 /** `$orderby` → the store's sort, most significant first; a property the store cannot sort by is refused, never ignored. */
-function readOrderBy(orderBy: unknown): ContactOrder[] | undefined {
+function readOrderBy(orderBy: string | undefined): ContactOrder[] | undefined {
   if (orderBy === undefined) return undefined;
-  const items = typeof orderBy === 'string' ? orderBy.split(',') : [];
+  const items = orderBy.split(',');
   const order = items.flatMap((item) => readOrderItem(item) ?? []);
   if (order.length === 0 || order.length !== items.length || order.length > SORTABLE.size) {
     throw new BridgeError('ErrorInvalidUrlQuery', 400, `contacts can be ordered by ${[...SORTABLE.keys()].join(', ')} only, each asc or desc`);

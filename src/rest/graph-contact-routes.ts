@@ -15,7 +15,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { imageNotFound, sendGraphError } from './graph-errors.js';
-import { graphSizeId } from './graph-photo-path.js';
+import { graphContextUrl, graphSizeId } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
   store: Store;
@@ -25,9 +25,6 @@ export interface GraphContactRoutesOptions {
   ids: ItemIds;
 }
 
-/** Graph's page size for contacts when `$top` is not given, and the most `$top` may ask. */
-const DEFAULT_TOP = 10;
-const MAX_TOP = 1000;
 /**
  * The most one page holds, whatever `$top` asks: Graph caps its pages too (at 200 contacts
  * for delta), and clients follow `@odata.nextLink` for the rest. Reading a page takes the
@@ -52,21 +49,15 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
-    const top = queryInteger(req, '$top', DEFAULT_TOP, 1, MAX_TOP);
-    const skip = queryInteger(req, '$skip', 0, 0, 1_000_000);
-    const { match, count, order } = readContactListQuery(req.query);
+    const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
     const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
     const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
-    // The next page asks what this one asked, further on.
-    const asked = ['$filter', '$orderby', '$count']
-      .flatMap((option) => (typeof req.query[option] === 'string' ? [`&${option}=${encodeURIComponent(req.query[option])}`] : []))
-      .join('');
     res.json({
-      '@odata.context': `${base}/$metadata#users('${encodeURIComponent(mailbox)}')/contacts`,
+      '@odata.context': graphContextUrl(req, mailbox, 'contacts'),
       ...(count ? { '@odata.count': page.total } : {}),
       value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids)),
       ...(skip + page.contacts.length < page.total
-        ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${asked}` }
+        ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
     });
   });
@@ -137,13 +128,4 @@ const toBase64Url = (id: string) => id.replace(/\+/g, '-').replace(/\//g, '_').r
 function fromBase64Url(id: string): string {
   const standard = id.replace(/-/g, '+').replace(/_/g, '/');
   return standard + '='.repeat((4 - (standard.length % 4)) % 4);
-}
-
-/** An OData integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
-function queryInteger(req: Request, name: string, fallback: number, min: number, max: number): number {
-  const value = req.query[name];
-  if (value === undefined) return fallback;
-  const number = typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`${name} must be a whole number from ${min} to ${max}`);
-  return number;
 }

@@ -1,7 +1,9 @@
+import type { Request } from 'express';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import { contextOf, linkBaseOf } from '../http/request-context.js';
 import type { Store } from '../store/store.js';
 import { imageNotFound, resourceNotFound } from './graph-errors.js';
 
@@ -46,4 +48,12 @@ export function graphSizeId(width: number, height: number): string {
 /** Graph tells a user without a photo (ImageNotFound) from an id it does not know (Request_ResourceNotFound). */
 export async function photoNotFoundFor(store: Store, owner: PhotoOwner, name: string): Promise<BridgeError> {
   return owner.kind === 'user' && (await store.getUser(owner.email)) ? imageNotFound() : resourceNotFound(name);
+}
+
+/**
+ * `@odata.context` as Graph writes it, on the base URL the client reached (addressing.ts)
+ * and the version asked. The user is an OData key literal, in which a quote is written twice.
+ */
+export function graphContextUrl(req: Request, name: string, what: string): string {
+  return `${linkBaseOf(contextOf(req))}${req.baseUrl}/$metadata#users('${encodeURIComponent(name.replaceAll("'", "''"))}')/${what}`;
 }

@@ -5,14 +5,14 @@ import type { ServedRendition } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { asBridgeError } from '../http/client-errors.js';
-import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
-import { graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
+import { graphContextUrl, graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 
 export interface GraphPhotoRoutesOptions {
   store: Store;
@@ -58,14 +58,14 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
 
   router.get(forUserAndMe('/photo'), reader, async (req, res) => {
     const { served, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
-    res.json({ '@odata.context': contextUrl(req, name, 'photo/$entity'), ...photoEntity(served) });
+    res.json({ '@odata.context': graphContextUrl(req, name, 'photo/$entity'), ...photoEntity(served) });
   });
 
   router.get(forUserAndMe('/photos/:size'), reader, async (req, res) => {
     const size = parseGraphSize(String(req.params.size));
     if (size instanceof BridgeError) throw size;
     const { served, name } = await servedOf(req, size);
-    res.json({ '@odata.context': contextUrl(req, name, 'photos/$entity'), ...photoEntity(served) });
+    res.json({ '@odata.context': graphContextUrl(req, name, 'photos/$entity'), ...photoEntity(served) });
   });
 
   router.get(forUserAndMe('/photos'), reader, async (req, res) => {
@@ -75,7 +75,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     // under 48 px has none of them; it is listed as itself, so the list never hides what /photo serves.
     const available = sized.filter((served, i) => served && Math.max(served.width, served.height) === PHOTO_SIZES[i]) as ServedRendition[];
     const listed = available.length > 0 ? available : [largest];
-    res.json({ '@odata.context': contextUrl(req, name, 'photos'), value: listed.map(photoEntity) });
+    res.json({ '@odata.context': graphContextUrl(req, name, 'photos'), value: listed.map(photoEntity) });
   });
 
   const mayChange: express.RequestHandler = async (req, _res, next) => {
@@ -142,9 +142,4 @@ function photoEntity(rendition: ServedRendition) {
     width: rendition.width,
     height: rendition.height,
   };
-}
-
-/** `@odata.context` as Graph writes it, on the base URL the client reached (addressing.ts) and the version asked. */
-function contextUrl(req: Request, name: string, what: string): string {
-  return `${linkBaseOf(contextOf(req))}${req.baseUrl}/$metadata#users('${encodeURIComponent(name)}')/${what}`;
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 describe('Graph /me/contacts: the address $filter Graph documents and no other, $orderby, $count', () => {
@@ -81,10 +82,44 @@ describe('Graph /me/contacts: the address $filter Graph documents and no other, 
     });
   }
 
-  it('refuses two $filter options, $search, and a $count that is not true or false', async () => {
+  it('refuses an option given twice, $search, and a $count that is not true or false', async () => {
     const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
-    expect((await list(`$filter=${filter}&$filter=${filter}`).expect(400)).body.error.code).to.equal('ErrorInvalidUrlQueryFilter');
+    const twice = (await list(`$filter=${filter}&$filter=${filter}`).expect(400)).body.error;
+    expect(twice).to.deep.include({
+      code: 'ErrorInvalidUrlQuery',
+      message: "Query option '$filter' was specified more than once, but it must be specified at most once.",
+    });
+    expect((await list('$top=1&top=2').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
     expect((await list('$search=%22garth%22').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
     expect((await list('$count=yes').expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
+  });
+
+  it('reads an option without its $ (as Graph beta does) and its name in any case; never ignores one', async () => {
+    const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
+    for (const version of ['beta', 'v1.0']) {
+      const res = await request(t.bridge.server).get(`/${version}/me/contacts?filter=${filter}&count=TRUE`).set('Authorization', basic(READER)).expect(200);
+      expect([names(res.body), res.body['@odata.count']], version).to.deep.equal([['Garth Fort', 'Garth at Home'], 2]);
+    }
+    expect(names((await list(`$FILTER=${filter}&$Top=1`).expect(200)).body)).to.deep.equal(['Garth Fort']);
+  });
+
+  for (const option of ['$expand=photo', '$skiptoken=x', '$bogus=1', '$filter[$ne]=x', '$orderby[]=displayName']) {
+    it(`refuses ${option}, an option the list does not take, with 400, never the whole list`, async () => {
+      const res = await list(option).expect(400);
+      expect(res.body.error.code).to.equal('ErrorInvalidUrlQuery');
+      expect(res.body.error.message).to.match(/^The query parameter '.+' is not supported on contacts\.$/);
+    });
+  }
+
+  it("writes the caller's address into @odata.context as an OData key, a quote in it written twice", async () => {
+    const quoted = { username: "dan.o'brien@example.com", password: 'quoted secret' };
+    await t.store.putAccount(quoted.username, await hashPassword(quoted.password), 'user');
+    const res = await request(t.bridge.server).get('/v1.0/me/contacts').set('Authorization', basic(quoted)).expect(200);
+    expect(res.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\('dan\.o''brien%40example\.com'\)\/contacts$/);
+  });
+
+  it('takes $select (every property answers it) and parameters that are no OData option, and carries $select on', async () => {
+    const first = await list('$select=displayName&$top=2&client-request=1').expect(200);
+    expect(new URL(first.body['@odata.nextLink'] as string).searchParams.get('$select')).to.equal('displayName');
   });
 });
