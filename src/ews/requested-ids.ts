@@ -5,12 +5,24 @@ import { attribute, child, children } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
- * The `Id` attributes of a GetItem/GetAttachment id list, at most the configured number:
- * a longer list is refused whole before any work, so one request cannot ask for the same
- * photo thousands of times.
+ * The `Id` attributes of a GetItem/GetAttachment id list (checkedIdList).
  */
 export function readRequestedIds(request: XmlElement, list: string, item: string, limits: EwsLimits): string[] {
-  const ids = children(child(request, list), item).map((element) => attribute(element, 'Id') ?? '');
+  return checkedIdList(
+    children(child(request, list), item).map((element) => attribute(element, 'Id') ?? ''),
+    list,
+    limits,
+  );
+}
+
+/**
+ * An id list of one to the configured number: a longer one is refused whole before any
+ * work, so one request cannot ask for the same photo thousands of times; an empty one
+ * (the schema wants one at least) would be an answer with no message, which the schema
+ * does not allow either.
+ */
+export function checkedIdList<T>(ids: T[], list: string, limits: EwsLimits): T[] {
+  if (ids.length === 0) throw BridgeError.invalidRequest(`${list} names no id`);
   if (ids.length > limits.maxItemsPerRequest) {
     throw BridgeError.invalidRequest(`at most ${limits.maxItemsPerRequest} ids per request; this one has ${ids.length}`);
   }

@@ -1,8 +1,8 @@
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { folderOf, folderXml, readFolderRef, type FolderRef } from '../folders.js';
+import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { child } from '../soap-args.js';
-import { BridgeError } from '../../domain/errors.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Folders/>';
@@ -17,9 +17,7 @@ export const getFolder: EwsOperation<FolderRef[]> = {
   need: 'user',
 
   read(request, limits) {
-    const ids = child(request, 'FolderIds')?.children ?? [];
-    if (ids.length > limits.maxItemsPerRequest) throw BridgeError.invalidRequest(`at most ${limits.maxItemsPerRequest} folder ids per request`);
-    return ids.map(readFolderRef);
+    return checkedIdList(child(request, 'FolderIds')?.children ?? [], 'FolderIds', limits).map(readFolderRef);
   },
 
   run(ids, context) {
