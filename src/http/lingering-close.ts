@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 
 /** How long a refused body may still be read and dropped after its answer (nginx's lingering_timeout is 5 s). */
@@ -5,19 +6,22 @@ const LINGER_MS = 2000;
 
 /**
  * Closes the connection of a request whose body is refused (413) without losing the
- * answer. The client may still be sending, and a socket closed with bytes unread is reset:
- * the reset makes the client's kernel drop the answer before the client reads it (under
- * load, 1 in 30 clients sending a declared 30 MB saw "write EPIPE", not the 413). So, as
- * nginx's lingering close does, the answer goes out, the sending side is shut, and what still
- * comes is read and dropped until the client closes, for LINGER_MS at most. No
- * `Connection: close` header: with it Node destroys the socket itself as the answer ends.
+ * answer, which says `Connection: close`. The client may still be sending, and a socket
+ * closed with bytes unread is reset: the reset makes the client's kernel drop the answer
+ * before the client reads it (under load, 1 in 30 clients sending a declared 30 MB saw
+ * "write EPIPE", not the 413). So, as nginx's lingering close does, the answer goes out,
+ * the sending side is shut, and what still comes is read and dropped until the client
+ * closes, for LINGER_MS at most. node:http ends the connection of a `close` answer with
+ * the socket's `destroySoon`, which destroys it once the answer is written: on this
+ * socket, that is the lingering close.
  */
 export function closeAfterAnswer(res: ServerResponse): void {
-  const socket = res.socket;
-  if (!socket) return;
-  res.once('finish', () => {
+  const socket: Socket | null = res.socket;
+  if (!socket || res.headersSent) return;
+  res.setHeader('connection', 'close');
+  socket.destroySoon = () => {
     socket.end();
     socket.resume();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  });
+  };
 }

@@ -116,9 +116,10 @@ export function photoUploadBody(maxUploadBytes: number): RequestHandler {
       return;
     }
     readBody(req, maxUploadBytes, (error, body) => {
-      if (error instanceof BridgeError && error.httpStatus === 413)
+      if (error instanceof BridgeError && error.httpStatus === 413) {
+        closeAfterAnswer(res);
         next(BridgeError.imageTooLarge(`the body is larger than the upload limit (${maxUploadBytes} bytes)`));
-      else if (error) next(error);
+      } else if (error) next(error);
       else {
         req.body = body;
         next();
