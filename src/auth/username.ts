@@ -15,12 +15,26 @@ export function normalizeUsername(username: string): string {
 }
 
 /**
+ * The name the directory page signs out as, so no account may have it. Basic
+ * authentication has no logout: the browser keeps the credentials it was given for the
+ * realm until it closes. So the page's sign-out asks `/sign-out` with this name
+ * (XMLHttpRequest's own user and password): the bridge challenges, the browser answers
+ * with them, the bridge accepts them there (only there), and the browser now holds them for
+ * the realm instead of the real ones. The next visit to the page sends them, gets a
+ * challenge, and the browser asks for a login again (web-page-routes.ts).
+ */
+export const SIGNED_OUT_USER = 'signed-out';
+
+/**
  * The name an account is stored under: refused when no Basic login could ever carry it
- * (a ':' ends the user name there), else normalised as at login.
+ * (a ':' ends the user name there) or when it is the page's signed-out name, else
+ * normalised as at login.
  */
 export function accountNameOf(typed: string): string {
   if (typed.trim() === '') throw BridgeError.invalidRequest('the account name must not be empty');
   if (typed.includes(':'))
     throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
-  return normalizeUsername(typed);
+  const name = normalizeUsername(typed);
+  if (name === SIGNED_OUT_USER) throw BridgeError.invalidRequest(`the account name '${typed}' is the name the directory page signs out as`);
+  return name;
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { parseBasicAuthorization } from '../auth/basic-credentials.js';
+import { SIGNED_OUT_USER } from '../auth/username.js';
 import { requireAccount } from '../http/require-account.js';
 
 /** src/web, from src/rest as from dist/rest: the page is plain files, not compiled. */
@@ -22,16 +23,6 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-/**
- * The name the page signs out as. Basic authentication has no logout: the browser keeps
- * the credentials it was given for the realm until it closes. So the page's sign-out asks
- * `/sign-out` with this name (XMLHttpRequest's own user and password): the bridge
- * challenges, the browser answers with them, the bridge accepts them there (only there),
- * and the browser now holds them for the realm instead of the real ones. The next visit
- * to the page sends them, gets a challenge, and the browser asks for a login again.
- */
-export const SIGNED_OUT_USER = 'signed-out';
 
 /**
  * The intranet directory page at `/`, its scripts and styles under `/web/`. Behind the

@@ -33,6 +33,7 @@ describe('login names', () => {
   it("refuse a name containing ':' or nothing, with a reason", () => {
     expect(() => accountNameOf('ops:team@contoso.com')).to.throw(BridgeError, /contains ':'/);
     expect(() => accountNameOf('  ')).to.throw(BridgeError, /must not be empty/);
+    for (const name of ['signed-out', 'Signed-Out']) expect(() => accountNameOf(name)).to.throw(BridgeError, /the name the directory page signs out as/);
   });
 
   describe('made with the command line and used to log in', () => {
