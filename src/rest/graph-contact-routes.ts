@@ -14,7 +14,7 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
-import { imageNotFound, sendGraphError } from './graph-errors.js';
+import { imageNotFound, methodNotAllowed, sendGraphError } from './graph-errors.js';
 import { graphContextUrl, graphSizeId } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
@@ -90,6 +90,11 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
     res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
+  });
+
+  // Contacts are read here, not written: another method is 405, as on the photo paths.
+  router.all(['/me/contacts', '/me/contacts/:id', '/me/contacts/:id/photo', '/me/contacts/:id/photo/$value'], () => {
+    throw methodNotAllowed();
   });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {

@@ -118,6 +118,13 @@ describe('Graph /me/contacts: the address $filter Graph documents and no other, 
     expect(res.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\('dan\.o''brien%40example\.com'\)\/contacts$/);
   });
 
+  it('answers a method other than GET on the contact paths 405, as on the photo paths', async () => {
+    for (const method of ['post', 'patch', 'delete'] as const) {
+      const res = await request(t.bridge.server)[method]('/v1.0/me/contacts').set('Authorization', basic(READER)).send({ displayName: 'New' });
+      expect(res.status, method).to.equal(405);
+    }
+  });
+
   it('takes $select (every property answers it) and parameters that are no OData option, and carries $select on', async () => {
     const first = await list('$select=displayName&$top=2&client-request=1').expect(200);
     expect(new URL(first.body['@odata.nextLink'] as string).searchParams.get('$select')).to.equal('displayName');
