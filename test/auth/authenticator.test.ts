@@ -57,6 +57,13 @@ describe('parseBasicAuthorization', () => {
     expect(parseBasicAuthorization(`basic   ${Buffer.from('u:p').toString('base64')}`)).to.deep.equal({ username: 'u', password: 'p' });
   });
 
+  it('reads credentials that are not UTF-8 as Windows-1252, as .NET Framework clients encode them', () => {
+    const encoded = (bytes: number[]) => `Basic ${Buffer.from(bytes).toString('base64')}`;
+    const zoe = [0x7a, 0x6f, 0xeb]; // "zoë" in Windows-1252 (and Latin-1)
+    expect(parseBasicAuthorization(encoded([...zoe, 0x3a, 0x80, 0x31]))).to.deep.equal({ username: 'zoë', password: '€1' });
+    expect(parseBasicAuthorization(basic('zoë:€1'))).to.deep.equal({ username: 'zoë', password: '€1' });
+  });
+
   it('returns nothing for other schemes, garbage and missing parts', () => {
     for (const header of [undefined, '', 'Bearer x', 'Basic', 'Basic ***', basic('nocolon'), basic(':password-only'), `Basic ${'A'.repeat(5000)}`]) {
       expect(parseBasicAuthorization(header), String(header)).to.equal(undefined);
