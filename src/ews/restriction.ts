@@ -17,9 +17,25 @@ const MAX_CONSTANT_LENGTH = MAX_ENTRY_LENGTH;
 const CONTAINMENT_MODES: ReadonlyMap<string, NameMatch['mode']> = new Map([
   ['FullString', 'whole'],
   ['Prefixed', 'prefix'],
-  ['PrefixOnWords', 'prefix'],
+  ['PrefixOnWords', 'wordPrefix'],
   ['Substring', 'substring'],
   ['ExactPhrase', 'substring'],
+]);
+
+/**
+ * EWS's ContainmentComparison values. Exact compares the name as written; every other
+ * compares folded names, case and accents ignored ("Loose" asks Exchange to ignore more,
+ * IgnoreNonSpacingCharacters alone to keep case: both answer a little more than asked).
+ */
+const CONTAINMENT_COMPARISONS = new Set([
+  'Exact',
+  'IgnoreCase',
+  'IgnoreNonSpacingCharacters',
+  'Loose',
+  'IgnoreCaseAndNonSpacingCharacters',
+  'LooseAndIgnoreCase',
+  'LooseAndIgnoreNonSpace',
+  'LooseAndIgnoreCaseAndIgnoreNonSpace',
 ]);
 
 /**
@@ -46,7 +62,8 @@ export function readRestriction(restriction: XmlElement | undefined): NameMatch 
   const mode = CONTAINMENT_MODES.get(attribute(test, 'ContainmentMode') ?? 'FullString');
   if (!mode) throw unsupported('unknown ContainmentMode');
   const comparison = attribute(test, 'ContainmentComparison') ?? 'Exact';
-  return { text: value, mode, ignoreCase: /IgnoreCase|Loose/.test(comparison) };
+  if (!CONTAINMENT_COMPARISONS.has(comparison)) throw unsupported('unknown ContainmentComparison');
+  return { text: value, mode, ignoreCase: comparison !== 'Exact' };
 }
 
 function unsupported(reason: string): BridgeError {

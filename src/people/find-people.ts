@@ -19,8 +19,9 @@ export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; 
 /**
  * People matching a name: directory users found by the store's people search (every word
  * the start of a word of their names, alias or address, accents and case ignored; exact
- * and whole-name-prefix matches first) and the mailbox's own contacts whose names or
- * addresses start with `entry`, or — for `SMTP:address` — whose address is exactly that.
+ * and whole-name-prefix matches first) and the mailbox's own contacts whose name, a word
+ * of whose names (accents and case ignored) or an address starts with `entry`, or — for
+ * `SMTP:address` — whose address is exactly that.
  * Returns up to `limit + 1`, so a caller can tell when there were more than it shows.
  */
 export async function findPeople(store: Store, mailbox: string | undefined, entry: string, scope: SearchScope, limit: number): Promise<Person[]> {

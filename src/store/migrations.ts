@@ -27,9 +27,10 @@ export interface Migration {
  * Data steps each store implements: `fillUserSearchColumns` computes the search columns
  * (search-text.ts) of every users row whose name_key is NULL; `fillUserSearchKeys`,
  * PostgreSQL's word-start keys (postgres-search-keys.ts) of every row without them —
- * SQLite's FTS5 table makes its own.
+ * SQLite's FTS5 table makes its own; `fillContactSearchColumns`, a contact's folded names
+ * (search-text.ts) for every contacts row whose name_key is NULL.
  */
-export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys';
+export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns';
 
 /**
  * Schema history, applied in order; SQLite records how far a database has come in
@@ -403,5 +404,15 @@ export const MIGRATIONS: readonly Migration[] = [
     DROP INDEX contacts_by_mailbox;
     `,
     postgres: '',
+  },
+  {
+    // Contacts found as people are, case and accents ignored: SQLite's LIKE and PostgreSQL's
+    // lower() left "ZOË" apart from "Zoë" and "angela" from "Ángela".
+    sqlite: `
+    ALTER TABLE contacts ADD COLUMN name_key TEXT;
+    ALTER TABLE contacts ADD COLUMN search_names TEXT;
+    `,
+    postgres: 'ALTER TABLE contacts ADD COLUMN name_key text, ADD COLUMN search_names text',
+    then: 'fillContactSearchColumns',
   },
 ];

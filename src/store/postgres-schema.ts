@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
-import { searchColumnsOf } from './search-text.js';
+import { contactSearchColumnsOf, searchColumnsOf } from './search-text.js';
 import { fromUserRow, type UserRow } from './store-rows.js';
 
 /** Names the advisory lock every bridge process takes to migrate, whatever database it is in. */
@@ -79,4 +79,21 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
     }
   },
   fillUserSearchKeys,
+  async fillContactSearchColumns(client) {
+    for (;;) {
+      const { rows } = await client.query<{ id: string; display_name: string; given_name: string | null; surname: string | null }>(
+        'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL LIMIT $1',
+        [DATA_STEP_BATCH],
+      );
+      if (rows.length === 0) return;
+      const columns = rows.map((row) =>
+        contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined }),
+      );
+      await client.query(
+        `UPDATE contacts c SET name_key = t.name_key, search_names = t.search_names
+         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, name_key, search_names) WHERE c.id = t.id`,
+        [rows.map((row) => row.id), columns.map((c) => c.name_key), columns.map((c) => c.search_names)],
+      );
+    }
+  },
 };

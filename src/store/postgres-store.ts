@@ -24,6 +24,8 @@ import {
 import { migratePostgres } from './postgres-schema.js';
 import {
   asciiLower,
+  contactSearchColumnsOf,
+  foldedText,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
@@ -269,6 +271,8 @@ const CONTACT_FIELDS = [
   'business_phone',
   'mobile_phone',
   'home_phone',
+  'name_key',
+  'search_names',
 ] as const;
 const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(', ')}, c.refs::text AS refs, c.created_at, c.updated_at,
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
@@ -283,8 +287,10 @@ const PHOTO_TABLES = {
 /** The contact match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern or address), as the SQLite store's. */
 const CONTACT_MATCHES = `CASE $2::text
   WHEN 'all' THEN true
+  WHEN 'folded' THEN ' ' || c.name_key LIKE $4
   WHEN 'like' THEN lower(c.display_name) LIKE $4
   WHEN 'prefix' THEN starts_with(c.display_name, $3)
+  WHEN 'wordPrefix' THEN strpos(' ' || c.display_name, ' ' || $3) > 0
   WHEN 'substring' THEN strpos(c.display_name, $3) > 0
   WHEN 'address' THEN $4 IN (lower(c.email1), lower(c.email2), lower(c.email3))
   ELSE c.display_name = $3 END`;
@@ -615,10 +621,11 @@ export class PostgresStore implements Store, ChangeFeed {
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
     const { rows } = await this.query<ContactRow>(
       `${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) AND (
-         lower(c.display_name) LIKE $2 OR lower(c.given_name) LIKE $2 OR lower(c.surname) LIKE $2
+         ($4 <> '' AND (starts_with(c.name_key, $4) OR strpos(' ' || c.search_names, ' ' || $4) > 0))
+         OR lower(c.display_name) LIKE $2
          OR lower(c.email1) LIKE $2 OR lower(c.email2) LIKE $2 OR lower(c.email3) LIKE $2)
        ORDER BY c.display_name, c.id LIMIT $3`,
-      [mailbox, asciiLower(prefixPattern(prefix)), limit],
+      [mailbox, asciiLower(prefixPattern(prefix)), limit, foldedText(prefix)],
     );
     return rows.map(fromContactRow);
   }
@@ -830,6 +837,7 @@ function contactField(mailbox: string, contact: NewContact, field: (typeof CONTA
     business_phone: contact.phones.business,
     mobile_phone: contact.phones.mobile,
     home_phone: contact.phones.home,
+    ...contactSearchColumnsOf(contact),
   };
   return values[field] ?? null;
 }

@@ -85,6 +85,24 @@ export function searchColumnsOf(user: SearchableUser): SearchColumns {
   };
 }
 
+/** A contact's names as a contacts row stores them for searching, folded as a user's are (recomputed on every write). */
+export interface ContactSearchColumns {
+  /** The folded display name: what "starts with", "contains" and "is" compare, case and accents ignored. */
+  name_key: string;
+  /** Folded words of the display name, given name and surname: what ResolveNames finds a contact by the start of. */
+  search_names: string;
+}
+
+export function contactSearchColumnsOf(contact: { displayName: string; givenName?: string | undefined; surname?: string | undefined }): ContactSearchColumns {
+  const nameKey = foldedWords(contact.displayName);
+  return { name_key: nameKey.join(' '), search_names: distinctWords(nameKey, contact.givenName, contact.surname) };
+}
+
+/** A text folded as names are, its words joined by single spaces: what a name_key is compared with. */
+export function foldedText(text: string): string {
+  return foldedWords(text).join(' ');
+}
+
 function distinctWords(first: readonly string[], ...texts: (string | undefined)[]): string {
   const words = new Set(first);
   for (const text of texts) for (const word of foldedWords(text)) words.add(word);

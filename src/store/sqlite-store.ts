@@ -20,6 +20,8 @@ import {
   rankedPage,
   SEARCH_TIERS,
   searchColumnsOf,
+  contactSearchColumnsOf,
+  foldedText,
   MATCHES_SORTED_MAX,
   SORTED_MATCHES_MAX,
   wordStartNeedles,
@@ -80,8 +82,10 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
  */
 const CONTACT_MATCHES = `CASE @kind
   WHEN 'all' THEN 1
+  WHEN 'folded' THEN ' ' || c.name_key LIKE @pattern ESCAPE '\\'
   WHEN 'like' THEN c.display_name LIKE @pattern ESCAPE '\\'
   WHEN 'prefix' THEN substr(c.display_name, 1, length(@text)) = @text
+  WHEN 'wordPrefix' THEN instr(' ' || c.display_name, ' ' || @text) > 0
   WHEN 'substring' THEN instr(c.display_name, @text) > 0
   WHEN 'address' THEN @text COLLATE NOCASE IN (c.email1, c.email2, c.email3)
   ELSE c.display_name = @text END`;
@@ -280,22 +284,24 @@ export class SqliteStore implements Store {
       ),
       insertContact: db.prepare(
         `INSERT INTO contacts (mailbox, display_name, given_name, surname, company, department, job_title,
-           email1, email2, email3, business_phone, mobile_phone, home_phone, refs, created_at, updated_at)
+           email1, email2, email3, business_phone, mobile_phone, home_phone, refs, name_key, search_names, created_at, updated_at)
          VALUES (@mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
-           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @now, @now)`,
+           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @name_key, @search_names, @now, @now)`,
       ),
       updateContact: db.prepare(
         `UPDATE contacts SET display_name = @displayName, given_name = @givenName, surname = @surname, company = @company,
            department = @department, job_title = @jobTitle, email1 = @email1, email2 = @email2, email3 = @email3,
-           business_phone = @businessPhone, mobile_phone = @mobilePhone, home_phone = @homePhone, refs = @refs, updated_at = @now
+           business_phone = @businessPhone, mobile_phone = @mobilePhone, home_phone = @homePhone, refs = @refs,
+           name_key = @name_key, search_names = @search_names, updated_at = @now
          WHERE id = @id AND mailbox = @mailbox`,
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY c.display_name, c.id`),
-      searchContacts: db.prepare<{ mailbox: string; pattern: string; limit: number }, ContactRow>(
+      searchContacts: db.prepare<{ mailbox: string; pattern: string; folded: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
-           c.display_name LIKE @pattern ESCAPE '\\' OR c.given_name LIKE @pattern ESCAPE '\\' OR c.surname LIKE @pattern ESCAPE '\\'
+           (@folded <> '' AND (c.name_key LIKE @folded || '%' OR ' ' || c.search_names LIKE '% ' || @folded || '%'))
+           OR c.display_name LIKE @pattern ESCAPE '\\'
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
          ORDER BY c.display_name, c.id LIMIT @limit`,
       ),
@@ -522,7 +528,8 @@ export class SqliteStore implements Store {
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
-    return (await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), limit }))).map(fromContactRow);
+    const folded = foldedText(prefix);
+    return (await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), folded, limit }))).map(fromContactRow);
   }
 
   async removeContact(mailbox: string, id: number): Promise<boolean> {
@@ -652,6 +659,7 @@ function contactParams(mailbox: string, contact: NewContact) {
     mobilePhone: contact.phones.mobile ?? null,
     homePhone: contact.phones.home ?? null,
     refs: JSON.stringify(contact.refs),
+    ...contactSearchColumnsOf(contact),
   };
 }
 
@@ -687,4 +695,18 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   },
   // FTS5 indexes the search columns' words itself (its prefix indexes are the word starts).
   fillUserSearchKeys() {},
+  fillContactSearchColumns(db) {
+    const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
+    const batch = db.prepare<[number], { id: number; display_name: string; given_name: string | null; surname: string | null }>(
+      'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000',
+    );
+    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+      for (const row of rows) {
+        update.run({
+          id: row.id,
+          ...contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined }),
+        });
+      }
+    }
+  },
 };

@@ -14,10 +14,14 @@ export interface ReplacedContact {
   contact: NewContact;
 }
 
-/** How a contact's display name must match: EWS's Contains (prefix, substring) and IsEqualTo (whole). */
+/**
+ * How a contact's display name must match: EWS's Contains (prefix, prefix of a word,
+ * substring) and IsEqualTo (whole). `ignoreCase`: case and accents ignored, as folded names
+ * compare (search-text.ts); else the name as it is written.
+ */
 export interface NameMatch {
   text: string;
-  mode: 'prefix' | 'substring' | 'whole';
+  mode: 'prefix' | 'wordPrefix' | 'substring' | 'whole';
   ignoreCase: boolean;
 }
 

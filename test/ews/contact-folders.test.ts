@@ -130,6 +130,14 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem(contains('100%', 'Substring', 'IgnoreCase') + contacts)).names).to.deep.equal([]);
   });
 
+  it('restricts by the start of a word (PrefixOnWords), and ignores accents with case; an unknown comparison is refused', async () => {
+    expect((await findItem(contains('Ar', 'PrefixOnWords', 'Exact') + contacts)).names).to.deep.equal(['Ann Archer']);
+    expect((await findItem(contains('LOW', 'PrefixOnWords', 'IgnoreCase') + contacts)).names).to.deep.equal(['ann lower']);
+    expect((await findItem(contains('ÀNN', 'Prefixed', 'IgnoreCaseAndNonSpacingCharacters') + contacts)).names).to.deep.equal(['Ann Archer', 'ann lower']);
+    const banana = await findItem(contains('Ann', 'Prefixed', 'Banana') + contacts);
+    expect([banana.message.ResponseCode, banana.names]).to.deep.equal(['ErrorUnsupportedQueryFilter', []]);
+  });
+
   it('sorts by the SortOrder asked, paging in that order, with a restriction too; an unsortable property is ErrorUnsupportedPathForSortGroup', async () => {
     const sort = (...orders: [string, string][]) =>
       `<m:SortOrder>${orders.map(([uri, order]) => `<t:FieldOrder Order="${order}"><t:FieldURI FieldURI="${uri}"/></t:FieldOrder>`).join('')}</m:SortOrder>`;

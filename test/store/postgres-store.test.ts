@@ -61,6 +61,18 @@ describe('PostgresStore', () => {
     expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
   });
 
+  it('makes the contacts of a database from before their folded names findable as it upgrades it', async () => {
+    await migrateUpToStepOf('fillContactSearchColumns');
+    await runSql(
+      url,
+      "INSERT INTO contacts (mailbox, display_name, given_name, surname, created_at, updated_at) VALUES ('adele@contoso.com', 'Ángela Núñez', 'Ángela', 'Núñez', 'x', 'x')",
+    );
+    const store = await open();
+    expect((await store.searchContacts('adele@contoso.com', 'nunez', 5)).map((contact) => contact.displayName)).to.deep.equal(['Ángela Núñez']);
+    const { contacts } = await store.pageContacts('adele@contoso.com', { text: 'ANGELA', mode: 'prefix', ignoreCase: true }, 0, 5);
+    expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Ángela Núñez']);
+  });
+
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };

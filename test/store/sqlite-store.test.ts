@@ -117,6 +117,26 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('makes the contacts of a database from before their folded names findable as it upgrades it', async () => {
+    const older = join(dir, 'older-contacts.db');
+    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillContactSearchColumns');
+    const db = new Database(older);
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${before}`);
+    db.prepare(
+      "INSERT INTO contacts (mailbox, display_name, given_name, surname, created_at, updated_at) VALUES ('adele@contoso.com', 'Ángela Núñez', 'Ángela', 'Núñez', 'x', 'x')",
+    ).run();
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect((await upgraded.searchContacts('adele@contoso.com', 'nunez', 5)).map((contact) => contact.displayName)).to.deep.equal(['Ángela Núñez']);
+      const { contacts } = await upgraded.pageContacts('adele@contoso.com', { text: 'ANGELA', mode: 'prefix', ignoreCase: true }, 0, 5);
+      expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Ángela Núñez']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('refuses a database from a newer bridge', async () => {
     await store.close();
     const db = new Database(path);
