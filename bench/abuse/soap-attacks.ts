@@ -9,6 +9,7 @@ import {
   getItem,
   INHERITED_NAMES,
   inheritedNameAsOperation,
+  inheritedNameAsEnumValues,
   inheritedNameInGetItem,
   inheritedNameInResolveNames,
   LONG_NAMES,
@@ -214,6 +215,13 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         `${name} inside GetItem`,
         () => inheritedNameInGetItem(name),
         (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidIdMalformed']), wellFormed(a), noStack(a)],
+      ),
+      ...inheritedNameAsEnumValues(name).map((body, i) =>
+        soapAttack(
+          `${name} as ${i === 0 ? 'ResolveNames’ SearchScope and ContactDataShape' : 'GetItem’s BaseShape'}`,
+          () => body,
+          (a) => [statusIs(a, 500), check(`ErrorSchemaValidation fault (was ${a.fault})`, a.fault === 'a:ErrorSchemaValidation'), wellFormed(a), noStack(a)],
+        ),
       ),
     ]),
     soapAttack(

@@ -97,6 +97,11 @@ export class BridgeError extends Error {
   static invalidRequest(reason: string): BridgeError {
     return new BridgeError('ErrorInvalidRequest', 400, reason);
   }
+
+  /** A value the schema does not allow: Exchange answers these with a SOAP fault, before any operation runs. */
+  static schemaValidation(reason: string): BridgeError {
+    return new BridgeError('ErrorSchemaValidation', 500, `The request failed schema validation: ${reason}`);
+  }
 }
 
 /** Whether the bridge refused an image for what it is (not an image, too large, a bomb), not for being busy. */

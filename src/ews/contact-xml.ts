@@ -1,7 +1,7 @@
 import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
-import { attribute, child, children, textOf } from './soap-args.js';
+import { attribute, child, enumValue, children, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, escapeXml, text } from './xml.js';
 
@@ -69,9 +69,9 @@ const CARD_FIELDS: ContactField[] = [
 export const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
 export type Shape = (typeof SHAPES)[number];
 
-/** A missing or unknown shape reads as Default. */
-export function shapeOf(value: string | undefined): Shape {
-  return SHAPES.find((shape) => shape === value) ?? 'Default';
+/** A missing shape reads as Default; an unknown one fails schema validation. */
+export function shapeOf(value: string | undefined, what: string): Shape {
+  return enumValue(value, SHAPES, what, 'Default');
 }
 
 /** GetItem's shapes; Photo only when asked for by FieldURI. */
@@ -91,7 +91,8 @@ export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>
 };
 /** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
 export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {
-  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(child(shape, 'BaseShape')))]);
+  const baseShape = child(shape, 'BaseShape');
+  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(baseShape && textOf(baseShape), 'BaseShape')]);
   const additional = child(shape, 'AdditionalProperties');
   for (const path of [...children(additional, 'FieldURI'), ...children(additional, 'IndexedFieldURI')]) {
     const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');

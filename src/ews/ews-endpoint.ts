@@ -396,6 +396,8 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
     case 'operation':
       return read.operation.run(read.args, context);
     case 'refused':
+      // A value the schema forbids is a fault, as Exchange's schema check answers it, before any operation.
+      if (read.error.responseCode === 'ErrorSchemaValidation') return soapAnswer(ewsErrorFault(read.error), read.error.httpStatus);
       return read.operation.refuse(read.error);
     case 'unsupported':
       return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name))]));

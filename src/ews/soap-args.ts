@@ -1,3 +1,4 @@
+import { BridgeError } from '../domain/errors.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
@@ -20,6 +21,23 @@ export function textOf(element: XmlElement | undefined): string {
   return element?.text.trim() ?? '';
 }
 
-export function isTrue(value: string | undefined): boolean {
-  return value === 'true' || value === '1';
+/** An xs:boolean attribute: `fallback` when absent; any value but true, false, 1 and 0 fails schema validation. */
+export function booleanAttribute(element: XmlElement | undefined, name: string, fallback: boolean): boolean {
+  const value = attribute(element, name)?.trim();
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw BridgeError.schemaValidation(`the '${name}' attribute is invalid: '${value}' is not a boolean`);
+}
+
+/**
+ * A value of one of the schema's enumerations: `fallback` when absent; any other fails
+ * schema validation, as Exchange's does, where read as the fallback it answered something
+ * other than was asked.
+ */
+export function enumValue<T extends string>(value: string | undefined, allowed: readonly T[], what: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  const known = allowed.find((candidate) => candidate === value.trim());
+  if (known === undefined) throw BridgeError.schemaValidation(`${what} '${value.slice(0, 64)}' is not one of ${allowed.join(', ')}`);
+  return known;
 }

@@ -95,16 +95,24 @@ export function inheritedNameAsOperation(name: string): string {
   return envelope(`<m:${name}/>`);
 }
 
-/** The name as an element, an attribute value and the entry of a ResolveNames. */
+/** The name as an element and the entry of a ResolveNames. */
 export function inheritedNameInResolveNames(name: string): string {
-  return envelope(
-    `<m:ResolveNames ReturnFullContactData="true" ContactDataShape="${name}" SearchScope="${name}"><m:${name}/><m:UnresolvedEntry>${name}</m:UnresolvedEntry></m:ResolveNames>`,
-  );
+  return envelope(`<m:ResolveNames ReturnFullContactData="true"><m:${name}/><m:UnresolvedEntry>${name}</m:UnresolvedEntry></m:ResolveNames>`);
 }
 
-/** The name as the base shape, a FieldURI, an element and an ItemId of a GetItem. */
+/** The name as a FieldURI, an element and an ItemId of a GetItem. */
 export function inheritedNameInGetItem(name: string): string {
-  return getItem([name], name, `<t:AdditionalProperties><t:FieldURI FieldURI="${name}"/><t:${name}/></t:AdditionalProperties>`);
+  return getItem([name], 'IdOnly', `<t:AdditionalProperties><t:FieldURI FieldURI="${name}"/><t:${name}/></t:AdditionalProperties>`);
+}
+
+/** The name where the schema allows only some values: ResolveNames' ContactDataShape and SearchScope, GetItem's BaseShape. */
+export function inheritedNameAsEnumValues(name: string): string[] {
+  return [
+    envelope(
+      `<m:ResolveNames ReturnFullContactData="true" ContactDataShape="${name}" SearchScope="${name}"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>`,
+    ),
+    getItem(['AAAA'], name),
+  ];
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   getUserPhoto,
   INHERITED_NAMES,
   inheritedNameAsOperation,
+  inheritedNameAsEnumValues,
   inheritedNameInGetItem,
   inheritedNameInResolveNames,
   LONG_NAMES,
@@ -215,6 +216,14 @@ describe('hostile requests with a valid login (issue 8)', () => {
         expect(item.status).to.equal(200);
         expect(responseCodesOf(item.text)).to.deep.equal(['ErrorInvalidIdMalformed']);
         for (const answer of [resolved, item]) expect(xmlProblem(answer.text)).to.equal(undefined);
+      });
+
+      it(`answers ${name} where the schema allows only some values with the ErrorSchemaValidation fault`, async () => {
+        for (const body of inheritedNameAsEnumValues(name)) {
+          const answer = await b.post(body);
+          expect([answer.status, faultCodeOf(answer.text)]).to.deep.equal([500, 'a:ErrorSchemaValidation']);
+          expect(xmlProblem(answer.text)).to.equal(undefined);
+        }
       });
     }
   });

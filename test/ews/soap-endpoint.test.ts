@@ -108,6 +108,34 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       });
     }
 
+    const folders = '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds>';
+    for (const [what, body] of [
+      ['a SearchScope', '<m:ResolveNames ReturnFullContactData="false" SearchScope="Banana"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
+      ['a ContactDataShape', '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="All"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
+      ['a boolean', '<m:ResolveNames ReturnFullContactData="yes"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
+      ['a BaseShape', `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Banana</t:BaseShape></m:ItemShape>${folders}</m:FindItem>`],
+      [
+        'a BasePoint',
+        `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="1" Offset="0" BasePoint="Middle"/>${folders}</m:FindItem>`,
+      ],
+    ] as const) {
+      it(`answers ${what} the schema does not allow with an ErrorSchemaValidation fault (HTTP 500), as Exchange, never a default in its place`, async () => {
+        const res = await post(envelope(body)).expect(500);
+        const fault = (await parseSoap(res.text)).Envelope.Body.Fault;
+        expect(fault.faultcode._ ?? fault.faultcode).to.equal('a:ErrorSchemaValidation');
+        expect(fault.detail.ResponseCode._ ?? fault.detail.ResponseCode).to.equal('ErrorSchemaValidation');
+        expect(fault.faultstring._ ?? fault.faultstring).to.match(/^The request failed schema validation: /);
+      });
+    }
+
+    it('reads the xs:boolean spellings 1 and 0 as true and false', async () => {
+      for (const flag of ['1', '0', 'true', 'false']) {
+        const { res } = await call(`<m:ResolveNames ReturnFullContactData="${flag}"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>`);
+        expect(res.status, flag).to.equal(200);
+        expect(res.text.includes('<t:Contact>'), flag).to.equal(flag === '1' || flag === 'true');
+      }
+    });
+
     it('refuses a body over 1 MiB with 413', async () => {
       await post(
         envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${'a'.repeat(1100 * 1024)}</m:UnresolvedEntry></m:ResolveNames>`),

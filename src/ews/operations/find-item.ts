@@ -8,7 +8,7 @@ import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
-import { attribute, child } from '../soap-args.js';
+import { attribute, child, enumValue } from '../soap-args.js';
 import { element } from '../xml.js';
 
 export interface FindItemArgs {
@@ -54,7 +54,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
         view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest,
         limits.maxItemsPerRequest,
       ),
-      fromEnd: attribute(view, 'BasePoint') === 'End',
+      fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
     };
   },
 
@@ -103,6 +103,8 @@ const UNSUPPORTED_PARTS: ReadonlyMap<string, () => BridgeError> = new Map([
     () => BridgeError.invalidRequest(`${group} is not supported; contacts are found ungrouped`),
   ]),
 ]);
+
+const BASE_POINTS = ['Beginning', 'End'] as const;
 
 /**
  * A page counted back from the end (BasePoint="End"): `offset` items before the end, and

@@ -1,7 +1,7 @@
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
 import { BridgeError } from '../../domain/errors.js';
-import { findPeople, isSearchScope, type SearchScope } from '../../people/find-people.js';
+import { findPeople, SEARCH_SCOPES, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
@@ -9,7 +9,7 @@ import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
-import { attribute, child, isTrue, textOf } from '../soap-args.js';
+import { attribute, booleanAttribute, child, enumValue, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Exchange returns at most 100 resolutions and says whether that was all of them. */
@@ -48,14 +48,13 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
   need: 'user',
 
   read(request) {
-    const requestedScope = attribute(request, 'SearchScope') ?? '';
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
     if (folders.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`ResolveNames takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
       entry: textOf(child(request, 'UnresolvedEntry')),
-      scope: isSearchScope(requestedScope) ? requestedScope : 'ActiveDirectoryContacts',
+      scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
       folders: folders.length > 0 ? folders.map(readFolderRef) : undefined,
-      fields: fieldsFor(isTrue(attribute(request, 'ReturnFullContactData')), attribute(request, 'ContactDataShape')),
+      fields: fieldsFor(booleanAttribute(request, 'ReturnFullContactData', false), attribute(request, 'ContactDataShape')),
     };
   },
 
@@ -110,7 +109,8 @@ function searchedMailbox(folders: FolderRef[] | undefined, context: EwsContext):
 
 /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
 function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {
-  return fullContactData ? RESOLVE_SHAPE_FIELDS[shapeOf(shape)] : undefined;
+  const fields = RESOLVE_SHAPE_FIELDS[shapeOf(shape, 'ContactDataShape')];
+  return fullContactData ? fields : undefined;
 }
 
 function userCandidate(user: DirectoryUser): Candidate {
