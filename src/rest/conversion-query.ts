@@ -24,10 +24,10 @@ const SIDE = /^[1-9]\d{0,2}$/;
  * no smaller than the photo's `size` bounds nothing and is dropped (withinSide).
  */
 export function conversionRequestOf(query: URLSearchParams, accept: string | undefined, size: PhotoSize): ConversionRequest | undefined {
-  const width = query.get('w');
-  const height = query.get('h');
-  const type = query.get('type');
-  const ifBlank = query.get('ifBlank');
+  const width = queryValue(query, 'w');
+  const height = queryValue(query, 'h');
+  const type = queryValue(query, 'type');
+  const ifBlank = queryValue(query, 'ifBlank');
   if (width === null && height === null && type === null && ifBlank === null && (accept === undefined || accept === '*/*')) return undefined;
   const request: ConversionRequest = {
     conversion: withinSide(
@@ -41,6 +41,16 @@ export function conversionRequestOf(query: URLSearchParams, accept: string | und
     ifBlank: ifBlank === null ? 'Null' : parseBlankKind(ifBlank),
   };
   return changesImage(request.conversion) || request.ifBlank !== 'Null' ? request : undefined;
+}
+
+/**
+ * A photo URL's parameter, null when absent; 400 when it is given twice, never one of the
+ * two picked (IIS hands Exchange both, joined by a comma, which no value reads as).
+ */
+export function queryValue(query: URLSearchParams, name: string): string | null {
+  const values = query.getAll(name);
+  if (values.length > 1) throw BridgeError.invalidRequest(`the '${name}' parameter is given more than once`);
+  return values[0] ?? null;
 }
 
 function parseSide(name: string, value: string): number {

@@ -12,7 +12,7 @@ import { logRequest, logWhenDone } from '../http/access-log.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
-import { conversionRequestOf } from './conversion-query.js';
+import { conversionRequestOf, queryValue } from './conversion-query.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
@@ -267,8 +267,8 @@ export const EWS_REST_PHOTO_DOOR = queryPhotoDoor('ews-rest', [USER_PHOTO_PATH])
 function parsePhotoQuery(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
   try {
     const query = new URLSearchParams(queryString);
-    const sizeCode = query.get('size');
-    const email = normalizeSmtpAddress(query.get('email') ?? '');
+    const sizeCode = queryValue(query, 'size');
+    const email = normalizeSmtpAddress(queryValue(query, 'email') ?? '');
     const size = sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode);
     return { name: email, owner: userOwner(email), size, conversionRequest: conversionRequestOf(query, accept, size) };
   } catch (error) {

@@ -113,6 +113,9 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['SQL-looking input that is a valid address', `email=${encodeURIComponent("x'or'1'='1@contoso.com")}&size=HR96x96`, 404, /no photo/],
       ['a user without a photo', 'email=no.photo@contoso.com&size=HR96x96', 404, /no photo for 'no.photo@contoso.com'/],
       ['an unknown user', 'email=nobody@contoso.com&size=HR96x96', 404, /no photo for 'nobody@contoso.com'/],
+      ['two addresses', 'email=alex.wilber@contoso.com&email=no.photo@contoso.com&size=HR96x96', 400, /the 'email' parameter is given more than once/],
+      ['two sizes', 'email=alex.wilber@contoso.com&size=HR96x96&size=HR48x48', 400, /the 'size' parameter is given more than once/],
+      ['two types', 'email=alex.wilber@contoso.com&size=HR96x96&type=png&type=webp', 400, /the 'type' parameter is given more than once/],
     ];
     for (const [what, query, status, reason] of cases) {
       it(`${what} → ${status}`, async () => {
