@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { BridgeError } from '../domain/errors.js';
 import type { EwsContext } from './ews-operation.js';
-import type { ItemIds } from './item-ids.js';
 import { attribute, child, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';
@@ -39,9 +39,28 @@ export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mail
   if (ref.kind === 'distinguished' && Object.hasOwn(FOLDERS, ref.name) && (ref.mailbox === '' || ref.mailbox === context.mailbox)) {
     return ref.name as FolderName;
   }
-  const name = ref.kind === 'id' ? BY_CODE.get(context.ids.decode('folder', ref.id)) : undefined;
-  if (name) return name;
+  if (ref.kind === 'id') {
+    const sealed = context.ids.decode('folder', ref.id);
+    const name = BY_CODE.get(sealed % 256);
+    if (name && Math.floor(sealed / 256) === mailboxTag(context.mailbox)) return name;
+  }
   throw folderNotFound();
+}
+
+/**
+ * What a FolderId seals: the folder's code and a tag of its mailbox, so that one mailbox's
+ * folder id is not found in another's, as in Exchange, where every mailbox's folders have
+ * ids of their own. 40 bits of the address's hash: the id holds 48.
+ */
+function sealedFolder(name: FolderName, mailbox: string | undefined): number {
+  return mailboxTag(mailbox) * 256 + FOLDERS[name].code;
+}
+
+function mailboxTag(mailbox: string | undefined): number {
+  return createHash('sha256')
+    .update(mailbox?.toLowerCase() ?? '')
+    .digest()
+    .readUIntBE(0, 5);
 }
 
 /** What a folder reference names, to tell references to one folder apart from others: its folder, or (none found) the reference itself. */
@@ -59,21 +78,22 @@ export function folderNotFound(): BridgeError {
   return new BridgeError('ErrorFolderNotFound', 404, 'The specified folder could not be found in the store.');
 }
 
-export function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, ids: ItemIds): string {
-  return element(tag, { Id: ids.encode('folder', FOLDERS[name].code), ChangeKey: CHANGE_KEY });
+export function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, context: FolderIdContext): string {
+  return element(tag, { Id: context.ids.encode('folder', sealedFolder(name, context.mailbox)), ChangeKey: CHANGE_KEY });
 }
+type FolderIdContext = Pick<EwsContext, 'ids' | 'mailbox'>;
 // The folders themselves never change; only their contents do, and those carry their own ChangeKeys.
 const CHANGE_KEY = 'AQAAAA==';
 
 /** The folder in schema order: FolderId, ParentFolderId, FolderClass, DisplayName, TotalCount, ChildFolderCount (then UnreadCount, Folder only). */
-export function folderXml(name: FolderName, totalCount: number, ids: ItemIds): string {
+export function folderXml(name: FolderName, totalCount: number, context: FolderIdContext): string {
   const folder = FOLDERS[name];
   const children = Object.values(FOLDERS).filter((other) => other.parent === name).length;
   return element(
     folder.element,
     {},
-    folderIdXml('t:FolderId', name, ids),
-    folder.parent && folderIdXml('t:ParentFolderId', folder.parent, ids),
+    folderIdXml('t:FolderId', name, context),
+    folder.parent && folderIdXml('t:ParentFolderId', folder.parent, context),
     text('t:FolderClass', folder.folderClass),
     text('t:DisplayName', folder.displayName),
     text('t:TotalCount', totalCount),

@@ -85,13 +85,22 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     }
   });
 
-  it('reaches the same folder again by the FolderId it was given', async () => {
-    const { xml } = await call(
-      '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
-    );
-    const id = xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage.Folders.ContactsFolder.FolderId.$.Id;
-    const { names } = await findItem(`<m:ParentFolderIds><t:FolderId Id="${id}"/></m:ParentFolderIds>`);
+  it("reaches the same folder again by the FolderId it was given; another mailbox's FolderId is not found", async () => {
+    const contactsId = async (as: typeof READER) => {
+      const { xml } = await call(
+        '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
+        as,
+      );
+      return xml.Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage.Folders.ContactsFolder.FolderId.$.Id as string;
+    };
+    const own = await contactsId(READER);
+    const { names } = await findItem(`<m:ParentFolderIds><t:FolderId Id="${own}"/></m:ParentFolderIds>`);
     expect(names).to.have.length(NAMES.length);
+    const admins = await contactsId(ADMIN);
+    expect(admins).to.not.equal(own);
+    const foreign = await findItem(`<m:ParentFolderIds><t:FolderId Id="${admins}"/></m:ParentFolderIds>`);
+    expect([foreign.message.ResponseCode, foreign.names]).to.deep.equal(['ErrorFolderNotFound', []]);
+    expect((await findItem(`<m:ParentFolderIds><t:FolderId Id="${own}"/></m:ParentFolderIds>`, ADMIN)).message.ResponseCode).to.equal('ErrorFolderNotFound');
   });
 
   it('pages with IndexedPagingOffset, TotalItemsInView and IncludesLastItemInRange, from the beginning and from the end', async () => {

@@ -26,7 +26,7 @@ export const getFolder: EwsOperation<FolderRef[]> = {
     const answer = async (id: FolderRef) => {
       const name = folderOf(id, context);
       const total = name === 'contacts' ? await (contacts ??= context.store.pageContacts(context.mailbox!, undefined, 0, 0).then((page) => page.total)) : 0;
-      return success(element('m:Folders', {}, folderXml(name, total, context.ids)));
+      return success(element('m:Folders', {}, folderXml(name, total, context)));
     };
     return soapAnswer(streamedResponse('GetFolder', ids, answer, EMPTY, context));
   },
