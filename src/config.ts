@@ -60,7 +60,12 @@ export const SETTINGS = {
     default: 2000,
     doc: 'How long one request may wait, without blocking others, for a store locked by another process (the CLI, a second server); then it answers 503 + Retry-After (SOAP: ErrorServerBusy).',
   },
-  seedDemo: { env: 'BRIDGE_DEMO', schema: flag, default: true, doc: 'Seed a demo directory and login into an empty database.' },
+  seedDemo: {
+    env: 'BRIDGE_DEMO',
+    schema: flag,
+    default: true,
+    doc: 'Seed a demo directory and login into an empty database (no directory users and no accounts).',
+  },
   allowAnonymousRead: {
     env: 'BRIDGE_ANONYMOUS_READ',
     schema: flag,

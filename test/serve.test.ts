@@ -93,6 +93,23 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     }
   });
 
+  it('seeds no demo, and so no demo admin, into a store that has an account but no directory yet', async () => {
+    const db = join(dir, 'accounts-only.db');
+    const made = spawn(process.execPath, ['--import', 'tsx', CLI, '--db', db, 'account', 'add', 'ops@corp.example', '--role', 'admin'], { env: process.env });
+    expect(await new Promise((resolve) => made.once('exit', resolve))).to.equal(0);
+    const running = await startServe(db);
+    try {
+      expect(running.stderr()).to.not.match(/demo login/);
+      const demo = await fetch(`${running.base}/api/me`, {
+        headers: { authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}` },
+      });
+      expect(demo.status).to.equal(401);
+    } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).to.equal(0);
+    }
+  });
+
   it('leaves the database empty with --no-demo and says how to make an account', async () => {
     const running = await startServe(join(dir, 'empty.db'), ['--no-demo']);
     running.child.kill('SIGTERM');

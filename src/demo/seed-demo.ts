@@ -8,10 +8,11 @@ import { DEMO_LOGIN, demoContacts, demoDirectory } from './demo-directory.js';
 
 /**
  * Fills an empty store with the demo directory, photos, the demo login and its
- * contacts; a store with users is left alone.
+ * contacts. A store with users or accounts is left alone: the demo login is an admin
+ * whose password the README prints, so it never joins an operator's own accounts.
  */
 export async function seedDemoIfEmpty(store: Store, limits: ImageLimits): Promise<boolean> {
-  if ((await store.countUsers()) > 0) return false;
+  if ((await store.countUsers()) > 0 || (await store.listAccounts()).length > 0) return false;
   const avatar = async (seed: number, size: number) => (size > 0 ? normalizePhoto(await renderAvatar(seed, size), limits) : undefined);
   const people = demoDirectory();
   const photos = await Promise.all(people.map((person, i) => avatar(i, person.photoSize)));
