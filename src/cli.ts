@@ -16,7 +16,7 @@ import { importLdifDirectory } from './import/ldif-directory.js';
 import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { ImportFileError } from './import/import-file-error.js';
-import { ldapSettingsOf, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
+import { ldapSettingsOf, pruneTooLarge, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
@@ -122,12 +122,20 @@ program
   .command('import-ldap')
   .description('import (or re-sync) directory users from the ldap source of the config file; all land or none does')
   .option('--source <name>', 'which ldap source, when the config file has several')
-  .option('--prune', 'also remove users an earlier LDAP import brought in that LDAP no longer has')
-  .action(async (options: { source?: string; prune?: boolean }) => {
+  .option('--prune', 'also remove users an earlier LDAP import brought in that LDAP no longer has (at most half of them)')
+  .option('--prune-over-half', 'let --prune remove more than half of the users LDAP brought in')
+  .action(async (options: { source?: string; prune?: boolean; pruneOverHalf?: boolean }) => {
     const { users, skipped, removed } = await withStore(async (store, settings) => {
       const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source), AbortSignal.timeout(120_000));
+      const existing = options.prune ? await store.listUsers() : [];
+      const gone = options.prune ? usersGoneFromLdap(existing, directory) : [];
+      const fromLdap = options.pruneOverHalf ? undefined : pruneTooLarge(existing, directory, gone);
+      if (fromLdap !== undefined) {
+        throw new InvalidArgumentError(
+          `LDAP selected ${directory.users.length} user(s), so --prune would remove ${gone.length} of the ${fromLdap} it brought in; nothing was imported or removed. Check userFilter and baseDn, or add --prune-over-half`,
+        );
+      }
       await store.upsertUsers(directory.users);
-      const gone = options.prune ? usersGoneFromLdap(await store.listUsers(), directory.users) : [];
       for (const email of gone) await store.removeUser(email);
       return { ...directory, removed: gone };
     });

@@ -23,6 +23,8 @@ export interface LdapDirectory {
   users: DirectoryUser[];
   /** One line per entry that could not become a user (no usable mail, a duplicate…), with its DN. */
   skipped: string[];
+  /** The DNs of those entries, as comparableDn writes them: still in LDAP, so never pruned. */
+  skippedDns: string[];
 }
 
 /**
@@ -59,18 +61,22 @@ export async function readLdapDirectory(settings: LdapSettings, signal: AbortSig
     },
     { bytes: settings.importMaxMiB * 1024 * 1024, per: 'the import (importMaxMiB)' },
   );
-  const result: LdapDirectory = { users: [], skipped: [] };
+  const result: LdapDirectory = { users: [], skipped: [], skippedDns: [] };
   const seen = new Map<string, string>();
   const managerDns = new Map<DirectoryUser, string>();
   for (const entry of entries) {
     const user = toDirectoryUser(recordOf(entry));
+    const skip = (why: string) => {
+      result.skipped.push(`${entry.dn}: ${why}`);
+      result.skippedDns.push(comparableDn(entry.dn));
+    };
     if (typeof user === 'string') {
-      result.skipped.push(`${entry.dn}: ${user}`);
+      skip(user);
       continue;
     }
     const earlier = seen.get(user.email);
     if (earlier) {
-      result.skipped.push(`${entry.dn}: ${user.email} is already the mail of ${earlier}`);
+      skip(`${user.email} is already the mail of ${earlier}`);
       continue;
     }
     seen.set(user.email, entry.dn);
@@ -118,9 +124,24 @@ export function recordOf(entry: Entry): Record<string, unknown> {
 /**
  * For a sync: the addresses of users an earlier LDAP import brought in (they carry an
  * ldapDn) that the directory no longer selects. Users added any other way are not LDAP's
- * to remove.
+ * to remove, and neither are those whose entry is still there but was skipped this time
+ * (a title grown too long is no reason to lose someone and their photo).
  */
-export function usersGoneFromLdap(existing: readonly DirectoryUser[], imported: readonly DirectoryUser[]): string[] {
-  const still = new Set(imported.map((user) => user.email.toLowerCase()));
-  return existing.filter((user) => user.refs.ldapDn !== undefined && !still.has(user.email.toLowerCase())).map((user) => user.email);
+export function usersGoneFromLdap(existing: readonly DirectoryUser[], directory: LdapDirectory): string[] {
+  const still = new Set(directory.users.map((user) => user.email.toLowerCase()));
+  const skipped = new Set(directory.skippedDns);
+  return existing
+    .filter((user) => user.refs.ldapDn !== undefined && !still.has(user.email.toLowerCase()) && !skipped.has(comparableDn(user.refs.ldapDn)))
+    .map((user) => user.email);
+}
+
+/**
+ * How many users LDAP brought in, counting this import, when a prune would remove more
+ * than half of them: what a userFilter or baseDn mistyped, or a directory answering
+ * empty, looks like. It then removes no one (nor imports anything) unless the operator
+ * says so. Undefined for a prune of that size or smaller.
+ */
+export function pruneTooLarge(existing: readonly DirectoryUser[], directory: LdapDirectory, gone: readonly string[]): number | undefined {
+  const fromLdap = new Set([...existing.filter((user) => user.refs.ldapDn !== undefined), ...directory.users].map((user) => user.email.toLowerCase()));
+  return gone.length > 0 && gone.length * 2 > fromLdap.size ? fromLdap.size : undefined;
 }

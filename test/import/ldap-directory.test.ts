@@ -171,6 +171,53 @@ describe('importing the directory from LDAP', () => {
     }
   });
 
+  it('import-ldap --prune keeps users whose entry is still there but skipped this time', async () => {
+    const { dir, config } = configFile({ pageSize: 2 });
+    try {
+      const seeded = new SqliteStore(join(dir, 'bridge.db'));
+      await seeded.upsertUsers([{ email: 'bad.mail@example.com', displayName: 'Bad Mail', refs: { ldapDn: person('Bad Mail').toUpperCase() } }]);
+      await seeded.close();
+      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: config } });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2\n');
+      const store = new SqliteStore(join(dir, 'bridge.db'));
+      try {
+        expect(await store.getUser('bad.mail@example.com')).to.not.equal(undefined);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('import-ldap --prune removes no one, and imports nothing, when it would remove more than half of the users LDAP brought in', async () => {
+    const { dir, config } = configFile({ pageSize: 2 });
+    const typo = configFile({ pageSize: 2, userFilter: '(&(objectClass=inetOrgPersn)(mail=*))' });
+    try {
+      const db = join(dir, 'bridge.db');
+      expect(runCli(['--db', db, 'import-ldap'], { env: { BRIDGE_CONFIG: config } }).status).to.equal(0);
+      const refused = runCli(['--db', db, 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: typo.config } });
+      expect(refused.status).to.equal(1);
+      expect(refused.stderr).to.match(/LDAP selected 0 user\(s\), so --prune would remove 5 of the 5 it brought in; nothing was imported or removed\./);
+      const count = async () => {
+        const store = new SqliteStore(db);
+        try {
+          return await store.countUsers();
+        } finally {
+          await store.close();
+        }
+      };
+      expect(await count()).to.equal(5);
+      const forced = runCli(['--db', db, 'import-ldap', '--prune', '--prune-over-half'], { env: { BRIDGE_CONFIG: typo.config } });
+      expect([forced.status, forced.stdout]).to.deep.equal([0, 'imported 0 user(s) from LDAP, removed 5\n']);
+      expect(await count()).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(typo.dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives imported users photos through their DN, even when no search attribute would find them', async () => {
     const { dir, config } = configFile({ searchAttributes: ['proxyAddresses'] });
     const t = await startTestBridge({ BRIDGE_CONFIG: config });
