@@ -16,6 +16,13 @@ export interface AddressingOptions {
  * and throttled) and the base of every absolute URL the bridge hands out (the WSDL's
  * soap:address, Autodiscover's EWS and photo URLs, Graph's @odata.context).
  */
+/**
+ * The headers by which proxies say whose request they pass on: the standard two, and the
+ * ones common recipes set alone (nginx's `proxy_set_header X-Real-IP`, CDNs' own). A
+ * request that carries one came through a proxy, whatever its peer.
+ */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip'];
+
 export class Addressing {
   private readonly proxies: TrustedProxies;
   private readonly ownScheme: 'http' | 'https';
@@ -38,8 +45,7 @@ export class Addressing {
   /** Whether the request came from a peer that forwarded another's, but is not trusted to say so. */
   forwardedByUntrusted(req: IncomingMessage): boolean {
     const { headers } = req;
-    const forwards = headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined;
-    return forwards && !this.proxies.forwardedByTrusted(req);
+    return FORWARDING_HEADERS.some((name) => headers[name] !== undefined) && !this.proxies.forwardedByTrusted(req);
   }
 
   /**

@@ -150,6 +150,10 @@ describe('metrics', () => {
         await request(t.bridge.server).get('/metrics').expect(200);
         const proxied = await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').expect(403);
         expect(proxied.text).to.match(/BRIDGE_METRICS_ALLOW/);
+        // A proxy on the same host that says whose request it is in another header only (nginx's X-Real-IP recipe).
+        for (const header of ['X-Real-IP', 'True-Client-IP', 'CF-Connecting-IP']) {
+          await request(t.bridge.server).get('/metrics').set(header, '203.0.113.5').expect(403);
+        }
         await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').set('Authorization', `Bearer ${TOKEN}`).expect(200);
       } finally {
         await t.close();
