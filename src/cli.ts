@@ -270,6 +270,7 @@ contacts
   .argument('<id>', 'contact id')
   .action(async (mailbox: string, id: string) => {
     const owner = normalizeSmtpAddress(mailbox);
+    if (!/^[1-9]\d{0,14}$/.test(id)) throw new InvalidArgumentError(`'${id}' is not a contact id (a whole number, as contacts list shows it)`);
     if (!(await withStore((store) => store.removeContact(owner, Number(id))))) throw new InvalidArgumentError(`no contact ${id} in ${owner}`);
     console.log(`contact ${id} removed from ${owner}`);
   });
@@ -337,17 +338,22 @@ program
 const account = program.command('account').description('manage the logins of the bridge');
 account
   .command('add')
-  .description('add a login, or change its password and role; prints a generated password unless --password-stdin')
+  .description('add a login, or change its password (and its role, with --role); prints a generated password unless --password-stdin')
   .argument('<username>', 'login name, usually the mailbox SMTP address')
-  .addOption(new Option('--role <role>', 'role').choices(ROLES).default('user'))
+  .addOption(new Option('--role <role>', 'role (a new login: user; an existing one keeps its own)').choices(ROLES))
   .option('--password-stdin', 'read the password from standard input (keeps it out of the process list)')
-  .action(async (username: string, options: { role: Role; passwordStdin?: boolean }) => {
+  .action(async (username: string, options: { role?: Role; passwordStdin?: boolean }) => {
     const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : randomBytes(12).toString('base64url');
     if (password.length < 4) throw new InvalidArgumentError('the password must have at least 4 characters');
     const name = accountNameOf(username);
     const hash = await hashPassword(password);
-    await withStore((store) => store.putAccount(name, hash, options.role));
-    console.log(`account ${name} (${options.role}) saved`);
+    const role = await withStore(async (store) => {
+      // A password reset leaves an admin an admin: the role changes only when asked.
+      const chosen = options.role ?? (await store.getAccount(name))?.role ?? 'user';
+      await store.putAccount(name, hash, chosen);
+      return chosen;
+    });
+    console.log(`account ${name} (${role}) saved`);
     if (!options.passwordStdin) console.log(`password: ${password}`);
   });
 account

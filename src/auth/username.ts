@@ -32,6 +32,9 @@ export const SIGNED_OUT_USER = 'signed-out';
  */
 export function accountNameOf(typed: string): string {
   if (typed.trim() === '') throw BridgeError.invalidRequest('the account name must not be empty');
+  // As long as an SMTP address may be; control characters would reach logs and answers.
+  if (typed.length > 320) throw BridgeError.invalidRequest('the account name is longer than 320 characters');
+  if (/\p{Cc}/u.test(typed)) throw BridgeError.invalidRequest('the account name contains control characters');
   if (typed.includes(':'))
     throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
   const name = normalizeUsername(typed);

@@ -162,6 +162,17 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['account', 'remove', 'ops@contoso.com']).stderr).to.match(/no account 'ops@contoso.com'/);
   });
 
+  it("keeps an existing login's role when its password is changed without --role, and refuses names no login could be", () => {
+    expect(cli(['account', 'add', 'boss@contoso.com', '--role', 'admin']).status).to.equal(0);
+    const reset = cli(['account', 'add', 'boss@contoso.com']);
+    expect(reset.stdout).to.match(/account boss@contoso.com \(admin\) saved/);
+    expect(cli(['account', 'list']).stdout).to.match(/^boss@contoso.com\tadmin$/m);
+    expect(cli(['account', 'add', 'boss@contoso.com', '--role', 'user']).stdout).to.match(/\(user\) saved/);
+    expect(cli(['account', 'add', 'new@contoso.com']).stdout).to.match(/\(user\) saved/);
+    expect(cli(['account', 'add', 'bell\u0001@contoso.com']).stderr).to.match(/contains control characters/);
+    expect(cli(['account', 'add', `${'a'.repeat(5000)}@contoso.com`]).stderr).to.match(/longer than 320 characters/);
+  });
+
   it('generates and prints a password when none is given', async () => {
     const added = cli(['account', 'add', 'gen@contoso.com']);
     const password = /password: (\S+)/.exec(added.stdout)?.[1];

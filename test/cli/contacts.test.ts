@@ -133,6 +133,9 @@ describe('ews-photo-bridge contacts', function () {
     expect(cli(['contacts', 'list', 'someone.else@contoso.com']).stdout).to.equal('');
     const id = lee.split('\t')[0]!;
     expect(cli(['contacts', 'remove', 'someone.else@contoso.com', id]).stderr).to.match(/no contact/);
+    for (const spelling of [`0x${Number(id).toString(16)}`, `${id}.0`, ` ${id}`, `${id}e0`]) {
+      expect(cli(['contacts', 'remove', mailbox, spelling]).stderr, spelling).to.match(/is not a contact id/);
+    }
     expect(cli(['contacts', 'remove', mailbox, id]).status).to.equal(0);
     expect(cli(['contacts', 'list', mailbox]).stdout).to.not.include('Lee Gu');
   });
