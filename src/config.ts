@@ -8,7 +8,25 @@ import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number: a JSON number, or decimal digits in the environment. Coercing took a
+ * blank value, null or false for 0 (a blank BRIDGE_PORT listened on a random port, a blank
+ * grace period cut uploads at shutdown), and hex, exponents, true and [n] for numbers.
+ */
+const int = (min: number, max: number) =>
+  z
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^-?\d+$/, 'must be a whole number in decimal digits'),
+      ],
+      { error: 'must be a whole number' },
+    )
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 /** Empty, or an http(s) URL without credentials, query or fragment; a trailing slash is dropped (paths are appended to it). */
 const publicUrlSchema = z
@@ -366,6 +384,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   config.sources = parseSourceSettings(file.sources, file.sourceOrder, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;
+}
+
+/**
+ * BRIDGE_* variables of the environment that are no setting: a misspelt one is otherwise
+ * ignored without a word (the config file's unknown keys are refused; the environment
+ * also carries variables meant for other tools, so these are only named).
+ */
+export function unknownEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set<string>([...Object.values(SETTINGS).map((setting) => setting.env), 'BRIDGE_CONFIG']);
+  return Object.keys(env).filter((name) => name.startsWith('BRIDGE_') && !known.has(name));
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {

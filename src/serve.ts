@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge } from './bridge.js';
-import type { Config } from './config.js';
+import { unknownEnvironmentSettings, type Config } from './config.js';
 import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
 import { createLogger } from './logger.js';
@@ -19,6 +19,7 @@ export async function serve(config: Config): Promise<void> {
   // each collection decides, so it takes effect here, before the first request.
   setFlagsFromString('--no-allocation-site-pretenuring');
   const log = createLogger(config.logLevel);
+  for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
   const store = await openStore(config, 'server');
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
     log.info({ db: storeLocation(config) }, 'empty database: seeded the demo directory');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig, SETTINGS } from '../src/config.js';
+import { ConfigError, loadConfig, SETTINGS, unknownEnvironmentSettings } from '../src/config.js';
 
 describe('configuration', () => {
   let dir: string;
@@ -34,6 +34,27 @@ describe('configuration', () => {
         .and.match(/BRIDGE_ANONYMOUS_READ: .*\(got "maybe"\)/)
         .and.match(/BRIDGE_LOG_LEVEL: .*\(got "loud"\)/);
     }
+  });
+
+  it('takes whole numbers only as numbers or decimal digits: a blank, hex, an exponent, true or a list is refused, never 0 or a guess', () => {
+    for (const value of [' ', '0x46AC', '1.8104e4', '12abc']) {
+      expect(() => loadConfig({ BRIDGE_PORT: value }), JSON.stringify(value)).to.throw(ConfigError, /BRIDGE_PORT: must be a whole number in decimal digits/);
+    }
+    expect(() => loadConfig({ BRIDGE_SHUTDOWN_GRACE_MS: '  ' })).to.throw(ConfigError, /BRIDGE_SHUTDOWN_GRACE_MS/);
+    expect(loadConfig({ BRIDGE_PORT: ' 9001 ' }).port).to.equal(9001);
+    const file = join(dir, 'numbers.json');
+    for (const value of ['', null, true, [9002], 9002.5]) {
+      writeFileSync(file, JSON.stringify({ port: value }));
+      expect(() => loadConfig({ BRIDGE_CONFIG: file }), JSON.stringify(value)).to.throw(ConfigError, /: port: /);
+    }
+    writeFileSync(file, JSON.stringify({ jpegQuality: true }));
+    expect(() => loadConfig({ BRIDGE_CONFIG: file })).to.throw(ConfigError, /jpegQuality: must be a whole number \(got true\)/);
+  });
+
+  it('names the BRIDGE_ variables of the environment that are no setting (a misspelt one is otherwise ignored)', () => {
+    expect(unknownEnvironmentSettings({ BRIDGE_ANONYMUS_READ: 'true', BRIDGE_PORT: '1', BRIDGE_CONFIG: 'x', PATH: '/bin' })).to.deep.equal([
+      'BRIDGE_ANONYMUS_READ',
+    ]);
   });
 
   it('never repeats the value of a setting that holds a secret, however wrong it is', () => {

@@ -110,10 +110,11 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     }
   });
 
-  it('leaves the database empty with --no-demo and says how to make an account', async () => {
-    const running = await startServe(join(dir, 'empty.db'), ['--no-demo']);
+  it('leaves the database empty with --no-demo and says how to make an account; names a BRIDGE_ variable that is no setting', async () => {
+    const running = await startServe(join(dir, 'empty.db'), ['--no-demo'], { BRIDGE_ANONYMUS_READ: 'true' });
     running.child.kill('SIGTERM');
     expect(await running.exited).to.equal(0);
+    expect(running.stdout()).to.match(/"level":40,.*BRIDGE_ANONYMUS_READ is not a setting of the bridge/);
     expect(running.stderr()).to.match(/account add/);
     expect(running.stderr()).to.not.match(/demo login|contoso\.example/);
     expect(running.stderr()).to.match(/email=SOMEONE@YOUR\.DOMAIN&/);
