@@ -45,6 +45,39 @@ function publicUrlProblem(value: string): string | undefined {
   if (/[?#]/.test(value) || url.username !== '' || url.password !== '') return 'no query or fragment, user or password';
   return undefined;
 }
+/**
+ * Comma-separated origins as browsers send them, `scheme://host[:port]`: each is checked
+ * and written as a browser writes it (lower case, no default port), since one that could
+ * never equal an Origin header (`*`, no scheme, a path) let no page in, without a word.
+ */
+const corsOriginsSchema = z
+  .string()
+  .superRefine((list, context) => {
+    for (const origin of listed(list)) {
+      const problem = originProblem(origin);
+      if (problem) context.addIssue({ code: 'custom', message: `'${origin}': ${problem}` });
+    }
+  })
+  .transform((list) =>
+    listed(list)
+      .map((origin) => new URL(origin).origin)
+      .join(','),
+  );
+
+const listed = (list: string) =>
+  list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function originProblem(origin: string): string | undefined {
+  if (!URL.canParse(origin)) return 'not an origin (e.g. https://addin.example.com)';
+  const url = new URL(origin);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// (or http://)';
+  if (url.username !== '' || url.password !== '' || url.pathname !== '/' || /[?#]/.test(origin)) return 'an origin is scheme://host[:port], nothing after it';
+  return undefined;
+}
+
 /** Comma-separated IP addresses and CIDRs. */
 const addressListSchema = z.string().superRefine((list, context) => {
   const problem = addressListProblem(list);
@@ -283,7 +316,7 @@ export const SETTINGS = {
   },
   corsOrigins: {
     env: 'BRIDGE_CORS_ORIGINS',
-    schema: z.string(),
+    schema: corsOriginsSchema,
     default: '',
     doc: 'Comma-separated origins (e.g. https://addin.example.com) whose pages may call the bridge; empty: none.',
   },

@@ -51,6 +51,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ BRIDGE_CONFIG: file })).to.throw(ConfigError, /jpegQuality: must be a whole number \(got true\)/);
   });
 
+  it('takes CORS origins as browsers send them, written as they write them, and refuses what no Origin could equal', () => {
+    expect(loadConfig({ BRIDGE_CORS_ORIGINS: 'HTTPS://Addin.Example.com:443/, http://intranet:8080' }).corsOrigins).to.equal(
+      'https://addin.example.com,http://intranet:8080',
+    );
+    for (const origin of ['*', 'addin.example.com', 'https://addin.example.com/add-in', 'ftp://addin.example.com', 'https://user@addin.example.com']) {
+      expect(() => loadConfig({ BRIDGE_CORS_ORIGINS: origin }), origin).to.throw(ConfigError, /BRIDGE_CORS_ORIGINS: '/);
+    }
+  });
+
   it('names the BRIDGE_ variables of the environment that are no setting (a misspelt one is otherwise ignored)', () => {
     expect(unknownEnvironmentSettings({ BRIDGE_ANONYMUS_READ: 'true', BRIDGE_PORT: '1', BRIDGE_CONFIG: 'x', PATH: '/bin' })).to.deep.equal([
       'BRIDGE_ANONYMUS_READ',
