@@ -30,6 +30,7 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import { userOwner } from './domain/photo-owner.js';
+import { decodeText } from './domain/text-bytes.js';
 
 const NAME = 'ews-photo-bridge';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -106,7 +107,7 @@ program
   .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json', 'ldif']))
   .action(async (file: string, options: { format?: DirectoryFormat | 'ldif' }) => {
     const format = formatOf(file, options.format, ['csv', 'json', 'ldif']);
-    const content = readInputFile(file).toString('utf8');
+    const content = decodeText(readInputFile(file));
     if (format === 'ldif') {
       const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
       const passedOver = imported.passedOver > 0 ? `; passed over ${imported.passedOver} entr(y/ies) without mail` : '';
@@ -245,7 +246,7 @@ contacts
   .action(async (mailbox: string, file: string, options: { format?: ContactFormat; create?: boolean }) => {
     const owner = normalizeSmtpAddress(mailbox);
     const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
-    const parsed = readContactFile(readInputFile(file).toString('utf8'), format);
+    const parsed = readContactFile(decodeText(readInputFile(file)), format);
     const { added, updated } = await withStore(async (store, settings) => {
       // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
       if (!options.create && !(await store.getAccount(normalizeUsername(owner))))
@@ -397,6 +398,6 @@ function expectedFailure(error: unknown): string | undefined {
 
 program.parseAsync().catch((error: unknown) => {
   const message = expectedFailure(error) ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-  process.stderr.write(`${NAME}: ${message}\n`);
-  process.exit(1);
+  // Exits once the message is out: to a pipe, stderr is written asynchronously, and exiting at once cut a long one at 64 KiB.
+  process.stderr.write(`${NAME}: ${message}\n`, () => process.exit(1));
 });

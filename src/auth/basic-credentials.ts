@@ -1,11 +1,9 @@
+import { decodeText } from '../domain/text-bytes.js';
+
 export interface Credentials {
   username: string;
   password: string;
 }
-
-import iconv from 'iconv-lite';
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads `Authorization: Basic …`. Returns undefined for anything else — a missing
@@ -14,23 +12,14 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * Browsers and most clients send UTF-8 (RFC 7617's only charset). Clients on the .NET
  * Framework (the EWS Managed API among them) encode with the system's ANSI code page
  * instead, Windows-1252 in Western Europe and the Americas: credentials that are not
- * UTF-8 are read as that, so "zoë" logs in either way.
+ * UTF-8 are read as that (decodeText), so "zoë" logs in either way.
  */
 export function parseBasicAuthorization(header: string | undefined): Credentials | undefined {
   if (!header || header.length > 4096) return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
   if (!match) return undefined;
-  const decoded = decodeCredentials(Buffer.from(match[1]!, 'base64'));
+  const decoded = decodeText(Buffer.from(match[1]!, 'base64'));
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-function decodeCredentials(bytes: Buffer): string {
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    // Node's TextDecoder reads 'windows-1252' as Latin-1, so '€' (0x80) would be lost.
-    return iconv.decode(bytes, 'win1252');
-  }
 }

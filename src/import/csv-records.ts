@@ -8,16 +8,23 @@ export interface LocatedRecord<T> {
 
 /**
  * A CSV file with a header row as records, each with its line number. Header names
- * match the known columns case-insensitively; unknown ones are kept as written, so the
- * record check can name them. Every row whose field count differs from the header's is
- * reported, not only the first, so one fix-up pass is enough.
+ * match the known columns case-insensitively; an unknown or repeated one is refused once,
+ * at the header. Every row whose field count differs from the header's is reported, not
+ * only the first, so one fix-up pass is enough. A header without commas but with
+ * semicolons or tabs names the separator: Excel writes `;` where `,` is the decimal mark.
  */
 export function readCsvRecords<T>(content: string, columns: readonly string[]): LocatedRecord<T>[] {
   const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
   let rows: { record: string[]; info: { lines: number } }[];
   try {
     // csv-parse's types model `info` only together with `columns`; the records are arrays here.
-    rows = parse(content, { bom: true, skip_empty_lines: true, info: true, relax_column_count: true }) as unknown as typeof rows;
+    rows = parse(content, {
+      bom: true,
+      skip_empty_lines: true,
+      info: true,
+      relax_column_count: true,
+      delimiter: separatorOf(content),
+    }) as unknown as typeof rows;
   } catch (error) {
     const csvError = error as { lines?: number; message?: string };
     throw new ImportFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
@@ -25,6 +32,14 @@ export function readCsvRecords<T>(content: string, columns: readonly string[]): 
   const [header, ...records] = rows;
   if (!header) return [];
   const names = header.record.map((name) => byLowerName.get(name.trim().toLowerCase()) ?? name.trim());
+  const unknown = names.filter((name) => !columns.includes(name));
+  const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+  if (unknown.length > 0 || repeated.length > 0) {
+    throw new ImportFileError([
+      ...unknown.map((name) => `line ${header.info.lines}: unknown column '${name}' (the columns are ${columns.join(', ')})`),
+      ...[...new Set(repeated)].map((name) => `line ${header.info.lines}: the column '${name}' is named more than once`),
+    ]);
+  }
   const problems = records
     .filter(({ record }) => record.length !== names.length)
     .map(({ record, info }) => `line ${info.lines}: ${record.length} field(s), but the header has ${names.length}`);
@@ -33,4 +48,10 @@ export function readCsvRecords<T>(content: string, columns: readonly string[]): 
     where: `line ${info.lines}`,
     record: Object.fromEntries(names.map((name, i) => [name, record[i]])) as T,
   }));
+}
+
+function separatorOf(content: string): string {
+  const header = content.slice(0, content.search(/\r?\n|$/));
+  if (header.includes(',')) return ',';
+  return ['\t', ';'].find((separator) => header.includes(separator)) ?? ',';
 }

@@ -1,7 +1,12 @@
+/** The problems an error message lists: a file broken on every one of 100,000 rows is fixed by reading the first few. */
+const PROBLEMS_SHOWN = 100;
+
 /** A file to import had problems; each names its place (line, item or card). Nothing was imported. */
 export class ImportFileError extends Error {
   constructor(readonly problems: string[]) {
-    super(`${problems.length} problem(s) in the file, nothing imported:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    const shown = problems.slice(0, PROBLEMS_SHOWN).map((problem) => `  ${problem}`);
+    if (problems.length > PROBLEMS_SHOWN) shown.push(`  … and ${problems.length - PROBLEMS_SHOWN} more`);
+    super(`${problems.length} problem(s) in the file, nothing imported:\n${shown.join('\n')}`);
     this.name = 'ImportFileError';
   }
 }

@@ -70,11 +70,35 @@ describe('ews-photo-bridge command line', () => {
     await store.close();
   });
 
-  it('rejects unknown columns and duplicate addresses', () => {
-    writeFileSync(join(dir, 'typo.csv'), 'email,displayNmae\na@contoso.com,A\n');
-    expect(cli(['import', join(dir, 'typo.csv')]).stderr).to.match(/line 2: unknown column 'displayNmae'/);
+  it('rejects unknown and repeated columns once, at the header, and duplicate addresses', () => {
+    writeFileSync(join(dir, 'typo.csv'), 'email,displayNmae\na@contoso.com,A\nb@contoso.com,B\n');
+    const typo = cli(['import', join(dir, 'typo.csv')]).stderr;
+    expect(typo).to.match(/1 problem\(s\) in the file, nothing imported:\n {2}line 1: unknown column 'displayNmae' \(the columns are email, displayName, /);
+    writeFileSync(join(dir, 'repeated.csv'), 'email,displayName,EMAIL\nh@contoso.com,H,h2@contoso.com\n');
+    expect(cli(['import', join(dir, 'repeated.csv')]).stderr).to.match(/line 1: the column 'email' is named more than once/);
     writeFileSync(join(dir, 'twice.csv'), 'email,displayName\na@contoso.com,A\nA@Contoso.com,A again\n');
     expect(cli(['import', join(dir, 'twice.csv')]).stderr).to.match(/line 3: a@contoso.com already appears at line 2/);
+  });
+
+  it('imports files as Excel and Windows write them: semicolons, Windows-1252, UTF-16, a byte-order mark before JSON', async () => {
+    const names = async (...emails: string[]) => {
+      const store = open();
+      try {
+        return await Promise.all(emails.map(async (email) => (await store.getUser(email))?.displayName));
+      } finally {
+        await store.close();
+      }
+    };
+    writeFileSync(join(dir, 'excel.csv'), Buffer.from('email;displayName\r\njose@contoso.com;Jos\xe9 M\xfcller \x80\r\n', 'latin1'));
+    expect(cli(['import', join(dir, 'excel.csv')]).stdout).to.match(/imported 1 user/);
+    writeFileSync(
+      join(dir, 'unicode.csv'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email\tdisplayName\nzoe@contoso.com\tZoë Ünïcode\n', 'utf16le')]),
+    );
+    expect(cli(['import', join(dir, 'unicode.csv')]).stdout).to.match(/imported 1 user/);
+    writeFileSync(join(dir, 'bom.json'), `\uFEFF${JSON.stringify([{ email: 'bom@contoso.com', displayName: 'Bom Json' }])}`);
+    expect(cli(['import', join(dir, 'bom.json')]).stdout).to.match(/imported 1 user/);
+    expect(await names('jose@contoso.com', 'zoe@contoso.com', 'bom@contoso.com')).to.deep.equal(['José Müller €', 'Zoë Ünïcode', 'Bom Json']);
   });
 
   it('imports JSON (an array, with nested refs) and reports bad items by position', async () => {

@@ -28,6 +28,12 @@ describe('ews-photo-bridge contacts', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('imports a vCard file that starts with a byte-order mark, as Windows tools write them', () => {
+    writeFileSync(join(dir, 'bom.vcf'), '\uFEFFBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bom Card\r\nN:Card;Bom;;;\r\nEND:VCARD\r\n');
+    const result = cli(['contacts', 'import', 'bom.owner@contoso.com', join(dir, 'bom.vcf'), '--create']);
+    expect([result.stderr, result.stdout]).to.deep.equal(['', 'imported 1 contact(s) into bom.owner@contoso.com: 1 added, 0 updated\n']);
+  });
+
   it('imports vCard 3 and 4 contacts with their embedded photos, normalised to JPEG', async () => {
     const jpeg = (await samplePhoto(300, 200)).toString('base64');
     const png = (await samplePhoto(120, 120, 'png')).toString('base64');
