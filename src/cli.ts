@@ -374,6 +374,15 @@ account
     for (const { username, role } of await withStore((store) => store.listAccounts())) console.log(`${username}\t${role}`);
   });
 
+const FILE_PROBLEMS: Partial<Record<string, string>> = {
+  ENOENT: 'a folder on the way does not exist',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  ENOSPC: 'no space left on the device',
+};
+
 /** What an operator can act on, in plain words; undefined for a real surprise. */
 function expectedFailure(error: unknown): string | undefined {
   if (error instanceof ConfigError && error.problems.length === 1) return `invalid configuration: ${error.problems[0]}`;
@@ -387,9 +396,13 @@ function expectedFailure(error: unknown): string | undefined {
     error instanceof StoreOpenError
   )
     return error.message;
-  const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const { code, syscall, address, port, path, hostname } = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
   if (syscall === 'listen' && code === 'EADDRINUSE')
-    return `${address}:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`;
+    return `${address}:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT (BRIDGE_METRICS_LISTEN for /metrics)`;
+  const fileProblem = code === undefined ? undefined : FILE_PROBLEMS[code];
+  if ((syscall === 'mkdir' || syscall === 'open') && path !== undefined && fileProblem) return `cannot create ${path}: ${fileProblem}`;
+  if (syscall === 'getaddrinfo') return `the host name '${hostname}' does not resolve (BRIDGE_HOST, or a host in the config file)`;
+  if ((code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') && address !== undefined) return `nothing answers at ${address}:${port}`;
   if (syscall === 'listen' && code === 'EACCES')
     return `not allowed to listen on ${address}:${port}; ports below 1024 need privileges, pick another with --port`;
   if (syscall === 'listen' && code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine; pick another with --host`;

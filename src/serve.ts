@@ -21,10 +21,11 @@ export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
   const store = await openStore(config, 'server');
+  // Made first: a setting it refuses (the TLS pair, bearer token settings) leaves a new store empty.
+  const bridge = await createBridge(config, store, log);
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
     log.info({ db: storeLocation(config) }, 'empty database: seeded the demo directory');
   }
-  const bridge = await createBridge(config, store, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
+import { ConfigError } from '../config.js';
 import type { Principal } from '../domain/account.js';
 import { normalizeUsername } from './username.js';
 
@@ -34,7 +35,7 @@ export class BearerTokens {
   static async fromSettings(settings: BearerSettings): Promise<BearerTokens | undefined> {
     if (!settings.jwtJwksUrl && !settings.jwtPublicKeyFile) return undefined;
     if (!settings.jwtIssuer || !settings.jwtAudience) {
-      throw new Error('bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE');
+      throw new ConfigError(['bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE']);
     }
     const algorithms = settings.jwtAlgorithms
       .split(',')

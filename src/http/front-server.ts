@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
 import { holdContinue } from './read-body.js';
@@ -196,6 +197,13 @@ function answeringInTurn(listener: RequestListener): RequestListener {
   };
 }
 
+/** The certificate and key, checked to make a TLS context together; a ConfigError naming the files otherwise (a missing file, a key that does not match or is encrypted). */
 function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
-  return { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+  try {
+    const pair = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+    createSecureContext(pair);
+    return pair;
+  } catch (error) {
+    throw new ConfigError([`BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE (${files.certFile}, ${files.keyFile}): ${(error as Error).message}`]);
+  }
 }

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
+import { makeSelfSignedCertificate } from '../support/self-signed.js';
 
 /** One plain line on standard error and a failing exit: what a new administrator should see for a mistake. */
 function expectOneLineFailure(result: CliResult, line: string | RegExp): void {
@@ -98,10 +99,43 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     const { port } = taken.address() as { port: number };
     try {
       const result = cli(['serve', '--no-demo', '--host', '127.0.0.1', '--port', String(port)]);
-      expectOneLineFailure(result, `127.0.0.1:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT`);
+      expectOneLineFailure(
+        result,
+        `127.0.0.1:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT (BRIDGE_METRICS_LISTEN for /metrics)`,
+      );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it('says in one line what is wrong with a TLS pair, bearer token settings, a folder it cannot make, a host that does not resolve; seeds nothing first', async () => {
+    const one = makeSelfSignedCertificate(dir, { name: 'one', commonName: 'one.example', altNames: 'DNS:one.example' });
+    const other = makeSelfSignedCertificate(dir, { name: 'other', commonName: 'other.example', altNames: 'DNS:other.example' });
+    const tlsDb = join(dir, 'tls.db');
+    const serve = (env: Record<string, string>, store = tlsDb) => runCli(['--db', store, 'serve', '--port', '0'], { env });
+    expectOneLineFailure(
+      serve({ BRIDGE_TLS_CERT_FILE: one.certFile, BRIDGE_TLS_KEY_FILE: other.keyFile }),
+      /^invalid configuration: BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE \(.*\): .*key values mismatch/,
+    );
+    expectOneLineFailure(serve({ BRIDGE_TLS_CERT_FILE: join(dir, 'missing.pem'), BRIDGE_TLS_KEY_FILE: other.keyFile }), /ENOENT/);
+    expectOneLineFailure(
+      serve({ BRIDGE_JWT_PUBLIC_KEY_FILE: other.certFile }),
+      'invalid configuration: bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE',
+    );
+    const store = new SqliteStore(tlsDb);
+    try {
+      expect(await store.countUsers(), 'no demo seeded before the refusal').to.equal(0);
+    } finally {
+      await store.close();
+    }
+    expectOneLineFailure(
+      runCli(['--db', '/proc/no-such-folder/bridge.db', 'account', 'list']),
+      'cannot create /proc/no-such-folder: a folder on the way does not exist',
+    );
+    expectOneLineFailure(
+      serve({ BRIDGE_HOST: 'no-such-host.invalid' }),
+      "the host name 'no-such-host.invalid' does not resolve (BRIDGE_HOST, or a host in the config file)",
+    );
   });
 
   it('reports every CSV row with the wrong number of fields, and imports none', async () => {
