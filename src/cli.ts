@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -68,10 +68,20 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
   }
 }
 
-/** A file named on the command line; one that cannot be read is a plain failure, not a crash. */
-function readInputFile(path: string): Buffer {
+/**
+ * A file named on the command line; one that cannot be read is a plain failure, not a
+ * crash. With `maxBytes`, a larger file is refused before it is read (a 1.5 GB photo took
+ * the process to 1.6 GB first).
+ */
+function readInputFile(path: string, maxBytes = Infinity): Buffer {
+  const size = readable(path, () => statSync(path).size);
+  if (size > maxBytes) throw new InvalidArgumentError(`'${path}' is ${size} bytes; the limit is ${maxBytes} (BRIDGE_MAX_UPLOAD_BYTES)`);
+  return readable(path, () => readFileSync(path));
+}
+
+function readable<T>(path: string, read: () => T): T {
   try {
-    return readFileSync(path);
+    return read();
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
     const reason =
@@ -152,10 +162,29 @@ program
   .addOption(formatOption().default('csv'))
   .option('-o, --output <file>', 'write to a file instead of standard output')
   .action(async (options: { format: DirectoryFormat; output?: string }) => {
+    if (options.output && isSqliteDatabase(options.output)) {
+      throw new InvalidArgumentError(`${options.output} is a database (the store itself?); export writes CSV or JSON, so name another file`);
+    }
     const text = writeDirectoryFile(await withStore((store) => store.listUsers()), options.format);
     if (options.output) writeFileSync(options.output, text);
     else process.stdout.write(text);
   });
+
+/** Whether a file is there and starts as every SQLite database does. */
+function isSqliteDatabase(path: string): boolean {
+  try {
+    const head = Buffer.alloc(16);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 16, 0);
+    } finally {
+      closeSync(fd);
+    }
+    return head.toString('latin1') === 'SQLite format 3\0';
+  } catch {
+    return false;
+  }
+}
 
 /** The operating-system user running the command: the one who made a change through it. */
 function operatorName(): string {
@@ -183,7 +212,7 @@ photo
     const address = normalizeSmtpAddress(email);
     const stored = await withStore(async (store, settings) => {
       const photos = new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
-      const fingerprint = await photos.setPhoto(userOwner(address), readInputFile(file), 'cli');
+      const fingerprint = await photos.setPhoto(userOwner(address), readInputFile(file, settings.maxUploadBytes), 'cli');
       auditCliPhotoChange(settings, address, 'set photo', fingerprint.sha256);
       return fingerprint;
     });

@@ -12,7 +12,7 @@ import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.
 import { retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql } from './contact-order.js';
 import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
-import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
+import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -202,6 +202,7 @@ export class SqliteStore implements Store {
     this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
     if (path !== ':memory:') createPrivateFile(path);
     this.db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
+    refuseAnotherProgramsDatabase(this.db, path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
@@ -640,6 +641,18 @@ export function createPrivateFile(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+/**
+ * A database no bridge made (it has tables, but no schema version) is left as it is: the
+ * migrations would add the bridge's tables to it, and its journal mode be changed, when
+ * BRIDGE_DB names the wrong file.
+ */
+function refuseAnotherProgramsDatabase(db: Database.Database, path: string): void {
+  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
+  if (db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sqlite_master').get()!.n === 0) return;
+  db.close();
+  throw new StoreOpenError(`${path} holds another program's database, no store of this bridge; name the bridge's file, or a new one`);
 }
 
 /**

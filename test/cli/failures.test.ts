@@ -38,6 +38,15 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     }
   });
 
+  it('refuses a photo file over the upload limit before reading it', () => {
+    const big = join(dir, 'big.jpg');
+    writeFileSync(big, Buffer.alloc(2048, 1));
+    expectOneLineFailure(
+      runCli(['--db', db, 'photo', 'set', 'someone@contoso.com', big], { env: { BRIDGE_MAX_UPLOAD_BYTES: '1024' } }),
+      `'${big}' is 2048 bytes; the limit is 1024 (BRIDGE_MAX_UPLOAD_BYTES)`,
+    );
+  });
+
   it('names a file that is not there, or is a folder', () => {
     expectOneLineFailure(cli(['import', join(dir, 'missing.csv')]), `cannot read '${join(dir, 'missing.csv')}': no such file`);
     expectOneLineFailure(cli(['photo', 'set', 'a@contoso.com', join(dir, 'missing.jpg')]), `cannot read '${join(dir, 'missing.jpg')}': no such file`);
@@ -63,6 +72,20 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'not a database at all, but long enough to be read as a header of one\n'.repeat(4));
     expectOneLineFailure(runCli(['--db', text, 'account', 'list']), `${text} is not a SQLite database`);
+    const foreign = join(dir, 'other-app.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE x (y)');
+    other.close();
+    expectOneLineFailure(
+      runCli(['--db', foreign, 'account', 'list']),
+      `${foreign} holds another program's database, no store of this bridge; name the bridge's file, or a new one`,
+    );
+    const untouched = new Database(foreign, { readonly: true });
+    expect(untouched.prepare('SELECT name FROM sqlite_master').pluck().all()).to.deep.equal(['x']);
+    expect(untouched.pragma('journal_mode', { simple: true })).to.equal('delete');
+    untouched.close();
+    // export never writes over a database, the store included.
+    expectOneLineFailure(runCli(['--db', newer.replace('newer', 'exported'), 'export', '-o', foreign]), /other-app\.db is a database \(the store itself\?\)/);
   });
 
   it('answers an unknown command, a misspelt flag, a missing argument and a bad choice in one line', () => {
