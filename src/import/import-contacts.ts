@@ -22,6 +22,8 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
   const sameContact = contactFinder(await store.listContacts(mailbox));
   const claimedBy = new Map<number, string>();
   const uidAt = new Map<string, string>();
+  // A second card of the file sharing an address with an earlier one (not both with UIDs) is what a re-import would take for that one: refused now, as it would be then.
+  const addressAt = new Map<string, { where: string; name: string; uid: string | undefined }>();
   const replaced: ReplacedContact[] = [];
   const added: NewContact[] = [];
   for (const draft of file.drafts) {
@@ -31,8 +33,15 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
       continue;
     }
     if (uid !== undefined) uidAt.set(uid, draft.where);
+    const earlier = draft.fields.emailAddresses
+      .map((address) => addressAt.get(address.toLowerCase()))
+      .find((at) => at && (uid === undefined || at.uid === undefined));
+    for (const address of draft.fields.emailAddresses) {
+      if (!addressAt.has(address.toLowerCase())) addressAt.set(address.toLowerCase(), { where: draft.where, name: draft.fields.displayName, uid });
+    }
     const match = sameContact(draft.fields);
-    if (match && claimedBy.has(match.id)) problems.push(`${draft.where}: is the same contact as ${claimedBy.get(match.id)} (${match.displayName})`);
+    if (earlier) problems.push(`${draft.where}: is the same contact as ${earlier.where} (${earlier.name}): they share an address`);
+    else if (match && claimedBy.has(match.id)) problems.push(`${draft.where}: is the same contact as ${claimedBy.get(match.id)} (${match.displayName})`);
     if (match) claimedBy.set(match.id, draft.where);
     try {
       const contact = { ...draft.fields, photo: draft.photo && (await normalizePhoto(draft.photo, limits)) };

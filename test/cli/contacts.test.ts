@@ -192,6 +192,14 @@ describe('ews-photo-bridge contacts', function () {
     );
   });
 
+  it('refuses, on its first import as on any later one, a file with two contacts sharing an address', () => {
+    writeFileSync(join(dir, 'shared.csv'), 'displayName,email1\nDup A,dup@x.example\nDup B,DUP@x.example\n');
+    const result = cli(['contacts', 'import', 'shared.owner@contoso.com', join(dir, 'shared.csv'), '--create']);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.match(/line 3: is the same contact as line 2 \(Dup A\): they share an address/);
+    expect(cli(['contacts', 'list', 'shared.owner@contoso.com']).stdout).to.equal('');
+  });
+
   it('refuses contacts for a mailbox nobody can sign in as, unless --create', async () => {
     writeFileSync(join(dir, 'one.csv'), 'displayName,email1\nPradeep Gupta,pradeep@contoso.com\n');
     const refused = cli(['contacts', 'import', 'adele.vanse@contoso.com', join(dir, 'one.csv')]);
