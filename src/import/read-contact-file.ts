@@ -54,6 +54,9 @@ function readCsv(content: string): ContactFileResult {
 function readVcards(content: string): ContactFileResult {
   // ical.js gives no positions, so each card is named by the line its BEGIN:VCARD is on.
   const startLines = content.split(/\r?\n/).flatMap((line, i) => (/^BEGIN:VCARD\s*$/i.test(line) ? [i + 1] : []));
+  // vCard 2.1 (Outlook's and old phones' export) writes QUOTED-PRINTABLE values and bare types: read as 3.0 they were stored garbled ("J=C3=B6rg") or refused as parameters.
+  const version21 = content.split(/\r?\n/).findIndex((line) => /^VERSION:2\.1\s*$/i.test(line));
+  if (version21 >= 0) return { drafts: [], problems: [`line ${version21 + 1}: vCard 2.1 is not read; export the contacts as vCard 3.0 or 4.0`] };
   let parsed: unknown;
   try {
     parsed = ICAL.parse(content);
@@ -72,9 +75,10 @@ function readVcards(content: string): ContactFileResult {
 }
 
 function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
+  // A text property may hold line breaks (an escaped \n); the fields kept are one line each.
   const value = (name: string) => {
     const first = card.getFirstPropertyValue(name);
-    return first === null || first === undefined ? undefined : String(first);
+    return first === null || first === undefined ? undefined : String(first).replace(/\r?\n/g, ' ');
   };
   const [surname, givenName] = structured(card.getFirstPropertyValue('n'));
   const [company, department] = structured(card.getFirstPropertyValue('org'));

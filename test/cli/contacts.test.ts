@@ -34,6 +34,18 @@ describe('ews-photo-bridge contacts', function () {
     expect([result.stderr, result.stdout]).to.deep.equal(['', 'imported 1 contact(s) into bom.owner@contoso.com: 1 added, 0 updated\n']);
   });
 
+  it('refuses vCard 2.1 whole, with what to do instead, and reads an escaped line break in a field as a space', () => {
+    const card21 =
+      'BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=B6rg\r\nFN:Jorg\r\nTEL;CELL:+1 555\r\nEND:VCARD\r\n';
+    writeFileSync(join(dir, 'old.vcf'), card21);
+    const old = cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'old.vcf'), '--create']);
+    expect(old.status).to.equal(1);
+    expect(old.stderr).to.match(/line 2: vCard 2\.1 is not read; export the contacts as vCard 3\.0 or 4\.0/);
+    writeFileSync(join(dir, 'title.vcf'), 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Two Lines\r\nTITLE:Eng\\nineer\r\nEND:VCARD\r\n');
+    expect(cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'title.vcf'), '--create']).status).to.equal(0);
+    expect(cli(['contacts', 'list', 'v21.owner@contoso.com']).stdout).to.match(/Two Lines/);
+  });
+
   it('imports vCard 3 and 4 contacts with their embedded photos, normalised to JPEG', async () => {
     const jpeg = (await samplePhoto(300, 200)).toString('base64');
     const png = (await samplePhoto(120, 120, 'png')).toString('base64');
