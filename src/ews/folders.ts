@@ -78,10 +78,12 @@ export function folderNotFound(): BridgeError {
   return new BridgeError('ErrorFolderNotFound', 404, 'The specified folder could not be found in the store.');
 }
 
+/** What a folder's id is made from: the sealer, and the mailbox the folder is in. */
+type FolderIdContext = Pick<EwsContext, 'ids' | 'mailbox'>;
+
 export function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, context: FolderIdContext): string {
   return element(tag, { Id: context.ids.encode('folder', sealedFolder(name, context.mailbox)), ChangeKey: CHANGE_KEY });
 }
-type FolderIdContext = Pick<EwsContext, 'ids' | 'mailbox'>;
 // The folders themselves never change; only their contents do, and those carry their own ChangeKeys.
 const CHANGE_KEY = 'AQAAAA==';
 
