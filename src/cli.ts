@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -58,8 +58,15 @@ function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config 
 }
 
 /** Opens the store for one command and always closes it, so no command leaves a lock behind. */
-async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` on the store. `reading`: the command only reads, so an embedded store that is
+ * not there is a mistyped BRIDGE_DB or --db, said as such, never an empty store made for it.
+ */
+async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>, reading = false): Promise<T> {
   const settings = config();
+  if (reading && settings.databaseUrl === '' && !existsSync(settings.databasePath)) {
+    throw new StoreOpenError(`there is no store at ${settings.databasePath} (check --db or BRIDGE_DB)`);
+  }
   const store = await openStore(settings, 'command');
   try {
     return await work(store, settings);
@@ -165,7 +172,7 @@ program
     if (options.output && isSqliteDatabase(options.output)) {
       throw new InvalidArgumentError(`${options.output} is a database (the store itself?); export writes CSV or JSON, so name another file`);
     }
-    const text = writeDirectoryFile(await withStore((store) => store.listUsers()), options.format);
+    const text = writeDirectoryFile(await withStore((store) => store.listUsers(), true), options.format);
     if (options.output) writeFileSync(options.output, text);
     else process.stdout.write(text);
   });
@@ -289,7 +296,7 @@ contacts
   .description("list a mailbox's contacts: id, name, addresses, whether it has a photo")
   .argument('<mailbox>', 'SMTP address of the mailbox')
   .action(async (mailbox: string) => {
-    for (const contact of await withStore((store) => store.listContacts(normalizeSmtpAddress(mailbox)))) {
+    for (const contact of await withStore((store) => store.listContacts(normalizeSmtpAddress(mailbox)), true)) {
       console.log([contact.id, contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : ''].join('\t'));
     }
   });
@@ -400,7 +407,7 @@ account
   .command('list')
   .description('list logins and their roles')
   .action(async () => {
-    for (const { username, role } of await withStore((store) => store.listAccounts())) console.log(`${username}\t${role}`);
+    for (const { username, role } of await withStore((store) => store.listAccounts(), true)) console.log(`${username}\t${role}`);
   });
 
 const FILE_PROBLEMS: Partial<Record<string, string>> = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,9 +152,15 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
       await store.close();
     }
     expectOneLineFailure(
-      runCli(['--db', '/proc/no-such-folder/bridge.db', 'account', 'list']),
+      runCli(['--db', '/proc/no-such-folder/bridge.db', 'account', 'add', 'ops@contoso.com']),
       'cannot create /proc/no-such-folder: a folder on the way does not exist',
     );
+    // A command that only reads makes no store for a mistyped path.
+    const mistyped = join(dir, 'brigde.db');
+    for (const args of [['account', 'list'], ['export'], ['contacts', 'list', 'ops@contoso.com']]) {
+      expectOneLineFailure(runCli(['--db', mistyped, ...args]), `there is no store at ${mistyped} (check --db or BRIDGE_DB)`);
+    }
+    expect(existsSync(mistyped)).to.equal(false);
     expectOneLineFailure(
       serve({ BRIDGE_HOST: 'no-such-host.invalid' }),
       "the host name 'no-such-host.invalid' does not resolve (BRIDGE_HOST, or a host in the config file)",
