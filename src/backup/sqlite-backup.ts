@@ -117,6 +117,8 @@ function refuseWhileOpen(databasePath: string): void {
 
 /** Integrity, schema version, counts, and every photo's bytes against its recorded hash. */
 function checkBackup(file: string): BackupSummary {
+  // SQLite opens a folder and fails at the first read, with "disk I/O error".
+  if (existsSync(file) && statSync(file).isDirectory()) throw new BackupError(`${file} is a folder, not a backup file`);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return summaryOf(db, file);

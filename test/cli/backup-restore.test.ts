@@ -175,6 +175,8 @@ describe('backup and restore of the embedded store', function () {
     const foreign = await cli(['restore', other]);
     expect(foreign.status).to.equal(1);
     expect(foreign.stderr).to.match(/is not a store of this bridge/);
+    const folder = await cli(['restore', dir]);
+    expect([folder.status, folder.stderr]).to.deep.equal([1, `ews-photo-bridge: ${dir} is a folder, not a backup file\n`]);
   });
 
   it('refuses a backup whose schema is not the one the bridge makes: a trigger planted in it would run inside every later write', async () => {
