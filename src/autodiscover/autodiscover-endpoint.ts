@@ -1,5 +1,6 @@
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
+import { xmlRequestText } from '../domain/text-bytes.js';
 import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
 import { logWhenDone } from '../http/access-log.js';
@@ -115,7 +116,8 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         return;
       }
       const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
-      const answered = kind === 'soap' ? answerSoap(context, body.toString('utf8'), autodiscover) : answerPox(context, body.toString('utf8'), autodiscover);
+      const text = xmlRequestText(body);
+      const answered = kind === 'soap' ? answerSoap(context, text, autodiscover) : answerPox(context, text, autodiscover);
       answered.catch((failure: unknown) => fail(context, kind, failure));
     });
   }

@@ -20,3 +20,13 @@ export function decodeText(bytes: Buffer): string {
     return iconv.decode(text, 'win1252');
   }
 }
+
+/**
+ * An XML request's text: UTF-16 when it starts with that byte-order mark (XML 1.0 §4.3.3
+ * requires one there; WCF clients set to UTF-16 send it), else UTF-8, as EWS clients write.
+ */
+export function xmlRequestText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
+  return bytes.toString('utf8');
+}

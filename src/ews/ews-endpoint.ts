@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError, clientLeft } from '../domain/errors.js';
+import { xmlRequestText } from '../domain/text-bytes.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
@@ -134,7 +135,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       finishWhenAuthenticated(context, last.read, loginRefusal, undefined);
       return;
     }
-    const text = bytes.toString('utf8');
+    const text = xmlRequestText(bytes);
     const known = bytes.length <= MEMO_MAX_BODY ? remembered.get(text) : undefined;
     finishWhenAuthenticated(context, known ?? readRequest(text), loginRefusal, { bytes, text, fresh: !known });
   }

@@ -79,6 +79,21 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect((await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('NoError');
     });
 
+    it('reads a request sent as UTF-16 behind its byte-order mark, as a WCF client set to UTF-16 sends it', async () => {
+      const body = envelope('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>').replace(
+        'encoding="utf-8"',
+        'encoding="utf-16"',
+      );
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-16')
+        .send(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(body, 'utf16le')]))
+        .expect(200);
+      const message = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('alex.wilber@contoso.com');
+    });
+
     it('answers operations it does not serve with ErrorInvalidOperation on HTTP 200', async () => {
       const { res, xml } = await call('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds></m:SourceIds></m:ConvertId>');
       expect(res.status).to.equal(200);
