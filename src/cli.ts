@@ -274,7 +274,7 @@ user
 const contacts = program.command('contacts').description("manage the contacts in a mailbox's Contacts folder");
 contacts
   .command('import')
-  .description('add contacts from vCard 3/4 (embedded PHOTO included) or CSV; all land or none does')
+  .description('add contacts from vCard 2.1/3/4 (embedded PHOTO included) or CSV; all land or none does')
   .argument('<mailbox>', 'SMTP address of the mailbox (the login that will see them)')
   .argument('<file>', '.vcf, or CSV with a header row (displayName, givenName, surname, company, jobTitle, email1..3, …)')
   .addOption(new Option('--format <format>', 'file format').choices(['vcard', 'csv']))

@@ -3,6 +3,7 @@ import type { ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
 import { readCsvRecords } from './csv-records.js';
 import { ImportFileError } from './import-file-error.js';
+import { vcard21As30 } from './vcard21.js';
 
 export type ContactFormat = 'vcard' | 'csv';
 
@@ -18,7 +19,7 @@ export interface ContactFileResult {
   problems: string[];
 }
 
-/** Reads every contact of a vCard (3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
+/** Reads every contact of a vCard (2.1, 3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
 export function readContactFile(content: string, format: ContactFormat): ContactFileResult {
   return format === 'vcard' ? readVcards(content) : readCsv(content);
 }
@@ -54,12 +55,10 @@ function readCsv(content: string): ContactFileResult {
 function readVcards(content: string): ContactFileResult {
   // ical.js gives no positions, so each card is named by the line its BEGIN:VCARD is on.
   const startLines = content.split(/\r?\n/).flatMap((line, i) => (/^BEGIN:VCARD\s*$/i.test(line) ? [i + 1] : []));
-  // vCard 2.1 (Outlook's and old phones' export) writes QUOTED-PRINTABLE values and bare types: read as 3.0 they were stored garbled ("J=C3=B6rg") or refused as parameters.
-  const version21 = content.split(/\r?\n/).findIndex((line) => /^VERSION:2\.1\s*$/i.test(line));
-  if (version21 >= 0) return { drafts: [], problems: [`line ${version21 + 1}: vCard 2.1 is not read; export the contacts as vCard 3.0 or 4.0`] };
   let parsed: unknown;
   try {
-    parsed = ICAL.parse(content);
+    // vCard 2.1 (Outlook's and old phones' export) is read as the 3.0 it says (vcard21.ts).
+    parsed = ICAL.parse(/^VERSION:2\.1\s*$/im.test(content) ? vcard21As30(content) : content);
   } catch (error) {
     return { drafts: [], problems: [`not a vCard file: ${(error as Error).message}`] };
   }

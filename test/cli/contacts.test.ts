@@ -34,13 +34,45 @@ describe('ews-photo-bridge contacts', function () {
     expect([result.stderr, result.stdout]).to.deep.equal(['', 'imported 1 contact(s) into bom.owner@contoso.com: 1 added, 0 updated\n']);
   });
 
-  it('refuses vCard 2.1 whole, with what to do instead, and reads an escaped line break in a field as a space', () => {
-    const card21 =
-      'BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=B6rg\r\nFN:Jorg\r\nTEL;CELL:+1 555\r\nEND:VCARD\r\n';
-    writeFileSync(join(dir, 'old.vcf'), card21);
-    const old = cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'old.vcf'), '--create']);
-    expect(old.status).to.equal(1);
-    expect(old.stderr).to.match(/line 2: vCard 2\.1 is not read; export the contacts as vCard 3\.0 or 4\.0/);
+  it('reads vCard 2.1 as Outlook exports it (quoted-printable in each charset, bare types, a base64 photo), and an escaped line break in a field as a space', async () => {
+    const photo = (await samplePhoto(64, 48)).toString('base64');
+    const card21 = [
+      'BEGIN:VCARD',
+      'VERSION:2.1',
+      'N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=B6rg',
+      'FN;CHARSET=Windows-1252;ENCODING=QUOTED-PRINTABLE:J=F6rg M=FCller, Sr.',
+      'ORG:Fabrikam;Sales',
+      'TITLE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Gesch=C3=A4fts=',
+      'f=C3=BChrer',
+      'TEL;WORK;VOICE:+49 30 1234',
+      'TEL;CELL:+49 170 5555',
+      'EMAIL;PREF;INTERNET:joerg@fabrikam.example',
+      'PHOTO;ENCODING=BASE64;TYPE=JPEG:',
+      ...(photo.match(/.{1,72}/g) ?? []).map((part) => ` ${part}`),
+      '',
+      'END:VCARD',
+      '',
+    ].join('\r\n');
+    writeFileSync(join(dir, 'outlook.vcf'), card21);
+    const imported = cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'outlook.vcf'), '--create']);
+    expect([imported.stderr, imported.stdout]).to.deep.equal(['', 'imported 1 contact(s) into v21.owner@contoso.com: 1 added, 0 updated\n']);
+    const store = new SqliteStore(db);
+    try {
+      const [joerg] = await store.listContacts('v21.owner@contoso.com');
+      expect(joerg).to.deep.include({
+        displayName: 'Jörg Müller, Sr.',
+        givenName: 'Jörg',
+        surname: 'Müller',
+        company: 'Fabrikam',
+        department: 'Sales',
+        jobTitle: 'Geschäftsführer',
+        emailAddresses: ['joerg@fabrikam.example'],
+        phones: { business: '+49 30 1234', mobile: '+49 170 5555' },
+      });
+      expect(joerg!.photo).to.include({ width: 64, height: 48 });
+    } finally {
+      await store.close();
+    }
     writeFileSync(join(dir, 'title.vcf'), 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Two Lines\r\nTITLE:Eng\\nineer\r\nEND:VCARD\r\n');
     expect(cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'title.vcf'), '--create']).status).to.equal(0);
     expect(cli(['contacts', 'list', 'v21.owner@contoso.com']).stdout).to.match(/Two Lines/);

@@ -1,0 +1,88 @@
+import iconv from 'iconv-lite';
+
+/** Properties whose value is a list of components separated by `;` (vCard 2.1 §2.3, 3.0 §3). */
+const STRUCTURED = new Set(['N', 'ADR', 'ORG']);
+
+/**
+ * A vCard 2.1 file (Outlook's export, old phones) rewritten as vCard 3.0, which ical.js
+ * reads: quoted-printable values decoded in their CHARSET (Outlook writes Windows-1252 or
+ * UTF-8) and escaped as 3.0 escapes text, bare parameters (`TEL;CELL;VOICE`) made
+ * `TYPE=` lists, `ENCODING=BASE64` made `ENCODING=b`, and `VERSION:2.1` made `3.0`. Read
+ * as 3.0 without this, a quoted-printable name was stored as "J=C3=B6rg" and bare types
+ * failed the parse.
+ */
+export function vcard21As30(content: string): string {
+  // A blank line ends 2.1's base64 photo; 3.0 has none.
+  return logicalLines(content)
+    .filter((line) => line.trim() !== '')
+    .map(rewriteLine)
+    .join('\r\n');
+}
+
+/**
+ * Physical lines joined into properties: a line that starts with a blank continues the one
+ * before (folding, and 2.1's base64 photo lines), and a quoted-printable value ending in
+ * `=` goes on in the next line (a soft line break).
+ */
+function logicalLines(content: string): string[] {
+  const lines: string[] = [];
+  for (const line of content.split(/\r?\n/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && isQuotedPrintable(lines[last]!) && lines[last]!.endsWith('=')) lines[last] = lines[last]!.slice(0, -1) + line;
+    else if (last >= 0 && /^[ \t]/.test(line)) lines[last] += line.trimStart();
+    else lines.push(line);
+  }
+  return lines;
+}
+
+function isQuotedPrintable(line: string): boolean {
+  const colon = line.indexOf(':');
+  return colon > 0 && /;ENCODING=QUOTED-PRINTABLE(;|$)|;QUOTED-PRINTABLE(;|$)/i.test(line.slice(0, colon));
+}
+
+function rewriteLine(line: string): string {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return line;
+  const [name = '', ...params] = line.slice(0, colon).split(';');
+  let value = line.slice(colon + 1);
+  const property = name.replace(/^item\d+\./i, '').toUpperCase();
+  if (property === 'VERSION' && value.trim() === '2.1') return `${name}:3.0`;
+  let charset = 'utf-8';
+  let quotedPrintable = false;
+  const kept: string[] = [];
+  const types: string[] = [];
+  for (const param of params) {
+    const [key = '', paramValue] = param.split('=', 2) as [string, string | undefined];
+    const upper = key.toUpperCase();
+    if (paramValue === undefined && upper === 'QUOTED-PRINTABLE') quotedPrintable = true;
+    else if (paramValue === undefined && upper === 'BASE64') kept.push('ENCODING=b');
+    else if (paramValue === undefined) types.push(key);
+    else if (upper === 'CHARSET') charset = paramValue;
+    else if (upper === 'ENCODING' && paramValue.toUpperCase() === 'QUOTED-PRINTABLE') quotedPrintable = true;
+    else if (upper === 'ENCODING' && paramValue.toUpperCase() === 'BASE64') kept.push('ENCODING=b');
+    else if (upper === 'TYPE') types.push(...paramValue.split(','));
+    else kept.push(param);
+  }
+  if (types.length > 0) kept.push(`TYPE=${types.join(',')}`);
+  if (quotedPrintable) value = escapedText(decodeQuotedPrintable(value, charset), STRUCTURED.has(property));
+  return [name, ...kept].join(';') + ':' + value;
+}
+
+function decodeQuotedPrintable(value: string, charset: string): string {
+  const bytes: number[] = [];
+  for (let at = 0; at < value.length; at++) {
+    const hex = value[at] === '=' ? /^[0-9A-Fa-f]{2}/.exec(value.slice(at + 1, at + 3)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[0], 16));
+      at += 2;
+    } else bytes.push(...Buffer.from(value[at]!, 'utf8'));
+  }
+  const buffer = Buffer.from(bytes);
+  return iconv.encodingExists(charset) ? iconv.decode(buffer, charset) : buffer.toString('utf8');
+}
+
+/** 3.0's text escapes; `;` stays a separator in a structured value. */
+function escapedText(text: string, structured: boolean): string {
+  const escaped = text.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  return structured ? escaped : escaped.replace(/;/g, '\\;');
+}
