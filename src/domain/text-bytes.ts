@@ -11,8 +11,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * 'windows-1252' as Latin-1 and would lose '€' (0x80), so iconv-lite reads it.
  */
 export function decodeText(bytes: Buffer): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
+  const utf16 = utf16BehindMark(bytes);
+  if (utf16 !== undefined) return utf16;
   const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   try {
     return UTF8.decode(text);
@@ -26,7 +26,12 @@ export function decodeText(bytes: Buffer): string {
  * requires one there; WCF clients set to UTF-16 send it), else UTF-8, as EWS clients write.
  */
 export function xmlRequestText(bytes: Buffer): string {
+  return utf16BehindMark(bytes) ?? bytes.toString('utf8');
+}
+
+/** The text after a UTF-16 byte-order mark (either byte order); undefined without one. */
+function utf16BehindMark(bytes: Buffer): string | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
-  return bytes.toString('utf8');
+  return undefined;
 }

@@ -34,6 +34,9 @@ export function readFolderRef(id: XmlElement): FolderRef {
   return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
 }
 
+/** The folder ids one FindItem or ResolveNames may name: every folder here is one of three. */
+export const MAX_PARENT_FOLDERS = 10;
+
 /** Which folder a request's folder id names; ErrorFolderNotFound for any other (another mailbox's included). */
 export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mailbox'>): FolderName {
   if (ref.kind === 'distinguished' && Object.hasOwn(FOLDERS, ref.name) && (ref.mailbox === '' || ref.mailbox === context.mailbox)) {

@@ -12,17 +12,17 @@ export interface AddressingOptions {
 }
 
 /**
- * Where a request came from and which URL it reached: the client address (the one logged
- * and throttled) and the base of every absolute URL the bridge hands out (the WSDL's
- * soap:address, Autodiscover's EWS and photo URLs, Graph's @odata.context).
- */
-/**
  * The headers by which proxies say whose request they pass on: the standard two, and the
  * ones common recipes set alone (nginx's `proxy_set_header X-Real-IP`, CDNs' own). A
  * request that carries one came through a proxy, whatever its peer.
  */
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip'];
 
+/**
+ * Where a request came from and which URL it reached: the client address (the one logged
+ * and throttled) and the base of every absolute URL the bridge hands out (the WSDL's
+ * soap:address, Autodiscover's EWS and photo URLs, Graph's @odata.context).
+ */
 export class Addressing {
   private readonly proxies: TrustedProxies;
   private readonly ownScheme: 'http' | 'https';

@@ -56,9 +56,11 @@ const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([A-Za-z_]\w*)\s*:\s*\1\/add
  * as the person it looked for showed someone else's photo. `$orderby` sorts by the
  * properties the store can sort by and refuses others. An option is never ignored:
  * - its `$` is optional (Graph's beta takes `filter` for `$filter`, and v1.0 does for some
- *   APIs) and its name is read without regard to case (OData 4.01);
- * - one this list does not take (`$expand`, `$skiptoken`, a misspelt one) is refused, and
- *   so is one given twice, as OData refuses them.
+ *   APIs: https://learn.microsoft.com/en-us/graph/query-parameters) and its name is read
+ *   without regard to case (OData 4.01);
+ * - one this list does not take (`$expand`, `$skiptoken`, a misspelt one) is refused: a
+ *   service "MUST reject any requests which contain the unsupported option" (MS-ODATA
+ *   2.2.3.6.1); one given twice is refused with the words Microsoft's OData stack uses.
  */
 export function readContactListQuery(search: URLSearchParams): ContactListQuery {
   const options = readListOptions(search);

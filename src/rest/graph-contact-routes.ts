@@ -7,7 +7,7 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { ItemIds } from '../ews/item-ids.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { callerTurn } from '../http/caller-turns.js';
-import { contextOf, linkBaseOf, mailboxOf } from '../http/request-context.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import { mapInTurns } from '../loop-turns.js';
@@ -15,7 +15,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { imageNotFound, methodNotAllowed, sendGraphError } from './graph-errors.js';
-import { graphContextUrl, graphSizeId } from './graph-photo-path.js';
+import { graphBaseUrl, graphContextUrl, graphSizeId } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
   store: Store;
@@ -51,13 +51,12 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
     const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
-    const base = `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, 'contacts'),
       ...(count ? { '@odata.count': page.total } : {}),
       value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids)),
       ...(skip + page.contacts.length < page.total
-        ? { '@odata.nextLink': `${base}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
+        ? { '@odata.nextLink': `${graphBaseUrl(req)}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
     });
   });

@@ -50,10 +50,12 @@ export async function photoNotFoundFor(store: Store, owner: PhotoOwner, name: st
   return owner.kind === 'user' && (await store.getUser(owner.email)) ? imageNotFound() : resourceNotFound(name);
 }
 
-/**
- * `@odata.context` as Graph writes it, on the base URL the client reached (addressing.ts)
- * and the version asked. The user is an OData key literal, in which a quote is written twice.
- */
+/** The Graph base the client reached (addressing.ts), with the version it asked: what links handed out start with. */
+export function graphBaseUrl(req: Request): string {
+  return `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
+}
+
+/** `@odata.context` as Graph writes it. The user is an OData key literal, in which a quote is written twice. */
 export function graphContextUrl(req: Request, name: string, what: string): string {
-  return `${linkBaseOf(contextOf(req))}${req.baseUrl}/$metadata#users('${encodeURIComponent(name.replaceAll("'", "''"))}')/${what}`;
+  return `${graphBaseUrl(req)}/$metadata#users('${encodeURIComponent(name.replaceAll("'", "''"))}')/${what}`;
 }

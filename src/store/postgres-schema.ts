@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
-import { contactSearchColumnsOf, searchColumnsOf } from './search-text.js';
-import { fromUserRow, type UserRow } from './store-rows.js';
+import { searchColumnsOf } from './search-text.js';
+import { contactSearchColumnsOfRow, fromUserRow, type ContactNamesRow, type UserRow } from './store-rows.js';
 
 /** Names the advisory lock every bridge process takes to migrate, whatever database it is in. */
 const MIGRATION_LOCK_NAME = 'ews-photo-bridge schema migrations';
@@ -81,14 +81,12 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
   fillUserSearchKeys,
   async fillContactSearchColumns(client) {
     for (;;) {
-      const { rows } = await client.query<{ id: string; display_name: string; given_name: string | null; surname: string | null }>(
+      const { rows } = await client.query<ContactNamesRow & { id: string }>(
         'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL LIMIT $1',
         [DATA_STEP_BATCH],
       );
       if (rows.length === 0) return;
-      const columns = rows.map((row) =>
-        contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined }),
-      );
+      const columns = rows.map(contactSearchColumnsOfRow);
       await client.query(
         `UPDATE contacts c SET name_key = t.name_key, search_names = t.search_names
          FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, name_key, search_names) WHERE c.id = t.id`,

@@ -42,12 +42,14 @@ import {
   type ImportedPhotos,
 } from './store.js';
 import {
+  contactSearchColumnsOfRow,
   directoryEntries,
   fromContactRow,
   fromUserRow,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
+  type ContactNamesRow,
   type ContactRow,
   type DirectoryRow,
   type RelatedRow,
@@ -76,9 +78,10 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
 /**
- * A contact match as SQL, one statement for every kind: LIKE folds case (ASCII, as
- * SQLite's LIKE does), the exact-case kinds compare the display name itself, an address
- * is compared NOCASE, as the address columns are.
+ * A contact match as SQL, one statement for every kind (like-patterns.ts): `folded` on the
+ * folded name (case and accents ignored), `like` on the name itself (ASCII case ignored,
+ * as SQLite's LIKE does), the exact-case kinds on the name as written, an address NOCASE,
+ * as the address columns are.
  */
 const CONTACT_MATCHES = `CASE @kind
   WHEN 'all' THEN 1
@@ -721,16 +724,11 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   fillUserSearchKeys() {},
   fillContactSearchColumns(db) {
     const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
-    const batch = db.prepare<[number], { id: number; display_name: string; given_name: string | null; surname: string | null }>(
+    const batch = db.prepare<[number], ContactNamesRow & { id: number }>(
       'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000',
     );
     for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) {
-        update.run({
-          id: row.id,
-          ...contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined }),
-        });
-      }
+      for (const row of rows) update.run({ id: row.id, ...contactSearchColumnsOfRow(row) });
     }
   },
 };

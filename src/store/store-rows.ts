@@ -1,6 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
-import { searchColumnsOf } from './search-text.js';
+import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
 
 /** A users row as both stores select it (`refs` as JSON text). */
@@ -174,4 +174,16 @@ export function fromContactRow(row: ContactRow): Contact {
 /** SQL NULL means "not set": such fields are left out rather than carried as null. */
 function withoutNulls<T extends Record<string, string | null>>(fields: T): { [K in keyof T]?: string } {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as { [K in keyof T]?: string };
+}
+
+/** The names of a contacts row, as a migration reads them to fill its search columns. */
+export interface ContactNamesRow {
+  display_name: string;
+  given_name: string | null;
+  surname: string | null;
+}
+
+/** A contacts row's search columns (search-text.ts), from its names as stored. */
+export function contactSearchColumnsOfRow(row: ContactNamesRow): ContactSearchColumns {
+  return contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined });
 }

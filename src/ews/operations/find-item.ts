@@ -3,7 +3,7 @@ import { mapInTurns } from '../../loop-turns.js';
 import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { folderKey, folderNotFound, folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { folderKey, folderNotFound, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
@@ -43,7 +43,8 @@ export const findItem: EwsOperation<FindItemArgs> = {
     fields.delete('Attachments');
     fields.delete('Photo');
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
-    if (folders.length === 0 || folders.length > 10) throw BridgeError.invalidRequest('FindItem needs one to ten ParentFolderIds');
+    if (folders.length === 0 || folders.length > MAX_PARENT_FOLDERS)
+      throw BridgeError.invalidRequest(`FindItem needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
       folders: folders.map(readFolderRef),
       fields,

@@ -5,7 +5,7 @@ import { findPeople, SEARCH_SCOPES, type SearchScope } from '../../people/find-p
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
-import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
@@ -93,9 +93,6 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
 };
 
 const answer = (outcome: MessageOutcome) => soapAnswer(operationResponse('ResolveNames', [outcome]));
-
-/** As many as FindItem takes; every folder here is one of three. */
-const MAX_PARENT_FOLDERS = 10;
 
 /**
  * The mailbox whose contacts are searched, if any: the caller's, unless ParentFolderIds
