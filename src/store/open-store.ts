@@ -18,7 +18,7 @@ export async function openStore(settings: StoreSettings, use: 'server' | 'comman
     }
     return new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs, checkpointInBackground: use === 'server' });
   } catch (error) {
-    throw openProblem(error, storeLocation(settings)) ?? error;
+    throw storeOpenProblem(error, storeLocation(settings)) ?? error;
   }
 }
 
@@ -26,7 +26,7 @@ export async function openStore(settings: StoreSettings, use: 'server' | 'comman
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** The failures to open a store that an operator can act on, said as such; undefined for a real surprise. */
-function openProblem(error: unknown, location: string): StoreOpenError | undefined {
+export function storeOpenProblem(error: unknown, location: string): StoreOpenError | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code } = error as { code?: string };
   if (code !== undefined && UNREACHABLE.has(code))

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
 import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
 import { SqliteStore } from './sqlite-store.js';
+import { storeOpenProblem, withoutPassword } from './open-store.js';
 
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
 const BATCH_ROWS = 500;
@@ -115,7 +116,11 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
   await new SqliteStore(sqlitePath).close();
   const source = new Database(sqlitePath, { readonly: true, fileMustExist: true });
   const target = new pg.Client({ connectionString: postgresUrl, application_name: 'ews-photo-bridge migrate-store' });
-  await target.connect();
+  try {
+    await target.connect();
+  } catch (error) {
+    throw storeOpenProblem(error, withoutPassword(postgresUrl)) ?? error;
+  }
   try {
     await migratePostgres(target);
     source.exec('BEGIN');

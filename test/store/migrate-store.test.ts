@@ -94,6 +94,20 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(missing.stderr).to.match(/no SQLite store at .*typo\.db/);
   });
 
+  it('names a target database that does not exist, or a role refused, in one line without the password', () => {
+    const target = new URL(url);
+    target.pathname = '/no_such_database';
+    const noDatabase = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target.toString()]);
+    expect(noDatabase.status).to.equal(1);
+    expect(noDatabase.stderr).to.match(/^ews-photo-bridge: PostgreSQL at postgres:\/\/.*\/no_such_database: database "no_such_database" does not exist\n$/);
+    const stranger = new URL(url);
+    stranger.username = 'no_such_role';
+    stranger.password = 'sesame';
+    const noRole = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', stranger.toString()]);
+    expect(noRole.status).to.equal(1);
+    expect(noRole.stderr).to.match(/^ews-photo-bridge: PostgreSQL at postgres:\/\/no_such_role:\*\*\*@.*: role "no_such_role" does not exist\n$/);
+  });
+
   it('lets every command work on the PostgreSQL store through BRIDGE_DATABASE_URL', () => {
     const env = { BRIDGE_DATABASE_URL: url };
     writeFileSync(join(dir, 'people.csv'), 'email,displayName\nnestor@contoso.com,Nestor Wilke\n');
