@@ -5,6 +5,7 @@ import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { renewalTime } from './token-renewal.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
+import { environmentUrls } from './superoffice-tenant.js';
 import { httpFailure } from './upstream-http.js';
 
 const loginUrl = z
@@ -30,7 +31,7 @@ export const superOfficeAuthSchema = z.discriminatedUnion('scheme', [
       .string()
       .regex(/^[\w-]+$/)
       .optional(),
-    /** Default: `/login` on `baseUrl`'s host, where SuperOffice Online answers it. */
+    /** Default: the login service of `baseUrl`'s environment (`https://online.superoffice.com/login`). */
     loginUrl,
   }),
   z.strictObject({
@@ -86,9 +87,9 @@ export class SuperOfficeCredentials {
   }
 }
 
-/** The login service's base: an explicit `loginUrl`, else `/login` on the tenant's host (online.superoffice.com/login). */
+/** The login service's base: an explicit `loginUrl`, else the one of the tenant's environment (online2.superoffice.com → online.superoffice.com/login). */
 export function loginUrlOf(auth: { loginUrl?: string | undefined }, baseUrl: string): string {
-  return auth.loginUrl ?? `${new URL(baseUrl).origin}/login`;
+  return auth.loginUrl ?? environmentUrls(baseUrl).login;
 }
 
 async function credentialFor(

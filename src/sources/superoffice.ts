@@ -5,16 +5,21 @@ import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { loginUrlOf, superOfficeAuthSchema, SuperOfficeCredentials } from './superoffice-credentials.js';
+import { environmentOf, environmentUrls, fixedEndpoint, ONLINE_HOSTS, stateApiEndpoint } from './superoffice-tenant.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 
 /** In SuperOffice a person is a Person; a company is a Contact. */
 const ENTITIES = { person: 'Person', company: 'Contact' } as const;
 const entityKind = z.enum(['person', 'company']);
 
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, ''));
+
 const schema = z.strictObject({
   /** Up to the tenant: `https://online.superoffice.com/Cust12345`, or an on-site `https://crm.example.com/SuperOffice`. */
-  baseUrl: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  baseUrl: httpUrl,
   auth: superOfficeAuthSchema,
+  /** SuperOffice Online's state API, which says where the tenant's API is now. Default: the one of `baseUrl`'s environment. */
+  stateUrl: httpUrl.optional(),
   /** What a `superOfficeId` names, for directory users and for mailbox contacts: a person unless the operator says otherwise. */
   superOfficeIdOf: z
     .strictObject({ users: entityKind.default('person'), contacts: entityKind.default('person') })
@@ -33,11 +38,26 @@ export const superOfficeSource: SourceType<Settings> = {
   schema,
   create(name, settings) {
     const { baseUrl, auth } = settings;
-    const policy = upstreamPolicy(auth.scheme === 'basic' ? [baseUrl] : [baseUrl, loginUrlOf(auth, baseUrl)]);
-    const credentials = new SuperOfficeCredentials(auth, { baseUrl, contextIdentifier: /\/(Cust\d+)$/i.exec(baseUrl)?.[1] }, policy);
+    const contextIdentifier = /\/(Cust\d+)$/i.exec(baseUrl)?.[1];
+    const stateUrl = auth.scheme === 'basic' ? undefined : (settings.stateUrl ?? environmentUrls(baseUrl).state);
+    const hosts = auth.scheme === 'basic' ? [baseUrl] : [baseUrl, loginUrlOf(auth, baseUrl), ...(stateUrl ? [stateUrl] : [])];
+    const allowed = upstreamPolicy(hosts);
+    // The state API may send the bridge to any of SuperOffice Online's hosts (online2, app, sod3).
+    const policy = environmentOf(baseUrl) ? { ...allowed, allowedHosts: [...allowed.allowedHosts, ONLINE_HOSTS] } : allowed;
+    const credentials = new SuperOfficeCredentials(auth, { baseUrl, contextIdentifier }, policy);
+    const tenant = stateUrl && contextIdentifier ? stateApiEndpoint({ stateUrl, contextIdentifier, baseUrl }, policy) : fixedEndpoint(baseUrl);
 
-    const send = (path: string, accept: string, headers: Record<string, string>, signal: AbortSignal) =>
-      outboundRequest(`${baseUrl}/api/v1/${path}`, policy, { headers: { ...headers, accept }, signal });
+    const request = (root: string, path: string, accept: string, headers: Record<string, string>, signal: AbortSignal) =>
+      outboundRequest(`${root}/api/v1/${path}`, policy, { headers: { ...headers, accept }, signal });
+
+    /** A tenant that moved since the state API was asked answers 421 Misdirected Request: where it is now is asked, once. */
+    const send = async (path: string, accept: string, headers: Record<string, string>, signal: AbortSignal) => {
+      const root = await tenant.current(signal);
+      const response = await request(root, path, accept, headers, signal);
+      if (response.status !== 421) return response;
+      tenant.moved(root);
+      return request(await tenant.current(signal), path, accept, headers, signal);
+    };
 
     /** A refused Online credential (the ticket lapsed, the token expired) is renewed once before giving up. */
     const get = async (path: string, accept: string, signal: AbortSignal): Promise<OutboundResponse> => {

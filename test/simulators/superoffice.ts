@@ -10,8 +10,14 @@ const SERIAL = '1801550193';
 const FORMATS = { JPEG: 'jpeg', PNG: 'png', GIF: 'gif' } as const;
 
 export interface SuperOfficeSimulator {
-  /** Up to the tenant, as SuperOffice Online's `https://online.superoffice.com/Cust12345`. */
+  /** Up to the tenant, as SuperOffice Online's `https://online.superoffice.com/Cust12345`: where the tenant is first. */
   baseUrl: string;
+  /** The state API, as `https://online.superoffice.com/api/state`. */
+  stateUrl: string;
+  /** The tenant's state, as the state API names it ("Running", "OfflineMaintenance", …). */
+  tenantState: string;
+  /** The tenant's API moves to the simulator's other host ("sod2 may shift to sod3"); the one it left answers 421. Returns the new root. */
+  moveTenant(): string;
   /** On-site Basic; the Online application (client id and secret, its system user token, a user's refresh token). */
   credentials: { username: string; password: string; clientId: string; clientSecret: string; systemUserToken: string; refreshToken: string };
   /** The application's RSA private key, as the developer portal hands it out (PEM). */
@@ -21,7 +27,7 @@ export interface SuperOfficeSimulator {
   /** Pictures by entity id, as stored (any size, any format). */
   contactImages: Map<string, Buffer>;
   personImages: Map<string, Buffer>;
-  counts: { images: number; principal: number; tickets: number; accessTokens: number; total: number };
+  counts: { images: number; principal: number; tickets: number; accessTokens: number; states: number; misdirected: number; total: number };
   /** Every ticket and access token issued so far lapses (SuperOffice documents the ticket as short-lived). */
   expireCredentials(): void;
   /** Played one per image request, in order. */
@@ -41,7 +47,9 @@ export interface SuperOfficeSimulator {
  *   (on-site), SOTicket with SO-AppToken = the client secret, or Bearer;
  * - SuperID at `/login`: `POST api/PartnerSystemUser/Authenticate` (a signed system user
  *   token → `{IsSuccessful, ErrorMessage, Token}`, the Token a JWT with the ticket claim),
- *   `.well-known/jwks`, and the OAuth token endpoint `common/oauth/tokens` (refresh token grant).
+ *   `.well-known/jwks`, and the OAuth token endpoint `common/oauth/tokens` (refresh token grant);
+ * - the state API `GET /api/state/{CustId}`: where the tenant's API is now. It answers on one
+ *   of two hosts and moves when told (`moveTenant()`); the host it left answers 421.
  * Tickets and access tokens are short-lived: `expireCredentials()` lapses them all.
  */
 export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator> {
@@ -52,6 +60,12 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
   const accessTokens = new Set<string>();
   const sim: SuperOfficeSimulator = {
     baseUrl: '',
+    stateUrl: '',
+    tenantState: 'Running',
+    moveTenant: () => {
+      tenantHost = hosts.find((host) => host !== tenantHost)!;
+      return rootAt(tenantHost);
+    },
     credentials: {
       username: 'bridge',
       password: 'crm secret',
@@ -64,17 +78,22 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     accessTokenLifetimeSeconds: 3600,
     contactImages: new Map(),
     personImages: new Map(),
-    counts: { images: 0, principal: 0, tickets: 0, accessTokens: 0, total: 0 },
+    counts: { images: 0, principal: 0, tickets: 0, accessTokens: 0, states: 0, misdirected: 0, total: 0 },
     faults: [],
     expireCredentials: () => {
       tickets.clear();
       accessTokens.clear();
     },
     close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+      Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      ).then(() => {}),
   };
 
   const authenticated = (req: IncomingMessage): boolean => {
@@ -172,15 +191,49 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     json(res, 200, { token_type: 'Bearer', access_token: accessToken, expires_in: sim.accessTokenLifetimeSeconds });
   };
 
-  const server = createServer((req, res) => {
+  /** "Check tenant status" and "Status page": where the tenant is, whether it runs, until when that holds. */
+  const state = (res: ServerResponse, contextIdentifier: string) => {
+    sim.counts.states++;
+    if (contextIdentifier.toLowerCase() !== TENANT.toLowerCase()) {
+      return json(res, 200, {
+        ContextIdentifier: contextIdentifier,
+        Endpoint: '',
+        State: 'Unknown',
+        IsRunning: false,
+        ValidUntil: new Date().toISOString(),
+        Api: '',
+      });
+    }
+    const endpoint = rootAt(tenantHost);
+    const isRunning = sim.tenantState === 'Running' || sim.tenantState === 'OnlineMaintenance';
+    const validUntil = new Date(Date.now() + 3600_000).toISOString();
+    json(res, 200, {
+      ContextIdentifier: TENANT,
+      Endpoint: endpoint,
+      State: sim.tenantState,
+      IsRunning: isRunning,
+      ValidUntil: validUntil,
+      Api: `${endpoint}/api`,
+    });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     sim.counts.total++;
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname.toLowerCase();
     const failed = () => json(res, 500, error(500));
+    const stateOf = /^\/api\/state\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && stateOf) return state(res, decodeURIComponent(stateOf[1]!));
     if (req.method === 'POST' && path === '/login/api/partnersystemuser/authenticate') return void systemUser(req, res).catch(failed);
     if (req.method === 'GET' && path === '/login/.well-known/jwks') return json(res, 200, jwks);
     if (req.method === 'POST' && path === '/login/common/oauth/tokens') return void oauthToken(req, res, url.searchParams).catch(failed);
     if (!path.startsWith(`/${TENANT.toLowerCase()}/api/v1/`)) return json(res, 404, error(404));
+    if (`127.0.0.1:${req.socket.localPort}` !== tenantHost) {
+      // SuperOffice's RESTful-HTTP-Queries README: "your tenants API URL might dynamically change … or else you could get a 421 Misdirected Request".
+      sim.counts.misdirected++;
+      res.writeHead(421, { 'content-type': 'text/plain' });
+      return void res.end('Misdirected Request');
+    }
     if (!authenticated(req)) return json(res, 401, error(401));
     const imagePath = /\/api\/v1\/(contact|person)\/(\d+)\/image$/.exec(path);
     if (req.method === 'GET' && imagePath) {
@@ -192,10 +245,19 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
       return json(res, 200, { UserType: 'InternalAssociate', Associate: 'BRIDGE', AssociateId: 5, FullName: 'Photo Bridge', PersonId: 12, ContactId: 2 });
     }
     json(res, 404, error(404));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  sim.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${TENANT}`;
+  };
+  // Two hosts, as online2 and online3: the environment's login and state API answer on both, the tenant's API on one.
+  const servers = [createServer(handle), createServer(handle)];
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const hosts = servers.map((server) => `127.0.0.1:${(server.address() as AddressInfo).port}`);
+  let tenantHost = hosts[0]!;
+  sim.baseUrl = rootAt(tenantHost);
+  sim.stateUrl = `http://${tenantHost}/api/state`;
   return sim;
+}
+
+function rootAt(host: string): string {
+  return `http://${host}/${TENANT}`;
 }
 
 function bodyOf(req: IncomingMessage): Promise<string> {

@@ -7,9 +7,17 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
-import { PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import {
+  failureOf as sourceFailureOf,
+  MisconfiguredSourceError,
+  PermanentSourceError,
+  RetryAfterError,
+  type PhotoReference,
+  type PhotoSource,
+} from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { superOfficeSource } from '../../src/sources/superoffice.js';
+import { environmentUrls } from '../../src/sources/superoffice-tenant.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
@@ -53,8 +61,9 @@ describe('SuperOffice source', () => {
     refreshToken: sim.credentials.refreshToken,
     ...overrides,
   });
+  // Online schemes ask the simulator's state API where the tenant is, as they would SuperOffice's.
   const settings = (auth: Record<string, string> = { scheme: 'basic', username: sim.credentials.username, password: sim.credentials.password }, extra = {}) =>
-    superOfficeSource.schema.parse({ baseUrl: sim.baseUrl, auth, ...extra });
+    superOfficeSource.schema.parse({ baseUrl: sim.baseUrl, auth, ...(auth.scheme === 'basic' ? {} : { stateUrl: sim.stateUrl }), ...extra });
   const source = (...args: Parameters<typeof settings>) => superOfficeSource.create('crm', settings(...args), silent);
   const failureOf = (promise: Promise<unknown>) =>
     promise.then(
@@ -159,6 +168,64 @@ describe('SuperOffice source', () => {
       const revoked = await failureOf(source(oauth({ refreshToken: 'a-revoked-refresh-token' })).fetch(user('7'), signal()));
       expect(revoked).to.be.instanceOf(PermanentSourceError);
       expect(revoked.message).to.equal('SuperOffice refused the refresh token (invalid_grant: The refresh token is not valid or has been revoked)');
+    });
+
+    it("finds an Online tenant's API through the state API, and asks again, once, when the tenant has moved (421)", async () => {
+      const moving = await startSuperOfficeSimulator();
+      try {
+        moving.personImages.set('7', await samplePhoto(300, 300));
+        const firstRoot = moving.baseUrl;
+        const online = (baseUrl: string) =>
+          superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl, stateUrl: moving.stateUrl, auth: oauth() }), silent);
+        const crm = online(firstRoot);
+        expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
+        expect([moving.counts.states, moving.counts.misdirected]).to.deep.equal([1, 0]);
+
+        moving.moveTenant();
+        expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
+        expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
+        expect([moving.counts.states, moving.counts.misdirected, moving.counts.images]).to.deep.equal([2, 1, 3]);
+
+        // A bridge started with the root the tenant has left goes where the state API says from the start.
+        expect((await online(firstRoot).fetch(user('7'), signal())).kind).to.equal('photo');
+        expect([moving.counts.states, moving.counts.misdirected]).to.deep.equal([3, 1]);
+      } finally {
+        await moving.close();
+      }
+    });
+
+    it('answers "try again", never "no photo", while the tenant is offline, and names a tenant SuperOffice does not know as a setup to mend', async () => {
+      const stateOf = (baseUrl: string) =>
+        superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl, stateUrl: sim.stateUrl, auth: oauth() }), silent);
+      sim.tenantState = 'OfflineMaintenance';
+      try {
+        const offline = await failureOf(stateOf(sim.baseUrl).fetch(user('7'), signal()));
+        expect(offline.message).to.equal('SuperOffice tenant Cust12345 is not running now (OfflineMaintenance)');
+        expect(sourceFailureOf(offline)).to.equal('transient');
+      } finally {
+        sim.tenantState = 'Running';
+      }
+      const unknown = await failureOf(stateOf(sim.baseUrl.replace('Cust12345', 'Cust99999')).fetch(user('7'), signal()));
+      expect(unknown).to.be.instanceOf(MisconfiguredSourceError);
+      expect(unknown.message).to.equal("SuperOffice's state API says tenant Cust99999 is Unknown");
+      expect(sourceFailureOf(unknown)).to.equal('transient');
+    });
+
+    it("takes the login service and state API of a tenant URL's SuperOffice Online environment (tenant hosts move: online2, app, sod3)", () => {
+      const online = { login: 'https://online.superoffice.com/login', state: 'https://online.superoffice.com/api/state' };
+      expect(environmentUrls('https://online.superoffice.com/Cust1')).to.deep.equal(online);
+      expect(environmentUrls('https://online2.superoffice.com/Cust1')).to.deep.equal(online);
+      expect(environmentUrls('https://APP.superoffice.com/Cust1')).to.deep.equal(online);
+      expect(environmentUrls('https://sod3.superoffice.com/Cust1')).to.deep.equal({
+        login: 'https://sod.superoffice.com/login',
+        state: 'https://sod.superoffice.com/api/state',
+      });
+      const stage = { login: 'https://qaonline.superoffice.com/login', state: 'https://stage.superoffice.com/api/state' };
+      expect(environmentUrls('https://app-stage.superoffice.com/Cust1')).to.deep.equal(stage);
+      expect(environmentUrls('https://qaonline.superoffice.com/Cust1')).to.deep.equal(stage);
+      expect(environmentUrls('https://crm.example.com/SuperOffice')).to.deep.equal({ login: 'https://crm.example.com/login', state: undefined });
+      expect(environmentUrls('https://online.superoffice.com.example.net/Cust1').state).to.equal(undefined);
+      expect(environmentUrls('https://www.superoffice.com/Cust1').state).to.equal(undefined);
     });
 
     it('does not retry refused Basic credentials: on-site there is nothing to renew', async () => {
@@ -284,7 +351,10 @@ describe('SuperOffice source', () => {
     const reader = basic(READER);
 
     before(async () => {
-      t = await startBridgeWithSources([{ name: 'crm', type: 'superoffice', baseUrl: sim.baseUrl, auth: systemUser() }], { users: ['crm'], contacts: ['crm'] });
+      t = await startBridgeWithSources([{ name: 'crm', type: 'superoffice', baseUrl: sim.baseUrl, stateUrl: sim.stateUrl, auth: systemUser() }], {
+        users: ['crm'],
+        contacts: ['crm'],
+      });
       sim.personImages.set('42', await samplePhoto(900, 600, 'png'));
       sim.personImages.set('43', await samplePhoto(400, 400));
       sim.personImages.set('44', await samplePhoto(400, 400));
