@@ -4,9 +4,8 @@ import { baseUrlSetting, gatewaySettings, whatsappGatewaySource } from './whatsa
 
 const schema = z.strictObject({
   baseUrl: baseUrlSetting('https://www.plugchat.com.br/api/whatsapp'),
+  /** Sent bare in `Authorization`, as every page of PlugChat's documentation shows it (no `Bearer`). */
   token: z.string().min(1),
-  /** The instance API takes the token bare; the integrations API as `Bearer <token>`. */
-  authScheme: z.enum(['bare', 'bearer']).default('bare'),
   ...gatewaySettings,
 });
 
@@ -22,8 +21,8 @@ export const plugchatSource: SourceType<z.output<typeof schema>> = {
       {
         endpoint: (path) => `${settings.baseUrl}/${path}`,
         gateway: 'PlugChat',
-        headers: { authorization: settings.authScheme === 'bearer' ? `Bearer ${settings.token}` : settings.token },
-        credentials: 'token and authScheme',
+        headers: { authorization: settings.token },
+        credentials: 'token',
         secrets: [settings.token],
       },
       settings,

@@ -28,41 +28,29 @@ const PHONE = '5511999990000';
 describe('PlugChat source', () => {
   let cdn: WhatsappCdn;
   let bare: GatewaySimulator;
-  let bearer: GatewaySimulator;
   before(async () => {
     cdn = await startWhatsappCdn();
-    [bare, bearer] = await Promise.all([startPlugchat(cdn, 'bare'), startPlugchat(cdn, 'bearer')]);
+    bare = await startPlugchat(cdn);
     cdn.photos.set(PHONE, await colouredPhoto(ORANGE[0]!, ORANGE[1]!, ORANGE[2]!));
   });
   after(async () => {
     expectNoCredentials(cdn.requests);
-    await Promise.all([bare.close(), bearer.close()]);
+    await bare.close();
     await cdn.close();
   });
   const lookup = (settings: Record<string, unknown>) =>
     buildSource('plugchat', settings).fetch(contactWithPhone('+55 11 99999-0000'), AbortSignal.timeout(5000));
 
-  it('asks GET {baseUrl}/profile-picture?phone= with the bare token in Authorization by default', async () => {
+  it('asks GET {baseUrl}/profile-picture?phone= with the bare token in Authorization, as every page of its docs shows it', async () => {
     expect((await lookup(plugchatSettings(bare, cdn))).kind).to.equal('photo');
     expect(bare.calls[0]?.path).to.equal(`/api/whatsapp/profile-picture?phone=${PHONE}`);
     expect(bare.calls[0]?.headers.authorization).to.equal(PLUGCHAT_TOKEN);
   });
 
-  it('sends `Bearer <token>` when authScheme is bearer', async () => {
-    expect((await lookup(plugchatSettings(bearer, cdn, { authScheme: 'bearer' }))).kind).to.equal('photo');
-    expect(bearer.calls[0]?.headers.authorization).to.equal(`Bearer ${PLUGCHAT_TOKEN}`);
-  });
-
-  it('fails permanently, without the token in the message, when the scheme or token is wrong', async () => {
-    for (const settings of [
-      plugchatSettings(bearer, cdn),
-      plugchatSettings(bare, cdn, { authScheme: 'bearer' }),
-      plugchatSettings(bare, cdn, { token: 'nope' }),
-    ]) {
-      const error = await failure(lookup(settings));
-      expect(error).to.be.instanceOf(PermanentSourceError);
-      expect(error.message).to.equal('PlugChat refused the credentials (401: unauthorized); check token and authScheme');
-    }
+  it('fails permanently, without the token in the message, when the token is wrong', async () => {
+    const error = await failure(lookup(plugchatSettings(bare, cdn, { token: 'nope' })));
+    expect(error).to.be.instanceOf(PermanentSourceError);
+    expect(error.message).to.equal('PlugChat refused the credentials (401: unauthorized); check token');
   });
 
   it("reports reachable, authenticated, connected, then the sample's phone number, profile picture and photo link for `sources check`", async () => {
@@ -78,7 +66,7 @@ describe('PlugChat source', () => {
       'ok profile picture',
       'ok photo link',
     ]);
-    expect(await summary(plugchatSettings(bearer, cdn))).to.deep.equal(['ok reachable', 'FAIL authenticated']);
+    expect(await summary(plugchatSettings(bare, cdn, { token: 'nope' }))).to.deep.equal(['ok reachable', 'FAIL authenticated']);
   });
 
   it('sends the documented JSON Content-Type even on GET, since PlugChat answers 415 without it', async () => {
