@@ -1,11 +1,10 @@
-import Negotiator from 'negotiator';
 import { BridgeError } from '../domain/errors.js';
+import { acceptedImageType } from './accepted-image-type.js';
 import {
   BLANK_KINDS,
   IMAGE_TYPES,
   MAX_CONVERSION_SIDE,
   changesImage,
-  contentTypeOf,
   type BlankKind,
   type ConversionRequest,
   type ImageType,
@@ -13,8 +12,6 @@ import {
 } from '../domain/image-conversion.js';
 import type { PhotoSize } from '../domain/size-code.js';
 
-/** JPEG first: on a tie (any image type, or anything at all) the stored format wins and nothing is re-encoded. */
-const OFFERED_CONTENT_TYPES = IMAGE_TYPES.map(contentTypeOf);
 const SIDE = /^[1-9]\d{0,2}$/;
 
 /**
@@ -34,7 +31,7 @@ export function conversionRequestOf(query: URLSearchParams, accept: string | und
       {
         ...(width === null ? {} : { width: parseSide('w', width) }),
         ...(height === null ? {} : { height: parseSide('h', height) }),
-        type: type === null ? negotiatedType(accept) : parseType(type),
+        type: type === null ? acceptedImageType(accept) : parseType(type),
       },
       size,
     ),
@@ -71,18 +68,4 @@ function parseBlankKind(value: string): BlankKind {
   const kind = BLANK_KINDS.find((known) => known.toLowerCase() === value.toLowerCase());
   if (kind) return kind;
   throw BridgeError.invalidRequest(`unknown ifBlank '${value.slice(0, 40)}'; use one of ${BLANK_KINDS.join(', ')}`);
-}
-
-/**
- * The longest Accept header read. Browsers send under 100 characters for an image; parsing
- * a crafted 15 KB one (a quote and commas) cost 0.7 ms of the event loop per request, ten
- * photo answers' worth, with no memo to catch it.
- */
-const ACCEPT_MAX_CHARACTERS = 1024;
-
-/** A client that accepts none of the offered types still gets JPEG: a photo beats a 406. So does one whose Accept is too long to be a client's. */
-function negotiatedType(accept: string | undefined): ImageType {
-  if (accept === undefined || accept.length > ACCEPT_MAX_CHARACTERS) return 'jpeg';
-  const best = new Negotiator({ headers: { accept } }).mediaType(OFFERED_CONTENT_TYPES);
-  return best ? (best.slice('image/'.length) as ImageType) : 'jpeg';
 }

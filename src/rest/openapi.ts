@@ -26,7 +26,7 @@ const conversionParameters = [
     in: 'query',
     required: false,
     description:
-      'Output format, any case. Without it the format is negotiated from the Accept header (image/avif, image/webp, image/png, image/gif, image/jpeg), JPEG on a tie or when nothing offered is acceptable. 400 for others (BMP).',
+      'Output format, any case. Without it the format is negotiated from the Accept header (image/avif, image/webp, image/png, image/gif, image/jpeg), JPEG on any tie (Exchange sends JPEG whatever Accept says) or when nothing offered is acceptable. 400 for others (BMP).',
     schema: { type: 'string', enum: IMAGE_TYPES.map((type) => type.toUpperCase()) },
   },
   {

@@ -118,7 +118,7 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       await get(`/api/contacts/${encodeURIComponent(contactId)}/photo?type=BMP`).expect(400);
     });
 
-    it('picks the format from Accept when type is absent, JPEG on a tie or when nothing offered is acceptable', async () => {
+    it('picks the format from Accept when type is absent, JPEG on any tie or when nothing offered is acceptable', async () => {
       const formatFor = async (accept: string) =>
         (await imageOf(await userPhoto('diego.siciliani@contoso.com', '&size=HR48x48').set('Accept', accept).expect(200))).format;
       // Browsers' own Accept for images: Chromium's and Firefox's list AVIF first, Safari's WebP.
@@ -130,6 +130,14 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       expect(await formatFor('image/avif;q=0.9,image/webp;q=0.8,*/*;q=0.5')).to.equal('heif');
       expect(await formatFor('image/png')).to.equal('png');
       expect(await formatFor('image/gif, image/png;q=0.5')).to.equal('gif');
+      // Named as much as another, JPEG wins, as Exchange sends it whatever Accept says: Java's HttpURLConnection, Internet Explorer.
+      expect(await formatFor('text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2')).to.equal('jpeg');
+      expect(await formatFor('image/gif, image/jpeg, image/pjpeg, application/x-ms-application, application/xaml+xml, application/x-ms-xbap, */*')).to.equal(
+        'jpeg',
+      );
+      expect(await formatFor('image/png, image/jpeg')).to.equal('jpeg');
+      expect(await formatFor('image/png, image/jpeg;q=0.9')).to.equal('png');
+      expect(await formatFor('image/jpeg;q=0, image/*')).to.equal('png');
       expect(await formatFor('*/*')).to.equal('jpeg');
       expect(await formatFor('image/*')).to.equal('jpeg');
       expect(await formatFor('text/html')).to.equal('jpeg');
