@@ -391,6 +391,9 @@ const headersOf = (context: RequestContext) => ({ 'request-id': context.requestI
 /** The front door SOAP answers are counted under. */
 const EWS_FRONT_DOOR = 'ews';
 
+/** The suffix of the few EWS request elements not named as their operation is (GetUserAvailabilityRequest). */
+const REQUEST_SUFFIX = 'Request';
+
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
   switch (read.kind) {
@@ -400,8 +403,15 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
       // A value the schema forbids is a fault, as Exchange's schema check answers it, before any operation.
       if (read.error.responseCode === 'ErrorSchemaValidation') return soapAnswer(ewsErrorFault(read.error), read.error.httpStatus);
       return read.operation.refuse(read.error);
-    case 'unsupported':
+    case 'unsupported': {
+      // GetUserAvailabilityRequest, Get/SetUserOofSettingsRequest: their answers have shapes of their own
+      // (FreeBusyResponseArray, one ResponseMessage) that a ResponseMessages list named after
+      // the request element broke clients on; the fault Exchange sends for a request-level
+      // error is read by every client.
+      const operation = read.name.endsWith(REQUEST_SUFFIX) ? read.name.slice(0, -REQUEST_SUFFIX.length) : undefined;
+      if (operation) return soapAnswer(ewsErrorFault(BridgeError.invalidOperation(operation)), 500);
       return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name))]));
+    }
   }
 }
 

@@ -9,6 +9,17 @@ export function child(element: XmlElement | undefined, local: string): XmlElemen
   return element?.children.find((candidate) => candidate.local === local);
 }
 
+/**
+ * A child the schema allows once (maxOccurs 1): a second one fails schema validation, as
+ * Exchange's does, where reading the first answered for it alone (exchangelib sends a
+ * ResolveNames with one UnresolvedEntry per name it was given).
+ */
+export function soleChild(element: XmlElement | undefined, local: string): XmlElement | undefined {
+  const found = children(element, local);
+  if (found.length > 1) throw BridgeError.schemaValidation(`the element '${local}' may occur once, not ${found.length} times`);
+  return found[0];
+}
+
 export function children(element: XmlElement | undefined, local: string): XmlElement[] {
   return element ? element.children.filter((candidate) => candidate.local === local) : [];
 }

@@ -128,6 +128,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       ['a SearchScope', '<m:ResolveNames ReturnFullContactData="false" SearchScope="Banana"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
       ['a ContactDataShape', '<m:ResolveNames ReturnFullContactData="true" ContactDataShape="All"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
       ['a boolean', '<m:ResolveNames ReturnFullContactData="yes"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],
+      // exchangelib's resolve_names(["alex", "patti"]) sends one envelope so; the first alone was answered.
+      [
+        'a second UnresolvedEntry',
+        '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex</m:UnresolvedEntry><m:UnresolvedEntry>patti</m:UnresolvedEntry></m:ResolveNames>',
+      ],
+      [
+        'a second Email',
+        '<m:GetUserPhoto><m:Email>alex.wilber@contoso.com</m:Email><m:Email>patti@contoso.com</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>',
+      ],
       ['a BaseShape', `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Banana</t:BaseShape></m:ItemShape>${folders}</m:FindItem>`],
       [
         'a BasePoint',

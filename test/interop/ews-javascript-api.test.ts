@@ -2,8 +2,11 @@ import { expect } from 'chai';
 // ews-javascript-api is CommonJS; Node's ESM loader exposes its named exports (it
 // assigns them as `exports.X = …`, which cjs-module-lexer detects).
 import {
+  AttendeeInfo,
+  AvailabilityData,
   BasePropertySet,
   Contact,
+  DateTime,
   EmailAddressKey,
   ExchangeService,
   ExchangeVersion,
@@ -16,6 +19,7 @@ import {
   ServiceResponseException,
   ServiceResult,
   SoapFaultDetails,
+  TimeWindow,
   Uri,
   WebCredentials,
   type NameResolution,
@@ -255,6 +259,29 @@ describe('interop: ews-javascript-api client', function () {
       expect(failure, 'ResolveName with a wrong password must fail').to.be.instanceOf(SoapFaultDetails);
       expect((failure as SoapFaultDetails).HttpStatusCode).to.equal(401);
     });
+  });
+
+  describe('what the bridge does not serve', () => {
+    // Their answers have shapes of their own; a ResponseMessages list named after the request element made the client throw a TypeError.
+    for (const [operation, call] of [
+      ['GetUserOofSettings', () => service.GetUserOofSettings(READER.username)],
+      [
+        'GetUserAvailability',
+        () => service.GetUserAvailability([new AttendeeInfo(ADMIN.username)], new TimeWindow(DateTime.Now, DateTime.Now.AddDays(1)), AvailabilityData.FreeBusy),
+      ],
+    ] as const) {
+      it(`${operation} fails as Exchange's request-level error does: ErrorInvalidOperation`, async () => {
+        let failure: unknown;
+        try {
+          await call();
+        } catch (error) {
+          failure = error;
+        }
+        expect(failure, String(failure)).to.be.instanceOf(SoapFaultDetails);
+        expect((failure as SoapFaultDetails).ResponseCode).to.equal(ServiceError.ErrorInvalidOperation);
+        expect((failure as SoapFaultDetails).FaultString).to.deep.include({ faultstring: `the bridge does not serve ${operation}` });
+      });
+    }
   });
 });
 

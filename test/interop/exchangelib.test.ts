@@ -59,6 +59,8 @@ interface Observed {
   unresolvable: { query: string; resolutions: ResolutionJson[] }[];
   ambiguous: { query: string; resolutions: ResolutionJson[] };
   foreign_item: (ErrorJson | ContactJson)[];
+  oof_settings: ErrorJson;
+  two_names: ErrorJson;
 }
 
 describe('interop: Python exchangelib 4.9 against a running bridge', function () {
@@ -120,6 +122,12 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
 
   it('stops with UnauthorizedError when the password is wrong', () => {
     expect(observed.wrong_password.type).to.equal('UnauthorizedError');
+  });
+
+  it("reads what the bridge does not serve as Exchange's errors: out-of-office settings, and two names in one ResolveNames", () => {
+    expect(observed.oof_settings).to.deep.equal({ type: 'ErrorInvalidOperation', message: 'the bridge does not serve GetUserOofSettings' });
+    expect(observed.two_names.type).to.equal('ErrorSchemaValidation');
+    expect(observed.two_names.message).to.match(/^The request failed schema validation: the element 'UnresolvedEntry' may occur once, not 2 times$/);
   });
 
   it("resolves a contact's name to a Contact mailbox carrying the ItemId, with the full card", () => {

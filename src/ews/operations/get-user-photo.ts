@@ -9,7 +9,7 @@ import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from 
 import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
-import { child, textOf } from '../soap-args.js';
+import { soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 export interface GetUserPhotoArgs {
@@ -27,8 +27,8 @@ export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
   need: 'photo',
 
   read(request) {
-    const email = normalizeSmtpAddress(textOf(child(request, 'Email')));
-    return { email, owner: userOwner(email), size: parseSizeCode(textOf(child(request, 'SizeRequested'))) };
+    const email = normalizeSmtpAddress(textOf(soleChild(request, 'Email')));
+    return { email, owner: userOwner(email), size: parseSizeCode(textOf(soleChild(request, 'SizeRequested'))) };
   },
 
   run(args, context) {

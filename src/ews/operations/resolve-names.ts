@@ -9,7 +9,7 @@ import { folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
-import { attribute, booleanAttribute, child, enumValue, textOf } from '../soap-args.js';
+import { attribute, booleanAttribute, child, enumValue, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Exchange returns at most 100 resolutions and says whether that was all of them. */
@@ -51,7 +51,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
     if (folders.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`ResolveNames takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
-      entry: textOf(child(request, 'UnresolvedEntry')),
+      entry: textOf(soleChild(request, 'UnresolvedEntry')),
       scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
       folders: folders.length > 0 ? folders.map(readFolderRef) : undefined,
       fields: fieldsFor(booleanAttribute(request, 'ReturnFullContactData', false), attribute(request, 'ContactDataShape')),

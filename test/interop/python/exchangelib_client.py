@@ -14,7 +14,9 @@ Steps, all in one process (importing exchangelib is the slow part):
      --directory name, then, for each contact, GetItem on the ItemId the resolution
      carries and GetAttachment for every attachment (attachment.content);
   5. optional negative cases: a name that resolves to nothing, one that resolves to
-     several people, and GetItem on an id of another mailbox's contact.
+     several people, and GetItem on an id of another mailbox's contact;
+  6. what the bridge does not serve: account.oof_settings (GetUserOofSettingsRequest) and
+     resolve_names with two names in one envelope (the schema allows one).
 
 Prints one JSON object with what exchangelib returned (photo bytes as base64) and exits
 0; on any failure prints "exchangelib_client: <step>: <error>" to stderr and exits 1.
@@ -213,6 +215,18 @@ def main():
         STEP = "fetch another mailbox's contact"
         results = list(account.fetch(ids=[ItemId(id=args.foreign_item_id)], folder=any_folder))
         observed["foreign_item"] = [error_of(r) if isinstance(r, Exception) else contact_json(r) for r in results]
+
+    # 6. Refusals exchangelib must read as Exchange's errors, not as a response it cannot parse.
+    STEP = "out-of-office settings"
+    try:
+        observed["oof_settings"] = {"type": None, "message": repr(account.oof_settings)}
+    except EWSError as error:
+        observed["oof_settings"] = error_of(error)
+    STEP = "two names in one ResolveNames"
+    try:
+        observed["two_names"] = {"type": None, "message": repr(account.protocol.resolve_names(["Adele", "Xaver"]))}
+    except EWSError as error:
+        observed["two_names"] = error_of(error)
 
     account.protocol.close()
     print(json.dumps(observed))
