@@ -694,21 +694,32 @@ function keyOf(owner: PhotoOwner): string | number {
   return owner.kind === 'user' ? owner.email : owner.id;
 }
 
-/** What the migrations' data steps do on SQLite. */
 /** Brings a database's schema up to `version`, each migration in its own transaction. */
 export function migrateSqlite(db: Database.Database, version: number): void {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
     throw newerSchema(applied, MIGRATIONS.length);
   }
-  const step = db.transaction((sql: string, then: DataStep | undefined, reached: number) => {
-    db.exec(sql);
-    if (then) DATA_STEPS[then](db);
-    db.pragma(`user_version = ${reached}`);
+  if (applied >= version) return;
+  // Another process may open the same file at the same moment (replicas starting, a CLI
+  // command beside a server after an upgrade): each step takes the write lock first and
+  // reads the version again under it, so one process applies a step and the other finds it
+  // done. Read before the lock, both applied the first ('table users already exists').
+  const step = db.transaction((): boolean => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current >= version) return false;
+    const migration = MIGRATIONS[current]!;
+    db.exec(migration.sqlite);
+    if (migration.then) DATA_STEPS[migration.then](db);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
   });
-  MIGRATIONS.slice(applied, version).forEach((migration, i) => step(migration.sqlite, migration.then, applied + i + 1));
+  let stepped: boolean;
+  do stepped = step.immediate();
+  while (stepped);
 }
 
+/** What the migrations' data steps do on SQLite. */
 const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   fillUserSearchColumns(db) {
     const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,27 @@ describe('SqliteStore', () => {
     } finally {
       await upgraded.close();
     }
+  });
+
+  it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
+    const shared = join(dir, 'opened-at-once.db');
+    const at = Date.now() + 1500;
+    // Each waits for the same moment, then opens the store as `serve` and the CLI do; they used to race through the first migration.
+    const script = `import { SqliteStore } from ${JSON.stringify(new URL('../../src/store/sqlite-store.ts', import.meta.url).href)};
+      while (Date.now() < ${at});
+      await new SqliteStore(${JSON.stringify(shared)}).close();`;
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+      }),
+    );
+    expect(runs.map(({ code, stderr }) => (code === 0 ? 'ok' : stderr.split('\n').find((line) => /Error/.test(line))))).to.deep.equal(Array(6).fill('ok'));
+    const db = new Database(shared, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
+    db.close();
   });
 
   it('refuses a database from a newer bridge', async () => {
