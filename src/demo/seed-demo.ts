@@ -9,7 +9,9 @@ import { DEMO_LOGIN, demoContacts, demoDirectory } from './demo-directory.js';
 /**
  * Fills an empty store with the demo directory, photos, the demo login and its
  * contacts. A store with users or accounts is left alone: the demo login is an admin
- * whose password the README prints, so it never joins an operator's own accounts.
+ * whose password the README prints, so it never joins an operator's own accounts. The
+ * demo login is added first, as the claim on the empty store: replicas started together
+ * on one new database each seeded it, and every contact was there two or three times.
  */
 export async function seedDemoIfEmpty(store: Store, limits: ImageLimits): Promise<boolean> {
   if ((await store.countUsers()) > 0 || (await store.listAccounts()).length > 0) return false;
@@ -19,12 +21,12 @@ export async function seedDemoIfEmpty(store: Store, limits: ImageLimits): Promis
   const contacts = await Promise.all(
     demoContacts().map(async ({ photoSize, ...fields }, i) => ({ ...fields, photo: await avatar(people.length + i, photoSize) })),
   );
+  if (!(await store.claimEmptyStore(DEMO_LOGIN.username, await hashPassword(DEMO_LOGIN.password), DEMO_LOGIN.role))) return false;
   await store.upsertUsers(people.map(({ photoSize: _photoSize, ...user }) => user));
   for (const [i, person] of people.entries()) {
     const photo = photos[i];
     if (photo) await store.setPhoto(userOwner(person.email), photo, 'demo');
   }
   await store.addContacts(DEMO_LOGIN.username, contacts);
-  await store.putAccount(DEMO_LOGIN.username, await hashPassword(DEMO_LOGIN.password), DEMO_LOGIN.role);
   return true;
 }

@@ -679,6 +679,20 @@ export class PostgresStore implements Store, ChangeFeed {
     );
   }
 
+  async claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean> {
+    // Two claims that both find the store empty insert the same name: the second waits on the
+    // first at the unique index, then does nothing.
+    const { rowCount } = await this.write((client) =>
+      client.query(
+        `INSERT INTO accounts (username, password_hash, role, created_at)
+         SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM accounts)
+         ON CONFLICT (lower(username)) DO NOTHING`,
+        [username, passwordHash, role, new Date().toISOString()],
+      ),
+    );
+    return rowCount === 1;
+  }
+
   async getAccount(username: string): Promise<Account | undefined> {
     const { rows } = await this.query<Account>('SELECT username, password_hash AS "passwordHash", role FROM accounts WHERE lower(username) = lower($1)', [
       username,

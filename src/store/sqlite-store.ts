@@ -321,6 +321,10 @@ export class SqliteStore implements Store {
         `INSERT INTO accounts (username, password_hash, role, created_at) VALUES (@username, @passwordHash, @role, @now)
          ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
       ),
+      claimEmptyStore: db.prepare(
+        `INSERT INTO accounts (username, password_hash, role, created_at)
+         SELECT @username, @passwordHash, @role, @now WHERE NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM accounts)`,
+      ),
       getAccount: db.prepare<[string], { username: string; password_hash: string; role: Role }>(
         'SELECT username, password_hash, role FROM accounts WHERE username = ?',
       ),
@@ -582,6 +586,12 @@ export class SqliteStore implements Store {
 
   async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
     await this.write(() => this.statements.putAccount.run({ username, passwordHash, role, now: new Date().toISOString() }));
+  }
+
+  async claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean> {
+    // A write takes SQLite's one write lock first (BEGIN IMMEDIATE): the look and the insert are one step.
+    const { changes } = await this.write(() => this.statements.claimEmptyStore.run({ username, passwordHash, role, now: new Date().toISOString() }));
+    return changes === 1;
   }
 
   async getAccount(username: string): Promise<Account | undefined> {

@@ -121,6 +121,12 @@ export interface Store {
   removePhoto(owner: PhotoOwner): Promise<boolean>;
 
   putAccount(username: string, passwordHash: string, role: Role): Promise<void>;
+  /**
+   * Adds the account only to a store with no users and no accounts yet, as one atomic
+   * step: of processes racing to seed a new store (replicas starting together), one does.
+   * Whether this one did.
+   */
+  claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean>;
   getAccount(username: string): Promise<Account | undefined>;
   listAccounts(): Promise<Omit<Account, 'passwordHash'>[]>;
   removeAccount(username: string): Promise<boolean>;

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import type { Store } from '../../src/store/store.js';
+import { loadConfig } from '../../src/config.js';
+import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-directory.js';
+import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
+import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { storeBackends } from './backends.js';
+
+/** Each replica decodes with its own limits, as each process does. */
+const demoLimits = () => imageLimitsOf(loadConfig({}));
 
 const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
 
@@ -26,6 +33,29 @@ for (const backend of storeBackends()) {
       store = await backend.open();
     });
     afterEach(() => store.close());
+
+    it('seeds the demo once when several bridge processes open a new store together, and never a store with an account', async () => {
+      const replicas = [store, await backend.open(), await backend.open()];
+      try {
+        const seeded = await Promise.all(replicas.map((replica) => seedDemoIfEmpty(replica, demoLimits())));
+        expect(seeded.filter(Boolean)).to.have.length(1);
+        expect((await store.listAccounts()).map((account) => account.username)).to.deep.equal([DEMO_LOGIN.username]);
+        expect((await store.pageContacts(DEMO_LOGIN.username, undefined, 0, 100)).total).to.equal(demoContacts().length);
+        expect(await store.countUsers()).to.equal(demoDirectory().length);
+      } finally {
+        await Promise.all(replicas.slice(1).map((replica) => replica.close()));
+      }
+      await backend.reset();
+      const operated = await backend.open();
+      try {
+        await operated.putAccount('operator@contoso.com', 'scrypt$hash', 'admin');
+        expect(await operated.claimEmptyStore(DEMO_LOGIN.username, 'scrypt$demo', 'admin')).to.equal(false);
+        expect(await seedDemoIfEmpty(operated, demoLimits())).to.equal(false);
+        expect((await operated.listAccounts()).map((account) => account.username)).to.deep.equal(['operator@contoso.com']);
+      } finally {
+        await operated.close();
+      }
+    });
 
     it('reopens an existing database without migrating it again', async () => {
       await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
