@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
 import { createPrivateFile, migrateSqlite } from '../store/sqlite-store.js';
@@ -20,6 +20,26 @@ export interface BackupSummary {
   bytes: number;
 }
 
+/**
+ * Gives the finished copy its name unless a file has taken it meanwhile (another backup to
+ * the same name): a hard link fails where a rename would replace.
+ */
+function giveName(partial: string, file: string): void {
+  const taken = () => new BackupError(`${file} was written by another backup meanwhile; this one is discarded`);
+  try {
+    linkSync(partial, file);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'EEXIST') throw taken();
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+    // A file system without hard links (FAT, some shares): renamed after a last look.
+    if (existsSync(file)) throw taken();
+    renameSync(partial, file);
+    return;
+  }
+  rmSync(partial);
+}
+
 /** Asked of SQLite's backup step: every page at once (the largest count it takes). */
 const ALL_PAGES = 0x7fffffff;
 
@@ -38,8 +58,8 @@ const ALL_PAGES = 0x7fffffff;
 export async function backupSqliteStore(databasePath: string, file: string): Promise<BackupSummary> {
   if (!existsSync(databasePath)) throw new BackupError(`there is no store at ${databasePath}`);
   if (existsSync(file)) throw new BackupError(`${file} already exists; name a new file (a backup never overwrites one)`);
-  const partial = `${file}.partial`;
-  rmSync(partial, { force: true });
+  // A name of its own: two backups to one name at once wrote, checked and removed one partial file.
+  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
   createPrivateFile(partial);
   const source = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
@@ -50,7 +70,7 @@ export async function backupSqliteStore(databasePath: string, file: string): Pro
   try {
     leaveWalMode(partial);
     const summary = checkBackup(partial);
-    renameSync(partial, file);
+    giveName(partial, file);
     return summary;
   } catch (error) {
     rmSync(partial, { force: true });

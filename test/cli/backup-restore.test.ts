@@ -130,6 +130,20 @@ describe('backup and restore of the embedded store', function () {
     expect(res.status).to.equal(200);
   });
 
+  it('lets one of three backups to the same new name at once write it, the others saying so, nothing left beside it', async () => {
+    const runs = await Promise.all([1, 2, 3].map(() => cli(['backup', join(dir, 'raced.backup')])));
+    expect(runs.map((run) => run.status).sort()).to.deep.equal([0, 1, 1]);
+    for (const refused of runs.filter((run) => run.status === 1)) {
+      expect(refused.stderr).to.match(
+        /^ews-photo-bridge: .*raced\.backup (already exists; name a new file|was written by another backup meanwhile; this one is discarded)/,
+      );
+    }
+    expect(filesNamed(dir, 'raced.backup')).to.deep.equal(['raced.backup']);
+    const copy = new Database(join(dir, 'raced.backup'), { readonly: true });
+    expect(copy.pragma('integrity_check', { simple: true })).to.equal('ok');
+    copy.close();
+  });
+
   it('restores once the server is stopped: every photo hash as backed up, later changes gone', async () => {
     const backedUp = photoHashes(join(dir, 'live.backup'));
     await stopServer(server);
