@@ -415,4 +415,18 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: 'ALTER TABLE contacts ADD COLUMN name_key text, ADD COLUMN search_names text',
     then: 'fillContactSearchColumns',
   },
+  {
+    // Contacts listed as Exchange lists them, case and accents ignored (by name_key): by
+    // code point, "emile" and "Émile" came after "Zed". PostgreSQL's folded columns compare
+    // by code point as everywhere else, whatever the server's locale.
+    sqlite: `
+    CREATE INDEX contacts_in_folded_name_order ON contacts (mailbox, name_key, display_name, id);
+    DROP INDEX contacts_in_name_order;
+    `,
+    postgres: `
+    ALTER TABLE contacts ALTER COLUMN name_key TYPE text COLLATE "C", ALTER COLUMN search_names TYPE text COLLATE "C";
+    CREATE INDEX contacts_in_folded_name_order ON contacts (lower(mailbox), name_key, display_name, id);
+    DROP INDEX contacts_by_mailbox;
+    `,
+  },
 ];

@@ -7,7 +7,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
-import { BY_DISPLAY_NAME, contactOrderSql } from './contact-order.js';
+import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
@@ -602,7 +602,7 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async listContacts(mailbox: string): Promise<Contact[]> {
-    return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY c.display_name, c.id`, [mailbox])).rows.map(
+    return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY ${NAME_ORDER_SQL}`, [mailbox])).rows.map(
       fromContactRow,
     );
   }
@@ -624,7 +624,7 @@ export class PostgresStore implements Store, ChangeFeed {
          ($4 <> '' AND (starts_with(c.name_key, $4) OR strpos(' ' || c.search_names, ' ' || $4) > 0))
          OR lower(c.display_name) LIKE $2
          OR lower(c.email1) LIKE $2 OR lower(c.email2) LIKE $2 OR lower(c.email3) LIKE $2)
-       ORDER BY c.display_name, c.id LIMIT $3`,
+       ORDER BY ${NAME_ORDER_SQL} LIMIT $3`,
       [mailbox, asciiLower(prefixPattern(prefix)), limit, foldedText(prefix)],
     );
     return rows.map(fromContactRow);

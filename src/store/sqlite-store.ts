@@ -10,7 +10,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { retryWhileBusy } from './busy-retry.js';
-import { BY_DISPLAY_NAME, contactOrderSql } from './contact-order.js';
+import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep } from './migrations.js';
 import {
@@ -301,13 +301,13 @@ export class SqliteStore implements Store {
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
-      listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY c.display_name, c.id`),
+      listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
       searchContacts: db.prepare<{ mailbox: string; pattern: string; folded: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
            (@folded <> '' AND (c.name_key LIKE @folded || '%' OR ' ' || c.search_names LIKE '% ' || @folded || '%'))
            OR c.display_name LIKE @pattern ESCAPE '\\'
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
-         ORDER BY c.display_name, c.id LIMIT @limit`,
+         ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`,
       ),
       pageContacts: db.prepare<ContactPageQuery, ContactRow>(contactPageSql(BY_DISPLAY_NAME)),
       countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(

@@ -266,14 +266,14 @@ for (const backend of storeBackends()) {
           const { total, contacts } = await store.pageContacts('ADELE@contoso.com', match, offset, limit);
           return { total, names: contacts.map((c) => c.displayName) };
         };
-        // Code-point order, as SQLite's BINARY: capitals before small letters, Ä after both.
-        expect(await page(undefined)).to.deep.equal({ total: 5, names: ['Alan', 'Bob', 'Zed Alan', 'alice', 'Älan'] });
-        expect(await page(undefined, 1, 2)).to.deep.equal({ total: 5, names: ['Bob', 'Zed Alan'] });
+        // As Exchange lists them, case and accents ignored (by code point, alice and Älan came after Zed); an equal fold by code point.
+        expect(await page(undefined)).to.deep.equal({ total: 5, names: ['Alan', 'Älan', 'alice', 'Bob', 'Zed Alan'] });
+        expect(await page(undefined, 1, 2)).to.deep.equal({ total: 5, names: ['Älan', 'alice'] });
         // Case and accents ignored: Älan is an Alan too.
-        expect(await page({ text: 'al', mode: 'prefix', ignoreCase: true })).to.deep.equal({ total: 3, names: ['Alan', 'alice', 'Älan'] });
+        expect(await page({ text: 'al', mode: 'prefix', ignoreCase: true })).to.deep.equal({ total: 3, names: ['Alan', 'Älan', 'alice'] });
         expect(await page({ text: 'Al', mode: 'prefix', ignoreCase: false })).to.deep.equal({ total: 1, names: ['Alan'] });
-        expect(await page({ text: 'alan', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 3, names: ['Alan', 'Zed Alan', 'Älan'] });
-        expect(await page({ text: 'lan', mode: 'substring', ignoreCase: false })).to.deep.equal({ total: 3, names: ['Alan', 'Zed Alan', 'Älan'] });
+        expect(await page({ text: 'alan', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 3, names: ['Alan', 'Älan', 'Zed Alan'] });
+        expect(await page({ text: 'lan', mode: 'substring', ignoreCase: false })).to.deep.equal({ total: 3, names: ['Alan', 'Älan', 'Zed Alan'] });
         expect(await page({ text: 'ALAN', mode: 'whole', ignoreCase: true })).to.deep.equal({ total: 2, names: ['Alan', 'Älan'] });
         expect(await page({ text: 'ALAN', mode: 'whole', ignoreCase: false })).to.deep.equal({ total: 0, names: [] });
         expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
@@ -296,7 +296,7 @@ for (const backend of storeBackends()) {
         expect(await page('%')).to.deep.equal({ total: 0, names: [] });
       });
 
-      it('sorts a page by the keys asked, most significant first, a missing name as an empty one', async () => {
+      it('sorts a page by the keys asked, most significant first, case ignored, a missing name as an empty one', async () => {
         const people: [string, string | undefined, string | undefined][] = [
           ['Ann Zed', 'Ann', 'Zed'],
           ['Bob Young', 'Bob', 'Young'],
@@ -309,14 +309,14 @@ for (const backend of storeBackends()) {
         );
         const names = async (order: Parameters<Store['pageContacts']>[4], offset = 0, limit = 10) =>
           (await store.pageContacts('adele@contoso.com', undefined, offset, limit, order)).contacts.map((c) => c.displayName);
-        expect(await names([{ key: 'displayName', descending: true }])).to.deep.equal(['ann Young', 'Cy', 'Bob Young', 'Ann Zed']);
-        expect(await names([{ key: 'displayName', descending: true }], 1, 2)).to.deep.equal(['Cy', 'Bob Young']);
+        expect(await names([{ key: 'displayName', descending: true }])).to.deep.equal(['Cy', 'Bob Young', 'Ann Zed', 'ann Young']);
+        expect(await names([{ key: 'displayName', descending: true }], 1, 2)).to.deep.equal(['Bob Young', 'Ann Zed']);
         expect(
           await names([
             { key: 'surname', descending: false },
             { key: 'givenName', descending: true },
           ]),
-        ).to.deep.equal(['Cy', 'ann Young', 'Bob Young', 'Ann Zed']);
+        ).to.deep.equal(['Cy', 'Bob Young', 'ann Young', 'Ann Zed']);
         expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'Bob Young', 'ann Young', 'Cy']);
       });
 
