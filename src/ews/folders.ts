@@ -84,8 +84,13 @@ export function folderNotFound(): BridgeError {
 /** What a folder's id is made from: the sealer, and the mailbox the folder is in. */
 type FolderIdContext = Pick<EwsContext, 'ids' | 'mailbox'>;
 
+/** A folder's id in its mailbox, as EWS hands it out (Graph's parentFolderId is the same id in base64url). */
+export function folderId(name: FolderName, context: FolderIdContext): string {
+  return context.ids.encode('folder', sealedFolder(name, context.mailbox));
+}
+
 export function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, context: FolderIdContext): string {
-  return element(tag, { Id: context.ids.encode('folder', sealedFolder(name, context.mailbox)), ChangeKey: CHANGE_KEY });
+  return element(tag, { Id: folderId(name, context), ChangeKey: CHANGE_KEY });
 }
 // The folders themselves never change; only their contents do, and those carry their own ChangeKeys.
 const CHANGE_KEY = 'AQAAAA==';

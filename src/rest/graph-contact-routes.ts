@@ -4,7 +4,8 @@ import type { Contact } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
-import type { ItemIds } from '../ews/item-ids.js';
+import { folderId } from '../ews/folders.js';
+import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
@@ -70,7 +71,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   }
 
   router.get('/me/contacts/:id', reader, async (req, res) => {
-    res.json(graphContact(await contactIn(req), ids));
+    const contact = await contactIn(req);
+    res.json({ '@odata.context': graphContextUrl(req, callerOf(req), 'contacts/$entity'), ...graphContact(contact, ids) });
   });
 
   router.get('/me/contacts/:id/photo', reader, async (req, res) => {
@@ -109,22 +111,55 @@ function callerOf(req: Request): string {
   return mailbox;
 }
 
-/** A contact resource with the properties the bridge keeps, named as Graph names them. */
+/**
+ * A contact resource as Graph answers it (resources/contact): every property, those the
+ * bridge keeps filled in and the others empty as Graph writes an empty one (null, [] or
+ * {}), so that clients reading `imAddresses.length` or `homeAddress.city` get what they
+ * get from Graph, not undefined. `@odata.etag` and `changeKey` change with the contact or
+ * its photo, as the EWS ChangeKey does.
+ */
 function graphContact(contact: Contact, ids: ItemIds) {
+  const changeKey = changeKeyOf(contact);
   return {
+    '@odata.etag': `W/"${changeKey}"`,
     id: toBase64Url(ids.encode('contact', contact.id)),
     createdDateTime: contact.createdAt,
     lastModifiedDateTime: contact.updatedAt,
+    changeKey,
+    categories: [],
+    parentFolderId: toBase64Url(folderId('contacts', { ids, mailbox: contact.mailbox })),
+    birthday: null,
+    fileAs: contact.displayName,
     displayName: contact.displayName,
     givenName: contact.givenName ?? null,
+    initials: null,
+    middleName: null,
+    nickName: null,
     surname: contact.surname ?? null,
+    title: null,
+    yomiGivenName: null,
+    yomiSurname: null,
+    yomiCompanyName: null,
+    generation: null,
+    imAddresses: [],
+    jobTitle: contact.jobTitle ?? null,
     companyName: contact.company ?? null,
     department: contact.department ?? null,
-    jobTitle: contact.jobTitle ?? null,
-    emailAddresses: contact.emailAddresses.map((address) => ({ name: contact.displayName, address })),
-    businessPhones: contact.phones.business ? [contact.phones.business] : [],
+    officeLocation: null,
+    profession: null,
+    businessHomePage: null,
+    assistantName: null,
+    manager: null,
     homePhones: contact.phones.home ? [contact.phones.home] : [],
     mobilePhone: contact.phones.mobile ?? null,
+    businessPhones: contact.phones.business ? [contact.phones.business] : [],
+    spouseName: null,
+    personalNotes: '',
+    children: [],
+    emailAddresses: contact.emailAddresses.map((address) => ({ name: contact.displayName, address })),
+    homeAddress: {},
+    businessAddress: {},
+    otherAddress: {},
   };
 }
 

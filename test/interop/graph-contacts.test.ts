@@ -61,6 +61,39 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: side, height: side });
   });
 
+  it('reads a contact by its id as Graph answers one: every property of the resource, the empty ones null, [] or {}', async () => {
+    const { value } = (await asReader.api('/me/contacts').top(100).get()) as ContactList;
+    const listed = value.find((c) => c.displayName === READER_CONTACTS.megan.displayName)!;
+    const contact = (await asReader.api(`/me/contacts/${listed.id}`).get()) as Record<string, unknown>;
+    expect(contact['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\('[^']+'\)\/contacts\/\$entity$/);
+    expect(contact['@odata.etag']).to.equal(`W/"${String(contact.changeKey)}"`);
+    expect(contact).to.deep.include({
+      id: listed.id,
+      displayName: 'Megan Bowen',
+      fileAs: 'Megan Bowen',
+      givenName: 'Megan',
+      surname: 'Bowen',
+      companyName: 'Fabrikam',
+      jobTitle: 'Marketing Manager',
+      department: null,
+      middleName: null,
+      imAddresses: [],
+      categories: [],
+      children: [],
+      homePhones: [],
+      mobilePhone: null,
+      businessPhones: ['+1 425 555 0100'],
+      homeAddress: {},
+      businessAddress: {},
+      otherAddress: {},
+    });
+    expect(contact.parentFolderId)
+      .to.be.a('string')
+      .and.match(/^[A-Za-z0-9_-]+$/);
+    const { '@odata.context': _context, ...inList } = contact;
+    expect(listed).to.deep.equal(inList);
+  });
+
   it('finds a contact by address with the filter Graph documents, counts it, and refuses a filter Graph does not take', async () => {
     const found = (await asReader.api('/me/contacts').filter("emailAddresses/any(a:a/address eq 'MEGAN@home.example')").count(true).get()) as ContactList & {
       '@odata.count': number;
