@@ -17,6 +17,12 @@ export const FOLDERS = {
 } as const;
 export type FolderName = keyof typeof FOLDERS;
 
+/** The folders below `name`: its children, or (deep) every folder under it, each before its own. */
+export function subfolders(name: FolderName, deep: boolean): FolderName[] {
+  const children = (Object.keys(FOLDERS) as FolderName[]).filter((other) => FOLDERS[other].parent === name);
+  return deep ? children.flatMap((folder) => [folder, ...subfolders(folder, true)]) : children;
+}
+
 const BY_CODE = new Map(Object.entries(FOLDERS).map(([name, folder]) => [folder.code as number, name as FolderName]));
 
 /**
@@ -98,7 +104,6 @@ const CHANGE_KEY = 'AQAAAA==';
 /** The folder in schema order: FolderId, ParentFolderId, FolderClass, DisplayName, TotalCount, ChildFolderCount (then UnreadCount, Folder only). */
 export function folderXml(name: FolderName, totalCount: number, context: FolderIdContext): string {
   const folder = FOLDERS[name];
-  const children = Object.values(FOLDERS).filter((other) => other.parent === name).length;
   return element(
     folder.element,
     {},
@@ -107,7 +112,7 @@ export function folderXml(name: FolderName, totalCount: number, context: FolderI
     text('t:FolderClass', folder.folderClass),
     text('t:DisplayName', folder.displayName),
     text('t:TotalCount', totalCount),
-    text('t:ChildFolderCount', children),
+    text('t:ChildFolderCount', subfolders(name, false).length),
     folder.element === 't:Folder' ? text('t:UnreadCount', 0) : undefined,
   );
 }

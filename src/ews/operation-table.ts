@@ -1,5 +1,6 @@
 import type { EwsOperation } from './ews-operation.js';
 import { MESSAGES_NS } from './namespaces.js';
+import { findFolder } from './operations/find-folder.js';
 import { findItem } from './operations/find-item.js';
 import { getAttachment } from './operations/get-attachment.js';
 import { getFolder } from './operations/get-folder.js';
@@ -16,6 +17,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['GetAttachment', getAttachment],
   ['GetFolder', getFolder],
   ['FindItem', findItem],
+  ['FindFolder', findFolder],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

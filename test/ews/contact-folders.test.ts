@@ -63,6 +63,63 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(order).to.deep.equal(['FolderId', 'ParentFolderId', 'FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount']);
   });
 
+  it('finds the folders under each parent asked: Shallow its children, Deep all, SoftDeleted none, paged, another mailbox not found', async () => {
+    const findFolder = async (traversal: string, parents: string, inner = '', as = READER) => {
+      const { xml } = await call(
+        `<m:FindFolder Traversal="${traversal}"><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>${inner}<m:ParentFolderIds>${parents}</m:ParentFolderIds></m:FindFolder>`,
+        as,
+      );
+      return [xml.Envelope.Body.FindFolderResponse.ResponseMessages.FindFolderResponseMessage].flat().map((message: any) =>
+        message.RootFolder
+          ? {
+              code: message.ResponseCode,
+              paging: message.RootFolder.$,
+              folders: Object.entries(message.RootFolder.Folders || {}).flatMap(([kind, found]) =>
+                [found].flat().map((f: any) => `${kind} ${f.DisplayName} ${f.TotalCount}`),
+              ),
+            }
+          : { code: message.ResponseCode },
+      );
+    };
+    const folder = (id: string) => `<t:DistinguishedFolderId Id="${id}"/>`;
+    const all = { IndexedPagingOffset: '2', TotalItemsInView: '2', IncludesLastItemInRange: 'true' };
+    expect(await findFolder('Deep', folder('root'))).to.deep.equal([
+      { code: 'NoError', paging: all, folders: ['Folder Top of Information Store 0', `ContactsFolder Contacts ${NAMES.length}`] },
+    ]);
+    expect(await findFolder('Shallow', folder('root') + folder('msgfolderroot') + folder('contacts') + folder('inbox'))).to.deep.equal([
+      {
+        code: 'NoError',
+        paging: { IndexedPagingOffset: '1', TotalItemsInView: '1', IncludesLastItemInRange: 'true' },
+        folders: ['Folder Top of Information Store 0'],
+      },
+      {
+        code: 'NoError',
+        paging: { IndexedPagingOffset: '1', TotalItemsInView: '1', IncludesLastItemInRange: 'true' },
+        folders: [`ContactsFolder Contacts ${NAMES.length}`],
+      },
+      { code: 'NoError', paging: { IndexedPagingOffset: '0', TotalItemsInView: '0', IncludesLastItemInRange: 'true' }, folders: [] },
+      { code: 'ErrorFolderNotFound' },
+    ]);
+    expect(await findFolder('SoftDeleted', folder('root'))).to.deep.equal([
+      { code: 'NoError', paging: { IndexedPagingOffset: '0', TotalItemsInView: '0', IncludesLastItemInRange: 'true' }, folders: [] },
+    ]);
+    const page = (offset: number, basePoint: string) => `<m:IndexedPageFolderView MaxEntriesReturned="1" Offset="${offset}" BasePoint="${basePoint}"/>`;
+    expect(await findFolder('Deep', folder('root'), page(1, 'Beginning'))).to.deep.equal([
+      { code: 'NoError', paging: all, folders: [`ContactsFolder Contacts ${NAMES.length}`] },
+    ]);
+    expect(await findFolder('Deep', folder('root'), page(0, 'End'))).to.deep.equal([
+      {
+        code: 'NoError',
+        paging: { IndexedPagingOffset: '1', TotalItemsInView: '2', IncludesLastItemInRange: 'true' },
+        folders: [`ContactsFolder Contacts ${NAMES.length}`],
+      },
+    ]);
+    const foreign = '<t:DistinguishedFolderId Id="root"><t:Mailbox><t:EmailAddress>admin@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>';
+    expect(await findFolder('Deep', foreign)).to.deep.equal([{ code: 'ErrorFolderNotFound' }]);
+    const restricted = await findFolder('Deep', folder('root'), contains('Con', 'Prefixed', 'IgnoreCase'));
+    expect(restricted).to.deep.equal([{ code: 'ErrorUnsupportedQueryFilter' }]);
+  });
+
   it('counts the Contacts folder once per GetFolder, however often it is named', async () => {
     const store = t.store as { pageContacts: typeof t.store.pageContacts };
     const pageContacts = store.pageContacts;

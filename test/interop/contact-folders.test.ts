@@ -5,6 +5,8 @@ import {
   ExchangeService,
   ExchangeVersion,
   Folder,
+  FolderTraversal,
+  FolderView,
   ItemView,
   SortDirection,
   Uri,
@@ -25,6 +27,7 @@ interface ZeepFoldersJson {
   folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
   pages: { offset: number; total: number; last: boolean; names: string[] }[];
   restricted: { total: number; ids: number };
+  found: { total: number; last: boolean; folders: [string, string][] };
 }
 
 interface FoldersJson {
@@ -37,9 +40,10 @@ interface FoldersJson {
   get: { display_name: string; company: string };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
+  walked: { root: string[]; contacts: string[]; by_path: string[] };
 }
 
-describe('interop: listing the Contacts folder (GetFolder, FindItem)', function () {
+describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)', function () {
   this.timeout(120_000);
 
   describe('ews-javascript-api: Folder.Bind and FindItems with paging', () => {
@@ -58,6 +62,22 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
       expect(folder).to.be.instanceOf(ContactsFolder);
       expect(folder.DisplayName).to.equal('Contacts');
       expect(folder.TotalCount).to.equal(Object.keys(READER_CONTACTS).length);
+    });
+
+    it('finds the folders under the message root and the root (FindFolders, Shallow and Deep), paged by its FolderView', async () => {
+      const shallow = await service.FindFolders(WellKnownFolderName.MsgFolderRoot, new FolderView(10));
+      expect([shallow.TotalCount, shallow.MoreAvailable]).to.deep.equal([1, false]);
+      expect(shallow.Folders.map((folder) => [folder.constructor.name, folder.DisplayName, folder.TotalCount])).to.deep.equal([
+        ['ContactsFolder', 'Contacts', Object.keys(READER_CONTACTS).length],
+      ]);
+      const deep = new FolderView(1);
+      deep.Traversal = FolderTraversal.Deep;
+      const first = await service.FindFolders(WellKnownFolderName.Root, deep);
+      // ews-javascript-api reads IndexedPagingOffset but never keeps it (FindFolderResponse.js): the next page is asked by its Offset.
+      expect([first.Folders.map((folder) => folder.DisplayName), first.TotalCount, first.MoreAvailable]).to.deep.equal([['Top of Information Store'], 2, true]);
+      deep.Offset = 1;
+      expect((await service.FindFolders(WellKnownFolderName.Root, deep)).Folders.map((folder) => folder.DisplayName)).to.deep.equal(['Contacts']);
+      expect((await service.FindFolders(WellKnownFolderName.Contacts, new FolderView(10))).Folders).to.deep.equal([]);
     });
 
     it('pages through every contact in display-name order, two at a time', async () => {
@@ -130,11 +150,19 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
     });
 
+    it('walks the folder tree (FindFolder): the root holds the message root and Contacts, Contacts nothing, and the path reaches the contacts', () => {
+      expect(observed.walked).to.deep.equal({
+        root: ['Top of Information Store', 'Contacts'],
+        contacts: [],
+        by_path: [YUSUF.displayName, ZOE.displayName],
+      });
+    });
+
     it('resolves names among the contacts of the folder resolve_names is given, and none in the root', () => {
       expect(observed.resolved).to.deep.equal({ contacts: [ZOE.displayName], root: ['ErrorNameResolutionNoResults'] });
     });
 
-    it('zeep (strict, from the served WSDL) reads GetFolder and every FindItem page the bridge writes', async () => {
+    it('zeep (strict, from the served WSDL) reads GetFolder, FindFolder and every FindItem page the bridge writes', async () => {
       const zeep = (await runPythonClient(
         pythonScript('zeep_folders.py'),
         [`${fixture.endpoint}?wsdl`, READER.username, READER.password],
@@ -154,6 +182,14 @@ describe('interop: listing the Contacts folder (GetFolder, FindItem)', function 
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
       ]);
       expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1 });
+      expect(zeep.found).to.deep.equal({
+        total: 2,
+        last: true,
+        folders: [
+          ['Folder', 'Top of Information Store'],
+          ['ContactsFolder', 'Contacts'],
+        ],
+      });
     });
   });
 });

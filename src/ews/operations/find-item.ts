@@ -3,12 +3,13 @@ import { mapInTurns } from '../../loop-turns.js';
 import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { folderKey, folderNotFound, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
-import { attribute, child, enumValue } from '../soap-args.js';
+import { attribute, child } from '../soap-args.js';
 import { element } from '../xml.js';
 
 export interface FindItemArgs {
@@ -17,10 +18,7 @@ export interface FindItemArgs {
   match: NameMatch | undefined;
   /** SortOrder; display-name order without one. */
   order: ContactOrder[] | undefined;
-  /** IndexedPageItemView; without one, the first page of the largest size allowed. */
-  offset: number;
-  maxEntries: number;
-  fromEnd: boolean;
+  page: IndexedPage;
 }
 
 /**
@@ -38,7 +36,6 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const traversal = attribute(request, 'Traversal') ?? 'Shallow';
     if (traversal !== 'Shallow' && traversal !== 'Deep')
       throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
-    const view = child(request, 'IndexedPageItemView');
     const fields = requestedFields(child(request, 'ItemShape'));
     fields.delete('Attachments');
     fields.delete('Photo');
@@ -50,12 +47,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       fields,
       match: readRestriction(child(request, 'Restriction')),
       order: readSortOrder(child(request, 'SortOrder')),
-      offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
-      maxEntries: Math.min(
-        view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest,
-        limits.maxItemsPerRequest,
-      ),
-      fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
+      page: readIndexedPage(child(request, 'IndexedPageItemView'), limits),
     };
   },
 
@@ -64,17 +56,13 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
       if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
       const mailbox = context.mailbox!;
-      const { start, count } = args.fromEnd
-        ? pageFromEnd((await context.store.pageContacts(mailbox, args.match, 0, 0)).total, args.offset, args.maxEntries)
-        : { start: args.offset, count: args.maxEntries };
-      const page = await context.store.pageContacts(mailbox, args.match, start, count, args.order);
-      const shown = page.contacts.length;
-      const includesLast = args.fromEnd ? args.offset === 0 : start + shown >= page.total;
+      const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
+      const { contacts, total } = await context.store.pageContacts(mailbox, args.match, start, count, args.order);
       return success(
         element(
           'm:RootFolder',
-          { IndexedPagingOffset: args.offset + shown, TotalItemsInView: page.total, IncludesLastItemInRange: includesLast },
-          element('t:Items', {}, ...(await mapInTurns(page.contacts, (contact) => contactItemXml(contact, context.ids, args.fields)))),
+          pagingAttributes(args.page, start, contacts.length, total),
+          element('t:Items', {}, ...(await mapInTurns(contacts, (contact) => contactItemXml(contact, context.ids, args.fields)))),
         ),
       );
     });
@@ -104,23 +92,3 @@ const UNSUPPORTED_PARTS: ReadonlyMap<string, () => BridgeError> = new Map([
     () => BridgeError.invalidRequest(`${group} is not supported; contacts are found ungrouped`),
   ]),
 ]);
-
-const BASE_POINTS = ['Beginning', 'End'] as const;
-
-/**
- * A page counted back from the end (BasePoint="End"): `offset` items before the end, and
- * the `maxEntries` before that (MS-OXWSSRCH; Exchange's example: of 100, offset 25 and 10
- * asked → items 65 to 74). An offset past the first item is an empty page, never a
- * negative count (which SQLite reads as "no limit").
- */
-function pageFromEnd(total: number, offset: number, maxEntries: number): { start: number; count: number } {
-  const end = Math.max(0, total - offset);
-  return { start: Math.max(0, end - maxEntries), count: Math.min(maxEntries, end) };
-}
-
-/** A whole number ≥ 0 from an attribute; the fallback when it is absent; ErrorInvalidRequest when it is not a number. */
-function whole(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(value)) throw BridgeError.invalidRequest(`'${value.slice(0, 20)}' is not a whole number`);
-  return Number(value);
-}

@@ -8,7 +8,8 @@ time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (Fin
 SortOrder); .filter(display_name__startswith=PREFIX);
 .get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
-Contacts folder's properties. Prints one JSON object; on failure prints
+Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
+contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts. Prints one JSON object; on failure prints
 "exchangelib_folders: <step>: <error>" to stderr and exits 1.
 """
 
@@ -51,8 +52,15 @@ def main():
         return [r.name if hasattr(r, "name") else type(r).__name__ for r in results]
 
     resolved = {"contacts": resolved_in(folder), "root": resolved_in(account.root)}
+    STEP = "walk the folder tree"
+    walked = {
+        "root": [f.name for f in account.root.walk()],
+        "contacts": [f.name for f in folder.walk()],
+        "by_path": [c.display_name for c in (account.root / "Top of Information Store" / "Contacts").all().order_by("display_name")],
+    }
     STEP = "folder properties"
     print(json.dumps({
+        "walked": walked,
         "folder": {"class": type(folder).__name__, "name": folder.name, "total_count": folder.total_count,
                    "folder_class": folder.folder_class},
         "root": type(account.root).__name__,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""GetFolder and FindItem with zeep in strict mode, from the WSDL the bridge serves.
+"""GetFolder, FindFolder and FindItem with zeep in strict mode, from the WSDL the bridge serves.
 
 Usage: zeep_folders.py WSDL_URL USERNAME PASSWORD
 
@@ -7,7 +7,7 @@ zeep builds the requests from the WSDL and parses every answer against it (stric
 an answer the contract does not describe fails here. Steps: GetFolder for root,
 msgfolderroot, contacts and a folder the bridge does not have, in one request; FindItem
 on the Contacts folder one contact per page until the last; FindItem with a Contains
-restriction. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
+restriction; FindFolder Deep under the root. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
 """
 
 import json
@@ -69,7 +69,15 @@ def main():
                               ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
     root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
     restricted = {"total": root.TotalItemsInView, "ids": len(root.Items.Contact or [])}
-    print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted}))
+
+    STEP = "FindFolder, Deep under the root"
+    answer = service.FindFolder(_soapheaders=version, Traversal="Deep", FolderShape={"BaseShape": "Default"},
+                                ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "root"}}]})
+    root = answer.body.ResponseMessages.FindFolderResponseMessage[0].RootFolder
+    entries = serialize_object(root.Folders["_value_1"]) or []
+    found = {"total": root.TotalItemsInView, "last": root.IncludesLastItemInRange,
+             "folders": [[kind, value["DisplayName"]] for entry in entries for kind, value in entry.items()]}
+    print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted, "found": found}))
 
 
 try:

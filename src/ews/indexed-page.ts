@@ -1,0 +1,50 @@
+import { BridgeError } from '../domain/errors.js';
+import type { EwsLimits } from './ews-operation.js';
+import { attribute, enumValue } from './soap-args.js';
+import type { XmlElement } from './soap-reader.js';
+
+/** An IndexedPageItemView or IndexedPageFolderView as read: without one, the first page of the largest size allowed. */
+export interface IndexedPage {
+  offset: number;
+  maxEntries: number;
+  fromEnd: boolean;
+}
+
+const BASE_POINTS = ['Beginning', 'End'] as const;
+
+export function readIndexedPage(view: XmlElement | undefined, limits: EwsLimits): IndexedPage {
+  return {
+    offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
+    maxEntries: Math.min(view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest, limits.maxItemsPerRequest),
+    fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
+  };
+}
+
+/**
+ * Where a page of `total` entries starts and how many it holds. Counted back from the end
+ * (BasePoint="End"): `offset` entries before the end, and the `maxEntries` before that
+ * (MS-OXWSSRCH; Exchange's example: of 100, offset 25 and 10 asked → entries 65 to 74).
+ * An offset past the first entry is an empty page, never a negative count (which SQLite
+ * reads as "no limit").
+ */
+export function pageBounds(page: IndexedPage, total: number): { start: number; count: number } {
+  if (!page.fromEnd) return { start: page.offset, count: page.maxEntries };
+  const end = Math.max(0, total - page.offset);
+  return { start: Math.max(0, end - page.maxEntries), count: Math.min(page.maxEntries, end) };
+}
+
+/** The paging attributes of a RootFolder, which clients page by (exchangelib stops after one page without them). */
+export function pagingAttributes(page: IndexedPage, start: number, shown: number, total: number) {
+  return {
+    IndexedPagingOffset: page.offset + shown,
+    TotalItemsInView: total,
+    IncludesLastItemInRange: page.fromEnd ? page.offset === 0 : start + shown >= total,
+  };
+}
+
+/** A whole number ≥ 0 from an attribute; the fallback when it is absent; ErrorInvalidRequest when it is not a number. */
+function whole(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value)) throw BridgeError.invalidRequest(`'${value.slice(0, 20)}' is not a whole number`);
+  return Number(value);
+}

@@ -1,0 +1,59 @@
+import { BridgeError } from '../../domain/errors.js';
+import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import { folderKey, folderOf, folderXml, MAX_PARENT_FOLDERS, readFolderRef, subfolders, type FolderRef } from '../folders.js';
+import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
+import { onceEach } from '../requested-ids.js';
+import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
+import { attribute, child, enumValue } from '../soap-args.js';
+import { element } from '../xml.js';
+
+export interface FindFolderArgs {
+  folders: FolderRef[];
+  traversal: (typeof TRAVERSALS)[number];
+  page: IndexedPage;
+}
+
+const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted'] as const;
+
+/**
+ * FindFolder below the caller's root, message root or Contacts folder: the folders under
+ * it (Shallow: its children; Deep: all, each before its own; SoftDeleted: none, nothing is
+ * ever deleted here), paged by IndexedPageFolderView. exchangelib walks the folder tree
+ * so (`account.contacts.walk()`, `account.root / 'Contacts'`) before it lists a folder.
+ * Every folder answers its few properties whole, whatever the shape asked.
+ */
+export const findFolder: EwsOperation<FindFolderArgs> = {
+  need: 'user',
+
+  read(request, limits) {
+    if (child(request, 'Restriction'))
+      throw new BridgeError('ErrorUnsupportedQueryFilter', 400, 'restrictions on folders are not supported; every folder here is listed');
+    if (child(request, 'FractionalPageFolderView'))
+      throw BridgeError.invalidRequest('FractionalPageFolderView is not supported; folders are paged by IndexedPageFolderView');
+    const folders = child(request, 'ParentFolderIds')?.children ?? [];
+    if (folders.length === 0 || folders.length > MAX_PARENT_FOLDERS)
+      throw BridgeError.invalidRequest(`FindFolder needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
+    return {
+      folders: folders.map(readFolderRef),
+      traversal: enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow'),
+      page: readIndexedPage(child(request, 'IndexedPageFolderView'), limits),
+    };
+  },
+
+  run({ folders, traversal, page }, context) {
+    // The Contacts folder's TotalCount, counted once however often it is listed.
+    let contacts: Promise<number> | undefined;
+    const totalOf = (name: string) =>
+      name === 'contacts' ? (contacts ??= context.store.pageContacts(context.mailbox!, undefined, 0, 0).then((found) => found.total)) : 0;
+    const answer = onceEach<FolderRef>(folderKey(context), async (ref) => {
+      const below = traversal === 'SoftDeleted' ? [] : subfolders(folderOf(ref, context), traversal === 'Deep');
+      const { start, count } = pageBounds(page, below.length);
+      const shown = below.slice(start, start + count);
+      const xml = await Promise.all(shown.map(async (name) => folderXml(name, await totalOf(name), context)));
+      return success(element('m:RootFolder', pagingAttributes(page, start, shown.length, below.length), element('t:Folders', {}, ...xml)));
+    });
+    return soapAnswer(streamedResponse('FindFolder', folders, answer, undefined, context));
+  },
+
+  refuse: (error) => soapAnswer(operationResponse('FindFolder', [failure(error)])),
+};
