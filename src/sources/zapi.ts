@@ -7,8 +7,11 @@ const schema = z.strictObject({
   instance: z.string().min(1),
   /** The instance's token: part of every URL. */
   token: z.string().min(1),
-  /** The account's security token, sent as `Client-Token`. */
-  clientToken: z.string().min(1),
+  /**
+   * The account's security token, sent as `Client-Token`: Z-API's is optional, made in the
+   * account's "Segurança" tab and off until activated (docs/security/client-token.md).
+   */
+  clientToken: z.string().min(1).optional(),
   ...gatewaySettings,
 });
 
@@ -24,12 +27,12 @@ export const zapiSource: SourceType<z.output<typeof schema>> = {
       {
         endpoint: (path) => `${settings.baseUrl}/instances/${encodeURIComponent(settings.instance)}/token/${encodeURIComponent(settings.token)}/${path}`,
         gateway: 'Z-API',
-        headers: { 'client-token': settings.clientToken },
+        headers: settings.clientToken === undefined ? {} : { 'client-token': settings.clientToken },
         credentials: 'instance, token and clientToken',
-        secrets: [settings.instance, settings.token, settings.clientToken],
-        // An account whose security token is off, or a missing header, gets
-        // 400 {"error":"your client-token is not configured"}; the docs' wording is "null not allowed".
-        refusesCredentials: (status, said) => status === 400 && /client-token|not allowed/i.test(said ?? ''),
+        secrets: [settings.instance, settings.token, ...(settings.clientToken === undefined ? [] : [settings.clientToken])],
+        // A request without the token an account has activated: the docs answer {"error": "null not allowed"}
+        // (no status given), field reports 400 {"error":"your client-token is not configured"}.
+        refusesCredentials: (status, said) => status >= 400 && status < 500 && /client-token|not allowed/i.test(said ?? ''),
       },
       settings,
     ),

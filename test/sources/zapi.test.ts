@@ -11,7 +11,7 @@ import { PermanentSourceError } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
-import { CLIENT_TOKEN_NOT_CONFIGURED, startZapi, ZAPI } from '../simulators/zapi.js';
+import { CLIENT_TOKEN_MISSING, CLIENT_TOKEN_NOT_CONFIGURED, startZapi, ZAPI } from '../simulators/zapi.js';
 import { rejectionOf } from '../support/rejection.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -74,6 +74,21 @@ describe('Z-API source', () => {
       }
     });
 
+    it("sends no Client-Token when none is set: an account whose security token is off (Z-API's default) takes it, one that activated it refuses", async () => {
+      const { clientToken: _none, ...withoutClientToken } = zapiSettings(zapi, cdn);
+      const tokenOff = await startZapi(cdn, { securityToken: false });
+      try {
+        const source = buildSource('zapi', { ...withoutClientToken, baseUrl: tokenOff.baseUrl });
+        expect((await source.fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000))).kind).to.equal('photo');
+        expect(tokenOff.calls[0]?.headers).to.not.have.property('client-token');
+      } finally {
+        await tokenOff.close();
+      }
+      const refused = await failure(buildSource('zapi', withoutClientToken).fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)));
+      expect(refused).to.be.instanceOf(PermanentSourceError);
+      expect(refused.message).to.equal('Z-API refused the credentials (400: null not allowed); check instance, token and clientToken');
+    });
+
     it('takes 400 "your client-token is not configured" as refused credentials: reported, not retried', async () => {
       zapi.fault = { status: 400, body: CLIENT_TOKEN_NOT_CONFIGURED };
       try {
@@ -89,10 +104,10 @@ describe('Z-API source', () => {
       }
     });
 
-    it('answers as Z-API does: a missing Client-Token 400, an undocumented URL 404', async () => {
+    it('answers as Z-API does: a missing Client-Token 400 "null not allowed", an undocumented URL 404', async () => {
       const instance = `${zapi.baseUrl}/instances/${ZAPI.instance}/token/${ZAPI.token}`;
       const noClientToken = await fetch(`${instance}/profile-picture?phone=5511999990000`);
-      expect([noClientToken.status, await noClientToken.json()]).to.deep.equal([400, CLIENT_TOKEN_NOT_CONFIGURED]);
+      expect([noClientToken.status, await noClientToken.json()]).to.deep.equal([400, CLIENT_TOKEN_MISSING]);
       for (const path of [
         `${instance}/contacts/5511999990000/profile-picture`,
         `${instance}/profile-picture/5511999990000`,
