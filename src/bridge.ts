@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator.js';
@@ -18,6 +18,7 @@ import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
 import { createFrontServer, type RefusedConnections } from './http/front-server.js';
+import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
 import { createRequestContext } from './http/request-context.js';
@@ -130,6 +131,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     ids,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     selfServicePhotos: config.selfServicePhotos,
+    send: inProcessRequests((req, res) => answer(req, res)),
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
@@ -143,7 +145,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     refused: refusedConnections,
   };
-  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, (req, res) => {
+  const answer: RequestListener = (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
       const refused = refuseBadTarget(context, log, config.accessLog);
@@ -161,7 +163,8 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       // A fault in one front door's synchronous part fails that request, not the process.
       sendError(res, error, log, context.requestId);
     }
-  });
+  };
+  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, answer);
   const server = front.server;
   const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
   const stopWatching = watchStoreChanges(

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ResponseType, type Client } from '@microsoft/microsoft-graph-client';
+import { BatchRequestContent, BatchResponseContent, ResponseType, type BatchResponseBody, type Client } from '@microsoft/microsoft-graph-client';
 import { graphClient, graphErrorOf } from './graph-client-fixture.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
@@ -42,6 +42,26 @@ describe('Microsoft Graph JS client against the bridge', () => {
     const blob = (await asReader.api('/users/alex.wilber@contoso.com/photos/96x96/$value').get()) as Blob;
     expect(blob.type).to.equal('image/jpeg');
     expect(await imageInfo(Buffer.from(await blob.arrayBuffer()))).to.deep.equal({ format: 'jpeg', width: 96, height: 96 });
+  });
+
+  it('batches photo reads as the Graph Toolkit does ($batch): each answer as it comes alone, a photo in base64', async () => {
+    const step = (id: string, url: string) => ({ id, request: new Request(`${baseUrl}v1.0${url}`, { method: 'GET' }) });
+    const batch = new BatchRequestContent([
+      step('alex', '/users/alex.wilber@contoso.com/photos/48x48/$value'),
+      step('nestor', '/users/nestor.wilke@contoso.com/photos/48x48/$value'),
+      step('me', '/me/photo'),
+    ]);
+    const answer = new BatchResponseContent((await asReader.api('/$batch').post(await batch.getContent())) as BatchResponseBody);
+    const alex = answer.getResponseById('alex');
+    const direct = Buffer.from(
+      (await asReader.api('/users/alex.wilber@contoso.com/photos/48x48/$value').responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer,
+    );
+    expect([alex.status, alex.headers.get('content-type')]).to.deep.equal([200, 'image/jpeg']);
+    expect(Buffer.from(await alex.text(), 'base64').equals(direct)).to.equal(true);
+    const nestor = answer.getResponseById('nestor');
+    expect([nestor.status, ((await nestor.json()) as { error: { code: string } }).error.code]).to.deep.equal([404, 'ImageNotFound']);
+    const me = answer.getResponseById('me');
+    expect([me.status, ((await me.json()) as { width: number }).width]).to.deep.equal([200, 360]);
   });
 
   it('lists the sizes a photo has with /photos (a 100 px original: 48, 64 and 96)', async () => {

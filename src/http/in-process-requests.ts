@@ -1,0 +1,99 @@
+import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { Duplex } from 'node:stream';
+
+export interface InProcessRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  headers: Record<string, string>;
+  /** The peer address the request is to seem to come from: the one of the request that made it. */
+  remoteAddress: string;
+}
+
+export interface InProcessAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Sends requests to a request listener (the bridge's own front door) in memory: each over
+ * a connection of its own, an in-memory pair of streams, through a plain HTTP server that
+ * never listens. node:http reads the request and writes the answer exactly as for a
+ * network client, so every part of the front door (the photo hot path, Express, the access
+ * log) answers as it always does. Graph's $batch sends its requests so.
+ */
+export function inProcessRequests(listener: RequestListener): (sent: InProcessRequest) => Promise<InProcessAnswer> {
+  const server = createServer(listener);
+  return (sent) =>
+    new Promise((resolve, reject) => {
+      const [serverEnd, clientEnd] = connectionPair(sent.remoteAddress);
+      server.emit('connection', serverEnd);
+      const asked = request(
+        { createConnection: () => clientEnd, method: sent.method, path: sent.path, headers: { ...sent.headers, connection: 'close' } },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            clientEnd.destroy();
+            resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks) });
+          });
+          answer.on('error', reject);
+        },
+      );
+      asked.on('error', reject);
+      asked.end();
+    });
+}
+
+/** One end of an in-memory connection: what it writes, the other end reads. It has what node:http asks of a socket. */
+class ConnectionEnd extends Duplex {
+  peer: ConnectionEnd | undefined;
+  readonly remotePort = 0;
+  readonly encrypted = false;
+
+  constructor(readonly remoteAddress: string) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.peer?.push(chunk);
+    done();
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.peer?.push(null);
+    done();
+  }
+
+  override _read(): void {}
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (this.peer && !this.peer.destroyed) this.peer.push(null);
+    done(error);
+  }
+
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+function connectionPair(remoteAddress: string): [ConnectionEnd, ConnectionEnd] {
+  const serverEnd = new ConnectionEnd(remoteAddress);
+  const clientEnd = new ConnectionEnd('127.0.0.1');
+  serverEnd.peer = clientEnd;
+  clientEnd.peer = serverEnd;
+  return [serverEnd, clientEnd];
+}

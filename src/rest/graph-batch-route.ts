@@ -1,0 +1,186 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import express, { Router, type ErrorRequestHandler } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import { BridgeError } from '../domain/errors.js';
+import { asBridgeError } from '../http/client-errors.js';
+import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
+import { contextOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import type { Logger } from '../logger.js';
+import { sendGraphError } from './graph-errors.js';
+import { GRAPH_VERSIONS } from './graph-photo-path.js';
+
+export interface GraphBatchRouteOptions {
+  auth: Authenticator;
+  log: Logger;
+  /** Sends a request through the front door itself, in memory (in-process-requests.ts): each request of a batch goes so, as if it came alone. */
+  send: (request: InProcessRequest) => Promise<InProcessAnswer>;
+}
+
+/** "JSON batch requests are currently limited to 20 individual requests." */
+export const BATCH_MAX_REQUESTS = 20;
+/** Twenty requests with URLs at the front door's limit (4,096) and a few headers each. */
+const BATCH_MAX_BODY = '128kb';
+/** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
+const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'consistencylevel', 'prefer']);
+/** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */
+const INHERITED_HEADERS = ['authorization', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
+/** Headers of a request's answer that say nothing inside a batch. */
+const DROPPED_ANSWER_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'request-id']);
+
+/**
+ * A URL that names its version already: the Graph JS client's BatchRequestContent strips
+ * only the scheme and host of the Requests it is given (`/v1.0/users/…`), which in Node
+ * must be absolute.
+ */
+const VERSIONED = new RegExp(`^/(${GRAPH_VERSIONS.map((version) => version.replace('.', '\\.')).join('|')})/`);
+
+interface BatchRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  dependsOn: string[];
+}
+
+interface BatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * Graph's JSON batching (https://learn.microsoft.com/en-us/graph/json-batching):
+ * `POST /v1.0/$batch` with up to 20 requests, answered `{"responses": […]}`, each with its
+ * id, status, headers and body — JSON as JSON, anything else (a photo's bytes) base64, as
+ * the Microsoft Graph Toolkit reads the photos it batches. Each request goes through the
+ * front door as if it came alone, with the batch's login and addressing: its limits, its
+ * access line, its metrics. GET and HEAD only (the bridge's Graph paths write nothing a
+ * batch would); another method is that request's 405. With `dependsOn`, the requests run
+ * one after another and one whose dependency failed is 424, as Graph does; without, at once.
+ */
+export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
+  const router = Router();
+  router.post('/$batch', requireAccount(options.auth, 'user'), express.json({ limit: BATCH_MAX_BODY, type: () => true }), async (req, res) => {
+    const requests = readBatch(req.body);
+    const run = (request: BatchRequest) => runOne(request, req, options.send);
+    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await Promise.all(requests.map(run));
+    res.json({ responses });
+  });
+
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    sendGraphError(res, batchError(error), options.log, contextOf(req).requestId);
+  };
+  router.use(handleError);
+  return router;
+}
+
+async function inSequence(requests: BatchRequest[], run: (request: BatchRequest) => Promise<BatchResponse>): Promise<BatchResponse[]> {
+  const done = new Map<string, BatchResponse>();
+  for (const request of requests) {
+    const failed = request.dependsOn.some((id) => done.get(id.toLowerCase())!.status >= 400);
+    done.set(request.id.toLowerCase(), failed ? failedDependency(request.id) : await run(request));
+  }
+  return [...done.values()];
+}
+
+async function runOne(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send']): Promise<BatchResponse> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return graphFailure(request.id, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+  }
+  const answer = await send({
+    method: request.method,
+    path: VERSIONED.test(request.url) ? request.url : `${(batch as express.Request).baseUrl}${request.url}`,
+    headers: { ...request.headers, ...inherited(batch.headers) },
+    remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
+  });
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value !== undefined && !DROPPED_ANSWER_HEADERS.has(name)) headers[headerName(name)] = String(value);
+  }
+  return { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) };
+}
+
+function inherited(headers: IncomingHttpHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of INHERITED_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string') kept[name] = value;
+  }
+  return kept;
+}
+
+/** A body as Graph writes it in a batch: JSON as itself, text as a string, bytes in base64; none when empty. */
+function bodyOf(bytes: Buffer, contentType: string): { body?: unknown } {
+  if (bytes.length === 0) return {};
+  const text = () => bytes.toString('utf8');
+  if (/\bjson\b/i.test(contentType)) {
+    try {
+      return { body: JSON.parse(text()) as unknown };
+    } catch {
+      return { body: text() };
+    }
+  }
+  if (/^text\//i.test(contentType)) return { body: text() };
+  return { body: bytes.toString('base64') };
+}
+
+/** `content-type` → `Content-Type`, as Graph names the headers in a batch (clients read `headers['Content-Type']`). */
+function headerName(name: string): string {
+  return name === 'etag' ? 'ETag' : name.replace(/(^|-)([a-z])/g, (_all, dash: string, letter: string) => dash + letter.toUpperCase());
+}
+
+function failedDependency(id: string): BatchResponse {
+  return graphFailure(id, 424, 'FailedDependency', 'A request this one depends on failed.');
+}
+
+function graphFailure(id: string, status: number, code: string, message: string): BatchResponse {
+  return { id, status, headers: { 'Content-Type': 'application/json' }, body: { error: { code, message } } };
+}
+
+/** The batch as its body has it, checked as Graph checks it: a malformed batch is 400 as a whole. */
+function readBatch(body: unknown): BatchRequest[] {
+  const requests = (body as { requests?: unknown } | null)?.requests;
+  if (!Array.isArray(requests) || requests.length === 0) throw invalidBatch('a batch needs a non-empty "requests" array');
+  if (requests.length > BATCH_MAX_REQUESTS) throw invalidBatch(`a batch takes at most ${BATCH_MAX_REQUESTS} requests`);
+  const seen = new Set<string>();
+  return requests.map((entry: unknown) => {
+    const request = readRequest(entry);
+    const key = request.id.toLowerCase();
+    if (seen.has(key)) throw invalidBatch(`the id '${request.id.slice(0, 40)}' is used twice`);
+    if (request.dependsOn.some((id) => !seen.has(id.toLowerCase()))) throw invalidBatch(`request '${request.id.slice(0, 40)}' depends on one not before it`);
+    seen.add(key);
+    return request;
+  });
+}
+
+function readRequest(entry: unknown): BatchRequest {
+  const { id, method, url, headers = {}, dependsOn = [] } = (entry ?? {}) as Record<string, unknown>;
+  if (typeof id !== 'string' || id === '' || id.length > 64) throw invalidBatch('every request needs an "id": a string of 1 to 64 characters');
+  if (typeof method !== 'string' || !/^[A-Za-z]{1,16}$/.test(method)) throw invalidBatch(`request '${id}' needs a "method"`);
+  if (typeof url !== 'string' || url === '' || /^[a-z][a-z0-9+.-]*:|^\/\/|\\|\$batch/i.test(url) || /(^|\/)\.\.?(\/|$|\?)/.test(url)) {
+    throw invalidBatch(`request '${id}' needs a relative "url" under the version (/users/…/photo/$value)`);
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers) || !Object.values(headers).every((value) => typeof value === 'string')) {
+    throw invalidBatch(`request '${id}' has "headers" that are not an object of strings`);
+  }
+  if (!Array.isArray(dependsOn) || !dependsOn.every((other) => typeof other === 'string'))
+    throw invalidBatch(`request '${id}' has a "dependsOn" that is not a list of ids`);
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers as Record<string, string>)) {
+    if (PASSED_HEADERS.has(name.toLowerCase())) passed[name.toLowerCase()] = value;
+  }
+  return { id, method: method.toUpperCase(), url: url.startsWith('/') ? url : `/${url}`, headers: passed, dependsOn: dependsOn };
+}
+
+function invalidBatch(reason: string): BridgeError {
+  return new BridgeError('BadRequest', 400, `Invalid batch payload format: ${reason}.`);
+}
+
+/** body-parser's refusals (not JSON, too large) as Graph's error JSON; the rest as they are. */
+function batchError(error: unknown): unknown {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (error instanceof BridgeError || typeof status !== 'number') return asBridgeError(error);
+  return status === 413 ? new BridgeError('BadRequest', 413, `a batch is at most ${BATCH_MAX_BODY}`) : invalidBatch('the body is not JSON');
+}

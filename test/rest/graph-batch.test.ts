@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+interface BatchAnswer {
+  responses: { id: string; status: number; headers: Record<string, string>; body?: unknown }[];
+}
+
+describe('Graph JSON batching: POST /v1.0/$batch', () => {
+  let t: TestBridge;
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
+      { email: READER.username, displayName: 'The Reader', refs: {} },
+      { email: ADMIN.username, displayName: 'The Admin', refs: {} },
+    ]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(300, 300), 'test');
+    await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(200, 200), 'test');
+  });
+  after(() => t.close());
+
+  const batch = (body: unknown, authorization = basic(READER), version = 'v1.0') =>
+    request(t.bridge.server).post(`/${version}/$batch`).set('Authorization', authorization).set('Content-Type', 'application/json').send(JSON.stringify(body));
+  const get = (id: string, url: string, extra: Record<string, unknown> = {}) => ({ id, method: 'GET', url, ...extra });
+  const byId = (res: request.Response) => new Map((res.body as BatchAnswer).responses.map((answer) => [answer.id, answer]));
+
+  it('answers each request as it is answered alone: status, headers as Graph names them, JSON as JSON, a photo in base64', async () => {
+    const res = await batch({
+      requests: [
+        get('1', '/users/alex.wilber@contoso.com/photos/96x96/$value'),
+        get('2', 'users/alex.wilber@contoso.com/photo'),
+        get('3', '/users/nobody@contoso.com/photo/$value'),
+        { id: '4', method: 'PUT', url: '/me/photo/$value' },
+      ],
+    }).expect(200);
+    const answers = byId(res);
+    const alone = await request(t.bridge.server)
+      .get('/v1.0/users/alex.wilber@contoso.com/photos/96x96/$value')
+      .set('Authorization', basic(READER))
+      .buffer(true)
+      .parse((answer, done) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    expect(answers.get('1')).to.deep.include({ status: 200, body: (alone.body as Buffer).toString('base64') });
+    expect(answers.get('1')!.headers).to.deep.include({ 'Content-Type': 'image/jpeg', ETag: alone.headers.etag });
+    expect(answers.get('2')!.status).to.equal(200);
+    expect(answers.get('2')!.body).to.deep.include({ id: '300X300', width: 300 });
+    expect([answers.get('3')!.status, (answers.get('3')!.body as { error: { code: string } }).error.code]).to.deep.equal([404, 'Request_ResourceNotFound']);
+    expect([answers.get('4')!.status, (answers.get('4')!.body as { error: { code: string } }).error.code]).to.deep.equal([405, 'Request_BadRequest']);
+  });
+
+  it("runs each request as the batch's caller, whatever Authorization a request carries; its If-None-Match is its own", async () => {
+    const etag = (await request(t.bridge.server).get('/v1.0/me/photo/$value').set('Authorization', basic(READER))).headers.etag as string;
+    const res = await batch({
+      requests: [get('me', '/me/photo', { headers: { Authorization: basic(ADMIN) } }), get('same', '/me/photo/$value', { headers: { 'If-None-Match': etag } })],
+    }).expect(200);
+    const answers = byId(res);
+    expect(answers.get('me')!.body).to.deep.include({ width: 200 });
+    expect(answers.get('same')).to.deep.include({ status: 304 });
+    expect(answers.get('same')).to.not.have.property('body');
+  });
+
+  it('runs requests with dependsOn in turn, and answers 424 for one whose dependency failed', async () => {
+    const res = await batch({
+      requests: [
+        get('a', '/users/nobody@contoso.com/photo'),
+        get('b', '/users/alex.wilber@contoso.com/photo', { dependsOn: ['A'] }),
+        get('c', '/users/alex.wilber@contoso.com/photo'),
+        get('d', '/me/photo', { dependsOn: ['c'] }),
+      ],
+    }).expect(200);
+    expect((res.body as BatchAnswer).responses.map((answer) => [answer.id, answer.status])).to.deep.equal([
+      ['a', 404],
+      ['b', 424],
+      ['c', 200],
+      ['d', 200],
+    ]);
+  });
+
+  it('refuses a malformed batch as a whole with 400, as Graph does, and asks for a login first', async () => {
+    const many = { requests: Array.from({ length: 21 }, (_, i) => get(String(i), '/me/photo')) };
+    for (const [what, body] of [
+      ['21 requests', many],
+      ['no requests', { requests: [] }],
+      ['an id used twice (its case ignored)', { requests: [get('x', '/me/photo'), get('X', '/me/photo')] }],
+      ['a dependsOn naming no earlier request', { requests: [get('x', '/me/photo', { dependsOn: ['y'] }), get('y', '/me/photo')] }],
+      ['an absolute URL', { requests: [get('x', 'https://graph.microsoft.com/v1.0/me/photo')] }],
+      ['a URL to another host', { requests: [get('x', '//evil.example/me/photo')] }],
+      ['a URL that climbs out', { requests: [get('x', '/../metrics')] }],
+      ['a batch in a batch', { requests: [get('x', '/$batch')] }],
+      ['headers that are not strings', { requests: [get('x', '/me/photo', { headers: { Accept: 1 } })] }],
+      ['no method', { requests: [{ id: 'x', url: '/me/photo' }] }],
+    ] as const) {
+      const res = await batch(body);
+      expect(res.status, what).to.equal(400);
+      expect((res.body as { error: { code: string; message: string } }).error, what).to.include({ code: 'BadRequest' });
+    }
+    const notJson = await request(t.bridge.server).post('/v1.0/$batch').set('Authorization', basic(READER)).set('Content-Type', 'application/json').send('{');
+    expect([notJson.status, notJson.body.error.code]).to.deep.equal([400, 'BadRequest']);
+    const huge = await batch({ requests: [get('x', `/me/photo?pad=${'a'.repeat(140_000)}`)] });
+    expect(huge.status).to.equal(413);
+    await request(t.bridge.server)
+      .post('/v1.0/$batch')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ requests: [get('x', '/me/photo')] }))
+      .expect(401);
+    // beta answers as v1.0.
+    expect(byId(await batch({ requests: [get('x', '/me/photo')] }, basic(READER), 'beta').expect(200)).get('x')!.status).to.equal(200);
+  });
+});
