@@ -90,7 +90,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
   describe('the served WSDL', () => {
     it('describes the operations the bridge serves and points the client at the host it was fetched from', () => {
       const operations = get(client.describe(), 'ExchangeServices', 'ExchangeServicePort') as Record<string, unknown>;
-      expect(Object.keys(operations).sort()).to.deep.equal(['FindItem', 'GetAttachment', 'GetFolder', 'GetItem', 'GetUserPhoto', 'ResolveNames']);
+      expect(Object.keys(operations).sort()).to.deep.equal(['FindFolder', 'FindItem', 'GetAttachment', 'GetFolder', 'GetItem', 'GetUserPhoto', 'ResolveNames']);
       const location = get(client.wsdl.definitions.services, 'ExchangeServices', 'ports', 'ExchangeServicePort', 'location');
       expect(location).to.equal(world.ewsUrl);
     });
