@@ -41,13 +41,20 @@ export function conversionRequestOf(query: URLSearchParams, accept: string | und
 }
 
 /**
- * A photo URL's parameter, null when absent; 400 when it is given twice, never one of the
- * two picked (IIS hands Exchange both, joined by a comma, which no value reads as).
+ * A photo URL's parameter, its name in any case (ASP.NET's query string, which Exchange
+ * reads, ignores the case of names: `Email=`, `SIZE=`); null when absent; 400 when it is
+ * given twice, never one of the two picked (IIS hands Exchange both, joined by a comma,
+ * which no value reads as).
  */
 export function queryValue(query: URLSearchParams, name: string): string | null {
-  const values = query.getAll(name);
-  if (values.length > 1) throw BridgeError.invalidRequest(`the '${name}' parameter is given more than once`);
-  return values[0] ?? null;
+  const wanted = name.toLowerCase();
+  let found: string | null = null;
+  for (const [key, value] of query) {
+    if (key.toLowerCase() !== wanted) continue;
+    if (found !== null) throw BridgeError.invalidRequest(`the '${name}' parameter is given more than once`);
+    found = value;
+  }
+  return found;
 }
 
 function parseSide(name: string, value: string): number {

@@ -100,6 +100,12 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     expect(after.headers.etag).to.not.equal(before.headers.etag);
   });
 
+  it('reads the parameter names in any case, as ASP.NET reads a query string (Email=, SIZE=)', async () => {
+    const plain = await get('email=alex.wilber@contoso.com&size=HR48x48').expect(200);
+    const capitalised = await get('Email=alex.wilber@contoso.com&SIZE=HR48x48').expect(200);
+    expect(capitalised.headers.etag).to.equal(plain.headers.etag);
+  });
+
   describe('refuses bad requests with a status and a one-line reason', () => {
     const cases: [string, string, number, RegExp][] = [
       ['an unknown size code', 'email=alex.wilber@contoso.com&size=HR97x97', 400, /unknown size code 'HR97x97'/],
@@ -116,6 +122,13 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['two addresses', 'email=alex.wilber@contoso.com&email=no.photo@contoso.com&size=HR96x96', 400, /the 'email' parameter is given more than once/],
       ['two sizes', 'email=alex.wilber@contoso.com&size=HR96x96&size=HR48x48', 400, /the 'size' parameter is given more than once/],
       ['two types', 'email=alex.wilber@contoso.com&size=HR96x96&type=png&type=webp', 400, /the 'type' parameter is given more than once/],
+      // Names in any case, as ASP.NET reads them: twice in two cases is twice.
+      [
+        'two addresses, named in two cases',
+        'email=alex.wilber@contoso.com&EMAIL=no.photo@contoso.com&size=HR96x96',
+        400,
+        /the 'email' parameter is given more than once/,
+      ],
     ];
     for (const [what, query, status, reason] of cases) {
       it(`${what} → ${status}`, async () => {
