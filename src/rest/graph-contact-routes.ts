@@ -36,7 +36,7 @@ const PAGE_MAX = 250;
 /**
  * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
  * resources/contact): `GET /me/contacts` with `$top`/`$skip`, `@odata.nextLink`, the address
- * `$filter`, `$orderby` and `$count` (graph-contact-query.ts),
+ * `$filter`, `$orderby` and `$count` (graph-contact-query.ts), `GET /me/contacts/$count`,
  * `GET /me/contacts/{id}`, and the contact's photo at `…/photo` (metadata) and
  * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in base64url
  * (the Graph client puts ids into the path as they are, and `/` would split them); another
@@ -60,6 +60,13 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
         ? { '@odata.nextLink': `${graphBaseUrl(req)}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
     });
+  });
+
+  // OData's $count segment: the number of contacts the list would have (with its $filter), as text.
+  router.get('/me/contacts/$count', reader, async (req, res) => {
+    const { match } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
+    const { total } = await store.pageContacts(callerOf(req), match, 0, 0);
+    res.type('text/plain').send(String(total));
   });
 
   /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
@@ -94,7 +101,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   });
 
   // Contacts are read here, not written: another method is 405, as on the photo paths.
-  router.all(['/me/contacts', '/me/contacts/:id', '/me/contacts/:id/photo', '/me/contacts/:id/photo/$value'], () => {
+  router.all(['/me/contacts', '/me/contacts/$count', '/me/contacts/:id', '/me/contacts/:id/photo', '/me/contacts/:id/photo/$value'], () => {
     throw methodNotAllowed();
   });
 

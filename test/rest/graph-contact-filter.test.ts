@@ -94,6 +94,15 @@ describe('Graph /me/contacts: the address $filter Graph documents and no other, 
     expect((await list('$count=yes').expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
   });
 
+  it('counts the contacts at /me/contacts/$count, as text, with the filter Graph documents', async () => {
+    const all = await request(t.bridge.server).get('/v1.0/me/contacts/$count').set('Authorization', basic(READER)).expect(200);
+    const listed = await list('$count=true&$top=1').expect(200);
+    expect([all.headers['content-type'], all.text]).to.deep.equal(['text/plain; charset=utf-8', String(listed.body['@odata.count'])]);
+    const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
+    const garths = await request(t.bridge.server).get(`/v1.0/me/contacts/$count?$filter=${filter}`).set('Authorization', basic(READER)).expect(200);
+    expect(garths.text).to.equal('2');
+  });
+
   it('reads an option without its $ (as Graph beta does) and its name in any case; never ignores one', async () => {
     const filter = encodeURIComponent("emailAddresses/any(a:a/address eq 'garth@contoso.com')");
     for (const version of ['beta', 'v1.0']) {
