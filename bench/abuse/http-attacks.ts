@@ -5,6 +5,7 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { MADE_AT_ONCE, MADE_WAITING } from '../../src/http/caller-turns.js';
 import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
+import { BATCH_MAX_REQUESTS } from '../../src/rest/graph-batch-route.js';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
@@ -36,6 +37,8 @@ const CONNECTIONS_PER_CLIENT = 256;
 /** Pipelined requests written at once on each connection, whose answers are never read. */
 const PIPELINED = { connections: 10, requests: 450 };
 const CONVERSIONS = { count: 96, concurrency: 48 };
+/** Graph batches of distinct uncached conversions: each batch a full one, several at once. */
+const BATCHES = { count: 12, concurrency: 6 };
 
 /**
  * Writes `count` requests in one piece, never reads; resolves, once the server closes the
@@ -238,6 +241,48 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           bytes: result.bytes,
           note: `503: past the caller’s ${MADE_AT_ONCE} at once and ${MADE_WAITING} waiting`,
           checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
+        };
+      },
+    },
+    {
+      // A batch carries 20 requests in one: each is one of the caller's, counted against the same turns as if it came alone.
+      name: `Graph $batch: ${BATCHES.count} batches of ${BATCH_MAX_REQUESTS} distinct uncached conversions, ${BATCHES.concurrency} at once (one login)`,
+      async run(bridge) {
+        const body = (batch: number) =>
+          JSON.stringify({
+            requests: Array.from({ length: BATCH_MAX_REQUESTS }, (_, i) => ({
+              id: String(i),
+              method: 'GET',
+              url: `/users/${BENCH_USER.email}/photos/648x648/$value?w=${300 + batch * BATCH_MAX_REQUESTS + i}&type=webp`,
+            })),
+          });
+        const inner: number[] = [];
+        const result = await flood(BATCHES.count, BATCHES.concurrency, async (batch) => {
+          const answer = await rawRequest(`${bridge.base}/v1.0/$batch`, {
+            method: 'POST',
+            headers: { authorization: BASIC_AUTHORIZATION, 'content-type': 'application/json' },
+            body: body(batch),
+          });
+          if (answer.status === 200) inner.push(...(JSON.parse(answer.body.toString()) as { responses: { status: number }[] }).responses.map((r) => r.status));
+          return answer;
+        });
+        const unexpected = inner.filter((status) => status !== 200 && status !== 503).length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: '',
+          bytes: result.bytes,
+          note: `requests inside: ${tally(inner)}; 503 past the caller’s ${MADE_AT_ONCE} at once and ${MADE_WAITING} waiting`,
+          checks: [
+            check(
+              `every batch 200 (${tally(result.statuses)})`,
+              result.statuses.every((status) => status === 200),
+            ),
+            check(
+              `each of the ${BATCHES.count * BATCH_MAX_REQUESTS} requests inside answered (${inner.length})`,
+              inner.length === BATCHES.count * BATCH_MAX_REQUESTS,
+            ),
+            check(`each 200 or 503 (${unexpected} not)`, unexpected === 0),
+          ],
         };
       },
     },
