@@ -66,9 +66,12 @@ function pipelinedUnread(port: number, count: number, halfClose = false): Promis
 
 /** Graph contact pages asked at once by one login, each for the most $top allows. */
 const GRAPH_PAGES = { count: 40 };
-/** The most a Graph contact page holds, and a generous size of one contact of the address book in JSON. */
+/**
+ * The most a Graph contact page holds, and a generous size of one contact of the address
+ * book in JSON: every property of Graph's contact resource, the empty ones too (~980 bytes).
+ */
 const GRAPH_PAGE_MAX = 250;
-const GRAPH_CONTACT_BYTES = 600;
+const GRAPH_CONTACT_BYTES = 1200;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
 /** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
 const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
