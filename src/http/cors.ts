@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+const BATCH_PATHS: ReadonlySet<string> = new Set(['/v1.0/$batch', '/beta/$batch']);
+
 /**
  * Cross-origin access for the configured origins only (Outlook add-ins, intranet pages
  * elsewhere). Nothing is open by default, never `*`, and no Allow-Credentials: callers
@@ -39,8 +41,10 @@ export class CorsPolicy {
     }
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (allowed) {
-      res.setHeader('access-control-allow-methods', 'GET, HEAD');
-      res.setHeader('access-control-allow-headers', 'Authorization, If-None-Match');
+      // Graph's $batch is the one cross-origin POST: the Graph Toolkit batches photo reads so, as JSON.
+      const batch = BATCH_PATHS.has((req.url ?? '').split('?', 1)[0]!);
+      res.setHeader('access-control-allow-methods', batch ? 'POST' : 'GET, HEAD');
+      res.setHeader('access-control-allow-headers', batch ? 'Authorization, Content-Type' : 'Authorization, If-None-Match');
       res.setHeader('access-control-max-age', '600');
     }
     res.writeHead(allowed ? 204 : 403, { 'cache-control': 'no-store', 'content-length': 0 });

@@ -100,6 +100,26 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     }
   });
 
+  it("answers a preflight for Graph's $batch with POST and Content-Type, the one cross-origin POST", async () => {
+    const res = await request(t.bridge.server)
+      .options('/v1.0/$batch')
+      .set('Origin', ADDIN_ORIGIN)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type')
+      .expect(204);
+    expect([res.headers['access-control-allow-methods'], res.headers['access-control-allow-headers']]).to.deep.equal(['POST', 'Authorization, Content-Type']);
+    const token = bearer(await issuer.sign());
+    const batch = await request(t.bridge.server)
+      .post('/v1.0/$batch')
+      .set('Origin', ADDIN_ORIGIN)
+      .set('Authorization', token)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ requests: [{ id: '1', method: 'GET', url: '/users/megan@contoso.com/photos/64x64/$value' }] }))
+      .expect(200);
+    expect(batch.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
+    expect((batch.body as { responses: { status: number }[] }).responses.map((answer) => answer.status)).to.deep.equal([200]);
+  });
+
   it('refuses a preflight from an origin not on the list, with no CORS headers', async () => {
     const res = await request(t.bridge.server).options(PHOTO).set('Origin', 'https://evil.example.com').set('Access-Control-Request-Method', 'GET').expect(403);
     expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).to.deep.equal([]);
