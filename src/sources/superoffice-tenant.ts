@@ -44,7 +44,7 @@ export function environmentUrls(baseUrl: string): { login: string; state: string
 
 /** Where the tenant's API is: its root (`https://online2.superoffice.com/Cust12345`), and a way to say it has moved. */
 export interface TenantEndpoint {
-  current(signal: AbortSignal): Promise<string>;
+  current(): Promise<string>;
   /** The API at `root` answered 421 Misdirected Request: the tenant has moved since. */
   moved(root: string): void;
 }
@@ -78,13 +78,13 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
   let known: { root: string; until: number } | undefined;
   const asking = new SingleFlight<string>();
 
-  const ask = async (signal: AbortSignal): Promise<string> => {
+  // Asked for all the lookups waiting on it, so no one lookup's signal may end it: the policy's timeout bounds it.
+  const ask = async (): Promise<string> => {
     const fallback = known?.root ?? tenant.baseUrl;
     let response;
     try {
       response = await outboundRequest(`${tenant.stateUrl}/${encodeURIComponent(tenant.contextIdentifier)}`, policy, {
         headers: { accept: 'application/json' },
-        signal,
       });
     } catch {
       known = { root: fallback, until: Date.now() + RETRY_STATE_MS };
@@ -94,7 +94,7 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
     if (ABSENT_STATES.has(state.State)) {
       throw new MisconfiguredSourceError(`SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}`);
     }
-    const root = typeof state.Endpoint === 'string' ? tenantRoot(state.Endpoint, policy) : undefined;
+    const root = typeof state.Endpoint === 'string' ? tenantRoot(state.Endpoint, tenant.stateUrl, policy) : undefined;
     if (root === undefined) {
       known = { root: fallback, until: Date.now() + RETRY_STATE_MS };
       return fallback;
@@ -105,9 +105,9 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
   };
 
   return {
-    current(signal) {
+    current() {
       if (known && Date.now() < known.until) return Promise.resolve(known.root);
-      return asking.run('state', () => ask(signal));
+      return asking.run('state', ask);
     },
     moved(root) {
       if (known?.root === root) known = undefined;
@@ -115,12 +115,20 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
   };
 }
 
-/** The root an answer named, when it is an http(s) URL on a host the policy lets the bridge ask. */
-function tenantRoot(endpoint: string, policy: OutboundPolicy): string | undefined {
+/**
+ * The root an answer named, when it may carry the tenant's credentials (a ticket and the
+ * client secret go to it): the state API's own scheme — https for SuperOffice Online, so
+ * an answer cannot move the bridge to plain http — a host the policy allows, no other port
+ * than the scheme's own but on the state API's host itself (a lab), and no credentials,
+ * query or fragment of its own.
+ */
+export function tenantRoot(endpoint: string, stateUrl: string, policy: OutboundPolicy): string | undefined {
   if (!URL.canParse(endpoint)) return undefined;
   const url = new URL(endpoint);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  return hostAllowed(url.hostname, policy.allowedHosts) ? endpoint.replace(/\/+$/, '') : undefined;
+  const state = new URL(stateUrl);
+  const otherPort = url.port !== '' && url.hostname !== state.hostname;
+  if (url.protocol !== state.protocol || otherPort || url.username || url.password || endpoint.includes('?') || url.hash) return undefined;
+  return hostAllowed(url.hostname, policy.allowedHosts) ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : undefined;
 }
 
 function trustedUntil(validUntil: unknown): number {

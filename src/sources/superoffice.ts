@@ -52,11 +52,11 @@ export const superOfficeSource: SourceType<Settings> = {
 
     /** A tenant that moved since the state API was asked answers 421 Misdirected Request: where it is now is asked, once. */
     const send = async (path: string, accept: string, headers: Record<string, string>, signal: AbortSignal) => {
-      const root = await tenant.current(signal);
+      const root = await tenant.current();
       const response = await request(root, path, accept, headers, signal);
       if (response.status !== 421) return response;
       tenant.moved(root);
-      return request(await tenant.current(signal), path, accept, headers, signal);
+      return request(await tenant.current(), path, accept, headers, signal);
     };
 
     /** A refused Online credential (the ticket lapsed, the token expired) is renewed once before giving up. */

@@ -17,7 +17,7 @@ import {
 } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { superOfficeSource } from '../../src/sources/superoffice.js';
-import { environmentUrls } from '../../src/sources/superoffice-tenant.js';
+import { environmentUrls, tenantRoot } from '../../src/sources/superoffice-tenant.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
@@ -226,6 +226,29 @@ describe('SuperOffice source', () => {
       expect(environmentUrls('https://crm.example.com/SuperOffice')).to.deep.equal({ login: 'https://crm.example.com/login', state: undefined });
       expect(environmentUrls('https://online.superoffice.com.example.net/Cust1').state).to.equal(undefined);
       expect(environmentUrls('https://www.superoffice.com/Cust1').state).to.equal(undefined);
+    });
+
+    it("follows a state answer only where the tenant's credentials may go: https as the state API, no other port, host or query", () => {
+      const policy = { allowedHosts: ['online.superoffice.com', '*.superoffice.com'], maxBytes: 1, timeoutMs: 1 };
+      const state = 'https://online.superoffice.com/api/state';
+      const root = (endpoint: string) => tenantRoot(endpoint, state, policy);
+      expect(root('https://online2.superoffice.com/Cust1/')).to.equal('https://online2.superoffice.com/Cust1');
+      for (const endpoint of [
+        'http://online2.superoffice.com/Cust1',
+        'https://online2.superoffice.com:6379/Cust1',
+        'https://online2.superoffice.com/Cust1?',
+        'https://online2.superoffice.com/Cust1#x',
+        'https://user:pw@online2.superoffice.com/Cust1',
+        'https://crm.evil.example/Cust1',
+        'ftp://online2.superoffice.com/Cust1',
+        'not a URL',
+      ]) {
+        expect(root(endpoint), endpoint).to.equal(undefined);
+      }
+      // A lab's state API on its own host may name another port of that host.
+      expect(tenantRoot('http://127.0.0.1:5555/Cust1', 'http://127.0.0.1:4444/api/state', { ...policy, allowedHosts: ['127.0.0.1'] })).to.equal(
+        'http://127.0.0.1:5555/Cust1',
+      );
     });
 
     it('does not retry refused Basic credentials: on-site there is nothing to renew', async () => {
