@@ -66,6 +66,23 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     expect(answers.get('same')).to.not.have.property('body');
   });
 
+  it("sends a URL with spaces as a client would (percent-encoded), and answers a header HTTP cannot carry as that request's 400 alone", async () => {
+    const res = await batch({
+      requests: [
+        get('filtered', "/me/contacts?$filter=emailAddresses/any(a:a/address eq 'nobody@example.com')"),
+        get('accented', '/users/josé@contoso.com/photo'),
+        get('broken', '/me/photo', { headers: { Accept: 'image/jpeg\r\nX-Evil: 1' } }),
+        get('fine', '/me/photo'),
+      ],
+    }).expect(200);
+    const answers = byId(res);
+    expect(answers.get('filtered')).to.deep.include({ status: 200 });
+    expect((answers.get('filtered')!.body as { value: unknown[] }).value).to.deep.equal([]);
+    expect(answers.get('accented')!.status).to.equal(404);
+    expect([answers.get('broken')!.status, (answers.get('broken')!.body as { error: { code: string } }).error.code]).to.deep.equal([400, 'BadRequest']);
+    expect(answers.get('fine')!.status).to.equal(200);
+  });
+
   it('runs requests with dependsOn in turn, and answers 424 for one whose dependency failed', async () => {
     const res = await batch({
       requests: [
@@ -96,6 +113,7 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       ['a batch in a batch', { requests: [get('x', '/$batch')] }],
       ['headers that are not strings', { requests: [get('x', '/me/photo', { headers: { Accept: 1 } })] }],
       ['no method', { requests: [{ id: 'x', url: '/me/photo' }] }],
+      ['a URL that is not text', { requests: [get('x', '/me/photo\ud800')] }],
     ] as const) {
       const res = await batch(body);
       expect(res.status, what).to.equal(400);
