@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
 import { createPrivateFile, migrateSqlite } from '../store/sqlite-store.js';
@@ -58,24 +59,33 @@ const ALL_PAGES = 0x7fffffff;
 export async function backupSqliteStore(databasePath: string, file: string): Promise<BackupSummary> {
   if (!existsSync(databasePath)) throw new BackupError(`there is no store at ${databasePath}`);
   if (existsSync(file)) throw new BackupError(`${file} already exists; name a new file (a backup never overwrites one)`);
-  // A name of its own: two backups to one name at once wrote, checked and removed one partial file.
-  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
-  createPrivateFile(partial);
-  const source = new Database(databasePath, { readonly: true, fileMustExist: true });
+  // A name of its own, short whatever the target's (two backups to one name at once wrote, checked and removed one partial file).
+  const partial = join(dirname(file), `.backup-${process.pid}-${randomBytes(4).toString('hex')}.partial`);
   try {
-    await source.backup(partial, { progress: () => ALL_PAGES });
-  } finally {
-    source.close();
-  }
-  try {
+    createPrivateFile(partial);
+    const source = new Database(databasePath, { readonly: true, fileMustExist: true });
+    try {
+      await source.backup(partial, { progress: () => ALL_PAGES });
+    } finally {
+      source.close();
+    }
     leaveWalMode(partial);
     const summary = checkBackup(partial);
     giveName(partial, file);
     return summary;
   } catch (error) {
     rmSync(partial, { force: true });
-    throw error;
+    throw backupProblem(error, databasePath, file) ?? error;
   }
+}
+
+/** What a failed backup's operator can act on, in one line; undefined for a real surprise. */
+function backupProblem(error: unknown, databasePath: string, file: string): BackupError | undefined {
+  const { code } = error as { code?: unknown };
+  if (code === 'SQLITE_NOTADB') return new BackupError(`${databasePath} is not a SQLite database`);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new BackupError(`no space left on the device for ${file}`);
+  if (code === 'ENAMETOOLONG') return new BackupError(`${file}: the name is too long for its file system`);
+  return undefined;
 }
 
 /**

@@ -139,9 +139,23 @@ describe('backup and restore of the embedded store', function () {
       );
     }
     expect(filesNamed(dir, 'raced.backup')).to.deep.equal(['raced.backup']);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.partial'))).to.deep.equal([]);
     const copy = new Database(join(dir, 'raced.backup'), { readonly: true });
     expect(copy.pragma('integrity_check', { simple: true })).to.equal('ok');
     copy.close();
+  });
+
+  it('says in one line why a backup failed, leaving no partial file; a name as long as the file system allows is fine', async () => {
+    const notAStore = join(dir, 'not-a-store.db');
+    writeFileSync(notAStore, 'not sqlite at all, but long enough to be read as a header of one');
+    const refused = await runCli(['--db', notAStore, 'backup', join(dir, 'from-garbage.backup')]);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.equal(`ews-photo-bridge: ${notAStore} is not a SQLite database\n`);
+    const long = `${'b'.repeat(240)}.db`;
+    const saved = await cli(['backup', join(dir, long)]);
+    expect(saved.status, saved.stderr).to.equal(0);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.partial'))).to.deep.equal([]);
+    expect(existsSync(join(dir, long))).to.equal(true);
   });
 
   it('restores once the server is stopped: every photo hash as backed up, later changes gone', async () => {
