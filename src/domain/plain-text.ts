@@ -14,3 +14,12 @@ export function hasControlCharacters(value: string): boolean {
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/**
+ * ASCII letters lower-cased, the rest kept: as SQLite's NOCASE compares and PostgreSQL's
+ * lower() folds under "C", so both stores match addresses alike; and as a query string's
+ * names compare (toLowerCase() would make the Kelvin sign a k).
+ */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}

@@ -67,14 +67,21 @@ function preferenceFor(ranges: MediaRange[], subtype: ImageType): Preference | u
   return found;
 }
 
-/** `type/subtype;q=…` ranges, lower case; a range without a subtype (Java's bare `*`) or with an unreadable q is skipped. */
+/** RFC 9110 §12.4.2's qvalue: 0 to 1 with at most three decimals. */
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
+/**
+ * `type/subtype;q=…` ranges, lower case. A range without a subtype (Java's bare `*`) or with
+ * a q that is no qvalue (`q=0x1`, `q=`) is skipped; blanks around the `=` are forgiven.
+ */
 function mediaRanges(accept: string): MediaRange[] {
   return accept.split(',').flatMap((part, order) => {
     const [range = '', ...parameters] = part.split(';');
     const [type, subtype, extra] = range.trim().toLowerCase().split('/');
     if (!type || !subtype || extra !== undefined) return [];
-    const qParameter = parameters.map((parameter) => parameter.trim().toLowerCase()).find((parameter) => parameter.startsWith('q='));
-    const q = qParameter === undefined ? 1 : Number(qParameter.slice(2));
-    return Number.isFinite(q) && q >= 0 && q <= 1 ? [{ type, subtype, q, order }] : [];
+    const weight = parameters.map((parameter) => parameter.split('=')).find(([name]) => name!.trim().toLowerCase() === 'q');
+    if (weight === undefined) return [{ type, subtype, q: 1, order }];
+    const value = weight.length === 2 ? weight[1]!.trim() : '';
+    return QVALUE.test(value) ? [{ type, subtype, q: Number(value), order }] : [];
   });
 }

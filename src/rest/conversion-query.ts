@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { asciiLower } from '../domain/plain-text.js';
 import { acceptedImageType } from './accepted-image-type.js';
 import {
   BLANK_KINDS,
@@ -47,10 +48,11 @@ export function conversionRequestOf(query: URLSearchParams, accept: string | und
  * which no value reads as).
  */
 export function queryValue(query: URLSearchParams, name: string): string | null {
-  const wanted = name.toLowerCase();
+  const wanted = asciiLower(name);
   let found: string | null = null;
   for (const [key, value] of query) {
-    if (key.toLowerCase() !== wanted) continue;
+    // ASCII letters only: toLowerCase() makes the Kelvin sign a k, and `ifBlanK` an ifBlank.
+    if (key.length !== wanted.length || asciiLower(key) !== wanted) continue;
     if (found !== null) throw BridgeError.invalidRequest(`the '${name}' parameter is given more than once`);
     found = value;
   }

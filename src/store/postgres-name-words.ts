@@ -1,4 +1,4 @@
-import { asciiLower } from './search-text.js';
+import { asciiLower } from '../domain/plain-text.js';
 
 /**
  * PostgreSQL's name words in name order: the user_name_words table (schema step 14), a

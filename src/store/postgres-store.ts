@@ -22,8 +22,8 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
+import { asciiLower } from '../domain/plain-text.js';
 import {
-  asciiLower,
   contactSearchColumnsOf,
   foldedText,
   NAME_TIERS,

@@ -1,3 +1,5 @@
+import { asciiLower } from '../domain/plain-text.js';
+
 /**
  * How people are found: every name and query is folded the same way in TypeScript —
  * accents and case dropped, punctuation turned into word breaks — and both stores index
@@ -146,11 +148,6 @@ export interface PeopleQuery {
 /** Sorts after any character a folded key or an address holds, so [x, prefixEnd(x)) is "starts with x". */
 export function prefixEnd(text: string): string {
   return `${text}\u{10FFFF}`;
-}
-
-/** ASCII letters lower-cased, the rest kept: as SQLite's NOCASE compares and PostgreSQL's lower() folds under "C", so both stores match addresses alike. */
-export function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /** undefined: the text holds no letter or digit, so nothing can match it. */

@@ -138,6 +138,11 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       expect(await formatFor('image/png, image/jpeg')).to.equal('jpeg');
       expect(await formatFor('image/png, image/jpeg;q=0.9')).to.equal('png');
       expect(await formatFor('image/jpeg;q=0, image/*')).to.equal('png');
+      // A q that is no qvalue skips its range; blanks around its = are forgiven.
+      expect(await formatFor('image/png;q=0.9, image/webp;q = 0.8')).to.equal('png');
+      expect(await formatFor('image/webp;q=0x1, image/png;q=0.9')).to.equal('png');
+      expect(await formatFor('image/webp;q=1e0, image/png;q=0.9')).to.equal('png');
+      expect(await formatFor('image/webp;q=, image/png;q=0.9')).to.equal('png');
       expect(await formatFor('*/*')).to.equal('jpeg');
       expect(await formatFor('image/*')).to.equal('jpeg');
       expect(await formatFor('text/html')).to.equal('jpeg');

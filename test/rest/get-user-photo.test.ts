@@ -104,6 +104,9 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     const plain = await get('email=alex.wilber@contoso.com&size=HR48x48').expect(200);
     const capitalised = await get('Email=alex.wilber@contoso.com&SIZE=HR48x48').expect(200);
     expect(capitalised.headers.etag).to.equal(plain.headers.etag);
+    // ASCII letters only: the Kelvin sign (U+212A) lower-cases to k, but ifBlanK spelt with it is no ifBlank.
+    await get('email=nobody@contoso.com&size=HR48x48&ifBlan%E2%84%AA=ClearPixel').expect(404);
+    await get('email=nobody@contoso.com&size=HR48x48&IFBLANK=ClearPixel').expect(200);
   });
 
   describe('refuses bad requests with a status and a one-line reason', () => {
