@@ -1,10 +1,10 @@
 import { BridgeError } from '../domain/errors.js';
-import type { AddressMatch, ContactOrder, ContactSortKey } from '../store/store.js';
+import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
 export interface ContactListQuery {
   /** `$filter`, as the store matches it; undefined for every contact. */
-  match: AddressMatch | undefined;
+  match: ContactMatch | undefined;
   /** `$count=true`: the answer carries `@odata.count`. */
   count: boolean;
   /** `$orderby`; display-name order without one. */
@@ -50,10 +50,28 @@ const ORDER_ITEM = /^\s*(\w+)(?:\s+(asc|desc))?\s*$/i;
 const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([A-Za-z_]\w*)\s*:\s*\1\/address\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i;
 
 /**
- * Reads the OData options of a contact list. A filter other than the documented one is
- * refused as Graph refuses it (400 ErrorInvalidUrlQueryFilter), and so is `$search`:
- * ignored, either listed every contact as a match, and a client taking the first of them
- * as the person it looked for showed someone else's photo. `$orderby` sorts by the
+ * The display name, as OData filters a string property of an Outlook item:
+ * `startswith(displayName,'Gar')` and `displayName eq 'Garth Fort'`, compared as Exchange
+ * compares names, case (and here accents) ignored — what a people picker asks.
+ */
+const NAME_FILTER = /^\s*(?:startswith\(\s*displayName\s*,\s*'((?:[^']|'')*)'\s*\)|displayName\s+eq\s+'((?:[^']|'')*)')\s*$/i;
+
+/** The contacts a `$filter` names, as the store matches them; undefined for a filter the bridge does not read. */
+function readFilter(filter: string): ContactMatch | undefined {
+  const literal = (quoted: string) => quoted.replaceAll("''", "'");
+  const address = ADDRESS_FILTER.exec(filter);
+  if (address) return { address: literal(address[2]!) };
+  const name = NAME_FILTER.exec(filter);
+  if (!name) return undefined;
+  return name[1] !== undefined ? { text: literal(name[1]), mode: 'prefix', ignoreCase: true } : { text: literal(name[2]!), mode: 'whole', ignoreCase: true };
+}
+
+/**
+ * Reads the OData options of a contact list. A filter other than those read here (the
+ * address, the display name) is refused as Graph refuses what it cannot filter (400
+ * ErrorInvalidUrlQueryFilter), and so is `$search`: ignored, either listed every contact
+ * as a match, and a client taking the first of them as the person it looked for showed
+ * someone else's photo. `$orderby` sorts by the
  * properties the store can sort by and refuses others. An option is never ignored:
  * - its `$` is optional (Graph's beta takes `filter` for `$filter`, and v1.0 does for some
  *   APIs: https://learn.microsoft.com/en-us/graph/query-parameters) and its name is read
@@ -68,17 +86,13 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     throw new BridgeError('ErrorInvalidUrlQuery', 400, "$search is not supported on contacts; filter them with $filter=emailAddresses/any(a:a/address eq '…')");
   }
   const filter = options.get('filter');
-  let match: AddressMatch | undefined;
-  if (filter !== undefined) {
-    const parsed = ADDRESS_FILTER.exec(filter);
-    if (!parsed) {
-      throw new BridgeError(
-        'ErrorInvalidUrlQueryFilter',
-        400,
-        "The query filter contains one or more invalid nodes. Contacts are filtered by emailAddresses/any(a:a/address eq '…') only.",
-      );
-    }
-    match = { address: parsed[2]!.replaceAll("''", "'") };
+  const match = filter === undefined ? undefined : readFilter(filter);
+  if (filter !== undefined && match === undefined) {
+    throw new BridgeError(
+      'ErrorInvalidUrlQueryFilter',
+      400,
+      "The query filter contains one or more invalid nodes. Contacts are filtered by emailAddresses/any(a:a/address eq '…'), startswith(displayName,'…') or displayName eq '…' only.",
+    );
   }
   const count = options.get('count')?.toLowerCase();
   if (count !== undefined && count !== 'true' && count !== 'false') throw BridgeError.invalidRequest('$count must be true or false');

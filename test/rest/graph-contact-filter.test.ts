@@ -49,8 +49,22 @@ describe('Graph /me/contacts: the address $filter Graph documents and no other, 
     expect(second.body['@odata.nextLink']).to.equal(undefined);
   });
 
+  it('filters by the display name as a people picker asks: startswith and eq, case and accents ignored', async () => {
+    const filtered = async (filter: string) => names((await list(`$filter=${encodeURIComponent(filter)}&$top=100`).expect(200)).body);
+    expect(await filtered("startswith(displayName,'garth f')")).to.deep.equal(['Garth Fort', 'Garth Fortune']);
+    expect(await filtered("StartsWith( displayName , 'GARTH' )")).to.deep.equal(['Garth at Home', 'Garth Fort', 'Garth Fortune']);
+    expect(await filtered("displayName eq 'garth fort'")).to.deep.equal(['Garth Fort']);
+    expect(await filtered("displayName eq 'Garth'")).to.deep.equal([]);
+    expect(await filtered("startswith(displayName,'%')")).to.deep.equal([]);
+    const counted = await request(t.bridge.server)
+      .get(`/v1.0/me/contacts/$count?$filter=${encodeURIComponent("startswith(displayName,'Shared')")}`)
+      .set('Authorization', basic(READER))
+      .expect(200);
+    expect(counted.text).to.equal('5');
+  });
+
   for (const [what, filter] of [
-    ['startswith', "startswith(displayName,'Garth')"],
+    ['startswith on another property', "startswith(givenName,'Garth')"],
     ['an operator other than eq', "emailAddresses/any(a:a/address ne 'garth@contoso.com')"],
     ['a sub-property other than address', "emailAddresses/any(a:a/name eq 'Garth Fort')"],
     ['another variable than the lambda’s', "emailAddresses/any(a:b/address eq 'garth@contoso.com')"],
