@@ -144,6 +144,9 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     headersTimeoutMs: config.headersTimeoutSeconds * 1000,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     refused: refusedConnections,
+    unreadable: (client: string, status: number, reason: string) => {
+      if (config.accessLog) log.info({ client, status, reason }, 'request refused unread');
+    },
   };
   const answer: RequestListener = (req, res) => {
     const context = createRequestContext(req, res, addressing);

@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
@@ -28,6 +36,8 @@ export interface ConnectionLimits {
   requestTimeoutMs: number;
   /** Where the connections closed unanswered are counted, for the metrics. */
   refused: RefusedConnections;
+  /** Told of each request node:http refuses before any listener sees it (headers too large, malformed, too slow): the access log has no line for it otherwise. */
+  unreadable?: (client: string, status: number, reason: string) => void;
 }
 
 /** Connections closed as they were accepted, by the cap they met. */
@@ -74,7 +84,10 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   };
   const answer = answeringInTurn(listener);
   if (files.certFile === '') {
-    const server = continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpServer(options, answer)), limits), answer);
+    const server = answeringUnreadable(
+      continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpServer(options, answer)), limits), answer),
+      limits,
+    );
     return {
       server,
       tls: false,
@@ -86,7 +99,10 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
   // A TLS connection, unlike a plain one, ends its own side at the client's FIN unless told to stay half open (answeringHalfClosed).
   const tlsOptions = { ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
-  const server = continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpsServer(tlsOptions, answer)), limits), answer);
+  const server = answeringUnreadable(
+    continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpsServer(tlsOptions, answer)), limits), answer),
+    limits,
+  );
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
 }
 
@@ -99,6 +115,29 @@ function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestLi
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     holdContinue(req, res);
     listener(req, res);
+  });
+  return server;
+}
+
+/** The status node:http answers a request it cannot read, by its error (lib/_http_server.js, socketOnError); 400 for the rest. */
+const UNREADABLE_STATUS: Partial<Record<string, number>> = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * Answers a request node:http cannot read as node:http does — its status, `Connection:
+ * close`, the connection ended, unless an answer on it is already under way — and tells
+ * `limits.unreadable`, so that a 431 a client sees also shows in the log (a client that
+ * reset the connection is not worth a line). `_httpMessage` is node:http's own in-flight
+ * answer of the connection, what its default handler looks at.
+ */
+function answeringUnreadable<S extends Server>(server: S, limits: ConnectionLimits): S {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
+    if (socket.writable && !socket._httpMessage?.headersSent) {
+      const status = UNREADABLE_STATUS[error.code ?? ''] ?? 400;
+      // A request already handed on (its client left mid-body) has its own line.
+      if (!socket._httpMessage && error.code !== 'ECONNRESET') limits.unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
   });
   return server;
 }

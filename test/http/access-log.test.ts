@@ -153,6 +153,41 @@ describe('access log', () => {
     }
   });
 
+  it('writes a line for a request node:http refuses unread (headers too large, not HTTP), with its status and client', async () => {
+    const server = t.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const answerTo = async (bytes: string) => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.write(bytes);
+      await once(socket, 'close');
+      return Buffer.concat(chunks).toString('latin1');
+    };
+    try {
+      const huge = await answerTo(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).to.equal('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+      const garbage = await answerTo('NOT HTTP AT ALL\r\n\r\n');
+      expect(garbage).to.equal('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      const lines = async (status: number) => {
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const found = written.map((text) => JSON.parse(text) as Line).filter((entry) => entry.msg === 'request refused unread' && entry.status === status);
+          if (found.length > 0) return found;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return [];
+      };
+      const [tooLarge] = await lines(431);
+      expect(tooLarge).to.include({ level: 30, reason: 'HPE_HEADER_OVERFLOW' });
+      isLoopback(tooLarge!.client);
+      expect((await lines(400)).length).to.equal(1);
+    } finally {
+      server.close();
+    }
+  });
+
   it('leaves out the addresses a path names, as it leaves out the query string', async () => {
     const graph = await request(t.bridge.server).get('/v1.0/users/alex.wilber@contoso.com/photo/$value').set('Authorization', basic(READER)).expect(200);
     expect(await lineOf(graph)).to.include({ path: '/v1.0/users/{address}/photo/$value', user: READER.username });
