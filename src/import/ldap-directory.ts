@@ -5,9 +5,9 @@ import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-conn
 import type { SourceSettings } from '../sources/source-settings.js';
 import { toDirectoryUser } from './directory-record.js';
 
-/** Directory fields, by the LDAP attribute (as AD names it) each is read from. */
+/** Directory fields, by the LDAP attribute (as AD names it) each is read from; the address is read apart (primaryAddressOf). */
 const FIELDS = {
-  email: 'mail',
+  alias: 'mailNickname',
   displayName: 'displayName',
   givenName: 'givenName',
   surname: 'sn',
@@ -47,20 +47,7 @@ export function ldapSettingsOf(sources: SourceSettings, name?: string): LdapSett
  * file import are skipped and listed, not fatal: a directory always holds some oddities.
  */
 export async function readLdapDirectory(settings: LdapSettings, signal: AbortSignal): Promise<LdapDirectory> {
-  const entries = await withDirectory(
-    settings,
-    signal,
-    async (client) => {
-      const { searchEntries } = await client.search(settings.baseDn, {
-        scope: 'sub',
-        filter: settings.userFilter,
-        attributes: [...new Set([...Object.values(FIELDS), 'cn', 'manager'])],
-        paged: { pageSize: settings.pageSize },
-      });
-      return searchEntries;
-    },
-    { bytes: settings.importMaxMiB * 1024 * 1024, per: 'the import (importMaxMiB)' },
-  );
+  const entries = await searchAll(settings, signal);
   const result: LdapDirectory = { users: [], skipped: [], skippedDns: [] };
   const seen = new Map<string, string>();
   const managerDns = new Map<DirectoryUser, string>();
@@ -88,6 +75,36 @@ export async function readLdapDirectory(settings: LdapSettings, signal: AbortSig
   return result;
 }
 
+/** LDAP's adminLimitExceeded: what OpenLDAP answers a page larger than it serves (AD lowers the page to its MaxPageSize instead). */
+const ADMIN_LIMIT_EXCEEDED = 11;
+
+/** Every entry the import reads, paged; a page the server refuses as too large is a setting to change, said so. */
+async function searchAll(settings: LdapSettings, signal: AbortSignal): Promise<Entry[]> {
+  try {
+    return await withDirectory(
+      settings,
+      signal,
+      async (client) => {
+        const { searchEntries } = await client.search(settings.baseDn, {
+          scope: 'sub',
+          filter: settings.userFilter,
+          attributes: [...new Set([...Object.values(FIELDS), 'mail', 'proxyAddresses', 'cn', 'manager'])],
+          paged: { pageSize: settings.pageSize },
+        });
+        return searchEntries;
+      },
+      { bytes: settings.importMaxMiB * 1024 * 1024, per: 'the import (importMaxMiB)' },
+    );
+  } catch (error) {
+    const failure = error as { code?: unknown; cause?: { code?: unknown } };
+    const code = failure.code ?? failure.cause?.code;
+    if (code !== ADMIN_LIMIT_EXCEEDED) throw error;
+    throw new ConfigError([
+      `the directory refused pages of ${settings.pageSize} entries (${(error as Error).message}); set a smaller pageSize on the ldap source`,
+    ]);
+  }
+}
+
 /**
  * LDAP names a manager by DN; the directory keeps their address: the mail of the entry
  * with that DN, when the import read it (a manager outside `userFilter` is left out).
@@ -113,12 +130,27 @@ export function recordOf(entry: Entry): Record<string, unknown> {
     return typeof value === 'string' ? value : undefined;
   };
   const record: Record<string, unknown> = { ldapDn: entry.dn };
+  const email = primaryAddressOf(entry);
+  if (email !== undefined) record.email = email;
   for (const [field, attribute] of Object.entries(FIELDS)) {
     const value = first(attribute);
     if (value !== undefined) record[field] = value;
   }
   record.displayName ??= first('cn') ?? record.email;
   return record;
+}
+
+/**
+ * An entry's primary SMTP address: the `SMTP:` value of proxyAddresses — the capitals mark
+ * the primary reply address, the other `smtp:` ones receive only — else `mail`. An entry
+ * without `mail` but with its addresses (a mailbox AD left `mail` blank on), or with several
+ * `mail` values, is keyed by the one Exchange sends as.
+ */
+export function primaryAddressOf(entry: Entry): string | undefined {
+  const primary = valuesOf(entry, 'proxyAddresses').find((value): value is string => typeof value === 'string' && value.startsWith('SMTP:'));
+  if (primary !== undefined) return primary.slice('SMTP:'.length);
+  const mail = valuesOf(entry, 'mail')[0];
+  return typeof mail === 'string' ? mail : undefined;
 }
 
 /**

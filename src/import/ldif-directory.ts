@@ -4,7 +4,7 @@ import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { Store } from '../store/store.js';
-import { recordOf } from './ldap-directory.js';
+import { primaryAddressOf, recordOf } from './ldap-directory.js';
 import { readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
 
@@ -14,7 +14,7 @@ const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
 export interface LdifImport {
   users: number;
   photos: number;
-  /** Entries with no mail: the organisational units, groups and service accounts an export also holds. */
+  /** Entries with no address (no mail, no primary SMTP proxy address): the organisational units, groups and service accounts an export also holds. */
   passedOver: number;
 }
 
@@ -33,7 +33,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
     const ldapEntry = asLdapEntry(entry);
-    if (!('mail' in ldapEntry)) {
+    if (primaryAddressOf(ldapEntry) === undefined) {
       passedOver++;
       continue;
     }

@@ -38,7 +38,7 @@ export const ldapSettingsSchema = z
     /** Connect and per-operation limit, below the bridge's own per-call timeout. */
     timeoutMs: z.int().min(100).max(120_000).default(10_000),
     /** Which entries a directory import reads. */
-    userFilter: z.string().refine(isFilter, 'is not an LDAP filter').default('(&(objectClass=person)(mail=*))'),
+    userFilter: z.string().refine(isFilter, 'is not an LDAP filter').default('(&(objectClass=person)(|(mail=*)(proxyAddresses=*)))'),
     /** Entries per page of a directory import. AD lowers a larger page to its MaxPageSize; OpenLDAP refuses one above its size.pr limit. */
     pageSize: z.int().min(1).max(10_000).default(500),
     /**

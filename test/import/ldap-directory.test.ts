@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
+import { ConfigError } from '../../src/config.js';
 import { ldapSettingsOf, readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { ldapSource } from '../../src/sources/ldap.js';
 import type { SourceSettings } from '../../src/sources/source-settings.js';
@@ -115,7 +116,8 @@ describe('importing the directory from LDAP', () => {
       () => expect.fail('expected the import to fail'),
       (failure: Error) => failure,
     );
-    expect(error.message).to.match(/page size/);
+    expect(error).to.be.instanceOf(ConfigError);
+    expect(error.message).to.match(/the directory refused pages of 500 entries \(.*page size.*\); set a smaller pageSize on the ldap source/);
   });
 
   /** A config file in a new folder, with one ldap source on the test slapd. */
@@ -237,6 +239,35 @@ describe('importing the directory from LDAP', () => {
       await t.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // Last: the entries it adds are under an OU of their own, and no test after it reads the whole tree.
+  it("keys an Exchange mailbox by its primary SMTP address (proxyAddresses' SMTP:, mail or not) and reads its alias from mailNickname", async () => {
+    const EXCHANGE_DN = `ou=exchange,${BASE_DN}`;
+    await slapd.add(EXCHANGE_DN, { objectClass: 'organizationalUnit', ou: 'exchange' });
+    const mailbox = (cn: string) => `cn=${cn},${EXCHANGE_DN}`;
+    await slapd.add(mailbox('Bob Brown'), {
+      objectClass: ['inetOrgPerson', 'adUser'],
+      cn: 'Bob Brown',
+      sn: 'Brown',
+      proxyAddresses: ['smtp:bob@legacy.example.org', 'SMTP:Bob.Brown@Contoso.com'],
+      mailNickname: 'bbrown',
+    });
+    await slapd.add(mailbox('Carol Jones'), {
+      objectClass: ['inetOrgPerson', 'adUser'],
+      cn: 'Carol Jones',
+      sn: 'Jones',
+      mail: ['carol@contoso.com', 'carol.jones@contoso.com'],
+      proxyAddresses: ['smtp:carol@contoso.com', 'SMTP:carol.jones@contoso.com'],
+    });
+    await slapd.add(mailbox('Dan Plain'), { objectClass: 'inetOrgPerson', cn: 'Dan Plain', sn: 'Plain', mail: 'dan@contoso.com' });
+    const { users, skipped } = await read({ baseDn: EXCHANGE_DN });
+    expect(skipped).to.deep.equal([]);
+    expect(users.map((user) => [user.email, user.alias])).to.deep.equal([
+      ['bob.brown@contoso.com', 'bbrown'],
+      ['carol.jones@contoso.com', undefined],
+      ['dan@contoso.com', undefined],
+    ]);
   });
 
   describe('choosing the source to import from', () => {
