@@ -153,7 +153,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     try {
       const refused = refuseBadTarget(context, log, config.accessLog);
       if (refused) return requests.recordWhenDone(context, 'front', refused);
-      if (req.headers.origin !== undefined && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
+      if (cors.enabled && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
       // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
       if (handleUserPhoto(context) || ews.handlePost(context)) return;
       if (autodiscover.handle(context)) requests.recordWhenDone(context, 'autodiscover', 'unknown');

@@ -131,7 +131,8 @@ export const SETTINGS = {
   },
   authRealm: {
     env: 'BRIDGE_AUTH_REALM',
-    schema: z.string().regex(/^[^"\\]+$/, 'no quotes or backslashes'),
+    // A header's quoted-string (RFC 9110 §11.2): node:http refuses to send anything else, and a 401 that cannot be written took the process down.
+    schema: z.string().regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/, 'printable ASCII without quotes or backslashes'),
     default: 'ews-photo-bridge',
     doc: 'Realm named in the Basic challenge.',
   },

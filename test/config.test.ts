@@ -60,6 +60,13 @@ describe('configuration', () => {
     }
   });
 
+  it('takes a realm a header can carry: printable ASCII, no quote or backslash (an en dash made every 401 crash the process)', () => {
+    expect(loadConfig({ BRIDGE_AUTH_REALM: 'Contoso Photos (EU)' }).authRealm).to.equal('Contoso Photos (EU)');
+    for (const realm of ['Contoso – Fotos', 'Zoë', 'a"b', 'a\\b', 'line\nbreak']) {
+      expect(() => loadConfig({ BRIDGE_AUTH_REALM: realm }), JSON.stringify(realm)).to.throw(ConfigError, /BRIDGE_AUTH_REALM/);
+    }
+  });
+
   it('names the BRIDGE_ variables of the environment that are no setting (a misspelt one is otherwise ignored)', () => {
     expect(unknownEnvironmentSettings({ BRIDGE_ANONYMUS_READ: 'true', BRIDGE_PORT: '1', BRIDGE_CONFIG: 'x', PATH: '/bin' })).to.deep.equal([
       'BRIDGE_ANONYMUS_READ',

@@ -25,19 +25,26 @@ export class CorsPolicy {
     return origin !== undefined && this.origins.has(origin);
   }
 
+  /** Whether any origin may call: without, no request comes here and the photo hot path pays nothing. */
+  get enabled(): boolean {
+    return this.origins.size > 0;
+  }
+
   /**
-   * For a request with an Origin header: adds the CORS headers its answer needs, and
-   * answers it when it is a preflight (returns true). Requests without Origin never
-   * come here, so the photo hot path pays nothing.
+   * Adds the CORS headers a request's answer needs, and answers it when it is a preflight
+   * (returns true). Every answer says `Vary: Origin`, those to requests without Origin too:
+   * the answer depends on it, and a browser that cached a same-origin photo without that
+   * served it to a cross-origin fetch of the same URL, which then failed for the missing
+   * Allow-Origin (Fetch Standard, "CORS protocol and HTTP caches").
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    if (this.origins.size === 0) return false;
     res.appendHeader('vary', 'Origin');
     const origin = req.headers.origin;
+    if (origin === undefined) return false;
     const allowed = this.allows(origin);
     if (allowed) {
       res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', 'ETag, Request-Id');
+      res.setHeader('access-control-expose-headers', 'ETag, Request-Id, Retry-After, WWW-Authenticate');
     }
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (allowed) {

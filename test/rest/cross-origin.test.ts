@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const ADDIN_ORIGIN = 'https://addin.example.com';
 const PHOTO = '/ews/exchange.asmx/s/GetUserPhoto?email=megan@contoso.com&size=HR64x64';
@@ -138,6 +138,22 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     expect(failed.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
     const sameOrigin = await get(PHOTO, token).expect(200);
     expect(sameOrigin.headers['access-control-allow-origin']).to.equal(undefined);
+    // Without Origin too: a browser that cached this answer must not give it to a cross-origin fetch of the URL.
+    expect(sameOrigin.headers.vary).to.match(/Origin/);
+    expect((await get('/api/people?q=m', token).expect(200)).headers.vary).to.match(/Origin/);
+    expect(allowed.headers['access-control-expose-headers']).to.equal('ETag, Request-Id, Retry-After, WWW-Authenticate');
+  });
+
+  it('adds no Vary: Origin where no origin may call (BRIDGE_CORS_ORIGINS empty, the default)', async () => {
+    const plain = await startTestBridge();
+    try {
+      await plain.store.upsertUsers([{ email: 'megan@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
+      await plain.bridge.photos.setPhoto(userOwner('megan@contoso.com'), await samplePhoto(100, 100), 'test');
+      const res = await request(plain.bridge.server).get(PHOTO).set('Authorization', basic(READER)).expect(200);
+      expect(res.headers.vary).to.equal('Accept');
+    } finally {
+      await plain.close();
+    }
   });
 });
 
