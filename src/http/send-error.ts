@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { BridgeError, clientLeft } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 
@@ -19,13 +19,34 @@ export function sendError(res: ServerResponse, error: unknown, log: Logger, requ
     res.destroy();
     return;
   }
-  res.writeHead(status, {
-    ...extraHeaders,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...(known ? { 'x-ews-response-code': error.responseCode } : {}),
-    ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
-  });
+  endErrorAnswer(
+    res,
+    status,
+    {
+      ...extraHeaders,
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      ...(known ? { 'x-ews-response-code': error.responseCode } : {}),
+      ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+    },
+    body,
+    log,
+    requestId,
+  );
+}
+
+/**
+ * Writes an error answer, or drops the connection when its head cannot be written (a header
+ * node:http refuses): thrown from an error answer in a callback, that took the process down.
+ */
+export function endErrorAnswer(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string, log: Logger, requestId: string): void {
+  try {
+    res.writeHead(status, headers);
+  } catch (error) {
+    log.error({ reqId: requestId, err: error }, 'an error answer could not be written');
+    res.destroy();
+    return;
+  }
   res.end(body);
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
+import { endErrorAnswer } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 
 /*
@@ -60,12 +61,18 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
       innerError: { date: new Date().toISOString(), 'request-id': requestId },
     },
   });
-  res.writeHead(known ? error.httpStatus : 500, {
-    ...extraHeaders,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
-  });
-  res.end(body);
+  endErrorAnswer(
+    res,
+    known ? error.httpStatus : 500,
+    {
+      ...extraHeaders,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+    },
+    body,
+    log,
+    requestId,
+  );
 }

@@ -1,0 +1,36 @@
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { BridgeError } from '../../src/domain/errors.js';
+import { sendError } from '../../src/http/send-error.js';
+import { createLogger } from '../../src/logger.js';
+
+describe('sendError', () => {
+  it('drops the connection, logs, and throws nothing when the head cannot be written (a header node:http refuses)', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => lines.push(line) });
+    const server = createServer((req, res) => {
+      const challenge: Record<string, string> = req.url === '/bad' ? { 'www-authenticate': 'Basic realm="Contoso – Fotos"' } : {};
+      sendError(res, BridgeError.unauthenticated('authentication required'), log, 'r1', challenge);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string) =>
+      new Promise<number | string>((resolve) => {
+        request({ host: '127.0.0.1', port, path }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+          .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+          .end();
+      });
+    try {
+      expect(await get('/bad')).to.equal('ECONNRESET');
+      expect(await get('/good')).to.equal(401);
+      expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).to.include('an error answer could not be written');
+    } finally {
+      server.close();
+    }
+  });
+});
