@@ -107,10 +107,15 @@ function card(person) {
   return item;
 }
 
+// Explicit bidi embeddings, overrides and isolates: in a name they reorder what follows
+// them ("Eve \u202Eevil\u202C" shows as "Eve live"), so one person can be made to read as
+// another. They are dropped from everything the API sends before anything is shown.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
 async function getJson(url, signal) {
   const response = await fetch(url, { signal, headers: { accept: 'application/json' } });
   if (!response.ok) throw new Error((await response.text()).trim() || `HTTP ${response.status}`);
-  return response.json();
+  return JSON.parse(await response.text(), (_key, value) => (typeof value === 'string' ? value.replace(BIDI_CONTROLS, '') : value));
 }
 
 /** Loads the next page of the current search; a newer search cancels an older one's request. */

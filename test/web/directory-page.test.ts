@@ -481,6 +481,13 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('hacker@contoso.com');
   });
 
+  it('drops bidi overrides from names, so no name can be made to read as another', async () => {
+    await t.store.upsertUsers([{ email: 'spoof@contoso.com', displayName: 'Eve \u202Eevil\u202C Spoofer', refs: {} }]);
+    await search('spoof', 1);
+    expect(await page.textContent('#people .name')).to.equal('Eve evil Spoofer');
+    await t.store.removeUser('spoof@contoso.com');
+  });
+
   it('clamps a pasted 5,000-character search at 200 characters instead of failing', async () => {
     await search('x'.repeat(5000), 0);
     expect(await page.textContent('#status')).to.equal(`No one matching “${'x'.repeat(200)}”.`);
