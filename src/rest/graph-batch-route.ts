@@ -48,6 +48,18 @@ interface BatchResponse {
   status: number;
   headers: Record<string, string>;
   body?: unknown;
+  /**
+   * A JSON body as its text, written into the batch's answer as it is: every JSON answer on
+   * these paths is the bridge's own JSON.stringify, so parsing a page of 250 contacts only
+   * to write it again cost the event loop twice for nothing.
+   */
+  json?: string;
+}
+
+/** One response of the batch's answer, a JSON body embedded as the text it came as. */
+function written({ json, ...response }: BatchResponse): string {
+  const rest = JSON.stringify(response);
+  return json === undefined ? rest : `${rest.slice(0, -1)},"body":${json}}`;
 }
 
 /**
@@ -66,7 +78,7 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     const requests = readBatch(req.body);
     const run = (request: BatchRequest) => runOne(request, req, options.send, options.log);
     const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await Promise.all(requests.map(run));
-    res.json({ responses });
+    res.type('application/json').send(`{"responses":[${responses.map(written).join(',')}]}`);
   });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
@@ -125,17 +137,10 @@ function inherited(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 /** A body as Graph writes it in a batch: JSON as itself, text as a string, bytes in base64; none when empty. */
-function bodyOf(bytes: Buffer, contentType: string): { body?: unknown } {
+function bodyOf(bytes: Buffer, contentType: string): { body?: unknown; json?: string } {
   if (bytes.length === 0) return {};
-  const text = () => bytes.toString('utf8');
-  if (/\bjson\b/i.test(contentType)) {
-    try {
-      return { body: JSON.parse(text()) as unknown };
-    } catch {
-      return { body: text() };
-    }
-  }
-  if (/^text\//i.test(contentType)) return { body: text() };
+  if (/\bjson\b/i.test(contentType)) return { json: bytes.toString('utf8') };
+  if (/^text\//i.test(contentType)) return { body: bytes.toString('utf8') };
   return { body: bytes.toString('base64') };
 }
 

@@ -52,10 +52,11 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
     const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
+    const parentFolderId = contactsFolderId(mailbox, ids);
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, 'contacts'),
       ...(count ? { '@odata.count': page.total } : {}),
-      value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids)),
+      value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids, parentFolderId)),
       ...(skip + page.contacts.length < page.total
         ? { '@odata.nextLink': `${graphBaseUrl(req)}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
@@ -79,7 +80,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contacts/:id', reader, async (req, res) => {
     const contact = await contactIn(req);
-    res.json({ '@odata.context': graphContextUrl(req, callerOf(req), 'contacts/$entity'), ...graphContact(contact, ids) });
+    const mailbox = callerOf(req);
+    res.json({ '@odata.context': graphContextUrl(req, mailbox, 'contacts/$entity'), ...graphContact(contact, ids, contactsFolderId(mailbox, ids)) });
   });
 
   router.get('/me/contacts/:id/photo', reader, async (req, res) => {
@@ -125,7 +127,7 @@ function callerOf(req: Request): string {
  * get from Graph, not undefined. `@odata.etag` and `changeKey` change with the contact or
  * its photo, as the EWS ChangeKey does.
  */
-function graphContact(contact: Contact, ids: ItemIds) {
+function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
   const changeKey = changeKeyOf(contact);
   return {
     '@odata.etag': `W/"${changeKey}"`,
@@ -134,7 +136,7 @@ function graphContact(contact: Contact, ids: ItemIds) {
     lastModifiedDateTime: contact.updatedAt,
     changeKey,
     categories: [],
-    parentFolderId: toBase64Url(folderId('contacts', { ids, mailbox: contact.mailbox })),
+    parentFolderId,
     birthday: null,
     fileAs: contact.displayName,
     displayName: contact.displayName,
@@ -168,6 +170,11 @@ function graphContact(contact: Contact, ids: ItemIds) {
     businessAddress: {},
     otherAddress: {},
   };
+}
+
+/** The Contacts folder's id in Graph's form: the same for every contact of a page, so made once for it (a hash and a seal each). */
+function contactsFolderId(mailbox: string, ids: ItemIds): string {
+  return toBase64Url(folderId('contacts', { ids, mailbox }));
 }
 
 const toBase64Url = (id: string) => id.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

@@ -16,6 +16,16 @@ import { basic, READER, startTestBridge } from '../support/test-bridge.js';
 
 const person = (cn: string) => `cn=${cn},${PEOPLE_DN}`;
 
+/** Opens the store an import wrote, runs `work` on it, and closes it again. */
+async function inStore<T>(path: string, work: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const store = new SqliteStore(path);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('importing the directory from LDAP', () => {
   let slapd: Slapd;
 
@@ -129,19 +139,20 @@ describe('importing the directory from LDAP', () => {
     return { dir, config };
   };
 
+  /** `import-ldap` into the store in `dir`, from the config file `config`. */
+  const importLdap = (dir: string, config: string, ...flags: string[]) =>
+    runCli(['--db', join(dir, 'bridge.db'), 'import-ldap', ...flags], { env: { BRIDGE_CONFIG: config } });
+
   it('import-ldap stores the users in the database and lists the entries it skipped', async () => {
     const { dir, config } = configFile({ pageSize: 2 });
     try {
-      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap'], { env: { BRIDGE_CONFIG: config } });
+      const result = importLdap(dir, config);
       expect(result.status, result.stderr).to.equal(0);
       expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2\n');
       expect(result.stderr).to.contain(`skipped ${person('Bad Mail')}: email is not an SMTP address`);
-      const store = new SqliteStore(join(dir, 'bridge.db'));
-      try {
+      await inStore(join(dir, 'bridge.db'), async (store) => {
         expect((await store.getUser('megan.bowen@contoso.com'))?.refs).to.deep.equal({ ldapDn: person('Megan Bowen') });
-      } finally {
-        await store.close();
-      }
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -150,24 +161,21 @@ describe('importing the directory from LDAP', () => {
   it('import-ldap --prune removes users an earlier LDAP import brought in and LDAP no longer has, and no others', async () => {
     const { dir, config } = configFile({ pageSize: 2 });
     try {
-      const seeded = new SqliteStore(join(dir, 'bridge.db'));
-      await seeded.upsertUsers([
-        { email: 'gone@example.com', displayName: 'Left the company', refs: { ldapDn: person('Gone Person') } },
-        { email: 'local@example.com', displayName: 'Imported from CSV', refs: {} },
-      ]);
-      await seeded.close();
-      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: config } });
+      await inStore(join(dir, 'bridge.db'), (seeded) =>
+        seeded.upsertUsers([
+          { email: 'gone@example.com', displayName: 'Left the company', refs: { ldapDn: person('Gone Person') } },
+          { email: 'local@example.com', displayName: 'Imported from CSV', refs: {} },
+        ]),
+      );
+      const result = importLdap(dir, config, '--prune');
       expect(result.status, result.stderr).to.equal(0);
       expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2, removed 1\n');
       expect(result.stderr).to.contain('removed gone@example.com: no longer in LDAP');
-      const store = new SqliteStore(join(dir, 'bridge.db'));
-      try {
+      await inStore(join(dir, 'bridge.db'), async (store) => {
         expect(await store.getUser('gone@example.com')).to.equal(undefined);
         expect(await store.getUser('local@example.com')).to.not.equal(undefined);
         expect(await store.countUsers()).to.equal(6);
-      } finally {
-        await store.close();
-      }
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -176,18 +184,15 @@ describe('importing the directory from LDAP', () => {
   it('import-ldap --prune keeps users whose entry is still there but skipped this time', async () => {
     const { dir, config } = configFile({ pageSize: 2 });
     try {
-      const seeded = new SqliteStore(join(dir, 'bridge.db'));
-      await seeded.upsertUsers([{ email: 'bad.mail@example.com', displayName: 'Bad Mail', refs: { ldapDn: person('Bad Mail').toUpperCase() } }]);
-      await seeded.close();
-      const result = runCli(['--db', join(dir, 'bridge.db'), 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: config } });
+      await inStore(join(dir, 'bridge.db'), (seeded) =>
+        seeded.upsertUsers([{ email: 'bad.mail@example.com', displayName: 'Bad Mail', refs: { ldapDn: person('Bad Mail').toUpperCase() } }]),
+      );
+      const result = importLdap(dir, config, '--prune');
       expect(result.status, result.stderr).to.equal(0);
       expect(result.stdout).to.equal('imported 5 user(s) from LDAP, skipped 2\n');
-      const store = new SqliteStore(join(dir, 'bridge.db'));
-      try {
+      await inStore(join(dir, 'bridge.db'), async (store) => {
         expect(await store.getUser('bad.mail@example.com')).to.not.equal(undefined);
-      } finally {
-        await store.close();
-      }
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -202,14 +207,7 @@ describe('importing the directory from LDAP', () => {
       const refused = runCli(['--db', db, 'import-ldap', '--prune'], { env: { BRIDGE_CONFIG: typo.config } });
       expect(refused.status).to.equal(1);
       expect(refused.stderr).to.match(/LDAP selected 0 user\(s\), so --prune would remove 5 of the 5 it brought in; nothing was imported or removed\./);
-      const count = async () => {
-        const store = new SqliteStore(db);
-        try {
-          return await store.countUsers();
-        } finally {
-          await store.close();
-        }
-      };
+      const count = () => inStore(db, (store) => store.countUsers());
       expect(await count()).to.equal(5);
       const forced = runCli(['--db', db, 'import-ldap', '--prune', '--prune-over-half'], { env: { BRIDGE_CONFIG: typo.config } });
       expect([forced.status, forced.stdout]).to.deep.equal([0, 'imported 0 user(s) from LDAP, removed 5\n']);
