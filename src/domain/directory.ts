@@ -12,6 +12,11 @@ export const EXTERNAL_REF_KEYS = ['ldapDn', 'graphId', 'superOfficeId', 'whatsap
 /** A mailbox user of the directory (the GAL), keyed by primary SMTP address. */
 export interface DirectoryUser {
   email: string;
+  /**
+   * The other addresses the mailbox is found by, lower case: its secondary (`smtp:`) proxy
+   * addresses and a userPrincipalName that is not its address. Never shown as the address.
+   */
+  otherAddresses?: string[];
   displayName: string;
   givenName?: string;
   surname?: string;
@@ -26,3 +31,6 @@ export interface DirectoryUser {
   manager?: string;
   refs: ExternalRefs;
 }
+
+/** How many other addresses a user may carry: AD's proxyAddresses of a large mailbox stay well below it. */
+export const MAX_OTHER_ADDRESSES = 100;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXTERNAL_REF_KEYS, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
+import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { isSmtpAddress } from '../domain/email.js';
 import { importedWhatsappPhone } from './imported-phone.js';
 import { importedText, optionalImportedText } from './imported-text.js';
@@ -19,6 +19,7 @@ export const DIRECTORY_COLUMNS = [
   'sipAddress',
   'manager',
   ...EXTERNAL_REF_KEYS,
+  'otherAddresses',
 ] as const;
 
 const text = importedText;
@@ -26,8 +27,15 @@ const optionalText = optionalImportedText;
 
 const address = text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase());
 
+/** A CSV cell separates them by spaces, commas or semicolons; JSON lists them. */
+const otherAddresses = z
+  .union([z.string().transform((cell) => cell.split(/[\s,;]+/).filter((address) => address !== '')), z.array(z.string())])
+  .pipe(z.array(address).max(MAX_OTHER_ADDRESSES, `lists more than ${MAX_OTHER_ADDRESSES} addresses`))
+  .optional();
+
 const recordSchema = z.strictObject({
   email: address,
+  otherAddresses,
   displayName: text.min(1, 'is required'),
   givenName: optionalText,
   surname: optionalText,
@@ -57,10 +65,13 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
     const field = issue.path.join('.') || 'record';
     return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
   }
+  const { email, displayName, otherAddresses, ...fields } = parsed.data;
   const refs: ExternalRefs = {};
-  const user: DirectoryUser = { email: parsed.data.email, displayName: parsed.data.displayName, refs };
-  for (const [key, value] of Object.entries(parsed.data)) {
-    if (value === undefined || key === 'email' || key === 'displayName') continue;
+  const user: DirectoryUser = { email, displayName, refs };
+  const others = [...new Set(otherAddresses)].filter((other) => other !== email);
+  if (others.length > 0) user.otherAddresses = others;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
     if ((EXTERNAL_REF_KEYS as readonly string[]).includes(key)) refs[key as keyof ExternalRefs] = value;
     else (user as unknown as Record<string, string>)[key] = value;
   }
@@ -69,7 +80,7 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
 
 /** The flat record an export writes for a user. */
 export function toRecord(user: DirectoryUser): Record<(typeof DIRECTORY_COLUMNS)[number], string> {
-  const { refs, ...fields } = user;
-  const flat: Record<string, string | undefined> = { ...fields, ...refs };
+  const { refs, otherAddresses, ...fields } = user;
+  const flat: Record<string, string | undefined> = { ...fields, ...refs, otherAddresses: otherAddresses?.join(' ') };
   return Object.fromEntries(DIRECTORY_COLUMNS.map((column) => [column, flat[column] ?? ''])) as Record<(typeof DIRECTORY_COLUMNS)[number], string>;
 }

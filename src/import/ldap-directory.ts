@@ -1,6 +1,7 @@
 import type { Entry } from 'ldapts';
 import { ConfigError } from '../config.js';
-import type { DirectoryUser } from '../domain/directory.js';
+import { MAX_OTHER_ADDRESSES, type DirectoryUser } from '../domain/directory.js';
+import { isSmtpAddress } from '../domain/email.js';
 import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
 import type { SourceSettings } from '../sources/source-settings.js';
 import { toDirectoryUser } from './directory-record.js';
@@ -88,7 +89,7 @@ async function searchAll(settings: LdapSettings, signal: AbortSignal): Promise<E
         const { searchEntries } = await client.search(settings.baseDn, {
           scope: 'sub',
           filter: settings.userFilter,
-          attributes: [...new Set([...Object.values(FIELDS), 'mail', 'proxyAddresses', 'cn', 'manager'])],
+          attributes: [...new Set([...Object.values(FIELDS), 'mail', 'proxyAddresses', 'userPrincipalName', 'cn', 'manager'])],
           paged: { pageSize: settings.pageSize },
         });
         return searchEntries;
@@ -132,6 +133,8 @@ export function recordOf(entry: Entry): Record<string, unknown> {
   const record: Record<string, unknown> = { ldapDn: entry.dn };
   const email = primaryAddressOf(entry);
   if (email !== undefined) record.email = email;
+  const others = otherAddressesOf(entry);
+  if (others.length > 0) record.otherAddresses = others;
   for (const [field, attribute] of Object.entries(FIELDS)) {
     const value = first(attribute);
     if (value !== undefined) record[field] = value;
@@ -151,6 +154,18 @@ export function primaryAddressOf(entry: Entry): string | undefined {
   if (primary !== undefined) return primary.slice('SMTP:'.length);
   const mail = valuesOf(entry, 'mail')[0];
   return typeof mail === 'string' ? mail : undefined;
+}
+
+/**
+ * The other addresses Exchange finds the mailbox by: its secondary `smtp:` proxy addresses,
+ * any other `mail` value and the userPrincipalName (Graph names a user by it). One that is
+ * no SMTP address (a UPN suffix without a dot) is passed over rather than costing the entry.
+ */
+function otherAddressesOf(entry: Entry): string[] {
+  const proxies = valuesOf(entry, 'proxyAddresses').flatMap((value) => (typeof value === 'string' && /^smtp:/i.test(value) ? [value.slice(5)] : []));
+  const candidates = [...proxies, ...valuesOf(entry, 'mail'), ...valuesOf(entry, 'userPrincipalName')];
+  const others = candidates.filter((value): value is string => typeof value === 'string' && isSmtpAddress(value.trim()));
+  return others.slice(0, MAX_OTHER_ADDRESSES);
 }
 
 /**

@@ -34,9 +34,12 @@ export class CheckedUsers {
       this.problems.push(`${where}: ${user}`);
       return undefined;
     }
-    const earlier = this.seen.get(user.email);
-    if (earlier) this.problems.push(`${where}: ${user.email} already appears at ${earlier}`);
-    this.seen.set(user.email, where);
+    // An address names one mailbox, whether it is a primary or another address.
+    for (const address of [user.email, ...(user.otherAddresses ?? [])]) {
+      const earlier = this.seen.get(address);
+      if (earlier) this.problems.push(`${where}: ${address} already appears at ${earlier}`);
+      this.seen.set(address, where);
+    }
     this.users.push(user);
     return user;
   }

@@ -1,3 +1,4 @@
+import { isSmtpAddress } from '../domain/email.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { Store } from '../store/store.js';
@@ -37,10 +38,15 @@ export async function findPeople(store: Store, mailbox: string | undefined, entr
   return (scope === 'ContactsActiveDirectory' ? [...own, ...directory] : [...directory, ...own]).slice(0, limit + 1);
 }
 
+/**
+ * A whole address names one mailbox, by any of its addresses (as Exchange's ambiguous
+ * name resolution reads proxyAddresses); `smtp:` asks for that mailbox alone.
+ */
 async function findUsers(store: Store, term: string, exact: string | undefined, limit: number): Promise<DirectoryUser[]> {
-  if (exact === undefined) return store.searchUsers(term, limit);
-  const user = await store.getUser(exact);
-  return user ? [user] : [];
+  const address = exact ?? (isSmtpAddress(term.trim()) ? term.trim().toLowerCase() : undefined);
+  const user = address === undefined ? undefined : await store.getUser(address);
+  if (user || exact !== undefined) return user ? [user] : [];
+  return store.searchUsers(term, limit);
 }
 
 async function findContacts(store: Store, mailbox: string, term: string, exact: string | undefined, limit: number): Promise<Contact[]> {

@@ -12,7 +12,7 @@ import {
   type StoredPhoto,
   type StoredPhotoInfo,
 } from '../domain/photo.js';
-import type { PhotoOwner } from '../domain/photo-owner.js';
+import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { heldWhenSent } from '../http/end-with-body.js';
 import type { Logger } from '../logger.js';
@@ -269,14 +269,25 @@ export class PhotoService {
     if (!(await this.store.setPhoto(owner, photo, source))) {
       throw owner.kind === 'user' ? BridgeError.userNotFound(owner.email) : BridgeError.itemNotFound();
     }
-    this.forget(owner);
+    await this.forgetByEveryAddress(owner);
     return { sha256: photo.sha256, width: photo.width, height: photo.height };
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
     const removed = await this.store.removePhoto(owner);
-    this.forget(owner);
+    await this.forgetByEveryAddress(owner);
     return removed;
+  }
+
+  /**
+   * Drops what is known about an owner under each name it is asked by: a user's photo is
+   * remembered per address asked, and may have been asked by another of theirs.
+   */
+  async forgetByEveryAddress(owner: PhotoOwner): Promise<void> {
+    this.forget(owner);
+    if (owner.kind !== 'user') return;
+    const user = await this.store.getUser(owner.email);
+    if (user) for (const address of [user.email, ...(user.otherAddresses ?? [])]) this.forget(userOwner(address));
   }
 
   /** Drops what is known about one owner (their photo changed here). */

@@ -27,8 +27,9 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
 
   router.delete('/admin/users/:email', async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!(await store.removeUser(email))) throw BridgeError.userNotFound(email);
-    photos.forget(userOwner(email));
+    const user = await store.getUser(email);
+    if (!user || !(await store.removeUser(user.email))) throw BridgeError.userNotFound(email);
+    for (const address of [user.email, ...(user.otherAddresses ?? [])]) photos.forget(userOwner(address));
     res.status(204).end();
   });
 

@@ -429,4 +429,29 @@ export const MIGRATIONS: readonly Migration[] = [
     DROP INDEX contacts_by_mailbox;
     `,
   },
+  {
+    // A mailbox is found by its other addresses too (secondary proxy addresses, a
+    // userPrincipalName), kept with the user as a JSON array of lower-case addresses.
+    // SQLite looks them up in a table its triggers keep from that column (first come keeps
+    // an address two users claim), PostgreSQL through a GIN index on the column itself.
+    sqlite: `
+    ALTER TABLE users ADD COLUMN other_addresses TEXT;
+    CREATE TABLE user_addresses (
+      address TEXT PRIMARY KEY COLLATE NOCASE,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX user_addresses_by_user ON user_addresses (user_id);
+    CREATE TRIGGER users_addresses_insert AFTER INSERT ON users WHEN new.other_addresses IS NOT NULL BEGIN
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+    CREATE TRIGGER users_addresses_update AFTER UPDATE OF other_addresses ON users WHEN new.other_addresses IS NOT old.other_addresses BEGIN
+      DELETE FROM user_addresses WHERE user_id = old.id;
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+    `,
+    postgres: `
+    ALTER TABLE users ADD COLUMN other_addresses jsonb;
+    CREATE INDEX users_by_other_address ON users USING gin (other_addresses jsonb_path_ops);
+    `,
+  },
 ];

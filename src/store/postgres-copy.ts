@@ -45,6 +45,7 @@ const TABLES = [
       mobile_phone: 'text',
       sip_address: 'text',
       refs: 'jsonb',
+      other_addresses: 'jsonb',
       updated_at: 'text',
       // SQLite's 0/1 reads as PostgreSQL's boolean text.
       photo_locked: 'boolean',

@@ -74,7 +74,7 @@ const BATCH_ROWS = 1000;
 /** The fewest rows an import into an empty directory needs to load by COPY and build the indexes after (postgres-bulk-load.ts). */
 const BULK_LOAD_MIN_ROWS = 10_000;
 
-const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs FROM users u`;
+const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, u.other_addresses::text AS other_addresses FROM users u`;
 /** What a write of a user stores here: what both stores store, then its word-start keys. */
 const USER_WRITE_COLUMNS = [...WRITTEN_USER_COLUMNS, 'search_keys'] as const;
 const SEARCH_NAMES = WRITTEN_USER_COLUMNS.indexOf('search_names');
@@ -90,7 +90,7 @@ function userWriteValues(user: DirectoryUser): (string | null)[] {
 }
 
 /** How an upsert's text values become the columns' own types. */
-const WRITE_CASTS: Partial<Record<(typeof USER_WRITE_COLUMNS)[number], string>> = { refs: 'jsonb', search_keys: 'tsvector' };
+const WRITE_CASTS: Partial<Record<(typeof USER_WRITE_COLUMNS)[number], string>> = { refs: 'jsonb', other_addresses: 'jsonb', search_keys: 'tsvector' };
 
 /** An upsert of a batch of users, each column a text array (unnest reads them back row by row), then updated_at. */
 const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updated_at)
@@ -278,10 +278,14 @@ const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
-/** Where each kind of owner keeps its photo, and how a key ($1) finds the owner's row. */
+/** The user an address ($1) names: by their primary address, else by another of theirs. */
+const USER_ID_BY_ADDRESS = `(SELECT id FROM users WHERE lower(email) = lower($1)
+  UNION ALL SELECT id FROM users WHERE other_addresses @> jsonb_build_array(lower($1)) LIMIT 1)`;
+
+/** Where each kind of owner keeps its photo, and the owner's row id for a key ($1). */
 const PHOTO_TABLES = {
-  user: { table: 'user_photos', column: 'user_id', ownerTable: 'users', ownerMatch: 'lower(email) = lower($1)' },
-  contact: { table: 'contact_photos', column: 'contact_id', ownerTable: 'contacts', ownerMatch: 'id = $1' },
+  user: { table: 'user_photos', column: 'user_id', ownerId: USER_ID_BY_ADDRESS },
+  contact: { table: 'contact_photos', column: 'contact_id', ownerId: '(SELECT id FROM contacts WHERE id = $1)' },
 } as const;
 
 /** The contact match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern or address), as the SQLite store's. */
@@ -437,7 +441,7 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async getUser(email: string): Promise<DirectoryUser | undefined> {
-    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE lower(u.email) = lower($1)`, [email]);
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE u.id = ${USER_ID_BY_ADDRESS}`, [email]);
     return rows[0] && fromUserRow(rows[0]);
   }
 
@@ -576,13 +580,13 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async isPhotoLocked(email: string): Promise<boolean | undefined> {
-    const { rows } = await this.query<{ photo_locked: boolean }>('SELECT photo_locked FROM users WHERE lower(email) = lower($1)', [email]);
+    const { rows } = await this.query<{ photo_locked: boolean }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS}`, [email]);
     return rows[0]?.photo_locked;
   }
 
   async setPhotoLocked(email: string, locked: boolean): Promise<boolean> {
     return this.write(
-      async (client) => ((await client.query('UPDATE users SET photo_locked = $1 WHERE lower(email) = lower($2)', [locked, email])).rowCount ?? 0) > 0,
+      async (client) => ((await client.query(`UPDATE users SET photo_locked = $2 WHERE id = ${USER_ID_BY_ADDRESS}`, [email, locked])).rowCount ?? 0) > 0,
     );
   }
 
@@ -637,19 +641,19 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
-    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
     const { rows } = await this.query<StoredPhoto>(
       `SELECT bytes, content_type AS "contentType", width, height, sha256, source, updated_at AS "updatedAt"
-       FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`,
+       FROM ${table} WHERE ${column} = ${ownerId}`,
       [keyOf(owner)],
     );
     return rows[0];
   }
 
   async getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined> {
-    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
     const { rows } = await this.query<StoredPhotoInfo>(
-      `SELECT sha256, width, height, source, updated_at AS "updatedAt" FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`,
+      `SELECT sha256, width, height, source, updated_at AS "updatedAt" FROM ${table} WHERE ${column} = ${ownerId}`,
       [keyOf(owner)],
     );
     return rows[0];
@@ -660,10 +664,9 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
-    const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+    const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
     return this.write(async (client) => {
-      const removed =
-        ((await client.query(`DELETE FROM ${table} WHERE ${column} = (SELECT id FROM ${ownerTable} WHERE ${ownerMatch})`, [keyOf(owner)])).rowCount ?? 0) > 0;
+      const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)])).rowCount ?? 0) > 0;
       if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
       return removed;
     });
@@ -788,11 +791,11 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
 
 /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
 async function writePhoto(client: pg.ClientBase, owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): Promise<boolean> {
-  const { table, column, ownerTable, ownerMatch } = PHOTO_TABLES[owner.kind];
+  const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
   const { bytes, contentType, width, height, sha256 } = photo;
   const written = await client.query(
     `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
-     SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM ${ownerTable} WHERE ${ownerMatch}
+     SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM (SELECT ${ownerId} AS id) owner WHERE id IS NOT NULL
      ON CONFLICT (${column}) DO UPDATE SET
        bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
        height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,

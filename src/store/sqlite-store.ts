@@ -68,9 +68,13 @@ interface PhotoRow {
 }
 
 /** Where each kind of owner keeps its photo, and how a key finds the owner's row. */
+/** The user an address (@address) names: by their primary address, else by another of theirs. */
+const USER_ID_BY_ADDRESS = '(SELECT id FROM users WHERE email = @address UNION ALL SELECT user_id FROM user_addresses WHERE address = @address LIMIT 1)';
+
+/** Where each kind of owner keeps its photo, and the owner's row id for a key (@address or @id). */
 const PHOTO_TABLES = {
-  user: { table: 'user_photos', column: 'user_id', ownerTable: 'users', ownerKey: 'email' },
-  contact: { table: 'contact_photos', column: 'contact_id', ownerTable: 'contacts', ownerKey: 'id' },
+  user: { table: 'user_photos', column: 'user_id', ownerId: USER_ID_BY_ADDRESS, keyName: 'address' },
+  contact: { table: 'contact_photos', column: 'contact_id', ownerId: '(SELECT id FROM contacts WHERE id = @id)', keyName: 'id' },
 } as const;
 
 const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height,
@@ -102,7 +106,7 @@ interface ContactPageQuery extends ContactMatchParameters {
 const contactPageSql = (order: readonly ContactOrder[]) =>
   `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${CONTACT_MATCHES} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`;
 
-const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs'].join(', ');
+const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs', 'other_addresses'].join(', ');
 
 const UPSERT_COLUMNS = `${WRITTEN_USER_COLUMNS.join(', ')}, updated_at`;
 const ON_EMAIL_CONFLICT = `ON CONFLICT (email) DO UPDATE SET ${UPSERT_COLUMNS.split(', ')
@@ -255,12 +259,17 @@ export class SqliteStore implements Store {
       derivedFromUsers: db.prepare<[], { type: 'index' | 'trigger'; name: string; sql: string }>(
         "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'users' AND type IN ('index', 'trigger') AND sql IS NOT NULL",
       ),
-      getUser: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`),
+      getUser: db.prepare<{ address: string }, UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
-      isPhotoLocked: db.prepare<[string], { photo_locked: number }>('SELECT photo_locked FROM users WHERE email = ?'),
-      setPhotoLocked: db.prepare<[number, string]>('UPDATE users SET photo_locked = ? WHERE email = ?'),
+      isPhotoLocked: db.prepare<{ address: string }, { photo_locked: number }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
+      setPhotoLocked: db.prepare<{ locked: number; address: string }>(`UPDATE users SET photo_locked = @locked WHERE id = ${USER_ID_BY_ADDRESS}`),
+      // An import that rebuilt the users triggers brings the address table up to date itself.
+      rebuildAddresses: db.prepare(
+        `INSERT OR IGNORE INTO user_addresses (address, user_id)
+         SELECT a.value, u.id FROM users u, json_each(u.other_addresses) a WHERE u.other_addresses IS NOT NULL`,
+      ),
       photos: {
         user: this.preparePhotoStatements('user'),
         contact: this.preparePhotoStatements('contact'),
@@ -335,23 +344,22 @@ export class SqliteStore implements Store {
   }
 
   private preparePhotoStatements(kind: PhotoOwner['kind']) {
-    const { table, column, ownerTable, ownerKey } = PHOTO_TABLES[kind];
-    const owner = `(SELECT id FROM ${ownerTable} WHERE ${ownerKey} = ?)`;
+    const { table, column, ownerId } = PHOTO_TABLES[kind];
     return {
-      get: this.db.prepare<[string | number], PhotoRow>(
-        `SELECT bytes, content_type, width, height, sha256, source, updated_at FROM ${table} WHERE ${column} = ${owner}`,
+      get: this.db.prepare<OwnerKey, PhotoRow>(
+        `SELECT bytes, content_type, width, height, sha256, source, updated_at FROM ${table} WHERE ${column} = ${ownerId}`,
       ),
-      info: this.db.prepare<[string | number], StoredPhotoInfo>(
-        `SELECT sha256, width, height, source, updated_at AS updatedAt FROM ${table} WHERE ${column} = ${owner}`,
+      info: this.db.prepare<OwnerKey, StoredPhotoInfo>(
+        `SELECT sha256, width, height, source, updated_at AS updatedAt FROM ${table} WHERE ${column} = ${ownerId}`,
       ),
       set: this.db.prepare(
         `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
-         SELECT id, @bytes, @contentType, @width, @height, @sha256, @source, @updatedAt FROM ${ownerTable} WHERE ${ownerKey} = @key
+         SELECT id, @bytes, @contentType, @width, @height, @sha256, @source, @updatedAt FROM (SELECT ${ownerId} AS id) WHERE id IS NOT NULL
          ON CONFLICT (${column}) DO UPDATE SET
            bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
            height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
       ),
-      remove: this.db.prepare<[string | number]>(`DELETE FROM ${table} WHERE ${column} = ${owner}`),
+      remove: this.db.prepare<OwnerKey>(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`),
     };
   }
 
@@ -397,10 +405,12 @@ export class SqliteStore implements Store {
     this.db.exec('DROP TABLE temp.import_rows');
     for (const { sql } of derived) this.db.exec(sql);
     this.db.exec("INSERT INTO users_search (users_search) VALUES ('rebuild')");
+    this.db.exec('DELETE FROM user_addresses');
+    this.statements.rebuildAddresses.run();
   }
 
   async getUser(email: string): Promise<DirectoryUser | undefined> {
-    const row = await this.read(() => this.statements.getUser.get(email));
+    const row = await this.read(() => this.statements.getUser.get({ address: email }));
     return row && fromUserRow(row);
   }
 
@@ -417,12 +427,12 @@ export class SqliteStore implements Store {
   }
 
   async isPhotoLocked(email: string): Promise<boolean | undefined> {
-    const row = await this.read(() => this.statements.isPhotoLocked.get(email));
+    const row = await this.read(() => this.statements.isPhotoLocked.get({ address: email }));
     return row && row.photo_locked === 1;
   }
 
   async setPhotoLocked(email: string, locked: boolean): Promise<boolean> {
-    return this.write(() => this.statements.setPhotoLocked.run(locked ? 1 : 0, email).changes > 0);
+    return this.write(() => this.statements.setPhotoLocked.run({ locked: locked ? 1 : 0, address: email }).changes > 0);
   }
 
   async searchUsers(text: string, limit: number): Promise<DirectoryUser[]> {
@@ -570,8 +580,7 @@ export class SqliteStore implements Store {
   /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
   private writePhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): boolean {
     const { bytes, contentType, width, height, sha256 } = photo;
-    const key = keyOf(owner);
-    const written = this.statements.photos[owner.kind].set.run({ key, bytes, contentType, width, height, sha256, source, updatedAt }).changes > 0;
+    const written = this.statements.photos[owner.kind].set.run({ ...keyOf(owner), bytes, contentType, width, height, sha256, source, updatedAt }).changes > 0;
     if (written && owner.kind === 'contact') this.statements.touchContact.run(updatedAt, owner.id);
     return written;
   }
@@ -635,7 +644,7 @@ export class SqliteStore implements Store {
         if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0)
           throw new Error(`contact ${id} is no longer in ${mailbox}`);
         if (contact.photo) this.writePhoto(contactOwner(id), contact.photo, 'import', now);
-        else this.statements.photos.contact.remove.run(id);
+        else this.statements.photos.contact.remove.run({ id });
       }
       return added.map((contact) => this.insertContact(mailbox, contact, now));
     });
@@ -700,8 +709,14 @@ function contactParams(mailbox: string, contact: NewContact) {
   };
 }
 
-function keyOf(owner: PhotoOwner): string | number {
-  return owner.kind === 'user' ? owner.email : owner.id;
+/** How the photo statements name an owner: a user by an address of theirs, a contact by id (the one its statements read). */
+interface OwnerKey {
+  address?: string;
+  id?: number;
+}
+
+function keyOf(owner: PhotoOwner): OwnerKey {
+  return owner.kind === 'user' ? { address: owner.email } : { id: owner.id };
 }
 
 /** Brings a database's schema up to `version`, each migration in its own transaction. */
@@ -733,9 +748,9 @@ export function migrateSqlite(db: Database.Database, version: number): void {
 const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   fillUserSearchColumns(db) {
     const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
-    // In batches, so that a large directory is never all in memory at once.
+    // In batches, so that a large directory is never all in memory at once; only the columns the step's schema already has.
     const batch = db.prepare<[number], UserRow & { id: number }>(
-      `SELECT id, ${USER_COLUMNS} FROM users WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000`,
+      `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs FROM users WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000`,
     );
     for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
       for (const row of rows) update.run({ id: row.id, ...searchColumnsOf(fromUserRow(row)) });

@@ -18,6 +18,8 @@ export interface UserRow {
   sip_address: string | null;
   manager: string | null;
   refs: string;
+  /** JSON; selected where the whole user is read (not by the people search, which shows the address alone). */
+  other_addresses?: string | null;
 }
 
 /** A user's own fields, as both stores' users table names them (the references apart: JSON). */
@@ -37,7 +39,7 @@ export const USER_FIELD_COLUMNS = [
 ] as const;
 
 /** What a write of a user stores, in both stores' users table: its fields, the search columns made from them, and its references as JSON. */
-export const WRITTEN_USER_COLUMNS = [...USER_FIELD_COLUMNS, 'name_key', 'search_names', 'search_other', 'refs'] as const;
+export const WRITTEN_USER_COLUMNS = [...USER_FIELD_COLUMNS, 'name_key', 'search_names', 'search_other', 'refs', 'other_addresses'] as const;
 
 /** A user's values in the order of WRITTEN_USER_COLUMNS. */
 export function writtenUserValues(user: DirectoryUser): (string | null)[] {
@@ -59,6 +61,7 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     search.search_names,
     search.search_other,
     JSON.stringify(user.refs),
+    user.otherAddresses?.length ? JSON.stringify(user.otherAddresses) : null,
   ];
 }
 
@@ -93,6 +96,7 @@ export function fromUserRow(row: UserRow): DirectoryUser {
     email: row.email,
     displayName: row.display_name,
     refs: JSON.parse(row.refs) as ExternalRefs,
+    ...(row.other_addresses ? { otherAddresses: JSON.parse(row.other_addresses) as string[] } : {}),
     ...withoutNulls({
       givenName: row.given_name,
       surname: row.surname,

@@ -80,6 +80,31 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['import', join(dir, 'twice.csv')]).stderr).to.match(/line 3: a@contoso.com already appears at line 2/);
   });
 
+  it('imports the other addresses a mailbox is found by, and refuses an address two rows claim', async () => {
+    writeFileSync(
+      join(dir, 'aliases.csv'),
+      'email,displayName,otherAddresses\nmegan@contoso.com,Megan,"Megan.Bowen@Contoso.com; mbowen@corp.contoso.com"\nnestor@contoso.com,Nestor,\n',
+    );
+    expect(cli(['import', join(dir, 'aliases.csv')]).stdout).to.match(/imported 2 user/);
+    const store = open();
+    try {
+      expect(await store.getUser('mbowen@corp.contoso.com')).to.deep.include({
+        email: 'megan@contoso.com',
+        otherAddresses: ['megan.bowen@contoso.com', 'mbowen@corp.contoso.com'],
+      });
+    } finally {
+      await store.close();
+    }
+    writeFileSync(
+      join(dir, 'claimed.csv'),
+      'email,displayName,otherAddresses\na@contoso.com,A,shared@contoso.com\nb@contoso.com,B,Shared@contoso.com not-an-address\n',
+    );
+    const refused = cli(['import', join(dir, 'claimed.csv')]).stderr;
+    expect(refused).to.match(/line 3: otherAddresses\.1 is not an SMTP address/);
+    writeFileSync(join(dir, 'claimed.csv'), 'email,displayName,otherAddresses\na@contoso.com,A,shared@contoso.com\nshared@contoso.com,B,\n');
+    expect(cli(['import', join(dir, 'claimed.csv')]).stderr).to.match(/line 3: shared@contoso.com already appears at line 2/);
+  });
+
   it('imports files as Excel and Windows write them: semicolons, Windows-1252, UTF-16, a byte-order mark before JSON', async () => {
     const names = async (...emails: string[]) => {
       const store = open();

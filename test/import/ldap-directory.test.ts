@@ -240,7 +240,7 @@ describe('importing the directory from LDAP', () => {
   });
 
   // Last: the entries it adds are under an OU of their own, and no test after it reads the whole tree.
-  it("keys an Exchange mailbox by its primary SMTP address (proxyAddresses' SMTP:, mail or not) and reads its alias from mailNickname", async () => {
+  it("keys an Exchange mailbox by its primary SMTP address (proxyAddresses' SMTP:, mail or not), finds it by its other addresses and UPN, and reads its alias from mailNickname", async () => {
     const EXCHANGE_DN = `ou=exchange,${BASE_DN}`;
     await slapd.add(EXCHANGE_DN, { objectClass: 'organizationalUnit', ou: 'exchange' });
     const mailbox = (cn: string) => `cn=${cn},${EXCHANGE_DN}`;
@@ -248,8 +248,9 @@ describe('importing the directory from LDAP', () => {
       objectClass: ['inetOrgPerson', 'adUser'],
       cn: 'Bob Brown',
       sn: 'Brown',
-      proxyAddresses: ['smtp:bob@legacy.example.org', 'SMTP:Bob.Brown@Contoso.com'],
+      proxyAddresses: ['smtp:bob@legacy.example.org', 'SMTP:Bob.Brown@Contoso.com', 'SIP:bob.brown@contoso.com', 'X500:/o=Contoso/cn=bob'],
       mailNickname: 'bbrown',
+      userPrincipalName: 'BBrown@corp.contoso.com',
     });
     await slapd.add(mailbox('Carol Jones'), {
       objectClass: ['inetOrgPerson', 'adUser'],
@@ -257,14 +258,16 @@ describe('importing the directory from LDAP', () => {
       sn: 'Jones',
       mail: ['carol@contoso.com', 'carol.jones@contoso.com'],
       proxyAddresses: ['smtp:carol@contoso.com', 'SMTP:carol.jones@contoso.com'],
+      // A UPN suffix that is no domain: no address, and no reason to lose the person.
+      userPrincipalName: 'carol@contoso',
     });
     await slapd.add(mailbox('Dan Plain'), { objectClass: 'inetOrgPerson', cn: 'Dan Plain', sn: 'Plain', mail: 'dan@contoso.com' });
     const { users, skipped } = await read({ baseDn: EXCHANGE_DN });
     expect(skipped).to.deep.equal([]);
-    expect(users.map((user) => [user.email, user.alias])).to.deep.equal([
-      ['bob.brown@contoso.com', 'bbrown'],
-      ['carol.jones@contoso.com', undefined],
-      ['dan@contoso.com', undefined],
+    expect(users.map((user) => [user.email, user.alias, user.otherAddresses])).to.deep.equal([
+      ['bob.brown@contoso.com', 'bbrown', ['bob@legacy.example.org', 'bbrown@corp.contoso.com']],
+      ['carol.jones@contoso.com', undefined, ['carol@contoso.com']],
+      ['dan@contoso.com', undefined, undefined],
     ]);
   });
 

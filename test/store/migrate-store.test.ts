@@ -28,7 +28,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     try {
       await sqlite.upsertUsers([
         { email: 'Alex.Wilber@contoso.com', displayName: 'Alex Wilber', department: 'Sales', refs: { ldapDn: 'cn=Alex,dc=contoso' } },
-        { email: 'megan@contoso.com', displayName: 'Megan Bowen', refs: {} },
+        { email: 'megan@contoso.com', otherAddresses: ['mbowen@corp.contoso.com'], displayName: 'Megan Bowen', refs: {} },
       ]);
       await sqlite.setPhoto(userOwner('alex.wilber@contoso.com'), await normalizePhoto(await samplePhoto(300, 200), limits), 'cli');
       // Contacts removed before the copy leave gaps: ids must be copied as they are, not renumbered.
@@ -63,6 +63,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const postgres = await PostgresStore.open(url);
     try {
       expect(await postgres.listUsers()).to.deep.equal(await sqlite.listUsers());
+      expect((await postgres.getUser('mbowen@corp.contoso.com'))?.email).to.equal('megan@contoso.com');
       // Found by word starts in the names and in the other fields: PostgreSQL's keys were made for the copied rows.
       for (const query of ['wil al', 'sal wil']) {
         expect(

@@ -156,6 +156,28 @@ for (const backend of storeBackends()) {
       expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.equal(undefined);
     });
 
+    it('finds a user, their photo and their lock by another of their addresses, and forgets an address an import drops', async () => {
+      await store.upsertUsers([
+        { email: 'megan@contoso.com', otherAddresses: ['megan.bowen@contoso.com', 'mbowen@corp.contoso.com'], displayName: 'Megan', refs: {} },
+        // Claimed as another's address too: a primary address names its own mailbox.
+        { email: 'alex@contoso.com', otherAddresses: ['megan@contoso.com'], displayName: 'Alex', refs: {} },
+      ]);
+      expect(await store.getUser('MBowen@Corp.Contoso.com')).to.deep.include({ email: 'megan@contoso.com', displayName: 'Megan' });
+      expect((await store.getUser('megan@contoso.com'))?.otherAddresses).to.deep.equal(['megan.bowen@contoso.com', 'mbowen@corp.contoso.com']);
+      expect(await store.setPhoto(userOwner('megan.bowen@contoso.com'), photo('by-alias'), 'admin')).to.equal(true);
+      expect((await store.getPhoto(userOwner('megan@contoso.com')))?.sha256).to.equal(photo('by-alias').sha256);
+      expect((await store.getPhotoInfo(userOwner('mbowen@corp.contoso.com')))?.sha256).to.equal(photo('by-alias').sha256);
+      expect(await store.setPhotoLocked('mbowen@corp.contoso.com', true)).to.equal(true);
+      expect(await store.isPhotoLocked('megan@contoso.com')).to.equal(true);
+
+      await store.upsertUsers([{ email: 'megan@contoso.com', otherAddresses: ['megan.bowen@contoso.com'], displayName: 'Megan', refs: {} }]);
+      expect(await store.getUser('mbowen@corp.contoso.com')).to.equal(undefined);
+      expect(await store.getPhotoInfo(userOwner('mbowen@corp.contoso.com'))).to.equal(undefined);
+      expect((await store.getUser('megan.bowen@contoso.com'))?.email).to.equal('megan@contoso.com');
+      expect(await store.removeUser('megan@contoso.com')).to.equal(true);
+      expect(await store.getUser('megan.bowen@contoso.com')).to.equal(undefined);
+    });
+
     it('does not store a photo for an unknown user', async () => {
       expect(await store.setPhoto(userOwner('ghost@contoso.com'), photo('x'), 'test')).to.equal(false);
     });
@@ -423,6 +445,16 @@ for (const backend of storeBackends()) {
           expect(await largeImportNames('locked')).to.deep.equal([]);
           expect(await largeImportNames(`newcomer${LARGE_IMPORT}`)).to.deep.equal([`Newcomer${LARGE_IMPORT} Importer`]);
           expect(await largeImportNames('kept')).to.deep.equal(['Kept Before']);
+        });
+
+        it('finds each person by their other addresses, and no longer by one they lost', async () => {
+          await store.upsertUsers([{ ...person(0), otherAddresses: ['lost@contoso.com'] }]);
+          const rows = Array.from({ length: LARGE_IMPORT }, (_, i) => ({ ...person(i), otherAddresses: [`alias${i}@corp.contoso.com`] }));
+          await store.upsertUsers(rows);
+
+          expect((await store.getUser('alias0@corp.contoso.com'))?.email).to.equal('p0@contoso.com');
+          expect((await store.getUser(`alias${LARGE_IMPORT - 1}@corp.contoso.com`))?.email).to.equal(`p${LARGE_IMPORT - 1}@contoso.com`);
+          expect(await store.getUser('lost@contoso.com')).to.equal(undefined);
         });
 
         it('leaves nothing behind, in the table or the search, when its last row fails', async () => {

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { samplePhoto } from '../support/sample-images.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const PRIMARY = 'megan.bowen@contoso.com';
+const SECONDARY = 'megan@legacy.contoso.com';
+const UPN = 'mbowen@corp.contoso.com';
+
+/** Exchange finds a mailbox by any of its proxy addresses, Graph a user by their userPrincipalName. */
+describe('a mailbox asked for by another of its addresses', () => {
+  let t: TestBridge;
+  const reader = basic(READER);
+  const restPhoto = (address: string) =>
+    request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${address}&size=HR96x96`).set('Authorization', reader);
+  const upload = async (size: number) =>
+    request(t.bridge.server)
+      .put(`/admin/users/${PRIMARY}/photo`)
+      .set('Authorization', basic(ADMIN))
+      .set('Content-Type', 'application/octet-stream')
+      .send(await samplePhoto(size, size))
+      .expect(200);
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([{ email: PRIMARY, otherAddresses: [SECONDARY, UPN], displayName: 'Megan Bowen', refs: {} }]);
+    await upload(300);
+  });
+  after(() => t.close());
+
+  it('serves the same photo by a secondary proxy address, Graph by the userPrincipalName', async () => {
+    const byPrimary = await restPhoto(PRIMARY).expect(200);
+    const bySecondary = await restPhoto(SECONDARY.toUpperCase()).expect(200);
+    expect(bySecondary.headers.etag).to.equal(byPrimary.headers.etag);
+    const byUpn = await request(t.bridge.server).get(`/v1.0/users/${UPN}/photos/96x96/$value`).set('Authorization', reader).buffer(true).expect(200);
+    expect(byUpn.headers.etag).to.equal(byPrimary.headers.etag);
+  });
+
+  it('shows the new photo by every address as soon as it changes', async () => {
+    const before = (await restPhoto(SECONDARY).expect(200)).headers.etag;
+    await upload(200);
+    const after = (await restPhoto(SECONDARY).expect(200)).headers.etag;
+    expect(after).to.not.equal(before);
+    expect((await restPhoto(UPN).expect(200)).headers.etag).to.equal(after);
+  });
+
+  it('resolves another address to the mailbox under its primary address, with or without smtp:', async () => {
+    for (const entry of [SECONDARY, `smtp:${UPN}`]) {
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', reader)
+        .send(envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${entry}</m:UnresolvedEntry></m:ResolveNames>`))
+        .expect(200);
+      const message = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      expect(message.ResponseCode, entry).to.equal('NoError');
+      expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress, entry).to.equal(PRIMARY);
+    }
+  });
+
+  it('discovers the mailbox by another address and answers with its primary one', async () => {
+    const res = await request(t.bridge.server)
+      .post('/autodiscover/autodiscover.xml')
+      .set('Authorization', reader)
+      .set('Content-Type', 'text/xml')
+      .send(
+        '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
+          `<Request><EMailAddress>${SECONDARY}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`,
+      )
+      .expect(200);
+    expect(res.text).to.include(`<AutoDiscoverSMTPAddress>${PRIMARY}</AutoDiscoverSMTPAddress>`);
+  });
+
+  it('removes the user named by another address, and their photo with every address', async () => {
+    await restPhoto(UPN).expect(200);
+    await request(t.bridge.server).delete(`/admin/users/${SECONDARY}`).set('Authorization', basic(ADMIN)).expect(204);
+    for (const address of [PRIMARY, SECONDARY, UPN]) await restPhoto(address).expect(404);
+  });
+});
