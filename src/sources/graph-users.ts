@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { OutboundResponse } from './outbound-http.js';
+import { MisconfiguredSourceError } from './photo-source.js';
 
 /** Addresses whose Graph user has been found; a directory of this size fits in a few MB. */
 const REMEMBERED_ADDRESSES = 100_000;
@@ -27,6 +28,8 @@ export class GraphUserDirectory {
     const remembered = this.ids.get(key);
     if (remembered) return remembered;
     const response = await this.get(`users?$filter=${encodeURIComponent(filterFor(address))}&$select=id`, signal);
+    // Refused for every address alike: the app lacks a permission that lists users, not one person's photo.
+    if (response.status === 403) throw new MisconfiguredSourceError('Graph refused to list users (403): the app needs User.Read.All to find a user by address');
     if (response.status !== 200) throw this.failure(response);
     const id = firstId(response.body);
     if (id) this.ids.set(key, id);

@@ -62,12 +62,16 @@ const TRANSIENT_RESULT_CODES = new Set([
   80, // other
 ]);
 
+/** LDAP's referral result (RFC 4511 4.1.10): another server holds the entry; ldapts names it UnknownStatusCodeError. */
+const REFERRAL = 10;
+
 /**
  * Result codes that say the settings are wrong, whoever is looked up: every lookup searches
  * the same base DN with the same attributes under the same bind. (A DN reference that
  * names no entry, or one the bind may not read, is one person's; lookUp handles those.)
  */
 const SETUP_RESULT_CODES = new Set([
+  REFERRAL, // the base DN is another domain's or naming context's: point the source at a server holding it, or at a Global Catalog
   7, // authMethodNotSupported
   8, // strongerAuthRequired: the directory wants TLS or signing
   13, // confidentialityRequired: the same, for the search
@@ -159,9 +163,15 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
   }
   if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
     const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
-    return new Failure(`the directory answered ${error.name} (${error.code})${error.message ? `: ${error.message}` : ''}`, { cause: error });
+    const answer = error.code === REFERRAL ? 'a referral (10): another server holds the base DN' : `${error.name} (${error.code})`;
+    return new Failure(`the directory answered ${answer}${error.message && error.code !== REFERRAL ? `: ${error.message}` : ''}`, { cause: error });
   }
   return error;
+}
+
+/** Whether the directory referred the operation elsewhere (the name is in another domain or naming context). */
+export function isReferral(error: unknown): boolean {
+  return error instanceof ResultCodeError && error.code === REFERRAL;
 }
 
 /** Whether a failure came from the directory's answer (so it was reachable), not from the network or TLS. */

@@ -1,6 +1,6 @@
 import { EqualityFilter, InsufficientAccessError, InvalidDNSyntaxError, NoSuchObjectError, OrFilter, type Client, type Entry } from 'ldapts';
 import type { Logger } from '../logger.js';
-import { directoryAnswered, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
+import { directoryAnswered, isReferral, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
 import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
 import type { SourceType } from './registry.js';
 
@@ -49,8 +49,10 @@ async function lookUp(client: Client, settings: LdapSettings, reference: PhotoRe
       const { searchEntries } = await client.search(reference.ldapDn, { scope: 'base', ...read });
       if (searchEntries[0]) return photoOf(searchEntries[0], settings);
     } catch (error) {
-      // A reference to an entry that moved, went or the bind may not read: the addresses may still find the person.
-      if (!(error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError || error instanceof InsufficientAccessError)) throw error;
+      // A reference to an entry that moved, went, the bind may not read or another domain holds (a
+      // Global Catalog's DN, referred by a DC of one domain): the addresses may still find the person.
+      const elsewhere = error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError || error instanceof InsufficientAccessError;
+      if (!elsewhere && !isReferral(error)) throw error;
     }
   }
   if (reference.emails.length === 0) return {};

@@ -160,19 +160,29 @@ export class UcwaClient {
       // redirect_ref: the user is homed on another server; the redirect resource names its user
       // resource, where credentials may have to be given again.
       const redirect = linkOf(resource, 'redirect', userUrl);
-      if (!redirect) throw new PermanentSourceError('the UCWA user resource names neither applications nor a redirect');
+      if (!redirect) throw new MisconfiguredSourceError('the UCWA user resource names neither applications nor a redirect');
       userUrl = await this.userLinkOf(redirect, token);
     }
-    throw new PermanentSourceError(`UCWA autodiscover redirected more than ${MAX_POOL_REDIRECTS} times`);
+    throw tooManyRedirects();
   }
 
-  /** The `user` link of the autodiscover root or of a redirect resource (which, like every UCWA resource, wants the token). */
+  /**
+   * The `user` link of the autodiscover root or of a redirect resource (which, like every
+   * UCWA resource, wants the token). A root that cannot serve the user names the next hop
+   * as `redirect` instead (MS-OCDISCWS 3.1.5.2), followed as Microsoft's sign-in sample does.
+   */
   private async userLinkOf(url: string, token?: Token): Promise<string> {
-    const response = await this.send(url, token ? withAuthorization({ headers: JSON_HEADERS }, token) : { headers: JSON_HEADERS });
-    if (response.status !== 200) throw ucwaFailure(response, `autodiscover ${url}`);
-    const userUrl = linkOf(readJson(response, 'autodiscover'), 'user', url);
-    if (!userUrl) throw new PermanentSourceError(`autodiscover ${url} names no user resource`);
-    return userUrl;
+    for (let hop = 0; hop <= MAX_POOL_REDIRECTS; hop++) {
+      const response = await this.send(url, token ? withAuthorization({ headers: JSON_HEADERS }, token) : { headers: JSON_HEADERS });
+      if (response.status !== 200) throw ucwaFailure(response, `autodiscover ${url}`);
+      const resource = readJson(response, 'autodiscover');
+      const userUrl = linkOf(resource, 'user', url);
+      if (userUrl) return userUrl;
+      const next = linkOf(resource, 'redirect', url);
+      if (!next) throw new MisconfiguredSourceError(`autodiscover ${url} names no user resource`);
+      url = next;
+    }
+    throw tooManyRedirects();
   }
 
   private async requestToken(tokenUrl: string): Promise<Token> {
@@ -261,6 +271,16 @@ export function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
   }
 }
 
+/**
+ * UCWA's own 404 — an error body with its code; the subcode (ResourceNotFound) is optional,
+ * and "clients should ignore missing or unknown subcodes" — not a proxy's page. A lost
+ * application is not "not found": it is made again (RECREATED).
+ */
+export function isUcwaNotFound(response: OutboundResponse): boolean {
+  const error = response.status === 404 ? ucwaErrorOf(response) : undefined;
+  return error !== undefined && error.subcode !== 'ApplicationNotFound';
+}
+
 export function readJson(response: OutboundResponse, what: string): UcwaResource {
   try {
     const parsed: unknown = JSON.parse(response.body.toString('utf8'));
@@ -282,7 +302,7 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
   const header = String(response.headers['www-authenticate'] ?? '');
   const challenge = /MsRtcOAuth\s+(.*)/i.exec(header)?.[1];
   if (response.status !== 401 || !challenge) {
-    throw new PermanentSourceError(
+    throw new MisconfiguredSourceError(
       `the UCWA user resource did not ask for MsRtcOAuth (answered ${response.status}${header ? `, ${header.split(/\s/)[0]}` : ''})`,
     );
   }
@@ -293,6 +313,9 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
   if (!href) throw new MisconfiguredSourceError('the MsRtcOAuth challenge names no token service');
   return new URL(href, userUrl).href;
 }
+
+/** Signing in is the same for every person: a loop of redirects is a setup to mend, not one photo missing. */
+const tooManyRedirects = () => new MisconfiguredSourceError(`UCWA autodiscover redirected more than ${MAX_POOL_REDIRECTS} times`);
 
 function withAuthorization(init: UcwaRequest, token: Token): UcwaRequest {
   return { ...init, headers: { ...init.headers, Authorization: token.authorization } };

@@ -1,5 +1,5 @@
 import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
-import { linkOf, readJson, ucwaErrorOf, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
+import { linkOf, readJson, isUcwaNotFound, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
 
 /** Whom to find in the address book, and how to recognise them among the search results. */
 export interface UcwaPersonQuery {
@@ -88,7 +88,7 @@ export class UcwaPeople {
     if (response.status === 200) return { url, resource: readJson(response, 'contact') };
     // contact_ref: the application may not view this contact — about this person, not the account.
     if (response.status === 403) throw new PermanentSourceError(`UCWA gives this account no access to ${person.key} (403 on the contact)`);
-    if (response.status === 404 && ucwaErrorOf(response)?.subcode === 'ResourceNotFound') return undefined;
+    if (isUcwaNotFound(response)) return undefined;
     throw ucwaFailure(response, 'contact');
   }
 

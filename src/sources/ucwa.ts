@@ -3,7 +3,7 @@ import { LARGEST_PHOTO_SIZE, PHOTO_SIZES } from '../domain/size-code.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { checkUcwa } from './ucwa-check.js';
-import { linkOf, UcwaClient, ucwaErrorOf, ucwaFailure } from './ucwa-client.js';
+import { linkOf, UcwaClient, isUcwaNotFound, ucwaFailure } from './ucwa-client.js';
 import { personByEmail, personBySip, UcwaPeople, type UcwaContact, type UcwaPersonQuery } from './ucwa-people.js';
 import { upstreamPolicy } from './upstream-http.js';
 
@@ -63,7 +63,7 @@ export const ucwaSource: SourceType<UcwaSettings> = {
       if (response.status === 200) return response.body.length > 0 ? { kind: 'photo', bytes: response.body } : NO_PHOTO;
       if (response.status === 403) return NO_PHOTO;
       // Only UCWA's own "the resource does not exist"; a proxy's 404 says nothing about the photo.
-      if (response.status === 404 && ucwaErrorOf(response)?.subcode === 'ResourceNotFound') return NO_PHOTO;
+      if (isUcwaNotFound(response)) return NO_PHOTO;
       throw ucwaFailure(response, 'contactPhoto');
     };
 

@@ -46,6 +46,8 @@ export interface GraphSimulator {
   photoPaths: string[];
   /** Played one per photo request, in order. */
   faults: PhotoFault[];
+  /** Whether the app holds a permission that lists users (User.Read.All or more); without one, `/users` is 403. */
+  listsUsers: boolean;
   /** Every token issued so far stops working (as when an admin revokes the app's sessions). */
   revokeTokens(): void;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     counts: { tokens: 0, photos: 0, userQueries: 0, total: 0 },
     photoPaths: [],
     faults: [],
+    listsUsers: true,
     revokeTokens: () => tokens.clear(),
     close: () =>
       new Promise((resolve) => {
@@ -138,6 +141,8 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     sim.counts.userQueries++;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !tokens.has(bearer)) return graphError(res, 401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    // user-list.md: listing users needs User.ReadBasic.All or more; without it, Authorization_RequestDenied.
+    if (!sim.listsUsers) return graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     const filter = query.get('$filter');
     const matches = filter === null ? () => true : matcherOf(filter);
     if (!matches) return graphError(res, 400, 'Request_UnsupportedQuery', 'Unsupported Query.');

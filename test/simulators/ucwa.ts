@@ -56,6 +56,10 @@ export interface UcwaSimulator {
     slowMs?: number;
     /** The authenticated user resource points once to another pool (`redirect`), as for a user homed elsewhere. */
     redirectOnce?: boolean;
+    /** The autodiscover root answers only a `redirect` to the other pool's root (MS-OCDISCWS 3.1.5.2). */
+    rootRedirect?: boolean;
+    /** Error bodies carry only the required `code` (and a message), no `subcode`. */
+    codeOnly?: boolean;
   };
   /** The query of the last search, the size and Accept header of the last contactPhoto request. */
   lastSearch?: { query: string | null; limit: string | null };
@@ -133,7 +137,9 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
   };
   const fail = (res: ServerResponse, error: keyof typeof ERRORS) => {
-    const [status, body] = ERRORS[error];
+    const [status, full] = ERRORS[error];
+    // "The only property that is required in the error body is 'code'" (Errors and informational messages).
+    const body = sim.faults.codeOnly ? { code: full.code, message: full.message } : full;
     json(res, status, body, status === 429 ? { 'Retry-After': sim.faults.retryAfter ?? '1' } : {});
   };
   /** What IIS answers for a path nothing serves: an HTML page, not a UCWA error body. */
@@ -193,6 +199,11 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
   const signIn = async (req: IncomingMessage, res: ServerResponse, pool: string, path: string): Promise<boolean> => {
     if (req.method === 'GET' && path === '/') {
       sim.counts.autodiscover++;
+      // MS-OCDISCWS 3.1.5.2: a root that cannot serve the user names the next hop as `redirect`, and no `user`.
+      if (sim.faults.rootRedirect && pool === '') {
+        json(res, 200, { _links: { self: { href: `${base}/` }, redirect: { href: `${base}${OTHER_POOL}/` } } });
+        return true;
+      }
       json(res, 200, {
         _links: {
           self: { href: `${base}${pool}/Autodiscover/AutodiscoverService.svc/root?originalDomain=contoso.com` },

@@ -54,6 +54,7 @@ describe('Microsoft Graph source', () => {
   after(() => sim.close());
   beforeEach(() => {
     sim.faults = [];
+    sim.listsUsers = true;
     sim.photoPaths = [];
     sim.tokenLifetimeSeconds = 3599;
   });
@@ -96,6 +97,16 @@ describe('Microsoft Graph source', () => {
     it('finds a user by UPN when that is the address known', async () => {
       expect(await sizeOf(await source().fetch(byEmail('adelev@contoso.onmicrosoft.com'), signal()))).to.equal('648x648');
       expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${ADELE.id}/photos/648x648/$value`]);
+    });
+
+    it('takes a refused user listing (no User.Read.All) as a setup to mend for everyone, not as "no photo"', async () => {
+      sim.listsUsers = false;
+      const error = await source()
+        .fetch(byEmail('adele.vance@contoso.com'), signal())
+        .catch((failure: unknown) => failure);
+      expect(error).to.be.instanceOf(MisconfiguredSourceError);
+      expect((error as Error).message).to.include('User.Read.All');
+      expect(sim.photoPaths).to.deep.equal([]);
     });
 
     it('takes an address no user holds as "no photo", without asking for a photo', async () => {

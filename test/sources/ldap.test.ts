@@ -115,11 +115,13 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(await fetch(user(['dee@legacy.example.org']), { searchAttributes: ['mail'] })).to.deep.equal({ kind: 'none' });
     });
 
-    it('reads the entry an LDAP DN reference names, and falls back to the addresses when the DN is gone', async () => {
+    it('reads the entry an LDAP DN reference names, and falls back to the addresses when the DN is gone or referred', async () => {
       expect(photoBytes(await fetch(user([], { ldapDn: person('Eve Nomail') })))).to.deep.equal(photos.eve);
       expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: person('Moved Away') })))).to.deep.equal(photos.ada);
       expect(await fetch(user([], { ldapDn: person('Moved Away') }))).to.deep.equal({ kind: 'none' });
       expect(await fetch(user([], { ldapDn: 'not a DN' }))).to.deep.equal({ kind: 'none' });
+      // Another domain's DN, as a Global Catalog import wrote it: the directory refers it elsewhere.
+      expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: 'CN=Ada,OU=People,DC=child,DC=example,DC=org' })))).to.deep.equal(photos.ada);
     });
 
     it('takes nothing it cannot look up', () => {
@@ -143,10 +145,13 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(error.message).to.equal(`the directory refused the bind as ${LDAP_READER.dn}: invalid credentials`);
     });
 
-    it('fails as a setup to mend for a base DN that does not exist, or a CA file that cannot be read', async () => {
+    it('fails as a setup to mend for a base DN that does not exist or another server holds, or a CA file that cannot be read', async () => {
       const error = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'ou=nowhere,dc=example,dc=com' }));
       expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.match(/NoSuchObject/);
+      const referred = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'dc=child,dc=example,dc=org' }));
+      expect(referred).to.be.instanceOf(MisconfiguredSourceError);
+      expect(referred.message).to.equal('the directory answered a referral (10): another server holds the base DN');
       const anonymous = await failureOf(fetch(user(['ada@example.com']), { bindDn: undefined, bindPassword: undefined }));
       expect(anonymous, 'an anonymous search the directory lets see nothing').to.be.instanceOf(MisconfiguredSourceError);
       const noCa = await failureOf(fetch(user(['ada@example.com']), { url: slapd.ldapsUrl, caFile: '/nonexistent/ca.pem' }));

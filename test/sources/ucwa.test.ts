@@ -147,6 +147,12 @@ describe('Skype for Business UCWA source', () => {
       expect(sim.counts).to.include({ searches: 4, contactReads: 2, photoRequests: 1 });
     });
 
+    it('takes a UCWA 404 whose error body has only its code as "no photo" too', async () => {
+      sim.faults.codeOnly = true;
+      expect(await fetch(user('no.photo@contoso.com', 'sip:no.photo@contoso.com'))).to.deep.equal(NO_PHOTO);
+      expect(sim.counts).to.include({ photoRequests: 1 });
+    });
+
     it('refuses a ucwaPerson that is not a SIP address, saying so', async () => {
       const error = await fetch(contact([], 'lee gu')).catch((e: unknown) => e);
       expect(error)
@@ -167,6 +173,12 @@ describe('Skype for Business UCWA source', () => {
       const answers = await Promise.all(references.map((reference) => fetch(reference)));
       expect(answers.every((answer) => answer.kind === 'photo')).to.equal(true);
       expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, photoRequests: 20 });
+    });
+
+    it('follows a root that names only the next hop (redirect), then signs in there', async () => {
+      sim.faults.rootRedirect = true;
+      expect(await fetch(alex())).to.deep.include({ kind: 'photo' });
+      expect(sim.counts).to.include({ autodiscover: 2, tokenRequests: 1, applicationCreations: 1 });
     });
 
     it('follows the redirect resource to the pool the user is homed in, signing in there', async () => {

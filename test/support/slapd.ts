@@ -158,6 +158,8 @@ moduleload back_monitor
 TLSCACertificateFile ${dir}/ca.pem
 TLSCertificateFile ${dir}/server.pem
 TLSCertificateKeyFile ${dir}/server.key
+# As a domain controller refers a name outside its own naming contexts (another domain of the forest) to a server that holds it.
+referral ldap://dc2.child.example.org/
 
 database mdb
 suffix "${BASE_DN}"
