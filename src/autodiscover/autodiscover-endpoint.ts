@@ -176,7 +176,13 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   };
 }
 
-const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
+/**
+ * Every Autodiscover answer, the 401 to a client's first unauthenticated probe included,
+ * says the SOAP endpoint is on, as Exchange's do: the EWS Managed API and its ports
+ * (ews-javascript-api's AutodiscoverUrl) pick SOAP by `X-SOAP-Enabled` and otherwise fall
+ * back to POX, which ews-javascript-api does not implement.
+ */
+const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, 'x-soap-enabled': 'True' });
 
 /** Query parameter names are case-insensitive on IIS (`protocol=ews` works as well as `Protocol=EWS`). */
 function parameter(query: URLSearchParams, name: string): string {

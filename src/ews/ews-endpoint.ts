@@ -404,16 +404,50 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
       if (read.error.responseCode === 'ErrorSchemaValidation') return soapAnswer(ewsErrorFault(read.error), read.error.httpStatus);
       return read.operation.refuse(read.error);
     case 'unsupported': {
-      // GetUserAvailabilityRequest, Get/SetUserOofSettingsRequest: their answers have shapes of their own
-      // (FreeBusyResponseArray, one ResponseMessage) that a ResponseMessages list named after
-      // the request element broke clients on; the fault Exchange sends for a request-level
-      // error is read by every client.
-      const operation = read.name.endsWith(REQUEST_SUFFIX) ? read.name.slice(0, -REQUEST_SUFFIX.length) : undefined;
-      if (operation) return soapAnswer(ewsErrorFault(BridgeError.invalidOperation(operation)), 500);
+      // Operations whose answers have shapes of their own (FreeBusyResponseArray, one
+      // ResponseMessage, the ResponseClass on the answer itself): a ResponseMessages list
+      // named after the operation broke clients on them, or was read as an empty success
+      // (no room lists, no delegates); the fault Exchange sends for a request-level error is
+      // read by every client.
+      const operation = read.name.endsWith(REQUEST_SUFFIX) ? read.name.slice(0, -REQUEST_SUFFIX.length) : read.name;
+      if (operation !== read.name || SINGULAR_RESPONSES.has(operation)) return soapAnswer(ewsErrorFault(BridgeError.invalidOperation(operation)), 500);
       return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name))]));
     }
   }
 }
+
+/**
+ * Operations whose response, as Microsoft Learn documents each, is not a ResponseMessages
+ * list of one message per item but carries its ResponseClass itself (GetRoomListsResponse,
+ * GetDelegateResponse, GetMailTipsResponse, …). Those sent as `…Request` are told apart by
+ * their name.
+ */
+const SINGULAR_RESPONSES: ReadonlySet<string> = new Set([
+  'FindConversation',
+  'FindPeople',
+  'GetAppManifests',
+  'GetAppMarketplaceUrl',
+  'GetDelegate',
+  'GetDiscoverySearchConfiguration',
+  'GetHoldOnMailboxes',
+  'GetInboxRules',
+  'GetMailTips',
+  'GetNonIndexableItemDetails',
+  'GetNonIndexableItemStatistics',
+  'GetPasswordExpirationDate',
+  'GetPersona',
+  'GetRoomLists',
+  'GetRooms',
+  'GetSearchableMailboxes',
+  'GetServiceConfiguration',
+  'GetSharingFolder',
+  'GetSharingMetadata',
+  'GetUserRetentionPolicyTags',
+  'GetUserUnifiedGroups',
+  'SearchMailboxes',
+  'SetHoldOnMailboxes',
+  'UpdateInboxRules',
+]);
 
 /** The base URL the client reached the bridge at (addressing.ts); `localhost` as before when the Host says nothing usable. */
 function originOf(req: Request): string {

@@ -74,6 +74,11 @@ describe('Autodiscover front door', () => {
       });
     }
 
+    it("says the SOAP endpoint is on in the 401 to a client's first unauthenticated GET, as the EWS Managed API's discovery reads it", async () => {
+      const res = await request(t.bridge.server).get('/autodiscover/autodiscover.xml').expect(401);
+      expect(res.headers['x-soap-enabled']).to.equal('True');
+    });
+
     it('refuses a wrong password with 401 and tells nothing', async () => {
       const res = await post(
         '/autodiscover/autodiscover.svc',

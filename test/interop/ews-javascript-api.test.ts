@@ -11,6 +11,7 @@ import {
   ExchangeService,
   ExchangeVersion,
   ItemId,
+  Mailbox,
   MailboxType,
   PhoneNumberKey,
   PropertySet,
@@ -262,9 +263,14 @@ describe('interop: ews-javascript-api client', function () {
   });
 
   describe('what the bridge does not serve', () => {
-    // Their answers have shapes of their own; a ResponseMessages list named after the request element made the client throw a TypeError.
+    // Their answers have shapes of their own; a ResponseMessages list named after the request element made the client
+    // throw a TypeError, or read as an empty success (no room lists, no rules, no delegates).
     for (const [operation, call] of [
       ['GetUserOofSettings', () => service.GetUserOofSettings(READER.username)],
+      ['GetRoomLists', () => service.GetRoomLists()],
+      ['GetInboxRules', () => service.GetInboxRules()],
+      ['GetDelegate', () => service.GetDelegates(new Mailbox(READER.username), false)],
+      ['GetPasswordExpirationDate', () => service.GetPasswordExpirationDate(READER.username)],
       [
         'GetUserAvailability',
         () => service.GetUserAvailability([new AttendeeInfo(ADMIN.username)], new TimeWindow(DateTime.Now, DateTime.Now.AddDays(1)), AvailabilityData.FreeBusy),

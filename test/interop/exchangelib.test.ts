@@ -60,6 +60,7 @@ interface Observed {
   ambiguous: { query: string; resolutions: ResolutionJson[] };
   foreign_item: (ErrorJson | ContactJson)[];
   oof_settings: ErrorJson;
+  delegates: ErrorJson;
   two_names: ErrorJson;
 }
 
@@ -126,6 +127,8 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
 
   it("reads what the bridge does not serve as Exchange's errors: out-of-office settings, and two names in one ResolveNames", () => {
     expect(observed.oof_settings).to.deep.equal({ type: 'ErrorInvalidOperation', message: 'the bridge does not serve GetUserOofSettings' });
+    // Answered as a ResponseMessages list, it read as no delegates at all.
+    expect(observed.delegates).to.deep.equal({ type: 'ErrorInvalidOperation', message: 'the bridge does not serve GetDelegate' });
     expect(observed.two_names.type).to.equal('ErrorSchemaValidation');
     expect(observed.two_names.message).to.match(/^The request failed schema validation: the element 'UnresolvedEntry' may occur once, not 2 times$/);
   });

@@ -15,7 +15,8 @@ Steps, all in one process (importing exchangelib is the slow part):
      carries and GetAttachment for every attachment (attachment.content);
   5. optional negative cases: a name that resolves to nothing, one that resolves to
      several people, and GetItem on an id of another mailbox's contact;
-  6. what the bridge does not serve: account.oof_settings (GetUserOofSettingsRequest) and
+  6. what the bridge does not serve: account.oof_settings (GetUserOofSettingsRequest),
+     account.delegates (GetDelegate, whose answer carries its ResponseClass itself) and
      resolve_names with two names in one envelope (the schema allows one).
 
 Prints one JSON object with what exchangelib returned (photo bytes as base64) and exits
@@ -222,6 +223,11 @@ def main():
         observed["oof_settings"] = {"type": None, "message": repr(account.oof_settings)}
     except EWSError as error:
         observed["oof_settings"] = error_of(error)
+    STEP = "delegates"
+    try:
+        observed["delegates"] = {"type": None, "message": repr(account.delegates)}
+    except EWSError as error:
+        observed["delegates"] = error_of(error)
     STEP = "two names in one ResolveNames"
     try:
         observed["two_names"] = {"type": None, "message": repr(account.protocol.resolve_names(["Adele", "Xaver"]))}
