@@ -13,6 +13,7 @@ import { GRAPH_VERSIONS } from './graph-photo-path.js';
 import { createGraphBatchRoute } from './graph-batch-route.js';
 import { createGraphContactRoutes } from './graph-contact-routes.js';
 import { createGraphPhotoRoutes } from './graph-photo-routes.js';
+import { createGraphUserRoutes } from './graph-user-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
@@ -62,6 +63,7 @@ export function createApp(options: AppOptions): express.Express {
     GRAPH_VERSIONS.map((version) => `/${version}`),
     createGraphBatchRoute(options),
     createGraphContactRoutes(options),
+    createGraphUserRoutes(options),
   );
   app.use(
     GRAPH_VERSIONS.map((version) => `/${version}`),

@@ -1,4 +1,4 @@
-import { Router, type ErrorRequestHandler, type Request } from 'express';
+import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Contact } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
@@ -6,7 +6,6 @@ import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { folderId } from '../ews/folders.js';
 import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
-import { asBridgeError } from '../http/client-errors.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
@@ -15,7 +14,7 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
-import { imageNotFound, methodNotAllowed, sendGraphError } from './graph-errors.js';
+import { graphErrorHandler, imageNotFound, methodNotAllowed } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphSizeId } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
@@ -107,10 +106,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     throw methodNotAllowed();
   });
 
-  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
-  };
-  router.use(handleError);
+  router.use(graphErrorHandler(log));
   return router;
 }
 

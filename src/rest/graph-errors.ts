@@ -1,5 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { BridgeError } from '../domain/errors.js';
+import { asBridgeError } from '../http/client-errors.js';
+import { contextOf } from '../http/request-context.js';
 import { endErrorAnswer } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 
@@ -75,4 +78,11 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     log,
     requestId,
   );
+}
+
+/** The last handler of a Graph router: every error as Graph writes it. */
+export function graphErrorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
+  };
 }

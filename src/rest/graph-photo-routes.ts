@@ -1,17 +1,16 @@
-import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ServedRendition } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
-import { asBridgeError } from '../http/client-errors.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
-import { methodNotAllowed, resourceNotFound, sendGraphError, unknownSegment } from './graph-errors.js';
+import { graphErrorHandler, methodNotAllowed, resourceNotFound, unknownSegment } from './graph-errors.js';
 import { graphContextUrl, graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 
 export interface GraphPhotoRoutesOptions {
@@ -106,10 +105,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     throw unknownSegment(req.path.split('/').filter(Boolean).at(-1) ?? '');
   });
 
-  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
-  };
-  router.use(handleError);
+  router.use(graphErrorHandler(log));
   return router;
 }
 

@@ -86,6 +86,29 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 48, height: 48 });
   });
 
+  it('reads the signed-in user and a user by principal name, with Graph’s default properties, and 404 for nobody', async () => {
+    const me = (await asReader.api('/me').get()) as Record<string, unknown>;
+    expect(me).to.deep.include({ id: READER.username, mail: READER.username, userPrincipalName: READER.username, displayName: 'The Reader' });
+    const alex = (await asReader.api('/users/alex.wilber@contoso.com').get()) as Record<string, unknown>;
+    expect(Object.keys(alex).filter((key) => !key.startsWith('@'))).to.have.members([
+      'businessPhones',
+      'displayName',
+      'givenName',
+      'jobTitle',
+      'mail',
+      'mobilePhone',
+      'officeLocation',
+      'preferredLanguage',
+      'surname',
+      'userPrincipalName',
+      'id',
+    ]);
+    expect(alex).to.deep.include({ displayName: 'Alex Wilber', givenName: 'Alex', surname: 'Wilber', jobTitle: 'Marketing Assistant', businessPhones: [] });
+    expect(alex['@odata.context']).to.equal(`${baseUrl}v1.0/$metadata#users/$entity`);
+    const nobody = await graphErrorOf(asReader.api('/users/nobody@contoso.com').get());
+    expect(nobody).to.include({ statusCode: 404, code: 'Request_ResourceNotFound' });
+  });
+
   it('reads the beta version as v1.0', async () => {
     const beta = (await asReader.api('/users/alex.wilber@contoso.com/photo').version('beta').get()) as Record<string, unknown>;
     expect(beta).to.deep.include({ id: '486X486' });

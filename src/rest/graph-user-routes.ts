@@ -1,0 +1,66 @@
+import { Router, type Request } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import { BridgeError } from '../domain/errors.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import { graphErrorHandler, resourceNotFound } from './graph-errors.js';
+import { graphBaseUrl, graphUserOwner } from './graph-photo-path.js';
+
+export interface GraphUserRoutesOptions {
+  store: Store;
+  auth: Authenticator;
+  log: Logger;
+}
+
+/**
+ * `GET /me` and `GET /users/{id | userPrincipalName}` (https://learn.microsoft.com/en-us/graph/api/user-get):
+ * the user with Graph's default properties, which a client reads before it asks for the
+ * photo (`/me`, then `/me/photo/$value`). A user's id is their primary address; another of
+ * their addresses finds them too. A login the directory does not list is still a mailbox
+ * (as Autodiscover answers it): `/me` is then its address alone. A real login only.
+ */
+export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
+  const { store, log } = options;
+  const router = Router();
+  const reader = requireAccount(options.auth, 'user');
+
+  router.get('/me', reader, async (req, res) => {
+    const mailbox = mailboxOf(contextOf(req));
+    if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+    const user = (await store.getUser(mailbox)) ?? { email: mailbox, displayName: mailbox, refs: {} };
+    res.json(graphUser(req, user));
+  });
+
+  router.get('/users/:id', reader, async (req, res) => {
+    const id = String(req.params.id);
+    const owner = graphUserOwner(id);
+    if (owner instanceof BridgeError) throw owner;
+    const user = owner.kind === 'user' ? await store.getUser(owner.email) : undefined;
+    if (!user) throw resourceNotFound(id);
+    res.json(graphUser(req, user));
+  });
+
+  router.use(graphErrorHandler(log));
+  return router;
+}
+
+/** A user as Graph writes one by default: these eleven properties, the unknown ones null. */
+function graphUser(req: Request, user: DirectoryUser) {
+  return {
+    '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`,
+    businessPhones: user.businessPhone === undefined ? [] : [user.businessPhone],
+    displayName: user.displayName,
+    givenName: user.givenName ?? null,
+    jobTitle: user.title ?? null,
+    mail: user.email,
+    mobilePhone: user.mobilePhone ?? null,
+    officeLocation: null,
+    preferredLanguage: null,
+    surname: user.surname ?? null,
+    userPrincipalName: user.email,
+    id: user.email,
+  };
+}
