@@ -1,13 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import express, { Router, type ErrorRequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import { asBridgeError } from '../http/client-errors.js';
+import { admittedBody } from '../http/admitted-body.js';
+import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
-import { sendGraphError } from './graph-errors.js';
+import { graphErrorHandler } from './graph-errors.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 
 export interface GraphBatchRouteOptions {
@@ -20,7 +21,15 @@ export interface GraphBatchRouteOptions {
 /** "JSON batch requests are currently limited to 20 individual requests." */
 export const BATCH_MAX_REQUESTS = 20;
 /** Twenty requests with URLs at the front door's limit (4,096) and a few headers each. */
-const BATCH_MAX_BODY = '128kb';
+const BATCH_MAX_BODY_BYTES = 128 * 1024;
+/**
+ * Batches one account may have in progress: each holds its answers until the last is in
+ * (twenty pages of 250 contacts are some megabytes), so one login's connections must not
+ * hold them by the hundred.
+ */
+const BATCHES_PER_ACCOUNT = 2;
+/** A batch's requests in progress at once: the rest wait their turn, as they would on one connection. */
+const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
 const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'consistencylevel', 'prefer']);
 /** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */
@@ -74,18 +83,39 @@ function written({ json, ...response }: BatchResponse): string {
  */
 export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
   const router = Router();
-  router.post('/$batch', requireAccount(options.auth, 'user'), express.json({ limit: BATCH_MAX_BODY, type: () => true }), async (req, res) => {
-    const requests = readBatch(req.body);
+  const body = admittedBody(
+    new InProgressPerAccount(BATCHES_PER_ACCOUNT),
+    'batches',
+    BATCH_MAX_BODY_BYTES,
+    () => new BridgeError('BadRequest', 413, `a batch is at most ${BATCH_MAX_BODY_BYTES / 1024} KB`),
+  );
+  router.post('/$batch', requireAccount(options.auth, 'user'), body, async (req, res) => {
+    const requests = readBatch(jsonOf(req.body as Buffer));
     const run = (request: BatchRequest) => runOne(request, req, options.send, options.log);
-    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await Promise.all(requests.map(run));
+    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await inTurns(requests, run);
     res.type('application/json').send(`{"responses":[${responses.map(written).join(',')}]}`);
   });
-
-  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendGraphError(res, batchError(error), options.log, contextOf(req).requestId);
-  };
-  router.use(handleError);
+  router.use(graphErrorHandler(options.log));
   return router;
+}
+
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw invalidBatch('the body is not JSON');
+  }
+}
+
+/** Every request run, at most BATCH_CONCURRENCY at once; the answers in the requests' order. */
+async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) => Promise<BatchResponse>): Promise<BatchResponse[]> {
+  const responses: BatchResponse[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < requests.length; i = next++) responses[i] = await run(requests[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, requests.length) }, worker));
+  return responses;
 }
 
 async function inSequence(requests: BatchRequest[], run: (request: BatchRequest) => Promise<BatchResponse>): Promise<BatchResponse[]> {
@@ -110,7 +140,7 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
   try {
     answer = await send({
       method: request.method,
-      path: VERSIONED.test(request.url) ? request.url : `${(batch as express.Request).baseUrl}${request.url}`,
+      path: VERSIONED.test(request.url) ? request.url : `${(batch as Request).baseUrl}${request.url}`,
       headers: { ...request.headers, ...inherited(batch.headers) },
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
     });
@@ -210,8 +240,3 @@ function invalidBatch(reason: string): BridgeError {
 }
 
 /** body-parser's refusals (not JSON, too large) as Graph's error JSON; the rest as they are. */
-function batchError(error: unknown): unknown {
-  const status = (error as { status?: unknown } | null)?.status;
-  if (error instanceof BridgeError || typeof status !== 'number') return asBridgeError(error);
-  return status === 413 ? new BridgeError('BadRequest', 413, `a batch is at most ${BATCH_MAX_BODY}`) : invalidBatch('the body is not JSON');
-}

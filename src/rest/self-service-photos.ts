@@ -5,10 +5,8 @@ import { BridgeError } from '../domain/errors.js';
 import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Logger } from '../logger.js';
-import { closeAfterAnswer } from '../http/lingering-close.js';
+import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
-import { readBody } from '../http/read-body.js';
-import { contextOf } from '../http/request-context.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
@@ -108,24 +106,9 @@ const uploading = new InProgressPerAccount(2);
  * 503 + Retry-After at once, its body not read.
  */
 export function photoUploadBody(maxUploadBytes: number): RequestHandler {
-  return (req, res, next) => {
-    const account = contextOf(req).principal?.username ?? '';
-    if (!uploading.admit(account, res)) {
-      closeAfterAnswer(res);
-      next(BridgeError.serverBusy(`this account has ${uploading.of(account)} photo uploads in progress already; try again once they are done`, 1));
-      return;
-    }
-    readBody(req, maxUploadBytes, (error, body) => {
-      if (error instanceof BridgeError && error.httpStatus === 413) {
-        closeAfterAnswer(res);
-        next(BridgeError.imageTooLarge(`the body is larger than the upload limit (${maxUploadBytes} bytes)`));
-      } else if (error) next(error);
-      else {
-        req.body = body;
-        next();
-      }
-    });
-  };
+  return admittedBody(uploading, 'photo uploads', maxUploadBytes, () =>
+    BridgeError.imageTooLarge(`the body is larger than the upload limit (${maxUploadBytes} bytes)`),
+  );
 }
 
 /** The uploaded bytes, as `photoUploadBody` read them (empty when there was no body). */

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -130,5 +132,64 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       .expect(401);
     // beta answers as v1.0.
     expect(byId(await batch({ requests: [get('x', '/me/photo')] }, basic(READER), 'beta').expect(200)).get('x')!.status).to.equal(200);
+  });
+
+  describe('on the wire', () => {
+    let port: number;
+    const body = JSON.stringify({ requests: [{ id: '1', method: 'GET', url: '/me/photo' }] });
+    const head = (extra = '') =>
+      `POST /v1.0/$batch HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basic(READER)}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\n${extra}\r\n`;
+    /** What the bridge sends on `socket` until `until` holds of it or the connection closes. */
+    const received = (socket: Socket, until: (text: string) => boolean) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (until(text)) resolve(text);
+        });
+        socket.once('close', () => resolve(text));
+      });
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      return socket;
+    };
+
+    before(async () => {
+      const server = t.bridge.server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      port = (server.address() as { port: number }).port;
+    });
+
+    it('invites the body of a logged-in batch with 100 Continue, then answers it', async () => {
+      const socket = await open();
+      try {
+        socket.write(head('Expect: 100-continue\r\n'));
+        expect(await received(socket, (text) => text.includes('\r\n\r\n'))).to.equal('HTTP/1.1 100 Continue\r\n\r\n');
+        socket.write(body);
+        expect(await received(socket, (text) => text.includes('"responses"'))).to.match(/^HTTP\/1\.1 200 /);
+      } finally {
+        socket.destroy();
+      }
+    });
+
+    it('lets one account have two batches in progress; a third is 503 + Retry-After at once, its body unread', async () => {
+      const held = await Promise.all([open(), open()]);
+      try {
+        // Their bodies not sent yet: each batch is admitted and waits for its body.
+        for (const socket of held) socket.write(head());
+        const third = await batch({ requests: [get('1', '/me/photo')] });
+        expect(third.status).to.equal(503);
+        expect(third.headers['retry-after']).to.equal('1');
+        expect(third.body.error.code).to.equal('ErrorServerBusy');
+        const answers = held.map((socket) => received(socket, (text) => text.includes('"responses"')));
+        for (const socket of held) socket.write(body);
+        for (const answer of await Promise.all(answers)) expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      } finally {
+        for (const socket of held) socket.destroy();
+      }
+      expect((await batch({ requests: [get('1', '/me/photo')] })).status).to.equal(200);
+    });
   });
 });
