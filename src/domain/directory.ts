@@ -34,3 +34,8 @@ export interface DirectoryUser {
 
 /** How many other addresses a user may carry: AD's proxyAddresses of a large mailbox stay well below it. */
 export const MAX_OTHER_ADDRESSES = 100;
+
+/** Every address a user is found by, the primary first. */
+export function addressesOf(user: DirectoryUser): string[] {
+  return [user.email, ...(user.otherAddresses ?? [])];
+}

@@ -1,4 +1,4 @@
-import type { DirectoryUser } from '../domain/directory.js';
+import { addressesOf, type DirectoryUser } from '../domain/directory.js';
 import { readCsvRecords, type LocatedRecord } from './csv-records.js';
 import { ImportFileError } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
@@ -35,7 +35,7 @@ export class CheckedUsers {
       return undefined;
     }
     // An address names one mailbox, whether it is a primary or another address.
-    for (const address of [user.email, ...(user.otherAddresses ?? [])]) {
+    for (const address of addressesOf(user)) {
       const earlier = this.seen.get(address);
       if (earlier) this.problems.push(`${where}: ${address} already appears at ${earlier}`);
       this.seen.set(address, where);

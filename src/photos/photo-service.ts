@@ -1,3 +1,4 @@
+import { addressesOf } from '../domain/directory.js';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { BridgeError } from '../domain/errors.js';
@@ -283,11 +284,11 @@ export class PhotoService {
    * Drops what is known about an owner under each name it is asked by: a user's photo is
    * remembered per address asked, and may have been asked by another of theirs.
    */
-  async forgetByEveryAddress(owner: PhotoOwner): Promise<void> {
+  private async forgetByEveryAddress(owner: PhotoOwner): Promise<void> {
     this.forget(owner);
     if (owner.kind !== 'user') return;
     const user = await this.store.getUser(owner.email);
-    if (user) for (const address of [user.email, ...(user.otherAddresses ?? [])]) this.forget(userOwner(address));
+    if (user) for (const address of addressesOf(user)) this.forget(userOwner(address));
   }
 
   /** Drops what is known about one owner (their photo changed here). */

@@ -1,3 +1,4 @@
+import { addressesOf } from '../domain/directory.js';
 import { Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
@@ -29,7 +30,7 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
     const email = normalizeSmtpAddress(String(req.params.email));
     const user = await store.getUser(email);
     if (!user || !(await store.removeUser(user.email))) throw BridgeError.userNotFound(email);
-    for (const address of [user.email, ...(user.otherAddresses ?? [])]) photos.forget(userOwner(address));
+    for (const address of addressesOf(user)) photos.forget(userOwner(address));
     res.status(204).end();
   });
 
