@@ -25,6 +25,7 @@ import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
+import { readProblemOf } from './file-problem.js';
 import { openStore, withoutPassword } from './store/open-store.js';
 import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
@@ -90,10 +91,7 @@ function readable<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    const { code } = error as NodeJS.ErrnoException;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new InvalidArgumentError(`cannot read '${path}': ${reason}`);
+    throw new InvalidArgumentError(`cannot read '${path}': ${readProblemOf(error)}`);
   }
 }
 
@@ -333,7 +331,7 @@ program
   .requiredOption('--from <sqlite:file>', 'the SQLite store, e.g. sqlite:data/bridge.db')
   .requiredOption('--to <postgres-url>', 'the PostgreSQL database, e.g. postgres://bridge:secret@db:5432/bridge')
   .action(async (options: { from: string; to: string }) => {
-    if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${options.from}'`);
+    if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${withoutPassword(options.from)}'`);
     if (!/^postgres(ql)?:\/\//.test(options.to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(options.to)}'`);
     const counts = await copySqliteToPostgres(options.from.slice('sqlite:'.length), options.to);
     const photos = counts.user_photos + counts.contact_photos;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config.js';
+import { readProblemOf } from '../file-problem.js';
 import type { Principal } from '../domain/account.js';
 import { normalizeUsername } from './username.js';
 
@@ -42,8 +43,8 @@ export class BearerTokens {
       .map((name) => name.trim())
       .filter(Boolean);
     if (settings.jwtJwksUrl) return new BearerTokens(createRemoteJWKSet(new URL(settings.jwtJwksUrl)), settings, algorithms);
-    const keys = await keysByAlgorithm(readFileSync(settings.jwtPublicKeyFile, 'utf8'), algorithms);
-    if (keys.size === 0) throw new Error(`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`);
+    const keys = await keysByAlgorithm(keyFileText(settings.jwtPublicKeyFile), algorithms);
+    if (keys.size === 0) throw new ConfigError([`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`]);
     const keyFor: JWTVerifyGetKey = ({ alg }) => {
       const key = keys.get(alg);
       if (!key) throw new errors.JOSEAlgNotAllowed(`the configured key cannot verify ${alg} signatures`);
@@ -90,4 +91,13 @@ async function keysByAlgorithm(pem: string, algorithms: string[]): Promise<Map<s
     if (key) keys.set(algorithm, key);
   }
   return keys;
+}
+
+/** The key file's text; one that cannot be read is a setting to mend, said in one line. */
+function keyFileText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`BRIDGE_JWT_PUBLIC_KEY_FILE: cannot read ${path}: ${readProblemOf(error)}`]);
+  }
 }

@@ -43,12 +43,14 @@ export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'dat
   return settings.databaseUrl ? withoutPassword(settings.databaseUrl) : settings.databasePath;
 }
 
+/** The URL with its password hidden, given as `user:password@` or as libpq's `password` parameter. */
 export function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***');
   }
 }

@@ -3,7 +3,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { createLogger } from '../../src/logger.js';
 import { BearerTokens } from '../../src/auth/bearer-tokens.js';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -64,13 +64,18 @@ describe('bearer tokens whose algorithm or key type does not match the configure
     expect(contacts.body.value).to.deep.equal([]);
   });
 
-  it('refuse to start when the key fits none of the listed algorithms', async () => {
-    const settings = loadConfig({ ...issuer.env, BRIDGE_JWT_ALGORITHMS: 'ES256,HS256' });
-    const error = await BearerTokens.fromSettings(settings).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(String(error)).to.match(/fits none of BRIDGE_JWT_ALGORITHMS \(ES256, HS256\)/);
+  it('refuse to start when the key fits none of the listed algorithms, or its file cannot be read, as a setting to mend', async () => {
+    const refusal = (env: Record<string, string>) =>
+      BearerTokens.fromSettings(loadConfig({ ...issuer.env, ...env })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const unfit = await refusal({ BRIDGE_JWT_ALGORITHMS: 'ES256,HS256' });
+    expect(unfit).to.be.instanceOf(ConfigError);
+    expect(String(unfit)).to.match(/fits none of BRIDGE_JWT_ALGORITHMS \(ES256, HS256\)/);
+    const missing = await refusal({ BRIDGE_JWT_PUBLIC_KEY_FILE: '/nonexistent/key.pem' });
+    expect(missing).to.be.instanceOf(ConfigError);
+    expect((missing as ConfigError).message).to.include('BRIDGE_JWT_PUBLIC_KEY_FILE: cannot read /nonexistent/key.pem: no such file');
   });
 });
 

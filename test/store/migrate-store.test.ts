@@ -95,7 +95,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(missing.stderr).to.match(/no SQLite store at .*typo\.db/);
   });
 
-  it('names a target database that does not exist, or a role refused, in one line without the password', () => {
+  it('names a target database that does not exist, or a role refused, in one line without the password, wherever the URL has it', () => {
     const target = new URL(url);
     target.pathname = '/no_such_database';
     const noDatabase = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target.toString()]);
@@ -107,6 +107,14 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const noRole = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', stranger.toString()]);
     expect(noRole.status).to.equal(1);
     expect(noRole.stderr).to.match(/^ews-photo-bridge: PostgreSQL at postgres:\/\/no_such_role:\*\*\*@.*: role "no_such_role" does not exist\n$/);
+    // libpq also takes the password as a parameter; and a URL given where the SQLite file belongs.
+    stranger.password = '';
+    stranger.searchParams.set('password', 'sesame');
+    const asParameter = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', stranger.toString()]);
+    expect(asParameter.stderr).to.match(/role "no_such_role" does not exist/);
+    const swapped = runCli(['migrate-store', '--from', stranger.toString(), '--to', url]);
+    expect(swapped.stderr).to.match(/--from must be sqlite:<file>/);
+    for (const said of [asParameter.stderr, swapped.stderr]) expect(said).to.not.include('sesame');
   });
 
   it('lets every command work on the PostgreSQL store through BRIDGE_DATABASE_URL', () => {
