@@ -7,13 +7,21 @@ import { element, escapeXml, text } from './xml.js';
 
 /** The contact fields the bridge can write, named as EWS FieldURIs name them. */
 export type ContactField =
+  | 'ParentFolderId'
   | 'ItemClass'
   | 'Subject'
+  | 'Sensitivity'
   | 'Attachments'
+  | 'DateTimeReceived'
+  | 'Size'
+  | 'Importance'
   | 'DateTimeCreated'
   | 'HasAttachments'
+  | 'Culture'
   | 'LastModifiedTime'
+  | 'IsAssociated'
   | 'FileAs'
+  | 'FileAsMapping'
   | 'DisplayName'
   | 'GivenName'
   | 'CompanyName'
@@ -22,6 +30,7 @@ export type ContactField =
   | 'ContactSource'
   | 'Department'
   | 'JobTitle'
+  | 'PostalAddressIndex'
   | 'Surname'
   | 'HasPicture'
   | 'Alias'
@@ -29,13 +38,22 @@ export type ContactField =
 
 /** FieldURI (as clients send it) → field. Anything not here is ignored, never an error. */
 export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
+  ['item:ParentFolderId', 'ParentFolderId'],
   ['item:ItemClass', 'ItemClass'],
   ['item:Subject', 'Subject'],
+  ['item:Sensitivity', 'Sensitivity'],
   ['item:Attachments', 'Attachments'],
+  ['item:DateTimeReceived', 'DateTimeReceived'],
+  ['item:Size', 'Size'],
+  ['item:Importance', 'Importance'],
   ['item:DateTimeCreated', 'DateTimeCreated'],
   ['item:HasAttachments', 'HasAttachments'],
+  ['item:Culture', 'Culture'],
   ['item:LastModifiedTime', 'LastModifiedTime'],
+  ['item:IsAssociated', 'IsAssociated'],
   ['contacts:FileAs', 'FileAs'],
+  ['contacts:FileAsMapping', 'FileAsMapping'],
+  ['contacts:PostalAddressIndex', 'PostalAddressIndex'],
   ['contacts:DisplayName', 'DisplayName'],
   ['contacts:GivenName', 'GivenName'],
   ['contacts:CompanyName', 'CompanyName'],
@@ -78,14 +96,26 @@ export function shapeOf(value: string | undefined, what: string): Shape {
 export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),
   Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
+  // What Exchange's AllProperties answer for a contact holds of what the bridge keeps
+  // ("GetItem operation (contact)"); the EWS Managed API and its ports throw when a program
+  // reads a property AllProperties should have brought and did not.
   AllProperties: new Set<ContactField>([
+    'ParentFolderId',
     'ItemClass',
     'Subject',
+    'Sensitivity',
     'Attachments',
+    'DateTimeReceived',
+    'Size',
+    'Importance',
     'DateTimeCreated',
     'HasAttachments',
+    'Culture',
     'LastModifiedTime',
+    'IsAssociated',
     ...CARD_FIELDS,
+    'FileAsMapping',
+    'PostalAddressIndex',
     'HasPicture',
   ]),
 };
@@ -150,6 +180,8 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
   const pick = <T>(field: ContactField, value: T) => (wanted.has(field) ? value : undefined);
   return [
     pick('FileAs', text('t:FileAs', card.displayName)),
+    // The bridge files a contact under its display name, the one mapping of its own; it keeps no postal addresses.
+    pick('FileAsMapping', text('t:FileAsMapping', 'None')),
     pick('DisplayName', text('t:DisplayName', card.displayName)),
     pick('GivenName', text('t:GivenName', card.givenName)),
     pick('CompanyName', text('t:CompanyName', card.company)),
@@ -158,6 +190,7 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
     pick('ContactSource', text('t:ContactSource', card.source)),
     pick('Department', text('t:Department', card.department)),
     pick('JobTitle', text('t:JobTitle', card.jobTitle)),
+    pick('PostalAddressIndex', text('t:PostalAddressIndex', 'None')),
     pick('Surname', text('t:Surname', card.surname)),
     pick('HasPicture', text('t:HasPicture', card.hasPicture)),
     pick('Alias', text('t:Alias', card.alias)),
@@ -169,20 +202,37 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
  * A mailbox contact as GetItem returns it: t:ItemId, then the item part, then the
  * contact part — the order the EWS schema fixes and strict clients rely on.
  */
-export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>): string {
+export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string): string {
   const photo = contact.photo;
   return element(
     't:Contact',
     {},
     element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
+    wanted.has('ParentFolderId') ? parentFolderXml : undefined,
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,
     wanted.has('Subject') ? text('t:Subject', contact.displayName) : undefined,
+    wanted.has('Sensitivity') ? text('t:Sensitivity', 'Normal') : undefined,
     wanted.has('Attachments') && photo ? element('t:Attachments', {}, fileAttachmentXml(contact, ids)) : undefined,
+    wanted.has('DateTimeReceived') ? text('t:DateTimeReceived', ewsDateTime(contact.createdAt)) : undefined,
+    wanted.has('Size') ? text('t:Size', sizeOf(contact)) : undefined,
+    wanted.has('Importance') ? text('t:Importance', 'Normal') : undefined,
     wanted.has('DateTimeCreated') ? text('t:DateTimeCreated', ewsDateTime(contact.createdAt)) : undefined,
     wanted.has('HasAttachments') ? text('t:HasAttachments', photo !== undefined) : undefined,
+    wanted.has('Culture') ? text('t:Culture', 'en-US') : undefined,
     wanted.has('LastModifiedTime') ? text('t:LastModifiedTime', ewsDateTime(contact.updatedAt)) : undefined,
+    wanted.has('IsAssociated') ? text('t:IsAssociated', false) : undefined,
     contactCardXml(cardOfContact(contact), wanted),
   );
+}
+
+/** An item's size in bytes, as the store holds it: its text fields and its photo. */
+function sizeOf(contact: Contact): number {
+  const { phones } = contact;
+  const texts: (string | undefined)[] = [contact.displayName, contact.givenName, contact.surname, contact.company, contact.department, contact.jobTitle];
+  texts.push(...contact.emailAddresses, phones.business, phones.mobile, phones.home);
+  let size = contact.photo?.bytesLength ?? 0;
+  for (const value of texts) if (value) size += Buffer.byteLength(value);
+  return size;
 }
 
 /** The contact's photo as t:FileAttachment; with `content`, the bytes as one unbroken base64 string. */

@@ -116,3 +116,8 @@ export function folderXml(name: FolderName, totalCount: number, context: FolderI
     folder.element === 't:Folder' ? text('t:UnreadCount', 0) : undefined,
   );
 }
+
+/** The Contacts folder as the ParentFolderId of its items, when `fields` ask for it: made once for a request (a hash and a seal). */
+export function contactsFolderXml(fields: ReadonlySet<string>, context: FolderIdContext): string | undefined {
+  return fields.has('ParentFolderId') && context.mailbox ? folderIdXml('t:ParentFolderId', 'contacts', context) : undefined;
+}

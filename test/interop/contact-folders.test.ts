@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import {
+  Contact,
   ContactSchema,
   ContactsFolder,
+  FileAsMapping,
+  Importance,
+  PhysicalAddressIndex,
+  Sensitivity,
   ExchangeService,
   ExchangeVersion,
   Folder,
@@ -97,6 +102,23 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         .sort();
       expect(names).to.deep.equal(expected);
       expect(pages).to.equal(Math.ceil(expected.length / 2));
+    });
+
+    it('binds a listed contact with every property AllProperties brings, its parent the Contacts folder', async () => {
+      const contacts = await ContactsFolder.Bind(service, WellKnownFolderName.Contacts);
+      const [listed] = (await service.FindItems(WellKnownFolderName.Contacts, new ItemView(1))).Items;
+      const contact = await Contact.Bind(service, listed!.Id);
+      // Each read throws ServiceObjectPropertyException when the answer lacks the property.
+      expect(contact.ParentFolderId.UniqueId).to.equal(contacts.Id.UniqueId);
+      expect([contact.Sensitivity, contact.Importance, contact.FileAsMapping, contact.PostalAddressIndex]).to.deep.equal([
+        Sensitivity.Normal,
+        Importance.Normal,
+        FileAsMapping.None,
+        PhysicalAddressIndex.None,
+      ]);
+      expect(contact.Size).to.be.greaterThan(contact.DisplayName.length);
+      expect(contact.DateTimeReceived.TotalMilliSeconds).to.equal(contact.DateTimeCreated.TotalMilliSeconds);
+      expect([contact.IsAssociated, contact.Culture]).to.deep.equal([false, 'en-US']);
     });
 
     it('lists them in the order its view asks (OrderBy: a FindItem SortOrder)', async () => {

@@ -4,7 +4,7 @@ import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { folderKey, folderNotFound, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
+import { contactsFolderXml, folderKey, folderNotFound, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
@@ -52,6 +52,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
   },
 
   run(args, context) {
+    const parentFolder = contactsFolderXml(args.fields, context);
     // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
       if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
@@ -62,7 +63,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
         element(
           'm:RootFolder',
           pagingAttributes(args.page, start, contacts.length, total),
-          element('t:Items', {}, ...(await mapInTurns(contacts, (contact) => contactItemXml(contact, context.ids, args.fields)))),
+          element('t:Items', {}, ...(await mapInTurns(contacts, (contact) => contactItemXml(contact, context.ids, args.fields, parentFolder)))),
         ),
       );
     });

@@ -1,3 +1,4 @@
+import { contactsFolderXml } from '../folders.js';
 import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
 import { isRenditionOf } from '../../domain/photo.js';
@@ -25,8 +26,9 @@ export const getItem: EwsOperation<GetItemArgs> = {
   need: 'user',
   read: (request, limits) => ({ fields: requestedFields(child(request, 'ItemShape')), itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits) }),
 
-  run: ({ fields, itemIds }, context) =>
-    answerEachId(
+  run: ({ fields, itemIds }, context) => {
+    const parentFolder = contactsFolderXml(fields, context);
+    return answerEachId(
       'GetItem',
       itemIds,
       async (itemId) => {
@@ -35,11 +37,12 @@ export const getItem: EwsOperation<GetItemArgs> = {
         if (!contact) throw BridgeError.itemNotFound();
         const current =
           fields.has('Attachments') || fields.has('HasAttachments') || fields.has('HasPicture') ? await withCurrentPhoto(contact, context) : contact;
-        return success(element('m:Items', {}, contactItemXml(current, context.ids, fields)));
+        return success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder)));
       },
       EMPTY,
       context,
-    ),
+    );
+  },
 
   refuse: (error) => soapAnswer(operationResponse('GetItem', [failure(error, EMPTY)])),
 };
