@@ -6,7 +6,9 @@
 
 import { SquareCrop } from './photo-crop.js';
 
-const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto';
+// Every URL is relative to the page, so that it works under a path prefix a proxy strips
+// (BRIDGE_PUBLIC_URL=https://intranet.contoso.com/photos) as well as at the root.
+const PHOTO_URL = 'ews/exchange.asmx/s/GetUserPhoto';
 const CARD_SIZES = [96, 120, 240];
 const DETAIL_SIZES = [240, 360, 504, 648];
 const PAGE_SIZE = 48;
@@ -127,7 +129,7 @@ async function loadPage(reset) {
   list.setAttribute('aria-busy', 'true');
   const params = new URLSearchParams({ q: query, offset: String(nextOffset), limit: String(PAGE_SIZE) });
   try {
-    const page = await getJson(`/api/people?${params}`, controller.signal);
+    const page = await getJson(`api/people?${params}`, controller.signal);
     if (reset) {
       list.replaceChildren();
       shown = [];
@@ -267,7 +269,7 @@ async function showLock(person) {
   const box = $('photo-lock');
   box.disabled = true;
   try {
-    const { locked } = await getJson(`/admin/users/${encodeURIComponent(person.email)}/photo-lock`);
+    const { locked } = await getJson(`admin/users/${encodeURIComponent(person.email)}/photo-lock`);
     if (openPerson?.email !== person.email) return;
     box.checked = locked;
     box.disabled = false;
@@ -324,7 +326,7 @@ function photoChanged(email, photo) {
 
 /** A person changes their own photo through the self-service URL (where a lock applies); an administrator through the admin API. */
 function photoUrlFor(person) {
-  return isMe(person) && me.role !== 'admin' ? '/api/me/photo' : `/admin/users/${encodeURIComponent(person.email)}/photo`;
+  return isMe(person) && me.role !== 'admin' ? 'api/me/photo' : `admin/users/${encodeURIComponent(person.email)}/photo`;
 }
 
 async function send(method, url, body) {
@@ -363,7 +365,7 @@ async function setLock(event) {
   const box = event.target;
   const locked = box.checked;
   try {
-    await send(locked ? 'PUT' : 'DELETE', `/admin/users/${encodeURIComponent(openPerson.email)}/photo-lock`);
+    await send(locked ? 'PUT' : 'DELETE', `admin/users/${encodeURIComponent(openPerson.email)}/photo-lock`);
     editorStatus.textContent = locked ? 'Photo locked.' : 'Photo unlocked.';
   } catch (error) {
     box.checked = !locked;
@@ -381,7 +383,7 @@ async function setLock(event) {
  */
 function signOut() {
   const request = new XMLHttpRequest();
-  request.open('GET', '/sign-out', true, SIGNED_OUT_USER, SIGNED_OUT_USER);
+  request.open('GET', 'sign-out', true, SIGNED_OUT_USER, SIGNED_OUT_USER);
   request.addEventListener('loadend', () => {
     pending?.abort();
     if (dialog.open) dialog.close();
@@ -433,7 +435,7 @@ $('my-photo').addEventListener('click', () => void openMyPhoto());
 async function openMyPhoto() {
   let person = shown.find(isMe);
   if (!person) {
-    const page = await getJson(`/api/people?${new URLSearchParams({ q: me.email, limit: '5' })}`);
+    const page = await getJson(`api/people?${new URLSearchParams({ q: me.email, limit: '5' })}`);
     person = page.people.find(isMe);
   }
   if (person) openDetail(person, $('my-photo'), { edit: true });
@@ -441,11 +443,11 @@ async function openMyPhoto() {
 
 /** Who is signed in, and whether they may change their own photo (then their card offers it). */
 async function whoAmI() {
-  const account = await getJson('/api/me');
+  const account = await getJson('api/me');
   me = { ...me, username: account.username, role: account.role };
   $('me').textContent = `Signed in as ${account.username}${account.role === 'admin' ? ' (administrator)' : ''}`;
   try {
-    const own = await getJson('/api/me/photo');
+    const own = await getJson('api/me/photo');
     me = { ...me, email: own.email, ownPhoto: { allowed: own.allowed, locked: own.locked } };
     $('my-photo').hidden = !own.allowed;
     const mine = shown.find(isMe);
