@@ -5,7 +5,7 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { MADE_AT_ONCE, MADE_WAITING } from '../../src/http/caller-turns.js';
 import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
-import { BATCH_MAX_REQUESTS } from '../../src/rest/graph-batch-route.js';
+import { BATCH_MAX_REQUESTS, BATCHES_PER_ACCOUNT } from '../../src/rest/graph-batch-route.js';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
@@ -37,8 +37,10 @@ const CONNECTIONS_PER_CLIENT = 256;
 /** Pipelined requests written at once on each connection, whose answers are never read. */
 const PIPELINED = { connections: 10, requests: 450 };
 const CONVERSIONS = { count: 96, concurrency: 48 };
-/** Graph batches of distinct uncached conversions: each batch a full one, several at once. */
-const BATCHES = { count: 12, concurrency: 6 };
+/** Graph batches of distinct uncached conversions: each batch a full one, as many at once as one account may have. */
+const BATCHES = { count: 12, concurrency: BATCHES_PER_ACCOUNT };
+/** Graph batches of twenty pages of contacts each, all at once from one login. */
+const PAGE_BATCHES = { count: 60 };
 
 /**
  * Writes `count` requests in one piece, never reads; resolves, once the server closes the
@@ -244,6 +246,34 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           bytes: result.bytes,
           note: `503: past the caller’s ${MADE_AT_ONCE} at once and ${MADE_WAITING} waiting`,
           checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
+        };
+      },
+    },
+    {
+      // Each batch ran its 20 requests at once and held every answer: 200 connections of one login, unread, held 2.7 GB.
+      name: `Graph $batch: ${PAGE_BATCHES.count} batches of ${BATCH_MAX_REQUESTS} × /me/contacts?$top=1000 at once (one login, ${ADDRESS_BOOK.contacts} contacts)`,
+      async run(bridge) {
+        const body = JSON.stringify({
+          requests: Array.from({ length: BATCH_MAX_REQUESTS }, (_, i) => ({ id: String(i), method: 'GET', url: `/me/contacts?$top=1000&$skip=${i}` })),
+        });
+        const result = await flood(PAGE_BATCHES.count, PAGE_BATCHES.count, () =>
+          rawRequest(`${bridge.base}/v1.0/$batch`, {
+            method: 'POST',
+            headers: { authorization: ADDRESS_BOOK_AUTHORIZATION, 'content-type': 'application/json' },
+            body,
+          }),
+        );
+        const admitted = result.statuses.filter((status) => status === 200).length;
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: [...new Set(result.codes)].join(' '),
+          bytes: result.bytes,
+          note: `503 ErrorServerBusy past the account's ${BATCHES_PER_ACCOUNT} batches in progress; see the RSS and /healthz columns`,
+          checks: [
+            check(`each 200 or 503 (${unexpected} not)`, unexpected === 0),
+            check(`some refused at once, not all held (${PAGE_BATCHES.count - admitted} of ${PAGE_BATCHES.count})`, admitted < PAGE_BATCHES.count),
+          ],
         };
       },
     },

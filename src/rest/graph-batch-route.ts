@@ -27,7 +27,7 @@ const BATCH_MAX_BODY_BYTES = 128 * 1024;
  * (twenty pages of 250 contacts are some megabytes), so one login's connections must not
  * hold them by the hundred.
  */
-const BATCHES_PER_ACCOUNT = 2;
+export const BATCHES_PER_ACCOUNT = 2;
 /** A batch's requests in progress at once: the rest wait their turn, as they would on one connection. */
 const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */

@@ -47,6 +47,30 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   const router = Router();
   const reader = requireAccount(options.auth, 'user');
 
+  // The same contacts by the other paths "List contacts" documents: the caller's mailbox
+  // named as a user (`/users/{own address}/contacts`, as PnPjs asks), or the Contacts folder
+  // by its id (`/me/contactFolders/{id}/contacts`). Another user's are not the caller's to read.
+  router.use(async (req, res, next) => {
+    const alias = CONTACTS_ELSEWHERE.exec(req.url);
+    if (!alias) return next();
+    await reader(req, res, () => {});
+    await ownContacts(req, alias);
+    req.url = `/me/contacts${req.url.slice(alias[0].length)}`;
+    next();
+  });
+
+  async function ownContacts(req: Request, alias: RegExpExecArray): Promise<void> {
+    const mailbox = callerOf(req);
+    const [, user, folder] = alias;
+    if (folder !== undefined) {
+      if (decodeURIComponent(folder) !== contactsFolderId(mailbox, ids)) throw BridgeError.itemNotFound();
+      return;
+    }
+    const named = decodeURIComponent(user!).toLowerCase();
+    const own = named === mailbox.toLowerCase() || (await store.getUser(named))?.email.toLowerCase() === mailbox.toLowerCase();
+    if (!own) throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
+  }
+
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
@@ -109,6 +133,9 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.use(graphErrorHandler(log));
   return router;
 }
+
+/** `/users/{id}/contacts…` and `/me/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
+const CONTACTS_ELSEWHERE = /^\/(?:users\/([^/?]+)|me\/contactFolders\/([^/?]+))\/contacts(?=[/?]|$)/i;
 
 function callerOf(req: Request): string {
   const mailbox = mailboxOf(contextOf(req));

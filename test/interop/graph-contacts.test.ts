@@ -48,6 +48,23 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(pages).to.equal(Math.ceil(names.length / 3));
   });
 
+  it('lists the same contacts by the other paths Graph documents: the caller as a user, the Contacts folder by its id', async () => {
+    const mine = (await asReader.api('/me/contacts').get()) as ContactList & { value: (GraphContact & { parentFolderId: string })[] };
+    const names = (list: ContactList) => list.value.map((contact) => contact.displayName);
+    const asUser = (await asReader.api(`/users/${READER.username.toUpperCase()}/contacts`).get()) as ContactList;
+    expect(names(asUser)).to.deep.equal(names(mine));
+    const folder = mine.value[0]!.parentFolderId;
+    const inFolder = (await asReader.api(`/me/contactFolders/${folder}/contacts`).top(2).get()) as ContactList;
+    expect(names(inFolder)).to.deep.equal(names(mine).slice(0, 2));
+    const one = (await asReader.api(`/users/${READER.username}/contacts/${mine.value[0]!.id}`).get()) as GraphContact;
+    expect(one.displayName).to.equal(mine.value[0]!.displayName);
+
+    const another = await graphErrorOf(asReader.api(`/users/${ADMIN.username}/contacts`).get());
+    expect(another).to.include({ statusCode: 403, code: 'ErrorAccessDenied' });
+    const otherFolder = await graphErrorOf(asReader.api(`/me/contactFolders/${folder.slice(0, -4)}AAAA/contacts`).get());
+    expect(otherFolder).to.include({ statusCode: 404, code: 'ErrorItemNotFound' });
+  });
+
   it('names a contact as Graph does, and serves its photo’s metadata and bytes by the id it listed', async () => {
     const { value } = (await asReader.api('/me/contacts').top(100).get()) as ContactList;
     const megan = value.find((c) => c.displayName === READER_CONTACTS.megan.displayName)!;
