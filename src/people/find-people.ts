@@ -1,7 +1,7 @@
 import { isSmtpAddress } from '../domain/email.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
-import type { Store } from '../store/store.js';
+import type { RoutingType, Store } from '../store/store.js';
 
 /** Where ResolveNames looks, and in which order (EWS's SearchScope). */
 export const SEARCH_SCOPES = ['ActiveDirectory', 'Contacts', 'ActiveDirectoryContacts', 'ContactsActiveDirectory'] as const;
@@ -18,41 +18,51 @@ export const MAX_ENTRY_LENGTH = 1024;
 export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
 /**
- * People matching a name: directory users found by the store's people search (every word
- * the start of a word of their names, alias or address, accents and case ignored; exact
- * and whole-name-prefix matches first) and the mailbox's own contacts whose name, a word
- * of whose names (accents and case ignored) or an address starts with `entry`, or — for
- * `SMTP:address` — whose address is exactly that.
+ * People matching a name. Without a routing type: directory users found by the store's
+ * people search (every word the start of a word of their names, alias or primary address,
+ * accents and case ignored; exact and whole-name-prefix matches first) and the mailbox's
+ * own contacts whose name, a word of whose names (accents and case ignored) or an address
+ * starts with `entry`. With one (`smtp:…`, `sip:…`), as the UnresolvedEntry reference has
+ * it: "a partial match against each value" of that type — users whose SMTP address (a
+ * whole address: any of theirs, secondary ones too) or SIP address starts with the rest,
+ * and contacts one of whose addresses does (SMTP only).
  * Returns up to `limit + 1`, so a caller can tell when there were more than it shows.
  */
 export async function findPeople(store: Store, mailbox: string | undefined, entry: string, scope: SearchScope, limit: number): Promise<Person[]> {
   const term = entry.trim();
   if (term === '' || term.length > MAX_ENTRY_LENGTH) return [];
-  const exact = /^smtp:/i.test(term) ? term.slice(5).trim().toLowerCase() : undefined;
+  const routed = ROUTED.exec(term);
+  const routing = routed && { type: routed[1]!.toLowerCase() as RoutingType, prefix: routed[2]!.trim().toLowerCase() };
   const [users, contacts] = await Promise.all([
-    scope === 'Contacts' ? [] : findUsers(store, term, exact, limit + 1),
-    scope === 'ActiveDirectory' || !mailbox ? [] : findContacts(store, mailbox, term, exact, limit + 1),
+    scope === 'Contacts' ? [] : routing ? usersByAddress(store, routing.type, routing.prefix, limit + 1) : store.searchUsers(term, limit + 1),
+    scope === 'ActiveDirectory' || !mailbox
+      ? []
+      : routing
+        ? contactsByAddress(store, mailbox, routing.type, routing.prefix, limit + 1)
+        : store.searchContacts(mailbox, term, limit + 1),
   ]);
   const directory = users.map((user): Person => ({ kind: 'user', user }));
   const own = contacts.map((contact): Person => ({ kind: 'contact', contact }));
   return (scope === 'ContactsActiveDirectory' ? [...own, ...directory] : [...directory, ...own]).slice(0, limit + 1);
 }
 
-/**
- * A whole address names one mailbox, by any of its addresses (as Exchange's ambiguous
- * name resolution reads proxyAddresses); `smtp:` asks for that mailbox alone.
- */
-async function findUsers(store: Store, term: string, exact: string | undefined, limit: number): Promise<DirectoryUser[]> {
-  const address = exact ?? (isSmtpAddress(term.trim()) ? term.trim().toLowerCase() : undefined);
-  const user = address === undefined ? undefined : await store.getUser(address);
-  if (user || exact !== undefined) return user ? [user] : [];
-  return store.searchUsers(term, limit);
+/** An entry that names its routing type, case ignored. */
+const ROUTED = /^(smtp|sip):(.*)$/is;
+
+async function usersByAddress(store: Store, type: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
+  if (prefix === '') return [];
+  // A whole SMTP address finds its mailbox by a secondary address too (the store's address index).
+  const [owner, starting] = await Promise.all([
+    type === 'smtp' && isSmtpAddress(prefix) ? store.getUser(prefix) : undefined,
+    store.usersByAddressPrefix(type, type === 'sip' ? `sip:${prefix}` : prefix, limit),
+  ]);
+  return owner ? [owner, ...starting.filter((user) => user.email.toLowerCase() !== owner.email.toLowerCase())].slice(0, limit) : starting;
 }
 
-async function findContacts(store: Store, mailbox: string, term: string, exact: string | undefined, limit: number): Promise<Contact[]> {
-  if (exact === undefined) return store.searchContacts(mailbox, term, limit);
-  const matches = await store.searchContacts(mailbox, exact, limit);
-  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase() === exact));
+async function contactsByAddress(store: Store, mailbox: string, type: RoutingType, prefix: string, limit: number): Promise<Contact[]> {
+  if (type !== 'smtp' || prefix === '') return [];
+  const matches = await store.searchContacts(mailbox, prefix, limit);
+  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase().startsWith(prefix)));
 }
 
 export function isSearchScope(value: string): value is SearchScope {

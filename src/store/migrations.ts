@@ -454,4 +454,9 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX users_by_other_address ON users USING gin (other_addresses jsonb_path_ops);
     `,
   },
+  {
+    // ResolveNames' `sip:` routing type: the start of a SIP address, case ignored as everywhere.
+    sqlite: 'CREATE INDEX users_by_sip_address ON users (lower(sip_address))',
+    postgres: 'CREATE INDEX users_by_sip_address ON users (lower(sip_address))',
+  },
 ];

@@ -48,6 +48,7 @@ import {
   type ReplacedContact,
   type Store,
   type ImportedPhotos,
+  type RoutingType,
 } from './store.js';
 import {
   directoryEntries,
@@ -443,6 +444,17 @@ export class PostgresStore implements Store, ChangeFeed {
   async getUser(email: string): Promise<DirectoryUser | undefined> {
     const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE u.id = ${USER_ID_BY_ADDRESS}`, [email]);
     return rows[0] && fromUserRow(rows[0]);
+  }
+
+  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
+    // Each the expression of its index (lower(email) unique, lower(sip_address)), compared as "C" as both columns are.
+    const column = routing === 'smtp' ? 'lower(u.email)' : 'lower(u.sip_address)';
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 ORDER BY ${column} LIMIT $3`, [
+      prefix,
+      prefixEnd(prefix),
+      limit,
+    ]);
+    return rows.map(fromUserRow);
   }
 
   async listUsers(): Promise<DirectoryUser[]> {

@@ -29,6 +29,7 @@ import {
   type PeopleQuery,
   tiersOf,
   type SearchTier,
+  prefixEnd,
 } from './search-text.js';
 import {
   MAX_DIRECT_REPORTS,
@@ -40,6 +41,7 @@ import {
   type ReplacedContact,
   type Store,
   type ImportedPhotos,
+  type RoutingType,
 } from './store.js';
 import {
   contactSearchColumnsOfRow,
@@ -263,6 +265,12 @@ export class SqliteStore implements Store {
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
+      usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end ORDER BY email LIMIT @limit`,
+      ),
+      usersBySipPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end ORDER BY lower(sip_address) LIMIT @limit`,
+      ),
       isPhotoLocked: db.prepare<{ address: string }, { photo_locked: number }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
       setPhotoLocked: db.prepare<{ locked: number; address: string }>(`UPDATE users SET photo_locked = @locked WHERE id = ${USER_ID_BY_ADDRESS}`),
       // An import that rebuilt the users triggers brings the address table up to date itself.
@@ -412,6 +420,11 @@ export class SqliteStore implements Store {
   async getUser(email: string): Promise<DirectoryUser | undefined> {
     const row = await this.read(() => this.statements.getUser.get({ address: email }));
     return row && fromUserRow(row);
+  }
+
+  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
+    const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
+    return (await this.read(() => statement.all({ prefix, end: prefixEnd(prefix), limit }))).map(fromUserRow);
   }
 
   async listUsers(): Promise<DirectoryUser[]> {

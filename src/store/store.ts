@@ -78,6 +78,9 @@ export interface ImportedPhotos {
  * Everything the bridge keeps. Asynchronous so that a networked implementation
  * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
  */
+/** The routing types ResolveNames reads before an address (`smtp:…`, `sip:…`). */
+export type RoutingType = 'smtp' | 'sip';
+
 export interface Store {
   /** Inserts or updates all users, and the photos given with them, in one transaction: all of them land, or none. */
   upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void>;
@@ -89,6 +92,11 @@ export interface Store {
    * search-text.ts); everyone in name order for an empty text.
    */
   searchUsers(text: string, limit: number): Promise<DirectoryUser[]>;
+  /**
+   * Users whose address of a routing type starts with `prefix` (lower case), in its order:
+   * `smtp` their primary SMTP address, `sip` their SIP address as stored (`sip:…`).
+   */
+  usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
   /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   removeUser(email: string): Promise<boolean>;

@@ -341,9 +341,12 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       }
     });
 
-    it('honours SMTP: for an exact address and the SearchScope', async () => {
+    it('reads SMTP: as a match against the start of addresses alone, and honours the SearchScope', async () => {
       expect((await resolve('SMTP:alex.wu@contoso.com')).ResolutionSet.Resolution.Mailbox.Name).to.equal('Alex Wu');
-      expect((await resolve('SMTP:alex.w')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+      const partial = await resolve('SMTP:alex.w');
+      expect(partial.ResponseCode).to.equal('ErrorNameResolutionMultipleResults');
+      expect([partial.ResolutionSet.Resolution].flat().map((resolution: any) => resolution.Mailbox.Name)).to.have.members(['Alex Wilber', 'Alex Wu']);
+      expect((await resolve('SMTP:wilber')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
       expect((await resolve('Lee', 'ReturnFullContactData="false" SearchScope="ActiveDirectory"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
       expect((await resolve('alex.wilber', 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
     });

@@ -24,7 +24,7 @@ describe('a mailbox asked for by another of its addresses', () => {
 
   before(async () => {
     t = await startTestBridge();
-    await t.store.upsertUsers([{ email: PRIMARY, otherAddresses: [SECONDARY, UPN], displayName: 'Megan Bowen', refs: {} }]);
+    await t.store.upsertUsers([{ email: PRIMARY, otherAddresses: [SECONDARY, UPN], sipAddress: `sip:${PRIMARY}`, displayName: 'Megan Bowen', refs: {} }]);
     await upload(300);
   });
   after(() => t.close());
@@ -45,17 +45,22 @@ describe('a mailbox asked for by another of its addresses', () => {
     expect((await restPhoto(UPN).expect(200)).headers.etag).to.equal(after);
   });
 
-  it('resolves another address to the mailbox under its primary address, with or without smtp:', async () => {
-    for (const entry of [SECONDARY, `smtp:${UPN}`]) {
+  // UnresolvedEntry: with the smtp routing type every address of the mailbox is matched; without one, the primary alone.
+  it('resolves another address given as smtp: (and the SIP address as sip:) to the mailbox under its primary address, and not without it', async () => {
+    const resolve = async (entry: string) => {
       const res = await request(t.bridge.server)
         .post('/EWS/Exchange.asmx')
         .set('Authorization', reader)
         .send(envelope(`<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>${entry}</m:UnresolvedEntry></m:ResolveNames>`))
         .expect(200);
-      const message = (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      return (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+    };
+    for (const entry of [`smtp:${SECONDARY}`, `SMTP:${UPN}`, 'sip:Megan.B']) {
+      const message = await resolve(entry);
       expect(message.ResponseCode, entry).to.equal('NoError');
       expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress, entry).to.equal(PRIMARY);
     }
+    expect((await resolve(SECONDARY)).ResponseCode).to.equal('ErrorNameResolutionNoResults');
   });
 
   it('discovers the mailbox by another address and answers with its primary one', async () => {

@@ -178,6 +178,20 @@ for (const backend of storeBackends()) {
       expect(await store.getUser('megan.bowen@contoso.com')).to.equal(undefined);
     });
 
+    it('finds users by the start of their primary SMTP or their SIP address, case ignored, in its order', async () => {
+      await store.upsertUsers([
+        { email: 'Megan.Bowen@contoso.com', displayName: 'Megan', sipAddress: 'sip:Megan.Bowen@contoso.com', refs: {} },
+        { email: 'megan@contoso.com', displayName: 'Megan Two', refs: {} },
+        { email: 'alex@contoso.com', displayName: 'Alex', otherAddresses: ['megan.old@contoso.com'], sipAddress: 'sip:alex@contoso.com', refs: {} },
+      ]);
+      const emails = (users: { email: string }[]) => users.map((user) => user.email);
+      expect(emails(await store.usersByAddressPrefix('smtp', 'megan', 10))).to.deep.equal(['Megan.Bowen@contoso.com', 'megan@contoso.com']);
+      expect(emails(await store.usersByAddressPrefix('smtp', 'megan', 1))).to.deep.equal(['Megan.Bowen@contoso.com']);
+      expect(emails(await store.usersByAddressPrefix('sip', 'sip:megan.b', 10))).to.deep.equal(['Megan.Bowen@contoso.com']);
+      expect(emails(await store.usersByAddressPrefix('sip', 'sip:', 10))).to.deep.equal(['alex@contoso.com', 'Megan.Bowen@contoso.com']);
+      expect(emails(await store.usersByAddressPrefix('smtp', 'nobody', 10))).to.deep.equal([]);
+    });
+
     it('does not store a photo for an unknown user', async () => {
       expect(await store.setPhoto(userOwner('ghost@contoso.com'), photo('x'), 'test')).to.equal(false);
     });
