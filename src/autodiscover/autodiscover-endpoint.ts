@@ -5,7 +5,7 @@ import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
 import { logWhenDone } from '../http/access-log.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
-import { closeAfterAnswer } from '../http/lingering-close.js';
+import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
@@ -60,15 +60,15 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {
         context.attemptedUser = result.attemptedUser;
+        dropRefusedBody(req, context.res);
         refuse(context, result.error);
-        req.resume();
         return;
       }
       context.principal = result.principal;
       const admitted = options.bodies.admit(context, AUTODISCOVER_MAX_BODY_BYTES);
       if (admitted !== true) {
+        dropRefusedBody(req, context.res);
         refuse(context, BridgeError.serverBusy(admitted.message, 1));
-        req.resume();
         return;
       }
       readAndAnswer(context, kind, urls);

@@ -5,7 +5,7 @@ import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError, clientLeft } from '../domain/errors.js';
 import { xmlRequestText } from '../domain/text-bytes.js';
 import { logRequest } from '../http/access-log.js';
-import { closeAfterAnswer } from '../http/lingering-close.js';
+import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
@@ -212,8 +212,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function readAnonymously(context: RequestContext, loginRefusal: BridgeError | undefined): void {
     const refusal = loginRefusal ?? BridgeError.unauthenticated('a request this large needs a login');
     if (declaresMoreThan(context.req.headers, ANONYMOUS_BODY_BYTES)) {
-      refuseCaller(context, refusal);
       discardBody(context);
+      refuseCaller(context, refusal);
       return;
     }
     readBody(context.req, ANONYMOUS_BODY_BYTES, (error, body) => {
@@ -233,12 +233,13 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       readAndAnswer(context);
       return;
     }
-    refuseCaller(context, admitted);
     discardBody(context);
+    refuseCaller(context, admitted);
   }
 
+  /** Before a refusal is written: its body let go (dropRefusedBody), its answer recorded once out. */
   function discardBody(context: RequestContext): void {
-    context.req.resume();
+    dropRefusedBody(context.req, context.res);
     recordWhenAnswered(context);
   }
 
@@ -376,8 +377,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
               readAnonymously(context, error);
               return;
             }
-            refuseCaller(context, error);
             discardBody(context);
+            refuseCaller(context, error);
           },
           () => discardBody(context),
         );

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** How long a refused body may still be read and dropped after its answer (nginx's lingering_timeout is 5 s). */
 const LINGER_MS = 2000;
@@ -24,4 +24,20 @@ export function closeAfterAnswer(res: ServerResponse): void {
     socket.resume();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
+}
+
+/** A refused body this small is read to its end and the connection kept: reading it costs little however it is cut. */
+const DRAINED_BODY_BYTES = 16 * 1024;
+
+/**
+ * Lets go of a refused request's body; called before the refusal is written. A body
+ * declared small is dropped as it comes and the connection kept (a client that was asked
+ * for its login goes on on it); a chunked or larger one is read for LINGER_MS at most after
+ * the answer, then the connection closes: read to its end, a body trickled in one-byte
+ * chunks cost the event loop microseconds a chunk for as long as its client kept sending.
+ */
+export function dropRefusedBody(req: IncomingMessage, res: ServerResponse): void {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (req.headers['transfer-encoding'] !== undefined || !(length <= DRAINED_BODY_BYTES)) closeAfterAnswer(res);
+  req.resume();
 }
