@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { advertisedUrls, type AdvertisedUrls } from './exchange-server.js';
+import { decodedSegment } from '../http/request-target.js';
 import { answerJsonAutodiscover } from './json-autodiscover.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
 import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
@@ -189,12 +190,4 @@ function parameter(query: URLSearchParams, name: string): string {
   const lower = name.toLowerCase();
   for (const [key, value] of query) if (key.toLowerCase() === lower) return value;
   return '';
-}
-
-function decodedSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

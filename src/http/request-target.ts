@@ -58,3 +58,12 @@ function toOriginForm(req: IncomingMessage): boolean {
   req.headers.host = host;
   return true;
 }
+
+/** A path segment percent-decoded; a malformed escape is kept as sent: it then names nobody. */
+export function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

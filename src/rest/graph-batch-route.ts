@@ -238,5 +238,3 @@ function requestTarget(id: string, url: string): string {
 function invalidBatch(reason: string): BridgeError {
   return new BridgeError('BadRequest', 400, `Invalid batch payload format: ${reason}.`);
 }
-
-/** body-parser's refusals (not JSON, too large) as Graph's error JSON; the rest as they are. */

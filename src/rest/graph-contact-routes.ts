@@ -9,6 +9,7 @@ import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
+import { decodedSegment } from '../http/request-target.js';
 import type { Logger } from '../logger.js';
 import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
@@ -63,10 +64,10 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const [, user, folder] = alias;
     if (folder !== undefined) {
-      if (decodeURIComponent(folder) !== contactsFolderId(mailbox, ids)) throw BridgeError.itemNotFound();
+      if (decodedSegment(folder) !== contactsFolderId(mailbox, ids)) throw BridgeError.itemNotFound();
       return;
     }
-    const named = decodeURIComponent(user!).toLowerCase();
+    const named = decodedSegment(user!).toLowerCase();
     const own = named === mailbox.toLowerCase() || (await store.getUser(named))?.email.toLowerCase() === mailbox.toLowerCase();
     if (!own) throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
   }

@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { Store } from '../store/store.js';
+import { decodedSegment } from '../http/request-target.js';
 import { imageNotFound, sendGraphError } from './graph-errors.js';
 import { graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
 import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js';
@@ -25,21 +26,12 @@ function graphValueMatch(url: string, pathLength: number): RegExpExecArray | nul
 
 function parse(url: string, pathLength: number): PhotoRequest | BridgeError {
   const [, id, sizeSegment] = graphValueMatch(url, pathLength)!;
-  const size = sizeSegment === undefined ? LARGEST_PHOTO_SIZE : parseGraphSize(decodeSegment(sizeSegment));
+  const size = sizeSegment === undefined ? LARGEST_PHOTO_SIZE : parseGraphSize(decodedSegment(sizeSegment));
   if (size instanceof BridgeError) return size;
   if (id === undefined) return { owner: CALLER, name: 'me', size };
-  const name = decodeSegment(id);
+  const name = decodedSegment(id);
   const owner = graphUserOwner(name);
   return owner instanceof BridgeError ? owner : { owner, name, size };
-}
-
-/** A malformed escape is kept as sent: it then names nobody. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** `users/{id}` reads a photo (anonymous when the operator allowed it); `/me` needs a real login. */
