@@ -1,48 +1,19 @@
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
+import { received, startSocketBridge } from '../support/raw-socket.js';
 import { envelope } from '../support/soap.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { basic, READER } from '../support/test-bridge.js';
 
 const BODY = envelope('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>nobody</m:UnresolvedEntry></m:ResolveNames>');
-
-/** Everything the bridge sends on `socket` until `until` holds of it (or the connection closes). */
-function received(socket: Socket, until: (text: string) => boolean): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      if (until(text)) done();
-    };
-    const done = () => {
-      socket.off('data', onData).off('close', done);
-      resolve(text);
-    };
-    socket.on('data', onData).once('close', done);
-  });
-}
 
 const head = (authorization?: string) =>
   'POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nExpect: 100-continue\r\n' +
   `Content-Length: ${Buffer.byteLength(BODY)}\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`;
 
 describe('Expect: 100-continue', () => {
-  let t: TestBridge;
-  let port: number;
-
-  before(async () => {
-    t = await startTestBridge();
-    const server = t.bridge.server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as { port: number }).port;
-  });
-  after(() => t.close());
-
-  async function open(): Promise<Socket> {
-    const socket = connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    return socket;
-  }
+  let bridge: Awaited<ReturnType<typeof startSocketBridge>>;
+  before(async () => (bridge = await startSocketBridge()));
+  after(() => bridge.t.close());
+  const open = () => bridge.open();
 
   it('answers a caller without a login 401 and closes, never inviting the body with a 100', async () => {
     const socket = await open();

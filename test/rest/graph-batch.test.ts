@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { connectTo, listenOnLoopback, received } from '../support/raw-socket.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 interface BatchAnswer {
@@ -140,26 +139,10 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     const head = (extra = '') =>
       `POST /v1.0/$batch HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basic(READER)}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${body.length}\r\n${extra}\r\n`;
-    /** What the bridge sends on `socket` until `until` holds of it or the connection closes. */
-    const received = (socket: Socket, until: (text: string) => boolean) =>
-      new Promise<string>((resolve) => {
-        let text = '';
-        socket.on('data', (chunk: Buffer) => {
-          text += chunk.toString('latin1');
-          if (until(text)) resolve(text);
-        });
-        socket.once('close', () => resolve(text));
-      });
-    const open = async () => {
-      const socket = connect(port, '127.0.0.1');
-      await once(socket, 'connect');
-      return socket;
-    };
+    const open = () => connectTo(port);
 
     before(async () => {
-      const server = t.bridge.server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      port = (server.address() as { port: number }).port;
+      port = await listenOnLoopback(t.bridge.server);
     });
 
     it('invites the body of a logged-in batch with 100 Continue, then answers it', async () => {
