@@ -14,7 +14,7 @@ import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
 import { holdContinue } from './read-body.js';
-import { markArrival } from './request-context.js';
+import { markAnsweredByServer, markArrival } from './request-context.js';
 
 export interface TlsFiles {
   /** PEM certificate chain; empty for plain HTTP. */
@@ -133,8 +133,11 @@ function answeringUnreadable<S extends Server>(server: S, limits: ConnectionLimi
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
     if (socket.writable && !socket._httpMessage?.headersSent) {
       const status = UNREADABLE_STATUS[error.code ?? ''] ?? 400;
-      // A request already handed on (its client left mid-body) has its own line.
-      if (!socket._httpMessage && error.code !== 'ECONNRESET') limits.unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
+      // A request already handed on has its own line: 499 when its client left mid-body, the
+      // 408 written here when its body came too slowly.
+      if (!socket._httpMessage) {
+        if (error.code !== 'ECONNRESET') limits.unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
+      } else if (status === 408) markAnsweredByServer(socket._httpMessage, status);
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();

@@ -68,9 +68,21 @@ export function contextOf(req: IncomingMessage): RequestContext {
   return context;
 }
 
-/** The status a request is logged and counted with once its exchange is over: its answer's, or CLIENT_CLOSED_REQUEST when none was sent. */
+/** Answers node:http wrote itself to a request already handed on (its body too slow: 408), by their status. */
+const answeredByServer = new WeakMap<ServerResponse, number>();
+
+/** Records that node:http answered `res`'s request itself, with `status`, before the route could. */
+export function markAnsweredByServer(res: ServerResponse, status: number): void {
+  answeredByServer.set(res, status);
+}
+
+/**
+ * The status a request is logged and counted with once its exchange is over: its answer's,
+ * the one node:http wrote in its place, or CLIENT_CLOSED_REQUEST when none was sent.
+ */
 export function answeredStatus(context: RequestContext): number {
-  return context.res.writableEnded ? context.res.statusCode : CLIENT_CLOSED_REQUEST;
+  const { res } = context;
+  return answeredByServer.get(res) ?? (res.writableEnded ? res.statusCode : CLIENT_CLOSED_REQUEST);
 }
 
 /** The mailbox a request acts for: its account's name; none for an anonymous read. */

@@ -153,6 +153,33 @@ describe('access log', () => {
     }
   });
 
+  it('logs a request whose body came too slowly with the 408 node:http answered it, on every door that reads a body', async () => {
+    const slow = await startTestBridge(
+      { BRIDGE_ACCESS_LOG: 'true', BRIDGE_HEADERS_TIMEOUT_SECONDS: '1', BRIDGE_REQUEST_TIMEOUT_SECONDS: '2' },
+      createLogger('info', { write: (line: string) => written.push(line) }),
+    );
+    const server = slow.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const paths = ['/EWS/Exchange.asmx', '/autodiscover/autodiscover.xml', '/v1.0/$batch'];
+      await Promise.all(
+        paths.map(async (path) => {
+          const socket = connect(port, '127.0.0.1');
+          await once(socket, 'connect');
+          let answer = '';
+          socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(READER)}\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n<a>`);
+          await once(socket, 'close');
+          expect(answer, path).to.match(/^HTTP\/1\.1 408 /);
+        }),
+      );
+      for (const path of paths) expect(await lineWhere((entry) => entry.path === path && entry.status === 408), path).to.include({ user: READER.username });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('writes a line for a request node:http refuses unread (headers too large, not HTTP), with its status and client', async () => {
     const server = t.bridge.server.listen(0, '127.0.0.1');
     await once(server, 'listening');
