@@ -15,6 +15,12 @@ export type ContactField =
   | 'DateTimeReceived'
   | 'Size'
   | 'Importance'
+  | 'IsSubmitted'
+  | 'IsDraft'
+  | 'IsFromMe'
+  | 'IsResend'
+  | 'IsUnmodified'
+  | 'DateTimeSent'
   | 'DateTimeCreated'
   | 'HasAttachments'
   | 'Culture'
@@ -46,6 +52,12 @@ export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
   ['item:DateTimeReceived', 'DateTimeReceived'],
   ['item:Size', 'Size'],
   ['item:Importance', 'Importance'],
+  ['item:IsSubmitted', 'IsSubmitted'],
+  ['item:IsDraft', 'IsDraft'],
+  ['item:IsFromMe', 'IsFromMe'],
+  ['item:IsResend', 'IsResend'],
+  ['item:IsUnmodified', 'IsUnmodified'],
+  ['item:DateTimeSent', 'DateTimeSent'],
   ['item:DateTimeCreated', 'DateTimeCreated'],
   ['item:HasAttachments', 'HasAttachments'],
   ['item:Culture', 'Culture'],
@@ -108,6 +120,12 @@ export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>
     'DateTimeReceived',
     'Size',
     'Importance',
+    'IsSubmitted',
+    'IsDraft',
+    'IsFromMe',
+    'IsResend',
+    'IsUnmodified',
+    'DateTimeSent',
     'DateTimeCreated',
     'HasAttachments',
     'Culture',
@@ -216,6 +234,9 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
     wanted.has('DateTimeReceived') ? text('t:DateTimeReceived', ewsDateTime(contact.createdAt)) : undefined,
     wanted.has('Size') ? text('t:Size', sizeOf(contact)) : undefined,
     wanted.has('Importance') ? text('t:Importance', 'Normal') : undefined,
+    // A contact is never sent: the message flags as Exchange writes them for one, its "sent" time its creation.
+    ...MESSAGE_FLAGS.map((flag) => (wanted.has(flag) ? text(`t:${flag}`, false) : undefined)),
+    wanted.has('DateTimeSent') ? text('t:DateTimeSent', ewsDateTime(contact.createdAt)) : undefined,
     wanted.has('DateTimeCreated') ? text('t:DateTimeCreated', ewsDateTime(contact.createdAt)) : undefined,
     wanted.has('HasAttachments') ? text('t:HasAttachments', photo !== undefined) : undefined,
     wanted.has('Culture') ? text('t:Culture', 'en-US') : undefined,
@@ -224,6 +245,9 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
     contactCardXml(cardOfContact(contact), wanted),
   );
 }
+
+/** The item's message flags, in the schema's order. */
+const MESSAGE_FLAGS = ['IsSubmitted', 'IsDraft', 'IsFromMe', 'IsResend', 'IsUnmodified'] as const satisfies readonly ContactField[];
 
 /** An item's size in bytes, as the store holds it: its text fields and its photo. */
 function sizeOf(contact: Contact): number {

@@ -119,6 +119,14 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(contact.Size).to.be.greaterThan(contact.DisplayName.length);
       expect(contact.DateTimeReceived.TotalMilliSeconds).to.equal(contact.DateTimeCreated.TotalMilliSeconds);
       expect([contact.IsAssociated, contact.Culture]).to.deep.equal([false, 'en-US']);
+      expect([contact.IsSubmitted, contact.IsDraft, contact.IsFromMe, contact.IsResend, contact.IsUnmodified]).to.deep.equal([
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
+      expect(contact.DateTimeSent.TotalMilliSeconds).to.equal(contact.DateTimeCreated.TotalMilliSeconds);
     });
 
     it('lists them in the order its view asks (OrderBy: a FindItem SortOrder)', async () => {
