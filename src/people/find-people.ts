@@ -1,4 +1,5 @@
 import { isSmtpAddress } from '../domain/email.js';
+import { asciiLower } from '../domain/plain-text.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { RoutingType, Store } from '../store/store.js';
@@ -32,7 +33,8 @@ export async function findPeople(store: Store, mailbox: string | undefined, entr
   const term = entry.trim();
   if (term === '' || term.length > MAX_ENTRY_LENGTH) return [];
   const routed = ROUTED.exec(term);
-  const routing = routed && { type: routed[1]!.toLowerCase() as RoutingType, prefix: routed[2]!.trim().toLowerCase() };
+  // ASCII case only, as the stores compare addresses (SQLite's NOCASE and lower(), PostgreSQL's lower() under "C").
+  const routing = routed && { type: asciiLower(routed[1]!) as RoutingType, prefix: asciiLower(routed[2]!.trim()) };
   const [users, contacts] = await Promise.all([
     scope === 'Contacts' ? [] : routing ? usersByAddress(store, routing.type, routing.prefix, limit + 1) : store.searchUsers(term, limit + 1),
     scope === 'ActiveDirectory' || !mailbox

@@ -67,9 +67,14 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       if (decodedSegment(folder) !== contactsFolderId(mailbox, ids)) throw BridgeError.itemNotFound();
       return;
     }
+    // Own when the address is the login's, or both name one directory user (a login by a secondary
+    // address or UPN, named by the primary address /me gives as its id).
     const named = decodedSegment(user!).toLowerCase();
-    const own = named === mailbox.toLowerCase() || (await store.getUser(named))?.email.toLowerCase() === mailbox.toLowerCase();
-    if (!own) throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
+    if (named === mailbox.toLowerCase()) return;
+    const [namedUser, loginUser] = await Promise.all([store.getUser(named), store.getUser(mailbox)]);
+    if (!namedUser || namedUser.email.toLowerCase() !== loginUser?.email.toLowerCase()) {
+      throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
+    }
   }
 
   router.get('/me/contacts', reader, async (req, res) => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const PRIMARY = 'megan.bowen@contoso.com';
@@ -24,7 +25,12 @@ describe('a mailbox asked for by another of its addresses', () => {
 
   before(async () => {
     t = await startTestBridge();
-    await t.store.upsertUsers([{ email: PRIMARY, otherAddresses: [SECONDARY, UPN], sipAddress: `sip:${PRIMARY}`, displayName: 'Megan Bowen', refs: {} }]);
+    await t.store.upsertUsers([
+      { email: PRIMARY, otherAddresses: [SECONDARY, UPN], sipAddress: `sip:${PRIMARY}`, displayName: 'Megan Bowen', refs: {} },
+      { email: 'elise@contoso.com', sipAddress: 'sip:Élise.Éclair@contoso.com', displayName: 'Élise Éclair', refs: {} },
+    ]);
+    // Megan signs in by her userPrincipalName, as a bearer token's preferred_username names her.
+    await t.store.putAccount(UPN, await hashPassword('megan secret'), 'user');
     await upload(300);
   });
   after(() => t.close());
@@ -61,6 +67,20 @@ describe('a mailbox asked for by another of its addresses', () => {
       expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress, entry).to.equal(PRIMARY);
     }
     expect((await resolve(SECONDARY)).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+    // Addresses are compared with their ASCII case ignored: a capital É is matched as written.
+    expect((await resolve('sip:Élise')).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('elise@contoso.com');
+  });
+
+  it('lets a login by another address read its own contacts by the id /me gives, not another user’s', async () => {
+    const megan = basic({ username: UPN, password: 'megan secret' });
+    const me = await request(t.bridge.server).get('/v1.0/me').set('Authorization', megan).expect(200);
+    expect(me.body.id).to.equal(PRIMARY);
+    await request(t.bridge.server).get(`/v1.0/users/${me.body.id}/contacts`).set('Authorization', megan).expect(200);
+    await request(t.bridge.server).get('/v1.0/users/elise@contoso.com/contacts').set('Authorization', megan).expect(403);
+    await request(t.bridge.server).get(`/v1.0/users/${PRIMARY}/contacts`).set('Authorization', reader).expect(403);
+    // A segment that does not percent-decode names nobody (it was a 500 with the URIError in the log).
+    await request(t.bridge.server).get('/v1.0/users/%E0%A4%A/contacts').set('Authorization', megan).expect(403);
+    await request(t.bridge.server).get('/v1.0/me/contactFolders/%ZZ/contacts').set('Authorization', megan).expect(404);
   });
 
   it('discovers the mailbox by another address and answers with its primary one', async () => {
