@@ -1,4 +1,4 @@
-import { addressesOf, type DirectoryUser } from '../domain/directory.js';
+import type { DirectoryUser } from '../domain/directory.js';
 import { readCsvRecords, type LocatedRecord } from './csv-records.js';
 import { ImportFileError } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
@@ -34,12 +34,12 @@ export class CheckedUsers {
       this.problems.push(`${where}: ${user}`);
       return undefined;
     }
-    // An address names one mailbox, whether it is a primary or another address.
-    for (const address of addressesOf(user)) {
-      const earlier = this.seen.get(address);
-      if (earlier) this.problems.push(`${where}: ${address} already appears at ${earlier}`);
-      this.seen.set(address, where);
-    }
+    // A primary address is one mailbox's. Another address two rows claim, or one that is
+    // another's primary, is kept as the directory has it: the stores answer it for the
+    // primary's owner, else the first to claim it (an export of such a directory imports again).
+    const earlier = this.seen.get(user.email);
+    if (earlier) this.problems.push(`${where}: ${user.email} already appears at ${earlier}`);
+    this.seen.set(user.email, where);
     this.users.push(user);
     return user;
   }

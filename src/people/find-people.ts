@@ -63,8 +63,7 @@ async function usersByAddress(store: Store, type: RoutingType, prefix: string, l
 
 async function contactsByAddress(store: Store, mailbox: string, type: RoutingType, prefix: string, limit: number): Promise<Contact[]> {
   if (type !== 'smtp' || prefix === '') return [];
-  const matches = await store.searchContacts(mailbox, prefix, limit);
-  return matches.filter((contact) => contact.emailAddresses.some((address) => address.toLowerCase().startsWith(prefix)));
+  return (await store.pageContacts(mailbox, { address: prefix, prefix: true }, 0, limit)).contacts;
 }
 
 export function isSearchScope(value: string): value is SearchScope {

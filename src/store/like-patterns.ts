@@ -7,7 +7,7 @@ import type { ContactMatch, NameMatch } from './store.js';
  * `like`, with the display name itself, ASCII case ignored.
  */
 export interface ContactMatchParameters {
-  kind: 'all' | 'folded' | 'like' | 'address' | NameMatch['mode'];
+  kind: 'all' | 'folded' | 'like' | 'address' | 'addressPrefix' | NameMatch['mode'];
   text: string;
   pattern: string;
 }
@@ -22,7 +22,11 @@ export interface ContactMatchParameters {
  */
 export function contactMatchParameters(match: ContactMatch | undefined): ContactMatchParameters {
   if (!match) return { kind: 'all', text: '', pattern: '' };
-  if ('address' in match) return { kind: 'address', text: match.address, pattern: match.address };
+  if ('address' in match) {
+    return match.prefix
+      ? { kind: 'addressPrefix', text: match.address, pattern: prefixPattern(match.address) }
+      : { kind: 'address', text: match.address, pattern: match.address };
+  }
   if (!match.ignoreCase) return { kind: match.mode, text: match.text, pattern: '' };
   const folded = foldedText(match.text);
   if (folded === '') return { kind: 'like', text: match.text, pattern: likePattern(escapeLike(match.text), match.mode) };

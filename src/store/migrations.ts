@@ -459,4 +459,30 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'CREATE INDEX users_by_sip_address ON users (lower(sip_address))',
     postgres: 'CREATE INDEX users_by_sip_address ON users (lower(sip_address))',
   },
+  {
+    // Every claim of an address is kept, so that the stores agree on its owner (a primary
+    // address its own, else the earliest user claiming it) and none is lost when its owner
+    // drops it: a first-come table forgot a later claimant's.
+    sqlite: `
+    DROP TRIGGER users_addresses_insert;
+    DROP TRIGGER users_addresses_update;
+    DROP TABLE user_addresses;
+    CREATE TABLE user_addresses (
+      address TEXT NOT NULL COLLATE NOCASE,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      PRIMARY KEY (address, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_addresses_by_user ON user_addresses (user_id);
+    INSERT OR IGNORE INTO user_addresses (address, user_id)
+      SELECT a.value, u.id FROM users u, json_each(u.other_addresses) a WHERE u.other_addresses IS NOT NULL;
+    CREATE TRIGGER users_addresses_insert AFTER INSERT ON users WHEN new.other_addresses IS NOT NULL BEGIN
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+    CREATE TRIGGER users_addresses_update AFTER UPDATE OF other_addresses ON users WHEN new.other_addresses IS NOT old.other_addresses BEGIN
+      DELETE FROM user_addresses WHERE user_id = old.id;
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+    `,
+    postgres: '',
+  },
 ];

@@ -279,9 +279,9 @@ const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
-/** The user an address ($1) names: by their primary address, else by another of theirs. */
-const USER_ID_BY_ADDRESS = `(SELECT id FROM users WHERE lower(email) = lower($1)
-  UNION ALL SELECT id FROM users WHERE other_addresses @> jsonb_build_array(lower($1)) LIMIT 1)`;
+/** The user an address ($1) names: the one whose primary address it is, else the earliest to claim it as another of theirs (as SQLite's). */
+const USER_ID_BY_ADDRESS = `(coalesce((SELECT id FROM users WHERE lower(email) = lower($1)),
+  (SELECT min(id) FROM users WHERE other_addresses @> jsonb_build_array(lower($1)))))`;
 
 /** Where each kind of owner keeps its photo, and the owner's row id for a key ($1). */
 const PHOTO_TABLES = {
@@ -298,6 +298,7 @@ const CONTACT_MATCHES = `CASE $2::text
   WHEN 'wordPrefix' THEN strpos(' ' || c.display_name, ' ' || $3) > 0
   WHEN 'substring' THEN strpos(c.display_name, $3) > 0
   WHEN 'address' THEN $4 IN (lower(c.email1), lower(c.email2), lower(c.email3))
+  WHEN 'addressPrefix' THEN lower(c.email1) LIKE $4 OR lower(c.email2) LIKE $4 OR lower(c.email3) LIKE $4
   ELSE c.display_name = $3 END`;
 
 /** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */

@@ -70,8 +70,8 @@ interface PhotoRow {
 }
 
 /** Where each kind of owner keeps its photo, and how a key finds the owner's row. */
-/** The user an address (@address) names: by their primary address, else by another of theirs. */
-const USER_ID_BY_ADDRESS = '(SELECT id FROM users WHERE email = @address UNION ALL SELECT user_id FROM user_addresses WHERE address = @address LIMIT 1)';
+/** The user an address (@address) names: the one whose primary address it is, else the earliest to claim it as another of theirs. */
+const USER_ID_BY_ADDRESS = '(coalesce((SELECT id FROM users WHERE email = @address), (SELECT min(user_id) FROM user_addresses WHERE address = @address)))';
 
 /** Where each kind of owner keeps its photo, and the owner's row id for a key (@address or @id). */
 const PHOTO_TABLES = {
@@ -97,6 +97,7 @@ const CONTACT_MATCHES = `CASE @kind
   WHEN 'wordPrefix' THEN instr(' ' || c.display_name, ' ' || @text) > 0
   WHEN 'substring' THEN instr(c.display_name, @text) > 0
   WHEN 'address' THEN @text COLLATE NOCASE IN (c.email1, c.email2, c.email3)
+  WHEN 'addressPrefix' THEN c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\'
   ELSE c.display_name = @text END`;
 
 interface ContactPageQuery extends ContactMatchParameters {

@@ -1,5 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import { asciiLower } from '../domain/plain-text.js';
 import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
 
@@ -61,7 +62,8 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     search.search_names,
     search.search_other,
     JSON.stringify(user.refs),
-    user.otherAddresses?.length ? JSON.stringify(user.otherAddresses) : null,
+    // In ASCII lower case, as both stores compare addresses (PostgreSQL finds them in the list as written).
+    user.otherAddresses?.length ? JSON.stringify(user.otherAddresses.map(asciiLower)) : null,
   ];
 }
 

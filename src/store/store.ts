@@ -25,9 +25,14 @@ export interface NameMatch {
   ignoreCase: boolean;
 }
 
-/** A contact one of whose email addresses is `address`, ASCII case ignored: Graph's `$filter=emailAddresses/any(a:a/address eq '…')`. */
+/**
+ * A contact one of whose email addresses is `address`, ASCII case ignored: Graph's
+ * `$filter=emailAddresses/any(a:a/address eq '…')`; with `prefix`, one starting with it
+ * (ResolveNames' `smtp:`).
+ */
 export interface AddressMatch {
   address: string;
+  prefix?: boolean;
 }
 
 /** Which of a folder's contacts a page holds. */

@@ -178,6 +178,21 @@ for (const backend of storeBackends()) {
       expect(await store.getUser('megan.bowen@contoso.com')).to.equal(undefined);
     });
 
+    it('answers an address two users claim for the earliest claimant, and for the other once the first lets it go', async () => {
+      const alice = (others: string[]) => ({ email: 'alice@contoso.com', otherAddresses: others, displayName: 'Alice', refs: {} });
+      const carol = { email: 'carol@contoso.com', otherAddresses: ['shared@contoso.com', 'alice@contoso.com'], displayName: 'Carol', refs: {} };
+      const owner = async (address: string) => (await store.getUser(address))?.email;
+      await store.upsertUsers([alice(['shared@contoso.com'])]);
+      await store.upsertUsers([carol]);
+      expect([await owner('shared@contoso.com'), await owner('alice@contoso.com')]).to.deep.equal(['alice@contoso.com', 'alice@contoso.com']);
+      await store.upsertUsers([alice([])]);
+      expect(await owner('shared@contoso.com')).to.equal('carol@contoso.com');
+      await store.upsertUsers([alice(['SHARED@contoso.com'])]);
+      expect(await owner('shared@contoso.com')).to.equal('alice@contoso.com');
+      await store.removeUser('alice@contoso.com');
+      expect(await owner('shared@contoso.com')).to.equal('carol@contoso.com');
+    });
+
     it('finds users by the start of their primary SMTP or their SIP address, case ignored, in its order', async () => {
       await store.upsertUsers([
         { email: 'Megan.Bowen@contoso.com', displayName: 'Megan', sipAddress: 'sip:Megan.Bowen@contoso.com', refs: {} },
@@ -330,6 +345,21 @@ for (const backend of storeBackends()) {
         expect(await page('lee@fabrikam.com', 1, 1)).to.deep.equal({ total: 2, names: ['Lee Gu'] });
         expect(await page('lee@fabrikam')).to.deep.equal({ total: 0, names: [] });
         expect(await page('%')).to.deep.equal({ total: 0, names: [] });
+      });
+
+      it('pages the contacts one of whose addresses starts with the prefix asked, however many match by name', async () => {
+        const paul = (i: number) => ({ displayName: `Paul P${i}`, emailAddresses: [`pp${i}@paul.example`], phones: {}, refs: {} });
+        await store.addContacts('megan@contoso.com', [
+          ...Array.from({ length: 5 }, (_, i) => paul(i)),
+          { displayName: 'Zed Zulu', emailAddresses: ['other@zz.example', 'Paula_x%@ZZ.example'], phones: {}, refs: {} },
+        ]);
+        const names = async (prefix: string, limit = 10) =>
+          (await store.pageContacts('megan@contoso.com', { address: prefix, prefix: true }, 0, limit)).contacts.map((c) => c.displayName);
+        expect(await names('paula')).to.deep.equal(['Zed Zulu']);
+        expect(await names('paula_x%')).to.deep.equal(['Zed Zulu']);
+        expect(await names('paula%')).to.deep.equal([]);
+        expect(await names('pp', 2)).to.deep.equal(['Paul P0', 'Paul P1']);
+        expect(await names('pp4@')).to.deep.equal(['Paul P4']);
       });
 
       it('sorts a page by the keys asked, most significant first, case ignored, a missing name as an empty one', async () => {
