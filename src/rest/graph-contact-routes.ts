@@ -4,7 +4,7 @@ import type { Contact } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
-import { folderId } from '../ews/folders.js';
+import { folderId, FOLDERS } from '../ews/folders.js';
 import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
@@ -64,7 +64,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const [, user, folder] = alias;
     if (folder !== undefined) {
-      if (decodedSegment(folder) !== contactsFolderId(mailbox, ids)) throw BridgeError.itemNotFound();
+      if (!isContactsFolder(folder, mailbox)) throw BridgeError.itemNotFound();
       return;
     }
     // Own when the address is the login's, or both name one directory user (a login by a secondary
@@ -76,6 +76,28 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
     }
   }
+
+  /** The Contacts folder by its id, or by its well-known name (`contacts`). */
+  const isContactsFolder = (segment: string, mailbox: string) => {
+    const named = decodedSegment(segment);
+    return named.toLowerCase() === WELL_KNOWN_CONTACTS || named === contactsFolderId(mailbox, ids);
+  };
+
+  // "List contactFolders": the folders in the default Contacts folder, of which a mailbox here has none.
+  router.get('/me/contactFolders', reader, (req, res) => {
+    res.json({ '@odata.context': graphContextUrl(req, callerOf(req), 'contactFolders'), value: [] });
+  });
+
+  router.get('/me/contactFolders/:folder', reader, (req, res) => {
+    const mailbox = callerOf(req);
+    if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
+    res.json({
+      '@odata.context': graphContextUrl(req, mailbox, 'contactFolders/$entity'),
+      id: contactsFolderId(mailbox, ids),
+      displayName: 'Contacts',
+      parentFolderId: toBase64Url(folderId(FOLDERS.contacts.parent, { ids, mailbox })),
+    });
+  });
 
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
@@ -139,6 +161,9 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.use(graphErrorHandler(log));
   return router;
 }
+
+/** The Contacts folder's well-known name, which Graph takes in place of its id. */
+const WELL_KNOWN_CONTACTS = 'contacts';
 
 /** `/users/{id}/contacts…` and `/me/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
 const CONTACTS_ELSEWHERE = /^\/(?:users\/([^/?]+)|me\/contactFolders\/([^/?]+))\/contacts(?=[/?]|$)/i;

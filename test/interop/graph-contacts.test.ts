@@ -59,6 +59,11 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     const one = (await asReader.api(`/users/${READER.username}/contacts/${mine.value[0]!.id}`).get()) as GraphContact;
     expect(one.displayName).to.equal(mine.value[0]!.displayName);
 
+    // "List contactFolders" lists the folders in the Contacts folder (none here); the folder itself by id or well-known name.
+    expect(((await asReader.api('/me/contactFolders').get()) as { value: unknown[] }).value).to.deep.equal([]);
+    const byName = (await asReader.api('/me/contactFolders/contacts').get()) as { id: string; displayName: string };
+    expect([byName.id, byName.displayName]).to.deep.equal([folder, 'Contacts']);
+    expect(names((await asReader.api('/me/contactFolders/contacts/contacts').top(2).get()) as ContactList)).to.deep.equal(names(mine).slice(0, 2));
     const another = await graphErrorOf(asReader.api(`/users/${ADMIN.username}/contacts`).get());
     expect(another).to.include({ statusCode: 403, code: 'ErrorAccessDenied' });
     const otherFolder = await graphErrorOf(asReader.api(`/me/contactFolders/${folder.slice(0, -4)}AAAA/contacts`).get());
