@@ -75,8 +75,8 @@ const USER_ID_BY_ADDRESS = '(coalesce((SELECT id FROM users WHERE email = @addre
 
 /** Where each kind of owner keeps its photo, and the owner's row id for a key (@address or @id). */
 const PHOTO_TABLES = {
-  user: { table: 'user_photos', column: 'user_id', ownerId: USER_ID_BY_ADDRESS, keyName: 'address' },
-  contact: { table: 'contact_photos', column: 'contact_id', ownerId: '(SELECT id FROM contacts WHERE id = @id)', keyName: 'id' },
+  user: { table: 'user_photos', column: 'user_id', ownerId: USER_ID_BY_ADDRESS },
+  contact: { table: 'contact_photos', column: 'contact_id', ownerId: '(SELECT id FROM contacts WHERE id = @id)' },
 } as const;
 
 const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height,
