@@ -83,11 +83,11 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
     connectionsCheckingInterval: checkIntervalMs(limits),
   };
   const answer = answeringInTurn(listener);
+  /** What every front server does, plain or TLS, around the same listener. */
+  const guarded = <S extends Server>(server: S): S =>
+    answeringUnreadable(continueWhenBodyWanted(limitConnections(answeringHalfClosed(server), limits), answer), limits);
   if (files.certFile === '') {
-    const server = answeringUnreadable(
-      continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpServer(options, answer)), limits), answer),
-      limits,
-    );
+    const server = guarded(createHttpServer(options, answer));
     return {
       server,
       tls: false,
@@ -99,10 +99,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
   // A TLS connection, unlike a plain one, ends its own side at the client's FIN unless told to stay half open (answeringHalfClosed).
   const tlsOptions = { ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
-  const server = answeringUnreadable(
-    continueWhenBodyWanted(limitConnections(answeringHalfClosed(createHttpsServer(tlsOptions, answer)), limits), answer),
-    limits,
-  );
+  const server = guarded(createHttpsServer(tlsOptions, answer));
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
 }
 

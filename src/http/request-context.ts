@@ -82,7 +82,7 @@ export function markAnsweredByServer(res: ServerResponse, status: number): void 
  */
 export function answeredStatus(context: RequestContext): number {
   const { res } = context;
-  return answeredByServer.get(res) ?? (res.writableEnded ? res.statusCode : CLIENT_CLOSED_REQUEST);
+  return res.writableEnded ? res.statusCode : (answeredByServer.get(res) ?? CLIENT_CLOSED_REQUEST);
 }
 
 /** The mailbox a request acts for: its account's name; none for an anonymous read. */

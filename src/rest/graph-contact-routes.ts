@@ -64,7 +64,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     const [, user, folder] = alias;
     if (folder !== undefined) {
-      if (!isContactsFolder(folder, mailbox)) throw BridgeError.itemNotFound();
+      if (!isContactsFolder(decodedSegment(folder), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
       return;
     }
     // Own when the address is the login's, or both name one directory user (a login by a secondary
@@ -77,11 +77,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     }
   }
 
-  /** The Contacts folder by its id, or by its well-known name (`contacts`). */
-  const isContactsFolder = (segment: string, mailbox: string) => {
-    const named = decodedSegment(segment);
-    return named.toLowerCase() === WELL_KNOWN_CONTACTS || named === contactsFolderId(mailbox, ids);
-  };
+  /** Whether a (decoded) folder id names the Contacts folder, whose id is `id`: by that id, or by its well-known name. */
+  const isContactsFolder = (named: string, id: string) => named.toLowerCase() === WELL_KNOWN_CONTACTS || named === id;
 
   // "List contactFolders": the folders in the default Contacts folder, of which a mailbox here has none.
   router.get('/me/contactFolders', reader, (req, res) => {
@@ -90,10 +87,12 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contactFolders/:folder', reader, (req, res) => {
     const mailbox = callerOf(req);
-    if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
+    const id = contactsFolderId(mailbox, ids);
+    // Express has decoded the parameter already.
+    if (!isContactsFolder(String(req.params.folder), id)) throw BridgeError.itemNotFound();
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, 'contactFolders/$entity'),
-      id: contactsFolderId(mailbox, ids),
+      id,
       displayName: 'Contacts',
       parentFolderId: toBase64Url(folderId(FOLDERS.contacts.parent, { ids, mailbox })),
     });

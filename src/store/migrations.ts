@@ -32,6 +32,17 @@ export interface Migration {
  */
 export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns';
 
+/** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
+const USER_ADDRESS_TRIGGERS = `
+    CREATE TRIGGER users_addresses_insert AFTER INSERT ON users WHEN new.other_addresses IS NOT NULL BEGIN
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+    CREATE TRIGGER users_addresses_update AFTER UPDATE OF other_addresses ON users WHEN new.other_addresses IS NOT old.other_addresses BEGIN
+      DELETE FROM user_addresses WHERE user_id = old.id;
+      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
+    END;
+`;
+
 /**
  * Schema history, applied in order; SQLite records how far a database has come in
  * `PRAGMA user_version`, PostgreSQL in the `schema_migrations` table. Append, never
@@ -441,14 +452,7 @@ export const MIGRATIONS: readonly Migration[] = [
       user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE
     ) WITHOUT ROWID;
     CREATE INDEX user_addresses_by_user ON user_addresses (user_id);
-    CREATE TRIGGER users_addresses_insert AFTER INSERT ON users WHEN new.other_addresses IS NOT NULL BEGIN
-      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
-    END;
-    CREATE TRIGGER users_addresses_update AFTER UPDATE OF other_addresses ON users WHEN new.other_addresses IS NOT old.other_addresses BEGIN
-      DELETE FROM user_addresses WHERE user_id = old.id;
-      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
-    END;
-    `,
+    ${USER_ADDRESS_TRIGGERS}    `,
     postgres: `
     ALTER TABLE users ADD COLUMN other_addresses jsonb;
     CREATE INDEX users_by_other_address ON users USING gin (other_addresses jsonb_path_ops);
@@ -475,14 +479,7 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX user_addresses_by_user ON user_addresses (user_id);
     INSERT OR IGNORE INTO user_addresses (address, user_id)
       SELECT a.value, u.id FROM users u, json_each(u.other_addresses) a WHERE u.other_addresses IS NOT NULL;
-    CREATE TRIGGER users_addresses_insert AFTER INSERT ON users WHEN new.other_addresses IS NOT NULL BEGIN
-      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
-    END;
-    CREATE TRIGGER users_addresses_update AFTER UPDATE OF other_addresses ON users WHEN new.other_addresses IS NOT old.other_addresses BEGIN
-      DELETE FROM user_addresses WHERE user_id = old.id;
-      INSERT OR IGNORE INTO user_addresses (address, user_id) SELECT value, new.id FROM json_each(new.other_addresses);
-    END;
-    `,
+    ${USER_ADDRESS_TRIGGERS}    `,
     postgres: '',
   },
 ];

@@ -19,6 +19,15 @@ describe('ews-photo-bridge command line', () => {
   let db: string;
   const cli = (args: string[], input?: string) => runCli(['--db', db, ...args], { input });
   const open = () => new SqliteStore(db);
+  /** The users the store finds by these addresses, in their order, the store closed again. */
+  const usersNamed = async (addresses: string[]) => {
+    const store = open();
+    try {
+      return await Promise.all(addresses.map((address) => store.getUser(address)));
+    } finally {
+      await store.close();
+    }
+  };
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'epb-cli-'));
@@ -93,14 +102,7 @@ describe('ews-photo-bridge command line', () => {
       'email,displayName,otherAddresses\nfirst@contoso.com,First,shared@contoso.com megan@contoso.com\nsecond@contoso.com,Second,Shared@contoso.com\n',
     );
     expect(cli(['import', join(dir, 'claimed.csv')]).stdout).to.match(/imported 2 user/);
-    const owners = async (...addresses: string[]) => {
-      const store = open();
-      try {
-        return await Promise.all(addresses.map(async (address) => (await store.getUser(address))?.email));
-      } finally {
-        await store.close();
-      }
-    };
+    const owners = async (...addresses: string[]) => (await usersNamed(addresses)).map((user) => user?.email);
     expect(await owners('mbowen@corp.contoso.com', 'shared@contoso.com', 'megan@contoso.com')).to.deep.equal([
       'megan@contoso.com',
       'first@contoso.com',
@@ -114,14 +116,7 @@ describe('ews-photo-bridge command line', () => {
   });
 
   it('imports files as Excel and Windows write them: semicolons, Windows-1252, UTF-16, a byte-order mark before JSON', async () => {
-    const names = async (...emails: string[]) => {
-      const store = open();
-      try {
-        return await Promise.all(emails.map(async (email) => (await store.getUser(email))?.displayName));
-      } finally {
-        await store.close();
-      }
-    };
+    const names = async (...emails: string[]) => (await usersNamed(emails)).map((user) => user?.displayName);
     writeFileSync(join(dir, 'excel.csv'), Buffer.from('email;displayName\r\njose@contoso.com;Jos\xe9 M\xfcller \x80\r\n', 'latin1'));
     expect(cli(['import', join(dir, 'excel.csv')]).stdout).to.match(/imported 1 user/);
     writeFileSync(
