@@ -21,6 +21,8 @@ export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
   const store = await openStore(config, 'server');
+  const upgrade = store.schemaUpgrade;
+  if (upgrade) log.info({ db: storeLocation(config), ...upgrade }, upgrade.from === 0 ? 'database schema created' : 'database schema upgraded');
   // Made first: a setting it refuses (the TLS pair, bearer token settings) leaves a new store empty.
   const bridge = await createBridge(config, store, log);
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {

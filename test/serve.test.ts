@@ -72,6 +72,7 @@ describe('ews-photo-bridge serve (as its own process)', () => {
       expect(await running.exited).to.equal(0);
     }
     expect(running.stdout()).to.match(/"msg":"stopped"/);
+    expect(running.stdout()).to.match(/"from":0,"to":\d+,"msg":"database schema created"/);
     expect(running.stdout()).to.not.match(/demo"|Basic /);
   });
 

@@ -34,7 +34,12 @@ export class BearerTokens {
 
   /** Undefined when neither a JWKS URL nor a key file is configured: bearer tokens are then refused. */
   static async fromSettings(settings: BearerSettings): Promise<BearerTokens | undefined> {
-    if (!settings.jwtJwksUrl && !settings.jwtPublicKeyFile) return undefined;
+    if (!settings.jwtJwksUrl && !settings.jwtPublicKeyFile) {
+      // An operator who names an issuer or audience means tokens to be accepted; without a key every one would be refused.
+      if (settings.jwtIssuer || settings.jwtAudience)
+        throw new ConfigError(['bearer tokens need BRIDGE_JWT_JWKS_URL or BRIDGE_JWT_PUBLIC_KEY_FILE to verify them']);
+      return undefined;
+    }
     if (!settings.jwtIssuer || !settings.jwtAudience) {
       throw new ConfigError(['bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE']);
     }

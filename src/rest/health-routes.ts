@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { Store } from '../store/store.js';
 
+const STORE_UNAVAILABLE_RETRY_SECONDS = 5;
+
 /**
  * `/healthz`: the process answers. `/readyz`: it should get traffic — the store
  * answers and the bridge is not shutting down.
@@ -19,7 +21,8 @@ export function createHealthRoutes(store: Store, isDraining: () => boolean): Rou
       await store.ping();
       res.type('text/plain').send('ready\n');
     } catch {
-      res.status(503).type('text/plain').send('store unavailable\n');
+      // What a client that reads it (a probe script, a proxy that honours it) should wait before asking again.
+      res.status(503).set('retry-after', String(STORE_UNAVAILABLE_RETRY_SECONDS)).type('text/plain').send('store unavailable\n');
     }
   });
   return router;

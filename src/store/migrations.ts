@@ -16,6 +16,12 @@ export function newerSchema(applied: number, known: number): StoreOpenError {
   return new StoreOpenError(`database schema version ${applied} is newer than this bridge knows (${known}); upgrade the bridge`);
 }
 
+/** The schema versions a store found and left when it opened, if it applied any step. */
+export interface SchemaUpgrade {
+  from: number;
+  to: number;
+}
+
 export interface Migration {
   sqlite: string;
   postgres: string;

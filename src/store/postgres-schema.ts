@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MIGRATIONS, newerSchema, type DataStep } from './migrations.js';
+import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf } from './search-text.js';
 import { contactSearchColumnsOfRow, fromUserRow, type ContactNamesRow, type UserRow } from './store-rows.js';
@@ -17,9 +17,9 @@ const MIGRATION_LOCK_TIMEOUT = '300s';
  * Brings the database to the latest schema version in one transaction, under a
  * transaction-scoped advisory lock: replicas that start together queue on the lock, the
  * first applies the steps, the others find them applied. A failing step leaves the
- * database as it was (PostgreSQL's DDL is transactional).
+ * database as it was (PostgreSQL's DDL is transactional). Says what it applied, if anything.
  */
-export async function migratePostgres(client: pg.ClientBase): Promise<void> {
+export async function migratePostgres(client: pg.ClientBase): Promise<SchemaUpgrade | undefined> {
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
@@ -36,6 +36,7 @@ export async function migratePostgres(client: pg.ClientBase): Promise<void> {
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [applied + i + 1]);
     }
     await client.query('COMMIT');
+    return applied < MIGRATIONS.length ? { from: applied, to: MIGRATIONS.length } : undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

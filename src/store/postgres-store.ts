@@ -22,6 +22,7 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
+import type { SchemaUpgrade } from './migrations.js';
 import { asciiLower } from '../domain/plain-text.js';
 import {
   contactSearchColumnsOf,
@@ -319,6 +320,7 @@ export class PostgresStore implements Store, ChangeFeed {
   private readonly processId = randomUUID();
   private readonly searchStatistics = new CachedSearchStatistics(() => this.readSearchStatistics());
   private followingChanges = false;
+  schemaUpgrade: SchemaUpgrade | undefined;
 
   private constructor(
     connectionString: string,
@@ -356,7 +358,7 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       await client.connect();
       try {
-        await migratePostgres(client);
+        store.schemaUpgrade = await migratePostgres(client);
       } finally {
         await client.end();
       }

@@ -12,7 +12,7 @@ import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.
 import { retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
-import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep } from './migrations.js';
+import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -207,6 +207,7 @@ export class SqliteStore implements Store {
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
   private readonly transaction: <T>(work: () => T) => T;
   private readonly checkpointer: WalCheckpointer | undefined;
+  readonly schemaUpgrade: SchemaUpgrade | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
@@ -215,7 +216,7 @@ export class SqliteStore implements Store {
     refuseAnotherProgramsDatabase(this.db, path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
-    this.migrate();
+    this.schemaUpgrade = migrateSqlite(this.db, MIGRATIONS.length);
     this.db.pragma('busy_timeout = 0');
     if (options.checkpointInBackground && path !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -243,10 +244,6 @@ export class SqliteStore implements Store {
   private write<T>(work: () => T): Promise<T> {
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
     return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits).finally(() => this.writes++);
-  }
-
-  private migrate(): void {
-    migrateSqlite(this.db, MIGRATIONS.length);
   }
 
   private prepare() {
@@ -734,28 +731,29 @@ function keyOf(owner: PhotoOwner): OwnerKey {
 }
 
 /** Brings a database's schema up to `version`, each migration in its own transaction. */
-export function migrateSqlite(db: Database.Database, version: number): void {
+export function migrateSqlite(db: Database.Database, version: number): SchemaUpgrade | undefined {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
     throw newerSchema(applied, MIGRATIONS.length);
   }
-  if (applied >= version) return;
+  if (applied >= version) return undefined;
   // Another process may open the same file at the same moment (replicas starting, a CLI
   // command beside a server after an upgrade): each step takes the write lock first and
   // reads the version again under it, so one process applies a step and the other finds it
   // done. Read before the lock, both applied the first ('table users already exists').
-  const step = db.transaction((): boolean => {
+  // Returns the version it found, or undefined when there was nothing left to apply.
+  const step = db.transaction((): number | undefined => {
     const current = db.pragma('user_version', { simple: true }) as number;
-    if (current >= version) return false;
+    if (current >= version) return undefined;
     const migration = MIGRATIONS[current]!;
     db.exec(migration.sqlite);
     if (migration.then) DATA_STEPS[migration.then](db);
     db.pragma(`user_version = ${current + 1}`);
-    return true;
+    return current;
   });
-  let stepped: boolean;
-  do stepped = step.immediate();
-  while (stepped);
+  let from: number | undefined;
+  for (let found = step.immediate(); found !== undefined; found = step.immediate()) from ??= found;
+  return from === undefined ? undefined : { from, to: version };
 }
 
 /** What the migrations' data steps do on SQLite. */

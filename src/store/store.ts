@@ -3,6 +3,7 @@ import type { Contact, ContactFields } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
+import type { SchemaUpgrade } from './migrations.js';
 
 export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
@@ -150,6 +151,8 @@ export interface Store {
   /** Changes whenever another process commits to the store, so caches can be dropped. */
   changeCounter(): Promise<number>;
   ping(): Promise<void>;
+  /** The schema steps opening this store applied, for the log; undefined when it was up to date. */
+  readonly schemaUpgrade: SchemaUpgrade | undefined;
   close(): Promise<void>;
 
   /**

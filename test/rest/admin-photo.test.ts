@@ -7,6 +7,7 @@ import { pngBomb, samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   let t: TestBridge;
@@ -149,6 +150,15 @@ describe('health and unknown routes', () => {
     const app = express().use(createHealthRoutes(t.store, () => true));
     await request(app).get('/readyz').expect(503, 'shutting down\n');
     await request(app).get('/healthz').expect(200);
+  });
+
+  it('/readyz answers 503 with Retry-After while the store does not answer', async () => {
+    const closed = new SqliteStore(':memory:');
+    await closed.close();
+    const res = await request(express().use(createHealthRoutes(closed, () => false)))
+      .get('/readyz')
+      .expect(503, 'store unavailable\n');
+    expect(res.headers['retry-after']).to.equal('5');
   });
 
   it('an unknown path answers 404 with a reason and a request id', async () => {

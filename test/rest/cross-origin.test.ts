@@ -158,7 +158,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
 });
 
 describe('bearer token settings', () => {
-  it('refuse a key without an issuer and audience to check, and are off without a key', async () => {
+  it('refuse a key without an issuer and audience to check, and an issuer without a key; are off without either', async () => {
     const issuer = await createTestIssuer();
     try {
       const config = loadConfig({ BRIDGE_JWT_PUBLIC_KEY_FILE: issuer.env.BRIDGE_JWT_PUBLIC_KEY_FILE!, BRIDGE_JWT_AUDIENCE: AUDIENCE });
@@ -168,6 +168,11 @@ describe('bearer token settings', () => {
       );
       expect(String(error)).to.match(/BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE/);
       expect(await BearerTokens.fromSettings(loadConfig({}))).to.equal(undefined);
+      const keyless = await BearerTokens.fromSettings(loadConfig({ BRIDGE_JWT_ISSUER: 'https://login.example/', BRIDGE_JWT_AUDIENCE: AUDIENCE })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String(keyless)).to.match(/need BRIDGE_JWT_JWKS_URL or BRIDGE_JWT_PUBLIC_KEY_FILE/);
     } finally {
       issuer.close();
     }

@@ -48,7 +48,8 @@ describe('PostgresStore', () => {
   });
 
   it('migrates once when replicas start together, recording each version', async () => {
-    await Promise.all([open(), open(), open()]);
+    const stores = await Promise.all([open(), open(), open()]);
+    expect(stores.map((store) => store.schemaUpgrade).filter(Boolean)).to.deep.equal([{ from: 0, to: MIGRATIONS.length }]);
     const { rows } = await runSql(url, 'SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).to.deep.equal(MIGRATIONS.map((_, i) => i + 1));
   });
@@ -57,6 +58,7 @@ describe('PostgresStore', () => {
     await migrateUpToStepOf('fillUserSearchColumns');
     await runSql(url, "INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')");
     const store = await open();
+    expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns'), to: MIGRATIONS.length });
     expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
     expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
   });

@@ -23,7 +23,11 @@ describe('SqliteStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the file (and its folder) in WAL mode at the latest schema version', () => {
+  it('creates the file (and its folder) in WAL mode at the latest schema version, and says so once', async () => {
+    expect(store.schemaUpgrade).to.deep.equal({ from: 0, to: MIGRATIONS.length });
+    const again = new SqliteStore(path);
+    expect(again.schemaUpgrade).to.equal(undefined);
+    await again.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
@@ -107,6 +111,7 @@ describe('SqliteStore', () => {
     db.close();
     const upgraded = new SqliteStore(older);
     try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
       expect((await upgraded.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
       expect((await upgraded.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
       await upgraded.upsertUsers([{ email: 'tania@contoso.com', displayName: 'Tânia Renamed', refs: {} }]);
