@@ -7,7 +7,8 @@ export type PhonePlacement = { placed: true; e164: string } | { placed: false; r
 /** What an import stores for a written number, or why it refuses it. */
 export type ImportedPhone = { stored: string } | { refused: string };
 
-const EXAMPLE = 'write it with its country code, e.g. +55 11 99999-0000';
+const EXAMPLE_NUMBER = '+55 11 99999-0000';
+const EXAMPLE = `write it with its country code, e.g. ${EXAMPLE_NUMBER}`;
 /** E.164 allows at most 15 digits, whatever the country. */
 const MAX_DIGITS = 15;
 
@@ -36,15 +37,36 @@ export function placePhone(written: string, defaultCountry?: CountryCode): Phone
   const country = international ? undefined : defaultCountry;
   try {
     const parsed = parsePhoneNumberWithError(phone, country ? { defaultCountry: country } : undefined);
-    if (parsed.isValid()) return { placed: true, e164: parsed.number };
+    if (parsed.isValid() || isWhatsAppLegacyId(parsed.countryCallingCode, parsed.nationalNumber)) return { placed: true, e164: parsed.number };
     const where = parsed.country ?? `country code +${parsed.countryCallingCode}`;
-    return { placed: false, reason: `"${phone}" is not a valid number for ${where}${international ? '' : ' (the defaultCountry)'}; ${EXAMPLE}` };
+    const hint = international ? `check its digits, e.g. ${EXAMPLE_NUMBER}` : EXAMPLE;
+    return { placed: false, reason: `"${phone}" is not a valid number for ${where}${international ? '' : ' (the defaultCountry)'}; ${hint}` };
   } catch (error) {
     // libphonenumber's codes: INVALID_COUNTRY, NOT_A_NUMBER, TOO_SHORT, TOO_LONG.
     const code = error instanceof Error ? error.message : String(error);
     const why = code === 'INVALID_COUNTRY' ? 'names no country that exists' : code === 'TOO_LONG' ? 'is too long' : 'is too short to be a phone number';
     return { placed: false, reason: `"${phone}" ${why}; ${EXAMPLE}` };
   }
+}
+
+/**
+ * WhatsApp ids that their country's numbering plan has since changed, so libphonenumber
+ * calls them invalid, yet WhatsApp still has them and the gateways take and give them:
+ * Brazil's mobiles registered before the ninth digit keep 8 digits after the area code
+ * (Z-API's and PlugChat's own example is 551199999999; Z-API's batch check takes a number
+ * "podendo conter ou não o nono dígito"), and Mexico's mobiles registered before 2019 keep
+ * the 1 after 52. Each is taken only when the number it became is a valid mobile.
+ */
+function isWhatsAppLegacyId(countryCode: string, national: string): boolean {
+  if (countryCode === '55' && /^\d\d[6-9]\d{7}$/.test(national)) return isValidMobile(`+55${national.slice(0, 2)}9${national.slice(2)}`);
+  if (countryCode === '52' && /^1\d{10}$/.test(national)) return isValidMobile(`+52${national.slice(1)}`);
+  return false;
+}
+
+function isValidMobile(e164: string): boolean {
+  const parsed = parsePhoneNumberWithError(e164);
+  const type = parsed.getType();
+  return parsed.isValid() && (type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE');
 }
 
 /**

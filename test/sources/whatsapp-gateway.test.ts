@@ -44,12 +44,23 @@ describe('WhatsApp gateway sources', () => {
       expect(gatewayDigits('+5511999990000')).to.equal('5511999990000');
     });
 
+    it("keep the WhatsApp ids their country's plan has since changed: Brazil's 8-digit mobiles, Mexico's 52 1", () => {
+      expect(placed('551199999999', 'BR')).to.deep.equal({ placed: true, e164: '+551199999999' });
+      expect(placed('+55 44 9999-9999')).to.deep.equal({ placed: true, e164: '+554499999999' });
+      expect(placed('(44) 8888-1234', 'BR')).to.deep.equal({ placed: true, e164: '+554488881234' });
+      expect(placed('+52 1 55 1234 5678')).to.deep.equal({ placed: true, e164: '+5215512345678' });
+      expect(phoneForImport('+559999999999')).to.deep.equal({ stored: '+559999999999' });
+      // A Brazilian fixed line keeps its 8 digits and is valid as such.
+      expect(placed('+55 11 3333-4444')).to.deep.equal({ placed: true, e164: '+551133334444' });
+    });
+
     it('are refused, never guessed, when they cannot be placed', () => {
       for (const [written, country, why] of [
         ['(11) 99999-0000', undefined, /has no country code \(\+CC\) and the source has no defaultCountry/],
         ['5511999990000', undefined, /has no country code/],
-        ['+55 11 9999-0000', undefined, /is not a valid number for BR/],
-        ['(11) 9999-0000', 'BR', /is not a valid number for BR \(the defaultCountry\)/],
+        ['+55 11 1234-0000', undefined, /is not a valid number for BR; check its digits/],
+        ['+52 1 00 1234 5678', undefined, /is not a valid number for MX/],
+        ['(11) 1234-0000', 'BR', /is not a valid number for BR \(the defaultCountry\); write it with its country code/],
         ['11999990000', 'US', /is not a valid number for US/],
         ['+999 1234 5678', undefined, /names no country that exists/],
         ['+55 11 9999-ABCD', undefined, /characters other than digits/],
@@ -71,7 +82,7 @@ describe('WhatsApp gateway sources', () => {
     it('at import: with a country code checked and stored as E.164, without one kept as written for the source to place', () => {
       expect(phoneForImport('+55 (11) 99999-0000')).to.deep.equal({ stored: '+5511999990000' });
       expect(phoneForImport(' (11) 99999-0000 ')).to.deep.equal({ stored: '(11) 99999-0000' });
-      expect(phoneForImport('+55 11 9999-0000'))
+      expect(phoneForImport('+55 11 1234-0000'))
         .to.have.property('refused')
         .that.matches(/not a valid number for BR/);
       expect(phoneForImport('tel:11999990000'))
