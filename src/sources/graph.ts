@@ -63,7 +63,7 @@ export const graphSource: SourceType<z.output<typeof schema>> = {
     /** The photo of the user Graph knows as `user` (an id or a UPN); undefined when Graph does not know the user. */
     const photoOf = async (user: string, signal: AbortSignal): Promise<SourceAnswer | undefined> => {
       const size = LARGEST_PHOTO_SIZE;
-      const path = `users/${encodeURIComponent(user)}`;
+      const path = userPath(user);
       const sized = await get(`${path}/photos/${size}x${size}/$value`, signal);
       if (sized.status === 200) return { kind: 'photo', bytes: sized.body };
       if (sized.status !== 404) throw graphFailure(sized);
@@ -136,4 +136,15 @@ function errorCodeOf(response: OutboundResponse): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * `users/{id | userPrincipalName}`; a UPN that begins with `$` in the key form, as user-get
+ * has it: "the GET request URL syntax `/users/$x@y.com` fails with a `400 Bad Request` …
+ * enclose the userPrincipalName in parentheses and single quotes".
+ */
+export function userPath(user: string): string {
+  if (!user.startsWith('$')) return `users/${encodeURIComponent(user)}`;
+  const literal = encodeURIComponent(user.replaceAll("'", "''")).replaceAll('%24', '$').replaceAll('%40', '@');
+  return `users('${literal}')`;
 }

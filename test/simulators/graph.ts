@@ -159,12 +159,20 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
     const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
-    const sizedPath = /^\/v1\.0\/users\/([^/]+)\/photos\/([^/]+)\/\$value$/.exec(path);
-    const largestPath = /^\/v1\.0\/users\/([^/]+)\/photo\/\$value$/.exec(path);
+    // user-get.md: a user is `/users/{id | userPrincipalName}` or, the form a UPN beginning with `$` needs, `/users('{upn}')`.
+    const user = "(?:/([^/(][^/]*)|\\('((?:[^']|'')+)'\\))";
+    const sizedPath = new RegExp(`^/v1\\.0/users${user}/photos/([^/]+)/\\$value$`).exec(path);
+    const largestPath = new RegExp(`^/v1\\.0/users${user}/photo/\\$value$`).exec(path);
+    const who = (match: RegExpExecArray) => match[1] ?? match[2]!.replaceAll("''", "'");
     const failed = () => graphError(res, 500, 'generalException', 'simulator failure');
     if (req.method === 'POST' && tokenPath) return void token(req, res, decodeURIComponent(tokenPath[1]!)).catch(failed);
-    if (req.method === 'GET' && sizedPath) return void photo(req, res, sizedPath[1]!, sizedPath[2]).catch(failed);
-    if (req.method === 'GET' && largestPath) return void photo(req, res, largestPath[1]!, undefined).catch(failed);
+    const photoPath = sizedPath ?? largestPath;
+    if (req.method === 'GET' && photoPath) {
+      // user-get.md: "the GET request URL syntax `/users/$x@y.com` fails with a `400 Bad Request`".
+      if (photoPath[1] && decodeURIComponent(photoPath[1]).startsWith('$'))
+        return graphError(res, 400, 'BadRequest', `Resource not found for the segment '${photoPath[1]}'.`);
+      return void photo(req, res, who(photoPath), sizedPath?.[3]).catch(failed);
+    }
     if (req.method === 'GET' && path === '/v1.0/users') return listUsers(req, res, url.searchParams);
     graphError(res, 400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1)}'.`);
   });

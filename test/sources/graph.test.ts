@@ -49,6 +49,7 @@ describe('Microsoft Graph source', () => {
       { id: 'none-2', userPrincipalName: 'item@contoso.onmicrosoft.com', noPhotoCode: 'ErrorItemNotFound' },
       { id: 'none-3', userPrincipalName: 'entity@contoso.onmicrosoft.com', noPhotoCode: 'ErrorEntityNotFound' },
       { id: 'none-4', userPrincipalName: 'generic@contoso.onmicrosoft.com', noPhotoCode: 'itemNotFound' },
+      { id: 'dollar-1', userPrincipalName: "$O'Neil@contoso.onmicrosoft.com", photo: await samplePhoto(648, 648) },
     ]);
   });
   after(() => sim.close());
@@ -81,6 +82,11 @@ describe('Microsoft Graph source', () => {
     it('accepts a UPN as graphId, as Graph addresses users by id or user principal name', async () => {
       expect(await sizeOf(await source().fetch(byId(ADELE.userPrincipalName), signal()))).to.equal('648x648');
       expect(sim.photoPaths).to.deep.equal([`/v1.0/users/${encodeURIComponent(ADELE.userPrincipalName)}/photos/648x648/$value`]);
+    });
+
+    it('asks for a UPN beginning with $ in the key form, as /users/$… is a 400', async () => {
+      expect(await sizeOf(await source().fetch(byId("$O'Neil@contoso.onmicrosoft.com"), signal()))).to.equal('648x648');
+      expect(sim.photoPaths).to.deep.equal(["/v1.0/users('$O''Neil@contoso.onmicrosoft.com')/photos/648x648/$value"]);
     });
 
     it('finds a user by mail or proxy address once, remembers the id, and asks for the photo by id', async () => {
