@@ -67,7 +67,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       const { res, xml } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>');
       expect(res.status).to.equal(200);
       expect(res.headers['content-type']).to.equal('text/xml; charset=utf-8');
-      expect(xml.Envelope.Header.ServerVersionInfo.$).to.include({ MajorVersion: '15', Version: 'V2017_07_11' });
+      expect(xml.Envelope.Header.ServerVersionInfo.$).to.include({ MajorVersion: '15', Version: 'Exchange2016' });
     });
 
     it('dispatches on the Body, whatever SOAPAction says and whatever prefixes the client uses', async () => {

@@ -52,7 +52,7 @@ interface ResolutionJson {
 }
 interface Observed {
   client: string;
-  discovered: { auth_type: string; build: number[]; api_version: string };
+  discovered: { auth_type: string; build: number[]; api_version: string; full_name: string };
   wrong_password: ErrorJson;
   contacts: { query: string; resolutions: ResolutionJson[]; item: ContactJson; attachment_contents: string[] }[];
   directory: { query: string; resolutions: ResolutionJson[] }[];
@@ -119,6 +119,8 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
     expect(observed.client).to.equal('exchangelib 4.9.0');
     expect(observed.discovered.auth_type).to.equal('basic');
     expect(observed.discovered.build).to.deep.equal([15, 1, 2507, 6]);
+    // The schema the bridge names: exchangelib kept its first guess, Exchange2019, and could not name the version.
+    expect([observed.discovered.api_version, observed.discovered.full_name]).to.deep.equal(['Exchange2016', 'Microsoft Exchange Server 2016']);
   });
 
   it('stops with UnauthorizedError when the password is wrong', () => {

@@ -146,6 +146,7 @@ def main():
         "auth_type": probe.protocol.auth_type,
         "build": [build.major_version, build.minor_version, build.major_build, build.minor_build],
         "api_version": probe.version.api_version,
+        "full_name": probe.version.fullname,
     }
     probe.protocol.close()
 
