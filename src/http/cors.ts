@@ -3,6 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 const BATCH_PATHS: ReadonlySet<string> = new Set(['/v1.0/$batch', '/beta/$batch']);
 
 /**
+ * What the Microsoft Graph JS client adds to every request to a Graph or custom host
+ * (`client-request-id`, `SdkVersion`: its v3 upgrade guide, "customHosts"), and the
+ * ConsistencyLevel the Graph Toolkit sends with people queries: refused in a preflight,
+ * the browser sends nothing at all.
+ */
+const GRAPH_CLIENT_HEADERS = 'client-request-id, SdkVersion, ConsistencyLevel';
+
+/**
  * Cross-origin access for the configured origins only (Outlook add-ins, intranet pages
  * elsewhere). Nothing is open by default, never `*`, and no Allow-Credentials: callers
  * from another origin authenticate with a bearer token, not with the browser's
@@ -51,7 +59,7 @@ export class CorsPolicy {
       // Graph's $batch is the one cross-origin POST: the Graph Toolkit batches photo reads so, as JSON.
       const batch = BATCH_PATHS.has((req.url ?? '').split('?', 1)[0]!);
       res.setHeader('access-control-allow-methods', batch ? 'POST' : 'GET, HEAD');
-      res.setHeader('access-control-allow-headers', batch ? 'Authorization, Content-Type' : 'Authorization, If-None-Match');
+      res.setHeader('access-control-allow-headers', `${batch ? 'Authorization, Content-Type' : 'Authorization, If-None-Match'}, ${GRAPH_CLIENT_HEADERS}`);
       res.setHeader('access-control-max-age', '600');
     }
     res.writeHead(allowed ? 204 : 403, { 'cache-control': 'no-store', 'content-length': 0 });

@@ -94,7 +94,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
         .expect(204);
       expect(res.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
       expect(res.headers['access-control-allow-methods']).to.equal('GET, HEAD');
-      expect(res.headers['access-control-allow-headers']).to.equal('Authorization, If-None-Match');
+      expect(res.headers['access-control-allow-headers']).to.equal('Authorization, If-None-Match, client-request-id, SdkVersion, ConsistencyLevel');
       expect(res.headers['access-control-allow-credentials']).to.equal(undefined);
       expect(res.headers.vary).to.match(/Origin/);
     }
@@ -107,7 +107,10 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       .set('Access-Control-Request-Method', 'POST')
       .set('Access-Control-Request-Headers', 'authorization,content-type')
       .expect(204);
-    expect([res.headers['access-control-allow-methods'], res.headers['access-control-allow-headers']]).to.deep.equal(['POST', 'Authorization, Content-Type']);
+    expect([res.headers['access-control-allow-methods'], res.headers['access-control-allow-headers']]).to.deep.equal([
+      'POST',
+      'Authorization, Content-Type, client-request-id, SdkVersion, ConsistencyLevel',
+    ]);
     const token = bearer(await issuer.sign());
     const batch = await request(t.bridge.server)
       .post('/v1.0/$batch')
