@@ -239,7 +239,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(long.message.MessageText).to.equal('the Constant Value is longer than 1024 characters');
   });
 
-  it('refuses what it cannot search by, and other folders, per message; never answers attachments or photos', async () => {
+  it('refuses what it cannot search by, and other folders, per message; finds nothing above Contacts; never answers attachments or photos', async () => {
     const byCompany =
       '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
     expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
@@ -260,6 +260,15 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal(
       'ErrorFolderNotFound',
     );
+    // The folders above Contacts exist and hold no items (they were ErrorFolderNotFound: exchangelib's root.walk().filter() failed).
+    for (const folder of ['root', 'msgfolderroot']) {
+      const empty = await findItem(`<m:ParentFolderIds><t:DistinguishedFolderId Id="${folder}"/></m:ParentFolderIds>`);
+      expect([empty.message.$.ResponseClass, empty.root.$, empty.names], folder).to.deep.equal([
+        'Success',
+        { IndexedPagingOffset: '0', TotalItemsInView: '0', IncludesLastItemInRange: 'true' },
+        [],
+      ]);
+    }
     const all = await call(
       `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`,
     );

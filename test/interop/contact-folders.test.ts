@@ -185,6 +185,8 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         root: ['Top of Information Store', 'Contacts'],
         contacts: [],
         by_path: [YUSUF.displayName, ZOE.displayName],
+        everywhere: [ZOE.displayName],
+        root_count: 0,
       });
     });
 

@@ -4,7 +4,7 @@ import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { contactsFolderXml, folderKey, folderNotFound, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
+import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
@@ -22,7 +22,7 @@ export interface FindItemArgs {
 }
 
 /**
- * FindItem in the caller's Contacts folder: a page of contacts in display-name order (or
+ * FindItem in the caller's Contacts folder (the folders above it are empty): a page of contacts in display-name order (or
  * the SortOrder asked), optionally restricted by display name, with the paging attributes
  * clients page by (exchangelib stops after one page without them). Items carry no attachments or photo
  * here — clients GetItem the ids for those, as Exchange has them do.
@@ -55,7 +55,9 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const parentFolder = contactsFolderXml(args.fields, context);
     // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
-      if (folderOf(folder, context) !== 'contacts') throw folderNotFound();
+      // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no
+      // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
+      if (folderOf(folder, context) !== 'contacts') return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
       const mailbox = context.mailbox!;
       const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
       const { contacts, total } = await context.store.pageContacts(mailbox, args.match, start, count, args.order);

@@ -57,6 +57,9 @@ def main():
         "root": [f.name for f in account.root.walk()],
         "contacts": [f.name for f in folder.walk()],
         "by_path": [c.display_name for c in (account.root / "Top of Information Store" / "Contacts").all().order_by("display_name")],
+        # Searching every folder at once: a FindItem naming root, the message root and Contacts.
+        "everywhere": sorted(c.display_name for c in account.root.walk().filter(display_name__startswith=prefix)),
+        "root_count": account.root.all().count(),
     }
     STEP = "folder properties"
     print(json.dumps({
