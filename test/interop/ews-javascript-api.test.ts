@@ -10,6 +10,7 @@ import {
   EmailAddressKey,
   ExchangeService,
   ExchangeVersion,
+  FolderId,
   ItemId,
   Mailbox,
   MailboxType,
@@ -20,9 +21,11 @@ import {
   ServiceResponseException,
   ServiceResult,
   SoapFaultDetails,
+  SyncFolderItemsScope,
   TimeWindow,
   Uri,
   WebCredentials,
+  WellKnownFolderName,
   type NameResolution,
   type NameResolutionCollection,
 } from 'ews-javascript-api';
@@ -288,6 +291,15 @@ describe('interop: ews-javascript-api client', function () {
         expect((failure as SoapFaultDetails).FaultString).to.deep.include({ faultstring: `the bridge does not serve ${operation}` });
       });
     }
+
+    it('SyncFolderItems and SyncFolderHierarchy fail as their error answers do, SyncState and all: ErrorInvalidOperation', async () => {
+      const contacts = new FolderId(WellKnownFolderName.Contacts);
+      const items = await serviceErrorOf(() =>
+        service.SyncFolderItems(contacts, PropertySet.FirstClassProperties, [], 100, SyncFolderItemsScope.NormalItems, ''),
+      );
+      const folders = await serviceErrorOf(() => service.SyncFolderHierarchy(contacts, PropertySet.FirstClassProperties, ''));
+      expect([items.ErrorCode, folders.ErrorCode]).to.deep.equal([ServiceError.ErrorInvalidOperation, ServiceError.ErrorInvalidOperation]);
+    });
   });
 });
 
