@@ -46,6 +46,10 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorInvalidIdMalformed', 400, 'Id is malformed.');
   }
 
+  static invalidIdEmpty(): BridgeError {
+    return new BridgeError('ErrorInvalidIdEmpty', 400, 'Id must be non-empty.');
+  }
+
   static invalidOperation(operation: string): BridgeError {
     return new BridgeError('ErrorInvalidOperation', 400, `the bridge does not serve ${truncate(operation)}`);
   }

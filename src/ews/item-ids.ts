@@ -27,8 +27,9 @@ export class ItemIds {
     return Buffer.concat([payload, this.mac(payload)]).toString('base64');
   }
 
-  /** The row id inside a genuine id of the given kind; ErrorInvalidIdMalformed otherwise. */
+  /** The row id inside a genuine id of the given kind; ErrorInvalidIdEmpty for `Id=""`, ErrorInvalidIdMalformed otherwise. */
   decode(kind: IdKind, id: unknown): number {
+    if (id === '') throw BridgeError.invalidIdEmpty();
     if (typeof id !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) throw BridgeError.invalidIdMalformed();
     const raw = Buffer.from(id, 'base64');
     // Only the spelling encode() writes: `id==` decodes to the same bytes, and a request

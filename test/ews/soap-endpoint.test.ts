@@ -397,15 +397,21 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
     });
 
-    it("answers one message per id: found, another mailbox's (not found), tampered (malformed)", async () => {
+    it("answers one message per id: found, another mailbox's (not found), tampered (malformed), empty", async () => {
       const { xml: admin } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Private</m:UnresolvedEntry></m:ResolveNames>', ADMIN);
       const foreignId = admin.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
       const tampered = Buffer.from(itemId, 'base64');
       tampered[5]! ^= 1;
-      const { res, xml } = await getItem([itemId, foreignId, tampered.toString('base64'), 'garbage!']);
+      const { res, xml } = await getItem([itemId, foreignId, tampered.toString('base64'), 'garbage!', '']);
       expect(res.status).to.equal(200);
       const messages = messagesOf(xml);
-      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['NoError', 'ErrorItemNotFound', 'ErrorInvalidIdMalformed', 'ErrorInvalidIdMalformed']);
+      expect(messages.map((m) => m.ResponseCode)).to.deep.equal([
+        'NoError',
+        'ErrorItemNotFound',
+        'ErrorInvalidIdMalformed',
+        'ErrorInvalidIdMalformed',
+        'ErrorInvalidIdEmpty',
+      ]);
       expect(messages[1].$.ResponseClass).to.equal('Error');
       expect(messages[1].Items).to.equal('');
     });
