@@ -46,6 +46,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorInvalidIdMalformed', 400, 'Id is malformed.');
   }
 
+  /** ResponseCode: "returned by the GetAttachment operation … when an attachment that corresponds to the specified ID is not found". */
+  static attachmentNotFound(): BridgeError {
+    return new BridgeError('ErrorInvalidAttachmentId', 404, 'The attachment was not found.');
+  }
+
   static invalidIdEmpty(): BridgeError {
     return new BridgeError('ErrorInvalidIdEmpty', 400, 'Id must be non-empty.');
   }

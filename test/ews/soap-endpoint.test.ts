@@ -440,7 +440,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 250, 250]);
       expect(res.text).to.not.match(/<t:Content>[^<]*\n/);
       const other = await call(`<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attachmentId}"/></m:AttachmentIds></m:GetAttachment>`, ADMIN);
-      expect(other.xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage.ResponseCode).to.equal('ErrorItemNotFound');
+      expect(other.xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage.ResponseCode).to.equal('ErrorInvalidAttachmentId');
     });
   });
 });

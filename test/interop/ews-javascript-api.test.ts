@@ -230,13 +230,13 @@ describe('interop: ews-javascript-api client', function () {
       expect(error.Response.Result).to.equal(ServiceResult.Error);
     });
 
-    it("another mailbox's photo attachment is ErrorItemNotFound too", async () => {
+    it("another mailbox's photo attachment is ErrorInvalidAttachmentId, as a missing one", async () => {
       const admin = serviceFor(ADMIN);
       const adminContact = await Contact.Bind(admin, await contactIdOf(admin, 'Adele Vance'));
       const attachmentId = adminContact.GetContactPictureAttachment().Id;
       expect(attachmentId).to.be.a('string').and.not.empty;
       const responses = await service.GetAttachments([attachmentId], null as never, null as never);
-      expect(responses.Responses.map((r) => [r.Result, r.ErrorCode])).to.deep.equal([[ServiceResult.Error, ServiceError.ErrorItemNotFound]]);
+      expect(responses.Responses.map((r) => [r.Result, r.ErrorCode])).to.deep.equal([[ServiceResult.Error, ServiceError.ErrorInvalidAttachmentId]]);
     });
 
     it('a tampered ItemId is ErrorInvalidIdMalformed', async () => {

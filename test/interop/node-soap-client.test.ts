@@ -353,7 +353,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
       const messages = await getAttachments(client, [lidia, foreign, megan, contactId]);
       expect(messages.map((m) => [m.attributes?.ResponseClass, m.ResponseCode])).to.deep.equal([
         ['Success', 'NoError'],
-        ['Error', 'ErrorItemNotFound'],
+        ['Error', 'ErrorInvalidAttachmentId'],
         ['Success', 'NoError'],
         // A contact's ItemId is not an attachment id, even though it is genuine.
         ['Error', 'ErrorInvalidIdMalformed'],

@@ -21,7 +21,8 @@ export const getAttachment: EwsOperation<string[]> = {
         const id = context.ids.decode('contactPhoto', attachmentId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         const photo = contact?.photo && (await context.store.getPhoto(contactOwner(id)));
-        if (!contact || !photo) throw BridgeError.itemNotFound();
+        // Another mailbox's contact photo is answered as a missing one, as items are.
+        if (!contact || !photo) throw BridgeError.attachmentNotFound();
         return success(element('m:Attachments', {}, fileAttachmentXml(contact, context.ids, photo.bytes)));
       },
       EMPTY,
