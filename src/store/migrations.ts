@@ -488,4 +488,11 @@ export const MIGRATIONS: readonly Migration[] = [
     ${USER_ADDRESS_TRIGGERS}    `,
     postgres: '',
   },
+  {
+    // migrate-store copied contacts without their folded names until this version, so
+    // PostgreSQL found and ordered none of them: a store it made gets them now.
+    sqlite: '',
+    postgres: '',
+    then: 'fillContactSearchColumns',
+  },
 ];

@@ -27,7 +27,7 @@ const PHOTO_COLUMNS = {
   updated_at: 'text',
 } as const;
 
-const TABLES = [
+export const COPIED_TABLES = [
   {
     name: 'users',
     key: 'id',
@@ -82,6 +82,9 @@ const TABLES = [
       refs: 'jsonb',
       created_at: 'text',
       updated_at: 'text',
+      // Their folded names, which contacts are searched and ordered by (not copied, every contact was unfound on PostgreSQL).
+      name_key: 'text',
+      search_names: 'text',
     },
   },
   {
@@ -98,7 +101,7 @@ const DATA_TABLES = ['users', 'contacts', 'accounts'];
 
 const PHOTO_TABLES = ['user_photos', 'contact_photos'] as const;
 
-export type CopyCounts = Record<(typeof TABLES)[number]['name'], number>;
+export type CopyCounts = Record<(typeof COPIED_TABLES)[number]['name'], number>;
 
 export class StoreCopyError extends Error {
   override readonly name = 'StoreCopyError';
@@ -129,7 +132,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     try {
       await refuseDataIn(target);
       const counts = {} as CopyCounts;
-      for (const table of TABLES) counts[table.name] = await copyTable(source, target, table);
+      for (const table of COPIED_TABLES) counts[table.name] = await copyTable(source, target, table);
       await fillUserSearchKeys(target);
       await restartIdentities(target);
       await checkCounts(source, target, counts);
@@ -156,7 +159,7 @@ async function refuseDataIn(target: pg.Client): Promise<void> {
   }
 }
 
-async function copyTable(source: Database.Database, target: pg.Client, table: (typeof TABLES)[number]): Promise<number> {
+async function copyTable(source: Database.Database, target: pg.Client, table: (typeof COPIED_TABLES)[number]): Promise<number> {
   const columns = Object.keys(table.columns);
   const types = Object.values(table.columns);
   // jsonb and bytea arrays would need each element quoted; text and bytea[] carry them as they are.

@@ -6,11 +6,14 @@ import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { loadConfig } from '../../src/config.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { COPIED_TABLES } from '../../src/store/postgres-copy.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { freshDatabase } from '../support/postgres.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { runSql } from './backends.js';
 
 const limits = imageLimitsOf(loadConfig({}));
 
@@ -75,6 +78,10 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
         expect(await postgres.getPhoto(owner)).to.deep.equal(await sqlite.getPhoto(owner));
       }
       expect(await postgres.getContact('megan@contoso.com', contactId)).to.deep.equal(await sqlite.getContact('megan@contoso.com', contactId));
+      // Found and ordered by their folded names, copied with them (they were not: no contact was found on PostgreSQL).
+      expect((await postgres.searchContacts('megan@contoso.com', 'gu', 5)).map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);
+      const { contacts } = await postgres.pageContacts('megan@contoso.com', { text: 'LEE', mode: 'prefix', ignoreCase: true }, 0, 5);
+      expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);
       expect(await postgres.getAccount('admin@contoso.com')).to.deep.equal(await sqlite.getAccount('admin@contoso.com'));
       expect(await postgres.secret('item-ids', 32)).to.deep.equal(await sqlite.secret('item-ids', 32));
       // New contacts take ids after the copied ones.
@@ -82,6 +89,27 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
       expect(next).to.be.greaterThan(contactId);
     } finally {
       await sqlite.close();
+      await postgres.close();
+    }
+  });
+
+  it('copies every column of each table that PostgreSQL does not make itself', async () => {
+    // Made by PostgreSQL from copied columns: generated, or filled by fillUserSearchKeys after the copy.
+    const madeThere = new Set(['users.search_keys']);
+    for (const table of COPIED_TABLES) {
+      const { rows } = await runSql(url, "SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND is_generated = 'NEVER'", [table.name]);
+      const columns = rows.map((row: { column_name: string }) => row.column_name).filter((column) => !madeThere.has(`${table.name}.${column}`));
+      expect(Object.keys(table.columns).sort(), table.name).to.deep.equal(columns.sort());
+    }
+  });
+
+  it('gives contacts an older migrate-store copied without their folded names those names as it upgrades the store', async () => {
+    await runSql(url, 'UPDATE contacts SET name_key = NULL, search_names = NULL');
+    await runSql(url, 'DELETE FROM schema_migrations WHERE version = $1', [MIGRATIONS.length]);
+    const postgres = await PostgresStore.open(url);
+    try {
+      expect((await postgres.searchContacts('megan@contoso.com', 'lee', 5)).map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);
+    } finally {
       await postgres.close();
     }
   });
