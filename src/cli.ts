@@ -24,6 +24,7 @@ import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
+import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { readProblemOf } from './file-problem.js';
 import { openStore, withoutPassword } from './store/open-store.js';
@@ -427,7 +428,9 @@ function expectedFailure(error: unknown): string | undefined {
     error instanceof InvalidArgumentError ||
     error instanceof StoreCopyError ||
     error instanceof BackupError ||
-    error instanceof StoreOpenError
+    error instanceof StoreOpenError ||
+    // A directory that refused the bind, a base DN it has not: what import-ldap's settings say.
+    error instanceof PermanentSourceError
   )
     return error.message;
   const { code, syscall, address, port, path, hostname } = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };

@@ -64,6 +64,7 @@ const TRANSIENT_RESULT_CODES = new Set([
 
 /** LDAP's referral result (RFC 4511 4.1.10): another server holds the entry; ldapts names it UnknownStatusCodeError. */
 const REFERRAL = 10;
+const NO_SUCH_OBJECT = 32;
 
 /**
  * Result codes that say the settings are wrong, whoever is looked up: every lookup searches
@@ -77,7 +78,7 @@ const SETUP_RESULT_CODES = new Set([
   13, // confidentialityRequired: the same, for the search
   17, // undefinedAttributeType: a search or photo attribute it does not know
   18, // inappropriateMatching
-  32, // noSuchObject: the base DN
+  NO_SUCH_OBJECT, // the base DN
   34, // invalidDNSyntax: the base DN
   48, // inappropriateAuthentication: an anonymous bind refused
   50, // insufficientAccessRights: the bind may not search the base DN
@@ -163,8 +164,11 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
   }
   if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
     const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
-    const answer = error.code === REFERRAL ? 'a referral (10): another server holds the base DN' : `${error.name} (${error.code})`;
-    return new Failure(`the directory answered ${answer}${error.message && error.code !== REFERRAL ? `: ${error.message}` : ''}`, { cause: error });
+    if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
+    if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
+    // ldapts's message is only " Code: 0x20" when the directory gave no diagnostic of its own.
+    const diagnostic = /^\s*Code: 0x[0-9a-f]+\s*$/i.test(error.message) ? '' : error.message.trim();
+    return new Failure(`the directory answered ${error.name} (${error.code})${diagnostic ? `: ${diagnostic}` : ''}`, { cause: error });
   }
   return error;
 }

@@ -158,6 +158,24 @@ describe('importing the directory from LDAP', () => {
     }
   });
 
+  it('import-ldap says a refused bind and a base DN the directory has not in one line, as settings to mend, not as a surprise', () => {
+    for (const [overrides, said] of [
+      [{ pageSize: 2, bindPassword: 'wrong password' }, `ews-photo-bridge: the directory refused the bind as ${LDAP_READER.dn}: invalid credentials\n`],
+      [
+        { pageSize: 2, baseDn: `ou=nowhere,${BASE_DN}` },
+        `ews-photo-bridge: the directory has no entry ou=nowhere,${BASE_DN} (noSuchObject, 32): check baseDn\n`,
+      ],
+    ] as const) {
+      const { dir, config } = configFile(overrides);
+      try {
+        const result = importLdap(dir, config);
+        expect([result.status, result.stderr]).to.deep.equal([1, said]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('import-ldap --prune removes users an earlier LDAP import brought in and LDAP no longer has, and no others', async () => {
     const { dir, config } = configFile({ pageSize: 2 });
     try {

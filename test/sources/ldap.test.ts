@@ -148,7 +148,7 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     it('fails as a setup to mend for a base DN that does not exist or another server holds, or a CA file that cannot be read', async () => {
       const error = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'ou=nowhere,dc=example,dc=com' }));
       expect(error).to.be.instanceOf(MisconfiguredSourceError);
-      expect(error.message).to.match(/NoSuchObject/);
+      expect(error.message).to.equal('the directory has no entry ou=nowhere,dc=example,dc=com (noSuchObject, 32): check baseDn');
       const referred = await failureOf(fetch(user(['ada@example.com']), { baseDn: 'dc=child,dc=example,dc=org' }));
       expect(referred).to.be.instanceOf(MisconfiguredSourceError);
       expect(referred.message).to.equal('the directory answered a referral (10): another server holds the base DN');
