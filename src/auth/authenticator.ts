@@ -190,11 +190,10 @@ export class Authenticator {
   private async verifyPasswordLogin(authorization: string, login: Login, clientAddress: string): Promise<AuthResult> {
     const { username, password } = login;
     const renewed = await this.renewedFromAccount(authorization, login);
-    if (renewed) {
-      // The right password, as surely as a scrypt would have said: a success, as one.
-      this.throttle.passed(username, clientAddress);
-      return renewed;
-    }
+    // Not counted either way: a remembered login renewed (about once a minute while its client
+    // is busy) cleared the account's failures, so a guesser got a fresh burst of tries each
+    // minute against exactly the accounts in use. The caller is let in before the throttle.
+    if (renewed) return renewed;
     const wait = this.throttle.attempt(username, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
