@@ -21,7 +21,8 @@ import { createFrontServer, type RefusedConnections } from './http/front-server.
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
-import { createRequestContext } from './http/request-context.js';
+import { createRequestContext, type RequestContext } from './http/request-context.js';
+import { logWhenDone } from './http/access-log.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
 import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
@@ -148,16 +149,21 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       if (config.accessLog) log.info({ client, status, reason }, 'request refused unread');
     },
   };
+  /** Counted and logged as every other door's answers are (a scrape or a preflight had no access line). */
+  const answeredAtTheFront = (context: RequestContext, route: string) => {
+    requests.recordWhenDone(context, 'front', route);
+    if (config.accessLog) logWhenDone(log, context);
+  };
   const answer: RequestListener = (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
       const refused = refuseBadTarget(context, log, config.accessLog);
       if (refused) return requests.recordWhenDone(context, 'front', refused);
-      if (cors.enabled && cors.handle(req, res)) return requests.recordWhenDone(context, 'front', 'cors-preflight');
+      if (cors.enabled && cors.handle(req, res)) return answeredAtTheFront(context, 'cors-preflight');
       // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
       if (handleUserPhoto(context) || ews.handlePost(context)) return;
       if (autodiscover.handle(context)) requests.recordWhenDone(context, 'autodiscover', 'unknown');
-      else if (!metricsListen && metricsEndpoint.handle(context)) requests.recordWhenDone(context, 'front', 'metrics');
+      else if (!metricsListen && metricsEndpoint.handle(context)) answeredAtTheFront(context, 'metrics');
       else {
         requests.recordWhenDone(context, 'rest', 'unmatched');
         app(req, res);

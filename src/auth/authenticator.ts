@@ -21,7 +21,8 @@ import { normalizeUsername } from './username.js';
  */
 export type AuthNeed = 'photo' | 'user' | 'admin';
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: BridgeError; attemptedUser?: string };
+/** A refusal names the login a failed attempt tried, or the account a role refused (both for the access line). */
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: BridgeError; attemptedUser?: string; refused?: Principal };
 
 /** Refused logins so far, for metrics. */
 export interface LoginStats {
@@ -277,7 +278,7 @@ export class Authenticator {
 /** A login lets a request in unless it needs an administrator and the account is not one. */
 function admitted(principal: Principal, need: AuthNeed): AuthResult {
   if (need === 'admin' && principal.role !== 'admin') {
-    return { ok: false, error: BridgeError.forbidden(`account '${principal.username}' is not an administrator`) };
+    return { ok: false, error: BridgeError.forbidden(`account '${principal.username}' is not an administrator`), refused: principal };
   }
   return { ok: true, principal };
 }

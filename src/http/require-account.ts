@@ -13,6 +13,8 @@ export function requireAccount(auth: Authenticator, need: AuthNeed) {
     const result = await auth.authenticate(req.headers.authorization, need, context.clientAddress);
     if (!result.ok) {
       context.attemptedUser = result.attemptedUser;
+      // Logged in, but not allowed this: the access line names the account (an auditor's first question).
+      context.principal = result.refused;
       if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challenge);
       throw result.error;
     }

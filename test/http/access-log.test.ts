@@ -98,6 +98,16 @@ describe('access log', () => {
     expect(written.join('')).to.not.include('m'.repeat(321));
   });
 
+  it('names the account an admin route refused, as the user', async () => {
+    const res = await request(t.bridge.server).delete('/admin/users/alex.wilber@contoso.com/photo').set('Authorization', basic(READER)).expect(403);
+    expect(await lineOf(res)).to.include({ path: '/admin/users/{address}/photo', status: 403, user: READER.username });
+  });
+
+  it('writes a line for a metrics scrape too', async () => {
+    const res = await request(t.bridge.server).get('/metrics').expect(200);
+    expect(await lineOf(res)).to.include({ path: '/metrics', status: 200 });
+  });
+
   it('names the user and the client on Express routes', async () => {
     const res = await request(t.bridge.server).get('/api/me').set('Authorization', basic(READER)).expect(200);
     const line = await lineOf(res);
