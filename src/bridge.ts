@@ -21,6 +21,7 @@ import { createFrontServer, type RefusedConnections } from './http/front-server.
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
+import { SearchBudget } from './http/search-budget.js';
 import { createRequestContext, type RequestContext } from './http/request-context.js';
 import { logWhenDone } from './http/access-log.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
@@ -108,6 +109,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
   const bodies = new BodyBudget(config.ewsBodyBytesPerAccount);
+  const searches = new SearchBudget(config.searchMsPerSecond);
   const ews = await createEwsEndpoint({
     store,
     photos,
@@ -118,10 +120,12 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     limits: { maxItemsPerRequest: config.ewsMaxItemsPerRequest, maxAnswerBytes: config.ewsMaxAnswerBytes },
     bodies,
+    searches,
     requests,
   });
   const app = createApp({
     store,
+    searches,
     photos,
     auth,
     log,

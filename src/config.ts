@@ -211,8 +211,15 @@ export const SETTINGS = {
   ewsBodyBytesPerAccount: {
     env: 'BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT',
     schema: int(1024 * 1024, 2 ** 30),
-    default: 16 * 1024 * 1024,
+    // Reading a 1 MiB envelope holds the event loop 35–70 ms: sixteen of one account's at once held everyone for 2.3 s.
+    default: 2 * 1024 * 1024,
     doc: 'Bytes of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is refused unread (SOAP: ErrorExceededConnectionCount; Autodiscover: 503 + Retry-After).',
+  },
+  searchMsPerSecond: {
+    env: 'BRIDGE_SEARCH_MS_PER_SECOND',
+    schema: int(10, 1000),
+    default: 250,
+    doc: "Milliseconds of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters) may use, two seconds' worth in a burst, and at most 4 at once; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
   },
   logLevel: {
     env: 'BRIDGE_LOG_LEVEL',

@@ -1,3 +1,4 @@
+import type { SearchBudget } from '../http/search-budget.js';
 import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
@@ -40,6 +41,7 @@ export interface EwsEndpointOptions {
   limits: EwsLimits;
   /** The request bodies each account has in progress, shared with Autodiscover. */
   bodies: BodyBudget;
+  searches: SearchBudget;
   /** Where answers are counted (front door `ews`, one route per operation). */
   requests: RequestMetrics;
 }
@@ -279,6 +281,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     return {
       mailbox: mailboxOf(context),
       store: options.store,
+      searches: options.searches,
       photos: options.photos,
       turn: callerTurn(context),
       ids: options.ids,

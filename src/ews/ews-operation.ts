@@ -1,3 +1,4 @@
+import type { SearchBudget } from '../http/search-budget.js';
 import type { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService, Turn } from '../photos/photo-service.js';
@@ -21,6 +22,8 @@ export interface EwsContext {
   /** The authenticated account's mailbox (its SMTP address); undefined for anonymous reads. */
   mailbox: string | undefined;
   store: Store;
+  /** Each account's share of the store's time for searches. */
+  searches: SearchBudget;
   photos: PhotoService;
   /** The caller's share of the image threads: photos no cache holds are made in it. */
   turn: Turn;

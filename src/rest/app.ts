@@ -7,6 +7,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { logWhenDone } from '../http/access-log.js';
 import { createAdminRoutes } from './admin-routes.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
@@ -25,6 +26,8 @@ import { createSelfServiceRoutes } from './self-service-routes.js';
 
 export interface AppOptions {
   store: Store;
+  /** Each account's share of the store's time for searches. */
+  searches: SearchBudget;
   photos: PhotoService;
   auth: Authenticator;
   log: Logger;
@@ -69,7 +72,7 @@ export function createApp(options: AppOptions): express.Express {
     GRAPH_VERSIONS.map((version) => `/${version}`),
     createGraphPhotoRoutes({ ...options, changes }),
   );
-  app.use(createDirectoryRoutes(options.store, options.auth));
+  app.use(createDirectoryRoutes(options.store, options.auth, options.searches));
   app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
 

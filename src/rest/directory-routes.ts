@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
-import { contextOf } from '../http/request-context.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import { BridgeError } from '../domain/errors.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
 import { requireAccount } from '../http/require-account.js';
@@ -27,7 +28,7 @@ const DEFAULT_PAGE_SIZE = 48;
  * people at a time (`/api/people?q=&offset=&limit=`), so the page never downloads the
  * whole directory.
  */
-export function createDirectoryRoutes(store: Store, auth: Authenticator): Router {
+export function createDirectoryRoutes(store: Store, auth: Authenticator, searches: SearchBudget): Router {
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
 
@@ -44,7 +45,7 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator): Router
     const offset = queryInteger(req, 'offset', 0, end - 1, 0);
     const limit = Math.min(queryInteger(req, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), end - offset);
     // One row more than asked tells whether another page exists, without counting them all.
-    const entries = await store.searchDirectory(q, offset, limit + 1);
+    const entries = await searches.run(mailboxOf(contextOf(req))!, () => store.searchDirectory(q, offset, limit + 1));
     res.setHeader('cache-control', 'private, no-cache');
     res.json({ q, offset, limit, hasMore: entries.length > limit && offset + limit < end, people: entries.slice(0, limit).map(personJson) });
   });

@@ -1,3 +1,4 @@
+import type { SearchBudget } from '../http/search-budget.js';
 import { createHash } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -21,6 +22,7 @@ const OPENAPI_ETAG = `"${createHash('sha256').update(OPENAPI_BYTES).digest('base
 
 export interface FacadeOptions {
   store: Store;
+  searches: SearchBudget;
   photos: PhotoService;
   auth: Authenticator;
   ids: ItemIds;
@@ -51,7 +53,8 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
       if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
       const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
       if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
-      const people = await findPeople(store, mailboxOf(contextOf(req)), name, scope, 1);
+      const mailbox = mailboxOf(contextOf(req))!;
+      const people = await options.searches.run(mailbox, () => findPeople(store, mailbox, name, scope, 1));
       if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
       if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
       const [person] = people;

@@ -1,3 +1,4 @@
+import type { SearchBudget } from '../http/search-budget.js';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Contact } from '../domain/contact.js';
@@ -20,6 +21,7 @@ import { graphBaseUrl, graphContextUrl, graphSizeId } from './graph-photo-path.j
 
 export interface GraphContactRoutesOptions {
   store: Store;
+  searches: SearchBudget;
   photos: PhotoService;
   auth: Authenticator;
   log: Logger;
@@ -101,7 +103,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
-    const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
+    const page = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order));
     const parentFolderId = contactsFolderId(mailbox, ids);
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, 'contacts'),
@@ -116,7 +118,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // OData's $count segment: the number of contacts the list would have (with its $filter), as text.
   router.get('/me/contacts/$count', reader, async (req, res) => {
     const { match } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
-    const { total } = await store.pageContacts(callerOf(req), match, 0, 0);
+    const mailbox = callerOf(req);
+    const { total } = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, 0, 0));
     res.type('text/plain').send(String(total));
   });
 

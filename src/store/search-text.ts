@@ -156,7 +156,17 @@ export function peopleQuery(text: string): PeopleQuery | undefined {
   if (words.length === 0) return undefined;
   const key = words.join(' ');
   const address = asciiLower(text.trim());
-  return { words, key, keyEnd: prefixEnd(key), address, addressEnd: prefixEnd(address) };
+  return { words: tierWords(words), key, keyEnd: prefixEnd(key), address, addressEnd: prefixEnd(address) };
+}
+
+/**
+ * The words a word tier must test: each once, and none that only starts another (a name
+ * word starting with "acme" starts with "ac" too). "acme" twelve times was tested twelve
+ * times on every row read: 155 ms, where "acme" once took 21.
+ */
+function tierWords(words: readonly string[]): string[] {
+  const distinct = [...new Set(words)];
+  return distinct.filter((word) => !distinct.some((other) => other !== word && other.startsWith(word)));
 }
 
 /**

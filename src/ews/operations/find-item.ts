@@ -59,8 +59,10 @@ export const findItem: EwsOperation<FindItemArgs> = {
       // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
       if (folderOf(folder, context) !== 'contacts') return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
       const mailbox = context.mailbox!;
-      const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
-      const { contacts, total } = await context.store.pageContacts(mailbox, args.match, start, count, args.order);
+      const { contacts, total, start } = await context.searches.run(mailbox, async () => {
+        const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
+        return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
+      });
       return success(
         element(
           'm:RootFolder',

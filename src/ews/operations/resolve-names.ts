@@ -66,7 +66,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
       if (error instanceof BridgeError) return answer(failure(error));
       throw error;
     }
-    const people = await findPeople(context.store, searched, entry, scope, MAX_RESOLUTIONS);
+    const people = await context.searches.run(context.mailbox!, () => findPeople(context.store, searched, entry, scope, MAX_RESOLUTIONS));
     if (people.length === 0) {
       return answer({ responseClass: 'Error', responseCode: 'ErrorNameResolutionNoResults', messageText: 'No results were found.' });
     }

@@ -1,0 +1,73 @@
+import { performance } from 'node:perf_hooks';
+import { BridgeError } from '../domain/errors.js';
+
+/** Searches one account may have in progress at once (a people picker sends one, a page a few). */
+export const SEARCHES_AT_ONCE = 4;
+/** How many seconds of its share an account may spend in one burst. */
+const BURST_SECONDS = 2;
+
+interface Spent {
+  /** Milliseconds of search time not yet paid back, as of `at`. */
+  owed: number;
+  at: number;
+  running: number;
+}
+
+/**
+ * A share of the store's time each account may use for searches (directory, contacts,
+ * name resolution), as Exchange's throttling policies give each user a percentage of
+ * time in the directory and mailbox (EWSPercentTimeIn…): a leaky bucket that every
+ * search's time fills and that drains at `msPerSecond`. SQLite searches run on the event
+ * loop, so one login sending searches that each cost 150 ms, 8 at a time, held every other
+ * request for 6.6 s; PostgreSQL's were slowed for everyone. Past its share, or with
+ * SEARCHES_AT_ONCE in progress, an account is told to come back (ErrorServerBusy: 503 +
+ * Retry-After, SOAP's back-off) while everyone else goes on.
+ */
+export class SearchBudget {
+  private readonly spent = new Map<string, Spent>();
+  private readonly capacityMs: number;
+
+  constructor(private readonly msPerSecond: number) {
+    this.capacityMs = msPerSecond * BURST_SECONDS;
+  }
+
+  async run<T>(account: string, search: () => Promise<T>): Promise<T> {
+    const now = performance.now();
+    const spent = this.settled(account, now);
+    if (spent.owed >= this.capacityMs) {
+      const seconds = Math.max(1, Math.ceil((spent.owed - this.capacityMs + 1) / this.msPerSecond));
+      throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
+    }
+    if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
+    spent.running++;
+    try {
+      return await search();
+    } finally {
+      spent.running--;
+      spent.owed += performance.now() - now;
+    }
+  }
+
+  /** The account's debt, paid back for the time since it was last looked at; forgotten once paid and idle. */
+  private settled(account: string, now: number): Spent {
+    if (this.spent.size > FORGET_AFTER_ACCOUNTS) this.forgetPaid(now);
+    let spent = this.spent.get(account);
+    if (!spent) this.spent.set(account, (spent = { owed: 0, at: now, running: 0 }));
+    spent.owed = this.owedAt(spent, now);
+    spent.at = now;
+    return spent;
+  }
+
+  private forgetPaid(now: number): void {
+    for (const [account, spent] of this.spent) {
+      if (spent.running === 0 && this.owedAt(spent, now) === 0) this.spent.delete(account);
+    }
+  }
+
+  private owedAt(spent: Spent, now: number): number {
+    return Math.max(0, spent.owed - ((now - spent.at) * this.msPerSecond) / 1000);
+  }
+}
+
+/** Accounts remembered before those that owe nothing are swept out: memory stays bounded by who searched lately. */
+const FORGET_AFTER_ACCOUNTS = 10_000;

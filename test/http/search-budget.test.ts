@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { BridgeError } from '../../src/domain/errors.js';
+import { SEARCHES_AT_ONCE, SearchBudget } from '../../src/http/search-budget.js';
+import { basic, READER, startTestBridge } from '../support/test-bridge.js';
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('expected the search to be refused'),
+    (error: unknown) => error as BridgeError,
+  );
+
+/** A search that takes about `ms` of the store's time, as a PostgreSQL query waits for its answer. */
+const searchTaking = (ms: number) => () => new Promise<string>((resolve) => setTimeout(() => resolve('found'), ms));
+
+describe("each account's share of the store's time for searches", () => {
+  it('refuses an account past its share with ErrorServerBusy and a wait, and lets other accounts on', async () => {
+    const budget = new SearchBudget(10); // 20 ms in a burst
+    expect(await budget.run('mallory@contoso.com', searchTaking(50))).to.equal('found');
+    const refused = await refusal(budget.run('mallory@contoso.com', searchTaking(1)));
+    expect(refused).to.be.instanceOf(BridgeError);
+    expect([refused.responseCode, refused.httpStatus]).to.deep.equal(['ErrorServerBusy', 503]);
+    expect(refused.retryAfterSeconds).to.be.at.least(1);
+    expect(await budget.run('adele@contoso.com', searchTaking(1))).to.equal('found');
+  });
+
+  it(`refuses a search beyond ${SEARCHES_AT_ONCE} of one account in progress`, async () => {
+    const budget = new SearchBudget(1000);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const running = Array.from({ length: SEARCHES_AT_ONCE }, () => budget.run('mallory@contoso.com', () => held));
+    const refused = await refusal(budget.run('mallory@contoso.com', () => Promise.resolve()));
+    expect([refused.responseCode, refused.retryAfterSeconds]).to.deep.equal(['ErrorServerBusy', 1]);
+    expect(await budget.run('adele@contoso.com', () => Promise.resolve('found')), 'another account').to.equal('found');
+    release();
+    await Promise.all(running);
+    expect(await budget.run('mallory@contoso.com', () => Promise.resolve('found')), 'once they are done').to.equal('found');
+  });
+
+  it('answers a directory search past the share 503 with Retry-After, and ResolveNames with the SOAP back-off', async () => {
+    const t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' });
+    try {
+      await t.store.upsertUsers(Array.from({ length: 300 }, (_, i) => ({ email: `acme${i}@contoso.com`, displayName: `Acme Person ${i}`, refs: {} })));
+      const statuses: number[] = [];
+      let retryAfter: string | undefined;
+      for (let i = 0; i < 200 && !statuses.includes(503); i++) {
+        const res = await request(t.bridge.server).get('/api/people?q=acme%20person&offset=200&limit=100').set('Authorization', basic(READER));
+        statuses.push(res.status);
+        if (res.status === 503) retryAfter = res.headers['retry-after'];
+      }
+      expect(statuses[0]).to.equal(200);
+      expect(statuses.at(-1), 'refused once its share is spent').to.equal(503);
+      expect(Number(retryAfter)).to.be.at.least(1);
+      const soap = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(
+          '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>acme</m:UnresolvedEntry></m:ResolveNames></soap:Body></soap:Envelope>',
+        );
+      expect(soap.text).to.include('ErrorServerBusy').and.include('BackOffMilliseconds');
+    } finally {
+      await t.close();
+    }
+  });
+});
