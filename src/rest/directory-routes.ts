@@ -47,7 +47,16 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
     // One row more than asked tells whether another page exists, without counting them all.
     const entries = await searches.run(mailboxOf(contextOf(req))!, () => store.searchDirectory(q, offset, limit + 1));
     res.setHeader('cache-control', 'private, no-cache');
-    res.json({ q, offset, limit, hasMore: entries.length > limit && offset + limit < end, people: entries.slice(0, limit).map(personJson) });
+    const more = entries.length > limit;
+    // `capped`: more match, past the deepest page a search reaches.
+    res.json({
+      q,
+      offset,
+      limit,
+      hasMore: more && offset + limit < end,
+      capped: more && offset + limit >= end,
+      people: entries.slice(0, limit).map(personJson),
+    });
   });
 
   return router;

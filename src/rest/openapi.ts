@@ -322,6 +322,7 @@ export const OPENAPI_DOCUMENT = {
                     offset: { type: 'integer' },
                     limit: { type: 'integer' },
                     hasMore: { type: 'boolean' },
+                    capped: { type: 'boolean', description: 'More match, past the deepest page this listing reaches: narrow the search.' },
                     people: {
                       type: 'array',
                       items: {

@@ -30,6 +30,8 @@ let me = { username: '', role: 'user', email: undefined, ownPhoto: { allowed: fa
 let query = '';
 let nextOffset = 0;
 let pending;
+/** Whether the request in flight starts the list anew (a new search): "Show more" must not cut it off. */
+let pendingReset = false;
 let shown = [];
 let openPerson;
 let openedFrom;
@@ -66,6 +68,13 @@ function element(tag, className, text) {
 }
 
 function showPicture(img, person, size, sizes, displayed) {
+  // A photo removed since the list loaded is a 404 at its old URL: show the placeholder, not a broken image.
+  img.onerror = person.photo
+    ? () => {
+        person.photo = undefined;
+        showPicture(img, person, size, sizes, displayed);
+      }
+    : null;
   img.src = photoUrl(person, size);
   img.srcset = srcsetOf(person, sizes);
   img.sizes = displayed;
@@ -122,9 +131,12 @@ async function getJson(url, signal) {
 
 /** Loads the next page of the current search; a newer search cancels an older one's request. */
 async function loadPage(reset) {
+  // Its abort would have appended the new search's first page to the old list.
+  if (!reset && pendingReset) return;
   pending?.abort();
   const controller = new AbortController();
   pending = controller;
+  pendingReset = reset;
   if (reset) nextOffset = 0;
   list.setAttribute('aria-busy', 'true');
   const params = new URLSearchParams({ q: query, offset: String(nextOffset), limit: String(PAGE_SIZE) });
@@ -141,21 +153,25 @@ async function loadPage(reset) {
     if (!reset && cards.length > 0) cards[0].querySelector('.card').focus();
     nextOffset = page.offset + page.people.length;
     moreButton.hidden = !page.hasMore;
-    status.textContent = describeResults(page.hasMore);
+    status.textContent = describeResults(page.hasMore, page.capped);
     list.dataset.query = query;
     list.setAttribute('aria-busy', 'false');
   } catch (error) {
     if (error.name === 'AbortError') return;
     status.textContent = `Search failed: ${error.message}`;
     list.setAttribute('aria-busy', 'false');
+  } finally {
+    if (pending === controller) pendingReset = false;
   }
 }
 
-function describeResults(hasMore) {
+function describeResults(hasMore, capped) {
   const count = shown.length;
   const who = query ? ` matching “${query}”` : '';
   if (count === 0) return `No one${who}.`;
-  return `${count}${hasMore ? '+' : ''} ${count === 1 ? 'person' : 'people'}${who}.`;
+  const total = `${count}${hasMore || capped ? '+' : ''} ${count === 1 ? 'person' : 'people'}${who}`;
+  // The list pages no further than the first matches (the bridge's limit): say so, not a false total.
+  return capped ? `${total}; the first ${count} are shown, ${query ? 'narrow the search' : 'search'} to find the others.` : `${total}.`;
 }
 
 // ---- the search in the URL ----

@@ -269,6 +269,41 @@ describe('the directory page in a real browser', function () {
     expect(await cardCount()).to.equal(3);
   });
 
+  it('ignores "Show more" while a new search is on its way, so the two lists never mix', async () => {
+    await search('', 48);
+    expect(await page.isVisible('#more')).to.equal(true);
+    // The new search's answer comes late, as on a slow link.
+    await page.route('**/api/people?q=diego*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    try {
+      const asked = page.waitForRequest((req) => req.url().includes('q=diego'));
+      await page.fill('#search', 'diego');
+      await asked;
+      await page.click('#more');
+      await resultsOf('diego');
+      expect(await cardCount(), 'only the new search: the old list was kept, the new page appended').to.equal(3);
+    } finally {
+      await page.unroute('**/api/people?q=diego*');
+    }
+  });
+
+  it('shows the placeholder, not a broken image, for a photo removed since the list loaded', async () => {
+    await t.bridge.photos.setPhoto(userOwner('crowd7@contoso.com'), await samplePhoto(300, 300), 'test');
+    await search('zed crowd 07', 1);
+    await t.bridge.photos.removePhoto(userOwner('crowd7@contoso.com'));
+    await page.focus('#people .card');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#person[open]');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#person-photo')!;
+      return img.complete && img.naturalWidth > 0;
+    });
+    expect(await page.getAttribute('#person-photo', 'src')).to.match(/ifBlank=SrNoPhoto/);
+    await page.keyboard.press('Escape');
+  });
+
   it('shows the bridge’s own coloured initials for a person without a photo', async () => {
     await search('nora', 1);
     const placeholder = page.locator('#people img.placeholder');
