@@ -42,9 +42,17 @@ export function pagingAttributes(page: IndexedPage, start: number, shown: number
   };
 }
 
-/** A whole number ≥ 0 from an attribute; the fallback when it is absent; ErrorInvalidRequest when it is not a number. */
+/**
+ * A whole number ≥ 0 from an xs:int attribute; the fallback when it is absent. What is no
+ * xs:int at all ("abc", "1e2") is the schema's fault, as Exchange's schema check answers
+ * it; an xs:int below 0 is a request the operation refuses.
+ */
 function whole(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(value)) throw BridgeError.invalidRequest(`'${value.slice(0, 20)}' is not a whole number`);
-  return Number(value);
+  const number = /^\s*[+-]?\d{1,32}\s*$/.test(value) ? Number(value) : NaN;
+  if (!(Math.abs(number) <= XS_INT_MAX)) throw BridgeError.schemaValidation(`'${value.slice(0, 20)}' is not an xs:int`);
+  if (number < 0) throw BridgeError.invalidRequest(`'${value.trim()}' is below 0`);
+  return number;
 }
+
+const XS_INT_MAX = 2 ** 31 - 1;

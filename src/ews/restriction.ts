@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import type { NameMatch } from '../store/store.js';
-import { attribute, child } from './soap-args.js';
+import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** The one field a contact folder can be searched by: what exchangelib's `.filter(display_name…)` and `.get(…)` send. */
@@ -22,12 +22,14 @@ const CONTAINMENT_MODES: ReadonlyMap<string, NameMatch['mode']> = new Map([
   ['ExactPhrase', 'substring'],
 ]);
 
+const CONTAINMENT_MODE_NAMES = [...CONTAINMENT_MODES.keys()];
+
 /**
  * EWS's ContainmentComparison values. Exact compares the name as written; every other
  * compares folded names, case and accents ignored ("Loose" asks Exchange to ignore more,
  * IgnoreNonSpacingCharacters alone to keep case: both answer a little more than asked).
  */
-const CONTAINMENT_COMPARISONS = new Set([
+const CONTAINMENT_COMPARISONS = [
   'Exact',
   'IgnoreCase',
   'IgnoreNonSpacingCharacters',
@@ -36,7 +38,7 @@ const CONTAINMENT_COMPARISONS = new Set([
   'LooseAndIgnoreCase',
   'LooseAndIgnoreNonSpace',
   'LooseAndIgnoreCaseAndIgnoreNonSpace',
-]);
+] as const;
 
 /**
  * A FindItem Restriction → how the display name must match. `Contains` (with its
@@ -59,10 +61,9 @@ export function readRestriction(restriction: XmlElement | undefined): NameMatch 
   if (value.length > MAX_CONSTANT_LENGTH)
     throw new BridgeError('ErrorInvalidRestriction', 400, `the Constant Value is longer than ${MAX_CONSTANT_LENGTH} characters`);
   if (test.local === 'IsEqualTo') return { text: value, mode: 'whole', ignoreCase: true };
-  const mode = CONTAINMENT_MODES.get(attribute(test, 'ContainmentMode') ?? 'FullString');
-  if (!mode) throw unsupported('unknown ContainmentMode');
-  const comparison = attribute(test, 'ContainmentComparison') ?? 'Exact';
-  if (!CONTAINMENT_COMPARISONS.has(comparison)) throw unsupported('unknown ContainmentComparison');
+  // Values the schema does not have are its fault (ErrorSchemaValidation), as BasePoint's are.
+  const mode = CONTAINMENT_MODES.get(enumValue(attribute(test, 'ContainmentMode'), CONTAINMENT_MODE_NAMES, 'ContainmentMode', 'FullString'))!;
+  const comparison = enumValue(attribute(test, 'ContainmentComparison'), CONTAINMENT_COMPARISONS, 'ContainmentComparison', 'Exact');
   return { text: value, mode, ignoreCase: comparison !== 'Exact' };
 }
 

@@ -1,7 +1,10 @@
 import { BridgeError } from '../domain/errors.js';
 import type { ContactOrder, ContactSortKey } from '../store/store.js';
-import { attribute, child } from './soap-args.js';
+import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
+
+/** SortDirectionType: EWS's default is Ascending. */
+const SORT_DIRECTIONS = ['Ascending', 'Descending'] as const;
 
 /** The properties a contact folder can be sorted by, by their EWS FieldURI. */
 const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
@@ -29,8 +32,7 @@ export function readSortOrder(sortOrder: XmlElement | undefined): ContactOrder[]
     if (fieldOrder.local !== 'FieldOrder' || !key) {
       throw unsortable(`contacts can be sorted by ${[...SORTABLE.keys()].join(', ')} only, not ${uri ?? 'that property'}`);
     }
-    const order = attribute(fieldOrder, 'Order') ?? 'Ascending';
-    if (order !== 'Ascending' && order !== 'Descending') throw BridgeError.invalidRequest(`Order must be Ascending or Descending, not '${order.slice(0, 20)}'`);
+    const order = enumValue(attribute(fieldOrder, 'Order'), SORT_DIRECTIONS, 'Order', 'Ascending');
     return { key, descending: order === 'Descending' };
   });
 }

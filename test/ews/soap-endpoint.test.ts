@@ -142,6 +142,26 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
         'a BasePoint',
         `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="1" Offset="0" BasePoint="Middle"/>${folders}</m:FindItem>`,
       ],
+      // These were per-item ErrorInvalidRequest or ErrorUnsupportedQueryFilter.
+      ['a Traversal', `<m:FindItem Traversal="Bogus"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>${folders}</m:FindItem>`],
+      ...['abc', '1e2', '99999999999'].map(
+        (max) =>
+          [
+            `a MaxEntriesReturned of ${max}`,
+            `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="0" BasePoint="Beginning"/>${folders}</m:FindItem>`,
+          ] as const,
+      ),
+      [
+        'an Order',
+        `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SortOrder><t:FieldOrder Order="constructor"><t:FieldURI FieldURI="contacts:DisplayName"/></t:FieldOrder></m:SortOrder>${folders}</m:FindItem>`,
+      ],
+      ...['ContainmentMode="Bogus"', 'ContainmentComparison="Bogus"'].map(
+        (attributes) =>
+          [
+            `a ${attributes.split('=')[0]}`,
+            `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:Restriction><t:Contains ${attributes}><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="a"/></t:Contains></m:Restriction>${folders}</m:FindItem>`,
+          ] as const,
+      ),
     ] as const) {
       it(`answers ${what} the schema does not allow with an ErrorSchemaValidation fault (HTTP 500), as Exchange, never a default in its place`, async () => {
         const res = await post(envelope(body)).expect(500);
@@ -151,6 +171,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
         expect(fault.faultstring._ ?? fault.faultstring).to.match(/^The request failed schema validation: /);
       });
     }
+
+    it('reads the xs:int spellings +5 and 005 alike', async () => {
+      for (const max of ['+5', '005', ' 5 ']) {
+        const body = `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="0" BasePoint="Beginning"/>${folders}</m:FindItem>`;
+        const { res, xml } = await call(body);
+        expect(res.status, max).to.equal(200);
+        expect(xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage.$.ResponseClass, max).to.equal('Success');
+      }
+    });
 
     it('reads the xs:boolean spellings 1 and 0 as true and false', async () => {
       for (const flag of ['1', '0', 'true', 'false']) {

@@ -9,8 +9,11 @@ import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
-import { attribute, child } from '../soap-args.js';
+import { attribute, child, enumValue } from '../soap-args.js';
 import { element } from '../xml.js';
+
+/** ItemQueryTraversalType, and Deep, which clients send FindItem too; SoftDeleted and Associated are refused as unsupported. */
+const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
 
 export interface FindItemArgs {
   folders: FolderRef[];
@@ -33,7 +36,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
   read(request, limits) {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
-    const traversal = attribute(request, 'Traversal') ?? 'Shallow';
+    const traversal = enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
     if (traversal !== 'Shallow' && traversal !== 'Deep')
       throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
     const fields = requestedFields(child(request, 'ItemShape'));
