@@ -20,24 +20,22 @@ describe('the whatsappPhone column at import', () => {
   });
 
   it('refuses, with the reason, a number invalid for the country it names or that is no plain number', () => {
-    expect(user('+55 11 9999-0000')).to.equal(
-      'whatsappPhone "+55 11 9999-0000" is not a valid number for BR; write it with its country code, e.g. +55 11 99999-0000',
-    );
+    expect(user('+55 11 1234-0000')).to.equal('whatsappPhone "+55 11 1234-0000" is not a valid number for BR; check its digits, e.g. +55 11 99999-0000');
     expect(contact('5511999990000@s.whatsapp.net')).to.match(/^whatsappPhone "5511999990000@s\.whatsapp\.net" has characters other than digits/);
     expect(contact('+55 11 99999-0000 ext 12')).to.match(/^whatsappPhone .* has characters other than digits/);
   });
 
   it('refuses the whole file, naming each bad line', () => {
-    const csv = 'displayName,whatsappPhone\nMaria Silva,+55 11 99999-0000\nJoao Souza,+55 11 9999-0000\nAna Lima,+1 212 555\n';
+    const csv = 'displayName,whatsappPhone\nMaria Silva,+55 11 99999-0000\nJoao Souza,+55 11 1234-0000\nAna Lima,+1 212 555\n';
     const { drafts, problems } = readContactFile(csv, 'csv');
     expect(drafts).to.have.length(1);
     expect(problems).to.have.length(2);
-    expect(problems[0]).to.match(/^line 3: whatsappPhone "\+55 11 9999-0000" is not a valid number for BR/);
+    expect(problems[0]).to.match(/^line 3: whatsappPhone "\+55 11 1234-0000" is not a valid number for BR/);
     expect(problems[1]).to.match(/^line 4: whatsappPhone "\+1 212 555" is not a valid number for country code \+1;/);
-    const json = JSON.stringify([{ email: 'lee.gu@contoso.example', displayName: 'Lee Gu', refs: { whatsappPhone: '+55 11 9999-0000' } }]);
+    const json = JSON.stringify([{ email: 'lee.gu@contoso.example', displayName: 'Lee Gu', refs: { whatsappPhone: '+55 11 1234-0000' } }]);
     expect(() => readDirectoryFile(json, 'json'))
       .to.throw(ImportFileError)
       .with.property('message')
-      .that.matches(/whatsappPhone "\+55 11 9999-0000" is not a valid number for BR/);
+      .that.matches(/whatsappPhone "\+55 11 1234-0000" is not a valid number for BR/);
   });
 });
