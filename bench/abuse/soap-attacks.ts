@@ -86,17 +86,19 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         );
         const messages = ADDRESS_BOOK_FLOOD.count;
         const found = result.codes.filter((code) => code === 'NoError').length;
+        // Past the login's searches at once or its share of the store's time (BRIDGE_SEARCH_MS_PER_SECOND), a page is refused with a back-off.
+        const refused = result.codes.filter((code) => code === 'ErrorServerBusy').length;
         return {
           status: tally(result.statuses),
           ewsCode: tally(result.codes),
           bytes: result.bytes,
-          note: 'see the /healthz column',
+          note: "ErrorServerBusy: the login's searches at once or its share of the store's time spent; see the /healthz column",
           checks: [
             check(
               `all 200 (${tally(result.statuses)})`,
               result.statuses.every((status) => status === 200),
             ),
-            check(`${messages} pages found (${found})`, found === messages),
+            check(`${messages} pages found or refused ErrorServerBusy (${found} + ${refused})`, found > 0 && found + refused === messages),
           ],
         };
       },
