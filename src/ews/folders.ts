@@ -121,3 +121,14 @@ export function folderXml(name: FolderName, totalCount: number, context: FolderI
 export function contactsFolderXml(fields: ReadonlySet<string>, context: FolderIdContext): string | undefined {
   return fields.has('ParentFolderId') && context.mailbox ? folderIdXml('t:ParentFolderId', 'contacts', context) : undefined;
 }
+
+/**
+ * The caller's Contacts folder's TotalCount, counted at most once a request however often
+ * the folder is named (250 counts of a 20,000-contact folder were 350 ms), in the caller's
+ * search share: a count reads every contact of the folder's index.
+ */
+export function contactsCounter(context: Pick<EwsContext, 'mailbox' | 'store' | 'searches'>): () => Promise<number> {
+  let counted: Promise<number> | undefined;
+  const mailbox = context.mailbox!;
+  return () => (counted ??= context.searches.run(mailbox, () => context.store.pageContacts(mailbox, undefined, 0, 0)).then((page) => page.total));
+}

@@ -1,6 +1,6 @@
 import { BridgeError } from '../../domain/errors.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { folderKey, folderOf, folderXml, MAX_PARENT_FOLDERS, readFolderRef, subfolders, type FolderRef } from '../folders.js';
+import { contactsCounter, folderKey, folderOf, folderXml, MAX_PARENT_FOLDERS, readFolderRef, subfolders, type FolderRef } from '../folders.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
@@ -41,10 +41,8 @@ export const findFolder: EwsOperation<FindFolderArgs> = {
   },
 
   run({ folders, traversal, page }, context) {
-    // The Contacts folder's TotalCount, counted once however often it is listed.
-    let contacts: Promise<number> | undefined;
-    const totalOf = (name: string) =>
-      name === 'contacts' ? (contacts ??= context.store.pageContacts(context.mailbox!, undefined, 0, 0).then((found) => found.total)) : 0;
+    const countContacts = contactsCounter(context);
+    const totalOf = (name: string) => (name === 'contacts' ? countContacts() : 0);
     const answer = onceEach<FolderRef>(folderKey(context), async (ref) => {
       const below = traversal === 'SoftDeleted' ? [] : subfolders(folderOf(ref, context), traversal === 'Deep');
       const { start, count } = pageBounds(page, below.length);
