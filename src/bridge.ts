@@ -214,7 +214,11 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       // linger until its idle timeout; sweep such connections as they go idle.
       const sweeper = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
-      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      const deadline = setTimeout(() => {
+        // Their access lines say 499: this line says why.
+        log.warn({ graceMs: config.shutdownGraceMs }, 'shutdown grace ran out: connections still busy were closed');
+        server.closeAllConnections();
+      }, config.shutdownGraceMs);
       await closed;
       clearInterval(sweeper);
       clearTimeout(deadline);

@@ -161,4 +161,26 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     expect(await running.exited).to.equal(0);
     expect(existsSync(`${db}-wal`)).to.equal(false);
   });
+
+  it('closes a request still unfinished when the shutdown grace runs out, and says so', async () => {
+    const running = await startServe(join(dir, 'grace.db'), [], { BRIDGE_SHUTDOWN_GRACE_MS: '500' });
+    const { port } = new URL(running.base);
+    const cut = new Promise<string>((resolve) => {
+      const upload = httpRequest({
+        port,
+        host: '127.0.0.1',
+        method: 'PUT',
+        path: '/admin/users/megan.bowen@contoso.example/photo',
+        headers: { authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`, 'content-length': 100_000 },
+      });
+      upload.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      upload.on('response', (res) => resolve(`HTTP ${res.statusCode}`));
+      // A body that never finishes.
+      upload.write(Buffer.alloc(1000));
+      setTimeout(() => running.child.kill('SIGTERM'), 300);
+    });
+    expect(await cut).to.equal('ECONNRESET');
+    expect(await running.exited).to.equal(0);
+    expect(running.stdout()).to.match(/"graceMs":500,"msg":"shutdown grace ran out: connections still busy were closed"/);
+  });
 });
