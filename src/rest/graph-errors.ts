@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { BridgeError } from '../domain/errors.js';
 import { asBridgeError } from '../http/client-errors.js';
@@ -57,11 +57,12 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     res.destroy();
     return;
   }
+  const clientRequestId = clientRequestIdOf(res);
   const body = JSON.stringify({
     error: {
       code: known ? graphCodeOf(error) : 'generalException',
       message: known ? error.message : `internal error (request ${requestId})`,
-      innerError: { date: new Date().toISOString(), 'request-id': requestId },
+      innerError: { date: new Date().toISOString(), 'request-id': requestId, ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}) },
     },
   });
   endErrorAnswer(
@@ -69,6 +70,7 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     known ? error.httpStatus : 500,
     {
       ...extraHeaders,
+      ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}),
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
@@ -78,6 +80,16 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     log,
     requestId,
   );
+}
+
+/**
+ * The id a client gave its request (the Graph JS client sends one with every request), as
+ * Graph's errors carry it back ("Client request Id as sent by the client application");
+ * only a plain token, so nothing a client writes reaches the answer unchecked.
+ */
+function clientRequestIdOf(res: ServerResponse): string | undefined {
+  const id = (res as ServerResponse & { req?: IncomingMessage }).req?.headers['client-request-id'];
+  return typeof id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : undefined;
 }
 
 /** The last handler of a Graph router: every error as Graph writes it. */

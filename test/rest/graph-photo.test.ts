@@ -139,6 +139,19 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
   });
 
   describe('errors as Graph writes them', () => {
+    it("carries the client's request id back in an error, as Graph does, and only a plain one", async () => {
+      for (const path of ['/v1.0/users/no.photo@contoso.com/photo/$value', '/v1.0/users/no.photo@contoso.com/photo']) {
+        const res = await get(path).set('client-request-id', 'b1c2d3e4-0000-4000-8000-00000000abcd');
+        expectGraphError(res, 404, 'ImageNotFound');
+        expect([res.headers['client-request-id'], res.body.error.innerError['client-request-id']], path).to.deep.equal([
+          'b1c2d3e4-0000-4000-8000-00000000abcd',
+          'b1c2d3e4-0000-4000-8000-00000000abcd',
+        ]);
+        const odd = await get(path).set('client-request-id', '<script>');
+        expect([odd.headers['client-request-id'], odd.body.error.innerError['client-request-id']], path).to.deep.equal([undefined, undefined]);
+      }
+    });
+
     it('a user without a photo → 404 ImageNotFound, for the bytes, the metadata and the list', async () => {
       expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photo/$value'), 404, 'ImageNotFound');
       expectGraphError(await get('/v1.0/users/no.photo@contoso.com/photos/48x48/$value'), 404, 'ImageNotFound');
