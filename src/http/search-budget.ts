@@ -1,8 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { BridgeError } from '../domain/errors.js';
 
-/** Searches one account may have in progress at once (a people picker sends one, a page a few). */
-export const SEARCHES_AT_ONCE = 4;
+/**
+ * Searches one account may have in progress at once: Exchange 2016's EWSMaxConcurrency (10),
+ * the server the bridge presents itself as. Four refused an add-in resolving ten recipients.
+ */
+export const SEARCHES_AT_ONCE = 10;
 /** How many seconds of its share an account may spend in one burst. */
 const BURST_SECONDS = 2;
 
@@ -22,10 +25,17 @@ interface Spent {
  * request for 6.6 s; PostgreSQL's were slowed for everyone. Past its share, or with
  * SEARCHES_AT_ONCE in progress, an account is told to come back (ErrorServerBusy: 503 +
  * Retry-After, SOAP's back-off) while everyone else goes on.
+ *
+ * A search is charged its time divided by the searches in progress meanwhile (everyone's,
+ * as it began and as it ended), as a shared processor's time is: waiting for a pooled
+ * PostgreSQL connection behind another account's flood made a search within its share take
+ * ten times its own cost, and that account was refused for the other's load.
  */
 export class SearchBudget {
   private readonly spent = new Map<string, Spent>();
   private readonly capacityMs: number;
+  /** Searches in progress, every account's. */
+  private running = 0;
 
   constructor(private readonly msPerSecond: number) {
     this.capacityMs = msPerSecond * BURST_SECONDS;
@@ -40,11 +50,14 @@ export class SearchBudget {
     }
     if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
     spent.running++;
+    const sharedAtStart = ++this.running;
     try {
       return await search();
     } finally {
+      const sharing = (sharedAtStart + this.running) / 2;
+      this.running--;
       spent.running--;
-      spent.owed += performance.now() - now;
+      spent.owed += (performance.now() - now) / sharing;
     }
   }
 

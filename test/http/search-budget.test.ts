@@ -24,6 +24,16 @@ describe("each account's share of the store's time for searches", () => {
     expect(await budget.run('adele@contoso.com', searchTaking(1))).to.equal('found');
   });
 
+  it("charges a search its time shared with the searches beside it, so another account's flood spends that account's share, not its neighbour's", async () => {
+    const budget = new SearchBudget(10); // 20 ms in a burst
+    await Promise.all([
+      ...Array.from({ length: 8 }, () => budget.run('mallory@contoso.com', searchTaking(50))),
+      budget.run('adele@contoso.com', searchTaking(50)),
+    ]);
+    expect(await budget.run('adele@contoso.com', searchTaking(1)), 'a ninth of 50 ms spent').to.equal('found');
+    expect((await refusal(budget.run('mallory@contoso.com', searchTaking(1)))).responseCode, 'eight ninths of it').to.equal('ErrorServerBusy');
+  });
+
   it(`refuses a search beyond ${SEARCHES_AT_ONCE} of one account in progress`, async () => {
     const budget = new SearchBudget(1000);
     let release!: () => void;
