@@ -301,7 +301,10 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     const retryAfter: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), error.httpStatus), { ...headers, ...retryAfter });
+    // HTTP 500, as Exchange sends its throttling faults: exchangelib reads a fault only on a
+    // 500 (a 503 was "Unknown failure in response") and ews-javascript-api read a 503's as
+    // ErrorInternalServerError. Retry-After stays for anything that reads it.
+    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), 500), { ...headers, ...retryAfter });
   }
 
   function fail(context: RequestContext, error: unknown): void {

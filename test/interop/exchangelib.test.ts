@@ -63,6 +63,7 @@ interface Observed {
   delegates: ErrorJson;
   sync_items: ErrorJson;
   sync_hierarchy: ErrorJson;
+  throttled: string;
   two_names: ErrorJson;
 }
 
@@ -125,8 +126,10 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
     expect([observed.discovered.api_version, observed.discovered.full_name]).to.deep.equal(['Exchange2016', 'Microsoft Exchange Server 2016']);
   });
 
-  it('stops with UnauthorizedError when the password is wrong', () => {
+  it('stops with UnauthorizedError when the password is wrong, and with ErrorServerBusy once its guesses are throttled', () => {
     expect(observed.wrong_password.type).to.equal('UnauthorizedError');
+    // Sent with HTTP 503, the fault was "MalformedResponseError: Unknown failure in response".
+    expect(observed.throttled).to.equal('ErrorServerBusy');
   });
 
   it("reads what the bridge does not serve as Exchange's errors: out-of-office settings, delegates, contact sync, and two names in one ResolveNames", () => {

@@ -199,7 +199,7 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
   });
 
   it('GetUserPhoto while its photo source is down: not "no photo", but the fault Exchange sends a busy server, with its back-off', () => {
-    expect(observed.source_down).to.deep.include({ status: 503, retry_after: '5', response_code: 'ErrorServerBusy', back_off_ms: '5000' });
+    expect(observed.source_down).to.deep.include({ status: 500, retry_after: '5', response_code: 'ErrorServerBusy', back_off_ms: '5000' });
     expect(observed.source_down.code).to.match(/ErrorServerBusy$/);
   });
 

@@ -419,7 +419,7 @@ describe('Microsoft Graph source', () => {
         const soap = await soapCall('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>');
         const fault = (await parseSoap(soap.text)).Envelope.Body.Fault;
         expect([soap.status, soap.headers['retry-after'], fault.detail.ResponseCode._, fault.detail.MessageXml.Value._]).to.deep.equal([
-          503,
+          500,
           '5',
           'ErrorServerBusy',
           '5000',
@@ -456,7 +456,7 @@ describe('Microsoft Graph source', () => {
           .set('Authorization', reader)
           .set('Content-Type', 'text/xml; charset=utf-8')
           .send(envelope('<m:GetUserPhoto><m:Email>adele.vance@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'));
-        expect([soap.status, (await parseSoap(soap.text)).Envelope.Body.Fault.detail.ResponseCode._]).to.deep.equal([503, 'ErrorServerBusy']);
+        expect([soap.status, (await parseSoap(soap.text)).Envelope.Body.Fault.detail.ResponseCode._]).to.deep.equal([500, 'ErrorServerBusy']);
       } finally {
         await t.close();
       }

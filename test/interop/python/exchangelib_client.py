@@ -33,7 +33,7 @@ STEP = "import exchangelib"
 try:
     import exchangelib
     from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials
-    from exchangelib.errors import EWSError
+    from exchangelib.errors import EWSError, UnauthorizedError
     from exchangelib.folders import Folder, Root
     from exchangelib.items import Contact
     from exchangelib.properties import ItemId
@@ -242,6 +242,23 @@ def main():
         observed["two_names"] = error_of(error)
 
     account.protocol.close()
+
+    # 7. Last, as it throttles this client's address: wrong passwords until the bridge says to back off.
+    STEP = "throttled login"
+    refusals = []
+    for _ in range(10):
+        try:
+            Account(
+                primary_smtp_address=mailbox,
+                config=Configuration(service_endpoint=args.url, credentials=Credentials("nobody@contoso.com", "guess"), auth_type=BASIC),
+                autodiscover=False,
+                access_type=DELEGATE,
+            ).protocol.resolve_names(["x"])
+        except (EWSError, UnauthorizedError) as error:
+            refusals.append(type(error).__name__)
+            if type(error).__name__ != "UnauthorizedError":
+                break
+    observed["throttled"] = refusals[-1]
     print(json.dumps(observed))
 
 
