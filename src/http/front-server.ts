@@ -74,9 +74,7 @@ export interface FrontServer {
  * bring its headers, and its body, within a time limit.
  */
 export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, listener: RequestListener): FrontServer {
-  if ((files.certFile === '') !== (files.keyFile === '')) {
-    throw new ConfigError(['BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE: set both for HTTPS, or neither for plain HTTP']);
-  }
+  const pair = tlsPairOf(files);
   const options: ServerOptions = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -86,7 +84,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
     answeringUnreadable(continueWhenBodyWanted(limitConnections(answeringHalfClosed(server), limits), answer), limits);
-  if (files.certFile === '') {
+  if (!pair) {
     const server = guarded(createHttpServer(options, answer));
     return {
       server,
@@ -98,7 +96,7 @@ export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, lis
   }
   // A TLS handshake comes before the HTTP parser that times headers: without its own limit (Node's is 120 s) a silent connection would sit out that long.
   // A TLS connection, unlike a plain one, ends its own side at the client's FIN unless told to stay half open (answeringHalfClosed).
-  const tlsOptions = { ...options, ...readPair(files), handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
+  const tlsOptions = { ...options, ...pair, handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
   const server = guarded(createHttpsServer(tlsOptions, answer));
   return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
 }
@@ -237,6 +235,14 @@ function answeringInTurn(listener: RequestListener): RequestListener {
 }
 
 /** The certificate and key, checked to make a TLS context together; a ConfigError naming the files otherwise (a missing file, a key that does not match or is encrypted). */
+/** The TLS pair the settings name, loaded and checked; undefined for plain HTTP; a ConfigError for a pair that will not serve. */
+export function tlsPairOf(files: TlsFiles): { cert: Buffer; key: Buffer } | undefined {
+  if ((files.certFile === '') !== (files.keyFile === '')) {
+    throw new ConfigError(['BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE: set both for HTTPS, or neither for plain HTTP']);
+  }
+  return files.certFile === '' ? undefined : readPair(files);
+}
+
 function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
   try {
     const pair = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
