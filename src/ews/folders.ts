@@ -123,12 +123,29 @@ export function contactsFolderXml(fields: ReadonlySet<string>, context: FolderId
 }
 
 /**
- * The caller's Contacts folder's TotalCount, counted at most once a request however often
- * the folder is named (250 counts of a 20,000-contact folder were 350 ms), in the caller's
- * search share: a count reads every contact of the folder's index.
+ * The caller's folders that refs name; the others are left out, each to be answered in its
+ * own message (ErrorFolderNotFound, ErrorInvalidIdMalformed).
  */
-export function contactsCounter(context: Pick<EwsContext, 'mailbox' | 'store' | 'searches'>): () => Promise<number> {
-  let counted: Promise<number> | undefined;
+export function namedFolders(refs: readonly FolderRef[], context: Pick<EwsContext, 'ids' | 'mailbox'>): Set<FolderName> {
+  const names = new Set<FolderName>();
+  for (const ref of refs) {
+    try {
+      names.add(folderOf(ref, context));
+    } catch (error) {
+      if (!(error instanceof BridgeError)) throw error;
+    }
+  }
+  return names;
+}
+
+/**
+ * The caller's Contacts folder's TotalCount, in the caller's search share: a count reads
+ * every contact of the folder's index. Operations count it once, before their answer
+ * starts, however often the folder is named (250 counts of a 20,000-contact folder were
+ * 350 ms), so a spent share is the request's ErrorServerBusy fault, whose back-off clients
+ * read, not one message's.
+ */
+export async function countContacts(context: Pick<EwsContext, 'mailbox' | 'store' | 'searches'>): Promise<number> {
   const mailbox = context.mailbox!;
-  return () => (counted ??= context.searches.run(mailbox, () => context.store.pageContacts(mailbox, undefined, 0, 0)).then((page) => page.total));
+  return (await context.searches.run(mailbox, () => context.store.pageContacts(mailbox, undefined, 0, 0))).total;
 }

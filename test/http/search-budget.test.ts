@@ -47,7 +47,7 @@ describe("each account's share of the store's time for searches", () => {
     expect(await budget.run('mallory@contoso.com', () => Promise.resolve('found')), 'once they are done').to.equal('found');
   });
 
-  it('answers a directory search past the share 503 with Retry-After, and ResolveNames with the SOAP back-off', async () => {
+  it('answers a directory search past the share 503 with Retry-After, and ResolveNames, FindItem and GetFolder with the back-off fault', async () => {
     const t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' });
     try {
       await t.store.upsertUsers(Array.from({ length: 300 }, (_, i) => ({ email: `acme${i}@contoso.com`, displayName: `Acme Person ${i}`, refs: {} })));
@@ -61,14 +61,26 @@ describe("each account's share of the store's time for searches", () => {
       expect(statuses[0]).to.equal(200);
       expect(statuses.at(-1), 'refused once its share is spent').to.equal(503);
       expect(Number(retryAfter)).to.be.at.least(1);
-      const soap = await request(t.bridge.server)
-        .post('/EWS/Exchange.asmx')
-        .set('Authorization', basic(READER))
-        .set('Content-Type', 'text/xml; charset=utf-8')
-        .send(
-          '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>acme</m:UnresolvedEntry></m:ResolveNames></soap:Body></soap:Envelope>',
-        );
-      expect(soap.text).to.include('ErrorServerBusy').and.include('BackOffMilliseconds');
+      // As Exchange sends its throttling faults: HTTP 500, the back-off in the detail (exchangelib reads it there only).
+      const folders = '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds>';
+      for (const operation of [
+        '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>acme</m:UnresolvedEntry></m:ResolveNames>',
+        `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>${folders}</m:FindItem>`,
+        '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
+      ]) {
+        const soap = await request(t.bridge.server)
+          .post('/EWS/Exchange.asmx')
+          .set('Authorization', basic(READER))
+          .set('Content-Type', 'text/xml; charset=utf-8')
+          .send(
+            `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Body>${operation}</soap:Body></soap:Envelope>`,
+          );
+        expect([soap.status, /<faultcode[^>]*>a:ErrorServerBusy</.test(soap.text), /BackOffMilliseconds/.test(soap.text)], operation).to.deep.equal([
+          500,
+          true,
+          true,
+        ]);
+      }
     } finally {
       await t.close();
     }

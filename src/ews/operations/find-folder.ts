@@ -1,6 +1,17 @@
 import { BridgeError } from '../../domain/errors.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { contactsCounter, folderKey, folderOf, folderXml, MAX_PARENT_FOLDERS, readFolderRef, subfolders, type FolderRef } from '../folders.js';
+import {
+  countContacts,
+  folderKey,
+  folderOf,
+  folderXml,
+  MAX_PARENT_FOLDERS,
+  namedFolders,
+  readFolderRef,
+  subfolders,
+  type FolderName,
+  type FolderRef,
+} from '../folders.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
@@ -40,15 +51,16 @@ export const findFolder: EwsOperation<FindFolderArgs> = {
     };
   },
 
-  run({ folders, traversal, page }, context) {
-    const countContacts = contactsCounter(context);
-    const totalOf = (name: string) => (name === 'contacts' ? countContacts() : 0);
-    const answer = onceEach<FolderRef>(folderKey(context), async (ref) => {
-      const below = traversal === 'SoftDeleted' ? [] : subfolders(folderOf(ref, context), traversal === 'Deep');
-      const { start, count } = pageBounds(page, below.length);
-      const shown = below.slice(start, start + count);
-      const xml = await Promise.all(shown.map(async (name) => folderXml(name, await totalOf(name), context)));
-      return success(element('m:RootFolder', pagingAttributes(page, start, shown.length, below.length), element('t:Folders', {}, ...xml)));
+  async run({ folders, traversal, page }, context) {
+    const below = (name: FolderName) => (traversal === 'SoftDeleted' ? [] : subfolders(name, traversal === 'Deep'));
+    const listsContacts = [...namedFolders(folders, context)].some((name) => below(name).includes('contacts'));
+    const contacts = listsContacts ? await countContacts(context) : 0;
+    const answer = onceEach<FolderRef>(folderKey(context), (ref) => {
+      const listed = below(folderOf(ref, context));
+      const { start, count } = pageBounds(page, listed.length);
+      const shown = listed.slice(start, start + count);
+      const xml = shown.map((name) => folderXml(name, name === 'contacts' ? contacts : 0, context));
+      return Promise.resolve(success(element('m:RootFolder', pagingAttributes(page, start, shown.length, listed.length), element('t:Folders', {}, ...xml))));
     });
     return soapAnswer(streamedResponse('FindFolder', folders, answer, undefined, context));
   },

@@ -4,7 +4,7 @@ import type { ContactOrder, NameMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
+import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readRestriction } from '../restriction.js';
@@ -54,18 +54,22 @@ export const findItem: EwsOperation<FindItemArgs> = {
     };
   },
 
-  run(args, context) {
+  async run(args, context) {
     const parentFolder = contactsFolderXml(args.fields, context);
+    const mailbox = context.mailbox!;
+    // Searched before the answer starts, so a spent search share is the request's fault (with the back-off clients read), not a folder's message.
+    const page = namedFolders(args.folders, context).has('contacts')
+      ? await context.searches.run(mailbox, async () => {
+          const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
+          return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
+        })
+      : undefined;
     // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
       // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no
       // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
       if (folderOf(folder, context) !== 'contacts') return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
-      const mailbox = context.mailbox!;
-      const { contacts, total, start } = await context.searches.run(mailbox, async () => {
-        const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
-        return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
-      });
+      const { contacts, total, start } = page!;
       return success(
         element(
           'm:RootFolder',

@@ -1,5 +1,5 @@
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { contactsCounter, folderOf, folderXml, readFolderRef, type FolderRef } from '../folders.js';
+import { countContacts, folderOf, folderXml, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { child } from '../soap-args.js';
@@ -20,12 +20,11 @@ export const getFolder: EwsOperation<FolderRef[]> = {
     return checkedIdList(child(request, 'FolderIds')?.children ?? [], 'FolderIds', limits).map(readFolderRef);
   },
 
-  run(ids, context) {
-    const countContacts = contactsCounter(context);
-    const answer = async (id: FolderRef) => {
+  async run(ids, context) {
+    const contacts = namedFolders(ids, context).has('contacts') ? await countContacts(context) : 0;
+    const answer = (id: FolderRef) => {
       const name = folderOf(id, context);
-      const total = name === 'contacts' ? await countContacts() : 0;
-      return success(element('m:Folders', {}, folderXml(name, total, context)));
+      return Promise.resolve(success(element('m:Folders', {}, folderXml(name, name === 'contacts' ? contacts : 0, context))));
     };
     return soapAnswer(streamedResponse('GetFolder', ids, answer, EMPTY, context));
   },
