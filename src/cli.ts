@@ -27,7 +27,8 @@ import { serve } from './serve.js';
 import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { readProblemOf } from './file-problem.js';
-import { openStore, withoutPassword } from './store/open-store.js';
+import { openStore, storeLocation, withoutPassword } from './store/open-store.js';
+import type { SchemaUpgrade } from './store/migrations.js';
 import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
@@ -59,6 +60,17 @@ function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config 
   return loadConfig(process.env, { databasePath: program.opts<{ db?: string }>().db, ...overrides });
 }
 
+/**
+ * Says that a command upgraded an existing store's schema: servers of the version before
+ * can no longer open it, which an operator trying the new CLI beside them must know.
+ */
+function sayUpgraded(upgrade: SchemaUpgrade | undefined, location: string): void {
+  if (upgrade && upgrade.from > 0)
+    process.stderr.write(
+      `ews-photo-bridge: upgraded the database schema of ${location} from version ${upgrade.from} to ${upgrade.to}; bridges older than this one can no longer open it\n`,
+    );
+}
+
 /** Opens the store for one command and always closes it, so no command leaves a lock behind. */
 /**
  * Runs `work` on the store. `reading`: the command only reads, so an embedded store that is
@@ -70,6 +82,7 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
     throw new StoreOpenError(`there is no store at ${settings.databasePath} (check --db or BRIDGE_DB)`);
   }
   const store = await openStore(settings, 'command');
+  sayUpgraded(store.schemaUpgrade, storeLocation(settings));
   try {
     return await work(store, settings);
   } finally {
@@ -334,7 +347,9 @@ program
   .action(async (options: { from: string; to: string }) => {
     if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${withoutPassword(options.from)}'`);
     if (!/^postgres(ql)?:\/\//.test(options.to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(options.to)}'`);
-    const counts = await copySqliteToPostgres(options.from.slice('sqlite:'.length), options.to);
+    const sqlitePath = options.from.slice('sqlite:'.length);
+    const { counts, upgraded } = await copySqliteToPostgres(sqlitePath, options.to);
+    sayUpgraded(upgraded, sqlitePath);
     const photos = counts.user_photos + counts.contact_photos;
     console.log(
       `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(options.to)}; row counts and photo hashes match`,

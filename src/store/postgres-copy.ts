@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
 import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
+import type { SchemaUpgrade } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeOpenProblem, withoutPassword } from './open-store.js';
 
@@ -112,12 +113,15 @@ export class StoreCopyError extends Error {
  * checks before committing that every table has as many rows on both sides and that
  * every photo's bytes hash the same (SHA-256, computed by PostgreSQL over what it
  * stored). Any difference, or a target that already holds data, and nothing is kept.
- * The SQLite file is read in one read transaction, so a server may go on using it.
+ * The SQLite file is read in one read transaction, so a server may go on using it — once
+ * it is at this version's schema: an older file is upgraded first (`upgraded` says so).
  */
-export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<CopyCounts> {
+export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<{ counts: CopyCounts; upgraded: SchemaUpgrade | undefined }> {
   if (!existsSync(sqlitePath)) throw new StoreCopyError(`no SQLite store at ${sqlitePath}`);
   // Opening it once brings an older file to the schema version the copy is written for.
-  await new SqliteStore(sqlitePath).close();
+  const opened = new SqliteStore(sqlitePath);
+  const upgraded = opened.schemaUpgrade;
+  await opened.close();
   const source = new Database(sqlitePath, { readonly: true, fileMustExist: true });
   const target = new pg.Client({ connectionString: postgresUrl, application_name: 'ews-photo-bridge migrate-store' });
   try {
@@ -139,7 +143,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       for (const table of PHOTO_TABLES) await checkPhotoHashes(source, target, table);
       await target.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'migrate-store']);
       await target.query('COMMIT');
-      return counts;
+      return { counts, upgraded };
     } catch (error) {
       await target.query('ROLLBACK').catch(() => undefined);
       throw error;

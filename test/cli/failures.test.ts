@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
@@ -52,6 +53,20 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(cli(['photo', 'set', 'a@contoso.com', join(dir, 'missing.jpg')]), `cannot read '${join(dir, 'missing.jpg')}': no such file`);
     expectOneLineFailure(cli(['contacts', 'import', 'a@contoso.com', join(dir, 'missing.vcf')]), `cannot read '${join(dir, 'missing.vcf')}': no such file`);
     expectOneLineFailure(cli(['import', '--format', 'csv', dir]), `cannot read '${dir}': it is a folder`);
+  });
+
+  it('says when a command upgraded an older store, which the version before can then no longer open', () => {
+    const older = join(dir, 'older.db');
+    const raw = new Database(older);
+    for (const migration of MIGRATIONS.slice(0, -1)) raw.exec(migration.sqlite);
+    raw.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    raw.close();
+    const listed = runCli(['--db', older, 'account', 'list']);
+    expect([listed.status, listed.stderr]).to.deep.equal([
+      0,
+      `ews-photo-bridge: upgraded the database schema of ${older} from version ${MIGRATIONS.length - 1} to ${MIGRATIONS.length}; bridges older than this one can no longer open it\n`,
+    ]);
+    expect(runCli(['--db', older, 'account', 'list']).stderr, 'said once').to.equal('');
   });
 
   it('says in one line why a store cannot be opened: PostgreSQL not there, a newer schema, a file that is no database', async () => {
