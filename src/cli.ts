@@ -424,6 +424,17 @@ account
     for (const { username, role } of await withStore((store) => store.listAccounts(), true)) console.log(`${username}\t${role}`);
   });
 
+/** Node's codes for a server certificate this process does not trust. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const FILE_PROBLEMS: Partial<Record<string, string>> = {
   ENOENT: 'a folder on the way does not exist',
   EACCES: 'permission denied',
@@ -454,6 +465,11 @@ function expectedFailure(error: unknown): string | undefined {
   const fileProblem = code === undefined ? undefined : FILE_PROBLEMS[code];
   if ((syscall === 'mkdir' || syscall === 'open') && path !== undefined && fileProblem) return `cannot create ${path}: ${fileProblem}`;
   if (syscall === 'getaddrinfo') return `the host name '${hostname}' does not resolve (BRIDGE_HOST, or a host in the config file)`;
+  // A server (a directory, an upstream) whose certificate this process does not trust: a CA file or a host name to mend.
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code))
+    return `TLS: ${(error as Error).message}; give the CA that signed the server's certificate (caFile), and reach the server by a name its certificate has`;
+  if (code === 'ECONNRESET' && /before secure TLS connection/.test((error as Error).message))
+    return `${(error as Error).message}: does that port speak TLS (ldaps://) at all?`;
   if ((code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') && address !== undefined) return `nothing answers at ${address}:${port}`;
   if (syscall === 'listen' && code === 'EACCES')
     return `not allowed to listen on ${address}:${port}; ports below 1024 need privileges, pick another with --port`;

@@ -166,8 +166,8 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
     const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
     if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
     if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
-    // ldapts's message is only " Code: 0x20" when the directory gave no diagnostic of its own.
-    const diagnostic = /^\s*Code: 0x[0-9a-f]+\s*$/i.test(error.message) ? '' : error.message.trim();
+    // ldapts ends its message with the code again (" Code: 0x20"), all of it when the directory gave no diagnostic.
+    const diagnostic = error.message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, '').trim();
     return new Failure(`the directory answered ${error.name} (${error.code})${diagnostic ? `: ${diagnostic}` : ''}`, { cause: error });
   }
   return error;
