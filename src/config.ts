@@ -213,13 +213,13 @@ export const SETTINGS = {
     schema: int(1024 * 1024, 2 ** 30),
     // Reading a 1 MiB envelope holds the event loop 35–70 ms: sixteen of one account's at once held everyone for 2.3 s.
     default: 2 * 1024 * 1024,
-    doc: 'Bytes of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is refused unread (SOAP: ErrorExceededConnectionCount; Autodiscover: 503 + Retry-After).',
+    doc: 'Bytes (at least 1 MiB) of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is refused unread (SOAP: ErrorExceededConnectionCount; Autodiscover: 503 + Retry-After).',
   },
   searchMsPerSecond: {
     env: 'BRIDGE_SEARCH_MS_PER_SECOND',
     schema: int(10, 1000),
     default: 250,
-    doc: "Milliseconds of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters) may use, two seconds' worth in a burst, and at most 10 at once (Exchange 2016's EWSMaxConcurrency), each charged its time shared with the searches beside it; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
+    doc: "Milliseconds (10–1000) of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters) may use, two seconds' worth in a burst, and at most 10 at once (Exchange 2016's EWSMaxConcurrency), each charged its time shared with the searches beside it; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
   },
   logLevel: {
     env: 'BRIDGE_LOG_LEVEL',
