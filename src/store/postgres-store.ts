@@ -26,7 +26,7 @@ import type { SchemaUpgrade } from './migrations.js';
 import { asciiLower } from '../domain/plain-text.js';
 import {
   contactSearchColumnsOf,
-  foldedText,
+  contactQuery,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
@@ -638,13 +638,15 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
+    const query = contactQuery(prefix);
     const { rows } = await this.query<ContactRow>(
       `${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) AND (
-         ($4 <> '' AND (starts_with(c.name_key, $4) OR strpos(' ' || c.search_names, ' ' || $4) > 0))
+         ($4 <> '' AND starts_with(c.name_key, $4))
+         OR (cardinality($5::text[]) > 0 AND NOT EXISTS (SELECT 1 FROM unnest($5::text[]) w WHERE strpos(' ' || c.search_names, ' ' || w) = 0))
          OR lower(c.display_name) LIKE $2
          OR lower(c.email1) LIKE $2 OR lower(c.email2) LIKE $2 OR lower(c.email3) LIKE $2)
        ORDER BY ${NAME_ORDER_SQL} LIMIT $3`,
-      [mailbox, asciiLower(prefixPattern(prefix)), limit, foldedText(prefix)],
+      [mailbox, asciiLower(prefixPattern(prefix)), limit, query.folded, query.words],
     );
     return rows.map(fromContactRow);
   }

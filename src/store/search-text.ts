@@ -100,6 +100,17 @@ export function contactSearchColumnsOf(contact: { displayName: string; givenName
   return { name_key: nameKey.join(' '), search_names: distinctWords(nameKey, contact.givenName, contact.surname) };
 }
 
+/**
+ * What a contact search (ResolveNames) compares: the folded text, which a name_key may start
+ * with, and the words each of which must start a word of the names, in any order ("wilke
+ * nestor" finds Nestor Wilke, as ANR matches a surname before a given name); none past the
+ * most a word tier takes.
+ */
+export function contactQuery(text: string): { folded: string; words: string[] } {
+  const words = foldedWords(text);
+  return { folded: words.join(' '), words: words.length <= WORD_TIER_WORDS_MAX ? tierWords(words) : [] };
+}
+
 /** A text folded as names are, its words joined by single spaces: what a name_key is compared with. */
 export function foldedText(text: string): string {
   return foldedWords(text).join(' ');
@@ -164,7 +175,7 @@ export function peopleQuery(text: string): PeopleQuery | undefined {
  * word starting with "acme" starts with "ac" too). "acme" twelve times was tested twelve
  * times on every row read: 155 ms, where "acme" once took 21.
  */
-function tierWords(words: readonly string[]): string[] {
+export function tierWords(words: readonly string[]): string[] {
   const distinct = [...new Set(words)];
   return distinct.filter((word) => !distinct.some((other) => other !== word && other.startsWith(word)));
 }

@@ -21,7 +21,7 @@ import {
   SEARCH_TIERS,
   searchColumnsOf,
   contactSearchColumnsOf,
-  foldedText,
+  contactQuery,
   MATCHES_SORTED_MAX,
   SORTED_MATCHES_MAX,
   wordStartNeedles,
@@ -317,9 +317,12 @@ export class SqliteStore implements Store {
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
-      searchContacts: db.prepare<{ mailbox: string; pattern: string; folded: string; limit: number }, ContactRow>(
+      // The words are letters and digits only (folded), so none is a LIKE wildcard.
+      searchContacts: db.prepare<{ mailbox: string; pattern: string; folded: string; words: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
-           (@folded <> '' AND (c.name_key LIKE @folded || '%' OR ' ' || c.search_names LIKE '% ' || @folded || '%'))
+           (@folded <> '' AND c.name_key LIKE @folded || '%')
+           OR (json_array_length(@words) > 0 AND NOT EXISTS (
+             SELECT 1 FROM json_each(@words) w WHERE ' ' || c.search_names NOT LIKE '% ' || w.value || '%'))
            OR c.display_name LIKE @pattern ESCAPE '\\'
            OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
          ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`,
@@ -557,8 +560,10 @@ export class SqliteStore implements Store {
   }
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
-    const folded = foldedText(prefix);
-    return (await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), folded, limit }))).map(fromContactRow);
+    const { folded, words } = contactQuery(prefix);
+    return (
+      await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), folded, words: JSON.stringify(words), limit }))
+    ).map(fromContactRow);
   }
 
   async removeContact(mailbox: string, id: number): Promise<boolean> {

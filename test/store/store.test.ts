@@ -274,7 +274,7 @@ for (const backend of storeBackends()) {
         expect(await store.listContacts('adele@contoso.com')).to.deep.equal([]);
       });
 
-      it('finds contacts by the start of a name, of a word of their names, or of an address, with % and _ taken literally', async () => {
+      it('finds contacts by the start of a name, of every word of their names in any order, or of an address, with % and _ taken literally', async () => {
         await store.addContacts('adele@contoso.com', [lee, { ...lee, displayName: '100% Gu_x', givenName: undefined, surname: undefined, emailAddresses: [] }]);
         const names = async (prefix: string) => (await store.searchContacts('adele@contoso.com', prefix, 10)).map((c) => c.displayName);
         expect(await names('le')).to.deep.equal(['Lee Gu']);
@@ -283,6 +283,10 @@ for (const backend of storeBackends()) {
         expect(await names('100%')).to.deep.equal(['100% Gu_x']);
         expect(await names('%')).to.deep.equal([]);
         expect(await names('_')).to.deep.equal([]);
+        // Every word the start of a word of the names, in any order, as ANR matches a surname before a given name.
+        expect(await names('gu lee')).to.deep.equal(['Lee Gu']);
+        expect(await names('Gu, L')).to.deep.equal(['Lee Gu']);
+        expect(await names('gu leo')).to.deep.equal([]);
         expect(await store.searchContacts('megan@contoso.com', 'Lee', 10)).to.deep.equal([]);
       });
 
