@@ -71,9 +71,8 @@ function sayUpgraded(upgrade: SchemaUpgrade | undefined, location: string): void
     );
 }
 
-/** Opens the store for one command and always closes it, so no command leaves a lock behind. */
 /**
- * Runs `work` on the store. `reading`: the command only reads, so an embedded store that is
+ * Runs `work` on the store, and always closes it, so no command leaves a lock behind. `reading`: the command only reads, so an embedded store that is
  * not there is a mistyped BRIDGE_DB or --db, said as such, never an empty store made for it.
  */
 async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>, reading = false): Promise<T> {
