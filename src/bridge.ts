@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator.js';
 import { BearerTokens } from './auth/bearer-tokens.js';
@@ -228,7 +228,22 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   };
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+/**
+ * Throws what listening would (a port in use, a host that does not resolve) before anything
+ * else starts: `serve` checks so before it opens the store, which it may upgrade — a start
+ * that then failed on its port left a store the version before could no longer open.
+ */
+export async function checkListenable(config: Pick<Config, 'host' | 'port' | 'metricsListen'>): Promise<void> {
+  const addresses = [{ host: config.host, port: config.port }, ...(config.metricsListen === '' ? [] : [hostAndPort(config.metricsListen)])];
+  for (const { host, port } of addresses) {
+    if (port === 0) continue;
+    const probe = createNetServer();
+    await listenOn(probe, port, host);
+    await new Promise((resolve) => probe.close(resolve));
+  }
+}
+
+function listenOn(server: NetServer, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -131,16 +131,18 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(importLdap(twoDirectories, '--source', 'adds'), "invalid configuration: no source of type ldap is named 'adds' in the config file");
   });
 
-  it('says the port is taken, with the flag to pick another', async () => {
+  it('says the port is taken, with the flag to pick another, before it opens the store', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as { port: number };
+    const fresh = join(dir, 'port-taken.db');
+    const said = `127.0.0.1:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT (BRIDGE_METRICS_LISTEN for /metrics)`;
     try {
-      const result = cli(['serve', '--no-demo', '--host', '127.0.0.1', '--port', String(port)]);
-      expectOneLineFailure(
-        result,
-        `127.0.0.1:${port} is already in use (another bridge?); pick another port with --port or BRIDGE_PORT (BRIDGE_METRICS_LISTEN for /metrics)`,
-      );
+      expectOneLineFailure(runCli(['--db', fresh, 'serve', '--no-demo', '--host', '127.0.0.1', '--port', String(port)]), said);
+      const metrics = { BRIDGE_METRICS_LISTEN: `127.0.0.1:${port}` };
+      expectOneLineFailure(runCli(['--db', fresh, 'serve', '--no-demo', '--host', '127.0.0.1', '--port', '0'], { env: metrics }), said);
+      // Found before the store is opened: a store opened is a store upgraded, which the version rolled back to could not open.
+      expect(existsSync(fresh), 'no store made').to.equal(false);
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
