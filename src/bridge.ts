@@ -17,7 +17,7 @@ import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
-import { createFrontServer, type RefusedConnections } from './http/front-server.js';
+import { createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair } from './http/front-server.js';
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
@@ -54,7 +54,26 @@ export interface Bridge {
  * Wires the front doors to auth, the photo service and the store. Resolves once every
  * front door can answer (the WSDL is loaded, the id key is read from the store).
  */
-export async function createBridge(config: Config, store: Store, log: Logger): Promise<Bridge> {
+/** What the bridge's settings make before any store is opened: each refuses a setting that will not serve. */
+export interface PreparedSettings {
+  bearer: BearerTokens | undefined;
+  tlsPair: TlsPair | undefined;
+}
+
+/**
+ * Checks the settings that can only be checked by using them — the TLS pair, the bearer
+ * token key, the ports to listen on — and keeps what they made. `serve` calls it before it
+ * opens the store: opening it may upgrade its schema, after which the version before,
+ * rolled back to, could not open it, so a start that was going to fail must fail first.
+ */
+export async function prepareSettings(config: Config): Promise<PreparedSettings> {
+  const prepared = { tlsPair: tlsPairOf({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }), bearer: await BearerTokens.fromSettings(config) };
+  await checkListenable(config);
+  return prepared;
+}
+
+export async function createBridge(config: Config, store: Store, log: Logger, prepared?: PreparedSettings): Promise<Bridge> {
+  const { bearer, tlsPair } = prepared ?? (await prepareSettings(config));
   const limits = imageLimitsOf(config);
   // Photos fetched from the sources decode in slots of their own: a flood of uploads must not turn every fetch into "busy".
   const fetchedLimits = imageLimitsOf(config);
@@ -90,7 +109,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       maxTracked: config.loginThrottleEntries,
     },
     hashing: { workers: config.passwordHashWorkers, maxQueued: config.passwordHashQueue },
-    bearer: await BearerTokens.fromSettings(config),
+    bearer,
   });
   let draining = false;
   const requests = new RequestMetrics();
@@ -177,7 +196,7 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
       sendError(res, error, log, context.requestId);
     }
   };
-  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, connectionLimits, answer);
+  const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, tlsPair, connectionLimits, answer);
   const server = front.server;
   const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
   const stopWatching = watchStoreChanges(
@@ -228,12 +247,8 @@ export async function createBridge(config: Config, store: Store, log: Logger): P
   };
 }
 
-/**
- * Throws what listening would (a port in use, a host that does not resolve) before anything
- * else starts: `serve` checks so before it opens the store, which it may upgrade — a start
- * that then failed on its port left a store the version before could no longer open.
- */
-export async function checkListenable(config: Pick<Config, 'host' | 'port' | 'metricsListen'>): Promise<void> {
+/** Throws what listening would (a port in use, a host that does not resolve), before anything listens. */
+async function checkListenable(config: Pick<Config, 'host' | 'port' | 'metricsListen'>): Promise<void> {
   const addresses = [{ host: config.host, port: config.port }, ...(config.metricsListen === '' ? [] : [hostAndPort(config.metricsListen)])];
   for (const { host, port } of addresses) {
     if (port === 0) continue;

@@ -1,11 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
-import { BearerTokens } from './auth/bearer-tokens.js';
 import { verifyPassword } from './auth/password-hash.js';
-import { checkListenable, createBridge } from './bridge.js';
+import { createBridge, prepareSettings } from './bridge.js';
 import { unknownEnvironmentSettings, type Config } from './config.js';
 import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
-import { tlsPairOf } from './http/front-server.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { openStore, storeLocation } from './store/open-store.js';
@@ -22,17 +20,12 @@ export async function serve(config: Config): Promise<void> {
   setFlagsFromString('--no-allocation-site-pretenuring');
   const log = createLogger(config.logLevel);
   for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
-  // Settings the bridge refuses, and ports it cannot listen on, are refused before the store
-  // is opened: opening it may upgrade its schema, after which the previous version, rolled
-  // back to, cannot open it.
-  tlsPairOf({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
-  await BearerTokens.fromSettings(config);
-  await checkListenable(config);
+  const prepared = await prepareSettings(config);
   const store = await openStore(config, 'server');
   const upgrade = store.schemaUpgrade;
   if (upgrade) log.info({ db: storeLocation(config), ...upgrade }, upgrade.from === 0 ? 'database schema created' : 'database schema upgraded');
   // Made before the demo is seeded: a setting it refuses leaves a new store empty.
-  const bridge = await createBridge(config, store, log);
+  const bridge = await createBridge(config, store, log, prepared);
   if (config.seedDemo && (await seedDemoIfEmpty(store, imageLimitsOf(config)))) {
     log.info({ db: storeLocation(config) }, 'empty database: seeded the demo directory');
   }

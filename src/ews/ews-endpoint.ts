@@ -1,4 +1,3 @@
-import type { SearchBudget } from '../http/search-budget.js';
 import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
@@ -13,6 +12,7 @@ import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext }
 import { requireAccount } from '../http/require-account.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { sendError } from '../http/send-error.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { PhotoService } from '../photos/photo-service.js';

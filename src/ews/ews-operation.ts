@@ -1,6 +1,6 @@
-import type { SearchBudget } from '../http/search-budget.js';
 import type { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import type { PhotoService, Turn } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import type { ItemIds } from './item-ids.js';

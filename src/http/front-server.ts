@@ -73,8 +73,8 @@ export interface FrontServer {
  * (slowloris), so connections are capped per peer address and in all, and a request must
  * bring its headers, and its body, within a time limit.
  */
-export function createFrontServer(files: TlsFiles, limits: ConnectionLimits, listener: RequestListener): FrontServer {
-  const pair = tlsPairOf(files);
+/** `pair`: the TLS pair `files` name, as tlsPairOf loaded it (undefined for plain HTTP); `files` are read again on reload. */
+export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, limits: ConnectionLimits, listener: RequestListener): FrontServer {
   const options: ServerOptions = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -234,16 +234,21 @@ function answeringInTurn(listener: RequestListener): RequestListener {
   };
 }
 
-/** The certificate and key, checked to make a TLS context together; a ConfigError naming the files otherwise (a missing file, a key that does not match or is encrypted). */
+export interface TlsPair {
+  cert: Buffer;
+  key: Buffer;
+}
+
 /** The TLS pair the settings name, loaded and checked; undefined for plain HTTP; a ConfigError for a pair that will not serve. */
-export function tlsPairOf(files: TlsFiles): { cert: Buffer; key: Buffer } | undefined {
+export function tlsPairOf(files: TlsFiles): TlsPair | undefined {
   if ((files.certFile === '') !== (files.keyFile === '')) {
     throw new ConfigError(['BRIDGE_TLS_CERT_FILE and BRIDGE_TLS_KEY_FILE: set both for HTTPS, or neither for plain HTTP']);
   }
   return files.certFile === '' ? undefined : readPair(files);
 }
 
-function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
+/** The certificate and key, checked to make a TLS context together; a ConfigError naming the files otherwise (a missing file, a key that does not match or is encrypted). */
+function readPair(files: TlsFiles): TlsPair {
   try {
     const pair = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
     createSecureContext(pair);

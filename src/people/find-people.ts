@@ -22,8 +22,8 @@ export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; 
  * People matching a name. Without a routing type: directory users found by the store's
  * people search (every word the start of a word of their names, alias or primary address,
  * accents and case ignored; exact and whole-name-prefix matches first) and the mailbox's
- * own contacts whose name, a word of whose names (accents and case ignored) or an address
- * starts with `entry`. With one (`smtp:…`, `sip:…`), as the UnresolvedEntry reference has
+ * own contacts whose name or an address starts with `entry`, or every word of whose names
+ * starts with a word of it, in any order (accents and case ignored). With one (`smtp:…`, `sip:…`), as the UnresolvedEntry reference has
  * it: "a partial match against each value" of that type — users whose SMTP address (a
  * whole address: any of theirs, secondary ones too) or SIP address starts with the rest,
  * and contacts one of whose addresses does (SMTP only).

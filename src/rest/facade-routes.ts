@@ -1,7 +1,7 @@
-import type { SearchBudget } from '../http/search-budget.js';
 import { createHash } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ConversionRequest } from '../domain/image-conversion.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';

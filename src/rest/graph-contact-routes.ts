@@ -1,4 +1,3 @@
-import type { SearchBudget } from '../http/search-budget.js';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Contact } from '../domain/contact.js';
@@ -10,6 +9,7 @@ import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import { decodedSegment } from '../http/request-target.js';
 import type { Logger } from '../logger.js';
 import { mapInTurns } from '../loop-turns.js';

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { BridgeError } from '../domain/errors.js';
 import { asBridgeError } from '../http/client-errors.js';
@@ -88,7 +88,7 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
  * only a plain token, so nothing a client writes reaches the answer unchecked.
  */
 function clientRequestIdOf(res: ServerResponse): string | undefined {
-  const id = (res as ServerResponse & { req?: IncomingMessage }).req?.headers['client-request-id'];
+  const id = res.req.headers['client-request-id'];
   return typeof id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(id) ? id : undefined;
 }
 

@@ -143,7 +143,7 @@ function errorCodeOf(response: OutboundResponse): string {
  * has it: "the GET request URL syntax `/users/$x@y.com` fails with a `400 Bad Request` …
  * enclose the userPrincipalName in parentheses and single quotes".
  */
-export function userPath(user: string): string {
+function userPath(user: string): string {
   if (!user.startsWith('$')) return `users/${encodeURIComponent(user)}`;
   const literal = encodeURIComponent(user.replaceAll("'", "''")).replaceAll('%24', '$').replaceAll('%40', '@');
   return `users('${literal}')`;

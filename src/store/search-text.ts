@@ -107,8 +107,9 @@ export function contactSearchColumnsOf(contact: { displayName: string; givenName
  * most a word tier takes.
  */
 export function contactQuery(text: string): { folded: string; words: string[] } {
-  const words = foldedWords(text);
-  return { folded: words.join(' '), words: words.length <= WORD_TIER_WORDS_MAX ? tierWords(words) : [] };
+  const query = peopleQuery(text);
+  if (!query) return { folded: '', words: [] };
+  return { folded: query.key, words: query.words.length <= WORD_TIER_WORDS_MAX ? query.words : [] };
 }
 
 /** A text folded as names are, its words joined by single spaces: what a name_key is compared with. */
@@ -175,7 +176,7 @@ export function peopleQuery(text: string): PeopleQuery | undefined {
  * word starting with "acme" starts with "ac" too). "acme" twelve times was tested twelve
  * times on every row read: 155 ms, where "acme" once took 21.
  */
-export function tierWords(words: readonly string[]): string[] {
+function tierWords(words: readonly string[]): string[] {
   const distinct = [...new Set(words)];
   return distinct.filter((word) => !distinct.some((other) => other !== word && other.startsWith(word)));
 }

@@ -69,7 +69,6 @@ interface PhotoRow {
   updated_at: string;
 }
 
-/** Where each kind of owner keeps its photo, and how a key finds the owner's row. */
 /** The user an address (@address) names: the one whose primary address it is, else the earliest to claim it as another of theirs. */
 const USER_ID_BY_ADDRESS = '(coalesce((SELECT id FROM users WHERE email = @address), (SELECT min(user_id) FROM user_addresses WHERE address = @address)))';
 

@@ -22,7 +22,7 @@ describe('pipelined requests', () => {
   let onStart = () => {};
 
   before(async () => {
-    front = createFrontServer({ certFile: '', keyFile: '' }, LIMITS, (req: IncomingMessage, res: ServerResponse) => {
+    front = createFrontServer({ certFile: '', keyFile: '' }, undefined, LIMITS, (req: IncomingMessage, res: ServerResponse) => {
       started.push({ url: req.url, res, startedAt: createRequestContext(req, res).startedAt });
       onStart();
     });
