@@ -429,17 +429,16 @@ export class PhotoService {
     const reference = await referenceOf(this.store, owner);
     if (!reference) return asStored;
     const result = await sources.upstream.find(reference);
-    if (result.kind === 'photo') {
-      const { sha256, width, height } = result.photo;
-      await this.store.setPhoto(owner, result.photo, result.source);
-      return { photo: { sha256, width, height, source: result.source } };
+    if (result.kind === 'failed') {
+      if (stored) this.servedStale(owner, stored);
+      return { ...asStored, failed: result.failure };
     }
-    if (result.kind === 'none') {
-      if (stored) await this.store.removePhoto(owner);
-      return { photo: null };
-    }
-    if (stored) this.servedStale(owner, stored);
-    return { ...asStored, failed: result.failure };
+    const fetched = result.kind === 'photo' ? { photo: result.photo, source: result.source } : null;
+    // The sources may take seconds: a photo uploaded or imported meanwhile is kept, and served.
+    if (!(await this.store.recordFetchedPhoto(owner, fetched, stored))) return { photo: (await this.store.getPhotoInfo(owner)) ?? null };
+    if (!fetched) return { photo: null };
+    const { sha256, width, height } = fetched.photo;
+    return { photo: { sha256, width, height, source: fetched.source } };
   }
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */

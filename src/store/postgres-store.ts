@@ -50,6 +50,9 @@ import {
   type Store,
   type ImportedPhotos,
   type RoutingType,
+  type FetchedPhoto,
+  type PhotoVersion,
+  sameVersion,
 } from './store.js';
 import {
   directoryEntries,
@@ -377,14 +380,17 @@ export class PostgresStore implements Store, ChangeFeed {
     }
   }
 
-  /** Every write goes through here: all of it lands, announced to the other processes, or none of it. */
-  private async write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Every write goes through here: all of it lands, announced to the other processes, or
+   * none of it. `announced` may tell after the work that it changed nothing they keep.
+   */
+  private async write<T>(work: (client: pg.PoolClient) => Promise<T>, announced: () => boolean = () => true): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
       const result = await work(client);
-      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, this.processId]);
+      if (announced()) await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, this.processId]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -681,12 +687,27 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
+    return this.write((client) => deletePhoto(client, owner));
+  }
+
+  async recordFetchedPhoto(owner: PhotoOwner, fetched: FetchedPhoto | null, read: PhotoVersion | undefined): Promise<boolean> {
     const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
-    return this.write(async (client) => {
-      const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)])).rowCount ?? 0) > 0;
-      if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
-      return removed;
-    });
+    let renewedOnly = false;
+    return this.write(
+      async (client) => {
+        // The row stays locked to this transaction; a row that is not there yet is guarded by the insert's ON CONFLICT DO NOTHING.
+        const { rows } = await client.query<PhotoVersion>(`SELECT sha256, source FROM ${table} WHERE ${column} = ${ownerId} FOR UPDATE`, [keyOf(owner)]);
+        const stored = rows[0];
+        if (!sameVersion(stored, read)) return false;
+        if (!fetched) return stored === undefined || (await deletePhoto(client, owner));
+        const updatedAt = new Date().toISOString();
+        if (!sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
+          return writePhoto(client, owner, fetched.photo, fetched.source, updatedAt, stored !== undefined);
+        renewedOnly = true;
+        return ((await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [keyOf(owner), updatedAt])).rowCount ?? 0) > 0;
+      },
+      () => !renewedOnly,
+    );
   }
 
   async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
@@ -806,21 +827,41 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
   return ids;
 }
 
-/** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
-async function writePhoto(client: pg.ClientBase, owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): Promise<boolean> {
+/**
+ * A contact's photo is part of the item: changing it changes the item (and its ChangeKey).
+ * `replacing` false writes only where the owner has no photo yet.
+ */
+async function writePhoto(
+  client: pg.ClientBase,
+  owner: PhotoOwner,
+  photo: NormalizedPhoto,
+  source: string,
+  updatedAt: string,
+  replacing = true,
+): Promise<boolean> {
   const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
   const { bytes, contentType, width, height, sha256 } = photo;
+  const onConflict = replacing
+    ? `DO UPDATE SET
+       bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
+       height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`
+    : 'DO NOTHING';
   const written = await client.query(
     `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
      SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM (SELECT ${ownerId} AS id) owner WHERE id IS NOT NULL
-     ON CONFLICT (${column}) DO UPDATE SET
-       bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
-       height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
+     ON CONFLICT (${column}) ${onConflict}`,
     [keyOf(owner), bytes, contentType, width, height, sha256, source, updatedAt],
   );
   if ((written.rowCount ?? 0) === 0) return false;
   if (owner.kind === 'contact') await touchContact(client, owner.id, updatedAt);
   return true;
+}
+
+async function deletePhoto(client: pg.ClientBase, owner: PhotoOwner): Promise<boolean> {
+  const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
+  const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)])).rowCount ?? 0) > 0;
+  if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
+  return removed;
 }
 
 async function touchContact(client: pg.ClientBase, id: number, updatedAt: string): Promise<void> {

@@ -42,6 +42,9 @@ import {
   type Store,
   type ImportedPhotos,
   type RoutingType,
+  type FetchedPhoto,
+  type PhotoVersion,
+  sameVersion,
 } from './store.js';
 import {
   contactSearchColumnsOfRow,
@@ -368,6 +371,7 @@ export class SqliteStore implements Store {
            height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
       ),
       remove: this.db.prepare<OwnerKey>(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`),
+      renew: this.db.prepare<OwnerKey & { updatedAt: string }>(`UPDATE ${table} SET updated_at = @updatedAt WHERE ${column} = ${ownerId}`),
     };
   }
 
@@ -601,10 +605,26 @@ export class SqliteStore implements Store {
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {
+    return this.write(() => this.deletePhoto(owner));
+  }
+
+  private deletePhoto(owner: PhotoOwner): boolean {
+    const removed = this.statements.photos[owner.kind].remove.run(keyOf(owner)).changes > 0;
+    if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
+    return removed;
+  }
+
+  async recordFetchedPhoto(owner: PhotoOwner, fetched: FetchedPhoto | null, read: PhotoVersion | undefined): Promise<boolean> {
+    // A write transaction takes the lock first (BEGIN IMMEDIATE): nothing lands between the look and the write.
     return this.write(() => {
-      const removed = this.statements.photos[owner.kind].remove.run(keyOf(owner)).changes > 0;
-      if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
-      return removed;
+      const statements = this.statements.photos[owner.kind];
+      const stored = statements.info.get(keyOf(owner));
+      if (!sameVersion(stored, read)) return false;
+      if (!fetched) return stored === undefined || this.deletePhoto(owner);
+      const updatedAt = new Date().toISOString();
+      if (sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
+        return statements.renew.run({ ...keyOf(owner), updatedAt }).changes > 0;
+      return this.writePhoto(owner, fetched.photo, fetched.source, updatedAt);
     });
   }
 

@@ -5,6 +5,20 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { SchemaUpgrade } from './migrations.js';
 
+/** A photo as a source answered it. */
+export interface FetchedPhoto {
+  photo: NormalizedPhoto;
+  source: string;
+}
+
+/** Which photo is stored: enough to tell whether it is still the one a lookup read. */
+export type PhotoVersion = Pick<StoredPhotoInfo, 'sha256' | 'source'>;
+
+/** Whether `stored` is the photo `read` was (both none, or the same bytes from the same source). */
+export function sameVersion(stored: PhotoVersion | undefined, read: PhotoVersion | undefined): boolean {
+  return stored === undefined || read === undefined ? stored === read : stored.sha256 === read.sha256 && stored.source === read.source;
+}
+
 export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
 }
@@ -133,6 +147,15 @@ export interface Store {
   /** False when there is no such user or contact. */
   setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean>;
   removePhoto(owner: PhotoOwner): Promise<boolean>;
+  /**
+   * Records what the sources answered for `owner` (`fetched`; null: they have no photo),
+   * in place of the photo the lookup read before asking them (`read`; undefined: none).
+   * Nothing is written when the stored photo is no longer that one: an upload, an import
+   * or another replica's fetch landed while the sources were asked, and it stays. The same
+   * photo again only renews its fetch time: its contact item does not change. Whether the
+   * store now holds what the sources answered.
+   */
+  recordFetchedPhoto(owner: PhotoOwner, fetched: FetchedPhoto | null, read: PhotoVersion | undefined): Promise<boolean>;
 
   putAccount(username: string, passwordHash: string, role: Role): Promise<void>;
   /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import type { Rendition } from '../../src/domain/photo.js';
+import { isRenditionOf, type Rendition } from '../../src/domain/photo.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { PhotoService, type Turn, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
@@ -596,6 +596,51 @@ describe('PhotoService', () => {
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.not.equal(first.etag);
       expect(hr.calls).to.equal(3);
     });
+  });
+
+  describe('a photo written while the sources are asked', () => {
+    /** A source that answers only when the test lets it, and says when it has been asked. */
+    function gated(answer: Buffer | null) {
+      let asked!: () => void;
+      let release!: () => void;
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const source: PhotoSource = {
+        name: 'hr',
+        accepts: () => true,
+        fetch: async () => {
+          asked();
+          await released;
+          return answer ? { kind: 'photo' as const, bytes: answer } : NO_PHOTO;
+        },
+        check: () => Promise.resolve([]),
+      };
+      return { source, wasAsked, release };
+    }
+    const withSource = (hr: PhotoSource, refreshMs = 60_000) =>
+      new PhotoService(store, LIMITS, CACHE, {
+        upstream: new UpstreamPhotos({ user: [hr], contact: [] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')),
+        refreshMs,
+      });
+
+    for (const [answer, situation] of [
+      ['a photo', 'with no photo stored'],
+      ['no photo', 'over a stored photo of theirs, due for a refresh'],
+    ] as const) {
+      it(`keeps an upload made while the source is asked, which answers ${answer} ${situation}`, async () => {
+        const hr = gated(answer === 'a photo' ? await image(50) : null);
+        if (situation !== 'with no photo stored') await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(51), LIMITS), 'hr');
+        const photos = withSource(hr.source, situation === 'with no photo stored' ? 60_000 : 0);
+        const lookup = photos.photo(userOwner(ALICE), 96);
+        await hr.wasAsked;
+        const uploaded = await photos.setPhoto(userOwner(ALICE), await image(52), 'upload');
+        hr.release();
+        await lookup;
+        expect(await store.getPhotoInfo(userOwner(ALICE))).to.deep.include({ sha256: uploaded.sha256, source: 'upload' });
+        const served = expectRendition(await photos.photo(userOwner(ALICE), 96));
+        expect(isRenditionOf(served, uploaded), 'served from the upload').to.equal(true);
+      });
+    }
   });
 
   describe('a size with an order of its own', () => {

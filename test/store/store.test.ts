@@ -156,6 +156,39 @@ for (const backend of storeBackends()) {
       expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.equal(undefined);
     });
 
+    it("records a source's answer only over the photo the lookup read: an upload meanwhile stays", async () => {
+      const owner = userOwner('a@contoso.com');
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      expect(await store.recordFetchedPhoto(owner, { photo: photo('hr'), source: 'ldap' }, undefined)).to.equal(true);
+      const read = await store.getPhotoInfo(owner);
+      expect(read).to.deep.include({ sha256: 'hr'.padEnd(64, '0'), source: 'ldap' });
+      await store.setPhoto(owner, photo('upload'), 'upload');
+      expect(await store.recordFetchedPhoto(owner, { photo: photo('newer'), source: 'ldap' }, read)).to.equal(false);
+      expect(await store.recordFetchedPhoto(owner, null, read)).to.equal(false);
+      expect(await store.getPhotoInfo(owner)).to.deep.include({ sha256: 'upload'.padEnd(64, '0'), source: 'upload' });
+      // Read as none, found stored by the time the answer is recorded.
+      expect(await store.recordFetchedPhoto(owner, { photo: photo('hr'), source: 'ldap' }, undefined)).to.equal(false);
+      expect(await store.getPhotoInfo(owner)).to.deep.include({ source: 'upload' });
+    });
+
+    it("replaces, renews and removes a source's photo as its answers change", async () => {
+      const owner = userOwner('a@contoso.com');
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      await store.recordFetchedPhoto(owner, { photo: photo('hr'), source: 'ldap' }, undefined);
+      const first = (await store.getPhotoInfo(owner))!;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.recordFetchedPhoto(owner, { photo: photo('hr'), source: 'ldap' }, first)).to.equal(true);
+      const renewed = (await store.getPhotoInfo(owner))!;
+      expect(renewed.sha256).to.equal(first.sha256);
+      expect(renewed.updatedAt > first.updatedAt, 'fetch time renewed').to.equal(true);
+      expect(await store.recordFetchedPhoto(owner, { photo: photo('hr2'), source: 'ldap' }, renewed)).to.equal(true);
+      const replaced = (await store.getPhotoInfo(owner))!;
+      expect(replaced.sha256).to.equal('hr2'.padEnd(64, '0'));
+      expect(await store.recordFetchedPhoto(owner, null, replaced)).to.equal(true);
+      expect(await store.getPhotoInfo(owner)).to.equal(undefined);
+      expect(await store.recordFetchedPhoto(userOwner('ghost@contoso.com'), { photo: photo('x'), source: 'ldap' }, undefined)).to.equal(false);
+    });
+
     it('finds a user, their photo and their lock by another of their addresses, and forgets an address an import drops', async () => {
       await store.upsertUsers([
         { email: 'megan@contoso.com', otherAddresses: ['megan.bowen@contoso.com', 'mbowen@corp.contoso.com'], displayName: 'Megan', refs: {} },
@@ -400,6 +433,18 @@ for (const backend of storeBackends()) {
         expect(after?.updatedAt).to.not.equal(before?.updatedAt);
         await store.removeContact('adele@contoso.com', id!);
         expect(await store.getPhoto(contactOwner(id!))).to.equal(undefined);
+      });
+
+      it('leaves the contact as it was when a source answers the photo it has again', async () => {
+        const [id] = await store.addContacts('adele@contoso.com', [lee]);
+        const owner = contactOwner(id!);
+        await store.recordFetchedPhoto(owner, { photo: photo('wa'), source: 'whatsapp' }, undefined);
+        const before = await store.getContact('adele@contoso.com', id!);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(await store.recordFetchedPhoto(owner, { photo: photo('wa'), source: 'whatsapp' }, await store.getPhotoInfo(owner))).to.equal(true);
+        expect((await store.getContact('adele@contoso.com', id!))?.updatedAt).to.equal(before?.updatedAt);
+        expect(await store.recordFetchedPhoto(owner, { photo: photo('wa2'), source: 'whatsapp' }, await store.getPhotoInfo(owner))).to.equal(true);
+        expect((await store.getContact('adele@contoso.com', id!))?.updatedAt).to.not.equal(before?.updatedAt);
       });
     });
 
