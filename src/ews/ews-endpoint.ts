@@ -20,6 +20,7 @@ import type { Store } from '../store/store.js';
 import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type OperationNeed, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
+import { impersonatedName, impersonationRefusal } from './impersonation.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
@@ -48,10 +49,15 @@ export interface EwsEndpointOptions {
 
 /** A request as read: the operation and its typed arguments, or why it cannot be served. */
 type ReadRequest =
-  | { kind: 'operation'; name: string; operation: EwsOperation; args: unknown }
-  | { kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError }
-  | { kind: 'unsupported'; name: string }
+  | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown } & Impersonating)
+  | ({ kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError } & Impersonating)
+  | ({ kind: 'unsupported'; name: string } & Impersonating)
   | { kind: 'malformed'; reason: string };
+
+/** Whom the request's ExchangeImpersonation header names, when it has one. */
+interface Impersonating {
+  impersonated?: string;
+}
 
 /**
  * Clients repeat the same envelope (a photo poll, a lookup), and reading one is a pure
@@ -105,19 +111,22 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => memoBytes(body) });
 
   function readRequest(body: string): ReadRequest {
-    let operationElement;
+    let request;
     try {
-      operationElement = readSoapRequest(body).operation;
+      request = readSoapRequest(body);
     } catch (error) {
       if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message };
       throw error;
     }
+    const { operation: operationElement, impersonation } = request;
+    const impersonating = impersonation ? { impersonated: impersonatedName(impersonation) } : {};
     const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
-    if (!entry) return { kind: 'unsupported', name: operationElement.local };
+    if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
     try {
-      return { kind: 'operation', name: entry.name, operation: entry.operation, args: entry.operation.read(operationElement, options.limits) };
+      const args = entry.operation.read(operationElement, options.limits);
+      return { kind: 'operation', name: entry.name, operation: entry.operation, args, ...impersonating };
     } catch (error) {
-      if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error };
+      if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error, ...impersonating };
       throw error;
     }
   }
@@ -403,6 +412,9 @@ const REQUEST_SUFFIX = 'Request';
 
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
+  const denied = impersonationRefusal(read.impersonated, context.mailbox);
+  // A request-level error, as Exchange faults it on HTTP 500 (exchangelib reads faults on no other status).
+  if (denied) return soapAnswer(ewsErrorFault(denied), 500);
   switch (read.kind) {
     case 'operation':
       return read.operation.run(read.args, context);

@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { SOAP_ENVELOPE_NS } from './namespaces.js';
+import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
 export interface XmlElement {
@@ -54,26 +54,28 @@ export class MalformedEnvelope extends Error {}
 export interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
+  /** The ExchangeImpersonation header, when the client asks to act as another account. */
+  impersonation?: XmlElement;
 }
 
 /**
  * Reads a SOAP 1.1 request once, in time linear in its size: a strict namespace-aware
  * parser (saxes checks duplicate attributes with a set, where sax compared each with all
  * before it) that refuses DTDs, undefined entities and characters XML forbids, with the
- * limits above counted as it goes. Headers are read and dropped (EWS clients send
- * RequestServerVersion, TimeZoneContext, … that change nothing here), so only the Body is
- * kept as a tree.
+ * limits above counted as it goes. Headers but ExchangeImpersonation are read and dropped
+ * (EWS clients send RequestServerVersion, TimeZoneContext, … that change nothing here), so
+ * only the Body and that header are kept as trees.
  */
 export function readSoapRequest(xml: string): SoapRequest {
-  return { operation: readTree(xml, 'soap') };
+  return readTree(xml, 'soap');
 }
 
 /** Reads a plain XML request (POX Autodiscover) the same way, under the same limits: the root element and all it holds. */
 export function readXmlDocument(xml: string): XmlElement {
-  return readTree(xml, 'document');
+  return readTree(xml, 'document').operation;
 }
 
-function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
+function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
   for (const { marks, limit, what } of COUNTED_BEFORE_PARSING) {
     if (countUpTo(xml, marks, limit) > limit) throw new MalformedEnvelope(`the request has more than ${limit} ${what}`);
   }
@@ -83,8 +85,10 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
   let elements = 0;
   let attributes = 0;
   let allAttributes = 0;
+  let header: XmlElement | undefined;
   let body: XmlElement | undefined;
   let operation: XmlElement | undefined;
+  let impersonation: XmlElement | undefined;
 
   const refuse = (reason: string): never => {
     throw new MalformedEnvelope(reason);
@@ -114,10 +118,14 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
     } else if (!parent) {
       if (element.local !== 'Envelope' || element.ns !== SOAP_ENVELOPE_NS) refuse('the root element is not a SOAP 1.1 Envelope');
     } else if (shape === 'soap' && open.length === 1) {
-      if (element.local === 'Body' && element.ns === SOAP_ENVELOPE_NS) body = element;
+      if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Body') body = element;
+      if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Header') header = element;
     } else if (parent.element === body) {
       kept = operation === undefined;
       if (kept) operation = element;
+    } else if (parent.element === header) {
+      kept = impersonation === undefined && element.ns === TYPES_NS && element.local === 'ExchangeImpersonation';
+      if (kept) impersonation = element;
     } else if (parent.kept) {
       kept = true;
       parent.element.children.push(element);
@@ -137,7 +145,8 @@ function readTree(xml: string, shape: 'soap' | 'document'): XmlElement {
   parser.on('error', (error) => refuse(`the request is not well-formed XML: ${error.message.split('\n')[0]}`));
 
   parser.write(xml).close();
-  return operation ?? refuse(shape === 'soap' ? 'the SOAP Body names no operation' : 'the request is empty');
+  if (!operation) return refuse(shape === 'soap' ? 'the SOAP Body names no operation' : 'the request is empty');
+  return impersonation ? { operation, impersonation } : { operation };
 }
 
 /** How often the marks occur in a text, counted up to one past `limit`. */

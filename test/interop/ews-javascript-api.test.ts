@@ -5,12 +5,14 @@ import {
   AttendeeInfo,
   AvailabilityData,
   BasePropertySet,
+  ConnectingIdType,
   Contact,
   DateTime,
   EmailAddressKey,
   ExchangeService,
   ExchangeVersion,
   FolderId,
+  ImpersonatedUserId,
   ItemId,
   Mailbox,
   MailboxType,
@@ -249,6 +251,25 @@ describe('interop: ews-javascript-api client', function () {
       const genuine = await contactIdOf(service, 'Megan Bowen');
       const responses = await service.GetAttachments([genuine.UniqueId], null as never, null as never);
       expect(responses.Responses.map((r) => r.ErrorCode)).to.deep.equal([ServiceError.ErrorInvalidIdMalformed]);
+    });
+
+    it("impersonating another account is ErrorImpersonateUserDenied, never the caller's own mailbox under its name", async () => {
+      const impersonating = serviceFor(READER);
+      impersonating.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, ADMIN.username);
+      let failure: unknown;
+      try {
+        await impersonating.ResolveName('Megan', ResolveNameSearchLocation.ContactsOnly, true);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure, String(failure)).to.be.instanceOf(SoapFaultDetails);
+      expect((failure as SoapFaultDetails).ResponseCode).to.equal(ServiceError.ErrorImpersonateUserDenied);
+      // Naming oneself acts as oneself.
+      const asSelf = serviceFor(READER);
+      asSelf.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, READER.username.toUpperCase());
+      expect(all(await asSelf.ResolveName('Megan', ResolveNameSearchLocation.ContactsOnly, true)).map((r) => r.Mailbox.Address)).to.deep.equal([
+        READER_CONTACTS.megan.emailAddresses[0],
+      ]);
     });
 
     it('wrong credentials are refused before any operation runs', async () => {
