@@ -25,8 +25,11 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     return { text: res.text, xml: await parseSoap(res.text) };
   };
   const contacts = '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds>';
-  const findItem = async (inner: string, as = READER) => {
-    const { xml, text } = await call(`<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>${inner}</m:FindItem>`, as);
+  const findItem = async (inner: string, as = READER, traversal = 'Shallow') => {
+    const { xml, text } = await call(
+      `<m:FindItem Traversal="${traversal}"><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>${inner}</m:FindItem>`,
+      as,
+    );
     const message = xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage;
     const root = message.RootFolder;
     return { message, text, root, names: root ? [root.Items?.Contact ?? []].flat().map((c: any) => c.DisplayName) : [] };
@@ -255,7 +258,9 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     for (const part of [
       '<m:FractionalPageItemView MaxEntriesReturned="2" Numerator="1" Denominator="2"/>',
       '<m:ContactsView InitialName="B" FinalName="C"/>',
+      '<m:CalendarView StartDate="2026-01-01T00:00:00Z" EndDate="2026-02-01T00:00:00Z"/>',
       '<m:GroupBy Order="Ascending"><t:FieldURI FieldURI="contacts:CompanyName"/><t:AggregateOn Aggregate="Minimum"><t:FieldURI FieldURI="contacts:DisplayName"/></t:AggregateOn></m:GroupBy>',
+      '<m:DistinguishedGroupBy><t:StandardGroupBy>ConversationTopic</t:StandardGroupBy></m:DistinguishedGroupBy>',
     ]) {
       const refused = await findItem(part + contacts);
       expect([refused.message.ResponseCode, refused.names], part).to.deep.equal(['ErrorInvalidRequest', []]);
@@ -264,10 +269,16 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect((await findItem('<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>')).message.ResponseCode).to.equal(
       'ErrorFolderNotFound',
     );
-    // The folders above Contacts exist and hold no items (they were ErrorFolderNotFound: exchangelib's root.walk().filter() failed).
-    for (const folder of ['root', 'msgfolderroot']) {
-      const empty = await findItem(`<m:ParentFolderIds><t:DistinguishedFolderId Id="${folder}"/></m:ParentFolderIds>`);
-      expect([empty.message.$.ResponseClass, empty.root.$, empty.names], folder).to.deep.equal([
+    // The folders above Contacts exist and hold no items (they were ErrorFolderNotFound: exchangelib's root.walk().filter() failed);
+    // no folder holds deleted or associated items (those traversals were ErrorInvalidRequest).
+    for (const [folder, traversal] of [
+      ['root', 'Shallow'],
+      ['msgfolderroot', 'Shallow'],
+      ['contacts', 'SoftDeleted'],
+      ['contacts', 'Associated'],
+    ]) {
+      const empty = await findItem(`<m:ParentFolderIds><t:DistinguishedFolderId Id="${folder}"/></m:ParentFolderIds>`, READER, traversal);
+      expect([empty.message.$.ResponseClass, empty.root.$, empty.names], `${folder} ${traversal}`).to.deep.equal([
         'Success',
         { IndexedPagingOffset: '0', TotalItemsInView: '0', IncludesLastItemInRange: 'true' },
         [],

@@ -12,11 +12,13 @@ import { readSortOrder } from '../sort-order.js';
 import { attribute, child, enumValue } from '../soap-args.js';
 import { element } from '../xml.js';
 
-/** ItemQueryTraversalType, and Deep, which clients send FindItem too; SoftDeleted and Associated are refused as unsupported. */
+/** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
 const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
 
 export interface FindItemArgs {
   folders: FolderRef[];
+  /** A SoftDeleted or Associated traversal: the bridge keeps neither deleted nor associated items, so every folder's page is empty. */
+  findsNothing: boolean;
   fields: ReadonlySet<ContactField>;
   match: NameMatch | undefined;
   /** SortOrder; display-name order without one. */
@@ -37,8 +39,6 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
     const traversal = enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
-    if (traversal !== 'Shallow' && traversal !== 'Deep')
-      throw BridgeError.invalidRequest(`${traversal} traversal is not supported; contacts are found Shallow`);
     const fields = requestedFields(child(request, 'ItemShape'));
     fields.delete('Attachments');
     fields.delete('Photo');
@@ -47,6 +47,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       throw BridgeError.invalidRequest(`FindItem needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
       folders: folders.map(readFolderRef),
+      findsNothing: traversal === 'SoftDeleted' || traversal === 'Associated',
       fields,
       match: readRestriction(child(request, 'Restriction')),
       order: readSortOrder(child(request, 'SortOrder')),
@@ -58,17 +59,19 @@ export const findItem: EwsOperation<FindItemArgs> = {
     const parentFolder = contactsFolderXml(args.fields, context);
     const mailbox = context.mailbox!;
     // Searched before the answer starts, so a spent search share is the request's fault (with the back-off clients read), not a folder's message.
-    const page = namedFolders(args.folders, context).has('contacts')
-      ? await context.searches.run(mailbox, async () => {
-          const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
-          return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
-        })
-      : undefined;
+    const page =
+      !args.findsNothing && namedFolders(args.folders, context).has('contacts')
+        ? await context.searches.run(mailbox, async () => {
+            const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
+            return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
+          })
+        : undefined;
     // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {
       // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no
       // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
-      if (folderOf(folder, context) !== 'contacts') return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
+      if (args.findsNothing || folderOf(folder, context) !== 'contacts')
+        return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
       const { contacts, total, start } = page!;
       return success(
         element(
