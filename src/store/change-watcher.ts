@@ -18,11 +18,13 @@ export interface ChangeFeed {
 export function watchStoreChanges(store: Store, onChange: () => void, onListening?: (listening: boolean) => void, intervalMs = 1000): () => void {
   if (isChangeFeed(store)) return store.subscribeToChanges(onChange, onListening);
   // The baseline is read now, not at the first tick: a commit made in between must count.
+  // A look that failed leaves the count unknown (undefined), and a commit may have gone
+  // unseen meanwhile: the next look that succeeds counts as a change.
   let last: Promise<number | undefined> = store.changeCounter().catch(() => undefined);
   const timer = setInterval(() => {
     last = Promise.all([last, store.changeCounter()]).then(
       ([before, current]) => {
-        if (before !== undefined && current !== before) onChange();
+        if (current !== before) onChange();
         return current;
       },
       () => undefined,
