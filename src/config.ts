@@ -305,7 +305,13 @@ export const SETTINGS = {
   tlsKeyFile: { env: 'BRIDGE_TLS_KEY_FILE', schema: z.string(), default: '', doc: 'PEM private key of BRIDGE_TLS_CERT_FILE.' },
   metricsListen: {
     env: 'BRIDGE_METRICS_LISTEN',
-    schema: z.union([z.literal(''), z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464')]),
+    schema: z.union([
+      z.literal(''),
+      z
+        .string()
+        .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464')
+        .refine((address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65_535, 'the port must be at most 65535'),
+    ]),
     default: '',
     doc: 'host:port of a separate listener that serves GET /metrics (and nothing else), e.g. 127.0.0.1:9464; /metrics then leaves the public port. Empty: /metrics on the public port, for BRIDGE_METRICS_ALLOW and BRIDGE_METRICS_TOKEN only.',
   },

@@ -23,14 +23,15 @@ describe('configuration', () => {
 
   it('reports every wrong value, one line each, naming the variable and the value', () => {
     try {
-      loadConfig({ BRIDGE_PORT: '70000', BRIDGE_ANONYMOUS_READ: 'maybe', BRIDGE_LOG_LEVEL: 'loud' });
+      loadConfig({ BRIDGE_PORT: '70000', BRIDGE_ANONYMOUS_READ: 'maybe', BRIDGE_LOG_LEVEL: 'loud', BRIDGE_METRICS_LISTEN: '127.0.0.1:99999' });
       expect.fail('should have thrown');
     } catch (error) {
       expect(error).to.be.instanceOf(ConfigError);
       const problems = (error as ConfigError).problems;
-      expect(problems).to.have.length(3);
+      expect(problems).to.have.length(4);
       expect(problems.join('\n'))
         .to.match(/BRIDGE_PORT: .*\(got "70000"\)/)
+        .and.match(/BRIDGE_METRICS_LISTEN: the port must be at most 65535 \(got "127.0.0.1:99999"\)/)
         .and.match(/BRIDGE_ANONYMOUS_READ: .*\(got "maybe"\)/)
         .and.match(/BRIDGE_LOG_LEVEL: .*\(got "loud"\)/);
     }

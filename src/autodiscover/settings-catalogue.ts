@@ -144,8 +144,5 @@ export function domainSetting(name: string, urls: AdvertisedUrls): SettingAnswer
   return value ? { name, value: value(urls) } : invalid(name);
 }
 
-/** The names answered with a value, for the README and the tests. */
-export const SERVED_USER_SETTINGS: readonly string[] = [...USER_SETTINGS.keys()];
-
 const notAvailable = (name: string): SettingAnswer => ({ name, error: 'SettingIsNotAvailable', message: `${name} is not available on this server.` });
 const invalid = (name: string): SettingAnswer => ({ name, error: 'InvalidSetting', message: `${name} is not a setting Autodiscover defines.` });

@@ -87,7 +87,8 @@ function queryText(req: Request, name: string): string | undefined {
 function queryInteger(req: Request, name: string, min: number, max: number, fallback: number): number {
   const text = queryText(req, name);
   if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw BridgeError.invalidRequest(`'${name}' must be an integer from ${min} to ${max}`);
+  // Digits only: Number() also reads hex, exponents and blanks around them.
+  const value = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw BridgeError.invalidRequest(`'${name}' must be an integer from ${min} to ${max}`);
   return value;
 }

@@ -46,11 +46,6 @@ export function prefixPattern(prefix: string): string {
   return `${escapeLike(prefix)}%`;
 }
 
-/** `LIKE` patterns for "contains": the user's % and _ are matched literally. */
-export function substringPattern(text: string): string {
-  return `%${escapeLike(text)}%`;
-}
-
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -88,6 +88,8 @@ describe('directory search /api/people and the page at /', () => {
     await get('/api/people?limit=0').expect(400);
     await get('/api/people?limit=101').expect(400);
     await get('/api/people?offset=-1').expect(400);
+    // Number() read these as 2, 10 and 5.
+    for (const query of ['offset=0x2', 'limit=1e1', 'limit=%20%205%20']) await get(`/api/people?${query}`).expect(400);
     await get('/api/people?q=a&q=b').expect(400);
     await request(t.bridge.server).get('/api/people').expect(401).expect('www-authenticate', /Basic/);
   });
