@@ -71,6 +71,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorMessageSizeExceeded', 413, `the request body is larger than ${maxBytes} bytes`);
   }
 
+  /** A 413 as a body too large is answered (the connection closed after it): its size is in its pieces. */
+  static bodyInTooManyPieces(maxPieces: number): BridgeError {
+    return new BridgeError('ErrorMessageSizeExceeded', 413, `the request body came in more than ${maxPieces} pieces; send it in larger chunks`);
+  }
+
   static unauthenticated(reason: string): BridgeError {
     return new BridgeError('ErrorAccessDenied', 401, reason);
   }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { received, startSocketBridge } from '../support/raw-socket.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import { DROPPED_PIECES_MAX, dropRefusedBody } from '../../src/http/lingering-close.js';
+import { connectTo, listenOnLoopback, received, startSocketBridge } from '../support/raw-socket.js';
 import { envelope } from '../support/soap.js';
 
 const BODY = envelope('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>nobody</m:UnresolvedEntry></m:ResolveNames>');
@@ -40,4 +42,35 @@ describe('the body of a refused request', () => {
       }
     });
   }
+});
+
+describe('dropping a refused body', () => {
+  const SENT_PIECES = 30_000;
+  it(`stops reading it past ${DROPPED_PIECES_MAX} pieces (the socket read under way is parsed whole) and closes the connection: each piece costs a callback`, async () => {
+    let refused: IncomingMessage | undefined;
+    const piecesAtClose = new Promise<number>((resolve) => {
+      const server = createServer((req, res) => {
+        refused = req;
+        let pieces = 0;
+        req.on('data', () => pieces++);
+        req.socket.once('close', () => {
+          resolve(pieces);
+          server.close();
+        });
+        dropRefusedBody(req, res);
+        res.writeHead(401).end();
+      });
+      void listenOnLoopback(server).then(async (port) => {
+        const socket = await connectTo(port);
+        socket.on('error', () => undefined);
+        socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n');
+        // 180 KB of chunks: more than three of the server's 64 KiB socket reads. The parser
+        // goes through a read whole, so what is cut is the reads after the one past the limit.
+        for (let batch = 0; batch < SENT_PIECES / 1000 && !socket.destroyed; batch++) socket.write('1\r\na\r\n'.repeat(1000));
+      });
+    });
+    const pieces = await piecesAtClose;
+    expect(pieces).to.be.above(DROPPED_PIECES_MAX).and.below(SENT_PIECES);
+    expect(refused?.complete, 'the rest was never read').to.equal(false);
+  });
 });
