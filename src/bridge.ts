@@ -167,6 +167,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     trustedProxies: config.trustedProxies,
     headersTimeoutMs: config.headersTimeoutSeconds * 1000,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     refused: refusedConnections,
     unreadable: (client: string, status: number, reason: string) => {
       if (config.accessLog) log.info({ client, status, reason }, 'request refused unread');

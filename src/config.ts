@@ -270,7 +270,7 @@ export const SETTINGS = {
     env: 'BRIDGE_MAX_CONNECTIONS_PER_CLIENT',
     schema: int(1, 1_000_000),
     default: 256,
-    doc: 'Open connections from one client address (the TCP peer), at most; one more is closed at once, unanswered. A browser opens at most 6 per host and Outlook or an EWS client a handful, so hundreds leave room for a NAT gateway in front of many. Trusted proxies (BRIDGE_TRUSTED_PROXIES) count only against BRIDGE_MAX_CONNECTIONS.',
+    doc: 'Open connections from one client address (the TCP peer; an IPv6 peer by its /64), at most; one more is closed at once, unanswered. A browser opens at most 6 per host and Outlook or an EWS client a handful, so hundreds leave room for a NAT gateway in front of many. Trusted proxies (BRIDGE_TRUSTED_PROXIES) count only against BRIDGE_MAX_CONNECTIONS.',
   },
   headersTimeoutSeconds: {
     env: 'BRIDGE_HEADERS_TIMEOUT_SECONDS',
@@ -283,6 +283,12 @@ export const SETTINGS = {
     schema: int(1, 86_400),
     default: 60,
     doc: 'Time a request has to arrive whole, headers and body; then it is answered 408 and closed. A 10 MiB upload at 2 Mbit/s takes 42 s.',
+  },
+  idleTimeoutSeconds: {
+    env: 'BRIDGE_IDLE_TIMEOUT_SECONDS',
+    schema: int(1, 86_400),
+    default: 120,
+    doc: 'Time a connection may go with nothing read from it or written to it; then it is closed. A client that stops reading an answer (its buffers full) otherwise held its connection for as long as it liked; IIS closes such a connection after its connectionTimeout, 2 minutes by default. Longer than the longest a source may take to answer.',
   },
   publicUrl: {
     env: 'BRIDGE_PUBLIC_URL',

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
+import { clientNetwork } from './addressing.js';
 import { holdContinue } from './read-body.js';
 import { markAnsweredByServer, markArrival } from './request-context.js';
 
@@ -34,6 +35,8 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** BRIDGE_REQUEST_TIMEOUT_SECONDS in ms: from a request's first byte to the end of its body. Longer than `headersTimeoutMs`. */
   requestTimeoutMs: number;
+  /** BRIDGE_IDLE_TIMEOUT_SECONDS in ms: a connection with nothing read or written for this long is closed (a client that stops reading its answer). */
+  idleTimeoutMs: number;
   /** Where the connections closed unanswered are counted, for the metrics. */
   refused: RefusedConnections;
   /** Told of each request node:http refuses before any listener sees it (headers too large, malformed, too slow): the access log has no line for it otherwise. */
@@ -83,7 +86,7 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
   const answer = answeringInTurn(listener);
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
-    answeringUnreadable(continueWhenBodyWanted(limitConnections(answeringHalfClosed(server), limits), answer), limits);
+    answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits);
   if (!pair) {
     const server = guarded(createHttpServer(options, answer));
     return {
@@ -156,7 +159,19 @@ function answeringHalfClosed<S extends Server>(server: S): S {
 }
 
 /**
- * Caps open connections in all (`server.maxConnections`) and per peer address. The peer is
+ * Closes a connection on which nothing moved for `idleTimeoutMs`: node:http's socket
+ * timeout, which with no 'timeout' listener destroys the socket. Between requests the
+ * keep-alive timeout applies; this one is for a connection with a request in progress, and
+ * above all for an answer its client stopped reading, whose writes no longer complete: one
+ * login held 200 connections (every one the server had) with 4 MB answers it never read.
+ */
+function closingIdle<S extends Server>(server: S, limits: ConnectionLimits): S {
+  server.timeout = limits.idleTimeoutMs;
+  return server;
+}
+
+/**
+ * Caps open connections in all (`server.maxConnections`) and per peer (an IPv4 address, an IPv6 /64). The peer is
  * the TCP one: forwarded headers are not read yet when a connection opens, and anyone can
  * write them. A connection over its address's cap is closed at once, unanswered; a trusted
  * proxy's connections count against the overall cap only.
@@ -167,9 +182,11 @@ function limitConnections<S extends Server>(server: S, limits: ConnectionLimits)
   const exempt = new AddressList(limits.trustedProxies);
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const peer = socket.remoteAddress;
+    const address = socket.remoteAddress;
     // No address: the socket is already gone. A proxy: every client behind it shares its address.
-    if (peer === undefined || (!exempt.isEmpty && exempt.includes(peer))) return;
+    if (address === undefined || (!exempt.isEmpty && exempt.includes(address))) return;
+    // An IPv6 host holds a /64 of addresses, as the login throttle counts it: by the one, it held every connection the server takes.
+    const peer = clientNetwork(address);
     const count = (open.get(peer) ?? 0) + 1;
     if (count > limits.maxConnectionsPerClient) {
       limits.refused.perClient++;

@@ -11,6 +11,7 @@ const LIMITS = {
   trustedProxies: '',
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
   refused: { perClient: 0, overall: 0 },
 };
 
