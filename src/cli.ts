@@ -33,7 +33,7 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import { userOwner } from './domain/photo-owner.js';
-import { decodeText } from './domain/text-bytes.js';
+import { decodeFoldedText, decodeText } from './domain/text-bytes.js';
 
 const NAME = 'ews-photo-bridge';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -293,7 +293,8 @@ contacts
   .action(async (mailbox: string, file: string, options: { format?: ContactFormat; create?: boolean }) => {
     const owner = normalizeSmtpAddress(mailbox);
     const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
-    const parsed = readContactFile(decodeText(readInputFile(file)), format);
+    const bytes = readInputFile(file);
+    const parsed = readContactFile(format === 'vcard' ? decodeFoldedText(bytes) : decodeText(bytes), format);
     const { added, updated } = await withStore(async (store, settings) => {
       // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
       if (!options.create && !(await store.getAccount(normalizeUsername(owner))))

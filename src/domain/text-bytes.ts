@@ -11,14 +11,33 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * 'windows-1252' as Latin-1 and would lose '€' (0x80), so iconv-lite reads it.
  */
 export function decodeText(bytes: Buffer): string {
-  const utf16 = utf16BehindMark(bytes);
-  if (utf16 !== undefined) return utf16;
-  const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  try {
-    return UTF8.decode(text);
-  } catch {
-    return iconv.decode(text, 'win1252');
-  }
+  return utf16BehindMark(bytes) ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
+}
+
+/**
+ * decodeText for a file of folded content lines (vCard). RFC 6350 §3.2: "It is possible for
+ * very simple implementations to generate improperly folded lines in the middle of a UTF-8
+ * multi-octet sequence. For this reason, implementations need to unfold lines in such a way
+ * to properly restore the original sequence." Such a fold makes the bytes invalid UTF-8, and
+ * the whole file was read as Windows-1252 (every name in it garbled), so a fold inside a
+ * character is moved in front of it before the charset is chosen. The parser unfolds it there
+ * as any other (a moved fold reads the same once unfolded, whatever the charset), and the file
+ * keeps its line count, by which problems are reported.
+ */
+export function decodeFoldedText(bytes: Buffer): string {
+  return utf16BehindMark(bytes) ?? utf8ElseWindows1252(foldsBeforeCharacters(withoutUtf8Mark(bytes)));
+}
+
+/**
+ * A fold (CRLF or a bare LF, then a space or tab) between a UTF-8 lead byte (with any
+ * continuation bytes after it) and a continuation byte: no valid UTF-8 has a continuation
+ * byte after a fold, and no quoted-printable (vCard 2.1) value has bytes above 0x7F.
+ */
+const FOLD_INSIDE_CHARACTER = /([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])/g;
+
+function foldsBeforeCharacters(bytes: Buffer): Buffer {
+  // Latin-1 maps each byte to one code unit and back, so the bytes can be matched as text.
+  return Buffer.from(bytes.toString('latin1').replace(FOLD_INSIDE_CHARACTER, '$2$1'), 'latin1');
 }
 
 /**
@@ -34,4 +53,16 @@ function utf16BehindMark(bytes: Buffer): string | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
   return undefined;
+}
+
+function withoutUtf8Mark(bytes: Buffer): Buffer {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
+function utf8ElseWindows1252(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return iconv.decode(bytes, 'win1252');
+  }
 }

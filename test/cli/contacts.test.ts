@@ -13,6 +13,14 @@ function fold(line: string): string {
   return line.match(/.{1,74}/g)!.join('\r\n ');
 }
 
+/** A line folded every 75 octets whatever character they split, as RFC 6350 §3.2 warns very simple writers do. */
+function foldAtOctets(line: string): Buffer {
+  const bytes = Buffer.from(line, 'utf8');
+  const lines: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 75) lines.push(bytes.subarray(at, at + 75));
+  return Buffer.concat(lines.flatMap((part, i) => (i === 0 ? [part] : [Buffer.from('\r\n '), part])));
+}
+
 describe('ews-photo-bridge contacts', function () {
   // One node start per command; on a loaded machine each can take seconds.
   this.timeout(120_000);
@@ -234,6 +242,33 @@ describe('ews-photo-bridge contacts', function () {
     expect(twice.stderr).to.equal(
       'ews-photo-bridge: 1 problem(s) in the file, nothing imported:\n  card 2 (line 8): UID urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1 already appears at card 1 (line 1)\n',
     );
+  });
+
+  it('reads every card of a UTF-8 file as UTF-8 when a line in it is folded inside a character (RFC 6350 §3.2)', async () => {
+    const owner = 'folded.owner@contoso.com';
+    const greek = 'Κώστας Ι. Παπαδόπουλος-Αθανασόπουλος του Γεωργίου';
+    const folded = foldAtOctets(`FN:${greek}`);
+    expect([folded.subarray(75, 78).toString(), folded[78]! & 0xc0], 'the fold splits a letter').to.deep.equal(['\r\n ', 0x80]);
+    const lines = (...text: string[]) => Buffer.from(text.map((line) => `${line}\r\n`).join(''), 'utf8');
+    const vcf = Buffer.concat([
+      lines('BEGIN:VCARD', 'VERSION:3.0', 'FN:Zoë Ström', 'END:VCARD'),
+      lines('BEGIN:VCARD', 'VERSION:4.0'),
+      folded,
+      lines('', 'N:Παπαδόπουλος-Αθανασόπουλος;Κώστας;;;', 'END:VCARD'),
+      lines('BEGIN:VCARD', 'VERSION:3.0', 'FN:José Müller', 'END:VCARD'),
+      lines('BEGIN:VCARD', 'VERSION:4.0', 'FN:Anders Ångström', 'END:VCARD'),
+    ]);
+    writeFileSync(join(dir, 'folded.vcf'), vcf);
+    const result = cli(['contacts', 'import', owner, join(dir, 'folded.vcf'), '--create']);
+    expect([result.stderr, result.stdout]).to.deep.equal(['', `imported 4 contact(s) into ${owner}: 4 added, 0 updated\n`]);
+    const store = new SqliteStore(db);
+    try {
+      const contacts = await store.listContacts(owner);
+      expect(contacts.map((c) => c.displayName).sort()).to.deep.equal(['Anders Ångström', 'José Müller', 'Zoë Ström', greek].sort());
+      expect(contacts.find((c) => c.displayName === greek)).to.deep.include({ givenName: 'Κώστας', surname: 'Παπαδόπουλος-Αθανασόπουλος' });
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses, on its first import as on any later one, a file with two contacts sharing an address', () => {
