@@ -77,7 +77,7 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
   // A text property may hold line breaks (an escaped \n); the fields kept are one line each.
   const value = (name: string) => {
     const first = card.getFirstPropertyValue(name);
-    return first === null || first === undefined ? undefined : String(first).replace(/\r?\n/g, ' ');
+    return first === null || first === undefined ? undefined : unescapedSemicolons(String(first)).replace(/\r?\n/g, ' ');
   };
   const [surname, givenName] = structured(card.getFirstPropertyValue('n'));
   const [company, department] = structured(card.getFirstPropertyValue('org'));
@@ -102,6 +102,18 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     photo: photoOf(card.getFirstProperty('photo')),
     uid: value('uid')?.trim() || undefined,
   };
+}
+
+/**
+ * A vCard text value with its escaped semicolons undone, which ical.js leaves as `\;` in a
+ * property of one field (FN, TITLE) while undoing `\\`, `\,` and `\n` (kewisch/ical.js#173).
+ * RFC 6350 §3.4: semicolons "in non-compound properties MAY be escaped. On input, an escaped
+ * SEMICOLON character is never a field separator"; RFC 2426 (3.0) has `\;` among a text value's
+ * escaped-char. A backslash written before an unescaped semicolon (`\\;`) ical.js has
+ * already made the same `\;`, so it reads as `;` too.
+ */
+function unescapedSemicolons(text: string): string {
+  return text.replaceAll('\\;', ';');
 }
 
 function structured(value: unknown): (string | undefined)[] {

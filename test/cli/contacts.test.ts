@@ -271,6 +271,24 @@ describe('ews-photo-bridge contacts', function () {
     }
   });
 
+  it("undoes a vCard text value's escaped commas, semicolons and backslashes, in 3.0 and 4.0 (RFC 6350 §3.4)", async () => {
+    const owner = 'escapes.owner@contoso.com';
+    const card = (version: string, email: string) =>
+      ['BEGIN:VCARD', `VERSION:${version}`, 'FN:Smith\\, John \\; Jr. \\\\ III', 'TITLE:Sales\\; Marketing', `EMAIL:${email}`, 'END:VCARD'].join('\r\n');
+    writeFileSync(join(dir, 'escapes.vcf'), `${card('3.0', 'john3@example.org')}\r\n${card('4.0', 'john4@example.org')}\r\n`);
+    expect(cli(['contacts', 'import', owner, join(dir, 'escapes.vcf'), '--create']).stdout).to.match(/: 2 added, 0 updated/);
+    const store = new SqliteStore(db);
+    try {
+      const contacts = await store.listContacts(owner);
+      expect(contacts.map((c) => [c.displayName, c.jobTitle])).to.deep.equal([
+        ['Smith, John ; Jr. \\ III', 'Sales; Marketing'],
+        ['Smith, John ; Jr. \\ III', 'Sales; Marketing'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses, on its first import as on any later one, a file with two contacts sharing an address', () => {
     writeFileSync(join(dir, 'shared.csv'), 'displayName,email1\nDup A,dup@x.example\nDup B,DUP@x.example\n');
     const result = cli(['contacts', 'import', 'shared.owner@contoso.com', join(dir, 'shared.csv'), '--create']);
