@@ -126,11 +126,27 @@ function phonesOf(card: ICAL.Component): { work?: string; cell?: string; home?: 
   const phones: { work?: string; cell?: string; home?: string } = {};
   for (const property of card.getAllProperties('tel')) {
     const types = [property.getParameter('type') ?? []].flat().map((type) => String(type).toLowerCase());
-    const number = String(property.getFirstValue()).replace(/^tel:/i, '');
+    const number = writtenNumber(String(property.getFirstValue()));
     const kind = types.includes('cell') ? 'cell' : types.includes('home') ? 'home' : 'work';
     phones[kind] ??= number;
   }
   return phones;
+}
+
+/**
+ * A TEL value as the bridge keeps a number, as written: a vCard 4 `tel:` URI (RFC 3966) is its
+ * number, after its `phone-context` when that is a number's start (§5.1.5), and its `ext`
+ * parameter, "a phone extension" (§5.3), written as libphonenumber writes and reads one back
+ * (" ext. 5555"), so Graph and the page show no URI parameters as digits. Other parameters
+ * (`isub`, a domain context) are no part of the number dialled.
+ */
+function writtenNumber(value: string): string {
+  const uri = /^tel:([^;]*)(.*)$/i.exec(value);
+  if (!uri) return value;
+  const [, number = '', parameters = ''] = uri;
+  const context = /;phone-context=(\+[^;]*)/i.exec(parameters)?.[1];
+  const extension = /;ext=([^;]*)/i.exec(parameters)?.[1];
+  return (context ? `${context}-${number}` : number) + (extension ? ` ext. ${extension}` : '');
 }
 
 /** An embedded photo (vCard 3 base64, vCard 4 data: URI) as bytes; a reason when it cannot be one. */

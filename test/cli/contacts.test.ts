@@ -289,6 +289,29 @@ describe('ews-photo-bridge contacts', function () {
     }
   });
 
+  it("stores a vCard 4 tel: URI's number with its extension as ' ext. ', not its URI parameters (RFC 3966)", async () => {
+    const owner = 'tel.owner@contoso.com';
+    const vcf = [
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'FN:Ext Ension',
+      'TEL;VALUE=uri;TYPE="voice,cell":tel:+1-555-555-5555;ext=5555',
+      'TEL;VALUE=uri;TYPE=work:tel:863-1234;phone-context=+1-914-555',
+      'TEL;VALUE=uri;TYPE=home:tel:+1-555-555-0100;isub=8;ext=12',
+      'END:VCARD',
+      '',
+    ].join('\r\n');
+    writeFileSync(join(dir, 'tel.vcf'), vcf);
+    expect(cli(['contacts', 'import', owner, join(dir, 'tel.vcf'), '--create']).stdout).to.match(/: 1 added, 0 updated/);
+    const store = new SqliteStore(db);
+    try {
+      const [contact] = await store.listContacts(owner);
+      expect(contact!.phones).to.deep.equal({ mobile: '+1-555-555-5555 ext. 5555', business: '+1-914-555-863-1234', home: '+1-555-555-0100 ext. 12' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses, on its first import as on any later one, a file with two contacts sharing an address', () => {
     writeFileSync(join(dir, 'shared.csv'), 'displayName,email1\nDup A,dup@x.example\nDup B,DUP@x.example\n');
     const result = cli(['contacts', 'import', 'shared.owner@contoso.com', join(dir, 'shared.csv'), '--create']);
