@@ -45,8 +45,20 @@ export function graphSizeId(width: number, height: number): string {
   return `${width}X${height}`;
 }
 
-/** Graph tells a user without a photo (ImageNotFound) from an id it does not know (Request_ResourceNotFound). */
-export async function photoNotFoundFor(store: Store, owner: PhotoOwner, name: string): Promise<BridgeError> {
+/** Whose photo a Graph path asks for and the name it gave them; `caller` for `/me`. */
+export interface AskedOwner {
+  owner: PhotoOwner;
+  name: string;
+  caller: boolean;
+}
+
+/**
+ * Graph tells a user without a photo (ImageNotFound) from an id it does not know
+ * (Request_ResourceNotFound). The caller's own mailbox is there whether the directory lists
+ * it or not, as `/me` answers it (graph-user-routes.ts), so it only ever lacks a photo.
+ */
+export async function photoNotFoundFor(store: Store, { owner, name, caller }: AskedOwner): Promise<BridgeError> {
+  if (caller) return imageNotFound();
   return owner.kind === 'user' && (await store.getUser(owner.email)) ? imageNotFound() : resourceNotFound(name);
 }
 

@@ -2,7 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ServedRendition } from '../domain/photo.js';
-import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { userOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
@@ -11,7 +11,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { graphErrorHandler, methodNotAllowed, resourceNotFound, unknownSegment } from './graph-errors.js';
-import { graphContextUrl, graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
+import { graphContextUrl, graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor, type AskedOwner } from './graph-photo-path.js';
 
 export interface GraphPhotoRoutesOptions {
   store: Store;
@@ -48,11 +48,11 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   const reader = requireAccount(auth, 'user');
 
   /** What the photo the path names is served as at `size` (its metadata, not its bytes), or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
-  async function servedOf(req: Request, size: PhotoSize): Promise<{ served: ServedRendition; owner: PhotoOwner; name: string }> {
-    const { owner, name } = ownerIn(req);
-    const served = await photos.servedAt(owner, size);
-    if (!served) throw await photoNotFoundFor(store, owner, name);
-    return { served, owner, name };
+  async function servedOf(req: Request, size: PhotoSize): Promise<AskedOwner & { served: ServedRendition }> {
+    const asked = ownerIn(req);
+    const served = await photos.servedAt(asked.owner, size);
+    if (!served) throw await photoNotFoundFor(store, asked);
+    return { ...asked, served };
   }
 
   router.get(forUserAndMe('/photo'), reader, async (req, res) => {
@@ -92,8 +92,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   router.patch(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
 
   router.delete(['/photo', '/photo/$value'].flatMap(forUserAndMe), reader, mayChange, async (req, res) => {
-    const { owner, name } = ownerIn(req);
-    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, owner, name);
+    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, ownerIn(req));
     res.status(204).end();
   });
 
@@ -110,16 +109,16 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
 }
 
 /** `users/{id}` names a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
-function ownerIn(req: Request): { owner: PhotoOwner; name: string } {
+function ownerIn(req: Request): AskedOwner {
   const id = req.params.id;
   if (id === undefined) {
     const mailbox = mailboxOf(contextOf(req));
     if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
-    return { owner: userOwner(mailbox), name: mailbox };
+    return { owner: userOwner(mailbox), name: mailbox, caller: true };
   }
   const owner = graphUserOwner(String(id));
   if (owner instanceof BridgeError) throw owner;
-  return { owner, name: String(id) };
+  return { owner, name: String(id), caller: false };
 }
 
 /** The address of the user whose photo the path names (Graph's photo paths here name users only). */

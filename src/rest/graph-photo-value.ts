@@ -44,7 +44,8 @@ export function graphPhotoValueDoors(store: Store): PhotoDoor[] {
     },
     need: forCaller ? 'user' : 'photo',
     parse,
-    notFound: (request, owner, anonymous) => (anonymous ? imageNotFound() : photoNotFoundFor(store, owner, request.name)),
+    notFound: (request, owner, anonymous) =>
+      anonymous ? imageNotFound() : photoNotFoundFor(store, { owner, name: request.name, caller: request.owner === CALLER }),
     sendError: sendGraphError,
     refusesOtherMethods: false,
   });

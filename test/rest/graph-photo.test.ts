@@ -163,8 +163,16 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       expectGraphError(await get('/v1.0/users/nobody@contoso.com/photo/$value'), 404, 'Request_ResourceNotFound');
       expectGraphError(await get('/v1.0/users/8ef9c3a1-0000-4000-8000-000000000000/photo/$value'), 404, 'Request_ResourceNotFound');
       expectGraphError(await get('/v1.0/users/nobody@contoso.com/photo'), 404, 'Request_ResourceNotFound');
-      // The admin account has no directory entry, so its /me names nobody.
-      expectGraphError(await get('/v1.0/me/photo/$value', admin), 404, 'Request_ResourceNotFound');
+    });
+
+    it('the caller’s own mailbox without a photo → 404 ImageNotFound on /me, whether the directory lists it or not (as /me answers it)', async () => {
+      const unlisted = { username: 'reader@fabrikam.example', password: 'fabrikam secret' };
+      await t.store.putAccount(unlisted.username, await hashPassword(unlisted.password), 'user');
+      expect((await get('/v1.0/me', basic(unlisted)).expect(200)).body).to.deep.include({ id: unlisted.username });
+      for (const path of ['/v1.0/me/photo', '/v1.0/me/photos', '/v1.0/me/photos/48x48', '/v1.0/me/photo/$value', '/beta/me/photos/96x96/$value']) {
+        expectGraphError(await get(path, basic(unlisted)), 404, 'ImageNotFound');
+        expectGraphError(await get(path, basic(ADMIN)), 404, 'ImageNotFound');
+      }
     });
 
     it('a size that is not an HD size → 400 with the sizes to use', async () => {
