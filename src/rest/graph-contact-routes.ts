@@ -17,7 +17,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { graphErrorHandler, imageNotFound, methodNotAllowed } from './graph-errors.js';
-import { graphBaseUrl, graphContextUrl, graphSizeId } from './graph-photo-path.js';
+import { graphBaseUrl, graphContextUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
   store: Store;
@@ -64,14 +64,16 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   async function ownContacts(req: Request, alias: RegExpExecArray): Promise<void> {
     const mailbox = callerOf(req);
-    const [, user, folder] = alias;
+    const { folder } = alias.groups!;
     if (folder !== undefined) {
       if (!isContactsFolder(decodedSegment(folder), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
       return;
     }
+    const id = graphUserId(userInMatch(alias.groups!));
+    if (id instanceof BridgeError) throw id;
     // Own when the address is the login's, or both name one directory user (a login by a secondary
     // address or UPN, named by the primary address /me gives as its id).
-    const named = decodedSegment(user!).toLowerCase();
+    const named = id.toLowerCase();
     if (named === mailbox.toLowerCase()) return;
     const [namedUser, loginUser] = await Promise.all([store.getUser(named), store.getUser(mailbox)]);
     if (!namedUser || namedUser.email.toLowerCase() !== loginUser?.email.toLowerCase()) {
@@ -167,8 +169,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 /** The Contacts folder's well-known name, which Graph takes in place of its id. */
 const WELL_KNOWN_CONTACTS = 'contacts';
 
-/** `/users/{id}/contacts…` and `/me/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
-const CONTACTS_ELSEWHERE = /^\/(?:users\/([^/?]+)|me\/contactFolders\/([^/?]+))\/contacts(?=[/?]|$)/i;
+/** `/users/{id}/contacts…` (or `/users('{id}')/contacts…`) and `/me/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
+const CONTACTS_ELSEWHERE = new RegExp(String.raw`^\/(?:${USER_IN_PATH}|me\/contactFolders\/(?<folder>[^/?]+))\/contacts(?=[/?]|$)`, 'i');
 
 function callerOf(req: Request): string {
   const mailbox = mailboxOf(contextOf(req));

@@ -31,6 +31,20 @@ export function resourceNotFound(id: string): BridgeError {
   );
 }
 
+/**
+ * What Graph answers for `users/$…`: a segment starting with `$` is OData's own, not a key.
+ * Get user (https://learn.microsoft.com/en-us/graph/api/user-get): "When the userPrincipalName
+ * begins with a `$` character, the GET request URL syntax `/users/$x@y.com` fails with a
+ * `400 Bad Request` error code"; the message as Graph writes it (msgraph-sdk-dotnet#2635).
+ */
+export function dollarUserSegment(): BridgeError {
+  return new BridgeError(
+    'BadRequest',
+    400,
+    "The request URI is not valid. Since the segment 'users' refers to a collection, this must be the last segment in the request URI or it must be followed by an function or action that can be bound to it otherwise all intermediate segments must refer to a single resource.",
+  );
+}
+
 /** A path Graph does not have, as Graph answers one. */
 export function unknownSegment(segment: string): BridgeError {
   return new BridgeError('BadRequest', 400, `Resource not found for the segment '${segment.slice(0, 80)}'.`);

@@ -4,14 +4,16 @@ import { BridgeError } from '../domain/errors.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { contextOf, linkBaseOf } from '../http/request-context.js';
+import { decodedSegment } from '../http/request-target.js';
 import type { Store } from '../store/store.js';
-import { imageNotFound, resourceNotFound } from './graph-errors.js';
+import { dollarUserSegment, imageNotFound, resourceNotFound, unknownSegment } from './graph-errors.js';
 
 /*
  * How the Graph-compatible API names people and sizes
  * (https://learn.microsoft.com/en-us/graph/api/profilephoto-get): `users/{id | userPrincipalName}`
- * and `photos/{size}` with the HD sizes 48x48 … 648x648. A user's id here is their primary
- * SMTP address, which is also their user principal name in the bridge's directory.
+ * (or `users('{id}')`, UserInPath) and `photos/{size}` with the HD sizes 48x48 … 648x648. A
+ * user's id here is their primary SMTP address, which is also their user principal name in
+ * the bridge's directory.
  */
 
 /** Graph's versions; `beta` answers as `v1.0` does. */
@@ -20,11 +22,58 @@ export const GRAPH_VERSIONS = ['v1.0', 'beta'] as const;
 /** Graph writes size ids as `240X240`; requests may use either case. */
 export const GRAPH_SIZE_IDS: readonly string[] = PHOTO_SIZES.map((size) => `${size}x${size}`);
 
-/** The owner a `users/{id}` segment (already percent-decoded) names, or Graph's not-found for an id that is no address. */
-export function graphUserOwner(id: string): PhotoOwner | BridgeError {
+/**
+ * A user as a Graph path names one, in either shape Get user documents
+ * (https://learn.microsoft.com/en-us/graph/api/user-get): `users/{id | userPrincipalName}`, or
+ * OData's key `users('{id}')`, the one way to name a userPrincipalName that begins with `$`:
+ * "remove the slash (/) after `/users` and enclose the userPrincipalName in parentheses and
+ * single quotes … `/users('$AdeleVance@contoso.com')`". Percent-decoded: `id` is the segment,
+ * `key` what is between the parentheses; Express routes (userPaths) and regular expressions
+ * (USER_IN_PATH, userInMatch) name them so.
+ */
+export interface UserInPath {
+  id?: string;
+  key?: string;
+}
+
+/** The Express paths that name a user, in both shapes, followed by `suffix`. */
+export function userPaths(suffix: string): string[] {
+  return [`/users/:id${suffix}`, `/users\\(:key\\)${suffix}`];
+}
+
+/** Both shapes in a regular expression over a raw path: the named groups `id` and `key`, still percent-encoded. */
+export const USER_IN_PATH = String.raw`users(?:\/(?<id>[^/?]+)|\((?<key>[^/?]*)\))`;
+
+/** The user a USER_IN_PATH match names, percent-decoded as Express decodes its parameters. */
+export function userInMatch(groups: Partial<Record<string, string>>): UserInPath {
+  const { id, key } = groups;
+  return { id: id === undefined ? undefined : decodedSegment(id), key: key === undefined ? undefined : decodedSegment(key) };
+}
+
+/** An OData string literal: in single quotes, a quote in it written twice (OData ABNF, `SQUOTE-in-string`). */
+const STRING_LITERAL = /^'((?:[^']|'')*)'$/;
+
+/** The id a path names, or Graph's 400: for `users/$…` (a `$` segment is OData's), and for a key that is no string. */
+export function graphUserId({ id = '', key }: UserInPath): string | BridgeError {
+  if (key === undefined) return id.startsWith('$') ? dollarUserSegment() : id;
+  const literal = STRING_LITERAL.exec(key);
+  return literal ? literal[1]!.replaceAll("''", "'") : unknownSegment(`users(${key})`);
+}
+
+/** Whose photo a Graph path asks for and the name it gave them; `caller` for `/me`. */
+export interface AskedOwner {
+  owner: PhotoOwner;
+  name: string;
+  caller: boolean;
+}
+
+/** The user a path names, or Graph's error: its 400 for an id it cannot read, not-found for an id that is no address. */
+export function graphUserOwner(path: UserInPath): Omit<AskedOwner, 'caller'> | BridgeError {
+  const id = graphUserId(path);
+  if (id instanceof BridgeError) return id;
   if (!id.includes('@')) return resourceNotFound(id);
   try {
-    return userOwner(normalizeSmtpAddress(id));
+    return { owner: userOwner(normalizeSmtpAddress(id)), name: id };
   } catch {
     return resourceNotFound(id);
   }
@@ -43,13 +92,6 @@ export function parseGraphSize(segment: string): PhotoSize | BridgeError {
 /** A profilePhoto's id, as Graph writes it. */
 export function graphSizeId(width: number, height: number): string {
   return `${width}X${height}`;
-}
-
-/** Whose photo a Graph path asks for and the name it gave them; `caller` for `/me`. */
-export interface AskedOwner {
-  owner: PhotoOwner;
-  name: string;
-  caller: boolean;
 }
 
 /**

@@ -11,7 +11,16 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { graphErrorHandler, methodNotAllowed, resourceNotFound, unknownSegment } from './graph-errors.js';
-import { graphContextUrl, graphSizeId, graphUserOwner, parseGraphSize, photoNotFoundFor, type AskedOwner } from './graph-photo-path.js';
+import {
+  graphContextUrl,
+  graphSizeId,
+  graphUserOwner,
+  parseGraphSize,
+  photoNotFoundFor,
+  userPaths,
+  type AskedOwner,
+  type UserInPath,
+} from './graph-photo-path.js';
 
 export interface GraphPhotoRoutesOptions {
   store: Store;
@@ -22,8 +31,8 @@ export interface GraphPhotoRoutesOptions {
   changes: PhotoChanges;
 }
 
-/** The same path for a user and for the caller (`/me`). */
-const forUserAndMe = (suffix: string) => [`/users/:id${suffix}`, `/me${suffix}`];
+/** The same path for a user (in both shapes, userPaths) and for the caller (`/me`). */
+const forUserAndMe = (suffix: string) => [...userPaths(suffix), `/me${suffix}`];
 
 /**
  * The Graph-compatible photo API apart from the bytes (those are on the photo hot path,
@@ -48,7 +57,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   const reader = requireAccount(auth, 'user');
 
   /** What the photo the path names is served as at `size` (its metadata, not its bytes), or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
-  async function servedOf(req: Request, size: PhotoSize): Promise<AskedOwner & { served: ServedRendition }> {
+  async function servedOf(req: Request<UserInPath>, size: PhotoSize): Promise<AskedOwner & { served: ServedRendition }> {
     const asked = ownerIn(req);
     const served = await photos.servedAt(asked.owner, size);
     if (!served) throw await photoNotFoundFor(store, asked);
@@ -108,21 +117,21 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   return router;
 }
 
-/** `users/{id}` names a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
-function ownerIn(req: Request): AskedOwner {
-  const id = req.params.id;
-  if (id === undefined) {
+/** `users/{id}` and `users('{id}')` name a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
+function ownerIn(req: Request<UserInPath>): AskedOwner {
+  const { id, key } = req.params;
+  if (id === undefined && key === undefined) {
     const mailbox = mailboxOf(contextOf(req));
     if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
     return { owner: userOwner(mailbox), name: mailbox, caller: true };
   }
-  const owner = graphUserOwner(String(id));
-  if (owner instanceof BridgeError) throw owner;
-  return { owner, name: String(id), caller: false };
+  const named = graphUserOwner({ id, key });
+  if (named instanceof BridgeError) throw named;
+  return { ...named, caller: false };
 }
 
 /** The address of the user whose photo the path names (Graph's photo paths here name users only). */
-function userEmailIn(req: Request): string {
+function userEmailIn(req: Request<UserInPath>): string {
   const { owner, name } = ownerIn(req);
   if (owner.kind !== 'user') throw resourceNotFound(name);
   return owner.email;

@@ -3,19 +3,20 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import type { Store } from '../store/store.js';
 import { decodedSegment } from '../http/request-target.js';
 import { imageNotFound, sendGraphError } from './graph-errors.js';
-import { graphUserOwner, parseGraphSize, photoNotFoundFor } from './graph-photo-path.js';
+import { graphUserOwner, parseGraphSize, photoNotFoundFor, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js';
 
 /**
  * Graph's photo bytes on the photo hot path: `/v1.0/users/{id | upn}/photo/$value` (the
- * largest), `/v1.0/users/{id | upn}/photos/{48x48 … 648x648}/$value`, the same under
- * `/me` for the caller, and `/beta` as an alias. The Graph JS client sends `$value`
- * literally and the address with a raw `@` (ews-wire G1); `%24value` and `%40` are read too.
+ * largest), `/v1.0/users/{id | upn}/photos/{48x48 … 648x648}/$value`, the same with the user
+ * as OData's key `users('{upn}')` (UserInPath), under `/me` for the caller, and `/beta` as an
+ * alias. The Graph JS client sends `$value` literally and the address with a raw `@`
+ * (ews-wire G1); `%24value` and `%40` are read too.
  * A size above the photo's gives the largest available, as the EWS URL does. Graph always
  * answers JPEG, so Accept does not convert. Every other Graph URL is the app's
  * (graph-photo-routes.ts), as are a PUT, PATCH or DELETE of these.
  */
-const PHOTO_VALUE = /^\/(?:v1\.0|beta)\/(?:users\/([^/]+)|me)\/(?:photo|photos\/([^/]+))\/(?:\$|%24)value$/i;
+const PHOTO_VALUE = new RegExp(String.raw`^\/(?:v1\.0|beta)\/(?:(${USER_IN_PATH})|me)\/(?:photo|photos\/(?<size>[^/]+))\/(?:\$|%24)value$`, 'i');
 
 /** The cheap test first: most requests are not for Graph at all. */
 function graphValueMatch(url: string, pathLength: number): RegExpExecArray | null {
@@ -25,13 +26,12 @@ function graphValueMatch(url: string, pathLength: number): RegExpExecArray | nul
 }
 
 function parse(url: string, pathLength: number): PhotoRequest | BridgeError {
-  const [, id, sizeSegment] = graphValueMatch(url, pathLength)!;
-  const size = sizeSegment === undefined ? LARGEST_PHOTO_SIZE : parseGraphSize(decodedSegment(sizeSegment));
+  const { 1: user, groups = {} } = graphValueMatch(url, pathLength)!;
+  const size = groups.size === undefined ? LARGEST_PHOTO_SIZE : parseGraphSize(decodedSegment(groups.size));
   if (size instanceof BridgeError) return size;
-  if (id === undefined) return { owner: CALLER, name: 'me', size };
-  const name = decodedSegment(id);
-  const owner = graphUserOwner(name);
-  return owner instanceof BridgeError ? owner : { owner, name, size };
+  if (user === undefined) return { owner: CALLER, name: 'me', size };
+  const named = graphUserOwner(userInMatch(groups));
+  return named instanceof BridgeError ? named : { ...named, size };
 }
 
 /** `users/{id}` reads a photo (anonymous when the operator allowed it); `/me` needs a real login. */

@@ -7,7 +7,7 @@ import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, resourceNotFound } from './graph-errors.js';
-import { graphBaseUrl, graphUserOwner } from './graph-photo-path.js';
+import { graphBaseUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
 
 export interface GraphUserRoutesOptions {
   store: Store;
@@ -16,7 +16,7 @@ export interface GraphUserRoutesOptions {
 }
 
 /**
- * `GET /me` and `GET /users/{id | userPrincipalName}` (https://learn.microsoft.com/en-us/graph/api/user-get):
+ * `GET /me` and `GET /users/{id | userPrincipalName}` or `GET /users('{userPrincipalName}')` (https://learn.microsoft.com/en-us/graph/api/user-get):
  * the user with Graph's default properties, which a client reads before it asks for the
  * photo (`/me`, then `/me/photo/$value`). A user's id is their primary address; another of
  * their addresses finds them too. A login the directory does not list is still a mailbox
@@ -34,12 +34,12 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(graphUser(req, user));
   });
 
-  router.get('/users/:id', reader, async (req, res) => {
-    const id = String(req.params.id);
-    const owner = graphUserOwner(id);
-    if (owner instanceof BridgeError) throw owner;
+  router.get(userPaths(''), reader, async (req, res) => {
+    const named = graphUserOwner(req.params);
+    if (named instanceof BridgeError) throw named;
+    const { owner, name } = named;
     const user = owner.kind === 'user' ? await store.getUser(owner.email) : undefined;
-    if (!user) throw resourceNotFound(id);
+    if (!user) throw resourceNotFound(name);
     res.json(graphUser(req, user));
   });
 

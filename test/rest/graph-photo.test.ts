@@ -131,6 +131,55 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       expect(bytes.headers.etag).to.equal(direct.headers.etag);
     });
 
+    it("OData's key form users('{upn}') names the user as users/{upn} does: the user, the photo's metadata and bytes, the contacts", async () => {
+      const user = (await get("/v1.0/users('Alex.Wilber@contoso.com')").expect(200)).body as { id: string };
+      expect(user.id).to.equal('alex.wilber@contoso.com');
+      const meta = (await get("/v1.0/users('alex.wilber@contoso.com')/photo").expect(200)).body as Record<string, string>;
+      expect(meta).to.deep.include({ id: '486X486' });
+      expect(meta['@odata.context']).to.match(/#users\('alex\.wilber%40contoso\.com'\)\/photo\/\$entity$/);
+      const bytes = await get("/v1.0/users('alex.wilber@contoso.com')/photo/$value").expect(200).expect('content-type', 'image/jpeg');
+      expect(bytes.headers.etag).to.equal(meta['@odata.mediaEtag']);
+      const sized = await get('/beta/users(%27alex.wilber%40contoso.com%27)/photos/96x96/%24value').expect(200);
+      const plain = await get('/v1.0/users/alex.wilber@contoso.com/photos/96x96/$value').expect(200);
+      expect(sized.headers.etag).to.equal(plain.headers.etag);
+      expect((await get("/v1.0/users('alex.wilber@contoso.com')/photos/64x64").expect(200)).body).to.deep.include({ id: '64X64' });
+      expect((await get("/v1.0/users('alex.wilber@contoso.com')/photos").expect(200)).body)
+        .to.have.property('value')
+        .with.length(7);
+      await get(`/v1.0/users('${READER.username}')/contacts`).expect(200);
+    });
+
+    it("a userPrincipalName that begins with $ is read in the key form, a quote in it written twice; users/$… is Graph's 400", async () => {
+      const upn = "$adele.o'vance@contoso.com";
+      await t.store.upsertUsers([{ email: upn, displayName: 'Adele Vance', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner(upn), await samplePhoto(200, 200), 'test');
+      const key = "users('$adele.o''vance@contoso.com')";
+      expect((await get(`/v1.0/${key}`).expect(200)).body).to.deep.include({ id: upn });
+      expect((await get(`/v1.0/${key}/photo`).expect(200)).body).to.deep.include({ id: '200X200' });
+      await get(`/v1.0/${key}/photos/48x48/$value`).expect(200).expect('content-type', 'image/jpeg');
+      for (const path of [
+        `/v1.0/users/${upn}`,
+        `/v1.0/users/${upn}/photo`,
+        `/v1.0/users/${upn}/photo/$value`,
+        `/v1.0/users/%24adele.o'vance@contoso.com/photos/48x48/$value`,
+        `/v1.0/users/${upn}/contacts`,
+      ]) {
+        const res = await get(path);
+        expectGraphError(res, 400, 'BadRequest');
+        expect((res.body as { error: { message: string } }).error.message, path).to.contain("the segment 'users' refers to a collection");
+      }
+      // The login is checked first, as for any other path.
+      expectGraphError(await request(t.bridge.server).get(`/v1.0/users/${upn}/photo/$value`), 401, 'InvalidAuthenticationToken');
+      // A key that is no OData string (a lone quote, no closing quote) names no one.
+      for (const path of [
+        "/v1.0/users('a'b@contoso.com')/photo/$value",
+        "/v1.0/users('alex.wilber@contoso.com)/photo",
+        '/v1.0/users(alex.wilber@contoso.com)',
+      ]) {
+        expectGraphError(await get(path), 400, 'BadRequest');
+      }
+    });
+
     it('/beta answers as /v1.0 does', async () => {
       const beta = await get('/beta/users/alex.wilber@contoso.com/photo').expect(200);
       expect(beta.body).to.deep.include({ id: '486X486' });
