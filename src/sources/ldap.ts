@@ -1,7 +1,19 @@
-import { EqualityFilter, InsufficientAccessError, InvalidDNSyntaxError, NoSuchObjectError, OrFilter, type Client, type Entry } from 'ldapts';
+import type { EventEmitter } from 'node:events';
+import {
+  EqualityFilter,
+  InsufficientAccessError,
+  InvalidDNSyntaxError,
+  MessageResponseStatus,
+  NoSuchObjectError,
+  OrFilter,
+  SearchResponse,
+  type Client,
+  type Entry,
+  type SearchOptions,
+} from 'ldapts';
 import type { Logger } from '../logger.js';
 import { directoryAnswered, isReferral, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
-import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
+import { InconclusiveAnswerError, NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
 import type { SourceType } from './registry.js';
 
 /**
@@ -56,14 +68,45 @@ async function lookUp(client: Client, settings: LdapSettings, reference: PhotoRe
     }
   }
   if (reference.emails.length === 0) return {};
-  const { searchEntries } = await client.search(settings.baseDn, {
+  const { entries, cutOff } = await searchWithinSizeLimit(client, settings.baseDn, {
     scope: 'sub',
     filter: addressFilter(settings.searchAttributes, reference.emails),
     sizeLimit: settings.sizeLimit,
     ...read,
   });
-  const candidates = searchEntries.map((entry) => photoOf(entry, settings));
-  return candidates.find((candidate) => candidate.photo) ?? candidates[0] ?? {};
+  const candidates = entries.map((entry) => photoOf(entry, settings));
+  const withPhoto = candidates.find((candidate) => candidate.photo);
+  if (withPhoto) return withPhoto;
+  // One of the entries the directory left out may be the one with the photo.
+  if (cutOff) {
+    throw new InconclusiveAnswerError(
+      `the directory cut off the search for ${reference.emails.join(', ')} after ${entries.length} entries (sizeLimitExceeded, 4), none with a photo: raise sizeLimit, or the directory's own size limit for the bind account`,
+    );
+  }
+  return candidates[0] ?? {};
+}
+
+/**
+ * A search, and whether the directory cut it off at a size limit. RFC 4511, Appendix A.1:
+ * sizeLimitExceeded (4) "Indicates that the size limit specified by the client was exceeded
+ * before the operation could be completed" (servers answer it for their own limit too, as
+ * slapd does for its `limits size`). ldapts takes that result as success when
+ * the request carries a sizeLimit and hands back only the entries, so the result itself
+ * is read where ldapts's message parser hands it over (a plain property, like its socket).
+ */
+async function searchWithinSizeLimit(client: Client, baseDn: string, options: SearchOptions): Promise<{ entries: Entry[]; cutOff: boolean }> {
+  const parser = (client as unknown as { messageParser: EventEmitter }).messageParser;
+  let cutOff = false;
+  const readResult = (message: unknown) => {
+    if (message instanceof SearchResponse && message.status === MessageResponseStatus.SizeLimitExceeded) cutOff = true;
+  };
+  parser.on('message', readResult);
+  try {
+    const { searchEntries } = await client.search(baseDn, options);
+    return { entries: searchEntries, cutOff };
+  } finally {
+    parser.off('message', readResult);
+  }
 }
 
 /**

@@ -73,20 +73,31 @@ export class PermanentSourceError extends Error {}
 export class MisconfiguredSourceError extends PermanentSourceError {}
 
 /**
+ * An answer that cannot say whether this person has a photo: a search the source cut off
+ * (a size limit, more results than it lists) before it reached them. Asking again now is
+ * cut off the same way and says nothing of the source's health, so it is neither retried
+ * nor held against the source; but the photo is unknown, not absent: "try again".
+ */
+export class InconclusiveAnswerError extends PermanentSourceError {}
+
+/**
  * How a lookup failed. `permanent`: the source answered in a way that asking again will not
  * change for this person (a 403 on them, bytes that are no usable photo, an answer over the
  * size limit), which stands for "no photo" for now. `transient`: anything else — the source
  * down or slow (5xx or 429 after the retries, its breaker open, its queue full), or set up
  * wrongly (MisconfiguredSourceError, or a call the outbound policy refused for where it
- * goes: a host the operator did not allow, which no one's photo gets past) — so whether
- * there is a photo is unknown, and asking again later may tell. A photo link refused is
- * one person's: whatsapp-link.ts makes it a PermanentSourceError.
+ * goes: a host the operator did not allow, which no one's photo gets past), or its answer
+ * cut off before it could tell (InconclusiveAnswerError) — so whether there is a photo is
+ * unknown, and asking again later may tell. A photo link refused is one person's:
+ * whatsapp-link.ts makes it a PermanentSourceError.
  */
 export type SourceFailure = 'transient' | 'permanent';
 
 export function failureOf(error: unknown): SourceFailure {
   const thisPersons =
-    (error instanceof PermanentSourceError && !(error instanceof MisconfiguredSourceError)) || error instanceof AnswerTooLarge || imageRefused(error);
+    (error instanceof PermanentSourceError && !(error instanceof MisconfiguredSourceError) && !(error instanceof InconclusiveAnswerError)) ||
+    error instanceof AnswerTooLarge ||
+    imageRefused(error);
   return thisPersons ? 'permanent' : 'transient';
 }
 

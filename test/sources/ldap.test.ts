@@ -9,7 +9,14 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource } from '../../src/sources/ldap.js';
-import { MisconfiguredSourceError, PermanentSourceError, type PhotoReference, type SourceAnswer } from '../../src/sources/photo-source.js';
+import {
+  failureOf as failureKindOf,
+  InconclusiveAnswerError,
+  MisconfiguredSourceError,
+  PermanentSourceError,
+  type PhotoReference,
+  type SourceAnswer,
+} from '../../src/sources/photo-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
 import { envelope, parseSoap } from '../support/soap.js';
@@ -56,6 +63,8 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     await adUser('Hal Wide', { mail: 'hal@example.com', thumbnailPhoto: photos.hal! });
     await adUser('Ivy Uploaded', { mail: 'ivy@example.com', thumbnailPhoto: photos.ivy! });
     await adUser('Jon Uploaded', { mail: 'jon@example.com' });
+    // More entries share one address than a lookup may read (slapd gives the reader 3, sizeLimit 10); only the last has a photo.
+    for (let n = 1; n <= 12; n++) await adUser(`Dup ${n}`, { mail: 'dup@example.com', ...(n === 12 ? { thumbnailPhoto: photos.ivy! } : {}) });
   });
   after(() => slapd?.dispose());
 
@@ -122,6 +131,15 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(await fetch(user([], { ldapDn: 'not a DN' }))).to.deep.equal({ kind: 'none' });
       // Another domain's DN, as a Global Catalog import wrote it: the directory refers it elsewhere.
       expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: 'CN=Ada,OU=People,DC=child,DC=example,DC=org' })))).to.deep.equal(photos.ada);
+    });
+
+    it('fails as "try again", not "no photo", when the directory cut the search off before an entry with a photo', async () => {
+      const error = await failureOf(fetch(user(['dup@example.com'])));
+      expect(error).to.be.instanceOf(InconclusiveAnswerError);
+      expect(failureKindOf(error)).to.equal('transient');
+      expect(error.message).to.equal(
+        "the directory cut off the search for dup@example.com after 3 entries (sizeLimitExceeded, 4), none with a photo: raise sizeLimit, or the directory's own size limit for the bind account",
+      );
     });
 
     it('takes nothing it cannot look up', () => {
@@ -241,6 +259,7 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
         { email: 'eve@example.com', displayName: 'Eve Nomail', refs: { ldapDn: person('Eve Nomail') } },
         { email: 'fay@example.com', displayName: 'Fay Crowd', refs: {} },
         { email: 'gus@example.com', displayName: 'Gus Stale', refs: {} },
+        { email: 'dup@example.com', displayName: 'Dup', refs: {} },
       ]);
     });
     after(async () => {
@@ -279,6 +298,11 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     it('serves the REST photo URL as JPEG bytes for a user whose LDAP DN reference leads to the photo', async () => {
       const res = await restPhoto('eve@example.com').expect(200).expect('content-type', 'image/jpeg');
       expect(await widthOf(res.body as Buffer)).to.equal(64);
+    });
+
+    it('answers "try again" (503), not ErrorItemNotFound (404), for a user whose search the directory cut off before a photo', async () => {
+      await restPhoto('dup@example.com').expect(503);
+      expect(await t.store.getPhotoInfo(userOwner('dup@example.com'))).to.equal(undefined);
     });
 
     it('asks the directory once for 50 concurrent requests for one uncached user', async () => {
