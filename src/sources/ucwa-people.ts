@@ -1,4 +1,4 @@
-import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
+import { InconclusiveAnswerError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { linkOf, readJson, isUcwaNotFound, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
 
 /** Whom to find in the address book, and how to recognise them among the search results. */
@@ -17,8 +17,13 @@ export interface UcwaContact {
   resource: UcwaResource;
 }
 
-/** search_ref allows 1…100; an exact address rarely matches more than a handful. */
-const SEARCH_LIMIT = 10;
+/**
+ * The `limit` of each people search, in turn. An exact address rarely matches more than a
+ * handful, but the search also matches parts of addresses (hal@ and val@ for al@), so an
+ * answer that says it left people out is asked again at search_ref's largest: "The maximum
+ * value is 100 and the minimum value is 1".
+ */
+const SEARCH_LIMITS = [10, 100] as const;
 /** Contact links remembered per application; beyond this the longest unused are forgotten. */
 const REMEMBERED_CONTACTS = 10_000;
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -68,18 +73,44 @@ export class UcwaPeople {
     return contact;
   }
 
-  /** The `self` link of the search result that is this person (search_ref), or undefined. */
+  /**
+   * The `self` link of the search result that is this person (search_ref), or undefined when
+   * the address book has nobody of that address. A search cut off before it found them
+   * even at the largest limit fails: the person may be among those left out.
+   */
   async search(application: UcwaApplication, person: UcwaPersonQuery, signal: AbortSignal): Promise<string | undefined> {
+    for (const limit of SEARCH_LIMITS) {
+      const { url, contacts, cutOff } = await this.searchAt(limit, application, person, signal);
+      const contact = contacts.find((candidate) => person.matches(candidate));
+      if (contact) return linkOf(contact, 'self', url);
+      if (!cutOff) return undefined;
+    }
+    throw new InconclusiveAnswerError(
+      `UCWA's people search for ${person.query} matched more than ${SEARCH_LIMITS.at(-1)} people, ${person.key} not among those it listed`,
+    );
+  }
+
+  /**
+   * One people search: the contacts listed and whether it left some out. search_ref,
+   * moreResultsAvailable: "Indicates to clients that more search results are available
+   * than the limit set in the search query".
+   */
+  private async searchAt(
+    limit: number,
+    application: UcwaApplication,
+    person: UcwaPersonQuery,
+    signal: AbortSignal,
+  ): Promise<{ url: string; contacts: UcwaResource[]; cutOff: boolean }> {
     const url = new URL(application.search);
     // The one part of a URL a UCWA client writes itself: the documented query parameters.
     url.searchParams.set('query', person.query);
-    url.searchParams.set('limit', String(SEARCH_LIMIT));
+    url.searchParams.set('limit', String(limit));
     const response = await this.client.request(url.href, { headers: JSON_ACCEPT }, signal);
     if (response.status === 403) throw new MisconfiguredSourceError('UCWA does not let this account search the address book (403)');
     if (response.status !== 200) throw ucwaFailure(response, 'people search');
-    const embedded = readJson(response, 'people search')._embedded?.contact as UcwaResource | UcwaResource[] | undefined;
-    const contact = ([] as UcwaResource[]).concat(embedded ?? []).find((candidate) => person.matches(candidate));
-    return contact && linkOf(contact, 'self', url.href);
+    const answer = readJson(response, 'people search');
+    const embedded = answer._embedded?.contact as UcwaResource | UcwaResource[] | undefined;
+    return { url: url.href, contacts: ([] as UcwaResource[]).concat(embedded ?? []), cutOff: answer.moreResultsAvailable === true };
   }
 
   /** A contact resource; undefined when UCWA says it does not exist (404 ResourceNotFound). */

@@ -303,7 +303,8 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
     });
   };
 
-  // search_ref: query required (≤ 256 characters), limit 1…100; the fields searched include name, email and URI.
+  // search_ref: query required (≤ 256 characters), limit 1…100 ("The maximum value is 100 and the minimum value is 1"),
+  // at most `limit` contacts listed; the fields searched include name, email and URI.
   const search = (res: ServerResponse, url: URL, app: string) => {
     sim.counts.searches++;
     sim.lastSearch = { query: url.searchParams.get('query'), limit: url.searchParams.get('limit') };
@@ -317,6 +318,7 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
       (p) => p.name.toLowerCase().includes(query) || p.sip.toLowerCase().includes(query) || p.emails.some((e) => e.toLowerCase().includes(query)),
     );
     return json(res, 200, {
+      // search_ref, moreResultsAvailable: "Indicates to clients that more search results are available than the limit set in the search query".
       moreResultsAvailable: found.length > limit,
       _links: { self: { href: `${app}/people/search${url.search}` } },
       // ContactSearch.js sample: no `_embedded` at all when nothing is found.

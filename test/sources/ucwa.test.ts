@@ -7,7 +7,16 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { OutboundRefused } from '../../src/sources/outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, RetryAfterError, type CheckStep, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import {
+  failureOf,
+  InconclusiveAnswerError,
+  NO_PHOTO,
+  PermanentSourceError,
+  RetryAfterError,
+  type CheckStep,
+  type PhotoReference,
+  type PhotoSource,
+} from '../../src/sources/photo-source.js';
 import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
 import { samplePhoto } from '../support/sample-images.js';
@@ -137,6 +146,46 @@ describe('Skype for Business UCWA source', () => {
       // "wilber@contoso.com" is part of Alex's address: the search finds him, the source must not take him.
       expect(await fetch(contact(['wilber@contoso.com']))).to.deep.equal(NO_PHOTO);
       expect(sim.counts).to.include({ searches: 2, contactReads: 1, photoRequests: 1 });
+    });
+
+    describe('a search that lists more people than its limit (moreResultsAvailable)', () => {
+      /** `count` people whose addresses contain al@contoso.com, listed before Al, who has a photo (with `al`). */
+      const crowdBefore = async (count: number, al: boolean, test: () => Promise<void>) => {
+        const crowd = Array.from({ length: count }, (_, n): UcwaPerson => ({
+          sip: `sip:p${n}al@contoso.com`,
+          name: `P${n}al`,
+          emails: [`p${n}al@contoso.com`],
+        }));
+        const added = [...crowd, ...(al ? [{ sip: 'sip:al@contoso.com', name: 'Al', emails: ['al@contoso.com'], photo: await samplePhoto(64, 64) }] : [])];
+        book.push(...added);
+        try {
+          await test();
+        } finally {
+          book.splice(-added.length);
+        }
+      };
+
+      it('asks again at the largest limit (100) and finds the person there', () =>
+        crowdBefore(11, true, async () => {
+          expect(await fetch(user('al@contoso.com'))).to.deep.include({ kind: 'photo' });
+          expect(sim.lastSearch).to.deep.equal({ query: 'al@contoso.com', limit: '100' });
+          expect(sim.counts).to.include({ searches: 2, contactReads: 1, photoRequests: 1 });
+        }));
+
+      it('answers "no photo" when the search at 100 lists everyone and nobody has the address', () =>
+        crowdBefore(11, false, async () => {
+          expect(await fetch(user('al@contoso.com'))).to.deep.equal(NO_PHOTO);
+          expect(sim.counts).to.include({ searches: 2, contactReads: 0 });
+        }));
+
+      it('fails as "try again", not "no photo", when even 100 leave the person out', () =>
+        crowdBefore(100, true, async () => {
+          const error = await failure(user('al@contoso.com'));
+          expect(error).to.be.instanceOf(InconclusiveAnswerError);
+          expect(failureOf(error)).to.equal('transient');
+          expect(error.message).to.equal("UCWA's people search for al@contoso.com matched more than 100 people, al@contoso.com not among those it listed");
+          expect(sim.counts).to.include({ searches: 2, contactReads: 0 });
+        }));
     });
 
     it('answers "no photo" for an unknown person, a photo that does not exist and a contact without a contactPhoto link', async () => {
