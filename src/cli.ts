@@ -24,6 +24,7 @@ import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { serve } from './serve.js';
+import { DirectoryTimeoutError } from './sources/ldap-connection.js';
 import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { readProblemOf } from './file-problem.js';
@@ -155,7 +156,7 @@ program
   .option('--prune-over-half', 'let --prune remove more than half of the users LDAP brought in')
   .action(async (options: { source?: string; prune?: boolean; pruneOverHalf?: boolean }) => {
     const { users, skipped, removed } = await withStore(async (store, settings) => {
-      const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source), AbortSignal.timeout(120_000));
+      const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source));
       const existing = options.prune ? await store.listUsers() : [];
       const gone = options.prune ? usersGoneFromLdap(existing, directory) : [];
       const fromLdap = options.pruneOverHalf ? undefined : pruneTooLarge(existing, directory, gone);
@@ -455,8 +456,9 @@ function expectedFailure(error: unknown): string | undefined {
     error instanceof StoreCopyError ||
     error instanceof BackupError ||
     error instanceof StoreOpenError ||
-    // A directory that refused the bind, a base DN it has not: what import-ldap's settings say.
-    error instanceof PermanentSourceError
+    // A directory that refused the bind, a base DN it has not, or too slow for timeoutMs: what import-ldap's settings say.
+    error instanceof PermanentSourceError ||
+    error instanceof DirectoryTimeoutError
   )
     return error.message;
   const { code, syscall, address, port, path, hostname } = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };

@@ -46,8 +46,10 @@ export function ldapSettingsOf(sources: SourceSettings, name?: string): LdapSett
  * names, organisation, phones, the Skype SIP address, and the entry's DN as the `ldapDn`
  * reference the ldap source reads the photo by. Entries that fail the same checks as a
  * file import are skipped and listed, not fatal: a directory always holds some oddities.
+ * No deadline of its own: a large or slow directory takes as long as its pages do; one
+ * page not sent within timeoutMs fails it, and importMaxMiB bounds what it reads.
  */
-export async function readLdapDirectory(settings: LdapSettings, signal: AbortSignal): Promise<LdapDirectory> {
+export async function readLdapDirectory(settings: LdapSettings, signal = new AbortController().signal): Promise<LdapDirectory> {
   const entries = await searchAll(settings, signal);
   const result: LdapDirectory = { users: [], skipped: [], skippedDns: [] };
   const seen = new Map<string, string>();

@@ -35,7 +35,7 @@ export const ldapSettingsSchema = z
     keepShape: z.boolean().default(true),
     /** Entries one address lookup may return. */
     sizeLimit: z.int().min(1).max(1000).default(10),
-    /** Connect and per-operation limit, below the bridge's own per-call timeout. */
+    /** Connect and per-operation limit (a page, for an import), below the bridge's own per-call timeout. */
     timeoutMs: z.int().min(100).max(120_000).default(10_000),
     /** Which entries a directory import reads. */
     userFilter: z.string().refine(isFilter, 'is not an LDAP filter').default('(&(objectClass=person)(|(mail=*)(proxyAddresses=*)))'),
@@ -158,7 +158,24 @@ async function readCa(path: string): Promise<Buffer> {
   }
 }
 
+/**
+ * The directory left an operation (connecting, the bind, a search or one page of it)
+ * unanswered for timeoutMs; ldapts then closes the connection. Worth trying again, and
+ * for the operator the setting to raise if the directory is that slow.
+ */
+export class DirectoryTimeoutError extends Error {}
+
+/** ldapts's own words for a connection or an operation past its timeout (Client._connect, Client._send); it gives them no class of their own. */
+function isLdaptsTimeout(error: unknown): error is Error {
+  return error instanceof Error && /^(Connection timeout|\w+: Operation timed out)$/.test(error.message);
+}
+
 function asSourceError(error: unknown, settings: LdapSettings): unknown {
+  if (isLdaptsTimeout(error)) {
+    return new DirectoryTimeoutError(`the directory did not answer within ${settings.timeoutMs} ms (timeoutMs of the ldap source): ${error.message}`, {
+      cause: error,
+    });
+  }
   if (error instanceof InvalidCredentialsError) {
     return new MisconfiguredSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
   }

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -7,6 +8,7 @@ import request from 'supertest';
 import { ConfigError } from '../../src/config.js';
 import { ldapSettingsOf, readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { ldapSource } from '../../src/sources/ldap.js';
+import { DirectoryTimeoutError } from '../../src/sources/ldap-connection.js';
 import type { SourceSettings } from '../../src/sources/source-settings.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli } from '../support/run-cli.js';
@@ -130,6 +132,39 @@ describe('importing the directory from LDAP', () => {
     expect(error.message).to.match(/the directory refused pages of 500 entries \(.*page size.*\); set a smaller pageSize on the ldap source/);
   });
 
+  it('fails, saying timeoutMs, when one page does not come within it, after the pages before it came', async () => {
+    // Between the import and slapd: passes the bind and the first page, then holds slapd's answers.
+    const toSlapd = Number(new URL(slapd.url).port);
+    let requests = 0;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const server = connect(toSlapd, '127.0.0.1');
+      sockets.add(client).add(server);
+      // ldapts writes each request whole and waits for its answer: one chunk a request.
+      client.on('data', (chunk: Buffer) => {
+        requests++;
+        server.write(chunk);
+      });
+      server.on('data', (chunk: Buffer) => {
+        if (requests <= 2) client.write(chunk);
+      });
+      for (const socket of [client, server]) socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await read({ url: `ldap://127.0.0.1:${(proxy.address() as { port: number }).port}`, timeoutMs: 100 }).then(
+        () => expect.fail('expected the import to fail'),
+        (failure: Error) => failure,
+      );
+      expect(error).to.be.instanceOf(DirectoryTimeoutError);
+      expect(error.message).to.equal('the directory did not answer within 100 ms (timeoutMs of the ldap source): SearchRequest: Operation timed out');
+      expect(requests, 'the bind, the first page and the second, asked for once the first came').to.equal(3);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   /** A config file in a new folder, with one ldap source on the test slapd. */
   const configFile = (overrides: Record<string, unknown>) => {
     const dir = mkdtempSync(join(tmpdir(), 'epb-ldap-import-'));
@@ -186,6 +221,26 @@ describe('importing the directory from LDAP', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  it('import-ldap over a directory that does not answer within timeoutMs says so in one line naming the setting, and imports nothing', async () => {
+    const { dir, config } = configFile({ pageSize: 2, timeoutMs: 100 });
+    try {
+      slapd.pause();
+      let result;
+      try {
+        result = importLdap(dir, config);
+      } finally {
+        slapd.resume();
+      }
+      expect(result.status, result.stderr).to.equal(1);
+      expect(result.stderr).to.equal(
+        'ews-photo-bridge: the directory did not answer within 100 ms (timeoutMs of the ldap source): BindRequest: Operation timed out\n',
+      );
+      expect(await inStore(join(dir, 'bridge.db'), (store) => store.listUsers())).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -49,6 +49,10 @@ export interface Slapd {
   stop(): Promise<void>;
   /** Starts it again on the same ports. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP), as a hung directory: the kernel still takes connections, nothing answers them. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Stops it for good and deletes its files. */
   dispose(): Promise<void>;
 }
@@ -138,6 +142,8 @@ export async function startSlapd(): Promise<Slapd> {
     },
     stop,
     start,
+    pause: () => running?.kill('SIGSTOP'),
+    resume: () => running?.kill('SIGCONT'),
     async dispose() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
