@@ -7,3 +7,10 @@ export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const POX_REQUEST_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006';
 export const POX_BASE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
 export const POX_RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
+
+/**
+ * ActiveSync's Autodiscover (MS-ASCMD 2.2.1.1): what a device asks in, and the namespace of
+ * the Response its answer, errors included, is in.
+ */
+export const MOBILESYNC_REQUEST_NS = 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006';
+export const MOBILESYNC_RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006';

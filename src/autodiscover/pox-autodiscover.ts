@@ -4,7 +4,7 @@ import { element, text } from '../ews/xml.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { mailboxDatabaseDn, POX_SERVER_VERSION, serverDn, userDn, type AdvertisedUrls } from './exchange-server.js';
 import { findMailbox, type Mailbox } from './mailboxes.js';
-import { POX_BASE_NS, POX_REQUEST_NS, POX_RESPONSE_NS } from './namespaces.js';
+import { MOBILESYNC_REQUEST_NS, MOBILESYNC_RESPONSE_NS, POX_BASE_NS, POX_REQUEST_NS, POX_RESPONSE_NS } from './namespaces.js';
 
 /**
  * The errors of MS-OXDSCLI (ErrorCode): 500 the address is no mailbox here — with the
@@ -17,25 +17,40 @@ const INVALID_REQUEST = { code: 600, message: 'Invalid Request' };
 const PROVIDER_NOT_AVAILABLE = { code: 601, message: 'Provider is not available' };
 
 /**
+ * The request schemas read here, each with the namespace its errors' Response is in. An
+ * ActiveSync device reads its own: MS-ASCMD's example of a 600 or 601 answer
+ * (learn.microsoft.com/openspecs/exchange_server_protocols/ms-ascmd/feb9c8a3-cf87-4150-a1d4-8ddc39ccff45)
+ * is `<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006">`.
+ */
+const ERROR_RESPONSE_NS = new Map([
+  [POX_REQUEST_NS, POX_BASE_NS],
+  [MOBILESYNC_REQUEST_NS, MOBILESYNC_RESPONSE_NS],
+]);
+
+/**
  * Answers one POX Autodiscover body (`Autodiscover/Request` in Outlook's 2006 request
  * schema: EMailAddress, AcceptableResponseSchema). The answer is always HTTP 200 and
  * starts with the XML declaration (exchangelib checks the first bytes): the settings in
- * `outlook/responseschema/2006a`, or an Error in the base 2006 schema.
+ * `outlook/responseschema/2006a`, or an Error. Only Outlook's provider is here, so an
+ * ActiveSync device's request is a 601 (MS-ASCMD 2.2.3.64: "601 means that a provider
+ * could not be found to handle the AcceptableResponseSchema element value").
  */
 export async function answerPoxAutodiscover(body: string, context: AutodiscoverContext): Promise<string> {
   let root;
   try {
     root = readXmlDocument(body);
   } catch (error) {
-    if (error instanceof MalformedEnvelope) return errorAnswer(INVALID_REQUEST);
+    if (error instanceof MalformedEnvelope) return errorAnswer(INVALID_REQUEST, POX_BASE_NS);
     throw error;
   }
+  const errorNs = root.local === 'Autodiscover' ? ERROR_RESPONSE_NS.get(root.ns) : undefined;
+  if (errorNs === undefined) return errorAnswer(INVALID_REQUEST, POX_BASE_NS);
   const request = child(root, 'Request');
   const address = textOf(child(request, 'EMailAddress'));
-  if (root.local !== 'Autodiscover' || root.ns !== POX_REQUEST_NS || address === '') return errorAnswer(INVALID_REQUEST);
-  if (textOf(child(request, 'AcceptableResponseSchema')) !== POX_RESPONSE_NS) return errorAnswer(PROVIDER_NOT_AVAILABLE);
+  if (address === '') return errorAnswer(INVALID_REQUEST, errorNs);
+  if (root.ns !== POX_REQUEST_NS || textOf(child(request, 'AcceptableResponseSchema')) !== POX_RESPONSE_NS) return errorAnswer(PROVIDER_NOT_AVAILABLE, errorNs);
   const mailbox = await findMailbox(context.store, address, context.callerMailbox);
-  return mailbox ? settingsAnswer(mailbox, context.urls) : errorAnswer(ADDRESS_NOT_FOUND);
+  return mailbox ? settingsAnswer(mailbox, context.urls) : errorAnswer(ADDRESS_NOT_FOUND, errorNs);
 }
 
 const DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
@@ -76,8 +91,8 @@ function settingsAnswer(mailbox: Mailbox, urls: AdvertisedUrls): string {
   return DECLARATION + element('Autodiscover', { xmlns: POX_BASE_NS }, element('Response', { xmlns: POX_RESPONSE_NS }, user, account));
 }
 
-/** `Time` is the time of day the error was made, as Exchange writes it. */
-function errorAnswer(error: { code: number; message: string }): string {
+/** `Time` is the time of day the error was made, as Exchange writes it; `responseNs` the namespace of its Response. */
+function errorAnswer(error: { code: number; message: string }, responseNs: string): string {
   const failure = element(
     'Error',
     { Time: new Date().toISOString().slice(11, 23) },
@@ -85,5 +100,5 @@ function errorAnswer(error: { code: number; message: string }): string {
     text('Message', error.message),
     '<DebugData/>',
   );
-  return DECLARATION + element('Autodiscover', { xmlns: POX_BASE_NS }, element('Response', { xmlns: POX_BASE_NS }, failure));
+  return DECLARATION + element('Autodiscover', { xmlns: POX_BASE_NS }, element('Response', { xmlns: responseNs }, failure));
 }

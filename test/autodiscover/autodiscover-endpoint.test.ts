@@ -34,6 +34,13 @@ function poxRequest(email: string, schema = 'http://schemas.microsoft.com/exchan
   );
 }
 
+/** An ActiveSync device's request, as MS-ASCMD 6.3 (Autodiscover request schema) and its examples write it. */
+const MOBILESYNC_REQUEST =
+  '<?xml version="1.0" encoding="utf-8"?>\n<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">\n' +
+  '  <Request>\n    <EMailAddress>alex.wilber@contoso.example</EMailAddress>\n' +
+  '    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>\n' +
+  '  </Request>\n</Autodiscover>';
+
 const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 describe('Autodiscover front door', () => {
@@ -263,6 +270,16 @@ describe('Autodiscover front door', () => {
       }
       const get = await request(t.bridge.server).get('/autodiscover/autodiscover.xml').set('Authorization', basic(READER));
       expect((await parseSoap(get.text)).Autodiscover.Response.Error.ErrorCode).to.equal('600');
+    });
+
+    it('answers an ActiveSync device with 601 in the mobilesync response namespace', async () => {
+      const res = await post('/autodiscover/autodiscover.xml', MOBILESYNC_REQUEST);
+      expect(res.status).to.equal(200);
+      expect(res.text).to.contain(
+        '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"><Error ',
+      );
+      const error = (await parseSoap(res.text)).Autodiscover.Response.Error;
+      expect([error.ErrorCode, error.Message]).to.deep.equal(['601', 'Provider is not available']);
     });
   });
 
