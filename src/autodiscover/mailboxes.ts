@@ -1,5 +1,6 @@
 import { isSmtpAddress } from '../domain/email.js';
 import type { Store } from '../store/store.js';
+import { userDn } from './exchange-server.js';
 
 /** A mailbox Autodiscover can answer for: a directory user, or the caller's own. */
 export interface Mailbox {
@@ -22,6 +23,33 @@ export async function findMailbox(store: Store, address: string, callerMailbox: 
   if (user) return { email: user.email, displayName: user.displayName, alias: user.alias ?? localPart(user.email) };
   if (email === callerMailbox?.toLowerCase()) return { email, displayName: email, alias: localPart(email) };
   return undefined;
+}
+
+/** How many people one name in a legacy DN is looked up among: only one of them may bear it. */
+const SAME_NAME_MAX = 10;
+
+/**
+ * Finds the mailbox a legacy DN names: one the bridge hands out (userDn: its alias, else
+ * the local part of its address), case ignored, as Exchange compares DNs. None when no
+ * mailbox, or more than one, bears it: Exchange's DNs are unique, ours only as unique as
+ * aliases, and answering another person's address would be worse than none.
+ */
+export async function findMailboxByLegacyDn(store: Store, legacyDn: string, callerMailbox: string | undefined): Promise<Mailbox | undefined> {
+  const dn = legacyDn.toLowerCase();
+  const prefix = userDn('').toLowerCase();
+  const name = dn.startsWith(prefix) ? dn.slice(prefix.length) : '';
+  if (name === '') return undefined;
+  const addresses = await directoryAddressesNamed(store, name);
+  if (callerMailbox && localPart(callerMailbox).toLowerCase() === name) addresses.push(callerMailbox.toLowerCase());
+  const mailboxes = await Promise.all([...new Set(addresses)].map((address) => findMailbox(store, address, callerMailbox)));
+  const named = mailboxes.filter((mailbox) => mailbox !== undefined && userDn(mailbox.alias).toLowerCase() === dn);
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/** The addresses of directory users a DN's name may stand for: as their alias, or as the local part of an address with none. */
+async function directoryAddressesNamed(store: Store, name: string): Promise<string[]> {
+  const [byAlias, byAddress] = await Promise.all([store.usersByAlias(name, SAME_NAME_MAX), store.usersByAddressPrefix('smtp', `${name}@`, SAME_NAME_MAX)]);
+  return [...byAlias, ...byAddress].map((user) => user.email.toLowerCase());
 }
 
 const localPart = (email: string) => email.slice(0, email.lastIndexOf('@'));

@@ -3,14 +3,17 @@ import { MalformedEnvelope, readXmlDocument } from '../ews/soap-reader.js';
 import { element, text } from '../ews/xml.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { mailboxDatabaseDn, POX_SERVER_VERSION, serverDn, userDn, type AdvertisedUrls } from './exchange-server.js';
-import { findMailbox, type Mailbox } from './mailboxes.js';
+import { findMailbox, findMailboxByLegacyDn, type Mailbox } from './mailboxes.js';
 import { MOBILESYNC_REQUEST_NS, MOBILESYNC_RESPONSE_NS, POX_BASE_NS, POX_REQUEST_NS, POX_RESPONSE_NS } from './namespaces.js';
 
 /**
  * The errors of MS-OXDSCLI (ErrorCode): 500 the address is no mailbox here — with the
  * words Exchange uses, which exchangelib matches to tell "no such mailbox" from a broken
  * server —, 600 the request is not one, 601 the client asked for a response schema other
- * than Outlook's (an ActiveSync device's mobilesync schema, say).
+ * than Outlook's (an ActiveSync device's mobilesync schema, say). A legacy DN that names
+ * no mailbox is a 500 as well: MS-OXDSCLI has no other code for it ("500 The email address
+ * cannot be found. The Autodiscover server cannot determine how to provide configuration
+ * information for the requested email address").
  */
 const ADDRESS_NOT_FOUND = { code: 500, message: "The email address can't be found." };
 const INVALID_REQUEST = { code: 600, message: 'Invalid Request' };
@@ -29,11 +32,12 @@ const ERROR_RESPONSE_NS = new Map([
 
 /**
  * Answers one POX Autodiscover body (`Autodiscover/Request` in Outlook's 2006 request
- * schema: EMailAddress, AcceptableResponseSchema). The answer is always HTTP 200 and
- * starts with the XML declaration (exchangelib checks the first bytes): the settings in
- * `outlook/responseschema/2006a`, or an Error. Only Outlook's provider is here, so an
- * ActiveSync device's request is a 601 (MS-ASCMD 2.2.3.64: "601 means that a provider
- * could not be found to handle the AcceptableResponseSchema element value").
+ * schema: EMailAddress or LegacyDN, AcceptableResponseSchema — Learn's "Request (POX)":
+ * "LegacyDN: Identifies a user's mailbox by legacy distinguished name"). The answer is
+ * always HTTP 200 and starts with the XML declaration (exchangelib checks the first bytes):
+ * the settings in `outlook/responseschema/2006a`, or an Error. Only Outlook's provider is
+ * here, so an ActiveSync device's request is a 601 (MS-ASCMD 2.2.3.64: "601 means that a
+ * provider could not be found to handle the AcceptableResponseSchema element value").
  */
 export async function answerPoxAutodiscover(body: string, context: AutodiscoverContext): Promise<string> {
   let root;
@@ -47,9 +51,12 @@ export async function answerPoxAutodiscover(body: string, context: AutodiscoverC
   if (errorNs === undefined) return errorAnswer(INVALID_REQUEST, POX_BASE_NS);
   const request = child(root, 'Request');
   const address = textOf(child(request, 'EMailAddress'));
-  if (address === '') return errorAnswer(INVALID_REQUEST, errorNs);
+  const legacyDn = textOf(child(request, 'LegacyDN'));
+  if (address === '' && legacyDn === '') return errorAnswer(INVALID_REQUEST, errorNs);
   if (root.ns !== POX_REQUEST_NS || textOf(child(request, 'AcceptableResponseSchema')) !== POX_RESPONSE_NS) return errorAnswer(PROVIDER_NOT_AVAILABLE, errorNs);
-  const mailbox = await findMailbox(context.store, address, context.callerMailbox);
+  const mailbox = await (address !== ''
+    ? findMailbox(context.store, address, context.callerMailbox)
+    : findMailboxByLegacyDn(context.store, legacyDn, context.callerMailbox));
   return mailbox ? settingsAnswer(mailbox, context.urls) : errorAnswer(ADDRESS_NOT_FOUND, errorNs);
 }
 

@@ -495,4 +495,10 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: '',
     then: 'fillContactSearchColumns',
   },
+  {
+    // Autodiscover finds the mailbox a legacy DN names by its alias; lower() is ASCII's in
+    // both (PostgreSQL's column is "C"), so the stores agree on which aliases are the same.
+    sqlite: 'CREATE INDEX users_by_alias ON users (lower(alias))',
+    postgres: 'CREATE INDEX users_by_alias ON users (lower(alias))',
+  },
 ];

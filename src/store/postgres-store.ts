@@ -466,6 +466,11 @@ export class PostgresStore implements Store, ChangeFeed {
     return rows.map(fromUserRow);
   }
 
+  async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE lower(u.alias) = lower($1) ORDER BY lower(u.email) LIMIT $2`, [alias, limit]);
+    return rows.map(fromUserRow);
+  }
+
   async listUsers(): Promise<DirectoryUser[]> {
     return (await this.query<UserRow>(`${USER_SELECT} ORDER BY u.display_name, lower(u.email)`)).rows.map(fromUserRow);
   }

@@ -271,6 +271,9 @@ export class SqliteStore implements Store {
       usersBySipPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end ORDER BY lower(sip_address) LIMIT @limit`,
       ),
+      usersByAlias: db.prepare<{ alias: string; limit: number }, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE lower(alias) = lower(@alias) ORDER BY email LIMIT @limit`,
+      ),
       isPhotoLocked: db.prepare<{ address: string }, { photo_locked: number }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
       setPhotoLocked: db.prepare<{ locked: number; address: string }>(`UPDATE users SET photo_locked = @locked WHERE id = ${USER_ID_BY_ADDRESS}`),
       // An import that rebuilt the users triggers brings the address table up to date itself.
@@ -429,6 +432,10 @@ export class SqliteStore implements Store {
   async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
     const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
     return (await this.read(() => statement.all({ prefix, end: prefixEnd(prefix), limit }))).map(fromUserRow);
+  }
+
+  async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
+    return (await this.read(() => this.statements.usersByAlias.all({ alias, limit }))).map(fromUserRow);
   }
 
   async listUsers(): Promise<DirectoryUser[]> {

@@ -117,6 +117,8 @@ export interface Store {
    * `smtp` their primary SMTP address, `sip` their SIP address as stored (`sip:…`).
    */
   usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
+  /** Users whose alias is `alias`, ASCII case ignored, in address order. */
+  usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]>;
   /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   removeUser(email: string): Promise<boolean>;

@@ -27,10 +27,20 @@ function getUserSettings(users: string[], settings: string[]): string {
   );
 }
 
-function poxRequest(email: string, schema = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a'): string {
+const OUTLOOK_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
+
+function poxRequest(email: string, schema = OUTLOOK_RESPONSE_SCHEMA): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
     `<Request><EMailAddress>${email}</EMailAddress><AcceptableResponseSchema>${schema}</AcceptableResponseSchema></Request></Autodiscover>`
+  );
+}
+
+/** The other form of Learn's "Request (POX)": the mailbox named by its legacy DN. */
+function poxLegacyDnRequest(legacyDn: string): string {
+  return (
+    '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
+    `<Request><LegacyDN>${legacyDn}</LegacyDN><AcceptableResponseSchema>${OUTLOOK_RESPONSE_SCHEMA}</AcceptableResponseSchema></Request></Autodiscover>`
   );
 }
 
@@ -280,6 +290,36 @@ describe('Autodiscover front door', () => {
       );
       const error = (await parseSoap(res.text)).Autodiscover.Response.Error;
       expect([error.ErrorCode, error.Message]).to.deep.equal(['601', 'Provider is not available']);
+    });
+
+    it('finds the mailbox of a LegacyDN it handed out, case ignored, and answers another with Error 500', async () => {
+      const legacyDnOf = async (body: string) =>
+        (await parseSoap((await post('/autodiscover/autodiscover.xml', body)).text)).Autodiscover.Response.User?.LegacyDN;
+      const addressOf = async (legacyDn: string) => {
+        const response = (await parseSoap((await post('/autodiscover/autodiscover.xml', poxLegacyDnRequest(legacyDn))).text)).Autodiscover.Response;
+        return response.User?.AutoDiscoverSMTPAddress ?? response.Error.ErrorCode;
+      };
+      const alex = await legacyDnOf(poxRequest('alex.wilber@contoso.example'));
+      expect(alex).to.equal('/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alexw');
+      expect(await addressOf(alex)).to.equal('alex.wilber@contoso.example');
+      expect(await addressOf(alex.toUpperCase())).to.equal('alex.wilber@contoso.example');
+      expect(await addressOf(await legacyDnOf(poxRequest('diego@contoso.example')))).to.equal('diego@contoso.example');
+      expect(await addressOf(await legacyDnOf(poxRequest(READER.username)))).to.equal(READER.username);
+      for (const unknown of [`${alex}x`, '/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alexw', 'alexw']) {
+        expect(await addressOf(unknown), unknown).to.equal('500');
+      }
+    });
+
+    it('answers a LegacyDN two mailboxes would share with Error 500 rather than either of them', async () => {
+      await t.store.upsertUsers([
+        { email: 'twin@contoso.example', displayName: 'Twin One', alias: 'twin', refs: {} },
+        { email: 'twin@fabrikam.example', displayName: 'Twin Two', refs: {} },
+      ]);
+      const res = await post(
+        '/autodiscover/autodiscover.xml',
+        poxLegacyDnRequest('/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=twin'),
+      );
+      expect((await parseSoap(res.text)).Autodiscover.Response.Error.ErrorCode).to.equal('500');
     });
   });
 

@@ -240,6 +240,19 @@ for (const backend of storeBackends()) {
       expect(emails(await store.usersByAddressPrefix('smtp', 'nobody', 10))).to.deep.equal([]);
     });
 
+    it('finds users by their alias, its ASCII case ignored, in address order', async () => {
+      await store.upsertUsers([
+        { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
+        { email: 'alex@contoso.com', displayName: 'Alex C', alias: 'alexw', refs: {} },
+        { email: 'alexw@contoso.com', displayName: 'Alex W', alias: 'alexwilber', refs: {} },
+        { email: 'diego@contoso.com', displayName: 'Diego', refs: {} },
+      ]);
+      const emails = (users: { email: string }[]) => users.map((user) => user.email);
+      expect(emails(await store.usersByAlias('ALEXW', 10))).to.deep.equal(['alex@contoso.com', 'alex@fabrikam.com']);
+      expect(emails(await store.usersByAlias('alexw', 1))).to.deep.equal(['alex@contoso.com']);
+      expect(emails(await store.usersByAlias('diego', 10))).to.deep.equal([]);
+    });
+
     it('does not store a photo for an unknown user', async () => {
       expect(await store.setPhoto(userOwner('ghost@contoso.com'), photo('x'), 'test')).to.equal(false);
     });
