@@ -105,6 +105,12 @@ export const SETTINGS = {
     default: 10,
     doc: 'PostgreSQL connections one bridge process keeps, at most; a request that finds all in use waits as for a lock (BRIDGE_STORE_BUSY_TIMEOUT_MS).',
   },
+  databaseQueryTimeoutMs: {
+    env: 'BRIDGE_DATABASE_QUERY_TIMEOUT_MS',
+    schema: int(100, 600_000),
+    default: 30_000,
+    doc: 'How long a server waits for PostgreSQL to answer one statement; then that request answers 503 + Retry-After (SOAP: ErrorServerBusy) and its connection is dropped: a connection that died without closing (a failover, a firewall) would otherwise hold its requests for ever. Commands (an import building indexes) wait as long as their work takes.',
+  },
   storeBusyTimeoutMs: {
     env: 'BRIDGE_STORE_BUSY_TIMEOUT_MS',
     schema: int(0, 60_000),

@@ -89,6 +89,23 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
   }
 
+  /**
+   * The store takes no writes now (a PostgreSQL hot standby, a read-only database): reads go
+   * on, and a write may succeed once the store points at a writable database again.
+   */
+  static storeReadOnly(retryAfterSeconds: number): BridgeError {
+    return new BridgeError('ErrorServerBusy', 503, 'the store is read-only (a PostgreSQL standby?); nothing was changed', retryAfterSeconds);
+  }
+
+  /**
+   * The store's disk (or its size limit) is full. RFC 4918, 11.5: "The 507 (Insufficient
+   * Storage) status code means the method could not be performed on the resource because
+   * the server is unable to store the representation needed to successfully complete the request."
+   */
+  static storeFull(): BridgeError {
+    return new BridgeError('ErrorInsufficientResources', 507, 'the store has no space left for this write; nothing was changed');
+  }
+
   /** The account's requests in progress hold as much as it may: the fault Exchange sends past EWSMaxConcurrency (HTTP 500), on which exchangelib opens fewer connections and tries again. */
   static exceededConnectionCount(reason: string): BridgeError {
     return new BridgeError('ErrorExceededConnectionCount', 500, reason);

@@ -1,11 +1,12 @@
 import { Router } from 'express';
+import { BridgeError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 
 const STORE_UNAVAILABLE_RETRY_SECONDS = 5;
 
 /**
  * `/healthz`: the process answers. `/readyz`: it should get traffic — the store
- * answers and the bridge is not shutting down.
+ * answers, takes writes, and the bridge is not shutting down.
  */
 export function createHealthRoutes(store: Store, isDraining: () => boolean): Router {
   const router = Router();
@@ -20,9 +21,10 @@ export function createHealthRoutes(store: Store, isDraining: () => boolean): Rou
     try {
       await store.ping();
       res.type('text/plain').send('ready\n');
-    } catch {
+    } catch (error) {
       // What a client that reads it (a probe script, a proxy that honours it) should wait before asking again.
-      res.status(503).set('retry-after', String(STORE_UNAVAILABLE_RETRY_SECONDS)).type('text/plain').send('store unavailable\n');
+      const reason = error instanceof BridgeError ? error.message : 'store unavailable';
+      res.status(503).set('retry-after', String(STORE_UNAVAILABLE_RETRY_SECONDS)).type('text/plain').send(`${reason}\n`);
     }
   });
   return router;

@@ -2,19 +2,24 @@ import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError } from './migrations.js';
+import { DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
 
-export type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'storeBusyTimeoutMs'>;
+export type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'databaseQueryTimeoutMs' | 'storeBusyTimeoutMs'>;
 
 /**
  * The store the settings name: PostgreSQL when BRIDGE_DATABASE_URL is set, else the
- * embedded SQLite file. A server checkpoints SQLite's WAL in the background; a one-shot
- * command does not start a thread for it.
+ * embedded SQLite file. A server checkpoints SQLite's WAL in the background, and bounds
+ * each PostgreSQL statement; a one-shot command does neither.
  */
 export async function openStore(settings: StoreSettings, use: 'server' | 'command'): Promise<Store> {
   try {
     if (settings.databaseUrl) {
-      return await PostgresStore.open(settings.databaseUrl, { busyTimeoutMs: settings.storeBusyTimeoutMs, poolSize: settings.databasePoolSize });
+      return await PostgresStore.open(settings.databaseUrl, {
+        busyTimeoutMs: settings.storeBusyTimeoutMs,
+        poolSize: settings.databasePoolSize,
+        queryTimeoutMs: use === 'server' ? settings.databaseQueryTimeoutMs : undefined,
+      });
     }
     return new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs, checkpointInBackground: use === 'server' });
   } catch (error) {
@@ -33,6 +38,14 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
     return new StoreOpenError(`cannot reach the database at ${location} (${code}); is PostgreSQL running and listening there?`);
   // PostgreSQL's SQLSTATEs: invalid_password, invalid_authorization_specification, invalid_catalog_name.
   if (code === '28P01' || code === '28000' || code === '3D000') return new StoreOpenError(`PostgreSQL at ${location}: ${error.message}`);
+  if (code === READ_ONLY_SQLSTATE) return new StoreOpenError(`the database at ${location} is read-only (a standby?); point BRIDGE_DATABASE_URL at the primary`);
+  if (code === DISK_FULL_SQLSTATE || code === 'SQLITE_FULL') return new StoreOpenError(`no space left on the device for the database at ${location}`);
+  // SQLITE_READONLY and its extended codes (…_CANTINIT: the -shm file). SQLite gives a new -wal
+  // and -shm the mode of the database file, so a read-only file leaves read-only companions behind.
+  if (code?.startsWith('SQLITE_READONLY'))
+    return new StoreOpenError(
+      `${location} is read-only to this user: ${location}, ${location}-wal and ${location}-shm must be writable by the user the bridge runs as`,
+    );
   if (code === 'SQLITE_CANTOPEN') return new StoreOpenError(`cannot open the database file ${location}: may this user read and write it and its folder?`);
   if (code === 'SQLITE_NOTADB') return new StoreOpenError(`${location} is not a SQLite database`);
   return undefined;

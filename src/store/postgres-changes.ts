@@ -7,6 +7,14 @@ export const CHANGES_CHANNEL = 'ews_photo_bridge_changes';
 const RECONNECT_DELAY_MS = 1000;
 
 /**
+ * How often the listening connection asks the server something, and how long it waits for
+ * the answer. A connection that only listens sends nothing, so one that died without being
+ * closed (a failover, a firewall dropping idle connections) would look alive for good
+ * while no notification comes; TCP keepalive does not see a relay that still acknowledges.
+ */
+const CHECK_EVERY_MS = 5000;
+
+/**
  * Hears the commits of other bridge processes on the same database: each write
  * transaction ends with a NOTIFY carrying its process's id (delivered only if it
  * commits), and one dedicated connection LISTENs for those of the others. Opened on
@@ -23,12 +31,14 @@ export class PostgresChanges {
   /** Times the listening connection was lost (or could not be opened again). */
   private losses = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
   private everConnected = false;
   private closed = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly ownId: string,
+    private readonly checkEveryMs = CHECK_EVERY_MS,
   ) {}
 
   /**
@@ -36,7 +46,7 @@ export class PostgresChanges {
    * every announcement of a commit that finished before this call has been read.
    */
   async counter(): Promise<number> {
-    await (await this.connect()).query('SELECT 1');
+    await this.roundTrip(await this.connect());
     return this.changes;
   }
 
@@ -59,6 +69,7 @@ export class PostgresChanges {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.checkTimer);
     const connection = this.connection;
     this.connection = undefined;
     await connection?.then((client) => client.end()).catch(() => undefined);
@@ -74,7 +85,8 @@ export class PostgresChanges {
   }
 
   private async open(): Promise<pg.Client> {
-    const client = new pg.Client(this.config);
+    // A connection that opens no faster than the check would answer is retried, not waited for.
+    const client = new pg.Client({ ...this.config, query_timeout: this.checkEveryMs, connectionTimeoutMillis: this.checkEveryMs });
     client.on('notification', (message) => {
       if (message.payload !== this.ownId) this.changed();
     });
@@ -88,6 +100,8 @@ export class PostgresChanges {
       throw error;
     }
     this.current = client;
+    this.checkTimer = setInterval(() => void this.roundTrip(client).catch(() => undefined), this.checkEveryMs);
+    this.checkTimer.unref();
     if (this.everConnected) {
       this.changed();
       for (const status of this.statusListeners) status(true);
@@ -100,11 +114,22 @@ export class PostgresChanges {
     // A connection that failed while opening is the caller's to retry; one already replaced is no news.
     if (this.closed || client !== this.current) return;
     this.current = undefined;
+    clearInterval(this.checkTimer);
     void client.end().catch(() => undefined);
     this.connection = undefined;
     this.losses++;
     for (const status of this.statusListeners) status(false);
     this.reconnectLater();
+  }
+
+  /** A round trip; no answer within the check's interval (the connection's query_timeout) and the connection is as good as lost. */
+  private async roundTrip(client: pg.Client): Promise<void> {
+    try {
+      await client.query('SELECT 1');
+    } catch (error) {
+      this.lost(client);
+      throw error;
+    }
   }
 
   private reconnectLater(): void {

@@ -8,26 +8,61 @@ import { BridgeError } from '../domain/errors.js';
  */
 const BUSY_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01', '53300', '57P01', '57P02', '57P03']);
 
+/**
+ * read_only_sql_transaction: a write on a hot standby or under default_transaction_read_only.
+ * PostgreSQL docs, Hot Standby: "All such connections are strictly read-only".
+ */
+export const READ_ONLY_SQLSTATE = '25006';
+
+/** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
+export const DISK_FULL_SQLSTATE = '53100';
+
 /** Socket errors of a server that cannot be reached right now. */
 const BUSY_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 
-/** pg and pg-pool say "no connection in time" (every pooled connection in use) and "connection lost" in words only. */
-const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated)/;
+/**
+ * pg and pg-pool say "no connection in time" (every pooled connection in use), "connection
+ * lost" and "no answer within query_timeout" in words only.
+ */
+const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout)/;
 
 /**
- * The PostgreSQL counterpart of the SQLite store's busy retry: the wait itself happened
- * in the server (lock_timeout) or in the pool (connectionTimeoutMillis), both bounded by
- * the store's busy timeout, and what is left is to answer ErrorServerBusy (503 +
- * Retry-After) rather than a 500. Anything else is passed on unchanged.
+ * What a failed statement means to a client. Busy is the PostgreSQL counterpart of the
+ * SQLite store's busy retry: the wait itself happened in the server (lock_timeout), in the
+ * pool (connectionTimeoutMillis) or for an answer (query_timeout), and what is left is to
+ * answer ErrorServerBusy (503 + Retry-After) rather than a 500. A database that takes no
+ * writes, or has no room for them, is said as such. Anything else is passed on unchanged.
  */
-export function busyAsBridgeError(error: unknown, busyTimeoutMs: number): unknown {
+export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
+  const code = codeOf(error);
+  if (code === READ_ONLY_SQLSTATE) return BridgeError.storeReadOnly(retryAfterSeconds(busyTimeoutMs));
+  if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
   if (!isBusy(error)) return error;
-  return BridgeError.serverBusy('the store is busy; try again shortly', Math.max(1, Math.ceil(busyTimeoutMs / 1000)));
+  return BridgeError.serverBusy('the store is busy; try again shortly', retryAfterSeconds(busyTimeoutMs));
+}
+
+/** A client's wait before asking again: the store's busy wait, in whole seconds. */
+export function retryAfterSeconds(busyTimeoutMs: number): number {
+  return Math.max(1, Math.ceil(busyTimeoutMs / 1000));
+}
+
+/**
+ * Whether the connection a statement failed on can no longer be trusted: it gave no answer
+ * in time, so it may be dead without having been closed (a failover, a firewall that
+ * dropped it). It is to be discarded, not returned to the pool, nor asked to roll back.
+ */
+export function connectionUnanswered(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Query read timeout');
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function isBusy(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (BUSY_SQLSTATES.has(code) || BUSY_SOCKET_CODES.has(code))) return true;
+  const code = codeOf(error);
+  if (code !== undefined && (BUSY_SQLSTATES.has(code) || BUSY_SOCKET_CODES.has(code))) return true;
   return BUSY_MESSAGES.test(error.message);
 }

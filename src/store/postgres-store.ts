@@ -4,6 +4,7 @@ import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
+import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
@@ -11,7 +12,7 @@ import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-orde
 import { contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
-import { busyAsBridgeError } from './postgres-errors.js';
+import { asBridgeError, connectionUnanswered, retryAfterSeconds } from './postgres-errors.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
 import {
@@ -72,6 +73,13 @@ export interface PostgresStoreOptions {
   busyTimeoutMs?: number;
   /** Connections this process keeps, at most. */
   poolSize?: number;
+  /**
+   * How long one statement may go unanswered before it fails with ErrorServerBusy and its
+   * connection is dropped; none when undefined (a command's import may build indexes for minutes).
+   */
+  queryTimeoutMs?: number;
+  /** How often the connection that hears other processes' commits makes sure it is still answered. */
+  changeFeedCheckMs?: number;
 }
 
 /** Rows per INSERT of a bulk write: one round trip each, well below PostgreSQL's 65,535 parameters (arrays count as one). */
@@ -308,8 +316,28 @@ const CONTACT_MATCHES = `CASE $2::text
 /** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
 const OPEN_CONNECT_TIMEOUT_MS = 10_000;
 
-/** What every connection of the store says of itself. */
-const connectionTo = (connectionString: string) => ({ connectionString, application_name: 'ews-photo-bridge' });
+/**
+ * Idle time before TCP keepalive probes start. A connection that a firewall or a failover
+ * dropped without closing is otherwise never noticed while idle: node-postgres's Client
+ * (node-postgres.com/apis/client) has `keepAlive` off by default, and Npgsql's "Keepalive"
+ * page explains that a connection only listening for notifications never sends, so never
+ * learns it is dead.
+ */
+const KEEPALIVE_IDLE_MS = 10_000;
+
+/** What every connection of the store says of itself, and that it keeps its TCP connection alive. */
+const connectionTo = (connectionString: string) => ({
+  connectionString,
+  application_name: 'ews-photo-bridge',
+  keepAlive: true,
+  keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
+});
+
+/**
+ * Whether the server takes writes: a hot standby does not (pg_is_in_recovery), nor does a
+ * database or role with default_transaction_read_only on (transaction_read_only).
+ */
+const READ_ONLY_SQL = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only";
 
 /**
  * The shared store for replicas: the same interface as the embedded SQLite store, on a
@@ -329,6 +357,8 @@ export class PostgresStore implements Store, ChangeFeed {
     connectionString: string,
     private readonly busyTimeoutMs: number,
     poolSize: number,
+    queryTimeoutMs: number | undefined,
+    changeFeedCheckMs: number | undefined,
   ) {
     // lock_timeout and the pool's connection timeout take 0 as "wait for ever"; the busy timeout's 0 means "do not wait".
     const waitMs = Math.max(1, busyTimeoutMs);
@@ -338,13 +368,16 @@ export class PostgresStore implements Store, ChangeFeed {
       max: poolSize,
       connectionTimeoutMillis: waitMs,
       lock_timeout: waitMs,
+      // node-postgres: query_timeout, "number of milliseconds before a query call will timeout, default is no timeout".
+      // Without it a statement sent on a connection that silently died waits for ever, and so does its request.
+      query_timeout: queryTimeoutMs,
       // pg-pool waits for the promise before the connection's first query; @types/pg has the hook return void.
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
       onConnect: preferGenericPlans,
     });
     // An idle pooled connection that dies (a server restart) is dropped by the pool; the next query opens a new one.
     this.pool.on('error', () => undefined);
-    this.changes = new PostgresChanges(connection, this.processId);
+    this.changes = new PostgresChanges(connection, this.processId, changeFeedCheckMs);
   }
 
   /** Connects and brings the schema up to date (once, whichever replica gets there first). */
@@ -353,6 +386,8 @@ export class PostgresStore implements Store, ChangeFeed {
       connectionString,
       options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default,
       options.poolSize ?? SETTINGS.databasePoolSize.default,
+      options.queryTimeoutMs,
+      options.changeFeedCheckMs,
     );
     // Its own connection, with the opening's wait rather than a request's busy wait: nothing
     // is served until the store is open, and a server slow to start a backend (a loaded host)
@@ -376,7 +411,7 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       return await this.pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
     } catch (error) {
-      throw busyAsBridgeError(error, this.busyTimeoutMs);
+      throw asBridgeError(error, this.busyTimeoutMs);
     }
   }
 
@@ -386,6 +421,7 @@ export class PostgresStore implements Store, ChangeFeed {
    */
   private async write<T>(work: (client: pg.PoolClient) => Promise<T>, announced: () => boolean = () => true): Promise<T> {
     let client: pg.PoolClient | undefined;
+    let broken: Error | undefined;
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
@@ -394,10 +430,12 @@ export class PostgresStore implements Store, ChangeFeed {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client?.query('ROLLBACK').catch(() => undefined);
-      throw busyAsBridgeError(error, this.busyTimeoutMs);
+      // A connection that gave no answer would not answer the ROLLBACK either; dropping it rolls back.
+      if (connectionUnanswered(error)) broken = error as Error;
+      else await client?.query('ROLLBACK').catch(() => undefined);
+      throw asBridgeError(error, this.busyTimeoutMs);
     } finally {
-      client?.release();
+      client?.release(broken);
     }
   }
 
@@ -766,7 +804,7 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       return await this.changes.counter();
     } catch (error) {
-      throw busyAsBridgeError(error, this.busyTimeoutMs);
+      throw asBridgeError(error, this.busyTimeoutMs);
     }
   }
 
@@ -778,8 +816,10 @@ export class PostgresStore implements Store, ChangeFeed {
     return this.changes.status();
   }
 
+  /** Answers, and takes writes: a replica on a standby would fail every upload and refresh. */
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    const { rows } = await this.query<{ read_only: boolean }>(READ_ONLY_SQL);
+    if (rows[0]!.read_only) throw BridgeError.storeReadOnly(retryAfterSeconds(this.busyTimeoutMs));
   }
 
   async close(): Promise<void> {

@@ -2,12 +2,16 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { BridgeError } from '../../src/domain/errors.js';
-import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
-import { busyAsBridgeError } from '../../src/store/postgres-errors.js';
+import { loadConfig } from '../../src/config.js';
+import { MIGRATIONS, StoreOpenError, type DataStep } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/open-store.js';
+import { asBridgeError } from '../../src/store/postgres-errors.js';
 import { searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { freePort } from '../support/free-port.js';
 import { freshDatabase } from '../support/postgres.js';
+import { rejectionOf } from '../support/rejection.js';
+import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
 import { runSql } from './backends.js';
 
 const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
@@ -261,9 +265,87 @@ describe('PostgresStore', () => {
     expect(await a.changeCounter()).to.equal(before + 1);
   });
 
+  it('on a database that takes no writes (a standby, default_transaction_read_only): a write is ErrorServerBusy saying so, the ping fails, and a new store is refused in one line', async () => {
+    const store = await open({ busyTimeoutMs: 1500 });
+    const database = new URL(url).pathname.slice(1);
+    await runSql(url, `ALTER DATABASE ${database} SET default_transaction_read_only = on`);
+    try {
+      // The pool opens its first connection now, under the new default.
+      expect(
+        await rejectionOf(
+          store.setPhoto(userOwner(alex.email), { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'x' }, 'test'),
+        ),
+      ).to.include({
+        responseCode: 'ErrorServerBusy',
+        httpStatus: 503,
+        retryAfterSeconds: 2,
+        message: 'the store is read-only (a PostgreSQL standby?); nothing was changed',
+      });
+      expect(await store.countUsers(), 'reads go on').to.equal(0);
+      expect((await rejectionOf(store.ping())).message).to.match(/read-only/);
+      let refused: unknown;
+      await openStore({ ...loadConfig({}), databaseUrl: url }, 'server').catch((error: unknown) => (refused = error));
+      expect(refused).to.be.instanceOf(StoreOpenError);
+      expect((refused as Error).message).to.equal(`the database at ${url} is read-only (a standby?); point BRIDGE_DATABASE_URL at the primary`);
+    } finally {
+      await runSql(url, `BEGIN READ WRITE; ALTER DATABASE ${database} RESET default_transaction_read_only; COMMIT`);
+    }
+  });
+
+  describe('connections that die without closing (a failover, a firewall dropping them)', () => {
+    let relay: TcpRelay;
+    /** A store whose connections all go through the relay, with short bounds. */
+    const openThroughRelay = async () => {
+      const through = new URL(url);
+      through.port = String(relay.port);
+      const store = await PostgresStore.open(through.toString(), { busyTimeoutMs: 1000, poolSize: 1, queryTimeoutMs: 300, changeFeedCheckMs: 200 });
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(async () => {
+      relay = await startTcpRelay(Number(new URL(url).port));
+    });
+    afterEach(() => relay.close());
+
+    it('the listening connection, silent, is found lost by its own round trip, counted and told, and listens again', async () => {
+      const a = await openThroughRelay();
+      const b = await open();
+      const statuses: boolean[] = [];
+      let foundAgain!: () => void;
+      const listeningAgain = new Promise<void>((resolve) => (foundAgain = resolve));
+      a.subscribeToChanges(
+        () => undefined,
+        (listening) => {
+          statuses.push(listening);
+          if (listening) foundAgain();
+        },
+      );
+      await a.changeCounter();
+      relay.stallOpenConnections();
+      await listeningAgain;
+      expect(statuses).to.deep.equal([false, true]);
+      expect(a.changeFeedStatus()).to.deep.equal({ listening: true, losses: 1 });
+      const before = await a.changeCounter();
+      await b.upsertUsers([alex]);
+      expect(await a.changeCounter(), "another process's commit is heard again").to.equal(before + 1);
+    });
+
+    it('a read or a write sent on a silent pooled connection fails as busy within the bound, and the next gets a new connection', async () => {
+      const store = await openThroughRelay();
+      await store.upsertUsers([alex]);
+      for (const work of [() => store.getUser(alex.email), () => store.removeUser(alex.email)]) {
+        await store.countUsers(); // the pool's one connection is open
+        relay.stallOpenConnections();
+        expect(await rejectionOf(work())).to.include({ responseCode: 'ErrorServerBusy', httpStatus: 503 });
+      }
+      expect(await store.getUser(alex.email), 'the write that got no answer changed nothing').to.deep.equal(alex);
+    });
+  });
+
   describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {
     const asBusy = async (work: Promise<unknown>) => {
-      const mapped = busyAsBridgeError(
+      const mapped = asBridgeError(
         await work.then(
           () => expect.fail('should have failed'),
           (error: unknown) => error,
@@ -307,7 +389,7 @@ describe('PostgresStore', () => {
 
     it('but not a wrong query', () => {
       const error = Object.assign(new Error('relation "nope" does not exist'), { code: '42P01' });
-      expect(busyAsBridgeError(error, 1000)).to.equal(error);
+      expect(asBridgeError(error, 1000)).to.equal(error);
     });
   });
 });

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { freshDatabase } from '../support/postgres.js';
+import { runSql } from './backends.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
@@ -120,5 +121,32 @@ describe('replicas: two bridges on one PostgreSQL database', () => {
     const [onA, onB] = [await itemIdOn(a), await itemIdOn(b)];
     expect(onA.Id).to.be.a('string').and.have.length.greaterThan(20);
     expect(onB).to.deep.equal(onA);
+  });
+
+  it('on a database turned read-only (as a standby is): /readyz is 503 saying so, an admin PUT is 503 + Retry-After, not 500; photos are still served', async () => {
+    const database = new URL(url).pathname.slice(1);
+    await runSql(url, `ALTER DATABASE ${database} SET default_transaction_read_only = on`);
+    try {
+      // The replicas' connections reopen under the new default.
+      await runSql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ews-photo-bridge'");
+      const deadline = Date.now() + PATIENCE_MS;
+      let ready = await request(a.bridge.server).get('/readyz');
+      while (ready.status === 200 && Date.now() < deadline) ready = await request(a.bridge.server).get('/readyz');
+      expect([ready.status, ready.text]).to.deep.equal([503, 'the store is read-only (a PostgreSQL standby?); nothing was changed\n']);
+      const put = await request(a.bridge.server)
+        .put(`/admin/users/${alex}/photo`)
+        .set('Authorization', basic(ADMIN))
+        .set('Content-Type', 'application/octet-stream')
+        .send(await samplePhoto(120, 120));
+      expect([put.status, put.headers['x-ews-response-code'], put.text]).to.deep.equal([
+        503,
+        'ErrorServerBusy',
+        'the store is read-only (a PostgreSQL standby?); nothing was changed\n',
+      ]);
+      expect(Number(put.headers['retry-after'])).to.be.at.least(1);
+      await etagOn(b);
+    } finally {
+      await runSql(url, `BEGIN READ WRITE; ALTER DATABASE ${database} RESET default_transaction_read_only; COMMIT`);
+    }
   });
 });
