@@ -9,6 +9,7 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
+import { BridgeError } from '../domain/errors.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
@@ -245,7 +246,11 @@ export class SqliteStore implements Store {
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
-    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits).finally(() => this.writes++);
+    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits)
+      .catch((error: unknown) => {
+        throw isStoreFull(error) ? BridgeError.storeFull() : error;
+      })
+      .finally(() => this.writes++);
   }
 
   private prepare() {
@@ -724,6 +729,11 @@ function refuseAnotherProgramsDatabase(db: Database.Database, path: string): voi
  * recursive mkdir never returns for a path under /proc (it retries the same ENOENT);
  * made one by one, the first refusal is the error.
  */
+/** The disk, or the file's size limit (max_page_count), has no room for the write: SQLITE_FULL. */
+function isStoreFull(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_FULL';
+}
+
 function makeFolders(folder: string): void {
   const missing: string[] = [];
   for (let at = folder; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { MIGRATIONS } from '../../src/store/migrations.js';
+import { storeOpenProblem } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
@@ -101,6 +102,25 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     untouched.close();
     // export never writes over a database, the store included.
     expectOneLineFailure(runCli(['--db', newer.replace('newer', 'exported'), 'export', '-o', foreign]), /other-app\.db is a database \(the store itself\?\)/);
+  });
+
+  it('names the files a read-only store needs writable, for the user the bridge runs as', () => {
+    // Tests run as root, whom file modes do not stop: the error is better-sqlite3's own for a write to a read-only database.
+    const store = join(dir, 'read-only.db');
+    new Database(store).close();
+    const readOnly = new Database(store, { readonly: true });
+    let error: unknown;
+    try {
+      readOnly.exec('CREATE TABLE x (y)');
+    } catch (caught) {
+      error = caught;
+    } finally {
+      readOnly.close();
+    }
+    expect((error as { code?: string }).code).to.match(/^SQLITE_READONLY/);
+    expect(storeOpenProblem(error, store)?.message).to.equal(
+      `${store} is read-only to this user: ${store}, ${store}-wal and ${store}-shm must be writable by the user the bridge runs as`,
+    );
   });
 
   it('answers an unknown command, a misspelt flag, a missing argument and a bad choice in one line', () => {

@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { userOwner } from '../../src/domain/photo-owner.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /** What only the embedded store does: its file, WAL and schema version; the Store behaviours both stores share are in store.test.ts. */
 describe('SqliteStore', () => {
@@ -39,6 +42,22 @@ describe('SqliteStore', () => {
     const mode = (file: string) => statSync(file).mode & 0o777;
     expect(mode(join(dir, 'nested'))).to.equal(0o700);
     expect([path, `${path}-wal`, `${path}-shm`].map(mode)).to.deep.equal([0o600, 0o600, 0o600]);
+  });
+
+  it('answers a write the file has no room for as a full store (507, ErrorInsufficientResources), and keeps what it had', async () => {
+    const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
+    await store.upsertUsers([alex]);
+    // A real SQLite way to be full: no page past the ones the file has (the limit is this connection's).
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const photo = { bytes: randomBytes(256 * 1024), contentType: 'image/jpeg' as const, width: 10, height: 10, sha256: 'a'.repeat(64) };
+    expect(await rejectionOf(store.setPhoto(userOwner(alex.email), photo, 'test'))).to.include({
+      responseCode: 'ErrorInsufficientResources',
+      httpStatus: 507,
+      message: 'the store has no space left for this write; nothing was changed',
+    });
+    expect(await store.getPhoto(userOwner(alex.email))).to.equal(undefined);
+    expect(await store.getUser(alex.email)).to.deep.equal(alex);
   });
 
   it('leaves the modes of an existing file and folder as they are', async () => {
