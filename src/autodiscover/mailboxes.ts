@@ -1,4 +1,4 @@
-import { isSmtpAddress } from '../domain/email.js';
+import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import type { Store } from '../store/store.js';
 import { userDn } from './exchange-server.js';
 
@@ -17,8 +17,9 @@ export interface Mailbox {
  * a mailbox, not mailboxes, so they are not found here.
  */
 export async function findMailbox(store: Store, address: string, callerMailbox: string | undefined): Promise<Mailbox | undefined> {
-  const email = address.trim().toLowerCase();
-  if (!isSmtpAddress(email)) return undefined;
+  const written = address.trim();
+  if (!isSmtpAddress(written)) return undefined;
+  const email = canonicalSmtpAddress(written);
   const user = await store.getUser(email);
   if (user) return { email: user.email, displayName: user.displayName, alias: user.alias ?? localPart(user.email) };
   if (email === callerMailbox?.toLowerCase()) return { email, displayName: email, alias: localPart(email) };

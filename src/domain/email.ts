@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import { BridgeError } from './errors.js';
 
 // Deliberately plain: one @, no spaces, control characters or angle brackets, a dot in the
@@ -10,9 +11,43 @@ export function isSmtpAddress(value: string): boolean {
   return value.length <= MAX_SMTP_LENGTH && SMTP_ADDRESS.test(value);
 }
 
-/** Returns the address in the form the directory keys on (lower case), or throws. */
+/** Returns the address in the form the directory keys on (canonicalSmtpAddress), or throws. */
 export function normalizeSmtpAddress(value: string): string {
   const trimmed = value.trim();
   if (!isSmtpAddress(trimmed)) throw BridgeError.invalidEmail(trimmed);
-  return trimmed.toLowerCase();
+  return canonicalSmtpAddress(trimmed);
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+const A_LABEL = /[@.]xn--/i;
+
+/** Whether canonicalSmtpAddress may write the address otherwise than in lower case: only one with a letter outside ASCII or an A-label. */
+export function mayHaveOtherSpelling(address: string): boolean {
+  return !ASCII.test(address) || A_LABEL.test(address);
+}
+
+/**
+ * The one spelling of an address the store keys on, whichever of its equal forms was
+ * written: lower case, in Unicode's composed form (NFC), with the domain in Unicode.
+ *
+ * RFC 6532 §3.1 (Internationalized Email Headers, "UTF-8 Syntax and Normalization") has
+ * UTF-8 addresses normalised to NFC: "renée" typed on a Mac (NFD, e + U+0301) is the
+ * "renée" of a Windows directory (U+00E9). IDNA (RFC 5890 §2.3.2.1) makes an A-label
+ * (xn--bcher-kva) and its U-label (bücher) the same label. The U-label is kept: a local
+ * part outside ASCII makes an address UTF-8 whatever its domain, directories (AD's
+ * proxyAddresses, a CSV) hold the domain as people read it, and every address the store
+ * already has in ASCII or in Unicode stays as it is.
+ *
+ * Node's url.domainToUnicode "returns the Unicode serialization of the domain. If domain
+ * is an invalid domain, the empty string is returned": such a domain is left as written.
+ * An ASCII address without an A-label (nearly all) is only lower-cased: no normalisation
+ * on the photo path's hot spot.
+ */
+export function canonicalSmtpAddress(address: string): string {
+  const lowerCase = address.toLowerCase();
+  if (!mayHaveOtherSpelling(lowerCase)) return lowerCase;
+  const composed = lowerCase.normalize('NFC');
+  const at = composed.lastIndexOf('@');
+  const domain = domainToUnicode(composed.slice(at + 1));
+  return domain === '' ? composed : `${composed.slice(0, at + 1)}${domain}`;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
-import { isSmtpAddress } from '../domain/email.js';
+import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { importedWhatsappPhone } from './imported-phone.js';
 import { importedText, optionalImportedText } from './imported-text.js';
 
@@ -25,7 +25,7 @@ export const DIRECTORY_COLUMNS = [
 const text = importedText;
 const optionalText = optionalImportedText;
 
-const address = text.refine(isSmtpAddress, 'is not an SMTP address').transform((value) => value.toLowerCase());
+const address = text.refine(isSmtpAddress, 'is not an SMTP address').transform(canonicalSmtpAddress);
 
 /** A CSV cell separates them by spaces, commas or semicolons; JSON lists them. */
 const otherAddresses = z

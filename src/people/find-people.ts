@@ -1,4 +1,4 @@
-import { isSmtpAddress } from '../domain/email.js';
+import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
@@ -55,7 +55,7 @@ async function usersByAddress(store: Store, type: RoutingType, prefix: string, l
   if (prefix === '') return [];
   // A whole SMTP address finds its mailbox by a secondary address too (the store's address index).
   const [owner, starting] = await Promise.all([
-    type === 'smtp' && isSmtpAddress(prefix) ? store.getUser(prefix) : undefined,
+    type === 'smtp' && isSmtpAddress(prefix) ? store.getUser(canonicalSmtpAddress(prefix)) : undefined,
     store.usersByAddressPrefix(type, type === 'sip' ? `sip:${prefix}` : prefix, limit),
   ]);
   return owner ? [owner, ...starting.filter((user) => user.email.toLowerCase() !== owner.email.toLowerCase())].slice(0, limit) : starting;

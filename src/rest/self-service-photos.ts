@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../domain/account.js';
-import { isSmtpAddress } from '../domain/email.js';
+import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
@@ -88,7 +88,7 @@ export class PhotoChanges {
 /** The directory address a login stands for; undefined when its name is not an address (such a login has no photo of its own). */
 export function ownEmailOf(actor: Principal): string | undefined {
   const name = actor.username.trim();
-  return isSmtpAddress(name) ? name.toLowerCase() : undefined;
+  return isSmtpAddress(name) ? canonicalSmtpAddress(name) : undefined;
 }
 
 /**

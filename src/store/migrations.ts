@@ -34,9 +34,11 @@ export interface Migration {
  * (search-text.ts) of every users row whose name_key is NULL; `fillUserSearchKeys`,
  * PostgreSQL's word-start keys (postgres-search-keys.ts) of every row without them —
  * SQLite's FTS5 table makes its own; `fillContactSearchColumns`, a contact's folded names
- * (search-text.ts) for every contacts row whose name_key is NULL.
+ * (search-text.ts) for every contacts row whose name_key is NULL; `canonicalizeAddresses`
+ * rewrites every user's addresses and every contact's mailbox in their canonical form
+ * (canonicalAddressesOf, store-rows.ts).
  */
-export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns';
+export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns' | 'canonicalizeAddresses';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -500,5 +502,14 @@ export const MIGRATIONS: readonly Migration[] = [
     // both (PostgreSQL's column is "C"), so the stores agree on which aliases are the same.
     sqlite: 'CREATE INDEX users_by_alias ON users (lower(alias))',
     postgres: 'CREATE INDEX users_by_alias ON users (lower(alias))',
+  },
+  {
+    // Addresses in one spelling (canonicalSmtpAddress): a mailbox imported decomposed (NFD) or
+    // with its domain's A-label was not found by the composed or Unicode form, nor the other
+    // way round. Two users whose addresses become one are one: the first imported (the lower
+    // id) is kept, with its photo, as an import keeps the first spelling of an address given twice.
+    sqlite: '',
+    postgres: '',
+    then: 'canonicalizeAddresses',
   },
 ];

@@ -2,7 +2,15 @@ import type pg from 'pg';
 import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf } from './search-text.js';
-import { contactSearchColumnsOfRow, fromUserRow, type ContactNamesRow, type UserRow } from './store-rows.js';
+import {
+  canonicalAddressesOf,
+  canonicalMailboxOf,
+  contactSearchColumnsOfRow,
+  fromUserRow,
+  type ContactNamesRow,
+  type UserAddresses,
+  type UserRow,
+} from './store-rows.js';
 
 /** Names the advisory lock every bridge process takes to migrate, whatever database it is in. */
 const MIGRATION_LOCK_NAME = 'ews-photo-bridge schema migrations';
@@ -95,4 +103,44 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
       );
     }
   },
+  async canonicalizeAddresses(client) {
+    for (let after = '0'; ;) {
+      const { rows } = await client.query<UserAddresses & { id: string }>(
+        'SELECT id, email, manager, other_addresses::text AS other_addresses FROM users WHERE id > $1 ORDER BY id LIMIT $2',
+        [after, DATA_STEP_BATCH],
+      );
+      if (rows.length === 0) break;
+      after = rows.at(-1)!.id;
+      for (const row of rows) {
+        const canonical = canonicalAddressesOf(row);
+        if (canonical) await keepCanonicalUser(client, BigInt(row.id), canonical);
+      }
+    }
+    const { rows } = await client.query<{ mailbox: string }>('SELECT DISTINCT mailbox FROM contacts');
+    for (const { mailbox } of rows) {
+      const canonical = canonicalMailboxOf(mailbox);
+      if (canonical !== undefined) await client.query('UPDATE contacts SET mailbox = $1 WHERE mailbox = $2', [canonical, mailbox]);
+    }
+  },
 };
+
+/**
+ * Writes a user's canonical addresses, unless an earlier user has that address already (then
+ * this one goes); a later one that has it goes instead. users_by_email is on lower(email), the
+ * address whatever its ASCII case.
+ */
+async function keepCanonicalUser(client: pg.ClientBase, id: bigint, canonical: UserAddresses): Promise<void> {
+  const { rows } = await client.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1) AND id <> $2', [canonical.email, id]);
+  const other = rows[0] && BigInt(rows[0].id);
+  if (other !== undefined && other < id) {
+    await client.query('DELETE FROM users WHERE id = $1', [id]);
+    return;
+  }
+  if (other !== undefined) await client.query('DELETE FROM users WHERE id = $1', [other]);
+  await client.query('UPDATE users SET email = $2, manager = $3, other_addresses = $4::jsonb WHERE id = $1', [
+    id,
+    canonical.email,
+    canonical.manager,
+    canonical.other_addresses,
+  ]);
+}

@@ -48,6 +48,8 @@ import {
   sameVersion,
 } from './store.js';
 import {
+  canonicalAddressesOf,
+  canonicalMailboxOf,
   contactSearchColumnsOfRow,
   directoryEntries,
   fromContactRow,
@@ -59,6 +61,7 @@ import {
   type ContactRow,
   type DirectoryRow,
   type RelatedRow,
+  type UserAddresses,
   type UserRow,
 } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -818,6 +821,33 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     );
     for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
       for (const row of rows) update.run({ id: row.id, ...contactSearchColumnsOfRow(row) });
+    }
+  },
+  canonicalizeAddresses(db) {
+    const batch = db.prepare<[number], UserAddresses & { id: number }>(
+      'SELECT id, email, manager, other_addresses FROM users WHERE id > ? ORDER BY id LIMIT 10000',
+    );
+    // email is COLLATE NOCASE: the row another spelling of the address is, whatever its ASCII case.
+    const holder = db.prepare<[string, number], { id: number }>('SELECT id FROM users WHERE email = ? AND id <> ?');
+    const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
+    const update = db.prepare('UPDATE users SET email = @email, manager = @manager, other_addresses = @other_addresses WHERE id = @id');
+    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+      for (const row of rows) {
+        const canonical = canonicalAddressesOf(row);
+        if (!canonical) continue;
+        const other = holder.get(canonical.email, row.id)?.id;
+        if (other !== undefined && other < row.id) {
+          remove.run(row.id);
+          continue;
+        }
+        if (other !== undefined) remove.run(other);
+        update.run({ id: row.id, ...canonical });
+      }
+    }
+    const rename = db.prepare<[string, string]>('UPDATE contacts SET mailbox = ? WHERE mailbox = ?');
+    for (const mailbox of db.prepare<[], string>('SELECT DISTINCT mailbox FROM contacts').pluck().all()) {
+      const canonical = canonicalMailboxOf(mailbox);
+      if (canonical !== undefined) rename.run(canonical, mailbox);
     }
   },
 };

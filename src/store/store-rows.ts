@@ -1,5 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import { canonicalSmtpAddress, mayHaveOtherSpelling } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
@@ -65,6 +66,34 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     // In ASCII lower case, as both stores compare addresses (PostgreSQL finds them in the list as written).
     user.otherAddresses?.length ? JSON.stringify(user.otherAddresses.map(asciiLower)) : null,
   ];
+}
+
+/** The columns of a users row that hold addresses (other_addresses as JSON text). */
+export interface UserAddresses {
+  email: string;
+  manager: string | null;
+  other_addresses: string | null;
+}
+
+/** A users row's addresses in their canonical form, or undefined when they are in it already (up to ASCII case, which the stores ignore). */
+export function canonicalAddressesOf(row: UserAddresses): UserAddresses | undefined {
+  if (!mayHaveOtherSpelling(`${row.email} ${row.manager ?? ''} ${row.other_addresses ?? ''}`)) return undefined;
+  const email = canonicalSmtpAddress(row.email);
+  const others = row.other_addresses === null ? [] : (JSON.parse(row.other_addresses) as string[]);
+  const canonicalOthers = [...new Set(others.map(canonicalSmtpAddress))].filter((other) => other !== email);
+  const canonical = {
+    email,
+    manager: row.manager === null ? null : canonicalSmtpAddress(row.manager),
+    other_addresses: canonicalOthers.length > 0 ? JSON.stringify(canonicalOthers) : null,
+  };
+  const same = canonical.email === row.email && canonical.manager === row.manager && canonical.other_addresses === row.other_addresses;
+  return same ? undefined : canonical;
+}
+
+/** A contact's mailbox in its canonical form, or undefined when it is in it already (up to ASCII case). */
+export function canonicalMailboxOf(mailbox: string): string | undefined {
+  const canonical = mayHaveOtherSpelling(mailbox) ? canonicalSmtpAddress(mailbox) : mailbox;
+  return canonical === mailbox ? undefined : canonical;
 }
 
 /** A contacts row with its photo's fingerprint, as both stores select it; PostgreSQL's bigint id comes as text. */

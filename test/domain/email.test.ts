@@ -29,6 +29,17 @@ describe('normalizeSmtpAddress', () => {
     expect(normalizeSmtpAddress('BOB@CONTOSO.ORG')).to.equal('bob@contoso.org');
   });
 
+  it('writes every spelling of one address alike: composed (NFC), with the domain in Unicode', () => {
+    const composed = 'ren\u00e9e@b\u00fccher.example';
+    for (const spelling of ['rene\u0301e@bu\u0308cher.example', 'REN\u00c9E@xn--bcher-kva.example', 'Rene\u0301e@XN--BCHER-KVA.EXAMPLE', composed]) {
+      expect(normalizeSmtpAddress(spelling), JSON.stringify(spelling)).to.equal(composed);
+    }
+  });
+
+  it('leaves a domain that is no IDNA name as written, lower-cased', () => {
+    expect(normalizeSmtpAddress('Anna@XN--ZZ.example')).to.equal('anna@xn--zz.example');
+  });
+
   it('trims surrounding spaces, tabs and newlines', () => {
     expect(normalizeSmtpAddress('  bob@example.com  ')).to.equal('bob@example.com');
     expect(normalizeSmtpAddress('\tBob@Example.com\r\n')).to.equal('bob@example.com');

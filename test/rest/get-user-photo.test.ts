@@ -7,7 +7,9 @@ import { samplePhoto } from '../support/sample-images.js';
 
 const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { toDirectoryUser } from '../../src/import/directory-record.js';
 
 const URL = '/ews/exchange.asmx/s/GetUserPhoto';
 
@@ -78,6 +80,25 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       .set('Authorization', reader)
       .expect(200)
       .expect('content-type', 'image/jpeg');
+  });
+
+  it('finds a mailbox imported in one spelling by any other of its address: composed or decomposed, A-label or U-label', async () => {
+    const decomposed = 'rene\u0301e@contoso.example';
+    const composed = 'ren\u00e9e@contoso.example';
+    const imported = [decomposed, 'zo\u00eb@contoso.example', 'anna@xn--bcher-kva.example'].map((email) => toDirectoryUser({ email, displayName: email }));
+    const users = imported.filter((user): user is DirectoryUser => typeof user !== 'string');
+    await t.store.upsertUsers(users);
+    for (const user of users) await t.bridge.photos.setPhoto(userOwner(user.email), await samplePhoto(100, 100), 'test');
+    const spellings = [
+      [decomposed, composed],
+      ['zo\u00eb@contoso.example', 'zoe\u0308@contoso.example'],
+      ['anna@xn--bcher-kva.example', 'anna@b\u00fccher.example', 'ANNA@B\u00dcCHER.example'],
+    ];
+    for (const same of spellings) {
+      const etags = [];
+      for (const email of same) etags.push((await get(`email=${encodeURIComponent(email)}&size=HR48x48`).expect(200)).headers.etag);
+      expect(new Set(etags), same[0]).to.have.length(1);
+    }
   });
 
   it('answers HEAD with the headers and no body', async () => {

@@ -79,6 +79,28 @@ describe('PostgresStore', () => {
     expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Ángela Núñez']);
   });
 
+  it('writes the addresses of a database from before their canonical form in it as it upgrades it, two that become one keeping the first', async () => {
+    await migrateUpToStepOf('canonicalizeAddresses');
+    await runSql(
+      url,
+      `INSERT INTO users (id, email, display_name, manager, other_addresses, updated_at) VALUES
+         (1, 'rene\u0301e@contoso.example', 'Renée (decomposed)', NULL, NULL, 'x'),
+         (2, 'renée@contoso.example', 'Renée (composed)', NULL, NULL, 'x'),
+         (3, 'anna@xn--bcher-kva.example', 'Anna', 'rene\u0301e@contoso.example', '["anna.b@xn--bcher-kva.example"]', 'x');
+       INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (1, '\\xff', 'image/jpeg', 1, 1, 'a', 'upload', 'x');
+       INSERT INTO contacts (mailbox, display_name, created_at, updated_at) VALUES ('anna@xn--bcher-kva.example', 'Lee Gu', 'x', 'x');`,
+    );
+    const store = await open();
+    expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.length - 1, to: MIGRATIONS.length });
+    expect((await store.listUsers()).map((user) => [user.email, user.displayName])).to.deep.equal([
+      ['anna@bücher.example', 'Anna'],
+      ['renée@contoso.example', 'Renée (decomposed)'],
+    ]);
+    expect((await store.getPhotoInfo(userOwner('renée@contoso.example')))?.source).to.equal('upload');
+    expect(await store.getUser('anna.b@bücher.example')).to.deep.include({ email: 'anna@bücher.example', manager: 'renée@contoso.example' });
+    expect((await store.pageContacts('anna@bücher.example', undefined, 0, 5)).total).to.equal(1);
+  });
+
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };

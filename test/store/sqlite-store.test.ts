@@ -162,6 +162,36 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('writes the addresses of a database from before their canonical form in it as it upgrades it, two that become one keeping the first', async () => {
+    const older = join(dir, 'older-addresses.db');
+    const before = MIGRATIONS.findIndex((migration) => migration.then === 'canonicalizeAddresses');
+    const db = new Database(older);
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${before}`);
+    db.exec(`
+      INSERT INTO users (id, email, display_name, updated_at) VALUES (1, 'rene\u0301e@contoso.example', 'Renée (decomposed)', 'x');
+      INSERT INTO users (id, email, display_name, updated_at) VALUES (2, 'renée@contoso.example', 'Renée (composed)', 'x');
+      INSERT INTO users (id, email, display_name, manager, other_addresses, updated_at)
+        VALUES (3, 'anna@xn--bcher-kva.example', 'Anna', 'rene\u0301e@contoso.example', '["anna.b@xn--bcher-kva.example"]', 'x');
+      INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (1, x'ff', 'image/jpeg', 1, 1, 'a', 'upload', 'x');
+      INSERT INTO contacts (mailbox, display_name, created_at, updated_at) VALUES ('anna@xn--bcher-kva.example', 'Lee Gu', 'x', 'x');
+    `);
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      expect((await upgraded.listUsers()).map((user) => [user.email, user.displayName])).to.deep.equal([
+        ['anna@bücher.example', 'Anna'],
+        ['renée@contoso.example', 'Renée (decomposed)'],
+      ]);
+      expect((await upgraded.getPhotoInfo(userOwner('renée@contoso.example')))?.source).to.equal('upload');
+      expect(await upgraded.getUser('anna.b@bücher.example')).to.deep.include({ email: 'anna@bücher.example', manager: 'renée@contoso.example' });
+      expect((await upgraded.pageContacts('anna@bücher.example', undefined, 0, 5)).total).to.equal(1);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
     const shared = join(dir, 'opened-at-once.db');
     const at = Date.now() + 1500;
