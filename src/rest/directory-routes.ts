@@ -3,6 +3,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import { BridgeError } from '../domain/errors.js';
+import { telUri } from '../domain/phone-uri.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
 import { requireAccount } from '../http/require-account.js';
 
@@ -71,6 +72,9 @@ function personJson({ user, photoSha256, manager, directReports }: DirectoryEntr
     company: user.company ?? null,
     businessPhone: user.businessPhone ?? null,
     mobilePhone: user.mobilePhone ?? null,
+    // The page links a number with these: it cannot read written numbers as libphonenumber does.
+    businessPhoneUri: telUri(user.businessPhone),
+    mobilePhoneUri: telUri(user.mobilePhone),
     photo: photoSha256 ? { version: photoSha256.slice(0, 16) } : null,
     manager: manager ?? null,
     directReports,

@@ -335,6 +335,14 @@ export const OPENAPI_DOCUMENT = {
                           company: { type: ['string', 'null'] },
                           businessPhone: { type: ['string', 'null'] },
                           mobilePhone: { type: ['string', 'null'] },
+                          businessPhoneUri: {
+                            type: ['string', 'null'],
+                            description: 'The tel: URI (RFC 3966) that dials businessPhone; null when it has no country code or is no number.',
+                          },
+                          mobilePhoneUri: {
+                            type: ['string', 'null'],
+                            description: 'The tel: URI (RFC 3966) that dials mobilePhone; null when it has no country code or is no number.',
+                          },
                           photo: { oneOf: [{ type: 'null' }, { type: 'object', properties: { version: { type: 'string' } } }] },
                           manager: { oneOf: [{ type: 'null' }, personRef] },
                           directReports: { type: 'array', maxItems: 50, items: personRef },

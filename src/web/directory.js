@@ -229,8 +229,10 @@ function personLink(ref) {
   return a;
 }
 
-function phoneLink(number) {
-  return number ? link(number, `tel:${number.replace(/[^\d+]/g, '')}`) : undefined;
+/** A number as written, linked to the tel: URI the server read from it; the number alone when it could not read one. */
+function phoneEntry(number, uri) {
+  if (!number) return undefined;
+  return uri ? link(number, uri) : number;
 }
 
 function showDetailPhoto(person) {
@@ -246,9 +248,9 @@ function openDetail(person, opener, { edit = false } = {}) {
   const dl = $('person-contact');
   dl.replaceChildren();
   addRow(dl, 'Email', link(person.email, `mailto:${person.email}`));
-  const phone = phoneLink(person.businessPhone);
+  const phone = phoneEntry(person.businessPhone, person.businessPhoneUri);
   if (phone) addRow(dl, 'Phone', phone);
-  const mobile = phoneLink(person.mobilePhone);
+  const mobile = phoneEntry(person.mobilePhone, person.mobilePhoneUri);
   if (mobile) addRow(dl, 'Mobile', mobile);
   const manager = personLink(person.manager);
   if (manager) addRow(dl, 'Manager', manager);

@@ -73,6 +73,32 @@ describe('directory search /api/people and the page at /', () => {
     await t.store.removeUser('boss@contoso.com');
   });
 
+  it('gives each phone the tel: URI that dials it (RFC 3966), or null for one without a country code or that is no number', async () => {
+    const dialled: [string, string | null][] = [
+      ['+1 (425) 555-0100 ext. 1234', 'tel:+14255550100;ext=1234'],
+      ['+49 (0)30 1234567-89', 'tel:+4930123456789'],
+      ['+44 (0)20 7946 0958', 'tel:+442079460958'],
+      ['+\u0669\u0667\u0661 \u0664 \u0661\u0662\u0663 \u0664\u0665\u0666\u0667', 'tel:+97141234567'],
+      ['\uff0b\uff18\uff11 \uff13\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18', 'tel:+81312345678'],
+      ['1-800-FLOWERS', null],
+      ['+1-800-FLOWERS', null],
+      ['\uff10\uff13\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18', null],
+    ];
+    const people = dialled.map(([phone], i) => ({
+      email: `phone${i}@contoso.com`,
+      displayName: `Phone Owner${i}`,
+      businessPhone: phone,
+      mobilePhone: phone,
+      refs: {},
+    }));
+    await t.store.upsertUsers(people);
+    for (const [i, [phone, uri]] of dialled.entries()) {
+      const [person] = (await get(`/api/people?q=phone${i}`).expect(200)).body.people;
+      expect(person, phone).to.deep.include({ businessPhone: phone, businessPhoneUri: uri, mobilePhone: phone, mobilePhoneUri: uri });
+    }
+    for (const person of people) await t.store.removeUser(person.email);
+  });
+
   it('says who has a photo, with a version that changes with the photo', async () => {
     const [withPhoto, without] = (await get('/api/people?q=person0000&limit=2').expect(200)).body.people.reverse();
     expect(without.photo).to.equal(null);

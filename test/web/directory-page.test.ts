@@ -349,6 +349,37 @@ describe('the directory page in a real browser', function () {
     await page.keyboard.press('Escape');
   });
 
+  it('links each phone to the tel: URI that dials it, and shows one it cannot dial without a link', async () => {
+    const callers: DirectoryUser[] = [
+      { email: 'dial@contoso.com', displayName: 'Dina Dialable', businessPhone: '+44 (0)20 7946 0958', mobilePhone: '+1 (425) 555-0100 ext. 1234', refs: {} },
+      {
+        email: 'flowers@contoso.com',
+        displayName: 'Fern Flowers',
+        businessPhone: '1-800-FLOWERS',
+        mobilePhone: '+\u0669\u0667\u0661 \u0664 \u0661\u0662\u0663 \u0664\u0665\u0666\u0667',
+        refs: {},
+      },
+    ];
+    await t.store.upsertUsers(callers);
+    const phonesOf = async (name: string) => {
+      await search(name, 1);
+      await page.click('#people .card');
+      await page.waitForSelector('#person[open]');
+      const links = await page.$$eval('#person-contact a[href^="tel:"]', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      const text = await page.textContent('#person-contact');
+      await page.keyboard.press('Escape');
+      return { links, text };
+    };
+    expect((await phonesOf('dina')).links).to.deep.equal([
+      ['+44 (0)20 7946 0958', 'tel:+442079460958'],
+      ['+1 (425) 555-0100 ext. 1234', 'tel:+14255550100;ext=1234'],
+    ]);
+    const fern = await phonesOf('fern');
+    expect(fern.links).to.deep.equal([[callers[1]!.mobilePhone, 'tel:+97141234567']]);
+    expect(fern.text).to.include('1-800-FLOWERS');
+    for (const caller of callers) await t.store.removeUser(caller.email);
+  });
+
   it('lets an admin upload a photo through a square crop moved and zoomed with the keyboard; the stored photo is that square', async () => {
     await search('nora', 1);
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
