@@ -31,7 +31,7 @@ export interface AutodiscoverEndpointOptions {
  * Autodiscover requests are small: a POX request names one mailbox, a GetUserSettings
  * request a few (at most 100 of 128 settings: ~20 KB). Bodies beyond are refused (413).
  */
-const AUTODISCOVER_MAX_BODY_BYTES = 64 * 1024;
+export const AUTODISCOVER_MAX_BODY_BYTES = 64 * 1024;
 
 /** IIS matches paths case-insensitively (`/Autodiscover/Autodiscover.xml` is what Outlook sends). */
 const PREFIX = '/autodiscover/';
