@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { graphSourceEntry, startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
+import { startBridgeWithSources } from '../support/bridge-with-sources.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { connectTo, listenOnLoopback, received } from '../support/raw-socket.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -174,5 +176,69 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       }
       expect((await batch({ requests: [get('1', '/me/photo')] })).status).to.equal(200);
     });
+  });
+});
+
+describe('Graph JSON batching: four requests of a batch at once', () => {
+  const PEOPLE = Array.from({ length: 8 }, (_, i) => ({ id: `held-${i}`, userPrincipalName: `held${i}@contoso.com` }));
+  /** Asked alone after the batch's first four reached Graph, and answered at once: behind it on the same path, any fifth the batch had started. */
+  const SENTINEL = { id: 'sentinel', userPrincipalName: 'sentinel@contoso.com' };
+  let graph: GraphSimulator;
+  let t: TestBridge;
+
+  before(async () => {
+    // As large as Graph keeps photos: the size asked first is there, so each person is one photo request.
+    const photo = await samplePhoto(648, 648);
+    graph = await startGraphSimulator([...PEOPLE, SENTINEL].map((person) => ({ ...person, photo })));
+    // Held answers are let go by the test, not by the clock: no attempt may time out or be retried meanwhile.
+    t = await startBridgeWithSources([graphSourceEntry('m365', graph)], { users: ['m365'] }, { BRIDGE_SOURCE_TIMEOUT_MS: '15000', BRIDGE_SOURCE_RETRIES: '0' });
+    await t.store.upsertUsers([...PEOPLE, SENTINEL].map(({ id, userPrincipalName }) => ({ email: userPrincipalName, displayName: id, refs: { graphId: id } })));
+  });
+  after(async () => {
+    await t.close();
+    await graph.close();
+  });
+
+  it('starts four requests together and each further one only as one of them is answered', async () => {
+    /** For each of the batch's photo requests that reached Graph, how many held ones had been let go by then. */
+    const releasedAtArrival: number[] = [];
+    const held: (() => void)[] = [];
+    let released = 0;
+    const releaseOne = () => {
+      released++;
+      held.shift()!();
+    };
+    graph.faults = [...PEOPLE, SENTINEL].map(() => ({
+      kind: 'held',
+      until: () =>
+        new Promise<void>((resolve) => {
+          if (graph.photoPaths.at(-1)!.includes(SENTINEL.id)) return resolve();
+          releasedAtArrival.push(released);
+          held.push(resolve);
+        }),
+    }));
+    const answered = request(t.bridge.server)
+      .post('/v1.0/$batch')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'application/json')
+      .send(
+        JSON.stringify({
+          requests: PEOPLE.map(({ userPrincipalName }, i) => ({ id: String(i), method: 'GET', url: `/users/${userPrincipalName}/photo/$value` })),
+        }),
+      )
+      .then((res) => res);
+    const arrivals = async (count: number) => {
+      while (releasedAtArrival.length < count) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await arrivals(4);
+    await request(t.bridge.server).get(`/v1.0/users/${SENTINEL.userPrincipalName}/photo/$value`).set('Authorization', basic(READER)).expect(200);
+    for (let next = 5; next <= PEOPLE.length; next++) {
+      releaseOne();
+      await arrivals(next);
+    }
+    while (held.length > 0) releaseOne();
+    const res = await answered;
+    expect((res.body as BatchAnswer).responses.map((answer) => answer.status)).to.deep.equal(new Array<number>(PEOPLE.length).fill(200));
+    expect(releasedAtArrival).to.deep.equal([0, 0, 0, 0, 1, 2, 3, 4]);
   });
 });

@@ -53,6 +53,12 @@ export interface GraphSimulator {
   close(): Promise<void>;
 }
 
+/** A bridge config file's entry for a Graph source that asks this simulator. */
+export function graphSourceEntry(name: string, graph: GraphSimulator) {
+  const { tenant, clientId, clientSecret, authorityUrl, graphUrl } = graph;
+  return { name, type: 'graph', tenant, clientId, clientSecret, authorityUrl, graphUrl };
+}
+
 /**
  * Microsoft Entra ID's v2.0 token endpoint (client credentials grant, with its AADSTS
  * errors) and Microsoft Graph's user photo endpoints: `/users/{id|upn}/photos/{size}/$value`

@@ -6,6 +6,8 @@ import { pngBomb } from '../support/sample-images.js';
 export type PhotoFault =
   /** Answers normally, but only after this long. */
   | { kind: 'slow'; ms: number }
+  /** Answers normally once the promise `until` gives, called as the request arrives, settles: a test holds the request as long as it likes. */
+  | { kind: 'held'; until: () => Promise<void> }
   /** Answers this status, with Retry-After when given. */
   | { kind: 'status'; status: number; retryAfter?: string }
   /** 302 to another address (the bridge must not follow). */
@@ -28,6 +30,9 @@ export async function playFault(queue: PhotoFault[], res: ServerResponse, errorB
   switch (fault.kind) {
     case 'slow':
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return false;
+    case 'held':
+      await fault.until();
       return false;
     case 'status':
       res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter && { 'retry-after': fault.retryAfter }) });

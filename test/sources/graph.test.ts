@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { graphSource } from '../../src/sources/graph.js';
 import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
-import { startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
+import { graphSourceEntry, startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
@@ -313,15 +313,6 @@ describe('Microsoft Graph source', () => {
 
   describe('through the bridge', () => {
     const reader = basic(READER);
-    const graphEntry = (name: string, graph: GraphSimulator) => ({
-      name,
-      type: 'graph',
-      tenant: graph.tenant,
-      clientId: graph.clientId,
-      clientSecret: graph.clientSecret,
-      authorityUrl: graph.authorityUrl,
-      graphUrl: graph.graphUrl,
-    });
     const getUserPhoto = async (t: TestBridge, email: string, size = 'HR240x240') => {
       const res = await request(t.bridge.server)
         .post('/EWS/Exchange.asmx')
@@ -332,7 +323,7 @@ describe('Microsoft Graph source', () => {
     };
 
     it('answers GetUserPhoto PictureData for a directory user whose photo is in Microsoft 365', async () => {
-      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      const t = await startBridgeWithSources([graphSourceEntry('m365', sim)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
         const response = await getUserPhoto(t, 'adele.vance@contoso.com');
@@ -346,7 +337,7 @@ describe('Microsoft Graph source', () => {
 
     it('asks Graph once, with one token, for 50 concurrent GetUserPhoto requests for one uncached user', async () => {
       const fresh = await startGraphSimulator([{ ...ADELE, photo: await samplePhoto(700, 700) }]);
-      const t = await startBridgeWithSources([graphEntry('m365', fresh)], { users: ['m365'] });
+      const t = await startBridgeWithSources([graphSourceEntry('m365', fresh)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
         // Signs in once first, so that fifty password checks do not crowd the thread pool.
@@ -363,7 +354,7 @@ describe('Microsoft Graph source', () => {
     it('removes a stored photo once Graph says the user has none any more (ErrorEntityNotFound)', async () => {
       const user: GraphUser = { id: 'was-photo', userPrincipalName: 'was@contoso.onmicrosoft.com', photo: await samplePhoto(300, 300) };
       sim.users.push(user);
-      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      const t = await startBridgeWithSources([graphSourceEntry('m365', sim)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([{ email: 'was@contoso.com', displayName: 'Was', refs: { graphId: user.id } }]);
         expect((await getUserPhoto(t, 'was@contoso.com')).ResponseCode).to.equal('NoError');
@@ -387,7 +378,7 @@ describe('Microsoft Graph source', () => {
     });
 
     it('answers GetUserPhoto for a directory user known to Graph only by a proxy address', async () => {
-      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      const t = await startBridgeWithSources([graphSourceEntry('m365', sim)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([{ email: 'adele@contoso.com', displayName: 'Adele Vance', refs: {} }]);
         const response = await getUserPhoto(t, 'adele@contoso.com');
@@ -399,7 +390,7 @@ describe('Microsoft Graph source', () => {
     });
 
     it('answers a placeholder no cache may keep while Graph fails, else "try again" (never "no photo"), unlike for a user Graph says has no photo', async () => {
-      const t = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      const t = await startBridgeWithSources([graphSourceEntry('m365', sim)], { users: ['m365'] });
       try {
         await t.store.upsertUsers([
           { email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } },
@@ -444,7 +435,7 @@ describe('Microsoft Graph source', () => {
     });
 
     it('answers "try again" while the client secret is wrong, and the photo once it is mended; a 403 on one mailbox is "no photo"', async () => {
-      const t = await startBridgeWithSources([{ ...graphEntry('m365', sim), clientSecret: 'wrong' }], { users: ['m365'] });
+      const t = await startBridgeWithSources([{ ...graphSourceEntry('m365', sim), clientSecret: 'wrong' }], { users: ['m365'] });
       try {
         await t.store.upsertUsers([{ email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } }]);
         const restPhoto = () =>
@@ -460,7 +451,7 @@ describe('Microsoft Graph source', () => {
       } finally {
         await t.close();
       }
-      const mended = await startBridgeWithSources([graphEntry('m365', sim)], { users: ['m365'] });
+      const mended = await startBridgeWithSources([graphSourceEntry('m365', sim)], { users: ['m365'] });
       try {
         await mended.store.upsertUsers([
           { email: 'adele.vance@contoso.com', displayName: 'Adele Vance', refs: { graphId: ADELE.id } },
@@ -485,7 +476,7 @@ describe('Microsoft Graph source', () => {
         crm.personImages.set('7', await samplePhoto(500, 300));
         t = await startBridgeWithSources(
           [
-            graphEntry('m365', sim),
+            graphSourceEntry('m365', sim),
             {
               name: 'crm',
               type: 'superoffice',
