@@ -9,6 +9,8 @@ export interface LoginThrottleOptions {
   backoffMaxSeconds: number;
   /** Accounts and addresses remembered at most (least recently failed are forgotten first). */
   maxTracked: number;
+  /** Epoch milliseconds now: back-offs and forgetting both read it. Date.now unless a test moves time itself. */
+  now?: () => number;
 }
 
 interface Failures {
@@ -42,9 +44,12 @@ const MAX_KEY_LENGTH = 256;
  */
 export class LoginThrottle {
   private readonly failures: LRUCache<string, Failures>;
+  private readonly now: () => number;
 
   constructor(private readonly options: LoginThrottleOptions) {
-    this.failures = new LRUCache({ max: options.maxTracked, ttl: 2 * options.backoffMaxSeconds * 1000 });
+    this.now = options.now ?? Date.now;
+    // ttlResolution 0: the clock is read on each look, not kept for a millisecond (a moved test clock would not be seen).
+    this.failures = new LRUCache({ max: options.maxTracked, ttl: 2 * options.backoffMaxSeconds * 1000, perf: { now: this.now }, ttlResolution: 0 });
   }
 
   /**
@@ -52,22 +57,23 @@ export class LoginThrottle {
    * its account until `passed` or `uncounted` says otherwise. `username` is undefined for a
    * bearer token, whose account is known only once it verified.
    */
-  attempt(username: string | undefined, clientAddress: string, now = Date.now()): number {
-    const wait = this.waitSeconds(username, clientAddress, now);
-    if (wait === 0 && username !== undefined) this.count(accountKey(username), now);
+  attempt(username: string | undefined, clientAddress: string): number {
+    const wait = this.waitSeconds(username, clientAddress);
+    if (wait === 0 && username !== undefined) this.count(accountKey(username));
     return wait;
   }
 
   /** Seconds a login of this account from this address must still wait; 0 when it may be checked now. */
-  waitSeconds(username: string | undefined, clientAddress: string, now = Date.now()): number {
+  waitSeconds(username: string | undefined, clientAddress: string): number {
+    const now = this.now();
     const account = username === undefined ? 0 : this.blockedUntil(accountKey(username));
     const blockedUntil = Math.max(account, this.blockedUntil(addressKey(clientAddress)));
     return blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
   }
 
   /** The attempt was checked and refused: it counts at the address too (its account counted it as it began). */
-  failed(username: string | undefined, clientAddress: string, now = Date.now()): void {
-    this.count(addressKey(clientAddress), now, username ?? BEARER);
+  failed(username: string | undefined, clientAddress: string): void {
+    this.count(addressKey(clientAddress), username ?? BEARER);
   }
 
   /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, and what it failed at this address. */
@@ -87,7 +93,7 @@ export class LoginThrottle {
     return this.failures.get(key, { updateAgeOnGet: false })?.blockedUntil ?? 0;
   }
 
-  private count(key: string, now: number, login?: string): void {
+  private count(key: string, login?: string): void {
     const { maxFailures, backoffSeconds, backoffMaxSeconds } = this.options;
     const entry = this.failures.get(key);
     const count = (entry?.count ?? 0) + 1;
@@ -95,7 +101,7 @@ export class LoginThrottle {
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
     const byLogin = login === undefined ? undefined : (entry?.byLogin ?? new Map<string, number>());
     byLogin?.set(login!, (byLogin.get(login!) ?? 0) + 1);
-    this.failures.set(key, { count, blockedUntil: now + backoff * 1000, ...(byLogin ? { byLogin } : {}) });
+    this.failures.set(key, { count, blockedUntil: this.now() + backoff * 1000, ...(byLogin ? { byLogin } : {}) });
   }
 
   /** Takes `failures` off a count (made by `login`, at an address); under the limit again, its back-off ends too. */

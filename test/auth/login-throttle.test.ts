@@ -2,45 +2,60 @@ import { expect } from 'chai';
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
 
 describe('login throttle', () => {
-  const options = { maxFailures: 3, backoffSeconds: 1, backoffMaxSeconds: 8, maxTracked: 100 };
-  const start = 1_000_000;
+  /** The throttle's clock, moved by the tests. */
+  let now = 0;
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+  const options = { maxFailures: 3, backoffSeconds: 1, backoffMaxSeconds: 8, maxTracked: 100, now: () => now };
   const NAT = '192.0.2.1';
   /** A login let through, checked and refused. */
-  const fail = (throttle: LoginThrottle, username: string | undefined, address: string, now = start) => {
-    expect(throttle.attempt(username, address, now), `${username} from ${address}`).to.equal(0);
-    throttle.failed(username, address, now);
+  const fail = (throttle: LoginThrottle, username: string | undefined, address: string) => {
+    expect(throttle.attempt(username, address), `${username} from ${address}`).to.equal(0);
+    throttle.failed(username, address);
   };
 
   it('lets the allowed failures through, then doubles the wait with each further failure, up to the cap', () => {
     const throttle = new LoginThrottle(options);
     const waits: number[] = [];
-    let now = start;
     for (let failure = 1; failure <= 8; failure++) {
-      fail(throttle, 'user@contoso.com', `192.0.2.${failure}`, now);
-      waits.push(throttle.waitSeconds('user@contoso.com', '192.0.2.99', now));
-      now += 60_000; // waited out, the next attempt is allowed and fails again
-      expect(throttle.waitSeconds('user@contoso.com', '192.0.2.99', now)).to.equal(0);
+      fail(throttle, 'user@contoso.com', `192.0.2.${failure}`);
+      waits.push(throttle.waitSeconds('user@contoso.com', '192.0.2.99'));
+      now += 8_000; // waited out, the next attempt is allowed and fails again
+      expect(throttle.waitSeconds('user@contoso.com', '192.0.2.99')).to.equal(0);
     }
     expect(waits).to.deep.equal([0, 0, 1, 2, 4, 8, 8, 8]);
   });
 
+  it('forgets the failures of an account and of an address after a quiet spell of twice the longest back-off (16 s), not before', () => {
+    const throttle = new LoginThrottle(options);
+    for (let i = 0; i < 3; i++) fail(throttle, 'typist@contoso.com', NAT);
+    now += 16_000;
+    fail(throttle, 'typist@contoso.com', NAT);
+    expect(throttle.waitSeconds('typist@contoso.com', '192.0.2.99'), 'the fourth failure of the account, 16 s on').to.equal(2);
+    expect(throttle.waitSeconds('other@contoso.com', NAT), 'the fourth failure at the address').to.equal(2);
+    now += 16_001;
+    fail(throttle, 'typist@contoso.com', NAT);
+    expect(throttle.waitSeconds('typist@contoso.com', NAT), 'a first failure again').to.equal(0);
+  });
+
   it('counts an attempt against its account as it is let through: guesses at one account sent at once see each other', () => {
     const throttle = new LoginThrottle(options);
-    const answers = Array.from({ length: 40 }, (_, i) => throttle.attempt('victim@contoso.com', `192.0.2.${i}`, start));
+    const answers = Array.from({ length: 40 }, (_, i) => throttle.attempt('victim@contoso.com', `192.0.2.${i}`));
     expect(answers.filter((wait) => wait === 0)).to.have.length(3);
     expect(answers.slice(3).every((wait) => wait === 1)).to.equal(true);
   });
 
   it('holds up no one behind one address for logins still being checked: eight colleagues at once all go through', () => {
     const throttle = new LoginThrottle(options);
-    expect(Array.from({ length: 8 }, (_, i) => throttle.attempt(`colleague${i}@contoso.com`, NAT, start))).to.deep.equal(new Array<number>(8).fill(0));
+    expect(Array.from({ length: 8 }, (_, i) => throttle.attempt(`colleague${i}@contoso.com`, NAT))).to.deep.equal(new Array<number>(8).fill(0));
   });
 
   it('counts the failures of an address, whichever accounts they were for', () => {
     const throttle = new LoginThrottle(options);
     for (let i = 0; i < 3; i++) fail(throttle, `user${i}@contoso.com`, NAT);
-    expect(throttle.waitSeconds('someone.else@contoso.com', NAT, start)).to.equal(1);
-    expect(throttle.waitSeconds('someone.else@contoso.com', '192.0.2.2', start)).to.equal(0);
+    expect(throttle.waitSeconds('someone.else@contoso.com', NAT)).to.equal(1);
+    expect(throttle.waitSeconds('someone.else@contoso.com', '192.0.2.2')).to.equal(0);
   });
 
   it('forgives, on a success, what that login failed at that address, and nothing else', () => {
@@ -55,32 +70,32 @@ describe('login throttle', () => {
     fail(throttle, 'guesser@contoso.com', '198.51.100.8');
     throttle.passed('guesser@contoso.com', NAT);
     fail(throttle, 'victim2@contoso.com', NAT);
-    expect(throttle.waitSeconds('victim9@contoso.com', NAT, start), 'three victims failed here').to.equal(1);
+    expect(throttle.waitSeconds('victim9@contoso.com', NAT), 'three victims failed here').to.equal(1);
   });
 
   it('takes back an attempt nothing was checked for; a refused bearer token counts at the address, and a good one forgives those', () => {
     const throttle = new LoginThrottle(options);
-    for (let i = 0; i < 3; i++) expect(throttle.attempt('user@contoso.com', NAT, start)).to.equal(0);
-    expect(throttle.waitSeconds('user@contoso.com', '192.0.2.8', start)).to.equal(1);
+    for (let i = 0; i < 3; i++) expect(throttle.attempt('user@contoso.com', NAT)).to.equal(0);
+    expect(throttle.waitSeconds('user@contoso.com', '192.0.2.8')).to.equal(1);
     throttle.uncounted('user@contoso.com');
-    expect(throttle.waitSeconds('user@contoso.com', '192.0.2.8', start)).to.equal(0);
+    expect(throttle.waitSeconds('user@contoso.com', '192.0.2.8')).to.equal(0);
     fail(throttle, undefined, '192.0.2.7');
     fail(throttle, undefined, '192.0.2.7');
     fail(throttle, 'user@contoso.com', '192.0.2.7');
-    expect(throttle.waitSeconds(undefined, '192.0.2.7', start)).to.equal(1);
+    expect(throttle.waitSeconds(undefined, '192.0.2.7')).to.equal(1);
     throttle.passed(undefined, '192.0.2.7');
-    expect(throttle.waitSeconds(undefined, '192.0.2.7', start), 'one failure left there').to.equal(0);
+    expect(throttle.waitSeconds(undefined, '192.0.2.7'), 'one failure left there').to.equal(0);
   });
 
   it('counts an IPv6 client by its /64 and an IPv4 client written as IPv6 as that IPv4 address', () => {
     const throttle = new LoginThrottle(options);
     for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, `2001:db8:5:7::${i.toString(16)}`);
-    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:7:ffff:1:2:3', start), 'another address of the same /64').to.equal(1);
-    expect(throttle.waitSeconds('other@contoso.com', '2001:0db8:0005:0007::abcd', start), 'written out in full').to.equal(1);
-    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:8::1', start), 'the next /64').to.equal(0);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:7:ffff:1:2:3'), 'another address of the same /64').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:0db8:0005:0007::abcd'), 'written out in full').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:db8:5:8::1'), 'the next /64').to.equal(0);
     for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, '::ffff:198.51.100.9');
-    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.9', start)).to.equal(1);
-    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.10', start)).to.equal(0);
+    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.9')).to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '198.51.100.10')).to.equal(0);
   });
 
   it('counts a client that a translator (NAT64, SIIT) gave an IPv6 address by that whole address, and a 6to4 one by its IPv4 address', () => {
@@ -90,21 +105,21 @@ describe('login throttle', () => {
       ['::ffff:0:198.51.100.9', '::ffff:0:198.51.100.10'],
     ]) {
       for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, translated!);
-      expect(throttle.waitSeconds('other@contoso.com', translated!, start)).to.equal(1);
+      expect(throttle.waitSeconds('other@contoso.com', translated!)).to.equal(1);
       // Every IPv4 client of the translator has an address in the one /64: counted by it, one guesser locked them all out.
-      expect(throttle.waitSeconds('other@contoso.com', another!, start), `${another} is another client`).to.equal(0);
+      expect(throttle.waitSeconds('other@contoso.com', another!), `${another} is another client`).to.equal(0);
     }
     // 6to4 gives an IPv4 address a /48: 65,536 /64s to guess from.
     for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, `2002:c633:6409:${i}::1`);
-    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:6409:ffff::1', start)).to.equal(1);
-    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:640a:1::1', start), 'another IPv4 address').to.equal(0);
+    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:6409:ffff::1')).to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2002:c633:640a:1::1'), 'another IPv4 address').to.equal(0);
   });
 
   it('remembers a bounded number of accounts and addresses, the least recently failed forgotten first', () => {
     const throttle = new LoginThrottle({ ...options, maxTracked: 10 });
     for (let i = 0; i < 3; i++) fail(throttle, 'victim@contoso.com', NAT);
-    expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7', start)).to.equal(1);
+    expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7')).to.equal(1);
     for (let i = 0; i < 10; i++) fail(throttle, `spray${i}@contoso.com`, `198.51.100.${i}`);
-    expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7', start), 'pushed out by twenty newer entries').to.equal(0);
+    expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7'), 'pushed out by twenty newer entries').to.equal(0);
   });
 });
