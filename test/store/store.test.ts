@@ -278,8 +278,15 @@ for (const backend of storeBackends()) {
       expect(await store.changeCounter()).to.not.equal(before);
     });
 
-    it('answers a ping', async () => {
-      await store.ping();
+    it('answers a ping while it is open and fails one once it is closed', async () => {
+      const other = await backend.open();
+      expect(await other.ping()).to.equal(undefined);
+      await other.close();
+      const closed = await other.ping().then(
+        () => 'answered',
+        (error: unknown) => error,
+      );
+      expect(closed).to.be.instanceOf(Error);
     });
 
     describe('contacts', () => {
