@@ -36,9 +36,11 @@ export interface Migration {
  * SQLite's FTS5 table makes its own; `fillContactSearchColumns`, a contact's folded names
  * (search-text.ts) for every contacts row whose name_key is NULL; `canonicalizeAddresses`
  * rewrites every user's addresses and every contact's mailbox in their canonical form
- * (canonicalAddressesOf, store-rows.ts).
+ * (canonicalAddressesOf, store-rows.ts); `refoldSearchColumns`, the search columns of every
+ * users and contacts row (PostgreSQL's word-start keys with them), written where they differ
+ * from those stored: names fold otherwise than they did.
  */
-export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns' | 'canonicalizeAddresses';
+export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns' | 'canonicalizeAddresses' | 'refoldSearchColumns';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -511,5 +513,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: '',
     postgres: '',
     then: 'canonicalizeAddresses',
+  },
+  {
+    // Names fold as people type them (search-text.ts): a final sigma as σ ("ΚΩΣ" missed
+    // Κώστας), a word's apostrophes and format characters (ZWNJ) no break in it, and a word
+    // with them or with hyphens found by its parts and its joined form ("oneill" missed
+    // O'Neill). Only rows whose names fold otherwise are written.
+    sqlite: '',
+    postgres: '',
+    then: 'refoldSearchColumns',
   },
 ];

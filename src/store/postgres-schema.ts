@@ -1,13 +1,16 @@
 import type pg from 'pg';
 import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
-import { searchColumnsOf } from './search-text.js';
+import { searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
 import {
   canonicalAddressesOf,
   canonicalMailboxOf,
   contactSearchColumnsOfRow,
   fromUserRow,
+  searchColumnsStale,
+  USER_FIELD_COLUMNS,
   type ContactNamesRow,
+  type StoredSearchColumns,
   type UserAddresses,
   type UserRow,
 } from './store-rows.js';
@@ -71,37 +74,14 @@ export async function fillUserSearchKeys(client: pg.ClientBase): Promise<void> {
 
 /** What the migrations' data steps do on PostgreSQL. */
 const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
-  async fillUserSearchColumns(client) {
-    for (;;) {
-      const { rows } = await client.query<UserRow & { id: string }>(
-        `SELECT id, email, display_name, given_name, surname, alias, company, department, title, business_phone, mobile_phone,
-           sip_address, manager, refs::text AS refs FROM users WHERE name_key IS NULL LIMIT $1`,
-        [DATA_STEP_BATCH],
-      );
-      if (rows.length === 0) return;
-      const columns = rows.map((row) => searchColumnsOf(fromUserRow(row)));
-      await client.query(
-        `UPDATE users u SET name_key = t.name_key, search_names = t.search_names, search_other = t.search_other
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, name_key, search_names, search_other) WHERE u.id = t.id`,
-        [rows.map((row) => row.id), ...(['name_key', 'search_names', 'search_other'] as const).map((key) => columns.map((c) => c[key]))],
-      );
-    }
-  },
+  // Before schema step 11 there are no word-start keys to write.
+  fillUserSearchColumns: (client) => writeUserSearchColumns(client, 'name_key IS NULL', 'columnsOnly'),
   fillUserSearchKeys,
-  async fillContactSearchColumns(client) {
-    for (;;) {
-      const { rows } = await client.query<ContactNamesRow & { id: string }>(
-        'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL LIMIT $1',
-        [DATA_STEP_BATCH],
-      );
-      if (rows.length === 0) return;
-      const columns = rows.map(contactSearchColumnsOfRow);
-      await client.query(
-        `UPDATE contacts c SET name_key = t.name_key, search_names = t.search_names
-         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, name_key, search_names) WHERE c.id = t.id`,
-        [rows.map((row) => row.id), columns.map((c) => c.name_key), columns.map((c) => c.search_names)],
-      );
-    }
+  fillContactSearchColumns: (client) => writeContactSearchColumns(client, 'name_key IS NULL'),
+  // user_name_words follows: its triggers take out a changed row's words and put in its new ones.
+  async refoldSearchColumns(client) {
+    await writeUserSearchColumns(client, 'true', 'withSearchKeys');
+    await writeContactSearchColumns(client, 'true');
   },
   async canonicalizeAddresses(client) {
     for (let after = '0'; ;) {
@@ -143,4 +123,55 @@ async function keepCanonicalUser(client: pg.ClientBase, id: bigint, canonical: U
     canonical.manager,
     canonical.other_addresses,
   ]);
+}
+
+/** Writes the search columns of the users rows `where` selects, where they are stale, and with them the word-start keys once the schema has them. */
+async function writeUserSearchColumns(client: pg.ClientBase, where: string, keys: 'columnsOnly' | 'withSearchKeys'): Promise<void> {
+  const setKeys = keys === 'withSearchKeys' ? ', search_keys = t.search_keys::tsvector' : '';
+  for (let after = '0'; ;) {
+    const { rows } = await client.query<UserRow & StoredSearchColumns<SearchColumns> & { id: string }>(
+      `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs::text AS refs, name_key, search_names, search_other FROM users
+       WHERE ${where} AND id > $1 ORDER BY id LIMIT $2`,
+      [after, DATA_STEP_BATCH],
+    );
+    if (rows.length === 0) return;
+    after = rows.at(-1)!.id;
+    const stale = rows.flatMap((row) => {
+      const columns = searchColumnsOf(fromUserRow(row));
+      return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
+    });
+    if (stale.length === 0) continue;
+    await client.query(
+      `UPDATE users u SET name_key = t.name_key, search_names = t.search_names, search_other = t.search_other${setKeys}
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, name_key, search_names, search_other, search_keys)
+       WHERE u.id = t.id`,
+      [
+        stale.map((row) => row.id),
+        ...(['name_key', 'search_names', 'search_other'] as const).map((column) => stale.map((row) => row[column])),
+        stale.map((row) => searchKeys(row.search_names, row.search_other)),
+      ],
+    );
+  }
+}
+
+/** Writes the search columns of the contacts rows `where` selects, where they are stale. */
+async function writeContactSearchColumns(client: pg.ClientBase, where: string): Promise<void> {
+  for (let after = '0'; ;) {
+    const { rows } = await client.query<ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: string }>(
+      `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where} AND id > $1 ORDER BY id LIMIT $2`,
+      [after, DATA_STEP_BATCH],
+    );
+    if (rows.length === 0) return;
+    after = rows.at(-1)!.id;
+    const stale = rows.flatMap((row) => {
+      const columns = contactSearchColumnsOfRow(row);
+      return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
+    });
+    if (stale.length === 0) continue;
+    await client.query(
+      `UPDATE contacts c SET name_key = t.name_key, search_names = t.search_names
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, name_key, search_names) WHERE c.id = t.id`,
+      [stale.map((row) => row.id), stale.map((row) => row.name_key), stale.map((row) => row.search_names)],
+    );
+  }
 }

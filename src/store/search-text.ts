@@ -6,6 +6,16 @@ import { asciiLower } from '../domain/plain-text.js';
  * the folded words (SQLite FTS5, PostgreSQL tsvector). Folding here rather than in SQL
  * gives both stores the same words (PostgreSQL's unaccent has its own rules, and its
  * CREATE EXTENSION needs rights a bridge's database role may not have).
+ *
+ * Apostrophes, hyphens and format characters join the letters either side of them, and
+ * people type such names joined or in parts ("ONeill", "o neill", "marieclaire",
+ * "علیرضا" without its ZWNJ). A word's apostrophes and format characters are no break in
+ * it, as Unicode's word boundaries have it (UAX #29, https://www.unicode.org/reports/tr29/:
+ * WB4 "Ignore Format and Extend characters", WB6/WB7 "Do not break letters across certain
+ * punctuation", an apostrophe being MidNumLet/Single_Quote), and a hyphen is: "O'Neill" is
+ * the word "oneill", "Marie-Claire" the words "marie" and "claire". A name with such
+ * joiners is also found by each of its parts and by them all joined ("o", "neill";
+ * "marieclaire"): those words are indexed beside the others, for such names only.
  */
 
 /** Letters with no Unicode decomposition that people still type without their stroke. */
@@ -13,47 +23,119 @@ const UNDECOMPOSED: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-/** The words of a text, folded: "Tânia O'Brien-Łukasz" → ["tania", "o", "brien", "lukasz"]. */
-export function foldedWords(text: string | undefined): string[] {
-  if (!text) return [];
+/** A text's folded words, and the other words it is found by: the parts and joined forms of its words with joiners. */
+interface Folded {
+  words: readonly string[];
+  alsoFoundBy: readonly string[];
+}
+
+const NOTHING_ELSE: readonly string[] = [];
+
+/** The words of a text, folded: "Tânia O'Brien-Łukasz" → ["tania", "obrien", "lukasz"]. */
+export function foldedWords(text: string | undefined): readonly string[] {
+  return folded(text).words;
+}
+
+/** The words a text is found by: its folded words, then the parts and joined forms of those with joiners. */
+function foundBy(text: string | undefined): readonly string[] {
+  const { words, alsoFoundBy } = folded(text);
+  return alsoFoundBy.length === 0 ? words : [...words, ...alsoFoundBy];
+}
+
+function folded(text: string | undefined): Folded {
+  if (!text) return { words: [], alsoFoundBy: NOTHING_ELSE };
   if (ASCII.test(text)) return foldedAscii(text);
   // A space breaks words before and after folding alike, so each part folds on its own,
   // and parts with accents (given names, surnames) recur across a directory: folding them
   // once is most of an import's folding time.
   const words: string[] = [];
-  for (const part of text.split(' ')) words.push(...(ASCII.test(part) ? foldedAscii(part) : foldedPart(part)));
-  return words;
+  let alsoFoundBy: string[] | undefined;
+  for (const part of text.split(' ')) {
+    const each = ASCII.test(part) ? foldedAscii(part) : foldedPart(part);
+    words.push(...each.words);
+    if (each.alsoFoundBy.length > 0) (alsoFoundBy ??= []).push(...each.alsoFoundBy);
+  }
+  return { words, alsoFoundBy: alsoFoundBy ?? NOTHING_ELSE };
 }
+
+/** What breaks words once a text is folded: all but letters, digits and the joiners, apostrophes (') and hyphens (-). */
+const ASCII_BREAKS = /[^a-z0-9'-]+/;
+const BREAKS = /[^\p{L}\p{N}'-]+/u;
 
 /** ASCII has nothing to decompose or spell out, and its letters and digits are [a-z0-9] once lower-cased. */
-function foldedAscii(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word !== '');
+function foldedAscii(text: string): Folded {
+  return wordsBetween(text.toLowerCase(), ASCII_BREAKS);
 }
 
+/**
+ * The words between a folded text's breaks: a word with joiners is its pieces between
+ * hyphens, apostrophes dropped, and is also found by its parts and by them all joined.
+ */
+function wordsBetween(text: string, breaks: RegExp): Folded {
+  if (!JOINER.test(text)) return { words: text.split(breaks).filter((word) => word !== ''), alsoFoundBy: NOTHING_ELSE };
+  const words: string[] = [];
+  let alsoFoundBy: string[] | undefined;
+  for (const token of text.split(breaks)) {
+    if (!JOINER.test(token)) {
+      if (token !== '') words.push(token);
+      continue;
+    }
+    // Joiners at either end of a word join nothing: "'tis", "-x-".
+    const parts = token.split(JOINERS).filter((part) => part !== '');
+    if (parts.length === 0) continue;
+    for (const piece of token.split(HYPHENS)) {
+      const word = piece.replace(APOSTROPHES, '');
+      if (word !== '') words.push(word);
+    }
+    if (parts.length > 1) (alsoFoundBy ??= []).push(...parts, parts.join(''));
+  }
+  return { words, alsoFoundBy: alsoFoundBy ?? NOTHING_ELSE };
+}
+
+const JOINER = /['-]/;
+const JOINERS = /['-]+/;
+const HYPHENS = /-+/;
+const APOSTROPHES = /'/g;
+
+/**
+ * The joiners of other scripts and keyboards, written as the two above: the typographic and the
+ * modifier-letter apostrophe (a letter, to Unicode), format characters (ZWNJ, ZWJ, soft
+ * hyphen; General_Category Cf), and the hyphen NFKD leaves (U+2010; U+2011 decomposes to
+ * it, the full-width forms to ASCII).
+ */
+const OTHER_APOSTROPHES = /[’ʼ\p{Cf}]/gu;
+const OTHER_HYPHENS = /\u2010/g;
+
+/**
+ * Lower case is not yet case folding: toLowerCase() writes a capital sigma ending a word as
+ * final sigma, so "ΚΩΣ" became "κως" while the "σ" of "Κώστας" stays. Unicode's
+ * CaseFolding.txt folds it ("03C2; C; 03C3; # GREEK SMALL LETTER FINAL SIGMA").
+ */
+const FINAL_SIGMA = /ς/g;
+
 /** Folded parts recently seen: a million people's names hold a few thousand distinct ones. */
-const recentParts = new Map<string, readonly string[]>();
+const recentParts = new Map<string, Folded>();
 const RECENT_PARTS_MAX = 50_000;
 /** Longer parts are folded each time, so the memo's memory stays small whatever the input. */
 const RECENT_PART_LENGTH_MAX = 64;
 
-function foldedPart(part: string): readonly string[] {
+function foldedPart(part: string): Folded {
   const recent = recentParts.get(part);
   if (recent) return recent;
-  const words = part
+  const text = part
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
+    .replace(FINAL_SIGMA, 'σ')
     .replace(/[łøđħıßæœþ]/g, (c) => UNDECOMPOSED[c]!)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((word) => word !== '');
+    .replace(OTHER_APOSTROPHES, "'")
+    .replace(OTHER_HYPHENS, '-');
+  const found = wordsBetween(text, BREAKS);
   if (part.length <= RECENT_PART_LENGTH_MAX) {
     if (recentParts.size >= RECENT_PARTS_MAX) recentParts.clear();
-    recentParts.set(part, words);
+    recentParts.set(part, found);
   }
-  return words;
+  return found;
 }
 
 /** The fields of a user the search reads. */
@@ -79,11 +161,11 @@ export interface SearchColumns {
 }
 
 export function searchColumnsOf(user: SearchableUser): SearchColumns {
-  const nameKey = foldedWords(user.displayName);
+  const name = folded(user.displayName);
   return {
-    name_key: nameKey.join(' '),
-    search_names: distinctWords(nameKey, user.givenName, user.surname, user.alias, user.email.split('@')[0]),
-    search_other: distinctWords([], user.department, user.title, user.company),
+    name_key: name.words.join(' '),
+    search_names: distinctWords(name, user.givenName, user.surname, user.alias, user.email.split('@')[0]),
+    search_other: distinctWords(undefined, user.department, user.title, user.company),
   };
 }
 
@@ -96,8 +178,8 @@ export interface ContactSearchColumns {
 }
 
 export function contactSearchColumnsOf(contact: { displayName: string; givenName?: string | undefined; surname?: string | undefined }): ContactSearchColumns {
-  const nameKey = foldedWords(contact.displayName);
-  return { name_key: nameKey.join(' '), search_names: distinctWords(nameKey, contact.givenName, contact.surname) };
+  const name = folded(contact.displayName);
+  return { name_key: name.words.join(' '), search_names: distinctWords(name, contact.givenName, contact.surname) };
 }
 
 /**
@@ -117,9 +199,11 @@ export function foldedText(text: string): string {
   return foldedWords(text).join(' ');
 }
 
-function distinctWords(first: readonly string[], ...texts: (string | undefined)[]): string {
-  const words = new Set(first);
-  for (const text of texts) for (const word of foldedWords(text)) words.add(word);
+/** The distinct words that find the texts, the display name's (already folded) first. */
+function distinctWords(name: Folded | undefined, ...texts: (string | undefined)[]): string {
+  const words = new Set(name?.words);
+  for (const word of name?.alsoFoundBy ?? NOTHING_ELSE) words.add(word);
+  for (const text of texts) for (const word of foundBy(text)) words.add(word);
   return [...words].join(' ');
 }
 

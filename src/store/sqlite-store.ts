@@ -31,6 +31,8 @@ import {
   tiersOf,
   type SearchTier,
   prefixEnd,
+  type ContactSearchColumns,
+  type SearchColumns,
 } from './search-text.js';
 import {
   MAX_DIRECT_REPORTS,
@@ -54,6 +56,7 @@ import {
   directoryEntries,
   fromContactRow,
   fromUserRow,
+  searchColumnsStale,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
@@ -62,6 +65,7 @@ import {
   type DirectoryRow,
   type RelatedRow,
   type UserAddresses,
+  type StoredSearchColumns,
   type UserRow,
 } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -802,26 +806,14 @@ export function migrateSqlite(db: Database.Database, version: number): SchemaUpg
 
 /** What the migrations' data steps do on SQLite. */
 const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
-  fillUserSearchColumns(db) {
-    const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
-    // In batches, so that a large directory is never all in memory at once; only the columns the step's schema already has.
-    const batch = db.prepare<[number], UserRow & { id: number }>(
-      `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs FROM users WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000`,
-    );
-    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) update.run({ id: row.id, ...searchColumnsOf(fromUserRow(row)) });
-    }
-  },
+  fillUserSearchColumns: (db) => writeUserSearchColumns(db, 'name_key IS NULL'),
   // FTS5 indexes the search columns' words itself (its prefix indexes are the word starts).
   fillUserSearchKeys() {},
-  fillContactSearchColumns(db) {
-    const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
-    const batch = db.prepare<[number], ContactNamesRow & { id: number }>(
-      'SELECT id, display_name, given_name, surname FROM contacts WHERE name_key IS NULL AND id > ? ORDER BY id LIMIT 10000',
-    );
-    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) update.run({ id: row.id, ...contactSearchColumnsOfRow(row) });
-    }
+  fillContactSearchColumns: (db) => writeContactSearchColumns(db, 'name_key IS NULL'),
+  // The users' FTS5 rows follow: its update trigger takes out the words a row had and puts in its new ones.
+  refoldSearchColumns(db) {
+    writeUserSearchColumns(db, 'true');
+    writeContactSearchColumns(db, 'true');
   },
   canonicalizeAddresses(db) {
     const batch = db.prepare<[number], UserAddresses & { id: number }>(
@@ -851,3 +843,35 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     }
   },
 };
+
+/** Rows a data step reads at once, so that a large directory is never all in memory. */
+const DATA_STEP_BATCH = 10_000;
+
+/** Writes the search columns of the users rows `where` selects, where they are stale; only the columns the step's schema already has are read. */
+function writeUserSearchColumns(db: Database.Database, where: string): void {
+  const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
+  const batch = db.prepare<[number], UserRow & StoredSearchColumns<SearchColumns> & { id: number }>(
+    `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs, name_key, search_names, search_other FROM users
+     WHERE ${where} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
+  );
+  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+    for (const row of rows) {
+      const columns = searchColumnsOf(fromUserRow(row));
+      if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
+    }
+  }
+}
+
+/** Writes the search columns of the contacts rows `where` selects, where they are stale. */
+function writeContactSearchColumns(db: Database.Database, where: string): void {
+  const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
+  const batch = db.prepare<[number], ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: number }>(
+    `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
+  );
+  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+    for (const row of rows) {
+      const columns = contactSearchColumnsOfRow(row);
+      if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
+    }
+  }
+}

@@ -222,3 +222,11 @@ export interface ContactNamesRow {
 export function contactSearchColumnsOfRow(row: ContactNamesRow): ContactSearchColumns {
   return contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined });
 }
+
+/** A row's search columns as stored: NULL until a data step first writes them. */
+export type StoredSearchColumns<T> = { [K in keyof T]: string | null };
+
+/** Whether a row's stored search columns are other than those its fields fold to now: never written, or folded by an older bridge. */
+export function searchColumnsStale<T extends object>(stored: StoredSearchColumns<T>, computed: T): boolean {
+  return (Object.keys(computed) as (keyof T)[]).some((column) => stored[column] !== computed[column]);
+}

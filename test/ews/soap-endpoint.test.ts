@@ -380,6 +380,23 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect((await resolve('alex.wilber', 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
     });
 
+    it('finds directory users and contacts by names as they are typed: a final Σ in capitals, an apostrophe or a ZWNJ left out', async () => {
+      await t.store.upsertUsers([{ email: 'alireza@contoso.com', displayName: 'علی\u200cرضا رضایی', refs: {} }]);
+      const contact = (displayName: string, email: string) => ({ displayName, emailAddresses: [email], phones: {}, refs: {} });
+      await t.store.addContacts(mailbox, [
+        contact('Κώστας Σαμαράς', 'kostas@example.gr'),
+        contact("Mary O'Neill", 'mary@example.ie'),
+        contact('علی\u200cرضا کریمی', 'alireza@example.ir'),
+      ]);
+      const names = async (entry: string) =>
+        [(await resolve(entry, 'ReturnFullContactData="false" SearchScope="ActiveDirectoryContacts"')).ResolutionSet.Resolution]
+          .flat()
+          .map((resolution: any) => resolution.Mailbox.Name);
+      expect(await names('ΚΩΣ')).to.deep.equal(['Κώστας Σαμαράς']);
+      expect(await names('ONeill')).to.deep.equal(["Mary O'Neill"]);
+      expect(await names('علیرضا')).to.deep.equal(['علی\u200cرضا رضایی', 'علی\u200cرضا کریمی']);
+    });
+
     it('returns at most 100 resolutions and says the range was cut', async () => {
       await t.store.upsertUsers(Array.from({ length: 120 }, (_, i) => ({ email: `bulk${i}@contoso.com`, displayName: `Bulk ${i}`, refs: {} })));
       const message = await resolve('bulk', 'ReturnFullContactData="false"');

@@ -99,6 +99,22 @@ describe('directory search /api/people and the page at /', () => {
     for (const person of people) await t.store.removeUser(person.email);
   });
 
+  it('finds people by names as they are typed: an apostrophe or hyphen left out, a ZWNJ left out, a final Σ in capitals', async () => {
+    const typed = [
+      { email: 'mary.oneill@contoso.com', displayName: "Mary O'Neill", refs: {} },
+      { email: 'mcdonald@contoso.com', displayName: 'Kirsten McDonald-Smith', refs: {} },
+      { email: 'alireza@contoso.com', displayName: 'علی\u200cرضا رضایی', refs: {} },
+      { email: 'kostas@contoso.com', displayName: 'Κώστας Σαμαράς', refs: {} },
+    ];
+    await t.store.upsertUsers(typed);
+    const found = async (q: string) => (await get(`/api/people?q=${encodeURIComponent(q)}`).expect(200)).body.people.map((p: { email: string }) => p.email);
+    for (const q of ['oneill', 'ONeill', "o'neill"]) expect(await found(q), q).to.deep.equal(['mary.oneill@contoso.com']);
+    expect(await found('mcdonaldsmith')).to.deep.equal(['mcdonald@contoso.com']);
+    expect(await found('علیرضا')).to.deep.equal(['alireza@contoso.com']);
+    expect(await found('ΚΩΣ')).to.deep.equal(['kostas@contoso.com']);
+    for (const { email } of typed) await t.store.removeUser(email);
+  });
+
   it('says who has a photo, with a version that changes with the photo', async () => {
     const [withPhoto, without] = (await get('/api/people?q=person0000&limit=2').expect(200)).body.people.reverse();
     expect(without.photo).to.equal(null);

@@ -63,6 +63,27 @@ describe('Graph /me/contacts: the address $filter Graph documents and no other, 
     expect(counted.text).to.equal('5');
   });
 
+  it('finds a contact by the start of its display name with a final Σ typed in capitals, or its ZWNJ left out', async () => {
+    const caller = { username: 'eleni@example.gr', password: 'greek secret' };
+    await t.store.putAccount(caller.username, await hashPassword(caller.password), 'user');
+    await t.store.addContacts(
+      caller.username,
+      ['Κώστας Σαμαράς', 'Κωνσταντίνος Παππάς', 'علی\u200cرضا رضایی'].map((displayName) => ({ displayName, emailAddresses: [], phones: {}, refs: {} })),
+    );
+    const filtered = async (filter: string) =>
+      names(
+        (
+          await request(t.bridge.server)
+            .get(`/v1.0/me/contacts?$filter=${encodeURIComponent(filter)}`)
+            .set('Authorization', basic(caller))
+            .expect(200)
+        ).body,
+      );
+    expect(await filtered("startswith(displayName,'ΚΩΣ')")).to.deep.equal(['Κώστας Σαμαράς']);
+    expect(await filtered("displayName eq 'ΚΏΣΤΑΣ ΣΑΜΑΡΆΣ'")).to.deep.equal(['Κώστας Σαμαράς']);
+    expect(await filtered("startswith(displayName,'علیرضا')")).to.deep.equal(['علی\u200cرضا رضایی']);
+  });
+
   for (const [what, filter] of [
     ['startswith on another property', "startswith(givenName,'Garth')"],
     ['an operator other than eq', "emailAddresses/any(a:a/address ne 'garth@contoso.com')"],

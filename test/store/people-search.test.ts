@@ -42,6 +42,39 @@ for (const backend of storeBackends()) {
       expect(await names('garcia')).to.deep.equal(["José O'Brien-García"]);
     });
 
+    it('finds names as people type them: a final Σ in capitals, a name with an apostrophe, hyphen or ZWNJ joined or in parts', async () => {
+      await store.upsertUsers([
+        person('kostas@contoso.com', 'Κώστας Σαμαράς'),
+        person('mary@contoso.com', "Mary O'Neill"),
+        person('pat@contoso.com', 'Pat O’Brien'),
+        person('marie@contoso.com', 'Marie-Claire Dubois'),
+        person('kirsten@contoso.com', 'Kirsten McDonald-Smith'),
+        person('alireza@contoso.com', 'علی\u200cرضا رضایی'),
+      ]);
+      for (const q of ['ΚΩΣ', 'κωσ', 'ΚΏΣΤΑΣ', 'ΣΑΜΑΡΑΣ κωστας']) expect(await names(q), q).to.deep.equal(['Κώστας Σαμαράς']);
+      expect(await resolved('ΚΩΣ')).to.deep.equal(['Κώστας Σαμαράς']);
+      for (const q of ['oneill', 'ONeill', "O'Neill", 'o neill', 'mary o’neill', 'Mary ONeill']) expect(await names(q), q).to.deep.equal(["Mary O'Neill"]);
+      expect(await resolved('oneill')).to.deep.equal(["Mary O'Neill"]);
+      for (const q of ['obrien', "o'brien", 'o brien']) expect(await names(q), q).to.deep.equal(["José O'Brien-García", 'Pat O’Brien']);
+      for (const q of ['marieclaire', 'Marie-Claire', 'marie claire', 'claire']) expect(await names(q), q).to.deep.equal(['Marie-Claire Dubois']);
+      for (const q of ['mcdonaldsmith', 'McDonald-Smith', 'smith kirsten']) expect(await names(q), q).to.deep.equal(['Kirsten McDonald-Smith']);
+      for (const q of ['علیرضا', 'علی\u200cرضا', 'علی']) expect(await names(q), q).to.deep.equal(['علی\u200cرضا رضایی']);
+      expect(await resolved('علیرضا')).to.deep.equal(['علی\u200cرضا رضایی']);
+    });
+
+    it('finds a joined name or a final Σ among more people than a word tier sorts', async () => {
+      const count = SORTED_MATCHES_MAX + 20;
+      const given = (n: number) => `Given${String(n).padStart(5, '0')}`;
+      await store.upsertUsers(
+        Array.from({ length: count }, (_, n) => [
+          person(`o${n}@contoso.com`, `${given(n)} O'Neill`),
+          person(`s${n}@contoso.com`, `${given(n)} Σαμαράς`),
+        ]).flat(),
+      );
+      expect(await names('oneill', 0, 3)).to.deep.equal([0, 1, 2].map((n) => `${given(n)} O'Neill`));
+      expect(await names('ΣΑΜΑΡΑΣ', 0, 3)).to.deep.equal([0, 1, 2].map((n) => `${given(n)} Σαμαράς`));
+    });
+
     it('matches the start of each word, in any order', async () => {
       expect(await names('tan iva')).to.deep.equal(['Tânia Ivanova']);
       expect(await names('iva tan')).to.deep.equal(['Tânia Ivanova']);

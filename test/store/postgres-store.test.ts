@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { MIGRATIONS, StoreOpenError, type DataStep } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { asBridgeError } from '../../src/store/postgres-errors.js';
+import { searchKeys } from '../../src/store/postgres-search-keys.js';
 import { searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { freePort } from '../support/free-port.js';
@@ -126,6 +127,39 @@ describe('PostgresStore', () => {
     expect(rows[0]!.n, 'the SQL function that made the keys is gone').to.equal(0);
   });
 
+  it('folds again, as it upgrades it, the names a bridge folded otherwise, their keys and name word lists with them, and no other row', async () => {
+    await migrateUpToStepOf('refoldSearchColumns');
+    const insertUser = (email: string, displayName: string, nameKey: string, searchNames: string) =>
+      runSql(
+        url,
+        "INSERT INTO users (email, display_name, name_key, search_names, search_other, search_keys, updated_at) VALUES ($1, $2, $3, $4, '', $5::tsvector, 'x')",
+        [email, displayName, nameKey, searchNames, searchKeys(searchNames, '')],
+      );
+    await insertUser('kostas@contoso.com', 'Κώστας Σαμαράς', 'κωστας σαμαρας', 'κωστας σαμαρας kostas');
+    await insertUser('mary@contoso.com', "Mary O'Neill", 'mary o neill', 'mary o neill');
+    await insertUser('alex@contoso.com', 'Alex Wilber', 'alex wilber', 'alex wilber');
+    await runSql(
+      url,
+      "INSERT INTO contacts (mailbox, display_name, name_key, search_names, created_at, updated_at) VALUES ('adele@contoso.com', 'علی\u200cرضا رضایی', 'علی رضا رضایی', 'علی رضا رضایی', 'x', 'x')",
+    );
+    const version = async (email: string) => (await runSql(url, 'SELECT xmin::text AS v FROM users WHERE email = $1', [email])).rows[0]!.v as string;
+    const alexBefore = await version('alex@contoso.com');
+
+    const store = await open();
+    expect((await store.searchUsers('ΚΩΣ', 5)).map((user) => user.email)).to.deep.equal(['kostas@contoso.com']);
+    expect((await store.searchDirectory('σαμαρασ', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['kostas@contoso.com']);
+    expect((await store.searchDirectory('oneill', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['mary@contoso.com']);
+    expect((await store.searchDirectory('o neill', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['mary@contoso.com']);
+    expect((await store.searchContacts('adele@contoso.com', 'علیرضا', 5)).map((contact) => contact.displayName)).to.deep.equal(['علی\u200cرضا رضایی']);
+    const { rows } = await runSql(url, "SELECT search_keys::text AS keys FROM users WHERE email = 'mary@contoso.com'");
+    expect(rows[0]!.keys, 'the keys of the names as they fold now').to.equal(
+      (await runSql(url, 'SELECT $1::tsvector::text AS keys', [searchKeys('mary oneill o neill', '')])).rows[0]!.keys,
+    );
+    const lists = await runSql(url, "SELECT word FROM user_name_words WHERE address = 'kostas@contoso.com' ORDER BY word");
+    expect(lists.rows.map((row) => row.word)).to.deep.equal(['kostas', 'σαμαρασ']);
+    expect(await version('alex@contoso.com'), 'a name that folds as before is not written').to.equal(alexBefore);
+  });
+
   it("writes each user's word starts of one to four letters, the other fields' marked apart, a letter outside the BMP counted as one", async () => {
     const store = await open();
     await store.upsertUsers([{ email: 'li@contoso.com', displayName: '\u{20000}\u{20001}\u{20002}\u{20003}\u{20004} Li', department: 'Finance', refs: {} }]);
@@ -212,7 +246,8 @@ describe('PostgresStore', () => {
     const made = await lists(writtenAt);
     expect(made.length).to.be.greaterThan(10_000);
     expect(made.filter((row) => row.address === 'Élise.dupont.42@contoso.com').map((row) => row.word)).to.deep.equal(['dupont']);
-    expect(made.filter((row) => row.address === 'ana.ana@contoso.com').map((row) => row.word)).to.deep.equal(['ana7', 'ruiz']);
+    // A hyphenated name is found by its joined form too.
+    expect(made.filter((row) => row.address === 'ana.ana@contoso.com').map((row) => row.word)).to.deep.equal(['ana7', 'ruiz', 'ruizruiz']);
     expect(made.filter((row) => row.address === '12345@contoso.com').map((row) => row.word)).to.deep.equal(['numbers', 'only']);
     expect(await lists(url)).to.deep.equal(made);
 

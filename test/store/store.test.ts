@@ -363,6 +363,27 @@ for (const backend of storeBackends()) {
         expect(await page({ text: 'nuñ', mode: 'wordPrefix', ignoreCase: false })).to.deep.equal([]);
       });
 
+      it('finds contacts as people type their names: a final Σ in capitals, an apostrophe, hyphen or ZWNJ left out or typed as a break', async () => {
+        const named = (displayName: string, givenName: string, surname: string) => ({ ...lee, displayName, givenName, surname, emailAddresses: [] });
+        await store.addContacts('adele@contoso.com', [
+          named('Κώστας Σαμαράς', 'Κώστας', 'Σαμαράς'),
+          named("Mary O'Neill", 'Mary', "O'Neill"),
+          named('Marie-Claire Dubois', 'Marie-Claire', 'Dubois'),
+          named('Kirsten McDonald-Smith', 'Kirsten', 'McDonald-Smith'),
+          named('علی\u200cرضا رضایی', 'علی\u200cرضا', 'رضایی'),
+        ]);
+        const names = async (prefix: string) => (await store.searchContacts('adele@contoso.com', prefix, 10)).map((c) => c.displayName);
+        const started = async (text: string) =>
+          (await store.pageContacts('adele@contoso.com', { text, mode: 'prefix', ignoreCase: true }, 0, 10)).contacts.map((c) => c.displayName);
+        for (const typed of ['ΚΩΣ', 'σαμαρασ']) expect(await names(typed), typed).to.deep.equal(['Κώστας Σαμαράς']);
+        expect(await started('ΚΩΣ')).to.deep.equal(['Κώστας Σαμαράς']);
+        for (const typed of ['oneill', 'ONeill', "o'neill", 'o neill']) expect(await names(typed), typed).to.deep.equal(["Mary O'Neill"]);
+        for (const typed of ['marieclaire', 'marie-claire', 'claire']) expect(await names(typed), typed).to.deep.equal(['Marie-Claire Dubois']);
+        expect(await names('mcdonaldsmith')).to.deep.equal(['Kirsten McDonald-Smith']);
+        expect(await names('علیرضا')).to.deep.equal(['علی\u200cرضا رضایی']);
+        expect(await started('علیرضا')).to.deep.equal(['علی\u200cرضا رضایی']);
+      });
+
       it('pages a mailbox in display-name order, by the match EWS asked for, with the total', async () => {
         const names = ['Bob', 'alice', 'Alan', 'Zed Alan', 'Älan'];
         await store.addContacts(
