@@ -410,7 +410,7 @@ account
   });
 account
   .command('remove')
-  .description('remove a login')
+  .description("remove a login, and its mailbox's contacts")
   .argument('<username>', 'login name')
   .action(async (username: string) => {
     // The name as typed as well, for an account stored before names were normalised.

@@ -789,7 +789,12 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async removeAccount(username: string): Promise<boolean> {
-    return this.write(async (client) => ((await client.query('DELETE FROM accounts WHERE lower(username) = lower($1)', [username])).rowCount ?? 0) > 0);
+    return this.write(async (client) => {
+      const { rows } = await client.query<{ username: string }>('DELETE FROM accounts WHERE lower(username) = lower($1) RETURNING username', [username]);
+      // Their photos go with them (ON DELETE CASCADE).
+      for (const { username: removed } of rows) await client.query('DELETE FROM contacts WHERE mailbox = $1', [removed]);
+      return rows.length > 0;
+    });
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

@@ -365,6 +365,7 @@ export class SqliteStore implements Store {
       ),
       listAccounts: db.prepare<[], { username: string; role: Role }>('SELECT username, role FROM accounts ORDER BY username'),
       removeAccount: db.prepare<[string]>('DELETE FROM accounts WHERE username = ?'),
+      removeMailboxContacts: db.prepare<[string]>('DELETE FROM contacts WHERE mailbox = ?'),
       ping: db.prepare('SELECT 1'),
     };
   }
@@ -667,7 +668,12 @@ export class SqliteStore implements Store {
   }
 
   async removeAccount(username: string): Promise<boolean> {
-    return this.write(() => this.statements.removeAccount.run(username).changes > 0);
+    return this.write(() => {
+      const removed = this.statements.removeAccount.run(username).changes > 0;
+      // Their photos go with them (ON DELETE CASCADE).
+      if (removed) this.statements.removeMailboxContacts.run(username);
+      return removed;
+    });
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

@@ -168,6 +168,10 @@ export interface Store {
   claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean>;
   getAccount(username: string): Promise<Account | undefined>;
   listAccounts(): Promise<Omit<Account, 'passwordHash'>[]>;
+  /**
+   * Removes the login and its mailbox's contacts with it, as removing a mailbox does: a
+   * name given again to someone new (a recycled address) must not come with them.
+   */
   removeAccount(username: string): Promise<boolean>;
 
   /** A named random secret, made on first use and kept, so every replica and restart agrees. */

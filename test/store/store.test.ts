@@ -476,6 +476,20 @@ for (const backend of storeBackends()) {
         expect(await store.getPhoto(contactOwner(id!))).to.equal(undefined);
       });
 
+      it("removes a mailbox's contacts, photos and all, with its login; another mailbox's stay", async () => {
+        await store.putAccount('adele@contoso.com', 'hash', 'user');
+        await store.putAccount('megan@contoso.com', 'hash', 'user');
+        const [adeles] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
+        const [megans] = await store.addContacts('megan@contoso.com', [lee]);
+        expect(await store.removeAccount('Adele@contoso.com')).to.equal(true);
+        expect(await store.getContact('adele@contoso.com', adeles!)).to.equal(undefined);
+        expect(await store.getPhoto(contactOwner(adeles!))).to.equal(undefined);
+        // The name given to someone new comes with nothing.
+        await store.putAccount('adele@contoso.com', 'hash', 'user');
+        expect((await store.pageContacts('adele@contoso.com', undefined, 0, 10)).total).to.equal(0);
+        expect((await store.getContact('megan@contoso.com', megans!))?.displayName).to.equal(lee.displayName);
+      });
+
       it('leaves the contact as it was when a source answers the photo it has again', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [lee]);
         const owner = contactOwner(id!);
