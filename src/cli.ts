@@ -54,11 +54,13 @@ function writeUsageError(text: string, write: (text: string) => void): void {
 const program = new Command(NAME)
   .description('Answers legacy Exchange photo requests from its own store and upstream sources.')
   .version(version, '-V, --version', 'print the version')
-  .option('--db <path>', 'SQLite database file (default: $BRIDGE_DB or data/bridge.db)')
+  .option('--db <path>', 'SQLite database file, even where BRIDGE_DATABASE_URL is set (default: $BRIDGE_DB or data/bridge.db)')
   .configureOutput({ outputError: writeUsageError });
 
 function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
-  return loadConfig(process.env, { databasePath: program.opts<{ db?: string }>().db, ...overrides });
+  const { db } = program.opts<{ db?: string }>();
+  // A flag wins over the environment: --db names the store even where BRIDGE_DATABASE_URL is exported.
+  return loadConfig(process.env, { ...(db === undefined ? {} : { databasePath: db, databaseUrl: '' }), ...overrides });
 }
 
 /**

@@ -70,6 +70,16 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expect(runCli(['--db', older, 'account', 'list']).stderr, 'said once').to.equal('');
   });
 
+  it('takes the store --db names over an exported BRIDGE_DATABASE_URL (a flag wins over the environment)', () => {
+    const named = join(dir, 'named.db');
+    const added = runCli(['--db', named, 'account', 'add', 'flag@contoso.com', '--password-stdin'], {
+      input: 'a long enough password\n',
+      env: { BRIDGE_DATABASE_URL: 'postgres://bridge:secret@127.0.0.1:1/bridge' },
+    });
+    expect([added.status, added.stderr]).to.deep.equal([0, '']);
+    expect(runCli(['--db', named, 'account', 'list']).stdout).to.include('flag@contoso.com');
+  });
+
   it('says in one line why a store cannot be opened: PostgreSQL not there, a newer schema, a file that is no database', async () => {
     const unreachable = runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge:secret@127.0.0.1:1/bridge' } });
     expectOneLineFailure(
