@@ -31,6 +31,19 @@ export const EWS_PATH = '/EWS/Exchange.asmx';
 /** IIS matches paths case-insensitively. */
 const EWS_PATH_LOWER = EWS_PATH.toLowerCase();
 
+/**
+ * Whether a request is for the EWS URL, in any case (IIS matches paths so) and with any
+ * query: clients set the service URL as `…/Exchange.asmx?wsdl` (the one they read the WSDL
+ * at) and POST to it as it is. Clients send the path as Exchange spells it, so it is compared
+ * as sent first; lowering it made a string per request.
+ */
+function isEwsUrl(url: string): boolean {
+  if (url === EWS_PATH) return true;
+  const path = url.length > EWS_PATH.length && url.charCodeAt(EWS_PATH.length) === QUESTION_MARK ? url.slice(0, EWS_PATH.length) : url;
+  return path.length === EWS_PATH_LOWER.length && path.toLowerCase() === EWS_PATH_LOWER;
+}
+const QUESTION_MARK = 0x3f;
+
 export interface EwsEndpointOptions {
   store: Store;
   photos: PhotoService;
@@ -369,9 +382,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     handlePost(context: RequestContext): boolean {
       const { req } = context;
       if (req.method !== 'POST') return false;
-      const url = req.url ?? '';
-      // Clients send the path as Exchange spells it; lowering it made a string per request.
-      if (url !== EWS_PATH && (url.length !== EWS_PATH_LOWER.length || url.toLowerCase() !== EWS_PATH_LOWER)) return false;
+      if (!isEwsUrl(req.url ?? '')) return false;
       // A stranger's body is never held: the caller logs in as a user first and a refused
       // body is discarded unread (300 unauthenticated 1 MiB bodies trickling in held 300 MiB
       // for up to Node's 5-minute request timeout). With GetUserPhoto open to anonymous

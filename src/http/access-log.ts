@@ -131,7 +131,7 @@ class HeldLines {
 /**
  * The path less the addresses in it, as the query string is left out: Graph's
  * `users/{upn}/photo`, Autodiscover's `autodiscover.json/v1.0/{address}` and the admin
- * routes name whom they are about in the path. A segment with an `@` (or `%40`) is
+ * routes name whom they are about in the path. A segment with an `@` (or an encoded one) is
  * written `{address}`; the line's `user` still says who asked.
  */
 function withoutAddresses(path: string): string {
@@ -141,7 +141,8 @@ function withoutAddresses(path: string): string {
     .map((segment) => (segment.includes('@') || ENCODED_AT.test(segment) ? '{address}' : segment))
     .join('/');
 }
-const ENCODED_AT = /%40/i;
+/** `%40`, and `%2540` and deeper: a client may encode the `@` twice, and a route decode it so. */
+const ENCODED_AT = /%(?:25)*40/i;
 
 /** Printable ASCII without `"` and `\\`: written between quotes as it is. */
 const NEEDS_NO_ESCAPING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;

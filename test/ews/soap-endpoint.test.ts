@@ -70,6 +70,18 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(xml.Envelope.Header.ServerVersionInfo.$).to.include({ MajorVersion: '15', Version: 'Exchange2016' });
     });
 
+    it('answers a POST to the service URL with any query and in any case, as clients set it (…/Exchange.asmx?wsdl)', async () => {
+      const body = envelope('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>');
+      for (const path of ['/EWS/Exchange.asmx?wsdl', '/ews/exchange.asmx?x=1', '/EWS/Exchange.asmx?']) {
+        const res = await request(t.bridge.server).post(path).set('Authorization', basic(READER)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+        expect(
+          [res.status, (await parseSoap(res.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResponseCode],
+          path,
+        ).to.deep.equal([200, 'NoError']);
+      }
+      await request(t.bridge.server).post('/EWS/Exchange.asmxx').set('Authorization', basic(READER)).send(body).expect(404);
+    });
+
     it('dispatches on the Body, whatever SOAPAction says and whatever prefixes the client uses', async () => {
       const body =
         '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>' +

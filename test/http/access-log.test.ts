@@ -230,6 +230,8 @@ describe('access log', () => {
     expect(await lineOf(graph)).to.include({ path: '/v1.0/users/{address}/photo/$value', user: READER.username });
     const encoded = await request(t.bridge.server).get('/v1.0/users/alex.wilber%40contoso.com/photo/$value').set('Authorization', basic(READER)).expect(200);
     expect(await lineOf(encoded)).to.include({ path: '/v1.0/users/{address}/photo/$value' });
+    const twice = await request(t.bridge.server).get('/v1.0/users/secret.person%2540contoso.com/photo').set('Authorization', basic(READER));
+    expect(await lineOf(twice)).to.include({ path: '/v1.0/users/{address}/photo' });
     const autodiscover = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/secret.person@contoso.com?Protocol=EWS');
     expect(await lineOf(autodiscover)).to.include({ path: '/autodiscover/autodiscover.json/v1.0/{address}' });
     expect(written.join('')).to.not.include('alex.wilber').and.not.include('secret.person');
