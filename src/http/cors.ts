@@ -11,6 +11,13 @@ const BATCH_PATHS: ReadonlySet<string> = new Set(['/v1.0/$batch', '/beta/$batch'
 const GRAPH_CLIENT_HEADERS = 'client-request-id, SdkVersion, ConsistencyLevel';
 
 /**
+ * Content-Type on every path, GETs too: PnPjs's Graph behaviours (`DefaultHeaders`) send
+ * `Content-Type: application/json` on each request, and its preflight refused, no PnPjs
+ * read went out. A GET's body is never read, so allowing the header opens nothing.
+ */
+const REQUEST_HEADERS = `Authorization, Content-Type, If-None-Match, ${GRAPH_CLIENT_HEADERS}`;
+
+/**
  * Cross-origin access for the configured origins only (Outlook add-ins, intranet pages
  * elsewhere). Nothing is open by default, never `*`, and no Allow-Credentials: callers
  * from another origin authenticate with a bearer token, not with the browser's
@@ -59,7 +66,7 @@ export class CorsPolicy {
       // Graph's $batch is the one cross-origin POST: the Graph Toolkit batches photo reads so, as JSON.
       const batch = BATCH_PATHS.has((req.url ?? '').split('?', 1)[0]!);
       res.setHeader('access-control-allow-methods', batch ? 'POST' : 'GET, HEAD');
-      res.setHeader('access-control-allow-headers', `${batch ? 'Authorization, Content-Type' : 'Authorization, If-None-Match'}, ${GRAPH_CLIENT_HEADERS}`);
+      res.setHeader('access-control-allow-headers', REQUEST_HEADERS);
       res.setHeader('access-control-max-age', '600');
     }
     res.writeHead(allowed ? 204 : 403, { 'cache-control': 'no-store', 'content-length': 0 });
