@@ -364,9 +364,14 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const authenticate = requireAccount(auth, 'user');
   const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
   router.get(EWS_PATH, authenticate, (req, res, next) => {
-    if (!Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl'))
-      return next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
-    sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
+    if (Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
+    else next();
+  });
+  // POSTs are taken at the front door (handlePost); the WSDL is a GET with ?wsdl. A 405 names what the URL takes (RFC 9110 §15.5.6).
+  router.all(EWS_PATH, (req, res, next) => {
+    res.setHeader('allow', 'GET, HEAD, POST');
+    if (req.method === 'OPTIONS') res.status(200).end();
+    else next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
   });
   router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));
   router.get('/EWS/:schema', authenticate, (req, res, next) => {

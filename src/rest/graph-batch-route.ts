@@ -8,7 +8,7 @@ import type { InProcessAnswer, InProcessRequest } from '../http/in-process-reque
 import { contextOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
-import { graphErrorHandler } from './graph-errors.js';
+import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 
 export interface GraphBatchRouteOptions {
@@ -95,6 +95,7 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await inTurns(requests, run);
     res.type('application/json').send(`{"responses":[${responses.map(written).join(',')}]}`);
   });
+  refuseOtherMethods(router, '/$batch', 'POST');
   router.use(graphErrorHandler(options.log));
   return router;
 }

@@ -16,7 +16,7 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
-import { graphErrorHandler, imageNotFound, methodNotAllowed } from './graph-errors.js';
+import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
 export interface GraphContactRoutesOptions {
@@ -157,10 +157,20 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
   });
 
-  // Contacts are read here, not written: another method is 405, as on the photo paths.
-  router.all(['/me/contacts', '/me/contacts/$count', '/me/contacts/:id', '/me/contacts/:id/photo', '/me/contacts/:id/photo/$value'], () => {
-    throw methodNotAllowed();
-  });
+  // Contacts and their folders are read here, not written: another method is 405, as on the photo paths.
+  refuseOtherMethods(
+    router,
+    [
+      '/me/contactFolders',
+      '/me/contactFolders/:folder',
+      '/me/contacts',
+      '/me/contacts/$count',
+      '/me/contacts/:id',
+      '/me/contacts/:id/photo',
+      '/me/contacts/:id/photo/$value',
+    ],
+    'GET, HEAD',
+  );
 
   router.use(graphErrorHandler(log));
   return router;

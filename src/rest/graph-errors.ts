@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
@@ -52,6 +52,18 @@ export function unknownSegment(segment: string): BridgeError {
 
 export function methodNotAllowed(): BridgeError {
   return new BridgeError('Request_BadRequest', 405, 'Specified HTTP method is not allowed for the request target.');
+}
+
+/**
+ * Answers every other method on `paths` with Graph's 405, naming in Allow the methods they
+ * take: "The origin server MUST generate an Allow header field in a 405 response" (RFC 9110
+ * §15.5.6). Registered after a router's routes for those paths, so only what they did not take reaches it.
+ */
+export function refuseOtherMethods(router: Router, paths: string | string[], allow: string): void {
+  router.all(paths, (_req, res) => {
+    res.setHeader('allow', allow);
+    throw methodNotAllowed();
+  });
 }
 
 /** Graph checks the token before the request reaches Exchange, so a refused login carries the gateway's code. */

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
-import { graphErrorHandler, methodNotAllowed, resourceNotFound, unknownSegment } from './graph-errors.js';
+import { graphErrorHandler, refuseOtherMethods, resourceNotFound, unknownSegment } from './graph-errors.js';
 import {
   graphContextUrl,
   graphSizeId,
@@ -105,10 +105,9 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     res.status(204).end();
   });
 
-  const knownPaths = ['/photo', '/photos', '/photos/:size', '/photo/$value', '/photos/:size/$value'].flatMap(forUserAndMe);
-  router.all(knownPaths, () => {
-    throw methodNotAllowed();
-  });
+  refuseOtherMethods(router, forUserAndMe('/photo'), 'GET, HEAD, DELETE');
+  refuseOtherMethods(router, forUserAndMe('/photo/$value'), 'GET, HEAD, PUT, PATCH, DELETE');
+  refuseOtherMethods(router, ['/photos', '/photos/:size', '/photos/:size/$value'].flatMap(forUserAndMe), 'GET, HEAD');
   router.use((req) => {
     throw unknownSegment(req.path.split('/').filter(Boolean).at(-1) ?? '');
   });

@@ -6,7 +6,7 @@ import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
-import { graphErrorHandler, resourceNotFound } from './graph-errors.js';
+import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
 
 export interface GraphUserRoutesOptions {
@@ -43,6 +43,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(graphUser(req, user));
   });
 
+  refuseOtherMethods(router, ['/me', ...userPaths('')], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }

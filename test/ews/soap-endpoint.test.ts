@@ -224,6 +224,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       await request(t.bridge.server).get('/EWS/types.xsd').set('Authorization', basic(READER)).expect(200);
       await request(t.bridge.server).get('/EWS/Exchange.asmx?wsdl').expect(401);
     });
+
+    it('answers another method, or a GET without ?wsdl, with 405 naming what the URL takes; OPTIONS names POST too', async () => {
+      for (const method of ['get', 'put', 'delete'] as const) {
+        const res = await request(t.bridge.server)[method]('/EWS/Exchange.asmx').set('Authorization', basic(READER)).expect(405);
+        expect(res.headers.allow, method).to.equal('GET, HEAD, POST');
+      }
+      const options = await request(t.bridge.server).options('/EWS/Exchange.asmx').expect(200);
+      expect(options.headers.allow).to.equal('GET, HEAD, POST');
+    });
   });
 
   describe('GetUserPhoto', () => {

@@ -244,10 +244,25 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       );
     });
 
-    it('a path Graph does not have → 400 BadRequest; a known path with another method → 405', async () => {
+    it('a path Graph does not have → 400 BadRequest; a known path with another method → 405 naming in Allow the methods it takes', async () => {
       expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/manager'), 400, 'BadRequest');
-      const res = await request(t.bridge.server).post('/v1.0/users/alex.wilber@contoso.com/photo').set('Authorization', admin);
-      expectGraphError(res, 405, 'Request_BadRequest');
+      // Each was a 400 "Resource not found for the segment" or a 405 without Allow (RFC 9110 §15.5.6: the 405 MUST carry one).
+      for (const [method, path, allow] of [
+        ['post', '/v1.0/users/alex.wilber@contoso.com/photo', 'GET, HEAD, DELETE'],
+        ['post', '/v1.0/me/photo/$value', 'GET, HEAD, PUT, PATCH, DELETE'],
+        ['delete', '/v1.0/users/alex.wilber@contoso.com/photos/96x96', 'GET, HEAD'],
+        ['delete', '/v1.0/me', 'GET, HEAD'],
+        ['patch', '/v1.0/users/alex.wilber@contoso.com', 'GET, HEAD'],
+        ['post', "/v1.0/users('alex.wilber@contoso.com')", 'GET, HEAD'],
+        ['get', '/v1.0/$batch', 'POST'],
+        ['post', '/v1.0/me/contactFolders', 'GET, HEAD'],
+        ['delete', '/v1.0/me/contactFolders/contacts', 'GET, HEAD'],
+        ['post', '/v1.0/me/contacts', 'GET, HEAD'],
+      ] as const) {
+        const res = await request(t.bridge.server)[method](path).set('Authorization', admin);
+        expectGraphError(res, 405, 'Request_BadRequest');
+        expect(res.headers.allow, `${method} ${path}`).to.equal(allow);
+      }
     });
   });
 
