@@ -20,7 +20,11 @@ export const MAX_URL_LENGTH = 4096;
  * the origin form the routes match (toOriginForm).
  */
 export function refuseBadTarget(context: RequestContext, log: Logger, accessLog: boolean): TargetRefusal['route'] | undefined {
-  const refusal = refusalOf(context.req);
+  const { req } = context;
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding must be taken as faulty
+  // framing, and its connection closed after it: a request smuggled behind it is not read.
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) context.res.setHeader('connection', 'close');
+  const refusal = refusalOf(req);
   if (!refusal) return undefined;
   if (accessLog) logWhenDone(log, context);
   sendError(context.res, refusal.error, log, context.requestId, { 'request-id': context.requestId });
@@ -37,7 +41,23 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
+  if (hasHostTwice(req.rawHeaders)) return { error: BridgeError.invalidRequest('the request has more than one Host header'), route: 'bad-target' };
   return undefined;
+}
+
+/**
+ * RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+ * HTTP/1.1 request message that lacks a Host header field and to any that contains more
+ * than one". node:http keeps the first and drops the rest; the WSDL's soap:address and
+ * Autodiscover's URLs are built from it, so two proxies could read two hosts.
+ */
+function hasHostTwice(rawHeaders: readonly string[]): boolean {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return true;
+  }
+  return false;
 }
 
 /**

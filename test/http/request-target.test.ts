@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { connectTo, received } from '../support/raw-socket.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -50,5 +51,38 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
     expect(res.status).to.equal(200);
     expect((JSON.parse(res.body) as { Url: string }).Url).to.equal('http://mail.contoso.com/EWS/Exchange.asmx');
+  });
+});
+
+describe('framing the bridge must not trust (RFC 9112)', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_PORT: '0', BRIDGE_HOST: '127.0.0.1' });
+    await t.bridge.listen();
+  });
+  after(() => t.close());
+  const port = () => (t.bridge.server.address() as AddressInfo).port;
+
+  it('refuses a request with two Host headers with 400 (the first had built soap:address and Autodiscover URLs)', async () => {
+    const socket = await connectTo(port());
+    try {
+      socket.write('GET /healthz HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n');
+      expect(await received(socket, (text) => text.includes('\r\n\r\n'))).to.match(/^HTTP\/1\.1 400 /);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('answers an HTTP/1.0 request sent chunked, then closes: a request pipelined behind it is never read (§6.1)', async () => {
+    const socket = await connectTo(port());
+    try {
+      socket.write('POST /healthz HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      const answers = await received(socket);
+      expect(answers.match(/HTTP\/1\.[01] \d{3} /g), answers).to.have.length(1);
+      expect(answers.toLowerCase()).to.include('connection: close');
+    } finally {
+      socket.destroy();
+    }
   });
 });
