@@ -44,6 +44,8 @@ export interface ResilienceOptions {
   retries: number;
   /** What one call may wait between its attempts in all; WAITING_PER_CALL_MS unless a test shortens it. */
   waitingMs?: number;
+  /** Told each wait before a retry, in ms, as it begins: a test sees what was waited without reading a clock. */
+  onRetryWait?: (delayMs: number) => void;
   /** Consecutive failed calls that open the circuit… */
   breakerThreshold: number;
   /** …and how long it stays open before one call may try again. */
@@ -93,6 +95,8 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
       handleWhen((error) => worthRetrying(error) && waits.fit(error)),
       { maxAttempts: options.retries, backoff: waits.backoff },
     );
+    const { onRetryWait } = options;
+    if (onRetryWait) retries.onRetry(({ delay }) => onRetryWait(delay));
     return wrap(calls, retries, breaker);
   };
   const { usable } = options;

@@ -8,7 +8,7 @@ import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { graphSource } from '../../src/sources/graph.js';
 import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
-import { resilient } from '../../src/sources/resilient-source.js';
+import { resilient, type ResilienceOptions } from '../../src/sources/resilient-source.js';
 import { graphSourceEntry, startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
@@ -241,14 +241,14 @@ describe('Microsoft Graph source', () => {
     });
 
     describe('inside the shared resilience', () => {
-      const wrapped = (retries: number, timeoutMs = 2000): PhotoSource =>
-        resilient(source(), { timeoutMs, retries, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+      const wrapped = (retries: number, timeoutMs = 2000, more: Partial<ResilienceOptions> = {}): PhotoSource =>
+        resilient(source(), { timeoutMs, retries, breakerThreshold: 100, breakerHalfOpenMs: 1000, ...more });
 
       it('waits as long as Retry-After asks before it tries again', async () => {
         sim.faults = [{ kind: 'status', status: 429, retryAfter: '1' }];
-        const started = Date.now();
-        expect(await sizeOf(await wrapped(1).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
-        expect(Date.now() - started).to.be.at.least(950);
+        const waits: number[] = [];
+        expect(await sizeOf(await wrapped(1, 2000, { onRetryWait: (ms) => waits.push(ms) }).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
+        expect(waits).to.deep.equal([1000]);
         expect(sim.photoPaths).to.have.length(2);
       });
 
@@ -260,8 +260,10 @@ describe('Microsoft Graph source', () => {
 
       it('waits for Retry-After within one budget for the whole call, not once per retry, and fails at once beyond it', async () => {
         sim.faults = repeated({ kind: 'status', status: 429, retryAfter: '1' }, 2);
-        const graph = resilient(source(), { timeoutMs: 2000, retries: 2, waitingMs: 1500, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+        const waits: number[] = [];
+        const graph = wrapped(2, 2000, { waitingMs: 1500, onRetryWait: (ms) => waits.push(ms) });
         expect(await failureOf(graph.fetch(byId(ADELE.id), signal()))).to.be.instanceOf(RetryAfterError);
+        expect(waits).to.deep.equal([1000]);
         // The first wait fits; the second would not, so there is no third attempt.
         expect(sim.photoPaths).to.have.length(2);
         expect(sim.faults).to.deep.equal([]);
