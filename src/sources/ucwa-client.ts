@@ -10,6 +10,8 @@ export interface UcwaClientOptions {
   username: string;
   password: string;
   policy: OutboundPolicy;
+  /** Epoch milliseconds now, for the token's lifetime and the pause after a 429: Date.now unless a test moves time itself. */
+  now?: () => number;
 }
 
 /** The links of a created application that lookups start from. */
@@ -85,8 +87,11 @@ export class UcwaClient {
   private application?: UcwaApplication;
   private applicationFlight?: Promise<UcwaApplication>;
   private quietUntil = 0;
+  private readonly now: () => number;
 
-  constructor(private readonly options: UcwaClientOptions) {}
+  constructor(private readonly options: UcwaClientOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** The application, created (and signed in) on first use, shared afterwards. */
   currentApplication(signal?: AbortSignal): Promise<UcwaApplication> {
@@ -128,7 +133,7 @@ export class UcwaClient {
   }
 
   private currentToken(signal?: AbortSignal): Promise<Token> {
-    if (this.token && Date.now() < this.token.expiresAt) return Promise.resolve(this.token);
+    if (this.token && this.now() < this.token.expiresAt) return Promise.resolve(this.token);
     this.tokenFlight ??= this.obtainToken()
       .then((token) => (this.token = token))
       .finally(() => (this.tokenFlight = undefined));
@@ -202,7 +207,7 @@ export class UcwaClient {
     return {
       authorization: `${typeof grant.token_type === 'string' ? grant.token_type : 'Bearer'} ${grant.access_token}`,
       // Without an expires_in it was taken as expired at once: every request signed in again with the password.
-      expiresAt: renewalTime(grant.expires_in),
+      expiresAt: renewalTime(grant.expires_in, this.now()),
     };
   }
 
@@ -225,12 +230,12 @@ export class UcwaClient {
   }
 
   private async send(url: string, init: UcwaRequest, signal?: AbortSignal): Promise<OutboundResponse> {
-    const quietMs = this.quietUntil - Date.now();
+    const quietMs = this.quietUntil - this.now();
     if (quietMs > 0) throw new RetryAfterError(`UCWA asked for a pause (429); ${Math.ceil(quietMs / 1000)} s left`, quietMs);
     const response = await outboundRequest(url, this.options.policy, { ...init, signal });
     if (response.status === 429) {
       // Every lookup stays away, not only the one that was told.
-      this.quietUntil = Date.now() + Math.min(retryAfterMs(response.headers['retry-after']) ?? 0, MAX_QUIET_MS);
+      this.quietUntil = this.now() + Math.min(retryAfterMs(response.headers['retry-after']) ?? 0, MAX_QUIET_MS);
       throw ucwaFailure(response, 'request');
     }
     return response;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES } from '../domain/size-code.js';
+import type { Logger } from '../logger.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { checkUcwa } from './ucwa-check.js';
-import { linkOf, UcwaClient, isUcwaNotFound, ucwaFailure } from './ucwa-client.js';
+import { linkOf, UcwaClient, isUcwaNotFound, ucwaFailure, type UcwaClientOptions } from './ucwa-client.js';
 import { personByEmail, personBySip, UcwaPeople, type UcwaContact, type UcwaPersonQuery } from './ucwa-people.js';
 import { upstreamPolicy } from './upstream-http.js';
 
@@ -35,11 +36,13 @@ const SIP_URI = /^sip:[^\s/?#@]+@[^\s/?#@]+$/i;
  * and that contact's contactPhoto link. The person is named by SIP URI (the `ucwaPerson`
  * reference, else the directory's SIP address) or, failing both, by email address.
  */
-export const ucwaSource: SourceType<UcwaSettings> = {
+export const ucwaSource = {
   schema,
-  create(name, settings): PhotoSource {
+  /** `clock` is for tests, which move time instead of waiting out a Retry-After; the registry never passes it. */
+  create(name: string, settings: UcwaSettings, _log?: Logger, clock: Pick<UcwaClientOptions, 'now'> = {}): PhotoSource {
     const autodiscoverUrl = settings.autodiscoverUrl ?? `https://lyncdiscover.${settings.domain}/`;
     const client = new UcwaClient({
+      ...clock,
       autodiscoverUrl,
       username: settings.username,
       password: settings.password,
@@ -82,7 +85,7 @@ export const ucwaSource: SourceType<UcwaSettings> = {
       check: (sample, signal) => checkUcwa({ autodiscoverUrl, username: settings.username, client, people, personOf, photoOf }, sample, signal),
     };
   },
-};
+} satisfies SourceType<UcwaSettings>;
 
 /**
  * The person to look up: `ucwaPerson` first (the operator's explicit word for this
