@@ -18,6 +18,7 @@ import {
 import { resilient } from '../../src/sources/resilient-source.js';
 import { superOfficeSource } from '../../src/sources/superoffice.js';
 import { environmentUrls, tenantRoot } from '../../src/sources/superoffice-tenant.js';
+import { retryAfterMs } from '../../src/sources/upstream-http.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
@@ -271,7 +272,16 @@ describe('SuperOffice source', () => {
       expect((throttled as RetryAfterError).delayMs).to.equal(2000);
       sim.faults = [{ kind: 'status', status: 503, retryAfter: new Date(Date.now() + 5000).toUTCString() }];
       const unavailable = await failureOf(source().fetch(user('7'), signal()));
-      expect((unavailable as RetryAfterError).delayMs).to.be.within(3000, 5000);
+      // How long a date means is retryAfterMs's to say, against a clock it is given (below).
+      expect(unavailable).to.be.instanceOf(RetryAfterError).with.property('delayMs').that.is.a('number');
+    });
+
+    it('reads a Retry-After date as the time left until it, none once it has passed (RFC 9110 10.2.3: "HTTP-date / delay-seconds")', () => {
+      const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+      expect(retryAfterMs('Wed, 21 Oct 2015 07:28:05 GMT', now)).to.equal(5000);
+      expect(retryAfterMs('Wed, 21 Oct 2015 07:27:00 GMT', now)).to.equal(0);
+      expect(retryAfterMs('120', now)).to.equal(120_000);
+      expect(retryAfterMs('after lunch', now)).to.equal(undefined);
     });
 
     it('does not follow a redirect', async () => {
