@@ -9,13 +9,17 @@ export interface LoginThrottleOptions {
   backoffMaxSeconds: number;
   /** Accounts and addresses remembered at most (least recently failed are forgotten first). */
   maxTracked: number;
-  /** Epoch milliseconds now: back-offs and forgetting both read it. Date.now unless a test moves time itself. */
+  /**
+   * Milliseconds on a clock that only moves forward: back-offs and forgetting both read it.
+   * performance.now unless a test moves time itself. Not Date.now: a wall clock stepped back
+   * an hour (NTP, a host resumed) made a 60 s back-off answer Retry-After 3572.
+   */
   now?: () => number;
 }
 
 interface Failures {
   count: number;
-  /** Epoch ms before which a further attempt is refused without being checked. */
+  /** The clock's ms before which a further attempt is refused without being checked. */
   blockedUntil: number;
   /** At an address: how many of its failures each login made (an account name, or BEARER for refused tokens). */
   byLogin?: Map<string, number>;
@@ -47,7 +51,7 @@ export class LoginThrottle {
   private readonly now: () => number;
 
   constructor(private readonly options: LoginThrottleOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
     // ttlResolution 0: the clock is read on each look, not kept for a millisecond (a moved test clock would not be seen).
     this.failures = new LRUCache({ max: options.maxTracked, ttl: 2 * options.backoffMaxSeconds * 1000, perf: { now: this.now }, ttlResolution: 0 });
   }

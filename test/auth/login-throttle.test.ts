@@ -39,6 +39,23 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('typist@contoso.com', NAT), 'a first failure again').to.equal(0);
   });
 
+  it('keeps a back-off as long as it was when the wall clock is stepped (NTP, a host resumed): by default it reads a clock that only moves forward', () => {
+    const wallClock = Date.now;
+    let stepMs = 0;
+    Date.now = () => wallClock() + stepMs;
+    try {
+      const throttle = new LoginThrottle({ maxFailures: 3, backoffSeconds: 60, backoffMaxSeconds: 600, maxTracked: 100 });
+      for (let i = 0; i < 3; i++) fail(throttle, 'user@contoso.com', NAT);
+      // On the wall clock, an hour back made this back-off 3660 s, and an hour on ended it.
+      stepMs = -3_600_000;
+      expect(throttle.waitSeconds('user@contoso.com', NAT), 'an hour back').to.be.within(1, 60);
+      stepMs = 3_600_000;
+      expect(throttle.waitSeconds('user@contoso.com', NAT), 'an hour on').to.be.within(1, 60);
+    } finally {
+      Date.now = wallClock;
+    }
+  });
+
   it('counts an attempt against its account as it is let through: guesses at one account sent at once see each other', () => {
     const throttle = new LoginThrottle(options);
     const answers = Array.from({ length: 40 }, (_, i) => throttle.attempt('victim@contoso.com', `192.0.2.${i}`));
