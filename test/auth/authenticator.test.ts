@@ -200,16 +200,19 @@ describe('Authenticator', () => {
   });
 
   it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
-    const auth = make({ verifiedTtlMs: 1200 });
+    let now = 1_000_000;
+    const auth = make({ now: () => now });
+    const lazy = make({ now: () => now });
     const header = basic('reader@contoso.com:secret');
     await auth.authenticate(header, 'photo', CLIENT);
-    await new Promise((resolve) => setTimeout(resolve, 1050));
-    expect(auth.cached(header, 'photo'), 'answered from memory in its last sixth').to.deep.include({ ok: true });
-    await new Promise((resolve) => setTimeout(resolve, 900));
-    expect(auth.cached(header, 'photo'), 'renewed, so still remembered past the first TTL').to.deep.include({ ok: true });
-    const lazy = make({ verifiedTtlMs: 1200 });
     await lazy.authenticate(header, 'photo', CLIENT);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    now += 55_000;
+    expect(auth.cached(header, 'photo'), 'answered from memory in its last sixth').to.deep.include({ ok: true });
+    // Another spelling of the login joins the renewal under way: once it is answered, the renewal is done.
+    expect(await auth.authenticate(basic('READER@contoso.com:secret'), 'photo', CLIENT)).to.deep.include({ ok: true });
+    now += 6_000;
+    expect(auth.cached(header, 'photo'), 'renewed, so still remembered past the first minute').to.deep.include({ ok: true });
+    expect(auth.stats.passwordChecks, 'renewed from the account row, not by scrypt').to.equal(1);
     expect(lazy.cached(header, 'photo'), 'without a request in its last sixth it simply expires').to.equal(undefined);
   });
 
