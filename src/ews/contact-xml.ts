@@ -40,7 +40,13 @@ export type ContactField =
   | 'Surname'
   | 'HasPicture'
   | 'Alias'
-  | 'Photo';
+  | 'Photo'
+  | DictionaryMember;
+
+/** The contact's dictionaries, which a client asks for whole (FieldURI) or a member at a time (IndexedFieldURI). */
+type Dictionary = 'EmailAddresses' | 'PhoneNumbers';
+/** One member of a dictionary, by the key its entry carries: `EmailAddresses:EmailAddress2`. */
+type DictionaryMember = `${Dictionary}:${string}`;
 
 /** FieldURI (as clients send it) → field. Anything not here is ignored, never an error. */
 export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
@@ -70,9 +76,7 @@ export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
   ['contacts:GivenName', 'GivenName'],
   ['contacts:CompanyName', 'CompanyName'],
   ['contacts:EmailAddresses', 'EmailAddresses'],
-  ['contacts:EmailAddress', 'EmailAddresses'],
   ['contacts:PhoneNumbers', 'PhoneNumbers'],
-  ['contacts:PhoneNumber', 'PhoneNumbers'],
   ['contacts:ContactSource', 'ContactSource'],
   ['contacts:Department', 'Department'],
   ['contacts:JobTitle', 'JobTitle'],
@@ -137,16 +141,37 @@ export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>
     'HasPicture',
   ]),
 };
+
+/** IndexedFieldURI's FieldURI (as clients send it) → the dictionary whose member its FieldIndex names. */
+const DICTIONARY_URIS: ReadonlyMap<string, Dictionary> = new Map([
+  ['contacts:EmailAddress', 'EmailAddresses'],
+  ['contacts:PhoneNumber', 'PhoneNumbers'],
+]);
+
 /** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
 export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {
   const baseShape = child(shape, 'BaseShape');
   const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(baseShape && textOf(baseShape), 'BaseShape')]);
   const additional = child(shape, 'AdditionalProperties');
-  for (const path of [...children(additional, 'FieldURI'), ...children(additional, 'IndexedFieldURI')]) {
+  for (const path of children(additional, 'FieldURI')) {
     const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');
     if (field) fields.add(field);
   }
+  for (const path of children(additional, 'IndexedFieldURI')) {
+    const member = dictionaryMemberOf(path);
+    if (member) fields.add(member);
+  }
   return fields;
+}
+
+/**
+ * The one dictionary member an IndexedFieldURI asks for, not the whole dictionary: Learn's
+ * "IndexedFieldURI" has FieldIndex "Identifies the member of the dictionary to return".
+ */
+function dictionaryMemberOf(path: XmlElement): DictionaryMember | undefined {
+  const dictionary = DICTIONARY_URIS.get(attribute(path, 'FieldURI') ?? '');
+  const index = attribute(path, 'FieldIndex');
+  return dictionary && index ? `${dictionary}:${index}` : undefined;
 }
 
 /** ResolveNames' ContactDataShape (AllProperties carries the photo). */
@@ -193,8 +218,8 @@ const PHONE_KEYS: [keyof ContactPhones, string][] = [
 
 /** The contact part of t:Contact, in the schema's order, limited to the wanted fields. */
 export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactField>, photo?: Buffer): string {
-  const emailEntries = card.emailAddresses.map((address, i) => element('t:Entry', { Key: `EmailAddress${i + 1}` }, escapeXml(address)));
-  const phoneEntries = PHONE_KEYS.filter(([key]) => card.phones[key]).map(([key, name]) => element('t:Entry', { Key: name }, escapeXml(card.phones[key]!)));
+  const emailEntries = card.emailAddresses.map((address, i): DictionaryEntry => [`EmailAddress${i + 1}`, address]);
+  const phoneEntries = PHONE_KEYS.filter(([key]) => card.phones[key]).map(([key, name]): DictionaryEntry => [name, card.phones[key]!]);
   const pick = <T>(field: ContactField, value: T) => (wanted.has(field) ? value : undefined);
   return [
     pick('FileAs', text('t:FileAs', card.displayName)),
@@ -203,8 +228,8 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
     pick('DisplayName', text('t:DisplayName', card.displayName)),
     pick('GivenName', text('t:GivenName', card.givenName)),
     pick('CompanyName', text('t:CompanyName', card.company)),
-    pick('EmailAddresses', emailEntries.length > 0 ? element('t:EmailAddresses', {}, ...emailEntries) : undefined),
-    pick('PhoneNumbers', phoneEntries.length > 0 ? element('t:PhoneNumbers', {}, ...phoneEntries) : undefined),
+    dictionaryXml('EmailAddresses', emailEntries, wanted),
+    dictionaryXml('PhoneNumbers', phoneEntries, wanted),
     pick('ContactSource', text('t:ContactSource', card.source)),
     pick('Department', text('t:Department', card.department)),
     pick('JobTitle', text('t:JobTitle', card.jobTitle)),
@@ -214,6 +239,16 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
     pick('Alias', text('t:Alias', card.alias)),
     pick('Photo', photo && text('t:Photo', photo.toString('base64'))),
   ].join('');
+}
+
+/** A dictionary entry: its key (EmailAddress1, MobilePhone) and its value. */
+type DictionaryEntry = [key: string, value: string];
+
+/** The dictionary's wanted entries: all of them if it is wanted whole, else the members asked for; nothing if none is there. */
+function dictionaryXml(dictionary: Dictionary, entries: DictionaryEntry[], wanted: ReadonlySet<ContactField>): string | undefined {
+  const shown = wanted.has(dictionary) ? entries : entries.filter(([key]) => wanted.has(`${dictionary}:${key}`));
+  if (shown.length === 0) return undefined;
+  return element(`t:${dictionary}`, {}, ...shown.map(([key, value]) => element('t:Entry', { Key: key }, escapeXml(value))));
 }
 
 /**

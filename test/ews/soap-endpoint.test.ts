@@ -464,6 +464,45 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
     });
 
+    it('gives only the dictionary members IndexedFieldURI names, in GetItem and in FindItem', async () => {
+      await t.store.addContacts(mailbox, [
+        {
+          displayName: 'Quinn Baker',
+          emailAddresses: ['quinn@work.example', 'quinn@home.example'],
+          phones: { business: '+1 425 555 0111', mobile: '+1 425 555 0122' },
+          refs: {},
+        },
+      ]);
+      const { xml } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Quinn</m:UnresolvedEntry></m:ResolveNames>');
+      const quinnId = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
+      const members = (...paths: [string, string][]) =>
+        '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>' +
+        paths.map(([uri, index]) => `<t:IndexedFieldURI FieldURI="${uri}" FieldIndex="${index}"/>`).join('') +
+        '</t:AdditionalProperties></m:ItemShape>';
+      const entriesOf = (dictionary: { Entry: unknown } | undefined) => [dictionary?.Entry ?? []].flat().map((entry: any) => [entry.$.Key, entry._]);
+
+      const second = messagesOf((await getItem([quinnId], members(['contacts:EmailAddress', 'EmailAddress2']))).xml)[0].Items.Contact;
+      expect(Object.keys(second).sort()).to.deep.equal(['EmailAddresses', 'ItemId']);
+      expect(entriesOf(second.EmailAddresses)).to.deep.equal([['EmailAddress2', 'quinn@home.example']]);
+
+      const asked = members(['contacts:PhoneNumber', 'MobilePhone'], ['contacts:EmailAddress', 'EmailAddress1'], ['contacts:EmailAddress', 'EmailAddress3']);
+      const several = messagesOf((await getItem([quinnId], asked)).xml)[0].Items.Contact;
+      expect(entriesOf(several.EmailAddresses)).to.deep.equal([['EmailAddress1', 'quinn@work.example']]);
+      expect(entriesOf(several.PhoneNumbers)).to.deep.equal([['MobilePhone', '+1 425 555 0122']]);
+
+      const absent = messagesOf((await getItem([quinnId], members(['contacts:PhoneNumber', 'HomePhone']))).xml)[0].Items.Contact;
+      expect(Object.keys(absent)).to.deep.equal(['ItemId']);
+
+      const found = await call(
+        `<m:FindItem Traversal="Shallow">${members(['contacts:EmailAddress', 'EmailAddress2'])}` +
+          '<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>' +
+          '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="Quinn Baker"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>' +
+          '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+      );
+      const listed = found.xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage.RootFolder.Items.Contact;
+      expect(entriesOf(listed.EmailAddresses)).to.deep.equal([['EmailAddress2', 'quinn@home.example']]);
+    });
+
     it("answers one message per id: found, another mailbox's (not found), tampered (malformed), empty", async () => {
       const { xml: admin } = await call('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Private</m:UnresolvedEntry></m:ResolveNames>', ADMIN);
       const foreignId = admin.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;

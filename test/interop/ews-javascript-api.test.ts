@@ -7,6 +7,7 @@ import {
   BasePropertySet,
   ConnectingIdType,
   Contact,
+  ContactSchema,
   DateTime,
   EmailAddressKey,
   ExchangeService,
@@ -176,6 +177,19 @@ describe('interop: ews-javascript-api client', function () {
       await photo!.Load();
       const bytes = Buffer.from((photo as ReturnType<Contact['GetContactPictureAttachment']>).Base64Content, 'base64');
       expect(await imageInfo(bytes)).to.deep.equal({ format: 'jpeg', ...PHOTO_SIZES.lidia });
+    });
+
+    it('binds only the dictionary members a property set names (IndexedFieldURI)', async () => {
+      const megan = await Contact.Bind(
+        service,
+        await contactIdOf(service, 'Megan Bowen'),
+        new PropertySet(BasePropertySet.IdOnly, [ContactSchema.EmailAddress2]),
+      );
+      expect(megan.EmailAddresses.Contains(EmailAddressKey.EmailAddress1), 'EmailAddress1 was not asked for').to.equal(false);
+      expect(megan.EmailAddresses._getItem(EmailAddressKey.EmailAddress2).Address).to.equal(READER_CONTACTS.megan.emailAddresses[1]);
+      const lidia = await Contact.Bind(service, await contactIdOf(service, 'Lidia'), new PropertySet(BasePropertySet.IdOnly, [ContactSchema.MobilePhone]));
+      expect(lidia.PhoneNumbers.Contains(PhoneNumberKey.BusinessPhone), 'BusinessPhone was not asked for').to.equal(false);
+      expect(lidia.PhoneNumbers._getItem(PhoneNumberKey.MobilePhone)).to.equal(READER_CONTACTS.lidia.phones.mobile);
     });
 
     it('binds a contact without a photo: no attachments, HasPicture false', async () => {
