@@ -375,6 +375,16 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Contact.EmailAddresses.Entry).to.deep.equal({ _: 'lee.gu@fabrikam.com', $: { Key: 'EmailAddress1' } });
     });
 
+    it("answers the caller's own contact alike whatever ReturnFullContactData says; a directory user's t:Contact comes with it alone", async () => {
+      const [without, full] = await Promise.all(['false', 'true'].map((flag) => resolve('Lee', `ReturnFullContactData="${flag}"`)));
+      expect(without.ResolutionSet.Resolution).to.deep.equal(full.ResolutionSet.Resolution);
+      expect(without.ResolutionSet.Resolution.Mailbox.ItemId.$.Id).to.be.a('string');
+      expect(without.ResolutionSet.Resolution.Contact).to.deep.include({ DisplayName: 'Lee Gu', CompanyName: 'Fabrikam', ContactSource: 'Store' });
+      const [user, fullUser] = await Promise.all(['false', 'true'].map((flag) => resolve('alex.wilber', `ReturnFullContactData="${flag}"`)));
+      expect(user.ResolutionSet.Resolution.Contact).to.equal(undefined);
+      expect(fullUser.ResolutionSet.Resolution.Contact).to.deep.include({ DisplayName: 'Alex Wilber', ContactSource: 'ActiveDirectory' });
+    });
+
     it('warns ErrorNameResolutionMultipleResults with the whole set when several match', async () => {
       const message = await resolve('alex', 'ReturnFullContactData="false"');
       expect(message.$.ResponseClass).to.equal('Warning');

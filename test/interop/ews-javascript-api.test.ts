@@ -92,6 +92,14 @@ describe('interop: ews-javascript-api client', function () {
       expectCardOf(contact, megan);
     });
 
+    it('resolves a contact alike without returnContactDetails: the flag is for directory entries', async () => {
+      const full = await service.ResolveName('Megan', ResolveNameSearchLocation.ContactsOnly, true);
+      const bare = await service.ResolveName('Megan', ResolveNameSearchLocation.ContactsOnly, false);
+      expect([full.Count, bare.Count]).to.deep.equal([1, 1]);
+      expect(bare._getItem(0).Mailbox.Id.UniqueId).to.equal(full._getItem(0).Mailbox.Id.UniqueId);
+      expectCardOf(bare._getItem(0).Contact, READER_CONTACTS.megan);
+    });
+
     it('resolves a directory user as a Mailbox without an ItemId', async () => {
       const found = await service.ResolveName('diego', ResolveNameSearchLocation.DirectoryOnly, true);
       expect(found.Count).to.equal(1);

@@ -21,6 +21,14 @@ interface Candidate {
   card: ContactCard;
   mailboxXml: () => string;
   owner: PhotoOwner;
+  /** undefined: no t:Contact at all. */
+  fields: ReadonlySet<ContactField> | undefined;
+}
+
+/** The t:Contact fields of each kind of resolution; undefined: no t:Contact at all. */
+interface ResolutionFields {
+  users: ReadonlySet<ContactField> | undefined;
+  contacts: ReadonlySet<ContactField>;
 }
 
 export interface ResolveNamesArgs {
@@ -28,8 +36,7 @@ export interface ResolveNamesArgs {
   scope: SearchScope;
   /** ParentFolderIds: the folders whose contacts are searched; undefined: the Contacts folder. */
   folders: FolderRef[] | undefined;
-  /** undefined: no t:Contact at all (ReturnFullContactData="false"). */
-  fields: ReadonlySet<ContactField> | undefined;
+  fields: ResolutionFields;
 }
 
 /**
@@ -54,7 +61,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
       entry: textOf(soleChild(request, 'UnresolvedEntry')),
       scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
       folders: folders.length > 0 ? folders.map(readFolderRef) : undefined,
-      fields: fieldsFor(booleanAttribute(request, 'ReturnFullContactData', false), attribute(request, 'ContactDataShape')),
+      fields: resolutionFields(booleanAttribute(request, 'ReturnFullContactData', false), attribute(request, 'ContactDataShape')),
     };
   },
 
@@ -72,10 +79,10 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     }
     const shown = people
       .slice(0, MAX_RESOLUTIONS)
-      .map((person) => (person.kind === 'user' ? userCandidate(person.user) : contactCandidate(person.contact, context)));
+      .map((person) => (person.kind === 'user' ? userCandidate(person.user, fields.users) : contactCandidate(person.contact, fields.contacts, context)));
     const resolutions: string[] = [];
     for (let first = 0; first < shown.length; first += LOOKED_UP_AT_ONCE) {
-      resolutions.push(...(await Promise.all(shown.slice(first, first + LOOKED_UP_AT_ONCE).map((candidate) => resolutionXml(candidate, fields, context)))));
+      resolutions.push(...(await Promise.all(shown.slice(first, first + LOOKED_UP_AT_ONCE).map((candidate) => resolutionXml(candidate, context)))));
     }
     const resolutionSet = element(
       'm:ResolutionSet',
@@ -104,22 +111,31 @@ function searchedMailbox(folders: FolderRef[] | undefined, context: EwsContext):
   return folders.map((folder) => folderOf(folder, context)).includes('contacts') ? context.mailbox : undefined;
 }
 
-/** undefined: no t:Contact at all (ReturnFullContactData="false"). */
-function fieldsFor(fullContactData: boolean, shape: string | undefined): ReadonlySet<ContactField> | undefined {
+/**
+ * ReturnFullContactData decides a directory user's t:Contact alone; the caller's contacts carry
+ * theirs in the ContactDataShape either way. Learn's "ResolveNames operation": the attribute
+ * "does not affect the data that is returned for contacts and private distribution lists from
+ * the user's contact folder"; its "ResolveNames" element: "This value does not affect private
+ * contacts and private distribution lists", and ContactDataShape "Identifies the property set
+ * returned for contacts".
+ */
+function resolutionFields(fullContactData: boolean, shape: string | undefined): ResolutionFields {
   const fields = RESOLVE_SHAPE_FIELDS[shapeOf(shape, 'ContactDataShape')];
-  return fullContactData ? fields : undefined;
+  return { users: fullContactData ? fields : undefined, contacts: fields };
 }
 
-function userCandidate(user: DirectoryUser): Candidate {
+function userCandidate(user: DirectoryUser, fields: ReadonlySet<ContactField> | undefined): Candidate {
   return {
+    fields,
     card: cardOfUser(user, false),
     owner: userOwner(user.email),
     mailboxXml: () => mailboxXml(user.displayName, user.email, 'Mailbox'),
   };
 }
 
-function contactCandidate(contact: Contact, context: EwsContext): Candidate {
+function contactCandidate(contact: Contact, fields: ReadonlySet<ContactField>, context: EwsContext): Candidate {
   return {
+    fields,
     card: cardOfContact(contact),
     owner: contactOwner(contact.id),
     // The ItemId here is the only way a client gets from a name to GetItem.
@@ -137,7 +153,8 @@ function mailboxXml(name: string, address: string | undefined, type: 'Mailbox' |
   return element('t:Mailbox', {}, text('t:Name', name), text('t:EmailAddress', address), text('t:RoutingType', 'SMTP'), text('t:MailboxType', type), itemId);
 }
 
-async function resolutionXml(candidate: Candidate, fields: ReadonlySet<ContactField> | undefined, context: EwsContext): Promise<string> {
+async function resolutionXml(candidate: Candidate, context: EwsContext): Promise<string> {
+  const { fields } = candidate;
   if (!fields) return element('t:Resolution', {}, candidate.mailboxXml());
   const photo = fields.has('Photo') ? await context.photos.photoIfKnown(candidate.owner, CONTACT_PHOTO_SIZE, context.turn) : null;
   const card = fields.has('HasPicture') ? { ...candidate.card, hasPicture: photo !== null } : candidate.card;
