@@ -1,8 +1,8 @@
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import { xmlRequestText } from '../domain/text-bytes.js';
 import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
+import type { XmlRequestBody } from '../ews/soap-reader.js';
 import { logWhenDone } from '../http/access-log.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
@@ -83,12 +83,12 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       });
   }
 
-  async function answerSoap(context: RequestContext, body: string, autodiscover: AutodiscoverContext): Promise<void> {
+  async function answerSoap(context: RequestContext, body: XmlRequestBody, autodiscover: AutodiscoverContext): Promise<void> {
     const answer = await answerSoapAutodiscover(body, autodiscover);
     void writeSoapAnswer(context.res, soapAnswer(answer.envelope, answer.status), headersOf(context));
   }
 
-  async function answerPox(context: RequestContext, body: string, autodiscover: AutodiscoverContext): Promise<void> {
+  async function answerPox(context: RequestContext, body: XmlRequestBody, autodiscover: AutodiscoverContext): Promise<void> {
     write(context, 200, 'text/xml; charset=utf-8', await answerPoxAutodiscover(body, autodiscover));
   }
 
@@ -117,8 +117,8 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         return;
       }
       const autodiscover: AutodiscoverContext = { store, urls, callerMailbox: mailboxOf(context) };
-      const text = xmlRequestText(body);
-      const answered = kind === 'soap' ? answerSoap(context, text, autodiscover) : answerPox(context, text, autodiscover);
+      const request = { bytes: body, contentType: context.req.headers['content-type'] };
+      const answered = kind === 'soap' ? answerSoap(context, request, autodiscover) : answerPox(context, request, autodiscover);
       answered.catch((failure: unknown) => fail(context, kind, failure));
     });
   }

@@ -1,5 +1,5 @@
 import { child, textOf } from '../ews/soap-args.js';
-import { MalformedEnvelope, readXmlDocument } from '../ews/soap-reader.js';
+import { MalformedEnvelope, readXmlDocument, xmlRequestText, type XmlRequestBody } from '../ews/soap-reader.js';
 import { element, text } from '../ews/xml.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { mailboxDatabaseDn, POX_SERVER_VERSION, serverDn, userDn, type AdvertisedUrls } from './exchange-server.js';
@@ -39,10 +39,10 @@ const ERROR_RESPONSE_NS = new Map([
  * here, so an ActiveSync device's request is a 601 (MS-ASCMD 2.2.3.64: "601 means that a
  * provider could not be found to handle the AcceptableResponseSchema element value").
  */
-export async function answerPoxAutodiscover(body: string, context: AutodiscoverContext): Promise<string> {
+export async function answerPoxAutodiscover(body: XmlRequestBody, context: AutodiscoverContext): Promise<string> {
   let root;
   try {
-    root = readXmlDocument(body);
+    root = readXmlDocument(xmlRequestText(body));
   } catch (error) {
     if (error instanceof MalformedEnvelope) return errorAnswer(INVALID_REQUEST, POX_BASE_NS);
     throw error;

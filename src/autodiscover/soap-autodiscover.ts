@@ -1,6 +1,6 @@
 import { soapFault } from '../ews/envelope.js';
 import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
-import { MalformedEnvelope, readSoapRequest } from '../ews/soap-reader.js';
+import { MalformedEnvelope, readSoapRequest, xmlRequestText, type XmlRequestBody } from '../ews/soap-reader.js';
 import { escapeXml } from '../ews/xml.js';
 import { EXCHANGE_BUILD } from './exchange-server.js';
 import { getDomainSettings } from './get-domain-settings.js';
@@ -62,10 +62,10 @@ export interface SoapAutodiscoverAnswer {
  * ignored like every other header: dispatch is on the Body's element): per-user and
  * per-setting errors on HTTP 200, a fault on HTTP 500 for what is no request at all.
  */
-export async function answerSoapAutodiscover(body: string, context: AutodiscoverContext): Promise<SoapAutodiscoverAnswer> {
+export async function answerSoapAutodiscover(body: XmlRequestBody, context: AutodiscoverContext): Promise<SoapAutodiscoverAnswer> {
   let request;
   try {
-    request = readSoapRequest(body).operation;
+    request = readSoapRequest(xmlRequestText(body)).operation;
   } catch (error) {
     if (error instanceof MalformedEnvelope) return { status: 500, envelope: envelope(FAULT_ACTION, soapFault('Client', error.message)) };
     throw error;

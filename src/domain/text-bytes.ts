@@ -40,16 +40,8 @@ function foldsBeforeCharacters(bytes: Buffer): Buffer {
   return Buffer.from(bytes.toString('latin1').replace(FOLD_INSIDE_CHARACTER, '$2$1'), 'latin1');
 }
 
-/**
- * An XML request's text: UTF-16 when it starts with that byte-order mark (XML 1.0 §4.3.3
- * requires one there; WCF clients set to UTF-16 send it), else UTF-8, as EWS clients write.
- */
-export function xmlRequestText(bytes: Buffer): string {
-  return utf16BehindMark(bytes) ?? bytes.toString('utf8');
-}
-
 /** The text after a UTF-16 byte-order mark (either byte order); undefined without one. */
-function utf16BehindMark(bytes: Buffer): string | undefined {
+export function utf16BehindMark(bytes: Buffer): string | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
   return undefined;

@@ -3,7 +3,6 @@ import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError, clientLeft } from '../domain/errors.js';
-import { xmlRequestText } from '../domain/text-bytes.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
@@ -24,7 +23,7 @@ import { impersonatedName, impersonationRefusal } from './impersonation.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
-import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS } from './soap-reader.js';
+import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from './soap-reader.js';
 import { loadWsdlDocuments, wsdlForHost } from './wsdl-documents.js';
 
 export const EWS_PATH = '/EWS/Exchange.asmx';
@@ -159,7 +158,14 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       finishWhenAuthenticated(context, last.read, loginRefusal, undefined);
       return;
     }
-    const text = xmlRequestText(bytes);
+    let text: string;
+    try {
+      text = xmlRequestText({ bytes, contentType: context.req.headers['content-type'] });
+    } catch (error) {
+      if (!(error instanceof MalformedEnvelope)) throw error;
+      finishWhenAuthenticated(context, { kind: 'malformed', reason: error.message }, loginRefusal, undefined);
+      return;
+    }
     const known = bytes.length <= MEMO_MAX_BODY ? remembered.get(text) : undefined;
     finishWhenAuthenticated(context, known ?? readRequest(text), loginRefusal, { bytes, text, fresh: !known });
   }

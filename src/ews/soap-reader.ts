@@ -1,4 +1,6 @@
+import iconv from 'iconv-lite';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { utf16BehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
@@ -50,6 +52,44 @@ const COUNTED_BEFORE_PARSING = [
 ];
 
 export class MalformedEnvelope extends Error {}
+
+/** A request body as it came, and the Content-Type that says what it is in. */
+export interface XmlRequestBody {
+  bytes: Buffer;
+  contentType: string | undefined;
+}
+
+/**
+ * An XML request's text, in the encoding it is in: a UTF-16 byte-order mark's (WCF clients
+ * set to UTF-16 send one), else the Content-Type's charset (RFC 7303 §3.2 puts it before
+ * the document's own word), else the encoding declaration's, else UTF-8, as EWS clients
+ * write. Bytes that are no text in that encoding, or an encoding not known here, are a
+ * MalformedEnvelope: "It is a fatal error if an XML entity is determined … to be in a
+ * certain encoding but contains byte sequences that are not legal in that encoding" (XML
+ * 1.0 §4.3.3). Read as UTF-8 whatever they were, a Latin-1 'ü' had become U+FFFD and
+ * found no one.
+ */
+export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
+  const marked = utf16BehindMark(bytes);
+  if (marked !== undefined) return marked;
+  const encoding = (CHARSET.exec(contentType ?? '')?.[1] ?? DECLARED_ENCODING.exec(bytes.toString('latin1', 0, 200))?.[1] ?? 'utf-8').toLowerCase();
+  if (encoding === 'utf-8' || encoding === 'utf8') {
+    try {
+      return STRICT_UTF8.decode(bytes);
+    } catch {
+      throw new MalformedEnvelope('the request is not UTF-8, and declares no other encoding');
+    }
+  }
+  const named = encoding.slice(0, 40);
+  if (!iconv.encodingExists(encoding)) throw new MalformedEnvelope(`the request's encoding '${named}' is not supported`);
+  const text = iconv.decode(bytes, encoding);
+  // What iconv puts for bytes that are no character; no legacy encoding has U+FFFD of its own.
+  if (text.includes('\ufffd')) throw new MalformedEnvelope(`the request is not ${named}`);
+  return text;
+}
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.-]*)["']/;
 
 export interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */

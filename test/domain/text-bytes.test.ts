@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeFoldedText, decodeText, xmlRequestText } from '../../src/domain/text-bytes.js';
+import { decodeFoldedText, decodeText } from '../../src/domain/text-bytes.js';
 
 describe('text from bytes without a declared charset', () => {
   const withMark = (mark: number[], text: string, encoding: BufferEncoding) => Buffer.concat([Buffer.from(mark), Buffer.from(text, encoding)]);
@@ -24,11 +24,5 @@ describe('text from bytes without a declared charset', () => {
     expect(decodeFoldedText(foldedAt('FN:Zoë', 6))).to.equal('FN:Zo\r\n ë');
     // A file that is not UTF-8 for another reason is still Windows-1252; a fold moved reads the same once unfolded.
     expect(decodeFoldedText(Buffer.from([0x46, 0x4e, 0x3a, 0xe9, 0x0d, 0x0a, 0x20, 0x80])).replace('\r\n ', '')).to.equal('FN:é€');
-  });
-
-  it('reads an XML request as UTF-16 only behind its byte-order mark, else as UTF-8', () => {
-    expect(xmlRequestText(withMark([0xff, 0xfe], '<a>ë</a>', 'utf16le'))).to.equal('<a>ë</a>');
-    expect(xmlRequestText(Buffer.concat([Buffer.from([0xfe, 0xff]), swapped('<a>ë</a>')]))).to.equal('<a>ë</a>');
-    expect(xmlRequestText(Buffer.from('<a>ë</a>', 'utf8'))).to.equal('<a>ë</a>');
   });
 });

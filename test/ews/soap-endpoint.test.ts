@@ -106,6 +106,27 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('alex.wilber@contoso.com');
     });
 
+    it('reads a request in the encoding it declares (ISO-8859-1 found no Jürgen), and faults one whose bytes are not in it', async () => {
+      await t.store.upsertUsers([{ email: 'juergen.weiss@contoso.com', displayName: 'Jürgen Weiß', refs: {} }]);
+      const resolve = '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Jürgen</m:UnresolvedEntry></m:ResolveNames>';
+      const latin1 = Buffer.from(envelope(resolve).replace('encoding="utf-8"', 'encoding="ISO-8859-1"'), 'latin1');
+      const declared = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml')
+        .send(latin1);
+      const message = (await parseSoap(declared.text)).Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+      expect(message.ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('juergen.weiss@contoso.com');
+      const mislabelled = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .send(Buffer.from(envelope(resolve), 'latin1'));
+      expect(mislabelled.status).to.equal(500);
+      expect(mislabelled.text).to.include('the request is not UTF-8');
+      await t.store.removeUser('juergen.weiss@contoso.com');
+    });
+
     it('answers operations it does not serve with ErrorInvalidOperation on HTTP 200', async () => {
       const { res, xml } = await call('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds></m:SourceIds></m:ConvertId>');
       expect(res.status).to.equal(200);

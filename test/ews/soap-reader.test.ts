@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS } from '../../src/ews/soap-reader.js';
+import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from '../../src/ews/soap-reader.js';
 import { envelope, MESSAGES_NS } from '../support/soap.js';
 
 const refusal = (xml: string) => {
@@ -85,5 +85,42 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(refusal(envelope('<m:GetItem>\u0001</m:GetItem>'))).to.match(/not well-formed/);
     expect(refusal('<Envelope/>')).to.match(/not a SOAP 1.1 Envelope/);
     expect(refusal(envelope(''))).to.match(/names no operation/);
+  });
+
+  describe('the text of a request, in the encoding it is in (XML 1.0 §4.3.3, RFC 7303 §3.2)', () => {
+    const text = (bytes: Buffer, contentType?: string) => xmlRequestText({ bytes, contentType });
+    const undecodable = (bytes: Buffer, contentType?: string) => {
+      try {
+        text(bytes, contentType);
+      } catch (error) {
+        expect(error).to.be.instanceOf(MalformedEnvelope);
+        return (error as Error).message;
+      }
+      throw new Error('the request was decoded');
+    };
+    const latin1 = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>Jürgen</a>', 'latin1');
+
+    it('reads UTF-16 behind its byte-order mark, whatever else is said', () => {
+      const bom = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<a>ë</a>', 'utf16le')]);
+      expect(text(bom, 'text/xml; charset=utf-8')).to.equal('<a>ë</a>');
+      expect(text(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('<a>ë</a>', 'utf16le').swap16()]))).to.equal('<a>ë</a>');
+    });
+
+    it("reads the Content-Type's charset, else the encoding declaration's, else UTF-8", () => {
+      expect(text(latin1)).to.equal('<?xml version="1.0" encoding="ISO-8859-1"?><a>Jürgen</a>');
+      expect(text(Buffer.from('<a>Jürgen</a>', 'latin1'), 'text/xml; charset="iso-8859-1"')).to.equal('<a>Jürgen</a>');
+      expect(text(Buffer.from('<a>Jürgen</a>', 'utf8'), 'text/xml; charset=utf-8')).to.equal('<a>Jürgen</a>');
+      expect(text(Buffer.from('<a>Jürgen</a>', 'utf8'))).to.equal('<a>Jürgen</a>');
+    });
+
+    it('refuses bytes that are no text in that encoding, and an encoding not known, rather than reading U+FFFD', () => {
+      // A Latin-1 body that says nothing of it: it was read as 'J\ufffdrgen' and found no one.
+      expect(undecodable(Buffer.from('<a>Jürgen</a>', 'latin1'))).to.equal('the request is not UTF-8, and declares no other encoding');
+      expect(undecodable(Buffer.from('<a>Jürgen</a>', 'latin1'), 'text/xml; charset=utf-8')).to.match(/not UTF-8/);
+      expect(undecodable(Buffer.from('<a/>'), 'text/xml; charset=x-klingon')).to.equal("the request's encoding 'x-klingon' is not supported");
+      expect(undecodable(Buffer.from([0x3c, 0x61, 0x3e, 0x82, 0xa0, 0x81, 0x3c, 0x2f, 0x61, 0x3e]), 'text/xml; charset=shift_jis')).to.equal(
+        'the request is not shift_jis',
+      );
+    });
   });
 });
