@@ -214,7 +214,9 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['account', 'remove', 'ops@contoso.com']).stderr).to.match(/no account 'ops@contoso.com'/);
   });
 
-  it("keeps an existing login's role when its password is changed without --role, and refuses names no login could be", () => {
+  it("keeps an existing login's role when its password is changed without --role, and refuses names no login could be", function () {
+    // Seven node starts, each a scrypt or two; on a loaded machine each can take seconds.
+    this.timeout(90_000);
     expect(cli(['account', 'add', 'boss@contoso.com', '--role', 'admin']).status).to.equal(0);
     const reset = cli(['account', 'add', 'boss@contoso.com']);
     expect(reset.stdout).to.match(/account boss@contoso.com \(admin\) saved/);
