@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import type { ContactFields } from '../domain/contact.js';
+import { MAX_CONTACT_EMAILS, type ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
 import { readCsvRecords } from './csv-records.js';
 import { ImportFileError } from './import-file-error.js';
@@ -83,7 +83,7 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
   const [company, department] = structured(card.getFirstPropertyValue('org'));
   const emails = card.getAllProperties('email').map((property) => String(property.getFirstValue()));
   const phones = phonesOf(card);
-  if (emails.length > 3) return { record: `has ${emails.length} email addresses; a contact keeps at most 3` };
+  if (emails.length > MAX_CONTACT_EMAILS) return { record: `has ${emails.length} email addresses; a contact keeps at most ${MAX_CONTACT_EMAILS}` };
   return {
     record: {
       displayName: value('fn'),
