@@ -37,11 +37,13 @@ const SAME_NAME_MAX = 10;
  */
 export async function findMailboxByLegacyDn(store: Store, legacyDn: string, callerMailbox: string | undefined): Promise<Mailbox | undefined> {
   const dn = legacyDn.toLowerCase();
-  const prefix = userDn('').toLowerCase();
-  const name = dn.startsWith(prefix) ? dn.slice(prefix.length) : '';
+  const prefix = userDn('');
+  // The name as sent: the stores' lower() folds ASCII alone, so a name lowered here ("öberg")
+  // missed the alias it came from ("ÖBerg"); the DN as a whole is then compared case ignored.
+  const name = dn.startsWith(prefix.toLowerCase()) ? legacyDn.slice(prefix.length) : '';
   if (name === '') return undefined;
   const addresses = await directoryAddressesNamed(store, name);
-  if (callerMailbox && localPart(callerMailbox).toLowerCase() === name) addresses.push(callerMailbox.toLowerCase());
+  if (callerMailbox && localPart(callerMailbox).toLowerCase() === name.toLowerCase()) addresses.push(callerMailbox.toLowerCase());
   const mailboxes = await Promise.all([...new Set(addresses)].map((address) => findMailbox(store, address, callerMailbox)));
   const named = mailboxes.filter((mailbox) => mailbox !== undefined && userDn(mailbox.alias).toLowerCase() === dn);
   return named.length === 1 ? named[0] : undefined;
@@ -49,7 +51,11 @@ export async function findMailboxByLegacyDn(store: Store, legacyDn: string, call
 
 /** The addresses of directory users a DN's name may stand for: as their alias, or as the local part of an address with none. */
 async function directoryAddressesNamed(store: Store, name: string): Promise<string[]> {
-  const [byAlias, byAddress] = await Promise.all([store.usersByAlias(name, SAME_NAME_MAX), store.usersByAddressPrefix('smtp', `${name}@`, SAME_NAME_MAX)]);
+  // Addresses are kept lower-cased (canonicalSmtpAddress); aliases as imported.
+  const [byAlias, byAddress] = await Promise.all([
+    store.usersByAlias(name, SAME_NAME_MAX),
+    store.usersByAddressPrefix('smtp', `${name.toLowerCase()}@`, SAME_NAME_MAX),
+  ]);
   return [...byAlias, ...byAddress].map((user) => user.email.toLowerCase());
 }
 

@@ -308,6 +308,12 @@ describe('Autodiscover front door', () => {
       for (const unknown of [`${alex}x`, '/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alexw', 'alexw']) {
         expect(await addressOf(unknown), unknown).to.equal('500');
       }
+      // An alias with a capital outside ASCII: lowered before the store's ASCII-only lower(), it was never found.
+      await t.store.upsertUsers([{ email: 'oberg@contoso.example', displayName: 'Öla Berg', alias: 'ÖBerg', refs: {} }]);
+      const oberg = await legacyDnOf(poxRequest('oberg@contoso.example'));
+      expect(oberg).to.match(/\/cn=ÖBerg$/);
+      expect(await addressOf(oberg)).to.equal('oberg@contoso.example');
+      await t.store.removeUser('oberg@contoso.example');
     });
 
     it('answers a LegacyDN two mailboxes would share with Error 500 rather than either of them', async () => {
