@@ -66,9 +66,9 @@ type ReadRequest =
   | ({ kind: 'unsupported'; name: string } & Impersonating)
   | { kind: 'malformed'; reason: string };
 
-/** Whom the request's ExchangeImpersonation header names, when it has one. */
+/** Whom the request's ExchangeImpersonation header names, when it has one, or why it names no one. */
 interface Impersonating {
-  impersonated?: string;
+  impersonated?: string | BridgeError;
 }
 
 /**
@@ -130,8 +130,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message };
       throw error;
     }
-    const { operation: operationElement, impersonation } = request;
-    const impersonating = impersonation ? { impersonated: impersonatedName(impersonation) } : {};
+    const { operation: operationElement, impersonations } = request;
+    const impersonating = impersonations ? { impersonated: impersonatedName(impersonations) } : {};
     const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
     if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
     try {

@@ -1,18 +1,20 @@
 import { BridgeError } from '../domain/errors.js';
-import { child, textOf } from './soap-args.js';
+import { textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
- * Whom an ExchangeImpersonation header asks to act as: the address or principal name its
- * ConnectingSID gives, lower-cased; a SID as written (no account here has one).
+ * Whom the ExchangeImpersonation header asks to act as: the address or principal name its
+ * ConnectingSID gives, lower-cased; a SID as written (no account here has one). The schema
+ * has one header and one ConnectingSID child (a choice of PrincipalName, SID,
+ * PrimarySmtpAddress, SmtpAddress): another is its validation fault, as Exchange's schema
+ * check answers it. Reading the first alone, a second naming another account went unrefused.
  */
-export function impersonatedName(header: XmlElement): string {
-  const connecting = child(header, 'ConnectingSID');
-  for (const local of ['PrimarySmtpAddress', 'SmtpAddress', 'PrincipalName']) {
-    const named = child(connecting, local);
-    if (named) return textOf(named).toLowerCase();
-  }
-  return textOf(child(connecting, 'SID'));
+export function impersonatedName(headers: readonly XmlElement[]): string | BridgeError {
+  const connecting = headers.length === 1 ? headers[0]!.children.filter((element) => element.local === 'ConnectingSID') : [];
+  const named = connecting.length === 1 ? connecting[0]!.children : [];
+  if (named.length !== 1) return BridgeError.schemaValidation('ExchangeImpersonation takes one ConnectingSID naming one account');
+  const [account] = named;
+  return account!.local === 'SID' ? textOf(account) : textOf(account).toLowerCase();
 }
 
 /**
@@ -24,7 +26,8 @@ export function impersonatedName(header: XmlElement): string {
  * (ResponseCode). Naming oneself changes nothing, and is served. Answered as the rest of its
  * request otherwise would be, the caller's own mailbox went out as the other account's.
  */
-export function impersonationRefusal(impersonated: string | undefined, mailbox: string | undefined): BridgeError | undefined {
+export function impersonationRefusal(impersonated: string | BridgeError | undefined, mailbox: string | undefined): BridgeError | undefined {
+  if (impersonated instanceof BridgeError) return impersonated;
   if (impersonated === undefined || (mailbox !== undefined && impersonated === mailbox.toLowerCase())) return undefined;
   return new BridgeError('ErrorImpersonateUserDenied', 403, 'The account does not have permission to impersonate the requested user.');
 }

@@ -127,6 +127,18 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       await t.store.removeUser('juergen.weiss@contoso.com');
     });
 
+    it('refuses an ExchangeImpersonation the schema does not allow (two headers, two accounts in one) with its validation fault, never served as the caller', async () => {
+      const resolve = '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex.wilber</m:UnresolvedEntry></m:ResolveNames>';
+      const impersonating = (...names: string[]) =>
+        `<t:ExchangeImpersonation><t:ConnectingSID>${names.map((name) => `<t:PrimarySmtpAddress>${name}</t:PrimarySmtpAddress>`).join('')}</t:ConnectingSID></t:ExchangeImpersonation>`;
+      for (const header of [impersonating(READER.username) + impersonating(ADMIN.username), impersonating(READER.username, ADMIN.username)]) {
+        const res = await post(envelope(resolve, header));
+        expect([res.status, res.text.match(/<e:ResponseCode[^>]*>(\w+)</)?.[1]]).to.deep.equal([500, 'ErrorSchemaValidation']);
+      }
+      const asSelf = await post(envelope(resolve, impersonating(READER.username)));
+      expect(asSelf.status).to.equal(200);
+    });
+
     it('answers operations it does not serve with ErrorInvalidOperation on HTTP 200', async () => {
       const { res, xml } = await call('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds></m:SourceIds></m:ConvertId>');
       expect(res.status).to.equal(200);

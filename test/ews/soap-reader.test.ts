@@ -100,9 +100,10 @@ describe('reading a SOAP request (soap-reader)', () => {
     };
     const latin1 = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>Jürgen</a>', 'latin1');
 
-    it('reads UTF-16 behind its byte-order mark, whatever else is said', () => {
+    it('reads UTF-16 or UTF-8 behind its byte-order mark, whatever else is said', () => {
       const bom = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<a>ë</a>', 'utf16le')]);
       expect(text(bom, 'text/xml; charset=utf-8')).to.equal('<a>ë</a>');
+      expect(text(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<a>ë</a>')]), 'text/xml; charset=iso-8859-1')).to.equal('<a>ë</a>');
       expect(text(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('<a>ë</a>', 'utf16le').swap16()]))).to.equal('<a>ë</a>');
     });
 
@@ -111,6 +112,16 @@ describe('reading a SOAP request (soap-reader)', () => {
       expect(text(Buffer.from('<a>Jürgen</a>', 'latin1'), 'text/xml; charset="iso-8859-1"')).to.equal('<a>Jürgen</a>');
       expect(text(Buffer.from('<a>Jürgen</a>', 'utf8'), 'text/xml; charset=utf-8')).to.equal('<a>Jürgen</a>');
       expect(text(Buffer.from('<a>Jürgen</a>', 'utf8'))).to.equal('<a>Jürgen</a>');
+      const farIn = Buffer.from(`<?xml version="1.0"${' '.repeat(300)}encoding="iso-8859-1"?><a>Jürgen</a>`, 'latin1');
+      expect(text(farIn)).to.match(/<a>Jürgen<\/a>$/);
+    });
+
+    it('takes no UTF-7 (markup written +ADw-, ten times slower to read) nor binary-to-text encodings', () => {
+      for (const encoding of ['utf-7', 'UTF7', 'base64', 'hex', 'binary']) {
+        expect(undecodable(Buffer.from('<a/>'), `text/xml; charset=${encoding}`), encoding).to.match(/is not supported$/);
+      }
+      expect(text(Buffer.from('<a>ë</a>', 'latin1'), 'text/xml; charset=windows-1252')).to.equal('<a>ë</a>');
+      expect(text(Buffer.from('<a>x</a>'), 'text/xml; charset=us-ascii')).to.equal('<a>x</a>');
     });
 
     it('refuses bytes that are no text in that encoding, and an encoding not known, rather than reading U+FFFD', () => {
