@@ -1,3 +1,4 @@
+import { withUnicodeDomain } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 
 /**
@@ -7,11 +8,14 @@ import { BridgeError } from '../domain/errors.js';
  * NFC first, so composed and decomposed input agree; then full Unicode case folding as
  * far as JavaScript offers it: lower, upper, lower again maps the expanding folds that
  * `toLowerCase` alone leaves apart ('ß', 'ẞ' and "SS" all become "ss"; 'ﬁ' becomes "fi";
- * a final 'ς' matches 'σ'), and a last NFC puts back what case mapping decomposed. It is
+ * a final 'ς' matches 'σ'), and a last NFC puts back what case mapping decomposed. A name
+ * that is an address has its domain's A-labels as U-labels, as the store keeps addresses
+ * (canonicalSmtpAddress): `anna@xn--bcher-kva.example`'s contacts are kept under
+ * `anna@bücher.example`, and the login named the other way saw none of them. It is
  * idempotent, which the tests check over every code point.
  */
 export function normalizeUsername(username: string): string {
-  return username.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
+  return withUnicodeDomain(username.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC'));
 }
 
 /**

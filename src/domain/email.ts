@@ -46,8 +46,13 @@ export function mayHaveOtherSpelling(address: string): boolean {
 export function canonicalSmtpAddress(address: string): string {
   const lowerCase = address.toLowerCase();
   if (!mayHaveOtherSpelling(lowerCase)) return lowerCase;
-  const composed = lowerCase.normalize('NFC');
-  const at = composed.lastIndexOf('@');
-  const domain = domainToUnicode(composed.slice(at + 1));
-  return domain === '' ? composed : `${composed.slice(0, at + 1)}${domain}`;
+  return withUnicodeDomain(lowerCase.normalize('NFC'));
+}
+
+/** The address (or login name) with its domain's A-labels as U-labels, as canonicalSmtpAddress writes it; one without `@` or without an A-label as it is. */
+export function withUnicodeDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0 || !A_LABEL.test(address.slice(at))) return address;
+  const domain = domainToUnicode(address.slice(at + 1));
+  return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withUnicodeDomain } from '../domain/email.js';
 import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
@@ -101,6 +102,15 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
       const canonical = canonicalMailboxOf(mailbox);
       if (canonical !== undefined) await client.query('UPDATE contacts SET mailbox = $1 WHERE mailbox = $2', [canonical, mailbox]);
     }
+    // Logins named with an A-label domain, as normalizeUsername now names them; of two that become one, the one named so already stays.
+    const accounts = await client.query<{ username: string }>("SELECT username FROM accounts WHERE username LIKE '%xn--%'");
+    for (const { username } of accounts.rows) {
+      const canonical = withUnicodeDomain(username);
+      if (canonical === username) continue;
+      const taken = (await client.query('SELECT 1 FROM accounts WHERE lower(username) = lower($1)', [canonical])).rowCount ?? 0;
+      if (taken > 0) await client.query('DELETE FROM accounts WHERE username = $1', [username]);
+      else await client.query('UPDATE accounts SET username = $1 WHERE username = $2', [canonical, username]);
+    }
   },
 };
 
@@ -113,16 +123,22 @@ async function keepCanonicalUser(client: pg.ClientBase, id: bigint, canonical: U
   const { rows } = await client.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1) AND id <> $2', [canonical.email, id]);
   const other = rows[0] && BigInt(rows[0].id);
   if (other !== undefined && other < id) {
-    await client.query('DELETE FROM users WHERE id = $1', [id]);
+    await merge(client, other, id);
     return;
   }
-  if (other !== undefined) await client.query('DELETE FROM users WHERE id = $1', [other]);
+  if (other !== undefined) await merge(client, id, other);
   await client.query('UPDATE users SET email = $2, manager = $3, other_addresses = $4::jsonb WHERE id = $1', [
     id,
     canonical.email,
     canonical.manager,
     canonical.other_addresses,
   ]);
+}
+
+/** One user of two that are one: `gone` goes, its photo staying with `kept` when that one has none of its own. */
+async function merge(client: pg.ClientBase, kept: bigint, gone: bigint): Promise<void> {
+  await client.query('UPDATE user_photos SET user_id = $1 WHERE user_id = $2 AND NOT EXISTS (SELECT 1 FROM user_photos WHERE user_id = $1)', [kept, gone]);
+  await client.query('DELETE FROM users WHERE id = $1', [gone]);
 }
 
 /** Writes the search columns of the users rows `where` selects, where they are stale, and with them the word-start keys once the schema has them. */

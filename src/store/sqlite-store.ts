@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import { withUnicodeDomain } from '../domain/email.js';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
@@ -827,7 +828,15 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     );
     // email is COLLATE NOCASE: the row another spelling of the address is, whatever its ASCII case.
     const holder = db.prepare<[string, number], { id: number }>('SELECT id FROM users WHERE email = ? AND id <> ?');
+    // The photo of the user that goes stays with the one kept, when that one has none of its own.
+    const keepPhoto = db.prepare<{ kept: number; gone: number }>(
+      'UPDATE user_photos SET user_id = @kept WHERE user_id = @gone AND NOT EXISTS (SELECT 1 FROM user_photos WHERE user_id = @kept)',
+    );
     const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
+    const merge = (kept: number, gone: number) => {
+      keepPhoto.run({ kept, gone });
+      remove.run(gone);
+    };
     const update = db.prepare('UPDATE users SET email = @email, manager = @manager, other_addresses = @other_addresses WHERE id = @id');
     for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
       for (const row of rows) {
@@ -835,10 +844,10 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
         if (!canonical) continue;
         const other = holder.get(canonical.email, row.id)?.id;
         if (other !== undefined && other < row.id) {
-          remove.run(row.id);
+          merge(other, row.id);
           continue;
         }
-        if (other !== undefined) remove.run(other);
+        if (other !== undefined) merge(row.id, other);
         update.run({ id: row.id, ...canonical });
       }
     }
@@ -846,6 +855,16 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     for (const mailbox of db.prepare<[], string>('SELECT DISTINCT mailbox FROM contacts').pluck().all()) {
       const canonical = canonicalMailboxOf(mailbox);
       if (canonical !== undefined) rename.run(canonical, mailbox);
+    }
+    // Logins named with an A-label domain, as normalizeUsername now names them; of two that become one, the one named so already stays.
+    const account = db.prepare<[string], { username: string }>('SELECT username FROM accounts WHERE username = ?');
+    const renameAccount = db.prepare<[string, string]>('UPDATE accounts SET username = ? WHERE username = ?');
+    const removeAccount = db.prepare<[string]>('DELETE FROM accounts WHERE username = ?');
+    for (const username of db.prepare<[], string>("SELECT username FROM accounts WHERE username LIKE '%xn--%'").pluck().all()) {
+      const canonical = withUnicodeDomain(username);
+      if (canonical === username) continue;
+      if (account.get(canonical)) removeAccount.run(username);
+      else renameAccount.run(canonical, username);
     }
   },
 };

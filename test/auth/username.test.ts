@@ -20,6 +20,12 @@ describe('login names', () => {
     expect(normalizeUsername('ΟΔΥΣΣΕΥΣ')).to.equal(normalizeUsername('οδυσσευς'));
   });
 
+  it("name an address's domain by its U-label, as the store keeps the mailbox's contacts (an xn-- login saw none of them)", () => {
+    expect(normalizeUsername('Anna@XN--BCHER-KVA.example')).to.equal('anna@bücher.example');
+    expect(normalizeUsername('anna@bücher.example')).to.equal('anna@bücher.example');
+    expect(normalizeUsername('service-xn--account')).to.equal('service-xn--account');
+  });
+
   it('normalise idempotently, for every code point', () => {
     const unstable: string[] = [];
     for (let code = 0; code <= 0x2ffff; code++) {

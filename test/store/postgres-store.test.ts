@@ -89,14 +89,20 @@ describe('PostgresStore', () => {
          (2, 'renée@contoso.example', 'Renée (composed)', NULL, NULL, 'x'),
          (3, 'anna@xn--bcher-kva.example', 'Anna', 'rene\u0301e@contoso.example', '["anna.b@xn--bcher-kva.example"]', 'x');
        INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (1, '\\xff', 'image/jpeg', 1, 1, 'a', 'upload', 'x');
-       INSERT INTO contacts (mailbox, display_name, created_at, updated_at) VALUES ('anna@xn--bcher-kva.example', 'Lee Gu', 'x', 'x');`,
+       INSERT INTO contacts (mailbox, display_name, created_at, updated_at) VALUES ('anna@xn--bcher-kva.example', 'Lee Gu', 'x', 'x');
+       INSERT INTO users (id, email, display_name, updated_at) VALUES (4, 'bo@xn--bcher-kva.example', 'Bo (first, no photo)', 'x'), (5, 'bo@bücher.example', 'Bo (later, with the photo)', 'x');
+       INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (5, '\\xee', 'image/jpeg', 1, 1, 'b', 'ldap', 'x');
+       INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('anna@xn--bcher-kva.example', 'h', 'user', 'x');`,
     );
     const store = await open();
     expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.findIndex((migration) => migration.then === 'canonicalizeAddresses'), to: MIGRATIONS.length });
     expect((await store.listUsers()).map((user) => [user.email, user.displayName])).to.deep.equal([
       ['anna@bücher.example', 'Anna'],
+      ['bo@bücher.example', 'Bo (first, no photo)'],
       ['renée@contoso.example', 'Renée (decomposed)'],
     ]);
+    expect((await store.getPhotoInfo(userOwner('bo@bücher.example')))?.source).to.equal('ldap');
+    expect((await store.listAccounts()).map((account) => account.username)).to.deep.equal(['anna@bücher.example']);
     expect((await store.getPhotoInfo(userOwner('renée@contoso.example')))?.source).to.equal('upload');
     expect(await store.getUser('anna.b@bücher.example')).to.deep.include({ email: 'anna@bücher.example', manager: 'renée@contoso.example' });
     expect((await store.pageContacts('anna@bücher.example', undefined, 0, 5)).total).to.equal(1);

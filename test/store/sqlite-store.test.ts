@@ -175,6 +175,10 @@ describe('SqliteStore', () => {
         VALUES (3, 'anna@xn--bcher-kva.example', 'Anna', 'rene\u0301e@contoso.example', '["anna.b@xn--bcher-kva.example"]', 'x');
       INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (1, x'ff', 'image/jpeg', 1, 1, 'a', 'upload', 'x');
       INSERT INTO contacts (mailbox, display_name, created_at, updated_at) VALUES ('anna@xn--bcher-kva.example', 'Lee Gu', 'x', 'x');
+      INSERT INTO users (id, email, display_name, updated_at) VALUES (4, 'bo@xn--bcher-kva.example', 'Bo (first, no photo)', 'x');
+      INSERT INTO users (id, email, display_name, updated_at) VALUES (5, 'bo@bücher.example', 'Bo (later, with the photo)', 'x');
+      INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (5, x'ee', 'image/jpeg', 1, 1, 'b', 'ldap', 'x');
+      INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('anna@xn--bcher-kva.example', 'h', 'user', 'x');
     `);
     db.close();
     const upgraded = new SqliteStore(older);
@@ -182,11 +186,16 @@ describe('SqliteStore', () => {
       expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
       expect((await upgraded.listUsers()).map((user) => [user.email, user.displayName])).to.deep.equal([
         ['anna@bücher.example', 'Anna'],
+        ['bo@bücher.example', 'Bo (first, no photo)'],
         ['renée@contoso.example', 'Renée (decomposed)'],
       ]);
       expect((await upgraded.getPhotoInfo(userOwner('renée@contoso.example')))?.source).to.equal('upload');
+      // The only photo of two that became one was deleted with the later of them.
+      expect((await upgraded.getPhotoInfo(userOwner('bo@bücher.example')))?.source).to.equal('ldap');
       expect(await upgraded.getUser('anna.b@bücher.example')).to.deep.include({ email: 'anna@bücher.example', manager: 'renée@contoso.example' });
       expect((await upgraded.pageContacts('anna@bücher.example', undefined, 0, 5)).total).to.equal(1);
+      // The login is named as its contacts' mailbox is, as normalizeUsername names it now (it saw none of them).
+      expect((await upgraded.listAccounts()).map((account) => account.username)).to.deep.equal(['anna@bücher.example']);
     } finally {
       await upgraded.close();
     }
