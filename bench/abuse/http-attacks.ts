@@ -66,6 +66,30 @@ function pipelinedUnread(port: number, count: number, halfClose = false): Promis
   });
 }
 
+/**
+ * Sends a SOAP request without a login whose 1 MiB body comes in one-byte chunks, 6 MB on
+ * the wire in one go, and resolves with the status answered (0: none) once the bridge closes
+ * the connection.
+ */
+function oneByteChunks(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0));
+    };
+    const timer = setTimeout(done, 30_000);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.once('close', done);
+    socket.write(`POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    socket.write(ONE_BYTE_CHUNKS);
+  });
+}
+const ONE_BYTE_CHUNKS = Buffer.from('1\r\na\r\n'.repeat(ONE_MIB));
+
 /** Graph contact pages asked at once by one login, each for the most $top allows. */
 const GRAPH_PAGES = { count: 40 };
 /**
@@ -412,6 +436,35 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     // Seventh sweep: 1.2 GB decoded, then stored; and 1.2 GB decoded before a 422.
     imageBomb('admin PUT: 64×64 AVIF with an 8000×8000 alpha plane', () => avifWithAlpha({ width: 8000, height: 8000 })),
     imageBomb('admin PUT: AVIF whose ispe says 64×64, coded 8000×8000', () => avifDeclaring({ width: 64, height: 64 }, { width: 8000, height: 8000 })),
+    // Each chunk costs the parser a callback: four such clients held /healthz 2.4 s while the refused bodies were read for the linger.
+    {
+      name: 'SOAP without a login: 1 MiB in one-byte chunks, 4 at once',
+      async run(bridge) {
+        const statuses = await Promise.all(Array.from({ length: 4 }, () => oneByteChunks(Number(new URL(bridge.base).port))));
+        return {
+          status: tally(statuses.map(String)),
+          ewsCode: '',
+          bytes: 0,
+          checks: [
+            check(
+              `all 4 answered 401 (${statuses.join(', ')})`,
+              statuses.every((status) => status === 401),
+            ),
+          ],
+        };
+      },
+    },
+    // UTF-7 took ten times UTF-8's time to decode (1 MiB held the loop 1.1 s) and writes markup as +ADw-.
+    {
+      name: 'SOAP: 1 MiB body declared UTF-7',
+      async run(bridge) {
+        const answer = await soap(bridge, '+AGE-'.repeat(ONE_MIB / 5), { headers: { 'content-type': 'text/xml; charset=utf-7' } });
+        return summary(answer, [
+          statusIs(answer, 500),
+          check('fault: its encoding is not supported', /encoding \S+utf-7\S+ is not supported/.test(answer.text)),
+        ]);
+      },
+    },
     bodyAttack('SOAP: 30 MB body (Content-Length)', false),
     bodyAttack('SOAP: 30 MB body (chunked)', true),
     {
