@@ -2,7 +2,7 @@ import type { RunningBridge } from './bridges.js';
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { MADE_AT_ONCE, MADE_WAITING } from '../../src/http/caller-turns.js';
 import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
 import { BATCH_MAX_REQUESTS, BATCHES_PER_ACCOUNT } from '../../src/rest/graph-batch-route.js';
@@ -47,23 +47,10 @@ const PAGE_BATCHES = { count: 60 };
  * connection (or 10 s pass), with the answers it began. `halfClose`: the client's side is
  * shut right after them, which the bridge answers before it closes (front-server.ts).
  */
-function pipelinedUnread(port: number, count: number, halfClose = false): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(received.split('HTTP/1.1 ').length - 1);
-    };
-    const timer = setTimeout(done, 10_000);
-    socket.on('error', () => {});
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    socket.once('close', done);
-    const requests = 'GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(count);
-    if (halfClose) socket.end(requests);
-    else socket.write(requests);
-  });
+async function pipelinedUnread(port: number, count: number, halfClose = false): Promise<number> {
+  const requests = 'GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(count);
+  const received = await receivedUntilClosed(port, 10_000, (socket) => (halfClose ? socket.end(requests) : socket.write(requests)));
+  return received.split('HTTP/1.1 ').length - 1;
 }
 
 /**
@@ -71,21 +58,29 @@ function pipelinedUnread(port: number, count: number, halfClose = false): Promis
  * the wire in one go, and resolves with the status answered (0: none) once the bridge closes
  * the connection.
  */
-function oneByteChunks(port: number): Promise<number> {
+async function oneByteChunks(port: number): Promise<number> {
+  const received = await receivedUntilClosed(port, 30_000, (socket) => {
+    socket.write('POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n');
+    socket.write(ONE_BYTE_CHUNKS);
+  });
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
+}
+
+/** What the server sends on a raw connection `send` writes to, until it closes it (or `timeoutMs` pass). */
+function receivedUntilClosed(port: number, timeoutMs: number, send: (socket: Socket) => void): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
     const done = () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0));
+      resolve(received);
     };
-    const timer = setTimeout(done, 30_000);
+    const timer = setTimeout(done, timeoutMs);
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     socket.once('close', done);
-    socket.write(`POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n`);
-    socket.write(ONE_BYTE_CHUNKS);
+    send(socket);
   });
 }
 const ONE_BYTE_CHUNKS = Buffer.from('1\r\na\r\n'.repeat(ONE_MIB));
