@@ -10,7 +10,7 @@ export interface UcwaClientOptions {
   username: string;
   password: string;
   policy: OutboundPolicy;
-  /** Epoch milliseconds now, for the token's lifetime and the pause after a 429: Date.now unless a test moves time itself. */
+  /** Milliseconds on a clock that only moves forward, for the token's lifetime and the pause after a 429: performance.now unless a test moves time itself. */
   now?: () => number;
 }
 
@@ -90,7 +90,8 @@ export class UcwaClient {
   private readonly now: () => number;
 
   constructor(private readonly options: UcwaClientOptions) {
-    this.now = options.now ?? Date.now;
+    // A clock that only moves forward: a wall clock stepped back an hour held a 429's pause an hour longer, as it did the login throttle's back-off.
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** The application, created (and signed in) on first use, shared afterwards. */
