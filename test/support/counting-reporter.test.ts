@@ -23,8 +23,8 @@ describe('the test run’s closing line (CI reads "N passed, M failed")', () => 
     expect(status).to.equal(4);
   });
 
-  it('counts skipped tests as not run, and the run fails even where nothing else did', async () => {
-    const { line, status } = await runFixture('skipped');
+  it('counts pending tests (what skipping leaves) as not run, and the run fails even where nothing else did', async () => {
+    const { line, status } = await runFixture('pending');
     expect(line).to.equal('1 passed, 1 failed, 2 not run');
     expect(status).to.equal(3);
   });
