@@ -89,12 +89,22 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
   }
 
+  /** The store stayed busy (a lock, every connection in use, no answer) for the whole of its wait, `busyTimeoutMs`; the client is asked to wait as long. */
+  static storeBusy(busyTimeoutMs: number): BridgeError {
+    return BridgeError.serverBusy('the store is busy; try again shortly', storeRetryAfterSeconds(busyTimeoutMs));
+  }
+
   /**
    * The store takes no writes now (a PostgreSQL hot standby, a read-only database): reads go
    * on, and a write may succeed once the store points at a writable database again.
    */
-  static storeReadOnly(retryAfterSeconds: number): BridgeError {
-    return new BridgeError('ErrorServerBusy', 503, 'the store is read-only (a PostgreSQL standby?); nothing was changed', retryAfterSeconds);
+  static storeReadOnly(busyTimeoutMs: number): BridgeError {
+    return new BridgeError(
+      'ErrorServerBusy',
+      503,
+      'the store is read-only (a PostgreSQL standby?); nothing was changed',
+      storeRetryAfterSeconds(busyTimeoutMs),
+    );
   }
 
   /**
@@ -147,3 +157,8 @@ export function clientLeft(error: unknown): boolean {
 
 /** Echoed input is cut short so a hostile value cannot flood a response or a log. */
 const truncate = (value: string) => clip(value, 80);
+
+/** A client's wait before asking the store again: its busy wait, in whole seconds. */
+function storeRetryAfterSeconds(busyTimeoutMs: number): number {
+  return Math.max(1, Math.ceil(busyTimeoutMs / 1000));
+}

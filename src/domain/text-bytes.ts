@@ -47,14 +47,23 @@ export function utf16BehindMark(bytes: Buffer): string | undefined {
   return undefined;
 }
 
-function withoutUtf8Mark(bytes: Buffer): Buffer {
-  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+export function hasUtf8Mark(bytes: Buffer): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
-function utf8ElseWindows1252(bytes: Buffer): string {
+function withoutUtf8Mark(bytes: Buffer): Buffer {
+  return hasUtf8Mark(bytes) ? bytes.subarray(3) : bytes;
+}
+
+/** The text the bytes are as UTF-8 (a byte-order mark dropped); undefined when they are not UTF-8. */
+export function strictUtf8(bytes: Buffer): string | undefined {
   try {
     return UTF8.decode(bytes);
   } catch {
-    return iconv.decode(bytes, 'win1252');
+    return undefined;
   }
+}
+
+function utf8ElseWindows1252(bytes: Buffer): string {
+  return strictUtf8(bytes) ?? iconv.decode(bytes, 'win1252');
 }

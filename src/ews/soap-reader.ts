@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { utf16BehindMark } from '../domain/text-bytes.js';
+import { hasUtf8Mark, strictUtf8, utf16BehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
@@ -72,15 +72,12 @@ export interface XmlRequestBody {
 export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
   const marked = utf16BehindMark(bytes);
   if (marked !== undefined) return marked;
-  const utf8Marked = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const declared = CHARSET.exec(contentType ?? '')?.[1] ?? DECLARED_ENCODING.exec(bytes.toString('latin1', 0, DECLARATION_BYTES))?.[1];
-  const encoding = utf8Marked ? 'utf-8' : (declared?.toLowerCase() ?? 'utf-8');
+  const encoding = hasUtf8Mark(bytes) ? 'utf-8' : (declared?.toLowerCase() ?? 'utf-8');
   if (encoding === 'utf-8' || encoding === 'utf8') {
-    try {
-      return STRICT_UTF8.decode(bytes);
-    } catch {
-      throw new MalformedEnvelope(declared === undefined ? 'the request is not UTF-8, and declares no other encoding' : 'the request is not UTF-8');
-    }
+    const text = strictUtf8(bytes);
+    if (text !== undefined) return text;
+    throw new MalformedEnvelope(declared === undefined ? 'the request is not UTF-8, and declares no other encoding' : 'the request is not UTF-8');
   }
   const named = encoding.slice(0, 40);
   if (!TAKEN_ENCODINGS.test(encoding) || !iconv.encodingExists(encoding)) throw new MalformedEnvelope(`the request's encoding '${named}' is not supported`);
@@ -101,7 +98,6 @@ const TAKEN_ENCODINGS =
   /^(?:utf-?(?:16|32)(?:le|be)?|ucs-?2|(?:us-)?ascii|iso[-_]?8859-\d{1,2}|latin-?\d|(?:windows|cp)-?(?:125\d|874|932|936|949|950)|koi8-[ru]|shift[-_]jis|sjis|euc-(?:jp|kr)|gb2312|gbk|gb18030|big-?5)$/;
 /** How far in an encoding declaration is looked for: the declaration is the document's start, blanks in it allowed. */
 const DECLARATION_BYTES = 1024;
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.-]*)["']/;
 

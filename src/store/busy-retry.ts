@@ -22,7 +22,7 @@ export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number, wait
     } catch (error) {
       if (!isBusy(error)) throw error;
       const left = deadline - performance.now();
-      if (left <= 0) throw BridgeError.serverBusy('the store is busy; try again shortly', Math.max(1, Math.ceil(budgetMs / 1000)));
+      if (left <= 0) throw BridgeError.storeBusy(budgetMs);
       waits.count++;
       await sleep(Math.min(left, pause * (0.5 + Math.random())));
     }

@@ -35,15 +35,9 @@ const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Connection term
  */
 export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
-  if (code === READ_ONLY_SQLSTATE) return BridgeError.storeReadOnly(retryAfterSeconds(busyTimeoutMs));
+  if (code === READ_ONLY_SQLSTATE) return BridgeError.storeReadOnly(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
-  if (!isBusy(error)) return error;
-  return BridgeError.serverBusy('the store is busy; try again shortly', retryAfterSeconds(busyTimeoutMs));
-}
-
-/** A client's wait before asking again: the store's busy wait, in whole seconds. */
-export function retryAfterSeconds(busyTimeoutMs: number): number {
-  return Math.max(1, Math.ceil(busyTimeoutMs / 1000));
+  return isBusy(error) ? BridgeError.storeBusy(busyTimeoutMs) : error;
 }
 
 /**

@@ -12,7 +12,7 @@ import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-orde
 import { contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
-import { asBridgeError, connectionUnanswered, retryAfterSeconds } from './postgres-errors.js';
+import { asBridgeError, connectionUnanswered } from './postgres-errors.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
 import {
@@ -824,7 +824,7 @@ export class PostgresStore implements Store, ChangeFeed {
   /** Answers, and takes writes: a replica on a standby would fail every upload and refresh. */
   async ping(): Promise<void> {
     const { rows } = await this.query<{ read_only: boolean }>(READ_ONLY_SQL);
-    if (rows[0]!.read_only) throw BridgeError.storeReadOnly(retryAfterSeconds(this.busyTimeoutMs));
+    if (rows[0]!.read_only) throw BridgeError.storeReadOnly(this.busyTimeoutMs);
   }
 
   async close(): Promise<void> {
