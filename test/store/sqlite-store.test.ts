@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -15,6 +15,16 @@ describe('SqliteStore', () => {
   let dir: string;
   let path: string;
   let store: SqliteStore;
+
+  /** A database `name` as a bridge left it before the schema step whose data step is `step`: its path, its schema version and the database, open. */
+  function databaseBefore(name: string, step: DataStep): { path: string; version: number; db: Database.Database } {
+    const file = join(dir, name);
+    const version = MIGRATIONS.findIndex((migration) => migration.then === step);
+    const db = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${version}`);
+    return { path: file, version, db };
+  }
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'epb-store-'));
@@ -121,11 +131,7 @@ describe('SqliteStore', () => {
   });
 
   it('makes the users of a database from before the people search findable as it upgrades it', async () => {
-    const older = join(dir, 'older.db');
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns');
-    const db = new Database(older);
-    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
-    db.pragma(`user_version = ${before}`);
+    const { path: older, version: before, db } = databaseBefore('older.db', 'fillUserSearchColumns');
     db.prepare("INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')").run();
     db.close();
     const upgraded = new SqliteStore(older);
@@ -143,11 +149,7 @@ describe('SqliteStore', () => {
   });
 
   it('makes the contacts of a database from before their folded names findable as it upgrades it', async () => {
-    const older = join(dir, 'older-contacts.db');
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'fillContactSearchColumns');
-    const db = new Database(older);
-    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
-    db.pragma(`user_version = ${before}`);
+    const { path: older, db } = databaseBefore('older-contacts.db', 'fillContactSearchColumns');
     db.prepare(
       "INSERT INTO contacts (mailbox, display_name, given_name, surname, created_at, updated_at) VALUES ('adele@contoso.com', 'Ángela Núñez', 'Ángela', 'Núñez', 'x', 'x')",
     ).run();
@@ -163,11 +165,7 @@ describe('SqliteStore', () => {
   });
 
   it('writes the addresses of a database from before their canonical form in it as it upgrades it, two that become one keeping the first', async () => {
-    const older = join(dir, 'older-addresses.db');
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'canonicalizeAddresses');
-    const db = new Database(older);
-    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
-    db.pragma(`user_version = ${before}`);
+    const { path: older, version: before, db } = databaseBefore('older-addresses.db', 'canonicalizeAddresses');
     db.exec(`
       INSERT INTO users (id, email, display_name, updated_at) VALUES (1, 'rene\u0301e@contoso.example', 'Renée (decomposed)', 'x');
       INSERT INTO users (id, email, display_name, updated_at) VALUES (2, 'renée@contoso.example', 'Renée (composed)', 'x');
@@ -202,11 +200,7 @@ describe('SqliteStore', () => {
   });
 
   it('folds again, as it upgrades it, the names a bridge folded otherwise (final sigma kept, apostrophes and ZWNJ as breaks)', async () => {
-    const older = join(dir, 'older-folding.db');
-    const before = MIGRATIONS.findIndex((migration) => migration.then === 'refoldSearchColumns');
-    const db = new Database(older);
-    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration.sqlite);
-    db.pragma(`user_version = ${before}`);
+    const { path: older, version: before, db } = databaseBefore('older-folding.db', 'refoldSearchColumns');
     const insertUser = db.prepare("INSERT INTO users (email, display_name, name_key, search_names, search_other, updated_at) VALUES (?, ?, ?, ?, '', 'x')");
     insertUser.run('kostas@contoso.com', 'Κώστας Σαμαράς', 'κωστας σαμαρας', 'κωστας σαμαρας kostas');
     insertUser.run('mary@contoso.com', "Mary O'Neill", 'mary o neill', 'mary o neill');
