@@ -3,8 +3,9 @@ import { createServer } from 'node:http';
 
 // The ceiling the bridge is measured against: node:http sending the same bytes — the
 // bridge's answer and its head, header for header — and doing nothing else: no routing,
-// auth, cache lookup or logging. A POST's body is read to its end first, as any SOAP
-// server must before it can answer (the ceiling for SOAP).
+// auth, cache lookup or logging. It is sent the bridge's own requests (URL, Authorization,
+// body), which node:http reads and it does not look at. A POST's body is read to its end
+// first, as any SOAP server must before it can answer (the ceiling for SOAP).
 // Usage: node --import tsx bench/bare-server.ts PORT BODY_FILE HEAD_FILE
 // HEAD_FILE: JSON [[name, value], …], the bridge's headers but Content-Length, Date and Connection.
 const [port, bodyFile, headFile] = process.argv.slice(2);

@@ -61,8 +61,8 @@ export interface HttpFigures {
 export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
   try {
     const bridge = await startBridge(options);
-    const photoUrl = (size: PhotoSize) =>
-      `${bridge.base}/ews/exchange.asmx/s/GetUserPhoto?email=${encodeURIComponent(BENCH_USER.email)}&size=${sizeCodeOf(size)}`;
+    const photoTarget = (size: PhotoSize) => `/ews/exchange.asmx/s/GetUserPhoto?email=${encodeURIComponent(BENCH_USER.email)}&size=${sizeCodeOf(size)}`;
+    const photoUrl = (size: PhotoSize) => `${bridge.base}${photoTarget(size)}`;
     const first = await fetchPhoto(photoUrl(96), 96);
     // Without a real 200 there is nothing worth measuring: the load runs would time 401s.
     if (!first.ok) throw new Error(`the bridge did not serve ${BENCH_USER.email}'s photo at HR96x96:\n${bridge.child.stderrTail()}`);
@@ -73,7 +73,8 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
       const other = await fetchPhoto(url, 96);
       if (!other.ok || other.etag !== first.etag) throw new Error(`${url} did not serve the same HR96x96 photo:\n${bridge.child.stderrTail()}`);
     }
-    const endpoint = `${bridge.base}/EWS/Exchange.asmx`;
+    const ewsPath = '/EWS/Exchange.asmx';
+    const endpoint = `${bridge.base}${ewsPath}`;
     const itemId = await benchContactId(endpoint);
     const photoPath = join(options.dir, 'hr96.jpg');
     writeFileSync(photoPath, first.bytes);
@@ -91,11 +92,12 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     });
     const authorization = BASIC_AUTHORIZATION;
     const targets = {
-      bare: target('(a) bare node:http', bare.base, bare.child, {}),
-      ...(nginx ? { nginx: target('(a2) nginx, buffered log', nginx.base, nginx.child, {}) } : {}),
+      // The bare servers are sent the very requests the bridge is, which they read and do not look at.
+      bare: target('(a) bare node:http', `${bare.base}${photoTarget(96)}`, bare.child, { authorization }),
+      ...(nginx ? { nginx: target('(a2) nginx, buffered log', `${nginx.base}${photoTarget(96)}`, nginx.child, { authorization }) } : {}),
       bridge: target('(b) bridge 200', photoUrl(96), bridge.child, { authorization }),
       notModified: target('(c) bridge 304', photoUrl(96), bridge.child, { authorization, 'if-none-match': first.etag }),
-      barePost: target('(d0) bare node:http POST', barePost.base, barePost.child, SOAP_HEADERS, GET_USER_PHOTO),
+      barePost: target('(d0) bare node:http POST', `${barePost.base}${ewsPath}`, barePost.child, SOAP_HEADERS, GET_USER_PHOTO),
       soap: target('(d) SOAP GetUserPhoto', endpoint, bridge.child, SOAP_HEADERS, GET_USER_PHOTO),
       resolveNames: target('(e) SOAP ResolveNames', endpoint, bridge.child, SOAP_HEADERS, RESOLVE_NAMES),
       getItem: target('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
@@ -166,7 +168,7 @@ async function startBareServer(dir: string, name: string, body: Buffer, head: An
   writeFileSync(headPath, JSON.stringify(head));
   const port = await freePort();
   const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), bodyPath, headPath], benchEnv({}));
-  const base = `http://127.0.0.1:${port}/`;
+  const base = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, base);
   return { child, base };
 }
@@ -174,7 +176,7 @@ async function startBareServer(dir: string, name: string, body: Buffer, head: An
 async function startNginxServer(dir: string, photoPath: string): Promise<Running> {
   const port = await freePort();
   const child = startNginx(dir, photoPath, port);
-  const base = `http://127.0.0.1:${port}/`;
+  const base = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, base);
   return { child, base };
 }

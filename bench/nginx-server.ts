@@ -10,7 +10,8 @@ export function nginxInstalled(): boolean {
 }
 
 /**
- * nginx serving the same photo file, as the C reference issue 8 names: one process (no
+ * nginx serving the same photo file at every path (it is sent the bridge's own request),
+ * as the C reference issue 8 names: one process (no
  * master, one worker's work — the bridge is one Node process too), keep-alive without a
  * request limit (autocannon would otherwise reconnect every 1,000 requests), and an
  * access log buffered the way the bridge's is: 64 KiB, to /dev/null like the bridge's
@@ -42,7 +43,7 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${dirname(photoPath)};
-    location = / { try_files /${basename(photoPath)} =404; }
+    location / { try_files /${basename(photoPath)} =404; }
   }
 }
 `,

@@ -5,7 +5,7 @@ export type { Logger };
 /**
  * Structured JSON logs. Credentials are censored even if a caller logs headers by
  * mistake; the paths are exact (no wildcards), which keeps redaction off the hot path.
- * By default the lines go to stdout in batches (see BatchedLines).
+ * By default the lines go to stdout in batches (see BatchedLines), the access log's among them.
  */
 export function createLogger(level: string, destination: pino.DestinationStream = batchedStdout()): Logger {
   return pino(
@@ -14,26 +14,18 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       base: { service: 'ews-photo-bridge' },
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'password', 'bindPassword', 'clientSecret', 'token'], censor: '[redacted]' },
     },
-    new LogStream(destination),
+    destination,
   );
 }
 
-/**
- * What a logger writes to: its destination, and a place for lines written late. The
- * access log keeps the fields of the requests answered in the last moments and writes
- * their lines in a batch (access-log.ts); those go out before any other line, so the
- * log stays in order.
- */
-export class LogStream implements pino.DestinationStream {
-  /** The lines held back for this stream, if any; set by the access log. */
-  heldLines: { writeLines(): void } | undefined;
-
-  constructor(readonly destination: pino.DestinationStream) {}
-
-  write(line: string): void {
-    this.heldLines?.writeLines();
-    this.destination.write(line);
-  }
+/** Where access lines are written as bytes: a BatchedLines, or access-log.ts's LineAtATime for any other destination. */
+export interface LineBytes {
+  /** Makes room for `bytes` more bytes in `buffer`, from `used` on. */
+  reserve(bytes: number): void;
+  readonly buffer: Buffer;
+  readonly used: number;
+  /** The bytes up to `end` are written: whole lines. */
+  commit(end: number): void;
 }
 
 /** A few hundred access lines: one write per batch. */
@@ -56,9 +48,9 @@ const MAX_UTF8_BYTES_PER_UNIT = 3;
  * synchronous for files, pipes and terminals on Linux, so the last batch is out before
  * the process is.
  */
-export class BatchedLines implements pino.DestinationStream {
+export class BatchedLines implements pino.DestinationStream, LineBytes {
   private batch = Buffer.allocUnsafe(LOG_BATCH_BYTES);
-  private used = 0;
+  private end = 0;
 
   constructor(private readonly out: { write(bytes: Buffer): unknown }) {
     setInterval(() => this.flush(), LOG_FLUSH_MS).unref();
@@ -67,7 +59,7 @@ export class BatchedLines implements pino.DestinationStream {
 
   write(line: string): void {
     const mostBytes = line.length * MAX_UTF8_BYTES_PER_UNIT;
-    if (mostBytes > LOG_BATCH_BYTES - this.used) {
+    if (mostBytes > LOG_BATCH_BYTES - this.end) {
       this.flush();
       // A line longer than a whole batch goes out on its own.
       if (mostBytes > LOG_BATCH_BYTES) {
@@ -75,15 +67,33 @@ export class BatchedLines implements pino.DestinationStream {
         return;
       }
     }
-    this.used += this.batch.write(line, this.used);
+    this.end += this.batch.write(line, this.end);
+  }
+
+  /** Access lines are written here as bytes (access-log.ts): room for `bytes` more, after the lines before. */
+  reserve(bytes: number): void {
+    if (bytes > LOG_BATCH_BYTES - this.end) this.flush();
+    if (bytes > this.batch.length) this.batch = Buffer.allocUnsafe(bytes);
+  }
+
+  get buffer(): Buffer {
+    return this.batch;
+  }
+
+  get used(): number {
+    return this.end;
+  }
+
+  commit(end: number): void {
+    this.end = end;
   }
 
   flush(): void {
-    if (this.used === 0) return;
+    if (this.end === 0) return;
     // The filled buffer is handed over whole and a new one started: `out` may keep it.
-    const full = this.batch.subarray(0, this.used);
+    const full = this.batch.subarray(0, this.end);
     this.batch = Buffer.allocUnsafe(LOG_BATCH_BYTES);
-    this.used = 0;
+    this.end = 0;
     this.out.write(full);
   }
 }

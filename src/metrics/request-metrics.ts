@@ -24,9 +24,9 @@ export class RouteMeter {
     readonly route: string,
   ) {}
 
-  /** One answer with `status`, for a request that started at `startedAt` (performance.now()). */
-  record(status: number, startedAt: number): void {
-    const seconds = (performance.now() - startedAt) / 1000;
+  /** One answer with `status`, for a request that started at `startedAt` and ended at `endedAt` (performance.now()). */
+  record(status: number, startedAt: number, endedAt = performance.now()): void {
+    const seconds = (endedAt - startedAt) / 1000;
     this.statuses[status < STATUS_SLOTS ? status : 0]!++;
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket++;

@@ -151,8 +151,9 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
         if (cached) {
           const status = sendRendition(req, res, cached, cacheControl, context.requestId);
-          meter.record(status, context.startedAt);
-          if (accessLog) logRequest(log, context, status);
+          const endedAt = performance.now();
+          meter.record(status, context.startedAt, endedAt);
+          if (accessLog) logRequest(log, context, status, endedAt);
           return true;
         }
       }

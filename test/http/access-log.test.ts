@@ -6,7 +6,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { logRequest } from '../../src/http/access-log.js';
 import type { RequestContext } from '../../src/http/request-context.js';
-import { createLogger } from '../../src/logger.js';
+import { BatchedLines, createLogger } from '../../src/logger.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -245,20 +245,56 @@ describe('access log', () => {
     expect((line.path as string).length).to.be.lessThan(600);
   });
 
-  it('writes the lines held back before any later line, in order, with the time each request ended', () => {
+  it("writes each line at once, before any later line, with its logger's fields and the time its request ended", () => {
     const lines: string[] = [];
     const log = createLogger('info', { write: (line: string) => lines.push(line) });
     const req = { url: '/healthz', method: 'GET', headers: {} };
     const context = (requestId: string) => ({ req, res: {}, requestId, clientAddress: '192.0.2.7', startedAt: performance.now() }) as unknown as RequestContext;
     const before = Date.now();
-    logRequest(log, context('held-1'), 200);
-    logRequest(log.child({ component: 'test' }), context('held-2'), 503);
-    expect(lines, 'held back, not written per request').to.have.length(0);
+    logRequest(log, context('line-1'), 200);
+    logRequest(log.child({ component: 'test' }), context('line-2'), 503);
     log.warn('a later line');
     const entries = lines.map((text) => JSON.parse(text) as Line);
-    expect(entries.map((entry) => entry.reqId ?? entry.msg)).to.deep.equal(['held-1', 'held-2', 'a later line']);
+    expect(entries.map((entry) => entry.reqId ?? entry.msg)).to.deep.equal(['line-1', 'line-2', 'a later line']);
     expect(entries[1]).to.include({ status: 503, component: 'test', service: 'ews-photo-bridge' });
     for (const entry of entries.slice(0, 2)) expect(entry.time).to.be.within(before, Date.now());
+  });
+
+  it("writes its lines as bytes into stdout's batch, each field as JSON has it, a connection's next request with its own path and user", () => {
+    const batches: Buffer[] = [];
+    const out = new BatchedLines({ write: (bytes: Buffer) => batches.push(bytes) });
+    const log = createLogger('info', out);
+    const socket = {};
+    const context = (url: string, username: string | undefined, requestId: string, startedAt: number) =>
+      ({
+        req: { url, method: 'GET', headers: {}, socket },
+        res: {},
+        requestId,
+        clientAddress: '2001:db8::7',
+        startedAt,
+        principal: username === undefined ? undefined : { username },
+      }) as unknown as RequestContext;
+    const graphPhoto = '/v1.0/users/zoë@contoso.com/photo/$value';
+    const endedAt = performance.now();
+    logRequest(log, context(graphPhoto, 'zoë.ångström@contoso.com', 'id-1', endedAt - 12.34), 200, endedAt);
+    logRequest(log, context(graphPhoto, 'zoë.ångström@contoso.com', 'id-2', endedAt - 0.04), 304, endedAt);
+    logRequest(log, context('/odd/"quoted"\\and\u0001control?email=someone@contoso.com', undefined, 'id-3', endedAt - 7), 401, endedAt);
+    logRequest(log, context(graphPhoto, 'other.person@contoso.com', 'id-4', endedAt - 1500), 200, endedAt);
+    expect(batches, 'held in the batch until flushed').to.have.length(0);
+    out.flush();
+    const entries = Buffer.concat(batches)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((text) => JSON.parse(text) as Line);
+    const shared = { level: 30, service: 'ews-photo-bridge', method: 'GET', client: '2001:db8::7', msg: 'request' };
+    const photoPath = '/v1.0/users/{address}/photo/$value';
+    expect(entries[0]).to.include({ ...shared, reqId: 'id-1', status: 200, ms: 12.3, path: photoPath, user: 'zoë.ångström@contoso.com' });
+    expect(entries[1]).to.include({ ...shared, reqId: 'id-2', status: 304, ms: 0, path: photoPath, user: 'zoë.ångström@contoso.com' });
+    expect(entries[2]).to.include({ ...shared, reqId: 'id-3', status: 401, ms: 7, path: '/odd/"quoted"\\and\u0001control' });
+    expect(entries[2]).to.not.have.property('user');
+    expect(entries[3]).to.include({ ...shared, reqId: 'id-4', status: 200, ms: 1500, path: photoPath, user: 'other.person@contoso.com' });
+    expect(entries).to.have.length(4);
   });
 
   it('loses no buffered line when the process exits', () => {
