@@ -16,8 +16,9 @@ import { answeredStatus, type RequestContext } from './request-context.js';
  * the addresses people looked up.
  */
 export function logRequest(log: Logger, context: RequestContext, status: number, endedAt = performance.now()): void {
-  if (!log.isLevelEnabled('info')) return;
-  accessLinesOf(log).write(context, status, endedAt);
+  const lines = accessLinesOf(log);
+  // pino's levels ascend with severity: info is written while the logger's level is info or below.
+  if (log.levelVal <= lines.level) lines.write(context, status, endedAt);
 }
 
 /**
@@ -58,7 +59,7 @@ class AccessLines {
 
   constructor(
     private readonly out: LineBytes,
-    level: number,
+    readonly level: number,
     bindings: string,
   ) {
     this.head = Buffer.from(`{"level":${level},"time":`);
@@ -202,7 +203,11 @@ type WithAccessLines = Logger & { [ACCESS_LINES]?: AccessLines };
 /** Where each destination's lines go as bytes: one per destination, shared by the loggers writing to it. */
 const lineBytes = new WeakMap<pino.DestinationStream, LineBytes>();
 
+/** The logger asked last and its lines: nearly every request asks for the same logger's. */
+let lastAsked: { log: Logger; lines: AccessLines } | undefined;
+
 function accessLinesOf(log: WithAccessLines): AccessLines {
+  if (lastAsked?.log === log) return lastAsked.lines;
   let lines = Object.hasOwn(log, ACCESS_LINES) ? log[ACCESS_LINES] : undefined;
   if (!lines) {
     const destination = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym]!;
@@ -215,5 +220,6 @@ function accessLinesOf(log: WithAccessLines): AccessLines {
     lines = new AccessLines(out, log.levels.values.info!, bindings === '' ? '' : `,${bindings}`);
     log[ACCESS_LINES] = lines;
   }
+  lastAsked = { log, lines };
   return lines;
 }
