@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
 import { BridgeError, clientLeft } from '../domain/errors.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
@@ -373,18 +374,16 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     if (Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
     else next();
   });
-  // POSTs are taken at the front door (handlePost); the WSDL is a GET with ?wsdl. A 405 names what the URL takes (RFC 9110 §15.5.6).
-  router.all(EWS_PATH, (req, res, next) => {
-    res.setHeader('allow', 'GET, HEAD, POST');
-    if (req.method === 'OPTIONS') res.status(200).end();
-    else next(new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
-  });
+  // POSTs are taken at the front door (handlePost); the WSDL is a GET with ?wsdl, and a GET without it is refused too.
+  allowOnly(router, EWS_PATH, 'GET, HEAD, POST', () => new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
   router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));
   router.get('/EWS/:schema', authenticate, (req, res, next) => {
     const schema = documents.schemas.get(String(req.params.schema).toLowerCase());
     if (schema) sendXml(req, schema, res);
     else next();
   });
+  // The schemas by name: another name stays the 404 of a path the bridge does not have.
+  allowOnly(router, ['/EWS/Services.wsdl', ...[...documents.schemas.keys()].map((name) => `/EWS/${name}`)], 'GET, HEAD');
 
   return {
     /** The WSDL and its schemas, for Express. */

@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoService } from '../photos/photo-service.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { contextOf } from '../http/request-context.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
@@ -40,5 +41,7 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
     res.status(204).end();
   });
 
+  allowOnly(router, photoPath, 'PUT, DELETE');
+  allowOnly(router, '/admin/users/:email', 'DELETE');
   return router;
 }

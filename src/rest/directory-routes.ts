@@ -5,6 +5,7 @@ import type { SearchBudget } from '../http/search-budget.js';
 import { BridgeError } from '../domain/errors.js';
 import { telUri } from '../domain/phone-uri.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 
 export const MAX_SEARCH_LENGTH = 200;
@@ -60,6 +61,7 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
     });
   });
 
+  allowOnly(router, ['/api/me', '/api/people'], 'GET, HEAD');
   return router;
 }
 

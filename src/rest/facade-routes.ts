@@ -12,6 +12,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
@@ -71,6 +72,7 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
     });
   router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));
   router.get('/api/attachments/:id', authenticate, itemPhoto('contactPhoto'));
+  allowOnly(router, ['/api/openapi.json', '/api/people/photo', '/api/contacts/:id/photo', '/api/attachments/:id'], 'GET, HEAD');
 
   async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, conversion: ConversionRequest | undefined): Promise<void> {
     const size = sizeOf(req);

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
 import { endErrorAnswer } from '../http/send-error.js';
@@ -54,16 +55,9 @@ export function methodNotAllowed(): BridgeError {
   return new BridgeError('Request_BadRequest', 405, 'Specified HTTP method is not allowed for the request target.');
 }
 
-/**
- * Answers every other method on `paths` with Graph's 405, naming in Allow the methods they
- * take: "The origin server MUST generate an Allow header field in a 405 response" (RFC 9110
- * §15.5.6). Registered after a router's routes for those paths, so only what they did not take reaches it.
- */
+/** Makes `paths` take only the methods `allow` names, another refused with Graph's 405 (allowed-methods.ts). */
 export function refuseOtherMethods(router: Router, paths: string | string[], allow: string): void {
-  router.all(paths, (_req, res) => {
-    res.setHeader('allow', allow);
-    throw methodNotAllowed();
-  });
+  allowOnly(router, paths, allow, methodNotAllowed);
 }
 
 /** Graph checks the token before the request reaches Exchange, so a refused login carries the gateway's code. */

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import type { Store } from '../store/store.js';
 
 const STORE_UNAVAILABLE_RETRY_SECONDS = 5;
@@ -27,5 +28,6 @@ export function createHealthRoutes(store: Store, isDraining: () => boolean): Rou
       res.status(503).set('retry-after', String(STORE_UNAVAILABLE_RETRY_SECONDS)).type('text/plain').send(`${reason}\n`);
     }
   });
+  allowOnly(router, ['/healthz', '/readyz'], 'GET, HEAD');
   return router;
 }

@@ -4,6 +4,7 @@ import type { Principal } from '../domain/account.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import { contextOf } from '../http/request-context.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { ownEmailOf, photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 
@@ -69,6 +70,7 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
       res.status(204).end();
     });
   }
+  allowOnly(router, [path, lockPath], 'GET, HEAD, PUT, DELETE');
   return router;
 }
 

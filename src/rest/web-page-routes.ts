@@ -1,9 +1,11 @@
+import { readdirSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { parseBasicAuthorization } from '../auth/basic-credentials.js';
 import { SIGNED_OUT_USER } from '../auth/username.js';
+import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 
 /** src/web, from src/rest as from dist/rest: the page is plain files, not compiled. */
@@ -51,6 +53,8 @@ export function createWebPageRoutes(auth: Authenticator): Router {
     res.setHeader('cache-control', 'no-store');
     res.type('text/plain').send('Signed out.\n');
   });
+  // The page's files by name, so that a file it does not have stays a 404 whatever the method.
+  allowOnly(router, ['/', '/sign-out', ...readdirSync(WEB_DIR).map((name) => `/web/${name}`)], 'GET, HEAD');
   return router;
 }
 

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { heldWhenSent } from '../../src/http/end-with-body.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -265,6 +266,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       }
       const options = await request(t.bridge.server).options('/EWS/Exchange.asmx').expect(200);
       expect(options.headers.allow).to.equal('GET, HEAD, POST');
+    });
+
+    it('answers another method on the WSDL and its schemas 405 naming GET and HEAD; a schema it does not have stays 404', async () => {
+      // They were the 404 of a path the bridge does not have.
+      for (const path of ['/EWS/Services.wsdl', '/EWS/messages.xsd', '/EWS/types.xsd']) {
+        await expectOnlyAllowed(t.bridge.server, path, 'GET, HEAD', basic(READER));
+        await request(t.bridge.server).head(path).set('Authorization', basic(READER)).expect(200);
+      }
+      await request(t.bridge.server).post('/EWS/nothing.xsd').set('Authorization', basic(READER)).expect(404);
     });
   });
 

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import express from 'express';
 import request from 'supertest';
 import { createHealthRoutes } from '../../src/rest/health-routes.js';
+import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -123,6 +124,11 @@ describe('admin API: DELETE /admin/users/{email}', () => {
   after(() => t.close());
   const photoUrl = '/ews/exchange.asmx/s/GetUserPhoto?email=leaving@contoso.com&size=HR48x48';
 
+  it('answers another method on the admin URLs 405, naming those each takes', async () => {
+    await expectOnlyAllowed(t.bridge.server, '/admin/users/leaving@contoso.com', 'DELETE', basic(ADMIN));
+    await expectOnlyAllowed(t.bridge.server, '/admin/users/leaving@contoso.com/photo', 'PUT, DELETE', basic(ADMIN));
+  });
+
   it('removes the user with their photo, at once for the photo URL; a reader may not; an unknown address is 404', async () => {
     await request(t.bridge.server).get(photoUrl).set('Authorization', basic(READER)).expect(200);
     await request(t.bridge.server).delete('/admin/users/leaving@contoso.com').set('Authorization', basic(READER)).expect(403);
@@ -165,5 +171,15 @@ describe('health and unknown routes', () => {
     const res = await request(t.bridge.server).get('/nothing/here').expect(404);
     expect(res.text).to.match(/nothing at GET \/nothing\/here/);
     expect(res.headers['request-id']).to.be.a('string');
+    await request(t.bridge.server).post('/nothing/here').expect(404);
+  });
+
+  it('/healthz and /readyz answer another method 405 naming GET and HEAD, in plain text as their other answers; HEAD as GET', async () => {
+    // A load balancer's POST and a scanner's DELETE were the 404 of a path the bridge does not have.
+    for (const path of ['/healthz', '/readyz']) {
+      const [post] = await expectOnlyAllowed(t.bridge.server, path, 'GET, HEAD');
+      expect([post!.headers['content-type'], post!.text]).to.deep.equal(['text/plain; charset=utf-8', 'use GET, HEAD\n']);
+      await request(t.bridge.server).head(path).expect(200);
+    }
   });
 });

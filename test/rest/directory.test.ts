@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { MAX_BROWSED_PEOPLE } from '../../src/rest/directory-routes.js';
+import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -157,6 +158,21 @@ describe('directory search /api/people and the page at /', () => {
       .expect('content-type', /javascript/)
       .expect('content-security-policy', /script-src 'self'/);
     await get('/web/nothing-here.js').expect(404);
+  });
+
+  it('answers another method on its paths 405 naming GET and HEAD, as plain text as its other errors; HEAD as GET; a file it does not have stays 404', async () => {
+    // POST, PUT and DELETE were the 404 of a path the bridge does not have.
+    for (const path of ['/api/me', '/api/people', '/', '/web/directory.js', '/sign-out']) {
+      const [post] = await expectOnlyAllowed(t.bridge.server, path, 'GET, HEAD', reader);
+      expect([post!.headers['content-type'], post!.headers['x-ews-response-code'], post!.text]).to.deep.equal([
+        'text/plain; charset=utf-8',
+        'ErrorInvalidRequest',
+        'use GET, HEAD\n',
+      ]);
+    }
+    for (const path of ['/api/people?limit=3', '/', '/web/directory.js']) await request(t.bridge.server).head(path).set('Authorization', reader).expect(200);
+    await request(t.bridge.server).post('/web/nothing-here.js').set('Authorization', reader).expect(404);
+    await request(t.bridge.server).post('/api/nothing-here').set('Authorization', reader).expect(404);
   });
 
   it('is documented in the OpenAPI document', async () => {

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -74,6 +75,20 @@ describe('REST facade /api', () => {
     const res = await get(`/api/contacts/${encodeURIComponent(attachmentId)}/photo`).expect(400);
     expect(res.headers['x-ews-response-code']).to.equal('ErrorInvalidIdMalformed');
     await get('/api/attachments/not-an-id').expect(400);
+  });
+
+  it('answers another method on its paths 405 naming GET and HEAD; HEAD as GET', async () => {
+    // POST, PUT and DELETE were the 404 of a path the bridge does not have.
+    for (const path of [
+      '/api/openapi.json',
+      '/api/people/photo',
+      `/api/contacts/${encodeURIComponent(itemId)}/photo`,
+      `/api/attachments/${encodeURIComponent(attachmentId)}`,
+    ]) {
+      const [post] = await expectOnlyAllowed(t.bridge.server, path, 'GET, HEAD', reader);
+      expect([post!.headers['content-type'], post!.text]).to.deep.equal(['text/plain; charset=utf-8', 'use GET, HEAD\n']);
+    }
+    await request(t.bridge.server).head('/api/people/photo?name=alex.wil').set('Authorization', reader).expect(200).expect('content-type', 'image/jpeg');
   });
 
   it('requires credentials', async () => {

@@ -262,6 +262,9 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
         const res = await request(t.bridge.server)[method](path).set('Authorization', admin);
         expectGraphError(res, 405, 'Request_BadRequest');
         expect(res.headers.allow, `${method} ${path}`).to.equal(allow);
+        // OPTIONS names them with a 200, as on every other path (it was a 405 here alone).
+        const options = await request(t.bridge.server).options(path).set('Authorization', admin);
+        expect([options.status, options.headers.allow], `OPTIONS ${path}`).to.deep.equal([200, allow]);
       }
     });
   });

@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/auth/password-hash.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
+import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -185,6 +186,12 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
       for (const upload of held) upload.finish();
       expect(await Promise.all(held.map((upload) => upload.status))).to.deep.equal([422, 422]);
       await asMegan('put').send(image).expect(200);
+    });
+
+    it('answers another method on /api/me/photo and the lock 405, naming GET, HEAD, PUT and DELETE', async () => {
+      await expectOnlyAllowed(t.bridge.server, '/api/me/photo', 'GET, HEAD, PUT, DELETE', basic(MEGAN));
+      await expectOnlyAllowed(t.bridge.server, `/admin/users/${MEGAN.username}/photo-lock`, 'GET, HEAD, PUT, DELETE', basic(ADMIN));
+      await request(t.bridge.server).head('/api/me/photo').set('Authorization', basic(MEGAN)).expect(200);
     });
 
     it('lets a user remove their own photo (204), then 404 when there is none', async () => {
