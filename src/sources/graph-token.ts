@@ -22,13 +22,15 @@ export class ClientCredentialsToken {
   private cached?: { token: string; renewAt: number };
   private readonly requests = new SingleFlight<string>();
 
+  /** `now`: milliseconds on a clock that only moves forward, as UCWA's token has; performance.now unless a test moves time itself. */
   constructor(
     private readonly credentials: ClientCredentials,
     private readonly policy: OutboundPolicy,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get(): Promise<string> {
-    if (this.cached && Date.now() < this.cached.renewAt) return Promise.resolve(this.cached.token);
+    if (this.cached && this.now() < this.cached.renewAt) return Promise.resolve(this.cached.token);
     return this.requests.run('token', () => this.request());
   }
 
@@ -47,7 +49,7 @@ export class ClientCredentialsToken {
     });
     const body = jsonOf(response.body);
     if (response.status === 200 && typeof body.access_token === 'string' && Number(body.expires_in) > 0) {
-      this.cached = { token: body.access_token, renewAt: renewalTime(body.expires_in) };
+      this.cached = { token: body.access_token, renewAt: renewalTime(body.expires_in, this.now()) };
       return body.access_token;
     }
     if (response.status === 400 || response.status === 401) {

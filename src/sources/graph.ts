@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import type { Logger } from '../logger.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { ClientCredentialsToken } from './graph-token.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { GraphUserDirectory } from './graph-users.js';
-import { NO_PHOTO, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
+import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 
@@ -41,11 +42,12 @@ const NO_USER_CODES: ReadonlySet<string> = new Set(['Request_ResourceNotFound', 
  * largest there is. Users are addressed as Graph documents it, by id or user principal name:
  * `graphId` (either one) when set, else the user found once by the email address.
  */
-export const graphSource: SourceType<z.output<typeof schema>> = {
+export const graphSource = {
   schema,
-  create(name, settings) {
+  /** `now` is for tests, which move time instead of waiting for a token to age; the registry never passes it. */
+  create(name: string, settings: z.output<typeof schema>, _log?: Logger, now?: () => number): PhotoSource {
     const policy = upstreamPolicy([settings.authorityUrl, settings.graphUrl]);
-    const tokens = new ClientCredentialsToken({ ...settings, scope: `${new URL(settings.graphUrl).origin}/.default` }, policy);
+    const tokens = new ClientCredentialsToken({ ...settings, scope: `${new URL(settings.graphUrl).origin}/.default` }, policy, now);
 
     const send = (path: string, token: string, signal: AbortSignal) =>
       outboundRequest(`${settings.graphUrl}/v1.0/${path}`, policy, { headers: { authorization: `Bearer ${token}` }, signal });
@@ -101,7 +103,7 @@ export const graphSource: SourceType<z.output<typeof schema>> = {
       },
     };
   },
-};
+} satisfies SourceType<z.output<typeof schema>>;
 
 /**
  * For a sample known only by its email address: whether Graph finds the user behind it,
