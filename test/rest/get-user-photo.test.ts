@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { eventually } from '../support/eventually.js';
 import { samplePhoto } from '../support/sample-images.js';
 
 const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 85 };
@@ -207,9 +208,10 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     const cli = new SqliteStore(t.databasePath);
     await cli.setPhoto(userOwner('small.photo@contoso.com'), await normalizePhoto(await samplePhoto(300, 200), LIMITS), 'cli');
     await cli.close();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const after = await get('email=small.photo@contoso.com&size=HR48x48').expect(200);
-    expect(after.headers.etag).to.not.equal(before.headers.etag);
+    await eventually('the bridge serves the photo the CLI stored', async () => {
+      const after = await get('email=small.photo@contoso.com&size=HR48x48').expect(200);
+      return after.headers.etag !== before.headers.etag;
+    });
   });
 
   it('answers 405 to methods other than GET and HEAD', async () => {
