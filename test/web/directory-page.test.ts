@@ -272,9 +272,11 @@ describe('the directory page in a real browser', function () {
   it('ignores "Show more" while a new search is on its way, so the two lists never mix', async () => {
     await search('', 48);
     expect(await page.isVisible('#more')).to.equal(true);
-    // The new search's answer comes late, as on a slow link.
+    // The new search's answer is held, as on a slow link, until "Show more" has been clicked.
+    let answerTheSearch!: () => void;
+    const clicked = new Promise<void>((resolve) => (answerTheSearch = resolve));
     await page.route('**/api/people?q=diego*', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      await clicked;
       await route.continue();
     });
     try {
@@ -282,6 +284,7 @@ describe('the directory page in a real browser', function () {
       await page.fill('#search', 'diego');
       await asked;
       await page.click('#more');
+      answerTheSearch();
       await resultsOf('diego');
       expect(await cardCount(), 'only the new search: the old list was kept, the new page appended').to.equal(3);
     } finally {
