@@ -28,6 +28,8 @@ export interface StoreBackend {
   open(options?: StoreOptions): Promise<Store>;
   /** Another process's write lock on the database (the CLI importing, another replica's transaction), held until released. */
   holdWriteLock(): Promise<WriteLock>;
+  /** Whether a write of `store` is waiting for another process's lock now, or (SQLite, which retries) has waited for one. */
+  waitsForALock(store: Store): Promise<boolean>;
   tearDown(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ function sqliteBackend(): StoreBackend {
     },
     open: (options = {}) => Promise.resolve(new SqliteStore(path, options)),
     holdWriteLock: () => Promise.resolve(holdSqliteWriteLock(path)),
+    waitsForALock: (store) => Promise.resolve((store as SqliteStore).busyWaits() > 0),
     tearDown: () => {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
@@ -76,6 +79,13 @@ function postgresBackend(): StoreBackend {
           await other.end();
         },
       };
+    },
+    async waitsForALock() {
+      const waiting = await runSql(
+        url,
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ews-photo-bridge' AND wait_event_type = 'Lock'",
+      );
+      return (waiting.rows[0] as { n: number }).n > 0;
     },
     tearDown: () => Promise.resolve(),
   };

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import type { Store } from '../../src/store/store.js';
+import { eventually } from '../support/eventually.js';
 import { rejectionOf } from '../support/rejection.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -72,7 +73,7 @@ for (const backend of storeBackends()) {
       const held = await backend.holdWriteLock();
       lock = held;
       const write = tracked(s.setPhoto(userOwner(alex.email), photo, 'test'));
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await eventually('the write reaches the lock', () => backend.waitsForALock(s));
       expect(write.settled(), 'the write waits for the lock').to.equal(false);
       await held.release();
       lock = undefined;
@@ -104,8 +105,8 @@ describe('a busy store over HTTP', () => {
         .send(image)
         .then((res) => res),
     );
-    // Give the upload time to reach the store, so /healthz is asked while the PUT waits for the lock.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // /healthz is asked once the PUT waits for the lock.
+    await eventually('the PUT reaches the lock', () => t.store.busyWaits() > 0);
     const health = await request(t.bridge.server).get('/healthz');
     expect(health.status).to.equal(200);
     expect(put.settled(), '/healthz answered while the PUT was waiting').to.equal(false);
