@@ -3,7 +3,6 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { isRenditionOf, type Rendition } from '../../src/domain/photo.js';
@@ -73,6 +72,9 @@ describe('PhotoService', () => {
   let dir: string;
   let databasePath: string;
   let store: SqliteStore;
+  /** The time the photo services below believe their lookups by: tests move it on instead of waiting. Not 0, which lru-cache takes for "no start time". */
+  let now = 1000;
+  const timePasses = (ms: number) => (now += ms);
 
   function service(cache: Partial<PhotoCacheLimits> = {}): PhotoService {
     return new PhotoService(store, LIMITS, { ...CACHE, ...cache });
@@ -264,7 +266,7 @@ describe('PhotoService', () => {
     it('forgets "no photo" after noPhotoTtlMs, so a photo written behind its back appears', async () => {
       // Prepared first: normalising takes longer than a short TTL on a busy machine.
       const photo = await normalizePhoto(await image(16), LIMITS);
-      const photos = service({ noPhotoTtlMs: 250 });
+      const photos = service({ noPhotoTtlMs: 250, now: () => now });
       expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
       // Written straight into the store, as another process (the CLI) would.
       expect(await store.setPhoto(userOwner(CAROL), photo, 'other process')).to.equal(true);
@@ -272,7 +274,7 @@ describe('PhotoService', () => {
       expect(await photos.photo(userOwner(CAROL), 96), 'still believed within the TTL').to.equal(null);
       expect(photos.stats.storeLookups).to.equal(1);
 
-      await sleep(300);
+      timePasses(300);
       const rendition = expectRendition(await photos.photo(userOwner(CAROL), 96));
       expect(rendition.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96x96"`);
       expect(photos.stats.storeLookups).to.equal(2);
@@ -281,11 +283,11 @@ describe('PhotoService', () => {
     it('with noPhotoTtlMs 0 does not remember "no photo" at all', async () => {
       // BRIDGE_NO_PHOTO_TTL_SECONDS accepts 0, and the CLI builds its service with 0:
       // "remembered for 0 ms" must mean the store is asked every time, not "forever".
-      const photos = service({ noPhotoTtlMs: 0 });
+      const photos = service({ noPhotoTtlMs: 0, now: () => now });
       expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
       const photo = await normalizePhoto(await image(17), LIMITS);
       await store.setPhoto(userOwner(CAROL), photo, 'other process');
-      await sleep(20); // so that even a 1 ms TTL would have run out
+      timePasses(20); // so that even a 1 ms TTL would have run out
       const rendition = await photos.photo(userOwner(CAROL), 96);
       expect(rendition, 'the photo written behind its back is seen').to.not.equal(null);
       expect(rendition!.etag).to.equal(`"${photo.sha256.slice(0, 32)}-96x96"`);
@@ -539,7 +541,7 @@ describe('PhotoService', () => {
       new PhotoService(
         store,
         LIMITS,
-        { ...CACHE, failedLookupTtlMs: FAILED_LOOKUP_TTL_MS },
+        { ...CACHE, failedLookupTtlMs: FAILED_LOOKUP_TTL_MS, now: () => now },
         { upstream: new UpstreamPhotos({ user: [hr], contact: [] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')), refreshMs: 60_000 },
       );
     const placeholder = { conversion: { type: 'png' as const }, ifBlank: 'SrNoPhoto' as const };
@@ -554,7 +556,7 @@ describe('PhotoService', () => {
       expect(photos.cachedPhoto(userOwner(ALICE), 96), 'not a cached "no photo"').to.equal(undefined);
       expect(await rejectionOf(photos.photo(userOwner(ALICE), 96))).to.include(unanswered);
       expect(hr.calls).to.equal(1);
-      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
       // …but not for BRIDGE_NO_PHOTO_TTL_SECONDS.
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96))).to.include({ width: 96, height: 96 });
       expect(hr.calls).to.equal(2);
@@ -563,7 +565,7 @@ describe('PhotoService', () => {
       hr.answer = null;
       expect(await photos.photo(userOwner(BOB), 96)).to.equal(null);
       hr.answer = await image(41);
-      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
       expect(await photos.photo(userOwner(BOB), 96)).to.equal(null);
       expect(hr.calls).to.equal(3);
     });
@@ -592,7 +594,7 @@ describe('PhotoService', () => {
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(first.etag);
       expect(photos.stats.staleServed).to.equal(1);
       hr.answer = await image(43);
-      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.not.equal(first.etag);
       expect(hr.calls).to.equal(3);
     });
@@ -664,7 +666,7 @@ describe('PhotoService', () => {
       new PhotoService(
         store,
         LIMITS,
-        { ...CACHE, ...cache },
+        { ...CACHE, now: () => now, ...cache },
         {
           upstream: new UpstreamPhotos(
             { user: [], contact: [], bySize: [{ size: 48, user: [dir, 'store'] }] },
@@ -711,7 +713,7 @@ describe('PhotoService', () => {
       const photos = withOrders(hr, { failedLookupTtlMs: FAILED_LOOKUP_TTL_MS });
       expect(await rejectionOf(photos.photo(userOwner(ALICE), 48))).to.include({ responseCode: 'ErrorServerBusy', retryAfterSeconds: 1 });
       hr.answer = await image(44, 64, 48);
-      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 48))).to.include({ width: 48, height: 48 });
       expect(hr.calls).to.equal(2);
     });
@@ -722,7 +724,7 @@ describe('PhotoService', () => {
       await photos.setPhoto(userOwner(ALICE), await image(45, 300, 200), 'upload');
       const own = expectRendition(await photos.photo(userOwner(ALICE), 48));
       hr.answer = await image(46, 64, 48);
-      await sleep(FAILED_LOOKUP_TTL_MS + 50);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 48)).etag).to.not.equal(own.etag);
       expect(hr.calls).to.equal(2);
     });
