@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { watchStoreChanges } from '../../src/store/change-watcher.js';
 import type { Store } from '../../src/store/store.js';
+import { eventually } from '../support/eventually.js';
 
 /** A store whose change counter gives these answers, one per look (an Error: the look fails, as SQLITE_BUSY would). */
 function countingStore(answers: (number | Error)[]): { store: Store; looks: () => number } {
@@ -17,7 +17,7 @@ async function changesHeard(answers: (number | Error)[]): Promise<number> {
   const { store, looks } = countingStore(answers);
   let changes = 0;
   const stop = watchStoreChanges(store, () => changes++, undefined, 5);
-  while (looks() < answers.length + 1) await sleep(5);
+  await eventually(`the watcher's ${answers.length + 1} looks at the counter`, () => looks() > answers.length);
   stop();
   return changes;
 }
