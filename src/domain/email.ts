@@ -49,6 +49,17 @@ export function canonicalSmtpAddress(address: string): string {
   return withUnicodeDomain(lowerCase.normalize('NFC'));
 }
 
+/**
+ * The address in canonicalSmtpAddress's spelling, but for ASCII case: one whose spelling
+ * only ASCII case could set apart from it is left as written. Every store compares
+ * addresses with ASCII case ignored, so `Johanna@Fabrikam.com` is found as it is and a
+ * contact shows it as its owner typed it; a letter outside ASCII or an A-label is what
+ * a store cannot compare, and is written canonical.
+ */
+export function canonicalUpToAsciiCase(address: string): string {
+  return mayHaveOtherSpelling(address) ? canonicalSmtpAddress(address) : address;
+}
+
 /** The address (or login name) with its domain's A-labels as U-labels, as canonicalSmtpAddress writes it; one without `@` or without an A-label as it is. */
 export function withUnicodeDomain(address: string): string {
   const at = address.lastIndexOf('@');

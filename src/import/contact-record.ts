@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ContactFields } from '../domain/contact.js';
-import { isSmtpAddress } from '../domain/email.js';
+import { canonicalUpToAsciiCase, isSmtpAddress } from '../domain/email.js';
 import { importedWhatsappPhone } from './imported-phone.js';
 import { optionalImportedText } from './imported-text.js';
 
@@ -26,7 +26,10 @@ export const CONTACT_COLUMNS = [
 export type ContactRecord = Partial<Record<(typeof CONTACT_COLUMNS)[number], string>>;
 
 const optionalText = optionalImportedText;
-const optionalEmail = optionalText.refine((value) => value === undefined || isSmtpAddress(value), 'is not an SMTP address');
+// In the spelling the store keeps a contact's addresses in: a card finds the contact it is another version of whichever spelling each has.
+const optionalEmail = optionalText
+  .refine((value) => value === undefined || isSmtpAddress(value), 'is not an SMTP address')
+  .transform((value) => value && canonicalUpToAsciiCase(value));
 
 const recordSchema = z.strictObject({
   displayName: optionalText,

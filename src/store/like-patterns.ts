@@ -1,3 +1,4 @@
+import { canonicalSmtpAddress } from '../domain/email.js';
 import { foldedText } from './search-text.js';
 import type { ContactMatch, NameMatch } from './store.js';
 
@@ -18,14 +19,16 @@ export interface ContactMatchParameters {
  * name with a space before it, so a word's start is a space before it. A text that folds
  * to nothing (punctuation alone) is compared as it is, ASCII case ignored. Exact-case ones
  * compare the text itself. An address is compared whole, ASCII case ignored, as the stores
- * compare addresses everywhere: its `pattern` is the address itself.
+ * compare addresses everywhere: its `pattern` is the address itself, in the canonical
+ * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
+ * by another (`jürgen@xn--mller-kva.example`, or decomposed).
  */
 export function contactMatchParameters(match: ContactMatch | undefined): ContactMatchParameters {
   if (!match) return { kind: 'all', text: '', pattern: '' };
   if ('address' in match) {
-    return match.prefix
-      ? { kind: 'addressPrefix', text: match.address, pattern: prefixPattern(match.address) }
-      : { kind: 'address', text: match.address, pattern: match.address };
+    if (match.prefix) return { kind: 'addressPrefix', text: match.address, pattern: addressPrefixPattern(match.address) };
+    const address = canonicalSmtpAddress(match.address);
+    return { kind: 'address', text: address, pattern: address };
   }
   if (!match.ignoreCase) return { kind: match.mode, text: match.text, pattern: '' };
   const folded = foldedText(match.text);
@@ -39,6 +42,11 @@ function likePattern(escaped: string, mode: NameMatch['mode']): string {
   if (mode === 'wordPrefix') return `%${escaped}%`;
   if (mode === 'substring') return `%${escaped.trimStart()}%`;
   return escaped;
+}
+
+/** The `LIKE` pattern for a contact address that starts with `prefix`, written in the spelling contacts' addresses are kept in, whichever it was typed in. */
+export function addressPrefixPattern(prefix: string): string {
+  return prefixPattern(canonicalSmtpAddress(prefix));
 }
 
 /** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */

@@ -38,9 +38,17 @@ export interface Migration {
  * rewrites every user's addresses and every contact's mailbox in their canonical form
  * (canonicalAddressesOf, store-rows.ts); `refoldSearchColumns`, the search columns of every
  * users and contacts row (PostgreSQL's word-start keys with them), written where they differ
- * from those stored: names fold otherwise than they did.
+ * from those stored: names fold otherwise than they did; `canonicalizeContactAddresses`
+ * rewrites every contact's EmailAddress1..3 in their canonical form (canonicalContactAddressesOf,
+ * store-rows.ts).
  */
-export type DataStep = 'fillUserSearchColumns' | 'fillUserSearchKeys' | 'fillContactSearchColumns' | 'canonicalizeAddresses' | 'refoldSearchColumns';
+export type DataStep =
+  | 'fillUserSearchColumns'
+  | 'fillUserSearchKeys'
+  | 'fillContactSearchColumns'
+  | 'canonicalizeAddresses'
+  | 'refoldSearchColumns'
+  | 'canonicalizeContactAddresses';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -525,5 +533,15 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: '',
     postgres: 'ALTER FUNCTION users_changed_name_words() SET enable_nestloop = off',
     then: 'refoldSearchColumns',
+  },
+  {
+    // A contact's own addresses in one spelling, as its mailbox's are since canonicalizeAddresses:
+    // a contact imported decomposed (NFD) or with its domain's A-label was not found by the
+    // composed or Unicode form, and imported again in that form became a second contact. Two
+    // contacts whose addresses become one stay two: each is an item its owner made, with its
+    // own id and photo, and a later import of that person updates the first of them.
+    sqlite: '',
+    postgres: '',
+    then: 'canonicalizeContactAddresses',
   },
 ];

@@ -5,11 +5,13 @@ import { searchKeys } from './postgres-search-keys.js';
 import { searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
 import {
   canonicalAddressesOf,
+  canonicalContactAddressesOf,
   canonicalMailboxOf,
   contactSearchColumnsOfRow,
   fromUserRow,
   searchColumnsStale,
   USER_FIELD_COLUMNS,
+  type ContactAddresses,
   type ContactNamesRow,
   type StoredSearchColumns,
   type UserAddresses,
@@ -110,6 +112,26 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
       const taken = (await client.query('SELECT 1 FROM accounts WHERE lower(username) = lower($1)', [canonical])).rowCount ?? 0;
       if (taken > 0) await client.query('DELETE FROM accounts WHERE username = $1', [username]);
       else await client.query('UPDATE accounts SET username = $1 WHERE username = $2', [canonical, username]);
+    }
+  },
+  async canonicalizeContactAddresses(client) {
+    for (let after = '0'; ;) {
+      const { rows } = await client.query<ContactAddresses & { id: string }>(
+        'SELECT id, email1, email2, email3 FROM contacts WHERE id > $1 ORDER BY id LIMIT $2',
+        [after, DATA_STEP_BATCH],
+      );
+      if (rows.length === 0) return;
+      after = rows.at(-1)!.id;
+      const rewritten = rows.flatMap((row) => {
+        const canonical = canonicalContactAddressesOf(row);
+        return canonical ? [{ id: row.id, ...canonical }] : [];
+      });
+      if (rewritten.length === 0) continue;
+      await client.query(
+        `UPDATE contacts c SET email1 = t.email1, email2 = t.email2, email3 = t.email3
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, email1, email2, email3) WHERE c.id = t.id`,
+        [rewritten.map((row) => row.id), ...(['email1', 'email2', 'email3'] as const).map((column) => rewritten.map((row) => row[column]))],
+      );
     }
   },
 };

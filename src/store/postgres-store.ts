@@ -9,7 +9,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { contactMatchParameters, prefixPattern } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { asBridgeError, connectionUnanswered } from './postgres-errors.js';
@@ -56,6 +56,7 @@ import {
   sameVersion,
 } from './store.js';
 import {
+  contactAddressColumns,
   directoryEntries,
   fromContactRow,
   fromUserRow,
@@ -693,9 +694,9 @@ export class PostgresStore implements Store, ChangeFeed {
          ($4 <> '' AND starts_with(c.name_key, $4))
          OR (cardinality($5::text[]) > 0 AND NOT EXISTS (SELECT 1 FROM unnest($5::text[]) w WHERE strpos(' ' || c.search_names, ' ' || w) = 0))
          OR lower(c.display_name) LIKE $2
-         OR lower(c.email1) LIKE $2 OR lower(c.email2) LIKE $2 OR lower(c.email3) LIKE $2)
+         OR lower(c.email1) LIKE $6 OR lower(c.email2) LIKE $6 OR lower(c.email3) LIKE $6)
        ORDER BY ${NAME_ORDER_SQL} LIMIT $3`,
-      [mailbox, asciiLower(prefixPattern(prefix)), limit, query.folded, query.words],
+      [mailbox, asciiLower(prefixPattern(prefix)), limit, query.folded, query.words, addressPrefixPattern(prefix)],
     );
     return rows.map(fromContactRow);
   }
@@ -837,10 +838,11 @@ export class PostgresStore implements Store, ChangeFeed {
     const fields = CONTACT_FIELDS.filter((field) => field !== 'mailbox');
     return this.write(async (client) => {
       for (const { id, contact } of replaced) {
+        const values = contactValues(mailbox, contact);
         const updated = await client.query(
           `UPDATE contacts SET ${fields.map((field, n) => `${field} = $${n + 3}`).join(', ')}, refs = $${fields.length + 3}::jsonb, updated_at = $${fields.length + 4}
            WHERE id = $1 AND lower(mailbox) = lower($2)`,
-          [id, mailbox, ...fields.map((field) => contactField(mailbox, contact, field)), JSON.stringify(contact.refs), now],
+          [id, mailbox, ...fields.map((field) => values[field]), JSON.stringify(contact.refs), now],
         );
         if ((updated.rowCount ?? 0) === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
         if (contact.photo) await writePhoto(client, contactOwner(id), contact.photo, 'import', now);
@@ -859,9 +861,10 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
   const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
   for (let i = 0; i < contacts.length; i += BATCH_ROWS) {
     const batch = contacts.slice(i, i + BATCH_ROWS);
+    const values = batch.map((contact) => contactValues(mailbox, contact));
     const columns = [
       ids.slice(i, i + BATCH_ROWS),
-      ...CONTACT_FIELDS.map((field) => batch.map((contact) => contactField(mailbox, contact, field))),
+      ...CONTACT_FIELDS.map((field) => values.map((row) => row[field])),
       batch.map((contact) => JSON.stringify(contact.refs)),
     ];
     await client.query(
@@ -946,23 +949,20 @@ function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryU
   return merged;
 }
 
-function contactField(mailbox: string, contact: NewContact, field: (typeof CONTACT_FIELDS)[number]): string | null {
-  const [email1, email2, email3] = contact.emailAddresses;
-  const values: Record<(typeof CONTACT_FIELDS)[number], string | undefined> = {
+/** A contact's column values, as CONTACT_FIELDS names them. */
+function contactValues(mailbox: string, contact: NewContact): Record<(typeof CONTACT_FIELDS)[number], string | null> {
+  return {
     mailbox,
     display_name: contact.displayName,
-    given_name: contact.givenName,
-    surname: contact.surname,
-    company: contact.company,
-    department: contact.department,
-    job_title: contact.jobTitle,
-    email1,
-    email2,
-    email3,
-    business_phone: contact.phones.business,
-    mobile_phone: contact.phones.mobile,
-    home_phone: contact.phones.home,
+    given_name: contact.givenName ?? null,
+    surname: contact.surname ?? null,
+    company: contact.company ?? null,
+    department: contact.department ?? null,
+    job_title: contact.jobTitle ?? null,
+    ...contactAddressColumns(contact.emailAddresses),
+    business_phone: contact.phones.business ?? null,
+    mobile_phone: contact.phones.mobile ?? null,
+    home_phone: contact.phones.home ?? null,
     ...contactSearchColumnsOf(contact),
   };
-  return values[field] ?? null;
 }

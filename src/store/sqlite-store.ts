@@ -13,7 +13,7 @@ import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.
 import { BridgeError } from '../domain/errors.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
 import {
   ftsQuery,
@@ -52,7 +52,9 @@ import {
 } from './store.js';
 import {
   canonicalAddressesOf,
+  canonicalContactAddressesOf,
   canonicalMailboxOf,
+  contactAddressColumns,
   contactSearchColumnsOfRow,
   directoryEntries,
   fromContactRow,
@@ -61,6 +63,7 @@ import {
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
+  type ContactAddresses,
   type ContactNamesRow,
   type ContactRow,
   type DirectoryRow,
@@ -336,13 +339,13 @@ export class SqliteStore implements Store {
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
       // The words are letters and digits only (folded), so none is a LIKE wildcard.
-      searchContacts: db.prepare<{ mailbox: string; pattern: string; folded: string; words: string; limit: number }, ContactRow>(
+      searchContacts: db.prepare<{ mailbox: string; pattern: string; addressPattern: string; folded: string; words: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
            (@folded <> '' AND c.name_key LIKE @folded || '%')
            OR (json_array_length(@words) > 0 AND NOT EXISTS (
              SELECT 1 FROM json_each(@words) w WHERE ' ' || c.search_names NOT LIKE '% ' || w.value || '%'))
            OR c.display_name LIKE @pattern ESCAPE '\\'
-           OR c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\')
+           OR c.email1 LIKE @addressPattern ESCAPE '\\' OR c.email2 LIKE @addressPattern ESCAPE '\\' OR c.email3 LIKE @addressPattern ESCAPE '\\')
          ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`,
       ),
       pageContacts: db.prepare<ContactPageQuery, ContactRow>(contactPageSql(BY_DISPLAY_NAME)),
@@ -586,7 +589,16 @@ export class SqliteStore implements Store {
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
     const { folded, words } = contactQuery(prefix);
     return (
-      await this.read(() => this.statements.searchContacts.all({ mailbox, pattern: prefixPattern(prefix), folded, words: JSON.stringify(words), limit }))
+      await this.read(() =>
+        this.statements.searchContacts.all({
+          mailbox,
+          pattern: prefixPattern(prefix),
+          addressPattern: addressPrefixPattern(prefix),
+          folded,
+          words: JSON.stringify(words),
+          limit,
+        }),
+      )
     ).map(fromContactRow);
   }
 
@@ -755,7 +767,6 @@ function makeFolders(folder: string): void {
 }
 
 function contactParams(mailbox: string, contact: NewContact) {
-  const [email1 = null, email2 = null, email3 = null] = contact.emailAddresses;
   return {
     mailbox,
     displayName: contact.displayName,
@@ -764,9 +775,7 @@ function contactParams(mailbox: string, contact: NewContact) {
     company: contact.company ?? null,
     department: contact.department ?? null,
     jobTitle: contact.jobTitle ?? null,
-    email1,
-    email2,
-    email3,
+    ...contactAddressColumns(contact.emailAddresses),
     businessPhone: contact.phones.business ?? null,
     mobilePhone: contact.phones.mobile ?? null,
     homePhone: contact.phones.home ?? null,
@@ -865,6 +874,18 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
       if (canonical === username) continue;
       if (account.get(canonical)) removeAccount.run(username);
       else renameAccount.run(canonical, username);
+    }
+  },
+  canonicalizeContactAddresses(db) {
+    const batch = db.prepare<[number], ContactAddresses & { id: number }>(
+      `SELECT id, email1, email2, email3 FROM contacts WHERE id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
+    );
+    const update = db.prepare('UPDATE contacts SET email1 = @email1, email2 = @email2, email3 = @email3 WHERE id = @id');
+    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+      for (const row of rows) {
+        const canonical = canonicalContactAddressesOf(row);
+        if (canonical) update.run({ id: row.id, ...canonical });
+      }
     }
   },
 };

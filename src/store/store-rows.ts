@@ -1,6 +1,6 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
-import { canonicalSmtpAddress, mayHaveOtherSpelling } from '../domain/email.js';
+import { canonicalSmtpAddress, canonicalUpToAsciiCase, mayHaveOtherSpelling } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
@@ -92,8 +92,34 @@ export function canonicalAddressesOf(row: UserAddresses): UserAddresses | undefi
 
 /** A contact's mailbox in its canonical form, or undefined when it is in it already (up to ASCII case). */
 export function canonicalMailboxOf(mailbox: string): string | undefined {
-  const canonical = mayHaveOtherSpelling(mailbox) ? canonicalSmtpAddress(mailbox) : mailbox;
+  const canonical = canonicalUpToAsciiCase(mailbox);
   return canonical === mailbox ? undefined : canonical;
+}
+
+/** A contacts row's EmailAddress1..3. */
+export interface ContactAddresses {
+  email1: string | null;
+  email2: string | null;
+  email3: string | null;
+}
+
+/**
+ * A contact's addresses as both stores write them, in order, each canonical up to ASCII
+ * case (canonicalUpToAsciiCase): whichever spelling a vCard or a CSV gave, the contact is
+ * found by any other, and the same person imported again is the same contact.
+ */
+export function contactAddressColumns(addresses: readonly string[]): ContactAddresses {
+  const [email1 = null, email2 = null, email3 = null] = addresses.map(canonicalUpToAsciiCase);
+  return { email1, email2, email3 };
+}
+
+/** A contacts row's addresses in their canonical form, or undefined when they are in it already (up to ASCII case). */
+export function canonicalContactAddressesOf(row: ContactAddresses): ContactAddresses | undefined {
+  const written = [row.email1, row.email2, row.email3].filter((address) => address !== null);
+  if (!mayHaveOtherSpelling(written.join(' '))) return undefined;
+  const canonical = contactAddressColumns(written);
+  const same = canonical.email1 === row.email1 && canonical.email2 === row.email2 && canonical.email3 === row.email3;
+  return same ? undefined : canonical;
 }
 
 /** A contacts row with its photo's fingerprint, as both stores select it; PostgreSQL's bigint id comes as text. */

@@ -41,9 +41,9 @@ export interface NameMatch {
 }
 
 /**
- * A contact one of whose email addresses is `address`, ASCII case ignored: Graph's
- * `$filter=emailAddresses/any(a:a/address eq '…')`; with `prefix`, one starting with it
- * (ResolveNames' `smtp:`).
+ * A contact one of whose email addresses is `address`, in whichever of its spellings
+ * (canonicalSmtpAddress): Graph's `$filter=emailAddresses/any(a:a/address eq '…')`; with
+ * `prefix`, one starting with it (ResolveNames' `smtp:`).
  */
 export interface AddressMatch {
   address: string;

@@ -320,6 +320,27 @@ describe('ews-photo-bridge contacts', function () {
     expect(cli(['contacts', 'list', 'shared.owner@contoso.com']).stdout).to.equal('');
   });
 
+  it("keeps a card's addresses in one spelling, so the same person imported in another (composed, the domain's U-label) is updated, not added", async () => {
+    const owner = 'spelling.owner@contoso.com';
+    const card = (name: string, email: string) => `BEGIN:VCARD\r\nVERSION:4.0\r\nFN:${name}\r\nEMAIL:${email}\r\nEND:VCARD\r\n`;
+    writeFileSync(join(dir, 'decomposed.vcf'), card('Jürgen Müller', 'Ju\u0308rgen@xn--mller-kva.example'));
+    expect(cli(['contacts', 'import', owner, join(dir, 'decomposed.vcf'), '--create']).stdout).to.match(/: 1 added, 0 updated/);
+    writeFileSync(join(dir, 'composed.vcf'), card('Jürgen Müller (Fabrikam)', 'jürgen@müller.example'));
+    expect(cli(['contacts', 'import', owner, join(dir, 'composed.vcf'), '--create']).stdout).to.match(/: 0 added, 1 updated/);
+    const store = new SqliteStore(db);
+    try {
+      const contacts = await store.listContacts(owner);
+      expect(contacts.map((c) => [c.displayName, c.emailAddresses])).to.deep.equal([['Jürgen Müller (Fabrikam)', ['jürgen@müller.example']]]);
+    } finally {
+      await store.close();
+    }
+    // Two cards of one file, one person in two spellings, are refused as any two sharing an address are.
+    writeFileSync(join(dir, 'both.vcf'), card('Jürgen', 'ju\u0308rgen@müller.example') + card('Jürgen M.', 'jürgen@xn--mller-kva.example'));
+    expect(cli(['contacts', 'import', owner, join(dir, 'both.vcf'), '--create']).stderr).to.match(
+      /card 2 \(line 6\): is the same contact as card 1 \(line 1\) \(Jürgen\): they share an address/,
+    );
+  });
+
   it('refuses contacts for a mailbox nobody can sign in as, unless --create', async () => {
     writeFileSync(join(dir, 'one.csv'), 'displayName,email1\nPradeep Gupta,pradeep@contoso.com\n');
     const refused = cli(['contacts', 'import', 'adele.vanse@contoso.com', join(dir, 'one.csv')]);

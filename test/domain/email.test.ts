@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isSmtpAddress, normalizeSmtpAddress } from '../../src/domain/email.js';
+import { canonicalUpToAsciiCase, isSmtpAddress, normalizeSmtpAddress } from '../../src/domain/email.js';
 import { BridgeError } from '../../src/domain/errors.js';
 
 /** Calls normalizeSmtpAddress and returns the BridgeError it must throw. */
@@ -115,5 +115,13 @@ describe('normalizeSmtpAddress', () => {
   it('measures the length limit after trimming', () => {
     const address = addressOfLength(320);
     expect(normalizeSmtpAddress(`   ${address}   `)).to.equal(address);
+  });
+});
+
+describe('canonicalUpToAsciiCase', () => {
+  it('writes an address a store could not compare with another spelling canonical, and leaves one only ASCII case sets apart as typed', () => {
+    expect(canonicalUpToAsciiCase('Ju\u0308rgen@xn--mller-kva.example')).to.equal('j\u00fcrgen@m\u00fcller.example');
+    expect(canonicalUpToAsciiCase('Anna@XN--BCHER-KVA.example')).to.equal('anna@b\u00fccher.example');
+    expect(canonicalUpToAsciiCase('Johanna@Fabrikam.com')).to.equal('Johanna@Fabrikam.com');
   });
 });

@@ -108,6 +108,29 @@ describe('PostgresStore', () => {
     expect((await store.pageContacts('anna@bücher.example', undefined, 0, 5)).total).to.equal(1);
   });
 
+  it("writes the contacts' own addresses of a database from before their canonical form in it as it upgrades it, and leaves the rest as they were", async () => {
+    await migrateUpToStepOf('canonicalizeContactAddresses');
+    await runSql(
+      url,
+      `INSERT INTO contacts (id, mailbox, display_name, email1, email2, email3, created_at, updated_at) VALUES
+         (1, 'adele@contoso.com', 'Jürgen (decomposed)', 'Lee@Fabrikam.com', 'ju\u0308rgen@xn--mller-kva.example', NULL, 'x', 'x'),
+         (2, 'adele@contoso.com', 'Anna', 'ANNA@Bücher.example', NULL, NULL, 'x', 'x'),
+         (3, 'adele@contoso.com', 'Lee Gu', 'Lee@Fabrikam.com', NULL, NULL, 'x', 'x')`,
+    );
+    const store = await open();
+    expect(store.schemaUpgrade).to.deep.equal({
+      from: MIGRATIONS.findIndex((migration) => migration.then === 'canonicalizeContactAddresses'),
+      to: MIGRATIONS.length,
+    });
+    expect((await store.listContacts('adele@contoso.com')).map((contact) => [contact.id, contact.emailAddresses])).to.deep.equal([
+      [2, ['anna@bücher.example']],
+      [1, ['Lee@Fabrikam.com', 'jürgen@müller.example']],
+      [3, ['Lee@Fabrikam.com']],
+    ]);
+    const { contacts } = await store.pageContacts('adele@contoso.com', { address: 'jürgen@müller.example' }, 0, 5);
+    expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Jürgen (decomposed)']);
+  });
+
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };

@@ -44,6 +44,13 @@ for (const backend of storeBackends()) {
       expect(contacts[1]!.emailAddresses).to.deep.equal(['megan@tailspin.com']);
     });
 
+    it("writes a replaced contact's addresses in the one spelling it keeps them in", async () => {
+      const [id] = await store.addContacts(MAILBOX, [lee]);
+      await store.saveContacts(MAILBOX, [{ id: id!, contact: { ...lee, emailAddresses: ['lee@fabrikam.com', 'rene\u0301e@xn--caf-dma.example'] } }], []);
+      expect((await store.getContact(MAILBOX, id!))?.emailAddresses).to.deep.equal(['lee@fabrikam.com', 'renée@café.example']);
+      expect((await store.pageContacts(MAILBOX, { address: 'renée@xn--caf-dma.example' }, 0, 5)).total).to.equal(1);
+    });
+
     it('removes the photo of a contact whose new content has none', async () => {
       const [id] = await store.addContacts(MAILBOX, [{ ...lee, photo: photo('old') }]);
       await store.saveContacts(MAILBOX, [{ id: id!, contact: lee }], []);

@@ -222,6 +222,30 @@ describe('SqliteStore', () => {
     }
   });
 
+  it("writes the contacts' own addresses of a database from before their canonical form in it as it upgrades it, and leaves the rest as they were", async () => {
+    const { path: older, version: before, db } = databaseBefore('older-contact-addresses.db', 'canonicalizeContactAddresses');
+    const insert = db.prepare(
+      "INSERT INTO contacts (id, mailbox, display_name, email1, email2, email3, created_at, updated_at) VALUES (?, 'adele@contoso.com', ?, ?, ?, ?, 'x', 'x')",
+    );
+    insert.run(1, 'Jürgen (decomposed)', 'Lee@Fabrikam.com', 'ju\u0308rgen@xn--mller-kva.example', null);
+    insert.run(2, 'Anna', 'ANNA@Bücher.example', null, null);
+    insert.run(3, 'Lee Gu', 'Lee@Fabrikam.com', null, null);
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      expect((await upgraded.listContacts('adele@contoso.com')).map((contact) => [contact.id, contact.emailAddresses])).to.deep.equal([
+        [2, ['anna@bücher.example']],
+        [1, ['Lee@Fabrikam.com', 'jürgen@müller.example']],
+        [3, ['Lee@Fabrikam.com']],
+      ]);
+      const { contacts } = await upgraded.pageContacts('adele@contoso.com', { address: 'jürgen@müller.example' }, 0, 5);
+      expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Jürgen (decomposed)']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
     const shared = join(dir, 'opened-at-once.db');
     const at = Date.now() + 1500;

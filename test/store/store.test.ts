@@ -425,6 +425,30 @@ for (const backend of storeBackends()) {
         expect(await page('%')).to.deep.equal({ total: 0, names: [] });
       });
 
+      it("keeps a contact's addresses in one spelling and finds it by any other: composed, the domain's U-label, ASCII capitals as typed", async () => {
+        const [id] = await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Jürgen Müller', emailAddresses: ['Ju\u0308rgen@mu\u0308ller.example', 'anna@xn--bcher-kva.example', 'Lee@Fabrikam.com'] },
+        ]);
+        await store.addContacts('adele@contoso.com', [{ ...lee, displayName: 'Renée', emailAddresses: ['rene\u0301e@xn--caf-dma.example'] }]);
+        expect((await store.getContact('adele@contoso.com', id!))?.emailAddresses).to.deep.equal([
+          'jürgen@müller.example',
+          'anna@bücher.example',
+          'Lee@Fabrikam.com',
+        ]);
+        const byAddress = async (address: string, prefix = false) =>
+          (await store.pageContacts('adele@contoso.com', { address, prefix }, 0, 5)).contacts.map((c) => c.displayName);
+        expect(await byAddress('jürgen@xn--mller-kva.example')).to.deep.equal(['Jürgen Müller']);
+        expect(await byAddress('JU\u0308RGEN@MÜLLER.example')).to.deep.equal(['Jürgen Müller']);
+        expect(await byAddress('anna@bücher.example')).to.deep.equal(['Jürgen Müller']);
+        expect(await byAddress('lee@fabrikam.com')).to.deep.equal(['Jürgen Müller']);
+        expect(await byAddress('renée@café.example')).to.deep.equal(['Renée']);
+        expect(await byAddress('anna@xn--bcher-kva.ex', true)).to.deep.equal(['Jürgen Müller']);
+        expect(await byAddress('ju\u0308r', true)).to.deep.equal(['Jürgen Müller']);
+        const found = async (prefix: string) => (await store.searchContacts('adele@contoso.com', prefix, 5)).map((c) => c.displayName);
+        expect(await found('jürgen@xn--mller-kva.example')).to.deep.equal(['Jürgen Müller']);
+        expect(await found('rene\u0301e@caf')).to.deep.equal(['Renée']);
+      });
+
       it('pages the contacts one of whose addresses starts with the prefix asked, however many match by name', async () => {
         const paul = (i: number) => ({ displayName: `Paul P${i}`, emailAddresses: [`pp${i}@paul.example`], phones: {}, refs: {} });
         await store.addContacts('megan@contoso.com', [
