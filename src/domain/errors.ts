@@ -95,16 +95,12 @@ export class BridgeError extends Error {
   }
 
   /**
-   * The store takes no writes now (a PostgreSQL hot standby, a read-only database): reads go
-   * on, and a write may succeed once the store points at a writable database again.
+   * The store takes no writes now (a PostgreSQL hot standby, a SQLite file this process may
+   * not write): reads go on, and a write may succeed once the store is writable again.
+   * `likelyCause` is what the operator should look at first.
    */
-  static storeReadOnly(busyTimeoutMs: number): BridgeError {
-    return new BridgeError(
-      'ErrorServerBusy',
-      503,
-      'the store is read-only (a PostgreSQL standby?); nothing was changed',
-      storeRetryAfterSeconds(busyTimeoutMs),
-    );
+  static storeReadOnly(busyTimeoutMs: number, likelyCause: string): BridgeError {
+    return new BridgeError('ErrorServerBusy', 503, `the store is read-only (${likelyCause}); nothing was changed`, storeRetryAfterSeconds(busyTimeoutMs));
   }
 
   /**

@@ -30,6 +30,6 @@ export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number, wait
 }
 
 /** SQLITE_BUSY and SQLITE_LOCKED with their extended codes (SQLITE_BUSY_SNAPSHOT, …): another connection is in the way. */
-function isBusy(error: unknown): boolean {
+export function isBusy(error: unknown): boolean {
   return error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code);
 }

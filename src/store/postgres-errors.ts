@@ -14,6 +14,11 @@ const BUSY_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01', '53300', '57
  */
 export const READ_ONLY_SQLSTATE = '25006';
 
+/** The answer to a write on a database that takes none: it is most likely a standby. */
+export function readOnlyError(busyTimeoutMs: number): BridgeError {
+  return BridgeError.storeReadOnly(busyTimeoutMs, 'a PostgreSQL standby?');
+}
+
 /** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
 export const DISK_FULL_SQLSTATE = '53100';
 
@@ -35,7 +40,7 @@ const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Connection term
  */
 export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
-  if (code === READ_ONLY_SQLSTATE) return BridgeError.storeReadOnly(busyTimeoutMs);
+  if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
   return isBusy(error) ? BridgeError.storeBusy(busyTimeoutMs) : error;
 }

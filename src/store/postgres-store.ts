@@ -4,7 +4,6 @@ import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
-import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
@@ -12,7 +11,7 @@ import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-orde
 import { addressPrefixPattern, contactMatchParameters, prefixPattern } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
-import { asBridgeError, connectionUnanswered } from './postgres-errors.js';
+import { asBridgeError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
 import {
@@ -825,7 +824,7 @@ export class PostgresStore implements Store, ChangeFeed {
   /** Answers, and takes writes: a replica on a standby would fail every upload and refresh. */
   async ping(): Promise<void> {
     const { rows } = await this.query<{ read_only: boolean }>(READ_ONLY_SQL);
-    if (rows[0]!.read_only) throw BridgeError.storeReadOnly(this.busyTimeoutMs);
+    if (rows[0]!.read_only) throw readOnlyError(this.busyTimeoutMs);
   }
 
   async close(): Promise<void> {

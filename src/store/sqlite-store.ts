@@ -11,7 +11,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { BridgeError } from '../domain/errors.js';
-import { retryWhileBusy } from './busy-retry.js';
+import { isBusy, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
@@ -259,7 +259,7 @@ export class SqliteStore implements Store {
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
     return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits)
       .catch((error: unknown) => {
-        throw isStoreFull(error) ? BridgeError.storeFull() : error;
+        throw asBridgeError(error, this.busyTimeoutMs);
       })
       .finally(() => this.writes++);
   }
@@ -370,7 +370,8 @@ export class SqliteStore implements Store {
       listAccounts: db.prepare<[], { username: string; role: Role }>('SELECT username, role FROM accounts ORDER BY username'),
       removeAccount: db.prepare<[string]>('DELETE FROM accounts WHERE username = ?'),
       removeMailboxContacts: db.prepare<[string]>('DELETE FROM contacts WHERE mailbox = ?'),
-      ping: db.prepare('SELECT 1'),
+      // A write that changes no row: refused as any write is where this connection may not write, else done at once.
+      writeNothing: db.prepare('UPDATE secrets SET name = name WHERE false'),
     };
   }
 
@@ -701,8 +702,20 @@ export class SqliteStore implements Store {
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
-  async ping(): Promise<void> {
-    await this.read(() => this.statements.ping.get());
+  /**
+   * Answers, and takes writes, as the PostgreSQL store's ping asks: a connection that opened
+   * a file it may not write goes on reading, but would fail every upload and refresh.
+   */
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.statements.writeNothing.run();
+      } catch (error) {
+        // Another connection holds the write lock: the database takes writes, only not this instant.
+        if (!isBusy(error)) throw asBridgeError(error, this.busyTimeoutMs);
+      }
+      resolve();
+    });
   }
 
   async close(): Promise<void> {
@@ -751,15 +764,29 @@ function refuseAnotherProgramsDatabase(db: Database.Database, path: string): voi
 }
 
 /**
+ * What a failed write means to a client; anything else is passed on unchanged.
+ * https://www.sqlite.org/rescode.html — SQLITE_FULL: "a write could not complete because
+ * the disk is full" (or the file's max_page_count). SQLITE_READONLY: "an attempt is made to
+ * alter some data for which the current database connection does not have write permission",
+ * and its extended codes, such as SQLITE_READONLY_DIRECTORY (no "permission to create a
+ * journal file in the same directory as the database") and SQLITE_READONLY_DBMOVED ("the
+ * database file has been moved since it was opened"): SQLite opens a file it may not write
+ * for reading, so the store takes no writes, and reads go on. SQLITE_CANTOPEN is not among
+ * them: the database and its WAL are open before any write, so what a write cannot open is
+ * one of the "temporary disk files" the page names, elsewhere than the store.
+ */
+function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
+  if (!(error instanceof Database.SqliteError)) return error;
+  if (error.code === 'SQLITE_FULL') return BridgeError.storeFull();
+  if (error.code.startsWith('SQLITE_READONLY')) return BridgeError.storeReadOnly(busyTimeoutMs, 'a SQLite file this user may not write?');
+  return error;
+}
+
+/**
  * The folder and the missing ones above it, each made on its own (0700). Node 20's
  * recursive mkdir never returns for a path under /proc (it retries the same ENOENT);
  * made one by one, the first refusal is the error.
  */
-/** The disk, or the file's size limit (max_page_count), has no room for the write: SQLITE_FULL. */
-function isStoreFull(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code === 'SQLITE_FULL';
-}
-
 function makeFolders(folder: string): void {
   const missing: string[] = [];
   for (let at = folder; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);

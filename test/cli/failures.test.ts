@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { storeOpenProblem } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { makeReadOnly } from '../support/read-only-file.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 
@@ -131,6 +132,24 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expect(storeOpenProblem(error, store)?.message).to.equal(
       `${store} is read-only to this user: ${store}, ${store}-wal and ${store}-shm must be writable by the user the bridge runs as`,
     );
+  });
+
+  it('says in one line that the store is read-only when a write command finds the file made read-only while a server holds it; reading commands go on', async () => {
+    const held = join(dir, 'held.db');
+    const server = new SqliteStore(held);
+    await server.putAccount('kept@contoso.com', 'x', 'user');
+    const writable = makeReadOnly(held);
+    try {
+      expectOneLineFailure(
+        runCli(['--db', held, 'account', 'add', 'new@contoso.com', '--password-stdin'], { input: 'a long enough password\n' }),
+        'the store is read-only (a SQLite file this user may not write?); nothing was changed',
+      );
+      const listed = runCli(['--db', held, 'account', 'list']);
+      expect([listed.status, listed.stdout]).to.deep.equal([0, 'kept@contoso.com\tuser\n']);
+    } finally {
+      writable();
+      await server.close();
+    }
   });
 
   it('answers an unknown command, a misspelt flag, a missing argument and a bad choice in one line', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
+import Database from 'better-sqlite3';
 import express from 'express';
 import request from 'supertest';
 import { createHealthRoutes } from '../../src/rest/health-routes.js';
@@ -31,6 +32,31 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
     expect(stored?.contentType).to.equal('image/jpeg');
     expect(stored?.source).to.equal('upload');
     expect(stored?.sha256).to.equal(res.body.sha256);
+  });
+
+  it('on a store that stopped taking writes: an upload is 503 + Retry-After saying the store is read-only, not 500; photos are still served; /readyz is 503 saying so until it takes writes again', async () => {
+    await put(await samplePhoto(120, 120)).expect(200);
+    // SQLITE_READONLY on the bridge's own connection, as a file it may not write gives one it opens
+    // (sqlite-store.test.ts); its descriptors opened before a chmod would still write.
+    const db = (t.store as unknown as { db: Database.Database }).db;
+    db.pragma('query_only = true');
+    try {
+      const refused = await put(await samplePhoto(200, 200));
+      expect([refused.status, refused.headers['x-ews-response-code'], refused.text]).to.deep.equal([
+        503,
+        'ErrorServerBusy',
+        'the store is read-only (a SQLite file this user may not write?); nothing was changed\n',
+      ]);
+      expect(Number(refused.headers['retry-after'])).to.be.at.least(1);
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96')
+        .set('Authorization', admin)
+        .expect(200);
+      await request(t.bridge.server).get('/readyz').expect(503, 'the store is read-only (a SQLite file this user may not write?); nothing was changed\n');
+    } finally {
+      db.pragma('query_only = false');
+    }
+    await request(t.bridge.server).get('/readyz').expect(200, 'ready\n');
   });
 
   describe('a failed upload leaves the stored photo as it was', () => {

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { makeReadOnly } from '../support/read-only-file.js';
 import { rejectionOf } from '../support/rejection.js';
 
 /** What only the embedded store does: its file, WAL and schema version; the Store behaviours both stores share are in store.test.ts. */
@@ -68,6 +69,42 @@ describe('SqliteStore', () => {
     });
     expect(await store.getPhoto(userOwner(alex.email))).to.equal(undefined);
     expect(await store.getUser(alex.email)).to.deep.equal(alex);
+  });
+
+  it('opened on a file this user may not write (a command while a server holds the store): a write is ErrorServerBusy saying the store is read-only, reads go on, the ping fails saying so', async () => {
+    const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
+    await store.upsertUsers([alex]);
+    const writable = makeReadOnly(path);
+    const command = new SqliteStore(path, { busyTimeoutMs: 1500 });
+    try {
+      const photo = { bytes: randomBytes(1024), contentType: 'image/jpeg' as const, width: 10, height: 10, sha256: 'a'.repeat(64) };
+      expect(await rejectionOf(command.setPhoto(userOwner(alex.email), photo, 'test'))).to.include({
+        responseCode: 'ErrorServerBusy',
+        httpStatus: 503,
+        retryAfterSeconds: 2,
+        message: 'the store is read-only (a SQLite file this user may not write?); nothing was changed',
+      });
+      expect(await command.getUser(alex.email), 'reads go on').to.deep.equal(alex);
+      expect((await rejectionOf(command.ping())).message).to.match(/read-only/);
+      // The server's connection opened the file before: its descriptors still write, and so does it.
+      await store.setPhoto(userOwner(alex.email), photo, 'test');
+      await store.ping();
+      expect((await command.getPhotoInfo(userOwner(alex.email)))?.sha256).to.equal(photo.sha256);
+    } finally {
+      await command.close();
+      writable();
+    }
+  });
+
+  it('pings ready while another process holds the write lock (a long import): the database takes writes, only not this instant', async () => {
+    const importing = new Database(path);
+    importing.exec('BEGIN IMMEDIATE');
+    try {
+      expect(await store.ping()).to.equal(undefined);
+    } finally {
+      importing.exec('ROLLBACK');
+      importing.close();
+    }
   });
 
   it('leaves the modes of an existing file and folder as they are', async () => {
