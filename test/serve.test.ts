@@ -42,6 +42,22 @@ async function startServe(db: string, args: string[] = [], env: Record<string, s
   return { child, base, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
+/**
+ * Resolves once the bridge logs that SIGTERM has begun its shutdown; fails if it exits
+ * without saying so. Its log goes out in batches, after the signal handler has stopped taking
+ * connections, so the line also says that has happened.
+ */
+function shuttingDown(running: Running): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      if (/"msg":"shutting down: finishing in-flight requests"/.test(running.stdout())) resolve();
+    };
+    running.child.stdout.on('data', look);
+    look();
+    void running.exited.then((code) => reject(new Error(`exited with ${code} before saying it was shutting down`)));
+  });
+}
+
 describe('ews-photo-bridge serve (as its own process)', () => {
   let dir: string;
   before(() => {
@@ -142,7 +158,11 @@ describe('ews-photo-bridge serve (as its own process)', () => {
           host: '127.0.0.1',
           method: 'PUT',
           path: '/admin/users/megan.bowen@contoso.example/photo',
-          headers: { authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`, 'content-length': image.length },
+          headers: {
+            authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`,
+            'content-length': image.length,
+            expect: '100-continue',
+          },
         },
         (res) => {
           res.resume();
@@ -150,12 +170,14 @@ describe('ews-photo-bridge serve (as its own process)', () => {
         },
       );
       upload.on('error', reject);
-      // Half the body now, SIGTERM, the rest later: the upload is in flight during shutdown.
-      upload.write(image.subarray(0, 1000));
-      setTimeout(() => {
+      // The bridge sends 100 Continue once the upload is logged in and admitted (read-body.ts):
+      // part of the body then, SIGTERM, the rest once the bridge says it is shutting down. The
+      // upload is in flight during shutdown.
+      upload.once('continue', () => {
+        upload.write(image.subarray(0, 1000));
         running.child.kill('SIGTERM');
-        setTimeout(() => upload.end(image.subarray(1000)), 300);
-      }, 300);
+        shuttingDown(running).then(() => upload.end(image.subarray(1000)), reject);
+      });
     });
     expect(await response).to.equal(200);
     expect(await running.exited).to.equal(0);
@@ -171,13 +193,19 @@ describe('ews-photo-bridge serve (as its own process)', () => {
         host: '127.0.0.1',
         method: 'PUT',
         path: '/admin/users/megan.bowen@contoso.example/photo',
-        headers: { authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`, 'content-length': 100_000 },
+        headers: {
+          authorization: `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`,
+          'content-length': 100_000,
+          expect: '100-continue',
+        },
       });
       upload.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
       upload.on('response', (res) => resolve(`HTTP ${res.statusCode}`));
-      // A body that never finishes.
-      upload.write(Buffer.alloc(1000));
-      setTimeout(() => running.child.kill('SIGTERM'), 300);
+      // A body that never finishes, begun at the 100 Continue: the upload is admitted by then.
+      upload.once('continue', () => {
+        upload.write(Buffer.alloc(1000));
+        running.child.kill('SIGTERM');
+      });
     });
     expect(await cut).to.equal('ECONNRESET');
     expect(await running.exited).to.equal(0);
