@@ -41,6 +41,26 @@ describe('BatchedLines', () => {
     expect(out.batches.map((batch) => batch.toString())).to.deep.equal(['first\n', 'second\n']);
   });
 
+  it('takes lines written as bytes between lines written as text, in order, each batch ending at a line', () => {
+    const out = collect();
+    const lines = new BatchedLines({ write: (bytes: Buffer) => out.batches.push(bytes) });
+    const expected: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const asBytes = `{"reqId":"${i}","user":"Zoë"}\n`;
+      const encoded = Buffer.from(asBytes);
+      lines.reserve(encoded.length);
+      encoded.copy(lines.buffer, lines.used);
+      lines.commit(lines.used + encoded.length);
+      const asText = `{"msg":"line ${i}"}\n`;
+      lines.write(asText);
+      expected.push(asBytes, asText);
+    }
+    lines.flush();
+    expect(out.batches.length).to.be.greaterThan(1);
+    for (const batch of out.batches) expect(batch.toString('utf8').endsWith('\n')).to.equal(true);
+    expect(out.text()).to.equal(expected.join(''));
+  });
+
   it('writes a line longer than a batch on its own, after the lines before it', () => {
     const out = collect();
     const lines = new BatchedLines({ write: (bytes: Buffer) => out.batches.push(bytes) });
