@@ -31,7 +31,7 @@ import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { graphPhotoValueDoors } from './rest/graph-photo-value.js';
-import { watchStoreChanges } from './store/change-watcher.js';
+import { hasReplaceableFile, watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
 export interface Bridge {
@@ -211,6 +211,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       else log.warn("lost the connection that hears other replicas' changes; reconnecting every second, and their photo changes go unseen here meanwhile");
     },
   );
+  if (hasReplaceableFile(store)) store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));
 
   return {
     server,
@@ -249,6 +250,12 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
 }
 
 /** Throws what listening would (a port in use, a host that does not resolve), before anything listens. */
+/** What an operator reads when the store's file went from under the server: what it still does, and what brings it back. */
+function fileReplacedLine(path: string, how: 'replaced' | 'removed'): string {
+  const remedy = how === 'replaced' ? 'restart the bridge to use the file now there' : 'put the database back (restore) and restart the bridge';
+  return `the database file ${path} was ${how} while the bridge had it open: it refuses writes (503) and /readyz is 503, as a write would reach the old file and be lost; reads go on from the old file; ${remedy}`;
+}
+
 async function checkListenable(config: Pick<Config, 'host' | 'port' | 'metricsListen'>): Promise<void> {
   const addresses = [{ host: config.host, port: config.port }, ...(config.metricsListen === '' ? [] : [hostAndPort(config.metricsListen)])];
   for (const { host, port } of addresses) {

@@ -104,6 +104,19 @@ export class BridgeError extends Error {
   }
 
   /**
+   * The SQLite file the server opened is no longer at its path (another file was renamed over
+   * it, or it was deleted): what it wrote would reach a file no other process reads and be lost,
+   * so it takes no writes until restarted on the file now there. Retrying here does not help.
+   */
+  static storeFileReplaced(how: 'replaced' | 'removed'): BridgeError {
+    return new BridgeError(
+      'ErrorServerBusy',
+      503,
+      `the store's database file was ${how} while the bridge ran; it takes no writes until restarted; nothing was changed`,
+    );
+  }
+
+  /**
    * The store's disk (or its size limit) is full. RFC 4918, 11.5: "The 507 (Insufficient
    * Storage) status code means the method could not be performed on the resource because
    * the server is unable to store the representation needed to successfully complete the request."

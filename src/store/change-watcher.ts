@@ -8,6 +8,12 @@ export interface ChangeFeed {
   changeFeedStatus(): { listening: boolean; losses: number };
 }
 
+/** A store kept in a file that another program can rename over or delete while it is open (SQLite). */
+export interface ReplaceableFile {
+  /** Calls `listener` once, from the store's change poll, when its path no longer names the file it opened. */
+  onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void;
+}
+
 /**
  * Tells the caches to let go when another process commits to the store: the CLI
  * importing while the server runs, another replica's admin upload or source refresh.
@@ -36,4 +42,8 @@ export function watchStoreChanges(store: Store, onChange: () => void, onListenin
 
 export function isChangeFeed(store: Store): store is Store & ChangeFeed {
   return typeof (store as Partial<ChangeFeed>).subscribeToChanges === 'function';
+}
+
+export function hasReplaceableFile(store: Store): store is Store & ReplaceableFile {
+  return typeof (store as Partial<ReplaceableFile>).onFileReplaced === 'function';
 }

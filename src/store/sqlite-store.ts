@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
@@ -73,6 +73,7 @@ import {
   type UserRow,
 } from './store-rows.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import type { ReplaceableFile } from './change-watcher.js';
 
 interface PhotoRow {
   bytes: Buffer;
@@ -205,8 +206,15 @@ export interface SqliteStoreOptions {
   checkpointInBackground?: boolean;
 }
 
+/** Which file a path named when it was opened: another file renamed to that path is another inode. */
+interface FileIdentity {
+  path: string;
+  dev: bigint;
+  ino: bigint;
+}
+
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ReplaceableFile {
   private readonly db: Database.Database;
   private readonly statements;
   /** Page statements of the sorts other than by display name, prepared once each: few differ (a FindItem SortOrder, a Graph $orderby). */
@@ -221,12 +229,18 @@ export class SqliteStore implements Store {
   /** Runs its argument as one write transaction; BEGIN IMMEDIATE takes the lock before anything is written. */
   private readonly transaction: <T>(work: () => T) => T;
   private readonly checkpointer: WalCheckpointer | undefined;
+  /** The file this connection opened; undefined in memory. */
+  private readonly opened: FileIdentity | undefined;
+  /** Set once the change poll finds another file, or none, at the path: every write and ping is refused with it. */
+  private fileReplaced: BridgeError | undefined;
+  private fileReplacedListener: ((path: string, how: 'replaced' | 'removed') => void) | undefined;
   readonly schemaUpgrade: SchemaUpgrade | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
     if (path !== ':memory:') createPrivateFile(path);
     this.db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
+    this.opened = path === ':memory:' ? undefined : identityOf(path);
     refuseAnotherProgramsDatabase(this.db, path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
@@ -256,6 +270,7 @@ export class SqliteStore implements Store {
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
+    if (this.fileReplaced) return Promise.reject(this.fileReplaced);
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
     return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits)
       .catch((error: unknown) => {
@@ -698,8 +713,33 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** The change poll (change-watcher.ts) looks at the file too, so a file replaced under the server is seen within a tick. */
   async changeCounter(): Promise<number> {
+    this.lookForReplacedFile();
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
+  }
+
+  onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void {
+    this.fileReplacedListener = listener;
+  }
+
+  /**
+   * A file renamed over the store's path, or its deletion, goes unnoticed by SQLite in WAL
+   * mode: this connection goes on writing the unlinked file, and every commit is lost at the
+   * next start. https://www.sqlite.org/rescode.html names the check SQLite makes
+   * (SQLITE_READONLY_DBMOVED: "the database file has been moved since it was opened, and so
+   * any attempt to modify the database might result in database corruption if the processes
+   * crashes because the rollback journal would not be correctly named"), which only a rollback
+   * journal's writes make: a WAL connection's commits are still taken. See also
+   * https://www.sqlite.org/howtocorrupt.html, "Unlinking or renaming a database file while in use".
+   */
+  private lookForReplacedFile(): void {
+    if (!this.opened || this.fileReplaced) return;
+    const now = statSync(this.opened.path, { bigint: true, throwIfNoEntry: false });
+    if (now && now.dev === this.opened.dev && now.ino === this.opened.ino) return;
+    const how = now ? 'replaced' : 'removed';
+    this.fileReplaced = BridgeError.storeFileReplaced(how);
+    this.fileReplacedListener?.(this.opened.path, how);
   }
 
   /**
@@ -708,6 +748,7 @@ export class SqliteStore implements Store {
    */
   ping(): Promise<void> {
     return new Promise((resolve) => {
+      if (this.fileReplaced) throw this.fileReplaced;
       try {
         this.statements.writeNothing.run();
       } catch (error) {
@@ -749,6 +790,11 @@ export function createPrivateFile(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+function identityOf(path: string): FileIdentity {
+  const { dev, ino } = statSync(path, { bigint: true });
+  return { path, dev, ino };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
+import { renameSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createHealthRoutes } from '../../src/rest/health-routes.js';
@@ -10,6 +11,8 @@ import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { createLogger } from '../../src/logger.js';
+import { eventually } from '../support/eventually.js';
 
 describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
   let t: TestBridge;
@@ -207,5 +210,61 @@ describe('health and unknown routes', () => {
       expect([post!.headers['content-type'], post!.text]).to.deep.equal(['text/plain; charset=utf-8', 'use GET, HEAD\n']);
       await request(t.bridge.server).head(path).expect(200);
     }
+  });
+});
+
+describe('a bridge whose SQLite file another program replaces while it runs (a backup copied back by hand)', () => {
+  let t: TestBridge;
+  let logged: Record<string, unknown>[];
+  const admin = basic(ADMIN);
+  const photoUrl = '/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR96x96';
+  beforeEach(async () => {
+    logged = [];
+    t = await startTestBridge({}, createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }));
+    await t.store.upsertUsers([{ email: 'grady.archie@contoso.com', displayName: 'Grady Archie', refs: {} }]);
+  });
+  afterEach(() => t.close());
+
+  const put = (body: Buffer) =>
+    request(t.bridge.server)
+      .put('/admin/users/grady.archie@contoso.com/photo')
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/octet-stream')
+      .send(body);
+  const errorLines = () => logged.filter((line) => line.level === 50);
+
+  /** How often the bridge's change watcher has polled the store from now on. */
+  function countPolls(store: SqliteStore): () => number {
+    const look = store.changeCounter.bind(store);
+    let looks = 0;
+    store.changeCounter = () => {
+      looks++;
+      return look();
+    };
+    return () => looks;
+  }
+
+  it('notices at its change poll and says so in one error line; uploads are 503 saying so, /readyz is 503 saying so; photos are still served', async () => {
+    await put(await samplePhoto(120, 120)).expect(200);
+    const polls = countPolls(t.store);
+    const replacement = `${t.databasePath}.new`;
+    await new SqliteStore(replacement).close();
+    renameSync(replacement, t.databasePath);
+    await eventually('an error line saying the file was replaced', () => errorLines().length > 0);
+    const noticedAt = polls();
+
+    const refused = await put(await samplePhoto(200, 200));
+    const message = "the store's database file was replaced while the bridge ran; it takes no writes until restarted; nothing was changed";
+    expect([refused.status, refused.headers['x-ews-response-code'], refused.text]).to.deep.equal([503, 'ErrorServerBusy', `${message}\n`]);
+    await request(t.bridge.server).get('/readyz').expect(503, `${message}\n`);
+    await request(t.bridge.server).get(photoUrl).set('Authorization', admin).expect(200);
+
+    await eventually('two more polls after the one that noticed', () => polls() >= noticedAt + 2);
+    expect(errorLines().map(({ db, msg }) => ({ db, msg }))).to.deep.equal([
+      {
+        db: t.databasePath,
+        msg: `the database file ${t.databasePath} was replaced while the bridge had it open: it refuses writes (503) and /readyz is 503, as a write would reach the old file and be lost; reads go on from the old file; restart the bridge to use the file now there`,
+      },
+    ]);
   });
 });

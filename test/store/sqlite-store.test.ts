@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -105,6 +105,50 @@ describe('SqliteStore', () => {
       importing.exec('ROLLBACK');
       importing.close();
     }
+  });
+
+  describe('whose file another program replaces or removes while it is open', () => {
+    const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
+    const photo = { bytes: randomBytes(1024), contentType: 'image/jpeg' as const, width: 10, height: 10, sha256: 'a'.repeat(64) };
+    let heard: string[];
+    beforeEach(async () => {
+      await store.upsertUsers([alex]);
+      heard = [];
+      store.onFileReplaced((file, how) => heard.push(`${file} ${how}`));
+    });
+
+    /** What the store does once its change poll has looked (as change-watcher.ts looks, every second), three times. */
+    async function afterThreePolls(): Promise<void> {
+      for (let look = 0; look < 3; look++) await store.changeCounter();
+    }
+
+    it('a file renamed over it (a backup copied back by hand): from the next poll on, a write is ErrorServerBusy saying so, the ping fails saying so, reads go on, and it is told once', async () => {
+      const backup = join(dir, 'bridge.db.new');
+      await new SqliteStore(backup).close();
+      renameSync(backup, path);
+      await afterThreePolls();
+      expect(await rejectionOf(store.setPhoto(userOwner(alex.email), photo, 'test'))).to.include({
+        responseCode: 'ErrorServerBusy',
+        httpStatus: 503,
+        message: "the store's database file was replaced while the bridge ran; it takes no writes until restarted; nothing was changed",
+      });
+      expect((await rejectionOf(store.ping())).message).to.match(/database file was replaced/);
+      expect(await store.getUser(alex.email), 'reads go on from the file it has open').to.deep.equal(alex);
+      expect(heard).to.deep.equal([`${path} replaced`]);
+      const now = new SqliteStore(path);
+      expect(await now.getPhotoInfo(userOwner(alex.email)), 'nothing reached the file now at the path').to.equal(undefined);
+      await now.close();
+    });
+
+    it('a file deleted: the same, said as removed', async () => {
+      rmSync(path);
+      await afterThreePolls();
+      expect((await rejectionOf(store.setPhoto(userOwner(alex.email), photo, 'test'))).message).to.equal(
+        "the store's database file was removed while the bridge ran; it takes no writes until restarted; nothing was changed",
+      );
+      expect(await store.getUser(alex.email)).to.deep.equal(alex);
+      expect(heard).to.deep.equal([`${path} removed`]);
+    });
   });
 
   it('leaves the modes of an existing file and folder as they are', async () => {
