@@ -249,13 +249,13 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   };
 }
 
-/** Throws what listening would (a port in use, a host that does not resolve), before anything listens. */
 /** What an operator reads when the store's file went from under the server: what it still does, and what brings it back. */
 function fileReplacedLine(path: string, how: 'replaced' | 'removed'): string {
   const remedy = how === 'replaced' ? 'restart the bridge to use the file now there' : 'put the database back (restore) and restart the bridge';
   return `the database file ${path} was ${how} while the bridge had it open: it refuses writes (503) and /readyz is 503, as a write would reach the old file and be lost; reads go on from the old file; ${remedy}`;
 }
 
+/** Throws what listening would (a port in use, a host that does not resolve), before anything listens. */
 async function checkListenable(config: Pick<Config, 'host' | 'port' | 'metricsListen'>): Promise<void> {
   const addresses = [{ host: config.host, port: config.port }, ...(config.metricsListen === '' ? [] : [hostAndPort(config.metricsListen)])];
   for (const { host, port } of addresses) {
