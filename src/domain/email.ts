@@ -67,3 +67,40 @@ export function withUnicodeDomain(address: string): string {
   const domain = domainToUnicode(address.slice(at + 1));
   return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
 }
+
+/**
+ * The start of an address in canonicalSmtpAddress's spelling, as far as a start can be
+ * written in it: lower case and composed (NFC) always, and each A-label of its domain as its
+ * U-label. Addresses are looked up by their start where a person types one in part: the
+ * ResolveNames operation (learn.microsoft.com/exchange/client-developer/web-service-reference/
+ * resolvenames-operation) "performs a partial match against each value" of an `smtp:` entry,
+ * and a search matches the start of an address. A label counts as whole when a dot or the end
+ * of the text follows it, so `anna@xn--bcher-kva` is `anna@bücher` and finds anna@bücher.example.
+ *
+ * An A-label typed only in part (`xn--bcher-k`) says nothing of the start of its U-label
+ * (Punycode is not written in the U-label's order) and is left as typed: it then matches
+ * only addresses stored in that form, and the store keeps none — such a text finds no one.
+ * Node's url.domainToUnicode gives "" for a label that is no Punycode and the ASCII text of
+ * one that decodes without a letter outside ASCII (`xn--bcher-` → `bcher`), which no
+ * U-label is (RFC 5890 §2.3.2.1: a U-label is "in Normalization Form C (NFC) and including
+ * at least one non-ASCII character"): both are such parts.
+ */
+export function canonicalAddressPrefix(prefix: string): string {
+  const lowerCase = prefix.toLowerCase();
+  if (!mayHaveOtherSpelling(lowerCase)) return lowerCase;
+  const composed = lowerCase.normalize('NFC');
+  const at = composed.lastIndexOf('@');
+  if (at < 0) return composed;
+  const domain = composed
+    .slice(at + 1)
+    .split('.')
+    .map(uLabelOrAsTyped)
+    .join('.');
+  return `${composed.slice(0, at + 1)}${domain}`;
+}
+
+function uLabelOrAsTyped(label: string): string {
+  if (!label.startsWith('xn--')) return label;
+  const decoded = domainToUnicode(label);
+  return ASCII.test(decoded) ? label : decoded;
+}

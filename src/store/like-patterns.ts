@@ -1,4 +1,4 @@
-import { canonicalSmtpAddress } from '../domain/email.js';
+import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { foldedText } from './search-text.js';
 import type { ContactMatch, NameMatch } from './store.js';
 
@@ -44,9 +44,9 @@ function likePattern(escaped: string, mode: NameMatch['mode']): string {
   return escaped;
 }
 
-/** The `LIKE` pattern for a contact address that starts with `prefix`, written in the spelling contacts' addresses are kept in, whichever it was typed in. */
+/** The `LIKE` pattern for a contact address that starts with `prefix`, written in the spelling contacts' addresses are kept in, whichever it was typed in (canonicalAddressPrefix). */
 export function addressPrefixPattern(prefix: string): string {
-  return prefixPattern(canonicalSmtpAddress(prefix));
+  return prefixPattern(canonicalAddressPrefix(prefix));
 }
 
 /** `LIKE` patterns for "starts with": the user's % and _ are matched literally. */

@@ -23,6 +23,7 @@ import {
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
 import type { SchemaUpgrade } from './migrations.js';
+import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import {
   contactSearchColumnsOf,
@@ -496,9 +497,10 @@ export class PostgresStore implements Store, ChangeFeed {
   async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
     // Each the expression of its index (lower(email) unique, lower(sip_address)), compared as "C" as both columns are.
     const column = routing === 'smtp' ? 'lower(u.email)' : 'lower(u.sip_address)';
+    const start = routing === 'smtp' ? canonicalAddressPrefix(prefix) : prefix;
     const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 ORDER BY ${column} LIMIT $3`, [
-      prefix,
-      prefixEnd(prefix),
+      start,
+      prefixEnd(start),
       limit,
     ]);
     return rows.map(fromUserRow);

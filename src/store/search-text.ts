@@ -1,4 +1,4 @@
-import { asciiLower } from '../domain/plain-text.js';
+import { canonicalAddressPrefix } from '../domain/email.js';
 
 /**
  * How people are found: every name and query is folded the same way in TypeScript —
@@ -251,7 +251,7 @@ export function peopleQuery(text: string): PeopleQuery | undefined {
   const words = foldedWords(text);
   if (words.length === 0) return undefined;
   const key = words.join(' ');
-  const address = asciiLower(text.trim());
+  const address = canonicalAddressPrefix(text.trim());
   return { words: tierWords(words), key, keyEnd: prefixEnd(key), address, addressEnd: prefixEnd(address) };
 }
 

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { withUnicodeDomain } from '../domain/email.js';
+import { canonicalAddressPrefix, withUnicodeDomain } from '../domain/email.js';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
@@ -464,7 +464,8 @@ export class SqliteStore implements Store, ReplaceableFile {
 
   async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
     const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
-    return (await this.read(() => statement.all({ prefix, end: prefixEnd(prefix), limit }))).map(fromUserRow);
+    const start = routing === 'smtp' ? canonicalAddressPrefix(prefix) : prefix;
+    return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit }))).map(fromUserRow);
   }
 
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {

@@ -113,8 +113,9 @@ export interface Store {
    */
   searchUsers(text: string, limit: number): Promise<DirectoryUser[]>;
   /**
-   * Users whose address of a routing type starts with `prefix` (lower case), in its order:
-   * `smtp` their primary SMTP address, `sip` their SIP address as stored (`sip:…`).
+   * Users whose address of a routing type starts with `prefix`, in its order: `smtp` their
+   * primary SMTP address, the prefix in any spelling of it (canonicalAddressPrefix); `sip`
+   * their SIP address as stored (`sip:…`), the prefix in lower case.
    */
   usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
   /** Users whose alias is `alias`, ASCII case ignored, in address order. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalUpToAsciiCase, isSmtpAddress, normalizeSmtpAddress } from '../../src/domain/email.js';
+import { canonicalAddressPrefix, canonicalUpToAsciiCase, isSmtpAddress, normalizeSmtpAddress } from '../../src/domain/email.js';
 import { BridgeError } from '../../src/domain/errors.js';
 
 /** Calls normalizeSmtpAddress and returns the BridgeError it must throw. */
@@ -123,5 +123,19 @@ describe('canonicalUpToAsciiCase', () => {
     expect(canonicalUpToAsciiCase('Ju\u0308rgen@xn--mller-kva.example')).to.equal('j\u00fcrgen@m\u00fcller.example');
     expect(canonicalUpToAsciiCase('Anna@XN--BCHER-KVA.example')).to.equal('anna@b\u00fccher.example');
     expect(canonicalUpToAsciiCase('Johanna@Fabrikam.com')).to.equal('Johanna@Fabrikam.com');
+  });
+});
+
+describe('canonicalAddressPrefix', () => {
+  it('writes the start of an address composed and lower-cased, each whole A-label of its domain as its U-label, and one typed in part as typed', () => {
+    expect(canonicalAddressPrefix('Ju\u0308rg')).to.equal('j\u00fcrg');
+    expect(canonicalAddressPrefix('Anna@XN--BCHER-KVA')).to.equal('anna@b\u00fccher');
+    expect(canonicalAddressPrefix('anna@xn--bcher-kva.xn--p1ai')).to.equal('anna@b\u00fccher.\u0440\u0444');
+    expect(canonicalAddressPrefix('anna@xn--bcher-kva.1')).to.equal('anna@b\u00fccher.1');
+    expect(canonicalAddressPrefix('anna@xn--bcher-kva.xn--')).to.equal('anna@b\u00fccher.xn--');
+    expect(canonicalAddressPrefix('anna@xn--bcher-k')).to.equal('anna@xn--bcher-k');
+    expect(canonicalAddressPrefix('anna@xn--bcher-')).to.equal('anna@xn--bcher-');
+    expect(canonicalAddressPrefix('xn--bcher-kva')).to.equal('xn--bcher-kva');
+    expect(canonicalAddressPrefix('Megan.B')).to.equal('megan.b');
   });
 });

@@ -454,6 +454,17 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect((await resolve('alex.wilber', 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
     });
 
+    it('reads SMTP: as the start of an address in any of its spellings: decomposed, or with a whole A-label for its domain', async () => {
+      await t.store.upsertUsers([
+        { email: 'jürgen@müller.example', displayName: 'J. Müller', refs: {} },
+        { email: 'anna@bücher.example', displayName: 'A. Bücher', refs: {} },
+      ]);
+      const directory = 'ReturnFullContactData="false" SearchScope="ActiveDirectory"';
+      expect((await resolve('smtp:Ju\u0308rg', directory)).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('jürgen@müller.example');
+      expect((await resolve('SMTP:anna@xn--bcher-kva', directory)).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('anna@bücher.example');
+      expect((await resolve('smtp:anna@xn--bcher-k', directory)).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+    });
+
     it('finds directory users and contacts by names as they are typed: a final Σ in capitals, an apostrophe or a ZWNJ left out', async () => {
       await t.store.upsertUsers([{ email: 'alireza@contoso.com', displayName: 'علی\u200cرضا رضایی', refs: {} }]);
       const contact = (displayName: string, email: string) => ({ displayName, emailAddresses: [email], phones: {}, refs: {} });

@@ -240,6 +240,23 @@ for (const backend of storeBackends()) {
       expect(emails(await store.usersByAddressPrefix('smtp', 'nobody', 10))).to.deep.equal([]);
     });
 
+    it('finds users by the start of their address in another spelling: decomposed, or with whole A-labels; an A-label typed in part finds no one', async () => {
+      await store.upsertUsers([
+        { email: 'jürgen@müller.example', displayName: 'J. Müller', refs: {} },
+        { email: 'anna@bücher.example', displayName: 'A. Bücher', refs: {} },
+        { email: 'anna@bcher.example', displayName: 'A. Bcher', refs: {} },
+      ]);
+      const emails = (users: { email: string }[]) => users.map((user) => user.email);
+      const starting = async (prefix: string) => emails(await store.usersByAddressPrefix('smtp', prefix, 10));
+      expect(await starting('Ju\u0308rg')).to.deep.equal(['jürgen@müller.example']);
+      expect(await starting('jürgen@xn--mller-kva')).to.deep.equal(['jürgen@müller.example']);
+      expect(await starting('anna@XN--BCHER-KVA.ex')).to.deep.equal(['anna@bücher.example']);
+      expect(await starting('anna@xn--bcher-k')).to.deep.equal([]);
+      expect(await starting('anna@xn--bcher-')).to.deep.equal([]);
+      const searched = async (text: string) => emails(await store.searchUsers(text, 10));
+      expect(await searched('anna@xn--bcher-kva')).to.deep.equal(['anna@bücher.example']);
+    });
+
     it('finds users by their alias, its ASCII case ignored, in address order', async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
