@@ -115,9 +115,9 @@ export function contactAddressColumns(addresses: readonly string[]): ContactAddr
 
 /** A contacts row's addresses in their canonical form, or undefined when they are in it already (up to ASCII case). */
 export function canonicalContactAddressesOf(row: ContactAddresses): ContactAddresses | undefined {
-  const written = [row.email1, row.email2, row.email3].filter((address) => address !== null);
-  if (!mayHaveOtherSpelling(written.join(' '))) return undefined;
-  const canonical = contactAddressColumns(written);
+  // Each in its own column: EmailAddress2 stays EmailAddress2 whatever EmailAddress1 holds.
+  const inPlace = (address: string | null) => address && canonicalUpToAsciiCase(address);
+  const canonical = { email1: inPlace(row.email1), email2: inPlace(row.email2), email3: inPlace(row.email3) };
   const same = canonical.email1 === row.email1 && canonical.email2 === row.email2 && canonical.email3 === row.email3;
   return same ? undefined : canonical;
 }
