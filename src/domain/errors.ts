@@ -159,6 +159,15 @@ export function imageRefused(error: unknown): error is BridgeError {
   return error instanceof BridgeError && (error.httpStatus === 413 || error.httpStatus === 422);
 }
 
+/**
+ * Whether a store's write failed for what the store is now, not for what was written: read-only
+ * (a PostgreSQL standby, a SQLite file this user may not write, its file replaced), full, or
+ * busy past its wait — the 503 and 507 the stores map their refusals to. Reads go on meanwhile.
+ */
+export function storeRefusedWrite(error: unknown): error is BridgeError {
+  return error instanceof BridgeError && (error.httpStatus === 503 || error.httpStatus === 507);
+}
+
 /** Whether a failure is only that the client left: no one to answer, nothing to log beyond its access line. */
 export function clientLeft(error: unknown): boolean {
   return error instanceof BridgeError && error.httpStatus === CLIENT_CLOSED_REQUEST;

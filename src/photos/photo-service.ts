@@ -1,11 +1,12 @@
 import { addressesOf } from '../domain/directory.js';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, storeRefusedWrite } from '../domain/errors.js';
 import { changesBox, changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
 import {
   photoEtag,
   servedSide,
+  type NormalizedPhoto,
   type PhotoFingerprint,
   type PhotoFit,
   type Rendition,
@@ -17,7 +18,7 @@ import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { heldWhenSent } from '../http/end-with-body.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/store.js';
+import type { FetchedPhoto, Store } from '../store/store.js';
 import { convertRendition } from './convert.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
@@ -90,6 +91,8 @@ interface ServedPhoto extends PhotoFingerprint {
 interface Lookup {
   photo: ServedPhoto | null;
   failed?: SourceFailure;
+  /** What the sources answered, which the store took no write of: not believed long, so the record is tried again soon. */
+  unrecorded?: true;
 }
 
 /**
@@ -130,6 +133,8 @@ export class PhotoService {
    * bytes are let go is dropped with them, so held photos never outgrow the cache limits.
    */
   private readonly heldOriginals: LRUCache<string, StoredPhoto>;
+  /** The store's refusals to record a fetched photo already logged, by owner: one line per owner and cause, not one per request. */
+  private readonly refusalsLogged: LRUCache<string, Set<string>>;
   private readonly stateFlights = new SingleFlight<PhotoState>();
   private readonly renderFlights = new SingleFlight<Rendition | null>();
   /** Bumped by every forget: a read that started before it must not cache what it read. */
@@ -154,6 +159,7 @@ export class PhotoService {
       sizeCalculation: (photo) => photo.bytes.length,
       dispose: (_photo, stateKey) => this.photoStates.delete(stateKey),
     });
+    this.refusalsLogged = new LRUCache({ max: cacheLimits.maxEntries });
     this.renditions = this.renditionLru(cacheLimits.maxEntries, cacheLimits.maxBytes, cacheLimits.heldBesides);
     this.variants = this.renditionLru(Math.ceil(cacheLimits.maxEntries / 4), Math.ceil(cacheLimits.maxBytes / 4));
   }
@@ -334,7 +340,9 @@ export class PhotoService {
     const lookup = sizeOrder ? await this.fromSizeOrder(owner, stored, sizeOrder) : await this.fromSources(owner, stored);
     const { photo } = lookup;
     const state: PhotoState = { ...lookup, renditionKeys: new Map() };
+    // A photo held while the store took no writes is let go once a lookup finds it stored.
     if (photo?.held) this.heldOriginals.set(key, photo.held);
+    else this.heldOriginals.delete(key);
     const ttlMs = this.believedForMs(lookup, owner, sizeOrder !== undefined);
     // A photo too large to hold is served this once and not remembered.
     const remember = epoch === this.epoch && ttlMs !== 0 && (!photo?.held || this.heldOriginals.has(key));
@@ -343,16 +351,17 @@ export class PhotoService {
   }
 
   /** How long a lookup is believed: undefined until it is dropped, 0 not at all (to lru-cache, a ttl of 0 is "for ever"). */
-  private believedForMs({ photo, failed }: Lookup, owner: PhotoOwner, sizeOrder: boolean): number | undefined {
+  private believedForMs({ photo, failed, unrecorded }: Lookup, owner: PhotoOwner, sizeOrder: boolean): number | undefined {
     // With sources, even a found photo is only believed until it is due for a refresh.
     const fromSources = sizeOrder || this.sources?.upstream.servesKind(owner.kind);
     const answerMs = !photo ? this.cacheLimits.noPhotoTtlMs : fromSources ? this.sources!.refreshMs : undefined;
-    if (!failed) return answerMs;
+    if (!failed && !unrecorded) return answerMs;
     // A failure is no answer: an outage must not blank someone (or pin their stale photo)
     // for a whole TTL after the source is back. It is still believed a few seconds, never
     // longer than an answer: the breaker opens only on consecutive failures, so a source
     // failing for this one person alone would otherwise be asked, retries and all, on
-    // every request for them.
+    // every request for them. An answer the store took no write of is believed as long:
+    // held a whole refresh, it would go unrecorded that long after the store is back.
     return Math.min(answerMs ?? Infinity, this.failedLookupTtlMs());
   }
 
@@ -393,13 +402,7 @@ export class PhotoService {
       reference ??= await referenceOf(this.store, owner);
       if (!reference) return { photo: null };
       const result = await upstream.ask(entry, reference);
-      if (result.kind === 'photo') {
-        const { sha256, width, height } = result.photo;
-        return {
-          photo: { sha256, width, height, source: result.source, held: { ...result.photo, source: result.source, updatedAt: new Date().toISOString() } },
-          failed,
-        };
-      }
+      if (result.kind === 'photo') return { photo: heldPhoto(result.photo, result.source), failed };
       if (result.kind === 'failed') {
         failed = worseFailure(failed, result.failure);
         stale ??= storedHere;
@@ -437,11 +440,38 @@ export class PhotoService {
       return { ...asStored, failed: result.failure };
     }
     const fetched = result.kind === 'photo' ? { photo: result.photo, source: result.source } : null;
+    const recorded = await this.record(owner, fetched, stored);
+    if (recorded === REFUSED) return unrecorded(fetched);
     // The sources may take seconds: a photo uploaded or imported meanwhile is kept, and served.
-    if (!(await this.store.recordFetchedPhoto(owner, fetched, stored))) return { photo: (await this.store.getPhotoInfo(owner)) ?? null };
+    if (!recorded) return { photo: (await this.store.getPhotoInfo(owner)) ?? null };
     if (!fetched) return { photo: null };
     const { sha256, width, height } = fetched.photo;
     return { photo: { sha256, width, height, source: fetched.source } };
+  }
+
+  /**
+   * Records what the sources answered in place of the photo read before (`recordFetchedPhoto`);
+   * REFUSED when the store takes no writes now (read-only, full, its file replaced, busy past
+   * its wait), which leaves the answer in hand to serve. Any other failure is thrown.
+   */
+  private async record(owner: PhotoOwner, fetched: FetchedPhoto | null, read: StoredPhotoInfo | undefined): Promise<boolean | typeof REFUSED> {
+    try {
+      const recorded = await this.store.recordFetchedPhoto(owner, fetched, read);
+      this.refusalsLogged.delete(owner.key);
+      return recorded;
+    } catch (error) {
+      if (!storeRefusedWrite(error)) throw error;
+      this.logRefusal(owner, error);
+      return REFUSED;
+    }
+  }
+
+  /** Once per owner and cause until a record for them succeeds: an outage of the store would otherwise log every request. */
+  private logRefusal(owner: PhotoOwner, refusal: BridgeError): void {
+    const logged = this.refusalsLogged.get(owner.key) ?? new Set<string>();
+    if (logged.has(refusal.message)) return;
+    this.refusalsLogged.set(owner.key, logged.add(refusal.message));
+    this.log?.warn({ owner: owner.key, reason: refusal.message }, 'the store took no write of a photo fetched from a source; serving what the source answered');
   }
 
   /** Keyed by the original actually read, like `render`, so a photo replaced meanwhile cannot land under the old key. */
@@ -507,6 +537,25 @@ export class PhotoService {
   }
 }
 
+/**
+ * A photo the store does not keep (another order's, or one the store took no write of),
+ * held in memory with the state that serves it.
+ */
+function heldPhoto(photo: NormalizedPhoto, source: string): ServedPhoto {
+  const { sha256, width, height } = photo;
+  return { sha256, width, height, source, held: { ...photo, source, updatedAt: new Date().toISOString() } };
+}
+
+/**
+ * What the sources answered, when the store took no write of it: the photo held, as a size's
+ * own order holds one; or "no photo", though the photo fetched earlier stays stored until the
+ * store takes the removal — the source's word is the newer, and someone who took their photo
+ * down must not see it come back because the bridge's disk is full.
+ */
+function unrecorded(fetched: FetchedPhoto | null): Lookup {
+  return { photo: fetched && heldPhoto(fetched.photo, fetched.source), unrecorded: true };
+}
+
 function withConversion(sizedKey: string, conversion: ImageConversion | undefined): string {
   return conversion && changesImage(conversion) ? `${sizedKey}:${conversionTag(conversion)}` : sizedKey;
 }
@@ -517,6 +566,9 @@ function sizeStateKey(owner: PhotoOwner, size: PhotoSize): string {
 
 /** How long what stands in for a failed lookup is believed (see loadState). */
 const FAILED_LOOKUP_TTL_MS = 5_000;
+
+/** What `record` says when the store took no write (storeRefusedWrite). */
+const REFUSED = Symbol('the store took no write');
 
 /** What `find` says when a source failed for now (a transient failure) and nothing stands in. */
 const FAILING_FOR_NOW = Symbol('a photo source is failing for now');

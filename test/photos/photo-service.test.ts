@@ -11,10 +11,12 @@ import { normalizePhoto } from '../../src/photos/normalize.js';
 import { PhotoService, type Turn, type PhotoCacheLimits } from '../../src/photos/photo-service.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { userOwner, type PhotoOwner } from '../../src/domain/photo-owner.js';
+import { makeReadOnly } from '../support/read-only-file.js';
 import { rejectionOf } from '../support/rejection.js';
 import { createLogger } from '../../src/logger.js';
 import { UpstreamPhotos } from '../../src/photos/upstream-photos.js';
 import { NO_PHOTO, type PhotoSource } from '../../src/sources/photo-source.js';
+import { BridgeError } from '../../src/domain/errors.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 const CACHE: PhotoCacheLimits = { maxEntries: 1000, maxBytes: 64 * 1024 * 1024, noPhotoTtlMs: 60_000 };
@@ -597,6 +599,112 @@ describe('PhotoService', () => {
       timePasses(FAILED_LOOKUP_TTL_MS + 50);
       expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.not.equal(first.etag);
       expect(hr.calls).to.equal(3);
+    });
+  });
+
+  describe('when the store takes no writes', () => {
+    const withSource = (on: SqliteStore, hr: PhotoSource, lines: string[] = [], refreshMs = 60_000) =>
+      new PhotoService(
+        on,
+        LIMITS,
+        { ...CACHE, failedLookupTtlMs: FAILED_LOOKUP_TTL_MS, now: () => now },
+        { upstream: new UpstreamPhotos({ user: [hr], contact: [] }, (bytes) => normalizePhoto(bytes, LIMITS), createLogger('silent')), refreshMs },
+        createLogger('info', { write: (line: string) => void lines.push(line) }),
+      );
+    const refusalsLogged = (lines: string[]) =>
+      lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((entry) => entry.msg === 'the store took no write of a photo fetched from a source; serving what the source answered');
+    const READ_ONLY = 'the store is read-only (a SQLite file this user may not write?); nothing was changed';
+    /**
+     * SQLITE_READONLY on the store's own connection, and back, as admin-photo.test.ts does: "any attempt to CREATE,
+     * DELETE, DROP, INSERT, or UPDATE will cause an SQLITE_READONLY error" (https://www.sqlite.org/pragma.html#pragma_query_only).
+     * A connection opened on a file it may not write stays read-only until opened again: SQLITE_OPEN_READWRITE opens
+     * it "for reading and writing if possible, or reading only if the file is write protected" (https://www.sqlite.org/c3ref/open.html).
+     */
+    const takingWrites = (on: SqliteStore, writes: boolean) => (on as unknown as { db: Database.Database }).db.pragma(`query_only = ${!writes}`);
+
+    it("serves the source's photo from memory while the store's file may not be written, without a row; one warning per person and cause", async () => {
+      const hr = flaky();
+      hr.answer = await image(60);
+      const fetched = await normalizePhoto(hr.answer, LIMITS);
+      const writable = makeReadOnly(databasePath);
+      const readOnly = new SqliteStore(databasePath);
+      try {
+        const lines: string[] = [];
+        const photos = withSource(readOnly, hr, lines);
+        // 648: the normalised photo itself, not resized.
+        expect(expectRendition(await photos.photo(userOwner(ALICE), 648)).bytes.equals(fetched.bytes), "the source's bytes").to.equal(true);
+        expect(await readOnly.getPhotoInfo(userOwner(ALICE))).to.equal(undefined);
+        timePasses(FAILED_LOOKUP_TTL_MS + 50);
+        expect(isRenditionOf(expectRendition(await photos.photo(userOwner(ALICE), 96)), fetched)).to.equal(true);
+        expect(hr.calls, 'asked again, and refused again').to.equal(2);
+        expect(await readOnly.getPhotoInfo(userOwner(ALICE))).to.equal(undefined);
+        expectRendition(await photos.photo(userOwner(BOB), 96));
+        expect(refusalsLogged(lines).map(({ level, owner, reason, ...rest }) => ({ level, owner, reason, more: Object.keys(rest).sort() }))).to.deep.equal(
+          [ALICE, BOB].map((address) => ({ level: 40, owner: userOwner(address).key, reason: READ_ONLY, more: ['msg', 'service', 'time'] })),
+        );
+      } finally {
+        await readOnly.close();
+        writable();
+      }
+    });
+
+    it('records the photo at the first request after the short while it is believed, once the store takes writes again', async () => {
+      const hr = flaky();
+      hr.answer = await image(61);
+      const fetched = await normalizePhoto(hr.answer, LIMITS);
+      const photos = withSource(store, hr);
+      takingWrites(store, false);
+      try {
+        expect(isRenditionOf(expectRendition(await photos.photo(userOwner(ALICE), 96)), fetched)).to.equal(true);
+        expect(await store.getPhotoInfo(userOwner(ALICE))).to.equal(undefined);
+      } finally {
+        takingWrites(store, true);
+      }
+      expect(isRenditionOf(expectRendition(await photos.photo(userOwner(ALICE), 96)), fetched)).to.equal(true);
+      expect([hr.calls, await store.getPhotoInfo(userOwner(ALICE))], 'still believed').to.deep.equal([1, undefined]);
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
+      expect(isRenditionOf(expectRendition(await photos.photo(userOwner(ALICE), 96)), fetched)).to.equal(true);
+      expect(hr.calls).to.equal(2);
+      expect(await store.getPhotoInfo(userOwner(ALICE))).to.deep.include({ sha256: fetched.sha256, source: 'hr' });
+    });
+
+    it('answers "no photo" when the source says so and the store cannot remove the photo fetched earlier, and removes it once it can', async () => {
+      const hr = flaky();
+      hr.answer = null;
+      await store.setPhoto(userOwner(ALICE), await normalizePhoto(await image(62), LIMITS), 'hr');
+      // Due for a refresh at every lookup.
+      const photos = withSource(store, hr, [], 0);
+      takingWrites(store, false);
+      try {
+        expect(await photos.photo(userOwner(ALICE), 96)).to.equal(null);
+        expect(await store.getPhotoInfo(userOwner(ALICE)), 'not removed').to.not.equal(undefined);
+      } finally {
+        takingWrites(store, true);
+      }
+      timePasses(FAILED_LOOKUP_TTL_MS + 50);
+      expect(await photos.photo(userOwner(ALICE), 96)).to.equal(null);
+      expect(hr.calls).to.equal(2);
+      expect(await store.getPhotoInfo(userOwner(ALICE))).to.equal(undefined);
+    });
+
+    it('lets any other failure of the record through: only a store that takes no writes now is served around', async () => {
+      const hr = flaky();
+      hr.answer = await image(63);
+      const db = new Database(databasePath);
+      try {
+        db.exec("CREATE TRIGGER refuse_photos BEFORE INSERT ON user_photos BEGIN SELECT RAISE(ABORT, 'photos refused by a trigger'); END");
+      } finally {
+        db.close();
+      }
+      const refused = await withSource(store, hr)
+        .photo(userOwner(ALICE), 96)
+        .then(
+          () => expect.fail('expected the lookup to fail'),
+          (error: Error) => error,
+        );
+      expect([refused instanceof BridgeError, refused.message]).to.deep.equal([false, 'photos refused by a trigger']);
     });
   });
 
