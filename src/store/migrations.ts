@@ -40,7 +40,7 @@ export interface Migration {
  * users and contacts row (PostgreSQL's word-start keys with them), written where they differ
  * from those stored: names fold otherwise than they did; `canonicalizeContactAddresses`
  * rewrites every contact's EmailAddress1..3 in their canonical form (canonicalContactAddressesOf,
- * store-rows.ts).
+ * store-rows.ts); `canonicalizeSipAddresses`, every user's SIP address (canonicalFormOf, store-rows.ts).
  */
 export type DataStep =
   | 'fillUserSearchColumns'
@@ -48,7 +48,8 @@ export type DataStep =
   | 'fillContactSearchColumns'
   | 'canonicalizeAddresses'
   | 'refoldSearchColumns'
-  | 'canonicalizeContactAddresses';
+  | 'canonicalizeContactAddresses'
+  | 'canonicalizeSipAddresses';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -543,5 +544,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: '',
     postgres: '',
     then: 'canonicalizeContactAddresses',
+  },
+  {
+    // A user's SIP address in one spelling, as their email addresses are: one imported decomposed
+    // (NFD) or with its domain's A-label was not found by ResolveNames' `sip:` in another.
+    sqlite: '',
+    postgres: '',
+    then: 'canonicalizeSipAddresses',
   },
 ];

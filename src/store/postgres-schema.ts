@@ -6,7 +6,7 @@ import { searchColumnsOf, type ContactSearchColumns, type SearchColumns } from '
 import {
   canonicalAddressesOf,
   canonicalContactAddressesOf,
-  canonicalMailboxOf,
+  canonicalFormOf,
   contactSearchColumnsOfRow,
   fromUserRow,
   searchColumnsStale,
@@ -101,7 +101,7 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
     }
     const { rows } = await client.query<{ mailbox: string }>('SELECT DISTINCT mailbox FROM contacts');
     for (const { mailbox } of rows) {
-      const canonical = canonicalMailboxOf(mailbox);
+      const canonical = canonicalFormOf(mailbox);
       if (canonical !== undefined) await client.query('UPDATE contacts SET mailbox = $1 WHERE mailbox = $2', [canonical, mailbox]);
     }
     // Logins named with an A-label domain, as normalizeUsername now names them; of two that become one, the one named so already stays.
@@ -132,6 +132,25 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, email1, email2, email3) WHERE c.id = t.id`,
         [rewritten.map((row) => row.id), ...(['email1', 'email2', 'email3'] as const).map((column) => rewritten.map((row) => row[column]))],
       );
+    }
+  },
+  async canonicalizeSipAddresses(client) {
+    for (let after = '0'; ;) {
+      const { rows } = await client.query<{ id: string; sip_address: string }>(
+        'SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL AND id > $1 ORDER BY id LIMIT $2',
+        [after, DATA_STEP_BATCH],
+      );
+      if (rows.length === 0) return;
+      after = rows.at(-1)!.id;
+      const rewritten = rows.flatMap((row) => {
+        const canonical = canonicalFormOf(row.sip_address);
+        return canonical === undefined ? [] : [{ id: row.id, sip_address: canonical }];
+      });
+      if (rewritten.length === 0) continue;
+      await client.query('UPDATE users u SET sip_address = t.sip_address FROM unnest($1::bigint[], $2::text[]) AS t(id, sip_address) WHERE u.id = t.id', [
+        rewritten.map((row) => row.id),
+        rewritten.map((row) => row.sip_address),
+      ]);
     }
   },
 };

@@ -497,7 +497,7 @@ export class PostgresStore implements Store, ChangeFeed {
   async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
     // Each the expression of its index (lower(email) unique, lower(sip_address)), compared as "C" as both columns are.
     const column = routing === 'smtp' ? 'lower(u.email)' : 'lower(u.sip_address)';
-    const start = routing === 'smtp' ? canonicalAddressPrefix(prefix) : prefix;
+    const start = canonicalAddressPrefix(prefix);
     const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 ORDER BY ${column} LIMIT $3`, [
       start,
       prefixEnd(start),

@@ -53,7 +53,7 @@ import {
 import {
   canonicalAddressesOf,
   canonicalContactAddressesOf,
-  canonicalMailboxOf,
+  canonicalFormOf,
   contactAddressColumns,
   contactSearchColumnsOfRow,
   directoryEntries,
@@ -464,7 +464,7 @@ export class SqliteStore implements Store, ReplaceableFile {
 
   async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
     const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
-    const start = routing === 'smtp' ? canonicalAddressPrefix(prefix) : prefix;
+    const start = canonicalAddressPrefix(prefix);
     return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit }))).map(fromUserRow);
   }
 
@@ -936,7 +936,7 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     }
     const rename = db.prepare<[string, string]>('UPDATE contacts SET mailbox = ? WHERE mailbox = ?');
     for (const mailbox of db.prepare<[], string>('SELECT DISTINCT mailbox FROM contacts').pluck().all()) {
-      const canonical = canonicalMailboxOf(mailbox);
+      const canonical = canonicalFormOf(mailbox);
       if (canonical !== undefined) rename.run(canonical, mailbox);
     }
     // Logins named with an A-label domain, as normalizeUsername now names them; of two that become one, the one named so already stays.
@@ -959,6 +959,18 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
       for (const row of rows) {
         const canonical = canonicalContactAddressesOf(row);
         if (canonical) update.run({ id: row.id, ...canonical });
+      }
+    }
+  },
+  canonicalizeSipAddresses(db) {
+    const batch = db.prepare<[number], { id: number; sip_address: string }>(
+      `SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
+    );
+    const update = db.prepare<[string, number]>('UPDATE users SET sip_address = ? WHERE id = ?');
+    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+      for (const row of rows) {
+        const canonical = canonicalFormOf(row.sip_address);
+        if (canonical !== undefined) update.run(canonical, row.id);
       }
     }
   },

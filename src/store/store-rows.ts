@@ -57,7 +57,8 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     user.title ?? null,
     user.businessPhone ?? null,
     user.mobilePhone ?? null,
-    user.sipAddress ?? null,
+    // In an email address's spelling but for ASCII case, which both stores' lower() ignores: ResolveNames' `sip:` compares it so (Store.usersByAddressPrefix).
+    user.sipAddress === undefined ? null : canonicalUpToAsciiCase(user.sipAddress),
     user.manager ?? null,
     search.name_key,
     search.search_names,
@@ -90,10 +91,10 @@ export function canonicalAddressesOf(row: UserAddresses): UserAddresses | undefi
   return same ? undefined : canonical;
 }
 
-/** A contact's mailbox in its canonical form, or undefined when it is in it already (up to ASCII case). */
-export function canonicalMailboxOf(mailbox: string): string | undefined {
-  const canonical = canonicalUpToAsciiCase(mailbox);
-  return canonical === mailbox ? undefined : canonical;
+/** An address a row keeps alone (a contact's mailbox, a user's SIP address) in its canonical form, or undefined when it is in it already (up to ASCII case). */
+export function canonicalFormOf(address: string): string | undefined {
+  const canonical = canonicalUpToAsciiCase(address);
+  return canonical === address ? undefined : canonical;
 }
 
 /** A contacts row's EmailAddress1..3. */

@@ -114,8 +114,15 @@ export interface Store {
   searchUsers(text: string, limit: number): Promise<DirectoryUser[]>;
   /**
    * Users whose address of a routing type starts with `prefix`, in its order: `smtp` their
-   * primary SMTP address, the prefix in any spelling of it (canonicalAddressPrefix); `sip`
-   * their SIP address as stored (`sip:…`), the prefix in lower case.
+   * primary SMTP address, `sip` their SIP address as stored (`sip:…`); the prefix in any
+   * spelling of it (canonicalAddressPrefix), as both are kept in that of an email address.
+   *
+   * Case is ignored in the whole of a SIP address, its user part too. RFC 3261 §19.1.4 (URI
+   * Comparison) has "the userinfo of SIP and SIPS URIs" compared case-sensitively and "all
+   * other components of the URI" case-insensitively; that says when two URIs reach the same
+   * resource, not how a person typing the start of a name into an address book is answered.
+   * The directory ignores case in every other lookup (names, SMTP addresses, aliases) and
+   * ResolveNames answers with the people it may mean, so `sip:Alex` finds `sip:alex@contoso.com`.
    */
   usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
   /** Users whose alias is `alias`, ASCII case ignored, in address order. */

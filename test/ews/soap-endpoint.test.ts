@@ -465,6 +465,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect((await resolve('smtp:anna@xn--bcher-k', directory)).ResponseCode).to.equal('ErrorNameResolutionNoResults');
     });
 
+    it('reads SIP: as the start of a SIP address in any of its spellings, whichever it was imported in', async () => {
+      await t.store.upsertUsers([{ email: 'juergen@contoso.com', displayName: 'J. Müller', sipAddress: 'sip:Ju\u0308rgen@xn--bcher-kva.example', refs: {} }]);
+      const directory = 'ReturnFullContactData="false" SearchScope="ActiveDirectory"';
+      expect((await resolve('sip:Ju\u0308rg', directory)).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('juergen@contoso.com');
+      expect((await resolve('SIP:jürgen@xn--bcher-kva', directory)).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('juergen@contoso.com');
+      expect((await resolve('sip:jürgen@bücher.example', directory)).ResolutionSet.Resolution.Mailbox.EmailAddress).to.equal('juergen@contoso.com');
+      expect((await resolve('sip:jürgen@xn--bcher-k', directory)).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+    });
+
     it('finds directory users and contacts by names as they are typed: a final Σ in capitals, an apostrophe or a ZWNJ left out', async () => {
       await t.store.upsertUsers([{ email: 'alireza@contoso.com', displayName: 'علی\u200cرضا رضایی', refs: {} }]);
       const contact = (displayName: string, email: string) => ({ displayName, emailAddresses: [email], phones: {}, refs: {} });

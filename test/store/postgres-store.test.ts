@@ -131,6 +131,28 @@ describe('PostgresStore', () => {
     expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Jürgen (decomposed)']);
   });
 
+  it('writes the SIP addresses of a database from before their canonical form in it as it upgrades it, and leaves ASCII case as it was', async () => {
+    await migrateUpToStepOf('canonicalizeSipAddresses');
+    await runSql(
+      url,
+      `INSERT INTO users (id, email, display_name, sip_address, updated_at) VALUES
+         (1, 'juergen@contoso.com', 'J. Müller', 'sip:Ju\u0308rgen@xn--bcher-kva.example', 'x'),
+         (2, 'alex@contoso.com', 'Alex', 'sip:Alex@Contoso.com', 'x'),
+         (3, 'lee@contoso.com', 'Lee', NULL, 'x')`,
+    );
+    const store = await open();
+    expect(store.schemaUpgrade).to.deep.equal({
+      from: MIGRATIONS.findIndex((migration) => migration.then === 'canonicalizeSipAddresses'),
+      to: MIGRATIONS.length,
+    });
+    expect((await store.listUsers()).map((user) => [user.email, user.sipAddress])).to.deep.equal([
+      ['alex@contoso.com', 'sip:Alex@Contoso.com'],
+      ['juergen@contoso.com', 'sip:jürgen@bücher.example'],
+      ['lee@contoso.com', undefined],
+    ]);
+    expect((await store.usersByAddressPrefix('sip', 'sip:jürgen@bücher', 5)).map((user) => user.email)).to.deep.equal(['juergen@contoso.com']);
+  });
+
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };

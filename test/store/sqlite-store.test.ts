@@ -327,6 +327,27 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('writes the SIP addresses of a database from before their canonical form in it as it upgrades it, and leaves ASCII case as it was', async () => {
+    const { path: older, version: before, db } = databaseBefore('older-sip-addresses.db', 'canonicalizeSipAddresses');
+    const insert = db.prepare("INSERT INTO users (id, email, display_name, sip_address, updated_at) VALUES (?, ?, ?, ?, 'x')");
+    insert.run(1, 'juergen@contoso.com', 'J. Müller', 'sip:Ju\u0308rgen@xn--bcher-kva.example');
+    insert.run(2, 'alex@contoso.com', 'Alex', 'sip:Alex@Contoso.com');
+    insert.run(3, 'lee@contoso.com', 'Lee', null);
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      expect((await upgraded.listUsers()).map((user) => [user.email, user.sipAddress])).to.deep.equal([
+        ['alex@contoso.com', 'sip:Alex@Contoso.com'],
+        ['juergen@contoso.com', 'sip:jürgen@bücher.example'],
+        ['lee@contoso.com', undefined],
+      ]);
+      expect((await upgraded.usersByAddressPrefix('sip', 'sip:jürgen@bücher', 5)).map((user) => user.email)).to.deep.equal(['juergen@contoso.com']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
     const shared = join(dir, 'opened-at-once.db');
     const at = Date.now() + 1500;

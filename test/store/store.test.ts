@@ -257,6 +257,22 @@ for (const backend of storeBackends()) {
       expect(await searched('anna@xn--bcher-kva')).to.deep.equal(['anna@bücher.example']);
     });
 
+    it('keeps a SIP address in the spelling of an email address but for ASCII case, and finds users by its start in any spelling', async () => {
+      await store.upsertUsers([
+        { email: 'juergen@contoso.com', displayName: 'J. Müller', sipAddress: 'sip:Ju\u0308rgen@xn--bcher-kva.example', refs: {} },
+        { email: 'anna@contoso.com', displayName: 'A. Bücher', sipAddress: 'SIP:Anna@Bücher.example', refs: {} },
+        { email: 'alex@contoso.com', displayName: 'Alex', sipAddress: 'sip:Alex@Contoso.com', refs: {} },
+      ]);
+      const sipAddresses = async () => (await store.listUsers()).map((user) => user.sipAddress);
+      expect(await sipAddresses()).to.deep.equal(['sip:anna@bücher.example', 'sip:Alex@Contoso.com', 'sip:jürgen@bücher.example']);
+      const starting = async (prefix: string) => (await store.usersByAddressPrefix('sip', prefix, 10)).map((user) => user.email);
+      expect(await starting('sip:Ju\u0308rg')).to.deep.equal(['juergen@contoso.com']);
+      expect(await starting('sip:jürgen@xn--bcher-kva')).to.deep.equal(['juergen@contoso.com']);
+      expect(await starting('SIP:ANNA@XN--BCHER-KVA.EXAMPLE')).to.deep.equal(['anna@contoso.com']);
+      expect(await starting('sip:alex@contoso.com')).to.deep.equal(['alex@contoso.com']);
+      expect(await starting('sip:anna@xn--bcher-k')).to.deep.equal([]);
+    });
+
     it('finds users by their alias, its ASCII case ignored, in address order', async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
