@@ -1,21 +1,22 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server, ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, isIPv6, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createFrontServer, MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
+import { addLoopbackAddresses, documentationNetworks } from '../support/loopback-addresses.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const HEALTHZ = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n';
 const HEALTHZ_THEN_CLOSE = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 
-/** A raw TCP connection to the bridge, from `localAddress` if given; resolves once connected. */
+/** A raw TCP connection to the bridge, from `localAddress` if given (an IPv6 one reaches it at ::1); resolves once connected. */
 async function open(port: number, localAddress?: string): Promise<Socket> {
-  const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+  const socket = connect({ port, host: localAddress && isIPv6(localAddress) ? '::1' : '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   socket.on('error', () => {}); // a refused connection may be reset; 'close' tells the outcome
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -174,6 +175,27 @@ describe('connection limits of the public port', () => {
     sockets.push(sixth);
     expect(await statusOf(sixth, HEALTHZ_THEN_CLOSE)).to.equal('closed');
     expect(await Promise.all(direct.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200, 200, 200]);
+  });
+
+  it('counts an IPv6 client by its /64: another address of it is refused over the cap, one of the next /64 is taken', async () => {
+    const [network, next] = documentationNetworks();
+    const [first, second, other] = [`${network}::1`, `${network}:ffff:1:2:3`, `${next}::1`];
+    const removeAddresses = addLoopbackAddresses([first, second, other]);
+    try {
+      t = await startTestBridge({ BRIDGE_MAX_CONNECTIONS_PER_CLIENT: '5', BRIDGE_HOST: '::1' });
+      const { port } = await t.bridge.listen();
+      const held = await openAll(port, 5, first);
+      const sixth = await open(port, second);
+      sockets.push(sixth);
+      expect(await statusOf(sixth, HEALTHZ_THEN_CLOSE), 'another address of the same /64').to.equal('closed');
+      const [elsewhere] = await openAll(port, 1, other);
+      expect(await statusOf(elsewhere!, HEALTHZ_THEN_CLOSE), 'the next /64').to.equal(200);
+      expect(await Promise.all(held.map((socket) => statusOf(socket, HEALTHZ)))).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(await t.bridge.metrics.metrics()).to.include('ews_photo_bridge_connections_refused_total{cap="per_client"} 1\n');
+    } finally {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      removeAddresses();
+    }
   });
 
   it('closes, unanswered, a connection over BRIDGE_MAX_CONNECTIONS, whichever its address', async () => {
