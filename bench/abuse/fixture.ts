@@ -8,6 +8,7 @@ import { normalizePhoto } from '../../src/photos/normalize.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { benchEnv, BENCH_USER, photoLikeJpeg, prepareDatabase } from '../fixture.js';
 import { CLI } from '../http.js';
+import { noiseJpeg, outlookVcardWithPhoto } from '../../test/abuse/hostile-files.js';
 
 export const ADMIN = { email: 'abuse.admin@example.com', password: 'abuse admin password' };
 export const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`${ADMIN.email}:${ADMIN.password}`).toString('base64')}`;
@@ -56,6 +57,16 @@ export async function prepareAbuseDatabase(dir: string): Promise<string> {
     await store.close();
   }
   return databasePath;
+}
+
+/**
+ * Imports, into the bench user's contacts, one contact as Outlook exports it in vCard 2.1 with a
+ * photo of 2.5 MB in some 47,000 folded lines (each was joined to and looked at whole again: minutes).
+ */
+export async function importLargeVcard21Photo(dir: string, databasePath: string): Promise<CliRun> {
+  const file = join(dir, 'large-photo.vcf');
+  writeFileSync(file, outlookVcardWithPhoto('Folded Photo', await noiseJpeg()));
+  return runCli(databasePath, ['contacts', 'import', BENCH_USER.email, file]);
 }
 
 /** Tries to import a users CSV naming someone with U+0001: the CLI must refuse it. */

@@ -24,7 +24,7 @@ import {
 } from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
-import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName } from './fixture.js';
+import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName, importLargeVcard21Photo } from './fixture.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
 const HELD_BODIES = 300;
@@ -144,6 +144,19 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
           bytes: 0,
           note: stderr.trim().split('\n')[0],
           checks: [check(`the import is refused (exit ${status})`, status !== 0)],
+        };
+      },
+    },
+    {
+      name: 'CLI contacts import: vCard 2.1 with a 2.5 MB photo in 47,000 folded lines',
+      async run() {
+        const { status, stderr } = await importLargeVcard21Photo(dir, databasePath);
+        return {
+          status: `exit ${status}`,
+          ewsCode: '',
+          bytes: 0,
+          note: stderr.trim().split('\n')[0],
+          checks: [check(`the contact is imported (exit ${status}, within the CLI's 60 s)`, status === 0)],
         };
       },
     },

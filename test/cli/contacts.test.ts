@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { noiseJpeg, outlookVcardWithPhoto } from '../abuse/hostile-files.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
 
@@ -84,6 +85,21 @@ describe('ews-photo-bridge contacts', function () {
     writeFileSync(join(dir, 'title.vcf'), 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Two Lines\r\nTITLE:Eng\\nineer\r\nEND:VCARD\r\n');
     expect(cli(['contacts', 'import', 'v21.owner@contoso.com', join(dir, 'title.vcf'), '--create']).status).to.equal(0);
     expect(cli(['contacts', 'list', 'v21.owner@contoso.com']).stdout).to.match(/Two Lines/);
+  });
+
+  it('reads a vCard 2.1 photo of 2.5 MB in the 47,000 lines Outlook folds it into, in one pass (it took minutes)', async () => {
+    const photo = await noiseJpeg();
+    expect(photo.length).to.be.above(2.5e6);
+    writeFileSync(join(dir, 'large-photo.vcf'), outlookVcardWithPhoto('Large Photo', photo));
+    const imported = cli(['contacts', 'import', 'v21.large@contoso.com', join(dir, 'large-photo.vcf'), '--create']);
+    expect([imported.stderr, imported.stdout]).to.deep.equal(['', 'imported 1 contact(s) into v21.large@contoso.com: 1 added, 0 updated\n']);
+    const store = new SqliteStore(db);
+    try {
+      const [contact] = await store.listContacts('v21.large@contoso.com');
+      expect(contact!.photo).to.include({ width: 648, height: 648 });
+    } finally {
+      await store.close();
+    }
   });
 
   it('imports vCard 3 and 4 contacts with their embedded photos, normalised to JPEG', async () => {
