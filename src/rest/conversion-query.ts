@@ -1,5 +1,4 @@
 import { BridgeError } from '../domain/errors.js';
-import { asciiLower } from '../domain/plain-text.js';
 import { acceptedImageType } from './accepted-image-type.js';
 import {
   BLANK_KINDS,
@@ -12,6 +11,7 @@ import {
   withinSide,
 } from '../domain/image-conversion.js';
 import type { PhotoSize } from '../domain/size-code.js';
+import { queryValue } from './query-parameter.js';
 
 const SIDE = /^[1-9]\d{0,2}$/;
 
@@ -39,24 +39,6 @@ export function conversionRequestOf(query: URLSearchParams, accept: string | und
     ifBlank: ifBlank === null ? 'Null' : parseBlankKind(ifBlank),
   };
   return changesImage(request.conversion) || request.ifBlank !== 'Null' ? request : undefined;
-}
-
-/**
- * A photo URL's parameter, its name in any case (ASP.NET's query string, which Exchange
- * reads, ignores the case of names: `Email=`, `SIZE=`); null when absent; 400 when it is
- * given twice, never one of the two picked (IIS hands Exchange both, joined by a comma,
- * which no value reads as).
- */
-export function queryValue(query: URLSearchParams, name: string): string | null {
-  const wanted = asciiLower(name);
-  let found: string | null = null;
-  for (const [key, value] of query) {
-    // ASCII letters only: toLowerCase() makes the Kelvin sign a k, and `ifBlanK` an ifBlank.
-    if (key.length !== wanted.length || asciiLower(key) !== wanted) continue;
-    if (found !== null) throw BridgeError.invalidRequest(`the '${name}' parameter is given more than once`);
-    found = value;
-  }
-  return found;
 }
 
 function parseSide(name: string, value: string): number {

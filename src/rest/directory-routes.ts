@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import type { SearchBudget } from '../http/search-budget.js';
@@ -7,6 +7,7 @@ import { telUri } from '../domain/phone-uri.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
+import { queryOf, queryValue } from './query-parameter.js';
 
 export const MAX_SEARCH_LENGTH = 200;
 export const MAX_PAGE_SIZE = 100;
@@ -41,11 +42,12 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
   });
 
   router.get('/api/people', authenticate, async (req, res) => {
-    const q = queryText(req, 'q')?.trim() ?? '';
+    const query = queryOf(req);
+    const q = queryValue(query, 'q')?.trim() ?? '';
     if (q.length > MAX_SEARCH_LENGTH) throw BridgeError.invalidRequest(`the search is longer than ${MAX_SEARCH_LENGTH} characters`);
     const end = q === '' ? MAX_BROWSED_PEOPLE : MAX_SEARCH_MATCHES;
-    const offset = queryInteger(req, 'offset', 0, end - 1, 0);
-    const limit = Math.min(queryInteger(req, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), end - offset);
+    const offset = queryInteger(query, 'offset', 0, end - 1, 0);
+    const limit = Math.min(queryInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), end - offset);
     // One row more than asked tells whether another page exists, without counting them all.
     const entries = await searches.run(mailboxOf(contextOf(req))!, () => store.searchDirectory(q, offset, limit + 1));
     res.setHeader('cache-control', 'private, no-cache');
@@ -83,16 +85,9 @@ function personJson({ user, photoSha256, manager, directReports }: DirectoryEntr
   };
 }
 
-function queryText(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw BridgeError.invalidRequest(`give '${name}' once`);
-  return value;
-}
-
-function queryInteger(req: Request, name: string, min: number, max: number, fallback: number): number {
-  const text = queryText(req, name);
-  if (text === undefined || text === '') return fallback;
+function queryInteger(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const text = queryValue(query, name);
+  if (text === null || text === '') return fallback;
   // Digits only: Number() also reads hex, exponents and blanks around them.
   const value = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) throw BridgeError.invalidRequest(`'${name}' must be an integer from ${min} to ${max}`);

@@ -11,6 +11,7 @@ import { findPeople, isSearchScope } from '../people/find-people.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
+import { queryOf, queryValue } from './query-parameter.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
@@ -49,33 +50,32 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
   router.get(
     '/api/people/photo',
     authenticate,
-    photoRoute(async (req, res, conversion) => {
-      const name = queryText(req, 'name');
+    photoRoute(async (req, res, asked) => {
+      const name = queryValue(asked.query, 'name');
       if (!name) throw BridgeError.invalidRequest("the 'name' parameter is required");
-      const scope = queryText(req, 'scope') ?? 'ActiveDirectoryContacts';
+      const scope = queryValue(asked.query, 'scope') ?? 'ActiveDirectoryContacts';
       if (!isSearchScope(scope)) throw BridgeError.invalidRequest(`unknown scope '${scope}'`);
       const mailbox = mailboxOf(contextOf(req))!;
       const people = await options.searches.run(mailbox, () => findPeople(store, mailbox, name, scope, 1));
       if (people.length === 0) throw new BridgeError('ErrorNameResolutionNoResults', 404, `no one matches '${name}'`);
       if (people.length > 1) throw new BridgeError('ErrorNameResolutionMultipleResults', 409, `'${name}' matches several people; be more specific`);
       const [person] = people;
-      await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id), conversion);
+      await sendPhoto(req, res, person!.kind === 'user' ? userOwner(person!.user.email) : contactOwner(person!.contact.id), asked);
     }),
   );
 
   const itemPhoto = (kind: IdKind) =>
-    photoRoute(async (req, res, conversion) => {
+    photoRoute(async (req, res, asked) => {
       const id = ids.decode(kind, String(req.params.id));
       const mailbox = mailboxOf(contextOf(req));
       if (!mailbox || !(await store.getContact(mailbox, id))) throw BridgeError.itemNotFound();
-      await sendPhoto(req, res, contactOwner(id), conversion);
+      await sendPhoto(req, res, contactOwner(id), asked);
     });
   router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));
   router.get('/api/attachments/:id', authenticate, itemPhoto('contactPhoto'));
   allowOnly(router, ['/api/openapi.json', '/api/people/photo', '/api/contacts/:id/photo', '/api/attachments/:id'], 'GET, HEAD');
 
-  async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, conversion: ConversionRequest | undefined): Promise<void> {
-    const size = sizeOf(req);
+  async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, { size, conversion }: PhotoQuery): Promise<void> {
     const rendition = await photos.photo(owner, size, conversion, callerTurn(contextOf(req)));
     if (!rendition) throw new BridgeError('ErrorItemNotFound', 404, 'no photo');
     sendRendition(req, res, rendition, cacheControl, contextOf(req).requestId);
@@ -84,26 +84,25 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
   return router;
 }
 
+/** A photo route's query, read once: its parameters as sent, the size and the conversion they ask for. */
+interface PhotoQuery {
+  query: URLSearchParams;
+  size: PhotoSize;
+  conversion: ConversionRequest | undefined;
+}
+
 /**
  * Ahead of every photo route, after the credentials (anonymous callers learn nothing
  * about the query): Vary even on errors, so a cache never serves one Accept's answer to
- * another, and the conversion parameters checked before any lookup.
+ * another, and the size and conversion parameters checked before any lookup — read as the
+ * REST photo URL reads them (queryValue), so a size given twice is refused there as here.
  */
-function photoRoute(handler: (req: Request, res: Response, conversion: ConversionRequest | undefined) => Promise<void>): RequestHandler {
+function photoRoute(handler: (req: Request, res: Response, asked: PhotoQuery) => Promise<void>): RequestHandler {
   return async (req, res) => {
     res.vary('Accept');
-    const queryStart = req.originalUrl.indexOf('?');
-    const conversion = conversionRequestOf(new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1)), req.headers.accept, sizeOf(req));
-    await handler(req, res, conversion);
+    const query = queryOf(req);
+    const code = queryValue(query, 'size');
+    const size = code === null ? LARGEST_PHOTO_SIZE : parseSizeCode(code);
+    await handler(req, res, { query, size, conversion: conversionRequestOf(query, req.headers.accept, size) });
   };
-}
-
-function queryText(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function sizeOf(req: Request): PhotoSize {
-  const code = queryText(req, 'size');
-  return code === undefined ? LARGEST_PHOTO_SIZE : parseSizeCode(code);
 }

@@ -58,7 +58,7 @@ const photoResponses = {
     ),
   },
   304: { description: 'Not modified (If-None-Match holds the current ETag)' },
-  400: reason('Bad size code, conversion parameter (w, h, type, ifBlank) or id (ErrorInvalidIdMalformed)'),
+  400: reason('Bad size code, conversion parameter (w, h, type, ifBlank) or id (ErrorInvalidIdMalformed); a parameter given twice or in brackets (size[]=)'),
   401: reason('No or wrong credentials; WWW-Authenticate: Basic'),
   404: reason('No such person or item, or no photo'),
 };
@@ -354,7 +354,7 @@ export const OPENAPI_DOCUMENT = {
               },
             },
           },
-          400: reason('q longer than 200 characters, or a bad offset or limit'),
+          400: reason('q longer than 200 characters, a bad offset or limit, or one of them given twice or in brackets (q[]=, q[a]=)'),
           401: reason('No or wrong credentials'),
         },
       },

@@ -137,6 +137,26 @@ describe('directory search /api/people and the page at /', () => {
     await request(t.bridge.server).get('/api/people').expect(401).expect('www-authenticate', /Basic/);
   });
 
+  it('refuses q, offset or limit given twice or in brackets with 400 naming it, rather than browsing as if it were not there', async () => {
+    const refused: [string, RegExp][] = [
+      ['q[a]=person00042', /the 'q' parameter takes one value \(q=…\), not 'q\[a\]'/],
+      ['q%5B%5D=person00042', /the 'q' parameter takes one value \(q=…\), not 'q\[\]'/],
+      ['Q[]=person00042', /the 'q' parameter takes one value/],
+      ['q=person00042&q=person00043', /the 'q' parameter is given more than once/],
+      ['q=person00042&Q=person00043', /the 'q' parameter is given more than once/],
+      ['limit[]=3', /the 'limit' parameter takes one value \(limit=…\), not 'limit\[\]'/],
+      ['limit=3&limit=4', /the 'limit' parameter is given more than once/],
+      ['offset[x]=1', /the 'offset' parameter takes one value \(offset=…\), not 'offset\[x\]'/],
+    ];
+    for (const [query, reason] of refused) {
+      const res = await get(`/api/people?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.text, query).to.match(reason);
+    }
+    // Other parameters, brackets or not, are not the API's: left alone, as before.
+    expect((await get('/api/people?q=person00042&_=1&x[a]=b').expect(200)).body.people).to.have.length(1);
+  });
+
   it('tells the page who is calling and with which role', async () => {
     expect((await get('/api/me').expect(200)).body).to.deep.equal({ username: READER.username, role: 'user' });
     expect((await get('/api/me', basic(ADMIN)).expect(200)).body).to.deep.equal({ username: ADMIN.username, role: 'admin' });

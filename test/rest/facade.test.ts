@@ -62,6 +62,24 @@ describe('REST facade /api', () => {
     await get('/api/people/photo?name=alex.wil&scope=Everywhere').expect(400);
   });
 
+  it('refuses a size, name or scope given twice or in brackets with 400 naming it, as the REST photo URL does, rather than reading it as absent', async () => {
+    const refused: [string, RegExp][] = [
+      ['name=alex.wil&size=HR96x96&size=HR48x48', /the 'size' parameter is given more than once/],
+      ['name=alex.wil&size[]=HR96x96', /the 'size' parameter takes one value \(size=…\), not 'size\[\]'/],
+      ['name=alex.wil&scope=Contacts&scope=ActiveDirectory', /the 'scope' parameter is given more than once/],
+      ['name=alex.wil&name=alex.wu', /the 'name' parameter is given more than once/],
+      ['name[a]=alex.wil', /the 'name' parameter takes one value \(name=…\), not 'name\[a\]'/],
+    ];
+    for (const [query, reason] of refused) {
+      const res = await get(`/api/people/photo?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.text, query).to.match(reason);
+    }
+    await get(`/api/contacts/${encodeURIComponent(itemId)}/photo?size=HR96x96&size=HR48x48`).expect(400, /the 'size' parameter is given more than once/);
+    // Named in any case, as on the REST photo URL.
+    expect(await widthOf((await get('/api/people/photo?Name=alex.wil&SIZE=HR96x96').expect(200)).body as Buffer)).to.equal(96);
+  });
+
   it("returns a contact's photo by its ItemId, and an attachment's bytes by its AttachmentId", async () => {
     const photo = await get(`/api/contacts/${encodeURIComponent(itemId)}/photo?size=HR96x96`).expect(200);
     expect(await widthOf(photo.body as Buffer)).to.equal(96);

@@ -147,6 +147,9 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['two addresses', 'email=alex.wilber@contoso.com&email=no.photo@contoso.com&size=HR96x96', 400, /the 'email' parameter is given more than once/],
       ['two sizes', 'email=alex.wilber@contoso.com&size=HR96x96&size=HR48x48', 400, /the 'size' parameter is given more than once/],
       ['two types', 'email=alex.wilber@contoso.com&size=HR96x96&type=png&type=webp', 400, /the 'type' parameter is given more than once/],
+      // The shape qs and PHP read as a list or an object: it was another parameter's name, and the size the largest.
+      ['a size in brackets', 'email=alex.wilber@contoso.com&size[]=HR96x96', 400, /the 'size' parameter takes one value \(size=…\), not 'size\[\]'/],
+      ['an address in brackets', 'email[a]=alex.wilber@contoso.com&size=HR96x96', 400, /the 'email' parameter takes one value \(email=…\), not 'email\[a\]'/],
       // Names in any case, as ASP.NET reads them: twice in two cases is twice.
       [
         'two addresses, named in two cases',
