@@ -86,6 +86,23 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     expect(answers.get('fine')!.status).to.equal(200);
   });
 
+  it("answers a URL past the front door's limits as it is answered alone (status, headers, body), and the batch's other requests as usual", async () => {
+    // 5,000 characters: the bridge's own 414; 100,000: past node:http's 16 KiB of request head, its 431.
+    for (const length of [5_000, 100_000]) {
+      const url = `/me/photo?pad=${'a'.repeat(length)}`;
+      const alone = await request(t.bridge.server).get(`/v1.0${url}`).set('Authorization', basic(READER));
+      const answers = byId(await batch({ requests: [get('long', url), get('fine', '/me/photo')] }).expect(200));
+      const kept = Object.entries(alone.headers).filter(([name]) => !['connection', 'content-length', 'date', 'request-id'].includes(name));
+      expect(answers.get('long'), `${length}`).to.deep.include({ status: alone.status });
+      expect(
+        Object.keys(answers.get('long')!.headers).map((name) => name.toLowerCase()),
+        `${length}`,
+      ).to.have.members(kept.map(([name]) => name));
+      expect(answers.get('long')!.body ?? '', `${length}`).to.equal(alone.text);
+      expect(answers.get('fine')!.status).to.equal(200);
+    }
+  });
+
   it('runs requests with dependsOn in turn, and answers 424 for one whose dependency failed', async () => {
     const res = await batch({
       requests: [
