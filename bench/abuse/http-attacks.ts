@@ -438,6 +438,13 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       'ErrorInvalidImage',
     ),
     imageBomb('admin PUT: 1.8 KB SVG of a million nested <use>', () => Promise.resolve(nestedUseSvg()), 422, 'ErrorInvalidImage'),
+    // Eighth sweep: four bytes of a comment before 'ftyp' passed for a HEIF's start, and librsvg sized the SVG for 14 s.
+    imageBomb(
+      'admin PUT: the same SVG behind <!--ftyp-->',
+      () => Promise.resolve(Buffer.concat([Buffer.from('<!--ftyp-->'), nestedUseSvg()])),
+      422,
+      'ErrorInvalidImage',
+    ),
     imageBomb('admin PUT: AVIF grid of 31×31 tiles (16368² px) whose ispe says 100×100', () => avifGrid(31, 31, { width: 100, height: 100 }, 528)),
     // Seventh sweep: libvips looked each frame up from the first (69 s to read the header), and stored it.
     imageBomb('admin PUT: animated WebP of 199,000 frames (10 MB)', () => animatedWebp(199_000), 422, 'ErrorInvalidImage'),

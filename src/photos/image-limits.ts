@@ -41,7 +41,11 @@ const FORMATS: readonly { format: string; name: string; signatures: readonly Sig
       { at: 0, bytes: [0x4d, 0x4d, 0x00, undefined] },
     ],
   },
-  { format: 'heif', name: 'HEIF', signatures: [{ at: 4, bytes: [...Buffer.from('ftyp')] }] },
+  // The ftyp box's size, then its type (ISO/IEC 14496-12 §4.2: "unsigned int(32) size;
+  // unsigned int(32) type"): 16 bytes and 4 more a compatible brand, so the size's first
+  // two bytes are 0. Four bytes of anything before 'ftyp' let text in: `<!--ftyp-->` then an SVG
+  // kept librsvg sizing nested <use> for 14 s.
+  { format: 'heif', name: 'HEIF', signatures: [{ at: 0, bytes: [0, 0, undefined, undefined, ...Buffer.from('ftyp')] }] },
 ];
 
 export const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(FORMATS.map(({ format }) => format));

@@ -320,6 +320,15 @@ describe('normalizePhoto', () => {
       expect(error.message).to.equal('not a usable image: it is not JPEG, PNG, GIF, WebP, TIFF, HEIF');
     });
 
+    it('rejects an SVG that begins as a HEIF would (<!--ftyp-->) by its first bytes too (librsvg sized nested <use> behind it for 14 s)', async () => {
+      const svg = Buffer.from('<!--ftyp--><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
+      expect((await sharp(svg).metadata()).format, 'precondition: libvips reads it as svg').to.equal('svg');
+      const error = await rejectionOf(normalizePhoto(svg, LIMITS));
+      expect(error.httpStatus).to.equal(422);
+      expect(error.responseCode).to.equal('ErrorInvalidImage');
+      expect(error.message).to.equal('not a usable image: it is not JPEG, PNG, GIF, WebP, TIFF, HEIF');
+    });
+
     it('rejects more bytes than maxInputBytes with 413, and accepts exactly the limit', async () => {
       const input = await samplePhoto(100, 100);
       const error = await rejectionOf(normalizePhoto(input, { ...LIMITS, maxInputBytes: input.length - 1 }));
