@@ -549,10 +549,10 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
   ];
 }
 
-/** An image refused before a pixel is decoded (413 from its header, 422 for its scans): each cost hundreds of MB or seconds to minutes of a pool thread. */
 /** Directory searches one login sends, and how many at a time. */
 const SEARCH_FLOOD = { count: 400, concurrency: 16 };
 
+/** An image refused before a pixel is decoded (413 from its header, 422 for its scans): each cost hundreds of MB or seconds to minutes of a pool thread. */
 function imageBomb(name: string, image: () => Promise<Buffer>, status = 413, code = 'ErrorMessageSizeExceeded'): Attack {
   return {
     name,
