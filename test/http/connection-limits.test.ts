@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { createFrontServer, MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
+import { createFrontServer, MAX_UNANSWERED_PER_CONNECTION, tlsPairOf } from '../../src/http/front-server.js';
 import { addLoopbackAddresses, documentationNetworks } from '../support/loopback-addresses.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -71,51 +71,58 @@ function pipelined(socket: Socket, request: string, count: number): Promise<numb
 }
 
 describe('a connection whose client stops reading its answer', () => {
-  it('is closed once nothing has moved on it for BRIDGE_IDLE_TIMEOUT_SECONDS, its answer unfinished', async () => {
-    const limits = {
-      maxConnections: 10,
-      maxConnectionsPerClient: 10,
-      trustedProxies: '',
-      headersTimeoutMs: 5_000,
-      requestTimeoutMs: 10_000,
-      idleTimeoutMs: 300,
-      refused: { perClient: 0, overall: 0 },
-    };
-    const piece = Buffer.alloc(1024 * 1024, 'x');
-    const servers: Server[] = [];
-    const readers: Socket[] = [];
-    let answered: ServerResponse | undefined;
-    const cut = new Promise<void>((resolve, reject) => {
-      const front = createFrontServer({ certFile: '', keyFile: '' }, undefined, limits, (_req, res) => {
-        answered = res;
-        res.once('close', () => resolve());
-        res.writeHead(200, { 'content-length': String(256 * piece.length) });
-        // 256 MiB, written as fast as the connection takes it: far more than the sockets' buffers hold.
-        const more = () => {
-          for (let i = 0; i < 256 && !res.destroyed; i++) if (!res.write(piece)) return void res.once('drain', more);
-        };
-        more();
+  for (const tls of [false, true]) {
+    it(`is closed once nothing has moved on it for BRIDGE_IDLE_TIMEOUT_SECONDS, its answer unfinished (${tls ? 'HTTPS' : 'HTTP'})`, async () => {
+      const limits = {
+        maxConnections: 10,
+        maxConnectionsPerClient: 10,
+        trustedProxies: '',
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 10_000,
+        idleTimeoutMs: 300,
+        refused: { perClient: 0, overall: 0 },
+      };
+      const dir = mkdtempSync(join(tmpdir(), 'epb-idle-'));
+      const files = tls ? makeSelfSignedCertificate(dir, { name: 'server', commonName: 'idle', altNames: 'IP:127.0.0.1' }) : { certFile: '', keyFile: '' };
+      const piece = Buffer.alloc(1024 * 1024, 'x');
+      const servers: Server[] = [];
+      const readers: Socket[] = [];
+      let answered: ServerResponse | undefined;
+      const cut = new Promise<void>((resolve, reject) => {
+        const front = createFrontServer(files, tlsPairOf(files), limits, (_req, res) => {
+          answered = res;
+          res.once('close', () => resolve());
+          res.writeHead(200, { 'content-length': String(256 * piece.length) });
+          // 256 MiB, written as fast as the connection takes it: far more than the sockets' buffers hold.
+          const more = () => {
+            for (let i = 0; i < 256 && !res.destroyed; i++) if (!res.write(piece)) return void res.once('drain', more);
+          };
+          more();
+        });
+        servers.push(front.server);
+        listening(front.server)
+          .then(async ({ port }) => {
+            const socket = await open(port);
+            const reader = tls ? tlsConnect({ socket, ca: readFileSync(files.certFile), checkServerIdentity: () => undefined }) : socket;
+            reader.on('error', () => {});
+            reader.write('GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n');
+            // Never reads: the server's writes stop completing once the buffers are full.
+            reader.pause();
+            readers.push(reader);
+          })
+          .catch(reject);
       });
-      servers.push(front.server);
-      listening(front.server)
-        .then(async ({ port }) => {
-          const reader = await open(port);
-          reader.write('GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n');
-          // Never reads: the server's writes stop completing once the buffers are full.
-          reader.pause();
-          readers.push(reader);
-        })
-        .catch(reject);
+      try {
+        await cut;
+        expect(answered?.writableFinished, 'the answer was cut, not finished').to.equal(false);
+        expect(answered?.destroyed, 'its connection closed').to.equal(true);
+      } finally {
+        for (const reader of readers.splice(0)) reader.destroy();
+        for (const server of servers.splice(0)) server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
-    try {
-      await cut;
-      expect(answered?.writableFinished, 'the answer was cut, not finished').to.equal(false);
-      expect(answered?.destroyed, 'its connection closed').to.equal(true);
-    } finally {
-      for (const reader of readers.splice(0)) reader.destroy();
-      for (const server of servers.splice(0)) server.close();
-    }
-  });
+  }
 });
 
 describe('connection limits of the public port', () => {
@@ -259,10 +266,11 @@ describe('connection limits of the public port', () => {
   it('sets 20 s for headers, 60 s for a whole request, 120 s idle and 10,000 connections by default', async () => {
     t = await startTestBridge();
     const { server } = t.bridge;
-    expect({ headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout, idle: server.timeout }).to.deep.equal({
+    // The idle limit is the front server's own look over its connections (closingIdle), shown at work above; its default is the setting's.
+    expect({ headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout, idleSeconds: loadConfig({}).idleTimeoutSeconds }).to.deep.equal({
       headersTimeout: 20_000,
       requestTimeout: 60_000,
-      idle: 120_000,
+      idleSeconds: 120,
     });
     expect(server.maxConnections).to.equal(10_000);
   });
