@@ -14,7 +14,8 @@ import type { Store } from '../store/store.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { advertisedUrls, type AdvertisedUrls } from './exchange-server.js';
 import { decodedSegment } from '../http/request-target.js';
-import { answerJsonAutodiscover } from './json-autodiscover.js';
+import { answerJsonAutodiscover, jsonFailure } from './json-autodiscover.js';
+import { queryValue } from '../http/query-parameter.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
 import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
 
@@ -93,8 +94,15 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   }
 
   function serveJson(context: RequestContext, path: string, query: URLSearchParams, urls: AdvertisedUrls): void {
-    const email = path.length > JSON_PATH.length ? decodedSegment(path.slice(JSON_V1_PREFIX.length)) : parameter(query, 'Email');
-    const answer = answerJsonAutodiscover(email, parameter(query, 'Protocol'), urls);
+    let answer;
+    try {
+      const email = path.length > JSON_PATH.length ? decodedSegment(path.slice(JSON_V1_PREFIX.length)) : (queryValue(query, 'Email') ?? '');
+      answer = answerJsonAutodiscover(email, queryValue(query, 'Protocol') ?? '', urls);
+    } catch (error) {
+      // A parameter given twice or in brackets: neither is picked for the client (queryValue).
+      if (!(error instanceof BridgeError)) throw error;
+      answer = jsonFailure('InvalidRequest', error.message);
+    }
     write(context, answer.status, 'application/json; charset=utf-8', answer.body);
   }
 
@@ -184,10 +192,3 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
  * back to POX, which ews-javascript-api does not implement.
  */
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, 'x-soap-enabled': 'True' });
-
-/** Query parameter names are case-insensitive on IIS (`protocol=ews` works as well as `Protocol=EWS`). */
-function parameter(query: URLSearchParams, name: string): string {
-  const lower = name.toLowerCase();
-  for (const [key, value] of query) if (key.toLowerCase() === lower) return value;
-  return '';
-}

@@ -24,10 +24,11 @@ export interface JsonAnswer {
 export function answerJsonAutodiscover(email: string, protocol: string, urls: AdvertisedUrls): JsonAnswer {
   const known = PROTOCOLS.get(protocol.toLowerCase());
   if (!known) {
-    return failure('InvalidProtocol', `The given protocol value '${protocol.slice(0, 64)}' is invalid. Supported values are '${SUPPORTED}'`);
+    return jsonFailure('InvalidProtocol', `The given protocol value '${protocol.slice(0, 64)}' is invalid. Supported values are '${SUPPORTED}'`);
   }
-  if (!isSmtpAddress(email)) return failure('InvalidUser', `'${email.slice(0, 320)}' is not an email address.`);
+  if (!isSmtpAddress(email)) return jsonFailure('InvalidUser', `'${email.slice(0, 320)}' is not an email address.`);
   return { status: 200, body: JSON.stringify({ Protocol: known.name, Url: known.url(urls) }) };
 }
 
-const failure = (code: string, message: string): JsonAnswer => ({ status: 400, body: JSON.stringify({ ErrorCode: code, ErrorMessage: message }) });
+/** Exchange's JSON error shape, status 400. */
+export const jsonFailure = (code: string, message: string): JsonAnswer => ({ status: 400, body: JSON.stringify({ ErrorCode: code, ErrorMessage: message }) });

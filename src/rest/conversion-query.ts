@@ -11,7 +11,7 @@ import {
   withinSide,
 } from '../domain/image-conversion.js';
 import type { PhotoSize } from '../domain/size-code.js';
-import { queryValue } from './query-parameter.js';
+import { queryValue } from '../http/query-parameter.js';
 
 const SIDE = /^[1-9]\d{0,2}$/;
 

@@ -7,7 +7,7 @@ import { telUri } from '../domain/phone-uri.js';
 import type { DirectoryEntry, Store } from '../store/store.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
-import { queryOf, queryValue } from './query-parameter.js';
+import { queryOf, queryValue } from '../http/query-parameter.js';
 
 export const MAX_SEARCH_LENGTH = 200;
 export const MAX_PAGE_SIZE = 100;

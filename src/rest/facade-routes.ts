@@ -11,7 +11,7 @@ import { findPeople, isSearchScope } from '../people/find-people.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { queryOf, queryValue } from './query-parameter.js';
+import { queryOf, queryValue } from '../http/query-parameter.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';

@@ -13,7 +13,7 @@ import { callerTurn } from '../http/caller-turns.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { queryValue } from './query-parameter.js';
+import { queryValue } from '../http/query-parameter.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';

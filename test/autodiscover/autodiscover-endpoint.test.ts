@@ -357,6 +357,18 @@ describe('Autodiscover front door', () => {
       expect([noAddress.status, noAddress.body.ErrorCode]).to.deep.equal([400, 'InvalidUser']);
     });
 
+    it('answers a parameter given twice or in brackets with 400 InvalidRequest naming it, never one of the values picked', async () => {
+      for (const [path, name] of [
+        ['/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol=EWS&protocol=AutodiscoverV1', 'Protocol'],
+        ['/autodiscover/autodiscover.json?Email=alex.wilber@contoso.example&EMAIL=mallory@contoso.example&Protocol=EWS', 'Email'],
+        ['/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol[]=EWS', 'Protocol'],
+      ] as const) {
+        const res = await get(path);
+        expect([res.status, res.body.ErrorCode], path).to.deep.equal([400, 'InvalidRequest']);
+        expect(res.body.ErrorMessage, path).to.contain(`'${name}' parameter`);
+      }
+    });
+
     it('refuses a Host header that names no host', async () => {
       const res = await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/a@contoso.example?Protocol=EWS').set('Host', 'evil.example/x?');
       expect(res.status).to.equal(400);
