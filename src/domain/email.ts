@@ -1,4 +1,4 @@
-import { domainToUnicode } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { BridgeError } from './errors.js';
 
 // Deliberately plain: one @, no spaces, control characters or angle brackets, a dot in the
@@ -65,6 +65,14 @@ export function withUnicodeDomain(address: string): string {
   const at = address.lastIndexOf('@');
   if (at < 0 || !A_LABEL.test(address.slice(at))) return address;
   const domain = domainToUnicode(address.slice(at + 1));
+  return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
+}
+
+/** The address with its domain's U-labels as A-labels (RFC 5890), as a protocol that takes only ASCII hostnames writes it; one without `@`, or whose domain IDNA refuses, as it is. */
+export function withAsciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0 || ASCII.test(address.slice(at + 1))) return address;
+  const domain = domainToASCII(address.slice(at + 1));
   return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
 }
 

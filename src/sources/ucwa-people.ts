@@ -1,3 +1,4 @@
+import { withAsciiDomain } from '../domain/email.js';
 import { InconclusiveAnswerError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { linkOf, readJson, isUcwaNotFound, ucwaFailure, type UcwaApplication, type UcwaClient, type UcwaResource } from './ucwa-client.js';
 
@@ -29,7 +30,7 @@ const REMEMBERED_CONTACTS = 10_000;
 const JSON_ACCEPT = { Accept: 'application/json' };
 
 export function personBySip(sip: string): UcwaPersonQuery {
-  const key = sip.toLowerCase();
+  const key = sipUri(sip);
   return { key, query: key.slice('sip:'.length), matches: (contact) => uriOf(contact) === key };
 }
 
@@ -44,9 +45,19 @@ export function personByEmail(email: string): UcwaPersonQuery {
   };
 }
 
-/** A contact's `uri` (contact_ref), in lower case: SIP addresses compare without case. */
+/** A contact's `uri` (contact_ref), as sipUri writes one. */
 function uriOf(contact: UcwaResource): string {
-  return typeof contact.uri === 'string' ? contact.uri.toLowerCase() : '';
+  return typeof contact.uri === 'string' ? sipUri(contact.uri) : '';
+}
+
+/**
+ * A SIP address as it is searched for and compared: lower case (SIP addresses compare
+ * without case), its domain in A-labels. A SIP URI's host is a hostname (RFC 3261 §25.1:
+ * `hostname = *( domainlabel "." ) toplabel`, letters, digits and hyphens), so Skype keeps
+ * and answers `sip:jürgen@xn--bcher-kva.example`, where the directory keeps bücher.example.
+ */
+function sipUri(address: string): string {
+  return withAsciiDomain(address).toLowerCase();
 }
 
 /**

@@ -128,6 +128,23 @@ describe('Skype for Business UCWA source', () => {
       expect(sim.counts).to.include({ searches: 2, contactReads: 2 });
     });
 
+    it('asks Skype for a SIP address with an internationalised domain in its A-labels, as a SIP URI writes it, though the directory keeps its U-labels', async () => {
+      // RFC 3261 §25.1: a SIP URI's host is a hostname of letters, digits and hyphens.
+      const juergen: UcwaPerson = {
+        sip: 'sip:juergen@xn--bcher-kva.example',
+        name: 'Jürgen',
+        emails: ['juergen@xn--bcher-kva.example'],
+        photo: await samplePhoto(64, 64),
+      };
+      book.push(juergen);
+      try {
+        expect(await fetch(user('juergen@bücher.example', 'sip:Juergen@bücher.example'))).to.deep.equal({ kind: 'photo', bytes: juergen.photo });
+        expect(sim.lastSearch?.query).to.equal('juergen@xn--bcher-kva.example');
+      } finally {
+        book.pop();
+      }
+    });
+
     it('finds a contact by its ucwaPerson reference (sip: optional), before any SIP address or email', async () => {
       expect(await fetch(contact(['someone.else@contoso.com'], 'lee.gu@fabrikam.com'))).to.deep.include({ kind: 'photo' });
       expect(await fetch(user('alex.wilber@contoso.com', 'sip:AlexW@contoso.com', { ucwaPerson: 'sip:lee.gu@fabrikam.com' }))).to.deep.equal({
