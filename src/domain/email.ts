@@ -62,18 +62,21 @@ export function canonicalUpToAsciiCase(address: string): string {
 
 /** The address (or login name) with its domain's A-labels as U-labels, as canonicalSmtpAddress writes it; one without `@` or without an A-label as it is. */
 export function withUnicodeDomain(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 0 || !A_LABEL.test(address.slice(at))) return address;
-  const domain = domainToUnicode(address.slice(at + 1));
-  return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
+  return withDomain(address, (domain) => A_LABEL.test(`.${domain}`), domainToUnicode);
 }
 
-/** The address with its domain's U-labels as A-labels (RFC 5890), as a protocol that takes only ASCII hostnames writes it; one without `@`, or whose domain IDNA refuses, as it is. */
+/** The address with its domain's U-labels as A-labels (RFC 5890), as a protocol that takes only ASCII hostnames writes it; one without `@` or all ASCII as it is. */
 export function withAsciiDomain(address: string): string {
+  return withDomain(address, (domain) => !ASCII.test(domain), domainToASCII);
+}
+
+/** The address with its domain converted where `needed` says so; as it is where IDNA refuses the domain (node:url gives ""). */
+function withDomain(address: string, needed: (domain: string) => boolean, convert: (domain: string) => string): string {
   const at = address.lastIndexOf('@');
-  if (at < 0 || ASCII.test(address.slice(at + 1))) return address;
-  const domain = domainToASCII(address.slice(at + 1));
-  return domain === '' ? address : `${address.slice(0, at + 1)}${domain}`;
+  const domain = address.slice(at + 1);
+  if (at < 0 || !needed(domain)) return address;
+  const converted = convert(domain);
+  return converted === '' ? address : `${address.slice(0, at + 1)}${converted}`;
 }
 
 /**

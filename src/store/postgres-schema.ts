@@ -60,6 +60,35 @@ export async function migratePostgres(client: pg.ClientBase): Promise<SchemaUpgr
 /** Rows per round trip of a data step. */
 const DATA_STEP_BATCH = 5000;
 
+/**
+ * Hands `each` the rows `select` reads (a SELECT … WHERE, with the row's `id`), DATA_STEP_BATCH
+ * at a time in id order: a data step never holds a large table in memory.
+ */
+async function inIdBatches<Row extends { id: string }>(client: pg.ClientBase, select: string, each: (rows: Row[]) => Promise<void>): Promise<void> {
+  for (let after = '0'; ;) {
+    const { rows } = await client.query<Row>(`${select} AND id > $1 ORDER BY id LIMIT $2`, [after, DATA_STEP_BATCH]);
+    if (rows.length === 0) return;
+    after = rows.at(-1)!.id;
+    await each(rows);
+  }
+}
+
+/** Writes text `columns` of `table`'s rows by id, in one statement. */
+async function updateById<Row extends { id: string }>(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly (keyof Row & string)[],
+  rows: Row[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const types = columns.map((_, n) => `$${n + 2}::text[]`).join(', ');
+  await client.query(
+    `UPDATE ${table} r SET ${columns.map((column) => `${column} = t.${column}`).join(', ')}
+     FROM unnest($1::bigint[], ${types}) AS t(id, ${columns.join(', ')}) WHERE r.id = t.id`,
+    [rows.map((row) => row.id), ...columns.map((column) => rows.map((row) => row[column]))],
+  );
+}
+
 /** Writes the word-start keys of every users row without them: on upgrade, and after migrate-store's copy. */
 export async function fillUserSearchKeys(client: pg.ClientBase): Promise<void> {
   for (;;) {
@@ -87,18 +116,16 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
     await writeContactSearchColumns(client, 'true');
   },
   async canonicalizeAddresses(client) {
-    for (let after = '0'; ;) {
-      const { rows } = await client.query<UserAddresses & { id: string }>(
-        'SELECT id, email, manager, other_addresses::text AS other_addresses FROM users WHERE id > $1 ORDER BY id LIMIT $2',
-        [after, DATA_STEP_BATCH],
-      );
-      if (rows.length === 0) break;
-      after = rows.at(-1)!.id;
-      for (const row of rows) {
-        const canonical = canonicalAddressesOf(row);
-        if (canonical) await keepCanonicalUser(client, BigInt(row.id), canonical);
-      }
-    }
+    await inIdBatches<UserAddresses & { id: string }>(
+      client,
+      'SELECT id, email, manager, other_addresses::text AS other_addresses FROM users WHERE true',
+      async (rows) => {
+        for (const row of rows) {
+          const canonical = canonicalAddressesOf(row);
+          if (canonical) await keepCanonicalUser(client, BigInt(row.id), canonical);
+        }
+      },
+    );
     const { rows } = await client.query<{ mailbox: string }>('SELECT DISTINCT mailbox FROM contacts');
     for (const { mailbox } of rows) {
       const canonical = canonicalFormOf(mailbox);
@@ -114,45 +141,30 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
       else await client.query('UPDATE accounts SET username = $1 WHERE username = $2', [canonical, username]);
     }
   },
-  async canonicalizeContactAddresses(client) {
-    for (let after = '0'; ;) {
-      const { rows } = await client.query<ContactAddresses & { id: string }>(
-        'SELECT id, email1, email2, email3 FROM contacts WHERE id > $1 ORDER BY id LIMIT $2',
-        [after, DATA_STEP_BATCH],
-      );
-      if (rows.length === 0) return;
-      after = rows.at(-1)!.id;
-      const rewritten = rows.flatMap((row) => {
-        const canonical = canonicalContactAddressesOf(row);
-        return canonical ? [{ id: row.id, ...canonical }] : [];
-      });
-      if (rewritten.length === 0) continue;
-      await client.query(
-        `UPDATE contacts c SET email1 = t.email1, email2 = t.email2, email3 = t.email3
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, email1, email2, email3) WHERE c.id = t.id`,
-        [rewritten.map((row) => row.id), ...(['email1', 'email2', 'email3'] as const).map((column) => rewritten.map((row) => row[column]))],
-      );
-    }
-  },
-  async canonicalizeSipAddresses(client) {
-    for (let after = '0'; ;) {
-      const { rows } = await client.query<{ id: string; sip_address: string }>(
-        'SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL AND id > $1 ORDER BY id LIMIT $2',
-        [after, DATA_STEP_BATCH],
-      );
-      if (rows.length === 0) return;
-      after = rows.at(-1)!.id;
-      const rewritten = rows.flatMap((row) => {
-        const canonical = canonicalFormOf(row.sip_address);
-        return canonical === undefined ? [] : [{ id: row.id, sip_address: canonical }];
-      });
-      if (rewritten.length === 0) continue;
-      await client.query('UPDATE users u SET sip_address = t.sip_address FROM unnest($1::bigint[], $2::text[]) AS t(id, sip_address) WHERE u.id = t.id', [
-        rewritten.map((row) => row.id),
-        rewritten.map((row) => row.sip_address),
-      ]);
-    }
-  },
+  canonicalizeContactAddresses: (client) =>
+    inIdBatches<ContactAddresses & { id: string }>(client, 'SELECT id, email1, email2, email3 FROM contacts WHERE true', (rows) =>
+      updateById(
+        client,
+        'contacts',
+        ['email1', 'email2', 'email3'],
+        rows.flatMap((row) => {
+          const canonical = canonicalContactAddressesOf(row);
+          return canonical ? [{ id: row.id, ...canonical }] : [];
+        }),
+      ),
+    ),
+  canonicalizeSipAddresses: (client) =>
+    inIdBatches<{ id: string; sip_address: string }>(client, 'SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL', (rows) =>
+      updateById(
+        client,
+        'users',
+        ['sip_address'],
+        rows.flatMap((row) => {
+          const canonical = canonicalFormOf(row.sip_address);
+          return canonical === undefined ? [] : [{ id: row.id, sip_address: canonical }];
+        }),
+      ),
+    ),
 };
 
 /**
@@ -185,50 +197,43 @@ async function merge(client: pg.ClientBase, kept: bigint, gone: bigint): Promise
 /** Writes the search columns of the users rows `where` selects, where they are stale, and with them the word-start keys once the schema has them. */
 async function writeUserSearchColumns(client: pg.ClientBase, where: string, keys: 'columnsOnly' | 'withSearchKeys'): Promise<void> {
   const setKeys = keys === 'withSearchKeys' ? ', search_keys = t.search_keys::tsvector' : '';
-  for (let after = '0'; ;) {
-    const { rows } = await client.query<UserRow & StoredSearchColumns<SearchColumns> & { id: string }>(
-      `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs::text AS refs, name_key, search_names, search_other FROM users
-       WHERE ${where} AND id > $1 ORDER BY id LIMIT $2`,
-      [after, DATA_STEP_BATCH],
-    );
-    if (rows.length === 0) return;
-    after = rows.at(-1)!.id;
-    const stale = rows.flatMap((row) => {
-      const columns = searchColumnsOf(fromUserRow(row));
-      return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
-    });
-    if (stale.length === 0) continue;
-    await client.query(
-      `UPDATE users u SET name_key = t.name_key, search_names = t.search_names, search_other = t.search_other${setKeys}
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, name_key, search_names, search_other, search_keys)
-       WHERE u.id = t.id`,
-      [
-        stale.map((row) => row.id),
-        ...(['name_key', 'search_names', 'search_other'] as const).map((column) => stale.map((row) => row[column])),
-        stale.map((row) => searchKeys(row.search_names, row.search_other)),
-      ],
-    );
-  }
+  await inIdBatches<UserRow & StoredSearchColumns<SearchColumns> & { id: string }>(
+    client,
+    `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs::text AS refs, name_key, search_names, search_other FROM users WHERE ${where}`,
+    async (rows) => {
+      const stale = rows.flatMap((row) => {
+        const columns = searchColumnsOf(fromUserRow(row));
+        return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
+      });
+      if (stale.length === 0) return;
+      await client.query(
+        `UPDATE users u SET name_key = t.name_key, search_names = t.search_names, search_other = t.search_other${setKeys}
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, name_key, search_names, search_other, search_keys)
+         WHERE u.id = t.id`,
+        [
+          stale.map((row) => row.id),
+          ...(['name_key', 'search_names', 'search_other'] as const).map((column) => stale.map((row) => row[column])),
+          stale.map((row) => searchKeys(row.search_names, row.search_other)),
+        ],
+      );
+    },
+  );
 }
 
 /** Writes the search columns of the contacts rows `where` selects, where they are stale. */
 async function writeContactSearchColumns(client: pg.ClientBase, where: string): Promise<void> {
-  for (let after = '0'; ;) {
-    const { rows } = await client.query<ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: string }>(
-      `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where} AND id > $1 ORDER BY id LIMIT $2`,
-      [after, DATA_STEP_BATCH],
-    );
-    if (rows.length === 0) return;
-    after = rows.at(-1)!.id;
-    const stale = rows.flatMap((row) => {
-      const columns = contactSearchColumnsOfRow(row);
-      return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
-    });
-    if (stale.length === 0) continue;
-    await client.query(
-      `UPDATE contacts c SET name_key = t.name_key, search_names = t.search_names
-       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, name_key, search_names) WHERE c.id = t.id`,
-      [stale.map((row) => row.id), stale.map((row) => row.name_key), stale.map((row) => row.search_names)],
-    );
-  }
+  await inIdBatches<ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: string }>(
+    client,
+    `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where}`,
+    (rows) =>
+      updateById(
+        client,
+        'contacts',
+        ['name_key', 'search_names'],
+        rows.flatMap((row) => {
+          const columns = contactSearchColumnsOfRow(row);
+          return searchColumnsStale(row, columns) ? [{ id: row.id, ...columns }] : [];
+        }),
+      ),
+  );
 }

@@ -906,9 +906,6 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     writeContactSearchColumns(db, 'true');
   },
   canonicalizeAddresses(db) {
-    const batch = db.prepare<[number], UserAddresses & { id: number }>(
-      'SELECT id, email, manager, other_addresses FROM users WHERE id > ? ORDER BY id LIMIT 10000',
-    );
     // email is COLLATE NOCASE: the row another spelling of the address is, whatever its ASCII case.
     const holder = db.prepare<[string, number], { id: number }>('SELECT id FROM users WHERE email = ? AND id <> ?');
     // The photo of the user that goes stays with the one kept, when that one has none of its own.
@@ -921,18 +918,16 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
       remove.run(gone);
     };
     const update = db.prepare('UPDATE users SET email = @email, manager = @manager, other_addresses = @other_addresses WHERE id = @id');
-    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) {
-        const canonical = canonicalAddressesOf(row);
-        if (!canonical) continue;
-        const other = holder.get(canonical.email, row.id)?.id;
-        if (other !== undefined && other < row.id) {
-          merge(other, row.id);
-          continue;
-        }
-        if (other !== undefined) merge(row.id, other);
-        update.run({ id: row.id, ...canonical });
+    for (const row of rowsById<UserAddresses & { id: number }>(db, 'SELECT id, email, manager, other_addresses FROM users WHERE true')) {
+      const canonical = canonicalAddressesOf(row);
+      if (!canonical) continue;
+      const other = holder.get(canonical.email, row.id)?.id;
+      if (other !== undefined && other < row.id) {
+        merge(other, row.id);
+        continue;
       }
+      if (other !== undefined) merge(row.id, other);
+      update.run({ id: row.id, ...canonical });
     }
     const rename = db.prepare<[string, string]>('UPDATE contacts SET mailbox = ? WHERE mailbox = ?');
     for (const mailbox of db.prepare<[], string>('SELECT DISTINCT mailbox FROM contacts').pluck().all()) {
@@ -951,27 +946,17 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     }
   },
   canonicalizeContactAddresses(db) {
-    const batch = db.prepare<[number], ContactAddresses & { id: number }>(
-      `SELECT id, email1, email2, email3 FROM contacts WHERE id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
-    );
     const update = db.prepare('UPDATE contacts SET email1 = @email1, email2 = @email2, email3 = @email3 WHERE id = @id');
-    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) {
-        const canonical = canonicalContactAddressesOf(row);
-        if (canonical) update.run({ id: row.id, ...canonical });
-      }
+    for (const row of rowsById<ContactAddresses & { id: number }>(db, 'SELECT id, email1, email2, email3 FROM contacts WHERE true')) {
+      const canonical = canonicalContactAddressesOf(row);
+      if (canonical) update.run({ id: row.id, ...canonical });
     }
   },
   canonicalizeSipAddresses(db) {
-    const batch = db.prepare<[number], { id: number; sip_address: string }>(
-      `SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
-    );
     const update = db.prepare<[string, number]>('UPDATE users SET sip_address = ? WHERE id = ?');
-    for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-      for (const row of rows) {
-        const canonical = canonicalFormOf(row.sip_address);
-        if (canonical !== undefined) update.run(canonical, row.id);
-      }
+    for (const row of rowsById<{ id: number; sip_address: string }>(db, 'SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL')) {
+      const canonical = canonicalFormOf(row.sip_address);
+      if (canonical !== undefined) update.run(canonical, row.id);
     }
   },
 };
@@ -979,31 +964,28 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
 /** Rows a data step reads at once, so that a large directory is never all in memory. */
 const DATA_STEP_BATCH = 10_000;
 
+/** The rows `select` reads (a SELECT … WHERE, with the row's `id`), read DATA_STEP_BATCH at a time in id order. */
+function* rowsById<Row extends { id: number }>(db: Database.Database, select: string): Generator<Row> {
+  const batch = db.prepare<[number], Row>(`${select} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`);
+  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) yield* rows;
+}
+
 /** Writes the search columns of the users rows `where` selects, where they are stale; only the columns the step's schema already has are read. */
 function writeUserSearchColumns(db: Database.Database, where: string): void {
   const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
-  const batch = db.prepare<[number], UserRow & StoredSearchColumns<SearchColumns> & { id: number }>(
-    `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs, name_key, search_names, search_other FROM users
-     WHERE ${where} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
-  );
-  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-    for (const row of rows) {
-      const columns = searchColumnsOf(fromUserRow(row));
-      if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
-    }
+  const select = `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs, name_key, search_names, search_other FROM users WHERE ${where}`;
+  for (const row of rowsById<UserRow & StoredSearchColumns<SearchColumns> & { id: number }>(db, select)) {
+    const columns = searchColumnsOf(fromUserRow(row));
+    if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
   }
 }
 
 /** Writes the search columns of the contacts rows `where` selects, where they are stale. */
 function writeContactSearchColumns(db: Database.Database, where: string): void {
   const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
-  const batch = db.prepare<[number], ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: number }>(
-    `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`,
-  );
-  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
-    for (const row of rows) {
-      const columns = contactSearchColumnsOfRow(row);
-      if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
-    }
+  const select = `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where}`;
+  for (const row of rowsById<ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: number }>(db, select)) {
+    const columns = contactSearchColumnsOfRow(row);
+    if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
   }
 }
