@@ -440,7 +440,12 @@ export class PhotoService {
       return { ...asStored, failed: result.failure };
     }
     const fetched = result.kind === 'photo' ? { photo: result.photo, source: result.source } : null;
-    const recorded = await this.record(owner, fetched, stored);
+    // "No photo" over nothing stored changes nothing, since the store keeps no record of a
+    // "no photo" (no row, not even when the sources were asked): no write is tried. One would
+    // only take the write lock, and a store taking no writes (a standby, a read-only file)
+    // would refuse it, leaving the answer believed as briefly as an unrecorded one instead of
+    // the no-photo TTL. The read below, as after a record that found another photo, serves an upload made meanwhile.
+    const recorded = fetched || stored ? await this.record(owner, fetched, stored) : false;
     if (recorded === REFUSED) return unrecorded(fetched);
     // The sources may take seconds: a photo uploaded or imported meanwhile is kept, and served.
     if (!recorded) return { photo: (await this.store.getPhotoInfo(owner)) ?? null };

@@ -623,6 +623,8 @@ describe('PhotoService', () => {
      * it "for reading and writing if possible, or reading only if the file is write protected" (https://www.sqlite.org/c3ref/open.html).
      */
     const takingWrites = (on: SqliteStore, writes: boolean) => (on as unknown as { db: Database.Database }).db.pragma(`query_only = ${!writes}`);
+    /** The write transactions the store has tried, refused ones too. */
+    const writesOf = (on: SqliteStore) => (on as unknown as { writes: number }).writes;
 
     it("serves the source's photo from memory while the store's file may not be written, without a row; one warning per person and cause", async () => {
       const hr = flaky();
@@ -647,6 +649,32 @@ describe('PhotoService', () => {
       } finally {
         await readOnly.close();
         writable();
+      }
+    });
+
+    it('answers "no photo" over nothing stored without a write, believed for the whole no-photo TTL while another process holds the write lock', async () => {
+      const hr = flaky();
+      hr.answer = null;
+      // A long import, say: it holds the write lock, and a write here is refused at once (no wait).
+      const importer = new Database(databasePath);
+      const busy = new SqliteStore(databasePath, { busyTimeoutMs: 0 });
+      try {
+        importer.exec('BEGIN IMMEDIATE');
+        const lines: string[] = [];
+        const photos = withSource(busy, hr, lines);
+        const writesBefore = writesOf(busy);
+        expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+        timePasses(CACHE.noPhotoTtlMs - 1);
+        expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+        expect(hr.calls, 'believed for noPhotoTtlMs').to.equal(1);
+        timePasses(2);
+        expect(await photos.photo(userOwner(CAROL), 96)).to.equal(null);
+        expect(hr.calls, 'asked again after it').to.equal(2);
+        expect(writesOf(busy) - writesBefore, 'write transactions tried').to.equal(0);
+        expect(refusalsLogged(lines)).to.deep.equal([]);
+      } finally {
+        importer.close();
+        await busy.close();
       }
     });
 
@@ -735,6 +763,7 @@ describe('PhotoService', () => {
 
     for (const [answer, situation] of [
       ['a photo', 'with no photo stored'],
+      ['no photo', 'with no photo stored'],
       ['no photo', 'over a stored photo of theirs, due for a refresh'],
     ] as const) {
       it(`keeps an upload made while the source is asked, which answers ${answer} ${situation}`, async () => {
