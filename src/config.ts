@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { withoutTrailingSlashes } from './domain/plain-text.js';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
@@ -35,7 +36,7 @@ const publicUrlSchema = z
     const problem = publicUrlProblem(value);
     if (problem) context.addIssue({ code: 'custom', message: problem });
   })
-  .transform((url) => url.replace(/\/+$/, ''));
+  .transform(withoutTrailingSlashes);
 
 function publicUrlProblem(value: string): string | undefined {
   if (value === '') return undefined;

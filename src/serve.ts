@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge, prepareSettings } from './bridge.js';
 import { unknownEnvironmentSettings, type Config } from './config.js';
+import { withoutTrailingSlashes } from './domain/plain-text.js';
 import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
 import { createLogger } from './logger.js';
@@ -74,7 +75,7 @@ export async function serve(config: Config): Promise<void> {
 async function banner(base: string, config: Config, store: Store): Promise<string> {
   const lines = [`\news-photo-bridge is listening on ${base}  (database: ${storeLocation(config)})`];
   // Where people reach it: behind a proxy, the public URL rather than the listener's address.
-  const reachAt = config.publicUrl === '' ? base : config.publicUrl.replace(/\/+$/, '');
+  const reachAt = config.publicUrl === '' ? base : withoutTrailingSlashes(config.publicUrl);
   const demo = await store.getAccount(DEMO_LOGIN.username);
   const login = demo && (await verifyPassword(DEMO_LOGIN.password, demo.passwordHash)) ? `${DEMO_LOGIN.username}:${DEMO_LOGIN.password}` : undefined;
   const credentials = config.allowAnonymousRead ? '' : `-u '${login ?? 'USER:PASSWORD'}' `;

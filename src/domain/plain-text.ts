@@ -23,3 +23,13 @@ export function clip(text: string, max: number): string {
 export function asciiLower(text: string): string {
   return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
+
+/**
+ * `text` without the slashes it ends with. A scan from the end: `/\/+$/` tries every run
+ * of slashes from each of its starts, quadratic in a run that does not end the text.
+ */
+export function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '/') end--;
+  return text.slice(0, end);
+}

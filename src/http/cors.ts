@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 
 const BATCH_PATHS: ReadonlySet<string> = new Set(['/v1.0/$batch', '/beta/$batch']);
 
@@ -31,7 +32,7 @@ export class CorsPolicy {
     this.origins = new Set(
       originList
         .split(',')
-        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .map((origin) => withoutTrailingSlashes(origin.trim()))
         .filter(Boolean),
     );
   }

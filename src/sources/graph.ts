@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { ClientCredentialsToken } from './graph-token.js';
@@ -13,7 +14,7 @@ const urlSetting = (fallback: string) =>
   z
     .url({ protocol: /^https?$/ })
     .default(fallback)
-    .transform((value) => value.replace(/\/+$/, ''));
+    .transform(withoutTrailingSlashes);
 
 const schema = z.strictObject({
   /** The tenant's id or one of its domains (`contoso.onmicrosoft.com`). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { blankSecrets } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
@@ -10,7 +11,7 @@ import { httpFailure } from './upstream-http.js';
 
 const loginUrl = z
   .url({ protocol: /^https?$/ })
-  .transform((url) => url.replace(/\/+$/, ''))
+  .transform(withoutTrailingSlashes)
   .optional();
 
 /**

@@ -1,4 +1,5 @@
 import { SingleFlight } from '../single-flight.js';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { hostAllowed, outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { jsonOf } from './superoffice-system-user.js';
@@ -128,7 +129,7 @@ export function tenantRoot(endpoint: string, stateUrl: string, policy: OutboundP
   const state = new URL(stateUrl);
   const otherPort = url.port !== '' && url.hostname !== state.hostname;
   if (url.protocol !== state.protocol || otherPort || url.username || url.password || endpoint.includes('?') || url.hash) return undefined;
-  return hostAllowed(url.hostname, policy.allowedHosts) ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : undefined;
+  return hostAllowed(url.hostname, policy.allowedHosts) ? `${url.origin}${withoutTrailingSlashes(url.pathname)}` : undefined;
 }
 
 function trustedUntil(validUntil: unknown): number {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
@@ -12,7 +13,7 @@ import { httpFailure, upstreamPolicy } from './upstream-http.js';
 const ENTITIES = { person: 'Person', company: 'Contact' } as const;
 const entityKind = z.enum(['person', 'company']);
 
-const httpUrl = z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, ''));
+const httpUrl = z.url({ protocol: /^https?$/ }).transform(withoutTrailingSlashes);
 
 const schema = z.strictObject({
   /** Up to the tenant: `https://online.superoffice.com/Cust12345`, or an on-site `https://crm.example.com/SuperOffice`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { MisconfiguredSourceError, NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
@@ -12,7 +13,7 @@ export function baseUrlSetting(fallback: string) {
   return z
     .url({ protocol: /^https?$/ })
     .default(fallback)
-    .transform((url) => url.replace(/\/+$/, ''));
+    .transform(withoutTrailingSlashes);
 }
 
 /** Settings every WhatsApp gateway source has: where its numbers are, and how its photo links are fetched. */

@@ -22,6 +22,7 @@ import { retryAfterMs } from '../../src/sources/upstream-http.js';
 import { repeated } from '../simulators/photo-faults.js';
 import { startSuperOfficeSimulator, type SuperOfficeSimulator } from '../simulators/superoffice.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { LONG_RUN } from '../support/long-run.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, type TestBridge } from '../support/test-bridge.js';
@@ -246,6 +247,10 @@ describe('SuperOffice source', () => {
       ]) {
         expect(root(endpoint), endpoint).to.equal(undefined);
       }
+      // The path is the answer's: a long run of slashes inside it is kept, one that ends it dropped.
+      const slashes = '/'.repeat(LONG_RUN);
+      expect(root(`https://online2.superoffice.com/Cust1${slashes}x`)).to.equal(`https://online2.superoffice.com/Cust1${slashes}x`);
+      expect(root(`https://online2.superoffice.com/Cust1${slashes}`)).to.equal('https://online2.superoffice.com/Cust1');
       // A lab's state API on its own host may name another port of that host.
       expect(tenantRoot('http://127.0.0.1:5555/Cust1', 'http://127.0.0.1:4444/api/state', { ...policy, allowedHosts: ['127.0.0.1'] })).to.equal(
         'http://127.0.0.1:5555/Cust1',
