@@ -132,6 +132,38 @@ export function unauthenticatedHeldBodies(): Attack {
 }
 
 /** Attacks on the HTTP front door, the store and the CLI, against the main bridge. */
+/** Requests sent one after another, each with one Forwarded token that fills what node reads of a request's headers (16 KB). */
+const LONG_FORWARDED = { count: 20, tokenBytes: 15 * 1024 };
+
+/**
+ * Behind a trusted proxy, which passes a client's Forwarded on: one 15 KB token without `=`.
+ * The parser tried a key from each of its letters, 0.5 s of the event loop per request.
+ */
+export const longForwardedTokens: Attack = {
+  name: `${LONG_FORWARDED.count} requests with Forwarded: a ${LONG_FORWARDED.tokenBytes / 1024} KB token without =, no login`,
+  async run(bridge) {
+    const headers = { forwarded: `${'a'.repeat(LONG_FORWARDED.tokenBytes)};for=192.0.2.60` };
+    const statuses: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < LONG_FORWARDED.count; i++) {
+      const answer = await rawRequest(`${bridge.base}/ews/exchange.asmx/s/GetUserPhoto?email=${BENCH_USER.email}&size=HR96x96`, { headers });
+      statuses.push(answer.status);
+      bytes += answer.body.length;
+    }
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes,
+      checks: [
+        check(
+          `each 401 (${tally(statuses)})`,
+          statuses.every((status) => status === 401),
+        ),
+      ],
+    };
+  },
+};
+
 export function httpAttacks(dir: string, databasePath: string, photoPath: string): Attack[] {
   return [
     {

@@ -1,9 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { AddressList } from '../../src/http/address-list.js';
+import { TrustedProxies } from '../../src/http/trusted-proxy.js';
 import { createLogger } from '../../src/logger.js';
+import { LONG_RUN } from '../support/long-run.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -110,6 +113,19 @@ describe('behind a reverse proxy', () => {
       const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set('X-Request-Id', 'proxy-trace-42').expect(200);
       expect(res.headers['request-id']).to.equal('proxy-trace-42');
       expect(await clientLogged('proxy-trace-42')).to.be.a('string');
+    });
+
+    it('reads Forwarded past a long token without =, as the bridge and a request of 15 KB of it', async () => {
+      const proxies = new TrustedProxies(LOOPBACK);
+      const from = (forwarded: string) => proxies.clientAddress({ socket: { remoteAddress: '127.0.0.1' }, headers: { forwarded } } as IncomingMessage);
+      expect(from(`${'a'.repeat(LONG_RUN)};for=192.0.2.60`)).to.equal('192.0.2.60');
+      expect(from(`for=192.0.2.61;x-${'a'.repeat(LONG_RUN)}`)).to.equal('192.0.2.61');
+      const res = await request(t.bridge.server)
+        .get(PHOTO_URL)
+        .set('Authorization', basic(READER))
+        .set('Forwarded', `${'a'.repeat(15 * 1024)};for=192.0.2.62`)
+        .expect(200);
+      expect(await clientLogged(res.headers['request-id'] as string)).to.equal('192.0.2.62');
     });
 
     it('logs the forwarded client address', async () => {
