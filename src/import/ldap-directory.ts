@@ -121,9 +121,13 @@ function setManagers(managerDns: ReadonlyMap<DirectoryUser, string>, dnByMail: R
   }
 }
 
-/** DNs as servers write them differ in case and in spaces around separators. */
-function comparableDn(dn: string): string {
-  return dn.toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
+/**
+ * DNs as servers write them differ in case and in spaces around separators. A run of blanks
+ * next to a separator is dropped, and a run is tried from its first blank only: tried from
+ * each of its blanks, a long run without a separator cost time quadratic in its length.
+ */
+export function comparableDn(dn: string): string {
+  return dn.toLowerCase().replace(/(?<!\s)\s+(?=[,=+])|(?<=[,=+])\s+/g, '');
 }
 
 /** An entry as a directory record for toDirectoryUser, whether it came from a server or an LDIF file. */

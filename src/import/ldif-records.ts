@@ -95,9 +95,11 @@ function entryOf(record: LogicalLine[], problems: string[]): LdifEntry | undefin
 
 /** `name: text`, `name:: base64` or a reason prefixed with `problem:`. */
 function lineValue({ text }: LogicalLine): { name: string; value: string | Buffer } | `problem:${string}` {
-  const match = /^([A-Za-z0-9][A-Za-z0-9;.-]*):(:|<)?[ ]*(.*)$/.exec(text);
+  // The value is the rest of the line: matched as `[ ]*(.*)$`, a line terminator in it (a lone CR) made both give back blanks, quadratic in them.
+  const match = /^([A-Za-z0-9][A-Za-z0-9;.-]*):(:|<)? */.exec(text);
   if (!match) return `problem:not an LDIF line ('name: value' expected)`;
-  const [, name, kind, value] = match as unknown as [string, string, string | undefined, string];
+  const [prefix, name, kind] = match as unknown as [string, string, string | undefined];
+  const value = text.slice(prefix.length);
   if (kind === '<') return `problem:${name} is a URL; the bridge only imports values written in the file`;
   if (kind === undefined) return { name, value };
   const base64 = value.replace(/\s+/g, '');

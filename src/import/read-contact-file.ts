@@ -141,9 +141,11 @@ function phonesOf(card: ICAL.Component): { work?: string; cell?: string; home?: 
  * (`isub`, a domain context) are no part of the number dialled.
  */
 function writtenNumber(value: string): string {
-  const uri = /^tel:([^;]*)(.*)$/i.exec(value);
+  // The parameters are the rest of the value: matched as `(.*)$`, a line terminator after a `;` made the number give back digits, quadratic in them.
+  const uri = /^tel:([^;]*)/i.exec(value);
   if (!uri) return value;
-  const [, number = '', parameters = ''] = uri;
+  const [start, number = ''] = uri;
+  const parameters = value.slice(start.length);
   const context = /;phone-context=(\+[^;]*)/i.exec(parameters)?.[1];
   const extension = /;ext=([^;]*)/i.exec(parameters)?.[1];
   return (context ? `${context}-${number}` : number) + (extension ? ` ext. ${extension}` : '');

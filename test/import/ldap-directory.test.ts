@@ -6,11 +6,12 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
 import { ConfigError } from '../../src/config.js';
-import { ldapSettingsOf, readLdapDirectory } from '../../src/import/ldap-directory.js';
+import { comparableDn, ldapSettingsOf, readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { ldapSource } from '../../src/sources/ldap.js';
 import { DirectoryTimeoutError } from '../../src/sources/ldap-connection.js';
 import type { SourceSettings } from '../../src/sources/source-settings.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { LONG_RUN } from '../support/long-run.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
@@ -377,5 +378,18 @@ describe('importing the directory from LDAP', () => {
         "no source of type ldap is named 'graph' in the config file",
       );
     });
+  });
+});
+
+describe('DNs compared as servers write them', () => {
+  it('ignores case and blanks around separators, and keeps blanks inside a value', () => {
+    expect(comparableDn('CN=Adele Vance , OU = People,DC=Contoso+ UID=adele')).to.equal('cn=adele vance,ou=people,dc=contoso+uid=adele');
+    expect(comparableDn('cn=a ,  , b')).to.equal('cn=a,,b');
+  });
+
+  it('reads a long run of blanks with no separator after it, and one before a separator', () => {
+    const run = ' '.repeat(LONG_RUN);
+    expect(comparableDn(`cn=a${run}b,dc=x`)).to.equal(`cn=a${run}b,dc=x`);
+    expect(comparableDn(`cn=a${run},dc=x`)).to.equal('cn=a,dc=x');
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { readLdif, textOf } from '../../src/import/ldif-records.js';
+import { LONG_RUN } from '../support/long-run.js';
 
 // The examples of RFC 2849 (https://www.rfc-editor.org/rfc/rfc2849, section 3), as printed there.
 const EXAMPLE_2_FOLDED = `version: 1
@@ -157,5 +158,13 @@ describe('LDIF reader (RFC 2849)', () => {
       'line 6: photo is not base64',
       "line 8: a record starts with dn:, not 'cn:'",
     ]);
+  });
+
+  it('reads a value after a long run of blanks, a lone CR or a line separator in it too', () => {
+    const run = ' '.repeat(LONG_RUN);
+    const ldif = ['dn: cn=Run,dc=contoso,dc=com', `description:${run}x`, `title:${run}\rx`, `cn:${run}\u2028`, ''].join('\n');
+    const { entries, problems } = readLdif(ldif);
+    expect(problems).to.deep.equal([]);
+    expect(Object.fromEntries(entries[0]!.attributes)).to.deep.equal({ description: ['x'], title: ['\rx'], cn: ['\u2028'] });
   });
 });
