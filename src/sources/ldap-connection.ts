@@ -183,11 +183,19 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
     const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
     if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
     if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
-    // ldapts ends its message with the code again (" Code: 0x20"), all of it when the directory gave no diagnostic.
-    const diagnostic = error.message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, '').trim();
+    const diagnostic = diagnosticOf(error.message);
     return new Failure(`the directory answered ${error.name} (${error.code})${diagnostic ? `: ${diagnostic}` : ''}`, { cause: error });
   }
   return error;
+}
+
+/**
+ * What the directory said, from ldapts's message, which ends with the code again (" Code: 0x20"),
+ * all of it when the directory gave no diagnostic. The blanks before the code are tried from
+ * their first only: tried from each, a long run of them in a diagnostic was quadratic.
+ */
+export function diagnosticOf(message: string): string {
+  return message.replace(/(?<!\s)\s*Code: 0x[0-9a-f]+\s*$/i, '').trim();
 }
 
 /** Whether the directory referred the operation elsewhere (the name is in another domain or naming context). */

@@ -312,12 +312,21 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
       `the UCWA user resource did not ask for MsRtcOAuth (answered ${response.status}${header ? `, ${header.split(/\s/)[0]}` : ''})`,
     );
   }
-  const params = new Map([...challenge.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1]!.toLowerCase(), m[2] ?? m[3] ?? '']));
+  const params = challengeParameters(challenge);
   const grants = (params.get('grant_type') ?? '').split(',').map((grant) => grant.trim());
   if (!grants.includes('password')) throw new MisconfiguredSourceError(`UCWA does not offer the password grant (offers: ${grants.join(', ') || 'none'})`);
   const href = params.get('href');
   if (!href) throw new MisconfiguredSourceError('the MsRtcOAuth challenge names no token service');
   return new URL(href, userUrl).href;
+}
+
+/**
+ * The `name=value` pairs of a challenge (RFC 7235 §2.1 auth-params), names in lower case. A
+ * name is tried from a word's start only (\b): tried from each of its letters, a long word
+ * without `=` in an upstream's header was scanned to its end every time, quadratic.
+ */
+export function challengeParameters(challenge: string): Map<string, string> {
+  return new Map([...challenge.matchAll(/\b(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1]!.toLowerCase(), m[2] ?? m[3] ?? '']));
 }
 
 /** Signing in is the same for every person: a loop of redirects is a setup to mend, not one photo missing. */

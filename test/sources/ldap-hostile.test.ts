@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
+import { diagnosticOf } from '../../src/sources/ldap-connection.js';
 import { PermanentSourceError } from '../../src/sources/photo-source.js';
 import { startHostileDirectory, type HostileDirectory } from '../simulators/hostile-directory.js';
+import { LONG_RUN } from '../support/long-run.js';
 
 describe('LDAP source against a directory that sends without end', () => {
   let directory: HostileDirectory | undefined;
@@ -45,5 +47,15 @@ describe('LDAP source against a directory that sends without end', () => {
     expect(failure).to.be.instanceOf(PermanentSourceError);
     expect((failure as Error).message).to.equal(`the directory sent more than ${8 * 1024 * 1024} bytes for the import (importMaxMiB)`);
     expect(await directory.searchClosed()).to.be.below((8 + 16) * 1024 * 1024);
+  });
+});
+
+describe("a directory's diagnostic", () => {
+  it("is ldapts's message without the code it appends, past a long run of blanks too", () => {
+    expect(diagnosticOf('Insufficient access Code: 0x32')).to.equal('Insufficient access');
+    expect(diagnosticOf(' Code: 0x32')).to.equal('');
+    const blanks = ' '.repeat(LONG_RUN);
+    expect(diagnosticOf(`no${blanks}access${blanks}Code: 0x32`)).to.equal(`no${blanks}access`);
+    expect(diagnosticOf(`no${blanks}access Code: 0x32!`)).to.equal(`no${blanks}access Code: 0x32!`);
   });
 });

@@ -18,7 +18,9 @@ import {
   type PhotoSource,
 } from '../../src/sources/photo-source.js';
 import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
+import { challengeParameters } from '../../src/sources/ucwa-client.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
+import { LONG_RUN } from '../support/long-run.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -593,4 +595,25 @@ describe('UCWA photos through the bridge', () => {
       expect(sim.counts.photoRequests - before).to.equal(photoRequests);
     });
   }
+});
+
+describe("UCWA's MsRtcOAuth challenge", () => {
+  // Its shape in UCWA's documentation (Create an application, step 4), as the simulator sends it.
+  const challenge = 'href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"';
+
+  it('reads its parameters, names in lower case, quoted or not', () => {
+    expect(Object.fromEntries(challengeParameters(`${challenge}, Realm=lync`))).to.deep.equal({
+      href: 'https://lyncweb.contoso.com/WebTicket/oauthtoken',
+      grant_type: 'urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password',
+      realm: 'lync',
+    });
+  });
+
+  it('reads them past a long word without =', () => {
+    const word = 'a'.repeat(LONG_RUN);
+    expect(Object.fromEntries(challengeParameters(`${word} ${challenge} ${word}`))).to.deep.equal({
+      href: 'https://lyncweb.contoso.com/WebTicket/oauthtoken',
+      grant_type: 'urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password',
+    });
+  });
 });
