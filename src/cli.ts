@@ -44,7 +44,8 @@ function writeUsageError(text: string, write: (text: string) => void): void {
   const message = text
     .replace(/^error: /, '')
     .replace('(Did you mean', '(did you mean')
-    .replace(/\s*\n\s*/g, ' ')
+    // A run of blanks is tried from its first only: from each, the match scanned the run to its end.
+    .replace(/(?<!\s)\s*\n\s*/g, ' ')
     .trim()
     // Commander ends some messages with a full stop ("Allowed choices are csv, json."), which the hint would follow.
     .replace(/\.$/, '');

@@ -368,7 +368,7 @@ export const SETTINGS = {
   },
   jwtAlgorithms: {
     env: 'BRIDGE_JWT_ALGORITHMS',
-    schema: z.string().regex(/^(?!.*\bnone\b)[A-Za-z0-9,]+$/i, 'comma-separated algorithm names, never none'),
+    schema: z.string().regex(/^(?!.*\bnone\b)[A-Z0-9,]+$/i, 'comma-separated algorithm names, never none'),
     default: 'RS256,ES256',
     doc: 'Signature algorithms accepted on bearer tokens.',
   },

@@ -16,7 +16,7 @@ export interface Credentials {
  */
 export function parseBasicAuthorization(header: string | undefined): Credentials | undefined {
   if (!header || header.length > 4096) return undefined;
-  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  const match = /^Basic\s+([A-Z0-9+/]+={0,2})\s*$/i.exec(header);
   if (!match) return undefined;
   const decoded = decodeText(Buffer.from(match[1]!, 'base64'));
   const colon = decoded.indexOf(':');

@@ -185,7 +185,7 @@ function withoutAddresses(path: string): string {
     .join('/');
 }
 /** `%40`, and `%2540` and deeper: a client may encode the `@` twice, and a route decode it so. */
-const ENCODED_AT = /%(?:25)*40/i;
+const ENCODED_AT = /%(?:25)*40/;
 
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
 const LOGGED_PATH_MAX = 512;

@@ -47,7 +47,7 @@ const ORDER_ITEM = /^\s*(\w+)(?:\s+(asc|desc))?\s*$/i;
  * quote inside it is written twice. Linear: the literal's two alternatives start with
  * different characters.
  */
-const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([A-Za-z_]\w*)\s*:\s*\1\/address\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i;
+const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([a-z_]\w*)\s*:\s*\1\/address\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i;
 
 /**
  * The display name, as OData filters a string property of an Outlook item:

@@ -245,7 +245,12 @@ function contactsFolderId(mailbox: string, ids: ItemIds): string {
   return toBase64Url(folderId('contacts', { ids, mailbox }));
 }
 
-const toBase64Url = (id: string) => id.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+// Base64 pads with at most two '=' (RFC 4648 §4): `=+$` would rescan a run of them from each.
+const toBase64Url = (id: string) =>
+  id
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/={1,2}$/, '');
 function fromBase64Url(id: string): string {
   const standard = id.replace(/-/g, '+').replace(/_/g, '/');
   return standard + '='.repeat((4 - (standard.length % 4)) % 4);

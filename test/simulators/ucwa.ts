@@ -357,7 +357,7 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
     const rest = match?.[2] ?? '';
 
     if (req.method === 'GET' && rest === '/people/search') return search(res, url, app);
-    const contact = /^\/people\/([^/]+@[^/]+)$/.exec(rest);
+    const contact = /^\/people\/([^/@]+@[^/]+)$/.exec(rest);
     if (req.method === 'GET' && contact) {
       sim.counts.contactReads++;
       const person = people.find((p) => addressOf(p).toLowerCase() === contact[1]);
@@ -365,7 +365,7 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
       if (person.hidden) return json(res, 403, { code: 'Forbidden', message: 'The application does not have permission to view this contact.' });
       return json(res, 200, contactOf(person, app));
     }
-    const photoOf = /^\/photos\/([^/]+@[^/]+)$/.exec(rest);
+    const photoOf = /^\/photos\/([^/@]+@[^/]+)$/.exec(rest);
     if (req.method === 'GET' && photoOf) {
       const person = people.find((p) => addressOf(p) === photoOf[1] && !p.noPhotoLink);
       return person ? photo(req, res, url, person) : fail(res, 'ResourceNotFound');
