@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { startChild, type Child } from './children.js';
 
 /** Debian's nginx; the reference row is left out where it is not installed. */
-export const NGINX = '/usr/sbin/nginx';
+const NGINX = '/usr/sbin/nginx';
 
 export function nginxInstalled(): boolean {
   return existsSync(NGINX);

@@ -10,7 +10,7 @@ import { benchEnv, BENCH_USER, photoLikeJpeg, prepareDatabase } from '../fixture
 import { CLI } from '../http.js';
 import { noiseJpeg, outlookVcardWithPhoto } from '../../test/abuse/hostile-files.js';
 
-export const ADMIN = { email: 'abuse.admin@example.com', password: 'abuse admin password' };
+const ADMIN = { email: 'abuse.admin@example.com', password: 'abuse admin password' };
 export const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`${ADMIN.email}:${ADMIN.password}`).toString('base64')}`;
 
 /** Contacts of the bench user with full-size photos: together more than the 4 MiB answer cap in base64. */

@@ -648,7 +648,7 @@ function bodyAttack(name: string, chunked: boolean): Attack {
 }
 
 /** A flood's tally, held to every answer having one status. */
-export function floodResult(result: { statuses: number[]; codes: string[]; bytes: number }, expected: number, note?: string): AttackResult {
+function floodResult(result: { statuses: number[]; codes: string[]; bytes: number }, expected: number, note?: string): AttackResult {
   const wrong = result.statuses.filter((status) => status !== expected).length;
   return {
     status: tally(result.statuses),

@@ -25,7 +25,7 @@ const HEALTHZ_EVERY_MS = 50;
 const HEALTHZ_TIMEOUT_MS = 30_000;
 
 /** The resident memory of a process, from /proc (Linux). */
-export function rssMiB(pid: number): number | undefined {
+function rssMiB(pid: number): number | undefined {
   try {
     const kilobytes = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kilobytes === undefined ? undefined : Number(kilobytes) / 1024;

@@ -1,7 +1,7 @@
 import type { ContactFields } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 
-export const DEMO_DOMAIN = 'contoso.example';
+const DEMO_DOMAIN = 'contoso.example';
 export const DEMO_LOGIN = { username: `adele.vance@${DEMO_DOMAIN}`, password: 'demo', role: 'admin' as const };
 /** Someone of the demo directory with a photo, for the start banner's example. */
 export const DEMO_PERSON = `alex.wilber@${DEMO_DOMAIN}`;

@@ -49,7 +49,7 @@ type Dictionary = 'EmailAddresses' | 'PhoneNumbers';
 type DictionaryMember = `${Dictionary}:${string}`;
 
 /** FieldURI (as clients send it) → field. Anything not here is ignored, never an error. */
-export const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
+const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
   ['item:ParentFolderId', 'ParentFolderId'],
   ['item:ItemClass', 'ItemClass'],
   ['item:Subject', 'Subject'],
@@ -100,7 +100,7 @@ const CARD_FIELDS: ContactField[] = [
   'Alias',
 ];
 /** EWS's BaseShape and ContactDataShape values. */
-export const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
+const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
 export type Shape = (typeof SHAPES)[number];
 
 /** A missing shape reads as Default; an unknown one fails schema validation. */
@@ -109,7 +109,7 @@ export function shapeOf(value: string | undefined, what: string): Shape {
 }
 
 /** GetItem's shapes; Photo only when asked for by FieldURI. */
-export const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
+const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),
   Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
   // What Exchange's AllProperties answer for a contact holds of what the bridge keeps
@@ -181,7 +181,7 @@ export const RESOLVE_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactFie
   AllProperties: new Set<ContactField>([...CARD_FIELDS, 'HasPicture', 'Photo']),
 };
 
-export const CONTACT_PHOTO_NAME = 'ContactPicture.jpg';
+const CONTACT_PHOTO_NAME = 'ContactPicture.jpg';
 
 /** One person as a contact card, whether a mailbox's contact or a directory user. */
 export interface ContactCard extends Omit<ContactFields, 'refs'> {

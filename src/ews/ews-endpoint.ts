@@ -27,7 +27,7 @@ import { failure, operationResponse } from './response-messages.js';
 import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from './soap-reader.js';
 import { loadWsdlDocuments, wsdlForHost } from './wsdl-documents.js';
 
-export const EWS_PATH = '/EWS/Exchange.asmx';
+const EWS_PATH = '/EWS/Exchange.asmx';
 /** IIS matches paths case-insensitively. */
 const EWS_PATH_LOWER = EWS_PATH.toLowerCase();
 

@@ -83,7 +83,7 @@ export function folderKey(context: Pick<EwsContext, 'ids' | 'mailbox'>): (ref: F
   };
 }
 
-export function folderNotFound(): BridgeError {
+function folderNotFound(): BridgeError {
   return new BridgeError('ErrorFolderNotFound', 404, 'The specified folder could not be found in the store.');
 }
 
@@ -95,7 +95,7 @@ export function folderId(name: FolderName, context: FolderIdContext): string {
   return context.ids.encode('folder', sealedFolder(name, context.mailbox));
 }
 
-export function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, context: FolderIdContext): string {
+function folderIdXml(tag: 't:FolderId' | 't:ParentFolderId', name: FolderName, context: FolderIdContext): string {
   return element(tag, { Id: folderId(name, context), ChangeKey: CHANGE_KEY });
 }
 // The folders themselves never change; only their contents do, and those carry their own ChangeKeys.

@@ -101,7 +101,7 @@ function answerTooLarge(maxBytes: number): BridgeError {
  * else is a bug: logged, and answered as that item's internal error, so one bad item
  * never breaks the envelope the others are written into.
  */
-export async function perItem(
+async function perItem(
   work: () => Promise<MessageOutcome>,
   emptyPayload: string | undefined,
   context: Pick<EwsContext, 'log' | 'requestId'>,

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { registerLatencyHistogram } from './latency-histogram.js';
 import type { RequestMetrics } from './request-metrics.js';
 
-export const METRIC_PREFIX = 'ews_photo_bridge_';
+const METRIC_PREFIX = 'ews_photo_bridge_';
 
 export interface MeteredParts {
   requests: RequestMetrics;

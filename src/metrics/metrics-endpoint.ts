@@ -7,7 +7,7 @@ import type { RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 
-export const METRICS_PATH = '/metrics';
+const METRICS_PATH = '/metrics';
 
 export interface MetricsAccess {
   /** BRIDGE_METRICS_ALLOW: client addresses and CIDRs let in without a token. */

@@ -9,8 +9,8 @@ import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { queryOf, queryValue } from '../http/query-parameter.js';
 
-export const MAX_SEARCH_LENGTH = 200;
-export const MAX_PAGE_SIZE = 100;
+const MAX_SEARCH_LENGTH = 200;
+const MAX_PAGE_SIZE = 100;
 /**
  * How deep a search pages: through its first 1,000 matches. A search ranks its matches
  * in tiers and walks past everything before `offset` on the event loop: at 200,000

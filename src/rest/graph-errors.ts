@@ -51,7 +51,7 @@ export function unknownSegment(segment: string): BridgeError {
   return new BridgeError('BadRequest', 400, `Resource not found for the segment '${segment.slice(0, 80)}'.`);
 }
 
-export function methodNotAllowed(): BridgeError {
+function methodNotAllowed(): BridgeError {
   return new BridgeError('Request_BadRequest', 405, 'Specified HTTP method is not allowed for the request target.');
 }
 

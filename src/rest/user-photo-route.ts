@@ -19,7 +19,7 @@ import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
 
 /** IIS matches paths case-insensitively, and clients rely on it. */
-export const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
+const USER_PHOTO_PATH = '/ews/exchange.asmx/s/getuserphoto';
 
 /** Stands for "the caller's own photo" (Graph's `/me`): known only once the request is authenticated. */
 export const CALLER = Symbol('the caller');

@@ -265,7 +265,7 @@ export function ucwaFailure(response: OutboundResponse, what: string): Error {
 /** The error body of an answer that UCWA itself gave: proxies answer too, and UCWA's are JSON (ErrorsAndInformationalMessages). */
 const UCWA_CODE = /^[A-Za-z]{1,64}$/;
 
-export function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
+function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
   if (response.status < 400 || !/json/i.test(String(response.headers['content-type'] ?? ''))) return undefined;
   try {
     const body = JSON.parse(response.body.toString('utf8')) as Partial<Record<keyof UcwaError, unknown>> | null;

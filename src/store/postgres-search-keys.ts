@@ -11,7 +11,7 @@
  */
 
 /** How many first letters of a word are keys (one to this many). */
-export const WORD_START_LETTERS = 4;
+const WORD_START_LETTERS = 4;
 
 /** Begins the keys of the department, title and company, so that one column holds them beside the names' keys. */
 const OTHER_FIELDS_MARK = '~';

@@ -129,7 +129,7 @@ export const LONG_NAMES = {
 /** Not XML at all past its first element. */
 export const MALFORMED_ENVELOPE = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem><<>&;';
 
-export const AUTODISCOVER_NS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
+const AUTODISCOVER_NS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 
 /** A SOAP Autodiscover GetUserSettings for `users` mailboxes and `settings` names. */
 export function getUserSettings(users: readonly string[], settings: readonly string[]): string {

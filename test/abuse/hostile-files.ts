@@ -7,7 +7,7 @@ import sharp from 'sharp';
  */
 
 /** A side whose noise JPEG (quality 95) is over 2.5 MB: its base64 is some 47,000 lines of 72. */
-export const LARGE_PHOTO_SIDE = 1600;
+const LARGE_PHOTO_SIDE = 1600;
 
 /** A photo that does not compress: random pixels. */
 export function noiseJpeg(side = LARGE_PHOTO_SIDE): Promise<Buffer> {

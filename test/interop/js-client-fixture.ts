@@ -25,10 +25,10 @@ export interface InteropWorld {
   close(): Promise<void>;
 }
 
-export const READER_MAILBOX = READER.username.toLowerCase();
+const READER_MAILBOX = READER.username.toLowerCase();
 
 /** Directory users; Alex's photo is 800×600, so HR96x96 is 96×72 and HR648x648 is 648×486. */
-export const DIRECTORY = [
+const DIRECTORY = [
   {
     email: 'alex.wilber@contoso.com',
     displayName: 'Alex Wilber',

@@ -1,7 +1,7 @@
 import { parseStringPromise, processors } from 'xml2js';
 
 export const MESSAGES_NS = 'http://schemas.microsoft.com/exchange/services/2006/messages';
-export const TYPES_NS = 'http://schemas.microsoft.com/exchange/services/2006/types';
+const TYPES_NS = 'http://schemas.microsoft.com/exchange/services/2006/types';
 
 /** A SOAP 1.1 request as EWS clients write it, with a RequestServerVersion header. */
 export function envelope(body: string, header = '<t:RequestServerVersion Version="Exchange2013_SP1"/>'): string {

@@ -9,7 +9,7 @@ import { PLUGCHAT_TOKEN } from '../simulators/plugchat.js';
 import { ZAPI } from '../simulators/zapi.js';
 
 /** Link settings for the CDN simulator on 127.0.0.1: its certificate and the lab switch. */
-export function labLinks(cdn: WhatsappCdn) {
+function labLinks(cdn: WhatsappCdn) {
   return { linkHosts: ['127.0.0.1'], linkCaFile: cdn.caFile, allowPrivateLinkAddresses: true, maxPhotoBytes: 200_000 };
 }
 
@@ -48,7 +48,7 @@ export function colouredPhoto(r: number, g: number, b: number): Promise<Buffer> 
     .toBuffer();
 }
 
-export async function meanColour(image: Buffer): Promise<number[]> {
+async function meanColour(image: Buffer): Promise<number[]> {
   const { channels } = await sharp(image).stats();
   return channels.slice(0, 3).map((channel) => Math.round(channel.mean));
 }

@@ -54,7 +54,7 @@ function refusal(error: BridgeError): SoapAnswer {
  * holds it, with the HTTP caching headers the EWS Managed API reads. The body is a pure
  * function of the rendition and whether the client has it, so it is remembered per ETag.
  */
-export function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds'>): SoapAnswer {
+function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds'>): SoapAnswer {
   const headers = { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds) };
   if (ifNoneMatchHits(context.ifNoneMatch, rendition.etag)) return soapAnswer(UNCHANGED, 200, headers);
   let body = answeredBodies.get(rendition);

@@ -44,7 +44,7 @@ export const YUSUF: NewContact = {
   refs: {},
 };
 /** A contact in the admin's mailbox: the reader must neither resolve nor fetch it. */
-export const XAVER: NewContact = { displayName: 'Xaver Hidden', emailAddresses: ['xaver@elsewhere.example'], phones: {}, refs: {} };
+const XAVER: NewContact = { displayName: 'Xaver Hidden', emailAddresses: ['xaver@elsewhere.example'], phones: {}, refs: {} };
 
 export interface InteropFixture {
   /** Zoë's photo exactly as stored: what GetAttachment must return byte for byte. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * A python3 earlier on PATH (pyenv, a venv) usually cannot, hence the absolute path;
  * EWS_INTEROP_PYTHON points elsewhere when a machine keeps them somewhere else.
  */
-export const PYTHON = process.env.EWS_INTEROP_PYTHON ?? '/usr/bin/python3';
+const PYTHON = process.env.EWS_INTEROP_PYTHON ?? '/usr/bin/python3';
 
 /** A script next to this file, by name. */
 export function pythonScript(name: string): string {
