@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli.js');
 const BARE_SERVER = join(ROOT, 'bench', 'bare-server.ts');
 
-export interface HttpOptions {
+interface HttpOptions {
   dir: string;
   databasePath: string;
   accessLog: boolean;
@@ -31,7 +31,7 @@ export interface PhotoFetch {
 }
 
 /** An answer's headers as sent, but those node:http writes itself on every answer (Content-Length, Date, Connection, Keep-Alive). */
-export type AnswerHead = [name: string, value: string][];
+type AnswerHead = [name: string, value: string][];
 
 export interface HttpFigures {
   bare: LoadFigures;

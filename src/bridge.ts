@@ -55,7 +55,7 @@ export interface Bridge {
  * front door can answer (the WSDL is loaded, the id key is read from the store).
  */
 /** What the bridge's settings make before any store is opened: each refuses a setting that will not serve. */
-export interface PreparedSettings {
+interface PreparedSettings {
   bearer: BearerTokens | undefined;
   tlsPair: TlsPair | undefined;
 }

@@ -25,7 +25,7 @@ export type AuthNeed = 'photo' | 'user' | 'admin';
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; error: BridgeError; attemptedUser?: string; refused?: Principal };
 
 /** Refused logins so far, for metrics. */
-export interface LoginStats {
+interface LoginStats {
   /** Wrong user name or password. */
   basicFailures: number;
   /** Bearer tokens that did not verify. */

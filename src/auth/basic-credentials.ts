@@ -1,6 +1,6 @@
 import { decodeText } from '../domain/text-bytes.js';
 
-export interface Credentials {
+interface Credentials {
   username: string;
   password: string;
 }

@@ -5,7 +5,7 @@ import { readProblemOf } from '../file-problem.js';
 import type { Principal } from '../domain/account.js';
 import { normalizeUsername } from './username.js';
 
-export interface BearerSettings {
+interface BearerSettings {
   jwtJwksUrl: string;
   jwtPublicKeyFile: string;
   jwtIssuer: string;
@@ -15,7 +15,7 @@ export interface BearerSettings {
   jwtMailboxClaim: string;
 }
 
-export type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
+type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
 
 const FALLBACK_MAILBOX_CLAIM = 'upn';
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;

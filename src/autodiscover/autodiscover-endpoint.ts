@@ -19,7 +19,7 @@ import { queryValue } from '../http/query-parameter.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
 import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
 
-export interface AutodiscoverEndpointOptions {
+interface AutodiscoverEndpointOptions {
   store: Store;
   auth: Authenticator;
   log: Logger;

@@ -8,7 +8,7 @@ const PROTOCOLS: ReadonlyMap<string, { name: string; url: (urls: AdvertisedUrls)
 ]);
 const SUPPORTED = [...PROTOCOLS.values()].map((protocol) => protocol.name).join(',');
 
-export interface JsonAnswer {
+interface JsonAnswer {
   status: number;
   body: string;
 }

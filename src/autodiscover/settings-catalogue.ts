@@ -2,7 +2,7 @@ import { CAS_VERSION, EWS_SUPPORTED_SCHEMAS, mailboxDatabaseDn, userDn, type Adv
 import type { Mailbox } from './mailboxes.js';
 
 /** What a user setting is computed from. */
-export interface UserSettingSource {
+interface UserSettingSource {
   mailbox: Mailbox;
   urls: AdvertisedUrls;
 }

@@ -51,7 +51,7 @@ function actionNotSupported(requestElement: string): string {
   );
 }
 
-export interface SoapAutodiscoverAnswer {
+interface SoapAutodiscoverAnswer {
   status: number;
   /** The whole envelope, encoded. */
   envelope: Buffer;

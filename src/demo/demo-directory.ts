@@ -32,7 +32,7 @@ const PEOPLE: DemoPerson[] = [
   { givenName: 'Megan', surname: 'Bowen', department: 'Marketing', title: 'Marketing Manager', photoSize: 0 },
 ];
 
-export interface DemoUser extends DirectoryUser {
+interface DemoUser extends DirectoryUser {
   photoSize: number;
 }
 

@@ -101,7 +101,7 @@ const CARD_FIELDS: ContactField[] = [
 ];
 /** EWS's BaseShape and ContactDataShape values. */
 const SHAPES = ['IdOnly', 'Default', 'AllProperties'] as const;
-export type Shape = (typeof SHAPES)[number];
+type Shape = (typeof SHAPES)[number];
 
 /** A missing shape reads as Default; an unknown one fails schema validation. */
 export function shapeOf(value: string | undefined, what: string): Shape {

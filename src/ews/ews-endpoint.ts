@@ -44,7 +44,7 @@ function isEwsUrl(url: string): boolean {
 }
 const QUESTION_MARK = 0x3f;
 
-export interface EwsEndpointOptions {
+interface EwsEndpointOptions {
   store: Store;
   photos: PhotoService;
   auth: Authenticator;

@@ -21,7 +21,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */
-export type OperationTable = ReadonlyMap<string, { name: string; operation: EwsOperation }>;
+type OperationTable = ReadonlyMap<string, { name: string; operation: EwsOperation }>;
 
 /**
  * The dispatch table, built from the served WSDL: every operation it declares must have

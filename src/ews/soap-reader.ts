@@ -101,7 +101,7 @@ const DECLARATION_BYTES = 1024;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.-]*)["']/;
 
-export interface SoapRequest {
+interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
   /** The ExchangeImpersonation headers, when the client asks to act as another account (the schema allows one). */

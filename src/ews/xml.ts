@@ -10,7 +10,7 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu, (c) => ESCAPES[c] ?? '');
 }
 
-export type Attributes = Record<string, string | number | boolean | undefined>;
+type Attributes = Record<string, string | number | boolean | undefined>;
 
 /**
  * One element: `<name attrs>children</name>`. Children are already XML; text must go

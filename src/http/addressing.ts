@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import { isHost, TrustedProxies } from './trusted-proxy.js';
 
-export interface AddressingOptions {
+interface AddressingOptions {
   /** BRIDGE_PUBLIC_URL without a trailing slash; empty when not configured. */
   publicUrl: string;
   /** BRIDGE_TRUSTED_PROXIES. */

@@ -17,14 +17,14 @@ import { clientNetwork } from './addressing.js';
 import { holdContinue } from './read-body.js';
 import { markAnsweredByServer, markArrival } from './request-context.js';
 
-export interface TlsFiles {
+interface TlsFiles {
   /** PEM certificate chain; empty for plain HTTP. */
   certFile: string;
   keyFile: string;
 }
 
 /** What one client, and all of them together, may hold of the server: connections and time. */
-export interface ConnectionLimits {
+interface ConnectionLimits {
   /** BRIDGE_MAX_CONNECTIONS: open connections, at most; Node closes any beyond it as it accepts them. */
   maxConnections: number;
   /** BRIDGE_MAX_CONNECTIONS_PER_CLIENT: open connections from one peer address, at most. */

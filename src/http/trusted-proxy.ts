@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { AddressList } from './address-list.js';
 
 /** The scheme and host a client used, as the proxy in front of the bridge saw them. */
-export interface ForwardedOrigin {
+interface ForwardedOrigin {
   proto?: 'http' | 'https';
   host?: string;
 }

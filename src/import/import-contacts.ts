@@ -6,7 +6,7 @@ import { normalizePhoto } from '../photos/normalize.js';
 import type { NewContact, ReplacedContact, Store } from '../store/store.js';
 import type { ContactFileResult } from './read-contact-file.js';
 
-export interface ContactImport {
+interface ContactImport {
   added: number[];
   updated: number[];
 }

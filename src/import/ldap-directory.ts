@@ -20,7 +20,7 @@ const FIELDS = {
   sipAddress: 'msRTCSIP-PrimaryUserAddress',
 } as const;
 
-export interface LdapDirectory {
+interface LdapDirectory {
   users: DirectoryUser[];
   /** One line per entry that could not become a user (no usable mail, a duplicate…), with its DN. */
   skipped: string[];

@@ -11,7 +11,7 @@ import { CheckedUsers } from './read-directory-file.js';
 /** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
 
-export interface LdifImport {
+interface LdifImport {
   users: number;
   photos: number;
   /** Entries with no address (no mail, no primary SMTP proxy address): the organisational units, groups and service accounts an export also holds. */

@@ -6,7 +6,7 @@ export interface LdifEntry {
   attributes: Map<string, (string | Buffer)[]>;
 }
 
-export interface LdifFile {
+interface LdifFile {
   entries: LdifEntry[];
   problems: string[];
 }

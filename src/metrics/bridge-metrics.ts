@@ -11,7 +11,7 @@ import type { RequestMetrics } from './request-metrics.js';
 
 const METRIC_PREFIX = 'ews_photo_bridge_';
 
-export interface MeteredParts {
+interface MeteredParts {
   requests: RequestMetrics;
   photos: PhotoService;
   upstream: UpstreamPhotos;

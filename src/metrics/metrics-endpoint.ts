@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 
 const METRICS_PATH = '/metrics';
 
-export interface MetricsAccess {
+interface MetricsAccess {
   /** BRIDGE_METRICS_ALLOW: client addresses and CIDRs let in without a token. */
   allow: string;
   /** BRIDGE_METRICS_TOKEN: a bearer token that lets anyone in; empty for none. */

@@ -16,7 +16,7 @@ export type SearchScope = (typeof SEARCH_SCOPES)[number];
  */
 export const MAX_ENTRY_LENGTH = 1024;
 
-export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
+type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
 /**
  * People matching a name. Without a routing type: directory users found by the store's

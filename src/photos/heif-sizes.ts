@@ -21,7 +21,7 @@ import { hevcCodedSizes } from './hevc-sps.js';
 
 export type { Size } from './bitstream.js';
 
-export interface Box {
+interface Box {
   type: string;
   /** Where its content starts (after the header), and where the box ends. */
   start: number;

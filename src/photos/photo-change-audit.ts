@@ -7,12 +7,12 @@ export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph' | 'cli';
 export type PhotoChangeAction = 'set photo' | 'remove photo' | 'lock photo' | 'unlock photo';
 
 /** Who made a change: a login of the bridge, or (`operator`) the operating-system user running the command line. */
-export interface PhotoChangeActor {
+interface PhotoChangeActor {
   username: string;
   role: Role | 'operator';
 }
 
-export interface PhotoChange {
+interface PhotoChange {
   actor: PhotoChangeActor;
   /** The directory user whose photo changed. */
   target: string;

@@ -54,7 +54,7 @@ export interface PhotoCacheLimits {
   now?: () => number;
 }
 
-export interface PhotoServiceStats {
+interface PhotoServiceStats {
   storeLookups: number;
   resizes: number;
   /** Times a stored upstream photo was served because every source failed. */
@@ -67,7 +67,7 @@ export interface PhotoServiceStats {
   renditionEvictions: number;
 }
 
-export interface UpstreamOptions {
+interface UpstreamOptions {
   upstream: UpstreamPhotos;
   /** How old a photo fetched from a source may get before the sources are asked again. */
   refreshMs: number;

@@ -27,7 +27,7 @@ const ICON_GROUND = '#e1dfdd';
 const ICON_FIGURE = '#8a8886';
 
 /** What a placeholder is drawn for: every kind but Null (no image) and Default (another name for SrNoPhoto). */
-export type PlaceholderKind = Exclude<BlankKind, 'Null' | 'Default'>;
+type PlaceholderKind = Exclude<BlankKind, 'Null' | 'Default'>;
 
 /** The same name always gets the same colour, whoever asks and wherever the bridge runs. */
 export function placeholderColour(name: string): string {
@@ -41,7 +41,7 @@ export function placeholderColour(name: string): string {
  * the name: a client asking the placeholders of thousands of unknown addresses gets a few
  * hundred drawings, not thousands of copies of them.
  */
-export interface PlaceholderLook {
+interface PlaceholderLook {
   kind: PlaceholderKind;
   initials: string;
   ground: string;

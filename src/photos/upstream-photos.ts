@@ -6,7 +6,7 @@ import { failureOf, type PhotoReference, type PhotoSource, type SourceFailure } 
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip } from '../domain/plain-text.js';
 
-export type UpstreamResult =
+type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
   /** Every source that could answer said there is no photo. */
   | { kind: 'none' }
@@ -18,13 +18,13 @@ export function worseFailure(a: SourceFailure | undefined, b: SourceFailure): So
   return a === 'transient' ? a : b;
 }
 
-export interface UpstreamStats {
+interface UpstreamStats {
   upstreamCalls: number;
   upstreamFailures: number;
 }
 
 /** One source's answers so far, by what they were. */
-export type SourceOutcomes = Record<UpstreamResult['kind'], number>;
+type SourceOutcomes = Record<UpstreamResult['kind'], number>;
 
 /**
  * Asks the configured sources, in the operator's order, for one person's photo; the

@@ -24,7 +24,7 @@ import { createWebPageRoutes } from './web-page-routes.js';
 import { PhotoChanges } from './self-service-photos.js';
 import { createSelfServiceRoutes } from './self-service-routes.js';
 
-export interface AppOptions {
+interface AppOptions {
   store: Store;
   /** Each account's share of the store's time for searches. */
   searches: SearchBudget;

@@ -22,7 +22,7 @@ import { photoCacheControl, sendRendition } from './send-photo.js';
 const OPENAPI_BYTES = Buffer.from(JSON.stringify(OPENAPI_DOCUMENT));
 const OPENAPI_ETAG = `"${createHash('sha256').update(OPENAPI_BYTES).digest('base64url').slice(0, 27)}"`;
 
-export interface FacadeOptions {
+interface FacadeOptions {
   store: Store;
   searches: SearchBudget;
   photos: PhotoService;

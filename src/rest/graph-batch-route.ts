@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 
-export interface GraphBatchRouteOptions {
+interface GraphBatchRouteOptions {
   auth: Authenticator;
   log: Logger;
   /** Sends a request through the front door itself, in memory (in-process-requests.ts): each request of a batch goes so, as if it came alone. */

@@ -2,7 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
-export interface ContactListQuery {
+interface ContactListQuery {
   /** `$filter`, as the store matches it; undefined for every contact. */
   match: ContactMatch | undefined;
   /** `$count=true`: the answer carries `@odata.count`. */

@@ -19,7 +19,7 @@ import { readContactListQuery } from './graph-contact-query.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
-export interface GraphContactRoutesOptions {
+interface GraphContactRoutesOptions {
   store: Store;
   searches: SearchBudget;
   photos: PhotoService;

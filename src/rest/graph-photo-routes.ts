@@ -22,7 +22,7 @@ import {
   type UserInPath,
 } from './graph-photo-path.js';
 
-export interface GraphPhotoRoutesOptions {
+interface GraphPhotoRoutesOptions {
   store: Store;
   photos: PhotoService;
   auth: Authenticator;

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
 
-export interface GraphUserRoutesOptions {
+interface GraphUserRoutesOptions {
   store: Store;
   auth: Authenticator;
   log: Logger;

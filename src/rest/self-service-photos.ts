@@ -11,7 +11,7 @@ import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-a
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 
-export interface PhotoChangesOptions {
+interface PhotoChangesOptions {
   store: Store;
   photos: PhotoService;
   log: Logger;
@@ -20,7 +20,7 @@ export interface PhotoChangesOptions {
 }
 
 /** Whether a caller may change a photo (what the page needs to offer "Change my photo"), or why not. */
-export interface PhotoChangeState {
+interface PhotoChangeState {
   allowed: boolean;
   locked: boolean;
   reason?: string;

@@ -59,7 +59,7 @@ export interface PhotoDoor {
   readonly refusesOtherMethods: boolean;
 }
 
-export interface UserPhotoRouteOptions {
+interface UserPhotoRouteOptions {
   photos: PhotoService;
   auth: Authenticator;
   log: Logger;

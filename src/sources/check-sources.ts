@@ -3,7 +3,7 @@ import type { CheckStep, PhotoReference } from './photo-source.js';
 import { SOURCE_TYPES } from './registry.js';
 import type { SourceSettings } from './source-settings.js';
 
-export interface SourceCheck {
+interface SourceCheck {
   name: string;
   type: string;
   steps: CheckStep[];

@@ -5,7 +5,7 @@ import { MisconfiguredSourceError } from './photo-source.js';
 import { renewalTime } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
 
-export interface ClientCredentials {
+interface ClientCredentials {
   authorityUrl: string;
   tenant: string;
   clientId: string;

@@ -45,7 +45,7 @@ export const superOfficeAuthSchema = z.discriminatedUnion('scheme', [
   }),
 ]);
 
-export type SuperOfficeAuth = z.output<typeof superOfficeAuthSchema>;
+type SuperOfficeAuth = z.output<typeof superOfficeAuthSchema>;
 
 interface Credential {
   headers: Record<string, string>;

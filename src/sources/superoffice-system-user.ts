@@ -5,7 +5,7 @@ import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
 
-export interface SystemUser {
+interface SystemUser {
   /** `https://online.superoffice.com/login` (sod, qaonline: the other environments). */
   loginUrl: string;
   /** The tenant, `Cust12345`. */

@@ -16,7 +16,7 @@ const ENVIRONMENTS = {
   online: { login: 'https://online.superoffice.com/login', state: 'https://online.superoffice.com/api/state' },
 } as const;
 
-export type SuperOfficeEnvironment = keyof typeof ENVIRONMENTS;
+type SuperOfficeEnvironment = keyof typeof ENVIRONMENTS;
 
 /** The matrix's hosts under superoffice.com, its tenant hosts (`sod2`, `app-sod`, `stage`, `online2`, `app`) included. */
 const HOSTS: [RegExp, SuperOfficeEnvironment][] = [
@@ -44,7 +44,7 @@ export function environmentUrls(baseUrl: string): { login: string; state: string
 }
 
 /** Where the tenant's API is: its root (`https://online2.superoffice.com/Cust12345`), and a way to say it has moved. */
-export interface TenantEndpoint {
+interface TenantEndpoint {
   current(): Promise<string>;
   /** The API at `root` answered 421 Misdirected Request: the tenant has moved since. */
   moved(root: string): void;

@@ -3,7 +3,7 @@ import type { CheckStep, PhotoReference, SourceAnswer } from './photo-source.js'
 import type { UcwaClient } from './ucwa-client.js';
 import type { UcwaContact, UcwaPeople, UcwaPersonQuery } from './ucwa-people.js';
 
-export interface UcwaCheckParts {
+interface UcwaCheckParts {
   autodiscoverUrl: string;
   username: string;
   client: UcwaClient;

@@ -32,7 +32,7 @@ interface Token {
 }
 
 /** A UCWA error body (ErrorsAndInformationalMessages, "Error response body"): `code` always, `subcode` often. */
-export interface UcwaError {
+interface UcwaError {
   code: string;
   subcode?: string;
 }

@@ -23,10 +23,10 @@ export const gatewaySettings = {
   ...linkSettings,
 };
 
-export type GatewaySettings = z.output<z.ZodObject<typeof gatewaySettings>>;
+type GatewaySettings = z.output<z.ZodObject<typeof gatewaySettings>>;
 
 /** What differs between WhatsApp gateways: where their endpoints are and how they are authenticated. */
-export interface GatewayAccess {
+interface GatewayAccess {
   /** The gateway's name in messages: "Z-API", "PlugChat". */
   gateway: string;
   /** The URL of one of the gateway's endpoints: `profile-picture` or `status`. */

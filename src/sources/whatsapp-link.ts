@@ -34,7 +34,7 @@ export const linkSettings = {
     .default(5 * 1024 * 1024),
 };
 
-export type LinkSettings = z.output<z.ZodObject<typeof linkSettings>>;
+type LinkSettings = z.output<z.ZodObject<typeof linkSettings>>;
 
 /** A link's bytes, or "dead": expired or gone, worth asking the gateway for a fresh one. */
 export type LinkResult = { kind: 'photo'; bytes: Buffer } | { kind: 'dead' };

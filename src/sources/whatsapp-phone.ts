@@ -2,10 +2,10 @@ import { isSupportedCountry, parsePhoneNumberWithError, type CountryCode } from 
 import { z } from 'zod';
 
 /** Where a written phone number lands: E.164 (`+5511999990000`), or why it cannot be placed. */
-export type PhonePlacement = { placed: true; e164: string } | { placed: false; reason: string };
+type PhonePlacement = { placed: true; e164: string } | { placed: false; reason: string };
 
 /** What an import stores for a written number, or why it refuses it. */
-export type ImportedPhone = { stored: string } | { refused: string };
+type ImportedPhone = { stored: string } | { refused: string };
 
 const EXAMPLE_NUMBER = '+55 11 99999-0000';
 const EXAMPLE = `write it with its country code, e.g. ${EXAMPLE_NUMBER}`;

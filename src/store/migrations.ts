@@ -22,7 +22,7 @@ export interface SchemaUpgrade {
   to: number;
 }
 
-export interface Migration {
+interface Migration {
   sqlite: string;
   postgres: string;
   /** Work SQL cannot do the same way in both dialects, run by the store in the step's transaction after its SQL. */

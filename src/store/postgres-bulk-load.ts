@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** One table's rows for bulkLoad as COPY text (copyText, CopyTextBytes), in the order of `columns`. */
-export interface TableLoad {
+interface TableLoad {
   table: string;
   columns: readonly string[];
   text: Iterable<string | Buffer>;

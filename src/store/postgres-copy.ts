@@ -102,7 +102,7 @@ const DATA_TABLES = ['users', 'contacts', 'accounts'];
 
 const PHOTO_TABLES = ['user_photos', 'contact_photos'] as const;
 
-export type CopyCounts = Record<(typeof COPIED_TABLES)[number]['name'], number>;
+type CopyCounts = Record<(typeof COPIED_TABLES)[number]['name'], number>;
 
 export class StoreCopyError extends Error {
   override readonly name = 'StoreCopyError';

@@ -69,7 +69,7 @@ import {
   type UserRow,
 } from './store-rows.js';
 
-export interface PostgresStoreOptions {
+interface PostgresStoreOptions {
   /** How long one call may wait for a pooled connection or a row lock before it fails with ErrorServerBusy. */
   busyTimeoutMs?: number;
   /** Connections this process keeps, at most. */

@@ -139,7 +139,7 @@ function foldedPart(part: string): Folded {
 }
 
 /** The fields of a user the search reads. */
-export interface SearchableUser {
+interface SearchableUser {
   email: string;
   displayName: string;
   givenName?: string | undefined;
@@ -300,7 +300,7 @@ export function wordStartNeedles(words: readonly string[]): string[] {
 }
 
 /** How a store's SQL finds a needle in a text (`instr` in SQLite, `strpos` in PostgreSQL) and marks a named parameter (`@`, `:`). */
-export interface NeedleDialect {
+interface NeedleDialect {
   position: 'instr' | 'strpos';
   parameter: '@' | ':';
 }

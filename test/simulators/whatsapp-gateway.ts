@@ -21,7 +21,7 @@ export interface GatewayCall {
 }
 
 /** What makes one gateway differ from another: where it answers, how it checks credentials, what its status says. */
-export interface GatewayRules {
+interface GatewayRules {
   /** The endpoint a path names, or undefined when the path is not the gateway's (404). */
   endpointOf(pathname: string): GatewayCall['endpoint'] | undefined;
   /** A refusal (status and JSON body) for bad credentials, or undefined when they are good. */

@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { freshDatabase } from '../support/postgres.js';
 
-export interface StoreOptions {
+interface StoreOptions {
   busyTimeoutMs?: number;
   poolSize?: number;
 }
@@ -18,7 +18,7 @@ export interface WriteLock {
 }
 
 /** One kind of store under test, on a database of its own for the test file. */
-export interface StoreBackend {
+interface StoreBackend {
   name: 'SQLite' | 'PostgreSQL';
   /** Makes the database this file's tests use (the PostgreSQL server starts once per run). */
   setUp(): Promise<void>;

@@ -130,7 +130,7 @@ async function sharpAvif(width: number, height: number): Promise<{ ftyp: Buffer;
 
 const ispe = (width: number, height: number) => fullBox('ispe', 0, 0, u32(width), u32(height));
 
-export interface HeifItem {
+interface HeifItem {
   type: string;
   /** Not shown on its own (a tile, an alpha plane). */
   hidden?: boolean;

@@ -18,7 +18,7 @@ import { failure, operationResponse, streamedResponse, success } from '../respon
 import { attribute, child, enumValue } from '../soap-args.js';
 import { element } from '../xml.js';
 
-export interface FindFolderArgs {
+interface FindFolderArgs {
   folders: FolderRef[];
   traversal: (typeof TRAVERSALS)[number];
   page: IndexedPage;

@@ -15,7 +15,7 @@ import { element } from '../xml.js';
 /** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
 const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
 
-export interface FindItemArgs {
+interface FindItemArgs {
   folders: FolderRef[];
   /** A SoftDeleted or Associated traversal: the bridge keeps neither deleted nor associated items, so every folder's page is empty. */
   findsNothing: boolean;

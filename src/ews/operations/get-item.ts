@@ -13,7 +13,7 @@ import { element } from '../xml.js';
 
 const EMPTY = '<m:Items/>';
 
-export interface GetItemArgs {
+interface GetItemArgs {
   fields: ReadonlySet<ContactField>;
   itemIds: string[];
 }

@@ -12,7 +12,7 @@ import { messageHead, type MessageOutcome } from '../response-messages.js';
 import { soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
-export interface GetUserPhotoArgs {
+interface GetUserPhotoArgs {
   email: string;
   owner: PhotoOwner;
   size: PhotoSize;

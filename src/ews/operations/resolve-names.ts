@@ -31,7 +31,7 @@ interface ResolutionFields {
   contacts: ReadonlySet<ContactField>;
 }
 
-export interface ResolveNamesArgs {
+interface ResolveNamesArgs {
   entry: string;
   scope: SearchScope;
   /** ParentFolderIds: the folders whose contacts are searched; undefined: the Contacts folder. */
