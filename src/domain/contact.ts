@@ -10,7 +10,7 @@ export interface ContactPhones {
 }
 
 /** A contact's references to other systems, and the UID of the vCard it came from (a re-import of that card updates it). */
-export interface ContactRefs extends ExternalRefs {
+interface ContactRefs extends ExternalRefs {
   vcardUid?: string;
 }
 
@@ -28,7 +28,7 @@ export interface ContactFields {
   refs: ContactRefs;
 }
 
-export interface ContactPhoto extends PhotoFingerprint {
+interface ContactPhoto extends PhotoFingerprint {
   bytesLength: number;
   updatedAt: string;
 }

@@ -4,7 +4,7 @@ import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
 import { element, text } from './xml.js';
 
-export type ResponseClass = 'Success' | 'Warning' | 'Error';
+type ResponseClass = 'Success' | 'Warning' | 'Error';
 
 export interface MessageOutcome {
   responseClass: ResponseClass;

@@ -8,7 +8,7 @@ import { vcard21As30 } from './vcard21.js';
 export type ContactFormat = 'vcard' | 'csv';
 
 /** One contact as read from a file, its photo still as the file carried it. */
-export interface ContactDraft {
+interface ContactDraft {
   where: string;
   fields: ContactFields;
   photo?: Buffer;

@@ -19,8 +19,6 @@ import { av1CodedSizes } from './av1-sequence-header.js';
 import { reader, UnreadableHeif, type Coded, type Extent, type Size } from './bitstream.js';
 import { hevcCodedSizes } from './hevc-sps.js';
 
-export type { Size } from './bitstream.js';
-
 interface Box {
   type: string;
   /** Where its content starts (after the header), and where the box ends. */

@@ -45,7 +45,7 @@ export interface NameMatch {
  * (canonicalSmtpAddress): Graph's `$filter=emailAddresses/any(a:a/address eq '…')`; with
  * `prefix`, one starting with it (ResolveNames' `smtp:`).
  */
-export interface AddressMatch {
+interface AddressMatch {
   address: string;
   prefix?: boolean;
 }

@@ -24,11 +24,11 @@ export interface UcwaPerson {
 }
 
 /** Documented error answers a resource may give (each resource's "Synchronous errors" table). */
-export type UcwaFault = 'forbidden' | 'gateway-timeout' | 'rate-limited' | 'wrong-exchange' | 'cannot-redirect';
+type UcwaFault = 'forbidden' | 'gateway-timeout' | 'rate-limited' | 'wrong-exchange' | 'cannot-redirect';
 /** Besides UCWA's own errors: bytes that are no image, and a 404 from a proxy in front of UCWA (ErrorsAndInformationalMessages: intermediaries answer 4xx too). */
-export type UcwaPhotoFault = UcwaFault | 'garbage' | 'bomb' | 'proxy-not-found';
+type UcwaPhotoFault = UcwaFault | 'garbage' | 'bomb' | 'proxy-not-found';
 /** How the server drops an application (ApplicationDashboard, "Application lifetime"). */
-export type UcwaApplicationLoss = 'ApplicationNotFound' | 'InactiveApplicationExpired' | 'TooManyApplications';
+type UcwaApplicationLoss = 'ApplicationNotFound' | 'InactiveApplicationExpired' | 'TooManyApplications';
 
 export interface UcwaSimulator {
   /** The autodiscover root, as `https://lyncdiscover.<domain>/` would be. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pngBomb } from '../support/sample-images.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 
-export type CdnFault = 'redirect' | 'huge' | 'garbage' | 'bomb' | 'slow' | 'dead';
+type CdnFault = 'redirect' | 'huge' | 'garbage' | 'bomb' | 'slow' | 'dead';
 
 export interface CdnRequest {
   path: string;

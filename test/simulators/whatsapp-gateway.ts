@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'no
 import type { AddressInfo } from 'node:net';
 import type { WhatsappCdn } from './whatsapp-cdn.js';
 
-export type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage';
+type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage';
 
 /**
  * How the gateway answers for a contact without a profile photo. Z-API's page "Imagem do
@@ -10,9 +10,9 @@ export type GatewayFault = { status: number; body?: unknown; headers?: Record<st
  * foto de perfil, a resposta pode ser vazia ou retornar erro 404" (404: "Contato não
  * encontrado ou sem foto"). `null-link` is `[{"link": null}]`, as some versions answer.
  */
-export type NoPhotoAnswer = 'not-found' | 'empty' | 'null-link';
+type NoPhotoAnswer = 'not-found' | 'empty' | 'null-link';
 
-export interface GatewayCall {
+interface GatewayCall {
   /** Path and query as received. */
   path: string;
   endpoint: 'profile-picture' | 'status';

@@ -6,7 +6,7 @@ import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload }
 export const ISSUER = 'https://login.example.com/tenant/v2.0';
 export const AUDIENCE = 'api://photo-bridge';
 
-export interface TokenOptions {
+interface TokenOptions {
   issuer?: string;
   audience?: string;
   /** As jose takes it: '10m', or an absolute time in seconds since the epoch. */

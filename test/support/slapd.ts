@@ -34,7 +34,7 @@ objectclass ( 1.3.6.1.4.1.4203.666.11.100 NAME 'adUser' AUXILIARY
   MAY ( thumbnailPhoto $ proxyAddresses $ company $ department $ msRTCSIP-PrimaryUserAddress $ mailNickname $ userPrincipalName ) )
 `;
 
-export type EntryAttributes = Record<string, string | string[] | Buffer>;
+type EntryAttributes = Record<string, string | string[] | Buffer>;
 
 export interface Slapd {
   /** Plain LDAP (StartTLS offered). */
