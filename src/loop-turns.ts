@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /**
  * Long answers (a FindItem of ten folders, 2,500 contacts) are made of many small steps
  * that never wait for I/O: without a pause they run in one turn of the event loop, and

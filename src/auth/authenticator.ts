@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Account, Principal } from '../domain/account.js';
@@ -106,6 +107,13 @@ export class Authenticator {
   private readonly verifiedLogins: LRUCache<string, Verified>;
   /** Bumped when another process may have changed accounts: remembered passwords must be re-read before they are believed. */
   private generation = 0;
+  private readonly now: () => number;
+  /**
+   * The header `cached` last found verified, kept while nothing remembered changes and it is
+   * not due for re-verification: a client sends its one header on every request, and
+   * comparing it costs less than an LRU look and a TTL read.
+   */
+  private lastHit: { authorization: string; principal: Principal; until: number } | undefined;
   private readonly verifications = new SingleFlight<AuthResult>();
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
@@ -120,8 +128,11 @@ export class Authenticator {
   ) {
     const verifiedTtlMs = options.verifiedTtlMs ?? 60_000;
     const now = options.now ?? (() => performance.now());
+    this.now = now;
+    // Whatever enters or leaves it may change what a look finds: the last hit goes.
+    const forgetLastHit = () => (this.lastHit = undefined);
     // ttlResolution 0: the clock is read on each look (as in photo-service.ts, a timer a millisecond cost more).
-    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now } });
+    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now }, onInsert: forgetLastHit, dispose: forgetLastHit });
     this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now } });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.throttle = new LoginThrottle({ ...options.throttle, now });
@@ -147,14 +158,18 @@ export class Authenticator {
   cached(authorization: string | undefined, need: AuthNeed): AuthResult | undefined {
     if (need === 'photo' && this.options.allowAnonymousRead) return ANONYMOUS;
     if (!authorization) return MISSING;
+    const hit = this.lastHit;
+    if (hit !== undefined && hit.authorization === authorization && this.now() < hit.until) return admitted(hit.principal, need);
     const verified = this.verified.get(authorization);
     if (!verified || (verified.passwordHash !== undefined && verified.generation !== this.generation)) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
     // background shortly before the remembered answer runs out (outside any request,
     // hence no client address). A failure there is logged, never left unhandled.
-    if (authorization.startsWith('Basic ') && this.verified.getRemainingTTL(authorization) < this.refreshAheadMs) {
+    const basic = authorization.startsWith('Basic ');
+    const leftMs = this.verified.getRemainingTTL(authorization) - (basic ? this.refreshAheadMs : 0);
+    if (basic && leftMs < 0) {
       this.verify(authorization, '').catch((error: unknown) => this.options.log.warn({ err: error }, 'background re-verification failed'));
-    }
+    } else this.lastHit = { authorization, principal: verified.principal, until: this.now() + leftMs };
     return admitted(verified.principal, need);
   }
 
@@ -172,6 +187,7 @@ export class Authenticator {
    */
   accountsMayHaveChanged(): void {
     this.generation++;
+    this.lastHit = undefined;
   }
 
   /** Ends the hashing threads. */

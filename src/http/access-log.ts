@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { clip } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
@@ -105,14 +106,35 @@ function copy(bytes: Buffer, buffer: Buffer, at: number): number {
   return at + bytes.length;
 }
 
-/** Writes a whole number ≥ 0 in decimal. */
+/**
+ * Writes a whole number ≥ 0 in decimal. Below 2^31 in int32 arithmetic, whose division by
+ * ten the JIT makes a multiplication; a time in milliseconds (13 digits) is written as its
+ * millions and six more digits so: a float division per digit was a fifth of the line's cost.
+ */
 function writeInteger(buffer: Buffer, at: number, value: number): number {
-  let end = at + 1;
-  for (let power = 10; power <= value; power *= 10) end++;
+  if (value <= INT32_MAX) return writeInt32(buffer, at, value);
+  const millions = Math.floor(value / 1e6);
+  at = writeInteger(buffer, at, millions);
+  return writeDigits(buffer, at, value - millions * 1e6, 6);
+}
+
+const INT32_MAX = 0x7fffffff;
+
+function writeInt32(buffer: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let power = 10; power <= value; power *= 10) digits++;
+  return writeDigits(buffer, at, value, digits);
+}
+
+/** Writes `value` (0 to 2^31 − 1) as exactly `digits` digits, zeros leading. */
+function writeDigits(buffer: Buffer, at: number, value: number, digits: number): number {
+  const end = at + digits;
+  // `| 0` tells the JIT the value is an int32 (a difference of floats is not, to it).
+  let left = value | 0;
   for (let i = end - 1; i >= at; i--) {
-    const rest = Math.floor(value / 10);
-    buffer[i] = 0x30 + value - rest * 10;
-    value = rest;
+    const rest = (left / 10) | 0;
+    buffer[i] = 0x30 + left - rest * 10;
+    left = rest;
   }
   return end;
 }

@@ -26,16 +26,18 @@ const textOf = new WeakMap<Buffer, string>();
  * for 16,384. The photo caches count that text (heldWhenSent).
  */
 export function endWithBody(res: ServerResponse, body: Buffer): void {
-  if (body.length > JOINED_MAX_BYTES) {
-    res.end(body);
-    return;
-  }
+  res.end(sendableBody(body), 'latin1');
+}
+
+/** `body` as endWithBody hands it to node:http: a small one as its latin1 text (made once per Buffer), a larger one as it is. */
+export function sendableBody(body: Buffer): Buffer | string {
+  if (body.length > JOINED_MAX_BYTES) return body;
   let text = textOf.get(body);
   if (text === undefined) {
     text = body.toString('latin1');
     textOf.set(body, text);
   }
-  res.end(text, 'latin1');
+  return text;
 }
 
 /** The memory a body of `length` bytes sent with endWithBody holds for as long as its Buffer lives: its bytes, and a small one's text as well. */

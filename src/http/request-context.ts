@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../domain/account.js';
 import { ANONYMOUS_PRINCIPAL } from '../auth/authenticator.js';

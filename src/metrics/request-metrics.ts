@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { answeredStatus, type RequestContext } from '../http/request-context.js';
 
 /** Upper bounds of the latency buckets, in seconds: a cached photo takes well under a millisecond, a cold SOAP answer tens of them. */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { addressesOf } from '../domain/directory.js';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
@@ -139,6 +140,14 @@ export class PhotoService {
   private readonly renderFlights = new SingleFlight<Rendition | null>();
   /** Bumped by every forget: a read that started before it must not cache what it read. */
   private epoch = 0;
+  /** The clock the caches' TTLs run on. */
+  private readonly now: () => number;
+  /**
+   * The last answer `cachedPhoto` found, kept while no cache of states or renditions has changed
+   * and its state is not due: clients poll the same photo over and over, and the look then
+   * costs a few comparisons instead of two LRU looks (some 4 % of a cached photo's CPU).
+   */
+  private lastHit: LastHit | undefined;
   readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0, staleServed: 0, renditionHits: 0, renditionMisses: 0, renditionEvictions: 0 };
 
   constructor(
@@ -151,8 +160,12 @@ export class PhotoService {
     // ttlResolution 0: the clock is read on each look; lru-cache's default keeps it for 1 ms
     // with a timer, one a millisecond per cache, which cost a cached photo more (0.2 µs).
     const clock = cacheLimits.now && { perf: { now: cacheLimits.now } };
-    this.photoStates = new LRUCache({ max: cacheLimits.maxEntries, ttlResolution: 0, ...clock });
-    this.absentStates = new LRUCache({ max: Math.ceil(cacheLimits.maxEntries / 4), ttlResolution: 0, ...clock });
+    this.now = cacheLimits.now ?? (() => performance.now());
+    // Whatever enters or leaves these may change what a look finds: the last hit goes.
+    const forgetLastHit = () => (this.lastHit = undefined);
+    const changes = { onInsert: forgetLastHit, dispose: forgetLastHit };
+    this.photoStates = new LRUCache({ max: cacheLimits.maxEntries, ttlResolution: 0, ...clock, ...changes });
+    this.absentStates = new LRUCache({ max: Math.ceil(cacheLimits.maxEntries / 4), ttlResolution: 0, ...clock, ...changes });
     this.heldOriginals = new LRUCache({
       max: cacheLimits.maxEntries,
       maxSize: cacheLimits.maxBytes,
@@ -170,7 +183,9 @@ export class PhotoService {
       maxSize: maxBytes,
       // An entry costs its key, object and buffer header besides its bytes, the text a small one is sent as, and what is kept with it.
       sizeCalculation: (rendition) => heldWhenSent(rendition.bytes.length) + ENTRY_OVERHEAD_BYTES + heldBesides(rendition),
+      onInsert: () => (this.lastHit = undefined),
       dispose: (_rendition, _key, reason) => {
+        this.lastHit = undefined;
         if (reason === 'evict') this.stats.renditionEvictions++;
       },
     });
@@ -196,11 +211,20 @@ export class PhotoService {
    * undefined when `photo` must be awaited: the answer is not cached, or is a failure.
    */
   cachedPhoto(owner: PhotoOwner, size: PhotoSize, conversion?: ImageConversion): Rendition | null | undefined {
-    const state = this.stateOf(this.stateKey(owner, size));
+    const hit = this.lastHit;
+    if (hit !== undefined && hit.ownerKey === owner.key && hit.size === size && hit.conversion === conversion && this.now() < hit.until) {
+      this.stats.renditionHits++;
+      return hit.rendition;
+    }
+    const stateKey = this.stateKey(owner, size);
+    const state = this.stateOf(stateKey);
     if (!state) return undefined;
     if (!state.photo) return state.failed === 'transient' ? undefined : null;
     const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
-    if (rendition) this.stats.renditionHits++;
+    if (!rendition) return undefined;
+    this.stats.renditionHits++;
+    // getRemainingTTL: Infinity for a state kept until it is dropped.
+    this.lastHit = { ownerKey: owner.key, size, conversion, rendition, until: this.now() + this.photoStates.getRemainingTTL(stateKey) };
     return rendition;
   }
 
@@ -574,6 +598,16 @@ const FAILED_LOOKUP_TTL_MS = 5_000;
 
 /** What `record` says when the store took no write (storeRefusedWrite). */
 const REFUSED = Symbol('the store took no write');
+
+interface LastHit {
+  ownerKey: string;
+  size: PhotoSize;
+  /** The very conversion object asked with: a URL's parsed form is remembered, so a poll passes the same one. */
+  conversion: ImageConversion | undefined;
+  rendition: Rendition;
+  /** When its state is due (the caches' clock). */
+  until: number;
+}
 
 /** What `find` says when a source failed for now (a transient failure) and nothing stands in. */
 const FAILING_FOR_NOW = Symbol('a photo source is failing for now');

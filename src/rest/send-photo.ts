@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Rendition } from '../domain/photo.js';
-import { endWithBody } from '../http/end-with-body.js';
+import { sendableBody } from '../http/end-with-body.js';
 import { ifNoneMatchHits } from '../http/etag-match.js';
 
 /**
  * A photo answer: 304 when the client's ETag still holds, else the bytes (none for
- * HEAD). Returns the status sent. All headers go in one writeHead literal: Node then
- * serialises them directly instead of merging with headers set earlier. Every photo
- * route may pick the format from Accept, so every answer varies by it.
+ * HEAD). Returns the status sent. Every photo route may pick the format from Accept, so
+ * every answer varies by it.
  */
 export function sendRendition(req: IncomingMessage, res: ServerResponse, rendition: Rendition, cacheControl: string, requestId: string): number {
   // The client would otherwise show the placeholder for the photo's max-age after the source is back.
@@ -17,17 +16,53 @@ export function sendRendition(req: IncomingMessage, res: ServerResponse, renditi
     res.end();
     return 304;
   }
-  res.writeHead(200, {
-    etag: rendition.etag,
-    'cache-control': caching,
-    'content-type': rendition.contentType,
-    'content-length': rendition.bytes.length,
-    vary: varyWithAccept(res),
-    'request-id': requestId,
-  });
+  const answer = answerOf(rendition, caching);
+  const head = answer.head;
+  head[VARY_AT] = varyWithAccept(res);
+  head[REQUEST_ID_AT] = requestId;
+  res.writeHead(200, head);
   if (req.method === 'HEAD') res.end();
-  else endWithBody(res, rendition.bytes);
+  else res.end(answer.body, 'latin1');
   return 200;
+}
+
+/**
+ * A rendition's 200 as node:http is handed it, made once per rendition and caching: a
+ * flat header list, which writeHead copies as it is (an object's entries are gathered
+ * first), and the body in its sendable form.
+ */
+interface PhotoAnswer {
+  caching: string;
+  /** Name, value, …; the Vary and Request-Id values are filled in per request, just before writeHead reads them. */
+  head: string[];
+  body: Buffer | string;
+}
+
+const VARY_AT = 9;
+const REQUEST_ID_AT = 11;
+const answers = new WeakMap<Rendition, PhotoAnswer>();
+
+function answerOf(rendition: Rendition, caching: string): PhotoAnswer {
+  let answer = answers.get(rendition);
+  if (answer === undefined || answer.caching !== caching) {
+    const head = [
+      'etag',
+      rendition.etag,
+      'cache-control',
+      caching,
+      'content-type',
+      rendition.contentType,
+      'content-length',
+      String(rendition.bytes.length),
+      'vary',
+      '',
+      'request-id',
+      '',
+    ];
+    answer = { caching, head, body: sendableBody(rendition.bytes) };
+    answers.set(rendition, answer);
+  }
+  return answer;
 }
 
 export function photoCacheControl(maxAgeSeconds: number): string {

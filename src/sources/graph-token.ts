@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { SingleFlight } from '../single-flight.js';
 import { blankSecrets } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';

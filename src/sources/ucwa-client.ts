@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';

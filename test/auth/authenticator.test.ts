@@ -206,6 +206,7 @@ describe('Authenticator', () => {
     const header = basic('reader@contoso.com:secret');
     await auth.authenticate(header, 'photo', CLIENT);
     await lazy.authenticate(header, 'photo', CLIENT);
+    for (const client of [auth, lazy]) expect(client.cached(header, 'photo'), 'looked at again soon after').to.deep.include({ ok: true });
     now += 55_000;
     expect(auth.cached(header, 'photo'), 'answered from memory in its last sixth').to.deep.include({ ok: true });
     // Another spelling of the login joins the renewal under way: once it is answered, the renewal is done.

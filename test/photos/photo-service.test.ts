@@ -572,6 +572,25 @@ describe('PhotoService', () => {
       expect(hr.calls).to.equal(3);
     });
 
+    it('answers a photo polled from memory only while nothing changed: looked up again once its state is due, and after a forget', async () => {
+      const hr = flaky();
+      const photos = withSource(hr);
+      hr.answer = await image(44);
+      const first = expectRendition(await photos.photo(userOwner(ALICE), 96));
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(first);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'asked again at once').to.equal(first);
+      timePasses(59_999);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'within refreshMs').to.equal(first);
+      timePasses(2);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'due for a refresh past refreshMs').to.equal(undefined);
+      const lookups = photos.stats.storeLookups;
+      expect(expectRendition(await photos.photo(userOwner(ALICE), 96)).etag).to.equal(first.etag);
+      expect(photos.stats.storeLookups, 'looked up again').to.equal(lookups + 1);
+      expect(photos.cachedPhoto(userOwner(ALICE), 96)?.etag).to.equal(first.etag);
+      photos.forget(userOwner(ALICE));
+      expect(photos.cachedPhoto(userOwner(ALICE), 96), 'forgotten').to.equal(undefined);
+    });
+
     it('marks the placeholder drawn for a failed lookup, and not the one for a real "no photo"', async () => {
       const hr = flaky();
       const photos = withSource(hr);
