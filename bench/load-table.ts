@@ -3,6 +3,8 @@ import { fixed, renderTable } from './table.js';
 
 /** On a quiet machine "other CPU" stays under ~10 % (kernel work not billed to either process). */
 const DISTURBED_OTHER_CPU_PERCENT = 25;
+/** autocannon is one JavaScript thread: from about here on a core, it sets the pace, not the server. */
+const CLIENT_BOUND_CPU_PERCENT = 95;
 
 /** One row per load run, with the CPU columns that say who set the pace. */
 export function renderLoadTable(runs: readonly LoadFigures[]): string {
@@ -30,4 +32,11 @@ export function disturbanceWarning(runs: readonly LoadFigures[]): string | undef
   const disturbed = runs.filter((f) => (f.otherCpuPercent ?? 0) > DISTURBED_OTHER_CPU_PERCENT);
   if (disturbed.length === 0) return undefined;
   return `WARNING: other work ran during ${disturbed.map((f) => f.label).join(', ')}; rerun on a quiet machine before trusting these figures`;
+}
+
+/** A note when the load generator was the limit of some runs (their req/s is its ceiling, not the server's), else undefined. */
+export function clientBoundNote(runs: readonly LoadFigures[]): string | undefined {
+  const bound = runs.filter((f) => f.clientCpuPercent >= CLIENT_BOUND_CPU_PERCENT);
+  if (bound.length === 0) return undefined;
+  return `NOTE: autocannon used ${CLIENT_BOUND_CPU_PERCENT} % or more of a core during ${bound.map((f) => f.label).join(', ')}: there it set the pace, so a ratio over such a run flatters the other target`;
 }

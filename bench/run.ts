@@ -14,7 +14,7 @@ import { photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, measureHttp, type HttpFigures } from './http.js';
 import { measureColdRenders, measureSingleFlight, type ResizeFigures, type SingleFlightFigures } from './in-process.js';
 import { medianRatio, type LoadFigures, type LoadSettings } from './load.js';
-import { disturbanceWarning, renderLoadTable } from './load-table.js';
+import { clientBoundNote, disturbanceWarning, renderLoadTable } from './load-table.js';
 import { describeMachine, machineBusyPercent } from './machine.js';
 import { fixed, renderTable } from './table.js';
 import { loadSettingsOf, runBench, verdict, type Check } from './verdict.js';
@@ -173,8 +173,7 @@ function printHttp(http: HttpFigures): void {
     `ratio bare POST/bare GET (req/s): ${medianRatio(http.barePost, http.bare).toFixed(2)}  (what reading a body costs node:http itself; SOAP/REST ≥ this means SOAP adds no more than REST does)`,
   );
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
-  const warning = disturbanceWarning(loadRuns(http));
-  if (warning) console.log(warning);
+  for (const line of [disturbanceWarning(loadRuns(http)), clientBoundNote(loadRuns(http))]) if (line) console.log(line);
 }
 
 const settings = readSettings(process.env);
