@@ -148,6 +148,10 @@ export class PhotoService {
    * costs a few comparisons instead of two LRU looks (some 4 % of a cached photo's CPU).
    */
   private lastHit: LastHit | undefined;
+  /** Told by the caches of states and renditions of whatever enters or leaves them: that may change what a look finds. */
+  private readonly forgetLastHit = () => {
+    this.lastHit = undefined;
+  };
   readonly stats: PhotoServiceStats = { storeLookups: 0, resizes: 0, staleServed: 0, renditionHits: 0, renditionMisses: 0, renditionEvictions: 0 };
 
   constructor(
@@ -161,9 +165,7 @@ export class PhotoService {
     // with a timer, one a millisecond per cache, which cost a cached photo more (0.2 µs).
     const clock = cacheLimits.now && { perf: { now: cacheLimits.now } };
     this.now = cacheLimits.now ?? (() => performance.now());
-    // Whatever enters or leaves these may change what a look finds: the last hit goes.
-    const forgetLastHit = () => (this.lastHit = undefined);
-    const changes = { onInsert: forgetLastHit, dispose: forgetLastHit };
+    const changes = { onInsert: this.forgetLastHit, dispose: this.forgetLastHit };
     this.photoStates = new LRUCache({ max: cacheLimits.maxEntries, ttlResolution: 0, ...clock, ...changes });
     this.absentStates = new LRUCache({ max: Math.ceil(cacheLimits.maxEntries / 4), ttlResolution: 0, ...clock, ...changes });
     this.heldOriginals = new LRUCache({
@@ -183,9 +185,9 @@ export class PhotoService {
       maxSize: maxBytes,
       // An entry costs its key, object and buffer header besides its bytes, the text a small one is sent as, and what is kept with it.
       sizeCalculation: (rendition) => heldWhenSent(rendition.bytes.length) + ENTRY_OVERHEAD_BYTES + heldBesides(rendition),
-      onInsert: () => (this.lastHit = undefined),
+      onInsert: this.forgetLastHit,
       dispose: (_rendition, _key, reason) => {
-        this.lastHit = undefined;
+        this.forgetLastHit();
         if (reason === 'evict') this.stats.renditionEvictions++;
       },
     });
