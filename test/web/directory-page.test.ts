@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { placeholderColour } from '../../src/photos/placeholder.js';
-import { artifactPath, launchChromium } from '../support/browser.js';
+import { artifactPath, BROWSER_START_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -91,7 +91,8 @@ describe('the directory page in a real browser', function () {
   let allowedOrigin: string;
   let otherOrigin: string;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(BROWSER_START_TIMEOUT_MS);
     issuer = await createTestIssuer();
     const allowed = createServer();
     const other = createServer();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { userOwner } from '../../src/domain/photo-owner.js';
-import { launchChromium } from '../support/browser.js';
+import { BROWSER_START_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
@@ -31,7 +31,7 @@ interface Observed {
 }
 
 describe('the Microsoft Graph JS client in a browser, from another origin', function () {
-  this.timeout(60_000);
+  this.timeout(BROWSER_START_TIMEOUT_MS);
   let dir: string;
   let issuer: TestIssuer;
   let page: Server;

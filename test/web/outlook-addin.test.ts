@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { launchChromium } from '../support/browser.js';
+import { BROWSER_START_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { samplePhoto } from '../support/sample-images.js';
 
 const ADDIN = new URL('../../examples/outlook-addin/', import.meta.url);
@@ -54,7 +54,7 @@ const OFFICE_STUB = `window.Office = {
 };`;
 
 describe('the Outlook add-in sample', function () {
-  this.timeout(60_000);
+  this.timeout(BROWSER_START_TIMEOUT_MS);
 
   it('has every file its manifest names', () => {
     expect(referencedFiles).to.include.members(['taskpane.html', 'icon-16.png', 'icon-32.png', 'icon-64.png', 'icon-80.png', 'icon-128.png']);
