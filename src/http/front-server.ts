@@ -87,7 +87,7 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
   const answer = answeringInTurn(listener);
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
-    answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits);
+    answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits.unreadable);
   if (!pair) {
     const server = guarded(createHttpServer(options, answer));
     return {
@@ -121,21 +121,49 @@ function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestLi
 /** The status node:http answers a request it cannot read, by its error (lib/_http_server.js, socketOnError); 400 for the rest. */
 const UNREADABLE_STATUS: Partial<Record<string, number>> = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 
+/** What node:http puts on a parse error (lib/_http_server.js, prepareError; src/node_http_parser.cc): the read it happened in, and where in it. */
+type ParseError = NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number };
+
+function unreadableStatus(error: ParseError): number {
+  if (error.code === 'HPE_HEADER_OVERFLOW' && overflowedInRequestLine(error)) return 414;
+  return UNREADABLE_STATUS[error.code ?? ''] ?? 400;
+}
+
 /**
- * Answers a request node:http cannot read as node:http does — its status, `Connection:
- * close`, the connection ended, unless an answer on it is already under way — and tells
- * `limits.unreadable`, so that a 431 a client sees also shows in the log (a client that
- * reset the connection is not worth a line). `_httpMessage` is node:http's own in-flight
- * answer of the connection, what its default handler looks at.
+ * Whether node:http's limit on a request's head was passed in its request line, by a URL
+ * longer than the whole head may be (16 KiB): node counts the line with the header fields
+ * and says 431 for both, where RFC 9112 §3 answers an over-long request target 414, and the
+ * front door does for a URL over MAX_URL_LENGTH. `bytesParsed` is where the span that passed
+ * the limit ended in the read; the line it is in is a request line when it starts with a
+ * method and a space (a field's name has no space). A line whose start came in an earlier
+ * read is not there to look at: it stays 431.
  */
-function answeringUnreadable<S extends Server>(server: S, limits: ConnectionLimits): S {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
+function overflowedInRequestLine({ rawPacket, bytesParsed }: ParseError): boolean {
+  if (rawPacket === undefined || bytesParsed === undefined) return false;
+  const endOfLineBefore = rawPacket.lastIndexOf('\r\n', Math.max(bytesParsed - 1, 0));
+  const start = endOfLineBefore === -1 ? 0 : endOfLineBefore + 2;
+  return REQUEST_LINE_START.test(rawPacket.toString('latin1', start, Math.min(bytesParsed, start + REQUEST_LINE_START_LENGTH)));
+}
+/** A method (RFC 9110 §9.1, a token) and the space after it. */
+const REQUEST_LINE_START = /^[-!#$%&'*+.^`|~\w]+ /;
+/** Enough of a line for any method and its space. */
+const REQUEST_LINE_START_LENGTH = 64;
+
+/**
+ * Answers a request node:http cannot read as node:http does — its status (414 for a request
+ * line too long), `Connection: close`, the connection ended, unless an answer on it is already
+ * under way — and tells `unreadable`, so that a 431 a client sees also shows in the log (a
+ * client that reset the connection is not worth a line). `_httpMessage` is node:http's own
+ * in-flight answer of the connection, what its default handler looks at.
+ */
+export function answeringUnreadable<S extends Server>(server: S, unreadable?: ConnectionLimits['unreadable']): S {
+  server.on('clientError', (error: ParseError, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
     if (socket.writable && !socket._httpMessage?.headersSent) {
-      const status = UNREADABLE_STATUS[error.code ?? ''] ?? 400;
+      const status = unreadableStatus(error);
       // A request already handed on has its own line: 499 when its client left mid-body, the
       // 408 written here when its body came too slowly.
       if (!socket._httpMessage) {
-        if (error.code !== 'ECONNRESET') limits.unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
+        if (error.code !== 'ECONNRESET') unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
       } else if (status === 408) markAnsweredByServer(socket._httpMessage, status);
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }

@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
+import { answeringUnreadable } from './front-server.js';
 
 export interface InProcessRequest {
   method: string;
@@ -24,7 +25,8 @@ export interface InProcessAnswer {
  * log) answers as it always does. Graph's $batch sends its requests so.
  */
 export function inProcessRequests(listener: RequestListener): (sent: InProcessRequest) => Promise<InProcessAnswer> {
-  const server = createServer(listener);
+  // A request node:http cannot read is answered as the front door answers it (a URL past 16 KiB: 414).
+  const server = answeringUnreadable(createServer(listener));
   return (sent) =>
     new Promise((resolve, reject) => {
       const [serverEnd, clientEnd] = connectionPair(sent.remoteAddress);

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { MAX_URL_LENGTH } from '../../src/http/request-target.js';
@@ -34,6 +36,41 @@ describe(`URLs longer than ${MAX_URL_LENGTH} characters`, () => {
     await request(t.bridge.server)
       .get(`/${'p'.repeat(MAX_URL_LENGTH)}`)
       .expect(414);
+  });
+
+  it("are refused with 414 past node:http's 16 KiB head too, alone or after another answer on the connection; a header field past it stays 431", async () => {
+    const server = t.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    /** The status lines the bridge answers `requests` with, each sent in one write once the answer before it is in. */
+    const statusesOf = async (...requests: string[]) => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      for (const [i, bytes] of requests.entries()) {
+        socket.write(bytes);
+        if (i < requests.length - 1) while (!answered(answer)) await once(socket, 'data');
+      }
+      await once(socket, 'close');
+      return answer.match(/^HTTP\/1\.1 \d+ [^\r]*/gm);
+    };
+    /** Whether `bytes` hold one whole answer: its head, and as many bytes after it as it says. */
+    const answered = (bytes: string) => {
+      const headEnd = bytes.indexOf('\r\n\r\n');
+      const length = /^content-length: (\d+)/im.exec(bytes.slice(0, headEnd))?.[1];
+      return headEnd !== -1 && bytes.length >= headEnd + 4 + Number(length ?? 0);
+    };
+    const get = (path: string, header = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${header}\r\n`;
+    try {
+      for (const length of [20_000, 100_000]) {
+        expect(await statusesOf(get(urlOf('/ews/exchange.asmx/s/GetUserPhoto', length))), `${length}`).to.deep.equal(['HTTP/1.1 414 URI Too Long']);
+      }
+      expect(await statusesOf(get('/healthz'), get(urlOf('/api/people', 20_000)))).to.deep.equal(['HTTP/1.1 200 OK', 'HTTP/1.1 414 URI Too Long']);
+      expect(await statusesOf(get('/healthz', `X-Pad: ${'a'.repeat(20_000)}\r\n`))).to.deep.equal(['HTTP/1.1 431 Request Header Fields Too Large']);
+    } finally {
+      server.close();
+    }
   });
 
   it('at the limit are still answered', async () => {
