@@ -15,7 +15,7 @@ import { createSecureContext, Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../config.js';
 import { AddressList } from './address-list.js';
 import { clientNetwork } from './addressing.js';
-import { holdContinue } from './read-body.js';
+import { DirectBodyMessage, holdContinue } from './read-body.js';
 import { markAnsweredByServer, markArrival } from './request-context.js';
 
 interface TlsFiles {
@@ -80,6 +80,7 @@ export interface FrontServer {
 /** `pair`: the TLS pair `files` name, as tlsPairOf loaded it (undefined for plain HTTP); `files` are read again on reload. */
 export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, limits: ConnectionLimits, listener: RequestListener): FrontServer {
   const options: ServerOptions = {
+    IncomingMessage: DirectBodyMessage,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: checkIntervalMs(limits),

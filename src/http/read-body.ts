@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
 import { pieceDropper } from './lingering-close.js';
 
@@ -11,11 +11,6 @@ const EMPTY = Buffer.alloc(0);
  * before a byte is read, or while reading a chunked one — so a large body is never
  * buffered. A callback rather than a promise: this runs on every SOAP request, and the
  * answer can often be written in the same turn.
- *
- * A body in one piece (the common case) is kept as it came; the pieces of any other are
- * copied into one buffer as they come, grown by doubling. Kept as a list, each piece cost
- * its own Buffer object and held the whole socket read it was cut from: a 10 MiB upload
- * sent in chunks of one byte took the RSS to 4 GB.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
   if (declaresMoreThan(req.headers, maxBytes)) {
@@ -24,52 +19,137 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     return;
   }
   sendContinue(req);
-  let first: Buffer | undefined;
-  let joined: Buffer | undefined;
-  let length = 0;
-  let pieces = 0;
-  const maxPieces = maxPiecesOf(maxBytes);
+  const body = new BodyPieces(maxBytes);
   let finished = false;
-  let drop: (() => void) | undefined;
-  const finish = (error: Error | undefined, body: Buffer) => {
+  const finish = (error: Error | undefined, whole: Buffer) => {
     if (finished) return;
     finished = true;
-    if (error) drop = pieceDropper(req);
-    done(error, body);
+    if (error) req.on('data', pieceDropper(req));
+    done(error, whole);
   };
+  if (req instanceof DirectBodyMessage) {
+    readDirectly(req, body, finish);
+    return;
+  }
   req.on('data', (chunk: Buffer) => {
-    if (finished) {
-      drop?.();
-      return;
-    }
-    const total = length + chunk.length;
-    if (total > maxBytes || ++pieces > maxPieces) {
-      first = joined = undefined;
-      finish(total > maxBytes ? BridgeError.bodyTooLarge(maxBytes) : BridgeError.bodyInTooManyPieces(maxPieces), EMPTY);
-      return;
-    }
-    if (length === 0) {
-      first = chunk;
-    } else {
-      if (!joined || total > joined.length) {
-        const grown = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(2 * total, FIRST_JOINED_BYTES)));
-        (joined ?? first!).copy(grown, 0, 0, length);
-        joined = grown;
-        first = undefined;
-      }
-      chunk.copy(joined, length);
-    }
-    length = total;
+    if (finished) return;
+    const error = body.add(chunk);
+    if (error) finish(error, EMPTY);
   });
   // 'end' and 'close' come once each, so plain listeners do: `once` wraps each in a closure of its own.
-  req.on('end', () => finish(undefined, joined ? joined.subarray(0, length) : (first ?? EMPTY)));
+  req.on('end', () => finish(undefined, body.whole()));
   // A message's only errors are its connection's, and every message closes, after its 'end'
   // too: 'close' before 'end' is the error, made only when it is the answer (an Error's
   // stack cost every SOAP request 14 µs of server CPU under load). With no 'error'
   // listener, node:http emits no 'error' on a message (IncomingMessage#_destroy).
-  req.on('close', () => {
-    if (!finished) finish(BridgeError.connectionClosed(), EMPTY);
-  });
+  req.on('close', () => finish(BridgeError.connectionClosed(), EMPTY));
+}
+
+/** Reads a front-door request's body as the parser hands it over (DirectBodyMessage), after what came before it was asked for. */
+function readDirectly(req: DirectBodyMessage, body: BodyPieces, finish: (error: Error | undefined, whole: Buffer) => void): void {
+  // What came while the caller's login was checked waits in the stream.
+  const error = req.readableLength > 0 ? body.add(req.read() as Buffer) : undefined;
+  if (error) finish(error, EMPTY);
+  else if (req.complete) finish(undefined, body.whole());
+  else if (req.destroyed) finish(BridgeError.connectionClosed(), EMPTY);
+  else
+    req.reader = {
+      add(chunk) {
+        const tooMuch = body.add(chunk);
+        if (!tooMuch) return;
+        req.reader = undefined;
+        finish(tooMuch, EMPTY);
+      },
+      end() {
+        req.reader = undefined;
+        finish(undefined, body.whole());
+      },
+      closed() {
+        req.reader = undefined;
+        finish(BridgeError.connectionClosed(), EMPTY);
+      },
+    };
+}
+
+/** Where a request's body goes as the parser reads it, once readBody wants it. */
+interface BodyReader {
+  add(chunk: Buffer): void;
+  end(): void;
+  closed(): void;
+}
+
+/**
+ * The front door's requests. node:http hands a request's body to its `push`, piece by piece
+ * and then null, as the parser reads it; once readBody wants the body, the pieces go straight
+ * to it rather than through the stream: no readable buffer, no flowing mode, no 'data' and
+ * 'end' events and the ticks they take, and a SOAP envelope that came with its head is
+ * answered in the same pass of the parser, as a GET is. Until then, and for any other reader,
+ * it is node's own stream.
+ */
+export class DirectBodyMessage extends IncomingMessage {
+  reader: BodyReader | undefined = undefined;
+
+  override push(chunk: Buffer | null, encoding?: BufferEncoding): boolean {
+    const reader = this.reader;
+    if (reader === undefined) return super.push(chunk, encoding);
+    if (chunk !== null) {
+      reader.add(chunk);
+      return true;
+    }
+    super.push(null);
+    reader.end();
+    return false;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.reader?.closed();
+    super._destroy(error, callback);
+  }
+}
+
+/**
+ * A body as it comes, refused as soon as it is over its bytes or pieces. A body in one piece
+ * (the common case) is kept as it came; the pieces of any other are copied into one buffer as
+ * they come, grown by doubling. Kept as a list, each piece cost its own Buffer object and held
+ * the whole socket read it was cut from: a 10 MiB upload sent in chunks of one byte took the
+ * RSS to 4 GB.
+ */
+class BodyPieces {
+  private first: Buffer | undefined;
+  private joined: Buffer | undefined;
+  private length = 0;
+  private pieces = 0;
+  private readonly maxPieces: number;
+
+  constructor(private readonly maxBytes: number) {
+    this.maxPieces = maxPiecesOf(maxBytes);
+  }
+
+  /** Takes a piece; the error that refuses the body, when it is one too many. */
+  add(chunk: Buffer): BridgeError | undefined {
+    const total = this.length + chunk.length;
+    if (total > this.maxBytes || ++this.pieces > this.maxPieces) {
+      this.first = this.joined = undefined;
+      return total > this.maxBytes ? BridgeError.bodyTooLarge(this.maxBytes) : BridgeError.bodyInTooManyPieces(this.maxPieces);
+    }
+    if (this.length === 0) {
+      this.first = chunk;
+    } else {
+      if (!this.joined || total > this.joined.length) {
+        const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(2 * total, FIRST_JOINED_BYTES)));
+        (this.joined ?? this.first!).copy(grown, 0, 0, this.length);
+        this.joined = grown;
+        this.first = undefined;
+      }
+      chunk.copy(this.joined, this.length);
+    }
+    this.length = total;
+    return undefined;
+  }
+
+  whole(): Buffer {
+    return this.joined ? this.joined.subarray(0, this.length) : (this.first ?? EMPTY);
+  }
 }
 
 /** The responses whose 100 Continue waits until their request's body is wanted: few, asked for every body read (a WeakMap answers a miss at once, as request-context.ts says). */
