@@ -1,11 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:https';
+import { get, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { expect } from 'chai';
 import { ConfigError } from '../../src/config.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
+import { envelope } from '../support/soap.js';
+import { samplePhoto } from '../support/sample-images.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** A self-signed certificate for 127.0.0.1 with this common name, as server.key and server.pem in `dir`. */
@@ -55,6 +58,31 @@ describe('built-in TLS (BRIDGE_TLS_CERT_FILE, BRIDGE_TLS_KEY_FILE)', () => {
     expect(health.certificate.subject.CN).to.equal('first certificate');
     const wsdl = await fetchOverTls(port, dir, '/EWS/Exchange.asmx?wsdl', { authorization: basic(READER), host: `127.0.0.1:${port}` });
     expect(wsdl.body).to.include(`<soap:address location="https://127.0.0.1:${port}/EWS/Exchange.asmx"`);
+  });
+
+  it('answers a SOAP request over HTTPS, its body sent whole or in pieces', async () => {
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(200, 200), 'test');
+    const body = envelope('<m:GetUserPhoto><m:Email>alex.wilber@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>');
+    for (const pieces of [[body], body.match(/[\s\S]{1,50}/g)!]) {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/EWS/Exchange.asmx', method: 'POST', ca: readFileSync(join(dir, 'server.pem')), agent: false },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.setHeader('authorization', basic(READER));
+        req.setHeader('content-type', 'text/xml; charset=utf-8');
+        for (const piece of pieces) req.write(piece);
+        req.end();
+      });
+      expect(answer.status, `${pieces.length} pieces`).to.equal(200);
+      expect(answer.text, `${pieces.length} pieces`).to.match(/<m:PictureData>[A-Za-z0-9+/=]{100,}<\/m:PictureData>/);
+    }
   });
 
   it('takes up a renewed certificate on reload (SIGHUP) for new connections', async () => {
