@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 // auth, cache lookup or logging. It is sent the bridge's own requests (URL, Authorization,
 // body), which node:http reads and it does not look at. A POST's body is read to its end
 // first, as any SOAP server must before it can answer (the ceiling for SOAP).
-// Usage: node --import tsx bench/bare-server.ts PORT BODY_FILE HEAD_FILE
+// Usage: node bare-server.mjs PORT BODY_FILE HEAD_FILE, this file as plain JavaScript (http.ts,
+// bareServerScript): run through tsx, it names a closure on every request, and is slower.
 // HEAD_FILE: JSON [[name, value], …], the bridge's headers but Content-Length, Date and Connection.
 const [port, bodyFile, headFile] = process.argv.slice(2);
 if (!port || !bodyFile || !headFile) throw new Error('usage: bare-server.ts PORT BODY_FILE HEAD_FILE');

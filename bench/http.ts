@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import ts from 'typescript';
 import { PHOTO_SIZES, sizeCodeOf, type PhotoSize } from '../src/domain/size-code.js';
 import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
@@ -57,11 +58,13 @@ export interface HttpFigures {
   cold: Map<PhotoSize, PhotoFetch>;
 }
 
+/** The REST photo URL's path and query for the bench user at `size`. */
+export const photoTarget = (size: PhotoSize) => `/ews/exchange.asmx/s/GetUserPhoto?email=${encodeURIComponent(BENCH_USER.email)}&size=${sizeCodeOf(size)}`;
+
 /** Starts the servers, drives them side by side with autocannon (load.ts), then stops them whatever happened. */
 export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
   try {
     const bridge = await startBridge(options);
-    const photoTarget = (size: PhotoSize) => `/ews/exchange.asmx/s/GetUserPhoto?email=${encodeURIComponent(BENCH_USER.email)}&size=${sizeCodeOf(size)}`;
     const photoUrl = (size: PhotoSize) => `${bridge.base}${photoTarget(size)}`;
     const first = await fetchPhoto(photoUrl(96), 96);
     // Without a real 200 there is nothing worth measuring: the load runs would time 401s.
@@ -132,23 +135,27 @@ async function benchContactId(endpoint: string): Promise<string> {
   return itemId;
 }
 
-interface Running {
+export interface Running {
   child: Child;
   base: string;
 }
 
+/** How a server under test is started: node with these arguments, as it is (the default) or under a tool (instructions.ts). */
+export type Launch = (name: string, nodeArgs: string[], env: NodeJS.ProcessEnv) => Child;
+const plainNode: Launch = (name, nodeArgs, env) => startChild(name, nodeArgs, env);
+
 /** Auth on (no anonymous read) and the access log at its default, written to /dev/null. */
-async function startBridge(options: HttpOptions): Promise<Running> {
+export async function startBridge(options: Pick<HttpOptions, 'databasePath' | 'accessLog'>, launch = plainNode, timeoutMs?: number): Promise<Running> {
   const port = await freePort();
   const env = benchEnv({ BRIDGE_DB: options.databasePath, BRIDGE_ACCESS_LOG: String(options.accessLog) });
-  const child = startChild('bridge', [CLI, 'serve', '--port', String(port), '--no-demo'], env);
+  const child = launch('bridge', [CLI, 'serve', '--port', String(port), '--no-demo'], env);
   const base = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(child, `${base}/healthz`);
+  await waitUntilAnswering(child, `${base}/healthz`, timeoutMs);
   return { child, base };
 }
 
 /** (d)'s answer as the bridge writes it, checked to be a whole GetUserPhoto success. */
-async function soapPhotoAnswer(endpoint: string): Promise<{ bytes: Buffer; head: AnswerHead }> {
+export async function soapPhotoAnswer(endpoint: string): Promise<{ bytes: Buffer; head: AnswerHead }> {
   const response = await fetch(endpoint, { method: 'POST', headers: SOAP_HEADERS, body: GET_USER_PHOTO });
   const text = await response.text();
   if (response.status !== 200 || !/ResponseClass="Success"/.test(text) || !text.includes('</m:PictureData>'))
@@ -161,16 +168,32 @@ async function soapPhotoAnswer(endpoint: string): Promise<{ bytes: Buffer; head:
  * included, so the load generator parses the same answer from either (four headers more
  * cost autocannon ~4 % of its req/s when it, not the server, sets the pace).
  */
-async function startBareServer(dir: string, name: string, body: Buffer, head: AnswerHead): Promise<Running> {
+export async function startBareServer(dir: string, name: string, body: Buffer, head: AnswerHead, launch = plainNode, timeoutMs?: number): Promise<Running> {
   const bodyPath = join(dir, `${name}.answer`);
   const headPath = join(dir, `${name}.head.json`);
   writeFileSync(bodyPath, body);
   writeFileSync(headPath, JSON.stringify(head));
   const port = await freePort();
-  const child = startChild('bare server', ['--import', 'tsx', BARE_SERVER, String(port), bodyPath, headPath], benchEnv({}));
+  const child = launch(`bare server (${name})`, [bareServerScript(dir), String(port), bodyPath, headPath], benchEnv({}));
   const base = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(child, base);
+  await waitUntilAnswering(child, base, timeoutMs);
   return { child, base };
+}
+
+/**
+ * bare-server.ts as plain JavaScript in `dir`, run by node with no loader, as the bridge runs
+ * its dist/. Run through tsx until the twenty-seventh session, it was esbuild's output with
+ * `keepNames`, which names the closure made for every request with an `Object.defineProperty`
+ * per request: 67.4 k instructions an answer under callgrind against 63.7 k as plain
+ * JavaScript, a slower reference that flattered every ratio to it.
+ */
+function bareServerScript(dir: string): string {
+  const path = join(dir, 'bare-server.mjs');
+  const { outputText } = ts.transpileModule(readFileSync(BARE_SERVER, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  writeFileSync(path, outputText);
+  return path;
 }
 
 async function startNginxServer(dir: string, photoPath: string): Promise<Running> {
