@@ -37,6 +37,11 @@ interface Request {
   body?: string;
 }
 
+try {
+  execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+} catch {
+  throw new Error("npm run bench:instructions needs valgrind and its callgrind_control (Debian's package valgrind)");
+}
 const dir = mkdtempSync(join(tmpdir(), 'epb-instructions-'));
 try {
   const databasePath = prepareDatabase(CLI, dir, await photoLikeJpeg(648), await photoLikeJpeg(200));
