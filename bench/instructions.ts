@@ -5,7 +5,7 @@
  * thread is counted, and only while MEASURED requests are answered, on keep-alive connections
  * that WARM_UP requests opened and warmed: a new connection makes V8 deoptimise node's socket
  * code and compile it again, which put 50–70 k instructions into every "per answer" figure
- * measured from a cold start. So counted, two runs of one build agree within about 1.5 %
+ * measured from a cold start. So counted, two runs of one build agree within 1.5–3 %
  * whatever else the machine does, where the req/s ratios of `npm run bench` swing by 10 %:
  * this tells whether a change to the hot path did less work. Instructions are not time (the
  * bare server runs more of them a nanosecond), so the targets stay `npm run bench`'s.
@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startChild, stopAllChildren, stopChild } from './children.js';
+import { startChild, stopAllChildren, stopChild, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, fetchPhoto, photoTarget, soapPhotoAnswer, startBareServer, startBridge, type Launch, type Running } from './http.js';
 import { GET_USER_PHOTO, SOAP_HEADERS } from './soap.js';
@@ -30,6 +30,8 @@ const CONNECTIONS = 4;
 /** A server starts some 50 times slower under callgrind. */
 const START_TIMEOUT_MS = 180_000;
 const EWS_PATH = '/EWS/Exchange.asmx';
+/** Where each server under callgrind writes its counts. */
+const outFiles = new WeakMap<Child, string>();
 
 interface Request {
   path: string;
@@ -90,20 +92,13 @@ try {
 /** Starts node under callgrind with counting off, one output file per server. */
 function underCallgrind(outDir: string): Launch {
   let started = 0;
-  return (name, nodeArgs, env) =>
-    startChild(
-      name,
-      [
-        '--tool=callgrind',
-        '--instr-atstart=no',
-        '--separate-threads=yes',
-        `--callgrind-out-file=${join(outDir, `callgrind.${++started}.out`)}`,
-        process.execPath,
-        ...nodeArgs,
-      ],
-      env,
-      'valgrind',
-    );
+  return (name, nodeArgs, env) => {
+    const outFile = join(outDir, `callgrind.${++started}.out`);
+    const callgrind = ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${outFile}`];
+    const child = startChild(name, [...callgrind, process.execPath, ...nodeArgs], env, 'valgrind');
+    outFiles.set(child, outFile);
+    return child;
+  };
 }
 
 /** Warms the server up, counts the main thread's instructions over MEASURED answers, stops it: instructions per answer. */
@@ -122,7 +117,7 @@ async function count(starting: Promise<Running>, sent: Request): Promise<number>
     await stopChild(server.child);
   }
   // The dump just asked for is the first (.1) of the main thread (-01).
-  const outFile = /--callgrind-out-file=(\S+)/.exec(server.child.process.spawnargs.join(' '))![1]!;
+  const outFile = outFiles.get(server.child);
   const totals = /^totals:\s+(\d+)/m.exec(readFileSync(`${outFile}.1-01`, 'utf8'));
   if (!totals) throw new Error(`no totals in ${outFile}.1-01`);
   return Number(totals[1]) / MEASURED;
