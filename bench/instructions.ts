@@ -12,9 +12,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawRequest } from '../test/abuse/raw-request.js';
+import { flood } from './abuse/attack.js';
 import { startChild, stopAllChildren, stopChild, type Child } from './children.js';
 import { BASIC_AUTHORIZATION, photoLikeJpeg, prepareDatabase } from './fixture.js';
 import { CLI, fetchPhoto, photoTarget, soapPhotoAnswer, startBareServer, startBridge, type Launch, type Running } from './http.js';
@@ -125,19 +127,7 @@ async function count(starting: Promise<Running>, sent: Request): Promise<number>
 
 /** `total` requests over CONNECTIONS connections, each waiting for its answer; every answer must be a 200. */
 async function send(base: string, sent: Request, agent: Agent, total: number): Promise<void> {
-  let left = total;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(`${base}${sent.path}`, { agent, method: sent.body === undefined ? 'GET' : 'POST', headers: sent.headers }, (res) => {
-        res.resume();
-        res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${sent.path} answered ${res.statusCode}`))));
-      });
-      req.once('error', reject);
-      req.end(sent.body);
-    });
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (left-- > 0) await one();
-    }),
-  );
+  const { statuses } = await flood(total, CONNECTIONS, () => rawRequest(`${base}${sent.path}`, { headers: sent.headers, body: sent.body, agent }));
+  const refused = statuses.find((status) => status !== 200);
+  if (refused !== undefined) throw new Error(`${sent.path} answered ${refused}`);
 }

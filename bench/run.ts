@@ -173,7 +173,8 @@ function printHttp(http: HttpFigures): void {
     `ratio bare POST/bare GET (req/s): ${medianRatio(http.barePost, http.bare).toFixed(2)}  (what reading a body costs node:http itself; SOAP/REST ≥ this means SOAP adds no more than REST does)`,
   );
   for (const [name, ratio] of otherUrlRatios(http)) console.log(`ratio ${name}/REST (req/s): ${ratio.toFixed(2)}  (target ≥ ${TARGET_OTHER_URL_TO_REST})`);
-  for (const line of [disturbanceWarning(loadRuns(http)), clientBoundNote(loadRuns(http))]) if (line) console.log(line);
+  const runs = loadRuns(http);
+  for (const line of [disturbanceWarning(runs), clientBoundNote(runs)]) if (line) console.log(line);
 }
 
 const settings = readSettings(process.env);
