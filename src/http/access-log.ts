@@ -18,8 +18,7 @@ import { answeredStatus, type RequestContext } from './request-context.js';
  */
 export function logRequest(log: Logger, context: RequestContext, status: number, endedAt = performance.now()): void {
   const lines = accessLinesOf(log);
-  // pino's levels ascend with severity: info is written while the logger's level is info or below.
-  if (log.levelVal <= lines.level) lines.write(context, status, endedAt);
+  if (lines.enabled) lines.write(context, status, endedAt);
 }
 
 /**
@@ -50,6 +49,9 @@ class LineAtATime implements LineBytes {
  * How a logger's access lines are written: its own part of them (level, base fields) made
  * into bytes once, each request's numbers written as digits, and the rest — method, path,
  * client, user — taken from the connection's last line while they stay the same (tailOf).
+ * The line's start, up to its request id, changes only with its time in milliseconds, and
+ * the part around the status only with the status: both are kept as bytes and copied whole,
+ * so a line costs three copies, the id and the duration.
  */
 class AccessLines {
   private readonly head: Buffer;
@@ -57,32 +59,70 @@ class AccessLines {
   /** Date.now() less performance.now(): a line's time is its end on the wall clock, read afresh every WALL_CLOCK_MS. */
   private wallClockOffset = 0;
   private wallClockReadUntil = -Infinity;
+  /** Room for a line's start: the head, a time and afterTime; the time's digits are written over as it changes. */
+  private readonly startBytes: Buffer;
+  /** The start of the lines of millisecond `startTime`, from `{"level"` to the request id's opening quote: a view of startBytes. */
+  private start: Buffer = Buffer.alloc(0);
+  private startTime = -1;
+  /** `","status":200,"ms":` and the like, by status. */
+  private readonly statusParts = new Map<number, Buffer>();
+  /**
+   * Whether the logger's level lets its info lines through (pino's levels ascend with
+   * severity), kept as the level changes: a pino logger's properties are a dictionary,
+   * and reading its level on every line cost a generic property lookup (~450 instructions).
+   */
+  enabled: boolean;
 
   constructor(
     private readonly out: LineBytes,
-    readonly level: number,
+    log: Logger,
     bindings: string,
   ) {
+    const level = log.levels.values.info!;
     this.head = Buffer.from(`{"level":${level},"time":`);
     this.afterTime = Buffer.from(`${bindings},"reqId":"`);
+    this.startBytes = Buffer.alloc(this.head.length + NUMBER_MAX_BYTES + this.afterTime.length);
+    copy(this.head, this.startBytes, 0);
+    this.enabled = log.levelVal <= level;
+    log.on('level-change', () => {
+      this.enabled = log.levelVal <= level;
+    });
   }
 
   write(context: RequestContext, status: number, endedAt: number): void {
     const tail = tailOf(context);
     const requestId = context.requestId;
+    const start = this.startAt(Math.round(this.wallClock(endedAt)));
+    const statusPart = this.statusPart(status);
     const out = this.out;
-    out.reserve(this.head.length + this.afterTime.length + requestId.length + tail.length + NUMBERS_MAX_BYTES);
+    out.reserve(start.length + requestId.length + statusPart.length + tail.length + DURATION_MAX_BYTES);
     const buffer = out.buffer;
-    let at = copy(this.head, buffer, out.used);
-    at = writeInteger(buffer, at, Math.round(this.wallClock(endedAt)));
-    at = copy(this.afterTime, buffer, at);
+    let at = copy(start, buffer, out.used);
     // The request id is ASCII: ours is hex and digits, a proxy's is checked (request-id.ts).
     for (let i = 0; i < requestId.length; i++) buffer[at++] = requestId.charCodeAt(i);
-    at = copy(STATUS, buffer, at);
-    at = writeInteger(buffer, at, status);
-    at = copy(MS, buffer, at);
+    at = copy(statusPart, buffer, at);
     at = writeTenths(buffer, at, Math.round((endedAt - context.startedAt) * 10));
     out.commit(copy(tail, buffer, at));
+  }
+
+  private startAt(time: number): Buffer {
+    if (time !== this.startTime) {
+      const timeEnd = writeInteger(this.startBytes, this.head.length, time);
+      // One more digit (or the first line): what follows the time moves.
+      if (timeEnd + this.afterTime.length !== this.start.length) this.start = this.startBytes.subarray(0, copy(this.afterTime, this.startBytes, timeEnd));
+      this.startTime = time;
+    }
+    return this.start;
+  }
+
+  private statusPart(status: number): Buffer {
+    let part = this.statusParts.get(status);
+    if (part === undefined) {
+      part = Buffer.from(`","status":${status},"ms":`);
+      // Statuses are a few hundred at most; a status is a small whole number the bridge or node:http chose.
+      this.statusParts.set(status, part);
+    }
+    return part;
   }
 
   private wallClock(monotonic: number): number {
@@ -96,10 +136,9 @@ class AccessLines {
 
 /** How often the wall clock is read for the lines' times: a clock stepped by NTP shows in them this soon. */
 const WALL_CLOCK_MS = 100;
-const STATUS = Buffer.from('","status":');
-const MS = Buffer.from(',"ms":');
-/** The most the three numbers take: a time in milliseconds, a status and a duration. */
-const NUMBERS_MAX_BYTES = 64;
+/** The most a number written here takes: a time in milliseconds, a duration. */
+const NUMBER_MAX_BYTES = 24;
+const DURATION_MAX_BYTES = NUMBER_MAX_BYTES + 2;
 
 function copy(bytes: Buffer, buffer: Buffer, at: number): number {
   buffer.set(bytes, at);
@@ -239,7 +278,7 @@ function accessLinesOf(log: WithAccessLines): AccessLines {
       lineBytes.set(destination, out);
     }
     const bindings = JSON.stringify(log.bindings()).slice(1, -1);
-    lines = new AccessLines(out, log.levels.values.info!, bindings === '' ? '' : `,${bindings}`);
+    lines = new AccessLines(out, log, bindings === '' ? '' : `,${bindings}`);
     log[ACCESS_LINES] = lines;
   }
   lastAsked = { log, lines };

@@ -95,8 +95,9 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
   const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
   const parsedQueries = new ParsedQueryMemo();
 
-  async function answerSlowly(context: RequestContext, door: PhotoDoor, pathLength: number, authResult: AuthResult | undefined): Promise<void> {
+  async function answerSlowly(context: RequestContext, target: PhotoTarget, authResult: AuthResult | undefined): Promise<void> {
     const { req, res } = context;
+    const { door } = target.metered;
     try {
       const authenticated = authResult ?? (await auth.authenticate(req.headers.authorization, door.need, context.clientAddress));
       if (!authenticated.ok) {
@@ -104,7 +105,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         throw authenticated.error;
       }
       context.principal = authenticated.principal;
-      const request = parsedQueries.get(door, req, req.url ?? '', pathLength);
+      const request = parsedQueries.get(target, req);
       if (request instanceof BridgeError) throw request;
       const owner = ownerOf(request, context);
       if (!owner) throw BridgeError.unauthenticated('authentication required');
@@ -127,11 +128,10 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
   function handleUserPhoto(context: RequestContext): boolean {
     const { req, res } = context;
     const url = req.url ?? '';
-    const queryStart = url.indexOf('?');
-    const pathLength = queryStart < 0 ? url.length : queryStart;
-    const metered = doorOf(doors, url, pathLength);
-    if (!metered) return false;
-    const { door, meter } = metered;
+    const last = (req.socket as Connection)[LAST_TARGET];
+    const target = last !== undefined && last.url === url ? last : targetOf(doors, url);
+    if (!target) return false;
+    const { door, meter } = target.metered;
 
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (!door.refusesOtherMethods) return false;
@@ -147,7 +147,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     const authResult = auth.cached(req.headers.authorization, door.need);
     if (authResult?.ok) {
       context.principal = authResult.principal;
-      const request = parsedQueries.get(door, req, url, pathLength);
+      const request = parsedQueries.get(target, req);
       if (!(request instanceof BridgeError)) {
         const owner = ownerOf(request, context);
         const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
@@ -162,7 +162,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     }
     if (accessLog) logWhenDone(log, context);
     requests.recordWhenDone(context, PHOTO_FRONT_DOOR, door.name);
-    void answerSlowly(context, door, pathLength, authResult);
+    void answerSlowly(context, target, authResult);
     return true;
   }
 
@@ -177,9 +177,28 @@ interface MeteredDoor {
   meter: RouteMeter;
 }
 
-function doorOf(doors: readonly MeteredDoor[], url: string, pathLength: number): MeteredDoor | undefined {
+/**
+ * A photo URL as its door reads it, and once an authenticated request asked it, as it was
+ * parsed. A keep-alive connection polling a photo sends the same URL each time, so the
+ * last one let in is kept on its socket (one a connection, within the URL length limit,
+ * gone with it): comparing two strings costs less than asking each door again and hashing
+ * the URL for the memo.
+ */
+interface PhotoTarget {
+  readonly url: string;
+  /** The part before `?`. */
+  readonly pathLength: number;
+  readonly metered: MeteredDoor;
+  /** The Accept it was parsed with, and what came of it; undefined until an authenticated request parsed it. */
+  accept: string | undefined;
+  parsed: PhotoRequest | BridgeError | undefined;
+}
+
+function targetOf(doors: readonly MeteredDoor[], url: string): PhotoTarget | undefined {
+  const queryStart = url.indexOf('?');
+  const pathLength = queryStart < 0 ? url.length : queryStart;
   for (const metered of doors) {
-    if (metered.door.owns(url, pathLength)) return metered;
+    if (metered.door.owns(url, pathLength)) return { url, pathLength, metered, accept: undefined, parsed: undefined };
   }
   return undefined;
 }
@@ -206,11 +225,7 @@ function ownerOf(request: PhotoRequest, context: RequestContext): PhotoOwner | u
  * (and of Accept), so the answer is remembered rather than redone per request. A URL
  * belongs to one door only, so the URL is the key. Only authenticated requests reach
  * it, and it is bounded by the bytes of its keys, so long URLs cannot make it hold more
- * than that.
- *
- * A keep-alive connection polling a photo sends the same URL each time, so its last one
- * is also kept on its socket: comparing two strings costs less than hashing a fresh one
- * for the memo (one entry a connection, within the URL length limit, gone with it).
+ * than that. The target parsed last on a connection is kept on its socket (PhotoTarget).
  */
 class ParsedQueryMemo {
   private readonly parsed = new LRUCache<string, PhotoRequest | BridgeError>({
@@ -218,18 +233,19 @@ class ParsedQueryMemo {
     sizeCalculation: (_request, key) => key.length + ENTRY_OVERHEAD_BYTES,
   });
 
-  get(door: PhotoDoor, req: IncomingMessage, url: string, pathLength: number): PhotoRequest | BridgeError {
+  get(target: PhotoTarget, req: IncomingMessage): PhotoRequest | BridgeError {
     const accept = req.headers.accept;
-    const connection = req.socket as Connection;
-    const last = connection[LAST_PARSED];
-    if (last !== undefined && last.url === url && last.accept === accept) return last.request;
+    if (target.parsed !== undefined && target.accept === accept) return target.parsed;
+    const { url, pathLength } = target;
     const key = accept === undefined ? url : `${url}\n${accept}`;
     let request = this.parsed.get(key);
     if (request === undefined) {
-      request = door.parse(url, pathLength, accept);
+      request = target.metered.door.parse(url, pathLength, accept);
       this.parsed.set(key, request);
     }
-    connection[LAST_PARSED] = { url, accept, request };
+    target.accept = accept;
+    target.parsed = request;
+    (req.socket as Connection)[LAST_TARGET] = target;
     return request;
   }
 
@@ -238,8 +254,8 @@ class ParsedQueryMemo {
   }
 }
 
-const LAST_PARSED = Symbol('the photo URL this connection asked last, as parsed');
-type Connection = Socket & { [LAST_PARSED]?: { url: string; accept: string | undefined; request: PhotoRequest | BridgeError } };
+const LAST_TARGET = Symbol('the photo URL an authenticated request on this connection asked last');
+type Connection = Socket & { [LAST_TARGET]?: PhotoTarget };
 
 /** A few thousand typical URLs (about 100 characters each, plus their parsed form). */
 export const PARSED_QUERIES_MAX_BYTES = 2 * 1024 * 1024;
