@@ -1,3 +1,5 @@
+// Imported, not the global: node's global Buffer is a getter, a generic lookup on every use in optimised code.
+import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { BridgeError } from '../domain/errors.js';
 import { endWithBody } from '../http/end-with-body.js';

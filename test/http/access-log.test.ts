@@ -294,6 +294,8 @@ describe('access log', () => {
     logRequest(log, context(graphPhoto, 'zoë.ångström@contoso.com', 'id-2', endedAt - 0.04), 304, endedAt);
     logRequest(log, context('/odd/"quoted"\\and\u0001control?email=someone@contoso.com', undefined, 'id-3', endedAt - 7), 401, endedAt);
     logRequest(log, context(graphPhoto, 'other.person@contoso.com', 'id-4', endedAt - 1500), 200, endedAt);
+    // A later millisecond: the line's start is written again, the rest of the line as before.
+    logRequest(log, context(graphPhoto, 'other.person@contoso.com', 'id-5', endedAt + 4), 200, endedAt + 5);
     expect(batches, 'held in the batch until flushed').to.have.length(0);
     out.flush();
     const entries = Buffer.concat(batches)
@@ -308,7 +310,23 @@ describe('access log', () => {
     expect(entries[2]).to.include({ ...shared, reqId: 'id-3', status: 401, ms: 7, path: '/odd/"quoted"\\and\u0001control' });
     expect(entries[2]).to.not.have.property('user');
     expect(entries[3]).to.include({ ...shared, reqId: 'id-4', status: 200, ms: 1500, path: photoPath, user: 'other.person@contoso.com' });
-    expect(entries).to.have.length(4);
+    expect(entries[4]).to.include({ ...shared, reqId: 'id-5', status: 200, ms: 1, path: photoPath, user: 'other.person@contoso.com' });
+    expect(new Set(entries.slice(0, 4).map((entry) => entry.time)).size, 'one millisecond, one time').to.equal(1);
+    expect((entries[4]!.time as number) - (entries[0]!.time as number)).to.equal(5);
+    expect(entries).to.have.length(5);
+  });
+
+  it("follows its logger's level as it changes: no access lines while it is above info", () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => lines.push(line) });
+    const req = { url: '/healthz', method: 'GET', headers: {} };
+    const context = (requestId: string) => ({ req, res: {}, requestId, clientAddress: '192.0.2.7', startedAt: performance.now() }) as unknown as RequestContext;
+    logRequest(log, context('while-info'), 200);
+    log.level = 'warn';
+    logRequest(log, context('while-warn'), 200);
+    log.level = 'debug';
+    logRequest(log, context('while-debug'), 200);
+    expect(lines.map((text) => (JSON.parse(text) as Line).reqId)).to.deep.equal(['while-info', 'while-debug']);
   });
 
   it('loses no buffered line when the process exits', () => {
