@@ -101,7 +101,7 @@ const ANONYMOUS_BODY_BYTES = 16 * 1024;
  * connection (the body as read is a view of a whole socket read), gone with the connection.
  */
 const LAST_READ = Symbol('the envelope this connection sent last, as read');
-/** Buffer's `equals`, called as is: looked up on a Buffer, a method is a generic lookup in optimised code (Buffer's prototype is a dictionary to V8). */
+/** Buffer's `equals`, called as is: looked up on the Buffer, optimised code made a generic property lookup for it on every request (as for access-log.ts's copies). */
 // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call on a Buffer, its own receiver
 const bufferEquals = (Buffer.prototype as Buffer).equals;
 type Connection = Socket & { [LAST_READ]?: { bytes: Buffer; read: ReadRequest } };
