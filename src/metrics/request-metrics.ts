@@ -70,8 +70,8 @@ export class RequestMetrics {
   }
 
   /** Counts an answer that is out already (its status is final), as `recordWhenDone` would have; 499 when its client left first. */
-  record(context: RequestContext, door: string, fallbackRoute: string): void {
-    this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(answeredStatus(context), context.startedAt);
+  record(context: RequestContext, door: string, fallbackRoute: string, endedAt = performance.now()): void {
+    this.meter(door, context.route ?? expressRouteOf(context.req) ?? fallbackRoute).record(answeredStatus(context), context.startedAt, endedAt);
   }
 
   /** Every meter so far, for the scrape. */
