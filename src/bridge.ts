@@ -184,8 +184,9 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       const refused = refuseBadTarget(context, log, config.accessLog);
       if (refused) return requests.recordWhenDone(context, 'front', refused);
       if (cors.enabled && cors.handle(req, res)) return answeredAtTheFront(context, 'cors-preflight');
-      // The photo route and the SOAP endpoint count their own answers: the common ones inline, without a listener.
-      if (handleUserPhoto(context) || ews.handlePost(context)) return;
+      // The SOAP endpoint and the photo route count their own answers: the common ones inline, without a listener.
+      // Their URLs never meet, and the endpoint turns anything but a POST away at its first comparison, where the photo doors would read every SOAP URL first.
+      if (ews.handlePost(context) || handleUserPhoto(context)) return;
       if (autodiscover.handle(context)) requests.recordWhenDone(context, 'autodiscover', 'unknown');
       else if (!metricsListen && metricsEndpoint.handle(context)) answeredAtTheFront(context, 'metrics');
       else {
