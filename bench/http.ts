@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -189,6 +189,8 @@ export async function startBareServer(dir: string, name: string, body: Buffer, h
  */
 function bareServerScript(dir: string): string {
   const path = join(dir, 'bare-server.mjs');
+  // Both bare servers of a run start from the one script.
+  if (existsSync(path)) return path;
   const { outputText } = ts.transpileModule(readFileSync(BARE_SERVER, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
