@@ -86,7 +86,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
 
   async function answerSoap(context: RequestContext, body: XmlRequestBody, autodiscover: AutodiscoverContext): Promise<void> {
     const answer = await answerSoapAutodiscover(body, autodiscover);
-    void writeSoapAnswer(context.res, soapAnswer(answer.envelope, answer.status), headersOf(context));
+    void writeSoapAnswer(context.res, soapAnswer(answer.envelope, answer.status), context.requestId, SOAP_ENABLED);
   }
 
   async function answerPox(context: RequestContext, body: XmlRequestBody, autodiscover: AutodiscoverContext): Promise<void> {
@@ -143,7 +143,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       return;
     }
     log.error({ reqId: context.requestId, err: error }, 'Autodiscover request failed');
-    void writeSoapAnswer(res, soapAnswer(serverFault(`internal error (request ${context.requestId})`), 500), headersOf(context));
+    void writeSoapAnswer(res, soapAnswer(serverFault(`internal error (request ${context.requestId})`), 500), context.requestId, SOAP_ENABLED);
   }
 
   function refuseMethod(context: RequestContext, allowed: string): void {
@@ -191,4 +191,5 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
  * (ews-javascript-api's AutodiscoverUrl) pick SOAP by `X-SOAP-Enabled` and otherwise fall
  * back to POX, which ews-javascript-api does not implement.
  */
-const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, 'x-soap-enabled': 'True' });
+const SOAP_ENABLED: Readonly<Record<string, string>> = { 'x-soap-enabled': 'True' };
+const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, ...SOAP_ENABLED });

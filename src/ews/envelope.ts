@@ -46,26 +46,31 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
  * back-pressure, so a large answer is never held whole; a string body goes out in one write.
  */
-export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, headers: Record<string, string>): Promise<void> | undefined {
+export function writeSoapAnswer(res: ServerResponse, answer: SoapAnswer, requestId: string, headers: Record<string, string> = NONE): Promise<void> | undefined {
   const { body } = answer;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const bytes = Buffer.isBuffer(body) ? body : encodedEnvelope(body);
-    res.writeHead(answer.status, headLines(headers, answer.headers, bytes.length));
+    res.writeHead(answer.status, headLines(requestId, headers, answer.headers, bytes.length));
     // A remembered answer is sent again and again: a small one is joined to the head, as its text made once.
     if (bytes === body) endWithBody(res, bytes);
     else res.end(bytes);
     return undefined;
   }
-  res.writeHead(answer.status, headLines(headers, answer.headers));
+  res.writeHead(answer.status, headLines(requestId, headers, answer.headers));
   return stream(res, body);
 }
+const NONE: Record<string, string> = {};
 
 /**
  * The response head as the flat name, value list writeHead also takes: merging header
- * records by spreading them cost this hot path more than the rest of a cached answer.
+ * records by spreading them cost this hot path more than the rest of a cached answer, and
+ * the request id, on every answer, is no record of its own.
  */
-function headLines(front: Record<string, string>, own: Record<string, string>, contentLength?: number): string[] {
-  const lines = contentLength === undefined ? ['content-type', CONTENT_TYPE] : ['content-type', CONTENT_TYPE, 'content-length', String(contentLength)];
+function headLines(requestId: string, front: Record<string, string>, own: Record<string, string>, contentLength?: number): string[] {
+  const lines =
+    contentLength === undefined
+      ? ['content-type', CONTENT_TYPE, 'request-id', requestId]
+      : ['content-type', CONTENT_TYPE, 'content-length', String(contentLength), 'request-id', requestId];
   for (const name in front) lines.push(name, front[name]!);
   for (const name in own) lines.push(name, own[name]!);
   return lines;

@@ -306,7 +306,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   }
 
   function write(context: RequestContext, ready: SoapAnswer): void {
-    const written = writeSoapAnswer(context.res, ready, headersOf(context));
+    const written = writeSoapAnswer(context.res, ready, context.requestId);
     if (written) written.catch((error: unknown) => fail(context, error));
   }
 
@@ -320,6 +320,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       ids: options.ids,
       log,
       requestId: context.requestId,
+      startedAt: context.startedAt,
       photoMaxAgeSeconds: options.photoMaxAgeSeconds,
       ifNoneMatch: context.req.headers['if-none-match'],
       limits: options.limits,
@@ -333,16 +334,15 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
       return;
     }
-    const retryAfter: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+    const retryAfter = error.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(error.retryAfterSeconds) };
     // HTTP 500, as Exchange sends its throttling faults: exchangelib reads a fault only on a
     // 500 (a 503 was "Unknown failure in response") and ews-javascript-api read a 503's as
     // ErrorInternalServerError. Retry-After stays for anything that reads it.
-    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), 500), { ...headers, ...retryAfter });
+    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), 500), context.requestId, retryAfter);
   }
 
   function fail(context: RequestContext, error: unknown): void {
     const { res } = context;
-    const headers = headersOf(context);
     if (clientLeft(error)) {
       res.destroy();
       return;
@@ -355,7 +355,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     }
     if (error instanceof BridgeError && error.httpStatus === 413) {
       closeAfterAnswer(res);
-      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), 413), headers);
+      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), 413), context.requestId);
       return;
     }
     if (error instanceof BridgeError && error.responseCode === 'ErrorServerBusy') {
@@ -363,7 +363,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     log.error({ reqId: context.requestId, err: error }, 'EWS request failed');
-    void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${context.requestId})`), 500), headers);
+    void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${context.requestId})`), 500), context.requestId);
   }
 
   function recordAnswer(context: RequestContext): void {

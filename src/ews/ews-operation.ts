@@ -30,6 +30,8 @@ export interface EwsContext {
   ids: ItemIds;
   log: Logger;
   requestId: string;
+  /** When the request came (performance.now()). */
+  startedAt: number;
   photoMaxAgeSeconds: number;
   ifNoneMatch: string | undefined;
   limits: EwsLimits;

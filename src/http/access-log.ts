@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { clip } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
 import { answeredStatus, type RequestContext } from './request-context.js';
+import { wallClockAt } from './wall-clock.js';
 
 /**
  * The access log: one JSON line per request, written from its RequestContext, whichever
@@ -56,9 +57,6 @@ class LineAtATime implements LineBytes {
 class AccessLines {
   private readonly head: Buffer;
   private readonly afterTime: Buffer;
-  /** Date.now() less performance.now(): a line's time is its end on the wall clock, read afresh every WALL_CLOCK_MS. */
-  private wallClockOffset = 0;
-  private wallClockReadUntil = -Infinity;
   /** Room for a line's start: the head, a time and afterTime; the time's digits are written over as it changes. */
   private readonly startBytes: Buffer;
   /** The start of the lines of millisecond `startTime`, from `{"level"` to the request id's opening quote: a view of startBytes. */
@@ -92,7 +90,7 @@ class AccessLines {
   write(context: RequestContext, status: number, endedAt: number): void {
     const tail = tailOf(context);
     const requestId = context.requestId;
-    const start = this.startAt(Math.round(this.wallClock(endedAt)));
+    const start = this.startAt(Math.round(wallClockAt(endedAt)));
     const statusPart = this.statusPart(status);
     const out = this.out;
     out.reserve(start.length + requestId.length + statusPart.length + tail.length + DURATION_MAX_BYTES);
@@ -124,18 +122,8 @@ class AccessLines {
     }
     return part;
   }
-
-  private wallClock(monotonic: number): number {
-    if (monotonic >= this.wallClockReadUntil) {
-      this.wallClockOffset = Date.now() - monotonic;
-      this.wallClockReadUntil = monotonic + WALL_CLOCK_MS;
-    }
-    return this.wallClockOffset + monotonic;
-  }
 }
 
-/** How often the wall clock is read for the lines' times: a clock stepped by NTP shows in them this soon. */
-const WALL_CLOCK_MS = 100;
 /** The most a number written here takes: a time in milliseconds, a duration. */
 const NUMBER_MAX_BYTES = 24;
 const DURATION_MAX_BYTES = NUMBER_MAX_BYTES + 2;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
+import { declaredLength } from './read-body.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -58,7 +59,7 @@ export class BodyBudget {
   /** Whether the logged-in caller's request may read its body now (`maxBytes`: the most its door reads); the error to answer when not. */
   admit(context: RequestContext, maxBytes: number): true | BridgeError {
     const { req, res, principal } = context;
-    const declared = Number(req.headers['content-length']);
+    const declared = declaredLength(req.headers);
     const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : maxBytes;
     const account = principal?.username ?? '';
     if (cost <= UNCOUNTED_BODY_BYTES || this.held.admit(account, res, cost)) return true;

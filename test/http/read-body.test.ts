@@ -4,7 +4,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { BridgeError, clientLeft } from '../../src/domain/errors.js';
-import { DirectBodyMessage, readBody } from '../../src/http/read-body.js';
+import { DirectBodyMessage, declaredLength, readBody } from '../../src/http/read-body.js';
 
 const MAX_BYTES = 256 * 1024;
 
@@ -119,3 +119,11 @@ for (const Message of [undefined, DirectBodyMessage])
       }
     });
   });
+
+describe('the body length a Content-Length declares', () => {
+  it('reads as Number reads it, digits or not', () => {
+    const values = ['0', '7', '477', '1048576', '999999999999999', '12345678901234567890', '', ' 12', '12 ', '0x10', '1e3', '-1', '4.5', '12a'];
+    for (const value of values) expect(declaredLength({ 'content-length': value }), JSON.stringify(value)).to.deep.equal(Number(value));
+    expect(declaredLength({})).to.be.NaN;
+  });
+});

@@ -5,6 +5,7 @@ import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
 import { heldWhenSent } from '../../http/end-with-body.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
+import { wallClockAt } from '../../http/wall-clock.js';
 import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
@@ -54,8 +55,8 @@ function refusal(error: BridgeError): SoapAnswer {
  * holds it, with the HTTP caching headers the EWS Managed API reads. The body is a pure
  * function of the rendition and whether the client has it, so it is remembered per ETag.
  */
-function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds'>): SoapAnswer {
-  const headers = { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds) };
+function photoAnswer(rendition: Rendition, context: Pick<EwsContext, 'ifNoneMatch' | 'photoMaxAgeSeconds' | 'startedAt'>): SoapAnswer {
+  const headers = { etag: rendition.etag, expires: expiresIn(context.photoMaxAgeSeconds, context.startedAt) };
   if (ifNoneMatchHits(context.ifNoneMatch, rendition.etag)) return soapAnswer(UNCHANGED, 200, headers);
   let body = answeredBodies.get(rendition);
   if (body === undefined) {
@@ -80,9 +81,9 @@ export function rememberedAnswerBytes(rendition: Rendition): number {
 }
 const ANSWER_BYTES_BESIDES_PICTURE = encodedEnvelope(photoResponse(SUCCESS, true, Buffer.alloc(3))).length - 4;
 
-/** The HTTP date `seconds` from now; formatted once per second, not once per answer. */
-function expiresIn(seconds: number): string {
-  const at = Math.floor(Date.now() / 1000) + seconds;
+/** The HTTP date `seconds` after `startedAt` (performance.now()); formatted once per second, not once per answer. */
+function expiresIn(seconds: number, startedAt: number): string {
+  const at = Math.floor(wallClockAt(startedAt) / 1000) + seconds;
   if (at !== lastExpires.at) lastExpires = { at, text: new Date(at * 1000).toUTCString() };
   return lastExpires.text;
 }

@@ -1,0 +1,17 @@
+/**
+ * The wall-clock time (ms since the epoch) of a `performance.now()` reading. A request's
+ * start is read once, on the monotonic clock; `Date.now()` is a call into V8's runtime (some
+ * 200 instructions under callgrind), so the two clocks' difference is read again only every
+ * WALL_CLOCK_MS: a clock stepped by NTP shows this soon.
+ */
+export function wallClockAt(monotonic: number): number {
+  if (monotonic >= readUntil) {
+    offset = Date.now() - monotonic;
+    readUntil = monotonic + WALL_CLOCK_MS;
+  }
+  return offset + monotonic;
+}
+
+const WALL_CLOCK_MS = 100;
+let offset = 0;
+let readUntil = -Infinity;
