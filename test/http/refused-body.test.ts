@@ -46,8 +46,10 @@ describe('the body of a refused request', () => {
 
 describe('dropping a refused body', () => {
   const SENT_PIECES = 30_000;
-  it(`stops reading it past ${DROPPED_PIECES_MAX} pieces (the socket read under way is parsed whole) and closes the connection: each piece costs a callback`, async () => {
+  it(`stops reading it past ${DROPPED_PIECES_MAX} pieces (the socket read under way is parsed whole) and closes the connection: each piece costs a callback; the answer reaches the client`, async () => {
     let refused: IncomingMessage | undefined;
+    let answered = '';
+    let clientClosed: Promise<unknown> = Promise.resolve();
     const piecesAtClose = new Promise<number>((resolve) => {
       const server = createServer((req, res) => {
         refused = req;
@@ -63,6 +65,8 @@ describe('dropping a refused body', () => {
       void listenOnLoopback(server).then(async (port) => {
         const socket = await connectTo(port);
         socket.on('error', () => undefined);
+        socket.on('data', (chunk: Buffer) => (answered += chunk.toString('latin1')));
+        clientClosed = new Promise((closed) => socket.once('close', closed));
         socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n');
         // 180 KB of chunks: more than three of the server's 64 KiB socket reads. The parser
         // goes through a read whole, so what is cut is the reads after the one past the limit.
@@ -72,5 +76,7 @@ describe('dropping a refused body', () => {
     const pieces = await piecesAtClose;
     expect(pieces).to.be.above(DROPPED_PIECES_MAX).and.below(SENT_PIECES);
     expect(refused?.complete, 'the rest was never read').to.equal(false);
+    await clientClosed;
+    expect(answered).to.match(/^HTTP\/1\.1 401 /);
   });
 });
