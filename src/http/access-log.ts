@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { clip } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
 import { answeredStatus, type RequestContext } from './request-context.js';
-import { wallClockAt } from './wall-clock.js';
+import { WallClock } from './wall-clock.js';
 
 /**
  * The access log: one JSON line per request, written from its RequestContext, whichever
@@ -57,6 +57,8 @@ class LineAtATime implements LineBytes {
 class AccessLines {
   private readonly head: Buffer;
   private readonly afterTime: Buffer;
+  /** A line's time is its end on the wall clock: read afresh by each logger's lines, so its first line's time is exactly Date.now()'s. */
+  private readonly clock = new WallClock();
   /** Room for a line's start: the head, a time and afterTime; the time's digits are written over as it changes. */
   private readonly startBytes: Buffer;
   /** The start of the lines of millisecond `startTime`, from `{"level"` to the request id's opening quote: a view of startBytes. */
@@ -90,7 +92,7 @@ class AccessLines {
   write(context: RequestContext, status: number, endedAt: number): void {
     const tail = tailOf(context);
     const requestId = context.requestId;
-    const start = this.startAt(Math.round(wallClockAt(endedAt)));
+    const start = this.startAt(Math.round(this.clock.at(endedAt)));
     const statusPart = this.statusPart(status);
     const out = this.out;
     out.reserve(start.length + requestId.length + statusPart.length + tail.length + DURATION_MAX_BYTES);

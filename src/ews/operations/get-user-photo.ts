@@ -5,7 +5,7 @@ import { userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { parseSizeCode, type PhotoSize } from '../../domain/size-code.js';
 import { heldWhenSent } from '../../http/end-with-body.js';
 import { ifNoneMatchHits } from '../../http/etag-match.js';
-import { wallClockAt } from '../../http/wall-clock.js';
+import { WallClock } from '../../http/wall-clock.js';
 import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
@@ -83,11 +83,12 @@ const ANSWER_BYTES_BESIDES_PICTURE = encodedEnvelope(photoResponse(SUCCESS, true
 
 /** The HTTP date `seconds` after `startedAt` (performance.now()); formatted once per second, not once per answer. */
 function expiresIn(seconds: number, startedAt: number): string {
-  const at = Math.floor(wallClockAt(startedAt) / 1000) + seconds;
+  const at = Math.floor(wallClock.at(startedAt) / 1000) + seconds;
   if (at !== lastExpires.at) lastExpires = { at, text: new Date(at * 1000).toUTCString() };
   return lastExpires.text;
 }
 let lastExpires = { at: 0, text: '' };
+const wallClock = new WallClock();
 
 /**
  * Base64 of a photo costs more than the rest of the answer, so each rendition's answer is
