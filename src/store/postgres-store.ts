@@ -8,7 +8,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { addressPrefixPattern, contactMatchParameters, prefixPattern } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchSql, NAME_KEY_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { asBridgeError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
@@ -302,17 +302,25 @@ const PHOTO_TABLES = {
   contact: { table: 'contact_photos', column: 'contact_id', ownerId: '(SELECT id FROM contacts WHERE id = $1)' },
 } as const;
 
-/** The contact match of pageContacts ($2 kind, $3 text, $4 lower-cased pattern or address), as the SQLite store's. */
-const CONTACT_MATCHES = `CASE $2::text
-  WHEN 'all' THEN true
-  WHEN 'folded' THEN ' ' || c.name_key LIKE $4
-  WHEN 'like' THEN lower(c.display_name) LIKE $4
-  WHEN 'prefix' THEN starts_with(c.display_name, $3)
-  WHEN 'wordPrefix' THEN strpos(' ' || c.display_name, ' ' || $3) > 0
-  WHEN 'substring' THEN strpos(c.display_name, $3) > 0
-  WHEN 'address' THEN $4 IN (lower(c.email1), lower(c.email2), lower(c.email3))
-  WHEN 'addressPrefix' THEN lower(c.email1) LIKE $4 OR lower(c.email2) LIKE $4 OR lower(c.email3) LIKE $4
-  ELSE c.display_name = $3 END`;
+/**
+ * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`: the
+ * LIKE kinds on lower() of a column, their value lowered the same way (LOWERED_TESTS); the
+ * exact-case kinds on the name as written; a bound on the folded name, as names are listed.
+ */
+const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string) => string>> = {
+  ...NAME_KEY_TESTS,
+  folded: (p) => `' ' || c.name_key LIKE ${p}`,
+  like: (p) => `lower(c.display_name) LIKE ${p}`,
+  prefix: (p) => `starts_with(c.display_name, ${p})`,
+  wordPrefix: (p) => `strpos(' ' || c.display_name, ' ' || ${p}) > 0`,
+  substring: (p) => `strpos(c.display_name, ${p}) > 0`,
+  whole: (p) => `c.display_name = ${p}`,
+  address: (p) => `${p} IN (lower(c.email1), lower(c.email2), lower(c.email3))`,
+  addressPrefix: (p) => ['email1', 'email2', 'email3'].map((column) => `lower(c.${column}) LIKE ${p}`).join(' OR '),
+};
+
+/** The tests that compare with lower() of a column: ASCII letters only, as SQLite's LIKE and NOCASE fold (asciiLower). */
+const LOWERED_TESTS: ReadonlySet<ContactTestParameters['kind']> = new Set(['like', 'address', 'addressPrefix']);
 
 /** How long opening the store waits for its first connection (SQLite's store waits as long for a lock when it opens). */
 const OPEN_CONNECT_TIMEOUT_MS = 10_000;
@@ -678,12 +686,18 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
-    const { kind, text, pattern } = contactMatchParameters(match);
-    const where = `WHERE lower(c.mailbox) = lower($1) AND ${CONTACT_MATCHES}`;
-    const params = [mailbox, kind, text, asciiLower(pattern)];
+    const params: (string | number)[] = [mailbox];
+    const where = `WHERE lower(c.mailbox) = lower($1) AND ${contactMatchSql(match, ({ kind, value }) => {
+      params.push(LOWERED_TESTS.has(kind) ? asciiLower(value) : value);
+      return CONTACT_TESTS[kind](`$${params.length}`);
+    })}`;
     const [count, page] = await Promise.all([
       this.query<{ n: string }>(`SELECT count(*) AS n FROM contacts c ${where}`, params),
-      this.query<ContactRow>(`${CONTACT_SELECT} ${where} ORDER BY ${contactOrderSql(order)} LIMIT $5 OFFSET $6`, [...params, limit, offset]),
+      this.query<ContactRow>(`${CONTACT_SELECT} ${where} ORDER BY ${contactOrderSql(order)} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
+        ...params,
+        limit,
+        offset,
+      ]),
     ]);
     return { total: Number(count.rows[0]!.n), contacts: page.rows.map(fromContactRow) };
   }

@@ -13,7 +13,7 @@ import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.
 import { BridgeError } from '../domain/errors.js';
 import { isBusy, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { addressPrefixPattern, contactMatchParameters, prefixPattern, type ContactMatchParameters } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchSql, NAME_KEY_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
 import {
   ftsQuery,
@@ -40,7 +40,6 @@ import {
   type ContactPage,
   type DirectoryEntry,
   type ContactMatch,
-  type ContactOrder,
   type NewContact,
   type ReplacedContact,
   type Store,
@@ -99,30 +98,25 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
 /**
- * A contact match as SQL, one statement for every kind (like-patterns.ts): `folded` on the
- * folded name (case and accents ignored), `like` on the name itself (ASCII case ignored,
- * as SQLite's LIKE does), the exact-case kinds on the name as written, an address NOCASE,
- * as the address columns are.
+ * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`: `folded`
+ * on the folded name (case and accents ignored), `like` on the name itself (ASCII case
+ * ignored, as SQLite's LIKE does), the exact-case kinds on the name as written, a bound on
+ * the folded name (as names are listed), an address NOCASE, as the address columns are.
  */
-const CONTACT_MATCHES = `CASE @kind
-  WHEN 'all' THEN 1
-  WHEN 'folded' THEN ' ' || c.name_key LIKE @pattern ESCAPE '\\'
-  WHEN 'like' THEN c.display_name LIKE @pattern ESCAPE '\\'
-  WHEN 'prefix' THEN substr(c.display_name, 1, length(@text)) = @text
-  WHEN 'wordPrefix' THEN instr(' ' || c.display_name, ' ' || @text) > 0
-  WHEN 'substring' THEN instr(c.display_name, @text) > 0
-  WHEN 'address' THEN @text COLLATE NOCASE IN (c.email1, c.email2, c.email3)
-  WHEN 'addressPrefix' THEN c.email1 LIKE @pattern ESCAPE '\\' OR c.email2 LIKE @pattern ESCAPE '\\' OR c.email3 LIKE @pattern ESCAPE '\\'
-  ELSE c.display_name = @text END`;
+const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string) => string>> = {
+  ...NAME_KEY_TESTS,
+  folded: (p) => `' ' || c.name_key LIKE ${p} ESCAPE '\\'`,
+  like: (p) => `c.display_name LIKE ${p} ESCAPE '\\'`,
+  prefix: (p) => `substr(c.display_name, 1, length(${p})) = ${p}`,
+  wordPrefix: (p) => `instr(' ' || c.display_name, ' ' || ${p}) > 0`,
+  substring: (p) => `instr(c.display_name, ${p}) > 0`,
+  whole: (p) => `c.display_name = ${p}`,
+  address: (p) => `${p} COLLATE NOCASE IN (c.email1, c.email2, c.email3)`,
+  addressPrefix: (p) => ['email1', 'email2', 'email3'].map((column) => `c.${column} LIKE ${p} ESCAPE '\\'`).join(' OR '),
+};
 
-interface ContactPageQuery extends ContactMatchParameters {
-  mailbox: string;
-  offset: number;
-  limit: number;
-}
-
-const contactPageSql = (order: readonly ContactOrder[]) =>
-  `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND ${CONTACT_MATCHES} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`;
+/** A folder page's parameters: the mailbox, the page's bounds and each test's value (`test0`…). */
+type ContactPageParameters = Record<string, string | number>;
 
 const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs', 'other_addresses'].join(', ');
 
@@ -217,8 +211,11 @@ interface FileIdentity {
 export class SqliteStore implements Store, ReplaceableFile {
   private readonly db: Database.Database;
   private readonly statements;
-  /** Page statements of the sorts other than by display name, prepared once each: few differ (a FindItem SortOrder, a Graph $orderby). */
-  private readonly orderedPages = new LRUCache<string, Database.Statement<ContactPageQuery, ContactRow>>({ max: 64 });
+  /**
+   * A folder's page and count statements, by their SQL: one per sort and shape of restriction
+   * asked lately (a FindItem's SortOrder and Restriction, a Graph $orderby and $filter).
+   */
+  private readonly contactPages = new LRUCache<string, Database.Statement<ContactPageParameters>>({ max: 64 });
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
   private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
@@ -362,10 +359,6 @@ export class SqliteStore implements Store, ReplaceableFile {
            OR c.display_name LIKE @pattern ESCAPE '\\'
            OR c.email1 LIKE @addressPattern ESCAPE '\\' OR c.email2 LIKE @addressPattern ESCAPE '\\' OR c.email3 LIKE @addressPattern ESCAPE '\\')
          ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`,
-      ),
-      pageContacts: db.prepare<ContactPageQuery, ContactRow>(contactPageSql(BY_DISPLAY_NAME)),
-      countContacts: db.prepare<Omit<ContactPageQuery, 'offset' | 'limit'>, { n: number }>(
-        `SELECT count(*) AS n FROM contacts c WHERE c.mailbox = @mailbox AND ${CONTACT_MATCHES}`,
       ),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
@@ -584,21 +577,29 @@ export class SqliteStore implements Store, ReplaceableFile {
     return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
   }
 
-  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order?: readonly ContactOrder[]): Promise<ContactPage> {
-    const query = { mailbox, ...contactMatchParameters(match) };
-    const page = order === undefined ? this.statements.pageContacts : this.orderedPageStatement(order);
-    return this.read(() => ({
-      total: this.statements.countContacts.get(query)!.n,
-      contacts: page.all({ ...query, offset, limit }).map(fromContactRow),
-    }));
+  async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
+    const parameters: ContactPageParameters = { mailbox, offset, limit };
+    let tests = 0;
+    const where = `c.mailbox = @mailbox AND ${contactMatchSql(match, ({ kind, value }) => {
+      const name = `test${tests++}`;
+      parameters[name] = value;
+      return CONTACT_TESTS[kind](`@${name}`);
+    })}`;
+    return this.read(() => {
+      const count = this.contactPageStatement(`SELECT count(*) AS n FROM contacts c WHERE ${where}`);
+      const page = this.contactPageStatement(`${CONTACT_SELECT} WHERE ${where} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`);
+      return {
+        total: (count.get(parameters) as { n: number }).n,
+        contacts: (page.all(parameters) as ContactRow[]).map(fromContactRow),
+      };
+    });
   }
 
-  private orderedPageStatement(order: readonly ContactOrder[]): Database.Statement<ContactPageQuery, ContactRow> {
-    const sql = contactPageSql(order);
-    let statement = this.orderedPages.get(sql);
+  private contactPageStatement(sql: string): Database.Statement<ContactPageParameters> {
+    let statement = this.contactPages.get(sql);
     if (!statement) {
-      statement = this.db.prepare<ContactPageQuery, ContactRow>(sql);
-      this.orderedPages.set(sql, statement);
+      statement = this.db.prepare<ContactPageParameters>(sql);
+      this.contactPages.set(sql, statement);
     }
     return statement;
   }

@@ -50,8 +50,21 @@ interface AddressMatch {
   prefix?: boolean;
 }
 
+/**
+ * A display name before or after `text` in the order names are listed by (contact-order.ts),
+ * case and accents ignored: EWS's IsLessThan, IsLessThanOrEqualTo, IsGreaterThan,
+ * IsGreaterThanOrEqualTo (exchangelib's `__lt`, `__range`…).
+ */
+export interface NameBound {
+  bound: 'lt' | 'le' | 'gt' | 'ge';
+  text: string;
+}
+
+/** A FindItem Restriction: tests on the display name joined by And, Or and Not. */
+export type NameFilter = NameMatch | NameBound | { and: NameFilter[] } | { or: NameFilter[] } | { not: NameFilter };
+
 /** Which of a folder's contacts a page holds. */
-export type ContactMatch = NameMatch | AddressMatch;
+export type ContactMatch = NameFilter | AddressMatch;
 
 /** What a folder's contacts can be sorted by: EWS FindItem's SortOrder, Graph's $orderby. */
 export type ContactSortKey = 'displayName' | 'givenName' | 'surname' | 'companyName' | 'createdAt' | 'updatedAt';

@@ -238,6 +238,73 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     ]);
   });
 
+  it('restricts by And, Or and Not of tests on the display name, its order and Exists, as exchangelib builds them; an empty Or fails the schema', async () => {
+    const field = '<t:FieldURI FieldURI="contacts:DisplayName"/>';
+    const compare = (test: string, value: string) =>
+      `<t:${test}>${field}<t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:${test}>`;
+    const test = (expression: string) => `<m:Restriction>${expression}</m:Restriction>`;
+    const names = async (expression: string) => (await findItem(test(expression) + contacts)).names;
+    const clause = (value: string, mode: string, comparison = 'IgnoreCase') => contains(value, mode, comparison).replace(/<\/?m:Restriction>/g, '');
+    // display_name__in=[…]: an Or of IsEqualTo, case ignored.
+    expect(await names(`<t:Or>${compare('IsEqualTo', 'bob baker')}${compare('IsEqualTo', 'Dan Dunn')}${compare('IsEqualTo', 'Nobody')}</t:Or>`)).to.deep.equal([
+      'Bob Baker',
+      'Dan Dunn',
+    ]);
+    // exclude(display_name=…) is IsNotEqualTo; exclude(display_name__startswith=…) a Not around a Contains.
+    expect(await names(compare('IsNotEqualTo', 'CARLA CRUZ'))).to.deep.equal(['Ann Archer', 'ann lower', 'Bob Baker', 'Dan Dunn']);
+    expect(await names(`<t:Not>${clause('ann', 'Prefixed')}</t:Not>`)).to.deep.equal(['Bob Baker', 'Carla Cruz', 'Dan Dunn']);
+    expect(await names(`<t:And>${clause('a', 'Substring')}<t:Not>${clause('ann', 'Prefixed')}</t:Not></t:And>`)).to.deep.equal([
+      'Bob Baker',
+      'Carla Cruz',
+      'Dan Dunn',
+    ]);
+    // display_name__range=('b', 'Carla Cruz'): both ends in, case ignored, in the order the folder lists names.
+    expect(await names(`<t:And>${compare('IsGreaterThanOrEqualTo', 'b')}${compare('IsLessThanOrEqualTo', 'Carla Cruz')}</t:And>`)).to.deep.equal([
+      'Bob Baker',
+      'Carla Cruz',
+    ]);
+    expect(await names(compare('IsLessThan', 'ANN LOWER'))).to.deep.equal(['Ann Archer']);
+    expect(await names(compare('IsGreaterThan', 'carla cruz'))).to.deep.equal(['Dan Dunn']);
+    // Every contact has a display name; display_name__exists=False is a Not around Exists.
+    expect(await names(`<t:Exists>${field}</t:Exists>`)).to.deep.equal(NAMES);
+    expect(await names(`<t:Not><t:Exists>${field}</t:Exists></t:Not>`)).to.deep.equal([]);
+    expect(await names(`<t:Not><t:Not>${compare('IsEqualTo', 'dan dunn')}</t:Not></t:Not>`)).to.deep.equal(['Dan Dunn']);
+    // Another property anywhere in the tree is refused, as a lone test on it is.
+    const byCompany = `<t:Or>${compare('IsEqualTo', 'Dan Dunn')}${compare('IsEqualTo', 'x').replace('contacts:DisplayName', 'contacts:CompanyName')}</t:Or>`;
+    expect((await findItem(test(byCompany) + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
+    for (const malformed of ['<t:Or/>', `<t:Not>${compare('IsEqualTo', 'a')}${compare('IsEqualTo', 'b')}</t:Not>`, '']) {
+      const refused = await post(
+        `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>${test(malformed)}${contacts}</m:FindItem>`,
+      );
+      expect([refused.status, /<faultcode[^>]*>a:ErrorSchemaValidation</.test(refused.text)], malformed).to.deep.equal([500, true]);
+    }
+  });
+
+  it('evaluates a Restriction of up to 128 expressions, 16 of them Contains; more is ErrorRestrictionTooComplex, before any search', async () => {
+    const equal = (value: string) =>
+      `<t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:IsEqualTo>`;
+    const anyOf = (values: string[]) => `<m:Restriction><t:Or>${values.map(equal).join('')}</t:Or></m:Restriction>`;
+    const many = Array.from({ length: 125 }, (_, i) => `Nobody ${i}`);
+    expect((await findItem(anyOf([...many, 'Dan Dunn', 'ann lower']) + contacts)).names).to.deep.equal(['ann lower', 'Dan Dunn']);
+    const tooMany = await findItem(anyOf([...many, 'Dan Dunn', 'ann lower', 'Bob Baker']) + contacts);
+    expect([tooMany.message.ResponseCode, tooMany.message.MessageText, tooMany.names]).to.deep.equal([
+      'ErrorRestrictionTooComplex',
+      'a Restriction holds at most 128 expressions',
+      [],
+    ]);
+    const parts = (count: number) =>
+      Array.from({ length: count }, (_, i) => contains(`zz${i}`, 'Substring', 'IgnoreCase').replace(/<\/?m:Restriction>/g, '')).join('');
+    const sixteen = await findItem(
+      `<m:Restriction><t:Or>${parts(15)}${contains('dunn', 'Substring', 'IgnoreCase').replace(/<\/?m:Restriction>/g, '')}</t:Or></m:Restriction>${contacts}`,
+    );
+    expect(sixteen.names).to.deep.equal(['Dan Dunn']);
+    const seventeen = await findItem(`<m:Restriction><t:Or>${parts(17)}</t:Or></m:Restriction>${contacts}`);
+    expect([seventeen.message.ResponseCode, seventeen.message.MessageText]).to.deep.equal([
+      'ErrorRestrictionTooComplex',
+      'a Restriction holds at most 16 Contains',
+    ]);
+  });
+
   it('compares with values of up to 1,024 characters; a longer one is ErrorInvalidRestriction, before any search', async () => {
     expect((await findItem(contains('a'.repeat(1024), 'Substring', 'IgnoreCase') + contacts)).message.ResponseCode).to.equal('NoError');
     // 60,000 characters were a LIKE pattern SQLite refused: an internal error, its stack logged.
@@ -250,8 +317,8 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     const byCompany =
       '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
     expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
-    const orTest = '<m:Restriction><t:Or/></m:Restriction>';
-    expect((await findItem(orTest + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
+    const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
+    expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
     // exchangelib's .filter("text"); ignored, it found every contact.
     const aqs = await findItem(`${contacts}<m:QueryString>Zoe</m:QueryString>`);
     expect([aqs.message.$.ResponseClass, aqs.message.ResponseCode, aqs.names]).to.deep.equal(['Error', 'ErrorUnsupportedQueryFilter', []]);

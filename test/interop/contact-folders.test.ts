@@ -3,6 +3,8 @@ import {
   Contact,
   ContactSchema,
   ContactsFolder,
+  ComparisonMode,
+  ContainmentMode,
   FileAsMapping,
   Importance,
   PhysicalAddressIndex,
@@ -13,6 +15,8 @@ import {
   FolderTraversal,
   FolderView,
   ItemView,
+  LogicalOperator,
+  SearchFilter,
   SortDirection,
   Uri,
   WebCredentials,
@@ -43,6 +47,7 @@ interface FoldersJson {
   descending: string[];
   startswith: string[];
   get: { display_name: string; company: string };
+  restricted: { in: string[]; exclude: string[]; exclude_startswith: string[]; range: string[]; either: string[]; without_name: number };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
   walked: { root: string[]; contacts: string[]; by_path: string[] };
@@ -140,6 +145,32 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         .reverse();
       expect(names).to.deep.equal(expected);
     });
+
+    it('finds contacts by its SearchFilters: a collection (Or, And), Not, IsNotEqualTo, substrings and the ordering comparisons', async () => {
+      const { megan, lidia, patti, alexHome } = READER_CONTACTS;
+      const names = async (filter: SearchFilter) =>
+        (await service.FindItems(WellKnownFolderName.Contacts, filter, new ItemView(10))).Items.map(
+          (item) => (item as unknown as { DisplayName: string }).DisplayName,
+        );
+      const named = (contact: { displayName: string }) => new SearchFilter.IsEqualTo(ContactSchema.DisplayName, contact.displayName.toUpperCase());
+      const substring = (value: string) =>
+        new SearchFilter.ContainsSubstring(ContactSchema.DisplayName, value, ContainmentMode.Substring, ComparisonMode.IgnoreCase);
+      expect(await names(new SearchFilter.SearchFilterCollection(LogicalOperator.Or, [named(megan), substring('hollo')]))).to.deep.equal([
+        lidia.displayName,
+        megan.displayName,
+      ]);
+      expect(await names(new SearchFilter.Not(substring('(home)')))).to.deep.equal([lidia.displayName, megan.displayName, patti.displayName]);
+      expect(await names(new SearchFilter.IsNotEqualTo(ContactSchema.DisplayName, patti.displayName))).to.deep.equal([
+        alexHome.displayName,
+        lidia.displayName,
+        megan.displayName,
+      ]);
+      const fromLtoN = new SearchFilter.SearchFilterCollection(LogicalOperator.And, [
+        new SearchFilter.IsGreaterThanOrEqualTo(ContactSchema.DisplayName, 'l'),
+        new SearchFilter.IsLessThan(ContactSchema.DisplayName, 'N'),
+      ]);
+      expect(await names(fromLtoN)).to.deep.equal([lidia.displayName, megan.displayName]);
+    });
   });
 
   describe('exchangelib: account.contacts, .all(), .filter(), .get(), account.fetch()', () => {
@@ -178,6 +209,18 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.startswith).to.deep.equal([ZOE.displayName]);
       expect(observed.get).to.deep.equal({ display_name: YUSUF.displayName, company: YUSUF.company });
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
+    });
+
+    it('filters by Or, And and Not of tests on the display name: __in, exclude(), __range, Q | Q, __exists=False', () => {
+      expect(observed.restricted).to.deep.equal({
+        in: [YUSUF.displayName],
+        exclude: [ZOE.displayName],
+        exclude_startswith: [YUSUF.displayName],
+        // Zoë Zimmermann sorts after "Z", as the folder lists names (case and accents ignored).
+        range: [YUSUF.displayName],
+        either: [YUSUF.displayName, ZOE.displayName],
+        without_name: 0,
+      });
     });
 
     it('walks the folder tree (FindFolder): the root holds the message root and Contacts, Contacts nothing, and the path reaches the contacts', () => {

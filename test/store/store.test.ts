@@ -441,6 +441,51 @@ for (const backend of storeBackends()) {
         expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
       });
 
+      it('pages by And, Or and Not of name tests and by bounds on the folded name, as a FindItem Restriction asks', async () => {
+        await store.addContacts(
+          'adele@contoso.com',
+          ['Bob', 'alice', 'Alan', 'Zed Alan', 'Älan', '100% Real'].map((displayName) => ({ ...lee, displayName })),
+        );
+        await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Bob' }]);
+        const page = async (match: Parameters<Store['pageContacts']>[1], offset = 0, limit = 10) => {
+          const { total, contacts } = await store.pageContacts('adele@contoso.com', match, offset, limit);
+          return { total, names: contacts.map((c) => c.displayName) };
+        };
+        const whole = (text: string) => ({ text, mode: 'whole' as const, ignoreCase: true });
+        expect(await page({ or: [whole('bob'), whole('ALAN'), whole('nobody')] })).to.deep.equal({ total: 3, names: ['Alan', 'Älan', 'Bob'] });
+        expect(await page({ or: [whole('bob'), whole('ALAN')] }, 1, 1)).to.deep.equal({ total: 3, names: ['Älan'] });
+        expect(await page({ not: whole('alan') })).to.deep.equal({ total: 4, names: ['100% Real', 'alice', 'Bob', 'Zed Alan'] });
+        const startsWithA = { text: 'a', mode: 'prefix' as const, ignoreCase: true };
+        expect(await page({ and: [startsWithA, { not: { text: 'Al', mode: 'prefix', ignoreCase: false } }] })).to.deep.equal({
+          total: 2,
+          names: ['Älan', 'alice'],
+        });
+        expect(await page({ and: [] })).to.deep.equal({ total: 6, names: ['100% Real', 'Alan', 'Älan', 'alice', 'Bob', 'Zed Alan'] });
+        expect(await page({ not: { and: [] } })).to.deep.equal({ total: 0, names: [] });
+        // Bounds compare folded names, as the folder is listed: Älan is an alan, before alice; a LIKE wildcard is a plain character.
+        expect(
+          await page({
+            and: [
+              { bound: 'ge', text: 'ALAN' },
+              { bound: 'lt', text: 'bob' },
+            ],
+          }),
+        ).to.deep.equal({ total: 3, names: ['Alan', 'Älan', 'alice'] });
+        expect(await page({ bound: 'le', text: 'alan' })).to.deep.equal({ total: 3, names: ['100% Real', 'Alan', 'Älan'] });
+        expect(await page({ bound: 'gt', text: 'bob' })).to.deep.equal({ total: 1, names: ['Zed Alan'] });
+        expect(
+          await page({
+            or: [
+              { text: '%', mode: 'substring', ignoreCase: true },
+              { text: '0%', mode: 'prefix', ignoreCase: false },
+            ],
+          }),
+        ).to.deep.equal({
+          total: 1,
+          names: ['100% Real'],
+        });
+      });
+
       it('pages the contacts one of whose addresses is the one asked, its ASCII case ignored', async () => {
         await store.addContacts('adele@contoso.com', [
           { ...lee, displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'] },

@@ -6,7 +6,8 @@ Usage: exchangelib_folders.py URL USERNAME PASSWORD MAILBOX PREFIX EXACT_NAME
 Steps (one process): account.contacts (GetFolder root, then contacts); .all() paged two at a
 time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (FindItem with a
 SortOrder); .filter(display_name__startswith=PREFIX);
-.get(display_name=EXACT_NAME); account.fetch(ids) of everything .all() found; resolve_names
+.get(display_name=EXACT_NAME); restrictions with Or, And and Not (__in, .exclude(), __range, Q | Q,
+__exists=False); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
 Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
 contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts. Prints one JSON object; on failure prints
@@ -19,7 +20,7 @@ import traceback
 
 STEP = "import exchangelib"
 try:
-    from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials
+    from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials, Q
 except ImportError as error:  # pragma: no cover - environment problem, reported clearly
     print(f"exchangelib_folders: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
     sys.exit(2)
@@ -43,6 +44,19 @@ def main():
     started = [c.display_name for c in folder.filter(display_name__startswith=prefix)]
     STEP = "contacts.get(display_name)"
     one = folder.get(display_name=exact)
+    STEP = "restrictions with Or, And and Not"
+
+    def names(query):
+        return [c.display_name for c in query.order_by("display_name").only("display_name")]
+
+    restricted = {
+        "in": names(folder.filter(display_name__in=[exact, "Nobody Here"])),
+        "exclude": names(folder.exclude(display_name=exact)),
+        "exclude_startswith": names(folder.exclude(display_name__startswith=prefix)),
+        "range": names(folder.filter(display_name__range=("A", "Z"))),
+        "either": names(folder.filter(Q(display_name__startswith=prefix) | Q(display_name=exact))),
+        "without_name": folder.filter(display_name__exists=False).count(),
+    }
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
     STEP = "resolve_names(parent_folders)"
@@ -73,6 +87,7 @@ def main():
         "descending": descending,
         "startswith": started,
         "get": {"display_name": one.display_name, "company": one.company_name},
+        "restricted": restricted,
         "fetched": fetched,
         "resolved": resolved,
     }))
