@@ -35,7 +35,7 @@ import { seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fi
 interface ZeepFoldersJson {
   folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
   pages: { offset: number; total: number; last: boolean; names: string[] }[];
-  restricted: { total: number; ids: number };
+  restricted: { total: number; ids: number; either: string[] };
   found: { total: number; last: boolean; folders: [string, string][] };
 }
 
@@ -256,7 +256,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         { offset: 1, total: 2, last: false, names: [YUSUF.displayName] },
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
       ]);
-      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1 });
+      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1, either: [YUSUF.displayName] });
       expect(zeep.found).to.deep.equal({
         total: 2,
         last: true,

@@ -7,7 +7,7 @@ zeep builds the requests from the WSDL and parses every answer against it (stric
 an answer the contract does not describe fails here. Steps: GetFolder for root,
 msgfolderroot, contacts and a folder the bridge does not have, in one request; FindItem
 on the Contacts folder one contact per page until the last; FindItem with a Contains
-restriction; FindFolder Deep under the root. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
+restriction, and with an Or of an IsEqualTo and a Not; FindFolder Deep under the root. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
 """
 
 import json
@@ -69,6 +69,18 @@ def main():
                               ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
     root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
     restricted = {"total": root.TotalItemsInView, "ids": len(root.Items.Contact or [])}
+
+    STEP = "FindItem with an Or and a Not"
+    name = {"FieldURI": {"FieldURI": "contacts:DisplayName"}}
+    either = {"_value_1": [
+        {"IsEqualTo": {**name, "FieldURIOrConstant": {"Constant": {"Value": "YUSUF YILMAZ"}}}},
+        {"Not": {"Contains": {**name, "Constant": {"Value": "z"}, "ContainmentMode": "Prefixed", "ContainmentComparison": "IgnoreCase"}}},
+    ]}
+    answer = service.FindItem(_soapheaders=version, Traversal="Shallow", ItemShape={"BaseShape": "Default"},
+                              Restriction={"Or": either},
+                              ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
+    root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
+    restricted["either"] = [c.DisplayName for c in (root.Items.Contact or [])]
 
     STEP = "FindFolder, Deep under the root"
     answer = service.FindFolder(_soapheaders=version, Traversal="Deep", FolderShape={"BaseShape": "Default"},
