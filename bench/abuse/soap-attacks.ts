@@ -4,7 +4,9 @@ import {
   attributesSpread,
   blanksInGetUserPhoto,
   distinctIds,
+  endlessSyncState,
   findItem,
+  forgedSyncState,
   getAttachment,
   getItem,
   INHERITED_NAMES,
@@ -15,8 +17,10 @@ import {
   LONG_NAMES,
   MALFORMED_ENVELOPE,
   nested,
+  orOfContains,
   repeatedIds,
   resolveNames,
+  syncFolderItems,
 } from '../../test/abuse/hostile-bodies.js';
 import { xmlProblem } from '../../test/abuse/strict-xml.js';
 import { envelope } from '../../test/support/soap.js';
@@ -107,6 +111,32 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         };
       },
     },
+    // A Restriction is evaluated against every contact of the folder, once per test: past 128 expressions or 16 Contains it is refused unsearched.
+    soapAttack(
+      'FindItem: a Restriction of 600 Contains in one Or',
+      () => findItem(1, orOfContains(600)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorRestrictionTooComplex']), wellFormed(a), noStack(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    soapAttack(
+      'FindItem: a Restriction of 16 Contains (the most allowed) on the address book',
+      () => findItem(1, orOfContains(16)),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    // A SyncState is the one element whose text may be as long as the body: it is read once, in one pass.
+    soapAttack(
+      'SyncFolderItems: a SyncState of nearly 1 MiB it never gave',
+      () => syncFolderItems(endlessSyncState()),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidSyncStateData']), bytesAtMost(a, 8 * 1024), wellFormed(a), noStack(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    soapAttack(
+      'SyncFolderItems: a forged SyncState of 150,000 contacts the folder does not hold',
+      () => syncFolderItems(forgedSyncState(150_000)),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), bytesAtMost(a, MAX_ANSWER_BYTES), wellFormed(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
     soapAttack(
       `GetAttachment: one id ×${repeated.length} (1 MiB)`,
       () => getAttachment(repeated),

@@ -457,20 +457,10 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
       // read by every client.
       const operation = read.name.endsWith(REQUEST_SUFFIX) ? read.name.slice(0, -REQUEST_SUFFIX.length) : read.name;
       if (operation !== read.name || SINGULAR_RESPONSES.has(operation)) return soapAnswer(ewsErrorFault(BridgeError.invalidOperation(operation)), 500);
-      return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name), SYNC_ERROR_PAYLOADS.get(read.name))]));
+      return soapAnswer(operationResponse(read.name, [failure(BridgeError.invalidOperation(read.name))]));
     }
   }
 }
-
-/**
- * What a Sync operation's error message still carries (Learn's SyncFolderItems and
- * SyncFolderHierarchy error responses): exchangelib reads the SyncState before the
- * ResponseCode, and without it raised AttributeError instead of ErrorInvalidOperation.
- */
-const SYNC_ERROR_PAYLOADS: ReadonlyMap<string, string> = new Map([
-  ['SyncFolderItems', '<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>'],
-  ['SyncFolderHierarchy', '<m:SyncState/><m:IncludesLastFolderInRange>true</m:IncludesLastFolderInRange>'],
-]);
 
 /**
  * Operations whose response, as Microsoft Learn documents each, is not a ResponseMessages

@@ -7,6 +7,8 @@ import { getFolder } from './operations/get-folder.js';
 import { getItem } from './operations/get-item.js';
 import { getUserPhoto } from './operations/get-user-photo.js';
 import { resolveNames } from './operations/resolve-names.js';
+import { syncFolderHierarchy } from './operations/sync-folder-hierarchy.js';
+import { syncFolderItems } from './operations/sync-folder-items.js';
 import { readWsdlContract, type ContractOperation } from './wsdl-contract.js';
 
 /** The code behind each operation the WSDL names. */
@@ -18,6 +20,8 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['GetFolder', getFolder],
   ['FindItem', findItem],
   ['FindFolder', findFolder],
+  ['SyncFolderItems', syncFolderItems],
+  ['SyncFolderHierarchy', syncFolderHierarchy],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

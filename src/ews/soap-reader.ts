@@ -25,6 +25,12 @@ export const SOAP_READ_LIMITS = {
   attributes: 4000,
   elements: 2000,
   textCharacters: 64 * 1024,
+  /**
+   * Elements whose text may be as long as the body: a SyncFolderItems SyncState lists the
+   * contacts the client has (sync-state.ts), some 7 characters each, and is read once, in
+   * linear time.
+   */
+  longTextElements: new Set(['SyncState']),
   /** Of an element's or attribute's name, prefix included: answers and faults repeat names (an unknown operation's, an unbound prefix). */
   nameCharacters: 256,
   /**
@@ -185,7 +191,7 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
   const appendText = (text: string) => {
     const top = open[open.length - 1];
     if (!top?.kept) return;
-    if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters)
+    if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters && !SOAP_READ_LIMITS.longTextElements.has(top.element.local))
       refuse(`an element holds more than ${SOAP_READ_LIMITS.textCharacters} characters of text`);
     top.element.text += text;
   };

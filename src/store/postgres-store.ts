@@ -44,6 +44,7 @@ import {
 import {
   MAX_DIRECT_REPORTS,
   type ContactPage,
+  type ContactVersion,
   type DirectoryEntry,
   type ContactMatch,
   type NewContact,
@@ -59,11 +60,13 @@ import {
   contactAddressColumns,
   directoryEntries,
   fromContactRow,
+  versionOfRow,
   fromUserRow,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
   type ContactRow,
+  type VersionRow,
   type DirectoryRow,
   type RelatedRow,
   type UserRow,
@@ -683,6 +686,14 @@ export class PostgresStore implements Store, ChangeFeed {
     return (await this.query<ContactRow>(`${CONTACT_SELECT} WHERE lower(c.mailbox) = lower($1) ORDER BY ${NAME_ORDER_SQL}`, [mailbox])).rows.map(
       fromContactRow,
     );
+  }
+
+  async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
+    const { rows } = await this.query<VersionRow>(
+      'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE lower(c.mailbox) = lower($1) ORDER BY c.id',
+      [mailbox],
+    );
+    return rows.map(versionOfRow);
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {

@@ -38,6 +38,7 @@ import {
 import {
   MAX_DIRECT_REPORTS,
   type ContactPage,
+  type ContactVersion,
   type DirectoryEntry,
   type ContactMatch,
   type NewContact,
@@ -57,6 +58,7 @@ import {
   contactSearchColumnsOfRow,
   directoryEntries,
   fromContactRow,
+  versionOfRow,
   fromUserRow,
   searchColumnsStale,
   USER_FIELD_COLUMNS,
@@ -65,6 +67,7 @@ import {
   type ContactAddresses,
   type ContactNamesRow,
   type ContactRow,
+  type VersionRow,
   type DirectoryRow,
   type RelatedRow,
   type UserAddresses,
@@ -350,6 +353,9 @@ export class SqliteStore implements Store, ReplaceableFile {
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
+      listContactVersions: db.prepare<[string], VersionRow>(
+        'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE c.mailbox = ? ORDER BY c.id',
+      ),
       // The words are letters and digits only (folded), so none is a LIKE wildcard.
       searchContacts: db.prepare<{ mailbox: string; pattern: string; addressPattern: string; folded: string; words: string; limit: number }, ContactRow>(
         `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
@@ -575,6 +581,10 @@ export class SqliteStore implements Store, ReplaceableFile {
 
   async listContacts(mailbox: string): Promise<Contact[]> {
     return (await this.read(() => this.statements.listContacts.all(mailbox))).map(fromContactRow);
+  }
+
+  async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
+    return (await this.read(() => this.statements.listContactVersions.all(mailbox))).map(versionOfRow);
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {

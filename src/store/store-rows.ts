@@ -3,7 +3,7 @@ import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, canonicalUpToAsciiCase, mayHaveOtherSpelling } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
-import { MAX_DIRECT_REPORTS, type DirectoryEntry, type PersonRef } from './store.js';
+import { MAX_DIRECT_REPORTS, type ContactVersion, type DirectoryEntry, type PersonRef } from './store.js';
 
 /** A users row as both stores select it (`refs` as JSON text). */
 export interface UserRow {
@@ -231,6 +231,17 @@ export function fromContactRow(row: ContactRow): Contact {
     };
   }
   return contact;
+}
+
+/** A contact's id, change time and photo hash, as both stores select them for a sync. */
+export interface VersionRow {
+  id: number | string;
+  updated_at: string;
+  sha256: string | null;
+}
+
+export function versionOfRow(row: VersionRow): ContactVersion {
+  return { id: Number(row.id), updatedAt: row.updated_at, ...(row.sha256 === null ? {} : { photo: { sha256: row.sha256 } }) };
 }
 
 /** SQL NULL means "not set": such fields are left out rather than carried as null. */

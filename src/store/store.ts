@@ -23,6 +23,13 @@ export interface NewContact extends ContactFields {
   photo?: NormalizedPhoto;
 }
 
+/** A contact's id and what changes with it or its photo: its ChangeKey's parts. */
+export interface ContactVersion {
+  id: number;
+  updatedAt: string;
+  photo?: { sha256: string };
+}
+
 /** A contact's new content, for the contact of that id. */
 export interface ReplacedContact {
   id: number;
@@ -154,6 +161,8 @@ export interface Store {
   /** A contact, only if it belongs to `mailbox`. */
   getContact(mailbox: string, id: number): Promise<Contact | undefined>;
   listContacts(mailbox: string): Promise<Contact[]>;
+  /** What tells each of the mailbox's contacts' versions apart (changeKeyOf), in id order: what a sync compares, without the contacts. */
+  listContactVersions(mailbox: string): Promise<ContactVersion[]>;
   /** A contact by id whatever its mailbox: for the photo service, after a front door checked ownership. */
   getContactById(id: number): Promise<Contact | undefined>;
   /**

@@ -38,6 +38,34 @@ export function findItem(folders: number, view: string, padding = 0): string {
   );
 }
 
+/** A FindItem Restriction that is an Or of `count` substring tests: each compares a part of every contact's name. */
+export function orOfContains(count: number): string {
+  const test = (i: number) =>
+    `<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="n${i}"/></t:Contains>`;
+  return `<m:Restriction><t:Or>${Array.from({ length: count }, (_, i) => test(i)).join('')}</t:Or></m:Restriction>`;
+}
+
+/** SyncFolderItems on the caller's Contacts folder from `state`, `max` changes at most. */
+export function syncFolderItems(state: string, max = 512): string {
+  return envelope(
+    `<m:SyncFolderItems><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>` +
+      `<m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>${max}</m:MaxChangesReturned></m:SyncFolderItems>`,
+  );
+}
+
+/**
+ * A SyncState the bridge never gave, in its format (sync-state.ts) for the Contacts folder:
+ * `count` ids two apart, each with a version the folder's contacts never have.
+ */
+export function forgedSyncState(count: number): string {
+  return Buffer.concat([Buffer.from([1, 3]), Buffer.alloc(count * 5, Buffer.from([2, 0, 0, 0, 0]))]).toString('base64');
+}
+
+/** A SyncState that fills most of a body with one id whose distance from the last never ends. */
+export function endlessSyncState(bytes = ONE_MIB - 4096): string {
+  return Buffer.concat([Buffer.from([1, 3]), Buffer.alloc(Math.floor((bytes * 3) / 4) - 2, 0xff)]).toString('base64');
+}
+
 /** One id listed as often as fits in `bodyBytes`: the 347 MB GetAttachment amplification. */
 export function repeatedIds(id: string, bodyBytes = ONE_MIB): string[] {
   const overhead = getAttachment([]).length;

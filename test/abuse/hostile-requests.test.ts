@@ -10,6 +10,9 @@ import {
   attributesSpread,
   blanksInGetUserPhoto,
   distinctIds,
+  endlessSyncState,
+  findItem,
+  forgedSyncState,
   getAttachment,
   getItem,
   getUserPhoto,
@@ -21,8 +24,10 @@ import {
   LONG_NAMES,
   nested,
   ONE_MIB,
+  orOfContains,
   repeatedIds,
   resolveNames,
+  syncFolderItems,
 } from './hostile-bodies.js';
 import { statusWithBodyHeld } from './held-body.js';
 import { rawRequest, type RawAnswer, type RawRequest } from './raw-request.js';
@@ -152,6 +157,33 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expect(responseCodesOf(answer.text)).to.deep.equal(['ErrorNameResolutionNoResults']);
     });
   }
+
+  describe('contact folder searches and syncs', () => {
+    it('refuses a Restriction of 600 Contains in one Or with ErrorRestrictionTooComplex, before any search', async () => {
+      const answer = await b.post(findItem(1, orOfContains(600)));
+      expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['ErrorRestrictionTooComplex'], undefined]);
+    });
+
+    it('answers a SyncState of nearly 1 MiB it never gave with ErrorInvalidSyncStateData, read in one pass', async () => {
+      const forged = await b.post(syncFolderItems(endlessSyncState()));
+      expect([forged.status, responseCodesOf(forged.text), xmlProblem(forged.text)]).to.deep.equal([200, ['ErrorInvalidSyncStateData'], undefined]);
+    });
+
+    it('answers a forged SyncState of 5,000 ids the folder does not hold with as many deletions as fit in the answer cap', async () => {
+      const answer = await b.post(syncFolderItems(forgedSyncState(5_000)));
+      const deletions = (answer.text.match(/<t:Delete>/g) ?? []).length;
+      expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['NoError'], undefined]);
+      expect(deletions).to.be.within(1, 511);
+      expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES);
+      expect(answer.text).to.include('<m:IncludesLastItemInRange>false</m:IncludesLastItemInRange>');
+    });
+
+    it('answers a SyncState too large for the answer cap with ErrorMessageSizeExceeded, not an answer past it', async () => {
+      const answer = await b.post(syncFolderItems(forgedSyncState(100_000)));
+      expect([answer.status, responseCodesOf(answer.text)]).to.deep.equal([200, ['ErrorMessageSizeExceeded']]);
+      expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES);
+    });
+  });
 
   describe('the envelope reader', () => {
     it('refuses 95 k attributes on one element with a fault', async () => {

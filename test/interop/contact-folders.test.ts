@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   Contact,
   ContactSchema,
+  ChangeType,
   ContactsFolder,
   ComparisonMode,
   ContainmentMode,
@@ -12,16 +13,21 @@ import {
   ExchangeService,
   ExchangeVersion,
   Folder,
+  FolderId,
   FolderTraversal,
   FolderView,
   ItemView,
   LogicalOperator,
+  PropertySet,
   SearchFilter,
   SortDirection,
+  SyncFolderItemsScope,
   Uri,
   WebCredentials,
   WellKnownFolderName,
+  type ChangeCollection,
   type FindItemsResults,
+  type ItemChange,
   type Item,
 } from 'ews-javascript-api';
 import { READER } from '../support/test-bridge.js';
@@ -37,6 +43,18 @@ interface ZeepFoldersJson {
   pages: { offset: number; total: number; last: boolean; names: string[] }[];
   restricted: { total: number; ids: number; either: string[] };
   found: { total: number; last: boolean; folders: [string, string][] };
+  synced: [string, string][];
+  hierarchy: [string, string, string][];
+}
+
+/** What test/interop/python/exchangelib_sync.py prints. */
+interface SyncJson {
+  changes: [string, string][];
+  state: string;
+  again: [string, string][];
+  unchanged: boolean;
+  hierarchy: [string, string, string | null][];
+  hierarchy_again: [string, string][];
 }
 
 interface FoldersJson {
@@ -171,6 +189,32 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       ]);
       expect(await names(fromLtoN)).to.deep.equal([lidia.displayName, megan.displayName]);
     });
+    it('mirrors the folder with SyncFolderItems, MaxChangesReturned at a time, and lists the folders with SyncFolderHierarchy', async () => {
+      const contacts = new FolderId(WellKnownFolderName.Contacts);
+      const names = (changes: ChangeCollection<ItemChange>) =>
+        changes.GetEnumerator().map((change) => [ChangeType[change.ChangeType], (change.Item as unknown as { DisplayName: string }).DisplayName]);
+      const first = await service.SyncFolderItems(contacts, PropertySet.FirstClassProperties, [], 3, SyncFolderItemsScope.NormalItems, '');
+      const rest = await service.SyncFolderItems(contacts, PropertySet.FirstClassProperties, [], 3, SyncFolderItemsScope.NormalItems, first.SyncState);
+      const none = await service.SyncFolderItems(contacts, PropertySet.IdOnly, [], 3, SyncFolderItemsScope.NormalItems, rest.SyncState);
+      // In the order the store made them: Megan, Lidia, Patti, Alex (home).
+      expect([names(first), first.MoreChangesAvailable, names(rest), rest.MoreChangesAvailable, none.Count]).to.deep.equal([
+        [
+          ['Create', READER_CONTACTS.megan.displayName],
+          ['Create', READER_CONTACTS.lidia.displayName],
+          ['Create', READER_CONTACTS.patti.displayName],
+        ],
+        true,
+        [['Create', READER_CONTACTS.alexHome.displayName]],
+        false,
+        0,
+      ]);
+      const folders = await service.SyncFolderHierarchy(new FolderId(WellKnownFolderName.Root), PropertySet.FirstClassProperties, '');
+      expect(folders.GetEnumerator().map((change) => [ChangeType[change.ChangeType], change.Folder.DisplayName])).to.deep.equal([
+        ['Create', 'Top of Information Store'],
+        ['Create', 'Contacts'],
+      ]);
+      expect((await service.SyncFolderHierarchy(new FolderId(WellKnownFolderName.Root), PropertySet.IdOnly, folders.SyncState)).Count).to.equal(0);
+    });
   });
 
   describe('exchangelib: account.contacts, .all(), .filter(), .get(), account.fetch()', () => {
@@ -237,7 +281,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.resolved).to.deep.equal({ contacts: [ZOE.displayName], root: ['ErrorNameResolutionNoResults'] });
     });
 
-    it('zeep (strict, from the served WSDL) reads GetFolder, FindFolder and every FindItem page the bridge writes', async () => {
+    it('zeep (strict, from the served WSDL) reads GetFolder, FindFolder, every FindItem page and the Sync answers the bridge writes', async () => {
       const zeep = (await runPythonClient(
         pythonScript('zeep_folders.py'),
         [`${fixture.endpoint}?wsdl`, READER.username, READER.password],
@@ -257,6 +301,14 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
       ]);
       expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1, either: [YUSUF.displayName] });
+      expect(zeep.synced).to.deep.equal([
+        ['Create', ZOE.displayName],
+        ['Create', YUSUF.displayName],
+      ]);
+      expect(zeep.hierarchy).to.deep.equal([
+        ['Create', 'Folder', 'Top of Information Store'],
+        ['Create', 'ContactsFolder', 'Contacts'],
+      ]);
       expect(zeep.found).to.deep.equal({
         total: 2,
         last: true,
@@ -265,6 +317,50 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
           ['ContactsFolder', 'Contacts'],
         ],
       });
+    });
+  });
+  describe('exchangelib: contacts.sync_items() and root.sync_hierarchy() (SyncFolderItems, SyncFolderHierarchy)', () => {
+    let t: TestBridge;
+    let fixture: InteropFixture;
+    const mailbox = READER.username.toLowerCase();
+    before(async () => {
+      t = await startTestBridge();
+      fixture = await seedInteropFixture(t);
+    });
+    after(() => t?.close());
+    const sync = async (state: string, maxChanges: number) =>
+      (await runPythonClient(
+        pythonScript('exchangelib_sync.py'),
+        [fixture.endpoint, READER.username, READER.password, mailbox, state, String(maxChanges)],
+        90_000,
+      )) as SyncJson;
+
+    it('mirrors the folder: every contact as created, one call per change, then nothing; later the deleted, changed and new ones', async () => {
+      const first = await sync('', 1);
+      expect(first.changes).to.deep.equal([
+        ['create', ZOE.displayName],
+        ['create', YUSUF.displayName],
+      ]);
+      expect([first.again, first.unchanged]).to.deep.equal([[], true]);
+      expect(first.hierarchy).to.deep.equal([
+        ['create', 'Top of Information Store', 'IPF.Note'],
+        ['create', 'Contacts', 'IPF.Contact'],
+      ]);
+      expect(first.hierarchy_again).to.deep.equal([]);
+      const [zoe, yusuf] = (await t.store.listContacts(mailbox)).sort((a, b) => a.id - b.id);
+      await t.store.removeContact(mailbox, zoe!.id);
+      await t.store.saveContacts(
+        mailbox,
+        [{ id: yusuf!.id, contact: { ...YUSUF, jobTitle: 'Buyer' } }],
+        [{ displayName: 'Nia Newcomer', emailAddresses: [], phones: {}, refs: {} }],
+      );
+      const later = await sync(first.state, 100);
+      expect(later.changes).to.deep.equal([
+        ['delete', 'id'],
+        ['update', YUSUF.displayName],
+        ['create', 'Nia Newcomer'],
+      ]);
+      expect(later.again).to.deep.equal([]);
     });
   });
 });

@@ -12,7 +12,6 @@ import {
   EmailAddressKey,
   ExchangeService,
   ExchangeVersion,
-  FolderId,
   ImpersonatedUserId,
   ItemId,
   Mailbox,
@@ -24,11 +23,9 @@ import {
   ServiceResponseException,
   ServiceResult,
   SoapFaultDetails,
-  SyncFolderItemsScope,
   TimeWindow,
   Uri,
   WebCredentials,
-  WellKnownFolderName,
   type NameResolution,
   type NameResolutionCollection,
 } from 'ews-javascript-api';
@@ -334,15 +331,6 @@ describe('interop: ews-javascript-api client', function () {
         expect((failure as SoapFaultDetails).FaultString).to.deep.include({ faultstring: `the bridge does not serve ${operation}` });
       });
     }
-
-    it('SyncFolderItems and SyncFolderHierarchy fail as their error answers do, SyncState and all: ErrorInvalidOperation', async () => {
-      const contacts = new FolderId(WellKnownFolderName.Contacts);
-      const items = await serviceErrorOf(() =>
-        service.SyncFolderItems(contacts, PropertySet.FirstClassProperties, [], 100, SyncFolderItemsScope.NormalItems, ''),
-      );
-      const folders = await serviceErrorOf(() => service.SyncFolderHierarchy(contacts, PropertySet.FirstClassProperties, ''));
-      expect([items.ErrorCode, folders.ErrorCode]).to.deep.equal([ServiceError.ErrorInvalidOperation, ServiceError.ErrorInvalidOperation]);
-    });
   });
 });
 

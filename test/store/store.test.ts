@@ -441,6 +441,25 @@ for (const backend of storeBackends()) {
         expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
       });
 
+      it("lists the version parts of a mailbox's contacts in id order, a photo among them, another mailbox's not", async () => {
+        const ids = await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Zed' },
+          { ...lee, displayName: 'Amy' },
+        ]);
+        await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Other' }]);
+        await store.setPhoto(contactOwner(ids[1]!), photo('amy'), 'test');
+        const versions = await store.listContactVersions('ADELE@contoso.com');
+        const contacts = await Promise.all(ids.map((id) => store.getContact('adele@contoso.com', id)));
+        expect(versions).to.deep.equal(
+          contacts.map((contact) => ({
+            id: contact!.id,
+            updatedAt: contact!.updatedAt,
+            ...(contact!.photo ? { photo: { sha256: contact!.photo.sha256 } } : {}),
+          })),
+        );
+        expect(versions[1]!.photo).to.deep.equal({ sha256: photo('amy').sha256 });
+      });
+
       it('pages by And, Or and Not of name tests and by bounds on the folded name, as a FindItem Restriction asks', async () => {
         await store.addContacts(
           'adele@contoso.com',

@@ -229,12 +229,6 @@ def main():
         observed["delegates"] = {"type": None, "message": repr(account.delegates)}
     except EWSError as error:
         observed["delegates"] = error_of(error)
-    for name, sync in (("sync_items", account.contacts.sync_items), ("sync_hierarchy", account.contacts.sync_hierarchy)):
-        STEP = f"contacts.{name}()"
-        try:
-            observed[name] = {"type": None, "message": repr(list(sync()))}
-        except EWSError as error:
-            observed[name] = error_of(error)
     STEP = "two names in one ResolveNames"
     try:
         observed["two_names"] = {"type": None, "message": repr(account.protocol.resolve_names(["Adele", "Xaver"]))}

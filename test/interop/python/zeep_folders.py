@@ -7,7 +7,8 @@ zeep builds the requests from the WSDL and parses every answer against it (stric
 an answer the contract does not describe fails here. Steps: GetFolder for root,
 msgfolderroot, contacts and a folder the bridge does not have, in one request; FindItem
 on the Contacts folder one contact per page until the last; FindItem with a Contains
-restriction, and with an Or of an IsEqualTo and a Not; FindFolder Deep under the root. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
+restriction, and with an Or of an IsEqualTo and a Not; FindFolder Deep under the root;
+SyncFolderItems on the Contacts folder one change at a time; SyncFolderHierarchy of the mailbox. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
 """
 
 import json
@@ -89,7 +90,27 @@ def main():
     entries = serialize_object(root.Folders["_value_1"]) or []
     found = {"total": root.TotalItemsInView, "last": root.IncludesLastItemInRange,
              "folders": [[kind, value["DisplayName"]] for entry in entries for kind, value in entry.items()]}
-    print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted, "found": found}))
+
+    STEP = "SyncFolderItems, one change at a time, to the end"
+    synced, state = [], None
+    for _ in range(10):
+        answer = service.SyncFolderItems(_soapheaders=version, ItemShape={"BaseShape": "Default"},
+                                         SyncFolderId={"DistinguishedFolderId": {"Id": "contacts"}}, SyncState=state, MaxChangesReturned=1)
+        message = answer.body.ResponseMessages.SyncFolderItemsResponseMessage[0]
+        for change in serialize_object(message.Changes["_value_1"]) or []:
+            for kind, value in change.items():
+                synced.append([kind, value["Contact"]["DisplayName"]])
+        state = message.SyncState
+        if message.IncludesLastItemInRange:
+            break
+
+    STEP = "SyncFolderHierarchy of the mailbox"
+    answer = service.SyncFolderHierarchy(_soapheaders=version, FolderShape={"BaseShape": "Default"})
+    message = answer.body.ResponseMessages.SyncFolderHierarchyResponseMessage[0]
+    hierarchy = [[kind, folder_kind, folder["DisplayName"]] for change in serialize_object(message.Changes["_value_1"])
+                 for kind, value in change.items() for folder_kind, folder in value.items() if folder]
+    print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted, "found": found,
+                      "synced": synced, "hierarchy": hierarchy}))
 
 
 try:

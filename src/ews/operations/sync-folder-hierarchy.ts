@@ -1,0 +1,42 @@
+import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import { countContacts, folderOf, folderXml, FOLDERS, subfolders, type FolderName, type FolderRef } from '../folders.js';
+import { failure, operationResponse } from '../response-messages.js';
+import { answerSync, readSyncRequest } from '../sync-request.js';
+import { decodeSyncState, encodeSyncState } from '../sync-state.js';
+import { element, text } from '../xml.js';
+
+/** What a SyncFolderHierarchy error message still carries: exchangelib reads the SyncState before the ResponseCode. */
+const EMPTY = '<m:SyncState/><m:IncludesLastFolderInRange>true</m:IncludesLastFolderInRange>';
+
+interface SyncFolderHierarchyArgs {
+  /** The folder whose subtree is synced; the whole mailbox (the root's) without one. */
+  folder: FolderRef | undefined;
+  state: string;
+}
+
+/**
+ * SyncFolderHierarchy: the folders under the one asked (the root without one), each as
+ * created the first time, none after — the folders here never change, so the SyncState only
+ * says which the client has. Every folder answers its few properties whole, as GetFolder's.
+ */
+export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
+  need: 'user',
+  read: (request) => readSyncRequest(request),
+
+  run: (args, context) =>
+    answerSync('SyncFolderHierarchy', EMPTY, async () => {
+      const folder: FolderName = args.folder ? folderOf(args.folder, context) : 'root';
+      const known = decodeSyncState('folders', folder, args.state);
+      const below = subfolders(folder, true);
+      const created = below.filter((name) => !known.has(FOLDERS[name].code));
+      const contacts = created.includes('contacts') ? await countContacts(context) : 0;
+      const all = new Map(below.map((name) => [FOLDERS[name].code, 0]));
+      return (
+        text('m:SyncState', encodeSyncState('folders', folder, all))! +
+        text('m:IncludesLastFolderInRange', true) +
+        element('m:Changes', {}, ...created.map((name) => element('t:Create', {}, folderXml(name, name === 'contacts' ? contacts : 0, context))))
+      );
+    }),
+
+  refuse: (error) => soapAnswer(operationResponse('SyncFolderHierarchy', [failure(error, EMPTY)])),
+};

@@ -1,0 +1,28 @@
+import { BridgeError } from '../domain/errors.js';
+import { soapAnswer, type SoapAnswer } from './ews-operation.js';
+import { readFolderRef, type FolderRef } from './folders.js';
+import { failure, operationResponse, success } from './response-messages.js';
+import { soleChild, textOf } from './soap-args.js';
+import type { XmlElement } from './soap-reader.js';
+
+/** What both Sync operations ask: the folder (SyncFolderId holds one id, when given) and the SyncState, empty the first time. */
+export function readSyncRequest(request: XmlElement): { folder: FolderRef | undefined; state: string } {
+  const syncFolder = soleChild(request, 'SyncFolderId');
+  const [folder, ...more] = syncFolder?.children ?? [];
+  if (syncFolder && (!folder || more.length > 0)) throw BridgeError.schemaValidation('SyncFolderId holds one folder id');
+  return { folder: folder && readFolderRef(folder), state: textOf(soleChild(request, 'SyncState')) };
+}
+
+/**
+ * A Sync operation's one response message: the payload `sync` makes, or its error with
+ * `empty` (SyncState and all). A spent search share is the request's ErrorServerBusy fault,
+ * whose back-off clients read.
+ */
+export async function answerSync(operation: string, empty: string, sync: () => Promise<string>): Promise<SoapAnswer> {
+  try {
+    return soapAnswer(operationResponse(operation, [success(await sync())]));
+  } catch (error) {
+    if (!(error instanceof BridgeError) || error.responseCode === 'ErrorServerBusy') throw error;
+    return soapAnswer(operationResponse(operation, [failure(error, empty)]));
+  }
+}

@@ -1,0 +1,235 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { contactOwner } from '../../src/domain/photo-owner.js';
+import { envelope, parseSoap } from '../support/soap.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const contact = (displayName: string) => ({ displayName, emailAddresses: [], phones: {}, refs: {} });
+/** A SOAP request of the reader's. */
+const ews = (t: TestBridge, body: string) =>
+  request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(READER)).set('Content-Type', 'text/xml').send(envelope(body));
+
+describe('SyncFolderItems on the Contacts folder', () => {
+  let t: TestBridge;
+  let ids: number[];
+  beforeEach(async () => {
+    t = await startTestBridge();
+    ids = await t.store.addContacts(READER.username, ['Ann', 'Bob', 'Cy', 'Dee', 'Eve'].map(contact));
+    await t.store.addContacts(ADMIN.username, [contact('Admin Only')]);
+  });
+  afterEach(() => t.close());
+
+  const folder = (id = 'contacts', mailbox = '') =>
+    `<t:DistinguishedFolderId Id="${id}">${mailbox && `<t:Mailbox><t:EmailAddress>${mailbox}</t:EmailAddress></t:Mailbox>`}</t:DistinguishedFolderId>`;
+  const post = (inner: string) => ews(t, `<m:SyncFolderItems>${inner}</m:SyncFolderItems>`);
+  /** One call: the message's code, its SyncState, whether it was the last, and each change as [kind, display name or item id]. */
+  const sync = async (state: string | undefined, max: number, more = '', folderId = folder()) => {
+    const res = await post(
+      `<m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:SyncFolderId>${folderId}</m:SyncFolderId>` +
+        `${state === undefined ? '' : `<m:SyncState>${state}</m:SyncState>`}${more}<m:MaxChangesReturned>${max}</m:MaxChangesReturned>`,
+    );
+    expect(res.status).to.equal(200);
+    const message = (await parseSoap(res.text)).Envelope.Body.SyncFolderItemsResponse.ResponseMessages.SyncFolderItemsResponseMessage;
+    const changes = [...res.text.matchAll(/<t:(Create|Update|Delete)>(.*?)<\/t:\1>/g)].map(([, kind, body]) => [
+      kind,
+      /<t:DisplayName>([^<]*)</.exec(body!)?.[1] ?? /<t:ItemId Id="([^"]*)"/.exec(body!)![1],
+    ]);
+    return { code: message.ResponseCode, state: message.SyncState as string, last: message.IncludesLastItemInRange, changes };
+  };
+  const itemId = async (name: string) => {
+    const res = await ews(
+      t,
+      `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds>${folder()}</m:ParentFolderIds></m:FindItem>`,
+    );
+    const all = [...res.text.matchAll(/<t:ItemId Id="([^"]*)"/g)].map((m) => m[1]!);
+    return all[['Ann', 'Bob', 'Cy', 'Dee', 'Eve', 'Fay'].indexOf(name)]!;
+  };
+
+  it('gives every contact as created the first time, MaxChangesReturned at a time, then nothing more', async () => {
+    const first = await sync(undefined, 2);
+    expect(first).to.deep.include({ code: 'NoError', last: 'false' });
+    expect(first.changes).to.deep.equal([
+      ['Create', 'Ann'],
+      ['Create', 'Bob'],
+    ]);
+    const second = await sync(first.state, 2);
+    expect([second.last, second.changes]).to.deep.equal([
+      'false',
+      [
+        ['Create', 'Cy'],
+        ['Create', 'Dee'],
+      ],
+    ]);
+    const third = await sync(second.state, 2);
+    expect([third.last, third.changes]).to.deep.equal(['true', [['Create', 'Eve']]]);
+    const after = await sync(third.state, 512, '<m:Ignore/>');
+    expect(after).to.deep.equal({ code: 'NoError', state: third.state, last: 'true', changes: [] });
+  });
+
+  it('gives what changed since a state: deleted contacts first, then created and changed ones; ignored ones are taken as known', async () => {
+    const { state } = await sync(undefined, 512);
+    const deeId = await itemId('Dee');
+    await t.store.removeContact(READER.username, ids[1]!);
+    await t.store.saveContacts(READER.username, [{ id: ids[2]!, contact: contact('Cy Renamed') }], [contact('Fay')]);
+    await t.store.saveContacts(READER.username, [{ id: ids[3]!, contact: contact('Dee Renamed') }], []);
+    const changed = await sync(state, 512, `<m:Ignore><t:ItemId Id="${deeId}"/></m:Ignore>`);
+    expect(changed.changes.map(([kind, what]) => (kind === 'Delete' ? [kind, typeof what] : [kind, what]))).to.deep.equal([
+      ['Delete', 'string'],
+      ['Update', 'Cy Renamed'],
+      ['Create', 'Fay'],
+    ]);
+    expect(changed.last).to.equal('true');
+    // Nothing is left to give, the ignored change included.
+    expect((await sync(changed.state, 512)).changes).to.deep.equal([]);
+    // A photo is a change of its contact.
+    await t.store.setPhoto(
+      contactOwner(ids[0]!),
+      { bytes: Buffer.from('x'), contentType: 'image/jpeg', width: 1, height: 1, sha256: 'a'.repeat(64) },
+      'upload',
+    );
+    expect((await sync(changed.state, 512)).changes).to.deep.equal([['Update', 'Ann']]);
+  });
+
+  it('answers the folders above Contacts with no items, and a state it did not give, or gave for another folder, with ErrorInvalidSyncStateData', async () => {
+    const root = await sync(undefined, 10, '', folder('root'));
+    expect([root.code, root.last, root.changes]).to.deep.equal(['NoError', 'true', []]);
+    expect((await sync(root.state, 10, '', folder('root'))).code).to.equal('NoError');
+    for (const state of [root.state, 'AQMC', 'not base64!', 'AQM=x']) {
+      const refused = await sync(state, 10);
+      expect([refused.code, refused.state, refused.last, refused.changes], state).to.deep.equal(['ErrorInvalidSyncStateData', '', 'true', []]);
+    }
+    expect((await sync(undefined, 10, '', folder('contacts', ADMIN.username))).code).to.equal('ErrorFolderNotFound');
+    expect((await sync(undefined, 10, '', folder('inbox'))).code).to.equal('ErrorFolderNotFound');
+  });
+
+  it('fails schema validation for MaxChangesReturned outside 1 to 512, a second SyncFolderId or an unknown SyncScope', async () => {
+    for (const [max, more] of [
+      ['0', ''],
+      ['513', ''],
+      ['ten', ''],
+      ['5', '<m:SyncScope>Everything</m:SyncScope>'],
+    ] as const) {
+      const res = await post(
+        `<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId>${folder()}</m:SyncFolderId><m:MaxChangesReturned>${max}</m:MaxChangesReturned>${more}`,
+      );
+      expect([res.status, /<faultcode[^>]*>a:ErrorSchemaValidation</.test(res.text)], `${max} ${more}`).to.deep.equal([500, true]);
+    }
+    const two = await post(
+      `<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId>${folder()}${folder()}</m:SyncFolderId><m:MaxChangesReturned>5</m:MaxChangesReturned>`,
+    );
+    expect(two.status).to.equal(500);
+  });
+});
+
+describe('SyncFolderItems on a folder of 12,000 contacts', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.addContacts(
+      READER.username,
+      Array.from({ length: 12_000 }, (_, i) => contact(`Person ${i}`)),
+    );
+  });
+  after(() => t.close());
+
+  it('gives every contact once, 512 at a time, and reads back a state longer than any other element may be', async () => {
+    let state = '';
+    let created = 0;
+    for (let last = false; !last;) {
+      const res = await ews(
+        t,
+        `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>` +
+          `<m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
+      );
+      const message = (await parseSoap(res.text)).Envelope.Body.SyncFolderItemsResponse.ResponseMessages.SyncFolderItemsResponseMessage;
+      expect(message.ResponseCode).to.equal('NoError');
+      created += (res.text.match(/<t:Create>/g) ?? []).length;
+      state = message.SyncState;
+      last = message.IncludesLastItemInRange === 'true';
+    }
+    expect([created, state.length > 65_536]).to.deep.equal([12_000, true]);
+    const again = await ews(
+      t,
+      `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>` +
+        `<m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
+    );
+    expect([again.status, /<m:ResponseCode>NoError</.test(again.text), /<t:(Create|Update|Delete)>/.test(again.text)]).to.deep.equal([200, true, false]);
+  });
+});
+
+describe('SyncFolderHierarchy', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.addContacts(READER.username, [contact('Ann'), contact('Bob')]);
+  });
+  after(() => t.close());
+
+  const sync = async (inner: string) => {
+    const res = await ews(t, `<m:SyncFolderHierarchy><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>${inner}</m:SyncFolderHierarchy>`);
+    expect(res.status).to.equal(200);
+    const message = (await parseSoap(res.text)).Envelope.Body.SyncFolderHierarchyResponse.ResponseMessages.SyncFolderHierarchyResponseMessage;
+    const created = [...res.text.matchAll(/<t:Create><t:(\w+)>.*?<t:DisplayName>([^<]*)<\/t:DisplayName>(?:<t:TotalCount>(\d+))?/g)].map((m) => m.slice(1));
+    return { code: message.ResponseCode, state: message.SyncState as string, last: message.IncludesLastFolderInRange, created };
+  };
+  const syncFolder = (id: string, mailbox = '') =>
+    `<m:SyncFolderId><t:DistinguishedFolderId Id="${id}">${mailbox && `<t:Mailbox><t:EmailAddress>${mailbox}</t:EmailAddress></t:Mailbox>`}</t:DistinguishedFolderId></m:SyncFolderId>`;
+
+  it("gives the mailbox's folders as created the first time, with the Contacts folder's count, and nothing from its state", async () => {
+    const first = await sync('');
+    expect([first.code, first.last, first.created]).to.deep.equal([
+      'NoError',
+      'true',
+      [
+        ['Folder', 'Top of Information Store', '0'],
+        ['ContactsFolder', 'Contacts', '2'],
+      ],
+    ]);
+    const again = await sync(`${syncFolder('root')}<m:SyncState>${first.state}</m:SyncState>`);
+    expect([again.code, again.state, again.created]).to.deep.equal(['NoError', first.state, []]);
+    const underContacts = await sync(syncFolder('contacts'));
+    expect([underContacts.code, underContacts.created]).to.deep.equal(['NoError', []]);
+  });
+
+  it("refuses a state it did not give for that folder, and another mailbox's folder", async () => {
+    const { state } = await sync('');
+    for (const inner of [`${syncFolder('contacts')}<m:SyncState>${state}</m:SyncState>`, '<m:SyncState>AQE=</m:SyncState>']) {
+      const refused = await sync(inner);
+      expect([refused.code, refused.state, refused.last, refused.created], inner).to.deep.equal(['ErrorInvalidSyncStateData', '', 'true', []]);
+    }
+    expect((await sync(syncFolder('contacts', ADMIN.username))).code).to.equal('ErrorFolderNotFound');
+  });
+});
+
+describe('SyncFolderItems within the answer byte limit', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: '65536' });
+    await t.store.addContacts(
+      READER.username,
+      Array.from({ length: 300 }, (_, i) => ({ ...contact(`Person ${String(i).padStart(3, '0')} ${'x'.repeat(400)}`), jobTitle: 'y'.repeat(400) })),
+    );
+  });
+  after(() => t.close());
+
+  it('gives fewer changes than asked when they would pass it, and every contact once over the calls', async () => {
+    const seen: string[] = [];
+    let state = '';
+    let calls = 0;
+    for (let last = false; !last; calls++) {
+      const res = await ews(
+        t,
+        `<m:SyncFolderItems><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>` +
+          `<m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
+      );
+      expect(Buffer.byteLength(res.text)).to.be.at.most(65536);
+      const message = (await parseSoap(res.text)).Envelope.Body.SyncFolderItemsResponse.ResponseMessages.SyncFolderItemsResponseMessage;
+      expect(message.ResponseCode).to.equal('NoError');
+      seen.push(...[...res.text.matchAll(/<t:Create><t:Contact>.*?<t:DisplayName>Person (\d+)/g)].map((m) => m[1]!));
+      state = message.SyncState;
+      last = message.IncludesLastItemInRange === 'true';
+    }
+    expect(calls).to.be.greaterThan(2);
+    expect(seen).to.deep.equal(Array.from({ length: 300 }, (_, i) => String(i).padStart(3, '0')));
+  });
+});
