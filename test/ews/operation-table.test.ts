@@ -20,10 +20,10 @@ describe('the EWS operation table and wsdl/', () => {
   it('refuses to start when code and WSDL disagree', async () => {
     const contract = await readWsdlContract();
     const extra = {
-      name: 'SyncFolderItems',
-      soapAction: `${MESSAGES_NS}/SyncFolderItems`,
-      requestElement: { local: 'SyncFolderItems', ns: MESSAGES_NS },
-      responseElement: 'SyncFolderItemsResponse',
+      name: 'ConvertId',
+      soapAction: `${MESSAGES_NS}/ConvertId`,
+      requestElement: { local: 'ConvertId', ns: MESSAGES_NS },
+      responseElement: 'ConvertIdResponse',
     };
     const missingOne = contract.filter((op) => op.name !== 'GetItem');
     const problem = async (ops: typeof contract) =>
@@ -31,7 +31,7 @@ describe('the EWS operation table and wsdl/', () => {
         () => '',
         (error: Error) => error.message,
       );
-    expect(await problem([...contract, extra])).to.match(/declares SyncFolderItems, which has no handler/);
+    expect(await problem([...contract, extra])).to.match(/declares ConvertId, which has no handler/);
     expect(await problem(missingOne)).to.match(/GetItem has a handler but is not in the WSDL/);
   });
 });

@@ -90,7 +90,17 @@ describe('interop: node-soap client built from the served WSDL', function () {
   describe('the served WSDL', () => {
     it('describes the operations the bridge serves and points the client at the host it was fetched from', () => {
       const operations = get(client.describe(), 'ExchangeServices', 'ExchangeServicePort') as Record<string, unknown>;
-      expect(Object.keys(operations).sort()).to.deep.equal(['FindFolder', 'FindItem', 'GetAttachment', 'GetFolder', 'GetItem', 'GetUserPhoto', 'ResolveNames']);
+      expect(Object.keys(operations).sort()).to.deep.equal([
+        'FindFolder',
+        'FindItem',
+        'GetAttachment',
+        'GetFolder',
+        'GetItem',
+        'GetUserPhoto',
+        'ResolveNames',
+        'SyncFolderHierarchy',
+        'SyncFolderItems',
+      ]);
       const location = get(client.wsdl.definitions.services, 'ExchangeServices', 'ports', 'ExchangeServicePort', 'location');
       expect(location).to.equal(world.ewsUrl);
     });
@@ -366,6 +376,37 @@ describe('interop: node-soap client built from the served WSDL', function () {
         { format: 'jpeg', ...PHOTO_SIZES.megan },
       ]);
       expect(lastStatus).to.equal(200);
+    });
+  });
+
+  describe('SyncFolderItems', () => {
+    it('lists every contact as created, two at a time, then nothing from the last SyncState', async () => {
+      const sync = async (SyncState: string | undefined) => {
+        const [result] = await client.SyncFolderItemsAsync({
+          ItemShape: { BaseShape: 'Default' },
+          SyncFolderId: { DistinguishedFolderId: { attributes: { Id: 'contacts' } } },
+          ...(SyncState === undefined ? {} : { SyncState }),
+          MaxChangesReturned: 2,
+        });
+        const message = list(get(result, 'ResponseMessages', 'SyncFolderItemsResponseMessage'))[0];
+        const created = list(get(message, 'Changes', 'Create')).map((change) => get(change, 'Contact', 'DisplayName') as string);
+        return { code: get(message, 'ResponseCode'), state: get(message, 'SyncState') as string, last: get(message, 'IncludesLastItemInRange'), created };
+      };
+      const names: string[] = [];
+      let state: string | undefined;
+      for (let calls = 0; calls < 10; calls++) {
+        const page = await sync(state);
+        expect(page.code).to.equal('NoError');
+        names.push(...page.created);
+        state = page.state;
+        if (page.last) break;
+      }
+      expect(names.sort()).to.deep.equal(
+        Object.values(READER_CONTACTS)
+          .map((c) => c.displayName)
+          .sort(),
+      );
+      expect(await sync(state)).to.deep.include({ code: 'NoError', last: true, created: [] });
     });
   });
 
