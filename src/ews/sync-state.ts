@@ -3,11 +3,16 @@ import type { ContactVersion } from '../store/store.js';
 import { FOLDERS, type FolderName } from './folders.js';
 
 /**
- * What a client has of one folder, by id, with the version it has: the contacts in it
- * (SyncFolderItems; versionOf), or the folders under it (SyncFolderHierarchy; by their
- * codes, which never change).
+ * What a client has of one folder, in id order, with the version it has of each: the
+ * contacts in it (SyncFolderItems; versionOf), or the folders under it (SyncFolderHierarchy;
+ * by their codes, which never change). Typed arrays, not a Map: a state of 150,000 contacts
+ * took 70 ms of the event loop to read into one, and as long again to copy and filter.
  */
-export type SyncedItems = Map<number, number>;
+export interface SyncedItems {
+  count: number;
+  ids: Float64Array;
+  versions: Uint32Array;
+}
 
 /**
  * A contact's version as a SyncState keeps it: a 32-bit FNV-1a hash of what its ChangeKey
@@ -34,38 +39,48 @@ const MAX_ID_BYTES = 7;
 export const SYNC_STATE_BYTES_PER_ITEM = Math.ceil(((MAX_ID_BYTES + VERSION_BYTES) * 4) / 3);
 
 /**
- * A SyncState, opaque to clients as Exchange's is: base64 of a format byte, the folder's
- * code, then for each item in id order its distance from the id before (unsigned LEB128:
- * one byte for a folder's ids that run unbroken) and its version — some 7 characters a
- * contact.
+ * A SyncState as it is written, item by item in id order. Opaque to clients, as Exchange's
+ * is: base64 of a format byte, the folder's code, then for each item its id's distance from
+ * the one before (unsigned LEB128: one byte for ids that run unbroken) and its version —
+ * some 7 characters a contact.
  */
-export function encodeSyncState(kind: SyncKind, folder: FolderName, items: SyncedItems): string {
-  const ids = [...items.keys()].sort((a, b) => a - b);
-  const bytes = Buffer.alloc(HEADER_BYTES + ids.length * (MAX_ID_BYTES + VERSION_BYTES));
-  bytes[0] = FORMATS[kind];
-  bytes[1] = FOLDERS[folder].code;
-  let at = HEADER_BYTES;
-  let previous = 0;
-  for (const id of ids) {
-    for (let gap = id - previous; ; gap = Math.floor(gap / 128)) {
-      bytes[at++] = gap >= 128 ? (gap % 128) | 128 : gap;
+export class SyncStateWriter {
+  private readonly bytes: Buffer;
+  private at = HEADER_BYTES;
+  private previous = 0;
+
+  /** `capacity`: the most items it will be given. */
+  constructor(kind: SyncKind, folder: FolderName, capacity: number) {
+    this.bytes = Buffer.alloc(HEADER_BYTES + capacity * (MAX_ID_BYTES + VERSION_BYTES));
+    this.bytes[0] = FORMATS[kind];
+    this.bytes[1] = FOLDERS[folder].code;
+  }
+
+  add(id: number, version: number): void {
+    for (let gap = id - this.previous; ; gap = Math.floor(gap / 128)) {
+      this.bytes[this.at++] = gap >= 128 ? (gap % 128) | 128 : gap;
       if (gap < 128) break;
     }
-    previous = id;
-    at = bytes.writeUInt32BE(items.get(id)!, at);
+    this.previous = id;
+    this.at = this.bytes.writeUInt32BE(version, this.at);
   }
-  return bytes.subarray(0, at).toString('base64');
+
+  toString(): string {
+    return this.bytes.subarray(0, this.at).toString('base64');
+  }
 }
 
 /**
  * The items a SyncState says the client has; none for an empty one (the first sync).
  * Anything this server did not write for this folder is ErrorInvalidSyncStateData, as
- * Exchange answers it. Every item takes bytes of the request, so reading it is bounded too.
+ * Exchange answers it. Every item takes five bytes of the request at least, so reading it
+ * is bounded by the body's limit.
  */
 export function decodeSyncState(kind: SyncKind, folder: FolderName, state: string): SyncedItems {
-  const items: SyncedItems = new Map();
-  if (state === '') return items;
   const bytes = Buffer.from(state, 'base64');
+  const capacity = Math.max(0, Math.floor((bytes.length - HEADER_BYTES) / (1 + VERSION_BYTES)));
+  const items: SyncedItems = { count: 0, ids: new Float64Array(capacity), versions: new Uint32Array(capacity) };
+  if (state === '') return items;
   if (bytes.toString('base64') !== state || bytes[0] !== FORMATS[kind] || bytes[1] !== FOLDERS[folder].code) throw invalidSyncState();
   let at = HEADER_BYTES;
   let id = 0;
@@ -79,10 +94,31 @@ export function decodeSyncState(kind: SyncKind, folder: FolderName, state: strin
     }
     if (gap === 0 || at + VERSION_BYTES > bytes.length) throw invalidSyncState();
     id += gap;
-    items.set(id, bytes.readUInt32BE(at));
+    items.ids[items.count] = id;
+    items.versions[items.count++] = bytes.readUInt32BE(at);
     at += VERSION_BYTES;
   }
   return items;
+}
+
+/** An id the client has or the folder holds, or both: with the version the client has and what the folder holds now. */
+export interface SyncedItem {
+  id: number;
+  had: number | undefined;
+  now: ContactVersion | undefined;
+}
+
+/** What the client has and what the folder holds (both in id order), side by side in id order: one pass, no lookups. */
+export function* sideBySide(known: SyncedItems, current: readonly ContactVersion[]): Generator<SyncedItem> {
+  let i = 0;
+  let j = 0;
+  while (i < known.count || j < current.length) {
+    const had = i < known.count ? known.ids[i]! : Infinity;
+    const now = j < current.length ? current[j]!.id : Infinity;
+    if (had < now) yield { id: had, had: known.versions[i++], now: undefined };
+    else if (now < had) yield { id: now, had: undefined, now: current[j++] };
+    else yield { id: had, had: known.versions[i++], now: current[j++] };
+  }
 }
 
 function invalidSyncState(): BridgeError {

@@ -66,7 +66,7 @@ describe('SyncFolderItems on the Contacts folder', () => {
     expect(after).to.deep.equal({ code: 'NoError', state: third.state, last: 'true', changes: [] });
   });
 
-  it('gives what changed since a state: deleted contacts first, then created and changed ones; ignored ones are taken as known', async () => {
+  it('gives what changed since a state, deleted, changed and created, in id order; ignored ones are taken as known', async () => {
     const { state } = await sync(undefined, 512);
     const deeId = await itemId('Dee');
     await t.store.removeContact(READER.username, ids[1]!);

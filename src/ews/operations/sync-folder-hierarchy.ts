@@ -2,7 +2,7 @@ import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { countContacts, folderOf, folderXml, FOLDERS, subfolders, type FolderName, type FolderRef } from '../folders.js';
 import { failure, operationResponse } from '../response-messages.js';
 import { answerSync, readSyncRequest } from '../sync-request.js';
-import { decodeSyncState, encodeSyncState } from '../sync-state.js';
+import { decodeSyncState, SyncStateWriter } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
 /** What a SyncFolderHierarchy error message still carries: exchangelib reads the SyncState before the ResponseCode. */
@@ -28,11 +28,12 @@ export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
       const folder: FolderName = args.folder ? folderOf(args.folder, context) : 'root';
       const known = decodeSyncState('folders', folder, args.state);
       const below = subfolders(folder, true);
-      const created = below.filter((name) => !known.has(FOLDERS[name].code));
+      const created = below.filter((name) => !known.ids.subarray(0, known.count).includes(FOLDERS[name].code));
       const contacts = created.includes('contacts') ? await countContacts(context) : 0;
-      const all = new Map(below.map((name) => [FOLDERS[name].code, 0]));
+      const state = new SyncStateWriter('folders', folder, below.length);
+      for (const code of below.map((name) => FOLDERS[name].code).sort((a, b) => a - b)) state.add(code, 0);
       return (
-        text('m:SyncState', encodeSyncState('folders', folder, all))! +
+        text('m:SyncState', state.toString())! +
         text('m:IncludesLastFolderInRange', true) +
         element('m:Changes', {}, ...created.map((name) => element('t:Create', {}, folderXml(name, name === 'contacts' ? contacts : 0, context))))
       );

@@ -7,7 +7,7 @@ import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse } from '../response-messages.js';
 import { attribute, child, children, enumValue, soleChild, textOf } from '../soap-args.js';
 import { answerSync, readSyncRequest } from '../sync-request.js';
-import { decodeSyncState, encodeSyncState, SYNC_STATE_BYTES_PER_ITEM, versionOf, type SyncedItems } from '../sync-state.js';
+import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
 /** What a SyncFolderItems error message still carries: exchangelib reads the SyncState before the ResponseCode. */
@@ -30,10 +30,8 @@ interface SyncFolderItemsArgs {
   maxChanges: number;
 }
 
-type Change = { kind: 'Create' | 'Update'; contact: ContactVersion } | { kind: 'Delete'; id: number };
-
 /**
- * SyncFolderItems on the caller's Contacts folder: the contacts created, changed or deleted
+ * SyncFolderItems on the caller's Contacts folder: the contacts created, changed or deleted, in id order,
  * since the SyncState (all of them as created without one), at most MaxChangesReturned at a
  * time, with the SyncState of what the client then has and whether that was the last of
  * them. The state lists the contacts the client has and their versions (sync-state.ts), so
@@ -80,62 +78,55 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
   const mailbox = context.mailbox!;
   // Versions only: the whole of 20,000 contacts took 280 ms of the event loop to read.
   const versions = folder === 'contacts' ? await context.searches.run(mailbox, () => context.store.listContactVersions(mailbox)) : [];
-  const pending = changesSince(known, versions);
   const parentFolder = contactsFolderXml(args.fields, context);
-  const has = new Map(known);
+  const state = new SyncStateWriter('items', folder, known.count + versions.length);
   // Room for the state as it grows with each change: a change past it waits for the next call.
-  let room = context.limits.maxAnswerBytes - MESSAGE_OVERHEAD_BYTES - encodeSyncState('items', folder, known).length;
+  let room = context.limits.maxAnswerBytes - MESSAGE_OVERHEAD_BYTES - args.state.length;
   const sent: string[] = [];
-  let done = 0;
-  for (const change of pending) {
-    const id = change.kind === 'Delete' ? change.id : change.contact.id;
-    let present = true;
-    if (!ignored.has(id)) {
-      if (sent.length === args.maxChanges) break;
-      const xml = await changeXml(change, args.fields, parentFolder, context);
-      // Gone since its version was read: left as the client has it, so the next sync tells.
-      if (xml === undefined) present = false;
+  let giving = true;
+  let left = false;
+  for (const { id, had, now } of sideBySide(known, versions)) {
+    const version = now && versionOf(now);
+    if (version === had) {
+      state.add(id, had!);
+      continue;
+    }
+    if (giving && !ignored.has(id)) {
+      if (sent.length === args.maxChanges) giving = false;
       else {
-        const bytes = Buffer.byteLength(xml) + SYNC_STATE_BYTES_PER_ITEM;
-        if (bytes > room) {
-          // Not even one: the client would ask again for ever. Only a byte limit set below a folder's state does this.
-          if (sent.length === 0)
-            throw new BridgeError('ErrorMessageSizeExceeded', 413, `the next change and the SyncState would exceed ${context.limits.maxAnswerBytes} bytes`);
-          break;
+        const xml = await changeXml(id, had, now, args.fields, parentFolder, context);
+        // Gone since its version was read: left as the client has it, so the next sync tells.
+        if (xml === undefined) {
+          if (had !== undefined) state.add(id, had);
+          continue;
         }
-        room -= bytes;
-        sent.push(xml);
+        const bytes = Buffer.byteLength(xml) + SYNC_STATE_BYTES_PER_ITEM;
+        if (bytes <= room) {
+          room -= bytes;
+          sent.push(xml);
+        } else if (sent.length > 0) giving = false;
+        // Not even one: the client would ask again for ever. Only a byte limit set below a folder's state does this.
+        else throw new BridgeError('ErrorMessageSizeExceeded', 413, `the next change and the SyncState would exceed ${context.limits.maxAnswerBytes} bytes`);
       }
     }
-    if (change.kind === 'Delete') has.delete(id);
-    else if (present) has.set(id, versionOf(change.contact));
-    done++;
+    // Given (or ignored: the client's own), the client has it as it is now; else as it had it.
+    const has = giving ? version : had;
+    if (has !== undefined) state.add(id, has);
+    left ||= !giving;
   }
-  return (
-    text('m:SyncState', encodeSyncState('items', folder, has))! + text('m:IncludesLastItemInRange', done === pending.length) + element('m:Changes', {}, ...sent)
-  );
+  return text('m:SyncState', state.toString())! + text('m:IncludesLastItemInRange', !left) + element('m:Changes', {}, ...sent);
 }
 
-/** What changed since `known`: the deleted contacts first, then those created or changed, in id order. */
-function changesSince(known: SyncedItems, versions: readonly ContactVersion[]): Change[] {
-  const current = new Set(versions.map((version) => version.id));
-  const deleted: Change[] = [...known.keys()].filter((id) => !current.has(id)).map((id) => ({ kind: 'Delete', id }));
-  const changed = versions.flatMap((contact): Change[] => {
-    const had = known.get(contact.id);
-    if (had === undefined) return [{ kind: 'Create', contact }];
-    return had === versionOf(contact) ? [] : [{ kind: 'Update', contact }];
-  });
-  return [...deleted, ...changed];
-}
-
-/** A change as the answer gives it; undefined for a contact deleted since its version was read. */
+/** A change as the answer gives it — deleted, created or changed — or undefined for a contact deleted since its version was read. */
 async function changeXml(
-  change: Change,
+  id: number,
+  had: number | undefined,
+  now: ContactVersion | undefined,
   fields: ReadonlySet<ContactField>,
   parentFolder: string | undefined,
   context: EwsContext,
 ): Promise<string | undefined> {
-  if (change.kind === 'Delete') return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', change.id) }));
-  const contact = await context.store.getContact(context.mailbox!, change.contact.id);
-  return contact && element(`t:${change.kind}`, {}, contactItemXml(contact, context.ids, fields, parentFolder));
+  if (!now) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
+  const contact = await context.store.getContact(context.mailbox!, id);
+  return contact && element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder));
 }
