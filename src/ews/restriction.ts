@@ -1,11 +1,19 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
-import type { NameBound, NameFilter, NameMatch } from '../store/store.js';
+import type { ContactTextField, NameBound, NameFilter, NameMatch } from '../store/store.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
-/** The one field a contact folder can be searched by: what exchangelib's `.filter(display_name…)` and `.get(…)` send. */
-const SEARCHABLE_FIELD = 'contacts:DisplayName';
+/**
+ * The contact properties a folder can be searched by, by their FieldURIs: what exchangelib's
+ * `.filter(display_name…)`, `.get(…)`, `.filter(company_name…)` send.
+ */
+const SEARCHABLE_FIELDS: ReadonlyMap<string, ContactTextField> = new Map([
+  ['contacts:DisplayName', 'displayName'],
+  ['contacts:GivenName', 'givenName'],
+  ['contacts:Surname', 'surname'],
+  ['contacts:CompanyName', 'companyName'],
+]);
 
 /**
  * The longest value a display name is compared with, as ResolveNames's longest entry: no
@@ -61,12 +69,12 @@ const MAX_RESTRICTION = { expressions: 128, Contains: 16 };
 type RestrictionBudget = typeof MAX_RESTRICTION;
 
 /**
- * A FindItem Restriction → which display names match. Tests on the display name: `Contains`
- * (with its ContainmentMode and ContainmentComparison; EWS defaults FullString and Exact),
- * `IsEqualTo` and `IsNotEqualTo` (case-insensitive, as Exchange compares strings), the four
- * ordering comparisons (in the order names are listed), `Exists` (every contact has a display
- * name); joined by `And`, `Or` and `Not`. Any other expression or field is refused as Exchange
- * refuses what it cannot search by.
+ * A FindItem Restriction → which contacts match. Tests on the display name, given name,
+ * surname or company: `Contains` (with its ContainmentMode and ContainmentComparison; EWS
+ * defaults FullString and Exact), `IsEqualTo` and `IsNotEqualTo` (case-insensitive, as Exchange
+ * compares strings), the four ordering comparisons (in the order contacts sort by that
+ * property), `Exists` (every contact has a display name); joined by `And`, `Or` and `Not`. Any
+ * other expression or property is refused as Exchange refuses what it cannot search by.
  */
 export function readRestriction(restriction: XmlElement | undefined): NameFilter | undefined {
   if (!restriction) return undefined;
@@ -87,13 +95,13 @@ function readExpression(expression: XmlElement, budget: RestrictionBudget): Name
   }
   if (local === 'Not') return { not: readExpression(soleExpression(expression, 'Not'), budget) };
   if (local === 'Exists') {
-    readDisplayNameField(expression);
-    return { and: [] };
+    const field = readField(expression);
+    return field === 'displayName' ? { and: [] } : { exists: field };
   }
   const bound = BOUNDS.get(local);
-  if (bound) return { bound, text: readComparedValue(expression) };
-  if (local === 'IsEqualTo') return { text: readComparedValue(expression), mode: 'whole', ignoreCase: true };
-  if (local === 'IsNotEqualTo') return { not: { text: readComparedValue(expression), mode: 'whole', ignoreCase: true } };
+  if (bound) return { bound, ...readComparedValue(expression) };
+  if (local === 'IsEqualTo') return { ...readComparedValue(expression), mode: 'whole', ignoreCase: true };
+  if (local === 'IsNotEqualTo') return { not: { ...readComparedValue(expression), mode: 'whole', ignoreCase: true } };
   throw unsupported(`${local} restrictions are not supported; use Contains, IsEqualTo, IsNotEqualTo, the ordering comparisons, Exists, And, Or or Not`);
 }
 
@@ -108,30 +116,33 @@ function soleExpression(parent: XmlElement, what: string): XmlElement {
   return expression;
 }
 
-function readDisplayNameField(test: XmlElement): void {
-  const field = attribute(child(test, 'FieldURI'), 'FieldURI');
-  if (field !== SEARCHABLE_FIELD) {
-    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `contacts can be searched by ${SEARCHABLE_FIELD} only, not ${field ?? 'that property'}`);
+function readField(test: XmlElement): ContactTextField {
+  const uri = attribute(child(test, 'FieldURI'), 'FieldURI');
+  const field = uri === undefined ? undefined : SEARCHABLE_FIELDS.get(uri);
+  if (field === undefined) {
+    const searchable = [...SEARCHABLE_FIELDS.keys()].join(', ');
+    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `contacts can be searched by ${searchable} only, not ${uri ?? 'that property'}`);
   }
+  return field;
 }
 
-/** The Constant a test compares the display name with: Contains holds it, the comparisons in FieldURIOrConstant. */
-function readComparedValue(test: XmlElement): string {
-  readDisplayNameField(test);
+/** The property a test compares and the Constant it compares it with: Contains holds it, the comparisons in FieldURIOrConstant. */
+function readComparedValue(test: XmlElement): { field: ContactTextField; text: string } {
+  const field = readField(test);
   const constant = child(test.local === 'Contains' ? test : child(test, 'FieldURIOrConstant'), 'Constant');
-  const value = attribute(constant, 'Value');
-  if (value === undefined) throw unsupported(`the ${test.local} compares with no Constant Value`);
-  if (value.length > MAX_CONSTANT_LENGTH)
+  const text = attribute(constant, 'Value');
+  if (text === undefined) throw unsupported(`the ${test.local} compares with no Constant Value`);
+  if (text.length > MAX_CONSTANT_LENGTH)
     throw new BridgeError('ErrorInvalidRestriction', 400, `the Constant Value is longer than ${MAX_CONSTANT_LENGTH} characters`);
-  return value;
+  return { field, text };
 }
 
 function readContains(test: XmlElement): NameMatch {
-  const text = readComparedValue(test);
+  const compared = readComparedValue(test);
   // Values the schema does not have are its fault (ErrorSchemaValidation), as BasePoint's are.
   const mode = CONTAINMENT_MODES.get(enumValue(attribute(test, 'ContainmentMode'), CONTAINMENT_MODE_NAMES, 'ContainmentMode', 'FullString'))!;
   const comparison = enumValue(attribute(test, 'ContainmentComparison'), CONTAINMENT_COMPARISONS, 'ContainmentComparison', 'Exact');
-  return { text, mode, ignoreCase: comparison !== 'Exact' };
+  return { ...compared, mode, ignoreCase: comparison !== 'Exact' };
 }
 
 function unsupported(reason: string): BridgeError {

@@ -22,6 +22,11 @@ function foldedThenAsIs(column: string): string[] {
   return [`lower(coalesce(${column}, ''))`, `coalesce(${column}, '')`];
 }
 
+/** What a contact is sorted by first for `key`: what a restriction's bounds on it compare. */
+export function sortKeyOf(key: ContactSortKey): string {
+  return SORT_EXPRESSIONS[key][0]!;
+}
+
 /** The order of a folder's contacts when none is asked: by display name, as Exchange lists a Contacts folder. */
 export const BY_DISPLAY_NAME: readonly ContactOrder[] = [{ key: 'displayName', descending: false }];
 

@@ -1,31 +1,40 @@
 import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { foldedText } from './search-text.js';
-import type { ContactMatch, NameBound, NameMatch } from './store.js';
+import { asciiLower } from '../domain/plain-text.js';
+import { sortKeyOf } from './contact-order.js';
+import type { ContactMatch, ContactTextField, NameBound, NameMatch } from './store.js';
 
 /** One test of a contact match: what the stores' CONTACT_TESTS compare one contact with. */
-type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { not: unknown }>;
+type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { not: unknown } | { exists: unknown }>;
 
 /**
  * A contact test as a query parameter: which kind of comparison, with what text or LIKE
- * pattern. `folded` compares the pattern with the folded display name (` ` + name_key);
- * `like`, with the display name itself, ASCII case ignored; a bound (`lt`…), the text folded
- * with the name_key (NAME_KEY_TESTS).
+ * pattern, on what column. `folded` compares the pattern with the folded display name (` ` +
+ * name_key); `like`, with the column itself, ASCII case ignored; a bound (`lt`…), the text
+ * folded as the expression contacts are sorted by (contact-order.ts).
  */
 export interface ContactTestParameters {
   kind: 'folded' | 'foldedWhole' | 'like' | 'address' | 'addressPrefix' | NameMatch['mode'] | NameBound['bound'];
   value: string;
+  /** The column (or, for a bound, the sort expression) the kind compares; none for an address. */
+  column: string;
 }
 
-/**
- * The tests on the folded display name, the same SQL in both stores: the whole of it, and the
- * bounds, compared by code point as names are listed (contact-order.ts).
- */
-export const NAME_KEY_TESTS: Readonly<Record<NameBound['bound'] | 'foldedWhole', (p: string) => string>> = {
-  foldedWhole: (p) => `c.name_key = ${p}`,
-  lt: (p) => `c.name_key < ${p}`,
-  le: (p) => `c.name_key <= ${p}`,
-  gt: (p) => `c.name_key > ${p}`,
-  ge: (p) => `c.name_key >= ${p}`,
+/** The columns a match compares, an unset one as empty, so that a Not around a test of it holds. */
+const MATCH_COLUMNS: Readonly<Record<ContactTextField, string>> = {
+  displayName: 'c.display_name',
+  givenName: "coalesce(c.given_name, '')",
+  surname: "coalesce(c.surname, '')",
+  companyName: "coalesce(c.company, '')",
+};
+
+/** The tests that read the same in both stores' SQL: a whole folded name, and the bounds, by code point as contacts are sorted. */
+export const COMPARISON_TESTS: Readonly<Record<NameBound['bound'] | 'foldedWhole', (p: string, column: string) => string>> = {
+  foldedWhole: (p, column) => `${column} = ${p}`,
+  lt: (p, column) => `${column} < ${p}`,
+  le: (p, column) => `${column} <= ${p}`,
+  gt: (p, column) => `${column} > ${p}`,
+  ge: (p, column) => `${column} >= ${p}`,
 };
 
 /**
@@ -37,6 +46,7 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
   if ('and' in match) return match.and.length === 0 ? 'TRUE' : `(${match.and.map((part) => contactMatchSql(part, test)).join(' AND ')})`;
   if ('or' in match) return `(${match.or.map((part) => contactMatchSql(part, test)).join(' OR ')})`;
   if ('not' in match) return `NOT ${contactMatchSql(match.not, test)}`;
+  if ('exists' in match) return `(${MATCH_COLUMNS[match.exists]} <> '')`;
   return `(${test(contactTestParameters(match))})`;
 }
 
@@ -50,18 +60,24 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
  * by another (`jürgen@xn--mller-kva.example`, or decomposed).
  */
+/** The folded display name, which the display name's case-insensitive tests compare. */
+const NAME_KEY = sortKeyOf('displayName');
+
 function contactTestParameters(match: ContactTest): ContactTestParameters {
   if ('address' in match) {
-    if (match.prefix) return { kind: 'addressPrefix', value: addressPrefixPattern(match.address) };
-    return { kind: 'address', value: canonicalSmtpAddress(match.address) };
+    if (match.prefix) return { kind: 'addressPrefix', value: addressPrefixPattern(match.address), column: '' };
+    return { kind: 'address', value: canonicalSmtpAddress(match.address), column: '' };
   }
-  if ('bound' in match) return { kind: match.bound, value: foldedText(match.text) };
-  if (!match.ignoreCase) return { kind: match.mode, value: match.text };
-  const folded = foldedText(match.text);
-  if (folded === '') return { kind: 'like', value: likePattern(escapeLike(match.text), match.mode) };
+  const field = match.field ?? 'displayName';
+  const byName = field === 'displayName';
+  if ('bound' in match) return { kind: match.bound, value: byName ? foldedText(match.text) : asciiLower(match.text), column: sortKeyOf(field) };
+  const column = MATCH_COLUMNS[field];
+  if (!match.ignoreCase) return { kind: match.mode, value: match.text, column };
+  const folded = byName ? foldedText(match.text) : '';
+  if (folded === '') return { kind: 'like', value: likePattern(escapeLike(match.text), match.mode), column };
   // A whole folded name is the name_key itself: compared as it is, not as a pattern (an Or of a hundred IsEqualTo, exchangelib's `__in`, cost 4 ms a thousand contacts as patterns).
-  if (match.mode === 'whole') return { kind: 'foldedWhole', value: folded };
-  return { kind: 'folded', value: likePattern(` ${escapeLike(folded)}`, match.mode) };
+  if (match.mode === 'whole') return { kind: 'foldedWhole', value: folded, column: NAME_KEY };
+  return { kind: 'folded', value: likePattern(` ${escapeLike(folded)}`, match.mode), column: NAME_KEY };
 }
 
 /** The LIKE pattern of a mode around an escaped text; a word's start is the text after a space (for `folded`, the text holds that space). */

@@ -8,7 +8,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import type { ChangeFeed } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { addressPrefixPattern, contactMatchSql, NAME_KEY_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { asBridgeError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
@@ -306,18 +306,18 @@ const PHOTO_TABLES = {
 } as const;
 
 /**
- * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`: the
- * LIKE kinds on lower() of a column, their value lowered the same way (LOWERED_TESTS); the
- * exact-case kinds on the name as written; a bound on the folded name, as names are listed.
+ * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`, and its
+ * column: the LIKE kinds on lower() of the column, their value lowered the same way
+ * (LOWERED_TESTS); the exact-case kinds on the text as written.
  */
-const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string) => string>> = {
-  ...NAME_KEY_TESTS,
-  folded: (p) => `' ' || c.name_key LIKE ${p}`,
-  like: (p) => `lower(c.display_name) LIKE ${p}`,
-  prefix: (p) => `starts_with(c.display_name, ${p})`,
-  wordPrefix: (p) => `strpos(' ' || c.display_name, ' ' || ${p}) > 0`,
-  substring: (p) => `strpos(c.display_name, ${p}) > 0`,
-  whole: (p) => `c.display_name = ${p}`,
+const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string, column: string) => string>> = {
+  ...COMPARISON_TESTS,
+  folded: (p, column) => `' ' || ${column} LIKE ${p}`,
+  like: (p, column) => `lower(${column}) LIKE ${p}`,
+  prefix: (p, column) => `starts_with(${column}, ${p})`,
+  wordPrefix: (p, column) => `strpos(' ' || ${column}, ' ' || ${p}) > 0`,
+  substring: (p, column) => `strpos(${column}, ${p}) > 0`,
+  whole: (p, column) => `${column} = ${p}`,
   address: (p) => `${p} IN (lower(c.email1), lower(c.email2), lower(c.email3))`,
   addressPrefix: (p) => ['email1', 'email2', 'email3'].map((column) => `lower(c.${column}) LIKE ${p}`).join(' OR '),
 };
@@ -698,9 +698,9 @@ export class PostgresStore implements Store, ChangeFeed {
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
     const params: (string | number)[] = [mailbox];
-    const where = `WHERE lower(c.mailbox) = lower($1) AND ${contactMatchSql(match, ({ kind, value }) => {
+    const where = `WHERE lower(c.mailbox) = lower($1) AND ${contactMatchSql(match, ({ kind, value, column }) => {
       params.push(LOWERED_TESTS.has(kind) ? asciiLower(value) : value);
-      return CONTACT_TESTS[kind](`$${params.length}`);
+      return CONTACT_TESTS[kind](`$${params.length}`, column);
     })}`;
     const [count, page] = await Promise.all([
       this.query<{ n: string }>(`SELECT count(*) AS n FROM contacts c ${where}`, params),

@@ -13,7 +13,7 @@ import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.
 import { BridgeError } from '../domain/errors.js';
 import { isBusy, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
-import { addressPrefixPattern, contactMatchSql, NAME_KEY_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
+import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
 import {
   ftsQuery,
@@ -101,19 +101,19 @@ const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_w
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
 /**
- * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`: `folded`
- * on the folded name (case and accents ignored), `like` on the name itself (ASCII case
- * ignored, as SQLite's LIKE does), the exact-case kinds on the name as written, a bound on
- * the folded name (as names are listed), an address NOCASE, as the address columns are.
+ * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`, and its
+ * column: `folded` on the folded name (case and accents ignored), `like` ASCII case ignored
+ * (as SQLite's LIKE is), the exact-case kinds on the text as written, an address NOCASE, as
+ * the address columns are.
  */
-const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string) => string>> = {
-  ...NAME_KEY_TESTS,
-  folded: (p) => `' ' || c.name_key LIKE ${p} ESCAPE '\\'`,
-  like: (p) => `c.display_name LIKE ${p} ESCAPE '\\'`,
-  prefix: (p) => `substr(c.display_name, 1, length(${p})) = ${p}`,
-  wordPrefix: (p) => `instr(' ' || c.display_name, ' ' || ${p}) > 0`,
-  substring: (p) => `instr(c.display_name, ${p}) > 0`,
-  whole: (p) => `c.display_name = ${p}`,
+const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string, column: string) => string>> = {
+  ...COMPARISON_TESTS,
+  folded: (p, column) => `' ' || ${column} LIKE ${p} ESCAPE '\\'`,
+  like: (p, column) => `${column} LIKE ${p} ESCAPE '\\'`,
+  prefix: (p, column) => `substr(${column}, 1, length(${p})) = ${p}`,
+  wordPrefix: (p, column) => `instr(' ' || ${column}, ' ' || ${p}) > 0`,
+  substring: (p, column) => `instr(${column}, ${p}) > 0`,
+  whole: (p, column) => `${column} = ${p}`,
   address: (p) => `${p} COLLATE NOCASE IN (c.email1, c.email2, c.email3)`,
   addressPrefix: (p) => ['email1', 'email2', 'email3'].map((column) => `c.${column} LIKE ${p} ESCAPE '\\'`).join(' OR '),
 };
@@ -590,10 +590,10 @@ export class SqliteStore implements Store, ReplaceableFile {
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
     const parameters: ContactPageParameters = { mailbox, offset, limit };
     let tests = 0;
-    const where = `c.mailbox = @mailbox AND ${contactMatchSql(match, ({ kind, value }) => {
+    const where = `c.mailbox = @mailbox AND ${contactMatchSql(match, ({ kind, value, column }) => {
       const name = `test${tests++}`;
       parameters[name] = value;
-      return CONTACT_TESTS[kind](`@${name}`);
+      return CONTACT_TESTS[kind](`@${name}`, column);
     })}`;
     return this.read(() => {
       const count = this.contactPageStatement(`SELECT count(*) AS n FROM contacts c WHERE ${where}`);

@@ -36,15 +36,20 @@ export interface ReplacedContact {
   contact: NewContact;
 }
 
+/** The text properties of a contact a restriction compares. */
+export type ContactTextField = 'displayName' | 'givenName' | 'surname' | 'companyName';
+
 /**
- * How a contact's display name must match: EWS's Contains (prefix, prefix of a word,
- * substring) and IsEqualTo (whole). `ignoreCase`: case and accents ignored, as folded names
- * compare (search-text.ts); else the name as it is written.
+ * How a contact's display name (or `field`) must match: EWS's Contains (prefix, prefix of a
+ * word, substring) and IsEqualTo (whole). `ignoreCase`: for the display name case and accents
+ * ignored, as folded names compare (search-text.ts), for the others ASCII case, as they sort;
+ * else the text as it is written.
  */
 export interface NameMatch {
   text: string;
   mode: 'prefix' | 'wordPrefix' | 'substring' | 'whole';
   ignoreCase: boolean;
+  field?: ContactTextField;
 }
 
 /**
@@ -58,17 +63,22 @@ interface AddressMatch {
 }
 
 /**
- * A display name before or after `text` in the order names are listed by (contact-order.ts),
- * case and accents ignored: EWS's IsLessThan, IsLessThanOrEqualTo, IsGreaterThan,
+ * A display name (or `field`) before or after `text` in the order contacts are sorted by it
+ * (contact-order.ts): EWS's IsLessThan, IsLessThanOrEqualTo, IsGreaterThan,
  * IsGreaterThanOrEqualTo (exchangelib's `__lt`, `__range`…).
  */
 export interface NameBound {
   bound: 'lt' | 'le' | 'gt' | 'ge';
   text: string;
+  field?: ContactTextField;
 }
 
-/** A FindItem Restriction: tests on the display name joined by And, Or and Not. */
-export type NameFilter = NameMatch | NameBound | { and: NameFilter[] } | { or: NameFilter[] } | { not: NameFilter };
+/**
+ * A FindItem Restriction: tests on the display name and the other text fields joined by And,
+ * Or and Not; `exists`, a field that is set (every contact has a display name).
+ */
+export type NameFilter =
+  NameMatch | NameBound | { exists: Exclude<ContactTextField, 'displayName'> } | { and: NameFilter[] } | { or: NameFilter[] } | { not: NameFilter };
 
 /** Which of a folder's contacts a page holds. */
 export type ContactMatch = NameFilter | AddressMatch;

@@ -270,8 +270,8 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(await names(`<t:Not><t:Exists>${field}</t:Exists></t:Not>`)).to.deep.equal([]);
     expect(await names(`<t:Not><t:Not>${compare('IsEqualTo', 'dan dunn')}</t:Not></t:Not>`)).to.deep.equal(['Dan Dunn']);
     // Another property anywhere in the tree is refused, as a lone test on it is.
-    const byCompany = `<t:Or>${compare('IsEqualTo', 'Dan Dunn')}${compare('IsEqualTo', 'x').replace('contacts:DisplayName', 'contacts:CompanyName')}</t:Or>`;
-    expect((await findItem(test(byCompany) + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
+    const byBirthday = `<t:Or>${compare('IsEqualTo', 'Dan Dunn')}${compare('IsEqualTo', 'x').replace('contacts:DisplayName', 'contacts:Birthday')}</t:Or>`;
+    expect((await findItem(test(byBirthday) + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
     for (const malformed of ['<t:Or/>', `<t:Not>${compare('IsEqualTo', 'a')}${compare('IsEqualTo', 'b')}</t:Not>`, '']) {
       const refused = await post(
         `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>${test(malformed)}${contacts}</m:FindItem>`,
@@ -314,9 +314,13 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
   });
 
   it('refuses what it cannot search by, and other folders, per message; finds nothing above Contacts; never answers attachments or photos', async () => {
-    const byCompany =
-      '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
-    expect((await findItem(byCompany + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedPathForQuery');
+    const byBirthday =
+      '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="contacts:Birthday"/><t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>';
+    const refused = await findItem(byBirthday + contacts);
+    expect([refused.message.ResponseCode, refused.message.MessageText]).to.deep.equal([
+      'ErrorUnsupportedPathForQuery',
+      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName only, not contacts:Birthday',
+    ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
     expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
     // exchangelib's .filter("text"); ignored, it found every contact.
@@ -376,6 +380,71 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     }
     expect(await resolve(ids('<t:FolderId Id="AAAA"/>'))).to.deep.equal({ code: 'ErrorInvalidIdMalformed', names: [] });
     expect(await resolve(ids(...Array<string>(11).fill('<t:DistinguishedFolderId Id="contacts"/>')))).to.deep.equal({ code: 'ErrorInvalidRequest', names: [] });
+  });
+});
+
+describe('FindItem restricted by given name, surname and company', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    const person = (displayName: string, givenName?: string, surname?: string, company?: string) => ({
+      displayName,
+      ...(givenName ? { givenName } : {}),
+      ...(surname ? { surname } : {}),
+      ...(company ? { company } : {}),
+      emailAddresses: [],
+      phones: {},
+      refs: {},
+    });
+    await t.store.addContacts(READER.username, [
+      person('Megan Bowen', 'Megan', 'Bowen', 'Fabrikam'),
+      person('Lidia Holloway', 'Lidia', 'Holloway', 'fabrikam ltd'),
+      person('Patti Fernandez', 'Patti', 'Fernandez', 'Contoso'),
+      person('The Front Desk'),
+    ]);
+  });
+  after(() => t.close());
+
+  const names = async (expression: string) => {
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml')
+      .send(
+        envelope(
+          `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:DisplayName"/></t:AdditionalProperties></m:ItemShape>` +
+            `<m:Restriction>${expression}</m:Restriction><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>`,
+        ),
+      );
+    expect(res.status).to.equal(200);
+    return [...res.text.matchAll(/<t:DisplayName>([^<]*)</g)].map((m) => m[1]);
+  };
+  const field = (uri: string) => `<t:FieldURI FieldURI="contacts:${uri}"/>`;
+  const compare = (test: string, uri: string, value: string) =>
+    `<t:${test}>${field(uri)}<t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:${test}>`;
+  const contains = (uri: string, value: string, mode: string, comparison: string) =>
+    `<t:Contains ContainmentMode="${mode}" ContainmentComparison="${comparison}">${field(uri)}<t:Constant Value="${value}"/></t:Contains>`;
+
+  it('compares them as they are written or with ASCII case ignored; an unset one is empty, so a Not around a test of it holds', async () => {
+    expect(await names(compare('IsEqualTo', 'CompanyName', 'FABRIKAM'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(contains('CompanyName', 'fabrikam', 'Prefixed', 'IgnoreCase'))).to.deep.equal(['Lidia Holloway', 'Megan Bowen']);
+    expect(await names(contains('CompanyName', 'fabrikam', 'Prefixed', 'Exact'))).to.deep.equal(['Lidia Holloway']);
+    expect(await names(contains('Surname', 'OWA', 'Substring', 'IgnoreCase'))).to.deep.equal(['Lidia Holloway']);
+    expect(await names(compare('IsNotEqualTo', 'CompanyName', 'contoso'))).to.deep.equal(['Lidia Holloway', 'Megan Bowen', 'The Front Desk']);
+    expect(await names(`<t:Not>${contains('GivenName', 'p', 'Prefixed', 'IgnoreCase')}</t:Not>`)).to.deep.equal([
+      'Lidia Holloway',
+      'Megan Bowen',
+      'The Front Desk',
+    ]);
+  });
+
+  it('bounds them in the order contacts sort by them, and tells set from unset with Exists', async () => {
+    const range = `<t:And>${compare('IsGreaterThanOrEqualTo', 'Surname', 'B')}${compare('IsLessThan', 'Surname', 'h')}</t:And>`;
+    expect(await names(range)).to.deep.equal(['Megan Bowen', 'Patti Fernandez']);
+    expect(await names(`<t:Exists>${field('CompanyName')}</t:Exists>`)).to.deep.equal(['Lidia Holloway', 'Megan Bowen', 'Patti Fernandez']);
+    expect(await names(`<t:Not><t:Exists>${field('GivenName')}</t:Exists></t:Not>`)).to.deep.equal(['The Front Desk']);
+    const either = `<t:Or>${compare('IsEqualTo', 'GivenName', 'patti')}${compare('IsEqualTo', 'DisplayName', 'the front desk')}</t:Or>`;
+    expect(await names(either)).to.deep.equal(['Patti Fernandez', 'The Front Desk']);
   });
 });
 

@@ -65,7 +65,17 @@ interface FoldersJson {
   descending: string[];
   startswith: string[];
   get: { display_name: string; company: string };
-  restricted: { in: string[]; exclude: string[]; exclude_startswith: string[]; range: string[]; either: string[]; without_name: number };
+  restricted: {
+    in: string[];
+    exclude: string[];
+    exclude_startswith: string[];
+    range: string[];
+    either: string[];
+    without_name: number;
+    company: string[];
+    surname_from_z: string[];
+    given_name_not: string[];
+  };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
   walked: { root: string[]; contacts: string[]; by_path: string[] };
@@ -255,7 +265,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
     });
 
-    it('filters by Or, And and Not of tests on the display name: __in, exclude(), __range, Q | Q, __exists=False', () => {
+    it('filters by Or, And and Not of tests on the display name, company, surname and given name: __in, exclude(), __range, Q | Q, __exists=False', () => {
       expect(observed.restricted).to.deep.equal({
         in: [YUSUF.displayName],
         exclude: [ZOE.displayName],
@@ -264,6 +274,9 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         range: [YUSUF.displayName],
         either: [YUSUF.displayName, ZOE.displayName],
         without_name: 0,
+        company: [YUSUF.displayName],
+        surname_from_z: [ZOE.displayName],
+        given_name_not: [YUSUF.displayName],
       });
     });
 

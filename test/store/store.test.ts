@@ -441,6 +441,23 @@ for (const backend of storeBackends()) {
         expect(await page({ text: '%', mode: 'substring', ignoreCase: true })).to.deep.equal({ total: 0, names: [] });
       });
 
+      it('pages by tests on the given name, surname and company: ASCII case ignored or as written, an unset one empty, sorted as they sort', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Megan', givenName: 'Megan', surname: 'Bowen', company: 'Fabrikam' },
+          { ...lee, displayName: 'Lidia', givenName: 'lidia', surname: 'Holloway', company: 'fabrikam ltd' },
+          { ...lee, displayName: 'Desk', givenName: undefined, surname: undefined, company: undefined },
+        ]);
+        const page = async (match: Parameters<Store['pageContacts']>[1]) =>
+          (await store.pageContacts('adele@contoso.com', match, 0, 10)).contacts.map((c) => c.displayName);
+        expect(await page({ text: 'FABRIKAM', mode: 'whole', ignoreCase: true, field: 'companyName' })).to.deep.equal(['Megan']);
+        expect(await page({ text: 'fab', mode: 'prefix', ignoreCase: false, field: 'companyName' })).to.deep.equal(['Lidia']);
+        expect(await page({ text: '%', mode: 'substring', ignoreCase: true, field: 'surname' })).to.deep.equal([]);
+        expect(await page({ not: { text: 'L', mode: 'prefix', ignoreCase: true, field: 'givenName' } })).to.deep.equal(['Desk', 'Megan']);
+        expect(await page({ bound: 'lt', text: 'C', field: 'surname' })).to.deep.equal(['Desk', 'Megan']);
+        expect(await page({ exists: 'companyName' })).to.deep.equal(['Lidia', 'Megan']);
+        expect(await page({ not: { exists: 'givenName' } })).to.deep.equal(['Desk']);
+      });
+
       it("lists the version parts of a mailbox's contacts in id order, a photo among them, another mailbox's not", async () => {
         const ids = await store.addContacts('adele@contoso.com', [
           { ...lee, displayName: 'Zed' },
