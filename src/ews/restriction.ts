@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
-import type { ContactTextField, NameBound, NameFilter, NameMatch } from '../store/store.js';
+import { MATCH_LIMITS } from '../store/like-patterns.js';
+import type { ContactTextField, NameBound, ContactMatch, NameMatch } from '../store/store.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -58,13 +59,10 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
 
 /**
  * The most expressions one Restriction may hold, tests and And/Or/Not alike, and the most of
- * them that are Contains. exchangelib's `display_name__in=[…]` is an Or of one IsEqualTo per
- * name, which the store finds in its name index (128 of them: under a millisecond in 20,000
- * contacts); a Contains compares a part of every contact's name (16 of them: 31 ms in
- * 20,000, 128 took 300 ms on the event loop). Past either, ErrorRestrictionTooComplex, as
- * Exchange answers a restriction it will not evaluate.
+ * them that are Contains (MATCH_LIMITS). Past either, ErrorRestrictionTooComplex, as Exchange
+ * answers a restriction it will not evaluate.
  */
-const MAX_RESTRICTION = { expressions: 128, Contains: 16 };
+const MAX_RESTRICTION = { expressions: MATCH_LIMITS.terms, Contains: MATCH_LIMITS.partTests };
 
 type RestrictionBudget = typeof MAX_RESTRICTION;
 
@@ -76,12 +74,12 @@ type RestrictionBudget = typeof MAX_RESTRICTION;
  * property), `Exists` (every contact has a display name); joined by `And`, `Or` and `Not`. Any
  * other expression or property is refused as Exchange refuses what it cannot search by.
  */
-export function readRestriction(restriction: XmlElement | undefined): NameFilter | undefined {
+export function readRestriction(restriction: XmlElement | undefined): ContactMatch | undefined {
   if (!restriction) return undefined;
   return readExpression(soleExpression(restriction, 'Restriction'), { ...MAX_RESTRICTION });
 }
 
-function readExpression(expression: XmlElement, budget: RestrictionBudget): NameFilter {
+function readExpression(expression: XmlElement, budget: RestrictionBudget): ContactMatch {
   const { local } = expression;
   spend(budget, 'expressions');
   if (local === 'Contains') {

@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { readContactFilter } from './graph-contact-filter.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
@@ -41,34 +42,8 @@ const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
 const ORDER_ITEM = /^\s*(\w+)(?:\s+(asc|desc))?\s*$/i;
 
 /**
- * The one filter Graph documents for contacts (user-list-contacts, "Optional query
- * parameters"): `emailAddresses/any(a:a/address eq 'garth@contoso.com')` — `any` and `eq`
- * on the address of an entry only, with any lambda variable. The literal is OData's: a
- * quote inside it is written twice. Linear: the literal's two alternatives start with
- * different characters.
- */
-const ADDRESS_FILTER = /^\s*emailAddresses\/any\(\s*([a-z_]\w*)\s*:\s*\1\/address\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i;
-
-/**
- * The display name, as OData filters a string property of an Outlook item:
- * `startswith(displayName,'Gar')` and `displayName eq 'Garth Fort'`, compared as Exchange
- * compares names, case (and here accents) ignored — what a people picker asks.
- */
-const NAME_FILTER = /^\s*(?:startswith\(\s*displayName\s*,\s*'((?:[^']|'')*)'\s*\)|displayName\s+eq\s+'((?:[^']|'')*)')\s*$/i;
-
-/** The contacts a `$filter` names, as the store matches them; undefined for a filter the bridge does not read. */
-function readFilter(filter: string): ContactMatch | undefined {
-  const literal = (quoted: string) => quoted.replaceAll("''", "'");
-  const address = ADDRESS_FILTER.exec(filter);
-  if (address) return { address: literal(address[2]!) };
-  const name = NAME_FILTER.exec(filter);
-  if (!name) return undefined;
-  return name[1] !== undefined ? { text: literal(name[1]), mode: 'prefix', ignoreCase: true } : { text: literal(name[2]!), mode: 'whole', ignoreCase: true };
-}
-
-/**
- * Reads the OData options of a contact list. A filter other than those read here (the
- * address, the display name) is refused as Graph refuses what it cannot filter (400
+ * Reads the OData options of a contact list. A filter other than those graph-contact-filter.ts
+ * reads is refused as Graph refuses what it cannot filter (400
  * ErrorInvalidUrlQueryFilter), and so is `$search`: ignored, either listed every contact
  * as a match, and a client taking the first of them as the person it looked for showed
  * someone else's photo. `$orderby` sorts by the
@@ -86,12 +61,12 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     throw new BridgeError('ErrorInvalidUrlQuery', 400, "$search is not supported on contacts; filter them with $filter=emailAddresses/any(a:a/address eq '…')");
   }
   const filter = options.get('filter');
-  const match = filter === undefined ? undefined : readFilter(filter);
+  const match = filter === undefined ? undefined : readContactFilter(filter);
   if (filter !== undefined && match === undefined) {
     throw new BridgeError(
       'ErrorInvalidUrlQueryFilter',
       400,
-      "The query filter contains one or more invalid nodes. Contacts are filtered by emailAddresses/any(a:a/address eq '…'), startswith(displayName,'…') or displayName eq '…' only.",
+      "The query filter contains one or more invalid nodes. Contacts are filtered by displayName, givenName, surname and companyName (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.",
     );
   }
   const count = options.get('count')?.toLowerCase();

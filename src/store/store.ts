@@ -74,14 +74,18 @@ export interface NameBound {
 }
 
 /**
- * A FindItem Restriction: tests on the display name and the other text fields joined by And,
- * Or and Not; `exists`, a field that is set (every contact has a display name).
+ * Which of a folder's contacts a page holds: a FindItem Restriction or a Graph $filter — tests
+ * on the display name, the other text fields and the addresses, joined by And, Or and Not;
+ * `exists`, a field that is set (every contact has a display name).
  */
-export type NameFilter =
-  NameMatch | NameBound | { exists: Exclude<ContactTextField, 'displayName'> } | { and: NameFilter[] } | { or: NameFilter[] } | { not: NameFilter };
-
-/** Which of a folder's contacts a page holds. */
-export type ContactMatch = NameFilter | AddressMatch;
+export type ContactMatch =
+  | NameMatch
+  | NameBound
+  | AddressMatch
+  | { exists: Exclude<ContactTextField, 'displayName'> }
+  | { and: ContactMatch[] }
+  | { or: ContactMatch[] }
+  | { not: ContactMatch };
 
 /** What a folder's contacts can be sorted by: EWS FindItem's SortOrder, Graph's $orderby. */
 export type ContactSortKey = 'displayName' | 'givenName' | 'surname' | 'companyName' | 'createdAt' | 'updatedAt';

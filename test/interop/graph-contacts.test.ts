@@ -116,7 +116,7 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(listed).to.deep.equal(inList);
   });
 
-  it('finds a contact by address or by the start of its name, counts it, and refuses a filter the bridge does not read', async () => {
+  it('finds a contact by address, by the start of its name, by filters joined with or, and, not; counts it; refuses a filter the bridge does not read', async () => {
     const found = (await asReader.api('/me/contacts').filter("emailAddresses/any(a:a/address eq 'MEGAN@home.example')").count(true).get()) as ContactList & {
       '@odata.count': number;
     };
@@ -124,6 +124,14 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(found['@odata.count']).to.equal(1);
     const started = (await asReader.api('/me/contacts').filter("startswith(displayName,'megan')").get()) as ContactList;
     expect(started.value.map((c) => c.displayName)).to.deep.equal([READER_CONTACTS.megan.displayName]);
+    const joined = (await asReader
+      .api('/me/contacts')
+      .filter("startswith(givenName,'MEG') or (companyName ne 'Fabrikam' and not startswith(surname,'F'))")
+      .orderby('displayName')
+      .get()) as ContactList;
+    // Alex has no company: an unset property is not 'Fabrikam'.
+    const { alexHome, lidia, megan } = READER_CONTACTS;
+    expect(joined.value.map((c) => c.displayName)).to.deep.equal([alexHome.displayName, lidia.displayName, megan.displayName]);
     const error = await graphErrorOf(asReader.api('/me/contacts').filter("startswith(jobTitle,'Marketing')").get());
     expect([error.statusCode, error.code]).to.deep.equal([400, 'ErrorInvalidUrlQueryFilter']);
   });

@@ -1,6 +1,6 @@
 import { BridgeError } from '../../domain/errors.js';
 import { mapInTurns } from '../../loop-turns.js';
-import type { ContactOrder, NameFilter } from '../../store/store.js';
+import type { ContactOrder, ContactMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
@@ -20,7 +20,7 @@ interface FindItemArgs {
   /** A SoftDeleted or Associated traversal: the bridge keeps neither deleted nor associated items, so every folder's page is empty. */
   findsNothing: boolean;
   fields: ReadonlySet<ContactField>;
-  match: NameFilter | undefined;
+  match: ContactMatch | undefined;
   /** SortOrder; display-name order without one. */
   order: ContactOrder[] | undefined;
   page: IndexedPage;
