@@ -386,6 +386,17 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
+      // A $filter is evaluated against every contact, once per term: past 16 startswith (or 128 terms) it is refused unsearched.
+      name: 'Graph /me/contacts $filter: 17 startswith joined by or',
+      async run(bridge) {
+        const filter = Array.from({ length: 17 }, (_, i) => `startswith(displayName,'n${i}')`).join(' or ');
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/v1.0/me/contacts?$filter=${encodeURIComponent(filter)}`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
+        );
+        return summary(answer, [statusIs(answer, 400), check('ErrorInvalidUrlQueryFilter: too complex', /too complex/.test(answer.text))]);
+      },
+    },
+    {
       // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
       name: 'people search ?q=a&offset=1000000',
       async run(bridge) {
