@@ -91,33 +91,39 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
       state.add(id, had!);
       continue;
     }
+    let given = version;
     if (giving && !ignored.has(id)) {
       if (sent.length === args.maxChanges) giving = false;
       else {
-        const xml = await changeXml(id, had, now, args.fields, parentFolder, context);
+        const change = await changeXml(id, had, now, args.fields, parentFolder, context);
         // Gone since its version was read: left as the client has it, so the next sync tells.
-        if (xml === undefined) {
+        if (change === undefined) {
           if (had !== undefined) state.add(id, had);
           continue;
         }
-        const bytes = Buffer.byteLength(xml) + SYNC_STATE_BYTES_PER_ITEM;
+        const bytes = Buffer.byteLength(change.xml) + SYNC_STATE_BYTES_PER_ITEM;
         if (bytes <= room) {
           room -= bytes;
-          sent.push(xml);
+          sent.push(change.xml);
+          given = change.version;
         } else if (sent.length > 0) giving = false;
         // Not even one: the client would ask again for ever. Only a byte limit set below a folder's state does this.
         else throw new BridgeError('ErrorMessageSizeExceeded', 413, `the next change and the SyncState would exceed ${context.limits.maxAnswerBytes} bytes`);
       }
     }
     // Given (or ignored: the client's own), the client has it as it is now; else as it had it.
-    const has = giving ? version : had;
+    const has = giving ? given : had;
     if (has !== undefined) state.add(id, has);
     left ||= !giving;
   }
   return text('m:SyncState', state.toString())! + text('m:IncludesLastItemInRange', !left) + element('m:Changes', {}, ...sent);
 }
 
-/** A change as the answer gives it — deleted, created or changed — or undefined for a contact deleted since its version was read. */
+/**
+ * A change as the answer gives it — deleted, created or changed — with the version of the
+ * contact it gives (read again with the contact: it may have changed since its version was
+ * read); undefined for a contact deleted since.
+ */
 async function changeXml(
   id: number,
   had: number | undefined,
@@ -125,8 +131,13 @@ async function changeXml(
   fields: ReadonlySet<ContactField>,
   parentFolder: string | undefined,
   context: EwsContext,
-): Promise<string | undefined> {
-  if (!now) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
+): Promise<{ xml: string; version: number | undefined } | undefined> {
+  if (!now) return { xml: element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) })), version: undefined };
   const contact = await context.store.getContact(context.mailbox!, id);
-  return contact && element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder));
+  return (
+    contact && {
+      xml: element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder)),
+      version: versionOf(contact),
+    }
+  );
 }
