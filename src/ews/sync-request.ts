@@ -23,6 +23,11 @@ export async function answerSync(operation: string, empty: string, sync: () => P
     return soapAnswer(operationResponse(operation, [success(await sync())]));
   } catch (error) {
     if (!(error instanceof BridgeError) || error.responseCode === 'ErrorServerBusy') throw error;
-    return soapAnswer(operationResponse(operation, [failure(error, empty)]));
+    return syncFailure(operation, empty, error);
   }
+}
+
+/** A Sync operation's error message, with the `empty` payload (SyncState and all) exchangelib reads before the ResponseCode. */
+export function syncFailure(operation: string, empty: string, error: BridgeError): SoapAnswer {
+  return soapAnswer(operationResponse(operation, [failure(error, empty)]));
 }

@@ -1,7 +1,6 @@
-import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import type { EwsOperation } from '../ews-operation.js';
 import { countContacts, folderOf, folderXml, FOLDERS, subfolders, type FolderName, type FolderRef } from '../folders.js';
-import { failure, operationResponse } from '../response-messages.js';
-import { answerSync, readSyncRequest } from '../sync-request.js';
+import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { decodeSyncState, SyncStateWriter } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
@@ -39,5 +38,5 @@ export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
       );
     }),
 
-  refuse: (error) => soapAnswer(operationResponse('SyncFolderHierarchy', [failure(error, EMPTY)])),
+  refuse: (error) => syncFailure('SyncFolderHierarchy', EMPTY, error),
 };

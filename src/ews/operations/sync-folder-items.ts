@@ -1,12 +1,11 @@
 import { BridgeError } from '../../domain/errors.js';
 import type { ContactVersion } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
-import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import type { EwsContext, EwsOperation } from '../ews-operation.js';
 import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
-import { failure, operationResponse } from '../response-messages.js';
 import { attribute, child, children, enumValue, soleChild, textOf } from '../soap-args.js';
-import { answerSync, readSyncRequest } from '../sync-request.js';
+import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
@@ -61,7 +60,7 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
 
   run: (args, context) => answerSync('SyncFolderItems', EMPTY, () => syncedChanges(args, context)),
 
-  refuse: (error) => soapAnswer(operationResponse('SyncFolderItems', [failure(error, EMPTY)])),
+  refuse: (error) => syncFailure('SyncFolderItems', EMPTY, error),
 };
 
 function readMaxChanges(value: string): number {
