@@ -63,7 +63,7 @@ async function usersByAddress(store: Store, type: RoutingType, prefix: string, l
 
 async function contactsByAddress(store: Store, mailbox: string, type: RoutingType, prefix: string, limit: number): Promise<Contact[]> {
   if (type !== 'smtp' || prefix === '') return [];
-  return (await store.pageContacts(mailbox, { address: prefix, prefix: true }, 0, limit)).contacts;
+  return (await store.pageContacts(mailbox, { address: prefix, part: 'prefix' }, 0, limit)).contacts;
 }
 
 export function isSearchScope(value: string): value is SearchScope {

@@ -2,7 +2,7 @@ import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js
 import { foldedText } from './search-text.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { sortKeyOf } from './contact-order.js';
-import type { ContactMatch, ContactTextField, NameBound, NameMatch } from './store.js';
+import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch } from './store.js';
 
 /**
  * What one contact match may hold: terms in all (tests and And/Or/Not), and tests that
@@ -23,19 +23,27 @@ type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { 
  * folded as the expression contacts are sorted by (contact-order.ts).
  */
 export interface ContactTestParameters {
-  kind: 'folded' | 'foldedWhole' | 'like' | 'address' | 'addressPrefix' | NameMatch['mode'] | NameBound['bound'];
+  kind: 'folded' | 'foldedWhole' | 'like' | 'address' | NameMatch['mode'] | NameBound['bound'];
   value: string;
-  /** The column (or, for a bound, the sort expression) the kind compares; none for an address. */
+  /** The column (or, for a bound, the sort expression) the kind compares. */
   column: string;
 }
 
 /** The columns a match compares, an unset one as empty, so that a Not around a test of it holds. */
-const MATCH_COLUMNS: Readonly<Record<ContactTextField, string>> = {
+const MATCH_COLUMNS: Readonly<Record<ContactTextField | ContactPhoneField | ContactEmailSlot, string>> = {
   displayName: 'c.display_name',
   givenName: "coalesce(c.given_name, '')",
   surname: "coalesce(c.surname, '')",
   companyName: "coalesce(c.company, '')",
+  businessPhone: "coalesce(c.business_phone, '')",
+  mobilePhone: "coalesce(c.mobile_phone, '')",
+  homePhone: "coalesce(c.home_phone, '')",
+  email1: "coalesce(c.email1, '')",
+  email2: "coalesce(c.email2, '')",
+  email3: "coalesce(c.email3, '')",
 };
+
+const EMAIL_SLOTS: readonly ContactEmailSlot[] = ['email1', 'email2', 'email3'];
 
 /** The tests that read the same in both stores' SQL: a whole folded name, and the bounds, by code point as contacts are sorted. */
 export const COMPARISON_TESTS: Readonly<Record<NameBound['bound'] | 'foldedWhole', (p: string, column: string) => string>> = {
@@ -56,8 +64,13 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
   if ('or' in match) return `(${match.or.map((part) => contactMatchSql(part, test)).join(' OR ')})`;
   if ('not' in match) return `NOT ${contactMatchSql(match.not, test)}`;
   if ('exists' in match) return `(${MATCH_COLUMNS[match.exists]} <> '')`;
+  // Any of the addresses: a test of each slot, so that each compares its column as one slot's test does.
+  if ('address' in match && !match.slot) return `(${EMAIL_SLOTS.map((slot) => contactMatchSql({ ...match, slot }, test)).join(' OR ')})`;
   return `(${test(contactTestParameters(match))})`;
 }
+
+/** The folded display name, which the display name's case-insensitive tests compare. */
+const NAME_KEY = sortKeyOf('displayName');
 
 /**
  * Case-insensitive name matches compare folded names (case and accents ignored, as people
@@ -67,19 +80,22 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
  * compare the text itself. An address is compared whole, ASCII case ignored, as the stores
  * compare addresses everywhere: its value is the address itself, in the canonical
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
- * by another (`jürgen@xn--mller-kva.example`, or decomposed).
+ * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one is written in
+ * that spelling too, while a part from within one is looked for as it is written.
  */
-/** The folded display name, which the display name's case-insensitive tests compare. */
-const NAME_KEY = sortKeyOf('displayName');
-
 function contactTestParameters(match: ContactTest): ContactTestParameters {
   if ('address' in match) {
-    if (match.prefix) return { kind: 'addressPrefix', value: addressPrefixPattern(match.address), column: '' };
-    return { kind: 'address', value: canonicalSmtpAddress(match.address), column: '' };
+    const column = MATCH_COLUMNS[match.slot!];
+    if (match.part === 'prefix') return { kind: 'like', value: addressPrefixPattern(match.address), column };
+    if (match.part === 'substring') return { kind: 'like', value: likePattern(escapeLike(match.address), 'substring'), column };
+    return { kind: 'address', value: canonicalSmtpAddress(match.address), column };
+  }
+  if ('bound' in match) {
+    const field = match.field ?? 'displayName';
+    return { kind: match.bound, value: field === 'displayName' ? foldedText(match.text) : asciiLower(match.text), column: sortKeyOf(field) };
   }
   const field = match.field ?? 'displayName';
   const byName = field === 'displayName';
-  if ('bound' in match) return { kind: match.bound, value: byName ? foldedText(match.text) : asciiLower(match.text), column: sortKeyOf(field) };
   const column = MATCH_COLUMNS[field];
   if (!match.ignoreCase) return { kind: match.mode, value: match.text, column };
   const folded = byName ? foldedText(match.text) : '';

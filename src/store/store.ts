@@ -36,8 +36,14 @@ export interface ReplacedContact {
   contact: NewContact;
 }
 
-/** The text properties of a contact a restriction compares. */
+/** The text properties of a contact a restriction compares and bounds, in the order contacts sort by them. */
 export type ContactTextField = 'displayName' | 'givenName' | 'surname' | 'companyName';
+
+/** A contact's phone numbers, as EWS keys them (BusinessPhone…): compared as text, as they were written. */
+export type ContactPhoneField = 'businessPhone' | 'mobilePhone' | 'homePhone';
+
+/** Where a contact keeps EWS's EmailAddress1, EmailAddress2 and EmailAddress3. */
+export type ContactEmailSlot = 'email1' | 'email2' | 'email3';
 
 /**
  * How a contact's display name (or `field`) must match: EWS's Contains (prefix, prefix of a
@@ -49,17 +55,19 @@ export interface NameMatch {
   text: string;
   mode: 'prefix' | 'wordPrefix' | 'substring' | 'whole';
   ignoreCase: boolean;
-  field?: ContactTextField;
+  field?: ContactTextField | ContactPhoneField;
 }
 
 /**
- * A contact one of whose email addresses is `address`, in whichever of its spellings
- * (canonicalSmtpAddress): Graph's `$filter=emailAddresses/any(a:a/address eq '…')`; with
- * `prefix`, one starting with it (ResolveNames' `smtp:`).
+ * A contact one of whose email addresses (the one in `slot`, with one) is `address`, in
+ * whichever of its spellings (canonicalSmtpAddress), ASCII case ignored: Graph's
+ * `$filter=emailAddresses/any(a:a/address eq '…')`, EWS's IsEqualTo on EmailAddress1; with
+ * `part`, one starting with it (ResolveNames' `smtp:`) or holding it as it is written.
  */
 interface AddressMatch {
   address: string;
-  prefix?: boolean;
+  part?: 'prefix' | 'substring';
+  slot?: ContactEmailSlot;
 }
 
 /**
@@ -75,14 +83,14 @@ export interface NameBound {
 
 /**
  * Which of a folder's contacts a page holds: a FindItem Restriction or a Graph $filter — tests
- * on the display name, the other text fields and the addresses, joined by And, Or and Not;
- * `exists`, a field that is set (every contact has a display name).
+ * on the display name, the other text fields, the phone numbers and the addresses, joined by
+ * And, Or and Not; `exists`, a property that is set (every contact has a display name).
  */
 export type ContactMatch =
   | NameMatch
   | NameBound
   | AddressMatch
-  | { exists: Exclude<ContactTextField, 'displayName'> }
+  | { exists: Exclude<ContactTextField, 'displayName'> | ContactPhoneField | ContactEmailSlot }
   | { and: ContactMatch[] }
   | { or: ContactMatch[] }
   | { not: ContactMatch };

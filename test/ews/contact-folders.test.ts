@@ -319,7 +319,8 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     const refused = await findItem(byBirthday + contacts);
     expect([refused.message.ResponseCode, refused.message.MessageText]).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
-      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName only, not contacts:Birthday',
+      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone) only, not contacts:Birthday',
     ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
     expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
@@ -383,7 +384,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
   });
 });
 
-describe('FindItem restricted by given name, surname and company', () => {
+describe('FindItem restricted by given name, surname, company, email addresses and phone numbers', () => {
   let t: TestBridge;
   before(async () => {
     t = await startTestBridge();
@@ -397,7 +398,11 @@ describe('FindItem restricted by given name, surname and company', () => {
       refs: {},
     });
     await t.store.addContacts(READER.username, [
-      person('Megan Bowen', 'Megan', 'Bowen', 'Fabrikam'),
+      {
+        ...person('Megan Bowen', 'Megan', 'Bowen', 'Fabrikam'),
+        emailAddresses: ['megan@fabrikam.com', 'mb@jürgen.example'],
+        phones: { mobile: '+1 425 555 0109' },
+      },
       person('Lidia Holloway', 'Lidia', 'Holloway', 'fabrikam ltd'),
       person('Patti Fernandez', 'Patti', 'Fernandez', 'Contoso'),
       person('The Front Desk'),
@@ -445,6 +450,51 @@ describe('FindItem restricted by given name, surname and company', () => {
     expect(await names(`<t:Not><t:Exists>${field('GivenName')}</t:Exists></t:Not>`)).to.deep.equal(['The Front Desk']);
     const either = `<t:Or>${compare('IsEqualTo', 'GivenName', 'patti')}${compare('IsEqualTo', 'DisplayName', 'the front desk')}</t:Or>`;
     expect(await names(either)).to.deep.equal(['Patti Fernandez', 'The Front Desk']);
+  });
+
+  it('compares one email address or phone number (IndexedFieldURI), an address with case ignored in any spelling; orders none of them', async () => {
+    const member = (uri: string, index: string) => `<t:IndexedFieldURI FieldURI="contacts:${uri}" FieldIndex="${index}"/>`;
+    const email = (n: number) => member('EmailAddress', `EmailAddress${n}`);
+    const equal = (path: string, value: string, test = 'IsEqualTo') =>
+      `<t:${test}>${path}<t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:${test}>`;
+    const containing = (path: string, value: string, mode: string) =>
+      `<t:Contains ContainmentMode="${mode}" ContainmentComparison="IgnoreCase">${path}<t:Constant Value="${value}"/></t:Contains>`;
+    expect(await names(equal(email(1), 'MEGAN@Fabrikam.com'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(equal(email(2), 'megan@fabrikam.com'))).to.deep.equal([]);
+    // The domain as an A-label finds the address written with its U-label.
+    expect(await names(equal(email(2), 'MB@xn--jrgen-kva.example'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(equal(email(1), 'megan@fabrikam.com', 'IsNotEqualTo'))).to.deep.equal(['Lidia Holloway', 'Patti Fernandez', 'The Front Desk']);
+    expect(await names(containing(email(1), 'FABRIKAM', 'Substring'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(containing(email(1), 'megan@', 'Prefixed'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(`<t:Exists>${email(2)}</t:Exists>`)).to.deep.equal(['Megan Bowen']);
+    expect(await names(`<t:Not><t:Exists>${email(3)}</t:Exists></t:Not>`)).to.have.length(4);
+    expect(await names(equal(member('PhoneNumber', 'MobilePhone'), '+1 425 555 0109'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(containing(member('PhoneNumber', 'MobilePhone'), '555', 'Substring'))).to.deep.equal(['Megan Bowen']);
+    expect(await names(containing(member('PhoneNumber', 'BusinessPhone'), '555', 'Substring'))).to.deep.equal([]);
+    const refused = async (expression: string) => {
+      const res = await request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Authorization', basic(READER))
+        .set('Content-Type', 'text/xml')
+        .send(
+          envelope(
+            `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:Restriction>${expression}</m:Restriction>` +
+              '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+          ),
+        );
+      const [, code] = /<m:ResponseCode>(\w+)</.exec(res.text) ?? [];
+      const [, text] = /<m:MessageText>([^<]*)</.exec(res.text) ?? [];
+      return [code, text];
+    };
+    expect(await refused(equal(member('PhoneNumber', 'CarPhone'), '1'))).to.deep.equal([
+      'ErrorUnsupportedPathForQuery',
+      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone) only, not contacts:PhoneNumber (CarPhone)',
+    ]);
+    expect(await refused(equal(email(1), 'm', 'IsLessThan'))).to.deep.equal([
+      'ErrorUnsupportedPathForQuery',
+      'IsLessThan compares contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName only',
+    ]);
   });
 });
 

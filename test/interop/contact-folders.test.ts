@@ -41,7 +41,7 @@ import { seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fi
 interface ZeepFoldersJson {
   folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
   pages: { offset: number; total: number; last: boolean; names: string[] }[];
-  restricted: { total: number; ids: number; either: string[] };
+  restricted: { total: number; ids: number; either: string[]; by_address: string[] };
   found: { total: number; last: boolean; folders: [string, string][] };
   synced: [string, string][];
   hierarchy: [string, string, string][];
@@ -75,6 +75,10 @@ interface FoldersJson {
     company: string[];
     surname_from_z: string[];
     given_name_not: string[];
+    email1: string[];
+    email2_contains: string[];
+    mobile: string[];
+    without_mobile: string[];
   };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
@@ -199,6 +203,20 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       ]);
       expect(await names(fromLtoN)).to.deep.equal([lidia.displayName, megan.displayName]);
     });
+
+    it('finds contacts by an email address or a phone number (ContactSchema.EmailAddress1, MobilePhone: IndexedFieldURI)', async () => {
+      const { megan, lidia } = READER_CONTACTS;
+      const names = async (filter: SearchFilter) =>
+        (await service.FindItems(WellKnownFolderName.Contacts, filter, new ItemView(10))).Items.map(
+          (item) => (item as unknown as { DisplayName: string }).DisplayName,
+        );
+      expect(await names(new SearchFilter.IsEqualTo(ContactSchema.EmailAddress1, 'Megan.Bowen@Fabrikam.com'))).to.deep.equal([megan.displayName]);
+      expect(
+        await names(new SearchFilter.ContainsSubstring(ContactSchema.EmailAddress2, 'home', ContainmentMode.Substring, ComparisonMode.IgnoreCase)),
+      ).to.deep.equal([megan.displayName]);
+      expect(await names(new SearchFilter.IsEqualTo(ContactSchema.MobilePhone, lidia.phones.mobile))).to.deep.equal([lidia.displayName]);
+      expect(await names(new SearchFilter.Exists(ContactSchema.EmailAddress2))).to.deep.equal([megan.displayName]);
+    });
     it('mirrors the folder with SyncFolderItems, MaxChangesReturned at a time, and lists the folders with SyncFolderHierarchy', async () => {
       const contacts = new FolderId(WellKnownFolderName.Contacts);
       const names = (changes: ChangeCollection<ItemChange>) =>
@@ -265,7 +283,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
     });
 
-    it('filters by Or, And and Not of tests on the display name, company, surname and given name: __in, exclude(), __range, Q | Q, __exists=False', () => {
+    it('filters by Or, And and Not of tests on the names, company, an email address and a phone number: __in, exclude(), __range, Q | Q, __exists=False', () => {
       expect(observed.restricted).to.deep.equal({
         in: [YUSUF.displayName],
         exclude: [ZOE.displayName],
@@ -277,6 +295,10 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         company: [YUSUF.displayName],
         surname_from_z: [ZOE.displayName],
         given_name_not: [YUSUF.displayName],
+        email1: [YUSUF.displayName],
+        email2_contains: [ZOE.displayName],
+        mobile: [ZOE.displayName],
+        without_mobile: [YUSUF.displayName],
       });
     });
 
@@ -313,7 +335,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         { offset: 1, total: 2, last: false, names: [YUSUF.displayName] },
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
       ]);
-      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1, either: [YUSUF.displayName] });
+      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1, either: [YUSUF.displayName], by_address: [ZOE.displayName] });
       expect(zeep.synced).to.deep.equal([
         ['Create', ZOE.displayName],
         ['Create', YUSUF.displayName],

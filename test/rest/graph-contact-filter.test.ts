@@ -92,6 +92,8 @@ describe('Graph /me/contacts: $filter, $orderby, $count', () => {
       'Garth at Home',
       'Garth Fort',
     ]);
+    // A contact with fewer than three addresses is one without that address: the unset ones do not hide it from a not.
+    expect(await filtered("startswith(displayName,'garth') and not emailAddresses/any(a:a/address eq 'garth@contoso.com')")).to.deep.equal(['Garth Fortune']);
     expect(await filtered("displayName ne 'garth fort' and (startswith(displayName,'garth') or displayName eq 'nobody')")).to.deep.equal([
       'Garth at Home',
       'Garth Fortune',

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
-import type { Store } from '../../src/store/store.js';
+import type { ContactMatch, Store } from '../../src/store/store.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-directory.js';
 import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
@@ -539,6 +539,30 @@ for (const backend of storeBackends()) {
         expect(await page('%')).to.deep.equal({ total: 0, names: [] });
       });
 
+      it('compares one address slot or a part of any, and the phone numbers as written; an unset one is empty, so a Not around it holds', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Ann', emailAddresses: ['ann@fabrikam.com'], phones: { business: '+1 425 555 0100' } },
+          { ...lee, displayName: 'Bea', emailAddresses: ['bea@contoso.com', 'Ann@Fabrikam.com'], phones: { mobile: '+44 20 7946 0000' } },
+          { ...lee, displayName: 'Cy', emailAddresses: [], phones: {} },
+        ]);
+        const names = async (match: ContactMatch) => (await store.pageContacts('adele@contoso.com', match, 0, 10)).contacts.map((c) => c.displayName);
+        expect(await names({ address: 'ANN@fabrikam.com', slot: 'email1' })).to.deep.equal(['Ann']);
+        expect(await names({ address: 'ann@fabrikam.com', slot: 'email2' })).to.deep.equal(['Bea']);
+        expect(await names({ address: 'ann@fabrikam.com' })).to.deep.equal(['Ann', 'Bea']);
+        expect(await names({ not: { address: 'ann@fabrikam.com' } })).to.deep.equal(['Cy']);
+        expect(await names({ not: { address: 'ann@fabrikam.com', slot: 'email1' } })).to.deep.equal(['Bea', 'Cy']);
+        expect(await names({ address: 'FABRIKAM', part: 'substring' })).to.deep.equal(['Ann', 'Bea']);
+        expect(await names({ address: 'n@f', part: 'substring', slot: 'email2' })).to.deep.equal(['Bea']);
+        expect(await names({ address: '%', part: 'substring' })).to.deep.equal([]);
+        expect(await names({ address: 'bea@', part: 'prefix', slot: 'email1' })).to.deep.equal(['Bea']);
+        expect(await names({ exists: 'email2' })).to.deep.equal(['Bea']);
+        expect(await names({ not: { exists: 'email1' } })).to.deep.equal(['Cy']);
+        expect(await names({ text: '+1 425', mode: 'prefix', ignoreCase: false, field: 'businessPhone' })).to.deep.equal(['Ann']);
+        expect(await names({ text: '+44 20 7946 0000', mode: 'whole', ignoreCase: true, field: 'mobilePhone' })).to.deep.equal(['Bea']);
+        expect(await names({ not: { text: '7946', mode: 'substring', ignoreCase: false, field: 'mobilePhone' } })).to.deep.equal(['Ann', 'Cy']);
+        expect(await names({ exists: 'homePhone' })).to.deep.equal([]);
+      });
+
       it("keeps a contact's addresses in one spelling and finds it by any other: composed, the domain's U-label, ASCII capitals as typed", async () => {
         const [id] = await store.addContacts('adele@contoso.com', [
           { ...lee, displayName: 'Jürgen Müller', emailAddresses: ['Ju\u0308rgen@mu\u0308ller.example', 'anna@xn--bcher-kva.example', 'Lee@Fabrikam.com'] },
@@ -550,7 +574,7 @@ for (const backend of storeBackends()) {
           'Lee@Fabrikam.com',
         ]);
         const byAddress = async (address: string, prefix = false) =>
-          (await store.pageContacts('adele@contoso.com', { address, prefix }, 0, 5)).contacts.map((c) => c.displayName);
+          (await store.pageContacts('adele@contoso.com', { address, part: prefix ? 'prefix' : undefined }, 0, 5)).contacts.map((c) => c.displayName);
         expect(await byAddress('jürgen@xn--mller-kva.example')).to.deep.equal(['Jürgen Müller']);
         expect(await byAddress('JU\u0308RGEN@MÜLLER.example')).to.deep.equal(['Jürgen Müller']);
         expect(await byAddress('anna@bücher.example')).to.deep.equal(['Jürgen Müller']);
@@ -570,7 +594,7 @@ for (const backend of storeBackends()) {
           { displayName: 'Zed Zulu', emailAddresses: ['other@zz.example', 'Paula_x%@ZZ.example'], phones: {}, refs: {} },
         ]);
         const names = async (prefix: string, limit = 10) =>
-          (await store.pageContacts('megan@contoso.com', { address: prefix, prefix: true }, 0, limit)).contacts.map((c) => c.displayName);
+          (await store.pageContacts('megan@contoso.com', { address: prefix, part: 'prefix' }, 0, limit)).contacts.map((c) => c.displayName);
         expect(await names('paula')).to.deep.equal(['Zed Zulu']);
         expect(await names('paula_x%')).to.deep.equal(['Zed Zulu']);
         expect(await names('paula%')).to.deep.equal([]);

@@ -83,6 +83,14 @@ def main():
     root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
     restricted["either"] = [c.DisplayName for c in (root.Items.Contact or [])]
 
+    STEP = "FindItem by an email address (IndexedFieldURI)"
+    address = {"IndexedFieldURI": {"FieldURI": "contacts:EmailAddress", "FieldIndex": "EmailAddress2"}}
+    answer = service.FindItem(_soapheaders=version, Traversal="Shallow", ItemShape={"BaseShape": "Default"},
+                              Restriction={"IsEqualTo": {**address, "FieldURIOrConstant": {"Constant": {"Value": "ZOE@home.example"}}}},
+                              ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]})
+    root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
+    restricted["by_address"] = [c.DisplayName for c in (root.Items.Contact or [])]
+
     STEP = "FindFolder, Deep under the root"
     answer = service.FindFolder(_soapheaders=version, Traversal="Deep", FolderShape={"BaseShape": "Default"},
                                 ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "root"}}]})
