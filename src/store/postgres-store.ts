@@ -676,6 +676,14 @@ export class PostgresStore implements Store, ChangeFeed {
     return rows[0] && fromContactRow(rows[0]);
   }
 
+  async getContacts(mailbox: string, ids: readonly number[]): Promise<Contact[]> {
+    const { rows } = await this.query<ContactRow>(`${CONTACT_SELECT} WHERE c.id = ANY($1::bigint[]) AND lower(c.mailbox) = lower($2) ORDER BY c.id`, [
+      ids,
+      mailbox,
+    ]);
+    return rows.map(fromContactRow);
+  }
+
   async getContactById(id: number): Promise<Contact | undefined> {
     const { rows } = await this.query<ContactRow>(`${CONTACT_SELECT} WHERE c.id = $1`, [id]);
     return rows[0] && fromContactRow(rows[0]);

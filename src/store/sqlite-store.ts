@@ -350,6 +350,7 @@ export class SqliteStore implements Store, ReplaceableFile {
          WHERE id = @id AND mailbox = @mailbox`,
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
+      getContacts: db.prepare<[string, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id IN (SELECT value FROM json_each(?)) AND c.mailbox = ? ORDER BY c.id`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
       listContactVersions: db.prepare<[string], VersionRow>(
@@ -571,6 +572,10 @@ export class SqliteStore implements Store, ReplaceableFile {
   async getContact(mailbox: string, id: number): Promise<Contact | undefined> {
     const row = await this.read(() => this.statements.getContact.get(id, mailbox));
     return row && fromContactRow(row);
+  }
+
+  async getContacts(mailbox: string, ids: readonly number[]): Promise<Contact[]> {
+    return (await this.read(() => this.statements.getContacts.all(JSON.stringify(ids), mailbox))).map(fromContactRow);
   }
 
   async getContactById(id: number): Promise<Contact | undefined> {

@@ -182,6 +182,8 @@ export interface Store {
   addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]>;
   /** A contact, only if it belongs to `mailbox`. */
   getContact(mailbox: string, id: number): Promise<Contact | undefined>;
+  /** Those of the contacts `ids` names that belong to `mailbox`, in id order, read at once. */
+  getContacts(mailbox: string, ids: readonly number[]): Promise<Contact[]>;
   listContacts(mailbox: string): Promise<Contact[]>;
   /** What tells each of the mailbox's contacts' versions apart (changeKeyOf), in id order: what a sync compares, without the contacts. */
   listContactVersions(mailbox: string): Promise<ContactVersion[]>;

@@ -342,6 +342,19 @@ for (const backend of storeBackends()) {
         expect(await store.removeContact('adele@contoso.com', id!)).to.equal(true);
       });
 
+      it("reads many of a mailbox's contacts at once, in id order, and none of another's", async () => {
+        const ids = await store.addContacts(
+          'adele@contoso.com',
+          ['Zoe', 'Adam', 'Mia'].map((displayName) => ({ ...lee, displayName })),
+        );
+        const [foreign] = await store.addContacts('megan@contoso.com', [lee]);
+        const names = async (mailbox: string, wanted: number[]) => (await store.getContacts(mailbox, wanted)).map((c) => c.displayName);
+        expect(await names('ADELE@contoso.com', [ids[2]!, foreign!, ids[0]!, 999_999])).to.deep.equal(['Zoe', 'Mia']);
+        expect(await names('megan@contoso.com', ids)).to.deep.equal([]);
+        expect(await names('adele@contoso.com', [])).to.deep.equal([]);
+        expect((await store.getContacts('adele@contoso.com', [ids[1]!]))[0]).to.deep.equal(await store.getContact('adele@contoso.com', ids[1]!));
+      });
+
       it('returns the ids of added contacts in the order given', async () => {
         const names = ['Zoe', 'Adam', 'Mia'];
         const ids = await store.addContacts(

@@ -1,3 +1,4 @@
+import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
 import type { ContactVersion } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
@@ -6,7 +7,7 @@ import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
 import { attribute, child, children, enumValue, soleChild, textOf } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
-import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf } from '../sync-state.js';
+import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
 /** What a SyncFolderItems error message still carries: exchangelib reads the SyncState before the ResponseCode. */
@@ -77,11 +78,14 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
   const mailbox = context.mailbox!;
   // Versions only: the whole of 20,000 contacts took 280 ms of the event loop to read.
   const versions = folder === 'contacts' ? await context.searches.run(mailbox, () => context.store.listContactVersions(mailbox)) : [];
+  const given = await contactsToGive(known, versions, ignored, args.maxChanges, context);
   const parentFolder = contactsFolderXml(args.fields, context);
   const state = new SyncStateWriter('items', folder, known.count + versions.length);
   // Room for the state as it grows with each change: a change past it waits for the next call.
   let room = context.limits.maxAnswerBytes - MESSAGE_OVERHEAD_BYTES - args.state.length;
   const sent: string[] = [];
+  // The changes looked at, given or gone since: the same ones contactsToGive read.
+  let offered = 0;
   let giving = true;
   let left = false;
   for (const { id, had, now } of sideBySide(known, versions)) {
@@ -90,28 +94,30 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
       state.add(id, had!);
       continue;
     }
-    let given = version;
+    let has = version;
     if (giving && !ignored.has(id)) {
-      if (sent.length === args.maxChanges) giving = false;
+      if (offered++ === args.maxChanges) giving = false;
       else {
-        const change = await changeXml(id, had, now, args.fields, parentFolder, context);
+        const contact = now && given.get(id);
         // Gone since its version was read: left as the client has it, so the next sync tells.
-        if (change === undefined) {
+        if (now && !contact) {
           if (had !== undefined) state.add(id, had);
           continue;
         }
-        const bytes = Buffer.byteLength(change.xml) + SYNC_STATE_BYTES_PER_ITEM;
+        const change = changeXml(id, had, contact, args.fields, parentFolder, context);
+        const bytes = Buffer.byteLength(change) + SYNC_STATE_BYTES_PER_ITEM;
         if (bytes <= room) {
           room -= bytes;
-          sent.push(change.xml);
-          given = change.version;
+          sent.push(change);
+          // As given: read with its content, it may have changed since its version was read.
+          has = contact && versionOf(contact);
         } else if (sent.length > 0) giving = false;
         // Not even one: the client would ask again for ever. Only a byte limit set below a folder's state does this.
         else throw new BridgeError('ErrorMessageSizeExceeded', 413, `the next change and the SyncState would exceed ${context.limits.maxAnswerBytes} bytes`);
       }
     }
     // Given (or ignored: the client's own), the client has it as it is now; else as it had it.
-    const has = giving ? given : had;
+    if (!giving) has = had;
     if (has !== undefined) state.add(id, has);
     left ||= !giving;
   }
@@ -119,24 +125,38 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
 }
 
 /**
- * A change as the answer gives it — deleted, created or changed — with the version of the
- * contact it gives (read again with the contact: it may have changed since its version was
- * read); undefined for a contact deleted since.
+ * The contacts created or changed among the first `maxChanges` changes the client is not
+ * told of already, by id, read in one call: the most a call can give, fewer when the answer
+ * fills up first.
  */
-async function changeXml(
+async function contactsToGive(
+  known: SyncedItems,
+  versions: readonly ContactVersion[],
+  ignored: ReadonlySet<number>,
+  maxChanges: number,
+  context: EwsContext,
+): Promise<Map<number, Contact>> {
+  const ids: number[] = [];
+  let changes = 0;
+  for (const { id, had, now } of sideBySide(known, versions)) {
+    if (changes === maxChanges) break;
+    if ((now && versionOf(now)) === had || ignored.has(id)) continue;
+    changes++;
+    if (now) ids.push(id);
+  }
+  const contacts = ids.length > 0 ? await context.store.getContacts(context.mailbox!, ids) : [];
+  return new Map(contacts.map((contact) => [contact.id, contact]));
+}
+
+/** A change as the answer gives it: deleted (no contact), created or changed. */
+function changeXml(
   id: number,
   had: number | undefined,
-  now: ContactVersion | undefined,
+  contact: Contact | undefined,
   fields: ReadonlySet<ContactField>,
   parentFolder: string | undefined,
   context: EwsContext,
-): Promise<{ xml: string; version: number | undefined } | undefined> {
-  if (!now) return { xml: element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) })), version: undefined };
-  const contact = await context.store.getContact(context.mailbox!, id);
-  return (
-    contact && {
-      xml: element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder)),
-      version: versionOf(contact),
-    }
-  );
+): string {
+  if (!contact) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
+  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder));
 }
