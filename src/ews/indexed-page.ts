@@ -1,6 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import type { EwsLimits } from './ews-operation.js';
-import { attribute, enumValue } from './soap-args.js';
+import { attribute, enumValue, xsInt } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** An IndexedPageItemView or IndexedPageFolderView as read: without one, the first page of the largest size allowed. */
@@ -14,8 +14,8 @@ const BASE_POINTS = ['Beginning', 'End'] as const;
 
 export function readIndexedPage(view: XmlElement | undefined, limits: EwsLimits): IndexedPage {
   return {
-    offset: view ? whole(attribute(view, 'Offset'), 0) : 0,
-    maxEntries: Math.min(view ? whole(attribute(view, 'MaxEntriesReturned'), limits.maxItemsPerRequest) : limits.maxItemsPerRequest, limits.maxItemsPerRequest),
+    offset: whole(view, 'Offset', 0),
+    maxEntries: Math.min(whole(view, 'MaxEntriesReturned', limits.maxItemsPerRequest), limits.maxItemsPerRequest),
     fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
   };
 }
@@ -47,12 +47,10 @@ export function pagingAttributes(page: IndexedPage, start: number, shown: number
  * xs:int at all ("abc", "1e2") is the schema's fault, as Exchange's schema check answers
  * it; an xs:int below 0 is a request the operation refuses.
  */
-function whole(value: string | undefined, fallback: number): number {
+function whole(view: XmlElement | undefined, name: string, fallback: number): number {
+  const value = attribute(view, name);
   if (value === undefined) return fallback;
-  const number = /^\s*[+-]?\d{1,32}\s*$/.test(value) ? Number(value) : NaN;
-  if (!(Math.abs(number) <= XS_INT_MAX)) throw BridgeError.schemaValidation(`'${value.slice(0, 20)}' is not an xs:int`);
+  const number = xsInt(value, name);
   if (number < 0) throw BridgeError.invalidRequest(`'${value.trim()}' is below 0`);
   return number;
 }
-
-const XS_INT_MAX = 2 ** 31 - 1;

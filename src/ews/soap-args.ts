@@ -32,6 +32,15 @@ export function textOf(element: XmlElement | undefined): string {
   return element?.text.trim() ?? '';
 }
 
+const XS_INT_MAX = 2 ** 31 - 1;
+
+/** An xs:int (blanks around allowed, as the schema's whitespace collapse does); anything else fails schema validation. */
+export function xsInt(value: string, what: string): number {
+  const number = /^\s*[+-]?\d{1,32}\s*$/.test(value) ? Number(value) : NaN;
+  if (!(Math.abs(number) <= XS_INT_MAX)) throw BridgeError.schemaValidation(`${what} '${value.slice(0, 20)}' is not an xs:int`);
+  return number;
+}
+
 /** An xs:boolean attribute: `fallback` when absent; any value but true, false, 1 and 0 fails schema validation. */
 export function booleanAttribute(element: XmlElement | undefined, name: string, fallback: boolean): boolean {
   const value = attribute(element, name)?.trim();

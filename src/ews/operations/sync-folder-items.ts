@@ -5,7 +5,7 @@ import { contactItemXml, requestedFields, type ContactField } from '../contact-x
 import type { EwsContext, EwsOperation } from '../ews-operation.js';
 import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
-import { attribute, child, children, enumValue, soleChild, textOf } from '../soap-args.js';
+import { attribute, child, children, enumValue, soleChild, textOf, xsInt } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
 import { element, text } from '../xml.js';
@@ -64,9 +64,10 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
   refuse: (error) => syncFailure('SyncFolderItems', EMPTY, error),
 };
 
+/** MaxChangesReturned: an xs:int the schema bounds to 1–512 (MaxSyncChangesReturnedType). */
 function readMaxChanges(value: string): number {
-  const number = /^[+-]?\d{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= 1 && number <= MAX_CHANGES)) throw BridgeError.schemaValidation(`MaxChangesReturned '${value.slice(0, 20)}' is not from 1 to ${MAX_CHANGES}`);
+  const number = xsInt(value, 'MaxChangesReturned');
+  if (!(number >= 1 && number <= MAX_CHANGES)) throw BridgeError.schemaValidation(`MaxChangesReturned '${value.trim()}' is not from 1 to ${MAX_CHANGES}`);
   return number;
 }
 
