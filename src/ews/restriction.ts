@@ -170,7 +170,7 @@ function readProperty(test: XmlElement): SearchedProperty {
         ? SEARCHABLE_FIELDS.get(uri ?? '')
         : undefined;
   if (property === undefined) {
-    const named = path?.local === 'IndexedFieldURI' ? `${uri} (${attribute(path, 'FieldIndex')})` : (uri ?? 'that property');
+    const named = path?.local === 'IndexedFieldURI' ? `${uri} (${attribute(path, 'FieldIndex') ?? 'no FieldIndex'})` : (uri ?? 'that property');
     throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `contacts can be searched by ${SEARCHABLE_NAMES} only, not ${named}`);
   }
   return property;
