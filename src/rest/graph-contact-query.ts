@@ -1,5 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { readContactFilter } from './graph-contact-filter.js';
+import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
@@ -47,16 +48,11 @@ const ORDER_ITEM = /^\s*(\w+)(?:\s+(asc|desc))?\s*$/i;
  * ErrorInvalidUrlQueryFilter), and so is `$search`: ignored, either listed every contact
  * as a match, and a client taking the first of them as the person it looked for showed
  * someone else's photo. `$orderby` sorts by the
- * properties the store can sort by and refuses others. An option is never ignored:
- * - its `$` is optional (Graph's beta takes `filter` for `$filter`, and v1.0 does for some
- *   APIs: https://learn.microsoft.com/en-us/graph/query-parameters) and its name is read
- *   without regard to case (OData 4.01);
- * - one this list does not take (`$expand`, `$skiptoken`, a misspelt one) is refused: a
- *   service "MUST reject any requests which contain the unsupported option" (MS-ODATA
- *   2.2.3.6.1); one given twice is refused with the words Microsoft's OData stack uses.
+ * properties the store can sort by and refuses others. An option is never ignored
+ * (graph-list-options.ts): `$skiptoken` is one contacts do not take.
  */
 export function readContactListQuery(search: URLSearchParams): ContactListQuery {
-  const options = readListOptions(search);
+  const options = readListOptions(search, LIST_OPTIONS, 'contacts');
   if (options.has('search')) {
     throw new BridgeError('ErrorInvalidUrlQuery', 400, "$search is not supported on contacts; filter them with $filter=emailAddresses/any(a:a/address eq '…')");
   }
@@ -69,43 +65,14 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
       "The query filter contains one or more invalid nodes. Contacts are filtered by displayName, givenName, surname and companyName (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.",
     );
   }
-  const count = options.get('count')?.toLowerCase();
-  if (count !== undefined && count !== 'true' && count !== 'false') throw BridgeError.invalidRequest('$count must be true or false');
   return {
     match,
-    count: count === 'true',
+    count: countOption(options),
     order: readOrderBy(options.get('orderby')),
     top: integerOption(options, 'top', DEFAULT_TOP, 1, MAX_TOP),
     skip: integerOption(options, 'skip', 0, 0, 1_000_000),
-    carried: CARRIED_OPTIONS.flatMap((name) => (options.has(name) ? [`&$${name}=${encodeURIComponent(options.get(name)!)}`] : [])).join(''),
+    carried: carriedOptions(options, CARRIED_OPTIONS),
   };
-}
-
-/** The list's options by name without `$`, lower case. Parameters that are no OData option (no `$`, not one of the list's names) are left alone, as Graph leaves them. */
-function readListOptions(search: URLSearchParams): Map<string, string> {
-  const options = new Map<string, string>();
-  for (const [key, value] of search) {
-    const dollar = key.startsWith('$');
-    const name = (dollar ? key.slice(1) : key).toLowerCase();
-    if (!LIST_OPTIONS.has(name)) {
-      if (dollar) throw new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key}' is not supported on contacts.`);
-      continue;
-    }
-    if (options.has(name)) {
-      throw new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
-    }
-    options.set(name, value);
-  }
-  return options;
-}
-
-/** An integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
-function integerOption(options: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
-  const value = options.get(name);
-  if (value === undefined) return fallback;
-  const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`$${name} must be a whole number from ${min} to ${max}`);
-  return number;
 }
 
 /** `$orderby` → the store's sort, most significant first; a property the store cannot sort by is refused, never ignored. */

@@ -25,6 +25,7 @@ import { migratePostgres } from './postgres-schema.js';
 import type { SchemaUpgrade } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
+import { userPageBounds, userPageOf } from './user-pages.js';
 import {
   contactSearchColumnsOf,
   contactQuery,
@@ -52,6 +53,9 @@ import {
   type Store,
   type ImportedPhotos,
   type RoutingType,
+  type UserOrder,
+  type UserPage,
+  type UserPosition,
   type FetchedPhoto,
   type PhotoVersion,
   sameVersion,
@@ -116,6 +120,8 @@ const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updat
   ON CONFLICT (lower(email)) DO UPDATE SET ${[...USER_WRITE_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
     .map((column) => `${column} = excluded.${column}`)
     .join(', ')}`;
+/** USER_SELECT with the folded display name, where a page in name order ends. */
+const USER_SELECT_KEYED = USER_SELECT.replace(' FROM users u', ', u.name_key FROM users u');
 const DIRECTORY_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
 
 /** "Starts with" over an index: the folded display name; the address, lower() as the unique index. */
@@ -514,6 +520,33 @@ export class PostgresStore implements Store, ChangeFeed {
       limit,
     ]);
     return rows.map(fromUserRow);
+  }
+
+  async pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
+    const bounds = userPageBounds(order, prefix, after);
+    if (!bounds) return { users: [] };
+    const { start, end, afterKey, afterEmail } = bounds;
+    // Each the expression of its index: (name_key, lower(email)), lower(email).
+    const [sql, params] =
+      order === 'name'
+        ? [
+            `${USER_SELECT_KEYED} WHERE u.name_key >= $1 AND u.name_key < $2 AND (u.name_key, lower(u.email)) > ($3, $4) ORDER BY u.name_key, lower(u.email) LIMIT $5`,
+            [start, end, afterKey, afterEmail, limit],
+          ]
+        : [
+            `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 ORDER BY lower(u.email) LIMIT $4`,
+            [start, end, afterEmail, limit],
+          ];
+    const { rows } = await this.query<UserRow & { name_key: string }>(sql, params);
+    return userPageOf(rows, limit);
+  }
+
+  async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
+    const bounds = userPageBounds(order, prefix, undefined);
+    if (!bounds) return 0;
+    const column = order === 'name' ? 'name_key' : 'lower(email)';
+    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${column} >= $1 AND ${column} < $2`, [bounds.start, bounds.end]);
+    return Number(rows[0]!.n);
   }
 
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {

@@ -46,6 +46,9 @@ import {
   type Store,
   type ImportedPhotos,
   type RoutingType,
+  type UserOrder,
+  type UserPage,
+  type UserPosition,
   type FetchedPhoto,
   type PhotoVersion,
   sameVersion,
@@ -74,6 +77,7 @@ import {
   type StoredSearchColumns,
   type UserRow,
 } from './store-rows.js';
+import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { ReplaceableFile } from './change-watcher.js';
 
@@ -295,6 +299,15 @@ export class SqliteStore implements Store, ReplaceableFile {
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
+      usersInNameOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+        `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
+         WHERE name_key >= @start AND name_key < @end AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
+      ),
+      usersInAddressOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= @start AND email < @end AND email > @afterEmail ORDER BY email LIMIT @limit`,
+      ),
+      countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
+      countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end'),
       usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end ORDER BY email LIMIT @limit`,
       ),
@@ -465,6 +478,19 @@ export class SqliteStore implements Store, ReplaceableFile {
     const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
     const start = canonicalAddressPrefix(prefix);
     return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit }))).map(fromUserRow);
+  }
+
+  async pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
+    const bounds = userPageBounds(order, prefix, after);
+    if (!bounds) return { users: [] };
+    const statement = order === 'name' ? this.statements.usersInNameOrder : this.statements.usersInAddressOrder;
+    return userPageOf(await this.read(() => statement.all({ ...bounds, limit })), limit);
+  }
+
+  async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
+    const bounds = userPageBounds(order, prefix, undefined);
+    const statement = order === 'name' ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
+    return bounds ? this.read(() => statement.get(bounds)!.n) : 0;
   }
 
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {

@@ -140,6 +140,21 @@ export interface ImportedPhotos {
  * Everything the bridge keeps. Asynchronous so that a networked implementation
  * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
  */
+/** The orders users are listed in by keys: name order (folded display name, then address) and address order. */
+export type UserOrder = 'name' | 'address';
+
+/** Where a page of users ended, in its order: the last user's folded display name and address. */
+export interface UserPosition {
+  nameKey: string;
+  email: string;
+}
+
+/** One page of users and, when it is full, the position the next page starts after. */
+export interface UserPage {
+  users: DirectoryUser[];
+  next?: UserPosition;
+}
+
 /** The routing types ResolveNames reads before an address (`smtp:…`, `sip:…`). */
 export type RoutingType = 'smtp' | 'sip';
 
@@ -171,6 +186,15 @@ export interface Store {
   usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]>;
   /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
+  /**
+   * Up to `limit` users in `order`, after `after`, whose folded display name (name order) or
+   * primary address (address order, in any spelling of it as usersByAddressPrefix reads one)
+   * starts with `prefix` ('' for everyone): Graph's `GET /users`. Read by the order's index
+   * from a position, not an offset, so a late page costs what the first does.
+   */
+  pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage>;
+  /** How many users pageUsers finds for `prefix` in all. */
+  countUsersByPrefix(order: UserOrder, prefix: string): Promise<number>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;
   /** Whether an administrator locked the user's photo against self-service changes; undefined for no such user. */

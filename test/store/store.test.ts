@@ -273,6 +273,43 @@ for (const backend of storeBackends()) {
       expect(await starting('sip:anna@xn--bcher-k')).to.deep.equal([]);
     });
 
+    it('pages users in name or address order from where the last page ended, by the start of a folded name or an address, and counts them', async () => {
+      const named = (email: string, displayName: string): DirectoryUser => ({ email, displayName, refs: {} });
+      await store.upsertUsers([
+        named('adele.vance@contoso.com', 'Adele Vance'),
+        named('ädele.b@contoso.com', 'Ädele B'),
+        named('alex@contoso.com', 'Alex Wilber'),
+        named('zed@contoso.com', 'Adele Vance'),
+        named('bob@fabrikam.com', 'Bob'),
+      ]);
+      const walk = async (order: 'name' | 'address', prefix: string, size: number) => {
+        const pages: string[][] = [];
+        let page = await store.pageUsers(order, prefix, undefined, size);
+        for (; ; page = await store.pageUsers(order, prefix, page.next, size)) {
+          pages.push(page.users.map((user) => user.email));
+          if (!page.next) return pages;
+        }
+      };
+      // Folded: Ädele is an adele, between the two Adele Vances, who go by address.
+      expect(await walk('name', '', 2)).to.deep.equal([
+        ['ädele.b@contoso.com', 'adele.vance@contoso.com'],
+        ['zed@contoso.com', 'alex@contoso.com'],
+        ['bob@fabrikam.com'],
+      ]);
+      expect(await walk('name', 'ADELE', 3)).to.deep.equal([['ädele.b@contoso.com', 'adele.vance@contoso.com', 'zed@contoso.com'], []]);
+      expect(await walk('name', 'adele v', 5)).to.deep.equal([['adele.vance@contoso.com', 'zed@contoso.com']]);
+      expect(await walk('address', 'A', 1)).to.deep.equal([['adele.vance@contoso.com'], ['alex@contoso.com'], []]);
+      expect(await walk('name', '...', 5)).to.deep.equal([[]]);
+      // A position whose user is gone since still says where the next page starts.
+      const first = await store.pageUsers('name', '', undefined, 2);
+      await store.removeUser('adele.vance@contoso.com');
+      expect((await store.pageUsers('name', '', first.next, 2)).users.map((user) => user.email)).to.deep.equal(['zed@contoso.com', 'alex@contoso.com']);
+      expect(await store.countUsersByPrefix('name', 'adele')).to.equal(2);
+      expect(await store.countUsersByPrefix('address', 'ALEX@')).to.equal(1);
+      expect(await store.countUsersByPrefix('name', '')).to.equal(4);
+      expect(await store.countUsersByPrefix('name', '!')).to.equal(0);
+    });
+
     it('finds users by their alias, its ASCII case ignored, in address order', async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },

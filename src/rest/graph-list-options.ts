@@ -1,0 +1,51 @@
+import { BridgeError } from '../domain/errors.js';
+
+/**
+ * The system query options of a Graph list, by name without `$`, lower case. An option is
+ * never ignored:
+ * - its `$` is optional (Graph's beta takes `filter` for `$filter`, and v1.0 does for some
+ *   APIs: https://learn.microsoft.com/en-us/graph/query-parameters) and its name is read
+ *   without regard to case (OData 4.01);
+ * - one the list does not take (`$expand`, a misspelt one) is refused: a service "MUST
+ *   reject any requests which contain the unsupported option" (MS-ODATA 2.2.3.6.1); one
+ *   given twice is refused with the words Microsoft's OData stack uses.
+ * Parameters that are no OData option (no `$`, not one of the list's names) are left alone,
+ * as Graph leaves them.
+ */
+export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<string>, resource: string): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const [key, value] of search) {
+    const dollar = key.startsWith('$');
+    const name = (dollar ? key.slice(1) : key).toLowerCase();
+    if (!allowed.has(name)) {
+      if (dollar) throw new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key.slice(0, 64)}' is not supported on ${resource}.`);
+      continue;
+    }
+    if (options.has(name)) {
+      throw new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
+    }
+    options.set(name, value);
+  }
+  return options;
+}
+
+/** An integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
+export function integerOption(options: ReadonlyMap<string, string>, name: string, fallback: number, min: number, max: number): number {
+  const value = options.get(name);
+  if (value === undefined) return fallback;
+  const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`$${name} must be a whole number from ${min} to ${max}`);
+  return number;
+}
+
+/** `$count`: true or false, in any case. */
+export function countOption(options: ReadonlyMap<string, string>): boolean {
+  const count = options.get('count')?.toLowerCase();
+  if (count !== undefined && count !== 'true' && count !== 'false') throw BridgeError.invalidRequest('$count must be true or false');
+  return count === 'true';
+}
+
+/** The options a next page's link asks again, as `&$name=value`. */
+export function carriedOptions(options: ReadonlyMap<string, string>, names: readonly string[]): string {
+  return names.flatMap((name) => (options.has(name) ? [`&$${name}=${encodeURIComponent(options.get(name)!)}`] : [])).join('');
+}

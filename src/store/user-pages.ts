@@ -1,0 +1,31 @@
+import { canonicalAddressPrefix } from '../domain/email.js';
+import { asciiLower } from '../domain/plain-text.js';
+import { foldedText, prefixEnd } from './search-text.js';
+import { fromUserRow, type UserRow } from './store-rows.js';
+import type { UserOrder, UserPage, UserPosition } from './store.js';
+
+/**
+ * What a page of users in one of their orders reads (Store.pageUsers): the range of the
+ * order's key the prefix spans — a folded display name, or an address in the spelling
+ * addresses are kept in — and the position it starts after, its address as the indexes
+ * compare it (ASCII case ignored). undefined: a prefix that folds to nothing (punctuation
+ * alone) starts no name.
+ */
+export interface UserPageBounds {
+  start: string;
+  end: string;
+  afterKey: string;
+  afterEmail: string;
+}
+
+export function userPageBounds(order: UserOrder, prefix: string, after: UserPosition | undefined): UserPageBounds | undefined {
+  const start = order === 'name' ? foldedText(prefix) : canonicalAddressPrefix(prefix);
+  if (start === '' && prefix.trim() !== '') return undefined;
+  return { start, end: prefixEnd(start), afterKey: after?.nameKey ?? '', afterEmail: asciiLower(after?.email ?? '') };
+}
+
+/** The users of a page read with its key, and where the next starts when this one is full. */
+export function userPageOf(rows: readonly (UserRow & { name_key: string })[], limit: number): UserPage {
+  const last = rows.length === limit ? rows.at(-1) : undefined;
+  return { users: rows.map(fromUserRow), ...(last ? { next: { nameKey: last.name_key, email: last.email } } : {}) };
+}
