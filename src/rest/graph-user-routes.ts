@@ -4,15 +4,19 @@ import type { DirectoryUser } from '../domain/directory.js';
 import { BridgeError } from '../domain/errors.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
+import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
+import { listUsers } from './graph-user-list.js';
+import { readUserListQuery } from './graph-user-query.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
   auth: Authenticator;
   log: Logger;
+  searches: SearchBudget;
 }
 
 /**
@@ -20,7 +24,9 @@ interface GraphUserRoutesOptions {
  * the user with Graph's default properties, which a client reads before it asks for the
  * photo (`/me`, then `/me/photo/$value`). A user's id is their primary address; another of
  * their addresses finds them too. A login the directory does not list is still a mailbox
- * (as Autodiscover answers it): `/me` is then its address alone. A real login only.
+ * (as Autodiscover answers it): `/me` is then its address alone. `GET /users` lists them
+ * (https://learn.microsoft.com/en-us/graph/api/user-list), as a people picker finds someone
+ * before it shows their photo (graph-user-query.ts). A real login only.
  */
 export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   const { store, log } = options;
@@ -34,6 +40,17 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(graphUser(req, user));
   });
 
+  router.get('/users', reader, async (req, res) => {
+    const query = readUserListQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
+    const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
+    res.json({
+      '@odata.context': `${graphBaseUrl(req)}/$metadata#users`,
+      ...(page.count === undefined ? {} : { '@odata.count': page.count }),
+      value: page.users.map(graphUserProperties),
+      ...(page.skipToken ? { '@odata.nextLink': `${graphBaseUrl(req)}/users?$skiptoken=${page.skipToken}${query.carried}` } : {}),
+    });
+  });
+
   router.get(userPaths(''), reader, async (req, res) => {
     const named = graphUserOwner(req.params);
     if (named instanceof BridgeError) throw named;
@@ -43,15 +60,18 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(graphUser(req, user));
   });
 
-  refuseOtherMethods(router, ['/me', ...userPaths('')], 'GET, HEAD');
+  refuseOtherMethods(router, ['/me', '/users', ...userPaths('')], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }
 
-/** A user as Graph writes one by default: these eleven properties, the unknown ones null. */
 function graphUser(req: Request, user: DirectoryUser) {
+  return { '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`, ...graphUserProperties(user) };
+}
+
+/** A user as Graph writes one by default: these eleven properties, the unknown ones null. */
+function graphUserProperties(user: DirectoryUser) {
   return {
-    '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`,
     businessPhones: user.businessPhone === undefined ? [] : [user.businessPhone],
     displayName: user.displayName,
     givenName: user.givenName ?? null,

@@ -1,6 +1,7 @@
 import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
+import { USER_LIST_TOP } from './graph-user-query.js';
 import { SEARCH_SCOPES } from '../people/find-people.js';
 import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from './directory-routes.js';
 
@@ -169,6 +170,48 @@ const graphPaths = Object.fromEntries(
     const users = `/${version}/users/{id}`;
     const me = `/${version}/me`;
     return [
+      [
+        `/${version}/users`,
+        {
+          get: {
+            summary: 'Directory users, a page at a time (@odata.nextLink while there are more): everyone in name order, a filter, or a search',
+            parameters: [
+              {
+                name: '$top',
+                in: 'query',
+                required: false,
+                schema: { type: 'integer', minimum: 1, maximum: USER_LIST_TOP.max, default: USER_LIST_TOP.default },
+              },
+              {
+                name: '$filter',
+                in: 'query',
+                required: false,
+                schema: { type: 'string' },
+                description: "startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…'",
+              },
+              {
+                name: '$search',
+                in: 'query',
+                required: false,
+                schema: { type: 'string' },
+                description:
+                  '"displayName:…" clauses (or givenName, surname, mail, userPrincipalName) joined by OR, one text; needs ConsistencyLevel: eventual',
+              },
+              { name: '$count', in: 'query', required: false, schema: { type: 'boolean' }, description: 'needs ConsistencyLevel: eventual' },
+              { name: '$orderby', in: 'query', required: false, schema: { type: 'string', enum: ['displayName', 'mail', 'userPrincipalName'] } },
+              { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
+              { name: 'ConsistencyLevel', in: 'header', required: false, schema: { type: 'string', enum: ['eventual'] } },
+            ],
+            responses: {
+              200: { description: 'A page of users: value, @odata.context, @odata.count when asked, @odata.nextLink' },
+              400: graphError(
+                'Request_UnsupportedQuery or Request_BadRequest: a query the bridge does not read, or an advanced query without ConsistencyLevel',
+              ),
+              401: graphReadErrors[401],
+            },
+          },
+        },
+      ],
       [`${users}/photo`, { ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity), ...graphRemove("a user's", [graphUser]) }],
       [
         `${users}/photo/$value`,

@@ -484,7 +484,7 @@ export class SqliteStore implements Store, ReplaceableFile {
     const bounds = userPageBounds(order, prefix, after);
     if (!bounds) return { users: [] };
     const statement = order === 'name' ? this.statements.usersInNameOrder : this.statements.usersInAddressOrder;
-    return userPageOf(await this.read(() => statement.all({ ...bounds, limit })), limit);
+    return userPageOf(await this.read(() => statement.all({ ...bounds, limit: limit + 1 })), limit);
   }
 
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {

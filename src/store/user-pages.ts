@@ -24,8 +24,8 @@ export function userPageBounds(order: UserOrder, prefix: string, after: UserPosi
   return { start, end: prefixEnd(start), afterKey: after?.nameKey ?? '', afterEmail: asciiLower(after?.email ?? '') };
 }
 
-/** The users of a page read with its key, and where the next starts when this one is full. */
+/** The users of a page, read with their keys and one row more than the page holds: when that row is there, the next page starts after the page's last. */
 export function userPageOf(rows: readonly (UserRow & { name_key: string })[], limit: number): UserPage {
-  const last = rows.length === limit ? rows.at(-1) : undefined;
-  return { users: rows.map(fromUserRow), ...(last ? { next: { nameKey: last.name_key, email: last.email } } : {}) };
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { users: rows.slice(0, limit).map(fromUserRow), ...(last ? { next: { nameKey: last.name_key, email: last.email } } : {}) };
 }

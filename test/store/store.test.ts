@@ -296,9 +296,9 @@ for (const backend of storeBackends()) {
         ['zed@contoso.com', 'alex@contoso.com'],
         ['bob@fabrikam.com'],
       ]);
-      expect(await walk('name', 'ADELE', 3)).to.deep.equal([['ädele.b@contoso.com', 'adele.vance@contoso.com', 'zed@contoso.com'], []]);
+      expect(await walk('name', 'ADELE', 3)).to.deep.equal([['ädele.b@contoso.com', 'adele.vance@contoso.com', 'zed@contoso.com']]);
       expect(await walk('name', 'adele v', 5)).to.deep.equal([['adele.vance@contoso.com', 'zed@contoso.com']]);
-      expect(await walk('address', 'A', 1)).to.deep.equal([['adele.vance@contoso.com'], ['alex@contoso.com'], []]);
+      expect(await walk('address', 'A', 1)).to.deep.equal([['adele.vance@contoso.com'], ['alex@contoso.com']]);
       expect(await walk('name', '...', 5)).to.deep.equal([[]]);
       // A position whose user is gone since still says where the next page starts.
       const first = await store.pageUsers('name', '', undefined, 2);

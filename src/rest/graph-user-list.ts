@@ -1,0 +1,52 @@
+import type { DirectoryUser } from '../domain/directory.js';
+import { asciiLower } from '../domain/plain-text.js';
+import { foldedText } from '../store/search-text.js';
+import type { Store, UserOrder } from '../store/store.js';
+import { MAX_SEARCH_MATCHES } from './directory-routes.js';
+import { skipTokenOf, type UserListQuery } from './graph-user-query.js';
+
+/** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */
+interface UserListPage {
+  users: DirectoryUser[];
+  skipToken?: string;
+  count?: number;
+}
+
+/**
+ * Answers a `GET /users` from the store. Everyone, or a prefix, is paged by position in its
+ * order, so a client may walk the whole directory. A search pages through its first 1,000
+ * matches, as the directory page does (MAX_SEARCH_MATCHES: a search ranks its matches and
+ * walks past every one before the page); `$count` and `$orderby` read all of those, and
+ * `@odata.count` then counts them.
+ */
+export async function listUsers(store: Store, { selection, count, top }: UserListQuery): Promise<UserListPage> {
+  if (selection.kind === 'address') {
+    const user = await store.getUser(selection.address);
+    return { users: user ? [user] : [], ...(count ? { count: user ? 1 : 0 } : {}) };
+  }
+  if (selection.kind === 'ordered') {
+    const { order, prefix, after } = selection;
+    const [page, total] = await Promise.all([
+      store.pageUsers(order, prefix, after, top),
+      count ? (prefix === '' ? store.countUsers() : store.countUsersByPrefix(order, prefix)) : undefined,
+    ]);
+    return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
+  }
+  const { text, order, offset } = selection;
+  const wanted = count || order ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
+  const found = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
+  const matches = order ? sortedBy(order, found) : found;
+  const end = offset + top;
+  return {
+    users: matches.slice(offset, end),
+    ...(end < matches.length ? { skipToken: skipTokenOf(selection, end) } : {}),
+    ...(count ? { count: matches.length } : {}),
+  };
+}
+
+/** Users in the order the store lists them in: folded display name then address, or address. */
+function sortedBy(order: UserOrder, users: DirectoryUser[]): DirectoryUser[] {
+  const keyed = users.map((user) => ({ user, name: order === 'name' ? foldedText(user.displayName) : '', email: asciiLower(user.email) }));
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return keyed.sort((a, b) => compare(a.name, b.name) || compare(a.email, b.email)).map(({ user }) => user);
+}

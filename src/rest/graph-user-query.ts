@@ -1,0 +1,167 @@
+import { BridgeError } from '../domain/errors.js';
+import type { UserOrder, UserPosition } from '../store/store.js';
+import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
+
+/**
+ * Which users a `GET /users` lists: everyone or those whose display name or address starts
+ * with a text, in name or address order from a position; the one user an address names; or
+ * a search, ranked (or in `order`) from an offset.
+ */
+export type UserSelection =
+  | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
+  | { kind: 'address'; address: string }
+  | { kind: 'search'; text: string; order: UserOrder | undefined; offset: number };
+
+export interface UserListQuery {
+  selection: UserSelection;
+  /** `$count=true`: the answer carries `@odata.count`. */
+  count: boolean;
+  top: number;
+  /** The options the next page's link asks again, as `&$name=value`. */
+  carried: string;
+}
+
+/** Graph's page size for users when `$top` is not given, and the most `$top` may ask (user-list). */
+export const USER_LIST_TOP = { default: 100, max: 999 } as const;
+/** The longest text a search or a filter compares: the directory page's. */
+const MAX_TEXT_LENGTH = 200;
+
+const LIST_OPTIONS = new Set(['top', 'filter', 'search', 'count', 'orderby', 'select', 'skiptoken']);
+const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select'];
+
+/** What `startswith` and `eq` compare, by Graph name: the display name in name order; mail and userPrincipalName (here the primary address) in address order. */
+const PREFIXED: ReadonlyMap<string, UserOrder> = new Map([
+  ['displayname', 'name'],
+  ['mail', 'address'],
+  ['userprincipalname', 'address'],
+]);
+const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
+const ORDERS: ReadonlyMap<string, UserOrder> = PREFIXED;
+/** The properties a `$search` clause may name: every one is looked for among the names, alias and address. */
+const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userprincipalname']);
+
+const STARTS_WITH = /^\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i;
+const EQUALS = /^\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/i;
+const SEARCH_CLAUSE = /^"([a-z]+):([^"]*)"$/i;
+const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
+
+/**
+ * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
+ * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`
+ * or `mail|userPrincipalName|id eq '…'` —, `$search` of `"property:text"` clauses joined by OR
+ * with one text (the way people pickers ask, `"displayName:meg" OR "mail:meg"`), `$orderby`
+ * displayName, mail or userPrincipalName, `$count`, `$select` (every property answers it) and
+ * the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
+ * it answers only with the header `ConsistencyLevel: eventual`
+ * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
+ * as Graph refuses them. Anything else is refused, never ignored.
+ */
+export function readUserListQuery(search: URLSearchParams, consistencyLevel: string | undefined): UserListQuery {
+  const options = readListOptions(search, LIST_OPTIONS, 'users');
+  const eventual = consistencyLevel?.trim().toLowerCase() === 'eventual';
+  const count = countOption(options);
+  if (count && !eventual) throw new BridgeError('Request_BadRequest', 400, '$count is not currently supported.');
+  const searched = options.get('search');
+  if (searched !== undefined && !eventual) {
+    throw new BridgeError(
+      'Request_UnsupportedQuery',
+      400,
+      "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+    );
+  }
+  const filter = options.get('filter');
+  if (searched !== undefined && filter !== undefined) throw unsupported('$search and $filter together are not supported; use one');
+  const order = readOrderBy(options.get('orderby'));
+  const skipToken = options.get('skiptoken');
+  const selection =
+    searched !== undefined
+      ? { kind: 'search' as const, text: readSearch(searched), order, offset: 0 }
+      : filter !== undefined
+        ? readFilter(filter, order)
+        : { kind: 'ordered' as const, order: order ?? 'name', prefix: '', after: undefined };
+  return {
+    selection: skipToken === undefined ? selection : resumed(selection, skipToken),
+    count,
+    top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    carried: carriedOptions(options, CARRIED_OPTIONS),
+  };
+}
+
+function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
+  const prefixed = STARTS_WITH.exec(filter);
+  const prefixOrder = prefixed && PREFIXED.get(prefixed[1]!.toLowerCase());
+  if (prefixed && prefixOrder) {
+    if (order !== undefined && order !== prefixOrder) throw unsupported(`a startswith on ${prefixed[1]} lists users in ${prefixOrder} order only`);
+    return { kind: 'ordered', order: prefixOrder, prefix: literal(prefixed[2]!), after: undefined };
+  }
+  const equal = EQUALS.exec(filter);
+  if (equal && ADDRESSED.has(equal[1]!.toLowerCase())) return { kind: 'address', address: literal(equal[2]!) };
+  throw unsupported(
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…'.",
+  );
+}
+
+/** `"displayName:meg" OR "mail:meg"` → meg: clauses joined by OR, all with one text. */
+function readSearch(search: string): string {
+  const texts = new Set(
+    search.split(/\sOR\s/i).map((clause) => {
+      const [, property, text] = SEARCH_CLAUSE.exec(clause.trim()) ?? [];
+      if (property === undefined || !SEARCHED.has(property.toLowerCase())) {
+        throw unsupported(
+          `Invalid $search clause '${clause.trim().slice(0, 64)}'; users are searched by "displayName:…", "givenName:…", "surname:…", "mail:…" or "userPrincipalName:…"`,
+        );
+      }
+      return text!.trim();
+    }),
+  );
+  const [text, ...others] = texts;
+  if (others.length > 0) throw unsupported('the clauses of a $search must all look for the same text');
+  return limited(text!);
+}
+
+function readOrderBy(orderBy: string | undefined): UserOrder | undefined {
+  if (orderBy === undefined) return undefined;
+  const order = ORDERS.get(ORDER_BY.exec(orderBy)?.[1]?.toLowerCase() ?? '');
+  if (order === undefined) throw unsupported('users are ordered by displayName, mail or userPrincipalName, ascending');
+  return order;
+}
+
+/** An OData string literal's text (a quote written twice is one), within the length a search takes. */
+function literal(text: string): string {
+  return limited(text.replaceAll("''", "'"));
+}
+
+function limited(text: string): string {
+  if (text.length > MAX_TEXT_LENGTH) throw unsupported(`the text is longer than ${MAX_TEXT_LENGTH} characters`);
+  return text;
+}
+
+/** The skiptoken of a page of `selection`, which the next page's link carries. */
+export function skipTokenOf(selection: UserSelection, next: UserPosition | number): string {
+  const state = typeof next === 'number' ? ['s', next] : [selection.kind === 'ordered' && selection.order === 'address' ? 'a' : 'n', next.nameKey, next.email];
+  return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+/** The selection from where a skiptoken says its last page ended; one it could not have given for this query is refused. */
+function resumed(selection: UserSelection, token: string): UserSelection {
+  let state: unknown;
+  try {
+    state = token.length <= 2048 ? JSON.parse(Buffer.from(token, 'base64url').toString()) : undefined;
+  } catch {
+    state = undefined;
+  }
+  if (Array.isArray(state)) {
+    const [kind, first, second] = state as unknown[];
+    if (selection.kind === 'search' && kind === 's' && Number.isSafeInteger(first) && (first as number) >= 0 && state.length === 2) {
+      return { ...selection, offset: first as number };
+    }
+    if (selection.kind === 'ordered' && kind === (selection.order === 'address' ? 'a' : 'n') && typeof first === 'string' && typeof second === 'string') {
+      return { ...selection, after: { nameKey: first, email: second } };
+    }
+  }
+  throw new BridgeError('Request_BadRequest', 400, 'The $skiptoken is not one this service gave for this query.');
+}
+
+function unsupported(message: string): BridgeError {
+  return new BridgeError('Request_UnsupportedQuery', 400, message);
+}

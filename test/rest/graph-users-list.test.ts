@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const person = (email: string, displayName: string): DirectoryUser => ({ email, displayName, refs: {} });
+
+/** In name order: folded display name, then address (Ädele is an adele). */
+const PEOPLE = [
+  person('adele.b@contoso.com', 'Ädele B'),
+  person('adele.vance@contoso.com', 'Adele Vance'),
+  person('alex.wilber@contoso.com', 'Alex Wilber'),
+  person('megan.bowen@contoso.com', 'Megan Bowen'),
+  person('meganb@fabrikam.com', 'Megan Brown'),
+  person('zoe@contoso.com', 'Zoë Zimmermann'),
+];
+
+describe('Graph GET /users: lists, filters, searches and counts the directory, a page at a time', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers(PEOPLE);
+  });
+  after(() => t.close());
+
+  const get = (path: string, eventual = false) => {
+    const req = request(t.bridge.server).get(path).set('Authorization', basic(READER));
+    return eventual ? req.set('ConsistencyLevel', 'eventual') : req;
+  };
+  /** Every page from `path` on, following each nextLink as given. */
+  const walk = async (path: string, eventual = false) => {
+    const pages: string[][] = [];
+    for (let next: string | undefined = path; next !== undefined && pages.length < 20;) {
+      const body = (await get(next, eventual).expect(200)).body as { value: { mail: string }[]; '@odata.nextLink'?: string };
+      pages.push(body.value.map((user) => user.mail));
+      const link = body['@odata.nextLink'] === undefined ? undefined : new URL(body['@odata.nextLink']);
+      next = link && link.pathname + link.search;
+    }
+    return pages;
+  };
+  const error = async (path: string, eventual = false) => {
+    const res = await get(path, eventual).expect(400);
+    return [res.body.error.code, res.body.error.message];
+  };
+
+  it('lists everyone in name order, $top at a time, with a nextLink to the rest that ends the list', async () => {
+    const first = await get('/v1.0/users?$top=4').expect(200);
+    expect(first.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#users$/);
+    expect(first.body.value[1]).to.deep.equal({
+      businessPhones: [],
+      displayName: 'Adele Vance',
+      givenName: null,
+      jobTitle: null,
+      mail: 'adele.vance@contoso.com',
+      mobilePhone: null,
+      officeLocation: null,
+      preferredLanguage: null,
+      surname: null,
+      userPrincipalName: 'adele.vance@contoso.com',
+      id: 'adele.vance@contoso.com',
+    });
+    expect(await walk('/v1.0/users?$top=4')).to.deep.equal([PEOPLE.slice(0, 4).map((p) => p.email), PEOPLE.slice(4).map((p) => p.email)]);
+    expect((await walk('/v1.0/users')).flat()).to.deep.equal(PEOPLE.map((p) => p.email));
+  });
+
+  it('filters by the start of the display name (case and accents ignored) or of the address, and by a whole address', async () => {
+    expect(await walk("/v1.0/users?$filter=startswith(displayName,'ADELE')&$top=1")).to.deep.equal([['adele.b@contoso.com'], ['adele.vance@contoso.com']]);
+    expect((await walk("/v1.0/users?$filter=startswith(userPrincipalName,'megan')")).flat()).to.deep.equal(['megan.bowen@contoso.com', 'meganb@fabrikam.com']);
+    expect((await walk("/v1.0/users?$filter=mail eq 'ZOE@contoso.com'")).flat()).to.deep.equal(['zoe@contoso.com']);
+    expect((await walk("/v1.0/users?$filter=id eq 'nobody@contoso.com'")).flat()).to.deep.equal([]);
+  });
+
+  it('searches as a people picker asks, with ConsistencyLevel: eventual, paged and counted; in name order when asked', async () => {
+    const search = encodeURIComponent('"displayName:meg" OR "mail:meg"');
+    expect(await walk(`/v1.0/users?$search=${search}&$top=1`, true)).to.deep.equal([['megan.bowen@contoso.com'], ['meganb@fabrikam.com']]);
+    const counted = await get(`/v1.0/users?$search=${encodeURIComponent('"displayName:a"')}&$count=true&$orderby=displayName`, true).expect(200);
+    expect([counted.body['@odata.count'], counted.body.value.map((user: { mail: string }) => user.mail)]).to.deep.equal([
+      3,
+      ['adele.b@contoso.com', 'adele.vance@contoso.com', 'alex.wilber@contoso.com'],
+    ]);
+    expect((await get('/v1.0/users?$count=true', true).expect(200)).body['@odata.count']).to.equal(PEOPLE.length);
+    expect((await get("/v1.0/users?$count=true&$filter=startswith(displayName,'megan')&$top=1", true).expect(200)).body['@odata.count']).to.equal(2);
+  });
+
+  it('refuses what Graph refuses and what it does not read, with Graph’s error body, never ignoring it', async () => {
+    expect(await error(`/v1.0/users?$search=${encodeURIComponent('"displayName:meg"')}`)).to.deep.equal([
+      'Request_UnsupportedQuery',
+      "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+    ]);
+    expect(await error('/v1.0/users?$count=true')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
+    expect((await error("/v1.0/users?$filter=givenName eq 'Megan'"))[0]).to.equal('Request_UnsupportedQuery');
+    expect((await error(`/v1.0/users?$search=${encodeURIComponent('"displayName:meg" OR "mail:zoe"')}`, true))[1]).to.equal(
+      'the clauses of a $search must all look for the same text',
+    );
+    expect((await error('/v1.0/users?$orderby=surname'))[0]).to.equal('Request_UnsupportedQuery');
+    expect((await error("/v1.0/users?$orderby=displayName&$filter=startswith(mail,'a')"))[0]).to.equal('Request_UnsupportedQuery');
+    expect((await error('/v1.0/users?$top=1000'))[1]).to.equal('$top must be a whole number from 1 to 999');
+    expect((await error('/v1.0/users?$expand=manager'))[1]).to.equal("The query parameter '$expand' is not supported on users.");
+    expect((await error('/v1.0/users?$skiptoken=bm90IGEgdG9rZW4'))[0]).to.equal('Request_BadRequest');
+    // A search's token does not resume a listing.
+    const searched = await get(`/v1.0/users?$search=${encodeURIComponent('"displayName:a"')}&$top=1`, true).expect(200);
+    const token = new URL(searched.body['@odata.nextLink']).searchParams.get('$skiptoken');
+    expect((await error(`/v1.0/users?$skiptoken=${token}`))[1]).to.equal('The $skiptoken is not one this service gave for this query.');
+    expect((await error(`/v1.0/users?$filter=${encodeURIComponent(`startswith(displayName,'${'a'.repeat(201)}')`)}`))[1]).to.equal(
+      'the text is longer than 200 characters',
+    );
+  });
+
+  it('asks for a login, and answers other methods 405', async () => {
+    await request(t.bridge.server).get('/v1.0/users').expect(401);
+    await request(t.bridge.server).post('/v1.0/users').set('Authorization', basic(READER)).expect(405);
+  });
+});
