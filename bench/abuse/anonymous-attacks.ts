@@ -20,6 +20,7 @@ export function anonymousAttacks(): Attack[] {
   return [
     attack('GET /api/people', (bridge) => get(bridge, '/api/people?q=bench'), asks),
     attack('GET / (directory page)', (bridge) => get(bridge, '/'), asks),
+    attack('Graph GET /v1.0/users', (bridge) => get(bridge, '/v1.0/users'), asks),
     attack('SOAP ResolveNames', (bridge) => soap(bridge, resolveNames('Bench'), { authorization: null }), asks),
     attack('SOAP GetItem', (bridge) => soap(bridge, getItem(distinctIds(1)), { authorization: null }), asks),
     attack('REST photo URL (allowed)', (bridge) => get(bridge, `/ews/exchange.asmx/s/GetUserPhoto?email=${BENCH_USER.email}&size=HR96x96`), serves),

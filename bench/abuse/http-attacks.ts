@@ -397,6 +397,32 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
+      // A skiptoken is a position in the directory's order: a forged one only moves where a page starts, read by the index as any other.
+      name: 'Graph /users: a forged $skiptoken (1,500 characters)',
+      async run(bridge) {
+        const forged = Buffer.from(JSON.stringify(['n', 'z'.repeat(1000), 'x'])).toString('base64url');
+        const answer = readAnswer(await rawRequest(`${bridge.base}/v1.0/users?$skiptoken=${forged}`, { headers: { authorization: BASIC_AUTHORIZATION } }));
+        return summary(answer, [statusIs(answer, 200), check('no user after the forged position', /"value":\[\]/.test(answer.text))]);
+      },
+    },
+    {
+      // $count reads the whole name index's range; each costs the login's share of the store's time.
+      name: `Graph /users: ${SEARCH_FLOOD.count} of $count=true&$top=999, ${SEARCH_FLOOD.concurrency} at once (one login)`,
+      async run(bridge) {
+        const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, () =>
+          rawRequest(`${bridge.base}/v1.0/users?$count=true&$top=999`, { headers: { authorization: BASIC_AUTHORIZATION, consistencylevel: 'eventual' } }),
+        );
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: tally(result.codes),
+          bytes: result.bytes,
+          note: "503: the login's share of the store's time spent (BRIDGE_SEARCH_MS_PER_SECOND)",
+          checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
+        };
+      },
+    },
+    {
       // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
       name: 'people search ?q=a&offset=1000000',
       async run(bridge) {

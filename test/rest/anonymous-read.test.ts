@@ -52,6 +52,12 @@ describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) serves photos only', () =>
     });
   }
 
+  it('asks for a login at the Graph directory list, /v1.0/users, and names no one', async () => {
+    const res = await get('/v1.0/users?$filter=startswith(displayName,%27meg%27)').expect(401);
+    expect(res.body.error.code).to.equal('InvalidAuthenticationToken');
+    expect(res.text).to.not.include('Megan');
+  });
+
   it('serves the directory and the facade to a login', async () => {
     const people = (await get('/api/people?q=megan').set('Authorization', basic(READER)).expect(200)).body;
     expect(people.people.map((person: { email: string }) => person.email)).to.deep.equal(['megan@contoso.com']);
