@@ -530,8 +530,8 @@ export class PostgresStore implements Store, ChangeFeed {
     const [sql, params] =
       order === 'name'
         ? [
-            `${USER_SELECT_KEYED} WHERE u.name_key >= $1 AND u.name_key < $2 AND (u.name_key, lower(u.email)) > ($3, $4) ORDER BY u.name_key, lower(u.email) LIMIT $5`,
-            [start, end, afterKey, afterEmail, limit + 1],
+            `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) > ($1, $2) AND u.name_key < $3 ORDER BY u.name_key, lower(u.email) LIMIT $4`,
+            [afterKey, afterEmail, end, limit + 1],
           ]
         : [
             `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 ORDER BY lower(u.email) LIMIT $4`,

@@ -301,10 +301,11 @@ export class SqliteStore implements Store, ReplaceableFile {
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
       usersInNameOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
-         WHERE name_key >= @start AND name_key < @end AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
+         WHERE (name_key, email) > (@afterKey, @afterEmail) AND name_key < @end ORDER BY name_key, email LIMIT @limit`,
       ),
       usersInAddressOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
-        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= @start AND email < @end AND email > @afterEmail ORDER BY email LIMIT @limit`,
+        // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
+        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @afterEmail || char(0)) AND email < @end ORDER BY email LIMIT @limit`,
       ),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
       countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end'),

@@ -304,6 +304,12 @@ for (const backend of storeBackends()) {
       const first = await store.pageUsers('name', '', undefined, 2);
       await store.removeUser('adele.vance@contoso.com');
       expect((await store.pageUsers('name', '', first.next, 2)).users.map((user) => user.email)).to.deep.equal(['zed@contoso.com', 'alex@contoso.com']);
+      // A position before the prefix's range (a forged skiptoken) starts at the range, never before it.
+      const emails = async (order: 'name' | 'address', prefix: string, nameKey: string, email: string) =>
+        (await store.pageUsers(order, prefix, { nameKey, email }, 5)).users.map((user) => user.email);
+      expect(await emails('name', 'b', 'a', 'zzz@zzz')).to.deep.equal(['bob@fabrikam.com']);
+      expect(await emails('address', 'b', '', 'a@a')).to.deep.equal(['bob@fabrikam.com']);
+      expect(await emails('address', 'a', '', 'alex@contoso.com')).to.deep.equal([]);
       expect(await store.countUsersByPrefix('name', 'adele')).to.equal(2);
       expect(await store.countUsersByPrefix('address', 'ALEX@')).to.equal(1);
       expect(await store.countUsersByPrefix('name', '')).to.equal(4);
