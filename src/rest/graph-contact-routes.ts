@@ -17,7 +17,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
-import { graphBaseUrl, graphContextUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { graphContextUrl, graphListUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
 interface GraphContactRoutesOptions {
   store: Store;
@@ -112,7 +112,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       ...(count ? { '@odata.count': page.total } : {}),
       value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids, parentFolderId)),
       ...(skip + page.contacts.length < page.total
-        ? { '@odata.nextLink': `${graphBaseUrl(req)}/me/contacts?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
+        ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
     });
   });

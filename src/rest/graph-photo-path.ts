@@ -109,6 +109,15 @@ export function graphBaseUrl(req: Request): string {
   return `${linkBaseOf(contextOf(req))}${req.baseUrl}`;
 }
 
+/**
+ * The URL the client asked, without its query, on the base it reached: where the next page
+ * of a list is, by the path the client chose (`/users/{own address}/contacts` lists what
+ * `/me/contacts` does, and Graph's nextLink keeps the path it was asked by).
+ */
+export function graphListUrl(req: Request): string {
+  return `${linkBaseOf(contextOf(req))}${new URL(req.originalUrl, 'http://bridge').pathname}`;
+}
+
 /** `@odata.context` as Graph writes it. The user is an OData key literal, in which a quote is written twice. */
 export function graphContextUrl(req: Request, name: string, what: string): string {
   return `${graphBaseUrl(req)}/$metadata#users('${encodeURIComponent(name.replaceAll("'", "''"))}')/${what}`;

@@ -8,7 +8,7 @@ import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
-import { graphBaseUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
+import { graphBaseUrl, graphListUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
 import { listUsers } from './graph-user-list.js';
 import { readUserListQuery } from './graph-user-query.js';
 
@@ -47,7 +47,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
       '@odata.context': `${graphBaseUrl(req)}/$metadata#users`,
       ...(page.count === undefined ? {} : { '@odata.count': page.count }),
       value: page.users.map(graphUserProperties),
-      ...(page.skipToken ? { '@odata.nextLink': `${graphBaseUrl(req)}/users?$skiptoken=${page.skipToken}${query.carried}` } : {}),
+      ...(page.skipToken ? { '@odata.nextLink': `${graphListUrl(req)}?$skiptoken=${page.skipToken}${query.carried}` } : {}),
     });
   });
 

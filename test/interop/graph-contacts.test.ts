@@ -53,6 +53,9 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     const names = (list: ContactList) => list.value.map((contact) => contact.displayName);
     const asUser = (await asReader.api(`/users/${READER.username.toUpperCase()}/contacts`).get()) as ContactList;
     expect(names(asUser)).to.deep.equal(names(mine));
+    // The next page is asked by the path the list was asked by, as Graph's nextLink keeps it.
+    const asUserPage = (await asReader.api(`/users/${READER.username.toUpperCase()}/contacts`).top(1).get()) as ContactList;
+    expect(new URL(asUserPage['@odata.nextLink']!).pathname).to.equal(`/v1.0/users/${READER.username.toUpperCase()}/contacts`);
     const folder = mine.value[0]!.parentFolderId;
     const inFolder = (await asReader.api(`/me/contactFolders/${folder}/contacts`).top(2).get()) as ContactList;
     expect(names(inFolder)).to.deep.equal(names(mine).slice(0, 2));
