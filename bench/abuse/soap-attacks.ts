@@ -17,6 +17,7 @@ import {
   LONG_NAMES,
   MALFORMED_ENVELOPE,
   nested,
+  findItemQueryString,
   orOfContains,
   repeatedIds,
   resolveNames,
@@ -121,6 +122,19 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
     soapAttack(
       'FindItem: a Restriction of 16 Contains (the most allowed) on the address book',
       () => findItem(1, orOfContains(16)),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    // A QueryString's every word is looked for in seven places of every contact: past 4 words it is refused unsearched.
+    soapAttack(
+      'FindItem: a QueryString of 200 words',
+      () => findItemQueryString(200),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorRestrictionTooComplex']), wellFormed(a), noStack(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    soapAttack(
+      'FindItem: a QueryString of 4 words (the most allowed) on the address book',
+      () => findItemQueryString(4),
       (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
       { authorization: ADDRESS_BOOK_AUTHORIZATION },
     ),

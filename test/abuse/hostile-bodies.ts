@@ -38,6 +38,14 @@ export function findItem(folders: number, view: string, padding = 0): string {
   );
 }
 
+/** A FindItem of the Contacts folder whose QueryString holds `words` words: each is looked for in seven places of every contact. */
+export function findItemQueryString(words: number): string {
+  const text = Array.from({ length: words }, (_, i) => `w${i}`).join(' ');
+  return envelope(
+    `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds><m:QueryString>${text}</m:QueryString></m:FindItem>`,
+  );
+}
+
 /** A FindItem Restriction that is an Or of `count` substring tests: each compares a part of every contact's name. */
 export function orOfContains(count: number): string {
   const test = (i: number) =>

@@ -280,6 +280,26 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     }
   });
 
+  it('searches a QueryString as words that start a name, the company or an address (exchangelib’s .filter("text")), with a Restriction too', async () => {
+    const query = async (text: string, restriction = '') => {
+      const found = await findItem(`${restriction}${contacts}<m:QueryString>${text}</m:QueryString>`);
+      return found.message.ResponseCode === 'NoError' ? found.names : [found.message.ResponseCode, found.message.MessageText];
+    };
+    expect(await query('ANN')).to.deep.equal(['Ann Archer', 'ann lower']);
+    expect(await query('arch* AND ann')).to.deep.equal(['Ann Archer']);
+    expect(await query('lower')).to.deep.equal(['ann lower']);
+    expect(await query('"ann l"')).to.deep.equal(['ann lower']);
+    expect(await query('c3@x')).to.deep.equal(['Carla Cruz']);
+    expect(await query('Zoe')).to.deep.equal([]);
+    expect(await query('a', contains('Bob', 'Prefixed', 'Exact'))).to.deep.equal([]);
+    expect(await query('b', contains('Bob', 'Prefixed', 'Exact'))).to.deep.equal(['Bob Baker']);
+    expect(await query('ann OR bob')).to.deep.equal([
+      'ErrorUnsupportedQueryFilter',
+      "'OR': a QueryString is searched as words (AND between them); AQS properties, OR, NOT and parentheses are not supported",
+    ]);
+    expect(await query('a b c d e')).to.deep.equal(['ErrorRestrictionTooComplex', 'a QueryString holds at most 4 words']);
+  });
+
   it('evaluates a Restriction of up to 128 expressions, 16 of them Contains; more is ErrorRestrictionTooComplex, before any search', async () => {
     const equal = (value: string) =>
       `<t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:IsEqualTo>`;
@@ -324,8 +344,8 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
     expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
-    // exchangelib's .filter("text"); ignored, it found every contact.
-    const aqs = await findItem(`${contacts}<m:QueryString>Zoe</m:QueryString>`);
+    // AQS beyond words: refused, not read as words.
+    const aqs = await findItem(`${contacts}<m:QueryString>displayname:ann</m:QueryString>`);
     expect([aqs.message.$.ResponseClass, aqs.message.ResponseCode, aqs.names]).to.deep.equal(['Error', 'ErrorUnsupportedQueryFilter', []]);
     for (const part of [
       '<m:FractionalPageItemView MaxEntriesReturned="2" Numerator="1" Denominator="2"/>',

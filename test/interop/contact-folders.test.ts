@@ -41,7 +41,7 @@ import { seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fi
 interface ZeepFoldersJson {
   folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
   pages: { offset: number; total: number; last: boolean; names: string[] }[];
-  restricted: { total: number; ids: number; either: string[]; by_address: string[] };
+  restricted: { total: number; ids: number; either: string[]; by_address: string[]; query_string: string[] };
   found: { total: number; last: boolean; folders: [string, string][] };
   synced: [string, string][];
   hierarchy: [string, string, string][];
@@ -79,6 +79,8 @@ interface FoldersJson {
     email2_contains: string[];
     mobile: string[];
     without_mobile: string[];
+    query_string: string[];
+    query_string_and: string[];
   };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
@@ -217,6 +219,17 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(await names(new SearchFilter.IsEqualTo(ContactSchema.MobilePhone, lidia.phones.mobile))).to.deep.equal([lidia.displayName]);
       expect(await names(new SearchFilter.Exists(ContactSchema.EmailAddress2))).to.deep.equal([megan.displayName]);
     });
+
+    it('finds contacts by a QueryString: FindItems(folder, "words", view)', async () => {
+      const { megan, lidia } = READER_CONTACTS;
+      const found = async (words: string) =>
+        (await service.FindItems(WellKnownFolderName.Contacts, words, new ItemView(10))).Items.map(
+          (item) => (item as unknown as { DisplayName: string }).DisplayName,
+        );
+      expect(await found('megan')).to.deep.equal([megan.displayName]);
+      expect(await found('northwind')).to.deep.equal([lidia.displayName]);
+      expect(await found('lidia.holloway@')).to.deep.equal([lidia.displayName]);
+    });
     it('mirrors the folder with SyncFolderItems, MaxChangesReturned at a time, and lists the folders with SyncFolderHierarchy', async () => {
       const contacts = new FolderId(WellKnownFolderName.Contacts);
       const names = (changes: ChangeCollection<ItemChange>) =>
@@ -299,6 +312,8 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         email2_contains: [ZOE.displayName],
         mobile: [ZOE.displayName],
         without_mobile: [YUSUF.displayName],
+        query_string: [ZOE.displayName],
+        query_string_and: [YUSUF.displayName],
       });
     });
 
@@ -335,7 +350,13 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         { offset: 1, total: 2, last: false, names: [YUSUF.displayName] },
         { offset: 2, total: 2, last: true, names: [ZOE.displayName] },
       ]);
-      expect(zeep.restricted).to.deep.equal({ total: 1, ids: 1, either: [YUSUF.displayName], by_address: [ZOE.displayName] });
+      expect(zeep.restricted).to.deep.equal({
+        total: 1,
+        ids: 1,
+        either: [YUSUF.displayName],
+        by_address: [ZOE.displayName],
+        query_string: [YUSUF.displayName],
+      });
       expect(zeep.synced).to.deep.equal([
         ['Create', ZOE.displayName],
         ['Create', YUSUF.displayName],

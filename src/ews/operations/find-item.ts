@@ -7,9 +7,11 @@ import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from 
 import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
+import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
 import { attribute, child, enumValue } from '../soap-args.js';
+import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
 /** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
@@ -28,7 +30,7 @@ interface FindItemArgs {
 
 /**
  * FindItem in the caller's Contacts folder (the folders above it are empty): a page of contacts in display-name order (or
- * the SortOrder asked), optionally restricted by display name, with the paging attributes
+ * the SortOrder asked), optionally restricted (a Restriction, a QueryString's words), with the paging attributes
  * clients page by (exchangelib stops after one page without them). Items carry no attachments or photo
  * here — clients GetItem the ids for those, as Exchange has them do.
  */
@@ -49,7 +51,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       folders: folders.map(readFolderRef),
       findsNothing: traversal === 'SoftDeleted' || traversal === 'Associated',
       fields,
-      match: readRestriction(child(request, 'Restriction')),
+      match: matchOf(readRestriction(child(request, 'Restriction')), child(request, 'QueryString')),
       order: readSortOrder(child(request, 'SortOrder')),
       page: readIndexedPage(child(request, 'IndexedPageItemView'), limits),
     };
@@ -88,16 +90,18 @@ export const findItem: EwsOperation<FindItemArgs> = {
   refuse: (error) => soapAnswer(operationResponse('FindItem', [failure(error)])),
 };
 
+/** A Restriction and a QueryString each narrow the contacts found: both hold when both are given. */
+function matchOf(restriction: ContactMatch | undefined, queryString: XmlElement | undefined): ContactMatch | undefined {
+  if (!queryString) return restriction;
+  const words = readQueryString(queryString.text);
+  return restriction ? { and: [restriction, words] } : words;
+}
+
 /**
  * The parts of a FindItem the bridge cannot answer as asked: refused, since answered as if
- * absent they gave every contact, in one group, as a match (exchangelib's
- * `.filter("some text")` is a QueryString).
+ * absent they gave every contact, in one group, as a match.
  */
 const UNSUPPORTED_PARTS: ReadonlyMap<string, () => BridgeError> = new Map([
-  [
-    'QueryString',
-    () => new BridgeError('ErrorUnsupportedQueryFilter', 400, 'QueryString (AQS) searches are not supported; use a Restriction on contacts:DisplayName'),
-  ],
   ...['FractionalPageItemView', 'ContactsView', 'CalendarView'].map((view): [string, () => BridgeError] => [
     view,
     () => BridgeError.invalidRequest(`${view} is not supported; contacts are paged by IndexedPageItemView`),

@@ -7,7 +7,7 @@ Steps (one process): account.contacts (GetFolder root, then contacts); .all() pa
 time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (FindItem with a
 SortOrder); .filter(display_name__startswith=PREFIX);
 .get(display_name=EXACT_NAME); restrictions with Or, And and Not (__in, .exclude(), __range, Q | Q,
-__exists=False), on the company, surname and given name, and on one email address or phone number; account.fetch(ids) of everything .all() found; resolve_names
+__exists=False), on the company, surname and given name, and on one email address or phone number; a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
 Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
 contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts. Prints one JSON object; on failure prints
@@ -63,6 +63,8 @@ def main():
         "email2_contains": names(folder.filter(email_addresses__EmailAddress2__icontains="HOME")),
         "mobile": names(folder.filter(phone_numbers__MobilePhone="+1 206 555 0142")),
         "without_mobile": names(folder.filter(phone_numbers__MobilePhone__exists=False)),
+        "query_string": names(folder.filter("zimmer*")),
+        "query_string_and": names(folder.filter("yusuf northwind")),
     }
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]

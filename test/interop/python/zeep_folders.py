@@ -91,6 +91,13 @@ def main():
     root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
     restricted["by_address"] = [c.DisplayName for c in (root.Items.Contact or [])]
 
+    STEP = "FindItem with a QueryString"
+    answer = service.FindItem(_soapheaders=version, Traversal="Shallow", ItemShape={"BaseShape": "Default"},
+                              ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "contacts"}}]},
+                              QueryString={"_value_1": "yusuf", "ResetCache": True})
+    root = answer.body.ResponseMessages.FindItemResponseMessage[0].RootFolder
+    restricted["query_string"] = [c.DisplayName for c in (root.Items.Contact or [])]
+
     STEP = "FindFolder, Deep under the root"
     answer = service.FindFolder(_soapheaders=version, Traversal="Deep", FolderShape={"BaseShape": "Default"},
                                 ParentFolderIds={"_value_1": [{"DistinguishedFolderId": {"Id": "root"}}]})
