@@ -56,10 +56,10 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
  * as Graph refuses them. Anything else is refused, never ignored.
  */
-export function readUserListQuery(search: URLSearchParams, consistencyLevel: string | undefined): UserListQuery {
+export function readUserListQuery(search: URLSearchParams, consistencyLevel: string | undefined, counted = false): UserListQuery {
   const options = readListOptions(search, LIST_OPTIONS, 'users');
   const eventual = consistencyLevel?.trim().toLowerCase() === 'eventual';
-  const count = countOption(options);
+  const count = counted || countOption(options);
   if (count && !eventual) throw new BridgeError('Request_BadRequest', 400, '$count is not currently supported.');
   const searched = options.get('search');
   if (searched !== undefined && !eventual) {
@@ -85,6 +85,11 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
+}
+
+/** `GET /users/$count`: how many users the list would hold, an advanced query as `$count=true` is. */
+export function readUserCountQuery(search: URLSearchParams, consistencyLevel: string | undefined): UserListQuery {
+  return readUserListQuery(search, consistencyLevel, true);
 }
 
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {

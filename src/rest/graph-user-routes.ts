@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphListUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
 import { listUsers } from './graph-user-list.js';
-import { readUserListQuery } from './graph-user-query.js';
+import { readUserCountQuery, readUserListQuery } from './graph-user-query.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
@@ -51,6 +51,13 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     });
   });
 
+  // OData's $count segment: the number of users the list would have (with its $filter or $search), as text.
+  router.get('/users/$count', reader, async (req, res) => {
+    const query = readUserCountQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
+    const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, { ...query, top: 1 }));
+    res.type('text/plain').send(String(page.count));
+  });
+
   router.get(userPaths(''), reader, async (req, res) => {
     const named = graphUserOwner(req.params);
     if (named instanceof BridgeError) throw named;
@@ -60,7 +67,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(graphUser(req, user));
   });
 
-  refuseOtherMethods(router, ['/me', '/users', ...userPaths('')], 'GET, HEAD');
+  refuseOtherMethods(router, ['/me', '/users', '/users/$count', ...userPaths('')], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }

@@ -212,6 +212,20 @@ const graphPaths = Object.fromEntries(
           },
         },
       ],
+      [
+        `/${version}/users/$count`,
+        {
+          get: {
+            summary: 'How many users GET /users would list (with its $filter or $search), as text; needs ConsistencyLevel: eventual',
+            parameters: [{ name: 'ConsistencyLevel', in: 'header', required: true, schema: { type: 'string', enum: ['eventual'] } }],
+            responses: {
+              200: { description: 'The number, text/plain' },
+              400: graphError('Request_BadRequest: without ConsistencyLevel: eventual'),
+              401: graphReadErrors[401],
+            },
+          },
+        },
+      ],
       [`${users}/photo`, { ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity), ...graphRemove("a user's", [graphUser]) }],
       [
         `${users}/photo/$value`,

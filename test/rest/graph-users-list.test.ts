@@ -106,6 +106,14 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     );
   });
 
+  it('counts the list as text at /users/$count, an advanced query as $count=true is', async () => {
+    expect((await get('/v1.0/users/$count', true).expect(200)).text).to.equal(String(PEOPLE.length));
+    const megans = await get("/v1.0/users/$count?$filter=startswith(displayName,'meg')", true).expect(200);
+    expect([megans.headers['content-type'], megans.text]).to.deep.equal(['text/plain; charset=utf-8', '2']);
+    expect((await get(`/v1.0/users/$count?$search=${encodeURIComponent('"displayName:a"')}`, true).expect(200)).text).to.equal('3');
+    expect(await error('/v1.0/users/$count')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
+  });
+
   it('asks for a login, and answers other methods 405', async () => {
     await request(t.bridge.server).get('/v1.0/users').expect(401);
     await request(t.bridge.server).post('/v1.0/users').set('Authorization', basic(READER)).expect(405);
