@@ -29,14 +29,18 @@ const MAX_TEXT_LENGTH = 200;
 const LIST_OPTIONS = new Set(['top', 'filter', 'search', 'count', 'orderby', 'select', 'skiptoken']);
 const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select'];
 
-/** What `startswith` and `eq` compare, by Graph name: the display name in name order; mail and userPrincipalName (here the primary address) in address order. */
-const PREFIXED: ReadonlyMap<string, UserOrder> = new Map([
+/**
+ * The properties users are listed in the order of, by Graph name (lower case), which
+ * `startswith` and `$orderby` name: the display name in name order; mail and
+ * userPrincipalName (here the primary address) in address order.
+ */
+const ORDERED_BY: ReadonlyMap<string, UserOrder> = new Map([
   ['displayname', 'name'],
   ['mail', 'address'],
   ['userprincipalname', 'address'],
 ]);
+/** What `eq` compares: an address (a user's id is their primary address). */
 const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
-const ORDERS: ReadonlyMap<string, UserOrder> = PREFIXED;
 /** The properties a `$search` clause may name: every one is looked for among the names, alias and address. */
 const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userprincipalname']);
 
@@ -94,7 +98,7 @@ export function readUserCountQuery(search: URLSearchParams, consistencyLevel: st
 
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
   const prefixed = STARTS_WITH.exec(filter);
-  const prefixOrder = prefixed && PREFIXED.get(prefixed[1]!.toLowerCase());
+  const prefixOrder = prefixed && ORDERED_BY.get(prefixed[1]!.toLowerCase());
   if (prefixed && prefixOrder) {
     if (order !== undefined && order !== prefixOrder) throw unsupported(`a startswith on ${prefixed[1]} lists users in ${prefixOrder} order only`);
     return { kind: 'ordered', order: prefixOrder, prefix: literal(prefixed[2]!), after: undefined };
@@ -126,7 +130,7 @@ function readSearch(search: string): string {
 
 function readOrderBy(orderBy: string | undefined): UserOrder | undefined {
   if (orderBy === undefined) return undefined;
-  const order = ORDERS.get(ORDER_BY.exec(orderBy)?.[1]?.toLowerCase() ?? '');
+  const order = ORDERED_BY.get(ORDER_BY.exec(orderBy)?.[1]?.toLowerCase() ?? '');
   if (order === undefined) throw unsupported('users are ordered by displayName, mail or userPrincipalName, ascending');
   return order;
 }
