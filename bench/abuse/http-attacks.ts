@@ -405,23 +405,8 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 200), check('no user after the forged position', /"value":\[\]/.test(answer.text))]);
       },
     },
-    {
-      // $count reads the whole name index's range; each costs the login's share of the store's time.
-      name: `Graph /users: ${SEARCH_FLOOD.count} of $count=true&$top=999, ${SEARCH_FLOOD.concurrency} at once (one login)`,
-      async run(bridge) {
-        const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, () =>
-          rawRequest(`${bridge.base}/v1.0/users?$count=true&$top=999`, { headers: { authorization: BASIC_AUTHORIZATION, consistencylevel: 'eventual' } }),
-        );
-        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: "503: the login's share of the store's time spent (BRIDGE_SEARCH_MS_PER_SECOND)",
-          checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
-        };
-      },
-    },
+    // $count reads the whole name index's range; each costs the login's share of the store's time.
+    searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
     {
       // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
       name: 'people search ?q=a&offset=1000000',
@@ -439,24 +424,12 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 200)]);
       },
     },
-    {
-      // One login's searches, each 155 ms on SQLite (a repeated word tested on every row), 8 at a time: /healthz waited 6.6 s.
-      name: `people search: ${SEARCH_FLOOD.count} of one word ×12 at offset 999, ${SEARCH_FLOOD.concurrency} at once (one login)`,
-      async run(bridge) {
-        const q = encodeURIComponent(Array<string>(12).fill('bench').join(' '));
-        const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, () =>
-          rawRequest(`${bridge.base}/api/people?q=${q}&offset=999&limit=100`, { headers: { authorization: BASIC_AUTHORIZATION } }),
-        );
-        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: "503: the login's share of the store's time spent (BRIDGE_SEARCH_MS_PER_SECOND); see the /healthz column",
-          checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
-        };
-      },
-    },
+    // One login's searches, each 155 ms on SQLite (a repeated word tested on every row), 8 at a time: /healthz waited 6.6 s.
+    searchFlood(
+      'people search',
+      'one word ×12 at offset 999',
+      `/api/people?q=${encodeURIComponent(Array<string>(12).fill('bench').join(' '))}&offset=999&limit=100`,
+    ),
     {
       // Each read request was remembered with its element trees, counted by the envelope's bytes alone.
       name: `${REMEMBERED_TREES.count} distinct FindItem envelopes, ${REMEMBERED_TREES.padding} elements inside a folder id`,
@@ -622,6 +595,26 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
 
 /** Directory searches one login sends, and how many at a time. */
 const SEARCH_FLOOD = { count: 400, concurrency: 16 };
+
+/** One login's searches at `path`, SEARCH_FLOOD.count of them SEARCH_FLOOD.concurrency at once: each 200, or 503 once its share of the store's time is spent. */
+function searchFlood(door: string, what: string, path: string, headers: Record<string, string> = {}): Attack {
+  return {
+    name: `${door}: ${SEARCH_FLOOD.count} of ${what}, ${SEARCH_FLOOD.concurrency} at once (one login)`,
+    async run(bridge) {
+      const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, () =>
+        rawRequest(`${bridge.base}${path}`, { headers: { authorization: BASIC_AUTHORIZATION, ...headers } }),
+      );
+      const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+      return {
+        status: tally(result.statuses),
+        ewsCode: tally(result.codes),
+        bytes: result.bytes,
+        note: "503: the login's share of the store's time spent (BRIDGE_SEARCH_MS_PER_SECOND); see the /healthz column",
+        checks: [check(`each 200 or 503 (${unexpected} not)`, unexpected === 0)],
+      };
+    },
+  };
+}
 
 /** An image refused before a pixel is decoded (413 from its header, 422 for its scans): each cost hundreds of MB or seconds to minutes of a pool thread. */
 function imageBomb(name: string, image: () => Promise<Buffer>, status = 413, code = 'ErrorMessageSizeExceeded'): Attack {
