@@ -37,8 +37,13 @@ export interface UserInPath {
 }
 
 /** The Express paths that name a user, in both shapes, followed by `suffix`. */
-export function userPaths(suffix: string): string[] {
+function userPaths(suffix: string): string[] {
   return [`/users/:id${suffix}`, `/users\\(:key\\)${suffix}`];
+}
+
+/** userPaths and the caller's own, `/me`, followed by `suffix`. */
+export function userAndMePaths(suffix: string): string[] {
+  return [...userPaths(suffix), `/me${suffix}`];
 }
 
 /** Both shapes in a regular expression over a raw path: the named groups `id` and `key`, still percent-encoded. */

@@ -17,7 +17,7 @@ import {
   graphUserOwner,
   parseGraphSize,
   photoNotFoundFor,
-  userPaths,
+  userAndMePaths,
   type AskedOwner,
   type UserInPath,
 } from './graph-photo-path.js';
@@ -30,9 +30,6 @@ interface GraphPhotoRoutesOptions {
   maxUploadBytes: number;
   changes: PhotoChanges;
 }
-
-/** The same path for a user (in both shapes, userPaths) and for the caller (`/me`). */
-const forUserAndMe = (suffix: string) => [...userPaths(suffix), `/me${suffix}`];
 
 /**
  * The Graph-compatible photo API apart from the bytes (those are on the photo hot path,
@@ -64,19 +61,19 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     return { ...asked, served };
   }
 
-  router.get(forUserAndMe('/photo'), reader, async (req, res) => {
+  router.get(userAndMePaths('/photo'), reader, async (req, res) => {
     const { served, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
     res.json({ '@odata.context': graphContextUrl(req, name, 'photo/$entity'), ...photoEntity(served) });
   });
 
-  router.get(forUserAndMe('/photos/:size'), reader, async (req, res) => {
+  router.get(userAndMePaths('/photos/:size'), reader, async (req, res) => {
     const size = parseGraphSize(String(req.params.size));
     if (size instanceof BridgeError) throw size;
     const { served, name } = await servedOf(req, size);
     res.json({ '@odata.context': graphContextUrl(req, name, 'photos/$entity'), ...photoEntity(served) });
   });
 
-  router.get(forUserAndMe('/photos'), reader, async (req, res) => {
+  router.get(userAndMePaths('/photos'), reader, async (req, res) => {
     const { served: largest, owner, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
     const sized = await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(owner, size)));
     // A size is there when its rendition really has that long side (never upscaled). A photo
@@ -97,17 +94,17 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     res.status(200).end();
   };
   const body = photoUploadBody(maxUploadBytes);
-  router.put(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
-  router.patch(forUserAndMe('/photo/$value'), reader, mayChange, body, upload);
+  router.put(userAndMePaths('/photo/$value'), reader, mayChange, body, upload);
+  router.patch(userAndMePaths('/photo/$value'), reader, mayChange, body, upload);
 
-  router.delete(['/photo', '/photo/$value'].flatMap(forUserAndMe), reader, mayChange, async (req, res) => {
+  router.delete(['/photo', '/photo/$value'].flatMap(userAndMePaths), reader, mayChange, async (req, res) => {
     if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, ownerIn(req));
     res.status(204).end();
   });
 
-  refuseOtherMethods(router, forUserAndMe('/photo'), 'GET, HEAD, DELETE');
-  refuseOtherMethods(router, forUserAndMe('/photo/$value'), 'GET, HEAD, PUT, PATCH, DELETE');
-  refuseOtherMethods(router, ['/photos', '/photos/:size', '/photos/:size/$value'].flatMap(forUserAndMe), 'GET, HEAD');
+  refuseOtherMethods(router, userAndMePaths('/photo'), 'GET, HEAD, DELETE');
+  refuseOtherMethods(router, userAndMePaths('/photo/$value'), 'GET, HEAD, PUT, PATCH, DELETE');
+  refuseOtherMethods(router, ['/photos', '/photos/:size', '/photos/:size/$value'].flatMap(userAndMePaths), 'GET, HEAD');
   router.use((req) => {
     throw unknownSegment(req.path.split('/').filter(Boolean).at(-1) ?? '');
   });

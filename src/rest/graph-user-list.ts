@@ -24,6 +24,10 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     const user = await store.getUser(selection.address);
     return { users: user ? [user] : [], ...(count ? { count: user ? 1 : 0 } : {}) };
   }
+  if (selection.kind === 'reports') {
+    const page = await store.pageDirectReports(selection.manager, selection.after, top);
+    return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}) };
+  }
   if (selection.kind === 'ordered') {
     const { order, prefix, after } = selection;
     const [page, total] = await Promise.all([

@@ -5,10 +5,12 @@ import { carriedOptions, countOption, integerOption, readListOptions } from './g
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
  * with a text, in name or address order from a position; the one user an address names; or
- * a search, ranked (or in `order`) from an offset.
+ * a search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
+ * reports in name order from a position.
  */
 export type UserSelection =
   | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
+  | { kind: 'reports'; manager: string; after: UserPosition | undefined }
   | { kind: 'address'; address: string }
   | { kind: 'search'; text: string; order: UserOrder | undefined; offset: number };
 
@@ -28,6 +30,7 @@ const MAX_TEXT_LENGTH = 200;
 
 const LIST_OPTIONS = new Set(['top', 'filter', 'search', 'count', 'orderby', 'select', 'skiptoken']);
 const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select'];
+const REPORTS_OPTIONS = new Set(['top', 'select', 'skiptoken']);
 
 /**
  * The properties users are listed in the order of, by Graph name (lower case), which
@@ -96,6 +99,19 @@ export function readUserCountQuery(search: URLSearchParams, consistencyLevel: st
   return readUserListQuery(search, consistencyLevel, true);
 }
 
+/** `GET /users/{id}/directReports` (and `/me/…`): `$top` and the `$skiptoken` of a nextLink; `$select` is read and ignored. */
+export function readReportsQuery(search: URLSearchParams, manager: string): UserListQuery {
+  const options = readListOptions(search, REPORTS_OPTIONS, 'directReports');
+  const selection: UserSelection = { kind: 'reports', manager, after: undefined };
+  const skipToken = options.get('skiptoken');
+  return {
+    selection: skipToken === undefined ? selection : resumed(selection, skipToken),
+    count: false,
+    top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    carried: carriedOptions(options, ['top', 'select']),
+  };
+}
+
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
   const prefixed = STARTS_WITH.exec(filter);
   const prefixOrder = prefixed && ORDERED_BY.get(prefixed[1]!.toLowerCase());
@@ -147,8 +163,14 @@ function limited(text: string): string {
 
 /** The skiptoken of a page of `selection`, which the next page's link carries. */
 export function skipTokenOf(selection: UserSelection, next: UserPosition | number): string {
-  const state = typeof next === 'number' ? ['s', next] : [selection.kind === 'ordered' && selection.order === 'address' ? 'a' : 'n', next.nameKey, next.email];
+  const state = typeof next === 'number' ? ['s', next] : [positionKind(selection), next.nameKey, next.email];
   return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+/** What a position-paged selection's skiptoken starts with: its order, so that one list's token does not resume another. */
+function positionKind(selection: UserSelection): string | undefined {
+  if (selection.kind === 'reports') return 'r';
+  return selection.kind === 'ordered' ? (selection.order === 'address' ? 'a' : 'n') : undefined;
 }
 
 /** The selection from where a skiptoken says its last page ended; one it could not have given for this query is refused. */
@@ -164,7 +186,12 @@ function resumed(selection: UserSelection, token: string): UserSelection {
     if (selection.kind === 'search' && kind === 's' && Number.isSafeInteger(first) && (first as number) >= 0 && state.length === 2) {
       return { ...selection, offset: first as number };
     }
-    if (selection.kind === 'ordered' && kind === (selection.order === 'address' ? 'a' : 'n') && typeof first === 'string' && typeof second === 'string') {
+    if (
+      (selection.kind === 'ordered' || selection.kind === 'reports') &&
+      kind === positionKind(selection) &&
+      typeof first === 'string' &&
+      typeof second === 'string'
+    ) {
       return { ...selection, after: { nameKey: first, email: second } };
     }
   }

@@ -8,9 +8,9 @@ import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
-import { graphBaseUrl, graphListUrl, graphUserOwner, userPaths } from './graph-photo-path.js';
+import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
 import { listUsers } from './graph-user-list.js';
-import { readUserCountQuery, readUserListQuery } from './graph-user-query.js';
+import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
@@ -33,22 +33,24 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   const router = Router();
   const reader = requireAccount(options.auth, 'user');
 
-  router.get('/me', reader, async (req, res) => {
-    const mailbox = mailboxOf(contextOf(req));
-    if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
-    const user = (await store.getUser(mailbox)) ?? { email: mailbox, displayName: mailbox, refs: {} };
-    res.json(graphUser(req, user));
-  });
+  /** The directory user a path names, `/me` the caller (a login the directory does not list: its address alone); Graph's not-found for anyone else it does not list. */
+  async function namedUser(req: Request): Promise<DirectoryUser> {
+    if (req.params.id === undefined && req.params.key === undefined) {
+      const mailbox = mailboxOf(contextOf(req));
+      if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+      return (await store.getUser(mailbox)) ?? { email: mailbox, displayName: mailbox, refs: {} };
+    }
+    const named = graphUserOwner(req.params);
+    if (named instanceof BridgeError) throw named;
+    const user = named.owner.kind === 'user' ? await store.getUser(named.owner.email) : undefined;
+    if (!user) throw resourceNotFound(named.name);
+    return user;
+  }
 
   router.get('/users', reader, async (req, res) => {
     const query = readUserListQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    res.json({
-      '@odata.context': `${graphBaseUrl(req)}/$metadata#users`,
-      ...(page.count === undefined ? {} : { '@odata.count': page.count }),
-      value: page.users.map(graphUserProperties),
-      ...(page.skipToken ? { '@odata.nextLink': `${graphListUrl(req)}?$skiptoken=${page.skipToken}${query.carried}` } : {}),
-    });
+    res.json(listJson(req, 'users', page.users.map(graphUserProperties), page, query.carried));
   });
 
   // OData's $count segment: the number of users the list would have (with its $filter or $search), as text.
@@ -58,22 +60,43 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.type('text/plain').send(String(page.count));
   });
 
-  router.get(userPaths(''), reader, async (req, res) => {
-    const named = graphUserOwner(req.params);
-    if (named instanceof BridgeError) throw named;
-    const { owner, name } = named;
-    const user = owner.kind === 'user' ? await store.getUser(owner.email) : undefined;
-    if (!user) throw resourceNotFound(name);
-    res.json(graphUser(req, user));
+  // After /users/$count, which the path of a user would take for one named `$count`.
+  router.get(userAndMePaths(''), reader, async (req, res) => {
+    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`, ...graphUserProperties(await namedUser(req)) });
   });
 
-  refuseOtherMethods(router, ['/me', '/users', '/users/$count', ...userPaths('')], 'GET, HEAD');
+  // The user's manager and direct reports (user-list-manager, user-list-directreports): what a person card shows around them.
+  router.get(userAndMePaths('/manager'), reader, async (req, res) => {
+    const { manager } = await namedUser(req);
+    const user = manager === undefined ? undefined : await store.getUser(manager);
+    if (!user) throw resourceNotFound('manager');
+    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#directoryObjects/$entity`, ...directoryObject(user) });
+  });
+
+  router.get(userAndMePaths('/directReports'), reader, async (req, res) => {
+    const query = readReportsQuery(new URL(req.originalUrl, 'http://bridge').searchParams, (await namedUser(req)).email);
+    const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
+    res.json(listJson(req, 'directoryObjects', page.users.map(directoryObject), page, query.carried));
+  });
+
+  refuseOtherMethods(router, ['/users', '/users/$count', ...['', '/manager', '/directReports'].flatMap(userAndMePaths)], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }
 
-function graphUser(req: Request, user: DirectoryUser) {
-  return { '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`, ...graphUserProperties(user) };
+/** A page of a list as Graph writes one: its context, `@odata.count` when asked, the values, and the link to the next page when there is one. */
+function listJson(req: Request, collection: string, value: object[], page: { count?: number; skipToken?: string }, carried: string) {
+  return {
+    '@odata.context': `${graphBaseUrl(req)}/$metadata#${collection}`,
+    ...(page.count === undefined ? {} : { '@odata.count': page.count }),
+    value,
+    ...(page.skipToken ? { '@odata.nextLink': `${graphListUrl(req)}?$skiptoken=${page.skipToken}${carried}` } : {}),
+  };
+}
+
+/** A user where Graph lists directory objects (a manager, direct reports): with its type. */
+function directoryObject(user: DirectoryUser) {
+  return { '@odata.type': '#microsoft.graph.user', ...graphUserProperties(user) };
 }
 
 /** A user as Graph writes one by default: these eleven properties, the unknown ones null. */

@@ -226,6 +226,43 @@ const graphPaths = Object.fromEntries(
           },
         },
       ],
+      ...[users, me].flatMap((whose): [string, object][] => [
+        [
+          `${whose}/manager`,
+          {
+            get: {
+              summary: 'The manager the directory names for the user (or the caller), as a directory object',
+              parameters: whose === users ? [graphUser] : [],
+              responses: {
+                200: { description: 'The manager: @odata.type #microsoft.graph.user and the user properties' },
+                404: graphError("Request_ResourceNotFound: no such user, or no manager the directory lists ('manager')"),
+              },
+            },
+          },
+        ],
+        [
+          `${whose}/directReports`,
+          {
+            get: {
+              summary: 'The users whose manager the user (or the caller) is, in name order, a page at a time (@odata.nextLink while there are more)',
+              parameters: [
+                ...(whose === users ? [graphUser] : []),
+                {
+                  name: '$top',
+                  in: 'query',
+                  required: false,
+                  schema: { type: 'integer', minimum: 1, maximum: USER_LIST_TOP.max, default: USER_LIST_TOP.default },
+                },
+                { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
+              ],
+              responses: {
+                200: { description: 'A page of directory objects: value, @odata.context, @odata.nextLink' },
+                404: graphError('Request_ResourceNotFound: no such user'),
+              },
+            },
+          },
+        ],
+      ]),
       [`${users}/photo`, { ...graphMetadata("A user's largest photo: its metadata", [graphUser], graphPhotoEntity), ...graphRemove("a user's", [graphUser]) }],
       [
         `${users}/photo/$value`,

@@ -549,6 +549,16 @@ export class PostgresStore implements Store, ChangeFeed {
     return Number(rows[0]!.n);
   }
 
+  async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
+    const { afterKey, afterEmail } = userPageBounds('name', '', after)!;
+    // users_by_manager: (lower(manager), name_key).
+    const { rows } = await this.query<UserRow & { name_key: string }>(
+      `${USER_SELECT_KEYED} WHERE lower(u.manager) = lower($1) AND (u.name_key, lower(u.email)) > ($2, $3) ORDER BY u.name_key, lower(u.email) LIMIT $4`,
+      [manager, afterKey, afterEmail, limit + 1],
+    );
+    return userPageOf(rows, limit);
+  }
+
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
     const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE lower(u.alias) = lower($1) ORDER BY lower(u.email) LIMIT $2`, [alias, limit]);
     return rows.map(fromUserRow);

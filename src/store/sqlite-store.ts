@@ -307,6 +307,10 @@ export class SqliteStore implements Store, ReplaceableFile {
         // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
         `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @afterEmail || char(0)) AND email < @end ORDER BY email LIMIT @limit`,
       ),
+      directReportsInNameOrder: db.prepare<UserPageBounds & { manager: string; limit: number }, UserRow & { name_key: string }>(
+        `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
+         WHERE manager = @manager AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
+      ),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
       countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end'),
       usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
@@ -492,6 +496,11 @@ export class SqliteStore implements Store, ReplaceableFile {
     const bounds = userPageBounds(order, prefix, undefined);
     const statement = order === 'name' ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
     return bounds ? this.read(() => statement.get(bounds)!.n) : 0;
+  }
+
+  async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
+    const bounds = userPageBounds('name', '', after)!;
+    return userPageOf(await this.read(() => this.statements.directReportsInNameOrder.all({ ...bounds, manager, limit: limit + 1 })), limit);
   }
 
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {

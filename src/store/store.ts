@@ -195,6 +195,8 @@ export interface Store {
   pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage>;
   /** How many users pageUsers finds for `prefix` in all. */
   countUsersByPrefix(order: UserOrder, prefix: string): Promise<number>;
+  /** Up to `limit` of the users whose manager is `manager` (an address, ASCII case ignored), in name order, after `after`. */
+  pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;
   /** Whether an administrator locked the user's photo against self-service changes; undefined for no such user. */

@@ -195,4 +195,30 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect([again.statusCode, again.code]).to.deep.equal([404, 'ImageNotFound']);
     expect(await asReader.api('/me/photo').get()).to.deep.include({ id: '360X360' });
   });
+  it('reads the caller’s manager and a user’s direct reports, as a person card does, then the manager’s photo', async () => {
+    // Diego manages the reader and Nestor (an import sets managers by address).
+    await world.t.store.upsertUsers([
+      { email: READER.username, displayName: 'The Reader', manager: 'diego.siciliani@contoso.com', refs: {} },
+      {
+        email: 'nestor.wilke@contoso.com',
+        displayName: 'Nestor Wilke',
+        givenName: 'Nestor',
+        surname: 'Wilke',
+        manager: 'diego.siciliani@contoso.com',
+        refs: {},
+      },
+    ]);
+    const manager = (await asReader.api('/me/manager').get()) as { id: string; displayName: string; '@odata.type': string };
+    expect([manager['@odata.type'], manager.id, manager.displayName]).to.deep.equal([
+      '#microsoft.graph.user',
+      'diego.siciliani@contoso.com',
+      'Diego Siciliani',
+    ]);
+    const bytes = (await asReader.api(`/users/${manager.id}/photo/$value`).responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
+    expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: 100, height: 100 });
+    const reports = (await asReader.api(`/users/${manager.id}/directReports`).get()) as { value: { displayName: string }[] };
+    expect(reports.value.map((user) => user.displayName)).to.deep.equal(['Nestor Wilke', 'The Reader']);
+    const none = await graphErrorOf(asReader.api('/users/diego.siciliani@contoso.com/manager').get());
+    expect(none).to.include({ statusCode: 404, code: 'Request_ResourceNotFound' });
+  });
 });

@@ -245,7 +245,7 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
     });
 
     it('a path Graph does not have → 400 BadRequest; a known path with another method → 405 naming in Allow the methods it takes', async () => {
-      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/manager'), 400, 'BadRequest');
+      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/calendar'), 400, 'BadRequest');
       // Each was a 400 "Resource not found for the segment" or a 405 without Allow (RFC 9110 §15.5.6: the 405 MUST carry one).
       for (const [method, path, allow] of [
         ['post', '/v1.0/users/alex.wilber@contoso.com/photo', 'GET, HEAD, DELETE'],

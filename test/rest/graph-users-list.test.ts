@@ -9,10 +9,10 @@ const person = (email: string, displayName: string): DirectoryUser => ({ email, 
 const PEOPLE = [
   person('adele.b@contoso.com', 'Ädele B'),
   person('adele.vance@contoso.com', 'Adele Vance'),
-  person('alex.wilber@contoso.com', 'Alex Wilber'),
-  person('megan.bowen@contoso.com', 'Megan Bowen'),
-  person('meganb@fabrikam.com', 'Megan Brown'),
-  person('zoe@contoso.com', 'Zoë Zimmermann'),
+  { ...person('alex.wilber@contoso.com', 'Alex Wilber'), manager: 'Adele.Vance@contoso.com' },
+  { ...person('megan.bowen@contoso.com', 'Megan Bowen'), manager: 'adele.vance@contoso.com' },
+  { ...person('meganb@fabrikam.com', 'Megan Brown'), manager: 'adele.vance@contoso.com' },
+  { ...person('zoe@contoso.com', 'Zoë Zimmermann'), manager: 'nobody@contoso.com' },
 ];
 
 describe('Graph GET /users: lists, filters, searches and counts the directory, a page at a time', () => {
@@ -112,6 +112,32 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect([megans.headers['content-type'], megans.text]).to.deep.equal(['text/plain; charset=utf-8', '2']);
     expect((await get(`/v1.0/users/$count?$search=${encodeURIComponent('"displayName:a"')}`, true).expect(200)).text).to.equal('3');
     expect(await error('/v1.0/users/$count')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
+  });
+
+  it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
+    const manager = (await get('/v1.0/users/megan.bowen@contoso.com/manager').expect(200)).body;
+    expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com', displayName: 'Adele Vance' });
+    expect(manager['@odata.context']).to.match(/\/v1\.0\/\$metadata#directoryObjects\/\$entity$/);
+    expect(await walk('/v1.0/users/ADELE.VANCE@contoso.com/directReports?$top=2')).to.deep.equal([
+      ['alex.wilber@contoso.com', 'megan.bowen@contoso.com'],
+      ['meganb@fabrikam.com'],
+    ]);
+    expect(await walk('/v1.0/users/zoe@contoso.com/directReports')).to.deep.equal([[]]);
+    // No manager, a manager the directory does not list, a login the directory does not list: Graph's not-found for 'manager'.
+    for (const path of ['/v1.0/users/adele.vance@contoso.com/manager', '/v1.0/users/zoe@contoso.com/manager', '/v1.0/me/manager']) {
+      const missing = await get(path).expect(404);
+      expect([missing.body.error.code, missing.body.error.message], path).to.deep.equal([
+        'Request_ResourceNotFound',
+        "Resource 'manager' does not exist or one of its queried reference-property objects are not present.",
+      ]);
+    }
+    expect((await get('/v1.0/users/nobody@contoso.com/directReports').expect(404)).body.error.code).to.equal('Request_ResourceNotFound');
+    const listed = await get('/v1.0/users?$top=1').expect(200);
+    const token = new URL(listed.body['@odata.nextLink']).searchParams.get('$skiptoken');
+    expect((await error(`/v1.0/users/adele.vance@contoso.com/directReports?$skiptoken=${token}`))[0]).to.equal('Request_BadRequest');
+    expect((await error('/v1.0/users/adele.vance@contoso.com/directReports?$filter=x'))[1]).to.equal(
+      "The query parameter '$filter' is not supported on directReports.",
+    );
   });
 
   it('asks for a login, and answers other methods 405', async () => {

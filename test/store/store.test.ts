@@ -316,6 +316,18 @@ for (const backend of storeBackends()) {
       expect(await store.countUsersByPrefix('name', '!')).to.equal(0);
     });
 
+    it("pages a manager's direct reports in name order from a position, the manager's address in any ASCII case", async () => {
+      await store.upsertUsers([
+        { email: 'boss@contoso.com', displayName: 'Boss', refs: {} },
+        ...['Zed', 'Amy', 'Kim'].map((name) => ({ email: `${name.toLowerCase()}@contoso.com`, displayName: name, manager: 'BOSS@contoso.com', refs: {} })),
+        { email: 'other@contoso.com', displayName: 'Other', manager: 'someone@contoso.com', refs: {} },
+      ]);
+      const first = await store.pageDirectReports('boss@contoso.com', undefined, 2);
+      const rest = await store.pageDirectReports('Boss@Contoso.com', first.next, 2);
+      expect([first.users.map((u) => u.displayName), rest.users.map((u) => u.displayName), rest.next]).to.deep.equal([['Amy', 'Kim'], ['Zed'], undefined]);
+      expect((await store.pageDirectReports('nobody@contoso.com', undefined, 5)).users).to.deep.equal([]);
+    });
+
     it('finds users by their alias, its ASCII case ignored, in address order', async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
