@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import { generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 import request from 'supertest';
 import { BearerTokens } from '../../src/auth/bearer-tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
+import { publicJwk } from '../support/public-jwk.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -193,7 +194,7 @@ describe('bearer JWTs verified against a JWKS URL', () => {
   before(async () => {
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;
-    const body = JSON.stringify({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+    const body = JSON.stringify({ keys: [{ ...(await publicJwk(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
     jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const { port } = jwks.address() as AddressInfo;

@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
+import { publicJwk } from '../support/public-jwk.js';
 import sharp from 'sharp';
 import { playFault, type PhotoFault } from './photo-faults.js';
 
@@ -55,7 +56,7 @@ export interface SuperOfficeSimulator {
 export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator> {
   const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const superId = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwks = { keys: [{ ...(await exportJWK(superId.publicKey)), kid: 'superid-1', use: 'sig', alg: 'RS256' }] };
+  const jwks = { keys: [{ ...(await publicJwk(superId.publicKey)), kid: 'superid-1', use: 'sig', alg: 'RS256' }] };
   const tickets = new Set<string>();
   const accessTokens = new Set<string>();
   const sim: SuperOfficeSimulator = {
