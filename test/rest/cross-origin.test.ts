@@ -7,7 +7,7 @@ import { BearerTokens } from '../../src/auth/bearer-tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
-import { publicJwk } from '../support/public-jwk.js';
+import { publicJwk } from '../support/generated-keys.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 

@@ -1,8 +1,8 @@
-import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { randomBytes, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import { publicJwk } from '../support/public-jwk.js';
+import { publicJwk, rsaKeyPair } from '../support/generated-keys.js';
 import sharp from 'sharp';
 import { playFault, type PhotoFault } from './photo-faults.js';
 
@@ -54,8 +54,8 @@ export interface SuperOfficeSimulator {
  * Tickets and access tokens are short-lived: `expireCredentials()` lapses them all.
  */
 export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator> {
-  const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const superId = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const partner = rsaKeyPair();
+  const superId = rsaKeyPair();
   const jwks = { keys: [{ ...(await publicJwk(superId.publicKey)), kid: 'superid-1', use: 'sig', alg: 'RS256' }] };
   const tickets = new Set<string>();
   const accessTokens = new Set<string>();
