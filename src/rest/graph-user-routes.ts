@@ -65,7 +65,8 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`, ...graphUserProperties(await namedUser(req)) });
   });
 
-  // The user's manager and direct reports (user-list-manager, user-list-directreports): what a person card shows around them.
+  // The user's manager and direct reports, what a person card shows around them: https://learn.microsoft.com/en-us/graph/api/user-list-manager
+  // (no manager: 404 Request_ResourceNotFound) and https://learn.microsoft.com/en-us/graph/api/user-list-directreports.
   router.get(userAndMePaths('/manager'), reader, async (req, res) => {
     const { manager } = await namedUser(req);
     const user = manager === undefined ? undefined : await store.getUser(manager);

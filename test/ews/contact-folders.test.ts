@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import request from 'supertest';
-import { envelope, parseSoap } from '../support/soap.js';
-import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { parseSoap, postEws } from '../support/soap.js';
+import { ADMIN, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const NAMES = ['Ann Archer', 'ann lower', 'Bob Baker', 'Carla Cruz', 'Dan Dunn'];
 
@@ -17,8 +16,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
   });
   after(() => t.close());
 
-  const post = (body: string, as = READER) =>
-    request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(as)).set('Content-Type', 'text/xml').send(envelope(body));
+  const post = (body: string, as = READER) => postEws(t.bridge.server, body, as);
   const call = async (body: string, as = READER) => {
     const res = await post(body, as);
     expect(res.status).to.equal(200);
@@ -432,16 +430,12 @@ describe('FindItem restricted by given name, surname, company, email addresses a
 
   /** The FindItem answer's text for a Restriction holding `expression`. */
   const findItem = async (expression: string) => {
-    const res = await request(t.bridge.server)
-      .post('/EWS/Exchange.asmx')
-      .set('Authorization', basic(READER))
-      .set('Content-Type', 'text/xml')
-      .send(
-        envelope(
-          `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:DisplayName"/></t:AdditionalProperties></m:ItemShape>` +
-            `<m:Restriction>${expression}</m:Restriction><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>`,
-        ),
-      );
+    const res = await postEws(
+      t.bridge.server,
+      `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:DisplayName"/></t:AdditionalProperties></m:ItemShape>` +
+        `<m:Restriction>${expression}</m:Restriction><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>`,
+      READER,
+    );
     expect(res.status).to.equal(200);
     return res.text;
   };
@@ -522,11 +516,7 @@ describe('FindItem answers are bounded by the answer byte limit', () => {
   const findItem = async (folders: number) => {
     const ids = '<t:DistinguishedFolderId Id="contacts"/>'.repeat(folders);
     const body = `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ParentFolderIds>${ids}</m:ParentFolderIds></m:FindItem>`;
-    const res = await request(t.bridge.server)
-      .post('/EWS/Exchange.asmx')
-      .set('Authorization', basic(READER))
-      .set('Content-Type', 'text/xml')
-      .send(envelope(body));
+    const res = await postEws(t.bridge.server, body, READER);
     expect(res.status).to.equal(200);
     const xml = await parseSoap(res.text);
     const messages = [xml.Envelope.Body.FindItemResponse.ResponseMessages.FindItemResponseMessage].flat();
