@@ -29,6 +29,12 @@ export interface DirectoryUser {
   sipAddress?: string;
   /** The primary SMTP address of their manager; direct reports are the users who name them here. */
   manager?: string;
+  /**
+   * Exchange's HiddenFromAddressListsEnabled (AD's msExchHideFromAddressLists): left out of
+   * every list and search — ResolveNames, FindPeople, the directory page, Graph's user list —
+   * yet found by their address, as a hidden mailbox still receives mail and shows its photo.
+   */
+  hiddenFromAddressLists?: true;
   refs: ExternalRefs;
 }
 

@@ -18,6 +18,7 @@ export const DIRECTORY_COLUMNS = [
   'mobilePhone',
   'sipAddress',
   'manager',
+  'hiddenFromAddressLists',
   ...EXTERNAL_REF_KEYS,
   'otherAddresses',
 ] as const;
@@ -32,6 +33,23 @@ const otherAddresses = z
   .union([z.string().transform((cell) => cell.split(/[\s,;]+/).filter((address) => address !== '')), z.array(z.string())])
   .pipe(z.array(address).max(MAX_OTHER_ADDRESSES, `lists more than ${MAX_OTHER_ADDRESSES} addresses`))
   .optional();
+
+/**
+ * Hidden from address lists: JSON's boolean, or a cell as LDAP writes it (TRUE, FALSE —
+ * msExchHideFromAddressLists), any case, or 1/0; empty is not hidden.
+ */
+const HIDDEN_CELLS = new Map<string, true | undefined>([
+  ['true', true],
+  ['1', true],
+  ['false', undefined],
+  ['0', undefined],
+  ['', undefined],
+]);
+const hidden = z
+  .union([z.boolean(), z.string().transform((cell) => cell.trim().toLowerCase())])
+  .optional()
+  .refine((value) => typeof value !== 'string' || HIDDEN_CELLS.has(value), 'is not TRUE, FALSE, 1 or 0')
+  .transform((value) => (typeof value === 'string' ? HIDDEN_CELLS.get(value) : value || undefined));
 
 const recordSchema = z.strictObject({
   email: address,
@@ -48,6 +66,7 @@ const recordSchema = z.strictObject({
   sipAddress: optionalText,
   /** The manager's primary SMTP address. */
   manager: optionalText.pipe(address.optional()),
+  hiddenFromAddressLists: hidden,
   ldapDn: optionalText,
   graphId: optionalText,
   superOfficeId: optionalText,
@@ -65,9 +84,10 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
     const field = issue.path.join('.') || 'record';
     return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
   }
-  const { email, displayName, otherAddresses, ...fields } = parsed.data;
+  const { email, displayName, otherAddresses, hiddenFromAddressLists, ...fields } = parsed.data;
   const refs: ExternalRefs = {};
   const user: DirectoryUser = { email, displayName, refs };
+  if (hiddenFromAddressLists) user.hiddenFromAddressLists = true;
   const others = [...new Set(otherAddresses)].filter((other) => other !== email);
   if (others.length > 0) user.otherAddresses = others;
   for (const [key, value] of Object.entries(fields)) {
@@ -80,7 +100,12 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
 
 /** The flat record an export writes for a user. */
 export function toRecord(user: DirectoryUser): Record<(typeof DIRECTORY_COLUMNS)[number], string> {
-  const { refs, otherAddresses, ...fields } = user;
-  const flat: Record<string, string | undefined> = { ...fields, ...refs, otherAddresses: otherAddresses?.join(' ') };
+  const { refs, otherAddresses, hiddenFromAddressLists, ...fields } = user;
+  const flat: Record<string, string | undefined> = {
+    ...fields,
+    ...refs,
+    otherAddresses: otherAddresses?.join(' '),
+    hiddenFromAddressLists: hiddenFromAddressLists && 'TRUE',
+  };
   return Object.fromEntries(DIRECTORY_COLUMNS.map((column) => [column, flat[column] ?? ''])) as Record<(typeof DIRECTORY_COLUMNS)[number], string>;
 }

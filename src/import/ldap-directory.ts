@@ -18,6 +18,7 @@ const FIELDS = {
   businessPhone: 'telephoneNumber',
   mobilePhone: 'mobile',
   sipAddress: 'msRTCSIP-PrimaryUserAddress',
+  hiddenFromAddressLists: 'msExchHideFromAddressLists',
 } as const;
 
 interface LdapDirectory {

@@ -552,4 +552,10 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: '',
     then: 'canonicalizeSipAddresses',
   },
+  {
+    // Mailboxes hidden from address lists (msExchHideFromAddressLists): kept, with no search
+    // columns (searchColumnsOf), so that no list or search finds them but their address does.
+    sqlite: 'ALTER TABLE users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0',
+    postgres: 'ALTER TABLE users ADD COLUMN hidden boolean NOT NULL DEFAULT false',
+  },
 ];

@@ -51,6 +51,7 @@ export const COPIED_TABLES = [
       // SQLite's 0/1 reads as PostgreSQL's boolean text.
       photo_locked: 'boolean',
       manager: 'text',
+      hidden: 'boolean',
       // The search columns come as they are; PostgreSQL makes its tsvector and word-start keys from them, SQLite's FTS index is not copied.
       name_key: 'text',
       search_names: 'text',

@@ -95,7 +95,7 @@ const BATCH_ROWS = 1000;
 /** The fewest rows an import into an empty directory needs to load by COPY and build the indexes after (postgres-bulk-load.ts). */
 const BULK_LOAD_MIN_ROWS = 10_000;
 
-const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, u.other_addresses::text AS other_addresses FROM users u`;
+const USER_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, u.other_addresses::text AS other_addresses, u.hidden FROM users u`;
 /** What a write of a user stores here: what both stores store, then its word-start keys. */
 const USER_WRITE_COLUMNS = [...WRITTEN_USER_COLUMNS, 'search_keys'] as const;
 const SEARCH_NAMES = WRITTEN_USER_COLUMNS.indexOf('search_names');
@@ -111,7 +111,12 @@ function userWriteValues(user: DirectoryUser): (string | null)[] {
 }
 
 /** How an upsert's text values become the columns' own types. */
-const WRITE_CASTS: Partial<Record<(typeof USER_WRITE_COLUMNS)[number], string>> = { refs: 'jsonb', other_addresses: 'jsonb', search_keys: 'tsvector' };
+const WRITE_CASTS: Partial<Record<(typeof USER_WRITE_COLUMNS)[number], string>> = {
+  refs: 'jsonb',
+  other_addresses: 'jsonb',
+  search_keys: 'tsvector',
+  hidden: 'boolean',
+};
 
 /** An upsert of a batch of users, each column a text array (unnest reads them back row by row), then updated_at. */
 const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updated_at)
@@ -131,7 +136,7 @@ const NOT_EARLIER = `NOT (${NAME_PREFIX}) AND NOT (${ADDRESS_PREFIX})`;
 const NAME_ORDER = 'u.name_key, lower(u.email)';
 
 /** The address tier of the people search (search-text.ts), those of the name tier left out. */
-const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`;
+const ADDRESS_TIER = `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX}) AND NOT u.hidden`;
 
 type WordTier = 'nameWords' | 'otherWords';
 
@@ -514,7 +519,7 @@ export class PostgresStore implements Store, ChangeFeed {
     // Each the expression of its index (lower(email) unique, lower(sip_address)), compared as "C" as both columns are.
     const column = routing === 'smtp' ? 'lower(u.email)' : 'lower(u.sip_address)';
     const start = canonicalAddressPrefix(prefix);
-    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 ORDER BY ${column} LIMIT $3`, [
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 AND NOT u.hidden ORDER BY ${column} LIMIT $3`, [
       start,
       prefixEnd(start),
       limit,
@@ -534,7 +539,7 @@ export class PostgresStore implements Store, ChangeFeed {
             [afterKey, afterEmail, end, limit + 1],
           ]
         : [
-            `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 ORDER BY lower(u.email) LIMIT $4`,
+            `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 AND NOT u.hidden ORDER BY lower(u.email) LIMIT $4`,
             [start, end, afterEmail, limit + 1],
           ];
     const { rows } = await this.query<UserRow & { name_key: string }>(sql, params);
@@ -542,10 +547,11 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
-    const bounds = userPageBounds(order, prefix, undefined);
+    const byName = order === 'name' || prefix === '';
+    const bounds = userPageBounds(byName ? 'name' : order, prefix, undefined);
     if (!bounds) return 0;
-    const column = order === 'name' ? 'name_key' : 'lower(email)';
-    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${column} >= $1 AND ${column} < $2`, [bounds.start, bounds.end]);
+    const where = byName ? 'name_key >= $1 AND name_key < $2' : 'lower(email) >= $1 AND lower(email) < $2 AND NOT hidden';
+    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${where}`, [bounds.start, bounds.end]);
     return Number(rows[0]!.n);
   }
 
@@ -580,7 +586,7 @@ export class PostgresStore implements Store, ChangeFeed {
       this.query<RelatedRow>(
         `SELECT manager, email, display_name FROM (
            SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n
-           FROM users WHERE lower(manager) = ANY($1)
+           FROM users WHERE lower(manager) = ANY($1) AND NOT hidden
          ) r WHERE n <= $2 ORDER BY lower(manager), name_key, lower(email)`,
         [rows.map((row) => asciiLower(row.email)), MAX_DIRECT_REPORTS],
       ),
@@ -591,7 +597,7 @@ export class PostgresStore implements Store, ChangeFeed {
   private async searchRows(text: string, tiers: readonly SearchTier[], offset: number, limit: number): Promise<DirectoryRow[]> {
     if (text.trim() === '') {
       const { rows } = await this.query<DirectoryRow>(
-        `${DIRECTORY_SELECT} FROM users u LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY ${NAME_ORDER} LIMIT $1 OFFSET $2`,
+        `${DIRECTORY_SELECT} FROM users u LEFT JOIN user_photos p ON p.user_id = u.id WHERE u.name_key IS NOT NULL ORDER BY ${NAME_ORDER} LIMIT $1 OFFSET $2`,
         [limit, offset],
       );
       return rows;

@@ -148,19 +148,27 @@ interface SearchableUser {
   company?: string | undefined;
   department?: string | undefined;
   title?: string | undefined;
+  hiddenFromAddressLists?: true | undefined;
 }
 
-/** What a users row stores for the search, recomputed on every write of the row. */
+/**
+ * What a users row stores for the search, recomputed on every write of the row. A user
+ * hidden from address lists has none: the name index and the word indexes, which every
+ * list and search reads, hold only the people the address book shows.
+ */
 export interface SearchColumns {
   /** The folded display name: the name order, and what "starts with" compares. */
-  name_key: string;
+  name_key: string | null;
   /** Folded words of the names, alias and the address before its @. */
-  search_names: string;
+  search_names: string | null;
   /** Folded words of department, title and company. */
-  search_other: string;
+  search_other: string | null;
 }
 
+const UNLISTED: SearchColumns = { name_key: null, search_names: null, search_other: null };
+
 export function searchColumnsOf(user: SearchableUser): SearchColumns {
+  if (user.hiddenFromAddressLists) return UNLISTED;
   const name = folded(user.displayName);
   return {
     name_key: name.words.join(' '),

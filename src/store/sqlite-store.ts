@@ -124,7 +124,7 @@ const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string, 
 /** A folder page's parameters: the mailbox, the page's bounds and each test's value (`test0`…). */
 type ContactPageParameters = Record<string, string | number>;
 
-const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs', 'other_addresses'].join(', ');
+const USER_COLUMNS = [...USER_FIELD_COLUMNS, 'refs', 'other_addresses', 'hidden'].join(', ');
 
 const UPSERT_COLUMNS = `${WRITTEN_USER_COLUMNS.join(', ')}, updated_at`;
 const ON_EMAIL_CONFLICT = `ON CONFLICT (email) DO UPDATE SET ${UPSERT_COLUMNS.split(', ')
@@ -159,7 +159,7 @@ const NAME_ORDER = 'name_key, email';
 /** Each tier of the people search (search-text.ts): its rows, those of earlier tiers left out, and their order. */
 const TIER_SQL: Record<SearchTier, { from: string; order: string }> = {
   namePrefix: { from: `users u WHERE ${NAME_PREFIX}`, order: NAME_ORDER },
-  addressPrefix: { from: `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX})`, order: 'email' },
+  addressPrefix: { from: `users u WHERE ${ADDRESS_PREFIX} AND NOT (${NAME_PREFIX}) AND NOT u.hidden`, order: 'email' },
   nameWords: { from: WORDS, order: NAME_ORDER },
   otherWords: { from: WORDS, order: NAME_ORDER },
 };
@@ -305,19 +305,19 @@ export class SqliteStore implements Store, ReplaceableFile {
       ),
       usersInAddressOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
         // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
-        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @afterEmail || char(0)) AND email < @end ORDER BY email LIMIT @limit`,
+        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @afterEmail || char(0)) AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
       ),
       directReportsInNameOrder: db.prepare<UserPageBounds & { manager: string; limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
          WHERE manager = @manager AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
       ),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
-      countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end'),
+      countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end AND NOT hidden'),
       usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end ORDER BY email LIMIT @limit`,
+        `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
       ),
       usersBySipPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end ORDER BY lower(sip_address) LIMIT @limit`,
+        `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end AND NOT hidden ORDER BY lower(sip_address) LIMIT @limit`,
       ),
       usersByAlias: db.prepare<{ alias: string; limit: number }, UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE lower(alias) = lower(@alias) ORDER BY email LIMIT @limit`,
@@ -333,17 +333,17 @@ export class SqliteStore implements Store, ReplaceableFile {
         user: this.preparePhotoStatements('user'),
         contact: this.preparePhotoStatements('contact'),
       },
-      // Everyone in the (name_key, email) index's order: a page costs its own rows plus the skipped ones.
+      // Everyone listed in the (name_key, email) index's order: a page costs its own rows plus the skipped ones.
       listDirectory: db.prepare<{ offset: number; limit: number }, DirectoryRow>(
         `${DIRECTORY_SELECT} FROM users u INDEXED BY users_by_name_key LEFT JOIN user_photos p ON p.user_id = u.id
-         ORDER BY u.name_key, u.email LIMIT @limit OFFSET @offset`,
+         WHERE u.name_key IS NOT NULL ORDER BY u.name_key, u.email LIMIT @limit OFFSET @offset`,
       ),
       tiers: Object.fromEntries(
         SEARCH_TIERS.map((tier) => [tier, db.prepare<TierQuery, DirectoryRow>(tierSql(TIER_SQL[tier].from, TIER_SQL[tier].order))]),
       ) as Record<SearchTier, Database.Statement<TierQuery, DirectoryRow>>,
       // The last of the first @walk rows of the name index (read from the index alone).
       walkEnd: db.prepare<{ walk: number }, WalkEnd>(
-        `SELECT max(name_key) AS endKey FROM (SELECT name_key FROM users INDEXED BY users_by_name_key ORDER BY ${NAME_ORDER} LIMIT @walk)`,
+        `SELECT max(name_key) AS endKey FROM (SELECT name_key FROM users INDEXED BY users_by_name_key WHERE name_key IS NOT NULL ORDER BY ${NAME_ORDER} LIMIT @walk)`,
       ),
       // The FTS index's matches, only as many as the choice between sorting and walking needs.
       matchedIds: db.prepare<{ match: string; cap: number }, number>('SELECT rowid FROM users_search WHERE users_search MATCH @match LIMIT @cap').pluck(),
@@ -351,7 +351,7 @@ export class SqliteStore implements Store, ReplaceableFile {
       directReports: db.prepare<[string, number], RelatedRow>(
         `SELECT manager, email, display_name FROM (
            SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n
-           FROM users WHERE manager IN (SELECT value FROM json_each(?))
+           FROM users WHERE manager IN (SELECT value FROM json_each(?)) AND NOT hidden
          ) WHERE n <= ? ORDER BY manager, name_key, email`,
       ),
       insertContact: db.prepare(
@@ -493,8 +493,9 @@ export class SqliteStore implements Store, ReplaceableFile {
   }
 
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
-    const bounds = userPageBounds(order, prefix, undefined);
-    const statement = order === 'name' ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
+    const byName = order === 'name' || prefix === '';
+    const bounds = userPageBounds(byName ? 'name' : order, prefix, undefined);
+    const statement = byName ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
     return bounds ? this.read(() => statement.get(bounds)!.n) : 0;
   }
 

@@ -22,6 +22,8 @@ export interface UserRow {
   refs: string;
   /** JSON; selected where the whole user is read (not by the people search, which shows the address alone). */
   other_addresses?: string | null;
+  /** Hidden from address lists: SQLite's 0/1, PostgreSQL's boolean; absent in a row a schema step read before the column was added. */
+  hidden?: number | boolean;
 }
 
 /** A user's own fields, as both stores' users table names them (the references apart: JSON). */
@@ -40,8 +42,12 @@ export const USER_FIELD_COLUMNS = [
   'manager',
 ] as const;
 
-/** What a write of a user stores, in both stores' users table: its fields, the search columns made from them, and its references as JSON. */
-export const WRITTEN_USER_COLUMNS = [...USER_FIELD_COLUMNS, 'name_key', 'search_names', 'search_other', 'refs', 'other_addresses'] as const;
+/**
+ * What a write of a user stores, in both stores' users table: its fields, the search
+ * columns made from them, its references as JSON, and whether it is hidden (1 or 0, which
+ * SQLite's INTEGER and PostgreSQL's boolean both read).
+ */
+export const WRITTEN_USER_COLUMNS = [...USER_FIELD_COLUMNS, 'name_key', 'search_names', 'search_other', 'refs', 'other_addresses', 'hidden'] as const;
 
 /** A user's values in the order of WRITTEN_USER_COLUMNS. */
 export function writtenUserValues(user: DirectoryUser): (string | null)[] {
@@ -66,6 +72,7 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     JSON.stringify(user.refs),
     // In ASCII lower case, as both stores compare addresses (PostgreSQL finds them in the list as written).
     user.otherAddresses?.length ? JSON.stringify(user.otherAddresses.map(asciiLower)) : null,
+    user.hiddenFromAddressLists ? '1' : '0',
   ];
 }
 
@@ -155,6 +162,7 @@ export function fromUserRow(row: UserRow): DirectoryUser {
     displayName: row.display_name,
     refs: JSON.parse(row.refs) as ExternalRefs,
     ...(row.other_addresses ? { otherAddresses: JSON.parse(row.other_addresses) as string[] } : {}),
+    ...(row.hidden ? { hiddenFromAddressLists: true as const } : {}),
     ...withoutNulls({
       givenName: row.given_name,
       surname: row.surname,

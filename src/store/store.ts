@@ -158,6 +158,12 @@ export interface UserPage {
 /** The routing types ResolveNames reads before an address (`smtp:…`, `sip:…`). */
 export type RoutingType = 'smtp' | 'sip';
 
+/**
+ * The people a store lists — searchUsers, usersByAddressPrefix, searchDirectory, pageUsers,
+ * countUsersByPrefix, pageDirectReports, a directory entry's direct reports — are those the
+ * address book shows: a user hidden from address lists is found by getUser, usersByAlias
+ * and listUsers (a mailbox lookup, an export), never by a list or a search.
+ */
 export interface Store {
   /** Inserts or updates all users, and the photos given with them, in one transaction: all of them land, or none. */
   upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void>;
@@ -182,7 +188,10 @@ export interface Store {
    * ResolveNames answers with the people it may mean, so `sip:Alex` finds `sip:alex@contoso.com`.
    */
   usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
-  /** Users whose alias is `alias`, ASCII case ignored, in address order. */
+  /**
+   * Users whose alias is `alias`, ASCII case ignored, in address order: a mailbox lookup
+   * (Autodiscover's legacy DN), so those hidden from address lists too, as Exchange finds them.
+   */
   usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]>;
   /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;

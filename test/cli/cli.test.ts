@@ -144,6 +144,22 @@ describe('ews-photo-bridge command line', () => {
     expect(cli(['import', join(dir, 'broken.json')]).stderr).to.match(/not JSON/);
   });
 
+  it('imports who is hidden from address lists, as LDAP writes it (TRUE, FALSE), 1 or 0, or a JSON boolean, and refuses another value', async () => {
+    writeFileSync(
+      join(dir, 'hidden.csv'),
+      'email,displayName,hiddenFromAddressLists\nhidden.csv@contoso.com,Hidden Csv,TRUE\nshown.csv@contoso.com,Shown Csv,false\none@contoso.com,One,1\nblank@contoso.com,Blank,\n',
+    );
+    expect(cli(['import', join(dir, 'hidden.csv')]).stdout).to.match(/imported 4 user/);
+    writeFileSync(join(dir, 'hidden.json'), JSON.stringify([{ email: 'hidden.json@contoso.com', displayName: 'Hidden Json', hiddenFromAddressLists: true }]));
+    expect(cli(['import', join(dir, 'hidden.json')]).stdout).to.match(/imported 1 user/);
+    const users = await usersNamed(['hidden.csv@contoso.com', 'shown.csv@contoso.com', 'one@contoso.com', 'blank@contoso.com', 'hidden.json@contoso.com']);
+    expect(users.map((user) => user?.hiddenFromAddressLists)).to.deep.equal([true, undefined, true, undefined, true]);
+    writeFileSync(join(dir, 'hidden-bad.csv'), 'email,displayName,hiddenFromAddressLists\nx@contoso.com,X,maybe\n');
+    expect(cli(['import', join(dir, 'hidden-bad.csv')]).stderr).to.match(/line 2: hiddenFromAddressLists is not TRUE, FALSE, 1 or 0/);
+    const exported = cli(['export', '--format', 'csv']).stdout;
+    expect(exported).to.match(/\nhidden\.csv@contoso\.com,Hidden Csv,{11}TRUE,/);
+  });
+
   it('exports the directory as CSV that imports again unchanged', async () => {
     const exported = cli(['export', '--format', 'csv', '-o', join(dir, 'export.csv')]);
     expect(exported.status).to.equal(0);

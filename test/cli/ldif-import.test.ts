@@ -52,6 +52,8 @@ describe('ews-photo-bridge import --format ldif', function () {
       'cn: John Doe',
       'mail: john.doe@contoso.com',
       'cn;lang-de: Johann Doe',
+      // As ldifde writes a mailbox hidden from address lists.
+      'msExchHideFromAddressLists: TRUE',
       '',
     ].join('\n');
     writeFileSync(join(dir, 'people.ldif'), ldif);
@@ -68,7 +70,8 @@ describe('ews-photo-bridge import --format ldif', function () {
       businessPhone: '+1 425 555 0123',
       refs: { ldapDn: 'CN=Tânia Ivanova,OU=People,DC=contoso,DC=com' },
     });
-    expect(await store.getUser('john.doe@contoso.com')).to.deep.include({ displayName: 'John Doe' });
+    expect(await store.getUser('john.doe@contoso.com')).to.deep.include({ displayName: 'John Doe', hiddenFromAddressLists: true });
+    expect((await store.getUser('tania.ivanova@contoso.com'))?.hiddenFromAddressLists).to.equal(undefined);
     const photo = await store.getPhoto(userOwner('tania.ivanova@contoso.com'));
     expect(photo).to.include({ width: 96, height: 96, source: 'ldif' });
     expect((await sharp(photo!.bytes).metadata()).format).to.equal('jpeg');

@@ -47,6 +47,7 @@ describe('importing the directory from LDAP', () => {
       telephoneNumber: '+1 425 555 0109',
       mobile: '+1 425 555 0110',
       'msRTCSIP-PrimaryUserAddress': 'sip:megan.bowen@contoso.com',
+      msExchHideFromAddressLists: 'FALSE',
       thumbnailPhoto: await samplePhoto(96, 96),
     });
     // Managers by DN, spelt as servers may write them: another case, spaces after commas.
@@ -62,11 +63,13 @@ describe('importing the directory from LDAP', () => {
     await slapd.add(person('No Mail'), { objectClass: 'inetOrgPerson', cn: 'No Mail', sn: 'Mail' });
     for (const n of [1, 2, 3])
       await slapd.add(person(`Filler ${n}`), {
-        objectClass: 'inetOrgPerson',
+        objectClass: ['inetOrgPerson', 'adUser'],
         cn: `Filler ${n}`,
         sn: 'Filler',
         mail: `filler${n}@example.com`,
         manager: person(n === 1 ? 'No Mail' : 'Plain Person'),
+        // A mailbox hidden from address lists, as Exchange marks one.
+        ...(n === 3 ? { msExchHideFromAddressLists: 'TRUE' } : {}),
       });
   });
   after(() => slapd?.dispose());
@@ -96,6 +99,14 @@ describe('importing the directory from LDAP', () => {
       mobilePhone: '+1 425 555 0110',
       sipAddress: 'sip:megan.bowen@contoso.com',
       refs: { ldapDn: person('Megan Bowen') },
+    });
+    expect(users.find((user) => user.email === 'filler3@example.com')).to.deep.equal({
+      email: 'filler3@example.com',
+      displayName: 'Filler 3',
+      surname: 'Filler',
+      manager: 'plain@example.com',
+      hiddenFromAddressLists: true,
+      refs: { ldapDn: person('Filler 3') },
     });
     expect(users.find((user) => user.email === 'plain@example.com')).to.deep.equal({
       email: 'plain@example.com',
@@ -188,6 +199,9 @@ describe('importing the directory from LDAP', () => {
       expect(result.stderr).to.contain(`skipped ${person('Bad Mail')}: email is not an SMTP address`);
       await inStore(join(dir, 'bridge.db'), async (store) => {
         expect((await store.getUser('megan.bowen@contoso.com'))?.refs).to.deep.equal({ ldapDn: person('Megan Bowen') });
+        // The hidden mailbox is there by its address, and in no search of the address book.
+        expect((await store.getUser('filler3@example.com'))?.hiddenFromAddressLists).to.equal(true);
+        expect((await store.searchUsers('filler', 10)).map((user) => user.email)).to.deep.equal(['filler1@example.com', 'filler2@example.com']);
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -109,6 +109,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const step = MIGRATIONS.findLastIndex((migration) => migration.then === 'fillContactSearchColumns') + 1;
     await runSql(url, 'DELETE FROM schema_migrations WHERE version >= $1', [step]);
     await runSql(url, 'DROP INDEX users_by_alias');
+    await runSql(url, 'ALTER TABLE users DROP COLUMN hidden');
     const postgres = await PostgresStore.open(url);
     try {
       expect((await postgres.searchContacts('megan@contoso.com', 'lee', 5)).map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);

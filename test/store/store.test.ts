@@ -328,6 +328,80 @@ for (const backend of storeBackends()) {
       expect((await store.pageDirectReports('nobody@contoso.com', undefined, 5)).users).to.deep.equal([]);
     });
 
+    it('leaves a user hidden from address lists out of every list and search, finds them by address, and lists them again once shown', async () => {
+      const boss: DirectoryUser = { email: 'boss@contoso.com', displayName: 'Boss', refs: {} };
+      const adele: DirectoryUser = {
+        email: 'adele.vance@contoso.com',
+        displayName: 'Adele Vance',
+        department: 'Finance',
+        manager: 'boss@contoso.com',
+        refs: {},
+      };
+      const hidden: DirectoryUser = {
+        email: 'adele.hidden@contoso.com',
+        otherAddresses: ['ah@corp.contoso.com'],
+        displayName: 'Adele Hidden',
+        alias: 'adeleh',
+        department: 'Finance',
+        sipAddress: 'sip:adele.hidden@contoso.com',
+        manager: 'boss@contoso.com',
+        hiddenFromAddressLists: true,
+        refs: {},
+      };
+      await store.upsertUsers([boss, adele, hidden]);
+      const emails = (users: { email: string }[]) => users.map((user) => user.email);
+      const listed = async () => ({
+        names: emails(await store.searchUsers('adele', 10)),
+        words: emails(await store.searchUsers('hidden', 10)),
+        directory: (await store.searchDirectory('finance', 0, 10)).map((entry) => entry.user.email),
+        everyone: (await store.searchDirectory('', 0, 10)).map((entry) => entry.user.email),
+        reportsOfBoss: (await store.searchDirectory('boss', 0, 1))[0]!.directReports.map((report) => report.email),
+        smtp: emails(await store.usersByAddressPrefix('smtp', 'adele', 10)),
+        sip: emails(await store.usersByAddressPrefix('sip', 'sip:adele', 10)),
+        byName: emails((await store.pageUsers('name', '', undefined, 10)).users),
+        byAddress: emails((await store.pageUsers('address', 'adele', undefined, 10)).users),
+        counts: [await store.countUsersByPrefix('name', ''), await store.countUsersByPrefix('address', ''), await store.countUsersByPrefix('address', 'adele')],
+        pagedReports: emails((await store.pageDirectReports('boss@contoso.com', undefined, 10)).users),
+      });
+      expect(await listed()).to.deep.equal({
+        names: ['adele.vance@contoso.com'],
+        words: [],
+        directory: ['adele.vance@contoso.com'],
+        everyone: ['adele.vance@contoso.com', 'boss@contoso.com'],
+        reportsOfBoss: ['adele.vance@contoso.com'],
+        smtp: ['adele.vance@contoso.com'],
+        sip: [],
+        byName: ['adele.vance@contoso.com', 'boss@contoso.com'],
+        byAddress: ['adele.vance@contoso.com'],
+        counts: [2, 2, 1],
+        pagedReports: ['adele.vance@contoso.com'],
+      });
+      // A mailbox lookup and an export find them, marked.
+      expect(await store.getUser('AH@corp.contoso.com')).to.deep.equal(hidden);
+      expect(emails(await store.usersByAlias('adeleh', 10))).to.deep.equal(['adele.hidden@contoso.com']);
+      expect((await store.listUsers()).find((user) => user.email === hidden.email)?.hiddenFromAddressLists).to.equal(true);
+
+      const { hiddenFromAddressLists: _, ...shown } = hidden;
+      await store.upsertUsers([shown]);
+      const both = ['adele.hidden@contoso.com', 'adele.vance@contoso.com'];
+      expect(await listed()).to.deep.equal({
+        names: both,
+        words: ['adele.hidden@contoso.com'],
+        directory: both,
+        everyone: [...both, 'boss@contoso.com'],
+        reportsOfBoss: both,
+        smtp: both,
+        sip: ['adele.hidden@contoso.com'],
+        byName: [...both, 'boss@contoso.com'],
+        byAddress: both,
+        counts: [3, 3, 2],
+        pagedReports: both,
+      });
+      await store.upsertUsers([hidden]);
+      expect((await listed()).names).to.deep.equal(['adele.vance@contoso.com']);
+      expect((await listed()).words).to.deep.equal([]);
+    });
+
     it('finds users by their alias, its ASCII case ignored, in address order', async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
@@ -796,7 +870,8 @@ for (const backend of storeBackends()) {
         beforeEach(() => store.upsertUsers(Array.from({ length: before }, (_, i) => earlier(i))));
 
         it('lands whole, searchable, and the same address twice keeps the later row', async () => {
-          const rows = Array.from({ length: LARGE_IMPORT }, (_, i) => person(i));
+          const rows: DirectoryUser[] = Array.from({ length: LARGE_IMPORT }, (_, i) => person(i));
+          rows[7] = { ...rows[7]!, hiddenFromAddressLists: true };
           // The first row again, in the last statement's share and another case: one person, renamed.
           rows.push({ ...person(0, 'Renamed Lastrow'), email: 'P0@Contoso.com' });
           await store.upsertUsers(rows);
@@ -807,6 +882,9 @@ for (const backend of storeBackends()) {
           expect(await largeImportNames('person00000')).to.deep.equal([]);
           expect(await largeImportNames(`person${LARGE_IMPORT - 1}`)).to.deep.equal([`Person${LARGE_IMPORT - 1} Importer`]);
           expect(await largeImportNames('person0000')).to.have.length(5);
+          // One of them hidden from address lists: there, and in no search.
+          expect((await store.getUser('p7@contoso.com'))?.hiddenFromAddressLists).to.equal(true);
+          expect(await largeImportNames('person00007')).to.deep.equal([]);
           if (before > 0) expect(await largeImportNames(`earlier${before - 1}`)).to.deep.equal([`Earlier${before - 1} Resident`]);
         });
 

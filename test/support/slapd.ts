@@ -30,8 +30,11 @@ attributetype ( 1.3.6.1.4.1.4203.666.11.6 NAME 'mailNickname'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 attributetype ( 1.3.6.1.4.1.4203.666.11.7 NAME 'userPrincipalName'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.3.6.1.4.1.4203.666.11.8 NAME 'msExchHideFromAddressLists'
+  EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE )
 objectclass ( 1.3.6.1.4.1.4203.666.11.100 NAME 'adUser' AUXILIARY
-  MAY ( thumbnailPhoto $ proxyAddresses $ company $ department $ msRTCSIP-PrimaryUserAddress $ mailNickname $ userPrincipalName ) )
+  MAY ( thumbnailPhoto $ proxyAddresses $ company $ department $ msRTCSIP-PrimaryUserAddress $ mailNickname $ userPrincipalName $
+    msExchHideFromAddressLists ) )
 `;
 
 type EntryAttributes = Record<string, string | string[] | Buffer>;
