@@ -58,7 +58,10 @@ async function usersByAddress(store: Store, type: RoutingType, prefix: string, l
     type === 'smtp' && isSmtpAddress(prefix) ? store.getUser(canonicalSmtpAddress(prefix)) : undefined,
     store.usersByAddressPrefix(type, type === 'sip' ? `sip:${prefix}` : prefix, limit),
   ]);
-  return owner ? [owner, ...starting.filter((user) => user.email.toLowerCase() !== owner.email.toLowerCase())].slice(0, limit) : starting;
+  // A mailbox hidden from address lists is no one the address book resolves, by any address.
+  return owner && !owner.hiddenFromAddressLists
+    ? [owner, ...starting.filter((user) => user.email.toLowerCase() !== owner.email.toLowerCase())].slice(0, limit)
+    : starting;
 }
 
 async function contactsByAddress(store: Store, mailbox: string, type: RoutingType, prefix: string, limit: number): Promise<Contact[]> {

@@ -30,10 +30,7 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
   }
   if (selection.kind === 'ordered') {
     const { order, prefix, after } = selection;
-    const [page, total] = await Promise.all([
-      store.pageUsers(order, prefix, after, top),
-      count ? (prefix === '' ? store.countUsers() : store.countUsersByPrefix(order, prefix)) : undefined,
-    ]);
+    const [page, total] = await Promise.all([store.pageUsers(order, prefix, after, top), count ? store.countUsersByPrefix(order, prefix) : undefined]);
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
   const { text, order, offset } = selection;

@@ -555,7 +555,14 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // Mailboxes hidden from address lists (msExchHideFromAddressLists): kept, with no search
     // columns (searchColumnsOf), so that no list or search finds them but their address does.
-    sqlite: 'ALTER TABLE users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0',
-    postgres: 'ALTER TABLE users ADD COLUMN hidden boolean NOT NULL DEFAULT false',
+    // The few hidden are indexed apart: everyone listed is counted as all less them.
+    sqlite: `
+    ALTER TABLE users ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX users_hidden ON users (id) WHERE hidden;
+    `,
+    postgres: `
+    ALTER TABLE users ADD COLUMN hidden boolean NOT NULL DEFAULT false;
+    CREATE INDEX users_hidden ON users (id) WHERE hidden;
+    `,
   },
 ];

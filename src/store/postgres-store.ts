@@ -547,11 +547,15 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
-    const byName = order === 'name' || prefix === '';
-    const bounds = userPageBounds(byName ? 'name' : order, prefix, undefined);
+    const bounds = userPageBounds(order, prefix, undefined);
     if (!bounds) return 0;
-    const where = byName ? 'name_key >= $1 AND name_key < $2' : 'lower(email) >= $1 AND lower(email) < $2 AND NOT hidden';
-    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${where}`, [bounds.start, bounds.end]);
+    const [sql, params] =
+      prefix === ''
+        ? ['SELECT (SELECT count(*) FROM users) - (SELECT count(*) FROM users WHERE hidden) AS n', []]
+        : order === 'name'
+          ? ['SELECT count(*) AS n FROM users WHERE name_key >= $1 AND name_key < $2', [bounds.start, bounds.end]]
+          : ['SELECT count(*) AS n FROM users WHERE lower(email) >= $1 AND lower(email) < $2 AND NOT hidden', [bounds.start, bounds.end]];
+    const { rows } = await this.query<{ n: string }>(sql, params);
     return Number(rows[0]!.n);
   }
 

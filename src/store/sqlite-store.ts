@@ -311,6 +311,7 @@ export class SqliteStore implements Store, ReplaceableFile {
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
          WHERE manager = @manager AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
       ),
+      countListed: db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM users) - (SELECT count(*) FROM users WHERE hidden) AS n'),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
       countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end AND NOT hidden'),
       usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
@@ -493,9 +494,9 @@ export class SqliteStore implements Store, ReplaceableFile {
   }
 
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
-    const byName = order === 'name' || prefix === '';
-    const bounds = userPageBounds(byName ? 'name' : order, prefix, undefined);
-    const statement = byName ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
+    if (prefix === '') return this.read(() => this.statements.countListed.get()!.n);
+    const bounds = userPageBounds(order, prefix, undefined);
+    const statement = order === 'name' ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
     return bounds ? this.read(() => statement.get(bounds)!.n) : 0;
   }
 

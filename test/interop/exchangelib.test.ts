@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
-import { ADELE, ALEX, ALLAN, fromBase64, seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
+import { ADELE, ALEX, ALLAN, AVA, fromBase64, seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
 import { pythonScript, runPythonClient } from './python/run-python.js';
 
 /** What test/interop/python/exchangelib_client.py prints: exchangelib's objects as JSON. */
@@ -106,6 +106,10 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
         'Nobody Atall',
         '--unresolvable',
         'Xaver',
+        '--unresolvable',
+        'Ava',
+        '--unresolvable',
+        AVA.email,
         '--ambiguous',
         'A',
         '--foreign-item-id',
@@ -239,14 +243,14 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
     expect(resolutions[0]!.contact).to.include({ display_name: ADELE.displayName, has_picture: false, photo_base64: null });
   });
 
-  it("reports ErrorNameResolutionNoResults for an unknown name and for another mailbox's contact", () => {
+  it("reports ErrorNameResolutionNoResults for an unknown name, another mailbox's contact and a mailbox hidden from address lists", () => {
     for (const { query, resolutions } of observed.unresolvable) {
       expect(resolutions, query).to.deep.equal([{ error: { type: 'ErrorNameResolutionNoResults', message: 'No results were found.' } }]);
     }
-    expect(observed.unresolvable.map((u) => u.query)).to.deep.equal(['Nobody Atall', 'Xaver']);
+    expect(observed.unresolvable.map((u) => u.query)).to.deep.equal(['Nobody Atall', 'Xaver', 'Ava', AVA.email]);
   });
 
-  it('lists every match of an ambiguous name (the Warning is not an error)', () => {
+  it('lists every match of an ambiguous name (the Warning is not an error), the hidden mailbox not among them', () => {
     const emails = observed.ambiguous.resolutions.map((r) => r.mailbox?.email_address);
     expect(emails).to.have.members([ALEX.email, ADELE.email, ALLAN.email]);
     expect(observed.ambiguous.resolutions.every((r) => r.mailbox?.mailbox_type === 'Mailbox')).to.equal(true);

@@ -22,6 +22,8 @@ export const ALEX: DirectoryUser = {
 };
 export const ADELE: DirectoryUser = { email: 'adele.vance@contoso.com', displayName: 'Adele Vance', givenName: 'Adele', surname: 'Vance', refs: {} };
 export const ALLAN: DirectoryUser = { email: 'allan.deyoung@contoso.com', displayName: 'Allan Deyoung', givenName: 'Allan', surname: 'Deyoung', refs: {} };
+/** A mailbox hidden from address lists, with a photo: no name resolves to her, her address still shows her photo. */
+export const AVA: DirectoryUser = { email: 'ava.hidden@contoso.com', displayName: 'Ava Hidden', hiddenFromAddressLists: true, refs: {} };
 
 /** The reader's contacts: Zoë has a 400×300 photo; Yusuf has none. Non-ASCII and '&' on purpose. */
 export const ZOE: Omit<NewContact, 'photo'> = {
@@ -57,8 +59,9 @@ export interface InteropFixture {
 
 /** Seeds the directory, photos and both mailboxes' contacts, then opens the port. */
 export async function seedInteropFixture(t: TestBridge): Promise<InteropFixture> {
-  await t.store.upsertUsers([ALEX, ADELE, ALLAN]);
+  await t.store.upsertUsers([ALEX, ADELE, ALLAN, AVA]);
   await t.bridge.photos.setPhoto(userOwner(ALEX.email), await samplePhoto(800, 600), 'test');
+  await t.bridge.photos.setPhoto(userOwner(AVA.email), await samplePhoto(120, 120), 'test');
   const zoePhoto = await normalizePhoto(await samplePhoto(400, 300), imageLimitsOf(t.config));
   await t.store.addContacts(READER.username.toLowerCase(), [{ ...ZOE, photo: zoePhoto }, YUSUF]);
   const [xaverId] = await t.store.addContacts(ADMIN.username.toLowerCase(), [XAVER]);
