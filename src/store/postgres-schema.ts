@@ -194,7 +194,11 @@ async function merge(client: pg.ClientBase, kept: bigint, gone: bigint): Promise
   await client.query('DELETE FROM users WHERE id = $1', [gone]);
 }
 
-/** Writes the search columns of the users rows `where` selects, where they are stale, and with them the word-start keys once the schema has them. */
+/**
+ * Writes the search columns of the users rows `where` selects, where they are stale, and with
+ * them the word-start keys once the schema has them (a step after the one adding `hidden`
+ * must read it too, or hidden users would be given search columns again).
+ */
 async function writeUserSearchColumns(client: pg.ClientBase, where: string, keys: 'columnsOnly' | 'withSearchKeys'): Promise<void> {
   const setKeys = keys === 'withSearchKeys' ? ', search_keys = t.search_keys::tsvector' : '';
   await inIdBatches<UserRow & StoredSearchColumns<SearchColumns> & { id: string }>(

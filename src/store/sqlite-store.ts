@@ -1023,7 +1023,11 @@ function* rowsById<Row extends { id: number }>(db: Database.Database, select: st
   for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) yield* rows;
 }
 
-/** Writes the search columns of the users rows `where` selects, where they are stale; only the columns the step's schema already has are read. */
+/**
+ * Writes the search columns of the users rows `where` selects, where they are stale; only
+ * the columns the step's schema already has are read (a step after the one adding `hidden`
+ * must read it too, or hidden users would be given search columns again).
+ */
 function writeUserSearchColumns(db: Database.Database, where: string): void {
   const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
   const select = `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs, name_key, search_names, search_other FROM users WHERE ${where}`;
