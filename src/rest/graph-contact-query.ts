@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { readContactFilter } from './graph-contact-filter.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
+import { readSelect, type Selection } from './graph-select.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
@@ -13,6 +14,8 @@ interface ContactListQuery {
   order: ContactOrder[] | undefined;
   top: number;
   skip: number;
+  /** `$select`: the properties each contact is written with. */
+  select: Selection;
   /** The options the next page's link carries on, as `&$name=value`. */
   carried: string;
 }
@@ -21,10 +24,7 @@ interface ContactListQuery {
 const DEFAULT_TOP = 10;
 const MAX_TOP = 1000;
 
-/**
- * The system query options a contact list reads, by name without `$`. `$select` is read and
- * ignored: every property answers it.
- */
+/** The system query options a contact list reads, by name without `$`. */
 const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'search', 'select']);
 /** What the next page asks again. */
 const CARRIED_OPTIONS = ['filter', 'orderby', 'count', 'select'];
@@ -71,6 +71,7 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     order: readOrderBy(options.get('orderby')),
     top: integerOption(options, 'top', DEFAULT_TOP, 1, MAX_TOP),
     skip: integerOption(options, 'skip', 0, 0, 1_000_000),
+    select: readSelect(options.get('select')),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
 }

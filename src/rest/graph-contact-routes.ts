@@ -7,6 +7,7 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { folderId, FOLDERS } from '../ews/folders.js';
 import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { callerTurn } from '../http/caller-turns.js';
+import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { SearchBudget } from '../http/search-budget.js';
@@ -16,6 +17,7 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
+import { entitySelect, selectedContext, selectProperties, type Selection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphContextUrl, graphListUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
@@ -104,13 +106,13 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
-    const { match, count, order, top, skip, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
+    const { match, count, order, top, skip, select, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
     const page = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order));
     const parentFolderId = contactsFolderId(mailbox, ids);
     res.json({
-      '@odata.context': graphContextUrl(req, mailbox, 'contacts'),
+      '@odata.context': graphContextUrl(req, mailbox, selectedContext('contacts', select)),
       ...(count ? { '@odata.count': page.total } : {}),
-      value: await mapInTurns(page.contacts, (contact) => graphContact(contact, ids, parentFolderId)),
+      value: await mapInTurns(page.contacts, (contact) => selectedContact(graphContact(contact, ids, parentFolderId), select)),
       ...(skip + page.contacts.length < page.total
         ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
@@ -134,9 +136,13 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   }
 
   router.get('/me/contacts/:id', reader, async (req, res) => {
+    const select = entitySelect(queryOf(req));
     const contact = await contactIn(req);
     const mailbox = callerOf(req);
-    res.json({ '@odata.context': graphContextUrl(req, mailbox, 'contacts/$entity'), ...graphContact(contact, ids, contactsFolderId(mailbox, ids)) });
+    res.json({
+      '@odata.context': graphContextUrl(req, mailbox, `${selectedContext('contacts', select)}/$entity`),
+      ...selectedContact(graphContact(contact, ids, contactsFolderId(mailbox, ids)), select),
+    });
   });
 
   router.get('/me/contacts/:id/photo', reader, async (req, res) => {
@@ -238,6 +244,11 @@ function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
     businessAddress: {},
     otherAddress: {},
   };
+}
+
+/** Every property of a contact, or those `select` names with its `@odata.etag` and `id`, which Graph gives an Outlook item whatever is selected. */
+function selectedContact(contact: ReturnType<typeof graphContact>, select: Selection): Record<string, unknown> {
+  return select === undefined ? contact : selectProperties(contact, select, [], ['@odata.etag', 'id']);
 }
 
 /** The Contacts folder's id in Graph's form: the same for every contact of a page, so made once for it (a hash and a seal each). */

@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
+import { readSelect, type Selection } from './graph-select.js';
 
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
@@ -19,6 +20,8 @@ export interface UserListQuery {
   /** `$count=true`: the answer carries `@odata.count`. */
   count: boolean;
   top: number;
+  /** `$select`: the properties each user is written with. */
+  select: Selection;
   /** The options the next page's link asks again, as `&$name=value`. */
   carried: string;
 }
@@ -57,7 +60,7 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`
  * or `mail|userPrincipalName|id eq '…'` —, `$search` of `"property:text"` clauses joined by OR
  * with one text (the way people pickers ask, `"displayName:meg" OR "mail:meg"`), `$orderby`
- * displayName, mail or userPrincipalName, `$count`, `$select` (every property answers it) and
+ * displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts) and
  * the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
  * it answers only with the header `ConsistencyLevel: eventual`
  * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
@@ -90,6 +93,7 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count,
     top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    select: readSelect(options.get('select')),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
 }
@@ -99,7 +103,7 @@ export function readUserCountQuery(search: URLSearchParams, consistencyLevel: st
   return readUserListQuery(search, consistencyLevel, true);
 }
 
-/** `GET /users/{id}/directReports` (and `/me/…`): `$top` and the `$skiptoken` of a nextLink; `$select` is read and ignored. */
+/** `GET /users/{id}/directReports` (and `/me/…`): `$top`, `$select` and the `$skiptoken` of a nextLink. */
 export function readReportsQuery(search: URLSearchParams, manager: string): UserListQuery {
   const options = readListOptions(search, REPORTS_OPTIONS, 'directReports');
   const selection: UserSelection = { kind: 'reports', manager, after: undefined };
@@ -108,6 +112,7 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count: false,
     top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    select: readSelect(options.get('select')),
     carried: carriedOptions(options, ['top', 'select']),
   };
 }

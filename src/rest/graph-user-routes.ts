@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { BridgeError } from '../domain/errors.js';
+import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { SearchBudget } from '../http/search-budget.js';
@@ -11,6 +12,7 @@ import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph
 import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
+import { entitySelect, selectedContext, selectProperties, type Selection } from './graph-select.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
@@ -50,7 +52,8 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   router.get('/users', reader, async (req, res) => {
     const query = readUserListQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    res.json(listJson(req, 'users', page.users.map(graphUserProperties), page, query.carried));
+    const users = page.users.map((user) => graphUser(user, query.select));
+    res.json(listJson(req, selectedContext('users', query.select), users, page, query.carried));
   });
 
   // OData's $count segment: the number of users the list would have (with its $filter or $search), as text.
@@ -62,22 +65,25 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   // After /users/$count, which the path of a user would take for one named `$count`.
   router.get(userAndMePaths(''), reader, async (req, res) => {
-    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#users/$entity`, ...graphUserProperties(await namedUser(req)) });
+    const select = entitySelect(queryOf(req));
+    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`, ...graphUser(await namedUser(req), select) });
   });
 
   // The user's manager and direct reports, what a person card shows around them: https://learn.microsoft.com/en-us/graph/api/user-list-manager
   // (no manager: 404 Request_ResourceNotFound) and https://learn.microsoft.com/en-us/graph/api/user-list-directreports.
   router.get(userAndMePaths('/manager'), reader, async (req, res) => {
+    const select = entitySelect(queryOf(req));
     const { manager } = await namedUser(req);
     const user = manager === undefined ? undefined : await store.getUser(manager);
     if (!user) throw resourceNotFound('manager');
-    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#directoryObjects/$entity`, ...directoryObject(user) });
+    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('directoryObjects', select)}/$entity`, ...directoryObject(user, select) });
   });
 
   router.get(userAndMePaths('/directReports'), reader, async (req, res) => {
     const query = readReportsQuery(new URL(req.originalUrl, 'http://bridge').searchParams, (await namedUser(req)).email);
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    res.json(listJson(req, 'directoryObjects', page.users.map(directoryObject), page, query.carried));
+    const reports = page.users.map((user) => directoryObject(user, query.select));
+    res.json(listJson(req, selectedContext('directoryObjects', query.select), reports, page, query.carried));
   });
 
   refuseOtherMethods(router, ['/users', '/users/$count', ...['', '/manager', '/directReports'].flatMap(userAndMePaths)], 'GET, HEAD');
@@ -96,12 +102,38 @@ function listJson(req: Request, collection: string, value: object[], page: { cou
 }
 
 /** A user where Graph lists directory objects (a manager, direct reports): with its type. */
-function directoryObject(user: DirectoryUser) {
-  return { '@odata.type': '#microsoft.graph.user', ...graphUserProperties(user) };
+function directoryObject(user: DirectoryUser, select: Selection) {
+  return { '@odata.type': '#microsoft.graph.user', ...graphUser(user, select) };
 }
 
-/** A user as Graph writes one by default: these eleven properties, the unknown ones null. */
-function graphUserProperties(user: DirectoryUser) {
+/** The properties Graph writes a user with when no `$select` names others (user-get). */
+const DEFAULT_USER_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+
+/** A user with the properties `select` asks (graph-select.ts), by default the eleven above. */
+function graphUser(user: DirectoryUser, select: Selection) {
+  return selectProperties(userProperties(user), select, DEFAULT_USER_PROPERTIES);
+}
+
+/**
+ * Every property of a user the directory has a value for, as Graph's user resource names
+ * it (https://learn.microsoft.com/en-us/graph/api/resources/user): the default ones — those
+ * it keeps nothing for null —, and those only `$select` asks: the department and company a
+ * people picker shows, the alias, the SIP address as an IM address (no `sip:`), the addresses
+ * as Exchange's proxyAddresses (the primary one `SMTP:`), and whether the address book shows them.
+ */
+function userProperties(user: DirectoryUser) {
   return {
     businessPhones: user.businessPhone === undefined ? [] : [user.businessPhone],
     displayName: user.displayName,
@@ -114,5 +146,11 @@ function graphUserProperties(user: DirectoryUser) {
     surname: user.surname ?? null,
     userPrincipalName: user.email,
     id: user.email,
+    companyName: user.company ?? null,
+    department: user.department ?? null,
+    mailNickname: user.alias ?? null,
+    imAddresses: user.sipAddress === undefined ? [] : [user.sipAddress.replace(/^sip:/i, '')],
+    proxyAddresses: [`SMTP:${user.email}`, ...(user.otherAddresses ?? []).map((address) => `smtp:${address}`)],
+    showInAddressList: !user.hiddenFromAddressLists,
   };
 }

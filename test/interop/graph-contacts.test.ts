@@ -119,6 +119,17 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(listed).to.deep.equal(inList);
   });
 
+  it('writes contacts with the properties $select names, and their @odata.etag and id as Graph gives every Outlook item', async () => {
+    const list = (await asReader.api('/me/contacts').select(['displayName', 'EmailAddresses']).top(1).get()) as ContactList & { '@odata.context': string };
+    expect(list['@odata.context']).to.match(/\/contacts\(displayName,EmailAddresses\)$/);
+    const [first] = list.value;
+    expect(Object.keys(first!)).to.deep.equal(['@odata.etag', 'id', 'displayName', 'emailAddresses']);
+    expect(new URL(list['@odata.nextLink']!).searchParams.get('$select')).to.equal('displayName,EmailAddresses');
+    const one = (await asReader.api(`/me/contacts/${first!.id}`).select('companyName').get()) as Record<string, unknown>;
+    expect(Object.keys(one)).to.deep.equal(['@odata.context', '@odata.etag', 'id', 'companyName']);
+    expect(one['@odata.context']).to.match(/\/contacts\(companyName\)\/\$entity$/);
+  });
+
   it('finds a contact by address, by the start of its name, by filters joined with or, and, not; counts it; refuses a filter the bridge does not read', async () => {
     const found = (await asReader.api('/me/contacts').filter("emailAddresses/any(a:a/address eq 'MEGAN@home.example')").count(true).get()) as ContactList & {
       '@odata.count': number;

@@ -9,7 +9,15 @@ const person = (email: string, displayName: string): DirectoryUser => ({ email, 
 const PEOPLE = [
   person('adele.b@contoso.com', 'Ädele B'),
   person('adele.vance@contoso.com', 'Adele Vance'),
-  { ...person('alex.wilber@contoso.com', 'Alex Wilber'), manager: 'Adele.Vance@contoso.com' },
+  {
+    ...person('alex.wilber@contoso.com', 'Alex Wilber'),
+    manager: 'Adele.Vance@contoso.com',
+    department: 'Marketing',
+    company: 'Contoso',
+    alias: 'alexw',
+    sipAddress: 'sip:alex.wilber@contoso.com',
+    otherAddresses: ['awilber@contoso.com'],
+  },
   { ...person('megan.bowen@contoso.com', 'Megan Bowen'), manager: 'adele.vance@contoso.com' },
   { ...person('meganb@fabrikam.com', 'Megan Brown'), manager: 'adele.vance@contoso.com' },
   { ...person('zoe@contoso.com', 'Zoë Zimmermann'), manager: 'nobody@contoso.com' },
@@ -138,6 +146,43 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await error('/v1.0/users/adele.vance@contoso.com/directReports?$filter=x'))[1]).to.equal(
       "The query parameter '$filter' is not supported on directReports.",
     );
+  });
+
+  it('writes each user with the properties $select names — fewer than the default ones, or others — on every path, and carries it to the next page', async () => {
+    const page = await get('/v1.0/users?$select=displayName,DEPARTMENT&$top=3').expect(200);
+    expect(page.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\(displayName,DEPARTMENT\)$/);
+    expect(page.body.value).to.deep.equal([
+      { displayName: 'Ädele B', department: null },
+      { displayName: 'Adele Vance', department: null },
+      { displayName: 'Alex Wilber', department: 'Marketing' },
+    ]);
+    const next = new URL(page.body['@odata.nextLink']);
+    expect(next.searchParams.get('$select')).to.equal('displayName,DEPARTMENT');
+    expect(Object.keys((await get(next.pathname + next.search).expect(200)).body.value[0])).to.deep.equal(['displayName', 'department']);
+    // Every property the directory keeps for Alex, and one Graph has and the bridge keeps nothing for.
+    const alex = await get(
+      '/v1.0/users/alex.wilber@contoso.com?$select=companyName,mailNickname,imAddresses,proxyAddresses,showInAddressList,accountEnabled',
+    ).expect(200);
+    expect(alex.body).to.deep.equal({
+      '@odata.context': alex.body['@odata.context'],
+      companyName: 'Contoso',
+      mailNickname: 'alexw',
+      imAddresses: ['alex.wilber@contoso.com'],
+      proxyAddresses: ['SMTP:alex.wilber@contoso.com', 'smtp:awilber@contoso.com'],
+      showInAddressList: true,
+      accountEnabled: null,
+    });
+    expect(alex.body['@odata.context']).to.match(/#users\(companyName,mailNickname,imAddresses,proxyAddresses,showInAddressList,accountEnabled\)\/\$entity$/);
+    const all = (await get('/v1.0/me?$select=*').expect(200)).body;
+    expect(all).to.include.keys('businessPhones', 'id', 'department', 'proxyAddresses');
+    const reports = (await get('/v1.0/users/adele.vance@contoso.com/directReports?$select=mail').expect(200)).body.value;
+    expect(reports[0]).to.deep.equal({ '@odata.type': '#microsoft.graph.user', mail: 'alex.wilber@contoso.com' });
+    const manager = (await get('/v1.0/users/alex.wilber@contoso.com/manager?select=id').expect(200)).body;
+    expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com' }).and.not.have.property('displayName');
+    for (const bad of ['displayName,', 'display-name', Array.from({ length: 65 }, (_, i) => `p${i}`).join(',')]) {
+      expect((await get(`/v1.0/users?$select=${bad}`).expect(400)).body.error.message, bad).to.match(/\$select/);
+    }
+    expect((await get('/v1.0/me?$select=id&select=mail').expect(400)).body.error.message).to.match(/more than once/);
   });
 
   it('asks for a login, and answers other methods 405', async () => {
