@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { readContactFilter } from './graph-contact-filter.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
-import { readSelect, type Selection } from './graph-select.js';
+import { readSelect, type PropertySelection } from './graph-select.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
@@ -15,7 +15,7 @@ interface ContactListQuery {
   top: number;
   skip: number;
   /** `$select`: the properties each contact is written with. */
-  select: Selection;
+  select: PropertySelection;
   /** The options the next page's link carries on, as `&$name=value`. */
   carried: string;
 }

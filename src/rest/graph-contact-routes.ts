@@ -17,7 +17,7 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
-import { entitySelect, selectedContext, selectProperties, type Selection } from './graph-select.js';
+import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphContextUrl, graphListUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 
@@ -109,10 +109,11 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const { match, count, order, top, skip, select, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
     const page = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order));
     const parentFolderId = contactsFolderId(mailbox, ids);
+    const selected = contactSelector(select);
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, selectedContext('contacts', select)),
       ...(count ? { '@odata.count': page.total } : {}),
-      value: await mapInTurns(page.contacts, (contact) => selectedContact(graphContact(contact, ids, parentFolderId), select)),
+      value: await mapInTurns(page.contacts, (contact) => selected(graphContact(contact, ids, parentFolderId))),
       ...(skip + page.contacts.length < page.total
         ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
         : {}),
@@ -141,7 +142,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const mailbox = callerOf(req);
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, `${selectedContext('contacts', select)}/$entity`),
-      ...selectedContact(graphContact(contact, ids, contactsFolderId(mailbox, ids)), select),
+      ...contactSelector(select)(graphContact(contact, ids, contactsFolderId(mailbox, ids))),
     });
   });
 
@@ -246,10 +247,8 @@ function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
   };
 }
 
-/** Every property of a contact, or those `select` names with its `@odata.etag` and `id`, which Graph gives an Outlook item whatever is selected. */
-function selectedContact(contact: ReturnType<typeof graphContact>, select: Selection): Record<string, unknown> {
-  return select === undefined ? contact : selectProperties(contact, select, [], ['@odata.etag', 'id']);
-}
+/** Writes contacts with every property, or those `select` names and their `@odata.etag` and `id`, which Graph gives an Outlook item whatever is selected. */
+const contactSelector = (select: PropertySelection) => propertySelector(select, undefined, ['@odata.etag', 'id']);
 
 /** The Contacts folder's id in Graph's form: the same for every contact of a page, so made once for it (a hash and a seal each). */
 function contactsFolderId(mailbox: string, ids: ItemIds): string {

@@ -6,7 +6,7 @@ import { BridgeError } from '../domain/errors.js';
  * people picker asks a user's `department` and `companyName`, which are not among them, and a
  * large list only the few it shows. Undefined: the default properties.
  */
-export type Selection = readonly string[] | undefined;
+export type PropertySelection = readonly string[] | undefined;
 
 /** A property name as OData writes one (an identifier), or `*` for all of them. */
 const PROPERTY = /^(?:\*|[A-Za-z_][A-Za-z0-9_]{0,63})$/;
@@ -14,7 +14,7 @@ const PROPERTY = /^(?:\*|[A-Za-z_][A-Za-z0-9_]{0,63})$/;
 const MAX_SELECTED = 64;
 
 /** Reads a `$select` value: names separated by commas, each said once; anything else is a 400 naming it. */
-export function readSelect(value: string | undefined): Selection {
+export function readSelect(value: string | undefined): PropertySelection {
   if (value === undefined) return undefined;
   const names = value.split(',').map((name) => name.trim());
   if (names.length > MAX_SELECTED) throw BridgeError.invalidRequest(`$select names more than ${MAX_SELECTED} properties`);
@@ -27,38 +27,53 @@ export function readSelect(value: string | undefined): Selection {
  * The `$select` of a request for one resource (`$select`, or `select` as Graph also reads it,
  * any case). Its other options are left as they always were here: unread.
  */
-export function entitySelect(search: URLSearchParams): Selection {
+export function entitySelect(search: URLSearchParams): PropertySelection {
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
   if (values.length > 1) throw BridgeError.invalidRequest("Query option '$select' was specified more than once, but it must be specified at most once.");
   return readSelect(values[0]?.[1]);
 }
 
 /**
- * A resource's properties as `selection` asks them: its `defaults` without one, all of them
- * for `*`, else each named one — matched without regard to case, as Graph matches them, and
- * written as the resource names it. A name the resource does not know is answered null:
- * Graph has properties the bridge keeps nothing for (`accountEnabled`, `birthday`…), and a
- * client that asks one reads the rest still. `kept` come first whatever is selected (an
- * Outlook item's `@odata.etag` and `id`).
+ * Writes resources with the properties `selection` asks: their `defaults` without one (all
+ * of them when undefined), all of them for `*`, else each named one — matched without
+ * regard to case, as Graph matches them, and written as the resource names it. A name the
+ * resource does not know is answered null: Graph has properties the bridge keeps nothing
+ * for (`accountEnabled`, `birthday`…), and a client that asks one reads the rest still.
+ * `kept` come first whatever is selected (an Outlook item's `@odata.etag` and `id`). The
+ * names are matched once, on the first resource: every one of a page has the same keys.
  */
-export function selectProperties(
-  all: Readonly<Record<string, unknown>>,
-  selection: Selection,
-  defaults: readonly string[],
+export function propertySelector(
+  selection: PropertySelection,
+  defaults?: readonly string[],
   kept: readonly string[] = [],
-): Record<string, unknown> {
-  const names = selection === undefined ? defaults : selection.includes('*') ? Object.keys(all) : selection;
-  const known = (name: string) => (Object.hasOwn(all, name) ? name : Object.keys(all).find((key) => key.toLowerCase() === name.toLowerCase()));
-  // Own properties whatever their names (fromEntries defines them), `__proto__` too.
-  return Object.fromEntries(
-    [...kept, ...names].map((name) => {
-      const key = known(name);
-      return key === undefined ? [name, null] : [key, all[key]];
-    }),
-  );
+): (all: Readonly<Record<string, unknown>>) => Record<string, unknown> {
+  if (selection === undefined && defaults === undefined) return (all) => all;
+  let written: readonly (readonly [string, boolean])[] | undefined;
+  return (all) => {
+    written ??= writtenKeys(Object.keys(all), selection, defaults ?? [], kept);
+    // Own properties whatever their names (fromEntries defines them), `__proto__` too.
+    return Object.fromEntries(written.map(([key, known]) => [key, known ? all[key] : null]));
+  };
+}
+
+/** Each key a selection writes, as the resource names it, and whether the resource has it. */
+function writtenKeys(
+  keys: readonly string[],
+  selection: PropertySelection,
+  defaults: readonly string[],
+  kept: readonly string[],
+): (readonly [string, boolean])[] {
+  const byLowerCase = new Map(keys.map((key) => [key.toLowerCase(), key]));
+  const names = selection === undefined ? defaults : selection.includes('*') ? keys : selection;
+  const written = new Map<string, boolean>();
+  for (const name of [...kept, ...names]) {
+    const key = byLowerCase.get(name.toLowerCase());
+    written.set(key ?? name, key !== undefined);
+  }
+  return [...written];
 }
 
 /** The `@odata.context` of a selection: `users(displayName,mail)`, as Graph names what it answered. */
-export function selectedContext(collection: string, selection: Selection): string {
+export function selectedContext(collection: string, selection: PropertySelection): string {
   return selection === undefined || selection.includes('*') ? collection : `${collection}(${selection.join(',')})`;
 }

@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
-import { readSelect, type Selection } from './graph-select.js';
+import { readSelect, type PropertySelection } from './graph-select.js';
 
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
@@ -21,7 +21,7 @@ export interface UserListQuery {
   count: boolean;
   top: number;
   /** `$select`: the properties each user is written with. */
-  select: Selection;
+  select: PropertySelection;
   /** The options the next page's link asks again, as `&$name=value`. */
   carried: string;
 }

@@ -12,7 +12,7 @@ import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph
 import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
-import { entitySelect, selectedContext, selectProperties, type Selection } from './graph-select.js';
+import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
@@ -52,7 +52,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   router.get('/users', reader, async (req, res) => {
     const query = readUserListQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    const users = page.users.map((user) => graphUser(user, query.select));
+    const users = page.users.map(userWriter(query.select));
     res.json(listJson(req, selectedContext('users', query.select), users, page, query.carried));
   });
 
@@ -66,7 +66,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   // After /users/$count, which the path of a user would take for one named `$count`.
   router.get(userAndMePaths(''), reader, async (req, res) => {
     const select = entitySelect(queryOf(req));
-    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`, ...graphUser(await namedUser(req), select) });
+    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`, ...userWriter(select)(await namedUser(req)) });
   });
 
   // The user's manager and direct reports, what a person card shows around them: https://learn.microsoft.com/en-us/graph/api/user-list-manager
@@ -76,13 +76,16 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     const { manager } = await namedUser(req);
     const user = manager === undefined ? undefined : await store.getUser(manager);
     if (!user) throw resourceNotFound('manager');
-    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('directoryObjects', select)}/$entity`, ...directoryObject(user, select) });
+    res.json({
+      '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('directoryObjects', select)}/$entity`,
+      ...directoryObjectWriter(select)(user),
+    });
   });
 
   router.get(userAndMePaths('/directReports'), reader, async (req, res) => {
     const query = readReportsQuery(new URL(req.originalUrl, 'http://bridge').searchParams, (await namedUser(req)).email);
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    const reports = page.users.map((user) => directoryObject(user, query.select));
+    const reports = page.users.map(directoryObjectWriter(query.select));
     res.json(listJson(req, selectedContext('directoryObjects', query.select), reports, page, query.carried));
   });
 
@@ -101,9 +104,10 @@ function listJson(req: Request, collection: string, value: object[], page: { cou
   };
 }
 
-/** A user where Graph lists directory objects (a manager, direct reports): with its type. */
-function directoryObject(user: DirectoryUser, select: Selection) {
-  return { '@odata.type': '#microsoft.graph.user', ...graphUser(user, select) };
+/** Writes users where Graph lists directory objects (a manager, direct reports): with their type. */
+function directoryObjectWriter(select: PropertySelection) {
+  const write = userWriter(select);
+  return (user: DirectoryUser) => ({ '@odata.type': '#microsoft.graph.user', ...write(user) });
 }
 
 /** The properties Graph writes a user with when no `$select` names others (user-get). */
@@ -121,9 +125,10 @@ const DEFAULT_USER_PROPERTIES = [
   'id',
 ];
 
-/** A user with the properties `select` asks (graph-select.ts), by default the eleven above. */
-function graphUser(user: DirectoryUser, select: Selection) {
-  return selectProperties(userProperties(user), select, DEFAULT_USER_PROPERTIES);
+/** Writes users with the properties `select` asks (graph-select.ts), by default the eleven above. */
+function userWriter(select: PropertySelection) {
+  const selected = propertySelector(select, DEFAULT_USER_PROPERTIES);
+  return (user: DirectoryUser) => selected(userProperties(user));
 }
 
 /**
