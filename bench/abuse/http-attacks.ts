@@ -405,6 +405,20 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return summary(answer, [statusIs(answer, 200), check('no user after the forged position', /"value":\[\]/.test(answer.text))]);
       },
     },
+    {
+      // $select's names are matched to a user's keys once a page: 64 of them, 63 no property, on a page of 999 users.
+      name: 'Graph /users: $select of 64 names, 63 of them no property, $top=999',
+      async run(bridge) {
+        const select = ['displayName', ...Array.from({ length: 63 }, (_, i) => `p${i}`)].join(',');
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/v1.0/users?$top=999&$select=${select}`, { headers: { authorization: BASIC_AUTHORIZATION } }),
+        );
+        return summary(answer, [
+          statusIs(answer, 200),
+          check('each user written with those names alone', /"p62":null\}/.test(answer.text) && !answer.text.includes('"mail"')),
+        ]);
+      },
+    },
     // $count reads the whole name index's range; each costs the login's share of the store's time.
     searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
     {
