@@ -206,7 +206,7 @@ function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
   const changeKey = changeKeyOf(contact);
   return {
     '@odata.etag': `W/"${changeKey}"`,
-    id: toBase64Url(ids.encode('contact', contact.id)),
+    id: graphContactId(ids, contact.id),
     createdDateTime: contact.createdAt,
     lastModifiedDateTime: contact.updatedAt,
     changeKey,
@@ -249,6 +249,11 @@ function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
 
 /** Writes contacts with every property, or those `select` names and their `@odata.etag` and `id`, which Graph gives an Outlook item whatever is selected. */
 const contactSelector = (select: PropertySelection) => propertySelector(select, undefined, ['@odata.etag', 'id']);
+
+/** A contact's Graph id: its sealed item id (as EWS's ItemId), in base64url. */
+export function graphContactId(ids: ItemIds, id: number): string {
+  return toBase64Url(ids.encode('contact', id));
+}
 
 /** The Contacts folder's id in Graph's form: the same for every contact of a page, so made once for it (a hash and a seal each). */
 function contactsFolderId(mailbox: string, ids: ItemIds): string {

@@ -147,6 +147,27 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(unsearchable).to.include({ statusCode: 400, code: 'Request_UnsupportedQuery' });
   });
 
+  it('finds people through /me/people as a people picker asks first — the caller’s contacts, then the directory — and shows the photo of each found', async () => {
+    interface PeopleList {
+      value: { id: string; displayName: string; personType: { class: string; subclass: string } }[];
+    }
+    const found = (await asReader.api('/me/people').search('"alex"').select(['id', 'displayName', 'personType']).top(5).get()) as PeopleList;
+    expect(found.value.map((person) => [person.displayName, person.personType.subclass])).to.deep.equal([
+      ['Alex Wilber (home)', 'PersonalContact'],
+      ['Alex Wilber', 'OrganizationUser'],
+    ]);
+    const user = found.value[1]!;
+    const photo = (await asReader.api(`/users/${user.id}/photo/$value`).responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
+    expect(await imageInfo(Buffer.from(photo))).to.deep.equal({ format: 'jpeg', width: 486, height: 486 });
+    const contact = (await asReader.api(`/me/contacts/${found.value[0]!.id}`).get()) as { displayName: string };
+    expect(contact.displayName).to.equal('Alex Wilber (home)');
+    const users = (await asReader.api('/me/people').filter("personType/subclass eq 'OrganizationUser'").top(2).get()) as PeopleList & {
+      '@odata.nextLink'?: string;
+    };
+    expect(users.value.map((person) => person.displayName)).to.deep.equal(['Alex Wilber', 'Diego Siciliani']);
+    expect(new URL(users['@odata.nextLink']!).pathname).to.equal('/v1.0/me/people');
+  });
+
   it('reads the beta version as v1.0', async () => {
     const beta = (await asReader.api('/users/alex.wilber@contoso.com/photo').version('beta').get()) as Record<string, unknown>;
     expect(beta).to.deep.include({ id: '486X486' });

@@ -1,0 +1,204 @@
+import { Router } from 'express';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Contact } from '../domain/contact.js';
+import type { DirectoryUser } from '../domain/directory.js';
+import { BridgeError } from '../domain/errors.js';
+import type { ItemIds } from '../ews/item-ids.js';
+import { queryOf } from '../http/query-parameter.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import { requireAccount } from '../http/require-account.js';
+import type { SearchBudget } from '../http/search-budget.js';
+import type { Logger } from '../logger.js';
+import { findPeople, MAX_ENTRY_LENGTH } from '../people/find-people.js';
+import type { Store } from '../store/store.js';
+import { MAX_SEARCH_MATCHES } from './directory-routes.js';
+import { graphContactId } from './graph-contact-routes.js';
+import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
+import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
+import { graphContextUrl, graphListUrl } from './graph-photo-path.js';
+import { propertySelector, readSelect, selectedContext } from './graph-select.js';
+
+interface GraphPeopleRoutesOptions {
+  store: Store;
+  auth: Authenticator;
+  log: Logger;
+  searches: SearchBudget;
+  ids: ItemIds;
+}
+
+/** Graph's page of people when `$top` is not given, and the deepest a list reaches (as a people search on the directory page). */
+const DEFAULT_TOP = 10;
+const PEOPLE_MAX = MAX_SEARCH_MATCHES;
+
+const LIST_OPTIONS = new Set(['search', 'filter', 'top', 'skip', 'select']);
+const CARRIED_OPTIONS = ['search', 'filter', 'select'];
+
+/** Graph's person types the bridge has: a directory user and one of the caller's contacts. */
+type Subclass = 'OrganizationUser' | 'PersonalContact';
+
+/** One `personType` test of a `$filter`, as people pickers write them. */
+const PERSON_TYPE_TEST = /^\s*personType\/(class|subclass)\s+eq\s+'([a-z]+)'\s*$/i;
+
+/**
+ * `GET /me/people` (https://learn.microsoft.com/en-us/graph/api/user-list-people, resources/person):
+ * the people relevant to the caller, as people pickers ask first — here the caller's own
+ * contacts, then the directory (in name order) — and with `$search`, those found as
+ * ResolveNames finds them (the start of a word of their names, alias or address; contacts
+ * first, then the directory, each best match first). `$filter` takes the person type, as
+ * pickers narrow to people or to users (`personType/class eq 'Person'`,
+ * `personType/subclass eq 'OrganizationUser'` or `'PersonalContact'`, joined by `and`);
+ * `$top` (10 by default) and `$skip` page through the first 1,000; `$select` as elsewhere.
+ * A person's id is what the photo is asked by: a user's address (`/users/{id}/photo`), a
+ * contact's Graph id (`/me/contacts/{id}/photo`). Hidden mailboxes are in no list.
+ */
+export function createGraphPeopleRoutes(options: GraphPeopleRoutesOptions): Router {
+  const { store, ids, log } = options;
+  const router = Router();
+  const reader = requireAccount(options.auth, 'user');
+
+  router.get('/me/people', reader, async (req, res) => {
+    const mailbox = mailboxOf(contextOf(req));
+    if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+    const query = readPeopleQuery(queryOf(req));
+    const wanted = Math.min(query.skip + query.top + 1, PEOPLE_MAX);
+    const found = await options.searches.run(mailbox, () => relevantPeople(store, mailbox, query.search, query.subclasses, wanted));
+    const page = found.slice(query.skip, Math.min(query.skip + query.top, PEOPLE_MAX));
+    const selected = propertySelector(query.select);
+    const next = query.skip + page.length;
+    res.json({
+      '@odata.context': graphContextUrl(req, mailbox, selectedContext('people', query.select)),
+      value: page.map((person) => selected(person.kind === 'user' ? userPerson(person.user) : contactPerson(person.contact, ids))),
+      ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${query.top}&$skip=${next}${query.carried}` } : {}),
+    });
+  });
+
+  refuseOtherMethods(router, '/me/people', 'GET, HEAD');
+  router.use(graphErrorHandler(log));
+  return router;
+}
+
+type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
+
+/** Up to `wanted` people of the subclasses asked, the caller's contacts first. */
+async function relevantPeople(store: Store, mailbox: string, search: string | undefined, subclasses: ReadonlySet<Subclass>, wanted: number): Promise<Person[]> {
+  const contacts = subclasses.has('PersonalContact');
+  const users = subclasses.has('OrganizationUser');
+  if (!contacts && !users) return [];
+  if (search !== undefined) {
+    const scope = contacts && users ? 'ContactsActiveDirectory' : contacts ? 'Contacts' : 'ActiveDirectory';
+    return (await findPeople(store, mailbox, search, scope, wanted)).slice(0, wanted);
+  }
+  const own = contacts ? (await store.pageContacts(mailbox, undefined, 0, wanted)).contacts : [];
+  const directory = users && own.length < wanted ? (await store.pageUsers('name', '', undefined, wanted - own.length)).users : [];
+  return [...own.map((contact): Person => ({ kind: 'contact', contact })), ...directory.map((user): Person => ({ kind: 'user', user }))];
+}
+
+interface PeopleQuery {
+  search: string | undefined;
+  subclasses: ReadonlySet<Subclass>;
+  top: number;
+  skip: number;
+  select: ReturnType<typeof readSelect>;
+  carried: string;
+}
+
+function readPeopleQuery(search: URLSearchParams): PeopleQuery {
+  const options = readListOptions(search, LIST_OPTIONS, 'people');
+  return {
+    search: readSearch(options.get('search')),
+    subclasses: readPersonTypes(options.get('filter')),
+    top: integerOption(options, 'top', DEFAULT_TOP, 1, PEOPLE_MAX),
+    skip: integerOption(options, 'skip', 0, 0, PEOPLE_MAX - 1),
+    select: readSelect(options.get('select')),
+    carried: carriedOptions(options, CARRIED_OPTIONS),
+  };
+}
+
+/** `$search="text"` (the quotes optional); a `topic:` search is a relevance the bridge has no data for, refused. */
+function readSearch(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value
+    .trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .trim();
+  if (text.length > MAX_ENTRY_LENGTH) throw BridgeError.invalidRequest(`$search is longer than ${MAX_ENTRY_LENGTH} characters`);
+  if (/^topic:/i.test(text)) throw new BridgeError('ErrorInvalidUrlQuery', 400, 'Searching people by topic is not supported; search by name or address');
+  return text;
+}
+
+/** The subclasses a `$filter` of person types keeps; every one without a filter, none for a class other than Person. */
+function readPersonTypes(filter: string | undefined): ReadonlySet<Subclass> {
+  const kept = new Set<Subclass>(['OrganizationUser', 'PersonalContact']);
+  if (filter === undefined) return kept;
+  // A person type is one word: no value holds a word `and`.
+  for (const clause of filter.split(/\band\b/i)) {
+    const test = PERSON_TYPE_TEST.exec(clause);
+    if (!test) {
+      throw new BridgeError(
+        'ErrorInvalidUrlQueryFilter',
+        400,
+        "People are filtered by personType/class eq 'Person' and personType/subclass eq 'OrganizationUser' or 'PersonalContact', joined by and",
+      );
+    }
+    const [, property, value] = test as unknown as [string, string, string];
+    const keep = (subclass: Subclass) =>
+      property.toLowerCase() === 'class' ? value.toLowerCase() === 'person' : value.toLowerCase() === subclass.toLowerCase();
+    for (const subclass of kept) if (!keep(subclass)) kept.delete(subclass);
+  }
+  return kept;
+}
+
+/** A directory user as a person: Graph's properties, the ones the directory keeps nothing for empty as Graph writes them. */
+function userPerson(user: DirectoryUser) {
+  return {
+    ...personBase(user.displayName, user.givenName, user.surname),
+    id: user.email,
+    jobTitle: user.title ?? null,
+    companyName: user.company ?? null,
+    department: user.department ?? null,
+    userPrincipalName: user.email,
+    imAddress: user.sipAddress ?? null,
+    scoredEmailAddresses: [scored(user.email)],
+    phones: phones({ business: user.businessPhone, mobile: user.mobilePhone }),
+    personType: { class: 'Person', subclass: 'OrganizationUser' },
+  };
+}
+
+/** One of the caller's contacts as a person, by its Graph id (its photo's path). */
+function contactPerson(contact: Contact, ids: ItemIds) {
+  return {
+    ...personBase(contact.displayName, contact.givenName, contact.surname),
+    id: graphContactId(ids, contact.id),
+    jobTitle: contact.jobTitle ?? null,
+    companyName: contact.company ?? null,
+    department: contact.department ?? null,
+    userPrincipalName: null,
+    imAddress: null,
+    scoredEmailAddresses: contact.emailAddresses.map(scored),
+    phones: phones(contact.phones),
+    personType: { class: 'Person', subclass: 'PersonalContact' },
+  };
+}
+
+function personBase(displayName: string, givenName: string | undefined, surname: string | undefined) {
+  return {
+    displayName,
+    givenName: givenName ?? null,
+    surname: surname ?? null,
+    birthday: '',
+    personNotes: '',
+    isFavorite: false,
+    officeLocation: null,
+    profession: null,
+    yomiCompany: null,
+    postalAddresses: [],
+    websites: [],
+  };
+}
+
+/** An address as the person resource scores it; the bridge has no relevance to tell, so every address alike. */
+const scored = (address: string) => ({ address, relevanceScore: 1, selectionLikelihood: 'notSpecified' });
+
+function phones(numbers: { business?: string | undefined; mobile?: string | undefined; home?: string | undefined }) {
+  return Object.entries(numbers).flatMap(([type, number]) => (number === undefined ? [] : [{ type, number }]));
+}

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { DirectoryUser } from '../../src/domain/directory.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+const person = (email: string, displayName: string, more: Partial<DirectoryUser> = {}): DirectoryUser => ({ email, displayName, refs: {}, ...more });
+
+const PEOPLE = [
+  person('megan.bowen@contoso.com', 'Megan Bowen', {
+    givenName: 'Megan',
+    surname: 'Bowen',
+    title: 'Marketing Manager',
+    department: 'Marketing',
+    company: 'Contoso',
+    businessPhone: '+1 425 555 0109',
+    mobilePhone: '+1 425 555 0110',
+    sipAddress: 'sip:megan.bowen@contoso.com',
+  }),
+  person('alex.wilber@contoso.com', 'Alex Wilber'),
+  person('megan.hidden@contoso.com', 'Megan Hidden', { hiddenFromAddressLists: true }),
+];
+
+describe('Graph GET /me/people: the directory and the caller’s contacts, as people pickers ask first', () => {
+  let t: TestBridge;
+  let meganContactId = '';
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers(PEOPLE);
+    await t.bridge.photos.setPhoto(userOwner('megan.bowen@contoso.com'), await samplePhoto(96, 96), 'test');
+    await t.store.addContacts(READER.username.toLowerCase(), [
+      { displayName: 'Megan Contact', givenName: 'Megan', emailAddresses: ['megan@home.example'], phones: { home: '+1 206 555 0100' }, refs: {} },
+      { displayName: 'Zed Contact', emailAddresses: [], phones: {}, refs: {} },
+    ]);
+    const contacts = (await get('/v1.0/me/contacts').expect(200)).body.value as { id: string; displayName: string }[];
+    meganContactId = contacts.find((contact) => contact.displayName === 'Megan Contact')!.id;
+  });
+  after(() => t.close());
+
+  function get(path: string) {
+    return request(t.bridge.server).get(path).set('Authorization', basic(READER));
+  }
+  const names = async (path: string) => ((await get(path).expect(200)).body.value as { displayName: string }[]).map((p) => p.displayName);
+
+  it('finds people by the start of a name, the caller’s contacts first, each as Graph’s person resource, and no hidden mailbox', async () => {
+    const found = await get('/v1.0/me/people?$search="meg"').expect(200);
+    expect(found.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#users\('[^']+'\)\/people$/);
+    expect(found.body.value).to.deep.equal([
+      {
+        displayName: 'Megan Contact',
+        givenName: 'Megan',
+        surname: null,
+        birthday: '',
+        personNotes: '',
+        isFavorite: false,
+        officeLocation: null,
+        profession: null,
+        yomiCompany: null,
+        postalAddresses: [],
+        websites: [],
+        id: meganContactId,
+        jobTitle: null,
+        companyName: null,
+        department: null,
+        userPrincipalName: null,
+        imAddress: null,
+        scoredEmailAddresses: [{ address: 'megan@home.example', relevanceScore: 1, selectionLikelihood: 'notSpecified' }],
+        phones: [{ type: 'home', number: '+1 206 555 0100' }],
+        personType: { class: 'Person', subclass: 'PersonalContact' },
+      },
+      {
+        displayName: 'Megan Bowen',
+        givenName: 'Megan',
+        surname: 'Bowen',
+        birthday: '',
+        personNotes: '',
+        isFavorite: false,
+        officeLocation: null,
+        profession: null,
+        yomiCompany: null,
+        postalAddresses: [],
+        websites: [],
+        id: 'megan.bowen@contoso.com',
+        jobTitle: 'Marketing Manager',
+        companyName: 'Contoso',
+        department: 'Marketing',
+        userPrincipalName: 'megan.bowen@contoso.com',
+        imAddress: 'sip:megan.bowen@contoso.com',
+        scoredEmailAddresses: [{ address: 'megan.bowen@contoso.com', relevanceScore: 1, selectionLikelihood: 'notSpecified' }],
+        phones: [
+          { type: 'business', number: '+1 425 555 0109' },
+          { type: 'mobile', number: '+1 425 555 0110' },
+        ],
+        personType: { class: 'Person', subclass: 'OrganizationUser' },
+      },
+    ]);
+    // Each id is where the photo is asked.
+    await get(`/v1.0/users/${found.body.value[1].id}/photo/$value`).expect(200).expect('Content-Type', 'image/jpeg');
+    await get(`/v1.0/me/contacts/${found.body.value[0].id}`).expect(200);
+  });
+
+  it('lists the caller’s contacts, then the directory, $top at a time with a nextLink; narrows by person type; selects properties', async () => {
+    expect(await names('/v1.0/me/people?$top=10')).to.deep.equal(['Megan Contact', 'Zed Contact', 'Alex Wilber', 'Megan Bowen']);
+    const first = (await get('/v1.0/me/people?$top=3&$select=displayName').expect(200)).body;
+    expect(first.value).to.deep.equal([{ displayName: 'Megan Contact' }, { displayName: 'Zed Contact' }, { displayName: 'Alex Wilber' }]);
+    const next = new URL(first['@odata.nextLink']);
+    expect((await get(next.pathname + next.search).expect(200)).body.value).to.deep.equal([{ displayName: 'Megan Bowen' }]);
+    expect(await names("/v1.0/me/people?$filter=personType/class eq 'Person' and personType/subclass eq 'OrganizationUser'")).to.deep.equal([
+      'Alex Wilber',
+      'Megan Bowen',
+    ]);
+    expect(await names("/v1.0/me/people?$search=meg&$filter=personType/subclass eq 'PersonalContact'")).to.deep.equal(['Megan Contact']);
+    expect(await names("/v1.0/me/people?$filter=personType/class eq 'Group'")).to.deep.equal([]);
+  });
+
+  it('refuses what it cannot answer, never ignoring it, and asks for a login', async () => {
+    const refused = async (query: string) => (await get(`/v1.0/me/people?${query}`).expect(400)).body.error.code;
+    expect(await refused("$filter=displayName eq 'x'")).to.equal('ErrorInvalidUrlQueryFilter');
+    expect(await refused('$search="topic:planning"')).to.equal('ErrorInvalidUrlQuery');
+    expect(await refused('$orderby=displayName')).to.equal('ErrorInvalidUrlQuery');
+    expect(await refused('$top=0')).to.equal('ErrorInvalidRequest');
+    expect(await refused(`$search=${'a'.repeat(1025)}`)).to.equal('ErrorInvalidRequest');
+    await request(t.bridge.server).get('/v1.0/me/people').expect(401);
+    await request(t.bridge.server).post('/v1.0/me/people').set('Authorization', basic(READER)).expect(405);
+  });
+});
