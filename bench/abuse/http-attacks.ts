@@ -419,6 +419,8 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         ]);
       },
     },
+    // A people search reads up to 1,000 matches of the directory and the caller's contacts; each costs the login's share of the store's time.
+    searchFlood('Graph /me/people', '$search=a&$top=1000', '/v1.0/me/people?$search=a&$top=1000'),
     // $count reads the whole name index's range; each costs the login's share of the store's time.
     searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
     {

@@ -29,6 +29,8 @@ interface GraphPeopleRoutesOptions {
 /** Graph's page of people when `$top` is not given, and the deepest a list reaches (as a people search on the directory page). */
 const DEFAULT_TOP = 10;
 const PEOPLE_MAX = MAX_SEARCH_MATCHES;
+/** The most one page holds whatever `$top` asks, as a contact page: its answer is written on the event loop at once. */
+const PAGE_MAX = 250;
 
 const LIST_OPTIONS = new Set(['search', 'filter', 'top', 'skip', 'select']);
 const CARRIED_OPTIONS = ['search', 'filter', 'select'];
@@ -62,7 +64,7 @@ export function createGraphPeopleRoutes(options: GraphPeopleRoutesOptions): Rout
     const query = readPeopleQuery(queryOf(req));
     const wanted = Math.min(query.skip + query.top + 1, PEOPLE_MAX);
     const found = await options.searches.run(mailbox, () => relevantPeople(store, mailbox, query.search, query.subclasses, wanted));
-    const page = found.slice(query.skip, Math.min(query.skip + query.top, PEOPLE_MAX));
+    const page = found.slice(query.skip, Math.min(query.skip + Math.min(query.top, PAGE_MAX), PEOPLE_MAX));
     const selected = propertySelector(query.select);
     const next = query.skip + page.length;
     res.json({

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const person = (email: string, displayName: string, more: Partial<DirectoryUser> = {}): DirectoryUser => ({ email, displayName, refs: {}, ...more });
 
@@ -112,6 +112,17 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     ]);
     expect(await names("/v1.0/me/people?$search=meg&$filter=personType/subclass eq 'PersonalContact'")).to.deep.equal(['Megan Contact']);
     expect(await names("/v1.0/me/people?$filter=personType/class eq 'Group'")).to.deep.equal([]);
+  });
+
+  it('writes at most 250 people a page, whatever $top asks, and links the rest', async () => {
+    const contacts = Array.from({ length: 260 }, (_, i) => ({ displayName: `Many ${String(i).padStart(3, '0')}`, emailAddresses: [], phones: {}, refs: {} }));
+    await t.store.addContacts(ADMIN.username.toLowerCase(), contacts);
+    const asAdmin = (path: string) => request(t.bridge.server).get(path).set('Authorization', basic(ADMIN)).expect(200);
+    const page = (await asAdmin("/v1.0/me/people?$top=1000&$filter=personType/subclass eq 'PersonalContact'")).body;
+    expect([page.value.length, new URL(page['@odata.nextLink']).searchParams.get('$skip')]).to.deep.equal([250, '250']);
+    const next = new URL(page['@odata.nextLink']);
+    const rest = (await asAdmin(next.pathname + next.search)).body;
+    expect([rest.value.length, rest['@odata.nextLink']]).to.deep.equal([10, undefined]);
   });
 
   it('refuses what it cannot answer, never ignoring it, and asks for a login', async () => {
