@@ -15,7 +15,6 @@ import { createGraphBatchRoute } from './graph-batch-route.js';
 import { createGraphContactRoutes } from './graph-contact-routes.js';
 import { createGraphPhotoRoutes } from './graph-photo-routes.js';
 import { createGraphUserRoutes } from './graph-user-routes.js';
-import { createGraphPeopleRoutes } from './graph-people-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
@@ -68,7 +67,6 @@ export function createApp(options: AppOptions): express.Express {
     createGraphBatchRoute(options),
     createGraphContactRoutes(options),
     createGraphUserRoutes(options),
-    createGraphPeopleRoutes(options),
   );
   app.use(
     GRAPH_VERSIONS.map((version) => `/${version}`),

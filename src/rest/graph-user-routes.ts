@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { DirectoryUser } from '../domain/directory.js';
+import type { ItemIds } from '../ews/item-ids.js';
 import { BridgeError } from '../domain/errors.js';
 import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
+import { answerPeople } from './graph-people.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
 import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
@@ -19,6 +21,7 @@ interface GraphUserRoutesOptions {
   auth: Authenticator;
   log: Logger;
   searches: SearchBudget;
+  ids: ItemIds;
 }
 
 /**
@@ -89,7 +92,10 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.json(listJson(req, selectedContext('directoryObjects', query.select), reports, page, query.carried));
   });
 
-  refuseOtherMethods(router, ['/users', '/users/$count', ...['', '/manager', '/directReports'].flatMap(userAndMePaths)], 'GET, HEAD');
+  // Here rather than in a router of its own, which every Graph photo request would pass through first.
+  router.get('/me/people', reader, answerPeople(options));
+
+  refuseOtherMethods(router, ['/users', '/users/$count', '/me/people', ...['', '/manager', '/directReports'].flatMap(userAndMePaths)], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }

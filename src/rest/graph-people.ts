@@ -1,27 +1,21 @@
-import { Router } from 'express';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { RequestHandler } from 'express';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ItemIds } from '../ews/item-ids.js';
 import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
-import { requireAccount } from '../http/require-account.js';
 import type { SearchBudget } from '../http/search-budget.js';
-import type { Logger } from '../logger.js';
 import { findPeople, MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import type { Store } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from './directory-routes.js';
 import { graphContactId } from './graph-contact-routes.js';
-import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
 import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
 import { graphContextUrl, graphListUrl } from './graph-photo-path.js';
 import { propertySelector, readSelect, selectedContext } from './graph-select.js';
 
-interface GraphPeopleRoutesOptions {
+interface GraphPeopleOptions {
   store: Store;
-  auth: Authenticator;
-  log: Logger;
   searches: SearchBudget;
   ids: ItemIds;
 }
@@ -53,12 +47,9 @@ const PERSON_TYPE_TEST = /^\s*personType\/(class|subclass)\s+eq\s+'([a-z]+)'\s*$
  * A person's id is what the photo is asked by: a user's address (`/users/{id}/photo`), a
  * contact's Graph id (`/me/contacts/{id}/photo`). Hidden mailboxes are in no list.
  */
-export function createGraphPeopleRoutes(options: GraphPeopleRoutesOptions): Router {
-  const { store, ids, log } = options;
-  const router = Router();
-  const reader = requireAccount(options.auth, 'user');
-
-  router.get('/me/people', reader, async (req, res) => {
+export function answerPeople(options: GraphPeopleOptions): RequestHandler {
+  const { store, ids } = options;
+  return async (req, res) => {
     const mailbox = mailboxOf(contextOf(req));
     if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
     const query = readPeopleQuery(queryOf(req));
@@ -72,11 +63,7 @@ export function createGraphPeopleRoutes(options: GraphPeopleRoutesOptions): Rout
       value: page.map((person) => selected(person.kind === 'user' ? userPerson(person.user) : contactPerson(person.contact, ids))),
       ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${query.top}&$skip=${next}${query.carried}` } : {}),
     });
-  });
-
-  refuseOtherMethods(router, '/me/people', 'GET, HEAD');
-  router.use(graphErrorHandler(log));
-  return router;
+  };
 }
 
 type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
