@@ -16,7 +16,8 @@ export type SearchScope = (typeof SEARCH_SCOPES)[number];
  */
 export const MAX_ENTRY_LENGTH = 1024;
 
-type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
+/** Someone ResolveNames may mean: a directory user or one of the mailbox's contacts. */
+export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
 /**
  * People matching a name. Without a routing type: directory users found by the store's

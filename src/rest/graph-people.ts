@@ -6,7 +6,7 @@ import type { ItemIds } from '../ews/item-ids.js';
 import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import type { SearchBudget } from '../http/search-budget.js';
-import { findPeople, MAX_ENTRY_LENGTH } from '../people/find-people.js';
+import { findPeople, MAX_ENTRY_LENGTH, type Person } from '../people/find-people.js';
 import type { Store } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from './directory-routes.js';
 import { graphContactId } from './graph-contact-routes.js';
@@ -65,8 +65,6 @@ export function answerPeople(options: GraphPeopleOptions): RequestHandler {
     });
   };
 }
-
-type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 
 /** Up to `wanted` people of the subclasses asked, the caller's contacts first. */
 async function relevantPeople(store: Store, mailbox: string, search: string | undefined, subclasses: ReadonlySet<Subclass>, wanted: number): Promise<Person[]> {

@@ -31,7 +31,8 @@ interface GraphUserRoutesOptions {
  * their addresses finds them too. A login the directory does not list is still a mailbox
  * (as Autodiscover answers it): `/me` is then its address alone. `GET /users` lists them
  * (https://learn.microsoft.com/en-us/graph/api/user-list), as a people picker finds someone
- * before it shows their photo (graph-user-query.ts). A real login only.
+ * before it shows their photo (graph-user-query.ts), and `GET /me/people` the people relevant
+ * to the caller (graph-people.ts). A real login only.
  */
 export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   const { store, log } = options;
