@@ -49,12 +49,16 @@ export async function findMailboxByLegacyDn(store: Store, legacyDn: string, call
   return named.length === 1 ? named[0] : undefined;
 }
 
-/** The addresses of directory users a DN's name may stand for: as their alias, or as the local part of an address with none. */
+/**
+ * The addresses of directory users a DN's name may stand for: as their alias, or as the local
+ * part of an address with none — among every mailbox, those hidden from address lists too
+ * (a shared mailbox Outlook opens beside one's own), as a DN two mailboxes share is none's.
+ */
 async function directoryAddressesNamed(store: Store, name: string): Promise<string[]> {
   // Addresses are kept lower-cased (canonicalSmtpAddress); aliases as imported.
   const [byAlias, byAddress] = await Promise.all([
     store.usersByAlias(name, SAME_NAME_MAX),
-    store.usersByAddressPrefix('smtp', `${name.toLowerCase()}@`, SAME_NAME_MAX),
+    store.usersByAddressPrefix('smtp', `${name.toLowerCase()}@`, SAME_NAME_MAX, 'allMailboxes'),
   ]);
   return [...byAlias, ...byAddress].map((user) => user.email.toLowerCase());
 }

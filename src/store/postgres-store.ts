@@ -52,6 +52,7 @@ import {
   type ReplacedContact,
   type Store,
   type ImportedPhotos,
+  type MailboxScope,
   type RoutingType,
   type UserOrder,
   type UserPage,
@@ -515,14 +516,15 @@ export class PostgresStore implements Store, ChangeFeed {
     return rows[0] && fromUserRow(rows[0]);
   }
 
-  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
+  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number, among: MailboxScope = 'addressBook'): Promise<DirectoryUser[]> {
     // Each the expression of its index (lower(email) unique, lower(sip_address)), compared as "C" as both columns are.
     const column = routing === 'smtp' ? 'lower(u.email)' : 'lower(u.sip_address)';
     const start = canonicalAddressPrefix(prefix);
-    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 AND NOT u.hidden ORDER BY ${column} LIMIT $3`, [
+    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE ${column} >= $1 AND ${column} < $2 AND ($4 OR NOT u.hidden) ORDER BY ${column} LIMIT $3`, [
       start,
       prefixEnd(start),
       limit,
+      among === 'allMailboxes',
     ]);
     return rows.map(fromUserRow);
   }

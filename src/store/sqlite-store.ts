@@ -45,6 +45,7 @@ import {
   type ReplacedContact,
   type Store,
   type ImportedPhotos,
+  type MailboxScope,
   type RoutingType,
   type UserOrder,
   type UserPage,
@@ -189,6 +190,8 @@ function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number):
 }
 
 type TierQuery = PeopleQuery & { ids: string; limit: number };
+/** A lookup by the start of an address; `all` (1) takes the hidden too. */
+type AddressPrefixQuery = { prefix: string; end: string; limit: number; all: number };
 /** @n0, @n1…: the wordStartNeedles of the query's words. */
 type WalkEnd = { endKey: string };
 type WalkQuery = PeopleQuery & WalkEnd & { limit: number } & Record<`n${number}`, string>;
@@ -314,11 +317,11 @@ export class SqliteStore implements Store, ReplaceableFile {
       countListed: db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM users) - (SELECT count(*) FROM users WHERE hidden) AS n'),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
       countInAddressOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE email >= @start AND email < @end AND NOT hidden'),
-      usersBySmtpPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
+      usersBySmtpPrefix: db.prepare<AddressPrefixQuery, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE email >= @prefix AND email < @end AND (@all OR NOT hidden) ORDER BY email LIMIT @limit`,
       ),
-      usersBySipPrefix: db.prepare<{ prefix: string; end: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end AND NOT hidden ORDER BY lower(sip_address) LIMIT @limit`,
+      usersBySipPrefix: db.prepare<AddressPrefixQuery, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end AND (@all OR NOT hidden) ORDER BY lower(sip_address) LIMIT @limit`,
       ),
       usersByAlias: db.prepare<{ alias: string; limit: number }, UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE lower(alias) = lower(@alias) ORDER BY email LIMIT @limit`,
@@ -480,10 +483,11 @@ export class SqliteStore implements Store, ReplaceableFile {
     return row && fromUserRow(row);
   }
 
-  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
+  async usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number, among: MailboxScope = 'addressBook'): Promise<DirectoryUser[]> {
     const statement = routing === 'smtp' ? this.statements.usersBySmtpPrefix : this.statements.usersBySipPrefix;
     const start = canonicalAddressPrefix(prefix);
-    return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit }))).map(fromUserRow);
+    const all = among === 'allMailboxes' ? 1 : 0;
+    return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit, all }))).map(fromUserRow);
   }
 
   async pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {

@@ -155,14 +155,18 @@ export interface UserPage {
   next?: UserPosition;
 }
 
+/** Whom a lookup by address looks among: the address book (ResolveNames), or every mailbox, the hidden too (Autodiscover). */
+export type MailboxScope = 'addressBook' | 'allMailboxes';
+
 /** The routing types ResolveNames reads before an address (`smtp:…`, `sip:…`). */
 export type RoutingType = 'smtp' | 'sip';
 
 /**
  * The people a store lists — searchUsers, usersByAddressPrefix, searchDirectory, pageUsers,
  * countUsersByPrefix, pageDirectReports, a directory entry's direct reports — are those the
- * address book shows: a user hidden from address lists is found by getUser, usersByAlias
- * and listUsers (a mailbox lookup, an export), never by a list or a search.
+ * address book shows: a user hidden from address lists is found by getUser, usersByAlias,
+ * usersByAddressPrefix for 'allMailboxes' and listUsers (mailbox lookups, an export), never
+ * by a list or a search.
  */
 export interface Store {
   /** Inserts or updates all users, and the photos given with them, in one transaction: all of them land, or none. */
@@ -187,7 +191,7 @@ export interface Store {
    * The directory ignores case in every other lookup (names, SMTP addresses, aliases) and
    * ResolveNames answers with the people it may mean, so `sip:Alex` finds `sip:alex@contoso.com`.
    */
-  usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]>;
+  usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number, among?: MailboxScope): Promise<DirectoryUser[]>;
   /**
    * Users whose alias is `alias`, ASCII case ignored, in address order: a mailbox lookup
    * (Autodiscover's legacy DN), so those hidden from address lists too, as Exchange finds them.

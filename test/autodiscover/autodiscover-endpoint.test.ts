@@ -316,6 +316,16 @@ describe('Autodiscover front door', () => {
       await t.store.removeUser('oberg@contoso.example');
     });
 
+    it('finds a mailbox hidden from address lists by its LegacyDN too, and counts it among those sharing one', async () => {
+      await t.store.upsertUsers([{ email: 'shared.desk@contoso.example', displayName: 'Shared Desk', hiddenFromAddressLists: true, refs: {} }]);
+      const legacyDn = '/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=shared.desk';
+      const answer = async () => (await parseSoap((await post('/autodiscover/autodiscover.xml', poxLegacyDnRequest(legacyDn))).text)).Autodiscover.Response;
+      expect((await answer()).User.AutoDiscoverSMTPAddress).to.equal('shared.desk@contoso.example');
+      await t.store.upsertUsers([{ email: 'shared.desk@fabrikam.example', displayName: 'Shared Desk', refs: {} }]);
+      expect((await answer()).Error.ErrorCode).to.equal('500');
+      await Promise.all(['shared.desk@contoso.example', 'shared.desk@fabrikam.example'].map((address) => t.store.removeUser(address)));
+    });
+
     it('answers a LegacyDN two mailboxes would share with Error 500 rather than either of them', async () => {
       await t.store.upsertUsers([
         { email: 'twin@contoso.example', displayName: 'Twin One', alias: 'twin', refs: {} },

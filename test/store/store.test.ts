@@ -378,6 +378,11 @@ for (const backend of storeBackends()) {
       });
       // A mailbox lookup and an export find them, marked.
       expect(await store.getUser('AH@corp.contoso.com')).to.deep.equal(hidden);
+      expect(emails(await store.usersByAddressPrefix('smtp', 'adele', 10, 'allMailboxes'))).to.deep.equal([
+        'adele.hidden@contoso.com',
+        'adele.vance@contoso.com',
+      ]);
+      expect(emails(await store.usersByAddressPrefix('sip', 'sip:adele', 10, 'allMailboxes'))).to.deep.equal(['adele.hidden@contoso.com']);
       expect(emails(await store.usersByAlias('adeleh', 10))).to.deep.equal(['adele.hidden@contoso.com']);
       expect((await store.listUsers()).find((user) => user.email === hidden.email)?.hiddenFromAddressLists).to.equal(true);
 
