@@ -21,12 +21,15 @@ export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<st
       if (dollar) throw new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key.slice(0, 64)}' is not supported on ${resource}.`);
       continue;
     }
-    if (options.has(name)) {
-      throw new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
-    }
+    if (options.has(name)) throw repeatedOption(name);
     options.set(name, value);
   }
   return options;
+}
+
+/** An option given twice, refused with the words Microsoft's OData stack uses. */
+export function repeatedOption(name: string): BridgeError {
+  return new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
 }
 
 /** An integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */

@@ -21,8 +21,8 @@ interface GraphPeopleOptions {
 }
 
 /** Graph's page of people when `$top` is not given, and the deepest a list reaches (as a people search on the directory page). */
-const DEFAULT_TOP = 10;
-const PEOPLE_MAX = MAX_SEARCH_MATCHES;
+export const PEOPLE_TOP = { default: 10, max: MAX_SEARCH_MATCHES } as const;
+const PEOPLE_MAX = PEOPLE_TOP.max;
 /** The most one page holds whatever `$top` asks, as a contact page: its answer is written on the event loop at once. */
 const PAGE_MAX = 250;
 
@@ -94,7 +94,7 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
   return {
     search: readSearch(options.get('search')),
     subclasses: readPersonTypes(options.get('filter')),
-    top: integerOption(options, 'top', DEFAULT_TOP, 1, PEOPLE_MAX),
+    top: integerOption(options, 'top', PEOPLE_TOP.default, 1, PEOPLE_MAX),
     skip: integerOption(options, 'skip', 0, 0, PEOPLE_MAX - 1),
     select: readSelect(options.get('select')),
     carried: carriedOptions(options, CARRIED_OPTIONS),

@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { repeatedOption } from './graph-list-options.js';
 
 /**
  * Graph's `$select` (https://learn.microsoft.com/en-us/graph/query-parameters#select-parameter):
@@ -11,7 +12,7 @@ export type PropertySelection = readonly string[] | undefined;
 /** A property name as OData writes one (an identifier), or `*` for all of them. */
 const PROPERTY = /^(?:\*|[A-Za-z_][A-Za-z0-9_]{0,63})$/;
 /** More names than any resource here has properties. */
-const MAX_SELECTED = 64;
+export const MAX_SELECTED = 64;
 
 /** Reads a `$select` value: names separated by commas, each said once; anything else is a 400 naming it. */
 export function readSelect(value: string | undefined): PropertySelection {
@@ -29,7 +30,7 @@ export function readSelect(value: string | undefined): PropertySelection {
  */
 export function entitySelect(search: URLSearchParams): PropertySelection {
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
-  if (values.length > 1) throw BridgeError.invalidRequest("Query option '$select' was specified more than once, but it must be specified at most once.");
+  if (values.length > 1) throw repeatedOption('select');
   return readSelect(values[0]?.[1]);
 }
 

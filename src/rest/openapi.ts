@@ -1,6 +1,8 @@
 import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
+import { PEOPLE_TOP } from './graph-people.js';
+import { MAX_SELECTED } from './graph-select.js';
 import { USER_LIST_TOP } from './graph-user-query.js';
 import { SEARCH_SCOPES } from '../people/find-people.js';
 import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from './directory-routes.js';
@@ -161,6 +163,14 @@ const graphRemove = (whose: string, parameters: object[]) => ({
     responses: { 204: { description: 'Removed' }, 403: graphError('ErrorAccessDenied: not allowed to change this photo'), 404: graphNotFound },
   },
 });
+/** `$select` wherever Graph lists or answers users, contacts and people (graph-select.ts). */
+const graphSelect = {
+  name: '$select',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: `Up to ${MAX_SELECTED} property names, commas between them, any case (or *): only those are written; a property the bridge keeps nothing for is null`,
+};
 const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
 const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");
 
@@ -200,6 +210,7 @@ const graphPaths = Object.fromEntries(
               { name: '$count', in: 'query', required: false, schema: { type: 'boolean' }, description: 'needs ConsistencyLevel: eventual' },
               { name: '$orderby', in: 'query', required: false, schema: { type: 'string', enum: ['displayName', 'mail', 'userPrincipalName'] } },
               { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
+              graphSelect,
               { name: 'ConsistencyLevel', in: 'header', required: false, schema: { type: 'string', enum: ['eventual'] } },
             ],
             responses: {
@@ -254,6 +265,7 @@ const graphPaths = Object.fromEntries(
                   schema: { type: 'integer', minimum: 1, maximum: USER_LIST_TOP.max, default: USER_LIST_TOP.default },
                 },
                 { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
+                graphSelect,
               ],
               responses: {
                 200: { description: 'A page of directory objects: value, @odata.context, @odata.nextLink' },
@@ -296,8 +308,40 @@ const graphPaths = Object.fromEntries(
             parameters: [
               { name: '$top', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 } },
               { name: '$skip', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+              graphSelect,
             ],
             responses: { 200: { description: 'A page of contacts: value, @odata.context, @odata.nextLink' }, 401: graphReadErrors[401] },
+          },
+        },
+      ],
+      [
+        `${me}/people`,
+        {
+          get: {
+            summary: "The people relevant to the caller: the caller's contacts, then the directory; with $search those ResolveNames finds, contacts first",
+            parameters: [
+              { name: '$search', in: 'query', required: false, schema: { type: 'string' }, description: 'a name or the start of an address, quotes optional' },
+              {
+                name: '$filter',
+                in: 'query',
+                required: false,
+                schema: { type: 'string' },
+                description: "personType/class eq 'Person', personType/subclass eq 'OrganizationUser' or 'PersonalContact', joined by and",
+              },
+              {
+                name: '$top',
+                in: 'query',
+                required: false,
+                schema: { type: 'integer', minimum: 1, maximum: PEOPLE_TOP.max, default: PEOPLE_TOP.default },
+              },
+              { name: '$skip', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: PEOPLE_TOP.max - 1, default: 0 } },
+              graphSelect,
+            ],
+            responses: {
+              200: { description: 'A page of people (Graph person resources): value, @odata.context, @odata.nextLink' },
+              400: graphError('ErrorInvalidUrlQuery or ErrorInvalidUrlQueryFilter: a query the bridge does not read'),
+              401: graphReadErrors[401],
+            },
           },
         },
       ],

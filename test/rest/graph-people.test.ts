@@ -123,6 +123,13 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     expect([rest.value.length, rest['@odata.nextLink']]).to.deep.equal([10, undefined]);
   });
 
+  it('is described in the OpenAPI document with the options it reads, $select with the other Graph lists', async () => {
+    const paths = (await get('/api/openapi.json').expect(200)).body.paths as Record<string, { get: { parameters: { name: string }[] } }>;
+    const options = (path: string) => paths[path]!.get.parameters.map((parameter) => parameter.name);
+    expect(options('/v1.0/me/people')).to.deep.equal(['$search', '$filter', '$top', '$skip', '$select']);
+    for (const path of ['/v1.0/users', '/beta/users/{id}/directReports', '/v1.0/me/contacts']) expect(options(path), path).to.include('$select');
+  });
+
   it('refuses what it cannot answer, never ignoring it, and asks for a login', async () => {
     const refused = async (query: string) => (await get(`/v1.0/me/people?${query}`).expect(400)).body.error.code;
     expect(await refused("$filter=displayName eq 'x'")).to.equal('ErrorInvalidUrlQueryFilter');
