@@ -33,6 +33,8 @@ import type { SchemaUpgrade } from './store/migrations.js';
 import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
+import type { RenamedMailbox } from './store/renamed-mailboxes.js';
+import { asciiLower } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
 import { decodeFoldedText, decodeText } from './domain/text-bytes.js';
 
@@ -98,6 +100,11 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
  * crash. With `maxBytes`, a larger file is refused before it is read (a 1.5 GB photo took
  * the process to 1.6 GB first).
  */
+/** Each person an import found under a new primary address, on stderr as the other per-person lines. */
+function reportRenamed(renamed: readonly RenamedMailbox[]): void {
+  for (const { from, to } of renamed) process.stderr.write(`renamed ${from} to ${to}: the same person, with their photo\n`);
+}
+
 function readInputFile(path: string, maxBytes = Infinity): Buffer {
   const size = readable(path, () => statSync(path).size);
   if (size > maxBytes) throw new InvalidArgumentError(`'${path}' is ${size} bytes; the limit is ${maxBytes} (BRIDGE_MAX_UPLOAD_BYTES)`);
@@ -143,11 +150,12 @@ program
     if (format === 'ldif') {
       const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
       const passedOver = imported.passedOver > 0 ? `; passed over ${imported.passedOver} entr(y/ies) without mail` : '';
+      reportRenamed(imported.renamed);
       console.log(`imported ${imported.users} user(s) and ${imported.photos} photo(s) from ${file}${passedOver}`);
       return;
     }
     const users = readDirectoryFile(content, format);
-    await withStore((store) => store.upsertUsers(users));
+    reportRenamed((await withStore((store) => store.upsertUsers(users))).renamed);
     console.log(`imported ${users.length} user(s) from ${file}`);
   });
 
@@ -158,7 +166,7 @@ program
   .option('--prune', 'also remove users an earlier LDAP import brought in that LDAP no longer has (at most half of them)')
   .option('--prune-over-half', 'let --prune remove more than half of the users LDAP brought in')
   .action(async (options: { source?: string; prune?: boolean; pruneOverHalf?: boolean }) => {
-    const { users, skipped, removed } = await withStore(async (store, settings) => {
+    const { users, skipped, removed, renamed } = await withStore(async (store, settings) => {
       const directory = await readLdapDirectory(ldapSettingsOf(settings.sources, options.source));
       const existing = options.prune ? await store.listUsers() : [];
       const gone = options.prune ? usersGoneFromLdap(existing, directory) : [];
@@ -168,10 +176,14 @@ program
           `LDAP selected ${directory.users.length} user(s), so --prune would remove ${gone.length} of the ${fromLdap} it brought in; nothing was imported or removed. Check userFilter and baseDn, or add --prune-over-half`,
         );
       }
-      await store.upsertUsers(directory.users);
-      for (const email of gone) await store.removeUser(email);
-      return { ...directory, removed: gone };
+      const { renamed } = await store.upsertUsers(directory.users);
+      // A renamed person is no longer under the address they were gone from.
+      const renamedFrom = new Set(renamed.map((rename) => rename.from));
+      const removed = gone.filter((email) => !renamedFrom.has(asciiLower(email)));
+      for (const email of removed) await store.removeUser(email);
+      return { ...directory, removed, renamed };
     });
+    reportRenamed(renamed);
     for (const line of skipped) process.stderr.write(`skipped ${line}\n`);
     for (const email of removed) process.stderr.write(`removed ${email}: no longer in LDAP\n`);
     const extras = [skipped.length > 0 ? `skipped ${skipped.length}` : '', removed.length > 0 ? `removed ${removed.length}` : ''].filter(Boolean);

@@ -3,6 +3,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
+import type { RenamedMailbox } from '../store/renamed-mailboxes.js';
 import type { Store } from '../store/store.js';
 import { primaryAddressOf, recordOf } from './ldap-directory.js';
 import { readLdif, textOf, type LdifEntry } from './ldif-records.js';
@@ -16,6 +17,7 @@ interface LdifImport {
   photos: number;
   /** Entries with no address (no mail, no primary SMTP proxy address): the organisational units, groups and service accounts an export also holds. */
   passedOver: number;
+  renamed: RenamedMailbox[];
 }
 
 /**
@@ -48,8 +50,8 @@ export async function importLdifDirectory(store: Store, content: string, limits:
     }
   }
   const users = checked.all();
-  await store.upsertUsers(users, { source: 'ldif', photos });
-  return { users: users.length, photos: photos.length, passedOver };
+  const { renamed } = await store.upsertUsers(users, { source: 'ldif', photos });
+  return { users: users.length, photos: photos.length, passedOver, renamed };
 }
 
 /**

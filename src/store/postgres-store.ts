@@ -26,6 +26,7 @@ import type { SchemaUpgrade } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { userPageBounds, userPageOf } from './user-pages.js';
+import { renameCandidates, RENAME_CANDIDATES_PER_STATEMENT, sharesAName, type DirectoryImport, type RenamedMailbox } from './renamed-mailboxes.js';
 import {
   contactSearchColumnsOf,
   contactQuery,
@@ -462,11 +463,13 @@ export class PostgresStore implements Store, ChangeFeed {
     }
   }
 
-  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void> {
+  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport> {
     const updatedAt = new Date().toISOString();
     const rows = [...mergeByAddress(users).values()];
-    const analyzed = await this.write(async (client) => {
+    const { loaded, renamed } = await this.write(async (client) => {
       const loaded = rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
+      // An empty directory has no one to rename.
+      const renamed = loaded ? [] : await renameMailboxes(client, rows);
       if (loaded) {
         // The name words are made with the users' rows and loaded after them.
         const nameWords = new CopyTextBytes();
@@ -492,10 +495,11 @@ export class PostgresStore implements Store, ChangeFeed {
         }
       }
       if (photos) for (const { email, photo } of photos.photos) await writePhoto(client, userOwner(email), photo, photos.source, updatedAt);
-      return loaded;
+      return { loaded, renamed };
     });
     // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
-    if (analyzed) this.searchStatistics.forget();
+    if (loaded) this.searchStatistics.forget();
+    return { renamed };
   }
 
   /**
@@ -1027,6 +1031,32 @@ async function lockedWhileEmpty(client: pg.PoolClient): Promise<boolean> {
  * spelling of the address, the last row's fields. (One INSERT … ON CONFLICT may not
  * touch a row twice.)
  */
+/** An import's renames (renamed-mailboxes.ts) of people stored under the old address and no one under the new, and their reports'. */
+async function renameMailboxes(client: pg.PoolClient, users: readonly DirectoryUser[]): Promise<RenamedMailbox[]> {
+  const candidates = renameCandidates(users);
+  const renamed: RenamedMailbox[] = [];
+  for (let first = 0; first < candidates.length; first += RENAME_CANDIDATES_PER_STATEMENT) {
+    const batch = candidates.slice(first, first + RENAME_CANDIDATES_PER_STATEMENT);
+    const { rows } = await client.query<{ address: string }>(
+      'SELECT address FROM unnest($1::text[]) AS address WHERE EXISTS (SELECT 1 FROM users WHERE lower(email) = address)',
+      [batch.map((candidate) => candidate.from)],
+    );
+    const stored = new Set(rows.map((row) => row.address));
+    for (const { from, to, givenName, surname, alias, displayName } of batch) {
+      if (!stored.has(from)) continue;
+      const { rowCount } = await client.query(
+        `UPDATE users SET email = $2
+         WHERE lower(email) = $1 AND (${sharesAName(['$3', '$4', '$5', '$6'])}) AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = $2)`,
+        [from, to, givenName, surname, alias, displayName],
+      );
+      if (rowCount === 0) continue;
+      await client.query('UPDATE users SET manager = $2 WHERE lower(manager) = $1', [from, to]);
+      renamed.push({ from, to });
+    }
+  }
+  return renamed;
+}
+
 function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryUser> {
   const merged = new Map<string, DirectoryUser>();
   for (const user of users) {

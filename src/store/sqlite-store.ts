@@ -79,6 +79,14 @@ import {
   type UserRow,
 } from './store-rows.js';
 import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
+import {
+  renameCandidates,
+  RENAME_CANDIDATES_PER_STATEMENT,
+  sharesAName,
+  type DirectoryImport,
+  type RenameCandidate,
+  type RenamedMailbox,
+} from './renamed-mailboxes.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { ReplaceableFile } from './change-watcher.js';
 
@@ -301,6 +309,15 @@ export class SqliteStore implements Store, ReplaceableFile {
       getUser: db.prepare<{ address: string }, UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
+      anyUser: db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM users)').pluck(),
+      storedAddresses: db
+        .prepare<{ addresses: string }, string>('SELECT value FROM json_each(@addresses) WHERE EXISTS (SELECT 1 FROM users WHERE email = value)')
+        .pluck(),
+      renameUser: db.prepare<RenameCandidate>(
+        `UPDATE users SET email = @to
+         WHERE email = @from AND (${sharesAName(['@givenName', '@surname', '@alias', '@displayName'])}) AND NOT EXISTS (SELECT 1 FROM users WHERE email = @to)`,
+      ),
+      followManager: db.prepare<RenamedMailbox>('UPDATE users SET manager = @to WHERE manager = @from'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
       usersInNameOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
@@ -432,12 +449,13 @@ export class SqliteStore implements Store, ReplaceableFile {
     };
   }
 
-  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void> {
+  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport> {
     const updatedAt = new Date().toISOString();
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     if (users.length >= IMPORT_CACHE_ROWS) this.db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
     try {
       return await this.write(() => {
+        const renamed = this.renameMailboxes(users);
         if (users.length >= REBUILD_MIN_ROWS && users.length >= this.statements.countUsers.get()!.n) {
           this.upsertRebuildingIndexes(users, updatedAt);
         } else {
@@ -447,10 +465,28 @@ export class SqliteStore implements Store, ReplaceableFile {
           }
         }
         if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
+        return { renamed };
       });
     } finally {
       this.db.pragma(`cache_size = ${cacheSize}`);
     }
+  }
+
+  /** An import's renames (renamed-mailboxes.ts) of people stored under the old address and no one under the new, and their reports'. */
+  private renameMailboxes(users: readonly DirectoryUser[]): RenamedMailbox[] {
+    const renamed: RenamedMailbox[] = [];
+    // An empty directory has no one to rename.
+    const candidates = this.statements.anyUser.get() ? renameCandidates(users) : [];
+    for (let first = 0; first < candidates.length; first += RENAME_CANDIDATES_PER_STATEMENT) {
+      const batch = candidates.slice(first, first + RENAME_CANDIDATES_PER_STATEMENT);
+      const stored = new Set(this.statements.storedAddresses.all({ addresses: JSON.stringify(batch.map((candidate) => candidate.from)) }));
+      for (const candidate of batch) {
+        if (!stored.has(candidate.from) || this.statements.renameUser.run(candidate).changes === 0) continue;
+        this.statements.followManager.run(candidate);
+        renamed.push({ from: candidate.from, to: candidate.to });
+      }
+    }
+    return renamed;
   }
 
   /**

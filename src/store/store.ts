@@ -4,6 +4,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { SchemaUpgrade } from './migrations.js';
+import type { DirectoryImport } from './renamed-mailboxes.js';
 
 /** A photo as a source answered it. */
 export interface FetchedPhoto {
@@ -169,8 +170,12 @@ export type RoutingType = 'smtp' | 'sip';
  * by a list or a search.
  */
 export interface Store {
-  /** Inserts or updates all users, and the photos given with them, in one transaction: all of them land, or none. */
-  upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<void>;
+  /**
+   * Inserts or updates all users, and the photos given with them, in one transaction: all of
+   * them land, or none. A user who comes under a new primary address with a stored one among
+   * their other addresses is the stored person renamed (renamed-mailboxes.ts).
+   */
+  upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport>;
   getUser(email: string): Promise<DirectoryUser | undefined>;
   listUsers(): Promise<DirectoryUser[]>;
   /**

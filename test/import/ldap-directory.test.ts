@@ -10,6 +10,7 @@ import { comparableDn, ldapSettingsOf, readLdapDirectory } from '../../src/impor
 import { ldapSource } from '../../src/sources/ldap.js';
 import { DirectoryTimeoutError } from '../../src/sources/ldap-connection.js';
 import type { SourceSettings } from '../../src/sources/source-settings.js';
+import { userOwner } from '../../src/domain/photo-owner.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { LONG_RUN } from '../support/long-run.js';
 import { runCli } from '../support/run-cli.js';
@@ -18,6 +19,9 @@ import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } fro
 import { basic, READER, startTestBridge } from '../support/test-bridge.js';
 
 const person = (cn: string) => `cn=${cn},${PEOPLE_DN}`;
+
+/** A photo an operator set, as the store keeps it. */
+const SET_PHOTO = { bytes: Buffer.from('set by an operator'), contentType: 'image/jpeg' as const, width: 96, height: 96, sha256: 'a'.repeat(64) };
 
 /** Opens the store an import wrote, runs `work` on it, and closes it again. */
 async function inStore<T>(path: string, work: (store: SqliteStore) => Promise<T>): Promise<T> {
@@ -370,6 +374,47 @@ describe('importing the directory from LDAP', () => {
       ['carol.jones@contoso.com', undefined, ['carol@contoso.com']],
       ['dan@contoso.com', undefined, undefined],
     ]);
+  });
+
+  // After the test above, under an OU of its own, for the same reason.
+  it('import-ldap --prune keeps a mailbox whose primary address changed, under the new one, with its photo and reports', async () => {
+    const RENAMED_DN = `ou=renamed,${BASE_DN}`;
+    await slapd.add(RENAMED_DN, { objectClass: 'organizationalUnit', ou: 'renamed' });
+    const jane = `cn=Jane Smith,${RENAMED_DN}`;
+    // As Exchange's email address policy leaves it: the new primary SMTP:, the old one as smtp:.
+    await slapd.add(jane, {
+      objectClass: ['inetOrgPerson', 'adUser'],
+      cn: 'Jane Smith',
+      givenName: 'Jane',
+      sn: 'Smith',
+      proxyAddresses: ['SMTP:jane.smith@contoso.com', 'smtp:jane.doe@contoso.com'],
+    });
+    const { dir, config } = configFile({ baseDn: RENAMED_DN, pageSize: 2 });
+    try {
+      await inStore(join(dir, 'bridge.db'), async (seeded) => {
+        await seeded.upsertUsers([
+          { email: 'jane.doe@contoso.com', displayName: 'Jane Doe', givenName: 'Jane', refs: { ldapDn: `cn=Jane Doe,${RENAMED_DN}` } },
+          { email: 'report@contoso.com', displayName: 'Report', manager: 'jane.doe@contoso.com', refs: {} },
+        ]);
+        await seeded.setPhoto(userOwner('jane.doe@contoso.com'), SET_PHOTO, 'admin');
+      });
+      const result = importLdap(dir, config, '--prune');
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.stdout).to.equal('imported 1 user(s) from LDAP\n');
+      expect(result.stderr).to.equal('renamed jane.doe@contoso.com to jane.smith@contoso.com: the same person, with their photo\n');
+      await inStore(join(dir, 'bridge.db'), async (store) => {
+        expect(await store.countUsers()).to.equal(2);
+        expect(await store.getUser('jane.doe@contoso.com')).to.deep.include({
+          email: 'jane.smith@contoso.com',
+          displayName: 'Jane Smith',
+          refs: { ldapDn: jane },
+        });
+        expect((await store.getPhotoInfo(userOwner('jane.smith@contoso.com')))?.sha256).to.equal(SET_PHOTO.sha256);
+        expect((await store.getUser('report@contoso.com'))?.manager).to.equal('jane.smith@contoso.com');
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('choosing the source to import from', () => {

@@ -226,6 +226,83 @@ for (const backend of storeBackends()) {
       expect(await owner('shared@contoso.com')).to.equal('carol@contoso.com');
     });
 
+    it('keeps a person whose primary address changed, their old one now another address: photo, lock and reports follow', async () => {
+      await store.upsertUsers([
+        { email: 'jane.doe@contoso.com', otherAddresses: ['jdoe@corp.contoso.com'], displayName: 'Jane Doe', givenName: 'Jane', surname: 'Doe', refs: {} },
+        { email: 'bob@contoso.com', displayName: 'Bob', manager: 'Jane.Doe@contoso.com', refs: {} },
+      ]);
+      await store.setPhoto(userOwner('jane.doe@contoso.com'), photo('jane'), 'admin');
+      await store.setPhotoLocked('jane.doe@contoso.com', true);
+
+      const imported = await store.upsertUsers([
+        {
+          email: 'jane.smith@contoso.com',
+          otherAddresses: ['JANE.DOE@contoso.com', 'jdoe@corp.contoso.com'],
+          displayName: 'Jane Smith',
+          givenName: 'JANE',
+          surname: 'Smith',
+          refs: {},
+        },
+      ]);
+
+      expect(imported.renamed).to.deep.equal([{ from: 'jane.doe@contoso.com', to: 'jane.smith@contoso.com' }]);
+      expect(await store.countUsers()).to.equal(2);
+      expect(await store.getUser('jane.doe@contoso.com')).to.deep.include({ email: 'jane.smith@contoso.com', displayName: 'Jane Smith' });
+      expect((await store.getPhotoInfo(userOwner('jane.smith@contoso.com')))?.sha256).to.equal(photo('jane').sha256);
+      expect(await store.isPhotoLocked('jane.smith@contoso.com')).to.equal(true);
+      expect((await store.getUser('bob@contoso.com'))?.manager).to.equal('jane.smith@contoso.com');
+      expect((await store.pageDirectReports('jane.smith@contoso.com', undefined, 5)).users.map((user) => user.email)).to.deep.equal(['bob@contoso.com']);
+      expect((await store.searchUsers('jane', 10)).map((user) => user.displayName)).to.deep.equal(['Jane Smith']);
+      // Imported again, nothing is renamed: the old address is already theirs.
+      expect(
+        (await store.upsertUsers([{ email: 'jane.smith@contoso.com', otherAddresses: ['jane.doe@contoso.com'], displayName: 'Jane Smith', refs: {} }])).renamed,
+      ).to.deep.equal([]);
+    });
+
+    it('renames no one when the import names the old address too, the new address is taken, someone listed the old one first, or no name is shared', async () => {
+      const user = (email: string, displayName: string, otherAddresses?: string[]) => ({ email, displayName, givenName: 'Sam', otherAddresses, refs: {} });
+      await store.upsertUsers([
+        user('old1@contoso.com', 'Old One'),
+        user('old2@contoso.com', 'Old Two'),
+        user('taken@contoso.com', 'Taken'),
+        { email: 'left@contoso.com', displayName: 'Left Company', givenName: 'Lee', refs: {} },
+      ]);
+
+      const imported = await store.upsertUsers([
+        // The old address is still someone's primary in this import: two people.
+        user('new1@contoso.com', 'New One', ['old1@contoso.com']),
+        user('old1@contoso.com', 'Old One'),
+        // The new address is someone's already: an update of them, and old2 is another's claim.
+        user('taken@contoso.com', 'Taken', ['old2@contoso.com']),
+        // Listed second: old2 was claimed first above.
+        user('new2@contoso.com', 'New Two', ['old2@contoso.com']),
+        // The address of someone who left, given to a newcomer who shares no name with them.
+        { email: 'newcomer@contoso.com', displayName: 'New Comer', givenName: 'Nia', otherAddresses: ['left@contoso.com'], refs: {} },
+      ]);
+
+      expect(imported.renamed).to.deep.equal([]);
+      expect((await store.listUsers()).map((stored) => stored.email).sort()).to.deep.equal([
+        'left@contoso.com',
+        'new1@contoso.com',
+        'new2@contoso.com',
+        'newcomer@contoso.com',
+        'old1@contoso.com',
+        'old2@contoso.com',
+        'taken@contoso.com',
+      ]);
+    });
+
+    it('renames each stored person once when an import lists two of them under one new address', async () => {
+      await store.upsertUsers([
+        { email: 'a.old@contoso.com', displayName: 'A', alias: 'ab', refs: {} },
+        { email: 'b.old@contoso.com', displayName: 'B', alias: 'ab', refs: {} },
+      ]);
+      const merged = { email: 'merged@contoso.com', otherAddresses: ['a.old@contoso.com', 'b.old@contoso.com'], displayName: 'Merged', alias: 'AB', refs: {} };
+      const imported = await store.upsertUsers([merged]);
+      expect(imported.renamed).to.deep.equal([{ from: 'a.old@contoso.com', to: 'merged@contoso.com' }]);
+      expect((await store.listUsers()).map((stored) => stored.email)).to.deep.equal(['b.old@contoso.com', 'merged@contoso.com']);
+    });
+
     it('finds users by the start of their primary SMTP or their SIP address, case ignored, in its order', async () => {
       await store.upsertUsers([
         { email: 'Megan.Bowen@contoso.com', displayName: 'Megan', sipAddress: 'sip:Megan.Bowen@contoso.com', refs: {} },
@@ -916,6 +993,19 @@ for (const backend of storeBackends()) {
           expect((await store.getUser('alias0@corp.contoso.com'))?.email).to.equal('p0@contoso.com');
           expect((await store.getUser(`alias${LARGE_IMPORT - 1}@corp.contoso.com`))?.email).to.equal(`p${LARGE_IMPORT - 1}@contoso.com`);
           expect(await store.getUser('lost@contoso.com')).to.equal(undefined);
+        });
+
+        it('keeps a person it finds under a new primary address, with their photo', async () => {
+          await store.upsertUsers([{ ...person(0, 'Maiden Name'), email: 'maiden@contoso.com', givenName: 'Mia' }]);
+          await store.setPhoto(userOwner('maiden@contoso.com'), photo('maiden'), 'admin');
+          const rows = Array.from({ length: LARGE_IMPORT }, (_, i) => ({ ...person(i), otherAddresses: [`alias${i}@corp.contoso.com`] }));
+          rows[LARGE_IMPORT - 1] = { ...person(LARGE_IMPORT - 1, 'Married Name'), givenName: 'Mia', otherAddresses: ['maiden@contoso.com'] };
+
+          expect((await store.upsertUsers(rows)).renamed).to.deep.equal([{ from: 'maiden@contoso.com', to: `p${LARGE_IMPORT - 1}@contoso.com` }]);
+          expect(await store.countUsers()).to.equal(before + LARGE_IMPORT);
+          expect((await store.getPhotoInfo(userOwner(`p${LARGE_IMPORT - 1}@contoso.com`)))?.sha256).to.equal(photo('maiden').sha256);
+          expect(await largeImportNames('maiden')).to.deep.equal([]);
+          expect(await largeImportNames('married')).to.deep.equal(['Married Name']);
         });
 
         it('leaves nothing behind, in the table or the search, when its last row fails', async () => {
