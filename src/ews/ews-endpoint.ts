@@ -470,7 +470,6 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
  */
 const SINGULAR_RESPONSES: ReadonlySet<string> = new Set([
   'FindConversation',
-  'FindPeople',
   'GetAppManifests',
   'GetAppMarketplaceUrl',
   'GetDelegate',

@@ -2,6 +2,7 @@ import type { EwsOperation } from './ews-operation.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { findFolder } from './operations/find-folder.js';
 import { findItem } from './operations/find-item.js';
+import { findPeopleOperation } from './operations/find-people.js';
 import { getAttachment } from './operations/get-attachment.js';
 import { getFolder } from './operations/get-folder.js';
 import { getItem } from './operations/get-item.js';
@@ -22,6 +23,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['FindFolder', findFolder],
   ['SyncFolderItems', syncFolderItems],
   ['SyncFolderHierarchy', syncFolderHierarchy],
+  ['FindPeople', findPeopleOperation],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import type { Contact } from '../../domain/contact.js';
+import type { DirectoryUser } from '../../domain/directory.js';
+import { BridgeError } from '../../domain/errors.js';
+import { findPeople, MAX_ENTRY_LENGTH, type Person } from '../../people/find-people.js';
+import { changeKeyOf, type ItemIds } from '../item-ids.js';
+import { shapeOf } from '../contact-xml.js';
+import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
+import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
+import { messageHead, success, type MessageOutcome } from '../response-messages.js';
+import { child, soleChild, textOf } from '../soap-args.js';
+import { element, text } from '../xml.js';
+
+/**
+ * The most people a search (a QueryString) pages through, as Graph's People API and the
+ * directory page bound theirs: Exchange too answers a directory search with its best
+ * matches, not the whole list.
+ */
+const FIND_PEOPLE_SEARCHED_MAX = 1000;
+
+/** Where FindPeople looks: the caller's Contacts folder, the directory (the GAL), or a folder above Contacts, which holds no one. */
+type PeopleFolder = { kind: 'contacts' } | { kind: 'directory' } | { kind: 'empty' };
+
+interface FindPeopleArgs {
+  folder: FolderRef;
+  /** The QueryString's text, or undefined for a listing. */
+  query: string | undefined;
+  /** IdOnly without AdditionalProperties: each Persona's id alone, as exchangelib asks by default. */
+  idOnly: boolean;
+  page: IndexedPage;
+}
+
+/**
+ * FindPeople (Exchange 2013 on): the people of the caller's Contacts folder, in display-name
+ * order, or those a QueryString finds among them; or, in the `directory` folder, the people
+ * of the directory a QueryString finds — never the whole directory, which FindPeople does
+ * not let a client browse ("you must specify a query string", the operation's reference).
+ * A QueryString is searched as ResolveNames searches its entry (find-people.ts), best
+ * matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
+ * People, TotalNumberOfPeopleInView and the two row indexes exchangelib reads.
+ */
+export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
+  need: 'user',
+
+  read(request, limits) {
+    const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
+    if (unsupported) throw BridgeError.invalidRequest(`${unsupported.local} is not supported; ${UNSUPPORTED_PARTS.get(unsupported.local)}`);
+    const parent = soleChild(request, 'ParentFolderId')?.children[0];
+    if (!parent) throw BridgeError.invalidRequest('FindPeople needs a ParentFolderId');
+    const shape = soleChild(request, 'PersonaShape');
+    const queryString = soleChild(request, 'QueryString');
+    const query = queryString?.text.trim();
+    if (query !== undefined && query.length > MAX_ENTRY_LENGTH)
+      throw BridgeError.invalidRequest(`the QueryString is longer than ${MAX_ENTRY_LENGTH} characters`);
+    return {
+      folder: readFolderRef(parent),
+      query: query || undefined,
+      idOnly: shapeOf(textOf(child(shape, 'BaseShape')) || undefined, 'BaseShape') === 'IdOnly' && !child(shape, 'AdditionalProperties'),
+      page: readIndexedPage(soleChild(request, 'IndexedPageItemView'), limits),
+    };
+  },
+
+  async run(args, context) {
+    try {
+      const folder = peopleFolder(args.folder, context);
+      if (folder.kind === 'directory' && args.query === undefined) {
+        throw BridgeError.invalidRequest('the directory is searched, not listed: FindPeople in it needs a QueryString');
+      }
+      const found =
+        folder.kind === 'empty' ? { people: [], total: 0, start: 0 } : await context.searches.run(context.mailbox!, () => peopleIn(folder, args, context));
+      const people = found.people.map((person) => personaXml(person, context.ids, args.idOnly));
+      const payload =
+        element('m:People', {}, ...people) +
+        text('m:TotalNumberOfPeopleInView', found.total) +
+        text('m:FirstMatchingRowIndex', found.start) +
+        text('m:FirstLoadedRowIndex', found.start);
+      return soapAnswer(response(success(payload), context));
+    } catch (error) {
+      // A folder not found, a request it cannot answer: this response's error. A busy store or search share is the request's (the endpoint's back-off).
+      if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return soapAnswer(response(failureOf(error)));
+      throw error;
+    }
+  },
+
+  refuse: (error) => soapAnswer(response(failureOf(error))),
+};
+
+/** A ParentFolderId as FindPeople reads it: the `directory` distinguished folder besides those GetFolder shows. */
+function peopleFolder(ref: FolderRef, context: EwsContext): PeopleFolder {
+  if (ref.kind === 'distinguished' && ref.name === 'directory' && (ref.mailbox === '' || ref.mailbox === context.mailbox)) return { kind: 'directory' };
+  return folderOf(ref, context) === 'contacts' ? { kind: 'contacts' } : { kind: 'empty' };
+}
+
+interface FoundPeople {
+  people: Person[];
+  total: number;
+  start: number;
+}
+
+async function peopleIn(folder: { kind: 'contacts' | 'directory' }, args: FindPeopleArgs, context: EwsContext): Promise<FoundPeople> {
+  const mailbox = context.mailbox!;
+  if (args.query === undefined) {
+    // The whole Contacts folder, in display-name order, as FindItem pages it.
+    const total = args.page.fromEnd ? (await context.store.pageContacts(mailbox, undefined, 0, 0)).total : 0;
+    const { start, count } = pageBounds(args.page, total);
+    const page = await context.store.pageContacts(mailbox, undefined, start, count);
+    return { people: page.contacts.map((contact): Person => ({ kind: 'contact', contact })), total: page.total, start };
+  }
+  // A search pages through its best matches: as far as the page asked reaches (from the end: all of them), one more to tell there are more.
+  const reach = Math.min(args.page.fromEnd ? FIND_PEOPLE_SEARCHED_MAX : args.page.offset + args.page.maxEntries, FIND_PEOPLE_SEARCHED_MAX);
+  const matches = await findPeople(context.store, mailbox, args.query, folder.kind === 'contacts' ? 'Contacts' : 'ActiveDirectory', reach);
+  const known = matches.slice(0, FIND_PEOPLE_SEARCHED_MAX);
+  const { start, count } = pageBounds(args.page, known.length);
+  return { people: known.slice(start, start + count), total: known.length, start };
+}
+
+/** A Persona: its id, then what the bridge keeps of the person, in PersonaType's order. */
+function personaXml(person: Person, ids: ItemIds, idOnly: boolean): string {
+  const persona = person.kind === 'user' ? userPersona(person.user) : contactPersona(person.contact, ids);
+  if (idOnly) return element('t:Persona', {}, persona.id);
+  const addresses = persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType));
+  return element(
+    't:Persona',
+    {},
+    persona.id,
+    text('t:PersonaType', 'Person'),
+    text('t:CreationTime', persona.createdAt),
+    text('t:DisplayName', persona.displayName),
+    text('t:GivenName', persona.givenName),
+    text('t:Surname', persona.surname),
+    text('t:Title', persona.title),
+    text('t:Department', persona.department),
+    text('t:CompanyName', persona.company),
+    persona.addresses[0] === undefined ? undefined : emailAddressXml('t:EmailAddress', persona.displayName, persona.addresses[0], persona.mailboxType),
+    addresses.length === 0 ? undefined : element('t:EmailAddresses', {}, ...addresses),
+    persona.phone && element('t:PhoneNumber', {}, text('t:Number', persona.phone.number), text('t:Type', persona.phone.type)),
+    text('t:ImAddress', persona.imAddress),
+  );
+}
+
+interface PersonaFields {
+  /** The t:PersonaId element. */
+  id: string;
+  createdAt?: string;
+  displayName: string;
+  givenName?: string;
+  surname?: string;
+  title?: string;
+  department?: string;
+  company?: string;
+  addresses: string[];
+  mailboxType: 'Mailbox' | 'Contact';
+  phone?: { number: string; type: 'Business' | 'Mobile' | 'Home' };
+  imAddress?: string;
+}
+
+function userPersona(user: DirectoryUser): PersonaFields {
+  return {
+    // A directory user has no item: their persona id is a digest of their address, the same in every answer.
+    id: element('t:PersonaId', { Id: createHash('sha256').update(`user|${user.email}`).digest().subarray(0, 24).toString('base64') }),
+    displayName: user.displayName,
+    givenName: user.givenName,
+    surname: user.surname,
+    title: user.title,
+    department: user.department,
+    company: user.company,
+    addresses: [user.email],
+    mailboxType: 'Mailbox',
+    phone: phoneOf(user.businessPhone, user.mobilePhone, undefined),
+    imAddress: user.sipAddress,
+  };
+}
+
+function contactPersona(contact: Contact, ids: ItemIds): PersonaFields {
+  return {
+    // A contact's persona is its item: its id is the contact's ItemId, which GetItem reads.
+    id: element('t:PersonaId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
+    createdAt: contact.createdAt,
+    displayName: contact.displayName,
+    givenName: contact.givenName,
+    surname: contact.surname,
+    title: contact.jobTitle,
+    department: contact.department,
+    company: contact.company,
+    addresses: contact.emailAddresses,
+    mailboxType: 'Contact',
+    phone: phoneOf(contact.phones.business, contact.phones.mobile, contact.phones.home),
+  };
+}
+
+/** The one phone number a Persona carries: the business number first, as Exchange picks it. */
+function phoneOf(business: string | undefined, mobile: string | undefined, home: string | undefined): PersonaFields['phone'] {
+  if (business) return { number: business, type: 'Business' };
+  if (mobile) return { number: mobile, type: 'Mobile' };
+  return home ? { number: home, type: 'Home' } : undefined;
+}
+
+function emailAddressXml(name: string, displayName: string, address: string, mailboxType: PersonaFields['mailboxType']): string {
+  return element(name, {}, text('t:Name', displayName), text('t:EmailAddress', address), text('t:RoutingType', 'SMTP'), text('t:MailboxType', mailboxType));
+}
+
+/** FindPeopleResponse is itself the response message: no ResponseMessages wrapper. Held to the answer's byte limit. */
+function response(outcome: MessageOutcome, context?: EwsContext): string {
+  const xml = element(
+    'm:FindPeopleResponse',
+    { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS, ResponseClass: outcome.responseClass },
+    messageHead(outcome),
+    outcome.payload,
+  );
+  if (!context || Buffer.byteLength(xml) <= context.limits.maxAnswerBytes) return xml;
+  return response(
+    failureOf(
+      new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${context.limits.maxAnswerBytes} bytes; ask for fewer people per page`),
+    ),
+  );
+}
+
+function failureOf(error: BridgeError): MessageOutcome {
+  return { responseClass: 'Error', responseCode: error.responseCode, messageText: error.message };
+}
+
+/** The parts of a FindPeople the bridge cannot answer as asked: refused, since answered as if absent they would give people who do not match, in another order. */
+const UNSUPPORTED_PARTS: ReadonlyMap<string, string> = new Map([
+  ['Restriction', 'people are found by a QueryString'],
+  ['AggregationRestriction', 'people are found by a QueryString'],
+  ['SortOrder', 'a folder is listed in display-name order, a search best match first'],
+]);

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { envelope, parseSoap, postEws } from '../support/soap.js';
+import { ADMIN, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+describe('FindPeople', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      {
+        email: 'megan.bowen@contoso.com',
+        displayName: 'Megan Bowen',
+        givenName: 'Megan',
+        surname: 'Bowen',
+        title: 'Marketing Manager',
+        department: 'Marketing',
+        company: 'Contoso',
+        businessPhone: '+1 425 555 0109',
+        sipAddress: 'sip:megan.bowen@contoso.com',
+        refs: {},
+      },
+      { email: 'meg.hidden@contoso.com', displayName: 'Meg Hidden', hiddenFromAddressLists: true, refs: {} },
+      ...Array.from({ length: 12 }, (_, i) => ({ email: `member${i}@contoso.com`, displayName: `Member ${String(i).padStart(2, '0')}`, refs: {} })),
+    ]);
+    await t.store.addContacts(READER.username, [
+      { displayName: 'Zed Contact', givenName: 'Zed', emailAddresses: ['zed@x.example', 'zed2@x.example'], phones: { mobile: '+1 555 0100' }, refs: {} },
+      { displayName: 'Meg Private', emailAddresses: ['meg@x.example'], phones: {}, refs: {} },
+      { displayName: 'Anna Contact', emailAddresses: [], phones: {}, refs: {} },
+    ]);
+    await t.store.addContacts(ADMIN.username, [{ displayName: 'Meg Of Admin', emailAddresses: ['admin-meg@x.example'], phones: {}, refs: {} }]);
+  });
+  after(() => t.close());
+
+  const view = (max = 100, offset = 0, basePoint = 'Beginning') =>
+    `<m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="${offset}" BasePoint="${basePoint}"/>`;
+  const folder = (id: string) => `<m:ParentFolderId><t:DistinguishedFolderId Id="${id}"/></m:ParentFolderId>`;
+  const findPeople = async (inner: string, as = READER) => {
+    const res = await postEws(t.bridge.server, `<m:FindPeople>${inner}</m:FindPeople>`, as);
+    expect(res.status).to.equal(200);
+    const response = (await parseSoap(res.text)).Envelope.Body.FindPeopleResponse;
+    const people = [response.People?.Persona ?? []].flat();
+    return { text: res.text, response, people, names: people.map((persona: any) => persona.DisplayName) };
+  };
+
+  it("lists the caller's Contacts folder in display-name order, each Persona in schema order with its id that GetItem reads", async () => {
+    const { response, people, names, text } = await findPeople(
+      `<m:PersonaShape><t:BaseShape>Default</t:BaseShape></m:PersonaShape>${view()}${folder('contacts')}`,
+    );
+    expect(response.$.ResponseClass).to.equal('Success');
+    expect(response.ResponseCode).to.equal('NoError');
+    expect([response.TotalNumberOfPeopleInView, response.FirstMatchingRowIndex, response.FirstLoadedRowIndex]).to.deep.equal(['3', '0', '0']);
+    expect(names).to.deep.equal(['Anna Contact', 'Meg Private', 'Zed Contact']);
+    expect(people[2]).to.deep.include({ PersonaType: 'Person', GivenName: 'Zed', PhoneNumber: { Number: '+1 555 0100', Type: 'Mobile' } });
+    expect(people[2].EmailAddress).to.deep.equal({ Name: 'Zed Contact', EmailAddress: 'zed@x.example', RoutingType: 'SMTP', MailboxType: 'Contact' });
+    expect([people[2].EmailAddresses.Address].flat().map((address: any) => address.EmailAddress)).to.deep.equal(['zed@x.example', 'zed2@x.example']);
+    // Persona's own children in order (the parts of an address and a phone number taken out).
+    const zed = text
+      .slice(text.lastIndexOf('<t:Persona>'), text.lastIndexOf('</t:Persona>'))
+      .replace(/<t:(Name|EmailAddress|RoutingType|MailboxType|Number|Type)>[^<]*<\/t:\1>/g, '');
+    expect([...zed.matchAll(/<t:(\w+)[ >/]/g)].map((m) => m[1])).to.deep.equal([
+      'Persona',
+      'PersonaId',
+      'PersonaType',
+      'CreationTime',
+      'DisplayName',
+      'GivenName',
+      'EmailAddress',
+      'EmailAddresses',
+      'Address',
+      'Address',
+      'PhoneNumber',
+    ]);
+
+    const got = await postEws(
+      t.bridge.server,
+      `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${people[2].PersonaId.$.Id}"/></m:ItemIds></m:GetItem>`,
+      READER,
+    );
+    expect((await parseSoap(got.text)).Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.DisplayName).to.equal('Zed Contact');
+  });
+
+  it('pages the folder from the beginning or the end, and gives ids alone for IdOnly', async () => {
+    expect((await findPeople(`${view(2, 1)}${folder('contacts')}`)).names).to.deep.equal(['Meg Private', 'Zed Contact']);
+    expect((await findPeople(`${view(1, 0, 'End')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
+    const { people } = await findPeople(`<m:PersonaShape><t:BaseShape>IdOnly</t:BaseShape></m:PersonaShape>${view()}${folder('contacts')}`);
+    expect(people.map((persona: any) => Object.keys(persona))).to.deep.equal([['PersonaId'], ['PersonaId'], ['PersonaId']]);
+  });
+
+  it("searches the caller's contacts by a QueryString, and never another mailbox's", async () => {
+    expect((await findPeople(`${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`)).names).to.deep.equal(['Meg Private']);
+    expect((await findPeople(`${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`, ADMIN)).names).to.deep.equal(['Meg Of Admin']);
+  });
+
+  it('searches the directory by a QueryString, best match first, the hidden left out; as ResolveNames finds', async () => {
+    const { people, response } = await findPeople(`${view()}${folder('directory')}<m:QueryString>meg</m:QueryString>`);
+    expect(people.map((persona: any) => persona.DisplayName)).to.deep.equal(['Megan Bowen']);
+    expect(response.TotalNumberOfPeopleInView).to.equal('1');
+    expect(people[0]).to.deep.include({
+      PersonaType: 'Person',
+      DisplayName: 'Megan Bowen',
+      GivenName: 'Megan',
+      Surname: 'Bowen',
+      Title: 'Marketing Manager',
+      Department: 'Marketing',
+      CompanyName: 'Contoso',
+      PhoneNumber: { Number: '+1 425 555 0109', Type: 'Business' },
+      ImAddress: 'sip:megan.bowen@contoso.com',
+    });
+    expect(people[0].EmailAddress).to.deep.equal({ Name: 'Megan Bowen', EmailAddress: 'megan.bowen@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
+    expect(people[0].PersonaId.$.Id).to.match(/^[A-Za-z0-9+/]{32}$/);
+    // The same person has the same id in every answer.
+    const again = await findPeople(`${view()}${folder('directory')}<m:QueryString>bowen</m:QueryString>`);
+    expect(again.people[0].PersonaId.$.Id).to.equal(people[0].PersonaId.$.Id);
+    expect((await findPeople(`${view()}${folder('directory')}<m:QueryString>smtp:meg.hidden</m:QueryString>`)).names).to.deep.equal([]);
+  });
+
+  it('pages a directory search and counts the matches up to one past the page', async () => {
+    const first = await findPeople(`${view(5, 0)}${folder('directory')}<m:QueryString>member</m:QueryString>`);
+    expect(first.names).to.deep.equal(['Member 00', 'Member 01', 'Member 02', 'Member 03', 'Member 04']);
+    expect(first.response.TotalNumberOfPeopleInView).to.equal('6');
+    const last = await findPeople(`${view(5, 10)}${folder('directory')}<m:QueryString>member</m:QueryString>`);
+    expect([last.names, last.response.TotalNumberOfPeopleInView, last.response.FirstLoadedRowIndex]).to.deep.equal([['Member 10', 'Member 11'], '12', '10']);
+  });
+
+  it('answers errors on the response itself: the directory without a query, another mailbox, parts it cannot answer', async () => {
+    const error = async (inner: string) => {
+      const { response, people } = await findPeople(inner);
+      expect(people).to.deep.equal([]);
+      return [response.$.ResponseClass, response.ResponseCode];
+    };
+    expect(await error(`${view()}${folder('directory')}`)).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    expect(
+      await error(
+        `${view()}<m:ParentFolderId><t:DistinguishedFolderId Id="contacts"><t:Mailbox><t:EmailAddress>${ADMIN.username}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:ParentFolderId>`,
+      ),
+    ).to.deep.equal(['Error', 'ErrorFolderNotFound']);
+    expect(await error(`${view()}${folder('inbox')}`)).to.deep.equal(['Error', 'ErrorFolderNotFound']);
+    expect(
+      await error(
+        `${view()}<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="persona:DisplayName"/></t:FieldOrder></m:SortOrder>${folder('contacts')}`,
+      ),
+    ).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    expect(await error(view())).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    // The folders above Contacts hold no one.
+    const root = await findPeople(`${view()}${folder('msgfolderroot')}`);
+    expect([root.response.ResponseCode, root.people, root.response.TotalNumberOfPeopleInView]).to.deep.equal(['NoError', [], '0']);
+  });
+
+  it('asks for a login', async () => {
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Content-Type', 'text/xml')
+      .send(envelope(`<m:FindPeople>${view()}${folder('contacts')}</m:FindPeople>`));
+    expect(res.status).to.equal(401);
+  });
+});
