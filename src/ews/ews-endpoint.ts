@@ -480,7 +480,6 @@ const SINGULAR_RESPONSES: ReadonlySet<string> = new Set([
   'GetNonIndexableItemDetails',
   'GetNonIndexableItemStatistics',
   'GetPasswordExpirationDate',
-  'GetPersona',
   'GetRoomLists',
   'GetRooms',
   'GetSearchableMailboxes',

@@ -6,6 +6,7 @@ import { findPeopleOperation } from './operations/find-people.js';
 import { getAttachment } from './operations/get-attachment.js';
 import { getFolder } from './operations/get-folder.js';
 import { getItem } from './operations/get-item.js';
+import { getPersona } from './operations/get-persona.js';
 import { getUserPhoto } from './operations/get-user-photo.js';
 import { resolveNames } from './operations/resolve-names.js';
 import { syncFolderHierarchy } from './operations/sync-folder-hierarchy.js';
@@ -24,6 +25,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['SyncFolderItems', syncFolderItems],
   ['SyncFolderHierarchy', syncFolderHierarchy],
   ['FindPeople', findPeopleOperation],
+  ['GetPersona', getPersona],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

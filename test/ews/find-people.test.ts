@@ -108,7 +108,6 @@ describe('FindPeople', () => {
       ImAddress: 'sip:megan.bowen@contoso.com',
     });
     expect(people[0].EmailAddress).to.deep.equal({ Name: 'Megan Bowen', EmailAddress: 'megan.bowen@contoso.com', RoutingType: 'SMTP', MailboxType: 'Mailbox' });
-    expect(people[0].PersonaId.$.Id).to.match(/^[A-Za-z0-9+/]{32}$/);
     // The same person has the same id in every answer.
     const again = await findPeople(`${view()}${folder('directory')}<m:QueryString>bowen</m:QueryString>`);
     expect(again.people[0].PersonaId.$.Id).to.equal(people[0].PersonaId.$.Id);
@@ -145,6 +144,25 @@ describe('FindPeople', () => {
     // The folders above Contacts hold no one.
     const root = await findPeople(`${view()}${folder('msgfolderroot')}`);
     expect([root.response.ResponseCode, root.people, root.response.TotalNumberOfPeopleInView]).to.deep.equal(['NoError', [], '0']);
+  });
+
+  it("GetPersona answers one of FindPeople's people by its id; another mailbox's contact, a forged id and an unknown address are errors", async () => {
+    const getPersona = async (id: string, as = READER) => {
+      const res = await postEws(t.bridge.server, `<m:GetPersona><m:PersonaId Id="${id}"/></m:GetPersona>`, as);
+      expect(res.status).to.equal(200);
+      const message = (await parseSoap(res.text)).Envelope.Body.GetPersonaResponseMessage;
+      return { code: message.ResponseCode, persona: message.Persona };
+    };
+    const [zed] = (await findPeople(`${view()}${folder('contacts')}<m:QueryString>zed</m:QueryString>`)).people;
+    const [megan] = (await findPeople(`${view()}${folder('directory')}<m:QueryString>megan</m:QueryString>`)).people;
+    const contact = await getPersona(zed.PersonaId.$.Id);
+    expect([contact.code, contact.persona.DisplayName, contact.persona.EmailAddress.EmailAddress]).to.deep.equal(['NoError', 'Zed Contact', 'zed@x.example']);
+    const user = await getPersona(megan.PersonaId.$.Id);
+    expect([user.code, user.persona.DisplayName, user.persona.Title]).to.deep.equal(['NoError', 'Megan Bowen', 'Marketing Manager']);
+    expect((await getPersona(zed.PersonaId.$.Id, ADMIN)).code).to.equal('ErrorItemNotFound');
+    expect((await getPersona(`${zed.PersonaId.$.Id.slice(0, -4)}AAAA`)).code).to.equal('ErrorInvalidIdMalformed');
+    expect((await getPersona(Buffer.from('SMTP:nobody@contoso.com').toString('base64'))).code).to.equal('ErrorItemNotFound');
+    expect((await getPersona(Buffer.from('SMTP:not an address').toString('base64'))).code).to.equal('ErrorItemNotFound');
   });
 
   it('asks for a login', async () => {

@@ -10,7 +10,8 @@ describe('the EWS operation table and wsdl/', () => {
     for (const op of contract) {
       expect(op.soapAction).to.equal(`${MESSAGES_NS}/${op.name}`);
       expect(op.requestElement).to.deep.equal({ local: op.name, ns: MESSAGES_NS });
-      expect(op.responseElement).to.equal(`${op.name}Response`);
+      // GetPersona's answer is its one response message, named so, as Exchange writes it (exchangelib reads GetPersonaResponseMessage).
+      expect(op.responseElement).to.equal(op.name === 'GetPersona' ? 'GetPersonaResponseMessage' : `${op.name}Response`);
     }
     const table = await loadOperationTable();
     expect([...table.keys()].sort()).to.deep.equal(contract.map((op) => op.requestElement.local).sort());

@@ -34,7 +34,7 @@ import { READER } from '../support/test-bridge.js';
 import { READER_CONTACTS, startInteropBridge, type InteropWorld } from './js-client-fixture.js';
 import { pythonScript, runPythonClient } from './python/run-python.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
-import { seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
+import { ALEX, ALLAN, seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
 
 /** What test/interop/python/exchangelib_folders.py prints. */
 /** What test/interop/python/zeep_folders.py prints. */
@@ -45,6 +45,7 @@ interface ZeepFoldersJson {
   found: { total: number; last: boolean; folders: [string, string][] };
   synced: [string, string][];
   hierarchy: [string, string, string][];
+  people: Record<string, unknown>;
 }
 
 /** What test/interop/python/exchangelib_sync.py prints. */
@@ -331,7 +332,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.resolved).to.deep.equal({ contacts: [ZOE.displayName], root: ['ErrorNameResolutionNoResults'] });
     });
 
-    it('zeep (strict, from the served WSDL) reads GetFolder, FindFolder, every FindItem page and the Sync answers the bridge writes', async () => {
+    it('zeep (strict, from the served WSDL) reads GetFolder, FindFolder, every FindItem page, the Sync answers, FindPeople and GetPersona the bridge writes', async () => {
       const zeep = (await runPythonClient(
         pythonScript('zeep_folders.py'),
         [`${fixture.endpoint}?wsdl`, READER.username, READER.password],
@@ -365,6 +366,23 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         ['Create', 'Folder', 'Top of Information Store'],
         ['Create', 'ContactsFolder', 'Contacts'],
       ]);
+      expect(zeep.people).to.deep.equal({
+        contacts: {
+          total: 2,
+          people: [
+            [YUSUF.displayName, YUSUF.emailAddresses[0], 'Contact'],
+            [ZOE.displayName, ZOE.emailAddresses[0], 'Contact'],
+          ],
+        },
+        directory: {
+          total: 2,
+          people: [
+            [ALEX.displayName, ALEX.email, 'Mailbox'],
+            [ALLAN.displayName, ALLAN.email, 'Mailbox'],
+          ],
+        },
+        persona: ['NoError', ALEX.displayName, ALEX.title],
+      });
       expect(zeep.found).to.deep.equal({
         total: 2,
         last: true,

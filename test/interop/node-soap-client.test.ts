@@ -93,9 +93,11 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(Object.keys(operations).sort()).to.deep.equal([
         'FindFolder',
         'FindItem',
+        'FindPeople',
         'GetAttachment',
         'GetFolder',
         'GetItem',
+        'GetPersona',
         'GetUserPhoto',
         'ResolveNames',
         'SyncFolderHierarchy',

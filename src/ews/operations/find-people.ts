@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { Contact } from '../../domain/contact.js';
-import type { DirectoryUser } from '../../domain/directory.js';
 import { BridgeError } from '../../domain/errors.js';
 import { findPeople, MAX_ENTRY_LENGTH, type Person } from '../../people/find-people.js';
-import { changeKeyOf, type ItemIds } from '../item-ids.js';
 import { shapeOf } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
+import { personaXml } from '../persona-xml.js';
 import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
-import { messageHead, success, type MessageOutcome } from '../response-messages.js';
+import { failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
 import { child, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
@@ -70,7 +67,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       }
       const found =
         folder.kind === 'empty' ? { people: [], total: 0, start: 0 } : await context.searches.run(context.mailbox!, () => peopleIn(folder, args, context));
-      const people = found.people.map((person) => personaXml(person, context.ids, args.idOnly));
+      const people = found.people.map((person) => personaXml('t:Persona', person, context.ids, args.idOnly));
       const payload =
         element('m:People', {}, ...people) +
         text('m:TotalNumberOfPeopleInView', found.total) +
@@ -79,12 +76,12 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       return soapAnswer(response(success(payload), context));
     } catch (error) {
       // A folder not found, a request it cannot answer: this response's error. A busy store or search share is the request's (the endpoint's back-off).
-      if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return soapAnswer(response(failureOf(error)));
+      if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return soapAnswer(response(failure(error)));
       throw error;
     }
   },
 
-  refuse: (error) => soapAnswer(response(failureOf(error))),
+  refuse: (error) => soapAnswer(response(failure(error))),
 };
 
 /** A ParentFolderId as FindPeople reads it: the `directory` distinguished folder besides those GetFolder shows. */
@@ -116,91 +113,6 @@ async function peopleIn(folder: { kind: 'contacts' | 'directory' }, args: FindPe
   return { people: known.slice(start, start + count), total: known.length, start };
 }
 
-/** A Persona: its id, then what the bridge keeps of the person, in PersonaType's order. */
-function personaXml(person: Person, ids: ItemIds, idOnly: boolean): string {
-  const persona = person.kind === 'user' ? userPersona(person.user) : contactPersona(person.contact, ids);
-  if (idOnly) return element('t:Persona', {}, persona.id);
-  const addresses = persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType));
-  return element(
-    't:Persona',
-    {},
-    persona.id,
-    text('t:PersonaType', 'Person'),
-    text('t:CreationTime', persona.createdAt),
-    text('t:DisplayName', persona.displayName),
-    text('t:GivenName', persona.givenName),
-    text('t:Surname', persona.surname),
-    text('t:Title', persona.title),
-    text('t:Department', persona.department),
-    text('t:CompanyName', persona.company),
-    persona.addresses[0] === undefined ? undefined : emailAddressXml('t:EmailAddress', persona.displayName, persona.addresses[0], persona.mailboxType),
-    addresses.length === 0 ? undefined : element('t:EmailAddresses', {}, ...addresses),
-    persona.phone && element('t:PhoneNumber', {}, text('t:Number', persona.phone.number), text('t:Type', persona.phone.type)),
-    text('t:ImAddress', persona.imAddress),
-  );
-}
-
-interface PersonaFields {
-  /** The t:PersonaId element. */
-  id: string;
-  createdAt?: string;
-  displayName: string;
-  givenName?: string;
-  surname?: string;
-  title?: string;
-  department?: string;
-  company?: string;
-  addresses: string[];
-  mailboxType: 'Mailbox' | 'Contact';
-  phone?: { number: string; type: 'Business' | 'Mobile' | 'Home' };
-  imAddress?: string;
-}
-
-function userPersona(user: DirectoryUser): PersonaFields {
-  return {
-    // A directory user has no item: their persona id is a digest of their address, the same in every answer.
-    id: element('t:PersonaId', { Id: createHash('sha256').update(`user|${user.email}`).digest().subarray(0, 24).toString('base64') }),
-    displayName: user.displayName,
-    givenName: user.givenName,
-    surname: user.surname,
-    title: user.title,
-    department: user.department,
-    company: user.company,
-    addresses: [user.email],
-    mailboxType: 'Mailbox',
-    phone: phoneOf(user.businessPhone, user.mobilePhone, undefined),
-    imAddress: user.sipAddress,
-  };
-}
-
-function contactPersona(contact: Contact, ids: ItemIds): PersonaFields {
-  return {
-    // A contact's persona is its item: its id is the contact's ItemId, which GetItem reads.
-    id: element('t:PersonaId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
-    createdAt: contact.createdAt,
-    displayName: contact.displayName,
-    givenName: contact.givenName,
-    surname: contact.surname,
-    title: contact.jobTitle,
-    department: contact.department,
-    company: contact.company,
-    addresses: contact.emailAddresses,
-    mailboxType: 'Contact',
-    phone: phoneOf(contact.phones.business, contact.phones.mobile, contact.phones.home),
-  };
-}
-
-/** The one phone number a Persona carries: the business number first, as Exchange picks it. */
-function phoneOf(business: string | undefined, mobile: string | undefined, home: string | undefined): PersonaFields['phone'] {
-  if (business) return { number: business, type: 'Business' };
-  if (mobile) return { number: mobile, type: 'Mobile' };
-  return home ? { number: home, type: 'Home' } : undefined;
-}
-
-function emailAddressXml(name: string, displayName: string, address: string, mailboxType: PersonaFields['mailboxType']): string {
-  return element(name, {}, text('t:Name', displayName), text('t:EmailAddress', address), text('t:RoutingType', 'SMTP'), text('t:MailboxType', mailboxType));
-}
-
 /** FindPeopleResponse is itself the response message: no ResponseMessages wrapper. Held to the answer's byte limit. */
 function response(outcome: MessageOutcome, context?: EwsContext): string {
   const xml = element(
@@ -211,14 +123,8 @@ function response(outcome: MessageOutcome, context?: EwsContext): string {
   );
   if (!context || Buffer.byteLength(xml) <= context.limits.maxAnswerBytes) return xml;
   return response(
-    failureOf(
-      new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${context.limits.maxAnswerBytes} bytes; ask for fewer people per page`),
-    ),
+    failure(new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${context.limits.maxAnswerBytes} bytes; ask for fewer people per page`)),
   );
-}
-
-function failureOf(error: BridgeError): MessageOutcome {
-  return { responseClass: 'Error', responseCode: error.responseCode, messageText: error.message };
 }
 
 /** The parts of a FindPeople the bridge cannot answer as asked: refused, since answered as if absent they would give people who do not match, in another order. */

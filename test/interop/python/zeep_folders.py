@@ -8,7 +8,9 @@ an answer the contract does not describe fails here. Steps: GetFolder for root,
 msgfolderroot, contacts and a folder the bridge does not have, in one request; FindItem
 on the Contacts folder one contact per page until the last; FindItem with a Contains
 restriction, and with an Or of an IsEqualTo and a Not; FindFolder Deep under the root;
-SyncFolderItems on the Contacts folder one change at a time; SyncFolderHierarchy of the mailbox. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
+SyncFolderItems on the Contacts folder one change at a time; SyncFolderHierarchy of the mailbox;
+FindPeople in the Contacts folder and in the directory by a query, and GetPersona of the
+first person found there. Prints one JSON object; on failure "zeep_folders: <step>: <error>" on stderr, exit 1.
 """
 
 import json
@@ -124,8 +126,22 @@ def main():
     message = answer.body.ResponseMessages.SyncFolderHierarchyResponseMessage[0]
     hierarchy = [[kind, folder_kind, folder["DisplayName"]] for change in serialize_object(message.Changes["_value_1"])
                  for kind, value in change.items() for folder_kind, folder in value.items() if folder]
+    STEP = "FindPeople in the Contacts folder and the directory"
+    view = {"MaxEntriesReturned": 10, "Offset": 0, "BasePoint": "Beginning"}
+    people = {}
+    for name, query in (("contacts", None), ("directory", "al")):
+        answer = service.FindPeople(_soapheaders=version, PersonaShape={"BaseShape": "Default"}, IndexedPageItemView=view,
+                                    ParentFolderId={"DistinguishedFolderId": {"Id": name}}, QueryString=query)
+        found_people = answer.body.People.Persona if answer.body.People is not None else []
+        people[name] = {"total": answer.body.TotalNumberOfPeopleInView,
+                        "people": [[p.DisplayName, p.EmailAddress.EmailAddress, p.EmailAddress.MailboxType] for p in found_people]}
+        people[name + "_id"] = found_people[0].PersonaId.Id
+    STEP = "GetPersona"
+    answer = service.GetPersona(_soapheaders=version, PersonaId={"Id": people.pop("directory_id")})
+    people["persona"] = [answer.body.ResponseCode, answer.body.Persona.DisplayName, answer.body.Persona.Title]
+    people.pop("contacts_id")
     print(json.dumps({"folders": folders, "pages": pages, "restricted": restricted, "found": found,
-                      "synced": synced, "hierarchy": hierarchy}))
+                      "synced": synced, "hierarchy": hierarchy, "people": people}))
 
 
 try:
