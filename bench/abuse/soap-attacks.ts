@@ -6,6 +6,7 @@ import {
   distinctIds,
   endlessSyncState,
   findItem,
+  findPeople,
   forgedSyncState,
   getAttachment,
   getItem,
@@ -80,38 +81,11 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         wellFormed(a),
       ],
     ),
-    {
-      // Each answer was made in one turn of the event loop: forty at once kept every other request waiting ~2 s.
-      name: `FindItem: ${ADDRESS_BOOK_FLOOD.count} at once of ${MAX_ITEMS} contacts, the folder named 10 times (one login)`,
-      async run(bridge) {
-        const body = findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`);
-        const result = await flood(ADDRESS_BOOK_FLOOD.count, ADDRESS_BOOK_FLOOD.count, () =>
-          rawRequest(bridge.endpoint, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'text/xml; charset=utf-8', authorization: ADDRESS_BOOK_AUTHORIZATION },
-          }),
-        );
-        const messages = ADDRESS_BOOK_FLOOD.count;
-        const found = result.codes.filter((code) => code === 'NoError').length;
-        // Past the login's searches at once or its share of the store's time (BRIDGE_SEARCH_MS_PER_SECOND), a page is refused with a back-off.
-        // Past the login's searches at once or its share of the store's time (BRIDGE_SEARCH_MS_PER_SECOND), a request is the ErrorServerBusy fault (HTTP 500) with a back-off.
-        const refused = result.statuses.filter((status) => status === 500).length;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: "500: the ErrorServerBusy fault, the login's searches at once or its share of the store's time spent; see the /healthz column",
-          checks: [
-            check(
-              `each 200 or 500 (${tally(result.statuses)})`,
-              result.statuses.every((status) => status === 200 || status === 500),
-            ),
-            check(`${messages} pages found or refused (${found} + ${refused})`, found > 0 && found + refused === messages),
-          ],
-        };
-      },
-    },
+    // Each answer was made in one turn of the event loop: forty at once kept every other request waiting ~2 s.
+    searchesAtOnce(
+      `FindItem: ${ADDRESS_BOOK_FLOOD.count} at once of ${MAX_ITEMS} contacts, the folder named 10 times (one login)`,
+      findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`),
+    ),
     // A Restriction is evaluated against every contact of the folder, once per test: past 128 expressions or 16 Contains it is refused unsearched.
     soapAttack(
       'FindItem: a Restriction of 600 Contains in one Or',
@@ -245,6 +219,21 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       () => resolveNames(DISTINCT_TWO_LETTER_WORDS),
       (a) => [statusIs(a, 200), codesAre(a, ['ErrorNameResolutionNoResults']), wellFormed(a)],
     ),
+    // FindPeople searches as ResolveNames does, through its first 1,000 matches, in the login's share of the store's time.
+    soapAttack(
+      'FindPeople: the directory searched by 341 distinct two-letter words',
+      () => findPeople('directory', `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`, DISTINCT_TWO_LETTER_WORDS),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
+    ),
+    soapAttack(
+      'FindPeople: a directory search at Offset 2,147,483,647',
+      () => findPeople('directory', '<m:IndexedPageItemView MaxEntriesReturned="250" Offset="2147483647" BasePoint="Beginning"/>', 'a'),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a), bytesAtMost(a, 2048)],
+    ),
+    searchesAtOnce(
+      `FindPeople: ${ADDRESS_BOOK_FLOOD.count} directory searches at once of ${MAX_ITEMS} people (one login)`,
+      findPeople('directory', `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`, 'a'),
+    ),
     soapAttack('ResolveNames: 10 k levels deep', () => nested(10_000), refusedUnread(/nests deeper than \d+/)),
     soapAttack(
       'GetUserPhoto: 16 KB of blanks',
@@ -297,4 +286,39 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
     ),
     soapAttack('malformed envelope', () => MALFORMED_ENVELOPE, refusedUnread(/not well-formed/)),
   ];
+}
+
+/**
+ * ADDRESS_BOOK_FLOOD.count copies of one search sent at once by one login. Past the login's
+ * searches at once or its share of the store's time (BRIDGE_SEARCH_MS_PER_SECOND), a request
+ * is the ErrorServerBusy fault (HTTP 500) with a back-off.
+ */
+function searchesAtOnce(name: string, body: string): Attack {
+  return {
+    name,
+    async run(bridge) {
+      const result = await flood(ADDRESS_BOOK_FLOOD.count, ADDRESS_BOOK_FLOOD.count, () =>
+        rawRequest(bridge.endpoint, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'text/xml; charset=utf-8', authorization: ADDRESS_BOOK_AUTHORIZATION },
+        }),
+      );
+      const found = result.codes.filter((code) => code === 'NoError').length;
+      const refused = result.statuses.filter((status) => status === 500).length;
+      return {
+        status: tally(result.statuses),
+        ewsCode: tally(result.codes),
+        bytes: result.bytes,
+        note: "500: the ErrorServerBusy fault, the login's searches at once or its share of the store's time spent; see the /healthz column",
+        checks: [
+          check(
+            `each 200 or 500 (${tally(result.statuses)})`,
+            result.statuses.every((status) => status === 200 || status === 500),
+          ),
+          check(`${ADDRESS_BOOK_FLOOD.count} searches answered or refused (${found} + ${refused})`, found > 0 && found + refused === ADDRESS_BOOK_FLOOD.count),
+        ],
+      };
+    },
+  };
 }

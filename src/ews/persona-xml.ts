@@ -23,7 +23,9 @@ export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef 
 
 /**
  * A Persona — `t:Persona` in FindPeople's People, `m:Persona` in GetPersona's answer — its
- * id, then what the bridge keeps of the person, in PersonaType's order.
+ * id, then what the bridge keeps of the person, in PersonaType's order (MS-OXWSPERS 2.2.4.19).
+ * EmailAddresses holds `t:Address` elements, as ArrayOfEmailAddressesType names them (Learn,
+ * "EmailAddresses (ArrayOfEmailAddressesType)") and exchangelib reads them.
  */
 export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids: ItemIds, idOnly: boolean): string {
   const persona = person.kind === 'user' ? userPersona(person.user) : contactPersona(person.contact, ids);

@@ -12,6 +12,7 @@ import {
   distinctIds,
   endlessSyncState,
   findItem,
+  findPeople,
   forgedSyncState,
   getAttachment,
   getItem,
@@ -162,6 +163,24 @@ describe('hostile requests with a valid login (issue 8)', () => {
     it('refuses a Restriction of 600 Contains in one Or with ErrorRestrictionTooComplex, before any search', async () => {
       const answer = await b.post(findItem(1, orOfContains(600)));
       expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['ErrorRestrictionTooComplex'], undefined]);
+    });
+
+    it('bounds a FindPeople search: 341 distinct words find no one, an offset past every match an empty page, a QueryString over 1,024 characters is refused', async () => {
+      const view = (offset: number) => `<m:IndexedPageItemView MaxEntriesReturned="250" Offset="${offset}" BasePoint="Beginning"/>`;
+      const words = Array.from({ length: 341 }, (_, i) => String.fromCharCode(97 + Math.floor(i / 26), 97 + (i % 26))).join(' ');
+      for (const [body, code] of [
+        [findPeople('directory', view(0), words), 'NoError'],
+        [findPeople('directory', view(2_147_483_647), 'a'), 'NoError'],
+        [findPeople('directory', view(0), 'a'.repeat(1025)), 'ErrorInvalidRequest'],
+      ] as const) {
+        const answer = await b.post(body);
+        expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text), answer.text.includes('<t:Persona>')]).to.deep.equal([
+          200,
+          [code],
+          undefined,
+          false,
+        ]);
+      }
     });
 
     it('answers a SyncState of nearly 1 MiB it never gave with ErrorInvalidSyncStateData, read in one pass', async () => {
@@ -356,6 +375,7 @@ describe('anonymous read (BRIDGE_ANONYMOUS_READ=true) on the SOAP endpoint', () 
     ['ResolveNames', resolveNames('Alex')],
     ['GetItem', getItem(distinctIds(1))],
     ['GetAttachment', getAttachment(distinctIds(1))],
+    ['FindPeople', findPeople('directory', '<m:IndexedPageItemView Offset="0" BasePoint="Beginning"/>', 'Alex')],
     ['an operation it does not serve', inheritedNameAsOperation('ConvertId')],
   ] as const) {
     it(`asks for a login for ${what}: 401 with the Basic challenge, no directory data`, async () => {

@@ -36,7 +36,10 @@ interface FindPeopleArgs {
  * not let a client browse ("you must specify a query string", the operation's reference).
  * A QueryString is searched as ResolveNames searches its entry (find-people.ts), best
  * matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
- * People, TotalNumberOfPeopleInView and the two row indexes exchangelib reads.
+ * People, TotalNumberOfPeopleInView and the two row indexes exchangelib reads, in
+ * FindPeopleResponseMessageType's order (Learn, "FindPeople operation": its response example;
+ * MS-OXWSPERS 3.1.4.1.3.3). Which error Exchange gives the directory without a QueryString is
+ * not documented: ErrorInvalidRequest, as for the other requests it cannot answer.
  */
 export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   need: 'user',
