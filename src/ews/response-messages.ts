@@ -92,7 +92,8 @@ function messageWithin(operation: string, outcome: MessageOutcome, remaining: nu
   return Buffer.byteLength(xml) > remaining ? messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload)) : xml;
 }
 
-function answerTooLarge(maxBytes: number): BridgeError {
+/** The error of an answer that would pass the byte limit. */
+export function answerTooLarge(maxBytes: number): BridgeError {
   return new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${maxBytes} bytes; ask for fewer items per request`);
 }
 

@@ -173,3 +173,30 @@ describe('FindPeople', () => {
     expect(res.status).to.equal(401);
   });
 });
+
+describe('FindPeople held to the answer byte limit', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(64 * 1024) });
+    const long = 'x'.repeat(200);
+    await t.store.addContacts(
+      READER.username,
+      Array.from({ length: 100 }, (_, i) => ({ displayName: `Long ${i} ${long}`, emailAddresses: [`a${i}.${long}@x.example`], phones: {}, refs: {} })),
+    );
+  });
+  after(() => t.close());
+
+  it('answers a page past the limit with ErrorMessageSizeExceeded, and a smaller page in full', async () => {
+    const page = async (max: number) => {
+      const res = await postEws(
+        t.bridge.server,
+        `<m:FindPeople><m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="0" BasePoint="Beginning"/><m:ParentFolderId><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderId></m:FindPeople>`,
+        READER,
+      );
+      const response = (await parseSoap(res.text)).Envelope.Body.FindPeopleResponse;
+      return [res.status, response.ResponseCode, [response.People?.Persona ?? []].flat().length, res.text.length <= 64 * 1024];
+    };
+    expect(await page(100)).to.deep.equal([200, 'ErrorMessageSizeExceeded', 0, true]);
+    expect(await page(20)).to.deep.equal([200, 'NoError', 20, true]);
+  });
+});

@@ -6,7 +6,7 @@ import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { personaXml } from '../persona-xml.js';
 import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
-import { failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
+import { answerTooLarge, failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
 import { child, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
@@ -125,9 +125,7 @@ function response(outcome: MessageOutcome, context?: EwsContext): string {
     outcome.payload,
   );
   if (!context || Buffer.byteLength(xml) <= context.limits.maxAnswerBytes) return xml;
-  return response(
-    failure(new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${context.limits.maxAnswerBytes} bytes; ask for fewer people per page`)),
-  );
+  return response(failure(answerTooLarge(context.limits.maxAnswerBytes)));
 }
 
 /** The parts of a FindPeople the bridge cannot answer as asked: refused, since answered as if absent they would give people who do not match, in another order. */
