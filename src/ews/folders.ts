@@ -7,13 +7,17 @@ import { element, text } from './xml.js';
 
 /**
  * The folders a mailbox shows here: the Contacts folder, and the two folders above it
- * that clients walk through to find it (exchangelib asks for the root before anything).
- * Every mailbox has the same three; their ids are sealed like item ids.
+ * that clients walk through to find it (exchangelib asks for the root before anything);
+ * and the directory (Exchange 2013's `directory` distinguished folder: the GAL as
+ * FindPeople searches it), which GetFolder answers — exchangelib's `account.directory`
+ * asks for it so — and which holds no items and is in no folder's hierarchy. Every
+ * mailbox has the same four; their ids are sealed like item ids.
  */
 export const FOLDERS = {
   root: { code: 1, element: 't:Folder', displayName: 'Root', folderClass: undefined, parent: undefined },
   msgfolderroot: { code: 2, element: 't:Folder', displayName: 'Top of Information Store', folderClass: 'IPF.Note', parent: 'root' },
   contacts: { code: 3, element: 't:ContactsFolder', displayName: 'Contacts', folderClass: 'IPF.Contact', parent: 'msgfolderroot' },
+  directory: { code: 4, element: 't:Folder', displayName: 'Directory', folderClass: undefined, parent: undefined },
 } as const;
 export type FolderName = keyof typeof FOLDERS;
 

@@ -165,6 +165,21 @@ describe('FindPeople', () => {
     expect((await getPersona(Buffer.from('SMTP:not an address').toString('base64'))).code).to.equal('ErrorItemNotFound');
   });
 
+  it('GetFolder answers the directory as a folder of its own, outside the hierarchy, and FindPeople takes its FolderId', async () => {
+    const got = await postEws(
+      t.bridge.server,
+      '<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="directory"/></m:FolderIds></m:GetFolder>',
+      READER,
+    );
+    const folder = (await parseSoap(got.text)).Envelope.Body.GetFolderResponse.ResponseMessages.GetFolderResponseMessage.Folders.Folder;
+    expect(folder).to.deep.include({ DisplayName: 'Directory', TotalCount: '0', ChildFolderCount: '0' });
+    expect(folder.ParentFolderId).to.equal(undefined);
+    const byId = await findPeople(
+      `${view()}<m:ParentFolderId><t:FolderId Id="${folder.FolderId.$.Id}"/></m:ParentFolderId><m:QueryString>megan</m:QueryString>`,
+    );
+    expect(byId.names).to.deep.equal(['Megan Bowen']);
+  });
+
   it('asks for a login', async () => {
     const res = await request(t.bridge.server)
       .post('/EWS/Exchange.asmx')

@@ -22,6 +22,7 @@ interface PeopleJson {
   directory_persona: PersonaJson;
   hidden: string[];
   directory_listed: { people?: number; error?: string };
+  directory_folder: [string, string];
 }
 
 const persona = (person: { displayName: string; givenName?: string; surname?: string; company?: string }, title?: string, department?: string) => ({
@@ -56,7 +57,8 @@ describe('exchangelib: folder.people() (FindPeople, GetPersona)', () => {
     expect(observed.listed).to.deep.equal([persona(YUSUF), persona(ZOE, ZOE.jobTitle)]);
   });
 
-  it('searches the contacts and the directory by a QueryString, leaves the hidden out, and fetches a directory persona', () => {
+  it('searches the contacts and the directory (account.directory) by a QueryString, leaves the hidden out, and fetches a directory persona', () => {
+    expect(observed.directory_folder).to.deep.equal(['Directory', 'Directory']);
     expect(observed.searched).to.deep.equal([ZOE.displayName]);
     expect(observed.directory).to.deep.equal([persona(ALEX, ALEX.title, ALEX.department), persona(ALLAN)]);
     expect(observed.directory_persona).to.deep.equal({

@@ -87,10 +87,10 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   refuse: (error) => soapAnswer(response(failure(error))),
 };
 
-/** A ParentFolderId as FindPeople reads it: the `directory` distinguished folder besides those GetFolder shows. */
+/** The folder FindPeople looks in: the caller's Contacts folder, the directory, or a folder that holds no one. */
 function peopleFolder(ref: FolderRef, context: EwsContext): PeopleFolder {
-  if (ref.kind === 'distinguished' && ref.name === 'directory' && (ref.mailbox === '' || ref.mailbox === context.mailbox)) return { kind: 'directory' };
-  return folderOf(ref, context) === 'contacts' ? { kind: 'contacts' } : { kind: 'empty' };
+  const name = folderOf(ref, context);
+  return name === 'contacts' || name === 'directory' ? { kind: name } : { kind: 'empty' };
 }
 
 interface FoundPeople {

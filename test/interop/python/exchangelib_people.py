@@ -4,12 +4,12 @@
 Usage: exchangelib_people.py URL USERNAME PASSWORD MAILBOX CONTACT_QUERY DIRECTORY_QUERY HIDDEN_QUERY
 
 Steps (one process): account.contacts.people() (FindPeople IdOnly, then GetPersona on each
-id), the same personas fetched as items (account.fetch: GetItem on them); .people().only(names) (IdOnly with AdditionalProperties:
-Persona objects); .people().filter(CONTACT_QUERY) (a QueryString); the directory folder's
-.people().filter(DIRECTORY_QUERY), its first person by account.fetch_personas (GetPersona), and
-.filter(HIDDEN_QUERY); the directory's .people() without a
-query (an error). Prints one JSON object; on failure prints "exchangelib_people: <step>: <error>"
-to stderr and exits 1.
+id), the same personas fetched as items (account.fetch: GetItem on them); .people().only(names)
+(IdOnly with AdditionalProperties: Persona objects); .people().filter(CONTACT_QUERY) (a
+QueryString); account.directory (GetFolder of "directory"), its .people().filter(DIRECTORY_QUERY),
+its first person by account.fetch_personas (GetPersona), .filter(HIDDEN_QUERY), and .people()
+without a query (an error). Prints one JSON object; on failure prints
+"exchangelib_people: <step>: <error>" to stderr and exits 1.
 """
 
 import json
@@ -19,7 +19,6 @@ import traceback
 STEP = "import exchangelib"
 try:
     from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials
-    from exchangelib.folders import Directory
 except ImportError as error:  # pragma: no cover - environment problem, reported clearly
     print(f"exchangelib_people: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
     sys.exit(2)
@@ -50,8 +49,9 @@ def main():
     listed = [persona(p) for p in contacts.people().only(*NAMES)]
     STEP = "contacts.people().filter(query)"
     searched = [p.display_name for p in contacts.people().filter(contact_query).only("display_name")]
-    # The GAL, as exchangelib names it: the distinguished folder "directory" (Exchange 2013 SP1 on).
-    directory = Directory(root=account.root, name=Directory.DISTINGUISHED_FOLDER_ID, is_distinguished=True)
+    STEP = "account.directory"
+    # The GAL, as exchangelib finds it: GetFolder of the distinguished folder "directory" (Exchange 2013 SP1 on).
+    directory = account.directory
     STEP = "directory.people().filter(query)"
     found = [persona(p) for p in directory.people().filter(directory_query).only(*NAMES)]
     STEP = "account.fetch_personas(directory ids)"
@@ -72,6 +72,7 @@ def main():
         "directory_persona": {**persona(first), "email_address": address(first)},
         "hidden": hidden,
         "directory_listed": listed_directory,
+        "directory_folder": [type(directory).__name__, directory.name],
     }))
 
 
