@@ -16,8 +16,11 @@ const DIRECTORY_PERSONA = 'SMTP:';
 export type PersonaRef = { kind: 'contact'; id: number } | { kind: 'user'; address: string };
 
 export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef {
-  const text = id !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(id) ? Buffer.from(id, 'base64').toString() : '';
-  if (text.startsWith(DIRECTORY_PERSONA) && Buffer.from(text).toString('base64') === id) return { kind: 'user', address: text.slice(DIRECTORY_PERSONA.length) };
+  const decoded = id !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(id) ? Buffer.from(id, 'base64').toString() : '';
+  // Only the spelling personaXml writes, as item ids are read (item-ids.ts).
+  if (decoded.startsWith(DIRECTORY_PERSONA) && Buffer.from(decoded).toString('base64') === id) {
+    return { kind: 'user', address: decoded.slice(DIRECTORY_PERSONA.length) };
+  }
   return { kind: 'contact', id: ids.decode('contact', id) };
 }
 
