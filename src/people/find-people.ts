@@ -16,6 +16,15 @@ export type SearchScope = (typeof SEARCH_SCOPES)[number];
  */
 export const MAX_ENTRY_LENGTH = 1024;
 
+/**
+ * How deep a people search pages — the directory page, Graph's user list and People API,
+ * EWS FindPeople: through its first 1,000 matches. A search ranks its matches in tiers and
+ * walks past everything before `offset` on the event loop: at 200,000 people,
+ * `?q=dept&offset=1000000` held it for 7.7 s, while offset 1,000 costs about as much as the
+ * first page.
+ */
+export const MAX_SEARCH_MATCHES = 1000;
+
 /** Someone ResolveNames may mean: a directory user or one of the mailbox's contacts. */
 export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; contact: Contact };
 

@@ -8,16 +8,10 @@ import type { DirectoryEntry, Store } from '../store/store.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { queryOf, queryValue } from '../http/query-parameter.js';
+import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
 
 const MAX_SEARCH_LENGTH = 200;
 const MAX_PAGE_SIZE = 100;
-/**
- * How deep a search pages: through its first 1,000 matches. A search ranks its matches
- * in tiers and walks past everything before `offset` on the event loop: at 200,000
- * people, `?q=dept&offset=1000000` held it for 7.7 s, while offset 1,000 costs about as
- * much as the first page.
- */
-export const MAX_SEARCH_MATCHES = 1000;
 /**
  * How deep browsing (no q) pages: through the first 10,000 people in name order, 208
  * pages of cards, in about 3 ms at a million people. It walks one index past everything

@@ -2,7 +2,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { foldedText } from '../store/search-text.js';
 import type { Store, UserOrder } from '../store/store.js';
-import { MAX_SEARCH_MATCHES } from './directory-routes.js';
+import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
 import { skipTokenOf, type UserListQuery } from './graph-user-query.js';
 
 /** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */

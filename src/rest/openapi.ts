@@ -4,8 +4,8 @@ import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
 import { USER_LIST_TOP } from './graph-user-query.js';
-import { SEARCH_SCOPES } from '../people/find-people.js';
-import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from './directory-routes.js';
+import { MAX_SEARCH_MATCHES, SEARCH_SCOPES } from '../people/find-people.js';
+import { MAX_BROWSED_PEOPLE } from './directory-routes.js';
 
 const sizeParameter = {
   name: 'size',

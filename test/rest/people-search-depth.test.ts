@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { MAX_BROWSED_PEOPLE, MAX_SEARCH_MATCHES } from '../../src/rest/directory-routes.js';
+import { MAX_SEARCH_MATCHES } from '../../src/people/find-people.js';
+import { MAX_BROWSED_PEOPLE } from '../../src/rest/directory-routes.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** More people named alike than a search pages through. */

@@ -1,5 +1,5 @@
 import { BridgeError } from '../../domain/errors.js';
-import { findPeople, MAX_ENTRY_LENGTH, type Person } from '../../people/find-people.js';
+import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../../people/find-people.js';
 import { shapeOf } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
@@ -9,13 +9,6 @@ import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
 import { answerTooLarge, failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
 import { child, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
-
-/**
- * The most people a search (a QueryString) pages through, as Graph's People API and the
- * directory page bound theirs: Exchange too answers a directory search with its best
- * matches, not the whole list.
- */
-const FIND_PEOPLE_SEARCHED_MAX = 1000;
 
 /** Where FindPeople looks: the caller's Contacts folder, the directory (the GAL), or a folder above Contacts, which holds no one. */
 type PeopleFolder = { kind: 'contacts' } | { kind: 'directory' } | { kind: 'empty' };
@@ -109,9 +102,9 @@ async function peopleIn(folder: { kind: 'contacts' | 'directory' }, args: FindPe
     return { people: page.contacts.map((contact): Person => ({ kind: 'contact', contact })), total: page.total, start };
   }
   // A search pages through its best matches: as far as the page asked reaches (from the end: all of them), one more to tell there are more.
-  const reach = Math.min(args.page.fromEnd ? FIND_PEOPLE_SEARCHED_MAX : args.page.offset + args.page.maxEntries, FIND_PEOPLE_SEARCHED_MAX);
+  const reach = Math.min(args.page.fromEnd ? MAX_SEARCH_MATCHES : args.page.offset + args.page.maxEntries, MAX_SEARCH_MATCHES);
   const matches = await findPeople(context.store, mailbox, args.query, folder.kind === 'contacts' ? 'Contacts' : 'ActiveDirectory', reach);
-  const known = matches.slice(0, FIND_PEOPLE_SEARCHED_MAX);
+  const known = matches.slice(0, MAX_SEARCH_MATCHES);
   const { start, count } = pageBounds(args.page, known.length);
   return { people: known.slice(start, start + count), total: known.length, start };
 }
