@@ -29,12 +29,12 @@ export interface DirectoryImport {
  *
  * The store renames the person it has under `from` when it has no one under `to` yet and
  * the two share a name — the given name, the surname, the alias or the display name, ASCII
- * case ignored (sharesAName) — so that their id, photo and photo lock stay
- * theirs and their reports follow, where a new person beside the old one would have been
- * made (and the old one, with the photo an operator set, pruned). A marriage keeps the given
- * name, a new domain every name. The shared name keeps apart what is no rename: an address
- * of someone who left, given to a newcomer's mailbox; a file listing someone's address for
- * another by mistake — both then another's claim, as before.
+ * case ignored (sharesAName) — so that their id, photo and photo lock stay theirs and their
+ * reports follow, where a new person beside the old one would have been made (and the old
+ * one, with the photo an operator set, pruned). A marriage keeps the given name, a new
+ * domain every name. The shared name keeps apart what is no rename: an address of someone
+ * who left, given to a newcomer's mailbox; a file listing someone's address for another by
+ * mistake — both then another's claim, as before.
  */
 export function renameCandidates(users: readonly DirectoryUser[]): RenameCandidate[] {
   const primaries = new Set(users.map((user) => asciiLower(user.email)));
