@@ -1,4 +1,4 @@
-import type { BridgeError } from '../domain/errors.js';
+import { BridgeError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import type { PhotoService, Turn } from '../photos/photo-service.js';
@@ -61,3 +61,17 @@ export interface EwsOperation<Args = unknown> {
 }
 
 export const soapAnswer = (body: SoapAnswer['body'], status = 200, headers: Record<string, string> = {}): SoapAnswer => ({ status, headers, body });
+
+/**
+ * Runs an operation whose errors are its answer's own (a folder not found, a request it
+ * cannot answer): a BridgeError becomes `refuse(error)`, but a busy store or search share,
+ * which is the request's — the endpoint's fault with its back-off.
+ */
+export async function refusingErrors(work: () => Promise<SoapAnswer>, refuse: (error: BridgeError) => SoapAnswer): Promise<SoapAnswer> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return refuse(error);
+    throw error;
+  }
+}

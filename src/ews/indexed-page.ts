@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import type { ContactMatch, ContactOrder, ContactPage, Store } from '../store/store.js';
 import type { EwsLimits } from './ews-operation.js';
 import { attribute, enumValue, xsInt } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -31,6 +32,18 @@ export function pageBounds(page: IndexedPage, total: number): { start: number; c
   if (!page.fromEnd) return { start: page.offset, count: page.maxEntries };
   const end = Math.max(0, total - page.offset);
   return { start: Math.max(0, end - page.maxEntries), count: Math.min(page.maxEntries, end) };
+}
+
+/** The page of a mailbox's contacts an IndexedPageItemView asks (FindItem, FindPeople): counted first when it is counted from the end. */
+export async function contactsPage(
+  store: Store,
+  mailbox: string,
+  match: ContactMatch | undefined,
+  page: IndexedPage,
+  order?: readonly ContactOrder[],
+): Promise<ContactPage & { start: number }> {
+  const { start, count } = pageBounds(page, page.fromEnd ? (await store.pageContacts(mailbox, match, 0, 0)).total : 0);
+  return { start, ...(await store.pageContacts(mailbox, match, start, count, order)) };
 }
 
 /** The paging attributes of a RootFolder, which clients page by (exchangelib stops after one page without them). */

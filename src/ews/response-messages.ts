@@ -86,14 +86,22 @@ export function boundedResponse(operation: string, outcome: MessageOutcome, cont
   return open(operation) + messageWithin(operation, outcome, context.limits.maxAnswerBytes, undefined, context) + close(operation);
 }
 
+/**
+ * A response that is itself its one message and carries its ResponseClass (FindPeopleResponse,
+ * GetPersonaResponseMessage), namespaces declared so it stands on its own; held to `maxBytes`.
+ */
+export function singleMessageResponse(name: string, outcome: MessageOutcome, maxBytes = Infinity): string {
+  const xml = element(name, { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS, ResponseClass: outcome.responseClass }, messageHead(outcome), outcome.payload);
+  return Buffer.byteLength(xml) <= maxBytes ? xml : singleMessageResponse(name, failure(answerTooLarge(maxBytes)));
+}
+
 /** The message, or ErrorMessageSizeExceeded in its place when it is over `remaining` bytes. */
 function messageWithin(operation: string, outcome: MessageOutcome, remaining: number, emptyPayload: string | undefined, context: EwsContext): string {
   const xml = messageXml(operation, outcome);
   return Buffer.byteLength(xml) > remaining ? messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload)) : xml;
 }
 
-/** The error of an answer that would pass the byte limit. */
-export function answerTooLarge(maxBytes: number): BridgeError {
+function answerTooLarge(maxBytes: number): BridgeError {
   return new BridgeError('ErrorMessageSizeExceeded', 413, `the answer would exceed ${maxBytes} bytes; ask for fewer items per request`);
 }
 

@@ -106,7 +106,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
-    const { match, count, order, top, skip, select, carried } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
+    const { match, count, order, top, skip, select, carried } = readContactListQuery(queryOf(req));
     const page = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order));
     const parentFolderId = contactsFolderId(mailbox, ids);
     const selected = contactSelector(select);
@@ -122,7 +122,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   // OData's $count segment: the number of contacts the list would have (with its $filter), as text.
   router.get('/me/contacts/$count', reader, async (req, res) => {
-    const { match } = readContactListQuery(new URL(req.originalUrl, 'http://bridge').searchParams);
+    const { match } = readContactListQuery(queryOf(req));
     const mailbox = callerOf(req);
     const { total } = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, 0, 0));
     res.type('text/plain').send(String(total));

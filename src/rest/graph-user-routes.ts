@@ -54,7 +54,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   }
 
   router.get('/users', reader, async (req, res) => {
-    const query = readUserListQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
+    const query = readUserListQuery(queryOf(req), req.header('consistencylevel'));
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
     const users = page.users.map(userWriter(query.select));
     res.json(listJson(req, selectedContext('users', query.select), users, page, query.carried));
@@ -62,7 +62,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   // OData's $count segment: the number of users the list would have (with its $filter or $search), as text.
   router.get('/users/$count', reader, async (req, res) => {
-    const query = readUserCountQuery(new URL(req.originalUrl, 'http://bridge').searchParams, req.header('consistencylevel'));
+    const query = readUserCountQuery(queryOf(req), req.header('consistencylevel'));
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, { ...query, top: 1 }));
     res.type('text/plain').send(String(page.count));
   });
@@ -87,7 +87,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   });
 
   router.get(userAndMePaths('/directReports'), reader, async (req, res) => {
-    const query = readReportsQuery(new URL(req.originalUrl, 'http://bridge').searchParams, (await namedUser(req)).email);
+    const query = readReportsQuery(queryOf(req), (await namedUser(req)).email);
     const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
     const reports = page.users.map(directoryObjectWriter(query.select));
     res.json(listJson(req, selectedContext('directoryObjects', query.select), reports, page, query.carried));

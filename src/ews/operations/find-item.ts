@@ -3,7 +3,7 @@ import { mapInTurns } from '../../loop-turns.js';
 import type { ContactOrder, ContactMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
+import { contactsPage, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
@@ -63,10 +63,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
     // Searched before the answer starts, so a spent search share is the request's fault (with the back-off clients read), not a folder's message.
     const page =
       !args.findsNothing && namedFolders(args.folders, context).has('contacts')
-        ? await context.searches.run(mailbox, async () => {
-            const { start, count } = pageBounds(args.page, args.page.fromEnd ? (await context.store.pageContacts(mailbox, args.match, 0, 0)).total : 0);
-            return { start, ...(await context.store.pageContacts(mailbox, args.match, start, count, args.order)) };
-          })
+        ? await context.searches.run(mailbox, () => contactsPage(context.store, mailbox, args.match, args.page, args.order))
         : undefined;
     // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
     const answer = onceEach<FolderRef>(folderKey(context), async (folder) => {

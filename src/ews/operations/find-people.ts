@@ -1,17 +1,16 @@
 import { BridgeError } from '../../domain/errors.js';
 import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../../people/find-people.js';
 import { shapeOf } from '../contact-xml.js';
-import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
-import { pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
+import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { personaXml } from '../persona-xml.js';
-import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
-import { answerTooLarge, failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
+import { failure, singleMessageResponse, success } from '../response-messages.js';
 import { child, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Where FindPeople looks: the caller's Contacts folder, the directory (the GAL), or a folder above Contacts, which holds no one. */
-type PeopleFolder = { kind: 'contacts' } | { kind: 'directory' } | { kind: 'empty' };
+type PeopleFolder = 'contacts' | 'directory' | 'empty';
 
 interface FindPeopleArgs {
   folder: FolderRef;
@@ -55,35 +54,30 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
     };
   },
 
-  async run(args, context) {
-    try {
+  run: (args, context) =>
+    refusingErrors(async () => {
       const folder = peopleFolder(args.folder, context);
-      if (folder.kind === 'directory' && args.query === undefined) {
+      if (folder === 'directory' && args.query === undefined) {
         throw BridgeError.invalidRequest('the directory is searched, not listed: FindPeople in it needs a QueryString');
       }
       const found =
-        folder.kind === 'empty' ? { people: [], total: 0, start: 0 } : await context.searches.run(context.mailbox!, () => peopleIn(folder, args, context));
+        folder === 'empty' ? { people: [], total: 0, start: 0 } : await context.searches.run(context.mailbox!, () => peopleIn(folder, args, context));
       const people = found.people.map((person) => personaXml('t:Persona', person, context.ids, args.idOnly));
       const payload =
         element('m:People', {}, ...people) +
         text('m:TotalNumberOfPeopleInView', found.total) +
         text('m:FirstMatchingRowIndex', found.start) +
         text('m:FirstLoadedRowIndex', found.start);
-      return soapAnswer(response(success(payload), context));
-    } catch (error) {
-      // A folder not found, a request it cannot answer: this response's error. A busy store or search share is the request's (the endpoint's back-off).
-      if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return soapAnswer(response(failure(error)));
-      throw error;
-    }
-  },
+      return soapAnswer(singleMessageResponse(RESPONSE, success(payload), context.limits.maxAnswerBytes));
+    }, refuse),
 
-  refuse: (error) => soapAnswer(response(failure(error))),
+  refuse,
 };
 
 /** The folder FindPeople looks in: the caller's Contacts folder, the directory, or a folder that holds no one. */
 function peopleFolder(ref: FolderRef, context: EwsContext): PeopleFolder {
   const name = folderOf(ref, context);
-  return name === 'contacts' || name === 'directory' ? { kind: name } : { kind: 'empty' };
+  return name === 'contacts' || name === 'directory' ? name : 'empty';
 }
 
 interface FoundPeople {
@@ -92,34 +86,23 @@ interface FoundPeople {
   start: number;
 }
 
-async function peopleIn(folder: { kind: 'contacts' | 'directory' }, args: FindPeopleArgs, context: EwsContext): Promise<FoundPeople> {
+async function peopleIn(folder: Exclude<PeopleFolder, 'empty'>, args: FindPeopleArgs, context: EwsContext): Promise<FoundPeople> {
   const mailbox = context.mailbox!;
   if (args.query === undefined) {
     // The whole Contacts folder, in display-name order, as FindItem pages it.
-    const total = args.page.fromEnd ? (await context.store.pageContacts(mailbox, undefined, 0, 0)).total : 0;
-    const { start, count } = pageBounds(args.page, total);
-    const page = await context.store.pageContacts(mailbox, undefined, start, count);
-    return { people: page.contacts.map((contact): Person => ({ kind: 'contact', contact })), total: page.total, start };
+    const { contacts, total, start } = await contactsPage(context.store, mailbox, undefined, args.page);
+    return { people: contacts.map((contact): Person => ({ kind: 'contact', contact })), total, start };
   }
   // A search pages through its best matches: as far as the page asked reaches (from the end: all of them), one more to tell there are more.
   const reach = Math.min(args.page.fromEnd ? MAX_SEARCH_MATCHES : args.page.offset + args.page.maxEntries, MAX_SEARCH_MATCHES);
-  const matches = await findPeople(context.store, mailbox, args.query, folder.kind === 'contacts' ? 'Contacts' : 'ActiveDirectory', reach);
+  const matches = await findPeople(context.store, mailbox, args.query, folder === 'contacts' ? 'Contacts' : 'ActiveDirectory', reach);
   const known = matches.slice(0, MAX_SEARCH_MATCHES);
   const { start, count } = pageBounds(args.page, known.length);
   return { people: known.slice(start, start + count), total: known.length, start };
 }
 
-/** FindPeopleResponse is itself the response message: no ResponseMessages wrapper. Held to the answer's byte limit. */
-function response(outcome: MessageOutcome, context?: EwsContext): string {
-  const xml = element(
-    'm:FindPeopleResponse',
-    { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS, ResponseClass: outcome.responseClass },
-    messageHead(outcome),
-    outcome.payload,
-  );
-  if (!context || Buffer.byteLength(xml) <= context.limits.maxAnswerBytes) return xml;
-  return response(failure(answerTooLarge(context.limits.maxAnswerBytes)));
-}
+/** FindPeopleResponse is itself the response message: no ResponseMessages wrapper. */
+const RESPONSE = 'm:FindPeopleResponse';
 
 /** The parts of a FindPeople the bridge cannot answer as asked: refused, since answered as if absent they would give people who do not match, in another order. */
 const UNSUPPORTED_PARTS: ReadonlyMap<string, string> = new Map([
@@ -127,3 +110,7 @@ const UNSUPPORTED_PARTS: ReadonlyMap<string, string> = new Map([
   ['AggregationRestriction', 'people are found by a QueryString'],
   ['SortOrder', 'a folder is listed in display-name order, a search best match first'],
 ]);
+
+function refuse(error: BridgeError): SoapAnswer {
+  return soapAnswer(singleMessageResponse(RESPONSE, failure(error)));
+}

@@ -1,12 +1,10 @@
 import { BridgeError } from '../../domain/errors.js';
 import type { Person } from '../../people/find-people.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../../domain/email.js';
-import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
-import { MESSAGES_NS, TYPES_NS } from '../namespaces.js';
+import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { personaXml, readPersonaId } from '../persona-xml.js';
-import { failure, messageHead, success, type MessageOutcome } from '../response-messages.js';
+import { failure, singleMessageResponse, success } from '../response-messages.js';
 import { attribute, soleChild } from '../soap-args.js';
-import { element } from '../xml.js';
 
 /**
  * GetPersona: the one person a PersonaId from FindPeople names, as exchangelib fetches each
@@ -23,18 +21,14 @@ export const getPersona: EwsOperation<string | undefined> = {
     return attribute(id, 'Id');
   },
 
-  async run(id, context) {
-    try {
+  run: (id, context) =>
+    refusingErrors(async () => {
       const person = await personOf(id, context);
       if (!person) throw new BridgeError('ErrorItemNotFound', 404, 'no such persona in this mailbox or the directory');
-      return soapAnswer(response(success(personaXml('m:Persona', person, context.ids, false))));
-    } catch (error) {
-      if (error instanceof BridgeError && error.responseCode !== 'ErrorServerBusy') return soapAnswer(response(failure(error)));
-      throw error;
-    }
-  },
+      return soapAnswer(singleMessageResponse(RESPONSE, success(personaXml('m:Persona', person, context.ids, false))));
+    }, refuse),
 
-  refuse: (error) => soapAnswer(response(failure(error))),
+  refuse,
 };
 
 async function personOf(id: string | undefined, context: EwsContext): Promise<Person | undefined> {
@@ -48,11 +42,8 @@ async function personOf(id: string | undefined, context: EwsContext): Promise<Pe
 }
 
 /** GetPersonaResponseMessage is itself the response: no ResponseMessages wrapper, nor a …Response around it. */
-function response(outcome: MessageOutcome): string {
-  return element(
-    'm:GetPersonaResponseMessage',
-    { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS, ResponseClass: outcome.responseClass },
-    messageHead(outcome),
-    outcome.payload,
-  );
+const RESPONSE = 'm:GetPersonaResponseMessage';
+
+function refuse(error: BridgeError): SoapAnswer {
+  return soapAnswer(singleMessageResponse(RESPONSE, failure(error)));
 }
