@@ -37,7 +37,7 @@ describe('ews-photo-bridge command line', () => {
 
   it('shows help for every command', function () {
     // One node start per command; on a loaded machine each can take seconds.
-    this.timeout(90_000);
+    this.timeout(300_000);
     for (const command of [
       [],
       ['serve'],
@@ -232,7 +232,7 @@ describe('ews-photo-bridge command line', () => {
 
   it("keeps an existing login's role when its password is changed without --role, and refuses names no login could be", function () {
     // Seven node starts, each a scrypt or two; on a loaded machine each can take seconds.
-    this.timeout(90_000);
+    this.timeout(300_000);
     expect(cli(['account', 'add', 'boss@contoso.com', '--role', 'admin']).status).to.equal(0);
     const reset = cli(['account', 'add', 'boss@contoso.com']);
     expect(reset.stdout).to.match(/account boss@contoso.com \(admin\) saved/);

@@ -146,7 +146,7 @@ describe('FindPeople', () => {
     expect([root.response.ResponseCode, root.people, root.response.TotalNumberOfPeopleInView]).to.deep.equal(['NoError', [], '0']);
   });
 
-  it("GetPersona answers one of FindPeople's people by its id; another mailbox's contact, a forged id and an unknown address are errors", async () => {
+  it("GetPersona answers one of FindPeople's people by its id; another mailbox's contact, a hidden mailbox, a forged id and an unknown address are errors", async () => {
     const getPersona = async (id: string, as = READER) => {
       const res = await postEws(t.bridge.server, `<m:GetPersona><m:PersonaId Id="${id}"/></m:GetPersona>`, as);
       expect(res.status).to.equal(200);
@@ -162,6 +162,7 @@ describe('FindPeople', () => {
     expect((await getPersona(zed.PersonaId.$.Id, ADMIN)).code).to.equal('ErrorItemNotFound');
     expect((await getPersona(`${zed.PersonaId.$.Id.slice(0, -4)}AAAA`)).code).to.equal('ErrorInvalidIdMalformed');
     expect((await getPersona(Buffer.from('SMTP:nobody@contoso.com').toString('base64'))).code).to.equal('ErrorItemNotFound');
+    expect((await getPersona(Buffer.from('SMTP:meg.hidden@contoso.com').toString('base64'))).code).to.equal('ErrorItemNotFound');
     expect((await getPersona(Buffer.from('SMTP:not an address').toString('base64'))).code).to.equal('ErrorItemNotFound');
   });
 

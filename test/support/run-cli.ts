@@ -15,7 +15,8 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
     input: options.input ?? '',
     encoding: 'utf8',
     env: { ...process.env, BRIDGE_LOG_LEVEL: 'silent', ...options.env },
-    timeout: 60_000,
+    // A limit for a child that hangs, not a measure: the run's first CLI transpiles cold, and once took over a minute on a loaded host.
+    timeout: 180_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -8,8 +8,8 @@ import { attribute, soleChild } from '../soap-args.js';
 
 /**
  * GetPersona: the one person a PersonaId from FindPeople names, as exchangelib fetches each
- * of `folder.people()` (one request a persona). A contact of another mailbox is not found,
- * exactly as a missing one; a forged or damaged id is ErrorInvalidIdMalformed, as GetItem
+ * of `folder.people()` (one request a persona). A contact of another mailbox, or a mailbox
+ * hidden from address lists, is not found, exactly as a missing one; a forged or damaged id is ErrorInvalidIdMalformed, as GetItem
  * answers one.
  */
 export const getPersona: EwsOperation<string | undefined> = {
@@ -38,7 +38,8 @@ async function personOf(id: string | undefined, context: EwsContext): Promise<Pe
     return contact && { kind: 'contact', contact };
   }
   const user = isSmtpAddress(ref.address) ? await context.store.getUser(canonicalSmtpAddress(ref.address)) : undefined;
-  return user && { kind: 'user', user };
+  // A directory persona is someone of the address book: a mailbox hidden from it is no one FindPeople finds, nor GetPersona.
+  return user && !user.hiddenFromAddressLists ? { kind: 'user', user } : undefined;
 }
 
 /** GetPersonaResponseMessage is itself the response: no ResponseMessages wrapper, nor a …Response around it. */
