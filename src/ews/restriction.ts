@@ -9,44 +9,68 @@ import type { XmlElement } from './soap-reader.js';
 type SearchedProperty = { field: ContactTextField | ContactPhoneField } | { slot: ContactEmailSlot };
 
 /**
- * The contact properties a folder can be searched by, by their FieldURIs: what exchangelib's
- * `.filter(display_name…)`, `.get(…)`, `.filter(company_name…)` send.
+ * What a Restriction may test: the properties by their FieldURIs, the dictionary members by
+ * IndexedFieldURI's FieldURI and FieldIndex, and what the errors call the things searched.
  */
-const SEARCHABLE_FIELDS: ReadonlyMap<string, SearchedProperty> = new Map([
-  ['contacts:DisplayName', { field: 'displayName' }],
-  ['contacts:GivenName', { field: 'givenName' }],
-  ['contacts:Surname', { field: 'surname' }],
-  ['contacts:CompanyName', { field: 'companyName' }],
-]);
+export interface SearchVocabulary {
+  what: string;
+  fields: ReadonlyMap<string, SearchedProperty>;
+  members: ReadonlyMap<string, ReadonlyMap<string, SearchedProperty>>;
+}
 
 /**
- * The dictionary members a folder can be searched by, by IndexedFieldURI's FieldURI and
- * FieldIndex: exchangelib's `.filter(email_addresses__EmailAddress1=…)`,
- * `phone_numbers__MobilePhone`, ews-javascript-api's ContactSchema.EmailAddress1 and
- * BusinessPhone. The other phone keys are ones no contact here holds.
+ * A contact folder's, for FindItem: what exchangelib's `.filter(display_name…)`, `.get(…)`,
+ * `.filter(email_addresses__EmailAddress1=…)`, `phone_numbers__MobilePhone`, and
+ * ews-javascript-api's ContactSchema.EmailAddress1 and BusinessPhone send. The other phone
+ * keys are ones no contact here holds.
  */
-const SEARCHABLE_MEMBERS: ReadonlyMap<string, ReadonlyMap<string, SearchedProperty>> = new Map([
-  [
-    'contacts:EmailAddress',
-    new Map<string, SearchedProperty>([
-      ['EmailAddress1', { slot: 'email1' }],
-      ['EmailAddress2', { slot: 'email2' }],
-      ['EmailAddress3', { slot: 'email3' }],
-    ]),
-  ],
-  [
-    'contacts:PhoneNumber',
-    new Map<string, SearchedProperty>([
-      ['BusinessPhone', { field: 'businessPhone' }],
-      ['HomePhone', { field: 'homePhone' }],
-      ['MobilePhone', { field: 'mobilePhone' }],
-    ]),
-  ],
-]);
+const CONTACT_PROPERTIES: SearchVocabulary = {
+  what: 'contacts',
+  fields: new Map([
+    ['contacts:DisplayName', { field: 'displayName' }],
+    ['contacts:GivenName', { field: 'givenName' }],
+    ['contacts:Surname', { field: 'surname' }],
+    ['contacts:CompanyName', { field: 'companyName' }],
+  ]),
+  members: new Map([
+    [
+      'contacts:EmailAddress',
+      new Map<string, SearchedProperty>([
+        ['EmailAddress1', { slot: 'email1' }],
+        ['EmailAddress2', { slot: 'email2' }],
+        ['EmailAddress3', { slot: 'email3' }],
+      ]),
+    ],
+    [
+      'contacts:PhoneNumber',
+      new Map<string, SearchedProperty>([
+        ['BusinessPhone', { field: 'businessPhone' }],
+        ['HomePhone', { field: 'homePhone' }],
+        ['MobilePhone', { field: 'mobilePhone' }],
+      ]),
+    ],
+  ]),
+};
 
-const SEARCHABLE_NAMES = [...SEARCHABLE_FIELDS.keys(), ...[...SEARCHABLE_MEMBERS].map(([uri, members]) => `${uri} (${[...members.keys()].join(', ')})`)].join(
-  ', ',
-);
+/**
+ * FindPeople's in the Contacts folder: a persona's names and company, and every contact
+ * property — exchangelib's `folder.people().filter(company_name…)` sends contacts:CompanyName.
+ */
+export const PERSONA_PROPERTIES: SearchVocabulary = {
+  what: 'people',
+  fields: new Map([
+    ['persona:DisplayName', { field: 'displayName' }],
+    ['persona:GivenName', { field: 'givenName' }],
+    ['persona:Surname', { field: 'surname' }],
+    ['persona:CompanyName', { field: 'companyName' }],
+    ...CONTACT_PROPERTIES.fields,
+  ]),
+  members: CONTACT_PROPERTIES.members,
+};
+
+function searchableNames({ fields, members }: SearchVocabulary): string {
+  return [...fields.keys(), ...[...members].map(([uri, indexed]) => `${uri} (${[...indexed.keys()].join(', ')})`)].join(', ');
+}
 
 /** The properties contacts are sorted by, which the ordering comparisons compare in that order. */
 const ORDERED_FIELDS: ReadonlySet<string> = new Set<ContactTextField>(['displayName', 'givenName', 'surname', 'companyName']);
@@ -103,43 +127,49 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
  */
 const MAX_RESTRICTION = { expressions: MATCH_LIMITS.terms, Contains: MATCH_LIMITS.partTests };
 
-type RestrictionBudget = typeof MAX_RESTRICTION;
+/** A Restriction as it is read: the expressions it may still hold, and the properties it may test. */
+interface Reading {
+  left: typeof MAX_RESTRICTION;
+  vocabulary: SearchVocabulary;
+}
 
 /**
- * A FindItem Restriction → which contacts match. Tests on the display name, given name,
- * surname, company, an email address or a phone number: `Contains`, `IsEqualTo` and
+ * A FindItem or FindPeople Restriction → which contacts match. Tests on the properties the
+ * vocabulary names (a contact's display name, given name, surname, company, email addresses
+ * and phone numbers; a persona's names and company): `Contains`, `IsEqualTo` and
  * `IsNotEqualTo` (case-insensitive, as Exchange compares strings), the four ordering
  * comparisons (on the names and company, in the order contacts sort by them), `Exists`
  * (every contact has a display name); joined by `And`, `Or` and `Not`. Any other expression
  * or property is refused as Exchange refuses what it cannot search by.
  */
-export function readRestriction(restriction: XmlElement | undefined): ContactMatch | undefined {
+export function readRestriction(restriction: XmlElement | undefined, vocabulary = CONTACT_PROPERTIES): ContactMatch | undefined {
   if (!restriction) return undefined;
-  return readExpression(soleExpression(restriction, 'Restriction'), { ...MAX_RESTRICTION });
+  return readExpression(soleExpression(restriction, 'Restriction'), { left: { ...MAX_RESTRICTION }, vocabulary });
 }
 
-function readExpression(expression: XmlElement, budget: RestrictionBudget): ContactMatch {
+function readExpression(expression: XmlElement, reading: Reading): ContactMatch {
   const { local } = expression;
-  spend(budget, 'expressions');
+  const { vocabulary } = reading;
+  spend(reading, 'expressions');
   if (local === 'Contains') {
-    spend(budget, 'Contains');
-    return readContains(expression);
+    spend(reading, 'Contains');
+    return readContains(expression, vocabulary);
   }
   if (local === 'And' || local === 'Or') {
     if (expression.children.length === 0) throw BridgeError.schemaValidation(`${local} holds no search expression`);
-    const parts = expression.children.map((part) => readExpression(part, budget));
+    const parts = expression.children.map((part) => readExpression(part, reading));
     return local === 'And' ? { and: parts } : { or: parts };
   }
-  if (local === 'Not') return { not: readExpression(soleExpression(expression, 'Not'), budget) };
+  if (local === 'Not') return { not: readExpression(soleExpression(expression, 'Not'), reading) };
   if (local === 'Exists') {
-    const property = readProperty(expression);
+    const property = readProperty(expression, vocabulary);
     if ('slot' in property) return { exists: property.slot };
     return property.field === 'displayName' ? { and: [] } : { exists: property.field };
   }
   const bound = BOUNDS.get(local);
-  if (bound) return { bound, ...readOrderedValue(expression) };
-  if (local === 'IsEqualTo') return equalTo(readComparedValue(expression));
-  if (local === 'IsNotEqualTo') return { not: equalTo(readComparedValue(expression)) };
+  if (bound) return { bound, ...readOrderedValue(expression, vocabulary) };
+  if (local === 'IsEqualTo') return equalTo(readComparedValue(expression, vocabulary));
+  if (local === 'IsNotEqualTo') return { not: equalTo(readComparedValue(expression, vocabulary)) };
   throw unsupported(`${local} restrictions are not supported; use Contains, IsEqualTo, IsNotEqualTo, the ordering comparisons, Exists, And, Or or Not`);
 }
 
@@ -148,8 +178,8 @@ function equalTo({ property, text }: ComparedValue): ContactMatch {
   return 'slot' in property ? { address: text, slot: property.slot } : { text, field: property.field, mode: 'whole', ignoreCase: true };
 }
 
-function spend(budget: RestrictionBudget, what: keyof RestrictionBudget): void {
-  if (--budget[what] < 0) throw new BridgeError('ErrorRestrictionTooComplex', 400, `a Restriction holds at most ${MAX_RESTRICTION[what]} ${what}`);
+function spend({ left }: Reading, what: keyof Reading['left']): void {
+  if (--left[what] < 0) throw new BridgeError('ErrorRestrictionTooComplex', 400, `a Restriction holds at most ${MAX_RESTRICTION[what]} ${what}`);
 }
 
 /** The one search expression a Restriction or a Not holds (the schema allows no more, nor none). */
@@ -160,18 +190,18 @@ function soleExpression(parent: XmlElement, what: string): XmlElement {
 }
 
 /** The property a test compares: its FieldURI, or IndexedFieldURI for one member of a dictionary. */
-function readProperty(test: XmlElement): SearchedProperty {
+function readProperty(test: XmlElement, vocabulary: SearchVocabulary): SearchedProperty {
   const path = test.children[0];
   const uri = attribute(path, 'FieldURI');
   const property =
     path?.local === 'IndexedFieldURI'
-      ? SEARCHABLE_MEMBERS.get(uri ?? '')?.get(attribute(path, 'FieldIndex') ?? '')
+      ? vocabulary.members.get(uri ?? '')?.get(attribute(path, 'FieldIndex') ?? '')
       : path?.local === 'FieldURI'
-        ? SEARCHABLE_FIELDS.get(uri ?? '')
+        ? vocabulary.fields.get(uri ?? '')
         : undefined;
   if (property === undefined) {
     const named = path?.local === 'IndexedFieldURI' ? `${uri} (${attribute(path, 'FieldIndex') ?? 'no FieldIndex'})` : (uri ?? 'that property');
-    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `contacts can be searched by ${SEARCHABLE_NAMES} only, not ${named}`);
+    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `${vocabulary.what} can be searched by ${searchableNames(vocabulary)} only, not ${named}`);
   }
   return property;
 }
@@ -182,8 +212,8 @@ interface ComparedValue {
 }
 
 /** The property a test compares and the Constant it compares it with: Contains holds it, the comparisons in FieldURIOrConstant. */
-function readComparedValue(test: XmlElement): ComparedValue {
-  const property = readProperty(test);
+function readComparedValue(test: XmlElement, vocabulary: SearchVocabulary): ComparedValue {
+  const property = readProperty(test, vocabulary);
   const constant = child(test.local === 'Contains' ? test : child(test, 'FieldURIOrConstant'), 'Constant');
   const text = attribute(constant, 'Value');
   if (text === undefined) throw unsupported(`the ${test.local} compares with no Constant Value`);
@@ -193,10 +223,10 @@ function readComparedValue(test: XmlElement): ComparedValue {
 }
 
 /** An ordering comparison's property, one contacts are sorted by, and its Constant. */
-function readOrderedValue(test: XmlElement): { field: ContactTextField; text: string } {
-  const { property, text } = readComparedValue(test);
+function readOrderedValue(test: XmlElement, vocabulary: SearchVocabulary): { field: ContactTextField; text: string } {
+  const { property, text } = readComparedValue(test, vocabulary);
   if ('slot' in property || !isOrdered(property.field)) {
-    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `${test.local} compares ${[...SEARCHABLE_FIELDS.keys()].join(', ')} only`);
+    throw new BridgeError('ErrorUnsupportedPathForQuery', 400, `${test.local} compares ${[...vocabulary.fields.keys()].join(', ')} only`);
   }
   return { field: property.field, text };
 }
@@ -206,8 +236,8 @@ function readOrderedValue(test: XmlElement): { field: ContactTextField; text: st
  * Exact). An address is compared with ASCII case ignored whatever the comparison, as every
  * address is; a PrefixOnWords in one looks for the text anywhere in it.
  */
-function readContains(test: XmlElement): ContactMatch {
-  const { property, text } = readComparedValue(test);
+function readContains(test: XmlElement, vocabulary: SearchVocabulary): ContactMatch {
+  const { property, text } = readComparedValue(test, vocabulary);
   // Values the schema does not have are its fault (ErrorSchemaValidation), as BasePoint's are.
   const mode = CONTAINMENT_MODES.get(enumValue(attribute(test, 'ContainmentMode'), CONTAINMENT_MODE_NAMES, 'ContainmentMode', 'FullString'))!;
   const comparison = enumValue(attribute(test, 'ContainmentComparison'), CONTAINMENT_COMPARISONS, 'ContainmentComparison', 'Exact');

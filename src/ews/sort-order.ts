@@ -6,8 +6,8 @@ import type { XmlElement } from './soap-reader.js';
 /** SortDirectionType: EWS's default is Ascending. */
 const SORT_DIRECTIONS = ['Ascending', 'Descending'] as const;
 
-/** The properties a contact folder can be sorted by, by their EWS FieldURI. */
-const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
+/** The properties FindItem sorts a contact folder by, by their EWS FieldURI. */
+const CONTACT_SORT_KEYS: ReadonlyMap<string, ContactSortKey> = new Map([
   ['contacts:DisplayName', 'displayName'],
   ['contacts:GivenName', 'givenName'],
   ['contacts:Surname', 'surname'],
@@ -17,20 +17,34 @@ const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
 ]);
 
 /**
- * A FindItem SortOrder → the store's sort, most significant key first (exchangelib's
+ * The properties FindPeople sorts the Contacts folder's people by: a persona's
+ * (exchangelib's `folder.people().order_by('-surname')`), and a contact's, as its
+ * Restrictions may name them (restriction.ts).
+ */
+export const PERSONA_SORT_KEYS: ReadonlyMap<string, ContactSortKey> = new Map([
+  ['persona:DisplayName', 'displayName'],
+  ['persona:GivenName', 'givenName'],
+  ['persona:Surname', 'surname'],
+  ['persona:CompanyName', 'companyName'],
+  ['persona:CreationTime', 'createdAt'],
+  ...CONTACT_SORT_KEYS,
+]);
+
+/**
+ * A FindItem or FindPeople SortOrder → the store's sort, most significant key first (exchangelib's
  * `order_by('-display_name')`, ews-javascript-api's `view.OrderBy`). Each FieldOrder names
  * one property with `Order` Ascending (EWS's default) or Descending. A property the bridge
  * cannot sort by is refused with the code Exchange uses for it, never ignored: a client
  * that asked for an order takes the answer to be in it. None: undefined (display-name order).
  */
-export function readSortOrder(sortOrder: XmlElement | undefined): ContactOrder[] | undefined {
+export function readSortOrder(sortOrder: XmlElement | undefined, sortable = CONTACT_SORT_KEYS): ContactOrder[] | undefined {
   if (!sortOrder || sortOrder.children.length === 0) return undefined;
-  if (sortOrder.children.length > SORTABLE.size) throw unsortable(`a SortOrder holds at most ${SORTABLE.size} FieldOrders`);
+  if (sortOrder.children.length > sortable.size) throw unsortable(`a SortOrder holds at most ${sortable.size} FieldOrders`);
   return sortOrder.children.map((fieldOrder) => {
     const uri = attribute(child(fieldOrder, 'FieldURI'), 'FieldURI');
-    const key = uri === undefined ? undefined : SORTABLE.get(uri);
+    const key = uri === undefined ? undefined : sortable.get(uri);
     if (fieldOrder.local !== 'FieldOrder' || !key) {
-      throw unsortable(`contacts can be sorted by ${[...SORTABLE.keys()].join(', ')} only, not ${uri ?? 'that property'}`);
+      throw unsortable(`the folder can be sorted by ${[...sortable.keys()].join(', ')} only, not ${uri ?? 'that property'}`);
     }
     const order = enumValue(attribute(fieldOrder, 'Order'), SORT_DIRECTIONS, 'Order', 'Ascending');
     return { key, descending: order === 'Descending' };

@@ -46,15 +46,15 @@ export function findItemQueryString(words: number): string {
   );
 }
 
-/** A FindPeople in a folder (`directory`: the GAL), searched by `query` when given, paged by `view` (an IndexedPageItemView). */
-export function findPeople(folder: string, view: string, query?: string): string {
+/** A FindPeople in a folder (`directory`: the GAL), searched by `query` when given, paged by `view` (an IndexedPageItemView), with a `restriction`. */
+export function findPeople(folder: string, view: string, query?: string, restriction = ''): string {
   const search = query === undefined ? '' : `<m:QueryString>${query}</m:QueryString>`;
   return envelope(
-    `<m:FindPeople><m:PersonaShape><t:BaseShape>Default</t:BaseShape></m:PersonaShape>${view}<m:ParentFolderId><t:DistinguishedFolderId Id="${folder}"/></m:ParentFolderId>${search}</m:FindPeople>`,
+    `<m:FindPeople><m:PersonaShape><t:BaseShape>Default</t:BaseShape></m:PersonaShape>${view}${restriction}<m:ParentFolderId><t:DistinguishedFolderId Id="${folder}"/></m:ParentFolderId>${search}</m:FindPeople>`,
   );
 }
 
-/** A FindItem Restriction that is an Or of `count` substring tests: each compares a part of every contact's name. */
+/** A FindItem or FindPeople Restriction that is an Or of `count` substring tests: each compares a part of every contact's name. */
 export function orOfContains(count: number): string {
   const test = (i: number) =>
     `<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="n${i}"/></t:Contains>`;

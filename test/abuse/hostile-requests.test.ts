@@ -160,9 +160,12 @@ describe('hostile requests with a valid login (issue 8)', () => {
   }
 
   describe('contact folder searches and syncs', () => {
-    it('refuses a Restriction of 600 Contains in one Or with ErrorRestrictionTooComplex, before any search', async () => {
-      const answer = await b.post(findItem(1, orOfContains(600)));
-      expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['ErrorRestrictionTooComplex'], undefined]);
+    it('refuses a Restriction of 600 Contains in one Or with ErrorRestrictionTooComplex, before any search, in FindItem and FindPeople', async () => {
+      const view = '<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>';
+      for (const body of [findItem(1, orOfContains(600)), findPeople('contacts', view, undefined, orOfContains(600))]) {
+        const answer = await b.post(body);
+        expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['ErrorRestrictionTooComplex'], undefined]);
+      }
     });
 
     it('bounds a FindPeople search: 341 distinct words find no one, an offset past every match an empty page, a QueryString over 1,024 characters is refused', async () => {

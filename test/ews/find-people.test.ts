@@ -35,6 +35,8 @@ describe('FindPeople', () => {
   const view = (max = 100, offset = 0, basePoint = 'Beginning') =>
     `<m:IndexedPageItemView MaxEntriesReturned="${max}" Offset="${offset}" BasePoint="${basePoint}"/>`;
   const folder = (id: string) => `<m:ParentFolderId><t:DistinguishedFolderId Id="${id}"/></m:ParentFolderId>`;
+  /** A Restriction of one test: its element's name (and attributes) and what it holds. */
+  const restricted = (test: string, inner: string) => `<m:Restriction><t:${test}>${inner}</t:${test.split(' ')[0]}></m:Restriction>`;
   const findPeople = async (inner: string, as = READER) => {
     const res = await postEws(t.bridge.server, `<m:FindPeople>${inner}</m:FindPeople>`, as);
     expect(res.status).to.equal(200);
@@ -78,6 +80,16 @@ describe('FindPeople', () => {
       READER,
     );
     expect((await parseSoap(got.text)).Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.DisplayName).to.equal('Zed Contact');
+  });
+
+  it("lists the Contacts folder restricted and sorted by a persona's properties, or a contact's, as exchangelib names them", async () => {
+    const contains = (uri: string, value: string) =>
+      restricted('Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"', `<t:FieldURI FieldURI="${uri}"/><t:Constant Value="${value}"/>`);
+    const descending = (uri: string) => `<m:SortOrder><t:FieldOrder Order="Descending"><t:FieldURI FieldURI="${uri}"/></t:FieldOrder></m:SortOrder>`;
+    const found = await findPeople(`${view()}${contains('persona:DisplayName', 'CONTACT')}${descending('persona:DisplayName')}${folder('contacts')}`);
+    expect([found.names, found.response.TotalNumberOfPeopleInView]).to.deep.equal([['Zed Contact', 'Anna Contact'], '2']);
+    expect((await findPeople(`${view()}${contains('contacts:GivenName', 'ze')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
+    expect((await findPeople(`${view(1)}${descending('contacts:DisplayName')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
   });
 
   it('pages the folder from the beginning or the end, and gives ids alone for IdOnly', async () => {
@@ -135,11 +147,20 @@ describe('FindPeople', () => {
       ),
     ).to.deep.equal(['Error', 'ErrorFolderNotFound']);
     expect(await error(`${view()}${folder('inbox')}`)).to.deep.equal(['Error', 'ErrorFolderNotFound']);
+    const sorted = `<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="persona:DisplayName"/></t:FieldOrder></m:SortOrder>`;
+    expect(await error(`${view()}${sorted}${folder('contacts')}<m:QueryString>zed</m:QueryString>`)).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    expect(
+      await error(`${view()}${restricted('Exists', '<t:FieldURI FieldURI="persona:DisplayName"/>')}${folder('directory')}<m:QueryString>m</m:QueryString>`),
+    ).to.deep.equal(['Error', 'ErrorInvalidRequest']);
     expect(
       await error(
-        `${view()}<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="persona:DisplayName"/></t:FieldOrder></m:SortOrder>${folder('contacts')}`,
+        `${view()}<m:AggregationRestriction><t:Exists><t:FieldURI FieldURI="persona:DisplayName"/></t:Exists></m:AggregationRestriction>${folder('contacts')}`,
       ),
     ).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    expect(await error(`${view()}${restricted('Exists', '<t:FieldURI FieldURI="persona:Title"/>')}${folder('contacts')}`)).to.deep.equal([
+      'Error',
+      'ErrorUnsupportedPathForQuery',
+    ]);
     expect(await error(view())).to.deep.equal(['Error', 'ErrorInvalidRequest']);
     // The folders above Contacts hold no one.
     const root = await findPeople(`${view()}${folder('msgfolderroot')}`);

@@ -18,6 +18,8 @@ interface PeopleJson {
   fetched: string[];
   listed: PersonaJson[];
   searched: string[];
+  restricted: string[];
+  ordered: string[];
   directory: PersonaJson[];
   directory_persona: PersonaJson;
   hidden: string[];
@@ -42,7 +44,7 @@ describe('exchangelib: folder.people() (FindPeople, GetPersona)', () => {
     const fixture = await seedInteropFixture(t);
     observed = (await runPythonClient(
       pythonScript('exchangelib_people.py'),
-      [fixture.endpoint, READER.username, READER.password, READER.username.toLowerCase(), 'zimmer', 'al', 'ava'],
+      [fixture.endpoint, READER.username, READER.password, READER.username.toLowerCase(), 'zimmer', 'al', 'ava', 'North'],
       90_000,
     )) as PeopleJson;
   });
@@ -55,6 +57,11 @@ describe('exchangelib: folder.people() (FindPeople, GetPersona)', () => {
     ]);
     expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
     expect(observed.listed).to.deep.equal([persona(YUSUF), persona(ZOE, ZOE.jobTitle)]);
+  });
+
+  it('lists the Contacts folder restricted by a persona property (filter) and sorted by one (order_by)', () => {
+    expect(observed.restricted).to.deep.equal([YUSUF.displayName]);
+    expect(observed.ordered).to.deep.equal([ZOE.displayName, YUSUF.displayName]);
   });
 
   it('searches the contacts and the directory (account.directory) by a QueryString, leaves the hidden out, and fetches a directory persona', () => {

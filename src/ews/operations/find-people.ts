@@ -6,6 +6,9 @@ import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
 import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { personaXml } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
+import { PERSONA_PROPERTIES, readRestriction } from '../restriction.js';
+import { PERSONA_SORT_KEYS, readSortOrder } from '../sort-order.js';
+import type { ContactMatch, ContactOrder } from '../../store/store.js';
 import { child, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
@@ -16,6 +19,9 @@ interface FindPeopleArgs {
   folder: FolderRef;
   /** The QueryString's text, or undefined for a listing. */
   query: string | undefined;
+  /** A listing's Restriction and SortOrder (display-name order without one). */
+  match: ContactMatch | undefined;
+  order: ContactOrder[] | undefined;
   /** IdOnly without AdditionalProperties: each Persona's id alone, as exchangelib asks by default. */
   idOnly: boolean;
   page: IndexedPage;
@@ -23,11 +29,12 @@ interface FindPeopleArgs {
 
 /**
  * FindPeople (Exchange 2013 on): the people of the caller's Contacts folder, in display-name
- * order, or those a QueryString finds among them; or, in the `directory` folder, the people
- * of the directory a QueryString finds — never the whole directory, which FindPeople does
- * not let a client browse ("you must specify a query string", the operation's reference).
- * A QueryString is searched as ResolveNames searches its entry (find-people.ts), best
- * matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
+ * order or the SortOrder asked, those a Restriction names (both by the persona's names and
+ * company: restriction.ts, sort-order.ts), or those a QueryString finds among them; or, in the
+ * `directory` folder, the people of the directory a QueryString finds — never the whole
+ * directory, which FindPeople does not let a client browse ("you must specify a query
+ * string", the operation's reference). A QueryString is searched as ResolveNames searches its
+ * entry (find-people.ts), best matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
  * People, TotalNumberOfPeopleInView and the two row indexes exchangelib reads, in
  * FindPeopleResponseMessageType's order (Learn, "FindPeople operation": its response example;
  * MS-OXWSPERS 3.1.4.1.3.3). Which error Exchange gives the directory without a QueryString is
@@ -37,8 +44,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   need: 'user',
 
   read(request, limits) {
-    const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
-    if (unsupported) throw BridgeError.invalidRequest(`${unsupported.local} is not supported; ${UNSUPPORTED_PARTS.get(unsupported.local)}`);
+    if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
     const parent = soleChild(request, 'ParentFolderId')?.children[0];
     if (!parent) throw BridgeError.invalidRequest('FindPeople needs a ParentFolderId');
     const shape = soleChild(request, 'PersonaShape');
@@ -46,9 +52,18 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
     const query = queryString?.text.trim();
     if (query !== undefined && query.length > MAX_ENTRY_LENGTH)
       throw BridgeError.invalidRequest(`the QueryString is longer than ${MAX_ENTRY_LENGTH} characters`);
+    const match = readRestriction(soleChild(request, 'Restriction'), PERSONA_PROPERTIES);
+    const order = readSortOrder(soleChild(request, 'SortOrder'), PERSONA_SORT_KEYS);
+    // Refused, not ignored: answered as if absent, they would give people who do not match, in another order.
+    if (query && (match || order))
+      throw BridgeError.invalidRequest(
+        'a QueryString finds people best match first, neither restricted nor sorted: a Restriction or SortOrder lists the Contacts folder',
+      );
     return {
       folder: readFolderRef(parent),
       query: query || undefined,
+      match,
+      order,
       idOnly: shapeOf(textOf(child(shape, 'BaseShape')) || undefined, 'BaseShape') === 'IdOnly' && !child(shape, 'AdditionalProperties'),
       page: readIndexedPage(soleChild(request, 'IndexedPageItemView'), limits),
     };
@@ -89,8 +104,8 @@ interface FoundPeople {
 async function peopleIn(folder: Exclude<PeopleFolder, 'empty'>, args: FindPeopleArgs, context: EwsContext): Promise<FoundPeople> {
   const mailbox = context.mailbox!;
   if (args.query === undefined) {
-    // The whole Contacts folder, in display-name order, as FindItem pages it.
-    const { contacts, total, start } = await contactsPage(context.store, mailbox, undefined, args.page);
+    // The Contacts folder, as FindItem pages it.
+    const { contacts, total, start } = await contactsPage(context.store, mailbox, args.match, args.page, args.order);
     return { people: contacts.map((contact): Person => ({ kind: 'contact', contact })), total, start };
   }
   // A search pages through its best matches: as far as the page asked reaches (from the end: all of them), one more to tell there are more.
@@ -103,13 +118,6 @@ async function peopleIn(folder: Exclude<PeopleFolder, 'empty'>, args: FindPeople
 
 /** FindPeopleResponse is itself the response message: no ResponseMessages wrapper. */
 const RESPONSE = 'm:FindPeopleResponse';
-
-/** The parts of a FindPeople the bridge cannot answer as asked: refused, since answered as if absent they would give people who do not match, in another order. */
-const UNSUPPORTED_PARTS: ReadonlyMap<string, string> = new Map([
-  ['Restriction', 'people are found by a QueryString'],
-  ['AggregationRestriction', 'people are found by a QueryString'],
-  ['SortOrder', 'a folder is listed in display-name order, a search best match first'],
-]);
 
 function refuse(error: BridgeError): SoapAnswer {
   return soapAnswer(singleMessageResponse(RESPONSE, failure(error)));

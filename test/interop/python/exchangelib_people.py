@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Finds people with exchangelib's FindPeople (QuerySet.people()), as its users do.
 
-Usage: exchangelib_people.py URL USERNAME PASSWORD MAILBOX CONTACT_QUERY DIRECTORY_QUERY HIDDEN_QUERY
+Usage: exchangelib_people.py URL USERNAME PASSWORD MAILBOX CONTACT_QUERY DIRECTORY_QUERY HIDDEN_QUERY COMPANY_PREFIX
 
 Steps (one process): account.contacts.people() (FindPeople IdOnly, then GetPersona on each
 id), the same personas fetched as items (account.fetch: GetItem on them); .people().only(names)
 (IdOnly with AdditionalProperties: Persona objects); .people().filter(CONTACT_QUERY) (a
-QueryString); account.directory (GetFolder of "directory"), its .people().filter(DIRECTORY_QUERY),
+QueryString); .people().filter(company_name__startswith=COMPANY_PREFIX) (a Restriction);
+.people().order_by("-surname") (a SortOrder); account.directory (GetFolder of "directory"), its .people().filter(DIRECTORY_QUERY),
 its first person by account.fetch_personas (GetPersona), .filter(HIDDEN_QUERY), and .people()
 without a query (an error). Prints one JSON object; on failure prints
 "exchangelib_people: <step>: <error>" to stderr and exits 1.
@@ -36,7 +37,7 @@ def address(p):
 
 def main():
     global STEP
-    url, username, password, mailbox, contact_query, directory_query, hidden_query = sys.argv[1:8]
+    url, username, password, mailbox, contact_query, directory_query, hidden_query, company_prefix = sys.argv[1:9]
     STEP = "account"
     config = Configuration(service_endpoint=url, credentials=Credentials(username, password), auth_type=BASIC)
     account = Account(primary_smtp_address=mailbox, config=config, autodiscover=False, access_type=DELEGATE)
@@ -49,6 +50,10 @@ def main():
     listed = [persona(p) for p in contacts.people().only(*NAMES)]
     STEP = "contacts.people().filter(query)"
     searched = [p.display_name for p in contacts.people().filter(contact_query).only("display_name")]
+    STEP = "contacts.people().filter(company_name__startswith)"
+    restricted = [p.display_name for p in contacts.people().filter(company_name__startswith=company_prefix).only("display_name")]
+    STEP = "contacts.people().order_by(-surname)"
+    ordered = [p.display_name for p in contacts.people().order_by("-surname").only("display_name")]
     STEP = "account.directory"
     # The GAL, as exchangelib finds it: GetFolder of the distinguished folder "directory" (Exchange 2013 SP1 on).
     directory = account.directory
@@ -68,6 +73,8 @@ def main():
         "fetched": fetched,
         "listed": listed,
         "searched": searched,
+        "restricted": restricted,
+        "ordered": ordered,
         "directory": found,
         "directory_persona": {**persona(first), "email_address": address(first)},
         "hidden": hidden,
