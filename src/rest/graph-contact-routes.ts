@@ -19,7 +19,8 @@ import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
-import { graphContextUrl, graphListUrl, graphSizeId, graphUserId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { requireOwnMailbox } from './graph-own-mailbox.js';
 
 interface GraphContactRoutesOptions {
   store: Store;
@@ -71,16 +72,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       if (!isContactsFolder(decodedSegment(folder), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
       return;
     }
-    const id = graphUserId(userInMatch(alias.groups!));
-    if (id instanceof BridgeError) throw id;
-    // Own when the address is the login's, or both name one directory user (a login by a secondary
-    // address or UPN, named by the primary address /me gives as its id).
-    const named = id.toLowerCase();
-    if (named === mailbox.toLowerCase()) return;
-    const [namedUser, loginUser] = await Promise.all([store.getUser(named), store.getUser(mailbox)]);
-    if (!namedUser || namedUser.email.toLowerCase() !== loginUser?.email.toLowerCase()) {
-      throw BridgeError.forbidden('Access is denied. Check credentials and try again.');
-    }
+    await requireOwnMailbox(store, mailbox, userInMatch(alias.groups!));
   }
 
   /** Whether a (decoded) folder id names the Contacts folder, whose id is `id`: by that id, or by its well-known name. */

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { ItemIds } from '../ews/item-ids.js';
@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
 import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
 import { answerPeople } from './graph-people.js';
+import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
 import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
@@ -31,8 +32,8 @@ interface GraphUserRoutesOptions {
  * their addresses finds them too. A login the directory does not list is still a mailbox
  * (as Autodiscover answers it): `/me` is then its address alone. `GET /users` lists them
  * (https://learn.microsoft.com/en-us/graph/api/user-list), as a people picker finds someone
- * before it shows their photo (graph-user-query.ts), and `GET /me/people` the people relevant
- * to the caller (graph-people.ts). A real login only.
+ * before it shows their photo (graph-user-query.ts), and `GET /me/people` (or
+ * `/users/{own id}/people`) the people relevant to the caller (graph-people.ts). A real login only.
  */
 export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   const { store, log } = options;
@@ -94,9 +95,14 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   });
 
   // Here rather than in a router of its own, which every Graph photo request would pass through first.
-  router.get('/me/people', reader, answerPeople(options));
+  // `/users/{id}/people` as `/me/people` for the caller's own mailbox: the people relevant to another user hold their contacts.
+  const ownPeople: RequestHandler = async (req, _res, next) => {
+    if (req.params.id !== undefined || req.params.key !== undefined) await requireOwnMailbox(store, mailboxOf(contextOf(req))!, req.params);
+    next();
+  };
+  router.get(userAndMePaths('/people'), reader, ownPeople, answerPeople(options));
 
-  refuseOtherMethods(router, ['/users', '/users/$count', '/me/people', ...['', '/manager', '/directReports'].flatMap(userAndMePaths)], 'GET, HEAD');
+  refuseOtherMethods(router, ['/users', '/users/$count', ...['', '/manager', '/directReports', '/people'].flatMap(userAndMePaths)], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }

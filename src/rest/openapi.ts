@@ -314,12 +314,16 @@ const graphPaths = Object.fromEntries(
           },
         },
       ],
-      [
-        `${me}/people`,
+      ...[me, users].map((whose): [string, object] => [
+        `${whose}/people`,
         {
           get: {
-            summary: "The people relevant to the caller: the caller's contacts, then the directory; with $search those ResolveNames finds, contacts first",
+            summary:
+              whose === me
+                ? "The people relevant to the caller: the caller's contacts, then the directory; with $search those ResolveNames finds, contacts first"
+                : 'The same for the caller named as a user (its own address); another user is 403',
             parameters: [
+              ...(whose === users ? [graphUser] : []),
               { name: '$search', in: 'query', required: false, schema: { type: 'string' }, description: 'a name or the start of an address, quotes optional' },
               {
                 name: '$filter',
@@ -341,10 +345,11 @@ const graphPaths = Object.fromEntries(
               200: { description: 'A page of people (Graph person resources): value, @odata.context, @odata.nextLink' },
               400: graphError('ErrorInvalidUrlQuery or ErrorInvalidUrlQueryFilter: a query the bridge does not read'),
               401: graphReadErrors[401],
+              ...(whose === users ? { 403: graphError('ErrorAccessDenied: another user, whose people hold their contacts') } : {}),
             },
           },
         },
-      ],
+      ]),
       [
         `${me}/contacts/{contactId}`,
         {

@@ -112,6 +112,21 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     expect(await names("/v1.0/me/people?$filter=personType/class eq 'Group'")).to.deep.equal([]);
   });
 
+  it('answers /users/{id}/people for the caller named as a user, its nextLink on that path; another user is 403, their contacts theirs', async () => {
+    const own = ['Megan Contact', 'Zed Contact', 'Alex Wilber', 'Megan Bowen'];
+    expect(await names(`/v1.0/users/${READER.username.toUpperCase()}/people`)).to.deep.equal(own);
+    expect(await names(`/beta/users('${READER.username}')/people?$search=meg`)).to.deep.equal(['Megan Contact', 'Megan Bowen']);
+    const first = (await get(`/v1.0/users/${READER.username}/people?$top=3`).expect(200)).body;
+    const next = new URL(first['@odata.nextLink']);
+    expect(next.pathname).to.equal(`/v1.0/users/${READER.username}/people`);
+    expect((await get(next.pathname + next.search).expect(200)).body.value.map((p: { displayName: string }) => p.displayName)).to.deep.equal(['Megan Bowen']);
+    for (const other of ['megan.bowen@contoso.com', 'nobody@contoso.com']) {
+      expect((await get(`/v1.0/users/${other}/people`).expect(403)).body.error.code, other).to.equal('ErrorAccessDenied');
+    }
+    await request(t.bridge.server).post(`/v1.0/users/${READER.username}/people`).set('Authorization', basic(READER)).expect(405);
+    await request(t.bridge.server).get(`/v1.0/users/${READER.username}/people`).expect(401);
+  });
+
   it('writes at most 250 people a page, whatever $top asks, and links the rest', async () => {
     const contacts = Array.from({ length: 260 }, (_, i) => ({ displayName: `Many ${String(i).padStart(3, '0')}`, emailAddresses: [], phones: {}, refs: {} }));
     await t.store.addContacts(ADMIN.username.toLowerCase(), contacts);
@@ -127,7 +142,8 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     const paths = (await get('/api/openapi.json').expect(200)).body.paths as Record<string, { get: { parameters: { name: string }[] } }>;
     const options = (path: string) => paths[path]!.get.parameters.map((parameter) => parameter.name);
     expect(options('/v1.0/me/people')).to.deep.equal(['$search', '$filter', '$top', '$skip', '$select']);
-    for (const path of ['/v1.0/users', '/beta/users/{id}/directReports', '/v1.0/me/contacts']) expect(options(path), path).to.include('$select');
+    for (const path of ['/v1.0/users', '/beta/users/{id}/directReports', '/v1.0/me/contacts', '/v1.0/users/{id}/people'])
+      expect(options(path), path).to.include('$select');
   });
 
   it('refuses what it cannot answer, never ignoring it, and asks for a login', async () => {
