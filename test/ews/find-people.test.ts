@@ -99,9 +99,10 @@ describe('FindPeople', () => {
     expect(people.map((persona: any) => Object.keys(persona))).to.deep.equal([['PersonaId'], ['PersonaId'], ['PersonaId']]);
   });
 
-  it("searches the caller's contacts by a QueryString, and never another mailbox's", async () => {
-    expect((await findPeople(`${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`)).names).to.deep.equal(['Meg Private']);
-    expect((await findPeople(`${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`, ADMIN)).names).to.deep.equal(['Meg Of Admin']);
+  it("searches the caller's contacts by a QueryString, then the directory (the hidden left out), and never another mailbox's", async () => {
+    const search = `${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`;
+    expect((await findPeople(search)).names).to.deep.equal(['Meg Private', 'Megan Bowen']);
+    expect((await findPeople(search, ADMIN)).names).to.deep.equal(['Meg Of Admin', 'Megan Bowen']);
   });
 
   it('searches the directory by a QueryString, best match first, the hidden left out; as ResolveNames finds', async () => {

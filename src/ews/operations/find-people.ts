@@ -30,11 +30,13 @@ interface FindPeopleArgs {
 /**
  * FindPeople (Exchange 2013 on): the people of the caller's Contacts folder, in display-name
  * order or the SortOrder asked, those a Restriction names (both by the persona's names and
- * company: restriction.ts, sort-order.ts), or those a QueryString finds among them; or, in the
- * `directory` folder, the people of the directory a QueryString finds — never the whole
- * directory, which FindPeople does not let a client browse ("you must specify a query
- * string", the operation's reference). A QueryString is searched as ResolveNames searches its
- * entry (find-people.ts), best matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
+ * company: restriction.ts, sort-order.ts), or those a QueryString finds — the caller's contacts
+ * first, then the directory's people ("the default search behavior targets both the
+ * specified user's personal mailbox and the global address list", the operation's
+ * reference); or, in the `directory` folder, the people of the directory a QueryString finds
+ * — never the whole directory, which FindPeople does not let a client browse ("you must
+ * specify a query string"). A QueryString is searched as ResolveNames searches its entry
+ * (find-people.ts), best matches first. The answer is FindPeopleResponse itself, carrying its ResponseClass, with
  * People, TotalNumberOfPeopleInView and the two row indexes exchangelib reads, in
  * FindPeopleResponseMessageType's order (Learn, "FindPeople operation": its response example;
  * MS-OXWSPERS 3.1.4.1.3.3). Which error Exchange gives the directory without a QueryString is
@@ -110,7 +112,7 @@ async function peopleIn(folder: Exclude<PeopleFolder, 'empty'>, args: FindPeople
   }
   // A search pages through its best matches: as far as the page asked reaches (from the end: all of them), one more to tell there are more.
   const reach = Math.min(args.page.fromEnd ? MAX_SEARCH_MATCHES : args.page.offset + args.page.maxEntries, MAX_SEARCH_MATCHES);
-  const matches = await findPeople(context.store, mailbox, args.query, folder === 'contacts' ? 'Contacts' : 'ActiveDirectory', reach);
+  const matches = await findPeople(context.store, mailbox, args.query, folder === 'contacts' ? 'ContactsActiveDirectory' : 'ActiveDirectory', reach);
   const known = matches.slice(0, MAX_SEARCH_MATCHES);
   const { start, count } = pageBounds(args.page, known.length);
   return { people: known.slice(start, start + count), total: known.length, start };
