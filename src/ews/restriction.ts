@@ -1,12 +1,12 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
-import { MATCH_LIMITS } from '../store/like-patterns.js';
+import { EMAIL_SLOTS, MATCH_LIMITS } from '../store/like-patterns.js';
 import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch } from '../store/store.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
-/** A property a test compares: a text field or phone number, or one of the contact's three addresses. */
-type SearchedProperty = { field: ContactTextField | ContactPhoneField } | { slot: ContactEmailSlot };
+/** A property a test compares: a text field or phone number, or one of the contact's three addresses (any of them: undefined). */
+type SearchedProperty = { field: ContactTextField | ContactPhoneField } | { slot: ContactEmailSlot | undefined };
 
 /**
  * What a Restriction may test: the properties by their FieldURIs, the dictionary members by
@@ -53,8 +53,9 @@ const CONTACT_PROPERTIES: SearchVocabulary = {
 };
 
 /**
- * FindPeople's in the Contacts folder: a persona's names and company, and every contact
- * property — exchangelib's `folder.people().filter(company_name…)` sends contacts:CompanyName.
+ * FindPeople's in the Contacts folder: a persona's names, company and addresses (EmailAddress
+ * and EmailAddresses: any of a contact's three), and every contact property — exchangelib's
+ * `folder.people().filter(company_name…)` sends contacts:CompanyName.
  */
 export const PERSONA_PROPERTIES: SearchVocabulary = {
   what: 'people',
@@ -63,6 +64,8 @@ export const PERSONA_PROPERTIES: SearchVocabulary = {
     ['persona:GivenName', { field: 'givenName' }],
     ['persona:Surname', { field: 'surname' }],
     ['persona:CompanyName', { field: 'companyName' }],
+    ['persona:EmailAddress', { slot: undefined }],
+    ['persona:EmailAddresses', { slot: undefined }],
     ...CONTACT_PROPERTIES.fields,
   ]),
   members: CONTACT_PROPERTIES.members,
@@ -163,7 +166,7 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   if (local === 'Not') return { not: readExpression(soleExpression(expression, 'Not'), reading) };
   if (local === 'Exists') {
     const property = readProperty(expression, vocabulary);
-    if ('slot' in property) return { exists: property.slot };
+    if ('slot' in property) return property.slot ? { exists: property.slot } : { or: EMAIL_SLOTS.map((slot) => ({ exists: slot })) };
     return property.field === 'displayName' ? { and: [] } : { exists: property.field };
   }
   const bound = BOUNDS.get(local);

@@ -43,7 +43,7 @@ const MATCH_COLUMNS: Readonly<Record<ContactTextField | ContactPhoneField | Cont
   email3: "coalesce(c.email3, '')",
 };
 
-const EMAIL_SLOTS: readonly ContactEmailSlot[] = ['email1', 'email2', 'email3'];
+export const EMAIL_SLOTS: readonly ContactEmailSlot[] = ['email1', 'email2', 'email3'];
 
 /** The tests that read the same in both stores' SQL: a whole folded name, and the bounds, by code point as contacts are sorted. */
 export const COMPARISON_TESTS: Readonly<Record<NameBound['bound'] | 'foldedWhole', (p: string, column: string) => string>> = {

@@ -89,6 +89,10 @@ describe('FindPeople', () => {
     const found = await findPeople(`${view()}${contains('persona:DisplayName', 'CONTACT')}${descending('persona:DisplayName')}${folder('contacts')}`);
     expect([found.names, found.response.TotalNumberOfPeopleInView]).to.deep.equal([['Zed Contact', 'Anna Contact'], '2']);
     expect((await findPeople(`${view()}${contains('contacts:GivenName', 'ze')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
+    // A persona's addresses are any of the contact's: the second of Zed's, and whoever has one.
+    expect((await findPeople(`${view()}${contains('persona:EmailAddresses', 'ZED2@')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
+    const withAddress = restricted('Exists', '<t:FieldURI FieldURI="persona:EmailAddress"/>');
+    expect((await findPeople(`${view()}${withAddress}${folder('contacts')}`)).names).to.deep.equal(['Meg Private', 'Zed Contact']);
     expect((await findPeople(`${view(1)}${descending('contacts:DisplayName')}${folder('contacts')}`)).names).to.deep.equal(['Zed Contact']);
   });
 

@@ -19,6 +19,7 @@ interface PeopleJson {
   listed: PersonaJson[];
   searched: string[];
   restricted: string[];
+  by_address: string[];
   ordered: string[];
   directory: PersonaJson[];
   directory_persona: PersonaJson;
@@ -44,7 +45,7 @@ describe('exchangelib: folder.people() (FindPeople, GetPersona)', () => {
     const fixture = await seedInteropFixture(t);
     observed = (await runPythonClient(
       pythonScript('exchangelib_people.py'),
-      [fixture.endpoint, READER.username, READER.password, READER.username.toLowerCase(), 'zimmer', 'al', 'ava', 'North'],
+      [fixture.endpoint, READER.username, READER.password, READER.username.toLowerCase(), 'zimmer', 'al', 'ava', 'North', ZOE.emailAddresses[1]!],
       90_000,
     )) as PeopleJson;
   });
@@ -59,8 +60,9 @@ describe('exchangelib: folder.people() (FindPeople, GetPersona)', () => {
     expect(observed.listed).to.deep.equal([persona(YUSUF), persona(ZOE, ZOE.jobTitle)]);
   });
 
-  it('lists the Contacts folder restricted by a persona property (filter) and sorted by one (order_by)', () => {
+  it('lists the Contacts folder restricted by a persona property (filter: a company, an address) and sorted by one (order_by)', () => {
     expect(observed.restricted).to.deep.equal([YUSUF.displayName]);
+    expect(observed.by_address).to.deep.equal([ZOE.displayName]);
     expect(observed.ordered).to.deep.equal([ZOE.displayName, YUSUF.displayName]);
   });
 

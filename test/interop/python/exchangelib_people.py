@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Finds people with exchangelib's FindPeople (QuerySet.people()), as its users do.
 
-Usage: exchangelib_people.py URL USERNAME PASSWORD MAILBOX CONTACT_QUERY DIRECTORY_QUERY HIDDEN_QUERY COMPANY_PREFIX
+Usage: exchangelib_people.py URL USERNAME PASSWORD MAILBOX CONTACT_QUERY DIRECTORY_QUERY HIDDEN_QUERY COMPANY_PREFIX ADDRESS
 
 Steps (one process): account.contacts.people() (FindPeople IdOnly, then GetPersona on each
 id), the same personas fetched as items (account.fetch: GetItem on them); .people().only(names)
 (IdOnly with AdditionalProperties: Persona objects); .people().filter(CONTACT_QUERY) (a
-QueryString); .people().filter(company_name__startswith=COMPANY_PREFIX) (a Restriction);
-.people().order_by("-surname") (a SortOrder); account.directory (GetFolder of "directory"), its .people().filter(DIRECTORY_QUERY),
+QueryString); .people().filter(company_name__startswith=COMPANY_PREFIX) and
+.filter(email_addresses__EmailAddress2=ADDRESS) (Restrictions); .people().order_by("-surname")
+(a SortOrder); account.directory (GetFolder of "directory"), its .people().filter(DIRECTORY_QUERY),
 its first person by account.fetch_personas (GetPersona), .filter(HIDDEN_QUERY), and .people()
 without a query (an error). Prints one JSON object; on failure prints
 "exchangelib_people: <step>: <error>" to stderr and exits 1.
@@ -37,7 +38,7 @@ def address(p):
 
 def main():
     global STEP
-    url, username, password, mailbox, contact_query, directory_query, hidden_query, company_prefix = sys.argv[1:9]
+    url, username, password, mailbox, contact_query, directory_query, hidden_query, company_prefix, address_query = sys.argv[1:10]
     STEP = "account"
     config = Configuration(service_endpoint=url, credentials=Credentials(username, password), auth_type=BASIC)
     account = Account(primary_smtp_address=mailbox, config=config, autodiscover=False, access_type=DELEGATE)
@@ -52,6 +53,9 @@ def main():
     searched = [p.display_name for p in contacts.people().filter(contact_query).only("display_name")]
     STEP = "contacts.people().filter(company_name__startswith)"
     restricted = [p.display_name for p in contacts.people().filter(company_name__startswith=company_prefix).only("display_name")]
+    STEP = "contacts.people().filter(email_addresses__EmailAddress2)"
+    # A Restriction's fields are the folder's items' (Contact), so an address is one of its three.
+    by_address = [p.display_name for p in contacts.people().filter(email_addresses__EmailAddress2=address_query).only("display_name")]
     STEP = "contacts.people().order_by(-surname)"
     ordered = [p.display_name for p in contacts.people().order_by("-surname").only("display_name")]
     STEP = "account.directory"
@@ -74,6 +78,7 @@ def main():
         "listed": listed,
         "searched": searched,
         "restricted": restricted,
+        "by_address": by_address,
         "ordered": ordered,
         "directory": found,
         "directory_persona": {**persona(first), "email_address": address(first)},
