@@ -93,6 +93,8 @@ const GRAPH_PAGES = { count: 40 };
  */
 const GRAPH_PAGE_MAX = 250;
 const GRAPH_CONTACT_BYTES = 1200;
+/** The most contacts a Graph delta page holds. */
+const GRAPH_DELTA_PAGE_MAX = 200;
 const URL_FLOOD = { count: 10_000, concurrency: 32 };
 /** 4990 elements of 32 attributes: just within the reader's limits, so each is read to the end. */
 const UNAUTHENTICATED_DENSE = { count: 50, concurrency: 4, attributes: 4990 * 32 };
@@ -275,6 +277,27 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         return {
           ...answered,
           checks: [...answered.checks, check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most)],
+        };
+      },
+    },
+    {
+      // Each first page reads the mailbox's versions, 200 contacts whole, and writes a token of its state (~7 bytes a contact).
+      name: `Graph contact delta: ${GRAPH_PAGES.count} rounds begun at once (one login, ${ADDRESS_BOOK.contacts} contacts)`,
+      async run(bridge) {
+        const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
+          rawRequest(`${bridge.base}/v1.0/me/contacts/delta`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
+        );
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+        const most = GRAPH_PAGES.count * GRAPH_DELTA_PAGE_MAX * GRAPH_CONTACT_BYTES;
+        return {
+          status: tally(result.statuses),
+          ewsCode: tally(result.codes),
+          bytes: result.bytes,
+          note: "503: the login's share of the store's time spent; the mailbox keeps its newest 32 tokens; see the /healthz column",
+          checks: [
+            check(`each 200 or 503 (${unexpected} not)`, unexpected === 0),
+            check(`pages of at most ${GRAPH_DELTA_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most),
+          ],
         };
       },
     },

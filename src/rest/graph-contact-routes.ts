@@ -17,9 +17,11 @@ import { mapInTurns } from '../loop-turns.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
-import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
+import { contactDeltaPage } from './contact-delta.js';
+import { carriedOptions, readListOptions } from './graph-list-options.js';
+import { entitySelect, propertySelector, readSelect, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
-import { graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 
 interface GraphContactRoutesOptions {
@@ -120,6 +122,39 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     res.type('text/plain').send(String(total));
   });
 
+  // Graph's contact delta (https://learn.microsoft.com/en-us/graph/api/contact-delta), by the
+  // folder's path or /me/contacts/delta: a round's pages follow @odata.nextLink ($skiptoken),
+  // and its last gives @odata.deltaLink ($deltatoken), which later lists what changed since.
+  // A token is the state it stands for, kept in the store (any replica reads it) among the
+  // mailbox's newest few; one gone is 410 syncStateNotFound, after which a client syncs again.
+  router.get('/me/contacts/delta', reader, async (req, res) => {
+    const mailbox = callerOf(req);
+    const query = readListOptions(queryOf(req), DELTA_OPTIONS, 'contacts delta');
+    const select = readSelect(query.get('select'));
+    if (query.has('deltatoken') && query.has('skiptoken')) throw BridgeError.invalidRequest('a delta request carries $deltatoken or $skiptoken, not both');
+    const token = query.get('deltatoken') ?? query.get('skiptoken');
+    const state = token === undefined ? '' : await store.deltaState(mailbox, token);
+    if (state === undefined) throw syncStateNotFound();
+    const pageSize = deltaPageSize(req.header('prefer'));
+    // The token's write too, in the login's share of the store's time: a flood of delta requests is one login's writes.
+    const { page, next } = await options.searches.run(mailbox, async () => {
+      const found = await contactDeltaPage(store, mailbox, state, pageSize.size);
+      return { page: found, next: await store.saveDeltaState(mailbox, found.state) };
+    });
+    const parentFolderId = contactsFolderId(mailbox, ids);
+    const selected = contactSelector(select);
+    const link = `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carriedOptions(query, ['select'])}`;
+    if (pageSize.applied) res.set('preference-applied', pageSize.applied);
+    res.json({
+      '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
+      [page.more ? '@odata.nextLink' : '@odata.deltaLink']: link,
+      value: [
+        ...(await mapInTurns(page.changed, (contact) => selected(graphContact(contact, ids, parentFolderId)))),
+        ...page.removed.map((id) => ({ id: graphContactId(ids, id), '@removed': { reason: 'deleted' } })),
+      ],
+    });
+  });
+
   /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
   async function contactIn(req: Request): Promise<Contact> {
     const id = ids.decode('contact', fromBase64Url(String(req.params.id)));
@@ -164,6 +199,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       '/me/contactFolders/:folder',
       '/me/contacts',
       '/me/contacts/$count',
+      '/me/contacts/delta',
       '/me/contacts/:id',
       '/me/contacts/:id/photo',
       '/me/contacts/:id/photo/$value',
@@ -173,6 +209,26 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.use(graphErrorHandler(log));
   return router;
+}
+
+/** The options of a delta request: its tokens, and `$select` (the round's first request names it; its links carry it). */
+const DELTA_OPTIONS = new Set(['deltatoken', 'skiptoken', 'select']);
+
+/** The most contacts a delta page holds, as Graph caps a contact delta page; fewer when `Prefer: odata.maxpagesize` asks. */
+const DELTA_PAGE_MAX = 200;
+
+/**
+ * A delta page's size: `Prefer: odata.maxpagesize=N` (OData 4.01 §8.2.8.3) when it asks 1…DELTA_PAGE_MAX,
+ * and then said applied (`Preference-Applied`); DELTA_PAGE_MAX otherwise.
+ */
+function deltaPageSize(prefer: string | undefined): { size: number; applied?: string } {
+  const asked = Number(/(?:^|[,;])\s*odata\.maxpagesize\s*=\s*"?(\d{1,7})"?/i.exec(prefer ?? '')?.[1]);
+  return asked >= 1 && asked <= DELTA_PAGE_MAX ? { size: asked, applied: `odata.maxpagesize=${asked}` } : { size: DELTA_PAGE_MAX };
+}
+
+/** A delta token this mailbox does not have (never given, or let go): Graph's answer, after which a client syncs from the start. */
+function syncStateNotFound(): BridgeError {
+  return new BridgeError('syncStateNotFound', 410, 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
 }
 
 /** The Contacts folder's well-known name, which Graph takes in place of its id. */

@@ -351,6 +351,27 @@ const graphPaths = Object.fromEntries(
         },
       ]),
       [
+        `${me}/contactFolders/{folderId}/contacts/delta`,
+        {
+          get: {
+            summary:
+              "The caller's contacts as a delta round gives them: pages by @odata.nextLink ($skiptoken), then @odata.deltaLink ($deltatoken), from which the contacts made, changed and removed (@removed) since",
+            parameters: [
+              { name: 'folderId', in: 'path', required: true, schema: { type: 'string' }, description: 'the Contacts folder: its id, or contacts' },
+              { name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } },
+              { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' } },
+              graphSelect,
+              { name: 'Prefer', in: 'header', required: false, schema: { type: 'string' }, description: 'odata.maxpagesize=N, at most 200 a page' },
+            ],
+            responses: {
+              200: { description: 'A page of contacts and removals: value, @odata.nextLink or @odata.deltaLink' },
+              401: graphReadErrors[401],
+              410: graphError('syncStateNotFound: a token this mailbox does not have (let go, or never given); sync again from the start'),
+            },
+          },
+        },
+      ],
+      [
         `${me}/contacts/{contactId}`,
         {
           get: {

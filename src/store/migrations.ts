@@ -565,4 +565,27 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX users_hidden ON users (id) WHERE hidden;
     `,
   },
+  {
+    // Graph's contact delta tokens: what a client has of a mailbox's contacts (a SyncState), by
+    // a random token, the newest few of each mailbox kept (delta-tokens.ts). Not copied by
+    // migrate-store: a client whose token is gone syncs again from the start.
+    sqlite: `
+    CREATE TABLE delta_tokens (
+      id INTEGER PRIMARY KEY,
+      token TEXT NOT NULL UNIQUE,
+      mailbox TEXT NOT NULL COLLATE NOCASE,
+      state TEXT NOT NULL
+    );
+    CREATE INDEX delta_tokens_mailbox ON delta_tokens (mailbox, id);
+    `,
+    postgres: `
+    CREATE TABLE delta_tokens (
+      id bigserial PRIMARY KEY,
+      token text NOT NULL UNIQUE,
+      mailbox text COLLATE "C" NOT NULL,
+      state text NOT NULL
+    );
+    CREATE INDEX delta_tokens_mailbox ON delta_tokens (lower(mailbox), id);
+    `,
+  },
 ];

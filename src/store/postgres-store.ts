@@ -1,3 +1,4 @@
+import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken } from './delta-tokens.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SETTINGS } from '../config.js';
@@ -885,9 +886,34 @@ export class PostgresStore implements Store, ChangeFeed {
     return this.write(async (client) => {
       const { rows } = await client.query<{ username: string }>('DELETE FROM accounts WHERE lower(username) = lower($1) RETURNING username', [username]);
       // Their photos go with them (ON DELETE CASCADE).
-      for (const { username: removed } of rows) await client.query('DELETE FROM contacts WHERE mailbox = $1', [removed]);
+      for (const { username: removed } of rows) {
+        await client.query('DELETE FROM contacts WHERE mailbox = $1', [removed]);
+        await client.query('DELETE FROM delta_tokens WHERE lower(mailbox) = lower($1)', [removed]);
+      }
       return rows.length > 0;
     });
+  }
+
+  async saveDeltaState(mailbox: string, state: string): Promise<string> {
+    const token = newDeltaToken();
+    await this.write(
+      async (client) => {
+        await client.query('INSERT INTO delta_tokens (token, mailbox, state) VALUES ($1, $2, $3)', [token, mailbox, state]);
+        await client.query(
+          `DELETE FROM delta_tokens WHERE lower(mailbox) = lower($1) AND id <= (
+          SELECT id FROM delta_tokens WHERE lower(mailbox) = lower($1) ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+          [mailbox, DELTA_TOKENS_PER_MAILBOX],
+        );
+        // Nothing another replica keeps: no change to announce.
+      },
+      () => false,
+    );
+    return token;
+  }
+
+  async deltaState(mailbox: string, token: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ state: string }>('SELECT state FROM delta_tokens WHERE token = $1 AND lower(mailbox) = lower($2)', [token, mailbox]);
+    return rows[0]?.state;
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { canonicalAddressPrefix, withUnicodeDomain } from '../domain/email.js';
+import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken } from './delta-tokens.js';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
@@ -409,6 +410,12 @@ export class SqliteStore implements Store, ReplaceableFile {
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
       getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
       addSecret: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
+      addDeltaState: db.prepare<[string, string, string]>('INSERT INTO delta_tokens (token, mailbox, state) VALUES (?, ?, ?)'),
+      pruneDeltaStates: db.prepare<[string, string, number]>(
+        'DELETE FROM delta_tokens WHERE mailbox = ? AND id <= (SELECT id FROM delta_tokens WHERE mailbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+      ),
+      getDeltaState: db.prepare<[string, string], { state: string }>('SELECT state FROM delta_tokens WHERE token = ? AND mailbox = ?'),
+      removeMailboxDeltaStates: db.prepare<[string]>('DELETE FROM delta_tokens WHERE mailbox = ?'),
       putAccount: db.prepare(
         `INSERT INTO accounts (username, password_hash, role, created_at) VALUES (@username, @passwordHash, @role, @now)
          ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
@@ -794,9 +801,25 @@ export class SqliteStore implements Store, ReplaceableFile {
     return this.write(() => {
       const removed = this.statements.removeAccount.run(username).changes > 0;
       // Their photos go with them (ON DELETE CASCADE).
-      if (removed) this.statements.removeMailboxContacts.run(username);
+      if (removed) {
+        this.statements.removeMailboxContacts.run(username);
+        this.statements.removeMailboxDeltaStates.run(username);
+      }
       return removed;
     });
+  }
+
+  async saveDeltaState(mailbox: string, state: string): Promise<string> {
+    const token = newDeltaToken();
+    await this.write(() => {
+      this.statements.addDeltaState.run(token, mailbox, state);
+      this.statements.pruneDeltaStates.run(mailbox, mailbox, DELTA_TOKENS_PER_MAILBOX);
+    });
+    return token;
+  }
+
+  async deltaState(mailbox: string, token: string): Promise<string | undefined> {
+    return (await this.read(() => this.statements.getDeltaState.get(token, mailbox)))?.state;
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

@@ -272,6 +272,14 @@ export interface Store {
    */
   removeAccount(username: string): Promise<boolean>;
 
+  /**
+   * Keeps what a Graph delta client has of the mailbox's contacts (a SyncState) and answers
+   * the token it is asked by next; past DELTA_TOKENS_PER_MAILBOX, the mailbox's oldest go.
+   */
+  saveDeltaState(mailbox: string, state: string): Promise<string>;
+  /** The state a delta token of the mailbox holds; undefined for one that is not, or is gone. */
+  deltaState(mailbox: string, token: string): Promise<string | undefined>;
+
   /** A named random secret, made on first use and kept, so every replica and restart agrees. */
   secret(name: string, bytes: number): Promise<Buffer>;
 

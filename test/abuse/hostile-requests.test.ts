@@ -1,3 +1,4 @@
+import { DELTA_TOKENS_PER_MAILBOX } from '../../src/store/delta-tokens.js';
 import { expect } from 'chai';
 import { photoLikeJpeg } from '../../bench/fixture.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -198,6 +199,23 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expect(deletions).to.be.within(1, 511);
       expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES);
       expect(answer.text).to.include('<m:IncludesLastItemInRange>false</m:IncludesLastItemInRange>');
+    });
+
+    it('bounds Graph contact delta: 60 rounds at once by one login are each 200 or 503, the mailbox keeps its newest 32 tokens, a forged token is 410', async () => {
+      const delta = (query = '') =>
+        fetch(`http://127.0.0.1:${b.port}/v1.0/me/contacts/delta${query}`, { headers: { authorization: basic(READER) } }).then(async (answer) => ({
+          status: answer.status,
+          body: (await answer.json()) as { '@odata.deltaLink'?: string; error?: { code: string } },
+        }));
+      const answers = await Promise.all(Array.from({ length: 60 }, () => delta()));
+      expect(answers.every((answer) => answer.status === 200 || answer.status === 503)).to.equal(true);
+      const tokens = answers.flatMap((answer) =>
+        answer.body['@odata.deltaLink'] ? [new URL(answer.body['@odata.deltaLink']).searchParams.get('$deltatoken')!] : [],
+      );
+      const kept = await Promise.all(tokens.map((token) => b.t.store.deltaState(READER.username, token)));
+      expect(kept.filter((state) => state !== undefined).length).to.equal(Math.min(tokens.length, DELTA_TOKENS_PER_MAILBOX));
+      const forged = await delta(`?$deltatoken=${'A'.repeat(2_000)}`);
+      expect([forged.status, forged.body.error?.code]).to.deep.equal([410, 'syncStateNotFound']);
     });
 
     it('answers a SyncState too large for the answer cap with ErrorMessageSizeExceeded, not an answer past it', async () => {

@@ -184,4 +184,36 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     const admins = (await asAdmin.api('/me/contacts').get()) as ContactList;
     expect(admins.value.map((c) => c.displayName)).to.not.include(READER_CONTACTS.megan.displayName);
   });
+
+  // Last: it adds a contact and removes it again.
+  it('syncs the Contacts folder by delta as a sync client does: pages by nextLink, then the changes a deltaLink lists', async () => {
+    type DeltaPage = { value: (GraphContact & { '@removed'?: { reason: string } })[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+    // Each link as a path under the version, as the list test above follows them over plain http.
+    const follow = (link: string) => asReader.api(new URL(link).pathname.replace(/^\/v1\.0/, '') + new URL(link).search).get() as Promise<DeltaPage>;
+    const {
+      value: [first],
+    } = (await asReader.api('/me/contacts').top(1).get()) as { value: (GraphContact & { parentFolderId: string })[] };
+    let page = (await asReader.api(`/me/contactFolders/${first!.parentFolderId}/contacts/delta`).header('Prefer', 'odata.maxpagesize=3').get()) as DeltaPage;
+    const synced = page.value.map((c) => c.displayName);
+    while (page['@odata.nextLink']) {
+      page = await follow(page['@odata.nextLink']);
+      synced.push(...page.value.map((c) => c.displayName));
+    }
+    expect(synced.sort()).to.deep.equal(
+      Object.values(READER_CONTACTS)
+        .map((c) => c.displayName)
+        .sort(),
+    );
+    const [added] = await world.t.store.addContacts(READER.username.toLowerCase(), [
+      { displayName: 'Delta Newcomer', emailAddresses: [], phones: {}, refs: {} },
+    ]);
+    page = await follow(page['@odata.deltaLink']!);
+    expect(page.value.map((c) => c.displayName)).to.deep.equal(['Delta Newcomer']);
+    const newcomer = page.value[0]!.id;
+    await world.t.store.removeContact(READER.username.toLowerCase(), added!);
+    page = await follow(page['@odata.deltaLink']!);
+    expect(page.value).to.deep.equal([{ id: newcomer, '@removed': { reason: 'deleted' } }]);
+    const gone = await graphErrorOf(asReader.api('/me/contacts/delta?$deltatoken=never-given').get());
+    expect([gone.statusCode, gone.code]).to.deep.equal([410, 'syncStateNotFound']);
+  });
 });

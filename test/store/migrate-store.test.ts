@@ -110,6 +110,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     await runSql(url, 'DELETE FROM schema_migrations WHERE version >= $1', [step]);
     await runSql(url, 'DROP INDEX users_by_alias');
     await runSql(url, 'ALTER TABLE users DROP COLUMN hidden');
+    await runSql(url, 'DROP TABLE delta_tokens');
     const postgres = await PostgresStore.open(url);
     try {
       expect((await postgres.searchContacts('megan@contoso.com', 'lee', 5)).map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);

@@ -7,6 +7,7 @@ import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-dir
 import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { storeBackends } from './backends.js';
+import { DELTA_TOKENS_PER_MAILBOX } from '../../src/store/delta-tokens.js';
 
 /** Each replica decodes with its own limits, as each process does. */
 const demoLimits = () => imageLimitsOf(loadConfig({}));
@@ -926,6 +927,26 @@ for (const backend of storeBackends()) {
       store = await backend.open();
       expect(await store.secret('item-ids', 32)).to.deep.equal(first);
       expect(await store.secret('other', 32)).to.not.deep.equal(first);
+    });
+
+    it("keeps a mailbox's newest delta states by their tokens, for that mailbox only, and lets them go with its account", async () => {
+      const first = await store.saveDeltaState('Ann@contoso.com', 'state-0');
+      expect(first).to.match(/^[A-Za-z0-9_-]{24}$/);
+      expect(await store.deltaState('ann@CONTOSO.com', first)).to.equal('state-0');
+      expect(await store.deltaState('bea@contoso.com', first)).to.equal(undefined);
+      expect(await store.deltaState('ann@contoso.com', 'no-such-token')).to.equal(undefined);
+      const later = [];
+      for (let i = 1; i <= DELTA_TOKENS_PER_MAILBOX; i++) later.push(await store.saveDeltaState('ann@contoso.com', `state-${i}`));
+      const bea = await store.saveDeltaState('bea@contoso.com', 'bea-state');
+      // The oldest past the bound is gone; the newest are kept, and another mailbox's too.
+      expect(await store.deltaState('ann@contoso.com', first)).to.equal(undefined);
+      expect(await store.deltaState('ann@contoso.com', later[0]!)).to.equal('state-1');
+      expect(await store.deltaState('ann@contoso.com', later.at(-1)!)).to.equal(`state-${DELTA_TOKENS_PER_MAILBOX}`);
+      expect(await store.deltaState('bea@contoso.com', bea)).to.equal('bea-state');
+      await store.putAccount('ann@contoso.com', 'scrypt$hash', 'user');
+      await store.removeAccount('ANN@contoso.com');
+      expect(await store.deltaState('ann@contoso.com', later.at(-1)!)).to.equal(undefined);
+      expect(await store.deltaState('bea@contoso.com', bea)).to.equal('bea-state');
     });
 
     it('gives two stores that ask for a new secret at the same time the same one', async () => {

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { contactOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+interface DeltaPage {
+  value: ({ id: string; displayName?: string; '@removed'?: { reason: string } } & Record<string, unknown>)[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
+describe('Graph contact delta: a round of pages, then what changed since', () => {
+  let t: TestBridge;
+  let ids: number[];
+
+  before(async () => {
+    t = await startTestBridge();
+    ids = await t.store.addContacts(READER.username, [
+      { displayName: 'Anna Delta', emailAddresses: ['anna@x.example'], phones: {}, refs: {} },
+      { displayName: 'Ben Delta', emailAddresses: [], phones: {}, refs: {} },
+      { displayName: 'Cleo Delta', emailAddresses: [], phones: {}, refs: {} },
+    ]);
+    await t.store.addContacts(ADMIN.username, [{ displayName: 'Of Admin', emailAddresses: [], phones: {}, refs: {} }]);
+  });
+  after(() => t.close());
+
+  const get = (path: string, as = READER) => request(t.bridge.server).get(path).set('Authorization', basic(as));
+  /** The path and query of a link the bridge gave. */
+  const pathOf = (link: string) => {
+    const url = new URL(link);
+    return url.pathname + url.search;
+  };
+  const names = (page: DeltaPage) => page.value.map((contact) => contact.displayName);
+
+  /** A whole round from `start`, following each nextLink: every page's names, and the round's deltaLink. */
+  async function round(start: string, prefer?: string): Promise<{ pages: (string | undefined)[][]; deltaLink: string; last: DeltaPage }> {
+    const pages: (string | undefined)[][] = [];
+    let page = (
+      await get(start)
+        .set('Prefer', prefer ?? '')
+        .expect(200)
+    ).body as DeltaPage;
+    pages.push(names(page));
+    while (page['@odata.nextLink']) {
+      page = (await get(pathOf(page['@odata.nextLink'])).expect(200)).body as DeltaPage;
+      pages.push(names(page));
+    }
+    return { pages, deltaLink: page['@odata.deltaLink']!, last: page };
+  }
+
+  it('gives every contact of the folder in pages of the size Prefer asks, by the path asked, then a deltaLink', async () => {
+    const folderPath = '/v1.0/me/contactFolders/contacts/contacts/delta';
+    const first = await get(folderPath).set('Prefer', 'odata.maxpagesize=2').expect(200);
+    expect(first.headers['preference-applied']).to.equal('odata.maxpagesize=2');
+    expect(first.body['@odata.context']).to.match(/\/v1\.0\/\$metadata#Collection\(contact\)$/);
+    expect(names(first.body)).to.deep.equal(['Anna Delta', 'Ben Delta']);
+    const next = new URL(first.body['@odata.nextLink']);
+    expect(next.pathname).to.equal(folderPath);
+    expect(next.searchParams.get('$skiptoken')).to.match(/^[A-Za-z0-9_-]{24}$/);
+    expect(first.body['@odata.deltaLink']).to.equal(undefined);
+    const second = (await get(pathOf(first.body['@odata.nextLink'])).expect(200)).body as DeltaPage;
+    expect(names(second)).to.deep.equal(['Cleo Delta']);
+    expect(new URL(second['@odata.deltaLink']!).searchParams.get('$deltatoken')).to.match(/^[A-Za-z0-9_-]{24}$/);
+    // A contact as the list gives it: every property, with its id and etag.
+    expect(second.value[0]).to.include.keys('@odata.etag', 'id', 'changeKey', 'parentFolderId', 'emailAddresses', 'businessPhones');
+  });
+
+  it('lists, from a deltaLink, the contacts added and changed since and the removed, then nothing more; $select carried in the links', async () => {
+    const { pages, deltaLink, last } = await round('/v1.0/me/contacts/delta?$select=displayName');
+    expect(pages).to.deep.equal([['Anna Delta', 'Ben Delta', 'Cleo Delta']]);
+    expect(new URL(deltaLink).searchParams.get('$select')).to.equal('displayName');
+    const [anna, ben] = ids as [number, number, number];
+    await t.bridge.photos.setPhoto(contactOwner(anna), await samplePhoto(96, 96), 'test');
+    await t.store.removeContact(READER.username, ben);
+    await t.store.addContacts(READER.username, [{ displayName: 'Dan Delta', emailAddresses: [], phones: {}, refs: {} }]);
+    const changes = (await get(pathOf(deltaLink)).expect(200)).body as DeltaPage;
+    expect(changes.value.map((c) => c.displayName ?? c['@removed']?.reason)).to.deep.equal(['Anna Delta', 'Dan Delta', 'deleted']);
+    // Selected: the name, with the etag and id every Outlook item has; a removed contact is the id it was listed by, and the reason.
+    expect(Object.keys(changes.value[0]!)).to.deep.equal(['@odata.etag', 'id', 'displayName']);
+    expect(changes.value[2]).to.deep.equal({ id: last.value.find((c) => c.displayName === 'Ben Delta')!.id, '@removed': { reason: 'deleted' } });
+    const after = (await get(pathOf(changes['@odata.deltaLink']!)).expect(200)).body as DeltaPage;
+    expect([after.value, after['@odata.nextLink']]).to.deep.equal([[], undefined]);
+    // An earlier deltaLink still answers from where it was given: the same changes again.
+    expect(((await get(pathOf(deltaLink)).expect(200)).body as DeltaPage).value).to.have.length(3);
+  });
+
+  it("answers a token that is not the caller's, or was never given, with 410 syncStateNotFound, and refuses what it does not read", async () => {
+    const { deltaLink } = await round('/v1.0/me/contacts/delta');
+    const token = new URL(deltaLink).searchParams.get('$deltatoken')!;
+    for (const [path, as] of [
+      [`/v1.0/me/contacts/delta?$deltatoken=${token}`, ADMIN],
+      ['/v1.0/me/contacts/delta?$deltatoken=AAAAAAAAAAAAAAAAAAAAAAAA', READER],
+      ['/v1.0/me/contacts/delta?$skiptoken=x', READER],
+    ] as const) {
+      const gone = await get(path, as).expect(410);
+      expect(gone.body.error.code, path).to.equal('syncStateNotFound');
+    }
+    expect((await get(`/v1.0/me/contacts/delta?$deltatoken=${token}&$skiptoken=${token}`).expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
+    expect((await get('/v1.0/me/contacts/delta?$top=2').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
+    await request(t.bridge.server).get('/v1.0/me/contacts/delta').expect(401);
+    await request(t.bridge.server).post('/v1.0/me/contacts/delta').set('Authorization', basic(READER)).expect(405);
+    // Another mailbox's round gives only its own contacts.
+    expect(names((await get('/v1.0/me/contacts/delta', ADMIN).expect(200)).body as DeltaPage)).to.deep.equal(['Of Admin']);
+  });
+});
