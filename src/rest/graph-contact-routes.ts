@@ -55,9 +55,10 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   const router = Router();
   const reader = requireAccount(options.auth, 'user');
 
-  // The same contacts by the other paths "List contacts" documents: the caller's mailbox
-  // named as a user (`/users/{own address}/contacts`, as PnPjs asks), or the Contacts folder
-  // by its id (`/me/contactFolders/{id}/contacts`). Another user's are not the caller's to read.
+  // The same contacts by the other paths "List contacts" and "contact: delta" document: the
+  // caller's mailbox named as a user (`/users/{own address}/contacts`, as PnPjs asks), the
+  // Contacts folder by its id (`/me/contactFolders/{id}/contacts`), or both
+  // (`/users/{own address}/contactFolders/{id}/contacts`). Another user's are not the caller's to read.
   router.use(async (req, res, next) => {
     const alias = CONTACTS_ELSEWHERE.exec(req.url);
     if (!alias) return next();
@@ -69,12 +70,10 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   async function ownContacts(req: Request, alias: RegExpExecArray): Promise<void> {
     const mailbox = callerOf(req);
-    const { folder } = alias.groups!;
-    if (folder !== undefined) {
-      if (!isContactsFolder(decodedSegment(folder), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
-      return;
-    }
-    await requireOwnMailbox(store, mailbox, userInMatch(alias.groups!));
+    const { folder, myFolder, id, key } = alias.groups!;
+    if (id !== undefined || key !== undefined) await requireOwnMailbox(store, mailbox, userInMatch(alias.groups!));
+    const named = folder ?? myFolder;
+    if (named !== undefined && !isContactsFolder(decodedSegment(named), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
   }
 
   /** Whether a (decoded) folder id names the Contacts folder, whose id is `id`: by that id, or by its well-known name. */
@@ -234,8 +233,11 @@ function syncStateNotFound(): BridgeError {
 /** The Contacts folder's well-known name, which Graph takes in place of its id. */
 const WELL_KNOWN_CONTACTS = 'contacts';
 
-/** `/users/{id}/contacts…` (or `/users('{id}')/contacts…`) and `/me/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
-const CONTACTS_ELSEWHERE = new RegExp(String.raw`^\/(?:${USER_IN_PATH}|me\/contactFolders\/(?<folder>[^/?]+))\/contacts(?=[/?]|$)`, 'i');
+/** `/users/{id}/contacts…` (or `/users('{id}')/contacts…`), `/me/contactFolders/{id}/contacts…` and `/users/{id}/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
+const CONTACTS_ELSEWHERE = new RegExp(
+  String.raw`^\/(?:${USER_IN_PATH}(?:\/contactFolders\/(?<folder>[^/?]+))?|me\/contactFolders\/(?<myFolder>[^/?]+))\/contacts(?=[/?]|$)`,
+  'i',
+);
 
 function callerOf(req: Request): string {
   const mailbox = mailboxOf(contextOf(req));

@@ -100,6 +100,13 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect((await get('/v1.0/me/contacts/delta?$top=2').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
     await request(t.bridge.server).get('/v1.0/me/contacts/delta').expect(401);
     await request(t.bridge.server).post('/v1.0/me/contacts/delta').set('Authorization', basic(READER)).expect(405);
+    // The caller named as a user, as Graph documents the path too; another user's folder is 403, a folder that is not Contacts 404.
+    const asUser = `/v1.0/users/${READER.username}/contactFolders/contacts/contacts/delta`;
+    const own = (await get(asUser).expect(200)).body as DeltaPage;
+    const mine = names((await get('/v1.0/me/contacts/delta').expect(200)).body as DeltaPage);
+    expect([names(own), new URL(own['@odata.deltaLink']!).pathname]).to.deep.equal([mine, asUser]);
+    expect((await get(`/v1.0/users/${ADMIN.username}/contactFolders/contacts/contacts/delta`).expect(403)).body.error.code).to.equal('ErrorAccessDenied');
+    expect((await get(`/v1.0/users/${READER.username}/contactFolders/inbox/contacts/delta`).expect(404)).body.error.code).to.equal('ErrorItemNotFound');
     // Another mailbox's round gives only its own contacts.
     expect(names((await get('/v1.0/me/contacts/delta', ADMIN).expect(200)).body as DeltaPage)).to.deep.equal(['Of Admin']);
   });
