@@ -84,6 +84,21 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     res.json({ '@odata.context': graphContextUrl(req, callerOf(req), 'contactFolders'), value: [] });
   });
 
+  // "contactFolder: delta" (https://learn.microsoft.com/en-us/graph/api/contactfolder-delta), as a
+  // sync client asks before each folder's contacts: none, as listed above, now or later — so the
+  // deltaLink's token stands for that and needs no keeping; any other token is one never given.
+  router.get('/me/contactFolders/delta', reader, (req, res) => {
+    const query = readListOptions(queryOf(req), DELTA_OPTIONS, 'contactFolders delta');
+    readSelect(query.get('select'));
+    const token = query.get('deltatoken') ?? query.get('skiptoken');
+    if (token !== undefined && token !== NO_FOLDERS_TOKEN) throw syncStateNotFound();
+    res.json({
+      '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contactFolder)`,
+      '@odata.deltaLink': `${graphListUrl(req)}?$deltatoken=${NO_FOLDERS_TOKEN}${carriedOptions(query, ['select'])}`,
+      value: [],
+    });
+  });
+
   router.get('/me/contactFolders/:folder', reader, (req, res) => {
     const mailbox = callerOf(req);
     const id = contactsFolderId(mailbox, ids);
@@ -195,6 +210,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     router,
     [
       '/me/contactFolders',
+      '/me/contactFolders/delta',
       '/me/contactFolders/:folder',
       '/me/contacts',
       '/me/contacts/$count',
@@ -212,6 +228,9 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
 /** The options of a delta request: its tokens, and `$select` (the round's first request names it; its links carry it). */
 const DELTA_OPTIONS = new Set(['deltatoken', 'skiptoken', 'select']);
+
+/** The contact folders' delta token: the mailbox has none under Contacts, and never will here. */
+const NO_FOLDERS_TOKEN = 'no-folders';
 
 /** The most contacts a delta page holds, as Graph caps a contact delta page; fewer when `Prefer: odata.maxpagesize` asks. */
 const DELTA_PAGE_MAX = 200;

@@ -351,6 +351,20 @@ const graphPaths = Object.fromEntries(
         },
       ]),
       [
+        `${me}/contactFolders/delta`,
+        {
+          get: {
+            summary: 'The contact folders under Contacts as a delta round gives them: none here, with an @odata.deltaLink that stays empty',
+            parameters: [{ name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } }],
+            responses: {
+              200: { description: 'value (empty) and @odata.deltaLink' },
+              401: graphReadErrors[401],
+              410: graphError('syncStateNotFound: a token never given'),
+            },
+          },
+        },
+      ],
+      [
         `${me}/contactFolders/{folderId}/contacts/delta`,
         {
           get: {

@@ -85,6 +85,19 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect(((await get(pathOf(deltaLink)).expect(200)).body as DeltaPage).value).to.have.length(3);
   });
 
+  it("answers the contact folders' delta as their list: none, with a deltaLink that stays empty; a token it never gave is 410", async () => {
+    const first = (await get('/v1.0/me/contactFolders/delta').expect(200)).body;
+    expect([first.value, first['@odata.nextLink'], first['@odata.context']]).to.deep.equal([
+      [],
+      undefined,
+      `${new URL(first['@odata.deltaLink']).origin}/v1.0/$metadata#Collection(contactFolder)`,
+    ]);
+    const again = (await get(pathOf(first['@odata.deltaLink'])).expect(200)).body;
+    expect([again.value, pathOf(again['@odata.deltaLink'])]).to.deep.equal([[], pathOf(first['@odata.deltaLink'])]);
+    expect((await get('/v1.0/me/contactFolders/delta?$deltatoken=other').expect(410)).body.error.code).to.equal('syncStateNotFound');
+    expect((await get('/v1.0/me/contactFolders').expect(200)).body.value).to.deep.equal([]);
+  });
+
   it("answers a token that is not the caller's, or was never given, with 410 syncStateNotFound, and refuses what it does not read", async () => {
     const { deltaLink } = await round('/v1.0/me/contacts/delta');
     const token = new URL(deltaLink).searchParams.get('$deltatoken')!;
