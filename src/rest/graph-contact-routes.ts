@@ -89,6 +89,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // deltaLink's token stands for that and needs no keeping; any other token is one never given.
   router.get('/me/contactFolders/delta', reader, (req, res) => {
     const query = readListOptions(queryOf(req), DELTA_OPTIONS, 'contactFolders delta');
+    // Read for its 400 alone: a $select no folder could be written with is refused here as on every list.
     readSelect(query.get('select'));
     const token = query.get('deltatoken') ?? query.get('skiptoken');
     if (token !== undefined && token !== NO_FOLDERS_TOKEN) throw syncStateNotFound();
