@@ -2,6 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import { EMAIL_SLOTS, MATCH_LIMITS } from '../store/like-patterns.js';
 import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch } from '../store/store.js';
+import { personaPaths } from './persona-paths.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -60,10 +61,7 @@ const CONTACT_PROPERTIES: SearchVocabulary = {
 export const PERSONA_PROPERTIES: SearchVocabulary = {
   what: 'people',
   fields: new Map([
-    ['persona:DisplayName', { field: 'displayName' }],
-    ['persona:GivenName', { field: 'givenName' }],
-    ['persona:Surname', { field: 'surname' }],
-    ['persona:CompanyName', { field: 'companyName' }],
+    ...personaPaths(CONTACT_PROPERTIES.fields),
     ['persona:EmailAddress', { slot: undefined }],
     ['persona:EmailAddresses', { slot: undefined }],
     ...CONTACT_PROPERTIES.fields,

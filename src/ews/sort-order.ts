@@ -1,5 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import type { ContactOrder, ContactSortKey } from '../store/store.js';
+import { personaPaths } from './persona-paths.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -22,10 +23,7 @@ const CONTACT_SORT_KEYS: ReadonlyMap<string, ContactSortKey> = new Map([
  * Restrictions may name them (restriction.ts).
  */
 export const PERSONA_SORT_KEYS: ReadonlyMap<string, ContactSortKey> = new Map([
-  ['persona:DisplayName', 'displayName'],
-  ['persona:GivenName', 'givenName'],
-  ['persona:Surname', 'surname'],
-  ['persona:CompanyName', 'companyName'],
+  ...personaPaths(CONTACT_SORT_KEYS),
   ['persona:CreationTime', 'createdAt'],
   ...CONTACT_SORT_KEYS,
 ]);

@@ -88,14 +88,11 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // sync client asks before each folder's contacts: none, as listed above, now or later — so the
   // deltaLink's token stands for that and needs no keeping; any other token is one never given.
   router.get('/me/contactFolders/delta', reader, (req, res) => {
-    const query = readListOptions(queryOf(req), DELTA_OPTIONS, 'contactFolders delta');
-    // Read for its 400 alone: a $select no folder could be written with is refused here as on every list.
-    readSelect(query.get('select'));
-    const token = query.get('deltatoken') ?? query.get('skiptoken');
+    const { token, carried } = readDeltaQuery(req, 'contactFolders delta');
     if (token !== undefined && token !== NO_FOLDERS_TOKEN) throw syncStateNotFound();
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contactFolder)`,
-      '@odata.deltaLink': `${graphListUrl(req)}?$deltatoken=${NO_FOLDERS_TOKEN}${carriedOptions(query, ['select'])}`,
+      '@odata.deltaLink': `${graphListUrl(req)}?$deltatoken=${NO_FOLDERS_TOKEN}${carried}`,
       value: [],
     });
   });
@@ -144,10 +141,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // mailbox's newest few; one gone is 410 syncStateNotFound, after which a client syncs again.
   router.get('/me/contacts/delta', reader, async (req, res) => {
     const mailbox = callerOf(req);
-    const query = readListOptions(queryOf(req), DELTA_OPTIONS, 'contacts delta');
-    const select = readSelect(query.get('select'));
-    if (query.has('deltatoken') && query.has('skiptoken')) throw BridgeError.invalidRequest('a delta request carries $deltatoken or $skiptoken, not both');
-    const token = query.get('deltatoken') ?? query.get('skiptoken');
+    const { token, select, carried } = readDeltaQuery(req, 'contacts delta');
     const state = token === undefined ? '' : await store.deltaState(mailbox, token);
     if (state === undefined) throw syncStateNotFound();
     const pageSize = deltaPageSize(req.header('prefer'));
@@ -158,7 +152,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     });
     const parentFolderId = contactsFolderId(mailbox, ids);
     const selected = contactSelector(select);
-    const link = `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carriedOptions(query, ['select'])}`;
+    const link = `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carried}`;
     if (pageSize.applied) res.set('preference-applied', pageSize.applied);
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
@@ -230,10 +224,17 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 /** The options of a delta request: its tokens, and `$select` (the round's first request names it; its links carry it). */
 const DELTA_OPTIONS = new Set(['deltatoken', 'skiptoken', 'select']);
 
+/** A delta request's token (either kind; both at once is 400), its `$select` (a bad one 400 on every resource) and that to carry in its links. */
+function readDeltaQuery(req: Request, resource: string): { token: string | undefined; select: PropertySelection; carried: string } {
+  const query = readListOptions(queryOf(req), DELTA_OPTIONS, resource);
+  if (query.has('deltatoken') && query.has('skiptoken')) throw BridgeError.invalidRequest('a delta request carries $deltatoken or $skiptoken, not both');
+  return { token: query.get('deltatoken') ?? query.get('skiptoken'), select: readSelect(query.get('select')), carried: carriedOptions(query, ['select']) };
+}
+
 /** The contact folders' delta token: the mailbox has none under Contacts, and never will here. */
 const NO_FOLDERS_TOKEN = 'no-folders';
 
-/** The most contacts a delta page holds, as Graph caps a contact delta page; fewer when `Prefer: odata.maxpagesize` asks. */
+/** The most contacts a delta page holds here (the bridge's bound, as PAGE_MAX is the list's); fewer when `Prefer: odata.maxpagesize` asks. */
 const DELTA_PAGE_MAX = 200;
 
 /**
@@ -245,7 +246,12 @@ function deltaPageSize(prefer: string | undefined): { size: number; applied?: st
   return asked >= 1 && asked <= DELTA_PAGE_MAX ? { size: asked, applied: `odata.maxpagesize=${asked}` } : { size: DELTA_PAGE_MAX };
 }
 
-/** A delta token this mailbox does not have (never given, or let go): Graph's answer, after which a client syncs from the start. */
+/**
+ * A delta token this mailbox does not have (never given, or let go): 410 Gone, after which a
+ * client syncs from the start ("Synchronization reset", https://learn.microsoft.com/en-us/graph/delta-query-overview),
+ * with the code and words Graph gives an expired token (Microsoft 365 Developer Blog, "Duration of
+ * change tracking tokens for identity and education resources", 2020-07-03).
+ */
 function syncStateNotFound(): BridgeError {
   return new BridgeError('syncStateNotFound', 410, 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
 }
