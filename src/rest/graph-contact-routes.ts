@@ -55,26 +55,27 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   const router = Router();
   const reader = requireAccount(options.auth, 'user');
 
-  // The same contacts by the other paths "List contacts" and "contact: delta" document: the
-  // caller's mailbox named as a user (`/users/{own address}/contacts`, as PnPjs asks), the
-  // Contacts folder by its id (`/me/contactFolders/{id}/contacts`), or both
-  // (`/users/{own address}/contactFolders/{id}/contacts`). Another user's are not the caller's to read.
+  // The same contacts and folders by the other paths "List contacts", "contact: delta" and
+  // "contactFolder: delta" document: the caller's mailbox named as a user (`/users/{own
+  // address}/contacts`, as PnPjs asks; `/users/{own address}/contactFolders…`), and the Contacts
+  // folder's contacts by its id (`/me/contactFolders/{id}/contacts`), or both. Another user's
+  // are not the caller's to read.
   router.use(async (req, res, next) => {
-    const alias = CONTACTS_ELSEWHERE.exec(req.url);
-    if (!alias) return next();
+    const asUser = MAILBOX_AS_USER.exec(req.url);
+    const inFolder = CONTACTS_IN_FOLDER.exec(asUser ? `/me${req.url.slice(asUser[0].length)}` : req.url);
+    if (!asUser && !inFolder) return next();
     await reader(req, res, () => {});
-    await ownContacts(req, alias);
-    req.url = `/me/contacts${req.url.slice(alias[0].length)}`;
+    const mailbox = callerOf(req);
+    if (asUser) {
+      await requireOwnMailbox(store, mailbox, userInMatch(asUser.groups!));
+      req.url = `/me${req.url.slice(asUser[0].length)}`;
+    }
+    if (inFolder) {
+      if (!isContactsFolder(decodedSegment(inFolder.groups!.folder!), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
+      req.url = `/me/contacts${req.url.slice(inFolder[0].length)}`;
+    }
     next();
   });
-
-  async function ownContacts(req: Request, alias: RegExpExecArray): Promise<void> {
-    const mailbox = callerOf(req);
-    const { folder, myFolder, id, key } = alias.groups!;
-    if (id !== undefined || key !== undefined) await requireOwnMailbox(store, mailbox, userInMatch(alias.groups!));
-    const named = folder ?? myFolder;
-    if (named !== undefined && !isContactsFolder(decodedSegment(named), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
-  }
 
   /** Whether a (decoded) folder id names the Contacts folder, whose id is `id`: by that id, or by its well-known name. */
   const isContactsFolder = (named: string, id: string) => named.toLowerCase() === WELL_KNOWN_CONTACTS || named === id;
@@ -259,11 +260,11 @@ function syncStateNotFound(): BridgeError {
 /** The Contacts folder's well-known name, which Graph takes in place of its id. */
 const WELL_KNOWN_CONTACTS = 'contacts';
 
-/** `/users/{id}/contacts…` (or `/users('{id}')/contacts…`), `/me/contactFolders/{id}/contacts…` and `/users/{id}/contactFolders/{id}/contacts…`: Graph's segments are read in any case. */
-const CONTACTS_ELSEWHERE = new RegExp(
-  String.raw`^\/(?:${USER_IN_PATH}(?:\/contactFolders\/(?<folder>[^/?]+))?|me\/contactFolders\/(?<myFolder>[^/?]+))\/contacts(?=[/?]|$)`,
-  'i',
-);
+/** `/users/{id}/contacts…` and `/users/{id}/contactFolders…` (or `/users('{id}')/…`): Graph's segments are read in any case. */
+const MAILBOX_AS_USER = new RegExp(String.raw`^\/${USER_IN_PATH}(?=\/contact(?:s|Folders)(?:[/?]|$))`, 'i');
+
+/** `/me/contactFolders/{id}/contacts…`: a folder's contacts. */
+const CONTACTS_IN_FOLDER = /^\/me\/contactFolders\/(?<folder>[^/?]+)\/contacts(?=[/?]|$)/i;
 
 function callerOf(req: Request): string {
   const mailbox = mailboxOf(contextOf(req));

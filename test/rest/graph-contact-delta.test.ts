@@ -96,6 +96,13 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect([again.value, pathOf(again['@odata.deltaLink'])]).to.deep.equal([[], pathOf(first['@odata.deltaLink'])]);
     expect((await get('/v1.0/me/contactFolders/delta?$deltatoken=other').expect(410)).body.error.code).to.equal('syncStateNotFound');
     expect((await get('/v1.0/me/contactFolders').expect(200)).body.value).to.deep.equal([]);
+    // The same by the caller's mailbox named as a user; another user's folders are 403.
+    const asUser = (await get(`/v1.0/users/${READER.username}/contactFolders/delta`).expect(200)).body;
+    expect([asUser.value, new URL(asUser['@odata.deltaLink']).pathname]).to.deep.equal([[], `/v1.0/users/${READER.username}/contactFolders/delta`]);
+    expect((await get(`/v1.0/users/${READER.username}/contactFolders`).expect(200)).body.value).to.deep.equal([]);
+    expect((await get(`/v1.0/users/${READER.username}/contactFolders/contacts`).expect(200)).body.displayName).to.equal('Contacts');
+    expect((await get(`/v1.0/users/${ADMIN.username}/contactFolders/delta`).expect(403)).body.error.code).to.equal('ErrorAccessDenied');
+    await request(t.bridge.server).post(`/v1.0/users/${READER.username}/contactFolders/delta`).set('Authorization', basic(READER)).expect(405);
   });
 
   it("answers a token that is not the caller's, or was never given, with 410 syncStateNotFound, and refuses what it does not read", async () => {
