@@ -3,6 +3,7 @@ import { readContactFilter } from './graph-contact-filter.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { readSelect, type PropertySelection } from './graph-select.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
+import { GRAPH_CONTACT } from './graph-types.js';
 
 /** What a `GET /me/contacts` asks: which contacts, in what order, which page, and whether their number is wanted. */
 interface ContactListQuery {
@@ -71,7 +72,7 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     order: readOrderBy(options.get('orderby')),
     top: integerOption(options, 'top', DEFAULT_TOP, 1, MAX_TOP),
     skip: integerOption(options, 'skip', 0, 0, 1_000_000),
-    select: readSelect(options.get('select')),
+    select: readSelect(options.get('select'), GRAPH_CONTACT),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
 }

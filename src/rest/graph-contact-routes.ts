@@ -23,6 +23,7 @@ import { entitySelect, propertySelector, readSelect, selectedContext, type Prope
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
+import { GRAPH_CONTACT, GRAPH_CONTACT_FOLDER, type GraphType } from './graph-types.js';
 
 interface GraphContactRoutesOptions {
   store: Store;
@@ -89,7 +90,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // sync client asks before each folder's contacts: none, as listed above, now or later — so the
   // deltaLink's token stands for that and needs no keeping; any other token is one never given.
   router.get('/me/contactFolders/delta', reader, (req, res) => {
-    const { token, carried } = readDeltaQuery(req, 'contactFolders delta');
+    const { token, carried } = readDeltaQuery(req, 'contactFolders delta', GRAPH_CONTACT_FOLDER);
     if (token !== undefined && token !== NO_FOLDERS_TOKEN) throw syncStateNotFound();
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contactFolder)`,
@@ -142,7 +143,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // mailbox's newest few; one gone is 410 syncStateNotFound, after which a client syncs again.
   router.get('/me/contacts/delta', reader, async (req, res) => {
     const mailbox = callerOf(req);
-    const { token, select, carried } = readDeltaQuery(req, 'contacts delta');
+    const { token, select, carried } = readDeltaQuery(req, 'contacts delta', GRAPH_CONTACT);
     const state = token === undefined ? '' : await store.deltaState(mailbox, token);
     if (state === undefined) throw syncStateNotFound();
     const pageSize = deltaPageSize(req.header('prefer'));
@@ -174,7 +175,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   }
 
   router.get('/me/contacts/:id', reader, async (req, res) => {
-    const select = entitySelect(queryOf(req));
+    const select = entitySelect(queryOf(req), GRAPH_CONTACT);
     const contact = await contactIn(req);
     const mailbox = callerOf(req);
     res.json({
@@ -226,10 +227,14 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 const DELTA_OPTIONS = new Set(['deltatoken', 'skiptoken', 'select']);
 
 /** A delta request's token (either kind; both at once is 400), its `$select` (a bad one 400 on every resource) and that to carry in its links. */
-function readDeltaQuery(req: Request, resource: string): { token: string | undefined; select: PropertySelection; carried: string } {
+function readDeltaQuery(req: Request, resource: string, type: GraphType): { token: string | undefined; select: PropertySelection; carried: string } {
   const query = readListOptions(queryOf(req), DELTA_OPTIONS, resource);
   if (query.has('deltatoken') && query.has('skiptoken')) throw BridgeError.invalidRequest('a delta request carries $deltatoken or $skiptoken, not both');
-  return { token: query.get('deltatoken') ?? query.get('skiptoken'), select: readSelect(query.get('select')), carried: carriedOptions(query, ['select']) };
+  return {
+    token: query.get('deltatoken') ?? query.get('skiptoken'),
+    select: readSelect(query.get('select'), type),
+    carried: carriedOptions(query, ['select']),
+  };
 }
 
 /** The contact folders' delta token: the mailbox has none under Contacts, and never will here. */

@@ -12,6 +12,7 @@ import { graphContactId } from './graph-contact-routes.js';
 import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
 import { graphContextUrl, graphListUrl } from './graph-photo-path.js';
 import { propertySelector, readSelect, selectedContext } from './graph-select.js';
+import { GRAPH_PERSON } from './graph-types.js';
 
 interface GraphPeopleOptions {
   store: Store;
@@ -95,7 +96,7 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
     subclasses: readPersonTypes(options.get('filter')),
     top: integerOption(options, 'top', PEOPLE_TOP.default, 1, PEOPLE_MAX),
     skip: integerOption(options, 'skip', 0, 0, PEOPLE_MAX - 1),
-    select: readSelect(options.get('select')),
+    select: readSelect(options.get('select'), GRAPH_PERSON),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
 }

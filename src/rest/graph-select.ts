@@ -1,5 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { repeatedOption } from './graph-list-options.js';
+import type { GraphType } from './graph-types.js';
 
 /**
  * Graph's `$select` (https://learn.microsoft.com/en-us/graph/query-parameters#select-parameter):
@@ -14,32 +15,47 @@ const PROPERTY = /^(?:\*|[A-Za-z_][A-Za-z0-9_]{0,63})$/;
 /** More names than any resource here has properties. */
 export const MAX_SELECTED = 64;
 
-/** Reads a `$select` value: names separated by commas, each said once; anything else is a 400 naming it. */
-export function readSelect(value: string | undefined): PropertySelection {
+/**
+ * Reads a `$select` value: names separated by commas, each said once, each a property or
+ * relationship of `type` (a relationship is not expanded, so not written); anything else is
+ * a 400 naming it.
+ */
+export function readSelect(value: string | undefined, type: GraphType): PropertySelection {
   if (value === undefined) return undefined;
   const names = value.split(',').map((name) => name.trim());
   if (names.length > MAX_SELECTED) throw BridgeError.invalidRequest(`$select names more than ${MAX_SELECTED} properties`);
   const bad = names.find((name) => !PROPERTY.test(name));
   if (bad !== undefined) throw BridgeError.invalidRequest(`$select: '${bad.slice(0, 64)}' is not a property name`);
-  return [...new Set(names)];
+  const unknown = names.find((name) => name !== '*' && !type.properties.has(name.toLowerCase()) && !type.relationships.has(name.toLowerCase()));
+  if (unknown !== undefined) throw unknownProperty(unknown, type);
+  return [...new Set(names.filter((name) => !type.relationships.has(name.toLowerCase())))];
 }
 
 /**
- * The `$select` of a request for one resource (`$select`, or `select` as Graph also reads it,
- * any case). Its other options are left as they always were here: unread.
+ * Graph's answer to a `$select` name its type lacks: its OData parser's words, as reported
+ * for `microsoft.graph.person` (github.com/littlebearapps/outlook-assistant/issues/36) and
+ * `microsoft.graph.mobileApp` (github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4529).
  */
-export function entitySelect(search: URLSearchParams): PropertySelection {
+function unknownProperty(name: string, type: GraphType): BridgeError {
+  return new BridgeError('BadRequest', 400, `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type '${type.name}'.`);
+}
+
+/**
+ * The `$select` of a request for one resource of `type` (`$select`, or `select` as Graph also
+ * reads it, any case). Its other options are left as they always were here: unread.
+ */
+export function entitySelect(search: URLSearchParams, type: GraphType): PropertySelection {
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
   if (values.length > 1) throw repeatedOption('select');
-  return readSelect(values[0]?.[1]);
+  return readSelect(values[0]?.[1], type);
 }
 
 /**
  * Writes resources with the properties `selection` asks: their `defaults` without one (all
  * of them when undefined), all of them for `*`, else each named one — matched without
- * regard to case, as Graph matches them, and written as the resource names it. A name the
- * resource does not know is answered null: Graph has properties the bridge keeps nothing
- * for (`accountEnabled`, `birthday`…), and a client that asks one reads the rest still.
+ * regard to case, as Graph matches them, and written as the resource names it. A property
+ * of the type the resource here lacks is answered null: Graph has properties the bridge keeps
+ * nothing for (`accountEnabled`, `birthday`…), and a client that asks one reads the rest still.
  * `kept` come first whatever is selected (an Outlook item's `@odata.etag` and `id`). The
  * names are matched once, on the first resource: every one of a page has the same keys.
  */

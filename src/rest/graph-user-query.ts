@@ -2,6 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { readSelect, type PropertySelection } from './graph-select.js';
+import { GRAPH_USER } from './graph-types.js';
 
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
@@ -93,7 +94,7 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count,
     top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
-    select: readSelect(options.get('select')),
+    select: readSelect(options.get('select'), GRAPH_USER),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
 }
@@ -112,7 +113,7 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count: false,
     top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
-    select: readSelect(options.get('select')),
+    select: readSelect(options.get('select'), GRAPH_USER),
     carried: carriedOptions(options, ['top', 'select']),
   };
 }

@@ -16,6 +16,7 @@ import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
 import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
+import { GRAPH_USER } from './graph-types.js';
 
 interface GraphUserRoutesOptions {
   store: Store;
@@ -70,14 +71,14 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   // After /users/$count, which the path of a user would take for one named `$count`.
   router.get(userAndMePaths(''), reader, async (req, res) => {
-    const select = entitySelect(queryOf(req));
+    const select = entitySelect(queryOf(req), GRAPH_USER);
     res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`, ...userWriter(select)(await namedUser(req)) });
   });
 
   // The user's manager and direct reports, what a person card shows around them: https://learn.microsoft.com/en-us/graph/api/user-list-manager
   // (no manager: 404 Request_ResourceNotFound) and https://learn.microsoft.com/en-us/graph/api/user-list-directreports.
   router.get(userAndMePaths('/manager'), reader, async (req, res) => {
-    const select = entitySelect(queryOf(req));
+    const select = entitySelect(queryOf(req), GRAPH_USER);
     const { manager } = await namedUser(req);
     const user = manager === undefined ? undefined : await store.getUser(manager);
     if (!user) throw resourceNotFound('manager');

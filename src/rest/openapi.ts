@@ -169,7 +169,7 @@ const graphSelect = {
   in: 'query',
   required: false,
   schema: { type: 'string' },
-  description: `Up to ${MAX_SELECTED} property names, commas between them, any case (or *): only those are written; a property the bridge keeps nothing for is null`,
+  description: `Up to ${MAX_SELECTED} property names, commas between them, any case (or *): only those are written; a property of Graph's type the bridge keeps nothing for is null, a relationship not written, any other name 400`,
 };
 const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
 const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");

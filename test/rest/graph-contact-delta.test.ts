@@ -118,6 +118,14 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     }
     expect((await get(`/v1.0/me/contacts/delta?$deltatoken=${token}&$skiptoken=${token}`).expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
     expect((await get('/v1.0/me/contacts/delta?$top=2').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
+    for (const [path, type] of [
+      ['/v1.0/me/contacts/delta?$select=colour', 'contact'],
+      ['/v1.0/me/contactFolders/delta?$select=colour', 'contactFolder'],
+    ]) {
+      expect((await get(path!).expect(400)).body.error.message).to.equal(
+        `Parsing OData Select and Expand failed: Could not find a property named 'colour' on type 'microsoft.graph.${type}'.`,
+      );
+    }
     await request(t.bridge.server).get('/v1.0/me/contacts/delta').expect(401);
     await request(t.bridge.server).post('/v1.0/me/contacts/delta').set('Authorization', basic(READER)).expect(405);
     // The caller named as a user, as Graph documents the path too; another user's folder is 403, a folder that is not Contacts 404.

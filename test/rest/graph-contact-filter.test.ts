@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { GRAPH_CONTACT } from '../../src/rest/graph-types.js';
 
 describe('Graph /me/contacts: $filter, $orderby, $count', () => {
   let t: TestBridge;
@@ -204,5 +205,17 @@ describe('Graph /me/contacts: $filter, $orderby, $count', () => {
   it('takes $select (every property answers it) and parameters that are no OData option, and carries $select on', async () => {
     const first = await list('$select=displayName&$top=2&client-request=1').expect(200);
     expect(new URL(first.body['@odata.nextLink'] as string).searchParams.get('$select')).to.equal('displayName');
+  });
+
+  it('writes a contact with the properties of Graph’s contact only, and refuses a $select name a contact lacks as Graph does', async () => {
+    const contacts = (await list('').expect(200)).body.value as Record<string, unknown>[];
+    expect(contacts.flatMap(Object.keys).filter((key) => key !== '@odata.etag' && !GRAPH_CONTACT.properties.has(key.toLowerCase()))).to.deep.equal([]);
+    const refused = await list('$select=displayName,scoredEmailAddresses').expect(400);
+    expect(refused.body.error).to.deep.include({
+      code: 'BadRequest',
+      message: "Parsing OData Select and Expand failed: Could not find a property named 'scoredEmailAddresses' on type 'microsoft.graph.contact'.",
+    });
+    // A relationship (photo) is not expanded by $select: not written.
+    expect(Object.keys((await list('$select=displayName,photo&$top=1').expect(200)).body.value[0])).to.deep.equal(['@odata.etag', 'id', 'displayName']);
   });
 });

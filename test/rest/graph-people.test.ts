@@ -4,6 +4,7 @@ import type { DirectoryUser } from '../../src/domain/directory.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { GRAPH_PERSON } from '../../src/rest/graph-types.js';
 
 const person = (email: string, displayName: string, more: Partial<DirectoryUser> = {}): DirectoryUser => ({ email, displayName, refs: {}, ...more });
 
@@ -110,6 +111,16 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     ]);
     expect(await names("/v1.0/me/people?$search=meg&$filter=personType/subclass eq 'PersonalContact'")).to.deep.equal(['Megan Contact']);
     expect(await names("/v1.0/me/people?$filter=personType/class eq 'Group'")).to.deep.equal([]);
+  });
+
+  it('writes a person with the properties Graph gives one, and refuses a $select name a person lacks as Graph does', async () => {
+    const people = (await get('/v1.0/me/people').expect(200)).body.value as Record<string, unknown>[];
+    expect(people.flatMap(Object.keys).filter((key) => !GRAPH_PERSON.properties.has(key.toLowerCase()))).to.deep.equal([]);
+    // A contact's emailAddresses is a person's scoredEmailAddresses: as reported of Graph, 400.
+    expect((await get('/v1.0/me/people?$select=displayName,emailAddresses').expect(400)).body.error).to.deep.include({
+      code: 'BadRequest',
+      message: "Parsing OData Select and Expand failed: Could not find a property named 'emailAddresses' on type 'microsoft.graph.person'.",
+    });
   });
 
   it('answers /users/{id}/people for the caller named as a user, its nextLink on that path; another user is 403, their contacts theirs', async () => {

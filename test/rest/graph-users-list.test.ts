@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { GRAPH_USER } from '../../src/rest/graph-types.js';
 
 const person = (email: string, displayName: string): DirectoryUser => ({ email, displayName, refs: {} });
 
@@ -183,6 +184,23 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
       expect((await get(`/v1.0/users?$select=${bad}`).expect(400)).body.error.message, bad).to.match(/\$select/);
     }
     expect((await get('/v1.0/me?$select=id&select=mail').expect(400)).body.error.message).to.match(/more than once/);
+  });
+
+  it("refuses a $select name the user type lacks as Graph does (400, its OData parser's words), leaves a relationship out, and writes none Graph lacks", async () => {
+    for (const path of [
+      '/v1.0/users?$select=displayName,favouriteColour',
+      '/v1.0/me?$select=favouriteColour',
+      '/v1.0/me/directReports?$select=favouriteColour',
+    ]) {
+      expect((await get(path).expect(400)).body.error, path).to.deep.include({
+        code: 'BadRequest',
+        message: "Parsing OData Select and Expand failed: Could not find a property named 'favouriteColour' on type 'microsoft.graph.user'.",
+      });
+    }
+    const withManager = await get('/v1.0/users/alex.wilber@contoso.com?$select=displayName,Manager').expect(200);
+    expect(withManager.body).to.deep.equal({ '@odata.context': withManager.body['@odata.context'], displayName: 'Alex Wilber' });
+    const all = Object.keys((await get('/v1.0/users/alex.wilber@contoso.com?$select=*').expect(200)).body).filter((key) => !key.startsWith('@'));
+    expect(all.filter((key) => !GRAPH_USER.properties.has(key.toLowerCase()))).to.deep.equal([]);
   });
 
   it('asks for a login, and answers other methods 405', async () => {
