@@ -30,7 +30,7 @@ import { RequestMetrics } from './metrics/request-metrics.js';
 import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
-import { graphPhotoValueDoors } from './rest/graph-photo-value.js';
+import { photoValueDoors } from './rest/graph-photo-value.js';
 import { hasReplaceableFile, watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
@@ -123,7 +123,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     log,
     accessLog: config.accessLog,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
-    doors: [EWS_REST_PHOTO_DOOR, OWA_PHOTO_DOOR, ...graphPhotoValueDoors(store)],
+    doors: [EWS_REST_PHOTO_DOOR, OWA_PHOTO_DOOR, ...photoValueDoors(store)],
     requests,
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));

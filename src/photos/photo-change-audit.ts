@@ -2,7 +2,7 @@ import type { Role } from '../domain/account.js';
 import type { Logger } from '../logger.js';
 
 /** Which door a photo change came through. */
-export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph' | 'cli';
+export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph' | 'outlook' | 'cli';
 
 export type PhotoChangeAction = 'set photo' | 'remove photo' | 'lock photo' | 'unlock photo';
 

@@ -13,7 +13,8 @@ import { createFacadeRoutes } from './facade-routes.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 import { createGraphBatchRoute } from './graph-batch-route.js';
 import { createGraphContactRoutes } from './graph-contact-routes.js';
-import { createGraphPhotoRoutes } from './graph-photo-routes.js';
+import { createGraphPhotoRoutes, OUTLOOK_DIALECT } from './graph-photo-routes.js';
+import { OUTLOOK_REST_BASES } from './outlook-photo.js';
 import { createGraphUserRoutes } from './graph-user-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions): express.Express {
     GRAPH_VERSIONS.map((version) => `/${version}`),
     createGraphPhotoRoutes({ ...options, changes }),
   );
+  app.use([...OUTLOOK_REST_BASES], createGraphPhotoRoutes({ ...options, changes, dialect: OUTLOOK_DIALECT }));
   app.use(createDirectoryRoutes(options.store, options.auth, options.searches));
   app.use(createWebPageRoutes(options.auth));
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));

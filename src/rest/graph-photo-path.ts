@@ -72,15 +72,18 @@ export interface AskedOwner {
   caller: boolean;
 }
 
-/** The user a path names, or Graph's error: its 400 for an id it cannot read, not-found for an id that is no address. */
-export function graphUserOwner(path: UserInPath): Omit<AskedOwner, 'caller'> | BridgeError {
+/**
+ * The user a path names, or Graph's error: its 400 for an id it cannot read, `unknown` (by
+ * default Graph's not-found) for an id that is no address.
+ */
+export function graphUserOwner(path: UserInPath, unknown: (id: string) => BridgeError = resourceNotFound): Omit<AskedOwner, 'caller'> | BridgeError {
   const id = graphUserId(path);
   if (id instanceof BridgeError) return id;
-  if (!id.includes('@')) return resourceNotFound(id);
+  if (!id.includes('@')) return unknown(id);
   try {
     return { owner: userOwner(normalizeSmtpAddress(id)), name: id };
   } catch {
-    return resourceNotFound(id);
+    return unknown(id);
   }
 }
 
@@ -92,6 +95,27 @@ export function parseGraphSize(segment: string): PhotoSize | BridgeError {
   const match = SIZE_SEGMENT.exec(segment);
   if (match && match[1] === match[2] && KNOWN_SIZES.has(Number(match[1]))) return Number(match[1]) as PhotoSize;
   return BridgeError.invalidPhotoSize(segment, GRAPH_SIZE_IDS);
+}
+
+/** A size as a path names it: `photos/{size}` (`size`), or OData's key `photos('{size}')` (`sizeKey`), as the Outlook REST API writes it. */
+export interface SizeInPath {
+  size?: string;
+  sizeKey?: string;
+}
+
+/** The Express paths of one size of a user's (or the caller's) photos, in both shapes, followed by `suffix`. */
+export function sizedPaths(suffix: string): string[] {
+  return [`/photos/:size${suffix}`, `/photos\\(:sizeKey\\)${suffix}`].flatMap(userAndMePaths);
+}
+
+/** Both shapes in a regular expression over a raw path: the named groups `size` and `sizeKey`, still percent-encoded. */
+export const SIZE_IN_PATH = String.raw`photos(?:\/(?<size>[^/?]+)|\((?<sizeKey>[^/?]*)\))`;
+
+/** The size a path names (percent-decoded), or the error for one it does not know. */
+export function sizeInPath({ size, sizeKey }: SizeInPath): PhotoSize | BridgeError {
+  if (sizeKey === undefined) return parseGraphSize(size ?? '');
+  const literal = STRING_LITERAL.exec(sizeKey);
+  return parseGraphSize(literal ? literal[1]! : sizeKey);
 }
 
 /** A profilePhoto's id, as Graph writes it. */

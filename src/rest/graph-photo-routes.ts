@@ -10,17 +10,20 @@ import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
+import type { PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound, unknownSegment } from './graph-errors.js';
 import {
   graphContextUrl,
   graphSizeId,
   graphUserOwner,
-  parseGraphSize,
   photoNotFoundFor,
+  sizedPaths,
+  sizeInPath,
   userAndMePaths,
   type AskedOwner,
   type UserInPath,
 } from './graph-photo-path.js';
+import { outlookContextUrl, outlookPhotoEntity, outlookPhotoNotFound } from './outlook-photo.js';
 
 interface GraphPhotoRoutesOptions {
   store: Store;
@@ -29,7 +32,47 @@ interface GraphPhotoRoutesOptions {
   log: Logger;
   maxUploadBytes: number;
   changes: PhotoChanges;
+  /** Graph's words (the default) or the Outlook REST API's. */
+  dialect?: PhotoApiDialect;
 }
+
+/** How an API that names photos as Graph does writes their metadata, and tells there is none. */
+export interface PhotoApiDialect {
+  /** Its door in the audit of photo changes. */
+  readonly door: PhotoChangeDoor;
+  /** A photo's metadata, without `@odata.context`; undefined: the placeholder of someone without one (when `placeholder`). */
+  entity(req: Request, asked: AskedOwner, served: ServedRendition | undefined): Record<string, unknown>;
+  /** `@odata.context` of `what` (`photo/$entity`, `photos`) of the owner asked. */
+  context(req: Request, asked: AskedOwner, what: string): string;
+  /** The error for a photo that is not there, or a user who is not. */
+  notFound(asked: AskedOwner): BridgeError | Promise<BridgeError>;
+  /** The error for a user id that is no address. */
+  readonly unknownUser: (id: string) => BridgeError;
+  /** Whether metadata of someone known without a photo is the placeholder rather than notFound. */
+  readonly placeholder: boolean;
+}
+
+/** Graph's (https://learn.microsoft.com/en-us/graph/api/resources/profilephoto). */
+function graphDialect(store: Store): PhotoApiDialect {
+  return {
+    door: 'graph',
+    entity: (_req, _asked, served) => photoEntity(served!),
+    context: (req, asked, what) => graphContextUrl(req, asked.name, what),
+    notFound: (asked) => photoNotFoundFor(store, asked),
+    unknownUser: resourceNotFound,
+    placeholder: false,
+  };
+}
+
+/** The Outlook REST API's (outlook-photo.ts): Exchange's not-found, a placeholder for someone known without a photo. */
+export const OUTLOOK_DIALECT: PhotoApiDialect = {
+  door: 'outlook',
+  entity: outlookPhotoEntity,
+  context: outlookContextUrl,
+  notFound: outlookPhotoNotFound,
+  unknownUser: outlookPhotoNotFound,
+  placeholder: true,
+};
 
 /**
  * The Graph-compatible photo API apart from the bytes (those are on the photo hot path,
@@ -50,37 +93,70 @@ interface GraphPhotoRoutesOptions {
  */
 export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router {
   const { store, photos, auth, log, maxUploadBytes, changes } = options;
+  const dialect = options.dialect ?? graphDialect(store);
   const router = Router();
   const reader = requireAccount(auth, 'user');
 
-  /** What the photo the path names is served as at `size` (its metadata, not its bytes), or Graph's not-found: ImageNotFound for a user without one, else Request_ResourceNotFound. */
-  async function servedOf(req: Request<UserInPath>, size: PhotoSize): Promise<AskedOwner & { served: ServedRendition }> {
-    const asked = ownerIn(req);
+  /**
+   * What the photo the path names is served as at `size` (its metadata, not its bytes):
+   * undefined for someone known without one where the dialect answers its placeholder, else
+   * its not-found (Graph's: ImageNotFound for a user without one, else Request_ResourceNotFound).
+   */
+  async function servedOf(asked: AskedOwner, size: PhotoSize): Promise<ServedRendition | undefined> {
     const served = await photos.servedAt(asked.owner, size);
-    if (!served) throw await photoNotFoundFor(store, asked);
-    return { ...asked, served };
+    if (served) return served;
+    if (dialect.placeholder && (await isKnown(asked))) return undefined;
+    throw await dialect.notFound(asked);
+  }
+
+  /** `users/{id}` and `users('{id}')` name a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
+  function ownerIn(req: Request<UserInPath>): AskedOwner {
+    const { id, key } = req.params;
+    if (id === undefined && key === undefined) {
+      const mailbox = mailboxOf(contextOf(req));
+      if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
+      return { owner: userOwner(mailbox), name: mailbox, caller: true };
+    }
+    const named = graphUserOwner({ id, key }, dialect.unknownUser);
+    if (named instanceof BridgeError) throw named;
+    return { ...named, caller: false };
+  }
+
+  /** The address of the user whose photo the path names (these paths name users only). */
+  function userEmailIn(req: Request<UserInPath>): string {
+    const { owner, name } = ownerIn(req);
+    if (owner.kind !== 'user') throw dialect.unknownUser(name);
+    return owner.email;
+  }
+
+  /** The caller, or a user the directory lists. */
+  async function isKnown({ owner, caller }: AskedOwner): Promise<boolean> {
+    return caller || (owner.kind === 'user' && (await store.getUser(owner.email)) !== undefined);
   }
 
   router.get(userAndMePaths('/photo'), reader, async (req, res) => {
-    const { served, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
-    res.json({ '@odata.context': graphContextUrl(req, name, 'photo/$entity'), ...photoEntity(served) });
+    const asked = ownerIn(req);
+    const served = await servedOf(asked, LARGEST_PHOTO_SIZE);
+    res.json({ '@odata.context': dialect.context(req, asked, 'photo/$entity'), ...dialect.entity(req, asked, served) });
   });
 
-  router.get(userAndMePaths('/photos/:size'), reader, async (req, res) => {
-    const size = parseGraphSize(String(req.params.size));
+  router.get(sizedPaths(''), reader, async (req, res) => {
+    const size = sizeInPath(req.params);
     if (size instanceof BridgeError) throw size;
-    const { served, name } = await servedOf(req, size);
-    res.json({ '@odata.context': graphContextUrl(req, name, 'photos/$entity'), ...photoEntity(served) });
+    const asked = ownerIn(req);
+    const served = await servedOf(asked, size);
+    res.json({ '@odata.context': dialect.context(req, asked, 'photos/$entity'), ...dialect.entity(req, asked, served) });
   });
 
   router.get(userAndMePaths('/photos'), reader, async (req, res) => {
-    const { served: largest, owner, name } = await servedOf(req, LARGEST_PHOTO_SIZE);
-    const sized = await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(owner, size)));
+    const asked = ownerIn(req);
+    const largest = await servedOf(asked, LARGEST_PHOTO_SIZE);
+    const sized = largest ? await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(asked.owner, size))) : [];
     // A size is there when its rendition really has that long side (never upscaled). A photo
     // under 48 px has none of them; it is listed as itself, so the list never hides what /photo serves.
     const available = sized.filter((served, i) => served && Math.max(served.width, served.height) === PHOTO_SIZES[i]) as ServedRendition[];
     const listed = available.length > 0 ? available : [largest];
-    res.json({ '@odata.context': graphContextUrl(req, name, 'photos'), value: listed.map(photoEntity) });
+    res.json({ '@odata.context': dialect.context(req, asked, 'photos'), value: listed.map((served) => dialect.entity(req, asked, served)) });
   });
 
   const mayChange: express.RequestHandler = async (req, _res, next) => {
@@ -89,8 +165,8 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   };
   const upload: express.RequestHandler = async (req, res) => {
     const email = userEmailIn(req);
-    if (!(await store.getUser(email))) throw resourceNotFound(ownerIn(req).name);
-    await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'graph');
+    if (!(await store.getUser(email))) throw await dialect.notFound(ownerIn(req));
+    await changes.set(contextOf(req).principal!, email, uploadedImage(req), dialect.door);
     res.status(200).end();
   };
   const body = photoUploadBody(maxUploadBytes);
@@ -98,39 +174,19 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   router.patch(userAndMePaths('/photo/$value'), reader, mayChange, body, upload);
 
   router.delete(['/photo', '/photo/$value'].flatMap(userAndMePaths), reader, mayChange, async (req, res) => {
-    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), 'graph'))) throw await photoNotFoundFor(store, ownerIn(req));
+    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), dialect.door))) throw await dialect.notFound(ownerIn(req));
     res.status(204).end();
   });
 
   refuseOtherMethods(router, userAndMePaths('/photo'), 'GET, HEAD, DELETE');
   refuseOtherMethods(router, userAndMePaths('/photo/$value'), 'GET, HEAD, PUT, PATCH, DELETE');
-  refuseOtherMethods(router, ['/photos', '/photos/:size', '/photos/:size/$value'].flatMap(userAndMePaths), 'GET, HEAD');
+  refuseOtherMethods(router, [...userAndMePaths('/photos'), ...sizedPaths(''), ...sizedPaths('/$value')], 'GET, HEAD');
   router.use((req) => {
     throw unknownSegment(req.path.split('/').filter(Boolean).at(-1) ?? '');
   });
 
   router.use(graphErrorHandler(log));
   return router;
-}
-
-/** `users/{id}` and `users('{id}')` name a user by address; `/me` is the caller (a real login: `reader`/`admin` let no anonymous read through). */
-function ownerIn(req: Request<UserInPath>): AskedOwner {
-  const { id, key } = req.params;
-  if (id === undefined && key === undefined) {
-    const mailbox = mailboxOf(contextOf(req));
-    if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
-    return { owner: userOwner(mailbox), name: mailbox, caller: true };
-  }
-  const named = graphUserOwner({ id, key });
-  if (named instanceof BridgeError) throw named;
-  return { ...named, caller: false };
-}
-
-/** The address of the user whose photo the path names (Graph's photo paths here name users only). */
-function userEmailIn(req: Request<UserInPath>): string {
-  const { owner, name } = ownerIn(req);
-  if (owner.kind !== 'user') throw resourceNotFound(name);
-  return owner.email;
 }
 
 /** A profilePhoto as Graph writes it: the media type and ETag of its bytes, its size id and dimensions. */

@@ -3,6 +3,7 @@ import { SIZE_CODES } from '../domain/size-code.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
+import { OUTLOOK_REST_BASES } from './outlook-photo.js';
 import { USER_LIST_TOP } from './graph-user-query.js';
 import { MAX_SEARCH_MATCHES, SEARCH_SCOPES } from '../people/find-people.js';
 import { MAX_BROWSED_PEOPLE } from './directory-routes.js';
@@ -402,6 +403,50 @@ const graphPaths = Object.fromEntries(
 );
 /** A manager or direct report in a directory entry. */
 const personRef = { type: 'object', required: ['email', 'displayName'], properties: { email: { type: 'string' }, displayName: { type: 'string' } } };
+/** The Outlook REST API's photo paths (outlook-photo.ts), as an Outlook add-in asks them at its restUrl. */
+const outlookEmail = { name: 'email', in: 'path', required: true, schema: { type: 'string', format: 'email' }, description: "The user's email address" };
+const outlookSize = { ...graphSize, description: "An HD size, 48x48 to 648x648, in OData's quotes" };
+const outlookPhotoEntity = {
+  type: 'object',
+  properties: {
+    '@odata.context': { type: 'string' },
+    '@odata.id': { type: 'string' },
+    '@odata.mediaContentType': { type: 'string', description: 'image/jpeg; image/gif for the 1X1 placeholder of someone without a photo' },
+    '@odata.mediaEtag': { type: 'string', description: 'The ETag of the matching $value answer; empty for the placeholder' },
+    Id: { type: 'string', description: '240X240, or 1X1' },
+    Width: { type: 'integer' },
+    Height: { type: 'integer' },
+  },
+};
+const outlookErrors = {
+  401: graphReadErrors[401],
+  404: graphError('ErrorItemNotFound: no photo to send, or no such user ("The photo wasn\'t found.")'),
+};
+const outlookMetadata = (summary: string, parameters: object[]) => ({
+  get: {
+    summary,
+    parameters,
+    responses: { 200: { description: 'Metadata', content: { 'application/json': { schema: outlookPhotoEntity } } }, ...outlookErrors },
+  },
+});
+const outlookBytes = (summary: string, parameters: object[]) => {
+  const { get } = graphPhotoBytes(summary, parameters);
+  return { get: { ...get, responses: { ...get.responses, ...outlookErrors } } };
+};
+const outlookPaths = Object.fromEntries(
+  OUTLOOK_REST_BASES.flatMap((base) =>
+    [
+      { whose: "the caller's", path: `${base}/me`, parameters: [] as object[] },
+      { whose: "a user's", path: `${base}/Users('{email}')`, parameters: [outlookEmail] },
+    ].flatMap(({ whose, path, parameters }): [string, object][] => [
+      [`${path}/photo`, outlookMetadata(`Outlook REST: ${whose} largest photo, its metadata`, parameters)],
+      [`${path}/photo/$value`, { ...outlookBytes(`Outlook REST: ${whose} largest photo`, parameters), ...graphUpload(whose, parameters) }],
+      [`${path}/photos('{size}')`, outlookMetadata(`Outlook REST: one size of ${whose} photo, its metadata`, [...parameters, outlookSize])],
+      [`${path}/photos('{size}')/$value`, outlookBytes(`Outlook REST: one size of ${whose} photo`, [...parameters, outlookSize])],
+    ]),
+  ),
+);
+
 const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
 
 /** The bridge's HTTP interface, served at /api/openapi.json. */
@@ -411,7 +456,7 @@ export const OPENAPI_DOCUMENT = {
     title: 'ews-photo-bridge',
     version: '0.1.0',
     description:
-      "Exchange photo requests answered from the bridge's store: the EWS REST photo URL, OWA's photo URLs, a Microsoft Graph-compatible photo API (/v1.0 and /beta) and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).",
+      "Exchange photo requests answered from the bridge's store: the EWS REST photo URL, OWA's photo URLs, a Microsoft Graph-compatible photo API (/v1.0 and /beta), the Outlook REST API's photos (/api/v2.0 and /api/beta) and a REST facade over the SOAP operations (ResolveNames, GetItem, GetAttachment).",
   },
   components: {
     securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -433,6 +478,7 @@ export const OPENAPI_DOCUMENT = {
     '/owa/service.svc/s/GetPersonaPhoto': owaPhoto('GetPersonaPhoto'),
     '/owa/service.svc/s/GetUserPhoto': owaPhoto('GetUserPhoto'),
     ...graphPaths,
+    ...outlookPaths,
     '/api/people/photo': {
       get: {
         summary: 'Resolve a name (as ResolveNames does) to exactly one person and return their photo',
