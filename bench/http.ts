@@ -52,6 +52,8 @@ export interface HttpFigures {
   owa: LoadFigures;
   /** Graph's `users/{upn}/photos/96x96/$value` for the same photo: the same hot path as (b). */
   graph: LoadFigures;
+  /** The Outlook REST API's `Users('{email}')/photos('96x96')/$value` for the same photo: the same hot path as (b). */
+  outlook: LoadFigures;
   /** The very first photo request (checked to be a 200): scrypt verification, store read and a 648→96 resize. */
   first: PhotoFetch;
   /** The first request for each other size: a cache miss and a resize, end to end. */
@@ -72,7 +74,8 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
     // The other photo URLs must serve the very same photo, or their figures compare nothing.
     const owaUrl = `${bridge.base}/owa/service.svc/s/GetPersonaPhoto?email=${encodeURIComponent(BENCH_USER.email)}&UA=0&size=HR96x96`;
     const graphUrl = `${bridge.base}/v1.0/users/${BENCH_USER.email}/photos/96x96/$value`;
-    for (const url of [owaUrl, graphUrl]) {
+    const outlookUrl = `${bridge.base}/api/v2.0/Users('${BENCH_USER.email}')/photos('96x96')/$value`;
+    for (const url of [owaUrl, graphUrl, outlookUrl]) {
       const other = await fetchPhoto(url, 96);
       if (!other.ok || other.etag !== first.etag) throw new Error(`${url} did not serve the same HR96x96 photo:\n${bridge.child.stderrTail()}`);
     }
@@ -106,6 +109,7 @@ export async function measureHttp(options: HttpOptions): Promise<HttpFigures> {
       getItem: target('(f) SOAP GetItem', endpoint, bridge.child, SOAP_HEADERS, getItem(itemId)),
       owa: target('(g) OWA GetPersonaPhoto', owaUrl, bridge.child, { authorization }),
       graph: target('(h) Graph photos/96x96/$value', graphUrl, bridge.child, { authorization }),
+      outlook: target("(i) Outlook REST photos('96x96')/$value", outlookUrl, bridge.child, { authorization }),
     };
     const figures = await measureSideBySide(Object.values(targets), options.load);
     const measured = Object.fromEntries(Object.keys(targets).map((name, index) => [name, figures[index]!])) as Record<keyof typeof targets, LoadFigures>;

@@ -22,7 +22,7 @@ import { loadSettingsOf, runBench, verdict, type Check } from './verdict.js';
 /** Issue 8 §8: the cached REST photo, access log on, against bare node:http sending the same bytes. */
 const TARGET_RATIO = 0.9;
 const TARGET_SOAP_TO_REST = 0.9;
-/** Issue 10 §7: OWA's and Graph's photo URLs share the REST URL's hot path. */
+/** Issue 10 §7: OWA's, Graph's and the Outlook REST API's photo URLs share the REST URL's hot path. */
 const TARGET_OTHER_URL_TO_REST = 0.9;
 /** The bench contact's photo, about what an address book's vCard carries; ResolveNames returns it in full. */
 const CONTACT_PHOTO_SIDE = 200;
@@ -96,6 +96,7 @@ function httpChecks(http: HttpFigures): Check[] {
     { what: `SOAP/REST ≥ ${TARGET_SOAP_TO_REST} (is ${soapToRest(http).toFixed(2)})`, ok: soapToRest(http) >= TARGET_SOAP_TO_REST, kind: 'target' },
     { what: '(g) OWA: only 200s, no errors', ok: onlyStatus(http.owa, '200'), kind: 'correctness' },
     { what: '(h) Graph: only 200s, no errors', ok: onlyStatus(http.graph, '200'), kind: 'correctness' },
+    { what: '(i) Outlook REST: only 200s, no errors', ok: onlyStatus(http.outlook, '200'), kind: 'correctness' },
     ...otherUrlRatios(http).map(([name, ratio]) => ({
       what: `${name}/REST ≥ ${TARGET_OTHER_URL_TO_REST} (is ${ratio.toFixed(2)})`,
       ok: ratio >= TARGET_OTHER_URL_TO_REST,
@@ -117,11 +118,12 @@ function soapToRest(http: HttpFigures): number {
   return medianRatio(http.soap, http.bridge);
 }
 
-/** (g) and (h) ÷ (b), in req/s. */
+/** (g), (h) and (i) ÷ (b), in req/s. */
 function otherUrlRatios(http: HttpFigures): [string, number][] {
   return [
     ['OWA', medianRatio(http.owa, http.bridge)],
     ['Graph', medianRatio(http.graph, http.bridge)],
+    ['Outlook REST', medianRatio(http.outlook, http.bridge)],
   ];
 }
 
@@ -137,6 +139,7 @@ function loadRuns(http: HttpFigures): LoadFigures[] {
     http.getItem,
     http.owa,
     http.graph,
+    http.outlook,
   ];
 }
 
