@@ -7,10 +7,10 @@ import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
+import type { PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
-import type { PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound, unknownSegment } from './graph-errors.js';
 import {
   graphContextUrl,
@@ -89,7 +89,9 @@ export const OUTLOOK_DIALECT: PhotoApiDialect = {
  *   does the same: Graph's own OpenAPI description has it (Remove-MgUserPhoto, "Delete
  *   navigation property photo"), though profilephoto-delete shows only `$value`.
  * Errors are Graph's JSON (graph-errors.ts); any other path under the version is Graph's
- * "Resource not found for the segment", a known path with another method a 405.
+ * "Resource not found for the segment", a known path with another method a 405. The Outlook
+ * REST API names photos by the same paths (`photos('{size}')` too, as Graph also reads it), so
+ * the same routes under `/api/v2.0` and `/api/beta` answer it in its words (OUTLOOK_DIALECT).
  */
 export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router {
   const { store, photos, auth, log, maxUploadBytes, changes } = options;

@@ -37,7 +37,10 @@ function usersKey(asked: AskedOwner): string {
   return `Users('${encodeURIComponent(asked.name.replaceAll("'", "''"))}')`;
 }
 
-/** No photo to send, or no such mailbox: Exchange's REST answer, which Graph passed on before it had its own. */
+/**
+ * No photo to send, or no such mailbox. The reference documents no error; this is the one
+ * Exchange's photo service gives through Graph (reported in microsoftgraph/microsoft-graph-docs-contrib#7939).
+ */
 export function outlookPhotoNotFound(): BridgeError {
   return new BridgeError('ErrorItemNotFound', 404, "The photo wasn't found.");
 }

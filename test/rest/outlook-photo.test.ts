@@ -97,4 +97,36 @@ describe('Outlook REST API photos under /api/v2.0 and /api/beta, as an add-in as
     await upload('put', "/api/beta/Users('nobody@contoso.com')/photo/$value").expect(404);
     await request(t.bridge.server).post('/api/v2.0/me/photo').set('Authorization', basic(READER)).expect(405);
   });
+
+  it('answers keys it cannot read with a JSON error, never a 500', async () => {
+    for (const [path, status] of [
+      [`/api/v2.0/me/photos('${"'".repeat(3000)}')/$value`, 400],
+      ["/api/v2.0/Users('%ZZ')/photo/$value", 404],
+      ["/api/v2.0/Users('alex.wilber@contoso.com/photo/$value", 400],
+      ["/api/beta/me/photos('96x96'')", 400],
+      ['/api/v2.0/Users(alex.wilber@contoso.com)/photo', 400],
+    ] as const) {
+      const res = await get(path).expect('Content-Type', /^application\/json/);
+      expect([res.status, typeof res.body.error.code], path).to.deep.equal([status, 'string']);
+    }
+  });
+});
+
+describe('Outlook REST API photos with anonymous read on', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_ANONYMOUS_READ: 'true' });
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(120, 120), 'test');
+  });
+  after(() => t.close());
+
+  it("opens a user's photo bytes only: me, the metadata and someone without a photo stay as closed as they are elsewhere", async () => {
+    await request(t.bridge.server).get("/api/v2.0/Users('alex.wilber@contoso.com')/photo/$value").expect(200).expect('Content-Type', 'image/jpeg');
+    await request(t.bridge.server).get('/api/v2.0/me/photo/$value').expect(401);
+    await request(t.bridge.server).get("/api/v2.0/Users('alex.wilber@contoso.com')/photo").expect(401);
+    // No person or no photo: the same answer, which tells an anonymous reader nothing about the directory.
+    const none = await request(t.bridge.server).get("/api/v2.0/Users('nobody@contoso.com')/photo/$value").expect(404);
+    expect(none.body.error.code).to.equal('ErrorItemNotFound');
+  });
 });
