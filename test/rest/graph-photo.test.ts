@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { createTestIssuer, type TestIssuer } from '../support/jwt-issuer.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { startPhotoPeopleBridge } from '../support/photo-people.js';
 
 /** Graph's error body: status, JSON, and the code a Graph client branches on. */
 function expectGraphError(res: request.Response, status: number, code: string): void {
@@ -24,15 +25,7 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
   const admin = basic(ADMIN);
 
   before(async () => {
-    t = await startTestBridge({ BRIDGE_MAX_UPLOAD_BYTES: '200000' });
-    await t.store.upsertUsers([
-      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
-      { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
-      { email: READER.username, displayName: 'The Reader', refs: {} },
-    ]);
-    // 800x600 is stored as 648x486: the largest square it has is 486x486.
-    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(800, 600), 'test');
-    await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(300, 300), 'test');
+    t = await startPhotoPeopleBridge();
   });
   after(() => t.close());
 

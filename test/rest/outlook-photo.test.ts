@@ -4,6 +4,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { startPhotoPeopleBridge } from '../support/photo-people.js';
 
 /*
  * The Outlook REST API's User Photo API, as an Outlook add-in calls it at its mailbox's
@@ -15,15 +16,7 @@ describe('Outlook REST API photos under /api/v2.0 and /api/beta, as an add-in as
   let t: TestBridge;
 
   before(async () => {
-    t = await startTestBridge({ BRIDGE_MAX_UPLOAD_BYTES: '200000' });
-    await t.store.upsertUsers([
-      { email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} },
-      { email: 'no.photo@contoso.com', displayName: 'No Photo', refs: {} },
-      { email: READER.username, displayName: 'The Reader', refs: {} },
-    ]);
-    // 800x600 is stored as 648x486: the largest square it has is 486x486.
-    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(800, 600), 'test');
-    await t.bridge.photos.setPhoto(userOwner(READER.username), await samplePhoto(300, 300), 'test');
+    t = await startPhotoPeopleBridge();
   });
   after(() => t.close());
 
