@@ -52,6 +52,8 @@ export interface AdvertisedUrls {
   /** Exchange's ExternalPhotosUrl: a client appends `/GetUserPhoto?email=…&size=…`. */
   photos: string;
   autodiscoverXml: string;
+  /** The Outlook REST API's root (`…/api`), under which its photos are (outlook-photo.ts). */
+  rest: string;
 }
 
 /**
@@ -67,5 +69,6 @@ export function advertisedUrls(baseUrl: string | undefined): AdvertisedUrls | un
     ews,
     photos: `${ews}/s`,
     autodiscoverXml: `${baseUrl}/autodiscover/autodiscover.xml`,
+    rest: `${baseUrl}/api`,
   };
 }

@@ -1,10 +1,16 @@
 import { isSmtpAddress } from '../domain/email.js';
 import type { AdvertisedUrls } from './exchange-server.js';
 
-/** The protocols the JSON form answers, by the lower-cased value of `Protocol`. */
+/**
+ * The protocols the JSON form answers, by the lower-cased value of `Protocol`: those of
+ * Exchange Online's list (`Rest,ActiveSync,Ews,…,AutodiscoverV1,…`, as its InvalidProtocol
+ * answer gives it: github.com/Gerenios/AADInternals/issues/31) the bridge serves. `Rest` is the
+ * Outlook REST API's root, where add-ins ask photos.
+ */
 const PROTOCOLS: ReadonlyMap<string, { name: string; url: (urls: AdvertisedUrls) => string }> = new Map([
   ['ews', { name: 'EWS', url: (urls: AdvertisedUrls) => urls.ews }],
   ['autodiscoverv1', { name: 'AutodiscoverV1', url: (urls: AdvertisedUrls) => urls.autodiscoverXml }],
+  ['rest', { name: 'Rest', url: (urls: AdvertisedUrls) => urls.rest }],
 ]);
 const SUPPORTED = [...PROTOCOLS.values()].map((protocol) => protocol.name).join(',');
 

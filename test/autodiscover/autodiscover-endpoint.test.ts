@@ -342,7 +342,7 @@ describe('Autodiscover front door', () => {
   describe('JSON v2', () => {
     const get = (path: string) => request(t.bridge.server).get(path).set('Host', HOST);
 
-    it('answers Protocol=EWS and Protocol=AutodiscoverV1 without a login, paths and parameter names case-insensitive', async () => {
+    it('answers Protocol=EWS, AutodiscoverV1 and Rest without a login, paths and parameter names case-insensitive', async () => {
       const ews = await get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol=EWS');
       expect(ews.status).to.equal(200);
       expect(ews.headers['content-type']).to.equal('application/json; charset=utf-8');
@@ -351,6 +351,13 @@ describe('Autodiscover front door', () => {
       expect(v1.body).to.deep.equal({ Protocol: 'AutodiscoverV1', Url: `http://${HOST}/autodiscover/autodiscover.xml` });
       const query = await get('/autodiscover/autodiscover.json?Email=alex.wilber@contoso.example&Protocol=Ews');
       expect(query.body).to.deep.equal({ Protocol: 'EWS', Url: `http://${HOST}/EWS/Exchange.asmx` });
+      // The Outlook REST API's root, under which its photo URLs answer.
+      const rest = await get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example?Protocol=Rest');
+      expect(rest.body).to.deep.equal({ Protocol: 'Rest', Url: `http://${HOST}/api` });
+      await request(t.bridge.server)
+        .get(`${new URL(rest.body.Url).pathname}/v2.0/me/photo`)
+        .set('Host', HOST)
+        .expect(401);
     });
 
     it('answers an unknown or missing protocol with 400 InvalidProtocol, and no address with 400 InvalidUser', async () => {
@@ -361,7 +368,7 @@ describe('Autodiscover front door', () => {
         const res = await get(path);
         expect(res.status).to.equal(400);
         expect(res.body.ErrorCode).to.equal('InvalidProtocol');
-        expect(res.body.ErrorMessage).to.be.a('string').and.contain("Supported values are 'EWS,AutodiscoverV1'");
+        expect(res.body.ErrorMessage).to.be.a('string').and.contain("Supported values are 'EWS,AutodiscoverV1,Rest'");
       }
       const noAddress = await get('/autodiscover/autodiscover.json/v1.0/nobody?Protocol=EWS');
       expect([noAddress.status, noAddress.body.ErrorCode]).to.deep.equal([400, 'InvalidUser']);
