@@ -91,7 +91,7 @@ const SIZE_SEGMENT = /^([1-9]\d{1,2})[xX]([1-9]\d{1,2})$/;
 const KNOWN_SIZES: ReadonlySet<number> = new Set(PHOTO_SIZES);
 
 /** `96x96` (or `96X96`) → 96; anything else is refused, as Exchange refuses an unknown size code. */
-export function parseGraphSize(segment: string): PhotoSize | BridgeError {
+function parseGraphSize(segment: string): PhotoSize | BridgeError {
   const match = SIZE_SEGMENT.exec(segment);
   if (match && match[1] === match[2] && KNOWN_SIZES.has(Number(match[1]))) return Number(match[1]) as PhotoSize;
   return BridgeError.invalidPhotoSize(segment, GRAPH_SIZE_IDS);
