@@ -124,13 +124,17 @@ export function graphSizeId(width: number, height: number): string {
 }
 
 /**
- * Graph tells a user without a photo (ImageNotFound) from an id it does not know
- * (Request_ResourceNotFound). The caller's own mailbox is there whether the directory lists
- * it or not, as `/me` answers it (graph-user-routes.ts), so it only ever lacks a photo.
+ * Whether the owner asked is someone: the caller's own mailbox is there whether the
+ * directory lists it or not, as `/me` answers it (graph-user-routes.ts); another, when the
+ * directory lists them.
  */
-export async function photoNotFoundFor(store: Store, { owner, name, caller }: AskedOwner): Promise<BridgeError> {
-  if (caller) return imageNotFound();
-  return owner.kind === 'user' && (await store.getUser(owner.email)) ? imageNotFound() : resourceNotFound(name);
+export async function isKnownOwner(store: Store, { owner, caller }: AskedOwner): Promise<boolean> {
+  return caller || (owner.kind === 'user' && (await store.getUser(owner.email)) !== undefined);
+}
+
+/** Graph tells a user without a photo (ImageNotFound) from an id it does not know (Request_ResourceNotFound). */
+export async function photoNotFoundFor(store: Store, asked: AskedOwner): Promise<BridgeError> {
+  return (await isKnownOwner(store, asked)) ? imageNotFound() : resourceNotFound(asked.name);
 }
 
 /** The Graph base the client reached (addressing.ts), with the version it asked: what links handed out start with. */

@@ -16,6 +16,7 @@ import {
   graphContextUrl,
   graphSizeId,
   graphUserOwner,
+  isKnownOwner,
   photoNotFoundFor,
   sizedPaths,
   sizeInPath,
@@ -107,7 +108,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   async function servedOf(asked: AskedOwner, size: PhotoSize): Promise<ServedRendition | undefined> {
     const served = await photos.servedAt(asked.owner, size);
     if (served) return served;
-    if (dialect.placeholder && (await isKnown(asked))) return undefined;
+    if (dialect.placeholder && (await isKnownOwner(store, asked))) return undefined;
     throw await dialect.notFound(asked);
   }
 
@@ -129,11 +130,6 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     const { owner, name } = ownerIn(req);
     if (owner.kind !== 'user') throw dialect.unknownUser(name);
     return owner.email;
-  }
-
-  /** The caller, or a user the directory lists. */
-  async function isKnown({ owner, caller }: AskedOwner): Promise<boolean> {
-    return caller || (owner.kind === 'user' && (await store.getUser(owner.email)) !== undefined);
   }
 
   router.get(userAndMePaths('/photo'), reader, async (req, res) => {

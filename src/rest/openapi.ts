@@ -433,6 +433,11 @@ const outlookBytes = (summary: string, parameters: object[]) => {
   const { get } = graphPhotoBytes(summary, parameters);
   return { get: { ...get, responses: { ...get.responses, ...outlookErrors } } };
 };
+/** Graph's upload, whose unknown user is the Outlook REST API's 404. */
+const outlookUpload = (whose: string, parameters: object[]) => {
+  const { put } = graphUpload(whose, parameters);
+  return { put: { ...put, responses: { ...put.responses, 404: outlookErrors[404] } } };
+};
 const outlookPaths = Object.fromEntries(
   OUTLOOK_REST_BASES.flatMap((base) =>
     [
@@ -440,7 +445,7 @@ const outlookPaths = Object.fromEntries(
       { whose: "a user's", path: `${base}/Users('{email}')`, parameters: [outlookEmail] },
     ].flatMap(({ whose, path, parameters }): [string, object][] => [
       [`${path}/photo`, outlookMetadata(`Outlook REST: ${whose} largest photo, its metadata`, parameters)],
-      [`${path}/photo/$value`, { ...outlookBytes(`Outlook REST: ${whose} largest photo`, parameters), ...graphUpload(whose, parameters) }],
+      [`${path}/photo/$value`, { ...outlookBytes(`Outlook REST: ${whose} largest photo`, parameters), ...outlookUpload(whose, parameters) }],
       [`${path}/photos('{size}')`, outlookMetadata(`Outlook REST: one size of ${whose} photo, its metadata`, [...parameters, outlookSize])],
       [`${path}/photos('{size}')/$value`, outlookBytes(`Outlook REST: one size of ${whose} photo`, [...parameters, outlookSize])],
     ]),
