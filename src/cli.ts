@@ -23,7 +23,6 @@ import { imageLimitsOf } from './photos/image-limits.js';
 import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-audit.js';
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
-import { serve } from './serve.js';
 import { DirectoryTimeoutError } from './sources/ldap-connection.js';
 import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
@@ -136,6 +135,8 @@ program
   .option('--port <port>', 'TCP port (default: $BRIDGE_PORT or 8080)')
   .option('--no-demo', 'do not seed the demo directory')
   .action(async (options: { host?: string; port?: string; demo: boolean }) => {
+    // The server (express, soap, sharp, the photo paths) is loaded here only: it doubled the start of every other command, `--help` included.
+    const { serve } = await import('./serve.js');
     await serve(config({ host: options.host, port: options.port, seedDemo: options.demo ? undefined : false }));
   });
 
