@@ -94,7 +94,7 @@ function folderNotFound(): BridgeError {
 /** What a folder's id is made from: the sealer, and the mailbox the folder is in. */
 type FolderIdContext = Pick<EwsContext, 'ids' | 'mailbox'>;
 
-/** A folder's id in its mailbox, as EWS hands it out (Graph's parentFolderId is the same id in base64url). */
+/** A folder's id in its mailbox, as EWS hands it out (Graph's parentFolderId is the same id in Graph's form, exchange-id-forms.ts). */
 export function folderId(name: FolderName, context: FolderIdContext): string {
   return context.ids.encode('folder', sealedFolder(name, context.mailbox));
 }

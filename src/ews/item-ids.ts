@@ -30,15 +30,24 @@ export class ItemIds {
   /** The row id inside a genuine id of the given kind; ErrorInvalidIdEmpty for `Id=""`, ErrorInvalidIdMalformed otherwise. */
   decode(kind: IdKind, id: unknown): number {
     if (id === '') throw BridgeError.invalidIdEmpty();
-    if (typeof id !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) throw BridgeError.invalidIdMalformed();
+    const payload = this.payloadOf(id);
+    if (payload === undefined || payload[1] !== KIND_CODES[kind]) throw BridgeError.invalidIdMalformed();
+    return payload.readUIntBE(2, 6);
+  }
+
+  /** The first of some spellings that is an id this bridge sealed, of any kind. */
+  firstGenuine(candidates: readonly string[]): string | undefined {
+    return candidates.find((id) => this.payloadOf(id) !== undefined);
+  }
+
+  private payloadOf(id: unknown): Buffer | undefined {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) return undefined;
     const raw = Buffer.from(id, 'base64');
     // Only the spelling encode() writes: `id==` decodes to the same bytes, and a request
     // listing both would get the same photo twice past the rule that answers an id once.
-    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64') !== id) throw BridgeError.invalidIdMalformed();
+    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64') !== id) return undefined;
     const payload = raw.subarray(0, PAYLOAD_BYTES);
-    const genuine = timingSafeEqual(raw.subarray(PAYLOAD_BYTES), this.mac(payload));
-    if (!genuine || payload[0] !== FORMAT_VERSION || payload[1] !== KIND_CODES[kind]) throw BridgeError.invalidIdMalformed();
-    return payload.readUIntBE(2, 6);
+    return timingSafeEqual(raw.subarray(PAYLOAD_BYTES), this.mac(payload)) && payload[0] === FORMAT_VERSION ? payload : undefined;
   }
 
   private mac(payload: Buffer): Buffer {

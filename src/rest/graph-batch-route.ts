@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
+import { jsonOf } from '../http/json-body.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
@@ -90,7 +91,7 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     () => new BridgeError('BadRequest', 413, `a batch is at most ${BATCH_MAX_BODY_BYTES / 1024} KB`),
   );
   router.post('/$batch', requireAccount(options.auth, 'user'), body, async (req, res) => {
-    const requests = readBatch(jsonOf(req.body as Buffer));
+    const requests = readBatch(jsonOf(req.body as Buffer, () => invalidBatch('the body is not JSON')));
     const run = (request: BatchRequest) => runOne(request, req, options.send, options.log);
     const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await inTurns(requests, run);
     res.type('application/json').send(`{"responses":[${responses.map(written).join(',')}]}`);
@@ -98,14 +99,6 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
   refuseOtherMethods(router, '/$batch', 'POST');
   router.use(graphErrorHandler(options.log));
   return router;
-}
-
-function jsonOf(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw invalidBatch('the body is not JSON');
-  }
 }
 
 /** Every request run, at most BATCH_CONCURRENCY at once; the answers in the requests' order. */

@@ -5,6 +5,7 @@ import { BridgeError } from '../domain/errors.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { folderId, FOLDERS } from '../ews/folders.js';
+import { ewsIdsOfRestId, restIdOf } from '../ews/exchange-id-forms.js';
 import { changeKeyOf, type ItemIds } from '../ews/item-ids.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { queryOf } from '../http/query-parameter.js';
@@ -24,6 +25,7 @@ import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-er
 import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { GRAPH_CONTACT, GRAPH_CONTACT_FOLDER, type GraphType } from './graph-types.js';
+import { translateExchangeIds } from './graph-translate-ids.js';
 
 interface GraphContactRoutesOptions {
   store: Store;
@@ -46,10 +48,10 @@ const PAGE_MAX = 250;
  * resources/contact): `GET /me/contacts` with `$top`/`$skip`, `@odata.nextLink`, the address
  * `$filter`, `$orderby` and `$count` (graph-contact-query.ts), `GET /me/contacts/$count`,
  * `GET /me/contacts/{id}`, and the contact's photo at `…/photo` (metadata) and
- * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in base64url
- * (the Graph client puts ids into the path as they are, and `/` would split them); another
- * mailbox's id is answered exactly like a missing one. Mounted before the photo routes,
- * whose catch-all answers every other path.
+ * `…/photo/$value` (bytes). Ids are the same sealed tokens as EWS ItemIds, in the REST form
+ * Exchange gives Graph (exchange-id-forms.ts: the Graph client puts ids into the path as they
+ * are, and `/` would split them); another mailbox's id is answered exactly like a missing
+ * one. Mounted before the photo routes, whose catch-all answers every other path.
  */
 export function createGraphContactRoutes(options: GraphContactRoutesOptions): Router {
   const { store, photos, ids, log } = options;
@@ -58,9 +60,9 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   // The same contacts and folders by the other paths "List contacts", "contact: delta" and
   // "contactFolder: delta" document: the caller's mailbox named as a user (`/users/{own
-  // address}/contacts`, as PnPjs asks; `/users/{own address}/contactFolders…`), and the Contacts
-  // folder's contacts by its id (`/me/contactFolders/{id}/contacts`), or both. Another user's
-  // are not the caller's to read.
+  // address}/contacts`, as PnPjs asks; `/users/{own address}/contactFolders…`, and
+  // `…/translateExchangeIds`), and the Contacts folder's contacts by its id
+  // (`/me/contactFolders/{id}/contacts`), or both. Another user's are not the caller's to read.
   router.use(async (req, res, next) => {
     const asUser = MAILBOX_AS_USER.exec(req.url);
     const inFolder = CONTACTS_IN_FOLDER.exec(asUser ? `/me${req.url.slice(asUser[0].length)}` : req.url);
@@ -72,14 +74,15 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       req.url = `/me${req.url.slice(asUser[0].length)}`;
     }
     if (inFolder) {
-      if (!isContactsFolder(decodedSegment(inFolder.groups!.folder!), contactsFolderId(mailbox, ids))) throw BridgeError.itemNotFound();
+      if (!isContactsFolder(decodedSegment(inFolder.groups!.folder!), mailbox)) throw BridgeError.itemNotFound();
       req.url = `/me/contacts${req.url.slice(inFolder[0].length)}`;
     }
     next();
   });
 
-  /** Whether a (decoded) folder id names the Contacts folder, whose id is `id`: by that id, or by its well-known name. */
-  const isContactsFolder = (named: string, id: string) => named.toLowerCase() === WELL_KNOWN_CONTACTS || named === id;
+  /** Whether a (decoded) folder id names the mailbox's Contacts folder: by its id, or by its well-known name. */
+  const isContactsFolder = (named: string, mailbox: string) =>
+    named.toLowerCase() === WELL_KNOWN_CONTACTS || ewsIdsOfRestId(named).includes(folderId('contacts', { ids, mailbox }));
 
   // "List contactFolders": the folders in the default Contacts folder, of which a mailbox here has none.
   router.get('/me/contactFolders', reader, (req, res) => {
@@ -101,14 +104,14 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contactFolders/:folder', reader, (req, res) => {
     const mailbox = callerOf(req);
-    const id = contactsFolderId(mailbox, ids);
     // Express has decoded the parameter already.
-    if (!isContactsFolder(String(req.params.folder), id)) throw BridgeError.itemNotFound();
+    if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
+    const id = contactsFolderId(mailbox, ids);
     res.json({
       '@odata.context': graphContextUrl(req, mailbox, 'contactFolders/$entity'),
       id,
       displayName: 'Contacts',
-      parentFolderId: toBase64Url(folderId(FOLDERS.contacts.parent, { ids, mailbox })),
+      parentFolderId: restIdOf(folderId(FOLDERS.contacts.parent, { ids, mailbox })),
     });
   });
 
@@ -168,7 +171,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
   async function contactIn(req: Request): Promise<Contact> {
-    const id = ids.decode('contact', fromBase64Url(String(req.params.id)));
+    const spellings = ewsIdsOfRestId(String(req.params.id));
+    const id = ids.decode('contact', ids.firstGenuine(spellings) ?? spellings[0]);
     const contact = await store.getContact(callerOf(req), id);
     if (!contact) throw BridgeError.itemNotFound();
     return contact;
@@ -202,6 +206,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
   });
 
+  router.post('/me/translateExchangeIds', reader, ...translateExchangeIds(ids));
+
   // Contacts and their folders are read here, not written: another method is 405, as on the photo paths.
   refuseOtherMethods(
     router,
@@ -218,6 +224,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     ],
     'GET, HEAD',
   );
+  refuseOtherMethods(router, '/me/translateExchangeIds', 'POST');
 
   router.use(graphErrorHandler(log));
   return router;
@@ -265,8 +272,8 @@ function syncStateNotFound(): BridgeError {
 /** The Contacts folder's well-known name, which Graph takes in place of its id. */
 const WELL_KNOWN_CONTACTS = 'contacts';
 
-/** `/users/{id}/contacts…` and `/users/{id}/contactFolders…` (or `/users('{id}')/…`): Graph's segments are read in any case. */
-const MAILBOX_AS_USER = new RegExp(String.raw`^\/${USER_IN_PATH}(?=\/contact(?:s|Folders)(?:[/?]|$))`, 'i');
+/** `/users/{id}/contacts…`, `/users/{id}/contactFolders…` and `/users/{id}/translateExchangeIds` (or `/users('{id}')/…`): Graph's segments are read in any case. */
+const MAILBOX_AS_USER = new RegExp(String.raw`^\/${USER_IN_PATH}(?=\/(?:contacts|contactFolders|translateExchangeIds)(?:[/?]|$))`, 'i');
 
 /** `/me/contactFolders/{id}/contacts…`: a folder's contacts. */
 const CONTACTS_IN_FOLDER = /^\/me\/contactFolders\/(?<folder>[^/?]+)\/contacts(?=[/?]|$)/i;
@@ -332,23 +339,12 @@ function graphContact(contact: Contact, ids: ItemIds, parentFolderId: string) {
 /** Writes contacts with every property, or those `select` names and their `@odata.etag` and `id`, which Graph gives an Outlook item whatever is selected. */
 const contactSelector = (select: PropertySelection) => propertySelector(select, undefined, ['@odata.etag', 'id']);
 
-/** A contact's Graph id: its sealed item id (as EWS's ItemId), in base64url. */
+/** A contact's Graph id: its sealed item id (as EWS's ItemId) in Graph's form. */
 export function graphContactId(ids: ItemIds, id: number): string {
-  return toBase64Url(ids.encode('contact', id));
+  return restIdOf(ids.encode('contact', id));
 }
 
 /** The Contacts folder's id in Graph's form: the same for every contact of a page, so made once for it (a hash and a seal each). */
 function contactsFolderId(mailbox: string, ids: ItemIds): string {
-  return toBase64Url(folderId('contacts', { ids, mailbox }));
-}
-
-// Base64 pads with at most two '=' (RFC 4648 §4): `=+$` would rescan a run of them from each.
-const toBase64Url = (id: string) =>
-  id
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/={1,2}$/, '');
-function fromBase64Url(id: string): string {
-  const standard = id.replace(/-/g, '+').replace(/_/g, '/');
-  return standard + '='.repeat((4 - (standard.length % 4)) % 4);
+  return restIdOf(folderId('contacts', { ids, mailbox }));
 }

@@ -1,6 +1,8 @@
 import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
+import { EXCHANGE_ID_FORMATS } from '../ews/exchange-id-forms.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
+import { TRANSLATE_MAX_IDS } from './graph-translate-ids.js';
 import { PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
@@ -398,6 +400,38 @@ const graphPaths = Object.fromEntries(
       ],
       [`${me}/contacts/{contactId}/photo`, graphMetadata("A contact's photo: its metadata", [graphContact], graphPhotoEntity)],
       [`${me}/contacts/{contactId}/photo/$value`, graphPhotoBytes("A contact's photo", [graphContact])],
+      ...[me, users].map((whose): [string, object] => [
+        `${whose}/translateExchangeIds`,
+        {
+          post: {
+            summary: 'Ids of Outlook items and folders (contacts, the Contacts folder) written in another form: EWS ItemIds as Graph ids, or back',
+            parameters: whose === users ? [{ ...graphUser, description: "The caller's own address" }] : [],
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['inputIds', 'sourceIdType', 'targetIdType'],
+                    properties: {
+                      inputIds: { type: 'array', items: { type: 'string' }, maxItems: TRANSLATE_MAX_IDS },
+                      sourceIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+                      targetIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+                    },
+                  },
+                },
+              },
+            },
+            responses: {
+              200: { description: 'value: a convertIdResult for each id (sourceId, and targetId or errorDetails)' },
+              400: graphError('BadRequest: a body that is not such an object'),
+              401: graphReadErrors[401],
+              ...(whose === users ? { 403: graphError('ErrorAccessDenied: another user') } : {}),
+              413: graphError('BadRequest: a body over 256 KB'),
+            },
+          },
+        },
+      ]),
     ];
   }),
 );

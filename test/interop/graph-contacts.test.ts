@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ResponseType, type Client } from '@microsoft/microsoft-graph-client';
+import { restIdOf } from '../../src/ews/exchange-id-forms.js';
 import { ItemIds } from '../../src/ews/item-ids.js';
 import { ADMIN, basic, READER } from '../support/test-bridge.js';
 import { graphClient, graphErrorOf } from './graph-client-fixture.js';
@@ -162,16 +163,8 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
 
   it('answers another mailbox’s contact id exactly like a missing one, and a contact without a photo with ImageNotFound', async () => {
     const key = await world.t.store.secret('item-ids', 32);
-    const foreign = new ItemIds(key)
-      .encode('contact', world.adminContactId)
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/={1,2}$/, '');
-    const missing = new ItemIds(key)
-      .encode('contact', 999_999)
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/={1,2}$/, '');
+    const foreign = restIdOf(new ItemIds(key).encode('contact', world.adminContactId));
+    const missing = restIdOf(new ItemIds(key).encode('contact', 999_999));
     for (const id of [foreign, missing]) {
       const error = await graphErrorOf(asReader.api(`/me/contacts/${id}/photo/$value`).get());
       expect([error.statusCode, error.code]).to.deep.equal([404, 'ErrorItemNotFound']);
