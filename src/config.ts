@@ -207,7 +207,7 @@ export const SETTINGS = {
     env: 'BRIDGE_EWS_MAX_ITEMS_PER_REQUEST',
     schema: int(1, 10_000),
     default: 250,
-    doc: 'Ids in one GetItem or GetAttachment, at most; a longer list is refused whole (ErrorInvalidRequest).',
+    doc: 'Ids in one GetItem, GetAttachment or ConvertId, at most; a longer list is refused whole (ErrorInvalidRequest).',
   },
   ewsMaxAnswerBytes: {
     env: 'BRIDGE_EWS_MAX_ANSWER_BYTES',

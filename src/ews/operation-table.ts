@@ -1,5 +1,6 @@
 import type { EwsOperation } from './ews-operation.js';
 import { MESSAGES_NS } from './namespaces.js';
+import { convertId } from './operations/convert-id.js';
 import { findFolder } from './operations/find-folder.js';
 import { findItem } from './operations/find-item.js';
 import { findPeopleOperation } from './operations/find-people.js';
@@ -26,6 +27,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
   ['SyncFolderHierarchy', syncFolderHierarchy],
   ['FindPeople', findPeopleOperation],
   ['GetPersona', getPersona],
+  ['ConvertId', convertId],
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */

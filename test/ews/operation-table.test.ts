@@ -21,10 +21,10 @@ describe('the EWS operation table and wsdl/', () => {
   it('refuses to start when code and WSDL disagree', async () => {
     const contract = await readWsdlContract();
     const extra = {
-      name: 'ConvertId',
-      soapAction: `${MESSAGES_NS}/ConvertId`,
-      requestElement: { local: 'ConvertId', ns: MESSAGES_NS },
-      responseElement: 'ConvertIdResponse',
+      name: 'ExpandDL',
+      soapAction: `${MESSAGES_NS}/ExpandDL`,
+      requestElement: { local: 'ExpandDL', ns: MESSAGES_NS },
+      responseElement: 'ExpandDLResponse',
     };
     const missingOne = contract.filter((op) => op.name !== 'GetItem');
     const problem = async (ops: typeof contract) =>
@@ -32,7 +32,7 @@ describe('the EWS operation table and wsdl/', () => {
         () => '',
         (error: Error) => error.message,
       );
-    expect(await problem([...contract, extra])).to.match(/declares ConvertId, which has no handler/);
+    expect(await problem([...contract, extra])).to.match(/declares ExpandDL, which has no handler/);
     expect(await problem(missingOne)).to.match(/GetItem has a handler but is not in the WSDL/);
   });
 });

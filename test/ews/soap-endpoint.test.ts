@@ -141,9 +141,9 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
     });
 
     it('answers operations it does not serve with ErrorInvalidOperation on HTTP 200', async () => {
-      const { res, xml } = await call('<m:ConvertId DestinationFormat="EwsId"><m:SourceIds></m:SourceIds></m:ConvertId>');
+      const { res, xml } = await call('<m:ExpandDL><m:Mailbox><t:EmailAddress>team@contoso.com</t:EmailAddress></m:Mailbox></m:ExpandDL>');
       expect(res.status).to.equal(200);
-      const message = xml.Envelope.Body.ConvertIdResponse.ResponseMessages.ConvertIdResponseMessage;
+      const message = xml.Envelope.Body.ExpandDLResponse.ResponseMessages.ExpandDLResponseMessage;
       expect(message.$.ResponseClass).to.equal('Error');
       expect(message.ResponseCode).to.equal('ErrorInvalidOperation');
     });

@@ -63,6 +63,7 @@ interface Observed {
   delegates: ErrorJson;
   throttled: string;
   two_names: ErrorJson;
+  converted: { ews: string[] } & Record<string, ({ id: string; format: string; mailbox: string } | ErrorJson)[]>;
 }
 
 describe('interop: Python exchangelib 4.9 against a running bridge', function () {
@@ -126,6 +127,18 @@ describe('interop: Python exchangelib 4.9 against a running bridge', function ()
     expect(observed.discovered.build).to.deep.equal([15, 1, 2507, 6]);
     // The schema the bridge names: exchangelib kept its first guess, Exchange2019, and could not name the version.
     expect([observed.discovered.api_version, observed.discovered.full_name]).to.deep.equal(['Exchange2016', 'Microsoft Exchange Server 2016']);
+  });
+
+  it('converts ItemIds to EntryId, HexEntryId and OwaId and back (ConvertId), and answers an id that is none with ErrorInvalidIdMalformed', () => {
+    const { ews, ...converted } = observed.converted;
+    expect(ews).to.have.length(2);
+    const written = (format: string, id: (ewsId: string) => string) => ews.map((ewsId) => ({ id: id(ewsId), format, mailbox: READER.username }));
+    // The bridge's ids are their bytes in base64, so the entry id is the ItemId itself; OWA has used EWS ids since Exchange 2013.
+    expect(converted.EntryId).to.deep.equal(written('EntryId', (id) => id));
+    expect(converted.HexEntryId).to.deep.equal(written('HexEntryId', (id) => Buffer.from(id, 'base64').toString('hex').toUpperCase()));
+    expect(converted.OwaId).to.deep.equal(written('OwaId', (id) => id));
+    for (const form of ['EntryId', 'HexEntryId', 'OwaId']) expect(converted[`${form} back`], form).to.deep.equal(written('EwsId', (id) => id));
+    expect(converted.dummy).to.deep.equal([{ type: 'ErrorInvalidIdMalformed', message: 'Id is malformed.' }]);
   });
 
   it('stops with UnauthorizedError when the password is wrong, and with ErrorServerBusy once its guesses are throttled', () => {

@@ -91,6 +91,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
     it('describes the operations the bridge serves and points the client at the host it was fetched from', () => {
       const operations = get(client.describe(), 'ExchangeServices', 'ExchangeServicePort') as Record<string, unknown>;
       expect(Object.keys(operations).sort()).to.deep.equal([
+        'ConvertId',
         'FindFolder',
         'FindItem',
         'FindPeople',
@@ -378,6 +379,29 @@ describe('interop: node-soap client built from the served WSDL', function () {
         { format: 'jpeg', ...PHOTO_SIZES.megan },
       ]);
       expect(lastStatus).to.equal(200);
+    });
+  });
+
+  describe('ConvertId', () => {
+    it('gives the ItemId as a HexEntryId, a damaged id its own error beside it, and reads the hex back', async () => {
+      const itemId = await contactItemId(client, 'Megan');
+      const convert = async (DestinationFormat: string, ids: [string, string][]) => {
+        const SourceIds = { AlternateId: ids.map(([Id, Format]) => ({ attributes: { Id, Format, Mailbox: READER.username } })) };
+        const [result] = await client.ConvertIdAsync({ attributes: { DestinationFormat }, SourceIds });
+        return list(get(result, 'ResponseMessages', 'ConvertIdResponseMessage')).map(
+          (message) => get(message, 'AlternateId', 'attributes') ?? message.ResponseCode,
+        );
+      };
+      const hex = Buffer.from(itemId, 'base64').toString('hex').toUpperCase();
+      expect(
+        await convert('HexEntryId', [
+          [itemId, 'EwsId'],
+          [`${itemId.slice(0, -1)}x`, 'EwsId'],
+        ]),
+      ).to.deep.equal([{ 'xsi:type': 't:AlternateIdType', Format: 'HexEntryId', Id: hex, Mailbox: READER.username }, 'ErrorInvalidIdMalformed']);
+      expect(await convert('EwsId', [[hex, 'HexEntryId']])).to.deep.equal([
+        { 'xsi:type': 't:AlternateIdType', Format: 'EwsId', Id: itemId, Mailbox: READER.username },
+      ]);
     });
   });
 

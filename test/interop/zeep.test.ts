@@ -70,6 +70,9 @@ interface GetItemBody {
 interface GetAttachmentBody {
   ResponseMessages: { GetAttachmentResponseMessage: (Head & { Attachments: { FileAttachment: FileAttachment[] } | null })[] };
 }
+interface ConvertIdBody {
+  ResponseMessages: { ConvertIdResponseMessage: (Head & { AlternateId: { Id: string; Format: string; Mailbox: string } | null })[] };
+}
 interface Observed {
   client: string;
   wsdl_without_credentials: { status: number; www_authenticate: string | null };
@@ -85,6 +88,9 @@ interface Observed {
   attachment: Call<GetAttachmentBody>;
   foreign_item: Call<GetItemBody>;
   forged_attachment: Call<GetAttachmentBody>;
+  item_id: string;
+  converted: Call<ConvertIdBody>;
+  converted_back: Call<ConvertIdBody>;
 }
 
 const entries = (dictionary: Dictionary) => (dictionary?.Entry ?? []).map((entry) => [entry.Key, entry._value_1]);
@@ -315,5 +321,15 @@ describe('interop: Python zeep 4.2 (strict) against the WSDL the bridge serves',
     const message = observed.forged_attachment.body.ResponseMessages.GetAttachmentResponseMessage[0]!;
     expect(message).to.include({ ResponseClass: 'Error', ResponseCode: 'ErrorInvalidIdMalformed' });
     expect(message.Attachments?.FileAttachment ?? []).to.deep.equal([]);
+  });
+
+  it('ConvertId: the ItemId as a HexEntryId (xsi:type AlternateIdType) and back, a forged id ErrorInvalidIdMalformed', () => {
+    const [hex, forged] = observed.converted.body.ResponseMessages.ConvertIdResponseMessage;
+    const asHex = Buffer.from(observed.item_id, 'base64').toString('hex').toUpperCase();
+    expect(hex).to.deep.include({ ResponseClass: 'Success', ResponseCode: 'NoError' });
+    expect(hex!.AlternateId).to.deep.include({ Id: asHex, Format: 'HexEntryId', Mailbox: READER.username });
+    expect(forged).to.deep.include({ ResponseClass: 'Error', ResponseCode: 'ErrorInvalidIdMalformed', AlternateId: null });
+    const [back] = observed.converted_back.body.ResponseMessages.ConvertIdResponseMessage;
+    expect(back!.AlternateId).to.deep.include({ Id: observed.item_id, Format: 'EwsId' });
   });
 });

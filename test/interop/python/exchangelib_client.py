@@ -7,12 +7,14 @@ Usage:
 
 Steps, all in one process (importing exchangelib is the slow part):
   1. a Configuration with no auth_type, so exchangelib tastes the 401 challenge and asks
-     the server for its version (ConvertId probes, answered ErrorInvalidOperation);
+     the server for its version (ConvertId probes of an id "DUMMY", answered ErrorInvalidIdMalformed);
   2. the same with a wrong password: exchangelib must refuse to go on;
   3. the real Account (auth_type BASIC, DELEGATE, no autodiscover);
   4. ResolveNames with full contact data (AllProperties) for each --contact and
      --directory name, then, for each contact, GetItem on the ItemId the resolution
      carries and GetAttachment for every attachment (attachment.content);
+     Each contact's ItemId is then converted (ConvertId) to EntryId, HexEntryId and OwaId
+     and back to EwsId, and "DUMMY" is converted as the version probe converts it;
   5. optional negative cases: a name that resolves to nothing, one that resolves to
      several people, and GetItem on an id of another mailbox's contact;
   6. what the bridge does not serve: account.oof_settings (GetUserOofSettingsRequest),
@@ -36,7 +38,7 @@ try:
     from exchangelib.errors import EWSError, UnauthorizedError
     from exchangelib.folders import Folder, Root
     from exchangelib.items import Contact
-    from exchangelib.properties import ItemId
+    from exchangelib.properties import ENTRY_ID, EWS_ID, HEX_ENTRY_ID, OWA_ID, AlternateId, ItemId
 except ImportError as error:  # pragma: no cover - environment problem, reported clearly
     print(f"exchangelib_client: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
     sys.exit(2)
@@ -198,6 +200,21 @@ def main():
             STEP = f"download attachment {attachment.name!r} of {name!r}"
             entry["attachment_contents"].append(b64(attachment.content))
         observed["contacts"].append(entry)
+
+    # ConvertId: each contact's ItemId in the other forms, and back.
+    STEP = "convert ids"
+    item_ids = [entry["resolutions"][0]["mailbox"]["item_id"]["id"] for entry in observed["contacts"]]
+
+    def convert(ids, source, destination):
+        alternates = [AlternateId(id=i, format=source, mailbox=mailbox) for i in ids]
+        return [error_of(r) if isinstance(r, Exception) else {"id": r.id, "format": r.format, "mailbox": r.mailbox} for r in account.protocol.convert_ids(alternates, destination)]
+
+    observed["converted"] = {"ews": item_ids}
+    for form in (ENTRY_ID, HEX_ENTRY_ID, OWA_ID):
+        there = convert(item_ids, EWS_ID, form)
+        observed["converted"][form] = there
+        observed["converted"][f"{form} back"] = convert([r.get("id") for r in there], form, EWS_ID)
+    observed["converted"]["dummy"] = convert(["DUMMY"], EWS_ID, ENTRY_ID)
 
     # Directory users: name → Mailbox and full contact data with the photo.
     observed["directory"] = []

@@ -17,7 +17,8 @@ not match the contract fails here. Steps, all in one process:
   4. ResolveNames (full contact data, AllProperties) for --contact and --directory,
      plus the optional --unresolvable and --ambiguous names;
   5. GetItem on the contact's ItemId from its resolution, GetAttachment on the photo's
-     AttachmentId; GetItem on --foreign-item-id and GetAttachment on a forged id.
+     AttachmentId; GetItem on --foreign-item-id and GetAttachment on a forged id;
+  6. ConvertId of that ItemId to HexEntryId and back, beside a forged id.
 
 Prints one JSON object of what zeep parsed (bytes as base64, plus HTTP status and
 headers) and exits 0; on any failure prints "zeep_client: <step>: <error>" to stderr
@@ -220,6 +221,18 @@ def main():
         observed["foreign_item"] = call("GetItem", ItemShape={"BaseShape": "AllProperties"}, ItemIds={"ItemId": [{"Id": args.foreign_item_id}]})
     STEP = "GetAttachment on a forged id"
     observed["forged_attachment"] = call("GetAttachment", AttachmentIds={"AttachmentId": [{"Id": "AQIAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"}]})
+
+    # 6. The contact's ItemId in another form, and back; the answer's AlternateId is typed by xsi:type.
+    STEP = "ConvertId to HexEntryId and back"
+    mailbox = args.username
+
+    def convert(ids, source, destination):
+        return call("ConvertId", DestinationFormat=destination, SourceIds={"AlternateId": [{"Id": i, "Format": source, "Mailbox": mailbox} for i in ids]})
+
+    observed["item_id"] = item_id["Id"]
+    observed["converted"] = convert([item_id["Id"], "AQIAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"], "EwsId", "HexEntryId")
+    messages = observed["converted"]["body"]["ResponseMessages"]["ConvertIdResponseMessage"]
+    observed["converted_back"] = convert([messages[0]["AlternateId"]["Id"]], "HexEntryId", "EwsId")
 
     print(json.dumps(observed))
 

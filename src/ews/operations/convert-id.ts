@@ -1,0 +1,91 @@
+import { BridgeError } from '../../domain/errors.js';
+import { soapAnswer, type EwsOperation } from '../ews-operation.js';
+import type { ItemIds } from '../item-ids.js';
+import { checkedIdList } from '../requested-ids.js';
+import { failure, operationResponse, success, type MessageOutcome } from '../response-messages.js';
+import { attribute, children, enumValue, soleChild } from '../soap-args.js';
+import { element } from '../xml.js';
+
+/** IdFormatType. */
+const ID_FORMATS = ['EwsLegacyId', 'EwsId', 'EntryId', 'HexEntryId', 'StoreId', 'OwaId'] as const;
+type IdFormat = (typeof ID_FORMATS)[number];
+
+interface AlternateId {
+  id: string;
+  format: IdFormat;
+  mailbox: string;
+}
+
+interface ConvertIdArgs {
+  destination: IdFormat;
+  ids: AlternateId[];
+}
+
+/**
+ * ConvertId (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/convertid-operation):
+ * the ids of contacts and folders in another form, as exchangelib's `protocol.convert_ids`
+ * and the EWS Managed API's `ConvertIds` ask for them — one response message an id, in order.
+ *
+ * The bridge's ids are their bytes in base64, with nothing around them as an Exchange EWS id
+ * has, so `EntryId` (base64 of those bytes) is the EWS id itself and `HexEntryId` the same
+ * bytes in hex. `OwaId` is the EWS id too: Outlook on the web has used EWS ids since Exchange
+ * 2013, the older OWA form being Exchange 2007's and 2010's. The bridge's ids have no
+ * `EwsLegacyId` (Exchange 2007 RTM) or `StoreId` form, so neither is given nor read. Only the
+ * spelling is looked at — never the store — so the `Mailbox` is written back as it came.
+ */
+export const convertId: EwsOperation<ConvertIdArgs> = {
+  need: 'user',
+
+  read(request, limits) {
+    const destination = attribute(request, 'DestinationFormat');
+    if (destination === undefined) throw BridgeError.schemaValidation("the required attribute 'DestinationFormat' is missing");
+    const ids = children(soleChild(request, 'SourceIds'), 'AlternateId').map((alternate) => ({
+      id: attribute(alternate, 'Id') ?? '',
+      format: enumValue(attribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
+      mailbox: attribute(alternate, 'Mailbox') ?? '',
+    }));
+    return { destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'), ids: checkedIdList(ids, 'SourceIds', limits) };
+  },
+
+  run: ({ destination, ids }, context) =>
+    soapAnswer(
+      operationResponse(
+        'ConvertId',
+        ids.map((alternate) => converted(alternate, destination, context.ids)),
+      ),
+    ),
+
+  refuse: (error) => soapAnswer(operationResponse('ConvertId', [failure(error)])),
+};
+
+function converted({ id, format, mailbox }: AlternateId, destination: IdFormat, ids: ItemIds): MessageOutcome {
+  if (destination === 'EwsLegacyId' || destination === 'StoreId') {
+    return failure(BridgeError.invalidRequest(`the bridge's ids have no ${destination} form`));
+  }
+  const ewsId = ids.firstGenuine(spellingsOf(id, format));
+  if (ewsId === undefined) return failure(BridgeError.invalidIdMalformed());
+  return success(
+    element('m:AlternateId', {
+      'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+      'xsi:type': 't:AlternateIdType',
+      Format: destination,
+      Id: destination === 'HexEntryId' ? Buffer.from(ewsId, 'base64').toString('hex').toUpperCase() : ewsId,
+      Mailbox: mailbox,
+    }),
+  );
+}
+
+/** The EWS id an id of a form may be (none for the forms the bridge's ids lack). */
+function spellingsOf(id: string, format: IdFormat): string[] {
+  switch (format) {
+    case 'EwsId':
+    case 'EntryId':
+    case 'OwaId':
+      return [id];
+    case 'HexEntryId':
+      return /^(?:[0-9A-Fa-f]{2})+$/.test(id) ? [Buffer.from(id, 'hex').toString('base64')] : [];
+    case 'EwsLegacyId':
+    case 'StoreId':
+      return [];
+  }
+}

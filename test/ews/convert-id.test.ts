@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { ItemIds } from '../../src/ews/item-ids.js';
+import { parseSoap, postEws } from '../support/soap.js';
+import { READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+/** ConvertId's bounds and refusals; its conversions are shown through exchangelib and zeep (test/interop). */
+describe('EWS ConvertId', () => {
+  let t: TestBridge;
+  let ewsId: string;
+
+  before(async () => {
+    t = await startTestBridge();
+    const [id] = (await t.store.addContacts(READER.username, [{ displayName: 'Lee Gu', emailAddresses: ['lee.gu@fabrikam.com'], phones: {}, refs: {} }])) as [
+      number,
+    ];
+    ewsId = new ItemIds(await t.store.secret('item-ids', 32)).encode('contact', id);
+  });
+  after(() => t.close());
+
+  const convert = async (destination: string | undefined, ids: { id: string; format: string }[]) => {
+    const format = destination === undefined ? '' : ` DestinationFormat="${destination}"`;
+    const alternates = ids.map(({ id, format }) => `<t:AlternateId Format="${format}" Id="${id}" Mailbox="${READER.username}"/>`).join('');
+    const res = await postEws(t.bridge.server, `<m:ConvertId${format}><m:SourceIds>${alternates}</m:SourceIds></m:ConvertId>`, READER);
+    const xml = await parseSoap(res.text);
+    return { res, messages: [xml.Envelope.Body.ConvertIdResponse?.ResponseMessages.ConvertIdResponseMessage ?? []].flat(), xml };
+  };
+  const codes = (messages: Record<string, any>[]) => messages.map((message) => message.ResponseCode as string);
+
+  it('converts between the forms the bridge’s ids have, and refuses the two they lack, id by id', async () => {
+    const hex = Buffer.from(ewsId, 'base64').toString('hex').toUpperCase();
+    const { res, messages } = await convert('HexEntryId', [
+      { id: ewsId, format: 'EwsId' },
+      { id: ewsId, format: 'OwaId' },
+      { id: ewsId.slice(0, -2) + (ewsId.endsWith('AA') ? 'BA' : 'AA'), format: 'EwsId' },
+      { id: ewsId, format: 'StoreId' },
+      { id: hex.toLowerCase(), format: 'HexEntryId' },
+    ]);
+    expect(res.status).to.equal(200);
+    expect(codes(messages)).to.deep.equal(['NoError', 'NoError', 'ErrorInvalidIdMalformed', 'ErrorInvalidIdMalformed', 'NoError']);
+    expect(messages[0].AlternateId.$).to.deep.include({ type: 't:AlternateIdType', Format: 'HexEntryId', Id: hex, Mailbox: READER.username });
+    for (const destination of ['EwsLegacyId', 'StoreId']) {
+      const refused = await convert(destination, [{ id: ewsId, format: 'EwsId' }]);
+      expect(codes(refused.messages), destination).to.deep.equal(['ErrorInvalidRequest']);
+    }
+  });
+
+  it('refuses a request past the ids-per-request limit whole, and one without a DestinationFormat or with an unknown form', async () => {
+    const many = await convert(
+      'EntryId',
+      Array.from({ length: 251 }, () => ({ id: ewsId, format: 'EwsId' })),
+    );
+    expect(codes(many.messages)).to.deep.equal(['ErrorInvalidRequest']);
+    expect(many.messages[0].MessageText).to.equal('at most 250 ids per request; this one has 251');
+    for (const [destination, format] of [
+      [undefined, 'EwsId'],
+      ['RestId', 'EwsId'],
+      ['EwsId', 'constructor'],
+    ] as const) {
+      const { res, xml } = await convert(destination, [{ id: ewsId, format }]);
+      expect(res.status, `${destination} ${format}`).to.equal(500);
+      expect(xml.Envelope.Body.Fault.detail.ResponseCode._).to.equal('ErrorSchemaValidation');
+    }
+  });
+});
