@@ -26,6 +26,7 @@ import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
 import { check, flood, readAnswer, soap, statusIs, summary, type Attack, type AttackResult, type Check, type ReadAnswer } from './attack.js';
 import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, ADMIN_AUTHORIZATION, importControlCharacterName, importLargeVcard21Photo } from './fixture.js';
 import { GRAPH_USER } from '../../src/rest/graph-types.js';
+import { TRANSLATE_MAX_IDS } from '../../src/rest/graph-translate-ids.js';
 
 const THIRTY_MB = 30 * 1024 * 1024;
 const HELD_BODIES = 300;
@@ -421,6 +422,27 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
+      // translateExchangeIds reads only each id's spelling, one seal check an id (at most 1,000), and writes each back once.
+      name: `Graph translateExchangeIds: ${TRANSLATE_MAX_IDS} ids of 250 characters`,
+      async run(bridge) {
+        const inputIds = Array.from({ length: TRANSLATE_MAX_IDS }, (_, i) => `${i}`.padEnd(250, 'A'));
+        const answer = readAnswer(await translateIds(bridge, inputIds));
+        const results = answer.status === 200 ? (JSON.parse(answer.text) as { value: { errorDetails?: { code: string } }[] }).value : [];
+        const malformed = results.filter((result) => result.errorDetails?.code === 'ErrorInvalidIdMalformed').length;
+        return summary(answer, [
+          statusIs(answer, 200),
+          check(`${TRANSLATE_MAX_IDS} ErrorInvalidIdMalformed (were ${malformed})`, malformed === TRANSLATE_MAX_IDS),
+        ]);
+      },
+    },
+    {
+      name: `Graph translateExchangeIds: ${TRANSLATE_MAX_IDS + 1} ids`,
+      async run(bridge) {
+        const answer = readAnswer(await translateIds(bridge, new Array<string>(TRANSLATE_MAX_IDS + 1).fill('A')));
+        return summary(answer, [statusIs(answer, 400), check('BadRequest naming the limit', answer.text.includes(`at most ${TRANSLATE_MAX_IDS} ids`))]);
+      },
+    },
+    {
       // A skiptoken is a position in the directory's order: a forged one only moves where a page starts, read by the index as any other.
       name: 'Graph /users: a forged $skiptoken (1,500 characters)',
       async run(bridge) {
@@ -748,4 +770,12 @@ function floodResult(result: { statuses: number[]; codes: string[]; bytes: numbe
 async function perClientRefusals(bridge: RunningBridge): Promise<number> {
   const metrics = readAnswer(await rawRequest(`${bridge.base}/metrics`)).text;
   return Number(/^ews_photo_bridge_connections_refused_total\{cap="per_client"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+}
+
+function translateIds(bridge: RunningBridge, inputIds: string[]) {
+  return rawRequest(`${bridge.base}/v1.0/me/translateExchangeIds`, {
+    method: 'POST',
+    headers: { authorization: BASIC_AUTHORIZATION, 'content-type': 'application/json' },
+    body: JSON.stringify({ inputIds, sourceIdType: 'restId', targetIdType: 'ewsId' }),
+  });
 }

@@ -3,6 +3,7 @@ import {
   attributesOnOneElement,
   attributesSpread,
   blanksInGetUserPhoto,
+  convertId,
   distinctIds,
   endlessSyncState,
   findItem,
@@ -64,6 +65,22 @@ const refusedUnread = (reason: RegExp) => (answer: ReadAnswer) => [
 export function soapAttacks(ids: FixtureIds): Attack[] {
   const repeated = repeatedIds(ids.benchAttachmentId);
   return [
+    // ConvertId reads only an id's spelling, one seal check an id; its ids are capped as GetItem's.
+    soapAttack(
+      'ConvertId: one genuine id ×1,300 (3,900 attributes, under the 4,000 a request may have)',
+      () => convertId(new Array<string>(1300).fill(ids.benchAttachmentId)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest']), bytesAtMost(a, 2 * ERROR_MESSAGE_BYTES), wellFormed(a)],
+    ),
+    soapAttack(
+      `ConvertId: ${MAX_ITEMS} ids of 4,000 characters`,
+      () => convertId(Array.from({ length: MAX_ITEMS }, (_, i) => `${i}`.padEnd(4000, 'A'))),
+      (a) => [
+        statusIs(a, 200),
+        codesAre(a, new Array<string>(MAX_ITEMS).fill('ErrorInvalidIdMalformed')),
+        bytesAtMost(a, MAX_ITEMS * ERROR_MESSAGE_BYTES),
+        wellFormed(a),
+      ],
+    ),
     // A page from the end past the first item was a negative count, which SQLite reads as "no limit": every contact, ten times.
     soapAttack(
       'FindItem from the end, Offset past the first item, 10 folders',

@@ -17,6 +17,11 @@ export function getAttachment(attachmentIds: readonly string[]): string {
   );
 }
 
+export function convertId(ids: readonly string[], destination = 'HexEntryId'): string {
+  const alternates = ids.map((id) => `<t:AlternateId Format="EwsId" Id="${id}" Mailbox="someone@contoso.com"/>`).join('');
+  return envelope(`<m:ConvertId DestinationFormat="${destination}"><m:SourceIds>${alternates}</m:SourceIds></m:ConvertId>`);
+}
+
 export function getItem(itemIds: readonly string[], baseShape = 'AllProperties', additional = ''): string {
   const shape = `<m:ItemShape><t:BaseShape>${baseShape}</t:BaseShape>${additional}</m:ItemShape>`;
   return envelope(`<m:GetItem>${shape}<m:ItemIds>${itemIds.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`);
