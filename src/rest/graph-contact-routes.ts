@@ -115,6 +115,14 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     });
   });
 
+  // "List childFolders" (https://learn.microsoft.com/en-us/graph/api/contactfolder-list-childfolders),
+  // as a client walking the folder tree asks of each folder: the Contacts folder has none.
+  router.get('/me/contactFolders/:folder/childFolders', reader, (req, res) => {
+    const mailbox = callerOf(req);
+    if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
+    res.json({ '@odata.context': graphContextUrl(req, mailbox, `contactFolders('${contactsFolderId(mailbox, ids)}')/childFolders`), value: [] });
+  });
+
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, select, carried } = readContactListQuery(queryOf(req));
@@ -215,6 +223,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       '/me/contactFolders',
       '/me/contactFolders/delta',
       '/me/contactFolders/:folder',
+      '/me/contactFolders/:folder/childFolders',
       '/me/contacts',
       '/me/contacts/$count',
       '/me/contacts/delta',

@@ -65,6 +65,13 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
 
     // "List contactFolders" lists the folders in the Contacts folder (none here); the folder itself by id or well-known name.
     expect(((await asReader.api('/me/contactFolders').get()) as { value: unknown[] }).value).to.deep.equal([]);
+    for (const named of [folder, 'contacts']) {
+      const children = (await asReader.api(`/me/contactFolders/${named}/childFolders`).get()) as { value: unknown[]; '@odata.context': string };
+      expect(children.value).to.deep.equal([]);
+      expect(children['@odata.context']).to.match(new RegExp(`/contactFolders\\('${folder}'\\)/childFolders$`));
+    }
+    const noChildren = await graphErrorOf(asReader.api(`/me/contactFolders/${folder.slice(0, -4)}AAAA/childFolders`).get());
+    expect(noChildren).to.include({ statusCode: 404, code: 'ErrorItemNotFound' });
     const byName = (await asReader.api('/me/contactFolders/contacts').get()) as { id: string; displayName: string };
     expect([byName.id, byName.displayName]).to.deep.equal([folder, 'Contacts']);
     expect(names((await asReader.api('/me/contactFolders/contacts/contacts').top(2).get()) as ContactList)).to.deep.equal(names(mine).slice(0, 2));
