@@ -1,7 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 
-const BATCH_PATHS: ReadonlySet<string> = new Set(['/v1.0/$batch', '/beta/$batch']);
+/**
+ * The cross-origin POSTs: Graph's $batch, as the Graph Toolkit batches photo reads, and
+ * translateExchangeIds, as an Outlook add-in turns the EWS ids Office.js gives it into Graph's.
+ */
+const POST_PATH = /^\/(?:v1\.0|beta)\/(?:\$batch|(?:me|users[/(][^/]+)\/translateExchangeIds)$/i;
 
 /**
  * What the Microsoft Graph JS client adds to every request to a Graph or custom host
@@ -64,9 +68,7 @@ export class CorsPolicy {
     }
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (allowed) {
-      // Graph's $batch is the one cross-origin POST: the Graph Toolkit batches photo reads so, as JSON.
-      const batch = BATCH_PATHS.has((req.url ?? '').split('?', 1)[0]!);
-      res.setHeader('access-control-allow-methods', batch ? 'POST' : 'GET, HEAD');
+      res.setHeader('access-control-allow-methods', POST_PATH.test((req.url ?? '').split('?', 1)[0]!) ? 'POST' : 'GET, HEAD');
       res.setHeader('access-control-allow-headers', REQUEST_HEADERS);
       res.setHeader('access-control-max-age', '600');
     }

@@ -104,7 +104,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     }
   });
 
-  it("answers a preflight for Graph's $batch with POST and Content-Type, the one cross-origin POST", async () => {
+  it("answers a preflight for Graph's $batch with POST and Content-Type", async () => {
     const res = await request(t.bridge.server)
       .options('/v1.0/$batch')
       .set('Origin', ADDIN_ORIGIN)
@@ -125,6 +125,31 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       .expect(200);
     expect(batch.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
     expect((batch.body as { responses: { status: number }[] }).responses.map((answer) => answer.status)).to.deep.equal([200]);
+  });
+
+  it('answers a preflight for translateExchangeIds with POST, as an add-in turns its EWS ids into Graph ids; other paths GET and HEAD', async () => {
+    const preflight = (path: string) =>
+      request(t.bridge.server)
+        .options(path)
+        .set('Origin', ADDIN_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization,content-type')
+        .expect(204);
+    for (const path of ['/v1.0/me/translateExchangeIds', '/beta/Me/translateexchangeids', "/v1.0/users('megan@contoso.com')/translateExchangeIds"]) {
+      expect((await preflight(path)).headers['access-control-allow-methods'], path).to.equal('POST');
+    }
+    for (const path of ['/v1.0/me/contacts', '/v1.0/users/a/b/translateExchangeIds', '/v1.0/me/translateExchangeIds/x']) {
+      expect((await preflight(path)).headers['access-control-allow-methods'], path).to.equal('GET, HEAD');
+    }
+    const translated = await request(t.bridge.server)
+      .post('/v1.0/me/translateExchangeIds')
+      .set('Origin', ADDIN_ORIGIN)
+      .set('Authorization', bearer(await issuer.sign()))
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ inputIds: ['x'], sourceIdType: 'ewsId', targetIdType: 'restId' }))
+      .expect(200);
+    expect(translated.headers['access-control-allow-origin']).to.equal(ADDIN_ORIGIN);
+    expect((translated.body as { value: { errorDetails: { code: string } }[] }).value[0]!.errorDetails.code).to.equal('ErrorInvalidIdMalformed');
   });
 
   it('refuses a preflight from an origin not on the list, with no CORS headers', async () => {
