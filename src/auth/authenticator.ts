@@ -45,7 +45,17 @@ interface Verified {
   principal: Principal;
   passwordHash?: string;
   generation: number;
+  /**
+   * A password login's: the name it was checked under, and the client addresses it has been
+   * used from, each with the throttle's `counted` when it was last found fit to use there
+   * without a check (`mayUse`).
+   */
+  login?: string;
+  usedFrom?: Map<string, number>;
 }
+
+/** Addresses remembered per login: beyond them, a new one is judged on each request rather than remembered. */
+const USED_FROM_MAX = 32;
 
 /**
  * Who an anonymous read acts as: no mailbox, so no contacts. Told apart from an account by identity, not by its name,
@@ -113,7 +123,7 @@ export class Authenticator {
    * not due for re-verification: a client sends its one header on every request, and
    * comparing it costs less than an LRU look and a TTL read.
    */
-  private lastHit: { authorization: string; principal: Principal; until: number } | undefined;
+  private lastHit: { authorization: string; clientAddress: string; counted: number; principal: Principal; until: number } | undefined;
   private readonly verifications = new SingleFlight<AuthResult>();
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
@@ -155,13 +165,21 @@ export class Authenticator {
    * allowed it (the header is then ignored), else a remembered verification of this
    * header for this need; undefined when only `authenticate` can tell.
    */
-  cached(authorization: string | undefined, need: AuthNeed): AuthResult | undefined {
+  cached(authorization: string | undefined, need: AuthNeed, clientAddress: string): AuthResult | undefined {
     if (need === 'photo' && this.options.allowAnonymousRead) return ANONYMOUS;
     if (!authorization) return MISSING;
     const hit = this.lastHit;
-    if (hit !== undefined && hit.authorization === authorization && this.now() < hit.until) return admitted(hit.principal, need);
+    if (
+      hit !== undefined &&
+      hit.authorization === authorization &&
+      hit.clientAddress === clientAddress &&
+      hit.counted === this.throttle.counted &&
+      this.now() < hit.until
+    )
+      return admitted(hit.principal, need);
     const verified = this.verified.get(authorization);
     if (!verified || (verified.passwordHash !== undefined && verified.generation !== this.generation)) return undefined;
+    if (!this.mayUse(verified, clientAddress)) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
     // background shortly before the remembered answer runs out (outside any request,
     // hence no client address). A failure there is logged, never left unhandled.
@@ -169,12 +187,34 @@ export class Authenticator {
     const leftMs = this.verified.getRemainingTTL(authorization) - (basic ? this.refreshAheadMs : 0);
     if (basic && leftMs < 0) {
       this.verify(authorization, '').catch((error: unknown) => this.options.log.warn({ err: error }, 'background re-verification failed'));
-    } else this.lastHit = { authorization, principal: verified.principal, until: this.now() + leftMs };
+    } else this.lastHit = { authorization, clientAddress, counted: this.throttle.counted, principal: verified.principal, until: this.now() + leftMs };
     return admitted(verified.principal, need);
   }
 
+  /**
+   * Whether a remembered password login may be used from this address without a check. A
+   * remembered login skips the throttle, so that a guesser cannot lock out the clients using
+   * it; but a guess that is right finds it remembered, and answered 200 where a wrong one is
+   * 429, the throttle told a guesser the password at full speed. So, while the account or the
+   * address is held back, a remembered login is used only from an address that used it before
+   * (a client logged in) and has not failed as that login since; from any other, and from an
+   * address a guesser shares with it, it is an attempt like any other, refused unchecked.
+   * Never a check that would forgive the failures there: a client beside a guesser then gave
+   * them fresh tries on each of its requests. Judged again only when the throttle's counts move.
+   */
+  private mayUse(verified: Verified, clientAddress: string): boolean {
+    const { usedFrom, login } = verified;
+    if (usedFrom === undefined || login === undefined) return true;
+    const counted = this.throttle.counted;
+    const judged = usedFrom.get(clientAddress);
+    if (judged === counted) return true;
+    const fit = (judged !== undefined && !this.throttle.failedAt(login, clientAddress)) || this.throttle.waitSeconds(login, clientAddress) === 0;
+    if (fit && (judged !== undefined || usedFrom.size < USED_FROM_MAX)) usedFrom.set(clientAddress, counted);
+    return fit;
+  }
+
   async authenticate(authorization: string | undefined, need: AuthNeed, clientAddress: string): Promise<AuthResult> {
-    const known = this.cached(authorization, need);
+    const known = this.cached(authorization, need, clientAddress);
     if (known) return known;
     const result = await this.verify(authorization!, clientAddress);
     return result.ok ? admitted(result.principal, need) : result;
@@ -212,7 +252,7 @@ export class Authenticator {
 
   private async verifyPasswordLogin(authorization: string, login: Login, clientAddress: string): Promise<AuthResult> {
     const { username, password } = login;
-    const renewed = await this.renewedFromAccount(authorization, login);
+    const renewed = await this.renewedFromAccount(authorization, login, clientAddress);
     // Not counted either way: a remembered login renewed (about once a minute while its client
     // is busy) cleared the account's failures, so a guesser got a fresh burst of tries each
     // minute against exactly the accounts in use. The caller is let in before the throttle.
@@ -229,7 +269,7 @@ export class Authenticator {
       const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
       if (!account || !matches) return this.failed(authorization, login, clientAddress);
       this.throttle.passed(username, clientAddress);
-      return this.remember(authorization, login, account, generation);
+      return this.remember(authorization, login, account, generation, clientAddress);
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
       this.throttle.uncounted(username);
@@ -242,22 +282,27 @@ export class Authenticator {
    * A remembered login whose account row still holds the hash it verified against (so
    * the password in it still matches) is renewed from that row alone — after a store
    * change, before it runs out, or in another spelling of the header — without scrypt
-   * and without counting as an attempt.
+   * and without counting as an attempt — from an address it may be used from (`mayUse`; the
+   * background re-verification has none).
    */
-  private async renewedFromAccount(authorization: string, login: Login): Promise<AuthResult | undefined> {
+  private async renewedFromAccount(authorization: string, login: Login, clientAddress: string): Promise<AuthResult | undefined> {
     const known = this.verifiedLogins.get(login.key, { allowStale: false });
-    if (known?.passwordHash === undefined) return undefined;
+    if (known?.passwordHash === undefined || (clientAddress !== '' && !this.mayUse(known, clientAddress))) return undefined;
     const generation = this.generation;
     const account = await this.store.getAccount(login.username);
     if (account?.passwordHash !== known.passwordHash) return undefined;
-    return this.remember(authorization, login, account, generation);
+    return this.remember(authorization, login, account, generation, clientAddress);
   }
 
-  private remember(authorization: string, login: Login, account: Account, generation: number): AuthResult {
-    const verified: Verified = { principal: { username: account.username, role: account.role }, passwordHash: account.passwordHash, generation };
+  /** A login that verified, remembered with the addresses it was used from, this one too. */
+  private remember(authorization: string, login: Login, account: Account, generation: number, clientAddress: string): AuthResult {
+    const usedFrom = this.verifiedLogins.get(login.key, { allowStale: true })?.usedFrom ?? new Map<string, number>();
+    if (clientAddress !== '' && (usedFrom.has(clientAddress) || usedFrom.size < USED_FROM_MAX)) usedFrom.set(clientAddress, this.throttle.counted);
+    const principal = { username: account.username, role: account.role };
+    const verified: Verified = { principal, passwordHash: account.passwordHash, generation, login: login.username, usedFrom };
     this.verified.set(authorization, verified);
     this.verifiedLogins.set(login.key, verified);
-    return { ok: true, principal: verified.principal };
+    return { ok: true, principal };
   }
 
   private failed(authorization: string, { key, username }: Login, clientAddress: string): AuthResult {

@@ -50,6 +50,12 @@ const MAX_KEY_LENGTH = 256;
 export class LoginThrottle {
   private readonly failures: LRUCache<string, Failures>;
   private readonly now: () => number;
+  /**
+   * Bumped whenever a count grows (a login let through to be checked, or a failure): what
+   * was judged of an account or address before holds until it moves, so a judgement can be
+   * kept and re-used without a look here on every request.
+   */
+  counted = 0;
 
   constructor(private readonly options: LoginThrottleOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -94,12 +100,18 @@ export class LoginThrottle {
     if (username !== undefined) this.forgive(accountKey(username), 1);
   }
 
+  /** Whether this login (an account name) has failed at this address (its network) since its failures there were last forgiven. */
+  failedAt(username: string, clientAddress: string): boolean {
+    return (this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false })?.byLogin?.get(username) ?? 0) > 0;
+  }
+
   private blockedUntil(key: string): number {
     return this.failures.get(key, { updateAgeOnGet: false })?.blockedUntil ?? 0;
   }
 
   private count(key: string, login?: string): void {
     const { maxFailures, backoffSeconds, backoffMaxSeconds } = this.options;
+    this.counted++;
     const entry = this.failures.get(key);
     const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;

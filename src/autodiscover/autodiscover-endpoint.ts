@@ -75,7 +75,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       }
       readAndAnswer(context, kind, urls);
     };
-    const cached = auth.cached(req.headers.authorization, 'user');
+    const cached = auth.cached(req.headers.authorization, 'user', context.clientAddress);
     if (cached) authenticated(cached);
     else
       auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => {

@@ -194,7 +194,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 
   /** Whether the caller's login for `need` is remembered as good; then it is applied, with no callback made for it (the common case). */
   function rememberedLogin(context: RequestContext, authorization: string | undefined, need: OperationNeed): boolean {
-    const cached = auth.cached(authorization, need);
+    const cached = auth.cached(authorization, need, context.clientAddress);
     if (!cached?.ok) return false;
     context.principal = cached.principal;
     return true;
@@ -221,7 +221,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       next();
     };
     const authorization = context.req.headers.authorization;
-    const cached = auth.cached(authorization, need);
+    const cached = auth.cached(authorization, need, context.clientAddress);
     if (cached) authenticated(cached);
     else
       auth.authenticate(authorization, need, context.clientAddress).then(authenticated, (error: unknown) => {

@@ -144,7 +144,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
 
     // Credentials are checked before the query is even parsed: an anonymous caller
     // learns nothing about it, and costs no memory.
-    const authResult = auth.cached(req.headers.authorization, door.need);
+    const authResult = auth.cached(req.headers.authorization, door.need, context.clientAddress);
     if (authResult?.ok) {
       context.principal = authResult.principal;
       const request = parsedQueries.get(target, req);

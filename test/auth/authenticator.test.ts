@@ -92,16 +92,16 @@ describe('Authenticator', () => {
   it('accepts stored credentials and remembers them for the synchronous hot path', async () => {
     const auth = make();
     const header = basic('reader@contoso.com:secret');
-    expect(auth.cached(header, 'photo')).to.equal(undefined);
+    expect(auth.cached(header, 'photo', CLIENT)).to.equal(undefined);
     expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.equal({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
-    expect(auth.cached(header, 'photo')).to.deep.include({ ok: true });
-    expect(auth.cached(header, 'user')).to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    expect(auth.cached(header, 'user', CLIENT)).to.deep.include({ ok: true });
   });
 
   it('answers a missing header with 401 at once, for every need', () => {
     const auth = make();
     for (const need of ['photo', 'user', 'admin'] as const) {
-      expect(errorOf(auth.cached(undefined, need)!)).to.deep.include({ status: 401, code: 'ErrorAccessDenied' });
+      expect(errorOf(auth.cached(undefined, need, CLIENT)!)).to.deep.include({ status: 401, code: 'ErrorAccessDenied' });
     }
   });
 
@@ -113,7 +113,7 @@ describe('Authenticator', () => {
     expect(errorOf(wrong)).to.deep.equal({ status: 401, code: 'ErrorAccessDenied', message: 'wrong user name or password' });
     expect(errorOf(unknown)).to.deep.equal(errorOf(wrong));
     expect(wrong).to.deep.include({ attemptedUser: 'reader@contoso.com' });
-    expect(auth.cached(basic('reader@contoso.com:nope-password'), 'user')).to.equal(undefined);
+    expect(auth.cached(basic('reader@contoso.com:nope-password'), 'user', CLIENT)).to.equal(undefined);
     expect(lines.map((line) => [line.user, line.clientAddress])).to.deep.equal([
       ['reader@contoso.com', CLIENT],
       ['ghost@contoso.com', CLIENT],
@@ -125,12 +125,12 @@ describe('Authenticator', () => {
     const auth = make();
     expect((await auth.authenticate(basic('boss@contoso.com:boss secret'), 'admin', CLIENT)).ok).to.equal(true);
     expect(errorOf(await auth.authenticate(basic('reader@contoso.com:secret'), 'admin', CLIENT))).to.deep.include({ status: 403 });
-    expect(errorOf(auth.cached(basic('reader@contoso.com:secret'), 'admin')!), 'the same from memory').to.deep.include({ status: 403 });
+    expect(errorOf(auth.cached(basic('reader@contoso.com:secret'), 'admin', CLIENT)!), 'the same from memory').to.deep.include({ status: 403 });
   });
 
   it('with anonymous read on, lets only photos through without credentials, ignoring any header for them', async () => {
     const auth = make({ allowAnonymousRead: true });
-    expect(auth.cached(undefined, 'photo')).to.deep.equal({ ok: true, principal: { username: 'anonymous', role: 'user' } });
+    expect(auth.cached(undefined, 'photo', CLIENT)).to.deep.equal({ ok: true, principal: { username: 'anonymous', role: 'user' } });
     expect((await auth.authenticate(basic('reader@contoso.com:wrong'), 'photo', CLIENT)).ok).to.equal(true);
     expect(errorOf(await auth.authenticate(undefined, 'user', CLIENT))).to.deep.include({ status: 401 });
     expect(errorOf(await auth.authenticate(undefined, 'admin', CLIENT))).to.deep.include({ status: 401 });
@@ -164,10 +164,10 @@ describe('Authenticator', () => {
     const header = basic('reader@contoso.com:secret');
     await auth.authenticate(header, 'photo', CLIENT);
     auth.accountsMayHaveChanged();
-    expect(auth.cached(header, 'photo'), 'not believed from memory alone').to.equal(undefined);
+    expect(auth.cached(header, 'photo', CLIENT), 'not believed from memory alone').to.equal(undefined);
     expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
     expect({ lookups: counting.lookups, passwordChecks: auth.stats.passwordChecks }).to.deep.equal({ lookups: 2, passwordChecks: 1 });
-    expect(auth.cached(header, 'photo'), 'believed again').to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo', CLIENT), 'believed again').to.deep.include({ ok: true });
     await counting.close();
   });
 
@@ -206,15 +206,15 @@ describe('Authenticator', () => {
     const header = basic('reader@contoso.com:secret');
     await auth.authenticate(header, 'photo', CLIENT);
     await lazy.authenticate(header, 'photo', CLIENT);
-    for (const client of [auth, lazy]) expect(client.cached(header, 'photo'), 'looked at again soon after').to.deep.include({ ok: true });
+    for (const client of [auth, lazy]) expect(client.cached(header, 'photo', CLIENT), 'looked at again soon after').to.deep.include({ ok: true });
     now += 55_000;
-    expect(auth.cached(header, 'photo'), 'answered from memory in its last sixth').to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo', CLIENT), 'answered from memory in its last sixth').to.deep.include({ ok: true });
     // Another spelling of the login joins the renewal under way: once it is answered, the renewal is done.
     expect(await auth.authenticate(basic('READER@contoso.com:secret'), 'photo', CLIENT)).to.deep.include({ ok: true });
     now += 6_000;
-    expect(auth.cached(header, 'photo'), 'renewed, so still remembered past the first minute').to.deep.include({ ok: true });
+    expect(auth.cached(header, 'photo', CLIENT), 'renewed, so still remembered past the first minute').to.deep.include({ ok: true });
     expect(auth.stats.passwordChecks, 'renewed from the account row, not by scrypt').to.equal(1);
-    expect(lazy.cached(header, 'photo'), 'without a request in its last sixth it simply expires').to.equal(undefined);
+    expect(lazy.cached(header, 'photo', CLIENT), 'without a request in its last sixth it simply expires').to.equal(undefined);
   });
 
   it('builds the Basic challenge from the realm', () => {
@@ -301,6 +301,47 @@ describe('Authenticator', () => {
       await auth.authenticate(header, 'user', CLIENT);
       for (let i = 0; i < 4; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', '203.0.113.77');
       expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+    });
+
+    it('tells a throttled guesser nothing: the right password, remembered for a client logged in elsewhere, is 429 like every wrong one', async () => {
+      const auth = make();
+      const header = basic('reader@contoso.com:secret');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      const guesser = '203.0.113.66';
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push(errorOf(await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', guesser))!.status);
+      expect(statuses).to.deep.equal([401, 401, 401, 429, 429, 429]);
+      const lookups = auth.stats.passwordChecks;
+      // The header the client sends, another spelling of it, and the synchronous hot path: all refused from the guesser's address.
+      for (const right of [header, basic('READER@contoso.com:secret'), `basic  ${Buffer.from('reader@contoso.com:secret').toString('base64')}`]) {
+        expect(auth.cached(right, 'user', guesser), right).to.equal(undefined);
+        expect(errorOf(await auth.authenticate(right, 'user', guesser)), right).to.deep.include({ status: 429 });
+      }
+      // Nor from an address that never used it, while the account is held back; the client that was using it goes on.
+      expect(errorOf(await auth.authenticate(header, 'user', '198.51.100.200'))).to.deep.include({ status: 429 });
+      expect(auth.cached(header, 'user', CLIENT)).to.deep.include({ ok: true });
+      expect((await auth.authenticate(basic('READER@contoso.com:secret'), 'user', CLIENT)).ok).to.equal(true);
+      expect(auth.stats.passwordChecks, 'no password checked while throttled').to.equal(lookups);
+    });
+
+    it('tells a guesser whose address is throttled nothing of the accounts in use, whose own counts are low', async () => {
+      const auth = make();
+      const header = basic('boss@contoso.com:boss secret');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      const sprayer = '203.0.113.67';
+      for (let i = 0; i < 3; i++) await auth.authenticate(basic(`user${i}@contoso.com:guess`), 'user', sprayer);
+      expect(auth.cached(header, 'user', sprayer)).to.equal(undefined);
+      expect(errorOf(await auth.authenticate(header, 'user', sprayer))).to.deep.include({ status: 429 });
+      expect(auth.cached(header, 'user', CLIENT)).to.deep.include({ ok: true });
+    });
+
+    it('a guesser at the client’s own address holds its remembered login back too: the two cannot be told apart', async () => {
+      const auth = make();
+      const header = basic('reader@contoso.com:secret');
+      await auth.authenticate(header, 'user', CLIENT);
+      for (let i = 0; i < 3; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', CLIENT);
+      expect(auth.cached(header, 'user', CLIENT)).to.equal(undefined);
+      expect(errorOf(await auth.authenticate(header, 'user', CLIENT))).to.deep.include({ status: 429 });
     });
   });
 });
