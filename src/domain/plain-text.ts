@@ -33,3 +33,12 @@ export function withoutTrailingSlashes(text: string): string {
   while (end > 0 && text[end - 1] === '/') end--;
   return text.slice(0, end);
 }
+
+/**
+ * Text for one line of a text/plain answer, quoting what a client sent: controls (CR and LF
+ * among them, which split the line; ESC, which drives a terminal), DEL, the C1 controls, the
+ * line and paragraph separators and unpaired surrogates written as `\uXXXX`, visible and inert.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

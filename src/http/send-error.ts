@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { BridgeError, clientLeft } from '../domain/errors.js';
+import { oneLine } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -14,7 +15,7 @@ export function sendError(res: ServerResponse, error: unknown, log: Logger, requ
   const known = error instanceof BridgeError;
   if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
   const status = known ? error.httpStatus : 500;
-  const body = `${known ? error.message : `internal error (request ${requestId})`}\n`;
+  const body = `${known ? oneLine(error.message) : `internal error (request ${requestId})`}\n`;
   if (res.headersSent) {
     res.destroy();
     return;
