@@ -19,7 +19,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { contactDeltaPage } from './contact-delta.js';
-import { carriedOptions, readListOptions } from './graph-list-options.js';
+import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { entitySelect, propertySelector, readSelect, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
@@ -86,7 +86,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   // "List contactFolders": the folders in the default Contacts folder, of which a mailbox here has none.
   router.get('/me/contactFolders', reader, (req, res) => {
-    res.json({ '@odata.context': graphContextUrl(req, callerOf(req), 'contactFolders'), value: [] });
+    res.json(noFolders(req, graphContextUrl(req, callerOf(req), 'contactFolders')));
   });
 
   // "contactFolder: delta" (https://learn.microsoft.com/en-us/graph/api/contactfolder-delta), as a
@@ -104,14 +104,17 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.get('/me/contactFolders/:folder', reader, (req, res) => {
     const mailbox = callerOf(req);
+    const select = entitySelect(queryOf(req), GRAPH_CONTACT_FOLDER);
     // Express has decoded the parameter already.
     if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
-    const id = contactsFolderId(mailbox, ids);
-    res.json({
-      '@odata.context': graphContextUrl(req, mailbox, 'contactFolders/$entity'),
-      id,
+    const folder = {
+      id: contactsFolderId(mailbox, ids),
       displayName: 'Contacts',
       parentFolderId: restIdOf(folderId(FOLDERS.contacts.parent, { ids, mailbox })),
+    };
+    res.json({
+      '@odata.context': graphContextUrl(req, mailbox, `${selectedContext('contactFolders', select)}/$entity`),
+      ...propertySelector(select, undefined, ['id'])(folder),
     });
   });
 
@@ -120,7 +123,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.get('/me/contactFolders/:folder/childFolders', reader, (req, res) => {
     const mailbox = callerOf(req);
     if (!isContactsFolder(String(req.params.folder), mailbox)) throw BridgeError.itemNotFound();
-    res.json({ '@odata.context': graphContextUrl(req, mailbox, `contactFolders('${contactsFolderId(mailbox, ids)}')/childFolders`), value: [] });
+    res.json(noFolders(req, graphContextUrl(req, mailbox, `contactFolders('${contactsFolderId(mailbox, ids)}')/childFolders`)));
   });
 
   router.get('/me/contacts', reader, async (req, res) => {
@@ -237,6 +240,18 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   router.use(graphErrorHandler(log));
   return router;
+}
+
+/** The options a list of contact folders reads; it is always empty, so they change nothing but `@odata.count`. */
+const FOLDER_LIST_OPTIONS = new Set(['top', 'skip', 'select', 'count']);
+
+/** A list of contact folders, none, its options read as any list's are: a bad one is a 400, never passed over. */
+function noFolders(req: Request, context: string): Record<string, unknown> {
+  const options = readListOptions(queryOf(req), FOLDER_LIST_OPTIONS, 'contactFolders');
+  integerOption(options, 'top', PAGE_MAX, 1, PAGE_MAX);
+  integerOption(options, 'skip', 0, 0, 1_000_000);
+  readSelect(options.get('select'), GRAPH_CONTACT_FOLDER);
+  return { '@odata.context': context, ...(countOption(options) ? { '@odata.count': 0 } : {}), value: [] };
 }
 
 /** The options of a delta request: its tokens, and `$select` (the round's first request names it; its links carry it). */

@@ -72,6 +72,24 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     }
     const noChildren = await graphErrorOf(asReader.api(`/me/contactFolders/${folder.slice(0, -4)}AAAA/childFolders`).get());
     expect(noChildren).to.include({ statusCode: 404, code: 'ErrorItemNotFound' });
+
+    // Their options are read as every list's and entity's are: applied, or refused, never passed over.
+    const named = (await asReader.api('/me/contactFolders/contacts').select('displayName').get()) as Record<string, unknown>;
+    expect(Object.keys(named).sort()).to.deep.equal(['@odata.context', 'displayName', 'id']);
+    const counted = (await asReader.api('/me/contactFolders').count(true).top(5).select('displayName').get()) as Record<string, unknown>;
+    expect([counted['@odata.count'], counted.value]).to.deep.equal([0, []]);
+    for (const [path, query] of [
+      ['/me/contactFolders/contacts', '$select=bogus'],
+      ['/me/contactFolders/contacts', '$select=__proto__'],
+      ['/me/contactFolders', '$select=bogus'],
+      ['/me/contactFolders', '$top=abc'],
+      ['/me/contactFolders', '$expand=childFolders'],
+      ['/me/contactFolders/contacts/childFolders', '$top=0'],
+      ['/me/contactFolders/contacts/childFolders', '$orderby=displayName'],
+    ]) {
+      const error = await graphErrorOf(asReader.api(`${path}?${query}`).get());
+      expect(error.statusCode, `${path}?${query}`).to.equal(400);
+    }
     const byName = (await asReader.api('/me/contactFolders/contacts').get()) as { id: string; displayName: string };
     expect([byName.id, byName.displayName]).to.deep.equal([folder, 'Contacts']);
     expect(names((await asReader.api('/me/contactFolders/contacts/contacts').top(2).get()) as ContactList)).to.deep.equal(names(mine).slice(0, 2));

@@ -142,7 +142,12 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['SQL-looking input', `email=${encodeURIComponent("x' OR '1'='1")}&size=HR96x96`, 400, /not an SMTP address/],
       ['an address with a NUL after it', 'email=alex.wilber@contoso.com%00&size=HR96x96', 400, /not an SMTP address/],
       // Quoted on one inert line: CR LF would start another, ESC drive the terminal that shows it.
-      ['an address with CR LF, ESC and NUL in it', 'email=a%0d%0aB%1b[31mC%00@x.y&size=HR96x96', 400, /^'a\\u000d\\u000aB\\u001b\[31mC\\u0000@x\.y' is not an SMTP address\n$/],
+      [
+        'an address with CR LF, ESC and NUL in it',
+        'email=a%0d%0aB%1b[31mC%00@x.y&size=HR96x96',
+        400,
+        /^'a\\u000d\\u000aB\\u001b\[31mC\\u0000@x\.y' is not an SMTP address\n$/,
+      ],
       ['a size with CR LF in it', 'email=alex.wilber@contoso.com&size=HR%0d%0a96', 400, /unknown size code 'HR\\u000d\\u000a96'/],
       ['SQL-looking input that is a valid address', `email=${encodeURIComponent("x'or'1'='1@contoso.com")}&size=HR96x96`, 404, /no photo/],
       ['a user without a photo', 'email=no.photo@contoso.com&size=HR96x96', 404, /no photo for 'no.photo@contoso.com'/],
