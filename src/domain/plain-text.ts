@@ -42,3 +42,8 @@ export function withoutTrailingSlashes(text: string): string {
 export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** Whether text holds a surrogate without its pair: no character, so nothing any encoding or strict JSON parser takes. */
+export function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDFFF]/u.test(text);
+}

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
+import { hasLoneSurrogate } from '../domain/plain-text.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { jsonOf } from '../http/json-body.js';
@@ -199,7 +200,9 @@ function readBatch(body: unknown): BatchRequest[] {
 
 function readRequest(entry: unknown): BatchRequest {
   const { id, method, url, headers = {}, dependsOn = [] } = (entry ?? {}) as Record<string, unknown>;
-  if (typeof id !== 'string' || id === '' || id.length > 64) throw invalidBatch('every request needs an "id": a string of 1 to 64 characters');
+  if (typeof id !== 'string' || id === '' || id.length > 64 || hasLoneSurrogate(id)) {
+    throw invalidBatch('every request needs an "id": a string of 1 to 64 characters');
+  }
   if (typeof method !== 'string' || !/^[A-Za-z]{1,16}$/.test(method)) throw invalidBatch(`request '${id}' needs a "method"`);
   if (typeof url !== 'string' || url === '' || /^[a-z][a-z0-9+.-]*:|^\/\/|\\|\$batch/i.test(url) || /(^|\/)\.\.?(\/|$|\?)/.test(url)) {
     throw invalidBatch(`request '${id}' needs a relative "url" under the version (/users/…/photo/$value)`);

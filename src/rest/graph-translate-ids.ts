@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { BridgeError } from '../domain/errors.js';
+import { hasLoneSurrogate } from '../domain/plain-text.js';
 import { EXCHANGE_ID_FORMATS, readExchangeId, writeExchangeId, type ExchangeIdFormat } from '../ews/exchange-id-forms.js';
 import type { ItemIds } from '../ews/item-ids.js';
 import { admittedBody } from '../http/admitted-body.js';
@@ -49,7 +50,9 @@ export function translateExchangeIds(ids: ItemIds): RequestHandler[] {
 
 function readTranslation(body: unknown): Translation {
   const { inputIds, sourceIdType, targetIdType } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (!Array.isArray(inputIds) || !inputIds.every((id) => typeof id === 'string')) throw invalidTranslation('inputIds is a collection of strings');
+  if (!Array.isArray(inputIds) || !inputIds.every((id): id is string => typeof id === 'string' && !hasLoneSurrogate(id))) {
+    throw invalidTranslation('inputIds is a collection of strings');
+  }
   if (inputIds.length > TRANSLATE_MAX_IDS) throw invalidTranslation(`inputIds holds at most ${TRANSLATE_MAX_IDS} ids`);
   return { inputIds, sourceIdType: formatOf(sourceIdType, 'sourceIdType'), targetIdType: formatOf(targetIdType, 'targetIdType') };
 }

@@ -125,6 +125,7 @@ describe('interop: EWS ItemIds and Graph ids (ews-javascript-api, Graph JS clien
       { inputIds: [ewsId], sourceIdType: 'toString', targetIdType: 'restId' },
       { inputIds: ewsId, sourceIdType: 'ewsId', targetIdType: 'restId' },
       { inputIds: [1], sourceIdType: 'ewsId', targetIdType: 'restId' },
+      { inputIds: ['a\ud800b'], sourceIdType: 'ewsId', targetIdType: 'restId' },
       { inputIds: Array.from({ length: 1001 }, () => ewsId), sourceIdType: 'ewsId', targetIdType: 'restId' },
     ]) {
       const error = await graphErrorOf(graph.api('/me/translateExchangeIds').post(body));

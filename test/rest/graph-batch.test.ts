@@ -134,6 +134,8 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       ['headers that are not strings', { requests: [get('x', '/me/photo', { headers: { Accept: 1 } })] }],
       ['no method', { requests: [{ id: 'x', url: '/me/photo' }] }],
       ['a URL that is not text', { requests: [get('x', '/me/photo\ud800')] }],
+      // An id is written back in the answer: one that is no text would make it JSON no strict parser takes.
+      ['an id that is not text', { requests: [get('a\ud800', '/me/photo')] }],
     ] as const) {
       const res = await batch(body);
       expect(res.status, what).to.equal(400);
