@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { hasLoneSurrogate } from '../domain/plain-text.js';
 import { hasUtf8Mark, strictUtf8, utf16BehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 
@@ -77,6 +78,8 @@ export interface XmlRequestBody {
  */
 export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
   const marked = utf16BehindMark(bytes);
+  // UTF-16 decodes a surrogate without its pair to itself, which is no character: dropped on the way out, an answer named someone else.
+  if (marked !== undefined && hasLoneSurrogate(marked)) throw new MalformedEnvelope('the request is not UTF-16');
   if (marked !== undefined) return marked;
   const declared = CHARSET.exec(contentType ?? '')?.[1] ?? DECLARED_ENCODING.exec(bytes.toString('latin1', 0, DECLARATION_BYTES))?.[1];
   const encoding = hasUtf8Mark(bytes) ? 'utf-8' : (declared?.toLowerCase() ?? 'utf-8');
@@ -89,7 +92,7 @@ export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
   if (!TAKEN_ENCODINGS.test(encoding) || !iconv.encodingExists(encoding)) throw new MalformedEnvelope(`the request's encoding '${named}' is not supported`);
   const text = iconv.decode(bytes, encoding);
   // What iconv puts for bytes that are no character; no legacy encoding has U+FFFD of its own.
-  if (text.includes('\ufffd')) throw new MalformedEnvelope(`the request is not ${named}`);
+  if (text.includes('\ufffd') || hasLoneSurrogate(text)) throw new MalformedEnvelope(`the request is not ${named}`);
   return text;
 }
 

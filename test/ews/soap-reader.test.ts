@@ -132,6 +132,10 @@ describe('reading a SOAP request (soap-reader)', () => {
       expect(undecodable(Buffer.from([0x3c, 0x61, 0x3e, 0x82, 0xa0, 0x81, 0x3c, 0x2f, 0x61, 0x3e]), 'text/xml; charset=shift_jis')).to.equal(
         'the request is not shift_jis',
       );
+      // UTF-16 with a surrogate missing its pair: decoded to itself, it was dropped on the way out, and the answer named another address.
+      const lone = Buffer.from('<a>ab\ud800@contoso.example</a>', 'utf16le');
+      expect(undecodable(Buffer.concat([Buffer.from([0xff, 0xfe]), lone]))).to.equal('the request is not UTF-16');
+      expect(undecodable(lone, 'text/xml; charset=utf-16le')).to.equal('the request is not utf-16le');
     });
   });
 });
