@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
+import { forgedSyncState } from '../abuse/hostile-bodies.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -124,7 +125,8 @@ describe('SyncFolderItems on the Contacts folder', () => {
 describe('SyncFolderItems on a folder of 12,000 contacts', () => {
   let t: TestBridge;
   before(async () => {
-    t = await startTestBridge();
+    // Each call is charged to the account's share of the store's time; 24 back to back pass the default share's burst.
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '1000' });
     await t.store.addContacts(
       READER.username,
       Array.from({ length: 12_000 }, (_, i) => contact(`Person ${i}`)),
@@ -231,5 +233,34 @@ describe('SyncFolderItems within the answer byte limit', () => {
     }
     expect(calls).to.be.greaterThan(2);
     expect(seen).to.deep.equal(Array.from({ length: 300 }, (_, i) => String(i).padStart(3, '0')));
+  });
+});
+
+describe('SyncFolderItems with a forged SyncState of 150,000 contacts', () => {
+  let t: TestBridge;
+  before(async () => {
+    // The smallest share (20 ms in a burst): reading such a state outspends it within a few requests.
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' });
+  });
+  after(() => t.close());
+
+  it('charges reading it to the login’s share of the store’s time: sent back to back, the login is soon told ErrorServerBusy with a back-off', async () => {
+    const body = `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId><m:SyncState>${forgedSyncState(150_000)}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`;
+    const answers: string[] = [];
+    let last = '';
+    for (let i = 0; i < 10 && !answers.includes('ErrorServerBusy'); i++) {
+      last = (await ews(t, body)).text;
+      answers.push(/<faultcode[^>]*>a:ErrorServerBusy</.test(last) ? 'ErrorServerBusy' : /<m:ResponseCode>([^<]*)</.exec(last)![1]!);
+    }
+    expect(answers.at(-1)).to.equal('ErrorServerBusy');
+    expect(last).to.match(/<t:Value Name="BackOffMilliseconds">\d+</);
+    expect(answers.slice(0, -1).every((code) => code === 'NoError')).to.equal(true);
+    // Another login's share is its own.
+    const other = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(ADMIN))
+      .set('Content-Type', 'text/xml')
+      .send(envelope(body));
+    expect(/<m:ResponseCode>NoError</.test(other.text)).to.equal(true);
   });
 });

@@ -1,5 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
+import { pauseIfLong } from '../../loop-turns.js';
 import type { ContactVersion } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import type { EwsContext, EwsOperation } from '../ews-operation.js';
@@ -71,14 +72,23 @@ function readMaxChanges(value: string): number {
   return number;
 }
 
-/** The message's payload: the changes that fit, the SyncState after them, and whether none is left. */
-async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Promise<string> {
+/**
+ * The message's payload: the changes that fit, the SyncState after them, and whether none is
+ * left. All of it is charged to the caller's share of the store's time, and pauses when a turn
+ * of the event loop runs long: a SyncState of 1 MiB names 156,000 contacts, and each request
+ * that sent one held the event loop 200–475 ms, paid for by no one.
+ */
+function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Promise<string> {
+  return context.searches.run(context.mailbox!, () => changesSince(args, context));
+}
+
+async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Promise<string> {
   const folder = folderOf(args.folder, context);
   const known = decodeSyncState('items', folder, args.state);
   const ignored = new Set(args.ignore.map((id) => context.ids.decode('contact', id)));
   const mailbox = context.mailbox!;
   // Versions only: the whole of 20,000 contacts took 280 ms of the event loop to read.
-  const versions = folder === 'contacts' ? await context.searches.run(mailbox, () => context.store.listContactVersions(mailbox)) : [];
+  const versions = folder === 'contacts' ? await context.store.listContactVersions(mailbox) : [];
   const given = await contactsToGive(known, versions, ignored, args.maxChanges, context);
   const parentFolder = contactsFolderXml(args.fields, context);
   const state = new SyncStateWriter('items', folder, known.count + versions.length);
@@ -90,6 +100,8 @@ async function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Pr
   let giving = true;
   let left = false;
   for (const { id, had, now } of sideBySide(known, versions)) {
+    const pause = pauseIfLong();
+    if (pause) await pause;
     const version = now && versionOf(now);
     if (version === had) {
       state.add(id, had!);
@@ -140,6 +152,8 @@ async function contactsToGive(
   const ids: number[] = [];
   let changes = 0;
   for (const { id, had, now } of sideBySide(known, versions)) {
+    const pause = pauseIfLong();
+    if (pause) await pause;
     if (changes === maxChanges) break;
     if ((now && versionOf(now)) === had || ignored.has(id)) continue;
     changes++;
