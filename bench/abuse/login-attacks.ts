@@ -216,3 +216,39 @@ export const rotatingIpv6Addresses: Attack = {
     };
   },
 };
+
+const ORACLE_GUESSES = 100;
+
+/**
+ * Forty-first session's red team: with its account and address throttled, a guesser's right
+ * password still found the login remembered for the owner's client elsewhere — 200 where each
+ * wrong one was 429, at full speed (400 guesses in 0.6 s found it). Behind a trusted proxy,
+ * which says who each client is: the owner at one address, the guesser at another.
+ */
+export const rightGuessWhileThrottled: Attack = {
+  name: `${ORACLE_GUESSES} guesses at a logged-in account once throttled, the right one among them`,
+  async run(bridge) {
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const owner = from('192.0.2.10');
+    const guesser = from('192.0.2.66');
+    const before = (await me(bridge, BASIC_AUTHORIZATION, undefined, owner)).status;
+    for (let i = 0; i <= MAX_FAILURES; i++) await me(bridge, basicAs(`warm-up ${i}`), undefined, guesser);
+    const statuses: number[] = [];
+    for (let i = 0; i < ORACLE_GUESSES; i++) {
+      statuses.push((await me(bridge, i === 77 ? BASIC_AUTHORIZATION : basicAs(`guess ${i}`), undefined, guesser)).status);
+    }
+    const after = (await me(bridge, BASIC_AUTHORIZATION, undefined, owner)).status;
+    return {
+      status: tally(statuses),
+      ewsCode: '',
+      bytes: 0,
+      checks: [
+        check(
+          `every guess 429, the right one too (were ${tally(statuses)})`,
+          statuses.every((status) => status === 429),
+        ),
+        check(`the owner's client answered 200 before and after (${before}, ${after})`, before === 200 && after === 200),
+      ],
+    };
+  },
+};

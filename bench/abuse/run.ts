@@ -19,7 +19,15 @@ import { startBridge, stopBridge, type RunningBridge } from './bridges.js';
 import { readFixtureIds } from './fixture-ids.js';
 import { prepareAbuseDatabase } from './fixture.js';
 import { httpAttacks, longForwardedTokens } from './http-attacks.js';
-import { concurrentGuesses, es256BearerToken, hashFloodDuringConversions, rotatingIpv6Addresses, sprayWithOwnLogin, wrongPasswords } from './login-attacks.js';
+import {
+  concurrentGuesses,
+  es256BearerToken,
+  hashFloodDuringConversions,
+  rightGuessWhileThrottled,
+  rotatingIpv6Addresses,
+  sprayWithOwnLogin,
+  wrongPasswords,
+} from './login-attacks.js';
 import { observe, type Observation } from './observe.js';
 import { soapAttacks } from './soap-attacks.js';
 
@@ -74,7 +82,7 @@ async function main(): Promise<number> {
     {
       bridge: 'BRIDGE_TRUSTED_PROXIES=127.0.0.1 (one IPv6 /64)',
       settings: { BRIDGE_TRUSTED_PROXIES: '127.0.0.1' },
-      attacks: () => Promise.resolve([rotatingIpv6Addresses, longForwardedTokens]),
+      attacks: () => Promise.resolve([rotatingIpv6Addresses, longForwardedTokens, rightGuessWhileThrottled]),
     },
     // As an attacker with many addresses and account names finds it: every wrong password is checked.
     { bridge: 'BRIDGE_LOGIN_MAX_FAILURES=1000', settings: { BRIDGE_LOGIN_MAX_FAILURES: '1000' }, attacks: () => Promise.resolve([hashFloodDuringConversions]) },
