@@ -33,7 +33,8 @@ const CONTENT_SECURITY_POLICY = [
  * SIGNED_OUT_USER.
  */
 export function createWebPageRoutes(auth: Authenticator): Router {
-  const router = Router();
+  // Strict: `/web/directory.js/` names a folder there is not (404), not the file, whose methods' 405 said "use GET, HEAD" to a GET.
+  const router = Router({ strict: true });
   const account = requireAccount(auth, 'user');
   // A signed-out browser is asked to log in again at once, without costing a failed login
   // (which the throttle would count against the person's address).

@@ -178,6 +178,11 @@ describe('directory search /api/people and the page at /', () => {
       .expect('content-type', /javascript/)
       .expect('content-security-policy', /script-src 'self'/);
     await get('/web/nothing-here.js').expect(404);
+    // A file's name with a slash after it names a folder there is not: 404, not "use GET, HEAD" to a GET.
+    for (const path of ['/web/directory.js/', '/web/directory.css/']) {
+      const res = await get(path).expect(404);
+      expect(res.text).to.equal(`nothing at GET ${path}\n`);
+    }
   });
 
   it('answers another method on its paths 405 naming GET and HEAD, as plain text as its other errors; HEAD as GET; a file it does not have stays 404', async () => {
