@@ -11,7 +11,7 @@ import { graphBaseUrl } from './graph-photo-path.js';
 /** "The maximum size of this collection is 1000 strings." */
 export const TRANSLATE_MAX_IDS = 1000;
 /** A thousand ids of Exchange's length (~150 characters), quoted and separated. */
-const TRANSLATE_MAX_BODY_BYTES = 256 * 1024;
+export const TRANSLATE_MAX_BODY_BYTES = 256 * 1024;
 
 interface Translation {
   inputIds: string[];

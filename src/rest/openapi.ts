@@ -2,7 +2,7 @@ import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
 import { SIZE_CODES } from '../domain/size-code.js';
 import { EXCHANGE_ID_FORMATS } from '../ews/exchange-id-forms.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
-import { TRANSLATE_MAX_IDS } from './graph-translate-ids.js';
+import { TRANSLATE_MAX_BODY_BYTES, TRANSLATE_MAX_IDS } from './graph-translate-ids.js';
 import { PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
@@ -427,7 +427,7 @@ const graphPaths = Object.fromEntries(
               400: graphError('BadRequest: a body that is not such an object'),
               401: graphReadErrors[401],
               ...(whose === users ? { 403: graphError('ErrorAccessDenied: another user') } : {}),
-              413: graphError('BadRequest: a body over 256 KB'),
+              413: graphError(`BadRequest: a body over ${TRANSLATE_MAX_BODY_BYTES / 1024} KB`),
             },
           },
         },
