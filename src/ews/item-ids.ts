@@ -29,10 +29,16 @@ export class ItemIds {
 
   /** The row id inside a genuine id of the given kind; ErrorInvalidIdEmpty for `Id=""`, ErrorInvalidIdMalformed otherwise. */
   decode(kind: IdKind, id: unknown): number {
-    if (id === '') throw BridgeError.invalidIdEmpty();
-    const payload = this.payloadOf(id);
-    if (payload === undefined || payload[1] !== KIND_CODES[kind]) throw BridgeError.invalidIdMalformed();
-    return payload.readUIntBE(2, 6);
+    return this.decodeAny(kind, [id]);
+  }
+
+  /** The row id inside the first of some spellings of one id that is genuine and of the given kind; the errors of `decode` for the first spelling otherwise. */
+  decodeAny(kind: IdKind, spellings: readonly unknown[]): number {
+    for (const id of spellings) {
+      const payload = this.payloadOf(id);
+      if (payload !== undefined && payload[1] === KIND_CODES[kind]) return payload.readUIntBE(2, 6);
+    }
+    throw spellings[0] === '' ? BridgeError.invalidIdEmpty() : BridgeError.invalidIdMalformed();
   }
 
   /** The first of some spellings that is an id this bridge sealed, of any kind. */

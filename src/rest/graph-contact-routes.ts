@@ -182,8 +182,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
 
   /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
   async function contactIn(req: Request): Promise<Contact> {
-    const spellings = ewsIdsOfRestId(String(req.params.id));
-    const id = ids.decode('contact', ids.firstGenuine(spellings) ?? spellings[0]);
+    const id = ids.decodeAny('contact', ewsIdsOfRestId(String(req.params.id)));
     const contact = await store.getContact(callerOf(req), id);
     if (!contact) throw BridgeError.itemNotFound();
     return contact;
