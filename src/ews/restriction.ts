@@ -180,11 +180,15 @@ function equalTo({ property, text }: ComparedValue): ContactMatch {
 }
 
 function spend({ left }: Reading, what: keyof Reading['left']): void {
-  if (--left[what] < 0) throw new BridgeError('ErrorRestrictionTooComplex', 400, `a Restriction holds at most ${MAX_RESTRICTION[what]} ${what}`);
+  if (--left[what] < 0) throw tooComplex(MAX_RESTRICTION[what], what);
+}
+
+export function tooComplex(limit: number, what: string): BridgeError {
+  return new BridgeError('ErrorRestrictionTooComplex', 400, `a Restriction holds at most ${limit} ${what}`);
 }
 
 /** The one search expression a Restriction or a Not holds (the schema allows no more, nor none). */
-function soleExpression(parent: XmlElement, what: string): XmlElement {
+export function soleExpression(parent: XmlElement, what: string): XmlElement {
   const [expression, ...more] = parent.children;
   if (!expression || more.length > 0) throw BridgeError.schemaValidation(`${what} holds one search expression, not ${parent.children.length}`);
   return expression;
@@ -214,13 +218,25 @@ interface ComparedValue {
 
 /** The property a test compares and the Constant it compares it with: Contains holds it, the comparisons in FieldURIOrConstant. */
 function readComparedValue(test: XmlElement, vocabulary: SearchVocabulary): ComparedValue {
-  const property = readProperty(test, vocabulary);
+  return { property: readProperty(test, vocabulary), text: readConstant(test) };
+}
+
+/** The Constant a test compares with: Contains holds it, the comparisons in FieldURIOrConstant. */
+export function readConstant(test: XmlElement): string {
   const constant = child(test.local === 'Contains' ? test : child(test, 'FieldURIOrConstant'), 'Constant');
   const text = attribute(constant, 'Value');
   if (text === undefined) throw unsupported(`the ${test.local} compares with no Constant Value`);
   if (text.length > MAX_CONSTANT_LENGTH)
     throw new BridgeError('ErrorInvalidRestriction', 400, `the Constant Value is longer than ${MAX_CONSTANT_LENGTH} characters`);
-  return { property, text };
+  return text;
+}
+
+/** A Contains test's ContainmentMode and whether its ContainmentComparison ignores case (EWS defaults FullString and Exact). */
+export function readContainment(test: XmlElement): { mode: NameMatch['mode']; ignoreCase: boolean } {
+  // Values the schema does not have are its fault (ErrorSchemaValidation), as BasePoint's are.
+  const mode = CONTAINMENT_MODES.get(enumValue(attribute(test, 'ContainmentMode'), CONTAINMENT_MODE_NAMES, 'ContainmentMode', 'FullString'))!;
+  const comparison = enumValue(attribute(test, 'ContainmentComparison'), CONTAINMENT_COMPARISONS, 'ContainmentComparison', 'Exact');
+  return { mode, ignoreCase: comparison !== 'Exact' };
 }
 
 /** An ordering comparison's property, one contacts are sorted by, and its Constant. */
@@ -239,11 +255,9 @@ function readOrderedValue(test: XmlElement, vocabulary: SearchVocabulary): { fie
  */
 function readContains(test: XmlElement, vocabulary: SearchVocabulary): ContactMatch {
   const { property, text } = readComparedValue(test, vocabulary);
-  // Values the schema does not have are its fault (ErrorSchemaValidation), as BasePoint's are.
-  const mode = CONTAINMENT_MODES.get(enumValue(attribute(test, 'ContainmentMode'), CONTAINMENT_MODE_NAMES, 'ContainmentMode', 'FullString'))!;
-  const comparison = enumValue(attribute(test, 'ContainmentComparison'), CONTAINMENT_COMPARISONS, 'ContainmentComparison', 'Exact');
+  const { mode, ignoreCase } = readContainment(test);
   if ('slot' in property) return { address: text, slot: property.slot, part: mode === 'whole' ? undefined : mode === 'prefix' ? 'prefix' : 'substring' };
-  return { text, field: property.field, mode, ignoreCase: comparison !== 'Exact' };
+  return { text, field: property.field, mode, ignoreCase };
 }
 
 function unsupported(reason: string): BridgeError {

@@ -66,25 +66,26 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(order).to.deep.equal(['FolderId', 'ParentFolderId', 'FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount']);
   });
 
+  const findFolder = async (traversal: string, parents: string, inner = '', as = READER) => {
+    const { xml } = await call(
+      `<m:FindFolder Traversal="${traversal}"><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>${inner}<m:ParentFolderIds>${parents}</m:ParentFolderIds></m:FindFolder>`,
+      as,
+    );
+    return [xml.Envelope.Body.FindFolderResponse.ResponseMessages.FindFolderResponseMessage].flat().map((message: any) =>
+      message.RootFolder
+        ? {
+            code: message.ResponseCode,
+            paging: message.RootFolder.$,
+            folders: Object.entries(message.RootFolder.Folders || {}).flatMap(([kind, found]) =>
+              [found].flat().map((f: any) => `${kind} ${f.DisplayName} ${f.TotalCount}`),
+            ),
+          }
+        : { code: message.ResponseCode },
+    );
+  };
+  const folder = (id: string) => `<t:DistinguishedFolderId Id="${id}"/>`;
+
   it('finds the folders under each parent asked: Shallow its children, Deep all, SoftDeleted none, paged, another mailbox not found', async () => {
-    const findFolder = async (traversal: string, parents: string, inner = '', as = READER) => {
-      const { xml } = await call(
-        `<m:FindFolder Traversal="${traversal}"><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>${inner}<m:ParentFolderIds>${parents}</m:ParentFolderIds></m:FindFolder>`,
-        as,
-      );
-      return [xml.Envelope.Body.FindFolderResponse.ResponseMessages.FindFolderResponseMessage].flat().map((message: any) =>
-        message.RootFolder
-          ? {
-              code: message.ResponseCode,
-              paging: message.RootFolder.$,
-              folders: Object.entries(message.RootFolder.Folders || {}).flatMap(([kind, found]) =>
-                [found].flat().map((f: any) => `${kind} ${f.DisplayName} ${f.TotalCount}`),
-              ),
-            }
-          : { code: message.ResponseCode },
-      );
-    };
-    const folder = (id: string) => `<t:DistinguishedFolderId Id="${id}"/>`;
     const all = { IndexedPagingOffset: '2', TotalItemsInView: '2', IncludesLastItemInRange: 'true' };
     expect(await findFolder('Deep', folder('root'))).to.deep.equal([
       { code: 'NoError', paging: all, folders: ['Folder Top of Information Store 0', `ContactsFolder Contacts ${NAMES.length}`] },
@@ -119,8 +120,36 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     ]);
     const foreign = '<t:DistinguishedFolderId Id="root"><t:Mailbox><t:EmailAddress>admin@example.com</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>';
     expect(await findFolder('Deep', foreign)).to.deep.equal([{ code: 'ErrorFolderNotFound' }]);
-    const restricted = await findFolder('Deep', folder('root'), contains('Con', 'Prefixed', 'IgnoreCase'));
-    expect(restricted).to.deep.equal([{ code: 'ErrorUnsupportedQueryFilter' }]);
+  });
+
+  it('finds folders by a Restriction on their name or class (exchangelib’s root // name, ews-javascript-api’s FolderClass filter)', async () => {
+    const found = async (traversal: string, parent: string, expression: string) => {
+      const [message] = await findFolder(traversal, folder(parent), `<m:Restriction>${expression}</m:Restriction>`);
+      return message!.code === 'NoError' ? message!.folders : message!.code;
+    };
+    const equal = (uri: string, value: string, test = 'IsEqualTo') =>
+      `<t:${test}><t:FieldURI FieldURI="${uri}"/><t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:${test}>`;
+    const named = (value: string, mode: string, comparison: string) =>
+      contains(value, mode, comparison)
+        .replace(/<\/?m:Restriction>/g, '')
+        .replace('contacts:', 'folder:');
+    const top = 'Folder Top of Information Store 0';
+    const contactsFolder = `ContactsFolder Contacts ${NAMES.length}`;
+    expect(await found('Shallow', 'root', equal('folder:DisplayName', 'Top of Information Store'))).to.deep.equal([top]);
+    expect(await found('Shallow', 'msgfolderroot', equal('folder:DisplayName', 'CONTACTS'))).to.deep.equal([contactsFolder]);
+    expect(await found('Shallow', 'root', equal('folder:DisplayName', 'Contacts'))).to.deep.equal([]);
+    expect(await found('Deep', 'root', equal('folder:FolderClass', 'IPF.Contact'))).to.deep.equal([contactsFolder]);
+    expect(await found('Deep', 'root', equal('folder:FolderClass', 'IPF.Contact', 'IsNotEqualTo'))).to.deep.equal([top]);
+    expect(await found('Deep', 'root', named('con', 'Prefixed', 'IgnoreCase'))).to.deep.equal([contactsFolder]);
+    expect(await found('Deep', 'root', named('con', 'Prefixed', 'Exact'))).to.deep.equal([]);
+    expect(await found('Deep', 'root', named('info', 'PrefixOnWords', 'IgnoreCase'))).to.deep.equal([top]);
+    const either = `<t:Or>${equal('folder:DisplayName', 'Contacts')}<t:Not>${equal('folder:FolderClass', 'IPF.Contact')}</t:Not></t:Or>`;
+    expect(await found('Deep', 'root', either)).to.deep.equal([top, contactsFolder]);
+    expect(await found('Deep', 'root', `<t:Exists><t:FieldURI FieldURI="folder:FolderClass"/></t:Exists>`)).to.deep.equal([top, contactsFolder]);
+    expect(await found('Deep', 'root', equal('folder:TotalCount', '5'))).to.equal('ErrorUnsupportedPathForQuery');
+    expect(await found('Deep', 'root', equal('folder:DisplayName', 'A', 'IsGreaterThan'))).to.equal('ErrorUnsupportedQueryFilter');
+    const tooMany = `<t:Or>${equal('folder:DisplayName', 'x').repeat(128)}</t:Or>`;
+    expect(await found('Deep', 'root', tooMany)).to.equal('ErrorRestrictionTooComplex');
   });
 
   it('counts the Contacts folder once per GetFolder, however often it is named', async () => {

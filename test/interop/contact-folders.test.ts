@@ -14,6 +14,7 @@ import {
   ExchangeVersion,
   Folder,
   FolderId,
+  FolderSchema,
   FolderTraversal,
   FolderView,
   ItemView,
@@ -85,7 +86,7 @@ interface FoldersJson {
   };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
-  walked: { root: string[]; contacts: string[]; by_path: string[] };
+  walked: { root: string[]; contacts: string[]; by_path: string[]; by_name: string[] };
 }
 
 describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)', function () {
@@ -123,6 +124,17 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       deep.Offset = 1;
       expect((await service.FindFolders(WellKnownFolderName.Root, deep)).Folders.map((folder) => folder.DisplayName)).to.deep.equal(['Contacts']);
       expect((await service.FindFolders(WellKnownFolderName.Contacts, new FolderView(10))).Folders).to.deep.equal([]);
+    });
+
+    it('finds the contact folders by their class (FindFolders with a SearchFilter, Deep), and none by a class no folder has', async () => {
+      const deep = new FolderView(10);
+      deep.Traversal = FolderTraversal.Deep;
+      const ofClass = async (folderClass: string) =>
+        (await service.FindFolders(WellKnownFolderName.MsgFolderRoot, new SearchFilter.IsEqualTo(FolderSchema.FolderClass, folderClass), deep)).Folders.map(
+          (folder) => [folder.constructor.name, folder.DisplayName],
+        );
+      expect(await ofClass('IPF.Contact')).to.deep.equal([['ContactsFolder', 'Contacts']]);
+      expect(await ofClass('IPF.Appointment')).to.deep.equal([]);
     });
 
     it('pages through every contact in display-name order, two at a time', async () => {
@@ -323,6 +335,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         root: ['Top of Information Store', 'Contacts'],
         contacts: [],
         by_path: [YUSUF.displayName, ZOE.displayName],
+        by_name: [YUSUF.displayName, ZOE.displayName],
         everywhere: [ZOE.displayName],
         root_count: 0,
       });

@@ -12,6 +12,7 @@ import {
   type FolderName,
   type FolderRef,
 } from '../folders.js';
+import { readFolderRestriction, type FolderTest } from '../folder-restriction.js';
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
@@ -22,6 +23,7 @@ interface FindFolderArgs {
   folders: FolderRef[];
   traversal: (typeof TRAVERSALS)[number];
   page: IndexedPage;
+  restriction: FolderTest | undefined;
 }
 
 const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted'] as const;
@@ -29,16 +31,15 @@ const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted'] as const;
 /**
  * FindFolder below the caller's root, message root or Contacts folder: the folders under
  * it (Shallow: its children; Deep: all, each before its own; SoftDeleted: none, nothing is
- * ever deleted here), paged by IndexedPageFolderView. exchangelib walks the folder tree
- * so (`account.contacts.walk()`, `account.root / 'Contacts'`) before it lists a folder.
+ * ever deleted here), those a Restriction holds for, paged by IndexedPageFolderView.
+ * exchangelib walks the folder tree so (`account.contacts.walk()`, `account.root /
+ * 'Contacts'`, `account.root // 'Top of Information Store'`) before it lists a folder.
  * Every folder answers its few properties whole, whatever the shape asked.
  */
 export const findFolder: EwsOperation<FindFolderArgs> = {
   need: 'user',
 
   read(request, limits) {
-    if (child(request, 'Restriction'))
-      throw new BridgeError('ErrorUnsupportedQueryFilter', 400, 'restrictions on folders are not supported; every folder here is listed');
     if (child(request, 'FractionalPageFolderView'))
       throw BridgeError.invalidRequest('FractionalPageFolderView is not supported; folders are paged by IndexedPageFolderView');
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
@@ -48,11 +49,12 @@ export const findFolder: EwsOperation<FindFolderArgs> = {
       folders: folders.map(readFolderRef),
       traversal: enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow'),
       page: readIndexedPage(child(request, 'IndexedPageFolderView'), limits),
+      restriction: readFolderRestriction(child(request, 'Restriction')),
     };
   },
 
-  async run({ folders, traversal, page }, context) {
-    const below = (name: FolderName) => (traversal === 'SoftDeleted' ? [] : subfolders(name, traversal === 'Deep'));
+  async run({ folders, traversal, page, restriction = () => true }, context) {
+    const below = (name: FolderName) => (traversal === 'SoftDeleted' ? [] : subfolders(name, traversal === 'Deep').filter(restriction));
     const listsContacts = [...namedFolders(folders, context)].some((name) => below(name).includes('contacts'));
     const contacts = listsContacts ? await countContacts(context) : 0;
     const answer = onceEach<FolderRef>(folderKey(context), (ref) => {

@@ -10,7 +10,8 @@ SortOrder); .filter(display_name__startswith=PREFIX);
 __exists=False), on the company, surname and given name, and on one email address or phone number; a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
 Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
-contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts. Prints one JSON object; on failure prints
+contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts, the
+same path by name (root // …: FindFolder with a Restriction). Prints one JSON object; on failure prints
 "exchangelib_folders: <step>: <error>" to stderr and exits 1.
 """
 
@@ -80,6 +81,8 @@ def main():
         "root": [f.name for f in account.root.walk()],
         "contacts": [f.name for f in folder.walk()],
         "by_path": [c.display_name for c in (account.root / "Top of Information Store" / "Contacts").all().order_by("display_name")],
+        # The path without the folder cache: a FindFolder with a Restriction on the name at each step.
+        "by_name": [c.display_name for c in (account.root // "Top of Information Store" // "Contacts").all().order_by("display_name")],
         # Searching every folder at once: a FindItem naming root, the message root and Contacts.
         "everywhere": sorted(c.display_name for c in account.root.walk().filter(display_name__startswith=prefix)),
         "root_count": account.root.all().count(),
