@@ -56,16 +56,18 @@ async function pipelinedUnread(port: number, count: number, halfClose = false): 
 }
 
 /**
- * Sends a SOAP request without a login whose 1 MiB body comes in one-byte chunks, 6 MB on
- * the wire in one go, and resolves with the status answered (0: none) once the bridge closes
- * the connection.
+ * Sends a request without a login (by default a SOAP one) whose 1 MiB body comes in one-byte
+ * chunks, 6 MB on the wire in one go, and resolves with the status answered (0: none) and
+ * whether the bridge closed the connection within 30 s.
  */
-async function oneByteChunks(port: number): Promise<number> {
+async function oneByteChunks(port: number, requestLine = 'POST /EWS/Exchange.asmx'): Promise<{ status: number; closed: boolean }> {
+  let closed = false;
   const received = await receivedUntilClosed(port, 30_000, (socket) => {
-    socket.write('POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n');
+    socket.once('close', () => (closed = true));
+    socket.write(`${requestLine} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n`);
     socket.write(ONE_BYTE_CHUNKS);
   });
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0), closed };
 }
 
 /** What the server sends on a raw connection `send` writes to, until it closes it (or `timeoutMs` pass). */
@@ -574,18 +576,22 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     {
       name: 'SOAP without a login: 1 MiB in one-byte chunks, 4 at once',
       async run(bridge) {
-        const statuses = await Promise.all(Array.from({ length: 4 }, () => oneByteChunks(Number(new URL(bridge.base).port))));
-        return {
-          status: tally(statuses.map(String)),
-          ewsCode: '',
-          bytes: 0,
-          checks: [
-            check(
-              `all 4 answered 401 (${statuses.join(', ')})`,
-              statuses.every((status) => status === 401),
-            ),
-          ],
-        };
+        return trickledBodies(
+          bridge,
+          Array.from({ length: 4 }, () => ['POST /EWS/Exchange.asmx', 401] as const),
+        );
+      },
+    },
+    // Red team, forty-second session: answered without reading the body, node:http read it to its end after the answer.
+    {
+      name: 'Graph, 404 and Autodiscover JSON without a login: 1 MiB in one-byte chunks, 4 at once',
+      async run(bridge) {
+        return trickledBodies(bridge, [
+          ['GET /v1.0/me', 401],
+          ['PUT /v1.0/me/photo/$value', 401],
+          ['GET /no/such/page', 404],
+          ['POST /autodiscover/autodiscover.json/v1.0/adele.vance@contoso.example?Protocol=EWS', 405],
+        ]);
       },
     },
     // UTF-7 took ten times UTF-8's time to decode (1 MiB held the loop 1.1 s) and writes markup as +ADw-.
@@ -741,6 +747,28 @@ function autodiscoverSettings(name: string, settings: number, nameLength: number
       );
       return summary(answer, expect(answer));
     },
+  };
+}
+
+/** Requests whose bodies come in one-byte chunks, all at once: each answered its status, and its connection closed by the bridge. */
+async function trickledBodies(bridge: RunningBridge, requests: readonly (readonly [string, number])[]): Promise<AttackResult> {
+  const port = Number(new URL(bridge.base).port);
+  const answers = await Promise.all(requests.map(([line]) => oneByteChunks(port, line)));
+  const statuses = answers.map((answer) => answer.status);
+  return {
+    status: tally(statuses.map(String)),
+    ewsCode: '',
+    bytes: 0,
+    checks: [
+      check(
+        `answered ${requests.map(([, status]) => status).join(', ')} (${statuses.join(', ')})`,
+        requests.every(([, status], i) => statuses[i] === status),
+      ),
+      check(
+        `every connection closed by the bridge within 30 s`,
+        answers.every((answer) => answer.closed),
+      ),
+    ],
   };
 }
 

@@ -79,8 +79,8 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
     if (cached) authenticated(cached);
     else
       auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => {
+        dropRefusedBody(req, context.res);
         fail(context, kind, failure);
-        req.resume();
       });
   }
 
@@ -168,13 +168,13 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
       const allowed = kind === 'soap' ? 'POST' : kind === 'pox' ? 'POST, GET, HEAD' : 'GET, HEAD';
       if (!allowed.split(', ').includes(method)) {
-        req.resume();
+        dropRefusedBody(req, context.res);
         refuseMethod(context, allowed);
         return true;
       }
       const urls = advertisedUrls(baseUrlOf(context));
       if (!urls) {
-        req.resume();
+        dropRefusedBody(req, context.res);
         sendError(context.res, BridgeError.invalidRequest('the Host header does not name a host'), log, context.requestId, headersOf(context));
         return true;
       }

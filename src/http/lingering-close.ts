@@ -67,6 +67,8 @@ export function pieceDropper(message: IncomingMessage): () => void {
     if (++pieces !== DROPPED_PIECES_MAX + 1) return;
     const socket = message.socket;
     readNoMore.add(socket);
+    // Paused, the message asks its socket for no more (IncomingMessage#_read starts it reading again).
+    message.pause();
     stopReading(socket);
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };

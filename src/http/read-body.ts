@@ -79,6 +79,35 @@ interface BodyReader {
 }
 
 /**
+ * Requests whose body no one read is dropped rather than read to its end: the front door's,
+ * and those Express answers, whose prototype it is made from (app.ts). node:http reads such
+ * a body once the answer is out (resOnFinish calls `_dump`), however it comes, a parser
+ * callback a piece: a body trickled in one-byte chunks after a 401, 404 or 405 cost the
+ * event loop that for as long as the request timeout let it (four such clients held
+ * `/healthz` at 230 ms). Here it is dropped as a refused SOAP body is: past
+ * DROPPED_PIECES_MAX pieces the connection is read no more, and closed. Not marked dumped,
+ * which has the parser drop the pieces before anyone can count them.
+ */
+export class UnreadBodyDropping extends IncomingMessage {
+  _dump(): void {
+    if (this.complete || this.readingBody()) {
+      nodeMessage._dump.call(this);
+      return;
+    }
+    this.removeAllListeners('data');
+    this.on('data', pieceDropper(this));
+  }
+
+  /** Whether something still takes the body as it comes, past the stream. */
+  protected readingBody(): boolean {
+    return false;
+  }
+}
+
+/** node:http's own message, with the `_dump` its typings leave out: it removes every 'data' listener and lets the body flow. */
+const nodeMessage = IncomingMessage.prototype as unknown as { _dump(this: IncomingMessage): void };
+
+/**
  * The front door's requests. node:http hands a request's body to its `push`, piece by piece
  * and then null, as the parser reads it; once readBody wants the body, the pieces go straight
  * to it rather than through the stream: no readable buffer, no flowing mode, no 'data' and
@@ -86,7 +115,7 @@ interface BodyReader {
  * answered in the same pass of the parser, as a GET is. Until then, and for any other reader,
  * it is node's own stream.
  */
-export class DirectBodyMessage extends IncomingMessage {
+export class DirectBodyMessage extends UnreadBodyDropping {
   reader: BodyReader | undefined = undefined;
 
   override push(chunk: Buffer | null, encoding?: BufferEncoding): boolean {
@@ -104,6 +133,10 @@ export class DirectBodyMessage extends IncomingMessage {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.reader?.closed();
     super._destroy(error, callback);
+  }
+
+  protected override readingBody(): boolean {
+    return this.reader !== undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { UnreadBodyDropping } from '../http/read-body.js';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ItemIds } from '../ews/item-ids.js';
@@ -48,6 +49,10 @@ interface AppOptions {
 export function createApp(options: AppOptions): express.Express {
   const { log } = options;
   const app = express();
+  // Express makes each request it answers an instance of its own request prototype, made from
+  // IncomingMessage's: made from UnreadBodyDropping's instead, a body no one read is dropped,
+  // not read to its end, on Express's paths too.
+  Object.setPrototypeOf(Object.getPrototypeOf(app.request), UnreadBodyDropping.prototype);
   app.disable('x-powered-by');
   app.set('etag', false);
 

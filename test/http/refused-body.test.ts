@@ -42,6 +42,32 @@ describe('the body of a refused request', () => {
       }
     });
   }
+
+  // Answered without reading the body (a login asked for, no such page, a method not
+  // allowed), node:http itself would read it to its end after the answer, one callback a piece.
+  for (const [method, path, status] of [
+    ['GET', '/v1.0/me', 401],
+    ['PUT', '/v1.0/me/photo/$value', 401],
+    ['GET', '/no/such/page', 404],
+    ['POST', '/autodiscover/autodiscover.json/v1.0/adele@contoso.example?Protocol=EWS', 405],
+  ] as const) {
+    it(`${method} ${path.split('?')[0]}: a chunked body still coming after its ${status} is read no more past ${DROPPED_PIECES_MAX} pieces, and the connection closes`, async () => {
+      const socket = await open();
+      socket.on('error', () => undefined);
+      try {
+        socket.write(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        expect(await received(socket, (text) => text.includes('\r\n\r\n'))).to.match(new RegExp(`^HTTP/1\\.1 ${status} `));
+        // Three of the server's socket reads of one-byte chunks, the body's end, and a request after it:
+        // read to its end, the body would be followed by that request's answer on a connection kept open.
+        const after = received(socket, (text) => text.includes('HTTP/1.1'));
+        for (let batch = 0; batch < 30 && !socket.destroyed; batch++) socket.write('1\r\na\r\n'.repeat(1000));
+        if (!socket.destroyed) socket.write('0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        expect(await after, 'no answer after the dropped body: the connection closed').to.equal('');
+      } finally {
+        socket.destroy();
+      }
+    });
+  }
 });
 
 describe('dropping a refused body', () => {
