@@ -30,6 +30,13 @@ const BATCH_MAX_BODY_BYTES = 128 * 1024;
  * hold them by the hundred.
  */
 export const BATCHES_PER_ACCOUNT = 2;
+/**
+ * The most a batch's answer holds, in bytes of its JSON: twenty pages of 999 users with every
+ * property were a 12 MB answer built in one piece (the event loop held 265 ms, 106 MB more
+ * RSS for two). The first answer always fits; one past the rest is that request's 429 with
+ * Retry-After, as Graph throttles one request of a batch, for its client to ask again.
+ */
+export const BATCH_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** A batch's requests in progress at once: the rest wait their turn, as they would on one connection. */
 const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
@@ -93,18 +100,59 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
   );
   router.post('/$batch', requireAccount(options.auth, 'user'), body, async (req, res) => {
     const requests = readBatch(jsonOf(req.body as Buffer, () => invalidBatch('the body is not JSON')));
-    const run = (request: BatchRequest) => runOne(request, req, options.send, options.log);
-    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run) : await inTurns(requests, run);
-    res.type('application/json').send(`{"responses":[${responses.map(written).join(',')}]}`);
+    const answer = new BatchAnswer();
+    const run = async (request: BatchRequest) =>
+      answer.fitted(answer.full() ? answerTooLarge(request.id) : await runOne(request, req, options.send, options.log));
+    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run, answer) : await inTurns(requests, run);
+    res.type('application/json').send(`{"responses":[${responses.map((response) => response.text).join(',')}]}`);
   });
   refuseOtherMethods(router, '/$batch', 'POST');
   router.use(graphErrorHandler(options.log));
   return router;
 }
 
+/** A response of the batch as its answer holds it: its status, and its JSON. */
+interface WrittenResponse {
+  status: number;
+  text: string;
+}
+
+/** The batch's answer as its responses come: the bytes they take, up to BATCH_MAX_ANSWER_BYTES. */
+class BatchAnswer {
+  private bytes = 0;
+  private responses = 0;
+
+  /** Whether no more but the short error of answerTooLarge fits. */
+  full(): boolean {
+    return this.bytes >= BATCH_MAX_ANSWER_BYTES;
+  }
+
+  /** The response written, or (past the limit, and not the first) its 429 in its place. */
+  fitted(response: BatchResponse): WrittenResponse {
+    let text = written(response);
+    if (this.responses > 0 && this.bytes + text.length > BATCH_MAX_ANSWER_BYTES) {
+      response = answerTooLarge(response.id);
+      text = written(response);
+    }
+    this.responses++;
+    this.bytes += text.length;
+    return { status: response.status, text };
+  }
+}
+
+function answerTooLarge(id: string): BatchResponse {
+  const failure = graphFailure(
+    id,
+    429,
+    'TooManyRequests',
+    `The answers of this batch are over ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB: ask this request again on its own or in another batch.`,
+  );
+  return { ...failure, headers: { ...failure.headers, 'Retry-After': '1' } };
+}
+
 /** Every request run, at most BATCH_CONCURRENCY at once; the answers in the requests' order. */
-async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) => Promise<BatchResponse>): Promise<BatchResponse[]> {
-  const responses: BatchResponse[] = [];
+async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) => Promise<WrittenResponse>): Promise<WrittenResponse[]> {
+  const responses: WrittenResponse[] = [];
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < requests.length; i = next++) responses[i] = await run(requests[i]!);
@@ -113,11 +161,11 @@ async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) =>
   return responses;
 }
 
-async function inSequence(requests: BatchRequest[], run: (request: BatchRequest) => Promise<BatchResponse>): Promise<BatchResponse[]> {
-  const done = new Map<string, BatchResponse>();
+async function inSequence(requests: BatchRequest[], run: (request: BatchRequest) => Promise<WrittenResponse>, answer: BatchAnswer): Promise<WrittenResponse[]> {
+  const done = new Map<string, WrittenResponse>();
   for (const request of requests) {
     const failed = request.dependsOn.some((id) => done.get(id.toLowerCase())!.status >= 400);
-    done.set(request.id.toLowerCase(), failed ? failedDependency(request.id) : await run(request));
+    done.set(request.id.toLowerCase(), failed ? answer.fitted(failedDependency(request.id)) : await run(request));
   }
   return [...done.values()];
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { BATCH_MAX_ANSWER_BYTES, BATCH_MAX_REQUESTS } from '../../src/rest/graph-batch-route.js';
 import { graphSourceEntry, startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
 import { samplePhoto } from '../support/sample-images.js';
@@ -259,5 +260,48 @@ describe('Graph JSON batching: four requests of a batch at once', () => {
     const res = await answered;
     expect((res.body as BatchAnswer).responses.map((answer) => answer.status)).to.deep.equal(new Array<number>(PEOPLE.length).fill(200));
     expect(releasedAtArrival).to.deep.equal([0, 0, 0, 0, 1, 2, 3, 4]);
+  });
+});
+
+describe('Graph JSON batching: the answer’s size', () => {
+  let t: TestBridge;
+  const PEOPLE = 999;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers(
+      Array.from({ length: PEOPLE }, (_, i) => ({
+        email: `person.${String(i).padStart(4, '0')}@contoso.com`,
+        displayName: `Person ${i} ${'of a long name '.repeat(8)}`,
+        department: 'A department with a long name '.repeat(4),
+        refs: {},
+      })),
+    );
+  });
+  after(() => t.close());
+
+  it(`holds at most ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB of answers: the requests past it are each a 429 with Retry-After, the rest whole`, async () => {
+    const requests = Array.from({ length: BATCH_MAX_REQUESTS }, (_, i) => ({ id: String(i), method: 'GET', url: `/users?$top=${PEOPLE}` }));
+    const res = await request(t.bridge.server)
+      .post('/v1.0/$batch')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ requests }))
+      .expect(200);
+    const { responses } = res.body as BatchAnswer;
+    const whole = responses.filter((response) => response.status === 200);
+    const refused = responses.filter((response) => response.status !== 200);
+    expect(whole.length).to.be.within(1, BATCH_MAX_REQUESTS - 1);
+    expect(whole.every((response) => (response.body as { value: unknown[] }).value.length === PEOPLE)).to.equal(true);
+    expect(refused.length).to.equal(BATCH_MAX_REQUESTS - whole.length);
+    for (const response of refused) {
+      expect([response.status, response.headers['Retry-After'], (response.body as { error: { code: string } }).error.code]).to.deep.equal([
+        429,
+        '1',
+        'TooManyRequests',
+      ]);
+    }
+    expect(Buffer.byteLength(res.text)).to.be.at.most(BATCH_MAX_ANSWER_BYTES + 64 * 1024);
+    const one = JSON.stringify(whole[0]).length;
+    expect(Buffer.byteLength(res.text) + one, 'one more page would not have fit').to.be.above(BATCH_MAX_ANSWER_BYTES);
   });
 });
