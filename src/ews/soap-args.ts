@@ -29,6 +29,7 @@ export function attribute(element: XmlElement | undefined, name: string): string
 }
 
 export function textOf(element: XmlElement | undefined): string {
+  if (element && element.children.length > 0) throw BridgeError.schemaValidation(`${element.local} holds elements where the schema has text`);
   return element?.text.trim() ?? '';
 }
 

@@ -180,8 +180,10 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
       if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Body') body = element;
       if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Header') header = element;
     } else if (parent.element === body) {
-      kept = operation === undefined;
-      if (kept) operation = element;
+      // Exchange's schema has one operation in a Body; a second was answered as if absent.
+      if (operation) refuse('the SOAP Body holds more than one operation');
+      kept = true;
+      operation = element;
     } else if (parent.element === header) {
       kept = element.ns === TYPES_NS && element.local === 'ExchangeImpersonation';
       if (kept) impersonations.push(element);

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { findItem } from '../../src/ews/operations/find-item.js';
 import { getFolder } from '../../src/ews/operations/get-folder.js';
+import { getUserPhoto } from '../../src/ews/operations/get-user-photo.js';
+import { resolveNames } from '../../src/ews/operations/resolve-names.js';
+import { BridgeError } from '../../src/domain/errors.js';
 import { readSoapRequest } from '../../src/ews/soap-reader.js';
 import { envelope } from '../support/soap.js';
 
@@ -32,6 +35,22 @@ describe('the arguments an operation reads', () => {
       const serialised = JSON.stringify(args, (_key, value: unknown) => (value instanceof Set ? [...value] : value));
       expect(serialised).to.not.include('"children"');
       expect(serialised.length).to.be.below(request.length / 10);
+    });
+  }
+});
+
+describe('text the schema has as a string', () => {
+  // Read as its text alone, `alex<m:x>IGNORED</m:x>.wilber@…` was Alex's address, the element dropped.
+  for (const [operation, body] of [
+    [
+      getUserPhoto,
+      '<m:GetUserPhoto><m:Email>alex<m:x>IGNORED</m:x>.wilber@contoso.example</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto>',
+    ],
+    [resolveNames, '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>al<m:x/>ex</m:UnresolvedEntry></m:ResolveNames>'],
+  ] as const) {
+    it(`is refused holding an element, as schema validation refuses it: ${operation === getUserPhoto ? 'GetUserPhoto Email' : 'ResolveNames UnresolvedEntry'}`, () => {
+      const read = () => operation.read(readSoapRequest(envelope(body)).operation, LIMITS);
+      expect(read).to.throw(BridgeError).with.property('responseCode', 'ErrorSchemaValidation');
     });
   }
 });
