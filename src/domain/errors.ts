@@ -76,6 +76,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorMessageSizeExceeded', 413, `the request body came in more than ${maxPieces} pieces; send it in larger chunks`);
   }
 
+  /** A body in a content coding (gzip, br, …): none is decoded here, and read as it came it was taken for text it is not (RFC 9110 §8.4: 415). */
+  static bodyEncoded(coding: string): BridgeError {
+    return new BridgeError('ErrorInvalidRequest', 415, `the request body is sent with Content-Encoding '${coding.slice(0, 40)}'; send it without one`);
+  }
+
   static unauthenticated(reason: string): BridgeError {
     return new BridgeError('ErrorAccessDenied', 401, reason);
   }

@@ -353,9 +353,10 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       res.destroy();
       return;
     }
-    if (error instanceof BridgeError && error.httpStatus === 413) {
+    // A body refused unread: too large, or in a content coding.
+    if (error instanceof BridgeError && (error.httpStatus === 413 || error.httpStatus === 415)) {
       closeAfterAnswer(res);
-      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), 413), context.requestId);
+      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), error.httpStatus), context.requestId);
       return;
     }
     if (error instanceof BridgeError && error.responseCode === 'ErrorServerBusy') {

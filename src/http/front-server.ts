@@ -116,6 +116,9 @@ function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestLi
     holdContinue(req, res);
     listener(req, res);
   });
+  // Any other expectation is ignored, as RFC 9110 §10.1.1 allows: node:http's own answer to
+  // it, a bare 417, came with no request id and no access line.
+  server.on('checkExpectation', listener);
   return server;
 }
 

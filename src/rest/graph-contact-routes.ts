@@ -278,7 +278,9 @@ const DELTA_PAGE_MAX = 200;
  * and then said applied (`Preference-Applied`); DELTA_PAGE_MAX otherwise.
  */
 function deltaPageSize(prefer: string | undefined): { size: number; applied?: string } {
-  const asked = Number(/(?:^|[,;])\s*odata\.maxpagesize\s*=\s*"?(\d{1,7})"?/i.exec(prefer ?? '')?.[1]);
+  // The whole value or nothing: `odata.maxpagesize=1e1` is no page size, not 1.
+  const preference = /(?:^|[,;])\s*odata\.maxpagesize\s*=\s*(?:"(\d{1,7})"|(\d{1,7}))\s*(?:[,;]|$)/i.exec(prefer ?? '');
+  const asked = Number(preference?.[1] ?? preference?.[2]);
   return asked >= 1 && asked <= DELTA_PAGE_MAX ? { size: asked, applied: `odata.maxpagesize=${asked}` } : { size: DELTA_PAGE_MAX };
 }
 

@@ -120,6 +120,25 @@ describe('access log', () => {
     expect(await lineOf(res)).to.include({ path: '/metrics', status: 200 });
   });
 
+  it('answers and logs a request that expects something other than 100-continue as any other (RFC 9110 §10.1.1 lets a server ignore it)', async () => {
+    // node:http's client sends its head at once when told to expect: the request is written by hand.
+    const server = t.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(`GET /api/me?expecting HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(READER)}\r\nExpect: something-else\r\nConnection: close\r\n\r\n`);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      await once(socket, 'close');
+      expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      const requestId = /^request-id: (\S+)/im.exec(answer)?.[1];
+      expect(await lineWhere((entry) => entry.reqId === requestId)).to.include({ path: '/api/me', status: 200, user: READER.username });
+    } finally {
+      server.close();
+    }
+  });
+
   it('names the user and the client on Express routes', async () => {
     const res = await request(t.bridge.server).get('/api/me').set('Authorization', basic(READER)).expect(200);
     const line = await lineOf(res);

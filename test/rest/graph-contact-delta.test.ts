@@ -59,6 +59,14 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect(next.pathname).to.equal(folderPath);
     expect(next.searchParams.get('$skiptoken')).to.match(/^[A-Za-z0-9_-]{24}$/);
     expect(first.body['@odata.deltaLink']).to.equal(undefined);
+    for (const prefer of ['odata.maxpagesize="2", return=minimal', 'return=minimal; odata.maxpagesize=2']) {
+      expect((await get(folderPath).set('Prefer', prefer).expect(200)).headers['preference-applied'], prefer).to.equal('odata.maxpagesize=2');
+    }
+    // A value that is not a whole number is no page size, not its first digits.
+    for (const prefer of ['odata.maxpagesize=1e1', 'odata.maxpagesize=2x', 'odata.maxpagesize="2']) {
+      const page = await get(folderPath).set('Prefer', prefer).expect(200);
+      expect([page.headers['preference-applied'], names(page.body).length], prefer).to.deep.equal([undefined, 3]);
+    }
     const second = (await get(pathOf(first.body['@odata.nextLink'])).expect(200)).body as DeltaPage;
     expect(names(second)).to.deep.equal(['Cleo Delta']);
     expect(new URL(second['@odata.deltaLink']!).searchParams.get('$deltatoken')).to.match(/^[A-Za-z0-9_-]{24}$/);
