@@ -1,3 +1,4 @@
+import { findMailboxByLegacyDn } from '../autodiscover/mailboxes.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import type { Contact } from '../domain/contact.js';
@@ -36,12 +37,15 @@ export type Person = { kind: 'user'; user: DirectoryUser } | { kind: 'contact'; 
  * starts with a word of it, in any order (accents and case ignored). With one (`smtp:…`, `sip:…`), as the UnresolvedEntry reference has
  * it: "a partial match against each value" of that type — users whose SMTP address (a
  * whole address: any of theirs, secondary ones too) or SIP address starts with the rest,
- * and contacts one of whose addresses does (SMTP only).
+ * and contacts one of whose addresses does (SMTP only). A legacy DN (`/o=…`, `EX:/o=…`) is the
+ * one directory user it names.
  * Returns up to `limit + 1`, so a caller can tell when there were more than it shows.
  */
 export async function findPeople(store: Store, mailbox: string | undefined, entry: string, scope: SearchScope, limit: number): Promise<Person[]> {
   const term = entry.trim();
   if (term === '' || term.length > MAX_ENTRY_LENGTH) return [];
+  const legacyDn = LEGACY_DN.exec(term)?.[1];
+  if (legacyDn !== undefined) return scope === 'Contacts' ? [] : (await usersByLegacyDn(store, legacyDn)).map((user) => ({ kind: 'user', user }));
   const routed = ROUTED.exec(term);
   // ASCII case only, as the stores compare addresses (SQLite's NOCASE and lower(), PostgreSQL's lower() under "C").
   const routing = routed && { type: asciiLower(routed[1]!) as RoutingType, prefix: asciiLower(routed[2]!.trim()) };
@@ -60,6 +64,16 @@ export async function findPeople(store: Store, mailbox: string | undefined, entr
 
 /** An entry that names its routing type, case ignored. */
 const ROUTED = /^(smtp|sip):(.*)$/is;
+
+/** A legacy (X.500) DN, bare or as an EX: or X500: address: what Outlook keeps of a recipient, and what the bridge's Autodiscover hands out. */
+const LEGACY_DN = /^(?:(?:ex|x500):)?(\/o=.*)$/is;
+
+/** The directory user a legacy DN names, as Exchange resolves one: whole, not as a prefix; none hidden from address lists. */
+async function usersByLegacyDn(store: Store, legacyDn: string): Promise<DirectoryUser[]> {
+  const mailbox = await findMailboxByLegacyDn(store, legacyDn, undefined);
+  const user = mailbox && (await store.getUser(mailbox.email));
+  return user && !user.hiddenFromAddressLists ? [user] : [];
+}
 
 async function usersByAddress(store: Store, type: RoutingType, prefix: string, limit: number): Promise<DirectoryUser[]> {
   if (prefix === '') return [];

@@ -455,6 +455,16 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect((await resolve('alex.wilber', 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
     });
 
+    it('resolves a legacy DN (bare, EX: or X500:), as Autodiscover hands it out, to the one user it names; a part of one to none', async () => {
+      const dn = '/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alex.wilber';
+      for (const entry of [dn, `EX:${dn}`, `x500:${dn.toUpperCase()}`]) {
+        const message = await resolve(entry, 'ReturnFullContactData="false"');
+        expect([message.ResponseCode, message.ResolutionSet?.Resolution.Mailbox.EmailAddress], entry).to.deep.equal(['NoError', 'alex.wilber@contoso.com']);
+      }
+      for (const entry of [dn.slice(0, -3), `${dn}/cn=more`]) expect((await resolve(entry)).ResponseCode, entry).to.equal('ErrorNameResolutionNoResults');
+      expect((await resolve(dn, 'ReturnFullContactData="false" SearchScope="Contacts"')).ResponseCode).to.equal('ErrorNameResolutionNoResults');
+    });
+
     it('reads SMTP: as the start of an address in any of its spellings: decomposed, or with a whole A-label for its domain', async () => {
       await t.store.upsertUsers([
         { email: 'jürgen@müller.example', displayName: 'J. Müller', refs: {} },
