@@ -32,6 +32,68 @@ export function readSelect(value: string | undefined, type: GraphType): Property
 }
 
 /**
+ * The `$expand` of a request for one resource of `type`: each relationship it names, with the
+ * `$select` it gives that relationship (`manager($select=displayName,mail)`), as Graph reads
+ * them (https://learn.microsoft.com/en-us/graph/query-parameters#expand-parameter). Only the
+ * relationships in `expandable` are expanded here; another name is a 400 in Graph's words,
+ * never ignored.
+ */
+export function entityExpand(search: URLSearchParams, type: GraphType, expandable: readonly string[], related: GraphType): Map<string, PropertySelection> {
+  const values = [...search].filter(([key]) => /^\$?expand$/i.test(key));
+  if (values.length > 1) throw repeatedOption('expand');
+  const expanded = new Map<string, PropertySelection>();
+  if (values.length === 0) return expanded;
+  for (const item of topLevelItems(values[0]![1])) {
+    const { name, options } = /^(?<name>[^()\s]*)\s*(?:\((?<options>.*)\))?$/s.exec(item)?.groups ?? {};
+    if (name === undefined || !PROPERTY.test(name) || name === '*') throw BridgeError.invalidRequest(`$expand: '${item.slice(0, 64)}' is not a relationship`);
+    const relationship = expandable.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+    if (relationship === undefined) {
+      if (type.properties.has(name.toLowerCase()))
+        throw new BridgeError(
+          'BadRequest',
+          400,
+          `Property '${name}' on type '${type.name}' is not a navigation property or complex property. Only navigation properties can be expanded.`,
+        );
+      if (type.relationships.has(name.toLowerCase())) throw BridgeError.invalidRequest(`$expand: '${name}' is not expanded here; ask for it by its own path`);
+      throw unknownProperty(name, type);
+    }
+    expanded.set(relationship, readNestedSelect(options, related));
+  }
+  return expanded;
+}
+
+/** A `$expand`'s items, split at its commas outside parentheses. */
+function topLevelItems(value: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const character = value[i];
+    if (character === '(') depth++;
+    else if (character === ')') depth--;
+    else if (character === ',' && depth === 0) {
+      items.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+    if (depth < 0 || depth > 1) throw BridgeError.invalidRequest('$expand: its parentheses do not match, or nest');
+  }
+  if (depth !== 0) throw BridgeError.invalidRequest('$expand: its parentheses do not match, or nest');
+  items.push(value.slice(start).trim());
+  if (items.length > MAX_SELECTED) throw BridgeError.invalidRequest(`$expand names more than ${MAX_SELECTED} relationships`);
+  return items;
+}
+
+/** The options in an expanded relationship's parentheses: `$select` alone (`;` between options, as OData writes them). */
+function readNestedSelect(options: string | undefined, type: GraphType): PropertySelection {
+  if (options === undefined || options.trim() === '') return undefined;
+  const [option, ...more] = options.split(';');
+  const select = /^\s*\$?select\s*=(.*)$/is.exec(option!)?.[1];
+  if (select === undefined || more.some((other) => other.trim() !== ''))
+    throw BridgeError.invalidRequest(`$expand: only $select is taken inside an expanded relationship, not '${options.slice(0, 64)}'`);
+  return readSelect(select, type);
+}
+
+/**
  * Graph's answer to a `$select` name its type lacks: its OData parser's words, as reported
  * for `microsoft.graph.person` (github.com/littlebearapps/outlook-assistant/issues/36) and
  * `microsoft.graph.mobileApp` (github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4529).

@@ -15,7 +15,7 @@ import { answerPeople } from './graph-people.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { listUsers } from './graph-user-list.js';
 import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
-import { entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
+import { entityExpand, entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
 import { GRAPH_USER } from './graph-types.js';
 
 interface GraphUserRoutesOptions {
@@ -70,9 +70,18 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   });
 
   // After /users/$count, which the path of a user would take for one named `$count`.
+  // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
   router.get(userAndMePaths(''), reader, async (req, res) => {
     const select = entitySelect(queryOf(req), GRAPH_USER);
-    res.json({ '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`, ...userWriter(select)(await namedUser(req)) });
+    const expand = entityExpand(queryOf(req), GRAPH_USER, ['manager'], GRAPH_USER);
+    const user = await namedUser(req);
+    const managerSelect = expand.get('manager');
+    const manager = expand.has('manager') && user.manager !== undefined ? await store.getUser(user.manager) : undefined;
+    res.json({
+      '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`,
+      ...userWriter(select)(user),
+      ...(manager ? { manager: directoryObjectWriter(managerSelect)(manager) } : {}),
+    });
   });
 
   // The user's manager and direct reports, what a person card shows around them: https://learn.microsoft.com/en-us/graph/api/user-list-manager

@@ -123,6 +123,23 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect(await error('/v1.0/users/$count')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
   });
 
+  it('writes the manager in the user with $expand=manager (its own $select inside), and refuses what it does not expand', async () => {
+    const megan = (await get('/v1.0/users/megan.bowen@contoso.com?$select=displayName&$expand=manager($select=displayName,mail)').expect(200)).body;
+    expect(megan).to.deep.include({ displayName: 'Megan Bowen' });
+    expect(megan.manager).to.deep.equal({ '@odata.type': '#microsoft.graph.user', displayName: 'Adele Vance', mail: 'adele.vance@contoso.com' });
+    const whole = (await get('/v1.0/users/megan.bowen@contoso.com?$expand=Manager').expect(200)).body;
+    expect(whole.manager).to.deep.include({ id: 'adele.vance@contoso.com', displayName: 'Adele Vance', userPrincipalName: 'adele.vance@contoso.com' });
+    // No manager: none written, as Graph leaves out a relationship with nothing in it.
+    expect((await get('/v1.0/users/adele.vance@contoso.com?$expand=manager').expect(200)).body).to.not.have.property('manager');
+    expect((await error('/v1.0/users/megan.bowen@contoso.com?$expand=displayName'))[1]).to.equal(
+      "Property 'displayName' on type 'microsoft.graph.user' is not a navigation property or complex property. Only navigation properties can be expanded.",
+    );
+    for (const expand of ['nope', 'manager($top=1)', 'manager((x))', 'photo', 'manager($select=nope)']) {
+      const refused = await get(`/v1.0/users/megan.bowen@contoso.com?$expand=${encodeURIComponent(expand)}`).expect(400);
+      expect(refused.body.error.message, expand).to.be.a('string');
+    }
+  });
+
   it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
     const manager = (await get('/v1.0/users/megan.bowen@contoso.com/manager').expect(200)).body;
     expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com', displayName: 'Adele Vance' });
