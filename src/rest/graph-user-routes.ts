@@ -69,7 +69,12 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.type('text/plain').send(String(page.count));
   });
 
-  // After /users/$count, which the path of a user would take for one named `$count`.
+  // "user: delta" (a directory sync's): not kept here. Said so, rather than "no user named 'delta'".
+  router.get(USERS_DELTA, reader, () => {
+    throw new BridgeError('NotImplemented', 501, 'users delta is not served by this bridge: list /users, which a sync can page through, instead.');
+  });
+
+  // After /users/$count and the delta, which the path of a user would take for one so named.
   // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
   router.get(userAndMePaths(''), reader, async (req, res) => {
     const select = entitySelect(queryOf(req), GRAPH_USER);
@@ -116,6 +121,9 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   router.use(graphErrorHandler(log));
   return router;
 }
+
+/** The paths of Graph's users delta function: `delta`, `delta()`, `microsoft.graph.delta()`, in any case. */
+const USERS_DELTA = /^\/users\/(?:microsoft\.graph\.)?delta(?:\(\))?$/i;
 
 /** A page of a list as Graph writes one: its context, `@odata.count` when asked, the values, and the link to the next page when there is one. */
 function listJson(req: Request, collection: string, value: object[], page: { count?: number; skipToken?: string }, carried: string) {

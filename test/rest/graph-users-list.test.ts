@@ -123,6 +123,13 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect(await error('/v1.0/users/$count')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
   });
 
+  it("says users delta is not served (501), not that there is no user named 'delta'", async () => {
+    for (const path of ['/v1.0/users/delta', '/v1.0/users/delta()', '/beta/users/microsoft.graph.delta()?$select=displayName']) {
+      const res = await get(path).expect(501);
+      expect(res.body.error.code, path).to.equal('NotImplemented');
+    }
+  });
+
   it('writes the manager in the user with $expand=manager (its own $select inside), and refuses what it does not expand', async () => {
     const megan = (await get('/v1.0/users/megan.bowen@contoso.com?$select=displayName&$expand=manager($select=displayName,mail)').expect(200)).body;
     expect(megan).to.deep.include({ displayName: 'Megan Bowen' });
