@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator.js';
 import { BearerTokens } from './auth/bearer-tokens.js';
+import { parseLoginDomains } from './auth/login-domains.js';
 import type { Config } from './config.js';
 import { createAutodiscoverEndpoint } from './autodiscover/autodiscover-endpoint.js';
 import { createEwsEndpoint } from './ews/ews-endpoint.js';
@@ -110,6 +111,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     },
     hashing: { workers: config.passwordHashWorkers, maxQueued: config.passwordHashQueue },
     bearer,
+    loginDomains: parseLoginDomains(config.loginDomains),
   });
   let draining = false;
   const requests = new RequestMetrics();

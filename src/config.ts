@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { withoutTrailingSlashes } from './domain/plain-text.js';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
+import { loginDomainsProblem } from './auth/login-domains.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
 
@@ -142,6 +143,15 @@ export const SETTINGS = {
     schema: z.string().regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/, 'printable ASCII without quotes or backslashes'),
     default: 'ews-photo-bridge',
     doc: 'Realm named in the Basic challenge.',
+  },
+  loginDomains: {
+    env: 'BRIDGE_LOGIN_DOMAINS',
+    schema: z.string().superRefine((list, context) => {
+      const problem = loginDomainsProblem(list);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
+    default: '',
+    doc: "Comma-separated NETBIOS=dns.domain pairs (e.g. CONTOSO=contoso.com): a Basic login 'CONTOSO\\adele' is read as 'adele@contoso.com', as Exchange takes a DOMAIN\\user logon name beside the address. Empty: a name is read as typed.",
   },
   loginMaxFailures: {
     env: 'BRIDGE_LOGIN_MAX_FAILURES',

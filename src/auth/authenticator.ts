@@ -13,6 +13,7 @@ import type { BearerTokens } from './bearer-tokens.js';
 import { HashWorkers, type HashWorkersOptions } from './hash-workers.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
+import { withLoginDomain, type LoginDomains } from './login-domains.js';
 import { normalizeUsername } from './username.js';
 
 /**
@@ -82,7 +83,11 @@ export interface AuthenticatorOptions {
   now?: () => number;
   /** Set when bearer tokens are configured. */
   bearer?: BearerTokens;
+  /** BRIDGE_LOGIN_DOMAINS: the Windows domains whose `DOMAIN\\user` logins name `user@` their DNS domain. */
+  loginDomains?: LoginDomains;
 }
+
+const NO_LOGIN_DOMAINS: LoginDomains = new Map();
 
 /**
  * Basic authentication against the stored accounts, and bearer JWTs when configured.
@@ -245,7 +250,7 @@ export class Authenticator {
     if (token !== undefined && bearer) return this.verifications.run(authorization, () => this.verifyBearer(bearer, authorization, token, clientAddress));
     const credentials = parseBasicAuthorization(authorization);
     if (!credentials) return Promise.resolve({ ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') });
-    const login = loginOf(credentials);
+    const login = loginOf(credentials, this.options.loginDomains ?? NO_LOGIN_DOMAINS);
     // Respellings of one login share its verification too.
     return this.verifications.run(login.key, () => this.verifyPasswordLogin(authorization, login, clientAddress));
   }
@@ -360,7 +365,7 @@ interface Login {
   key: string;
 }
 
-function loginOf(credentials: { username: string; password: string }): Login {
-  const username = normalizeUsername(credentials.username);
+function loginOf(credentials: { username: string; password: string }, domains: LoginDomains): Login {
+  const username = normalizeUsername(withLoginDomain(credentials.username, domains));
   return { username, password: credentials.password, key: `${username}\n${createHash('sha256').update(credentials.password).digest('base64')}` };
 }

@@ -3,7 +3,8 @@ import request from 'supertest';
 import { accountNameOf, normalizeUsername } from '../../src/auth/username.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { runCli } from '../support/run-cli.js';
-import { basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { loadConfig } from '../../src/config.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 describe('login names', () => {
   it('are the same whether typed composed or decomposed, in any case', () => {
@@ -72,6 +73,29 @@ describe('login names', () => {
       await me('STRASSE@contoso.com', 'street pass').expect(200);
       expect(cli(['account', 'remove', 'strasse@CONTOSO.com']).status).to.equal(0);
       expect(await t.store.getAccount('strasse@contoso.com')).to.equal(undefined);
+    });
+  });
+
+  describe('as a Windows logon name, DOMAIN\\user (BRIDGE_LOGIN_DOMAINS)', () => {
+    let t: TestBridge;
+    before(async () => {
+      t = await startTestBridge({ BRIDGE_LOGIN_DOMAINS: 'EXAMPLE=example.com, FABRIKAM=fabrikam.com' });
+    });
+    after(() => t.close());
+    const me = (username: string, password: string) => request(t.bridge.server).get('/api/me').set('Authorization', basic({ username, password }));
+
+    it("logs 'EXAMPLE\\reader' in as reader@example.com, the domain in any case; another domain or none is read as typed", async () => {
+      for (const typed of ['EXAMPLE\\reader', 'example\\Reader']) {
+        expect((await me(typed, READER.password).expect(200)).body.username, typed).to.equal(READER.username);
+      }
+      for (const typed of ['FABRIKAM\\reader', 'OTHER\\reader', '\\reader']) await me(typed, READER.password).expect(401);
+      await me('EXAMPLE\\reader', 'wrong').expect(401);
+    });
+
+    it('refuses a setting that is not NETBIOS=dns.domain pairs at start', () => {
+      for (const value of ['CONTOSO', 'CONTOSO=', 'A=b=c', 'MUCHTOOLONGNETBIOSNAME=contoso.com', 'CONTOSO=localhost']) {
+        expect(() => loadConfig({ BRIDGE_LOGIN_DOMAINS: value }), value).to.throw(/BRIDGE_LOGIN_DOMAINS/);
+      }
     });
   });
 });
