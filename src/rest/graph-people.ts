@@ -113,26 +113,43 @@ function readSearch(value: string | undefined): string | undefined {
   return text;
 }
 
-/** The subclasses a `$filter` of person types keeps; every one without a filter, none for a class other than Person. */
+/**
+ * The subclasses a `$filter` of person types keeps; every one without a filter, none for a
+ * class other than Person. Tests joined by `and`, each a test or a parenthesised `or` of tests,
+ * as the Microsoft Graph Toolkit's people picker writes them for contacts
+ * (`personType/class eq 'Person' and (personType/subclass eq 'ImplicitContact' or
+ * personType/subclass eq 'PersonalContact')`); a subclass the bridge has none of keeps none.
+ */
 function readPersonTypes(filter: string | undefined): ReadonlySet<Subclass> {
-  const kept = new Set<Subclass>(['OrganizationUser', 'PersonalContact']);
+  const kept = new Set<Subclass>(SUBCLASSES);
   if (filter === undefined) return kept;
-  // A person type is one word: no value holds a word `and`.
+  // A person type is one word: no value holds a word `and` or `or`.
   for (const clause of filter.split(/\band\b/i)) {
-    const test = PERSON_TYPE_TEST.exec(clause);
-    if (!test) {
-      throw new BridgeError(
-        'ErrorInvalidUrlQueryFilter',
-        400,
-        "People are filtered by personType/class eq 'Person' and personType/subclass eq 'OrganizationUser' or 'PersonalContact', joined by and",
-      );
-    }
-    const [, property, value] = test as unknown as [string, string, string];
-    const keep = (subclass: Subclass) =>
-      property.toLowerCase() === 'class' ? value.toLowerCase() === 'person' : value.toLowerCase() === subclass.toLowerCase();
-    for (const subclass of kept) if (!keep(subclass)) kept.delete(subclass);
+    const group = /^\s*\(([^()]*)\)\s*$/.exec(clause)?.[1];
+    const tests = (group ?? clause).split(/\bor\b/i);
+    if (group === undefined && tests.length > 1) throw personTypeFilter();
+    const allowed = new Set(tests.flatMap(subclassesOf));
+    for (const subclass of kept) if (!allowed.has(subclass)) kept.delete(subclass);
   }
   return kept;
+}
+
+const SUBCLASSES: readonly Subclass[] = ['OrganizationUser', 'PersonalContact'];
+
+/** The subclasses one `personType` test holds for. */
+function subclassesOf(test: string): Subclass[] {
+  const [, property, value] = (PERSON_TYPE_TEST.exec(test) ?? []) as [string?, string?, string?];
+  if (property === undefined || value === undefined) throw personTypeFilter();
+  if (property.toLowerCase() === 'class') return value.toLowerCase() === 'person' ? [...SUBCLASSES] : [];
+  return SUBCLASSES.filter((subclass) => subclass.toLowerCase() === value.toLowerCase());
+}
+
+function personTypeFilter(): BridgeError {
+  return new BridgeError(
+    'ErrorInvalidUrlQueryFilter',
+    400,
+    "People are filtered by personType/class eq 'Person' and personType/subclass eq 'OrganizationUser' or 'PersonalContact', joined by and (an or of them in parentheses)",
+  );
 }
 
 /** A directory user as a person: Graph's properties, the ones the directory keeps nothing for empty as Graph writes them. */

@@ -111,6 +111,11 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     ]);
     expect(await names("/v1.0/me/people?$search=meg&$filter=personType/subclass eq 'PersonalContact'")).to.deep.equal(['Megan Contact']);
     expect(await names("/v1.0/me/people?$filter=personType/class eq 'Group'")).to.deep.equal([]);
+    // The Microsoft Graph Toolkit's people picker for contacts (graph.people.ts), its "'Person'and" as it writes it.
+    const contacts = "personType/class eq 'Person'and (personType/subclass eq 'ImplicitContact' or personType/subclass eq 'PersonalContact')";
+    expect(await names(`/v1.0/me/people?$search=meg&$filter=${encodeURIComponent(contacts)}`)).to.deep.equal(['Megan Contact']);
+    const either = "(personType/subclass eq 'OrganizationUser' or personType/subclass eq 'PersonalContact')";
+    expect(await names(`/v1.0/me/people?$search=meg&$filter=${encodeURIComponent(either)}`)).to.deep.equal(['Megan Contact', 'Megan Bowen']);
   });
 
   it('writes a person with the properties Graph gives one, and refuses a $select name a person lacks as Graph does', async () => {
@@ -160,6 +165,10 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
   it('refuses what it cannot answer, never ignoring it, and asks for a login', async () => {
     const refused = async (query: string) => (await get(`/v1.0/me/people?${query}`).expect(400)).body.error.code;
     expect(await refused("$filter=displayName eq 'x'")).to.equal('ErrorInvalidUrlQueryFilter');
+    // An or outside parentheses, and parentheses in parentheses.
+    for (const filter of ["personType/subclass eq 'OrganizationUser' or personType/subclass eq 'PersonalContact'", "((personType/class eq 'Person'))"]) {
+      expect(await refused(`$filter=${encodeURIComponent(filter)}`), filter).to.equal('ErrorInvalidUrlQueryFilter');
+    }
     expect(await refused('$search="topic:planning"')).to.equal('ErrorInvalidUrlQuery');
     expect(await refused('$orderby=displayName')).to.equal('ErrorInvalidUrlQuery');
     expect(await refused('$top=0')).to.equal('ErrorInvalidRequest');
