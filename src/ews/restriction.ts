@@ -1,7 +1,18 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import { EMAIL_SLOTS, MATCH_LIMITS } from '../store/like-patterns.js';
-import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch } from '../store/store.js';
+import {
+  timeMatch,
+  type ContactEmailSlot,
+  type ContactMatch,
+  type ContactPhoneField,
+  type ContactTextField,
+  type NameBound,
+  type NameMatch,
+  type TimeBound,
+  type TimeComparison,
+} from '../store/store.js';
+import { isoInstant } from '../domain/instant.js';
 import { personaPaths } from './persona-paths.js';
 import { attribute, child, enumValue } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -17,6 +28,8 @@ export interface SearchVocabulary {
   what: string;
   fields: ReadonlyMap<string, SearchedProperty>;
   members: ReadonlyMap<string, ReadonlyMap<string, SearchedProperty>>;
+  /** The times it may compare with an instant, by FieldURI. */
+  times: ReadonlyMap<string, TimeBound['stamp']>;
 }
 
 /**
@@ -51,6 +64,11 @@ const CONTACT_PROPERTIES: SearchVocabulary = {
       ]),
     ],
   ]),
+  // exchangelib's `.filter(last_modified_time__gt=…)`, `datetime_created__range=…`: what changed since a sync.
+  times: new Map<string, TimeBound['stamp']>([
+    ['item:LastModifiedTime', 'updatedAt'],
+    ['item:DateTimeCreated', 'createdAt'],
+  ]),
 };
 
 /**
@@ -67,10 +85,11 @@ export const PERSONA_PROPERTIES: SearchVocabulary = {
     ...CONTACT_PROPERTIES.fields,
   ]),
   members: CONTACT_PROPERTIES.members,
+  times: CONTACT_PROPERTIES.times,
 };
 
-function searchableNames({ fields, members }: SearchVocabulary): string {
-  return [...fields.keys(), ...[...members].map(([uri, indexed]) => `${uri} (${[...indexed.keys()].join(', ')})`)].join(', ');
+function searchableNames({ fields, members, times }: SearchVocabulary): string {
+  return [...fields.keys(), ...[...members].map(([uri, indexed]) => `${uri} (${[...indexed.keys()].join(', ')})`), ...times.keys()].join(', ');
 }
 
 /** The properties contacts are sorted by, which the ordering comparisons compare in that order. */
@@ -152,6 +171,8 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   const { local } = expression;
   const { vocabulary } = reading;
   spend(reading, 'expressions');
+  const stamp = expression.children[0]?.local === 'FieldURI' ? vocabulary.times.get(attribute(expression.children[0], 'FieldURI') ?? '') : undefined;
+  if (stamp !== undefined) return readTimeTest(expression, stamp);
   if (local === 'Contains') {
     spend(reading, 'Contains');
     return readContains(expression, vocabulary);
@@ -172,6 +193,20 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   if (local === 'IsEqualTo') return equalTo(readComparedValue(expression, vocabulary));
   if (local === 'IsNotEqualTo') return { not: equalTo(readComparedValue(expression, vocabulary)) };
   throw unsupported(`${local} restrictions are not supported; use Contains, IsEqualTo, IsNotEqualTo, the ordering comparisons, Exists, And, Or or Not`);
+}
+
+/** The comparisons of a time with an instant, as OData names them. */
+const TIME_COMPARISONS: ReadonlyMap<string, TimeComparison> = new Map<string, TimeComparison>([...BOUNDS, ['IsEqualTo', 'eq'], ['IsNotEqualTo', 'ne']]);
+
+/** A test of a contact's time: compared with its Constant, an xs:dateTime (no zone: UTC); Exists holds for every contact. */
+function readTimeTest(test: XmlElement, stamp: TimeBound['stamp']): ContactMatch {
+  if (test.local === 'Exists') return { and: [] };
+  const comparison = TIME_COMPARISONS.get(test.local);
+  if (comparison === undefined) throw unsupported(`${test.local} does not compare times; use IsEqualTo, IsNotEqualTo or the ordering comparisons`);
+  const constant = readConstant(test);
+  const time = isoInstant(constant);
+  if (time === undefined) throw BridgeError.schemaValidation(`'${constant.slice(0, 40)}' is not an xs:dateTime`);
+  return timeMatch(comparison, stamp, time);
 }
 
 /** IsEqualTo: a whole text with case ignored, as Exchange compares strings; an address in any of its spellings. */

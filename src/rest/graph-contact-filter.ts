@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { MATCH_LIMITS } from '../store/like-patterns.js';
-import type { ContactMatch, ContactTextField, NameBound } from '../store/store.js';
+import { isoInstant } from '../domain/instant.js';
+import { timeMatch, type ContactMatch, type ContactTextField, type NameBound, type TimeBound, type TimeComparison } from '../store/store.js';
 
 /** The contact properties a `$filter` compares, by their Graph names. */
 const FILTERABLE: ReadonlyMap<string, ContactTextField> = new Map([
@@ -20,11 +21,20 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
 /** What one filter may hold (MATCH_LIMITS): terms in all, `startswith` calls among them, and how deep parentheses and `not` may nest. */
 const MAX_FILTER = { terms: MATCH_LIMITS.terms, startswith: MATCH_LIMITS.partTests, depth: 32 };
 
-/** A string literal (a quote inside written twice), a name (a path may hold `/`), or punctuation; blanks between. */
-const TOKEN = /\s*(?:'((?:[^']|'')*)'|([A-Za-z_][\w/]*)|([(),:]))\s*/y;
+/** The contact times a `$filter` compares with an instant, by their Graph names. */
+const TIMES: ReadonlyMap<string, TimeBound['stamp']> = new Map([
+  ['createdDateTime', 'createdAt'],
+  ['lastModifiedDateTime', 'updatedAt'],
+]);
+
+/**
+ * A string literal (a quote inside written twice), a DateTimeOffset literal (unquoted, OData
+ * 4.01 Part 2 §5.1.1.6.1), a name (a path may hold `/`), or punctuation; blanks between.
+ */
+const TOKEN = /\s*(?:'((?:[^']|'')*)'|(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)|([A-Za-z_][\w/]*)|([(),:]))\s*/y;
 
 interface Token {
-  kind: 'string' | 'name' | 'mark';
+  kind: 'string' | 'time' | 'name' | 'mark';
   text: string;
 }
 
@@ -34,7 +44,8 @@ interface Token {
  * `startswith` on displayName, givenName, surname and companyName — compared as Exchange
  * compares them, case ignored (and for the display name accents too) — the address filter
  * Graph documents for contacts (user-list-contacts: `emailAddresses/any(a:a/address eq '…')`,
- * any lambda variable), joined by `and`, `or`, `not` and parentheses. Read in one pass over
+ * any lambda variable), `createdDateTime` and `lastModifiedDateTime` compared with an instant
+ * (`ge 2024-01-01T00:00:00Z`), joined by `and`, `or`, `not` and parentheses. Read in one pass over
  * its tokens.
  */
 export function readContactFilter(filter: string): ContactMatch | undefined {
@@ -52,8 +63,9 @@ function tokenize(filter: string): Token[] | undefined {
     const found = TOKEN.exec(filter);
     if (!found) return undefined;
     if (found[1] !== undefined) tokens.push({ kind: 'string', text: found[1].replaceAll("''", "'") });
-    else if (found[2] !== undefined) tokens.push({ kind: 'name', text: found[2] });
-    else if (found[3] !== undefined) tokens.push({ kind: 'mark', text: found[3] });
+    else if (found[2] !== undefined) tokens.push({ kind: 'time', text: found[2] });
+    else if (found[3] !== undefined) tokens.push({ kind: 'name', text: found[3] });
+    else if (found[4] !== undefined) tokens.push({ kind: 'mark', text: found[4] });
   }
   return tokens;
 }
@@ -95,6 +107,8 @@ class FilterParser {
     const first = this.next('name');
     if (first === undefined) return undefined;
     if (first.toLowerCase() === 'emailaddresses/any') return this.anyAddress();
+    const stamp = TIMES.get(first);
+    if (stamp !== undefined) return this.timeTest(stamp);
     const field = FILTERABLE.get(first);
     const operator = this.next('name')?.toLowerCase();
     const text = this.next('string');
@@ -103,6 +117,15 @@ class FilterParser {
     if (operator === 'ne') return { not: { text, mode: 'whole', ignoreCase: true, field } };
     const bound = BOUNDS.get(operator);
     return bound && { bound, text, field };
+  }
+
+  /** `lastModifiedDateTime ge 2024-01-01T00:00:00Z`: a contact's time compared with an instant, as a sync asks what changed since. */
+  private timeTest(stamp: TimeBound['stamp']): ContactMatch | undefined {
+    const operator = this.next('name')?.toLowerCase();
+    const literal = this.next('time');
+    const time = literal === undefined ? undefined : isoInstant(literal);
+    if (time === undefined || (operator !== 'eq' && operator !== 'ne' && !BOUNDS.has(operator ?? ''))) return undefined;
+    return timeMatch(operator as TimeComparison, stamp, time);
   }
 
   /** `startswith(property,'text')`, its name in any case as the existing readers took it. */

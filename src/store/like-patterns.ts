@@ -2,7 +2,7 @@ import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js
 import { foldedText } from './search-text.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { sortKeyOf } from './contact-order.js';
-import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch } from './store.js';
+import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch, TimeBound } from './store.js';
 
 /**
  * What one contact match may hold: terms in all (tests and And/Or/Not), and tests that
@@ -42,6 +42,9 @@ const MATCH_COLUMNS: Readonly<Record<ContactTextField | ContactPhoneField | Cont
   email2: "coalesce(c.email2, '')",
   email3: "coalesce(c.email3, '')",
 };
+
+/** The columns of a contact's times: ISO 8601 text in UTC, which compares as the instants do. */
+const STAMP_COLUMNS: Readonly<Record<TimeBound['stamp'], string>> = { createdAt: 'c.created_at', updatedAt: 'c.updated_at' };
 
 export const EMAIL_SLOTS: readonly ContactEmailSlot[] = ['email1', 'email2', 'email3'];
 
@@ -90,6 +93,7 @@ function contactTestParameters(match: ContactTest): ContactTestParameters {
     if (match.part === 'substring') return { kind: 'like', value: likePattern(escapeLike(match.address), 'substring'), column };
     return { kind: 'address', value: canonicalSmtpAddress(match.address), column };
   }
+  if ('time' in match) return { kind: match.bound, value: match.time, column: STAMP_COLUMNS[match.stamp] };
   if ('bound' in match) {
     const field = match.field ?? 'displayName';
     return { kind: match.bound, value: field === 'displayName' ? foldedText(match.text) : asciiLower(match.text), column: sortKeyOf(field) };

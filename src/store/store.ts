@@ -82,6 +82,25 @@ export interface NameBound {
   field?: ContactTextField;
 }
 
+/** A contact made or last changed before or after an instant: ISO 8601 in UTC to the millisecond, as the stores keep both (isoInstant). */
+export interface TimeBound {
+  bound: NameBound['bound'];
+  time: string;
+  stamp: 'createdAt' | 'updatedAt';
+}
+
+/** A time a contact test compares with an instant: OData's operators, as a FindItem Restriction's comparisons are read into them. */
+export type TimeComparison = NameBound['bound'] | 'eq' | 'ne';
+
+/** A contact's time compared with an instant; `eq` (and `ne`) as the millisecond it is (or is not). */
+export function timeMatch(comparison: TimeComparison, stamp: TimeBound['stamp'], time: string): ContactMatch {
+  if (comparison === 'eq' || comparison === 'ne') {
+    const at: ContactMatch = { and: [timeMatch('ge', stamp, time), timeMatch('le', stamp, time)] };
+    return comparison === 'eq' ? at : { not: at };
+  }
+  return { bound: comparison, time, stamp };
+}
+
 /**
  * Which of a folder's contacts a page holds: a FindItem Restriction or a Graph $filter — tests
  * on the display name, the other text fields, the phone numbers and the addresses, joined by
@@ -90,6 +109,7 @@ export interface NameBound {
 export type ContactMatch =
   | NameMatch
   | NameBound
+  | TimeBound
   | AddressMatch
   | { exists: Exclude<ContactTextField, 'displayName'> | ContactPhoneField | ContactEmailSlot }
   | { and: ContactMatch[] }

@@ -265,6 +265,26 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     ]);
   });
 
+  it('restricts by the times a contact was made and last changed (xs:dateTime, no zone UTC); refuses a time that is none, and Contains on one', async () => {
+    const time = (uri: string, test: string, value: string) =>
+      `<m:Restriction><t:${test}><t:FieldURI FieldURI="${uri}"/><t:FieldURIOrConstant><t:Constant Value="${value}"/></t:FieldURIOrConstant></t:${test}></m:Restriction>`;
+    const names = async (restriction: string) => (await findItem(restriction + contacts)).names;
+    expect(await names(time('item:LastModifiedTime', 'IsGreaterThan', '2000-01-01T00:00:00Z'))).to.deep.equal(NAMES);
+    expect(await names(time('item:LastModifiedTime', 'IsLessThan', '2000-01-01T00:00:00'))).to.deep.equal([]);
+    expect(await names(time('item:DateTimeCreated', 'IsLessThanOrEqualTo', '2100-01-01T01:00:00+01:00'))).to.deep.equal(NAMES);
+    expect(await names(time('item:DateTimeCreated', 'IsNotEqualTo', '2000-01-01T00:00:00Z'))).to.deep.equal(NAMES);
+    const code = async (restriction: string) => (await findItem(restriction + contacts)).message.ResponseCode;
+    for (const value of ['yesterday', '2021-02-30T00:00:00Z']) {
+      const refused = await post(
+        `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>${time('item:LastModifiedTime', 'IsGreaterThan', value)}${contacts}</m:FindItem>`,
+      );
+      expect([refused.status, /<faultcode[^>]*>a:ErrorSchemaValidation</.test(refused.text)], value).to.deep.equal([500, true]);
+    }
+    expect(await code(contains('2021', 'Substring', 'IgnoreCase').replace('contacts:DisplayName', 'item:LastModifiedTime'))).to.equal(
+      'ErrorUnsupportedQueryFilter',
+    );
+  });
+
   it('restricts by And, Or and Not of tests on the display name, its order and Exists, as exchangelib builds them; an empty Or fails the schema', async () => {
     const field = '<t:FieldURI FieldURI="contacts:DisplayName"/>';
     const compare = (test: string, value: string) =>
@@ -367,7 +387,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect([refused.message.ResponseCode, refused.message.MessageText]).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
       'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
-        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone) only, not contacts:Birthday',
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:Birthday',
     ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
     expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
@@ -525,7 +545,7 @@ describe('FindItem restricted by given name, surname, company, email addresses a
     expect(await refused(equal(member('PhoneNumber', 'CarPhone'), '1'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
       'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
-        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone) only, not contacts:PhoneNumber (CarPhone)',
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:PhoneNumber (CarPhone)',
     ]);
     expect(await refused(equal(email(1), 'm', 'IsLessThan'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',

@@ -83,6 +83,9 @@ interface FoldersJson {
     without_mobile: string[];
     query_string: string[];
     query_string_and: string[];
+    changed_since: string[];
+    changed_later: string[];
+    made_before: string[];
   };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
@@ -309,7 +312,7 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
       expect(observed.fetched).to.deep.equal([YUSUF.displayName, ZOE.displayName]);
     });
 
-    it('filters by Or, And and Not of tests on the names, company, an email address and a phone number: __in, exclude(), __range, Q | Q, __exists=False', () => {
+    it('filters by Or, And and Not of tests on the names, company, an email address, a phone number and the times: __in, exclude(), __range, Q | Q, __exists=False, last_modified_time__gt', () => {
       expect(observed.restricted).to.deep.equal({
         in: [YUSUF.displayName],
         exclude: [ZOE.displayName],
@@ -327,6 +330,9 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         without_mobile: [YUSUF.displayName],
         query_string: [ZOE.displayName],
         query_string_and: [YUSUF.displayName],
+        changed_since: [YUSUF.displayName, ZOE.displayName],
+        changed_later: [],
+        made_before: [YUSUF.displayName, ZOE.displayName],
       });
     });
 

@@ -31,6 +31,17 @@ describe('Graph /me/contacts: $filter, $orderby, $count', () => {
     expect(names((await list(`$filter=${spaced}`).expect(200)).body)).to.deep.equal(['Garth at Home', 'Garth Fort']);
   });
 
+  it('compares createdDateTime and lastModifiedDateTime with an instant, as a sync asks what changed since; a literal that is no instant is 400', async () => {
+    const filtered = async (filter: string) => names((await list(`$filter=${encodeURIComponent(filter)}&$top=100`).expect(200)).body).length;
+    expect(await filtered('lastModifiedDateTime ge 2000-01-01T00:00:00Z')).to.equal(9);
+    expect(await filtered('lastModifiedDateTime lt 2000-01-01T00:00:00Z')).to.equal(0);
+    expect(await filtered("createdDateTime le 2100-01-01T01:00:00+01:00 and displayName eq 'Garth Fort'")).to.equal(1);
+    expect(await filtered('not (createdDateTime eq 2000-01-01T00:00:00.0000000Z)')).to.equal(9);
+    for (const filter of ["lastModifiedDateTime ge '2000-01-01T00:00:00Z'", 'lastModifiedDateTime ge 2021-02-30T00:00:00Z', 'createdDateTime ge 2000']) {
+      expect((await list(`$filter=${encodeURIComponent(filter)}`).expect(400)).body.error.code, filter).to.equal('ErrorInvalidUrlQueryFilter');
+    }
+  });
+
   it('reads a quote written twice inside the literal as one quote, and finds nobody for an address no contact has', async () => {
     const quoted = encodeURIComponent("emailAddresses/any(a:a/address eq 'dan.o''brien@contoso.com')");
     expect(names((await list(`$filter=${quoted}`).expect(200)).body)).to.deep.equal(["Dan O'Brien"]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
-import type { ContactMatch, Store } from '../../src/store/store.js';
+import { timeMatch, type ContactMatch, type Store } from '../../src/store/store.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-directory.js';
 import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
@@ -681,6 +681,22 @@ for (const backend of storeBackends()) {
         expect(await page({ bound: 'lt', text: 'C', field: 'surname' })).to.deep.equal(['Desk', 'Megan']);
         expect(await page({ exists: 'companyName' })).to.deep.equal(['Lidia', 'Megan']);
         expect(await page({ not: { exists: 'givenName' } })).to.deep.equal(['Desk']);
+      });
+
+      it('pages by the time a contact was made or last changed, compared with an instant (timeMatch)', async () => {
+        const [early] = await store.addContacts('adele@contoso.com', [{ ...lee, displayName: 'Early' }]);
+        const made = (await store.getContact('adele@contoso.com', early!))!.createdAt;
+        // The next contact is made, and the first changed, a few milliseconds after it.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await store.addContacts('adele@contoso.com', [{ ...lee, displayName: 'Late' }]);
+        await store.setPhoto(contactOwner(early!), photo('early'), 'test');
+        const page = async (match: ContactMatch) => (await store.pageContacts('adele@contoso.com', match, 0, 10)).contacts.map((c) => c.displayName);
+        expect(await page(timeMatch('gt', 'createdAt', made))).to.deep.equal(['Late']);
+        expect(await page(timeMatch('le', 'createdAt', made))).to.deep.equal(['Early']);
+        expect(await page(timeMatch('eq', 'createdAt', made))).to.deep.equal(['Early']);
+        expect(await page(timeMatch('ne', 'createdAt', made))).to.deep.equal(['Late']);
+        expect(await page(timeMatch('gt', 'updatedAt', made))).to.deep.equal(['Early', 'Late']);
+        expect(await page(timeMatch('lt', 'updatedAt', '2000-01-01T00:00:00.000Z'))).to.deep.equal([]);
       });
 
       it("lists the version parts of a mailbox's contacts in id order, a photo among them, another mailbox's not", async () => {

@@ -7,7 +7,8 @@ Steps (one process): account.contacts (GetFolder root, then contacts); .all() pa
 time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (FindItem with a
 SortOrder); .filter(display_name__startswith=PREFIX);
 .get(display_name=EXACT_NAME); restrictions with Or, And and Not (__in, .exclude(), __range, Q | Q,
-__exists=False), on the company, surname and given name, and on one email address or phone number; a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
+__exists=False), on the company, surname and given name, on one email address or phone number, and on
+the times a contact was made and last changed; a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
 Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
 contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts, the
@@ -21,7 +22,7 @@ import traceback
 
 STEP = "import exchangelib"
 try:
-    from exchangelib import BASIC, DELEGATE, Account, Configuration, Credentials, Q
+    from exchangelib import BASIC, DELEGATE, UTC, Account, Configuration, Credentials, EWSDateTime, Q
 except ImportError as error:  # pragma: no cover - environment problem, reported clearly
     print(f"exchangelib_folders: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
     sys.exit(2)
@@ -66,6 +67,10 @@ def main():
         "without_mobile": names(folder.filter(phone_numbers__MobilePhone__exists=False)),
         "query_string": names(folder.filter("zimmer*")),
         "query_string_and": names(folder.filter("yusuf northwind")),
+        # What changed since a sync: every contact changed since 2000, none since 2100.
+        "changed_since": names(folder.filter(last_modified_time__gt=EWSDateTime(2000, 1, 1, tzinfo=UTC))),
+        "changed_later": names(folder.filter(last_modified_time__gte=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
+        "made_before": names(folder.filter(datetime_created__lt=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
     }
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
