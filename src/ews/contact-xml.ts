@@ -1,5 +1,6 @@
 import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
+import { contactVcard } from './contact-vcard.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
 import { attribute, child, enumValue, children, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -7,6 +8,7 @@ import { element, escapeXml, text } from './xml.js';
 
 /** The contact fields the bridge can write, named as EWS FieldURIs name them. */
 export type ContactField =
+  | 'MimeContent'
   | 'ParentFolderId'
   | 'ItemClass'
   | 'Subject'
@@ -50,6 +52,7 @@ type DictionaryMember = `${Dictionary}:${string}`;
 
 /** FieldURI (as clients send it) → field. Anything not here is ignored, never an error. */
 const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
+  ['item:MimeContent', 'MimeContent'],
   ['item:ParentFolderId', 'ParentFolderId'],
   ['item:ItemClass', 'ItemClass'],
   ['item:Subject', 'Subject'],
@@ -161,6 +164,8 @@ export function requestedFields(shape: XmlElement | undefined): Set<ContactField
     const member = dictionaryMemberOf(path);
     if (member) fields.add(member);
   }
+  // The shape's own way to ask for it, beside the FieldURI (an xs:boolean).
+  if (/^\s*(?:true|1)\s*$/.test(textOf(child(shape, 'IncludeMimeContent')))) fields.add('MimeContent');
   return fields;
 }
 
@@ -260,6 +265,8 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
   return element(
     't:Contact',
     {},
+    // First in ItemType's sequence, and only when asked: no shape includes it (Learn's "MimeContent").
+    wanted.has('MimeContent') ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(contactVcard(contact)).toString('base64')) : undefined,
     element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
     wanted.has('ParentFolderId') ? parentFolderXml : undefined,
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,

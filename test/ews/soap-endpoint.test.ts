@@ -548,6 +548,24 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
     });
 
+    it('gives the contact as a vCard in MimeContent, first, when item:MimeContent or IncludeMimeContent asks; no shape includes it', async () => {
+      const asked = async (shape: string) => {
+        const { res, xml } = await getItem([itemId], shape);
+        return { text: res.text, contact: messagesOf(xml)[0].Items.Contact };
+      };
+      const { text, contact } = await asked(
+        '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:MimeContent"/></t:AdditionalProperties></m:ItemShape>',
+      );
+      expect(text).to.match(/<t:Contact><t:MimeContent CharacterSet="UTF-8">[A-Za-z0-9+/=]+<\/t:MimeContent><t:ItemId /);
+      const vcard = Buffer.from(contact.MimeContent._, 'base64').toString('utf8');
+      expect(vcard).to.match(/^BEGIN:VCARD\r\nVERSION:3\.0\r\n/);
+      expect(vcard).to.include('\r\nFN:Lee Gu\r\n').and.include('\r\nEMAIL;TYPE=INTERNET,PREF:lee.gu@fabrikam.com\r\n').and.include('\r\nORG:Fabrikam');
+      expect(vcard.endsWith('END:VCARD\r\n')).to.equal(true);
+      const included = await asked('<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape>');
+      expect(included.contact.MimeContent._).to.equal(contact.MimeContent._);
+      expect((await asked('<m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>')).contact.MimeContent).to.equal(undefined);
+    });
+
     it('gives only the dictionary members IndexedFieldURI names, in GetItem and in FindItem', async () => {
       await t.store.addContacts(mailbox, [
         {

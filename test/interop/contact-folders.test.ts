@@ -90,6 +90,7 @@ interface FoldersJson {
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
   walked: { root: string[]; contacts: string[]; by_path: string[]; by_name: string[] };
+  mime: { begins: string; fn: string[] };
 }
 
 describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)', function () {
@@ -304,6 +305,10 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
 
     it('lists them in the order asked by order_by (a FindItem SortOrder)', () => {
       expect(observed.descending).to.deep.equal([ZOE.displayName, YUSUF.displayName]);
+    });
+
+    it("exports a contact as a vCard: only('mime_content') (GetItem's item:MimeContent)", () => {
+      expect(observed.mime).to.deep.equal({ begins: 'BEGIN:VCARD', fn: [`FN:${YUSUF.displayName}`] });
     });
 
     it('filters by the start of the display name, gets one by its whole name, and fetches by ids', () => {

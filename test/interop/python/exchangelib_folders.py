@@ -8,7 +8,7 @@ time (FindItem IdOnly, then GetItem on the ids); .order_by("-display_name") (Fin
 SortOrder); .filter(display_name__startswith=PREFIX);
 .get(display_name=EXACT_NAME); restrictions with Or, And and Not (__in, .exclude(), __range, Q | Q,
 __exists=False), on the company, surname and given name, on one email address or phone number, and on
-the times a contact was made and last changed; a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
+the times a contact was made and last changed; a contact's MimeContent (only('mime_content')); a QueryString (.filter("text")); account.fetch(ids) of everything .all() found; resolve_names
 of PREFIX in the Contacts folder and in the root (parent_folders); the root's and the
 Contacts folder's properties; the folder tree walked (FindFolder): root.walk(),
 contacts.walk(), the path root / 'Top of Information Store' / 'Contacts' and its contacts, the
@@ -72,6 +72,10 @@ def main():
         "changed_later": names(folder.filter(last_modified_time__gte=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
         "made_before": names(folder.filter(datetime_created__lt=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
     }
+    STEP = "only(mime_content)"
+    # A contact exported as the vCard Exchange gives as its MimeContent.
+    vcard = folder.filter(display_name=exact).only("mime_content")[0].mime_content.decode("utf-8")
+    mime = {"begins": vcard.splitlines()[0], "fn": [line for line in vcard.splitlines() if line.startswith("FN:")]}
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
     STEP = "resolve_names(parent_folders)"
@@ -95,6 +99,7 @@ def main():
     STEP = "folder properties"
     print(json.dumps({
         "walked": walked,
+        "mime": mime,
         "folder": {"class": type(folder).__name__, "name": folder.name, "total_count": folder.total_count,
                    "folder_class": folder.folder_class},
         "root": type(account.root).__name__,
