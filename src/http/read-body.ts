@@ -103,7 +103,8 @@ export class UnreadBodyDropping extends IncomingMessage {
       return;
     }
     this.removeAllListeners('data');
-    this.on('data', pieceDropper(this));
+    // Flowing even if someone paused it, as node's own _dump has it.
+    this.on('data', pieceDropper(this)).resume();
   }
 
   /** Whether something still takes the body as it comes, past the stream. */
