@@ -31,7 +31,7 @@ const BATCH_MAX_BODY_BYTES = 128 * 1024;
  */
 export const BATCHES_PER_ACCOUNT = 2;
 /**
- * The most a batch's answer holds, in bytes of its JSON: twenty pages of 999 users with every
+ * The most a batch's answer holds, in characters of its JSON (bytes, for ASCII): twenty pages of 999 users with every
  * property were a 12 MB answer built in one piece (the event loop held 265 ms, 106 MB more
  * RSS for two). The first answer always fits; one past the rest is that request's 429 with
  * Retry-After, as Graph throttles one request of a batch, for its client to ask again.
