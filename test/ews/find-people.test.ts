@@ -167,6 +167,13 @@ describe('FindPeople', () => {
       'ErrorUnsupportedPathForQuery',
     ]);
     expect(await error(view())).to.deep.equal(['Error', 'ErrorInvalidRequest']);
+    // A view FindPeople's schema does not have fails it, as in Exchange, rather than paging from the start.
+    const fractional = await postEws(
+      t.bridge.server,
+      `<m:FindPeople><m:FractionalPageItemView MaxEntriesReturned="1" Numerator="1" Denominator="2"/>${folder('contacts')}</m:FindPeople>`,
+      READER,
+    );
+    expect([fractional.status, /<faultcode[^>]*>a:ErrorSchemaValidation</.test(fractional.text)]).to.deep.equal([500, true]);
     // The folders above Contacts hold no one.
     const root = await findPeople(`${view()}${folder('msgfolderroot')}`);
     expect([root.response.ResponseCode, root.people, root.response.TotalNumberOfPeopleInView]).to.deep.equal(['NoError', [], '0']);

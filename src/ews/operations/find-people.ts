@@ -61,6 +61,8 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       throw BridgeError.invalidRequest(
         'a QueryString finds people best match first, neither restricted nor sorted: a Restriction or SortOrder lists the Contacts folder',
       );
+    // Not in FindPeople's schema (its view is an IndexedPageItemView): answered as if absent, its page was the first.
+    if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
     return {
       folder: readFolderRef(parent),
       query: query || undefined,
