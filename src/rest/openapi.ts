@@ -240,7 +240,40 @@ const graphPaths = Object.fromEntries(
           },
         },
       ],
+      [
+        `/${version}/users/delta`,
+        {
+          get: {
+            summary: "Graph's users delta: not served (the directory's changes are not kept); page through /users instead",
+            responses: { 501: graphError('NotImplemented') },
+          },
+        },
+      ],
       ...[users, me].flatMap((whose): [string, object][] => [
+        [
+          whose,
+          {
+            get: {
+              summary: whose === users ? 'A directory user, by any of their addresses' : 'The caller (a login the directory does not list: its address alone)',
+              parameters: [
+                ...(whose === users ? [graphUser] : []),
+                graphSelect,
+                {
+                  name: '$expand',
+                  in: 'query',
+                  required: false,
+                  schema: { type: 'string' },
+                  description: 'manager, or manager($select=…): the manager written in the user; any other relationship is 400',
+                },
+              ],
+              responses: {
+                200: { description: "The user with Graph's default properties, or those $select names; with $expand=manager, its manager" },
+                400: graphError('BadRequest: a $select or $expand name the user type does not have, or one not expanded here'),
+                ...(whose === users ? { 404: graphError('Request_ResourceNotFound: no such user') } : {}),
+              },
+            },
+          },
+        ],
         [
           `${whose}/manager`,
           {
