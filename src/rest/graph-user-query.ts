@@ -204,6 +204,6 @@ function resumed(selection: UserSelection, token: string): UserSelection {
   throw new BridgeError('Request_BadRequest', 400, 'The $skiptoken is not one this service gave for this query.');
 }
 
-function unsupported(message: string): BridgeError {
+export function unsupported(message: string): BridgeError {
   return new BridgeError('Request_UnsupportedQuery', 400, message);
 }

@@ -14,7 +14,7 @@ import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './gr
 import { answerPeople } from './graph-people.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { listUsers } from './graph-user-list.js';
-import { readReportsQuery, readUserCountQuery, readUserListQuery } from './graph-user-query.js';
+import { readReportsQuery, readUserCountQuery, readUserListQuery, unsupported } from './graph-user-query.js';
 import { entityExpand, entitySelect, propertySelector, selectedContext, type PropertySelection } from './graph-select.js';
 import { GRAPH_USER } from './graph-types.js';
 
@@ -69,9 +69,11 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     res.type('text/plain').send(String(page.count));
   });
 
-  // "user: delta" (a directory sync's): not kept here. Said so, rather than "no user named 'delta'".
+  // "user: delta" (a directory sync's) is a query this bridge does not answer: the directory's
+  // changes are not kept. Refused as /users refuses the queries it does not read, rather than
+  // taken for a user named "delta".
   router.get(USERS_DELTA, reader, () => {
-    throw new BridgeError('NotImplemented', 501, 'users delta is not served by this bridge: list /users, which a sync can page through, instead.');
+    throw unsupported('users delta is not supported: the directory keeps no changes; page through /users instead');
   });
 
   // After /users/$count and the delta, which the path of a user would take for one so named.

@@ -244,8 +244,8 @@ const graphPaths = Object.fromEntries(
         `/${version}/users/delta`,
         {
           get: {
-            summary: "Graph's users delta: not served (the directory's changes are not kept); page through /users instead",
-            responses: { 501: graphError('NotImplemented') },
+            summary: "Graph's users delta: refused, as the queries /users does not read are (the directory keeps no changes); page through /users instead",
+            responses: { 400: graphError('Request_UnsupportedQuery: users delta is not supported'), 401: graphReadErrors[401] },
           },
         },
       ],
