@@ -11,29 +11,29 @@ const isDnsDomain = (domain: string) => domain.length <= 253 && domain.includes(
 
 /** What is wrong with a BRIDGE_LOGIN_DOMAINS value, if anything. */
 export function loginDomainsProblem(list: string): string | undefined {
-  for (const pair of pairsOf(list)) {
+  const read = readLoginDomains(list);
+  return typeof read === 'string' ? read : undefined;
+}
+
+/** The domains of a BRIDGE_LOGIN_DOMAINS value that settings have checked with loginDomainsProblem. */
+export function parseLoginDomains(list: string): LoginDomains {
+  const read = readLoginDomains(list);
+  if (typeof read === 'string') throw new Error(`BRIDGE_LOGIN_DOMAINS: ${read}`);
+  return read;
+}
+
+/** The domains a BRIDGE_LOGIN_DOMAINS value names, or what is wrong with it. */
+function readLoginDomains(list: string): LoginDomains | string {
+  const domains = new Map<string, string>();
+  for (const pair of list.split(',')) {
+    if (pair.trim() === '') continue;
     const [netbios, domain, ...rest] = pair.split('=').map((part) => part.trim());
-    if (rest.length > 0 || netbios === undefined || domain === undefined) return `'${pair}' is not NETBIOS=dns.domain`;
+    if (rest.length > 0 || netbios === undefined || domain === undefined) return `'${pair.trim()}' is not NETBIOS=dns.domain`;
     if (!NETBIOS.test(netbios)) return `'${netbios}' is not a NetBIOS domain name (1 to 15 characters)`;
     if (!isDnsDomain(domain)) return `'${domain}' is not a DNS domain (e.g. contoso.com)`;
-  }
-  return undefined;
-}
-
-export function parseLoginDomains(list: string): LoginDomains {
-  const domains = new Map<string, string>();
-  for (const pair of pairsOf(list)) {
-    const [netbios, domain] = pair.split('=').map((part) => part.trim());
-    domains.set(netbios!.toUpperCase(), domain!.toLowerCase());
+    domains.set(netbios.toUpperCase(), domain.toLowerCase());
   }
   return domains;
-}
-
-function pairsOf(list: string): string[] {
-  return list
-    .split(',')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '');
 }
 
 /**
