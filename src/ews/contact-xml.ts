@@ -258,15 +258,18 @@ function dictionaryXml(dictionary: Dictionary, entries: DictionaryEntry[], wante
 
 /**
  * A mailbox contact as GetItem returns it: t:ItemId, then the item part, then the
- * contact part — the order the EWS schema fixes and strict clients rely on.
+ * contact part — the order the EWS schema fixes and strict clients rely on. `mimePhoto` is
+ * the photo's bytes for the MimeContent's vCard (mimePhotoOf).
  */
-export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string): string {
+export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string, mimePhoto?: Buffer): string {
   const photo = contact.photo;
   return element(
     't:Contact',
     {},
     // First in ItemType's sequence, and only when asked: no shape includes it (Learn's "MimeContent").
-    wanted.has('MimeContent') ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(contactVcard(contact)).toString('base64')) : undefined,
+    wanted.has('MimeContent')
+      ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(contactVcard(contact, mimePhoto)).toString('base64'))
+      : undefined,
     element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
     wanted.has('ParentFolderId') ? parentFolderXml : undefined,
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import ICAL from 'ical.js';
 import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
@@ -548,7 +549,7 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Object.keys(contact).sort()).to.deep.equal(['Attachments', 'EmailAddresses', 'HasPicture', 'ItemId']);
     });
 
-    it('gives the contact as a vCard in MimeContent, first, when item:MimeContent or IncludeMimeContent asks; no shape includes it', async () => {
+    it('gives the contact as a vCard in MimeContent, first, its photo in PHOTO, when item:MimeContent or IncludeMimeContent asks; no shape includes it', async () => {
       const asked = async (shape: string) => {
         const { res, xml } = await getItem([itemId], shape);
         return { text: res.text, contact: messagesOf(xml)[0].Items.Contact };
@@ -561,6 +562,13 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(vcard).to.match(/^BEGIN:VCARD\r\nVERSION:3\.0\r\n/);
       expect(vcard).to.include('\r\nFN:Lee Gu\r\n').and.include('\r\nEMAIL;TYPE=INTERNET,PREF:lee.gu@fabrikam.com\r\n').and.include('\r\nORG:Fabrikam');
       expect(vcard.endsWith('END:VCARD\r\n')).to.equal(true);
+      // The photo attachment, as MS-OXVCARD exports it: the bytes GetAttachment serves.
+      const photo = ICAL.Component.fromString(vcard).getFirstProperty('photo')!;
+      expect([photo.getParameter('encoding'), photo.getParameter('type')]).to.deep.equal(['b', 'JPEG']);
+      const attachmentId = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
+      const attached = await call(`<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attachmentId}"/></m:AttachmentIds></m:GetAttachment>`);
+      const content = attached.xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage.Attachments.FileAttachment.Content;
+      expect(String(photo.getFirstValue())).to.equal(content);
       const included = await asked('<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape>');
       expect(included.contact.MimeContent._).to.equal(contact.MimeContent._);
       expect((await asked('<m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape>')).contact.MimeContent).to.equal(undefined);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import ICAL from 'ical.js';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { forgedSyncState } from '../abuse/hostile-bodies.js';
@@ -89,6 +90,22 @@ describe('SyncFolderItems on the Contacts folder', () => {
       'upload',
     );
     expect((await sync(changed.state, 512)).changes).to.deep.equal([['Update', 'Ann']]);
+  });
+
+  it("carries a contact's photo in its MimeContent vCard when the shape asks for MimeContent", async () => {
+    const photo = { bytes: Buffer.from('a photo'), contentType: 'image/jpeg' as const, width: 1, height: 1, sha256: 'b'.repeat(64) };
+    await t.store.setPhoto(contactOwner(ids[1]!), photo, 'upload');
+    const res = await post(
+      '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape>' +
+        `<m:SyncFolderId>${folder()}</m:SyncFolderId><m:MaxChangesReturned>2</m:MaxChangesReturned>`,
+    );
+    const vcards = [...res.text.matchAll(/<t:MimeContent CharacterSet="UTF-8">([^<]*)</g)].map((m) =>
+      ICAL.Component.fromString(Buffer.from(m[1]!, 'base64').toString()),
+    );
+    expect(vcards.map((card) => [card.getFirstPropertyValue('fn'), String(card.getFirstPropertyValue('photo') ?? '')])).to.deep.equal([
+      ['Ann', ''],
+      ['Bob', photo.bytes.toString('base64')],
+    ]);
   });
 
   it('answers the folders above Contacts with no items, and a state it did not give, or gave for another folder, with ErrorInvalidSyncStateData', async () => {

@@ -6,12 +6,16 @@ import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
+import { mimePhotoOf } from '../mime-photo.js';
 import { answerEachId, readRequestedIds } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
 import { child } from '../soap-args.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Items/>';
+
+/** The fields that show the contact's photo, or whether it has one. */
+const PHOTO_FIELDS = ['Attachments', 'HasAttachments', 'HasPicture', 'MimeContent'] as const satisfies readonly ContactField[];
 
 interface GetItemArgs {
   fields: ReadonlySet<ContactField>;
@@ -35,9 +39,9 @@ export const getItem: EwsOperation<GetItemArgs> = {
         const id = context.ids.decode('contact', itemId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         if (!contact) throw BridgeError.itemNotFound();
-        const current =
-          fields.has('Attachments') || fields.has('HasAttachments') || fields.has('HasPicture') ? await withCurrentPhoto(contact, context) : contact;
-        return success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder)));
+        const current = PHOTO_FIELDS.some((field) => fields.has(field)) ? await withCurrentPhoto(contact, context) : contact;
+        const mimePhoto = await mimePhotoOf(current, fields, context.store);
+        return success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder, mimePhoto)));
       },
       EMPTY,
       context,

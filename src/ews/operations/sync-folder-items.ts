@@ -8,6 +8,7 @@ import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
 import { attribute, child, children, enumValue, soleChild, textOf, xsInt } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
+import { mimePhotoOf } from '../mime-photo.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
@@ -117,7 +118,8 @@ async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Pro
           if (had !== undefined) state.add(id, had);
           continue;
         }
-        const change = changeXml(id, had, contact, args.fields, parentFolder, context);
+        const mimePhoto = contact && (await mimePhotoOf(contact, args.fields, context.store));
+        const change = changeXml(id, had, contact, args.fields, parentFolder, context, mimePhoto);
         const bytes = Buffer.byteLength(change) + SYNC_STATE_BYTES_PER_ITEM;
         if (bytes <= room) {
           room -= bytes;
@@ -171,7 +173,8 @@ function changeXml(
   fields: ReadonlySet<ContactField>,
   parentFolder: string | undefined,
   context: EwsContext,
+  mimePhoto: Buffer | undefined,
 ): string {
   if (!contact) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
-  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder));
+  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder, mimePhoto));
 }
