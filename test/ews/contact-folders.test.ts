@@ -424,9 +424,11 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
       ]);
     }
     const all = await call(
-      `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`,
+      `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape>${contacts}</m:FindItem>`,
     );
-    expect(all.text).to.not.match(/<t:(Attachments|Photo)>/);
+    expect(all.text)
+      .to.match(/<t:Contact>/)
+      .and.not.match(/<t:(Attachments|Photo|MimeContent)[ >]/);
   });
 
   it("ResolveNames searches the contacts of the folders ParentFolderIds name: none in the folders above Contacts, another mailbox's folder not found", async () => {

@@ -16,6 +16,8 @@ import { element } from '../xml.js';
 
 /** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
 const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
+/** The fields a shape may ask that FindItem leaves to GetItem. */
+const NOT_FOUND_FIELDS = ['Attachments', 'Photo', 'MimeContent'] as const satisfies readonly ContactField[];
 
 interface FindItemArgs {
   folders: FolderRef[];
@@ -42,8 +44,9 @@ export const findItem: EwsOperation<FindItemArgs> = {
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
     const traversal = enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
     const fields = requestedFields(child(request, 'ItemShape'));
-    fields.delete('Attachments');
-    fields.delete('Photo');
+    // Not summary properties: FindItem gives no attachments or MIME stream (Learn's "FindItem
+    // operation"; the EWS Managed API refuses MimeContent in one), GetItem does.
+    for (const field of NOT_FOUND_FIELDS) fields.delete(field);
     const folders = child(request, 'ParentFolderIds')?.children ?? [];
     if (folders.length === 0 || folders.length > MAX_PARENT_FOLDERS)
       throw BridgeError.invalidRequest(`FindItem needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
