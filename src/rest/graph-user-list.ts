@@ -3,7 +3,7 @@ import { asciiLower } from '../domain/plain-text.js';
 import { foldedText } from '../store/search-text.js';
 import type { Store, UserOrder } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
-import { skipTokenOf, type UserListQuery } from './graph-user-query.js';
+import { skipTokenOf, type UserListQuery, type UserSelection } from './graph-user-query.js';
 
 /** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */
 interface UserListPage {
@@ -33,10 +33,21 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     const [page, total] = await Promise.all([store.pageUsers(order, prefix, after, top), count ? store.countUsersByPrefix(order, prefix) : undefined]);
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
+  if (selection.kind === 'prefixes') {
+    // Each startswith's first 1,000 in its own order, as a search's first 1,000 matches: then one list, each user once.
+    const pages = await Promise.all(selection.prefixes.map(({ order, prefix }) => store.pageUsers(order, prefix, undefined, MAX_SEARCH_MATCHES)));
+    const found = new Map(pages.flatMap((page) => page.users.map((user) => [user.email, user] as const)));
+    return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
+  }
   const { text, order, offset } = selection;
   const wanted = count || order ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
   const found = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
-  const matches = order ? sortedBy(order, found) : found;
+  return offsetPage(order ? sortedBy(order, found) : found, selection, top, count);
+}
+
+/** The page of `matches` from the selection's offset, with the skiptoken of the next and (`$count`) how many they are. */
+function offsetPage(matches: DirectoryUser[], selection: UserSelection & { offset: number }, top: number, count: boolean): UserListPage {
+  const { offset } = selection;
   const end = offset + top;
   return {
     users: matches.slice(offset, end),

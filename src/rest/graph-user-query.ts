@@ -4,14 +4,22 @@ import { carriedOptions, countOption, integerOption, readListOptions } from './g
 import { readSelect, type PropertySelection } from './graph-select.js';
 import { GRAPH_USER } from './graph-types.js';
 
+/** One `startswith` of a filter: the order whose key it compares (display name or address) and the text. */
+interface UserPrefix {
+  order: UserOrder;
+  prefix: string;
+}
+
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
- * with a text, in name or address order from a position; the one user an address names; or
- * a search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
+ * with a text, in name or address order from a position; those any of several `startswith`
+ * find, in `order` (name by default) from an offset; the one user an address names; or a
+ * search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
  * reports in name order from a position.
  */
 export type UserSelection =
   | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
+  | { kind: 'prefixes'; prefixes: UserPrefix[]; order: UserOrder | undefined; offset: number }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
   | { kind: 'address'; address: string }
   | { kind: 'search'; text: string; order: UserOrder | undefined; offset: number };
@@ -31,6 +39,8 @@ export interface UserListQuery {
 export const USER_LIST_TOP = { default: 100, max: 999 } as const;
 /** The longest text a search or a filter compares: the directory page's. */
 const MAX_TEXT_LENGTH = 200;
+/** The most `startswith` one `$filter` may join by `or`: one for each property it may name, and some. */
+const MAX_PREFIXES = 8;
 
 const LIST_OPTIONS = new Set(['top', 'filter', 'search', 'count', 'orderby', 'select', 'skiptoken']);
 const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select'];
@@ -51,15 +61,17 @@ const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
 /** The properties a `$search` clause may name: every one is looked for among the names, alias and address. */
 const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userprincipalname']);
 
-const STARTS_WITH = /^\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i;
+const STARTS_WITH = /\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*/iy;
+const OR = /or\s/iy;
 const EQUALS = /^\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/i;
 const SEARCH_CLAUSE = /^"([a-z]+):([^"]*)"$/i;
 const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
 
 /**
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
- * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`
- * or `mail|userPrincipalName|id eq '…'` —, `$search` of `"property:text"` clauses joined by OR
+ * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`,
+ * several of those joined by `or` (a directory page's "starts with what I typed"), or
+ * `mail|userPrincipalName|id eq '…'` —, `$search` of `"property:text"` clauses joined by OR
  * with one text (the way people pickers ask, `"displayName:meg" OR "mail:meg"`), `$orderby`
  * displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts) and
  * the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
@@ -119,16 +131,45 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
 }
 
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
-  const prefixed = STARTS_WITH.exec(filter);
-  const prefixOrder = prefixed && ORDERED_BY.get(prefixed[1]!.toLowerCase());
-  if (prefixed && prefixOrder) {
-    if (order !== undefined && order !== prefixOrder) throw unsupported(`a startswith on ${prefixed[1]} lists users in ${prefixOrder} order only`);
-    return { kind: 'ordered', order: prefixOrder, prefix: literal(prefixed[2]!), after: undefined };
+  const prefixes = startsWithClauses(filter);
+  if (prefixes?.length === 1) {
+    const [{ order: prefixOrder, prefix }] = prefixes as [UserPrefix];
+    if (order !== undefined && order !== prefixOrder)
+      throw unsupported(`a startswith on ${prefixOrder === 'name' ? 'displayName' : 'an address'} lists users in ${prefixOrder} order only`);
+    return { kind: 'ordered', order: prefixOrder, prefix, after: undefined };
   }
+  if (prefixes) return { kind: 'prefixes', prefixes, order, offset: 0 };
   const equal = EQUALS.exec(filter);
   if (equal && ADDRESSED.has(equal[1]!.toLowerCase())) return { kind: 'address', address: literal(equal[2]!) };
-  throw unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…'.",
+  throw unsupportedFilter();
+}
+
+/**
+ * The `startswith` a filter joins by `or` — `startswith(displayName,'meg') or startswith(mail,'meg')`
+ * — each once (mail and userPrincipalName are one address here); none when the filter is not only those.
+ */
+function startsWithClauses(filter: string): UserPrefix[] | undefined {
+  const prefixes = new Map<string, UserPrefix>();
+  let at = 0;
+  for (;;) {
+    STARTS_WITH.lastIndex = at;
+    const clause = STARTS_WITH.exec(filter);
+    if (!clause) return undefined;
+    const order = ORDERED_BY.get(clause[1]!.toLowerCase());
+    if (order === undefined) throw unsupportedFilter();
+    const prefix = literal(clause[2]!);
+    prefixes.set(`${order}:${prefix}`, { order, prefix });
+    if (prefixes.size > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
+    if (STARTS_WITH.lastIndex === filter.length) return [...prefixes.values()];
+    OR.lastIndex = STARTS_WITH.lastIndex;
+    if (!OR.test(filter)) return undefined;
+    at = OR.lastIndex;
+  }
+}
+
+function unsupportedFilter(): BridgeError {
+  return unsupported(
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…'), several joined by or, or mail|userPrincipalName|id eq '…'.",
   );
 }
 
@@ -189,7 +230,13 @@ function resumed(selection: UserSelection, token: string): UserSelection {
   }
   if (Array.isArray(state)) {
     const [kind, first, second] = state as unknown[];
-    if (selection.kind === 'search' && kind === 's' && Number.isSafeInteger(first) && (first as number) >= 0 && state.length === 2) {
+    if (
+      (selection.kind === 'search' || selection.kind === 'prefixes') &&
+      kind === 's' &&
+      Number.isSafeInteger(first) &&
+      (first as number) >= 0 &&
+      state.length === 2
+    ) {
       return { ...selection, offset: first as number };
     }
     if (

@@ -200,7 +200,7 @@ const graphPaths = Object.fromEntries(
                 in: 'query',
                 required: false,
                 schema: { type: 'string' },
-                description: "startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…'",
+                description: "startswith(displayName|mail|userPrincipalName,'…'), up to 8 of those joined by or, or mail|userPrincipalName|id eq '…'",
               },
               {
                 name: '$search',

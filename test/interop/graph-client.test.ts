@@ -132,6 +132,8 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(await imageInfo(Buffer.from(photo))).to.deep.equal({ format: 'jpeg', width: 486, height: 486 });
     const filtered = (await asReader.api('/users').filter("startswith(displayName,'n')").get()) as UserList;
     expect(filtered.value.map((user) => user.displayName)).to.deep.equal(['Nestor Wilke']);
+    const typed = (await asReader.api('/users').filter("startswith(displayName,'d') or startswith(mail,'n')").get()) as UserList;
+    expect(typed.value.map((user) => user.displayName)).to.deep.equal(['Diego Siciliani', 'Nestor Wilke']);
     const names: string[] = [];
     let page = (await asReader.api('/users').top(2).get()) as UserList;
     names.push(...page.value.map((user) => user.displayName));

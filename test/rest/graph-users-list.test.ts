@@ -79,6 +79,29 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await walk("/v1.0/users?$filter=id eq 'nobody@contoso.com'")).flat()).to.deep.equal([]);
   });
 
+  it('filters by several startswith joined by or, as a directory page asks for what was typed: each user once, in name order or $orderby, paged and counted', async () => {
+    const either = (...clauses: string[]) => encodeURIComponent(clauses.join(' or '));
+    expect((await walk(`/v1.0/users?$filter=${either("startswith(displayName,'meg')", "startswith(mail,'ZOE')")}`)).flat()).to.deep.equal([
+      'megan.bowen@contoso.com',
+      'meganb@fabrikam.com',
+      'zoe@contoso.com',
+    ]);
+    const typed = either("startswith(displayName,'a')", "startswith(mail,'a')", "startswith(userPrincipalName,'a')");
+    expect(await walk(`/v1.0/users?$filter=${typed}&$top=2`)).to.deep.equal([['adele.b@contoso.com', 'adele.vance@contoso.com'], ['alex.wilber@contoso.com']]);
+    const byAddress = either("startswith(displayName,'zo')", "startswith(mail,'adele.v')");
+    expect((await walk(`/v1.0/users?$filter=${byAddress}&$orderby=mail`)).flat()).to.deep.equal(['adele.vance@contoso.com', 'zoe@contoso.com']);
+    expect((await get(`/v1.0/users?$filter=${typed}&$count=true&$top=1`, true).expect(200)).body['@odata.count']).to.equal(3);
+    expect((await get(`/v1.0/users/$count?$filter=${typed}`, true).expect(200)).text).to.equal('3');
+    for (const filter of [
+      either("startswith(displayName,'a')", "startswith(givenName,'a')"),
+      `${either("startswith(displayName,'a')")} or`,
+      "startswith(displayName,'a') and startswith(mail,'a')",
+      either(...Array.from({ length: 9 }, (_, i) => `startswith(mail,'${i}')`)),
+    ]) {
+      expect((await error(`/v1.0/users?$filter=${filter}`))[0], decodeURIComponent(filter)).to.equal('Request_UnsupportedQuery');
+    }
+  });
+
   it('searches as a people picker asks, with ConsistencyLevel: eventual, paged and counted; in name order when asked', async () => {
     const search = encodeURIComponent('"displayName:meg" OR "mail:meg"');
     expect(await walk(`/v1.0/users?$search=${search}&$top=1`, true)).to.deep.equal([['megan.bowen@contoso.com'], ['meganb@fabrikam.com']]);
