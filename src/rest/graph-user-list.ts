@@ -20,9 +20,11 @@ interface UserListPage {
  * `@odata.count` then counts them.
  */
 export async function listUsers(store: Store, { selection, count, top }: UserListQuery): Promise<UserListPage> {
-  if (selection.kind === 'address') {
-    const user = await store.getUser(selection.address);
-    return { users: user ? [user] : [], ...(count ? { count: user ? 1 : 0 } : {}) };
+  if (selection.kind === 'addresses') {
+    // By any of a user's addresses, hidden mailboxes too, as a user is read by address; each user once.
+    const users = await Promise.all(selection.addresses.map((address) => store.getUser(address)));
+    const found = new Map(users.flatMap((user) => (user ? [[user.email, user] as const] : [])));
+    return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]), selection, top, count);
   }
   if (selection.kind === 'reports') {
     const page = await store.pageDirectReports(selection.manager, selection.after, top);

@@ -13,15 +13,15 @@ interface UserPrefix {
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
  * with a text, in name or address order from a position; those any of several `startswith`
- * find, in `order` (name by default) from an offset; the one user an address names; or a
- * search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
+ * find, in `order` (name by default) from an offset; the users addresses name (an `eq`, an `or`
+ * of them, an `in`), the same way; or a search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
  * reports in name order from a position.
  */
 export type UserSelection =
   | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
   | { kind: 'prefixes'; prefixes: UserPrefix[]; order: UserOrder | undefined; offset: number }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
-  | { kind: 'address'; address: string }
+  | { kind: 'addresses'; addresses: string[]; order: UserOrder | undefined; offset: number }
   | { kind: 'search'; text: string; order: UserOrder | undefined; offset: number };
 
 export interface UserListQuery {
@@ -63,7 +63,12 @@ const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userpr
 
 const STARTS_WITH = /\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*/iy;
 const OR = /or\s/iy;
-const EQUALS = /^\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/i;
+const EQUALS = /\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*/iy;
+const IN_LIST = /\s*([a-z]+)\s+in\s*\(/iy;
+/** A value of an `in` list and what follows it: a comma, or the list's end. */
+const LIST_VALUE = /\s*'((?:[^']|'')*)'\s*([,)])/y;
+/** Graph's limit on the values of an `in`, or the `eq` an `or` joins: 15 expressions (the filter-query-parameter page). */
+const MAX_ADDRESSES = 15;
 const SEARCH_CLAUSE = /^"([a-z]+):([^"]*)"$/i;
 const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
 
@@ -71,7 +76,7 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
  * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`,
  * several of those joined by `or` (a directory page's "starts with what I typed"), or
- * `mail|userPrincipalName|id eq '…'` —, `$search` of `"property:text"` clauses joined by OR
+ * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —, `$search` of `"property:text"` clauses joined by OR
  * with one text (the way people pickers ask, `"displayName:meg" OR "mail:meg"`), `$orderby`
  * displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts) and
  * the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
@@ -131,7 +136,8 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
 }
 
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
-  const prefixes = startsWithClauses(filter);
+  const startsWith = orClauses(filter, STARTS_WITH);
+  const prefixes = startsWith && readPrefixes(startsWith);
   if (prefixes?.length === 1) {
     const [{ order: prefixOrder, prefix }] = prefixes as [UserPrefix];
     if (order !== undefined && order !== prefixOrder)
@@ -139,37 +145,70 @@ function readFilter(filter: string, order: UserOrder | undefined): UserSelection
     return { kind: 'ordered', order: prefixOrder, prefix, after: undefined };
   }
   if (prefixes) return { kind: 'prefixes', prefixes, order, offset: 0 };
-  const equal = EQUALS.exec(filter);
-  if (equal && ADDRESSED.has(equal[1]!.toLowerCase())) return { kind: 'address', address: literal(equal[2]!) };
-  throw unsupportedFilter();
+  const equals = orClauses(filter, EQUALS);
+  const addresses = equals ? equals.map(([, property, text]) => addressOf(property!, text!)) : inList(filter);
+  if (addresses === undefined) throw unsupportedFilter();
+  if (addresses.length > MAX_ADDRESSES) {
+    throw unsupported(
+      `Too many child clauses specified in search filter expression containing 'OR' operators: ${addresses.length}. Max allowed: ${MAX_ADDRESSES}.`,
+    );
+  }
+  return { kind: 'addresses', addresses, order, offset: 0 };
 }
 
-/**
- * The `startswith` a filter joins by `or` — `startswith(displayName,'meg') or startswith(mail,'meg')`
- * — each once (mail and userPrincipalName are one address here); none when the filter is not only those.
- */
-function startsWithClauses(filter: string): UserPrefix[] | undefined {
-  const prefixes = new Map<string, UserPrefix>();
-  let at = 0;
-  for (;;) {
-    STARTS_WITH.lastIndex = at;
-    const clause = STARTS_WITH.exec(filter);
-    if (!clause) return undefined;
-    const order = ORDERED_BY.get(clause[1]!.toLowerCase());
-    if (order === undefined) throw unsupportedFilter();
-    const prefix = literal(clause[2]!);
-    prefixes.set(`${order}:${prefix}`, { order, prefix });
-    if (prefixes.size > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
-    if (STARTS_WITH.lastIndex === filter.length) return [...prefixes.values()];
-    OR.lastIndex = STARTS_WITH.lastIndex;
+/** The clauses `clause` (a sticky pattern) reads, joined by `or`, when they are the whole filter. */
+function orClauses(filter: string, clause: RegExp): RegExpExecArray[] | undefined {
+  const clauses: RegExpExecArray[] = [];
+  for (let at = 0; ;) {
+    clause.lastIndex = at;
+    const read = clause.exec(filter);
+    if (!read) return undefined;
+    clauses.push(read);
+    if (clause.lastIndex === filter.length) return clauses;
+    OR.lastIndex = clause.lastIndex;
     if (!OR.test(filter)) return undefined;
     at = OR.lastIndex;
   }
 }
 
+/** Each `startswith` once (mail and userPrincipalName are one address here), at most MAX_PREFIXES. */
+function readPrefixes(clauses: RegExpExecArray[]): UserPrefix[] {
+  const prefixes = new Map<string, UserPrefix>();
+  for (const [, property, text] of clauses) {
+    const order = ORDERED_BY.get(property!.toLowerCase());
+    if (order === undefined) throw unsupportedFilter();
+    const prefix = literal(text!);
+    prefixes.set(`${order}:${prefix}`, { order, prefix });
+  }
+  if (prefixes.size > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
+  return [...prefixes.values()];
+}
+
+/** `mail in ('a@x', 'b@x')` → the addresses; none when the filter is not one such list. */
+function inList(filter: string): string[] | undefined {
+  IN_LIST.lastIndex = 0;
+  const head = IN_LIST.exec(filter);
+  if (!head) return undefined;
+  const addresses: string[] = [];
+  for (let at = IN_LIST.lastIndex; ;) {
+    LIST_VALUE.lastIndex = at;
+    const value = LIST_VALUE.exec(filter);
+    if (!value) return undefined;
+    addresses.push(addressOf(head[1]!, value[1]!));
+    at = LIST_VALUE.lastIndex;
+    if (value[2] === ')') return filter.slice(at).trim() === '' ? addresses : undefined;
+  }
+}
+
+/** The address an `eq` or `in` compares `property` with: mail, userPrincipalName or id (each a user's address here). */
+function addressOf(property: string, text: string): string {
+  if (!ADDRESSED.has(property.toLowerCase())) throw unsupportedFilter();
+  return literal(text);
+}
+
 function unsupportedFilter(): BridgeError {
   return unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…'), several joined by or, or mail|userPrincipalName|id eq '…'.",
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…', several joined by or, or mail|userPrincipalName|id in ('…', …).",
   );
 }
 
@@ -230,13 +269,7 @@ function resumed(selection: UserSelection, token: string): UserSelection {
   }
   if (Array.isArray(state)) {
     const [kind, first, second] = state as unknown[];
-    if (
-      (selection.kind === 'search' || selection.kind === 'prefixes') &&
-      kind === 's' &&
-      Number.isSafeInteger(first) &&
-      (first as number) >= 0 &&
-      state.length === 2
-    ) {
+    if ('offset' in selection && kind === 's' && Number.isSafeInteger(first) && (first as number) >= 0 && state.length === 2) {
       return { ...selection, offset: first as number };
     }
     if (

@@ -134,6 +134,9 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(filtered.value.map((user) => user.displayName)).to.deep.equal(['Nestor Wilke']);
     const typed = (await asReader.api('/users').filter("startswith(displayName,'d') or startswith(mail,'n')").get()) as UserList;
     expect(typed.value.map((user) => user.displayName)).to.deep.equal(['Diego Siciliani', 'Nestor Wilke']);
+    // Several users by id in one request, as an app resolves the people a list names.
+    const named = (await asReader.api('/users').filter(`id in ('${typed.value[1]!.id}', '${typed.value[0]!.id}')`).select('displayName').get()) as UserList;
+    expect(named.value).to.deep.equal([{ displayName: 'Diego Siciliani' }, { displayName: 'Nestor Wilke' }]);
     const names: string[] = [];
     let page = (await asReader.api('/users').top(2).get()) as UserList;
     names.push(...page.value.map((user) => user.displayName));

@@ -102,6 +102,33 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     }
   });
 
+  it('finds the users several addresses name — eq joined by or, or in — by any of their addresses, each once, in name order; at most 15, as Graph', async () => {
+    const users = async (filter: string, more = '') => (await walk(`/v1.0/users?$filter=${encodeURIComponent(filter)}${more}`)).flat();
+    const pair = ['zoe@contoso.com', 'ADELE.VANCE@contoso.com', 'nobody@contoso.com', 'awilber@contoso.com'];
+    const expected = ['adele.vance@contoso.com', 'alex.wilber@contoso.com', 'zoe@contoso.com'];
+    expect(await users(pair.map((address) => `mail eq '${address}'`).join(' or '))).to.deep.equal(expected);
+    expect(await users(`id in (${pair.map((address) => `'${address}'`).join(', ')})`)).to.deep.equal(expected);
+    expect(await users(`userPrincipalName in ('zoe@contoso.com','zoe@contoso.com')`, '&$top=1')).to.deep.equal(['zoe@contoso.com']);
+    expect(await walk(`/v1.0/users?$filter=${encodeURIComponent(`id in (${pair.map((a) => `'${a}'`).join(',')})`)}&$top=2&$orderby=mail`)).to.deep.equal([
+      ['adele.vance@contoso.com', 'alex.wilber@contoso.com'],
+      ['zoe@contoso.com'],
+    ]);
+    const counted = await get(`/v1.0/users?$count=true&$filter=${encodeURIComponent(`mail in (${pair.map((a) => `'${a}'`).join(',')})`)}`, true).expect(200);
+    expect(counted.body['@odata.count']).to.equal(3);
+    const sixteen = Array.from({ length: 16 }, (_, i) => `'u${i}@contoso.com'`);
+    expect((await error(`/v1.0/users?$filter=${encodeURIComponent(`id in (${sixteen.join(',')})`)}`))[1]).to.equal(
+      "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15.",
+    );
+    for (const filter of [
+      "displayName in ('Zoë Zimmermann')",
+      "mail in ('zoe@contoso.com'",
+      "mail in ('zoe@contoso.com') or mail eq 'x'",
+      "mail eq 'a' or startswith(mail,'b')",
+    ]) {
+      expect((await error(`/v1.0/users?$filter=${encodeURIComponent(filter)}`))[0], filter).to.equal('Request_UnsupportedQuery');
+    }
+  });
+
   it('searches as a people picker asks, with ConsistencyLevel: eventual, paged and counted; in name order when asked', async () => {
     const search = encodeURIComponent('"displayName:meg" OR "mail:meg"');
     expect(await walk(`/v1.0/users?$search=${search}&$top=1`, true)).to.deep.equal([['megan.bowen@contoso.com'], ['meganb@fabrikam.com']]);
