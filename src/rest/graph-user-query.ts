@@ -13,9 +13,9 @@ interface UserPrefix {
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
  * with a text, in name or address order from a position; those any of several `startswith`
- * find, in `order` (name by default) from an offset; the users addresses name (an `eq`, an `or`
- * of them, an `in`), the same way; or a search, ranked (or in `order`) from an offset. A `directReports` list: a manager's
- * reports in name order from a position.
+ * find, in `order` (name by default) from an offset; the users addresses name (an `eq`, an
+ * `or` of them, an `in`), the same way; or a search, ranked (or in `order`) from an offset.
+ * A `directReports` list: a manager's reports in name order from a position.
  */
 export type UserSelection =
   | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
@@ -76,10 +76,10 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
  * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`,
  * several of those joined by `or` (a directory page's "starts with what I typed"), or
- * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —, `$search` of `"property:text"` clauses joined by OR
- * with one text (the way people pickers ask, `"displayName:meg" OR "mail:meg"`), `$orderby`
- * displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts) and
- * the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
+ * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —,
+ * `$search` of `"property:text"` clauses joined by OR with one text (the way people pickers
+ * ask, `"displayName:meg" OR "mail:meg"`), `$orderby` displayName, mail or userPrincipalName,
+ * `$count`, `$select` (graph-select.ts) and the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
  * it answers only with the header `ConsistencyLevel: eventual`
  * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
  * as Graph refuses them. Anything else is refused, never ignored.
