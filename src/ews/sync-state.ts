@@ -35,6 +35,8 @@ const HEADER_BYTES = 2;
 const VERSION_BYTES = 4;
 /** The most an id's distance from the one before takes, as unsigned LEB128: ids fit in 48 bits. */
 const MAX_ID_BYTES = 7;
+/** The largest row id: an ItemId holds six bytes of it (item-ids.ts). */
+const MAX_ID = 2 ** 48 - 1;
 /** What one more item may add to a state, in base64. */
 export const SYNC_STATE_BYTES_PER_ITEM = Math.ceil(((MAX_ID_BYTES + VERSION_BYTES) * 4) / 3);
 
@@ -94,6 +96,8 @@ export function decodeSyncState(kind: SyncKind, folder: FolderName, state: strin
     }
     if (gap === 0 || at + VERSION_BYTES > bytes.length) throw invalidSyncState();
     id += gap;
+    // Seven bytes of gaps reach 2^49 and past: no row has such an id, and none could be written as an ItemId.
+    if (id > MAX_ID) throw invalidSyncState();
     items.ids[items.count] = id;
     items.versions[items.count++] = bytes.readUInt32BE(at);
     at += VERSION_BYTES;
