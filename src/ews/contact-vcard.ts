@@ -1,43 +1,49 @@
-import ICAL from 'ical.js';
 import type { Contact } from '../domain/contact.js';
 
 /** The vCard types of a contact's phones, as Outlook writes them. */
 const PHONE_TYPES = { business: 'WORK,VOICE', mobile: 'CELL,VOICE', home: 'HOME,VOICE' } as const;
+/** RFC 2425 §5.8.1: a line is folded at 75 octets, each continuation after CRLF and a space. */
+const LINE_OCTETS = 75;
 
 /**
  * A contact as the vCard 3.0 (RFC 2426) Exchange gives as a contact's MimeContent, what
  * exchangelib's `mime_content` and ews-javascript-api's ItemSchema.MimeContent export:
  * its names, organisation, title, addresses, phones, photo, the UID it was imported with, and
- * when it last changed. Written by ical.js, which escapes the values and folds the lines.
+ * when it last changed. Written here, not by ical.js (the import's reader): its writer leaves
+ * `;` bare in a single text value, which RFC 2426 §5's text-value grammar does not allow.
  */
 export function contactVcard(contact: Contact, photo?: Buffer): string {
-  const card = new ICAL.Component('vcard');
-  card.addPropertyWithValue('version', '3.0');
-  structured(card, 'n', [contact.surname ?? '', contact.givenName ?? '', '', '', '']);
-  card.addPropertyWithValue('fn', contact.displayName);
-  if (contact.company !== undefined || contact.department !== undefined) structured(card, 'org', [contact.company ?? '', contact.department ?? '']);
-  if (contact.jobTitle !== undefined) card.addPropertyWithValue('title', contact.jobTitle);
-  contact.emailAddresses.forEach((address, i) => {
-    card.addPropertyWithValue('email', address).setParameter('type', i === 0 ? ['INTERNET', 'PREF'] : ['INTERNET']);
-  });
+  const lines = ['BEGIN:VCARD', 'VERSION:3.0'];
+  lines.push(`N:${[contact.surname, contact.givenName, '', '', ''].map(escapedText).join(';')}`);
+  lines.push(`FN:${escapedText(contact.displayName)}`);
+  if (contact.company !== undefined || contact.department !== undefined) lines.push(`ORG:${[contact.company, contact.department].map(escapedText).join(';')}`);
+  if (contact.jobTitle !== undefined) lines.push(`TITLE:${escapedText(contact.jobTitle)}`);
+  contact.emailAddresses.forEach((address, i) => lines.push(`EMAIL;TYPE=INTERNET${i === 0 ? ',PREF' : ''}:${escapedText(address)}`));
   for (const [kind, type] of Object.entries(PHONE_TYPES) as [keyof typeof PHONE_TYPES, string][]) {
     const number = contact.phones[kind];
-    if (number !== undefined) card.addPropertyWithValue('tel', number).setParameter('type', type.split(','));
+    if (number !== undefined) lines.push(`TEL;TYPE=${type}:${escapedText(number)}`);
   }
   // MS-OXVCARD 2.1.3.2.4: the contact photo attachment, exported as `PHOTO;ENCODING=b;TYPE=<type>`.
-  if (photo) {
-    const property = card.addPropertyWithValue('photo', photo.toString('base64'));
-    property.setParameter('encoding', 'b');
-    property.setParameter('type', 'JPEG');
-  }
-  if (contact.refs.vcardUid !== undefined) card.addPropertyWithValue('uid', contact.refs.vcardUid);
-  card.addPropertyWithValue('rev', `${contact.updatedAt.slice(0, 19)}Z`);
-  return `${card.toString()}\r\n`;
+  if (photo) lines.push(`PHOTO;ENCODING=b;TYPE=JPEG:${photo.toString('base64')}`);
+  if (contact.refs.vcardUid !== undefined) lines.push(`UID:${escapedText(contact.refs.vcardUid)}`);
+  lines.push(`REV:${contact.updatedAt.slice(0, 19).replace(/[-:]/g, '')}Z`, 'END:VCARD');
+  return lines.map(folded).join('\r\n') + '\r\n';
 }
 
-/** A property of several fields (N, ORG), each escaped on its own. */
-function structured(card: ICAL.Component, name: string, fields: string[]): void {
-  const property = new ICAL.Property(name, card);
-  property.setValue(fields);
-  card.addProperty(property);
+/** A text value (or a structured value's field) as RFC 2426 §5 writes it: backslash, `;`, `,` and line breaks escaped. */
+function escapedText(value = ''): string {
+  return value.replace(/\r\n|[\\;,\n\r]/g, (found) => (found === '\\' || found === ';' || found === ',' ? `\\${found}` : '\\n'));
+}
+
+/** A content line folded at LINE_OCTETS octets, never inside a UTF-8 character. */
+function folded(line: string): string {
+  const bytes = Buffer.from(line);
+  const parts: string[] = [];
+  for (let start = 0, room = LINE_OCTETS; start < bytes.length; room = LINE_OCTETS - 1) {
+    let end = Math.min(start + room, bytes.length);
+    while (end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+    parts.push(bytes.toString('utf8', start, end));
+    start = end;
+  }
+  return parts.join('\r\n ');
 }
