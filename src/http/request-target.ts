@@ -41,23 +41,28 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
-  if (hasHostTwice(req.rawHeaders)) return { error: BridgeError.invalidRequest('the request has more than one Host header'), route: 'bad-target' };
+  const repeated = repeatedSingleField(req.rawHeaders);
+  if (repeated) return { error: BridgeError.invalidRequest(`the request has more than one ${repeated} header`), route: 'bad-target' };
   return undefined;
 }
 
 /**
- * RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
- * HTTP/1.1 request message that lacks a Host header field and to any that contains more
- * than one". node:http keeps the first and drops the rest; the WSDL's soap:address and
- * Autodiscover's URLs are built from it, so two proxies could read two hosts.
+ * A field a request may carry once, carried twice. RFC 9112 §3.2: "A server MUST respond
+ * with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host
+ * header field and to any that contains more than one"; Authorization is no list (RFC 9110
+ * §5.3 forbids sending it twice). node:http keeps the first and drops the rest, so a proxy
+ * that reads the other would disagree on the host (the WSDL's soap:address, Autodiscover's
+ * URLs) or on who logged in.
  */
-function hasHostTwice(rawHeaders: readonly string[]): boolean {
+function repeatedSingleField(rawHeaders: readonly string[]): string | undefined {
   let hosts = 0;
+  let authorizations = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return true;
+    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return 'Host';
+    if (name.length === 13 && (name === 'Authorization' || name.toLowerCase() === 'authorization') && ++authorizations > 1) return 'Authorization';
   }
-  return false;
+  return undefined;
 }
 
 /**

@@ -63,13 +63,19 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
   after(() => t.close());
   const port = () => (t.bridge.server.address() as AddressInfo).port;
 
-  it('refuses a request with two Host headers with 400 (the first had built soap:address and Autodiscover URLs)', async () => {
-    const socket = await connectTo(port());
-    try {
-      socket.write('GET /healthz HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n');
-      expect(await received(socket, (text) => text.includes('\r\n\r\n'))).to.match(/^HTTP\/1\.1 400 /);
-    } finally {
-      socket.destroy();
+  it('refuses a request with two Host or two Authorization headers with 400 (the first had built soap:address and Autodiscover URLs, and logged in)', async () => {
+    const login = basic(READER);
+    for (const [path, fields] of [
+      ['/healthz', 'Host: a.example\r\nHost: b.example'],
+      ['/api/me', `Host: a.example\r\nAuthorization: ${login}\r\nauthorization: Basic eDp5`],
+    ]) {
+      const socket = await connectTo(port());
+      try {
+        socket.write(`GET ${path} HTTP/1.1\r\n${fields}\r\n\r\n`);
+        expect(await received(socket, (text) => text.includes('\r\n\r\n')), fields).to.match(/^HTTP\/1\.1 400 /);
+      } finally {
+        socket.destroy();
+      }
     }
   });
 
