@@ -593,7 +593,7 @@ export class PostgresStore implements Store, ChangeFeed {
     const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
     const managers = rows.flatMap((row) => (row.manager === null ? [] : [asciiLower(row.manager)]));
     const [related, reports] = await Promise.all([
-      this.query<RelatedRow>('SELECT email, display_name FROM users WHERE lower(email) = ANY($1)', [managers]),
+      this.query<RelatedRow>('SELECT email, display_name FROM users WHERE lower(email) = ANY($1) AND NOT hidden', [managers]),
       this.query<RelatedRow>(
         `SELECT manager, email, display_name FROM (
            SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n

@@ -369,7 +369,8 @@ export class SqliteStore implements Store, ReplaceableFile {
       ),
       // The FTS index's matches, only as many as the choice between sorting and walking needs.
       matchedIds: db.prepare<{ match: string; cap: number }, number>('SELECT rowid FROM users_search WHERE users_search MATCH @match LIMIT @cap').pluck(),
-      managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?))'),
+      // A hidden manager is left out as a hidden report is: a list names no one the address book hides.
+      managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?)) AND NOT hidden'),
       directReports: db.prepare<[string, number], RelatedRow>(
         `SELECT manager, email, display_name FROM (
            SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n

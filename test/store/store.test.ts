@@ -406,6 +406,19 @@ for (const backend of storeBackends()) {
       expect((await store.pageDirectReports('nobody@contoso.com', undefined, 5)).users).to.deep.equal([]);
     });
 
+    it("leaves a manager hidden from address lists out of their report's directory entry, as out of every list", async () => {
+      await store.upsertUsers([
+        { email: 'hilda@contoso.com', displayName: 'Hilda Hidden', hiddenFromAddressLists: true, refs: {} },
+        { email: 'rita@contoso.com', displayName: 'Rita Report', manager: 'hilda@contoso.com', refs: {} },
+        { email: 'sam@contoso.com', displayName: 'Sam Shown', manager: 'rita@contoso.com', refs: {} },
+      ]);
+      const managers = (await store.searchDirectory('', 0, 10)).map((entry) => [entry.user.email, entry.manager?.email]);
+      expect(managers).to.deep.equal([
+        ['rita@contoso.com', undefined],
+        ['sam@contoso.com', 'rita@contoso.com'],
+      ]);
+    });
+
     it('leaves a user hidden from address lists out of every list and search, finds them by address, and lists them again once shown', async () => {
       const boss: DirectoryUser = { email: 'boss@contoso.com', displayName: 'Boss', refs: {} };
       const adele: DirectoryUser = {
