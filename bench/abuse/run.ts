@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       bridge: 'defaults',
       settings: {},
       // The wrong passwords come last: once this client is throttled, its uncached logins wait too.
-      attacks: async (bridge) => [...soapAttacks(await readFixtureIds(bridge)), ...httpAttacks(dir, databasePath, photoPath), wrongPasswords],
+      attacks: async (bridge) => [...soapAttacks(await readFixtureIds(bridge, databasePath)), ...httpAttacks(dir, databasePath, photoPath), wrongPasswords],
     },
     { bridge: 'BRIDGE_ANONYMOUS_READ=true', settings: { BRIDGE_ANONYMOUS_READ: 'true' }, attacks: () => Promise.resolve(anonymousAttacks()) },
     { bridge: 'RSA bearer key (BRIDGE_JWT_PUBLIC_KEY_FILE)', settings: issuer.env, attacks: () => Promise.resolve([es256BearerToken]) },

@@ -137,8 +137,14 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       { authorization: ADDRESS_BOOK_AUTHORIZATION },
     ),
     soapAttack(
-      'SyncFolderItems: a forged SyncState of 150,000 contacts the folder does not hold',
+      'SyncFolderItems: a forged SyncState of 150,000 contacts (no seal)',
       () => syncFolderItems(forgedSyncState(150_000)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidSyncStateData']), bytesAtMost(a, 8 * 1024), wellFormed(a), noStack(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    soapAttack(
+      'SyncFolderItems: a genuine SyncState of 150,000 contacts since deleted',
+      () => syncFolderItems(ids.staleSyncState),
       (a) => [statusIs(a, 200), codesAre(a, ['NoError']), bytesAtMost(a, MAX_ANSWER_BYTES), wellFormed(a)],
       { authorization: ADDRESS_BOOK_AUTHORIZATION },
     ),

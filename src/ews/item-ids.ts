@@ -9,6 +9,8 @@ const FORMAT_VERSION = 1;
 const KIND_CODES: Record<IdKind, number> = { contact: 1, contactPhoto: 2, folder: 3 };
 const PAYLOAD_BYTES = 8; // version, kind, 6-byte row id
 const MAC_BYTES = 16;
+/** Where a SyncState's MAC starts: never the 8-byte payload of an id, so neither MAC stands for the other. */
+const STATE_LABEL = Buffer.from('sync-state\0');
 
 /**
  * Opaque, tamper-evident ids for EWS ItemId and AttachmentId: base64 of a versioned
@@ -44,6 +46,18 @@ export class ItemIds {
   /** The first of some spellings that is an id this bridge sealed, of any kind. */
   firstGenuine(candidates: readonly string[]): string | undefined {
     return candidates.find((id) => this.payloadOf(id) !== undefined);
+  }
+
+  /**
+   * The MAC that binds a SyncState's bytes to the mailbox it was written for (sync-state.ts):
+   * a state lists row ids, and one a client made up, or took from another mailbox, would have
+   * SyncFolderItems tell it genuine ItemIds of contacts that are not its own.
+   */
+  stateMac(mailbox: string, state: Buffer): Buffer {
+    const owner = Buffer.from(mailbox);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(owner.length);
+    return createHmac('sha256', this.key).update(STATE_LABEL).update(length).update(owner).update(state).digest().subarray(0, MAC_BYTES);
   }
 
   private payloadOf(id: unknown): Buffer | undefined {

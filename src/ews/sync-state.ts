@@ -1,6 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
 import { BridgeError } from '../domain/errors.js';
 import type { ContactVersion } from '../store/store.js';
 import { FOLDERS, type FolderName } from './folders.js';
+import type { ItemIds } from './item-ids.js';
 
 /**
  * What a client has of one folder, in id order, with the version it has of each: the
@@ -32,6 +34,7 @@ export function versionOf(contact: ContactVersion): number {
 const FORMATS = { items: 1, folders: 2 } as const;
 type SyncKind = keyof typeof FORMATS;
 const HEADER_BYTES = 2;
+const MAC_BYTES = 16;
 const VERSION_BYTES = 4;
 /** The most an id's distance from the one before takes, as unsigned LEB128: ids fit in 48 bits. */
 const MAX_ID_BYTES = 7;
@@ -40,11 +43,18 @@ const MAX_ID = 2 ** 48 - 1;
 /** What one more item may add to a state, in base64. */
 export const SYNC_STATE_BYTES_PER_ITEM = Math.ceil(((MAX_ID_BYTES + VERSION_BYTES) * 4) / 3);
 
+/** Whose a SyncState is: the mailbox it is written for, and the key that seals it to that mailbox. */
+export interface SyncStateOwner {
+  ids: ItemIds;
+  mailbox: string;
+}
+
 /**
  * A SyncState as it is written, item by item in id order. Opaque to clients, as Exchange's
  * is: base64 of a format byte, the folder's code, then for each item its id's distance from
  * the one before (unsigned LEB128: one byte for ids that run unbroken) and its version —
- * some 7 characters a contact.
+ * some 7 characters a contact — and last a MAC over all that and the mailbox, so that a
+ * client can neither make one up nor use another mailbox's.
  */
 export class SyncStateWriter {
   private readonly bytes: Buffer;
@@ -53,7 +63,7 @@ export class SyncStateWriter {
 
   /** `capacity`: the most items it will be given. */
   constructor(kind: SyncKind, folder: FolderName, capacity: number) {
-    this.bytes = Buffer.alloc(HEADER_BYTES + capacity * (MAX_ID_BYTES + VERSION_BYTES));
+    this.bytes = Buffer.alloc(HEADER_BYTES + capacity * (MAX_ID_BYTES + VERSION_BYTES) + MAC_BYTES);
     this.bytes[0] = FORMATS[kind];
     this.bytes[1] = FOLDERS[folder].code;
   }
@@ -67,23 +77,28 @@ export class SyncStateWriter {
     this.at = this.bytes.writeUInt32BE(version, this.at);
   }
 
-  toString(): string {
-    return this.bytes.subarray(0, this.at).toString('base64');
+  sealedFor(owner: SyncStateOwner): string {
+    const end = owner.ids.stateMac(owner.mailbox, this.bytes.subarray(0, this.at)).copy(this.bytes, this.at) + this.at;
+    return this.bytes.subarray(0, end).toString('base64');
   }
 }
 
 /**
  * The items a SyncState says the client has; none for an empty one (the first sync).
- * Anything this server did not write for this folder is ErrorInvalidSyncStateData, as
- * Exchange answers it. Every item takes five bytes of the request at least, so reading it
- * is bounded by the body's limit.
+ * Anything this server did not write for this folder of this mailbox is
+ * ErrorInvalidSyncStateData, as Exchange answers it. The MAC is checked before any item is
+ * read; every item takes five bytes of the request at least, so reading is bounded by the
+ * body's limit.
  */
-export function decodeSyncState(kind: SyncKind, folder: FolderName, state: string): SyncedItems {
-  const bytes = Buffer.from(state, 'base64');
-  const capacity = Math.max(0, Math.floor((bytes.length - HEADER_BYTES) / (1 + VERSION_BYTES)));
+export function decodeSyncState(kind: SyncKind, folder: FolderName, state: string, owner: SyncStateOwner): SyncedItems {
+  if (state === '') return { count: 0, ids: new Float64Array(0), versions: new Uint32Array(0) };
+  const sealed = Buffer.from(state, 'base64');
+  if (sealed.length < HEADER_BYTES + MAC_BYTES || sealed.toString('base64') !== state) throw invalidSyncState();
+  const bytes = sealed.subarray(0, sealed.length - MAC_BYTES);
+  if (!timingSafeEqual(sealed.subarray(bytes.length), owner.ids.stateMac(owner.mailbox, bytes))) throw invalidSyncState();
+  if (bytes[0] !== FORMATS[kind] || bytes[1] !== FOLDERS[folder].code) throw invalidSyncState();
+  const capacity = Math.floor((bytes.length - HEADER_BYTES) / (1 + VERSION_BYTES));
   const items: SyncedItems = { count: 0, ids: new Float64Array(capacity), versions: new Uint32Array(capacity) };
-  if (state === '') return items;
-  if (bytes.toString('base64') !== state || bytes[0] !== FORMATS[kind] || bytes[1] !== FOLDERS[folder].code) throw invalidSyncState();
   let at = HEADER_BYTES;
   let id = 0;
   while (at < bytes.length) {

@@ -1,5 +1,5 @@
 import type { Contact } from '../domain/contact.js';
-import { decodeSyncState, sideBySide, SyncStateWriter, versionOf, type SyncedItem } from '../ews/sync-state.js';
+import { decodeSyncState, sideBySide, SyncStateWriter, versionOf, type SyncedItem, type SyncStateOwner } from '../ews/sync-state.js';
 import type { Store } from '../store/store.js';
 
 /** One page of a delta round: the contacts made or changed, those removed, and what the client has after it. */
@@ -18,8 +18,9 @@ export interface ContactDeltaPage {
  * changed since, read whole, and ids of those gone — in id order, as SyncFolderItems gives
  * them, so that Graph's delta and EWS's sync tell a client the same changes.
  */
-export async function contactDeltaPage(store: Store, mailbox: string, state: string, pageSize: number): Promise<ContactDeltaPage> {
-  const known = decodeSyncState('items', 'contacts', state);
+export async function contactDeltaPage(store: Store, owner: SyncStateOwner, state: string, pageSize: number): Promise<ContactDeltaPage> {
+  const { mailbox } = owner;
+  const known = decodeSyncState('items', 'contacts', state, owner);
   // Versions only, as SyncFolderItems reads them: the whole contacts of the page are read by id.
   const versions = await store.listContactVersions(mailbox);
   const page: SyncedItem[] = [];
@@ -54,5 +55,5 @@ export async function contactDeltaPage(store: Store, mailbox: string, state: str
       next.add(id, had);
     }
   }
-  return { changed, removed, state: next.toString(), more };
+  return { changed, removed, state: next.sealedFor(owner), more };
 }

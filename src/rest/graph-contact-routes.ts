@@ -163,7 +163,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const pageSize = deltaPageSize(req.header('prefer'));
     // The token's write too, in the login's share of the store's time: a flood of delta requests is one login's writes.
     const { page, next } = await options.searches.run(mailbox, async () => {
-      const found = await contactDeltaPage(store, mailbox, state, pageSize.size);
+      const found = await contactDeltaPage(store, { ids, mailbox }, state, pageSize.size).catch(stateLetGo);
       return { page: found, next: await store.saveDeltaState(mailbox, found.state) };
     });
     const parentFolderId = contactsFolderId(mailbox, ids);
@@ -290,6 +290,11 @@ function deltaPageSize(prefer: string | undefined): { size: number; applied?: st
  * with the code and words Graph gives an expired token (Microsoft 365 Developer Blog, "Duration of
  * change tracking tokens for identity and education resources", 2020-07-03).
  */
+/** A kept state that no longer opens (sealed with another key, or before states were sealed): as gone, so the client syncs again. */
+function stateLetGo(error: unknown): never {
+  throw error instanceof BridgeError && error.responseCode === 'ErrorInvalidSyncStateData' ? syncStateNotFound() : error;
+}
+
 function syncStateNotFound(): BridgeError {
   return new BridgeError('syncStateNotFound', 410, 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
 }

@@ -1,3 +1,6 @@
+import { ItemIds } from '../../src/ews/item-ids.js';
+import { SyncStateWriter } from '../../src/ews/sync-state.js';
+import type { Store } from '../../src/store/store.js';
 import { envelope } from '../support/soap.js';
 
 /**
@@ -75,11 +78,23 @@ export function syncFolderItems(state: string, max = 512): string {
 }
 
 /**
- * A SyncState the bridge never gave, in its format (sync-state.ts) for the Contacts folder:
- * `count` ids two apart, each with a version the folder's contacts never have.
+ * A SyncState the bridge never gave: its items in the bridge's format (sync-state.ts) for the
+ * Contacts folder — `count` ids two apart, each with a version the folder's contacts never
+ * have — and no MAC, as a client makes one up.
  */
 export function forgedSyncState(count: number): string {
   return Buffer.concat([Buffer.from([1, 3]), Buffer.alloc(count * 5, Buffer.from([2, 0, 0, 0, 0]))]).toString('base64');
+}
+
+/**
+ * The SyncState the bridge gave a client of `mailbox` that then had `count` contacts, ids two
+ * apart, since deleted: the largest a client can genuinely send. Sealed with the store's key,
+ * as only the bridge can.
+ */
+export async function staleSyncState(store: Pick<Store, 'secret'>, mailbox: string, count: number): Promise<string> {
+  const state = new SyncStateWriter('items', 'contacts', count);
+  for (let i = 1; i <= count; i++) state.add(2 * i, 0);
+  return state.sealedFor({ ids: new ItemIds(await store.secret('item-ids', 32)), mailbox });
 }
 
 /** A SyncState that fills most of a body with one id whose distance from the last never ends. */

@@ -15,6 +15,7 @@ import {
   findItem,
   findPeople,
   forgedSyncState,
+  staleSyncState,
   getAttachment,
   getItem,
   getUserPhoto,
@@ -192,8 +193,13 @@ describe('hostile requests with a valid login (issue 8)', () => {
       expect([forged.status, responseCodesOf(forged.text), xmlProblem(forged.text)]).to.deep.equal([200, ['ErrorInvalidSyncStateData'], undefined]);
     });
 
-    it('answers a forged SyncState of 5,000 ids the folder does not hold with as many deletions as fit in the answer cap', async () => {
-      const answer = await b.post(syncFolderItems(forgedSyncState(5_000)));
+    it('answers a forged SyncState of 5,000 ids with ErrorInvalidSyncStateData: it tells no ItemIds', async () => {
+      const forged = await b.post(syncFolderItems(forgedSyncState(5_000)));
+      expect([forged.status, responseCodesOf(forged.text), forged.text.includes('<t:ItemId')]).to.deep.equal([200, ['ErrorInvalidSyncStateData'], false]);
+    });
+
+    it('answers a SyncState of 5,000 contacts since deleted with as many deletions as fit in the answer cap', async () => {
+      const answer = await b.post(syncFolderItems(await staleSyncState(b.t.store, READER.username, 5_000)));
       const deletions = (answer.text.match(/<t:Delete>/g) ?? []).length;
       expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['NoError'], undefined]);
       expect(deletions).to.be.within(1, 511);
@@ -219,7 +225,7 @@ describe('hostile requests with a valid login (issue 8)', () => {
     });
 
     it('answers a SyncState too large for the answer cap with ErrorMessageSizeExceeded, not an answer past it', async () => {
-      const answer = await b.post(syncFolderItems(forgedSyncState(100_000)));
+      const answer = await b.post(syncFolderItems(await staleSyncState(b.t.store, READER.username, 100_000)));
       expect([answer.status, responseCodesOf(answer.text)]).to.deep.equal([200, ['ErrorMessageSizeExceeded']]);
       expect(answer.body.length).to.be.at.most(MAX_ANSWER_BYTES);
     });

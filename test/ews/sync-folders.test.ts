@@ -2,14 +2,16 @@ import { expect } from 'chai';
 import ICAL from 'ical.js';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
-import { forgedSyncState } from '../abuse/hostile-bodies.js';
+import { forgedSyncState, staleSyncState } from '../abuse/hostile-bodies.js';
+import { ItemIds } from '../../src/ews/item-ids.js';
+import { SyncStateWriter } from '../../src/ews/sync-state.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const contact = (displayName: string) => ({ displayName, emailAddresses: [], phones: {}, refs: {} });
-/** A SOAP request of the reader's. */
-const ews = (t: TestBridge, body: string) =>
-  request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(READER)).set('Content-Type', 'text/xml').send(envelope(body));
+/** A SOAP request of the reader's, or of another login's. */
+const ews = (t: TestBridge, body: string, login = READER) =>
+  request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(login)).set('Content-Type', 'text/xml').send(envelope(body));
 
 describe('SyncFolderItems on the Contacts folder', () => {
   let t: TestBridge;
@@ -112,13 +114,43 @@ describe('SyncFolderItems on the Contacts folder', () => {
     const root = await sync(undefined, 10, '', folder('root'));
     expect([root.code, root.last, root.changes]).to.deep.equal(['NoError', 'true', []]);
     expect((await sync(root.state, 10, '', folder('root'))).code).to.equal('NoError');
-    // The last: one contact of id 2^49 - 1, past any row id (it was a 500 when the item was told deleted).
-    for (const state of [root.state, 'AQMC', 'not base64!', 'AQM=x', 'AQP///////9/AAAAAQ==']) {
+    // The last: one contact of id 2^49 - 1, past any row id (it was a 500 when the item was told deleted), as a client could forge it before states were sealed.
+    for (const state of [root.state, 'AQMC', 'not base64!', 'AQM=x', 'AQP///////9/AAAAAQ==', forgedSyncState(3)]) {
       const refused = await sync(state, 10);
       expect([refused.code, refused.state, refused.last, refused.changes], state).to.deep.equal(['ErrorInvalidSyncStateData', '', 'true', []]);
     }
     expect((await sync(undefined, 10, '', folder('contacts', ADMIN.username))).code).to.equal('ErrorFolderNotFound');
     expect((await sync(undefined, 10, '', folder('inbox'))).code).to.equal('ErrorFolderNotFound');
+  });
+
+  it('takes a SyncState only from the mailbox it was given to: another login’s, or one naming another mailbox’s contacts, is ErrorInvalidSyncStateData', async () => {
+    const [adminContact] = await t.store.addContacts(ADMIN.username, [contact('Admin Two')]);
+    const adminSync = (state = '') =>
+      ews(
+        t,
+        `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId>${folder()}</m:SyncFolderId><m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>`,
+        ADMIN,
+      );
+    const admins = await adminSync();
+    const adminState = /<m:SyncState>([^<]+)</.exec(admins.text)![1]!;
+    // What a client would make of a state to be told the admin's contacts are gone: their ids, sealed as it cannot seal them.
+    const naming = new SyncStateWriter('items', 'contacts', 1);
+    naming.add(adminContact!, 0);
+    const unsealed = naming.sealedFor({ ids: new ItemIds(Buffer.alloc(32)), mailbox: READER.username });
+    for (const state of [adminState, unsealed]) {
+      const refused = await sync(state, 10);
+      expect([refused.code, refused.changes], state).to.deep.equal(['ErrorInvalidSyncStateData', []]);
+    }
+    // The state the bridge gave the admin still works for the admin.
+    const again = await adminSync(adminState);
+    expect([/<m:ResponseCode>([^<]*)</.exec(again.text)![1], again.text.includes('<t:Create>')]).to.deep.equal(['NoError', false]);
+  });
+
+  it('tells a contact deleted when the state had an id past any row (a 500 when the state could be forged) as ErrorInvalidSyncStateData', async () => {
+    const past = new SyncStateWriter('items', 'contacts', 1);
+    past.add(2 ** 49 - 1, 1);
+    const refused = await sync(past.sealedFor({ ids: new ItemIds(await t.store.secret('item-ids', 32)), mailbox: READER.username }), 10);
+    expect([refused.code, refused.changes]).to.deep.equal(['ErrorInvalidSyncStateData', []]);
   });
 
   it('fails schema validation for MaxChangesReturned outside 1 to 512, a second SyncFolderId or an unknown SyncScope', async () => {
@@ -254,7 +286,7 @@ describe('SyncFolderItems within the answer byte limit', () => {
   });
 });
 
-describe('SyncFolderItems with a forged SyncState of 150,000 contacts', () => {
+describe('SyncFolderItems with a SyncState of 150,000 contacts since deleted', () => {
   let t: TestBridge;
   before(async () => {
     // The smallest share (20 ms in a burst): reading such a state outspends it within a few requests.
@@ -263,7 +295,8 @@ describe('SyncFolderItems with a forged SyncState of 150,000 contacts', () => {
   after(() => t.close());
 
   it('charges reading it to the login’s share of the store’s time: sent back to back, the login is soon told ErrorServerBusy with a back-off', async () => {
-    const body = `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId><m:SyncState>${forgedSyncState(150_000)}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`;
+    const state = await staleSyncState(t.store, READER.username, 150_000);
+    const body = `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId><m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`;
     const answers: string[] = [];
     let last = '';
     for (let i = 0; i < 10 && !answers.includes('ErrorServerBusy'); i++) {
@@ -274,11 +307,7 @@ describe('SyncFolderItems with a forged SyncState of 150,000 contacts', () => {
     expect(last).to.match(/<t:Value Name="BackOffMilliseconds">\d+</);
     expect(answers.slice(0, -1).every((code) => code === 'NoError')).to.equal(true);
     // Another login's share is its own.
-    const other = await request(t.bridge.server)
-      .post('/EWS/Exchange.asmx')
-      .set('Authorization', basic(ADMIN))
-      .set('Content-Type', 'text/xml')
-      .send(envelope(body));
+    const other = await ews(t, body.replace(state, await staleSyncState(t.store, ADMIN.username, 150_000)), ADMIN);
     expect(/<m:ResponseCode>NoError</.test(other.text)).to.equal(true);
   });
 });

@@ -25,14 +25,15 @@ export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
   run: (args, context) =>
     answerSync('SyncFolderHierarchy', EMPTY, async () => {
       const folder: FolderName = args.folder ? folderOf(args.folder, context) : 'root';
-      const known = decodeSyncState('folders', folder, args.state);
+      const owner = { ids: context.ids, mailbox: context.mailbox! };
+      const known = decodeSyncState('folders', folder, args.state, owner);
       const below = subfolders(folder, true);
       const created = below.filter((name) => !known.ids.subarray(0, known.count).includes(FOLDERS[name].code));
       const contacts = created.includes('contacts') ? await countContacts(context) : 0;
       const state = new SyncStateWriter('folders', folder, below.length);
       for (const code of below.map((name) => FOLDERS[name].code).sort((a, b) => a - b)) state.add(code, 0);
       return (
-        text('m:SyncState', state.toString())! +
+        text('m:SyncState', state.sealedFor(owner))! +
         text('m:IncludesLastFolderInRange', true) +
         element('m:Changes', {}, ...created.map((name) => element('t:Create', {}, folderXml(name, name === 'contacts' ? contacts : 0, context))))
       );

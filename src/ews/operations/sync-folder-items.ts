@@ -85,9 +85,10 @@ function syncedChanges(args: SyncFolderItemsArgs, context: EwsContext): Promise<
 
 async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Promise<string> {
   const folder = folderOf(args.folder, context);
-  const known = decodeSyncState('items', folder, args.state);
-  const ignored = new Set(args.ignore.map((id) => context.ids.decode('contact', id)));
   const mailbox = context.mailbox!;
+  const owner = { ids: context.ids, mailbox };
+  const known = decodeSyncState('items', folder, args.state, owner);
+  const ignored = new Set(args.ignore.map((id) => context.ids.decode('contact', id)));
   // Versions only: the whole of 20,000 contacts took 280 ms of the event loop to read.
   const versions = folder === 'contacts' ? await context.store.listContactVersions(mailbox) : [];
   const given = await contactsToGive(known, versions, ignored, args.maxChanges, context);
@@ -136,7 +137,7 @@ async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Pro
     if (has !== undefined) state.add(id, has);
     left ||= !giving;
   }
-  return text('m:SyncState', state.toString())! + text('m:IncludesLastItemInRange', !left) + element('m:Changes', {}, ...sent);
+  return text('m:SyncState', state.sealedFor(owner))! + text('m:IncludesLastItemInRange', !left) + element('m:Changes', {}, ...sent);
 }
 
 /**
