@@ -26,6 +26,8 @@ export function sendError(res: ServerResponse, error: unknown, log: Logger, requ
     {
       ...extraHeaders,
       'content-type': 'text/plain; charset=utf-8',
+      // The reason may quote what the client sent: no browser is to read it as anything but text.
+      'x-content-type-options': 'nosniff',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
       ...(known ? { 'x-ews-response-code': error.responseCode } : {}),

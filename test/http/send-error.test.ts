@@ -7,6 +7,25 @@ import { sendError } from '../../src/http/send-error.js';
 import { createLogger } from '../../src/logger.js';
 
 describe('sendError', () => {
+  it('answers a reason quoting the client as text a browser may not sniff as HTML', async () => {
+    const server = createServer((req, res) =>
+      sendError(res, BridgeError.invalidRequest(`no user '${req.url!.slice(1)}'`), createLogger('silent'), 'r1'),
+    ).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await fetch(`http://127.0.0.1:${port}/<script>alert(1)</script>`);
+      expect([answer.status, answer.headers.get('content-type'), answer.headers.get('x-content-type-options'), await answer.text()]).to.deep.equal([
+        400,
+        'text/plain; charset=utf-8',
+        'nosniff',
+        "no user '%3Cscript%3Ealert(1)%3C/script%3E'\n",
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('drops the connection, logs, and throws nothing when the head cannot be written (a header node:http refuses)', async () => {
     const lines: string[] = [];
     const log = createLogger('info', { write: (line: string) => lines.push(line) });
