@@ -1,5 +1,6 @@
-import { child, textOf } from '../ews/soap-args.js';
-import { MalformedEnvelope, readXmlDocument, xmlRequestText, type XmlRequestBody } from '../ews/soap-reader.js';
+import { BridgeError } from '../domain/errors.js';
+import { soleChild, textOf } from '../ews/soap-args.js';
+import { MalformedEnvelope, readXmlDocument, xmlRequestText, type XmlElement, type XmlRequestBody } from '../ews/soap-reader.js';
 import { element, text } from '../ews/xml.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { mailboxDatabaseDn, POX_SERVER_VERSION, serverDn, userDn, type AdvertisedUrls } from './exchange-server.js';
@@ -49,15 +50,32 @@ export async function answerPoxAutodiscover(body: XmlRequestBody, context: Autod
   }
   const errorNs = root.local === 'Autodiscover' ? ERROR_RESPONSE_NS.get(root.ns) : undefined;
   if (errorNs === undefined) return errorAnswer(INVALID_REQUEST, POX_BASE_NS);
-  const request = child(root, 'Request');
-  const address = textOf(child(request, 'EMailAddress'));
-  const legacyDn = textOf(child(request, 'LegacyDN'));
-  if (address === '' && legacyDn === '') return errorAnswer(INVALID_REQUEST, errorNs);
-  if (root.ns !== POX_REQUEST_NS || textOf(child(request, 'AcceptableResponseSchema')) !== POX_RESPONSE_NS) return errorAnswer(PROVIDER_NOT_AVAILABLE, errorNs);
+  const request = readRequest(root);
+  if (!request) return errorAnswer(INVALID_REQUEST, errorNs);
+  const { address, legacyDn } = request;
+  if (root.ns !== POX_REQUEST_NS || request.responseSchema !== POX_RESPONSE_NS) return errorAnswer(PROVIDER_NOT_AVAILABLE, errorNs);
   const mailbox = await (address !== ''
     ? findMailbox(context.store, address, context.callerMailbox)
     : findMailboxByLegacyDn(context.store, legacyDn, context.callerMailbox));
   return mailbox ? settingsAnswer(mailbox, context.urls) : errorAnswer(ADDRESS_NOT_FOUND, errorNs);
+}
+
+/**
+ * The Request's fields, each at most once and text only; undefined when it is no request
+ * (600): two EMailAddress were answered for the first, so a mailbox was looked up for
+ * half of what was asked.
+ */
+function readRequest(root: XmlElement): { address: string; legacyDn: string; responseSchema: string } | undefined {
+  try {
+    const request = soleChild(root, 'Request');
+    const address = textOf(soleChild(request, 'EMailAddress'));
+    const legacyDn = textOf(soleChild(request, 'LegacyDN'));
+    const responseSchema = textOf(soleChild(request, 'AcceptableResponseSchema'));
+    return address === '' && legacyDn === '' ? undefined : { address, legacyDn, responseSchema };
+  } catch (error) {
+    if (error instanceof BridgeError) return undefined;
+    throw error;
+  }
 }
 
 const DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';

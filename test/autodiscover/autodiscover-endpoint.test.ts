@@ -273,7 +273,11 @@ describe('Autodiscover front door', () => {
         poxRequest('alex.wilber@contoso.example', 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006'),
       );
       expect((await parseSoap(mobile.text)).Autodiscover.Response.Error.ErrorCode).to.equal('601');
-      for (const body of ['not xml', '<Autodiscover/>']) {
+      // Two addresses (the first was looked up alone), an address holding an element, two Requests.
+      const twice = poxRequest(`nobody@contoso.example</EMailAddress><EMailAddress>${READER.username}`);
+      const nested = poxRequest(`<b>${READER.username}</b>`);
+      const twoRequests = poxRequest(READER.username).replace('</Request>', '</Request><Request/>');
+      for (const body of ['not xml', '<Autodiscover/>', twice, nested, twoRequests]) {
         const res = await post('/autodiscover/autodiscover.xml', body);
         expect(res.status).to.equal(200);
         expect((await parseSoap(res.text)).Autodiscover.Response.Error.ErrorCode).to.equal('600');
