@@ -121,6 +121,22 @@ interface NewEnvelope {
  * through the table the WSDL defines, authenticate for what that operation needs, run
  * it, and write its answer with the one envelope writer.
  */
+/**
+ * What a browser is shown at the endpoint once logged in, as Exchange shows its WCF service
+ * page ("You have created a service…", pointing at `?wsdl`): the step an administrator takes
+ * to see that EWS is up, and where clients post.
+ */
+const SERVICE_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Exchange Web Services</title></head><body>' +
+  '<h1>Exchange Web Services</h1><p>This is the EWS endpoint: clients POST SOAP requests here.</p>' +
+  '<p>The service description is <a href="Exchange.asmx?wsdl">Exchange.asmx?wsdl</a>.</p></body></html>\n';
+const SERVICE_PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
 export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();
@@ -377,11 +393,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
   const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
-  router.get(EWS_PATH, authenticate, (req, res, next) => {
+  router.get(EWS_PATH, authenticate, (req, res) => {
     if (Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
-    else next();
+    else res.status(200).set(SERVICE_PAGE_HEADERS).send(SERVICE_PAGE);
   });
-  // POSTs are taken at the front door (handlePost); the WSDL is a GET with ?wsdl, and a GET without it is refused too.
+  // POSTs are taken at the front door (handlePost).
   allowOnly(router, EWS_PATH, 'GET, HEAD, POST', () => new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
   router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));
   router.get('/EWS/:schema', authenticate, (req, res, next) => {

@@ -260,8 +260,16 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       await request(t.bridge.server).get('/EWS/Exchange.asmx?wsdl').expect(401);
     });
 
-    it('answers another method, or a GET without ?wsdl, with 405 naming what the URL takes; OPTIONS names POST too', async () => {
-      for (const method of ['get', 'put', 'delete'] as const) {
+    it('shows a browser that logs in a page pointing at ?wsdl, as Exchange shows its service page; 401 without a login', async () => {
+      const page = await request(t.bridge.server).get('/EWS/Exchange.asmx').set('Authorization', basic(READER)).expect(200);
+      expect([page.headers['content-type'], page.headers['content-security-policy']]).to.deep.equal(['text/html; charset=utf-8', "default-src 'none'"]);
+      expect(page.text).to.include('<a href="Exchange.asmx?wsdl">');
+      await request(t.bridge.server).head('/EWS/Exchange.asmx').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server).get('/EWS/Exchange.asmx').expect(401);
+    });
+
+    it('answers another method with 405 naming what the URL takes; OPTIONS names POST too', async () => {
+      for (const method of ['put', 'delete', 'patch'] as const) {
         const res = await request(t.bridge.server)[method]('/EWS/Exchange.asmx').set('Authorization', basic(READER)).expect(405);
         expect(res.headers.allow, method).to.equal('GET, HEAD, POST');
       }
