@@ -3,7 +3,7 @@ import { asciiLower } from '../domain/plain-text.js';
 import { foldedText } from '../store/search-text.js';
 import type { Store, UserOrder } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
-import { skipTokenOf, type UserListQuery, type UserSelection } from './graph-user-query.js';
+import { skipTokenOf, type UserListQuery, type UserPrefix, type UserSelection } from './graph-user-query.js';
 
 /** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */
 interface UserListPage {
@@ -36,15 +36,31 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
   if (selection.kind === 'prefixes') {
-    // Each startswith's first 1,000 in its own order, as a search's first 1,000 matches: then one list, each user once.
-    const pages = await Promise.all(selection.prefixes.map(({ order, prefix }) => store.pageUsers(order, prefix, undefined, MAX_SEARCH_MATCHES)));
-    const found = new Map(pages.flatMap((page) => page.users.map((user) => [user.email, user] as const)));
+    // Each startswith's first 1,000, as a search's first 1,000 matches: then one list, each user once.
+    const lists = await Promise.all(selection.prefixes.map((prefix) => usersStartingWith(store, prefix)));
+    const found = new Map(lists.flatMap((users) => users.map((user) => [user.email, user] as const)));
     return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
   }
   const { text, order, offset } = selection;
   const wanted = count || order ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
   const found = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
   return offsetPage(order ? sortedBy(order, found) : found, selection, top, count);
+}
+
+/**
+ * The first 1,000 users one `startswith` finds: by its order's index for a display name or
+ * an address; for a given name or surname, among the first 1,000 a search for the text
+ * finds (every name part's words are searched), those whose part starts with it, accents
+ * and case ignored as in a display name's.
+ */
+async function usersStartingWith(store: Store, prefix: UserPrefix): Promise<DirectoryUser[]> {
+  if ('order' in prefix) return (await store.pageUsers(prefix.order, prefix.prefix, undefined, MAX_SEARCH_MATCHES)).users;
+  const folded = foldedText(prefix.prefix);
+  const found = await store.searchUsers(prefix.prefix, MAX_SEARCH_MATCHES);
+  return found.filter((user) => {
+    const part = user[prefix.part];
+    return part !== undefined && foldedText(part).startsWith(folded);
+  });
 }
 
 /** The page of `matches` from the selection's offset, with the skiptoken of the next and (`$count`) how many they are. */

@@ -4,11 +4,14 @@ import { carriedOptions, countOption, integerOption, readListOptions } from './g
 import { readSelect, type PropertySelection } from './graph-select.js';
 import { GRAPH_USER } from './graph-types.js';
 
-/** One `startswith` of a filter: the order whose key it compares (display name or address) and the text. */
-interface UserPrefix {
-  order: UserOrder;
-  prefix: string;
-}
+/** The part of a name a `startswith` may compare, which no order of the store's is kept by. */
+type NamePart = 'givenName' | 'surname';
+
+/**
+ * One `startswith` of a filter and its text: on the key of an order the store lists users
+ * in (display name or address), or on a given name or surname.
+ */
+export type UserPrefix = { order: UserOrder; prefix: string } | { part: NamePart; prefix: string };
 
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
@@ -56,6 +59,11 @@ const ORDERED_BY: ReadonlyMap<string, UserOrder> = new Map([
   ['mail', 'address'],
   ['userprincipalname', 'address'],
 ]);
+/** The parts of names `startswith` may name besides, by Graph name (lower case). */
+const NAME_PARTS: ReadonlyMap<string, NamePart> = new Map([
+  ['givenname', 'givenName'],
+  ['surname', 'surname'],
+]);
 /** What `eq` compares: an address (a user's id is their primary address). */
 const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
 /** The properties a `$search` clause may name: every one is looked for among the names, alias and address. */
@@ -74,8 +82,8 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
 
 /**
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
- * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|mail|userPrincipalName,'…')`,
- * several of those joined by `or` (a directory page's "starts with what I typed"), or
+ * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|givenName|surname|mail|userPrincipalName,'…')`,
+ * several of those joined by `or` (a people picker's "starts with what I typed"), or
  * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —,
  * `$search` of `"property:text"` clauses joined by OR with one text (the way people pickers
  * ask, `"displayName:meg" OR "mail:meg"`), `$orderby` displayName, mail or userPrincipalName,
@@ -138,11 +146,11 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
   const startsWith = orClauses(filter, STARTS_WITH);
   const prefixes = startsWith && readPrefixes(startsWith);
-  if (prefixes?.length === 1) {
-    const [{ order: prefixOrder, prefix }] = prefixes as [UserPrefix];
-    if (order !== undefined && order !== prefixOrder)
-      throw unsupported(`a startswith on ${prefixOrder === 'name' ? 'displayName' : 'an address'} lists users in ${prefixOrder} order only`);
-    return { kind: 'ordered', order: prefixOrder, prefix, after: undefined };
+  const [sole] = prefixes ?? [];
+  if (prefixes?.length === 1 && sole && 'order' in sole) {
+    if (order !== undefined && order !== sole.order)
+      throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
+    return { kind: 'ordered', order: sole.order, prefix: sole.prefix, after: undefined };
   }
   if (prefixes) return { kind: 'prefixes', prefixes, order, offset: 0 };
   const equals = orClauses(filter, EQUALS);
@@ -175,10 +183,12 @@ function orClauses(filter: string, clause: RegExp): RegExpExecArray[] | undefine
 function readPrefixes(clauses: RegExpExecArray[]): UserPrefix[] {
   const prefixes = new Map<string, UserPrefix>();
   for (const [, property, text] of clauses) {
-    const order = ORDERED_BY.get(property!.toLowerCase());
-    if (order === undefined) throw unsupportedFilter();
     const prefix = literal(text!);
-    prefixes.set(`${order}:${prefix}`, { order, prefix });
+    const order = ORDERED_BY.get(property!.toLowerCase());
+    const part = NAME_PARTS.get(property!.toLowerCase());
+    if (order !== undefined) prefixes.set(`${order}:${prefix}`, { order, prefix });
+    else if (part !== undefined) prefixes.set(`${part}:${prefix}`, { part, prefix });
+    else throw unsupportedFilter();
   }
   if (prefixes.size > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
   return [...prefixes.values()];
@@ -208,7 +218,7 @@ function addressOf(property: string, text: string): string {
 
 function unsupportedFilter(): BridgeError {
   return unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…', several joined by or, or mail|userPrincipalName|id in ('…', …).",
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…', several joined by or, or mail|userPrincipalName|id in ('…', …).",
   );
 }
 

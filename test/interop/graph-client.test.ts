@@ -134,6 +134,13 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(filtered.value.map((user) => user.displayName)).to.deep.equal(['Nestor Wilke']);
     const typed = (await asReader.api('/users').filter("startswith(displayName,'d') or startswith(mail,'n')").get()) as UserList;
     expect(typed.value.map((user) => user.displayName)).to.deep.equal(['Diego Siciliani', 'Nestor Wilke']);
+    // A people picker's filter: every name and address starting with what was typed; here only surnames do.
+    const typedName = ['displayName', 'givenName', 'surname', 'mail', 'userPrincipalName'].map((property) => `startswith(${property},'wil')`).join(' or ');
+    const bySurname = (await asReader.api('/users').filter(typedName).select(['displayName', 'surname']).get()) as UserList;
+    expect(bySurname.value).to.deep.equal([
+      { displayName: 'Alex Wilber', surname: 'Wilber' },
+      { displayName: 'Nestor Wilke', surname: 'Wilke' },
+    ]);
     // Several users by id in one request, as an app resolves the people a list names.
     const named = (await asReader.api('/users').filter(`id in ('${typed.value[1]!.id}', '${typed.value[0]!.id}')`).select('displayName').get()) as UserList;
     expect(named.value).to.deep.equal([{ displayName: 'Diego Siciliani' }, { displayName: 'Nestor Wilke' }]);

@@ -12,6 +12,8 @@ const PEOPLE = [
   person('adele.vance@contoso.com', 'Adele Vance'),
   {
     ...person('alex.wilber@contoso.com', 'Alex Wilber'),
+    givenName: 'Alexander',
+    surname: 'Wilber',
     manager: 'Adele.Vance@contoso.com',
     department: 'Marketing',
     company: 'Contoso',
@@ -19,9 +21,9 @@ const PEOPLE = [
     sipAddress: 'sip:alex.wilber@contoso.com',
     otherAddresses: ['awilber@contoso.com'],
   },
-  { ...person('megan.bowen@contoso.com', 'Megan Bowen'), manager: 'adele.vance@contoso.com' },
-  { ...person('meganb@fabrikam.com', 'Megan Brown'), manager: 'adele.vance@contoso.com' },
-  { ...person('zoe@contoso.com', 'Zoë Zimmermann'), manager: 'nobody@contoso.com' },
+  { ...person('megan.bowen@contoso.com', 'Megan Bowen'), givenName: 'Megan', surname: 'Bowen', manager: 'adele.vance@contoso.com' },
+  { ...person('meganb@fabrikam.com', 'Megan Brown'), givenName: 'Megan', surname: 'Brown', manager: 'adele.vance@contoso.com' },
+  { ...person('zoe@contoso.com', 'Zoë Zimmermann'), givenName: 'Zoë', surname: 'Zimmermann', manager: 'nobody@contoso.com' },
 ];
 
 describe('Graph GET /users: lists, filters, searches and counts the directory, a page at a time', () => {
@@ -93,13 +95,30 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await get(`/v1.0/users?$filter=${typed}&$count=true&$top=1`, true).expect(200)).body['@odata.count']).to.equal(3);
     expect((await get(`/v1.0/users/$count?$filter=${typed}`, true).expect(200)).text).to.equal('3');
     for (const filter of [
-      either("startswith(displayName,'a')", "startswith(givenName,'a')"),
+      either("startswith(displayName,'a')", "startswith(jobTitle,'a')"),
       `${either("startswith(displayName,'a')")} or`,
       "startswith(displayName,'a') and startswith(mail,'a')",
       either(...Array.from({ length: 9 }, (_, i) => `startswith(mail,'${i}')`)),
     ]) {
       expect((await error(`/v1.0/users?$filter=${filter}`))[0], decodeURIComponent(filter)).to.equal('Request_UnsupportedQuery');
     }
+  });
+
+  it('filters by the start of a given name or surname, alone or in a people picker’s or of every name and address: case and accents ignored', async () => {
+    const picker = (text: string) =>
+      encodeURIComponent(
+        ['displayName', 'givenName', 'surname', 'mail', 'userPrincipalName'].map((property) => `startswith(${property},'${text}')`).join(' or '),
+      );
+    // Wilber only by his surname; Ädele B, whose name has a word starting with b, has no surname.
+    expect((await walk(`/v1.0/users?$filter=${picker('w')}`)).flat()).to.deep.equal(['alex.wilber@contoso.com']);
+    expect((await walk(`/v1.0/users?$filter=${picker('zim')}`)).flat()).to.deep.equal(['zoe@contoso.com']);
+    // Alexander is no word of his display name (Alex Wilber).
+    expect((await walk("/v1.0/users?$filter=startswith(givenName,'ALEXA')")).flat()).to.deep.equal(['alex.wilber@contoso.com']);
+    expect((await walk("/v1.0/users?$filter=startswith(givenName,'zoe')")).flat()).to.deep.equal(['zoe@contoso.com']);
+    expect(await walk("/v1.0/users?$filter=startswith(surname,'b')&$top=1")).to.deep.equal([['megan.bowen@contoso.com'], ['meganb@fabrikam.com']]);
+    expect((await walk("/v1.0/users?$filter=startswith(surname,'b')&$orderby=mail")).flat()).to.deep.equal(['megan.bowen@contoso.com', 'meganb@fabrikam.com']);
+    expect((await get(`/v1.0/users/$count?$filter=${picker('meg')}`, true).expect(200)).text).to.equal('2');
+    expect((await walk("/v1.0/users?$filter=startswith(surname,'vance')")).flat()).to.deep.equal([]);
   });
 
   it('finds the users several addresses name — eq joined by or, or in — by any of their addresses, each once, in name order; at most 15, as Graph', async () => {
