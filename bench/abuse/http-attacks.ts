@@ -491,6 +491,13 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       `/v1.0/users?$count=true&$top=999&$filter=${encodeURIComponent(['a', 'b', 'c', 'd'].flatMap((text) => [`startswith(displayName,'${text}')`, `startswith(mail,'${text}')`]).join(' or '))}`,
       { consistencylevel: 'eventual' },
     ),
+    // A startswith on a given name or surname is a search for its text, its first 1,000 matches looked at: 8 of them.
+    searchFlood(
+      'Graph /users',
+      '$filter of 8 startswith on givenName and surname joined by or, $count=true&$top=999',
+      `/v1.0/users?$count=true&$top=999&$filter=${encodeURIComponent(['a', 'b', 'c', 'd'].flatMap((text) => [`startswith(givenName,'${text}')`, `startswith(surname,'${text}')`]).join(' or '))}`,
+      { consistencylevel: 'eventual' },
+    ),
     {
       // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
       name: 'people search ?q=a&offset=1000000',
