@@ -116,12 +116,6 @@ interface NewEnvelope {
 }
 
 /**
- * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
- * read the body (bounded), parse it once into typed arguments (soap-reader.ts), dispatch
- * through the table the WSDL defines, authenticate for what that operation needs, run
- * it, and write its answer with the one envelope writer.
- */
-/**
  * What a browser is shown at the endpoint once logged in, as Exchange shows its WCF service
  * page ("You have created a service…", pointing at `?wsdl`): the step an administrator takes
  * to see that EWS is up, and where clients post.
@@ -137,6 +131,12 @@ const SERVICE_PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
+/**
+ * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
+ * read the body (bounded), parse it once into typed arguments (soap-reader.ts), dispatch
+ * through the table the WSDL defines, authenticate for what that operation needs, run
+ * it, and write its answer with the one envelope writer.
+ */
 export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();

@@ -284,17 +284,17 @@ function deltaPageSize(prefer: string | undefined): { size: number; applied?: st
   return asked >= 1 && asked <= DELTA_PAGE_MAX ? { size: asked, applied: `odata.maxpagesize=${asked}` } : { size: DELTA_PAGE_MAX };
 }
 
+/** A kept state that no longer opens (sealed with another key, or before states were sealed): as gone, so the client syncs again. */
+function stateLetGo(error: unknown): never {
+  throw error instanceof BridgeError && error.responseCode === 'ErrorInvalidSyncStateData' ? syncStateNotFound() : error;
+}
+
 /**
  * A delta token this mailbox does not have (never given, or let go): 410 Gone, after which a
  * client syncs from the start ("Synchronization reset", https://learn.microsoft.com/en-us/graph/delta-query-overview),
  * with the code and words Graph gives an expired token (Microsoft 365 Developer Blog, "Duration of
  * change tracking tokens for identity and education resources", 2020-07-03).
  */
-/** A kept state that no longer opens (sealed with another key, or before states were sealed): as gone, so the client syncs again. */
-function stateLetGo(error: unknown): never {
-  throw error instanceof BridgeError && error.responseCode === 'ErrorInvalidSyncStateData' ? syncStateNotFound() : error;
-}
-
 function syncStateNotFound(): BridgeError {
   return new BridgeError('syncStateNotFound', 410, 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
 }

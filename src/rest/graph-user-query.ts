@@ -146,8 +146,8 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
   const startsWith = orClauses(filter, STARTS_WITH);
   const prefixes = startsWith && readPrefixes(startsWith);
-  const [sole] = prefixes ?? [];
-  if (prefixes?.length === 1 && sole && 'order' in sole) {
+  const sole = prefixes?.length === 1 ? prefixes[0] : undefined;
+  if (sole && 'order' in sole) {
     if (order !== undefined && order !== sole.order)
       throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
     return { kind: 'ordered', order: sole.order, prefix: sole.prefix, after: undefined };
