@@ -1,9 +1,10 @@
-import type { DirectoryUser } from '../domain/directory.js';
+import { addressesOf, type DirectoryUser } from '../domain/directory.js';
+import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { foldedText } from '../store/search-text.js';
 import type { Store, UserOrder } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
-import { skipTokenOf, type UserListQuery, type UserPrefix, type UserSelection } from './graph-user-query.js';
+import { skipTokenOf, type UserFilter, type UserListQuery, type UserPrefix, type UserSelection } from './graph-user-query.js';
 
 /** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */
 interface UserListPage {
@@ -41,26 +42,49 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     const found = new Map(lists.flatMap((users) => users.map((user) => [user.email, user] as const)));
     return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
   }
-  const { text, order, offset } = selection;
-  const wanted = count || order ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
-  const found = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
+  const { text, filter, order, offset } = selection;
+  const wanted = count || order || filter ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
+  const matches = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
+  const found = filter ? matches.filter(filterTest(filter)) : matches;
   return offsetPage(order ? sortedBy(order, found) : found, selection, top, count);
 }
 
 /**
  * The first 1,000 users one `startswith` finds: by its order's index for a display name or
- * an address; for a given name or surname, among the first 1,000 a search for the text
- * finds (every name part's words are searched), those whose part starts with it, accents
- * and case ignored as in a display name's.
+ * an address; for a given name or surname, those among the first 1,000 a search for the
+ * text finds (every name part's words are searched) that it finds.
  */
 async function usersStartingWith(store: Store, prefix: UserPrefix): Promise<DirectoryUser[]> {
   if ('order' in prefix) return (await store.pageUsers(prefix.order, prefix.prefix, undefined, MAX_SEARCH_MATCHES)).users;
+  return (await store.searchUsers(prefix.prefix, MAX_SEARCH_MATCHES)).filter(prefixTest(prefix));
+}
+
+/** Whether a filter finds a user: any of its `startswith`, or one of the addresses it names among the user's. */
+function filterTest(filter: UserFilter): (user: DirectoryUser) => boolean {
+  if ('addresses' in filter) {
+    const named = new Set(filter.addresses.map(canonicalSmtpAddress));
+    return (user) => addressesOf(user).some((address) => named.has(canonicalSmtpAddress(address)));
+  }
+  const tests = filter.prefixes.map(prefixTest);
+  return (user) => tests.some((test) => test(user));
+}
+
+/**
+ * Whether a user's property starts with a `startswith`'s text as the store compares it: a
+ * name (display, given or surname) folded, accents and case ignored; the primary address
+ * in any spelling of it.
+ */
+function prefixTest(prefix: UserPrefix): (user: DirectoryUser) => boolean {
+  if ('order' in prefix && prefix.order === 'address') {
+    const start = canonicalAddressPrefix(prefix.prefix);
+    return (user) => canonicalSmtpAddress(user.email).startsWith(start);
+  }
   const folded = foldedText(prefix.prefix);
-  const found = await store.searchUsers(prefix.prefix, MAX_SEARCH_MATCHES);
-  return found.filter((user) => {
-    const part = user[prefix.part];
-    return part !== undefined && foldedText(part).startsWith(folded);
-  });
+  const nameOf = 'order' in prefix ? (user: DirectoryUser) => user.displayName : (user: DirectoryUser) => user[prefix.part];
+  return (user) => {
+    const name = nameOf(user);
+    return name !== undefined && foldedText(name).startsWith(folded);
+  };
 }
 
 /** The page of `matches` from the selection's offset, with the skiptoken of the next and (`$count`) how many they are. */

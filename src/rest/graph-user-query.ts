@@ -13,6 +13,9 @@ type NamePart = 'givenName' | 'surname';
  */
 export type UserPrefix = { order: UserOrder; prefix: string } | { part: NamePart; prefix: string };
 
+/** A `$filter` beside a `$search`: the users any of its `startswith` find, or those its addresses name. */
+export type UserFilter = { prefixes: UserPrefix[] } | { addresses: string[] };
+
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
  * with a text, in name or address order from a position; those any of several `startswith`
@@ -25,7 +28,7 @@ export type UserSelection =
   | { kind: 'prefixes'; prefixes: UserPrefix[]; order: UserOrder | undefined; offset: number }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
   | { kind: 'addresses'; addresses: string[]; order: UserOrder | undefined; offset: number }
-  | { kind: 'search'; text: string; order: UserOrder | undefined; offset: number };
+  | { kind: 'search'; text: string; filter: UserFilter | undefined; order: UserOrder | undefined; offset: number };
 
 export interface UserListQuery {
   selection: UserSelection;
@@ -86,9 +89,10 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * several of those joined by `or` (a people picker's "starts with what I typed"), or
  * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —,
  * `$search` of `"property:text"` clauses joined by OR with one text (the way people pickers
- * ask, `"displayName:meg" OR "mail:meg"`), `$orderby` displayName, mail or userPrincipalName,
- * `$count`, `$select` (graph-select.ts) and the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries, which
- * it answers only with the header `ConsistencyLevel: eventual`
+ * ask, `"displayName:meg" OR "mail:meg"`; a `$filter` beside it keeps the matches it finds),
+ * `$orderby` displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts)
+ * and the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries,
+ * which it answers only with the header `ConsistencyLevel: eventual`
  * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
  * as Graph refuses them. Anything else is refused, never ignored.
  */
@@ -106,12 +110,17 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     );
   }
   const filter = options.get('filter');
-  if (searched !== undefined && filter !== undefined) throw unsupported('$search and $filter together are not supported; use one');
   const order = readOrderBy(options.get('orderby'));
   const skipToken = options.get('skiptoken');
   const selection =
     searched !== undefined
-      ? { kind: 'search' as const, text: readSearch(searched), order, offset: 0 }
+      ? {
+          kind: 'search' as const,
+          text: readSearch(searched),
+          filter: filter === undefined ? undefined : filterOf(readFilter(filter, undefined)),
+          order,
+          offset: 0,
+        }
       : filter !== undefined
         ? readFilter(filter, order)
         : { kind: 'ordered' as const, order: order ?? 'name', prefix: '', after: undefined };
@@ -162,6 +171,14 @@ function readFilter(filter: string, order: UserOrder | undefined): UserSelection
     );
   }
   return { kind: 'addresses', addresses, order, offset: 0 };
+}
+
+/** What a filter's selection finds, as a test of the users a search found (Graph's advanced queries take both at once). */
+function filterOf(selection: UserSelection): UserFilter {
+  if (selection.kind === 'ordered') return { prefixes: [{ order: selection.order, prefix: selection.prefix }] };
+  if (selection.kind === 'prefixes') return { prefixes: selection.prefixes };
+  if (selection.kind === 'addresses') return { addresses: selection.addresses };
+  throw unsupportedFilter();
 }
 
 /** The clauses `clause` (a sticky pattern) reads, joined by `or`, when they are the whole filter. */

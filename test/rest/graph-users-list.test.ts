@@ -148,6 +148,34 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     }
   });
 
+  it('takes a $filter beside a $search, as Graph’s advanced queries do: the matches the filter finds, paged and counted', async () => {
+    const search = (text: string) => encodeURIComponent(`"displayName:${text}"`);
+    const filter = (text: string) => encodeURIComponent(text);
+    expect((await walk(`/v1.0/users?$search=${search('megan')}&$filter=${filter("startswith(mail,'MEGANB')")}`, true)).flat()).to.deep.equal([
+      'meganb@fabrikam.com',
+    ]);
+    expect(
+      (await walk(`/v1.0/users?$search=${search('megan')}&$filter=${filter("mail in ('Megan.Bowen@contoso.com', 'zoe@contoso.com')")}`, true)).flat(),
+    ).to.deep.equal(['megan.bowen@contoso.com']);
+    // Ädele B, found by the search, has no surname; Alex's other address names him.
+    expect(
+      (await walk(`/v1.0/users?$search=${search('a')}&$filter=${filter("startswith(surname,'w') or startswith(givenName,'zz')")}`, true)).flat(),
+    ).to.deep.equal(['alex.wilber@contoso.com']);
+    expect((await walk(`/v1.0/users?$search=${search('a')}&$filter=${filter("mail eq 'AWilber@contoso.com'")}`, true)).flat()).to.deep.equal([
+      'alex.wilber@contoso.com',
+    ]);
+    const counted = await get(
+      `/v1.0/users?$search=${search('a')}&$filter=${filter("startswith(displayName,'ad')")}&$count=true&$orderby=mail&$top=1`,
+      true,
+    ).expect(200);
+    expect([counted.body['@odata.count'], counted.body.value.map((user: { mail: string }) => user.mail)]).to.deep.equal([2, ['adele.b@contoso.com']]);
+    expect((await walk(`/v1.0/users?$search=${search('a')}&$filter=${filter("startswith(displayName,'ad')")}&$top=1`, true)).flat()).to.have.members([
+      'adele.b@contoso.com',
+      'adele.vance@contoso.com',
+    ]);
+    expect((await error(`/v1.0/users?$search=${search('a')}&$filter=${filter("startswith(jobTitle,'a')")}`, true))[0]).to.equal('Request_UnsupportedQuery');
+  });
+
   it('searches as a people picker asks, with ConsistencyLevel: eventual, paged and counted; in name order when asked', async () => {
     const search = encodeURIComponent('"displayName:meg" OR "mail:meg"');
     expect(await walk(`/v1.0/users?$search=${search}&$top=1`, true)).to.deep.equal([['megan.bowen@contoso.com'], ['meganb@fabrikam.com']]);
