@@ -498,6 +498,13 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       `/v1.0/users?$count=true&$top=999&$filter=${encodeURIComponent(['a', 'b', 'c', 'd'].flatMap((text) => [`startswith(givenName,'${text}')`, `startswith(surname,'${text}')`]).join(' or '))}`,
       { consistencylevel: 'eventual' },
     ),
+    // A search's first 1,000 matches, each tested against 8 startswith.
+    searchFlood(
+      'Graph /users',
+      '$search="displayName:a" with a $filter of 8 startswith, $count=true&$top=999',
+      `/v1.0/users?$count=true&$top=999&$search=${encodeURIComponent('"displayName:a"')}&$filter=${encodeURIComponent(['a', 'b', 'c', 'd'].flatMap((text) => [`startswith(givenName,'${text}')`, `startswith(mail,'${text}')`]).join(' or '))}`,
+      { consistencylevel: 'eventual' },
+    ),
     {
       // A search walks past every match before offset, on the event loop (7.7 s at 200,000 people).
       name: 'people search ?q=a&offset=1000000',
