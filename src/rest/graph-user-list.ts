@@ -37,8 +37,8 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
   if (selection.kind === 'prefixes') {
-    // Each startswith's first 1,000, as a search's first 1,000 matches: then one list, each user once.
-    const lists = await Promise.all(selection.prefixes.map((prefix) => usersStartingWith(store, prefix)));
+    // Each group's first 1,000, as a search's first 1,000 matches: then one list, each user once.
+    const lists = await Promise.all(selection.groups.map((group) => usersOfGroup(store, group)));
     const found = new Map(lists.flatMap((users) => users.map((user) => [user.email, user] as const)));
     return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
   }
@@ -50,23 +50,30 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
 }
 
 /**
- * The first 1,000 users one `startswith` finds: by its order's index for a display name or
- * an address; for a given name or surname, those among the first 1,000 a search for the
- * text finds (every name part's words are searched) that it finds.
+ * The users a group of `startswith` joined by `and` finds among the first 1,000 one of them
+ * finds: a display name's or address's by its order's index, read first when the group has
+ * one; a given name's or surname's among the first 1,000 a search for its text finds (every
+ * name part's words are searched). The group's other clauses are tested on those.
  */
-async function usersStartingWith(store: Store, prefix: UserPrefix): Promise<DirectoryUser[]> {
-  if ('order' in prefix) return (await store.pageUsers(prefix.order, prefix.prefix, undefined, MAX_SEARCH_MATCHES)).users;
-  return (await store.searchUsers(prefix.prefix, MAX_SEARCH_MATCHES)).filter(prefixTest(prefix));
+async function usersOfGroup(store: Store, group: UserPrefix[]): Promise<DirectoryUser[]> {
+  const first = group.find((prefix) => 'order' in prefix) ?? group[0]!;
+  const found =
+    'order' in first
+      ? (await store.pageUsers(first.order, first.prefix, undefined, MAX_SEARCH_MATCHES)).users
+      : await store.searchUsers(first.prefix, MAX_SEARCH_MATCHES);
+  // An index finds only the users its clause finds; a search finds more, so its clause is tested too.
+  const tests = ('order' in first ? group.filter((prefix) => prefix !== first) : group).map(prefixTest);
+  return tests.length === 0 ? found : found.filter((user) => tests.every((test) => test(user)));
 }
 
-/** Whether a filter finds a user: any of its `startswith`, or one of the addresses it names among the user's. */
+/** Whether a filter finds a user: every `startswith` of one of its groups, or one of the addresses it names among the user's. */
 function filterTest(filter: UserFilter): (user: DirectoryUser) => boolean {
   if ('addresses' in filter) {
     const named = new Set(filter.addresses.map(canonicalSmtpAddress));
     return (user) => addressesOf(user).some((address) => named.has(canonicalSmtpAddress(address)));
   }
-  const tests = filter.prefixes.map(prefixTest);
-  return (user) => tests.some((test) => test(user));
+  const groups = filter.groups.map((group) => group.map(prefixTest));
+  return (user) => groups.some((tests) => tests.every((test) => test(user)));
 }
 
 /**

@@ -13,19 +13,26 @@ type NamePart = 'givenName' | 'surname';
  */
 export type UserPrefix = { order: UserOrder; prefix: string } | { part: NamePart; prefix: string };
 
-/** A `$filter` beside a `$search`: the users any of its `startswith` find, or those its addresses name. */
-export type UserFilter = { prefixes: UserPrefix[] } | { addresses: string[] };
+/**
+ * `startswith` clauses joined by `or` and `and`, as groups: a user is found by a group whose
+ * every clause finds them (`and` binds tighter than `or`, as in OData), by any group.
+ */
+type PrefixGroups = UserPrefix[][];
+
+/** A `$filter` beside a `$search`: the users its `startswith` groups find, or those its addresses name. */
+export type UserFilter = { groups: PrefixGroups } | { addresses: string[] };
 
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
- * with a text, in name or address order from a position; those any of several `startswith`
- * find, in `order` (name by default) from an offset; the users addresses name (an `eq`, an
- * `or` of them, an `in`), the same way; or a search, ranked (or in `order`) from an offset.
+ * with a text, in name or address order from a position; those groups of `startswith` find,
+ * in `order` (name by default) from an offset; the users addresses name (an `eq`, an `or` of
+ * them, an `in`), the same way; or a search (and a filter of its matches), ranked (or in
+ * `order`) from an offset.
  * A `directReports` list: a manager's reports in name order from a position.
  */
 export type UserSelection =
   | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
-  | { kind: 'prefixes'; prefixes: UserPrefix[]; order: UserOrder | undefined; offset: number }
+  | { kind: 'prefixes'; groups: PrefixGroups; order: UserOrder | undefined; offset: number }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
   | { kind: 'addresses'; addresses: string[]; order: UserOrder | undefined; offset: number }
   | { kind: 'search'; text: string; filter: UserFilter | undefined; order: UserOrder | undefined; offset: number };
@@ -73,7 +80,7 @@ const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
 const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userprincipalname']);
 
 const STARTS_WITH = /\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*/iy;
-const OR = /or\s/iy;
+const JOIN = /(or|and)\s/iy;
 const EQUALS = /\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*/iy;
 const IN_LIST = /\s*([a-z]+)\s+in\s*\(/iy;
 /** A value of an `in` list and what follows it: a comma, or the list's end. */
@@ -86,7 +93,7 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
 /**
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
  * `$top` (1–999, 100 by default), `$filter` — `startswith(displayName|givenName|surname|mail|userPrincipalName,'…')`,
- * several of those joined by `or` (a people picker's "starts with what I typed"), or
+ * up to 8 of those joined by `or` and `and` (a people picker's "starts with what I typed"), or
  * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —,
  * `$search` of `"property:text"` clauses joined by OR with one text (the way people pickers
  * ask, `"displayName:meg" OR "mail:meg"`; a `$filter` beside it keeps the matches it finds),
@@ -153,17 +160,19 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
 }
 
 function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
-  const startsWith = orClauses(filter, STARTS_WITH);
-  const prefixes = startsWith && readPrefixes(startsWith);
-  const sole = prefixes?.length === 1 ? prefixes[0] : undefined;
+  const startsWith = joinedClauses(filter, STARTS_WITH);
+  const groups = startsWith && readPrefixGroups(startsWith);
+  const sole = groups?.length === 1 && groups[0]!.length === 1 ? groups[0]![0] : undefined;
   if (sole && 'order' in sole) {
     if (order !== undefined && order !== sole.order)
       throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
     return { kind: 'ordered', order: sole.order, prefix: sole.prefix, after: undefined };
   }
-  if (prefixes) return { kind: 'prefixes', prefixes, order, offset: 0 };
-  const equals = orClauses(filter, EQUALS);
-  const addresses = equals ? equals.map(([, property, text]) => addressOf(property!, text!)) : inList(filter);
+  if (groups) return { kind: 'prefixes', groups, order, offset: 0 };
+  const equals = joinedClauses(filter, EQUALS);
+  // One address and another: no user has both as their address.
+  if (equals?.some((group) => group.length > 1)) throw unsupported('addresses compared with eq are joined by or, not and');
+  const addresses = equals ? equals.flat().map(([, property, text]) => addressOf(property!, text!)) : inList(filter);
   if (addresses === undefined) throw unsupportedFilter();
   if (addresses.length > MAX_ADDRESSES) {
     throw unsupported(
@@ -175,40 +184,50 @@ function readFilter(filter: string, order: UserOrder | undefined): UserSelection
 
 /** What a filter's selection finds, as a test of the users a search found (Graph's advanced queries take both at once). */
 function filterOf(selection: UserSelection): UserFilter {
-  if (selection.kind === 'ordered') return { prefixes: [{ order: selection.order, prefix: selection.prefix }] };
-  if (selection.kind === 'prefixes') return { prefixes: selection.prefixes };
+  if (selection.kind === 'ordered') return { groups: [[{ order: selection.order, prefix: selection.prefix }]] };
+  if (selection.kind === 'prefixes') return { groups: selection.groups };
   if (selection.kind === 'addresses') return { addresses: selection.addresses };
   throw unsupportedFilter();
 }
 
-/** The clauses `clause` (a sticky pattern) reads, joined by `or`, when they are the whole filter. */
-function orClauses(filter: string, clause: RegExp): RegExpExecArray[] | undefined {
-  const clauses: RegExpExecArray[] = [];
+/**
+ * The clauses `clause` (a sticky pattern) reads, joined by `or` and `and`, when they are the
+ * whole filter: in groups, a new one after each `or`.
+ */
+function joinedClauses(filter: string, clause: RegExp): RegExpExecArray[][] | undefined {
+  const groups: RegExpExecArray[][] = [[]];
   for (let at = 0; ;) {
     clause.lastIndex = at;
     const read = clause.exec(filter);
     if (!read) return undefined;
-    clauses.push(read);
-    if (clause.lastIndex === filter.length) return clauses;
-    OR.lastIndex = clause.lastIndex;
-    if (!OR.test(filter)) return undefined;
-    at = OR.lastIndex;
+    groups.at(-1)!.push(read);
+    if (clause.lastIndex === filter.length) return groups;
+    JOIN.lastIndex = clause.lastIndex;
+    const join = JOIN.exec(filter);
+    if (!join) return undefined;
+    if (join[1]!.toLowerCase() === 'or') groups.push([]);
+    at = JOIN.lastIndex;
   }
 }
 
-/** Each `startswith` once (mail and userPrincipalName are one address here), at most MAX_PREFIXES. */
-function readPrefixes(clauses: RegExpExecArray[]): UserPrefix[] {
-  const prefixes = new Map<string, UserPrefix>();
-  for (const [, property, text] of clauses) {
-    const prefix = literal(text!);
-    const order = ORDERED_BY.get(property!.toLowerCase());
-    const part = NAME_PARTS.get(property!.toLowerCase());
-    if (order !== undefined) prefixes.set(`${order}:${prefix}`, { order, prefix });
-    else if (part !== undefined) prefixes.set(`${part}:${prefix}`, { part, prefix });
-    else throw unsupportedFilter();
-  }
-  if (prefixes.size > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
-  return [...prefixes.values()];
+/** Each group's `startswith`, each once in it (mail and userPrincipalName are one address here); at most MAX_PREFIXES in all. */
+function readPrefixGroups(groups: RegExpExecArray[][]): PrefixGroups {
+  let count = 0;
+  const read = groups.map((clauses) => {
+    const prefixes = new Map<string, UserPrefix>();
+    for (const [, property, text] of clauses) {
+      const prefix = literal(text!);
+      const order = ORDERED_BY.get(property!.toLowerCase());
+      const part = NAME_PARTS.get(property!.toLowerCase());
+      if (order !== undefined) prefixes.set(`${order}:${prefix}`, { order, prefix });
+      else if (part !== undefined) prefixes.set(`${part}:${prefix}`, { part, prefix });
+      else throw unsupportedFilter();
+    }
+    count += prefixes.size;
+    return [...prefixes.values()];
+  });
+  if (count > MAX_PREFIXES) throw unsupported(`a $filter joins at most ${MAX_PREFIXES} startswith`);
+  return read;
 }
 
 /** `mail in ('a@x', 'b@x')` → the addresses; none when the filter is not one such list. */

@@ -201,7 +201,7 @@ const graphPaths = Object.fromEntries(
                 required: false,
                 schema: { type: 'string' },
                 description:
-                  "startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), up to 8 of those joined by or; or mail|userPrincipalName|id eq '…', up to 15 of those joined by or or listed in mail|userPrincipalName|id in ('…', …)",
+                  "startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), up to 8 of those joined by or and and; or mail|userPrincipalName|id eq '…', up to 15 of those joined by or or listed in mail|userPrincipalName|id in ('…', …)",
               },
               {
                 name: '$search',

@@ -97,7 +97,9 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     for (const filter of [
       either("startswith(displayName,'a')", "startswith(jobTitle,'a')"),
       `${either("startswith(displayName,'a')")} or`,
-      "startswith(displayName,'a') and startswith(mail,'a')",
+      "startswith(displayName,'a') and mail eq 'a'",
+      "mail eq 'a' and mail eq 'b'",
+      `${either("startswith(displayName,'a')")} and`,
       either(...Array.from({ length: 9 }, (_, i) => `startswith(mail,'${i}')`)),
     ]) {
       expect((await error(`/v1.0/users?$filter=${filter}`))[0], decodeURIComponent(filter)).to.equal('Request_UnsupportedQuery');
@@ -119,6 +121,22 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await walk("/v1.0/users?$filter=startswith(surname,'b')&$orderby=mail")).flat()).to.deep.equal(['megan.bowen@contoso.com', 'meganb@fabrikam.com']);
     expect((await get(`/v1.0/users/$count?$filter=${picker('meg')}`, true).expect(200)).text).to.equal('2');
     expect((await walk("/v1.0/users?$filter=startswith(surname,'vance')")).flat()).to.deep.equal([]);
+  });
+
+  it('joins startswith by and, tighter than or, as OData does: a first name and a surname typed apart', async () => {
+    const filtered = async (filter: string) => (await walk(`/v1.0/users?$filter=${encodeURIComponent(filter)}`)).flat();
+    expect(await filtered("startswith(givenName,'meg') and startswith(surname,'bo')")).to.deep.equal(['megan.bowen@contoso.com']);
+    expect(await filtered("startswith(displayName,'megan') and startswith(mail,'meganb') or startswith(surname,'zim')")).to.deep.equal([
+      'meganb@fabrikam.com',
+      'zoe@contoso.com',
+    ]);
+    expect(await filtered("startswith(surname,'zim') or startswith(displayName,'megan') and startswith(surname,'bo')")).to.deep.equal([
+      'megan.bowen@contoso.com',
+      'zoe@contoso.com',
+    ]);
+    expect(await filtered("startswith(displayName,'adele') and startswith(mail,'zoe')")).to.deep.equal([]);
+    const nine = Array.from({ length: 3 }, (_, i) => `startswith(givenName,'${i}') and startswith(surname,'${i}') and startswith(mail,'${i}')`).join(' or ');
+    expect((await error(`/v1.0/users?$filter=${encodeURIComponent(nine)}`))[0]).to.equal('Request_UnsupportedQuery');
   });
 
   it('finds the users several addresses name — eq joined by or, or in — by any of their addresses, each once, in name order; at most 15, as Graph', async () => {
