@@ -141,6 +141,12 @@ describe('Microsoft Graph JS client against the bridge', () => {
       { displayName: 'Alex Wilber', surname: 'Wilber' },
       { displayName: 'Nestor Wilke', surname: 'Wilke' },
     ]);
+    const firstAndLast = (await asReader
+      .api('/users')
+      .filter("startswith(givenName,'nes') and startswith(surname,'wil')")
+      .select('displayName')
+      .get()) as UserList;
+    expect(firstAndLast.value).to.deep.equal([{ displayName: 'Nestor Wilke' }]);
     // Several users by id in one request, as an app resolves the people a list names.
     const named = (await asReader.api('/users').filter(`id in ('${typed.value[1]!.id}', '${typed.value[0]!.id}')`).select('displayName').get()) as UserList;
     expect(named.value).to.deep.equal([{ displayName: 'Diego Siciliani' }, { displayName: 'Nestor Wilke' }]);
