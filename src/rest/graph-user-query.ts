@@ -254,7 +254,7 @@ function addressOf(property: string, text: string): string {
 
 function unsupportedFilter(): BridgeError {
   return unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…') or mail|userPrincipalName|id eq '…', several joined by or, or mail|userPrincipalName|id in ('…', …).",
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), several joined by or and and; mail|userPrincipalName|id eq '…', several joined by or; or mail|userPrincipalName|id in ('…', …).",
   );
 }
 
