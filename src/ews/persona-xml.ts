@@ -27,6 +27,9 @@ export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef 
 /**
  * A Persona — `t:Persona` in FindPeople's People, `m:Persona` in GetPersona's answer — its
  * id, then what the bridge keeps of the person, in PersonaType's order (MS-OXWSPERS 2.2.4.19).
+ * Beside DisplayName come the name's two orders and its file-as name, as FindPeople's response
+ * example has them ("Terry Adams", "Adams Terry"; Learn, "FindPeople operation"); the file-as
+ * name is the display name, FileAsId None, as GetItem files a contact (contact-xml.ts).
  * EmailAddresses holds `t:Address` elements, as ArrayOfEmailAddressesType names them (Learn,
  * "EmailAddresses (ArrayOfEmailAddressesType)") and exchangelib reads them.
  */
@@ -41,6 +44,10 @@ export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids:
     text('t:PersonaType', 'Person'),
     text('t:CreationTime', persona.createdAt),
     text('t:DisplayName', persona.displayName),
+    text('t:DisplayNameFirstLast', nameInOrder(persona.givenName, persona.surname) ?? persona.displayName),
+    text('t:DisplayNameLastFirst', nameInOrder(persona.surname, persona.givenName) ?? persona.displayName),
+    text('t:FileAs', persona.displayName),
+    text('t:FileAsId', 'None'),
     text('t:GivenName', persona.givenName),
     text('t:Surname', persona.surname),
     text('t:Title', persona.title),
@@ -99,6 +106,11 @@ function contactPersona(contact: Contact, ids: ItemIds): PersonaFields {
     mailboxType: 'Contact',
     phone: phoneOf(contact.phones.business, contact.phones.mobile, contact.phones.home),
   };
+}
+
+/** A person's two names in the order given, or undefined when either is missing (the display name stands instead). */
+function nameInOrder(first: string | undefined, second: string | undefined): string | undefined {
+  return first && second ? `${first} ${second}` : undefined;
 }
 
 /** The one phone number a Persona carries: the business number first, as Exchange picks it. */

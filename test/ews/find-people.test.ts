@@ -53,6 +53,8 @@ describe('FindPeople', () => {
     expect(response.ResponseCode).to.equal('NoError');
     expect([response.TotalNumberOfPeopleInView, response.FirstMatchingRowIndex, response.FirstLoadedRowIndex]).to.deep.equal(['3', '0', '0']);
     expect(names).to.deep.equal(['Anna Contact', 'Meg Private', 'Zed Contact']);
+    // Without a surname, the name in either order is the display name.
+    expect(people[2]).to.deep.include({ DisplayNameFirstLast: 'Zed Contact', DisplayNameLastFirst: 'Zed Contact', FileAs: 'Zed Contact', FileAsId: 'None' });
     expect(people[2]).to.deep.include({ PersonaType: 'Person', GivenName: 'Zed', PhoneNumber: { Number: '+1 555 0100', Type: 'Mobile' } });
     expect(people[2].EmailAddress).to.deep.equal({ Name: 'Zed Contact', EmailAddress: 'zed@x.example', RoutingType: 'SMTP', MailboxType: 'Contact' });
     expect([people[2].EmailAddresses.Address].flat().map((address: any) => address.EmailAddress)).to.deep.equal(['zed@x.example', 'zed2@x.example']);
@@ -66,6 +68,10 @@ describe('FindPeople', () => {
       'PersonaType',
       'CreationTime',
       'DisplayName',
+      'DisplayNameFirstLast',
+      'DisplayNameLastFirst',
+      'FileAs',
+      'FileAsId',
       'GivenName',
       'EmailAddress',
       'EmailAddresses',
@@ -116,6 +122,10 @@ describe('FindPeople', () => {
     expect(people[0]).to.deep.include({
       PersonaType: 'Person',
       DisplayName: 'Megan Bowen',
+      DisplayNameFirstLast: 'Megan Bowen',
+      DisplayNameLastFirst: 'Bowen Megan',
+      FileAs: 'Megan Bowen',
+      FileAsId: 'None',
       GivenName: 'Megan',
       Surname: 'Bowen',
       Title: 'Marketing Manager',

@@ -6,6 +6,9 @@ import { pythonScript, runPythonClient } from './python/run-python.js';
 /** A Persona as test/interop/python/exchangelib_people.py prints it. */
 interface PersonaJson {
   display_name: string | null;
+  display_name_first_last: string | null;
+  display_name_last_first: string | null;
+  file_as: string | null;
   given_name: string | null;
   surname: string | null;
   title: string | null;
@@ -30,6 +33,10 @@ interface PeopleJson {
 
 const persona = (person: { displayName: string; givenName?: string; surname?: string; company?: string }, title?: string, department?: string) => ({
   display_name: person.displayName,
+  // The name's two orders when it has both parts, else the display name (Learn, "FindPeople operation": "Terry Adams", "Adams Terry").
+  display_name_first_last: person.givenName && person.surname ? `${person.givenName} ${person.surname}` : person.displayName,
+  display_name_last_first: person.givenName && person.surname ? `${person.surname} ${person.givenName}` : person.displayName,
+  file_as: person.displayName,
   given_name: person.givenName ?? null,
   surname: person.surname ?? null,
   title: title ?? null,

@@ -25,7 +25,7 @@ except ImportError as error:  # pragma: no cover - environment problem, reported
     print(f"exchangelib_people: {STEP}: {error} (install the Debian package python3-exchangelib)", file=sys.stderr)
     sys.exit(2)
 
-NAMES = ("display_name", "given_name", "surname", "title", "department", "company_name")
+NAMES = ("display_name", "display_name_first_last", "display_name_last_first", "file_as", "given_name", "surname", "title", "department", "company_name")
 
 
 def persona(p):
