@@ -47,8 +47,12 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
 
   read(request, limits) {
     if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
+    // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
     const parent = soleChild(request, 'ParentFolderId')?.children[0];
-    if (!parent) throw BridgeError.invalidRequest('FindPeople needs a ParentFolderId');
+    if (!parent) throw BridgeError.schemaValidation('FindPeople needs a ParentFolderId');
+    const view = soleChild(request, 'IndexedPageItemView');
+    if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
+    if (!view) throw BridgeError.schemaValidation('FindPeople needs an IndexedPageItemView');
     const shape = soleChild(request, 'PersonaShape');
     const queryString = soleChild(request, 'QueryString');
     const query = queryString?.text.trim();
@@ -61,15 +65,13 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       throw BridgeError.invalidRequest(
         'a QueryString finds people best match first, neither restricted nor sorted: a Restriction or SortOrder lists the Contacts folder',
       );
-    // Not in FindPeople's schema (its view is an IndexedPageItemView): answered as if absent, its page was the first.
-    if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
     return {
       folder: readFolderRef(parent),
       query: query || undefined,
       match,
       order,
       idOnly: shapeOf(textOf(child(shape, 'BaseShape')) || undefined, 'BaseShape') === 'IdOnly' && !child(shape, 'AdditionalProperties'),
-      page: readIndexedPage(soleChild(request, 'IndexedPageItemView'), limits),
+      page: readIndexedPage(view, limits),
     };
   },
 
