@@ -2,9 +2,9 @@ import { addressesOf, type DirectoryUser } from '../domain/directory.js';
 import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { foldedText } from '../store/search-text.js';
-import type { Store, UserOrder } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
-import { skipTokenOf, type UserFilter, type UserListQuery, type UserPrefix, type UserSelection } from './graph-user-query.js';
+import { NAME_ORDER, skipTokenOf, type UserFilter, type UserListQuery, type UserPrefix, type UserSelection, type UserSort } from './graph-user-query.js';
 
 /** One page of a `GET /users`: its users, the skiptoken of the next page when there is one, and (`$count`) how many the query finds. */
 interface UserListPage {
@@ -25,28 +25,31 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     // By any of a user's addresses, hidden mailboxes too, as a user is read by address; each user once.
     const users = await Promise.all(selection.addresses.map((address) => store.getUser(address)));
     const found = new Map(users.flatMap((user) => (user ? [[user.email, user] as const] : [])));
-    return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]), selection, top, count);
+    return offsetPage(sortedBy(selection.sort ?? NAME_ORDER, [...found.values()]), selection, top, count);
   }
   if (selection.kind === 'reports') {
     const page = await store.pageDirectReports(selection.manager, selection.after, top);
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}) };
   }
   if (selection.kind === 'ordered') {
-    const { order, prefix, after } = selection;
-    const [page, total] = await Promise.all([store.pageUsers(order, prefix, after, top), count ? store.countUsersByPrefix(order, prefix) : undefined]);
+    const { sort, prefix, after } = selection;
+    const [page, total] = await Promise.all([
+      store.pageUsers(sort.order, prefix, after, top, sort.descending),
+      count ? store.countUsersByPrefix(sort.order, prefix) : undefined,
+    ]);
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
   if (selection.kind === 'prefixes') {
     // Each group's first 1,000, as a search's first 1,000 matches: then one list, each user once.
     const lists = await Promise.all(selection.groups.map((group) => usersOfGroup(store, group)));
     const found = new Map(lists.flatMap((users) => users.map((user) => [user.email, user] as const)));
-    return offsetPage(sortedBy(selection.order ?? 'name', [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
+    return offsetPage(sortedBy(selection.sort ?? NAME_ORDER, [...found.values()]).slice(0, MAX_SEARCH_MATCHES), selection, top, count);
   }
-  const { text, filter, order, offset } = selection;
-  const wanted = count || order || filter ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
+  const { text, filter, sort, offset } = selection;
+  const wanted = count || sort || filter ? MAX_SEARCH_MATCHES : Math.min(offset + top + 1, MAX_SEARCH_MATCHES);
   const matches = (await store.searchUsers(text, wanted)).slice(0, MAX_SEARCH_MATCHES);
   const found = filter ? matches.filter(filterTest(filter)) : matches;
-  return offsetPage(order ? sortedBy(order, found) : found, selection, top, count);
+  return offsetPage(sort ? sortedBy(sort, found) : found, selection, top, count);
 }
 
 /**
@@ -105,9 +108,10 @@ function offsetPage(matches: DirectoryUser[], selection: UserSelection & { offse
   };
 }
 
-/** Users in the order the store lists them in: folded display name then address, or address. */
-function sortedBy(order: UserOrder, users: DirectoryUser[]): DirectoryUser[] {
+/** Users in the order the store lists them in: folded display name then address, or address; backwards descending. */
+function sortedBy({ order, descending }: UserSort, users: DirectoryUser[]): DirectoryUser[] {
   const keyed = users.map((user) => ({ user, name: order === 'name' ? foldedText(user.displayName) : '', email: asciiLower(user.email) }));
   const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return keyed.sort((a, b) => compare(a.name, b.name) || compare(a.email, b.email)).map(({ user }) => user);
+  const sorted = keyed.sort((a, b) => compare(a.name, b.name) || compare(a.email, b.email)).map(({ user }) => user);
+  return descending ? sorted.reverse() : sorted;
 }

@@ -22,20 +22,26 @@ type PrefixGroups = UserPrefix[][];
 /** A `$filter` beside a `$search`: the users its `startswith` groups find, or those its addresses name. */
 export type UserFilter = { groups: PrefixGroups } | { addresses: string[] };
 
+/** An `$orderby`: the order users are listed in, and whether backwards (`desc`). */
+export interface UserSort {
+  order: UserOrder;
+  descending: boolean;
+}
+
 /**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
- * with a text, in name or address order from a position; those groups of `startswith` find,
- * in `order` (name by default) from an offset; the users addresses name (an `eq`, an `or` of
- * them, an `in`), the same way; or a search (and a filter of its matches), ranked (or in
- * `order`) from an offset.
+ * with a text, in name or address order (either way) from a position; those groups of
+ * `startswith` find, in `sort` (name order by default) from an offset; the users addresses
+ * name (an `eq`, an `or` of them, an `in`), the same way; or a search (and a filter of its
+ * matches), ranked (or in `sort`) from an offset.
  * A `directReports` list: a manager's reports in name order from a position.
  */
 export type UserSelection =
-  | { kind: 'ordered'; order: UserOrder; prefix: string; after: UserPosition | undefined }
-  | { kind: 'prefixes'; groups: PrefixGroups; order: UserOrder | undefined; offset: number }
+  | { kind: 'ordered'; sort: UserSort; prefix: string; after: UserPosition | undefined }
+  | { kind: 'prefixes'; groups: PrefixGroups; sort: UserSort | undefined; offset: number }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
-  | { kind: 'addresses'; addresses: string[]; order: UserOrder | undefined; offset: number }
-  | { kind: 'search'; text: string; filter: UserFilter | undefined; order: UserOrder | undefined; offset: number };
+  | { kind: 'addresses'; addresses: string[]; sort: UserSort | undefined; offset: number }
+  | { kind: 'search'; text: string; filter: UserFilter | undefined; sort: UserSort | undefined; offset: number };
 
 export interface UserListQuery {
   selection: UserSelection;
@@ -60,15 +66,12 @@ const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select'
 const REPORTS_OPTIONS = new Set(['top', 'select', 'skiptoken']);
 
 /**
- * The properties users are listed in the order of, by Graph name (lower case), which
+ * The properties users are listed in the order of, by Graph name (looked up in lower case), which
  * `startswith` and `$orderby` name: the display name in name order; mail and
  * userPrincipalName (here the primary address) in address order.
  */
-const ORDERED_BY: ReadonlyMap<string, UserOrder> = new Map([
-  ['displayname', 'name'],
-  ['mail', 'address'],
-  ['userprincipalname', 'address'],
-]);
+export const ORDERED_PROPERTIES = { displayName: 'name', mail: 'address', userPrincipalName: 'address' } as const satisfies Record<string, UserOrder>;
+const ORDERED_BY: ReadonlyMap<string, UserOrder> = new Map(Object.entries(ORDERED_PROPERTIES).map(([name, order]) => [name.toLowerCase(), order]));
 /** The parts of names `startswith` may name besides, by Graph name (lower case). */
 const NAME_PARTS: ReadonlyMap<string, NamePart> = new Map([
   ['givenname', 'givenName'],
@@ -88,7 +91,7 @@ const LIST_VALUE = /\s*'((?:[^']|'')*)'\s*([,)])/y;
 /** Graph's limit on the values of an `in`, or the `eq` an `or` joins: 15 expressions (the filter-query-parameter page). */
 const MAX_ADDRESSES = 15;
 const SEARCH_CLAUSE = /^"([a-z]+):([^"]*)"$/i;
-const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
+const ORDER_BY = /^\s*([a-z]+)(?:\s+(asc|desc))?\s*$/i;
 
 /**
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
@@ -97,7 +100,8 @@ const ORDER_BY = /^\s*([a-z]+)(?:\s+asc)?\s*$/i;
  * `mail|userPrincipalName|id eq '…'`, up to 15 of those joined by `or` or as `in ('…', …)` —,
  * `$search` of `"property:text"` clauses joined by OR with one text (the way people pickers
  * ask, `"displayName:meg" OR "mail:meg"`; a `$filter` beside it keeps the matches it finds),
- * `$orderby` displayName, mail or userPrincipalName, `$count`, `$select` (graph-select.ts)
+ * `$orderby` displayName, mail or userPrincipalName (`asc` or `desc`; the Graph query-parameters
+ * page's own example is `/users?$orderby=displayName desc`), `$count`, `$select` (graph-select.ts)
  * and the `$skiptoken` of a nextLink. `$search` and `$count` are Graph's advanced queries,
  * which it answers only with the header `ConsistencyLevel: eventual`
  * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); without it they are refused
@@ -117,7 +121,7 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     );
   }
   const filter = options.get('filter');
-  const order = readOrderBy(options.get('orderby'));
+  const sort = readOrderBy(options.get('orderby'));
   const skipToken = options.get('skiptoken');
   const selection =
     searched !== undefined
@@ -125,12 +129,12 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
           kind: 'search' as const,
           text: readSearch(searched),
           filter: filter === undefined ? undefined : filterOf(readFilter(filter, undefined)),
-          order,
+          sort,
           offset: 0,
         }
       : filter !== undefined
-        ? readFilter(filter, order)
-        : { kind: 'ordered' as const, order: order ?? 'name', prefix: '', after: undefined };
+        ? readFilter(filter, sort)
+        : { kind: 'ordered' as const, sort: sort ?? NAME_ORDER, prefix: '', after: undefined };
   return {
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count,
@@ -159,16 +163,16 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
   };
 }
 
-function readFilter(filter: string, order: UserOrder | undefined): UserSelection {
+function readFilter(filter: string, sort: UserSort | undefined): UserSelection {
   const startsWith = joinedClauses(filter, STARTS_WITH);
   const groups = startsWith && readPrefixGroups(startsWith);
   const sole = groups?.length === 1 && groups[0]!.length === 1 ? groups[0]![0] : undefined;
   if (sole && 'order' in sole) {
-    if (order !== undefined && order !== sole.order)
+    if (sort !== undefined && sort.order !== sole.order)
       throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
-    return { kind: 'ordered', order: sole.order, prefix: sole.prefix, after: undefined };
+    return { kind: 'ordered', sort: { order: sole.order, descending: sort?.descending ?? false }, prefix: sole.prefix, after: undefined };
   }
-  if (groups) return { kind: 'prefixes', groups, order, offset: 0 };
+  if (groups) return { kind: 'prefixes', groups, sort, offset: 0 };
   const equals = joinedClauses(filter, EQUALS);
   // One address and another: no user has both as their address.
   if (equals?.some((group) => group.length > 1)) throw unsupported('addresses compared with eq are joined by or, not and');
@@ -179,12 +183,12 @@ function readFilter(filter: string, order: UserOrder | undefined): UserSelection
       `Too many child clauses specified in search filter expression containing 'OR' operators: ${addresses.length}. Max allowed: ${MAX_ADDRESSES}.`,
     );
   }
-  return { kind: 'addresses', addresses, order, offset: 0 };
+  return { kind: 'addresses', addresses, sort, offset: 0 };
 }
 
 /** What a filter's selection finds, as a test of the users a search found (Graph's advanced queries take both at once). */
 function filterOf(selection: UserSelection): UserFilter {
-  if (selection.kind === 'ordered') return { groups: [[{ order: selection.order, prefix: selection.prefix }]] };
+  if (selection.kind === 'ordered') return { groups: [[{ order: selection.sort.order, prefix: selection.prefix }]] };
   if (selection.kind === 'prefixes') return { groups: selection.groups };
   if (selection.kind === 'addresses') return { addresses: selection.addresses };
   throw unsupportedFilter();
@@ -276,12 +280,16 @@ function readSearch(search: string): string {
   return limited(text!);
 }
 
-function readOrderBy(orderBy: string | undefined): UserOrder | undefined {
+function readOrderBy(orderBy: string | undefined): UserSort | undefined {
   if (orderBy === undefined) return undefined;
-  const order = ORDERED_BY.get(ORDER_BY.exec(orderBy)?.[1]?.toLowerCase() ?? '');
-  if (order === undefined) throw unsupported('users are ordered by displayName, mail or userPrincipalName, ascending');
-  return order;
+  const [, property, direction] = ORDER_BY.exec(orderBy) ?? [];
+  const order = ORDERED_BY.get(property?.toLowerCase() ?? '');
+  if (order === undefined) throw unsupported('users are ordered by one of displayName, mail or userPrincipalName, asc or desc');
+  return { order, descending: direction?.toLowerCase() === 'desc' };
 }
+
+/** Users' order when the query names none. */
+export const NAME_ORDER: UserSort = { order: 'name', descending: false };
 
 /** An OData string literal's text (a quote written twice is one), within the length a search takes. */
 function literal(text: string): string {
@@ -302,7 +310,9 @@ export function skipTokenOf(selection: UserSelection, next: UserPosition | numbe
 /** What a position-paged selection's skiptoken starts with: its order, so that one list's token does not resume another. */
 function positionKind(selection: UserSelection): string | undefined {
   if (selection.kind === 'reports') return 'r';
-  return selection.kind === 'ordered' ? (selection.order === 'address' ? 'a' : 'n') : undefined;
+  if (selection.kind !== 'ordered') return undefined;
+  const { order, descending } = selection.sort;
+  return `${order === 'address' ? 'a' : 'n'}${descending ? 'd' : ''}`;
 }
 
 /** The selection from where a skiptoken says its last page ended; one it could not have given for this query is refused. */

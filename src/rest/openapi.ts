@@ -6,7 +6,7 @@ import { TRANSLATE_MAX_BODY_BYTES, TRANSLATE_MAX_IDS } from './graph-translate-i
 import { PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
-import { USER_LIST_TOP } from './graph-user-query.js';
+import { ORDERED_PROPERTIES, USER_LIST_TOP } from './graph-user-query.js';
 import { MAX_SEARCH_MATCHES, SEARCH_SCOPES } from '../people/find-people.js';
 import { MAX_BROWSED_PEOPLE } from './directory-routes.js';
 
@@ -212,7 +212,12 @@ const graphPaths = Object.fromEntries(
                   '"displayName:…" clauses (or givenName, surname, mail, userPrincipalName) joined by OR, one text; needs ConsistencyLevel: eventual',
               },
               { name: '$count', in: 'query', required: false, schema: { type: 'boolean' }, description: 'needs ConsistencyLevel: eventual' },
-              { name: '$orderby', in: 'query', required: false, schema: { type: 'string', enum: ['displayName', 'mail', 'userPrincipalName'] } },
+              {
+                name: '$orderby',
+                in: 'query',
+                required: false,
+                schema: { type: 'string', pattern: `^(${Object.keys(ORDERED_PROPERTIES).join('|')})( (asc|desc))?$` },
+              },
               { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
               graphSelect,
               { name: 'ConsistencyLevel', in: 'header', required: false, schema: { type: 'string', enum: ['eventual'] } },

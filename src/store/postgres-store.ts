@@ -534,21 +534,32 @@ export class PostgresStore implements Store, ChangeFeed {
     return rows.map(fromUserRow);
   }
 
-  async pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
-    const bounds = userPageBounds(order, prefix, after);
+  async pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending = false): Promise<UserPage> {
+    const bounds = userPageBounds(order, prefix, from, descending);
     if (!bounds) return { users: [] };
-    const { start, end, afterKey, afterEmail } = bounds;
-    // Each the expression of its index: (name_key, lower(email)), lower(email).
+    const { start, end, fromKey, fromEmail } = bounds;
+    // Each the expression of its index: (name_key, lower(email)), lower(email); read backwards descending.
     const [sql, params] =
       order === 'name'
-        ? [
-            `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) > ($1, $2) AND u.name_key < $3 ORDER BY u.name_key, lower(u.email) LIMIT $4`,
-            [afterKey, afterEmail, end, limit + 1],
-          ]
-        : [
-            `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 AND NOT u.hidden ORDER BY lower(u.email) LIMIT $4`,
-            [start, end, afterEmail, limit + 1],
-          ];
+        ? descending
+          ? [
+              `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) < ($1, $2) AND u.name_key >= $3 ORDER BY u.name_key DESC, lower(u.email) DESC LIMIT $4`,
+              [fromKey, fromEmail, start, limit + 1],
+            ]
+          : [
+              `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) > ($1, $2) AND u.name_key < $3 ORDER BY u.name_key, lower(u.email) LIMIT $4`,
+              [fromKey, fromEmail, end, limit + 1],
+            ]
+        : descending
+          ? [
+              // One upper bound: the position, or the range's end (userPageBounds).
+              `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND NOT u.hidden ORDER BY lower(u.email) DESC LIMIT $3`,
+              [start, fromEmail, limit + 1],
+            ]
+          : [
+              `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 AND NOT u.hidden ORDER BY lower(u.email) LIMIT $4`,
+              [start, end, fromEmail, limit + 1],
+            ];
     const { rows } = await this.query<UserRow & { name_key: string }>(sql, params);
     return userPageOf(rows, limit);
   }
@@ -567,11 +578,11 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
-    const { afterKey, afterEmail } = userPageBounds('name', '', after)!;
+    const { fromKey, fromEmail } = userPageBounds('name', '', after)!;
     // users_by_manager: (lower(manager), name_key).
     const { rows } = await this.query<UserRow & { name_key: string }>(
       `${USER_SELECT_KEYED} WHERE lower(u.manager) = lower($1) AND (u.name_key, lower(u.email)) > ($2, $3) ORDER BY u.name_key, lower(u.email) LIMIT $4`,
-      [manager, afterKey, afterEmail, limit + 1],
+      [manager, fromKey, fromEmail, limit + 1],
     );
     return userPageOf(rows, limit);
   }

@@ -322,15 +322,23 @@ export class SqliteStore implements Store, ReplaceableFile {
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
       usersInNameOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
-         WHERE (name_key, email) > (@afterKey, @afterEmail) AND name_key < @end ORDER BY name_key, email LIMIT @limit`,
+         WHERE (name_key, email) > (@fromKey, @fromEmail) AND name_key < @end ORDER BY name_key, email LIMIT @limit`,
+      ),
+      usersInNameOrderDescending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+        `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
+         WHERE (name_key, email) < (@fromKey, @fromEmail) AND name_key >= @start ORDER BY name_key DESC, email DESC LIMIT @limit`,
       ),
       usersInAddressOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
         // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
-        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @afterEmail || char(0)) AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
+        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @fromEmail || char(0)) AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
+      ),
+      usersInAddressOrderDescending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+        // One upper bound: the position, or the range's end (userPageBounds).
+        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= @start AND email < @fromEmail AND NOT hidden ORDER BY email DESC LIMIT @limit`,
       ),
       directReportsInNameOrder: db.prepare<UserPageBounds & { manager: string; limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
-         WHERE manager = @manager AND (name_key, email) > (@afterKey, @afterEmail) ORDER BY name_key, email LIMIT @limit`,
+         WHERE manager = @manager AND (name_key, email) > (@fromKey, @fromEmail) ORDER BY name_key, email LIMIT @limit`,
       ),
       countListed: db.prepare<[], { n: number }>('SELECT (SELECT count(*) FROM users) - (SELECT count(*) FROM users WHERE hidden) AS n'),
       countInNameOrder: db.prepare<UserPageBounds, { n: number }>('SELECT count(*) AS n FROM users WHERE name_key >= @start AND name_key < @end'),
@@ -534,10 +542,18 @@ export class SqliteStore implements Store, ReplaceableFile {
     return (await this.read(() => statement.all({ prefix: start, end: prefixEnd(start), limit, all }))).map(fromUserRow);
   }
 
-  async pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
-    const bounds = userPageBounds(order, prefix, after);
+  async pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending = false): Promise<UserPage> {
+    const bounds = userPageBounds(order, prefix, from, descending);
     if (!bounds) return { users: [] };
-    const statement = order === 'name' ? this.statements.usersInNameOrder : this.statements.usersInAddressOrder;
+    const { statements } = this;
+    const statement =
+      order === 'name'
+        ? descending
+          ? statements.usersInNameOrderDescending
+          : statements.usersInNameOrder
+        : descending
+          ? statements.usersInAddressOrderDescending
+          : statements.usersInAddressOrder;
     return userPageOf(await this.read(() => statement.all({ ...bounds, limit: limit + 1 })), limit);
   }
 

@@ -230,7 +230,7 @@ export interface Store {
    * starts with `prefix` ('' for everyone): Graph's `GET /users`. Read by the order's index
    * from a position, not an offset, so a late page costs what the first does.
    */
-  pageUsers(order: UserOrder, prefix: string, after: UserPosition | undefined, limit: number): Promise<UserPage>;
+  pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending?: boolean): Promise<UserPage>;
   /** How many users pageUsers finds for `prefix` in all. */
   countUsersByPrefix(order: UserOrder, prefix: string): Promise<number>;
   /** Up to `limit` of the users whose manager is `manager` (an address, ASCII case ignored), in name order, after `after`. */

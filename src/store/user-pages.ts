@@ -7,26 +7,44 @@ import type { UserOrder, UserPage, UserPosition } from './store.js';
 /**
  * What a page of users in one of their orders reads (Store.pageUsers): the range of the
  * order's key the prefix spans — a folded display name, or an address in the spelling
- * addresses are kept in — and the position it starts after, its address as the indexes
- * compare it (ASCII case ignored). In name order that position is the one lower bound of
- * the read, (name, address), never before the range's start: given beside `name >= start`
- * SQLite bounded its index walk by the start alone and filtered the rest, so a page a
- * million people deep walked them all (93 ms a page, 344 at worst; 1.3 ms by the
- * position). undefined: a prefix that folds to nothing (punctuation alone) starts no name.
+ * addresses are kept in — and the position the page starts from (after it ascending, before
+ * it descending), its address as the indexes compare it (ASCII case ignored). In name order
+ * that position is the read's one bound on that side, (name, address), never outside the
+ * range: given beside `name >= start` SQLite bounded its index walk by the start alone and
+ * filtered the rest, so a page a million people deep walked them all (93 ms a page, 344 at
+ * worst; 1.3 ms by the position). Without a position it is the range's edge: (start, '')
+ * ascending, (end, '') descending — every address sorts after ''. In address order the
+ * position is its address alone, kept within the range's end descending. undefined: a
+ * prefix that folds to nothing (punctuation alone) starts no name.
  */
 export interface UserPageBounds {
   start: string;
   end: string;
-  afterKey: string;
-  afterEmail: string;
+  fromKey: string;
+  fromEmail: string;
 }
 
-export function userPageBounds(order: UserOrder, prefix: string, after: UserPosition | undefined): UserPageBounds | undefined {
+export function userPageBounds(order: UserOrder, prefix: string, from: UserPosition | undefined, descending = false): UserPageBounds | undefined {
   const start = order === 'name' ? foldedText(prefix) : canonicalAddressPrefix(prefix);
   if (start === '' && prefix.trim() !== '') return undefined;
-  // Every address sorts after '': (start, '') is just before the range.
-  const position = after && (order === 'address' || after.nameKey >= start) ? after : undefined;
-  return { start, end: prefixEnd(start), afterKey: position?.nameKey ?? start, afterEmail: asciiLower(position?.email ?? '') };
+  const end = prefixEnd(start);
+  const edge = descending ? end : start;
+  if (order === 'address') {
+    // The key is the address: a position past the range's end is its end.
+    const email = from && asciiLower(from.email);
+    return { start, end, fromKey: '', fromEmail: email !== undefined && (!descending || inOrder(email, end)) ? email : descending ? end : '' };
+  }
+  const position = from && (descending ? inOrder(from.nameKey, end) : !inOrder(from.nameKey, start)) ? from : undefined;
+  return { start, end, fromKey: position?.nameKey ?? edge, fromEmail: asciiLower(position?.email ?? '') };
+}
+
+/**
+ * Whether `a` sorts before `b` as the stores compare keys: by code point (SQLite's BINARY,
+ * PostgreSQL's "C"), which UTF-8's bytes keep and JavaScript's UTF-16 comparison does not
+ * (U+E000–U+FFFF sort after U+10000 and up in it).
+ */
+function inOrder(a: string, b: string): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
 }
 
 /** The users of a page, read with their keys and one row more than the page holds: when that row is there, the next page starts after the page's last. */

@@ -161,6 +161,9 @@ describe('Microsoft Graph JS client against the bridge', () => {
       names.push(...page.value.map((user) => user.displayName));
     }
     expect(names).to.deep.equal(['Alex Wilber', 'Diego Siciliani', 'Nestor Wilke', 'The Reader']);
+    // The Graph query-parameters page's own $orderby example.
+    const backwards = (await asReader.api('/users').orderby('displayName desc').select('displayName').top(3).get()) as UserList;
+    expect(backwards.value.map((user) => user.displayName)).to.deep.equal(['The Reader', 'Nestor Wilke', 'Diego Siciliani']);
     const unsearchable = await graphErrorOf(asReader.api('/users').search('"displayName:alex"').get());
     expect(unsearchable).to.include({ statusCode: 400, code: 'Request_UnsupportedQuery' });
   });

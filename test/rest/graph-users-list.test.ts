@@ -74,6 +74,35 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await walk('/v1.0/users')).flat()).to.deep.equal(PEOPLE.map((p) => p.email));
   });
 
+  it("lists in either direction by $orderby (Graph's own example: displayName desc), paging backwards by nextLink, each direction's skiptoken its own", async () => {
+    const backwards = PEOPLE.map((p) => p.email).reverse();
+    expect(await walk('/v1.0/users?$orderby=displayName%20desc&$top=4')).to.deep.equal([backwards.slice(0, 4), backwards.slice(4)]);
+    expect((await walk('/v1.0/users?$orderby=DisplayName%20DESC')).flat()).to.deep.equal(backwards);
+    expect((await walk('/v1.0/users?$orderby=displayName%20asc')).flat()).to.deep.equal(PEOPLE.map((p) => p.email));
+    const byAddress = PEOPLE.map((p) => p.email).sort();
+    expect((await walk('/v1.0/users?$orderby=mail%20desc&$top=2')).flat()).to.deep.equal([...byAddress].reverse());
+    // A startswith on the order's property, backwards; a search's matches and an or of startswith, sorted backwards.
+    expect(await walk("/v1.0/users?$filter=startswith(displayName,'megan')&$orderby=displayName%20desc&$top=1")).to.deep.equal([
+      ['meganb@fabrikam.com'],
+      ['megan.bowen@contoso.com'],
+    ]);
+    const megans = encodeURIComponent("startswith(givenName,'megan') or startswith(mail,'zoe')");
+    expect((await walk(`/v1.0/users?$filter=${megans}&$orderby=userPrincipalName%20desc`)).flat()).to.deep.equal([
+      'zoe@contoso.com',
+      'meganb@fabrikam.com',
+      'megan.bowen@contoso.com',
+    ]);
+    expect((await walk(`/v1.0/users?$search=${encodeURIComponent('"displayName:megan"')}&$orderby=displayName%20desc`, true)).flat()).to.deep.equal([
+      'meganb@fabrikam.com',
+      'megan.bowen@contoso.com',
+    ]);
+    // Ascending's skiptoken does not resume the descending list, nor the other way round.
+    const ascending = await get('/v1.0/users?$top=1').expect(200);
+    const token = new URL(ascending.body['@odata.nextLink']).searchParams.get('$skiptoken');
+    expect((await error(`/v1.0/users?$orderby=displayName%20desc&$skiptoken=${token}`))[0]).to.equal('Request_BadRequest');
+    expect((await error('/v1.0/users?$orderby=displayName%20down'))[0]).to.equal('Request_UnsupportedQuery');
+  });
+
   it('filters by the start of the display name (case and accents ignored) or of the address, and by a whole address', async () => {
     expect(await walk("/v1.0/users?$filter=startswith(displayName,'ADELE')&$top=1")).to.deep.equal([['adele.b@contoso.com'], ['adele.vance@contoso.com']]);
     expect((await walk("/v1.0/users?$filter=startswith(userPrincipalName,'megan')")).flat()).to.deep.equal(['megan.bowen@contoso.com', 'meganb@fabrikam.com']);

@@ -360,10 +360,10 @@ for (const backend of storeBackends()) {
         named('zed@contoso.com', 'Adele Vance'),
         named('bob@fabrikam.com', 'Bob'),
       ]);
-      const walk = async (order: 'name' | 'address', prefix: string, size: number) => {
+      const walk = async (order: 'name' | 'address', prefix: string, size: number, descending = false) => {
         const pages: string[][] = [];
-        let page = await store.pageUsers(order, prefix, undefined, size);
-        for (; ; page = await store.pageUsers(order, prefix, page.next, size)) {
+        let page = await store.pageUsers(order, prefix, undefined, size, descending);
+        for (; ; page = await store.pageUsers(order, prefix, page.next, size, descending)) {
           pages.push(page.users.map((user) => user.email));
           if (!page.next) return pages;
         }
@@ -378,6 +378,17 @@ for (const backend of storeBackends()) {
       expect(await walk('name', 'adele v', 5)).to.deep.equal([['adele.vance@contoso.com', 'zed@contoso.com']]);
       expect(await walk('address', 'A', 1)).to.deep.equal([['adele.vance@contoso.com'], ['alex@contoso.com']]);
       expect(await walk('name', '...', 5)).to.deep.equal([[]]);
+      // Descending: the same orders backwards, from either end of the range.
+      expect(await walk('name', '', 2, true)).to.deep.equal([
+        ['bob@fabrikam.com', 'alex@contoso.com'],
+        ['zed@contoso.com', 'adele.vance@contoso.com'],
+        ['ädele.b@contoso.com'],
+      ]);
+      expect(await walk('name', 'adele', 2, true)).to.deep.equal([['zed@contoso.com', 'adele.vance@contoso.com'], ['ädele.b@contoso.com']]);
+      expect(await walk('address', 'A', 1, true)).to.deep.equal([['alex@contoso.com'], ['adele.vance@contoso.com']]);
+      expect(await walk('address', '', 10, true)).to.deep.equal([
+        ['ädele.b@contoso.com', 'zed@contoso.com', 'bob@fabrikam.com', 'alex@contoso.com', 'adele.vance@contoso.com'],
+      ]);
       // A position whose user is gone since still says where the next page starts.
       const first = await store.pageUsers('name', '', undefined, 2);
       await store.removeUser('adele.vance@contoso.com');
@@ -388,6 +399,12 @@ for (const backend of storeBackends()) {
       expect(await emails('name', 'b', 'a', 'zzz@zzz')).to.deep.equal(['bob@fabrikam.com']);
       expect(await emails('address', 'b', '', 'a@a')).to.deep.equal(['bob@fabrikam.com']);
       expect(await emails('address', 'a', '', 'alex@contoso.com')).to.deep.equal([]);
+      // Descending, a position after the range starts at its end.
+      const before = async (order: 'name' | 'address', prefix: string, nameKey: string, email: string) =>
+        (await store.pageUsers(order, prefix, { nameKey, email }, 5, true)).users.map((user) => user.email);
+      expect(await before('name', 'a', 'zzz', 'zzz@zzz')).to.deep.equal(['alex@contoso.com', 'zed@contoso.com', 'ädele.b@contoso.com']);
+      expect(await before('address', 'a', '', 'b@b')).to.deep.equal(['alex@contoso.com']);
+      expect(await before('address', 'b', '', 'bob@fabrikam.com')).to.deep.equal([]);
       expect(await store.countUsersByPrefix('name', 'adele')).to.equal(2);
       expect(await store.countUsersByPrefix('address', 'ALEX@')).to.equal(1);
       expect(await store.countUsersByPrefix('name', '')).to.equal(4);
