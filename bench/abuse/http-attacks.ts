@@ -454,6 +454,19 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
       },
     },
     {
+      // Descending, a forged position only moves where a page starts: read backwards by the index, as ascending pages are read forwards.
+      name: 'Graph /users: $orderby=displayName desc with a forged $skiptoken (1,500 characters)',
+      async run(bridge) {
+        const forged = Buffer.from(JSON.stringify(['nd', 'z'.repeat(1000), 'x'])).toString('base64url');
+        const answer = readAnswer(
+          await rawRequest(`${bridge.base}/v1.0/users?$orderby=displayName%20desc&$top=5&$skiptoken=${forged}`, {
+            headers: { authorization: BASIC_AUTHORIZATION },
+          }),
+        );
+        return summary(answer, [statusIs(answer, 200), check('the users before the forged position, the last of the list', /"value":\[\{/.test(answer.text))]);
+      },
+    },
+    {
       // $select's names are matched to a user's keys once a page: 64 of them, nearly all Graph properties the bridge keeps nothing for, on a page of 999 users.
       name: 'Graph /users: $select of 64 names, most of them properties the bridge lacks, $top=999',
       async run(bridge) {
@@ -484,6 +497,10 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     searchFlood('Graph /me/people', '$search=a&$top=1000', '/v1.0/me/people?$search=a&$top=1000'),
     // $count reads the whole name index's range; each costs the login's share of the store's time.
     searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
+    // Backwards, each page read by the name index from its end: as ascending, the login's share of the store's time.
+    searchFlood('Graph /users', '$orderby=displayName desc&$count=true&$top=999', '/v1.0/users?$orderby=displayName%20desc&$count=true&$top=999', {
+      consistencylevel: 'eventual',
+    }),
     // Each of 8 startswith joined by or reads up to 1,000 users of its order's index; the login's share of the store's time again.
     searchFlood(
       'Graph /users',
