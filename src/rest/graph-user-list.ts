@@ -1,7 +1,7 @@
 import { addressesOf, type DirectoryUser } from '../domain/directory.js';
 import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
-import { foldedText } from '../store/search-text.js';
+import { compareKeys, foldedText } from '../store/search-text.js';
 import type { Store } from '../store/store.js';
 import { MAX_SEARCH_MATCHES } from '../people/find-people.js';
 import { NAME_ORDER, skipTokenOf, type UserFilter, type UserListQuery, type UserPrefix, type UserSelection, type UserSort } from './graph-user-query.js';
@@ -111,7 +111,6 @@ function offsetPage(matches: DirectoryUser[], selection: UserSelection & { offse
 /** Users in the order the store lists them in: folded display name then address, or address; backwards descending. */
 function sortedBy({ order, descending }: UserSort, users: DirectoryUser[]): DirectoryUser[] {
   const keyed = users.map((user) => ({ user, name: order === 'name' ? foldedText(user.displayName) : '', email: asciiLower(user.email) }));
-  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const sorted = keyed.sort((a, b) => compare(a.name, b.name) || compare(a.email, b.email)).map(({ user }) => user);
+  const sorted = keyed.sort((a, b) => compareKeys(a.name, b.name) || compareKeys(a.email, b.email)).map(({ user }) => user);
   return descending ? sorted.reverse() : sorted;
 }

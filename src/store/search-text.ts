@@ -249,6 +249,25 @@ export interface PeopleQuery {
   addressEnd: string;
 }
 
+/**
+ * Orders two keys as the stores do, by code point (SQLite's BINARY, PostgreSQL's "C"): not as
+ * JavaScript's `<`, by UTF-16 unit, in which U+E000–U+FFFF sort after U+10000 and up.
+ */
+export function compareKeys(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 unit's place in code point order: surrogates (U+10000 and up) after U+E000–U+FFFF. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
+}
+
 /** Sorts after any character a folded key or an address holds, so [x, prefixEnd(x)) is "starts with x". */
 export function prefixEnd(text: string): string {
   return `${text}\u{10FFFF}`;

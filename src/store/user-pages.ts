@@ -1,6 +1,6 @@
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
-import { foldedText, prefixEnd } from './search-text.js';
+import { compareKeys, foldedText, prefixEnd } from './search-text.js';
 import { fromUserRow, type UserRow } from './store-rows.js';
 import type { UserOrder, UserPage, UserPosition } from './store.js';
 
@@ -32,19 +32,10 @@ export function userPageBounds(order: UserOrder, prefix: string, from: UserPosit
   if (order === 'address') {
     // The key is the address: a position past the range's end is its end.
     const email = from && asciiLower(from.email);
-    return { start, end, fromKey: '', fromEmail: email !== undefined && (!descending || inOrder(email, end)) ? email : descending ? end : '' };
+    return { start, end, fromKey: '', fromEmail: email !== undefined && (!descending || compareKeys(email, end) < 0) ? email : descending ? end : '' };
   }
-  const position = from && (descending ? inOrder(from.nameKey, end) : !inOrder(from.nameKey, start)) ? from : undefined;
+  const position = from && (descending ? compareKeys(from.nameKey, end) < 0 : compareKeys(from.nameKey, start) >= 0) ? from : undefined;
   return { start, end, fromKey: position?.nameKey ?? edge, fromEmail: asciiLower(position?.email ?? '') };
-}
-
-/**
- * Whether `a` sorts before `b` as the stores compare keys: by code point (SQLite's BINARY,
- * PostgreSQL's "C"), which UTF-8's bytes keep and JavaScript's UTF-16 comparison does not
- * (U+E000–U+FFFF sort after U+10000 and up in it).
- */
-function inOrder(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
 }
 
 /** The users of a page, read with their keys and one row more than the page holds: when that row is there, the next page starts after the page's last. */
