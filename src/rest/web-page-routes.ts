@@ -33,8 +33,10 @@ const CONTENT_SECURITY_POLICY = [
  * SIGNED_OUT_USER.
  */
 export function createWebPageRoutes(auth: Authenticator): Router {
-  // Strict: `/web/directory.js/` names a folder there is not (404), not the file, whose methods' 405 said "use GET, HEAD" to a GET.
-  const router = Router({ strict: true });
+  // Strict and case-sensitive, as the files' names on disk: `/web/directory.js/` names a folder
+  // there is not and `/web/DIRECTORY.JS` a file there is not (404), not the file, whose
+  // methods' 405 said "use GET, HEAD" to a GET.
+  const router = Router({ strict: true, caseSensitive: true });
   const account = requireAccount(auth, 'user');
   // A signed-out browser is asked to log in again at once, without costing a failed login
   // (which the throttle would count against the person's address).

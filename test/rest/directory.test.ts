@@ -179,7 +179,8 @@ describe('directory search /api/people and the page at /', () => {
       .expect('content-security-policy', /script-src 'self'/);
     await get('/web/nothing-here.js').expect(404);
     // A file's name with a slash after it names a folder there is not: 404, not "use GET, HEAD" to a GET.
-    for (const path of ['/web/directory.js/', '/web/directory.css/']) {
+    // The files' names in another case are files there are not, as on the disk: 404, not "use GET, HEAD".
+    for (const path of ['/web/directory.js/', '/web/directory.css/', '/web/DIRECTORY.JS', '/web/Directory.css']) {
       const res = await get(path).expect(404);
       expect(res.text).to.equal(`nothing at GET ${path}\n`);
     }
