@@ -33,12 +33,17 @@ export function textOf(element: XmlElement | undefined): string {
   return element?.text.trim() ?? '';
 }
 
-const XS_INT_MAX = 2 ** 31 - 1;
+/** xs:int's range: a 32-bit two's-complement integer. */
+const XS_INT = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 
-/** An xs:int (blanks around allowed, as the schema's whitespace collapse does); anything else fails schema validation. */
+/**
+ * An xs:int, XML's blanks around it allowed (space, tab, CR, LF: the schema's whitespace
+ * collapse), not Unicode's others (a no-break space, an em space, a byte-order mark);
+ * anything else fails schema validation.
+ */
 export function xsInt(value: string, what: string): number {
-  const number = /^\s*[+-]?\d{1,32}\s*$/.test(value) ? Number(value) : NaN;
-  if (!(Math.abs(number) <= XS_INT_MAX)) throw BridgeError.schemaValidation(`${what} '${value.slice(0, 20)}' is not an xs:int`);
+  const number = /^[ \t\r\n]*[+-]?\d{1,32}[ \t\r\n]*$/.test(value) ? Number(value) : NaN;
+  if (!(number >= XS_INT.min && number <= XS_INT.max)) throw BridgeError.schemaValidation(`${what} '${value.slice(0, 20)}' is not an xs:int`);
   return number;
 }
 

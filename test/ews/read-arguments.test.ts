@@ -5,6 +5,7 @@ import { getUserPhoto } from '../../src/ews/operations/get-user-photo.js';
 import { resolveNames } from '../../src/ews/operations/resolve-names.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { readSoapRequest } from '../../src/ews/soap-reader.js';
+import { xsInt } from '../../src/ews/soap-args.js';
 import { envelope } from '../support/soap.js';
 
 const LIMITS = { maxItemsPerRequest: 250, maxAnswerBytes: 4 * 1024 * 1024 };
@@ -53,4 +54,22 @@ describe('text the schema has as a string', () => {
       expect(read).to.throw(BridgeError).with.property('responseCode', 'ErrorSchemaValidation');
     });
   }
+});
+
+describe('an xs:int', () => {
+  it('is a 32-bit integer with XML’s blanks around it, and nothing else', () => {
+    for (const [text, value] of [
+      ['-2147483648', -(2 ** 31)],
+      ['2147483647', 2 ** 31 - 1],
+      [' \t+10\r\n', 10],
+      ['007', 7],
+    ] as const) {
+      expect(xsInt(text, 'Offset'), text).to.equal(value);
+    }
+    for (const text of ['2147483648', '-2147483649', '\u00a010', '10\u2003', '\ufeff0', '1e3', '0x10', '', '1.0']) {
+      expect(() => xsInt(text, 'Offset'), JSON.stringify(text))
+        .to.throw(BridgeError)
+        .with.property('responseCode', 'ErrorSchemaValidation');
+    }
+  });
 });
