@@ -121,16 +121,19 @@ interface WrittenResponse {
 class BatchAnswer {
   private bytes = 0;
   private responses = 0;
+  /** Whether a response has not fitted: the requests not yet run are not run, but answered 429, as their answers would likely be thrown away too. */
+  private overflowed = false;
 
   /** Whether no more but the short error of answerTooLarge fits. */
   full(): boolean {
-    return this.bytes >= BATCH_MAX_ANSWER_BYTES;
+    return this.overflowed || this.bytes >= BATCH_MAX_ANSWER_BYTES;
   }
 
   /** The response written, or (past the limit, and not the first) its 429 in its place. */
   fitted(response: BatchResponse): WrittenResponse {
     let text = written(response);
     if (this.responses > 0 && this.bytes + text.length > BATCH_MAX_ANSWER_BYTES) {
+      this.overflowed = true;
       response = answerTooLarge(response.id);
       text = written(response);
     }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { BATCH_MAX_ANSWER_BYTES, BATCH_MAX_REQUESTS } from '../../src/rest/graph-batch-route.js';
+import { createLogger } from '../../src/logger.js';
 import { graphSourceEntry, startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
 import { samplePhoto } from '../support/sample-images.js';
@@ -266,8 +267,12 @@ describe('Graph JSON batching: four requests of a batch at once', () => {
 describe('Graph JSON batching: the answer’s size', () => {
   let t: TestBridge;
   const PEOPLE = 999;
+  const lines: Record<string, unknown>[] = [];
   before(async () => {
-    t = await startTestBridge();
+    t = await startTestBridge(
+      { BRIDGE_ACCESS_LOG: 'true' },
+      createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
+    );
     await t.store.upsertUsers(
       Array.from({ length: PEOPLE }, (_, i) => ({
         email: `person.${String(i).padStart(4, '0')}@contoso.com`,
@@ -279,7 +284,8 @@ describe('Graph JSON batching: the answer’s size', () => {
   });
   after(() => t.close());
 
-  it(`holds at most ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB of answers: the requests past it are each a 429 with Retry-After, the rest whole`, async () => {
+  it(`holds at most ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB of answers: the requests past it are each a 429 with Retry-After, the rest whole, and not run once one has not fitted`, async () => {
+    lines.length = 0;
     const requests = Array.from({ length: BATCH_MAX_REQUESTS }, (_, i) => ({ id: String(i), method: 'GET', url: `/users?$top=${PEOPLE}` }));
     const res = await request(t.bridge.server)
       .post('/v1.0/$batch')
@@ -303,5 +309,9 @@ describe('Graph JSON batching: the answer’s size', () => {
     expect(Buffer.byteLength(res.text)).to.be.at.most(BATCH_MAX_ANSWER_BYTES + 64 * 1024);
     const one = JSON.stringify(whole[0]).length;
     expect(Buffer.byteLength(res.text) + one, 'one more page would not have fit').to.be.above(BATCH_MAX_ANSWER_BYTES);
+    // Run: the pages that fitted, the one that did not, and those already under way beside it (four at a time); the rest never were.
+    const run = lines.filter((line) => line.msg === 'request' && line.path === '/v1.0/users').length;
+    expect(run).to.be.within(whole.length + 1, whole.length + 4);
+    expect(run).to.be.below(BATCH_MAX_REQUESTS);
   });
 });
