@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BridgeError } from '../domain/errors.js';
+import { clip } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
 import { logWhenDone } from './access-log.js';
 import type { RequestContext } from './request-context.js';
@@ -41,28 +42,45 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
-  const repeated = repeatedSingleField(req.rawHeaders);
-  if (repeated) return { error: BridgeError.invalidRequest(`the request has more than one ${repeated} header`), route: 'bad-target' };
-  return undefined;
+  const problem = headerProblem(req.rawHeaders);
+  return problem && { error: problem, route: 'bad-target' };
 }
 
 /**
- * A field a request may carry once, carried twice. RFC 9112 §3.2: "A server MUST respond
+ * What is wrong with a request's header fields, if anything. A field a request may carry
+ * once, carried twice — RFC 9112 §3.2: "A server MUST respond
  * with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host
  * header field and to any that contains more than one"; Authorization is no list (RFC 9110
  * §5.3 forbids sending it twice). node:http keeps the first and drops the rest, so a proxy
  * that reads the other would disagree on the host (the WSDL's soap:address, Autodiscover's
- * URLs) or on who logged in.
+ * URLs) or on who logged in. Or a transfer coding other than chunked.
  */
-function repeatedSingleField(rawHeaders: readonly string[]): string | undefined {
+function headerProblem(rawHeaders: readonly string[]): BridgeError | undefined {
   let hosts = 0;
   let authorizations = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return 'Host';
-    if (name.length === 13 && (name === 'Authorization' || name.toLowerCase() === 'authorization') && ++authorizations > 1) return 'Authorization';
+    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return repeatedField('Host');
+    if (name.length === 13 && (name === 'Authorization' || name.toLowerCase() === 'authorization') && ++authorizations > 1)
+      return repeatedField('Authorization');
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding' && !CHUNKED.test(rawHeaders[i + 1]!)) {
+      // RFC 9112 §6.1: a transfer coding the server does not understand is 501. node:http reads
+      // `gzip, chunked` as chunked alone, so the body would have been read still gzipped.
+      return new BridgeError(
+        'ErrorInvalidRequest',
+        501,
+        `the transfer coding '${clip(rawHeaders[i + 1]!, 40)}' is not supported: send the body chunked or with a Content-Length`,
+      );
+    }
   }
   return undefined;
+}
+
+/** The one transfer coding the bridge reads, alone in its field. */
+const CHUNKED = /^[ \t]*chunked[ \t]*$/i;
+
+function repeatedField(name: string): BridgeError {
+  return BridgeError.invalidRequest(`the request has more than one ${name} header`);
 }
 
 /**

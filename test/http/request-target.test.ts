@@ -79,6 +79,24 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
     }
   });
 
+  it('answers a body in a transfer coding other than chunked 501 (RFC 9112 §6.1), never read as if it were plain; chunked in any case is read', async () => {
+    for (const [coding, status] of [
+      ['gzip, chunked', 501],
+      ['x-custom , chunked', 501],
+      // Read, and answered as any POST to /healthz is.
+      ['Chunked', 405],
+    ] as const) {
+      const socket = await connectTo(port());
+      try {
+        socket.write(`POST /healthz HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: ${coding}\r\n\r\n0\r\n\r\n`);
+        const answer = await received(socket, (text) => text.includes('\r\n\r\n'));
+        expect(answer.slice(0, 12), coding).to.equal(`HTTP/1.1 ${status}`);
+      } finally {
+        socket.destroy();
+      }
+    }
+  });
+
   it('answers an HTTP/1.0 request sent chunked, then closes: a request pipelined behind it is never read (§6.1)', async () => {
     const socket = await connectTo(port());
     try {
