@@ -26,7 +26,7 @@ import { migratePostgres } from './postgres-schema.js';
 import type { SchemaUpgrade } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
-import { userPageBounds, userPageOf } from './user-pages.js';
+import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
 import { renameCandidates, RENAME_CANDIDATES_PER_STATEMENT, sharesAName, type DirectoryImport, type RenamedMailbox } from './renamed-mailboxes.js';
 import {
   contactSearchColumnsOf,
@@ -131,6 +131,35 @@ const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updat
 /** USER_SELECT with the folded display name, where a page in name order ends. */
 const USER_SELECT_KEYED = USER_SELECT.replace(' FROM users u', ', u.name_key FROM users u');
 const DIRECTORY_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
+
+/**
+ * A page of users in each order, either way (user-pages.ts): its SQL, by the expression of
+ * the order's index — (name_key, lower(email)), lower(email) — read backwards descending, and
+ * its parameters but the limit, which is last.
+ */
+const USER_PAGES: Record<UserOrder, Record<'ascending' | 'descending', (bounds: UserPageBounds) => [string, string[]]>> = {
+  name: {
+    ascending: ({ fromKey, fromEmail, end }) => [
+      `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) > ($1, $2) AND u.name_key < $3 ORDER BY u.name_key, lower(u.email) LIMIT $4`,
+      [fromKey, fromEmail, end],
+    ],
+    descending: ({ fromKey, fromEmail, start }) => [
+      `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) < ($1, $2) AND u.name_key >= $3 ORDER BY u.name_key DESC, lower(u.email) DESC LIMIT $4`,
+      [fromKey, fromEmail, start],
+    ],
+  },
+  address: {
+    ascending: ({ start, end, fromEmail }) => [
+      `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 AND NOT u.hidden ORDER BY lower(u.email) LIMIT $4`,
+      [start, end, fromEmail],
+    ],
+    // One upper bound: the position, or the range's end (userPageBounds).
+    descending: ({ start, fromEmail }) => [
+      `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND NOT u.hidden ORDER BY lower(u.email) DESC LIMIT $3`,
+      [start, fromEmail],
+    ],
+  },
+};
 
 /** "Starts with" over an index: the folded display name; the address, lower() as the unique index. */
 const NAME_PREFIX = 'u.name_key >= :key AND u.name_key < :keyEnd';
@@ -537,30 +566,8 @@ export class PostgresStore implements Store, ChangeFeed {
   async pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending = false): Promise<UserPage> {
     const bounds = userPageBounds(order, prefix, from, descending);
     if (!bounds) return { users: [] };
-    const { start, end, fromKey, fromEmail } = bounds;
-    // Each the expression of its index: (name_key, lower(email)), lower(email); read backwards descending.
-    const [sql, params] =
-      order === 'name'
-        ? descending
-          ? [
-              `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) < ($1, $2) AND u.name_key >= $3 ORDER BY u.name_key DESC, lower(u.email) DESC LIMIT $4`,
-              [fromKey, fromEmail, start, limit + 1],
-            ]
-          : [
-              `${USER_SELECT_KEYED} WHERE (u.name_key, lower(u.email)) > ($1, $2) AND u.name_key < $3 ORDER BY u.name_key, lower(u.email) LIMIT $4`,
-              [fromKey, fromEmail, end, limit + 1],
-            ]
-        : descending
-          ? [
-              // One upper bound: the position, or the range's end (userPageBounds).
-              `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND NOT u.hidden ORDER BY lower(u.email) DESC LIMIT $3`,
-              [start, fromEmail, limit + 1],
-            ]
-          : [
-              `${USER_SELECT_KEYED} WHERE lower(u.email) >= $1 AND lower(u.email) < $2 AND lower(u.email) > $3 AND NOT u.hidden ORDER BY lower(u.email) LIMIT $4`,
-              [start, end, fromEmail, limit + 1],
-            ];
-    const { rows } = await this.query<UserRow & { name_key: string }>(sql, params);
+    const [sql, params] = USER_PAGES[order][descending ? 'descending' : 'ascending'](bounds);
+    const { rows } = await this.query<UserRow & { name_key: string }>(sql, [...params, limit + 1]);
     return userPageOf(rows, limit);
   }
 

@@ -320,22 +320,29 @@ export class SqliteStore implements Store, ReplaceableFile {
       ),
       followManager: db.prepare<RenamedMailbox>('UPDATE users SET manager = @to WHERE manager = @from'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
-      usersInNameOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
-        `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
-         WHERE (name_key, email) > (@fromKey, @fromEmail) AND name_key < @end ORDER BY name_key, email LIMIT @limit`,
-      ),
-      usersInNameOrderDescending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
-        `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
-         WHERE (name_key, email) < (@fromKey, @fromEmail) AND name_key >= @start ORDER BY name_key DESC, email DESC LIMIT @limit`,
-      ),
-      usersInAddressOrder: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
-        // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
-        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @fromEmail || char(0)) AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
-      ),
-      usersInAddressOrderDescending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
-        // One upper bound: the position, or the range's end (userPageBounds).
-        `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= @start AND email < @fromEmail AND NOT hidden ORDER BY email DESC LIMIT @limit`,
-      ),
+      // A page of users in each order, either way (user-pages.ts).
+      userPages: {
+        name: {
+          ascending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+            `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
+             WHERE (name_key, email) > (@fromKey, @fromEmail) AND name_key < @end ORDER BY name_key, email LIMIT @limit`,
+          ),
+          descending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+            `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_name_key
+             WHERE (name_key, email) < (@fromKey, @fromEmail) AND name_key >= @start ORDER BY name_key DESC, email DESC LIMIT @limit`,
+          ),
+        },
+        address: {
+          ascending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+            // One lower bound, as in name order: the range's start or the address just after the position (it followed by U+0000), whichever is later.
+            `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= max(@start, @fromEmail || char(0)) AND email < @end AND NOT hidden ORDER BY email LIMIT @limit`,
+          ),
+          descending: db.prepare<UserPageBounds & { limit: number }, UserRow & { name_key: string }>(
+            // One upper bound: the position, or the range's end (userPageBounds).
+            `SELECT ${USER_COLUMNS}, name_key FROM users WHERE email >= @start AND email < @fromEmail AND NOT hidden ORDER BY email DESC LIMIT @limit`,
+          ),
+        },
+      },
       directReportsInNameOrder: db.prepare<UserPageBounds & { manager: string; limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
          WHERE manager = @manager AND (name_key, email) > (@fromKey, @fromEmail) ORDER BY name_key, email LIMIT @limit`,
@@ -545,15 +552,7 @@ export class SqliteStore implements Store, ReplaceableFile {
   async pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending = false): Promise<UserPage> {
     const bounds = userPageBounds(order, prefix, from, descending);
     if (!bounds) return { users: [] };
-    const { statements } = this;
-    const statement =
-      order === 'name'
-        ? descending
-          ? statements.usersInNameOrderDescending
-          : statements.usersInNameOrder
-        : descending
-          ? statements.usersInAddressOrderDescending
-          : statements.usersInAddressOrder;
+    const statement = this.statements.userPages[order][descending ? 'descending' : 'ascending'];
     return userPageOf(await this.read(() => statement.all({ ...bounds, limit: limit + 1 })), limit);
   }
 
