@@ -2,7 +2,7 @@ import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js
 import type { DirectoryUser } from '../domain/directory.js';
 import { contactVcard } from './contact-vcard.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
-import { attribute, child, enumValue, children, textOf } from './soap-args.js';
+import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, escapeXml, text } from './xml.js';
 
@@ -152,10 +152,9 @@ const DICTIONARY_URIS: ReadonlyMap<string, Dictionary> = new Map([
 ]);
 
 /** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
-export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {
-  const baseShape = child(shape, 'BaseShape');
-  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(baseShape && textOf(baseShape), 'BaseShape')]);
-  const additional = child(shape, 'AdditionalProperties');
+export function requestedFields(shape: XmlElement): Set<ContactField> {
+  const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(requiredChild(shape, 'BaseShape')), 'BaseShape')]);
+  const additional = soleChild(shape, 'AdditionalProperties');
   for (const path of children(additional, 'FieldURI')) {
     const field = FIELD_URIS.get(attribute(path, 'FieldURI') ?? '');
     if (field) fields.add(field);
@@ -164,8 +163,9 @@ export function requestedFields(shape: XmlElement | undefined): Set<ContactField
     const member = dictionaryMemberOf(path);
     if (member) fields.add(member);
   }
-  // The shape's own way to ask for it, beside the FieldURI (an xs:boolean).
-  if (/^\s*(?:true|1)\s*$/.test(textOf(child(shape, 'IncludeMimeContent')))) fields.add('MimeContent');
+  // The shape's own way to ask for it, beside the FieldURI.
+  const includeMime = soleChild(shape, 'IncludeMimeContent');
+  if (includeMime && xsBoolean(textOf(includeMime), 'IncludeMimeContent')) fields.add('MimeContent');
   return fields;
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BridgeError } from '../domain/errors.js';
+import { shapeOf } from './contact-xml.js';
 import type { EwsContext } from './ews-operation.js';
-import { attribute, child, textOf } from './soap-args.js';
+import { attribute, child, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';
 
@@ -44,8 +45,31 @@ export function readFolderRef(id: XmlElement): FolderRef {
   return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
 }
 
-/** The folder ids one FindItem or ResolveNames may name: every folder here is one of three. */
-export const MAX_PARENT_FOLDERS = 10;
+/**
+ * A folder request's FolderShape, which the schema requires with its BaseShape: read for
+ * that alone, as every folder answers its few properties whole, whatever the shape asks.
+ */
+export function checkFolderShape(request: XmlElement): void {
+  shapeOf(textOf(requiredChild(requiredChild(request, 'FolderShape'), 'BaseShape')), 'BaseShape');
+}
+
+/** The folder ids one FindItem, FindFolder or ResolveNames may name: every folder here is one of four. */
+const MAX_PARENT_FOLDERS = 10;
+
+/**
+ * A request's ParentFolderIds (FindItem and FindFolder require one; ResolveNames may have
+ * one): when given, one folder id at least, as its NonEmptyArrayOfBaseFolderIdsType has it,
+ * and at most MAX_PARENT_FOLDERS.
+ */
+export function readParentFolders(request: XmlElement, required: true): FolderRef[];
+export function readParentFolders(request: XmlElement, required: false): FolderRef[] | undefined;
+export function readParentFolders(request: XmlElement, required: boolean): FolderRef[] | undefined {
+  const list = required ? requiredChild(request, 'ParentFolderIds') : soleChild(request, 'ParentFolderIds');
+  if (!list) return undefined;
+  if (list.children.length === 0) throw BridgeError.schemaValidation("The element 'ParentFolderIds' has incomplete content: it names no folder.");
+  if (list.children.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`${request.local} takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
+  return list.children.map(readFolderRef);
+}
 
 /** Which folder a request's folder id names; ErrorFolderNotFound for any other (another mailbox's included). */
 export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mailbox'>): FolderName {

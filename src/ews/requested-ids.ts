@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type SoapAnswer } from './ews-operation.js';
 import { streamedResponse, type MessageOutcome } from './response-messages.js';
-import { attribute, child, children } from './soap-args.js';
+import { attribute, children, requiredChild } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
@@ -9,7 +9,7 @@ import type { XmlElement } from './soap-reader.js';
  */
 export function readRequestedIds(request: XmlElement, list: string, item: string, limits: EwsLimits): string[] {
   return checkedIdList(
-    children(child(request, list), item).map((element) => attribute(element, 'Id') ?? ''),
+    children(requiredChild(request, list), item).map((element) => attribute(element, 'Id') ?? ''),
     list,
     limits,
   );
@@ -18,11 +18,10 @@ export function readRequestedIds(request: XmlElement, list: string, item: string
 /**
  * An id list of one to the configured number: a longer one is refused whole before any
  * work, so one request cannot ask for the same photo thousands of times; an empty one
- * (the schema wants one at least) would be an answer with no message, which the schema
- * does not allow either.
+ * fails schema validation, as Exchange's does (the lists are NonEmptyArrayOf… types).
  */
 export function checkedIdList<T>(ids: T[], list: string, limits: EwsLimits): T[] {
-  if (ids.length === 0) throw BridgeError.invalidRequest(`${list} names no id`);
+  if (ids.length === 0) throw BridgeError.schemaValidation(`The element '${list}' has incomplete content: it names no id.`);
   if (ids.length > limits.maxItemsPerRequest) {
     throw BridgeError.invalidRequest(`at most ${limits.maxItemsPerRequest} ids per request; this one has ${ids.length}`);
   }

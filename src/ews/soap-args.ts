@@ -20,12 +20,31 @@ export function soleChild(element: XmlElement | undefined, local: string): XmlEl
   return found[0];
 }
 
+/**
+ * A child the schema requires once (minOccurs and maxOccurs 1): without it the request
+ * fails schema validation, as Exchange's does, where reading it as empty answered a
+ * GetItem without an ItemShape, or a FindFolder without a FolderShape, as if one had
+ * been sent.
+ */
+export function requiredChild(element: XmlElement, local: string): XmlElement {
+  const found = soleChild(element, local);
+  if (!found) throw BridgeError.schemaValidation(`The element '${element.local}' has incomplete content. List of possible elements expected: '${local}'.`);
+  return found;
+}
+
 export function children(element: XmlElement | undefined, local: string): XmlElement[] {
   return element ? element.children.filter((candidate) => candidate.local === local) : [];
 }
 
 export function attribute(element: XmlElement | undefined, name: string): string | undefined {
   return element?.attributes.get(name);
+}
+
+/** An attribute the schema requires (use="required"): without it the request fails schema validation, as Exchange's does. */
+export function requiredAttribute(element: XmlElement, name: string): string {
+  const value = element.attributes.get(name);
+  if (value === undefined) throw BridgeError.schemaValidation(`The required attribute '${name}' is missing.`);
+  return value;
 }
 
 export function textOf(element: XmlElement | undefined): string {
@@ -47,13 +66,13 @@ export function xsInt(value: string, what: string): number {
   return number;
 }
 
-/** An xs:boolean attribute: `fallback` when absent; any value but true, false, 1 and 0 fails schema validation. */
-export function booleanAttribute(element: XmlElement | undefined, name: string, fallback: boolean): boolean {
-  const value = attribute(element, name)?.trim();
-  if (value === undefined) return fallback;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw BridgeError.schemaValidation(`the '${name}' attribute is invalid: '${value}' is not a boolean`);
+const XS_BOOLEAN = /^[ \t\r\n]*(true|false|1|0)[ \t\r\n]*$/;
+
+/** An xs:boolean, XML's blanks around it allowed: any value but true, false, 1 and 0 fails schema validation. */
+export function xsBoolean(value: string, what: string): boolean {
+  const literal = XS_BOOLEAN.exec(value)?.[1];
+  if (literal !== undefined) return literal === 'true' || literal === '1';
+  throw BridgeError.schemaValidation(`The '${what}' value '${value.slice(0, 20)}' is invalid according to its datatype xs:boolean.`);
 }
 
 /**

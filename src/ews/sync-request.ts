@@ -2,12 +2,17 @@ import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type SoapAnswer } from './ews-operation.js';
 import { readFolderRef, type FolderRef } from './folders.js';
 import { failure, operationResponse, success } from './response-messages.js';
-import { soleChild, textOf } from './soap-args.js';
+import { requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
-/** What both Sync operations ask: the folder (SyncFolderId holds one id, when given) and the SyncState, empty the first time. */
-export function readSyncRequest(request: XmlElement): { folder: FolderRef | undefined; state: string } {
-  const syncFolder = soleChild(request, 'SyncFolderId');
+/**
+ * What both Sync operations ask: the folder (SyncFolderId holds one id; SyncFolderItems
+ * requires it, SyncFolderHierarchy does not) and the SyncState, empty the first time.
+ */
+export function readSyncRequest(request: XmlElement, folderRequired: true): { folder: FolderRef; state: string };
+export function readSyncRequest(request: XmlElement, folderRequired: false): { folder: FolderRef | undefined; state: string };
+export function readSyncRequest(request: XmlElement, folderRequired: boolean): { folder: FolderRef | undefined; state: string } {
+  const syncFolder = folderRequired ? requiredChild(request, 'SyncFolderId') : soleChild(request, 'SyncFolderId');
   const [folder, ...more] = syncFolder?.children ?? [];
   if (syncFolder && (!folder || more.length > 0)) throw BridgeError.schemaValidation('SyncFolderId holds one folder id');
   return { folder: folder && readFolderRef(folder), state: textOf(soleChild(request, 'SyncState')) };

@@ -3,7 +3,7 @@ import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import type { ItemIds } from '../item-ids.js';
 import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse, success, type MessageOutcome } from '../response-messages.js';
-import { attribute, children, enumValue, soleChild } from '../soap-args.js';
+import { attribute, children, enumValue, requiredAttribute, requiredChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 /** IdFormatType. */
@@ -37,9 +37,8 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
   need: 'user',
 
   read(request, limits) {
-    const destination = attribute(request, 'DestinationFormat');
-    if (destination === undefined) throw BridgeError.schemaValidation("the required attribute 'DestinationFormat' is missing");
-    const ids = children(soleChild(request, 'SourceIds'), 'AlternateId').map((alternate) => ({
+    const destination = requiredAttribute(request, 'DestinationFormat');
+    const ids = children(requiredChild(request, 'SourceIds'), 'AlternateId').map((alternate) => ({
       id: attribute(alternate, 'Id') ?? '',
       format: enumValue(attribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
       mailbox: attribute(alternate, 'Mailbox') ?? '',

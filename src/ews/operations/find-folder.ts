@@ -1,13 +1,13 @@
 import { BridgeError } from '../../domain/errors.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import {
+  checkFolderShape,
   countContacts,
   folderKey,
   folderOf,
   folderXml,
-  MAX_PARENT_FOLDERS,
   namedFolders,
-  readFolderRef,
+  readParentFolders,
   subfolders,
   type FolderName,
   type FolderRef,
@@ -16,7 +16,7 @@ import { readFolderRestriction, type FolderTest } from '../folder-restriction.js
 import { pageBounds, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
-import { attribute, child, enumValue } from '../soap-args.js';
+import { child, enumValue, requiredAttribute, soleChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 interface FindFolderArgs {
@@ -42,14 +42,12 @@ export const findFolder: EwsOperation<FindFolderArgs> = {
   read(request, limits) {
     if (child(request, 'FractionalPageFolderView'))
       throw BridgeError.invalidRequest('FractionalPageFolderView is not supported; folders are paged by IndexedPageFolderView');
-    const folders = child(request, 'ParentFolderIds')?.children ?? [];
-    if (folders.length === 0 || folders.length > MAX_PARENT_FOLDERS)
-      throw BridgeError.invalidRequest(`FindFolder needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
+    checkFolderShape(request);
     return {
-      folders: folders.map(readFolderRef),
-      traversal: enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow'),
-      page: readIndexedPage(child(request, 'IndexedPageFolderView'), limits),
-      restriction: readFolderRestriction(child(request, 'Restriction')),
+      folders: readParentFolders(request, true),
+      traversal: enumValue(requiredAttribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow'),
+      page: readIndexedPage(soleChild(request, 'IndexedPageFolderView'), limits),
+      restriction: readFolderRestriction(soleChild(request, 'Restriction')),
     };
   },
 

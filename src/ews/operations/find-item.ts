@@ -4,13 +4,13 @@ import type { ContactOrder, ContactMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { contactsPage, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { contactsFolderXml, folderKey, folderOf, MAX_PARENT_FOLDERS, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
+import { contactsFolderXml, folderKey, folderOf, namedFolders, readParentFolders, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
 import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
-import { attribute, child, enumValue } from '../soap-args.js';
+import { enumValue, requiredAttribute, requiredChild, soleChild } from '../soap-args.js';
 import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
@@ -42,21 +42,18 @@ export const findItem: EwsOperation<FindItemArgs> = {
   read(request, limits) {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
-    const traversal = enumValue(attribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
-    const fields = requestedFields(child(request, 'ItemShape'));
+    const traversal = enumValue(requiredAttribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
+    const fields = requestedFields(requiredChild(request, 'ItemShape'));
     // Not summary properties: FindItem gives no attachments or MIME stream (Learn's "FindItem
     // operation"; the EWS Managed API refuses MimeContent in one), GetItem does.
     for (const field of NOT_FOUND_FIELDS) fields.delete(field);
-    const folders = child(request, 'ParentFolderIds')?.children ?? [];
-    if (folders.length === 0 || folders.length > MAX_PARENT_FOLDERS)
-      throw BridgeError.invalidRequest(`FindItem needs one to ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
-      folders: folders.map(readFolderRef),
+      folders: readParentFolders(request, true),
       findsNothing: traversal === 'SoftDeleted' || traversal === 'Associated',
       fields,
-      match: matchOf(readRestriction(child(request, 'Restriction')), child(request, 'QueryString')),
-      order: readSortOrder(child(request, 'SortOrder')),
-      page: readIndexedPage(child(request, 'IndexedPageItemView'), limits),
+      match: matchOf(readRestriction(soleChild(request, 'Restriction')), soleChild(request, 'QueryString')),
+      order: readSortOrder(soleChild(request, 'SortOrder')),
+      page: readIndexedPage(soleChild(request, 'IndexedPageItemView'), limits),
     };
   },
 

@@ -9,7 +9,7 @@ import { failure, singleMessageResponse, success } from '../response-messages.js
 import { PERSONA_PROPERTIES, readRestriction } from '../restriction.js';
 import { PERSONA_SORT_KEYS, readSortOrder } from '../sort-order.js';
 import type { ContactMatch, ContactOrder } from '../../store/store.js';
-import { child, soleChild, textOf } from '../soap-args.js';
+import { child, requiredChild, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Where FindPeople looks: the caller's Contacts folder, the directory (the GAL), or a folder above Contacts, which holds no one. */
@@ -48,11 +48,10 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   read(request, limits) {
     if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
     // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
-    const parent = soleChild(request, 'ParentFolderId')?.children[0];
-    if (!parent) throw BridgeError.schemaValidation('FindPeople needs a ParentFolderId');
-    const view = soleChild(request, 'IndexedPageItemView');
     if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
-    if (!view) throw BridgeError.schemaValidation('FindPeople needs an IndexedPageItemView');
+    const view = requiredChild(request, 'IndexedPageItemView');
+    const parent = requiredChild(request, 'ParentFolderId').children[0];
+    if (!parent) throw BridgeError.schemaValidation('ParentFolderId holds no folder id');
     const shape = soleChild(request, 'PersonaShape');
     const queryString = soleChild(request, 'QueryString');
     const query = queryString?.text.trim();
@@ -70,7 +69,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       query: query || undefined,
       match,
       order,
-      idOnly: shapeOf(textOf(child(shape, 'BaseShape')) || undefined, 'BaseShape') === 'IdOnly' && !child(shape, 'AdditionalProperties'),
+      idOnly: shape !== undefined && shapeOf(textOf(requiredChild(shape, 'BaseShape')), 'BaseShape') === 'IdOnly' && !soleChild(shape, 'AdditionalProperties'),
       page: readIndexedPage(view, limits),
     };
   },

@@ -1,8 +1,8 @@
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { countContacts, folderOf, folderXml, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
+import { checkFolderShape, countContacts, folderOf, folderXml, namedFolders, readFolderRef, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
-import { child } from '../soap-args.js';
+import { requiredChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Folders/>';
@@ -17,7 +17,8 @@ export const getFolder: EwsOperation<FolderRef[]> = {
   need: 'user',
 
   read(request, limits) {
-    return checkedIdList(child(request, 'FolderIds')?.children ?? [], 'FolderIds', limits).map(readFolderRef);
+    checkFolderShape(request);
+    return checkedIdList(requiredChild(request, 'FolderIds').children, 'FolderIds', limits).map(readFolderRef);
   },
 
   async run(ids, context) {

@@ -9,7 +9,7 @@ import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation
 import { mimePhotoOf } from '../mime-photo.js';
 import { answerEachId, readRequestedIds } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
-import { child } from '../soap-args.js';
+import { requiredChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Items/>';
@@ -28,7 +28,10 @@ interface GetItemArgs {
  */
 export const getItem: EwsOperation<GetItemArgs> = {
   need: 'user',
-  read: (request, limits) => ({ fields: requestedFields(child(request, 'ItemShape')), itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits) }),
+  read: (request, limits) => ({
+    fields: requestedFields(requiredChild(request, 'ItemShape')),
+    itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits),
+  }),
 
   run: ({ fields, itemIds }, context) => {
     const parentFolder = contactsFolderXml(fields, context);

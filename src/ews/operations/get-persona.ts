@@ -4,7 +4,7 @@ import { canonicalSmtpAddress, isSmtpAddress } from '../../domain/email.js';
 import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { personaXml, readPersonaId } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
-import { attribute, soleChild } from '../soap-args.js';
+import { attribute, requiredChild } from '../soap-args.js';
 
 /**
  * GetPersona: the one person a PersonaId from FindPeople names, as exchangelib fetches each
@@ -16,9 +16,7 @@ export const getPersona: EwsOperation<string | undefined> = {
   need: 'user',
 
   read(request) {
-    const id = soleChild(request, 'PersonaId');
-    if (!id) throw BridgeError.invalidRequest('GetPersona needs a PersonaId');
-    return attribute(id, 'Id');
+    return attribute(requiredChild(request, 'PersonaId'), 'Id');
   },
 
   run: (id, context) =>

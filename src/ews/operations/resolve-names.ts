@@ -5,11 +5,11 @@ import { findPeople, SEARCH_SCOPES, type SearchScope } from '../../people/find-p
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
-import { folderOf, MAX_PARENT_FOLDERS, readFolderRef, type FolderRef } from '../folders.js';
+import { folderOf, readParentFolders, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
-import { attribute, booleanAttribute, child, enumValue, soleChild, textOf } from '../soap-args.js';
+import { attribute, enumValue, requiredAttribute, requiredChild, textOf, xsBoolean } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Exchange returns at most 100 resolutions and says whether that was all of them. */
@@ -55,13 +55,11 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
   need: 'user',
 
   read(request) {
-    const folders = child(request, 'ParentFolderIds')?.children ?? [];
-    if (folders.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`ResolveNames takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
     return {
-      entry: textOf(soleChild(request, 'UnresolvedEntry')),
+      entry: textOf(requiredChild(request, 'UnresolvedEntry')),
       scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
-      folders: folders.length > 0 ? folders.map(readFolderRef) : undefined,
-      fields: resolutionFields(booleanAttribute(request, 'ReturnFullContactData', false), attribute(request, 'ContactDataShape')),
+      folders: readParentFolders(request, false),
+      fields: resolutionFields(xsBoolean(requiredAttribute(request, 'ReturnFullContactData'), 'ReturnFullContactData'), attribute(request, 'ContactDataShape')),
     };
   },
 

@@ -1,5 +1,5 @@
 import type { EwsOperation } from '../ews-operation.js';
-import { countContacts, folderOf, folderXml, FOLDERS, subfolders, type FolderName, type FolderRef } from '../folders.js';
+import { checkFolderShape, countContacts, folderOf, folderXml, FOLDERS, subfolders, type FolderName, type FolderRef } from '../folders.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { decodeSyncState, SyncStateWriter } from '../sync-state.js';
 import { element, text } from '../xml.js';
@@ -20,7 +20,10 @@ interface SyncFolderHierarchyArgs {
  */
 export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
   need: 'user',
-  read: (request) => readSyncRequest(request),
+  read(request) {
+    checkFolderShape(request);
+    return readSyncRequest(request, false);
+  },
 
   run: (args, context) =>
     answerSync('SyncFolderHierarchy', EMPTY, async () => {

@@ -6,7 +6,7 @@ import { contactItemXml, requestedFields, type ContactField } from '../contact-x
 import type { EwsContext, EwsOperation } from '../ews-operation.js';
 import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
-import { attribute, child, children, enumValue, soleChild, textOf, xsInt } from '../soap-args.js';
+import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsInt } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { mimePhotoOf } from '../mime-photo.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
@@ -45,9 +45,8 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
   need: 'user',
 
   read(request, limits) {
-    const { folder, state } = readSyncRequest(request);
-    if (!folder) throw BridgeError.schemaValidation('SyncFolderItems needs a SyncFolderId');
-    const fields = requestedFields(child(request, 'ItemShape'));
+    const { folder, state } = readSyncRequest(request, true);
+    const fields = requestedFields(requiredChild(request, 'ItemShape'));
     fields.delete('Attachments');
     fields.delete('Photo');
     const ignored = soleChild(request, 'Ignore');
@@ -57,7 +56,7 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
       folder,
       state,
       ignore: ignored?.children.length ? checkedIdList(children(ignored, 'ItemId'), 'Ignore', limits).map((id) => attribute(id, 'Id') ?? '') : [],
-      maxChanges: readMaxChanges(textOf(soleChild(request, 'MaxChangesReturned'))),
+      maxChanges: readMaxChanges(textOf(requiredChild(request, 'MaxChangesReturned'))),
     };
   },
 

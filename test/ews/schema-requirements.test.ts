@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { parseStringPromise } from 'xml2js';
+import { BridgeError } from '../../src/domain/errors.js';
+import { OPERATION_HANDLERS } from '../../src/ews/operation-table.js';
+import { readSoapRequest } from '../../src/ews/soap-reader.js';
+import { envelope } from '../support/soap.js';
+
+const LIMITS = { maxItemsPerRequest: 250, maxAnswerBytes: 4 * 1024 * 1024 };
+
+/** A request each operation reads without complaint, holding every element its schema type requires, once. */
+const VALID: Record<string, string> = {
+  GetUserPhoto: '<m:GetUserPhoto><m:Email>adele.vance@contoso.example</m:Email><m:SizeRequested>HR96x96</m:SizeRequested></m:GetUserPhoto>',
+  ResolveNames:
+    '<m:ResolveNames ReturnFullContactData="false"><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds><m:UnresolvedEntry>adele</m:UnresolvedEntry></m:ResolveNames>',
+  GetItem: '<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="x"/></m:ItemIds></m:GetItem>',
+  GetAttachment: '<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="x"/></m:AttachmentIds></m:GetAttachment>',
+  GetFolder:
+    '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>',
+  FindItem:
+    '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>' +
+    '<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:QueryString>adele</m:QueryString>' +
+    '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+  FindFolder:
+    '<m:FindFolder Traversal="Shallow"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>' +
+    '<m:IndexedPageFolderView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>' +
+    '<m:ParentFolderIds><t:DistinguishedFolderId Id="root"/></m:ParentFolderIds></m:FindFolder>',
+  SyncFolderItems:
+    '<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>' +
+    '<m:SyncState></m:SyncState><m:MaxChangesReturned>100</m:MaxChangesReturned><m:SyncScope>NormalItems</m:SyncScope></m:SyncFolderItems>',
+  SyncFolderHierarchy:
+    '<m:SyncFolderHierarchy><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:SyncFolderId><t:DistinguishedFolderId Id="root"/></m:SyncFolderId></m:SyncFolderHierarchy>',
+  FindPeople:
+    '<m:FindPeople><m:PersonaShape><t:BaseShape>IdOnly</t:BaseShape></m:PersonaShape><m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>' +
+    '<m:ParentFolderId><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderId><m:QueryString>adele</m:QueryString></m:FindPeople>',
+  GetPersona: '<m:GetPersona><m:PersonaId Id="x"/></m:GetPersona>',
+  ConvertId:
+    '<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Format="EwsId" Id="x" Mailbox="adele.vance@contoso.example"/></m:SourceIds></m:ConvertId>',
+};
+
+/** The shapes' own required child: ItemResponseShapeType, FolderResponseShapeType and PersonaResponseShapeType each require a BaseShape. */
+const SHAPES = ['ItemShape', 'FolderShape', 'PersonaShape'];
+
+/** The lists the schema types NonEmptyArrayOf…: present but empty, they fail validation as absent ones do. */
+const NON_EMPTY_LISTS = ['ItemIds', 'AttachmentIds', 'FolderIds', 'ParentFolderIds', 'SourceIds'];
+
+interface SchemaParticle {
+  $: { name: string; minOccurs?: string; maxOccurs?: string; use?: string };
+}
+
+/** Each request type's elements and attributes as wsdl/messages.xsd, the schema clients are served, declares them. */
+async function requestTypes(): Promise<Map<string, { elements: SchemaParticle[]; attributes: SchemaParticle[] }>> {
+  const schema = await parseStringPromise(readFileSync(new URL('../../wsdl/messages.xsd', import.meta.url), 'utf8'));
+  const types = schema['xs:schema']['xs:complexType'] as {
+    $: { name: string };
+    'xs:sequence'?: { 'xs:element'?: SchemaParticle[] }[];
+    'xs:attribute'?: SchemaParticle[];
+  }[];
+  return new Map(types.map((type) => [type.$.name, { elements: type['xs:sequence']?.[0]?.['xs:element'] ?? [], attributes: type['xs:attribute'] ?? [] }]));
+}
+
+function read(operation: string, body: string) {
+  return () => OPERATION_HANDLERS.get(operation)!.read(readSoapRequest(envelope(body)).operation, LIMITS);
+}
+
+/** A top-level element of the body (and what it holds), found by its local name. */
+function elementIn(body: string, local: string): string {
+  const found = new RegExp(`<m:${local}(?:\\s[^>]*)?(?:/>|>.*?</m:${local}>)`).exec(body)?.[0];
+  if (!found) throw new Error(`the valid ${body.slice(3, 20)} has no ${local}`);
+  return found;
+}
+
+function failsValidation(operation: string, body: string, naming: string) {
+  const error = (() => {
+    try {
+      read(operation, body)();
+    } catch (thrown) {
+      return thrown;
+    }
+  })();
+  expect(error, body).to.be.instanceOf(BridgeError);
+  expect([(error as BridgeError).responseCode, (error as BridgeError).message], body).to.satisfy(
+    ([code, message]: string[]) => code === 'ErrorSchemaValidation' && message!.includes(`'${naming}'`),
+  );
+}
+
+describe('what the schema requires of a request', () => {
+  let types: Awaited<ReturnType<typeof requestTypes>>;
+  before(async () => {
+    types = await requestTypes();
+  });
+
+  for (const operation of OPERATION_HANDLERS.keys()) {
+    it(`${operation}: without an element or attribute its schema type requires, or with an element twice, it fails schema validation`, () => {
+      const body = VALID[operation]!;
+      expect(read(operation, body), body).to.not.throw();
+      const { elements, attributes } = types.get(`${operation}Type`)!;
+      const required = elements.filter((element) => element.$.minOccurs !== '0').map((element) => element.$.name);
+      expect(required, operation).to.not.be.empty;
+      for (const name of required) failsValidation(operation, body.replace(elementIn(body, name), ''), name);
+      // Every element of these types is maxOccurs 1; each one the valid request holds, sent twice:
+      for (const { $ } of elements.filter((element) => body.includes(`<m:${element.$.name}`))) {
+        expect($.maxOccurs ?? '1', $.name).to.equal('1');
+        const once = elementIn(body, $.name);
+        failsValidation(operation, body.replace(once, once + once), $.name);
+      }
+      for (const { $ } of attributes.filter((attribute) => attribute.$.use === 'required')) {
+        failsValidation(operation, body.replace(new RegExp(` ${$.name}="[^"]*"`), ''), $.name);
+      }
+    });
+  }
+
+  it('a shape without its BaseShape, or with two, fails schema validation', () => {
+    for (const [operation, body] of Object.entries(VALID)) {
+      for (const shape of SHAPES.filter((name) => body.includes(`<m:${name}>`))) {
+        const baseShape = '<t:BaseShape>IdOnly</t:BaseShape>';
+        failsValidation(operation, body.replace(`<m:${shape}>${baseShape}`, `<m:${shape}>`), 'BaseShape');
+        failsValidation(operation, body.replace(`<m:${shape}>${baseShape}`, `<m:${shape}>${baseShape}${baseShape}`), 'BaseShape');
+      }
+    }
+  });
+
+  it('a list the schema has non-empty fails schema validation empty', () => {
+    let lists = 0;
+    for (const [operation, body] of Object.entries(VALID)) {
+      for (const list of NON_EMPTY_LISTS.filter((name) => body.includes(`<m:${name}>`))) {
+        failsValidation(operation, body.replace(elementIn(body, list), `<m:${list}/>`), list);
+        lists++;
+      }
+    }
+    expect(lists).to.equal(7);
+  });
+
+  it('a boolean the schema types xs:boolean is one of true, false, 1 and 0', () => {
+    for (const value of ['true', ' 1 ', 'false', '0']) {
+      expect(read('ResolveNames', VALID.ResolveNames!.replace('"false"', `"${value}"`))).to.not.throw();
+    }
+    failsValidation('ResolveNames', VALID.ResolveNames!.replace('"false"', '"yes"'), 'ReturnFullContactData');
+    const mime = (value: string) => VALID.GetItem!.replace('</t:BaseShape>', `</t:BaseShape><t:IncludeMimeContent>${value}</t:IncludeMimeContent>`);
+    expect(read('GetItem', mime('true'))).to.not.throw();
+    failsValidation('GetItem', mime('TRUE'), 'IncludeMimeContent');
+  });
+});
