@@ -15,6 +15,9 @@ const OPERATIONS: ReadonlyMap<string, AutodiscoverOperation> = new Map<string, A
   ['GetDomainSettingsRequestMessage', getDomainSettings],
 ]);
 
+/** What an Autodiscover client's headers are in: its RequestedServerVersion, and the WS-Addressing Action and To it marks mustUnderstand. */
+const UNDERSTOOD_HEADERS: ReadonlySet<string> = new Set([AUTODISCOVER_NS, WS_ADDRESSING_NS]);
+
 const ACTION_BASE = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/';
 /** WS-Addressing's action for a fault (what WCF, which serves Exchange's autodiscover.svc, sends). */
 const FAULT_ACTION = `${WS_ADDRESSING_NS}/soap/fault`;
@@ -65,9 +68,9 @@ interface SoapAutodiscoverAnswer {
 export async function answerSoapAutodiscover(body: XmlRequestBody, context: AutodiscoverContext): Promise<SoapAutodiscoverAnswer> {
   let request;
   try {
-    request = readSoapRequest(xmlRequestText(body)).operation;
+    request = readSoapRequest(xmlRequestText(body), UNDERSTOOD_HEADERS).operation;
   } catch (error) {
-    if (error instanceof MalformedEnvelope) return { status: 500, envelope: envelope(FAULT_ACTION, soapFault('Client', error.message)) };
+    if (error instanceof MalformedEnvelope) return { status: 500, envelope: envelope(FAULT_ACTION, soapFault(error.faultCode, error.message)) };
     throw error;
   }
   const operation = request.ns === AUTODISCOVER_NS ? OPERATIONS.get(request.local) : undefined;

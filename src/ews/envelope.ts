@@ -19,7 +19,7 @@ export function encodedEnvelope(body: string): Buffer {
 }
 
 /** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
-export function soapFault(faultCode: 'Client' | 'Server', reason: string): string {
+export function soapFault(faultCode: 'Client' | 'MustUnderstand' | 'Server', reason: string): string {
   return `<s:Fault><faultcode>s:${faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXml(reason)}</faultstring></s:Fault>`;
 }
 

@@ -66,7 +66,7 @@ type ReadRequest =
   | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown } & Impersonating)
   | ({ kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError } & Impersonating)
   | ({ kind: 'unsupported'; name: string } & Impersonating)
-  | { kind: 'malformed'; reason: string };
+  | { kind: 'malformed'; reason: string; faultCode: MalformedEnvelope['faultCode'] };
 
 /** Whom the request's ExchangeImpersonation header names, when it has one, or why it names no one. */
 interface Impersonating {
@@ -148,7 +148,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     try {
       request = readSoapRequest(body);
     } catch (error) {
-      if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message };
+      if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message, faultCode: error.faultCode };
       throw error;
     }
     const { operation: operationElement, impersonations } = request;
@@ -184,7 +184,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       text = xmlRequestText({ bytes, contentType: context.req.headers['content-type'] });
     } catch (error) {
       if (!(error instanceof MalformedEnvelope)) throw error;
-      finishWhenAuthenticated(context, { kind: 'malformed', reason: error.message }, loginRefusal, undefined);
+      finishWhenAuthenticated(context, { kind: 'malformed', reason: error.message, faultCode: error.faultCode }, loginRefusal, undefined);
       return;
     }
     const known = bytes.length <= MEMO_MAX_BODY ? remembered.get(text) : undefined;
@@ -305,7 +305,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function finish(context: RequestContext, read: ReadRequest, envelope: NewEnvelope | undefined): void {
     context.route = read.kind === 'operation' || read.kind === 'refused' ? read.name : read.kind;
     if (read.kind === 'malformed') {
-      write(context, soapAnswer(soapFault('Client', read.reason), 500));
+      write(context, soapAnswer(soapFault(read.faultCode, read.reason), 500));
       return;
     }
     if (envelope && envelope.bytes.length <= MEMO_MAX_BODY) {

@@ -58,7 +58,18 @@ const COUNTED_BEFORE_PARSING = [
   { marks: ['<!', '<?'], limit: SOAP_READ_LIMITS.otherMarkup, what: 'comments, CDATA sections and processing instructions' },
 ];
 
-export class MalformedEnvelope extends Error {}
+/**
+ * A request that is no SOAP request the bridge can read: a `Client` fault; or one whose
+ * header must be understood and is not, the `MustUnderstand` fault SOAP 1.1 §4.2.3 names.
+ */
+export class MalformedEnvelope extends Error {
+  constructor(
+    message: string,
+    readonly faultCode: 'Client' | 'MustUnderstand' = 'Client',
+  ) {
+    super(message);
+  }
+}
 
 /** A request body as it came, and the Content-Type that says what it is in. */
 export interface XmlRequestBody {
@@ -110,6 +121,9 @@ const DECLARATION_BYTES = 1024;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.-]*)["']/;
 
+/** The namespace of every header EWS defines (RequestServerVersion, ExchangeImpersonation, TimeZoneContext, …). */
+const EWS_HEADERS: ReadonlySet<string> = new Set([TYPES_NS]);
+
 interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
@@ -123,10 +137,13 @@ interface SoapRequest {
  * before it) that refuses DTDs, undefined entities and characters XML forbids, with the
  * limits above counted as it goes. Headers but ExchangeImpersonation are read and dropped
  * (EWS clients send RequestServerVersion, TimeZoneContext, … that change nothing here), so
- * only the Body and that header are kept as trees.
+ * only the Body and that header are kept as trees. The envelope is held to SOAP 1.1 §4: an
+ * optional Header, then one Body, elements alone in both; a header entry marked
+ * `mustUnderstand` outside the `understood` namespaces (the service's own headers) is not
+ * understood, and the request is not processed.
  */
-export function readSoapRequest(xml: string): SoapRequest {
-  return readTree(xml, 'soap');
+export function readSoapRequest(xml: string, understood: ReadonlySet<string> = EWS_HEADERS): SoapRequest {
+  return readTree(xml, understood);
 }
 
 /** Reads a plain XML request (POX Autodiscover) the same way, under the same limits: the root element and all it holds. */
@@ -134,7 +151,8 @@ export function readXmlDocument(xml: string): XmlElement {
   return readTree(xml, 'document').operation;
 }
 
-function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
+/** `understood`: a SOAP request, with the namespaces of the headers the service understands. */
+function readTree(xml: string, shape: ReadonlySet<string> | 'document'): SoapRequest {
   for (const { marks, limit, what } of COUNTED_BEFORE_PARSING) {
     if (countUpTo(xml, marks, limit) > limit) throw new MalformedEnvelope(`the request has more than ${limit} ${what}`);
   }
@@ -152,7 +170,7 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
   const refuse = (reason: string): never => {
     throw new MalformedEnvelope(reason);
   };
-  parser.on('doctype', () => refuse(`a DOCTYPE is not allowed in ${shape === 'soap' ? 'a SOAP message' : 'a request'}`));
+  parser.on('doctype', () => refuse(`a DOCTYPE is not allowed in ${shape === 'document' ? 'a request' : 'a SOAP message'}`));
   const checkName = (name: string) => {
     if (name.length > SOAP_READ_LIMITS.nameCharacters) refuse(`a name in the request is longer than ${SOAP_READ_LIMITS.nameCharacters} characters`);
   };
@@ -176,15 +194,25 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
       operation = element;
     } else if (!parent) {
       if (element.local !== 'Envelope' || element.ns !== SOAP_ENVELOPE_NS) refuse('the root element is not a SOAP 1.1 Envelope');
-    } else if (shape === 'soap' && open.length === 1) {
-      if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Body') body = element;
-      if (element.ns === SOAP_ENVELOPE_NS && element.local === 'Header') header = element;
+    } else if (shape !== 'document' && open.length === 1) {
+      const structural = element.ns === SOAP_ENVELOPE_NS && (element.local === 'Header' || element.local === 'Body');
+      if (body) {
+        // SOAP 1.1 §4.1.1: what may follow the Body is namespace-qualified, and is no second Header or Body.
+        if (structural || element.ns === '') refuse(`the SOAP Envelope holds ${element.local} after its Body`);
+      } else if (!structural || (element.local === 'Header' && header)) refuse(`the SOAP Envelope holds ${element.local} before its Body`);
+      else if (element.local === 'Body') body = element;
+      else header = element;
     } else if (parent.element === body) {
       // Exchange's schema has one operation in a Body; a second was answered as if absent.
       if (operation) refuse('the SOAP Body holds more than one operation');
       kept = true;
       operation = element;
     } else if (parent.element === header) {
+      if (shape !== 'document' && mustBeUnderstood(tag) && !shape.has(element.ns))
+        throw new MalformedEnvelope(
+          `The header '${element.local}' from the namespace '${element.ns}' was not understood by the recipient of this message.`,
+          'MustUnderstand',
+        );
       kept = element.ns === TYPES_NS && element.local === 'ExchangeImpersonation';
       if (kept) impersonations.push(element);
     } else if (parent.kept) {
@@ -195,7 +223,12 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
   });
   const appendText = (text: string) => {
     const top = open[open.length - 1];
-    if (!top?.kept) return;
+    if (!top?.kept) {
+      // The Envelope, its Header and its Body hold elements alone (SOAP 1.1 §4.1.1).
+      if (top && (open.length === 1 || top.element === header || top.element === body) && NOT_BLANK.test(text))
+        refuse(`the SOAP ${top.element.local} holds text`);
+      return;
+    }
     if (top.element.text.length + text.length > SOAP_READ_LIMITS.textCharacters && !SOAP_READ_LIMITS.longTextElements.has(top.element.local))
       refuse(`an element holds more than ${SOAP_READ_LIMITS.textCharacters} characters of text`);
     top.element.text += text;
@@ -206,8 +239,25 @@ function readTree(xml: string, shape: 'soap' | 'document'): SoapRequest {
   parser.on('error', (error) => refuse(`the request is not well-formed XML: ${error.message.split('\n')[0]}`));
 
   parser.write(xml).close();
-  if (!operation) return refuse(shape === 'soap' ? 'the SOAP Body names no operation' : 'the request is empty');
+  if (!operation) return refuse(shape === 'document' ? 'the request is empty' : 'the SOAP Body names no operation');
   return impersonations.length > 0 ? { operation, impersonations } : { operation };
+}
+
+const NOT_BLANK = /[^ \t\r\n]/;
+
+/**
+ * Whether a header entry is marked for the receiver to understand: SOAP 1.1 §4.2.3 has
+ * `mustUnderstand` "1" or "0"; WCF, which serves Exchange, takes "true" and "false" too.
+ */
+function mustBeUnderstood(tag: SaxesTagNS): boolean {
+  for (const attribute of Object.values(tag.attributes)) {
+    if (attribute.uri !== SOAP_ENVELOPE_NS || attribute.local !== 'mustUnderstand') continue;
+    const value = attribute.value.trim();
+    if (value === '1' || value === 'true') return true;
+    if (value === '0' || value === 'false') return false;
+    throw new MalformedEnvelope(`a header's mustUnderstand is '${value.slice(0, 20)}', not 1 or 0`);
+  }
+  return false;
 }
 
 /** How often the marks occur in a text, counted up to one past `limit`. */

@@ -9,12 +9,13 @@ const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 const HOST = 'mail.contoso.example:8443';
 
 /** A SOAP Autodiscover request as exchangelib and ews-javascript-api write it: WS-Addressing headers, the `a:` prefix. */
-function soapRequest(body: string): string {
+/** As the EWS Managed API and exchangelib send it: WS-Addressing's Action and To marked mustUnderstand. */
+function soapRequest(body: string, header = ''): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
     `<soap:Envelope xmlns:a="${ANS}" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
     '<soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion>' +
-    `<wsa:Action>${ANS}/Autodiscover/GetUserSettings</wsa:Action><wsa:To>http://${HOST}/autodiscover/autodiscover.svc</wsa:To></soap:Header>` +
+    `<wsa:Action soap:mustUnderstand="1">${ANS}/Autodiscover/GetUserSettings</wsa:Action><wsa:To soap:mustUnderstand="1">http://${HOST}/autodiscover/autodiscover.svc</wsa:To>${header}</soap:Header>` +
     `<soap:Body>${body}</soap:Body></soap:Envelope>`
   );
 }
@@ -229,6 +230,18 @@ describe('Autodiscover front door', () => {
       const broken = await post('/autodiscover/autodiscover.svc', '<soap:Envelope');
       expect(broken.status).to.equal(500);
       expect((await parseSoap(broken.text)).Envelope.Body.Fault.faultcode).to.equal('s:Client');
+    });
+
+    it('answers a header marked mustUnderstand that Autodiscover does not define with the MustUnderstand fault (SOAP 1.1 §4.2.3)', async () => {
+      const body =
+        '<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain></a:Domains></a:Request></a:GetDomainSettingsRequestMessage>';
+      const res = await post('/autodiscover/autodiscover.svc', soapRequest(body, '<o:Session xmlns:o="urn:other" soap:mustUnderstand="1">7</o:Session>'));
+      const fault = (await parseSoap(res.text)).Envelope.Body.Fault;
+      expect([res.status, fault.faultcode, fault.faultstring._]).to.deep.equal([
+        500,
+        's:MustUnderstand',
+        "The header 'Session' from the namespace 'urn:other' was not understood by the recipient of this message.",
+      ]);
     });
 
     it('takes only POST at autodiscover.svc', async () => {

@@ -170,6 +170,18 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       });
     }
 
+    it('answers a header marked mustUnderstand that EWS does not define with the MustUnderstand fault (SOAP 1.1 §4.2.3), and serves one it does', async () => {
+      const resolve = '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>';
+      const refused = await post(envelope(resolve, '<o:Session xmlns:o="urn:other" soap:mustUnderstand="1">7</o:Session>')).expect(500);
+      const fault = (await parseSoap(refused.text)).Envelope.Body.Fault;
+      expect([fault.faultcode, fault.faultstring._]).to.deep.equal([
+        's:MustUnderstand',
+        "The header 'Session' from the namespace 'urn:other' was not understood by the recipient of this message.",
+      ]);
+      const served = await post(envelope(resolve, '<t:RequestServerVersion Version="Exchange2013" soap:mustUnderstand="1"/>')).expect(200);
+      expect(Object.keys((await parseSoap(served.text)).Envelope.Body)).to.deep.equal(['ResolveNamesResponse']);
+    });
+
     const folders = '<m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds>';
     for (const [what, body] of [
       ['a SearchScope', '<m:ResolveNames ReturnFullContactData="false" SearchScope="Banana"><m:UnresolvedEntry>a</m:UnresolvedEntry></m:ResolveNames>'],

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from '../../src/ews/soap-reader.js';
+import { TYPES_NS } from '../../src/ews/namespaces.js';
 import { envelope, MESSAGES_NS } from '../support/soap.js';
 
 const refusal = (xml: string) => {
@@ -28,6 +29,51 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(operation.local).to.equal('GetItem');
     expect(operation.children).to.have.length(0);
     expect(() => readSoapRequest(envelope('<m:GetUserPhoto/><m:ResolveNames/>'))).to.throw(MalformedEnvelope, 'the SOAP Body holds more than one operation');
+  });
+
+  it('holds the envelope to SOAP 1.1 §4.1.1: an optional Header, then one Body, elements alone in the three', () => {
+    const soap = (inside: string) =>
+      `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="${MESSAGES_NS}" xmlns:x="urn:x">${inside}</soap:Envelope>`;
+    const body = '<soap:Body><m:GetFolder/></soap:Body>';
+    for (const [inside, reason] of [
+      [`${body}${body}`, 'the SOAP Envelope holds Body after its Body'],
+      [`${body}<soap:Header/>`, 'the SOAP Envelope holds Header after its Body'],
+      [`<soap:Header/><soap:Header/>${body}`, 'the SOAP Envelope holds Header before its Body'],
+      [`<x:Extra/>${body}`, 'the SOAP Envelope holds Extra before its Body'],
+      [`${body}<Extra/>`, 'the SOAP Envelope holds Extra after its Body'],
+      ['<soap:Body>text<m:GetFolder/></soap:Body>', 'the SOAP Body holds text'],
+      [`<soap:Header>text</soap:Header>${body}`, 'the SOAP Header holds text'],
+      [`text${body}`, 'the SOAP Envelope holds text'],
+    ]) {
+      expect(refusal(soap(inside!)), inside).to.equal(reason);
+    }
+    // What SOAP 1.1 allows: blanks between the parts, and namespace-qualified elements after the Body.
+    for (const inside of [`\n <soap:Header>\n</soap:Header>\n ${body}\n`, `${body}<x:Extra>ignored</x:Extra>`]) {
+      expect(readSoapRequest(soap(inside)).operation.local, inside).to.equal('GetFolder');
+    }
+  });
+
+  it('refuses a header marked mustUnderstand that is not the service’s own with the MustUnderstand fault code (SOAP 1.1 §4.2.3)', () => {
+    const marked = (value: string, ns = 'urn:other') => envelope('<m:GetFolder/>', `<o:Trace xmlns:o="${ns}" soap:mustUnderstand="${value}"/>`);
+    for (const value of ['1', 'true', ' 1 ']) {
+      const error = (() => {
+        try {
+          readSoapRequest(marked(value));
+        } catch (thrown) {
+          return thrown as MalformedEnvelope;
+        }
+      })();
+      expect([error?.faultCode, error?.message], value).to.deep.equal([
+        'MustUnderstand',
+        "The header 'Trace' from the namespace 'urn:other' was not understood by the recipient of this message.",
+      ]);
+    }
+    expect(refusal(marked('yes'))).to.equal("a header's mustUnderstand is 'yes', not 1 or 0");
+    // Not marked, marked 0, or in a namespace the service understands: read and dropped.
+    for (const request of [marked('0'), marked('false'), marked('1', TYPES_NS), envelope('<m:GetFolder/>', '<o:Trace xmlns:o="urn:other"/>')]) {
+      expect(readSoapRequest(request).operation.local, request).to.equal('GetFolder');
+    }
+    expect(readSoapRequest(marked('1'), new Set(['urn:other'])).operation.local).to.equal('GetFolder');
   });
 
   it('takes inherited property names as plain names', () => {
@@ -62,7 +108,7 @@ describe('reading a SOAP request (soap-reader)', () => {
       );
     }
     expect(readSoapRequest(header('\t'.repeat(half))).operation.local).to.equal('GetFolder');
-    const marked = (count: number) => envelope('<m:GetFolder/>', ['<!-- -->', '<![CDATA[x]]>', '<?pi?>'].join('').repeat(count / 3));
+    const marked = (count: number) => envelope('<m:GetFolder/>', ['<!-- -->', '<![CDATA[ ]]>', '<?pi?>'].join('').repeat(count / 3));
     expect(refusal(marked(SOAP_READ_LIMITS.otherMarkup + 3))).to.equal(
       `the request has more than ${SOAP_READ_LIMITS.otherMarkup} comments, CDATA sections and processing instructions`,
     );
