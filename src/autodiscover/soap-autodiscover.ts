@@ -1,6 +1,6 @@
 import { soapFault } from '../ews/envelope.js';
 import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
-import { MalformedEnvelope, readSoapRequest, xmlRequestText, type XmlRequestBody } from '../ews/soap-reader.js';
+import { MalformedEnvelope, readSoapRequest, xmlRequestText, type SoapHeaderRules, type XmlRequestBody } from '../ews/soap-reader.js';
 import { escapeXml } from '../ews/xml.js';
 import { EXCHANGE_BUILD } from './exchange-server.js';
 import { getDomainSettings } from './get-domain-settings.js';
@@ -9,14 +9,19 @@ import { AUTODISCOVER_NS, WS_ADDRESSING_NS, XSI_NS } from './namespaces.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { isRequestError, type AutodiscoverOperation } from './soap-operation.js';
 
-/** Request element (in the Autodiscover namespace) → operation. A Map: no request can reach an inherited property. */
+/** Operation name (its Action's last segment) → operation. A Map: no request can reach an inherited property. */
 const OPERATIONS: ReadonlyMap<string, AutodiscoverOperation> = new Map<string, AutodiscoverOperation>([
-  ['GetUserSettingsRequestMessage', getUserSettings],
-  ['GetDomainSettingsRequestMessage', getDomainSettings],
+  ['GetUserSettings', getUserSettings],
+  ['GetDomainSettings', getDomainSettings],
 ]);
 
-/** What an Autodiscover client's headers are in: its RequestedServerVersion, and the WS-Addressing Action and To it marks mustUnderstand. */
-const UNDERSTOOD_HEADERS: ReadonlySet<string> = new Set([AUTODISCOVER_NS, WS_ADDRESSING_NS]);
+/**
+ * An Autodiscover client's headers: its RequestedServerVersion, and the WS-Addressing Action
+ * and To it marks mustUnderstand; the Action is kept, as WCF dispatches on it.
+ */
+const HEADER_RULES: SoapHeaderRules = { understood: new Set([AUTODISCOVER_NS, WS_ADDRESSING_NS]), kept: { ns: WS_ADDRESSING_NS, local: 'Action' } };
+
+const REQUEST_MESSAGE = 'RequestMessage';
 
 const ACTION_BASE = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/';
 /** WS-Addressing's action for a fault (what WCF, which serves Exchange's autodiscover.svc, sends). */
@@ -46,8 +51,7 @@ function envelope(action: string, body: string): Buffer {
  * ActionNotSupported fault naming a ContractFilter mismatch — exchangelib reads exactly
  * this as "the server does not speak this version" rather than as a broken server.
  */
-function actionNotSupported(requestElement: string): string {
-  const action = `${ACTION_BASE}${requestElement.replace(/RequestMessage$/, '')}`;
+function actionNotSupported(action: string): string {
   return (
     `<s:Fault><faultcode xmlns:f="http://schemas.microsoft.com/ws/2005/05/addressing/none">f:ActionNotSupported</faultcode>` +
     `<faultstring xml:lang="en-US">The message with Action '${escapeXml(action)}' cannot be processed at the receiver, due to a ContractFilter mismatch at the EndpointDispatcher.</faultstring></s:Fault>`
@@ -61,24 +65,43 @@ interface SoapAutodiscoverAnswer {
 }
 
 /**
- * Answers one SOAP Autodiscover request body (SOAP 1.1, WS-Addressing headers read and
- * ignored like every other header: dispatch is on the Body's element): per-user and
- * per-setting errors on HTTP 200, a fault on HTTP 500 for what is no request at all.
+ * Answers one SOAP Autodiscover request body (SOAP 1.1 with WS-Addressing): per-user and
+ * per-setting errors on HTTP 200, a fault on HTTP 500 for what is no request at all. The
+ * operation is the one the Action names, as WCF dispatches, and the Body must hold its
+ * request message; a request without an Action is dispatched on the Body's element.
  */
 export async function answerSoapAutodiscover(body: XmlRequestBody, context: AutodiscoverContext): Promise<SoapAutodiscoverAnswer> {
   let request;
   try {
-    request = readSoapRequest(xmlRequestText(body), UNDERSTOOD_HEADERS).operation;
+    request = readSoapRequest(xmlRequestText(body), HEADER_RULES);
+    if (request.headers.length > 1) throw new MalformedEnvelope('the message has more than one WS-Addressing Action header');
   } catch (error) {
-    if (error instanceof MalformedEnvelope) return { status: 500, envelope: envelope(FAULT_ACTION, soapFault(error.faultCode, error.message)) };
+    if (error instanceof MalformedEnvelope) return fault(soapFault(error.faultCode, error.message));
     throw error;
   }
-  const operation = request.ns === AUTODISCOVER_NS ? OPERATIONS.get(request.local) : undefined;
-  if (!operation) return { status: 500, envelope: envelope(FAULT_ACTION, actionNotSupported(request.local)) };
-  const args = operation.read(request);
+  const { operation: requestMessage, headers } = request;
+  const named =
+    requestMessage.ns === AUTODISCOVER_NS && requestMessage.local.endsWith(REQUEST_MESSAGE)
+      ? requestMessage.local.slice(0, -REQUEST_MESSAGE.length)
+      : requestMessage.local;
+  const action = headers[0]?.text.trim() ?? `${ACTION_BASE}${named}`;
+  const operation = action.startsWith(ACTION_BASE) ? OPERATIONS.get(action.slice(ACTION_BASE.length)) : undefined;
+  if (!operation) return fault(actionNotSupported(action));
+  if (requestMessage.ns !== AUTODISCOVER_NS || named !== operation.name) {
+    const expected = `${operation.name}${REQUEST_MESSAGE}`;
+    return fault(
+      soapFault(
+        'Client',
+        `The Action '${action}' expects the Body to hold '${expected}' in the namespace '${AUTODISCOVER_NS}', not '${requestMessage.local}'.`,
+      ),
+    );
+  }
+  const args = operation.read(requestMessage);
   const message = isRequestError(args) ? operation.refuse(args) : await operation.run(args, context);
   return { status: 200, envelope: envelope(`${ACTION_BASE}${operation.name}Response`, message) };
 }
+
+const fault = (content: string): SoapAutodiscoverAnswer => ({ status: 500, envelope: envelope(FAULT_ACTION, content) });
 
 /** A fault for a failure of the bridge itself; the details go to the log only. */
 export const serverFault = (reason: string): Buffer => envelope(FAULT_ACTION, soapFault('Server', reason));

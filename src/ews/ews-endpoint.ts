@@ -151,8 +151,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message, faultCode: error.faultCode };
       throw error;
     }
-    const { operation: operationElement, impersonations } = request;
-    const impersonating = impersonations ? { impersonated: impersonatedName(impersonations) } : {};
+    const { operation: operationElement, headers: impersonations } = request;
+    const impersonating = impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
     const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
     if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
     try {

@@ -121,29 +121,39 @@ const DECLARATION_BYTES = 1024;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.-]*)["']/;
 
-/** The namespace of every header EWS defines (RequestServerVersion, ExchangeImpersonation, TimeZoneContext, …). */
-const EWS_HEADERS: ReadonlySet<string> = new Set([TYPES_NS]);
+/** What a SOAP service reads of a request's headers. */
+export interface SoapHeaderRules {
+  /** The namespaces of the headers it understands: one outside them marked mustUnderstand is not processed. */
+  understood: ReadonlySet<string>;
+  /** The one header it reads, kept as a tree; the rest are read and dropped. */
+  kept: { ns: string; local: string };
+}
+
+/**
+ * EWS understands every header it defines, in its types namespace; it reads ExchangeImpersonation
+ * (RequestServerVersion, TimeZoneContext, … change nothing here).
+ */
+const EWS_HEADERS: SoapHeaderRules = { understood: new Set([TYPES_NS]), kept: { ns: TYPES_NS, local: 'ExchangeImpersonation' } };
 
 interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
-  /** The ExchangeImpersonation headers, when the client asks to act as another account (the schema allows one). */
-  impersonations?: XmlElement[];
+  /** The headers the rules keep, as many as were sent (for EWS: ExchangeImpersonation, which the schema allows once). */
+  headers: XmlElement[];
 }
 
 /**
  * Reads a SOAP 1.1 request once, in time linear in its size: a strict namespace-aware
  * parser (saxes checks duplicate attributes with a set, where sax compared each with all
  * before it) that refuses DTDs, undefined entities and characters XML forbids, with the
- * limits above counted as it goes. Headers but ExchangeImpersonation are read and dropped
- * (EWS clients send RequestServerVersion, TimeZoneContext, … that change nothing here), so
- * only the Body and that header are kept as trees. The envelope is held to SOAP 1.1 §4: an
- * optional Header, then one Body, elements alone in both; a header entry marked
- * `mustUnderstand` outside the `understood` namespaces (the service's own headers) is not
- * understood, and the request is not processed.
+ * limits above counted as it goes. Headers but the one the rules keep are read and dropped,
+ * so only the Body and that header are kept as trees. The envelope is held to SOAP 1.1 §4:
+ * an optional Header, then one Body, elements alone in the three; a header entry marked
+ * `mustUnderstand` outside the namespaces the service understands is not understood, and the
+ * request is not processed.
  */
-export function readSoapRequest(xml: string, understood: ReadonlySet<string> = EWS_HEADERS): SoapRequest {
-  return readTree(xml, understood);
+export function readSoapRequest(xml: string, rules: SoapHeaderRules = EWS_HEADERS): SoapRequest {
+  return readTree(xml, rules);
 }
 
 /** Reads a plain XML request (POX Autodiscover) the same way, under the same limits: the root element and all it holds. */
@@ -151,8 +161,8 @@ export function readXmlDocument(xml: string): XmlElement {
   return readTree(xml, 'document').operation;
 }
 
-/** `understood`: a SOAP request, with the namespaces of the headers the service understands. */
-function readTree(xml: string, shape: ReadonlySet<string> | 'document'): SoapRequest {
+/** `shape`: a plain XML document, or a SOAP request read by the service's header rules. */
+function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest {
   for (const { marks, limit, what } of COUNTED_BEFORE_PARSING) {
     if (countUpTo(xml, marks, limit) > limit) throw new MalformedEnvelope(`the request has more than ${limit} ${what}`);
   }
@@ -165,7 +175,7 @@ function readTree(xml: string, shape: ReadonlySet<string> | 'document'): SoapReq
   let header: XmlElement | undefined;
   let body: XmlElement | undefined;
   let operation: XmlElement | undefined;
-  const impersonations: XmlElement[] = [];
+  const headers: XmlElement[] = [];
 
   const refuse = (reason: string): never => {
     throw new MalformedEnvelope(reason);
@@ -208,13 +218,13 @@ function readTree(xml: string, shape: ReadonlySet<string> | 'document'): SoapReq
       kept = true;
       operation = element;
     } else if (parent.element === header) {
-      if (shape !== 'document' && mustBeUnderstood(tag) && !shape.has(element.ns))
+      if (shape !== 'document' && mustBeUnderstood(tag) && !shape.understood.has(element.ns))
         throw new MalformedEnvelope(
           `The header '${element.local}' from the namespace '${element.ns}' was not understood by the recipient of this message.`,
           'MustUnderstand',
         );
-      kept = element.ns === TYPES_NS && element.local === 'ExchangeImpersonation';
-      if (kept) impersonations.push(element);
+      kept = shape !== 'document' && element.ns === shape.kept.ns && element.local === shape.kept.local;
+      if (kept) headers.push(element);
     } else if (parent.kept) {
       kept = true;
       parent.element.children.push(element);
@@ -240,7 +250,7 @@ function readTree(xml: string, shape: ReadonlySet<string> | 'document'): SoapReq
 
   parser.write(xml).close();
   if (!operation) return refuse(shape === 'document' ? 'the request is empty' : 'the SOAP Body names no operation');
-  return impersonations.length > 0 ? { operation, impersonations } : { operation };
+  return { operation, headers };
 }
 
 const NOT_BLANK = /[^ \t\r\n]/;

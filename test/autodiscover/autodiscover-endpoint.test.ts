@@ -9,13 +9,13 @@ const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 const HOST = 'mail.contoso.example:8443';
 
 /** A SOAP Autodiscover request as exchangelib and ews-javascript-api write it: WS-Addressing headers, the `a:` prefix. */
-/** As the EWS Managed API and exchangelib send it: WS-Addressing's Action and To marked mustUnderstand. */
-function soapRequest(body: string, header = ''): string {
+/** As the EWS Managed API and exchangelib send it: WS-Addressing's Action (the Body's operation) and To marked mustUnderstand. */
+function soapRequest(body: string, header = '', action = `${ANS}/Autodiscover/${/<a:(\w+)RequestMessage/.exec(body)?.[1]}`): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
     `<soap:Envelope xmlns:a="${ANS}" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
     '<soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion>' +
-    `<wsa:Action soap:mustUnderstand="1">${ANS}/Autodiscover/GetUserSettings</wsa:Action><wsa:To soap:mustUnderstand="1">http://${HOST}/autodiscover/autodiscover.svc</wsa:To>${header}</soap:Header>` +
+    `<wsa:Action soap:mustUnderstand="1">${action}</wsa:Action><wsa:To soap:mustUnderstand="1">http://${HOST}/autodiscover/autodiscover.svc</wsa:To>${header}</soap:Header>` +
     `<soap:Body>${body}</soap:Body></soap:Envelope>`
   );
 }
@@ -242,6 +242,34 @@ describe('Autodiscover front door', () => {
         's:MustUnderstand',
         "The header 'Session' from the namespace 'urn:other' was not understood by the recipient of this message.",
       ]);
+    });
+
+    it('dispatches on the WS-Addressing Action, as WCF does: the Body must hold its request message', async () => {
+      const domains =
+        '<a:Request><a:Domains><a:Domain>contoso.example</a:Domain></a:Domains><a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request>';
+      const body = `<a:GetDomainSettingsRequestMessage>${domains}</a:GetDomainSettingsRequestMessage>`;
+      const answered = async (request: string) => {
+        const res = await post('/autodiscover/autodiscover.svc', request);
+        const answer = (await parseSoap(res.text)).Envelope.Body;
+        return [res.status, answer.Fault ? (answer.Fault.faultcode._ ?? answer.Fault.faultcode) : Object.keys(answer)[0], answer.Fault?.faultstring._];
+      };
+      expect(await answered(soapRequest(body))).to.deep.equal([200, 'GetDomainSettingsResponseMessage', undefined]);
+      expect(await answered(soapRequest(body, '', `${ANS}/Autodiscover/GetUserSettings`))).to.deep.equal([
+        500,
+        's:Client',
+        `The Action '${ANS}/Autodiscover/GetUserSettings' expects the Body to hold 'GetUserSettingsRequestMessage' in the namespace '${ANS}', not 'GetDomainSettingsRequestMessage'.`,
+      ]);
+      expect(await answered(soapRequest(body, '', `${ANS}/Autodiscover/GetFederationInformation`))).to.deep.equal([
+        500,
+        'f:ActionNotSupported',
+        `The message with Action '${ANS}/Autodiscover/GetFederationInformation' cannot be processed at the receiver, due to a ContractFilter mismatch at the EndpointDispatcher.`,
+      ]);
+      const twice = soapRequest(body, `<wsa:Action>${ANS}/Autodiscover/GetDomainSettings</wsa:Action>`);
+      expect(await answered(twice)).to.deep.equal([500, 's:Client', 'the message has more than one WS-Addressing Action header']);
+      // Without an Action, the Body's element says which operation is asked.
+      const bare = soapRequest(body).replace(/<wsa:Action[^>]*>[^<]*<\/wsa:Action>/, '');
+      expect(bare).to.not.include('wsa:Action');
+      expect(await answered(bare)).to.deep.equal([200, 'GetDomainSettingsResponseMessage', undefined]);
     });
 
     it('takes only POST at autodiscover.svc', async () => {
