@@ -277,6 +277,8 @@ function readSearch(search: string): string {
   );
   const [text, ...others] = texts;
   if (others.length > 0) throw unsupported('the clauses of a $search must all look for the same text');
+  // Searched, an empty text would be no search at all: everyone, paged as a search's first 1,000 matches.
+  if (text === '') throw unsupported('a $search clause looks for a text: "displayName:meg"');
   return limited(text!);
 }
 

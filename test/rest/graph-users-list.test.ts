@@ -242,6 +242,13 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     ]);
     expect(await error('/v1.0/users?$count=true')).to.deep.equal(['Request_BadRequest', '$count is not currently supported.']);
     expect((await error("/v1.0/users?$filter=givenName eq 'Megan'"))[0]).to.equal('Request_UnsupportedQuery');
+    // An empty text would be no search, and list everyone.
+    for (const empty of ['"displayName:"', '"displayName: "', '"mail:" OR "displayName:"']) {
+      expect(await error(`/v1.0/users?$search=${encodeURIComponent(empty)}`, true), empty).to.deep.equal([
+        'Request_UnsupportedQuery',
+        'a $search clause looks for a text: "displayName:meg"',
+      ]);
+    }
     expect((await error(`/v1.0/users?$search=${encodeURIComponent('"displayName:meg" OR "mail:zoe"')}`, true))[1]).to.equal(
       'the clauses of a $search must all look for the same text',
     );
