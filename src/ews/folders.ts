@@ -45,6 +45,13 @@ export function readFolderRef(id: XmlElement): FolderRef {
   return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
 }
 
+/** A TargetFolderIdType (SyncFolderId, FindPeople's ParentFolderId): one folder id, no fewer, no more. */
+export function readTargetFolder(target: XmlElement): FolderRef {
+  const [folder, ...more] = target.children;
+  if (!folder || more.length > 0) throw BridgeError.schemaValidation(`The element '${target.local}' holds one folder id.`);
+  return readFolderRef(folder);
+}
+
 /**
  * A folder request's FolderShape, which the schema requires with its BaseShape: read for
  * that alone, as every folder answers its few properties whole, whatever the shape asks.

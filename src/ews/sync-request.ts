@@ -1,6 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type SoapAnswer } from './ews-operation.js';
-import { readFolderRef, type FolderRef } from './folders.js';
+import { readTargetFolder, type FolderRef } from './folders.js';
 import { failure, operationResponse, success } from './response-messages.js';
 import { requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -13,9 +13,7 @@ export function readSyncRequest(request: XmlElement, folderRequired: true): { fo
 export function readSyncRequest(request: XmlElement, folderRequired: false): { folder: FolderRef | undefined; state: string };
 export function readSyncRequest(request: XmlElement, folderRequired: boolean): { folder: FolderRef | undefined; state: string } {
   const syncFolder = folderRequired ? requiredChild(request, 'SyncFolderId') : soleChild(request, 'SyncFolderId');
-  const [folder, ...more] = syncFolder?.children ?? [];
-  if (syncFolder && (!folder || more.length > 0)) throw BridgeError.schemaValidation('SyncFolderId holds one folder id');
-  return { folder: folder && readFolderRef(folder), state: textOf(soleChild(request, 'SyncState')) };
+  return { folder: syncFolder && readTargetFolder(syncFolder), state: textOf(soleChild(request, 'SyncState')) };
 }
 
 /**

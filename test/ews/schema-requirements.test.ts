@@ -131,6 +131,18 @@ describe('what the schema requires of a request', () => {
     expect(lists).to.equal(7);
   });
 
+  it('a target folder (SyncFolderId, FindPeople’s ParentFolderId) holds one folder id, no fewer, no more', () => {
+    const folder = '<t:DistinguishedFolderId Id="contacts"/>';
+    for (const [operation, target] of [
+      ['SyncFolderItems', 'SyncFolderId'],
+      ['FindPeople', 'ParentFolderId'],
+    ] as const) {
+      const body = VALID[operation]!;
+      failsValidation(operation, body.replace(`<m:${target}>${folder}`, `<m:${target}>`), target);
+      failsValidation(operation, body.replace(`<m:${target}>${folder}`, `<m:${target}>${folder}${folder}`), target);
+    }
+  });
+
   it('a boolean the schema types xs:boolean is one of true, false, 1 and 0', () => {
     for (const value of ['true', ' 1 ', 'false', '0']) {
       expect(read('ResolveNames', VALID.ResolveNames!.replace('"false"', `"${value}"`))).to.not.throw();

@@ -2,7 +2,7 @@ import { BridgeError } from '../../domain/errors.js';
 import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../../people/find-people.js';
 import { shapeOf } from '../contact-xml.js';
 import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
-import { folderOf, readFolderRef, type FolderRef } from '../folders.js';
+import { folderOf, readTargetFolder, type FolderRef } from '../folders.js';
 import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { personaXml } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
@@ -47,11 +47,10 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
 
   read(request, limits) {
     if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
-    // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
     if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
+    // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
     const view = requiredChild(request, 'IndexedPageItemView');
-    const parent = requiredChild(request, 'ParentFolderId').children[0];
-    if (!parent) throw BridgeError.schemaValidation('ParentFolderId holds no folder id');
+    const folder = readTargetFolder(requiredChild(request, 'ParentFolderId'));
     const shape = soleChild(request, 'PersonaShape');
     const queryString = soleChild(request, 'QueryString');
     const query = queryString?.text.trim();
@@ -65,7 +64,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
         'a QueryString finds people best match first, neither restricted nor sorted: a Restriction or SortOrder lists the Contacts folder',
       );
     return {
-      folder: readFolderRef(parent),
+      folder,
       query: query || undefined,
       match,
       order,
