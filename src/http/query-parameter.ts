@@ -2,10 +2,26 @@ import type { Request } from 'express';
 import { BridgeError } from '../domain/errors.js';
 import { asciiLower } from '../domain/plain-text.js';
 
-/** A request's query string as its parameters, read as sent: Express's own reading (`req.query`) makes a parameter given twice an array. */
+/**
+ * A request's query string as its parameters, read as sent: Express's own reading (`req.query`)
+ * makes a parameter given twice an array. A percent-escape that does not decode — `%ZZ`, or bytes
+ * that are no UTF-8 — is 400, as in a path segment (client-errors.ts): URLSearchParams keeps the
+ * first as written and makes the second U+FFFD, and searched for, either finds no one.
+ */
 export function queryOf(req: Request): URLSearchParams {
   const queryStart = req.originalUrl.indexOf('?');
-  return new URLSearchParams(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1));
+  const query = queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1);
+  if (query.includes('%') && !decodes(query)) throw new BridgeError('ErrorInvalidRequest', 400, 'the URL is not validly percent-encoded');
+  return new URLSearchParams(query);
+}
+
+function decodes(query: string): boolean {
+  try {
+    decodeURIComponent(query);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
