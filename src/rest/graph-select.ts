@@ -12,6 +12,9 @@ export type PropertySelection = readonly string[] | undefined;
 
 /** A property name as OData writes one (an identifier), or `*` for all of them. */
 const PROPERTY = /^(?:\*|[A-Za-z_][A-Za-z0-9_]{0,63})$/;
+/** The options OData applies to collections alone. */
+const COLLECTION_OPTIONS = /^\$(?:filter|orderby|count|skip|top)$/i;
+
 /** More names than any resource here has properties. */
 export const MAX_SELECTED = 64;
 
@@ -104,9 +107,19 @@ function unknownProperty(name: string, type: GraphType): BridgeError {
 
 /**
  * The `$select` of a request for one resource of `type` (`$select`, or `select` as Graph also
- * reads it, any case). Its other options are left as they always were here: unread.
+ * reads it, any case). An option only a collection takes is refused in Graph's words (its
+ * answer to `Get-MgUser -Count` on one user, github.com/microsoftgraph/msgraph-sdk-powershell/issues/2466),
+ * not ignored; other options are left unread.
  */
 export function entitySelect(search: URLSearchParams, type: GraphType): PropertySelection {
+  for (const [key] of search) {
+    if (COLLECTION_OPTIONS.test(key))
+      throw new BridgeError(
+        'BadRequest',
+        400,
+        'The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.',
+      );
+  }
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
   if (values.length > 1) throw repeatedOption('select');
   return readSelect(values[0]?.[1], type);

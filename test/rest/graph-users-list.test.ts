@@ -297,6 +297,21 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     }
   });
 
+  it('refuses on one resource the options only a collection takes, in Graph’s words', async () => {
+    const words =
+      'The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.';
+    for (const path of [
+      '/v1.0/me?$top=3',
+      "/v1.0/users/megan.bowen@contoso.com?$filter=startswith(displayName,'m')",
+      '/v1.0/users/megan.bowen@contoso.com?$select=displayName&$COUNT=true',
+      '/v1.0/users/megan.bowen@contoso.com/manager?$orderby=displayName',
+      '/v1.0/me?$skip=1',
+    ]) {
+      expect(await error(path), path).to.deep.equal(['BadRequest', words]);
+    }
+    expect((await get('/v1.0/users/megan.bowen@contoso.com?$select=displayName').expect(200)).body).to.deep.include({ displayName: 'Megan Bowen' });
+  });
+
   it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
     const manager = (await get('/v1.0/users/megan.bowen@contoso.com/manager').expect(200)).body;
     expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com', displayName: 'Adele Vance' });
