@@ -151,8 +151,12 @@ const DICTIONARY_URIS: ReadonlyMap<string, Dictionary> = new Map([
   ['contacts:PhoneNumber', 'PhoneNumbers'],
 ]);
 
-/** An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows; unknown FieldURIs are ignored. */
-export function requestedFields(shape: XmlElement): Set<ContactField> {
+/**
+ * An ItemShape: its BaseShape, plus whatever AdditionalProperties name that the bridge knows;
+ * unknown FieldURIs are ignored. None (GetItem's, wsdl/messages.xsd) is the Default shape.
+ */
+export function requestedFields(shape: XmlElement | undefined): Set<ContactField> {
+  if (!shape) return new Set(ITEM_SHAPE_FIELDS.Default);
   const fields = new Set(ITEM_SHAPE_FIELDS[shapeOf(textOf(requiredChild(shape, 'BaseShape')), 'BaseShape')]);
   const additional = soleChild(shape, 'AdditionalProperties');
   for (const path of children(additional, 'FieldURI')) {

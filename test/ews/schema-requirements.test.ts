@@ -110,6 +110,18 @@ describe('what the schema requires of a request', () => {
     });
   }
 
+  it('GetItem without an ItemShape is read in the Default shape, and ResolveNames without ReturnFullContactData as false, as the served schema allows', () => {
+    const { elements } = types.get('GetItemType')!;
+    expect(elements.find((element) => element.$.name === 'ItemShape')?.$.minOccurs).to.equal('0');
+    const unshaped = read('GetItem', VALID.GetItem!.replace(/<m:ItemShape>.*<\/m:ItemShape>/, ''))() as { fields: Set<string> };
+    const defaulted = read('GetItem', VALID.GetItem!.replace('IdOnly', 'Default'))() as { fields: Set<string> };
+    expect([...unshaped.fields])
+      .to.deep.equal([...defaulted.fields])
+      .and.to.include('HasPicture');
+    const bare = read('ResolveNames', VALID.ResolveNames!.replace(' ReturnFullContactData="false"', ''))() as { fields: unknown };
+    expect(bare.fields).to.deep.equal((read('ResolveNames', VALID.ResolveNames!)() as { fields: unknown }).fields);
+  });
+
   it('a shape without its BaseShape, or with two, fails schema validation', () => {
     for (const [operation, body] of Object.entries(VALID)) {
       for (const shape of SHAPES.filter((name) => body.includes(`<m:${name}>`))) {

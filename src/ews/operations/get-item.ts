@@ -9,7 +9,7 @@ import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation
 import { mimePhotoOf } from '../mime-photo.js';
 import { answerEachId, readRequestedIds } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
-import { requiredChild } from '../soap-args.js';
+import { soleChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Items/>';
@@ -29,7 +29,7 @@ interface GetItemArgs {
 export const getItem: EwsOperation<GetItemArgs> = {
   need: 'user',
   read: (request, limits) => ({
-    fields: requestedFields(requiredChild(request, 'ItemShape')),
+    fields: requestedFields(soleChild(request, 'ItemShape')),
     itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits),
   }),
 

@@ -9,7 +9,7 @@ import { folderOf, readParentFolders, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
-import { attribute, enumValue, requiredAttribute, requiredChild, textOf, xsBoolean } from '../soap-args.js';
+import { attribute, enumValue, requiredChild, textOf, xsBoolean } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Exchange returns at most 100 resolutions and says whether that was all of them. */
@@ -51,6 +51,11 @@ const LOOKED_UP_AT_ONCE = 8;
  * ResolveNames: prefix search over the directory and the caller's own contacts
  * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
  */
+/** ReturnFullContactData: false when absent (wsdl/messages.xsd), else an xs:boolean. */
+function fullContactData(value: string | undefined): boolean {
+  return value !== undefined && xsBoolean(value, 'ReturnFullContactData');
+}
+
 export const resolveNames: EwsOperation<ResolveNamesArgs> = {
   need: 'user',
 
@@ -59,7 +64,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
       entry: textOf(requiredChild(request, 'UnresolvedEntry')),
       scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
       folders: readParentFolders(request, false),
-      fields: resolutionFields(xsBoolean(requiredAttribute(request, 'ReturnFullContactData'), 'ReturnFullContactData'), attribute(request, 'ContactDataShape')),
+      fields: resolutionFields(fullContactData(attribute(request, 'ReturnFullContactData')), attribute(request, 'ContactDataShape')),
     };
   },
 
