@@ -10,7 +10,7 @@ import { soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from 
 import { encodedEnvelope } from '../envelope.js';
 import { MESSAGES_NS } from '../namespaces.js';
 import { messageHead, type MessageOutcome } from '../response-messages.js';
-import { requiredChild, textOf } from '../soap-args.js';
+import { soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 interface GetUserPhotoArgs {
@@ -28,8 +28,8 @@ export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
   need: 'photo',
 
   read(request) {
-    const email = normalizeSmtpAddress(textOf(requiredChild(request, 'Email')));
-    return { email, owner: userOwner(email), size: parseSizeCode(textOf(requiredChild(request, 'SizeRequested'))) };
+    const email = normalizeSmtpAddress(textOf(soleChild(request, 'Email')));
+    return { email, owner: userOwner(email), size: parseSizeCode(textOf(soleChild(request, 'SizeRequested'))) };
   },
 
   run(args, context) {
