@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { MADE_AT_ONCE, MADE_WAITING } from '../../src/http/caller-turns.js';
 import { MAX_UNANSWERED_PER_CONNECTION } from '../../src/http/front-server.js';
 import { BATCH_MAX_REQUESTS, BATCHES_PER_ACCOUNT } from '../../src/rest/graph-batch-route.js';
+import { SEARCHES_AT_ONCE } from '../../src/http/search-budget.js';
 import { tally } from '../../test/abuse/ews-answer.js';
 import { attributesSpread, findItem, getUserSettings, ONE_MIB, unknownSettings } from '../../test/abuse/hostile-bodies.js';
 import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hostile-images.js';
@@ -276,11 +277,18 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
         const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
           rawRequest(`${bridge.base}/v1.0/me/contacts?$top=1000`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
         );
-        const answered = floodResult(result, 200, 'see the /healthz column');
+        // Whether the pages overlap past the login's searches at once depends on how fast each is made (a cold process's are slower): both answers are the design.
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
         const most = GRAPH_PAGES.count * GRAPH_PAGE_MAX * GRAPH_CONTACT_BYTES;
         return {
-          ...answered,
-          checks: [...answered.checks, check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most)],
+          status: tally(result.statuses),
+          ewsCode: tally(result.codes),
+          bytes: result.bytes,
+          note: `503: past the login's ${SEARCHES_AT_ONCE} searches in progress; see the /healthz column`,
+          checks: [
+            check(`200, or 503 ErrorServerBusy when busy (${unexpected} other)`, unexpected === 0 && result.statuses.includes(200)),
+            check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most),
+          ],
         };
       },
     },
