@@ -273,45 +273,25 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     {
       // Each page sorted the whole mailbox and was made in one turn: 40 at once kept /healthz waiting 1 s.
       name: `Graph /me/contacts?$top=1000: ${GRAPH_PAGES.count} at once (one login, ${ADDRESS_BOOK.contacts} contacts)`,
-      async run(bridge) {
-        const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
-          rawRequest(`${bridge.base}/v1.0/me/contacts?$top=1000`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
-        );
-        // Whether the pages overlap past the login's searches at once depends on how fast each is made (a cold process's are slower): both answers are the design.
-        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
-        const most = GRAPH_PAGES.count * GRAPH_PAGE_MAX * GRAPH_CONTACT_BYTES;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: `503: past the login's ${SEARCHES_AT_ONCE} searches in progress; see the /healthz column`,
-          checks: [
-            check(`200, or 503 ErrorServerBusy when busy (${unexpected} other)`, unexpected === 0 && result.statuses.includes(200)),
-            check(`pages of at most ${GRAPH_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most),
-          ],
-        };
-      },
+      // Whether the pages overlap past the login's searches at once depends on how fast each is made (a cold process's are slower): both answers are the design.
+      run: (bridge) =>
+        contactPagesAtOnce(
+          bridge,
+          '/v1.0/me/contacts?$top=1000',
+          GRAPH_PAGE_MAX,
+          `503: past the login's ${SEARCHES_AT_ONCE} searches in progress; see the /healthz column`,
+        ),
     },
     {
       // Each first page reads the mailbox's versions, 200 contacts whole, and writes a token of its state (~7 bytes a contact).
       name: `Graph contact delta: ${GRAPH_PAGES.count} rounds begun at once (one login, ${ADDRESS_BOOK.contacts} contacts)`,
-      async run(bridge) {
-        const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
-          rawRequest(`${bridge.base}/v1.0/me/contacts/delta`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
-        );
-        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
-        const most = GRAPH_PAGES.count * GRAPH_DELTA_PAGE_MAX * GRAPH_CONTACT_BYTES;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: "503: the login's share of the store's time spent; the mailbox keeps its newest 32 tokens; see the /healthz column",
-          checks: [
-            check(`each 200 or 503 (${unexpected} not)`, unexpected === 0),
-            check(`pages of at most ${GRAPH_DELTA_PAGE_MAX} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most),
-          ],
-        };
-      },
+      run: (bridge) =>
+        contactPagesAtOnce(
+          bridge,
+          '/v1.0/me/contacts/delta',
+          GRAPH_DELTA_PAGE_MAX,
+          "503: the login's share of the store's time spent; the mailbox keeps its newest 32 tokens; see the /healthz column",
+        ),
     },
     // Node starts every request of a socket read at once: 450 in one write, never read, held 36 MB a connection.
     ...[false, true].map((halfClose): Attack => ({
@@ -829,6 +809,25 @@ function bodyAttack(name: string, chunked: boolean): Attack {
 }
 
 /** A flood's tally, held to every answer having one status. */
+/** The address book's login asks `path` GRAPH_PAGES.count times at once: each 200, or 503 ErrorServerBusy when the login is busy, pages of at most `pageMax` contacts. */
+async function contactPagesAtOnce(bridge: RunningBridge, path: string, pageMax: number, note: string): Promise<AttackResult> {
+  const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
+    rawRequest(`${bridge.base}${path}`, { headers: { authorization: ADDRESS_BOOK_AUTHORIZATION } }),
+  );
+  const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+  const most = GRAPH_PAGES.count * pageMax * GRAPH_CONTACT_BYTES;
+  return {
+    status: tally(result.statuses),
+    ewsCode: tally(result.codes),
+    bytes: result.bytes,
+    note,
+    checks: [
+      check(`each 200 or 503, some 200 (${unexpected} other)`, unexpected === 0 && result.statuses.includes(200)),
+      check(`pages of at most ${pageMax} contacts: ≤ ${most} bytes in all (${result.bytes})`, result.bytes <= most),
+    ],
+  };
+}
+
 function floodResult(result: { statuses: number[]; codes: string[]; bytes: number }, expected: number, note?: string): AttackResult {
   const wrong = result.statuses.filter((status) => status !== expected).length;
   return {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BridgeError } from '../domain/errors.js';
 import { shapeOf } from './contact-xml.js';
+import { checkedIdList } from './requested-ids.js';
 import type { EwsContext } from './ews-operation.js';
 import { attribute, child, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -72,10 +73,7 @@ export function readParentFolders(request: XmlElement, required: true): FolderRe
 export function readParentFolders(request: XmlElement, required: false): FolderRef[] | undefined;
 export function readParentFolders(request: XmlElement, required: boolean): FolderRef[] | undefined {
   const list = required ? requiredChild(request, 'ParentFolderIds') : soleChild(request, 'ParentFolderIds');
-  if (!list) return undefined;
-  if (list.children.length === 0) throw BridgeError.schemaValidation("The element 'ParentFolderIds' has incomplete content: it names no folder.");
-  if (list.children.length > MAX_PARENT_FOLDERS) throw BridgeError.invalidRequest(`${request.local} takes at most ${MAX_PARENT_FOLDERS} ParentFolderIds`);
-  return list.children.map(readFolderRef);
+  return list && checkedIdList(list.children, 'ParentFolderIds', MAX_PARENT_FOLDERS).map(readFolderRef);
 }
 
 /** Which folder a request's folder id names; ErrorFolderNotFound for any other (another mailbox's included). */

@@ -11,20 +11,19 @@ export function readRequestedIds(request: XmlElement, list: string, item: string
   return checkedIdList(
     children(requiredChild(request, list), item).map((element) => attribute(element, 'Id') ?? ''),
     list,
-    limits,
+    limits.maxItemsPerRequest,
   );
 }
 
 /**
- * An id list of one to the configured number: a longer one is refused whole before any
- * work, so one request cannot ask for the same photo thousands of times; an empty one
- * fails schema validation, as Exchange's does (the lists are NonEmptyArrayOf… types).
+ * An id list of one to `max` (the configured number, or a folder list's own bound): a longer
+ * one is refused whole before any work, so one request cannot ask for the same photo
+ * thousands of times; an empty one fails schema validation, as Exchange's does (the lists are
+ * NonEmptyArrayOf… types).
  */
-export function checkedIdList<T>(ids: T[], list: string, limits: EwsLimits): T[] {
+export function checkedIdList<T>(ids: T[], list: string, max: number): T[] {
   if (ids.length === 0) throw BridgeError.schemaValidation(`The element '${list}' has incomplete content: it names no id.`);
-  if (ids.length > limits.maxItemsPerRequest) {
-    throw BridgeError.invalidRequest(`at most ${limits.maxItemsPerRequest} ids per request; this one has ${ids.length}`);
-  }
+  if (ids.length > max) throw BridgeError.invalidRequest(`at most ${max} ids per request; this one has ${ids.length}`);
   return ids;
 }
 

@@ -79,8 +79,9 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   // After /users/$count and the delta, which the path of a user would take for one so named.
   // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
   router.get(userAndMePaths(''), reader, async (req, res) => {
-    const select = entitySelect(queryOf(req), GRAPH_USER);
-    const expand = entityExpand(queryOf(req), GRAPH_USER, ['manager'], GRAPH_USER);
+    const query = queryOf(req);
+    const select = entitySelect(query, GRAPH_USER);
+    const expand = entityExpand(query, GRAPH_USER, ['manager'], GRAPH_USER);
     const user = await namedUser(req);
     const managerSelect = expand.get('manager');
     const manager = expand.has('manager') && user.manager !== undefined ? await store.getUser(user.manager) : undefined;

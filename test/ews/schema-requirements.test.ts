@@ -150,6 +150,15 @@ describe('what the schema requires of a request', () => {
     expect(lists).to.equal(7);
   });
 
+  it('a folder list past its bound of 10 is ErrorInvalidRequest, refused whole', () => {
+    const folder = '<t:DistinguishedFolderId Id="contacts"/>';
+    for (const operation of ['FindItem', 'FindFolder', 'ResolveNames']) {
+      const body = VALID[operation]!.replace(/<m:ParentFolderIds>.*<\/m:ParentFolderIds>/, `<m:ParentFolderIds>${folder.repeat(11)}</m:ParentFolderIds>`);
+      expect(read(operation, body), operation).to.throw(BridgeError, 'at most 10 ids per request; this one has 11');
+      expect(read(operation, body.replace(folder, '')), operation).to.not.throw();
+    }
+  });
+
   it('a target folder (SyncFolderId, FindPeople’s ParentFolderId) holds one folder id, no fewer, no more', () => {
     const folder = '<t:DistinguishedFolderId Id="contacts"/>';
     for (const [operation, target] of [

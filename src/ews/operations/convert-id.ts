@@ -43,7 +43,7 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
       format: enumValue(attribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
       mailbox: attribute(alternate, 'Mailbox') ?? '',
     }));
-    return { destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'), ids: checkedIdList(ids, 'SourceIds', limits) };
+    return { destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'), ids: checkedIdList(ids, 'SourceIds', limits.maxItemsPerRequest) };
   },
 
   run: ({ destination, ids }, context) =>

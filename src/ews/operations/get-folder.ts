@@ -18,7 +18,7 @@ export const getFolder: EwsOperation<FolderRef[]> = {
 
   read(request, limits) {
     checkFolderShape(request);
-    return checkedIdList(requiredChild(request, 'FolderIds').children, 'FolderIds', limits).map(readFolderRef);
+    return checkedIdList(requiredChild(request, 'FolderIds').children, 'FolderIds', limits.maxItemsPerRequest).map(readFolderRef);
   },
 
   async run(ids, context) {

@@ -55,7 +55,9 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
       fields,
       folder,
       state,
-      ignore: ignored?.children.length ? checkedIdList(children(ignored, 'ItemId'), 'Ignore', limits).map((id) => attribute(id, 'Id') ?? '') : [],
+      ignore: ignored?.children.length
+        ? checkedIdList(children(ignored, 'ItemId'), 'Ignore', limits.maxItemsPerRequest).map((id) => attribute(id, 'Id') ?? '')
+        : [],
       maxChanges: readMaxChanges(textOf(requiredChild(request, 'MaxChangesReturned'))),
     };
   },
