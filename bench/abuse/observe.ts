@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { on, once } from 'node:events';
 
 /** What an attack cost the bridge while it ran, measured from outside. */
 export interface Observation<T> {
@@ -34,13 +35,14 @@ function rssMiB(pid: number): number | undefined {
   }
 }
 
-// A thread of its own, so that the attack's client work (writing 30 MB, reading 4 MB)
-// cannot delay a poll and be billed to the bridge. Plain CommonJS source, as no loader is needed.
+// A process of its own, so that the attack's client work (writing 30 MB, reading 4 MB)
+// cannot delay a poll and be billed to the bridge: a worker thread of this process was
+// starved meanwhile (a poll took 400 ms while a poller in another process, and the
+// bridge's own loop, saw 70 at most). Plain CommonJS source, as no loader is needed.
 const POLLER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
 const { Agent, get } = require('node:http');
 const { readFileSync } = require('node:fs');
-const { url, pid, everyMs, timeoutMs } = workerData;
+const { url, pid, everyMs, timeoutMs } = JSON.parse(process.argv[1]);
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const report = { healthzMaxMs: 0, healthzFailures: 0, rssPeakMiB: 0 };
 let polling = true;
@@ -59,44 +61,43 @@ const pollOnce = () => new Promise((done) => {
   req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
   req.on('error', () => finish(false));
 });
+process.once('message', () => { polling = false; });
 (async () => {
+  process.send('polling');
   while (polling) {
     await pollOnce();
     if (polling) await new Promise((resume) => setTimeout(resume, everyMs));
   }
   agent.destroy();
-  parentPort.postMessage(report);
+  process.send(report, () => process.disconnect());
 })();
-parentPort.once('message', () => { polling = false; });
 `;
 
-function startPoller(pid: number, base: string): { stop(): Promise<PollerReport> } {
-  const worker = new Worker(POLLER_SOURCE, {
-    eval: true,
-    execArgv: [],
-    workerData: { url: `${base}/healthz`, pid, everyMs: HEALTHZ_EVERY_MS, timeoutMs: HEALTHZ_TIMEOUT_MS },
-  });
-  const reported = new Promise<PollerReport>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
+async function startPoller(pid: number, base: string): Promise<{ stop(): Promise<PollerReport> }> {
+  const settings = { url: `${base}/healthz`, pid, everyMs: HEALTHZ_EVERY_MS, timeoutMs: HEALTHZ_TIMEOUT_MS };
+  const poller = spawn(process.execPath, ['-e', POLLER_SOURCE, JSON.stringify(settings)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const messages = on(poller, 'message');
+  const failed = once(poller, 'exit').then(([code]) => Promise.reject(new Error(`the /healthz poller exited (${String(code)})`)));
+  // Its exit once it has reported is expected: only a race before that reads this.
+  failed.catch(() => {});
+  const next = async () => (await Promise.race([messages.next(), failed])).value as unknown[];
+  await next();
   return {
     async stop() {
-      worker.postMessage('stop');
-      const report = await reported;
-      await worker.terminate();
-      return report;
+      poller.send('stop');
+      const [report] = await next();
+      return report as PollerReport;
     },
   };
 }
 
 /**
- * Runs one attack while a thread polls `/healthz` every 50 ms on its own connection,
+ * Runs one attack while another process polls `/healthz` every 50 ms on its own connection,
  * and reads the bridge's RSS before, during and after.
  */
 export async function observe<T>(pid: number, base: string, attack: () => Promise<T>): Promise<Observation<T>> {
   const rssBeforeMiB = rssMiB(pid);
-  const poller = startPoller(pid, base);
+  const poller = await startPoller(pid, base);
   const started = performance.now();
   let result: T;
   try {
