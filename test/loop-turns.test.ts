@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mapInTurns } from '../src/loop-turns.js';
+import { mapInTurns, inTurnWithRoom } from '../src/loop-turns.js';
 import { busyFor } from './support/busy.js';
 
 describe('loop turns: long work lets other callbacks in', () => {
@@ -23,5 +23,33 @@ describe('loop turns: long work lets other callbacks in', () => {
     setImmediate(() => (ranMeanwhile = true));
     const mapped = await mapInTurns(['a', 'b', 'c'], (s) => s.toUpperCase());
     expect([mapped, ranMeanwhile]).to.deep.equal([['A', 'B', 'C'], false]);
+  });
+});
+
+describe('loop turns: work that cannot pause starts in a turn with room', () => {
+  it('runs forty steps due at once a few per turn, letting a callback queued meanwhile run before the last', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    let started = 0;
+    let startedBeforeTheCallback: number | undefined;
+    setImmediate(() => (startedBeforeTheCallback = started));
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        inTurnWithRoom(() => {
+          // A store's query: 3 ms each, 120 ms in all.
+          busyFor(3);
+          started++;
+        }),
+      ),
+    );
+    expect(started).to.equal(40);
+    expect(startedBeforeTheCallback).to.be.a('number').and.be.above(0).and.below(40);
+  });
+
+  it('starts at once in a turn that has room: nothing queued meanwhile runs first', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    let ranMeanwhile = false;
+    setImmediate(() => (ranMeanwhile = true));
+    await inTurnWithRoom(() => busyFor(1));
+    expect(ranMeanwhile).to.equal(false);
   });
 });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { BridgeError } from '../domain/errors.js';
+import { inTurnWithRoom } from '../loop-turns.js';
 
 /**
  * Searches one account may have in progress at once: Exchange 2016's EWSMaxConcurrency (10),
@@ -50,14 +51,20 @@ export class SearchBudget {
     }
     if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
     spent.running++;
-    const sharedAtStart = ++this.running;
+    let sharedAtStart = ++this.running;
+    let began = now;
     try {
-      return await search();
+      return await inTurnWithRoom(() => {
+        // Charged from here: its wait for a turn is other requests' time.
+        began = performance.now();
+        sharedAtStart = this.running;
+        return search();
+      });
     } finally {
       const sharing = (sharedAtStart + this.running) / 2;
       this.running--;
       spent.running--;
-      spent.owed += (performance.now() - now) / sharing;
+      spent.owed += (performance.now() - began) / sharing;
     }
   }
 
