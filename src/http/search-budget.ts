@@ -24,11 +24,12 @@ interface Spent {
  * search's time fills and that drains at `msPerSecond`. SQLite searches run on the event
  * loop, so one login sending searches that each cost 150 ms, 8 at a time, held every other
  * request for 6.6 s; PostgreSQL's were slowed for everyone. Past its share, or with
- * SEARCHES_AT_ONCE in progress, an account is told to come back (ErrorServerBusy: 503 +
+ * SEARCHES_AT_ONCE in progress (those waiting for a turn of the event loop with room, see
+ * loop-turns.ts, among them), an account is told to come back (ErrorServerBusy: 503 +
  * Retry-After, SOAP's back-off) while everyone else goes on.
  *
- * A search is charged its time divided by the searches in progress meanwhile (everyone's,
- * as it began and as it ended), as a shared processor's time is: waiting for a pooled
+ * A search is charged the time from its start divided by the searches running meanwhile
+ * (everyone's, as it began and as it ended), as a shared processor's time is: waiting for a pooled
  * PostgreSQL connection behind another account's flood made a search within its share take
  * ten times its own cost, and that account was refused for the other's load.
  */
@@ -50,21 +51,23 @@ export class SearchBudget {
       throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
     }
     if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
+    // In progress from here, its wait for a turn included; running and charged from its start.
     spent.running++;
-    let sharedAtStart = ++this.running;
-    let began = now;
+    let began: number | undefined;
+    let sharedAtStart = 0;
     try {
       return await inTurnWithRoom(() => {
-        // Charged from here: its wait for a turn is other requests' time.
         began = performance.now();
-        sharedAtStart = this.running;
+        sharedAtStart = ++this.running;
         return search();
       });
     } finally {
-      const sharing = (sharedAtStart + this.running) / 2;
-      this.running--;
       spent.running--;
-      spent.owed += (performance.now() - began) / sharing;
+      if (began !== undefined) {
+        const sharing = (sharedAtStart + this.running) / 2;
+        this.running--;
+        spent.owed += (performance.now() - began) / sharing;
+      }
     }
   }
 
