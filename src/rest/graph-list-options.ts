@@ -18,13 +18,18 @@ export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<st
     const dollar = key.startsWith('$');
     const name = (dollar ? key.slice(1) : key).toLowerCase();
     if (!allowed.has(name)) {
-      if (dollar) throw new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key.slice(0, 64)}' is not supported on ${resource}.`);
+      if (dollar) throw unsupportedOption(key, resource);
       continue;
     }
     if (options.has(name)) throw repeatedOption(name);
     options.set(name, value);
   }
   return options;
+}
+
+/** A `$` option the resource does not take. */
+export function unsupportedOption(key: string, resource: string): BridgeError {
+  return new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key.slice(0, 64)}' is not supported on ${resource}.`);
 }
 
 /** An option given twice, refused with the words Microsoft's OData stack uses. */

@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { repeatedOption } from './graph-list-options.js';
+import { repeatedOption, unsupportedOption } from './graph-list-options.js';
 import type { GraphType } from './graph-types.js';
 
 /**
@@ -109,9 +109,10 @@ function unknownProperty(name: string, type: GraphType): BridgeError {
  * The `$select` of a request for one resource of `type` (`$select`, or `select` as Graph also
  * reads it, any case). An option only a collection takes is refused in Graph's words (its
  * answer to `Get-MgUser -Count` on one user, github.com/microsoftgraph/msgraph-sdk-powershell/issues/2466),
- * not ignored; other options are left unread.
+ * and any other `$` option but those `alsoRead` (by name without `$`, lower case) as a list
+ * refuses one it does not take (graph-list-options.ts): never ignored.
  */
-export function entitySelect(search: URLSearchParams, type: GraphType): PropertySelection {
+export function entitySelect(search: URLSearchParams, type: GraphType, alsoRead: readonly string[] = []): PropertySelection {
   for (const [key] of search) {
     if (COLLECTION_OPTIONS.test(key))
       throw new BridgeError(
@@ -119,6 +120,8 @@ export function entitySelect(search: URLSearchParams, type: GraphType): Property
         400,
         'The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.',
       );
+    const name = key.slice(1).toLowerCase();
+    if (key.startsWith('$') && name !== 'select' && !alsoRead.includes(name)) throw unsupportedOption(key, type.name);
   }
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
   if (values.length > 1) throw repeatedOption('select');

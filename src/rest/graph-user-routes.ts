@@ -80,7 +80,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
   router.get(userAndMePaths(''), reader, async (req, res) => {
     const query = queryOf(req);
-    const select = entitySelect(query, GRAPH_USER);
+    const select = entitySelect(query, GRAPH_USER, ['expand']);
     const expand = entityExpand(query, GRAPH_USER, ['manager'], GRAPH_USER);
     const user = await namedUser(req);
     const managerSelect = expand.get('manager');

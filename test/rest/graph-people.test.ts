@@ -99,6 +99,10 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
     await get(`/v1.0/me/contacts/${found.body.value[0].id}`).expect(200);
     // One contact is no collection: Graph refuses $top there rather than ignore it.
     expect((await get(`/v1.0/me/contacts/${found.body.value[0].id}?$top=1`).expect(400)).body.error.code).to.equal('BadRequest');
+    // Nor does it take $expand here, or a misspelt option: refused as a list refuses them.
+    for (const option of ['$expand=photo', '$selcet=displayName']) {
+      expect((await get(`/v1.0/me/contacts/${found.body.value[0].id}?${option}`).expect(400)).body.error.code, option).to.equal('ErrorInvalidUrlQuery');
+    }
   });
 
   it('lists the caller’s contacts, then the directory, $top at a time with a nextLink; narrows by person type; selects properties', async () => {

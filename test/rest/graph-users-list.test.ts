@@ -312,6 +312,22 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await get('/v1.0/users/megan.bowen@contoso.com?$select=displayName').expect(200)).body).to.deep.include({ displayName: 'Megan Bowen' });
   });
 
+  it('refuses on one resource a $ option it does not take, as a list does, and reads $select, a user’s $expand and plain parameters', async () => {
+    for (const [path, option] of [
+      ['/v1.0/me?$search="displayName:meg"', '$search'],
+      ['/v1.0/users/megan.bowen@contoso.com?$selct=displayName', '$selct'],
+      ['/v1.0/users/megan.bowen@contoso.com/manager?$expand=manager', '$expand'],
+      ['/v1.0/me/contactFolders/contacts?$levels=2', '$levels'],
+    ]) {
+      expect(await error(path), path).to.deep.equal([
+        'ErrorInvalidUrlQuery',
+        `The query parameter '${option}' is not supported on ${path.includes('contactFolders') ? 'microsoft.graph.contactFolder' : 'microsoft.graph.user'}.`,
+      ]);
+    }
+    const megan = (await get('/v1.0/users/megan.bowen@contoso.com?$SELECT=displayName&$Expand=manager($select=id)&utm_source=mail').expect(200)).body;
+    expect(megan).to.deep.include({ displayName: 'Megan Bowen', manager: { '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com' } });
+  });
+
   it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
     const manager = (await get('/v1.0/users/megan.bowen@contoso.com/manager').expect(200)).body;
     expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com', displayName: 'Adele Vance' });
