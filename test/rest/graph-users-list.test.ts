@@ -318,7 +318,7 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
       ['/v1.0/users/megan.bowen@contoso.com?$selct=displayName', '$selct'],
       ['/v1.0/users/megan.bowen@contoso.com/manager?$expand=manager', '$expand'],
       ['/v1.0/me/contactFolders/contacts?$levels=2', '$levels'],
-    ]) {
+    ] as const) {
       expect(await error(path), path).to.deep.equal([
         'ErrorInvalidUrlQuery',
         `The query parameter '${option}' is not supported on ${path.includes('contactFolders') ? 'microsoft.graph.contactFolder' : 'microsoft.graph.user'}.`,
