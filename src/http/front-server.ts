@@ -88,7 +88,7 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
   const answer = answeringInTurn(listener);
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
-    answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits.unreadable);
+    refusingConnect(answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits.unreadable), limits.unreadable);
   if (!pair) {
     const server = guarded(createHttpServer(options, answer));
     return {
@@ -172,6 +172,26 @@ export function answeringUnreadable<S extends Server>(server: S, unreadable?: Co
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();
+  });
+  return server;
+}
+
+/**
+ * Answers CONNECT — a proxy's method, which no resource here takes — 501 (RFC 9110 §9.1: a
+ * method an origin server does not implement), once the answers ahead of it on its
+ * connection are out, and closes the connection. node:http hands a CONNECT to a `connect`
+ * listener and, without one, destroys the connection unanswered, the requests before it
+ * on the connection with it.
+ */
+function refusingConnect<S extends Server>(server: S, unreadable?: ConnectionLimits['unreadable']): S {
+  server.on('connect', (_req: IncomingMessage, socket: Connection) => {
+    unreadable?.(socket.remoteAddress ?? '', 501, 'CONNECT');
+    const refuse = () => {
+      if (!socket.destroyed) socket.end(`HTTP/1.1 501 ${STATUS_CODES[501]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    const ahead = socket[UNANSWERED]?.findLast((res) => !res.writableFinished && !res.destroyed);
+    if (ahead) ahead.once('close', refuse);
+    else refuse();
   });
   return server;
 }

@@ -223,7 +223,7 @@ describe('access log', () => {
     }
   });
 
-  it('writes a line for a request node:http refuses unread (headers too large, not HTTP), with its status and client', async () => {
+  it('writes a line for a request node:http refuses unread (headers too large, not HTTP, CONNECT), with its status and client', async () => {
     const server = t.bridge.server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
@@ -241,6 +241,9 @@ describe('access log', () => {
       expect(huge).to.equal('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
       const garbage = await answerTo('NOT HTTP AT ALL\r\n\r\n');
       expect(garbage).to.equal('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // A proxy's method: 501, after the answer to the request ahead of it on the connection.
+      const tunnel = await answerTo('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nCONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      expect(tunnel).to.match(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok\nHTTP\/1\.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n$/);
       const lines = async (status: number) => {
         for (let attempt = 0; attempt < 100; attempt++) {
           const found = written.map((text) => JSON.parse(text) as Line).filter((entry) => entry.msg === 'request refused unread' && entry.status === status);
@@ -253,6 +256,7 @@ describe('access log', () => {
       expect(tooLarge).to.include({ level: 30, reason: 'HPE_HEADER_OVERFLOW' });
       isLoopback(tooLarge!.client);
       expect((await lines(400)).length).to.equal(1);
+      expect((await lines(501))[0]).to.include({ reason: 'CONNECT' });
     } finally {
       server.close();
     }
