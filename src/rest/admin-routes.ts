@@ -1,5 +1,5 @@
 import { addressesOf } from '../domain/directory.js';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
@@ -21,7 +21,11 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
   const photoPath = '/admin/users/:email/photo';
   router.use('/admin', requireAccount(auth, 'admin'));
 
-  router.put(photoPath, photoUploadBody(maxUploadBytes), async (req, res) => {
+  const mayChange: RequestHandler = async (req, _res, next) => {
+    await changes.authorize(contextOf(req).principal!, normalizeSmtpAddress(String(req.params.email)));
+    next();
+  };
+  router.put(photoPath, mayChange, photoUploadBody(maxUploadBytes), async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
     const stored = await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api');
     res.json({ email, ...stored });

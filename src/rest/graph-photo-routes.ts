@@ -158,13 +158,11 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   const mayChange: express.RequestHandler = async (req, _res, next) => {
-    await changes.authorize(contextOf(req).principal!, userEmailIn(req));
+    await changes.authorize(contextOf(req).principal!, userEmailIn(req), () => dialect.notFound(ownerIn(req)));
     next();
   };
   const upload: express.RequestHandler = async (req, res) => {
-    const email = userEmailIn(req);
-    if (!(await store.getUser(email))) throw await dialect.notFound(ownerIn(req));
-    await changes.set(contextOf(req).principal!, email, uploadedImage(req), dialect.door);
+    await changes.set(contextOf(req).principal!, userEmailIn(req), uploadedImage(req), dialect.door);
     res.status(200).end();
   };
   const body = photoUploadBody(maxUploadBytes);

@@ -36,22 +36,33 @@ interface PhotoChangeState {
 export class PhotoChanges {
   constructor(private readonly options: PhotoChangesOptions) {}
 
-  /** Throws 403 with the reason when `actor` may not change `email`'s photo. Checked before the body is read. */
-  async authorize(actor: Principal, email: string): Promise<void> {
-    const state = await this.stateFor(actor, email);
-    if (!state.allowed) throw BridgeError.forbidden(state.reason!);
+  /**
+   * Throws when `actor` may not change `email`'s photo: 403 with the reason, or for a user the
+   * directory does not list, `unlisted`'s error (the door's own 404). Checked before the body
+   * is read: an upload for no one was read whole first, after its 100 Continue.
+   */
+  async authorize(actor: Principal, email: string, unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email)): Promise<void> {
+    const judged = await this.judged(actor, email);
+    if (judged.unlisted) throw await unlisted();
+    if (!judged.state.allowed) throw BridgeError.forbidden(judged.state.reason!);
   }
 
   /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
   async stateFor(actor: Principal, email: string): Promise<PhotoChangeState> {
-    if (actor.role !== 'admin' && ownEmailOf(actor) !== email) return { allowed: false, locked: false, reason: 'you may change only your own photo' };
-    const locked = (await this.options.store.isPhotoLocked(email)) ?? false;
-    if (actor.role === 'admin') return { allowed: true, locked };
+    return (await this.judged(actor, email)).state;
+  }
+
+  /** Another's photo is refused before anything is looked up: whom the directory lists is not told to those who may not change them. */
+  private async judged(actor: Principal, email: string): Promise<{ state: PhotoChangeState; unlisted?: true }> {
+    if (actor.role !== 'admin' && ownEmailOf(actor) !== email) return { state: { allowed: false, locked: false, reason: 'you may change only your own photo' } };
+    const locked = await this.options.store.isPhotoLocked(email);
+    if (locked === undefined) return { state: { allowed: false, locked: false, reason: 'the directory does not list this address, so it has no photo to change' }, unlisted: true };
+    if (actor.role === 'admin') return { state: { allowed: true, locked } };
     if (!this.options.selfService) {
-      return { allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' };
+      return { state: { allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' } };
     }
-    if (locked) return { allowed: false, locked, reason: 'an administrator has locked your photo; ask them to change it or to unlock it' };
-    return { allowed: true, locked };
+    if (locked) return { state: { allowed: false, locked, reason: 'an administrator has locked your photo; ask them to change it or to unlock it' } };
+    return { state: { allowed: true, locked } };
   }
 
   /** Stores a new photo through the one upload pipeline (limits, normalising, caches). */

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { hashPassword } from '../../src/auth/password-hash.js';
@@ -8,6 +9,7 @@ import type { ImageLimits } from '../../src/photos/image-limits.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
+import { connectTo, received } from '../support/raw-socket.js';
 import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const MEGAN = { username: 'megan.bowen@contoso.com', password: 'megan secret' };
@@ -71,6 +73,8 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
     beforeEach(() => (lines.length = 0));
 
     const asMegan = (method: 'put' | 'delete' | 'get', path = '/api/me/photo') => request(t.bridge.server)[method](path).set('Authorization', basic(MEGAN));
+    /** The bridge's port on loopback, listening from the first ask. */
+    const port = async () => (t.bridge.server.listening ? (t.bridge.server.address() as AddressInfo) : await t.bridge.listen()).port;
 
     it('lets a user set their own photo through the upload pipeline (normalised JPEG), and logs actor, target and action but no bytes', async () => {
       const res = await asMegan('put')
@@ -140,6 +144,25 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
       expect(named.text).to.match(/not a directory address/);
     });
 
+    it('refuses an upload for someone the directory does not list before its body, on every door, and tells the page so', async () => {
+      const state = (await request(t.bridge.server).get('/api/me/photo').set('Authorization', basic(ADMIN)).expect(200)).body;
+      expect(state).to.deep.include({ allowed: false, locked: false });
+      expect(state.reason).to.match(/does not list/);
+      /** The first answer to an upload of 8 MB that waits for 100 Continue before sending its body. */
+      const firstAnswer = async (path: string) => {
+        const socket = await connectTo(await port());
+        socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(ADMIN)}\r\nContent-Length: 8000000\r\nExpect: 100-continue\r\n\r\n`);
+        const answer = await received(socket, (text) => text.includes('\r\n\r\n'));
+        socket.destroy();
+        return answer.slice(0, answer.indexOf('\r\n'));
+      };
+      for (const path of ['/api/me/photo', '/admin/users/nobody@contoso.com/photo', '/v1.0/users/nobody@contoso.com/photo/$value']) {
+        expect(await firstAnswer(path), path).to.equal('HTTP/1.1 404 Not Found');
+      }
+      // Someone listed is invited to send it.
+      expect(await firstAnswer(`/admin/users/${MEGAN.username}/photo`)).to.equal('HTTP/1.1 100 Continue');
+    });
+
     it('lets a user set their photo with Graph PUT /v1.0/me/photo/$value (200) and remove it with DELETE /v1.0/me/photo (204)', async () => {
       await request(t.bridge.server)
         .put('/v1.0/me/photo/$value')
@@ -157,11 +180,11 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
     });
 
     it('takes two uploads of one account at once and answers a third 503 + Retry-After unread; other accounts go on', async () => {
-      const { port } = await t.bridge.listen();
+      const bridgePort = await port();
       /** An upload whose body stops after 10 of 1,000 bytes, until `finish` sends the rest. */
       const heldUpload = () => {
         const req = httpRequest({
-          port,
+          port: bridgePort,
           host: '127.0.0.1',
           method: 'PUT',
           path: '/api/me/photo',
