@@ -128,8 +128,13 @@ export function graphSizeId(width: number, height: number): string {
  * directory lists it or not, as `/me` answers it (graph-user-routes.ts); another, when the
  * directory lists them.
  */
-export async function isKnownOwner(store: Store, { owner, caller }: AskedOwner): Promise<boolean> {
-  return caller || (owner.kind === 'user' && (await store.getUser(owner.email)) !== undefined);
+async function isKnownOwner(store: Store, asked: AskedOwner): Promise<boolean> {
+  return asked.caller || isListedUser(store, asked);
+}
+
+/** Whether the directory lists the user asked for: a login it does not list is someone (isKnownOwner), but no one with a photo to have. */
+export async function isListedUser(store: Store, { owner }: AskedOwner): Promise<boolean> {
+  return owner.kind === 'user' && (await store.getUser(owner.email)) !== undefined;
 }
 
 /** Graph tells a user without a photo (ImageNotFound) from an id it does not know (Request_ResourceNotFound). */

@@ -16,7 +16,7 @@ import {
   graphContextUrl,
   graphSizeId,
   graphUserOwner,
-  isKnownOwner,
+  isListedUser,
   photoNotFoundFor,
   sizedPaths,
   sizeInPath,
@@ -108,7 +108,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   async function servedOf(asked: AskedOwner, size: PhotoSize): Promise<ServedRendition | undefined> {
     const served = await photos.servedAt(asked.owner, size);
     if (served) return served;
-    if (dialect.placeholder && (await isKnownOwner(store, asked))) return undefined;
+    if (dialect.placeholder && (await isListedUser(store, asked))) return undefined;
     throw await dialect.notFound(asked);
   }
 

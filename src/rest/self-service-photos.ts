@@ -54,9 +54,11 @@ export class PhotoChanges {
 
   /** Another's photo is refused before anything is looked up: whom the directory lists is not told to those who may not change them. */
   private async judged(actor: Principal, email: string): Promise<{ state: PhotoChangeState; unlisted?: true }> {
-    if (actor.role !== 'admin' && ownEmailOf(actor) !== email) return { state: { allowed: false, locked: false, reason: 'you may change only your own photo' } };
+    if (actor.role !== 'admin' && ownEmailOf(actor) !== email)
+      return { state: { allowed: false, locked: false, reason: 'you may change only your own photo' } };
     const locked = await this.options.store.isPhotoLocked(email);
-    if (locked === undefined) return { state: { allowed: false, locked: false, reason: 'the directory does not list this address, so it has no photo to change' }, unlisted: true };
+    if (locked === undefined)
+      return { state: { allowed: false, locked: false, reason: 'the directory does not list this address, so it has no photo to change' }, unlisted: true };
     if (actor.role === 'admin') return { state: { allowed: true, locked } };
     if (!this.options.selfService) {
       return { state: { allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' } };

@@ -72,6 +72,11 @@ describe('Outlook REST API photos under /api/v2.0 and /api/beta, as an add-in as
       const res = await get(path).expect(404);
       expect(res.body.error, path).to.deep.include({ code: 'ErrorItemNotFound', message: "The photo wasn't found." });
     }
+    // A login the directory does not list has no placeholder either: its me is no one with a photo, as its Users('…') is.
+    for (const path of ['/api/v2.0/me/photo', '/api/beta/me/photos', `/api/v2.0/Users('${ADMIN.username}')/photo`]) {
+      const res = await get(path, ADMIN).expect(404);
+      expect(res.body.error, path).to.deep.include({ code: 'ErrorItemNotFound', message: "The photo wasn't found." });
+    }
     expect((await get("/api/beta/Users('no.photo@contoso.com')/photos").expect(200)).body.value.map((photo: { Id: string }) => photo.Id)).to.deep.equal([
       '1X1',
     ]);
