@@ -75,7 +75,8 @@ export class BearerTokens {
       // The same name a Basic login with that address acts as (NFC, Unicode case folding).
       return { ok: true, principal: { username: normalizeUsername(mailbox), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
-      if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.code}: ${error.message}` };
+      // jose's message says what failed (`unexpected "aud" claim value`); its code (ERR_JWT_…) is the library's, not the client's.
+      if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.message}` };
       // jose reports a key that does not fit the token's algorithm as a TypeError (e.g. a
       // JWKS key whose type disagrees with its alg); to the client it is just a bad token.
       if (error instanceof TypeError) return { ok: false, reason: `bearer token refused: ${error.message}` };
