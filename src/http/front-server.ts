@@ -125,6 +125,9 @@ function continueWhenBodyWanted<S extends Server>(server: S, listener: RequestLi
 /** The status node:http answers a request it cannot read, by its error (lib/_http_server.js, socketOnError); 400 for the rest. */
 const UNREADABLE_STATUS: Partial<Record<string, number>> = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 
+/** A client's leaving as node:http reports it: reset, or its connection ended before the request did. */
+const CLIENT_LEFT = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE']);
+
 /** What node:http puts on a parse error (lib/_http_server.js, prepareError; src/node_http_parser.cc): the read it happened in, and where in it. */
 type ParseError = NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number };
 
@@ -164,11 +167,11 @@ export function answeringUnreadable<S extends Server>(server: S, unreadable?: Co
   server.on('clientError', (error: ParseError, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
     if (socket.writable && !socket._httpMessage?.headersSent) {
       const status = unreadableStatus(error);
-      // A request already handed on has its own line: 499 when its client left mid-body, the
-      // 408 written here when its body came too slowly.
+      // A request already handed on has its own line, with the status written here (408 for a
+      // body too slow, 400 for a chunk that does not parse); 499 when its client left mid-body.
       if (!socket._httpMessage) {
         if (error.code !== 'ECONNRESET') unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
-      } else if (status === 408) markAnsweredByServer(socket._httpMessage, status);
+      } else if (!CLIENT_LEFT.has(error.code ?? '')) markAnsweredByServer(socket._httpMessage, status);
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();

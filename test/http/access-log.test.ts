@@ -60,6 +60,16 @@ describe('access log', () => {
   }
 
   const isLoopback = (client: unknown) => expect(client).to.be.oneOf(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
+  /** What a server on `port` answers `bytes` written by hand on a connection of their own, until it closes the connection. */
+  const answerOn = async (port: number, bytes: string) => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.write(bytes);
+    await once(socket, 'close');
+    return Buffer.concat(chunks).toString('latin1');
+  };
 
   it('writes one JSON line per request with the fields every path shares, and no query string', async () => {
     const res = await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).expect(200);
@@ -208,12 +218,10 @@ describe('access log', () => {
       const paths = ['/EWS/Exchange.asmx', '/autodiscover/autodiscover.xml', '/v1.0/$batch'];
       await Promise.all(
         paths.map(async (path) => {
-          const socket = connect(port, '127.0.0.1');
-          await once(socket, 'connect');
-          let answer = '';
-          socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(READER)}\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n<a>`);
-          await once(socket, 'close');
+          const answer = await answerOn(
+            port,
+            `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(READER)}\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n<a>`,
+          );
           expect(answer, path).to.match(/^HTTP\/1\.1 408 /);
         }),
       );
@@ -223,19 +231,26 @@ describe('access log', () => {
     }
   });
 
+  it('logs a request whose chunked body does not parse with the 400 node:http answered it, not as a client that left', async () => {
+    const server = t.bridge.server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const path of ['/EWS/Exchange.asmx', '/autodiscover/autodiscover.xml', '/v1.0/$batch']) {
+        const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(READER)}\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        expect(await answerOn(port, `${head}zz\r\n<a/>\r\n0\r\n\r\n`), path).to.match(/^HTTP\/1\.1 400 /);
+        expect(await lineWhere((entry) => entry.path === path && entry.status === 400), path).to.include({ user: READER.username });
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it('writes a line for a request node:http refuses unread (headers too large, not HTTP, CONNECT), with its status and client', async () => {
     const server = t.bridge.server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const answerTo = async (bytes: string) => {
-      const socket = connect(port, '127.0.0.1');
-      await once(socket, 'connect');
-      const chunks: Buffer[] = [];
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.write(bytes);
-      await once(socket, 'close');
-      return Buffer.concat(chunks).toString('latin1');
-    };
+    const answerTo = (bytes: string) => answerOn(port, bytes);
     try {
       const huge = await answerTo(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
       expect(huge).to.equal('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
