@@ -18,9 +18,10 @@ const GRAPH_CLIENT_HEADERS = 'client-request-id, SdkVersion, ConsistencyLevel';
 /**
  * Content-Type on every path, GETs too: PnPjs's Graph behaviours (`DefaultHeaders`) send
  * `Content-Type: application/json` on each request, and its preflight refused, no PnPjs
- * read went out. A GET's body is never read, so allowing the header opens nothing.
+ * read went out. A GET's body is never read, so allowing the header opens nothing. Prefer:
+ * a contact delta's page size (`odata.maxpagesize`), as Graph documents it.
  */
-const REQUEST_HEADERS = `Authorization, Content-Type, If-None-Match, ${GRAPH_CLIENT_HEADERS}`;
+const REQUEST_HEADERS = `Authorization, Content-Type, If-None-Match, Prefer, ${GRAPH_CLIENT_HEADERS}`;
 
 /**
  * Cross-origin access for the configured origins only (Outlook add-ins, intranet pages

@@ -88,7 +88,10 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
   const answer = answeringInTurn(listener);
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
-    refusingConnect(answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits.unreadable), limits.unreadable);
+    refusingConnect(
+      answeringUnreadable(continueWhenBodyWanted(limitConnections(closingIdle(answeringHalfClosed(server), limits), limits), answer), limits.unreadable),
+      limits.unreadable,
+    );
   if (!pair) {
     const server = guarded(createHttpServer(options, answer));
     return {

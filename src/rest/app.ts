@@ -81,7 +81,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use([...OUTLOOK_REST_BASES], createGraphPhotoRoutes({ ...options, changes, dialect: OUTLOOK_DIALECT }));
   app.use(createDirectoryRoutes(options.store, options.auth, options.searches));
   app.use(createWebPageRoutes(options.auth));
-  app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method} ${req.path}`)));
+  // A HEAD named as the GET it stands for: the same length of the same body.
+  app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method === 'HEAD' ? 'GET' : req.method} ${req.path}`)));
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
     sendError(res, asBridgeError(error), log, contextOf(req).requestId);

@@ -201,6 +201,9 @@ describe('health and unknown routes', () => {
     expect(res.text).to.match(/nothing at GET \/nothing\/here/);
     expect(res.headers['request-id']).to.be.a('string');
     await request(t.bridge.server).post('/nothing/here').expect(404);
+    // A HEAD's headers are its GET's: the same length.
+    const head = await request(t.bridge.server).head('/nothing/here').expect(404);
+    expect(head.headers['content-length']).to.equal(res.headers['content-length']);
   });
 
   it('/healthz and /readyz answer another method 405 naming GET and HEAD, in plain text as their other answers; HEAD as GET', async () => {

@@ -97,7 +97,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       expect(res.headers['access-control-allow-methods']).to.equal('GET, HEAD');
       // Content-Type too: PnPjs sends it on every request, GETs included.
       expect(res.headers['access-control-allow-headers']).to.equal(
-        'Authorization, Content-Type, If-None-Match, client-request-id, SdkVersion, ConsistencyLevel',
+        'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, SdkVersion, ConsistencyLevel',
       );
       expect(res.headers['access-control-allow-credentials']).to.equal(undefined);
       expect(res.headers.vary).to.match(/Origin/);
@@ -113,7 +113,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       .expect(204);
     expect([res.headers['access-control-allow-methods'], res.headers['access-control-allow-headers']]).to.deep.equal([
       'POST',
-      'Authorization, Content-Type, If-None-Match, client-request-id, SdkVersion, ConsistencyLevel',
+      'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, SdkVersion, ConsistencyLevel',
     ]);
     const token = bearer(await issuer.sign());
     const batch = await request(t.bridge.server)
