@@ -1,10 +1,13 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { BridgeError } from './errors.js';
 
-// Deliberately plain: one @, no spaces, control characters or angle brackets, a dot in the
-// domain. Exchange accepts any SMTP address it can route; the bridge only has to refuse
-// what cannot be one (a NUL in `email=` was looked up, and answered "no photo").
-const SMTP_ADDRESS = /^[^\s\p{Cc}@<>()[\]\\,;:"]+@[^\s\p{Cc}@<>()[\]\\,;:"]+\.[^\s\p{Cc}@<>()[\]\\,;:".]+$/u;
+/** A domain's label (RFC 5321's sub-domain): letters and digits of any script, as IDNs are typed, hyphens inside. */
+const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?`;
+// Deliberately plain: one @, no spaces, control characters or angle brackets in the local
+// part, and a domain of two labels or more. Exchange accepts any SMTP address it can route;
+// the bridge only has to refuse what cannot be one (a NUL in `email=` was looked up, and
+// answered "no photo"; `a@b.example/extra` was taken by Autodiscover's JSON path as an address).
+const SMTP_ADDRESS = new RegExp(String.raw`^[^\s\p{Cc}@<>()[\]\\,;:"]+@(?:${LABEL}\.)+${LABEL}$`, 'u');
 const MAX_SMTP_LENGTH = 320;
 
 export function isSmtpAddress(value: string): boolean {

@@ -415,8 +415,13 @@ describe('Autodiscover front door', () => {
         expect(res.body.ErrorCode).to.equal('InvalidProtocol');
         expect(res.body.ErrorMessage).to.be.a('string').and.contain("Supported values are 'EWS,AutodiscoverV1,Rest'");
       }
-      const noAddress = await get('/autodiscover/autodiscover.json/v1.0/nobody?Protocol=EWS');
-      expect([noAddress.status, noAddress.body.ErrorCode]).to.deep.equal([400, 'InvalidUser']);
+      for (const path of [
+        '/autodiscover/autodiscover.json/v1.0/nobody?Protocol=EWS',
+        '/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.example/extra?Protocol=EWS',
+      ]) {
+        const noAddress = await get(path);
+        expect([noAddress.status, noAddress.body.ErrorCode], path).to.deep.equal([400, 'InvalidUser']);
+      }
     });
 
     it('answers a parameter given twice or in brackets with 400 InvalidRequest naming it, never one of the values picked', async () => {

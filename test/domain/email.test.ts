@@ -49,6 +49,12 @@ describe('normalizeSmtpAddress', () => {
     expect(normalizeSmtpAddress('first.last+tag@mail.sub-domain.example.co.uk')).to.equal('first.last+tag@mail.sub-domain.example.co.uk');
   });
 
+  it("accepts a local part of RFC 5321's atext (/, ?, #, …) and a domain of any script", () => {
+    for (const address of ["o'brien/sales?#1@contoso.com", 'info@bücher.example', 'user@xn--bcher-kva.example', 'x@123.example']) {
+      expect(isSmtpAddress(address), address).to.equal(true);
+    }
+  });
+
   const REJECTED: ReadonlyArray<[string, string]> = [
     ['bob', 'no @ at all'],
     ['a@b', 'no dot in the domain'],
@@ -65,6 +71,13 @@ describe('normalizeSmtpAddress', () => {
     ['bo\u0001b@example.com', 'a control character inside'],
     ['bob@exam\u007fple.com', 'DEL in the domain'],
     ['bob@example.c\u0085om', 'a C1 control character'],
+    ['bob@example.com/extra', 'a path after it'],
+    ['bob@example.com?Protocol=EWS', 'a query after it'],
+    ['bob@exa#mple.com', 'a # in the domain'],
+    ['bob@-example.com', 'a label that starts with a hyphen'],
+    ['bob@example-.com', 'a label that ends with a hyphen'],
+    ['bob@example..com', 'an empty label'],
+    ['bob@exam_ple.com', 'an underscore in the domain'],
   ];
 
   for (const [value, why] of REJECTED) {
