@@ -3,6 +3,7 @@ import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type
 import { ConfigError } from '../config.js';
 import { readProblemOf } from '../file-problem.js';
 import type { Principal } from '../domain/account.js';
+import { isSmtpAddress } from '../domain/email.js';
 import { normalizeUsername } from './username.js';
 
 interface BearerSettings {
@@ -18,7 +19,6 @@ interface BearerSettings {
 type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
 
 const FALLBACK_MAILBOX_CLAIM = 'upn';
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Verifies `Authorization: Bearer` JWTs (Outlook add-ins, SSO) with jose: signature by
@@ -70,8 +70,8 @@ export class BearerTokens {
       const { payload } = await jwtVerify(token, this.keyFor, options);
       const mailbox = payload[this.settings.jwtMailboxClaim] ?? payload[FALLBACK_MAILBOX_CLAIM];
       if (typeof mailbox !== 'string' || mailbox === '') return { ok: false, reason: `the token names no mailbox (${this.settings.jwtMailboxClaim})` };
-      // A control character can name no mailbox, and would reach the access log and answers.
-      if (CONTROL_CHARACTER.test(mailbox)) return { ok: false, reason: `the token's mailbox (${this.settings.jwtMailboxClaim}) contains a control character` };
+      // A token acts for a mailbox: a name that is no address (a control character in it, which would reach the access log and answers) names none.
+      if (!isSmtpAddress(mailbox.trim())) return { ok: false, reason: `the token's mailbox (${this.settings.jwtMailboxClaim}) is not an address` };
       // The same name a Basic login with that address acts as (NFC, Unicode case folding).
       return { ok: true, principal: { username: normalizeUsername(mailbox), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
