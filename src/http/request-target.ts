@@ -89,17 +89,39 @@ function repeatedField(name: string): BridgeError {
  * and takes the host from it, as an origin server must (the Host header is then ignored).
  * Before, such a photo request met no route (404) while `/healthz` did. False for a
  * target that is neither (`ftp://h/healthz` answered as `/healthz`; `http://[::1` reached
- * the router as `null`). `*` (`OPTIONS *`) is left to the routes.
+ * the router as `null`). `*` (`OPTIONS *`) is left to the routes. The path is kept as sent,
+ * as an origin-form one is (a URL parser's would drop `..` segments the other form keeps),
+ * but for its percent-escapes of unreserved characters, which RFC 3986 §6.2.2.2 makes the
+ * characters themselves: `…/GetUserPhot%6F` is the photo URL, as IIS reads it.
  */
 function toOriginForm(req: IncomingMessage): boolean {
   const target = req.url ?? '';
-  if (target.startsWith('/') || target === '*') return true;
+  if (target.startsWith('/')) {
+    req.url = withUnreservedDecoded(target);
+    return true;
+  }
+  if (target === '*') return true;
   if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return false;
-  const { host, pathname, search } = new URL(target);
+  const { host } = new URL(target);
   if (host === '') return false;
-  req.url = `${pathname}${search}`;
+  const start = target.slice(target.indexOf('//') + 2).search(/[/?]/);
+  const rest = start === -1 ? '' : target.slice(target.indexOf('//') + 2 + start);
+  req.url = withUnreservedDecoded(rest.startsWith('/') ? rest : `/${rest}`);
   req.headers.host = host;
   return true;
+}
+
+/** A percent-escape of an unreserved character (RFC 3986 §2.3: letters, digits, `-._~`). */
+const UNRESERVED_ESCAPE = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2D|2E|5F|7E)/gi;
+
+/** The target with its path's escapes of unreserved characters decoded; the query as sent. */
+function withUnreservedDecoded(target: string): string {
+  const escape = target.indexOf('%');
+  if (escape === -1) return target;
+  const query = target.indexOf('?');
+  if (query !== -1 && escape > query) return target;
+  const end = query === -1 ? target.length : query;
+  return target.slice(0, end).replace(UNRESERVED_ESCAPE, (code) => String.fromCharCode(parseInt(code.slice(1), 16))) + target.slice(end);
 }
 
 /** A path segment percent-decoded; a malformed escape is kept as sent: it then names nobody. */

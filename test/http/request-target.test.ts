@@ -39,6 +39,24 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     expect(absolute.body).to.equal(plain.body);
   });
 
+  it('reads a path in either form alike: escapes of unreserved characters decoded (RFC 3986 §6.2.2.2), a .. segment kept, the query as sent', async () => {
+    const photo = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber%40contoso.com&size=HR64x64';
+    const plain = await get(t, photo, 'photos.contoso.com', basic(READER));
+    expect(plain.status).to.equal(200);
+    for (const [target, status] of [
+      ['/ews/exchange.asmx/s/GetUserPhot%6F?email=alex.wilber%40contoso.com&size=HR64x64', 200],
+      ['http://photos.contoso.com/%65ws/exchange.asmx/s/GetUserPhoto?email=alex.wilber%40contoso.com&size=HR64x64', 200],
+      ['/x/../ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber%40contoso.com&size=HR64x64', 404],
+      ['http://photos.contoso.com/x/../ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber%40contoso.com&size=HR64x64', 404],
+      // %2F is no unreserved character: still an escape, and so no path separator.
+      ['/ews%2Fexchange.asmx/s/GetUserPhoto?email=alex.wilber%40contoso.com&size=HR64x64', 404],
+    ] as const) {
+      const res = await get(t, target, 'photos.contoso.com', basic(READER));
+      expect(res.status, target).to.equal(status);
+      if (status === 200) expect(res.body, target).to.equal(plain.body);
+    }
+  });
+
   it('refuses with 400 a target that is neither a path nor an http(s) URL (ftp://h/healthz answered as /healthz)', async () => {
     for (const target of ['ftp://h/healthz', 'http://', 'http://[::1']) {
       const res = await get(t, target, 'photos.contoso.com');
