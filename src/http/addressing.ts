@@ -58,7 +58,8 @@ export class Addressing {
     const forwarded = this.proxies.forwardedOrigin(req);
     const host = forwarded?.host ?? req.headers.host;
     if (host === undefined || !isHost(host)) return undefined;
-    return `${forwarded?.proto ?? this.ownScheme}://${host}`;
+    // As a URL writes its origin: the host in lower case, the scheme's default port left out (`EVIL.Example:0080`, `[::1]:80` were written as sent).
+    return new URL(`${forwarded?.proto ?? this.ownScheme}://${host}`).origin;
   }
 }
 

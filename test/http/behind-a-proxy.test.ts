@@ -160,6 +160,9 @@ describe('behind a reverse proxy', () => {
       };
       expect(await wsdlAddress(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
       expect(await jsonAutodiscoverUrl(t, forged)).to.equal('http://bridge.internal:8080/EWS/Exchange.asmx');
+      // Written as a URL's origin: the host in lower case, a default port left out.
+      expect(await wsdlAddress(t, { Host: 'Bridge.INTERNAL:0080' })).to.equal('http://bridge.internal/EWS/Exchange.asmx');
+      expect(await jsonAutodiscoverUrl(t, { Host: '[::1]:80' })).to.equal('http://[::1]/EWS/Exchange.asmx');
       // A made-up X-Forwarded-For per attempt does not dodge the throttle of the real peer.
       const statuses = [];
       for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
