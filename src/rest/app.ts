@@ -45,6 +45,9 @@ interface AppOptions {
   send: (request: InProcessRequest) => Promise<InProcessAnswer>;
 }
 
+/** Every method some path of the bridge takes. */
+const SERVER_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
 /** Everything but the photo hot path: health, administration, EWS SOAP, the REST facade, and the 404 for the rest. */
 export function createApp(options: AppOptions): express.Express {
   const { log } = options;
@@ -61,6 +64,13 @@ export function createApp(options: AppOptions): express.Express {
     res.setHeader('request-id', context.requestId);
     if (options.accessLog) logWhenDone(log, context);
     next();
+  });
+  // `*` asks about the server itself, and only OPTIONS may (RFC 9110 §7.1, §9.3.7): the methods some path takes.
+  app.use((req, res, next) => {
+    if (req.url !== '*') return next();
+    if (req.method !== 'OPTIONS') throw BridgeError.invalidRequest('the request target * is for OPTIONS only');
+    res.setHeader('allow', SERVER_METHODS);
+    res.status(200).end();
   });
   const changes = new PhotoChanges({ store: options.store, photos: options.photos, log, selfService: options.selfServicePhotos });
   app.use(createHealthRoutes(options.store, options.isDraining));

@@ -57,6 +57,19 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     }
   });
 
+  it('answers OPTIONS * (the server itself, RFC 9110 §9.3.7) 200 with the methods some path takes, and another method with * 400', async () => {
+    const { port } = t.bridge.server.address() as AddressInfo;
+    const answerTo = async (method: string) => {
+      const socket = await connectTo(port);
+      socket.write(`${method} * HTTP/1.1\r\nHost: photos.contoso.com\r\nConnection: close\r\n\r\n`);
+      return received(socket);
+    };
+    const options = await answerTo('OPTIONS');
+    expect(options).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(options).to.match(/\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/i);
+    expect(await answerTo('GET')).to.match(/^HTTP\/1\.1 400 /);
+  });
+
   it('refuses with 400 a target that is neither a path nor an http(s) URL (ftp://h/healthz answered as /healthz)', async () => {
     for (const target of ['ftp://h/healthz', 'http://', 'http://[::1']) {
       const res = await get(t, target, 'photos.contoso.com');
