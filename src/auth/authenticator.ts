@@ -133,6 +133,8 @@ export class Authenticator {
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
   private readonly hashWorkers: HashWorkers;
+  /** The errors of refused bearer tokens, whose 401s challenge with `error="invalid_token"`. */
+  private readonly refusedTokens = new WeakSet<BridgeError>();
   readonly stats: LoginStats = { basicFailures: 0, bearerFailures: 0, throttled: 0, passwordChecks: 0 };
   /** Compared against when the user does not exist, so both cases take as long. */
   private decoyHash: Promise<string> | undefined;
@@ -154,10 +156,16 @@ export class Authenticator {
     this.hashWorkers = new HashWorkers(options.hashing);
   }
 
-  /** Basic always; Bearer too when tokens are configured (one header, a list of challenges). */
-  get challenge(): string {
+  /**
+   * Basic always; Bearer too when tokens are configured (one header, a list of challenges).
+   * The 401 of a token refused says so in the Bearer challenge, as RFC 6750 §3 asks:
+   * `error="invalid_token"` and why, so a client gets a new token rather than a password.
+   */
+  challengeFor(error?: BridgeError): string {
     const basicChallenge = `Basic realm="${this.options.realm}"`;
-    return this.options.bearer ? `${basicChallenge}, Bearer realm="${this.options.realm}"` : basicChallenge;
+    if (!this.options.bearer) return basicChallenge;
+    const refused = error !== undefined && this.refusedTokens.has(error) ? `, error="invalid_token", error_description="${quotable(error.message)}"` : '';
+    return `${basicChallenge}, Bearer realm="${this.options.realm}"${refused}`;
   }
 
   /** Whether photo reads need no login (the operator's choice); every other need always does. */
@@ -331,7 +339,9 @@ export class Authenticator {
       this.stats.bearerFailures++;
       this.throttle.failed(undefined, clientAddress);
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'login failed: bearer token refused');
-      return { ok: false, error: BridgeError.unauthenticated(verified.reason) };
+      const error = BridgeError.unauthenticated(verified.reason);
+      this.refusedTokens.add(error);
+      return { ok: false, error };
     }
     this.throttle.passed(undefined, clientAddress);
     this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
@@ -356,6 +366,11 @@ function admitted(principal: Principal, need: AuthNeed): AuthResult {
 }
 
 const BEARER = /^Bearer +(\S+)$/i;
+
+/** Text as an error_description may hold it (RFC 6750 §3: printable ASCII but `"` and `\`). */
+function quotable(text: string): string {
+  return text.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
+}
 
 /** A Basic login as it is checked and remembered: whatever spelling of the header carried it. */
 interface Login {

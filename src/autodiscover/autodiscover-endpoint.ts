@@ -115,7 +115,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   /** A refused login as every front door answers it: 401 with the challenge, 429 or 503 with Retry-After. */
   function refuse(context: RequestContext, error: BridgeError): void {
     const headers = headersOf(context);
-    sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+    sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
   }
 
   function readAndAnswer(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {

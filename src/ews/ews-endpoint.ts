@@ -347,7 +347,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function refuseCaller(context: RequestContext, error: BridgeError): void {
     const headers = headersOf(context);
     if (error.httpStatus === 401 || error.httpStatus === 403) {
-      sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+      sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
       return;
     }
     const retryAfter = error.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(error.retryAfterSeconds) };

@@ -15,7 +15,7 @@ export function requireAccount(auth: Authenticator, need: AuthNeed) {
       context.attemptedUser = result.attemptedUser;
       // Logged in, but not allowed this: the access line names the account (an auditor's first question).
       context.principal = result.refused;
-      if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challenge);
+      if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challengeFor(result.error));
       throw result.error;
     }
     context.principal = result.principal;

@@ -122,7 +122,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
   function fail({ res, requestId }: RequestContext, door: PhotoDoor, error: unknown): void {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
     const headers = { 'request-id': requestId, vary: varyWithAccept(res) };
-    door.sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challenge } : headers);
+    door.sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
   }
 
   function handleUserPhoto(context: RequestContext): boolean {

@@ -63,7 +63,7 @@ export function createWebPageRoutes(auth: Authenticator): Router {
 
 function challenge(res: express.Response, auth: Authenticator): void {
   res.setHeader('cache-control', 'no-store');
-  res.setHeader('www-authenticate', auth.challenge);
+  res.setHeader('www-authenticate', auth.challengeFor());
   res.status(401).type('text/plain').send('Sign in to see the people directory.\n');
 }
 

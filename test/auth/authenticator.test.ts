@@ -218,7 +218,7 @@ describe('Authenticator', () => {
   });
 
   it('builds the Basic challenge from the realm', () => {
-    expect(make({ realm: 'Contoso photos' }).challenge).to.equal('Basic realm="Contoso photos"');
+    expect(make({ realm: 'Contoso photos' }).challengeFor()).to.equal('Basic realm="Contoso photos"');
   });
 
   describe('login throttling', () => {

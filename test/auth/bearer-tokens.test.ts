@@ -37,7 +37,14 @@ describe('bearer tokens whose algorithm or key type does not match the configure
   it('refuse an ES256 token with 401 and a reason, logging no error or stack', async () => {
     const res = await me(await foreignToken('ES256', (await generateKeyPair('ES256')).privateKey)).expect(401);
     expect(res.text).to.match(/cannot verify ES256/);
-    expect(res.headers['www-authenticate']).to.match(/Bearer realm=/);
+    // RFC 6750 §3: the token's refusal in the Bearer challenge, a description without quotes in it.
+    expect(res.headers['www-authenticate']).to.match(
+      /^Basic realm="[^"]+", Bearer realm="[^"]+", error="invalid_token", error_description="bearer token refused: the configured key cannot verify ES256 signatures"$/,
+    );
+    const refused = await me(await foreignToken('PS256', (await generateKeyPair('PS256')).privateKey)).expect(401);
+    expect(refused.headers['www-authenticate']).to.include(`error_description="bearer token refused: 'alg' (Algorithm) Header Parameter value not allowed"`);
+    // No token, no error: the bare challenges.
+    expect((await request(t.bridge.server).get('/api/me').expect(401)).headers['www-authenticate']).to.match(/^Basic realm="[^"]+", Bearer realm="[^"]+"$/);
     expect(logged.filter((line) => Number(line.level) >= 50)).to.deep.equal([]);
     expect(JSON.stringify(logged)).to.not.match(/"stack"/);
   });
