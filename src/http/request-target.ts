@@ -104,8 +104,10 @@ function toOriginForm(req: IncomingMessage): boolean {
   if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return false;
   const { host } = new URL(target);
   if (host === '') return false;
-  const start = target.slice(target.indexOf('//') + 2).search(/[/?]/);
-  const rest = start === -1 ? '' : target.slice(target.indexOf('//') + 2 + start);
+  // The path and query as sent: whatever follows the authority (`http://host?q` is `/?q`).
+  const authority = target.indexOf('//') + 2;
+  const after = target.slice(authority).search(/[/?]/);
+  const rest = after === -1 ? '' : target.slice(authority + after);
   req.url = withUnreservedDecoded(rest.startsWith('/') ? rest : `/${rest}`);
   req.headers.host = host;
   return true;

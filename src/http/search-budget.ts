@@ -24,9 +24,9 @@ interface Spent {
  * search's time fills and that drains at `msPerSecond`. SQLite searches run on the event
  * loop, so one login sending searches that each cost 150 ms, 8 at a time, held every other
  * request for 6.6 s; PostgreSQL's were slowed for everyone. Past its share, or with
- * SEARCHES_AT_ONCE in progress (those waiting for a turn of the event loop with room, see
- * loop-turns.ts, among them), an account is told to come back (ErrorServerBusy: 503 +
- * Retry-After, SOAP's back-off) while everyone else goes on.
+ * SEARCHES_AT_ONCE in progress, an account is told to come back (ErrorServerBusy: 503 +
+ * Retry-After, SOAP's back-off) while everyone else goes on. A search starts in a turn of
+ * the event loop with room (loop-turns.ts), so many due at once take turns with other I/O.
  *
  * A search is charged the time from its start divided by the searches running meanwhile
  * (everyone's, as it began and as it ended), as a shared processor's time is: waiting for a pooled
@@ -51,21 +51,22 @@ export class SearchBudget {
       throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
     }
     if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
-    // In progress from here, its wait for a turn included; running and charged from its start.
-    spent.running++;
+    // In progress and charged from its start, not while it waits for a turn: fifty of one
+    // login's ResolveNames at once were half refused when their wait counted.
     let began: number | undefined;
     let sharedAtStart = 0;
     try {
       return await inTurnWithRoom(() => {
         began = performance.now();
+        spent.running++;
         sharedAtStart = ++this.running;
         return search();
       });
     } finally {
-      spent.running--;
       if (began !== undefined) {
         const sharing = (sharedAtStart + this.running) / 2;
         this.running--;
+        spent.running--;
         spent.owed += (performance.now() - began) / sharing;
       }
     }
