@@ -70,7 +70,10 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     ];
     for (const token of refused) {
       const res = await get(PHOTO, bearer(token)).expect(401);
-      expect(res.headers['www-authenticate']).to.equal('Basic realm="ews-photo-bridge", Bearer realm="ews-photo-bridge"');
+      // Both challenges, the Bearer one saying the token was refused and why (RFC 6750 §3).
+      expect(res.headers['www-authenticate']).to.match(
+        /^Basic realm="ews-photo-bridge", Bearer realm="ews-photo-bridge", error="invalid_token", error_description="[^"]+"$/,
+      );
       await get('/api/me', bearer(token)).expect(401);
     }
   });
