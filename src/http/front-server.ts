@@ -193,7 +193,8 @@ function refusingConnect<S extends Server>(server: S, unreadable?: ConnectionLim
   server.on('connect', (_req: IncomingMessage, socket: Connection) => {
     unreadable?.(socket.remoteAddress ?? '', 501, 'CONNECT');
     const refuse = () => {
-      if (!socket.destroyed) socket.end(`HTTP/1.1 501 ${STATUS_CODES[501]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      // Destroyed once written: node:http no longer reads or watches the connection, so a client that kept it open would hold it.
+      if (!socket.destroyed) socket.end(`HTTP/1.1 501 ${STATUS_CODES[501]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     };
     const ahead = socket[UNANSWERED]?.findLast((res) => !res.writableFinished && !res.destroyed);
     if (ahead) ahead.once('close', refuse);
