@@ -20,6 +20,7 @@ import {
   MALFORMED_ENVELOPE,
   nested,
   findItemQueryString,
+  orOfCompanyBounds,
   orOfContains,
   repeatedIds,
   resolveNames,
@@ -103,7 +104,7 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       `FindItem: ${ADDRESS_BOOK_FLOOD.count} at once of ${MAX_ITEMS} contacts, the folder named 10 times (one login)`,
       findItem(10, `<m:IndexedPageItemView MaxEntriesReturned="${MAX_ITEMS}" Offset="0" BasePoint="Beginning"/>`),
     ),
-    // A Restriction is evaluated against every contact of the folder, once per test: past 128 expressions or 16 Contains it is refused unsearched.
+    // A Restriction is evaluated against every contact of the folder, once per test, unless the name index answers it: past 128 expressions, or 16 tests with one that reads every contact, it is refused unsearched.
     soapAttack(
       'FindItem: a Restriction of 600 Contains in one Or',
       () => findItem(1, orOfContains(600)),
@@ -113,6 +114,19 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
     soapAttack(
       'FindItem: a Restriction of 16 Contains (the most allowed) on the address book',
       () => findItem(1, orOfContains(16)),
+      (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    // An Or of 127 comparisons of the company held the event loop 700 ms in 20,000 contacts, 1.8 s in 150,000.
+    soapAttack(
+      'FindItem: a Restriction of 127 ordering comparisons of the company in one Or',
+      () => findItem(1, orOfCompanyBounds(127)),
+      (a) => [statusIs(a, 200), codesAre(a, ['ErrorRestrictionTooComplex']), wellFormed(a), noStack(a)],
+      { authorization: ADDRESS_BOOK_AUTHORIZATION },
+    ),
+    soapAttack(
+      'FindItem: a Restriction of 16 ordering comparisons of the company (the most allowed) on the address book',
+      () => findItem(1, orOfCompanyBounds(16)),
       (a) => [statusIs(a, 200), codesAre(a, ['NoError']), wellFormed(a)],
       { authorization: ADDRESS_BOOK_AUTHORIZATION },
     ),

@@ -1,6 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
-import { EMAIL_SLOTS, MATCH_LIMITS } from '../store/like-patterns.js';
+import { EMAIL_SLOTS, MATCH_LIMITS, testsEveryContactTooOften } from '../store/like-patterns.js';
 import {
   timeMatch,
   type ContactEmailSlot,
@@ -140,16 +140,9 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
   ['IsGreaterThanOrEqualTo', 'ge'],
 ]);
 
-/**
- * The most expressions one Restriction may hold, tests and And/Or/Not alike, and the most of
- * them that are Contains (MATCH_LIMITS). Past either, ErrorRestrictionTooComplex, as Exchange
- * answers a restriction it will not evaluate.
- */
-const MAX_RESTRICTION = { expressions: MATCH_LIMITS.terms, Contains: MATCH_LIMITS.partTests };
-
 /** A Restriction as it is read: the expressions it may still hold, and the properties it may test. */
 interface Reading {
-  left: typeof MAX_RESTRICTION;
+  left: number;
   vocabulary: SearchVocabulary;
 }
 
@@ -164,19 +157,22 @@ interface Reading {
  */
 export function readRestriction(restriction: XmlElement | undefined, vocabulary = CONTACT_PROPERTIES): ContactMatch | undefined {
   if (!restriction) return undefined;
-  return readExpression(soleExpression(restriction, 'Restriction'), { left: { ...MAX_RESTRICTION }, vocabulary });
+  const match = readExpression(soleExpression(restriction, 'Restriction'), { left: MATCH_LIMITS.terms, vocabulary });
+  if (testsEveryContactTooOften(match))
+    throw tooComplex(MATCH_LIMITS.testsOfEveryContact, `tests when one of them reads every contact (${READS_EVERY_CONTACT})`);
+  return match;
 }
+
+/** The tests the name index does not answer, as the errors name them. */
+const READS_EVERY_CONTACT = "any but a whole display name's and its ordering comparisons, and any under a Not";
 
 function readExpression(expression: XmlElement, reading: Reading): ContactMatch {
   const { local } = expression;
   const { vocabulary } = reading;
-  spend(reading, 'expressions');
+  if (--reading.left < 0) throw tooComplex(MATCH_LIMITS.terms, 'expressions');
   const stamp = expression.children[0]?.local === 'FieldURI' ? vocabulary.times.get(attribute(expression.children[0], 'FieldURI') ?? '') : undefined;
   if (stamp !== undefined) return readTimeTest(expression, stamp);
-  if (local === 'Contains') {
-    spend(reading, 'Contains');
-    return readContains(expression, vocabulary);
-  }
+  if (local === 'Contains') return readContains(expression, vocabulary);
   if (local === 'And' || local === 'Or') {
     if (expression.children.length === 0) throw BridgeError.schemaValidation(`${local} holds no search expression`);
     const parts = expression.children.map((part) => readExpression(part, reading));
@@ -212,10 +208,6 @@ function readTimeTest(test: XmlElement, stamp: TimeBound['stamp']): ContactMatch
 /** IsEqualTo: a whole text with case ignored, as Exchange compares strings; an address in any of its spellings. */
 function equalTo({ property, text }: ComparedValue): ContactMatch {
   return 'slot' in property ? { address: text, slot: property.slot } : { text, field: property.field, mode: 'whole', ignoreCase: true };
-}
-
-function spend({ left }: Reading, what: keyof Reading['left']): void {
-  if (--left[what] < 0) throw tooComplex(MAX_RESTRICTION[what], what);
 }
 
 export function tooComplex(limit: number, what: string): BridgeError {

@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { MATCH_LIMITS } from '../store/like-patterns.js';
+import { MATCH_LIMITS, testsEveryContactTooOften } from '../store/like-patterns.js';
 import { isoInstant } from '../domain/instant.js';
 import { timeMatch, type ContactMatch, type ContactTextField, type NameBound, type TimeBound, type TimeComparison } from '../store/store.js';
 
@@ -18,8 +18,8 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
   ['ge', 'ge'],
 ]);
 
-/** What one filter may hold (MATCH_LIMITS): terms in all, `startswith` calls among them, and how deep parentheses and `not` may nest. */
-const MAX_FILTER = { terms: MATCH_LIMITS.terms, startswith: MATCH_LIMITS.partTests, depth: 32 };
+/** What one filter may hold (MATCH_LIMITS): terms in all, and how deep parentheses and `not` may nest. */
+const MAX_FILTER = { terms: MATCH_LIMITS.terms, depth: 32 };
 
 /** The contact times a `$filter` compares with an instant, by their Graph names. */
 const TIMES: ReadonlyMap<string, TimeBound['stamp']> = new Map([
@@ -53,7 +53,13 @@ export function readContactFilter(filter: string): ContactMatch | undefined {
   if (!tokens) return undefined;
   const parser = new FilterParser(tokens);
   const match = parser.or(0);
-  return match && parser.done() ? match : undefined;
+  if (!match || !parser.done()) return undefined;
+  if (testsEveryContactTooOften(match)) {
+    throw tooComplex(
+      `holds more than ${MATCH_LIMITS.testsOfEveryContact} tests when one of them reads every contact (any but a displayName's eq and its ordering comparisons, and any under a not)`,
+    );
+  }
+  return match;
 }
 
 function tokenize(filter: string): Token[] | undefined {
@@ -72,7 +78,7 @@ function tokenize(filter: string): Token[] | undefined {
 
 class FilterParser {
   private at = 0;
-  private readonly left = { ...MAX_FILTER };
+  private left = MAX_FILTER.terms;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -102,7 +108,7 @@ class FilterParser {
       const inner = this.or(depth + 1);
       return inner && this.mark(')') ? inner : undefined;
     }
-    this.spend('terms');
+    if (--this.left < 0) throw tooComplex(`holds more than ${MAX_FILTER.terms} terms`);
     if (this.name('startswith')) return this.startsWith();
     const first = this.next('name');
     if (first === undefined) return undefined;
@@ -130,7 +136,6 @@ class FilterParser {
 
   /** `startswith(property,'text')`, its name in any case as the existing readers took it. */
   private startsWith(): ContactMatch | undefined {
-    this.spend('startswith');
     if (!this.mark('(')) return undefined;
     const field = FILTERABLE.get(this.next('name') ?? '');
     const text = this.mark(',') ? this.next('string') : undefined;
@@ -144,10 +149,6 @@ class FilterParser {
     if (variable === undefined || !this.mark(':') || this.next('name')?.toLowerCase() !== `${variable.toLowerCase()}/address`) return undefined;
     const address = this.name('eq') ? this.next('string') : undefined;
     return address !== undefined && this.mark(')') ? { address } : undefined;
-  }
-
-  private spend(what: 'terms' | 'startswith'): void {
-    if (--this.left[what] < 0) throw tooComplex(`holds more than ${MAX_FILTER[what]} ${what === 'terms' ? 'terms' : 'startswith calls'}`);
   }
 
   /** The next token's text if it is of this kind (and consumes it). */

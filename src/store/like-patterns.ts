@@ -5,13 +5,40 @@ import { sortKeyOf } from './contact-order.js';
 import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch, TimeBound } from './store.js';
 
 /**
- * What one contact match may hold: terms in all (tests and And/Or/Not), and tests that
- * compare a part of each contact's text (a Contains, a startswith) among them. exchangelib's
+ * What one contact match may hold: terms in all (tests and And/Or/Not), and tests when it
+ * has the store compare every contact of the mailbox (comparesEveryContact). exchangelib's
  * `display_name__in=[…]` is an Or of one IsEqualTo per name, which the store finds in its name
- * index (128 of them: under a millisecond in 20,000 contacts); a part compares every
- * contact's text (16 of them: 31 ms in 20,000 on SQLite, on the event loop; 128 took 300 ms).
+ * index (128 of them: under a millisecond in 20,000 contacts); a test of another property
+ * is made of every contact, and so is every other test beside it (16 of them: 31 ms in 20,000
+ * on SQLite, on the event loop; an Or of 127 comparisons of the company took 700 ms, and
+ * 1.8 s in 150,000).
  */
-export const MATCH_LIMITS = { terms: 128, partTests: 16 } as const;
+export const MATCH_LIMITS = { terms: 128, testsOfEveryContact: 16 } as const;
+
+/** Whether a match is past MATCH_LIMITS.testsOfEveryContact: more tests than that, made of every contact. */
+export function testsEveryContactTooOften(match: ContactMatch): boolean {
+  return comparesEveryContact(match) && testsIn(match) > MATCH_LIMITS.testsOfEveryContact;
+}
+
+/**
+ * Whether the store reads every contact of the mailbox to answer a match: unless each of its
+ * tests is one the name index finds (a display name's whole or its bounds), with no Not.
+ */
+function comparesEveryContact(match: ContactMatch): boolean {
+  if ('and' in match) return match.and.some(comparesEveryContact);
+  if ('or' in match) return match.or.some(comparesEveryContact);
+  if ('not' in match || 'exists' in match || 'address' in match || 'time' in match) return true;
+  const onName = (match.field ?? 'displayName') === 'displayName';
+  return !onName || ('mode' in match && match.mode !== 'whole');
+}
+
+/** The column comparisons a match makes of each contact it reads (contactMatchSql): a test of any address is one of each. */
+function testsIn(match: ContactMatch): number {
+  if ('and' in match) return match.and.reduce((sum, part) => sum + testsIn(part), 0);
+  if ('or' in match) return match.or.reduce((sum, part) => sum + testsIn(part), 0);
+  if ('not' in match) return testsIn(match.not);
+  return 'address' in match && !match.slot ? EMAIL_SLOTS.length : 1;
+}
 
 /** One test of a contact match: what the stores' CONTACT_TESTS compare one contact with. */
 type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { not: unknown } | { exists: unknown }>;

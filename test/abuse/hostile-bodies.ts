@@ -64,8 +64,23 @@ export function findPeople(folder: string, view: string, query?: string, restric
 
 /** A FindItem or FindPeople Restriction that is an Or of `count` substring tests: each compares a part of every contact's name. */
 export function orOfContains(count: number): string {
-  const test = (i: number) =>
-    `<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="n${i}"/></t:Contains>`;
+  return orOf(
+    count,
+    (i) =>
+      `<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="contacts:DisplayName"/><t:Constant Value="n${i}"/></t:Contains>`,
+  );
+}
+
+/** A Restriction that is an Or of `count` ordering comparisons of the company: each made of every contact, no index holding it. */
+export function orOfCompanyBounds(count: number): string {
+  return orOf(
+    count,
+    (i) =>
+      `<t:IsGreaterThan><t:FieldURI FieldURI="contacts:CompanyName"/><t:FieldURIOrConstant><t:Constant Value="zz${i}"/></t:FieldURIOrConstant></t:IsGreaterThan>`,
+  );
+}
+
+function orOf(count: number, test: (i: number) => string): string {
   return `<m:Restriction><t:Or>${Array.from({ length: count }, (_, i) => test(i)).join('')}</t:Or></m:Restriction>`;
 }
 

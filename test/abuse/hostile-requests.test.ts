@@ -27,6 +27,7 @@ import {
   LONG_NAMES,
   nested,
   ONE_MIB,
+  orOfCompanyBounds,
   orOfContains,
   repeatedIds,
   resolveNames,
@@ -162,9 +163,9 @@ describe('hostile requests with a valid login (issue 8)', () => {
   }
 
   describe('contact folder searches and syncs', () => {
-    it('refuses a Restriction of 600 Contains in one Or with ErrorRestrictionTooComplex, before any search, in FindItem and FindPeople', async () => {
+    it('refuses a Restriction of 600 Contains or 127 comparisons of the company in one Or with ErrorRestrictionTooComplex, before any search, in FindItem and FindPeople', async () => {
       const view = '<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>';
-      for (const body of [findItem(1, orOfContains(600)), findPeople('contacts', view, undefined, orOfContains(600))]) {
+      for (const body of [orOfContains(600), orOfCompanyBounds(127)].flatMap((or) => [findItem(1, or), findPeople('contacts', view, undefined, or)])) {
         const answer = await b.post(body);
         expect([answer.status, responseCodesOf(answer.text), xmlProblem(answer.text)]).to.deep.equal([200, ['ErrorRestrictionTooComplex'], undefined]);
       }
