@@ -14,9 +14,12 @@ export interface IndexedPage {
 const BASE_POINTS = ['Beginning', 'End'] as const;
 
 export function readIndexedPage(view: XmlElement | undefined, limits: EwsLimits): IndexedPage {
+  const maxEntries = whole(view, 'MaxEntriesReturned', limits.maxItemsPerRequest);
+  // A page of none would say "more from this same offset" for ever to a client paging on.
+  if (maxEntries === 0) throw new BridgeError('ErrorInvalidPagingMaxRows', 400, 'MaxEntriesReturned must be at least 1');
   return {
     offset: whole(view, 'Offset', 0),
-    maxEntries: Math.min(whole(view, 'MaxEntriesReturned', limits.maxItemsPerRequest), limits.maxItemsPerRequest),
+    maxEntries: Math.min(maxEntries, limits.maxItemsPerRequest),
     fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
   };
 }

@@ -217,6 +217,17 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(await names(1, 1_000_000)).to.deep.equal([]);
   });
 
+  it('refuses a page of no entries with ErrorInvalidPagingMaxRows (it would tell a client paging on "more, from this same offset" for ever), a negative offset with ErrorInvalidRequest', async () => {
+    const none = await findItem(view(0, 0) + contacts);
+    expect([none.message.ResponseCode, none.message.MessageText, none.names]).to.deep.equal([
+      'ErrorInvalidPagingMaxRows',
+      'MaxEntriesReturned must be at least 1',
+      [],
+    ]);
+    expect((await findItem(view(-1, 0) + contacts)).message.ResponseCode).to.equal('ErrorInvalidRequest');
+    expect((await findItem(view(1, -1) + contacts)).message.ResponseCode).to.equal('ErrorInvalidRequest');
+  });
+
   it("restricts by display name: prefix, substring, whole, with or without case; another mailbox's contacts never show", async () => {
     expect((await findItem(contains('Ann', 'Prefixed', 'Exact') + contacts)).names).to.deep.equal(['Ann Archer']);
     expect((await findItem(contains('ann', 'Prefixed', 'IgnoreCase') + contacts)).names).to.deep.equal(['Ann Archer', 'ann lower']);
