@@ -256,19 +256,25 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
 const NOT_BLANK = /[^ \t\r\n]/;
 
 /**
- * Whether a header entry is marked for the receiver to understand: SOAP 1.1 §4.2.3 has
- * `mustUnderstand` "1" or "0"; WCF, which serves Exchange, takes "true" and "false" too.
+ * Whether a header entry is marked for this receiver to understand: SOAP 1.1 §4.2.3 has
+ * `mustUnderstand` "1" or "0" (WCF, which serves Exchange, takes "true" and "false" too),
+ * and §4.2.2 an `actor` naming who the entry is for — this service is the request's
+ * ultimate receiver (no actor) and the next one (`…/soap/actor/next`), never another.
  */
 function mustBeUnderstood(tag: SaxesTagNS): boolean {
+  let marked = false;
   for (const attribute of Object.values(tag.attributes)) {
-    if (attribute.uri !== SOAP_ENVELOPE_NS || attribute.local !== 'mustUnderstand') continue;
+    if (attribute.uri !== SOAP_ENVELOPE_NS) continue;
     const value = attribute.value.trim();
-    if (value === '1' || value === 'true') return true;
-    if (value === '0' || value === 'false') return false;
-    throw new MalformedEnvelope(`a header's mustUnderstand is '${value.slice(0, 20)}', not 1 or 0`);
+    if (attribute.local === 'actor' && value !== NEXT_ACTOR && value !== '') return false;
+    if (attribute.local !== 'mustUnderstand') continue;
+    if (value === '1' || value === 'true') marked = true;
+    else if (value !== '0' && value !== 'false') throw new MalformedEnvelope(`a header's mustUnderstand is '${value.slice(0, 20)}', not 1 or 0`);
   }
-  return false;
+  return marked;
 }
+
+const NEXT_ACTOR = 'http://schemas.xmlsoap.org/soap/actor/next';
 
 /** How often the marks occur in a text, counted up to one past `limit`. */
 function countUpTo(xml: string, marks: readonly string[], limit: number): number {

@@ -53,24 +53,32 @@ describe('reading a SOAP request (soap-reader)', () => {
     }
   });
 
-  it('refuses a header marked mustUnderstand that is not the service’s own with the MustUnderstand fault code (SOAP 1.1 §4.2.3)', () => {
-    const marked = (value: string, ns = 'urn:other') => envelope('<m:GetFolder/>', `<o:Trace xmlns:o="${ns}" soap:mustUnderstand="${value}"/>`);
-    for (const value of ['1', 'true', ' 1 ']) {
+  it('refuses a header marked mustUnderstand for it that is not the service’s own with the MustUnderstand fault code (SOAP 1.1 §4.2.3), and drops one for another actor (§4.2.2)', () => {
+    const marked = (value: string, ns = 'urn:other', actor = '') =>
+      envelope('<m:GetFolder/>', `<o:Trace xmlns:o="${ns}" soap:mustUnderstand="${value}"${actor && ` soap:actor="${actor}"`}/>`);
+    const forNext = (value: string) => marked(value, 'urn:other', 'http://schemas.xmlsoap.org/soap/actor/next');
+    for (const request of [marked('1'), marked('true'), marked(' 1 '), forNext('1')]) {
       const error = (() => {
         try {
-          readSoapRequest(marked(value));
+          readSoapRequest(request);
         } catch (thrown) {
           return thrown as MalformedEnvelope;
         }
       })();
-      expect([error?.faultCode, error?.message], value).to.deep.equal([
+      expect([error?.faultCode, error?.message], request).to.deep.equal([
         'MustUnderstand',
         "The header 'Trace' from the namespace 'urn:other' was not understood by the recipient of this message.",
       ]);
     }
     expect(refusal(marked('yes'))).to.equal("a header's mustUnderstand is 'yes', not 1 or 0");
     // Not marked, marked 0, or in a namespace the service understands: read and dropped.
-    for (const request of [marked('0'), marked('false'), marked('1', TYPES_NS), envelope('<m:GetFolder/>', '<o:Trace xmlns:o="urn:other"/>')]) {
+    for (const request of [
+      marked('0'),
+      marked('false'),
+      marked('1', TYPES_NS),
+      marked('1', 'urn:other', 'http://intermediary.example/'),
+      envelope('<m:GetFolder/>', '<o:Trace xmlns:o="urn:other"/>'),
+    ]) {
       expect(readSoapRequest(request).operation.local, request).to.equal('GetFolder');
     }
     expect(readSoapRequest(marked('1'), { understood: new Set(['urn:other']), kept: { ns: 'urn:other', local: 'Trace' } }).headers).to.have.length(1);
