@@ -72,6 +72,15 @@ export class SearchBudget {
     }
   }
 
+  /**
+   * A search and the JSON answer made of it, charged together: writing 999 users with every
+   * property cost more than finding them, and went unpaid — two logins flooding `/users`
+   * held the event loop between them and neither was ever told to wait.
+   */
+  async json(account: string, make: () => Promise<unknown>): Promise<string> {
+    return this.run(account, async () => JSON.stringify(await make()));
+  }
+
   /** The account's debt, paid back for the time since it was last looked at; forgotten once paid and idle. */
   private settled(account: string, now: number): Spent {
     if (this.spent.size > FORGET_AFTER_ACCOUNTS) this.forgetPaid(now);

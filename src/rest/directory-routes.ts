@@ -43,18 +43,21 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
     const offset = queryInteger(query, 'offset', 0, end - 1, 0);
     const limit = Math.min(queryInteger(query, 'limit', 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), end - offset);
     // One row more than asked tells whether another page exists, without counting them all.
-    const entries = await searches.run(mailboxOf(contextOf(req))!, () => store.searchDirectory(q, offset, limit + 1));
-    res.setHeader('cache-control', 'private, no-cache');
-    const more = entries.length > limit;
-    // `capped`: more match, past the deepest page a search reaches.
-    res.json({
-      q,
-      offset,
-      limit,
-      hasMore: more && offset + limit < end,
-      capped: more && offset + limit >= end,
-      people: entries.slice(0, limit).map(personJson),
+    const answer = await searches.json(mailboxOf(contextOf(req))!, async () => {
+      const entries = await store.searchDirectory(q, offset, limit + 1);
+      const more = entries.length > limit;
+      // `capped`: more match, past the deepest page a search reaches.
+      return {
+        q,
+        offset,
+        limit,
+        hasMore: more && offset + limit < end,
+        capped: more && offset + limit >= end,
+        people: entries.slice(0, limit).map(personJson),
+      };
     });
+    res.setHeader('cache-control', 'private, no-cache');
+    res.type('json').send(answer);
   });
 
   allowOnly(router, ['/api/me', '/api/people'], 'GET, HEAD');

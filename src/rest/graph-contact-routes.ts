@@ -129,17 +129,20 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.get('/me/contacts', reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { match, count, order, top, skip, select, carried } = readContactListQuery(queryOf(req));
-    const page = await options.searches.run(mailbox, () => store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order));
     const parentFolderId = contactsFolderId(mailbox, ids);
     const selected = contactSelector(select);
-    res.json({
-      '@odata.context': graphContextUrl(req, mailbox, selectedContext('contacts', select)),
-      ...(count ? { '@odata.count': page.total } : {}),
-      value: await mapInTurns(page.contacts, (contact) => selected(graphContact(contact, ids, parentFolderId))),
-      ...(skip + page.contacts.length < page.total
-        ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
-        : {}),
+    const answer = await options.searches.json(mailbox, async () => {
+      const page = await store.pageContacts(mailbox, match, skip, Math.min(top, PAGE_MAX), order);
+      return {
+        '@odata.context': graphContextUrl(req, mailbox, selectedContext('contacts', select)),
+        ...(count ? { '@odata.count': page.total } : {}),
+        value: await mapInTurns(page.contacts, (contact) => selected(graphContact(contact, ids, parentFolderId))),
+        ...(skip + page.contacts.length < page.total
+          ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
+          : {}),
+      };
     });
+    res.type('json').send(answer);
   });
 
   // OData's $count segment: the number of contacts the list would have (with its $filter), as text.
@@ -161,23 +164,23 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const state = token === undefined ? '' : await store.deltaState(mailbox, token);
     if (state === undefined) throw syncStateNotFound();
     const pageSize = deltaPageSize(req.header('prefer'));
-    // The token's write too, in the login's share of the store's time: a flood of delta requests is one login's writes.
-    const { page, next } = await options.searches.run(mailbox, async () => {
-      const found = await contactDeltaPage(store, { ids, mailbox }, state, pageSize.size).catch(stateLetGo);
-      return { page: found, next: await store.saveDeltaState(mailbox, found.state) };
-    });
     const parentFolderId = contactsFolderId(mailbox, ids);
     const selected = contactSelector(select);
-    const link = `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carried}`;
-    if (pageSize.applied) res.set('preference-applied', pageSize.applied);
-    res.json({
-      '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
-      [page.more ? '@odata.nextLink' : '@odata.deltaLink']: link,
-      value: [
-        ...(await mapInTurns(page.changed, (contact) => selected(graphContact(contact, ids, parentFolderId)))),
-        ...page.removed.map((id) => ({ id: graphContactId(ids, id), '@removed': { reason: 'deleted' } })),
-      ],
+    // The token's write too, in the login's share of the store's time: a flood of delta requests is one login's writes.
+    const answer = await options.searches.json(mailbox, async () => {
+      const page = await contactDeltaPage(store, { ids, mailbox }, state, pageSize.size).catch(stateLetGo);
+      const next = await store.saveDeltaState(mailbox, page.state);
+      return {
+        '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
+        [page.more ? '@odata.nextLink' : '@odata.deltaLink']: `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carried}`,
+        value: [
+          ...(await mapInTurns(page.changed, (contact) => selected(graphContact(contact, ids, parentFolderId)))),
+          ...page.removed.map((id) => ({ id: graphContactId(ids, id), '@removed': { reason: 'deleted' } })),
+        ],
+      };
     });
+    if (pageSize.applied) res.set('preference-applied', pageSize.applied);
+    res.type('json').send(answer);
   });
 
   /** The caller's contact by its Graph id; ErrorItemNotFound for another mailbox's, as for a missing one. */
@@ -216,7 +219,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
   });
 
-  router.post('/me/translateExchangeIds', reader, ...translateExchangeIds(ids));
+  router.post('/me/translateExchangeIds', reader, ...translateExchangeIds(ids, options.searches));
 
   // Contacts and their folders are read here, not written: another method is 405, as on the photo paths.
   refuseOtherMethods(

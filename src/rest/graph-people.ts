@@ -7,6 +7,7 @@ import { queryOf } from '../http/query-parameter.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../people/find-people.js';
+import { mapInTurns } from '../loop-turns.js';
 import type { Store } from '../store/store.js';
 import { graphContactId } from './graph-contact-routes.js';
 import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
@@ -54,15 +55,18 @@ export function answerPeople(options: GraphPeopleOptions): RequestHandler {
     if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
     const query = readPeopleQuery(queryOf(req));
     const wanted = Math.min(query.skip + query.top + 1, PEOPLE_MAX);
-    const found = await options.searches.run(mailbox, () => relevantPeople(store, mailbox, query.search, query.subclasses, wanted));
-    const page = found.slice(query.skip, Math.min(query.skip + Math.min(query.top, PAGE_MAX), PEOPLE_MAX));
-    const selected = propertySelector(query.select);
-    const next = query.skip + page.length;
-    res.json({
-      '@odata.context': graphContextUrl(req, mailbox, selectedContext('people', query.select)),
-      value: page.map((person) => selected(person.kind === 'user' ? userPerson(person.user) : contactPerson(person.contact, ids))),
-      ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${query.top}&$skip=${next}${query.carried}` } : {}),
+    const answer = await options.searches.json(mailbox, async () => {
+      const found = await relevantPeople(store, mailbox, query.search, query.subclasses, wanted);
+      const page = found.slice(query.skip, Math.min(query.skip + Math.min(query.top, PAGE_MAX), PEOPLE_MAX));
+      const selected = propertySelector(query.select);
+      const next = query.skip + page.length;
+      return {
+        '@odata.context': graphContextUrl(req, mailbox, selectedContext('people', query.select)),
+        value: await mapInTurns(page, (person) => selected(person.kind === 'user' ? userPerson(person.user) : contactPerson(person.contact, ids))),
+        ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${query.top}&$skip=${next}${query.carried}` } : {}),
+      };
     });
+    res.type('json').send(answer);
   };
 }
 

@@ -6,6 +6,9 @@ import type { ItemIds } from '../ews/item-ids.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { jsonOf } from '../http/json-body.js';
+import { contextOf, mailboxOf } from '../http/request-context.js';
+import type { SearchBudget } from '../http/search-budget.js';
+import { mapInTurns } from '../loop-turns.js';
 import { graphBaseUrl } from './graph-photo-path.js';
 
 /** "The maximum size of this collection is 1000 strings." */
@@ -26,24 +29,26 @@ interface Translation {
  * is answered on its own (`convertIdResult`): `targetId`, or `errorDetails` for one that is no
  * id the bridge gave in that form. Nothing is looked up: an id says nothing but its own spelling.
  */
-export function translateExchangeIds(ids: ItemIds): RequestHandler[] {
+export function translateExchangeIds(ids: ItemIds, searches: SearchBudget): RequestHandler[] {
   const body = admittedBody(
     new InProgressPerAccount(2),
     'id translations',
     TRANSLATE_MAX_BODY_BYTES,
     () => new BridgeError('BadRequest', 413, `a translateExchangeIds body is at most ${TRANSLATE_MAX_BODY_BYTES / 1024} KB`),
   );
-  const answer = (req: Request, res: Response) => {
+  const answer = async (req: Request, res: Response) => {
     const { inputIds, sourceIdType, targetIdType } = readTranslation(jsonOf(req.body as Buffer, () => invalidTranslation('the body is not JSON')));
-    res.json({
+    // In the login's share of the time, as a search: each id's seal is checked, a thousand a request.
+    const translated = await searches.json(mailboxOf(contextOf(req))!, async () => ({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(microsoft.graph.convertIdResult)`,
-      value: inputIds.map((sourceId) => {
+      value: await mapInTurns(inputIds, (sourceId) => {
         const ewsId = ids.firstGenuine(readExchangeId(sourceId, sourceIdType));
         return ewsId === undefined
           ? { sourceId, errorDetails: { code: 'ErrorInvalidIdMalformed', message: 'Id is malformed.' } }
           : { sourceId, targetId: writeExchangeId(ewsId, targetIdType) };
       }),
-    });
+    }));
+    res.type('json').send(translated);
   };
   return [body, answer];
 }

@@ -57,9 +57,11 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   router.get('/users', reader, async (req, res) => {
     const query = readUserListQuery(queryOf(req), req.header('consistencylevel'));
-    const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    const users = page.users.map(userWriter(query.select));
-    res.json(listJson(req, selectedContext('users', query.select), users, page, query.carried));
+    const answer = await options.searches.json(mailboxOf(contextOf(req))!, async () => {
+      const page = await listUsers(store, query);
+      return listJson(req, selectedContext('users', query.select), page.users.map(userWriter(query.select)), page, query.carried);
+    });
+    res.type('json').send(answer);
   });
 
   // OData's $count segment: the number of users the list would have (with its $filter or $search), as text.
@@ -107,9 +109,11 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   router.get(userAndMePaths('/directReports'), reader, async (req, res) => {
     const query = readReportsQuery(queryOf(req), (await namedUser(req)).email);
-    const page = await options.searches.run(mailboxOf(contextOf(req))!, () => listUsers(store, query));
-    const reports = page.users.map(directoryObjectWriter(query.select));
-    res.json(listJson(req, selectedContext('directoryObjects', query.select), reports, page, query.carried));
+    const answer = await options.searches.json(mailboxOf(contextOf(req))!, async () => {
+      const page = await listUsers(store, query);
+      return listJson(req, selectedContext('directoryObjects', query.select), page.users.map(directoryObjectWriter(query.select)), page, query.carried);
+    });
+    res.type('json').send(answer);
   });
 
   // Here rather than in a router of its own, which every Graph photo request would pass through first.

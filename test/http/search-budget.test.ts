@@ -48,6 +48,14 @@ describe("each account's share of the store's time for searches", () => {
     expect((await refusal(budget.run('mallory@contoso.com', searchTaking(1)))).responseCode).to.equal('ErrorServerBusy');
   });
 
+  it('charges the JSON answer made of a search with it: writing 999 users cost more than finding them', async () => {
+    const budget = new SearchBudget(10); // 20 ms in a burst
+    const slowToWrite = { toJSON: () => (busyFor(50), 'written') };
+    expect(await budget.json('mallory@contoso.com', () => Promise.resolve({ value: slowToWrite }))).to.equal('{"value":"written"}');
+    expect((await refusal(budget.run('mallory@contoso.com', searchTaking(1)))).responseCode).to.equal('ErrorServerBusy');
+    expect(await budget.run('adele@contoso.com', searchTaking(1))).to.equal('found');
+  });
+
   it(`refuses a search beyond ${SEARCHES_AT_ONCE} of one account in progress`, async () => {
     const budget = new SearchBudget(1000);
     let release!: () => void;
