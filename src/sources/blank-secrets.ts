@@ -6,7 +6,11 @@
  * secret in the log (exact copies were all that was blanked at first).
  */
 export function blankSecrets(text: string, secrets: readonly string[]): string {
-  const known = secrets.filter((secret) => secret.length > 0).map((secret) => secret.toLowerCase());
+  // Longest first: a secret within another (the system user token in its signed form) would leave the rest of the other.
+  const known = secrets
+    .filter((secret) => secret.length > 0)
+    .map((secret) => secret.toLowerCase())
+    .sort((a, b) => b.length - a.length);
   let decoded = text;
   try {
     decoded = decodeURIComponent(text);
@@ -16,5 +20,17 @@ export function blankSecrets(text: string, secrets: readonly string[]): string {
   const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
   return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => (known.some((secret) => secret.includes(run.toLowerCase())) ? '…' : run));
 }
+
+/**
+ * What an upstream said, secrets blanked, cut to `length` characters: blanked before it is
+ * cut, as a secret cut short and glued to the text before it is neither whole nor a run of
+ * its own (`…AAAAtopsecret-cl` was logged). The first READ_MAX characters are looked at,
+ * far past any cut.
+ */
+export function quotedUpstream(text: string, secrets: readonly string[], length = 300): string {
+  return blankSecrets(text.slice(0, READ_MAX), secrets).slice(0, length);
+}
+
+const READ_MAX = 4096;
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { SingleFlight } from '../single-flight.js';
-import { blankSecrets } from './blank-secrets.js';
+import { quotedUpstream } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { renewalTime } from './token-renewal.js';
@@ -55,7 +55,7 @@ export class ClientCredentialsToken {
     }
     if (response.status === 400 || response.status === 401) {
       throw new MisconfiguredSourceError(
-        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${blankSecrets(firstLine(body.error_description), [clientSecret])})`,
+        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${firstLine(body.error_description, [clientSecret])})`,
       );
     }
     throw httpFailure('the Microsoft Entra ID token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
@@ -72,6 +72,6 @@ function jsonOf(body: Buffer): Record<string, unknown> {
 }
 
 /** AADSTS descriptions go on with trace and correlation ids; the first line says what is wrong. */
-function firstLine(text: unknown): string {
-  return typeof text === 'string' ? (text.split(/\r?\n/)[0] ?? '').slice(0, 300) : 'no description';
+function firstLine(text: unknown, secrets: readonly string[]): string {
+  return typeof text === 'string' ? quotedUpstream(text.split(/\r?\n/)[0] ?? '', secrets) : 'no description';
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
-import { blankSecrets } from './blank-secrets.js';
+import { quotedUpstream } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { renewalTime } from './token-renewal.js';
@@ -133,8 +133,8 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
   }
   if (response.status === 400 || response.status === 401) {
     const error = typeof body.error === 'string' ? body.error : String(response.status);
-    const said = typeof body.error_description === 'string' ? body.error_description.slice(0, 300) : '';
-    const description = said ? `: ${blankSecrets(said, [auth.clientSecret, auth.refreshToken])}` : '';
+    const said = typeof body.error_description === 'string' ? quotedUpstream(body.error_description, [auth.clientSecret, auth.refreshToken]) : '';
+    const description = said ? `: ${said}` : '';
     throw new MisconfiguredSourceError(`SuperOffice refused the refresh token (${error}${description})`);
   }
   throw httpFailure('the SuperOffice token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);

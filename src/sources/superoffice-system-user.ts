@@ -2,6 +2,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
+import { quotedUpstream } from './blank-secrets.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
 
@@ -31,11 +32,12 @@ const CONTEXT_CLAIM = 'http://schemes.superoffice.net/identity/ctx';
  * "Validate security tokens".
  */
 export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy): Promise<string> {
+  const signedToken = signed(user.systemUserToken, await privateKeyOf(user.privateKeyFile));
   const response = await outboundRequest(`${user.loginUrl}/api/PartnerSystemUser/Authenticate`, policy, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({
-      SignedSystemToken: signed(user.systemUserToken, await privateKeyOf(user.privateKeyFile)),
+      SignedSystemToken: signedToken,
       ApplicationToken: user.clientSecret,
       ContextIdentifier: user.contextIdentifier,
       ReturnTokenType: 'JWT',
@@ -44,7 +46,11 @@ export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy)
   if (response.status !== 200) throw httpFailure('the SuperOffice system user service', response);
   const answer = jsonOf(response.body);
   if (answer.IsSuccessful !== true || typeof answer.Token !== 'string') {
-    const why = typeof answer.ErrorMessage === 'string' && answer.ErrorMessage ? answer.ErrorMessage : 'no reason given';
+    // Its message may quote what was sent: "Invalid application token <token> … signed <signed token>".
+    const why =
+      typeof answer.ErrorMessage === 'string' && answer.ErrorMessage
+        ? quotedUpstream(answer.ErrorMessage, [user.clientSecret, user.systemUserToken, signedToken])
+        : 'no reason given';
     throw new MisconfiguredSourceError(`SuperOffice refused the system user token (${why})`);
   }
   return ticketOf(answer.Token, user, policy);

@@ -3,7 +3,7 @@ import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import { MisconfiguredSourceError, NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
-import { blankSecrets } from './blank-secrets.js';
+import { quotedUpstream } from './blank-secrets.js';
 import { whatsappCheck } from './whatsapp-check.js';
 import { linkSettings, photoLinkFetcher, type LinkResult } from './whatsapp-link.js';
 import { countrySetting, gatewayDigits, placePhone } from './whatsapp-phone.js';
@@ -153,7 +153,7 @@ function gatewaySaid(body: string, secrets: readonly string[]): string | undefin
   try {
     const { error, message } = JSON.parse(body) as { error?: unknown; message?: unknown };
     const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
-    return blankSecrets(text.slice(0, 1000), secrets).slice(0, 200) || undefined;
+    return quotedUpstream(text, secrets, 200) || undefined;
   } catch {
     return undefined;
   }

@@ -34,6 +34,8 @@ export interface SuperOfficeSimulator {
   /** Played one per image request, in order. */
   faults: PhotoFault[];
   lastImageRequest?: { entity: string; id: string; query: URLSearchParams; appToken: string | undefined; accept: string | undefined };
+  /** A refusal of the system user flow quotes what was sent, as a hostile or misconfigured service may (SuperOffice's own messages do not). */
+  refusalsQuoteRequest: boolean;
   /** The last body sent to PartnerSystemUser/Authenticate. */
   lastSystemUserRequest?: Record<string, unknown>;
   close(): Promise<void>;
@@ -81,6 +83,7 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     personImages: new Map(),
     counts: { images: 0, principal: 0, tickets: 0, accessTokens: 0, states: 0, misdirected: 0, total: 0 },
     faults: [],
+    refusalsQuoteRequest: false,
     expireCredentials: () => {
       tickets.clear();
       accessTokens.clear();
@@ -145,7 +148,9 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     sim.counts.tickets++;
     const request = jsonObject(await bodyOf(req));
     sim.lastSystemUserRequest = request;
-    const refuse = (message: string) => json(res, 200, { IsSuccessful: false, ErrorMessage: message, Token: null });
+    const quoted = () => ` (application token ${String(request.ApplicationToken)}, signed ${String(request.SignedSystemToken)})`;
+    const refuse = (message: string) =>
+      json(res, 200, { IsSuccessful: false, ErrorMessage: `${message}${sim.refusalsQuoteRequest ? quoted() : ''}`, Token: null });
     // "token.YYYYMMDDHHMM.signature": the signature covers everything before its period.
     const signedToken = typeof request.SignedSystemToken === 'string' ? request.SignedSystemToken : '';
     const signedPart = signedToken.slice(0, Math.max(0, signedToken.lastIndexOf('.')));

@@ -159,6 +159,14 @@ describe('SuperOffice source', () => {
       const wrongToken = await failureOf(source(systemUser({ systemUserToken: 'Photo Bridge-wrong' })).fetch(user('7'), signal()));
       expect(wrongToken).to.be.instanceOf(PermanentSourceError);
       expect(wrongToken.message).to.equal('SuperOffice refused the system user token (Unknown system user token)');
+      // A service that quotes the request back: the client secret and the signed token blanked (they were logged whole).
+      sim.refusalsQuoteRequest = true;
+      try {
+        const quoting = await failureOf(source(systemUser({ systemUserToken: 'Photo Bridge-wrong' })).fetch(user('7'), signal()));
+        expect(quoting.message).to.equal('SuperOffice refused the system user token (Unknown system user token (application token …, signed …))');
+      } finally {
+        sim.refusalsQuoteRequest = false;
+      }
       const otherKey = join(keyDir, 'other.pem');
       writeFileSync(otherKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
       expect((await failureOf(source(systemUser({ privateKeyFile: otherKey })).fetch(user('7'), signal()))).message).to.equal(
