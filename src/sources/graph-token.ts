@@ -3,8 +3,9 @@ import { SingleFlight } from '../single-flight.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
-import { renewalTime } from './token-renewal.js';
+import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
+import { upstreamJson } from './upstream-json.js';
 
 interface ClientCredentials {
   authorityUrl: string;
@@ -49,22 +50,24 @@ export class ClientCredentialsToken {
       body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, scope, grant_type: 'client_credentials' }).toString(),
     });
     const body = jsonOf(response.body);
-    if (response.status === 200 && typeof body.access_token === 'string' && Number(body.expires_in) > 0) {
-      this.cached = { token: body.access_token, renewAt: renewalTime(body.expires_in, this.now()) };
-      return body.access_token;
+    const token = response.status === 200 ? usableToken(body.access_token) : undefined;
+    if (token !== undefined) {
+      this.cached = { token, renewAt: renewalTime(body.expires_in, this.now()) };
+      return token;
     }
     if (response.status === 400 || response.status === 401) {
       throw new MisconfiguredSourceError(
         `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${firstLine(body.error_description, [clientSecret])})`,
       );
     }
-    throw httpFailure('the Microsoft Entra ID token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
+    if (response.status === 200) throw noUsableToken('the Microsoft Entra ID token endpoint');
+    throw httpFailure('the Microsoft Entra ID token endpoint', response);
   }
 }
 
 function jsonOf(body: Buffer): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const parsed = upstreamJson(body);
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};

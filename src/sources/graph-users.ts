@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { OutboundResponse } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
+import { upstreamJson } from './upstream-json.js';
 
 /** Addresses whose Graph user has been found; a directory of this size fits in a few MB. */
 const REMEMBERED_ADDRESSES = 100_000;
@@ -50,7 +51,7 @@ function filterFor(address: string): string {
 
 function firstId(body: Buffer): string | undefined {
   try {
-    const users: unknown = (JSON.parse(body.toString('utf8')) as { value?: unknown }).value;
+    const users: unknown = (upstreamJson(body) as { value?: unknown }).value;
     const id: unknown = Array.isArray(users) ? (users[0] as { id?: unknown } | undefined)?.id : undefined;
     return typeof id === 'string' && id ? id : undefined;
   } catch {

@@ -9,6 +9,7 @@ import { GraphUserDirectory } from './graph-users.js';
 import { NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
+import { upstreamJson } from './upstream-json.js';
 
 const urlSetting = (fallback: string) =>
   z
@@ -134,7 +135,7 @@ function graphFailure(response: OutboundResponse): Error {
 /** `error.code` of Graph's JSON error body; empty when the body is not one. */
 function errorCodeOf(response: OutboundResponse): string {
   try {
-    const code: unknown = (JSON.parse(response.body.toString('utf8')) as { error?: { code?: unknown } }).error?.code;
+    const code: unknown = (upstreamJson(response.body) as { error?: { code?: unknown } }).error?.code;
     return typeof code === 'string' ? code : '';
   } catch {
     return '';

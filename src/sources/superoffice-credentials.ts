@@ -3,7 +3,7 @@ import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
-import { renewalTime } from './token-renewal.js';
+import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
 import { environmentUrls } from './superoffice-tenant.js';
@@ -128,14 +128,14 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
     body: form.toString(),
   });
   const body = jsonOf(response.body);
-  if (response.status === 200 && typeof body.access_token === 'string' && body.access_token) {
-    return { headers: { authorization: `Bearer ${body.access_token}` }, renewAt: renewalTime(body.expires_in) };
-  }
+  const token = response.status === 200 ? usableToken(body.access_token) : undefined;
+  if (token !== undefined) return { headers: { authorization: `Bearer ${token}` }, renewAt: renewalTime(body.expires_in) };
   if (response.status === 400 || response.status === 401) {
     const error = typeof body.error === 'string' ? body.error : String(response.status);
     const said = typeof body.error_description === 'string' ? quotedUpstream(body.error_description, [auth.clientSecret, auth.refreshToken]) : '';
     const description = said ? `: ${said}` : '';
     throw new MisconfiguredSourceError(`SuperOffice refused the refresh token (${error}${description})`);
   }
-  throw httpFailure('the SuperOffice token endpoint', response, response.status === 200 ? 'no access_token in the answer' : undefined);
+  if (response.status === 200) throw noUsableToken('the SuperOffice token endpoint');
+  throw httpFailure('the SuperOffice token endpoint', response);
 }

@@ -5,6 +5,7 @@ import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
+import { upstreamJson } from './upstream-json.js';
 
 interface SystemUser {
   /** `https://online.superoffice.com/login` (sod, qaonline: the other environments). */
@@ -110,7 +111,7 @@ async function ticketOf(jwt: string, user: SystemUser, policy: OutboundPolicy): 
 /** A JSON object answer; empty for anything else. */
 export function jsonOf(body: Buffer): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const parsed = upstreamJson(body);
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};

@@ -8,6 +8,7 @@ import type { SourceType } from './registry.js';
 import { loginUrlOf, superOfficeAuthSchema, SuperOfficeCredentials } from './superoffice-credentials.js';
 import { environmentOf, environmentUrls, fixedEndpoint, ONLINE_HOSTS, stateApiEndpoint } from './superoffice-tenant.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
+import { upstreamJson } from './upstream-json.js';
 
 /** In SuperOffice a person is a Person; a company is a Contact. */
 const ENTITIES = { person: 'Person', company: 'Contact' } as const;
@@ -115,7 +116,7 @@ async function renewalStep(credentials: SuperOfficeCredentials, signIn: () => Pr
 /** The principal's full name or login name, from User/currentPrincipal's JSON. */
 function principalName(body: Buffer): string {
   try {
-    const principal = JSON.parse(body.toString('utf8')) as { FullName?: unknown; Associate?: unknown };
+    const principal = upstreamJson(body) as { FullName?: unknown; Associate?: unknown };
     const name = typeof principal.FullName === 'string' && principal.FullName ? principal.FullName : principal.Associate;
     return typeof name === 'string' && name ? name : 'an unnamed user';
   } catch {

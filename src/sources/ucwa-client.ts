@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
-import { renewalTime } from './token-renewal.js';
+import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure, retryAfterMs } from './upstream-http.js';
+import { upstreamJson } from './upstream-json.js';
 
 export interface UcwaClientOptions {
   /** `https://lyncdiscover.<domain>/`, or wherever the operator says autodiscover answers. */
@@ -205,9 +206,10 @@ export class UcwaClient {
     }
     if (response.status !== 200) throw ucwaFailure(response, 'token service');
     const grant = readJson(response, 'token service');
-    if (typeof grant.access_token !== 'string' || !grant.access_token) throw new Error('the UCWA token service answered no access_token');
+    const token = usableToken(grant.access_token);
+    if (token === undefined) throw noUsableToken('the UCWA token service');
     return {
-      authorization: `${typeof grant.token_type === 'string' ? grant.token_type : 'Bearer'} ${grant.access_token}`,
+      authorization: `${typeof grant.token_type === 'string' ? grant.token_type : 'Bearer'} ${token}`,
       // Without an expires_in it was taken as expired at once: every request signed in again with the password.
       expiresAt: renewalTime(grant.expires_in, this.now()),
     };
@@ -269,7 +271,7 @@ const UCWA_CODE = /^[A-Za-z]{1,64}$/;
 function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
   if (response.status < 400 || !/json/i.test(String(response.headers['content-type'] ?? ''))) return undefined;
   try {
-    const body = JSON.parse(response.body.toString('utf8')) as Partial<Record<keyof UcwaError, unknown>> | null;
+    const body = upstreamJson(response.body) as Partial<Record<keyof UcwaError, unknown>> | null;
     // Codes are names ("Forbidden", "InvalidExchangeServerVersion"): anything else is not quoted, so an echo of the sign-in cannot reach the log.
     if (typeof body?.code !== 'string' || !UCWA_CODE.test(body.code)) return undefined;
     return { code: body.code, subcode: typeof body.subcode === 'string' && UCWA_CODE.test(body.subcode) ? body.subcode : undefined };
@@ -290,7 +292,7 @@ export function isUcwaNotFound(response: OutboundResponse): boolean {
 
 export function readJson(response: OutboundResponse, what: string): UcwaResource {
   try {
-    const parsed: unknown = JSON.parse(response.body.toString('utf8'));
+    const parsed = upstreamJson(response.body);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as UcwaResource;
   } catch {
     // reported below, like any other shape

@@ -27,6 +27,8 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
     return new RetryAfterError(`${upstream} answered ${status}${why}`, retryAfterMs(response.headers['retry-after']));
   }
   if (status >= 500) return new Error(`${upstream} answered ${status}${why}`);
+  // Whoever's photo is asked: the URL the operator set up is not the API's (it was "no photo" for everyone).
+  if (status >= 300 && status < 400) return new MisconfiguredSourceError(`${upstream} answered ${status}${why}: redirects are not followed; check its URL`);
   if (status === 401 || status === 403) {
     const refused = `${upstream} refused the credentials (${status}${why})`;
     // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.

@@ -7,6 +7,7 @@ import { quotedUpstream } from './blank-secrets.js';
 import { whatsappCheck } from './whatsapp-check.js';
 import { linkSettings, photoLinkFetcher, type LinkResult } from './whatsapp-link.js';
 import { countrySetting, gatewayDigits, placePhone } from './whatsapp-phone.js';
+import { upstreamJson } from './upstream-json.js';
 
 /** A gateway's base URL as configured, without a trailing slash. */
 export function baseUrlSetting(fallback: string) {
@@ -112,17 +113,16 @@ function gatewayLookup(access: GatewayAccess, settings: GatewaySettings): Gatewa
 function bodyOf(response: OutboundResponse, access: GatewayAccess): unknown {
   const { gateway, credentials } = access;
   const { status } = response;
-  const text = response.body.toString('utf8');
   if (status === 200) {
     // Z-API: a contact without a photo may get an empty answer.
-    if (text.trim() === '') return undefined;
+    if (response.body.toString('utf8').trim() === '') return undefined;
     try {
-      return JSON.parse(text);
+      return upstreamJson(response.body);
     } catch {
       throw new Error(`${gateway} answered 200 with something other than JSON`);
     }
   }
-  const said = gatewaySaid(text, access.secrets);
+  const said = gatewaySaid(response.body, access.secrets);
   const why = said ? `: ${said}` : '';
   if (status === 401 || status === 403 || access.refusesCredentials?.(status, said)) {
     throw new MisconfiguredSourceError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
@@ -149,9 +149,9 @@ function linkOf(body: unknown, gateway: string): string | null {
 }
 
 /** The gateway's own short explanation (`error` or `message`), for the operator, with the credentials blanked out. */
-function gatewaySaid(body: string, secrets: readonly string[]): string | undefined {
+function gatewaySaid(body: Buffer, secrets: readonly string[]): string | undefined {
   try {
-    const { error, message } = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const { error, message } = upstreamJson(body) as { error?: unknown; message?: unknown };
     const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
     return quotedUpstream(text, secrets, 200) || undefined;
   } catch {

@@ -41,6 +41,8 @@ export interface GraphSimulator {
   users: GraphUser[];
   /** `expires_in` of issued tokens. */
   tokenLifetimeSeconds: number;
+  /** Characters added to each issued token, as a broken or hostile issuer might (Entra's are a few KB). */
+  tokenPadding: number;
   counts: { tokens: number; photos: number; userQueries: number; total: number };
   /** Paths of photo requests, in order. */
   photoPaths: string[];
@@ -76,6 +78,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     clientSecret: 'graph~secret',
     users,
     tokenLifetimeSeconds: 3599,
+    tokenPadding: 0,
     counts: { tokens: 0, photos: 0, userQueries: 0, total: 0 },
     photoPaths: [],
     faults: [],
@@ -111,7 +114,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     if (form.get('client_secret') !== sim.clientSecret) return aadError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     if (form.get('scope') !== `${origin}/.default`)
       return aadError(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid.`);
-    const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
+    const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}${'A'.repeat(sim.tokenPadding)}`;
     tokens.add(accessToken);
     json(res, 200, { token_type: 'Bearer', expires_in: sim.tokenLifetimeSeconds, ext_expires_in: sim.tokenLifetimeSeconds, access_token: accessToken });
   };

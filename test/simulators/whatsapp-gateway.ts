@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'no
 import type { AddressInfo } from 'node:net';
 import type { WhatsappCdn } from './whatsapp-cdn.js';
 
-type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage';
+/** `nested`: 200 with a megabyte of JSON, arrays nested half a million deep (a hostile gateway: parsing ten times as much held the event loop 2.7 s). */
+type GatewayFault = { status: number; body?: unknown; headers?: Record<string, string> } | 'slow' | 'garbage' | 'nested';
 
 /**
  * How the gateway answers for a contact without a profile photo. Z-API's page "Imagem do
@@ -72,6 +73,7 @@ export async function startGatewaySimulator(cdn: WhatsappCdn, rules: GatewayRule
     const fault = sim.fault;
     if (fault === 'slow') return void setTimeout(() => json(200, [{ link: null }]), 5000);
     if (fault === 'garbage') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+    if (fault === 'nested') return res.writeHead(200, { 'content-type': 'application/json' }).end(`${'['.repeat(500_000)}${']'.repeat(500_000)}`);
     if (fault) return json(fault.status, fault.body ?? { error: `simulated ${fault.status}` }, fault.headers);
     if (endpoint === 'status') return json(200, rules.statusBody(sim.connected));
     if (!phone || !/^\d+$/.test(phone)) return json(400, { error: 'phone must hold digits only' });

@@ -148,7 +148,7 @@ describe('Microsoft Graph source', () => {
       await graph.fetch(byId(ADELE.id), signal());
       expect(sim.counts.tokens - tokens).to.equal(1);
 
-      // A token shorter-lived than the five minutes of notice is renewed half-way through its life, not on every call.
+      // A token shorter-lived than the five minutes of notice is renewed half-way through its life (a minute at least), not on every call.
       sim.tokenLifetimeSeconds = 1;
       let now = 0;
       const shortLived = graphSource.create('m365', settings(), silent, () => now);
@@ -156,9 +156,20 @@ describe('Microsoft Graph source', () => {
       await shortLived.fetch(byId(ADELE.id), signal());
       await shortLived.fetch(byId(ADELE.id), signal());
       expect(sim.counts.tokens - tokens).to.equal(1);
-      now = 600;
+      now = 30_001;
       await shortLived.fetch(byId(ADELE.id), signal());
       expect(sim.counts.tokens - tokens).to.equal(2);
+    });
+
+    it('takes a token endpoint whose token is over 16 KB as failing, worth a retry — never as "no photo" for everyone', async () => {
+      sim.tokenPadding = 20_000;
+      try {
+        const error = await failureOf(source().fetch(byId(ADELE.id), signal()));
+        expect(error).to.not.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.equal('the Microsoft Entra ID token endpoint answered 200 without a usable access_token (none, or over 16384 characters)');
+      } finally {
+        sim.tokenPadding = 0;
+      }
     });
 
     it('asks for one token however many lookups need it at once', async () => {
@@ -236,9 +247,13 @@ describe('Microsoft Graph source', () => {
       expect((throttled as RetryAfterError).delayMs).to.equal(3000);
     });
 
-    it('does not follow a redirect', async () => {
+    it('does not follow a redirect, and takes it as a setup to mend ("try again"), not as "no photo"', async () => {
       sim.faults = [{ kind: 'redirect', location: 'http://127.0.0.1:1/steal' }];
-      expect(await failureOf(source().fetch(byId(ADELE.id), signal()))).to.be.instanceOf(PermanentSourceError);
+      const error = await failureOf(source().fetch(byId(ADELE.id), signal()));
+      expect([error instanceof MisconfiguredSourceError, error.message]).to.deep.equal([
+        true,
+        'Microsoft Graph answered 302: redirects are not followed; check its URL',
+      ]);
     });
 
     describe('inside the shared resilience', () => {

@@ -300,7 +300,7 @@ describe('SuperOffice source', () => {
     it('does not follow a redirect', async () => {
       const before = sim.counts.total;
       sim.faults = [{ kind: 'redirect', location: 'http://169.254.169.254/latest/meta-data/' }];
-      expect(await failureOf(source().fetch(user('7'), signal()))).to.be.instanceOf(PermanentSourceError);
+      expect(await failureOf(source().fetch(user('7'), signal()))).to.be.instanceOf(MisconfiguredSourceError);
       expect(sim.counts.total).to.equal(before + 1);
     });
 

@@ -201,6 +201,13 @@ describe('WhatsApp gateway sources', () => {
         }
       });
 
+      it('reads no JSON answer past 128 KB: a megabyte nested half a million deep is refused unparsed, as worth a retry', async () => {
+        gateway.fault = 'nested';
+        const error = await failure(fetch());
+        expect(error).to.not.be.instanceOf(PermanentSourceError);
+        expect(error.message).to.match(/ answered 200 with something other than JSON$/);
+      });
+
       it("gives up on a slow gateway when the call's time is up", async () => {
         gateway.fault = 'slow';
         const error = await failure(source.fetch(contactWithPhone(WRITTEN), AbortSignal.timeout(200)));
