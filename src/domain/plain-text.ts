@@ -10,6 +10,9 @@ export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTERS.test(value);
 }
 
+/** What of a failure's reason is logged: enough to tell what went wrong (a reason may quote what an upstream sent). */
+export const LOGGED_REASON_MAX = 500;
+
 /** `text` cut to `max` characters with an ellipsis: what a client or an upstream sent, echoed or logged, cannot flood an answer or a log. */
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;

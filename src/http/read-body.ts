@@ -14,7 +14,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export function readBody(req: IncomingMessage, maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
   const { headers } = req;
-  const refusal = declaresMoreThan(headers, maxBytes) ? BridgeError.bodyTooLarge(maxBytes) : req.method !== undefined ? encodedRequest(headers) : undefined;
+  const refusal = declaresMoreThan(headers, maxBytes) ? BridgeError.bodyTooLarge(maxBytes) : encodedBody(headers);
   if (refusal) {
     req.on('data', pieceDropper(req));
     done(refusal, EMPTY);
@@ -47,8 +47,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
   req.on('close', () => finish(BridgeError.connectionClosed(), EMPTY));
 }
 
-/** A request's Content-Encoding other than `identity`. (Upstreams are asked for no coding, so their answers are read as they come.) */
-function encodedRequest(headers: IncomingHttpHeaders): BridgeError | undefined {
+/** A message's Content-Encoding other than `identity`: a request's, or an upstream's answer, which is asked for none (a gzip of 100 KB is 100 MB of zeros). */
+function encodedBody(headers: IncomingHttpHeaders): BridgeError | undefined {
   const coding = headers['content-encoding'];
   return coding === undefined || /^\s*identity\s*$/i.test(coding) ? undefined : BridgeError.bodyEncoded(coding);
 }

@@ -4,7 +4,7 @@ import type { PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import { failureOf, type PhotoReference, type PhotoSource, type SourceFailure } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
-import { clip } from '../domain/plain-text.js';
+import { clip, LOGGED_REASON_MAX } from '../domain/plain-text.js';
 
 type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
@@ -130,6 +130,3 @@ export class UpstreamPhotos {
 function sizeOrderKey(kind: PhotoReference['kind'], size: PhotoSize): string {
   return `${kind}:${size}`;
 }
-
-/** What of a failure's reason is logged: enough to tell what went wrong. */
-const LOGGED_REASON_MAX = 500;

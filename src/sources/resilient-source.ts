@@ -50,6 +50,12 @@ export interface ResilienceOptions {
   breakerThreshold: number;
   /** …and how long it stays open before one call may try again. */
   breakerHalfOpenMs: number;
+  /**
+   * Told why the circuit opened, each time it does: the calls failed by the open circuit say
+   * only that it is open, and with lookups at once every one of them did — the failure that
+   * opened it (a timeout, a 500) reached no log.
+   */
+  onOpen?: (reason: string) => void;
   /** Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a call fails at once. */
   callsAtOnce?: number;
   /**
@@ -81,6 +87,8 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   // that is not allowed) is refused again: an oversized answer was read to the limit three times.
   const worthRetrying = (error: unknown) => upstreamFailure(error) && mayPassLater(error);
   const breaker = circuitBreaker(failed, { halfOpenAfter: options.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) });
+  const { onOpen } = options;
+  if (onOpen) breaker.onBreak((reason) => onOpen('error' in reason ? reason.error.message : 'isolated' in reason ? 'isolated' : 'a failed answer'));
   const callsAtOnce = options.callsAtOnce ?? DEFAULT_SOURCE_CONCURRENCY;
   // The time limit is the upstream's; checking what it sent waits for a decode slot, which is the bridge's.
   // Aggressive: the attempt fails on time even if a source ignored the signal. Its abort

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clip, LOGGED_REASON_MAX } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
 import { resilient, type ResilienceOptions } from './resilient-source.js';
 import { SOURCE_TYPES } from './registry.js';
@@ -50,7 +51,14 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
 /** Builds the configured sources, each wrapped in the shared resilience, in the operator's orders. */
 export function buildSources(settings: SourceSettings, resilience: ResilienceOptions, log: Logger): SourceOrders {
   const built = new Map(
-    settings.sources.map((source) => [source.name, resilient(SOURCE_TYPES[source.type]!.create(source.name, source.settings, log), resilience)]),
+    settings.sources.map((source) => {
+      const onOpen = (reason: string) =>
+        log.warn(
+          { source: source.name, reason: clip(reason, LOGGED_REASON_MAX) },
+          'photo source circuit opened: its calls fail at once until it is tried again',
+        );
+      return [source.name, resilient(SOURCE_TYPES[source.type]!.create(source.name, source.settings, log), { ...resilience, onOpen })];
+    }),
   );
   const pick = (names: string[]) => names.map((name) => built.get(name)!);
   const entries = (names: string[] | undefined) => names?.map((name): OrderEntry => (name === OWN_PHOTOS ? OWN_PHOTOS : built.get(name)!));

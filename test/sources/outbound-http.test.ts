@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
+import { gzipSync } from 'node:zlib';
 
 /**
  * Every IPv6 form that carries an IPv4 address, each with carried addresses that are not
@@ -94,6 +95,11 @@ describe('outbound answers are held to the byte limit', () => {
         lastWritten = new Promise((resolve) => res.on('close', () => resolve(sent)));
         more();
       };
+      if (req.url === '/gzipped') {
+        // 10 KB of gzip that are 10 MB of zeros: an answer the bridge did not ask to be encoded.
+        res.writeHead(200, { 'content-encoding': 'gzip' });
+        return void res.end(gzipSync(Buffer.alloc(10 * 1024 * 1024)));
+      }
       if (req.url === '/declared-too-large') send(100 * 1024 * 1024, true);
       else if (req.url === '/chunked-too-large') send(100 * 1024 * 1024, false);
       else send(LIMIT, false);
@@ -107,6 +113,17 @@ describe('outbound answers are held to the byte limit', () => {
 
   it('takes a body of exactly the limit', async () => {
     expect((await fetchOf('/at-the-limit')).body.length).to.equal(LIMIT);
+  });
+
+  it('refuses an answer with a Content-Encoding, unread, saying so (it was logged as over the size limit)', async () => {
+    const failure = await fetchOf('/gzipped').then(
+      () => expect.fail('the answer should have been refused'),
+      (error: unknown) => error,
+    );
+    expect([failure instanceof OutboundRefused, (failure as Error).message]).to.deep.equal([
+      true,
+      "the answer is sent with Content-Encoding 'gzip', which the bridge neither asks for nor reads",
+    ]);
   });
 
   for (const path of ['/declared-too-large', '/chunked-too-large']) {

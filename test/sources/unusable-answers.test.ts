@@ -33,9 +33,10 @@ const outcome = (promise: Promise<SourceAnswer>) =>
   );
 
 describe('what a source answers is checked within its call', () => {
-  it('counts unusable bytes as failures: not asked again at once, and the breaker opens after a few', async () => {
+  it('counts unusable bytes as failures: not asked again at once, and the breaker opens after a few, saying once why', async () => {
     const garbage = answering(() => Promise.resolve(Buffer.from('<html>not a photo</html>')));
-    const source = resilient(garbage, { ...OPTIONS, usable: (bytes) => normalizePhoto(bytes, LIMITS) });
+    const opened: string[] = [];
+    const source = resilient(garbage, { ...OPTIONS, usable: (bytes) => normalizePhoto(bytes, LIMITS), onOpen: (reason) => opened.push(reason) });
     const outcomes = [];
     for (let i = 0; i < 6; i++) outcomes.push(await outcome(source.fetch(REFERENCE, AbortSignal.timeout(10_000))));
     expect(outcomes.slice(0, 3).every((error) => error instanceof UnusableAnswerError)).to.equal(true);
@@ -43,6 +44,7 @@ describe('what a source answers is checked within its call', () => {
     expect(outcomes.slice(3).every((error) => error instanceof BrokenCircuitError)).to.equal(true);
     expect(garbage.calls, 'three lookups, none retried, none once the breaker opened').to.equal(3);
     expect(source.breakerState?.()).to.equal('open');
+    expect(opened).to.deep.equal([(outcomes[2] as Error).message]);
   });
 
   it('asks no more than once when its own outbound policy refused the answer (over the size limit: read to the limit three times)', async () => {
