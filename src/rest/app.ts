@@ -62,6 +62,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, res, next) => {
     const context = contextOf(req);
     res.setHeader('request-id', context.requestId);
+    // What a JSON answer echoes (a search's text) is never sniffed and shown as HTML.
+    res.setHeader('x-content-type-options', 'nosniff');
     if (options.accessLog) logWhenDone(log, context);
     next();
   });

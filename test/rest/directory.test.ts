@@ -55,6 +55,15 @@ describe('directory search /api/people and the page at /', () => {
     expect(architects.people.map((p: { title: string }) => p.title)).to.deep.equal(['Architect', 'Architect']);
   });
 
+  it('writes its JSON with nosniff, so a search echoed in it is never read as HTML', async () => {
+    const page = await get(`/api/people?q=${encodeURIComponent('<img src=x onerror=alert(1)>')}`).expect(200);
+    expect([page.headers['content-type'], page.headers['x-content-type-options'], page.body.q]).to.deep.equal([
+      'application/json; charset=utf-8',
+      'nosniff',
+      '<img src=x onerror=alert(1)>',
+    ]);
+  });
+
   it('searches words, so % and _ alone find no one rather than everyone', async () => {
     expect((await get('/api/people?q=%25').expect(200)).body.people).to.deep.equal([]);
     expect((await get('/api/people?q=_').expect(200)).body.people).to.deep.equal([]);
