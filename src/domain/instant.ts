@@ -18,5 +18,5 @@ export function isoInstant(text: string): string | undefined {
   return instant.toISOString();
 }
 
-/** Year-month-day, hours and minutes (seconds optional), a fraction of up to 7 digits (.NET's ticks), a zone. */
-const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2})?)(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$/;
+/** Year-month-day, hours and minutes (seconds optional), a fraction of up to 7 digits (.NET's ticks), a zone of at most 14 hours (XML Schema 1.1 Part 2 §3.3.7). */
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2})?)(\.\d{1,7})?(Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?$/;
