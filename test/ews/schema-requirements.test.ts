@@ -139,6 +139,14 @@ describe('what the schema requires of a request', () => {
     }
   });
 
+  it('ConvertId: an AlternateId without an attribute types.xsd requires of it fails schema validation (none is taken as empty, nor the Format as EwsId)', () => {
+    const schema = readFileSync(new URL('../../wsdl/types.xsd', import.meta.url), 'utf8');
+    const alternate = /<xs:complexType name="AlternateIdType">(.*?)<\/xs:complexType>/s.exec(schema)![1]!;
+    const required = [...alternate.matchAll(/<xs:attribute name="(\w+)"[^>]*use="required"/g)].map(([, name]) => name!);
+    expect(required).to.deep.equal(['Format', 'Id', 'Mailbox']);
+    for (const name of required) failsValidation('ConvertId', VALID.ConvertId!.replace(new RegExp(` ${name}="[^"]*"`), ''), name);
+  });
+
   it('a list the schema has non-empty fails schema validation empty', () => {
     let lists = 0;
     for (const [operation, body] of Object.entries(VALID)) {

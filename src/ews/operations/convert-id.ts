@@ -3,7 +3,7 @@ import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import type { ItemIds } from '../item-ids.js';
 import { checkedIdList } from '../requested-ids.js';
 import { failure, operationResponse, success, type MessageOutcome } from '../response-messages.js';
-import { attribute, children, enumValue, requiredAttribute, requiredChild } from '../soap-args.js';
+import { children, enumValue, requiredAttribute, requiredChild } from '../soap-args.js';
 import { element } from '../xml.js';
 
 /** IdFormatType. */
@@ -38,10 +38,11 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
 
   read(request, limits) {
     const destination = requiredAttribute(request, 'DestinationFormat');
+    // Each of the three is required (AlternateIdType): none is taken as empty or as EwsId.
     const ids = children(requiredChild(request, 'SourceIds'), 'AlternateId').map((alternate) => ({
-      id: attribute(alternate, 'Id') ?? '',
-      format: enumValue(attribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
-      mailbox: attribute(alternate, 'Mailbox') ?? '',
+      id: requiredAttribute(alternate, 'Id'),
+      format: enumValue(requiredAttribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
+      mailbox: requiredAttribute(alternate, 'Mailbox'),
     }));
     return { destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'), ids: checkedIdList(ids, 'SourceIds', limits.maxItemsPerRequest) };
   },
