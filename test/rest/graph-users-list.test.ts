@@ -413,3 +413,28 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     await request(t.bridge.server).post('/v1.0/users').set('Authorization', basic(READER)).expect(405);
   });
 });
+
+describe('Graph GET /users: startswith on name parts joined by and, in a directory where one clause alone finds thousands', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    // 1,100 surnames starting with b before Meg Bowen in name order: a search for "b" alone had her past its first 1,000.
+    const bakers = Array.from({ length: 1100 }, (_, i) => ({
+      ...person(`aaron${i}@contoso.com`, `Aaron Baker${i}`),
+      givenName: 'Aaron',
+      surname: `Baker${i}`,
+    }));
+    await t.store.upsertUsers([...bakers, { ...person('meg.bowen@contoso.com', 'Meg Bowen'), givenName: 'Meg', surname: 'Bowen' }]);
+  });
+  after(() => t.close());
+
+  it('finds and counts the users every clause holds for, not only those among the first clause’s first 1,000', async () => {
+    const filter = encodeURIComponent("startswith(surname,'b') and startswith(givenName,'m')");
+    const page = await request(t.bridge.server)
+      .get(`/v1.0/users?$filter=${filter}&$count=true`)
+      .set('Authorization', basic(READER))
+      .set('ConsistencyLevel', 'eventual')
+      .expect(200);
+    expect([page.body['@odata.count'], page.body.value.map((user: { mail: string }) => user.mail)]).to.deep.equal([1, ['meg.bowen@contoso.com']]);
+  });
+});
