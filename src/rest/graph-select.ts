@@ -31,7 +31,9 @@ export function readSelect(value: string | undefined, type: GraphType): Property
   if (bad !== undefined) throw BridgeError.invalidRequest(`$select: '${bad.slice(0, 64)}' is not a property name`);
   const unknown = names.find((name) => name !== '*' && !type.properties.has(name.toLowerCase()) && !type.relationships.has(name.toLowerCase()));
   if (unknown !== undefined) throw unknownProperty(unknown, type);
-  return [...new Set(names.filter((name) => !type.relationships.has(name.toLowerCase())))];
+  const kept = names.filter((name) => !type.relationships.has(name.toLowerCase()));
+  // Relationships alone (`$select=manager`): the id, as for an entity nothing else of was asked, never `users()` and an empty object.
+  return kept.length > 0 ? [...new Set(kept)] : ['id'];
 }
 
 /**

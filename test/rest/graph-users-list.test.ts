@@ -404,6 +404,10 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     }
     const withManager = await get('/v1.0/users/alex.wilber@contoso.com?$select=displayName,Manager').expect(200);
     expect(withManager.body).to.deep.equal({ '@odata.context': withManager.body['@odata.context'], displayName: 'Alex Wilber' });
+    // A relationship alone: the id, in a context URL that names it (not `users()` and an empty object).
+    const managerOnly = await get('/v1.0/users/alex.wilber@contoso.com?$select=manager').expect(200);
+    expect(Object.keys(managerOnly.body)).to.deep.equal(['@odata.context', 'id']);
+    expect(managerOnly.body['@odata.context']).to.match(/\/\$metadata#users\(id\)\/\$entity$/);
     const all = Object.keys((await get('/v1.0/users/alex.wilber@contoso.com?$select=*').expect(200)).body).filter((key) => !key.startsWith('@'));
     expect(all.filter((key) => !GRAPH_USER.properties.has(key.toLowerCase()))).to.deep.equal([]);
   });
