@@ -483,6 +483,25 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     },
     // A people search reads up to 1,000 matches of the directory and the caller's contacts; each costs the login's share of the store's time.
     searchFlood('Graph /me/people', '$search=a&$top=1000', '/v1.0/me/people?$search=a&$top=1000'),
+    {
+      // Two logins at once, each page of 250 contacts charged to its login with the writing of its JSON: before, only the store's
+      // read was, and two logins flooding Graph's pages were never told to wait.
+      name: `Graph /me/contacts: ${SEARCH_FLOOD.count} pages of 250 from two logins, ${SEARCH_FLOOD.concurrency} at once`,
+      async run(bridge) {
+        const logins = [BASIC_AUTHORIZATION, ADDRESS_BOOK_AUTHORIZATION];
+        const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, (i) =>
+          rawRequest(`${bridge.base}/v1.0/me/contacts?$top=250`, { headers: { authorization: logins[i % logins.length]! } }),
+        );
+        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
+        return {
+          status: tally(result.statuses),
+          ewsCode: tally(result.codes),
+          bytes: result.bytes,
+          note: "503: a login's share of the store's time spent, its answers' writing included; see the /healthz column",
+          checks: [check(`each 200 or 503, some 200 (${unexpected} other)`, unexpected === 0 && result.statuses.includes(200))],
+        };
+      },
+    },
     // $count reads the whole name index's range; each costs the login's share of the store's time.
     searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
     // Backwards, each page read by the name index from its end: as ascending, the login's share of the store's time.
@@ -808,7 +827,6 @@ function bodyAttack(name: string, chunked: boolean): Attack {
   };
 }
 
-/** A flood's tally, held to every answer having one status. */
 /** The address book's login asks `path` GRAPH_PAGES.count times at once: each 200, or 503 ErrorServerBusy when the login is busy, pages of at most `pageMax` contacts. */
 async function contactPagesAtOnce(bridge: RunningBridge, path: string, pageMax: number, note: string): Promise<AttackResult> {
   const result = await flood(GRAPH_PAGES.count, GRAPH_PAGES.count, () =>
@@ -828,6 +846,7 @@ async function contactPagesAtOnce(bridge: RunningBridge, path: string, pageMax: 
   };
 }
 
+/** A flood's tally, held to every answer having one status. */
 function floodResult(result: { statuses: number[]; codes: string[]; bytes: number }, expected: number, note?: string): AttackResult {
   const wrong = result.statuses.filter((status) => status !== expected).length;
   return {
