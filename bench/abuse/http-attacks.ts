@@ -483,25 +483,9 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     },
     // A people search reads up to 1,000 matches of the directory and the caller's contacts; each costs the login's share of the store's time.
     searchFlood('Graph /me/people', '$search=a&$top=1000', '/v1.0/me/people?$search=a&$top=1000'),
-    {
-      // Two logins at once, each page of 250 contacts charged to its login with the writing of its JSON: before, only the store's
-      // read was, and two logins flooding Graph's pages were never told to wait.
-      name: `Graph /me/contacts: ${SEARCH_FLOOD.count} pages of 250 from two logins, ${SEARCH_FLOOD.concurrency} at once`,
-      async run(bridge) {
-        const logins = [BASIC_AUTHORIZATION, ADDRESS_BOOK_AUTHORIZATION];
-        const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, (i) =>
-          rawRequest(`${bridge.base}/v1.0/me/contacts?$top=250`, { headers: { authorization: logins[i % logins.length]! } }),
-        );
-        const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
-        return {
-          status: tally(result.statuses),
-          ewsCode: tally(result.codes),
-          bytes: result.bytes,
-          note: "503: a login's share of the store's time spent, its answers' writing included; see the /healthz column",
-          checks: [check(`each 200 or 503, some 200 (${unexpected} other)`, unexpected === 0 && result.statuses.includes(200))],
-        };
-      },
-    },
+    // Two logins at once, each page of 250 contacts charged to its login with the writing of its JSON: before, only the
+    // store's read was, and two logins flooding Graph's pages were never told to wait.
+    searchFlood('Graph /me/contacts', 'pages of 250', '/v1.0/me/contacts?$top=250', {}, [BASIC_AUTHORIZATION, ADDRESS_BOOK_AUTHORIZATION]),
     // $count reads the whole name index's range; each costs the login's share of the store's time.
     searchFlood('Graph /users', '$count=true&$top=999', '/v1.0/users?$count=true&$top=999', { consistencylevel: 'eventual' }),
     // Backwards, each page read by the name index from its end: as ascending, the login's share of the store's time.
@@ -722,13 +706,16 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
 /** Directory searches one login sends, and how many at a time. */
 const SEARCH_FLOOD = { count: 400, concurrency: 16 };
 
-/** One login's searches at `path`, SEARCH_FLOOD.count of them SEARCH_FLOOD.concurrency at once: each 200, or 503 once its share of the store's time is spent. */
-function searchFlood(door: string, what: string, path: string, headers: Record<string, string> = {}): Attack {
+/**
+ * Searches at `path` by one login (or by `logins` in turn), SEARCH_FLOOD.count of them SEARCH_FLOOD.concurrency at once: each 200,
+ * or 503 once the login's share of the store's time is spent.
+ */
+function searchFlood(door: string, what: string, path: string, headers: Record<string, string> = {}, logins = [BASIC_AUTHORIZATION]): Attack {
   return {
-    name: `${door}: ${SEARCH_FLOOD.count} of ${what}, ${SEARCH_FLOOD.concurrency} at once (one login)`,
+    name: `${door}: ${SEARCH_FLOOD.count} of ${what}, ${SEARCH_FLOOD.concurrency} at once (${logins.length === 1 ? 'one login' : `${logins.length} logins`})`,
     async run(bridge) {
-      const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, () =>
-        rawRequest(`${bridge.base}${path}`, { headers: { authorization: BASIC_AUTHORIZATION, ...headers } }),
+      const result = await flood(SEARCH_FLOOD.count, SEARCH_FLOOD.concurrency, (i) =>
+        rawRequest(`${bridge.base}${path}`, { headers: { authorization: logins[i % logins.length]!, ...headers } }),
       );
       const unexpected = result.statuses.filter((status) => status !== 200 && status !== 503).length;
       return {
