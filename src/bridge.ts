@@ -22,6 +22,8 @@ import { createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair } f
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
+import { sendGraphError } from './rest/graph-errors.js';
+import { GRAPH_VERSIONS } from './rest/graph-photo-path.js';
 import { SearchBudget } from './http/search-budget.js';
 import { createRequestContext, type RequestContext } from './http/request-context.js';
 import { logWhenDone } from './http/access-log.js';
@@ -183,7 +185,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   const answer: RequestListener = (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
-      const refused = refuseBadTarget(context, log, config.accessLog);
+      const refused = refuseBadTarget(context, log, config.accessLog, refusalWriter);
       if (refused) return requests.recordWhenDone(context, 'front', refused);
       if (cors.enabled && cors.handle(req, res)) return answeredAtTheFront(context, 'cors-preflight');
       // The SOAP endpoint and the photo route count their own answers: the common ones inline, without a listener.
@@ -250,6 +252,13 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       await store.close();
     },
   };
+}
+
+/** Graph's paths, in origin or absolute form, any case: their refusals at the front door are Graph's error JSON, which its clients read. */
+const GRAPH_TARGET = new RegExp(`^(?:https?://[^/]*)?/(?:${GRAPH_VERSIONS.map((version) => version.replace('.', '\\.')).join('|')})(?:[/?]|$)`, 'i');
+
+function refusalWriter(target: string): typeof sendError {
+  return GRAPH_TARGET.test(target) ? sendGraphError : sendError;
 }
 
 /** What an operator reads when the store's file went from under the server: what it still does, and what brings it back. */

@@ -14,13 +14,16 @@ import { sendError } from './send-error.js';
  */
 export const MAX_URL_LENGTH = 4096;
 
+/** How a refusal is written for a target: Graph's paths answer in Graph's error JSON, the rest as sendError writes it. */
+export type RefusalWriter = (target: string) => typeof sendError;
+
 /**
  * The front door's first check, for every path. A target longer than MAX_URL_LENGTH is
  * answered 414, one that is neither a path nor an http(s) URL 400, and neither goes
  * further: the route it is counted under is returned. An absolute-form target is made
  * the origin form the routes match (toOriginForm).
  */
-export function refuseBadTarget(context: RequestContext, log: Logger, accessLog: boolean): TargetRefusal['route'] | undefined {
+export function refuseBadTarget(context: RequestContext, log: Logger, accessLog: boolean, writerFor: RefusalWriter): TargetRefusal['route'] | undefined {
   const { req } = context;
   // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding must be taken as faulty
   // framing, and its connection closed after it: a request smuggled behind it is not read.
@@ -28,7 +31,7 @@ export function refuseBadTarget(context: RequestContext, log: Logger, accessLog:
   const refusal = refusalOf(req);
   if (!refusal) return undefined;
   if (accessLog) logWhenDone(log, context);
-  sendError(context.res, refusal.error, log, context.requestId, { 'request-id': context.requestId });
+  writerFor(req.url ?? '')(context.res, refusal.error, log, context.requestId, { 'request-id': context.requestId });
   return refusal.route;
 }
 

@@ -78,6 +78,22 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     expect((await get(t, '/healthz', 'photos.contoso.com')).status).to.equal(200);
   });
 
+  it("refuses a Graph URL over 4,096 characters with 414 in Graph's error JSON, which its clients read; another path as text", async () => {
+    const long = `?$filter=${'a'.repeat(4100)}`;
+    for (const target of [`/v1.0/users${long}`, `/BETA/me/people${long}`, `http://photos.contoso.com/v1.0/users${long}`]) {
+      const res = await get(t, target, 'photos.contoso.com');
+      const { error } = JSON.parse(res.body) as { error: { code: string; message: string; innerError: { 'request-id': string } } };
+      expect([res.status, error.code, error.message, typeof error.innerError['request-id']], target.slice(0, 40)).to.deep.equal([
+        414,
+        'ErrorInvalidRequest',
+        'the URL is longer than 4096 characters',
+        'string',
+      ]);
+    }
+    const other = await get(t, `/api/people${long}`, 'photos.contoso.com');
+    expect([other.status, other.body.trim()]).to.deep.equal([414, 'the URL is longer than 4096 characters']);
+  });
+
   it('takes the host from the target, not from the Host header, as an origin server must', async () => {
     const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
     expect(res.status).to.equal(200);
