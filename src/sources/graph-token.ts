@@ -5,7 +5,7 @@ import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
-import { upstreamJson } from './upstream-json.js';
+import { upstreamJsonObject } from './upstream-json.js';
 
 interface ClientCredentials {
   authorityUrl: string;
@@ -49,7 +49,7 @@ export class ClientCredentialsToken {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, scope, grant_type: 'client_credentials' }).toString(),
     });
-    const body = jsonOf(response.body);
+    const body = upstreamJsonObject(response.body);
     const token = response.status === 200 ? usableToken(body.access_token) : undefined;
     if (token !== undefined) {
       this.cached = { token, renewAt: renewalTime(body.expires_in, this.now()) };
@@ -62,15 +62,6 @@ export class ClientCredentialsToken {
     }
     if (response.status === 200) throw noUsableToken('the Microsoft Entra ID token endpoint');
     throw httpFailure('the Microsoft Entra ID token endpoint', response);
-  }
-}
-
-function jsonOf(body: Buffer): Record<string, unknown> {
-  try {
-    const parsed = upstreamJson(body);
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }
 

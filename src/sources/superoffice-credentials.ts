@@ -5,7 +5,8 @@ import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { MisconfiguredSourceError } from './photo-source.js';
-import { jsonOf, systemUserTicket } from './superoffice-system-user.js';
+import { systemUserTicket } from './superoffice-system-user.js';
+import { upstreamJsonObject } from './upstream-json.js';
 import { environmentUrls } from './superoffice-tenant.js';
 import { httpFailure } from './upstream-http.js';
 
@@ -127,7 +128,7 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: form.toString(),
   });
-  const body = jsonOf(response.body);
+  const body = upstreamJsonObject(response.body);
   const token = response.status === 200 ? usableToken(body.access_token) : undefined;
   if (token !== undefined) return { headers: { authorization: `Bearer ${token}` }, renewAt: renewalTime(body.expires_in) };
   if (response.status === 400 || response.status === 401) {

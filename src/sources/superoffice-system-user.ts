@@ -5,7 +5,7 @@ import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
-import { upstreamJson } from './upstream-json.js';
+import { upstreamJsonObject } from './upstream-json.js';
 
 interface SystemUser {
   /** `https://online.superoffice.com/login` (sod, qaonline: the other environments). */
@@ -45,7 +45,7 @@ export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy)
     }),
   });
   if (response.status !== 200) throw httpFailure('the SuperOffice system user service', response);
-  const answer = jsonOf(response.body);
+  const answer = upstreamJsonObject(response.body);
   if (answer.IsSuccessful !== true || typeof answer.Token !== 'string') {
     // Its message may quote what was sent: "Invalid application token <token> … signed <signed token>".
     const why =
@@ -98,22 +98,12 @@ async function ticketOf(jwt: string, user: SystemUser, policy: OutboundPolicy): 
   const keys = await outboundRequest(`${user.loginUrl}/.well-known/jwks`, policy, { headers: { accept: 'application/json' } });
   if (keys.status !== 200) throw httpFailure('the SuperOffice JWKS endpoint', keys);
   try {
-    const { payload } = await jwtVerify(jwt, createLocalJWKSet(jsonOf(keys.body) as unknown as JSONWebKeySet), { issuer: 'SuperOffice AS' });
+    const { payload } = await jwtVerify(jwt, createLocalJWKSet(upstreamJsonObject(keys.body) as unknown as JSONWebKeySet), { issuer: 'SuperOffice AS' });
     const ticket = payload[TICKET_CLAIM];
     if (payload[CONTEXT_CLAIM] !== user.contextIdentifier) throw new Error(`it is for ${String(payload[CONTEXT_CLAIM])}, not ${user.contextIdentifier}`);
     if (typeof ticket !== 'string' || !ticket) throw new Error('it carries no ticket');
     return ticket;
   } catch (error) {
     throw new MisconfiguredSourceError(`SuperOffice's system user answer failed validation: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** A JSON object answer; empty for anything else. */
-export function jsonOf(body: Buffer): Record<string, unknown> {
-  try {
-    const parsed = upstreamJson(body);
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }

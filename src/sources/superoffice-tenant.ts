@@ -2,7 +2,7 @@ import { SingleFlight } from '../single-flight.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { hostAllowed, outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
-import { jsonOf } from './superoffice-system-user.js';
+import { upstreamJsonObject } from './upstream-json.js';
 
 /**
  * SuperOffice Online's three environments, by the hosts they answer on: where people sign
@@ -91,7 +91,7 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
       known = { root: fallback, until: Date.now() + RETRY_STATE_MS };
       return fallback;
     }
-    const state = response.status === 200 ? jsonOf(response.body) : {};
+    const state = response.status === 200 ? upstreamJsonObject(response.body) : {};
     if (ABSENT_STATES.has(state.State)) {
       throw new MisconfiguredSourceError(`SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}`);
     }

@@ -10,3 +10,13 @@ export function upstreamJson(body: Buffer): unknown {
   if (body.length > MAX_UPSTREAM_JSON_BYTES) throw new SyntaxError(`the answer is over ${MAX_UPSTREAM_JSON_BYTES} bytes of JSON`);
   return JSON.parse(body.toString('utf8'));
 }
+
+/** An upstream's answer as a JSON object (a token, a refusal, keys, a state); empty for anything else. */
+export function upstreamJsonObject(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed = upstreamJson(body);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
