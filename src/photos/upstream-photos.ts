@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { failureOf, type PhotoReference, type PhotoSource, type SourceFailure } from '../sources/photo-source.js';
 import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip, LOGGED_REASON_MAX } from '../domain/plain-text.js';
+import { QuietRefusals, sourceNotAsked } from './quiet-refusals.js';
 
 type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
@@ -40,12 +41,14 @@ export class UpstreamPhotos {
   private readonly names: ReadonlySet<string>;
   private readonly ownShape: ReadonlySet<string>;
   private readonly sizeOrders: Map<string, readonly OrderEntry[]>;
+  private readonly refusals: QuietRefusals;
 
   constructor(
     private readonly order: SourceOrders,
     private readonly normalize: (bytes: Buffer) => Promise<NormalizedPhoto>,
     private readonly log: Logger,
   ) {
+    this.refusals = new QuietRefusals(log);
     const sizeOrders = order.bySize ?? [];
     const sources = [...order.user, ...order.contact, ...sizeOrders.flatMap((sized) => [...(sized.user ?? []), ...(sized.contact ?? [])])].filter(
       (entry): entry is PhotoSource => typeof entry !== 'string',
@@ -111,8 +114,11 @@ export class UpstreamPhotos {
       outcomes.failed++;
       this.stats.upstreamFailures++;
       const reason = error instanceof BridgeError ? `unusable image: ${error.message}` : error instanceof Error ? error.message : String(error);
-      // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
-      this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
+      if (sourceNotAsked(error)) this.refusals.warn(source.name, reason);
+      else {
+        // Clipped: a reason may quote what the upstream sent (a 19 MB host name made 19 MB log lines).
+        this.log.warn({ source: source.name, reason: clip(reason, LOGGED_REASON_MAX) }, 'photo source failed; trying the next');
+      }
       return { kind: 'failed', failure: failureOf(error) };
     }
   }
