@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
+import { wholeMessages, type MessageRead } from './ldap-framing.js';
 import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 
 const attributeName = z.string().regex(/^[A-Za-z][\w-]*$/, 'is not an LDAP attribute name');
@@ -107,6 +108,7 @@ export async function withDirectory<T>(
     connectTimeout: settings.timeoutMs,
     ...(implicitTls ? { tlsOptions: { ca } } : {}),
   });
+  readWholeMessages(client);
   const close = () => void client.unbind().catch(() => undefined);
   const overLimit = limit === undefined ? () => false : limitReceived(client, limit.bytes);
   signal.addEventListener('abort', close, { once: true });
@@ -128,9 +130,9 @@ export async function withDirectory<T>(
 /**
  * Closes the connection once the directory has sent more than `maxBytes` on it; returns
  * whether it did. ldapts gathers a search's entries until the server says it is done (a
- * sizeLimit is only a request) and joins a message's pieces anew with each chunk, so a
- * hostile or broken directory could send without end (one lookup took the RSS to 849 MB)
- * or one 50 MiB value (the event loop stalled 4.5 s). ldapts keeps its socket in a plain
+ * sizeLimit is only a request) and holds a message until its last byte, so a hostile or
+ * broken directory could send without end (one lookup took the RSS to 849 MB) or one
+ * 50 MiB value (the event loop stalled 4.5 s). ldapts keeps its socket in a plain
  * property; every socket it puts there is watched (the TLS one of a StartTLS too).
  */
 function limitReceived(client: Client, maxBytes: number): () => boolean {
@@ -148,6 +150,12 @@ function limitReceived(client: Client, maxBytes: number): () => boolean {
     },
   });
   return () => received > maxBytes;
+}
+
+/** ldapts's parser, in a private property, is handed each message whole (ldap-framing.ts). */
+function readWholeMessages(client: Client): void {
+  const parser = (client as unknown as { messageParser: { read: MessageRead } }).messageParser;
+  parser.read = wholeMessages(parser.read.bind(parser));
 }
 
 async function readCa(path: string): Promise<Buffer> {
