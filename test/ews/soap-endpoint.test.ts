@@ -450,6 +450,17 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(fullUser.ResolutionSet.Resolution.Contact).to.deep.include({ DisplayName: 'Alex Wilber', ContactSource: 'ActiveDirectory' });
     });
 
+    it("gives back the address of a contact's that was resolved: its second or third, not always its first", async () => {
+      await t.store.addContacts(mailbox, [
+        { displayName: 'Sean Triple', emailAddresses: ['sean@triple.example', 'Sean.Second@Triple.example', 'third@triple.example'], phones: {}, refs: {} },
+      ]);
+      const resolved = async (entry: string) => (await resolve(entry, 'ReturnFullContactData="false"')).ResolutionSet.Resolution.Mailbox.EmailAddress;
+      expect(await resolved('smtp:third@triple.example')).to.equal('third@triple.example');
+      expect(await resolved('THIRD')).to.equal('third@triple.example');
+      expect(await resolved('sean.second')).to.equal('Sean.Second@Triple.example');
+      expect(await resolved('Sean Triple')).to.equal('sean@triple.example');
+    });
+
     it('warns ErrorNameResolutionMultipleResults with the whole set when several match', async () => {
       const message = await resolve('alex', 'ReturnFullContactData="false"');
       expect(message.$.ResponseClass).to.equal('Warning');

@@ -3,6 +3,7 @@ import type { DirectoryUser } from '../../domain/directory.js';
 import { BridgeError } from '../../domain/errors.js';
 import { findPeople, SEARCH_SCOPES, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
+import { asciiLower } from '../../domain/plain-text.js';
 import type { PhotoSize } from '../../domain/size-code.js';
 import { cardOfContact, cardOfUser, contactCardXml, RESOLVE_SHAPE_FIELDS, shapeOf, type ContactCard, type ContactField } from '../contact-xml.js';
 import { folderOf, readParentFolders, type FolderRef } from '../folders.js';
@@ -82,7 +83,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
     }
     const shown = people
       .slice(0, MAX_RESOLUTIONS)
-      .map((person) => (person.kind === 'user' ? userCandidate(person.user, fields.users) : contactCandidate(person.contact, fields.contacts, context)));
+      .map((person) => (person.kind === 'user' ? userCandidate(person.user, fields.users) : contactCandidate(person.contact, entry, fields.contacts, context)));
     const resolutions: string[] = [];
     for (let first = 0; first < shown.length; first += LOOKED_UP_AT_ONCE) {
       resolutions.push(...(await Promise.all(shown.slice(first, first + LOOKED_UP_AT_ONCE).map((candidate) => resolutionXml(candidate, context)))));
@@ -136,7 +137,7 @@ function userCandidate(user: DirectoryUser, fields: ReadonlySet<ContactField> | 
   };
 }
 
-function contactCandidate(contact: Contact, fields: ReadonlySet<ContactField>, context: EwsContext): Candidate {
+function contactCandidate(contact: Contact, entry: string, fields: ReadonlySet<ContactField>, context: EwsContext): Candidate {
   return {
     fields,
     card: cardOfContact(contact),
@@ -145,11 +146,21 @@ function contactCandidate(contact: Contact, fields: ReadonlySet<ContactField>, c
     mailboxXml: () =>
       mailboxXml(
         contact.displayName,
-        contact.emailAddresses[0],
+        addressResolved(contact.emailAddresses, entry),
         'Contact',
         element('t:ItemId', { Id: context.ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
       ),
   };
+}
+
+/**
+ * The contact's address the entry starts (`smtp:` or not, ASCII case ignored, as it was
+ * found), else its first: a contact resolved by its second or third address had come back
+ * with its first, and a script resolving an address got another one.
+ */
+function addressResolved(addresses: readonly string[], entry: string): string | undefined {
+  const typed = asciiLower(entry.trim().replace(/^smtp:/i, ''));
+  return addresses.find((address) => asciiLower(address).startsWith(typed)) ?? addresses[0];
 }
 
 function mailboxXml(name: string, address: string | undefined, type: 'Mailbox' | 'Contact', itemId?: string): string {
