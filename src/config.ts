@@ -216,8 +216,9 @@ export const SETTINGS = {
   ewsMaxItemsPerRequest: {
     env: 'BRIDGE_EWS_MAX_ITEMS_PER_REQUEST',
     schema: int(1, 10_000),
-    default: 250,
-    doc: 'Ids in one GetItem, GetAttachment or ConvertId, at most; a longer list is refused whole (ErrorInvalidRequest).',
+    // Exchange's EWSFindCountLimit: the items one FindItem or FindPeople may give, which exchangelib asks of FindPeople and does not page past.
+    default: 1000,
+    doc: 'Ids in one GetItem, GetAttachment or ConvertId, and items in one FindItem or FindPeople page, at most; a longer id list is refused whole (ErrorInvalidRequest).',
   },
   ewsMaxAnswerBytes: {
     env: 'BRIDGE_EWS_MAX_ANSWER_BYTES',

@@ -36,7 +36,9 @@ import { ADDRESS_BOOK_AUTHORIZATION, BIG_CONTACTS, CONTROL_CHARACTER_USER } from
 import type { FixtureIds } from './fixture-ids.js';
 
 /** The bridge's defaults (BRIDGE_EWS_MAX_ITEMS_PER_REQUEST, BRIDGE_EWS_MAX_ANSWER_BYTES); the abuse run does not change them. */
-const MAX_ITEMS = 250;
+const MAX_ITEMS = 1000;
+/** The longest ids that many fit in one body of at most 1 MiB. */
+const LONGEST_ID_CHARS = Math.floor(900_000 / MAX_ITEMS);
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** What one short per-item error costs at most; errors past the cap are still written, one per id. */
 const ERROR_MESSAGE_BYTES = 512;
@@ -73,8 +75,8 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest']), bytesAtMost(a, 2 * ERROR_MESSAGE_BYTES), wellFormed(a)],
     ),
     soapAttack(
-      `ConvertId: ${MAX_ITEMS} ids of 4,000 characters`,
-      () => convertId(Array.from({ length: MAX_ITEMS }, (_, i) => `${i}`.padEnd(4000, 'A'))),
+      `ConvertId: ${MAX_ITEMS} ids of ${LONGEST_ID_CHARS} characters`,
+      () => convertId(Array.from({ length: MAX_ITEMS }, (_, i) => `${i}`.padEnd(LONGEST_ID_CHARS, 'A'))),
       (a) => [
         statusIs(a, 200),
         codesAre(a, new Array<string>(MAX_ITEMS).fill('ErrorInvalidIdMalformed')),

@@ -47,10 +47,10 @@ describe('EWS ConvertId', () => {
   it('refuses a request past the ids-per-request limit whole, and one without a DestinationFormat or with an unknown form', async () => {
     const many = await convert(
       'EntryId',
-      Array.from({ length: 251 }, () => ({ id: ewsId, format: 'EwsId' })),
+      Array.from({ length: 1001 }, () => ({ id: ewsId, format: 'EwsId' })),
     );
     expect(codes(many.messages)).to.deep.equal(['ErrorInvalidRequest']);
-    expect(many.messages[0].MessageText).to.equal('at most 250 ids per request; this one has 251');
+    expect(many.messages[0].MessageText).to.equal('at most 1000 ids per request; this one has 1001');
     for (const [destination, format] of [
       [undefined, 'EwsId'],
       ['RestId', 'EwsId'],
