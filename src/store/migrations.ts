@@ -588,4 +588,20 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX delta_tokens_mailbox ON delta_tokens (lower(mailbox), id);
     `,
   },
+  {
+    // A contact's id is its ItemId and Graph id for life, never another's: SQLite gives a new
+    // row the largest id there is plus one, so the newest contact's id, once it was deleted, went
+    // to the next contact made — in another mailbox too — and a client holding the old id found
+    // that one (a sync saw an update where there had been a delete and a create). The largest id
+    // deleted is kept, and a new contact's id is past it (sqlite-store.ts, insertContact).
+    // PostgreSQL's identity column never gives an id twice.
+    sqlite: `
+    CREATE TABLE contact_ids_deleted (largest INTEGER NOT NULL);
+    INSERT INTO contact_ids_deleted VALUES (0);
+    CREATE TRIGGER contacts_deleted_keep_largest AFTER DELETE ON contacts WHEN old.id > (SELECT largest FROM contact_ids_deleted) BEGIN
+      UPDATE contact_ids_deleted SET largest = old.id;
+    END;
+    `,
+    postgres: '',
+  },
 ];

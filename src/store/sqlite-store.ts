@@ -393,9 +393,9 @@ export class SqliteStore implements Store, ReplaceableFile {
          ) WHERE n <= ? ORDER BY manager, name_key, email`,
       ),
       insertContact: db.prepare(
-        `INSERT INTO contacts (mailbox, display_name, given_name, surname, company, department, job_title,
+        `INSERT INTO contacts (id, mailbox, display_name, given_name, surname, company, department, job_title,
            email1, email2, email3, business_phone, mobile_phone, home_phone, refs, name_key, search_names, created_at, updated_at)
-         VALUES (@mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
+         VALUES ((SELECT max(coalesce((SELECT max(id) FROM contacts), 0), largest) + 1 FROM contact_ids_deleted), @mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
            @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @name_key, @search_names, @now, @now)`,
       ),
       updateContact: db.prepare(

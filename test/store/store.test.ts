@@ -584,6 +584,16 @@ for (const backend of storeBackends()) {
         expect(await store.removeContact('adele@contoso.com', id!)).to.equal(true);
       });
 
+      it("never gives a deleted contact's id to another contact: an id is an ItemId for life", async () => {
+        const [first, newest] = await store.addContacts('adele@contoso.com', [lee, { ...lee, displayName: 'Newest' }]);
+        expect(await store.removeContact('adele@contoso.com', newest!)).to.equal(true);
+        const [mine] = await store.addContacts('adele@contoso.com', [{ ...lee, displayName: 'Made After' }]);
+        const [theirs] = await store.addContacts('megan@contoso.com', [{ ...lee, displayName: 'Made Elsewhere' }]);
+        expect([mine, theirs].filter((id) => id! <= newest!)).to.deep.equal([]);
+        expect(await store.getContactById(newest!)).to.equal(undefined);
+        expect(first).to.be.below(newest!);
+      });
+
       it("reads many of a mailbox's contacts at once, in id order, and none of another's", async () => {
         const ids = await store.addContacts(
           'adele@contoso.com',
