@@ -56,9 +56,12 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
  * header field and to any that contains more than one"; Authorization is no list (RFC 9110
  * §5.3 forbids sending it twice). node:http keeps the first and drops the rest, so a proxy
  * that reads the other would disagree on the host (the WSDL's soap:address, Autodiscover's
- * URLs) or on who logged in. Or a transfer coding other than chunked.
+ * URLs) or on who logged in. Or a transfer coding other than chunked, or more fields than MAX_HEADER_FIELDS.
  */
 function headerProblem(rawHeaders: readonly string[]): BridgeError | undefined {
+  if (rawHeaders.length > 2 * MAX_HEADER_FIELDS) {
+    return new BridgeError('ErrorInvalidRequest', 431, `the request has more than ${MAX_HEADER_FIELDS} header fields`);
+  }
   let hosts = 0;
   let authorizations = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -78,6 +81,13 @@ function headerProblem(rawHeaders: readonly string[]): BridgeError | undefined {
   }
   return undefined;
 }
+
+/**
+ * Header fields one request may carry: Apache httpd's LimitRequestFields. node:http keeps
+ * the first thousand and drops the rest unsaid, so a proxy's X-Forwarded-For after 999
+ * others was lost and the request taken as the proxy's own (RFC 6585 §5: 431).
+ */
+const MAX_HEADER_FIELDS = 100;
 
 /** The one transfer coding the bridge reads, alone in its field. */
 const CHUNKED = /^[ \t]*chunked[ \t]*$/i;

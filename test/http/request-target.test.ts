@@ -126,6 +126,24 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
     }
   });
 
+  it('refuses more than 100 header fields with 431: node:http dropped those past its thousandth, a proxy-appended X-Forwarded-For among them', async () => {
+    for (const [fields, status] of [
+      [99, 200],
+      [101, 431],
+      [1000, 431],
+    ] as const) {
+      const socket = await connectTo(port());
+      try {
+        // Host and the fillers: `fields` in all, the last an X-Forwarded-For.
+        const fillers = Array.from({ length: fields - 2 }, (_, i) => `A${i}: a\r\n`).join('');
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: localhost\r\n${fillers}X-Forwarded-For: 8.8.8.8\r\n\r\n`);
+        expect((await received(socket, (text) => text.includes('\r\n\r\n'))).slice(0, 12), `${fields} fields`).to.equal(`HTTP/1.1 ${status}`);
+      } finally {
+        socket.destroy();
+      }
+    }
+  });
+
   it('answers a body in a transfer coding other than chunked 501 (RFC 9112 §6.1), never read as if it were plain; chunked in any case is read', async () => {
     for (const [coding, status] of [
       ['gzip, chunked', 501],
