@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { logWhenDone } from './access-log.js';
 import type { RequestContext } from './request-context.js';
 import { sendError } from './send-error.js';
+import { isHost } from './trusted-proxy.js';
 
 /**
  * The longest request target (path and query) the bridge reads, in characters. IIS's
@@ -45,6 +46,9 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
+  // RFC 9112 §3.2: a Host that is no host is 400. It had been answered, its links built on `http://localhost` (the WSDL's soap:address, OData contexts).
+  const host = req.headers.host;
+  if (host && !isHost(host)) return { error: BridgeError.invalidRequest('the Host header does not name a host'), route: 'bad-target' };
   const problem = headerProblem(req.rawHeaders);
   return problem && { error: problem, route: 'bad-target' };
 }

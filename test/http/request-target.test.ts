@@ -126,6 +126,23 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
     }
   });
 
+  it('refuses a Host that names no host with 400 (RFC 9112 §3.2): it was answered, with links on http://localhost', async () => {
+    for (const [host, status] of [
+      ['a@b', 400],
+      ['evil.example/x', 400],
+      ['x:99999', 400],
+      ['photos.contoso.com:8443', 200],
+    ] as const) {
+      const socket = await connectTo(port());
+      try {
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        expect((await received(socket, (text) => text.includes('\r\n\r\n'))).slice(0, 12), host).to.equal(`HTTP/1.1 ${status}`);
+      } finally {
+        socket.destroy();
+      }
+    }
+  });
+
   it('refuses more than 100 header fields with 431: node:http dropped those past its thousandth, a proxy-appended X-Forwarded-For among them', async () => {
     for (const [fields, status] of [
       [99, 200],
