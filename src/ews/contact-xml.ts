@@ -32,6 +32,7 @@ export type ContactField =
   | 'FileAsMapping'
   | 'DisplayName'
   | 'GivenName'
+  | 'CompleteName'
   | 'CompanyName'
   | 'EmailAddresses'
   | 'PhoneNumbers'
@@ -77,6 +78,7 @@ const FIELD_URIS: ReadonlyMap<string, ContactField> = new Map([
   ['contacts:PostalAddressIndex', 'PostalAddressIndex'],
   ['contacts:DisplayName', 'DisplayName'],
   ['contacts:GivenName', 'GivenName'],
+  ['contacts:CompleteName', 'CompleteName'],
   ['contacts:CompanyName', 'CompanyName'],
   ['contacts:EmailAddresses', 'EmailAddresses'],
   ['contacts:PhoneNumbers', 'PhoneNumbers'],
@@ -139,6 +141,7 @@ const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
     'LastModifiedTime',
     'IsAssociated',
     ...CARD_FIELDS,
+    'CompleteName',
     'FileAsMapping',
     'PostalAddressIndex',
     'HasPicture',
@@ -236,6 +239,7 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
     pick('FileAsMapping', text('t:FileAsMapping', 'None')),
     pick('DisplayName', text('t:DisplayName', card.displayName)),
     pick('GivenName', text('t:GivenName', card.givenName)),
+    pick('CompleteName', completeNameXml(card)),
     pick('CompanyName', text('t:CompanyName', card.company)),
     dictionaryXml('EmailAddresses', emailEntries, wanted),
     dictionaryXml('PhoneNumbers', phoneEntries, wanted),
@@ -248,6 +252,16 @@ export function contactCardXml(card: ContactCard, wanted: ReadonlySet<ContactFie
     pick('Alias', text('t:Alias', card.alias)),
     pick('Photo', photo && text('t:Photo', photo.toString('base64'))),
   ].join('');
+}
+
+/**
+ * The name's parts as CompleteNameType has them (first, last, full: the display name), the
+ * others the bridge does not keep left out. Exchange writes one for every contact, and
+ * clients read it unchecked: exchangelib asks for it in every GetItem, and
+ * ews-javascript-api's `Contact.CompleteName.FullName` threw on a contact without one.
+ */
+function completeNameXml(card: ContactCard): string {
+  return element('t:CompleteName', {}, text('t:FirstName', card.givenName), text('t:LastName', card.surname), text('t:FullName', card.displayName));
 }
 
 /** A dictionary entry: its key (EmailAddress1, MobilePhone) and its value. */

@@ -156,6 +156,14 @@ describe('interop: ews-javascript-api client', function () {
       expect(contact.Attachments.Count).to.equal(1);
     });
 
+    it('binds the name in parts (ContactSchema.CompleteName), which it reads unchecked', async () => {
+      const id = await contactIdOf(service, 'Megan Bowen');
+      const contact = await Contact.Bind(service, id, new PropertySet(BasePropertySet.FirstClassProperties, [ContactSchema.CompleteName]));
+      // The Managed API's names for t:FirstName and t:LastName.
+      const { GivenName, Surname, FullName } = contact.CompleteName;
+      expect([GivenName, Surname, FullName]).to.deep.equal(['Megan', 'Bowen', 'Megan Bowen']);
+    });
+
     it('loads the contact picture attachment: the stored JPEG, byte for byte', async () => {
       const id = await contactIdOf(service, 'Megan Bowen');
       const contact = await Contact.Bind(service, id);
