@@ -45,6 +45,10 @@ const CONTACT_PROPERTIES: SearchVocabulary = {
     ['contacts:GivenName', { field: 'givenName' }],
     ['contacts:Surname', { field: 'surname' }],
     ['contacts:CompanyName', { field: 'companyName' }],
+    ['contacts:Department', { field: 'department' }],
+    ['contacts:JobTitle', { field: 'jobTitle' }],
+    // Every contact is filed under its display name (contact-xml.ts: FileAs).
+    ['contacts:FileAs', { field: 'displayName' }],
   ]),
   members: new Map([
     [
@@ -93,7 +97,7 @@ function searchableNames({ fields, members, times }: SearchVocabulary): string {
 }
 
 /** The properties contacts are sorted by, which the ordering comparisons compare in that order. */
-const ORDERED_FIELDS: ReadonlySet<string> = new Set<ContactTextField>(['displayName', 'givenName', 'surname', 'companyName']);
+const ORDERED_FIELDS: ReadonlySet<string> = new Set<ContactTextField>(['displayName', 'givenName', 'surname', 'companyName', 'department', 'jobTitle']);
 
 function isOrdered(field: ContactTextField | ContactPhoneField): field is ContactTextField {
   return ORDERED_FIELDS.has(field);

@@ -13,6 +13,10 @@ const CONTACT_SORT_KEYS: ReadonlyMap<string, ContactSortKey> = new Map([
   ['contacts:GivenName', 'givenName'],
   ['contacts:Surname', 'surname'],
   ['contacts:CompanyName', 'companyName'],
+  ['contacts:Department', 'department'],
+  ['contacts:JobTitle', 'jobTitle'],
+  // Every contact is filed under its display name (contact-xml.ts: FileAs): exchangelib's `order_by('file_as')`.
+  ['contacts:FileAs', 'displayName'],
   ['item:DateTimeCreated', 'createdAt'],
   ['item:LastModifiedTime', 'updatedAt'],
 ]);

@@ -9,6 +9,8 @@ const FILTERABLE: ReadonlyMap<string, ContactTextField> = new Map([
   ['givenName', 'givenName'],
   ['surname', 'surname'],
   ['companyName', 'companyName'],
+  ['department', 'department'],
+  ['jobTitle', 'jobTitle'],
 ]);
 
 const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
@@ -41,7 +43,7 @@ interface Token {
 /**
  * A Graph `$filter` on contacts as the store matches it, or undefined for one the bridge does
  * not read. OData's (OData 4.01 Part 2 §5.1.1): `eq`, `ne`, `lt`, `le`, `gt`, `ge` and
- * `startswith` on displayName, givenName, surname and companyName — compared as Exchange
+ * `startswith` on displayName, givenName, surname, companyName, department and jobTitle — compared as Exchange
  * compares them, case ignored (and for the display name accents too) — the address filter
  * Graph documents for contacts (user-list-contacts: `emailAddresses/any(a:a/address eq '…')`,
  * any lambda variable), `createdDateTime` and `lastModifiedDateTime` compared with an instant

@@ -36,6 +36,8 @@ const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
   ['givenName', 'givenName'],
   ['surname', 'surname'],
   ['companyName', 'companyName'],
+  ['department', 'department'],
+  ['jobTitle', 'jobTitle'],
   ['createdDateTime', 'createdAt'],
   ['lastModifiedDateTime', 'updatedAt'],
 ]);
@@ -63,7 +65,7 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     throw new BridgeError(
       'ErrorInvalidUrlQueryFilter',
       400,
-      "The query filter contains one or more invalid nodes. Contacts are filtered by displayName, givenName, surname and companyName (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.",
+      "The query filter contains one or more invalid nodes. Contacts are filtered by displayName, givenName, surname, companyName, department and jobTitle (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.",
     );
   }
   return {

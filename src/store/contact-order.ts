@@ -14,6 +14,8 @@ const SORT_EXPRESSIONS: Readonly<Record<ContactSortKey, readonly string[]>> = {
   givenName: foldedThenAsIs('c.given_name'),
   surname: foldedThenAsIs('c.surname'),
   companyName: foldedThenAsIs('c.company'),
+  department: foldedThenAsIs('c.department'),
+  jobTitle: foldedThenAsIs('c.job_title'),
   createdAt: ['c.created_at'],
   updatedAt: ['c.updated_at'],
 };

@@ -62,6 +62,8 @@ const MATCH_COLUMNS: Readonly<Record<ContactTextField | ContactPhoneField | Cont
   givenName: "coalesce(c.given_name, '')",
   surname: "coalesce(c.surname, '')",
   companyName: "coalesce(c.company, '')",
+  department: "coalesce(c.department, '')",
+  jobTitle: "coalesce(c.job_title, '')",
   businessPhone: "coalesce(c.business_phone, '')",
   mobilePhone: "coalesce(c.mobile_phone, '')",
   homePhone: "coalesce(c.home_phone, '')",

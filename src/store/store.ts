@@ -38,7 +38,7 @@ export interface ReplacedContact {
 }
 
 /** The text properties of a contact a restriction compares and bounds, in the order contacts sort by them. */
-export type ContactTextField = 'displayName' | 'givenName' | 'surname' | 'companyName';
+export type ContactTextField = 'displayName' | 'givenName' | 'surname' | 'companyName' | 'department' | 'jobTitle';
 
 /** A contact's phone numbers, as EWS keys them (BusinessPhone…): compared as text, as they were written. */
 export type ContactPhoneField = 'businessPhone' | 'mobilePhone' | 'homePhone';
@@ -117,7 +117,7 @@ export type ContactMatch =
   | { not: ContactMatch };
 
 /** What a folder's contacts can be sorted by: EWS FindItem's SortOrder, Graph's $orderby. */
-export type ContactSortKey = 'displayName' | 'givenName' | 'surname' | 'companyName' | 'createdAt' | 'updatedAt';
+export type ContactSortKey = ContactTextField | 'createdAt' | 'updatedAt';
 
 /** One key of a sort, most significant first. */
 export interface ContactOrder {

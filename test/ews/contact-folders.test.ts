@@ -269,10 +269,10 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(unsortable.message.ResponseCode).to.equal('ErrorUnsupportedPathForSortGroup');
     expect(unsortable.message.MessageText).to.match(/not contacts:Birthday$/);
     // Every FieldOrder is a key of the store's sort: more than there are sortable properties is refused before any query.
-    const tooMany = await findItem(sort(...Array.from({ length: 7 }, (): [string, string] => ['contacts:Surname', 'Ascending'])) + contacts);
+    const tooMany = await findItem(sort(...Array.from({ length: 10 }, (): [string, string] => ['contacts:Surname', 'Ascending'])) + contacts);
     expect([tooMany.message.ResponseCode, tooMany.message.MessageText]).to.deep.equal([
       'ErrorUnsupportedPathForSortGroup',
-      'a SortOrder holds at most 6 FieldOrders',
+      'a SortOrder holds at most 9 FieldOrders',
     ]);
   });
 
@@ -411,7 +411,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     const refused = await findItem(byBirthday + contacts);
     expect([refused.message.ResponseCode, refused.message.MessageText]).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
-      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
+      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, contacts:Department, contacts:JobTitle, contacts:FileAs, ' +
         'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:Birthday',
     ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
@@ -571,12 +571,12 @@ describe('FindItem restricted by given name, surname, company, email addresses a
     };
     expect(await refused(equal(member('PhoneNumber', 'CarPhone'), '1'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
-      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, ' +
+      'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, contacts:Department, contacts:JobTitle, contacts:FileAs, ' +
         'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:PhoneNumber (CarPhone)',
     ]);
     expect(await refused(equal(email(1), 'm', 'IsLessThan'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
-      'IsLessThan compares contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName only',
+      'IsLessThan compares contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, contacts:Department, contacts:JobTitle, contacts:FileAs only',
     ]);
   });
 });

@@ -172,7 +172,7 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     // Alex has no company: an unset property is not 'Fabrikam'.
     const { alexHome, lidia, megan } = READER_CONTACTS;
     expect(joined.value.map((c) => c.displayName)).to.deep.equal([alexHome.displayName, lidia.displayName, megan.displayName]);
-    const error = await graphErrorOf(asReader.api('/me/contacts').filter("startswith(jobTitle,'Marketing')").get());
+    const error = await graphErrorOf(asReader.api('/me/contacts').filter("startswith(nickName,'Marketing')").get());
     expect([error.statusCode, error.code]).to.deep.equal([400, 'ErrorInvalidUrlQueryFilter']);
   });
 

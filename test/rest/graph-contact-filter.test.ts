@@ -138,7 +138,7 @@ describe('Graph /me/contacts: $filter, $orderby, $count', () => {
   });
 
   for (const [what, filter] of [
-    ['startswith on a property the bridge does not keep', "startswith(jobTitle,'Garth')"],
+    ['startswith on a property the bridge does not keep', "startswith(nickName,'Garth')"],
     ['an operator other than eq', "emailAddresses/any(a:a/address ne 'garth@contoso.com')"],
     ['a sub-property other than address', "emailAddresses/any(a:a/name eq 'Garth Fort')"],
     ['another variable than the lambda’s', "emailAddresses/any(a:b/address eq 'garth@contoso.com')"],
@@ -164,7 +164,7 @@ describe('Graph /me/contacts: $filter, $orderby, $count', () => {
     expect(names((await list(`$filter=${filter}&$orderby=displayName%20DESC`).expect(200)).body)).to.deep.equal(['Garth Fort', 'Garth at Home']);
   });
 
-  for (const orderBy of ['birthday', 'displayName sideways', 'displayName,', '', Array(7).fill('surname').join(',')]) {
+  for (const orderBy of ['birthday', 'displayName sideways', 'displayName,', '', Array(9).fill('surname').join(',')]) {
     it(`refuses $orderby=${JSON.stringify(orderBy)} with 400, never another order`, async () => {
       const res = await list(`$orderby=${encodeURIComponent(orderBy)}`).expect(400);
       expect(res.body.error.code).to.equal('ErrorInvalidUrlQuery');

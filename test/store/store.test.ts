@@ -907,6 +907,20 @@ for (const backend of storeBackends()) {
         expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'Bob Young', 'ann Young', 'Cy']);
       });
 
+      it('sorts and matches by department and job title as by the other names, case ignored, an unset one as empty', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Ann', department: 'sales', jobTitle: 'Director' },
+          { ...lee, displayName: 'Bob', department: 'Engineering', jobTitle: 'engineer' },
+          { ...lee, displayName: 'Cy', department: 'Sales' },
+        ]);
+        const names = async (match: ContactMatch | undefined, order?: Parameters<Store['pageContacts']>[4]) =>
+          (await store.pageContacts('adele@contoso.com', match, 0, 10, order)).contacts.map((c) => c.displayName);
+        expect(await names(undefined, [{ key: 'jobTitle', descending: false }])).to.deep.equal(['Cy', 'Ann', 'Bob']);
+        expect(await names(undefined, [{ key: 'department', descending: true }])).to.deep.equal(['Ann', 'Cy', 'Bob']);
+        expect(await names({ text: 'SALES', mode: 'whole', ignoreCase: true, field: 'department' })).to.deep.equal(['Ann', 'Cy']);
+        expect(await names({ bound: 'lt', text: 'f', field: 'jobTitle' })).to.deep.equal(['Ann', 'Bob', 'Cy']);
+      });
+
       it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
         const before = await store.getContact('adele@contoso.com', id!);
