@@ -5,17 +5,21 @@ import { BridgeError } from '../domain/errors.js';
  * The one form of a login name, used when an account is made and at every login, so
  * "Émile", "émile" typed as e + combining accent, and "ÉMILE" are the same account.
  *
- * NFC first, so composed and decomposed input agree; then full Unicode case folding as
- * far as JavaScript offers it: lower, upper, lower again maps the expanding folds that
- * `toLowerCase` alone leaves apart ('ß', 'ẞ' and "SS" all become "ss"; 'ﬁ' becomes "fi";
- * a final 'ς' matches 'σ'), and a last NFC puts back what case mapping decomposed. A name
- * that is an address has its domain's A-labels as U-labels, as the store keeps addresses
- * (canonicalSmtpAddress): `anna@xn--bcher-kva.example`'s contacts are kept under
- * `anna@bücher.example`, and the login named the other way saw none of them. It is
- * idempotent, which the tests check over every code point.
+ * NFC first, so composed and decomposed input agree. A name that is an address is then
+ * folded as the directory compares addresses (canonicalSmtpAddress): Unicode lower case,
+ * its domain's A-labels as U-labels (`anna@xn--bcher-kva.example`'s contacts are kept under
+ * `anna@bücher.example`, and the login named the other way saw none of them). Not further:
+ * `straße@` and `strasse@` are two mailboxes, and a login made as the one, folded to the
+ * other, acted as someone else (its self-service photo was theirs). Any other name gets full
+ * Unicode case folding as far as JavaScript offers it: lower, upper, lower again maps the
+ * expanding folds that `toLowerCase` alone leaves apart ('ß', 'ẞ' and "SS" all become "ss";
+ * 'ﬁ' becomes "fi"; a final 'ς' matches 'σ'). A last NFC puts back what case mapping
+ * decomposed. It is idempotent, which the tests check over every code point.
  */
 export function normalizeUsername(username: string): string {
-  return withUnicodeDomain(username.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC'));
+  const composed = username.normalize('NFC');
+  if (composed.includes('@')) return withUnicodeDomain(composed.toLowerCase().normalize('NFC'));
+  return composed.toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
 /**
