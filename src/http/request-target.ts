@@ -29,6 +29,10 @@ export function refuseBadTarget(context: RequestContext, log: Logger, accessLog:
   // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding must be taken as faulty
   // framing, and its connection closed after it: a request smuggled behind it is not read.
   if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) context.res.setHeader('connection', 'close');
+  // A request asking to Upgrade is answered as HTTP (RFC 9110 §7.8 lets a server ignore the
+  // ask), but node:http reads no more of its connection: a request pipelined behind it got
+  // no answer and the connection hung. Closed after the answer, the client sends it again.
+  if (req.headers.upgrade !== undefined && UPGRADE_ASKED.test(req.headers.connection ?? '')) context.res.setHeader('connection', 'close');
   const refusal = refusalOf(req);
   if (!refusal) return undefined;
   if (accessLog) logWhenDone(log, context);
@@ -92,6 +96,9 @@ function headerProblem(rawHeaders: readonly string[]): BridgeError | undefined {
  * others was lost and the request taken as the proxy's own (RFC 6585 §5: 431).
  */
 const MAX_HEADER_FIELDS = 100;
+
+/** A Connection header naming `upgrade`, which with an Upgrade header puts node:http's parser out of HTTP. */
+const UPGRADE_ASKED = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
 
 /** The one transfer coding the bridge reads, alone in its field. */
 const CHUNKED = /^[ \t]*chunked[ \t]*$/i;

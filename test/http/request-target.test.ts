@@ -143,6 +143,20 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
     }
   });
 
+  it('answers a request asking to Upgrade, then closes: one pipelined behind it, which node:http no longer reads, had hung without an answer', async () => {
+    const socket = await connectTo(port());
+    try {
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const answer = await received(socket, (text) => text.includes('\r\n\r\n'));
+      expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      expect(answer.toLowerCase()).to.include('connection: close');
+      await closed;
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('refuses more than 100 header fields with 431: node:http dropped those past its thousandth, a proxy-appended X-Forwarded-For among them', async () => {
     for (const [fields, status] of [
       [99, 200],
