@@ -5,6 +5,7 @@ import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
 import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
 import type { SchemaUpgrade } from './migrations.js';
+import { STORE_APPLICATION_NAME } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeOpenProblem, withoutPassword } from './open-store.js';
 
@@ -135,11 +136,12 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     source.exec('BEGIN');
     await target.query('BEGIN');
     try {
+      await refuseBridgesOn(target);
       await refuseDataIn(target);
       const counts = {} as CopyCounts;
       for (const table of COPIED_TABLES) counts[table.name] = await copyTable(source, target, table);
       await fillUserSearchKeys(target);
-      await restartIdentities(target);
+      await restartIdentities(source, target);
       await checkCounts(source, target, counts);
       for (const table of PHOTO_TABLES) await checkPhotoHashes(source, target, table);
       await target.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'migrate-store']);
@@ -154,6 +156,24 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
   } finally {
     source.close();
     await target.end();
+  }
+}
+
+/**
+ * A bridge connected to the target (a replica started before the copy, a command) keeps the
+ * item-id key it made or read, which the copy replaces with the SQLite store's: it went on
+ * handing out ids no other replica reads and refusing the copied ones, unsaid.
+ */
+async function refuseBridgesOn(target: pg.Client): Promise<void> {
+  const { rows } = await target.query<{ n: string }>(
+    'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()',
+    [STORE_APPLICATION_NAME],
+  );
+  const open = Number(rows[0]!.n);
+  if (open > 0) {
+    throw new StoreCopyError(
+      `${open} connection(s) of a bridge are open on the PostgreSQL database; stop every replica and command using it first: they would keep the keys the copy replaces`,
+    );
   }
 }
 
@@ -193,10 +213,18 @@ async function copyTable(source: Database.Database, target: pg.Client, table: (t
   return copied;
 }
 
-/** New users and contacts must not take ids the copy brought in. */
-async function restartIdentities(target: pg.Client): Promise<void> {
-  for (const table of ['users', 'contacts']) {
-    await target.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), coalesce(max(id), 0) + 1, false) FROM ${table}`);
+/**
+ * New users and contacts must not take ids the copy brought in, nor a contact's id one the
+ * SQLite store gave and deleted (its contact_ids_deleted): a client may still hold that
+ * ItemId, and it named the next contact made on PostgreSQL.
+ */
+async function restartIdentities(source: Database.Database, target: pg.Client): Promise<void> {
+  const deleted = source.prepare<[], { largest: number }>('SELECT largest FROM contact_ids_deleted').get()?.largest ?? 0;
+  for (const [table, atLeast] of [
+    ['users', 0],
+    ['contacts', deleted],
+  ] as const) {
+    await target.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), greatest(coalesce(max(id), 0), $1) + 1, false) FROM ${table}`, [atLeast]);
   }
 }
 

@@ -379,10 +379,13 @@ const OPEN_CONNECT_TIMEOUT_MS = 10_000;
  */
 const KEEPALIVE_IDLE_MS = 10_000;
 
+/** What every connection of a bridge's store (a replica's, a command's) calls itself on the server. */
+export const STORE_APPLICATION_NAME = 'ews-photo-bridge';
+
 /** What every connection of the store says of itself, and that it keeps its TCP connection alive. */
 const connectionTo = (connectionString: string) => ({
   connectionString,
-  application_name: 'ews-photo-bridge',
+  application_name: STORE_APPLICATION_NAME,
   keepAlive: true,
   keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
 });

@@ -22,6 +22,8 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
   let sqlitePath: string;
   let url: string;
   let contactId: number;
+  /** The newest contact SQLite gave, deleted before the copy. */
+  let deletedLast: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'epb-migrate-'));
@@ -46,6 +48,8 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
           photo: await normalizePhoto(await samplePhoto(96, 96), limits),
         },
       ])) as [number];
+      [deletedLast] = (await sqlite.addContacts('megan@contoso.com', [{ displayName: 'Deleted Last', emailAddresses: [], phones: {}, refs: {} }])) as [number];
+      await sqlite.removeContact('megan@contoso.com', deletedLast);
       await sqlite.putAccount('admin@contoso.com', 'scrypt$hash', 'admin');
       await sqlite.secret('item-ids', 32);
     } finally {
@@ -84,9 +88,10 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
       expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);
       expect(await postgres.getAccount('admin@contoso.com')).to.deep.equal(await sqlite.getAccount('admin@contoso.com'));
       expect(await postgres.secret('item-ids', 32)).to.deep.equal(await sqlite.secret('item-ids', 32));
-      // New contacts take ids after the copied ones.
+      // New contacts take ids after the copied ones, and after the one SQLite deleted last: its ItemId named the next contact.
       const [next] = await postgres.addContacts('megan@contoso.com', [{ displayName: 'New', emailAddresses: [], phones: {}, refs: {} }]);
-      expect(next).to.be.greaterThan(contactId);
+      expect(next).to.be.greaterThan(deletedLast);
+      expect(deletedLast).to.be.greaterThan(contactId);
     } finally {
       await sqlite.close();
       await postgres.close();
@@ -117,6 +122,22 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     } finally {
       await postgres.close();
     }
+  });
+
+  it('refuses a target a bridge is connected to, which would keep the item-id key the copy replaces, and copies once it is gone', async () => {
+    const target = await freshDatabase();
+    const replica = await PostgresStore.open(target);
+    // A replica at work: its pool holds a connection open.
+    await replica.listUsers();
+    let refused: ReturnType<typeof runCli>;
+    try {
+      refused = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]);
+    } finally {
+      await replica.close();
+    }
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(/connection\(s\) of a bridge are open on the PostgreSQL database; stop every replica and command using it first/);
+    expect(runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]).status).to.equal(0);
   });
 
   it('refuses a target that already holds data, and a source that does not exist', () => {
