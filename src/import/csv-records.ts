@@ -33,7 +33,13 @@ export function readCsvRecords<T>(content: string, columns: readonly string[]): 
   if (!header) return [];
   const names = header.record.map((name) => byLowerName.get(name.trim().toLowerCase()) ?? name.trim());
   const unknown = names.filter((name) => !columns.includes(name));
-  const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+  // Each name looked up among those before it, not compared with each: a header of 100,000 columns took 12 s.
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  for (const name of names) {
+    if (seen.has(name)) repeated.push(name);
+    seen.add(name);
+  }
   if (unknown.length > 0 || repeated.length > 0) {
     throw new ImportFileError([
       ...unknown.map((name) => `line ${header.info.lines}: unknown column '${name}' (the columns are ${columns.join(', ')})`),

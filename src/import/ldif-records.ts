@@ -86,8 +86,10 @@ function entryOf(record: LogicalLine[], problems: string[]): LdifEntry | undefin
       problems.push(`line ${line.line}: a change record (changetype: ${textOf(parsed.value)}); export entries instead (ldapsearch -LLL, ldifde -f)`);
       return undefined;
     } else {
-      const values = entry.attributes.get(parsed.name) ?? [];
-      entry.attributes.set(parsed.name, [...values, parsed.value]);
+      // Added to in place: a copy with each value made 25,000 values of one attribute a 30-second import.
+      const values = entry.attributes.get(parsed.name);
+      if (values) values.push(parsed.value);
+      else entry.attributes.set(parsed.name, [parsed.value]);
     }
   }
   return bad ? undefined : entry;
