@@ -201,7 +201,8 @@ program
       throw new InvalidArgumentError(`${options.output} is a database (the store itself?); export writes CSV or JSON, so name another file`);
     }
     const text = writeDirectoryFile(await withStore((store) => store.listUsers(), true), options.format);
-    if (options.output) writeFileSync(options.output, text);
+    // Readable by its owner only, as the store and its backups are: it holds the whole directory, hidden mailboxes too.
+    if (options.output) writeFileSync(options.output, text, { mode: 0o600 });
     else process.stdout.write(text);
   });
 

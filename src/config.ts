@@ -96,7 +96,17 @@ export const SETTINGS = {
   databasePath: { env: 'BRIDGE_DB', schema: z.string().min(1), default: 'data/bridge.db', doc: 'SQLite file for directory, photos and accounts.' },
   databaseUrl: {
     env: 'BRIDGE_DATABASE_URL',
-    schema: z.union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')]),
+    schema: z.union([
+      z.literal(''),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+        // The driver parses it as a URL only as it connects: a space in the password was "unexpected error: Invalid URL".
+        .refine(
+          (url) => URL.canParse(url),
+          'a postgres:// URL that parses: percent-encode a space, @, / or # in the user or password, and give a numeric port',
+        ),
+    ]),
     default: '',
     secret: true,
     doc: 'PostgreSQL instead of the SQLite file: postgres://user:password@host:5432/database. Every replica names the same database.',

@@ -89,6 +89,18 @@ describe('configuration', () => {
       .and.not.match(/S3cretPW|shortSecret/);
   });
 
+  it('names a postgres:// URL that does not parse (a space in its password) by its variable, before any connection, without the value', () => {
+    let message = '';
+    try {
+      loadConfig({ BRIDGE_DATABASE_URL: 'postgres://bridge:Pg Pass@db:x/bridge' });
+    } catch (error) {
+      message = (error as ConfigError).problems.join('\n');
+    }
+    expect(message)
+      .to.match(/^BRIDGE_DATABASE_URL: a postgres:\/\/ URL that parses: percent-encode a space/)
+      .and.not.match(/Pg Pass/);
+  });
+
   it('reads a JSON config file by key; the environment and explicit options win over it', () => {
     const file = join(dir, 'bridge.json');
     writeFileSync(file, JSON.stringify({ port: 7000, jpegQuality: 60, host: '0.0.0.0' }));

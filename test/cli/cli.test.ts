@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -160,9 +160,10 @@ describe('ews-photo-bridge command line', () => {
     expect(exported).to.match(/\nhidden\.csv@contoso\.com,Hidden Csv,{11}TRUE,/);
   });
 
-  it('exports the directory as CSV that imports again unchanged', async () => {
+  it('exports the directory as CSV that imports again unchanged, into a file only its owner reads', async () => {
     const exported = cli(['export', '--format', 'csv', '-o', join(dir, 'export.csv')]);
     expect(exported.status).to.equal(0);
+    expect(statSync(join(dir, 'export.csv')).mode & 0o777).to.equal(0o600);
     const text = readFileSync(join(dir, 'export.csv'), 'utf8');
     expect(text.split('\n')[0]).to.match(/^email,displayName,givenName,surname/);
     const other = join(dir, 'copy.db');
