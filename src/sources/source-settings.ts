@@ -50,6 +50,11 @@ export function parseSourceSettings(sources: unknown, order: unknown, problems: 
 
 /** Builds the configured sources, each wrapped in the shared resilience, in the operator's orders. */
 export function buildSources(settings: SourceSettings, resilience: ResilienceOptions, log: Logger): SourceOrders {
+  for (const source of settings.sources) {
+    for (const origin of plainHttpOrigins(source.settings)) {
+      log.warn({ source: source.name, origin }, "the source's credentials cross the network in clear to this origin; use https://");
+    }
+  }
   const built = new Map(
     settings.sources.map((source) => {
       const onOpen = (reason: string) =>
@@ -67,4 +72,17 @@ export function buildSources(settings: SourceSettings, resilience: ResilienceOpt
     contact: pick(settings.order.contacts),
     bySize: (settings.orderBySize ?? []).map(({ size, users, contacts }) => ({ size, user: entries(users), contact: entries(contacts) })),
   };
+}
+
+/**
+ * The origins of a source's plain `http://` URLs, however deep in its settings. Every source
+ * but LDAP (which says so itself) sends credentials to the hosts its URLs name — a Graph
+ * client secret, SuperOffice's password and tokens, a gateway's token in its paths — and
+ * over http they went readable by anyone on the way, unsaid. The origin alone: a gateway's
+ * token is in its URL's path.
+ */
+function plainHttpOrigins(settings: unknown, depth = 0): string[] {
+  if (typeof settings === 'string') return /^http:\/\//i.test(settings) && URL.canParse(settings) ? [new URL(settings).origin] : [];
+  if (depth > 4 || typeof settings !== 'object' || settings === null) return [];
+  return [...new Set(Object.values(settings).flatMap((value) => plainHttpOrigins(value, depth + 1)))];
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseSourceSettings } from '../../src/sources/source-settings.js';
+import { createLogger } from '../../src/logger.js';
+import { buildSources, parseSourceSettings } from '../../src/sources/source-settings.js';
 
 const AD = { name: 'ad', type: 'ldap', url: 'ldaps://dc1.contoso.com', baseDn: 'DC=contoso,DC=com' };
 const DIRECTORY = { name: 'dir2', type: 'ldap', url: 'ldaps://dc2.contoso.com', baseDn: 'DC=contoso,DC=com' };
@@ -65,5 +66,31 @@ describe('sourceOrder', () => {
   it("refuses a source named 'store', the name of the bridge's own photos", () => {
     const { problems } = parse({ users: [] }, [{ ...AD, name: 'store' }]);
     expect(problems).to.deep.equal(["sources: the name 'store' stands for the bridge's own photos in sourceOrder; name that source otherwise"]);
+  });
+});
+
+describe('sources whose credentials would cross the network in clear', () => {
+  it('are said at start, one warning per plain http:// origin, the origin alone (a gateway token is in its paths)', () => {
+    const problems: string[] = [];
+    const settings = parseSourceSettings(
+      [
+        { name: 'wa', type: 'zapi', baseUrl: 'http://gateway.example:8080/base', instance: 'i1', token: 'tok-in-the-path' },
+        { name: 'm365', type: 'graph', tenant: 'contoso.onmicrosoft.com', clientId: 'app', clientSecret: 'sec', authorityUrl: 'https://login.example' },
+      ],
+      { users: ['m365'], contacts: ['wa'] },
+      problems,
+    );
+    expect(problems).to.deep.equal([]);
+    const lines: string[] = [];
+    buildSources(
+      settings,
+      { timeoutMs: 1000, retries: 0, breakerThreshold: 5, breakerHalfOpenMs: 1000 },
+      createLogger('info', { write: (line: string) => void lines.push(line) }),
+    );
+    const entries = lines.map((line) => JSON.parse(line) as { source: string; origin: string; msg: string });
+    expect(entries.map(({ source, origin, msg }) => ({ source, origin, msg }))).to.deep.equal([
+      { source: 'wa', origin: 'http://gateway.example:8080', msg: "the source's credentials cross the network in clear to this origin; use https://" },
+    ]);
+    expect(lines.join('\n')).to.not.include('tok-in-the-path');
   });
 });
