@@ -197,8 +197,8 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
       },
     ),
     soapAttack(
-      'GetItem: 1,000 distinct ids',
-      () => getItem(distinctIds(1000)),
+      `GetItem: ${MAX_ITEMS + 1} distinct ids, one past the cap`,
+      () => getItem(distinctIds(MAX_ITEMS + 1)),
       (a) => [statusIs(a, 200), codesAre(a, ['ErrorInvalidRequest'])],
     ),
     soapAttack('GetItem: 4,000 distinct ids', () => getItem(distinctIds(4000)), refusedUnread(/more than \d+ elements/)),
