@@ -52,7 +52,10 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
   // RFC 9112 §3.2: a Host that is no host is 400. It had been answered, its links built on `http://localhost` (the WSDL's soap:address, OData contexts).
   const host = req.headers.host;
-  if (host && !isHost(host)) return { error: BridgeError.invalidRequest('the Host header does not name a host'), route: 'bad-target' };
+  if (host && host !== lastGoodHost) {
+    if (!isHost(host)) return { error: BridgeError.invalidRequest('the Host header does not name a host'), route: 'bad-target' };
+    lastGoodHost = host;
+  }
   const problem = headerProblem(req.rawHeaders);
   return problem && { error: problem, route: 'bad-target' };
 }
@@ -89,6 +92,9 @@ function headerProblem(rawHeaders: readonly string[]): BridgeError | undefined {
   }
   return undefined;
 }
+
+/** The Host last found good: nearly every request to a deployment names the same, and checking one parses it as a URL, on the photo paths too. */
+let lastGoodHost = '';
 
 /**
  * Header fields one request may carry: Apache httpd's LimitRequestFields. node:http keeps
