@@ -1,5 +1,6 @@
 import { BridgeError } from '../../domain/errors.js';
 import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../../people/find-people.js';
+import { mapInTurns } from '../../loop-turns.js';
 import { shapeOf } from '../contact-xml.js';
 import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { folderOf, readTargetFolder, type FolderRef } from '../folders.js';
@@ -80,10 +81,15 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
         throw BridgeError.invalidRequest('the directory is searched, not listed: FindPeople in it needs a QueryString');
       }
       const found =
-        folder === 'empty' ? { people: [], total: 0, start: 0 } : await context.searches.run(context.mailbox!, () => peopleIn(folder, args, context));
-      const people = found.people.map((person) => personaXml('t:Persona', person, context.ids, args.idOnly));
+        folder === 'empty'
+          ? { people: [], total: 0, start: 0 }
+          : await context.searches.run(context.mailbox!, async () => {
+              const matches = await peopleIn(folder, args, context);
+              // Written within the search's share, as the JSON doors' answers are: a page of 1,000 costs more to write than to find.
+              return { ...matches, people: await mapInTurns(matches.people, (person) => personaXml('t:Persona', person, context.ids, args.idOnly)) };
+            });
       const payload =
-        element('m:People', {}, ...people) +
+        element('m:People', {}, ...found.people) +
         text('m:TotalNumberOfPeopleInView', found.total) +
         text('m:FirstMatchingRowIndex', found.start) +
         text('m:FirstLoadedRowIndex', found.start);
