@@ -14,7 +14,7 @@ import {
 } from '../store/store.js';
 import { isoInstant } from '../domain/instant.js';
 import { personaPaths } from './persona-paths.js';
-import { attribute, child, enumValue } from './soap-args.js';
+import { attribute, child, enumValue, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** A property a test compares: a text field or phone number, or one of the contact's three addresses (any of them: undefined). */
@@ -28,6 +28,8 @@ export interface SearchVocabulary {
   what: string;
   fields: ReadonlyMap<string, SearchedProperty>;
   members: ReadonlyMap<string, ReadonlyMap<string, SearchedProperty>>;
+  /** Whether a contact has a photo, by FieldURI: compared with true or false. */
+  pictures: ReadonlySet<string>;
   /** The times it may compare with an instant, by FieldURI. */
   times: ReadonlyMap<string, TimeBound['stamp']>;
 }
@@ -68,6 +70,8 @@ const CONTACT_PROPERTIES: SearchVocabulary = {
       ]),
     ],
   ]),
+  // exchangelib's `.filter(has_picture=True)`, ews-javascript-api's ContactSchema.HasPicture: the contacts a photo service has photos of.
+  pictures: new Set(['contacts:HasPicture']),
   // exchangelib's `.filter(last_modified_time__gt=…)`, `datetime_created__range=…`: what changed since a sync.
   times: new Map<string, TimeBound['stamp']>([
     ['item:LastModifiedTime', 'updatedAt'],
@@ -89,11 +93,12 @@ export const PERSONA_PROPERTIES: SearchVocabulary = {
     ...CONTACT_PROPERTIES.fields,
   ]),
   members: CONTACT_PROPERTIES.members,
+  pictures: CONTACT_PROPERTIES.pictures,
   times: CONTACT_PROPERTIES.times,
 };
 
-function searchableNames({ fields, members, times }: SearchVocabulary): string {
-  return [...fields.keys(), ...[...members].map(([uri, indexed]) => `${uri} (${[...indexed.keys()].join(', ')})`), ...times.keys()].join(', ');
+function searchableNames({ fields, members, pictures, times }: SearchVocabulary): string {
+  return [...fields.keys(), ...[...members].map(([uri, indexed]) => `${uri} (${[...indexed.keys()].join(', ')})`), ...pictures, ...times.keys()].join(', ');
 }
 
 /** The properties contacts are sorted by, which the ordering comparisons compare in that order. */
@@ -174,8 +179,10 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   const { local } = expression;
   const { vocabulary } = reading;
   if (--reading.left < 0) throw tooComplex(MATCH_LIMITS.terms, 'expressions');
-  const stamp = expression.children[0]?.local === 'FieldURI' ? vocabulary.times.get(attribute(expression.children[0], 'FieldURI') ?? '') : undefined;
+  const uri = expression.children[0]?.local === 'FieldURI' ? (attribute(expression.children[0], 'FieldURI') ?? '') : '';
+  const stamp = vocabulary.times.get(uri);
   if (stamp !== undefined) return readTimeTest(expression, stamp);
+  if (vocabulary.pictures.has(uri)) return readPictureTest(expression);
   if (local === 'Contains') return readContains(expression, vocabulary);
   if (local === 'And' || local === 'Or') {
     if (expression.children.length === 0) throw BridgeError.schemaValidation(`${local} holds no search expression`);
@@ -207,6 +214,15 @@ function readTimeTest(test: XmlElement, stamp: TimeBound['stamp']): ContactMatch
   const time = isoInstant(constant);
   if (time === undefined) throw BridgeError.schemaValidation(`'${constant.slice(0, 40)}' is not an xs:dateTime`);
   return timeMatch(comparison, stamp, time);
+}
+
+/** A test of whether a contact has a photo: IsEqualTo or IsNotEqualTo an xs:boolean; Exists holds for every contact, which has it true or false. */
+function readPictureTest(test: XmlElement): ContactMatch {
+  if (test.local === 'Exists') return { and: [] };
+  if (test.local !== 'IsEqualTo' && test.local !== 'IsNotEqualTo')
+    throw unsupported(`${test.local} does not test HasPicture; use IsEqualTo or IsNotEqualTo with true or false`);
+  const hasPhoto = xsBoolean(readConstant(test), 'HasPicture');
+  return { hasPhoto: test.local === 'IsEqualTo' ? hasPhoto : !hasPhoto };
 }
 
 /** IsEqualTo: a whole text with case ignored, as Exchange compares strings; an address in any of its spellings. */

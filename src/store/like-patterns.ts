@@ -27,7 +27,7 @@ export function testsEveryContactTooOften(match: ContactMatch): boolean {
 function comparesEveryContact(match: ContactMatch): boolean {
   if ('and' in match) return match.and.some(comparesEveryContact);
   if ('or' in match) return match.or.some(comparesEveryContact);
-  if ('not' in match || 'exists' in match || 'address' in match || 'time' in match) return true;
+  if ('not' in match || 'exists' in match || 'hasPhoto' in match || 'address' in match || 'time' in match) return true;
   const onName = (match.field ?? 'displayName') === 'displayName';
   return !onName || ('mode' in match && match.mode !== 'whole');
 }
@@ -41,7 +41,7 @@ function testsIn(match: ContactMatch): number {
 }
 
 /** One test of a contact match: what the stores' CONTACT_TESTS compare one contact with. */
-type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { not: unknown } | { exists: unknown }>;
+type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { not: unknown } | { exists: unknown } | { hasPhoto: unknown }>;
 
 /**
  * A contact test as a query parameter: which kind of comparison, with what text or LIKE
@@ -96,6 +96,8 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
   if ('or' in match) return `(${match.or.map((part) => contactMatchSql(part, test)).join(' OR ')})`;
   if ('not' in match) return `NOT ${contactMatchSql(match.not, test)}`;
   if ('exists' in match) return `(${MATCH_COLUMNS[match.exists]} <> '')`;
+  // The same in both stores: a contact's photo is its row in contact_photos.
+  if ('hasPhoto' in match) return `(${match.hasPhoto ? '' : 'NOT '}EXISTS (SELECT 1 FROM contact_photos p WHERE p.contact_id = c.id))`;
   // Any of the addresses: a test of each slot, so that each compares its column as one slot's test does.
   if ('address' in match && !match.slot) return `(${EMAIL_SLOTS.map((slot) => contactMatchSql({ ...match, slot }, test)).join(' OR ')})`;
   return `(${test(contactTestParameters(match))})`;

@@ -112,6 +112,8 @@ export type ContactMatch =
   | TimeBound
   | AddressMatch
   | { exists: Exclude<ContactTextField, 'displayName'> | ContactPhoneField | ContactEmailSlot }
+  /** A contact with a photo (true) or without one: EWS's HasPicture. */
+  | { hasPhoto: boolean }
   | { and: ContactMatch[] }
   | { or: ContactMatch[] }
   | { not: ContactMatch };

@@ -412,7 +412,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect([refused.message.ResponseCode, refused.message.MessageText]).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
       'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, contacts:Department, contacts:JobTitle, contacts:FileAs, ' +
-        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:Birthday',
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), contacts:HasPicture, item:LastModifiedTime, item:DateTimeCreated only, not contacts:Birthday',
     ]);
     const excludes = '<m:Restriction><t:Excludes><t:FieldURI FieldURI="contacts:DisplayName"/><t:Bitmask Value="1"/></t:Excludes></m:Restriction>';
     expect((await findItem(excludes + contacts)).message.ResponseCode).to.equal('ErrorUnsupportedQueryFilter');
@@ -572,7 +572,7 @@ describe('FindItem restricted by given name, surname, company, email addresses a
     expect(await refused(equal(member('PhoneNumber', 'CarPhone'), '1'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',
       'contacts can be searched by contacts:DisplayName, contacts:GivenName, contacts:Surname, contacts:CompanyName, contacts:Department, contacts:JobTitle, contacts:FileAs, ' +
-        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), item:LastModifiedTime, item:DateTimeCreated only, not contacts:PhoneNumber (CarPhone)',
+        'contacts:EmailAddress (EmailAddress1, EmailAddress2, EmailAddress3), contacts:PhoneNumber (BusinessPhone, HomePhone, MobilePhone), contacts:HasPicture, item:LastModifiedTime, item:DateTimeCreated only, not contacts:PhoneNumber (CarPhone)',
     ]);
     expect(await refused(equal(email(1), 'm', 'IsLessThan'))).to.deep.equal([
       'ErrorUnsupportedPathForQuery',

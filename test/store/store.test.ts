@@ -907,6 +907,15 @@ for (const backend of storeBackends()) {
         expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'Bob Young', 'ann Young', 'Cy']);
       });
 
+      it('matches the contacts with a photo, or those without one', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Pictured', photo: photo('one') },
+          { ...lee, displayName: 'Plain' },
+        ]);
+        const names = async (hasPhoto: boolean) => (await store.pageContacts('adele@contoso.com', { hasPhoto }, 0, 10)).contacts.map((c) => c.displayName);
+        expect([await names(true), await names(false)]).to.deep.equal([['Pictured'], ['Plain']]);
+      });
+
       it('sorts and matches by department and job title as by the other names, case ignored, an unset one as empty', async () => {
         await store.addContacts('adele@contoso.com', [
           { ...lee, displayName: 'Ann', department: 'sales', jobTitle: 'Director' },

@@ -1,15 +1,18 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { contactOwner } from '../../src/domain/photo-owner.js';
+import { samplePhoto } from '../support/sample-images.js';
 import { parseSoap, postEws } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /**
  * A contact's department and job title, which exchangelib's `.filter(department=…)` and
  * `.order_by('job_title')` send and Graph's `$filter`/`$orderby` name, and its FileAs (its
- * display name), which `order_by('file_as')` sorts by: each was refused as a property the
- * folder could not be searched or sorted by.
+ * display name), which `order_by('file_as')` sorts by, and whether it has a photo
+ * (`.filter(has_picture=True)`): each was refused as a property the folder could not be
+ * searched or sorted by.
  */
-describe('contacts searched and sorted by department, job title and FileAs (FindItem, Graph /me/contacts)', () => {
+describe('contacts searched and sorted by department, job title, FileAs and HasPicture (FindItem, Graph /me/contacts)', () => {
   let t: TestBridge;
   before(async () => {
     t = await startTestBridge();
@@ -21,12 +24,13 @@ describe('contacts searched and sorted by department, job title and FileAs (Find
       phones: {},
       refs: {},
     });
-    await t.store.addContacts(READER.username, [
+    const ids = await t.store.addContacts(READER.username, [
       contact('Ann Archer', 'Sales', 'Account Manager'),
       contact('Bob Baker', 'Engineering', 'Software Engineer'),
       contact('Carla Cruz', 'sales', 'Director'),
       contact('Dan Dunn'),
     ]);
+    await t.bridge.photos.setPhoto(contactOwner(ids[1]!), await samplePhoto(64, 64), 'test');
   });
   after(() => t.close());
 
@@ -55,6 +59,15 @@ describe('contacts searched and sorted by department, job title and FileAs (Find
       '<m:Restriction><t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="contacts:JobTitle"/><t:Constant Value="engineer"/></t:Contains></m:Restriction>';
     expect(await findItem(engineers)).to.deep.equal(['Bob Baker']);
     expect(await findItem(equalTo('contacts:FileAs', 'Carla Cruz'))).to.deep.equal(['Carla Cruz']);
+  });
+
+  it('FindItem restricts by contacts:HasPicture, IsEqualTo or IsNotEqualTo true or false (exchangelib has_picture=True); Exists holds for all', async () => {
+    expect(await findItem(equalTo('contacts:HasPicture', 'true'))).to.deep.equal(['Bob Baker']);
+    expect(await findItem(equalTo('contacts:HasPicture', '0'))).to.deep.equal(['Ann Archer', 'Carla Cruz', 'Dan Dunn']);
+    const notWithout =
+      '<m:Restriction><t:IsNotEqualTo><t:FieldURI FieldURI="contacts:HasPicture"/><t:FieldURIOrConstant><t:Constant Value="false"/></t:FieldURIOrConstant></t:IsNotEqualTo></m:Restriction>';
+    expect(await findItem(notWithout)).to.deep.equal(['Bob Baker']);
+    expect(await findItem('<m:Restriction><t:Exists><t:FieldURI FieldURI="contacts:HasPicture"/></t:Exists></m:Restriction>')).to.have.length(4);
   });
 
   it('FindItem sorts by contacts:JobTitle (an unset one first going up) and by contacts:FileAs', async () => {
