@@ -46,9 +46,7 @@ export async function findPeople(store: Store, mailbox: string | undefined, entr
   if (term === '' || term.length > MAX_ENTRY_LENGTH) return [];
   const legacyDn = LEGACY_DN.exec(term)?.[1];
   if (legacyDn !== undefined) return scope === 'Contacts' ? [] : (await usersByLegacyDn(store, legacyDn)).map((user) => ({ kind: 'user', user }));
-  const routed = ROUTED.exec(term);
-  // ASCII case only, as the stores compare addresses (SQLite's NOCASE and lower(), PostgreSQL's lower() under "C").
-  const routing = routed && { type: asciiLower(routed[1]!) as RoutingType, prefix: asciiLower(routed[2]!.trim()) };
+  const routing = routingOf(term);
   const [users, contacts] = await Promise.all([
     scope === 'Contacts' ? [] : routing ? usersByAddress(store, routing.type, routing.prefix, limit + 1) : store.searchUsers(term, limit + 1),
     scope === 'ActiveDirectory' || !mailbox
@@ -64,6 +62,16 @@ export async function findPeople(store: Store, mailbox: string | undefined, entr
 
 /** An entry that names its routing type, case ignored. */
 const ROUTED = /^(smtp|sip):(.*)$/is;
+
+/**
+ * The routing type an entry names and the start of an address it looks for (`smtp:meg…`), in
+ * ASCII lower case, as the stores compare addresses (SQLite's NOCASE and lower(), PostgreSQL's
+ * lower() under "C"); undefined for an entry that names none.
+ */
+export function routingOf(term: string): { type: RoutingType; prefix: string } | undefined {
+  const routed = ROUTED.exec(term);
+  return routed ? { type: asciiLower(routed[1]!) as RoutingType, prefix: asciiLower(routed[2]!.trim()) } : undefined;
+}
 
 /** A legacy (X.500) DN, bare or as an EX: or X500: address: what Outlook keeps of a recipient, and what the bridge's Autodiscover hands out. */
 const LEGACY_DN = /^(?:(?:ex|x500):)?(\/o=.*)$/is;

@@ -6,7 +6,7 @@ import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { contactsPage, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { contactsFolderXml, folderKey, folderOf, namedFolders, readParentFolders, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
-import { failure, operationResponse, streamedResponse, success } from '../response-messages.js';
+import { failure, operationResponse, streamedResponse, success, type MessageOutcome } from '../response-messages.js';
 import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
@@ -69,15 +69,17 @@ export const findItem: EwsOperation<FindItemArgs> = {
             return { ...found, items: await mapInTurns(found.contacts, (contact) => contactItemXml(contact, context.ids, args.fields, parentFolder)) };
           })
         : undefined;
-    // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
-    const answer = onceEach<FolderRef>(folderKey(context), (folder) => {
-      // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no
-      // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
-      if (args.findsNothing || folderOf(folder, context) !== 'contacts')
-        return Promise.resolve(success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {}))));
+    // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no
+    // items: an empty page, as exchangelib's `account.root.walk().filter(…)` asks every folder.
+    const pageOf = (folder: FolderRef): MessageOutcome => {
+      if (args.findsNothing || folderOf(folder, context) !== 'contacts') {
+        return success(element('m:RootFolder', pagingAttributes(args.page, 0, 0, 0), element('t:Items', {})));
+      }
       const { items, total, start } = page!;
-      return Promise.resolve(success(element('m:RootFolder', pagingAttributes(args.page, start, items.length, total), element('t:Items', {}, ...items))));
-    });
+      return success(element('m:RootFolder', pagingAttributes(args.page, start, items.length, total), element('t:Items', {}, ...items)));
+    };
+    // Every reference to the Contacts folder names the one folder: its page is answered once (ten of them were 2,500 contacts).
+    const answer = onceEach<FolderRef>(folderKey(context), (folder) => Promise.resolve(pageOf(folder)));
     // Each folder's page is one message, held to the answer's byte limit: ten folders of the largest page would be ten times it.
     return soapAnswer(streamedResponse('FindItem', args.folders, answer, undefined, context));
   },

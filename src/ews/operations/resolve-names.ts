@@ -1,7 +1,7 @@
 import type { Contact } from '../../domain/contact.js';
 import type { DirectoryUser } from '../../domain/directory.js';
 import { BridgeError } from '../../domain/errors.js';
-import { findPeople, SEARCH_SCOPES, type SearchScope } from '../../people/find-people.js';
+import { findPeople, routingOf, SEARCH_SCOPES, type SearchScope } from '../../people/find-people.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../../domain/photo-owner.js';
 import { asciiLower } from '../../domain/plain-text.js';
 import type { PhotoSize } from '../../domain/size-code.js';
@@ -154,12 +154,13 @@ function contactCandidate(contact: Contact, entry: string, fields: ReadonlySet<C
 }
 
 /**
- * The contact's address the entry starts (`smtp:` or not, ASCII case ignored, as it was
+ * The contact's address the entry starts (routed or not, ASCII case ignored, as it was
  * found), else its first: a contact resolved by its second or third address had come back
  * with its first, and a script resolving an address got another one.
  */
 function addressResolved(addresses: readonly string[], entry: string): string | undefined {
-  const typed = asciiLower(entry.trim().replace(/^smtp:/i, ''));
+  const term = entry.trim();
+  const typed = routingOf(term)?.prefix ?? asciiLower(term);
   return addresses.find((address) => asciiLower(address).startsWith(typed)) ?? addresses[0];
 }
 
