@@ -62,6 +62,7 @@ import {
   type FetchedPhoto,
   type PhotoVersion,
   sameVersion,
+  type StoreSeed,
 } from './store.js';
 import {
   contactAddressColumns,
@@ -497,39 +498,7 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport> {
-    const updatedAt = new Date().toISOString();
-    const rows = [...mergeByAddress(users).values()];
-    const { loaded, renamed } = await this.write(async (client) => {
-      const loaded = rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
-      // An empty directory has no one to rename.
-      const renamed = loaded ? [] : await renameMailboxes(client, rows);
-      if (loaded) {
-        // The name words are made with the users' rows and loaded after them.
-        const nameWords = new CopyTextBytes();
-        const values = function* () {
-          for (const user of rows) {
-            const values = userWriteValues(user);
-            for (const row of nameWordRows(values[NAME_KEY] ?? null, values[SEARCH_NAMES] ?? null, values[EMAIL]!)) nameWords.add(row);
-            values.push(updatedAt);
-            yield values;
-          }
-        };
-        await bulkLoad(client, [
-          { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], text: copyText(values()) },
-          { table: 'user_name_words', columns: NAME_WORD_COLUMNS, text: nameWords },
-        ]);
-      } else {
-        for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-          const batch = rows.slice(i, i + BATCH_ROWS);
-          // Each row's values made once, then read column by column.
-          const written = batch.map(userWriteValues);
-          const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
-          await client.query(UPSERT_USERS, [...columns, updatedAt]);
-        }
-      }
-      if (photos) for (const { email, photo } of photos.photos) await writePhoto(client, userOwner(email), photo, photos.source, updatedAt);
-      return { loaded, renamed };
-    });
+    const { loaded, renamed } = await this.write((client) => writeUsers(client, users, photos, new Date().toISOString()));
     // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
     if (loaded) this.searchStatistics.forget();
     return { renamed };
@@ -878,18 +847,24 @@ export class PostgresStore implements Store, ChangeFeed {
     );
   }
 
-  async claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean> {
-    // Two claims that both find the store empty insert the same name: the second waits on the
-    // first at the unique index, then does nothing.
-    const { rowCount } = await this.write((client) =>
-      client.query(
+  async seedEmptyStore({ account, users, photos, contacts }: StoreSeed): Promise<boolean> {
+    const now = new Date().toISOString();
+    const seeded = await this.write(async (client) => {
+      // Two claims that both find the store empty insert the same name: the second waits on the
+      // first at the unique index, then does nothing.
+      const { rowCount } = await client.query(
         `INSERT INTO accounts (username, password_hash, role, created_at)
          SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM accounts)
          ON CONFLICT (lower(username)) DO NOTHING`,
-        [username, passwordHash, role, new Date().toISOString()],
-      ),
-    );
-    return rowCount === 1;
+        [account.username, account.passwordHash, account.role, now],
+      );
+      if (rowCount !== 1) return { claimed: false, loaded: false };
+      const { loaded } = await writeUsers(client, users, photos, now);
+      await insertContacts(client, account.username, contacts, now);
+      return { claimed: true, loaded };
+    });
+    if (seeded.loaded) this.searchStatistics.forget();
+    return seeded.claimed;
   }
 
   async getAccount(username: string): Promise<Account | undefined> {
@@ -990,6 +965,45 @@ export class PostgresStore implements Store, ChangeFeed {
       return insertContacts(client, mailbox, added, now);
     });
   }
+}
+
+/** An import's users and photos, in the caller's transaction: a large one into an empty directory is bulk loaded (`loaded`). */
+async function writeUsers(
+  client: pg.PoolClient,
+  users: readonly DirectoryUser[],
+  photos: ImportedPhotos | undefined,
+  updatedAt: string,
+): Promise<{ loaded: boolean; renamed: RenamedMailbox[] }> {
+  const rows = [...mergeByAddress(users).values()];
+  const loaded = rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
+  // An empty directory has no one to rename.
+  const renamed = loaded ? [] : await renameMailboxes(client, rows);
+  if (loaded) {
+    // The name words are made with the users' rows and loaded after them.
+    const nameWords = new CopyTextBytes();
+    const values = function* () {
+      for (const user of rows) {
+        const values = userWriteValues(user);
+        for (const row of nameWordRows(values[NAME_KEY] ?? null, values[SEARCH_NAMES] ?? null, values[EMAIL]!)) nameWords.add(row);
+        values.push(updatedAt);
+        yield values;
+      }
+    };
+    await bulkLoad(client, [
+      { table: 'users', columns: [...USER_WRITE_COLUMNS, 'updated_at'], text: copyText(values()) },
+      { table: 'user_name_words', columns: NAME_WORD_COLUMNS, text: nameWords },
+    ]);
+  } else {
+    for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+      const batch = rows.slice(i, i + BATCH_ROWS);
+      // Each row's values made once, then read column by column.
+      const written = batch.map(userWriteValues);
+      const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
+      await client.query(UPSERT_USERS, [...columns, updatedAt]);
+    }
+  }
+  if (photos) for (const { email, photo } of photos.photos) await writePhoto(client, userOwner(email), photo, photos.source, updatedAt);
+  return { loaded, renamed };
 }
 
 async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: readonly NewContact[], now: string): Promise<number[]> {

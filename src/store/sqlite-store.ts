@@ -54,6 +54,7 @@ import {
   type FetchedPhoto,
   type PhotoVersion,
   sameVersion,
+  type StoreSeed,
 } from './store.js';
 import {
   canonicalAddressesOf,
@@ -477,22 +478,25 @@ export class SqliteStore implements Store, ReplaceableFile {
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     if (users.length >= IMPORT_CACHE_ROWS) this.db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
     try {
-      return await this.write(() => {
-        const renamed = this.renameMailboxes(users);
-        if (users.length >= REBUILD_MIN_ROWS && users.length >= this.statements.countUsers.get()!.n) {
-          this.upsertRebuildingIndexes(users, updatedAt);
-        } else {
-          for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
-            const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
-            this.statements.upsertUsers.run({ rows, updatedAt });
-          }
-        }
-        if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
-        return { renamed };
-      });
+      return await this.write(() => ({ renamed: this.writeUsers(users, photos, updatedAt) }));
     } finally {
       this.db.pragma(`cache_size = ${cacheSize}`);
     }
+  }
+
+  /** An import's users and photos, in the caller's transaction: a large one, as large as the directory or more, with its indexes rebuilt. */
+  private writeUsers(users: readonly DirectoryUser[], photos: ImportedPhotos | undefined, updatedAt: string): RenamedMailbox[] {
+    const renamed = this.renameMailboxes(users);
+    if (users.length >= REBUILD_MIN_ROWS && users.length >= this.statements.countUsers.get()!.n) {
+      this.upsertRebuildingIndexes(users, updatedAt);
+    } else {
+      for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
+        const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
+        this.statements.upsertUsers.run({ rows, updatedAt });
+      }
+    }
+    if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
+    return renamed;
   }
 
   /** An import's renames (renamed-mailboxes.ts) of people stored under the old address and no one under the new, and their reports'. */
@@ -798,10 +802,16 @@ export class SqliteStore implements Store, ReplaceableFile {
     await this.write(() => this.statements.putAccount.run({ username, passwordHash, role, now: new Date().toISOString() }));
   }
 
-  async claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean> {
-    // A write takes SQLite's one write lock first (BEGIN IMMEDIATE): the look and the insert are one step.
-    const { changes } = await this.write(() => this.statements.claimEmptyStore.run({ username, passwordHash, role, now: new Date().toISOString() }));
-    return changes === 1;
+  async seedEmptyStore({ account, users, photos, contacts }: StoreSeed): Promise<boolean> {
+    const now = new Date().toISOString();
+    // A write takes SQLite's one write lock first (BEGIN IMMEDIATE): the look and the seed are one step.
+    return this.write(() => {
+      const { username, passwordHash, role } = account;
+      if (this.statements.claimEmptyStore.run({ username, passwordHash, role, now }).changes !== 1) return false;
+      this.writeUsers(users, photos, now);
+      for (const contact of contacts) this.insertContact(username, contact, now);
+      return true;
+    });
   }
 
   async getAccount(username: string): Promise<Account | undefined> {

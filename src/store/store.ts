@@ -159,6 +159,14 @@ export interface ImportedPhotos {
   photos: readonly { email: string; photo: NormalizedPhoto }[];
 }
 
+/** What a new store is seeded with (the demo): a login, a directory with its photos, and that login's contacts. */
+export interface StoreSeed {
+  account: Account;
+  users: readonly DirectoryUser[];
+  photos: ImportedPhotos;
+  contacts: readonly NewContact[];
+}
+
 /**
  * Everything the bridge keeps. Asynchronous so that a networked implementation
  * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
@@ -281,11 +289,12 @@ export interface Store {
 
   putAccount(username: string, passwordHash: string, role: Role): Promise<void>;
   /**
-   * Adds the account only to a store with no users and no accounts yet, as one atomic
-   * step: of processes racing to seed a new store (replicas starting together), one does.
-   * Whether this one did.
+   * Writes the seed only into a store with no users and no accounts yet, all of it as one
+   * transaction: of processes racing to seed a new store (replicas starting together), one
+   * does, and one stopped while seeding leaves the store empty, to be seeded at its next
+   * start. Whether this one did.
    */
-  claimEmptyStore(username: string, passwordHash: string, role: Role): Promise<boolean>;
+  seedEmptyStore(seed: StoreSeed): Promise<boolean>;
   getAccount(username: string): Promise<Account | undefined>;
   listAccounts(): Promise<Omit<Account, 'passwordHash'>[]>;
   /**

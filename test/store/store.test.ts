@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
-import { timeMatch, type ContactMatch, type Store } from '../../src/store/store.js';
+import { timeMatch, type ContactMatch, type NewContact, type Store, type StoreSeed } from '../../src/store/store.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-directory.js';
 import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
@@ -15,6 +15,14 @@ const demoLimits = () => imageLimitsOf(loadConfig({}));
 const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
 
 /** More rows than one upsert statement of the SQLite store takes (10,000), so an import spans several. */
+/** A seed of one user with a photo, a login, and `contacts`. */
+const seedOf = (contacts: NewContact[]): StoreSeed => ({
+  account: { username: 'seed.admin@contoso.com', passwordHash: 'scrypt$seed', role: 'admin' },
+  users: [{ email: 'seed.user@contoso.com', displayName: 'Seed User', refs: {} }],
+  photos: { source: 'demo', photos: [{ email: 'seed.user@contoso.com', photo: photo('seed') }] },
+  contacts,
+});
+
 const LARGE_IMPORT = 10_050;
 
 const person = (n: number, displayName = `Person${String(n).padStart(5, '0')} Importer`): DirectoryUser => ({
@@ -50,12 +58,30 @@ for (const backend of storeBackends()) {
       const operated = await backend.open();
       try {
         await operated.putAccount('operator@contoso.com', 'scrypt$hash', 'admin');
-        expect(await operated.claimEmptyStore(DEMO_LOGIN.username, 'scrypt$demo', 'admin')).to.equal(false);
+        expect(
+          await operated.seedEmptyStore({ ...seedOf([]), account: { username: DEMO_LOGIN.username, passwordHash: 'scrypt$demo', role: 'admin' } }),
+        ).to.equal(false);
         expect(await seedDemoIfEmpty(operated, demoLimits())).to.equal(false);
         expect((await operated.listAccounts()).map((account) => account.username)).to.deep.equal(['operator@contoso.com']);
       } finally {
         await operated.close();
       }
+    });
+
+    it('seeds all or nothing: a seed that fails part way leaves the store empty, and the next start seeds it', async () => {
+      // A contact the table refuses (a display name is required), after the login, the directory and its photos.
+      const broken = seedOf([
+        { displayName: 'Kept?', emailAddresses: [], phones: {}, refs: {} },
+        { displayName: null as unknown as string, emailAddresses: [], phones: {}, refs: {} },
+      ]);
+      let failure: unknown;
+      await store.seedEmptyStore(broken).catch((error: unknown) => (failure = error));
+      expect(failure).to.be.instanceOf(Error);
+      expect(await store.listAccounts()).to.deep.equal([]);
+      expect(await store.countUsers()).to.equal(0);
+      expect(await store.getPhoto(userOwner('seed.user@contoso.com'))).to.equal(undefined);
+      expect(await seedDemoIfEmpty(store, demoLimits())).to.equal(true);
+      expect((await store.pageContacts(DEMO_LOGIN.username, undefined, 0, 100)).total).to.equal(demoContacts().length);
     });
 
     it('reopens an existing database without migrating it again', async () => {
