@@ -2,26 +2,26 @@ import type { ContactOrder, ContactSortKey } from './store.js';
 
 /**
  * What each sort key orders by, in both stores' SQL, most significant first. Names sort as
- * Exchange sorts them, case ignored: the display name by its name_key (case and accents
- * folded, search-text.ts), the others by their lower() — ASCII letters folded in both
- * stores — then each by itself, so that equal folds keep one order. A missing name sorts as
- * an empty one, first going up: SQLite and PostgreSQL put NULLs at opposite ends. Every
- * text column is compared by code point in both (SQLite's BINARY, PostgreSQL's
- * COLLATE "C"), and the times are ISO 8601 text, so the two stores give the same order.
+ * Exchange sorts them, case ignored: each by its key (case and accents folded, search-text.ts;
+ * a missing name's key is empty, so it sorts first going up), then by itself, so that equal
+ * folds keep one order (a missing name as an empty one: SQLite and PostgreSQL put NULLs at
+ * opposite ends). Every text column is compared by code point in both (SQLite's BINARY,
+ * PostgreSQL's COLLATE "C"), and the times are ISO 8601 text, so the two stores give the
+ * same order.
  */
 const SORT_EXPRESSIONS: Readonly<Record<ContactSortKey, readonly string[]>> = {
   displayName: ['c.name_key', 'c.display_name'],
-  givenName: foldedThenAsIs('c.given_name'),
-  surname: foldedThenAsIs('c.surname'),
-  companyName: foldedThenAsIs('c.company'),
-  department: foldedThenAsIs('c.department'),
-  jobTitle: foldedThenAsIs('c.job_title'),
+  givenName: keyThenAsIs('c.given_name'),
+  surname: keyThenAsIs('c.surname'),
+  companyName: keyThenAsIs('c.company'),
+  department: keyThenAsIs('c.department'),
+  jobTitle: keyThenAsIs('c.job_title'),
   createdAt: ['c.created_at'],
   updatedAt: ['c.updated_at'],
 };
 
-function foldedThenAsIs(column: string): string[] {
-  return [`lower(coalesce(${column}, ''))`, `coalesce(${column}, '')`];
+function keyThenAsIs(column: string): string[] {
+  return [`${column}_key`, `coalesce(${column}, '')`];
 }
 
 /** What a contact is sorted by first for `key`: what a restriction's bounds on it compare. */

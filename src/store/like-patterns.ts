@@ -1,6 +1,5 @@
 import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
 import { foldedText } from './search-text.js';
-import { asciiLower } from '../domain/plain-text.js';
 import { sortKeyOf } from './contact-order.js';
 import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch, TimeBound } from './store.js';
 
@@ -45,9 +44,9 @@ type ContactTest = Exclude<ContactMatch, { and: unknown } | { or: unknown } | { 
 
 /**
  * A contact test as a query parameter: which kind of comparison, with what text or LIKE
- * pattern, on what column. `folded` compares the pattern with the folded display name (` ` +
- * name_key); `like`, with the column itself, ASCII case ignored; a bound (`lt`…), the text
- * folded as the expression contacts are sorted by (contact-order.ts).
+ * pattern, on what column. `folded` compares the pattern with a folded name (` ` + its key:
+ * name_key, surname_key…); `like`, with the column itself, ASCII case ignored; a bound
+ * (`lt`…), the text folded as the key contacts are sorted by (contact-order.ts).
  */
 export interface ContactTestParameters {
   kind: 'folded' | 'foldedWhole' | 'like' | 'address' | NameMatch['mode'] | NameBound['bound'];
@@ -103,15 +102,12 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
   return `(${test(contactTestParameters(match))})`;
 }
 
-/** The folded display name, which the display name's case-insensitive tests compare. */
-const NAME_KEY = sortKeyOf('displayName');
-
 /**
  * Case-insensitive name matches compare folded names (case and accents ignored, as people
  * are found): the text is folded the same way and becomes a LIKE pattern on the folded
  * name with a space before it, so a word's start is a space before it. A text that folds
- * to nothing (punctuation alone) is compared as it is, ASCII case ignored. Exact-case ones
- * compare the text itself. An address is compared whole, ASCII case ignored, as the stores
+ * to nothing (punctuation alone), and a phone number, is compared as it is, ASCII case
+ * ignored. Exact-case ones compare the text itself. An address is compared whole, ASCII case ignored, as the stores
  * compare addresses everywhere: its value is the address itself, in the canonical
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
  * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one is written in
@@ -125,19 +121,23 @@ function contactTestParameters(match: ContactTest): ContactTestParameters {
     return { kind: 'address', value: canonicalSmtpAddress(match.address), column };
   }
   if ('time' in match) return { kind: match.bound, value: match.time, column: STAMP_COLUMNS[match.stamp] };
-  if ('bound' in match) {
-    const field = match.field ?? 'displayName';
-    return { kind: match.bound, value: field === 'displayName' ? foldedText(match.text) : asciiLower(match.text), column: sortKeyOf(field) };
-  }
+  if ('bound' in match) return { kind: match.bound, value: foldedText(match.text), column: sortKeyOf(match.field ?? 'displayName') };
   const field = match.field ?? 'displayName';
-  const byName = field === 'displayName';
   const column = MATCH_COLUMNS[field];
   if (!match.ignoreCase) return { kind: match.mode, value: match.text, column };
-  const folded = byName ? foldedText(match.text) : '';
-  if (folded === '') return { kind: 'like', value: likePattern(escapeLike(match.text), match.mode), column };
-  // A whole folded name is the name_key itself: compared as it is, not as a pattern (an Or of a hundred IsEqualTo, exchangelib's `__in`, cost 4 ms a thousand contacts as patterns).
-  if (match.mode === 'whole') return { kind: 'foldedWhole', value: folded, column: NAME_KEY };
-  return { kind: 'folded', value: likePattern(` ${escapeLike(folded)}`, match.mode), column: NAME_KEY };
+  const folded = foldedText(match.text);
+  if (isPhoneField(field) || folded === '') return { kind: 'like', value: likePattern(escapeLike(match.text), match.mode), column };
+  const key = sortKeyOf(field);
+  // A whole folded name is the key itself: compared as it is, not as a pattern (an Or of a hundred IsEqualTo, exchangelib's `__in`, cost 4 ms a thousand contacts as patterns).
+  if (match.mode === 'whole') return { kind: 'foldedWhole', value: folded, column: key };
+  return { kind: 'folded', value: likePattern(` ${escapeLike(folded)}`, match.mode), column: key };
+}
+
+const PHONE_FIELDS: ReadonlySet<string> = new Set<ContactPhoneField>(['businessPhone', 'mobilePhone', 'homePhone']);
+
+/** Phone numbers are compared as they are written, ASCII case ignored: they have no folded key. */
+function isPhoneField(field: ContactTextField | ContactPhoneField): field is ContactPhoneField {
+  return PHONE_FIELDS.has(field);
 }
 
 /** The LIKE pattern of a mode around an escaped text; a word's start is the text after a space (for `folded`, the text holds that space). */

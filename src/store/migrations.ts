@@ -40,7 +40,8 @@ interface Migration {
  * users and contacts row (PostgreSQL's word-start keys with them), written where they differ
  * from those stored: names fold otherwise than they did; `canonicalizeContactAddresses`
  * rewrites every contact's EmailAddress1..3 in their canonical form (canonicalContactAddressesOf,
- * store-rows.ts); `canonicalizeSipAddresses`, every user's SIP address (canonicalFormOf, store-rows.ts).
+ * store-rows.ts); `canonicalizeSipAddresses`, every user's SIP address (canonicalFormOf, store-rows.ts);
+ * `fillContactNameKeys`, the folded other names (contactNameKeysOf, search-text.ts) of every contact.
  */
 export type DataStep =
   | 'fillUserSearchColumns'
@@ -49,7 +50,8 @@ export type DataStep =
   | 'canonicalizeAddresses'
   | 'refoldSearchColumns'
   | 'canonicalizeContactAddresses'
-  | 'canonicalizeSipAddresses';
+  | 'canonicalizeSipAddresses'
+  | 'fillContactNameKeys';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -603,5 +605,26 @@ export const MIGRATIONS: readonly Migration[] = [
     END;
     `,
     postgres: '',
+  },
+  {
+    // A contact's other names sorted and compared case and accents ignored, as its display name
+    // is: lower() folds ASCII letters only, so by surname "Öztürk" came after "Zimmer", and a
+    // case-ignoring "MÜLLER" did not find "Müller". Each is folded as name_key (search-text.ts).
+    sqlite: `
+    ALTER TABLE contacts ADD COLUMN given_name_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE contacts ADD COLUMN surname_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE contacts ADD COLUMN company_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE contacts ADD COLUMN department_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE contacts ADD COLUMN job_title_key TEXT NOT NULL DEFAULT '';
+    `,
+    postgres: `
+    ALTER TABLE contacts
+      ADD COLUMN given_name_key text COLLATE "C" NOT NULL DEFAULT '',
+      ADD COLUMN surname_key text COLLATE "C" NOT NULL DEFAULT '',
+      ADD COLUMN company_key text COLLATE "C" NOT NULL DEFAULT '',
+      ADD COLUMN department_key text COLLATE "C" NOT NULL DEFAULT '',
+      ADD COLUMN job_title_key text COLLATE "C" NOT NULL DEFAULT '';
+    `,
+    then: 'fillContactNameKeys',
   },
 ];

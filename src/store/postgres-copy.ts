@@ -88,6 +88,11 @@ export const COPIED_TABLES = [
       // Their folded names, which contacts are searched and ordered by (not copied, every contact was unfound on PostgreSQL).
       name_key: 'text',
       search_names: 'text',
+      given_name_key: 'text',
+      surname_key: 'text',
+      company_key: 'text',
+      department_key: 'text',
+      job_title_key: 'text',
     },
   },
   {

@@ -2,12 +2,14 @@ import type pg from 'pg';
 import { withUnicodeDomain } from '../domain/email.js';
 import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
-import { searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
+import { CONTACT_NAME_KEY_COLUMNS, searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
 import {
   canonicalAddressesOf,
   canonicalContactAddressesOf,
   canonicalFormOf,
+  contactNameKeysOfRow,
   contactSearchColumnsOfRow,
+  type ContactOtherNamesRow,
   fromUserRow,
   searchColumnsStale,
   USER_FIELD_COLUMNS,
@@ -115,6 +117,18 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
     await writeUserSearchColumns(client, 'true', 'withSearchKeys');
     await writeContactSearchColumns(client, 'true');
   },
+  fillContactNameKeys: (client) =>
+    inIdBatches<ContactOtherNamesRow & { id: string }>(
+      client,
+      'SELECT id, given_name, surname, company, department, job_title FROM contacts WHERE true',
+      (rows) =>
+        updateById(
+          client,
+          'contacts',
+          CONTACT_NAME_KEY_COLUMNS,
+          rows.map((row) => ({ id: row.id, ...contactNameKeysOfRow(row) })),
+        ),
+    ),
   async canonicalizeAddresses(client) {
     await inIdBatches<UserAddresses & { id: string }>(
       client,

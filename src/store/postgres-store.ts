@@ -29,6 +29,7 @@ import { asciiLower } from '../domain/plain-text.js';
 import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
 import { renameCandidates, RENAME_CANDIDATES_PER_STATEMENT, sharesAName, type DirectoryImport, type RenamedMailbox } from './renamed-mailboxes.js';
 import {
+  contactNameKeysOf,
   contactSearchColumnsOf,
   contactQuery,
   NAME_TIERS,
@@ -334,6 +335,11 @@ const CONTACT_FIELDS = [
   'home_phone',
   'name_key',
   'search_names',
+  'given_name_key',
+  'surname_key',
+  'company_key',
+  'department_key',
+  'job_title_key',
 ] as const;
 const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(', ')}, c.refs::text AS refs, c.created_at, c.updated_at,
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
@@ -1143,5 +1149,6 @@ function contactValues(mailbox: string, contact: NewContact): Record<(typeof CON
     mobile_phone: contact.phones.mobile ?? null,
     home_phone: contact.phones.home ?? null,
     ...contactSearchColumnsOf(contact),
+    ...contactNameKeysOf(contact),
   };
 }

@@ -191,6 +191,39 @@ export function contactSearchColumnsOf(contact: { displayName: string; givenName
 }
 
 /**
+ * A contact's other names folded as its display name is (name_key), each '' when not set:
+ * what they are sorted by and compared with, case ignored (written on every write).
+ */
+export interface ContactNameKeys {
+  given_name_key: string;
+  surname_key: string;
+  company_key: string;
+  department_key: string;
+  job_title_key: string;
+}
+
+export const CONTACT_NAME_KEY_COLUMNS: readonly (keyof ContactNameKeys)[] = ['given_name_key', 'surname_key', 'company_key', 'department_key', 'job_title_key'];
+
+export function contactNameKeysOf(contact: ContactOtherNames): ContactNameKeys {
+  const key = (text: string | undefined) => folded(text).words.join(' ');
+  return {
+    given_name_key: key(contact.givenName),
+    surname_key: key(contact.surname),
+    company_key: key(contact.company),
+    department_key: key(contact.department),
+    job_title_key: key(contact.jobTitle),
+  };
+}
+
+interface ContactOtherNames {
+  givenName?: string | undefined;
+  surname?: string | undefined;
+  company?: string | undefined;
+  department?: string | undefined;
+  jobTitle?: string | undefined;
+}
+
+/**
  * What a contact search (ResolveNames) compares: the folded text, which a name_key may start
  * with, and the words each of which must start a word of the names, in any order ("wilke
  * nestor" finds Nestor Wilke, as ANR matches a surname before a given name); none past the

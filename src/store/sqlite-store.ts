@@ -23,6 +23,7 @@ import {
   rankedPage,
   SEARCH_TIERS,
   searchColumnsOf,
+  contactNameKeysOf,
   contactSearchColumnsOf,
   contactQuery,
   MATCHES_SORTED_MAX,
@@ -61,7 +62,9 @@ import {
   canonicalContactAddressesOf,
   canonicalFormOf,
   contactAddressColumns,
+  contactNameKeysOfRow,
   contactSearchColumnsOfRow,
+  type ContactOtherNamesRow,
   directoryEntries,
   fromContactRow,
   versionOfRow,
@@ -395,15 +398,18 @@ export class SqliteStore implements Store, ReplaceableFile {
       ),
       insertContact: db.prepare(
         `INSERT INTO contacts (id, mailbox, display_name, given_name, surname, company, department, job_title,
-           email1, email2, email3, business_phone, mobile_phone, home_phone, refs, name_key, search_names, created_at, updated_at)
+           email1, email2, email3, business_phone, mobile_phone, home_phone, refs, name_key, search_names,
+           given_name_key, surname_key, company_key, department_key, job_title_key, created_at, updated_at)
          VALUES ((SELECT max(coalesce((SELECT max(id) FROM contacts), 0), largest) + 1 FROM contact_ids_deleted), @mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
-           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @name_key, @search_names, @now, @now)`,
+           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @name_key, @search_names,
+           @given_name_key, @surname_key, @company_key, @department_key, @job_title_key, @now, @now)`,
       ),
       updateContact: db.prepare(
         `UPDATE contacts SET display_name = @displayName, given_name = @givenName, surname = @surname, company = @company,
            department = @department, job_title = @jobTitle, email1 = @email1, email2 = @email2, email3 = @email3,
            business_phone = @businessPhone, mobile_phone = @mobilePhone, home_phone = @homePhone, refs = @refs,
-           name_key = @name_key, search_names = @search_names, updated_at = @now
+           name_key = @name_key, search_names = @search_names, given_name_key = @given_name_key, surname_key = @surname_key,
+           company_key = @company_key, department_key = @department_key, job_title_key = @job_title_key, updated_at = @now
          WHERE id = @id AND mailbox = @mailbox`,
       ),
       getContact: db.prepare<[number, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ? AND c.mailbox = ?`),
@@ -997,6 +1003,7 @@ function contactParams(mailbox: string, contact: NewContact) {
     homePhone: contact.phones.home ?? null,
     refs: JSON.stringify(contact.refs),
     ...contactSearchColumnsOf(contact),
+    ...contactNameKeysOf(contact),
   };
 }
 
@@ -1093,6 +1100,14 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
       const canonical = canonicalContactAddressesOf(row);
       if (canonical) update.run({ id: row.id, ...canonical });
     }
+  },
+  fillContactNameKeys(db) {
+    const update = db.prepare(
+      `UPDATE contacts SET given_name_key = @given_name_key, surname_key = @surname_key, company_key = @company_key,
+         department_key = @department_key, job_title_key = @job_title_key WHERE id = @id`,
+    );
+    const select = 'SELECT id, given_name, surname, company, department, job_title FROM contacts WHERE true';
+    for (const row of rowsById<ContactOtherNamesRow & { id: number }>(db, select)) update.run({ id: row.id, ...contactNameKeysOfRow(row) });
   },
   canonicalizeSipAddresses(db) {
     const update = db.prepare<[string, number]>('UPDATE users SET sip_address = ? WHERE id = ?');

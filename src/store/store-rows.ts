@@ -2,7 +2,7 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, canonicalUpToAsciiCase, mayHaveOtherSpelling } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
-import { contactSearchColumnsOf, searchColumnsOf, type ContactSearchColumns } from './search-text.js';
+import { contactNameKeysOf, contactSearchColumnsOf, searchColumnsOf, type ContactNameKeys, type ContactSearchColumns } from './search-text.js';
 import { MAX_DIRECT_REPORTS, type ContactVersion, type DirectoryEntry, type PersonRef } from './store.js';
 
 /** A users row as both stores select it (`refs` as JSON text). */
@@ -267,6 +267,26 @@ export interface ContactNamesRow {
 /** A contacts row's search columns (search-text.ts), from its names as stored. */
 export function contactSearchColumnsOfRow(row: ContactNamesRow): ContactSearchColumns {
   return contactSearchColumnsOf({ displayName: row.display_name, givenName: row.given_name ?? undefined, surname: row.surname ?? undefined });
+}
+
+/** The other names of a contacts row, as a migration reads them to fill their keys. */
+export interface ContactOtherNamesRow {
+  given_name: string | null;
+  surname: string | null;
+  company: string | null;
+  department: string | null;
+  job_title: string | null;
+}
+
+/** A contacts row's name keys (search-text.ts), from its names as stored. */
+export function contactNameKeysOfRow(row: ContactOtherNamesRow): ContactNameKeys {
+  return contactNameKeysOf({
+    givenName: row.given_name ?? undefined,
+    surname: row.surname ?? undefined,
+    company: row.company ?? undefined,
+    department: row.department ?? undefined,
+    jobTitle: row.job_title ?? undefined,
+  });
 }
 
 /** A row's search columns as stored: NULL until a data step first writes them. */

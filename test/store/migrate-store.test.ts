@@ -116,6 +116,10 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     await runSql(url, 'DROP INDEX users_by_alias');
     await runSql(url, 'ALTER TABLE users DROP COLUMN hidden');
     await runSql(url, 'DROP TABLE delta_tokens');
+    await runSql(
+      url,
+      'ALTER TABLE contacts DROP COLUMN given_name_key, DROP COLUMN surname_key, DROP COLUMN company_key, DROP COLUMN department_key, DROP COLUMN job_title_key',
+    );
     const postgres = await PostgresStore.open(url);
     try {
       expect((await postgres.searchContacts('megan@contoso.com', 'lee', 5)).map((contact) => contact.displayName)).to.deep.equal(['Lee Gu']);

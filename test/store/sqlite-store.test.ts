@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { ContactMatch, ContactOrder } from '../../src/store/store.js';
 import { makeReadOnly } from '../support/read-only-file.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -322,6 +323,27 @@ describe('SqliteStore', () => {
       ]);
       const { contacts } = await upgraded.pageContacts('adele@contoso.com', { address: 'jürgen@müller.example' }, 0, 5);
       expect(contacts.map((contact) => contact.displayName)).to.deep.equal(['Jürgen (decomposed)']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
+  it("folds the contacts' other names of a database from before their keys as it upgrades it, so that they sort and compare as the display name", async () => {
+    const { path: older, version: before, db } = databaseBefore('older-name-keys.db', 'fillContactNameKeys');
+    const insert = db.prepare(
+      "INSERT INTO contacts (id, mailbox, display_name, surname, company, name_key, search_names, created_at, updated_at) VALUES (?, 'adele@contoso.com', ?, ?, ?, ?, ?, 'x', 'x')",
+    );
+    insert.run(1, 'Zimmer', 'Zimmer', 'Zeta', 'zimmer', 'zimmer');
+    insert.run(2, 'Öztürk', 'Öztürk', 'ÉCOLE', 'ozturk', 'ozturk');
+    insert.run(3, 'Ostrom', 'ostrom', null, 'ostrom', 'ostrom');
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      const names = async (match: ContactMatch | undefined, order?: ContactOrder[]) =>
+        (await upgraded.pageContacts('adele@contoso.com', match, 0, 5, order)).contacts.map((contact) => contact.displayName);
+      expect(await names(undefined, [{ key: 'surname', descending: true }])).to.deep.equal(['Zimmer', 'Öztürk', 'Ostrom']);
+      expect(await names({ text: 'ecole', mode: 'whole', ignoreCase: true, field: 'companyName' })).to.deep.equal(['Öztürk']);
     } finally {
       await upgraded.close();
     }

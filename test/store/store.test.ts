@@ -956,6 +956,22 @@ for (const backend of storeBackends()) {
         expect(await names({ bound: 'lt', text: 'f', field: 'jobTitle' })).to.deep.equal(['Ann', 'Bob', 'Cy']);
       });
 
+      it('sorts and compares the other names with case and accents ignored, as the display name', async () => {
+        await store.addContacts('adele@contoso.com', [
+          { ...lee, displayName: 'Zimmer', surname: 'Zimmer', company: 'Zeta' },
+          { ...lee, displayName: 'Öztürk', surname: 'Öztürk', company: 'ÉCOLE' },
+          { ...lee, displayName: 'Müller', surname: 'Müller', company: 'Alpha' },
+          { ...lee, displayName: 'Ostrom', surname: 'ostrom', company: 'école normale' },
+        ]);
+        const names = async (match: ContactMatch | undefined, order?: Parameters<Store['pageContacts']>[4]) =>
+          (await store.pageContacts('adele@contoso.com', match, 0, 10, order)).contacts.map((c) => c.displayName);
+        expect(await names(undefined, [{ key: 'surname', descending: false }])).to.deep.equal(['Müller', 'Ostrom', 'Öztürk', 'Zimmer']);
+        expect(await names({ text: 'MÜLLER', mode: 'whole', ignoreCase: true, field: 'surname' })).to.deep.equal(['Müller']);
+        expect(await names({ text: 'école', mode: 'prefix', ignoreCase: true, field: 'companyName' })).to.deep.equal(['Ostrom', 'Öztürk']);
+        expect(await names({ bound: 'lt', text: 'P', field: 'surname' })).to.deep.equal(['Müller', 'Ostrom', 'Öztürk']);
+        expect(await names({ text: 'ÉCOLE', mode: 'whole', ignoreCase: false, field: 'companyName' })).to.deep.equal(['Öztürk']);
+      });
+
       it('changes the contact when its photo changes, and removes the photo with the contact', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
         const before = await store.getContact('adele@contoso.com', id!);
