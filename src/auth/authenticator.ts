@@ -14,7 +14,7 @@ import { HashWorkers, type HashWorkersOptions } from './hash-workers.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 import { withLoginDomain, type LoginDomains } from './login-domains.js';
-import { normalizeUsername } from './username.js';
+import { normalizeUsername, SIGNED_OUT_USER } from './username.js';
 
 /**
  * What a request needs to be let in: `photo` reads a photo (anonymous when the operator
@@ -258,6 +258,10 @@ export class Authenticator {
     if (token !== undefined && bearer) return this.verifications.run(authorization, () => this.verifyBearer(bearer, authorization, token, clientAddress));
     const credentials = parseBasicAuthorization(authorization);
     if (!credentials) return Promise.resolve({ ok: false, error: BridgeError.unauthenticated('Authorization must be Basic base64(user:password)') });
+    // A browser the directory page signed out sends this name to every URL of the realm, a
+    // photo's and the page's searches too: asked to log in, not counted as a failed login
+    // (five of them throttled every login from its address, the people behind its NAT too).
+    if (credentials.username === SIGNED_OUT_USER) return Promise.resolve({ ok: false, error: BridgeError.unauthenticated('signed out: sign in again') });
     const login = loginOf(credentials, this.options.loginDomains ?? NO_LOGIN_DOMAINS);
     // Respellings of one login share its verification too.
     return this.verifications.run(login.key, () => this.verifyPasswordLogin(authorization, login, clientAddress));

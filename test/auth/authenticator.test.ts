@@ -262,6 +262,17 @@ describe('Authenticator', () => {
       expect((await auth.authenticate(basic('boss@contoso.com:boss secret'), 'user', '203.0.113.10')).ok, 'another address is not affected').to.equal(true);
     });
 
+    it("answers the directory page's signed-out name with 401 on every route, never counted as a failed login at its address", async () => {
+      const counting = new CountingStore(':memory:');
+      await counting.putAccount('boss@contoso.com', await hashPassword('boss secret'), 'user');
+      const auth = make({}, counting);
+      for (let i = 0; i < 7; i++)
+        expect(errorOf(await auth.authenticate(basic('signed-out:signed-out'), 'user', '203.0.113.20'))).to.deep.include({ status: 401 });
+      expect([counting.lookups, auth.stats.basicFailures]).to.deep.equal([0, 0]);
+      expect((await auth.authenticate(basic('boss@contoso.com:boss secret'), 'user', '203.0.113.20')).ok).to.equal(true);
+      await counting.close();
+    });
+
     it('a checked success resets the count of its account and address; a remembered login renewed does not', async () => {
       const auth = make();
       const guess = (n: number) => auth.authenticate(basic(`reader@contoso.com:guess ${n}`), 'user', CLIENT);
