@@ -33,4 +33,13 @@ export function quotedUpstream(text: string, secrets: readonly string[], length 
 
 const READ_MAX = 4096;
 
+/**
+ * An OAuth error code (RFC 6749 §5.2: `invalid_client`, `invalid_grant`…) as a token
+ * endpoint sent it, secrets blanked like its description: one that echoes the request put
+ * the client secret, or a password, in `error` too, and it was logged as it came.
+ */
+export function quotedErrorCode(code: unknown, secrets: readonly string[]): string | undefined {
+  return typeof code === 'string' ? quotedUpstream(code, secrets, 64) : undefined;
+}
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

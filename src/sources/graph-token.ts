@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { SingleFlight } from '../single-flight.js';
-import { quotedUpstream } from './blank-secrets.js';
+import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { MisconfiguredSourceError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
@@ -57,7 +57,7 @@ export class ClientCredentialsToken {
     }
     if (response.status === 400 || response.status === 401) {
       throw new MisconfiguredSourceError(
-        `Microsoft Entra ID refused the client credentials (${typeof body.error === 'string' ? body.error : response.status}: ${firstLine(body.error_description, [clientSecret])})`,
+        `Microsoft Entra ID refused the client credentials (${quotedErrorCode(body.error, [clientSecret]) ?? response.status}: ${firstLine(body.error_description, [clientSecret])})`,
       );
     }
     if (response.status === 200) throw noUsableToken('the Microsoft Entra ID token endpoint');

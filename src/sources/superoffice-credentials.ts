@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
-import { quotedUpstream } from './blank-secrets.js';
+import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
@@ -132,7 +132,7 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
   const token = response.status === 200 ? usableToken(body.access_token) : undefined;
   if (token !== undefined) return { headers: { authorization: `Bearer ${token}` }, renewAt: renewalTime(body.expires_in) };
   if (response.status === 400 || response.status === 401) {
-    const error = typeof body.error === 'string' ? body.error : String(response.status);
+    const error = quotedErrorCode(body.error, [auth.clientSecret, auth.refreshToken]) ?? String(response.status);
     const said = typeof body.error_description === 'string' ? quotedUpstream(body.error_description, [auth.clientSecret, auth.refreshToken]) : '';
     const description = said ? `: ${said}` : '';
     throw new MisconfiguredSourceError(`SuperOffice refused the refresh token (${error}${description})`);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { blankSecrets, quotedUpstream } from '../../src/sources/blank-secrets.js';
+import { blankSecrets, quotedErrorCode, quotedUpstream } from '../../src/sources/blank-secrets.js';
 
 describe('what an upstream said, secrets blanked', () => {
   it('blanks before it cuts: a secret cut short and glued to the text before it was logged', () => {
@@ -16,5 +16,12 @@ describe('what an upstream said, secrets blanked', () => {
         'Photo Bridge-pzqc70604i.202612052050.c2lnbmF0dXJl/aGVyZQ==',
       ]),
     ).to.equal('signed …');
+  });
+
+  it("blanks a token endpoint's error code as its description: UCWA's password, SuperOffice's secret echoed there were logged", () => {
+    expect(quotedErrorCode('invalid_grant', ['HunterPassword2'])).to.equal('invalid_grant');
+    expect(quotedErrorCode('HunterPassword2', ['HunterPassword2'])).to.equal('…');
+    expect(quotedErrorCode('bad_request client_secret=SoClientSecret999', ['SoClientSecret999'])).to.equal('bad_request client_secret=…');
+    expect(quotedErrorCode(400, ['x'])).to.equal(undefined);
   });
 });
