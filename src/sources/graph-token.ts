@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { SingleFlight } from '../single-flight.js';
 import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
-import { MisconfiguredSourceError } from './photo-source.js';
+import { CredentialsRefusedError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
 import { upstreamJsonObject } from './upstream-json.js';
@@ -56,7 +56,7 @@ export class ClientCredentialsToken {
       return token;
     }
     if (response.status === 400 || response.status === 401) {
-      throw new MisconfiguredSourceError(
+      throw new CredentialsRefusedError(
         `Microsoft Entra ID refused the client credentials (${quotedErrorCode(body.error, [clientSecret]) ?? response.status}: ${firstLine(body.error_description, [clientSecret])})`,
       );
     }

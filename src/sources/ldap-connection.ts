@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
 import { wholeMessages, type MessageRead } from './ldap-framing.js';
-import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 
 const attributeName = z.string().regex(/^[A-Za-z][\w-]*$/, 'is not an LDAP attribute name');
 
@@ -185,7 +185,7 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
     });
   }
   if (error instanceof InvalidCredentialsError) {
-    return new MisconfiguredSourceError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
+    return new CredentialsRefusedError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
   }
   if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
     const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;

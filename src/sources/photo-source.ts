@@ -73,6 +73,13 @@ export class PermanentSourceError extends Error {}
 export class MisconfiguredSourceError extends PermanentSourceError {}
 
 /**
+ * The upstream refused the bridge's own credentials (a bind, a password or client secret, a
+ * token): asking again with them may lock the account out, so the source is paused
+ * (credential-gate.ts).
+ */
+export class CredentialsRefusedError extends MisconfiguredSourceError {}
+
+/**
  * An answer that cannot say whether this person has a photo: a search the source cut off
  * (a size limit, more results than it lists) before it reached them. Asking again now is
  * cut off the same way and says nothing of the source's health, so it is neither retried

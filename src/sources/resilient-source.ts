@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   bulkhead,
   CircuitState,
@@ -16,6 +17,7 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import { BridgeError, imageRefused } from '../domain/errors.js';
+import { CredentialGate } from './credential-gate.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import {
   mayPassLater,
@@ -56,6 +58,8 @@ export interface ResilienceOptions {
    * opened it (a timeout, a 500) reached no log.
    */
   onOpen?: (reason: string) => void;
+  /** The clock credential refusals are paused by (credential-gate.ts): performance.now unless a test moves time itself. */
+  now?: () => number;
   /** Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a call fails at once. */
   callsAtOnce?: number;
   /**
@@ -72,7 +76,8 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
  * The same resilience around every source: a timeout per attempt, bounded retries
  * with exponential backoff (never for permanent answers such as 403; as long as the
  * upstream asked when it sent Retry-After; all waits of a call within one budget), and a
- * circuit breaker so a dead upstream costs nothing until it has had time to come back.
+ * circuit breaker so a dead upstream costs nothing until it has had time to come back;
+ * credentials it refused are not sent again for a while (credential-gate.ts).
  * Around it all, a bulkhead: each call
  * may hold an answer of up to the photo limit, and a breaker counts failures only once
  * they are done, so a burst of misses for different people (a hundred at once from one
@@ -107,6 +112,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     if (onRetryWait) retries.onRetry(({ delay }) => onRetryWait(delay));
     return wrap(calls, retries, breaker);
   };
+  const gate = new CredentialGate(options.now ?? (() => performance.now()));
   const { usable } = options;
   const call = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
     const answer = await answerInTime.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal);
@@ -122,7 +128,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     name: source.name,
     keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
-    fetch: (reference, signal) => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal),
+    fetch: (reference, signal) => gate.run(() => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal)),
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
   };

@@ -4,7 +4,7 @@ import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
-import { MisconfiguredSourceError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError } from './photo-source.js';
 import { systemUserTicket } from './superoffice-system-user.js';
 import { upstreamJsonObject } from './upstream-json.js';
 import { environmentUrls } from './superoffice-tenant.js';
@@ -135,7 +135,7 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
     const error = quotedErrorCode(body.error, [auth.clientSecret, auth.refreshToken]) ?? String(response.status);
     const said = typeof body.error_description === 'string' ? quotedUpstream(body.error_description, [auth.clientSecret, auth.refreshToken]) : '';
     const description = said ? `: ${said}` : '';
-    throw new MisconfiguredSourceError(`SuperOffice refused the refresh token (${error}${description})`);
+    throw new CredentialsRefusedError(`SuperOffice refused the refresh token (${error}${description})`);
   }
   if (response.status === 200) throw noUsableToken('the SuperOffice token endpoint');
   throw httpFailure('the SuperOffice token endpoint', response);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { quotedUpstream } from './blank-secrets.js';
-import { MisconfiguredSourceError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError } from './photo-source.js';
 import { httpFailure } from './upstream-http.js';
 import { upstreamJsonObject } from './upstream-json.js';
 
@@ -52,7 +52,7 @@ export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy)
       typeof answer.ErrorMessage === 'string' && answer.ErrorMessage
         ? quotedUpstream(answer.ErrorMessage, [user.clientSecret, user.systemUserToken, signedToken])
         : 'no reason given';
-    throw new MisconfiguredSourceError(`SuperOffice refused the system user token (${why})`);
+    throw new CredentialsRefusedError(`SuperOffice refused the system user token (${why})`);
   }
   return ticketOf(answer.Token, user, policy);
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { quotedErrorCode } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
-import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure, retryAfterMs } from './upstream-http.js';
 import { upstreamJson } from './upstream-json.js';
@@ -203,7 +203,7 @@ export class UcwaClient {
     });
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       const error = quotedErrorCode(/"error"\s*:\s*"([\w-]+)"/.exec(response.body.toString('utf8'))?.[1], [this.options.password]);
-      throw new MisconfiguredSourceError(`UCWA refused the sign-in of ${this.options.username} (${response.status}${error ? ` ${error}` : ''})`);
+      throw new CredentialsRefusedError(`UCWA refused the sign-in of ${this.options.username} (${response.status}${error ? ` ${error}` : ''})`);
     }
     if (response.status !== 200) throw ucwaFailure(response, 'token service');
     const grant = readJson(response, 'token service');

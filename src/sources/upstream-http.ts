@@ -1,5 +1,5 @@
 import type { OutboundPolicy, OutboundResponse } from './outbound-http.js';
-import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
 
 /**
  * The default upload limit (BRIDGE_MAX_UPLOAD_BYTES): a larger photo would be refused by
@@ -32,7 +32,7 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
   if (status === 401 || status === 403) {
     const refused = `${upstream} refused the credentials (${status}${why})`;
     // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.
-    return status === 401 ? new MisconfiguredSourceError(refused) : new PermanentSourceError(refused);
+    return status === 401 ? new CredentialsRefusedError(refused) : new PermanentSourceError(refused);
   }
   return new PermanentSourceError(`${upstream} answered ${status}${why}`);
 }

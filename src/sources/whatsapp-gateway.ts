@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
-import { MisconfiguredSourceError, NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
+import {
+  CredentialsRefusedError,
+  MisconfiguredSourceError,
+  NO_PHOTO,
+  PermanentSourceError,
+  type PhotoReference,
+  type PhotoSource,
+  type SourceAnswer,
+} from './photo-source.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { whatsappCheck } from './whatsapp-check.js';
@@ -125,7 +133,7 @@ function bodyOf(response: OutboundResponse, access: GatewayAccess): unknown {
   const said = gatewaySaid(response.body, access.secrets);
   const why = said ? `: ${said}` : '';
   if (status === 401 || status === 403 || access.refusesCredentials?.(status, said)) {
-    throw new MisconfiguredSourceError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
+    throw new CredentialsRefusedError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
   }
   if (status === 404) throw new MisconfiguredSourceError(`${gateway} has no such endpoint or instance (404${why}); check baseUrl and ${credentials}`);
   if (status === 405 || status === 415) {
