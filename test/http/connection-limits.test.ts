@@ -263,14 +263,21 @@ describe('connection limits of the public port', () => {
     }
   });
 
-  it('sets 20 s for headers, 60 s for a whole request, 120 s idle and 10,000 connections by default', async () => {
+  it('sets 20 s for headers, 60 s for a whole request, 120 s idle, 5 s between keep-alive requests and 10,000 connections by default', async () => {
     t = await startTestBridge();
     const { server } = t.bridge;
     // The idle limit is the front server's own look over its connections (closingIdle), shown at work above; its default is the setting's.
-    expect({ headersTimeout: server.headersTimeout, requestTimeout: server.requestTimeout, idleSeconds: loadConfig({}).idleTimeoutSeconds }).to.deep.equal({
+    // An idle keep-alive connection is closed after Node's 5 s: deploy/nginx.conf drops its own before (keepalive_timeout 4s).
+    expect({
+      headersTimeout: server.headersTimeout,
+      requestTimeout: server.requestTimeout,
+      idleSeconds: loadConfig({}).idleTimeoutSeconds,
+      keepAliveTimeout: server.keepAliveTimeout,
+    }).to.deep.equal({
       headersTimeout: 20_000,
       requestTimeout: 60_000,
       idleSeconds: 120,
+      keepAliveTimeout: 5_000,
     });
     expect(server.maxConnections).to.equal(10_000);
   });
