@@ -627,4 +627,23 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     then: 'fillContactNameKeys',
   },
+  {
+    // A mailbox's contacts read in the order of each other name, as they are in the display
+    // name's: sorted by department, a page of 150,000 contacts sorted them all (2.8 s of the
+    // event loop); with the index only the page's own rows are read, and ties sorted among themselves.
+    sqlite: `
+    CREATE INDEX contacts_by_given_name_key ON contacts (mailbox, given_name_key);
+    CREATE INDEX contacts_by_surname_key ON contacts (mailbox, surname_key);
+    CREATE INDEX contacts_by_company_key ON contacts (mailbox, company_key);
+    CREATE INDEX contacts_by_department_key ON contacts (mailbox, department_key);
+    CREATE INDEX contacts_by_job_title_key ON contacts (mailbox, job_title_key);
+    `,
+    postgres: `
+    CREATE INDEX contacts_by_given_name_key ON contacts (lower(mailbox), given_name_key);
+    CREATE INDEX contacts_by_surname_key ON contacts (lower(mailbox), surname_key);
+    CREATE INDEX contacts_by_company_key ON contacts (lower(mailbox), company_key);
+    CREATE INDEX contacts_by_department_key ON contacts (lower(mailbox), department_key);
+    CREATE INDEX contacts_by_job_title_key ON contacts (lower(mailbox), job_title_key);
+    `,
+  },
 ];

@@ -909,7 +909,7 @@ for (const backend of storeBackends()) {
         expect(await names('pp4@')).to.deep.equal(['Paul P4']);
       });
 
-      it('sorts a page by the keys asked, most significant first, case ignored, a missing name as an empty one', async () => {
+      it('sorts a page by the keys asked, most significant first, case ignored, a missing name as an empty one, a key asked again ignored', async () => {
         const people: [string, string | undefined, string | undefined][] = [
           ['Ann Zed', 'Ann', 'Zed'],
           ['Bob Young', 'Bob', 'Young'],
@@ -930,7 +930,14 @@ for (const backend of storeBackends()) {
             { key: 'givenName', descending: true },
           ]),
         ).to.deep.equal(['Cy', 'Bob Young', 'ann Young', 'Ann Zed']);
-        expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'Bob Young', 'ann Young', 'Cy']);
+        // Equal names in the order they were made, backwards going down: each key's index read straight through.
+        expect(await names([{ key: 'surname', descending: true }])).to.deep.equal(['Ann Zed', 'ann Young', 'Bob Young', 'Cy']);
+        expect(
+          await names([
+            { key: 'surname', descending: true },
+            { key: 'surname', descending: false },
+          ]),
+        ).to.deep.equal(['Ann Zed', 'ann Young', 'Bob Young', 'Cy']);
       });
 
       it('matches the contacts with a photo, or those without one', async () => {
@@ -951,7 +958,7 @@ for (const backend of storeBackends()) {
         const names = async (match: ContactMatch | undefined, order?: Parameters<Store['pageContacts']>[4]) =>
           (await store.pageContacts('adele@contoso.com', match, 0, 10, order)).contacts.map((c) => c.displayName);
         expect(await names(undefined, [{ key: 'jobTitle', descending: false }])).to.deep.equal(['Cy', 'Ann', 'Bob']);
-        expect(await names(undefined, [{ key: 'department', descending: true }])).to.deep.equal(['Ann', 'Cy', 'Bob']);
+        expect(await names(undefined, [{ key: 'department', descending: true }])).to.deep.equal(['Cy', 'Ann', 'Bob']);
         expect(await names({ text: 'SALES', mode: 'whole', ignoreCase: true, field: 'department' })).to.deep.equal(['Ann', 'Cy']);
         expect(await names({ bound: 'lt', text: 'f', field: 'jobTitle' })).to.deep.equal(['Ann', 'Bob', 'Cy']);
       });
