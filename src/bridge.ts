@@ -132,7 +132,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
   const bodies = new BodyBudget(config.ewsBodyBytesPerAccount);
-  const searches = new SearchBudget(config.searchMsPerSecond);
+  const searches = new SearchBudget(config.searchMsPerSecond, config.searchMsPerSecondAllAccounts);
   const ews = await createEwsEndpoint({
     store,
     photos,

@@ -249,6 +249,12 @@ export const SETTINGS = {
     default: 250,
     doc: "Milliseconds (10–1000) of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters) may use, two seconds' worth in a burst, and at most 10 at once (Exchange 2016's EWSMaxConcurrency), each charged its time shared with the searches beside it; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
   },
+  searchMsPerSecondAllAccounts: {
+    env: 'BRIDGE_SEARCH_MS_PER_SECOND_ALL_ACCOUNTS',
+    schema: int(10, 1000),
+    default: 500,
+    doc: "Milliseconds (10–1000) of the store's time per second every account's searches together may use, two seconds' worth in a burst: past it, an account that searched lately gets the same 503 / ErrorServerBusy, one that owes nothing goes on (four logins at their own share held the whole event loop).",
+  },
   logLevel: {
     env: 'BRIDGE_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

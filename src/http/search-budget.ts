@@ -28,6 +28,9 @@ interface Spent {
  * Retry-After, SOAP's back-off) while everyone else goes on. A search starts in a turn of
  * the event loop with room (loop-turns.ts), so many due at once take turns with other I/O.
  *
+ * Every account's searches together have a share too (`allMsPerSecond`): past it, an
+ * account that searched lately is told to come back, one that owes nothing goes on.
+ *
  * A search is charged the time from its start divided by the searches running meanwhile
  * (everyone's, as it began and as it ended), as a shared processor's time is: waiting for a pooled
  * PostgreSQL connection behind another account's flood made a search within its share take
@@ -36,11 +39,18 @@ interface Spent {
 export class SearchBudget {
   private readonly spent = new Map<string, Spent>();
   private readonly capacityMs: number;
+  /** Every account's searches together: a share of their own each, four logins held the whole event loop between them. */
+  private readonly all: Spent = { owed: 0, at: 0, running: 0 };
+  private readonly allCapacityMs: number;
   /** Searches in progress, every account's. */
   private running = 0;
 
-  constructor(private readonly msPerSecond: number) {
+  constructor(
+    private readonly msPerSecond: number,
+    private readonly allMsPerSecond = Infinity,
+  ) {
     this.capacityMs = msPerSecond * BURST_SECONDS;
+    this.allCapacityMs = allMsPerSecond * BURST_SECONDS;
   }
 
   async run<T>(account: string, search: () => Promise<T>): Promise<T> {
@@ -49,6 +59,13 @@ export class SearchBudget {
     if (spent.owed >= this.capacityMs) {
       const seconds = Math.max(1, Math.ceil((spent.owed - this.capacityMs + 1) / this.msPerSecond));
       throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
+    }
+    this.all.owed = this.owedAt(this.all, now, this.allMsPerSecond);
+    this.all.at = now;
+    // Past everyone's share together, those searching lately wait; an account that owes nothing (a colleague's one lookup) goes on.
+    if (this.all.owed >= this.allCapacityMs && spent.owed > 0) {
+      const seconds = Math.max(1, Math.ceil((this.all.owed - this.allCapacityMs + 1) / this.allMsPerSecond));
+      throw BridgeError.serverBusy(`the directory is busy with searches; try again in ${seconds} s`, seconds);
     }
     if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
     // In progress and charged from its start, not while it waits for a turn: fifty of one
@@ -67,7 +84,9 @@ export class SearchBudget {
         const sharing = (sharedAtStart + this.running) / 2;
         this.running--;
         spent.running--;
-        spent.owed += (performance.now() - began) / sharing;
+        const charged = (performance.now() - began) / sharing;
+        spent.owed += charged;
+        this.all.owed += charged;
       }
     }
   }
@@ -97,8 +116,8 @@ export class SearchBudget {
     }
   }
 
-  private owedAt(spent: Spent, now: number): number {
-    return Math.max(0, spent.owed - ((now - spent.at) * this.msPerSecond) / 1000);
+  private owedAt(spent: Spent, now: number, msPerSecond = this.msPerSecond): number {
+    return Math.max(0, spent.owed - ((now - spent.at) * msPerSecond) / 1000);
   }
 }
 
