@@ -1,9 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
-import { NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
+import { MisconfiguredSourceError, NO_PHOTO, PermanentSourceError, type CheckStep, type PhotoReference, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { loginUrlOf, superOfficeAuthSchema, SuperOfficeCredentials } from './superoffice-credentials.js';
 import { environmentOf, environmentUrls, fixedEndpoint, ONLINE_HOSTS, stateApiEndpoint } from './superoffice-tenant.js';
@@ -70,6 +71,23 @@ export const superOfficeSource: SourceType<Settings> = {
       return send(path, accept, await credentials.get(), signal);
     };
 
+    /**
+     * Whether a 404 is SuperOffice's "no picture": any 404 was, so a baseUrl off the API (a
+     * wrong path, a proxy's own 404 page, a tenant host that answers 404) was "no photo" for
+     * everyone, and a refresh dropped every stored photo. The API's own User/currentPrincipal
+     * answering at that root shows it is the API; known for five minutes once shown.
+     */
+    let apiShownUntil = 0;
+    const noPicture = async (signal: AbortSignal): Promise<SourceAnswer> => {
+      if (performance.now() < apiShownUntil) return NO_PHOTO;
+      const response = await get('User/currentPrincipal', 'application/json', signal);
+      if (response.status !== 200) {
+        throw new MisconfiguredSourceError(`SuperOffice answered 404 for a picture and ${response.status} for User/currentPrincipal: check baseUrl`);
+      }
+      apiShownUntil = performance.now() + API_SHOWN_MS;
+      return NO_PHOTO;
+    };
+
     const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
       const id = reference.superOfficeId?.trim() ?? '';
       if (!/^\d{1,10}$/.test(id)) throw new PermanentSourceError(`'${id}' is not a SuperOffice id (digits only)`);
@@ -77,7 +95,7 @@ export const superOfficeSource: SourceType<Settings> = {
       const size = LARGEST_PHOTO_SIZE;
       const response = await get(`${entity}/${id}/Image?w=${size}&h=${size}&type=JPEG`, 'image/jpeg', signal);
       if (response.status === 200) return { kind: 'photo', bytes: response.body };
-      if (response.status === 404) return NO_PHOTO;
+      if (response.status === 404) return noPicture(signal);
       throw httpFailure('SuperOffice', response);
     };
 
@@ -101,6 +119,9 @@ export const superOfficeSource: SourceType<Settings> = {
     };
   },
 };
+
+/** How long the API's root, once it answered, is taken to be SuperOffice's for a 404's sake. */
+const API_SHOWN_MS = 5 * 60_000;
 
 /** Throws the credential away and signs in again, as when a ticket lapses, so a broken renewal shows before it is needed. */
 async function renewalStep(credentials: SuperOfficeCredentials, signIn: () => Promise<string>): Promise<CheckStep[]> {

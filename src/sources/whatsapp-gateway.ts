@@ -3,6 +3,7 @@ import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import {
   CredentialsRefusedError,
+  InconclusiveAnswerError,
   MisconfiguredSourceError,
   NO_PHOTO,
   PermanentSourceError,
@@ -106,8 +107,11 @@ function gatewayLookup(access: GatewayAccess, settings: GatewaySettings): Gatewa
       const response = await ask(`${access.endpoint('profile-picture')}?phone=${phone}`, signal);
       if (response.status === 404) {
         // Z-API answers 404 both for "contact not found or without a photo" and for an unknown
-        // instance: the status endpoint, whose 404 means only the latter, tells them apart.
-        await status(signal);
+        // instance: the status endpoint, whose 404 means only the latter, tells them apart. A
+        // number not connected to WhatsApp cannot say whose photo there is: not "no photo"
+        // (which drops a stored one), but unknown for now.
+        const { connected } = ((await status(signal)) ?? {}) as { connected?: unknown };
+        if (connected !== true) throw new InconclusiveAnswerError(`${access.gateway} answered 404 while its WhatsApp number is not connected`);
         return null;
       }
       return linkOf(bodyOf(response, access), access.gateway);

@@ -99,9 +99,27 @@ describe('SuperOffice source', () => {
       expect(sim.lastImageRequest).to.deep.include({ entity: 'person', id: '7' });
     });
 
-    it('takes 404 (no ifBlank) as "no photo"', async () => {
-      expect(await source().fetch(contact('404'), signal())).to.deep.equal({ kind: 'none' });
+    it('takes 404 (no ifBlank) as "no photo", once the API has answered at that root', async () => {
+      const principals = sim.counts.principal;
+      const crm = source();
+      expect(await crm.fetch(contact('404'), signal())).to.deep.equal({ kind: 'none' });
+      expect(await crm.fetch(contact('405'), signal())).to.deep.equal({ kind: 'none' });
       expect(sim.lastImageRequest!.query.has('ifBlank')).to.equal(false);
+      expect(sim.counts.principal - principals, 'the API shown once').to.equal(1);
+    });
+
+    it('takes a 404 from a baseUrl off the API (a wrong path, a proxy\'s page) as the setting\'s fault, never "no photo" for everyone', async () => {
+      const offTheApi = superOfficeSource.create(
+        'crm',
+        superOfficeSource.schema.parse({
+          baseUrl: `${sim.baseUrl}/WrongPath`,
+          auth: { scheme: 'basic', username: sim.credentials.username, password: sim.credentials.password },
+        }),
+        silent,
+      );
+      const error = await failureOf(offTheApi.fetch(contact('7'), signal()));
+      expect(error).to.be.instanceOf(MisconfiguredSourceError);
+      expect(error.message).to.equal('SuperOffice answered 404 for a picture and 404 for User/currentPrincipal: check baseUrl');
     });
 
     it('looks up only references that carry a SuperOffice id, and refuses one that is not digits', async () => {

@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { createLogger } from '../../src/logger.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { UpstreamPhotos } from '../../src/photos/upstream-photos.js';
-import { PermanentSourceError, type PhotoSource } from '../../src/sources/photo-source.js';
+import { InconclusiveAnswerError, PermanentSourceError, type PhotoSource } from '../../src/sources/photo-source.js';
 import { gatewayDigits, phoneForImport, placePhone } from '../../src/sources/whatsapp-phone.js';
 import { startPlugchat } from '../simulators/plugchat.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
@@ -143,6 +143,18 @@ describe('WhatsApp gateway sources', () => {
           expect(await fetch(), noPhoto).to.deep.equal({ kind: 'none' });
         }
         expect(cdn.requests).to.have.length(0);
+      });
+
+      it('takes that 404 as unknown, not "no photo", while the WhatsApp number is not connected', async () => {
+        cdn.photos.clear();
+        gateway.connected = false;
+        try {
+          const error = await failure(fetch());
+          expect(error).to.be.instanceOf(InconclusiveAnswerError);
+          expect(error.message).to.match(/answered 404 while its WhatsApp number is not connected$/);
+        } finally {
+          gateway.connected = true;
+        }
       });
 
       it('reports a 404 from an instance or API the gateway does not have as a configuration problem, not as "no photo"', async () => {
