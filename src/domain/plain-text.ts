@@ -1,10 +1,11 @@
 /**
  * Characters that have no place in a name, title or phone number: C0 and C1 controls
- * (line breaks included: every imported field is one line), DEL, the non-characters
+ * (line breaks included, and Unicode's line and paragraph separators: every imported field
+ * is one line), DEL, the non-characters
  * U+FFFE/U+FFFF and lone surrogates. Most of them XML 1.0 cannot carry at all, so one in
  * a name would make every answer that names that person unreadable.
  */
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF\uD800-\uDFFF]/u;
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF\uD800-\uDFFF]/u;
 
 export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTERS.test(value);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { importedWhatsappPhone } from './imported-phone.js';
-import { importedText, optionalImportedText } from './imported-text.js';
+import { importedText, optionalImportedText, requiredImportedText } from './imported-text.js';
 
 /** The columns of an import or export file, in the order an export writes them. */
 export const DIRECTORY_COLUMNS = [
@@ -54,7 +54,7 @@ const hidden = z
 const recordSchema = z.strictObject({
   email: address,
   otherAddresses,
-  displayName: text.min(1, 'is required'),
+  displayName: requiredImportedText,
   givenName: optionalText,
   surname: optionalText,
   alias: optionalText,

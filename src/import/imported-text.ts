@@ -1,12 +1,31 @@
 import { z } from 'zod';
 import { hasControlCharacters } from '../domain/plain-text.js';
 
-/** One field of an imported record: trimmed, one line of printable text, of a sane length. */
-export const importedText = z
+/**
+ * Explicit direction marks, embeddings, overrides and isolates: in a name they reorder what
+ * follows them ("Eve \u202Eevil\u202C" shows as "Eve live" in Autodiscover's display name, a
+ * ResolveNames answer, an address book), so one person can be made to read as another. A
+ * name in a right-to-left script needs none of them; they are dropped.
+ */
+const DIRECTION_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+const oneLine = z
   .string()
   .trim()
   .max(1024, 'is longer than 1024 characters')
   .refine((value) => !hasControlCharacters(value), 'contains control characters');
+
+const withoutDirectionControls = (field: z.ZodString) =>
+  z
+    .string()
+    .transform((value) => value.replace(DIRECTION_CONTROLS, ''))
+    .pipe(field);
+
+/** One field of an imported record: trimmed, one line of printable text, of a sane length, without direction controls. */
+export const importedText = withoutDirectionControls(oneLine);
+
+/** The same, where a value is required. */
+export const requiredImportedText = withoutDirectionControls(oneLine.min(1, 'is required'));
 
 /** The same, where an empty value means "not set". */
 export const optionalImportedText = importedText.optional().transform((value) => (value === '' ? undefined : value));

@@ -120,7 +120,8 @@ function card(person) {
 
 // Explicit bidi embeddings, overrides and isolates: in a name they reorder what follows
 // them ("Eve \u202Eevil\u202C" shows as "Eve live"), so one person can be made to read as
-// another. They are dropped from everything the API sends before anything is shown.
+// another. Imports drop them; they are dropped from everything the API sends too, for what
+// was stored before, and from the search words shown back.
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
 async function getJson(url, signal) {
@@ -167,7 +168,8 @@ async function loadPage(reset) {
 
 function describeResults(hasMore, capped) {
   const count = shown.length;
-  const who = query ? ` matching “${query}”` : '';
+  // The words as typed, or as a shared link carried them: a reordering control in them would reverse the line.
+  const who = query ? ` matching “${query.replace(BIDI_CONTROLS, '')}”` : '';
   if (count === 0) return `No one${who}.`;
   const total = `${count}${hasMore || capped ? '+' : ''} ${count === 1 ? 'person' : 'people'}${who}`;
   // The list pages no further than the first matches (the bridge's limit): say so, not a false total.
@@ -205,6 +207,16 @@ function addRow(dl, label, ...values) {
   const dd = element('dd');
   dd.append(...values);
   dl.append(element('dt', '', label), dd);
+}
+
+/**
+ * A mailto: URL for one address: its local part percent-encoded (RFC 6068 §2), as `?`, `&`,
+ * `%` and `#` are valid there and would otherwise start the URL's own fields — an address
+ * imported as `ceo?bcc=…&body=…@contoso.com` made a mail with a hidden Bcc and a body.
+ */
+function mailtoOf(address) {
+  const at = address.lastIndexOf('@');
+  return `mailto:${encodeURIComponent(address.slice(0, at))}${address.slice(at).replace(/[?#&%]/g, encodeURIComponent)}`;
 }
 
 function link(text, href) {
@@ -247,7 +259,7 @@ function openDetail(person, opener, { edit = false } = {}) {
   $('person-title').textContent = [person.title, person.department, person.company].filter(Boolean).join(' · ');
   const dl = $('person-contact');
   dl.replaceChildren();
-  addRow(dl, 'Email', link(person.email, `mailto:${person.email}`));
+  addRow(dl, 'Email', link(person.email, mailtoOf(person.email)));
   const phone = phoneEntry(person.businessPhone, person.businessPhoneUri);
   if (phone) addRow(dl, 'Phone', phone);
   const mobile = phoneEntry(person.mobilePhone, person.mobilePhoneUri);

@@ -9,7 +9,18 @@ describe('control characters in names', () => {
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Two\nLines' })).to.equal('displayName contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Lone \uD800 surrogate' })).to.equal('displayName contains control characters');
     expect(toContactFields({ displayName: 'Ok', jobTitle: 'Boss\u007F' })).to.equal('jobTitle contains control characters');
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Line\u2028separator' })).to.equal('displayName contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Zoë Ångström 😀' })).to.include({ displayName: 'Zoë Ångström 😀' });
+  });
+
+  it('drop the direction controls that make one name read as another, and keep right-to-left names as written', () => {
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Eve \u202Eevil\u202C Admin', title: '\u2067CEO\u2069\u200F' })).to.include({
+      displayName: 'Eve evil Admin',
+      title: 'CEO',
+    });
+    expect(toContactFields({ displayName: '\u202Enimda', company: 'Contoso\u200E' })).to.include({ displayName: 'nimda', company: 'Contoso' });
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: '\u202E' })).to.equal('displayName is required');
+    expect(toDirectoryUser({ email: 'a@b.example', displayName: 'דנה לוי' })).to.include({ displayName: 'דנה לוי' });
   });
 
   it('never reach XML: output drops what XML 1.0 cannot carry and keeps tabs, line breaks and astral characters', () => {

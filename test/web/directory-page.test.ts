@@ -585,6 +585,19 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('spoof@contoso.com');
   });
 
+  it("writes an address's own ? & % # into its mailto: link encoded, so an imported address cannot add a Bcc or a body", async () => {
+    const email = 'ceo?bcc=spy%40evil.example&body=wire#x@contoso.com';
+    await t.store.upsertUsers([{ email, displayName: 'Mailto Trick', refs: {} }]);
+    await search('mailto trick', 1);
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+    const href = await page.getAttribute('#person-contact a[href^="mailto:"]', 'href');
+    await page.keyboard.press('Escape');
+    expect(href).to.equal('mailto:ceo%3Fbcc%3Dspy%2540evil.example%26body%3Dwire%23x@contoso.com');
+    expect(new URL(href!).search).to.equal('');
+    await t.store.removeUser(email);
+  });
+
   it('clamps a pasted 5,000-character search at 200 characters instead of failing', async () => {
     await search('x'.repeat(5000), 0);
     expect(await page.textContent('#status')).to.equal(`No one matching “${'x'.repeat(200)}”.`);
