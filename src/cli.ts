@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashPassword } from './auth/password-hash.js';
 import { BackupError, backupSqliteStore, restoreSqliteStore, type BackupSummary } from './backup/sqlite-backup.js';
 import { accountNameOf, normalizeUsername } from './auth/username.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, unknownEnvironmentSettings, type Config } from './config.js';
 import { ROLES, type Role } from './domain/account.js';
 import { normalizeSmtpAddress } from './domain/email.js';
 import { BridgeError } from './domain/errors.js';
@@ -58,6 +58,14 @@ const program = new Command(NAME)
   .version(version, '-V, --version', 'print the version')
   .option('--db <path>', 'SQLite database file, even where BRIDGE_DATABASE_URL is set (default: $BRIDGE_DB or data/bridge.db)')
   .configureOutput({ outputError: writeUsageError });
+
+// A misspelt variable (BRIDGE_DATABSE_URL) left a command on the default store, saying nothing: an
+// import went into a new SQLite file. `serve` says so in its log.
+program.hook('preAction', (_program, command) => {
+  if (command.name() === 'serve') return;
+  for (const name of unknownEnvironmentSettings())
+    process.stderr.write(`${NAME}: ${name} is not a setting of the bridge: ignored (see the README's settings)\n`);
+});
 
 function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
   const { db } = program.opts<{ db?: string }>();

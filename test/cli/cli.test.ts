@@ -259,6 +259,12 @@ describe('ews-photo-bridge command line', () => {
     expect(result.stderr).to.match(/BRIDGE_JPEG_QUALITY: .*\(got "high"\)/);
   });
 
+  it('names a BRIDGE_ variable that is no setting (a misspelt one), and goes on without it', () => {
+    const result = runCli(['--db', db, 'sources', 'check'], { env: { BRIDGE_DATABSE_URL: 'postgres://photos@db.example/photos' } });
+    expect(result.status).to.equal(0);
+    expect(result.stderr).to.equal("ews-photo-bridge: BRIDGE_DATABSE_URL is not a setting of the bridge: ignored (see the README's settings)\n");
+  });
+
   it('says plainly when no photo sources are configured', () => {
     const result = cli(['sources', 'check']);
     expect(result.status).to.equal(0);
