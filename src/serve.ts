@@ -60,7 +60,8 @@ export async function serve(config: Config): Promise<void> {
       bridge.reloadTls();
       log.info({ cert: config.tlsCertFile }, 'TLS certificate and key reloaded');
     } catch (error) {
-      log.error({ err: error }, 'TLS reload failed; still serving the previous certificate');
+      // The reason alone: a file that does not load is the operator's to mend, and the stack said nothing more.
+      log.error({ reason: error instanceof Error ? error.message : String(error) }, 'TLS reload failed; still serving the previous certificate');
     }
   });
   const address = await bridge.listen();
