@@ -51,3 +51,8 @@ export function oneLine(text: string): string {
 export function hasLoneSurrogate(text: string): boolean {
   return /[\uD800-\uDFFF]/u.test(text);
 }
+
+/** Lower-case letters with no Unicode decomposition that people still type without their stroke… */
+export const UNDECOMPOSED_LETTERS = /[łøđħıßæœþ]/g;
+/** …and how. */
+export const AS_TYPED_WITHOUT_STROKE: Readonly<Record<string, string>> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ı: 'i', ß: 'ss', æ: 'ae', œ: 'oe', þ: 'th' };

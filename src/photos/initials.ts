@@ -1,6 +1,9 @@
+import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-text.js';
+
 /**
  * Up to two initials, as Outlook shows them: the first letters of the first and last
- * words, uppercased and stripped of accents, so "Émile Zola" gives "EZ". Letters
+ * words, uppercased and stripped of accents and strokes, so "Émile Zola" gives "EZ" and
+ * "Øyvind Straße" "OS". Letters
  * outside A–Z are skipped; an email address counts by its local part.
  */
 export function initialsOf(name: string): string {
@@ -8,6 +11,9 @@ export function initialsOf(name: string): string {
     .split('@')[0]!
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    // Ø, Ł, Đ have no decomposition: "Øyvind Straße" gave "YS", "Łukasz Ćwikła" "UA".
+    .replace(UNDECOMPOSED_LETTERS, (c) => AS_TYPED_WITHOUT_STROKE[c]!)
     .toUpperCase()
     .split(/[^A-Z]+/)
     .filter((word) => word.length > 0);

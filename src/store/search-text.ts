@@ -1,4 +1,5 @@
 import { canonicalAddressPrefix } from '../domain/email.js';
+import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-text.js';
 
 /**
  * How people are found: every name and query is folded the same way in TypeScript —
@@ -17,9 +18,6 @@ import { canonicalAddressPrefix } from '../domain/email.js';
  * joiners is also found by each of its parts and by them all joined ("o", "neill";
  * "marieclaire"): those words are indexed beside the others, for such names only.
  */
-
-/** Letters with no Unicode decomposition that people still type without their stroke. */
-const UNDECOMPOSED: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ı: 'i', ß: 'ss', æ: 'ae', œ: 'oe', þ: 'th' };
 
 const ASCII = /^[\x00-\x7f]*$/;
 
@@ -127,7 +125,7 @@ function foldedPart(part: string): Folded {
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(FINAL_SIGMA, 'σ')
-    .replace(/[łøđħıßæœþ]/g, (c) => UNDECOMPOSED[c]!)
+    .replace(UNDECOMPOSED_LETTERS, (c) => AS_TYPED_WITHOUT_STROKE[c]!)
     .replace(OTHER_APOSTROPHES, "'")
     .replace(OTHER_HYPHENS, '-');
   const found = wordsBetween(text, BREAKS);
