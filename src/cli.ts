@@ -308,6 +308,9 @@ user
     console.log(`removed ${address} from the directory`);
   });
 
+/** Past this many contacts in one mailbox, an import says what searching and syncing that mailbox costs. */
+const LARGE_MAILBOX_CONTACTS = 20_000;
+
 const contacts = program.command('contacts').description("manage the contacts in a mailbox's Contacts folder");
 contacts
   .command('import')
@@ -321,13 +324,19 @@ contacts
     const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
     const bytes = readInputFile(file);
     const parsed = readContactFile(format === 'vcard' ? decodeFoldedText(bytes) : decodeText(bytes), format);
-    const { added, updated } = await withStore(async (store, settings) => {
+    const { added, updated, held } = await withStore(async (store, settings) => {
       // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
       if (!options.create && !(await store.getAccount(normalizeUsername(owner))))
         throw new InvalidArgumentError(`no login ${owner}, so nobody would see these contacts; check the address, or pass --create to import them anyway`);
-      return importContacts(store, owner, parsed, imageLimitsOf(settings));
+      const imported = await importContacts(store, owner, parsed, imageLimitsOf(settings));
+      return { ...imported, held: (await store.pageContacts(owner, undefined, 0, 0)).total };
     });
     console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
+    if (held > LARGE_MAILBOX_CONTACTS) {
+      process.stderr.write(
+        `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 5–15 ms a thousand of them, on SQLite on the event loop (see the README's limits)\n`,
+      );
+    }
   });
 contacts
   .command('list')

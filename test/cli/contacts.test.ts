@@ -373,4 +373,17 @@ describe('ews-photo-bridge contacts', function () {
     expect((await store.listContacts('grady.archie@contoso.com')).map((c) => c.displayName)).to.deep.equal(['Pradeep Gupta']);
     await store.close();
   });
+
+  it('says what a mailbox past 20,000 contacts costs to search and sync, once an import makes it that large', () => {
+    const rows = Array.from({ length: 20_001 }, (_, i) => `Bulk Person ${i},bulk${i}@fabrikam.com`);
+    writeFileSync(join(dir, 'bulk.csv'), `displayName,email1\n${rows.slice(0, 20_000).join('\n')}\n`);
+    const full = cli(['contacts', 'import', '--create', 'bulk@contoso.com', join(dir, 'bulk.csv')]);
+    expect([full.status, full.stderr]).to.deep.equal([0, '']);
+    writeFileSync(join(dir, 'one-more.csv'), `displayName,email1\n${rows[20_000]}\n`);
+    const past = cli(['contacts', 'import', '--create', 'bulk@contoso.com', join(dir, 'one-more.csv')]);
+    expect(past.status).to.equal(0);
+    expect(past.stderr).to.match(
+      /^ews-photo-bridge: bulk@contoso\.com now holds 20001 contacts: a search or sync that reads all of a mailbox's contacts takes/,
+    );
+  });
 });
