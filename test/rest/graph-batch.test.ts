@@ -208,16 +208,20 @@ describe('Graph JSON batching: four requests of a batch at once', () => {
   const PEOPLE = Array.from({ length: 8 }, (_, i) => ({ id: `held-${i}`, userPrincipalName: `held${i}@contoso.com` }));
   /** Asked alone after the batch's first four reached Graph, and answered at once: behind it on the same path, any fifth the batch had started. */
   const SENTINEL = { id: 'sentinel', userPrincipalName: 'sentinel@contoso.com' };
+  /** Asked first: until a source's credentials are proven by an answer, it is sent one lookup at a time (credential-gate.ts). */
+  const FIRST = { id: 'first', userPrincipalName: 'first@contoso.com' };
   let graph: GraphSimulator;
   let t: TestBridge;
 
   before(async () => {
     // As large as Graph keeps photos: the size asked first is there, so each person is one photo request.
     const photo = await samplePhoto(648, 648);
-    graph = await startGraphSimulator([...PEOPLE, SENTINEL].map((person) => ({ ...person, photo })));
+    graph = await startGraphSimulator([...PEOPLE, SENTINEL, FIRST].map((person) => ({ ...person, photo })));
     // Held answers are let go by the test, not by the clock: no attempt may time out or be retried meanwhile.
     t = await startBridgeWithSources([graphSourceEntry('m365', graph)], { users: ['m365'] }, { BRIDGE_SOURCE_TIMEOUT_MS: '15000', BRIDGE_SOURCE_RETRIES: '0' });
-    await t.store.upsertUsers([...PEOPLE, SENTINEL].map(({ id, userPrincipalName }) => ({ email: userPrincipalName, displayName: id, refs: { graphId: id } })));
+    await t.store.upsertUsers(
+      [...PEOPLE, SENTINEL, FIRST].map(({ id, userPrincipalName }) => ({ email: userPrincipalName, displayName: id, refs: { graphId: id } })),
+    );
   });
   after(async () => {
     await t.close();
@@ -233,6 +237,7 @@ describe('Graph JSON batching: four requests of a batch at once', () => {
       released++;
       held.shift()!();
     };
+    await request(t.bridge.server).get(`/v1.0/users/${FIRST.userPrincipalName}/photo/$value`).set('Authorization', basic(READER)).expect(200);
     graph.faults = [...PEOPLE, SENTINEL].map(() => ({
       kind: 'held',
       until: () =>
