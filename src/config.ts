@@ -253,7 +253,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SEARCH_MS_PER_SECOND_ALL_ACCOUNTS',
     schema: int(10, 1000),
     default: 500,
-    doc: "Milliseconds (10–1000) of the store's time per second every account's searches together may use, two seconds' worth in a burst: past it, an account that searched lately gets the same 503 / ErrorServerBusy, one that owes nothing goes on (four logins at their own share held the whole event loop).",
+    doc: "Milliseconds (10–1000) of the store's time per second every account's searches together may use, two seconds' worth in a burst: past it, an account that spent a quarter of its own burst lately gets the same 503 / ErrorServerBusy, the others go on (four logins at their own share held the whole event loop).",
   },
   logLevel: {
     env: 'BRIDGE_LOG_LEVEL',

@@ -29,7 +29,7 @@ interface Spent {
  * the event loop with room (loop-turns.ts), so many due at once take turns with other I/O.
  *
  * Every account's searches together have a share too (`allMsPerSecond`): past it, an
- * account that searched lately is told to come back, one that owes nothing goes on.
+ * account that spent a quarter of its own burst lately is told to come back, the others go on.
  *
  * A search is charged the time from its start divided by the searches running meanwhile
  * (everyone's, as it began and as it ended), as a shared processor's time is: waiting for a pooled
@@ -62,8 +62,9 @@ export class SearchBudget {
     }
     this.all.owed = this.owedAt(this.all, now, this.allMsPerSecond);
     this.all.at = now;
-    // Past everyone's share together, those searching lately wait; an account that owes nothing (a colleague's one lookup) goes on.
-    if (this.all.owed >= this.allCapacityMs && spent.owed > 0) {
+    // Past everyone's share together, those that spent a quarter of their own burst lately wait; the
+    // rest (a colleague's lookups, an account that searched a little a while ago) go on.
+    if (this.all.owed >= this.allCapacityMs && spent.owed > this.capacityMs / 4) {
       const seconds = Math.max(1, Math.ceil((this.all.owed - this.allCapacityMs + 1) / this.allMsPerSecond));
       throw BridgeError.serverBusy(`the directory is busy with searches; try again in ${seconds} s`, seconds);
     }
