@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { OutboundResponse } from './outbound-http.js';
-import { MisconfiguredSourceError } from './photo-source.js';
+import { MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { upstreamJson } from './upstream-json.js';
 
 /** Addresses whose Graph user has been found; a directory of this size fits in a few MB. */
@@ -32,7 +32,7 @@ export class GraphUserDirectory {
     // Refused for every address alike: the app lacks a permission that lists users, not one person's photo.
     if (response.status === 403) throw new MisconfiguredSourceError('Graph refused to list users (403): the app needs User.Read.All to find a user by address');
     if (response.status !== 200) throw this.failure(response);
-    const id = firstId(response.body);
+    const id = onlyId(response.body, address);
     if (id) this.ids.set(key, id);
     return id;
   }
@@ -49,12 +49,19 @@ function filterFor(address: string): string {
   return `userPrincipalName eq '${literal}' or mail eq '${literal}' or proxyAddresses/any(x:x eq 'smtp:${literal}')`;
 }
 
-function firstId(body: Buffer): string | undefined {
+/**
+ * The one user's id. Two users the filter finds (one's UPN another's mail) say nothing of
+ * whose photo is wanted: the first was taken, and its photo could be another person's.
+ */
+function onlyId(body: Buffer, address: string): string | undefined {
+  let users: unknown;
   try {
-    const users: unknown = (upstreamJson(body) as { value?: unknown }).value;
-    const id: unknown = Array.isArray(users) ? (users[0] as { id?: unknown } | undefined)?.id : undefined;
-    return typeof id === 'string' && id ? id : undefined;
+    users = (upstreamJson(body) as { value?: unknown }).value;
   } catch {
     return undefined;
   }
+  if (!Array.isArray(users)) return undefined;
+  const ids = new Set(users.map((user) => (user as { id?: unknown } | null)?.id).filter((id): id is string => typeof id === 'string' && id !== ''));
+  if (ids.size > 1) throw new PermanentSourceError(`Graph lists ${ids.size} users for ${address}: whose photo it is cannot be told`);
+  return ids.values().next().value;
 }

@@ -50,6 +50,9 @@ describe('Microsoft Graph source', () => {
       { id: 'none-3', userPrincipalName: 'entity@contoso.onmicrosoft.com', noPhotoCode: 'ErrorEntityNotFound' },
       { id: 'none-4', userPrincipalName: 'generic@contoso.onmicrosoft.com', noPhotoCode: 'itemNotFound' },
       { id: 'dollar-1', userPrincipalName: "$O'Neil@contoso.onmicrosoft.com", photo: await samplePhoto(648, 648) },
+      // One's sign-in name is the other's mail: the address finds both.
+      { id: 'twin-1', userPrincipalName: 'twin@contoso.com', photo: await samplePhoto(648, 648) },
+      { id: 'twin-2', userPrincipalName: 'twin2@contoso.onmicrosoft.com', mail: 'twin@contoso.com', photo: await samplePhoto(648, 648) },
     ]);
   });
   after(() => sim.close());
@@ -117,6 +120,15 @@ describe('Microsoft Graph source', () => {
 
     it('takes an address no user holds as "no photo", without asking for a photo', async () => {
       expect(await source().fetch(byEmail("o'brien@contoso.com"), signal())).to.deep.equal({ kind: 'none' });
+      expect(sim.photoPaths).to.deep.equal([]);
+    });
+
+    it("takes an address two users answer to as a failure, never as the first one's photo", async () => {
+      const error = await source()
+        .fetch(byEmail('twin@contoso.com'), signal())
+        .catch((failure: unknown) => failure);
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect((error as Error).message).to.equal('Graph lists 2 users for twin@contoso.com: whose photo it is cannot be told');
       expect(sim.photoPaths).to.deep.equal([]);
     });
 
