@@ -47,7 +47,8 @@ export class SearchBudget {
 
   constructor(
     private readonly msPerSecond: number,
-    private readonly allMsPerSecond = Infinity,
+    // Without one, no share together: the largest number, whose products never make a NaN of the debt.
+    private readonly allMsPerSecond = Number.MAX_VALUE,
   ) {
     this.capacityMs = msPerSecond * BURST_SECONDS;
     this.allCapacityMs = allMsPerSecond * BURST_SECONDS;

@@ -3,8 +3,8 @@ import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-t
 /**
  * Up to two initials, as Outlook shows them: the first letters of the first and last
  * words, uppercased and stripped of accents and strokes, so "Émile Zola" gives "EZ" and
- * "Øyvind Straße" "OS". Letters
- * outside A–Z are skipped; an email address counts by its local part.
+ * "Øyvind Straße" "OS". Letters outside A–Z are skipped; an email address counts by its
+ * local part.
  */
 export function initialsOf(name: string): string {
   const words = name

@@ -107,8 +107,8 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
  * are found): the text is folded the same way and becomes a LIKE pattern on the folded
  * name with a space before it, so a word's start is a space before it. A text that folds
  * to nothing (punctuation alone), and a phone number, is compared as it is, ASCII case
- * ignored. Exact-case ones compare the text itself. An address is compared whole, ASCII case ignored, as the stores
- * compare addresses everywhere: its value is the address itself, in the canonical
+ * ignored. Exact-case ones compare the text itself. An address is compared whole, ASCII
+ * case ignored, as the stores compare addresses everywhere: its value is the address itself, in the canonical
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
  * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one is written in
  * that spelling too, while a part from within one is looked for as it is written.
