@@ -16,7 +16,7 @@ export class SourcePausedError extends MisconfiguredSourceError {}
  * proven by an answer, and again once a refusal's pause is over, one lookup at a time is
  * sent, the others waiting for it; a refusal (CredentialsRefusedError) fails every lookup
  * unsent for a pause that doubles with each refusal, from 5 minutes to an hour: three
- * tries in the first half hour. Other failures say nothing of the credentials.
+ * tries in the first half hour. Any other outcome lets the lookups go on together.
  */
 export class CredentialGate {
   private proven = false;
@@ -47,12 +47,20 @@ export class CredentialGate {
   private async watched<T>(lookup: () => Promise<T>): Promise<T> {
     try {
       const answer = await lookup();
+      this.pauseMs = FIRST_REFUSAL_PAUSE_MS;
       this.proven = true;
       this.refusal = undefined;
-      this.pauseMs = FIRST_REFUSAL_PAUSE_MS;
       return answer;
     } catch (error) {
-      if (error instanceof CredentialsRefusedError) this.refused(error.message);
+      if (error instanceof CredentialsRefusedError) {
+        this.refused(error.message);
+      } else if (!(error instanceof SourcePausedError)) {
+        // Not refused (a timeout, a 5xx): the lookups waiting go on together, as before there
+        // was a gate — one at a time, each a source's whole timeout, a source that is down
+        // kept them waiting in a queue. Its breaker opens on those failures.
+        this.proven = true;
+        this.refusal = undefined;
+      }
       throw error;
     }
   }

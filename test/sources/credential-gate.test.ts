@@ -94,4 +94,29 @@ describe('credentials a source refused are not sent again for a while', () => {
     await releaseAll(state);
     expect(await retried).to.be.instanceOf(CredentialsRefusedError);
   });
+
+  it('lets the waiting lookups go on together once the one sent fails otherwise (a timeout, a 5xx): a source that is down does not queue them', async () => {
+    const { state, source: upstream } = signingInSource();
+    let failures = 1;
+    const flaky: PhotoSource = {
+      ...upstream,
+      async fetch(reference, signal) {
+        if (failures-- > 0) {
+          state.sent++;
+          await new Promise<void>((resolve) => state.held.push(resolve));
+          throw new Error('the directory answered 503');
+        }
+        return upstream.fetch(reference, signal);
+      },
+    };
+    state.refusing = false;
+    const source = resilient(flaky, { timeoutMs: 10_000, retries: 0, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+    const lookup = () => outcome(source.fetch({ kind: 'user', emails: ['a@example.com'] }, AbortSignal.timeout(10_000)));
+    const lookups = Array.from({ length: 5 }, lookup);
+    await releaseAll(state);
+    const answers = await Promise.all(lookups);
+    expect((answers[0] as Error).message).to.equal('the directory answered 503');
+    expect(answers.slice(1)).to.deep.equal(new Array<SourceAnswer>(4).fill(NO_PHOTO));
+    expect(state.mostRunning, 'the four after it side by side').to.equal(4);
+  });
 });
