@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { parseBasicAuthorization } from '../auth/basic-credentials.js';
 import { SIGNED_OUT_USER } from '../auth/username.js';
@@ -37,13 +37,8 @@ export function createWebPageRoutes(auth: Authenticator): Router {
   // there is not and `/web/DIRECTORY.JS` a file there is not (404), not the file, whose
   // methods' 405 said "use GET, HEAD" to a GET.
   const router = Router({ strict: true, caseSensitive: true });
-  const account = requireAccount(auth, 'user');
-  // A signed-out browser is asked to log in again at once, without costing a failed login
-  // (which the throttle would count against the person's address).
-  const authenticate: RequestHandler = (req, res, next) => {
-    if (parseBasicAuthorization(req.headers.authorization)?.username === SIGNED_OUT_USER) return challenge(res, auth);
-    return account(req, res, next);
-  };
+  // A signed-out browser is asked to log in again, as on every route, without costing a failed login (Authenticator).
+  const authenticate = requireAccount(auth, 'user');
   const files = { root: WEB_DIR, lastModified: true, cacheControl: false };
 
   router.get('/', authenticate, (_req, res, next) => {

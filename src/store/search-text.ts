@@ -1,3 +1,4 @@
+import type { ContactFields } from '../domain/contact.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-text.js';
 
@@ -213,13 +214,7 @@ export function contactNameKeysOf(contact: ContactOtherNames): ContactNameKeys {
   };
 }
 
-interface ContactOtherNames {
-  givenName?: string | undefined;
-  surname?: string | undefined;
-  company?: string | undefined;
-  department?: string | undefined;
-  jobTitle?: string | undefined;
-}
+type ContactOtherNames = Pick<ContactFields, 'givenName' | 'surname' | 'company' | 'department' | 'jobTitle'>;
 
 /**
  * What a contact search (ResolveNames) compares: the folded text, which a name_key may start
