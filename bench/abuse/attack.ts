@@ -21,6 +21,8 @@ export interface AttackResult {
 
 export interface Attack {
   name: string;
+  /** What must be over before the attack is timed and watched (a login's share of the store's time paid back). */
+  before?(bridge: RunningBridge): Promise<void>;
   run(bridge: RunningBridge): Promise<AttackResult>;
 }
 

@@ -20,13 +20,17 @@ export const BIG_CONTACTS = { count: 60, namePrefix: 'Abuse Contact' };
 export const ADDRESS_BOOK = { email: 'abuse.addressbook@example.com', password: 'abuse address book password', contacts: 2500 };
 export const ADDRESS_BOOK_AUTHORIZATION = `Basic ${Buffer.from(`${ADDRESS_BOOK.email}:${ADDRESS_BOOK.password}`).toString('base64')}`;
 
+/** A login whose mailbox holds as many contacts as a red team's did: every search or sync that reads them all is a few hundred ms of SQLite's work. */
+export const LARGE_MAILBOX = { email: 'abuse.largemailbox@example.com', password: 'abuse large mailbox password', contacts: 150_000 };
+export const LARGE_MAILBOX_AUTHORIZATION = `Basic ${Buffer.from(`${LARGE_MAILBOX.email}:${LARGE_MAILBOX.password}`).toString('base64')}`;
+
 /** A directory user whose name carries U+0001, written straight into the store as an older version or another tool could. */
 export const CONTROL_CHARACTER_USER = { email: 'control.char@example.com', displayName: 'Control\u0001Character', title: 'Head\u0001of\u001FControls' };
 
 /**
  * The bench's database (a user with a photo, a login, a contact with a photo, all
  * through the CLI), plus an administrator (CLI), the big contacts, the control-character
- * user (through the store, since the CLI refuses such names) and the address book.
+ * user (through the store, since the CLI refuses such names), the address book and the large mailbox.
  */
 export async function prepareAbuseDatabase(dir: string): Promise<string> {
   const databasePath = prepareDatabase(CLI, dir, await photoLikeJpeg(648), await photoLikeJpeg(200));
@@ -50,6 +54,19 @@ export async function prepareAbuseDatabase(dir: string): Promise<string> {
         displayName: `Address Book ${String(i).padStart(4, '0')}`,
         emailAddresses: [`address.book.${i}@fabrikam.example`],
         phones: { business: `+1 425 555 ${String(i).padStart(4, '0')}` },
+        refs: {},
+      })),
+    );
+    await store.putAccount(LARGE_MAILBOX.email, await hashPassword(LARGE_MAILBOX.password), 'user');
+    await store.addContacts(
+      LARGE_MAILBOX.email,
+      Array.from({ length: LARGE_MAILBOX.contacts }, (_, i) => ({
+        displayName: `Large Mailbox ${i}`,
+        givenName: 'Large',
+        surname: `Mailbox ${i % 1000}`,
+        company: `Company ${i % 997}`,
+        emailAddresses: [`large.mailbox.${i}@fabrikam.example`],
+        phones: {},
         refs: {},
       })),
     );

@@ -28,6 +28,7 @@ import {
   sprayWithOwnLogin,
   wrongPasswords,
 } from './login-attacks.js';
+import { largeMailboxAttacks } from './large-mailbox-attacks.js';
 import { observe, type Observation } from './observe.js';
 import { soapAttacks } from './soap-attacks.js';
 
@@ -72,7 +73,12 @@ async function main(): Promise<number> {
       bridge: 'defaults',
       settings: {},
       // The wrong passwords come last: once this client is throttled, its uncached logins wait too.
-      attacks: async (bridge) => [...soapAttacks(await readFixtureIds(bridge, databasePath)), ...httpAttacks(dir, databasePath, photoPath), wrongPasswords],
+      attacks: async (bridge) => [
+        ...soapAttacks(await readFixtureIds(bridge, databasePath)),
+        ...httpAttacks(dir, databasePath, photoPath),
+        ...largeMailboxAttacks(),
+        wrongPasswords,
+      ],
     },
     { bridge: 'BRIDGE_ANONYMOUS_READ=true', settings: { BRIDGE_ANONYMOUS_READ: 'true' }, attacks: () => Promise.resolve(anonymousAttacks()) },
     { bridge: 'RSA bearer key (BRIDGE_JWT_PUBLIC_KEY_FILE)', settings: issuer.env, attacks: () => Promise.resolve([es256BearerToken]) },
@@ -96,6 +102,7 @@ async function main(): Promise<number> {
     try {
       for (const attack of (await round.attacks(bridge)).filter(isAsked)) {
         try {
+          await attack.before?.(bridge);
           rows.push({ attack: attack.name, observed: await observe(bridge.pid, bridge.base, () => attack.run(bridge)) });
         } catch (error) {
           rows.push({ attack: attack.name, observed: undefined, error: error instanceof Error ? error.message : String(error) });

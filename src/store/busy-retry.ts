@@ -32,5 +32,9 @@ export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number, wait
 
 /** SQLITE_BUSY and SQLITE_LOCKED with their extended codes (SQLITE_BUSY_SNAPSHOT, …): another connection is in the way. */
 export function isBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code);
+  return error instanceof Database.SqliteError && isBusyCode(error.code);
+}
+
+export function isBusyCode(code: string | undefined): boolean {
+  return code !== undefined && /^SQLITE_(BUSY|LOCKED)/.test(code);
 }

@@ -646,4 +646,11 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX contacts_by_job_title_key ON contacts (lower(mailbox), job_title_key);
     `,
   },
+  {
+    // A mailbox's contacts' versions read by id, a few thousand at a time (SyncFolderItems,
+    // Graph delta): SQLite found them through another name's index and sorted them, 600–900 ms
+    // of the event loop for 150,000 contacts in one statement; this index holds all a chunk reads.
+    sqlite: 'CREATE INDEX contacts_by_id ON contacts (mailbox, id, updated_at);',
+    postgres: 'CREATE INDEX contacts_by_id ON contacts (lower(mailbox), id) INCLUDE (updated_at);',
+  },
 ];

@@ -21,7 +21,11 @@ export async function openStore(settings: StoreSettings, use: 'server' | 'comman
         queryTimeoutMs: use === 'server' ? settings.databaseQueryTimeoutMs : undefined,
       });
     }
-    return new SqliteStore(settings.databasePath, { busyTimeoutMs: settings.storeBusyTimeoutMs, checkpointInBackground: use === 'server' });
+    return new SqliteStore(settings.databasePath, {
+      busyTimeoutMs: settings.storeBusyTimeoutMs,
+      checkpointInBackground: use === 'server',
+      readInBackground: use === 'server',
+    });
   } catch (error) {
     throw storeOpenProblem(error, storeLocation(settings)) ?? error;
   }

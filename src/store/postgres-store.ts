@@ -69,7 +69,7 @@ import {
   contactAddressColumns,
   directoryEntries,
   fromContactRow,
-  versionOfRow,
+  readContactVersions,
   fromUserRow,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
@@ -752,11 +752,15 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
-    const { rows } = await this.query<VersionRow>(
-      'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE lower(c.mailbox) = lower($1) ORDER BY c.id',
-      [mailbox],
+    return readContactVersions(
+      async (after, limit) =>
+        (
+          await this.query<VersionRow>(
+            'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE lower(c.mailbox) = lower($1) AND c.id > $2 ORDER BY c.id LIMIT $3',
+            [mailbox, after, limit],
+          )
+        ).rows,
     );
-    return rows.map(versionOfRow);
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {

@@ -12,7 +12,7 @@ import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { BridgeError } from '../domain/errors.js';
-import { isBusy, retryWhileBusy } from './busy-retry.js';
+import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
@@ -67,7 +67,7 @@ import {
   type ContactOtherNamesRow,
   directoryEntries,
   fromContactRow,
-  versionOfRow,
+  readContactVersions,
   fromUserRow,
   searchColumnsStale,
   USER_FIELD_COLUMNS,
@@ -92,6 +92,7 @@ import {
   type RenameCandidate,
   type RenamedMailbox,
 } from './renamed-mailboxes.js';
+import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement } from './sqlite-read-thread.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { ReplaceableFile } from './change-watcher.js';
 
@@ -117,6 +118,15 @@ const PHOTO_TABLES = {
 const CONTACT_SELECT = `SELECT c.*, p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height,
   length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
+
+/** A mailbox's contacts whose names or addresses start with what was typed. The words are letters and digits only (folded), so none is a LIKE wildcard. */
+const SEARCH_CONTACTS_SQL = `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
+  (@folded <> '' AND c.name_key LIKE @folded || '%')
+  OR (json_array_length(@words) > 0 AND NOT EXISTS (
+    SELECT 1 FROM json_each(@words) w WHERE ' ' || c.search_names NOT LIKE '% ' || w.value || '%'))
+  OR c.display_name LIKE @pattern ESCAPE '\\'
+  OR c.email1 LIKE @addressPattern ESCAPE '\\' OR c.email2 LIKE @addressPattern ESCAPE '\\' OR c.email3 LIKE @addressPattern ESCAPE '\\')
+  ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`;
 
 /**
  * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`, and its
@@ -220,6 +230,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Checkpoint the WAL from a worker thread rather than inside this connection's commits (a server, not a one-shot CLI command). */
   checkpointInBackground?: boolean;
+  /** Read a folder's pages and searches, which may read every contact of a mailbox, on a thread of their own (a server). */
+  readInBackground?: boolean;
 }
 
 /** Which file a path named when it was opened: another file renamed to that path is another inode. */
@@ -238,6 +250,8 @@ export class SqliteStore implements Store, ReplaceableFile {
    * asked lately (a FindItem's SortOrder and Restriction, a Graph $orderby and $filter).
    */
   private readonly contactPages = new LRUCache<string, Database.Statement<ContactPageParameters>>({ max: 64 });
+  /** Where those reads run when the store has a thread for them (sqlite-read-thread.ts); undefined, here. */
+  private readThread: SqliteReadThread | undefined;
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
   private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
@@ -272,6 +286,9 @@ export class SqliteStore implements Store, ReplaceableFile {
       });
     }
     this.statements = this.prepare();
+    if (options.readInBackground && path !== ':memory:') {
+      this.readThread = new SqliteReadThread(path, this.busyTimeoutMs, () => (this.readThread = undefined));
+    }
     const inTransaction = this.db.transaction((work: () => unknown) => work());
     // better-sqlite3's typings drop the type parameter of a generic transaction function.
     this.transaction = <T>(work: () => T): T => inTransaction.immediate(work) as T;
@@ -416,18 +433,8 @@ export class SqliteStore implements Store, ReplaceableFile {
       getContacts: db.prepare<[string, string], ContactRow>(`${CONTACT_SELECT} WHERE c.id IN (SELECT value FROM json_each(?)) AND c.mailbox = ? ORDER BY c.id`),
       getContactById: db.prepare<[number], ContactRow>(`${CONTACT_SELECT} WHERE c.id = ?`),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
-      listContactVersions: db.prepare<[string], VersionRow>(
-        'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE c.mailbox = ? ORDER BY c.id',
-      ),
-      // The words are letters and digits only (folded), so none is a LIKE wildcard.
-      searchContacts: db.prepare<{ mailbox: string; pattern: string; addressPattern: string; folded: string; words: string; limit: number }, ContactRow>(
-        `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
-           (@folded <> '' AND c.name_key LIKE @folded || '%')
-           OR (json_array_length(@words) > 0 AND NOT EXISTS (
-             SELECT 1 FROM json_each(@words) w WHERE ' ' || c.search_names NOT LIKE '% ' || w.value || '%'))
-           OR c.display_name LIKE @pattern ESCAPE '\\'
-           OR c.email1 LIKE @addressPattern ESCAPE '\\' OR c.email2 LIKE @addressPattern ESCAPE '\\' OR c.email3 LIKE @addressPattern ESCAPE '\\')
-         ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`,
+      contactVersionsAfter: db.prepare<[string, number, number], VersionRow>(
+        'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE c.mailbox = ? AND c.id > ? ORDER BY c.id LIMIT ?',
       ),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
@@ -699,7 +706,7 @@ export class SqliteStore implements Store, ReplaceableFile {
   }
 
   async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
-    return (await this.read(() => this.statements.listContactVersions.all(mailbox))).map(versionOfRow);
+    return readContactVersions((after, limit) => this.read(() => this.statements.contactVersionsAfter.all(mailbox, after, limit)));
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
@@ -710,14 +717,30 @@ export class SqliteStore implements Store, ReplaceableFile {
       parameters[name] = value;
       return CONTACT_TESTS[kind](`@${name}`, column);
     })}`;
-    return this.read(() => {
-      const count = this.contactPageStatement(`SELECT count(*) AS n FROM contacts c WHERE ${where}`);
-      const page = this.contactPageStatement(`${CONTACT_SELECT} WHERE ${where} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`);
-      return {
-        total: (count.get(parameters) as { n: number }).n,
-        contacts: (page.all(parameters) as ContactRow[]).map(fromContactRow),
-      };
-    });
+    const [count, page] = await this.readAside([
+      { sql: `SELECT count(*) AS n FROM contacts c WHERE ${where}`, parameters, first: true },
+      { sql: `${CONTACT_SELECT} WHERE ${where} ORDER BY ${contactOrderSql(order)} LIMIT @limit OFFSET @offset`, parameters },
+    ]);
+    return { total: (count as { n: number }).n, contacts: (page as ContactRow[]).map(fromContactRow) };
+  }
+
+  /**
+   * Statements that may read every contact of a mailbox, in one read: on the read thread when
+   * the store has one, else here.
+   */
+  private async readAside(statements: readonly ReadStatement[]): Promise<ReadResult[]> {
+    if (!this.readThread) {
+      return this.read(() =>
+        statements.map(({ sql, parameters, first }) =>
+          first ? this.contactPageStatement(sql).get(parameters) : this.contactPageStatement(sql).all(parameters),
+        ),
+      );
+    }
+    try {
+      return await this.readThread.read(statements);
+    } catch (error) {
+      throw error instanceof ReadThreadError && isBusyCode(error.code) ? BridgeError.storeBusy(this.busyTimeoutMs) : error;
+    }
   }
 
   private contactPageStatement(sql: string): Database.Statement<ContactPageParameters> {
@@ -731,18 +754,9 @@ export class SqliteStore implements Store, ReplaceableFile {
 
   async searchContacts(mailbox: string, prefix: string, limit: number): Promise<Contact[]> {
     const { folded, words } = contactQuery(prefix);
-    return (
-      await this.read(() =>
-        this.statements.searchContacts.all({
-          mailbox,
-          pattern: prefixPattern(prefix),
-          addressPattern: addressPrefixPattern(prefix),
-          folded,
-          words: JSON.stringify(words),
-          limit,
-        }),
-      )
-    ).map(fromContactRow);
+    const parameters = { mailbox, pattern: prefixPattern(prefix), addressPattern: addressPrefixPattern(prefix), folded, words: JSON.stringify(words), limit };
+    const [rows] = await this.readAside([{ sql: SEARCH_CONTACTS_SQL, parameters }]);
+    return (rows as ContactRow[]).map(fromContactRow);
   }
 
   async removeContact(mailbox: string, id: number): Promise<boolean> {
@@ -909,6 +923,7 @@ export class SqliteStore implements Store, ReplaceableFile {
   }
 
   async close(): Promise<void> {
+    await this.readThread?.stop();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }

@@ -47,7 +47,8 @@ function sqliteBackend(): StoreBackend {
       path = join(dir, `bridge-${++resets}.db`);
       return Promise.resolve();
     },
-    open: (options = {}) => Promise.resolve(new SqliteStore(path, options)),
+    // Pages and searches on the read thread, as a server's store reads them.
+    open: (options = {}) => Promise.resolve(new SqliteStore(path, { readInBackground: true, ...options })),
     holdWriteLock: () => Promise.resolve(holdSqliteWriteLock(path)),
     waitsForALock: (store) => Promise.resolve((store as SqliteStore).busyWaits() > 0),
     tearDown: () => {

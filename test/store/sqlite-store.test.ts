@@ -212,6 +212,23 @@ describe('SqliteStore', () => {
     }
   });
 
+  it("a server store reads a folder's pages and contact searches on a thread of its own, each finding what was written just before", async () => {
+    const server = new SqliteStore(join(dir, 'reads', 'bridge.db'), { readInBackground: true });
+    try {
+      const mailbox = 'adele@contoso.com';
+      const named = (text: string): ContactMatch => ({ text, mode: 'wordPrefix', ignoreCase: true });
+      const [id] = await server.addContacts(mailbox, [{ displayName: 'Zoë Quinn', emailAddresses: ['zoe@fabrikam.com'], phones: {}, refs: {} }]);
+      const page = await server.pageContacts(mailbox, named('zoe'), 0, 10);
+      expect({ total: page.total, names: page.contacts.map((contact) => contact.displayName) }).to.deep.equal({ total: 1, names: ['Zoë Quinn'] });
+      expect((await server.searchContacts(mailbox, 'quinn', 5)).map((contact) => contact.id)).to.deep.equal([id]);
+      await server.removeContact(mailbox, id!);
+      expect((await server.pageContacts(mailbox, named('zoe'), 0, 10)).total).to.equal(0);
+      expect(await server.searchContacts(mailbox, 'quinn', 5)).to.deep.equal([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('makes the users of a database from before the people search findable as it upgrades it', async () => {
     const { path: older, version: before, db } = databaseBefore('older.db', 'fillUserSearchColumns');
     db.prepare("INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')").run();
