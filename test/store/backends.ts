@@ -47,7 +47,7 @@ function sqliteBackend(): StoreBackend {
       path = join(dir, `bridge-${++resets}.db`);
       return Promise.resolve();
     },
-    // Pages and searches on the read thread, as a server's store reads them.
+    // As a server's store: a large mailbox's pages and searches on the read thread.
     open: (options = {}) => Promise.resolve(new SqliteStore(path, { readInBackground: true, ...options })),
     holdWriteLock: () => Promise.resolve(holdSqliteWriteLock(path)),
     waitsForALock: (store) => Promise.resolve((store as SqliteStore).busyWaits() > 0),

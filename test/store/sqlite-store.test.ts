@@ -212,11 +212,16 @@ describe('SqliteStore', () => {
     }
   });
 
-  it("a server store reads a folder's pages and contact searches on a thread of its own, each finding what was written just before", async () => {
+  it("a server store reads a large mailbox's pages and contact searches on a thread of its own, each finding what was written just before", async () => {
     const server = new SqliteStore(join(dir, 'reads', 'bridge.db'), { readInBackground: true });
     try {
       const mailbox = 'adele@contoso.com';
       const named = (text: string): ContactMatch => ({ text, mode: 'wordPrefix', ignoreCase: true });
+      // Past the 2,000 contacts a mailbox's reads are made on the event loop.
+      await server.addContacts(
+        mailbox,
+        Array.from({ length: 2000 }, (_, i) => ({ displayName: `Filler ${i}`, emailAddresses: [], phones: {}, refs: {} })),
+      );
       const [id] = await server.addContacts(mailbox, [{ displayName: 'Zoë Quinn', emailAddresses: ['zoe@fabrikam.com'], phones: {}, refs: {} }]);
       const page = await server.pageContacts(mailbox, named('zoe'), 0, 10);
       expect({ total: page.total, names: page.contacts.map((contact) => contact.displayName) }).to.deep.equal({ total: 1, names: ['Zoë Quinn'] });
