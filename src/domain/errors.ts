@@ -73,7 +73,7 @@ export class BridgeError extends Error {
 
   /** A 413 as a body too large is answered (the connection closed after it): its size is in its pieces. */
   static bodyInTooManyPieces(maxPieces: number): BridgeError {
-    return new BridgeError('ErrorMessageSizeExceeded', 413, `the request body came in more than ${maxPieces} pieces; send it in larger chunks`);
+    return new BodyInTooManyPieces('ErrorMessageSizeExceeded', 413, `the request body came in more than ${maxPieces} pieces; send it in larger chunks`);
   }
 
   /** A body in a content coding (gzip, br, …): none is decoded here, and read as it came it was taken for text it is not (RFC 9110 §8.4: 415). */
@@ -158,6 +158,9 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorSchemaValidation', 500, `The request failed schema validation: ${reason}`);
   }
 }
+
+/** A body refused for how many pieces it came in, not for its size: from an upstream, a link worth trying again, not one person's answer. */
+export class BodyInTooManyPieces extends BridgeError {}
 
 /** Whether the bridge refused an image for what it is (not an image, too large, a bomb), not for being busy. */
 export function imageRefused(error: unknown): error is BridgeError {

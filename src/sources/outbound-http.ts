@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import ipaddr from 'ipaddr.js';
-import { BridgeError, clientLeft } from '../domain/errors.js';
+import { BodyInTooManyPieces, BridgeError, clientLeft } from '../domain/errors.js';
 import { readBody } from '../http/read-body.js';
 
 export interface OutboundPolicy {
@@ -65,11 +65,13 @@ export async function outboundRequest(
         if (!error) return resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
         const failed = clientLeft(error)
           ? new Error('the upstream closed the connection before its answer ended')
-          : error instanceof BridgeError && error.httpStatus === 415
-            ? new OutboundRefused(
-                `the answer is sent with Content-Encoding '${String(res.headers['content-encoding']).slice(0, 40)}', which the bridge neither asks for nor reads`,
-              )
-            : new AnswerTooLarge(`response larger than ${policy.maxBytes} bytes`);
+          : error instanceof BodyInTooManyPieces
+            ? new Error('the upstream sent its answer in too many small pieces')
+            : error instanceof BridgeError && error.httpStatus === 415
+              ? new OutboundRefused(
+                  `the answer is sent with Content-Encoding '${String(res.headers['content-encoding']).slice(0, 40)}', which the bridge neither asks for nor reads`,
+                )
+              : new AnswerTooLarge(`response larger than ${policy.maxBytes} bytes`);
         req.destroy(failed);
         reject(failed);
       });

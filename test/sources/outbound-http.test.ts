@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
+import { failureOf } from '../../src/sources/photo-source.js';
 import { gzipSync } from 'node:zlib';
 
 /**
@@ -100,6 +101,12 @@ describe('outbound answers are held to the byte limit', () => {
         res.writeHead(200, { 'content-encoding': 'gzip' });
         return void res.end(gzipSync(Buffer.alloc(10 * 1024 * 1024)));
       }
+      if (req.url === '/in-small-pieces') {
+        // 2,000 chunks of 8 bytes: 16 KB, within the limit, in more pieces than 64 KiB may come in.
+        res.writeHead(200);
+        for (let i = 0; i < 2000; i++) res.write('pieces. ');
+        return void res.end();
+      }
       if (req.url === '/declared-too-large') send(100 * 1024 * 1024, true);
       else if (req.url === '/chunked-too-large') send(100 * 1024 * 1024, false);
       else send(LIMIT, false);
@@ -124,6 +131,14 @@ describe('outbound answers are held to the byte limit', () => {
       true,
       "the answer is sent with Content-Encoding 'gzip', which the bridge neither asks for nor reads",
     ]);
+  });
+
+  it('refuses an answer in too many small pieces as a failure worth asking again later, not as too large', async () => {
+    const failure = await fetchOf('/in-small-pieces').then(
+      () => expect.fail('the answer should have been refused'),
+      (error: unknown) => error,
+    );
+    expect([(failure as Error).message, failureOf(failure)]).to.deep.equal(['the upstream sent its answer in too many small pieces', 'transient']);
   });
 
   for (const path of ['/declared-too-large', '/chunked-too-large']) {
