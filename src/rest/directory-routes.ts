@@ -64,7 +64,7 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
   return router;
 }
 
-function personJson({ user, photoSha256, manager, directReports }: DirectoryEntry) {
+function personJson({ user, photoSha256, manager, directReports, directReportCount }: DirectoryEntry) {
   return {
     email: user.email,
     displayName: user.displayName,
@@ -79,6 +79,7 @@ function personJson({ user, photoSha256, manager, directReports }: DirectoryEntr
     photo: photoSha256 ? { version: photoSha256.slice(0, 16) } : null,
     manager: manager ?? null,
     directReports,
+    directReportCount,
   };
 }
 

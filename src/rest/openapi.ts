@@ -614,7 +614,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           200: {
             description:
-              'People best match first: names equal to or starting with q, then addresses starting with q, then people with every word of q starting a word of their names, then those matched by department, title or company; in name order within each. hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches). manager and directReports are the people the directory knows in those roles (null and [] otherwise; at most 50 direct reports, in name order).',
+              'People best match first: names equal to or starting with q, then addresses starting with q, then people with every word of q starting a word of their names, then those matched by department, title or company; in name order within each. hasMore says whether offset + limit finds more. photo is null for people without one; its version changes with the photo (add it to the photo URL as v= to bypass caches). manager and directReports are the people the directory knows in those roles (null and [] otherwise; at most 50 direct reports, in name order; directReportCount says how many there are in all).',
             content: {
               'application/json': {
                 schema: {
@@ -648,6 +648,11 @@ export const OPENAPI_DOCUMENT = {
                           photo: { oneOf: [{ type: 'null' }, { type: 'object', properties: { version: { type: 'string' } } }] },
                           manager: { oneOf: [{ type: 'null' }, personRef] },
                           directReports: { type: 'array', maxItems: 50, items: personRef },
+                          directReportCount: {
+                            type: 'integer',
+                            minimum: 0,
+                            description: 'How many direct reports the directory knows, those past the 50 listed too.',
+                          },
                         },
                       },
                     },

@@ -591,8 +591,9 @@ export class PostgresStore implements Store, ChangeFeed {
     const [related, reports] = await Promise.all([
       this.query<RelatedRow>('SELECT email, display_name FROM users WHERE lower(email) = ANY($1) AND NOT hidden', [managers]),
       this.query<RelatedRow>(
-        `SELECT manager, email, display_name FROM (
-           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n
+        `SELECT manager, email, display_name, reports FROM (
+           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n,
+             count(*) OVER (PARTITION BY lower(manager))::int AS reports
            FROM users WHERE lower(manager) = ANY($1) AND NOT hidden
          ) r WHERE n <= $2 ORDER BY lower(manager), name_key, lower(email)`,
         [rows.map((row) => asciiLower(row.email)), MAX_DIRECT_REPORTS],

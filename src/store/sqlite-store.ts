@@ -416,8 +416,9 @@ export class SqliteStore implements Store, ReplaceableFile {
       // A hidden manager is left out as a hidden report is: a list names no one the address book hides.
       managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?)) AND NOT hidden'),
       directReports: db.prepare<[string, number], RelatedRow>(
-        `SELECT manager, email, display_name FROM (
-           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n
+        `SELECT manager, email, display_name, reports FROM (
+           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n,
+             count(*) OVER (PARTITION BY manager) AS reports
            FROM users WHERE manager IN (SELECT value FROM json_each(?)) AND NOT hidden
          ) WHERE n <= ? ORDER BY manager, name_key, email`,
       ),

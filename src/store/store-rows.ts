@@ -182,24 +182,26 @@ export function fromUserRow(row: UserRow): DirectoryUser {
 /** A users row as the directory search selects it: with its photo's hash. */
 export type DirectoryRow = UserRow & { photo_sha256: string | null };
 
-/** A user another user points to, as both stores select them; `manager` is set on direct reports. */
+/** A user another user points to, as both stores select them; `manager` is set on direct reports, with how many their manager has in all. */
 export interface RelatedRow {
   manager?: string;
   email: string;
   display_name: string;
+  reports?: number;
 }
 
 /**
  * Directory entries from a page of rows, with the managers and direct reports the
- * directory knows (at most MAX_DIRECT_REPORTS each), matched by address whatever its case.
+ * directory knows (at most MAX_DIRECT_REPORTS each, and how many in all), matched by address whatever its case.
  */
 export function directoryEntries(rows: readonly DirectoryRow[], managers: readonly RelatedRow[], reports: readonly RelatedRow[]): DirectoryEntry[] {
   const ref = (row: RelatedRow): PersonRef => ({ email: row.email, displayName: row.display_name });
   const managerByAddress = new Map(managers.map((row) => [row.email.toLowerCase(), ref(row)]));
-  const reportsByManager = new Map<string, PersonRef[]>();
+  const reportsByManager = new Map<string, { listed: PersonRef[]; count: number }>();
   for (const row of reports) {
     const key = row.manager!.toLowerCase();
-    reportsByManager.set(key, [...(reportsByManager.get(key) ?? []), ref(row)].slice(0, MAX_DIRECT_REPORTS));
+    const known = reportsByManager.get(key) ?? { listed: [], count: 0 };
+    reportsByManager.set(key, { listed: [...known.listed, ref(row)].slice(0, MAX_DIRECT_REPORTS), count: Math.max(known.count, Number(row.reports)) });
   }
   return rows.map((row) => {
     const manager = row.manager === null ? undefined : managerByAddress.get(row.manager.toLowerCase());
@@ -207,7 +209,8 @@ export function directoryEntries(rows: readonly DirectoryRow[], managers: readon
       user: fromUserRow(row),
       ...(row.photo_sha256 === null ? {} : { photoSha256: row.photo_sha256 }),
       ...(manager ? { manager } : {}),
-      directReports: reportsByManager.get(row.email.toLowerCase()) ?? [],
+      directReports: reportsByManager.get(row.email.toLowerCase())?.listed ?? [],
+      directReportCount: reportsByManager.get(row.email.toLowerCase())?.count ?? 0,
     };
   });
 }

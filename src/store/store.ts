@@ -151,6 +151,8 @@ export interface DirectoryEntry {
   photoSha256?: string;
   manager?: PersonRef;
   directReports: PersonRef[];
+  /** How many direct reports the directory knows, those past the list's MAX_DIRECT_REPORTS too. */
+  directReportCount: number;
 }
 
 /** Photos that come with an import (an LDIF file's), by their users' addresses, from one source. */

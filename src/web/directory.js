@@ -274,7 +274,10 @@ function openDetail(person, opener, { edit = false } = {}) {
       li.append(a);
       ul.append(li);
     }
-    addRow(dl, reports.length === 1 ? 'Direct report' : `Direct reports (${reports.length})`, ul);
+    // The list stops at 50; the count is everyone's.
+    const count = Math.max(reports.length, Number(person.directReportCount) || 0);
+    if (count > reports.length) ul.append(element('li', 'more', `and ${count - reports.length} more`));
+    addRow(dl, count === 1 ? 'Direct report' : `Direct reports (${count})`, ul);
   }
   showDetailPhoto(person);
   resetEditor();

@@ -449,6 +449,26 @@ for (const backend of storeBackends()) {
       expect((await store.pageDirectReports('nobody@contoso.com', undefined, 5)).users).to.deep.equal([]);
     });
 
+    it("lists a manager's first 50 direct reports in name order with a directory entry, and counts them all, the manager's address in any ASCII case", async () => {
+      const name = (i: number) => `Report ${String(i).padStart(2, '0')}`;
+      await store.upsertUsers([
+        { email: 'boss@contoso.com', displayName: 'Boss', refs: {} },
+        ...Array.from({ length: 53 }, (_, i) => ({
+          email: `report${i}@contoso.com`,
+          displayName: name(i),
+          manager: i % 2 ? 'BOSS@contoso.com' : 'boss@contoso.com',
+          ...(i === 52 ? { hiddenFromAddressLists: true as const } : {}),
+          refs: {},
+        })),
+      ]);
+      const [boss] = await store.searchDirectory('boss', 0, 1);
+      expect([boss!.directReports.map((report) => report.displayName), boss!.directReportCount]).to.deep.equal([
+        Array.from({ length: 50 }, (_, i) => name(i)),
+        52,
+      ]);
+      expect((await store.searchDirectory('report 07', 0, 1))[0]!.directReportCount).to.equal(0);
+    });
+
     it("leaves a manager hidden from address lists out of their report's directory entry, as out of every list", async () => {
       await store.upsertUsers([
         { email: 'hilda@contoso.com', displayName: 'Hilda Hidden', hiddenFromAddressLists: true, refs: {} },

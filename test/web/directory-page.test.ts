@@ -22,16 +22,19 @@ const PEOPLE: DirectoryUser[] = Array.from({ length: 12 }, (_, i) => ({
   businessPhone: `+1 425 555 01${String(i).padStart(2, '0')}`,
   // Bianca, Cody and Diego 1–3 report to Adele Vance 0 (a column the directory may or may not know yet).
   ...(i >= 1 && i <= 3 ? { manager: 'user0@contoso.com' } : {}),
+  // With the crowd, one more report than a directory entry lists.
+  ...(i === 11 ? { manager: 'nora@contoso.com' } : {}),
   refs: {},
 }));
 const NO_PHOTO: DirectoryUser = { email: 'nora@contoso.com', displayName: 'Nora Nophoto', department: 'Legal', title: 'Counsel', refs: {} };
 /** The reader's own directory entry, for self-service. */
 const RITA: DirectoryUser = { email: READER.username, displayName: 'Rita Reader', department: 'Legal', title: 'Paralegal', refs: {} };
-/** Enough people without photos that the first page (48) is not everyone. */
+/** Enough people without photos that the first page (48) is not everyone; they all report to Nora. */
 const CROWD: DirectoryUser[] = Array.from({ length: 50 }, (_, i) => ({
   email: `crowd${i}@contoso.com`,
   displayName: `Zed Crowd ${String(i).padStart(2, '0')}`,
   department: 'Crowd',
+  manager: NO_PHOTO.email,
   refs: {},
 }));
 const EVERYONE = PEOPLE.length + 2 + CROWD.length;
@@ -350,6 +353,19 @@ describe('the directory page in a real browser', function () {
     await page.waitForSelector('#person[open]');
     const reports = await page.locator('#person-contact ul.reports a').allTextContents();
     expect(reports.toSorted()).to.deep.equal(['Bianca Pratt 1', 'Cody Lidz 2', 'Diego Vance 3']);
+    expect(await page.textContent('#person-contact')).to.include('Direct reports (3)');
+    await page.keyboard.press('Escape');
+  });
+
+  it('counts every direct report of a manager with more than the 50 listed, and says how many more there are', async () => {
+    await search('nora', 1);
+    await page.click(`#people li[data-email="${NO_PHOTO.email}"] .card`);
+    await page.waitForSelector('#person[open]');
+    expect({
+      listed: await page.locator('#person-contact ul.reports a').count(),
+      more: await page.locator('#person-contact ul.reports li.more').textContent(),
+      label: (await page.textContent('#person-contact'))?.includes('Direct reports (51)'),
+    }).to.deep.equal({ listed: 50, more: 'and 1 more', label: true });
     await page.keyboard.press('Escape');
   });
 
