@@ -49,12 +49,18 @@ export async function contactsPage(
   return { start, ...(await store.pageContacts(mailbox, match, start, count, order)) };
 }
 
-/** The paging attributes of a RootFolder, which clients page by (exchangelib stops after one page without them). */
+/**
+ * The paging attributes of a RootFolder, which clients page by (exchangelib stops after one
+ * page without them): the next Offset from the same BasePoint, and whether no page is left
+ * that way. From the end, paging goes backward ("seeking from the end always searches
+ * backward"), so the last entry in range is the first one: a client that went on while
+ * this said otherwise stopped after one page, or asked for empty pages for ever.
+ */
 export function pagingAttributes(page: IndexedPage, start: number, shown: number, total: number) {
   return {
     IndexedPagingOffset: page.offset + shown,
     TotalItemsInView: total,
-    IncludesLastItemInRange: page.fromEnd ? page.offset === 0 : start + shown >= total,
+    IncludesLastItemInRange: page.fromEnd ? start === 0 : start + shown >= total,
   };
 }
 

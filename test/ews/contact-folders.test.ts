@@ -111,10 +111,11 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(await findFolder('Deep', folder('root'), page(1, 'Beginning'))).to.deep.equal([
       { code: 'NoError', paging: all, folders: [`ContactsFolder Contacts ${NAMES.length}`] },
     ]);
+    // Backward from the end: the folder before Contacts is left.
     expect(await findFolder('Deep', folder('root'), page(0, 'End'))).to.deep.equal([
       {
         code: 'NoError',
-        paging: { IndexedPagingOffset: '1', TotalItemsInView: '2', IncludesLastItemInRange: 'true' },
+        paging: { IndexedPagingOffset: '1', TotalItemsInView: '2', IncludesLastItemInRange: 'false' },
         folders: [`ContactsFolder Contacts ${NAMES.length}`],
       },
     ]);
@@ -200,9 +201,13 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     const last = await findItem(view(2, 4) + contacts);
     expect(last.names).to.deep.equal(['Dan Dunn']);
     expect(last.root.$).to.deep.equal({ IndexedPagingOffset: '5', TotalItemsInView: '5', IncludesLastItemInRange: 'true' });
+    // From the end paging goes backward: the last entry in range is the first.
     const fromEnd = await findItem(view(2, 0, 'End') + contacts);
     expect(fromEnd.names).to.deep.equal(['Carla Cruz', 'Dan Dunn']);
-    expect(fromEnd.root.$.IncludesLastItemInRange).to.equal('true');
+    expect(fromEnd.root.$).to.deep.equal({ IndexedPagingOffset: '2', TotalItemsInView: '5', IncludesLastItemInRange: 'false' });
+    const firstFromEnd = await findItem(view(2, 4, 'End') + contacts);
+    expect(firstFromEnd.names).to.deep.equal(['Ann Archer']);
+    expect(firstFromEnd.root.$).to.deep.equal({ IndexedPagingOffset: '5', TotalItemsInView: '5', IncludesLastItemInRange: 'true' });
   });
 
   it('counts a page from the end back, never past the first item nor over MaxEntriesReturned', async () => {
@@ -213,7 +218,7 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     // Past the first item: an empty page (a negative count once read as "no limit" and answered every contact).
     const past = await findItem(view(2, 7, 'End') + contacts);
     expect(past.names).to.deep.equal([]);
-    expect(past.root.$).to.deep.include({ IndexedPagingOffset: '7', TotalItemsInView: '5' });
+    expect(past.root.$).to.deep.equal({ IndexedPagingOffset: '7', TotalItemsInView: '5', IncludesLastItemInRange: 'true' });
     expect(await names(1, 1_000_000)).to.deep.equal([]);
   });
 

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import {
   BasePropertySet,
+  Contact,
   ExchangeService,
   ExchangeVersion,
   ItemView,
+  OffsetBasePoint,
   PropertySet,
   ServiceResult,
   Uri,
@@ -47,6 +49,22 @@ describe('interop: a Contacts folder of 300 contacts, listed and fetched whole',
     const loaded = await service.LoadPropertiesForItems(found.Items, new PropertySet(BasePropertySet.FirstClassProperties));
     expect(loaded.Count).to.equal(CONTACTS);
     expect(loaded.OverallResult).to.equal(ServiceResult.Success);
+  });
+
+  it('ews-javascript-api: FindItems from the end, page after page while MoreAvailable, gives all 300 once, backward', async () => {
+    const service = new ExchangeService(ExchangeVersion.Exchange2013);
+    service.Credentials = new WebCredentials(OWNER.username, OWNER.password);
+    service.Url = new Uri(ewsUrl);
+    const names: string[] = [];
+    let offset = 0;
+    for (let pages = 0; pages < 10; pages++) {
+      const found = await service.FindItems(WellKnownFolderName.Contacts, new ItemView(120, offset, OffsetBasePoint.End));
+      // Each page in name order, the pages from the last back to the first.
+      names.unshift(...found.Items.map((item) => (item as Contact).DisplayName));
+      if (!found.MoreAvailable) break;
+      offset = found.NextPageOffset!;
+    }
+    expect(names).to.deep.equal(Array.from({ length: CONTACTS }, (_, i) => `Member ${String(i).padStart(3, '0')}`));
   });
 
   it('exchangelib: people().count() (one FindPeople it does not page), all().count(), and one fetch of every id', async () => {
