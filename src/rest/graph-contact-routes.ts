@@ -205,6 +205,8 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
     res.json({
+      // As a user's photo metadata has it; the contact's id is an OData key literal, in which a quote is written twice.
+      '@odata.context': graphContextUrl(req, callerOf(req), `contacts('${String(req.params.id).replaceAll("'", "''")}')/photo/$entity`),
       '@odata.mediaContentType': rendition.contentType,
       '@odata.mediaEtag': rendition.etag,
       id: graphSizeId(rendition.width, rendition.height),

@@ -106,8 +106,9 @@ describe('Microsoft Graph JS client: the caller’s contacts and their photos', 
     expect(megan.businessPhones).to.deep.equal([READER_CONTACTS.megan.phones.business]);
     expect(megan.id).to.match(/^[A-Za-z0-9_-]+$/);
     const side = Math.min(PHOTO_SIZES.megan.width, PHOTO_SIZES.megan.height);
-    const meta = (await asReader.api(`/me/contacts/${megan.id}/photo`).get()) as { width: number; height: number };
+    const meta = (await asReader.api(`/me/contacts/${megan.id}/photo`).get()) as { width: number; height: number; '@odata.context': string };
     expect(meta).to.include({ width: side, height: side });
+    expect(meta['@odata.context']).to.match(new RegExp(`/v1\\.0/\\$metadata#users\\('[^']+'\\)/contacts\\('${megan.id}'\\)/photo/\\$entity$`));
     const bytes = (await asReader.api(`/me/contacts/${megan.id}/photo/$value`).responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
     expect(await imageInfo(Buffer.from(bytes))).to.deep.equal({ format: 'jpeg', width: side, height: side });
   });
