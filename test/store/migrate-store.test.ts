@@ -114,6 +114,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     const step = MIGRATIONS.findLastIndex((migration) => migration.then === 'fillContactSearchColumns') + 1;
     await runSql(url, 'DELETE FROM schema_migrations WHERE version >= $1', [step]);
     await runSql(url, 'DROP INDEX users_by_alias');
+    await runSql(url, 'DROP INDEX contacts_by_id');
     await runSql(url, 'ALTER TABLE users DROP COLUMN hidden');
     await runSql(url, 'DROP TABLE delta_tokens');
     await runSql(
