@@ -383,8 +383,7 @@ program
     if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${withoutPassword(options.from)}'`);
     if (!/^postgres(ql)?:\/\//.test(options.to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(options.to)}'`);
     const sqlitePath = options.from.slice('sqlite:'.length);
-    const { counts, upgraded } = await copySqliteToPostgres(sqlitePath, options.to);
-    sayUpgraded(upgraded, sqlitePath);
+    const counts = await copySqliteToPostgres(sqlitePath, options.to);
     const photos = counts.user_photos + counts.contact_photos;
     console.log(
       `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(options.to)}; row counts and photo hashes match`,

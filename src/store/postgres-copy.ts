@@ -4,9 +4,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
 import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
-import type { SchemaUpgrade } from './migrations.js';
+import { MIGRATIONS, newerSchema } from './migrations.js';
 import { STORE_APPLICATION_NAME } from './postgres-store.js';
-import { SqliteStore } from './sqlite-store.js';
 import { storeOpenProblem, withoutPassword } from './open-store.js';
 
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
@@ -111,6 +110,17 @@ const PHOTO_TABLES = ['user_photos', 'contact_photos'] as const;
 
 type CopyCounts = Record<(typeof COPIED_TABLES)[number]['name'], number>;
 
+/** A source at another schema version than this bridge's, said with what to do. */
+function refuseOtherVersions(source: Database.Database, path: string): void {
+  const version = source.pragma('user_version', { simple: true }) as number;
+  if (version === MIGRATIONS.length) return;
+  if (version === 0) throw new StoreCopyError(`${path} holds no store of this bridge`);
+  if (version > MIGRATIONS.length) throw newerSchema(version, MIGRATIONS.length);
+  throw new StoreCopyError(
+    `the SQLite store at ${path} is at schema version ${version}, this bridge copies from version ${MIGRATIONS.length}: back it up, bring it up to date by running this bridge on it once (\`ews-photo-bridge --db ${path} account list\` does), then copy`,
+  );
+}
+
 export class StoreCopyError extends Error {
   override readonly name = 'StoreCopyError';
 }
@@ -120,16 +130,19 @@ export class StoreCopyError extends Error {
  * checks before committing that every table has as many rows on both sides and that
  * every photo's bytes hash the same (SHA-256, computed by PostgreSQL over what it
  * stored). Any difference, or a target that already holds data, and nothing is kept.
- * The SQLite file is read in one read transaction, so a server may go on using it — once
- * it is at this version's schema: an older file is upgraded first (`upgraded` says so).
+ * The SQLite file is only read, in one read transaction, so a server may go on using it; it
+ * must be at this version's schema. An older one is refused, not upgraded: upgraded by a copy
+ * that then failed, the bridge that made it could no longer open it, and nothing said so.
  */
-export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<{ counts: CopyCounts; upgraded: SchemaUpgrade | undefined }> {
+export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<CopyCounts> {
   if (!existsSync(sqlitePath)) throw new StoreCopyError(`no SQLite store at ${sqlitePath}`);
-  // Opening it once brings an older file to the schema version the copy is written for.
-  const opened = new SqliteStore(sqlitePath);
-  const upgraded = opened.schemaUpgrade;
-  await opened.close();
   const source = new Database(sqlitePath, { readonly: true, fileMustExist: true });
+  try {
+    refuseOtherVersions(source, sqlitePath);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
   const target = new pg.Client({ connectionString: postgresUrl, application_name: 'ews-photo-bridge migrate-store' });
   try {
     await target.connect();
@@ -151,7 +164,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       for (const table of PHOTO_TABLES) await checkPhotoHashes(source, target, table);
       await target.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, 'migrate-store']);
       await target.query('COMMIT');
-      return { counts, upgraded };
+      return counts;
     } catch (error) {
       await target.query('ROLLBACK').catch(() => undefined);
       throw error;

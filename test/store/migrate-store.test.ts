@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { loadConfig } from '../../src/config.js';
@@ -143,6 +144,20 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(refused.status).to.equal(1);
     expect(refused.stderr).to.match(/connection\(s\) of a bridge are open on the PostgreSQL database; stop every replica and command using it first/);
     expect(runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]).status).to.equal(0);
+  });
+
+  it('refuses a source at an older schema version, and leaves it at that version, saying how to bring it up to date', () => {
+    const older = join(dir, 'older.db');
+    copyFileSync(sqlitePath, older);
+    const db = new Database(older);
+    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    db.close();
+    const refused = runCli(['migrate-store', '--from', `sqlite:${older}`, '--to', url]);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.include(`is at schema version ${MIGRATIONS.length - 1}, this bridge copies from version ${MIGRATIONS.length}: back it up`);
+    const after = new Database(older, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length - 1);
+    after.close();
   });
 
   it('refuses a target that already holds data, and a source that does not exist', () => {
