@@ -34,7 +34,7 @@ import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { photoValueDoors } from './rest/graph-photo-value.js';
-import { hasReplaceableFile, watchStoreChanges } from './store/change-watcher.js';
+import { hasEmbeddedStoreEvents, watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
 export interface Bridge {
@@ -216,7 +216,12 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       else log.warn("lost the connection that hears other replicas' changes; reconnecting every second, and their photo changes go unseen here meanwhile");
     },
   );
-  if (hasReplaceableFile(store)) store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));
+  if (hasEmbeddedStoreEvents(store)) {
+    store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));
+    store.onReadThreadFailure((error) =>
+      log.error({ err: error }, 'the thread that reads large mailboxes stopped; their searches and syncs now hold the event loop until the bridge restarts'),
+    );
+  }
 
   return {
     server,

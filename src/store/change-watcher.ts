@@ -9,9 +9,12 @@ export interface ChangeFeed {
 }
 
 /** A store kept in a file that another program can rename over or delete while it is open (SQLite). */
-export interface ReplaceableFile {
+/** What the embedded store tells of its file and threads, for the log. */
+export interface EmbeddedStoreEvents {
   /** Calls `listener` once, from the store's change poll, when its path no longer names the file it opened. */
   onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void;
+  /** Calls `listener` once if the thread that reads large mailboxes stops: the store then reads them on the event loop. */
+  onReadThreadFailure(listener: (error: Error) => void): void;
 }
 
 /**
@@ -44,6 +47,6 @@ export function isChangeFeed(store: Store): store is Store & ChangeFeed {
   return typeof (store as Partial<ChangeFeed>).subscribeToChanges === 'function';
 }
 
-export function hasReplaceableFile(store: Store): store is Store & ReplaceableFile {
-  return typeof (store as Partial<ReplaceableFile>).onFileReplaced === 'function';
+export function hasEmbeddedStoreEvents(store: Store): store is Store & EmbeddedStoreEvents {
+  return typeof (store as Partial<EmbeddedStoreEvents>).onFileReplaced === 'function';
 }

@@ -94,7 +94,7 @@ import {
 } from './renamed-mailboxes.js';
 import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement } from './sqlite-read-thread.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
-import type { ReplaceableFile } from './change-watcher.js';
+import type { EmbeddedStoreEvents } from './change-watcher.js';
 
 interface PhotoRow {
   bytes: Buffer;
@@ -127,6 +127,10 @@ const SEARCH_CONTACTS_SQL = `${CONTACT_SELECT} WHERE c.mailbox = @mailbox AND (
   OR c.display_name LIKE @pattern ESCAPE '\\'
   OR c.email1 LIKE @addressPattern ESCAPE '\\' OR c.email2 LIKE @addressPattern ESCAPE '\\' OR c.email3 LIKE @addressPattern ESCAPE '\\')
   ORDER BY ${NAME_ORDER_SQL} LIMIT @limit`;
+
+/** A chunk of a mailbox's contact versions, by id after the last one read (readContactVersions). */
+const CONTACT_VERSIONS_AFTER_SQL =
+  'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE c.mailbox = @mailbox AND c.id > @after ORDER BY c.id LIMIT @limit';
 
 /**
  * Each kind of contact test (like-patterns.ts) as SQL on its value, the parameter `p`, and its
@@ -238,7 +242,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Checkpoint the WAL from a worker thread rather than inside this connection's commits (a server, not a one-shot CLI command). */
   checkpointInBackground?: boolean;
-  /** Read a folder's pages and searches, which may read every contact of a mailbox, on a thread of their own (a server). */
+  /** Read a large mailbox's pages, searches and sync versions, which may read every contact, on a thread of their own (a server). */
   readInBackground?: boolean;
 }
 
@@ -250,7 +254,7 @@ interface FileIdentity {
 }
 
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
-export class SqliteStore implements Store, ReplaceableFile {
+export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly db: Database.Database;
   private readonly statements;
   /**
@@ -275,6 +279,7 @@ export class SqliteStore implements Store, ReplaceableFile {
   /** Set once the change poll finds another file, or none, at the path: every write and ping is refused with it. */
   private fileReplaced: BridgeError | undefined;
   private fileReplacedListener: ((path: string, how: 'replaced' | 'removed') => void) | undefined;
+  private readThreadFailureListener: ((error: Error) => void) | undefined;
   readonly schemaUpgrade: SchemaUpgrade | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -295,7 +300,10 @@ export class SqliteStore implements Store, ReplaceableFile {
     }
     this.statements = this.prepare();
     if (options.readInBackground && path !== ':memory:') {
-      this.readThread = new SqliteReadThread(path, this.busyTimeoutMs, () => (this.readThread = undefined));
+      this.readThread = new SqliteReadThread(path, this.busyTimeoutMs, (error) => {
+        this.readThread = undefined;
+        this.readThreadFailureListener?.(error);
+      });
     }
     const inTransaction = this.db.transaction((work: () => unknown) => work());
     // better-sqlite3's typings drop the type parameter of a generic transaction function.
@@ -444,9 +452,6 @@ export class SqliteStore implements Store, ReplaceableFile {
       // Counts up to a bound only: an index walk of at most that many entries, whatever the mailbox holds.
       contactsUpTo: db.prepare<[string, number], number>('SELECT count(*) FROM (SELECT 1 FROM contacts WHERE mailbox = ? LIMIT ?)').pluck(),
       listContacts: db.prepare<[string], ContactRow>(`${CONTACT_SELECT} WHERE c.mailbox = ? ORDER BY ${NAME_ORDER_SQL}`),
-      contactVersionsAfter: db.prepare<[string, number, number], VersionRow>(
-        'SELECT c.id, c.updated_at, p.sha256 FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id WHERE c.mailbox = ? AND c.id > ? ORDER BY c.id LIMIT ?',
-      ),
       removeContact: db.prepare<[number, string]>('DELETE FROM contacts WHERE id = ? AND mailbox = ?'),
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
       getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
@@ -717,7 +722,10 @@ export class SqliteStore implements Store, ReplaceableFile {
   }
 
   async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
-    return readContactVersions((after, limit) => this.read(() => this.statements.contactVersionsAfter.all(mailbox, after, limit)));
+    return readContactVersions(async (after, limit) => {
+      const [rows] = await this.readAside(mailbox, [{ sql: CONTACT_VERSIONS_AFTER_SQL, parameters: { mailbox, after, limit } }]);
+      return rows as VersionRow[];
+    });
   }
 
   async pageContacts(mailbox: string, match: ContactMatch | undefined, offset: number, limit: number, order = BY_DISPLAY_NAME): Promise<ContactPage> {
@@ -749,7 +757,7 @@ export class SqliteStore implements Store, ReplaceableFile {
     );
     if (here || !this.readThread) return here!;
     try {
-      return await this.readThread.read(statements);
+      return await this.readThread.read(mailbox, statements);
     } catch (error) {
       throw error instanceof ReadThreadError && isBusyCode(error.code) ? BridgeError.storeBusy(this.busyTimeoutMs) : error;
     }
@@ -892,6 +900,10 @@ export class SqliteStore implements Store, ReplaceableFile {
   async changeCounter(): Promise<number> {
     this.lookForReplacedFile();
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
+  }
+
+  onReadThreadFailure(listener: (error: Error) => void): void {
+    this.readThreadFailureListener = listener;
   }
 
   onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void {

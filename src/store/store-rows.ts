@@ -256,14 +256,15 @@ function versionOfRow(row: VersionRow): ContactVersion {
   return { id: Number(row.id), updatedAt: row.updated_at, ...(row.sha256 === null ? {} : { photo: { sha256: row.sha256 } }) };
 }
 
-/** How many versions one read takes: 5,000 rows are 5–10 ms of SQLite's work on the event loop. */
+/** How many versions one read takes: 5,000 rows are 5–10 ms of SQLite's work, and of the copy from a read thread. */
 const VERSIONS_PER_READ = 5_000;
 
 /**
  * A mailbox's contact versions in id order, read VERSIONS_PER_READ at a time after the last
- * id read, each read in a turn of the event loop with room: in one statement, 150,000 contacts
- * held every other request 600–900 ms. A contact changed between two reads is seen as it is
- * when its own read comes, as a sync state takes each contact's version on its own.
+ * id read, each read begun in a turn of the event loop with room: in one statement, 150,000
+ * contacts held every other request 600–900 ms (and, on a read thread, other mailboxes' reads
+ * take their turns between them). A contact changed between two reads is seen as it is when
+ * its own read comes, as a sync state takes each contact's version on its own.
  */
 export async function readContactVersions(readAfter: (after: number, limit: number) => VersionRow[] | Promise<VersionRow[]>): Promise<ContactVersion[]> {
   const versions: ContactVersion[] = [];
