@@ -13,7 +13,9 @@ export class StoreOpenError extends Error {}
 
 /** A database migrated by a newer bridge: this one would misread it. */
 export function newerSchema(applied: number, known: number): StoreOpenError {
-  return new StoreOpenError(`database schema version ${applied} is newer than this bridge knows (${known}); upgrade the bridge`);
+  return new StoreOpenError(
+    `database schema version ${applied} is newer than this bridge knows (${known}); upgrade the bridge, or (rolling back) restore the backup taken before the upgrade`,
+  );
 }
 
 /** The schema versions a store found and left when it opened, if it applied any step. */

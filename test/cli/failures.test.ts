@@ -94,7 +94,7 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     raw.close();
     expectOneLineFailure(
       runCli(['--db', newer, 'account', 'list']),
-      /^database schema version 999 is newer than this bridge knows \(\d+\); upgrade the bridge$/,
+      /^database schema version 999 is newer than this bridge knows \(\d+\); upgrade the bridge, or \(rolling back\) restore the backup taken before the upgrade$/,
     );
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'not a database at all, but long enough to be read as a header of one\n'.repeat(4));
