@@ -2,9 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findItem, findPeople, orOfContains, syncFolderItems } from '../../test/abuse/hostile-bodies.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
 import { envelope } from '../../test/support/soap.js';
-import { check, codesAre, readAnswer, soap, statusIs, summary, type Attack, type Check, type ReadAnswer } from './attack.js';
-import { LARGE_MAILBOX, LARGE_MAILBOX_AUTHORIZATION } from './fixture.js';
+import { tally } from '../../test/abuse/ews-answer.js';
+import { check, codesAre, flood, readAnswer, soap, statusIs, summary, type Attack, type Check, type ReadAnswer } from './attack.js';
+import { ADDRESS_BOOK, ADDRESS_BOOK_AUTHORIZATION, LARGE_MAILBOX, LARGE_MAILBOX_AUTHORIZATION } from './fixture.js';
 
+/** Searches one login may have in progress at once (SEARCHES_AT_ONCE): the flood that queues the most on the read thread. */
+const FLOOD = 10;
 /** Long enough for the login's share of the store's time (250 ms a second) to pay back what one of these searches cost. */
 const PAY_BACK_MS = 3000;
 /** Contacts a QueryString of "mailbox 999" finds: those whose display name has a word starting "999" (999, 9990–9999, 99900–99999). */
@@ -46,6 +49,38 @@ export function largeMailboxAttacks(): Attack[] {
       findPeople('contacts', '<m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/>', 'mailbox 999'),
       (a) => [statusIs(a, 200), codesAre(a, ['NoError']), check('10 people', a.text.split('<t:Persona>').length - 1 === 10)],
     ),
+    {
+      // One read thread serves every large mailbox; in arrival order, another login waited 4–11 s behind such a flood.
+      name: `FindItem: ${FLOOD} QueryStrings at once (${who}), and another login's QueryString of its ${ADDRESS_BOOK.contacts.toLocaleString('en')} contacts meanwhile`,
+      before: payBack,
+      async run(bridge) {
+        const flooding = flood(FLOOD, FLOOD, () =>
+          rawRequest(bridge.endpoint, {
+            method: 'POST',
+            body: findItemQueryStringOf('mailbox 999'),
+            headers: { 'content-type': 'text/xml; charset=utf-8', authorization: LARGE_MAILBOX_AUTHORIZATION },
+          }),
+        );
+        // Once the flood is queued on the thread.
+        await sleep(50);
+        const began = performance.now();
+        const other = await soap(bridge, findItemQueryStringOf('address book 0001'), { authorization: ADDRESS_BOOK_AUTHORIZATION });
+        const otherMs = performance.now() - began;
+        const flooded = await flooding;
+        return summary(
+          other,
+          [
+            statusIs(other, 200),
+            codesAre(other, ['NoError']),
+            check(
+              `the flood answered (${tally(flooded.codes)})`,
+              flooded.codes.every((code) => code === 'NoError' || code === 'ErrorServerBusy'),
+            ),
+          ],
+          `the other login's QueryString took ${Math.round(otherMs)} ms; the flood: ${tally(flooded.codes)}`,
+        );
+      },
+    },
     {
       name: `Graph contact delta: the first page (${who})`,
       before: payBack,
