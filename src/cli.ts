@@ -334,7 +334,7 @@ contacts
     console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
     if (held > LARGE_MAILBOX_CONTACTS) {
       process.stderr.write(
-        `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 2–6 ms a thousand of them, charged to its owner's share of the store's time (see the README's limits)\n`,
+        `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 2–8 ms a thousand of them, charged to its owner's share of the store's time (see the README's limits)\n`,
       );
     }
   });
