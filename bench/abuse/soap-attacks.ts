@@ -342,16 +342,16 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
 }
 
 /**
- * Sends `body` as the address-book login until it is not told to back off, waiting each
- * BackOffMilliseconds as exchangelib does: a flood starts with the login's share unspent,
- * whatever the attacks before it spent.
+ * Sends `body` as a login (the address book's unless told) until it is not told to back off,
+ * waiting each BackOffMilliseconds as exchangelib does: a flood starts with the login's share
+ * unspent, whatever the attacks before it spent.
  */
-async function waitOutBackOff(endpoint: string, body: string): Promise<void> {
+export async function waitOutBackOff(endpoint: string, body: string, authorization = ADDRESS_BOOK_AUTHORIZATION): Promise<void> {
   for (let tries = 0; tries < 10; tries++) {
     const answer = await rawRequest(endpoint, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'text/xml; charset=utf-8', authorization: ADDRESS_BOOK_AUTHORIZATION },
+      headers: { 'content-type': 'text/xml; charset=utf-8', authorization },
     });
     const backOff = /Name="BackOffMilliseconds">(\d+)</.exec(answer.body.toString('utf8'))?.[1];
     if (answer.status !== 500 || backOff === undefined) return;
