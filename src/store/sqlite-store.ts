@@ -258,10 +258,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly db: Database.Database;
   private readonly statements;
   /**
-   * A folder's page and count statements, by their SQL: one per sort and shape of restriction
-   * asked lately (a FindItem's SortOrder and Restriction, a Graph $orderby and $filter).
+   * The statements read aside (readAside), by their SQL: a folder's page and count, one per sort
+   * and shape of restriction asked lately (a FindItem's SortOrder and Restriction, a Graph
+   * $orderby and $filter), a contact search and a chunk of sync versions.
    */
-  private readonly contactPages = new LRUCache<string, Database.Statement<ContactPageParameters>>({ max: 64 });
+  private readonly preparedAside = new LRUCache<string, Database.Statement<ContactPageParameters>>({ max: 64 });
   /** Where those reads run when the store has a thread for them (sqlite-read-thread.ts); undefined, here. */
   private readThread: SqliteReadThread | undefined;
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
@@ -748,26 +749,27 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
    * to CONTACTS_READ_HERE contacts (or a store without a read thread), else on the read thread.
    */
   private async readAside(mailbox: string, statements: readonly ReadStatement[]): Promise<ReadResult[]> {
+    const readHere = () =>
+      statements.map(({ sql, parameters, first }) => (first ? this.preparedBySql(sql).get(parameters) : this.preparedBySql(sql).all(parameters)));
     const here = await this.read(() =>
-      !this.readThread || this.statements.contactsUpTo.get(mailbox, CONTACTS_READ_HERE + 1)! <= CONTACTS_READ_HERE
-        ? statements.map(({ sql, parameters, first }) =>
-            first ? this.contactPageStatement(sql).get(parameters) : this.contactPageStatement(sql).all(parameters),
-          )
-        : undefined,
+      !this.readThread || this.statements.contactsUpTo.get(mailbox, CONTACTS_READ_HERE + 1)! <= CONTACTS_READ_HERE ? readHere() : undefined,
     );
-    if (here || !this.readThread) return here!;
+    if (here) return here;
+    const thread = this.readThread;
+    // Stopped since: read here, as a store without one does.
+    if (!thread) return this.read(readHere);
     try {
-      return await this.readThread.read(mailbox, statements);
+      return await thread.read(mailbox, statements);
     } catch (error) {
       throw error instanceof ReadThreadError && isBusyCode(error.code) ? BridgeError.storeBusy(this.busyTimeoutMs) : error;
     }
   }
 
-  private contactPageStatement(sql: string): Database.Statement<ContactPageParameters> {
-    let statement = this.contactPages.get(sql);
+  private preparedBySql(sql: string): Database.Statement<ContactPageParameters> {
+    let statement = this.preparedAside.get(sql);
     if (!statement) {
       statement = this.db.prepare<ContactPageParameters>(sql);
-      this.contactPages.set(sql, statement);
+      this.preparedAside.set(sql, statement);
     }
     return statement;
   }
