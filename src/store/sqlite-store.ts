@@ -724,7 +724,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   async listContactVersions(mailbox: string): Promise<ContactVersion[]> {
     return readContactVersions(async (after, limit) => {
-      const [rows] = await this.readAside(mailbox, [{ sql: CONTACT_VERSIONS_AFTER_SQL, parameters: { mailbox, after, limit } }]);
+      // A chunk after the first follows a full one: a mailbox past the threshold, not counted again.
+      const [rows] = await this.readAside(mailbox, [{ sql: CONTACT_VERSIONS_AFTER_SQL, parameters: { mailbox, after, limit } }], after > 0);
       return rows as VersionRow[];
     });
   }
@@ -748,11 +749,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
    * Statements that may read every contact of a mailbox, in one read: here for a mailbox of up
    * to CONTACTS_READ_HERE contacts (or a store without a read thread), else on the read thread.
    */
-  private async readAside(mailbox: string, statements: readonly ReadStatement[]): Promise<ReadResult[]> {
+  private async readAside(mailbox: string, statements: readonly ReadStatement[], knownLarge = false): Promise<ReadResult[]> {
     const readHere = () =>
       statements.map(({ sql, parameters, first }) => (first ? this.preparedBySql(sql).get(parameters) : this.preparedBySql(sql).all(parameters)));
     const here = await this.read(() =>
-      !this.readThread || this.statements.contactsUpTo.get(mailbox, CONTACTS_READ_HERE + 1)! <= CONTACTS_READ_HERE ? readHere() : undefined,
+      !this.readThread || (!knownLarge && this.statements.contactsUpTo.get(mailbox, CONTACTS_READ_HERE + 1)! <= CONTACTS_READ_HERE) ? readHere() : undefined,
     );
     if (here) return here;
     const thread = this.readThread;
