@@ -218,8 +218,11 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   );
   if (hasEmbeddedStoreEvents(store)) {
     store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));
-    store.onReadThreadFailure((error) =>
-      log.error({ err: error }, 'the thread that reads large mailboxes stopped; their searches and syncs now hold the event loop until the bridge restarts'),
+    store.onReadThreadFailure((error, restartInMs) =>
+      log.error(
+        { err: error, restartInMs },
+        `the thread that reads large mailboxes stopped; their searches and syncs hold the event loop until another starts, in ${restartInMs / 1000} s`,
+      ),
     );
   }
 

@@ -4,7 +4,7 @@ import type { RefusedConnections } from '../http/front-server.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { UpstreamPhotos } from '../photos/upstream-photos.js';
 import type { BreakerState } from '../sources/photo-source.js';
-import { isChangeFeed } from '../store/change-watcher.js';
+import { hasEmbeddedStoreEvents, isChangeFeed } from '../store/change-watcher.js';
 import type { Store } from '../store/store.js';
 import { registerLatencyHistogram } from './latency-histogram.js';
 import type { RequestMetrics } from './request-metrics.js';
@@ -142,6 +142,14 @@ export function createMetricsRegistry(parts: MeteredParts): Registry {
 
   if (countsBusyWaits(store)) {
     counterOf(registers, 'store_busy_waits_total', "Times a request waited for another process's lock on the store.", () => store.busyWaits());
+  }
+  if (hasEmbeddedStoreEvents(store)) {
+    counterOf(
+      registers,
+      'store_read_thread_failures_total',
+      'Times the thread that reads large mailboxes stopped on its own; each is logged, and another started after a wait.',
+      () => store.readThreadFailureCount(),
+    );
   }
   if (isChangeFeed(store)) {
     gaugeOf(

@@ -8,13 +8,14 @@ export interface ChangeFeed {
   changeFeedStatus(): { listening: boolean; losses: number };
 }
 
-/** A store kept in a file that another program can rename over or delete while it is open (SQLite). */
-/** What the embedded store tells of its file and threads, for the log. */
+/** What the embedded store tells of its file and threads, for the log and the metrics. */
 export interface EmbeddedStoreEvents {
   /** Calls `listener` once, from the store's change poll, when its path no longer names the file it opened. */
   onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void;
-  /** Calls `listener` once if the thread that reads large mailboxes stops: the store then reads them on the event loop. */
-  onReadThreadFailure(listener: (error: Error) => void): void;
+  /** Calls `listener` each time the thread that reads large mailboxes stops: the store reads them on the event loop until it starts another. */
+  onReadThreadFailure(listener: (error: Error, restartInMs: number) => void): void;
+  /** How many times that thread has stopped on its own. */
+  readThreadFailureCount(): number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { canonicalAddressPrefix, withUnicodeDomain } from '../domain/email.js';
@@ -157,6 +158,11 @@ const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string, 
  */
 const CONTACTS_READ_HERE = 2_000;
 
+/** The wait before a read thread that stopped is started again, doubled for each that stopped within READ_THREAD_STEADY_MS of its start. */
+const READ_THREAD_RESTART_MS = 1000;
+const READ_THREAD_RESTART_MAX_MS = 5 * 60_000;
+const READ_THREAD_STEADY_MS = 60_000;
+
 /** A folder page's parameters: the mailbox, the page's bounds and each test's value (`test0`…). */
 type ContactPageParameters = Record<string, string | number>;
 
@@ -280,7 +286,9 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** Set once the change poll finds another file, or none, at the path: every write and ping is refused with it. */
   private fileReplaced: BridgeError | undefined;
   private fileReplacedListener: ((path: string, how: 'replaced' | 'removed') => void) | undefined;
-  private readThreadFailureListener: ((error: Error) => void) | undefined;
+  private readThreadFailureListener: ((error: Error, restartInMs: number) => void) | undefined;
+  private readThreadFailures = 0;
+  private readThreadRestart: NodeJS.Timeout | undefined;
   readonly schemaUpgrade: SchemaUpgrade | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -300,12 +308,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
       });
     }
     this.statements = this.prepare();
-    if (options.readInBackground && path !== ':memory:') {
-      this.readThread = new SqliteReadThread(path, this.busyTimeoutMs, (error) => {
-        this.readThread = undefined;
-        this.readThreadFailureListener?.(error);
-      });
-    }
+    if (options.readInBackground && path !== ':memory:') this.startReadThread(path, 0);
     const inTransaction = this.db.transaction((work: () => unknown) => work());
     // better-sqlite3's typings drop the type parameter of a generic transaction function.
     this.transaction = <T>(work: () => T): T => inTransaction.immediate(work) as T;
@@ -905,8 +908,29 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
-  onReadThreadFailure(listener: (error: Error) => void): void {
+  onReadThreadFailure(listener: (error: Error, restartInMs: number) => void): void {
     this.readThreadFailureListener = listener;
+  }
+
+  readThreadFailureCount(): number {
+    return this.readThreadFailures;
+  }
+
+  /**
+   * A thread that stops on its own is started again after a wait, doubling for each that stopped
+   * within a minute of its start (a file it cannot open), so that a fault of a moment does not
+   * leave large mailboxes on the event loop until the bridge restarts. Meanwhile they are read here.
+   */
+  private startReadThread(path: string, failuresInARow: number): void {
+    const started = performance.now();
+    this.readThread = new SqliteReadThread(path, this.busyTimeoutMs, (error) => {
+      this.readThread = undefined;
+      this.readThreadFailures++;
+      const inARow = performance.now() - started < READ_THREAD_STEADY_MS ? failuresInARow + 1 : 1;
+      const restartInMs = Math.min(READ_THREAD_RESTART_MAX_MS, READ_THREAD_RESTART_MS * 2 ** (inARow - 1));
+      this.readThreadFailureListener?.(error, restartInMs);
+      this.readThreadRestart = setTimeout(() => this.startReadThread(path, inARow), restartInMs).unref();
+    });
   }
 
   onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void {
@@ -950,6 +974,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.readThreadRestart);
     await this.readThread?.stop();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();

@@ -117,6 +117,7 @@ describe('a busy store over HTTP', () => {
     // The waits are counted for /metrics (loopback may read it).
     const metrics = await request(t.bridge.server).get('/metrics').expect(200);
     expect(Number(/^ews_photo_bridge_store_busy_waits_total (\d+)$/m.exec(metrics.text)?.[1])).to.be.greaterThan(0);
+    expect(metrics.text).to.match(/^ews_photo_bridge_store_read_thread_failures_total 0$/m);
     await lock.release();
     lock = undefined;
     await request(t.bridge.server)

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -229,6 +230,29 @@ describe('SqliteStore', () => {
       await server.removeContact(mailbox, id!);
       expect((await server.pageContacts(mailbox, named('zoe'), 0, 10)).total).to.equal(0);
       expect(await server.searchContacts(mailbox, 'quinn', 5)).to.deep.equal([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('starts another read thread a second after one stops on its own, reading meanwhile on the event loop, and counts the failure', async () => {
+    const server = new SqliteStore(join(dir, 'restarted', 'bridge.db'), { readInBackground: true });
+    const threadOf = () => (server as unknown as { readThread?: { worker: Worker } }).readThread;
+    try {
+      const mailbox = 'adele@contoso.com';
+      await server.addContacts(
+        mailbox,
+        Array.from({ length: 2001 }, (_, i) => ({ displayName: `Filler ${i}`, emailAddresses: [], phones: {}, refs: {} })),
+      );
+      const failures: number[] = [];
+      server.onReadThreadFailure((_, restartInMs) => failures.push(restartInMs));
+      const first = threadOf()!;
+      await first.worker.terminate();
+      expect([failures, server.readThreadFailureCount(), threadOf()]).to.deep.equal([[1000], 1, undefined]);
+      expect(await server.searchContacts(mailbox, 'filler 1999', 5)).to.have.length(1);
+      for (let tries = 0; !threadOf() && tries < 60; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(threadOf()).to.not.equal(undefined).and.not.equal(first);
+      expect((await server.searchContacts(mailbox, 'filler 2000', 5)).map((contact) => contact.displayName)).to.deep.equal(['Filler 2000']);
     } finally {
       await server.close();
     }
