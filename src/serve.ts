@@ -22,7 +22,9 @@ export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
   const prepared = await prepareSettings(config);
-  const store = await openStore(config, 'server');
+  const store = await openStore(config, 'server', ({ from, to }) => {
+    if (from > 0) log.info({ db: storeLocation(config), from, to }, 'upgrading the database schema; the port opens once it is done');
+  });
   const upgrade = store.schemaUpgrade;
   if (upgrade) log.info({ db: storeLocation(config), ...upgrade }, upgrade.from === 0 ? 'database schema created' : 'database schema upgraded');
   // Made before the demo is seeded: a setting it refuses leaves a new store empty.

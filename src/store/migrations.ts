@@ -24,6 +24,9 @@ export interface SchemaUpgrade {
   to: number;
 }
 
+/** Told before a store applies its first step: an upgrade of a large database takes a while, and the port opens only after it. */
+export type UpgradeStarting = (upgrade: SchemaUpgrade) => void;
+
 interface Migration {
   sqlite: string;
   postgres: string;

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { StoreOpenError } from './migrations.js';
+import { StoreOpenError, type UpgradeStarting } from './migrations.js';
 import { DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
 
@@ -12,19 +12,21 @@ type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePool
  * embedded SQLite file. A server checkpoints SQLite's WAL in the background, and bounds
  * each PostgreSQL statement; a one-shot command does neither.
  */
-export async function openStore(settings: StoreSettings, use: 'server' | 'command'): Promise<Store> {
+export async function openStore(settings: StoreSettings, use: 'server' | 'command', upgradeStarting?: UpgradeStarting): Promise<Store> {
   try {
     if (settings.databaseUrl) {
       return await PostgresStore.open(settings.databaseUrl, {
         busyTimeoutMs: settings.storeBusyTimeoutMs,
         poolSize: settings.databasePoolSize,
         queryTimeoutMs: use === 'server' ? settings.databaseQueryTimeoutMs : undefined,
+        ...(upgradeStarting ? { upgradeStarting } : {}),
       });
     }
     return new SqliteStore(settings.databasePath, {
       busyTimeoutMs: settings.storeBusyTimeoutMs,
       checkpointInBackground: use === 'server',
       readInBackground: use === 'server',
+      ...(upgradeStarting ? { upgradeStarting } : {}),
     });
   } catch (error) {
     throw storeOpenProblem(error, storeLocation(settings)) ?? error;

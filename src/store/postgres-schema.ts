@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withUnicodeDomain } from '../domain/email.js';
-import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade } from './migrations.js';
+import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { CONTACT_NAME_KEY_COLUMNS, searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
 import {
@@ -35,7 +35,7 @@ const MIGRATION_LOCK_TIMEOUT = '300s';
  * first applies the steps, the others find them applied. A failing step leaves the
  * database as it was (PostgreSQL's DDL is transactional). Says what it applied, if anything.
  */
-export async function migratePostgres(client: pg.ClientBase): Promise<SchemaUpgrade | undefined> {
+export async function migratePostgres(client: pg.ClientBase, starting?: UpgradeStarting): Promise<SchemaUpgrade | undefined> {
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
@@ -46,6 +46,7 @@ export async function migratePostgres(client: pg.ClientBase): Promise<SchemaUpgr
     if (applied > MIGRATIONS.length) {
       throw newerSchema(applied, MIGRATIONS.length);
     }
+    if (applied < MIGRATIONS.length) starting?.({ from: applied, to: MIGRATIONS.length });
     for (const [i, migration] of MIGRATIONS.slice(applied).entries()) {
       await client.query(migration.postgres);
       if (migration.then) await DATA_STEPS[migration.then](client);

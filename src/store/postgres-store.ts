@@ -23,7 +23,7 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
-import type { SchemaUpgrade } from './migrations.js';
+import type { SchemaUpgrade, UpgradeStarting } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
@@ -93,6 +93,7 @@ interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** How often the connection that hears other processes' commits makes sure it is still answered. */
   changeFeedCheckMs?: number;
+  upgradeStarting?: UpgradeStarting;
 }
 
 /** Rows per INSERT of a bulk write: one round trip each, well below PostgreSQL's 65,535 parameters (arrays count as one). */
@@ -460,7 +461,7 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       await client.connect();
       try {
-        store.schemaUpgrade = await migratePostgres(client);
+        store.schemaUpgrade = await migratePostgres(client, options.upgradeStarting);
       } finally {
         await client.end();
       }

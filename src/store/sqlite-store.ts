@@ -16,7 +16,7 @@ import { BridgeError } from '../domain/errors.js';
 import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
-import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade } from './migrations.js';
+import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -250,6 +250,7 @@ export interface SqliteStoreOptions {
   checkpointInBackground?: boolean;
   /** Read a large mailbox's pages, searches and sync versions, which may read every contact, on a thread of their own (a server). */
   readInBackground?: boolean;
+  upgradeStarting?: UpgradeStarting;
 }
 
 /** Which file a path named when it was opened: another file renamed to that path is another inode. */
@@ -299,7 +300,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     refuseAnotherProgramsDatabase(this.db, path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
-    this.schemaUpgrade = migrateSqlite(this.db, MIGRATIONS.length);
+    this.schemaUpgrade = migrateSqlite(this.db, MIGRATIONS.length, options.upgradeStarting);
     this.db.pragma('busy_timeout = 0');
     if (options.checkpointInBackground && path !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -1085,12 +1086,13 @@ function keyOf(owner: PhotoOwner): OwnerKey {
 }
 
 /** Brings a database's schema up to `version`, each migration in its own transaction. */
-export function migrateSqlite(db: Database.Database, version: number): SchemaUpgrade | undefined {
+export function migrateSqlite(db: Database.Database, version: number, starting?: UpgradeStarting): SchemaUpgrade | undefined {
   const applied = db.pragma('user_version', { simple: true }) as number;
   if (applied > MIGRATIONS.length) {
     throw newerSchema(applied, MIGRATIONS.length);
   }
   if (applied >= version) return undefined;
+  starting?.({ from: applied, to: version });
   // Another process may open the same file at the same moment (replicas starting, a CLI
   // command beside a server after an upgrade): each step takes the write lock first and
   // reads the version again under it, so one process applies a step and the other finds it

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { loadConfig } from '../../src/config.js';
-import { MIGRATIONS, StoreOpenError, type DataStep } from '../../src/store/migrations.js';
+import { MIGRATIONS, StoreOpenError, type DataStep, type SchemaUpgrade } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { asBridgeError } from '../../src/store/postgres-errors.js';
 import { searchKeys } from '../../src/store/postgres-search-keys.js';
@@ -62,8 +62,10 @@ describe('PostgresStore', () => {
   it('makes the users of a database from before the people search findable as it upgrades it', async () => {
     await migrateUpToStepOf('fillUserSearchColumns');
     await runSql(url, "INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')");
-    const store = await open();
-    expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns'), to: MIGRATIONS.length });
+    const starting: SchemaUpgrade[] = [];
+    const store = await open({ upgradeStarting: (upgrade: SchemaUpgrade) => starting.push(upgrade) });
+    const upgrade = { from: MIGRATIONS.findIndex((migration) => migration.then === 'fillUserSearchColumns'), to: MIGRATIONS.length };
+    expect([starting, store.schemaUpgrade]).to.deep.equal([[upgrade], upgrade]);
     expect((await store.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
     expect((await store.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
   });

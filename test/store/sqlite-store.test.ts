@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
-import { MIGRATIONS, type DataStep } from '../../src/store/migrations.js';
+import { MIGRATIONS, type DataStep, type SchemaUpgrade } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { ContactMatch, ContactOrder } from '../../src/store/store.js';
 import { makeReadOnly } from '../support/read-only-file.js';
@@ -262,9 +262,11 @@ describe('SqliteStore', () => {
     const { path: older, version: before, db } = databaseBefore('older.db', 'fillUserSearchColumns');
     db.prepare("INSERT INTO users (email, display_name, department, updated_at) VALUES ('tania@contoso.com', 'Tânia Ivanova', 'Finance', 'x')").run();
     db.close();
-    const upgraded = new SqliteStore(older);
+    const starting: SchemaUpgrade[] = [];
+    const upgraded = new SqliteStore(older, { upgradeStarting: (upgrade) => starting.push(upgrade) });
     try {
-      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      // Said before the steps run, for the log of a server whose port opens only after them.
+      expect([starting, upgraded.schemaUpgrade]).to.deep.equal([[{ from: before, to: MIGRATIONS.length }], { from: before, to: MIGRATIONS.length }]);
       expect((await upgraded.searchUsers('tania iva', 5)).map((user) => user.email)).to.deep.equal(['tania@contoso.com']);
       expect((await upgraded.searchDirectory('finan', 0, 5)).map((entry) => entry.user.email)).to.deep.equal(['tania@contoso.com']);
       await upgraded.upsertUsers([{ email: 'tania@contoso.com', displayName: 'Tânia Renamed', refs: {} }]);
