@@ -28,13 +28,6 @@ const schema = z.strictObject({
   graphUrl: urlSetting('https://graph.microsoft.com'),
 });
 
-/**
- * What Graph answers, with 404, for "no photo": ImageNotFound (no photo uploaded — and, from
- * the photo service, also for a name it cannot find), ErrorItemNotFound and
- * ErrorEntityNotFound (Exchange: no photo item in the mailbox), itemNotFound (Graph's generic
- * code). A user Graph does not know is no photo either.
- */
-const NO_PHOTO_CODES: ReadonlySet<string> = new Set(['ImageNotFound', 'ErrorItemNotFound', 'ErrorEntityNotFound', 'itemNotFound']);
 /** Entra ID's codes for "no such user" (the directory's, and Graph's generic one). */
 const NO_USER_CODES: ReadonlySet<string> = new Set(['Request_ResourceNotFound', 'ResourceNotFound']);
 
@@ -75,8 +68,10 @@ export const graphSource = {
       // A photo uploaded smaller than 648 px has no 648x648 size; the largest it has will do.
       const largest = await get(`${path}/photo/$value`, signal);
       if (largest.status === 200) return { kind: 'photo', bytes: largest.body };
-      if (largest.status === 404 && NO_USER_CODES.has(errorCodeOf(largest))) return undefined;
-      if (largest.status === 404 && NO_PHOTO_CODES.has(errorCodeOf(largest))) return NO_PHOTO;
+      // profilephoto-get.md: "If no photo exists, the operation returns 404 Not Found", whatever
+      // its body: ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound,
+      // ConsumerPhotoIsNotSupported, or a text/plain one (microsoft-graph-docs-contrib#7908).
+      if (largest.status === 404) return NO_USER_CODES.has(errorCodeOf(largest)) ? undefined : NO_PHOTO;
       throw graphFailure(largest);
     };
 

@@ -26,8 +26,12 @@ export interface GraphUser {
   proxyAddresses?: string[];
   /** The photo as uploaded: square; sizes larger than it do not exist. */
   photo?: Buffer;
-  /** The 404 code this user's missing photo is reported with (Microsoft 365 answers several). */
-  noPhotoCode?: 'ImageNotFound' | 'ErrorItemNotFound' | 'ErrorEntityNotFound' | 'itemNotFound';
+  /**
+   * How this user's missing photo is reported: Microsoft 365 answers 404 with several codes
+   * (ConsumerPhotoIsNotSupported: microsoft-graph-docs-contrib#6418), or with a `text/plain`
+   * body and none (microsoft-graph-docs-contrib#7908).
+   */
+  noPhotoCode?: 'ImageNotFound' | 'ErrorItemNotFound' | 'ErrorEntityNotFound' | 'itemNotFound' | 'ConsumerPhotoIsNotSupported' | 'text/plain';
 }
 
 export interface GraphSimulator {
@@ -139,6 +143,10 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
       return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
     if (!user.photo || !wanted || !available.includes(wanted)) {
       const code = user.noPhotoCode ?? 'ImageNotFound';
+      if (code === 'text/plain') {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        return void res.end();
+      }
       return graphError(res, 404, code, code === 'ImageNotFound' ? IMAGE_NOT_FOUND : 'The specified object was not found in the store.');
     }
     res.writeHead(200, { 'content-type': 'image/jpeg' });

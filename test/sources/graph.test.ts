@@ -49,6 +49,8 @@ describe('Microsoft Graph source', () => {
       { id: 'none-2', userPrincipalName: 'item@contoso.onmicrosoft.com', noPhotoCode: 'ErrorItemNotFound' },
       { id: 'none-3', userPrincipalName: 'entity@contoso.onmicrosoft.com', noPhotoCode: 'ErrorEntityNotFound' },
       { id: 'none-4', userPrincipalName: 'generic@contoso.onmicrosoft.com', noPhotoCode: 'itemNotFound' },
+      { id: 'none-5', userPrincipalName: 'consumer@contoso.onmicrosoft.com', noPhotoCode: 'ConsumerPhotoIsNotSupported' },
+      { id: 'none-6', userPrincipalName: 'plain@contoso.onmicrosoft.com', noPhotoCode: 'text/plain' },
       { id: 'dollar-1', userPrincipalName: "$O'Neil@contoso.onmicrosoft.com", photo: await samplePhoto(648, 648) },
       // One's sign-in name is the other's mail: the address finds both.
       { id: 'twin-1', userPrincipalName: 'twin@contoso.com', photo: await samplePhoto(648, 648) },
@@ -137,8 +139,8 @@ describe('Microsoft Graph source', () => {
       expect(sim.photoPaths).to.deep.equal(['/v1.0/users/small-1/photos/648x648/$value', '/v1.0/users/small-1/photo/$value']);
     });
 
-    it('takes every documented not-found code (ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound) as "no photo"', async () => {
-      for (const id of ['none-1', 'none-2', 'none-3', 'none-4', 'no-such-user']) {
+    it('takes a 404 of the photo as "no photo", whatever its body (ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound, ConsumerPhotoIsNotSupported, text/plain)', async () => {
+      for (const id of ['none-1', 'none-2', 'none-3', 'none-4', 'none-5', 'none-6', 'no-such-user']) {
         expect(await source().fetch(byId(id), signal()), id).to.deep.equal({ kind: 'none' });
       }
     });
