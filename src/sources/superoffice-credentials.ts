@@ -106,7 +106,8 @@ async function credentialFor(
       const contextIdentifier = auth.contextIdentifier ?? tenant.contextIdentifier;
       if (!contextIdentifier) throw new MisconfiguredSourceError('no SuperOffice tenant: set auth.contextIdentifier (Cust12345)');
       const ticket = await systemUserTicket({ ...auth, contextIdentifier, loginUrl: loginUrlOf(auth, tenant.baseUrl) }, policy);
-      // SuperOffice documents no lifetime for the ticket: it is kept until the API refuses it.
+      // The system user flow's page gives the ticket 6 hours, sliding with use, and asks for a new one
+      // only when needed, "when a request results in a 401": it is kept until the API refuses it.
       return { headers: { authorization: `SOTicket ${ticket}`, 'so-apptoken': auth.clientSecret }, renewAt: Infinity };
     }
     case 'oauth':

@@ -26,7 +26,9 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
   if (status === 429 || status === 503) {
     return new RetryAfterError(`${upstream} answered ${status}${why}`, retryAfterMs(response.headers['retry-after']));
   }
-  if (status >= 500) return new Error(`${upstream} answered ${status}${why}`);
+  // 421 Misdirected Request is about the host asked, not the resource (RFC 9110 §15.5.20): a
+  // SuperOffice tenant host the tenant has left, while the state API cannot say where it went.
+  if (status >= 500 || status === 421) return new Error(`${upstream} answered ${status}${why}`);
   // Whoever's photo is asked: the URL the operator set up is not the API's (it was "no photo" for everyone).
   if (status >= 300 && status < 400) return new MisconfiguredSourceError(`${upstream} answered ${status}${why}: redirects are not followed; check its URL`);
   if (status === 401 || status === 403) {

@@ -17,6 +17,8 @@ export interface SuperOfficeSimulator {
   stateUrl: string;
   /** The tenant's state, as the state API names it ("Running", "OfflineMaintenance", …). */
   tenantState: string;
+  /** The state API answers 503 (a blip of SuperOffice Online's own). */
+  stateApiDown: boolean;
   /** The tenant's API moves to the simulator's other host ("sod2 may shift to sod3"); the one it left answers 421. Returns the new root. */
   moveTenant(): string;
   /** On-site Basic; the Online application (client id and secret, its system user token, a user's refresh token). */
@@ -65,6 +67,7 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
     baseUrl: '',
     stateUrl: '',
     tenantState: 'Running',
+    stateApiDown: false,
     moveTenant: () => {
       tenantHost = hosts.find((host) => host !== tenantHost)!;
       return rootAt(tenantHost);
@@ -200,6 +203,7 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
   /** "Check tenant status" and "Status page": where the tenant is, whether it runs, until when that holds. */
   const state = (res: ServerResponse, contextIdentifier: string) => {
     sim.counts.states++;
+    if (sim.stateApiDown) return json(res, 503, error(503));
     if (contextIdentifier.toLowerCase() !== TENANT.toLowerCase()) {
       return json(res, 200, {
         ContextIdentifier: contextIdentifier,

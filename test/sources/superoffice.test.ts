@@ -209,7 +209,7 @@ describe('SuperOffice source', () => {
         expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
         expect([moving.counts.states, moving.counts.misdirected]).to.deep.equal([1, 0]);
 
-        moving.moveTenant();
+        const secondRoot = moving.moveTenant();
         expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
         expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
         expect([moving.counts.states, moving.counts.misdirected, moving.counts.images]).to.deep.equal([2, 1, 3]);
@@ -217,6 +217,16 @@ describe('SuperOffice source', () => {
         // A bridge started with the root the tenant has left goes where the state API says from the start.
         expect((await online(firstRoot).fetch(user('7'), signal())).kind).to.equal('photo');
         expect([moving.counts.states, moving.counts.misdirected]).to.deep.equal([3, 1]);
+
+        // Moved away from its configured root while the state API is down: "try again", never one person's "no photo".
+        const stranded = online(secondRoot);
+        expect((await stranded.fetch(user('7'), signal())).kind).to.equal('photo');
+        moving.moveTenant();
+        moving.stateApiDown = true;
+        const lost = await failureOf(stranded.fetch(user('7'), signal()));
+        expect([lost.message, sourceFailureOf(lost)]).to.deep.equal(['SuperOffice answered 421', 'transient']);
+        moving.stateApiDown = false;
+        expect((await stranded.fetch(user('7'), signal())).kind).to.equal('photo');
       } finally {
         await moving.close();
       }
