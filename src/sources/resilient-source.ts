@@ -38,6 +38,8 @@ import {
  * takes at most timeoutMs × (retries + 1) plus this.
  */
 const WAITING_PER_CALL_MS = 10_000;
+/** Longest Retry-After believed for the pause of a whole source, so a misread header cannot silence it for days. */
+const MAX_PAUSE_MS = 3_600_000;
 
 export interface ResilienceOptions {
   /** Per attempt. */
@@ -83,6 +85,12 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
  * they are done, so a burst of misses for different people (a hundred at once from one
  * login against a hostile upstream: RSS 2.2 GB) would all be in flight before it opened.
  * A call past the queue fails at once, and the next source or the stored photo answers.
+ *
+ * A Retry-After (429, 503) speaks for the whole source, not only the call that was told:
+ * Graph's throttling "limits any further requests from that client app for some time", and
+ * asking meanwhile stretches it (learn.microsoft.com/graph/throttling). Until it is up, every
+ * other call fails at once, unsent, and the next source or the stored photo answers; the call
+ * that was told waits its Retry-After within its own retries.
  */
 export function resilient(source: PhotoSource, options: ResilienceOptions): PhotoSource {
   // The bridge's own refusals (its decoders busy) say nothing of the source.
@@ -112,10 +120,17 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     if (onRetryWait) retries.onRetry(({ delay }) => onRetryWait(delay));
     return wrap(calls, retries, breaker);
   };
-  const gate = new CredentialGate(options.now ?? (() => performance.now()));
+  const now = options.now ?? (() => performance.now());
+  const gate = new CredentialGate(now);
+  let pausedUntil = 0;
   const { usable } = options;
   const call = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
-    const answer = await answerInTime.execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal);
+    const answer = await answerInTime
+      .execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal)
+      .catch((error: unknown) => {
+        if (error instanceof RetryAfterError && error.delayMs) pausedUntil = Math.max(pausedUntil, now() + Math.min(error.delayMs, MAX_PAUSE_MS));
+        throw error;
+      });
     if (answer.kind === 'none' || !usable) return answer;
     try {
       return { ...answer, photo: await usable(answer.bytes) };
@@ -128,7 +143,11 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     name: source.name,
     keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
-    fetch: (reference, signal) => gate.run(() => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal)),
+    fetch(reference, signal) {
+      const pausedMs = pausedUntil - now();
+      if (pausedMs > 0) return Promise.reject(new RetryAfterError(`${source.name} asked for a pause; ${Math.ceil(pausedMs / 1000)} s left`, pausedMs));
+      return gate.run(() => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal));
+    },
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
   };

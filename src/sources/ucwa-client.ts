@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { quotedErrorCode } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
-import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError, RetryAfterError } from './photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
-import { httpFailure, retryAfterMs } from './upstream-http.js';
+import { httpFailure } from './upstream-http.js';
 import { upstreamJson } from './upstream-json.js';
 
 export interface UcwaClientOptions {
@@ -13,7 +13,7 @@ export interface UcwaClientOptions {
   username: string;
   password: string;
   policy: OutboundPolicy;
-  /** Milliseconds on a clock that only moves forward, for the token's lifetime and the pause after a 429: performance.now unless a test moves time itself. */
+  /** Milliseconds on a clock that only moves forward, for the token's lifetime: performance.now unless a test moves time itself. */
   now?: () => number;
 }
 
@@ -70,8 +70,6 @@ const CULTURE = 'en-US';
 const JSON_HEADERS = { Accept: 'application/json' };
 /** A user homed in another pool is redirected; more hops than this is a loop. */
 const MAX_POOL_REDIRECTS = 3;
-/** Longest Retry-After believed, so a misread header cannot silence the source for days. */
-const MAX_QUIET_MS = 3_600_000;
 
 /**
  * A signed-in UCWA 2.0 client, as the Skype for Business clients do it: autodiscover,
@@ -89,7 +87,6 @@ export class UcwaClient {
   private tokenFlight?: Promise<Token>;
   private application?: UcwaApplication;
   private applicationFlight?: Promise<UcwaApplication>;
-  private quietUntil = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: UcwaClientOptions) {
@@ -235,14 +232,9 @@ export class UcwaClient {
   }
 
   private async send(url: string, init: UcwaRequest, signal?: AbortSignal): Promise<OutboundResponse> {
-    const quietMs = this.quietUntil - this.now();
-    if (quietMs > 0) throw new RetryAfterError(`UCWA asked for a pause (429); ${Math.ceil(quietMs / 1000)} s left`, quietMs);
     const response = await outboundRequest(url, this.options.policy, { ...init, signal });
-    if (response.status === 429) {
-      // Every lookup stays away, not only the one that was told.
-      this.quietUntil = this.now() + Math.min(retryAfterMs(response.headers['retry-after']) ?? 0, MAX_QUIET_MS);
-      throw ucwaFailure(response, 'request');
-    }
+    // Every lookup stays away, not only the one that was told: the shared resilience pauses the source (resilient-source.ts).
+    if (response.status === 429) throw ucwaFailure(response, 'request');
     return response;
   }
 }

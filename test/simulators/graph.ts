@@ -56,6 +56,8 @@ export interface GraphSimulator {
   listsUsers: boolean;
   /** Every token issued so far stops working (as when an admin revokes the app's sessions). */
   revokeTokens(): void;
+  /** Ends the throttling a 429 fault began (it lasts its Retry-After, as Graph's does). */
+  endThrottling(): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export function graphSourceEntry(name: string, graph: GraphSimulator) {
 export async function startGraphSimulator(users: GraphUser[] = []): Promise<GraphSimulator> {
   const tokens = new Set<string>();
   let origin = '';
+  let throttledUntil = 0;
   const sim: GraphSimulator = {
     authorityUrl: '',
     graphUrl: '',
@@ -88,6 +91,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     faults: [],
     listsUsers: true,
     revokeTokens: () => tokens.clear(),
+    endThrottling: () => (throttledUntil = 0),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -129,6 +133,14 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer) return graphError(res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
     if (!tokens.has(bearer)) return graphError(res, 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    // throttling.md: a throttled app is limited "for some time": asked again within its Retry-After, it is refused again.
+    const throttledMs = throttledUntil - Date.now();
+    if (throttledMs > 0) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(Math.ceil(throttledMs / 1000)) });
+      return void res.end(JSON.stringify({ error: { code: 'TooManyRequests', message: 'Too many requests' } }));
+    }
+    const fault = sim.faults[0];
+    if (fault?.kind === 'status' && fault.status === 429 && fault.retryAfter) throttledUntil = Date.now() + Number(fault.retryAfter) * 1000;
     if (await playFault(sim.faults, res, (status) => ({ error: { code: FAULT_CODES[status] ?? 'generalException', message: 'simulated' } }))) return;
     const name = decodeURIComponent(who).toLowerCase();
     // profilephoto-get.md: users are addressed as `/users/{id | userPrincipalName}` — a mail address is neither.

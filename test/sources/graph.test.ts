@@ -60,6 +60,7 @@ describe('Microsoft Graph source', () => {
   after(() => sim.close());
   beforeEach(() => {
     sim.faults = [];
+    sim.endThrottling();
     sim.listsUsers = true;
     sim.photoPaths = [];
     sim.tokenLifetimeSeconds = 3599;
@@ -283,6 +284,16 @@ describe('Microsoft Graph source', () => {
         expect(await sizeOf(await wrapped(1, 2000, { onRetryWait: (ms) => waits.push(ms) }).fetch(byId(ADELE.id), signal()))).to.equal('648x648');
         expect(waits).to.deep.equal([1000]);
         expect(sim.photoPaths).to.have.length(2);
+      });
+
+      it("pauses every lookup as long as a 429's Retry-After asks, not only the one told: none reaches Graph meanwhile", async () => {
+        sim.faults = [{ kind: 'status', status: 429, retryAfter: '1' }];
+        const graph = wrapped(0);
+        expect(await failureOf(graph.fetch(byId(ADELE.id), signal()))).to.be.instanceOf(RetryAfterError);
+        const paused = await failureOf(graph.fetch(byId('small-1'), signal()));
+        expect([paused instanceof RetryAfterError, paused.message, sim.photoPaths.length]).to.deep.equal([true, 'm365 asked for a pause; 1 s left', 1]);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        expect(await sizeOf(await graph.fetch(byId('small-1'), signal()))).to.equal('504x504');
       });
 
       it('does not wait for a Retry-After longer than a person waiting for a photo would', async () => {

@@ -17,6 +17,7 @@ import {
   type PhotoReference,
   type PhotoSource,
 } from '../../src/sources/photo-source.js';
+import { resilient } from '../../src/sources/resilient-source.js';
 import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
 import { challengeParameters } from '../../src/sources/ucwa-client.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
@@ -356,9 +357,12 @@ describe('Skype for Business UCWA source', () => {
       expect(error.message).to.equal('UCWA contactPhoto answered 404');
     });
 
-    it('on 429 asks the shared retry to wait as long as Retry-After says, and sends nothing more until then', async () => {
+    it('on 429 asks the shared retry to wait as long as Retry-After says, and the shared resilience sends nothing more until then', async () => {
       let now = Date.now();
-      source = build({}, () => now);
+      source = resilient(
+        build({}, () => now),
+        { timeoutMs: 2000, retries: 0, breakerThreshold: 100, breakerHalfOpenMs: 1000, now: () => now },
+      );
       sim.faults.photo = 'rate-limited';
       sim.faults.retryAfter = '1';
       const first = await failure();
@@ -367,11 +371,11 @@ describe('Skype for Business UCWA source', () => {
       const lee = contact([], 'sip:lee.gu@fabrikam.com');
       expect(await failure(lee))
         .to.be.instanceOf(RetryAfterError)
-        .and.deep.include({ delayMs: 1000, message: 'UCWA asked for a pause (429); 1 s left' });
+        .and.deep.include({ delayMs: 1000, message: 'skype asked for a pause; 1 s left' });
       now += 999;
       expect(await failure(lee))
         .to.be.instanceOf(RetryAfterError)
-        .and.deep.include({ delayMs: 1, message: 'UCWA asked for a pause (429); 1 s left' });
+        .and.deep.include({ delayMs: 1, message: 'skype asked for a pause; 1 s left' });
       expect(sim.counts.total).to.equal(requests);
       sim.faults.photo = undefined;
       now += 1;
