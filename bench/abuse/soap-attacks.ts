@@ -251,6 +251,18 @@ export function soapAttacks(ids: FixtureIds): Attack[] {
         envelope(`<m:ResolveNames><m:UnresolvedEntry>${BENCH_USER.email}</m:UnresolvedEntry></m:ResolveNames>`, `<t:X>${'<![CDATA[]]>'.repeat(86_000)}</t:X>`),
       refusedUnread(/more than \d+ comments, CDATA sections and processing instructions/),
     ),
+    // Fifty-second session: one CDATA section of `]` (a comment of `-`, a processing instruction of `?`) cost the parser six times letters.
+    ...[
+      ['a CDATA section of 1 MiB of ]', `<![CDATA[${']'.repeat(1_040_000)}]]>`],
+      ['a comment of 1 MiB of -a', `<!--${'-a'.repeat(520_000)}-->`],
+      ['a processing instruction of 1 MiB of ?', `<?pi ${'?'.repeat(1_040_000)}?>`],
+    ].map(([what, markup]) =>
+      soapAttack(
+        `ResolveNames: a dropped header of ${what}`,
+        () => envelope(`<m:ResolveNames><m:UnresolvedEntry>${BENCH_USER.email}</m:UnresolvedEntry></m:ResolveNames>`, `<t:X>${markup}</t:X>`),
+        refusedUnread(/more than \d+ characters in comments, CDATA sections and processing instructions/),
+      ),
+    ),
     soapAttack('ResolveNames: 95 k attributes on one element', () => attributesOnOneElement(95_000), refusedUnread(/more than \d+ attributes/)),
     soapAttack('ResolveNames: 80 k attributes, 32 per element', () => attributesSpread(80_000, BENCH_USER.email), refusedUnread(/more than \d+ attributes/)),
     soapAttack(

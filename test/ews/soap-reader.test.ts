@@ -123,6 +123,20 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(readSoapRequest(marked(SOAP_READ_LIMITS.otherMarkup - 10)).operation.local).to.equal('GetFolder');
   });
 
+  it(`refuses more than ${SOAP_READ_LIMITS.otherMarkupCharacters} characters in comments, CDATA sections and processing instructions, before parsing any`, () => {
+    const limit = SOAP_READ_LIMITS.otherMarkupCharacters;
+    const refused = `the request has more than ${limit} characters in comments, CDATA sections and processing instructions`;
+    const dropped = (markup: string) => envelope('<m:GetFolder/>', `<t:X>${markup}</t:X>`);
+    // What the parser reads slowest in each: `]` in a CDATA section, `-` in a comment, `?` in a processing instruction.
+    for (const markup of [`<![CDATA[${']'.repeat(limit)}]]>`, `<!--${'-a'.repeat(limit / 2)}-->`, `<?pi ${'?'.repeat(limit)}?>`, `<!--${'x'.repeat(limit)}`]) {
+      expect(refusal(dropped(markup)), markup.slice(0, 12)).to.equal(refused);
+    }
+    // Many small ones count together; under the limit they are read as before.
+    expect(refusal(dropped(`<!--${'x'.repeat(limit / 200)}-->`.repeat(201)))).to.equal(refused);
+    const kept = readSoapRequest(envelope(`<m:ResolveNames><m:UnresolvedEntry><![CDATA[${']'.repeat(1000)}]]></m:UnresolvedEntry></m:ResolveNames>`));
+    expect(kept.operation.children[0]!.text).to.equal(']'.repeat(1000));
+  });
+
   it(`refuses nesting deeper than ${SOAP_READ_LIMITS.depth} and more than ${SOAP_READ_LIMITS.elements} elements`, () => {
     expect(refusal(envelope(`<m:GetItem>${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}</m:GetItem>`))).to.match(/nests deeper/);
     expect(refusal(envelope(`<m:GetItem>${'<a/>'.repeat(SOAP_READ_LIMITS.elements)}</m:GetItem>`))).to.match(/more than \d+ elements/);
