@@ -35,8 +35,16 @@ function escapedText(value = ''): string {
   return value.replace(/\r\n|[\\;,\n\r]/g, (found) => (found === '\\' || found === ';' || found === ',' ? `\\${found}` : '\\n'));
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** A content line folded at LINE_OCTETS octets, never inside a UTF-8 character. */
 function folded(line: string): string {
+  // ASCII (a photo's base64, most lines): folded by slicing the string, with no UTF-8 to keep whole.
+  if (PRINTABLE_ASCII.test(line)) {
+    const parts = [line.slice(0, LINE_OCTETS)];
+    for (let start = LINE_OCTETS; start < line.length; start += LINE_OCTETS - 1) parts.push(line.slice(start, start + LINE_OCTETS - 1));
+    return parts.join('\r\n ');
+  }
   const bytes = Buffer.from(line);
   const parts: string[] = [];
   for (let start = 0, room = LINE_OCTETS; start < bytes.length; room = LINE_OCTETS - 1) {

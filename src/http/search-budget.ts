@@ -54,22 +54,13 @@ export class SearchBudget {
     this.allCapacityMs = allMsPerSecond * BURST_SECONDS;
   }
 
+  /** Throws ErrorServerBusy as `run` would for a search begun now: for work whose answer starts before its parts are charged (streamed items). */
+  admit(account: string): void {
+    this.admitted(account, performance.now());
+  }
+
   async run<T>(account: string, search: () => Promise<T>): Promise<T> {
-    const now = performance.now();
-    const spent = this.settled(account, now);
-    if (spent.owed >= this.capacityMs) {
-      const seconds = Math.max(1, Math.ceil((spent.owed - this.capacityMs + 1) / this.msPerSecond));
-      throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
-    }
-    this.all.owed = this.owedAt(this.all, now, this.allMsPerSecond);
-    this.all.at = now;
-    // Past everyone's share together, those that spent a quarter of their own burst lately wait; the
-    // rest (a colleague's lookups, an account that searched a little a while ago) go on.
-    if (this.all.owed >= this.allCapacityMs && spent.owed > this.capacityMs / 4) {
-      const seconds = Math.max(1, Math.ceil((this.all.owed - this.allCapacityMs + 1) / this.allMsPerSecond));
-      throw BridgeError.serverBusy(`the directory is busy with searches; try again in ${seconds} s`, seconds);
-    }
-    if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
+    const spent = this.admitted(account, performance.now());
     // In progress and charged from its start, not while it waits for a turn: fifty of one
     // login's ResolveNames at once were half refused when their wait counted.
     let began: number | undefined;
@@ -91,6 +82,25 @@ export class SearchBudget {
         this.all.owed += charged;
       }
     }
+  }
+
+  /** The account's debt as of `now`, or ErrorServerBusy when it may not begin another search. */
+  private admitted(account: string, now: number): Spent {
+    const spent = this.settled(account, now);
+    if (spent.owed >= this.capacityMs) {
+      const seconds = Math.max(1, Math.ceil((spent.owed - this.capacityMs + 1) / this.msPerSecond));
+      throw BridgeError.serverBusy(`your searches have used their share of the directory's time; try again in ${seconds} s`, seconds);
+    }
+    this.all.owed = this.owedAt(this.all, now, this.allMsPerSecond);
+    this.all.at = now;
+    // Past everyone's share together, those that spent a quarter of their own burst lately wait; the
+    // rest (a colleague's lookups, an account that searched a little a while ago) go on.
+    if (this.all.owed >= this.allCapacityMs && spent.owed > this.capacityMs / 4) {
+      const seconds = Math.max(1, Math.ceil((this.all.owed - this.allCapacityMs + 1) / this.allMsPerSecond));
+      throw BridgeError.serverBusy(`the directory is busy with searches; try again in ${seconds} s`, seconds);
+    }
+    if (spent.running >= SEARCHES_AT_ONCE) throw BridgeError.serverBusy(`you have ${SEARCHES_AT_ONCE} searches in progress; try again once they are done`, 1);
+    return spent;
   }
 
   /**

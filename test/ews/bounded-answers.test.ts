@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { SaxesParser } from 'saxes';
 import sharp from 'sharp';
 import request from 'supertest';
+import { ItemIds } from '../../src/ews/item-ids.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -273,5 +274,55 @@ describe('EWS request bodies in progress per account', () => {
     // The server sees the connections close a moment after the client does.
     for (let tries = 0; after.status !== 200 && tries < 50; tries++) after = await findAs(READER);
     expect([after.status, codeOf(after.text)]).to.deep.equal([200, 'NoError']);
+  });
+});
+
+describe("GetAttachment and GetItem's MimeContent are charged to the login's share of the store's time", () => {
+  let t: TestBridge;
+  let attachmentIds: string[];
+  let itemIds: string[];
+
+  before(async () => {
+    // The smallest share (20 ms in a burst): a few answers of large photos outspend it.
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' });
+    const photo = await normalizePhoto(await noisyPhoto(648), LIMITS);
+    const ids = await t.store.addContacts(
+      READER.username,
+      Array.from({ length: 6 }, (_, i) => ({ displayName: `Big Photo ${i}`, emailAddresses: [], phones: {}, refs: {}, photo })),
+    );
+    const naming = new ItemIds(await t.store.secret('item-ids', 32));
+    itemIds = ids.map((id) => naming.encode('contact', id));
+    attachmentIds = ids.map((id) => naming.encode('contactPhoto', id));
+  });
+  after(() => t.close());
+
+  const call = (body: string, who = READER) =>
+    request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(who)).set('Content-Type', 'text/xml; charset=utf-8').send(envelope(body));
+  const codeOf = (xml: string) => (/<faultcode[^>]*>a:ErrorServerBusy</.test(xml) ? 'fault ErrorServerBusy' : /<m:ResponseCode>([^<]*)</.exec(xml)![1]!);
+  const getItem = (shape: string) =>
+    `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="${shape}"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${itemIds.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`;
+  const untilRefused = async (body: string) => {
+    const codes: string[] = [];
+    let last = '';
+    for (let i = 0; i < 200 && !codes.includes('fault ErrorServerBusy'); i++) {
+      last = (await call(body)).text;
+      codes.push(codeOf(last));
+    }
+    return { codes, last };
+  };
+
+  it('sent back to back, the login is soon refused before its answer starts, with a back-off; plain GetItems and other logins go on', async () => {
+    for (const body of [
+      `<m:GetAttachment><m:AttachmentIds>${attachmentIds.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`,
+      getItem('item:MimeContent'),
+    ]) {
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const { codes, last } = await untilRefused(body);
+      expect(codes.at(-1), body.slice(0, 20)).to.equal('fault ErrorServerBusy');
+      expect(last).to.match(/<t:Value Name="BackOffMilliseconds">\d+</);
+      expect(codes.slice(0, -1).every((code) => code === 'NoError')).to.equal(true);
+      expect(codeOf((await call(getItem('item:Subject'))).text), 'uncharged').to.equal('NoError');
+      expect(codeOf((await call(getItem('item:MimeContent'), ADMIN)).text), "another login's share").to.equal('ErrorItemNotFound');
+    }
   });
 });

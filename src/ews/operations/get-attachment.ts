@@ -27,6 +27,7 @@ export const getAttachment: EwsOperation<string[]> = {
       },
       EMPTY,
       context,
+      true,
     ),
 
   refuse: (error) => soapAnswer(operationResponse('GetAttachment', [failure(error, EMPTY)])),

@@ -48,6 +48,7 @@ export const getItem: EwsOperation<GetItemArgs> = {
       },
       EMPTY,
       context,
+      fields.has('MimeContent'),
     );
   },
 
