@@ -78,6 +78,13 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     throw unsupported('users delta is not supported: the directory keeps no changes; page through /users instead');
   });
 
+  // A manager hidden from address lists is no one's here, as on the directory page: walking
+  // everyone's managers found every hidden mailbox. Its own entry still answers, by its address.
+  const visibleManager = async ({ manager }: DirectoryUser): Promise<DirectoryUser | undefined> => {
+    const user = manager === undefined ? undefined : await store.getUser(manager);
+    return user?.hiddenFromAddressLists ? undefined : user;
+  };
+
   // After /users/$count and the delta, which the path of a user would take for one so named.
   // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
   router.get(userAndMePaths(''), reader, async (req, res) => {
@@ -86,7 +93,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     const expand = entityExpand(query, GRAPH_USER, ['manager'], GRAPH_USER);
     const user = await namedUser(req);
     const managerSelect = expand.get('manager');
-    const manager = expand.has('manager') && user.manager !== undefined ? await store.getUser(user.manager) : undefined;
+    const manager = expand.has('manager') ? await visibleManager(user) : undefined;
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`,
       ...userWriter(select)(user),
@@ -98,8 +105,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   // (no manager: 404 Request_ResourceNotFound) and https://learn.microsoft.com/en-us/graph/api/user-list-directreports.
   router.get(userAndMePaths('/manager'), reader, async (req, res) => {
     const select = entitySelect(queryOf(req), GRAPH_USER);
-    const { manager } = await namedUser(req);
-    const user = manager === undefined ? undefined : await store.getUser(manager);
+    const user = await visibleManager(await namedUser(req));
     if (!user) throw resourceNotFound('manager');
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('directoryObjects', select)}/$entity`,

@@ -18,12 +18,13 @@ const HIDDEN: DirectoryUser = {
   hiddenFromAddressLists: true,
   refs: {},
 };
+const HIDDEN_REPORT: DirectoryUser = { email: 'lee.gu@contoso.com', displayName: 'Lee Gu', manager: HIDDEN.email, refs: {} };
 
 describe('a mailbox hidden from address lists: in no list or search, its photo and its own entry found by its address', () => {
   let t: TestBridge;
   before(async () => {
     t = await startTestBridge();
-    await t.store.upsertUsers([BOSS, SHOWN, HIDDEN]);
+    await t.store.upsertUsers([BOSS, SHOWN, HIDDEN, HIDDEN_REPORT]);
     await t.bridge.photos.setPhoto(userOwner(HIDDEN.email), await samplePhoto(120, 120), 'test');
   });
   after(() => t.close());
@@ -64,7 +65,7 @@ describe('a mailbox hidden from address lists: in no list or search, its photo a
     const people = async (q: string) => ((await get(`/api/people?q=${q}`).expect(200)).body.people as { email: string }[]).map((person) => person.email);
     expect(await people('megan')).to.deep.equal([SHOWN.email]);
     expect(await people('legal')).to.deep.equal([SHOWN.email]);
-    expect(await people('')).to.deep.equal([BOSS.email, SHOWN.email]);
+    expect(await people('')).to.deep.equal([BOSS.email, HIDDEN_REPORT.email, SHOWN.email]);
     const boss = (await get('/api/people?q=dana').expect(200)).body.people[0] as { directReports: { email: string }[] };
     expect(boss.directReports.map((report) => report.email)).to.deep.equal([SHOWN.email]);
     await get('/api/people/photo?name=Megan Hidden').expect(404);
@@ -72,13 +73,21 @@ describe('a mailbox hidden from address lists: in no list or search, its photo a
 
   it('Graph lists, searches and counts the directory without them, and answers their own entry and manager', async () => {
     const mails = async (path: string) => ((await get(path).expect(200)).body.value as { mail: string }[]).map((user) => user.mail);
-    expect(await mails('/v1.0/users')).to.deep.equal([BOSS.email, SHOWN.email]);
+    expect(await mails('/v1.0/users')).to.deep.equal([BOSS.email, HIDDEN_REPORT.email, SHOWN.email]);
     expect(await mails("/v1.0/users?$filter=startswith(displayName,'megan')")).to.deep.equal([SHOWN.email]);
     expect(await mails("/v1.0/users?$filter=startswith(mail,'megan')")).to.deep.equal([SHOWN.email]);
     expect(await mails('/v1.0/users?$search="displayName:hidden"')).to.deep.equal([]);
     expect(await mails(`/v1.0/users/${BOSS.email}/directReports`)).to.deep.equal([SHOWN.email]);
-    expect((await get('/v1.0/users/$count').expect(200)).text).to.equal('2');
+    expect((await get('/v1.0/users/$count').expect(200)).text).to.equal('3');
     expect((await get(`/v1.0/users/${HIDDEN.email}`).expect(200)).body.mail).to.equal(HIDDEN.email);
     expect((await get(`/v1.0/users/${HIDDEN.email}/manager`).expect(200)).body.mail).to.equal(BOSS.email);
+  });
+
+  it("is no one's manager on any door: walking everyone's managers does not find them", async () => {
+    expect((await get(`/v1.0/users/${HIDDEN_REPORT.email}/manager`).expect(404)).body.error.code).to.equal('Request_ResourceNotFound');
+    const expanded = (await get(`/v1.0/users/${HIDDEN_REPORT.email}?$expand=manager`).expect(200)).body as Record<string, unknown>;
+    expect([expanded.mail, 'manager' in expanded]).to.deep.equal([HIDDEN_REPORT.email, false]);
+    const person = (await get('/api/people?q=lee').expect(200)).body.people[0] as { email: string; manager: unknown };
+    expect([person.email, person.manager]).to.deep.equal([HIDDEN_REPORT.email, null]);
   });
 });
