@@ -283,9 +283,9 @@ export function isUcwaNotFound(response: OutboundResponse): boolean {
   return error !== undefined && error.subcode !== 'ApplicationNotFound';
 }
 
-export function readJson(response: OutboundResponse, what: string): UcwaResource {
+export function readJson(response: OutboundResponse, what: string, maxBytes?: number): UcwaResource {
   try {
-    const parsed = upstreamJson(response.body);
+    const parsed = upstreamJson(response.body, maxBytes);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as UcwaResource;
   } catch {
     // reported below, like any other shape

@@ -25,6 +25,12 @@ export interface UcwaContact {
  * value is 100 and the minimum value is 1".
  */
 const SEARCH_LIMITS = [10, 100] as const;
+/**
+ * A search answer of 100 contacts as search_ref shows one (company, department, five phones,
+ * seven links: some 1.1 KB each with the doc's short links) passes the 128 KB other UCWA
+ * resources are held to; longer names and links take it further.
+ */
+const SEARCH_ANSWER_MAX_BYTES = 512 * 1024;
 /** Contact links remembered per application; beyond this the longest unused are forgotten. */
 const REMEMBERED_CONTACTS = 10_000;
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -119,7 +125,7 @@ export class UcwaPeople {
     const response = await this.client.request(url.href, { headers: JSON_ACCEPT }, signal);
     if (response.status === 403) throw new MisconfiguredSourceError('UCWA does not let this account search the address book (403)');
     if (response.status !== 200) throw ucwaFailure(response, 'people search');
-    const answer = readJson(response, 'people search');
+    const answer = readJson(response, 'people search', SEARCH_ANSWER_MAX_BYTES);
     const embedded = answer._embedded?.contact as UcwaResource | UcwaResource[] | undefined;
     return { url: url.href, contacts: ([] as UcwaResource[]).concat(embedded ?? []), cutOff: answer.moreResultsAvailable === true };
   }

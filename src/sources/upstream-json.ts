@@ -5,9 +5,9 @@
  */
 const MAX_UPSTREAM_JSON_BYTES = 128 * 1024;
 
-/** An upstream's JSON answer, parsed; one past the limit throws, as JSON.parse throws for what is no JSON. */
-export function upstreamJson(body: Buffer): unknown {
-  if (body.length > MAX_UPSTREAM_JSON_BYTES) throw new SyntaxError(`the answer is over ${MAX_UPSTREAM_JSON_BYTES} bytes of JSON`);
+/** An upstream's JSON answer, parsed; one past `maxBytes` throws, as JSON.parse throws for what is no JSON. */
+export function upstreamJson(body: Buffer, maxBytes = MAX_UPSTREAM_JSON_BYTES): unknown {
+  if (body.length > maxBytes) throw new SyntaxError(`the answer is over ${maxBytes} bytes of JSON`);
   return JSON.parse(body.toString('utf8'));
 }
 

@@ -174,21 +174,33 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
   const addressOf = (person: UcwaPerson) => person.sip.replace(/^sip:/i, '');
 
   // SearchForUsersContact / GetAContactData: a contact lives at people/<address in lower case>;
-  // its photo at photos/<address as written>.
+  // its photo at photos/<address as written>. Every property and link contact_ref lists, as
+  // search_ref's sample answer has them: a search of 100 is some 130 KB.
   const contactOf = (person: UcwaPerson, app: string) => {
     const self = `${app}/people/${addressOf(person).toLowerCase()}`;
     return {
       uri: person.sip,
       sourceNetwork: 'SameEnterprise',
+      sourceNetworkIconUrl: 'https://lyncweb.contoso.com/Autodiscover/AutodiscoverService.svc/root/images/SameEnterprise.png',
       emailAddresses: person.emails,
       type: 'User',
       name: person.name,
+      company: 'Contoso Ltd.',
+      department: 'Product Marketing',
+      title: 'Senior Product Marketing Manager',
+      office: '18/2111',
+      workPhoneNumber: 'tel:+14255550100;ext=2111',
+      homePhoneNumber: 'tel:+14255550101',
+      mobilePhoneNumber: 'tel:+14255550102',
+      otherPhoneNumber: 'tel:+14255550103',
       _links: {
         self: { href: self },
         ...(person.noPhotoLink ? {} : { contactPhoto: { href: `${app}/photos/${addressOf(person)}` } }),
         contactPresence: { href: `${self}/presence` },
         contactLocation: { href: `${self}/location` },
         contactNote: { href: `${self}/note` },
+        contactSupportedModalities: { href: `${self}/supportedMedia` },
+        contactPrivacyRelationship: { href: `${self}/privacyRelationship` },
       },
       rel: 'contact',
       etag: '58253032',

@@ -172,9 +172,9 @@ describe('Skype for Business UCWA source', () => {
       /** `count` people whose addresses contain al@contoso.com, listed before Al, who has a photo (with `al`). */
       const crowdBefore = async (count: number, al: boolean, test: () => Promise<void>) => {
         const crowd = Array.from({ length: count }, (_, n): UcwaPerson => ({
-          sip: `sip:p${n}al@contoso.com`,
-          name: `P${n}al`,
-          emails: [`p${n}al@contoso.com`],
+          sip: `sip:maximilian.schoenberger-${n}al@contoso.com`,
+          name: `Maximilian Schönberger-Vidal ${n}`,
+          emails: [`maximilian.schoenberger-${n}al@contoso.com`, `m.schoenberger${n}@contoso.com`],
         }));
         const added = [...crowd, ...(al ? [{ sip: 'sip:al@contoso.com', name: 'Al', emails: ['al@contoso.com'], photo: await samplePhoto(64, 64) }] : [])];
         book.push(...added);
@@ -189,6 +189,12 @@ describe('Skype for Business UCWA source', () => {
         crowdBefore(11, true, async () => {
           expect(await fetch(user('al@contoso.com'))).to.deep.include({ kind: 'photo' });
           expect(sim.lastSearch).to.deep.equal({ query: 'al@contoso.com', limit: '100' });
+          expect(sim.counts).to.include({ searches: 2, contactReads: 1, photoRequests: 1 });
+        }));
+
+      it('reads a search answer of 100 people with every property contact_ref lists (past the 128 KB other resources are held to)', () =>
+        crowdBefore(99, true, async () => {
+          expect(await fetch(user('al@contoso.com'))).to.deep.include({ kind: 'photo' });
           expect(sim.counts).to.include({ searches: 2, contactReads: 1, photoRequests: 1 });
         }));
 
