@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -34,7 +35,7 @@ import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { photoValueDoors } from './rest/graph-photo-value.js';
-import { hasEmbeddedStoreEvents, watchStoreChanges } from './store/change-watcher.js';
+import { hasEmbeddedStoreEvents, hasServerStoreEvents, watchStoreChanges } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
 export interface Bridge {
@@ -216,6 +217,18 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       else log.warn("lost the connection that hears other replicas' changes; reconnecting every second, and their photo changes go unseen here meanwhile");
     },
   );
+  if (hasServerStoreEvents(store)) {
+    let loggedAt = -Infinity;
+    store.onUnreachable((error) => {
+      // Once in a while, not per request: every request that needs the store fails alike meanwhile.
+      if (performance.now() - loggedAt < UNREACHABLE_LOG_EVERY_MS) return;
+      loggedAt = performance.now();
+      log.error(
+        { err: error },
+        'cannot reach the database: requests that need it answer 503 until it answers; logins checked in the last 10 minutes are still believed, so photos in memory are still served',
+      );
+    });
+  }
   if (hasEmbeddedStoreEvents(store)) {
     store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));
     store.onReadThreadFailure((error, restartInMs) =>
@@ -263,6 +276,9 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
 }
 
 /** Graph's paths, in origin or absolute form, any case: their refusals at the front door are Graph's error JSON, which its clients read. */
+/** How often an outage of the database is logged while it lasts. */
+const UNREACHABLE_LOG_EVERY_MS = 10_000;
+
 const GRAPH_TARGET = new RegExp(`^(?:https?://[^/]*)?/(?:${GRAPH_VERSIONS.map((version) => version.replace('.', '\\.')).join('|')})(?:[/?]|$)`, 'i');
 
 function refusalWriter(target: string): typeof sendError {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Account, Principal } from '../domain/account.js';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, StoreUnreachableError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { clip } from '../domain/plain-text.js';
 import { LOGGED_NAME_MAX } from '../http/access-log.js';
@@ -53,7 +53,17 @@ interface Verified {
    */
   login?: string;
   usedFrom?: Map<string, number>;
+  /** When the password was last checked against its account row (the clock `now`). */
+  checkedAt?: number;
 }
+
+/**
+ * How long a password login checked against its account row is still believed while the
+ * store cannot be reached, asked again that often meanwhile: cached photos went 503 for
+ * everyone a minute into a database outage, when the remembered logins ran out.
+ */
+const OUTAGE_GRACE_MS = 10 * 60_000;
+const OUTAGE_RECHECK_MS = 5_000;
 
 /** Addresses remembered per login: beyond them, a new one is judged on each request rather than remembered. */
 const USED_FROM_MAX = 32;
@@ -303,11 +313,23 @@ export class Authenticator {
    * background re-verification has none).
    */
   private async renewedFromAccount(authorization: string, login: Login, clientAddress: string): Promise<AuthResult | undefined> {
-    const known = this.verifiedLogins.get(login.key, { allowStale: false });
+    // Stale too (kept, not deleted), for an outage of the store; only then is a stale one believed.
+    const known = this.verifiedLogins.get(login.key, { allowStale: true, noDeleteOnStaleGet: true });
     if (known?.passwordHash === undefined || (clientAddress !== '' && !this.mayUse(known, clientAddress))) return undefined;
+    const fresh = this.verifiedLogins.getRemainingTTL(login.key) > 0;
     const generation = this.generation;
-    const account = await this.store.getAccount(login.username);
-    if (account?.passwordHash !== known.passwordHash) return undefined;
+    let account: Account | undefined;
+    try {
+      account = await this.store.getAccount(login.username);
+    } catch (error) {
+      // Nothing about accounts can change in a store that cannot be reached; what it served stays served.
+      if (!(error instanceof StoreUnreachableError)) throw error;
+      if (this.now() - (known.checkedAt ?? -Infinity) > OUTAGE_GRACE_MS) return { ok: false, error, attemptedUser: login.username };
+      // Answered from memory meanwhile, re-verified in the background (as any remembered login is) once the recheck is due.
+      this.verified.set(authorization, { ...known, generation }, { ttl: OUTAGE_RECHECK_MS + this.refreshAheadMs });
+      return { ok: true, principal: known.principal };
+    }
+    if (!fresh || account?.passwordHash !== known.passwordHash) return undefined;
     return this.remember(authorization, login, account, generation, clientAddress);
   }
 
@@ -316,7 +338,7 @@ export class Authenticator {
     const usedFrom = this.verifiedLogins.get(login.key, { allowStale: true })?.usedFrom ?? new Map<string, number>();
     if (clientAddress !== '' && (usedFrom.has(clientAddress) || usedFrom.size < USED_FROM_MAX)) usedFrom.set(clientAddress, this.throttle.counted);
     const principal = { username: account.username, role: account.role };
-    const verified: Verified = { principal, passwordHash: account.passwordHash, generation, login: login.username, usedFrom };
+    const verified: Verified = { principal, passwordHash: account.passwordHash, generation, login: login.username, usedFrom, checkedAt: this.now() };
     this.verified.set(authorization, verified);
     this.verifiedLogins.set(login.key, verified);
     return { ok: true, principal };

@@ -99,6 +99,11 @@ export class BridgeError extends Error {
     return BridgeError.serverBusy('the store is busy; try again shortly', storeRetryAfterSeconds(busyTimeoutMs));
   }
 
+  /** The store's server does not answer at all (it refused the connection, dropped it, is shutting down): down, not busy. */
+  static storeUnreachable(busyTimeoutMs: number): StoreUnreachableError {
+    return new StoreUnreachableError(storeRetryAfterSeconds(busyTimeoutMs));
+  }
+
   /**
    * The store takes no writes now (a PostgreSQL hot standby, a SQLite file this process may
    * not write): reads go on, and a write may succeed once the store is writable again.
@@ -185,6 +190,13 @@ export function clientLeft(error: unknown): boolean {
 const truncate = (value: string) => clip(value, 80);
 
 /** A client's wait before asking the store again: its busy wait, in whole seconds. */
+/** The store's server cannot be reached: told apart from busy, so the log and /readyz say what to look at, and remembered logins are believed meanwhile. */
+export class StoreUnreachableError extends BridgeError {
+  constructor(retryAfterSeconds: number) {
+    super('ErrorServerBusy', 503, 'the database cannot be reached; try again shortly', retryAfterSeconds);
+  }
+}
+
 function storeRetryAfterSeconds(busyTimeoutMs: number): number {
   return Math.max(1, Math.ceil(busyTimeoutMs / 1000));
 }

@@ -18,6 +18,12 @@ export interface EmbeddedStoreEvents {
   readThreadFailureCount(): number;
 }
 
+/** What a store on a database server tells of it, for the log. */
+export interface ServerStoreEvents {
+  /** Calls `listener` with each failure to reach the server (refused, ended, shutting down): an outage, told apart from busy. */
+  onUnreachable(listener: (error: Error) => void): void;
+}
+
 /**
  * Tells the caches to let go when another process commits to the store: the CLI
  * importing while the server runs, another replica's admin upload or source refresh.
@@ -46,6 +52,10 @@ export function watchStoreChanges(store: Store, onChange: () => void, onListenin
 
 export function isChangeFeed(store: Store): store is Store & ChangeFeed {
   return typeof (store as Partial<ChangeFeed>).subscribeToChanges === 'function';
+}
+
+export function hasServerStoreEvents(store: Store): store is Store & ServerStoreEvents {
+  return typeof (store as Partial<ServerStoreEvents>).onUnreachable === 'function';
 }
 
 export function hasEmbeddedStoreEvents(store: Store): store is Store & EmbeddedStoreEvents {

@@ -6,7 +6,9 @@ import { BridgeError } from '../domain/errors.js';
  * with another transaction, a server out of connections or starting or stopping.
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-const BUSY_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01', '53300', '57P01', '57P02', '57P03']);
+const BUSY_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01', '53300']);
+/** admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping, restarting or starting. */
+const DOWN_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 
 /**
  * read_only_sql_transaction: a write on a hot standby or under default_transaction_read_only.
@@ -23,25 +25,27 @@ export function readOnlyError(busyTimeoutMs: number): BridgeError {
 export const DISK_FULL_SQLSTATE = '53100';
 
 /** Socket errors of a server that cannot be reached right now. */
-const BUSY_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const DOWN_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/**
- * pg and pg-pool say "no connection in time" (every pooled connection in use), "connection
- * lost" and "no answer within query_timeout" in words only.
- */
-const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout)/;
+/** pg and pg-pool say "no connection in time" (every pooled connection in use) and "no answer within query_timeout" in words only… */
+const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Query read timeout)/;
+/** …and "connection lost" too. */
+const DOWN_MESSAGES = /^Connection terminated/;
 
 /**
  * What a failed statement means to a client. Busy is the PostgreSQL counterpart of the
  * SQLite store's busy retry: the wait itself happened in the server (lock_timeout), in the
  * pool (connectionTimeoutMillis) or for an answer (query_timeout), and what is left is to
  * answer ErrorServerBusy (503 + Retry-After) rather than a 500. A database that takes no
- * writes, or has no room for them, is said as such. Anything else is passed on unchanged.
+ * writes, or has no room for them, is said as such, and so is a server that does not answer at
+ * all (stopped, restarting, unreachable): an outage said "busy" sent the operator to the wrong
+ * place. Anything else is passed on unchanged.
  */
 export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
   if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
+  if (isDown(error)) return BridgeError.storeUnreachable(busyTimeoutMs);
   return isBusy(error) ? BridgeError.storeBusy(busyTimeoutMs) : error;
 }
 
@@ -62,6 +66,11 @@ function codeOf(error: unknown): string | undefined {
 function isBusy(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
-  if (code !== undefined && (BUSY_SQLSTATES.has(code) || BUSY_SOCKET_CODES.has(code))) return true;
-  return BUSY_MESSAGES.test(error.message);
+  return (code !== undefined && BUSY_SQLSTATES.has(code)) || BUSY_MESSAGES.test(error.message);
+}
+
+function isDown(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = codeOf(error);
+  return (code !== undefined && (DOWN_SQLSTATES.has(code) || DOWN_SOCKET_CODES.has(code))) || DOWN_MESSAGES.test(error.message);
 }

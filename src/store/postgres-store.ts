@@ -7,7 +7,8 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
-import type { ChangeFeed } from './change-watcher.js';
+import { StoreUnreachableError } from '../domain/errors.js';
+import type { ChangeFeed, ServerStoreEvents } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
@@ -409,13 +410,14 @@ const READ_ONLY_SQL = "SELECT pg_is_in_recovery() OR current_setting('transactio
  * node-postgres pool. Every write is one transaction that ends with a NOTIFY, so other
  * bridge processes drop their cached renditions as it commits (see PostgresChanges).
  */
-export class PostgresStore implements Store, ChangeFeed {
+export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   private readonly pool: pg.Pool;
   private readonly changes: PostgresChanges;
   /** Tells this process's own announcements apart from other processes'. */
   private readonly processId = randomUUID();
   private readonly searchStatistics = new CachedSearchStatistics(() => this.readSearchStatistics());
   private followingChanges = false;
+  private unreachableListener: ((error: Error) => void) | undefined;
   schemaUpgrade: SchemaUpgrade | undefined;
 
   private constructor(
@@ -476,7 +478,7 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       return await this.pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
     } catch (error) {
-      throw asBridgeError(error, this.busyTimeoutMs);
+      throw this.failure(error);
     }
   }
 
@@ -498,7 +500,7 @@ export class PostgresStore implements Store, ChangeFeed {
       // A connection that gave no answer would not answer the ROLLBACK either; dropping it rolls back.
       if (connectionUnanswered(error)) broken = error as Error;
       else await client?.query('ROLLBACK').catch(() => undefined);
-      throw asBridgeError(error, this.busyTimeoutMs);
+      throw this.failure(error);
     } finally {
       client?.release(broken);
     }
@@ -936,8 +938,19 @@ export class PostgresStore implements Store, ChangeFeed {
     try {
       return await this.changes.counter();
     } catch (error) {
-      throw asBridgeError(error, this.busyTimeoutMs);
+      throw this.failure(error);
     }
+  }
+
+  onUnreachable(listener: (error: Error) => void): void {
+    this.unreachableListener = listener;
+  }
+
+  /** What a failed statement means to a client (asBridgeError); a server that cannot be reached is told to the listener too. */
+  private failure(error: unknown): unknown {
+    const mapped = asBridgeError(error, this.busyTimeoutMs);
+    if (mapped instanceof StoreUnreachableError) this.unreachableListener?.(error as Error);
+    return mapped;
   }
 
   subscribeToChanges(listener: () => void, status?: (listening: boolean) => void): () => void {

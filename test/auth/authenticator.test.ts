@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Authenticator, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
+import { BridgeError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -13,6 +14,18 @@ class CountingStore extends SqliteStore {
   lookups = 0;
   override async getAccount(username: string) {
     this.lookups++;
+    return super.getAccount(username);
+  }
+}
+
+/** A store whose account reads fail as a PostgreSQL server's do when it is down, while `unreachable`. */
+class DownStore extends CountingStore {
+  unreachable = false;
+  override async getAccount(username: string) {
+    if (this.unreachable) {
+      this.lookups++;
+      throw BridgeError.storeUnreachable(1000);
+    }
     return super.getAccount(username);
   }
 }
@@ -215,6 +228,34 @@ describe('Authenticator', () => {
     expect(auth.cached(header, 'photo', CLIENT), 'renewed, so still remembered past the first minute').to.deep.include({ ok: true });
     expect(auth.stats.passwordChecks, 'renewed from the account row, not by scrypt').to.equal(1);
     expect(lazy.cached(header, 'photo', CLIENT), 'without a request in its last sixth it simply expires').to.equal(undefined);
+  });
+
+  it('believes a login checked in the last ten minutes while the store cannot be reached, asking it again every few seconds; never a login it has not checked', async () => {
+    let now = 1_000_000;
+    const down = new DownStore(':memory:');
+    await down.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    const auth = make({ now: () => now }, down);
+    const header = basic('reader@contoso.com:secret');
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    down.unreachable = true;
+    now += 61_000;
+    expect(auth.cached(header, 'photo', CLIENT), 'the minute is up').to.equal(undefined);
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    const asked = down.lookups;
+    expect(auth.cached(header, 'photo', CLIENT), 'remembered a few seconds').to.deep.include({ ok: true });
+    expect(down.lookups).to.equal(asked);
+    now += 5_001;
+    expect(auth.cached(header, 'photo', CLIENT), 'still answered at once').to.deep.include({ ok: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(down.lookups, 'and asked again in the background').to.equal(asked + 1);
+    const refused = { status: 503, code: 'ErrorServerBusy', message: 'the database cannot be reached; try again shortly' };
+    expect(errorOf(await auth.authenticate(basic('reader@contoso.com:wrong'), 'photo', CLIENT)), 'another password').to.deep.equal(refused);
+    expect(errorOf(await auth.authenticate(basic('boss@contoso.com:boss secret'), 'photo', CLIENT)), 'another login').to.deep.equal(refused);
+    now += 10 * 60_000;
+    expect(errorOf(await auth.authenticate(header, 'photo', CLIENT)), 'ten minutes after its last check').to.deep.equal(refused);
+    down.unreachable = false;
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    await down.close();
   });
 
   it('builds the Basic challenge from the realm', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { userOwner } from '../../src/domain/photo-owner.js';
-import { BridgeError } from '../../src/domain/errors.js';
+import { BridgeError, StoreUnreachableError } from '../../src/domain/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { MIGRATIONS, StoreOpenError, type DataStep, type SchemaUpgrade } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -441,6 +441,17 @@ describe('PostgresStore', () => {
       expect(await a.changeCounter(), "another process's commit is heard again").to.equal(before + 1);
     });
 
+    it('a server that cannot be reached any more fails each request as such (not busy), and tells the listener the log hears', async () => {
+      const store = await openThroughRelay();
+      await store.countUsers();
+      const told: Error[] = [];
+      store.onUnreachable((error) => told.push(error));
+      await relay.close();
+      const failure = await rejectionOf(store.countUsers());
+      expect(failure).to.be.instanceOf(StoreUnreachableError).and.include({ message: 'the database cannot be reached; try again shortly' });
+      expect(told).to.have.length(1);
+    });
+
     it('a read or a write sent on a silent pooled connection fails as busy within the bound, and the next gets a new connection', async () => {
       const store = await openThroughRelay();
       await store.upsertUsers([alex]);
@@ -479,13 +490,20 @@ describe('PostgresStore', () => {
       }
     });
 
-    it('a server that refuses connections', async () => {
+    it('a server that refuses connections, or ends them (shutting down), said as one that cannot be reached, not as busy', async () => {
       const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/x`, max: 1 });
       try {
-        await asBusy(pool.query('SELECT 1'));
+        const failure = await pool.query('SELECT 1').then(
+          () => expect.fail('should have failed'),
+          (error: unknown) => error,
+        );
+        const refused = asBridgeError(failure, 1500);
+        expect(refused).to.be.instanceOf(StoreUnreachableError).and.include({ httpStatus: 503, retryAfterSeconds: 2 });
       } finally {
         await pool.end();
       }
+      const message = 'the database cannot be reached; try again shortly';
+      expect(asBridgeError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 1000)).to.include({ message });
     });
 
     it('a statement cancelled by its timeout', async () => {
