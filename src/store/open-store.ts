@@ -44,6 +44,10 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
     return new StoreOpenError(`cannot reach the database at ${location} (${code}); is PostgreSQL running and listening there?`);
   // PostgreSQL's SQLSTATEs: invalid_password, invalid_authorization_specification, invalid_catalog_name.
   if (code === '28P01' || code === '28000' || code === '3D000') return new StoreOpenError(`PostgreSQL at ${location}: ${error.message}`);
+  // pg's own words when the server asks for a password (SCRAM) and the URL gives none.
+  if (/client password must be a string/.test(error.message)) {
+    return new StoreOpenError(`PostgreSQL at ${location} asks for a password, and the URL gives none (postgres://user:password@host/db, or PGPASSWORD)`);
+  }
   if (code === READ_ONLY_SQLSTATE) return new StoreOpenError(`the database at ${location} is read-only (a standby?); point BRIDGE_DATABASE_URL at the primary`);
   if (code === DISK_FULL_SQLSTATE || code === 'SQLITE_FULL') return new StoreOpenError(`no space left on the device for the database at ${location}`);
   // SQLITE_READONLY and its extended codes (…_CANTINIT: the -shm file). SQLite gives a new -wal

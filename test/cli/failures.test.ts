@@ -115,6 +115,14 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(runCli(['--db', newer.replace('newer', 'exported'), 'export', '-o', foreign]), /other-app\.db is a database \(the store itself\?\)/);
   });
 
+  it('says that PostgreSQL asks for a password the URL does not give, in words, not as a surprise', () => {
+    // pg's error when the server asks for SCRAM and the connection has no password.
+    const error = new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string');
+    expect(storeOpenProblem(error, 'postgres://bridge@db.example/bridge')?.message).to.equal(
+      'PostgreSQL at postgres://bridge@db.example/bridge asks for a password, and the URL gives none (postgres://user:password@host/db, or PGPASSWORD)',
+    );
+  });
+
   it('names the files a read-only store needs writable, for the user the bridge runs as', () => {
     // Tests run as root, whom file modes do not stop: the error is better-sqlite3's own for a write to a read-only database.
     const store = join(dir, 'read-only.db');
