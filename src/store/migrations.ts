@@ -1,3 +1,5 @@
+import { BridgeError } from '../domain/errors.js';
+
 /**
  * One step of the schema in each dialect. Version N means the same tables, columns and
  * meaning in both, which is what lets `migrate-store` copy an embedded store into
@@ -15,6 +17,18 @@ export class StoreOpenError extends Error {}
 export function newerSchema(applied: number, known: number): StoreOpenError {
   return new StoreOpenError(
     `database schema version ${applied} is newer than this bridge knows (${known}); upgrade the bridge, or (rolling back) restore the backup taken before the upgrade`,
+  );
+}
+
+/**
+ * For readiness: a store another bridge has migrated past what this one knows since it
+ * opened (a rolling upgrade) is no store this replica should get traffic for; it would misread it.
+ */
+export function migratedPastThisBridge(applied: number): BridgeError | undefined {
+  if (applied <= MIGRATIONS.length) return undefined;
+  return BridgeError.serverBusy(
+    `a newer bridge migrated the database schema to version ${applied} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
+    60,
   );
 }
 

@@ -24,7 +24,7 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
-import type { SchemaUpgrade, UpgradeStarting } from './migrations.js';
+import { migratedPastThisBridge, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
@@ -403,7 +403,8 @@ const connectionTo = (connectionString: string) => ({
  * Whether the server takes writes: a hot standby does not (pg_is_in_recovery), nor does a
  * database or role with default_transaction_read_only on (transaction_read_only).
  */
-const READ_ONLY_SQL = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only";
+const READY_SQL =
+  "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only, (SELECT coalesce(max(version), 0) FROM schema_migrations) AS schema_version";
 
 /**
  * The shared store for replicas: the same interface as the embedded SQLite store, on a
@@ -963,8 +964,10 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
 
   /** Answers, and takes writes: a replica on a standby would fail every upload and refresh. */
   async ping(): Promise<void> {
-    const { rows } = await this.query<{ read_only: boolean }>(READ_ONLY_SQL);
+    const { rows } = await this.query<{ read_only: boolean; schema_version: number }>(READY_SQL);
     if (rows[0]!.read_only) throw readOnlyError(this.busyTimeoutMs);
+    const migratedPast = migratedPastThisBridge(rows[0]!.schema_version);
+    if (migratedPast) throw migratedPast;
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,7 @@ import { BridgeError } from '../domain/errors.js';
 import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
-import { MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
+import { migratedPastThisBridge, MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -964,6 +964,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   ping(): Promise<void> {
     return new Promise((resolve) => {
       if (this.fileReplaced) throw this.fileReplaced;
+      const migratedPast = migratedPastThisBridge(this.db.pragma('user_version', { simple: true }) as number);
+      if (migratedPast) throw migratedPast;
       try {
         this.statements.writeNothing.run();
       } catch (error) {

@@ -356,6 +356,15 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('is not ready once a newer bridge has migrated the schema past what this one knows (a rolling upgrade)', async () => {
+    const store = await open();
+    await store.ping();
+    await runSql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+    expect((await rejectionOf(store.ping())).message).to.equal(
+      `a newer bridge migrated the database schema to version ${MIGRATIONS.length + 1} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
+    );
+  });
+
   it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change, told as lost and found again', async () => {
     const a = await open();
     const b = await open();

@@ -235,6 +235,22 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('is not ready once a newer bridge has migrated the file past what this one knows (a rolling upgrade)', async () => {
+    const path = join(dir, 'overtaken', 'bridge.db');
+    const server = new SqliteStore(path);
+    try {
+      await server.ping();
+      const newer = new Database(path);
+      newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+      newer.close();
+      expect((await rejectionOf(server.ping())).message).to.equal(
+        `a newer bridge migrated the database schema to version ${MIGRATIONS.length + 1} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('starts another read thread a second after one stops on its own, reading meanwhile on the event loop, and counts the failure', async () => {
     const server = new SqliteStore(join(dir, 'restarted', 'bridge.db'), { readInBackground: true });
     const threadOf = () => (server as unknown as { readThread?: { worker: Worker } }).readThread;
