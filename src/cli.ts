@@ -304,7 +304,12 @@ user
   .argument('<email>', 'primary SMTP address of the user')
   .action(async (email: string) => {
     const address = normalizeSmtpAddress(email);
-    if (!(await withStore((store) => store.removeUser(address)))) throw BridgeError.userNotFound(address);
+    const removed = await withStore(async (store, settings) => {
+      const gone = await store.removeUser(address);
+      if (gone) auditCliPhotoChange(settings, address, 'remove user');
+      return gone;
+    });
+    if (!removed) throw BridgeError.userNotFound(address);
     console.log(`removed ${address} from the directory`);
   });
 

@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 /** Which door a photo change came through. */
 export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph' | 'outlook' | 'cli';
 
-export type PhotoChangeAction = 'set photo' | 'remove photo' | 'lock photo' | 'unlock photo';
+/** `remove user`: the user left the directory, and their photo with them. */
+export type PhotoChangeAction = 'set photo' | 'remove photo' | 'lock photo' | 'unlock photo' | 'remove user';
 
 /** Who made a change: a login of the bridge, or (`operator`) the operating-system user running the command line. */
 interface PhotoChangeActor {

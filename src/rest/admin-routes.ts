@@ -1,22 +1,18 @@
-import { addressesOf } from '../domain/directory.js';
 import { Router, type RequestHandler } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
-import type { PhotoService } from '../photos/photo-service.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { requireAccount } from '../http/require-account.js';
 import { contextOf } from '../http/request-context.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
-import { userOwner } from '../domain/photo-owner.js';
-import type { Store } from '../store/store.js';
 
 /**
  * `PUT /admin/users/{email}/photo` with the raw image as body, `DELETE` of the same URL,
  * and `DELETE /admin/users/{email}` to remove the user (with their photo). Credentials are checked before the body is read, so an anonymous 30 MB
  * upload costs nothing.
  */
-export function createAdminRoutes(store: Store, photos: PhotoService, auth: Authenticator, changes: PhotoChanges, maxUploadBytes: number): Router {
+export function createAdminRoutes(auth: Authenticator, changes: PhotoChanges, maxUploadBytes: number): Router {
   const router = Router();
   const photoPath = '/admin/users/:email/photo';
   router.use('/admin', requireAccount(auth, 'admin'));
@@ -33,9 +29,7 @@ export function createAdminRoutes(store: Store, photos: PhotoService, auth: Auth
 
   router.delete('/admin/users/:email', async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    const user = await store.getUser(email);
-    if (!user || !(await store.removeUser(user.email))) throw BridgeError.userNotFound(email);
-    for (const address of addressesOf(user)) photos.forget(userOwner(address));
+    if (!(await changes.removeUser(contextOf(req).principal!, email))) throw BridgeError.userNotFound(email);
     res.status(204).end();
   });
 

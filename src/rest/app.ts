@@ -76,7 +76,7 @@ export function createApp(options: AppOptions): express.Express {
   });
   const changes = new PhotoChanges({ store: options.store, photos: options.photos, log, selfService: options.selfServicePhotos });
   app.use(createHealthRoutes(options.store, options.isDraining));
-  app.use(createAdminRoutes(options.store, options.photos, options.auth, changes, options.maxUploadBytes));
+  app.use(createAdminRoutes(options.auth, changes, options.maxUploadBytes));
   app.use(createSelfServiceRoutes(changes, options.auth, options.maxUploadBytes));
   app.use(options.ewsRouter);
   app.use(createFacadeRoutes(options));

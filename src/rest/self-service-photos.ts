@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../domain/account.js';
+import { addressesOf } from '../domain/directory.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { PhotoFingerprint } from '../domain/photo.js';
@@ -82,6 +83,16 @@ export class PhotoChanges {
     const removed = await this.options.photos.removePhoto(userOwner(email));
     if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
     return removed;
+  }
+
+  /** An administrator's removal of a directory user, their photo with them; false when there is no such user. */
+  async removeUser(actor: Principal, email: string): Promise<boolean> {
+    if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may remove a user');
+    const user = await this.options.store.getUser(email);
+    if (!user || !(await this.options.store.removeUser(user.email))) return false;
+    for (const address of addressesOf(user)) this.options.photos.forget(userOwner(address));
+    auditPhotoChange(this.options.log, { actor, target: user.email, action: 'remove user', door: 'admin-api' });
+    return true;
   }
 
   /** Whether the user's photo is locked; undefined for no such user. */

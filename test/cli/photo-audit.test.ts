@@ -63,6 +63,18 @@ describe('ews-photo-bridge photo set / remove / lock / unlock write the audit li
     }
   });
 
+  it('logs the removal of a user, whose photo goes with them; nothing for no such user', async () => {
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: 'leaving@contoso.com', displayName: 'Leaving', refs: {} }]);
+    await store.close();
+    const removed = cli(['user', 'remove', 'leaving@contoso.com']);
+    expect(removed.status, removed.stderr).to.equal(0);
+    expect(logLines(removed)).to.have.length(1);
+    expect(logLines(removed)[0]).to.include({ ...operator, target: 'leaving@contoso.com', action: 'remove user' });
+    const again = cli(['user', 'remove', 'leaving@contoso.com']);
+    expect([again.status, again.stderr]).to.deep.equal([1, "ews-photo-bridge: no directory user 'leaving@contoso.com'\n"]);
+  });
+
   it('logs nothing when nothing changed: no photo to remove, no such user to lock, an unreadable image', () => {
     writeFileSync(join(dir, 'notes.txt'), 'hello');
     for (const args of [

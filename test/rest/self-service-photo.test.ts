@@ -63,6 +63,16 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
       expect(auditLines(lines)).to.have.length(1);
       expect(auditLines(lines)[0]).to.include({ actor: ADMIN.username, target: MEGAN.username, action: 'set photo', door: 'admin-api' });
     });
+
+    it('logs the removal of a user, whose photo goes with them, as a change of that photo', async () => {
+      await request(t.bridge.server).delete(`/admin/users/${MEGAN.username}`).set('Authorization', basic(ADMIN)).expect(204);
+      await request(t.bridge.server).delete(`/admin/users/${MEGAN.username}`).set('Authorization', basic(ADMIN)).expect(404);
+      expect(auditLines(lines).map((line) => [line.actor, line.target, line.action, line.door])).to.deep.equal([
+        [ADMIN.username, MEGAN.username, 'set photo', 'admin-api'],
+        [ADMIN.username, MEGAN.username, 'remove user', 'admin-api'],
+      ]);
+      expect(await t.store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+    });
   });
 
   describe('with BRIDGE_SELF_SERVICE_PHOTOS on', () => {
