@@ -275,10 +275,10 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   };
 }
 
-/** Graph's paths, in origin or absolute form, any case: their refusals at the front door are Graph's error JSON, which its clients read. */
 /** How often an outage of the database is logged while it lasts. */
 const UNREACHABLE_LOG_EVERY_MS = 10_000;
 
+/** Graph's paths, in origin or absolute form, any case: their refusals at the front door are Graph's error JSON, which its clients read. */
 const GRAPH_TARGET = new RegExp(`^(?:https?://[^/]*)?/(?:${GRAPH_VERSIONS.map((version) => version.replace('.', '\\.')).join('|')})(?:[/?]|$)`, 'i');
 
 function refusalWriter(target: string): typeof sendError {

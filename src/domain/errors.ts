@@ -189,7 +189,6 @@ export function clientLeft(error: unknown): boolean {
 /** Echoed input is cut short so a hostile value cannot flood a response or a log. */
 const truncate = (value: string) => clip(value, 80);
 
-/** A client's wait before asking the store again: its busy wait, in whole seconds. */
 /** The store's server cannot be reached: told apart from busy, so the log and /readyz say what to look at, and remembered logins are believed meanwhile. */
 export class StoreUnreachableError extends BridgeError {
   constructor(retryAfterSeconds: number) {
@@ -197,6 +196,7 @@ export class StoreUnreachableError extends BridgeError {
   }
 }
 
+/** A client's wait before asking the store again: its busy wait, in whole seconds. */
 function storeRetryAfterSeconds(busyTimeoutMs: number): number {
   return Math.max(1, Math.ceil(busyTimeoutMs / 1000));
 }
