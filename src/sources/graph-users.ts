@@ -12,8 +12,9 @@ const REMEMBER_MS = 24 * 60 * 60_000;
  * Finds the Graph user behind a mail address. Graph addresses users only by id or user
  * principal name (`/users/{id | userPrincipalName}`), and a UPN often differs from the mail
  * address, so the address is looked up once — as a UPN, as `mail`, or as one of the
- * `proxyAddresses` (the filter Microsoft documents for "does this address already exist",
- * invitation-post.md) — and the user's id is remembered.
+ * `proxyAddresses` (the filter Microsoft documents for "does this address already exist":
+ * Entra External ID's customize-invitation-api, "Determine if a user was already invited to
+ * your directory") — and the user's id is remembered.
  */
 export class GraphUserDirectory {
   private readonly ids = new LRUCache<string, string>({ max: REMEMBERED_ADDRESSES, ttl: REMEMBER_MS });

@@ -165,7 +165,7 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     res.end(await sharp(user.photo).resize(wanted, wanted).jpeg().toBuffer());
   };
 
-  /** user-list.md: `GET /users?$filter=…`, here the clauses Microsoft documents for finding an address (invitation-post.md). */
+  /** user-list.md: `GET /users?$filter=…`, here the clauses Microsoft documents for finding an address (customize-invitation-api.md). */
   const listUsers = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
     sim.counts.userQueries++;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
