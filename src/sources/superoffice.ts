@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
@@ -34,7 +33,9 @@ type Settings = z.output<typeof schema>;
 /**
  * SuperOffice CRM: `GET /api/v1/Person/{id}/Image` for a person, `Contact/{id}/Image` for a
  * company, by the `superOfficeId` reference read as `superOfficeIdOf` says. SuperOffice
- * scales and converts the picture itself when asked (`w`, `h`, `type`); without `ifBlank`
+ * converts the picture itself when asked (`type`); it would scale it to `w` and `h` too, but
+ * the docs do not say whether it keeps its shape, so the bridge sizes it itself (a portrait
+ * scaled to 648×648 would be stretched and stored so); without `ifBlank`
  * it answers 404 for "no picture" (docs.superoffice.com, GET Person/{id}/Image).
  */
 export const superOfficeSource: SourceType<Settings> = {
@@ -92,8 +93,7 @@ export const superOfficeSource: SourceType<Settings> = {
       const id = reference.superOfficeId?.trim() ?? '';
       if (!/^\d{1,10}$/.test(id)) throw new PermanentSourceError(`'${id}' is not a SuperOffice id (digits only)`);
       const entity = ENTITIES[reference.kind === 'user' ? settings.superOfficeIdOf.users : settings.superOfficeIdOf.contacts];
-      const size = LARGEST_PHOTO_SIZE;
-      const response = await get(`${entity}/${id}/Image?w=${size}&h=${size}&type=JPEG`, 'image/jpeg', signal);
+      const response = await get(`${entity}/${id}/Image?type=JPEG`, 'image/jpeg', signal);
       if (response.status === 200) return { kind: 'photo', bytes: response.body };
       if (response.status === 404) return noPicture(signal);
       throw httpFailure('SuperOffice', response);

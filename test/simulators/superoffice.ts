@@ -138,8 +138,10 @@ export async function startSuperOfficeSimulator(): Promise<SuperOfficeSimulator>
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       return res.end(stored);
     }
+    // "If width/height or format is specified, then the image is scaled and converted to the requested type":
+    // whether it keeps its shape is not said, so it is scaled to what was asked, as the words read.
     const { data, info } = await sharp(stored)
-      .resize(width, height, { fit: 'inside', withoutEnlargement: true })
+      .resize(width, height, { fit: 'fill' })
       .toFormat(format ?? 'jpeg')
       .toBuffer({ resolveWithObject: true });
     res.writeHead(200, { 'content-type': `image/${info.format}` });

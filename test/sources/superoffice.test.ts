@@ -74,13 +74,16 @@ describe('SuperOffice source', () => {
     );
 
   describe('against the simulator', () => {
-    it("asks Person/{id}/Image for a directory user at 648 px as JPEG, and hands back SuperOffice's bytes", async () => {
+    it("asks Person/{id}/Image for a directory user as JPEG, at no size (a portrait keeps its shape), and hands back SuperOffice's bytes", async () => {
       const answer = await source().fetch(user('7'), signal());
       expect(answer.kind).to.equal('photo');
       const bytes = answer.kind === 'photo' ? answer.bytes : Buffer.alloc(0);
       expect(await sharp(bytes).metadata()).to.include({ format: 'jpeg', width: 300, height: 300 });
       expect(sim.lastImageRequest).to.deep.include({ entity: 'person', id: '7', accept: 'image/jpeg' });
-      expect(Object.fromEntries(sim.lastImageRequest!.query)).to.deep.equal({ w: '648', h: '648', type: 'JPEG' });
+      expect(Object.fromEntries(sim.lastImageRequest!.query)).to.deep.equal({ type: 'JPEG' });
+      sim.personImages.set('8', await samplePhoto(300, 400));
+      const portrait = await source().fetch(user('8'), signal());
+      expect(portrait.kind === 'photo' && (await sharp(portrait.bytes).metadata())).to.include({ width: 300, height: 400 });
     });
 
     it("takes a mailbox contact's id as a person's too, so nobody gets a company's logo as their face", async () => {
@@ -93,7 +96,7 @@ describe('SuperOffice source', () => {
     it('asks Contact/{id}/Image (a company) only where the settings say the id names a company', async () => {
       const companies = source(undefined, { superOfficeIdOf: { contacts: 'company' } });
       const answer = await companies.fetch(contact('42'), signal());
-      expect(answer.kind === 'photo' && (await sharp(answer.bytes).metadata()).width).to.equal(648);
+      expect(answer.kind === 'photo' && (await sharp(answer.bytes).metadata()).width).to.equal(900);
       expect(sim.lastImageRequest).to.deep.include({ entity: 'contact', id: '42' });
       await companies.fetch(user('7'), signal());
       expect(sim.lastImageRequest).to.deep.include({ entity: 'person', id: '7' });
