@@ -425,6 +425,9 @@ program
     console.log(`restored ${databasePath} from ${file}: ${formatBackup(summary)}`);
   });
 
+/** NIST SP 800-63B §3.1.1.2: a password its owner chose has at least 8 characters (an admin's with four was taken). */
+const MIN_PASSWORD_CHARACTERS = 8;
+
 const account = program.command('account').description('manage the logins of the bridge');
 account
   .command('add')
@@ -434,7 +437,7 @@ account
   .option('--password-stdin', 'read the password from standard input (keeps it out of the process list)')
   .action(async (username: string, options: { role?: Role; passwordStdin?: boolean }) => {
     const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : randomBytes(12).toString('base64url');
-    if (password.length < 4) throw new InvalidArgumentError('the password must have at least 4 characters');
+    if ([...password].length < MIN_PASSWORD_CHARACTERS) throw new InvalidArgumentError(`the password must have at least ${MIN_PASSWORD_CHARACTERS} characters`);
     const name = accountNameOf(username);
     const hash = await hashPassword(password);
     const role = await withStore(async (store) => {

@@ -217,6 +217,14 @@ describe('ews-photo-bridge command line', () => {
     expect(again.stderr).to.match(/no directory user 'leaver@contoso.com'/);
   });
 
+  it('refuses a chosen password of fewer than 8 characters, storing nothing', async () => {
+    const refused = cli(['account', 'add', 'short@contoso.com', '--role', 'admin', '--password-stdin'], 'abcdefg\n');
+    expect([refused.status, refused.stderr]).to.deep.equal([1, 'ews-photo-bridge: the password must have at least 8 characters\n']);
+    const store = open();
+    expect(await store.getAccount('short@contoso.com')).to.equal(undefined);
+    await store.close();
+  });
+
   it('adds accounts with a password from standard input, hashed, and lists and removes them', async () => {
     const added = cli(['account', 'add', 'ops@contoso.com', '--role', 'admin', '--password-stdin'], 's3cret pass\n');
     expect(added.stdout).to.match(/account ops@contoso.com \(admin\) saved/);
