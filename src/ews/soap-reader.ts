@@ -61,7 +61,6 @@ export const SOAP_READ_LIMITS = {
 const COUNTED_BEFORE_PARSING = [
   { marks: ['&'], limit: SOAP_READ_LIMITS.references, what: 'character or entity references' },
   { marks: ['\n', '\r', '\t'], limit: SOAP_READ_LIMITS.lineBreaksAndTabs, what: 'line breaks and tabs' },
-  { marks: ['<!', '<?'], limit: SOAP_READ_LIMITS.otherMarkup, what: 'comments, CDATA sections and processing instructions' },
 ];
 
 /**
@@ -172,7 +171,11 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
   for (const { marks, limit, what } of COUNTED_BEFORE_PARSING) {
     if (countUpTo(xml, marks, limit) > limit) throw new MalformedEnvelope(`the request has more than ${limit} ${what}`);
   }
-  if (otherMarkupCharacters(xml, SOAP_READ_LIMITS.otherMarkupCharacters) > SOAP_READ_LIMITS.otherMarkupCharacters) {
+  const other = otherMarkupIn(xml);
+  if (other.count > SOAP_READ_LIMITS.otherMarkup) {
+    throw new MalformedEnvelope(`the request has more than ${SOAP_READ_LIMITS.otherMarkup} comments, CDATA sections and processing instructions`);
+  }
+  if (other.characters > SOAP_READ_LIMITS.otherMarkupCharacters) {
     throw new MalformedEnvelope(
       `the request has more than ${SOAP_READ_LIMITS.otherMarkupCharacters} characters in comments, CDATA sections and processing instructions`,
     );
@@ -297,22 +300,27 @@ function countUpTo(xml: string, marks: readonly string[], limit: number): number
 }
 
 /**
- * The characters of the comments, CDATA sections and processing instructions (and a
- * DOCTYPE, up to its first `>`), counted up to `limit` and a little past: one scan, as each
- * is skipped whole and only a `<` can begin one.
+ * The comments, CDATA sections and processing instructions (and a DOCTYPE, up to its first
+ * `>`): how many, and the characters in them, counted up to a little past their limits in one
+ * scan. Each is skipped whole, and the next `<!` and `<?` are each looked for only once the
+ * scan has passed the last one found, so the text is read about once whatever it holds.
  */
-function otherMarkupCharacters(xml: string, limit: number): number {
-  let total = 0;
-  for (let at = xml.indexOf('<'); at !== -1 && total <= limit; at = xml.indexOf('<', at + 1)) {
-    const kind = xml[at + 1];
-    if (kind !== '!' && kind !== '?') continue;
-    const end = kind === '?' ? '?>' : xml.startsWith('<!--', at) ? '-->' : xml.startsWith('<![CDATA[', at) ? ']]>' : '>';
+function otherMarkupIn(xml: string): { count: number; characters: number } {
+  let count = 0;
+  let characters = 0;
+  let bang = xml.indexOf('<!');
+  let question = xml.indexOf('<?');
+  while ((bang !== -1 || question !== -1) && count <= SOAP_READ_LIMITS.otherMarkup && characters <= SOAP_READ_LIMITS.otherMarkupCharacters) {
+    const at = question === -1 || (bang !== -1 && bang < question) ? bang : question;
+    const end = at === question ? '?>' : xml.startsWith('<!--', at) ? '-->' : xml.startsWith('<![CDATA[', at) ? ']]>' : '>';
     const close = xml.indexOf(end, at + 2);
     const stop = close === -1 ? xml.length : close;
-    total += stop - at;
-    at = stop;
+    count++;
+    characters += stop - at;
+    if (bang !== -1 && bang < stop) bang = xml.indexOf('<!', stop);
+    if (question !== -1 && question < stop) question = xml.indexOf('<?', stop);
   }
-  return total;
+  return { count, characters };
 }
 
 function elementOf(tag: SaxesTagNS): XmlElement {
