@@ -17,7 +17,10 @@ export interface SuperOfficeSimulator {
   stateUrl: string;
   /** The tenant's state, as the state API names it ("Running", "OfflineMaintenance", …). */
   tenantState: string;
-  /** The state API answers 503 (a blip of SuperOffice Online's own). */
+  /**
+   * The state API answers 503, a blip of SuperOffice Online's own. Its docs do not say how it
+   * fails; a server that cannot answer for now says 503 (RFC 9110 §15.6.4).
+   */
   stateApiDown: boolean;
   /** The tenant's API moves to the simulator's other host ("sod2 may shift to sod3"); the one it left answers 421. Returns the new root. */
   moveTenant(): string;
