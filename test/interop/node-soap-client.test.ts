@@ -396,7 +396,7 @@ describe('interop: node-soap client built from the served WSDL', function () {
       expect(
         await convert('HexEntryId', [
           [itemId, 'EwsId'],
-          [`${itemId.slice(0, -1)}x`, 'EwsId'],
+          [tamperId(itemId), 'EwsId'],
         ]),
       ).to.deep.equal([{ 'xsi:type': 't:AlternateIdType', Format: 'HexEntryId', Id: hex, Mailbox: READER.username }, 'ErrorInvalidIdMalformed']);
       expect(await convert('EwsId', [[hex, 'HexEntryId']])).to.deep.equal([
