@@ -383,15 +383,19 @@ program
   .command('migrate-store')
   .description('copy an embedded SQLite store into an empty PostgreSQL database in one transaction, checking row counts and photo hashes')
   .requiredOption('--from <sqlite:file>', 'the SQLite store, e.g. sqlite:data/bridge.db')
-  .requiredOption('--to <postgres-url>', 'the PostgreSQL database, e.g. postgres://bridge:secret@db:5432/bridge')
-  .action(async (options: { from: string; to: string }) => {
+  // A URL on the command line shows its password to every local user (ps, /proc/*/cmdline); the setting keeps it out.
+  .option('--to <postgres-url>', 'the PostgreSQL database, e.g. postgres://bridge:secret@db:5432/bridge (default: BRIDGE_DATABASE_URL)')
+  .action(async (options: { from: string; to?: string }) => {
     if (!options.from.startsWith('sqlite:')) throw new InvalidArgumentError(`--from must be sqlite:<file>, not '${withoutPassword(options.from)}'`);
-    if (!/^postgres(ql)?:\/\//.test(options.to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(options.to)}'`);
+    const to = options.to ?? config().databaseUrl;
+    if (to === '')
+      throw new InvalidArgumentError('give the PostgreSQL database as BRIDGE_DATABASE_URL (or --to, which shows its password to other local users)');
+    if (!/^postgres(ql)?:\/\//.test(to)) throw new InvalidArgumentError(`--to must be a postgres:// URL, not '${withoutPassword(to)}'`);
     const sqlitePath = options.from.slice('sqlite:'.length);
-    const counts = await copySqliteToPostgres(sqlitePath, options.to);
+    const counts = await copySqliteToPostgres(sqlitePath, to);
     const photos = counts.user_photos + counts.contact_photos;
     console.log(
-      `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(options.to)}; row counts and photo hashes match`,
+      `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(to)}; row counts and photo hashes match`,
     );
   });
 

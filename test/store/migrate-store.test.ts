@@ -59,8 +59,8 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('copies every user, photo, contact, account and the item-id key, and says the counts and hashes match', async () => {
-    const result = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', url]);
+  it('copies every user, photo, contact, account and the item-id key into BRIDGE_DATABASE_URL, and says the counts and hashes match', async () => {
+    const result = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`], { env: { BRIDGE_DATABASE_URL: url } });
     expect(result.stderr).to.equal('');
     expect(result.status).to.equal(0);
     expect(result.stdout).to.match(
@@ -160,13 +160,16 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     after.close();
   });
 
-  it('refuses a target that already holds data, and a source that does not exist', () => {
+  it('refuses a target that already holds data, a source that does not exist, and no target at all', () => {
     const again = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', url]);
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/already holds users; migrate-store copies into an empty store only/);
     const missing = runCli(['migrate-store', '--from', `sqlite:${join(dir, 'typo.db')}`, '--to', url]);
     expect(missing.status).to.equal(1);
     expect(missing.stderr).to.match(/no SQLite store at .*typo\.db/);
+    const nowhere = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`], { env: { BRIDGE_DATABASE_URL: '' } });
+    expect(nowhere.status).to.equal(1);
+    expect(nowhere.stderr).to.include('give the PostgreSQL database as BRIDGE_DATABASE_URL');
   });
 
   it('names a target database that does not exist, or a role refused, in one line without the password, wherever the URL has it', () => {
