@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -1003,12 +1003,38 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
  * folders keep theirs.
  */
 export function createPrivateFile(path: string): void {
-  makeFolders(dirname(path));
+  const owner = ownerForRoot(dirname(path));
+  for (const folder of makeFolders(dirname(path))) giveTo(folder, owner);
   try {
     closeSync(openSync(path, 'wx', 0o600));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return;
   }
+  giveTo(path, owner);
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Root making a store under a folder another user owns (`sudo … restore`, or `sudo … account
+ * add` before the service's first start, in the service's StateDirectory) gives it that
+ * folder's owner: a root-owned 0600 file there is one the service cannot open. SQLite does
+ * the same for the -wal and -shm files root opens beside a database.
+ */
+function ownerForRoot(folder: string): Owner | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let at = folder;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const { uid, gid } = statSync(at);
+  return uid === 0 ? undefined : { uid, gid };
+}
+
+function giveTo(path: string, owner: Owner | undefined): void {
+  if (owner) chownSync(path, owner.uid, owner.gid);
 }
 
 function identityOf(path: string): FileIdentity {
@@ -1048,14 +1074,15 @@ function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
 }
 
 /**
- * The folder and the missing ones above it, each made on its own (0700). Node 20's
+ * The folder and the missing ones above it, each made on its own (0700); returns those it made. Node 20's
  * recursive mkdir never returns for a path under /proc (it retries the same ENOENT);
  * made one by one, the first refusal is the error.
  */
-function makeFolders(folder: string): void {
+function makeFolders(folder: string): string[] {
   const missing: string[] = [];
   for (let at = folder; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
   for (const each of missing) mkdirSync(each, { mode: 0o700 });
+  return missing;
 }
 
 function contactParams(mailbox: string, contact: NewContact) {

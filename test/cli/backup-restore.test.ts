@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
@@ -21,6 +21,18 @@ const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const ADMIN = { username: 'ops@contoso.com', password: 'backup test secret' };
 const PEOPLE = 2000;
 const WITH_PHOTOS = 60;
+
+/**
+ * Run as another user, with node alone (the checkout's modules may be out of its reach):
+ * what SQLite needs of a store it writes — the file opened for writing, a journal made and
+ * removed beside it. Prints the file's size.
+ */
+const OPEN_FOR_WRITING = `const fs = require('node:fs');
+const file = process.argv[1];
+fs.closeSync(fs.openSync(file, 'r+'));
+fs.writeFileSync(file + '-journal', '');
+fs.rmSync(file + '-journal');
+console.log(fs.statSync(file).size);`;
 
 const emailOf = (index: number) => `person${index}@contoso.com`;
 
@@ -191,6 +203,28 @@ describe('backup and restore of the embedded store', function () {
     const restored = new SqliteStore(fresh);
     expect(await restored.countUsers()).to.equal(PEOPLE);
     await restored.close();
+  });
+
+  it("restores, as root, into a service account's folder a store that account owns and can write, as its folders", async () => {
+    const service = { uid: 65534, gid: 65534 };
+    // systemd's StateDirectory: a folder of the service account's, under one it may pass through.
+    const host = mkdtempSync(join(tmpdir(), 'epb-host-'));
+    chmodSync(host, 0o711);
+    const stateDirectory = join(host, 'state');
+    mkdirSync(stateDirectory, { mode: 0o700 });
+    chownSync(stateDirectory, service.uid, service.gid);
+    const fresh = join(stateDirectory, 'stores', 'bridge.db');
+    try {
+      const result = await runCli(['--db', fresh, 'restore', join(dir, 'live.backup')]);
+      expect(result.status, result.stderr).to.equal(0);
+      for (const made of [dirname(fresh), fresh]) expect(statSync(made), made).to.include(service);
+      expect(sharedBits(fresh)).to.equal(0);
+      const opened = spawnSync(process.execPath, ['-e', OPEN_FOR_WRITING, fresh], { ...service, encoding: 'utf8' });
+      expect(opened.stderr).to.equal('');
+      expect(opened.stdout.trim()).to.equal(String(statSync(fresh).size));
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('refuses to restore a file that is no store of the bridge', async () => {
