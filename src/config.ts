@@ -123,6 +123,12 @@ export const SETTINGS = {
     default: 30_000,
     doc: 'How long a server waits for PostgreSQL to answer one statement; then that request answers 503 + Retry-After (SOAP: ErrorServerBusy) and its connection is dropped: a connection that died without closing (a failover, a firewall) would otherwise hold its requests for ever. Commands (an import building indexes) wait as long as their work takes.',
   },
+  databaseStartWaitMs: {
+    env: 'BRIDGE_DATABASE_START_WAIT_MS',
+    schema: int(0, 3_600_000),
+    default: 60_000,
+    doc: 'How long `serve` waits at start for a PostgreSQL server it cannot reach yet (a host booting, a compose file starting both), trying again every 1–10 s with a warning each time; then it exits as before. 0: exit at once.',
+  },
   storeBusyTimeoutMs: {
     env: 'BRIDGE_STORE_BUSY_TIMEOUT_MS',
     schema: int(0, 60_000),

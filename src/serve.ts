@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge, prepareSettings } from './bridge.js';
@@ -5,9 +6,9 @@ import { unknownEnvironmentSettings, type Config } from './config.js';
 import { withoutTrailingSlashes } from './domain/plain-text.js';
 import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
-import { openStore, storeLocation } from './store/open-store.js';
+import { openStore, storeLocation, storeNotReachedYet } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 /** Runs the bridge until SIGTERM or SIGINT, then drains and exits. */
@@ -22,9 +23,7 @@ export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const name of unknownEnvironmentSettings()) log.warn({ variable: name }, `${name} is not a setting of the bridge: ignored (see the README's settings)`);
   const prepared = await prepareSettings(config);
-  const store = await openStore(config, 'server', ({ from, to }) => {
-    if (from > 0) log.info({ db: storeLocation(config), from, to }, 'upgrading the database schema; the port opens once it is done');
-  });
+  const store = await openStoreOnceReachable(config, log);
   const upgrade = store.schemaUpgrade;
   if (upgrade) log.info({ db: storeLocation(config), ...upgrade }, upgrade.from === 0 ? 'database schema created' : 'database schema upgraded');
   // Made before the demo is seeded: a setting it refuses leaves a new store empty.
@@ -73,6 +72,31 @@ export async function serve(config: Config): Promise<void> {
   if (metricsAddress && typeof metricsAddress === 'object') log.info({ address: metricsAddress.address, port: metricsAddress.port }, 'serving /metrics');
   log.info({ url: base, db: storeLocation(config), anonymousRead: config.allowAnonymousRead }, 'listening');
   process.stderr.write(await banner(base, config, store));
+}
+
+/** The wait between tries to reach a database at start: from 1 s, doubling, at most 10 s. */
+const FIRST_START_RETRY_MS = 1000;
+const LAST_START_RETRY_MS = 10_000;
+
+/**
+ * A database server that is not up yet — the host still booting, a compose file starting
+ * both — is waited for (BRIDGE_DATABASE_START_WAIT_MS) rather than failed at once, each try
+ * in a warning: a bridge that exits is restarted only where a supervisor is set up to.
+ * SIGTERM meanwhile ends the process (no handler is installed yet).
+ */
+async function openStoreOnceReachable(config: Config, log: Logger): Promise<Store> {
+  const giveUpAt = Date.now() + config.databaseStartWaitMs;
+  for (let delayMs = FIRST_START_RETRY_MS; ; delayMs = Math.min(delayMs * 2, LAST_START_RETRY_MS)) {
+    try {
+      return await openStore(config, 'server', ({ from, to }) => {
+        if (from > 0) log.info({ db: storeLocation(config), from, to }, 'upgrading the database schema; the port opens once it is done');
+      });
+    } catch (error) {
+      if (!storeNotReachedYet(error) || Date.now() + delayMs > giveUpAt) throw error;
+      log.warn({ db: storeLocation(config), reason: (error as Error).message, retryInMs: delayMs }, 'the database cannot be reached yet; trying again');
+      await sleep(delayMs);
+    }
+  }
 }
 
 async function banner(base: string, config: Config, store: Store): Promise<string> {

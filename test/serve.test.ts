@@ -1,11 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import sharp from 'sharp';
+import { freshDatabase } from './support/postgres.js';
 import { samplePhoto } from './support/sample-images.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -19,8 +21,9 @@ interface Running {
 }
 
 /** Starts `ews-photo-bridge serve` as its own process and waits for its banner. */
-async function startServe(db: string, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--db', db, 'serve', '--port', '0', ...args], {
+async function startServe(db: string | undefined, args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
+  const store = db === undefined ? [] : ['--db', db];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...store, 'serve', '--port', '0', ...args], {
     env: { ...process.env, BRIDGE_HOST: '127.0.0.1', ...env },
   });
   let stderr = '';
@@ -56,6 +59,43 @@ function shuttingDown(running: Running): Promise<void> {
     look();
     void running.exited.then((code) => reject(new Error(`exited with ${code} before saying it was shutting down`)));
   });
+}
+
+/**
+ * What a PostgreSQL server that is still starting says to a client, as its first and only
+ * message: an ErrorResponse with SQLSTATE 57P03, then it closes the connection.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html (ErrorResponse)
+ */
+function startingUpAnswer(): Buffer {
+  const fields = ['SFATAL', 'VFATAL', 'C57P03', 'Mthe database system is starting up'].map((field) => `${field}\0`).join('');
+  const body = Buffer.from(`${fields}\0`);
+  const header = Buffer.alloc(5);
+  header.write('E');
+  header.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+/**
+ * A TCP relay in front of the test PostgreSQL server whose first `startingUp` connections
+ * are answered as a server still starting answers; it counts the connections it took.
+ */
+async function startingDatabase(url: string, startingUp: number): Promise<{ url: string; connections: () => number; close: () => void }> {
+  const target = new URL(url);
+  let connections = 0;
+  const relay = createServer((client) => {
+    connections++;
+    if (connections <= startingUp) {
+      client.once('data', () => client.end(startingUpAnswer()));
+      return;
+    }
+    const server = connect(Number(target.port), target.hostname);
+    client.pipe(server).pipe(client);
+    for (const end of [client, server]) end.on('error', () => [client, server].forEach((socket) => socket.destroy()));
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const relayed = new URL(url);
+  relayed.port = String((relay.address() as AddressInfo).port);
+  return { url: relayed.toString(), connections: () => connections, close: () => relay.close() };
 }
 
 describe('ews-photo-bridge serve (as its own process)', () => {
@@ -182,6 +222,35 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     expect(await response).to.equal(200);
     expect(await running.exited).to.equal(0);
     expect(existsSync(`${db}-wal`)).to.equal(false);
+  });
+
+  it('waits at start for a PostgreSQL server that is still starting, saying so, and serves once it is up; with no wait it exits', async () => {
+    const database = await startingDatabase(await freshDatabase(), 2);
+    try {
+      const running = await startServe(undefined, [], { BRIDGE_DATABASE_URL: database.url });
+      try {
+        expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
+      } finally {
+        running.child.kill('SIGTERM');
+        expect(await running.exited).to.equal(0);
+      }
+      const waits = running.stdout().match(/"msg":"the database cannot be reached yet; trying again"/g) ?? [];
+      expect(waits).to.have.length(2);
+      expect(running.stdout()).to.include('(57P03: the database system is starting up)');
+    } finally {
+      database.close();
+    }
+    const impatient = await startingDatabase(await freshDatabase(), 1);
+    try {
+      const refused = await startServe(undefined, [], { BRIDGE_DATABASE_URL: impatient.url, BRIDGE_DATABASE_START_WAIT_MS: '0' }).then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      expect(refused).to.match(/exited with 1: .*cannot reach the database at .*the database system is starting up/s);
+      expect(impatient.connections()).to.equal(1);
+    } finally {
+      impatient.close();
+    }
   });
 
   it('closes a request still unfinished when the shutdown grace runs out, and says so', async () => {

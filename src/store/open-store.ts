@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
-import { DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
+import { databaseDown, DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
 
 type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'databaseQueryTimeoutMs' | 'storeBusyTimeoutMs'>;
@@ -33,15 +33,15 @@ export async function openStore(settings: StoreSettings, use: 'server' | 'comman
   }
 }
 
-/** Network errors that mean the database server is not there (Node's, passed on by pg). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /** The failures to open a store that an operator can act on, said as such; undefined for a real surprise. */
 export function storeOpenProblem(error: unknown, location: string): StoreOpenError | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code } = error as { code?: string };
-  if (code !== undefined && UNREACHABLE.has(code))
-    return new StoreOpenError(`cannot reach the database at ${location} (${code}); is PostgreSQL running and listening there?`);
+  if (databaseDown(error)) {
+    // Node's socket errors name their code in the message; a server's SQLSTATE needs its words (57P03: "…is starting up").
+    const why = code && error.message.includes(code) ? code : [code, error.message].filter(Boolean).join(': ');
+    return new StoreOpenError(`cannot reach the database at ${location} (${why}); is PostgreSQL running and listening there?`, { cause: error });
+  }
   // PostgreSQL's SQLSTATEs: invalid_password, invalid_authorization_specification, invalid_catalog_name.
   if (code === '28P01' || code === '28000' || code === '3D000') return new StoreOpenError(`PostgreSQL at ${location}: ${error.message}`);
   // pg's own words when the server asks for a password (SCRAM) and the URL gives none.
@@ -59,6 +59,11 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
   if (code === 'SQLITE_CANTOPEN') return new StoreOpenError(`cannot open the database file ${location}: may this user read and write it and its folder?`);
   if (code === 'SQLITE_NOTADB') return new StoreOpenError(`${location} is not a SQLite database`);
   return undefined;
+}
+
+/** Whether opening the store failed only because its database server cannot be reached yet. */
+export function storeNotReachedYet(error: unknown): boolean {
+  return error instanceof StoreOpenError && databaseDown(error.cause);
 }
 
 /** Where the store is, for logs and banners: the file, or the URL without its password. */

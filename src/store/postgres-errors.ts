@@ -45,7 +45,7 @@ export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
   if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
-  if (isDown(error)) return BridgeError.storeUnreachable(busyTimeoutMs);
+  if (databaseDown(error)) return BridgeError.storeUnreachable(busyTimeoutMs);
   return isBusy(error) ? BridgeError.storeBusy(busyTimeoutMs) : error;
 }
 
@@ -69,7 +69,8 @@ function isBusy(error: unknown): boolean {
   return (code !== undefined && BUSY_SQLSTATES.has(code)) || BUSY_MESSAGES.test(error.message);
 }
 
-function isDown(error: unknown): boolean {
+/** A server that does not answer at all: stopped, starting, restarting, or not reachable over the network. */
+export function databaseDown(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
   return (code !== undefined && (DOWN_SQLSTATES.has(code) || DOWN_SOCKET_CODES.has(code))) || DOWN_MESSAGES.test(error.message);
