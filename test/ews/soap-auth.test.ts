@@ -92,7 +92,7 @@ describe('who may call which EWS operation', () => {
   describe('with logins required (the default)', () => {
     let t: TestBridge;
     before(async () => {
-      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2' });
+      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2', BRIDGE_LOGIN_BACKOFF_SECONDS: '30' });
     });
     after(() => t.close());
     const post = (authorization: string) =>

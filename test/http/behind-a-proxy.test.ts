@@ -71,7 +71,7 @@ describe('behind a reverse proxy', () => {
 
     before(async () => {
       t = await startTestBridge(
-        { BRIDGE_TRUSTED_PROXIES: LOOPBACK, BRIDGE_LOGIN_MAX_FAILURES: '2', BRIDGE_ACCESS_LOG: 'true' },
+        { BRIDGE_TRUSTED_PROXIES: LOOPBACK, BRIDGE_LOGIN_MAX_FAILURES: '2', BRIDGE_LOGIN_BACKOFF_SECONDS: '30', BRIDGE_ACCESS_LOG: 'true' },
         createLogger('info', { write: (line: string) => logged.push(line) }),
       );
       await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
@@ -147,7 +147,7 @@ describe('behind a reverse proxy', () => {
     let t: TestBridge;
 
     before(async () => {
-      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2' });
+      t = await startTestBridge({ BRIDGE_LOGIN_MAX_FAILURES: '2', BRIDGE_LOGIN_BACKOFF_SECONDS: '30' });
     });
     after(() => t.close());
 
