@@ -285,9 +285,7 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
     't:Contact',
     {},
     // First in ItemType's sequence, and only when asked: no shape includes it (Learn's "MimeContent").
-    wanted.has('MimeContent')
-      ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(contactVcard(contact, mimePhoto)).toString('base64'))
-      : undefined,
+    wanted.has('MimeContent') ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, contactVcard(contact, mimePhoto).toString('base64')) : undefined,
     element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
     wanted.has('ParentFolderId') ? parentFolderXml : undefined,
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,

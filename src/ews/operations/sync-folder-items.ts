@@ -1,6 +1,6 @@
 import type { Contact } from '../../domain/contact.js';
 import { BridgeError } from '../../domain/errors.js';
-import { pauseIfLong } from '../../loop-turns.js';
+import { inTurnWithRoom, pauseIfLong } from '../../loop-turns.js';
 import type { ContactVersion } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import type { EwsContext, EwsOperation } from '../ews-operation.js';
@@ -121,7 +121,8 @@ async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Pro
           continue;
         }
         const mimePhoto = contact && (await mimePhotoOf(contact, args.fields, context.store));
-        const change = changeXml(id, had, contact, args.fields, parentFolder, context, mimePhoto);
+        // In a turn with room, as GetItem's items: the photo read above finishes in a turn other requests' reads share.
+        const change = await inTurnWithRoom(() => changeXml(id, had, contact, args.fields, parentFolder, context, mimePhoto));
         const bytes = Buffer.byteLength(change) + SYNC_STATE_BYTES_PER_ITEM;
         if (bytes <= room) {
           room -= bytes;
