@@ -294,6 +294,31 @@ describe('SqliteStore', () => {
     }
   });
 
+  it("keeps a photo's bytes last in its row, after the hash and size read without them, moving them there as it upgrades a file", async () => {
+    const older = join(dir, 'bytes-first.db');
+    const stepBefore = MIGRATIONS.length - 1;
+    const db = new Database(older);
+    for (const migration of MIGRATIONS.slice(0, stepBefore)) db.exec(migration.sqlite);
+    db.pragma(`user_version = ${stepBefore}`);
+    const bytes = randomBytes(200_000);
+    db.prepare("INSERT INTO users (email, display_name, updated_at) VALUES ('tania@contoso.com', 'Tânia', 'x')").run();
+    db.prepare(
+      "INSERT INTO user_photos (user_id, bytes, content_type, width, height, sha256, source, updated_at) VALUES (1, ?, 'image/jpeg', 648, 648, 'abc', 'import', 'x')",
+    ).run(bytes);
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      const photo = await upgraded.getPhoto(userOwner('tania@contoso.com'));
+      expect([photo?.bytes.equals(bytes), photo?.sha256, photo?.width]).to.deep.equal([true, 'abc', 648]);
+    } finally {
+      await upgraded.close();
+    }
+    const raw = new Database(older, { readonly: true });
+    const columns = (table: string) => raw.pragma(`table_info(${table})`) as { name: string }[];
+    expect(['user_photos', 'contact_photos'].map((table) => columns(table).at(-1)?.name)).to.deep.equal(['bytes', 'bytes']);
+    raw.close();
+  });
+
   it('makes the contacts of a database from before their folded names findable as it upgrades it', async () => {
     const { path: older, db } = databaseBefore('older-contacts.db', 'fillContactSearchColumns');
     db.prepare(
