@@ -87,6 +87,21 @@ export async function* streamedResponse<T>(
   yield close(operation);
 }
 
+/**
+ * A response of one successful message whose payload comes in parts (a Sync operation's
+ * changes, each as large as a photo's vCard), written part by part and pausing between them
+ * as streamedResponse does: joined and encoded whole, a 4 MiB answer held one turn 80 ms.
+ */
+export async function* partedResponse(operation: string, parts: readonly string[]): AsyncIterable<string> {
+  yield `${open(operation)}<m:${operation}ResponseMessage ResponseClass="Success">${messageHead(success(''))}`;
+  for (const part of parts) {
+    yield part;
+    const pause = pauseIfLong();
+    if (pause) await pause;
+  }
+  yield `</m:${operation}ResponseMessage>${close(operation)}`;
+}
+
 /** A whole response with one message (ResolveNames), held to the same byte limit. */
 export function boundedResponse(operation: string, outcome: MessageOutcome, context: EwsContext): string {
   return open(operation) + messageWithin(operation, outcome, context.limits.maxAnswerBytes, undefined, context) + close(operation);

@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type SoapAnswer } from './ews-operation.js';
 import { readTargetFolder, type FolderRef } from './folders.js';
-import { failure, operationResponse, success } from './response-messages.js';
+import { failure, operationResponse, partedResponse } from './response-messages.js';
 import { requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -17,13 +17,13 @@ export function readSyncRequest(request: XmlElement, folderRequired: boolean): {
 }
 
 /**
- * A Sync operation's one response message: the payload `sync` makes, or its error with
- * `empty` (SyncState and all). A spent search share is the request's ErrorServerBusy fault,
- * whose back-off clients read.
+ * A Sync operation's one response message: the payload `sync` makes, in parts written one by
+ * one, or its error with `empty` (SyncState and all). A spent search share is the request's
+ * ErrorServerBusy fault, whose back-off clients read.
  */
-export async function answerSync(operation: string, empty: string, sync: () => Promise<string>): Promise<SoapAnswer> {
+export async function answerSync(operation: string, empty: string, sync: () => Promise<readonly string[]>): Promise<SoapAnswer> {
   try {
-    return soapAnswer(operationResponse(operation, [success(await sync())]));
+    return soapAnswer(partedResponse(operation, await sync()));
   } catch (error) {
     if (!(error instanceof BridgeError) || error.responseCode === 'ErrorServerBusy') throw error;
     return syncFailure(operation, empty, error);

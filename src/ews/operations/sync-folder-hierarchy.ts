@@ -35,11 +35,11 @@ export const syncFolderHierarchy: EwsOperation<SyncFolderHierarchyArgs> = {
       const contacts = created.includes('contacts') ? await countContacts(context) : 0;
       const state = new SyncStateWriter('folders', folder, below.length);
       for (const code of below.map((name) => FOLDERS[name].code).sort((a, b) => a - b)) state.add(code, 0);
-      return (
+      return [
         text('m:SyncState', state.sealedFor(owner))! +
-        text('m:IncludesLastFolderInRange', true) +
-        element('m:Changes', {}, ...created.map((name) => element('t:Create', {}, folderXml(name, name === 'contacts' ? contacts : 0, context))))
-      );
+          text('m:IncludesLastFolderInRange', true) +
+          element('m:Changes', {}, ...created.map((name) => element('t:Create', {}, folderXml(name, name === 'contacts' ? contacts : 0, context)))),
+      ];
     }),
 
   refuse: (error) => syncFailure('SyncFolderHierarchy', EMPTY, error),
