@@ -14,11 +14,15 @@ export interface IndexedPage {
 const BASE_POINTS = ['Beginning', 'End'] as const;
 
 export function readIndexedPage(view: XmlElement | undefined, limits: EwsLimits): IndexedPage {
-  const maxEntries = whole(view, 'MaxEntriesReturned', limits.maxItemsPerRequest);
-  // A page of none would say "more from this same offset" for ever to a client paging on.
-  if (maxEntries === 0) throw new BridgeError('ErrorInvalidPagingMaxRows', 400, 'MaxEntriesReturned must be at least 1');
+  // ResponseCodeType (EWS reference): "a zero or a negative value for the maximum rows", and
+  // "the offset for indexed paging is negative", each its own code. A page of none would also
+  // say "more from this same offset" for ever to a client paging on.
+  const maxEntries = intOr(view, 'MaxEntriesReturned', limits.maxItemsPerRequest);
+  if (maxEntries <= 0) throw new BridgeError('ErrorInvalidPagingMaxRows', 400, 'MaxEntriesReturned must be at least 1');
+  const offset = intOr(view, 'Offset', 0);
+  if (offset < 0) throw new BridgeError('ErrorInvalidIndexedPagingParameters', 400, 'Offset must not be negative');
   return {
-    offset: whole(view, 'Offset', 0),
+    offset,
     maxEntries: Math.min(maxEntries, limits.maxItemsPerRequest),
     fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
   };
@@ -65,14 +69,10 @@ export function pagingAttributes(page: IndexedPage, start: number, shown: number
 }
 
 /**
- * A whole number ≥ 0 from an xs:int attribute; the fallback when it is absent. What is no
- * xs:int at all ("abc", "1e2") is the schema's fault, as Exchange's schema check answers
- * it; an xs:int below 0 is a request the operation refuses.
+ * An xs:int attribute; the fallback when it is absent. What is no xs:int at all ("abc",
+ * "1e2") is the schema's fault, as Exchange's schema check answers it.
  */
-function whole(view: XmlElement | undefined, name: string, fallback: number): number {
+function intOr(view: XmlElement | undefined, name: string, fallback: number): number {
   const value = attribute(view, name);
-  if (value === undefined) return fallback;
-  const number = xsInt(value, name);
-  if (number < 0) throw BridgeError.invalidRequest(`'${value.trim()}' is below 0`);
-  return number;
+  return value === undefined ? fallback : xsInt(value, name);
 }

@@ -222,15 +222,16 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(await names(1, 1_000_000)).to.deep.equal([]);
   });
 
-  it('refuses a page of no entries with ErrorInvalidPagingMaxRows (it would tell a client paging on "more, from this same offset" for ever), a negative offset with ErrorInvalidRequest', async () => {
+  it('refuses a page of no entries with ErrorInvalidPagingMaxRows (it would tell a client paging on "more, from this same offset" for ever), a negative one too, and a negative offset with ErrorInvalidIndexedPagingParameters', async () => {
     const none = await findItem(view(0, 0) + contacts);
     expect([none.message.ResponseCode, none.message.MessageText, none.names]).to.deep.equal([
       'ErrorInvalidPagingMaxRows',
       'MaxEntriesReturned must be at least 1',
       [],
     ]);
-    expect((await findItem(view(-1, 0) + contacts)).message.ResponseCode).to.equal('ErrorInvalidRequest');
-    expect((await findItem(view(1, -1) + contacts)).message.ResponseCode).to.equal('ErrorInvalidRequest');
+    // The EWS reference's ResponseCodeType: a negative maximum is ErrorInvalidPagingMaxRows too, a negative offset a code of its own.
+    expect((await findItem(view(-1, 0) + contacts)).message.ResponseCode).to.equal('ErrorInvalidPagingMaxRows');
+    expect((await findItem(view(1, -1) + contacts)).message.ResponseCode).to.equal('ErrorInvalidIndexedPagingParameters');
   });
 
   it("restricts by display name: prefix, substring, whole, with or without case; another mailbox's contacts never show", async () => {
