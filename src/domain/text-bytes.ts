@@ -4,14 +4,14 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Text whose bytes came without a declared charset (a file to import, Basic credentials),
- * decoded as the tools that wrote it meant: a byte-order mark says UTF-8 or UTF-16 (Excel's
+ * decoded as the tools that wrote it meant: a byte-order mark says UTF-8, UTF-16 or UTF-32 (Excel's
  * "Unicode text", PowerShell 5's files) and is dropped; else UTF-8 when the bytes are valid
  * UTF-8; else Windows-1252, the ANSI code page Windows programs and the .NET Framework use
  * in Western Europe and the Americas (Excel's plain "CSV"). Node's TextDecoder reads
  * 'windows-1252' as Latin-1 and would lose '€' (0x80), so iconv-lite reads it.
  */
 export function decodeText(bytes: Buffer): string {
-  return utf16BehindMark(bytes) ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
+  return textBehindMark(bytes) ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
 }
 
 /**
@@ -25,7 +25,7 @@ export function decodeText(bytes: Buffer): string {
  * keeps its line count, by which problems are reported.
  */
 export function decodeFoldedText(bytes: Buffer): string {
-  return utf16BehindMark(bytes) ?? utf8ElseWindows1252(foldsBeforeCharacters(withoutUtf8Mark(bytes)));
+  return textBehindMark(bytes) ?? utf8ElseWindows1252(foldsBeforeCharacters(withoutUtf8Mark(bytes)));
 }
 
 /**
@@ -40,8 +40,14 @@ function foldsBeforeCharacters(bytes: Buffer): Buffer {
   return Buffer.from(bytes.toString('latin1').replace(FOLD_INSIDE_CHARACTER, '$2$1'), 'latin1');
 }
 
-/** The text after a UTF-16 byte-order mark (either byte order); undefined without one. */
-export function utf16BehindMark(bytes: Buffer): string | undefined {
+/**
+ * The text after a UTF-32 or UTF-16 byte-order mark (either byte order); undefined without
+ * one. FF FE 00 00 is UTF-32LE's mark (XML 1.0 Appendix F), not UTF-16LE's before a NUL,
+ * which no text starts with: read as UTF-16, a UTF-32 request was "not well-formed XML".
+ */
+export function textBehindMark(bytes: Buffer): string | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return iconv.decode(bytes.subarray(4), 'utf32le');
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return iconv.decode(bytes.subarray(4), 'utf32be');
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
   return undefined;

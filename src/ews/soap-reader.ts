@@ -1,7 +1,7 @@
 import iconv from 'iconv-lite';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { hasLoneSurrogate } from '../domain/plain-text.js';
-import { hasUtf8Mark, strictUtf8, utf16BehindMark } from '../domain/text-bytes.js';
+import { hasUtf8Mark, strictUtf8, textBehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
@@ -84,7 +84,7 @@ export interface XmlRequestBody {
 
 /**
  * An XML request's text, in the encoding it is in: a byte-order mark's (UTF-16, as WCF
- * clients set to it send, or UTF-8: "BOMs are given precedence over the MIME layer", RFC
+ * clients set to it send, UTF-32, or UTF-8: "BOMs are given precedence over the MIME layer", RFC
  * 7303), else the Content-Type's charset (RFC 7303 §3.2 puts it before the document's own
  * word), else the encoding declaration's, else UTF-8, as EWS clients write. Bytes that are no
  * text in that encoding, or an encoding not taken here, are a MalformedEnvelope: "It is a
@@ -93,7 +93,7 @@ export interface XmlRequestBody {
  * they were, a Latin-1 'ü' had become U+FFFD and found no one.
  */
 export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
-  const marked = utf16BehindMark(bytes);
+  const marked = textBehindMark(bytes);
   // UTF-16 decodes a surrogate without its pair to itself, which is no character: dropped on the way out, an answer named someone else.
   if (marked !== undefined && hasLoneSurrogate(marked)) throw new MalformedEnvelope('the request is not UTF-16');
   if (marked !== undefined) return marked;

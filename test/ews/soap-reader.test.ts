@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import iconv from 'iconv-lite';
 import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from '../../src/ews/soap-reader.js';
 import { TYPES_NS } from '../../src/ews/namespaces.js';
 import { envelope, MESSAGES_NS } from '../support/soap.js';
@@ -168,6 +169,13 @@ describe('reading a SOAP request (soap-reader)', () => {
       throw new Error('the request was decoded');
     };
     const latin1 = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>Jürgen</a>', 'latin1');
+
+    it("reads UTF-32 behind its byte-order mark, whose little-endian one begins as UTF-16LE's", () => {
+      const utf32le = iconv.encode('<a>ë😀</a>', 'utf32le', { addBOM: true });
+      expect([...utf32le.subarray(0, 4)]).to.deep.equal([0xff, 0xfe, 0, 0]);
+      expect(text(utf32le, 'text/xml; charset=utf-32')).to.equal('<a>ë😀</a>');
+      expect(text(iconv.encode('<a>ë😀</a>', 'utf32be', { addBOM: true }))).to.equal('<a>ë😀</a>');
+    });
 
     it('reads UTF-16 or UTF-8 behind its byte-order mark, whatever else is said', () => {
       const bom = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<a>ë</a>', 'utf16le')]);
