@@ -4,7 +4,7 @@ import type { UcwaClient } from './ucwa-client.js';
 import type { UcwaContact, UcwaPeople, UcwaPersonQuery } from './ucwa-people.js';
 
 interface UcwaCheckParts {
-  autodiscoverUrl: string;
+  autodiscoverUrls: readonly string[];
   username: string;
   client: UcwaClient;
   people: UcwaPeople;
@@ -19,7 +19,7 @@ interface UcwaCheckParts {
  */
 export async function checkUcwa(parts: UcwaCheckParts, sample: PhotoReference | undefined, signal: AbortSignal): Promise<CheckStep[]> {
   const { client, people } = parts;
-  const steps = await credentialSteps(`UCWA autodiscover at ${parts.autodiscoverUrl}`, async () => {
+  const steps = await credentialSteps(`UCWA autodiscover at ${parts.autodiscoverUrls.join(', else ')}`, async () => {
     await client.signIn(signal);
     return `signed in as ${parts.username}`;
   });

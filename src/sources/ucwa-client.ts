@@ -8,8 +8,8 @@ import { httpFailure } from './upstream-http.js';
 import { upstreamJson } from './upstream-json.js';
 
 export interface UcwaClientOptions {
-  /** `https://lyncdiscover.<domain>/`, or wherever the operator says autodiscover answers. */
-  autodiscoverUrl: string;
+  /** The autodiscover roots, tried in order (autodiscoverRoots): the first that can be reached answers. */
+  autodiscoverUrls: readonly string[];
   username: string;
   password: string;
   policy: OutboundPolicy;
@@ -68,6 +68,8 @@ const RECREATED = new Set(['404 ApplicationNotFound', '410 InactiveApplicationEx
 const USER_AGENT = 'ews-photo-bridge';
 const CULTURE = 'en-US';
 const JSON_HEADERS = { Accept: 'application/json' };
+/** Node's errors for a host that cannot be reached: its name unknown, or nothing there to connect to. */
+const UNREACHED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 /** A user homed in another pool is redirected; more hops than this is a loop. */
 const MAX_POOL_REDIRECTS = 3;
 
@@ -151,7 +153,7 @@ export class UcwaClient {
         throw error;
       }
     }
-    let userUrl = await this.userLinkOf(this.options.autodiscoverUrl);
+    let userUrl = await this.firstUserLink();
     for (let hop = 0; hop <= MAX_POOL_REDIRECTS; hop++) {
       const tokenUrl = tokenServiceOf(await this.send(userUrl, { headers: JSON_HEADERS }), userUrl);
       const token = await this.requestToken(tokenUrl);
@@ -170,6 +172,22 @@ export class UcwaClient {
       userUrl = await this.userLinkOf(redirect, token);
     }
     throw tooManyRedirects();
+  }
+
+  /**
+   * The `user` link of the first autodiscover root that can be reached. One that cannot (no
+   * such name in this network's DNS, nothing listening) passes to the next; an answer, even
+   * a refusal, is that root's word.
+   */
+  private async firstUserLink(): Promise<string> {
+    const roots = this.options.autodiscoverUrls;
+    for (let i = 0; ; i++) {
+      try {
+        return await this.userLinkOf(roots[i]!);
+      } catch (error) {
+        if (i === roots.length - 1 || !UNREACHED.has(String((error as { code?: unknown }).code))) throw error;
+      }
+    }
   }
 
   /**

@@ -10,13 +10,21 @@ import { upstreamPolicy } from './upstream-http.js';
 
 const schema = z
   .strictObject({
-    /** The SIP domain: autodiscover is `https://lyncdiscover.<domain>/`. */
+    /** The SIP domain: autodiscover is `https://lyncdiscoverinternal.<domain>/`, then `https://lyncdiscover.<domain>/`. */
     domain: z
       .string()
       .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a DNS domain such as contoso.com')
       .optional(),
-    /** Instead of `domain`: where autodiscover answers (`https://lyncdiscoverinternal.contoso.com/`, a lab). */
-    autodiscoverUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Instead of `domain`: where autodiscover answers (a lab, a pool's own name), or several roots to try in order. */
+    autodiscoverUrl: z
+      .union([
+        z.url({ protocol: /^https?$/ }),
+        z
+          .array(z.url({ protocol: /^https?$/ }))
+          .min(1)
+          .max(4),
+      ])
+      .optional(),
     username: z.string().min(1),
     password: z.string().min(1),
     /** Hosts the discovered links may lead to; by default the autodiscover domain and its subdomains. */
@@ -40,17 +48,17 @@ export const ucwaSource = {
   schema,
   /** `clock` is for tests, which move time instead of waiting out a Retry-After; the registry never passes it. */
   create(name: string, settings: UcwaSettings, _log?: Logger, clock: Pick<UcwaClientOptions, 'now'> = {}): PhotoSource {
-    const autodiscoverUrl = settings.autodiscoverUrl ?? `https://lyncdiscover.${settings.domain}/`;
+    const autodiscoverUrls = autodiscoverRoots(settings);
     const client = new UcwaClient({
       ...clock,
-      autodiscoverUrl,
+      autodiscoverUrls,
       username: settings.username,
       password: settings.password,
       policy: {
-        ...upstreamPolicy([autodiscoverUrl]),
-        allowedHosts: settings.allowedHosts ?? defaultHosts(new URL(autodiscoverUrl).hostname),
+        ...upstreamPolicy(autodiscoverUrls),
+        allowedHosts: settings.allowedHosts ?? autodiscoverUrls.flatMap((url) => defaultHosts(new URL(url).hostname)),
         // Once the operator chose https, no discovered link may downgrade it (the password travels).
-        httpsOnly: autodiscoverUrl.startsWith('https:'),
+        httpsOnly: autodiscoverUrls.every((url) => url.startsWith('https:')),
       },
     });
     const people = new UcwaPeople(client);
@@ -82,10 +90,22 @@ export const ucwaSource = {
       name,
       accepts: (reference) => Boolean(reference.ucwaPerson || reference.sipAddress || reference.emails.length > 0),
       fetch,
-      check: (sample, signal) => checkUcwa({ autodiscoverUrl, username: settings.username, client, people, personOf, photoOf }, sample, signal),
+      check: (sample, signal) => checkUcwa({ autodiscoverUrls, username: settings.username, client, people, personOf, photoOf }, sample, signal),
     };
   },
 } satisfies SourceType<UcwaSettings>;
+
+/**
+ * Where autodiscover is asked, in order. For a domain, the UCWA documentation's root URLs
+ * ("Root URL"): LyncDiscoverInternal.<domain> inside the network, LyncDiscover.<domain>
+ * outside, HTTPS preferred — the bridge runs inside, so the internal one first, as the
+ * Skype for Business clients' lookup order has it (Lync Server 2013, "DNS summary -
+ * Autodiscover": leaving lyncdiscoverinternal out sends internal clients the wrong answer).
+ */
+export function autodiscoverRoots(settings: Pick<UcwaSettings, 'domain' | 'autodiscoverUrl'>): string[] {
+  if (settings.domain) return [`https://lyncdiscoverinternal.${settings.domain}/`, `https://lyncdiscover.${settings.domain}/`];
+  return [settings.autodiscoverUrl ?? []].flat();
+}
 
 /**
  * The person to look up: `ucwaPerson` first (the operator's explicit word for this

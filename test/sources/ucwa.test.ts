@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import {
   type PhotoSource,
 } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
-import { ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
+import { autodiscoverRoots, ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
 import { challengeParameters } from '../../src/sources/ucwa-client.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
 import { LONG_RUN } from '../support/long-run.js';
@@ -89,6 +91,11 @@ describe('Skype for Business UCWA source', () => {
       expect(ucwaSource.schema.safeParse({ ...base, domain: 'contoso.com', passwrd: 'typo' }).success).to.equal(false);
     });
 
+    it("asks a domain's internal autodiscover root first, then the external one, as the UCWA documentation's root URLs are", () => {
+      expect(autodiscoverRoots({ domain: 'contoso.com' })).to.deep.equal(['https://lyncdiscoverinternal.contoso.com/', 'https://lyncdiscover.contoso.com/']);
+      expect(autodiscoverRoots({ autodiscoverUrl: 'https://pool.contoso.com/' })).to.deep.equal(['https://pool.contoso.com/']);
+    });
+
     it('accepts a reference with a UCWA person, a SIP address or an email', () => {
       expect(source.accepts(user('a@contoso.com'))).to.equal(true);
       expect(source.accepts(contact([], 'sip:lee.gu@fabrikam.com'))).to.equal(true);
@@ -103,6 +110,22 @@ describe('Skype for Business UCWA source', () => {
       expect(sim.lastPhotoRequest).to.deep.equal({ size: 'HR648X648', accept: 'image/jpeg' });
       expect(sim.lastApplication).to.have.keys('UserAgent', 'EndpointId', 'Culture');
       expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1, applicationCreations: 1, searches: 1, contactReads: 1, photoRequests: 1 });
+    });
+
+    it('passes over an autodiscover root that cannot be reached to the next, and takes the answer of one that answers, even a failure', async () => {
+      // Port 1: nothing listens, as for an internal name outside the network.
+      source = build({ autodiscoverUrl: ['http://127.0.0.1:1/', sim.autodiscoverUrl] });
+      expect(await fetch(alex())).to.deep.equal({ kind: 'photo', bytes: photoOf('sip:AlexW@contoso.com') });
+      expect(sim.counts).to.include({ autodiscover: 1 });
+      const failing = createServer((_req, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"ServiceFailure"}'));
+      await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+      try {
+        source = build({ autodiscoverUrl: [`http://127.0.0.1:${(failing.address() as AddressInfo).port}/`, sim.autodiscoverUrl] });
+        expect((await failure()).message).to.match(/503/);
+        expect(sim.counts).to.include({ autodiscover: 1 });
+      } finally {
+        failing.close();
+      }
     });
 
     it('asks for the configured size', async () => {
