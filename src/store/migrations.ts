@@ -88,6 +88,29 @@ const USER_ADDRESS_TRIGGERS = `
  * `PRAGMA user_version`, PostgreSQL in the `schema_migrations` table. Append, never
  * edit: a shipped database has already run the earlier steps.
  */
+/**
+ * SQLite: a photo table made again with its bytes last, its rows copied (step 34). Its SQL is
+ * part of that step: a later change here would make a schema stores at that step do not have.
+ */
+function photoTableWithBytesLast(table: string, key: string, owner: string): string {
+  return `
+    CREATE TABLE ${table}_bytes_last (
+      ${key}   INTEGER PRIMARY KEY REFERENCES ${owner} ON DELETE CASCADE,
+      content_type TEXT NOT NULL,
+      width        INTEGER NOT NULL,
+      height       INTEGER NOT NULL,
+      sha256       TEXT NOT NULL,
+      source       TEXT NOT NULL,
+      updated_at   TEXT NOT NULL,
+      bytes        BLOB NOT NULL
+    );
+    INSERT INTO ${table}_bytes_last (${key}, content_type, width, height, sha256, source, updated_at, bytes)
+      SELECT ${key}, content_type, width, height, sha256, source, updated_at, bytes FROM ${table};
+    DROP TABLE ${table};
+    ALTER TABLE ${table}_bytes_last RENAME TO ${table};
+  `;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     sqlite: `
@@ -706,36 +729,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // photos read 5,000 pages for their hashes and sizes (10 ms; 80 cold), and every version
     // read for a sync, every directory row's photo hash, the same. The bytes go last (SQLite's
     // file format, "Overflow pages"). PostgreSQL keeps large values apart (TOAST) already.
-    sqlite: `
-    CREATE TABLE user_photos_bytes_last (
-      user_id   INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-      content_type TEXT NOT NULL,
-      width        INTEGER NOT NULL,
-      height       INTEGER NOT NULL,
-      sha256       TEXT NOT NULL,
-      source       TEXT NOT NULL,
-      updated_at   TEXT NOT NULL,
-      bytes        BLOB NOT NULL
-    );
-    INSERT INTO user_photos_bytes_last (user_id, content_type, width, height, sha256, source, updated_at, bytes)
-      SELECT user_id, content_type, width, height, sha256, source, updated_at, bytes FROM user_photos;
-    DROP TABLE user_photos;
-    ALTER TABLE user_photos_bytes_last RENAME TO user_photos;
-    CREATE TABLE contact_photos_bytes_last (
-      contact_id   INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
-      content_type TEXT NOT NULL,
-      width        INTEGER NOT NULL,
-      height       INTEGER NOT NULL,
-      sha256       TEXT NOT NULL,
-      source       TEXT NOT NULL,
-      updated_at   TEXT NOT NULL,
-      bytes        BLOB NOT NULL
-    );
-    INSERT INTO contact_photos_bytes_last (contact_id, content_type, width, height, sha256, source, updated_at, bytes)
-      SELECT contact_id, content_type, width, height, sha256, source, updated_at, bytes FROM contact_photos;
-    DROP TABLE contact_photos;
-    ALTER TABLE contact_photos_bytes_last RENAME TO contact_photos;
-    `,
+    sqlite: photoTableWithBytesLast('user_photos', 'user_id', 'users(id)') + photoTableWithBytesLast('contact_photos', 'contact_id', 'contacts(id)'),
     postgres: '',
   },
 ];
