@@ -21,6 +21,7 @@ import {
   oneColourGif,
   tallPngStrip,
   withRepeatedLastScan,
+  withScansBehindStuffedZeros,
   withStrayByte,
 } from '../../test/support/shape-bombs.js';
 import { BASIC_AUTHORIZATION, BENCH_USER, photoLikeJpeg } from '../fixture.js';
@@ -591,6 +592,13 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     imageBomb(
       'admin PUT: progressive JPEG of 1,000 scans behind a stray byte',
       async () => withStrayByte(withRepeatedLastScan(await photoLikeJpeg(64), 1000)),
+      422,
+      'ErrorInvalidImage',
+    ),
+    // Fifty-third session's red team: FF 00 where a marker is due, read as a length, hid 3,500 scans (both decoder threads 35 s).
+    imageBomb(
+      'admin PUT: progressive JPEG of 1,000 scans behind stuffed zeros',
+      async () => withScansBehindStuffedZeros(withRepeatedLastScan(await photoLikeJpeg(64), 1000)),
       422,
       'ErrorInvalidImage',
     ),

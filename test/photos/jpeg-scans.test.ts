@@ -4,7 +4,7 @@ import { BridgeError } from '../../src/domain/errors.js';
 import { jpegScanProblem, MAX_JPEG_SCANS } from '../../src/photos/jpeg-scans.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
-import { withRepeatedLastScan, withStrayByte } from '../support/shape-bombs.js';
+import { withRepeatedLastScan, withScansBehindStuffedZeros, withStrayByte } from '../support/shape-bombs.js';
 
 const LIMITS = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
 
@@ -42,6 +42,14 @@ describe('JPEG scans', () => {
   it('counts on past stray bytes between segments, as libjpeg decodes on past them', async () => {
     expect((await normalizePhoto(withStrayByte(progressive), LIMITS)).width, 'libjpeg decodes past it').to.equal(96);
     expect(jpegScanProblem(withStrayByte(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1)))).to.include(String(MAX_JPEG_SCANS));
+  });
+
+  it('counts on past a stuffed zero (FF 00) where a marker is due, as libjpeg drops it and decodes on', async () => {
+    const hidden = withScansBehindStuffedZeros(withRepeatedLastScan(progressive, MAX_JPEG_SCANS - scans + 1));
+    // Decoded as the bridge decodes (failOn 'error': libjpeg's warning about the extraneous bytes passes).
+    const pixels = (jpeg: Buffer) => sharp(jpeg, { failOn: 'error' }).raw().toBuffer();
+    expect((await pixels(withScansBehindStuffedZeros(progressive))).equals(await pixels(progressive)), 'libjpeg decodes every scan behind one').to.equal(true);
+    expect(jpegScanProblem(hidden)).to.include(String(MAX_JPEG_SCANS));
   });
 
   it('counts only the main image: SOS bytes inside a metadata segment (an EXIF thumbnail) are not scans', () => {

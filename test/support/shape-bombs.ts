@@ -338,6 +338,29 @@ export function withStrayByte(jpeg: Buffer): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0x00, 0x04, 0x68, 0x69, 0x00]), jpeg.subarray(2)]);
 }
 
+/**
+ * `jpeg` with every scan after its first behind `FF 00` and a length: libjpeg drops a
+ * stuffed zero where a marker is due and looks on for the next 0xFF, so it decodes every
+ * scan; a walk that read those two bytes as a marker with a length jumped over them.
+ */
+export function withScansBehindStuffedZeros(jpeg: Buffer): Buffer {
+  const sos = Buffer.from([0xff, 0xda]);
+  const first = jpeg.indexOf(sos);
+  const end = jpeg.length - 2; // EOI
+  const starts: number[] = [];
+  for (let at = jpeg.indexOf(sos, first + 2); at >= 0 && at < end; at = jpeg.indexOf(sos, at + 2)) starts.push(at);
+  const pieces: Buffer[] = [];
+  // Each piece as many whole scans as a 16-bit length covers.
+  for (let i = 0; i < starts.length;) {
+    let j = i + 1;
+    while (j < starts.length && starts[j]! - starts[i]! <= 0xfff0) j++;
+    const piece = jpeg.subarray(starts[i], j < starts.length ? starts[j] : end);
+    pieces.push(Buffer.from([0xff, 0x00]), u16(piece.length + 2), piece);
+    i = j;
+  }
+  return Buffer.concat([jpeg.subarray(0, starts[0]), ...pieces, jpeg.subarray(end)]);
+}
+
 /** A small SVG of `depth` levels of `fan` nested `<use>` each and no size: librsvg expands them all to size it (6 × 10: 1.8 KB, 3.5 s). */
 export function nestedUseSvg(depth = 6, fan = 10): Buffer {
   const levels = [`<g id="l0"><rect width="1" height="1"/></g>`];
