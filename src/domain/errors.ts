@@ -89,6 +89,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorAccessDenied', 403, reason);
   }
 
+  /** A user's own photo, which an administrator has locked. */
+  static photoLocked(): BridgeError {
+    return BridgeError.forbidden('an administrator has locked your photo; ask them to change it or to unlock it');
+  }
+
   /** The store or a bounded queue stayed busy: try again later, nothing was changed. */
   static serverBusy(reason: string, retryAfterSeconds: number): BridgeError {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);

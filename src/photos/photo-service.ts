@@ -299,10 +299,14 @@ export class PhotoService {
     return { contentType: 'image/jpeg', width: side, height: side, etag: photoEtag(photo, side, fit) };
   }
 
-  /** Normalises and stores a new photo; the next request sees it. */
-  async setPhoto(owner: PhotoOwner, image: Buffer, source: string): Promise<PhotoFingerprint> {
+  /**
+   * Normalises and stores a new photo; the next request sees it. `unlessLocked`: not over a
+   * lock, even one an administrator set while the image was being decoded (403).
+   */
+  async setPhoto(owner: PhotoOwner, image: Buffer, source: string, unlessLocked = false): Promise<PhotoFingerprint> {
     const photo = await normalizePhoto(image, this.limits);
-    if (!(await this.store.setPhoto(owner, photo, source))) {
+    if (!(await this.store.setPhoto(owner, photo, source, unlessLocked))) {
+      if (owner.kind === 'user' && unlessLocked && (await this.store.isPhotoLocked(owner.email))) throw BridgeError.photoLocked();
       throw owner.kind === 'user' ? BridgeError.userNotFound(owner.email) : BridgeError.itemNotFound();
     }
     await this.forgetByEveryAddress(owner);

@@ -824,8 +824,17 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return rows[0];
   }
 
-  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {
-    return this.write((client) => writePhoto(client, owner, photo, source, new Date().toISOString()));
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false): Promise<boolean> {
+    return this.write(async (client) => {
+      if (unlessLocked && owner.kind === 'user') {
+        // FOR SHARE: a lock being set waits for this write, and one set before it is read as committed.
+        const { rows } = await client.query<{ photo_locked: boolean }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS} FOR SHARE`, [
+          owner.email,
+        ]);
+        if (rows[0]?.photo_locked) return false;
+      }
+      return writePhoto(client, owner, photo, source, new Date().toISOString());
+    });
   }
 
   async removePhoto(owner: PhotoOwner): Promise<boolean> {

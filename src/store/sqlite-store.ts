@@ -809,8 +809,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     return this.read(() => this.statements.photos[owner.kind].info.get(keyOf(owner)));
   }
 
-  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean> {
-    return this.write(() => this.writePhoto(owner, photo, source, new Date().toISOString()));
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false): Promise<boolean> {
+    return this.write(() =>
+      unlessLocked && owner.kind === 'user' && this.statements.isPhotoLocked.get({ address: owner.email })?.photo_locked
+        ? false
+        : this.writePhoto(owner, photo, source, new Date().toISOString()),
+    );
   }
 
   /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */

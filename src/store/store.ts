@@ -276,8 +276,12 @@ export interface Store {
 
   getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined>;
   getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined>;
-  /** False when there is no such user or contact. */
-  setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string): Promise<boolean>;
+  /**
+   * False when there is no such user or contact, or (`unlessLocked`) the user's photo is
+   * locked: looked at in the write's own transaction, so a lock set while an upload was being
+   * decoded still holds.
+   */
+  setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked?: boolean): Promise<boolean>;
   removePhoto(owner: PhotoOwner): Promise<boolean>;
   /**
    * Records what the sources answered for `owner` (`fetched`; null: they have no photo),

@@ -6,7 +6,13 @@ import { hashPassword } from '../../src/auth/password-hash.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
+import { loadConfig } from '../../src/config.js';
+import { imageLimitsOf } from '../../src/photos/image-limits.js';
+import { PhotoService } from '../../src/photos/photo-service.js';
+import { PhotoChanges } from '../../src/rest/self-service-photos.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
+import { rejectionOf } from '../support/rejection.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
 import { connectTo, received } from '../support/raw-socket.js';
@@ -268,6 +274,31 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
           [ADMIN.username, 'lock photo'],
           [ADMIN.username, 'set photo'],
         ]);
+      });
+
+      it('holds against an upload begun before it: a lock set while the image is decoded refuses its write (403), and nothing is logged as set', async () => {
+        const store = new SqliteStore(':memory:');
+        try {
+          await store.upsertUsers([{ email: MEGAN.username, displayName: 'Megan Bowen', refs: {} }]);
+          // The lock comes as the upload is written, after its decode: the moment a late check misses.
+          const lockingStore = Object.assign(Object.create(store) as SqliteStore, {
+            setPhoto: async (...args: Parameters<SqliteStore['setPhoto']>) => {
+              await store.setPhotoLocked(MEGAN.username, true);
+              return store.setPhoto(...args);
+            },
+          });
+          const logged: Record<string, unknown>[] = [];
+          const log = createLogger('info', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+          const photos = new PhotoService(lockingStore, imageLimitsOf(loadConfig({})), { maxEntries: 10, maxBytes: 1 << 20, noPhotoTtlMs: 0 });
+          const changes = new PhotoChanges({ store: lockingStore, photos, log, selfService: true });
+          const megan = { username: MEGAN.username, role: 'user' } as const;
+          const error = await rejectionOf(changes.set(megan, MEGAN.username, await samplePhoto(64, 64), 'self-service'));
+          expect([error.httpStatus, error.message]).to.deep.equal([403, 'an administrator has locked your photo; ask them to change it or to unlock it']);
+          expect(await store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
+          expect(auditLines(logged)).to.deep.equal([]);
+        } finally {
+          await store.close();
+        }
       });
 
       it('once unlocked, lets the user change it again', async () => {

@@ -168,6 +168,16 @@ for (const backend of storeBackends()) {
       expect(await store.getPhoto(userOwner('a@contoso.com'))).to.equal(undefined);
     });
 
+    it("stores a user's own upload only while the photo is not locked, looked at in the write itself; an administrator's regardless", async () => {
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      expect(await store.setPhoto(userOwner('a@contoso.com'), photo('own'), 'upload', true)).to.equal(true);
+      await store.setPhotoLocked('a@contoso.com', true);
+      expect(await store.setPhoto(userOwner('A@contoso.com'), photo('late'), 'upload', true)).to.equal(false);
+      expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.deep.include({ sha256: 'own'.padEnd(64, '0') });
+      expect(await store.setPhoto(userOwner('a@contoso.com'), photo('admin'), 'upload')).to.equal(true);
+      expect(await store.setPhoto(userOwner('nobody@contoso.com'), photo('x'), 'upload', true)).to.equal(false);
+    });
+
     it('keeps every byte of a photo (all 256 values)', async () => {
       await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
       const bytes = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256));
