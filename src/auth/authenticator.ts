@@ -65,6 +65,9 @@ interface Verified {
 const OUTAGE_GRACE_MS = 10 * 60_000;
 const OUTAGE_RECHECK_MS = 5_000;
 
+/** A token that could not be judged (the key set's host failed) is to be sent again after this: jose asks the host again after 30 s at the most. */
+const KEY_SET_RETRY_SECONDS = 30;
+
 /** Addresses remembered per login: beyond them, a new one is judged on each request rather than remembered. */
 const USED_FROM_MAX = 32;
 
@@ -361,6 +364,11 @@ export class Authenticator {
       return { ok: false, error: BridgeError.loginThrottled(wait) };
     }
     const verified = await bearer.verify(token);
+    if (!verified.ok && verified.unavailable) {
+      // Not the token's fault: not counted against its address, and the client is to try the same token again.
+      this.options.log.warn({ clientAddress, reason: verified.reason }, 'bearer token not judged: the key set cannot be read');
+      return { ok: false, error: BridgeError.serverBusy(`${verified.reason}; try again shortly`, KEY_SET_RETRY_SECONDS) };
+    }
     if (!verified.ok) {
       this.stats.bearerFailures++;
       this.throttle.failed(undefined, clientAddress);

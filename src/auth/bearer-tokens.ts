@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config.js';
 import { readProblemOf } from '../file-problem.js';
 import type { Principal } from '../domain/account.js';
@@ -16,7 +16,8 @@ interface BearerSettings {
   jwtMailboxClaim: string;
 }
 
-type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
+/** `unavailable`: the token could not be judged (the key set's host failed), which says nothing against it. */
+type BearerResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string; unavailable?: true };
 
 const FALLBACK_MAILBOX_CLAIM = 'upn';
 
@@ -47,7 +48,7 @@ export class BearerTokens {
       .split(',')
       .map((name) => name.trim())
       .filter(Boolean);
-    if (settings.jwtJwksUrl) return new BearerTokens(createRemoteJWKSet(new URL(settings.jwtJwksUrl)), settings, algorithms);
+    if (settings.jwtJwksUrl) return new BearerTokens(remoteKeys(new URL(settings.jwtJwksUrl)), settings, algorithms);
     const keys = await keysByAlgorithm(keyFileText(settings.jwtPublicKeyFile), algorithms);
     if (keys.size === 0) throw new ConfigError([`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`]);
     const keyFor: JWTVerifyGetKey = ({ alg }) => {
@@ -75,6 +76,7 @@ export class BearerTokens {
       // The same name a Basic login with that address acts as (NFC, Unicode case folding).
       return { ok: true, principal: { username: normalizeUsername(mailbox), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
+      if (error instanceof KeySetUnavailable) return { ok: false, reason: error.message, unavailable: true };
       // jose's message says what failed (`unexpected "aud" claim value`); its code (ERR_JWT_…) is the library's, not the client's.
       if (error instanceof errors.JOSEError) return { ok: false, reason: `bearer token refused: ${error.message}` };
       // jose reports a key that does not fit the token's algorithm as a TypeError (e.g. a
@@ -83,6 +85,58 @@ export class BearerTokens {
       throw error;
     }
   }
+}
+
+/** The key set's host failed (down, slow, an error status, no key set): no token can be judged, none is to blame. */
+class KeySetUnavailable extends Error {}
+
+/** A key set is a few keys; a host sending more is broken, and jose would hold all of it and parse it on the event loop. */
+const KEY_SET_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The key set's host asked through jose (its cache, cooldown and timeout), each answer read
+ * up to KEY_SET_MAX_BYTES and parsed here (400 MB took 15 s of the event loop and 2.4 GB). A
+ * host that fails leaves the last key set in use rather than every token refused once it is
+ * ten minutes old — and counted as a failed login, a 429 for everyone behind that address.
+ */
+function remoteKeys(url: URL): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, { [customFetch]: cappedKeySetFetch });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!(error instanceof KeySetUnavailable || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)) throw error;
+      const last = remote.jwks();
+      if (last) return createLocalJWKSet(last)(header, token);
+      throw error instanceof KeySetUnavailable ? error : new KeySetUnavailable(`the key set at ${url.host} cannot be read: ${error.message}`);
+    }
+  };
+}
+
+async function cappedKeySetFetch(url: string, init: RequestInit): Promise<Response> {
+  const failed = (why: string) => new KeySetUnavailable(`the key set at ${new URL(url).host} cannot be read: ${why}`);
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    throw failed(error instanceof Error && error.name === 'TimeoutError' ? 'no answer in time' : 'its host cannot be reached');
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw failed(`its host answered ${response.status}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const reader = response.body?.getReader();
+  for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
+    bytes += read.value.length;
+    if (bytes > KEY_SET_MAX_BYTES) {
+      await reader!.cancel();
+      throw failed(`it is larger than ${KEY_SET_MAX_BYTES} bytes`);
+    }
+    chunks.push(read.value);
+  }
+  return new Response(Buffer.concat(chunks), { status: 200 });
 }
 
 /**

@@ -1,11 +1,13 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { createLogger } from '../../src/logger.js';
 import { BearerTokens } from '../../src/auth/bearer-tokens.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
-import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** A well-formed token for the expected issuer and audience, signed with whatever algorithm and key. */
 async function foreignToken(alg: string, key: Parameters<SignJWT['sign']>[0]): Promise<string> {
@@ -133,5 +135,76 @@ describe('refused bearer tokens and the login throttle', () => {
     const good = await me(await issuer.sign());
     expect(good.status).to.equal(429);
     expect(Number(good.headers['retry-after'])).to.be.greaterThan(0);
+  });
+});
+
+describe('bearer tokens whose key set host fails', () => {
+  let t: TestBridge;
+  let host: Server;
+  /** What the key set's host answers next: the key set, an error status, or far more than a key set. */
+  let answer: 'keys' | 'down' | 'huge' = 'down';
+  let keySet = '';
+  let sign: () => Promise<string>;
+
+  before(async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    keySet = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+    sign = () =>
+      new SignJWT({ preferred_username: 'reader@contoso.com' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(privateKey);
+    host = createServer((_req, res) => {
+      if (answer === 'down') res.writeHead(503).end();
+      else if (answer === 'huge') res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    t = await startTestBridge({
+      BRIDGE_JWT_JWKS_URL: `http://127.0.0.1:${(host.address() as AddressInfo).port}/keys`,
+      BRIDGE_JWT_ISSUER: ISSUER,
+      BRIDGE_JWT_AUDIENCE: AUDIENCE,
+      BRIDGE_JWT_ALGORITHMS: 'ES256',
+      BRIDGE_LOGIN_MAX_FAILURES: '3',
+      BRIDGE_LOGIN_BACKOFF_SECONDS: '30',
+    });
+  });
+  after(async () => {
+    await t.close();
+    host.close();
+  });
+
+  const me = async () =>
+    request(t.bridge.server)
+      .get('/api/me')
+      .set('Authorization', `Bearer ${await sign()}`);
+
+  it('answers 503 + Retry-After, not counted as failed logins: the same address logs in with a password afterwards', async () => {
+    for (const state of ['down', 'huge'] as const) {
+      answer = state;
+      for (let i = 0; i < 4; i++) {
+        const res = await me();
+        expect([res.status, res.headers['retry-after']], state).to.deep.equal([503, '30']);
+        expect(res.text, state).to.match(/the key set at 127\.0\.0\.1:\d+ cannot be read: (its host answered 503|it is larger than 1048576 bytes)/);
+      }
+    }
+    await request(t.bridge.server).get('/api/me').set('Authorization', basic(ADMIN)).expect(200);
+  });
+
+  it('goes on with the last key set it read once that is older than jose keeps it, while its host is down', async () => {
+    answer = 'keys';
+    expect(((await (await me()).body) as { username: string }).username).to.equal('reader@contoso.com');
+    answer = 'down';
+    // jose's key set is fresh for ten minutes (cacheMaxAge): past them it asks the host again.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 11 * 60_000;
+    try {
+      // Another token (another Authorization), so no remembered login answers for it.
+      expect(((await (await me()).body) as { username: string }).username).to.equal('reader@contoso.com');
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
