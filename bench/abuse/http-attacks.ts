@@ -13,6 +13,7 @@ import { EXIF_LOOP_POINTERS, exifLoop, jpegWithExif } from '../../test/abuse/hos
 import { statusWithBodyHeld } from '../../test/abuse/held-body.js';
 import { rawRequest } from '../../test/abuse/raw-request.js';
 import {
+  animatedGif,
   animatedWebp,
   avifDeclaring,
   avifGrid,
@@ -613,6 +614,7 @@ export function httpAttacks(dir: string, databasePath: string, photoPath: string
     imageBomb('admin PUT: AVIF grid of 31×31 tiles (16368² px) whose ispe says 100×100', () => avifGrid(31, 31, { width: 100, height: 100 }, 528)),
     // Seventh sweep: libvips looked each frame up from the first (69 s to read the header), and stored it.
     imageBomb('admin PUT: animated WebP of 199,000 frames (10 MB)', () => animatedWebp(199_000), 422, 'ErrorInvalidImage'),
+    imageBomb('admin PUT: animated GIF of 400,000 frames (9 MB)', () => Promise.resolve(animatedGif(400_000, 1, 1)), 422, 'ErrorInvalidImage'),
     // Seventh sweep: 1.2 GB decoded, then stored; and 1.2 GB decoded before a 422.
     imageBomb('admin PUT: 64×64 AVIF with an 8000×8000 alpha plane', () => avifWithAlpha({ width: 8000, height: 8000 })),
     imageBomb('admin PUT: AVIF whose ispe says 64×64, coded 8000×8000', () => avifDeclaring({ width: 64, height: 64 }, { width: 8000, height: 8000 })),

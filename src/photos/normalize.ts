@@ -6,6 +6,7 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
 import { heifSizes, MAX_CODED_PIXELS_FACTOR } from './heif-sizes.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
+import { gifFrameProblem } from './gif-frames.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
 import { webpFrameProblem } from './webp-frames.js';
@@ -36,7 +37,7 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
     throw BridgeError.imageTooLarge(`image is ${input.length} bytes; the limit is ${limits.maxInputBytes}`);
   }
   if (!hasAcceptedSignature(input)) throw BridgeError.invalidImage(`it is not ${ACCEPTED_FORMAT_NAMES}`);
-  const structure = exifProblem(input) ?? tiffPageProblem(input) ?? webpFrameProblem(input);
+  const structure = exifProblem(input) ?? tiffPageProblem(input) ?? webpFrameProblem(input) ?? gifFrameProblem(input);
   if (structure) throw BridgeError.invalidImage(structure);
   // The header is read in a decode slot too: what libvips does to read one is not always
   // small (a WebP's frames, a TIFF's pages), and outside the slots four such reads held

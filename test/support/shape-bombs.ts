@@ -71,6 +71,15 @@ export function oneColourGif(width: number, height: number): Buffer {
   ]);
 }
 
+/** A GIF of `frames` frames, each oneColourGif's one image, each after a graphic control extension (a tenth of a second) as animations have. */
+export function animatedGif(frames: number, width = 16, height = 16): Buffer {
+  const still = oneColourGif(width, height);
+  const imageAt = still.indexOf(0x2c, 13 + 12);
+  const delay = Buffer.from([0x21, 0xf9, 4, 0, 10, 0, 0, 0]);
+  const frame = Buffer.concat([delay, still.subarray(imageAt, still.length - 1)]);
+  return Buffer.concat([still.subarray(0, imageAt), ...Array<Buffer>(frames).fill(frame), Buffer.from([0x3b])]);
+}
+
 /** The sweep's other bomb: a 1×39,999,999 greyscale PNG, 1 pixel under the pixel limit, about 77 KB. */
 export function tallPngStrip(): Buffer {
   return pngBomb(1, 39_999_999);
