@@ -95,7 +95,7 @@ const KEY_SET_MAX_BYTES = 1024 * 1024;
 
 /**
  * The key set's host asked through jose (its cache, cooldown and timeout), each answer read
- * up to KEY_SET_MAX_BYTES and parsed here (400 MB took 15 s of the event loop and 2.4 GB). A
+ * up to KEY_SET_MAX_BYTES (read whole, 400 MB took 15 s of the event loop and 2.4 GB). A
  * host that fails leaves the last key set in use rather than every token refused once it is
  * ten minutes old — and counted as a failed login, a 429 for everyone behind that address.
  */
@@ -136,7 +136,14 @@ async function cappedKeySetFetch(url: string, init: RequestInit): Promise<Respon
     }
     chunks.push(read.value);
   }
-  return new Response(Buffer.concat(chunks), { status: 200 });
+  const body = Buffer.concat(chunks);
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch {
+    // jose's own words for it would refuse the token as if it were bad.
+    throw failed('it is not JSON');
+  }
+  return new Response(body, { status: 200 });
 }
 
 /**

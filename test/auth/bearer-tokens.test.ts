@@ -142,7 +142,7 @@ describe('bearer tokens whose key set host fails', () => {
   let t: TestBridge;
   let host: Server;
   /** What the key set's host answers next: the key set, an error status, or far more than a key set. */
-  let answer: 'keys' | 'down' | 'huge' = 'down';
+  let answer: 'keys' | 'down' | 'huge' | 'html' = 'down';
   let keySet = '';
   let sign: () => Promise<string>;
 
@@ -158,6 +158,7 @@ describe('bearer tokens whose key set host fails', () => {
         .sign(privateKey);
     host = createServer((_req, res) => {
       if (answer === 'down') res.writeHead(503).end();
+      else if (answer === 'html') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
       else if (answer === 'huge') res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
     });
@@ -182,12 +183,14 @@ describe('bearer tokens whose key set host fails', () => {
       .set('Authorization', `Bearer ${await sign()}`);
 
   it('answers 503 + Retry-After, not counted as failed logins: the same address logs in with a password afterwards', async () => {
-    for (const state of ['down', 'huge'] as const) {
+    for (const state of ['down', 'huge', 'html'] as const) {
       answer = state;
       for (let i = 0; i < 4; i++) {
         const res = await me();
         expect([res.status, res.headers['retry-after']], state).to.deep.equal([503, '30']);
-        expect(res.text, state).to.match(/the key set at 127\.0\.0\.1:\d+ cannot be read: (its host answered 503|it is larger than 1048576 bytes)/);
+        expect(res.text, state).to.match(
+          /the key set at 127\.0\.0\.1:\d+ cannot be read: (its host answered 503|it is larger than 1048576 bytes|it is not JSON)/,
+        );
       }
     }
     await request(t.bridge.server).get('/api/me').set('Authorization', basic(ADMIN)).expect(200);
