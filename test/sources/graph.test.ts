@@ -288,11 +288,16 @@ describe('Microsoft Graph source', () => {
 
       it("pauses every lookup as long as a 429's Retry-After asks, not only the one told: none reaches Graph meanwhile", async () => {
         sim.faults = [{ kind: 'status', status: 429, retryAfter: '1' }];
-        const graph = wrapped(0);
+        // The pause's own clock, moved by the test: a timer of 1,000 ms may fire before 1,000 ms have passed on performance.now (CI failed on it).
+        let clock = 1000;
+        const graph = wrapped(0, 2000, { now: () => clock });
         expect(await failureOf(graph.fetch(byId(ADELE.id), signal()))).to.be.instanceOf(RetryAfterError);
         const paused = await failureOf(graph.fetch(byId('small-1'), signal()));
         expect([paused instanceof RetryAfterError, paused.message, sim.photoPaths.length]).to.deep.equal([true, 'm365 asked for a pause; 1 s left', 1]);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        clock += 999;
+        expect((await failureOf(graph.fetch(byId('small-1'), signal()))).message).to.equal('m365 asked for a pause; 1 s left');
+        clock += 1;
+        sim.endThrottling();
         expect(await sizeOf(await graph.fetch(byId('small-1'), signal()))).to.equal('504x504');
       });
 
