@@ -4,6 +4,7 @@ import { ConfigError } from '../config.js';
 import { readProblemOf } from '../file-problem.js';
 import type { Principal } from '../domain/account.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { AnswerTooLarge, outboundRequest, type OutboundResponse } from '../sources/outbound-http.js';
 import { normalizeUsername } from './username.js';
 
 interface BearerSettings {
@@ -100,12 +101,13 @@ const KEY_SET_MAX_BYTES = 1024 * 1024;
  * ten minutes old — and counted as a failed login, a 429 for everyone behind that address.
  */
 function remoteKeys(url: URL): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(url, { [customFetch]: cappedKeySetFetch });
+  const remote = createRemoteJWKSet(url, { [customFetch]: keySetFetch });
   return async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
-      if (!(error instanceof KeySetUnavailable || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)) throw error;
+      // JWKSInvalid: JSON, but no key set.
+      if (!(error instanceof KeySetUnavailable || error instanceof errors.JWKSInvalid)) throw error;
       const last = remote.jwks();
       if (last) return createLocalJWKSet(last)(header, token);
       throw error instanceof KeySetUnavailable ? error : new KeySetUnavailable(`the key set at ${url.host} cannot be read: ${error.message}`);
@@ -113,37 +115,30 @@ function remoteKeys(url: URL): JWTVerifyGetKey {
   };
 }
 
-async function cappedKeySetFetch(url: string, init: RequestInit): Promise<Response> {
+/** jose's own timeout (5 s) ends a read first; this is outboundRequest's backstop. */
+const KEY_SET_TIMEOUT_MS = 10_000;
+
+/** jose's fetch, made through the bridge's one outbound path (outboundRequest: no redirects, bytes and time capped). */
+async function keySetFetch(url: string, init: RequestInit): Promise<Response> {
   const failed = (why: string) => new KeySetUnavailable(`the key set at ${new URL(url).host} cannot be read: ${why}`);
-  let response: Response;
+  const policy = { allowedHosts: [new URL(url).hostname], maxBytes: KEY_SET_MAX_BYTES, timeoutMs: KEY_SET_TIMEOUT_MS };
+  let answer: OutboundResponse;
   try {
-    response = await fetch(url, init);
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    answer = await outboundRequest(url, policy, { headers, signal: init.signal ?? undefined });
   } catch (error) {
+    if (error instanceof AnswerTooLarge) throw failed(`it is larger than ${KEY_SET_MAX_BYTES} bytes`);
     throw failed(error instanceof Error && error.name === 'TimeoutError' ? 'no answer in time' : 'its host cannot be reached');
   }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw failed(`its host answered ${response.status}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  const reader = response.body?.getReader();
-  for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
-    bytes += read.value.length;
-    if (bytes > KEY_SET_MAX_BYTES) {
-      await reader!.cancel();
-      throw failed(`it is larger than ${KEY_SET_MAX_BYTES} bytes`);
-    }
-    chunks.push(read.value);
-  }
-  const body = Buffer.concat(chunks);
+  if (answer.status !== 200) throw failed(`its host answered ${answer.status}`);
   try {
-    JSON.parse(body.toString('utf8'));
+    JSON.parse(answer.body.toString('utf8'));
   } catch {
     // jose's own words for it would refuse the token as if it were bad.
     throw failed('it is not JSON');
   }
-  return new Response(body, { status: 200 });
+  return new Response(new Uint8Array(answer.body), { status: 200 });
 }
 
 /**

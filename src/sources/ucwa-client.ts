@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { hostUnreachable } from '../network-errors.js';
 import { quotedErrorCode } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
@@ -68,8 +69,6 @@ const RECREATED = new Set(['404 ApplicationNotFound', '410 InactiveApplicationEx
 const USER_AGENT = 'ews-photo-bridge';
 const CULTURE = 'en-US';
 const JSON_HEADERS = { Accept: 'application/json' };
-/** Node's errors for a host that cannot be reached: its name unknown, or nothing there to connect to. */
-const UNREACHED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 /** A user homed in another pool is redirected; more hops than this is a loop. */
 const MAX_POOL_REDIRECTS = 3;
 
@@ -185,7 +184,7 @@ export class UcwaClient {
       try {
         return await this.userLinkOf(roots[i]!);
       } catch (error) {
-        if (i === roots.length - 1 || !UNREACHED.has(String((error as { code?: unknown }).code))) throw error;
+        if (i === roots.length - 1 || !hostUnreachable(error)) throw error;
       }
     }
   }

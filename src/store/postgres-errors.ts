@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { hostUnreachable } from '../network-errors.js';
 
 /**
  * SQLSTATEs that mean "the database is in the way right now", not "this request is wrong":
@@ -23,9 +24,6 @@ export function readOnlyError(busyTimeoutMs: number): BridgeError {
 
 /** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
 export const DISK_FULL_SQLSTATE = '53100';
-
-/** Socket errors of a server that cannot be reached right now. */
-const DOWN_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** pg and pg-pool say "no connection in time" (every pooled connection in use) and "no answer within query_timeout" in words only… */
 const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Query read timeout)/;
@@ -73,5 +71,5 @@ function isBusy(error: unknown): boolean {
 export function databaseDown(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
-  return (code !== undefined && (DOWN_SQLSTATES.has(code) || DOWN_SOCKET_CODES.has(code))) || DOWN_MESSAGES.test(error.message);
+  return (code !== undefined && DOWN_SQLSTATES.has(code)) || hostUnreachable(error) || DOWN_MESSAGES.test(error.message);
 }
