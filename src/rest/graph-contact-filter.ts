@@ -4,7 +4,7 @@ import { isoInstant } from '../domain/instant.js';
 import { timeMatch, type ContactMatch, type ContactTextField, type NameBound, type TimeBound, type TimeComparison } from '../store/store.js';
 
 /** The contact properties a `$filter` compares, by their Graph names. */
-const FILTERABLE: ReadonlyMap<string, ContactTextField> = new Map([
+export const FILTERABLE: ReadonlyMap<string, ContactTextField> = new Map([
   ['displayName', 'displayName'],
   ['givenName', 'givenName'],
   ['surname', 'surname'],

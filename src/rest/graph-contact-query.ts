@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { readContactFilter } from './graph-contact-filter.js';
+import { FILTERABLE, readContactFilter } from './graph-contact-filter.js';
 import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { readSelect, type PropertySelection } from './graph-select.js';
 import type { ContactMatch, ContactOrder, ContactSortKey } from '../store/store.js';
@@ -30,14 +30,9 @@ const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'sear
 /** What the next page asks again. */
 const CARRIED_OPTIONS = ['filter', 'orderby', 'count', 'select'];
 
-/** The properties contacts can be ordered by, by their Graph names. */
-const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map([
-  ['displayName', 'displayName'],
-  ['givenName', 'givenName'],
-  ['surname', 'surname'],
-  ['companyName', 'companyName'],
-  ['department', 'department'],
-  ['jobTitle', 'jobTitle'],
+/** The properties contacts can be ordered by, by their Graph names: those a filter compares, and the two times. */
+const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map<string, ContactSortKey>([
+  ...FILTERABLE,
   ['createdDateTime', 'createdAt'],
   ['lastModifiedDateTime', 'updatedAt'],
 ]);
