@@ -1,18 +1,51 @@
 import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type SoapAnswer } from './ews-operation.js';
 import { streamedResponse, type MessageOutcome } from './response-messages.js';
-import { attribute, children, requiredChild } from './soap-args.js';
+import { attribute, requiredChild } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
- * The `Id` attributes of a GetItem/GetAttachment id list (checkedIdList).
+ * An id of a request's list, in its place: the `Id` of an element of the kind the operation
+ * reads, or the error the element is answered with (an id of a kind the bridge holds none of).
  */
-export function readRequestedIds(request: XmlElement, list: string, item: string, limits: EwsLimits): string[] {
-  return checkedIdList(
-    children(requiredChild(request, list), item).map((element) => attribute(element, 'Id') ?? ''),
-    list,
-    limits.maxItemsPerRequest,
-  );
+export type RequestedId = string | BridgeError;
+
+/** The `Id`s of a GetItem/GetAttachment id list, each in its place (idList). */
+export function readRequestedIds(
+  request: XmlElement,
+  list: string,
+  item: string,
+  limits: EwsLimits,
+  others: ReadonlyMap<string, () => BridgeError> = new Map(),
+): RequestedId[] {
+  return idList(request, list, item, (element) => attribute(element, 'Id') ?? '', others, limits);
+}
+
+/**
+ * An id list (checkedIdList), each element in its place: `item` as `read` reads it, or
+ * `others`' error for the other kinds the schema lets the list hold (a calendar occurrence's
+ * id, a public folder's). Skipped, they shifted every later answer off the id it answers, and
+ * clients pair answers with ids by position. An element the schema does not allow there fails
+ * schema validation, as Exchange's does.
+ */
+export function idList<T>(
+  request: XmlElement,
+  list: string,
+  item: string,
+  read: (element: XmlElement) => T,
+  others: ReadonlyMap<string, () => BridgeError>,
+  limits: EwsLimits,
+): (T | BridgeError)[] {
+  const listed = requiredChild(request, list).children.map((element) => {
+    if (element.local === item) return read(element);
+    const unheld = others.get(element.local);
+    if (unheld) return unheld();
+    const expected = [item, ...others.keys()].join("', '");
+    throw BridgeError.schemaValidation(
+      `The element '${list}' has invalid child element '${element.local}'. List of possible elements expected: '${expected}'.`,
+    );
+  });
+  return checkedIdList(listed, list, limits.maxItemsPerRequest);
 }
 
 /**
@@ -39,28 +72,18 @@ export function checkedIdList<T>(ids: T[], list: string, max: number): T[] {
  */
 export function answerEachId(
   operation: string,
-  ids: readonly string[],
+  ids: readonly RequestedId[],
   answer: (id: string) => Promise<MessageOutcome>,
   emptyPayload: string,
   context: EwsContext,
   charged = false,
 ): Promise<SoapAnswer> {
   const account = context.mailbox!;
-  const each = charged ? (id: string) => context.searches.run(account, () => answer(id)) : answer;
+  const each = onceEach((id: string) => id, charged ? (id: string) => context.searches.run(account, () => answer(id)) : answer);
   // A refusal rejects the promise, as a search's does: the request's fault, not an item's.
   return new Promise((resolve) => {
     if (charged) context.searches.admit(account);
-    resolve(
-      soapAnswer(
-        streamedResponse(
-          operation,
-          ids,
-          onceEach((id) => id, each),
-          emptyPayload,
-          context,
-        ),
-      ),
-    );
+    resolve(soapAnswer(streamedResponse(operation, ids, (id) => (typeof id === 'string' ? each(id) : Promise.reject(id)), emptyPayload, context)));
   });
 }
 

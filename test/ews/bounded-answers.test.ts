@@ -104,6 +104,28 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
     expect(Buffer.byteLength(res.text)).to.be.below(maxAnswerBytes);
   });
 
+  it('answers each id of GetItem in its place: a calendar occurrence’s or master’s id with ErrorItemNotFound; an element ItemIds may not hold fails schema validation', async () => {
+    const shape = '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>';
+    const [first, second] = itemIds as [string, string];
+    const { res, xml } = await call(
+      `<m:GetItem>${shape}<m:ItemIds><t:OccurrenceItemId RecurringMasterId="${first}" InstanceIndex="1"/><t:ItemId Id="${first}"/><t:RecurringMasterItemId OccurrenceId="${first}"/><t:ItemId Id="${second}"/></m:ItemIds></m:GetItem>`,
+    );
+    expect(res.status).to.equal(200);
+    const messages = [xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage].flat();
+    expect(messages.map((m) => [m.ResponseCode, m.Items?.Contact?.ItemId?.$.Id])).to.deep.equal([
+      ['ErrorItemNotFound', undefined],
+      ['NoError', first],
+      ['ErrorItemNotFound', undefined],
+      ['NoError', second],
+    ]);
+    const stray = await call(`<m:GetItem>${shape}<m:ItemIds><t:ItemId Id="${first}"/><t:FolderId Id="${first}"/></m:ItemIds></m:GetItem>`);
+    expect([stray.res.status, stray.xml.Envelope.Body.Fault.detail.ResponseCode._]).to.deep.equal([500, 'ErrorSchemaValidation']);
+    const attachment = await getAttachment([attachmentIds[0]!]);
+    expect(messagesOf(attachment.xml).map((m) => m.ResponseCode)).to.deep.equal(['NoError']);
+    const strayAttachment = await call(`<m:GetAttachment><m:AttachmentIds><t:ItemId Id="${first}"/></m:AttachmentIds></m:GetAttachment>`);
+    expect(strayAttachment.xml.Envelope.Body.Fault.detail.ResponseCode._).to.equal('ErrorSchemaValidation');
+  });
+
   it('answers items past the byte limit with ErrorMessageSizeExceeded, unmade, in a whole envelope within the limit', async () => {
     // The malformed id last would be a short ErrorInvalidIdMalformed, were it read: once one item has not fitted, none is made.
     const { res, xml } = await getAttachment([...attachmentIds, 'not-an-id']);

@@ -17,9 +17,15 @@ describe('EWS ConvertId', () => {
   });
   after(() => t.close());
 
-  const convert = async (destination: string | undefined, ids: { id: string; format: string }[]) => {
+  const convert = async (destination: string | undefined, ids: ({ id: string; format: string; mailbox?: string } | string)[]) => {
     const format = destination === undefined ? '' : ` DestinationFormat="${destination}"`;
-    const alternates = ids.map(({ id, format }) => `<t:AlternateId Format="${format}" Id="${id}" Mailbox="${READER.username}"/>`).join('');
+    const alternates = ids
+      .map((alternate) =>
+        typeof alternate === 'string'
+          ? alternate
+          : `<t:AlternateId Format="${alternate.format}" Id="${alternate.id}" Mailbox="${alternate.mailbox ?? READER.username}"/>`,
+      )
+      .join('');
     const res = await postEws(t.bridge.server, `<m:ConvertId${format}><m:SourceIds>${alternates}</m:SourceIds></m:ConvertId>`, READER);
     const xml = await parseSoap(res.text);
     return { res, messages: [xml.Envelope.Body.ConvertIdResponse?.ResponseMessages.ConvertIdResponseMessage ?? []].flat(), xml };
@@ -59,6 +65,25 @@ describe('EWS ConvertId', () => {
       const { res, xml } = await convert(destination, [{ id: ewsId, format }]);
       expect(res.status, `${destination} ${format}`).to.equal(500);
       expect(xml.Envelope.Body.Fault.detail.ResponseCode._).to.equal('ErrorSchemaValidation');
+    }
+  });
+
+  it('answers a public folder’s id, which the SourceIds list may hold, in its place with ErrorInvalidIdMalformed: the ids after it keep their answers', async () => {
+    const { res, messages } = await convert('HexEntryId', [
+      `<t:AlternatePublicFolderId Format="EwsId" FolderId="${ewsId}"/>`,
+      { id: ewsId, format: 'EwsId' },
+      `<t:AlternatePublicFolderItemId Format="EwsId" FolderId="${ewsId}" ItemId="${ewsId}"/>`,
+      { id: ewsId, format: 'OwaId' },
+    ]);
+    expect(res.status).to.equal(200);
+    expect(codes(messages)).to.deep.equal(['ErrorInvalidIdMalformed', 'NoError', 'ErrorInvalidIdMalformed', 'NoError']);
+    expect(messages[1].AlternateId.$.Id).to.equal(Buffer.from(ewsId, 'base64').toString('hex').toUpperCase());
+  });
+
+  it('fails schema validation for an element SourceIds may not hold, and for an empty Mailbox (NonEmptyStringType)', async () => {
+    for (const alternate of ['<t:ItemId Id="x"/>', { id: ewsId, format: 'EwsId', mailbox: '' }]) {
+      const { res, xml } = await convert('EwsId', [{ id: ewsId, format: 'EwsId' }, alternate]);
+      expect([res.status, xml.Envelope.Body.Fault.detail.ResponseCode._], JSON.stringify(alternate)).to.deep.equal([500, 'ErrorSchemaValidation']);
     }
   });
 });

@@ -1,9 +1,10 @@
 import { BridgeError } from '../../domain/errors.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import type { ItemIds } from '../item-ids.js';
-import { checkedIdList } from '../requested-ids.js';
+import { idList } from '../requested-ids.js';
 import { failure, operationResponse, success, type MessageOutcome } from '../response-messages.js';
-import { children, enumValue, requiredAttribute, requiredChild } from '../soap-args.js';
+import { enumValue, requiredAttribute } from '../soap-args.js';
+import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
 /** IdFormatType. */
@@ -18,8 +19,13 @@ interface AlternateId {
 
 interface ConvertIdArgs {
   destination: IdFormat;
-  ids: AlternateId[];
+  ids: (AlternateId | BridgeError)[];
 }
+
+/** The ids SourceIds may hold besides AlternateId (NonEmptyArrayOfAlternateIdsType): a public folder's and its items', and the bridge's ids name none. */
+const PUBLIC_FOLDER_IDS: ReadonlyMap<string, () => BridgeError> = new Map(
+  ['AlternatePublicFolderId', 'AlternatePublicFolderItemId'].map((kind) => [kind, () => BridgeError.invalidIdMalformed()]),
+);
 
 /**
  * ConvertId (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/convertid-operation):
@@ -38,25 +44,35 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
 
   read(request, limits) {
     const destination = requiredAttribute(request, 'DestinationFormat');
-    // Each of the three is required (AlternateIdType): none is taken as empty or as EwsId.
-    const ids = children(requiredChild(request, 'SourceIds'), 'AlternateId').map((alternate) => ({
+    const read = (alternate: XmlElement): AlternateId => ({
+      // Each of the three is required (AlternateIdType): none is taken as empty or as EwsId.
       id: requiredAttribute(alternate, 'Id'),
       format: enumValue(requiredAttribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
-      mailbox: requiredAttribute(alternate, 'Mailbox'),
-    }));
-    return { destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'), ids: checkedIdList(ids, 'SourceIds', limits.maxItemsPerRequest) };
+      mailbox: nonEmpty(requiredAttribute(alternate, 'Mailbox'), 'Mailbox'),
+    });
+    return {
+      destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'),
+      ids: idList(request, 'SourceIds', 'AlternateId', read, PUBLIC_FOLDER_IDS, limits),
+    };
   },
 
   run: ({ destination, ids }, context) =>
     soapAnswer(
       operationResponse(
         'ConvertId',
-        ids.map((alternate) => converted(alternate, destination, context.ids)),
+        ids.map((alternate) => (alternate instanceof BridgeError ? failure(alternate) : converted(alternate, destination, context.ids))),
       ),
     ),
 
   refuse: (error) => soapAnswer(operationResponse('ConvertId', [failure(error)])),
 };
+
+/** A NonEmptyStringType (types.xsd): an empty one fails schema validation. */
+function nonEmpty(value: string, what: string): string {
+  if (value === '')
+    throw BridgeError.schemaValidation(`The '${what}' attribute is invalid: the value '' is shorter than NonEmptyStringType's minimum length, 1.`);
+  return value;
+}
 
 function converted({ id, format, mailbox }: AlternateId, destination: IdFormat, ids: ItemIds): MessageOutcome {
   if (destination === 'EwsLegacyId' || destination === 'StoreId') {

@@ -2,14 +2,14 @@ import { BridgeError } from '../../domain/errors.js';
 import { contactOwner } from '../../domain/photo-owner.js';
 import { fileAttachmentXml } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
-import { answerEachId, readRequestedIds } from '../requested-ids.js';
+import { answerEachId, readRequestedIds, type RequestedId } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
 import { element } from '../xml.js';
 
 const EMPTY = '<m:Attachments/>';
 
 /** GetAttachment for contact photos: the stored photo's bytes as t:FileAttachment/t:Content. */
-export const getAttachment: EwsOperation<string[]> = {
+export const getAttachment: EwsOperation<RequestedId[]> = {
   need: 'user',
   read: (request, limits) => readRequestedIds(request, 'AttachmentIds', 'AttachmentId', limits),
 

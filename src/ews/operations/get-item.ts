@@ -8,7 +8,7 @@ import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { mimePhotoOf } from '../mime-photo.js';
-import { answerEachId, readRequestedIds } from '../requested-ids.js';
+import { answerEachId, readRequestedIds, type RequestedId } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
 import { soleChild } from '../soap-args.js';
 import { element } from '../xml.js';
@@ -20,18 +20,29 @@ const PHOTO_FIELDS = ['Attachments', 'HasAttachments', 'HasPicture', 'MimeConten
 
 interface GetItemArgs {
   fields: ReadonlySet<ContactField>;
-  itemIds: string[];
+  itemIds: RequestedId[];
 }
 
 /**
- * GetItem on the caller's contacts: one response message per ItemId, in order. An id
- * of another mailbox's contact is answered exactly like a missing one.
+ * The ids ItemIds may hold besides ItemId (NonEmptyArrayOfBaseItemIdsType): each names a
+ * calendar item, an occurrence or its recurring master, and the bridge holds contacts only.
+ */
+const CALENDAR_IDS: ReadonlyMap<string, () => BridgeError> = new Map(
+  ['OccurrenceItemId', 'RecurringMasterItemId', 'RecurringMasterItemIdRanges'].map((kind) => [
+    kind,
+    () => new BridgeError('ErrorItemNotFound', 404, `the bridge holds contacts only, and no calendar item by ${kind}`),
+  ]),
+);
+
+/**
+ * GetItem on the caller's contacts: one response message per id, in order. An id of
+ * another mailbox's contact is answered exactly like a missing one.
  */
 export const getItem: EwsOperation<GetItemArgs> = {
   need: 'user',
   read: (request, limits) => ({
     fields: requestedFields(soleChild(request, 'ItemShape')),
-    itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits),
+    itemIds: readRequestedIds(request, 'ItemIds', 'ItemId', limits, CALENDAR_IDS),
   }),
 
   run: ({ fields, itemIds }, context) => {
