@@ -5,6 +5,7 @@ import type { BridgeError } from '../domain/errors.js';
 import { endWithBody } from '../http/end-with-body.js';
 import type { SoapAnswer } from './ews-operation.js';
 import { MESSAGES_NS, SERVER_VERSION_INFO, SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
+import type { MalformedEnvelope } from './soap-reader.js';
 import { escapeXml } from './xml.js';
 
 const HEAD =
@@ -19,7 +20,7 @@ export function encodedEnvelope(body: string): Buffer {
 }
 
 /** A SOAP 1.1 fault (the Body's content): for a request that is not a readable envelope. No stack, ever. */
-export function soapFault(faultCode: 'Client' | 'MustUnderstand' | 'Server', reason: string): string {
+export function soapFault(faultCode: MalformedEnvelope['faultCode'] | 'Server', reason: string): string {
   return `<s:Fault><faultcode>s:${faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXml(reason)}</faultstring></s:Fault>`;
 }
 

@@ -64,13 +64,14 @@ const COUNTED_BEFORE_PARSING = [
 ];
 
 /**
- * A request that is no SOAP request the bridge can read: a `Client` fault; or one whose
- * header must be understood and is not, the `MustUnderstand` fault SOAP 1.1 §4.2.3 names.
+ * A request that is no SOAP request the bridge can read: a `Client` fault; one whose
+ * header must be understood and is not, the `MustUnderstand` fault SOAP 1.1 §4.2.3 names;
+ * one in another SOAP version's Envelope, `VersionMismatch`.
  */
 export class MalformedEnvelope extends Error {
   constructor(
     message: string,
-    readonly faultCode: 'Client' | 'MustUnderstand' = 'Client',
+    readonly faultCode: 'Client' | 'MustUnderstand' | 'VersionMismatch' = 'Client',
   ) {
     super(message);
   }
@@ -217,13 +218,17 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
       kept = true;
       operation = element;
     } else if (!parent) {
-      if (element.local !== 'Envelope' || element.ns !== SOAP_ENVELOPE_NS) refuse('the root element is not a SOAP 1.1 Envelope');
+      if (element.local !== 'Envelope') refuse('the root element is not a SOAP 1.1 Envelope');
+      // SOAP 1.1 §4.4.1: an Envelope of another namespace (SOAP 1.2's) is a VersionMismatch, not the client's mistake in what it asked.
+      if (element.ns !== SOAP_ENVELOPE_NS)
+        throw new MalformedEnvelope(`the Envelope's namespace '${element.ns}' is not SOAP 1.1's, '${SOAP_ENVELOPE_NS}'`, 'VersionMismatch');
     } else if (shape !== 'document' && open.length === 1) {
       const structural = element.ns === SOAP_ENVELOPE_NS && (element.local === 'Header' || element.local === 'Body');
       if (body) {
         // SOAP 1.1 §4.1.1: what may follow the Body is namespace-qualified, and is no second Header or Body.
         if (structural || element.ns === '') refuse(`the SOAP Envelope holds ${element.local} after its Body`);
-      } else if (!structural || (element.local === 'Header' && header)) refuse(`the SOAP Envelope holds ${element.local} before its Body`);
+      } else if (!structural) refuse(`the SOAP Envelope holds ${element.local} of the namespace '${element.ns}', where it has only its Header and Body`);
+      else if (element.local === 'Header' && header) refuse('the SOAP Envelope holds a second Header');
       else if (element.local === 'Body') body = element;
       else header = element;
     } else if (parent.element === body) {

@@ -221,7 +221,7 @@ describe('Autodiscover front door', () => {
       expect(invalid.ErrorCode).to.equal('InvalidDomain');
     });
 
-    it("answers an operation it does not serve with WCF's ActionNotSupported fault, and a broken envelope with a Client fault", async () => {
+    it("answers an operation it does not serve with WCF's ActionNotSupported fault, a broken envelope with a Client fault, and a SOAP 1.2 Envelope with VersionMismatch", async () => {
       const unknown = await post('/autodiscover/autodiscover.svc', soapRequest('<a:GetFederationInformationRequestMessage/>'));
       expect(unknown.status).to.equal(500);
       const fault = (await parseSoap(unknown.text)).Envelope.Body.Fault;
@@ -230,6 +230,13 @@ describe('Autodiscover front door', () => {
       const broken = await post('/autodiscover/autodiscover.svc', '<soap:Envelope');
       expect(broken.status).to.equal(500);
       expect((await parseSoap(broken.text)).Envelope.Body.Fault.faultcode).to.equal('s:Client');
+      const body =
+        '<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain></a:Domains></a:Request></a:GetDomainSettingsRequestMessage>';
+      const soap12 = await post(
+        '/autodiscover/autodiscover.svc',
+        soapRequest(body).replaceAll('http://schemas.xmlsoap.org/soap/envelope/', 'http://www.w3.org/2003/05/soap-envelope'),
+      );
+      expect([soap12.status, (await parseSoap(soap12.text)).Envelope.Body.Fault.faultcode]).to.deep.equal([500, 's:VersionMismatch']);
     });
 
     it('answers a header marked mustUnderstand that Autodiscover does not define with the MustUnderstand fault (SOAP 1.1 §4.2.3)', async () => {

@@ -170,6 +170,17 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       });
     }
 
+    it('answers a SOAP 1.2 Envelope with the VersionMismatch fault (SOAP 1.1 §4.4.1), not as a client error', async () => {
+      const resolve = '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>';
+      const soap12 = envelope(resolve).replaceAll('http://schemas.xmlsoap.org/soap/envelope/', 'http://www.w3.org/2003/05/soap-envelope');
+      const refused = await post(soap12).expect(500);
+      const fault = (await parseSoap(refused.text)).Envelope.Body.Fault;
+      expect([fault.faultcode, fault.faultstring._]).to.deep.equal([
+        's:VersionMismatch',
+        "the Envelope's namespace 'http://www.w3.org/2003/05/soap-envelope' is not SOAP 1.1's, 'http://schemas.xmlsoap.org/soap/envelope/'",
+      ]);
+    });
+
     it('answers a header marked mustUnderstand that EWS does not define with the MustUnderstand fault (SOAP 1.1 §4.2.3), and serves one it does', async () => {
       const resolve = '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>';
       const refused = await post(envelope(resolve, '<o:Session xmlns:o="urn:other" soap:mustUnderstand="1">7</o:Session>')).expect(500);

@@ -39,8 +39,9 @@ describe('reading a SOAP request (soap-reader)', () => {
     for (const [inside, reason] of [
       [`${body}${body}`, 'the SOAP Envelope holds Body after its Body'],
       [`${body}<soap:Header/>`, 'the SOAP Envelope holds Header after its Body'],
-      [`<soap:Header/><soap:Header/>${body}`, 'the SOAP Envelope holds Header before its Body'],
-      [`<x:Extra/>${body}`, 'the SOAP Envelope holds Extra before its Body'],
+      [`<soap:Header/><soap:Header/>${body}`, 'the SOAP Envelope holds a second Header'],
+      [`<x:Extra/>${body}`, "the SOAP Envelope holds Extra of the namespace 'urn:x', where it has only its Header and Body"],
+      [`<x:Body/>${body}`, "the SOAP Envelope holds Body of the namespace 'urn:x', where it has only its Header and Body"],
       [`${body}<Extra/>`, 'the SOAP Envelope holds Extra after its Body'],
       ['<soap:Body>text<m:GetFolder/></soap:Body>', 'the SOAP Body holds text'],
       [`<soap:Header>text</soap:Header>${body}`, 'the SOAP Header holds text'],
@@ -149,11 +150,12 @@ describe('reading a SOAP request (soap-reader)', () => {
     ).to.match(/characters of text/);
   });
 
-  it('refuses DTDs, undefined entities, characters XML forbids, and a root that is not an Envelope', () => {
+  it('refuses DTDs, undefined entities, characters XML forbids, a root that is not an Envelope, and an Envelope of another namespace', () => {
     expect(refusal(`<!DOCTYPE x [<!ENTITY e "boom">]>${envelope('<m:GetItem>&e;</m:GetItem>')}`)).to.match(/DOCTYPE/);
     expect(refusal(envelope('<m:GetItem>&e;</m:GetItem>'))).to.match(/not well-formed/);
     expect(refusal(envelope('<m:GetItem>\u0001</m:GetItem>'))).to.match(/not well-formed/);
-    expect(refusal('<Envelope/>')).to.match(/not a SOAP 1.1 Envelope/);
+    expect(refusal('<hello/>')).to.match(/not a SOAP 1.1 Envelope/);
+    expect(refusal('<Envelope/>')).to.match(/namespace '' is not SOAP 1.1's/);
     expect(refusal(envelope(''))).to.match(/names no operation/);
   });
 
