@@ -15,11 +15,11 @@ import { CALLER, type PhotoDoor, type PhotoRequest } from './user-photo-route.js
  * under `/me` for the caller, and `/beta` as an alias — and by the Outlook REST API's, the
  * same under `/api/v2.0` and `/api/beta` (outlook-photo.ts). The Graph JS client sends `$value`
  * literally and the address with a raw `@` (ews-wire G1); `%24value` and `%40` are read too.
- * A size above the photo's gives the largest available, as the EWS URL does. Both always
+ * A slash at the end is read as none, as the app's routes read one. A size above the photo's gives the largest available, as the EWS URL does. Both always
  * answer JPEG, so Accept does not convert. Every other URL of theirs is the app's
  * (graph-photo-routes.ts), as are a PUT, PATCH or DELETE of these.
  */
-const VALUE_PATH = String.raw`\/(?:(${USER_IN_PATH})|me)\/(?:photo|${SIZE_IN_PATH})\/(?:\$|%24)value$`;
+const VALUE_PATH = String.raw`\/(?:(${USER_IN_PATH})|me)\/(?:photo|${SIZE_IN_PATH})\/(?:\$|%24)value\/?$`;
 
 /** One API's `$value` URLs: the cheap test of its prefix first, as most requests are for neither. */
 interface ValueApi {

@@ -77,6 +77,18 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       await get('/v1.0/users/alex.wilber%40contoso.com/photos/48x48/%24value').expect(200).expect('content-type', 'image/jpeg');
     });
 
+    it('reads a slash after $value as none, as every other Graph path reads one (it was 405 with GET in Allow)', async () => {
+      for (const path of [
+        '/v1.0/users/alex.wilber@contoso.com/photo/$value',
+        '/beta/users/alex.wilber@contoso.com/photos/96x96/$value',
+        '/v1.0/me/photo/$value',
+        '/api/v2.0/me/photo/$value',
+      ]) {
+        const [plain, slashed] = [await get(path), await get(`${path}/`)];
+        expect([slashed.status, slashed.headers['content-type'], slashed.headers.etag], path).to.deep.equal([200, 'image/jpeg', plain.headers.etag]);
+      }
+    });
+
     it('GET users/{upn}/photos → every HD size the photo has (none above its 486 px)', async () => {
       const res = await get('/v1.0/users/alex.wilber@contoso.com/photos').expect(200);
       const value = (res.body as { value: { id: string; width: number; height: number }[] }).value;
