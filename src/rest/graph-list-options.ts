@@ -37,12 +37,19 @@ export function repeatedOption(name: string): BridgeError {
   return new BridgeError('ErrorInvalidUrlQuery', 400, `Query option '$${name}' was specified more than once, but it must be specified at most once.`);
 }
 
-/** An integer option: its default when absent, ErrorInvalidRequest (400) when it is not a whole number in range. */
-export function integerOption(options: ReadonlyMap<string, string>, name: string, fallback: number, min: number, max: number): number {
+/** An integer option: its default when absent, `refusal` (ErrorInvalidRequest, 400) when it is not a whole number in range. */
+export function integerOption(
+  options: ReadonlyMap<string, string>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  refusal = (_value: string) => BridgeError.invalidRequest(`$${name} must be a whole number from ${min} to ${max}`),
+): number {
   const value = options.get(name);
   if (value === undefined) return fallback;
   const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
-  if (!(number >= min && number <= max)) throw BridgeError.invalidRequest(`$${name} must be a whole number from ${min} to ${max}`);
+  if (!(number >= min && number <= max)) throw refusal(value);
   return number;
 }
 

@@ -138,10 +138,18 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
   return {
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count,
-    top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    top: pageSize(options),
     select: readSelect(options.get('select'), GRAPH_USER),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
+}
+
+/** `$top` of a directory list, refused as Graph's directory refuses one outside 1–999 (Request_UnsupportedQuery), which clients match on. */
+function pageSize(options: ReadonlyMap<string, string>): number {
+  const { default: fallback, max } = USER_LIST_TOP;
+  return integerOption(options, 'top', fallback, 1, max, (value) =>
+    unsupported(`Invalid page size specified: '${value.slice(0, 64)}'. Must be between 1 and ${max} inclusive.`),
+  );
 }
 
 /** `GET /users/$count`: how many users the list would hold, an advanced query as `$count=true` is. */
@@ -157,7 +165,7 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
   return {
     selection: skipToken === undefined ? selection : resumed(selection, skipToken),
     count: false,
-    top: integerOption(options, 'top', USER_LIST_TOP.default, 1, USER_LIST_TOP.max),
+    top: pageSize(options),
     select: readSelect(options.get('select'), GRAPH_USER),
     carried: carriedOptions(options, ['top', 'select']),
   };

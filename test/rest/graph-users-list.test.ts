@@ -254,7 +254,14 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     );
     expect((await error('/v1.0/users?$orderby=surname'))[0]).to.equal('Request_UnsupportedQuery');
     expect((await error("/v1.0/users?$orderby=displayName&$filter=startswith(mail,'a')"))[0]).to.equal('Request_UnsupportedQuery');
-    expect((await error('/v1.0/users?$top=1000'))[1]).to.equal('$top must be a whole number from 1 to 999');
+    // As Graph's directory words it (clients match on it: "Request_UnsupportedQuery: Invalid page size specified: '1000'. …").
+    for (const top of ['1000', '0', 'ten']) {
+      expect(await error(`/v1.0/users?$top=${top}`), top).to.deep.equal([
+        'Request_UnsupportedQuery',
+        `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`,
+      ]);
+    }
+    expect((await error('/v1.0/users/adele.vance@contoso.com/directReports?$top=1000'))[0]).to.equal('Request_UnsupportedQuery');
     expect((await error('/v1.0/users?$expand=manager'))[1]).to.equal("The query parameter '$expand' is not supported on users.");
     expect((await error('/v1.0/users?$skiptoken=bm90IGEgdG9rZW4'))[0]).to.equal('Request_BadRequest');
     // A search's token does not resume a listing.
