@@ -229,6 +229,49 @@ describe('FindPeople', () => {
       .send(envelope(`<m:FindPeople>${view()}${folder('contacts')}</m:FindPeople>`));
     expect(res.status).to.equal(401);
   });
+
+  describe('GetPersona by EmailAddress (Exchange 2016’s request type)', () => {
+    const getPersona = async (inner: string, as = READER) => {
+      const res = await postEws(t.bridge.server, `<m:GetPersona>${inner}</m:GetPersona>`, as);
+      const message = (await parseSoap(res.text)).Envelope.Body.GetPersonaResponseMessage;
+      return { status: res.status, code: message?.ResponseCode, persona: message?.Persona };
+    };
+    const byAddress = (address: string, parent = '') => getPersona(`<m:EmailAddress><t:EmailAddress>${address}</t:EmailAddress></m:EmailAddress>${parent}`);
+
+    it("finds the caller's contact by any of its addresses, in any ASCII case, and a directory user by theirs, as the PersonaId would", async () => {
+      const contact = await byAddress('ZED2@x.example');
+      expect([contact.status, contact.code, contact.persona.DisplayName, contact.persona.EmailAddress.MailboxType]).to.deep.equal([
+        200,
+        'NoError',
+        'Zed Contact',
+        'Contact',
+      ]);
+      const byId = await getPersona(`<m:PersonaId Id="${contact.persona.PersonaId.$.Id}"/>`);
+      expect(byId.persona).to.deep.equal(contact.persona);
+      const user = await byAddress('megan.bowen@contoso.com');
+      expect([user.code, user.persona.DisplayName, user.persona.EmailAddress.MailboxType, user.persona.Title]).to.deep.equal([
+        'NoError',
+        'Megan Bowen',
+        'Mailbox',
+        'Marketing Manager',
+      ]);
+    });
+
+    it('looks only in the folder a ParentFolderId names; another mailbox’s contact, a hidden mailbox and no address are not found', async () => {
+      expect((await byAddress('zed@x.example', folder('directory'))).code).to.equal('ErrorItemNotFound');
+      expect((await byAddress('megan.bowen@contoso.com', folder('contacts'))).code).to.equal('ErrorItemNotFound');
+      expect((await byAddress('megan.bowen@contoso.com', folder('directory'))).persona.DisplayName).to.equal('Megan Bowen');
+      expect((await byAddress('meg@x.example', folder('msgfolderroot'))).code).to.equal('ErrorItemNotFound');
+      for (const hidden of ['admin-meg@x.example', 'meg.hidden@contoso.com', 'not an address', '']) {
+        expect(await byAddress(hidden), hidden).to.deep.include({ status: 200, code: 'ErrorItemNotFound' });
+      }
+    });
+
+    it('without a PersonaId or an EmailAddress fails schema validation', async () => {
+      const res = await postEws(t.bridge.server, '<m:GetPersona/>', READER);
+      expect([res.status, (await parseSoap(res.text)).Envelope.Body.Fault.detail.ResponseCode._]).to.deep.equal([500, 'ErrorSchemaValidation']);
+    });
+  });
 });
 
 describe('FindPeople held to the answer byte limit', () => {
