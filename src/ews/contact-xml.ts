@@ -113,7 +113,7 @@ export function shapeOf(value: string | undefined, what: string): Shape {
   return enumValue(value, SHAPES, what, 'Default');
 }
 
-/** GetItem's shapes; Photo only when asked for by FieldURI. */
+/** GetItem's shapes; Photo (the bytes, base64) only when asked for by FieldURI. */
 const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),
   Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
@@ -276,16 +276,16 @@ function dictionaryXml(dictionary: Dictionary, entries: DictionaryEntry[], wante
 
 /**
  * A mailbox contact as GetItem returns it: t:ItemId, then the item part, then the
- * contact part — the order the EWS schema fixes and strict clients rely on. `mimePhoto` is
- * the photo's bytes for the MimeContent's vCard (mimePhotoOf).
+ * contact part — the order the EWS schema fixes and strict clients rely on. `photoBytes` are
+ * the photo's, for the MimeContent's vCard and `t:Photo` (itemPhotoBytes).
  */
-export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string, mimePhoto?: Buffer): string {
+export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string, photoBytes?: Buffer): string {
   const photo = contact.photo;
   return element(
     't:Contact',
     {},
     // First in ItemType's sequence, and only when asked: no shape includes it (Learn's "MimeContent").
-    wanted.has('MimeContent') ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, contactVcard(contact, mimePhoto).toString('base64')) : undefined,
+    wanted.has('MimeContent') ? element('t:MimeContent', { CharacterSet: 'UTF-8' }, contactVcard(contact, photoBytes).toString('base64')) : undefined,
     element('t:ItemId', { Id: ids.encode('contact', contact.id), ChangeKey: changeKeyOf(contact) }),
     wanted.has('ParentFolderId') ? parentFolderXml : undefined,
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,
@@ -303,7 +303,7 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
     wanted.has('Culture') ? text('t:Culture', 'en-US') : undefined,
     wanted.has('LastModifiedTime') ? text('t:LastModifiedTime', ewsDateTime(contact.updatedAt)) : undefined,
     wanted.has('IsAssociated') ? text('t:IsAssociated', false) : undefined,
-    contactCardXml(cardOfContact(contact), wanted),
+    contactCardXml(cardOfContact(contact), wanted, photoBytes),
   );
 }
 

@@ -60,6 +60,7 @@ interface SyncJson {
 }
 
 interface FoldersJson {
+  photo: { name: string; bytes: number; as_attachment: boolean };
   folder: { class: string; name: string; total_count: number; folder_class: string };
   root: string;
   all: { display_name: string; email: string[]; has_picture: boolean; attachments: number }[];
@@ -309,6 +310,11 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
 
     it("exports a contact as a vCard: only('mime_content') (GetItem's item:MimeContent)", () => {
       expect(observed.mime).to.deep.equal({ begins: 'BEGIN:VCARD', fn: [`FN:${YUSUF.displayName}`] });
+    });
+
+    it("reads a contact's photo as contacts:Photo: only('photo'), the bytes of its photo attachment", () => {
+      expect(observed.photo.name).to.equal(ZOE.displayName);
+      expect([observed.photo.bytes > 1000, observed.photo.as_attachment]).to.deep.equal([true, true]);
     });
 
     it('filters by the start of the display name, gets one by its whole name, and fetches by ids', () => {

@@ -7,7 +7,7 @@ import { contactOwner } from '../../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../../domain/size-code.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
-import { mimePhotoOf } from '../mime-photo.js';
+import { itemPhotoBytes, PHOTO_BYTES_FIELDS } from '../item-photo-bytes.js';
 import { answerEachId, readRequestedIds, type RequestedId } from '../requested-ids.js';
 import { failure, operationResponse, success } from '../response-messages.js';
 import { soleChild } from '../soap-args.js';
@@ -16,7 +16,7 @@ import { element } from '../xml.js';
 const EMPTY = '<m:Items/>';
 
 /** The fields that show the contact's photo, or whether it has one. */
-const PHOTO_FIELDS = ['Attachments', 'HasAttachments', 'HasPicture', 'MimeContent'] as const satisfies readonly ContactField[];
+const PHOTO_FIELDS = ['Attachments', 'HasAttachments', 'HasPicture', ...PHOTO_BYTES_FIELDS] as const satisfies readonly ContactField[];
 
 interface GetItemArgs {
   fields: ReadonlySet<ContactField>;
@@ -55,13 +55,13 @@ export const getItem: EwsOperation<GetItemArgs> = {
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         if (!contact) throw BridgeError.itemNotFound();
         const current = PHOTO_FIELDS.some((field) => fields.has(field)) ? await withCurrentPhoto(contact, context) : contact;
-        const mimePhoto = await mimePhotoOf(current, fields, context.store);
+        const photoBytes = await itemPhotoBytes(current, fields, context.store);
         // Made in a turn with room: reads of ten such requests finish in one turn, and their vCards (6 ms each for a large photo) ran in it together.
-        return inTurnWithRoom(() => success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder, mimePhoto))));
+        return inTurnWithRoom(() => success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder, photoBytes))));
       },
       EMPTY,
       context,
-      fields.has('MimeContent'),
+      PHOTO_BYTES_FIELDS.some((field) => fields.has(field)),
     );
   },
 

@@ -8,7 +8,7 @@ import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
 import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsInt } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
-import { mimePhotoOf } from '../mime-photo.js';
+import { itemPhotoBytes } from '../item-photo-bytes.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
 import { element, text } from '../xml.js';
 
@@ -120,9 +120,9 @@ async function changesSince(args: SyncFolderItemsArgs, context: EwsContext): Pro
           if (had !== undefined) state.add(id, had);
           continue;
         }
-        const mimePhoto = contact && (await mimePhotoOf(contact, args.fields, context.store));
+        const photoBytes = contact && (await itemPhotoBytes(contact, args.fields, context.store));
         // In a turn with room, as GetItem's items: the photo read above finishes in a turn other requests' reads share.
-        const change = await inTurnWithRoom(() => changeXml(id, had, contact, args.fields, parentFolder, context, mimePhoto));
+        const change = await inTurnWithRoom(() => changeXml(id, had, contact, args.fields, parentFolder, context, photoBytes));
         const bytes = Buffer.byteLength(change) + SYNC_STATE_BYTES_PER_ITEM;
         if (bytes <= room) {
           room -= bytes;
@@ -178,8 +178,8 @@ function changeXml(
   fields: ReadonlySet<ContactField>,
   parentFolder: string | undefined,
   context: EwsContext,
-  mimePhoto: Buffer | undefined,
+  photoBytes: Buffer | undefined,
 ): string {
   if (!contact) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
-  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder, mimePhoto));
+  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder, photoBytes));
 }

@@ -76,6 +76,11 @@ def main():
     # A contact exported as the vCard Exchange gives as its MimeContent.
     vcard = folder.filter(display_name=exact).only("mime_content")[0].mime_content.decode("utf-8")
     mime = {"begins": vcard.splitlines()[0], "fn": [line for line in vcard.splitlines() if line.startswith("FN:")]}
+    STEP = "only(photo)"
+    # contacts:Photo, which exchangelib fetches with a GetItem: the bytes the photo attachment holds.
+    pictured = folder.filter(has_picture=True).only("display_name", "photo")[0]
+    attachment = folder.get(display_name=pictured.display_name).attachments[0]
+    photo = {"name": pictured.display_name, "bytes": len(pictured.photo or b""), "as_attachment": pictured.photo == attachment.content}
     STEP = "account.fetch(ids)"
     fetched = [c.display_name for c in account.fetch(ids=[(c.id, c.changekey) for c in everything])]
     STEP = "resolve_names(parent_folders)"
@@ -100,6 +105,7 @@ def main():
     print(json.dumps({
         "walked": walked,
         "mime": mime,
+        "photo": photo,
         "folder": {"class": type(folder).__name__, "name": folder.name, "total_count": folder.total_count,
                    "folder_class": folder.folder_class},
         "root": type(account.root).__name__,
