@@ -337,6 +337,10 @@ contacts
       return { ...imported, held: (await store.pageContacts(owner, undefined, 0, 0)).total };
     });
     console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
+    if (parsed.notKept.size > 0) {
+      const said = [...parsed.notKept].map(([what, cards]) => `${what} (${cards} card${cards === 1 ? '' : 's'})`).join(', ');
+      process.stderr.write(`${NAME}: not kept, as a contact has no field for it: ${said}\n`);
+    }
     if (held > LARGE_MAILBOX_CONTACTS) {
       process.stderr.write(
         `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 2–8 ms a thousand of them, charged to its owner's share of the store's time (see the README's limits)\n`,

@@ -17,6 +17,8 @@ interface ContactDraft {
 export interface ContactFileResult {
   drafts: ContactDraft[];
   problems: string[];
+  /** What the file's cards hold that no contact field keeps, by what it is, with how many cards hold it: said, not dropped unseen. */
+  notKept: Map<string, number>;
 }
 
 /** Reads every contact of a vCard (2.1, 3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
@@ -27,14 +29,17 @@ export function readContactFile(content: string, format: ContactFormat): Contact
 interface ReadEntry {
   where: string;
   record: ContactRecord | string;
+  /** What of the card no field keeps (vCard properties, a fax number, a middle name). */
+  notKept?: readonly string[];
   photo?: Buffer | string;
   /** A vCard's UID: what a later import of the same card is recognised by. */
   uid?: string;
 }
 
 function collect(entries: ReadEntry[]): ContactFileResult {
-  const result: ContactFileResult = { drafts: [], problems: [] };
-  for (const { where, record, photo, uid } of entries) {
+  const result: ContactFileResult = { drafts: [], problems: [], notKept: new Map() };
+  for (const { where, record, photo, uid, notKept = [] } of entries) {
+    for (const what of notKept) result.notKept.set(what, (result.notKept.get(what) ?? 0) + 1);
     const fields = typeof record === 'string' ? record : toContactFields(record);
     if (typeof fields === 'string') result.problems.push(`${where}: ${fields}`);
     else if (typeof photo === 'string') result.problems.push(`${where}: ${photo}`);
@@ -47,7 +52,7 @@ function readCsv(content: string): ContactFileResult {
   try {
     return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS));
   } catch (error) {
-    if (error instanceof ImportFileError) return { drafts: [], problems: error.problems };
+    if (error instanceof ImportFileError) return { drafts: [], problems: error.problems, notKept: new Map() };
     throw error;
   }
 }
@@ -60,10 +65,10 @@ function readVcards(content: string): ContactFileResult {
     // vCard 2.1 (Outlook's and old phones' export) is read as the 3.0 it says (vcard21.ts).
     parsed = ICAL.parse(/^VERSION:2\.1\s*$/im.test(content) ? vcard21As30(content) : content);
   } catch (error) {
-    return { drafts: [], problems: [`not a vCard file: ${(error as Error).message}`] };
+    return { drafts: [], problems: [`not a vCard file: ${(error as Error).message}`], notKept: new Map() };
   }
   const cards = (Array.isArray(parsed) && Array.isArray(parsed[0]) ? parsed : [parsed]) as unknown[];
-  if (startLines.length === 0) return { drafts: [], problems: ['no BEGIN:VCARD found'] };
+  if (startLines.length === 0) return { drafts: [], problems: ['no BEGIN:VCARD found'], notKept: new Map() };
   return collect(
     cards.map((jcard, i) => {
       const where = `card ${i + 1} (line ${startLines[i] ?? '?'})`;
@@ -79,10 +84,15 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     const first = card.getFirstPropertyValue(name);
     return first === null || first === undefined ? undefined : unescapedSemicolons(String(first)).replace(/\r?\n/g, ' ');
   };
-  const [surname, givenName] = structured(card.getFirstPropertyValue('n'));
+  const [surname, givenName, ...otherNames] = structured(card.getFirstPropertyValue('n'));
   const [company, department] = structured(card.getFirstPropertyValue('org'));
   const emails = card.getAllProperties('email').map((property) => String(property.getFirstValue()));
-  const phones = phonesOf(card);
+  const { phones, notKept: phonesNotKept } = phonesOf(card);
+  const notKept = [
+    ...new Set(card.getAllProperties().flatMap((property) => (READ_PROPERTIES.has(property.name) ? [] : [property.name.toUpperCase()]))),
+    ...(otherNames.some(Boolean) ? ["N's middle names, prefixes or suffixes"] : []),
+    ...phonesNotKept,
+  ];
   if (emails.length > MAX_CONTACT_EMAILS) return { record: `has ${emails.length} email addresses; a contact keeps at most ${MAX_CONTACT_EMAILS}` };
   return {
     record: {
@@ -101,8 +111,12 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     },
     photo: photoOf(card.getFirstProperty('photo')),
     uid: value('uid')?.trim() || undefined,
+    notKept,
   };
 }
+
+/** The properties a card is read by, and those about the card itself rather than the person (its version, the program that wrote it, when). */
+const READ_PROPERTIES = new Set(['fn', 'n', 'org', 'email', 'tel', 'title', 'photo', 'uid', 'version', 'prodid', 'rev', 'kind']);
 
 /**
  * A vCard text value with its escaped semicolons undone, which ical.js leaves as `\;` in a
@@ -121,16 +135,25 @@ function structured(value: unknown): (string | undefined)[] {
   return parts.map((part) => (Array.isArray(part) ? part.join(' ') : String(part ?? '')) || undefined);
 }
 
-/** The first work, mobile and home number; a number without a type counts as work. */
-function phonesOf(card: ICAL.Component): { work?: string; cell?: string; home?: string } {
+/** TEL types of a line no one talks on: kept as a business number, a fax number was shown, and dialled, as the person's phone. */
+const NOT_SPOKEN = ['fax', 'pager', 'modem', 'bbs', 'textphone'];
+
+/** The first work, mobile and home number (a number without a type counts as work), and what of the numbers is not kept. */
+function phonesOf(card: ICAL.Component): { phones: { work?: string; cell?: string; home?: string }; notKept: string[] } {
   const phones: { work?: string; cell?: string; home?: string } = {};
+  const notKept = new Set<string>();
   for (const property of card.getAllProperties('tel')) {
     const types = [property.getParameter('type') ?? []].flat().map((type) => String(type).toLowerCase());
-    const number = writtenNumber(String(property.getFirstValue()));
+    const unspoken = NOT_SPOKEN.find((type) => types.includes(type));
+    if (unspoken && !types.includes('voice') && !types.includes('cell')) {
+      notKept.add(`TEL of type ${unspoken}`);
+      continue;
+    }
     const kind = types.includes('cell') ? 'cell' : types.includes('home') ? 'home' : 'work';
-    phones[kind] ??= number;
+    if (phones[kind] === undefined) phones[kind] = writtenNumber(String(property.getFirstValue()));
+    else notKept.add(`a second ${kind} TEL`);
   }
-  return phones;
+  return { phones, notKept: [...notKept] };
 }
 
 /**

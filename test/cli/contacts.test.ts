@@ -43,6 +43,19 @@ describe('ews-photo-bridge contacts', function () {
     expect([result.stderr, result.stdout]).to.deep.equal(['', 'imported 1 contact(s) into bom.owner@contoso.com: 1 added, 0 updated\n']);
   });
 
+  it('imports a card with fields a contact has no place for, and says on stderr which, by how many cards', () => {
+    writeFileSync(
+      join(dir, 'rich.vcf'),
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Rich Card\r\nBDAY:1990-01-01\r\nNICKNAME:Richie\r\nTEL;TYPE=WORK,FAX:+1 555 0100\r\nEND:VCARD\r\n',
+    );
+    const result = cli(['contacts', 'import', 'rich.owner@contoso.com', join(dir, 'rich.vcf'), '--create']);
+    expect([result.status, result.stdout, result.stderr]).to.deep.equal([
+      0,
+      'imported 1 contact(s) into rich.owner@contoso.com: 1 added, 0 updated\n',
+      'ews-photo-bridge: not kept, as a contact has no field for it: BDAY (1 card), NICKNAME (1 card), TEL of type fax (1 card)\n',
+    ]);
+  });
+
   it('reads vCard 2.1 as Outlook exports it (quoted-printable in each charset, bare types, a base64 photo), and an escaped line break in a field as a space', async () => {
     const photo = (await samplePhoto(64, 48)).toString('base64');
     const card21 = [

@@ -15,6 +15,40 @@ describe('reading a contact file', () => {
     expect(read(`tel:${'1'.repeat(LONG_RUN)};\u2028`)).to.deep.equal({
       drafts: [],
       problems: ['card 1 (line 1): businessPhone is longer than 1024 characters'],
+      notKept: new Map(),
+    });
+  });
+
+  it('says what a card holds that no field keeps, by how many cards hold it, and keeps a fax or pager number out of the phones', () => {
+    const card = (...lines: string[]) => ['BEGIN:VCARD', 'VERSION:3.0', 'PRODID:-//Apple Inc.//iPhone OS 17.0//EN', 'FN:Rich Card', ...lines, 'END:VCARD'];
+    const file = [
+      ...card(
+        'N:Card;Rich;Middle;Dr.;',
+        'BDAY:1990-01-01',
+        'ADR;TYPE=WORK:;;1 Main St;Springfield;;12345;US',
+        'NOTE:a note',
+        'TEL;TYPE=WORK,FAX:+1 555 0100',
+        'TEL;TYPE=WORK,VOICE:+1 555 0101',
+        'TEL;TYPE=WORK:+1 555 0102',
+        'TEL;TYPE=PAGER:+1 555 0103',
+      ),
+      ...card('N:Plain;Second;;;', 'BDAY:1991-02-02', 'TEL;TYPE=CELL:+1 555 0199'),
+      '',
+    ].join('\r\n');
+    const { drafts, problems, notKept } = readContactFile(file, 'vcard');
+    expect(problems).to.deep.equal([]);
+    expect(drafts.map(({ fields: { phones } }) => [phones.business, phones.mobile, phones.home])).to.deep.equal([
+      ['+1 555 0101', undefined, undefined],
+      [undefined, '+1 555 0199', undefined],
+    ]);
+    expect(Object.fromEntries(notKept)).to.deep.equal({
+      BDAY: 2,
+      ADR: 1,
+      NOTE: 1,
+      "N's middle names, prefixes or suffixes": 1,
+      'TEL of type fax': 1,
+      'a second work TEL': 1,
+      'TEL of type pager': 1,
     });
   });
 });
