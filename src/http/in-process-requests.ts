@@ -7,6 +7,8 @@ export interface InProcessRequest {
   /** Path and query. */
   path: string;
   headers: Record<string, string>;
+  /** Sent with its Content-Length. */
+  body?: Buffer;
   /** The peer address the request is to seem to come from: the one of the request that made it. */
   remoteAddress: string;
 }
@@ -31,8 +33,9 @@ export function inProcessRequests(listener: RequestListener): (sent: InProcessRe
     new Promise((resolve, reject) => {
       const [serverEnd, clientEnd] = connectionPair(sent.remoteAddress);
       server.emit('connection', serverEnd);
+      const length = sent.body ? { 'content-length': String(sent.body.length) } : {};
       const asked = request(
-        { createConnection: () => clientEnd, method: sent.method, path: sent.path, headers: { ...sent.headers, connection: 'close' } },
+        { createConnection: () => clientEnd, method: sent.method, path: sent.path, headers: { ...sent.headers, ...length, connection: 'close' } },
         (answer) => {
           const chunks: Buffer[] = [];
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -44,7 +47,7 @@ export function inProcessRequests(listener: RequestListener): (sent: InProcessRe
         },
       );
       asked.on('error', reject);
-      asked.end();
+      asked.end(sent.body);
     });
 }
 

@@ -40,7 +40,9 @@ export const BATCH_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** A batch's requests in progress at once: the rest wait their turn, as they would on one connection. */
 const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
-const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'consistencylevel', 'prefer']);
+const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'consistencylevel', 'prefer', 'content-type']);
+/** The methods a request of a batch may have: the reads, and POST, which `translateExchangeIds` takes. */
+const BATCHED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 /** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */
 const INHERITED_HEADERS = ['authorization', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
 /** Headers of a request's answer that say nothing inside a batch. */
@@ -58,6 +60,8 @@ interface BatchRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** Its body as sent alone: JSON written out, anything else from its base64. */
+  body: Buffer | undefined;
   dependsOn: string[];
 }
 
@@ -86,8 +90,8 @@ function written({ json, ...response }: BatchResponse): string {
  * id, status, headers and body — JSON as JSON, anything else (a photo's bytes) base64, as
  * the Microsoft Graph Toolkit reads the photos it batches. Each request goes through the
  * front door as if it came alone, with the batch's login and addressing: its limits, its
- * access line, its metrics. GET and HEAD only (the bridge's Graph paths write nothing a
- * batch would); another method is that request's 405. With `dependsOn`, the requests run
+ * access line, its metrics. GET, HEAD and POST (translateExchangeIds, with its JSON body);
+ * another method is that request's 405: a batch here changes no photo. With `dependsOn`, the requests run
  * one after another and one whose dependency failed is 424, as Graph does; without, at once.
  */
 export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
@@ -179,7 +183,7 @@ async function inSequence(requests: BatchRequest[], run: (request: BatchRequest)
  * is its 500: the batch's other answers stand either way.
  */
 async function runOne(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
+  if (!BATCHED_METHODS.has(request.method)) {
     return graphFailure(request.id, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
   }
   let answer: InProcessAnswer;
@@ -188,6 +192,7 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
       method: request.method,
       path: VERSIONED.test(request.url) ? request.url : `${(batch as Request).baseUrl}${request.url}`,
       headers: { ...request.headers, ...inherited(batch.headers) },
+      body: request.body,
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
     });
   } catch (error) {
@@ -250,7 +255,7 @@ function readBatch(body: unknown): BatchRequest[] {
 }
 
 function readRequest(entry: unknown): BatchRequest {
-  const { id, method, url, headers = {}, dependsOn = [] } = (entry ?? {}) as Record<string, unknown>;
+  const { id, method, url, headers = {}, dependsOn = [], body } = (entry ?? {}) as Record<string, unknown>;
   if (typeof id !== 'string' || id === '' || id.length > 64 || hasLoneSurrogate(id)) {
     throw invalidBatch('every request needs an "id": a string of 1 to 64 characters');
   }
@@ -267,7 +272,27 @@ function readRequest(entry: unknown): BatchRequest {
   for (const [name, value] of Object.entries(headers as Record<string, string>)) {
     if (PASSED_HEADERS.has(name.toLowerCase())) passed[name.toLowerCase()] = value;
   }
-  return { id, method: method.toUpperCase(), url: requestTarget(id, url.startsWith('/') ? url : `/${url}`), headers: passed, dependsOn };
+  return {
+    id,
+    method: method.toUpperCase(),
+    url: requestTarget(id, url.startsWith('/') ? url : `/${url}`),
+    headers: passed,
+    body: body === undefined ? undefined : bodyBytes(id, body, passed['content-type']),
+    dependsOn,
+  };
+}
+
+/**
+ * A request's body as the batch carries it (https://learn.microsoft.com/en-us/graph/json-batching):
+ * with a Content-Type, "required when a body is specified"; JSON as JSON, any other type a
+ * base64 string.
+ */
+function bodyBytes(id: string, body: unknown, contentType: string | undefined): Buffer {
+  if (contentType === undefined) throw invalidBatch(`request '${id}' has a "body" but no Content-Type header`);
+  if (/\bjson\b/i.test(contentType)) return Buffer.from(JSON.stringify(body));
+  if (typeof body !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(body))
+    throw invalidBatch(`request '${id}' has a "body" of ${contentType.slice(0, 64)} that is not base64`);
+  return Buffer.from(body, 'base64');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Client } from '@microsoft/microsoft-graph-client';
+import { BatchRequestContent, BatchResponseContent, type BatchResponseBody, type Client } from '@microsoft/microsoft-graph-client';
 import { ExchangeService, ExchangeVersion, ItemView, Uri, WebCredentials, WellKnownFolderName, type Contact } from 'ews-javascript-api';
 import { restIdOf } from '../../src/ews/exchange-id-forms.js';
 import { ItemIds } from '../../src/ews/item-ids.js';
@@ -88,6 +88,21 @@ describe('interop: EWS ItemIds and Graph ids (ews-javascript-api, Graph JS clien
       const contact = (await graph.api(`/me/contacts/${earlier}`).select('displayName').get()) as { displayName: string };
       expect(contact.displayName).to.equal(name);
     }
+  });
+
+  it('translates ids inside a JSON batch as alone: BatchRequestContent sends the POST with its JSON body', async () => {
+    const ewsIds = [...byEwsId.keys()];
+    const asked = { inputIds: ewsIds, sourceIdType: 'ewsId', targetIdType: 'restId' };
+    const post = new Request(`http://127.0.0.1:${world.address.port}/v1.0/me/translateExchangeIds`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(asked),
+    });
+    const batch = new BatchRequestContent([{ id: 'ids', request: post }]);
+    const answer = new BatchResponseContent((await graph.api('/$batch').post(await batch.getContent())) as BatchResponseBody);
+    const translated = answer.getResponseById('ids');
+    expect(translated.status).to.equal(200);
+    expect(((await translated.json()) as { value: ConvertIdResult[] }).value).to.deep.equal(await translate(ewsIds, 'ewsId', 'restId'));
   });
 
   it('writes the entry-id forms as translateExchangeIds documents them, and reads them back', async () => {

@@ -40,6 +40,7 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
         get('2', 'users/alex.wilber@contoso.com/photo'),
         get('3', '/users/nobody@contoso.com/photo/$value'),
         { id: '4', method: 'PUT', url: '/me/photo/$value' },
+        { id: '5', method: 'POST', url: '/me/photo', headers: { 'Content-Type': 'application/json' }, body: {} },
       ],
     }).expect(200);
     const answers = byId(res);
@@ -58,6 +59,9 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     expect(answers.get('2')!.body).to.deep.include({ id: '300X300', width: 300 });
     expect([answers.get('3')!.status, (answers.get('3')!.body as { error: { code: string } }).error.code]).to.deep.equal([404, 'Request_ResourceNotFound']);
     expect([answers.get('4')!.status, (answers.get('4')!.body as { error: { code: string } }).error.code]).to.deep.equal([405, 'Request_BadRequest']);
+    // A POST goes to its path, which answers it as alone: /me/photo takes GET, HEAD and DELETE.
+    const postedAlone = await request(t.bridge.server).post('/v1.0/me/photo').set('Authorization', basic(READER)).send({});
+    expect([answers.get('5')!.status, answers.get('5')!.headers.Allow]).to.deep.equal([postedAlone.status, postedAlone.headers.allow]);
   });
 
   it("runs each request as the batch's caller, whatever Authorization a request carries; its If-None-Match is its own", async () => {
@@ -142,6 +146,11 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       ['a URL that is not text', { requests: [get('x', '/me/photo\ud800')] }],
       // An id is written back in the answer: one that is no text would make it JSON no strict parser takes.
       ['an id that is not text', { requests: [get('a\ud800', '/me/photo')] }],
+      ['a body without a Content-Type', { requests: [{ id: 'x', method: 'POST', url: '/me/translateExchangeIds', body: {} }] }],
+      [
+        'a body of bytes that is not base64',
+        { requests: [{ id: 'x', method: 'POST', url: '/me/photo', headers: { 'Content-Type': 'image/jpeg' }, body: '%%' }] },
+      ],
     ] as const) {
       const res = await batch(body);
       expect(res.status, what).to.equal(400);
