@@ -73,3 +73,6 @@ export function strictUtf8(bytes: Buffer): string | undefined {
 function utf8ElseWindows1252(bytes: Buffer): string {
   return strictUtf8(bytes) ?? iconv.decode(bytes, 'win1252');
 }
+
+/** Base64 text as RFC 4648 §4 writes it (no blanks, padding only at the end); Node's decoder would skip what is not, and decode a typo into other bytes. */
+export const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,3 +1,5 @@
+import { BASE64_TEXT } from '../domain/text-bytes.js';
+
 /** One LDIF content record: its DN, its attributes by name as written, and where it starts. */
 export interface LdifEntry {
   dn: string;
@@ -10,8 +12,6 @@ interface LdifFile {
   entries: LdifEntry[];
   problems: string[];
 }
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * Reads the content records of an LDIF file (RFC 2849, https://www.rfc-editor.org/rfc/rfc2849):
@@ -105,7 +105,7 @@ function lineValue({ text }: LogicalLine): { name: string; value: string | Buffe
   if (kind === '<') return `problem:${name} is a URL; the bridge only imports values written in the file`;
   if (kind === undefined) return { name, value };
   const base64 = value.replace(/\s+/g, '');
-  if (!BASE64.test(base64) || base64.length % 4 !== 0) return `problem:${name} is not base64`;
+  if (!BASE64_TEXT.test(base64) || base64.length % 4 !== 0) return `problem:${name} is not base64`;
   return { name, value: Buffer.from(base64, 'base64') };
 }
 

@@ -1,3 +1,4 @@
+import { BASE64_TEXT } from '../domain/text-bytes.js';
 import ICAL from 'ical.js';
 import { MAX_CONTACT_EMAILS, type ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
@@ -181,6 +182,6 @@ function photoOf(property: ICAL.Property | null): Buffer | string | undefined {
   if (/^https?:/i.test(raw)) return 'PHOTO is a URL; the bridge only imports embedded photos';
   const data = /^data:[^,]*;base64,(.*)$/i.exec(raw);
   const base64 = data ? data[1]! : raw;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64 === '') return 'PHOTO is not base64 image data';
+  if (!BASE64_TEXT.test(base64) || base64 === '') return 'PHOTO is not base64 image data';
   return Buffer.from(base64, 'base64');
 }

@@ -1,3 +1,4 @@
+import { BASE64_TEXT } from '../domain/text-bytes.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -45,6 +46,8 @@ const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'c
 const BATCHED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 /** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */
 const INHERITED_HEADERS = ['authorization', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
+/** A media type a batch writes as JSON, not base64: application/json and its kin (`…+json`, `json; odata.metadata=…`). */
+const JSON_TYPE = /\bjson\b/i;
 /** Headers of a request's answer that say nothing inside a batch. */
 const DROPPED_ANSWER_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'request-id']);
 
@@ -220,7 +223,7 @@ function inherited(headers: IncomingHttpHeaders): Record<string, string> {
 /** A body as Graph writes it in a batch: JSON as itself, text as a string, bytes in base64; none when empty. */
 function bodyOf(bytes: Buffer, contentType: string): { body?: unknown; json?: string } {
   if (bytes.length === 0) return {};
-  if (/\bjson\b/i.test(contentType)) return { json: bytes.toString('utf8') };
+  if (JSON_TYPE.test(contentType)) return { json: bytes.toString('utf8') };
   if (/^text\//i.test(contentType)) return { body: bytes.toString('utf8') };
   return { body: bytes.toString('base64') };
 }
@@ -289,9 +292,8 @@ function readRequest(entry: unknown): BatchRequest {
  */
 function bodyBytes(id: string, body: unknown, contentType: string | undefined): Buffer {
   if (contentType === undefined) throw invalidBatch(`request '${id}' has a "body" but no Content-Type header`);
-  if (/\bjson\b/i.test(contentType)) return Buffer.from(JSON.stringify(body));
-  if (typeof body !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(body))
-    throw invalidBatch(`request '${id}' has a "body" of ${contentType.slice(0, 64)} that is not base64`);
+  if (JSON_TYPE.test(contentType)) return Buffer.from(JSON.stringify(body));
+  if (typeof body !== 'string' || !BASE64_TEXT.test(body)) throw invalidBatch(`request '${id}' has a "body" of ${contentType.slice(0, 64)} that is not base64`);
   return Buffer.from(body, 'base64');
 }
 
