@@ -10,7 +10,11 @@ import { asciiLower } from '../domain/plain-text.js';
  */
 export function queryOf(req: Request): URLSearchParams {
   const queryStart = req.originalUrl.indexOf('?');
-  const query = queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1);
+  return queryParameters(queryStart < 0 ? '' : req.originalUrl.slice(queryStart + 1));
+}
+
+/** A query string (after the `?`) as its parameters, under queryOf's rules. */
+export function queryParameters(query: string): URLSearchParams {
   if (query.includes('%') && !decodes(query)) throw new BridgeError('ErrorInvalidRequest', 400, 'the URL is not validly percent-encoded');
   return new URLSearchParams(query);
 }

@@ -58,6 +58,9 @@ function answerOf(rendition: Rendition, caching: string): PhotoAnswer {
       '',
       'request-id',
       '',
+      // A photo upload is any image the source held: a browser never reads one as a page.
+      'x-content-type-options',
+      'nosniff',
     ];
     answer = { caching, head, body: sendableBody(rendition.bytes) };
     answers.set(rendition, answer);

@@ -14,7 +14,7 @@ import { callerTurn } from '../http/caller-turns.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
-import { queryValue } from '../http/query-parameter.js';
+import { queryParameters, queryValue } from '../http/query-parameter.js';
 import { photoCacheControl, sendRendition, varyWithAccept } from './send-photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { RequestMetrics, type RouteMeter } from '../metrics/request-metrics.js';
@@ -285,7 +285,7 @@ export const EWS_REST_PHOTO_DOOR = queryPhotoDoor('ews-rest', [USER_PHOTO_PATH])
 /** No size means the largest available, as Exchange's REST endpoint does. */
 function parsePhotoQuery(queryString: string, accept: string | undefined): PhotoRequest | BridgeError {
   try {
-    const query = new URLSearchParams(queryString);
+    const query = queryParameters(queryString);
     const sizeCode = queryValue(query, 'size');
     const email = normalizeSmtpAddress(queryValue(query, 'email') ?? '');
     const size = sizeCode === null ? LARGEST_PHOTO_SIZE : parseSizeCode(sizeCode);

@@ -24,7 +24,17 @@ describe('malformed requests the web framework refuses', () => {
   });
 
   it('answers a query string whose percent-encoding does not decode with 400, not a search for U+FFFD or for the escape as written', async () => {
-    for (const path of ['/api/people?q=%E0%A4', '/api/people?q=al%ZZ', "/v1.0/users?$filter=startswith(displayName,'%E0')", '/v1.0/me/contacts?$top=%FF']) {
+    const photoUrls = [
+      '/ews/exchange.asmx/s/GetUserPhoto?email=al%ZZ@contoso.com&size=HR96x96',
+      '/owa/service.svc/s/GetPersonaPhoto?email=a@contoso.com&x=%FF',
+    ];
+    for (const path of [
+      '/api/people?q=%E0%A4',
+      '/api/people?q=al%ZZ',
+      "/v1.0/users?$filter=startswith(displayName,'%E0')",
+      '/v1.0/me/contacts?$top=%FF',
+      ...photoUrls,
+    ]) {
       const res = await request(t.bridge.server).get(path).set('Authorization', basic(READER)).set('ConsistencyLevel', 'eventual');
       expect([res.status, res.text.includes('not validly percent-encoded')], path).to.deep.equal([400, true]);
     }

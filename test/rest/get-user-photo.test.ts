@@ -32,9 +32,10 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
 
   const get = (query: string) => request(t.bridge.server).get(`${URL}?${query}`).set('Authorization', reader);
 
-  it('serves a square JPEG of the size asked for (a 4:3 original cropped), with a strong ETag and Cache-Control', async () => {
+  it('serves a square JPEG of the size asked for (a 4:3 original cropped), with a strong ETag, Cache-Control and nosniff', async () => {
     const res = await get('email=alex.wilber@contoso.com&size=HR96x96').buffer(true).expect(200);
     expect(res.headers['content-type']).to.equal('image/jpeg');
+    expect(res.headers['x-content-type-options']).to.equal('nosniff');
     expect(res.headers.etag).to.match(/^"[0-9a-f]+-96x96"$/);
     expect(res.headers['cache-control']).to.match(/max-age=\d+/);
     const meta = await sharp(res.body as Buffer).metadata();
