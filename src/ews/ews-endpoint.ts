@@ -510,7 +510,7 @@ const SINGULAR_RESPONSES: ReadonlySet<string> = new Set([
   'UpdateInboxRules',
 ]);
 
-/** The base URL the client reached the bridge at (addressing.ts); `localhost` as before when the Host says nothing usable. */
+/** The base URL the client reached the bridge at (addressing.ts). */
 function originOf(req: Request): string {
   return linkBaseOf(contextOf(req));
 }

@@ -51,16 +51,27 @@ export class Addressing {
   /**
    * The URL the client reached the bridge at, without a trailing slash: the configured
    * public URL; else the scheme and host a trusted proxy forwarded, each falling back to
-   * the bridge's own scheme and the Host header; undefined when no usable host is known.
+   * the bridge's own scheme and the Host header, and without a Host (HTTP/1.0, or the empty
+   * one RFC 9110 §7.2 allows) the address and port the client connected to, as IIS names
+   * the server then; undefined when no usable host is known.
    */
   baseUrl(req: IncomingMessage): string | undefined {
     if (this.options.publicUrl !== '') return this.options.publicUrl;
     const forwarded = this.proxies.forwardedOrigin(req);
-    const host = forwarded?.host ?? req.headers.host;
+    const host = forwarded?.host ?? (req.headers.host || connectedHost(req));
     if (host === undefined || !isHost(host)) return undefined;
     // As a URL writes its origin: the host in lower case, the scheme's default port left out (`EVIL.Example:0080`, `[::1]:80` were written as sent).
     return new URL(`${forwarded?.proto ?? this.ownScheme}://${host}`).origin;
   }
+}
+
+/** The local address and port of the request's connection as a Host names them (`[::1]:8080`, `127.0.0.1:8080`); undefined off the network. */
+function connectedHost(req: IncomingMessage): string | undefined {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined || !ipaddr.isValid(localAddress)) return undefined;
+  // A dual-stack listener sees an IPv4 client's connection as `::ffff:127.0.0.1`.
+  const address = ipaddr.process(localAddress);
+  return address.kind() === 'ipv6' ? `[${address.toString()}]:${localPort}` : `${address.toString()}:${localPort}`;
 }
 
 /** For a request that reached the bridge directly over plain HTTP, with nothing configured. */

@@ -97,7 +97,7 @@ export function baseUrlOf(context: RequestContext): string | undefined {
   return context.addressing.baseUrl(context.req);
 }
 
-/** The base of absolute links in an answer (WSDL, OData): the public URL, or `http://localhost` when the request named no usable host. */
+/** The base of absolute links in an answer (WSDL, OData): the URL the client reached, or `http://localhost` for a request made in memory without a Host. */
 export function linkBaseOf(context: RequestContext): string {
   return baseUrlOf(context) ?? 'http://localhost';
 }

@@ -94,6 +94,21 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     expect([other.status, other.body.trim()]).to.deep.equal([414, 'the URL is longer than 4096 characters']);
   });
 
+  it('builds links on the address the client connected to when the request names no host (HTTP/1.0, an empty Host): they were http://localhost', async () => {
+    const { port } = t.bridge.server.address() as AddressInfo;
+    const answerTo = async (head: string) => {
+      const socket = await connectTo(port);
+      socket.write(`${head}\r\nAuthorization: ${basic(READER)}\r\nConnection: close\r\n\r\n`);
+      return received(socket);
+    };
+    for (const head of ['GET /EWS/Exchange.asmx?wsdl HTTP/1.0', 'GET /EWS/Exchange.asmx?wsdl HTTP/1.1\r\nHost:']) {
+      expect(await answerTo(head), head).to.include(`<soap:address location="http://127.0.0.1:${port}/EWS/Exchange.asmx"/>`);
+    }
+    const autodiscover = await answerTo('GET /autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS HTTP/1.0');
+    expect(autodiscover).to.match(/^HTTP\/1\.1 200 /);
+    expect(autodiscover).to.include(`"Url":"http://127.0.0.1:${port}/EWS/Exchange.asmx"`);
+  });
+
   it('takes the host from the target, not from the Host header, as an origin server must', async () => {
     const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
     expect(res.status).to.equal(200);
