@@ -66,6 +66,8 @@ type ReadRequest =
   | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown } & Impersonating)
   | ({ kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError } & Impersonating)
   | ({ kind: 'unsupported'; name: string } & Impersonating)
+  /** A Body whose element is in no namespace EWS declares operations in: `name` as qualified. */
+  | ({ kind: 'undeclared'; name: string } & Impersonating)
   | { kind: 'malformed'; reason: string; faultCode: MalformedEnvelope['faultCode'] };
 
 /** Whom the request's ExchangeImpersonation header names, when it has one, or why it names no one. */
@@ -153,7 +155,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     }
     const { operation: operationElement, headers: impersonations } = request;
     const impersonating = impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
-    const entry = operationElement.ns === MESSAGES_NS ? table.get(operationElement.local) : undefined;
+    if (operationElement.ns !== MESSAGES_NS) {
+      const qualified = operationElement.ns === '' ? operationElement.local : `${operationElement.ns}:${operationElement.local}`;
+      return { kind: 'undeclared', name: qualified, ...impersonating };
+    }
+    const entry = table.get(operationElement.local);
     if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
     try {
       const args = entry.operation.read(operationElement, options.limits);
@@ -203,7 +209,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       finish(context, read, envelope);
       return;
     }
-    const need = read.kind === 'unsupported' ? 'user' : read.operation.need;
+    const need = read.kind === 'unsupported' || read.kind === 'undeclared' ? 'user' : read.operation.need;
     if (loginRefusal && need !== 'photo') refuseCaller(context, loginRefusal);
     else withLogin(context, need, () => finish(context, read, envelope));
   }
@@ -466,6 +472,10 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
       // A value the schema forbids is a fault, as Exchange's schema check answers it, before any operation.
       if (read.error.responseCode === 'ErrorSchemaValidation') return soapAnswer(ewsErrorFault(read.error), read.error.httpStatus);
       return read.operation.refuse(read.error);
+    case 'undeclared':
+      // As .NET's schema check words it: `<m:ResolveNames>` under `https://…/messages`, a copy of
+      // Learn's example, had been told "the bridge does not serve ResolveNames".
+      return soapAnswer(ewsErrorFault(BridgeError.schemaValidation(`The '${read.name}' element is not declared.`)), 500);
     case 'unsupported': {
       // Operations whose answers have shapes of their own (FreeBusyResponseArray, one
       // ResponseMessage, the ResponseClass on the answer itself): a ResponseMessages list

@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { TYPES_NS } from './namespaces.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
@@ -51,6 +52,23 @@ export function textOf(element: XmlElement | undefined): string {
   if (element && element.children.length > 0) throw BridgeError.schemaValidation(`${element.local} holds elements where the schema has text`);
   return element?.text.trim() ?? '';
 }
+
+/** An element of the schema's NonEmptyStringType: empty, it fails schema validation (blanks are text to it). */
+export function nonEmptyText(element: XmlElement): string {
+  const text = textOf(element);
+  if (element.text === '') throw BridgeError.schemaValidation(`The '${element.ns}:${element.local}' element is invalid - ${EMPTY_NON_EMPTY_STRING}`);
+  return text;
+}
+
+/** A required attribute of the schema's NonEmptyStringType. */
+export function nonEmptyAttribute(element: XmlElement, name: string): string {
+  const value = requiredAttribute(element, name);
+  if (value === '') throw BridgeError.schemaValidation(`The '${name}' attribute is invalid - ${EMPTY_NON_EMPTY_STRING}`);
+  return value;
+}
+
+/** As Exchange's schema check words it (a fault exchangelib's issue #96 quotes). */
+const EMPTY_NON_EMPTY_STRING = `The value '' is invalid according to its datatype '${TYPES_NS}:NonEmptyStringType' - The actual length is less than the MinLength value.`;
 
 /** xs:int's range: a 32-bit two's-complement integer. */
 const XS_INT = { min: -(2 ** 31), max: 2 ** 31 - 1 };

@@ -56,6 +56,26 @@ describe('text the schema has as a string', () => {
   }
 });
 
+describe("the schema's NonEmptyStringType", () => {
+  const read = (entry: string) => () =>
+    resolveNames.read(readSoapRequest(envelope(`<m:ResolveNames ReturnFullContactData="false">${entry}</m:ResolveNames>`)).operation, LIMITS);
+
+  it('is refused empty, in either form, with the words of the fault Exchange sends (it was a search that found no one)', () => {
+    for (const entry of ['<m:UnresolvedEntry/>', '<m:UnresolvedEntry></m:UnresolvedEntry>']) {
+      expect(read(entry), entry)
+        .to.throw(BridgeError)
+        .with.property(
+          'message',
+          "The request failed schema validation: The 'http://schemas.microsoft.com/exchange/services/2006/messages:UnresolvedEntry' element is invalid - The value '' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:NonEmptyStringType' - The actual length is less than the MinLength value.",
+        );
+    }
+  });
+
+  it('takes blanks as text, as the schema does', () => {
+    expect(read('<m:UnresolvedEntry> </m:UnresolvedEntry>')()).to.include({ entry: '' });
+  });
+});
+
 describe('an xs:int', () => {
   it('is a 32-bit integer with XML’s blanks around it, and nothing else', () => {
     for (const [text, value] of [

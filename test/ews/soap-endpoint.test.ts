@@ -149,6 +149,20 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(message.ResponseCode).to.equal('ErrorInvalidOperation');
     });
 
+    it("faults a Body element in a namespace that declares no EWS operation as Exchange's schema check does; ResolveNames under https://… was told it is not served", async () => {
+      const resolve = '<ResolveNames ReturnFullContactData="false" xmlns="%"><UnresolvedEntry>alex</UnresolvedEntry></ResolveNames>';
+      for (const namespace of ['https://schemas.microsoft.com/exchange/services/2006/messages', 'http://schemas.microsoft.com/exchange/services/2006/types']) {
+        const res = await post(envelope(resolve.replace('%', namespace))).expect(500);
+        const fault = (await parseSoap(res.text)).Envelope.Body.Fault;
+        expect([fault.faultcode._ ?? fault.faultcode, fault.faultstring._], namespace).to.deep.equal([
+          'a:ErrorSchemaValidation',
+          `The request failed schema validation: The '${namespace}:ResolveNames' element is not declared.`,
+        ]);
+      }
+      const unqualified = await post(envelope('<ResolveNames/>')).expect(500);
+      expect(unqualified.text).to.include('The &apos;ResolveNames&apos; element is not declared.');
+    });
+
     for (const [what, body, reason] of [
       ['malformed XML', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem>', /not well-formed/],
       [

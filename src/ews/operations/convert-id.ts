@@ -3,7 +3,7 @@ import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import type { ItemIds } from '../item-ids.js';
 import { idList } from '../requested-ids.js';
 import { failure, operationResponse, success, type MessageOutcome } from '../response-messages.js';
-import { enumValue, requiredAttribute } from '../soap-args.js';
+import { enumValue, nonEmptyAttribute, requiredAttribute } from '../soap-args.js';
 import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
@@ -48,7 +48,7 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
       // Each of the three is required (AlternateIdType): none is taken as empty or as EwsId.
       id: requiredAttribute(alternate, 'Id'),
       format: enumValue(requiredAttribute(alternate, 'Format'), ID_FORMATS, 'Format', 'EwsId'),
-      mailbox: nonEmpty(requiredAttribute(alternate, 'Mailbox'), 'Mailbox'),
+      mailbox: nonEmptyAttribute(alternate, 'Mailbox'),
     });
     return {
       destination: enumValue(destination, ID_FORMATS, 'DestinationFormat', 'EwsId'),
@@ -66,13 +66,6 @@ export const convertId: EwsOperation<ConvertIdArgs> = {
 
   refuse: (error) => soapAnswer(operationResponse('ConvertId', [failure(error)])),
 };
-
-/** A NonEmptyStringType (types.xsd): an empty one fails schema validation. */
-function nonEmpty(value: string, what: string): string {
-  if (value === '')
-    throw BridgeError.schemaValidation(`The '${what}' attribute is invalid: the value '' is shorter than NonEmptyStringType's minimum length, 1.`);
-  return value;
-}
 
 function converted({ id, format, mailbox }: AlternateId, destination: IdFormat, ids: ItemIds): MessageOutcome {
   if (destination === 'EwsLegacyId' || destination === 'StoreId') {

@@ -10,7 +10,7 @@ import { folderOf, readParentFolders, type FolderRef } from '../folders.js';
 import { changeKeyOf } from '../item-ids.js';
 import { soapAnswer, type EwsContext, type EwsOperation } from '../ews-operation.js';
 import { boundedResponse, failure, operationResponse, type MessageOutcome } from '../response-messages.js';
-import { attribute, enumValue, requiredChild, textOf, xsBoolean } from '../soap-args.js';
+import { attribute, enumValue, nonEmptyText, requiredChild, xsBoolean } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Exchange returns at most 100 resolutions and says whether that was all of them. */
@@ -62,7 +62,7 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
 
   read(request) {
     return {
-      entry: textOf(requiredChild(request, 'UnresolvedEntry')),
+      entry: nonEmptyText(requiredChild(request, 'UnresolvedEntry')),
       scope: enumValue(attribute(request, 'SearchScope'), SEARCH_SCOPES, 'SearchScope', 'ActiveDirectoryContacts'),
       folders: readParentFolders(request, false),
       fields: resolutionFields(fullContactData(attribute(request, 'ReturnFullContactData')), attribute(request, 'ContactDataShape')),
