@@ -482,6 +482,15 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect(await resolve(ids('<t:FolderId Id="AAAA"/>'))).to.deep.equal({ code: 'ErrorInvalidIdMalformed', names: [] });
     expect(await resolve(ids(...Array<string>(11).fill('<t:DistinguishedFolderId Id="contacts"/>')))).to.deep.equal({ code: 'ErrorInvalidRequest', names: [] });
   });
+
+  it('ResolveNames in the directory alone does not look at ParentFolderIds, which name the contact folders searched (an Inbox there had failed it)', async () => {
+    await t.store.upsertUsers([{ email: 'anna.directory@contoso.com', displayName: 'Anna Directory', refs: {} }]);
+    const { xml } = await call(
+      '<m:ResolveNames ReturnFullContactData="false" SearchScope="ActiveDirectory"><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds><m:UnresolvedEntry>anna dir</m:UnresolvedEntry></m:ResolveNames>',
+    );
+    const message = xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage;
+    expect([message.ResponseCode, message.ResolutionSet.Resolution.Mailbox.EmailAddress]).to.deep.equal(['NoError', 'anna.directory@contoso.com']);
+  });
 });
 
 describe('FindItem restricted by given name, surname, company, email addresses and phone numbers', () => {

@@ -72,7 +72,10 @@ export const resolveNames: EwsOperation<ResolveNamesArgs> = {
   async run({ entry, scope, folders, fields }, context) {
     let searched: string | undefined;
     try {
-      searched = searchedMailbox(folders, context);
+      // Learn's ResolveNames: ParentFolderIds name the folders searched "if the SearchScope
+      // attribute is set to ActiveDirectoryContacts, Contacts, or ContactsActiveDirectory";
+      // a directory-only search had failed on an Inbox named there.
+      searched = scope === 'ActiveDirectory' ? undefined : searchedMailbox(folders, context);
     } catch (error) {
       if (error instanceof BridgeError) return answer(failure(error));
       throw error;
