@@ -215,7 +215,9 @@ export function cardOfUser(user: DirectoryUser, hasPicture: boolean): ContactCar
     department: user.department,
     jobTitle: user.title,
     alias: user.alias,
-    emailAddresses: [user.email],
+    // As Exchange writes a directory entry's addresses, its proxyAddresses' way (Learn's
+    // ResolveNames example: `<t:Entry Key="EmailAddress1">SMTP:User2@example.com</t:Entry>`).
+    emailAddresses: [`SMTP:${user.email}`],
     phones: { business: user.businessPhone, mobile: user.mobilePhone },
     source: 'ActiveDirectory',
     hasPicture,
