@@ -4,7 +4,7 @@ import type { Principal } from '../domain/account.js';
 import { ANONYMOUS_PRINCIPAL } from '../auth/authenticator.js';
 import { CLIENT_CLOSED_REQUEST } from '../domain/errors.js';
 import { DIRECT, type Addressing } from './addressing.js';
-import { requestIdOf } from './request-id.js';
+import { echoClientRequestId, requestIdOf } from './request-id.js';
 
 /**
  * The one piece of per-request state every front door passes along: who asked, from
@@ -59,6 +59,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse, 
     route: undefined,
   };
   (req as WithContext)[CONTEXT] = context;
+  echoClientRequestId(req, res);
   return context;
 }
 

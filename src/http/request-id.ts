@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Addressing } from './addressing.js';
 
 /**
@@ -32,4 +32,18 @@ export function requestIdOf(req: IncomingMessage, addressing: Addressing): strin
     counter = 1;
   }
   return `${prefix}-${counter.toString(36)}`;
+}
+
+/**
+ * A client's own id for its request, sent back when it asks: "client-request-id … only
+ * present if the request contains the return-client-request-id header with a value of true"
+ * (Learn, "Instrumenting client requests for EWS and REST in Exchange"), so it can match
+ * answers to requests. A sane one only, as for X-Request-Id; a client's id never becomes
+ * the bridge's own, which the access log carries.
+ */
+export function echoClientRequestId(req: IncomingMessage, res: ServerResponse): void {
+  const asked = req.headers['return-client-request-id'];
+  if (typeof asked !== 'string' || asked.trim().toLowerCase() !== 'true') return;
+  const given = req.headers['client-request-id'];
+  if (typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\w.:{}-]+$/.test(given)) res.setHeader('client-request-id', given);
 }
