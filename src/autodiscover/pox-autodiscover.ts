@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { BridgeError } from '../domain/errors.js';
 import { soleChild, textOf } from '../ews/soap-args.js';
 import { MalformedEnvelope, readXmlDocument, xmlRequestText, type XmlElement, type XmlRequestBody } from '../ews/soap-reader.js';
@@ -19,6 +21,8 @@ import { MOBILESYNC_REQUEST_NS, MOBILESYNC_RESPONSE_NS, POX_BASE_NS, POX_REQUEST
 const ADDRESS_NOT_FOUND = { code: 500, message: "The email address can't be found." };
 const INVALID_REQUEST = { code: 600, message: 'Invalid Request' };
 const PROVIDER_NOT_AVAILABLE = { code: 601, message: 'Provider is not available' };
+
+const SERVER_ID = createHash('sha256').update(hostname()).digest().readUInt32BE(0);
 
 /**
  * The request schemas read here, each with the namespace its errors' Response is in. An
@@ -116,11 +120,16 @@ function settingsAnswer(mailbox: Mailbox, urls: AdvertisedUrls): string {
   return DECLARATION + element('Autodiscover', { xmlns: POX_BASE_NS }, element('Response', { xmlns: POX_RESPONSE_NS }, user, account));
 }
 
-/** `Time` is the time of day the error was made, as Exchange writes it; `responseNs` the namespace of its Response. */
+/**
+ * `Time` is the time of day the error was made, as Exchange writes it, and `Id` names the
+ * server that made it ("an unsigned integer that uniquely identifies the server (within its
+ * domain)", MS-ASCMD 2.2.3.63; Learn's Error (POX): a hash of the computer's name);
+ * `responseNs` is the namespace of its Response.
+ */
 function errorAnswer(error: { code: number; message: string }, responseNs: string): string {
   const failure = element(
     'Error',
-    { Time: new Date().toISOString().slice(11, 23) },
+    { Time: new Date().toISOString().slice(11, 23), Id: SERVER_ID },
     text('ErrorCode', error.code),
     text('Message', error.message),
     '<DebugData/>',

@@ -311,6 +311,9 @@ describe('Autodiscover front door', () => {
       expect(res.text.startsWith('<?xml')).to.equal(true);
       const error = (await parseSoap(res.text)).Autodiscover.Response.Error;
       expect([error.ErrorCode, error.Message]).to.deep.equal(['500', "The email address can't be found."]);
+      // Learn's Error (POX): `<Error Time="" Id="">`, the time of day and the server, an unsigned integer (MS-ASCMD 2.2.3.63).
+      expect(error.$.Time).to.match(/^\d\d:\d\d:\d\d\.\d+$/);
+      expect(error.$.Id).to.match(/^\d{1,10}$/);
     });
 
     it("answers the caller's own address, another response schema (601), and what is no request (600)", async () => {
