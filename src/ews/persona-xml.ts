@@ -33,31 +33,73 @@ export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef 
  * EmailAddresses holds `t:Address` elements, as ArrayOfEmailAddressesType names them (Learn,
  * "EmailAddresses (ArrayOfEmailAddressesType)") and exchangelib reads them.
  */
-export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids: ItemIds, idOnly: boolean): string {
+export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids: ItemIds, wanted: PersonaSelection = ALL_PERSONA_PROPERTIES): string {
   const persona = person.kind === 'user' ? userPersona(person.user) : contactPersona(person.contact, ids);
-  if (idOnly) return element(name, {}, persona.id);
-  const addresses = persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType));
+  const pick = (property: PersonaProperty, xml: () => string | undefined) => (wanted.has(property) ? xml() : undefined);
   return element(
     name,
     {},
     persona.id,
-    text('t:PersonaType', 'Person'),
-    text('t:CreationTime', persona.createdAt),
-    text('t:DisplayName', persona.displayName),
-    text('t:DisplayNameFirstLast', nameInOrder(persona.givenName, persona.surname) ?? persona.displayName),
-    text('t:DisplayNameLastFirst', nameInOrder(persona.surname, persona.givenName) ?? persona.displayName),
-    text('t:FileAs', persona.displayName),
-    text('t:FileAsId', 'None'),
-    text('t:GivenName', persona.givenName),
-    text('t:Surname', persona.surname),
-    text('t:Title', persona.title),
-    text('t:Department', persona.department),
-    text('t:CompanyName', persona.company),
-    persona.addresses[0] === undefined ? undefined : emailAddressXml('t:EmailAddress', persona.displayName, persona.addresses[0], persona.mailboxType),
-    addresses.length === 0 ? undefined : element('t:EmailAddresses', {}, ...addresses),
-    persona.phone && element('t:PhoneNumber', {}, text('t:Number', persona.phone.number), text('t:Type', persona.phone.type)),
-    text('t:ImAddress', persona.imAddress),
+    pick('PersonaType', () => text('t:PersonaType', 'Person')),
+    pick('CreationTime', () => text('t:CreationTime', persona.createdAt)),
+    pick('DisplayName', () => text('t:DisplayName', persona.displayName)),
+    pick('DisplayNameFirstLast', () => text('t:DisplayNameFirstLast', nameInOrder(persona.givenName, persona.surname) ?? persona.displayName)),
+    pick('DisplayNameLastFirst', () => text('t:DisplayNameLastFirst', nameInOrder(persona.surname, persona.givenName) ?? persona.displayName)),
+    pick('FileAs', () => text('t:FileAs', persona.displayName)),
+    pick('FileAsId', () => text('t:FileAsId', 'None')),
+    pick('GivenName', () => text('t:GivenName', persona.givenName)),
+    pick('Surname', () => text('t:Surname', persona.surname)),
+    pick('Title', () => text('t:Title', persona.title)),
+    pick('Department', () => text('t:Department', persona.department)),
+    pick('CompanyName', () => text('t:CompanyName', persona.company)),
+    pick('EmailAddress', () =>
+      persona.addresses[0] === undefined ? undefined : emailAddressXml('t:EmailAddress', persona.displayName, persona.addresses[0], persona.mailboxType),
+    ),
+    pick('EmailAddresses', () =>
+      persona.addresses.length === 0
+        ? undefined
+        : element('t:EmailAddresses', {}, ...persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType))),
+    ),
+    pick('PhoneNumber', () => persona.phone && element('t:PhoneNumber', {}, text('t:Number', persona.phone.number), text('t:Type', persona.phone.type))),
+    pick('ImAddress', () => text('t:ImAddress', persona.imAddress)),
   );
+}
+
+/** The properties of a Persona the bridge writes, in PersonaType's order; a request names one as `persona:` and its name. */
+const PERSONA_PROPERTY_NAMES = [
+  'PersonaType',
+  'CreationTime',
+  'DisplayName',
+  'DisplayNameFirstLast',
+  'DisplayNameLastFirst',
+  'FileAs',
+  'FileAsId',
+  'GivenName',
+  'Surname',
+  'Title',
+  'Department',
+  'CompanyName',
+  'EmailAddress',
+  'EmailAddresses',
+  'PhoneNumber',
+  'ImAddress',
+] as const;
+type PersonaProperty = (typeof PERSONA_PROPERTY_NAMES)[number];
+
+/** Which properties a Persona carries beside its id. */
+export type PersonaSelection = ReadonlySet<PersonaProperty>;
+
+const ALL_PERSONA_PROPERTIES: PersonaSelection = new Set(PERSONA_PROPERTY_NAMES);
+const BY_FIELD_URI: ReadonlyMap<string, PersonaProperty> = new Map(PERSONA_PROPERTY_NAMES.map((property) => [`persona:${property}`, property]));
+
+/**
+ * What a PersonaShape asks for: under IdOnly the id and the properties its AdditionalProperties
+ * name (Learn's FindPeople example asks `persona:DisplayName` and `persona:Title` so), others
+ * it does not know ignored, as GetItem ignores them; any other shape, or none, all the bridge keeps.
+ */
+export function personaSelection(idOnly: boolean, additional: readonly (string | undefined)[]): PersonaSelection {
+  if (!idOnly) return ALL_PERSONA_PROPERTIES;
+  return new Set(additional.flatMap((uri) => BY_FIELD_URI.get(uri ?? '') ?? []));
 }
 
 interface PersonaFields {

@@ -109,6 +109,18 @@ describe('FindPeople', () => {
     expect(people.map((persona: any) => Object.keys(persona))).to.deep.equal([['PersonaId'], ['PersonaId'], ['PersonaId']]);
   });
 
+  it("gives the id and the properties AdditionalProperties name for IdOnly, as Learn's example asks them; others the bridge does not know are ignored", async () => {
+    const additional = ['persona:DisplayName', 'persona:Title', 'persona:Bogus', 'item:Subject'].map((uri) => `<t:FieldURI FieldURI="${uri}"/>`).join('');
+    const shape = `<m:PersonaShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>${additional}</t:AdditionalProperties></m:PersonaShape>`;
+    const { people } = await findPeople(`${shape}${view()}${folder('directory')}<m:QueryString>megan</m:QueryString>`);
+    expect(people).to.have.length(1);
+    expect(Object.keys(people[0])).to.deep.equal(['PersonaId', 'DisplayName', 'Title']);
+    expect([people[0].DisplayName, people[0].Title]).to.deep.equal(['Megan Bowen', 'Marketing Manager']);
+    // Under the Default shape, AdditionalProperties add to what it carries, which is all the bridge keeps.
+    const whole = await findPeople(`${shape.replace('IdOnly', 'Default')}${view()}${folder('directory')}<m:QueryString>megan</m:QueryString>`);
+    expect(Object.keys(whole.people[0])).to.include.members(['PersonaId', 'PersonaType', 'DisplayName', 'Title', 'EmailAddress', 'ImAddress']);
+  });
+
   it("searches the caller's contacts by a QueryString, then the directory (the hidden left out), and never another mailbox's", async () => {
     const search = `${view()}${folder('contacts')}<m:QueryString>meg</m:QueryString>`;
     expect((await findPeople(search)).names).to.deep.equal(['Meg Private', 'Megan Bowen']);

@@ -5,12 +5,12 @@ import { shapeOf } from '../contact-xml.js';
 import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
 import { folderOf, readTargetFolder, type FolderRef } from '../folders.js';
 import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { personaXml } from '../persona-xml.js';
+import { personaSelection, personaXml, type PersonaSelection } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
 import { PERSONA_PROPERTIES, readRestriction } from '../restriction.js';
 import { PERSONA_SORT_KEYS, readSortOrder } from '../sort-order.js';
 import type { ContactMatch, ContactOrder } from '../../store/store.js';
-import { child, requiredChild, soleChild, textOf } from '../soap-args.js';
+import { attribute, child, children, requiredChild, soleChild, textOf } from '../soap-args.js';
 import { element, text } from '../xml.js';
 
 /** Where FindPeople looks: the caller's Contacts folder, the directory (the GAL), or a folder above Contacts, which holds no one. */
@@ -23,8 +23,8 @@ interface FindPeopleArgs {
   /** A listing's Restriction and SortOrder (display-name order without one). */
   match: ContactMatch | undefined;
   order: ContactOrder[] | undefined;
-  /** IdOnly without AdditionalProperties: each Persona's id alone, as exchangelib asks by default. */
-  idOnly: boolean;
+  /** What each Persona carries beside its id: nothing for IdOnly alone, as exchangelib asks by default. */
+  properties: PersonaSelection;
   page: IndexedPage;
 }
 
@@ -69,7 +69,10 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       query: query || undefined,
       match,
       order,
-      idOnly: shape !== undefined && shapeOf(textOf(requiredChild(shape, 'BaseShape')), 'BaseShape') === 'IdOnly' && !soleChild(shape, 'AdditionalProperties'),
+      properties: personaSelection(
+        shape !== undefined && shapeOf(textOf(requiredChild(shape, 'BaseShape')), 'BaseShape') === 'IdOnly',
+        children(soleChild(shape, 'AdditionalProperties'), 'FieldURI').map((path) => attribute(path, 'FieldURI')),
+      ),
       page: readIndexedPage(view, limits),
     };
   },
@@ -86,7 +89,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
           : await context.searches.run(context.mailbox!, async () => {
               const matches = await peopleIn(folder, args, context);
               // Written within the search's share, as the JSON doors' answers are: a page of 1,000 costs more to write than to find.
-              return { ...matches, people: await mapInTurns(matches.people, (person) => personaXml('t:Persona', person, context.ids, args.idOnly)) };
+              return { ...matches, people: await mapInTurns(matches.people, (person) => personaXml('t:Persona', person, context.ids, args.properties)) };
             });
       const payload =
         element('m:People', {}, ...found.people) +
