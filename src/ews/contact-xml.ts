@@ -4,7 +4,7 @@ import { contactVcard } from './contact-vcard.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
 import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
-import { element, escapeXml, text } from './xml.js';
+import { element, escapeXml, ewsDateTime, text } from './xml.js';
 
 /** The contact fields the bridge can write, named as EWS FieldURIs name them. */
 export type ContactField =
@@ -337,9 +337,4 @@ export function fileAttachmentXml(contact: Contact, ids: ItemIds, content?: Buff
     text('t:IsContactPhoto', true),
     content && text('t:Content', content.toString('base64')),
   );
-}
-
-/** EWS writes UTC times without fractions: 2026-11-25T21:07:18Z. */
-function ewsDateTime(iso: string): string {
-  return `${iso.slice(0, 19)}Z`;
 }

@@ -2,7 +2,7 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { Person } from '../people/find-people.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
-import { element, text } from './xml.js';
+import { element, ewsDateTime, text } from './xml.js';
 
 /**
  * Persona ids. A contact's persona is its item: its id is the contact's ItemId, which GetItem
@@ -41,7 +41,7 @@ export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids:
     {},
     persona.id,
     pick('PersonaType', () => text('t:PersonaType', 'Person')),
-    pick('CreationTime', () => text('t:CreationTime', persona.createdAt)),
+    pick('CreationTime', () => text('t:CreationTime', persona.createdAt && ewsDateTime(persona.createdAt))),
     pick('DisplayName', () => text('t:DisplayName', persona.displayName)),
     pick('DisplayNameFirstLast', () => text('t:DisplayNameFirstLast', nameInOrder(persona.givenName, persona.surname) ?? persona.displayName)),
     pick('DisplayNameLastFirst', () => text('t:DisplayNameLastFirst', nameInOrder(persona.surname, persona.givenName) ?? persona.displayName)),
@@ -58,7 +58,11 @@ export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids:
     pick('EmailAddresses', () =>
       persona.addresses.length === 0
         ? undefined
-        : element('t:EmailAddresses', {}, ...persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType))),
+        : element(
+            't:EmailAddresses',
+            {},
+            ...persona.addresses.map((address) => emailAddressXml('t:Address', persona.displayName, address, persona.mailboxType)),
+          ),
     ),
     pick('PhoneNumber', () => persona.phone && element('t:PhoneNumber', {}, text('t:Number', persona.phone.number), text('t:Type', persona.phone.type))),
     pick('ImAddress', () => text('t:ImAddress', persona.imAddress)),

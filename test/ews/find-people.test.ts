@@ -56,6 +56,8 @@ describe('FindPeople', () => {
     // Without a surname, the name in either order is the display name.
     expect(people[2]).to.deep.include({ DisplayNameFirstLast: 'Zed Contact', DisplayNameLastFirst: 'Zed Contact', FileAs: 'Zed Contact', FileAsId: 'None' });
     expect(people[2]).to.deep.include({ PersonaType: 'Person', GivenName: 'Zed', PhoneNumber: { Number: '+1 555 0100', Type: 'Mobile' } });
+    // To the second, as GetItem writes a contact's times (it had its milliseconds).
+    expect(people[2].CreationTime).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(people[2].EmailAddress).to.deep.equal({ Name: 'Zed Contact', EmailAddress: 'zed@x.example', RoutingType: 'SMTP', MailboxType: 'Contact' });
     expect([people[2].EmailAddresses.Address].flat().map((address: any) => address.EmailAddress)).to.deep.equal(['zed@x.example', 'zed2@x.example']);
     // Persona's own children in order (the parts of an address and a phone number taken out).
