@@ -41,32 +41,51 @@ export class TrustedProxies {
     const peer = req.socket.remoteAddress ?? '';
     if (!this.forwardedByTrusted(req)) return peer;
     const chain = forwardedFor(req);
-    let address = peer;
-    for (let hop = chain.length - 1; hop >= 0; hop--) {
-      const next = chain[hop];
+    const hop = this.clientHop(chain);
+    return hop < 0 ? peer : chain[chain.length - 1 - hop]!;
+  }
+
+  /** How far from the right of the chain the client's entry is (0: the last); -1 when none is, the peer being the client. */
+  private clientHop(chain: readonly (string | undefined)[]): number {
+    let hop = -1;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const next = chain[i];
       if (next === undefined) break;
-      address = next;
+      hop = chain.length - 1 - i;
       if (!this.proxies.includes(next)) break;
     }
-    return address;
+    return hop;
   }
 
   /**
-   * The scheme and host the client used, from the proxy that faced it (the first entry);
-   * undefined when the peer is no trusted proxy. A value that is not http/https or not a
-   * plain host[:port] is left out, so it cannot bend a URL built from it.
+   * The scheme and host the client used, as the proxy that faced it wrote them: the entry
+   * as far from the right as the client's own in the chain (clientHop), never one left of it,
+   * which the client wrote itself — the address was read so, and the host had been read from
+   * the first entry (`Forwarded: host=evil.example, for=…;host=photos…` gave evil.example URLs).
+   * Undefined when the peer is no trusted proxy. A value that is not http/https or not a plain
+   * host[:port] is left out, so it cannot bend a URL built from it.
    */
   forwardedOrigin(req: IncomingMessage): ForwardedOrigin | undefined {
     if (!this.forwardedByTrusted(req)) return undefined;
+    const hop = this.clientHop(forwardedFor(req));
     const forwarded = req.headers.forwarded;
-    const first = forwarded === undefined ? undefined : parseForwarded(forwarded)[0];
-    const proto = (first ? first.get('proto') : firstValue(req.headers['x-forwarded-proto']))?.toLowerCase();
-    const host = first ? first.get('host') : firstValue(req.headers['x-forwarded-host']);
+    const element = forwarded === undefined ? undefined : entryAt(parseForwarded(forwarded), hop);
+    const proto = (forwarded === undefined ? entryAt(listOf(req.headers['x-forwarded-proto']), hop) : element?.get('proto'))?.toLowerCase();
+    const host = forwarded === undefined ? entryAt(listOf(req.headers['x-forwarded-host']), hop) : element?.get('host');
     return {
       ...(proto === 'http' || proto === 'https' ? { proto } : {}),
       ...(host !== undefined && isHost(host) ? { host } : {}),
     };
   }
+}
+
+/**
+ * The entry `hop` from the right of a list proxies append to; the first when the list is
+ * shorter (a proxy that sets the header rather than appending to it), every entry of it then
+ * a trusted proxy's.
+ */
+function entryAt<T>(list: readonly T[], hop: number): T | undefined {
+  return list[Math.max(0, list.length - 1 - Math.max(hop, 0))];
 }
 
 /** A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it. */
@@ -88,13 +107,7 @@ export function isHost(value: string): boolean {
 function forwardedFor(req: IncomingMessage): (string | undefined)[] {
   const forwarded = req.headers.forwarded;
   if (forwarded !== undefined) return parseForwarded(forwarded).map((element) => addressOf(element.get('for') ?? ''));
-  const header = req.headers['x-forwarded-for'];
-  if (header === undefined) return [];
-  return [header]
-    .flat()
-    .join(',')
-    .split(',')
-    .map((entry) => addressOf(entry.trim()));
+  return listOf(req.headers['x-forwarded-for']).map(addressOf);
 }
 
 /**
@@ -130,7 +143,12 @@ function addressOf(node: string): string | undefined {
   return isIP(address) ? address : undefined;
 }
 
-function firstValue(header: string | string[] | undefined): string | undefined {
-  const value = [header ?? []].flat()[0]?.split(',')[0]?.trim();
-  return value === '' ? undefined : value;
+/** A header's comma-separated entries, over all its fields, blanks trimmed. */
+function listOf(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  return [header]
+    .flat()
+    .join(',')
+    .split(',')
+    .map((entry) => entry.trim());
 }

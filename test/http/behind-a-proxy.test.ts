@@ -95,6 +95,21 @@ describe('behind a reverse proxy', () => {
       expect(await clientLogged(res.headers['request-id'] as string)).to.equal('2001:db8:cafe::17');
     });
 
+    it('takes the scheme and host from the entry of the proxy that faced the client, never from one left of it, which the client wrote', async () => {
+      const forged: Record<string, string>[] = [
+        { Forwarded: 'for=6.6.6.6;host=evil.example;proto=http, for=203.0.113.5;host=photos.contoso.com;proto=https' },
+        { 'X-Forwarded-Host': 'evil.example, photos.contoso.com', 'X-Forwarded-Proto': 'http, https', 'X-Forwarded-For': '6.6.6.6, 203.0.113.5' },
+        // Host entries the client added, without addresses: the last is the proxy's.
+        { 'X-Forwarded-Host': 'evil.example, photos.contoso.com', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.5' },
+      ];
+      for (const headers of forged) {
+        expect(await jsonAutodiscoverUrl(t, headers), JSON.stringify(headers)).to.equal('https://photos.contoso.com/EWS/Exchange.asmx');
+      }
+      // Two trusted proxies: the client's entry is the second from the right, and so is the host the first proxy wrote.
+      const chained = { Forwarded: 'for=203.0.113.5;host=photos.contoso.com;proto=https, for=127.0.0.1;host=bridge.internal;proto=http' };
+      expect(await jsonAutodiscoverUrl(t, chained)).to.equal('https://photos.contoso.com/EWS/Exchange.asmx');
+    });
+
     it('keeps a forwarded host that is no plain host[:port] out of the URLs', async () => {
       expect(await wsdlAddress(t, { 'X-Forwarded-Proto': 'gopher', 'X-Forwarded-Host': 'evil.example/"><x', Host: 'bridge.internal:8080' })).to.equal(
         'http://bridge.internal:8080/EWS/Exchange.asmx',
