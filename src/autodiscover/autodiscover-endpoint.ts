@@ -18,6 +18,7 @@ import { answerJsonAutodiscover, jsonFailure } from './json-autodiscover.js';
 import { queryValue } from '../http/query-parameter.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
 import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
+import { AUTODISCOVER_CONTRACT, loadWsdlDocuments, wsdlForHost } from '../ews/wsdl-documents.js';
 
 interface AutodiscoverEndpointOptions {
   store: Store;
@@ -50,6 +51,7 @@ const JSON_V1_PREFIX = '/autodiscover/autodiscover.json/v1.0/';
  */
 export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions) {
   const { store, auth, log, accessLog } = options;
+  const contract = loadWsdlDocuments(AUTODISCOVER_CONTRACT);
 
   function serveXml(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {
     const { req } = context;
@@ -59,29 +61,49 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       return;
     }
     // The login first, from the headers alone: a refused caller's body is discarded unread, never held.
+    const discard = () => dropRefusedBody(req, context.res);
+    whenLoggedIn(
+      context,
+      () => {
+        const admitted = options.bodies.admit(context, AUTODISCOVER_MAX_BODY_BYTES);
+        if (admitted !== true) {
+          discard();
+          refuse(context, BridgeError.serverBusy(admitted.message, 1));
+          return;
+        }
+        readAndAnswer(context, kind, urls);
+      },
+      discard,
+      kind,
+    );
+  }
+
+  /** `next` once the caller is logged in as a user; else, after `discard`, the refusal. */
+  function whenLoggedIn(context: RequestContext, next: () => void, discard: () => void, kind: 'soap' | 'pox'): void {
+    const { req } = context;
     const authenticated = (result: AuthResult) => {
       if (!result.ok) {
         context.attemptedUser = result.attemptedUser;
-        dropRefusedBody(req, context.res);
+        discard();
         refuse(context, result.error);
         return;
       }
       context.principal = result.principal;
-      const admitted = options.bodies.admit(context, AUTODISCOVER_MAX_BODY_BYTES);
-      if (admitted !== true) {
-        dropRefusedBody(req, context.res);
-        refuse(context, BridgeError.serverBusy(admitted.message, 1));
-        return;
-      }
-      readAndAnswer(context, kind, urls);
+      next();
     };
     const cached = auth.cached(req.headers.authorization, 'user', context.clientAddress);
     if (cached) authenticated(cached);
     else
       auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => {
-        dropRefusedBody(req, context.res);
+        discard();
         fail(context, kind, failure);
       });
+  }
+
+  /** The SOAP contract, to a user, as EWS's WSDL is: its soap:address the autodiscover.svc the client reached. */
+  function serveContract(context: RequestContext, name: string, baseUrl: string): void {
+    const document = name === WSDL_NAME ? wsdlForHost(contract.wsdl, baseUrl, SOAP_PATH) : contract.schemas.get(name)!;
+    whenLoggedIn(context, () => write(context, 200, 'text/xml; charset=utf-8', document), NOTHING_TO_DISCARD, 'pox');
   }
 
   async function answerSoap(context: RequestContext, body: XmlRequestBody, autodiscover: AutodiscoverContext): Promise<void> {
@@ -159,14 +181,25 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       const queryStart = url.indexOf('?');
       const path = queryStart < 0 ? url : url.slice(0, queryStart);
       const lower = path.toLowerCase();
-      const kind = lower === SOAP_PATH ? 'soap' : lower === POX_PATH ? 'pox' : lower === JSON_PATH || lower.startsWith(JSON_V1_PREFIX) ? 'json' : undefined;
+      const method = req.method ?? '';
+      // `autodiscover.svc?wsdl` is the service's own URL: a POST to it is a request as any other.
+      const contractName = method === 'POST' && lower === SOAP_PATH ? undefined : contractDocumentOf(lower, queryStart < 0 ? '' : url.slice(queryStart + 1));
+      const kind = contractName
+        ? 'contract'
+        : lower === SOAP_PATH
+          ? 'soap'
+          : lower === POX_PATH
+            ? 'pox'
+            : lower === JSON_PATH || lower.startsWith(JSON_V1_PREFIX)
+              ? 'json'
+              : undefined;
       if (!kind) return false;
 
       context.route = kind;
       if (accessLog) logWhenDone(log, context);
-      const method = req.method ?? '';
       // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
       const allowed = kind === 'soap' ? 'POST' : kind === 'pox' ? 'POST, GET, HEAD' : 'GET, HEAD';
+
       if (!allowed.split(', ').includes(method)) {
         dropRefusedBody(req, context.res);
         refuseMethod(context, allowed);
@@ -178,7 +211,8 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         sendError(context.res, BridgeError.invalidRequest('the Host header does not name a host'), log, context.requestId, headersOf(context));
         return true;
       }
-      if (kind === 'json') serveJson(context, path, new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1)), urls);
+      if (kind === 'contract') serveContract(context, contractName!, baseUrlOf(context)!);
+      else if (kind === 'json') serveJson(context, path, new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1)), urls);
       else serveXml(context, kind, urls);
       return true;
     },
@@ -192,4 +226,19 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
  * back to POX, which ews-javascript-api does not implement.
  */
 const SOAP_ENABLED: Readonly<Record<string, string>> = { 'x-soap-enabled': 'True' };
+
+const WSDL_NAME = 'services.wsdl';
+const NOTHING_TO_DISCARD = () => {};
+
+/**
+ * Which file of the SOAP contract a URL asks for, if any: Learn's "SOAP Autodiscover XML
+ * elements" has authenticated users browse to `/autodiscover/services.wsdl` and
+ * `/autodiscover/messages.xsd`; WCF, which serves Exchange's autodiscover.svc, gives the
+ * WSDL at `autodiscover.svc?wsdl` too.
+ */
+function contractDocumentOf(path: string, query: string): string | undefined {
+  const name = path.slice(PREFIX.length);
+  if (name === WSDL_NAME || name === 'messages.xsd') return name;
+  return path === SOAP_PATH && /^wsdl(?:=|&|$)/i.test(query) ? WSDL_NAME : undefined;
+}
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, ...SOAP_ENABLED });

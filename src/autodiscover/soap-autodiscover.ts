@@ -9,8 +9,11 @@ import { AUTODISCOVER_NS, WS_ADDRESSING_NS, XSI_NS } from './namespaces.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { isRequestError, type AutodiscoverOperation } from './soap-operation.js';
 
-/** Operation name (its Action's last segment) → operation. A Map: no request can reach an inherited property. */
-const OPERATIONS: ReadonlyMap<string, AutodiscoverOperation> = new Map<string, AutodiscoverOperation>([
+/**
+ * Operation name (its Action's last segment) → operation. A Map: no request can reach an
+ * inherited property. `wsdl/autodiscover/` describes the same operations, a test holds them together.
+ */
+export const AUTODISCOVER_OPERATIONS: ReadonlyMap<string, AutodiscoverOperation> = new Map<string, AutodiscoverOperation>([
   ['GetUserSettings', getUserSettings],
   ['GetDomainSettings', getDomainSettings],
 ]);
@@ -23,7 +26,7 @@ const HEADER_RULES: SoapHeaderRules = { understood: new Set([AUTODISCOVER_NS, WS
 
 const REQUEST_MESSAGE = 'RequestMessage';
 
-const ACTION_BASE = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/';
+export const ACTION_BASE = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/';
 /** WS-Addressing's action for a fault (what WCF, which serves Exchange's autodiscover.svc, sends). */
 const FAULT_ACTION = `${WS_ADDRESSING_NS}/soap/fault`;
 
@@ -85,7 +88,7 @@ export async function answerSoapAutodiscover(body: XmlRequestBody, context: Auto
       ? requestMessage.local.slice(0, -REQUEST_MESSAGE.length)
       : requestMessage.local;
   const action = headers[0]?.text.trim() ?? `${ACTION_BASE}${named}`;
-  const operation = action.startsWith(ACTION_BASE) ? OPERATIONS.get(action.slice(ACTION_BASE.length)) : undefined;
+  const operation = action.startsWith(ACTION_BASE) ? AUTODISCOVER_OPERATIONS.get(action.slice(ACTION_BASE.length)) : undefined;
   if (!operation) return fault(actionNotSupported(action));
   if (requestMessage.ns !== AUTODISCOVER_NS || named !== operation.name) {
     const expected = `${operation.name}${REQUEST_MESSAGE}`;

@@ -1,5 +1,5 @@
 import { WSDL } from 'soap';
-import { loadWsdlDocuments, WSDL_PATH } from './wsdl-documents.js';
+import { EWS_CONTRACT, loadWsdlDocuments, wsdlPathOf } from './wsdl-documents.js';
 
 /** One operation as the served WSDL describes it. */
 export interface ContractOperation {
@@ -21,8 +21,8 @@ interface WsdlMethod {
  * contract is the file clients fetch, and the operation table is checked against it at
  * start, so code and WSDL cannot drift apart.
  */
-export async function readWsdlContract(): Promise<ContractOperation[]> {
-  const wsdl = new WSDL(loadWsdlDocuments().wsdl, WSDL_PATH, {});
+export async function readWsdlContract(contract = EWS_CONTRACT): Promise<ContractOperation[]> {
+  const wsdl = new WSDL(loadWsdlDocuments(contract).wsdl, wsdlPathOf(contract), {});
   await new Promise<void>((resolve, reject) => wsdl.onReady((error) => (error ? reject(error) : resolve())));
   const bindings = Object.values(wsdl.definitions.bindings) as { methods: Record<string, WsdlMethod> }[];
   return bindings.flatMap((binding) =>

@@ -202,6 +202,43 @@ describe('Autodiscover front door', () => {
     });
   });
 
+  describe('the SOAP contract', () => {
+    const get = (path: string, authorization: string | null = basic(READER)) => {
+      const req = request(t.bridge.server).get(path).set('Host', HOST);
+      return authorization ? req.set('Authorization', authorization) : req;
+    };
+
+    it('serves the WSDL to a user at services.wsdl and autodiscover.svc?wsdl, its service at the autodiscover.svc the client reached, and the schema it imports', async () => {
+      for (const path of [
+        '/autodiscover/services.wsdl',
+        '/Autodiscover/Services.wsdl',
+        '/autodiscover/autodiscover.svc?wsdl',
+        '/Autodiscover/Autodiscover.svc?WSDL',
+      ]) {
+        const res = await get(path);
+        expect([res.status, res.headers['content-type']], path).to.deep.equal([200, 'text/xml; charset=utf-8']);
+        expect(res.text, path).to.include(`<soap:address location="http://${HOST}/autodiscover/autodiscover.svc"/>`);
+      }
+      const schema = await get('/autodiscover/messages.xsd');
+      expect([schema.status, schema.text.includes('name="GetUserSettingsResponseMessage"')]).to.deep.equal([200, true]);
+      expect((await get('/autodiscover/types.xsd')).status).to.equal(404);
+    });
+
+    it('asks for a login, takes GET and HEAD only, and still takes requests POSTed to autodiscover.svc?wsdl', async () => {
+      const anonymous = await get('/autodiscover/services.wsdl', null);
+      expect([anonymous.status, anonymous.headers['www-authenticate']]).to.deep.equal([401, 'Basic realm="ews-photo-bridge"']);
+      const put = await request(t.bridge.server).put('/autodiscover/messages.xsd').set('Authorization', basic(READER));
+      expect([put.status, put.headers.allow]).to.deep.equal([405, 'GET, HEAD']);
+      const head = await request(t.bridge.server).head('/autodiscover/services.wsdl').set('Authorization', basic(READER));
+      expect([head.status, head.text ?? '']).to.deep.equal([200, '']);
+      const body = soapRequest(
+        '<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain></a:Domains><a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>',
+      );
+      const posted = await post('/autodiscover/autodiscover.svc?wsdl', body);
+      expect((await parseSoap(posted.text)).Envelope.Body.GetDomainSettingsResponseMessage.Response.ErrorCode).to.equal('NoError');
+    });
+  });
+
   describe('SOAP GetDomainSettings and the rest', () => {
     it('answers ExternalEwsUrl and ExternalEwsVersion as DomainStringSettings, InvalidSetting for others, InvalidDomain for a non-domain', async () => {
       const body = soapRequest(
