@@ -32,7 +32,7 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
    */
   function mayRead(context: RequestContext): boolean {
     const authorization = context.req.headers.authorization;
-    if (tokenDigest && authorization !== undefined && timingSafeEqual(digest(authorization), tokenDigest)) return true;
+    if (tokenDigest && authorization !== undefined && timingSafeEqual(digest(withSchemeAsWritten(authorization)), tokenDigest)) return true;
     return allowed.includes(context.clientAddress) && !context.addressing.forwardedByUntrusted(context.req);
   }
 
@@ -80,4 +80,9 @@ function isMetricsUrl(url: string): boolean {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+/** `bearer x`, `BEARER x` as `Bearer x`: an authentication scheme is case-insensitive (RFC 9110 §11.1). */
+function withSchemeAsWritten(authorization: string): string {
+  return /^bearer /i.test(authorization) ? `Bearer ${authorization.slice(7)}` : authorization;
 }

@@ -68,6 +68,9 @@ describe('metrics', () => {
       await request(t.bridge.server).get('/healthz').expect(200);
       await request(t.bridge.server).get('/no/such/page/zq-never-a-route').expect(404);
       await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS').expect(200);
+      // The directory page's files: one route, not `unmatched` (a 404 among them as well).
+      await request(t.bridge.server).get('/web/directory.js').set('Authorization', basic(READER)).expect(200);
+      await request(t.bridge.server).get('/web/zq-no-such-file.js').set('Authorization', basic(READER)).expect(404);
       // Express matches a mount in any case: the client's spelling makes no series of its own.
       for (const version of ['/v1.0', '/V1.0', '/beta', '/BeTa']) {
         await request(t.bridge.server).get(`${version}/me/contacts`).set('Authorization', basic(READER)).expect(200);
@@ -79,6 +82,8 @@ describe('metrics', () => {
       expect(sample(text, 'ews_photo_bridge_requests_total{door="ews",route="GetUserPhoto",status="200"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/healthz",status="200"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="unmatched",status="404"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/web/:file",status="200"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/web/:file",status="404"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="autodiscover",route="json",status="200"}')).to.equal(1);
       expect(text).to.not.include('zq-never-a-route');
     });
@@ -163,6 +168,9 @@ describe('metrics', () => {
         await request(closed.bridge.server).get('/metrics').expect(403);
         await request(closed.bridge.server).get('/metrics').set('Authorization', 'Bearer not-the-token-at-all').expect(403);
         await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+        // The scheme in any case, as RFC 9110 §11.1 has it; the token as it is.
+        await request(closed.bridge.server).get('/metrics').set('Authorization', `bearer ${TOKEN}`).expect(200);
+        await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN.toUpperCase()}`).expect(403);
       } finally {
         await closed.close();
       }
