@@ -231,20 +231,30 @@ type WithLastTail = NonNullable<RequestContext['req']['socket']> & {
 };
 
 /**
- * The path less the addresses in it, as the query string is left out: Graph's
- * `users/{upn}/photo`, Autodiscover's `autodiscover.json/v1.0/{address}` and the admin
- * routes name whom they are about in the path. A segment with an `@` (or an encoded one) is
- * written `{address}`; the line's `user` still says who asked.
+ * The path less whom it names, as the query string is left out: Graph's and the admin
+ * routes' `users/{upn}/photo` (or `users('{upn}')`) and Autodiscover's
+ * `autodiscover.json/v1.0/{address}` name whom they are about in the path, by address or by
+ * any other name (`users/Megan%20Bowen` was logged as sent). Such a segment, and any with an
+ * `@` (or an encoded one), is written `{address}`; the line's `user` still says who asked.
  */
 function withoutAddresses(path: string): string {
-  if (!path.includes('@') && !ENCODED_AT.test(path)) return path;
-  return path
-    .split('/')
-    .map((segment) => (segment.includes('@') || ENCODED_AT.test(segment) ? '{address}' : segment))
+  if (!NAMES_SOMEONE.test(path)) return path;
+  const segments = path.split('/');
+  return segments
+    .map((segment, i) => {
+      if (segment.includes('@') || ENCODED_AT.test(segment)) return '{address}';
+      const before = segments[i - 1]?.toLowerCase();
+      if (before === 'users' || (before === 'v1.0' && segments[i - 2]?.toLowerCase() === 'autodiscover.json')) return '{address}';
+      return USER_KEY.test(segment) ? "users('{address}')" : segment;
+    })
     .join('/');
 }
 /** `%40`, and `%2540` and deeper: a client may encode the `@` twice, and a route decode it so. */
 const ENCODED_AT = /%(?:25)*40/;
+/** What a path that may name someone holds: the cheap test ahead of the rest. */
+const NAMES_SOMEONE = /@|%(?:25)*40|users|autodiscover\.json/i;
+/** OData's key form, `users('…')` or `users(…)`. */
+const USER_KEY = /^users\(/i;
 
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
 const LOGGED_PATH_MAX = 512;

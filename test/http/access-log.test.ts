@@ -289,6 +289,20 @@ describe('access log', () => {
     expect(written.join('')).to.not.include('alex.wilber').and.not.include('secret.person');
   });
 
+  it('leaves out whom a path names by any other name: a display name, an alias, an OData key', async () => {
+    for (const [path, logged] of [
+      ['/v1.0/users/Secret%20Person/photo', '/v1.0/users/{address}/photo'],
+      ['/beta/USERS/secret.person/photo/$value', '/beta/USERS/{address}/photo/$value'],
+      ["/v1.0/users('secret.person')/photo", "/v1.0/users('{address}')/photo"],
+      ['/api/v2.0/Users/secretperson/photo', '/api/v2.0/Users/{address}/photo'],
+      ['/Autodiscover/Autodiscover.json/v1.0/secretperson?Protocol=EWS', '/Autodiscover/Autodiscover.json/v1.0/{address}'],
+    ]) {
+      const res = await request(t.bridge.server).get(path!).set('Authorization', basic(READER));
+      expect((await lineOf(res)).path, path).to.equal(logged);
+    }
+    expect(written.join('').toLowerCase()).to.not.include('secret');
+  });
+
   it('cuts a very long path short in the line', async () => {
     const res = await request(t.bridge.server)
       .get(`/${'x'.repeat(3000)}`)
