@@ -446,6 +446,9 @@ account
   .action(async (username: string, options: { role?: Role; passwordStdin?: boolean }) => {
     const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : randomBytes(12).toString('base64url');
     if ([...password].length < MIN_PASSWORD_CHARACTERS) throw new InvalidArgumentError(`the password must have at least ${MIN_PASSWORD_CHARACTERS} characters`);
+    // A second line was kept as part of it: a password no login prompt can type.
+    if (/[\u0000-\u001f\u007f]/.test(password))
+      throw new InvalidArgumentError('the password holds a line break or another control character: give it on one line');
     const name = accountNameOf(username);
     const hash = await hashPassword(password);
     const role = await withStore(async (store) => {

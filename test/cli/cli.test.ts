@@ -225,6 +225,19 @@ describe('ews-photo-bridge command line', () => {
     await store.close();
   });
 
+  it('refuses a password of two lines or with another control character, storing nothing (the second line had been kept in it)', async () => {
+    for (const input of ['twolines1\nsecondline2\n', 'tab\tinside it\n']) {
+      const refused = cli(['account', 'add', 'lines@contoso.com', '--password-stdin'], input);
+      expect([refused.status, refused.stderr], JSON.stringify(input)).to.deep.equal([
+        1,
+        'ews-photo-bridge: the password holds a line break or another control character: give it on one line\n',
+      ]);
+    }
+    const store = open();
+    expect(await store.getAccount('lines@contoso.com')).to.equal(undefined);
+    await store.close();
+  });
+
   it('adds accounts with a password from standard input, hashed, and lists and removes them', async () => {
     const added = cli(['account', 'add', 'ops@contoso.com', '--role', 'admin', '--password-stdin'], 's3cret pass\n');
     expect(added.stdout).to.match(/account ops@contoso.com \(admin\) saved/);
