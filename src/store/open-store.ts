@@ -71,14 +71,19 @@ export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'dat
   return settings.databaseUrl ? withoutPassword(settings.databaseUrl) : settings.databasePath;
 }
 
-/** The URL with its password hidden, given as `user:password@` or as libpq's `password` parameter. */
+/**
+ * The URL with its secrets hidden: the password given as `user:password@`, and every
+ * parameter named as one (libpq's `password`, and `sslpassword`, the client key's).
+ */
 export function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***');
+    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]\w*password=)[^&]*/gi, '$1***');
   }
 }
+
+const SECRET_PARAMETER = /password$/i;
