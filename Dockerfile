@@ -33,11 +33,10 @@ RUN mkdir /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 8080
-# Ready = the store answers and the bridge is not draining. Plain HTTP on the port inside
-# the container; with built-in TLS (HTTPS only on that port), check through the proxy or
-# load balancer in front instead: the metrics listener serves /metrics alone.
+# Ready = the store answers and the bridge is not draining: `healthcheck` asks /readyz on the
+# port the same settings (environment, BRIDGE_CONFIG) give `serve`, over HTTPS with built-in TLS.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/cli.js", "healthcheck"]
 # SIGTERM drains in-flight requests (BRIDGE_SHUTDOWN_GRACE_MS); give docker stop longer than that.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/cli.js"]

@@ -149,6 +149,16 @@ program
   });
 
 program
+  .command('healthcheck')
+  .description("exit 0 when the bridge these settings start is ready (GET /readyz on its port, HTTPS with built-in TLS): a container's HEALTHCHECK")
+  .action(async () => {
+    const { readinessProblem } = await import('./healthcheck.js');
+    const problem = await readinessProblem(config());
+    if (problem !== undefined) throw new InvalidArgumentError(`not ready: ${problem}`);
+    console.log('ready');
+  });
+
+program
   .command('import')
   .description('import or update directory users from CSV, JSON or LDIF; all rows land or none does; users not in the file stay')
   .argument('<file>', 'CSV with a header row (email, displayName, givenName, …), a JSON array, or an LDIF export (ldapsearch -LLL, ldifde)')
