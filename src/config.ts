@@ -445,21 +445,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const file = readConfigFile(env.BRIDGE_CONFIG, problems);
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS)) {
+    // Where the setting is given, the first winning: an option, the environment, the file. Each
+    // is checked: a wrong BRIDGE_PORT beside --port had been passed over without a word.
+    const given: [string, unknown][] = [];
+    const fromOption = overrides[key as keyof Config];
+    if (fromOption !== undefined) given.push(['option', fromOption]);
     const fromEnv = env[setting.env];
-    const [origin, raw] =
-      key in overrides && overrides[key as keyof Config] !== undefined
-        ? ['option', overrides[key as keyof Config]]
-        : fromEnv !== undefined && fromEnv !== ''
-          ? [setting.env, fromEnv]
-          : key in file
-            ? [`${env.BRIDGE_CONFIG}: ${key}`, file[key]]
-            : ['default', setting.default];
-    const parsed = (setting.schema as z.ZodType).safeParse(raw);
-    if (parsed.success) config[key] = parsed.data;
-    else
-      problems.push(
-        `${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${'secret' in setting ? 'a value not shown: it holds a secret' : JSON.stringify(raw)})`,
-      );
+    if (fromEnv !== undefined && fromEnv !== '') given.push([setting.env, fromEnv]);
+    if (key in file) given.push([`${env.BRIDGE_CONFIG}: ${key}`, file[key]]);
+    if (given.length === 0) given.push(['default', setting.default]);
+    given.forEach(([origin, raw], rank) => {
+      const parsed = (setting.schema as z.ZodType).safeParse(raw);
+      if (parsed.success) {
+        if (rank === 0) config[key] = parsed.data;
+      } else
+        problems.push(
+          `${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${'secret' in setting ? 'a value not shown: it holds a secret' : JSON.stringify(raw)})`,
+        );
+    });
   }
   for (const key of Object.keys(file)) {
     if (!(key in SETTINGS) && !STRUCTURED_KEYS.has(key)) problems.push(`${env.BRIDGE_CONFIG}: unknown setting '${key}'`);

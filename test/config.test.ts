@@ -108,6 +108,25 @@ describe('configuration', () => {
     expect(config).to.include({ port: 7000, jpegQuality: 90, host: '::1' });
   });
 
+  it('reports a wrong value where a winning one hides it: BRIDGE_PORT beside --port, the file beside the environment', () => {
+    const file = join(dir, 'wrong-port.json');
+    writeFileSync(file, JSON.stringify({ port: 'abc' }));
+    const problems = (env: NodeJS.ProcessEnv, overrides = {}) => {
+      try {
+        loadConfig(env, overrides);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    const beside = problems({ BRIDGE_PORT: 'abc' }, { port: '8081' });
+    expect(beside).to.have.length(1);
+    expect(beside[0]).to.match(/^BRIDGE_PORT: .* \(got "abc"\)$/);
+    const under = problems({ BRIDGE_CONFIG: file, BRIDGE_PORT: '8081' });
+    expect(under).to.have.length(1);
+    expect(under[0]).to.match(/wrong-port\.json: port: .* \(got "abc"\)$/);
+  });
+
   it('refuses an unreadable file and unknown keys in it', () => {
     const file = join(dir, 'typo.json');
     writeFileSync(file, JSON.stringify({ prot: 7000 }));
