@@ -103,7 +103,8 @@ export const SETTINGS = {
         .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
         // The driver parses it as a URL only as it connects: a space in the password was "unexpected error: Invalid URL".
         .refine(
-          (url) => URL.canParse(url),
+          // With no host before the path (`postgres://user:pw@/db?host=/run/postgresql`, a Unix socket's), as the driver reads it.
+          (url) => URL.canParse(url) || URL.canParse(url.replace('@/', '@socket/')),
           'a postgres:// URL that parses: percent-encode a space, @, / or # in the user or password, and give a numeric port',
         ),
     ]),

@@ -99,6 +99,10 @@ describe('configuration', () => {
     expect(message)
       .to.match(/^BRIDGE_DATABASE_URL: a postgres:\/\/ URL that parses: percent-encode a space/)
       .and.not.match(/Pg Pass/);
+    // No host before the path, as a Unix socket's URL is written: the driver reads it, so the check does.
+    expect(loadConfig({ BRIDGE_DATABASE_URL: 'postgres://bridge:pw@/bridge?host=/run/postgresql' }).databaseUrl).to.equal(
+      'postgres://bridge:pw@/bridge?host=/run/postgresql',
+    );
   });
 
   it('reads a JSON config file by key; the environment and explicit options win over it', () => {

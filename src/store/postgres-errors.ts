@@ -71,5 +71,11 @@ function isBusy(error: unknown): boolean {
 export function databaseDown(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
-  return (code !== undefined && DOWN_SQLSTATES.has(code)) || hostUnreachable(error) || DOWN_MESSAGES.test(error.message);
+  return (code !== undefined && DOWN_SQLSTATES.has(code)) || hostUnreachable(error) || noSocketFile(error) || DOWN_MESSAGES.test(error.message);
+}
+
+/** A Unix-socket URL (`?host=/run/postgresql`) with no server's socket there: nothing listening, as ECONNREFUSED is over TCP. */
+function noSocketFile(error: Error): boolean {
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  return code === 'ENOENT' && syscall === 'connect';
 }

@@ -87,6 +87,11 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
       unreachable,
       'cannot reach the database at postgres://bridge:***@127.0.0.1:1/bridge (ECONNREFUSED); is PostgreSQL running and listening there?',
     );
+    // A Unix socket with no server's socket file there: not reached, as over TCP (it was an 'unexpected error').
+    expectOneLineFailure(
+      runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge@localhost/bridge?host=/nonexistent-socket-dir' } }),
+      /^cannot reach the database at postgres:\/\/bridge@localhost\/bridge\?host=\/nonexistent-socket-dir \(ENOENT\); is PostgreSQL running and listening there\?$/,
+    );
     // The client key's password too, given as libpq's parameter.
     const keyed = runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge@127.0.0.1:1/bridge?sslpassword=KeySecret7&password=Pw9' } });
     expect(keyed.stderr).to.include('sslpassword=***').and.include('password=***').and.not.include('KeySecret7').and.not.include('Pw9');
