@@ -11,9 +11,10 @@ const POST_PATH = /^\/(?:v1\.0|beta)\/(?:\$batch|(?:me|users[/(][^/]+)\/translat
  * What the Microsoft Graph JS client adds to every request to a Graph or custom host
  * (`client-request-id`, `SdkVersion`: its v3 upgrade guide, "customHosts"), and the
  * ConsistencyLevel the Graph Toolkit sends with people queries: refused in a preflight,
- * the browser sends nothing at all.
+ * the browser sends nothing at all. `return-client-request-id` asks for the client's id back
+ * (request-id.ts), which the answer then exposes.
  */
-const GRAPH_CLIENT_HEADERS = 'client-request-id, SdkVersion, ConsistencyLevel';
+const GRAPH_CLIENT_HEADERS = 'client-request-id, return-client-request-id, SdkVersion, ConsistencyLevel';
 
 /**
  * Content-Type on every path, GETs too: PnPjs's Graph behaviours (`DefaultHeaders`) send
@@ -65,7 +66,7 @@ export class CorsPolicy {
     const allowed = this.allows(origin);
     if (allowed) {
       res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', 'ETag, Request-Id, Retry-After, WWW-Authenticate');
+      res.setHeader('access-control-expose-headers', 'ETag, Request-Id, Client-Request-Id, Retry-After, WWW-Authenticate');
     }
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (allowed) {

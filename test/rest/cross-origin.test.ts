@@ -100,7 +100,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       expect(res.headers['access-control-allow-methods']).to.equal('GET, HEAD');
       // Content-Type too: PnPjs sends it on every request, GETs included.
       expect(res.headers['access-control-allow-headers']).to.equal(
-        'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, SdkVersion, ConsistencyLevel',
+        'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, return-client-request-id, SdkVersion, ConsistencyLevel',
       );
       expect(res.headers['access-control-allow-credentials']).to.equal(undefined);
       expect(res.headers.vary).to.match(/Origin/);
@@ -116,7 +116,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       .expect(204);
     expect([res.headers['access-control-allow-methods'], res.headers['access-control-allow-headers']]).to.deep.equal([
       'POST',
-      'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, SdkVersion, ConsistencyLevel',
+      'Authorization, Content-Type, If-None-Match, Prefer, client-request-id, return-client-request-id, SdkVersion, ConsistencyLevel',
     ]);
     const token = bearer(await issuer.sign());
     const batch = await request(t.bridge.server)
@@ -176,7 +176,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     // Without Origin too: a browser that cached this answer must not give it to a cross-origin fetch of the URL.
     expect(sameOrigin.headers.vary).to.match(/Origin/);
     expect((await get('/api/people?q=m', token).expect(200)).headers.vary).to.match(/Origin/);
-    expect(allowed.headers['access-control-expose-headers']).to.equal('ETag, Request-Id, Retry-After, WWW-Authenticate');
+    expect(allowed.headers['access-control-expose-headers']).to.equal('ETag, Request-Id, Client-Request-Id, Retry-After, WWW-Authenticate');
   });
 
   it('adds no Vary: Origin where no origin may call (BRIDGE_CORS_ORIGINS empty, the default)', async () => {
