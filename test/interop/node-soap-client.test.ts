@@ -441,4 +441,28 @@ describe('interop: node-soap client built from the served WSDL', function () {
     expect(client.lastRequestHeaders?.SOAPAction).to.equal('"http://schemas.microsoft.com/exchange/services/2006/messages/ResolveNames"');
     expect(client.lastRequest).to.contain(TYPES);
   });
+
+  it('builds an Autodiscover client from /autodiscover/services.wsdl, and reads GetUserSettings and GetDomainSettings with it', async () => {
+    const origin = world.ewsUrl.replace(/\/EWS\/Exchange\.asmx$/, '');
+    const autodiscover = await createClientAsync(`${origin}/autodiscover/services.wsdl`, {
+      disableCache: true,
+      wsdl_headers: { Authorization: basic(READER) },
+    });
+    autodiscover.setSecurity(new BasicAuthSecurity(READER.username, READER.password));
+    // node-soap adds no WS-Addressing Action: the endpoint dispatches on the Body's message then.
+    const [users] = await autodiscover.GetUserSettingsAsync({
+      Request: { Users: { User: [{ Mailbox: 'alex.wilber@contoso.com' }] }, RequestedSettings: { Setting: ['UserDisplayName', 'ExternalEwsUrl'] } },
+    });
+    const [user] = list(get(users, 'Response', 'UserResponses', 'UserResponse'));
+    expect(get(user, 'ErrorCode')).to.equal('NoError');
+    expect(list(get(user, 'UserSettings', 'UserSetting')).map((setting) => [setting.Name, setting.Value])).to.deep.equal([
+      ['UserDisplayName', 'Alex Wilber'],
+      ['ExternalEwsUrl', world.ewsUrl],
+    ]);
+    const [domains] = await autodiscover.GetDomainSettingsAsync({
+      Request: { Domains: { Domain: ['contoso.com'] }, RequestedSettings: { Setting: ['ExternalEwsUrl'] } },
+    });
+    const [domain] = list(get(domains, 'Response', 'DomainResponses', 'DomainResponse'));
+    expect(list(get(domain, 'DomainSettings', 'DomainSetting')).map((setting) => setting.Value)).to.deep.equal([world.ewsUrl]);
+  });
 });
