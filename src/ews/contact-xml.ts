@@ -113,10 +113,15 @@ export function shapeOf(value: string | undefined, what: string): Shape {
   return enumValue(value, SHAPES, what, 'Default');
 }
 
-/** GetItem's shapes; Photo (the bytes, base64) only when asked for by FieldURI. */
+/**
+ * GetItem's shapes; Photo (the bytes, base64) only when asked for by FieldURI. Default holds
+ * what Learn's table of a contact's default properties names of what the bridge keeps
+ * (CompanyName, CompleteName, EmailAddresses, FileAs, HasAttachments, JobTitle, PhoneNumbers:
+ * "Property sets and response shapes in EWS"), and the card and photo attachment besides.
+ */
 const ITEM_SHAPE_FIELDS: Readonly<Record<Shape, ReadonlySet<ContactField>>> = {
   IdOnly: new Set(),
-  Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'HasPicture']),
+  Default: new Set<ContactField>(['Attachments', 'HasAttachments', ...CARD_FIELDS, 'CompleteName', 'HasPicture']),
   // What Exchange's AllProperties answer for a contact holds of what the bridge keeps
   // ("GetItem operation (contact)"); the EWS Managed API and its ports throw when a program
   // reads a property AllProperties should have brought and did not.

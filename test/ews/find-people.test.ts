@@ -87,7 +87,10 @@ describe('FindPeople', () => {
       `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${people[2].PersonaId.$.Id}"/></m:ItemIds></m:GetItem>`,
       READER,
     );
-    expect((await parseSoap(got.text)).Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.DisplayName).to.equal('Zed Contact');
+    const contact = (await parseSoap(got.text)).Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact;
+    expect(contact.DisplayName).to.equal('Zed Contact');
+    // CompleteName is in a contact's default properties (Learn, "Property sets and response shapes in EWS").
+    expect(contact.CompleteName).to.deep.equal({ FirstName: 'Zed', FullName: 'Zed Contact' });
   });
 
   it("lists the Contacts folder restricted and sorted by a persona's properties, or a contact's, as exchangelib names them", async () => {
