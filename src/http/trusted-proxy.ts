@@ -112,29 +112,33 @@ function forwardedFor(req: IncomingMessage): (string | undefined)[] {
 
 /**
  * `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::17]:4711"` → one map per element,
- * keys in lower case, quotes removed. Several Forwarded headers arrive joined by commas.
+ * keys in lower case, quotes removed. Several Forwarded headers arrive joined by commas. The
+ * header is cut into elements at every comma first, so that each is read from its own text
+ * alone: read as one run, a client's unclosed quote (`for=1.1.1.1;x="`) went on into the
+ * proxy's own element, and the two read as one the client wrote — its address and host. A
+ * quoted comma (which no address or host holds) makes both halves unreadable.
  */
 function parseForwarded(header: string): Map<string, string>[] {
-  const elements: Map<string, string>[] = [];
-  let element = new Map<string, string>();
-  for (const match of header.matchAll(FORWARDED_TOKEN)) {
-    const [, key, quoted, plain, separator] = match;
-    if (key !== undefined) element.set(key.toLowerCase(), quoted === undefined ? plain! : quoted.replace(/\\(.)/g, '$1'));
-    else if (separator === ',') {
-      elements.push(element);
-      element = new Map();
-    }
+  return header.split(',').map(parseForwardedElement);
+}
+
+/** One element's pairs; none when a quote in it is left open, which no proxy writes. */
+function parseForwardedElement(text: string): Map<string, string> {
+  const element = new Map<string, string>();
+  if ((text.replace(/\\./g, '').match(/"/g)?.length ?? 0) % 2 !== 0) return element;
+  for (const [, key, quoted, plain] of text.matchAll(FORWARDED_PAIR)) {
+    element.set(key!.toLowerCase(), quoted === undefined ? plain! : quoted.replace(/\\(.)/g, '$1'));
   }
-  elements.push(element);
-  return elements;
+  return element;
 }
 
 /**
- * A `key=value` pair (value quoted or not), or an element separator. A key starts only where
- * no token character precedes it: tried from inside a long token without `=`, the match
- * scanned the rest of it from each start, quadratic (16 KB of one token: 0.5 s).
+ * A `key=value` pair, its value quoted or not. A key starts only where no token character
+ * precedes it: tried from inside a long token without `=`, the match scanned the rest of it
+ * from each start, quadratic (16 KB of one token: 0.5 s). Every quote is closed (above), so
+ * a quoted value is scanned to its own end only.
  */
-const FORWARDED_TOKEN = /(?<![\w-])([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))|(,)/g;
+const FORWARDED_PAIR = /(?<![\w-])([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g;
 
 /** An address as proxies write it — bare, `1.2.3.4:port`, `[v6]` or `[v6]:port` — without port or brackets. */
 function addressOf(node: string): string | undefined {

@@ -105,6 +105,9 @@ describe('behind a reverse proxy', () => {
       for (const headers of forged) {
         expect(await jsonAutodiscoverUrl(t, headers), JSON.stringify(headers)).to.equal('https://photos.contoso.com/EWS/Exchange.asmx');
       }
+      // A quote the client leaves open does not run on into the proxy's element (its own header line, or after a comma).
+      const unclosed = { Forwarded: 'for=1.1.1.1;host=evil.example;x=", proto=https;host="photos.contoso.com:443";for=203.0.113.5' };
+      expect(await jsonAutodiscoverUrl(t, unclosed)).to.equal('https://photos.contoso.com/EWS/Exchange.asmx');
       // Two trusted proxies: the client's entry is the second from the right, and so is the host the first proxy wrote.
       const chained = { Forwarded: 'for=203.0.113.5;host=photos.contoso.com;proto=https, for=127.0.0.1;host=bridge.internal;proto=http' };
       expect(await jsonAutodiscoverUrl(t, chained)).to.equal('https://photos.contoso.com/EWS/Exchange.asmx');
@@ -141,6 +144,10 @@ describe('behind a reverse proxy', () => {
         .set('Forwarded', `${'a'.repeat(15 * 1024)};for=192.0.2.62`)
         .expect(200);
       expect(await clientLogged(res.headers['request-id'] as string)).to.equal('192.0.2.62');
+      // A client's open quote neither hides the proxy's entry nor makes the client's own address believed.
+      expect(from('for=127.0.0.1;x=", for="[2001:db8::17]";proto=https')).to.equal('2001:db8::17');
+      // Many open quotes, each in an element of its own: read in time linear in the header.
+      expect(from(`${'x="a b="c '.repeat(2000)}, for=192.0.2.63`)).to.equal('192.0.2.63');
     });
 
     it('logs the forwarded client address', async () => {
