@@ -76,14 +76,21 @@ export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'dat
  * parameter named as one (libpq's `password`, and `sslpassword`, the client key's).
  */
 export function withoutPassword(url: string): string {
+  // A Unix socket's URL has no host before its path (`postgres://u:pw@/db?host=/run/postgresql`), which
+  // WHATWG URL refuses and the driver reads: parsed with a stand-in host, its parameters are read as the driver
+  // decodes them (`pass%77ord=` is a password too).
+  const socketPath = !URL.canParse(url) && URL.canParse(url.replace('@/', `@${SOCKET_STAND_IN}/`));
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(socketPath ? url.replace('@/', `@${SOCKET_STAND_IN}/`) : url);
     if (parsed.password) parsed.password = '***';
     for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
-    return parsed.toString();
+    const masked = parsed.toString();
+    return socketPath ? masked.replace(`@${SOCKET_STAND_IN}/`, '@/') : masked;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]\w*password=)[^&]*/gi, '$1***');
+    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&?]*=)[^&]*/g, '$1***');
   }
 }
+
+const SOCKET_STAND_IN = 'socket.invalid';
 
 const SECRET_PARAMETER = /password$/i;

@@ -95,6 +95,9 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     // The client key's password too, given as libpq's parameter.
     const keyed = runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge@127.0.0.1:1/bridge?sslpassword=KeySecret7&password=Pw9' } });
     expect(keyed.stderr).to.include('sslpassword=***').and.include('password=***').and.not.include('KeySecret7').and.not.include('Pw9');
+    // A Unix socket's URL, its parameter's name percent-encoded: the driver decodes it, and reads a password.
+    const socket = runCli(['account', 'list'], { env: { BRIDGE_DATABASE_URL: 'postgres://bridge@/bridge?host=/nonexistent-socket-dir&pass%77ord=Sock3t' } });
+    expect(socket.stderr).to.include('password=***').and.not.include('Sock3t');
     const newer = join(dir, 'newer.db');
     await new SqliteStore(newer).close();
     const raw = new Database(newer);
