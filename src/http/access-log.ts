@@ -234,27 +234,44 @@ type WithLastTail = NonNullable<RequestContext['req']['socket']> & {
  * The path less whom it names, as the query string is left out: Graph's and the admin
  * routes' `users/{upn}/photo` (or `users('{upn}')`) and Autodiscover's
  * `autodiscover.json/v1.0/{address}` name whom they are about in the path, by address or by
- * any other name (`users/Megan%20Bowen` was logged as sent). Such a segment, and any with an
- * `@` (or an encoded one), is written `{address}`; the line's `user` still says who asked.
+ * any other name (`users/Megan%20Bowen` was logged as sent). The segment after `users` or
+ * `autodiscover.json` (past empty, dot and `v1.0` ones: `users//x`, `users/./x`), one that
+ * runs a name into the word (`users('x')`, `users%2Fx`, `users;a=b`) and any with an `@` (or an
+ * encoded one) is written `{address}`, the OData segments that name no one (`users/$count`) as
+ * they are; the line's `user` still says who asked.
  */
 function withoutAddresses(path: string): string {
   if (!NAMES_SOMEONE.test(path)) return path;
-  const segments = path.split('/');
-  return segments
-    .map((segment, i) => {
-      if (segment.includes('@') || ENCODED_AT.test(segment)) return '{address}';
-      const before = segments[i - 1]?.toLowerCase();
-      if (before === 'users' || (before === 'v1.0' && segments[i - 2]?.toLowerCase() === 'autodiscover.json')) return '{address}';
-      return USER_KEY.test(segment) ? "users('{address}')" : segment;
+  let naming = false;
+  return path
+    .split('/')
+    .map((segment) => {
+      if (segment.includes('@') || ENCODED_AT.test(segment)) {
+        naming = false;
+        return '{address}';
+      }
+      const lower = segment.toLowerCase();
+      if (naming) {
+        if (segment === '' || segment === '.' || segment === '..' || lower === 'v1.0') return segment;
+        naming = false;
+        return segment.startsWith('$') ? segment : '{address}';
+      }
+      const word = NAMING_WORDS.find((candidate) => lower.startsWith(candidate));
+      if (word === undefined) return segment;
+      // The key form holds the name whole; a name run in by another separator may go on in the next segment.
+      naming = !USER_KEY.test(segment);
+      return segment.length === word.length ? segment : `${segment.slice(0, word.length)}{address}`;
     })
     .join('/');
 }
 /** `%40`, and `%2540` and deeper: a client may encode the `@` twice, and a route decode it so. */
 const ENCODED_AT = /%(?:25)*40/;
+/** The words after which a path names someone, in lower case. */
+const NAMING_WORDS = ['users', 'autodiscover.json'];
 /** What a path that may name someone holds: the cheap test ahead of the rest. */
 const NAMES_SOMEONE = /@|%(?:25)*40|users|autodiscover\.json/i;
-/** OData's key form, `users('…')` or `users(…)`. */
-const USER_KEY = /^users\(/i;
+/** OData's key form, `users('…')` or `users(…)`, its parenthesis written or encoded. */
+const USER_KEY = /^users(?:\(|%28)/i;
 
 /** Longer paths are cut: no URL the bridge serves comes near, and a hostile one must not flood the log. */
 const LOGGED_PATH_MAX = 512;

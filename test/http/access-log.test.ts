@@ -293,7 +293,15 @@ describe('access log', () => {
     for (const [path, logged] of [
       ['/v1.0/users/Secret%20Person/photo', '/v1.0/users/{address}/photo'],
       ['/beta/USERS/secret.person/photo/$value', '/beta/USERS/{address}/photo/$value'],
-      ["/v1.0/users('secret.person')/photo", "/v1.0/users('{address}')/photo"],
+      ["/v1.0/users('secret.person')/photo", '/v1.0/users{address}/photo'],
+      ['/v1.0/users%2Fsecret.person/photo', '/v1.0/users{address}/{address}'],
+      ['/v1.0/users;x=1/secret.person/photo', '/v1.0/users{address}/{address}/photo'],
+      ['/v1.0/users//secret.person/photo', '/v1.0/users//{address}/photo'],
+      ['/v1.0/users/./secret.person/photo', '/v1.0/users/./{address}/photo'],
+      ['/autodiscover/autodiscover.json/v1.0//secretperson', '/autodiscover/autodiscover.json/v1.0//{address}'],
+      ['/autodiscover/autodiscover.json%2Fv1.0/secretperson', '/autodiscover/autodiscover.json{address}/{address}'],
+      // An OData segment names no one.
+      ['/v1.0/users/$count', '/v1.0/users/$count'],
       ['/api/v2.0/Users/secretperson/photo', '/api/v2.0/Users/{address}/photo'],
       ['/Autodiscover/Autodiscover.json/v1.0/secretperson?Protocol=EWS', '/Autodiscover/Autodiscover.json/v1.0/{address}'],
     ]) {
