@@ -11,6 +11,9 @@ export interface InProcessRequest {
   body?: Buffer;
   /** The peer address the request is to seem to come from: the one of the request that made it. */
   remoteAddress: string;
+  /** The address and port it is to seem to have reached, those of the request that made it: a link is built on them without a Host. */
+  localAddress?: string;
+  localPort?: number;
 }
 
 export interface InProcessAnswer {
@@ -28,14 +31,22 @@ export interface InProcessAnswer {
  */
 export function inProcessRequests(listener: RequestListener): (sent: InProcessRequest) => Promise<InProcessAnswer> {
   // A request node:http cannot read is answered as the front door answers it (a URL past 16 KiB: 414).
-  const server = answeringUnreadable(createServer(listener));
+  // A request that came without a Host goes on without one (node:http's client would write
+  // `localhost`): its links are built on the address it reached, as the request's were.
+  const server = answeringUnreadable(createServer({ requireHostHeader: false }, listener));
   return (sent) =>
     new Promise((resolve, reject) => {
-      const [serverEnd, clientEnd] = connectionPair(sent.remoteAddress);
+      const [serverEnd, clientEnd] = connectionPair(sent);
       server.emit('connection', serverEnd);
       const length = sent.body ? { 'content-length': String(sent.body.length) } : {};
       const asked = request(
-        { createConnection: () => clientEnd, method: sent.method, path: sent.path, headers: { ...sent.headers, ...length, connection: 'close' } },
+        {
+          createConnection: () => clientEnd,
+          method: sent.method,
+          path: sent.path,
+          headers: { ...sent.headers, ...length, connection: 'close' },
+          setHost: sent.headers.host !== undefined,
+        },
         (answer) => {
           const chunks: Buffer[] = [];
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -57,7 +68,11 @@ class ConnectionEnd extends Duplex {
   readonly remotePort = 0;
   readonly encrypted = false;
 
-  constructor(readonly remoteAddress: string) {
+  constructor(
+    readonly remoteAddress: string,
+    readonly localAddress?: string,
+    readonly localPort?: number,
+  ) {
     super();
   }
 
@@ -95,8 +110,8 @@ class ConnectionEnd extends Duplex {
   }
 }
 
-function connectionPair(remoteAddress: string): [ConnectionEnd, ConnectionEnd] {
-  const serverEnd = new ConnectionEnd(remoteAddress);
+function connectionPair({ remoteAddress, localAddress, localPort }: InProcessRequest): [ConnectionEnd, ConnectionEnd] {
+  const serverEnd = new ConnectionEnd(remoteAddress, localAddress, localPort);
   const clientEnd = new ConnectionEnd('127.0.0.1');
   serverEnd.peer = clientEnd;
   clientEnd.peer = serverEnd;

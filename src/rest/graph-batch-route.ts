@@ -197,6 +197,8 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
       headers: { ...request.headers, ...inherited(batch.headers) },
       body: request.body,
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
+      localAddress: batch.socket.localAddress,
+      localPort: batch.socket.localPort,
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_INVALID_CHAR')

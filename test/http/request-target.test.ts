@@ -96,9 +96,9 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
 
   it('builds links on the address the client connected to when the request names no host (HTTP/1.0, an empty Host): they were http://localhost', async () => {
     const { port } = t.bridge.server.address() as AddressInfo;
-    const answerTo = async (head: string) => {
+    const answerTo = async (head: string, body = '') => {
       const socket = await connectTo(port);
-      socket.write(`${head}\r\nAuthorization: ${basic(READER)}\r\nConnection: close\r\n\r\n`);
+      socket.write(`${head}\r\nAuthorization: ${basic(READER)}\r\nConnection: close\r\n\r\n${body}`);
       return received(socket);
     };
     for (const head of ['GET /EWS/Exchange.asmx?wsdl HTTP/1.0', 'GET /EWS/Exchange.asmx?wsdl HTTP/1.1\r\nHost:']) {
@@ -107,6 +107,11 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     const autodiscover = await answerTo('GET /autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS HTTP/1.0');
     expect(autodiscover).to.match(/^HTTP\/1\.1 200 /);
     expect(autodiscover).to.include(`"Url":"http://127.0.0.1:${port}/EWS/Exchange.asmx"`);
+    // A batch's requests reach the same address, as made in memory.
+    const batch = JSON.stringify({ requests: [{ id: '1', method: 'GET', url: '/users?$top=1' }] });
+    const batched = await answerTo(`POST /v1.0/$batch HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${batch.length}`, batch);
+    expect(batched).to.match(/^HTTP\/1\.1 200 /);
+    expect(batched).to.include(`"@odata.context":"http://127.0.0.1:${port}/v1.0/$metadata#users"`);
   });
 
   it('takes the host from the target, not from the Host header, as an origin server must', async () => {
