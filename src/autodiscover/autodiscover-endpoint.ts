@@ -15,7 +15,7 @@ import type { AutodiscoverContext } from './autodiscover-context.js';
 import { advertisedUrls, type AdvertisedUrls } from './exchange-server.js';
 import { decodedSegment } from '../http/request-target.js';
 import { answerJsonAutodiscover, jsonFailure } from './json-autodiscover.js';
-import { queryValue } from '../http/query-parameter.js';
+import { queryParameters, queryValue } from '../http/query-parameter.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
 import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
 import { AUTODISCOVER_CONTRACT, loadWsdlDocuments, wsdlForHost } from '../ews/wsdl-documents.js';
@@ -115,13 +115,15 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
     write(context, 200, 'text/xml; charset=utf-8', await answerPoxAutodiscover(body, autodiscover));
   }
 
-  function serveJson(context: RequestContext, path: string, query: URLSearchParams, urls: AdvertisedUrls): void {
+  function serveJson(context: RequestContext, path: string, queryString: string, urls: AdvertisedUrls): void {
     let answer;
     try {
+      // Read as every URL's query is: an escape that does not decode is refused, not read as written.
+      const query = queryParameters(queryString);
       const email = path.length > JSON_PATH.length ? decodedSegment(path.slice(JSON_V1_PREFIX.length)) : (queryValue(query, 'Email') ?? '');
       answer = answerJsonAutodiscover(email, queryValue(query, 'Protocol') ?? '', urls);
     } catch (error) {
-      // A parameter given twice or in brackets: neither is picked for the client (queryValue).
+      // A parameter given twice or in brackets (neither is picked for the client: queryValue), or not validly percent-encoded.
       if (!(error instanceof BridgeError)) throw error;
       answer = jsonFailure('InvalidRequest', error.message);
     }
@@ -198,7 +200,8 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       context.route = kind;
       if (accessLog) logWhenDone(log, context);
       // POX answers GET as Exchange does: the login first, then Error 600 for the missing request.
-      const allowed = kind === 'soap' ? 'POST' : kind === 'pox' ? 'POST, GET, HEAD' : 'GET, HEAD';
+      // autodiscover.svc takes a POST beside the GET of its ?wsdl.
+      const allowed = kind === 'soap' ? 'POST' : kind === 'pox' || lower === SOAP_PATH ? 'POST, GET, HEAD' : 'GET, HEAD';
 
       if (!allowed.split(', ').includes(method)) {
         dropRefusedBody(req, context.res);
@@ -212,7 +215,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
         return true;
       }
       if (kind === 'contract') serveContract(context, contractName!, baseUrlOf(context)!);
-      else if (kind === 'json') serveJson(context, path, new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1)), urls);
+      else if (kind === 'json') serveJson(context, path, queryStart < 0 ? '' : url.slice(queryStart + 1), urls);
       else serveXml(context, kind, urls);
       return true;
     },
@@ -241,4 +244,4 @@ function contractDocumentOf(path: string, query: string): string | undefined {
   if (name === WSDL_NAME || name === 'messages.xsd') return name;
   return path === SOAP_PATH && /^wsdl(?:=|&|$)/i.test(query) ? WSDL_NAME : undefined;
 }
-const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, ...SOAP_ENABLED });
+const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, 'x-content-type-options': 'nosniff', ...SOAP_ENABLED });

@@ -229,6 +229,9 @@ describe('Autodiscover front door', () => {
       expect([anonymous.status, anonymous.headers['www-authenticate']]).to.deep.equal([401, 'Basic realm="ews-photo-bridge"']);
       const put = await request(t.bridge.server).put('/autodiscover/messages.xsd').set('Authorization', basic(READER));
       expect([put.status, put.headers.allow]).to.deep.equal([405, 'GET, HEAD']);
+      const putService = await request(t.bridge.server).put('/autodiscover/autodiscover.svc?wsdl').set('Authorization', basic(READER));
+      expect([putService.status, putService.headers.allow]).to.deep.equal([405, 'POST, GET, HEAD']);
+      expect((await get('/autodiscover/services.wsdl')).headers['x-content-type-options']).to.equal('nosniff');
       const head = await request(t.bridge.server).head('/autodiscover/services.wsdl').set('Authorization', basic(READER));
       expect([head.status, head.text ?? '']).to.deep.equal([200, '']);
       const body = soapRequest(
@@ -480,6 +483,16 @@ describe('Autodiscover front door', () => {
         const res = await get(path);
         expect([res.status, res.body.ErrorCode], path).to.deep.equal([400, 'InvalidRequest']);
         expect(res.body.ErrorMessage, path).to.contain(`'${name}' parameter`);
+      }
+    });
+
+    it('answers a query whose percent-escapes do not decode with 400 InvalidRequest, as every URL that reads one (it was read as written)', async () => {
+      for (const path of [
+        '/autodiscover/autodiscover.json?Email=alex.wilber%ZZ@contoso.example&Protocol=EWS',
+        '/autodiscover/autodiscover.json/v1.0/a@contoso.example?Protocol=EW%C3%28',
+      ]) {
+        const res = await get(path);
+        expect([res.status, res.body.ErrorCode, res.body.ErrorMessage], path).to.deep.equal([400, 'InvalidRequest', 'the URL is not validly percent-encoded']);
       }
     });
 
