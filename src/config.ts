@@ -6,6 +6,7 @@ import { addressListProblem } from './http/address-list.js';
 import { loginDomainsProblem } from './auth/login-domains.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
+import { readDatabaseUrl } from './store/database-url.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -103,8 +104,7 @@ export const SETTINGS = {
         .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
         // The driver parses it as a URL only as it connects: a space in the password was "unexpected error: Invalid URL".
         .refine(
-          // With no host before the path (`postgres://user:pw@/db?host=/run/postgresql`, a Unix socket's), as the driver reads it.
-          (url) => URL.canParse(url) || URL.canParse(url.replace('@/', '@socket/')),
+          (url) => readDatabaseUrl(url) !== undefined,
           'a postgres:// URL that parses: percent-encode a space, @, / or # in the user or password, and give a numeric port',
         ),
     ]),

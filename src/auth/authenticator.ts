@@ -266,7 +266,7 @@ export class Authenticator {
    * caller's address is the one throttled and logged.
    */
   private verify(authorization: string, clientAddress: string): Promise<AuthResult> {
-    const token = BEARER.exec(authorization)?.[1];
+    const token = bearerTokenOf(authorization);
     const { bearer } = this.options;
     if (token !== undefined && bearer) return this.verifications.run(authorization, () => this.verifyBearer(bearer, authorization, token, clientAddress));
     const credentials = parseBasicAuthorization(authorization);
@@ -397,6 +397,11 @@ function admitted(principal: Principal, need: AuthNeed): AuthResult {
     return { ok: false, error: BridgeError.forbidden(`account '${principal.username}' is not an administrator`), refused: principal };
   }
   return { ok: true, principal };
+}
+
+/** The token of a `Bearer` Authorization, the scheme in any case (RFC 9110 §11.1); undefined for another scheme. */
+export function bearerTokenOf(authorization: string): string | undefined {
+  return BEARER.exec(authorization)?.[1];
 }
 
 const BEARER = /^Bearer +(\S+)$/i;

@@ -26,7 +26,7 @@ function newPrefix(): string {
 export function requestIdOf(req: IncomingMessage, addressing: Addressing): string {
   const given = req.headers['x-request-id'];
   // Whether the peer is trusted is asked last: most requests bring no id.
-  if (typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\w.:-]+$/.test(given) && addressing.fromTrustedProxy(req)) return given;
+  if (isSaneId(given) && addressing.fromTrustedProxy(req)) return given;
   if (++counter === COUNTER_LIMIT) {
     prefix = newPrefix();
     counter = 1;
@@ -45,5 +45,11 @@ export function echoClientRequestId(req: IncomingMessage, res: ServerResponse): 
   const asked = req.headers['return-client-request-id'];
   if (typeof asked !== 'string' || asked.trim().toLowerCase() !== 'true') return;
   const given = req.headers['client-request-id'];
-  if (typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\w.:{}-]+$/.test(given)) res.setHeader('client-request-id', given);
+  if (isSaneId(given)) res.setHeader('client-request-id', given);
 }
+
+/** An id a request brings that may be logged or sent back: up to 128 letters, digits and `_.:{}-` (a GUID in braces among them), once. */
+function isSaneId(value: string | string[] | undefined): value is string {
+  return typeof value === 'string' && SANE_ID.test(value);
+}
+const SANE_ID = /^[\w.:{}-]{1,128}$/;

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { bearerTokenOf } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { AddressList } from '../http/address-list.js';
 import type { RequestContext } from '../http/request-context.js';
@@ -23,7 +24,7 @@ interface MetricsAccess {
  */
 export function createMetricsEndpoint(registry: Registry, access: MetricsAccess, log: Logger) {
   const allowed = new AddressList(access.allow);
-  const tokenDigest = access.token === '' ? undefined : digest(`Bearer ${access.token}`);
+  const tokenDigest = access.token === '' ? undefined : digest(access.token);
 
   /**
    * A client on the allow-list, unless its request carries forwarding headers from a peer
@@ -31,8 +32,8 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
    * of it look local.
    */
   function mayRead(context: RequestContext): boolean {
-    const authorization = context.req.headers.authorization;
-    if (tokenDigest && authorization !== undefined && timingSafeEqual(digest(withSchemeAsWritten(authorization)), tokenDigest)) return true;
+    const token = bearerTokenOf(context.req.headers.authorization ?? '');
+    if (tokenDigest && token !== undefined && timingSafeEqual(digest(token), tokenDigest)) return true;
     return allowed.includes(context.clientAddress) && !context.addressing.forwardedByUntrusted(context.req);
   }
 
@@ -80,9 +81,4 @@ function isMetricsUrl(url: string): boolean {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
-}
-
-/** `bearer x`, `BEARER x` as `Bearer x`: an authentication scheme is case-insensitive (RFC 9110 §11.1). */
-function withSchemeAsWritten(authorization: string): string {
-  return /^bearer /i.test(authorization) ? `Bearer ${authorization.slice(7)}` : authorization;
 }

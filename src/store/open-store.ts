@@ -4,6 +4,7 @@ import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
 import { databaseDown, DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
+import { readDatabaseUrl, writtenDatabaseUrl } from './database-url.js';
 
 type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'databaseQueryTimeoutMs' | 'storeBusyTimeoutMs'>;
 
@@ -76,21 +77,12 @@ export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'dat
  * parameter named as one (libpq's `password`, and `sslpassword`, the client key's).
  */
 export function withoutPassword(url: string): string {
-  // A Unix socket's URL has no host before its path (`postgres://u:pw@/db?host=/run/postgresql`), which
-  // WHATWG URL refuses and the driver reads: parsed with a stand-in host, its parameters are read as the driver
-  // decodes them (`pass%77ord=` is a password too).
-  const socketPath = !URL.canParse(url) && URL.canParse(url.replace('@/', `@${SOCKET_STAND_IN}/`));
-  try {
-    const parsed = new URL(socketPath ? url.replace('@/', `@${SOCKET_STAND_IN}/`) : url);
-    if (parsed.password) parsed.password = '***';
-    for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
-    const masked = parsed.toString();
-    return socketPath ? masked.replace(`@${SOCKET_STAND_IN}/`, '@/') : masked;
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&?]*=)[^&]*/g, '$1***');
-  }
+  // Read as the driver reads it, a Unix socket's URL too: `pass%77ord=` is a password as well.
+  const parsed = readDatabaseUrl(url);
+  if (!parsed) return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&?]*=)[^&]*/g, '$1***');
+  if (parsed.password) parsed.password = '***';
+  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+  return writtenDatabaseUrl(parsed);
 }
-
-const SOCKET_STAND_IN = 'socket.invalid';
 
 const SECRET_PARAMETER = /password$/i;
