@@ -72,8 +72,8 @@ export class BearerTokens {
       const { payload } = await jwtVerify(token, this.keyFor, options);
       const mailbox = payload[this.settings.jwtMailboxClaim] ?? payload[FALLBACK_MAILBOX_CLAIM];
       if (typeof mailbox !== 'string' || mailbox === '') return { ok: false, reason: `the token names no mailbox (${this.settings.jwtMailboxClaim})` };
-      // A token acts for a mailbox: a name that is no address (a control character in it, which would reach the access log and answers) names none.
-      if (!isSmtpAddress(mailbox.trim())) return { ok: false, reason: `the token's mailbox (${this.settings.jwtMailboxClaim}) is not an address` };
+      // A token acts for a mailbox: a name that is no address (a control character in it, which would reach the access log and answers; blanks around it, which made a mailbox of their own) names none.
+      if (!isSmtpAddress(mailbox)) return { ok: false, reason: `the token's mailbox (${this.settings.jwtMailboxClaim}) is not an address` };
       // The same name a Basic login with that address acts as (NFC, Unicode case folding).
       return { ok: true, principal: { username: normalizeUsername(mailbox), role: 'user' }, expiresAt: payload.exp! * 1000 };
     } catch (error) {

@@ -1,6 +1,9 @@
 import type { Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
 
+/** The paths a router matches: as written (`/me/contacts/:id`), or a pattern for the forms one path takes. */
+export type RoutePaths = string | RegExp | (string | RegExp)[];
+
 /**
  * Makes `paths` take only the methods `allow` names (`'GET, HEAD'`): any other is refused
  * with `refusal`, a 405 naming them in Allow, not the 404 of a path the bridge does not
@@ -19,7 +22,7 @@ import { BridgeError } from '../domain/errors.js';
  * reaches it. The refusal is thrown, so the router's error handler writes it as that
  * protocol writes its other errors.
  */
-export function allowOnly(router: Router, paths: string | string[], allow: string, refusal: () => BridgeError = () => methodNotAllowed(allow)): void {
+export function allowOnly(router: Router, paths: RoutePaths, allow: string, refusal: () => BridgeError = () => methodNotAllowed(allow)): void {
   router.all(paths, (req, res) => {
     res.setHeader('allow', allow);
     if (req.method !== 'OPTIONS') throw refusal();

@@ -19,7 +19,7 @@ import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { readContactListQuery } from './graph-contact-query.js';
 import { contactDeltaPage } from './contact-delta.js';
-import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
+import { boundFunctionPath, carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { entitySelect, propertySelector, readSelect, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
 import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
@@ -92,7 +92,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // "contactFolder: delta" (https://learn.microsoft.com/en-us/graph/api/contactfolder-delta), as a
   // sync client asks before each folder's contacts: none, as listed above, now or later — so the
   // deltaLink's token stands for that and needs no keeping; any other token is one never given.
-  router.get('/me/contactFolders/delta', reader, (req, res) => {
+  router.get(CONTACT_FOLDERS_DELTA, reader, (req, res) => {
     const { token, carried } = readDeltaQuery(req, 'contactFolders delta', GRAPH_CONTACT_FOLDER);
     if (token !== undefined && token !== NO_FOLDERS_TOKEN) throw syncStateNotFound();
     res.json({
@@ -158,7 +158,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // and its last gives @odata.deltaLink ($deltatoken), which later lists what changed since.
   // A token is the state it stands for, kept in the store (any replica reads it) among the
   // mailbox's newest few; one gone is 410 syncStateNotFound, after which a client syncs again.
-  router.get('/me/contacts/delta', reader, async (req, res) => {
+  router.get(CONTACTS_DELTA, reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { token, select, carried } = readDeltaQuery(req, 'contacts delta', GRAPH_CONTACT);
     const state = token === undefined ? '' : await store.deltaState(mailbox, token);
@@ -228,12 +228,12 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     router,
     [
       '/me/contactFolders',
-      '/me/contactFolders/delta',
+      CONTACT_FOLDERS_DELTA,
       '/me/contactFolders/:folder',
       '/me/contactFolders/:folder/childFolders',
       '/me/contacts',
       '/me/contacts/$count',
-      '/me/contacts/delta',
+      CONTACTS_DELTA,
       '/me/contacts/:id',
       '/me/contacts/:id/photo',
       '/me/contacts/:id/photo/$value',
@@ -245,6 +245,9 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.use(graphErrorHandler(log));
   return router;
 }
+
+const CONTACT_FOLDERS_DELTA = boundFunctionPath('/me/contactFolders', 'delta');
+const CONTACTS_DELTA = boundFunctionPath('/me/contacts', 'delta');
 
 /** The options a list of contact folders reads; it is always empty, so they change nothing but `@odata.count`. */
 const FOLDER_LIST_OPTIONS = new Set(['top', 'skip', 'select', 'count']);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
-import { allowOnly } from '../http/allowed-methods.js';
+import { allowOnly, type RoutePaths } from '../http/allowed-methods.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
 import { endErrorAnswer } from '../http/send-error.js';
@@ -56,7 +56,7 @@ function methodNotAllowed(): BridgeError {
 }
 
 /** Makes `paths` take only the methods `allow` names, another refused with Graph's 405 (allowed-methods.ts). */
-export function refuseOtherMethods(router: Router, paths: string | string[], allow: string): void {
+export function refuseOtherMethods(router: Router, paths: RoutePaths, allow: string): void {
   allowOnly(router, paths, allow, methodNotAllowed);
 }
 

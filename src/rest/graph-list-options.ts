@@ -17,6 +17,10 @@ export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<st
   for (const [key, value] of search) {
     const dollar = key.startsWith('$');
     const name = (dollar ? key.slice(1) : key).toLowerCase();
+    if (dollar && name === 'format') {
+      requireJsonFormat(value);
+      continue;
+    }
     if (!allowed.has(name)) {
       if (dollar) throw unsupportedOption(key, resource);
       continue;
@@ -25,6 +29,26 @@ export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<st
     options.set(name, value);
   }
   return options;
+}
+
+/**
+ * The path of a function bound to a collection (`delta`), in the forms clients write it:
+ * bare, as the documentation does; with its parentheses, as the Kiota-made SDKs do
+ * (`…/contacts/delta()`); or qualified by its namespace (`microsoft.graph.delta()`). In any
+ * case, as Graph matches segments.
+ */
+export function boundFunctionPath(collection: '/users' | '/me/contacts' | '/me/contactFolders', name: 'delta'): RegExp {
+  return new RegExp(`^${collection}/(?:microsoft\\.graph\\.)?${name}(?:\\(\\))?$`, 'i');
+}
+
+/**
+ * `$format`, which every resource takes (https://learn.microsoft.com/en-us/graph/query-parameters
+ * lists `/users?$format=json`): JSON, by its name or its media type, is what is answered anyway;
+ * any other format is one the bridge does not write.
+ */
+export function requireJsonFormat(value: string): void {
+  if (!/^(?:json|application\/json(?:;.*)?)$/i.test(value.trim()))
+    throw new BridgeError('ErrorInvalidUrlQuery', 400, `The format '${value.slice(0, 64)}' is not supported: only $format=json is answered.`);
 }
 
 /** A `$` option the resource does not take. */

@@ -8,6 +8,7 @@ import { contextOf, mailboxOf } from '../http/request-context.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '../people/find-people.js';
 import { mapInTurns } from '../loop-turns.js';
+import { foldedText } from '../store/search-text.js';
 import type { Store } from '../store/store.js';
 import { graphContactId } from './graph-contact-routes.js';
 import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
@@ -27,8 +28,8 @@ const PEOPLE_MAX = PEOPLE_TOP.max;
 /** The most one page holds whatever `$top` asks, as a contact page: its answer is written on the event loop at once. */
 const PAGE_MAX = 250;
 
-const LIST_OPTIONS = new Set(['search', 'filter', 'top', 'skip', 'select']);
-const CARRIED_OPTIONS = ['search', 'filter', 'select'];
+const LIST_OPTIONS = new Set(['search', 'filter', 'orderby', 'top', 'skip', 'select']);
+const CARRIED_OPTIONS = ['search', 'filter', 'orderby', 'select'];
 
 /** Graph's person types the bridge has: a directory user and one of the caller's contacts. */
 type Subclass = 'OrganizationUser' | 'PersonalContact';
@@ -44,7 +45,9 @@ const PERSON_TYPE_TEST = /^\s*personType\/(class|subclass)\s+eq\s+'([a-z]+)'\s*$
  * first, then the directory, each best match first). `$filter` takes the person type, as
  * pickers narrow to people or to users (`personType/class eq 'Person'`,
  * `personType/subclass eq 'OrganizationUser'` or `'PersonalContact'`, joined by `and`);
- * `$top` (10 by default) and `$skip` page through the first 1,000; `$select` as elsewhere.
+ * `$top` (10 by default) and `$skip` page through the first 1,000; `$orderby=displayName`
+ * (`asc` or `desc`) puts those 1,000 in name order instead; `$select` as elsewhere, the id
+ * always written ("The @odata.id field is always returned", people-insights-overview).
  * A person's id is what the photo is asked by: a user's address (`/users/{id}/photo`), a
  * contact's Graph id (`/me/contacts/{id}/photo`). Hidden mailboxes are in no list.
  */
@@ -54,11 +57,13 @@ export function answerPeople(options: GraphPeopleOptions): RequestHandler {
     const mailbox = mailboxOf(contextOf(req));
     if (mailbox === undefined) throw BridgeError.unauthenticated('authentication required');
     const query = readPeopleQuery(queryOf(req));
-    const wanted = Math.min(query.skip + query.top + 1, PEOPLE_MAX);
+    // In name order, every page is cut from the same people: all those the list reaches.
+    const wanted = query.nameOrder ? PEOPLE_MAX : Math.min(query.skip + query.top + 1, PEOPLE_MAX);
     const answer = await options.searches.json(mailbox, async () => {
-      const found = await relevantPeople(store, mailbox, query.search, query.subclasses, wanted);
+      const relevant = await relevantPeople(store, mailbox, query.search, query.subclasses, wanted);
+      const found = query.nameOrder ? inNameOrder(relevant, query.nameOrder) : relevant;
       const page = found.slice(query.skip, Math.min(query.skip + Math.min(query.top, PAGE_MAX), PEOPLE_MAX));
-      const selected = propertySelector(query.select);
+      const selected = propertySelector(query.select, undefined, ['id']);
       const next = query.skip + page.length;
       return {
         '@odata.context': graphContextUrl(req, mailbox, selectedContext('people', query.select)),
@@ -84,9 +89,20 @@ async function relevantPeople(store: Store, mailbox: string, search: string | un
   return [...own.map((contact): Person => ({ kind: 'contact', contact })), ...directory.map((user): Person => ({ kind: 'user', user }))];
 }
 
+/** People by display name (folded as the directory's name order folds it), then by id so that the order is total. */
+function inNameOrder(people: Person[], direction: 'asc' | 'desc'): Person[] {
+  const keyed = people.map((person) => {
+    const [name, id] = person.kind === 'user' ? [person.user.displayName, person.user.email] : [person.contact.displayName, String(person.contact.id)];
+    return { person, key: `${foldedText(name)}\u0000${id}` };
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (direction === 'desc' ? -1 : 1));
+  return keyed.map(({ person }) => person);
+}
+
 interface PeopleQuery {
   search: string | undefined;
   subclasses: ReadonlySet<Subclass>;
+  nameOrder: 'asc' | 'desc' | undefined;
   top: number;
   skip: number;
   select: ReturnType<typeof readSelect>;
@@ -98,11 +114,20 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
   return {
     search: readSearch(options.get('search')),
     subclasses: readPersonTypes(options.get('filter')),
+    nameOrder: readOrderBy(options.get('orderby')),
     top: integerOption(options, 'top', PEOPLE_TOP.default, 1, PEOPLE_MAX),
     skip: integerOption(options, 'skip', 0, 0, PEOPLE_MAX - 1),
     select: readSelect(options.get('select'), GRAPH_PERSON),
     carried: carriedOptions(options, CARRIED_OPTIONS),
   };
+}
+
+/** `$orderby`: people are put in order by their display name, as the documentation's example does (`$orderby=displayName`). */
+function readOrderBy(value: string | undefined): 'asc' | 'desc' | undefined {
+  if (value === undefined) return undefined;
+  const direction = /^\s*displayName(?:\s+(asc|desc))?\s*$/i.exec(value);
+  if (!direction) throw new BridgeError('ErrorInvalidUrlQuery', 400, 'People are ordered by displayName (asc or desc)');
+  return direction[1]?.toLowerCase() === 'desc' ? 'desc' : 'asc';
 }
 
 /** `$search="text"` (the quotes optional); a `topic:` search is a relevance the bridge has no data for, refused. */

@@ -103,13 +103,17 @@ export interface SizeInPath {
   sizeKey?: string;
 }
 
-/** The Express paths of one size of a user's (or the caller's) photos, in both shapes, followed by `suffix`. */
+/**
+ * The Express paths of one size of a user's (or the caller's) photos, in both shapes, and as
+ * a size of the one photo (`photo/48x48`, as profilephoto-get's second example asks it),
+ * followed by `suffix`.
+ */
 export function sizedPaths(suffix: string): string[] {
-  return [`/photos/:size${suffix}`, `/photos\\(:sizeKey\\)${suffix}`].flatMap(userAndMePaths);
+  return [`/photos/:size${suffix}`, `/photos\\(:sizeKey\\)${suffix}`, `/photo/:size${suffix}`].flatMap(userAndMePaths);
 }
 
-/** Both shapes in a regular expression over a raw path: the named groups `size` and `sizeKey`, still percent-encoded. */
-export const SIZE_IN_PATH = String.raw`photos(?:\/(?<size>[^/?]+)|\((?<sizeKey>[^/?]*)\))`;
+/** Those shapes in a regular expression over a raw path: the named groups `size` and `sizeKey`, still percent-encoded. */
+export const SIZE_IN_PATH = String.raw`(?:photos?\/(?<size>[^/?]+)|photos\((?<sizeKey>[^/?]*)\))`;
 
 /** The size a path names (percent-decoded), or the error for one it does not know. */
 export function sizeInPath({ size, sizeKey }: SizeInPath): PhotoSize | BridgeError {

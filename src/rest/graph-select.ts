@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { repeatedOption, unsupportedOption } from './graph-list-options.js';
+import { repeatedOption, requireJsonFormat, unsupportedOption } from './graph-list-options.js';
 import type { GraphType } from './graph-types.js';
 
 /**
@@ -115,7 +115,7 @@ function unknownProperty(name: string, type: GraphType): BridgeError {
  * refuses one it does not take (graph-list-options.ts): never ignored.
  */
 export function entitySelect(search: URLSearchParams, type: GraphType, alsoRead: readonly string[] = []): PropertySelection {
-  for (const [key] of search) {
+  for (const [key, value] of search) {
     if (COLLECTION_OPTIONS.test(key))
       throw new BridgeError(
         'BadRequest',
@@ -123,7 +123,8 @@ export function entitySelect(search: URLSearchParams, type: GraphType, alsoRead:
         'The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.',
       );
     const name = key.slice(1).toLowerCase();
-    if (key.startsWith('$') && name !== 'select' && !alsoRead.includes(name)) throw unsupportedOption(key, type.name);
+    if (name === 'format' && key.startsWith('$')) requireJsonFormat(value);
+    else if (key.startsWith('$') && name !== 'select' && !alsoRead.includes(name)) throw unsupportedOption(key, type.name);
   }
   const values = [...search].filter(([key]) => /^\$?select$/i.test(key));
   if (values.length > 1) throw repeatedOption('select');

@@ -10,6 +10,7 @@ import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound } from './graph-errors.js';
+import { boundFunctionPath } from './graph-list-options.js';
 import { graphBaseUrl, graphListUrl, graphUserOwner, userAndMePaths } from './graph-photo-path.js';
 import { answerPeople } from './graph-people.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
@@ -130,13 +131,12 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   };
   router.get(userAndMePaths('/people'), reader, ownPeople, answerPeople(options));
 
-  refuseOtherMethods(router, ['/users', '/users/$count', ...['', '/manager', '/directReports', '/people'].flatMap(userAndMePaths)], 'GET, HEAD');
+  refuseOtherMethods(router, ['/users', '/users/$count', USERS_DELTA, ...['', '/manager', '/directReports', '/people'].flatMap(userAndMePaths)], 'GET, HEAD');
   router.use(graphErrorHandler(log));
   return router;
 }
 
-/** The paths of Graph's users delta function: `delta`, `delta()`, `microsoft.graph.delta()`, in any case. */
-const USERS_DELTA = /^\/users\/(?:microsoft\.graph\.)?delta(?:\(\))?$/i;
+const USERS_DELTA = boundFunctionPath('/users', 'delta');
 
 /** A page of a list as Graph writes one: its context, `@odata.count` when asked, the values, and the link to the next page when there is one. */
 function listJson(req: Request, collection: string, value: object[], page: { count?: number; skipToken?: string }, carried: string) {

@@ -375,6 +375,13 @@ const graphPaths = Object.fromEntries(
                 description: "personType/class eq 'Person', personType/subclass eq 'OrganizationUser' or 'PersonalContact', joined by and",
               },
               {
+                name: '$orderby',
+                in: 'query',
+                required: false,
+                schema: { type: 'string', enum: ['displayName', 'displayName asc', 'displayName desc'] },
+                description: 'the people the list reaches in name order',
+              },
+              {
                 name: '$top',
                 in: 'query',
                 required: false,

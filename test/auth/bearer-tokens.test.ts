@@ -108,8 +108,15 @@ describe('the mailbox a bearer token names', () => {
     expect(await usernameOf('Émile.Straße@contoso.com')).to.equal('\u00e9mile.straße@contoso.com');
   });
 
-  it('refuses a mailbox that is no address: a control character in it, a plain name', async () => {
-    for (const claim of ['reader@contoso.com\n{"level":60}', 'reader\u0000@contoso.com', 'not an address', 'signed-out']) {
+  it('refuses a mailbox that is no address: a control character in it, blanks around it, a plain name', async () => {
+    for (const claim of [
+      'reader@contoso.com\n{"level":60}',
+      'reader\u0000@contoso.com',
+      'reader@contoso.com\n',
+      ' READER@contoso.com',
+      'not an address',
+      'signed-out',
+    ]) {
       expect(await usernameOf(claim), JSON.stringify(claim)).to.equal("the token's mailbox (preferred_username) is not an address");
     }
   });

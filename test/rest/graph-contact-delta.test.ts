@@ -93,6 +93,19 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect(((await get(pathOf(deltaLink)).expect(200)).body as DeltaPage).value).to.have.length(3);
   });
 
+  it('takes the function as the SDKs write it: with its parentheses, qualified by its namespace, in any case', async () => {
+    // Kiota's URL template (the .NET, Java and Go SDKs): `…/contactFolders/{contactFolder-id}/contacts/delta()`.
+    const all = names((await get('/v1.0/me/contacts/delta').expect(200)).body as DeltaPage);
+    expect(all).to.include('Anna Delta');
+    for (const path of ['/v1.0/me/contactFolders/contacts/contacts/delta()', '/v1.0/me/contacts/microsoft.graph.delta()', '/v1.0/me/Contacts/Delta()']) {
+      const page = (await get(path).expect(200)).body as DeltaPage;
+      expect([names(page), new URL(page['@odata.deltaLink']!).pathname], path).to.deep.equal([all, path]);
+    }
+    expect((await get('/v1.0/me/contactFolders/delta()').expect(200)).body.value).to.deep.equal([]);
+    await request(t.bridge.server).post('/v1.0/me/contacts/delta()').set('Authorization', basic(READER)).expect(405);
+    await request(t.bridge.server).post('/v1.0/users/delta()').set('Authorization', basic(READER)).expect(405);
+  });
+
   it("answers the contact folders' delta as their list: none, with a deltaLink that stays empty; a token it never gave is 410", async () => {
     const first = (await get('/v1.0/me/contactFolders/delta').expect(200)).body;
     expect([first.value, first['@odata.nextLink'], first['@odata.context']]).to.deep.equal([

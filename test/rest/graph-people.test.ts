@@ -107,10 +107,24 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
 
   it('lists the caller’s contacts, then the directory, $top at a time with a nextLink; narrows by person type; selects properties', async () => {
     expect(await names('/v1.0/me/people?$top=10')).to.deep.equal(['Megan Contact', 'Zed Contact', 'Alex Wilber', 'Megan Bowen']);
+    // The id is written whatever $select names ("The @odata.id field is always returned"): a picker asks the photo by it.
     const first = (await get('/v1.0/me/people?$top=3&$select=displayName').expect(200)).body;
-    expect(first.value).to.deep.equal([{ displayName: 'Megan Contact' }, { displayName: 'Zed Contact' }, { displayName: 'Alex Wilber' }]);
+    const ids = { megan: 'megan.bowen@contoso.com', alex: 'alex.wilber@contoso.com' };
+    expect(first.value.map((person: { id: string }) => person.id)).to.deep.equal([meganContactId, first.value[1].id, ids.alex]);
+    expect(first.value.map(Object.keys)).to.deep.equal([
+      ['id', 'displayName'],
+      ['id', 'displayName'],
+      ['id', 'displayName'],
+    ]);
     const next = new URL(first['@odata.nextLink']);
-    expect((await get(next.pathname + next.search).expect(200)).body.value).to.deep.equal([{ displayName: 'Megan Bowen' }]);
+    expect((await get(next.pathname + next.search).expect(200)).body.value).to.deep.equal([{ id: ids.megan, displayName: 'Megan Bowen' }]);
+    // $orderby=displayName, the documentation's example: contacts and users in one name order, paged through the same people.
+    expect(await names('/v1.0/me/people?$orderby=displayName')).to.deep.equal(['Alex Wilber', 'Megan Bowen', 'Megan Contact', 'Zed Contact']);
+    const descending = (await get('/v1.0/me/people?$orderby=displayName%20desc&$top=2').expect(200)).body;
+    expect(descending.value.map((person: { displayName: string }) => person.displayName)).to.deep.equal(['Zed Contact', 'Megan Contact']);
+    const rest = new URL(descending['@odata.nextLink']);
+    expect(await names(rest.pathname + rest.search)).to.deep.equal(['Megan Bowen', 'Alex Wilber']);
+    expect(await names('/v1.0/me/people?$search=meg&$orderby=displayName')).to.deep.equal(['Megan Bowen', 'Megan Contact']);
     expect(await names("/v1.0/me/people?$filter=personType/class eq 'Person' and personType/subclass eq 'OrganizationUser'")).to.deep.equal([
       'Alex Wilber',
       'Megan Bowen',
@@ -163,7 +177,7 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
   it('is described in the OpenAPI document with the options it reads, $select with the other Graph lists', async () => {
     const paths = (await get('/api/openapi.json').expect(200)).body.paths as Record<string, { get: { parameters: { name: string }[] } }>;
     const options = (path: string) => paths[path]!.get.parameters.map((parameter) => parameter.name);
-    expect(options('/v1.0/me/people')).to.deep.equal(['$search', '$filter', '$top', '$skip', '$select']);
+    expect(options('/v1.0/me/people')).to.deep.equal(['$search', '$filter', '$orderby', '$top', '$skip', '$select']);
     for (const path of ['/v1.0/users', '/beta/users/{id}/directReports', '/v1.0/me/contacts', '/v1.0/users/{id}/people'])
       expect(options(path), path).to.include('$select');
   });
@@ -176,7 +190,7 @@ describe('Graph GET /me/people: the directory and the caller’s contacts, as pe
       expect(await refused(`$filter=${encodeURIComponent(filter)}`), filter).to.equal('ErrorInvalidUrlQueryFilter');
     }
     expect(await refused('$search="topic:planning"')).to.equal('ErrorInvalidUrlQuery');
-    expect(await refused('$orderby=displayName')).to.equal('ErrorInvalidUrlQuery');
+    expect(await refused('$orderby=surname')).to.equal('ErrorInvalidUrlQuery');
     expect(await refused('$top=0')).to.equal('ErrorInvalidRequest');
     expect(await refused(`$search=${'a'.repeat(1025)}`)).to.equal('ErrorInvalidRequest');
     await request(t.bridge.server).get('/v1.0/me/people').expect(401);

@@ -127,6 +127,25 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       expect(res.body).to.deep.include({ id: '64X64', width: 64, height: 64, '@odata.mediaContentType': 'image/jpeg' });
     });
 
+    it('GET photo/{size} and photo/{size}/$value as photos/{size}, as profilephoto-get’s second example asks for the 48x48 photo', async () => {
+      for (const [sized, photos] of [
+        ['/v1.0/me/photo/48x48/$value', '/v1.0/me/photos/48x48/$value'],
+        ['/v1.0/users/alex.wilber@contoso.com/photo/64x64/%24value', '/v1.0/users/alex.wilber@contoso.com/photos/64x64/$value'],
+        ['/api/v2.0/me/photo/96x96/$value', '/api/v2.0/me/photos/96x96/$value'],
+      ] as const) {
+        const [one, other] = [await get(sized).buffer(true).expect(200), await get(photos).buffer(true).expect(200)];
+        expect([one.headers['content-type'], one.headers.etag, Buffer.compare(one.body as Buffer, other.body as Buffer)], sized).to.deep.equal([
+          'image/jpeg',
+          other.headers.etag,
+          0,
+        ]);
+      }
+      const meta = (await get('/v1.0/users/alex.wilber@contoso.com/photo/64x64').expect(200)).body;
+      expect(meta).to.deep.include({ id: '64X64', width: 64, height: 64 });
+      expect((await get('/v1.0/me/photo/47x47/$value').expect(400)).body.error.code).to.equal('ErrorInvalidPhotoSize');
+      await request(t.bridge.server).post('/v1.0/me/photo/48x48').set('Authorization', basic(READER)).expect(405);
+    });
+
     it('/me is the caller: metadata and bytes of the reader’s own photo', async () => {
       const meta = await get('/v1.0/me/photo').expect(200);
       expect(meta.body).to.deep.include({ id: '300X300', width: 300, height: 300 });

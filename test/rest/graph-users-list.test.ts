@@ -333,6 +333,20 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     }
     const megan = (await get('/v1.0/users/megan.bowen@contoso.com?$SELECT=displayName&$Expand=manager($select=id)&utm_source=mail').expect(200)).body;
     expect(megan).to.deep.include({ displayName: 'Megan Bowen', manager: { '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com' } });
+    // $format, which query-parameters lists (`/users?$format=json`): JSON, the one format answered, on a list and on one resource.
+    for (const path of [
+      '/v1.0/users?$format=json&$top=1',
+      '/v1.0/me?$format=JSON',
+      '/v1.0/me/contacts?$format=application/json',
+      '/v1.0/me/people?$format=json',
+    ]) {
+      expect((await get(path).expect(200)).headers['content-type'], path).to.match(/^application\/json/);
+    }
+    expect(await error('/v1.0/users?$format=atom')).to.deep.equal([
+      'ErrorInvalidUrlQuery',
+      "The format 'atom' is not supported: only $format=json is answered.",
+    ]);
+    expect((await error('/v1.0/me?$format=xml'))[0]).to.equal('ErrorInvalidUrlQuery');
   });
 
   it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
