@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { withoutTrailingSlashes } from './domain/plain-text.js';
+import { DEFAULT_PHOTO_QUALITY } from './domain/photo.js';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
 import { loginDomainsProblem } from './auth/login-domains.js';
@@ -206,7 +207,7 @@ export const SETTINGS = {
     default: 32,
     doc: 'Password checks that may wait for a thread; beyond it logins answer 503 + Retry-After.',
   },
-  jpegQuality: { env: 'BRIDGE_JPEG_QUALITY', schema: int(1, 100), default: 85, doc: 'JPEG quality of served photos.' },
+  jpegQuality: { env: 'BRIDGE_JPEG_QUALITY', schema: int(1, 100), default: DEFAULT_PHOTO_QUALITY, doc: 'JPEG quality of served photos.' },
   maxUploadBytes: { env: 'BRIDGE_MAX_UPLOAD_BYTES', schema: int(1024, 2 ** 30), default: 10 * 1024 * 1024, doc: 'Largest image accepted, in bytes.' },
   maxInputPixels: {
     env: 'BRIDGE_MAX_INPUT_PIXELS',

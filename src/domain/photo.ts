@@ -54,10 +54,23 @@ export function servedSide(photo: PhotoFingerprint, requested: PhotoSize, fit: P
 
 /**
  * Strong ETag: the original's hash plus what was served (`96x96` for a square, the long
- * side for a photo in its own shape) — it changes when the photo or the rendition does.
+ * side for a photo in its own shape) and how it was encoded (encodingTag) — it changes
+ * when the photo or the rendition's bytes do (RFC 9110 §8.8.1).
  */
-export function photoEtag(photo: PhotoFingerprint, side: number, fit: PhotoFit): string {
-  return `"${photo.sha256.slice(0, 32)}-${fit === 'square' ? `${side}x${side}` : side}"`;
+export function photoEtag(photo: PhotoFingerprint, side: number, fit: PhotoFit, quality: number): string {
+  return `"${photo.sha256.slice(0, 32)}-${fit === 'square' ? `${side}x${side}` : side}${encodingTag(quality)}"`;
+}
+
+/** The quality photos are encoded at unless the operator sets another (BRIDGE_JPEG_QUALITY). */
+export const DEFAULT_PHOTO_QUALITY = 85;
+
+/**
+ * What an ETag says of the encoder's quality: nothing at the default, so the ETags clients
+ * hold stay good; `-q70` at another, so a change of the setting, or replicas set apart,
+ * never serve other bytes under an ETag a client holds (it got 304 for the old ones).
+ */
+export function encodingTag(quality: number): string {
+  return quality === DEFAULT_PHOTO_QUALITY ? '' : `-q${quality}`;
 }
 
 /** Whether a rendition was made from this original (its ETag names the original's hash). */

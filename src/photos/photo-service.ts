@@ -296,7 +296,7 @@ export class PhotoService {
     const fit = this.fitOf(photo);
     if (fit !== 'square') return this.photo(owner, size);
     const side = servedSide(photo, size, fit);
-    return { contentType: 'image/jpeg', width: side, height: side, etag: photoEtag(photo, side, fit) };
+    return { contentType: 'image/jpeg', width: side, height: side, etag: photoEtag(photo, side, fit, this.limits.jpegQuality) };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { contentTypeOf, type BlankKind, type ImageType } from '../domain/image-conversion.js';
-import type { Rendition } from '../domain/photo.js';
+import { encodingTag, type Rendition } from '../domain/photo.js';
 import { encodeAs } from './encode.js';
 import { initialsOf } from './initials.js';
 import { LETTER_HEIGHT, LETTER_WIDTH, letterPath } from './stroke-letters.js';
@@ -61,7 +61,7 @@ export function lookName({ kind, initials, ground }: PlaceholderLook): string {
 
 /**
  * An image for a person without a photo: a square of `side` pixels (a single pixel for
- * ClearPixel). Its ETag names what it shows, so it changes only when the drawing would.
+ * ClearPixel). Its ETag names what it shows and its encoding, so it changes only when the drawing would.
  */
 export async function renderPlaceholder(look: PlaceholderLook, side: number, type: ImageType, quality: number): Promise<Rendition> {
   const image =
@@ -74,7 +74,7 @@ export async function renderPlaceholder(look: PlaceholderLook, side: number, typ
     contentType: contentTypeOf(type),
     width: info.width,
     height: info.height,
-    etag: `"${lookName(look).toLowerCase()}-${info.width}-${type}"`,
+    etag: `"${lookName(look).toLowerCase()}-${info.width}-${type}${encodingTag(quality)}"`,
   };
 }
 

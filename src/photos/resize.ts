@@ -10,7 +10,7 @@ import type { PhotoSize } from '../domain/size-code.js';
  */
 export async function renderPhoto(original: StoredPhoto, size: PhotoSize, jpegQuality: number, fit: PhotoFit = 'square'): Promise<Rendition> {
   const side = servedSide(original, size, fit);
-  const etag = photoEtag(original, side, fit);
+  const etag = photoEtag(original, side, fit, jpegQuality);
   if (isServedAsStored(original, side, fit)) {
     return { bytes: original.bytes, contentType: 'image/jpeg', width: original.width, height: original.height, etag };
   }

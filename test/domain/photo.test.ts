@@ -38,32 +38,32 @@ describe('servedSide', () => {
 
 describe('photoEtag', () => {
   it('is a strong, quoted ETag', () => {
-    const etag = photoEtag(fingerprint(648, 648), 96, 'square');
+    const etag = photoEtag(fingerprint(648, 648), 96, 'square', 85);
     expect(etag).to.match(/^"[^"]+"$/);
     expect(etag.startsWith('W/')).to.equal(false);
   });
 
   it("is built from the hash and what was served: a square, or a long side in the photo's own shape", () => {
-    expect(photoEtag(fingerprint(648, 648, SHA_B), 96, 'square')).to.equal(`"${SHA_B.slice(0, 32)}-96x96"`);
-    expect(photoEtag(fingerprint(648, 648, SHA_B), 96, 'own-shape')).to.equal(`"${SHA_B.slice(0, 32)}-96"`);
+    expect(photoEtag(fingerprint(648, 648, SHA_B), 96, 'square', 85)).to.equal(`"${SHA_B.slice(0, 32)}-96x96"`);
+    expect(photoEtag(fingerprint(648, 648, SHA_B), 96, 'own-shape', 85)).to.equal(`"${SHA_B.slice(0, 32)}-96"`);
   });
 
   it('is the same for the same photo and size', () => {
-    expect(photoEtag(fingerprint(648, 648), 120, 'square')).to.equal(photoEtag(fingerprint(648, 648), 120, 'square'));
+    expect(photoEtag(fingerprint(648, 648), 120, 'square', 85)).to.equal(photoEtag(fingerprint(648, 648), 120, 'square', 85));
   });
 
   it('differs between sizes of the same photo', () => {
-    const etags = new Set(PHOTO_SIZES.map((size) => photoEtag(fingerprint(648, 648), size, 'square')));
+    const etags = new Set(PHOTO_SIZES.map((size) => photoEtag(fingerprint(648, 648), size, 'square', 85)));
     expect(etags.size).to.equal(PHOTO_SIZES.length);
   });
 
   it('differs between photos at the same size', () => {
-    expect(photoEtag(fingerprint(648, 648, SHA_A), 96, 'square')).to.not.equal(photoEtag(fingerprint(648, 648, SHA_B), 96, 'square'));
+    expect(photoEtag(fingerprint(648, 648, SHA_A), 96, 'square', 85)).to.not.equal(photoEtag(fingerprint(648, 648, SHA_B), 96, 'square', 85));
   });
 
   it('contains only characters allowed in an entity tag', () => {
     // etagc = %x21 / %x23-7E / obs-text: no spaces, no inner quotes.
-    const etag = photoEtag(fingerprint(648, 648, SHA_B), 648, 'square');
+    const etag = photoEtag(fingerprint(648, 648, SHA_B), 648, 'square', 85);
     expect(etag.slice(1, -1)).to.match(/^[\x21\x23-\x7e]+$/);
   });
 });

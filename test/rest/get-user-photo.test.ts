@@ -250,3 +250,34 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto with anonymous read switched on'
     await request(t.bridge.server).delete('/admin/users/alex.wilber@contoso.com/photo').expect(401);
   });
 });
+
+describe('GET /ews/exchange.asmx/s/GetUserPhoto at a JPEG quality other than the default', () => {
+  const bridges: TestBridge[] = [];
+  before(async () => {
+    for (const env of [{}, { BRIDGE_JPEG_QUALITY: '30' }] as Record<string, string>[]) {
+      const t = await startTestBridge(env);
+      await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(400, 400), 'test');
+      bridges.push(t);
+    }
+  });
+  after(() => Promise.all(bridges.map((t) => t.close())));
+
+  const get = (t: TestBridge, query: string, accept = 'image/jpeg') =>
+    request(t.bridge.server).get(`${URL}?${query}`).set('Authorization', basic(READER)).set('Accept', accept).buffer(true);
+
+  it('names the quality in the ETag, so a client holding the bytes of the one is never told 304 by the other (RFC 9110 §8.8.1)', async () => {
+    const photo = 'email=alex.wilber@contoso.com&size=HR96x96';
+    for (const [query, accept, usualTag, lowerTag] of [
+      [photo, 'image/jpeg', /^"[0-9a-f]{32}-96x96"$/, /^"[0-9a-f]{32}-96x96-q30"$/],
+      [photo, 'image/webp', /^"[0-9a-f]{32}-96x96-webp"$/, /^"[0-9a-f]{32}-96x96-q30-webp"$/],
+      ['email=nobody@contoso.com&size=HR96x96&ifBlank=SrNoPhoto', 'image/jpeg', /^"srnophoto-[0-9a-f]+-96-jpeg"$/, /^"srnophoto-[0-9a-f]+-96-jpeg-q30"$/],
+    ] as const) {
+      const [usual, lower] = [await get(bridges[0]!, query, accept).expect(200), await get(bridges[1]!, query, accept).expect(200)];
+      expect(Buffer.compare(usual.body as Buffer, lower.body as Buffer), query).to.not.equal(0);
+      expect(usual.headers.etag, query).to.match(usualTag);
+      expect(lower.headers.etag, query).to.match(lowerTag);
+      await get(bridges[1]!, query, accept).set('If-None-Match', usual.headers.etag!).expect(200);
+    }
+  });
+});
