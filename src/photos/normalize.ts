@@ -71,28 +71,48 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
   return header;
 }
 
-/** The pixel work, in a decode slot: the header has been checked. */
+/**
+ * The pixel work, in a decode slot: the header has been checked. A JPEG is decoded first
+ * with libjpeg's warnings as errors, since it only warns of data that ends or breaks before
+ * the picture does, and goes on with grey or garbage in its place: a photo cut short but
+ * closed with an end marker was kept as a mostly grey square, over the photo it replaced.
+ * Its other warnings (extraneous bytes before a marker, an odd JFIF version) are common in
+ * cameras' files and harmless: such a file is decoded again past them.
+ */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
   const decodable = header.format === 'heif' && header.compression === 'hevc' ? await hevcHeifAsPng(input, header.icc, limits.maxInputPixels) : input;
+  if (header.format === 'jpeg') {
+    try {
+      return await normalized(decodable, limits, 'warning');
+    } catch (error) {
+      if (LOST_PIXELS.test(String(error))) throw BridgeError.invalidImage(DECODE_FAILED);
+    }
+  }
   try {
-    // pages/page: the first frame only, said outright; the header checked describes that frame.
-    const { data, info } = await sharp(decodable, { limitInputPixels: limits.maxInputPixels, failOn: 'error', pages: 1, page: 0 })
-      .rotate()
-      .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .jpeg({ quality: limits.jpegQuality })
-      .toBuffer({ resolveWithObject: true });
-    return {
-      bytes: data,
-      contentType: 'image/jpeg',
-      width: info.width,
-      height: info.height,
-      sha256: createHash('sha256').update(data).digest('hex'),
-    };
+    return await normalized(decodable, limits, 'error');
   } catch {
     throw BridgeError.invalidImage(DECODE_FAILED);
   }
+}
+
+/**
+ * libjpeg's warnings of pixels it did not have (jerror.h): JWRN_HIT_MARKER ("premature end of
+ * data segment"), JWRN_JPEG_EOF ("Premature end of JPEG file"), JWRN_HUFF_BAD_CODE and
+ * JWRN_ARITH_BAD_CODE ("bad Huffman code", "bad arithmetic code"), JWRN_MUST_RESYNC ("found
+ * marker … instead of RST…").
+ */
+const LOST_PIXELS = /premature end|bad huffman code|bad arithmetic code|instead of RST/i;
+
+async function normalized(input: Buffer, limits: ImageLimits, failOn: 'warning' | 'error'): Promise<NormalizedPhoto> {
+  // pages/page: the first frame only, said outright; the header checked describes that frame.
+  const { data, info } = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn, pages: 1, page: 0 })
+    .rotate()
+    .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .jpeg({ quality: limits.jpegQuality })
+    .toBuffer({ resolveWithObject: true });
+  return { bytes: data, contentType: 'image/jpeg', width: info.width, height: info.height, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 async function readHeader(input: Buffer): Promise<sharp.Metadata> {

@@ -311,6 +311,37 @@ describe('normalizePhoto', () => {
       expect(error.responseCode).to.equal('ErrorInvalidImage');
     });
 
+    it('rejects a JPEG cut short but closed with an end marker, which libjpeg only warns of and fills with grey', async () => {
+      const noise = sharp({ create: { width: 400, height: 400, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } });
+      for (const progressive of [false, true]) {
+        const jpeg = await noise.clone().jpeg({ progressive }).toBuffer();
+        const cut = Buffer.concat([jpeg.subarray(0, jpeg.length >> 2), Buffer.from([0xff, 0xd9])]);
+        const error = await rejectionOf(normalizePhoto(cut, LIMITS));
+        expect([error.httpStatus, error.responseCode, error.message], `progressive: ${progressive}`).to.deep.equal([
+          422,
+          'ErrorInvalidImage',
+          'not a usable image: it could not be decoded (the file is damaged or cut short)',
+        ]);
+      }
+    });
+
+    it("takes a JPEG whose only fault is one libjpeg warns of and loses nothing to (extraneous bytes before a marker, as cameras' files have)", async () => {
+      const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#884422' } })
+        .jpeg()
+        .toBuffer();
+      const firstSegmentEnd = 4 + jpeg.readUInt16BE(4);
+      const extraneous = Buffer.concat([jpeg.subarray(0, firstSegmentEnd), Buffer.from([1, 2, 3]), jpeg.subarray(firstSegmentEnd)]);
+      const warned = await sharp(extraneous, { failOn: 'warning' })
+        .toBuffer()
+        .then(
+          () => '',
+          (error: Error) => error.message,
+        );
+      expect(warned, 'precondition: libjpeg warns of it').to.include('extraneous bytes before marker');
+      const photo = await normalizePhoto(extraneous, LIMITS);
+      expect([photo.width, photo.height]).to.deep.equal([64, 48]);
+    });
+
     it('rejects an SVG by its first bytes, before libvips parses it (sizing nested <use> took librsvg 3.5 s)', async () => {
       const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
       expect((await sharp(svg).metadata()).format, 'precondition: libvips reads it as svg').to.equal('svg');
