@@ -113,6 +113,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       maxTracked: config.loginThrottleEntries,
     },
     hashing: { workers: config.passwordHashWorkers, maxQueued: config.passwordHashQueue },
+    outageGraceMs: config.storeOutageLoginGraceSeconds * 1000,
     bearer,
     loginDomains: parseLoginDomains(config.loginDomains),
   });

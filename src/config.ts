@@ -7,7 +7,7 @@ import { addressListProblem } from './http/address-list.js';
 import { loginDomainsProblem } from './auth/login-domains.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
-import { readDatabaseUrl } from './store/database-url.js';
+import { readDatabaseUrl, withoutPassword } from './store/database-url.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -88,6 +88,14 @@ const addressListSchema = z.string().superRefine((list, context) => {
   if (problem) context.addIssue({ code: 'custom', message: problem });
 });
 
+/** A value that names a scheme and an authority (`postgres://…`): a URL, not a file's path. */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** A wrong value as a problem quotes it: a URL given where it does not belong without its password. */
+function shownValue(raw: unknown): unknown {
+  return typeof raw === 'string' && URL_LIKE.test(raw) ? withoutPassword(raw) : raw;
+}
+
 /**
  * Every tunable, with the environment variable that sets it. A JSON config file
  * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
@@ -95,7 +103,16 @@ const addressListSchema = z.string().superRefine((list, context) => {
 export const SETTINGS = {
   host: { env: 'BRIDGE_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
   port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
-  databasePath: { env: 'BRIDGE_DB', schema: z.string().min(1), default: 'data/bridge.db', doc: 'SQLite file for directory, photos and accounts.' },
+  databasePath: {
+    env: 'BRIDGE_DB',
+    // A URL here was taken for a file's name: `--db postgres://…` served from a new SQLite file named after it.
+    schema: z
+      .string()
+      .min(1)
+      .refine((path) => !URL_LIKE.test(path), 'a SQLite file, not a URL: a PostgreSQL database is named by BRIDGE_DATABASE_URL'),
+    default: 'data/bridge.db',
+    doc: 'SQLite file for directory, photos and accounts.',
+  },
   databaseUrl: {
     env: 'BRIDGE_DATABASE_URL',
     schema: z.union([
@@ -250,6 +267,12 @@ export const SETTINGS = {
     // Reading a 1 MiB envelope holds the event loop 35–70 ms: sixteen of one account's at once held everyone for 2.3 s.
     default: 2 * 1024 * 1024,
     doc: 'Bytes (at least 1 MiB) of SOAP and Autodiscover request bodies one account may have in progress at once, each body over 16 KiB counted by its Content-Length (a chunked one as the 1 MiB maximum); one more is refused unread (SOAP: ErrorExceededConnectionCount; Autodiscover: 503 + Retry-After).',
+  },
+  storeOutageLoginGraceSeconds: {
+    env: 'BRIDGE_STORE_OUTAGE_LOGIN_GRACE_SECONDS',
+    schema: int(0, 86_400),
+    default: 600,
+    doc: 'Seconds a password login checked against its account is still believed while the database cannot be reached, so cached photos are still served; 0 refuses every login then. A replica cut off alone may meanwhile miss an account removed or a password changed through the others.',
   },
   searchMsPerSecond: {
     env: 'BRIDGE_SEARCH_MS_PER_SECOND',
@@ -462,7 +485,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         if (rank === 0) config[key] = parsed.data;
       } else
         problems.push(
-          `${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${'secret' in setting ? 'a value not shown: it holds a secret' : JSON.stringify(raw)})`,
+          `${origin}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${'secret' in setting ? 'a value not shown: it holds a secret' : JSON.stringify(shownValue(raw))})`,
         );
     });
   }

@@ -89,6 +89,26 @@ describe('configuration', () => {
       .and.not.match(/S3cretPW|shortSecret/);
   });
 
+  it('refuses a URL as the SQLite file (it was served from a new file named after it), quoted without its password', () => {
+    for (const [env, overrides, origin] of [
+      [{ BRIDGE_DB: 'postgres://bridge:S3cretPW@db:5432/bridge' }, {}, 'BRIDGE_DB'],
+      [{}, { databasePath: 'postgresql://bridge:S3cretPW@/bridge?host=/run/postgresql' }, 'option'],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig(env, overrides);
+      } catch (error) {
+        message = (error as ConfigError).problems.join('\n');
+      }
+      expect(message, origin)
+        .to.match(
+          new RegExp(`^${origin}: a SQLite file, not a URL: a PostgreSQL database is named by BRIDGE_DATABASE_URL \\(got "postgres(ql)?://bridge:\\*\\*\\*@`),
+        )
+        .and.not.match(/S3cretPW/);
+    }
+    expect(loadConfig({ BRIDGE_DB: 'C:/data/bridge.db' }).databasePath).to.equal('C:/data/bridge.db');
+  });
+
   it('names a postgres:// URL that does not parse (a space in its password) by its variable, before any connection, without the value', () => {
     let message = '';
     try {

@@ -66,8 +66,9 @@ function shuttingDown(running: Running): Promise<void> {
  * message: an ErrorResponse with SQLSTATE 57P03, then it closes the connection.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html (ErrorResponse)
  */
-function startingUpAnswer(): Buffer {
-  const fields = ['SFATAL', 'VFATAL', 'C57P03', 'Mthe database system is starting up'].map((field) => `${field}\0`).join('');
+/** A server's refusal of a connection: its ErrorResponse with a SQLSTATE and words, as PostgreSQL sends one. */
+function refusalAnswer({ code, words }: Refusal): Buffer {
+  const fields = ['SFATAL', 'VFATAL', `C${code}`, `M${words}`].map((field) => `${field}\0`).join('');
   const body = Buffer.from(`${fields}\0`);
   const header = Buffer.alloc(5);
   header.write('E');
@@ -75,17 +76,29 @@ function startingUpAnswer(): Buffer {
   return Buffer.concat([header, body]);
 }
 
+interface Refusal {
+  code: string;
+  words: string;
+}
+const STARTING_UP: Refusal = { code: '57P03', words: 'the database system is starting up' };
+const OUT_OF_CONNECTIONS: Refusal = { code: '53300', words: 'sorry, too many clients already' };
+
 /**
  * A TCP relay in front of the test PostgreSQL server whose first `startingUp` connections
- * are answered as a server still starting answers; it counts the connections it took.
+ * are refused as a server still starting refuses them (or as `refusal` says); it counts the
+ * connections it took.
  */
-async function startingDatabase(url: string, startingUp: number): Promise<{ url: string; connections: () => number; close: () => void }> {
+async function startingDatabase(
+  url: string,
+  startingUp: number,
+  refusal = STARTING_UP,
+): Promise<{ url: string; connections: () => number; close: () => void }> {
   const target = new URL(url);
   let connections = 0;
   const relay = createServer((client) => {
     connections++;
     if (connections <= startingUp) {
-      client.once('data', () => client.end(startingUpAnswer()));
+      client.once('data', () => client.end(refusalAnswer(refusal)));
       return;
     }
     const server = connect(Number(target.port), target.hostname);
@@ -250,6 +263,23 @@ describe('ews-photo-bridge serve (as its own process)', () => {
       expect(impatient.connections()).to.equal(1);
     } finally {
       impatient.close();
+    }
+  });
+
+  it('waits at start for a PostgreSQL server with no connection to spare (53300), saying so, and serves once one is free', async () => {
+    const database = await startingDatabase(await freshDatabase(), 1, OUT_OF_CONNECTIONS);
+    try {
+      const running = await startServe(undefined, [], { BRIDGE_DATABASE_URL: database.url });
+      try {
+        expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
+      } finally {
+        running.child.kill('SIGTERM');
+        expect(await running.exited).to.equal(0);
+      }
+      expect(running.stdout().match(/"msg":"the database cannot be reached yet; trying again"/g)).to.have.length(1);
+      expect(running.stdout()).to.include('has no connection to spare (sorry, too many clients already); raise max_connections');
+    } finally {
+      database.close();
     }
   });
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Account, Principal } from '../domain/account.js';
 import { BridgeError, StoreUnreachableError } from '../domain/errors.js';
+import { SETTINGS } from '../config.js';
 import type { Logger } from '../logger.js';
 import { clip } from '../domain/plain-text.js';
 import { LOGGED_NAME_MAX } from '../http/access-log.js';
@@ -58,12 +59,11 @@ interface Verified {
 }
 
 /**
- * How long a password login checked against its account row is still believed while the
- * store cannot be reached, asked again that often meanwhile: cached photos went 503 for
- * everyone a minute into a database outage, when the remembered logins ran out.
+ * How often a password login believed while the store cannot be reached (outageGraceMs) is
+ * asked of it again meanwhile.
  */
-const OUTAGE_GRACE_MS = 10 * 60_000;
 const OUTAGE_RECHECK_MS = 5_000;
+const DEFAULT_OUTAGE_GRACE_MS = SETTINGS.storeOutageLoginGraceSeconds.default * 1000;
 
 /** A token that could not be judged (the key set's host failed) is to be sent again after this: jose asks the host again after 30 s at the most. */
 const KEY_SET_RETRY_SECONDS = 30;
@@ -89,6 +89,13 @@ export interface AuthenticatorOptions {
   hashing: HashWorkersOptions;
   /** How long a verified header is remembered; a minute unless tests need less. */
   verifiedTtlMs?: number;
+  /**
+   * How long a password login checked against its account row is still believed while the
+   * store cannot be reached (BRIDGE_STORE_OUTAGE_LOGIN_GRACE_SECONDS; 0: not at all): cached
+   * photos went 503 for everyone a minute into a database outage, when the remembered logins
+   * ran out.
+   */
+  outageGraceMs?: number;
   /**
    * Milliseconds on a clock that only moves forward, read by what is remembered and by the
    * login throttle: performance.now unless a test moves time itself instead of waiting.
@@ -325,9 +332,11 @@ export class Authenticator {
     try {
       account = await this.store.getAccount(login.username);
     } catch (error) {
-      // Nothing about accounts can change in a store that cannot be reached; what it served stays served.
+      // What it served stays served: nothing about accounts changes in a store no replica reaches (one cut off alone may miss a change).
       if (!(error instanceof StoreUnreachableError)) throw error;
-      if (this.now() - (known.checkedAt ?? -Infinity) > OUTAGE_GRACE_MS) return { ok: false, error, attemptedUser: login.username };
+      if (this.now() - (known.checkedAt ?? -Infinity) > (this.options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS)) {
+        return { ok: false, error, attemptedUser: login.username };
+      }
       // Answered from memory meanwhile, re-verified in the background (as any remembered login is) once the recheck is due.
       this.verified.set(authorization, { ...known, generation }, { ttl: OUTAGE_RECHECK_MS + this.refreshAheadMs });
       return { ok: true, principal: known.principal };

@@ -99,9 +99,14 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorServerBusy', 503, reason, retryAfterSeconds);
   }
 
-  /** The store stayed busy (a lock, every connection in use, no answer) for the whole of its wait, `busyTimeoutMs`; the client is asked to wait as long. */
-  static storeBusy(busyTimeoutMs: number): BridgeError {
-    return BridgeError.serverBusy('the store is busy; try again shortly', storeRetryAfterSeconds(busyTimeoutMs));
+  /**
+   * The store stayed busy for the whole of its wait, `busyTimeoutMs`; the client is asked to
+   * wait as long. `keptBy`: others' work (a lock, every connection in use: StoreBusyError), or
+   * the statement itself, which got no answer in time.
+   */
+  static storeBusy(busyTimeoutMs: number, keptBy: 'others' | 'itself' = 'others'): BridgeError {
+    const seconds = storeRetryAfterSeconds(busyTimeoutMs);
+    return keptBy === 'others' ? new StoreBusyError(seconds) : BridgeError.serverBusy(STORE_BUSY, seconds);
   }
 
   /** The store's server does not answer at all (it refused the connection, dropped it, is shutting down): down, not busy. */
@@ -193,6 +198,19 @@ export function clientLeft(error: unknown): boolean {
 
 /** Echoed input is cut short so a hostile value cannot flood a response or a log. */
 const truncate = (value: string) => clip(value, 80);
+
+const STORE_BUSY = 'the store is busy; try again shortly';
+
+/**
+ * The store was kept busy by others' work — another connection's lock, every pooled
+ * connection in use — for the whole of the wait: time that cost the store nothing of this
+ * request's, so no account's share of the store's time is charged it (search-budget.ts).
+ */
+export class StoreBusyError extends BridgeError {
+  constructor(retryAfterSeconds: number) {
+    super('ErrorServerBusy', 503, STORE_BUSY, retryAfterSeconds);
+  }
+}
 
 /** The store's server cannot be reached: told apart from busy, so the log and /readyz say what to look at, and remembered logins are believed meanwhile. */
 export class StoreUnreachableError extends BridgeError {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, StoreBusyError, StoreUnreachableError } from '../domain/errors.js';
 import { inTurnWithRoom } from '../loop-turns.js';
 
 /**
@@ -65,6 +65,7 @@ export class SearchBudget {
     // login's ResolveNames at once were half refused when their wait counted.
     let began: number | undefined;
     let sharedAtStart = 0;
+    let keptWaiting = false;
     try {
       return await inTurnWithRoom(() => {
         began = performance.now();
@@ -72,12 +73,17 @@ export class SearchBudget {
         sharedAtStart = ++this.running;
         return search();
       });
+    } catch (error) {
+      // A search that only waited for a store others kept busy, or one that could not be reached,
+      // cost nothing: charged, each such wait left the account refused for seconds after the store was free.
+      keptWaiting = error instanceof StoreBusyError || error instanceof StoreUnreachableError;
+      throw error;
     } finally {
       if (began !== undefined) {
         const sharing = (sharedAtStart + this.running) / 2;
         this.running--;
         spent.running--;
-        const charged = (performance.now() - began) / sharing;
+        const charged = keptWaiting ? 0 : (performance.now() - began) / sharing;
         spent.owed += charged;
         this.all.owed += charged;
       }

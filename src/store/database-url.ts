@@ -10,8 +10,23 @@ export function readDatabaseUrl(url: string): URL | undefined {
 }
 
 /** A URL readDatabaseUrl read, written back as it was given: without the stand-in host. */
-export function writtenDatabaseUrl(url: URL): string {
+function writtenDatabaseUrl(url: URL): string {
   return url.toString().replace(`@${SOCKET_STAND_IN}/`, '@/');
 }
 
 const SOCKET_STAND_IN = 'socket.invalid';
+
+/**
+ * The URL with its secrets hidden: the password given as `user:password@`, and every
+ * parameter named as one (libpq's `password`, and `sslpassword`, the client key's).
+ */
+export function withoutPassword(url: string): string {
+  // Read as the driver reads it, a Unix socket's URL too: `pass%77ord=` is a password as well.
+  const parsed = readDatabaseUrl(url);
+  if (!parsed) return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&?]*=)[^&]*/g, '$1***');
+  if (parsed.password) parsed.password = '***';
+  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
+  return writtenDatabaseUrl(parsed);
+}
+
+const SECRET_PARAMETER = /password$/i;

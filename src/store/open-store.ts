@@ -4,7 +4,7 @@ import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
 import { databaseDown, DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
-import { readDatabaseUrl, writtenDatabaseUrl } from './database-url.js';
+import { withoutPassword } from './database-url.js';
 
 type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'databaseQueryTimeoutMs' | 'storeBusyTimeoutMs'>;
 
@@ -43,6 +43,15 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
     const why = code && error.message.includes(code) ? code : [code, error.message].filter(Boolean).join(': ');
     return new StoreOpenError(`cannot reach the database at ${location} (${why}); is PostgreSQL running and listening there?`, { cause: error });
   }
+  // too_many_connections: every connection the server allows is taken (other replicas, a pooler, psql sessions); one may free up.
+  if (code === TOO_MANY_CONNECTIONS_SQLSTATE) {
+    return new StoreOpenError(
+      `PostgreSQL at ${location} has no connection to spare (${error.message}); raise max_connections or lower BRIDGE_DATABASE_POOL_SIZE`,
+      {
+        cause: error,
+      },
+    );
+  }
   // PostgreSQL's SQLSTATEs: invalid_password, invalid_authorization_specification, invalid_catalog_name.
   if (code === '28P01' || code === '28000' || code === '3D000') return new StoreOpenError(`PostgreSQL at ${location}: ${error.message}`);
   // pg's own words when the server asks for a password (SCRAM) and the URL gives none.
@@ -62,27 +71,16 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
   return undefined;
 }
 
-/** Whether opening the store failed only because its database server cannot be reached yet. */
+/** Whether opening the store failed only because its database server cannot be reached yet, or has no connection for it yet. */
 export function storeNotReachedYet(error: unknown): boolean {
-  return error instanceof StoreOpenError && databaseDown(error.cause);
+  return (
+    error instanceof StoreOpenError && (databaseDown(error.cause) || (error.cause as { code?: unknown } | undefined)?.code === TOO_MANY_CONNECTIONS_SQLSTATE)
+  );
 }
+
+const TOO_MANY_CONNECTIONS_SQLSTATE = '53300';
 
 /** Where the store is, for logs and banners: the file, or the URL without its password. */
 export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'databasePath'>): string {
   return settings.databaseUrl ? withoutPassword(settings.databaseUrl) : settings.databasePath;
 }
-
-/**
- * The URL with its secrets hidden: the password given as `user:password@`, and every
- * parameter named as one (libpq's `password`, and `sslpassword`, the client key's).
- */
-export function withoutPassword(url: string): string {
-  // Read as the driver reads it, a Unix socket's URL too: `pass%77ord=` is a password as well.
-  const parsed = readDatabaseUrl(url);
-  if (!parsed) return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&?]*=)[^&]*/g, '$1***');
-  if (parsed.password) parsed.password = '***';
-  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMETER.test(name)) parsed.searchParams.set(name, '***');
-  return writtenDatabaseUrl(parsed);
-}
-
-const SECRET_PARAMETER = /password$/i;

@@ -6,7 +6,8 @@ import { CHANGES_CHANNEL } from './postgres-changes.js';
 import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
 import { MIGRATIONS, newerSchema } from './migrations.js';
 import { STORE_APPLICATION_NAME } from './postgres-store.js';
-import { storeOpenProblem, withoutPassword } from './open-store.js';
+import { storeOpenProblem } from './open-store.js';
+import { withoutPassword } from './database-url.js';
 
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
 const BATCH_ROWS = 500;

@@ -2,12 +2,13 @@ import { BridgeError } from '../domain/errors.js';
 import { hostUnreachable } from '../network-errors.js';
 
 /**
- * SQLSTATEs that mean "the database is in the way right now", not "this request is wrong":
- * a lock not granted within lock_timeout, a cancelled (timed-out) statement, a conflict
- * with another transaction, a server out of connections or starting or stopping.
- * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ * SQLSTATEs that mean "others' work is in the way right now", not "this request is wrong":
+ * a lock not granted within lock_timeout, a conflict with another transaction, a server out
+ * of connections. https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-const BUSY_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01', '53300']);
+const BUSY_SQLSTATES = new Set(['55P03', '40001', '40P01', '53300']);
+/** query_canceled: a statement that ran out of its time, busy with its own work. */
+const STATEMENT_TIMED_OUT = '57014';
 /** admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping, restarting or starting. */
 const DOWN_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 
@@ -25,8 +26,10 @@ export function readOnlyError(busyTimeoutMs: number): BridgeError {
 /** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
 export const DISK_FULL_SQLSTATE = '53100';
 
-/** pg and pg-pool say "no connection in time" (every pooled connection in use) and "no answer within query_timeout" in words only… */
-const BUSY_MESSAGES = /^(timeout exceeded when trying to connect|Query read timeout)/;
+/** pg-pool says "no connection in time" (every pooled connection in use) in words only… */
+const BUSY_MESSAGES = /^timeout exceeded when trying to connect/;
+/** …as pg says "no answer within query_timeout"… */
+const NO_ANSWER_MESSAGES = /^Query read timeout/;
 /** …and "connection lost" too. */
 const DOWN_MESSAGES = /^Connection terminated/;
 
@@ -44,7 +47,10 @@ export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
   if (databaseDown(error)) return BridgeError.storeUnreachable(busyTimeoutMs);
-  return isBusy(error) ? BridgeError.storeBusy(busyTimeoutMs) : error;
+  if (isBusy(error)) return BridgeError.storeBusy(busyTimeoutMs);
+  return error instanceof Error && (codeOf(error) === STATEMENT_TIMED_OUT || NO_ANSWER_MESSAGES.test(error.message))
+    ? BridgeError.storeBusy(busyTimeoutMs, 'itself')
+    : error;
 }
 
 /**
@@ -53,7 +59,7 @@ export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
  * dropped it). It is to be discarded, not returned to the pool, nor asked to roll back.
  */
 export function connectionUnanswered(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('Query read timeout');
+  return error instanceof Error && NO_ANSWER_MESSAGES.test(error.message);
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -475,9 +475,12 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return store;
   }
 
-  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<pg.QueryResult<R>> {
+  /** A statement on a pooled connection; `timeoutMs` bounds the wait for its answer below BRIDGE_DATABASE_QUERY_TIMEOUT_MS. */
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], name?: string, timeoutMs?: number): Promise<pg.QueryResult<R>> {
+    const config: pg.QueryConfig & { query_timeout?: number } = name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
+    if (timeoutMs !== undefined) config.query_timeout = timeoutMs;
     try {
-      return await this.pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
+      return await this.pool.query<R>(config);
     } catch (error) {
       throw this.failure(error);
     }
@@ -973,7 +976,8 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
 
   /** Answers, and takes writes: a replica on a standby would fail every upload and refresh. */
   async ping(): Promise<void> {
-    const { rows } = await this.query<{ read_only: boolean; schema_version: number }>(READY_SQL);
+    // A probe is answered within the busy wait: a server that froze held /readyz for the whole query timeout (30 s).
+    const { rows } = await this.query<{ read_only: boolean; schema_version: number }>(READY_SQL, [], undefined, Math.max(1, this.busyTimeoutMs));
     if (rows[0]!.read_only) throw readOnlyError(this.busyTimeoutMs);
     const migratedPast = migratedPastThisBridge(rows[0]!.schema_version);
     if (migratedPast) throw migratedPast;

@@ -258,6 +258,24 @@ describe('Authenticator', () => {
     await down.close();
   });
 
+  it('believes no login while the store cannot be reached when the grace is 0 (a replica cut off alone would miss an account removed)', async () => {
+    let now = 1_000_000;
+    const down = new DownStore(':memory:');
+    await down.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+    const auth = make({ now: () => now, outageGraceMs: 0 }, down);
+    const header = basic('reader@contoso.com:secret');
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    down.unreachable = true;
+    now += 61_000;
+    expect(errorOf(await auth.authenticate(header, 'photo', CLIENT))).to.deep.include({
+      status: 503,
+      message: 'the database cannot be reached; try again shortly',
+    });
+    down.unreachable = false;
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    await down.close();
+  });
+
   it('builds the Basic challenge from the realm', () => {
     expect(make({ realm: 'Contoso photos' }).challengeFor()).to.equal('Basic realm="Contoso photos"');
   });

@@ -25,6 +25,18 @@ describe("each account's share of the store's time for searches", () => {
     expect(await budget.run('adele@contoso.com', searchTaking(1))).to.equal('found');
   });
 
+  it('charges nothing for a search that only waited for a store others kept busy, and a statement that ran out of time its whole time', async () => {
+    const budget = new SearchBudget(10); // 20 ms in a burst
+    const failingAfter = (ms: number, error: BridgeError) => () => new Promise<never>((_resolve, reject) => setTimeout(() => reject(error), ms));
+    for (const kept of [BridgeError.storeBusy(300), BridgeError.storeUnreachable(300)]) {
+      expect(await refusal(budget.run('adele@contoso.com', failingAfter(50, kept)))).to.equal(kept);
+    }
+    expect(await budget.run('adele@contoso.com', searchTaking(1)), 'the waits were not charged').to.equal('found');
+    const slow = BridgeError.storeBusy(300, 'itself');
+    expect(await refusal(budget.run('mallory@contoso.com', failingAfter(50, slow)))).to.equal(slow);
+    expect((await refusal(budget.run('mallory@contoso.com', searchTaking(1)))).message).to.match(/^your searches have used their share/);
+  });
+
   it("charges a search its time shared with the searches beside it, so another account's flood spends that account's share, not its neighbour's", async () => {
     const budget = new SearchBudget(10); // 20 ms in a burst
     await Promise.all([

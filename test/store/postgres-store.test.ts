@@ -471,6 +471,18 @@ describe('PostgresStore', () => {
       }
       expect(await store.getUser(alex.email), 'the write that got no answer changed nothing').to.deep.equal(alex);
     });
+
+    it("a readiness probe on a silent pooled connection fails as busy within the busy wait, not the statements' far longer bound", async () => {
+      const through = new URL(url);
+      through.port = String(relay.port);
+      // Statements may wait ten minutes here, past the test's own timeout: only the probe's bound can end this one.
+      const store = await PostgresStore.open(through.toString(), { busyTimeoutMs: 300, poolSize: 1, queryTimeoutMs: 600_000 });
+      opened.push(store);
+      await store.ping();
+      relay.stallOpenConnections();
+      expect(await rejectionOf(store.ping())).to.include({ responseCode: 'ErrorServerBusy', httpStatus: 503 });
+      await store.ping();
+    });
   });
 
   describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {

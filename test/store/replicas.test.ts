@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import request from 'supertest';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { createBridge, type Bridge } from '../../src/bridge.js';
@@ -148,5 +149,50 @@ describe('replicas: two bridges on one PostgreSQL database', () => {
     } finally {
       await runSql(url, `BEGIN READ WRITE; ALTER DATABASE ${database} RESET default_transaction_read_only; COMMIT`);
     }
+  });
+});
+
+describe('a search kept waiting by a lock another session holds on PostgreSQL', () => {
+  let url: string;
+  let replica: Replica;
+  before(async () => {
+    url = await freshDatabase();
+    // A short busy wait, and a share of the store's time (100 ms in a burst) that two such waits would pass.
+    const config = loadConfig({
+      BRIDGE_DATABASE_URL: url,
+      BRIDGE_PORT: '0',
+      BRIDGE_DEMO: 'false',
+      BRIDGE_ACCESS_LOG: 'false',
+      BRIDGE_STORE_BUSY_TIMEOUT_MS: '300',
+      BRIDGE_SEARCH_MS_PER_SECOND: '50',
+    });
+    const store = await openStore(config, 'server');
+    replica = { store, bridge: await createBridge(config, store, createLogger('silent')) };
+    await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
+    await store.upsertUsers([{ email: alex, displayName: 'Alex Wilber', refs: {} }]);
+  });
+  after(() => replica?.bridge.stop());
+
+  const search = () =>
+    request(replica.bridge.server)
+      .get(`/v1.0/users?$filter=${encodeURIComponent("startswith(displayName,'Alex')")}`)
+      .set('Authorization', basic(READER));
+
+  it('is 503 "the store is busy" while the lock lasts, and charged to no one: answered as soon as the lock is gone', async () => {
+    expect((await search().expect(200)).body.value).to.have.length(1);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      for (let i = 0; i < 3; i++) {
+        const busy = await search().expect(503);
+        expect([busy.body.error.code, busy.body.error.message]).to.deep.equal(['ErrorServerBusy', 'the store is busy; try again shortly']);
+      }
+      await locker.query('COMMIT');
+    } finally {
+      await locker.end();
+    }
+    expect((await search().expect(200)).body.value).to.have.length(1);
   });
 });
