@@ -19,7 +19,7 @@ import { av1CodedSizes } from './av1-sequence-header.js';
 import { reader, UnreadableHeif, type Coded, type Extent, type Size } from './bitstream.js';
 import { hevcCodedSizes } from './hevc-sps.js';
 
-interface Box {
+export interface Box {
   type: string;
   /** Where its content starts (after the header), and where the box ends. */
   start: number;
@@ -70,6 +70,14 @@ function metaBoxes(bytes: Buffer): ((type: string) => Box | undefined) | undefin
   // meta is a full box: a version and flags before its children.
   const children = boxesIn(bytes, meta.start + 4, meta.end);
   return (type: string) => children.find((box) => box.type === type);
+}
+
+/** The item properties of a HEIF (its `ipco` box's children); none when it is no HEIF or has none. */
+export function heifProperties(bytes: Buffer): { bytes: Buffer; boxes: Box[] } {
+  const child = metaBoxes(bytes);
+  const iprp = child?.('iprp');
+  const ipco = iprp && boxesIn(bytes, iprp.start, iprp.end).find((box) => box.type === 'ipco');
+  return { bytes, boxes: ipco ? boxesIn(bytes, ipco.start, ipco.end) : [] };
 }
 
 /** Runs a read of the boxes, undefined when they end before they say they do. */

@@ -6,6 +6,8 @@ import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
 import { heifSizes, MAX_CODED_PIXELS_FACTOR } from './heif-sizes.js';
 import { hevcHeifAsPng } from './hevc-photo.js';
+import { nclxProfile } from './heif-colour.js';
+import { withIccChunk } from './png-icc.js';
 import { gifFrameProblem } from './gif-frames.js';
 import { jpegScanProblem } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
@@ -80,7 +82,7 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
  * cameras' files and harmless: such a file is decoded again past them.
  */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
-  const decodable = header.format === 'heif' && header.compression === 'hevc' ? await hevcHeifAsPng(input, header.icc, limits.maxInputPixels) : input;
+  const decodable = header.format === 'heif' ? await decodableHeif(input, header, limits) : input;
   if (header.format === 'jpeg') {
     try {
       return await normalized(decodable, limits, 'warning');
@@ -90,6 +92,27 @@ async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits
   }
   try {
     return await normalized(decodable, limits, 'error');
+  } catch {
+    throw BridgeError.invalidImage(DECODE_FAILED);
+  }
+}
+
+/**
+ * A HEIF as libvips can decode it with its colours right: an HEVC-coded one through
+ * libheif-js; an AV1 one tagged by colour codes alone (heif-colour.ts) as a PNG of its pixels
+ * carrying the profile the codes name, since libvips converts from a HEIF's ICC profile but
+ * not from its codes; any other as it is.
+ */
+async function decodableHeif(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<Buffer> {
+  const profile = header.icc ?? (await nclxProfile(input));
+  if (header.compression === 'hevc') return hevcHeifAsPng(input, profile, limits.maxInputPixels);
+  if (profile === undefined || profile === header.icc) return input;
+  try {
+    const pixels = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error', pages: 1, page: 0 })
+      .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    return withIccChunk(pixels, profile);
   } catch {
     throw BridgeError.invalidImage(DECODE_FAILED);
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -211,5 +211,43 @@ for (let photo = 0; photo < 2; photo++) {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('AVIF photos tagged by colour codes alone (an nclx colour property, no ICC profile)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-nclx-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A flat 64×64 AVIF of these RGB numbers, coded by libheif's heif-enc with AV1, its nclx property then made to say `primaries` and `transfer`. */
+  async function avifTagged(numbers: Buffer, primaries: number, transfer: number): Promise<Buffer> {
+    const [png, avif] = [join(dir, 'in.png'), join(dir, 'out.avif')];
+    await sharp(numbers, { raw: { width: 1, height: 1, channels: 3 } })
+      .resize(64, 64)
+      .png()
+      .toFile(png);
+    const encoded = spawnSync('heif-enc', ['-A', '--quality', '90', '--output', avif, png]);
+    expect(encoded.status, String(encoded.stderr)).to.equal(0);
+    const bytes = readFileSync(avif);
+    const nclx = bytes.indexOf('colrnclx');
+    expect(nclx, 'precondition: heif-enc writes an nclx colour property').to.be.above(0);
+    bytes.writeUInt16BE(primaries, nclx + 8);
+    bytes.writeUInt16BE(transfer, nclx + 10);
+    expect((await sharp(bytes).metadata()).icc, 'precondition: no ICC profile').to.equal(undefined);
+    return bytes;
+  }
+
+  it('converts Display P3 (primaries 12, the sRGB transfer 13) to sRGB, as a P3 ICC profile is; BT.709 codes are sRGB numbers already', async () => {
+    const p3Numbers = await sharp({ create: { width: 1, height: 1, channels: 3, background: PICTURE_RED } })
+      .withIccProfile('p3')
+      .raw()
+      .toBuffer();
+    const p3Photo = await normalizePhoto(await avifTagged(p3Numbers, 12, 13), LIMITS);
+    expectNear(await pixelAt(p3Photo.bytes, 32, 32), PICTURE_RED, 'Display P3 by its codes');
+    const asNumbers = { r: p3Numbers[0]!, g: p3Numbers[1]!, b: p3Numbers[2]! };
+    const bt709Photo = await normalizePhoto(await avifTagged(p3Numbers, 1, 1), LIMITS);
+    expectNear(await pixelAt(bt709Photo.bytes, 32, 32), asNumbers, 'BT.709 codes: the numbers as they are');
   });
 });
