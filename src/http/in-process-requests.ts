@@ -62,6 +62,11 @@ export function inProcessRequests(listener: RequestListener): (sent: InProcessRe
     });
 }
 
+/** Whether a request came over an in-process connection: one a request the bridge answers made ($batch's). */
+export function sentInProcess(socket: unknown): boolean {
+  return socket instanceof ConnectionEnd;
+}
+
 /** One end of an in-memory connection: what it writes, the other end reads. It has what node:http asks of a socket. */
 class ConnectionEnd extends Duplex {
   peer: ConnectionEnd | undefined;

@@ -6,6 +6,7 @@ import { logWhenDone } from './access-log.js';
 import type { RequestContext } from './request-context.js';
 import { sendError } from './send-error.js';
 import { isHost } from './trusted-proxy.js';
+import { sentInProcess } from './in-process-requests.js';
 
 /**
  * The longest request target (path and query) the bridge reads, in characters. IIS's
@@ -46,7 +47,9 @@ interface TargetRefusal {
 }
 
 function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
-  if ((req.url?.length ?? 0) > MAX_URL_LENGTH) {
+  // A request in a $batch is bounded by the batch's body instead, and by node:http's 16 KiB
+  // head: "the lengthy URL simply becomes part of the request payload" (Graph's JSON batching).
+  if ((req.url?.length ?? 0) > MAX_URL_LENGTH && !sentInProcess(req.socket)) {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
