@@ -111,6 +111,23 @@ async function startingDatabase(
   return { url: relayed.toString(), connections: () => connections, close: () => relay.close() };
 }
 
+/** What `serve` logs when its first `refused` connections to PostgreSQL are refused so, and it is ready (/readyz 200) once they are not. */
+async function readyAfterRefusals(refused: number, refusal: Refusal): Promise<string> {
+  const database = await startingDatabase(await freshDatabase(), refused, refusal);
+  try {
+    const running = await startServe(undefined, [], { BRIDGE_DATABASE_URL: database.url });
+    try {
+      expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
+    } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).to.equal(0);
+    }
+    return running.stdout();
+  } finally {
+    database.close();
+  }
+}
+
 describe('ews-photo-bridge serve (as its own process)', () => {
   let dir: string;
   before(() => {
@@ -238,21 +255,9 @@ describe('ews-photo-bridge serve (as its own process)', () => {
   });
 
   it('waits at start for a PostgreSQL server that is still starting, saying so, and serves once it is up; with no wait it exits', async () => {
-    const database = await startingDatabase(await freshDatabase(), 2);
-    try {
-      const running = await startServe(undefined, [], { BRIDGE_DATABASE_URL: database.url });
-      try {
-        expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
-      } finally {
-        running.child.kill('SIGTERM');
-        expect(await running.exited).to.equal(0);
-      }
-      const waits = running.stdout().match(/"msg":"the database cannot be reached yet; trying again"/g) ?? [];
-      expect(waits).to.have.length(2);
-      expect(running.stdout()).to.include('(57P03: the database system is starting up)');
-    } finally {
-      database.close();
-    }
+    const stdout = await readyAfterRefusals(2, STARTING_UP);
+    expect(stdout.match(/"msg":"the database cannot be reached yet; trying again"/g)).to.have.length(2);
+    expect(stdout).to.include('(57P03: the database system is starting up)');
     const impatient = await startingDatabase(await freshDatabase(), 1);
     try {
       const refused = await startServe(undefined, [], { BRIDGE_DATABASE_URL: impatient.url, BRIDGE_DATABASE_START_WAIT_MS: '0' }).then(
@@ -267,20 +272,9 @@ describe('ews-photo-bridge serve (as its own process)', () => {
   });
 
   it('waits at start for a PostgreSQL server with no connection to spare (53300), saying so, and serves once one is free', async () => {
-    const database = await startingDatabase(await freshDatabase(), 1, OUT_OF_CONNECTIONS);
-    try {
-      const running = await startServe(undefined, [], { BRIDGE_DATABASE_URL: database.url });
-      try {
-        expect((await fetch(`${running.base}/readyz`)).status).to.equal(200);
-      } finally {
-        running.child.kill('SIGTERM');
-        expect(await running.exited).to.equal(0);
-      }
-      expect(running.stdout().match(/"msg":"the database cannot be reached yet; trying again"/g)).to.have.length(1);
-      expect(running.stdout()).to.include('has no connection to spare (sorry, too many clients already); raise max_connections');
-    } finally {
-      database.close();
-    }
+    const stdout = await readyAfterRefusals(1, OUT_OF_CONNECTIONS);
+    expect(stdout.match(/"msg":"the database cannot be reached yet; trying again"/g)).to.have.length(1);
+    expect(stdout).to.include('has no connection to spare (sorry, too many clients already); raise max_connections');
   });
 
   it('closes a request still unfinished when the shutdown grace runs out, and says so', async () => {
