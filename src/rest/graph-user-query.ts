@@ -84,7 +84,8 @@ const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userpr
 
 const STARTS_WITH = /\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*/iy;
 const JOIN = /(or|and)\s/iy;
-const EQUALS = /\s*([a-z]+)\s+eq\s+'((?:[^']|'')*)'\s*/iy;
+/** `property eq '…'`, or `proxyAddresses/any(x:x eq 'smtp:…')`, as address lookups write it (the user resource's proxyAddresses). */
+const EQUALS = /\s*(?:([a-z]+)\s+eq\s+'((?:[^']|'')*)'|proxyAddresses\/any\(\s*([a-z]\w*)\s*:\s*\3\s+eq\s+'((?:[^']|'')*)'\s*\))\s*/iy;
 const IN_LIST = /\s*([a-z]+)\s+in\s*\(/iy;
 /** A value of an `in` list and what follows it: a comma, or the list's end. */
 const LIST_VALUE = /\s*'((?:[^']|'')*)'\s*([,)])/y;
@@ -184,7 +185,9 @@ function readFilter(filter: string, sort: UserSort | undefined): UserSelection {
   const equals = joinedClauses(filter, EQUALS);
   // One address and another: no user has both as their address.
   if (equals?.some((group) => group.length > 1)) throw unsupported('addresses compared with eq are joined by or, not and');
-  const addresses = equals ? equals.flat().map(([, property, text]) => addressOf(property!, text!)) : inList(filter);
+  const addresses = equals
+    ? equals.flat().map(([, property, text, , proxy]) => (proxy === undefined ? addressOf(property!, text!) : proxyAddressOf(proxy)))
+    : inList(filter);
   if (addresses === undefined) throw unsupportedFilter();
   if (addresses.length > MAX_ADDRESSES) {
     throw unsupported(
@@ -264,9 +267,16 @@ function addressOf(property: string, text: string): string {
   return literal(text);
 }
 
+/** The address a proxyAddresses test compares with: an SMTP proxy address is written `smtp:` (or `SMTP:`, the primary) and the address. */
+function proxyAddressOf(text: string): string {
+  const [, address] = /^smtp:(.*)$/is.exec(text) ?? [];
+  if (address === undefined) throw unsupported("proxyAddresses are compared as 'smtp:' and an address: a user here has no proxy address of another kind");
+  return literal(address);
+}
+
 function unsupportedFilter(): BridgeError {
   return unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), several joined by or and and; mail|userPrincipalName|id eq '…', several joined by or; or mail|userPrincipalName|id in ('…', …).",
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), several joined by or and and; mail|userPrincipalName|id eq '…' or proxyAddresses/any(x:x eq 'smtp:…'), several joined by or; or mail|userPrincipalName|id in ('…', …).",
   );
 }
 

@@ -175,6 +175,12 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect(await users(pair.map((address) => `mail eq '${address}'`).join(' or '))).to.deep.equal(expected);
     expect(await users(`id in (${pair.map((address) => `'${address}'`).join(', ')})`)).to.deep.equal(expected);
     expect(await users(`userPrincipalName in ('zoe@contoso.com','zoe@contoso.com')`, '&$top=1')).to.deep.equal(['zoe@contoso.com']);
+    // proxyAddresses/any, as the user resource documents it and address lookups write it: `smtp:` (either case) and the address.
+    const proxies = pair.map((address, i) => `proxyAddresses/any(${i % 2 ? 'x:x' : 'p: p'} eq '${i % 2 ? 'SMTP' : 'smtp'}:${address}')`);
+    expect(await users(proxies.join(' or '))).to.deep.equal(expected);
+    // The lookup the bridge's own graph source sends Graph (sources/graph-users.ts).
+    const lookup = "userPrincipalName eq 'awilber@contoso.com' or mail eq 'awilber@contoso.com' or proxyAddresses/any(x:x eq 'smtp:awilber@contoso.com')";
+    expect(await users(lookup)).to.deep.equal(['alex.wilber@contoso.com']);
     expect(await walk(`/v1.0/users?$filter=${encodeURIComponent(`id in (${pair.map((a) => `'${a}'`).join(',')})`)}&$top=2&$orderby=mail`)).to.deep.equal([
       ['adele.vance@contoso.com', 'alex.wilber@contoso.com'],
       ['zoe@contoso.com'],
@@ -190,6 +196,8 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
       "mail in ('zoe@contoso.com'",
       "mail in ('zoe@contoso.com') or mail eq 'x'",
       "mail eq 'a' or startswith(mail,'b')",
+      "proxyAddresses/any(x:x eq 'x500:/o=Contoso/cn=zoe')",
+      "proxyAddresses/any(x:y eq 'smtp:zoe@contoso.com')",
     ]) {
       expect((await error(`/v1.0/users?$filter=${encodeURIComponent(filter)}`))[0], filter).to.equal('Request_UnsupportedQuery');
     }
