@@ -65,8 +65,8 @@ async function usersOfGroup(store: Store, group: UserPrefix[]): Promise<Director
   const found = indexed
     ? (await store.pageUsers(indexed.order, indexed.prefix, undefined, MAX_SEARCH_MATCHES)).users
     : await store.searchUsers(group.map((prefix) => prefix.prefix).join(' '), MAX_SEARCH_MATCHES);
-  // An index finds only the users its clause finds; a search finds more, so every clause is tested.
-  const tests = group.filter((prefix) => prefix !== indexed).map(prefixTest);
+  // An index finds only the users its clause finds (those whose name starts with an eq's text too); a search finds more, so every clause is tested.
+  const tests = group.filter((prefix) => prefix !== indexed || prefix.whole).map(prefixTest);
   return tests.length === 0 ? found : found.filter((user) => tests.every((test) => test(user)));
 }
 
@@ -81,9 +81,9 @@ function filterTest(filter: UserFilter): (user: DirectoryUser) => boolean {
 }
 
 /**
- * Whether a user's property starts with a `startswith`'s text as the store compares it: a
- * name (display, given or surname) folded, accents and case ignored; the primary address
- * in any spelling of it.
+ * Whether a user's property starts with a `startswith`'s text as the store compares it (is
+ * it, for an `eq`): a name (display, given or surname) folded, accents and case ignored; the
+ * primary address in any spelling of it.
  */
 function prefixTest(prefix: UserPrefix): (user: DirectoryUser) => boolean {
   if ('order' in prefix && prefix.order === 'address') {
@@ -94,7 +94,7 @@ function prefixTest(prefix: UserPrefix): (user: DirectoryUser) => boolean {
   const nameOf = 'order' in prefix ? (user: DirectoryUser) => user.displayName : (user: DirectoryUser) => user[prefix.part];
   return (user) => {
     const name = nameOf(user);
-    return name !== undefined && foldedText(name).startsWith(folded);
+    return name !== undefined && (prefix.whole ? foldedText(name) === folded : foldedText(name).startsWith(folded));
   };
 }
 

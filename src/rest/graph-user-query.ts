@@ -11,7 +11,10 @@ type NamePart = 'givenName' | 'surname';
  * One `startswith` of a filter and its text: on the key of an order the store lists users
  * in (display name or address), or on a given name or surname.
  */
-export type UserPrefix = { order: UserOrder; prefix: string } | { part: NamePart; prefix: string };
+export type UserPrefix = ({ order: UserOrder; prefix: string } | { part: NamePart; prefix: string }) & {
+  /** An `eq` on a name: the text is the whole name, not its start. */
+  whole?: true;
+};
 
 /**
  * `startswith` clauses joined by `or` and `and`, as groups: a user is found by a group whose
@@ -82,7 +85,8 @@ const ADDRESSED = new Set(['mail', 'userprincipalname', 'id']);
 /** The properties a `$search` clause may name: every one is looked for among the names, alias and address. */
 const SEARCHED = new Set(['displayname', 'givenname', 'surname', 'mail', 'userprincipalname']);
 
-const STARTS_WITH = /\s*startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*/iy;
+/** `startswith(property,'…')`, or `eq` on a name (displayName, givenName, surname): found by its start, then kept when whole. */
+const STARTS_WITH = /\s*(?:startswith\(\s*([a-z]+)\s*,\s*'((?:[^']|'')*)'\s*\)|(displayName|givenName|surname)\s+eq\s+'((?:[^']|'')*)')\s*/iy;
 const JOIN = /(or|and)\s/iy;
 /** `property eq '…'`, or `proxyAddresses/any(x:x eq 'smtp:…')`, as address lookups write it (the user resource's proxyAddresses). */
 const EQUALS = /\s*(?:([a-z]+)\s+eq\s+'((?:[^']|'')*)'|proxyAddresses\/any\(\s*([a-z]\w*)\s*:\s*\3\s+eq\s+'((?:[^']|'')*)'\s*\))\s*/iy;
@@ -176,7 +180,7 @@ function readFilter(filter: string, sort: UserSort | undefined): UserSelection {
   const startsWith = joinedClauses(filter, STARTS_WITH);
   const groups = startsWith && readPrefixGroups(startsWith);
   const sole = groups?.length === 1 && groups[0]!.length === 1 ? groups[0]![0] : undefined;
-  if (sole && 'order' in sole) {
+  if (sole && 'order' in sole && !sole.whole) {
     if (sort !== undefined && sort.order !== sole.order)
       throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
     return { kind: 'ordered', sort: { order: sole.order, descending: sort?.descending ?? false }, prefix: sole.prefix, after: undefined };
@@ -230,12 +234,13 @@ function readPrefixGroups(groups: RegExpExecArray[][]): PrefixGroups {
   let count = 0;
   const read = groups.map((clauses) => {
     const prefixes = new Map<string, UserPrefix>();
-    for (const [, property, text] of clauses) {
-      const prefix = literal(text!);
-      const order = ORDERED_BY.get(property!.toLowerCase());
-      const part = NAME_PARTS.get(property!.toLowerCase());
-      if (order !== undefined) prefixes.set(`${order}:${prefix}`, { order, prefix });
-      else if (part !== undefined) prefixes.set(`${part}:${prefix}`, { part, prefix });
+    for (const [, startsWith, start, equals, whole] of clauses) {
+      const [property, prefix, exact] = equals === undefined ? [startsWith!, literal(start!), {}] : [equals, literal(whole!), { whole: true as const }];
+      const order = ORDERED_BY.get(property.toLowerCase());
+      const part = NAME_PARTS.get(property.toLowerCase());
+      const key = `${order ?? part}:${prefix}:${exact.whole ?? false}`;
+      if (order !== undefined) prefixes.set(key, { order, prefix, ...exact });
+      else if (part !== undefined) prefixes.set(key, { part, prefix, ...exact });
       else throw unsupportedFilter();
     }
     count += prefixes.size;
@@ -276,7 +281,7 @@ function proxyAddressOf(text: string): string {
 
 function unsupportedFilter(): BridgeError {
   return unsupported(
-    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…'), several joined by or and and; mail|userPrincipalName|id eq '…' or proxyAddresses/any(x:x eq 'smtp:…'), several joined by or; or mail|userPrincipalName|id in ('…', …).",
+    "Unsupported or invalid query filter clause. Users are filtered by startswith(displayName|givenName|surname|mail|userPrincipalName,'…') or displayName|givenName|surname eq '…', several joined by or and and; mail|userPrincipalName|id eq '…' or proxyAddresses/any(x:x eq 'smtp:…'), several joined by or; or mail|userPrincipalName|id in ('…', …).",
   );
 }
 
