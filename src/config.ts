@@ -88,12 +88,12 @@ const addressListSchema = z.string().superRefine((list, context) => {
   if (problem) context.addIssue({ code: 'custom', message: problem });
 });
 
-/** A value that names a scheme and an authority (`postgres://…`): a URL, not a file's path. */
-const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** A value that names a scheme and an authority (`postgres://…`), blanks before it or not: a URL, not a file's path. */
+const URL_LIKE = /^\s*[a-z][a-z0-9+.-]*:\/\//i;
 
 /** A wrong value as a problem quotes it: a URL given where it does not belong without its password. */
 function shownValue(raw: unknown): unknown {
-  return typeof raw === 'string' && URL_LIKE.test(raw) ? withoutPassword(raw) : raw;
+  return typeof raw === 'string' && URL_LIKE.test(raw) ? withoutPassword(raw.trim()) : raw;
 }
 
 /**

@@ -93,6 +93,7 @@ describe('configuration', () => {
     for (const [env, overrides, origin] of [
       [{ BRIDGE_DB: 'postgres://bridge:S3cretPW@db:5432/bridge' }, {}, 'BRIDGE_DB'],
       [{}, { databasePath: 'postgresql://bridge:S3cretPW@/bridge?host=/run/postgresql' }, 'option'],
+      [{ BRIDGE_DB: ' \tpostgres://bridge:S3cretPW@db/bridge' }, {}, 'BRIDGE_DB'],
     ] as const) {
       let message = '';
       try {

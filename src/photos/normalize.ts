@@ -79,7 +79,9 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
  * the picture does, and goes on with grey or garbage in its place: a photo cut short but
  * closed with an end marker was kept as a mostly grey square, over the photo it replaced.
  * Its other warnings (extraneous bytes before a marker, an odd JFIF version) are common in
- * cameras' files and harmless: such a file is decoded again past them.
+ * cameras' files and harmless: such a file is decoded again past them — twice the work for
+ * it, in the same decode slot — and, since libvips stops at the first warning and says none
+ * at a lower level, past any loss after such a warning too.
  */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
   const decodable = header.format === 'heif' ? await decodableHeif(input, header, limits) : input;
