@@ -9,7 +9,7 @@ import { hevcHeifAsPng } from './hevc-photo.js';
 import { nclxProfile } from './heif-colour.js';
 import { withIccChunk } from './png-icc.js';
 import { gifFrameProblem } from './gif-frames.js';
-import { jpegScanProblem } from './jpeg-scans.js';
+import { jpegScanProblem, withoutHarmlessFaults } from './jpeg-scans.js';
 import { tiffPageProblem } from './tiff-pages.js';
 import { webpFrameProblem } from './webp-frames.js';
 import {
@@ -74,17 +74,17 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
 }
 
 /**
- * The pixel work, in a decode slot: the header has been checked. A JPEG is decoded first
- * with libjpeg's warnings as errors, since it only warns of data that ends or breaks before
- * the picture does, and goes on with grey or garbage in its place: a photo cut short but
- * closed with an end marker was kept as a mostly grey square, over the photo it replaced.
- * Its other warnings (extraneous bytes before a marker, an odd JFIF version) are common in
- * cameras' files and harmless: such a file is decoded again past them — twice the work for
- * it, in the same decode slot — and, since libvips stops at the first warning and says none
- * at a lower level, past any loss after such a warning too.
+ * The pixel work, in a decode slot: the header has been checked. A JPEG is decoded with
+ * libjpeg's warnings as errors, since it only warns of data that ends or breaks before the
+ * picture does, and goes on with grey or garbage in its place: a photo cut short but closed
+ * with an end marker was kept as a mostly grey square, over the photo it replaced. libvips
+ * says only the first warning, so the harmless faults found before the picture's data (stray
+ * bytes where a marker is due, an odd JFIF version: common in cameras' files) are mended
+ * first (jpeg-scans.ts); one after it (bytes before the end marker) means the picture was
+ * whole, and the file is decoded again past it — twice the work for it, in the same slot.
  */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
-  const decodable = header.format === 'heif' ? await decodableHeif(input, header, limits) : input;
+  const decodable = header.format === 'heif' ? await decodableHeif(input, header, limits) : header.format === 'jpeg' ? withoutHarmlessFaults(input) : input;
   if (header.format === 'jpeg') {
     try {
       return await normalized(decodable, limits, 'warning');

@@ -325,6 +325,30 @@ describe('normalizePhoto', () => {
       }
     });
 
+    it('rejects a cut JPEG behind a harmless fault libjpeg warns of first (stray bytes, a JFIF version it does not know): libvips says only the first', async () => {
+      const jpeg = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+        .jpeg()
+        .toBuffer();
+      const afterFirstSegment = 4 + jpeg.readUInt16BE(4);
+      const stray = Buffer.concat([jpeg.subarray(0, afterFirstSegment), Buffer.from([0x12, 0x34]), jpeg.subarray(afterFirstSegment)]);
+      const jfif = Buffer.concat([jpeg.subarray(0, 2), Buffer.from('ffe000104a46494600020100000100010000', 'hex'), jpeg.subarray(2)]);
+      for (const [fault, faulty] of [
+        ['stray bytes', stray],
+        ['JFIF 2.01', jfif],
+      ] as const) {
+        const warned = await sharp(faulty, { failOn: 'warning' })
+          .toBuffer()
+          .then(
+            () => '',
+            (error: Error) => error.message,
+          );
+        expect(warned, `precondition: libjpeg warns of ${fault}`).to.not.equal('');
+        expect((await normalizePhoto(faulty, LIMITS)).width, fault).to.equal(400);
+        const cut = Buffer.concat([faulty.subarray(0, Math.floor(faulty.length * 0.3)), Buffer.from([0xff, 0xd9])]);
+        expect((await rejectionOf(normalizePhoto(cut, LIMITS))).httpStatus, `${fault}, then cut`).to.equal(422);
+      }
+    });
+
     it("takes a JPEG whose only fault is one libjpeg warns of and loses nothing to (extraneous bytes before a marker, as cameras' files have)", async () => {
       const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#884422' } })
         .jpeg()
