@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { BridgeError } from '../../src/domain/errors.js';
-import { jpegScanProblem, MAX_JPEG_SCANS } from '../../src/photos/jpeg-scans.js';
+import { jpegScanProblem, MAX_JPEG_SCANS, withoutHarmlessFaults } from '../../src/photos/jpeg-scans.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { rejectionOf } from '../support/rejection.js';
 import { withRepeatedLastScan, withScansBehindStuffedZeros, withStrayByte } from '../support/shape-bombs.js';
@@ -50,6 +50,19 @@ describe('JPEG scans', () => {
     const pixels = (jpeg: Buffer) => sharp(jpeg, { failOn: 'error' }).raw().toBuffer();
     expect((await pixels(withScansBehindStuffedZeros(progressive))).equals(await pixels(progressive)), 'libjpeg decodes every scan behind one').to.equal(true);
     expect(jpegScanProblem(hidden)).to.include(String(MAX_JPEG_SCANS));
+  });
+
+  it('mends what libjpeg skips where a marker is due, one run for bytes side by side, and leaves a file of more runs than a camera writes as it is', async () => {
+    const stray = Buffer.concat([progressive.subarray(0, 2), Buffer.from([0x41, 0x42]), progressive.subarray(2)]);
+    expect(withoutHarmlessFaults(stray).equals(progressive), 'the stray bytes dropped, nothing else').to.equal(true);
+    expect(withoutHarmlessFaults(progressive), 'nothing to mend: the same bytes').to.equal(progressive);
+    // A million FF 00 pairs where a marker is due are one run, dropped whole.
+    const flood = Buffer.concat([progressive.subarray(0, 2), Buffer.alloc(2_000_000, Buffer.from([0xff, 0x00])), progressive.subarray(2)]);
+    expect(withoutHarmlessFaults(flood).equals(progressive)).to.equal(true);
+    // Seventeen runs, each after a restart marker (which stands alone): not mended, the same bytes.
+    const runs = Buffer.concat([progressive.subarray(0, 2), Buffer.alloc(17 * 3, Buffer.from([0xff, 0xd0, 0x41])), progressive.subarray(2)]);
+    expect(withoutHarmlessFaults(runs)).to.equal(runs);
+    expect((await normalizePhoto(runs, LIMITS)).width, 'decoded past them').to.equal(96);
   });
 
   it('counts only the main image: SOS bytes inside a metadata segment (an EXIF thumbnail) are not scans', () => {
