@@ -84,16 +84,20 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
  * whole, and the file is decoded again past it — twice the work for it, in the same slot.
  */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
-  const decodable = header.format === 'heif' ? await decodableHeif(input, header, limits) : header.format === 'jpeg' ? withoutHarmlessFaults(input) : input;
-  if (header.format === 'jpeg') {
-    try {
-      return await normalized(decodable, limits, 'warning');
-    } catch (error) {
-      if (LOST_PIXELS.test(String(error))) throw BridgeError.invalidImage(DECODE_FAILED);
-    }
-  }
+  if (header.format !== 'jpeg') return normalizedOrRefused(header.format === 'heif' ? await decodableHeif(input, header, limits) : input, limits);
+  const mended = withoutHarmlessFaults(input);
   try {
-    return await normalized(decodable, limits, 'error');
+    return await normalized(mended, limits, 'warning');
+  } catch (error) {
+    if (LOST_PIXELS.test(String(error))) throw BridgeError.invalidImage(DECODE_FAILED);
+  }
+  return normalizedOrRefused(mended, limits);
+}
+
+/** The image normalised as libvips decodes it past its warnings; a file it cannot decode is refused. */
+async function normalizedOrRefused(input: Buffer, limits: ImageLimits): Promise<NormalizedPhoto> {
+  try {
+    return await normalized(input, limits, 'error');
   } catch {
     throw BridgeError.invalidImage(DECODE_FAILED);
   }

@@ -51,6 +51,12 @@ export function requireJsonFormat(value: string): void {
     throw new BridgeError('ErrorInvalidUrlQuery', 400, `The format '${value.slice(0, 64)}' is not supported: only $format=json is answered.`);
 }
 
+/** An `$orderby` of one property, `asc` (the default) or `desc`: the property in lower case; undefined when it is no such clause. */
+export function orderByClause(value: string): { property: string; descending: boolean } | undefined {
+  const [, property, direction] = /^\s*([a-z]+)(?:\s+(asc|desc))?\s*$/i.exec(value) ?? [];
+  return property === undefined ? undefined : { property: property.toLowerCase(), descending: direction?.toLowerCase() === 'desc' };
+}
+
 /** A `$` option the resource does not take. */
 export function unsupportedOption(key: string, resource: string): BridgeError {
   return new BridgeError('ErrorInvalidUrlQuery', 400, `The query parameter '${key.slice(0, 64)}' is not supported on ${resource}.`);

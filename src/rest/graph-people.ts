@@ -11,7 +11,7 @@ import { mapInTurns } from '../loop-turns.js';
 import { foldedText } from '../store/search-text.js';
 import type { Store } from '../store/store.js';
 import { graphContactId } from './graph-contact-routes.js';
-import { carriedOptions, integerOption, readListOptions } from './graph-list-options.js';
+import { carriedOptions, integerOption, orderByClause, readListOptions } from './graph-list-options.js';
 import { graphContextUrl, graphListUrl } from './graph-photo-path.js';
 import { propertySelector, readSelect, selectedContext } from './graph-select.js';
 import { GRAPH_PERSON } from './graph-types.js';
@@ -125,9 +125,9 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
 /** `$orderby`: people are put in order by their display name, as the documentation's example does (`$orderby=displayName`). */
 function readOrderBy(value: string | undefined): 'asc' | 'desc' | undefined {
   if (value === undefined) return undefined;
-  const direction = /^\s*displayName(?:\s+(asc|desc))?\s*$/i.exec(value);
-  if (!direction) throw new BridgeError('ErrorInvalidUrlQuery', 400, 'People are ordered by displayName (asc or desc)');
-  return direction[1]?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const clause = orderByClause(value);
+  if (clause?.property !== 'displayname') throw new BridgeError('ErrorInvalidUrlQuery', 400, 'People are ordered by displayName (asc or desc)');
+  return clause.descending ? 'desc' : 'asc';
 }
 
 /** `$search="text"` (the quotes optional); a `topic:` search is a relevance the bridge has no data for, refused. */

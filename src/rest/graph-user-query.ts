@@ -1,6 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
-import { carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
+import { carriedOptions, countOption, integerOption, orderByClause, readListOptions } from './graph-list-options.js';
 import { readSelect, type PropertySelection } from './graph-select.js';
 import { GRAPH_USER } from './graph-types.js';
 
@@ -96,7 +96,6 @@ const LIST_VALUE = /\s*'((?:[^']|'')*)'\s*([,)])/y;
 /** Graph's limit on the values of an `in`, or the `eq` an `or` joins: 15 expressions (the filter-query-parameter page). */
 const MAX_ADDRESSES = 15;
 const SEARCH_CLAUSE = /^"([a-z]+):([^"]*)"$/i;
-const ORDER_BY = /^\s*([a-z]+)(?:\s+(asc|desc))?\s*$/i;
 
 /**
  * Reads the OData options of `GET /users` (https://learn.microsoft.com/en-us/graph/api/user-list):
@@ -307,10 +306,10 @@ function readSearch(search: string): string {
 
 function readOrderBy(orderBy: string | undefined): UserSort | undefined {
   if (orderBy === undefined) return undefined;
-  const [, property, direction] = ORDER_BY.exec(orderBy) ?? [];
-  const order = ORDERED_BY.get(property?.toLowerCase() ?? '');
+  const clause = orderByClause(orderBy);
+  const order = clause && ORDERED_BY.get(clause.property);
   if (order === undefined) throw unsupported('users are ordered by one of displayName, mail or userPrincipalName, asc or desc');
-  return { order, descending: direction?.toLowerCase() === 'desc' };
+  return { order, descending: clause!.descending };
 }
 
 /** Users' order when the query names none. */
