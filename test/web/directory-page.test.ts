@@ -140,6 +140,8 @@ describe('the directory page in a real browser', function () {
   /** Types a search and waits until the grid shows its results. */
   async function search(text: string, expectedCards?: number, on: Page = page): Promise<void> {
     await on.fill('#search', text);
+    // The box's maxlength holds back the rest of a long paste.
+    expect(await on.inputValue('#search')).to.equal(text.slice(0, 200));
     await resultsOf(text.trim().slice(0, 200), on);
     if (expectedCards !== undefined) expect(await cardCount(on)).to.equal(expectedCards);
   }
