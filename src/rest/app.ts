@@ -64,6 +64,10 @@ export function createApp(options: AppOptions): express.Express {
     res.setHeader('request-id', context.requestId);
     // What a JSON answer echoes (a search's text) is never sniffed and shown as HTML.
     res.setHeader('x-content-type-options', 'nosniff');
+    // What a login reads is its own: a shared cache that ignores Authorization (nginx's proxy_cache
+    // with proxy_cache_valid) gave one login's /v1.0/me to the next, and to no login at all.
+    // A route with a policy of its own (photos, no-store) sets it over this one.
+    res.setHeader('cache-control', 'private, no-cache');
     if (options.accessLog) logWhenDone(log, context);
     next();
   });
