@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { canonicalSmtpAddress } from '../domain/email.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
 import { carriedOptions, countOption, integerOption, orderByClause, readListOptions } from './graph-list-options.js';
 import { readSelect, type PropertySelection } from './graph-select.js';
@@ -268,14 +269,14 @@ function inList(filter: string): string[] | undefined {
 /** The address an `eq` or `in` compares `property` with: mail, userPrincipalName or id (each a user's address here). */
 function addressOf(property: string, text: string): string {
   if (!ADDRESSED.has(property.toLowerCase())) throw unsupportedFilter();
-  return literal(text);
+  return canonicalSmtpAddress(literal(text));
 }
 
 /** The address a proxyAddresses test compares with: an SMTP proxy address is written `smtp:` (or `SMTP:`, the primary) and the address. */
 function proxyAddressOf(text: string): string {
   const [, address] = /^smtp:(.*)$/is.exec(text) ?? [];
   if (address === undefined) throw unsupported("proxyAddresses are compared as 'smtp:' and an address: a user here has no proxy address of another kind");
-  return literal(address);
+  return canonicalSmtpAddress(literal(address));
 }
 
 function unsupportedFilter(): BridgeError {

@@ -485,3 +485,32 @@ describe('Graph GET /users: startswith on name parts joined by and, in a directo
     expect([page.body['@odata.count'], page.body.value.map((user: { mail: string }) => user.mail)]).to.deep.equal([1, ['meg.bowen@contoso.com']]);
   });
 });
+
+describe('Graph GET /users: a $filter on addresses, in any spelling of them', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: 'anna@bücher.example', displayName: 'Anna Bücher', refs: {} },
+      { email: 'josé@intl.example', displayName: 'José Intl', refs: {} },
+    ]);
+  });
+  after(() => t.close());
+
+  it('finds the user whichever spelling the filter writes: an A-label domain, capitals outside ASCII, decomposed letters', async () => {
+    const found = async (filter: string) =>
+      (
+        (
+          await request(t.bridge.server)
+            .get(`/v1.0/users?$filter=${encodeURIComponent(filter)}`)
+            .set('Authorization', basic(READER))
+            .expect(200)
+        ).body.value as { mail: string }[]
+      ).map((user) => user.mail);
+    expect(await found("mail eq 'anna@xn--bcher-kva.example'")).to.deep.equal(['anna@bücher.example']);
+    expect(await found("mail eq 'JOSÉ@intl.example'")).to.deep.equal(['josé@intl.example']);
+    expect(await found("userPrincipalName eq 'jose\u0301@intl.example'")).to.deep.equal(['josé@intl.example']);
+    expect(await found("mail in ('JOSÉ@intl.example','anna@xn--bcher-kva.example')")).to.deep.equal(['anna@bücher.example', 'josé@intl.example']);
+    expect(await found("proxyAddresses/any(x:x eq 'smtp:ANNA@BÜCHER.EXAMPLE')")).to.deep.equal(['anna@bücher.example']);
+  });
+});
