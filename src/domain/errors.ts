@@ -164,6 +164,11 @@ export class BridgeError extends Error {
     return new BridgeError('ErrorConnectionFailed', CLIENT_CLOSED_REQUEST, 'the connection closed before the whole body came');
   }
 
+  /** An If-Match or If-None-Match that does not hold for the resource as it is now (RFC 9110 §13.2.2). */
+  static preconditionFailed(reason: string): BridgeError {
+    return new BridgeError('ErrorIrresolvableConflict', 412, reason);
+  }
+
   static invalidRequest(reason: string): BridgeError {
     return new BridgeError('ErrorInvalidRequest', 400, reason);
   }

@@ -18,12 +18,12 @@ export function createAdminRoutes(auth: Authenticator, changes: PhotoChanges, ma
   router.use('/admin', requireAccount(auth, 'admin'));
 
   const mayChange: RequestHandler = async (req, _res, next) => {
-    await changes.authorize(contextOf(req).principal!, normalizeSmtpAddress(String(req.params.email)));
+    await changes.authorize(contextOf(req).principal!, normalizeSmtpAddress(String(req.params.email)), req.headers);
     next();
   };
   router.put(photoPath, mayChange, photoUploadBody(maxUploadBytes), async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    const stored = await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api');
+    const stored = await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api', req.headers);
     res.json({ email, ...stored });
   });
 
@@ -35,7 +35,7 @@ export function createAdminRoutes(auth: Authenticator, changes: PhotoChanges, ma
 
   router.delete(photoPath, async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!(await changes.remove(contextOf(req).principal!, email, 'admin-api'))) throw BridgeError.photoNotFound(email);
+    if (!(await changes.remove(contextOf(req).principal!, email, 'admin-api', req.headers))) throw BridgeError.photoNotFound(email);
     res.status(204).end();
   });
 

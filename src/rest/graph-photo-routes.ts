@@ -158,11 +158,11 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   const mayChange: express.RequestHandler = async (req, _res, next) => {
-    await changes.authorize(contextOf(req).principal!, userEmailIn(req), () => dialect.notFound(ownerIn(req)));
+    await changes.authorize(contextOf(req).principal!, userEmailIn(req), req.headers, () => dialect.notFound(ownerIn(req)));
     next();
   };
   const upload: express.RequestHandler = async (req, res) => {
-    await changes.set(contextOf(req).principal!, userEmailIn(req), uploadedImage(req), dialect.door);
+    await changes.set(contextOf(req).principal!, userEmailIn(req), uploadedImage(req), dialect.door, req.headers);
     res.status(200).end();
   };
   const body = photoUploadBody(maxUploadBytes);
@@ -170,7 +170,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   router.patch(userAndMePaths('/photo/$value'), reader, mayChange, body, upload);
 
   router.delete(['/photo', '/photo/$value'].flatMap(userAndMePaths), reader, mayChange, async (req, res) => {
-    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), dialect.door))) throw await dialect.notFound(ownerIn(req));
+    if (!(await changes.remove(contextOf(req).principal!, userEmailIn(req), dialect.door, req.headers))) throw await dialect.notFound(ownerIn(req));
     res.status(204).end();
   });
 

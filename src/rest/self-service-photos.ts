@@ -7,6 +7,7 @@ import type { PhotoFingerprint } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import type { Logger } from '../logger.js';
 import { admittedBody } from '../http/admitted-body.js';
+import { ifMatchHolds, listNames } from '../http/etag-match.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
@@ -27,6 +28,12 @@ interface PhotoChangeState {
   reason?: string;
 }
 
+/** A change's If-Match and If-None-Match, as the request sent them. */
+export interface ChangeConditions {
+  'if-match'?: string | undefined;
+  'if-none-match'?: string | undefined;
+}
+
 /**
  * Who may change whose photo, and one audit line per change (photo-change-audit.ts). An
  * administrator changes any user's photo; a user changes only their own, and only when
@@ -42,10 +49,35 @@ export class PhotoChanges {
    * directory does not list, `unlisted`'s error (the door's own 404). Checked before the body
    * is read: an upload for no one was read whole first, after its 100 Continue.
    */
-  async authorize(actor: Principal, email: string, unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email)): Promise<void> {
+  async authorize(
+    actor: Principal,
+    email: string,
+    conditions: ChangeConditions,
+    unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email),
+  ): Promise<void> {
     const judged = await this.judged(actor, email);
     if (judged.unlisted) throw await unlisted();
     if (!judged.state.allowed) throw BridgeError.forbidden(judged.state.reason!);
+    await this.checkConditions(email, conditions);
+  }
+
+  /**
+   * Throws 412 when the change's If-Match or If-None-Match does not hold for the photo as it is
+   * now (RFC 9110 §13.1.1–2, §13.2.2): two administrators, or one and the user, otherwise each
+   * wrote over the other's photo unseen. Every rendition's ETag starts with its photo's
+   * (photoEtag), so any size's or format's names it. Checked before the upload is read, and again
+   * just before it is written.
+   */
+  private async checkConditions(email: string, conditions: ChangeConditions): Promise<void> {
+    const ifMatch = conditions['if-match'];
+    const ifNoneMatch = conditions['if-none-match'];
+    if (ifMatch === undefined && ifNoneMatch === undefined) return;
+    const photo = await this.options.store.getPhotoInfo(userOwner(email));
+    const current = photo && ((tag: string) => tag.startsWith(`"${photo.sha256.slice(0, 32)}-`));
+    if (!ifMatchHolds(ifMatch, current)) throw BridgeError.preconditionFailed('the photo is no longer the one If-Match names');
+    if (ifNoneMatch !== undefined && current && listNames(ifNoneMatch, current, 'weak')) {
+      throw BridgeError.preconditionFailed('the user has a photo that If-None-Match excludes');
+    }
   }
 
   /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
@@ -69,8 +101,8 @@ export class PhotoChanges {
   }
 
   /** Stores a new photo through the one upload pipeline (limits, normalising, caches). */
-  async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor): Promise<PhotoFingerprint> {
-    await this.authorize(actor, email);
+  async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<PhotoFingerprint> {
+    await this.authorize(actor, email, conditions);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     // Looked at again as it is written: the decode between takes seconds, and a lock may come meanwhile.
     const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload', actor.role !== 'admin');
@@ -79,8 +111,8 @@ export class PhotoChanges {
   }
 
   /** Removes the photo; false when there was none. */
-  async remove(actor: Principal, email: string, door: PhotoChangeDoor): Promise<boolean> {
-    await this.authorize(actor, email);
+  async remove(actor: Principal, email: string, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<boolean> {
+    await this.authorize(actor, email, conditions);
     const removed = await this.options.photos.removePhoto(userOwner(email));
     if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
     return removed;

@@ -35,20 +35,20 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
     signedIn,
     async (req, _res, next) => {
       const { actor, email } = callerOf(req);
-      await changes.authorize(actor, email);
+      await changes.authorize(actor, email, req.headers);
       next();
     },
     photoUploadBody(maxUploadBytes),
     async (req, res) => {
       const { actor, email } = callerOf(req);
-      const stored = await changes.set(actor, email, uploadedImage(req), 'self-service');
+      const stored = await changes.set(actor, email, uploadedImage(req), 'self-service', req.headers);
       res.json({ email, ...stored });
     },
   );
 
   router.delete(path, signedIn, async (req, res) => {
     const { actor, email } = callerOf(req);
-    if (!(await changes.remove(actor, email, 'self-service'))) throw BridgeError.photoNotFound(email);
+    if (!(await changes.remove(actor, email, 'self-service', req.headers))) throw BridgeError.photoNotFound(email);
     res.status(204).end();
   });
 

@@ -1,16 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Rendition } from '../domain/photo.js';
 import { sendableBody } from '../http/end-with-body.js';
-import { ifNoneMatchHits } from '../http/etag-match.js';
+import { BridgeError } from '../domain/errors.js';
+import { ifMatchHolds, ifNoneMatchHits } from '../http/etag-match.js';
 
 /**
  * A photo answer: 304 when the client's ETag still holds, else the bytes (none for
- * HEAD). Returns the status sent. Every photo route may pick the format from Accept, so
+ * HEAD). Returns the status sent; throws 412 when an If-Match does not hold. Every photo route may pick the format from Accept, so
  * every answer varies by it.
  */
 export function sendRendition(req: IncomingMessage, res: ServerResponse, rendition: Rendition, cacheControl: string, requestId: string): number {
   // The client would otherwise show the placeholder for the photo's max-age after the source is back.
   const caching = rendition.sourcesFailed ? 'no-store' : cacheControl;
+  // A download resumed with If-Match and Range asks for these bytes only (RFC 9110 §13.1.1).
+  if (!ifMatchHolds(req.headers['if-match'], (tag) => tag === rendition.etag))
+    throw BridgeError.preconditionFailed('the photo is no longer the one If-Match names');
   if (ifNoneMatchHits(req.headers['if-none-match'], rendition.etag)) {
     res.writeHead(304, { etag: rendition.etag, 'cache-control': caching, vary: varyWithAccept(res), 'request-id': requestId });
     res.end();

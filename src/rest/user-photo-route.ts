@@ -150,7 +150,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       const request = parsedQueries.get(target, req);
       if (!(request instanceof BridgeError)) {
         const owner = ownerOf(request, context);
-        const cached = owner && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
+        // A condition to hold is answered on the way that can write its failure.
+        const cached = owner && req.headers['if-match'] === undefined && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
         if (cached) {
           const status = sendRendition(req, res, cached, cacheControl, context.requestId);
           const endedAt = performance.now();

@@ -37,6 +37,22 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
     expect(stored?.sha256).to.equal(res.body.sha256);
   });
 
+  it('changes and removes a photo only while the If-Match sent names it: else 412 and the photo stays', async () => {
+    const etag = (
+      await request(t.bridge.server)
+        .get('/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com&size=HR64x64')
+        .set('Authorization', admin)
+        .expect(200)
+    ).headers.etag as string;
+    const photo = await samplePhoto(300, 300);
+    const stale = await put(photo).set('If-Match', '"someone-else-changed-it"');
+    expect([stale.status, stale.headers['x-ews-response-code']]).to.deep.equal([412, 'ErrorIrresolvableConflict']);
+    expect((await request(t.bridge.server).delete(url).set('Authorization', admin).set('If-Match', '"someone-else"')).status).to.equal(412);
+    expect((await t.store.getPhotoInfo(userOwner('grady.archie@contoso.com')))?.width).to.equal(648);
+    expect((await put(photo).set('If-Match', etag).expect(200)).body).to.include({ width: 300 });
+    await request(t.bridge.server).delete(url).set('Authorization', admin).set('If-Match', etag).expect(412);
+  });
+
   it('on a store that stopped taking writes: an upload is 503 + Retry-After saying the store is read-only, not 500; photos are still served; /readyz is 503 saying so until it takes writes again', async () => {
     await put(await samplePhoto(120, 120)).expect(200);
     // SQLITE_READONLY on the bridge's own connection, as a file it may not write gives one it opens

@@ -369,6 +369,47 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       await get('/v1.0/me/photo/$value').expect(200);
     });
 
+    it('changes or removes a photo only while its If-Match and If-None-Match hold: else 412, the photo as it was', async () => {
+      const photo = '/v1.0/users/conditional@contoso.com/photo/$value';
+      await t.store.upsertUsers([{ email: 'conditional@contoso.com', displayName: 'Conditional Photo', refs: {} }]);
+      const put = (conditions: Record<string, string>) =>
+        request(t.bridge.server).put(photo).set('Authorization', admin).set(conditions).set('Content-Type', 'image/jpeg');
+      expectGraphError(await put({ 'If-Match': '*' }).send(await samplePhoto(100, 100)), 412, 'ErrorIrresolvableConflict');
+      await put({ 'If-None-Match': '*' })
+        .send(await samplePhoto(100, 100))
+        .expect(200);
+      expectGraphError(await put({ 'If-None-Match': '*' }).send(await samplePhoto(110, 110)), 412, 'ErrorIrresolvableConflict');
+      // Another size's ETag names the same photo; the media ETag Graph's metadata gives is one.
+      const seen = (await get('/v1.0/users/conditional@contoso.com/photos/48x48/$value').expect(200)).headers.etag as string;
+      const mediaEtag = (await get('/v1.0/users/conditional@contoso.com/photo').expect(200)).body['@odata.mediaEtag'] as string;
+      await put({ 'If-Match': `"stale", ${seen}` })
+        .send(await samplePhoto(120, 120))
+        .expect(200);
+      for (const stale of [seen, mediaEtag, `W/${(await get(photo).expect(200)).headers.etag as string}`]) {
+        expectGraphError(await put({ 'If-Match': stale }).send(await samplePhoto(130, 130)), 412, 'ErrorIrresolvableConflict');
+        expectGraphError(await request(t.bridge.server).delete(photo).set('Authorization', admin).set('If-Match', stale), 412, 'ErrorIrresolvableConflict');
+      }
+      expect((await get('/v1.0/users/conditional@contoso.com/photo').expect(200)).body).to.deep.include({ width: 120, height: 120 });
+      const current = (await get(photo).expect(200)).headers.etag as string;
+      expectGraphError(
+        await request(t.bridge.server).delete(photo).set('Authorization', admin).set('If-None-Match', `W/${current}`),
+        412,
+        'ErrorIrresolvableConflict',
+      );
+      await request(t.bridge.server).delete(photo).set('Authorization', admin).set('If-Match', current).expect(204);
+    });
+
+    it('answers a photo GET whose If-Match names other bytes 412, and one naming these bytes 200', async () => {
+      for (const path of ['/v1.0/users/alex.wilber@contoso.com/photo/$value', '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR96x96']) {
+        const etag = (await get(path).expect(200)).headers.etag as string;
+        const stale = await get(path).set('If-Match', '"not-these-bytes"');
+        expect([stale.status, stale.headers['x-ews-response-code'] ?? stale.body.error.code], path).to.deep.equal([412, 'ErrorIrresolvableConflict']);
+        await get(path).set('If-Match', etag).expect(200);
+        await get(path).set('If-Match', '*').expect(200);
+        expect((await get(path).set('If-Match', `W/${etag}`)).status, path).to.equal(412);
+      }
+    });
+
     it('refuses a reader (403 ErrorAccessDenied) before reading the body, an unknown user (404), no image (422), and a body over the upload limit (413)', async () => {
       const photo = await samplePhoto(100, 100);
       const put = (path: string, authorization: string, body: Buffer) =>

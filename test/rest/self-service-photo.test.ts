@@ -292,7 +292,7 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
           const photos = new PhotoService(lockingStore, imageLimitsOf(loadConfig({})), { maxEntries: 10, maxBytes: 1 << 20, noPhotoTtlMs: 0 });
           const changes = new PhotoChanges({ store: lockingStore, photos, log, selfService: true });
           const megan = { username: MEGAN.username, role: 'user' } as const;
-          const error = await rejectionOf(changes.set(megan, MEGAN.username, await samplePhoto(64, 64), 'self-service'));
+          const error = await rejectionOf(changes.set(megan, MEGAN.username, await samplePhoto(64, 64), 'self-service', {}));
           expect([error.httpStatus, error.message]).to.deep.equal([403, 'an administrator has locked your photo; ask them to change it or to unlock it']);
           expect(await store.getPhoto(userOwner(MEGAN.username))).to.equal(undefined);
           expect(auditLines(logged)).to.deep.equal([]);
