@@ -66,7 +66,7 @@ export class PhotoChanges {
    * now (RFC 9110 §13.1.1–2, §13.2.2): two administrators, or one and the user, otherwise each
    * wrote over the other's photo unseen. Every rendition's ETag starts with its photo's
    * (photoEtag), so any size's or format's names it. Checked before the upload is read, and again
-   * just before it is written.
+   * once it is (set and remove check it with the rest).
    */
   private async checkConditions(email: string, conditions: ChangeConditions): Promise<void> {
     const ifMatch = conditions['if-match'];
