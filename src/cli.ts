@@ -18,6 +18,7 @@ import { readDirectoryFile, type DirectoryFormat } from './import/read-directory
 import { ImportFileError } from './import/import-file-error.js';
 import { ldapSettingsOf, pruneTooLarge, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
+import { importFileText } from './import/import-file-text.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
 import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-audit.js';
@@ -36,7 +37,6 @@ import type { Store } from './store/store.js';
 import type { RenamedMailbox } from './store/renamed-mailboxes.js';
 import { asciiLower } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
-import { decodeFoldedText, decodeText } from './domain/text-bytes.js';
 
 const NAME = 'ews-photo-bridge';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -166,7 +166,7 @@ program
   .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json', 'ldif']))
   .action(async (file: string, options: { format?: DirectoryFormat | 'ldif' }) => {
     const format = formatOf(file, options.format, ['csv', 'json', 'ldif']);
-    const content = decodeText(readInputFile(file));
+    const content = importFileText(readInputFile(file));
     if (format === 'ldif') {
       const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
       const passedOver = imported.passedOver > 0 ? `; passed over ${imported.passedOver} entr(y/ies) without mail` : '';
@@ -339,7 +339,7 @@ contacts
     const owner = normalizeSmtpAddress(mailbox);
     const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
     const bytes = readInputFile(file);
-    const parsed = readContactFile(format === 'vcard' ? decodeFoldedText(bytes) : decodeText(bytes), format);
+    const parsed = readContactFile(importFileText(bytes, { folded: format === 'vcard' }), format);
     const { added, updated, held } = await withStore(async (store, settings) => {
       // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
       if (!options.create && !(await store.getAccount(normalizeUsername(owner))))

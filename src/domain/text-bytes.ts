@@ -3,7 +3,8 @@ import iconv from 'iconv-lite';
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Text whose bytes came without a declared charset (a file to import, Basic credentials),
+ * Text whose bytes came without a declared charset (Basic credentials; a file to import reads
+ * the same way, refused where that guess would garble it: import-file-text.ts),
  * decoded as the tools that wrote it meant: a byte-order mark says UTF-8, UTF-16 or UTF-32 (Excel's
  * "Unicode text", PowerShell 5's files) and is dropped; else UTF-8 when the bytes are valid
  * UTF-8; else Windows-1252, the ANSI code page Windows programs and the .NET Framework use
@@ -12,32 +13,6 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeText(bytes: Buffer): string {
   return textBehindMark(bytes) ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
-}
-
-/**
- * decodeText for a file of folded content lines (vCard). RFC 6350 §3.2: "It is possible for
- * very simple implementations to generate improperly folded lines in the middle of a UTF-8
- * multi-octet sequence. For this reason, implementations need to unfold lines in such a way
- * to properly restore the original sequence." Such a fold makes the bytes invalid UTF-8, and
- * the whole file was read as Windows-1252 (every name in it garbled), so a fold inside a
- * character is moved in front of it before the charset is chosen. The parser unfolds it there
- * as any other (a moved fold reads the same once unfolded, whatever the charset), and the file
- * keeps its line count, by which problems are reported.
- */
-export function decodeFoldedText(bytes: Buffer): string {
-  return textBehindMark(bytes) ?? utf8ElseWindows1252(foldsBeforeCharacters(withoutUtf8Mark(bytes)));
-}
-
-/**
- * A fold (CRLF or a bare LF, then a space or tab) between a UTF-8 lead byte (with any
- * continuation bytes after it) and a continuation byte: no valid UTF-8 has a continuation
- * byte after a fold, and no quoted-printable (vCard 2.1) value has bytes above 0x7F.
- */
-const FOLD_INSIDE_CHARACTER = /([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])/g;
-
-function foldsBeforeCharacters(bytes: Buffer): Buffer {
-  // Latin-1 maps each byte to one code unit and back, so the bytes can be matched as text.
-  return Buffer.from(bytes.toString('latin1').replace(FOLD_INSIDE_CHARACTER, '$2$1'), 'latin1');
 }
 
 /**
@@ -57,7 +32,7 @@ export function hasUtf8Mark(bytes: Buffer): boolean {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
-function withoutUtf8Mark(bytes: Buffer): Buffer {
+export function withoutUtf8Mark(bytes: Buffer): Buffer {
   return hasUtf8Mark(bytes) ? bytes.subarray(3) : bytes;
 }
 
