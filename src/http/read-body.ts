@@ -203,6 +203,12 @@ const awaitingContinue = new WeakMap<IncomingMessage, ServerResponse>();
  * body (RFC 9110 §10.1.1), and bytes it does send would be read as its next request.
  */
 export function holdContinue(req: IncomingMessage, res: ServerResponse): void {
+  // No content is to come: nothing to invite, no stray bytes to fear. node:http keeps a connection
+  // only once a 100 went out, and a GET with the header lost its connection (and the requests behind it).
+  if (req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0') {
+    res.writeContinue();
+    return;
+  }
   awaitingContinue.set(req, res);
   res.setHeader('connection', 'close');
 }

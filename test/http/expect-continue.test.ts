@@ -39,4 +39,16 @@ describe('Expect: 100-continue', () => {
     expect(await received(socket, (text) => text.includes('\r\n\r\n'))).to.match(/^HTTP\/1\.1 200 /);
     socket.destroy();
   });
+
+  it('answers a request with no body to come, though it expects 100-continue, and keeps the connection', async () => {
+    const socket = await open();
+    const photo = `GET /ews/exchange.asmx/s/GetUserPhoto?email=nobody@contoso.com&size=HR96x96 HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basic(READER)}\r\n`;
+    socket.write(
+      `${photo}Expect: 100-continue\r\n\r\n${photo}Content-Length: 0\r\nExpect: 100-continue\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+    );
+    const answers = await received(socket, (text) => text.includes('\r\n\r\nok'));
+    expect(answers.match(/^HTTP\/1\.1 \d+/gm)).to.deep.equal(['HTTP/1.1 100', 'HTTP/1.1 404', 'HTTP/1.1 100', 'HTTP/1.1 404', 'HTTP/1.1 200']);
+    expect(answers.toLowerCase()).to.not.include('connection: close');
+    socket.destroy();
+  });
 });
