@@ -110,14 +110,15 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
  * ignored. Exact-case ones compare the text itself. An address is compared whole, ASCII
  * case ignored, as the stores compare addresses everywhere: its value is the address itself, in the canonical
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
- * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one is written in
- * that spelling too, while a part from within one is looked for as it is written.
+ * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one, or a part from
+ * within one, is written in that spelling too (lower case, composed, a whole A-label as its
+ * U-label): LIKE ignores only ASCII case, and `MÜLLER` missed müller.
  */
 function contactTestParameters(match: ContactTest): ContactTestParameters {
   if ('address' in match) {
     const column = MATCH_COLUMNS[match.slot!];
     if (match.part === 'prefix') return { kind: 'like', value: addressPrefixPattern(match.address), column };
-    if (match.part === 'substring') return { kind: 'like', value: likePattern(escapeLike(match.address), 'substring'), column };
+    if (match.part === 'substring') return { kind: 'like', value: likePattern(escapeLike(canonicalAddressPrefix(match.address)), 'substring'), column };
     return { kind: 'address', value: canonicalSmtpAddress(match.address), column };
   }
   if ('time' in match) return { kind: match.bound, value: match.time, column: STAMP_COLUMNS[match.stamp] };
