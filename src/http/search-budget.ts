@@ -49,6 +49,7 @@ export class SearchBudget {
     private readonly msPerSecond: number,
     // Without one, no share together: the largest number, whose products never make a NaN of the debt.
     private readonly allMsPerSecond = Number.MAX_VALUE,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.capacityMs = msPerSecond * BURST_SECONDS;
     this.allCapacityMs = allMsPerSecond * BURST_SECONDS;
@@ -56,11 +57,11 @@ export class SearchBudget {
 
   /** Throws ErrorServerBusy as `run` would for a search begun now: for work whose answer starts before its parts are charged (streamed items). */
   admit(account: string): void {
-    this.admitted(account, performance.now());
+    this.admitted(account, this.now());
   }
 
   async run<T>(account: string, search: () => Promise<T>): Promise<T> {
-    const spent = this.admitted(account, performance.now());
+    const spent = this.admitted(account, this.now());
     // In progress and charged from its start, not while it waits for a turn: fifty of one
     // login's ResolveNames at once were half refused when their wait counted.
     let began: number | undefined;
@@ -68,7 +69,7 @@ export class SearchBudget {
     let keptWaiting = false;
     try {
       return await inTurnWithRoom(() => {
-        began = performance.now();
+        began = this.now();
         spent.running++;
         sharedAtStart = ++this.running;
         return search();
@@ -83,7 +84,7 @@ export class SearchBudget {
         const sharing = (sharedAtStart + this.running) / 2;
         this.running--;
         spent.running--;
-        const charged = keptWaiting ? 0 : (performance.now() - began) / sharing;
+        const charged = keptWaiting ? 0 : (this.now() - began) / sharing;
         spent.owed += charged;
         this.all.owed += charged;
       }
