@@ -232,6 +232,8 @@ function personLink(ref) {
   a.addEventListener('click', (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
+    // The closed view hands focus back a task later: to the search box, not to a card the new list replaces.
+    openedFrom = searchInput;
     dialog.close();
     searchInput.value = ref.email;
     startsHistoryEntry = true;
@@ -446,7 +448,10 @@ $('search-form').addEventListener('submit', (event) => {
 });
 window.addEventListener('popstate', () => {
   clearTimeout(typingTimer);
-  if (dialog.open) dialog.close();
+  if (dialog.open) {
+    openedFrom = searchInput;
+    dialog.close();
+  }
   searchInput.value = queryInUrl();
   startsHistoryEntry = true;
   search(searchInput.value, { fromHistory: true });

@@ -187,6 +187,8 @@ describe('the directory page in a real browser', function () {
 
   it('loads the first page with the signed-in admin, and "Show more" brings the rest, focus on the first new card', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#people > li').length === 48);
+    // Its own request, not the list's: the two answer in either order.
+    await page.waitForFunction(() => document.querySelector('#me')!.textContent !== '');
     expect(await page.textContent('#me')).to.match(/admin@example\.com \(administrator\)/);
     expect(await page.textContent('#status')).to.equal('48+ people.');
     expect(await page.isVisible('#more')).to.equal(true);
@@ -367,6 +369,8 @@ describe('the directory page in a real browser', function () {
     await page.click('#person-contact a[href="?q=user0%40contoso.com"]');
     await resultsOf('user0@contoso.com');
     expect(new URL(page.url()).searchParams.get('q')).to.equal('user0@contoso.com');
+    // The search box keeps the focus the link gave it, not the card the closed view came from (gone with the old list).
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('search');
     await page.click('#people li[data-email="user0@contoso.com"] .card');
     await page.waitForSelector('#person[open]');
     const reports = await page.locator('#person-contact ul.reports a').allTextContents();
