@@ -19,7 +19,7 @@ import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { heldWhenSent } from '../http/end-with-body.js';
 import type { Logger } from '../logger.js';
-import type { FetchedPhoto, Store } from '../store/store.js';
+import type { FetchedPhoto, PhotoPrecondition, Store } from '../store/store.js';
 import { convertRendition } from './convert.js';
 import type { ImageLimits } from './image-limits.js';
 import { normalizePhoto } from './normalize.js';
@@ -301,11 +301,12 @@ export class PhotoService {
 
   /**
    * Normalises and stores a new photo; the next request sees it. `unlessLocked`: not over a
-   * lock, even one an administrator set while the image was being decoded (403).
+   * lock, even one an administrator set while the image was being decoded (403); `requires`:
+   * a condition on the photo it replaces, tested as it is written (Store.setPhoto).
    */
-  async setPhoto(owner: PhotoOwner, image: Buffer, source: string, unlessLocked = false): Promise<PhotoFingerprint> {
+  async setPhoto(owner: PhotoOwner, image: Buffer, source: string, unlessLocked = false, requires?: PhotoPrecondition): Promise<PhotoFingerprint> {
     const photo = await normalizePhoto(image, this.limits);
-    if (!(await this.store.setPhoto(owner, photo, source, unlessLocked))) {
+    if (!(await this.store.setPhoto(owner, photo, source, unlessLocked, requires))) {
       if (owner.kind === 'user' && unlessLocked && (await this.store.isPhotoLocked(owner.email))) throw BridgeError.photoLocked();
       throw owner.kind === 'user' ? BridgeError.userNotFound(owner.email) : BridgeError.itemNotFound();
     }
@@ -313,8 +314,8 @@ export class PhotoService {
     return { sha256: photo.sha256, width: photo.width, height: photo.height };
   }
 
-  async removePhoto(owner: PhotoOwner): Promise<boolean> {
-    const removed = await this.store.removePhoto(owner);
+  async removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean> {
+    const removed = await this.store.removePhoto(owner, requires);
     await this.forgetByEveryAddress(owner);
     return removed;
   }

@@ -11,7 +11,7 @@ import { ifMatchHolds, listNames } from '../http/etag-match.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
-import type { Store } from '../store/store.js';
+import type { PhotoPrecondition, Store } from '../store/store.js';
 
 interface PhotoChangesOptions {
   store: Store;
@@ -63,21 +63,13 @@ export class PhotoChanges {
 
   /**
    * Throws 412 when the change's If-Match or If-None-Match does not hold for the photo as it is
-   * now (RFC 9110 §13.1.1–2, §13.2.2): two administrators, or one and the user, otherwise each
-   * wrote over the other's photo unseen. Every rendition's ETag starts with its photo's
-   * (photoEtag), so any size's or format's names it. Checked before the upload is read, and again
-   * once it is (set and remove check it with the rest).
+   * now (RFC 9110 §13.1.1–2, §13.2.2), before the upload is read; set and remove test them
+   * again in the write's own transaction (preconditionOf), so of two changes made from one ETag
+   * the second is refused, not written over the first.
    */
   private async checkConditions(email: string, conditions: ChangeConditions): Promise<void> {
-    const ifMatch = conditions['if-match'];
-    const ifNoneMatch = conditions['if-none-match'];
-    if (ifMatch === undefined && ifNoneMatch === undefined) return;
-    const photo = await this.options.store.getPhotoInfo(userOwner(email));
-    const current = photo && ((tag: string) => tag.startsWith(`"${photo.sha256.slice(0, 32)}-`));
-    if (!ifMatchHolds(ifMatch, current)) throw BridgeError.preconditionFailed('the photo is no longer the one If-Match names');
-    if (ifNoneMatch !== undefined && current && listNames(ifNoneMatch, current, 'weak')) {
-      throw BridgeError.preconditionFailed('the user has a photo that If-None-Match excludes');
-    }
+    const requires = preconditionOf(conditions);
+    if (requires) requires(await this.options.store.getPhotoInfo(userOwner(email)));
   }
 
   /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
@@ -105,7 +97,7 @@ export class PhotoChanges {
     await this.authorize(actor, email, conditions);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     // Looked at again as it is written: the decode between takes seconds, and a lock may come meanwhile.
-    const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload', actor.role !== 'admin');
+    const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload', actor.role !== 'admin', preconditionOf(conditions));
     auditPhotoChange(this.options.log, { actor, target: email, action: 'set photo', door, sha256: stored.sha256 });
     return stored;
   }
@@ -113,7 +105,7 @@ export class PhotoChanges {
   /** Removes the photo; false when there was none. */
   async remove(actor: Principal, email: string, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<boolean> {
     await this.authorize(actor, email, conditions);
-    const removed = await this.options.photos.removePhoto(userOwner(email));
+    const removed = await this.options.photos.removePhoto(userOwner(email), preconditionOf(conditions));
     if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
     return removed;
   }
@@ -140,6 +132,24 @@ export class PhotoChanges {
     if (changed) auditPhotoChange(this.options.log, { actor, target: email, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
     return changed;
   }
+}
+
+/**
+ * A change's If-Match and If-None-Match as a condition on the stored photo; none without
+ * either. Every rendition's ETag starts with its photo's (photoEtag), so any size's or
+ * format's names it; a placeholder's names none.
+ */
+function preconditionOf(conditions: ChangeConditions): PhotoPrecondition | undefined {
+  const ifMatch = conditions['if-match'];
+  const ifNoneMatch = conditions['if-none-match'];
+  if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
+  return (stored) => {
+    const current = stored && ((tag: string) => tag.startsWith(`"${stored.sha256.slice(0, 32)}-`));
+    if (!ifMatchHolds(ifMatch, current)) throw BridgeError.preconditionFailed('the photo is no longer the one If-Match names');
+    if (ifNoneMatch !== undefined && current && listNames(ifNoneMatch, current, 'weak')) {
+      throw BridgeError.preconditionFailed('the user has a photo that If-None-Match excludes');
+    }
+  };
 }
 
 /** The directory address a login stands for; undefined when its name is not an address (such a login has no photo of its own). */

@@ -62,6 +62,7 @@ import {
   type UserPage,
   type UserPosition,
   type FetchedPhoto,
+  type PhotoPrecondition,
   type PhotoVersion,
   sameVersion,
   type StoreSeed,
@@ -827,7 +828,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return rows[0];
   }
 
-  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false): Promise<boolean> {
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false, requires?: PhotoPrecondition): Promise<boolean> {
     return this.write(async (client) => {
       if (unlessLocked && owner.kind === 'user') {
         // FOR SHARE: a lock being set waits for this write, and one set before it is read as committed.
@@ -836,12 +837,16 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
         ]);
         if (rows[0]?.photo_locked) return false;
       }
+      if (requires) await checkStoredPhoto(client, owner, requires);
       return writePhoto(client, owner, photo, source, new Date().toISOString());
     });
   }
 
-  async removePhoto(owner: PhotoOwner): Promise<boolean> {
-    return this.write((client) => deletePhoto(client, owner));
+  async removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean> {
+    return this.write(async (client) => {
+      if (requires) await checkStoredPhoto(client, owner, requires);
+      return deletePhoto(client, owner);
+    });
   }
 
   async recordFetchedPhoto(owner: PhotoOwner, fetched: FetchedPhoto | null, read: PhotoVersion | undefined): Promise<boolean> {
@@ -1078,6 +1083,18 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
  * A contact's photo is part of the item: changing it changes the item (and its ChangeKey).
  * `replacing` false writes only where the owner has no photo yet.
  */
+/**
+ * Shows `requires` the owner's photo as this transaction writes it. The owner's own row is
+ * locked first, so two conditional changes of one photo take turns, one of a photo not there
+ * yet included (no photo row to lock then).
+ */
+async function checkStoredPhoto(client: pg.ClientBase, owner: PhotoOwner, requires: PhotoPrecondition): Promise<void> {
+  const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
+  await client.query(`SELECT 1 FROM ${owner.kind === 'user' ? 'users' : 'contacts'} WHERE id = ${ownerId} FOR UPDATE`, [keyOf(owner)]);
+  const { rows } = await client.query<PhotoVersion>(`SELECT sha256, source FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)]);
+  requires(rows[0]);
+}
+
 async function writePhoto(
   client: pg.ClientBase,
   owner: PhotoOwner,

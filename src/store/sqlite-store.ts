@@ -54,6 +54,7 @@ import {
   type UserPage,
   type UserPosition,
   type FetchedPhoto,
+  type PhotoPrecondition,
   type PhotoVersion,
   sameVersion,
   type StoreSeed,
@@ -809,12 +810,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     return this.read(() => this.statements.photos[owner.kind].info.get(keyOf(owner)));
   }
 
-  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false): Promise<boolean> {
-    return this.write(() =>
-      unlessLocked && owner.kind === 'user' && this.statements.isPhotoLocked.get({ address: owner.email })?.photo_locked
-        ? false
-        : this.writePhoto(owner, photo, source, new Date().toISOString()),
-    );
+  async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false, requires?: PhotoPrecondition): Promise<boolean> {
+    return this.write(() => {
+      if (unlessLocked && owner.kind === 'user' && this.statements.isPhotoLocked.get({ address: owner.email })?.photo_locked) return false;
+      requires?.(this.statements.photos[owner.kind].info.get(keyOf(owner)));
+      return this.writePhoto(owner, photo, source, new Date().toISOString());
+    });
   }
 
   /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
@@ -825,8 +826,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     return written;
   }
 
-  async removePhoto(owner: PhotoOwner): Promise<boolean> {
-    return this.write(() => this.deletePhoto(owner));
+  async removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean> {
+    return this.write(() => {
+      requires?.(this.statements.photos[owner.kind].info.get(keyOf(owner)));
+      return this.deletePhoto(owner);
+    });
   }
 
   private deletePhoto(owner: PhotoOwner): boolean {

@@ -15,6 +15,9 @@ export interface FetchedPhoto {
 /** Which photo is stored: enough to tell whether it is still the one a lookup read. */
 export type PhotoVersion = Pick<StoredPhotoInfo, 'sha256' | 'source'>;
 
+/** A change's condition on the photo stored as it is written (none: undefined); throws when it does not hold. */
+export type PhotoPrecondition = (stored: PhotoVersion | undefined) => void;
+
 /** Whether `stored` is the photo `read` was (both none, or the same bytes from the same source). */
 export function sameVersion(stored: PhotoVersion | undefined, read: PhotoVersion | undefined): boolean {
   return stored === undefined || read === undefined ? stored === read : stored.sha256 === read.sha256 && stored.source === read.source;
@@ -279,10 +282,12 @@ export interface Store {
   /**
    * False when there is no such user or contact, or (`unlessLocked`) the user's photo is
    * locked: looked at in the write's own transaction, so a lock set while an upload was being
-   * decoded still holds.
+   * decoded still holds. `requires` is shown the photo stored then and throws to write nothing
+   * (an HTTP If-Match that no longer holds): two such writes of one owner take turns.
    */
-  setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked?: boolean): Promise<boolean>;
-  removePhoto(owner: PhotoOwner): Promise<boolean>;
+  setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked?: boolean, requires?: PhotoPrecondition): Promise<boolean>;
+  /** False when there was no photo; `requires` as setPhoto's. */
+  removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean>;
   /**
    * Records what the sources answered for `owner` (`fetched`; null: they have no photo),
    * in place of the photo the lookup read before asking them (`read`; undefined: none).

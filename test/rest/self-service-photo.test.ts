@@ -301,6 +301,31 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
         }
       });
 
+      it('refuses (412) a change whose If-Match held when it began but not when it is written: the change made meanwhile stays', async () => {
+        const store = new SqliteStore(':memory:');
+        try {
+          const owner = userOwner(MEGAN.username);
+          await store.upsertUsers([{ email: MEGAN.username, displayName: 'Megan Bowen', refs: {} }]);
+          const photoService = (on: SqliteStore) => new PhotoService(on, imageLimitsOf(loadConfig({})), { maxEntries: 10, maxBytes: 1 << 20, noPhotoTtlMs: 0 });
+          const admin = { username: ADMIN.username, role: 'admin' } as const;
+          await photoService(store).setPhoto(owner, await samplePhoto(100, 100), 'upload');
+          const seen = (await photoService(store).photo(owner, 96))!.etag;
+          // Another administrator's change lands as this one is written, after its decode: the moment a check before the decode misses.
+          const racingStore = Object.assign(Object.create(store) as SqliteStore, {
+            setPhoto: async (...args: Parameters<SqliteStore['setPhoto']>) => {
+              await store.setPhoto(owner, { ...args[1], sha256: 'b'.repeat(64) }, 'upload');
+              return store.setPhoto(...args);
+            },
+          });
+          const changes = new PhotoChanges({ store: racingStore, photos: photoService(racingStore), log: createLogger('silent'), selfService: true });
+          const error = await rejectionOf(changes.set(admin, MEGAN.username, await samplePhoto(64, 64), 'admin-api', { 'if-match': seen }));
+          expect([error.httpStatus, error.responseCode]).to.deep.equal([412, 'ErrorIrresolvableConflict']);
+          expect((await store.getPhotoInfo(owner))?.sha256).to.equal('b'.repeat(64));
+        } finally {
+          await store.close();
+        }
+      });
+
       it('once unlocked, lets the user change it again', async () => {
         await request(t.bridge.server).delete(lockUrl).set('Authorization', basic(ADMIN)).expect(204);
         expect((await asMegan('get').expect(200)).body).to.deep.include({ allowed: true, locked: false });

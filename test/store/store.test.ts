@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
-import { timeMatch, type ContactMatch, type NewContact, type Store, type StoreSeed } from '../../src/store/store.js';
+import { timeMatch, type ContactMatch, type NewContact, type PhotoVersion, type Store, type StoreSeed } from '../../src/store/store.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_LOGIN, demoContacts, demoDirectory } from '../../src/demo/demo-directory.js';
 import { seedDemoIfEmpty } from '../../src/demo/seed-demo.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { storeBackends } from './backends.js';
 import { DELTA_TOKENS_PER_MAILBOX } from '../../src/store/delta-tokens.js';
+import { BridgeError } from '../../src/domain/errors.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /** Each replica decodes with its own limits, as each process does. */
 const demoLimits = () => imageLimitsOf(loadConfig({}));
@@ -191,6 +193,29 @@ for (const backend of storeBackends()) {
       expect(await store.removePhoto(userOwner('a@contoso.com'))).to.equal(true);
       expect(await store.removePhoto(userOwner('a@contoso.com'))).to.equal(false);
       expect(await store.getPhotoInfo(userOwner('a@contoso.com'))).to.equal(undefined);
+    });
+
+    it('changes or removes a photo only where the condition given holds for the photo stored as it is written; two such changes of one photo take turns', async () => {
+      const owner = userOwner('a@contoso.com');
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      const conflict = BridgeError.preconditionFailed('another photo');
+      /** Holds for the photo `sha` (none: no photo). */
+      const storedIs = (sha?: string) => (stored: PhotoVersion | undefined) => {
+        if (stored?.sha256 !== (sha === undefined ? undefined : sha.padEnd(64, '0'))) throw conflict;
+      };
+      expect(await rejectionOf(store.setPhoto(owner, photo('two'), 'upload', false, storedIs('one')))).to.equal(conflict);
+      expect(await store.getPhotoInfo(owner)).to.equal(undefined);
+      // Two changes made from one state (no photo), side by side: one lands, the other is refused and writes nothing.
+      const outcomes = await Promise.allSettled([
+        store.setPhoto(owner, photo('one'), 'upload', false, storedIs()),
+        store.setPhoto(owner, photo('two'), 'upload', false, storedIs()),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status).toSorted()).to.deep.equal(['fulfilled', 'rejected']);
+      const landed = outcomes[0].status === 'fulfilled' ? 'one' : 'two';
+      expect((await store.getPhotoInfo(owner))?.sha256).to.equal(landed.padEnd(64, '0'));
+      expect(await rejectionOf(store.removePhoto(owner, storedIs(landed === 'one' ? 'two' : 'one')))).to.equal(conflict);
+      expect(await store.removePhoto(owner, storedIs(landed))).to.equal(true);
+      expect(await store.getPhotoInfo(owner)).to.equal(undefined);
     });
 
     it("records a source's answer only over the photo the lookup read: an upload meanwhile stays", async () => {
