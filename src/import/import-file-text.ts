@@ -9,15 +9,15 @@ import { ImportFileError } from './import-file-error.js';
  */
 const FOLD_INSIDE_CHARACTER = /([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])/g;
 
-/** A character of two, three or four bytes as UTF-8 writes it, in bytes read as Latin-1. */
-const UTF8_CHARACTER = /[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}/;
+/** A byte outside ASCII, in bytes read as Latin-1. */
+const NOT_ASCII = /[\x80-\xff]/;
 
 /**
  * A file to import as text, read as decodeText reads bytes without a declared charset: a
  * byte-order mark's, else UTF-8, else Windows-1252 (Excel's plain "CSV"). Where that last
  * guess would garble the file it is refused, with the line to mend: bytes that are not UTF-8
- * after UTF-8's byte-order mark, or beside characters that are (a Latin-1 row pasted into a
- * UTF-8 file, a cut multi-byte character). Read as Windows-1252, every name of such a file
+ * after UTF-8's byte-order mark, or beside lines that are (a Latin-1 row pasted into a UTF-8
+ * file, a cut multi-byte character). Read as Windows-1252, every name of such a file
  * was imported as mojibake ("RenÃ©e"), and nothing said so.
  *
  * `folded` is for a file of folded content lines (vCard). RFC 6350 §3.2: "It is possible for
@@ -34,21 +34,17 @@ export function importFileText(bytes: Buffer, { folded = false } = {}): string {
   const body = folded ? foldsBeforeCharacters(withoutUtf8Mark(bytes)) : withoutUtf8Mark(bytes);
   const utf8 = strictUtf8(body);
   if (utf8 !== undefined) return utf8;
-  const latin1 = body.toString('latin1');
+  // Line by line: a Windows-1252 line holds byte pairs that look like UTF-8 (ß then an en dash,
+  // DF 96), but seldom only such pairs, while a UTF-8 line holds nothing else.
+  const lines = body.toString('latin1').split(/\r\n|\r|\n/);
+  const isUtf8 = lines.map((line) => strictUtf8(Buffer.from(line, 'latin1')) !== undefined);
   const mixed = hasUtf8Mark(bytes)
     ? "UTF-8's byte-order mark starts the file"
-    : UTF8_CHARACTER.test(latin1)
-      ? 'other characters in the file are UTF-8'
+    : lines.some((line, i) => isUtf8[i] && NOT_ASCII.test(line))
+      ? 'other lines of the file are UTF-8'
       : undefined;
   if (mixed === undefined) return iconv.decode(body, 'win1252');
-  throw new ImportFileError([`line ${lineNotUtf8(latin1)}: bytes that are not UTF-8, though ${mixed}; save the file again in one encoding, UTF-8`]);
-}
-
-/** The number of the first line whose bytes (as Latin-1 text) are not UTF-8. */
-function lineNotUtf8(latin1: string): number {
-  const lines = latin1.split('\n');
-  const at = lines.findIndex((line) => strictUtf8(Buffer.from(line, 'latin1')) === undefined);
-  return at + 1;
+  throw new ImportFileError([`line ${isUtf8.indexOf(false) + 1}: bytes that are not UTF-8, though ${mixed}; save the file again in one encoding, UTF-8`]);
 }
 
 function foldsBeforeCharacters(bytes: Buffer): Buffer {

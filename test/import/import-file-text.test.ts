@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import iconv from 'iconv-lite';
 import { ImportFileError } from '../../src/import/import-file-error.js';
 import { importFileText } from '../../src/import/import-file-text.js';
 
@@ -23,19 +24,30 @@ describe('a file to import, as text', () => {
     );
   });
 
-  it('refuses bytes that are not UTF-8 after a UTF-8 byte-order mark, or beside UTF-8 characters, naming the line, instead of garbling every name', () => {
+  it('reads Windows-1252 whose letters and punctuation side by side look like UTF-8 (ß then a dash, É then a quote)', () => {
+    for (const name of ['Thomas Groß–Weiß', 'JOSÉ’S CAFÉ', 'Hans „Weiß“ Müller', '«\u00a0René\u00a0» Martin']) {
+      const file = Buffer.concat([latin1('email,displayName\r\nx@x.example,'), iconv.encode(name, 'win1252'), latin1('\r\n')]);
+      expect(importFileText(file), name).to.equal(`email,displayName\r\nx@x.example,${name}\r\n`);
+    }
+  });
+
+  it('refuses bytes that are not UTF-8 after a UTF-8 byte-order mark, or beside lines of UTF-8, naming the line, instead of garbling every name', () => {
     const marked = Buffer.concat([utf8('\uFEFFemail,displayName\nbom1@x.example,Renée Dupont\n'), latin1('bom2@x.example,Caf\xe9 Latin1\n')]);
     expect(refusal(marked)).to.deep.equal([
       "line 3: bytes that are not UTF-8, though UTF-8's byte-order mark starts the file; save the file again in one encoding, UTF-8",
     ]);
     const pasted = Buffer.concat([utf8('email,displayName\nr@x.example,Renée\n'), latin1('c@x.example,Caf\xe9\n')]);
     expect(refusal(pasted)).to.deep.equal([
-      'line 3: bytes that are not UTF-8, though other characters in the file are UTF-8; save the file again in one encoding, UTF-8',
+      'line 3: bytes that are not UTF-8, though other lines of the file are UTF-8; save the file again in one encoding, UTF-8',
+    ]);
+    const mac = Buffer.concat([utf8('email,displayName\rr@x.example,Renée\rz@x.example,Zoë\r'), latin1('c@x.example,Caf\xe9\r')]);
+    expect(refusal(mac)).to.deep.equal([
+      'line 4: bytes that are not UTF-8, though other lines of the file are UTF-8; save the file again in one encoding, UTF-8',
     ]);
     const cut = utf8('email,displayName\nw@x.example,Wang 王').subarray(0, -1);
     expect(refusal(Buffer.concat([cut, utf8('\n')]))).to.equal('read');
     expect(refusal(Buffer.concat([utf8('a,Zoë\n'), cut]))).to.deep.equal([
-      'line 3: bytes that are not UTF-8, though other characters in the file are UTF-8; save the file again in one encoding, UTF-8',
+      'line 3: bytes that are not UTF-8, though other lines of the file are UTF-8; save the file again in one encoding, UTF-8',
     ]);
   });
 
