@@ -41,7 +41,7 @@ export const BATCH_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** A batch's requests in progress at once: the rest wait their turn, as they would on one connection. */
 const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
-const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-none-match', 'consistencylevel', 'prefer', 'content-type']);
+const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-match', 'if-none-match', 'consistencylevel', 'prefer', 'content-type']);
 /** The methods a request of a batch may have: the reads, and POST, which `translateExchangeIds` takes. */
 const BATCHED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 /** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */

@@ -64,15 +64,20 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     expect([answers.get('5')!.status, answers.get('5')!.headers.Allow]).to.deep.equal([postedAlone.status, postedAlone.headers.allow]);
   });
 
-  it("runs each request as the batch's caller, whatever Authorization a request carries; its If-None-Match is its own", async () => {
+  it("runs each request as the batch's caller, whatever Authorization a request carries; its If-None-Match and If-Match are its own", async () => {
     const etag = (await request(t.bridge.server).get('/v1.0/me/photo/$value').set('Authorization', basic(READER))).headers.etag as string;
     const res = await batch({
-      requests: [get('me', '/me/photo', { headers: { Authorization: basic(ADMIN) } }), get('same', '/me/photo/$value', { headers: { 'If-None-Match': etag } })],
+      requests: [
+        get('me', '/me/photo', { headers: { Authorization: basic(ADMIN) } }),
+        get('same', '/me/photo/$value', { headers: { 'If-None-Match': etag } }),
+        get('other', '/me/photo/$value', { headers: { 'If-Match': '"other-bytes"' } }),
+      ],
     }).expect(200);
     const answers = byId(res);
     expect(answers.get('me')!.body).to.deep.include({ width: 200 });
     expect(answers.get('same')).to.deep.include({ status: 304 });
     expect(answers.get('same')).to.not.have.property('body');
+    expect(answers.get('other')).to.deep.include({ status: 412 });
   });
 
   it("sends a URL with spaces as a client would (percent-encoded), and answers a header HTTP cannot carry as that request's 400 alone", async () => {
