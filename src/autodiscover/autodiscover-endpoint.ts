@@ -244,4 +244,11 @@ function contractDocumentOf(path: string, query: string): string | undefined {
   if (name === WSDL_NAME || name === 'messages.xsd') return name;
   return path === SOAP_PATH && /^wsdl(?:=|&|$)/i.test(query) ? WSDL_NAME : undefined;
 }
-const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId, 'x-content-type-options': 'nosniff', ...SOAP_ENABLED });
+
+// What a login is told is its own, as every answer of the Express app (app.ts).
+const headersOf = (context: RequestContext) => ({
+  'request-id': context.requestId,
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'private, no-cache',
+  ...SOAP_ENABLED,
+});

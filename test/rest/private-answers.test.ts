@@ -34,4 +34,22 @@ describe('answers to a login, as a shared cache in front of the bridge sees them
     );
     expect(policies).to.deep.equal(paths.map((path) => `${path} 200 private, no-cache`));
   });
+
+  it('marks Autodiscover’s answers private too, written outside that app', async () => {
+    const pox = await request(t.bridge.server)
+      .post('/autodiscover/autodiscover.xml')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml')
+      .send(
+        `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${READER.username}</EMailAddress>` +
+          '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>',
+      );
+    const json = await request(t.bridge.server).get(`/autodiscover/autodiscover.json/v1.0/${READER.username}?Protocol=EWS`);
+    expect([pox.status, pox.headers['cache-control'], json.status, json.headers['cache-control']]).to.deep.equal([
+      200,
+      'private, no-cache',
+      200,
+      'private, no-cache',
+    ]);
+  });
 });
