@@ -5,9 +5,9 @@ import { BridgeError } from '../domain/errors.js';
 import { ifMatchHolds, ifNoneMatchHits } from '../http/etag-match.js';
 
 /**
- * A photo answer: 304 when the client's ETag still holds, else the bytes (none for
- * HEAD). Returns the status sent; throws 412 when an If-Match does not hold. Every photo route may pick the format from Accept, so
- * every answer varies by it.
+ * A photo answer: 304 when the client's ETag still holds, else the bytes (none for HEAD).
+ * Returns the status sent; throws 412 when an If-Match does not hold. Every photo route may
+ * pick the format from Accept, so every answer varies by it.
  */
 export function sendRendition(req: IncomingMessage, res: ServerResponse, rendition: Rendition, cacheControl: string, requestId: string): number {
   // The client would otherwise show the placeholder for the photo's max-age after the source is back.
