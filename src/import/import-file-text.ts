@@ -37,14 +37,15 @@ export function importFileText(bytes: Buffer, { folded = false } = {}): string {
   // Line by line: a Windows-1252 line holds byte pairs that look like UTF-8 (ß then an en dash,
   // DF 96), but seldom only such pairs, while a UTF-8 line holds nothing else.
   const lines = body.toString('latin1').split(/\r\n|\r|\n/);
-  const isUtf8 = lines.map((line) => strictUtf8(Buffer.from(line, 'latin1')) !== undefined);
+  const isUtf8 = (line: string) => strictUtf8(Buffer.from(line, 'latin1')) !== undefined;
   const mixed = hasUtf8Mark(bytes)
     ? "UTF-8's byte-order mark starts the file"
-    : lines.some((line, i) => isUtf8[i] && NOT_ASCII.test(line))
+    : lines.some((line) => NOT_ASCII.test(line) && isUtf8(line))
       ? 'other lines of the file are UTF-8'
       : undefined;
   if (mixed === undefined) return iconv.decode(body, 'win1252');
-  throw new ImportFileError([`line ${isUtf8.indexOf(false) + 1}: bytes that are not UTF-8, though ${mixed}; save the file again in one encoding, UTF-8`]);
+  const line = lines.findIndex((text) => !isUtf8(text)) + 1;
+  throw new ImportFileError([`line ${line}: bytes that are not UTF-8, though ${mixed}; save the file again in one encoding, UTF-8`]);
 }
 
 function foldsBeforeCharacters(bytes: Buffer): Buffer {

@@ -73,8 +73,9 @@ async function usersOfGroup(store: Store, group: UserPrefix[]): Promise<Director
 /** Whether a filter finds a user: every `startswith` of one of its groups, or one of the addresses it names among the user's. */
 function filterTest(filter: UserFilter): (user: DirectoryUser) => boolean {
   if ('addresses' in filter) {
-    const named = new Set(filter.addresses.map(canonicalSmtpAddress));
-    return (user) => addressesOf(user).some((address) => named.has(canonicalSmtpAddress(address)));
+    // Both in the one spelling: the filter's written so as it was read, the store's as kept.
+    const named = new Set(filter.addresses);
+    return (user) => addressesOf(user).some((address) => named.has(address));
   }
   const groups = filter.groups.map((group) => group.map(prefixTest));
   return (user) => groups.some((tests) => tests.every((test) => test(user)));

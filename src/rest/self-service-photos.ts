@@ -55,21 +55,20 @@ export class PhotoChanges {
     conditions: ChangeConditions,
     unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email),
   ): Promise<void> {
+    await this.allowed(actor, email, unlisted);
+    // The change's If-Match and If-None-Match (RFC 9110 §13.1.1–2), before the upload is read;
+    // set and remove test them again in the write's own transaction.
+    preconditionOf(conditions)?.(await this.options.store.getPhotoInfo(userOwner(email)));
+  }
+
+  private async allowed(
+    actor: Principal,
+    email: string,
+    unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email),
+  ): Promise<void> {
     const judged = await this.judged(actor, email);
     if (judged.unlisted) throw await unlisted();
     if (!judged.state.allowed) throw BridgeError.forbidden(judged.state.reason!);
-    await this.checkConditions(email, conditions);
-  }
-
-  /**
-   * Throws 412 when the change's If-Match or If-None-Match does not hold for the photo as it is
-   * now (RFC 9110 §13.1.1–2, §13.2.2), before the upload is read; set and remove test them
-   * again in the write's own transaction (preconditionOf), so of two changes made from one ETag
-   * the second is refused, not written over the first.
-   */
-  private async checkConditions(email: string, conditions: ChangeConditions): Promise<void> {
-    const requires = preconditionOf(conditions);
-    if (requires) requires(await this.options.store.getPhotoInfo(userOwner(email)));
   }
 
   /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
@@ -94,7 +93,7 @@ export class PhotoChanges {
 
   /** Stores a new photo through the one upload pipeline (limits, normalising, caches). */
   async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<PhotoFingerprint> {
-    await this.authorize(actor, email, conditions);
+    await this.allowed(actor, email);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     // Looked at again as it is written: the decode between takes seconds, and a lock may come meanwhile.
     const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload', actor.role !== 'admin', preconditionOf(conditions));
@@ -104,7 +103,7 @@ export class PhotoChanges {
 
   /** Removes the photo; false when there was none. */
   async remove(actor: Principal, email: string, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<boolean> {
-    await this.authorize(actor, email, conditions);
+    await this.allowed(actor, email);
     const removed = await this.options.photos.removePhoto(userOwner(email), preconditionOf(conditions));
     if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
     return removed;
