@@ -21,6 +21,9 @@ const FIELDS = {
   hiddenFromAddressLists: 'msExchHideFromAddressLists',
 } as const;
 
+/** Every attribute an import reads as text: the fields, the addresses, the name to fall back on and the manager's DN. */
+export const TEXT_ATTRIBUTES = [...new Set([...Object.values(FIELDS), 'mail', 'proxyAddresses', 'userPrincipalName', 'cn', 'manager'])];
+
 interface LdapDirectory {
   users: DirectoryUser[];
   /** One line per entry that could not become a user (no usable mail, a duplicate…), with its DN. */
@@ -92,7 +95,7 @@ async function searchAll(settings: LdapSettings, signal: AbortSignal): Promise<E
         const { searchEntries } = await client.search(settings.baseDn, {
           scope: 'sub',
           filter: settings.userFilter,
-          attributes: [...new Set([...Object.values(FIELDS), 'mail', 'proxyAddresses', 'userPrincipalName', 'cn', 'manager'])],
+          attributes: TEXT_ATTRIBUTES,
           paged: { pageSize: settings.pageSize },
         });
         return searchEntries;

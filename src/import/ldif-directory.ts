@@ -5,12 +5,14 @@ import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { RenamedMailbox } from '../store/renamed-mailboxes.js';
 import type { Store } from '../store/store.js';
-import { primaryAddressOf, recordOf } from './ldap-directory.js';
-import { readLdif, textOf, type LdifEntry } from './ldif-records.js';
+import { primaryAddressOf, recordOf, TEXT_ATTRIBUTES } from './ldap-directory.js';
+import { NOT_UTF8, readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
 
 /** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
+
+const TEXT_NAMES = new Set(TEXT_ATTRIBUTES.map((name) => name.toLowerCase()));
 
 interface LdifImport {
   users: number;
@@ -34,7 +36,8 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   let passedOver = 0;
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
-    const ldapEntry = asLdapEntry(entry);
+    const ldapEntry = asLdapEntry(entry, where, checked.problems);
+    if (!ldapEntry) continue;
     if (primaryAddressOf(ldapEntry) === undefined) {
       passedOver++;
       continue;
@@ -55,17 +58,23 @@ export async function importLdifDirectory(store: Store, content: string, limits:
 }
 
 /**
- * The entry in the shape ldapts gives: photos as bytes, every other value as text. Values
- * with attribute options (`cn;lang-ja`) are left out, as a server search without options
- * would leave them; `;binary` is only a transfer hint and is dropped.
+ * The entry in the shape ldapts gives a search for the attributes the import reads: photos
+ * as bytes, the rest as text. Others (objectGUID, objectSid: bytes) are left out, as are
+ * values with attribute options (`cn;lang-ja`), as a server search without options would
+ * leave them; `;binary` is only a transfer hint and is dropped. Undefined, with the problem
+ * said, for a text value whose base64 is not UTF-8.
  */
-function asLdapEntry(entry: LdifEntry): Entry {
+function asLdapEntry(entry: LdifEntry, where: string, problems: string[]): Entry | undefined {
   const result: Entry = { dn: entry.dn };
   for (const [written, values] of entry.attributes) {
     const name = written.replace(/;binary$/i, '');
-    if (name.includes(';')) continue;
     const key = name.toLowerCase();
-    result[key] = PHOTO_ATTRIBUTES.includes(key) ? values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value)) : values.map(textOf);
+    if (PHOTO_ATTRIBUTES.includes(key)) result[key] = values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
+    else if (TEXT_NAMES.has(key)) {
+      const texts = values.map(textOf);
+      if (texts.includes(undefined)) return void problems.push(`${where}: ${NOT_UTF8(written)}`);
+      result[key] = texts as string[];
+    }
   }
   return result;
 }

@@ -1,4 +1,4 @@
-import { BASE64_TEXT } from '../domain/text-bytes.js';
+import { BASE64_TEXT, strictUtf8 } from '../domain/text-bytes.js';
 
 /** One LDIF content record: its DN, its attributes by name as written, and where it starts. */
 export interface LdifEntry {
@@ -75,7 +75,9 @@ function entryOf(record: LogicalLine[], problems: string[]): LdifEntry | undefin
   const dn = lineValue(head!);
   if (typeof dn === 'string') return void problems.push(`${where}: ${dn.slice('problem:'.length)}`);
   if (dn.name.toLowerCase() !== 'dn') return void problems.push(`${where}: a record starts with dn:, not '${dn.name}:'`);
-  const entry: LdifEntry = { dn: textOf(dn.value), line: head!.line, attributes: new Map() };
+  const dnText = textOf(dn.value);
+  if (dnText === undefined) return void problems.push(`${where}: ${NOT_UTF8('dn')}`);
+  const entry: LdifEntry = { dn: dnText, line: head!.line, attributes: new Map() };
   let bad = false;
   for (const line of rest) {
     const parsed = lineValue(line);
@@ -83,7 +85,7 @@ function entryOf(record: LogicalLine[], problems: string[]): LdifEntry | undefin
       problems.push(`line ${line.line}: ${parsed.slice('problem:'.length)}`);
       bad = true;
     } else if (parsed.name.toLowerCase() === 'changetype') {
-      problems.push(`line ${line.line}: a change record (changetype: ${textOf(parsed.value)}); export entries instead (ldapsearch -LLL, ldifde -f)`);
+      problems.push(`line ${line.line}: a change record (changetype: ${textOf(parsed.value) ?? '?'}); export entries instead (ldapsearch -LLL, ldifde -f)`);
       return undefined;
     } else {
       // Added to in place: a copy with each value made 25,000 values of one attribute a 30-second import.
@@ -109,7 +111,10 @@ function lineValue({ text }: LogicalLine): { name: string; value: string | Buffe
   return { name, value: Buffer.from(base64, 'base64') };
 }
 
-/** A value as text: base64 ones are UTF-8 (RFC 2849 note 7). */
-export function textOf(value: string | Buffer): string {
-  return typeof value === 'string' ? value : value.toString('utf8');
+/** A value as text: base64 ones are UTF-8 (RFC 2849 note 7), and undefined when they are not (read with U+FFFD for each bad byte, a name was imported garbled). */
+export function textOf(value: string | Buffer): string | undefined {
+  return typeof value === 'string' ? value : strictUtf8(value);
 }
+
+/** The problem of a text attribute whose base64 value is not UTF-8: an export written in a legacy code page. */
+export const NOT_UTF8 = (name: string) => `${name} is base64 of bytes that are not UTF-8; LDIF text is UTF-8 (RFC 2849 note 7)`;

@@ -38,6 +38,8 @@ describe('ews-photo-bridge import --format ldif', function () {
       'dn: CN=Tânia Ivanova,OU=People,DC=contoso,DC=com',
       'objectClass: user',
       'mail: tania.ivanova@contoso.com',
+      // Binary attributes the import does not read: bytes that are no UTF-8 pass unread.
+      `objectGUID:: ${Buffer.from([0xb5, 0xd0, 0x0f, 0x9c, 0xff, 0xfe]).toString('base64')}`,
       // ldifde writes non-ASCII values in base64.
       `displayName:: ${Buffer.from('Tânia Ivanova').toString('base64')}`,
       'givenName: Tania',
@@ -95,17 +97,28 @@ describe('ews-photo-bridge import --format ldif', function () {
       'dn: cn=New,dc=contoso,dc=com',
       'changetype: add',
       '',
+      // An export written in Windows-1252, not UTF-8: read as UTF-8, "René" became "Ren\uFFFD".
+      'dn: cn=Rene,dc=contoso,dc=com',
+      'mail: rene@contoso.com',
+      `displayName:: ${Buffer.from('René', 'latin1').toString('base64')}`,
+      '',
+      `dn:: ${Buffer.from('cn=Zoë,dc=contoso,dc=com', 'latin1').toString('base64')}`,
+      'mail: zoe@contoso.com',
+      '',
     ].join('\n');
     writeFileSync(join(dir, 'bad.ldif'), ldif);
     const result = cli(['import', '--format', 'ldif', join(dir, 'bad.ldif')]);
     expect(result.status).to.equal(1);
     const problems = result.stderr.split('\n').slice(1, -1);
-    expect(problems.slice(0, 2)).to.deep.equal([
+    const notUtf8 = 'is base64 of bytes that are not UTF-8; LDIF text is UTF-8 (RFC 2849 note 7)';
+    expect(problems.slice(0, 3)).to.deep.equal([
       '  line 14: a change record (changetype: add); export entries instead (ldapsearch -LLL, ldifde -f)',
+      `  line 20: dn ${notUtf8}`,
       '  entry at line 5: email is not an SMTP address',
     ]);
-    expect(problems[2]).to.match(/^ {2}entry at line 8: photo: not a usable image/);
-    expect(problems).to.have.length(3);
+    expect(problems[3]).to.match(/^ {2}entry at line 8: photo: not a usable image/);
+    expect(problems[4]).to.equal(`  entry at line 16: displayName ${notUtf8}`);
+    expect(problems).to.have.length(5);
     const store = new SqliteStore(db);
     expect(await store.getUser('fine@contoso.com')).to.equal(undefined);
     await store.close();
