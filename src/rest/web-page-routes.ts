@@ -40,7 +40,9 @@ export function createWebPageRoutes(auth: Authenticator): Router {
   const router = Router({ strict: true, caseSensitive: true });
   // A signed-out browser is asked to log in again, as on every route, without costing a failed login (Authenticator).
   const authenticate = requireAccount(auth, 'user');
-  const files = { root: WEB_DIR, lastModified: true, cacheControl: false };
+  // No ranges: the files are small, and send's If-Range compared their weak ETag and answered
+  // 206, where RFC 9110 §13.1.5 wants a weak validator to fail the condition (a whole 200).
+  const files = { root: WEB_DIR, lastModified: true, cacheControl: false, acceptRanges: false };
 
   router.get('/', authenticate, (_req, res, next) => {
     securityHeaders(res);

@@ -195,6 +195,19 @@ describe('directory search /api/people and the page at /', () => {
     }
   });
 
+  it('answers a Range on the page and its files with the whole file, and offers none: an If-Range with their weak ETag must not hold (RFC 9110 §13.1.5)', async () => {
+    const script = await get('/web/directory.js').expect(200);
+    expect(script.headers.etag).to.match(/^W\//);
+    for (const path of ['/', '/web/directory.js']) {
+      const whole = await get(path).expect(200);
+      expect(whole.headers['accept-ranges']).to.equal(undefined);
+      for (const conditions of [{}, { 'If-Range': script.headers.etag as string }, { 'If-Range': whole.headers['last-modified'] as string }]) {
+        const res = await get(path).set('Range', 'bytes=0-9').set(conditions).expect(200);
+        expect(res.text).to.equal(whole.text);
+      }
+    }
+  });
+
   it('answers another method on its paths 405 naming GET and HEAD, as plain text as its other errors; HEAD as GET; a file it does not have stays 404', async () => {
     // POST, PUT and DELETE were the 404 of a path the bridge does not have.
     for (const path of ['/api/me', '/api/people', '/', '/web/directory.js', '/sign-out']) {
