@@ -56,11 +56,16 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     return user;
   }
 
+  // `$expand=manager` writes each user's manager in them, as an org chart or a directory export asks in one request.
   router.get('/users', reader, async (req, res) => {
     const query = readUserListQuery(queryOf(req), req.header('consistencylevel'));
     const answer = await options.searches.json(mailboxOf(contextOf(req))!, async () => {
       const page = await listUsers(store, query);
-      return listJson(req, selectedContext('users', query.select), page.users.map(userWriter(query.select)), page, query.carried);
+      const write = userWriter(query.select);
+      const value = query.expand.has('manager')
+        ? await withManagers(page.users, write, directoryObjectWriter(query.expand.get('manager')))
+        : page.users.map(write);
+      return listJson(req, selectedContext('users', query.select), value, page, query.carried);
     });
     res.type('json').send(answer);
   });
@@ -81,10 +86,21 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
 
   // A manager hidden from address lists is no one's here, as on the directory page: walking
   // everyone's managers found every hidden mailbox. Its own entry still answers, by its address.
-  const visibleManager = async ({ manager }: DirectoryUser): Promise<DirectoryUser | undefined> => {
-    const user = manager === undefined ? undefined : await store.getUser(manager);
+  const visibleManager = async (address: string | undefined): Promise<DirectoryUser | undefined> => {
+    const user = address === undefined ? undefined : await store.getUser(address);
     return user?.hiddenFromAddressLists ? undefined : user;
   };
+
+  /** A page of users each written with their manager (none when there is none): each manager read once, however many report to them. */
+  async function withManagers(users: readonly DirectoryUser[], write: (user: DirectoryUser) => object, writeManager: (user: DirectoryUser) => object) {
+    const addresses = [...new Set(users.flatMap(({ manager }) => (manager === undefined ? [] : [manager])))];
+    const found = await Promise.all(addresses.map(visibleManager));
+    const managers = new Map(addresses.map((address, i) => [address, found[i]] as const));
+    return users.map((user) => {
+      const manager = user.manager === undefined ? undefined : managers.get(user.manager);
+      return { ...write(user), ...(manager ? { manager: writeManager(manager) } : {}) };
+    });
+  }
 
   // After /users/$count and the delta, which the path of a user would take for one so named.
   // `$expand=manager` writes the manager in the user, as a person card asks it in one request (user-list-manager's `me?$expand=manager`).
@@ -94,7 +110,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
     const expand = entityExpand(query, GRAPH_USER, ['manager'], GRAPH_USER);
     const user = await namedUser(req);
     const managerSelect = expand.get('manager');
-    const manager = expand.has('manager') ? await visibleManager(user) : undefined;
+    const manager = expand.has('manager') ? await visibleManager(user.manager) : undefined;
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('users', select)}/$entity`,
       ...userWriter(select)(user),
@@ -106,7 +122,7 @@ export function createGraphUserRoutes(options: GraphUserRoutesOptions): Router {
   // (no manager: 404 Request_ResourceNotFound) and https://learn.microsoft.com/en-us/graph/api/user-list-directreports.
   router.get(userAndMePaths('/manager'), reader, async (req, res) => {
     const select = entitySelect(queryOf(req), GRAPH_USER);
-    const user = await visibleManager(await namedUser(req));
+    const user = await visibleManager((await namedUser(req)).manager);
     if (!user) throw resourceNotFound('manager');
     res.json({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#${selectedContext('directoryObjects', select)}/$entity`,

@@ -220,6 +220,13 @@ const graphPaths = Object.fromEntries(
               },
               { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' }, description: 'from the previous page’s @odata.nextLink' },
               graphSelect,
+              {
+                name: '$expand',
+                in: 'query',
+                required: false,
+                schema: { type: 'string' },
+                description: 'manager, or manager($select=…): each user with their manager, 100 users a page at most; not with $search or $count',
+              },
               { name: 'ConsistencyLevel', in: 'header', required: false, schema: { type: 'string', enum: ['eventual'] } },
             ],
             responses: {

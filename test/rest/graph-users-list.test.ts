@@ -284,7 +284,13 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
       ]);
     }
     expect((await error('/v1.0/users/adele.vance@contoso.com/directReports?$top=1000'))[0]).to.equal('Request_UnsupportedQuery');
-    expect((await error('/v1.0/users?$expand=manager'))[1]).to.equal("The query parameter '$expand' is not supported on users.");
+    expect((await error('/v1.0/users?$expand=directReports'))[1]).to.equal("$expand: 'directReports' is not expanded here; ask for it by its own path");
+    for (const advanced of [`$search=${encodeURIComponent('"displayName:a"')}`, '$count=true']) {
+      expect(await error(`/v1.0/users?$expand=manager&${advanced}`, true), advanced).to.deep.equal([
+        'Request_UnsupportedQuery',
+        '$expand is not supported with $search or $count',
+      ]);
+    }
     expect((await error('/v1.0/users?$skiptoken=bm90IGEgdG9rZW4'))[0]).to.equal('Request_BadRequest');
     // A search's token does not resume a listing.
     const searched = await get(`/v1.0/users?$search=${encodeURIComponent('"displayName:a"')}&$top=1`, true).expect(200);
@@ -324,6 +330,21 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
       const refused = await get(`/v1.0/users/megan.bowen@contoso.com?$expand=${encodeURIComponent(expand)}`).expect(400);
       expect(refused.body.error.message, expand).to.be.a('string');
     }
+  });
+
+  it('lists users each with their manager on $expand=manager (its own $select inside), none for a manager not listed', async () => {
+    const listed = (
+      await get("/v1.0/users?$filter=startswith(displayName,'meg') or startswith(displayName,'zo')&$select=mail&$expand=manager($select=displayName)").expect(
+        200,
+      )
+    ).body;
+    expect(listed.value).to.deep.equal([
+      { mail: 'megan.bowen@contoso.com', manager: { '@odata.type': '#microsoft.graph.user', displayName: 'Adele Vance' } },
+      { mail: 'meganb@fabrikam.com', manager: { '@odata.type': '#microsoft.graph.user', displayName: 'Adele Vance' } },
+      { mail: 'zoe@contoso.com' },
+    ]);
+    const alex = (await get("/v1.0/users?$filter=mail eq 'alex.wilber@contoso.com'&$expand=manager").expect(200)).body.value[0];
+    expect(alex.manager).to.deep.include({ id: 'adele.vance@contoso.com', mail: 'adele.vance@contoso.com' });
   });
 
   it('refuses on one resource the options only a collection takes, in Graph’s words', async () => {
@@ -512,5 +533,45 @@ describe('Graph GET /users: a $filter on addresses, in any spelling of them', ()
     expect(await found("userPrincipalName eq 'jose\u0301@intl.example'")).to.deep.equal(['josé@intl.example']);
     expect(await found("mail in ('JOSÉ@intl.example','anna@xn--bcher-kva.example')")).to.deep.equal(['anna@bücher.example', 'josé@intl.example']);
     expect(await found("proxyAddresses/any(x:x eq 'smtp:ANNA@BÜCHER.EXAMPLE')")).to.deep.equal(['anna@bücher.example']);
+  });
+});
+
+describe('Graph GET /users?$expand=manager: 100 users a page at most, as Graph expands directory objects', () => {
+  let t: TestBridge;
+  const TEAM = 230;
+  before(async () => {
+    t = await startTestBridge();
+    const managers: DirectoryUser[] = [
+      person('boss.a@contoso.com', 'Boss A'),
+      { ...person('boss.hidden@contoso.com', 'Boss Hidden'), hiddenFromAddressLists: true },
+    ];
+    const team = Array.from({ length: TEAM }, (_, i) => ({
+      ...person(`member${String(i).padStart(3, '0')}@contoso.com`, `Member ${String(i).padStart(3, '0')}`),
+      manager: i % 2 === 0 ? 'boss.a@contoso.com' : 'boss.hidden@contoso.com',
+    }));
+    await t.store.upsertUsers([...managers, ...team]);
+  });
+  after(() => t.close());
+
+  it('pages by 100 whatever $top asks, each next link asking the expansion again, and never writes a hidden manager', async () => {
+    const members: { mail: string; manager?: { displayName: string } }[] = [];
+    let pages = 0;
+    for (
+      let next: string | undefined = "/v1.0/users?$filter=startswith(displayName,'member')&$top=999&$select=mail&$expand=manager($select=displayName)";
+      next;
+      pages++
+    ) {
+      const body = (await request(t.bridge.server).get(next).set('Authorization', basic(READER)).expect(200)).body as {
+        value: typeof members;
+        '@odata.nextLink'?: string;
+      };
+      expect(body.value.length).to.be.at.most(100);
+      members.push(...body.value);
+      next = body['@odata.nextLink'] && ((url) => url.pathname + url.search)(new URL(body['@odata.nextLink']));
+    }
+    expect(pages).to.equal(3);
+    expect(members.map((member) => member.mail)).to.deep.equal(Array.from({ length: TEAM }, (_, i) => `member${String(i).padStart(3, '0')}@contoso.com`));
+    expect(members.filter((member) => member.manager?.displayName === 'Boss A')).to.have.length(TEAM / 2);
+    expect(members.filter((member) => member.manager === undefined)).to.have.length(TEAM / 2);
   });
 });
