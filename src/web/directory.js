@@ -143,6 +143,8 @@ async function loadPage(reset) {
   const params = new URLSearchParams({ q: query, offset: String(nextOffset), limit: String(PAGE_SIZE) });
   try {
     const page = await getJson(`api/people?${params}`, controller.signal);
+    // Focus on a card the new list replaces (Back, Forward) would fall to the page's body.
+    const focusedEmail = reset && list.contains(document.activeElement) ? document.activeElement.closest('li')?.dataset.email : undefined;
     if (reset) {
       list.replaceChildren();
       shown = [];
@@ -152,6 +154,7 @@ async function loadPage(reset) {
     list.append(...cards);
     // "Show more" may disappear now: keyboard users go on from the first new card.
     if (!reset && cards.length > 0) cards[0].querySelector('.card').focus();
+    if (focusedEmail !== undefined) focusIn(focusedEmail);
     nextOffset = page.offset + page.people.length;
     moreButton.hidden = !page.hasMore;
     status.textContent = describeResults(page.hasMore, page.capped);
@@ -342,14 +345,22 @@ async function choose(event) {
   $('photo-upload').disabled = false;
 }
 
+/** Focus to the person's card where the list shows them, else to the search box: never left on the page's body. */
+function focusIn(email) {
+  (itemOf(email)?.querySelector('.card') ?? searchInput).focus();
+}
+
+/** The list's entry for the person with this address, if the list shows them. */
+function itemOf(email) {
+  return [...list.children].find((li) => li.dataset.email === email);
+}
+
 /** Draws the person's card again, in place. */
 function refreshCard(email) {
-  const item = [...list.children].find((li) => li.dataset.email === email);
+  const item = itemOf(email);
   const person = shown.find((p) => p.email === email);
   if (!item || !person) return;
-  const fresh = card(person);
-  item.replaceWith(fresh);
-  if (openedFrom?.closest('li') === item) openedFrom = fresh.querySelector('.card');
+  item.replaceWith(card(person));
 }
 
 /** The person's photo changed: every card and the open dialog show the new one. */
@@ -458,9 +469,12 @@ window.addEventListener('popstate', () => {
 });
 moreButton.addEventListener('click', () => void loadPage(false));
 dialog.addEventListener('close', () => {
+  const person = openPerson;
   openPerson = undefined;
   crop.clear();
-  openedFrom?.focus();
+  // A search answered while the view was open, or a new photo, may have replaced the card it was opened from.
+  if (openedFrom?.isConnected) openedFrom.focus();
+  else focusIn(person?.email);
 });
 $('photo-file').addEventListener('change', (event) => void choose(event));
 $('photo-upload').addEventListener('click', () => void upload());

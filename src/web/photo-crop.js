@@ -1,5 +1,5 @@
 // The square crop step of a photo upload: the chosen image in a square frame the user
-// moves (drag, arrow keys) and zooms (slider, wheel, + and −); what the frame shows is
+// moves (drag, a click where its centre should be, arrow keys) and zooms (slider, wheel, + and −); what the frame shows is
 // what gets uploaded, so the bridge's own square renditions show the face the user chose.
 
 /** The bridge keeps photos up to 648 px; a larger crop would only be scaled down there. */
@@ -8,6 +8,8 @@ const MIN_ZOOM = 1;
 const MAX_ZOOM = 4;
 const WHEEL_STEP = 1.1;
 const KEY_STEP = 0.05; // of the frame's side; Shift moves five times as far
+/** How far, in screen pixels, a press may wander and still be a click, not a drag. */
+const CLICK_SLOP = 4;
 
 const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
 
@@ -20,6 +22,8 @@ export class SquareCrop {
   #centreY = 0;
   #zoom = MIN_ZOOM;
   #dragFrom;
+  /** Where a press that may still be a click began. */
+  #pressedAt;
 
   /** `canvas`: the frame (focusable); `zoomInput`: a range input from 1 to 4; `preview`: a small canvas showing the result as a card would. */
   constructor({ canvas, zoomInput, preview }) {
@@ -30,17 +34,25 @@ export class SquareCrop {
       if (!this.#image) return;
       canvas.setPointerCapture(event.pointerId);
       this.#dragFrom = { x: event.clientX, y: event.clientY };
+      this.#pressedAt = this.#dragFrom;
     });
     canvas.addEventListener('pointermove', (event) => {
       if (!this.#dragFrom) return;
-      // Screen pixels to image pixels: the frame's side in the image over its side on screen.
-      const scale = this.#side() / canvas.getBoundingClientRect().width;
+      const scale = this.#imagePixelsPerScreenPixel();
       this.#moveBy((this.#dragFrom.x - event.clientX) * scale, (this.#dragFrom.y - event.clientY) * scale);
       this.#dragFrom = { x: event.clientX, y: event.clientY };
+      if (this.#pressedAt && Math.hypot(event.clientX - this.#pressedAt.x, event.clientY - this.#pressedAt.y) > CLICK_SLOP) this.#pressedAt = undefined;
     });
-    const endDrag = () => (this.#dragFrom = undefined);
-    canvas.addEventListener('pointerup', endDrag);
-    canvas.addEventListener('pointercancel', endDrag);
+    // A click centres the frame where it points: moving it needs no drag (WCAG 2.2 2.5.7, Dragging Movements).
+    canvas.addEventListener('pointerup', (event) => {
+      if (this.#pressedAt) {
+        const box = canvas.getBoundingClientRect();
+        const scale = this.#imagePixelsPerScreenPixel();
+        this.#moveBy((event.clientX - box.left - box.width / 2) * scale, (event.clientY - box.top - box.height / 2) * scale);
+      }
+      this.#endPress();
+    });
+    canvas.addEventListener('pointercancel', () => this.#endPress());
     canvas.addEventListener(
       'wheel',
       (event) => {
@@ -71,7 +83,7 @@ export class SquareCrop {
   clear() {
     this.#image?.close();
     this.#image = undefined;
-    this.#dragFrom = undefined;
+    this.#endPress();
     for (const canvas of [this.#canvas, this.#preview]) canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
   }
 
@@ -88,6 +100,16 @@ export class SquareCrop {
   /** The side of the frame in image pixels: the short side of the image at zoom 1. */
   #side() {
     return Math.min(this.#image.width, this.#image.height) / this.#zoom;
+  }
+
+  #endPress() {
+    this.#dragFrom = undefined;
+    this.#pressedAt = undefined;
+  }
+
+  /** The frame's side in the image over its side on screen. */
+  #imagePixelsPerScreenPixel() {
+    return this.#side() / this.#canvas.getBoundingClientRect().width;
   }
 
   #moveBy(dx, dy) {

@@ -178,6 +178,17 @@ describe('the directory page in a real browser', function () {
       },
       [x, y],
     );
+  /** The colour at the centre of the crop's frame, as drawn. */
+  const cropCentre = () =>
+    page.$eval('#crop-canvas', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      return [
+        ...c
+          .getContext('2d')!
+          .getImageData(c.width / 2, c.height / 2, 1, 1)
+          .data.slice(0, 3),
+      ];
+    });
   /** The stored photo as the REST photo URL serves it, at its largest. */
   async function servedPhoto(email: string): Promise<Buffer> {
     const res = await fetch(`${bridgeUrl}/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR648x648`, { headers: { authorization: basic(ADMIN) } });
@@ -359,6 +370,48 @@ describe('the directory page in a real browser', function () {
     expect(await page.evaluate(() => document.activeElement?.className)).to.equal('card');
   });
 
+  it("returns focus to the person's card in a list a search replaced while the view was open, and to the search box after Back", async () => {
+    const focusedCard = () =>
+      page.evaluate(() => (document.activeElement?.className === 'card' ? document.activeElement.closest('li')?.dataset.email : document.activeElement?.id));
+    await search('cody', 3);
+    await page.focus('#people li[data-email="user2@contoso.com"] .card');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#person[open]');
+    // A search typed before the view opened, answered while it is open (a slow link): the list is drawn anew.
+    await page.evaluate(() => {
+      const box = document.querySelector<HTMLInputElement>('#search')!;
+      box.value = 'cody lidz';
+      box.dispatchEvent(new Event('input'));
+    });
+    await resultsOf('cody lidz');
+    await closeDetail();
+    expect(await focusedCard()).to.equal('user2@contoso.com');
+
+    // Leaving the box settles its search: the next is a new history entry.
+    await page.focus('#search');
+    await page.locator('#search').blur();
+    await search('nora', 1);
+    // Back with focus on a card: to that person's card in the list drawn anew, else to the search box.
+    await page.focus('#people .card');
+    await page.goBack();
+    await resultsOf('cody lidz');
+    expect(await focusedCard()).to.equal('search');
+    await page.focus('#people li[data-email="user2@contoso.com"] .card');
+    await page.goBack();
+    await resultsOf('cody');
+    expect(await focusedCard()).to.equal('user2@contoso.com');
+  });
+
+  it('fits 320 CSS px without scrolling sideways, a long address searched for included (WCAG 2.2 1.4.10)', async () => {
+    await page.setViewportSize({ width: 320, height: 800 });
+    try {
+      await search('christopher.vandenberghe.wolfeschlegelsteinhausen@contoso.example', 0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.equal(320);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('shows the manager and the direct reports the directory knows, each a link to that person', async () => {
     await search('cody', 3);
     await page.click('#people li[data-email="user2@contoso.com"] .card');
@@ -375,6 +428,9 @@ describe('the directory page in a real browser', function () {
     await page.waitForSelector('#person[open]');
     const reports = await page.locator('#person-contact ul.reports a').allTextContents();
     expect(reports.toSorted()).to.deep.equal(['Bianca Pratt 1', 'Cody Lidz 2', 'Diego Vance 3']);
+    // One under another, each a target 24 px tall at least (WCAG 2.2 2.5.8).
+    const heights = await page.locator('#person-contact ul.reports a').evaluateAll((links) => links.map((a) => a.getBoundingClientRect().height));
+    expect(heights.filter((height) => height < 24)).to.deep.equal([]);
     expect(await page.textContent('#person-contact')).to.include('Direct reports (3)');
     await closeDetail();
   });
@@ -463,16 +519,28 @@ describe('the directory page in a real browser', function () {
     await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
     await page.waitForSelector('#crop:not([hidden])');
     const box = (await page.locator('#crop-canvas').boundingBox())!;
+    // The frame starts in the middle of the red, green and blue bands: green at its centre.
+    expectColour(await cropCentre(), [0, 255, 0], 10);
     // Dragging the photo to the left by the frame's width shows the part right of it: blue.
     await page.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + 5, box.y + box.height / 2, { steps: 5 });
     await page.mouse.up();
-    expectColour(
-      await page.$eval('#crop-canvas', (canvas) => [...(canvas as HTMLCanvasElement).getContext('2d')!.getImageData(250, 128, 1, 1).data.slice(0, 3)]),
-      [0, 0, 255],
-      10,
-    );
+    expectColour(await cropCentre(), [0, 0, 255], 10);
+    await closeDetail();
+  });
+
+  it('moves the crop with single clicks too, centring it where they point: no drag needed (WCAG 2.2 2.5.7)', async () => {
+    await search('nora', 1);
+    await page.click('#people .card');
+    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+    await page.waitForSelector('#crop:not([hidden])');
+    const box = (await page.locator('#crop-canvas').boundingBox())!;
+    expectColour(await cropCentre(), [0, 255, 0], 10);
+    await page.mouse.click(box.x + box.width - 5, box.y + box.height / 2);
+    expectColour(await cropCentre(), [0, 0, 255], 10);
+    for (let i = 0; i < 2; i++) await page.mouse.click(box.x + 5, box.y + box.height / 2);
+    expectColour(await cropCentre(), [255, 0, 0], 10);
     await closeDetail();
   });
 
