@@ -11,6 +11,20 @@ export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTERS.test(value);
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * A person's or contact's text as it is stored and compared: composed (Unicode NFC). A name
+ * typed on a Mac, saved by its CSV export or sent by a client may come decomposed ("e" +
+ * U+0301 for "é"), which is the same text (Unicode's canonical equivalence, UAX #15) but
+ * other code points, so an exact comparison missed it. Every field is stored composed and
+ * every text compared with one is composed first, as RFC 6532 §3.1 and the W3C Character
+ * Model (https://www.w3.org/TR/charmod-norm/) ask of text that is compared. ASCII is NFC as it is.
+ */
+export function storedText(text: string): string {
+  return ASCII.test(text) ? text : text.normalize('NFC');
+}
+
 /** What of a failure's reason is logged: enough to tell what went wrong (a reason may quote what an upstream sent). */
 export const LOGGED_REASON_MAX = 500;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasControlCharacters } from '../domain/plain-text.js';
+import { hasControlCharacters, storedText } from '../domain/plain-text.js';
 
 /**
  * Explicit direction marks, embeddings, overrides and isolates: in a name they reorder what
@@ -15,13 +15,15 @@ const oneLine = z
   .max(1024, 'is longer than 1024 characters')
   .refine((value) => !hasControlCharacters(value), 'contains control characters');
 
+// Composed as it will be stored (storedText) before anything else looks at it: an import compares
+// names with those stored (a renamed mailbox shares a name with the person it was) before it writes.
 const withoutDirectionControls = (field: z.ZodString) =>
   z
     .string()
-    .transform((value) => value.replace(DIRECTION_CONTROLS, ''))
+    .transform((value) => storedText(value.replace(DIRECTION_CONTROLS, '')))
     .pipe(field);
 
-/** One field of an imported record: trimmed, one line of printable text, of a sane length, without direction controls. */
+/** One field of an imported record: composed, trimmed, one line of printable text, of a sane length, without direction controls. */
 export const importedText = withoutDirectionControls(oneLine);
 
 /** The same, where a value is required. */

@@ -1,4 +1,5 @@
 import { canonicalAddressPrefix, canonicalSmtpAddress } from '../domain/email.js';
+import { storedText } from '../domain/plain-text.js';
 import { foldedText } from './search-text.js';
 import { sortKeyOf } from './contact-order.js';
 import type { ContactEmailSlot, ContactMatch, ContactPhoneField, ContactTextField, NameBound, NameMatch, TimeBound } from './store.js';
@@ -107,7 +108,7 @@ export function contactMatchSql(match: ContactMatch | undefined, test: (paramete
  * are found): the text is folded the same way and becomes a LIKE pattern on the folded
  * name with a space before it, so a word's start is a space before it. A text that folds
  * to nothing (punctuation alone), and a phone number, is compared as it is, ASCII case
- * ignored. Exact-case ones compare the text itself. An address is compared whole, ASCII
+ * ignored. Exact-case ones compare the text itself, composed as it is stored. An address is compared whole, ASCII
  * case ignored, as the stores compare addresses everywhere: its value is the address itself, in the canonical
  * spelling a contact's addresses are kept in (contactAddressColumns), so that it is found
  * by another (`jürgen@xn--mller-kva.example`, or decomposed); a start of one, or a part from
@@ -125,9 +126,11 @@ function contactTestParameters(match: ContactTest): ContactTestParameters {
   if ('bound' in match) return { kind: match.bound, value: foldedText(match.text), column: sortKeyOf(match.field ?? 'displayName') };
   const field = match.field ?? 'displayName';
   const column = MATCH_COLUMNS[field];
-  if (!match.ignoreCase) return { kind: match.mode, value: match.text, column };
-  const folded = foldedText(match.text);
-  if (isPhoneField(field) || folded === '') return { kind: 'like', value: likePattern(escapeLike(match.text), match.mode), column };
+  // Composed, as every field is stored: a decomposed "Rene\u0301e" is the "Renée" stored.
+  const text = storedText(match.text);
+  if (!match.ignoreCase) return { kind: match.mode, value: text, column };
+  const folded = foldedText(text);
+  if (isPhoneField(field) || folded === '') return { kind: 'like', value: likePattern(escapeLike(text), match.mode), column };
   const key = sortKeyOf(field);
   // A whole folded name is the key itself: compared as it is, not as a pattern (an Or of a hundred IsEqualTo, exchangelib's `__in`, cost 4 ms a thousand contacts as patterns).
   if (match.mode === 'whole') return { kind: 'foldedWhole', value: folded, column: key };

@@ -60,7 +60,9 @@ interface Migration {
  * from those stored: names fold otherwise than they did; `canonicalizeContactAddresses`
  * rewrites every contact's EmailAddress1..3 in their canonical form (canonicalContactAddressesOf,
  * store-rows.ts); `canonicalizeSipAddresses`, every user's SIP address (canonicalFormOf, store-rows.ts);
- * `fillContactNameKeys`, the folded other names (contactNameKeysOf, search-text.ts) of every contact.
+ * `fillContactNameKeys`, the folded other names (contactNameKeysOf, search-text.ts) of every contact;
+ * `composeStoredText`, the names and phone numbers of every user and contact with a character
+ * outside ASCII in them, composed (storedTextColumnsOf, store-rows.ts) where they were not.
  */
 export type DataStep =
   | 'fillUserSearchColumns'
@@ -70,7 +72,8 @@ export type DataStep =
   | 'refoldSearchColumns'
   | 'canonicalizeContactAddresses'
   | 'canonicalizeSipAddresses'
-  | 'fillContactNameKeys';
+  | 'fillContactNameKeys'
+  | 'composeStoredText';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -731,5 +734,14 @@ export const MIGRATIONS: readonly Migration[] = [
     // file format, "Overflow pages"). PostgreSQL keeps large values apart (TOAST) already.
     sqlite: photoTableWithBytesLast('user_photos', 'user_id', 'users(id)') + photoTableWithBytesLast('contact_photos', 'contact_id', 'contacts(id)'),
     postgres: '',
+  },
+  {
+    // Names stored composed (storedText), as every write now stores them: one imported decomposed
+    // (a CSV saved on a Mac: "Rene\u0301e") was not found by an exact Restriction for "Renée",
+    // nor the other way round. A row's change time stays: its text is the same text (UAX #15's
+    // canonical equivalence), so a client's copy of the contact is not out of date.
+    sqlite: '',
+    postgres: '',
+    then: 'composeStoredText',
   },
 ];

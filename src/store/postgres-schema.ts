@@ -7,6 +7,11 @@ import {
   canonicalAddressesOf,
   canonicalContactAddressesOf,
   canonicalFormOf,
+  CONTACT_TEXT_COLUMNS,
+  outsideAsciiSql,
+  storedTextColumnsOf,
+  type TextColumns,
+  USER_TEXT_COLUMNS,
   contactNameKeysOfRow,
   contactSearchColumnsOfRow,
   type ContactOtherNamesRow,
@@ -180,7 +185,26 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
         }),
       ),
     ),
+  async composeStoredText(client) {
+    await composeTextColumns(client, 'users', USER_TEXT_COLUMNS);
+    await composeTextColumns(client, 'contacts', CONTACT_TEXT_COLUMNS);
+  },
 };
+
+/** Writes the text `columns` of `table`'s rows as stored text (storedTextColumnsOf), where a row's are not: only rows outside ASCII are read. */
+function composeTextColumns<Column extends string>(client: pg.ClientBase, table: string, columns: readonly Column[]): Promise<void> {
+  return inIdBatches<TextColumns<Column> & { id: string }>(client, `SELECT id, ${columns.join(', ')} FROM ${table} WHERE ${outsideAsciiSql(columns)}`, (rows) =>
+    updateById(
+      client,
+      table,
+      columns,
+      rows.flatMap((row) => {
+        const stored = storedTextColumnsOf(row, columns);
+        return stored ? [{ id: row.id, ...stored }] : [];
+      }),
+    ),
+  );
+}
 
 /**
  * Writes a user's canonical addresses, unless an earlier user has that address already (then

@@ -69,6 +69,7 @@ import {
 } from './store.js';
 import {
   contactAddressColumns,
+  contactTextColumns,
   directoryEntries,
   fromContactRow,
   readContactVersions,
@@ -1190,16 +1191,8 @@ function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryU
 function contactValues(mailbox: string, contact: NewContact): Record<(typeof CONTACT_FIELDS)[number], string | null> {
   return {
     mailbox,
-    display_name: contact.displayName,
-    given_name: contact.givenName ?? null,
-    surname: contact.surname ?? null,
-    company: contact.company ?? null,
-    department: contact.department ?? null,
-    job_title: contact.jobTitle ?? null,
+    ...contactTextColumns(contact),
     ...contactAddressColumns(contact.emailAddresses),
-    business_phone: contact.phones.business ?? null,
-    mobile_phone: contact.phones.mobile ?? null,
-    home_phone: contact.phones.home ?? null,
     ...contactSearchColumnsOf(contact),
     ...contactNameKeysOf(contact),
   };

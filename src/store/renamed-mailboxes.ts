@@ -1,5 +1,6 @@
 import type { DirectoryUser } from '../domain/directory.js';
-import { asciiLower } from '../domain/plain-text.js';
+import { asciiLower, storedText } from '../domain/plain-text.js';
+import { storedOrNull } from './store-rows.js';
 
 /** A mailbox whose primary address an import changed, kept as one person under the new address. */
 export interface RenamedMailbox {
@@ -48,10 +49,11 @@ export function renameCandidates(users: readonly DirectoryUser[]): RenameCandida
       candidates.push({
         from,
         to: asciiLower(user.email),
-        givenName: user.givenName ?? null,
-        surname: user.surname ?? null,
-        alias: user.alias ?? null,
-        displayName: user.displayName,
+        // As the person's names are stored, which they are compared with.
+        givenName: storedOrNull(user.givenName),
+        surname: storedOrNull(user.surname),
+        alias: storedOrNull(user.alias),
+        displayName: storedText(user.displayName),
       });
     }
   }

@@ -64,6 +64,12 @@ import {
   canonicalContactAddressesOf,
   canonicalFormOf,
   contactAddressColumns,
+  contactTextColumns,
+  CONTACT_TEXT_COLUMNS,
+  outsideAsciiSql,
+  storedTextColumnsOf,
+  type TextColumns,
+  USER_TEXT_COLUMNS,
   contactNameKeysOfRow,
   contactSearchColumnsOfRow,
   type ContactOtherNamesRow,
@@ -440,14 +446,14 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         `INSERT INTO contacts (id, mailbox, display_name, given_name, surname, company, department, job_title,
            email1, email2, email3, business_phone, mobile_phone, home_phone, refs, name_key, search_names,
            given_name_key, surname_key, company_key, department_key, job_title_key, created_at, updated_at)
-         VALUES ((SELECT max(coalesce((SELECT max(id) FROM contacts), 0), largest) + 1 FROM contact_ids_deleted), @mailbox, @displayName, @givenName, @surname, @company, @department, @jobTitle,
-           @email1, @email2, @email3, @businessPhone, @mobilePhone, @homePhone, @refs, @name_key, @search_names,
+         VALUES ((SELECT max(coalesce((SELECT max(id) FROM contacts), 0), largest) + 1 FROM contact_ids_deleted), @mailbox, @display_name, @given_name, @surname, @company, @department, @job_title,
+           @email1, @email2, @email3, @business_phone, @mobile_phone, @home_phone, @refs, @name_key, @search_names,
            @given_name_key, @surname_key, @company_key, @department_key, @job_title_key, @now, @now)`,
       ),
       updateContact: db.prepare(
-        `UPDATE contacts SET display_name = @displayName, given_name = @givenName, surname = @surname, company = @company,
-           department = @department, job_title = @jobTitle, email1 = @email1, email2 = @email2, email3 = @email3,
-           business_phone = @businessPhone, mobile_phone = @mobilePhone, home_phone = @homePhone, refs = @refs,
+        `UPDATE contacts SET display_name = @display_name, given_name = @given_name, surname = @surname, company = @company,
+           department = @department, job_title = @job_title, email1 = @email1, email2 = @email2, email3 = @email3,
+           business_phone = @business_phone, mobile_phone = @mobile_phone, home_phone = @home_phone, refs = @refs,
            name_key = @name_key, search_names = @search_names, given_name_key = @given_name_key, surname_key = @surname_key,
            company_key = @company_key, department_key = @department_key, job_title_key = @job_title_key, updated_at = @now
          WHERE id = @id AND mailbox = @mailbox`,
@@ -1096,16 +1102,8 @@ function makeFolders(folder: string): string[] {
 function contactParams(mailbox: string, contact: NewContact) {
   return {
     mailbox,
-    displayName: contact.displayName,
-    givenName: contact.givenName ?? null,
-    surname: contact.surname ?? null,
-    company: contact.company ?? null,
-    department: contact.department ?? null,
-    jobTitle: contact.jobTitle ?? null,
+    ...contactTextColumns(contact),
     ...contactAddressColumns(contact.emailAddresses),
-    businessPhone: contact.phones.business ?? null,
-    mobilePhone: contact.phones.mobile ?? null,
-    homePhone: contact.phones.home ?? null,
     refs: JSON.stringify(contact.refs),
     ...contactSearchColumnsOf(contact),
     ...contactNameKeysOf(contact),
@@ -1222,7 +1220,21 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
       if (canonical !== undefined) update.run(canonical, row.id);
     }
   },
+  composeStoredText(db) {
+    composeTextColumns(db, 'users', USER_TEXT_COLUMNS);
+    composeTextColumns(db, 'contacts', CONTACT_TEXT_COLUMNS);
+  },
 };
+
+/** Writes the text `columns` of `table`'s rows as stored text (storedTextColumnsOf), where a row's are not: only rows outside ASCII are read. */
+function composeTextColumns<Column extends string>(db: Database.Database, table: string, columns: readonly Column[]): void {
+  const update = db.prepare(`UPDATE ${table} SET ${columns.map((column) => `${column} = @${column}`).join(', ')} WHERE id = @id`);
+  const select = `SELECT id, ${columns.join(', ')} FROM ${table} WHERE ${outsideAsciiSql(columns)}`;
+  for (const row of rowsById<TextColumns<Column> & { id: number }>(db, select)) {
+    const stored = storedTextColumnsOf(row, columns);
+    if (stored) update.run({ id: row.id, ...stored });
+  }
+}
 
 /** Rows a data step reads at once, so that a large directory is never all in memory. */
 const DATA_STEP_BATCH = 10_000;

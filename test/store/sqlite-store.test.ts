@@ -459,6 +459,44 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('composes the names and phone numbers a database from before held decomposed as it upgrades it, and leaves the rest as they were', async () => {
+    const { path: older, version: before, db } = databaseBefore('older-decomposed-names.db', 'composeStoredText');
+    db.prepare(
+      "INSERT INTO users (id, email, display_name, given_name, title, mobile_phone, refs, updated_at) VALUES (1, 'renee@contoso.com', ?, ?, 'Director', ?, ?, 'x')",
+    ).run('Rene\u0301e Dubois', 'Rene\u0301e', '+34 \uff16\uff10\uff10', '{"ldapDn":"cn=Rene\u0301e"}');
+    db.prepare("INSERT INTO users (id, email, display_name, refs, updated_at) VALUES (2, 'alex@contoso.com', 'Alex Wilber', '{}', 'x')").run();
+    db.prepare(
+      "INSERT INTO contacts (id, mailbox, display_name, surname, company, job_title, home_phone, created_at, updated_at) VALUES (1, 'adele@contoso.com', ?, ?, 'Contoso', ?, 'x', 'c', 'u')",
+    ).run('Jose\u0301 Nu\u0301n\u0303ez', 'Nu\u0301n\u0303ez', 'Directeur ge\u0301ne\u0301ral');
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      expect(await upgraded.getUser('renee@contoso.com')).to.deep.equal({
+        email: 'renee@contoso.com',
+        displayName: 'Ren\u00e9e Dubois',
+        givenName: 'Ren\u00e9e',
+        title: 'Director',
+        // NFC, not NFKC: full-width digits stay; references are not names, and are kept as written.
+        mobilePhone: '+34 \uff16\uff10\uff10',
+        refs: { ldapDn: 'cn=Rene\u0301e' },
+      });
+      expect((await upgraded.getUser('alex@contoso.com'))?.displayName).to.equal('Alex Wilber');
+      expect(await upgraded.getContact('adele@contoso.com', 1)).to.deep.include({
+        displayName: 'Jos\u00e9 N\u00fa\u00f1ez',
+        surname: 'N\u00fa\u00f1ez',
+        company: 'Contoso',
+        jobTitle: 'Directeur g\u00e9n\u00e9ral',
+        phones: { home: 'x' },
+        updatedAt: 'u',
+      });
+      const { contacts } = await upgraded.pageContacts('adele@contoso.com', { text: 'Jos\u00e9 N\u00fa\u00f1ez', mode: 'whole', ignoreCase: false }, 0, 5);
+      expect(contacts.map((contact) => contact.id)).to.deep.equal([1]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
     const shared = join(dir, 'opened-at-once.db');
     const at = Date.now() + 1500;

@@ -113,6 +113,53 @@ for (const backend of storeBackends()) {
       expect(await store.getUser('lee.gu@contoso.com')).to.deep.equal(user);
     });
 
+    it('stores every name and phone number composed (NFC) whichever form it came in, and finds them exactly by either form', async () => {
+      // Each field decomposed (NFD): "e" + U+0301 for "é", "n" + U+0303 for "ñ".
+      const nfd = (text: string) => text.normalize('NFD');
+      const names = { givenName: 'Renée', surname: 'Núñez', company: 'Société', department: 'Señor Staff', mobilePhone: '+34 ６００' };
+      const decomposed = Object.fromEntries(Object.entries(names).map(([field, text]) => [field, nfd(text)]));
+      await store.upsertUsers([
+        { email: 'renee@contoso.com', displayName: nfd('Renée Núñez'), alias: nfd('renée'), title: nfd('Directrice générale'), refs: {}, ...decomposed },
+      ]);
+      expect(await store.getUser('renee@contoso.com')).to.deep.equal({
+        email: 'renee@contoso.com',
+        displayName: 'Renée Núñez',
+        alias: 'renée',
+        title: 'Directrice générale',
+        refs: {},
+        ...names,
+      });
+      const contact = (displayName: string) => ({
+        displayName,
+        givenName: nfd('Renée'),
+        surname: nfd('Núñez'),
+        company: nfd('Société'),
+        department: nfd('Señor Staff'),
+        jobTitle: nfd('Directrice'),
+        emailAddresses: [],
+        phones: { home: nfd('+34 ６００ ñ') },
+        refs: {},
+      });
+      const [added, replaced] = await store.addContacts('adele@contoso.com', [contact(nfd('Renée Núñez')), contact('Old Name')]);
+      await store.saveContacts('adele@contoso.com', [{ id: replaced!, contact: contact(nfd('Zoë Núñez')) }], []);
+      const stored = {
+        givenName: 'Renée',
+        surname: 'Núñez',
+        company: 'Société',
+        department: 'Señor Staff',
+        jobTitle: 'Directrice',
+        phones: { home: '+34 ６００ ñ' },
+      };
+      expect(await store.getContact('adele@contoso.com', added!)).to.deep.include({ displayName: 'Renée Núñez', ...stored });
+      expect(await store.getContact('adele@contoso.com', replaced!)).to.deep.include({ displayName: 'Zoë Núñez', ...stored });
+      const exactly = async (text: string, mode: 'whole' | 'prefix' | 'substring') =>
+        (await store.pageContacts('adele@contoso.com', { text, mode, ignoreCase: false }, 0, 5)).contacts.map((c) => c.id);
+      expect(await exactly('Renée Núñez', 'whole')).to.deep.equal([added]);
+      expect(await exactly(nfd('Renée Núñez'), 'whole')).to.deep.equal([added]);
+      expect(await exactly(nfd('Zoë'), 'prefix')).to.deep.equal([replaced]);
+      expect(await exactly(nfd('ë Nú'), 'substring')).to.deep.equal([replaced]);
+    });
+
     it('treats the primary SMTP address as unique whatever its case, keeping its first spelling', async () => {
       await store.upsertUsers([{ email: 'Megan.Bowen@Contoso.com', displayName: 'Megan', refs: {} }]);
       await store.upsertUsers([{ email: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', refs: {} }]);
