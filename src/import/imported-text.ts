@@ -26,8 +26,16 @@ const withoutDirectionControls = (field: z.ZodString) =>
 /** One field of an imported record: composed, trimmed, one line of printable text, of a sane length, without direction controls. */
 export const importedText = withoutDirectionControls(oneLine);
 
-/** The same, where a value is required. */
-export const requiredImportedText = withoutDirectionControls(oneLine.min(1, 'is required'));
+/** A letter, digit, punctuation mark or symbol: what makes a name show as something. */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * The same, where a value is required: one that shows. A display name of zero-width spaces
+ * alone left a card, a dialog and an address book entry without a name to read or announce.
+ */
+export const requiredImportedText = withoutDirectionControls(
+  oneLine.min(1, 'is required').refine((value) => value === '' || VISIBLE.test(value), 'shows nothing: only blanks or invisible characters'),
+);
 
 /** The same, where an empty value means "not set". */
 export const optionalImportedText = importedText.optional().transform((value) => (value === '' ? undefined : value));
