@@ -67,24 +67,25 @@ function element(tag, className, text) {
   return node;
 }
 
-function showPicture(img, person, size, sizes, displayed) {
+/** `described`: the image says whose photo it is; a card's does not, as the name beside it in the button says it (its name read twice). */
+function showPicture(img, person, size, sizes, displayed, described) {
   // A photo removed since the list loaded is a 404 at its old URL: show the placeholder, not a broken image.
   img.onerror = person.photo
     ? () => {
         person.photo = undefined;
-        showPicture(img, person, size, sizes, displayed);
+        showPicture(img, person, size, sizes, displayed, described);
       }
     : null;
   img.src = photoUrl(person, size);
   img.srcset = srcsetOf(person, sizes);
   img.sizes = displayed;
-  img.alt = altOf(person);
+  img.alt = described ? altOf(person) : '';
   img.classList.toggle('placeholder', !person.photo);
 }
 
 function cardPicture(person) {
   const img = element('img');
-  showPicture(img, person, CARD_SIZES[0], CARD_SIZES, '96px');
+  showPicture(img, person, CARD_SIZES[0], CARD_SIZES, '96px', false);
   img.width = 96;
   img.height = 96;
   img.loading = 'lazy';
@@ -253,7 +254,7 @@ function phoneEntry(number, uri) {
 }
 
 function showDetailPhoto(person) {
-  showPicture($('person-photo'), person, 504, DETAIL_SIZES, '240px');
+  showPicture($('person-photo'), person, 504, DETAIL_SIZES, '240px', true);
   $('photo-delete').disabled = !person.photo;
 }
 

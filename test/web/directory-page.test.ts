@@ -258,8 +258,12 @@ describe('the directory page in a real browser', function () {
       expect(image.currentSrc).to.include('size=HR96x96');
       expect(image.srcset.split(', ').map((candidate) => new URL(candidate.split(' ')[0]!, `${bridgeUrl}/`).href)).to.include(image.currentSrc);
       expect(image.loading).to.equal('lazy');
-      expect(image.alt).to.match(/^Photo of /);
+      // The button's name is the person's, read once: its photo is no "Photo of …" before it.
+      expect(image.alt).to.equal('');
     }
+    const adele = page.getByRole('button', { name: 'Adele Vance 0', exact: false });
+    expect(await adele.count()).to.equal(1);
+    expect(await page.getByRole('button', { name: /Photo of|Adele Vance 0.*Adele Vance 0/ }).count()).to.equal(0);
   });
 
   it('gives every card in a row the same height, long titles clamped to two lines', async () => {
@@ -346,11 +350,16 @@ describe('the directory page in a real browser', function () {
   it('shows the bridge’s own coloured initials for a person without a photo', async () => {
     await search('nora', 1);
     const placeholder = page.locator('#people img.placeholder');
-    expect(await placeholder.getAttribute('alt')).to.equal('No photo of Nora Nophoto');
+    expect(await placeholder.getAttribute('alt')).to.equal('');
     expect(await placeholder.getAttribute('src')).to.match(/ifBlank=SrNoPhoto/);
     await allImagesLoaded();
     expect(await placeholder.evaluate((img) => (img as HTMLImageElement).naturalWidth)).to.equal(96);
     expectColour(await decodedPixel(page, '#people img.placeholder', 4, 4), hexColour(placeholderColour('Nora Nophoto')), 12);
+    // The detail view's photo says there is none.
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+    expect(await page.getAttribute('#person-photo', 'alt')).to.equal('No photo of Nora Nophoto');
+    await closeDetail();
   });
 
   it('opens a keyboard-usable detail view with the large photo and contact details', async () => {
