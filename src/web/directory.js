@@ -60,6 +60,16 @@ function altOf(person) {
   return person.photo ? `Photo of ${person.displayName}` : `No photo of ${person.displayName}`;
 }
 
+/**
+ * Directory text laid out in its own direction, found from its first strong letter (dir=auto):
+ * a right-to-left name with a Latin part or a number ("יוסי כהן (Yossi) 2") was laid out left to
+ * right, its number on the wrong side.
+ */
+function isolated(node) {
+  node.dir = 'auto';
+  return node;
+}
+
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -103,9 +113,9 @@ function card(person) {
   const button = element('button', 'card');
   button.type = 'button';
   button.setAttribute('aria-haspopup', 'dialog');
-  button.append(cardPicture(person), element('span', 'name', person.displayName));
+  button.append(cardPicture(person), isolated(element('span', 'name', person.displayName)));
   const subtitle = [person.title, person.department].filter(Boolean).join(' · ');
-  if (subtitle) button.append(element('span', 'subtle', subtitle));
+  if (subtitle) button.append(isolated(element('span', 'subtle', subtitle)));
   // Clamped text shows whole on hover; screen readers read it whole anyway.
   button.title = [person.displayName, subtitle].filter(Boolean).join('\n');
   button.addEventListener('click', () => openDetail(person, button));
@@ -232,7 +242,7 @@ function link(text, href) {
 /** A manager or direct report: a link to the search for them, which also works opened in a new tab. */
 function personLink(ref) {
   if (!ref || typeof ref.email !== 'string') return undefined;
-  const a = link(typeof ref.displayName === 'string' && ref.displayName ? ref.displayName : ref.email, `?${new URLSearchParams({ q: ref.email })}`);
+  const a = isolated(link(typeof ref.displayName === 'string' && ref.displayName ? ref.displayName : ref.email, `?${new URLSearchParams({ q: ref.email })}`));
   a.addEventListener('click', (event) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();

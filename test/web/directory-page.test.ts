@@ -700,6 +700,20 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('spoof@contoso.com');
   });
 
+  it('lays a right-to-left name out right to left, its Latin part and number included, in the card and the detail view', async () => {
+    await t.store.upsertUsers([{ email: 'yossi@contoso.com', displayName: 'יוסי כהן (Yossi) 2', title: 'מהנדס', refs: {} }]);
+    await search('yossi', 1);
+    const direction = (selector: string) => page.$eval(selector, (node) => getComputedStyle(node).direction);
+    expect([await direction('#people .name'), await direction('#people .subtle')]).to.deep.equal(['rtl', 'rtl']);
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+    expect([await direction('#person-name'), await direction('#person-title')]).to.deep.equal(['rtl', 'rtl']);
+    await closeDetail();
+    await search('nora', 1);
+    expect(await direction('#people .name')).to.equal('ltr');
+    await t.store.removeUser('yossi@contoso.com');
+  });
+
   it("writes an address's own ? & % # into its mailto: link encoded, so an imported address cannot add a Bcc or a body", async () => {
     const email = 'ceo?bcc=spy%40evil.example&body=wire#x@contoso.com';
     await t.store.upsertUsers([{ email, displayName: 'Mailto Trick', refs: {} }]);
