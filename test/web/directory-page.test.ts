@@ -700,6 +700,21 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('spoof@contoso.com');
   });
 
+  it('outlines the detail view in forced colours (Windows high contrast), where its shaded backdrop is gone', async () => {
+    await search('nora', 1);
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+    const border = () => page.$eval('#person', (dialog) => getComputedStyle(dialog).borderTopWidth);
+    expect(await border()).to.equal('0px');
+    await page.emulateMedia({ forcedColors: 'active' });
+    try {
+      expect(await border()).to.equal('1px');
+    } finally {
+      await page.emulateMedia({ forcedColors: 'none' });
+    }
+    await closeDetail();
+  });
+
   it('lays a right-to-left name out right to left, its Latin part and number included, in the card and the detail view', async () => {
     await t.store.upsertUsers([{ email: 'yossi@contoso.com', displayName: 'יוסי כהן (Yossi) 2', title: 'מהנדס', refs: {} }]);
     await search('yossi', 1);
