@@ -33,6 +33,14 @@ const BEARER = '\0bearer';
 const MAX_KEY_LENGTH = 256;
 
 /**
+ * The logins an address remembers having failed, the least recently failed forgotten first.
+ * Its count keeps every failure; a forgotten login's success only forgives none of them.
+ * Unbounded, an address failing a new name every back-off (a guesser spraying names, or a
+ * company's NAT over weeks of typos) kept every name, and its entry never expired.
+ */
+export const MAX_LOGINS_PER_ADDRESS = 32;
+
+/**
  * Counts failed logins per account name and per client address. Once either has failed
  * `maxFailures` times, it must wait a back-off that doubles with each further failure.
  * Unknown accounts count exactly like wrong passwords, so the answer never tells whether
@@ -92,7 +100,7 @@ export class LoginThrottle {
     if (username !== undefined) this.failures.delete(accountKey(username));
     const key = addressKey(clientAddress);
     const login = username ?? BEARER;
-    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(login) ?? 0, login);
+    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(loginKey(login)) ?? 0, login);
   }
 
   /** The attempt was let through but nothing was checked (a full hashing queue, a busy store): it does not count. */
@@ -102,7 +110,7 @@ export class LoginThrottle {
 
   /** Whether this login (an account name) has failed at this address (its network) since its failures there were last forgiven. */
   failedAt(username: string, clientAddress: string): boolean {
-    return (this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false })?.byLogin?.get(username) ?? 0) > 0;
+    return (this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false })?.byLogin?.get(loginKey(username)) ?? 0) > 0;
   }
 
   private blockedUntil(key: string): number {
@@ -116,8 +124,7 @@ export class LoginThrottle {
     const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
-    const byLogin = login === undefined ? undefined : (entry?.byLogin ?? new Map<string, number>());
-    byLogin?.set(login!, (byLogin.get(login!) ?? 0) + 1);
+    const byLogin = login === undefined ? undefined : failedAgain(entry?.byLogin ?? new Map<string, number>(), loginKey(login));
     this.failures.set(key, { count, blockedUntil: this.now() + backoff * 1000, ...(byLogin ? { byLogin } : {}) });
   }
 
@@ -125,12 +132,22 @@ export class LoginThrottle {
   private forgive(key: string, failures: number, login?: string): void {
     const entry = this.failures.get(key, { updateAgeOnGet: false });
     if (!entry || failures <= 0) return;
-    if (login !== undefined) entry.byLogin?.delete(login);
+    if (login !== undefined) entry.byLogin?.delete(loginKey(login));
     const count = entry.count - failures;
     if (count <= 0) this.failures.delete(key);
     else this.failures.set(key, { ...entry, count, blockedUntil: count < this.options.maxFailures ? 0 : entry.blockedUntil }, { noUpdateTTL: true });
   }
 }
 
+/** Counts a failure of `login` in `byLogin`, which keeps insertion order: moved to the end, the oldest dropped beyond the limit. */
+function failedAgain(byLogin: Map<string, number>, login: string): Map<string, number> {
+  const failures = (byLogin.get(login) ?? 0) + 1;
+  byLogin.delete(login);
+  byLogin.set(login, failures);
+  if (byLogin.size > MAX_LOGINS_PER_ADDRESS) byLogin.delete(byLogin.keys().next().value!);
+  return byLogin;
+}
+
+const loginKey = (login: string) => login.slice(0, MAX_KEY_LENGTH);
 const accountKey = (username: string) => `account:${username.slice(0, MAX_KEY_LENGTH)}`;
 const addressKey = (clientAddress: string) => `address:${clientNetwork(clientAddress).slice(0, MAX_KEY_LENGTH)}`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LoginThrottle } from '../../src/auth/login-throttle.js';
+import { LoginThrottle, MAX_LOGINS_PER_ADDRESS } from '../../src/auth/login-throttle.js';
 
 describe('login throttle', () => {
   /** The throttle's clock, moved by the tests. */
@@ -138,5 +138,22 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7')).to.equal(1);
     for (let i = 0; i < 10; i++) fail(throttle, `spray${i}@contoso.com`, `198.51.100.${i}`);
     expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7'), 'pushed out by twenty newer entries').to.equal(0);
+  });
+
+  it('remembers the last logins that failed at an address, not every one: names sprayed one a back-off grow no entry without bound', () => {
+    const throttle = new LoginThrottle(options);
+    const sprayed = 100;
+    for (let i = 0; i < sprayed; i++) {
+      now += options.backoffMaxSeconds * 1000;
+      fail(throttle, `spray${i}@contoso.com`, NAT);
+    }
+    const remembered = Array.from({ length: sprayed }, (_, i) => throttle.failedAt(`spray${i}@contoso.com`, NAT));
+    expect(remembered.indexOf(true)).to.equal(sprayed - MAX_LOGINS_PER_ADDRESS);
+    expect(remembered.filter(Boolean)).to.have.length(MAX_LOGINS_PER_ADDRESS);
+    // The address still counts every failure: a forgotten login's success forgives none of them, a remembered one's its own.
+    throttle.passed('spray0@contoso.com', NAT);
+    throttle.passed(`spray${sprayed - 1}@contoso.com`, NAT);
+    expect(throttle.failedAt(`spray${sprayed - 1}@contoso.com`, NAT)).to.equal(false);
+    expect(throttle.waitSeconds('anyone@contoso.com', NAT)).to.equal(options.backoffMaxSeconds);
   });
 });
