@@ -299,7 +299,8 @@ function openDetail(person, opener, { edit = false } = {}) {
   resetEditor();
   showEditor(person);
   dialog.showModal();
-  (edit ? $('photo-file') : $('person-close')).focus();
+  // The view opens at its start, the person's name (Close is at its end: at 400% zoom the view opened scrolled to its foot).
+  (edit ? $('photo-file') : $('person-name')).focus();
 }
 
 /** Administrators edit anyone's photo; a person their own, when the bridge allows it. */
@@ -347,6 +348,8 @@ async function choose(event) {
   if (await crop.load(file)) {
     chosen = () => crop.toBlob();
     $('crop').hidden = false;
+    // The view opens at its top: the frame that just appeared below may be out of sight.
+    $('crop').scrollIntoView({ block: 'nearest' });
     editorStatus.textContent = 'Move and zoom the square, then save.';
   } else {
     // HEIC and the like: the bridge decodes them; it crops to a square itself.
