@@ -70,6 +70,7 @@ import {
 import {
   contactAddressColumns,
   contactTextColumns,
+  CONTACT_TEXT_COLUMNS,
   directoryEntries,
   fromContactRow,
   readContactVersions,
@@ -325,18 +326,10 @@ async function preferGenericPlans(client: pg.ClientBase): Promise<void> {
 
 const CONTACT_FIELDS = [
   'mailbox',
-  'display_name',
-  'given_name',
-  'surname',
-  'company',
-  'department',
-  'job_title',
+  ...CONTACT_TEXT_COLUMNS,
   'email1',
   'email2',
   'email3',
-  'business_phone',
-  'mobile_phone',
-  'home_phone',
   'name_key',
   'search_names',
   'given_name_key',

@@ -27,9 +27,8 @@ export interface UserRow {
   hidden?: number | boolean;
 }
 
-/** A user's own fields, as both stores' users table names them (the references apart: JSON). */
-export const USER_FIELD_COLUMNS = [
-  'email',
+/** The columns of a users row holding text as people write it, which every write stores composed (storedText); addresses have their canonical form. */
+export const USER_TEXT_COLUMNS = [
   'display_name',
   'given_name',
   'surname',
@@ -39,9 +38,10 @@ export const USER_FIELD_COLUMNS = [
   'title',
   'business_phone',
   'mobile_phone',
-  'sip_address',
-  'manager',
 ] as const;
+
+/** A user's own fields, as both stores' users table names them (the references apart: JSON). */
+export const USER_FIELD_COLUMNS = ['email', ...USER_TEXT_COLUMNS, 'sip_address', 'manager'] as const;
 
 /**
  * What a write of a user stores, in both stores' users table: its fields, the search
@@ -81,19 +81,6 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
 export function storedOrNull(text: string | undefined): string | null {
   return text === undefined ? null : storedText(text);
 }
-
-/** The columns of a users row holding text as people write it, which every write stores composed (storedText); addresses have their canonical form. */
-export const USER_TEXT_COLUMNS = [
-  'display_name',
-  'given_name',
-  'surname',
-  'alias',
-  'company',
-  'department',
-  'title',
-  'business_phone',
-  'mobile_phone',
-] as const;
 
 /** The same of a contacts row. */
 export const CONTACT_TEXT_COLUMNS = [
