@@ -241,7 +241,7 @@ export class Authenticator {
     const counted = this.throttle.counted;
     const judged = usedFrom.get(clientAddress);
     if (judged === counted) return true;
-    const fit = (judged !== undefined && !this.throttle.failedAt(login, clientAddress)) || this.throttle.waitSeconds(login, clientAddress) === 0;
+    const fit = (judged !== undefined && !this.throttle.mayHaveFailedAt(login, clientAddress)) || this.throttle.waitSeconds(login, clientAddress) === 0;
     if (fit && (judged !== undefined || usedFrom.size < USED_FROM_MAX)) usedFrom.set(clientAddress, counted);
     return fit;
   }

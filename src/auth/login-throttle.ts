@@ -24,6 +24,8 @@ interface Failures {
   blockedUntil: number;
   /** At an address: how many of its failures each login made (an account name, or BEARER for refused tokens). */
   byLogin?: Map<string, number>;
+  /** At an address: some login's failures were dropped from byLogin, so any login may have failed there. */
+  forgotLogins?: true;
 }
 
 /** What refused bearer tokens count under at an address: their account is not known. */
@@ -34,9 +36,10 @@ const MAX_KEY_LENGTH = 256;
 
 /**
  * The logins an address remembers having failed, the least recently failed forgotten first.
- * Its count keeps every failure; a forgotten login's success only forgives none of them.
- * Unbounded, an address failing a new name every back-off (a guesser spraying names, or a
- * company's NAT over weeks of typos) kept every name, and its entry never expired.
+ * Its count keeps every failure; a forgotten login's success forgives none of them, and once
+ * one is forgotten every login may have failed there (mayHaveFailedAt). Unbounded, an address
+ * failing a new name every back-off (a guesser spraying names, or a company's NAT over weeks
+ * of typos) kept every name, and its entry never expired.
  */
 export const MAX_LOGINS_PER_ADDRESS = 32;
 
@@ -108,9 +111,15 @@ export class LoginThrottle {
     if (username !== undefined) this.forgive(accountKey(username), 1);
   }
 
-  /** Whether this login (an account name) has failed at this address (its network) since its failures there were last forgiven. */
-  failedAt(username: string, clientAddress: string): boolean {
-    return (this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false })?.byLogin?.get(loginKey(username)) ?? 0) > 0;
+  /**
+   * Whether this login (an account name) may have failed at this address (its network) since
+   * its failures there were last forgiven: it did, or the address forgot which logins failed
+   * there. Said false of a forgotten one, a guesser who sprayed 32 other names after guessing
+   * at a remembered login was told its right password (200) from its wrong ones (429).
+   */
+  mayHaveFailedAt(username: string, clientAddress: string): boolean {
+    const entry = this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false });
+    return entry?.forgotLogins === true || (entry?.byLogin?.get(loginKey(username)) ?? 0) > 0;
   }
 
   private blockedUntil(key: string): number {
@@ -124,8 +133,14 @@ export class LoginThrottle {
     const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
-    const byLogin = login === undefined ? undefined : failedAgain(entry?.byLogin ?? new Map<string, number>(), loginKey(login));
-    this.failures.set(key, { count, blockedUntil: this.now() + backoff * 1000, ...(byLogin ? { byLogin } : {}) });
+    const byLogin = login === undefined ? undefined : (entry?.byLogin ?? new Map<string, number>());
+    const forgot = byLogin !== undefined && failedAgain(byLogin, loginKey(login!));
+    this.failures.set(key, {
+      count,
+      blockedUntil: this.now() + backoff * 1000,
+      ...(byLogin ? { byLogin } : {}),
+      ...(forgot || entry?.forgotLogins ? { forgotLogins: true as const } : {}),
+    });
   }
 
   /** Takes `failures` off a count (made by `login`, at an address); under the limit again, its back-off ends too. */
@@ -139,13 +154,14 @@ export class LoginThrottle {
   }
 }
 
-/** Counts a failure of `login` in `byLogin`, which keeps insertion order: moved to the end, the oldest dropped beyond the limit. */
-function failedAgain(byLogin: Map<string, number>, login: string): Map<string, number> {
+/** Counts a failure of `login` in `byLogin`, which keeps insertion order: moved to the end, the oldest dropped beyond the limit (then true). */
+function failedAgain(byLogin: Map<string, number>, login: string): boolean {
   const failures = (byLogin.get(login) ?? 0) + 1;
   byLogin.delete(login);
   byLogin.set(login, failures);
-  if (byLogin.size > MAX_LOGINS_PER_ADDRESS) byLogin.delete(byLogin.keys().next().value!);
-  return byLogin;
+  if (byLogin.size <= MAX_LOGINS_PER_ADDRESS) return false;
+  byLogin.delete(byLogin.keys().next().value!);
+  return true;
 }
 
 const loginKey = (login: string) => login.slice(0, MAX_KEY_LENGTH);

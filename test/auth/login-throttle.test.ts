@@ -140,20 +140,24 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7'), 'pushed out by twenty newer entries').to.equal(0);
   });
 
-  it('remembers the last logins that failed at an address, not every one: names sprayed one a back-off grow no entry without bound', () => {
+  it('remembers which logins failed at an address up to a limit; past it, any login may have failed there, so a forgotten guess is no oracle', () => {
     const throttle = new LoginThrottle(options);
-    const sprayed = 100;
-    for (let i = 0; i < sprayed; i++) {
-      now += options.backoffMaxSeconds * 1000;
-      fail(throttle, `spray${i}@contoso.com`, NAT);
-    }
-    const remembered = Array.from({ length: sprayed }, (_, i) => throttle.failedAt(`spray${i}@contoso.com`, NAT));
-    expect(remembered.indexOf(true)).to.equal(sprayed - MAX_LOGINS_PER_ADDRESS);
-    expect(remembered.filter(Boolean)).to.have.length(MAX_LOGINS_PER_ADDRESS);
-    // The address still counts every failure: a forgotten login's success forgives none of them, a remembered one's its own.
-    throttle.passed('spray0@contoso.com', NAT);
-    throttle.passed(`spray${sprayed - 1}@contoso.com`, NAT);
-    expect(throttle.failedAt(`spray${sprayed - 1}@contoso.com`, NAT)).to.equal(false);
+    const victim = 'adele.vance@contoso.com';
+    fail(throttle, victim, NAT);
+    const spray = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        now += options.backoffMaxSeconds * 1000;
+        fail(throttle, `spray${i}@contoso.com`, NAT);
+      }
+    };
+    spray(0, MAX_LOGINS_PER_ADDRESS - 1);
+    expect([throttle.mayHaveFailedAt(victim, NAT), throttle.mayHaveFailedAt('never@contoso.com', NAT)]).to.deep.equal([true, false]);
+    // One name more than the address remembers: the victim's failure is dropped, and it is not taken as never having failed.
+    spray(MAX_LOGINS_PER_ADDRESS - 1, 100);
+    expect([throttle.mayHaveFailedAt(victim, NAT), throttle.mayHaveFailedAt('never@contoso.com', NAT)]).to.deep.equal([true, true]);
+    expect(throttle.mayHaveFailedAt(victim, '198.51.100.7'), 'another address').to.equal(false);
+    // The address still counts every failure: a forgotten login's success forgives none of them.
+    throttle.passed(victim, NAT);
     expect(throttle.waitSeconds('anyone@contoso.com', NAT)).to.equal(options.backoffMaxSeconds);
   });
 });
