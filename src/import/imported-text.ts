@@ -17,25 +17,31 @@ const oneLine = z
 
 // Composed as it will be stored (storedText) before anything else looks at it: an import compares
 // names with those stored (a renamed mailbox shares a name with the person it was) before it writes.
-const withoutDirectionControls = (field: z.ZodString) =>
+const asImported = (field: z.ZodString) =>
   z
     .string()
     .transform((value) => storedText(value.replace(DIRECTION_CONTROLS, '')))
     .pipe(field);
 
 /** One field of an imported record: composed, trimmed, one line of printable text, of a sane length, without direction controls. */
-export const importedText = withoutDirectionControls(oneLine);
+export const importedText = asImported(oneLine);
 
+/**
+ * Characters that show nothing though Unicode files them as letters or symbols: the default
+ * ignorable ones (zero-width spaces and joiners, the Hangul fillers U+3164 and U+FFA0, soft
+ * hyphens) and the blank Braille pattern.
+ */
+const SHOWING_NOTHING = /[\p{Default_Ignorable_Code_Point}\u2800]/gu;
 /** A letter, digit, punctuation mark or symbol: what makes a name show as something. */
 const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
-/**
- * The same, where a value is required: one that shows. A display name of zero-width spaces
- * alone left a card, a dialog and an address book entry without a name to read or announce.
- */
-export const requiredImportedText = withoutDirectionControls(
-  oneLine.min(1, 'is required').refine((value) => value === '' || VISIBLE.test(value), 'shows nothing: only blanks or invisible characters'),
+/** Whether text shows anything once laid out: a name of zero-width spaces alone left a card, a dialog and an address book entry without a name to read or announce. */
+const shows = (text: string) => VISIBLE.test(text.replace(SHOWING_NOTHING, ''));
+
+/** The same, where a value is required: one that shows. */
+export const requiredImportedText = asImported(
+  oneLine.min(1, 'is required').refine((value) => value === '' || shows(value), 'shows nothing: only blanks or invisible characters'),
 );
 
-/** The same, where an empty value means "not set". */
-export const optionalImportedText = importedText.optional().transform((value) => (value === '' ? undefined : value));
+/** The same, where a value that shows nothing (empty, or invisible characters alone) means "not set". */
+export const optionalImportedText = importedText.optional().transform((value) => (value === undefined || shows(value) ? value : undefined));

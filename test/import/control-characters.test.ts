@@ -20,10 +20,15 @@ describe('control characters in names', () => {
     });
     expect(toContactFields({ displayName: '\u202Enimda', company: 'Contoso\u200E' })).to.include({ displayName: 'nimda', company: 'Contoso' });
     expect(toDirectoryUser({ email: 'a@b.example', displayName: '\u202E' })).to.equal('displayName is required');
-    for (const invisible of ['\u200B', '\u200B\u2060\uFEFF', '\u00AD']) {
+    for (const invisible of ['\u200B', '\u200B\u2060\uFEFF', '\u00AD', '\u3164', '\uFFA0', '\u2800']) {
       expect(toDirectoryUser({ email: 'a@b.example', displayName: invisible }), JSON.stringify(invisible)).to.equal(
         'displayName shows nothing: only blanks or invisible characters',
       );
+      // Where a name may be left out, one that shows nothing is left out: a contact is then named by what it has.
+      expect(toContactFields({ displayName: invisible, email1: 'x@contoso.com', jobTitle: invisible }), JSON.stringify(invisible)).to.deep.include({
+        displayName: 'x@contoso.com',
+        jobTitle: undefined,
+      });
     }
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'דנה לוי' })).to.include({ displayName: 'דנה לוי' });
   });
