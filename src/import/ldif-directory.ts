@@ -36,10 +36,15 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   let passedOver = 0;
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
-    const ldapEntry = asLdapEntry(entry, where, checked.problems);
-    if (!ldapEntry) continue;
+    const { ldapEntry, notUtf8 } = asLdapEntry(entry);
     if (primaryAddressOf(ldapEntry) === undefined) {
       passedOver++;
+      continue;
+    }
+    // cn only names someone without a displayName: a garbled one beside it costs nothing.
+    const garbled = notUtf8.filter((name) => name.toLowerCase() !== 'cn' || ldapEntry.displayname === undefined);
+    if (garbled.length > 0) {
+      checked.problems.push(...garbled.map((name) => `${where}: ${NOT_UTF8(name)}`));
       continue;
     }
     const user = checked.add(where, recordOf(ldapEntry));
@@ -61,20 +66,21 @@ export async function importLdifDirectory(store: Store, content: string, limits:
  * The entry in the shape ldapts gives a search for the attributes the import reads: photos
  * as bytes, the rest as text. Others (objectGUID, objectSid: bytes) are left out, as are
  * values with attribute options (`cn;lang-ja`), as a server search without options would
- * leave them; `;binary` is only a transfer hint and is dropped. Undefined, with the problem
- * said, for a text value whose base64 is not UTF-8.
+ * leave them; `;binary` is only a transfer hint and is dropped. A text attribute whose base64
+ * is not UTF-8 is left out too, and named in `notUtf8`: a problem only for an entry imported.
  */
-function asLdapEntry(entry: LdifEntry, where: string, problems: string[]): Entry | undefined {
-  const result: Entry = { dn: entry.dn };
+function asLdapEntry(entry: LdifEntry): { ldapEntry: Entry; notUtf8: string[] } {
+  const ldapEntry: Entry = { dn: entry.dn };
+  const notUtf8: string[] = [];
   for (const [written, values] of entry.attributes) {
     const name = written.replace(/;binary$/i, '');
     const key = name.toLowerCase();
-    if (PHOTO_ATTRIBUTES.includes(key)) result[key] = values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
+    if (PHOTO_ATTRIBUTES.includes(key)) ldapEntry[key] = values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
     else if (TEXT_NAMES.has(key)) {
       const texts = values.map(textOf);
-      if (texts.includes(undefined)) return void problems.push(`${where}: ${NOT_UTF8(written)}`);
-      result[key] = texts as string[];
+      if (texts.includes(undefined)) notUtf8.push(written);
+      else ldapEntry[key] = texts as string[];
     }
   }
-  return result;
+  return { ldapEntry, notUtf8 };
 }

@@ -80,6 +80,29 @@ describe('ews-photo-bridge import --format ldif', function () {
     await store.close();
   });
 
+  it('minds text that is not UTF-8 only where it is read: an entry passed over, a cn beside a displayName', async () => {
+    const latin1 = (text: string) => Buffer.from(text, 'latin1').toString('base64');
+    const ldif = [
+      'dn: cn=Comptabilite,ou=Groups,dc=contoso,dc=com',
+      `cn:: ${latin1('Comptabilité')}`,
+      '',
+      'dn: cn=Zoe,dc=contoso,dc=com',
+      'mail: zoe.garbled@contoso.com',
+      `cn:: ${latin1('Zoë')}`,
+      `displayName:: ${Buffer.from('Zoë Ångström').toString('base64')}`,
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'legacy.ldif'), ldif);
+    const result = cli(['import', join(dir, 'legacy.ldif')]);
+    expect([result.stderr, result.stdout]).to.deep.equal([
+      '',
+      `imported 1 user(s) and 0 photo(s) from ${join(dir, 'legacy.ldif')}; passed over 1 entr(y/ies) without mail\n`,
+    ]);
+    const store = new SqliteStore(db);
+    expect((await store.getUser('zoe.garbled@contoso.com'))?.displayName).to.equal('Zoë Ångström');
+    await store.close();
+  });
+
   it('refuses the whole file for a bad entry or photo, naming each by line', async () => {
     const ldif = [
       'dn: cn=Fine,dc=contoso,dc=com',
