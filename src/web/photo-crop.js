@@ -8,8 +8,8 @@ const MIN_ZOOM = 1;
 const MAX_ZOOM = 4;
 const WHEEL_STEP = 1.1;
 const KEY_STEP = 0.05; // of the frame's side; Shift moves five times as far
-/** How far, in screen pixels, a press may wander and still be a click, not a drag. */
-const CLICK_SLOP = 4;
+/** How far, in screen pixels, a press may wander and still be a click, not a drag: a finger wanders further than a mouse. */
+const CLICK_SLOP = { mouse: 4, other: 12 };
 
 const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
 
@@ -22,37 +22,41 @@ export class SquareCrop {
   #centreY = 0;
   #zoom = MIN_ZOOM;
   #dragFrom;
-  /** Where a press that may still be a click began. */
+  /** Where the press began, and whether it has wandered into a drag since: then its click moves nothing more. */
   #pressedAt;
+  #dragged = false;
 
   /** `canvas`: the frame (focusable); `zoomInput`: a range input from 1 to 4; `preview`: a small canvas showing the result as a card would. */
   constructor({ canvas, zoomInput, preview }) {
     this.#canvas = canvas;
     this.#zoomInput = zoomInput;
     this.#preview = preview;
+    // The primary button, a finger or a pen only: a right-click opens the menu and moves nothing.
     canvas.addEventListener('pointerdown', (event) => {
-      if (!this.#image) return;
+      if (!this.#image || event.button !== 0) return;
       canvas.setPointerCapture(event.pointerId);
       this.#dragFrom = { x: event.clientX, y: event.clientY };
       this.#pressedAt = this.#dragFrom;
+      this.#dragged = false;
     });
     canvas.addEventListener('pointermove', (event) => {
       if (!this.#dragFrom) return;
       const scale = this.#imagePixelsPerScreenPixel();
       this.#moveBy((this.#dragFrom.x - event.clientX) * scale, (this.#dragFrom.y - event.clientY) * scale);
       this.#dragFrom = { x: event.clientX, y: event.clientY };
-      if (this.#pressedAt && Math.hypot(event.clientX - this.#pressedAt.x, event.clientY - this.#pressedAt.y) > CLICK_SLOP) this.#pressedAt = undefined;
+      const slop = event.pointerType === 'mouse' ? CLICK_SLOP.mouse : CLICK_SLOP.other;
+      if (Math.hypot(event.clientX - this.#pressedAt.x, event.clientY - this.#pressedAt.y) > slop) this.#dragged = true;
     });
-    // A click centres the frame where it points: moving it needs no drag (WCAG 2.2 2.5.7, Dragging Movements).
-    canvas.addEventListener('pointerup', (event) => {
-      if (this.#pressedAt) {
-        const box = canvas.getBoundingClientRect();
-        const scale = this.#imagePixelsPerScreenPixel();
-        this.#moveBy((event.clientX - box.left - box.width / 2) * scale, (event.clientY - box.top - box.height / 2) * scale);
-      }
-      this.#endPress();
+    const endPress = () => (this.#dragFrom = undefined);
+    canvas.addEventListener('pointerup', endPress);
+    canvas.addEventListener('pointercancel', endPress);
+    // A click (a tap, as the browser counts one) centres the frame where it points: moving it needs no drag (WCAG 2.2 2.5.7, Dragging Movements).
+    canvas.addEventListener('click', (event) => {
+      if (!this.#image || this.#dragged) return;
+      const box = canvas.getBoundingClientRect();
+      const scale = this.#imagePixelsPerScreenPixel();
+      this.#moveBy((event.clientX - box.left - box.width / 2) * scale, (event.clientY - box.top - box.height / 2) * scale);
     });
-    canvas.addEventListener('pointercancel', () => this.#endPress());
     canvas.addEventListener(
       'wheel',
       (event) => {
@@ -83,7 +87,7 @@ export class SquareCrop {
   clear() {
     this.#image?.close();
     this.#image = undefined;
-    this.#endPress();
+    this.#dragFrom = undefined;
     for (const canvas of [this.#canvas, this.#preview]) canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
   }
 
@@ -100,11 +104,6 @@ export class SquareCrop {
   /** The side of the frame in image pixels: the short side of the image at zoom 1. */
   #side() {
     return Math.min(this.#image.width, this.#image.height) / this.#zoom;
-  }
-
-  #endPress() {
-    this.#dragFrom = undefined;
-    this.#pressedAt = undefined;
   }
 
   /** The frame's side in the image over its side on screen. */

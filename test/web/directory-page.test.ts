@@ -547,6 +547,9 @@ describe('the directory page in a real browser', function () {
     await page.waitForSelector('#crop:not([hidden])');
     const box = (await page.locator('#crop-canvas').boundingBox())!;
     expectColour(await cropCentre(), [0, 255, 0], 10);
+    // A right-click opens the menu, a middle-click scrolls: neither moves the frame.
+    for (const button of ['right', 'middle'] as const) await page.mouse.click(box.x + box.width - 5, box.y + box.height / 2, { button });
+    expectColour(await cropCentre(), [0, 255, 0], 10);
     await page.mouse.click(box.x + box.width - 5, box.y + box.height / 2);
     expectColour(await cropCentre(), [0, 0, 255], 10);
     for (let i = 0; i < 2; i++) await page.mouse.click(box.x + 5, box.y + box.height / 2);
