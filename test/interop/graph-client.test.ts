@@ -266,5 +266,17 @@ describe('Microsoft Graph JS client against the bridge', () => {
     expect(reports.value.map((user) => user.displayName)).to.deep.equal(['Nestor Wilke', 'The Reader']);
     const none = await graphErrorOf(asReader.api('/users/diego.siciliani@contoso.com/manager').get());
     expect(none).to.include({ statusCode: 404, code: 'Request_ResourceNotFound' });
+    // An org chart's one request: a page of people, each with their manager ($expand=manager($select=…)).
+    const chart = (await asReader
+      .api('/users')
+      .filter("startswith(displayName,'nestor') or startswith(displayName,'the reader') or startswith(displayName,'diego')")
+      .select(['displayName'])
+      .expand('manager($select=displayName)')
+      .get()) as { value: { displayName: string; manager?: { displayName: string } }[] };
+    expect(chart.value.map((user) => [user.displayName, user.manager?.displayName])).to.deep.equal([
+      ['Diego Siciliani', undefined],
+      ['Nestor Wilke', 'Diego Siciliani'],
+      ['The Reader', 'Diego Siciliani'],
+    ]);
   });
 });
