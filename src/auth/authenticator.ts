@@ -59,6 +59,13 @@ interface Verified {
 }
 
 /**
+ * The bytes of the headers remembered, at most, beside their count: a header respelled (blanks,
+ * the scheme's case) is another key, and 10,000 of 4 KiB each, all valid, held 40 MB for a
+ * minute, and for as long again until pushed out. Headers of everyday size fit many times over.
+ */
+export const REMEMBERED_HEADER_BYTES = 8 * 1024 * 1024;
+
+/**
  * How often a password login believed while the store cannot be reached (outageGraceMs) is
  * asked of it again meanwhile.
  */
@@ -169,7 +176,16 @@ export class Authenticator {
     // Whatever enters or leaves it may change what a look finds: the last hit goes.
     const forgetLastHit = () => (this.lastHit = undefined);
     // ttlResolution 0: the clock is read on each look (as in photo-service.ts, a timer a millisecond cost more).
-    this.verified = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now }, onInsert: forgetLastHit, dispose: forgetLastHit });
+    this.verified = new LRUCache({
+      max: 10_000,
+      maxSize: REMEMBERED_HEADER_BYTES,
+      sizeCalculation: (_verified, header) => header.length,
+      ttl: verifiedTtlMs,
+      ttlResolution: 0,
+      perf: { now },
+      onInsert: forgetLastHit,
+      dispose: forgetLastHit,
+    });
     this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now } });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.throttle = new LoginThrottle({ ...options.throttle, now });

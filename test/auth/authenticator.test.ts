@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Authenticator, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
+import { Authenticator, REMEMBERED_HEADER_BYTES, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
 import { BridgeError } from '../../src/domain/errors.js';
@@ -109,6 +109,19 @@ describe('Authenticator', () => {
     expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.equal({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
     expect(auth.cached(header, 'photo', CLIENT)).to.deep.include({ ok: true });
     expect(auth.cached(header, 'user', CLIENT)).to.deep.include({ ok: true });
+  });
+
+  it('remembers headers up to a byte budget, not only a count: respelled 4 KiB headers push the oldest out', async () => {
+    const auth = make();
+    const [, credentials] = basic('reader@contoso.com:secret').split(' ');
+    // The scheme in any of its 32 spellings of case, then 3,900 blanks and more: each header another key, each some 4 KiB.
+    const respelled = (i: number) =>
+      `${[...'basic'].map((c, bit) => ((i >> bit) & 1 ? c.toUpperCase() : c)).join('')}${' '.repeat(3900 + (i >> 5))}${credentials}`;
+    const count = Math.ceil((REMEMBERED_HEADER_BYTES * 1.1) / 3900);
+    expect(count).to.be.below(10_000);
+    for (let i = 0; i < count; i++) expect(await auth.authenticate(respelled(i), 'photo', CLIENT), String(i)).to.deep.include({ ok: true });
+    expect(auth.cached(respelled(0), 'photo', CLIENT)).to.equal(undefined);
+    expect(auth.cached(respelled(count - 1), 'photo', CLIENT)).to.deep.include({ ok: true });
   });
 
   it('answers a missing header with 401 at once, for every need', () => {
