@@ -189,6 +189,15 @@ describe('the directory page in a real browser', function () {
           .data.slice(0, 3),
       ];
     });
+  /** Opens Nora's view and chooses the banded image: the crop's frame on screen, which starts in the middle of its red, green and blue bands. */
+  async function cropOfBands() {
+    await search('nora', 1);
+    await page.click('#people .card');
+    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+    await page.waitForSelector('#crop:not([hidden])');
+    expectColour(await cropCentre(), [0, 255, 0], 10);
+    return (await page.locator('#crop-canvas').boundingBox())!;
+  }
   /** The stored photo as the REST photo URL serves it, at its largest. */
   async function servedPhoto(email: string): Promise<Buffer> {
     const res = await fetch(`${bridgeUrl}/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=HR648x648`, { headers: { authorization: basic(ADMIN) } });
@@ -524,13 +533,7 @@ describe('the directory page in a real browser', function () {
   });
 
   it('moves the crop with the mouse too', async () => {
-    await search('nora', 1);
-    await page.click('#people .card');
-    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
-    await page.waitForSelector('#crop:not([hidden])');
-    const box = (await page.locator('#crop-canvas').boundingBox())!;
-    // The frame starts in the middle of the red, green and blue bands: green at its centre.
-    expectColour(await cropCentre(), [0, 255, 0], 10);
+    const box = await cropOfBands();
     // Dragging the photo to the left by the frame's width shows the part right of it: blue.
     await page.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
     await page.mouse.down();
@@ -541,12 +544,7 @@ describe('the directory page in a real browser', function () {
   });
 
   it('moves the crop with single clicks too, centring it where they point: no drag needed (WCAG 2.2 2.5.7)', async () => {
-    await search('nora', 1);
-    await page.click('#people .card');
-    await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
-    await page.waitForSelector('#crop:not([hidden])');
-    const box = (await page.locator('#crop-canvas').boundingBox())!;
-    expectColour(await cropCentre(), [0, 255, 0], 10);
+    const box = await cropOfBands();
     // A right-click opens the menu, a middle-click scrolls: neither moves the frame.
     for (const button of ['right', 'middle'] as const) await page.mouse.click(box.x + box.width - 5, box.y + box.height / 2, { button });
     expectColour(await cropCentre(), [0, 255, 0], 10);
