@@ -22,10 +22,13 @@ interface Failures {
   count: number;
   /** The clock's ms before which a further attempt is refused without being checked. */
   blockedUntil: number;
-  /** At an address: how many of its failures each login made (an account name, or BEARER for refused tokens). */
+  /**
+   * At an address: how many of its failures each login made (an account name, or BEARER for
+   * refused tokens); 0 for a login only tried there while held back, unchecked.
+   */
   byLogin?: Map<string, number>;
-  /** At an address: some login's failures were dropped from byLogin, so any login may have failed there. */
-  forgotLogins?: true;
+  /** At an address: the logins byLogin let go of, each as one bit (forgottenBit): a login whose bit is set may have failed there. */
+  forgotten?: Uint8Array;
 }
 
 /** What refused bearer tokens count under at an address: their account is not known. */
@@ -35,13 +38,18 @@ const BEARER = '\0bearer';
 const MAX_KEY_LENGTH = 256;
 
 /**
- * The logins an address remembers having failed, the least recently failed forgotten first.
- * Its count keeps every failure; a forgotten login's success forgives none of them, and once
- * one is forgotten every login may have failed there (mayHaveFailedAt). Unbounded, an address
- * failing a new name every back-off (a guesser spraying names, or a company's NAT over weeks
- * of typos) kept every name, and its entry never expired.
+ * The logins an address remembers by name, the least recently tried forgotten first. Unbounded,
+ * an address failing a new name every back-off (a guesser spraying names, or a company's NAT
+ * over weeks of typos) kept every name, and its entry never expired. Its count keeps every
+ * failure; a forgotten login's success forgives none of them, and a forgotten login leaves a bit
+ * set in FORGOTTEN_BITS, so it is still one that may have failed there (mayHaveFailedAt): taken
+ * as never having failed, a guesser who sprayed 32 names after guessing at a remembered login
+ * was told its right password (200) from its wrong ones (429). A bit, not a flag for all: a flag
+ * held back every remembered login at a NAT once 33 names had failed there.
  */
 export const MAX_LOGINS_PER_ADDRESS = 32;
+/** 1,024 bits, 128 bytes an address: some 1 login in 30 is taken for another after 32 are forgotten, 1 in 3 after 400. */
+const FORGOTTEN_BITS = 1024;
 
 /**
  * Counts failed logins per account name and per client address. Once either has failed
@@ -82,6 +90,7 @@ export class LoginThrottle {
   attempt(username: string | undefined, clientAddress: string): number {
     const wait = this.waitSeconds(username, clientAddress);
     if (wait === 0 && username !== undefined) this.count(accountKey(username));
+    else if (username !== undefined) this.triedAt(addressKey(clientAddress), username);
     return wait;
   }
 
@@ -119,7 +128,8 @@ export class LoginThrottle {
    */
   mayHaveFailedAt(username: string, clientAddress: string): boolean {
     const entry = this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false });
-    return entry?.forgotLogins === true || (entry?.byLogin?.get(loginKey(username)) ?? 0) > 0;
+    const login = loginKey(username);
+    return entry?.byLogin?.has(login) === true || (entry?.forgotten !== undefined && hasBit(entry.forgotten, forgottenBit(login)));
   }
 
   private blockedUntil(key: string): number {
@@ -133,36 +143,63 @@ export class LoginThrottle {
     const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
-    const byLogin = login === undefined ? undefined : (entry?.byLogin ?? new Map<string, number>());
-    const forgot = byLogin !== undefined && failedAgain(byLogin, loginKey(login!));
-    this.failures.set(key, {
-      count,
-      blockedUntil: this.now() + backoff * 1000,
-      ...(byLogin ? { byLogin } : {}),
-      ...(forgot || entry?.forgotLogins ? { forgotLogins: true as const } : {}),
-    });
+    const logins = login === undefined ? {} : loginsTried(entry, loginKey(login), 1);
+    this.failures.set(key, { count, blockedUntil: this.now() + backoff * 1000, ...logins });
+  }
+
+  /**
+   * An attempt of this login refused unchecked at an address, while its account or the address
+   * was held back: the login may have been guessed at there. Else a guesser beside a client that
+   * logged in, once the account was held back from elsewhere, had every guess refused unchecked
+   * and unmarked here, and the right one let through as the client's remembered login: 200.
+   */
+  private triedAt(key: string, username: string): void {
+    this.counted++;
+    const entry = this.failures.get(key, { updateAgeOnGet: false });
+    this.failures.set(key, { count: entry?.count ?? 0, blockedUntil: entry?.blockedUntil ?? 0, ...loginsTried(entry, loginKey(username), 0) });
   }
 
   /** Takes `failures` off a count (made by `login`, at an address); under the limit again, its back-off ends too. */
   private forgive(key: string, failures: number, login?: string): void {
     const entry = this.failures.get(key, { updateAgeOnGet: false });
-    if (!entry || failures <= 0) return;
+    if (!entry) return;
     if (login !== undefined) entry.byLogin?.delete(loginKey(login));
+    if (failures <= 0) return;
     const count = entry.count - failures;
     if (count <= 0) this.failures.delete(key);
     else this.failures.set(key, { ...entry, count, blockedUntil: count < this.options.maxFailures ? 0 : entry.blockedUntil }, { noUpdateTTL: true });
   }
 }
 
-/** Counts a failure of `login` in `byLogin`, which keeps insertion order: moved to the end, the oldest dropped beyond the limit (then true). */
-function failedAgain(byLogin: Map<string, number>, login: string): boolean {
-  const failures = (byLogin.get(login) ?? 0) + 1;
+/**
+ * An address's logins once `login` was tried there again, `failures` more of its failures
+ * counted: moved to the end of byLogin (it keeps insertion order), and the least recently
+ * tried let go of beyond the limit, its bit set in `forgotten`.
+ */
+function loginsTried(entry: Failures | undefined, login: string, failures: number): Pick<Failures, 'byLogin' | 'forgotten'> {
+  const byLogin = entry?.byLogin ?? new Map<string, number>();
+  const count = (byLogin.get(login) ?? 0) + failures;
   byLogin.delete(login);
-  byLogin.set(login, failures);
-  if (byLogin.size <= MAX_LOGINS_PER_ADDRESS) return false;
-  byLogin.delete(byLogin.keys().next().value!);
-  return true;
+  byLogin.set(login, count);
+  let forgotten = entry?.forgotten;
+  if (byLogin.size > MAX_LOGINS_PER_ADDRESS) {
+    const oldest = byLogin.keys().next().value!;
+    byLogin.delete(oldest);
+    forgotten ??= new Uint8Array(FORGOTTEN_BITS / 8);
+    const bit = forgottenBit(oldest);
+    forgotten[bit >> 3]! |= 1 << (bit & 7);
+  }
+  return { byLogin, ...(forgotten ? { forgotten } : {}) };
 }
+
+/** A login's bit among FORGOTTEN_BITS: FNV-1a over its UTF-16 code units. No secret is needed: names chosen to set a login's bit hold that login back at that address, as failing it there would. */
+function forgottenBit(login: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < login.length; i++) hash = Math.imul(hash ^ login.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % FORGOTTEN_BITS;
+}
+
+const hasBit = (bits: Uint8Array, bit: number) => (bits[bit >> 3]! & (1 << (bit & 7))) !== 0;
 
 const loginKey = (login: string) => login.slice(0, MAX_KEY_LENGTH);
 const accountKey = (username: string) => `account:${username.slice(0, MAX_KEY_LENGTH)}`;

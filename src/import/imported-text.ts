@@ -29,9 +29,9 @@ export const importedText = asImported(oneLine);
 /**
  * Characters that show nothing though Unicode files them as letters or symbols: the default
  * ignorable ones (zero-width spaces and joiners, the Hangul fillers U+3164 and U+FFA0, soft
- * hyphens) and the blank Braille pattern.
+ * hyphens), the blank Braille pattern and the musical null notehead.
  */
-const SHOWING_NOTHING = /[\p{Default_Ignorable_Code_Point}\u2800]/gu;
+const SHOWING_NOTHING = /[\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/gu;
 /** A letter, digit, punctuation mark or symbol: what makes a name show as something. */
 const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 

@@ -13,6 +13,8 @@ import { CheckedUsers } from './read-directory-file.js';
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
 
 const TEXT_NAMES = new Set(TEXT_ATTRIBUTES.map((name) => name.toLowerCase()));
+/** The attributes an entry's primary address is read from (primaryAddressOf). */
+const ADDRESS_ATTRIBUTES = new Set(['mail', 'proxyaddresses']);
 
 interface LdifImport {
   users: number;
@@ -37,7 +39,8 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
     const { ldapEntry, notUtf8 } = asLdapEntry(entry);
-    if (primaryAddressOf(ldapEntry) === undefined) {
+    // An entry passed over for want of an address is one without any: a garbled mail is a mailbox lost, said so.
+    if (primaryAddressOf(ldapEntry) === undefined && !notUtf8.some((name) => ADDRESS_ATTRIBUTES.has(name.toLowerCase()))) {
       passedOver++;
       continue;
     }

@@ -426,5 +426,20 @@ describe('Authenticator', () => {
       expect(auth.cached(header, 'user', CLIENT)).to.equal(undefined);
       expect(errorOf(await auth.authenticate(header, 'user', CLIENT))).to.deep.include({ status: 429 });
     });
+
+    it('a guesser at the client’s address, the account held back from elsewhere, is told nothing either: its unchecked guesses mark the login there', async () => {
+      const auth = make();
+      const header = basic('reader@contoso.com:secret');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      for (let i = 0; i < 3; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', '203.0.113.66');
+      const checks = auth.stats.passwordChecks;
+      const statuses: number[] = [];
+      for (const password of ['w1', 'w2', 'secret', 'w3', 'secret']) {
+        const result = await auth.authenticate(basic(`reader@contoso.com:${password}`), 'user', CLIENT);
+        statuses.push(result.ok ? 200 : errorOf(result)!.status);
+      }
+      expect(statuses).to.deep.equal([429, 429, 429, 429, 429]);
+      expect(auth.stats.passwordChecks, 'no password checked while held back').to.equal(checks);
+    });
   });
 });

@@ -140,24 +140,35 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('victim@contoso.com', '192.0.2.7'), 'pushed out by twenty newer entries').to.equal(0);
   });
 
-  it('remembers which logins failed at an address up to a limit; past it, any login may have failed there, so a forgotten guess is no oracle', () => {
+  it('remembers which logins failed at an address by name up to a limit, then by a bit each: a forgotten guess is no oracle, and few others are held back', () => {
     const throttle = new LoginThrottle(options);
     const victim = 'adele.vance@contoso.com';
     fail(throttle, victim, NAT);
-    const spray = (from: number, to: number) => {
-      for (let i = from; i < to; i++) {
-        now += options.backoffMaxSeconds * 1000;
-        fail(throttle, `spray${i}@contoso.com`, NAT);
-      }
-    };
-    spray(0, MAX_LOGINS_PER_ADDRESS - 1);
-    expect([throttle.mayHaveFailedAt(victim, NAT), throttle.mayHaveFailedAt('never@contoso.com', NAT)]).to.deep.equal([true, false]);
-    // One name more than the address remembers: the victim's failure is dropped, and it is not taken as never having failed.
-    spray(MAX_LOGINS_PER_ADDRESS - 1, 100);
-    expect([throttle.mayHaveFailedAt(victim, NAT), throttle.mayHaveFailedAt('never@contoso.com', NAT)]).to.deep.equal([true, true]);
+    for (let i = 0; i < 3 * MAX_LOGINS_PER_ADDRESS; i++) {
+      now += options.backoffMaxSeconds * 1000;
+      fail(throttle, `spray${i}@contoso.com`, NAT);
+    }
+    // The victim's failure is long let go of by name, and is still one that may have been.
+    expect(throttle.mayHaveFailedAt(victim, NAT)).to.equal(true);
     expect(throttle.mayHaveFailedAt(victim, '198.51.100.7'), 'another address').to.equal(false);
+    // Two thirds of the names let go of: the bits they set take few of a thousand others for failed ones.
+    const heldBack = Array.from({ length: 1000 }, (_, i) => throttle.mayHaveFailedAt(`colleague${i}@contoso.com`, NAT)).filter(Boolean).length;
+    expect(heldBack).to.be.below(100);
     // The address still counts every failure: a forgotten login's success forgives none of them.
     throttle.passed(victim, NAT);
     expect(throttle.waitSeconds('anyone@contoso.com', NAT)).to.equal(options.backoffMaxSeconds);
+  });
+
+  it('marks a login tried at an address while held back, unchecked, as one that may have failed there, until it logs in there', () => {
+    const throttle = new LoginThrottle(options);
+    const victim = 'adele.vance@contoso.com';
+    // Held back from elsewhere: the account.
+    for (let i = 0; i < 3; i++) fail(throttle, victim, '203.0.113.66');
+    expect(throttle.attempt(victim, NAT)).to.be.above(0);
+    expect([throttle.mayHaveFailedAt(victim, NAT), throttle.waitSeconds('colleague@contoso.com', NAT)]).to.deep.equal([true, 0]);
+    now += options.backoffMaxSeconds * 1000;
+    expect(throttle.attempt(victim, NAT)).to.equal(0);
+    throttle.passed(victim, NAT);
+    expect(throttle.mayHaveFailedAt(victim, NAT)).to.equal(false);
   });
 });

@@ -93,6 +93,13 @@ describe('ews-photo-bridge import --format ldif', function () {
       '',
     ].join('\n');
     writeFileSync(join(dir, 'legacy.ldif'), ldif);
+    // A garbled mail is a mailbox that would be lost: not passed over as one without mail.
+    writeFileSync(join(dir, 'lost.ldif'), `${ldif}\ndn: cn=Cafe,dc=contoso,dc=com\nmail:: ${latin1('café@contoso.com')}\ndisplayName: Café\n`);
+    const lost = cli(['import', join(dir, 'lost.ldif')]);
+    expect([lost.status, lost.stderr.split('\n')[1]]).to.deep.equal([
+      1,
+      '  entry at line 9: mail is base64 of bytes that are not UTF-8; LDIF text is UTF-8 (RFC 2849 note 7)',
+    ]);
     const result = cli(['import', join(dir, 'legacy.ldif')]);
     expect([result.stderr, result.stdout]).to.deep.equal([
       '',

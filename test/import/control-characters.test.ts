@@ -20,7 +20,7 @@ describe('control characters in names', () => {
     });
     expect(toContactFields({ displayName: '\u202Enimda', company: 'Contoso\u200E' })).to.include({ displayName: 'nimda', company: 'Contoso' });
     expect(toDirectoryUser({ email: 'a@b.example', displayName: '\u202E' })).to.equal('displayName is required');
-    for (const invisible of ['\u200B', '\u200B\u2060\uFEFF', '\u00AD', '\u3164', '\uFFA0', '\u2800']) {
+    for (const invisible of ['\u200B', '\u200B\u2060\uFEFF', '\u00AD', '\u3164', '\uFFA0', '\u2800', '\u{1D159}\u{1D159}']) {
       expect(toDirectoryUser({ email: 'a@b.example', displayName: invisible }), JSON.stringify(invisible)).to.equal(
         'displayName shows nothing: only blanks or invisible characters',
       );
