@@ -56,6 +56,10 @@ interface Verified {
   usedFrom?: Map<string, number>;
   /** When the password was last checked against its account row (the clock `now`). */
   checkedAt?: number;
+  /** The addresses the login was checked from (its password, or its account row): where it is believed while the store cannot be reached. */
+  checkedFrom?: Set<string>;
+  /** Believed from memory while the store cannot be reached: only where it was checked from (mayUse). */
+  inOutage?: true;
 }
 
 /**
@@ -254,6 +258,7 @@ export class Authenticator {
   private mayUse(verified: Verified, clientAddress: string): boolean {
     const { usedFrom, login } = verified;
     if (usedFrom === undefined || login === undefined) return true;
+    if (verified.inOutage && !checkedThere(verified, clientAddress)) return false;
     const counted = this.throttle.counted;
     const judged = usedFrom.get(clientAddress);
     if (judged === counted) return true;
@@ -285,8 +290,10 @@ export class Authenticator {
   }
 
   /**
-   * Concurrent first requests with the same header share one verification; the first
-   * caller's address is the one throttled and logged.
+   * Concurrent first requests with the same header share one verification, a password
+   * login's only from one address: its answer is judged for that address (the throttle, and
+   * which addresses a remembered login may be used from). Shared across addresses, a guesser
+   * held back joined a client's renewal in flight and was answered its 200.
    */
   private verify(authorization: string, clientAddress: string): Promise<AuthResult> {
     const token = bearerTokenOf(authorization);
@@ -300,7 +307,7 @@ export class Authenticator {
     if (credentials.username === SIGNED_OUT_USER) return Promise.resolve({ ok: false, error: BridgeError.unauthenticated('signed out: sign in again') });
     const login = loginOf(credentials, this.options.loginDomains ?? NO_LOGIN_DOMAINS);
     // Respellings of one login share its verification too.
-    return this.verifications.run(login.key, () => this.verifyPasswordLogin(authorization, login, clientAddress));
+    return this.verifications.run(`${clientAddress}\n${login.key}`, () => this.verifyPasswordLogin(authorization, login, clientAddress));
   }
 
   private async verifyPasswordLogin(authorization: string, login: Login, clientAddress: string): Promise<AuthResult> {
@@ -350,11 +357,11 @@ export class Authenticator {
     } catch (error) {
       // What it served stays served: nothing about accounts changes in a store no replica reaches (one cut off alone may miss a change).
       if (!(error instanceof StoreUnreachableError)) throw error;
-      if (this.now() - (known.checkedAt ?? -Infinity) > (this.options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS)) {
+      if (!checkedThere(known, clientAddress) || this.now() - (known.checkedAt ?? -Infinity) > (this.options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS)) {
         return { ok: false, error, attemptedUser: login.username };
       }
       // Answered from memory meanwhile, re-verified in the background (as any remembered login is) once the recheck is due.
-      this.verified.set(authorization, { ...known, generation }, { ttl: OUTAGE_RECHECK_MS + this.refreshAheadMs });
+      this.verified.set(authorization, { ...known, generation, inOutage: true }, { ttl: OUTAGE_RECHECK_MS + this.refreshAheadMs });
       return { ok: true, principal: known.principal };
     }
     if (!fresh || account?.passwordHash !== known.passwordHash) return undefined;
@@ -363,10 +370,21 @@ export class Authenticator {
 
   /** A login that verified, remembered with the addresses it was used from, this one too. */
   private remember(authorization: string, login: Login, account: Account, generation: number, clientAddress: string): AuthResult {
-    const usedFrom = this.verifiedLogins.get(login.key, { allowStale: true })?.usedFrom ?? new Map<string, number>();
+    const remembered = this.verifiedLogins.get(login.key, { allowStale: true });
+    const usedFrom = remembered?.usedFrom ?? new Map<string, number>();
+    const checkedFrom = remembered?.checkedFrom ?? new Set<string>();
     if (clientAddress !== '' && (usedFrom.has(clientAddress) || usedFrom.size < USED_FROM_MAX)) usedFrom.set(clientAddress, this.throttle.counted);
+    if (clientAddress !== '' && checkedFrom.size < USED_FROM_MAX) checkedFrom.add(clientAddress);
     const principal = { username: account.username, role: account.role };
-    const verified: Verified = { principal, passwordHash: account.passwordHash, generation, login: login.username, usedFrom, checkedAt: this.now() };
+    const verified: Verified = {
+      principal,
+      passwordHash: account.passwordHash,
+      generation,
+      login: login.username,
+      usedFrom,
+      checkedFrom,
+      checkedAt: this.now(),
+    };
     this.verified.set(authorization, verified);
     this.verifiedLogins.set(login.key, verified);
     return { ok: true, principal };
@@ -414,6 +432,16 @@ export class Authenticator {
     });
     return this.decoyHash;
   }
+}
+
+/**
+ * Whether a remembered login was checked from this address (the background re-verification
+ * has none). While the store cannot be reached it is believed only there: the attempts an
+ * outage leaves unchecked count nowhere, so a guesser elsewhere, never held back, was told the
+ * right password (200, from memory) from every wrong one (503).
+ */
+function checkedThere({ checkedFrom }: Verified, clientAddress: string): boolean {
+  return clientAddress === '' || checkedFrom?.has(clientAddress) === true;
 }
 
 /** A login lets a request in unless it needs an administrator and the account is not one. */

@@ -264,6 +264,10 @@ describe('Authenticator', () => {
     const refused = { status: 503, code: 'ErrorServerBusy', message: 'the database cannot be reached; try again shortly' };
     expect(errorOf(await auth.authenticate(basic('reader@contoso.com:wrong'), 'photo', CLIENT)), 'another password').to.deep.equal(refused);
     expect(errorOf(await auth.authenticate(basic('boss@contoso.com:boss secret'), 'photo', CLIENT)), 'another login').to.deep.equal(refused);
+    // From an address it was never used from, the right password is refused as every wrong one is: no guess is checked meanwhile.
+    for (const password of ['wrong', 'secret']) {
+      expect(errorOf(await auth.authenticate(basic(`reader@contoso.com:${password}`), 'photo', '203.0.113.66')), password).to.deep.equal(refused);
+    }
     now += 10 * 60_000;
     expect(errorOf(await auth.authenticate(header, 'photo', CLIENT)), 'ten minutes after its last check').to.deep.equal(refused);
     down.unreachable = false;
@@ -425,6 +429,18 @@ describe('Authenticator', () => {
       for (let i = 0; i < 3; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', CLIENT);
       expect(auth.cached(header, 'user', CLIENT)).to.equal(undefined);
       expect(errorOf(await auth.authenticate(header, 'user', CLIENT))).to.deep.include({ status: 429 });
+    });
+
+    it('tells a held-back guesser nothing by joining a client’s renewal in flight: each address is judged for itself', async () => {
+      const auth = make();
+      const header = basic('reader@contoso.com:secret');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      const guesser = '203.0.113.66';
+      for (let i = 0; i < 3; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', guesser);
+      // Another replica committed: the client's next request renews its login from the account row, and the guesser's comes at once.
+      auth.accountsMayHaveChanged();
+      const [client, guess] = await Promise.all([auth.authenticate(header, 'user', CLIENT), auth.authenticate(header, 'user', guesser)]);
+      expect([client.ok, errorOf(guess)?.status]).to.deep.equal([true, 429]);
     });
 
     it('a guesser at the client’s address, the account held back from elsewhere, is told nothing either: its unchecked guesses mark the login there', async () => {
