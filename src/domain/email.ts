@@ -1,5 +1,6 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { BridgeError } from './errors.js';
+import { isAscii } from './plain-text.js';
 
 /** A domain's label (RFC 5321's sub-domain): letters and digits of any script, as IDNs are typed, hyphens inside. */
 const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?`;
@@ -21,12 +22,11 @@ export function normalizeSmtpAddress(value: string): string {
   return canonicalSmtpAddress(trimmed);
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
 const A_LABEL = /[@.]xn--/i;
 
 /** Whether canonicalSmtpAddress may write the address otherwise than in lower case: only one with a letter outside ASCII or an A-label. */
 export function mayHaveOtherSpelling(address: string): boolean {
-  return !ASCII.test(address) || A_LABEL.test(address);
+  return !isAscii(address) || A_LABEL.test(address);
 }
 
 /**
@@ -70,7 +70,7 @@ export function withUnicodeDomain(address: string): string {
 
 /** The address with its domain's U-labels as A-labels (RFC 5890), as a protocol that takes only ASCII hostnames writes it; one without `@` or all ASCII as it is. */
 export function withAsciiDomain(address: string): string {
-  return withDomain(address, (domain) => !ASCII.test(domain), domainToASCII);
+  return withDomain(address, (domain) => !isAscii(domain), domainToASCII);
 }
 
 /** The address with its domain converted where `needed` says so; as it is where IDNA refuses the domain (node:url gives ""). */
@@ -116,5 +116,5 @@ export function canonicalAddressPrefix(prefix: string): string {
 function uLabelOrAsTyped(label: string): string {
   if (!label.startsWith('xn--')) return label;
   const decoded = domainToUnicode(label);
-  return ASCII.test(decoded) ? label : decoded;
+  return isAscii(decoded) ? label : decoded;
 }

@@ -13,6 +13,11 @@ export function hasControlCharacters(value: string): boolean {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
+/** Whether text is ASCII alone: nothing in it to compose, fold or spell otherwise. */
+export function isAscii(text: string): boolean {
+  return ASCII.test(text);
+}
+
 /**
  * A person's or contact's text as it is stored and compared: composed (Unicode NFC). A name
  * typed on a Mac, saved by its CSV export or sent by a client may come decomposed ("e" +
@@ -22,7 +27,7 @@ const ASCII = /^[\x00-\x7f]*$/;
  * Model (https://www.w3.org/TR/charmod-norm/) ask of text that is compared. ASCII is NFC as it is.
  */
 export function storedText(text: string): string {
-  return ASCII.test(text) ? text : text.normalize('NFC');
+  return isAscii(text) ? text : text.normalize('NFC');
 }
 
 /** What of a failure's reason is logged: enough to tell what went wrong (a reason may quote what an upstream sent). */

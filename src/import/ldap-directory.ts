@@ -153,6 +153,9 @@ export function recordOf(entry: Entry): Record<string, unknown> {
   return record;
 }
 
+/** The attributes an entry's primary address is read from (primaryAddressOf), in lower case. */
+export const ADDRESS_ATTRIBUTES: ReadonlySet<string> = new Set(['mail', 'proxyaddresses']);
+
 /**
  * An entry's primary SMTP address: the `SMTP:` value of proxyAddresses — the capitals mark
  * the primary reply address, the other `smtp:` ones receive only — else `mail`. An entry

@@ -5,7 +5,7 @@ import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { RenamedMailbox } from '../store/renamed-mailboxes.js';
 import type { Store } from '../store/store.js';
-import { primaryAddressOf, recordOf, TEXT_ATTRIBUTES } from './ldap-directory.js';
+import { ADDRESS_ATTRIBUTES, primaryAddressOf, recordOf, TEXT_ATTRIBUTES } from './ldap-directory.js';
 import { NOT_UTF8, readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
 
@@ -13,8 +13,6 @@ import { CheckedUsers } from './read-directory-file.js';
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
 
 const TEXT_NAMES = new Set(TEXT_ATTRIBUTES.map((name) => name.toLowerCase()));
-/** The attributes an entry's primary address is read from (primaryAddressOf). */
-const ADDRESS_ATTRIBUTES = new Set(['mail', 'proxyaddresses']);
 
 interface LdifImport {
   users: number;

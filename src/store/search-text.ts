@@ -1,6 +1,6 @@
 import type { ContactFields } from '../domain/contact.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
-import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-text.js';
+import { AS_TYPED_WITHOUT_STROKE, isAscii, UNDECOMPOSED_LETTERS } from '../domain/plain-text.js';
 
 /**
  * How people are found: every name and query is folded the same way in TypeScript —
@@ -19,8 +19,6 @@ import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-t
  * joiners is also found by each of its parts and by them all joined ("o", "neill";
  * "marieclaire"): those words are indexed beside the others, for such names only.
  */
-
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** A text's folded words, and the other words it is found by: the parts and joined forms of its words with joiners. */
 interface Folded {
@@ -43,14 +41,14 @@ function foundBy(text: string | undefined): readonly string[] {
 
 function folded(text: string | undefined): Folded {
   if (!text) return { words: [], alsoFoundBy: NOTHING_ELSE };
-  if (ASCII.test(text)) return foldedAscii(text);
+  if (isAscii(text)) return foldedAscii(text);
   // A space breaks words before and after folding alike, so each part folds on its own,
   // and parts with accents (given names, surnames) recur across a directory: folding them
   // once is most of an import's folding time.
   const words: string[] = [];
   let alsoFoundBy: string[] | undefined;
   for (const part of text.split(' ')) {
-    const each = ASCII.test(part) ? foldedAscii(part) : foldedPart(part);
+    const each = isAscii(part) ? foldedAscii(part) : foldedPart(part);
     words.push(...each.words);
     if (each.alsoFoundBy.length > 0) (alsoFoundBy ??= []).push(...each.alsoFoundBy);
   }
