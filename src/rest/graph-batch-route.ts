@@ -139,13 +139,16 @@ class BatchAnswer {
   /** The response written, or (past the limit, and not the first) its 429 in its place. */
   fitted(response: BatchResponse): WrittenResponse {
     let text = written(response);
-    if (this.responses > 0 && this.bytes + text.length > BATCH_MAX_ANSWER_BYTES) {
+    // Bytes as sent (UTF-8), not characters: a page of CJK names is three times its length.
+    let bytes = Buffer.byteLength(text);
+    if (this.responses > 0 && this.bytes + bytes > BATCH_MAX_ANSWER_BYTES) {
       this.overflowed = true;
       response = answerTooLarge(response.id);
       text = written(response);
+      bytes = Buffer.byteLength(text);
     }
     this.responses++;
-    this.bytes += text.length;
+    this.bytes += bytes;
     return { status: response.status, text };
   }
 }

@@ -306,8 +306,9 @@ describe('Graph JSON batching: the answer’s size', () => {
     await t.store.upsertUsers(
       Array.from({ length: PEOPLE }, (_, i) => ({
         email: `person.${String(i).padStart(4, '0')}@contoso.com`,
-        displayName: `Person ${i} ${'of a long name '.repeat(8)}`,
-        department: 'A department with a long name '.repeat(4),
+        // Three bytes a character in UTF-8: the limit is of bytes sent, not of characters.
+        displayName: `Person ${i} ${'とても長い名前の人 '.repeat(8)}`,
+        department: '名前の長い部署 '.repeat(4),
         refs: {},
       })),
     );
@@ -337,7 +338,7 @@ describe('Graph JSON batching: the answer’s size', () => {
       ]);
     }
     expect(Buffer.byteLength(res.text)).to.be.at.most(BATCH_MAX_ANSWER_BYTES + 64 * 1024);
-    const one = JSON.stringify(whole[0]).length;
+    const one = Buffer.byteLength(JSON.stringify(whole[0]));
     expect(Buffer.byteLength(res.text) + one, 'one more page would not have fit').to.be.above(BATCH_MAX_ANSWER_BYTES);
     // Run: the pages that fitted, the one that did not, and those already under way beside it (four at a time); the rest never were.
     const run = lines.filter((line) => line.msg === 'request' && line.path === '/v1.0/users').length;
