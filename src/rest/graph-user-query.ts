@@ -1,5 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { canonicalSmtpAddress } from '../domain/email.js';
+import { NAME_TIERS, type SearchTier } from '../store/search-text.js';
 import type { UserOrder, UserPosition } from '../store/store.js';
 import { carriedOptions, countOption, integerOption, orderByClause, readListOptions } from './graph-list-options.js';
 import { entityExpand, readSelect, type PropertySelection } from './graph-select.js';
@@ -33,19 +34,27 @@ export interface UserSort {
 }
 
 /**
+ * Where a page of a search ranked by relevance ended: the last user's tier (nameTierOf) and
+ * their place in it, as a sorted list's position is the last user's place in its order.
+ */
+export type RankedPosition = UserPosition & { tier: SearchTier };
+
+/**
  * Which users a `GET /users` lists: everyone or those whose display name or address starts
- * with a text, in name or address order (either way) from a position; those groups of
- * `startswith` find, in `sort` (name order by default) from an offset; the users addresses
- * name (an `eq`, an `or` of them, an `in`), the same way; or a search (and a filter of its
- * matches), ranked (or in `sort`) from an offset.
- * A `directReports` list: a manager's reports in name order from a position.
+ * with a text, in name or address order (either way); those groups of `startswith` find, in
+ * `sort` (name order by default); the users addresses name (an `eq`, an `or` of them, an
+ * `in`), the same way; or a search (and a filter of its matches), ranked (or in `sort`).
+ * A `directReports` list: a manager's reports in name order. Each from after a position
+ * in its order, the last user's of the page before: a user gained or lost before it moves
+ * no other across a page's edge, as an offset would.
  */
 export type UserSelection =
   | { kind: 'ordered'; sort: UserSort; prefix: string; after: UserPosition | undefined }
-  | { kind: 'prefixes'; groups: PrefixGroups; sort: UserSort | undefined; offset: number }
+  | { kind: 'prefixes'; groups: PrefixGroups; sort: UserSort | undefined; after: UserPosition | undefined }
   | { kind: 'reports'; manager: string; after: UserPosition | undefined }
-  | { kind: 'addresses'; addresses: string[]; sort: UserSort | undefined; offset: number }
-  | { kind: 'search'; text: string; filter: UserFilter | undefined; sort: UserSort | undefined; offset: number };
+  | { kind: 'addresses'; addresses: string[]; sort: UserSort | undefined; after: UserPosition | undefined }
+  | { kind: 'search'; text: string; filter: UserFilter | undefined; sort: UserSort; after: UserPosition | undefined }
+  | { kind: 'search'; text: string; filter: UserFilter | undefined; sort: undefined; after: RankedPosition | undefined };
 
 export interface UserListQuery {
   selection: UserSelection;
@@ -146,7 +155,7 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
           text: readSearch(searched),
           filter: filter === undefined ? undefined : filterOf(readFilter(filter, undefined)),
           sort,
-          offset: 0,
+          after: undefined,
         }
       : filter !== undefined
         ? readFilter(filter, sort)
@@ -198,7 +207,7 @@ function readFilter(filter: string, sort: UserSort | undefined): UserSelection {
       throw unsupported(`a startswith on ${sole.order === 'name' ? 'displayName' : 'an address'} lists users in ${sole.order} order only`);
     return { kind: 'ordered', sort: { order: sole.order, descending: sort?.descending ?? false }, prefix: sole.prefix, after: undefined };
   }
-  if (groups) return { kind: 'prefixes', groups, sort, offset: 0 };
+  if (groups) return { kind: 'prefixes', groups, sort, after: undefined };
   const equals = joinedClauses(filter, EQUALS);
   // One address and another: no user has both as their address.
   if (equals?.some((group) => group.length > 1)) throw unsupported('addresses compared with eq are joined by or, not and');
@@ -211,7 +220,7 @@ function readFilter(filter: string, sort: UserSort | undefined): UserSelection {
       `Too many child clauses specified in search filter expression containing 'OR' operators: ${addresses.length}. Max allowed: ${MAX_ADDRESSES}.`,
     );
   }
-  return { kind: 'addresses', addresses, sort, offset: 0 };
+  return { kind: 'addresses', addresses, sort, after: undefined };
 }
 
 /** What a filter's selection finds, as a test of the users a search found (Graph's advanced queries take both at once). */
@@ -339,17 +348,17 @@ function limited(text: string): string {
   return text;
 }
 
-/** The skiptoken of a page of `selection`, which the next page's link carries. */
-export function skipTokenOf(selection: UserSelection, next: UserPosition | number): string {
-  const state = typeof next === 'number' ? ['s', next] : [positionKind(selection), next.nameKey, next.email];
-  return Buffer.from(JSON.stringify(state)).toString('base64url');
+/** The skiptoken of a page of `selection`, which the next page's link carries: where the page ended. */
+export function skipTokenOf(selection: UserSelection, last: UserPosition | RankedPosition): string {
+  const place = 'tier' in last ? [last.tier, last.nameKey, last.email] : [last.nameKey, last.email];
+  return Buffer.from(JSON.stringify([positionKind(selection), ...place])).toString('base64url');
 }
 
-/** What a position-paged selection's skiptoken starts with: its order, so that one list's token does not resume another. */
-function positionKind(selection: UserSelection): string | undefined {
+/** What a selection's skiptoken starts with: its order, so that one order's token does not resume another. */
+function positionKind(selection: UserSelection): string {
   if (selection.kind === 'reports') return 'r';
-  if (selection.kind !== 'ordered') return undefined;
-  const { order, descending } = selection.sort;
+  if (selection.kind === 'search' && selection.sort === undefined) return 't';
+  const { order, descending } = selection.sort ?? NAME_ORDER;
   return `${order === 'address' ? 'a' : 'n'}${descending ? 'd' : ''}`;
 }
 
@@ -361,18 +370,16 @@ function resumed(selection: UserSelection, token: string): UserSelection {
   } catch {
     state = undefined;
   }
-  if (Array.isArray(state)) {
-    const [kind, first, second] = state as unknown[];
-    if ('offset' in selection && kind === 's' && Number.isSafeInteger(first) && (first as number) >= 0 && state.length === 2) {
-      return { ...selection, offset: first as number };
-    }
-    if (
-      (selection.kind === 'ordered' || selection.kind === 'reports') &&
-      kind === positionKind(selection) &&
-      typeof first === 'string' &&
-      typeof second === 'string'
-    ) {
-      return { ...selection, after: { nameKey: first, email: second } };
+  if (Array.isArray(state) && state[0] === positionKind(selection)) {
+    const place = state.slice(1) as unknown[];
+    if (selection.kind === 'search' && selection.sort === undefined) {
+      const [tier, nameKey, email] = place;
+      const known = NAME_TIERS.find((each) => each === tier);
+      if (place.length === 3 && known && typeof nameKey === 'string' && typeof email === 'string')
+        return { ...selection, after: { tier: known, nameKey, email } };
+    } else {
+      const [nameKey, email] = place;
+      if (place.length === 2 && typeof nameKey === 'string' && typeof email === 'string') return { ...selection, after: { nameKey, email } };
     }
   }
   throw new BridgeError('Request_BadRequest', 400, 'The $skiptoken is not one this service gave for this query.');

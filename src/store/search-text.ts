@@ -252,6 +252,18 @@ export type SearchTier = (typeof SEARCH_TIERS)[number];
 export const NAME_TIERS: readonly SearchTier[] = ['namePrefix', 'addressPrefix', 'nameWords'];
 
 /**
+ * The tier of NAME_TIERS a user searchUsers found for `query` is ranked in, by the tests the
+ * stores' prefix tiers make (NAME_PREFIX, ADDRESS_PREFIX): their folded display name
+ * (`nameKey`) starts with the query, else their address (ASCII case ignored) does, else
+ * every word starts a word of their names. Within a tier the stores list the address tier in
+ * address order and the others in name order: with the tier, a total order of the matches.
+ */
+export function nameTierOf(query: PeopleQuery, nameKey: string, address: string): SearchTier {
+  if (nameKey.startsWith(query.key)) return 'namePrefix';
+  return address.startsWith(query.address) ? 'addressPrefix' : 'nameWords';
+}
+
+/**
  * The most words a query's word tiers take. They test every query word on every row they
  * read, so a query of hundreds of short words ("a a a …", within the 1,024 characters an
  * entry may have) cost ~1 s of the store's time at a million people; no one's name has

@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import type { DirectoryUser } from '../../src/domain/directory.js';
-import { foldedWords, MATCHES_SORTED_MAX, SORTED_MATCHES_MAX, WORD_TIER_WORDS_MAX } from '../../src/store/search-text.js';
+import { asciiLower } from '../../src/domain/plain-text.js';
+import {
+  compareKeys,
+  foldedText,
+  foldedWords,
+  MATCHES_SORTED_MAX,
+  NAME_TIERS,
+  nameTierOf,
+  peopleQuery,
+  SORTED_MATCHES_MAX,
+  WORD_TIER_WORDS_MAX,
+} from '../../src/store/search-text.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -113,6 +124,29 @@ for (const backend of storeBackends()) {
       expect(await names('ana', 2, 1)).to.deep.equal(ranked.slice(2, 3));
       expect(await names('ana', 3, 2)).to.deep.equal(ranked.slice(3, 5));
       expect(await resolved('ana')).to.deep.equal(ranked.slice(0, -1));
+    });
+
+    it('resolves in the tiers nameTierOf tells, the address tier in address order and the others in name order: the order Graph pages a search by', async () => {
+      // The address tier's two in the other order by name; Bob Anand and Maria Ana Souza in the word tier.
+      await store.upsertUsers([person('ana.x@contoso.com', 'Zed X'), person('ana.y@contoso.com', 'Aaron Y')]);
+      for (const q of ['ana', 'an', 'a', 'ana.', 'zoe', 'ivanova']) {
+        const query = peopleQuery(q)!;
+        const placed = (await store.searchUsers(q, 100)).map((user) => {
+          const [nameKey, address] = [foldedText(user.displayName), asciiLower(user.email)];
+          const tier = nameTierOf(query, nameKey, address);
+          return { tier: NAME_TIERS.indexOf(tier), key: tier === 'addressPrefix' ? '' : nameKey, address };
+        });
+        const ranked = [...placed].sort((a, b) => a.tier - b.tier || compareKeys(a.key, b.key) || compareKeys(a.address, b.address));
+        expect(placed, q).to.deep.equal(ranked);
+      }
+      expect((await store.searchUsers('ana', 100)).map((user) => user.email)).to.deep.equal([
+        'ana@contoso.com',
+        'ana.almeida@contoso.com',
+        'ana.x@contoso.com',
+        'ana.y@contoso.com',
+        'bob.anand@contoso.com',
+        'maria.souza@contoso.com',
+      ]);
     });
 
     it('lists everyone in name order for an empty query', async () => {
