@@ -13,6 +13,7 @@ import { createDirectoryRoutes } from './directory-routes.js';
 import { createFacadeRoutes } from './facade-routes.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 import { createGraphBatchRoute } from './graph-batch-route.js';
+import { odataConventions } from './graph-odata.js';
 import { createGraphContactRoutes } from './graph-contact-routes.js';
 import { createGraphPhotoRoutes, OUTLOOK_DIALECT } from './graph-photo-routes.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
@@ -86,6 +87,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use(createFacadeRoutes(options));
   app.use(
     GRAPH_VERSIONS.map((version) => `/${version}`),
+    odataConventions,
     createGraphBatchRoute(options),
     createGraphContactRoutes(options),
     createGraphUserRoutes(options),

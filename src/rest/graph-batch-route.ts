@@ -24,7 +24,7 @@ interface GraphBatchRouteOptions {
 /** "JSON batch requests are currently limited to 20 individual requests." */
 export const BATCH_MAX_REQUESTS = 20;
 /** Twenty requests with URLs at the front door's limit (4,096) and a few headers each. */
-const BATCH_MAX_BODY_BYTES = 128 * 1024;
+export const BATCH_MAX_BODY_BYTES = 128 * 1024;
 /**
  * Batches one account may have in progress: each holds its answers until the last is in
  * (twenty pages of 250 contacts are some megabytes), so one login's connections must not
@@ -43,7 +43,7 @@ const BATCH_CONCURRENCY = 4;
 /** The headers of a request in a batch that reach it; the rest (the login, the addressing) are the batch's own. */
 const PASSED_HEADERS = new Set(['accept', 'accept-language', 'if-match', 'if-none-match', 'consistencylevel', 'prefer', 'content-type']);
 /** The methods a request of a batch may have: the reads, and POST, which `translateExchangeIds` takes. */
-const BATCHED_METHODS = new Set(['GET', 'HEAD', 'POST']);
+export const BATCHED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 /** The batch's headers each of its requests carries: who asks, and how they reached the bridge. */
 const INHERITED_HEADERS = ['authorization', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'];
 /** A media type a batch writes as JSON, not base64: application/json and its kin (`…+json`, `json; odata.metadata=…`). */
@@ -197,7 +197,7 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
     answer = await send({
       method: request.method,
       path: VERSIONED.test(request.url) ? request.url : `${(batch as Request).baseUrl}${request.url}`,
-      headers: { ...request.headers, ...inherited(batch.headers) },
+      headers: { ...acceptOf(batch.headers), ...request.headers, ...inherited(batch.headers) },
       body: request.body,
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
       localAddress: batch.socket.localAddress,
@@ -214,6 +214,15 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
     if (value !== undefined && !DROPPED_ANSWER_HEADERS.has(name)) headers[headerName(name)] = String(value);
   }
   return { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) };
+}
+
+/**
+ * The batch's Accept, for a request without one of its own: "Requests within a batch that don't
+ * include the Accept header inherit the acceptable formats of the overall batch request"
+ * (OData 4.01 Part 1, §8.2.1), `odata.metadata=none` too.
+ */
+function acceptOf(headers: IncomingHttpHeaders): Record<string, string> {
+  return headers.accept === undefined ? {} : { accept: headers.accept };
 }
 
 function inherited(headers: IncomingHttpHeaders): Record<string, string> {
@@ -235,8 +244,14 @@ function bodyOf(bytes: Buffer, contentType: string): { body?: unknown; json?: st
 
 /** `content-type` → `Content-Type`, as Graph names the headers in a batch (clients read `headers['Content-Type']`). */
 function headerName(name: string): string {
-  return name === 'etag' ? 'ETag' : name.replace(/(^|-)([a-z])/g, (_all, dash: string, letter: string) => dash + letter.toUpperCase());
+  return SPELLED_OTHERWISE.get(name) ?? name.replace(/(^|-)([a-z])/g, (_all, dash: string, letter: string) => dash + letter.toUpperCase());
 }
+
+/** The headers Graph spells otherwise than with a capital after each dash. */
+const SPELLED_OTHERWISE = new Map([
+  ['etag', 'ETag'],
+  ['odata-version', 'OData-Version'],
+]);
 
 function failedDependency(id: string): BatchResponse {
   return graphFailure(id, 424, 'FailedDependency', 'A request this one depends on failed.');

@@ -22,8 +22,7 @@ interface ContactListQuery {
 }
 
 /** Graph's page size for contacts when `$top` is not given, and the most `$top` may ask. */
-const DEFAULT_TOP = 10;
-const MAX_TOP = 1000;
+export const CONTACT_LIST_TOP = { default: 10, max: 1000 } as const;
 
 /** The system query options a contact list reads, by name without `$`. */
 const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'search', 'select']);
@@ -31,7 +30,7 @@ const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'sear
 const CARRIED_OPTIONS = ['filter', 'orderby', 'count', 'select'];
 
 /** The properties contacts can be ordered by, by their Graph names: those a filter compares, and the two times. */
-const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map<string, ContactSortKey>([
+export const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map<string, ContactSortKey>([
   ...FILTERABLE,
   ['createdDateTime', 'createdAt'],
   ['lastModifiedDateTime', 'updatedAt'],
@@ -60,14 +59,14 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     throw new BridgeError(
       'ErrorInvalidUrlQueryFilter',
       400,
-      "The query filter contains one or more invalid nodes. Contacts are filtered by displayName, givenName, surname, companyName, department and jobTitle (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.",
+      `The query filter contains one or more invalid nodes. Contacts are filtered by ${[...FILTERABLE.keys()].join(', ')} (eq, ne, lt, le, gt, ge, startswith) and emailAddresses/any(a:a/address eq '…'), joined by and, or, not.`,
     );
   }
   return {
     match,
     count: countOption(options),
     order: readOrderBy(options.get('orderby')),
-    top: integerOption(options, 'top', DEFAULT_TOP, 1, MAX_TOP),
+    top: integerOption(options, 'top', CONTACT_LIST_TOP.default, 1, CONTACT_LIST_TOP.max),
     skip: integerOption(options, 'skip', 0, 0, 1_000_000),
     select: readSelect(options.get('select'), GRAPH_CONTACT),
     carried: carriedOptions(options, CARRIED_OPTIONS),

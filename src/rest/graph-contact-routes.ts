@@ -41,7 +41,7 @@ interface GraphContactRoutesOptions {
  * for delta), and clients follow `@odata.nextLink` for the rest. Reading a page takes the
  * event loop for the store's query; 40 pages of 1,000 at once kept /healthz waiting 1 s.
  */
-const PAGE_MAX = 250;
+export const PAGE_MAX = 250;
 
 /**
  * The caller's contacts as Graph lists them (https://learn.microsoft.com/en-us/graph/api/user-list-contacts,
@@ -279,7 +279,7 @@ function readDeltaQuery(req: Request, resource: string, type: GraphType): { toke
 const NO_FOLDERS_TOKEN = 'no-folders';
 
 /** The most contacts a delta page holds here (the bridge's bound, as PAGE_MAX is the list's); fewer when `Prefer: odata.maxpagesize` asks. */
-const DELTA_PAGE_MAX = 200;
+export const DELTA_PAGE_MAX = 200;
 
 /**
  * A delta page's size: `Prefer: odata.maxpagesize=N` (OData 4.01 §8.2.8.3) when it asks 1…DELTA_PAGE_MAX,

@@ -6,6 +6,7 @@ import { asBridgeError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
 import { endErrorAnswer } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
+import { ODATA_VERSION_HEADER } from './graph-odata.js';
 
 /*
  * Errors of the Graph-compatible API, written as Microsoft Graph writes them
@@ -92,6 +93,7 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
       ...extraHeaders,
       ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}),
       'content-type': 'application/json',
+      ...ODATA_VERSION_HEADER,
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
       ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),

@@ -8,6 +8,10 @@ import { MAX_SELECTED } from './graph-select.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
 import { ORDERED_PROPERTIES, USER_LIST_TOP } from './graph-user-query.js';
 import { MAX_SEARCH_MATCHES, SEARCH_SCOPES } from '../people/find-people.js';
+import { BATCH_MAX_ANSWER_BYTES, BATCH_MAX_BODY_BYTES, BATCH_MAX_REQUESTS, BATCHED_METHODS } from './graph-batch-route.js';
+import { FILTERABLE } from './graph-contact-filter.js';
+import { CONTACT_LIST_TOP, SORTABLE as CONTACT_SORTABLE } from './graph-contact-query.js';
+import { DELTA_PAGE_MAX, PAGE_MAX } from './graph-contact-routes.js';
 import { MAX_BROWSED_PEOPLE } from './directory-routes.js';
 
 const sizeParameter = {
@@ -107,14 +111,15 @@ const graphUser = {
   in: 'path',
   required: true,
   schema: { type: 'string' },
-  description: "The user's primary SMTP address (their userPrincipalName here)",
+  description:
+    "The user's primary SMTP address (their userPrincipalName here), or another of their addresses; OData's key form users('{id}') names the same user",
 };
 const graphSize = {
   name: 'size',
   in: 'path',
   required: true,
   schema: { type: 'string', enum: GRAPH_SIZE_IDS },
-  description: "An HD size (either case of x); above the photo's own size the largest available is served",
+  description: "An HD size (either case of x), also as OData's key photos('{size}'); above the photo's own size the largest available is served",
 };
 const graphPhotoEntity = {
   type: 'object',
@@ -144,20 +149,22 @@ const graphPhotoBytes = (summary: string, parameters: object[]) => ({
 const graphMetadata = (summary: string, parameters: object[], schema: object) => ({
   get: { summary, parameters, responses: { 200: { description: 'Metadata', content: { 'application/json': { schema } } }, ...graphReadErrors } },
 });
-const graphUpload = (whose: string, parameters: object[]) => ({
-  put: {
-    summary: `Store ${whose} photo (admin role); PATCH does the same`,
+/** PUT and PATCH, which profilephoto-update documents both. */
+const graphUpload = (whose: string, parameters: object[], notFound = graphError('Request_ResourceNotFound: no such user')) => {
+  const upload = {
+    summary: `Store ${whose} photo (admin role, or the user's own with self-service)`,
     parameters,
     requestBody: { required: true, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
     responses: {
       200: { description: 'Stored' },
-      403: graphError('ErrorAccessDenied: not an administrator'),
-      404: graphError('Request_ResourceNotFound: no such user'),
+      403: graphError('ErrorAccessDenied: not allowed to change this photo'),
+      404: notFound,
       413: graphError('ErrorMessageSizeExceeded: over the upload limit'),
       422: graphError('ErrorInvalidImage: not a usable image'),
     },
-  },
-});
+  };
+  return { put: upload, patch: upload };
+};
 /** DELETE `…/photo/$value` as profilephoto-delete documents it; `…/photo` alike. */
 const graphRemove = (whose: string, parameters: object[]) => ({
   delete: {
@@ -177,12 +184,261 @@ const graphSelect = {
 const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
 const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");
 
+const graphTop = (top: { default: number; max: number }) => ({
+  name: '$top',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: top.max, default: top.default },
+});
+const graphSkip = { name: '$skip', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } };
+const graphCount = { name: '$count', in: 'query', required: false, schema: { type: 'boolean' }, description: 'true adds @odata.count' };
+const contactFilter = {
+  name: '$filter',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: `eq, ne, lt, le, gt, ge and startswith on ${[...FILTERABLE.keys()].join(', ')} (case and accents ignored); the same but startswith on createdDateTime and lastModifiedDateTime; emailAddresses/any(a:a/address eq '…'); joined by and, or, not and parentheses`,
+};
+const contactOrderBy = {
+  name: '$orderby',
+  in: 'query',
+  required: false,
+  schema: { type: 'string' },
+  description: `${[...CONTACT_SORTABLE.keys()].join(', ')}, each asc or desc, commas between them`,
+};
+const contactListErrors = {
+  400: graphError(
+    'ErrorInvalidUrlQuery or ErrorInvalidUrlQueryFilter: a filter, order or option the bridge does not read ($search, $expand, …), or one given twice',
+  ),
+  401: graphReadErrors[401],
+};
+/** `/users/{id}/…` for the caller's own mailbox, as `/me/…` (graph-contact-routes.ts): another user's is refused. */
+const ownUser = { ...graphUser, description: "The caller's own address (another user's mailbox is 403)" };
+const notOwnUser = { 403: graphError("ErrorAccessDenied: another user's mailbox") };
+const contactsFolder = {
+  name: 'folderId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'The Contacts folder: its id, or contacts (the only contact folder a mailbox has here)',
+};
+const contactFolderNotFound = graphError('ErrorItemNotFound: a folder other than Contacts');
+const syncStateNotFound = (description: string) => graphError(`syncStateNotFound: ${description}; sync again from the start`);
+
+/**
+ * The caller's contacts and contact folders under a Graph version, by every path that names
+ * them (graph-contact-routes.ts): `/me` or `/users/{own id}`, and the contacts also as the
+ * Contacts folder's (`…/contactFolders/{folderId}/contacts`).
+ */
+function graphContactPaths(version: string): [string, object][] {
+  const mailboxes = [
+    { base: `/${version}/me`, parameters: [] as object[], refused: {} },
+    { base: `/${version}/users/{id}`, parameters: [ownUser], refused: notOwnUser },
+  ];
+  const folderPaths = mailboxes.flatMap(({ base, parameters, refused }): [string, object][] => {
+    const get = (summary: string, more: object[], responses: object) => ({
+      get: { summary, parameters: [...parameters, ...more], responses: { ...responses, ...refused } },
+    });
+    const folderList = [graphTop({ default: PAGE_MAX, max: PAGE_MAX }), graphSkip, graphSelect, graphCount];
+    return [
+      [
+        `${base}/contactFolders`,
+        get('The contact folders in Contacts: none here', folderList, {
+          200: { description: 'value (empty), @odata.context, @odata.count when asked' },
+          ...contactListErrors,
+        }),
+      ],
+      [
+        `${base}/contactFolders/delta`,
+        get(
+          'The contact folders under Contacts as a delta round gives them: none here, with an @odata.deltaLink that stays empty (also delta() and microsoft.graph.delta())',
+          [{ name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } }, graphSelect],
+          { 200: { description: 'value (empty) and @odata.deltaLink' }, 401: graphReadErrors[401], 410: syncStateNotFound('a token never given') },
+        ),
+      ],
+      [
+        `${base}/contactFolders/{folderId}`,
+        get('The Contacts folder: id, displayName, parentFolderId', [contactsFolder, graphSelect], {
+          200: { description: 'The folder' },
+          401: graphReadErrors[401],
+          404: contactFolderNotFound,
+        }),
+      ],
+      [
+        `${base}/contactFolders/{folderId}/childFolders`,
+        get('The folders in the Contacts folder: none', [contactsFolder, ...folderList], {
+          200: { description: 'value (empty), @odata.context, @odata.count when asked' },
+          ...contactListErrors,
+          404: contactFolderNotFound,
+        }),
+      ],
+      [
+        `${base}/translateExchangeIds`,
+        {
+          post: {
+            summary: 'Ids of Outlook items and folders (contacts, the Contacts folder) written in another form: EWS ItemIds as Graph ids, or back',
+            parameters,
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['inputIds', 'sourceIdType', 'targetIdType'],
+                    properties: {
+                      inputIds: { type: 'array', items: { type: 'string' }, maxItems: TRANSLATE_MAX_IDS },
+                      sourceIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+                      targetIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+                    },
+                  },
+                },
+              },
+            },
+            responses: {
+              200: { description: 'value: a convertIdResult for each id (sourceId, and targetId or errorDetails)' },
+              400: graphError('BadRequest: a body that is not such an object'),
+              401: graphReadErrors[401],
+              ...refused,
+              413: graphError(`BadRequest: a body over ${TRANSLATE_MAX_BODY_BYTES / 1024} KB`),
+            },
+          },
+        },
+      ],
+    ];
+  });
+  const contactPaths = mailboxes
+    .flatMap(({ base, parameters, refused }) => [
+      { contacts: `${base}/contacts`, parameters, refused },
+      {
+        contacts: `${base}/contactFolders/{folderId}/contacts`,
+        parameters: [...parameters, contactsFolder],
+        refused: { ...refused, 404: contactFolderNotFound },
+      },
+    ])
+    .flatMap(({ contacts, parameters, refused }): [string, object][] => {
+      const get = (summary: string, more: object[], responses: object) => ({
+        get: { summary, parameters: [...parameters, ...more], responses: { ...refused, ...responses } },
+      });
+      const contact = [...parameters, graphContact];
+      const contactPhoto = ({ get: operation }: { get: { responses: object } }) => ({
+        get: {
+          ...operation,
+          responses: { ...operation.responses, ...refused, 404: graphError('ErrorItemNotFound: no such contact; ImageNotFound: it has no photo') },
+        },
+      });
+      return [
+        [
+          contacts,
+          get(
+            `The caller's contacts, a page at a time (at most ${PAGE_MAX}; @odata.nextLink while there are more), in display-name order or $orderby's`,
+            [graphTop(CONTACT_LIST_TOP), graphSkip, contactFilter, contactOrderBy, graphCount, graphSelect],
+            { 200: { description: 'A page of contacts: value, @odata.context, @odata.count when asked, @odata.nextLink' }, ...contactListErrors },
+          ),
+        ],
+        [
+          `${contacts}/$count`,
+          get('How many contacts the list has (with its $filter), as text', [contactFilter], {
+            200: { description: 'The number, text/plain' },
+            ...contactListErrors,
+          }),
+        ],
+        [
+          `${contacts}/delta`,
+          get(
+            "The caller's contacts as a delta round gives them: pages by @odata.nextLink ($skiptoken), then @odata.deltaLink ($deltatoken), from which the contacts made, changed and removed (@removed) since (also delta() and microsoft.graph.delta())",
+            [
+              { name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } },
+              { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' } },
+              graphSelect,
+              {
+                name: 'Prefer',
+                in: 'header',
+                required: false,
+                schema: { type: 'string' },
+                description: `odata.maxpagesize=N, at most ${DELTA_PAGE_MAX} a page`,
+              },
+            ],
+            {
+              200: { description: 'A page of contacts and removals: value, @odata.nextLink or @odata.deltaLink' },
+              400: graphError('ErrorInvalidUrlQuery: an option delta does not read, or both tokens'),
+              401: graphReadErrors[401],
+              410: syncStateNotFound('a token this mailbox does not have (let go, or never given)'),
+            },
+          ),
+        ],
+        [
+          `${contacts}/{contactId}`,
+          get("One of the caller's contacts", [graphContact, graphSelect], {
+            200: { description: 'The contact' },
+            400: graphError('BadRequest: a $select name the contact type does not have'),
+            401: graphReadErrors[401],
+            404: graphContactNotFound,
+          }),
+        ],
+        [`${contacts}/{contactId}/photo`, contactPhoto(graphMetadata("A contact's photo: its metadata", contact, graphPhotoEntity))],
+        [`${contacts}/{contactId}/photo/$value`, contactPhoto(graphPhotoBytes("A contact's photo", contact))],
+      ];
+    });
+  return [...folderPaths, ...contactPaths];
+}
+
 /** The Graph-compatible paths, under both versions. */
 const graphPaths = Object.fromEntries(
   GRAPH_VERSIONS.flatMap((version): [string, object][] => {
     const users = `/${version}/users/{id}`;
     const me = `/${version}/me`;
     return [
+      [
+        `/${version}/$batch`,
+        {
+          post: {
+            summary: `Graph's JSON batching: up to ${BATCH_MAX_REQUESTS} requests, each answered as if it came alone, with the batch's login`,
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['requests'],
+                    properties: {
+                      requests: {
+                        type: 'array',
+                        minItems: 1,
+                        maxItems: BATCH_MAX_REQUESTS,
+                        items: {
+                          type: 'object',
+                          required: ['id', 'method', 'url'],
+                          properties: {
+                            id: { type: 'string', minLength: 1, maxLength: 64 },
+                            method: { type: 'string', description: `${[...BATCHED_METHODS].join(', ')}; another is that request's 405` },
+                            url: { type: 'string', description: 'Relative to the version (/users/…/photo/$value), or starting with it' },
+                            headers: { type: 'object', additionalProperties: { type: 'string' } },
+                            body: { description: 'JSON for a JSON Content-Type, else base64; needs a Content-Type header' },
+                            dependsOn: {
+                              type: 'array',
+                              items: { type: 'string' },
+                              description: 'Ids of earlier requests: run in order, 424 after a failed one',
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            responses: {
+              200: {
+                description: `responses: id, status, headers and body of each (JSON as JSON, other bodies base64); one past ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB of answers is its 429`,
+              },
+              400: graphError('BadRequest: the body is not such a batch'),
+              401: graphReadErrors[401],
+              413: graphError(`BadRequest: a body over ${BATCH_MAX_BODY_BYTES / 1024} KB`),
+              503: graphError('ErrorServerBusy: the account has its share of batches in progress; Retry-After'),
+            },
+          },
+        },
+      ],
       [
         `/${version}/users`,
         {
@@ -348,21 +604,16 @@ const graphPaths = Object.fromEntries(
         `${me}/photos`,
         graphMetadata("Every HD size the caller's photo has", [], { type: 'object', properties: { value: { type: 'array', items: graphPhotoEntity } } }),
       ],
+      [`${me}/photos/{size}`, graphMetadata("One size of the caller's photo: its metadata", [graphSize], graphPhotoEntity)],
       [`${me}/photos/{size}/$value`, graphPhotoBytes("One size of the caller's photo", [graphSize])],
-      [
-        `${me}/contacts`,
-        {
-          get: {
-            summary: "The caller's contacts, a page at a time (@odata.nextLink while there are more)",
-            parameters: [
-              { name: '$top', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 } },
-              { name: '$skip', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
-              graphSelect,
-            ],
-            responses: { 200: { description: 'A page of contacts: value, @odata.context, @odata.nextLink' }, 401: graphReadErrors[401] },
-          },
-        },
-      ],
+      // profilephoto-get's own example asks a size of the one photo: `photo/48x48`.
+      ...[
+        { whose: "a user's", base: users, parameters: [graphUser] },
+        { whose: "the caller's", base: me, parameters: [] },
+      ].flatMap(({ whose, base, parameters }): [string, object][] => [
+        [`${base}/photo/{size}`, graphMetadata(`One size of ${whose} photo, as photos/{size}: its metadata`, [...parameters, graphSize], graphPhotoEntity)],
+        [`${base}/photo/{size}/$value`, graphPhotoBytes(`One size of ${whose} photo, as photos/{size}/$value`, [...parameters, graphSize])],
+      ]),
       ...[me, users].map((whose): [string, object] => [
         `${whose}/people`,
         {
@@ -406,85 +657,7 @@ const graphPaths = Object.fromEntries(
           },
         },
       ]),
-      [
-        `${me}/contactFolders/delta`,
-        {
-          get: {
-            summary: 'The contact folders under Contacts as a delta round gives them: none here, with an @odata.deltaLink that stays empty',
-            parameters: [{ name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } }],
-            responses: {
-              200: { description: 'value (empty) and @odata.deltaLink' },
-              401: graphReadErrors[401],
-              410: graphError('syncStateNotFound: a token never given'),
-            },
-          },
-        },
-      ],
-      [
-        `${me}/contactFolders/{folderId}/contacts/delta`,
-        {
-          get: {
-            summary:
-              "The caller's contacts as a delta round gives them: pages by @odata.nextLink ($skiptoken), then @odata.deltaLink ($deltatoken), from which the contacts made, changed and removed (@removed) since",
-            parameters: [
-              { name: 'folderId', in: 'path', required: true, schema: { type: 'string' }, description: 'the Contacts folder: its id, or contacts' },
-              { name: '$deltatoken', in: 'query', required: false, schema: { type: 'string' } },
-              { name: '$skiptoken', in: 'query', required: false, schema: { type: 'string' } },
-              graphSelect,
-              { name: 'Prefer', in: 'header', required: false, schema: { type: 'string' }, description: 'odata.maxpagesize=N, at most 200 a page' },
-            ],
-            responses: {
-              200: { description: 'A page of contacts and removals: value, @odata.nextLink or @odata.deltaLink' },
-              401: graphReadErrors[401],
-              410: graphError('syncStateNotFound: a token this mailbox does not have (let go, or never given); sync again from the start'),
-            },
-          },
-        },
-      ],
-      [
-        `${me}/contacts/{contactId}`,
-        {
-          get: {
-            summary: "One of the caller's contacts",
-            parameters: [graphContact],
-            responses: { 200: { description: 'The contact' }, 404: graphContactNotFound },
-          },
-        },
-      ],
-      [`${me}/contacts/{contactId}/photo`, graphMetadata("A contact's photo: its metadata", [graphContact], graphPhotoEntity)],
-      [`${me}/contacts/{contactId}/photo/$value`, graphPhotoBytes("A contact's photo", [graphContact])],
-      ...[me, users].map((whose): [string, object] => [
-        `${whose}/translateExchangeIds`,
-        {
-          post: {
-            summary: 'Ids of Outlook items and folders (contacts, the Contacts folder) written in another form: EWS ItemIds as Graph ids, or back',
-            parameters: whose === users ? [{ ...graphUser, description: "The caller's own address" }] : [],
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['inputIds', 'sourceIdType', 'targetIdType'],
-                    properties: {
-                      inputIds: { type: 'array', items: { type: 'string' }, maxItems: TRANSLATE_MAX_IDS },
-                      sourceIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
-                      targetIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
-                    },
-                  },
-                },
-              },
-            },
-            responses: {
-              200: { description: 'value: a convertIdResult for each id (sourceId, and targetId or errorDetails)' },
-              400: graphError('BadRequest: a body that is not such an object'),
-              401: graphReadErrors[401],
-              ...(whose === users ? { 403: graphError('ErrorAccessDenied: another user') } : {}),
-              413: graphError(`BadRequest: a body over ${TRANSLATE_MAX_BODY_BYTES / 1024} KB`),
-            },
-          },
-        },
-      ]),
+      ...graphContactPaths(version),
     ];
   }),
 );
@@ -521,10 +694,7 @@ const outlookBytes = (summary: string, parameters: object[]) => {
   return { get: { ...get, responses: { ...get.responses, ...outlookErrors } } };
 };
 /** Graph's upload, whose unknown user is the Outlook REST API's 404. */
-const outlookUpload = (whose: string, parameters: object[]) => {
-  const { put } = graphUpload(whose, parameters);
-  return { put: { ...put, responses: { ...put.responses, 404: outlookErrors[404] } } };
-};
+const outlookUpload = (whose: string, parameters: object[]) => graphUpload(whose, parameters, outlookErrors[404]);
 const outlookPaths = Object.fromEntries(
   OUTLOOK_REST_BASES.flatMap((base) =>
     [
