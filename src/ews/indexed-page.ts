@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import type { ContactMatch, ContactOrder, ContactPage, Store } from '../store/store.js';
 import type { EwsLimits } from './ews-operation.js';
-import { attribute, enumValue, xsInt } from './soap-args.js';
+import { attribute, enumValue, requiredAttribute, xsInt } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** An IndexedPageItemView or IndexedPageFolderView as read: without one, the first page of the largest size allowed. */
@@ -19,12 +19,14 @@ export function readIndexedPage(view: XmlElement | undefined, limits: EwsLimits)
   // say "more from this same offset" for ever to a client paging on.
   const maxEntries = intOr(view, 'MaxEntriesReturned', limits.maxItemsPerRequest);
   if (maxEntries <= 0) throw new BridgeError('ErrorInvalidPagingMaxRows', 400, 'MaxEntriesReturned must be at least 1');
-  const offset = intOr(view, 'Offset', 0);
+  if (!view) return { offset: 0, maxEntries, fromEnd: false };
+  // IndexedPageViewType requires Offset and BasePoint (MS-OXWSSRCH 2.2.4.16): a view without either is the schema's fault, not page one.
+  const offset = xsInt(requiredAttribute(view, 'Offset'), 'Offset');
   if (offset < 0) throw new BridgeError('ErrorInvalidIndexedPagingParameters', 400, 'Offset must not be negative');
   return {
     offset,
     maxEntries: Math.min(maxEntries, limits.maxItemsPerRequest),
-    fromEnd: enumValue(attribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
+    fromEnd: enumValue(requiredAttribute(view, 'BasePoint'), BASE_POINTS, 'BasePoint', 'Beginning') === 'End',
   };
 }
 

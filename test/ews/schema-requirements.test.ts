@@ -147,6 +147,20 @@ describe('what the schema requires of a request', () => {
     for (const name of required) failsValidation('ConvertId', VALID.ConvertId!.replace(new RegExp(` ${name}="[^"]*"`), ''), name);
   });
 
+  it('an IndexedPageItemView or IndexedPageFolderView without an attribute types.xsd requires of it fails schema validation (none is read as Offset 0 or Beginning)', () => {
+    const schema = readFileSync(new URL('../../wsdl/types.xsd', import.meta.url), 'utf8');
+    const view = /<xs:complexType name="IndexedPageViewType">(.*?)<\/xs:complexType>/s.exec(schema)![1]!;
+    const required = [...view.matchAll(/<xs:attribute name="(\w+)"[^>]*use="required"/g)].map(([, name]) => name!);
+    expect(required).to.deep.equal(['Offset', 'BasePoint']);
+    let views = 0;
+    for (const [operation, body] of Object.entries(VALID)) {
+      if (!/<m:IndexedPage(?:Item|Folder)View /.test(body)) continue;
+      for (const name of required) failsValidation(operation, body.replace(new RegExp(` ${name}="[^"]*"`), ''), name);
+      views++;
+    }
+    expect(views).to.equal(3);
+  });
+
   it('a list the schema has non-empty fails schema validation empty', () => {
     let lists = 0;
     for (const [operation, body] of Object.entries(VALID)) {
