@@ -22,7 +22,7 @@ export const AUTODISCOVER_OPERATIONS: ReadonlyMap<string, AutodiscoverOperation>
  * An Autodiscover client's headers: its RequestedServerVersion, and the WS-Addressing Action
  * and To it marks mustUnderstand; the Action is kept, as WCF dispatches on it.
  */
-const HEADER_RULES: SoapHeaderRules = { understood: new Set([AUTODISCOVER_NS, WS_ADDRESSING_NS]), kept: { ns: WS_ADDRESSING_NS, local: 'Action' } };
+const HEADER_RULES: SoapHeaderRules = { understood: new Set([AUTODISCOVER_NS, WS_ADDRESSING_NS]), kept: { ns: WS_ADDRESSING_NS, locals: new Set(['Action']) } };
 
 const REQUEST_MESSAGE = 'RequestMessage';
 

@@ -1,10 +1,12 @@
 import type { Contact, ContactFields, ContactPhones } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import { contactVcard } from './contact-vcard.js';
-import { changeKeyOf, type ItemIds } from './item-ids.js';
+import type { ItemWriting } from './ews-operation.js';
+import { ewsDateTime } from './ews-time.js';
+import { changeKeyOf } from './item-ids.js';
 import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
-import { element, escapeXml, ewsDateTime, text } from './xml.js';
+import { element, escapeXml, text } from './xml.js';
 
 /** The contact fields the bridge can write, named as EWS FieldURIs name them. */
 export type ContactField =
@@ -286,8 +288,15 @@ function dictionaryXml(dictionary: Dictionary, entries: DictionaryEntry[], wante
  * contact part — the order the EWS schema fixes and strict clients rely on. `photoBytes` are
  * the photo's, for the MimeContent's vCard and `t:Photo` (itemPhotoBytes).
  */
-export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlySet<ContactField>, parentFolderXml?: string, photoBytes?: Buffer): string {
+export function contactItemXml(
+  contact: Contact,
+  writing: ItemWriting,
+  wanted: ReadonlySet<ContactField>,
+  parentFolderXml?: string,
+  photoBytes?: Buffer,
+): string {
   const photo = contact.photo;
+  const { ids, timePrecision } = writing;
   return element(
     't:Contact',
     {},
@@ -298,17 +307,17 @@ export function contactItemXml(contact: Contact, ids: ItemIds, wanted: ReadonlyS
     wanted.has('ItemClass') ? text('t:ItemClass', 'IPM.Contact') : undefined,
     wanted.has('Subject') ? text('t:Subject', contact.displayName) : undefined,
     wanted.has('Sensitivity') ? text('t:Sensitivity', 'Normal') : undefined,
-    wanted.has('Attachments') && photo ? element('t:Attachments', {}, fileAttachmentXml(contact, ids)) : undefined,
-    wanted.has('DateTimeReceived') ? text('t:DateTimeReceived', ewsDateTime(contact.createdAt)) : undefined,
+    wanted.has('Attachments') && photo ? element('t:Attachments', {}, fileAttachmentXml(contact, writing)) : undefined,
+    wanted.has('DateTimeReceived') ? text('t:DateTimeReceived', ewsDateTime(contact.createdAt, timePrecision)) : undefined,
     wanted.has('Size') ? text('t:Size', sizeOf(contact)) : undefined,
     wanted.has('Importance') ? text('t:Importance', 'Normal') : undefined,
     // A contact is never sent: the message flags as Exchange writes them for one, its "sent" time its creation.
     ...MESSAGE_FLAGS.map((flag) => (wanted.has(flag) ? text(`t:${flag}`, false) : undefined)),
-    wanted.has('DateTimeSent') ? text('t:DateTimeSent', ewsDateTime(contact.createdAt)) : undefined,
-    wanted.has('DateTimeCreated') ? text('t:DateTimeCreated', ewsDateTime(contact.createdAt)) : undefined,
+    wanted.has('DateTimeSent') ? text('t:DateTimeSent', ewsDateTime(contact.createdAt, timePrecision)) : undefined,
+    wanted.has('DateTimeCreated') ? text('t:DateTimeCreated', ewsDateTime(contact.createdAt, timePrecision)) : undefined,
     wanted.has('HasAttachments') ? text('t:HasAttachments', photo !== undefined) : undefined,
     wanted.has('Culture') ? text('t:Culture', 'en-US') : undefined,
-    wanted.has('LastModifiedTime') ? text('t:LastModifiedTime', ewsDateTime(contact.updatedAt)) : undefined,
+    wanted.has('LastModifiedTime') ? text('t:LastModifiedTime', ewsDateTime(contact.updatedAt, timePrecision)) : undefined,
     wanted.has('IsAssociated') ? text('t:IsAssociated', false) : undefined,
     contactCardXml(cardOfContact(contact), wanted, photoBytes),
   );
@@ -328,7 +337,7 @@ function sizeOf(contact: Contact): number {
 }
 
 /** The contact's photo as t:FileAttachment; with `content`, the bytes as one unbroken base64 string. */
-export function fileAttachmentXml(contact: Contact, ids: ItemIds, content?: Buffer): string {
+export function fileAttachmentXml(contact: Contact, { ids, timePrecision }: ItemWriting, content?: Buffer): string {
   const photo = contact.photo!;
   return element(
     't:FileAttachment',
@@ -337,7 +346,7 @@ export function fileAttachmentXml(contact: Contact, ids: ItemIds, content?: Buff
     text('t:Name', CONTACT_PHOTO_NAME),
     text('t:ContentType', 'image/jpeg'),
     text('t:Size', content?.length ?? photo.bytesLength),
-    text('t:LastModifiedTime', ewsDateTime(photo.updatedAt)),
+    text('t:LastModifiedTime', ewsDateTime(photo.updatedAt, timePrecision)),
     text('t:IsInline', false),
     text('t:IsContactPhoto', true),
     content && text('t:Content', content.toString('base64')),

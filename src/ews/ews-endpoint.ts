@@ -21,6 +21,7 @@ import type { Store } from '../store/store.js';
 import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type OperationNeed, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
+import { DEFAULT_PRECISION, readTimePrecision, type TimePrecision } from './ews-time.js';
 import { impersonatedName, impersonationRefusal } from './impersonation.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
@@ -63,7 +64,8 @@ interface EwsEndpointOptions {
 
 /** A request as read: the operation and its typed arguments, or why it cannot be served. */
 type ReadRequest =
-  | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown } & Impersonating)
+  /** `precision`: how the answer writes times, as its arguments compare them. */
+  | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown; precision: TimePrecision } & Impersonating)
   | ({ kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError } & Impersonating)
   | ({ kind: 'unsupported'; name: string } & Impersonating)
   /** A Body whose element is in no namespace EWS declares operations in: `name` as qualified. */
@@ -153,7 +155,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message, faultCode: error.faultCode };
       throw error;
     }
-    const { operation: operationElement, headers: impersonations } = request;
+    const { operation: operationElement, headers } = request;
+    const impersonations = headers.filter((header) => header.local === 'ExchangeImpersonation');
     const impersonating = impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
     if (operationElement.ns !== MESSAGES_NS) {
       const qualified = operationElement.ns === '' ? operationElement.local : `${operationElement.ns}:${operationElement.local}`;
@@ -162,8 +165,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     const entry = table.get(operationElement.local);
     if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
     try {
-      const args = entry.operation.read(operationElement, options.limits);
-      return { kind: 'operation', name: entry.name, operation: entry.operation, args, ...impersonating };
+      const precision = readTimePrecision(headers);
+      const args = entry.operation.read(operationElement, options.limits, precision);
+      return { kind: 'operation', name: entry.name, operation: entry.operation, args, precision, ...impersonating };
     } catch (error) {
       if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error, ...impersonating };
       throw error;
@@ -318,7 +322,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       if (envelope.fresh && read.kind !== 'refused') remembered.set(envelope.text, read);
       (context.req.socket as Connection)[LAST_READ] = { bytes: Buffer.from(envelope.bytes), read };
     }
-    const answered = run(read, ewsContext(context));
+    const answered = run(read, ewsContext(context, read.kind === 'operation' ? read.precision : DEFAULT_PRECISION));
     if (answered instanceof Promise)
       answered.then(
         (ready) => write(context, ready),
@@ -332,7 +336,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     if (written) written.catch((error: unknown) => fail(context, error));
   }
 
-  function ewsContext(context: RequestContext): EwsContext {
+  function ewsContext(context: RequestContext, timePrecision: TimePrecision): EwsContext {
     return {
       mailbox: mailboxOf(context),
       store: options.store,
@@ -346,6 +350,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       photoMaxAgeSeconds: options.photoMaxAgeSeconds,
       ifNoneMatch: context.req.headers['if-none-match'],
       limits: options.limits,
+      timePrecision,
     };
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import type { PhotoService, Turn } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
+import type { TimePrecision } from './ews-time.js';
 import type { ItemIds } from './item-ids.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -35,7 +36,12 @@ export interface EwsContext {
   photoMaxAgeSeconds: number;
   ifNoneMatch: string | undefined;
   limits: EwsLimits;
+  /** How precisely the answer writes times: the request's DateTimePrecision header (ews-time.ts). */
+  timePrecision: TimePrecision;
 }
+
+/** What an answer's items are written with: their ids, and their times at the request's precision. */
+export type ItemWriting = Pick<EwsContext, 'ids' | 'timePrecision'>;
 
 export interface SoapAnswer {
   /** 200 unless the protocol says otherwise (GetUserPhoto's 404 for "no photo"). */
@@ -50,12 +56,13 @@ export interface SoapAnswer {
 
 /**
  * One EWS operation: `read` turns the request element into typed arguments (once; the
- * result may be remembered for identical requests, so it must not depend on who asks),
+ * result may be remembered for identical requests, so it must not depend on who asks) —
+ * comparing times at the `precision` its headers ask, whole seconds without one —,
  * `run` answers them, `refuse` answers arguments that `read` rejected.
  */
 export interface EwsOperation<Args = unknown> {
   need: OperationNeed;
-  read(request: XmlElement, limits: EwsLimits): Args;
+  read(request: XmlElement, limits: EwsLimits, precision?: TimePrecision): Args;
   run(args: Args, context: EwsContext): Promise<SoapAnswer> | SoapAnswer;
   refuse(error: BridgeError): SoapAnswer;
 }

@@ -1,8 +1,10 @@
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { Person } from '../people/find-people.js';
+import type { ItemWriting } from './ews-operation.js';
+import { ewsDateTime } from './ews-time.js';
 import { changeKeyOf, type ItemIds } from './item-ids.js';
-import { element, ewsDateTime, text } from './xml.js';
+import { element, text } from './xml.js';
 
 /**
  * Persona ids. A contact's persona is its item: its id is the contact's ItemId, which GetItem
@@ -33,7 +35,12 @@ export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef 
  * EmailAddresses holds `t:Address` elements, as ArrayOfEmailAddressesType names them (Learn,
  * "EmailAddresses (ArrayOfEmailAddressesType)") and exchangelib reads them.
  */
-export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids: ItemIds, wanted: PersonaSelection = ALL_PERSONA_PROPERTIES): string {
+export function personaXml(
+  name: 't:Persona' | 'm:Persona',
+  person: Person,
+  { ids, timePrecision }: ItemWriting,
+  wanted: PersonaSelection = ALL_PERSONA_PROPERTIES,
+): string {
   const persona = person.kind === 'user' ? userPersona(person.user) : contactPersona(person.contact, ids);
   const pick = (property: PersonaProperty, xml: () => string | undefined) => (wanted.has(property) ? xml() : undefined);
   return element(
@@ -41,7 +48,7 @@ export function personaXml(name: 't:Persona' | 'm:Persona', person: Person, ids:
     {},
     persona.id,
     pick('PersonaType', () => text('t:PersonaType', 'Person')),
-    pick('CreationTime', () => text('t:CreationTime', persona.createdAt && ewsDateTime(persona.createdAt))),
+    pick('CreationTime', () => text('t:CreationTime', persona.createdAt && ewsDateTime(persona.createdAt, timePrecision))),
     pick('DisplayName', () => text('t:DisplayName', persona.displayName)),
     pick('DisplayNameFirstLast', () => text('t:DisplayNameFirstLast', nameInOrder(persona.givenName, persona.surname) ?? persona.displayName)),
     pick('DisplayNameLastFirst', () => text('t:DisplayNameLastFirst', nameInOrder(persona.surname, persona.givenName) ?? persona.displayName)),

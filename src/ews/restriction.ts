@@ -2,7 +2,6 @@ import { BridgeError } from '../domain/errors.js';
 import { MAX_ENTRY_LENGTH } from '../people/find-people.js';
 import { EMAIL_SLOTS, MATCH_LIMITS, testsEveryContactTooOften } from '../store/like-patterns.js';
 import {
-  timeMatch,
   type ContactEmailSlot,
   type ContactMatch,
   type ContactPhoneField,
@@ -12,7 +11,7 @@ import {
   type TimeBound,
   type TimeComparison,
 } from '../store/store.js';
-import { isoInstant } from '../domain/instant.js';
+import { timeMatchAsShown, type TimePrecision } from './ews-time.js';
 import { personaPaths } from './persona-paths.js';
 import { attribute, child, enumValue, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
@@ -149,10 +148,11 @@ const BOUNDS: ReadonlyMap<string, NameBound['bound']> = new Map([
   ['IsGreaterThanOrEqualTo', 'ge'],
 ]);
 
-/** A Restriction as it is read: the expressions it may still hold, and the properties it may test. */
+/** A Restriction as it is read: the expressions it may still hold, the properties it may test, and how precisely the client is shown times. */
 interface Reading {
   left: number;
   vocabulary: SearchVocabulary;
+  precision: TimePrecision;
 }
 
 /**
@@ -162,11 +162,12 @@ interface Reading {
  * `IsNotEqualTo` (case-insensitive, as Exchange compares strings), the four ordering
  * comparisons (on the names and company, in the order contacts sort by them), `Exists`
  * (every contact has a display name); joined by `And`, `Or` and `Not`. Any other expression
- * or property is refused as Exchange refuses what it cannot search by.
+ * or property is refused as Exchange refuses what it cannot search by. Times are compared at
+ * the `precision` the answers show them in.
  */
-export function readRestriction(restriction: XmlElement | undefined, vocabulary = CONTACT_PROPERTIES): ContactMatch | undefined {
+export function readRestriction(restriction: XmlElement | undefined, precision: TimePrecision, vocabulary = CONTACT_PROPERTIES): ContactMatch | undefined {
   if (!restriction) return undefined;
-  const match = readExpression(soleExpression(restriction, 'Restriction'), { left: MATCH_LIMITS.terms, vocabulary });
+  const match = readExpression(soleExpression(restriction, 'Restriction'), { left: MATCH_LIMITS.terms, vocabulary, precision });
   if (testsEveryContactTooOften(match))
     throw tooComplex(MATCH_LIMITS.testsOfEveryContact, `tests when one of them reads every contact (${READS_EVERY_CONTACT})`);
   return match;
@@ -181,7 +182,7 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   if (--reading.left < 0) throw tooComplex(MATCH_LIMITS.terms, 'expressions');
   const uri = expression.children[0]?.local === 'FieldURI' ? (attribute(expression.children[0], 'FieldURI') ?? '') : '';
   const stamp = vocabulary.times.get(uri);
-  if (stamp !== undefined) return readTimeTest(expression, stamp);
+  if (stamp !== undefined) return readTimeTest(expression, stamp, reading.precision);
   if (vocabulary.pictures.has(uri)) return readPictureTest(expression);
   if (local === 'Contains') return readContains(expression, vocabulary);
   if (local === 'And' || local === 'Or') {
@@ -205,15 +206,15 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
 /** The comparisons of a time with an instant, as OData names them. */
 const TIME_COMPARISONS: ReadonlyMap<string, TimeComparison> = new Map<string, TimeComparison>([...BOUNDS, ['IsEqualTo', 'eq'], ['IsNotEqualTo', 'ne']]);
 
-/** A test of a contact's time: compared with its Constant, an xs:dateTime (no zone: UTC); Exists holds for every contact. */
-function readTimeTest(test: XmlElement, stamp: TimeBound['stamp']): ContactMatch {
+/** A test of a contact's time: compared with its Constant, an xs:dateTime (no zone: UTC), as the time is shown; Exists holds for every contact. */
+function readTimeTest(test: XmlElement, stamp: TimeBound['stamp'], precision: TimePrecision): ContactMatch {
   if (test.local === 'Exists') return { and: [] };
   const comparison = TIME_COMPARISONS.get(test.local);
   if (comparison === undefined) throw unsupported(`${test.local} does not compare times; use IsEqualTo, IsNotEqualTo or the ordering comparisons`);
   const constant = readConstant(test);
-  const time = isoInstant(constant);
-  if (time === undefined) throw BridgeError.schemaValidation(`'${constant.slice(0, 40)}' is not an xs:dateTime`);
-  return timeMatch(comparison, stamp, time);
+  const match = timeMatchAsShown(comparison, stamp, constant, precision);
+  if (match === undefined) throw BridgeError.schemaValidation(`'${constant.slice(0, 40)}' is not an xs:dateTime`);
+  return match;
 }
 
 /** A test of whether a contact has a photo: IsEqualTo or IsNotEqualTo an xs:boolean; Exists holds for every contact, which has it true or false. */

@@ -131,20 +131,23 @@ const DECLARED_ENCODING = /^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']
 export interface SoapHeaderRules {
   /** The namespaces of the headers it understands: one outside them marked mustUnderstand is not processed. */
   understood: ReadonlySet<string>;
-  /** The one header it reads, kept as a tree; the rest are read and dropped. */
-  kept: { ns: string; local: string };
+  /** The headers it reads, kept as trees; the rest are read and dropped. */
+  kept: { ns: string; locals: ReadonlySet<string> };
 }
 
 /**
  * EWS understands every header it defines, in its types namespace; it reads ExchangeImpersonation
- * (RequestServerVersion, TimeZoneContext, … change nothing here).
+ * and DateTimePrecision (RequestServerVersion, TimeZoneContext, … change nothing here).
  */
-const EWS_HEADERS: SoapHeaderRules = { understood: new Set([TYPES_NS]), kept: { ns: TYPES_NS, local: 'ExchangeImpersonation' } };
+const EWS_HEADERS: SoapHeaderRules = {
+  understood: new Set([TYPES_NS]),
+  kept: { ns: TYPES_NS, locals: new Set(['ExchangeImpersonation', 'DateTimePrecision']) },
+};
 
 interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
-  /** The headers the rules keep, as many as were sent (for EWS: ExchangeImpersonation, which the schema allows once). */
+  /** The headers the rules keep, as many as were sent (for EWS: ExchangeImpersonation and DateTimePrecision, which the schema allows once each). */
   headers: XmlElement[];
 }
 
@@ -152,8 +155,8 @@ interface SoapRequest {
  * Reads a SOAP 1.1 request once, in time linear in its size: a strict namespace-aware
  * parser (saxes checks duplicate attributes with a set, where sax compared each with all
  * before it) that refuses DTDs, undefined entities and characters XML forbids, with the
- * limits above counted as it goes. Headers but the one the rules keep are read and dropped,
- * so only the Body and that header are kept as trees. The envelope is held to SOAP 1.1 §4:
+ * limits above counted as it goes. Headers but the ones the rules keep are read and dropped,
+ * so only the Body and those headers are kept as trees. The envelope is held to SOAP 1.1 §4:
  * an optional Header, then one Body, elements alone in the three; a header entry marked
  * `mustUnderstand` outside the namespaces the service understands is not understood, and the
  * request is not processed.
@@ -242,7 +245,7 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
           `The header '${element.local}' from the namespace '${element.ns}' was not understood by the recipient of this message.`,
           'MustUnderstand',
         );
-      kept = shape !== 'document' && element.ns === shape.kept.ns && element.local === shape.kept.local;
+      kept = shape !== 'document' && element.ns === shape.kept.ns && shape.kept.locals.has(element.local);
       if (kept) headers.push(element);
     } else if (parent.kept) {
       kept = true;

@@ -29,12 +29,3 @@ export function element(name: string, attributes: Attributes = {}, ...children: 
 export function text(name: string, value: string | number | boolean | undefined): string | undefined {
   return value === undefined ? undefined : `<${name}>${escapeXml(String(value))}</${name}>`;
 }
-
-/**
- * A time as EWS writes it, in UTC to the second (2026-11-25T21:07:18Z), in every answer alike
- * (a persona's CreationTime had its milliseconds). The DateTimePrecision header, which would
- * ask for milliseconds, is not read.
- */
-export function ewsDateTime(iso: string): string {
-  return `${iso.slice(0, 19)}Z`;
-}

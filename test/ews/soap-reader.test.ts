@@ -83,7 +83,9 @@ describe('reading a SOAP request (soap-reader)', () => {
     ]) {
       expect(readSoapRequest(request).operation.local, request).to.equal('GetFolder');
     }
-    expect(readSoapRequest(marked('1'), { understood: new Set(['urn:other']), kept: { ns: 'urn:other', local: 'Trace' } }).headers).to.have.length(1);
+    expect(readSoapRequest(marked('1'), { understood: new Set(['urn:other']), kept: { ns: 'urn:other', locals: new Set(['Trace']) } }).headers).to.have.length(
+      1,
+    );
   });
 
   it('takes inherited property names as plain names', () => {

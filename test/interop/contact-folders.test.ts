@@ -87,6 +87,8 @@ interface FoldersJson {
     changed_since: string[];
     changed_later: string[];
     made_before: string[];
+    changed_since_newest: string[];
+    at_newest_finds_it: boolean;
   };
   fetched: string[];
   resolved: { contacts: string[]; root: string[] };
@@ -344,6 +346,9 @@ describe('interop: listing the Contacts folder (GetFolder, FindFolder, FindItem)
         changed_since: [YUSUF.displayName, ZOE.displayName],
         changed_later: [],
         made_before: [YUSUF.displayName, ZOE.displayName],
+        // The times it is shown are whole seconds, and compared so: the newest is not "changed since" itself.
+        changed_since_newest: [],
+        at_newest_finds_it: true,
       });
     });
 

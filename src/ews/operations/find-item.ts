@@ -9,6 +9,7 @@ import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success, type MessageOutcome } from '../response-messages.js';
 import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
+import { DEFAULT_PRECISION } from '../ews-time.js';
 import { readSortOrder } from '../sort-order.js';
 import { enumValue, requiredAttribute, requiredChild, soleChild } from '../soap-args.js';
 import type { XmlElement } from '../soap-reader.js';
@@ -39,7 +40,7 @@ interface FindItemArgs {
 export const findItem: EwsOperation<FindItemArgs> = {
   need: 'user',
 
-  read(request, limits) {
+  read(request, limits, precision = DEFAULT_PRECISION) {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
     const traversal = enumValue(requiredAttribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
@@ -51,7 +52,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       folders: readParentFolders(request, true),
       findsNothing: traversal === 'SoftDeleted' || traversal === 'Associated',
       fields,
-      match: matchOf(readRestriction(soleChild(request, 'Restriction')), soleChild(request, 'QueryString')),
+      match: matchOf(readRestriction(soleChild(request, 'Restriction'), precision), soleChild(request, 'QueryString')),
       order: readSortOrder(soleChild(request, 'SortOrder')),
       page: readIndexedPage(soleChild(request, 'IndexedPageItemView'), limits),
     };
@@ -66,7 +67,7 @@ export const findItem: EwsOperation<FindItemArgs> = {
       !args.findsNothing && namedFolders(args.folders, context).has('contacts')
         ? await context.searches.run(mailbox, async () => {
             const found = await contactsPage(context.store, mailbox, args.match, args.page, args.order);
-            return { ...found, items: await mapInTurns(found.contacts, (contact) => contactItemXml(contact, context.ids, args.fields, parentFolder)) };
+            return { ...found, items: await mapInTurns(found.contacts, (contact) => contactItemXml(contact, context, args.fields, parentFolder)) };
           })
         : undefined;
     // Root and Top of Information Store exist (GetFolder and FindFolder show them) and hold no

@@ -8,6 +8,7 @@ import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../
 import { personaSelection, personaXml, type PersonaSelection } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
 import { PERSONA_PROPERTIES, readRestriction } from '../restriction.js';
+import { DEFAULT_PRECISION } from '../ews-time.js';
 import { PERSONA_SORT_KEYS, readSortOrder } from '../sort-order.js';
 import type { ContactMatch, ContactOrder } from '../../store/store.js';
 import { attribute, child, children, requiredChild, soleChild, textOf } from '../soap-args.js';
@@ -46,7 +47,7 @@ interface FindPeopleArgs {
 export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   need: 'user',
 
-  read(request, limits) {
+  read(request, limits, precision = DEFAULT_PRECISION) {
     if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
     if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
     // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
@@ -57,7 +58,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
     const query = queryString?.text.trim();
     if (query !== undefined && query.length > MAX_ENTRY_LENGTH)
       throw BridgeError.invalidRequest(`the QueryString is longer than ${MAX_ENTRY_LENGTH} characters`);
-    const match = readRestriction(soleChild(request, 'Restriction'), PERSONA_PROPERTIES);
+    const match = readRestriction(soleChild(request, 'Restriction'), precision, PERSONA_PROPERTIES);
     const order = readSortOrder(soleChild(request, 'SortOrder'), PERSONA_SORT_KEYS);
     // Refused, not ignored: answered as if absent, they would give people who do not match, in another order.
     if (query && (match || order))
@@ -89,7 +90,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
           : await context.searches.run(context.mailbox!, async () => {
               const matches = await peopleIn(folder, args, context);
               // Written within the search's share, as the JSON doors' answers are: a page of 1,000 costs more to write than to find.
-              return { ...matches, people: await mapInTurns(matches.people, (person) => personaXml('t:Persona', person, context.ids, args.properties)) };
+              return { ...matches, people: await mapInTurns(matches.people, (person) => personaXml('t:Persona', person, context, args.properties)) };
             });
       const payload =
         element('m:People', {}, ...found.people) +

@@ -23,7 +23,7 @@ export const getAttachment: EwsOperation<RequestedId[]> = {
         const photo = contact?.photo && (await context.store.getPhoto(contactOwner(id)));
         // Another mailbox's contact photo is answered as a missing one, as items are.
         if (!contact || !photo) throw BridgeError.attachmentNotFound();
-        return success(element('m:Attachments', {}, fileAttachmentXml(contact, context.ids, photo.bytes)));
+        return success(element('m:Attachments', {}, fileAttachmentXml(contact, context, photo.bytes)));
       },
       EMPTY,
       context,

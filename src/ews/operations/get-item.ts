@@ -57,7 +57,7 @@ export const getItem: EwsOperation<GetItemArgs> = {
         const current = PHOTO_FIELDS.some((field) => fields.has(field)) ? await withCurrentPhoto(contact, context) : contact;
         const photoBytes = await itemPhotoBytes(current, fields, context.store);
         // Made in a turn with room: reads of ten such requests finish in one turn, and their vCards (6 ms each for a large photo) ran in it together.
-        return inTurnWithRoom(() => success(element('m:Items', {}, contactItemXml(current, context.ids, fields, parentFolder, photoBytes))));
+        return inTurnWithRoom(() => success(element('m:Items', {}, contactItemXml(current, context, fields, parentFolder, photoBytes))));
       },
       EMPTY,
       context,

@@ -37,7 +37,7 @@ export const getPersona: EwsOperation<PersonaRequest> = {
     refusingErrors(async () => {
       const person = request.by === 'id' ? await personOf(request.id, context) : await personAt(request.address, request.folder, context);
       if (!person) throw new BridgeError('ErrorItemNotFound', 404, 'no such persona in this mailbox or the directory');
-      return soapAnswer(singleMessageResponse(RESPONSE, success(personaXml('m:Persona', person, context.ids))));
+      return soapAnswer(singleMessageResponse(RESPONSE, success(personaXml('m:Persona', person, context))));
     }, refuse),
 
   refuse,

@@ -181,5 +181,5 @@ function changeXml(
   photoBytes: Buffer | undefined,
 ): string {
   if (!contact) return element('t:Delete', {}, element('t:ItemId', { Id: context.ids.encode('contact', id) }));
-  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context.ids, fields, parentFolder, photoBytes));
+  return element(had === undefined ? 't:Create' : 't:Update', {}, contactItemXml(contact, context, fields, parentFolder, photoBytes));
 }

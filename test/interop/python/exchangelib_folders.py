@@ -72,6 +72,10 @@ def main():
         "changed_later": names(folder.filter(last_modified_time__gte=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
         "made_before": names(folder.filter(datetime_created__lt=EWSDateTime(2100, 1, 1, tzinfo=UTC))),
     }
+    # What changed since the newest change it saw: nothing, and the newest found again by that time.
+    newest = folder.all().order_by("-last_modified_time").only("display_name", "last_modified_time")[0]
+    restricted["changed_since_newest"] = names(folder.filter(last_modified_time__gt=newest.last_modified_time))
+    restricted["at_newest_finds_it"] = newest.display_name in names(folder.filter(last_modified_time=newest.last_modified_time))
     STEP = "only(mime_content)"
     # A contact exported as the vCard Exchange gives as its MimeContent.
     vcard = folder.filter(display_name=exact).only("mime_content")[0].mime_content.decode("utf-8")
