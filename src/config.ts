@@ -365,7 +365,7 @@ export const SETTINGS = {
     env: 'BRIDGE_TRUSTED_PROXIES',
     schema: addressListSchema,
     default: '',
-    doc: 'Comma-separated addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16, ::1) of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed; the client address in logs and login throttling is then the one they forwarded. Empty: those headers are ignored.',
+    doc: 'Comma-separated addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16, ::1) of reverse proxies whose X-Forwarded-For/-Proto/-Host, Forwarded and X-Real-IP headers are believed; the client address in logs and login throttling is then the one they forwarded. Empty: those headers are ignored.',
   },
   tlsCertFile: {
     env: 'BRIDGE_TLS_CERT_FILE',

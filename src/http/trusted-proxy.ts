@@ -11,8 +11,9 @@ interface ForwardedOrigin {
 /**
  * The reverse proxies whose word is believed. A request from one of them may say who the
  * client was and which URL it used — `Forwarded` (RFC 7239) or, when that is absent,
- * `X-Forwarded-For` / `-Proto` / `-Host` as nginx and most load balancers send them. From
- * any other peer those headers are ignored: anyone can write them.
+ * `X-Forwarded-For` / `-Proto` / `-Host` as nginx and most load balancers send them, and
+ * the client alone by `X-Real-IP`. From any other peer those headers are ignored: anyone
+ * can write them.
  */
 export class TrustedProxies {
   private readonly proxies: AddressList;
@@ -103,11 +104,22 @@ export function isHost(value: string): boolean {
   return value.length <= MAX_HOST_LENGTH && HOST.test(value) && URL.canParse(`http://${value}`);
 }
 
-/** The chain of client addresses, the client first; undefined where an entry is no IP address. */
+/**
+ * The chain of client addresses, the client first; undefined where an entry is no IP address.
+ * One header is read, the first present of: `Forwarded`, the standard (RFC 7239), then
+ * `X-Forwarded-For`, then `X-Real-IP` — one address, the proxy's peer, all that nginx's
+ * `proxy_set_header X-Real-IP $remote_addr` recipe sends (unread, it made every client the
+ * proxy: loopback to /metrics, one login throttle for all). A proxy passes on the headers it
+ * does not set as the client wrote them, so it must drop those read ahead of its own: the
+ * shipped nginx sites set X-Forwarded-For and drop Forwarded, and a client's X-Real-IP
+ * behind them stays unread.
+ */
 function forwardedFor(req: IncomingMessage): (string | undefined)[] {
-  const forwarded = req.headers.forwarded;
+  const { forwarded, 'x-forwarded-for': xForwardedFor, 'x-real-ip': realIp } = req.headers;
   if (forwarded !== undefined) return parseForwarded(forwarded).map((element) => addressOf(element.get('for') ?? ''));
-  return listOf(req.headers['x-forwarded-for']).map(addressOf);
+  if (xForwardedFor !== undefined) return listOf(xForwardedFor).map(addressOf);
+  // Node joins repeated fields with commas: no longer one address, it is no address.
+  return typeof realIp === 'string' ? [addressOf(realIp.trim())] : [];
 }
 
 /**

@@ -8,7 +8,7 @@ import { TrustedProxies } from '../../src/http/trusted-proxy.js';
 import { createLogger } from '../../src/logger.js';
 import { LONG_RUN } from '../support/long-run.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const WSDL_ADDRESS = /<soap:address location="([^"]*)"/;
 const PHOTO_URL = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
@@ -125,6 +125,30 @@ describe('behind a reverse proxy', () => {
       expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '198.51.100.21' })).to.deep.equal([401]);
       // The chain is walked back past trusted hops: the proxy itself in the list does not become the client.
       expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '198.51.100.20, 127.0.0.1' })).to.deep.equal([429]);
+    });
+
+    it("throttles logins by the client a proxy names in X-Real-IP alone (nginx's recipe), and a correct login of another goes through", async () => {
+      expect(await failedLoginStatuses(t, 3, { 'X-Real-IP': '203.0.113.66' })).to.deep.equal([401, 401, 429]);
+      // An account not logged in to before: its password is checked, not a login remembered.
+      await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(ADMIN)).set('X-Real-IP', '198.51.100.7').expect(200);
+      expect(await failedLoginStatuses(t, 1, { 'X-Real-IP': '198.51.100.8' })).to.deep.equal([401]);
+      // Forwarded, then X-Forwarded-For, is read ahead of it: the shipped nginx site sets X-Forwarded-For and passes a client's X-Real-IP on.
+      expect(await failedLoginStatuses(t, 1, { 'X-Forwarded-For': '203.0.113.66', 'X-Real-IP': '198.51.100.9' })).to.deep.equal([429]);
+      expect(await failedLoginStatuses(t, 1, { Forwarded: 'for=203.0.113.66', 'X-Real-IP': '198.51.100.9' })).to.deep.equal([429]);
+    });
+
+    it('reads X-Real-IP as one address: a list, a name or nothing leaves the proxy the client; from an untrusted peer it is not read', () => {
+      const proxies = new TrustedProxies(LOOPBACK);
+      const from = (realIp: string, remoteAddress = '127.0.0.1') =>
+        proxies.clientAddress({ socket: { remoteAddress }, headers: { 'x-real-ip': realIp } } as unknown as IncomingMessage);
+      expect(['203.0.113.7', ' 2001:db8::7 ', '[2001:db8::8]:443', '127.0.0.1'].map((value) => from(value))).to.deep.equal([
+        '203.0.113.7',
+        '2001:db8::7',
+        '2001:db8::8',
+        '127.0.0.1',
+      ]);
+      expect(['203.0.113.7, 203.0.113.8', 'unknown', '', '203.0.113.999'].map((value) => from(value))).to.deep.equal(Array(4).fill('127.0.0.1'));
+      expect(from('203.0.113.7', '192.0.2.1')).to.equal('192.0.2.1');
     });
 
     it("keeps the request id the proxy sent, as the answer's request-id and the log's", async () => {

@@ -176,6 +176,21 @@ describe('metrics', () => {
       }
     });
 
+    it("behind a trusted proxy: by the client it names, in X-Real-IP alone too (nginx's recipe), not by the proxy's own loopback address", async () => {
+      const t = await startTestBridge({ BRIDGE_TRUSTED_PROXIES: '127.0.0.1, ::1' });
+      try {
+        const status = async (headers: Record<string, string>) => (await request(t.bridge.server).get('/metrics').set(headers)).status;
+        expect(await status({ 'X-Real-IP': '8.8.8.8' })).to.equal(403);
+        expect(await status({ 'X-Forwarded-For': '8.8.8.8' })).to.equal(403);
+        expect(await status({ 'X-Real-IP': '127.0.0.1' })).to.equal(200);
+        // X-Forwarded-For is read ahead of X-Real-IP, whichever of them names a local client.
+        expect(await status({ 'X-Forwarded-For': '8.8.8.8', 'X-Real-IP': '127.0.0.1' })).to.equal(403);
+        expect(await status({})).to.equal(200);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('on a listener of their own (BRIDGE_METRICS_LISTEN): served there only, and gone from the public port', async () => {
       const t = await startTestBridge({ BRIDGE_METRICS_LISTEN: '127.0.0.1:0' });
       try {
