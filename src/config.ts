@@ -8,6 +8,7 @@ import { loginDomainsProblem } from './auth/login-domains.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
 import { readDatabaseUrl, withoutPassword } from './store/database-url.js';
+import { httpSchemeProblem, httpUrl } from './http-url.js';
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -45,7 +46,8 @@ function publicUrlProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (!URL.canParse(value)) return 'not a URL (e.g. https://photos.example.com)';
   const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// (or http://)';
+  const scheme = httpSchemeProblem(value, 'anywhere');
+  if (scheme) return scheme;
   if (/[?#]/.test(value) || url.username !== '' || url.password !== '') return 'no query or fragment, user or password';
   return undefined;
 }
@@ -77,7 +79,8 @@ const listed = (list: string) =>
 function originProblem(origin: string): string | undefined {
   if (!URL.canParse(origin)) return 'not an origin (e.g. https://addin.example.com)';
   const url = new URL(origin);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https:// (or http://)';
+  const scheme = httpSchemeProblem(origin, 'anywhere');
+  if (scheme) return scheme;
   if (url.username !== '' || url.password !== '' || url.pathname !== '/' || /[?#]/.test(origin)) return 'an origin is scheme://host[:port], nothing after it';
   return undefined;
 }
@@ -407,9 +410,9 @@ export const SETTINGS = {
   },
   jwtJwksUrl: {
     env: 'BRIDGE_JWT_JWKS_URL',
-    schema: z.union([z.literal(''), z.url()]),
+    schema: z.union([z.literal(''), httpUrl('loopback')]),
     default: '',
-    doc: 'JWKS URL whose keys verify `Authorization: Bearer` tokens; empty (and no key file): bearer tokens are refused.',
+    doc: 'JWKS URL whose keys verify `Authorization: Bearer` tokens: https://, or http:// to this host only (localhost, 127.0.0.1, [::1]): keys read over plain http from elsewhere could be swapped on the way. Empty (and no key file): bearer tokens are refused.',
   },
   jwtPublicKeyFile: {
     env: 'BRIDGE_JWT_PUBLIC_KEY_FILE',

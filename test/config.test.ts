@@ -11,6 +11,15 @@ describe('configuration', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  const problems = (env: NodeJS.ProcessEnv, overrides = {}): string[] => {
+    try {
+      loadConfig(env, overrides);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
   it('has safe defaults: loopback only, authentication on, demo on', () => {
     const config = loadConfig({});
     expect(config).to.include({ host: '127.0.0.1', port: 8080, allowAnonymousRead: false, seedDemo: true, databasePath: 'data/bridge.db' });
@@ -56,7 +65,14 @@ describe('configuration', () => {
     expect(loadConfig({ BRIDGE_CORS_ORIGINS: 'HTTPS://Addin.Example.com:443/, http://intranet:8080' }).corsOrigins).to.equal(
       'https://addin.example.com,http://intranet:8080',
     );
-    for (const origin of ['*', 'addin.example.com', 'https://addin.example.com/add-in', 'ftp://addin.example.com', 'https://user@addin.example.com']) {
+    for (const origin of [
+      '*',
+      'addin.example.com',
+      'https://addin.example.com/add-in',
+      'ftp://addin.example.com',
+      'https:addin.example.com',
+      'https://user@addin.example.com',
+    ]) {
       expect(() => loadConfig({ BRIDGE_CORS_ORIGINS: origin }), origin).to.throw(ConfigError, /BRIDGE_CORS_ORIGINS: '/);
     }
   });
@@ -136,14 +152,6 @@ describe('configuration', () => {
   it('reports a wrong value where a winning one hides it: BRIDGE_PORT beside --port, the file beside the environment', () => {
     const file = join(dir, 'wrong-port.json');
     writeFileSync(file, JSON.stringify({ port: 'abc' }));
-    const problems = (env: NodeJS.ProcessEnv, overrides = {}) => {
-      try {
-        loadConfig(env, overrides);
-        return [];
-      } catch (error) {
-        return (error as ConfigError).problems;
-      }
-    };
     const beside = problems({ BRIDGE_PORT: 'abc' }, { port: '8081' });
     expect(beside).to.have.length(1);
     expect(beside[0]).to.match(/^BRIDGE_PORT: .* \(got "abc"\)$/);
@@ -159,9 +167,24 @@ describe('configuration', () => {
     expect(() => loadConfig({ BRIDGE_CONFIG: join(dir, 'missing.json') })).to.throw(ConfigError, /ENOENT/);
   });
 
-  it('never accepts alg none for bearer tokens, and takes only URLs for the JWKS', () => {
+  it('never accepts alg none for bearer tokens, and takes only https URLs for the JWKS (http to this host only)', () => {
     expect(() => loadConfig({ BRIDGE_JWT_ALGORITHMS: 'RS256,none' })).to.throw(ConfigError, /never none/);
     expect(() => loadConfig({ BRIDGE_JWT_JWKS_URL: 'not a url' })).to.throw(ConfigError, /BRIDGE_JWT_JWKS_URL/);
+    // Each was taken, and every bearer request then answered 503: the key set's host "cannot be reached".
+    for (const url of ['htps://login.example/keys', 'file:///etc/passwd', 'ldap://dc.example/', 'http://login.example/keys', 'https:login.example/keys']) {
+      expect(problems({ BRIDGE_JWT_JWKS_URL: url }), url).to.deep.equal([
+        `BRIDGE_JWT_JWKS_URL: must start with https:// (http:// only to this host: localhost, 127.0.0.1, [::1]) (got ${JSON.stringify(url)})`,
+      ]);
+    }
+    for (const url of [
+      'https://login.example/keys',
+      'HTTPS://login.example/keys',
+      'http://127.0.0.1:8080/keys',
+      'http://[::1]/keys',
+      'http://localhost/keys',
+    ]) {
+      expect(loadConfig({ BRIDGE_JWT_JWKS_URL: url }).jwtJwksUrl, url).to.equal(url);
+    }
     expect(loadConfig({ BRIDGE_JWT_ALGORITHMS: 'ES256' }).jwtAlgorithms).to.equal('ES256');
   });
 
@@ -173,7 +196,13 @@ describe('configuration', () => {
   it('reads no photo sources by default, and reports bad source settings one line each', () => {
     expect(loadConfig({}).sources).to.deep.equal({ sources: [], order: { users: [], contacts: [] } });
     const file = join(dir, 'sources.json');
-    writeFileSync(file, JSON.stringify({ sources: [{ name: 'crm', type: 'nonsense' }, { type: 'ldap' }], sourceOrder: { users: ['ghost'], contacts: [] } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sources: [{ name: 'crm', type: 'nonsense' }, { type: 'ldap' }, { name: 'wa', type: 'zapi', baseUrl: 'htps://api.z-api.io', instance: 'i', token: 't' }],
+        sourceOrder: { users: ['ghost'], contacts: [] },
+      }),
+    );
     try {
       loadConfig({ BRIDGE_CONFIG: file });
       expect.fail('should have thrown');
@@ -181,6 +210,7 @@ describe('configuration', () => {
       const problems = (error as ConfigError).problems.join('\n');
       expect(problems).to.match(/sources\[0\] \(crm\): unknown type 'nonsense'/);
       expect(problems).to.match(/sources\[1\]: name/);
+      expect(problems).to.include('sources[2] (wa): baseUrl: must start with https:// (or http://)');
       expect(problems).to.match(/sourceOrder: no source is named 'ghost'/);
     }
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../http-url.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
@@ -11,11 +12,7 @@ import type { SourceType } from './registry.js';
 import { httpFailure, upstreamPolicy } from './upstream-http.js';
 import { upstreamJson } from './upstream-json.js';
 
-const urlSetting = (fallback: string) =>
-  z
-    .url({ protocol: /^https?$/ })
-    .default(fallback)
-    .transform(withoutTrailingSlashes);
+const urlSetting = (fallback: string) => httpUrl().default(fallback).transform(withoutTrailingSlashes);
 
 const schema = z.strictObject({
   /** The tenant's id or one of its domains (`contoso.onmicrosoft.com`). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../http-url.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { SingleFlight } from '../single-flight.js';
@@ -10,10 +11,7 @@ import { upstreamJsonObject } from './upstream-json.js';
 import { environmentUrls } from './superoffice-tenant.js';
 import { httpFailure } from './upstream-http.js';
 
-const loginUrl = z
-  .url({ protocol: /^https?$/ })
-  .transform(withoutTrailingSlashes)
-  .optional();
+const loginUrl = httpUrl().transform(withoutTrailingSlashes).optional();
 
 /**
  * How the bridge signs in: Basic on-site (the WebAPI takes 'Basic', 'SoTicket' and 'Bearer'

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { httpUrl } from '../http-url.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
@@ -14,14 +15,14 @@ import { upstreamJson } from './upstream-json.js';
 const ENTITIES = { person: 'Person', company: 'Contact' } as const;
 const entityKind = z.enum(['person', 'company']);
 
-const httpUrl = z.url({ protocol: /^https?$/ }).transform(withoutTrailingSlashes);
+const serviceUrl = httpUrl().transform(withoutTrailingSlashes);
 
 const schema = z.strictObject({
   /** Up to the tenant: `https://online.superoffice.com/Cust12345`, or an on-site `https://crm.example.com/SuperOffice`. */
-  baseUrl: httpUrl,
+  baseUrl: serviceUrl,
   auth: superOfficeAuthSchema,
   /** SuperOffice Online's state API, which says where the tenant's API is now. Default: the one of `baseUrl`'s environment. */
-  stateUrl: httpUrl.optional(),
+  stateUrl: serviceUrl.optional(),
   /** What a `superOfficeId` names, for directory users and for mailbox contacts: a person unless the operator says otherwise. */
   superOfficeIdOf: z
     .strictObject({ users: entityKind.default('person'), contacts: entityKind.default('person') })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../http-url.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
@@ -16,15 +17,7 @@ const schema = z
       .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a DNS domain such as contoso.com')
       .optional(),
     /** Instead of `domain`: where autodiscover answers (a lab, a pool's own name), or several roots to try in order. */
-    autodiscoverUrl: z
-      .union([
-        z.url({ protocol: /^https?$/ }),
-        z
-          .array(z.url({ protocol: /^https?$/ }))
-          .min(1)
-          .max(4),
-      ])
-      .optional(),
+    autodiscoverUrl: z.union([httpUrl(), z.array(httpUrl()).min(1).max(4)]).optional(),
     username: z.string().min(1),
     password: z.string().min(1),
     /** Hosts the discovered links may lead to; by default the autodiscover domain and its subdomains. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../http-url.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
 import {
@@ -20,10 +21,7 @@ import { upstreamJson } from './upstream-json.js';
 
 /** A gateway's base URL as configured, without a trailing slash. */
 export function baseUrlSetting(fallback: string) {
-  return z
-    .url({ protocol: /^https?$/ })
-    .default(fallback)
-    .transform(withoutTrailingSlashes);
+  return httpUrl().default(fallback).transform(withoutTrailingSlashes);
 }
 
 /** Settings every WhatsApp gateway source has: where its numbers are, and how its photo links are fetched. */

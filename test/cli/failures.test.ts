@@ -230,6 +230,11 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
       serve({ BRIDGE_JWT_PUBLIC_KEY_FILE: other.certFile }),
       'invalid configuration: bearer tokens need BRIDGE_JWT_ISSUER and BRIDGE_JWT_AUDIENCE',
     );
+    // A key set URL of no scheme the bridge fetches: it had started, and then answered every bearer request 503.
+    expectOneLineFailure(
+      serve({ BRIDGE_JWT_JWKS_URL: 'htps://login.example/keys' }),
+      'invalid configuration: BRIDGE_JWT_JWKS_URL: must start with https:// (http:// only to this host: localhost, 127.0.0.1, [::1]) (got "htps://login.example/keys")',
+    );
     // Refused before the store is opened: a store opened is a store upgraded, which the version rolled back to could not open.
     expect(existsSync(tlsDb), 'no store made, nor an existing one upgraded').to.equal(false);
     expectOneLineFailure(

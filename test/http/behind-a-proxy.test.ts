@@ -60,6 +60,8 @@ describe('behind a reverse proxy', () => {
       );
       expect(() => loadConfig({ BRIDGE_TRUSTED_PROXIES: '10.0.0.0/33' })).to.throw(ConfigError, /'10.0.0.0\/33'/);
       expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'ftp://photos.example.com' })).to.throw(ConfigError, /BRIDGE_PUBLIC_URL/);
+      // The URL parser takes it, but it is written into every URL as given: `https:photos.example.com/EWS/Exchange.asmx`.
+      expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'https:photos.example.com' })).to.throw(ConfigError, /BRIDGE_PUBLIC_URL: must start with https:\/\//);
       expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/?x=1' })).to.throw(ConfigError, /no query or fragment/);
       expect(loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/bridge/' }).publicUrl).to.equal('https://photos.example.com/bridge');
     });
