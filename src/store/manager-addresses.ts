@@ -23,29 +23,26 @@ export function managerAddressesOf(users: readonly DirectoryUser[]): string[] {
 }
 
 /**
- * SQLite: reports naming one of `addresses` (SQL for a list of them) that is no one's primary
- * address but someone's other one, made to name the manager's primary one. Each address is
- * tested first, one probe of an index each, so a directory whose reports name primary
- * addresses (nearly all) reads no report. The manager column and user_addresses compare NOCASE.
+ * SQLite: reports `which` selects (SQL on `r`) that name a manager by another address, made to
+ * name the manager's primary one. The manager column and user_addresses compare NOCASE.
  */
-export function sqliteManagersToPrimarySql(addresses: string): string {
+export function sqliteManagersToPrimarySql(which: string): string {
   return `UPDATE users AS r SET manager = (SELECT email FROM users WHERE id = (SELECT min(user_id) FROM user_addresses WHERE address = r.manager))
-    WHERE r.manager IN (SELECT a.value FROM ${addresses} AS a
-      WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = a.value) AND EXISTS (SELECT 1 FROM user_addresses WHERE address = a.value))`;
+    WHERE ${which} AND NOT EXISTS (SELECT 1 FROM users WHERE email = r.manager) AND EXISTS (SELECT 1 FROM user_addresses WHERE address = r.manager)`;
 }
 
 /**
  * The same on PostgreSQL, for the reports naming one of `addresses` (SQL for a text[] in ASCII
  * lower case, as the other addresses are kept and as lower() folds under "C"). The addresses
- * that are no one's primary and that a report names are found first, through the two indexes,
- * and only their owners looked up in the other addresses' GIN index: looking up every address an import
+ * reports name that are no one's primary are found first, through the manager index, and only
+ * their owners looked up in the other addresses' GIN index: looking up every address an import
  * brings, or a min(id) per report (planned as a walk of the primary key testing every user's
  * addresses), made an import of 30,000 users take a minute instead of two seconds.
  */
 export function postgresManagersToPrimarySql(addresses: string): string {
   return `WITH named AS (
-      SELECT DISTINCT a AS address FROM unnest(${addresses}) AS a
-      WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = a) AND EXISTS (SELECT 1 FROM users WHERE lower(manager) = a)
+      SELECT DISTINCT lower(r.manager) AS address FROM users r
+      WHERE lower(r.manager) = ANY (${addresses}) AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(r.manager))
     ), owners AS (
       SELECT n.address, min(u.id) AS id FROM named n JOIN users u ON u.other_addresses @> jsonb_build_array(n.address) GROUP BY n.address
     )

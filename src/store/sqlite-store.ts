@@ -369,7 +369,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
          WHERE email = @from AND (${sharesAName(['@givenName', '@surname', '@alias', '@displayName'])}) AND NOT EXISTS (SELECT 1 FROM users WHERE email = @to)`,
       ),
       followManager: db.prepare<RenamedMailbox>('UPDATE users SET manager = @to WHERE manager = @from'),
-      managersToPrimary: db.prepare<{ addresses: string }>(sqliteManagersToPrimarySql('json_each(@addresses)')),
+      managersToPrimary: db.prepare<{ addresses: string }>(sqliteManagersToPrimarySql('r.manager IN (SELECT value FROM json_each(@addresses))')),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
       // A page of users in each order, either way (user-pages.ts).
       userPages: {
@@ -1231,7 +1231,7 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
     composeTextColumns(db, 'contacts', CONTACT_TEXT_COLUMNS);
   },
   managersToPrimary(db) {
-    db.prepare(sqliteManagersToPrimarySql('(SELECT DISTINCT manager AS value FROM users WHERE manager IS NOT NULL)')).run();
+    db.prepare(sqliteManagersToPrimarySql('r.manager IS NOT NULL')).run();
   },
 };
 
