@@ -62,9 +62,7 @@ interface Migration {
  * store-rows.ts); `canonicalizeSipAddresses`, every user's SIP address (canonicalFormOf, store-rows.ts);
  * `fillContactNameKeys`, the folded other names (contactNameKeysOf, search-text.ts) of every contact;
  * `composeStoredText`, the names and phone numbers of every user and contact with a character
- * outside ASCII in them, composed (storedTextColumnsOf, store-rows.ts) where they were not;
- * `managersToPrimary`, every report's manager named by another of the manager's addresses, as
- * their primary one (manager-addresses.ts).
+ * outside ASCII in them, composed (storedTextColumnsOf, store-rows.ts) where they were not.
  */
 export type DataStep =
   | 'fillUserSearchColumns'
@@ -75,8 +73,7 @@ export type DataStep =
   | 'canonicalizeContactAddresses'
   | 'canonicalizeSipAddresses'
   | 'fillContactNameKeys'
-  | 'composeStoredText'
-  | 'managersToPrimary';
+  | 'composeStoredText';
 
 /** The triggers that keep SQLite's user_addresses from each user's other_addresses (two steps make them, the same). */
 const USER_ADDRESS_TRIGGERS = `
@@ -746,13 +743,5 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: '',
     postgres: '',
     then: 'composeStoredText',
-  },
-  {
-    // A report's manager kept as the manager's primary address (manager-addresses.ts): a report
-    // imported naming another of the manager's addresses (a secondary proxy address) was in no
-    // Graph /directReports nor the directory page's reports, and the page showed them no manager.
-    sqlite: '',
-    postgres: '',
-    then: 'managersToPrimary',
   },
 ];

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { withUnicodeDomain } from '../domain/email.js';
-import { postgresManagersToPrimarySql } from './manager-addresses.js';
 import { MIGRATIONS, newerSchema, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { searchKeys } from './postgres-search-keys.js';
 import { CONTACT_NAME_KEY_COLUMNS, searchColumnsOf, type ContactSearchColumns, type SearchColumns } from './search-text.js';
@@ -189,9 +188,6 @@ const DATA_STEPS: Record<DataStep, (client: pg.ClientBase) => Promise<void>> = {
   async composeStoredText(client) {
     await composeTextColumns(client, 'users', USER_TEXT_COLUMNS);
     await composeTextColumns(client, 'contacts', CONTACT_TEXT_COLUMNS);
-  },
-  async managersToPrimary(client) {
-    await client.query(postgresManagersToPrimarySql('ARRAY(SELECT DISTINCT lower(manager) FROM users WHERE manager IS NOT NULL)'));
   },
 };
 

@@ -24,7 +24,6 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { migratePostgres } from './postgres-schema.js';
-import { managerAddressesOf, postgresManagersToPrimarySql } from './manager-addresses.js';
 import { migratedPastThisBridge, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
@@ -136,8 +135,6 @@ const UPSERT_USERS = `INSERT INTO users (${USER_WRITE_COLUMNS.join(', ')}, updat
   ON CONFLICT (lower(email)) DO UPDATE SET ${[...USER_WRITE_COLUMNS.filter((column) => column !== 'email'), 'updated_at']
     .map((column) => `${column} = excluded.${column}`)
     .join(', ')}`;
-/** Reports an import may have named a manager's other address for (the addresses in $1, ASCII lower case), made to name the primary one; users_by_manager finds them. */
-const MANAGERS_TO_PRIMARY = postgresManagersToPrimarySql('$1::text[]');
 /** USER_SELECT with the folded display name, where a page in name order ends. */
 const USER_SELECT_KEYED = USER_SELECT.replace(' FROM users u', ', u.name_key FROM users u');
 const DIRECTORY_SELECT = `SELECT ${USER_FIELD_COLUMNS.map((f) => `u.${f}`).join(', ')}, u.refs::text AS refs, p.sha256 AS photo_sha256`;
@@ -1044,9 +1041,6 @@ async function writeUsers(
       const columns = USER_WRITE_COLUMNS.map((_, column) => written.map((row) => row[column]!));
       await client.query(UPSERT_USERS, [...columns, updatedAt]);
     }
-  }
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-    await client.query(MANAGERS_TO_PRIMARY, [managerAddressesOf(rows.slice(i, i + BATCH_ROWS))]);
   }
   if (photos) for (const { email, photo } of photos.photos) await writePhoto(client, userOwner(email), photo, photos.source, updatedAt);
   return { loaded, renamed };

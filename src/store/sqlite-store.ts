@@ -100,7 +100,6 @@ import {
   type RenameCandidate,
   type RenamedMailbox,
 } from './renamed-mailboxes.js';
-import { managerAddressesOf, sqliteManagersToPrimarySql } from './manager-addresses.js';
 import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement } from './sqlite-read-thread.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { EmbeddedStoreEvents } from './change-watcher.js';
@@ -369,7 +368,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
          WHERE email = @from AND (${sharesAName(['@givenName', '@surname', '@alias', '@displayName'])}) AND NOT EXISTS (SELECT 1 FROM users WHERE email = @to)`,
       ),
       followManager: db.prepare<RenamedMailbox>('UPDATE users SET manager = @to WHERE manager = @from'),
-      managersToPrimary: db.prepare<{ addresses: string }>(sqliteManagersToPrimarySql('r.manager IN (SELECT value FROM json_each(@addresses))')),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
       // A page of users in each order, either way (user-pages.ts).
       userPages: {
@@ -537,10 +535,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         const rows = JSON.stringify(users.slice(first, first + UPSERT_CHUNK).map(writtenUserValues));
         this.statements.upsertUsers.run({ rows, updatedAt });
       }
-    }
-    for (let first = 0; first < users.length; first += UPSERT_CHUNK) {
-      const addresses = JSON.stringify(managerAddressesOf(users.slice(first, first + UPSERT_CHUNK)));
-      this.statements.managersToPrimary.run({ addresses });
     }
     if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
     return renamed;
@@ -1229,9 +1223,6 @@ const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
   composeStoredText(db) {
     composeTextColumns(db, 'users', USER_TEXT_COLUMNS);
     composeTextColumns(db, 'contacts', CONTACT_TEXT_COLUMNS);
-  },
-  managersToPrimary(db) {
-    db.prepare(sqliteManagersToPrimarySql('r.manager IS NOT NULL')).run();
   },
 };
 

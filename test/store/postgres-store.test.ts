@@ -175,21 +175,6 @@ describe('PostgresStore', () => {
     await expectComposed(store);
   });
 
-  it("makes the reports a database from before kept naming another of their manager's addresses name the primary one as it upgrades it", async () => {
-    await migrateUpToStepOf('managersToPrimary');
-    await runSql(
-      url,
-      `INSERT INTO users (email, display_name, name_key, manager, other_addresses, updated_at) VALUES
-         ('boss@contoso.com', 'Boss', 'boss', NULL, '["boss@corp.contoso.com"]', 'x'),
-         ('amy@contoso.com', 'Amy', 'amy', 'Boss@Corp.contoso.com', NULL, 'x'),
-         ('lee@contoso.com', 'Lee', 'lee', 'nobody@contoso.com', NULL, 'x')`,
-    );
-    const store = await open();
-    expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.findIndex((migration) => migration.then === 'managersToPrimary'), to: MIGRATIONS.length });
-    expect((await store.pageDirectReports('boss@contoso.com', undefined, 5)).users.map((user) => user.email)).to.deep.equal(['amy@contoso.com']);
-    expect((await store.getUser('lee@contoso.com'))?.manager).to.equal('nobody@contoso.com');
-  });
-
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {
     await migrateUpToStepOf('fillUserSearchKeys');
     const tania = { email: 'tania@contoso.com', displayName: 'Tânia Ivanova', department: 'Finance', refs: {} };

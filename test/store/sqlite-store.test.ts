@@ -479,23 +479,6 @@ describe('SqliteStore', () => {
     }
   });
 
-  it("makes the reports a database from before kept naming another of their manager's addresses name the primary one as it upgrades it", async () => {
-    const { path: older, version: before, db } = databaseBefore('older-managers.db', 'managersToPrimary');
-    const insert = db.prepare("INSERT INTO users (email, display_name, name_key, manager, other_addresses, updated_at) VALUES (?, ?, ?, ?, ?, 'x')");
-    insert.run('boss@contoso.com', 'Boss', 'boss', null, '["boss@corp.contoso.com"]');
-    insert.run('amy@contoso.com', 'Amy', 'amy', 'Boss@Corp.contoso.com', null);
-    insert.run('lee@contoso.com', 'Lee', 'lee', 'nobody@contoso.com', null);
-    db.close();
-    const upgraded = new SqliteStore(older);
-    try {
-      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
-      expect((await upgraded.pageDirectReports('boss@contoso.com', undefined, 5)).users.map((user) => user.email)).to.deep.equal(['amy@contoso.com']);
-      expect((await upgraded.getUser('lee@contoso.com'))?.manager).to.equal('nobody@contoso.com');
-    } finally {
-      await upgraded.close();
-    }
-  });
-
   it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
     const shared = join(dir, 'opened-at-once.db');
     const at = Date.now() + 1500;
