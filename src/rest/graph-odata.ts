@@ -37,6 +37,9 @@ function withoutMetadata(json: string): string {
   return JSON.stringify(JSON.parse(json, (key, value: unknown) => (key.startsWith('@odata.') && !KEPT_WITHOUT_METADATA.has(key) ? undefined : value)));
 }
 
+/** `$batch`'s path as Express routes it: in any case, with a slash after it or none. */
+const BATCH_PATH = /^\/\$batch\/?$/i;
+
 /**
  * Every JSON answer a Graph route sends (`res.json`, or its text by `res.send`) goes through
  * `res.send`: there it gets OData-Version, and, when Accept asks `odata.metadata=none`, loses
@@ -44,7 +47,7 @@ function withoutMetadata(json: string): string {
  * through here already, with the batch's Accept when it had none of its own (graph-batch-route.ts).
  */
 export const odataConventions: RequestHandler = (req, res, next) => {
-  const noMetadata = asksNoMetadata(req.headers.accept) && req.path !== '/$batch';
+  const noMetadata = asksNoMetadata(req.headers.accept) && !BATCH_PATH.test(req.path);
   const send = res.send;
   res.send = function (body?: unknown) {
     if (!JSON_ANSWER.test(String(this.get('content-type') ?? ''))) return send.call(this, body);
