@@ -24,10 +24,11 @@ import { imageLimitsOf } from './photos/image-limits.js';
 import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-audit.js';
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
-import { DirectoryTimeoutError } from './sources/ldap-connection.js';
+import { DirectoryClosedError, DirectoryTimeoutError } from './sources/ldap-connection.js';
 import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { readProblemOf } from './file-problem.js';
+import { untrustedCertificate } from './network-errors.js';
 import { openStore, storeLocation } from './store/open-store.js';
 import { withoutPassword } from './store/database-url.js';
 import type { SchemaUpgrade } from './store/migrations.js';
@@ -488,17 +489,6 @@ account
     for (const { username, role } of await withStore((store) => store.listAccounts(), true)) console.log(`${username}\t${role}`);
   });
 
-/** Node's codes for a server certificate this process does not trust. */
-const UNTRUSTED_CERTIFICATE = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 const FILE_PROBLEMS: Partial<Record<string, string>> = {
   ENOENT: 'a folder on the way does not exist',
   EACCES: 'permission denied',
@@ -519,9 +509,10 @@ function expectedFailure(error: unknown): string | undefined {
     error instanceof StoreCopyError ||
     error instanceof BackupError ||
     error instanceof StoreOpenError ||
-    // A directory that refused the bind, a base DN it has not, or too slow for timeoutMs: what import-ldap's settings say.
+    // A directory that refused the bind, a base DN it has not, too slow for timeoutMs, or a TLS port given as ldap://: what import-ldap's settings say.
     error instanceof PermanentSourceError ||
-    error instanceof DirectoryTimeoutError
+    error instanceof DirectoryTimeoutError ||
+    error instanceof DirectoryClosedError
   )
     return error.message;
   const { code, syscall, address, port, path, hostname } = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
@@ -531,7 +522,7 @@ function expectedFailure(error: unknown): string | undefined {
   if ((syscall === 'mkdir' || syscall === 'open') && path !== undefined && fileProblem) return `cannot create ${path}: ${fileProblem}`;
   if (syscall === 'getaddrinfo') return `the host name '${hostname}' does not resolve (BRIDGE_HOST, or a host in the config file)`;
   // A server (a directory, an upstream) whose certificate this process does not trust: a CA file or a host name to mend.
-  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code))
+  if (untrustedCertificate(error))
     return `TLS: ${(error as Error).message}; give the CA that signed the server's certificate (caFile), and reach the server by a name its certificate has`;
   if (code === 'ECONNRESET' && /before secure TLS connection/.test((error as Error).message))
     return `${(error as Error).message}: does that port speak TLS (ldaps://) at all?`;

@@ -83,7 +83,7 @@ export async function backupSqliteStore(databasePath: string, file: string): Pro
 function backupProblem(error: unknown, databasePath: string, file: string): BackupError | undefined {
   const { code } = error as { code?: unknown };
   if (code === 'SQLITE_NOTADB') return new BackupError(`${databasePath} is not a SQLite database`);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new BackupError(`no space left on the device for ${file}`);
+  if (isFull(error)) return new BackupError(`no space left on the device for ${file}`);
   if (code === 'ENAMETOOLONG') return new BackupError(`${file}: the name is too long for its file system`);
   return undefined;
 }
@@ -104,15 +104,27 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
       `${file} was made by a newer bridge (schema ${summary.schemaVersion}, this one knows ${MIGRATIONS.length}); restore it with that version`,
     );
   }
-  if (existsSync(databasePath)) refuseWhileOpen(databasePath);
+  const replacing = existsSync(databasePath);
+  if (replacing) refuseWhileOpen(databasePath);
   else createPrivateFile(databasePath);
   const backup = new Database(file, { readonly: true, fileMustExist: true });
   try {
     await backup.backup(databasePath, { progress: () => ALL_PAGES });
+  } catch (error) {
+    // Nothing was restored: the pages went in one write transaction, which SQLite rolled back (https://www.sqlite.org/c3ref/backup_finish.html).
+    if (!replacing) rmSync(databasePath, { force: true });
+    if (!isFull(error)) throw error;
+    throw new BackupError(`no space left on the device for ${databasePath}; nothing was restored${replacing ? ', the store is as it was' : ''}`);
   } finally {
     backup.close();
   }
   return summary;
+}
+
+/** SQLite's "database or disk is full", or the file system's own: https://www.sqlite.org/rescode.html#full */
+function isFull(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
 }
 
 /**

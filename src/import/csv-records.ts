@@ -12,8 +12,9 @@ export interface LocatedRecord<T> {
  * at the header. Every row whose field count differs from the header's is reported, not
  * only the first, so one fix-up pass is enough. A header without commas but with
  * semicolons or tabs names the separator: Excel writes `;` where `,` is the decimal mark.
+ * A header without a `required` column is refused too: every row under it would be.
  */
-export function readCsvRecords<T>(content: string, columns: readonly string[]): LocatedRecord<T>[] {
+export function readCsvRecords<T>(content: string, columns: readonly string[], required: readonly string[] = []): LocatedRecord<T>[] {
   const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
   let rows: { record: string[]; info: { lines: number } }[];
   try {
@@ -30,7 +31,7 @@ export function readCsvRecords<T>(content: string, columns: readonly string[]): 
     throw new ImportFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
   }
   const [header, ...records] = rows;
-  if (!header) return [];
+  if (!header) throw new ImportFileError(['no header row: the file holds only blank lines']);
   const names = header.record.map((name) => byLowerName.get(name.trim().toLowerCase()) ?? name.trim());
   const unknown = names.filter((name) => !columns.includes(name));
   // Each name looked up among those before it, not compared with each: a header of 100,000 columns took 12 s.
@@ -40,8 +41,10 @@ export function readCsvRecords<T>(content: string, columns: readonly string[]): 
     if (seen.has(name)) repeated.push(name);
     seen.add(name);
   }
-  if (unknown.length > 0 || repeated.length > 0) {
+  const missing = required.filter((name) => !names.includes(name));
+  if (unknown.length > 0 || repeated.length > 0 || missing.length > 0) {
     throw new ImportFileError([
+      ...missing.map((name) => `line ${header.info.lines}: no '${name}' column, which every row needs`),
       ...unknown.map((name) => `line ${header.info.lines}: unknown column '${name}' (the columns are ${columns.join(', ')})`),
       ...[...new Set(repeated)].map((name) => `line ${header.info.lines}: the column '${name}' is named more than once`),
     ]);

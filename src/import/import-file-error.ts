@@ -10,3 +10,11 @@ export class ImportFileError extends Error {
     this.name = 'ImportFileError';
   }
 }
+
+/**
+ * A file that names nobody. An import only adds and updates, so one of nobody would change
+ * nothing and say "imported 0": what a failed upstream export looks like, taken for success.
+ */
+export function nobodyIn(what: string, detail = ''): string {
+  return `no ${what} in the file${detail}: nothing to import (did the export that wrote it fail?)`;
+}

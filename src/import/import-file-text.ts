@@ -29,6 +29,7 @@ const NOT_ASCII = /[\x80-\xff]/;
  * charset), and the file keeps its line count, by which problems are reported.
  */
 export function importFileText(bytes: Buffer, { folded = false } = {}): string {
+  if (bytes.length === 0) throw new ImportFileError(['the file is empty (0 bytes)']);
   const marked = textBehindMark(bytes);
   if (marked !== undefined) return marked;
   const body = folded ? foldsBeforeCharacters(withoutUtf8Mark(bytes)) : withoutUtf8Mark(bytes);

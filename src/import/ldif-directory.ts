@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { ADDRESS_ATTRIBUTES, primaryAddressOf, recordOf, TEXT_ATTRIBUTES } from './ldap-directory.js';
 import { NOT_UTF8, readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
+import { ImportFileError, nobodyIn } from './import-file-error.js';
 
 /** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
 const PHOTO_ATTRIBUTES = ['thumbnailphoto', 'jpegphoto'];
@@ -59,6 +60,10 @@ export async function importLdifDirectory(store: Store, content: string, limits:
     }
   }
   const users = checked.all();
+  // Entries all without mail: an export that did not ask for the address attributes, as likely as an empty one.
+  if (users.length === 0) {
+    throw new ImportFileError([nobodyIn('users', passedOver > 0 ? ` (${passedOver} entr(y/ies), none with mail or a primary SMTP proxyAddress)` : '')]);
+  }
   const { renamed } = await store.upsertUsers(users, { source: 'ldif', photos });
   return { users: users.length, photos: photos.length, passedOver, renamed };
 }

@@ -3,7 +3,7 @@ import ICAL from 'ical.js';
 import { MAX_CONTACT_EMAILS, type ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
 import { readCsvRecords } from './csv-records.js';
-import { ImportFileError } from './import-file-error.js';
+import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { vcard21As30 } from './vcard21.js';
 
 export type ContactFormat = 'vcard' | 'csv';
@@ -38,7 +38,7 @@ interface ReadEntry {
 }
 
 function collect(entries: ReadEntry[]): ContactFileResult {
-  const result: ContactFileResult = { drafts: [], problems: [], notKept: new Map() };
+  const result: ContactFileResult = { drafts: [], problems: entries.length === 0 ? [nobodyIn('contacts')] : [], notKept: new Map() };
   for (const { where, record, photo, uid, notKept = [] } of entries) {
     for (const what of notKept) result.notKept.set(what, (result.notKept.get(what) ?? 0) + 1);
     const fields = typeof record === 'string' ? record : toContactFields(record);

@@ -1,6 +1,6 @@
 import type { DirectoryUser } from '../domain/directory.js';
 import { readCsvRecords, type LocatedRecord } from './csv-records.js';
-import { ImportFileError } from './import-file-error.js';
+import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
 
 export type DirectoryFormat = 'csv' | 'json';
@@ -8,14 +8,16 @@ export type DirectoryFormat = 'csv' | 'json';
 /**
  * Reads a whole directory file and checks every record. All problems are collected,
  * each with its line (CSV) or position (JSON), and any problem rejects the whole file,
- * so an import is all or nothing.
+ * so an import is all or nothing. A file of nobody is refused as well (nobodyIn).
  */
 export function readDirectoryFile(content: string, format: DirectoryFormat): DirectoryUser[] {
   const checked = new CheckedUsers();
-  for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS) : jsonRecords(content)) {
+  for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS, ['email']) : jsonRecords(content)) {
     checked.add(where, record);
   }
-  return checked.all();
+  const users = checked.all();
+  if (users.length === 0) throw new ImportFileError([nobodyIn('users')]);
+  return users;
 }
 
 /**

@@ -178,7 +178,23 @@ function isLdaptsTimeout(error: unknown): error is Error {
   return error instanceof Error && /^(Connection timeout|\w+: Operation timed out)$/.test(error.message);
 }
 
+/**
+ * The directory closed the connection with a request unanswered. On an ldap:// URL that is
+ * most often a port that speaks TLS from its first byte (LDAPS: 636, a Global Catalog's 3269),
+ * which takes the plain request for a broken handshake and hangs up.
+ */
+export class DirectoryClosedError extends Error {}
+
+/** ldapts's own words for it (Client socketClose), again with no class or code of their own. */
+function isLdaptsClosed(error: unknown): error is Error {
+  return error instanceof Error && error.message.startsWith('Connection closed before message response was received');
+}
+
 function asSourceError(error: unknown, settings: LdapSettings): unknown {
+  if (isLdaptsClosed(error)) {
+    const hint = /^ldap:/i.test(settings.url) ? ': if that port speaks TLS from the first byte (as 636 and 3269 do), the url is ldaps://' : '';
+    return new DirectoryClosedError(`the directory at ${settings.url} closed the connection without answering${hint}`, { cause: error });
+  }
   if (isLdaptsTimeout(error)) {
     return new DirectoryTimeoutError(`the directory did not answer within ${settings.timeoutMs} ms (timeoutMs of the ldap source): ${error.message}`, {
       cause: error,

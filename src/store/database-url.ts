@@ -30,3 +30,21 @@ export function withoutPassword(url: string): string {
 }
 
 const SECRET_PARAMETER = /password$/i;
+
+/**
+ * The URL as the driver is to read it. pg 8 takes sslmode=prefer, require and verify-ca as
+ * verify-full — the certificate and the host name checked (pg-connection-string's README) —
+ * and says so in a SECURITY WARNING of eight lines on every process that connects: every
+ * command. Handed over as verify-full, the connection is the same, checked as strictly, and
+ * the warning is not printed; pg 9, which gives those modes libpq's weaker meaning, then
+ * changes nothing here. `uselibpqcompat=true` asks for libpq's meaning: left as written.
+ */
+export function driverUrl(url: string): string {
+  const parsed = readDatabaseUrl(url);
+  const mode = parsed?.searchParams.get('sslmode');
+  if (!parsed || !ALIASES_OF_VERIFY_FULL.has(mode ?? '') || parsed.searchParams.get('uselibpqcompat') === 'true') return url;
+  parsed.searchParams.set('sslmode', 'verify-full');
+  return writtenDatabaseUrl(parsed);
+}
+
+const ALIASES_OF_VERIFY_FULL = new Set(['prefer', 'require', 'verify-ca']);

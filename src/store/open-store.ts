@@ -4,7 +4,9 @@ import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
 import { databaseDown, DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
-import { withoutPassword } from './database-url.js';
+import { readDatabaseUrl, withoutPassword } from './database-url.js';
+import { untrustedCertificate } from '../network-errors.js';
+import { readProblemOf } from '../file-problem.js';
 
 type StoreSettings = Pick<Config, 'databaseUrl' | 'databasePath' | 'databasePoolSize' | 'databaseQueryTimeoutMs' | 'storeBusyTimeoutMs'>;
 
@@ -58,6 +60,31 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
   if (/client password must be a string/.test(error.message)) {
     return new StoreOpenError(`PostgreSQL at ${location} asks for a password, and the URL gives none (postgres://user:password@host/db, or PGPASSWORD)`);
   }
+  // insufficient_privilege: the schema upgrade creates and alters tables. Since PostgreSQL 15 only the database's owner (and so
+  // schema public's) may create them, and only a table's owner may alter it: one another role made is that role's.
+  if (code === INSUFFICIENT_PRIVILEGE_SQLSTATE) {
+    const url = readDatabaseUrl(location);
+    const role = url?.username ? decodeURIComponent(url.username) : '<role>';
+    const database = url?.pathname.slice(1) || '<database>';
+    return new StoreOpenError(
+      `PostgreSQL at ${location}: ${error.message}; ${role} is to own the database and the bridge's tables: as a superuser, ALTER DATABASE ${database} OWNER TO ${role} (tables another role made: REASSIGN OWNED BY that role TO ${role})`,
+      { cause: error },
+    );
+  }
+  const tlsFile = tlsFileNotRead(error, location);
+  if (tlsFile) return new StoreOpenError(`PostgreSQL at ${location}: cannot read ${tlsFile}: ${readProblemOf(error)}`);
+  if (untrustedCertificate(error)) {
+    return new StoreOpenError(
+      `PostgreSQL at ${location}: TLS: ${error.message}; give the CA that signed the server's certificate as ?sslmode=verify-full&sslrootcert=/path/to/ca.pem, and reach the server by a name its certificate has`,
+      { cause: error },
+    );
+  }
+  // pg's own words (and no code) for a server that answered TLS's request with "N": ssl is off in its postgresql.conf.
+  if (error.message === 'The server does not support SSL connections') {
+    return new StoreOpenError(`PostgreSQL at ${location} does not take TLS connections, which the URL asks for (sslmode); turn ssl on in its postgresql.conf`, {
+      cause: error,
+    });
+  }
   if (code === READ_ONLY_SQLSTATE) return new StoreOpenError(`the database at ${location} is read-only (a standby?); point BRIDGE_DATABASE_URL at the primary`);
   if (code === DISK_FULL_SQLSTATE || code === 'SQLITE_FULL') return new StoreOpenError(`no space left on the device for the database at ${location}`);
   // SQLITE_READONLY and its extended codes (…_CANTINIT: the -shm file). SQLite gives a new -wal
@@ -71,6 +98,15 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
   return undefined;
 }
 
+/** Which of the URL's TLS files (the driver reads them as it takes the URL) `error` failed to open, as `sslrootcert '/path'`. */
+function tlsFileNotRead(error: Error, location: string): string | undefined {
+  const { syscall, path } = error as NodeJS.ErrnoException;
+  const parameters = readDatabaseUrl(location)?.searchParams;
+  if (syscall !== 'open' || path === undefined || !parameters) return undefined;
+  const name = ['sslrootcert', 'sslcert', 'sslkey'].find((candidate) => parameters.get(candidate) === path);
+  return name && `${name} '${path}'`;
+}
+
 /** Whether opening the store failed only because its database server cannot be reached yet, or has no connection for it yet. */
 export function storeNotReachedYet(error: unknown): boolean {
   return (
@@ -79,6 +115,8 @@ export function storeNotReachedYet(error: unknown): boolean {
 }
 
 const TOO_MANY_CONNECTIONS_SQLSTATE = '53300';
+/** https://www.postgresql.org/docs/current/errcodes-appendix.html, class 42. */
+const INSUFFICIENT_PRIVILEGE_SQLSTATE = '42501';
 
 /** Where the store is, for logs and banners: the file, or the URL without its password. */
 export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'databasePath'>): string {

@@ -7,7 +7,7 @@ import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
 import { MIGRATIONS, newerSchema } from './migrations.js';
 import { STORE_APPLICATION_NAME } from './postgres-store.js';
 import { storeOpenProblem } from './open-store.js';
-import { withoutPassword } from './database-url.js';
+import { driverUrl, withoutPassword } from './database-url.js';
 
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
 const BATCH_ROWS = 500;
@@ -144,14 +144,17 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     source.close();
     throw error;
   }
-  const target = new pg.Client({ connectionString: postgresUrl, application_name: 'ews-photo-bridge migrate-store' });
+  const target = new pg.Client({ connectionString: driverUrl(postgresUrl), application_name: 'ews-photo-bridge migrate-store' });
   try {
     await target.connect();
   } catch (error) {
     throw storeOpenProblem(error, withoutPassword(postgresUrl)) ?? error;
   }
   try {
-    await migratePostgres(target);
+    // A role that may not create the tables is said as a command opening the store says it.
+    await migratePostgres(target).catch((error: unknown) => {
+      throw storeOpenProblem(error, withoutPassword(postgresUrl)) ?? error;
+    });
     source.exec('BEGIN');
     await target.query('BEGIN');
     try {

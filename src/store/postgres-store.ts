@@ -14,6 +14,7 @@ import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern,
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
 import { asBridgeError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
+import { driverUrl } from './database-url.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
 import {
@@ -388,7 +389,7 @@ export const STORE_APPLICATION_NAME = 'ews-photo-bridge';
 
 /** What every connection of the store says of itself, and that it keeps its TCP connection alive. */
 const connectionTo = (connectionString: string) => ({
-  connectionString,
+  connectionString: driverUrl(connectionString),
   application_name: STORE_APPLICATION_NAME,
   keepAlive: true,
   keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,

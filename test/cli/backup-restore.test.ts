@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { PhotoService } from '../../src/photos/photo-service.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { CliResult } from '../support/run-cli.js';
+import { mountSmallFileSystem } from '../support/small-file-system.js';
 import { basic } from '../support/test-bridge.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -255,6 +256,30 @@ describe('backup and restore of the embedded store', function () {
       /planted\.backup: its schema is not the one this bridge makes at version \d+ \(1 object\(s\) differ, e\.g\. trigger comes_back\)/,
     );
     expect(existsSync(target), 'nothing restored').to.equal(false);
+  });
+
+  it('says in one line that the disk is full, and leaves the store as it was (or none, where there was none)', async () => {
+    // Room for a store of one account, not for the backup.
+    const disk = mountSmallFileSystem(Math.floor(statSync(join(dir, 'live.backup')).size / 2));
+    try {
+      const small = join(disk.dir, 'bridge.db');
+      const added = await runCli(['--db', small, 'account', 'add', ADMIN.username]);
+      expect(added.status, added.stderr).to.equal(0);
+      const result = await runCli(['--db', small, 'restore', join(dir, 'live.backup')]);
+      expect([result.status, result.stdout, result.stderr]).to.deep.equal([
+        1,
+        '',
+        `ews-photo-bridge: no space left on the device for ${small}; nothing was restored, the store is as it was\n`,
+      ]);
+      const listed = await runCli(['--db', small, 'account', 'list']);
+      expect([listed.status, listed.stdout]).to.deep.equal([0, `${ADMIN.username}\tuser\n`]);
+      const fresh = join(disk.dir, 'fresh.db');
+      const onto = await runCli(['--db', fresh, 'restore', join(dir, 'live.backup')]);
+      expect([onto.status, onto.stderr]).to.deep.equal([1, `ews-photo-bridge: no space left on the device for ${fresh}; nothing was restored\n`]);
+      expect(filesNamed(disk.dir, 'fresh.db'), 'no empty store left to be taken for one').to.deep.equal([]);
+    } finally {
+      disk.undo();
+    }
   });
 
   it('points PostgreSQL users to pg_dump', async () => {

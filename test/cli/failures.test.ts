@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { storeOpenProblem } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { makeReadOnly } from '../support/read-only-file.js';
-import { runCli, type CliResult } from '../support/run-cli.js';
+import { freshDatabase } from '../support/postgres.js';
+import { startPostgresTlsFront } from '../support/postgres-tls-front.js';
+import { runCli, runCliInBackground, type CliResult } from '../support/run-cli.js';
 import { makeSelfSignedCertificate } from '../support/self-signed.js';
 
 /** One plain line on standard error and a failing exit: what a new administrator should see for a mistake. */
@@ -132,6 +136,66 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expect(storeOpenProblem(error, 'postgres://bridge@db.example/bridge')?.message).to.equal(
       'PostgreSQL at postgres://bridge@db.example/bridge asks for a password, and the URL gives none (postgres://user:password@host/db, or PGPASSWORD)',
     );
+  });
+
+  describe('on PostgreSQL, in one line, what a role or a TLS setting lacks', () => {
+    let url: URL;
+    let database: string;
+    const listWith = (databaseUrl: string) => runCliInBackground(['account', 'list'], { env: { BRIDGE_DATABASE_URL: databaseUrl } });
+
+    before(async () => {
+      url = new URL(await freshDatabase());
+      database = url.pathname.slice(1);
+    });
+
+    it('a role without rights on schema public (PostgreSQL 15 gives them to the database owner only)', async () => {
+      const role = `epb_norights_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url.toString() });
+      await admin.connect();
+      try {
+        // PostgreSQL 15's default, made so whatever the version.
+        await admin.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+        await admin.query(`CREATE ROLE ${role} LOGIN`);
+      } finally {
+        await admin.end();
+      }
+      const asRole = `postgres://${role}@${url.host}/${database}`;
+      expectOneLineFailure(
+        await listWith(asRole),
+        `PostgreSQL at ${asRole}: permission denied for schema public; ${role} is to own the database and the bridge's tables: as a superuser, ALTER DATABASE ${database} OWNER TO ${role} (tables another role made: REASSIGN OWNED BY that role TO ${role})`,
+      );
+    });
+
+    it("sslmode=require on a server with ssl off, without the driver's warning of eight lines before it", async () => {
+      const plainServer = `${url.toString()}?sslmode=require`;
+      expectOneLineFailure(
+        await listWith(plainServer),
+        `PostgreSQL at ${plainServer} does not take TLS connections, which the URL asks for (sslmode); turn ssl on in its postgresql.conf`,
+      );
+    });
+
+    it('a self-signed certificate: the CA to give as sslrootcert, which then works, without the warning for sslmode=require; a CA file not there', async () => {
+      const certificate = makeSelfSignedCertificate(dir, { name: 'postgres', commonName: '127.0.0.1', altNames: 'IP:127.0.0.1' });
+      const front = await startPostgresTlsFront(Number(url.port), certificate);
+      try {
+        const overTls = `postgres://postgres@127.0.0.1:${front.port}/${database}`;
+        expectOneLineFailure(
+          await listWith(`${overTls}?sslmode=require`),
+          `PostgreSQL at ${overTls}?sslmode=require: TLS: self-signed certificate; give the CA that signed the server's certificate as ?sslmode=verify-full&sslrootcert=/path/to/ca.pem, and reach the server by a name its certificate has`,
+        );
+        const missing = join(dir, 'missing-ca.pem');
+        expectOneLineFailure(
+          await listWith(`${overTls}?sslmode=verify-full&sslrootcert=${missing}`),
+          `PostgreSQL at ${overTls}?sslmode=verify-full&sslrootcert=${missing}: cannot read sslrootcert '${missing}': no such file`,
+        );
+        for (const mode of ['verify-full', 'require']) {
+          const trusted = await listWith(`${overTls}?sslmode=${mode}&sslrootcert=${certificate.certFile}`);
+          expect([trusted.status, trusted.stderr], mode).to.deep.equal([0, '']);
+        }
+      } finally {
+        await front.close();
+      }
+    });
   });
 
   it('names the files a read-only store needs writable, for the user the bridge runs as', () => {
@@ -274,6 +338,39 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expect(result.stderr).to.match(/^ews-photo-bridge: 3 problem\(s\) in the file, nothing imported:/);
     const store = new SqliteStore(db);
     expect(await store.countUsers()).to.equal(0);
+    await store.close();
+  });
+  it('refuses a file that names nobody, which a failed export writes: empty, a header without email, a header or a list of nobody', async () => {
+    const refused = (name: string, content: string, args: (file: string) => string[] = (file) => ['import', file]) => {
+      writeFileSync(join(dir, name), content);
+      const result = cli(args(join(dir, name)));
+      expect(result.status, name).to.equal(1);
+      expect(result.stdout, name).to.equal('');
+      return result.stderr;
+    };
+    const nothingImported = 'ews-photo-bridge: 1 problem(s) in the file, nothing imported:\n';
+    const nobody = (what: string, detail = '') =>
+      `${nothingImported}  no ${what} in the file${detail}: nothing to import (did the export that wrote it fail?)\n`;
+    const contactsImport = (file: string) => ['contacts', 'import', '--create', 'owner@contoso.com', file];
+    for (const name of ['empty.csv', 'empty.json', 'empty.ldif']) expect(refused(name, '')).to.equal(`${nothingImported}  the file is empty (0 bytes)\n`);
+    for (const name of ['empty.vcf', 'empty-contacts.csv']) {
+      expect(refused(name, '', contactsImport)).to.equal(`${nothingImported}  the file is empty (0 bytes)\n`);
+    }
+    expect(refused('blank.csv', '\n\n')).to.equal(`${nothingImported}  no header row: the file holds only blank lines\n`);
+    expect(refused('no-email.csv', 'displayName\n')).to.equal(`${nothingImported}  line 1: no 'email' column, which every row needs\n`);
+    expect(refused('no-email-rows.csv', 'displayName\nAlex\nSam\n'), 'said once, at the header').to.equal(
+      `${nothingImported}  line 1: no 'email' column, which every row needs\n`,
+    );
+    expect(refused('header-only.csv', 'email,displayName\r\n')).to.equal(nobody('users'));
+    expect(refused('nobody.json', '[]')).to.equal(nobody('users'));
+    expect(refused('nobody-users.json', '{"users": []}')).to.equal(nobody('users'));
+    expect(refused('no-mail.ldif', 'dn: ou=People,dc=contoso,dc=com\nou: People\n\ndn: cn=svc,dc=contoso,dc=com\ncn: svc\n')).to.equal(
+      nobody('users', ' (2 entr(y/ies), none with mail or a primary SMTP proxyAddress)'),
+    );
+    expect(refused('version-only.ldif', 'version: 1\n')).to.equal(nobody('users'));
+    expect(refused('header-only-contacts.csv', 'displayName,email1\n', contactsImport)).to.equal(nobody('contacts'));
+    const store = new SqliteStore(db);
+    expect([await store.countUsers(), (await store.pageContacts('owner@contoso.com', undefined, 0, 0)).total]).to.deep.equal([0, 0]);
     await store.close();
   });
 });

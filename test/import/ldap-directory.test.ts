@@ -213,7 +213,7 @@ describe('importing the directory from LDAP', () => {
     }
   });
 
-  it('import-ldap says a refused bind, a base DN the directory has not, an untrusted certificate and a port without TLS in one line, as settings to mend, not as a surprise', () => {
+  it('import-ldap says a refused bind, a base DN the directory has not, an untrusted certificate, a port without TLS and a TLS port given as ldap:// in one line, as settings to mend, not as a surprise', () => {
     for (const [overrides, said] of [
       [{ pageSize: 2, bindPassword: 'wrong password' }, `ews-photo-bridge: the directory refused the bind as ${LDAP_READER.dn}: invalid credentials\n`],
       [
@@ -228,6 +228,10 @@ describe('importing the directory from LDAP', () => {
         { pageSize: 2, url: slapd.url.replace('ldap:', 'ldaps:') },
         /before secure TLS connection was established: does that port speak TLS \(ldaps:\/\/\) at all\?\n$/,
       ],
+      [
+        { pageSize: 2, url: slapd.ldapsUrl.replace('ldaps:', 'ldap:') },
+        `ews-photo-bridge: the directory at ${slapd.ldapsUrl.replace('ldaps:', 'ldap:')} closed the connection without answering: if that port speaks TLS from the first byte (as 636 and 3269 do), the url is ldaps://\n`,
+      ],
     ] as const) {
       const { dir, config } = configFile(overrides);
       try {
@@ -241,6 +245,20 @@ describe('importing the directory from LDAP', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  it('sources check says a TLS port given as ldap:// in the same words, as the step that failed', () => {
+    const plainToTls = slapd.ldapsUrl.replace('ldaps:', 'ldap:');
+    const { dir, config } = configFile({ url: plainToTls });
+    try {
+      const result = runCli(['--db', join(dir, 'bridge.db'), 'sources', 'check'], { env: { BRIDGE_CONFIG: config } });
+      expect([result.status, result.stdout]).to.deep.equal([
+        1,
+        `ad (ldap)\n  FAIL reachable: the directory at ${plainToTls} closed the connection without answering: if that port speaks TLS from the first byte (as 636 and 3269 do), the url is ldaps://\n`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -194,6 +194,19 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     for (const said of [asParameter.stderr, swapped.stderr]) expect(said).to.not.include('sesame');
   });
 
+  it('says what a role that may not make the tables lacks, as every command does (PostgreSQL 15: only the owner creates in schema public)', async () => {
+    const empty = new URL(await freshDatabase());
+    const database = empty.pathname.slice(1);
+    const role = `epb_copier_${database.slice(4)}`;
+    await runSql(empty.toString(), `REVOKE CREATE ON SCHEMA public FROM PUBLIC; CREATE ROLE ${role} LOGIN`);
+    empty.username = role;
+    const refused = runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', empty.toString()]);
+    expect([refused.status, refused.stderr]).to.deep.equal([
+      1,
+      `ews-photo-bridge: PostgreSQL at ${empty.toString()}: permission denied for schema public; ${role} is to own the database and the bridge's tables: as a superuser, ALTER DATABASE ${database} OWNER TO ${role} (tables another role made: REASSIGN OWNED BY that role TO ${role})\n`,
+    ]);
+  });
+
   it('lets every command work on the PostgreSQL store through BRIDGE_DATABASE_URL', () => {
     const env = { BRIDGE_DATABASE_URL: url };
     writeFileSync(join(dir, 'people.csv'), 'email,displayName\nnestor@contoso.com,Nestor Wilke\n');

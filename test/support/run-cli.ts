@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -19,4 +19,14 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
     timeout: 180_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same, without blocking this process: for a command that talks to a server this process runs. */
+export function runCliInBackground(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, BRIDGE_LOG_LEVEL: 'silent', ...options.env };
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, encoding: 'utf8', timeout: 180_000 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
 }
