@@ -343,9 +343,23 @@ const CONTACT_SELECT = `SELECT c.id, ${CONTACT_FIELDS.map((f) => `c.${f}`).join(
   p.sha256 AS photo_sha256, p.width AS photo_width, p.height AS photo_height, octet_length(p.bytes) AS photo_length, p.updated_at AS photo_updated_at
   FROM contacts c LEFT JOIN contact_photos p ON p.contact_id = c.id`;
 
-/** The user an address ($1) names: the one whose primary address it is, else the earliest to claim it as another of theirs (as SQLite's). */
-const USER_ID_BY_ADDRESS = `(coalesce((SELECT id FROM users WHERE lower(email) = lower($1)),
-  (SELECT min(id) FROM users WHERE other_addresses @> jsonb_build_array(lower($1)))))`;
+/** The user an address (SQL) names: the one whose primary address it is, else the earliest to claim it as another of theirs (as SQLite's). */
+const userIdByAddress = (address: string) => `(coalesce((SELECT id FROM users WHERE lower(email) = lower(${address})),
+  (SELECT min(id) FROM users WHERE other_addresses @> jsonb_build_array(lower(${address})))))`;
+const USER_ID_BY_ADDRESS = userIdByAddress('$1');
+
+/**
+ * The addresses that name each user `owners` selects (SQL giving id, email and other_addresses),
+ * as (owner, address), the address in lower case: as SQLite's namingAddresses, their primary one
+ * and each other one of theirs that names them (userIdByAddress).
+ */
+const namingAddresses = (owners: string) => `WITH owners AS (${owners}), naming (owner, address) AS (
+    SELECT email, lower(email) FROM owners
+    UNION
+    SELECT o.email, a.address FROM owners o, jsonb_array_elements_text(o.other_addresses) a (address)
+    WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = a.address)
+      AND (SELECT min(id) FROM users WHERE other_addresses @> jsonb_build_array(a.address)) = o.id
+  )`;
 
 /** Where each kind of owner keeps its photo, and the owner's row id for a key ($1). */
 const PHOTO_TABLES = {
@@ -567,9 +581,12 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
 
   async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
     const { fromKey, fromEmail } = userPageBounds('name', '', after)!;
-    // users_by_manager: (lower(manager), name_key).
+    // A page from each address naming the manager, each read by users_by_manager: (lower(manager), name_key); at most 1 + MAX_OTHER_ADDRESSES of them.
     const { rows } = await this.query<UserRow & { name_key: string }>(
-      `${USER_SELECT_KEYED} WHERE lower(u.manager) = lower($1) AND (u.name_key, lower(u.email)) > ($2, $3) ORDER BY u.name_key, lower(u.email) LIMIT $4`,
+      `${namingAddresses(`SELECT id, email, other_addresses FROM users WHERE id = ${USER_ID_BY_ADDRESS}`)}
+       SELECT r.* FROM naming a CROSS JOIN LATERAL (
+         ${USER_SELECT_KEYED} WHERE lower(u.manager) = a.address AND (u.name_key, lower(u.email)) > ($2, $3) ORDER BY u.name_key, lower(u.email) LIMIT $4
+       ) r ORDER BY r.name_key, lower(r.email) LIMIT $4`,
       [manager, fromKey, fromEmail, limit + 1],
     );
     return userPageOf(rows, limit);
@@ -592,13 +609,18 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
     const managers = rows.flatMap((row) => (row.manager === null ? [] : [asciiLower(row.manager)]));
     const [related, reports] = await Promise.all([
-      this.query<RelatedRow>('SELECT email, display_name FROM users WHERE lower(email) = ANY($1) AND NOT hidden', [managers]),
+      // Each manager column read as getUser reads an address.
       this.query<RelatedRow>(
-        `SELECT manager, email, display_name, reports FROM (
-           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY lower(manager) ORDER BY name_key, lower(email)) AS n,
-             count(*) OVER (PARTITION BY lower(manager))::int AS reports
-           FROM users WHERE lower(manager) = ANY($1) AND NOT hidden
-         ) r WHERE n <= $2 ORDER BY lower(manager), name_key, lower(email)`,
+        `SELECT a.address AS manager, u.email, u.display_name FROM unnest($1::text[]) a (address) JOIN users u ON u.id = ${userIdByAddress('a.address')} WHERE NOT u.hidden`,
+        [managers],
+      ),
+      this.query<RelatedRow>(
+        `${namingAddresses('SELECT id, email, other_addresses FROM users WHERE lower(email) = ANY($1)')}
+         SELECT manager, email, display_name, reports FROM (
+           SELECT a.owner AS manager, u.email, u.display_name, u.name_key, row_number() OVER (PARTITION BY a.owner ORDER BY u.name_key, lower(u.email)) AS n,
+             count(*) OVER (PARTITION BY a.owner)::int AS reports
+           FROM naming a JOIN users u ON lower(u.manager) = a.address WHERE NOT u.hidden
+         ) r WHERE n <= $2 ORDER BY manager, name_key, lower(email)`,
         [rows.map((row) => asciiLower(row.email)), MAX_DIRECT_REPORTS],
       ),
     ]);

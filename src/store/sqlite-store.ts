@@ -91,7 +91,7 @@ import {
   type StoredSearchColumns,
   type UserRow,
 } from './store-rows.js';
-import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
+import { mergedUserPage, userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
 import {
   renameCandidates,
   RENAME_CANDIDATES_PER_STATEMENT,
@@ -114,8 +114,24 @@ interface PhotoRow {
   updated_at: string;
 }
 
-/** The user an address (@address) names: the one whose primary address it is, else the earliest to claim it as another of theirs. */
-const USER_ID_BY_ADDRESS = '(coalesce((SELECT id FROM users WHERE email = @address), (SELECT min(user_id) FROM user_addresses WHERE address = @address)))';
+/** The user an address (SQL) names: the one whose primary address it is, else the earliest to claim it as another of theirs. */
+const userIdByAddress = (address: string) =>
+  `(coalesce((SELECT id FROM users WHERE email = ${address}), (SELECT min(user_id) FROM user_addresses WHERE address = ${address})))`;
+const USER_ID_BY_ADDRESS = userIdByAddress('@address');
+
+/**
+ * The addresses that name each user `owners` selects (SQL giving id, email and other_addresses),
+ * as (owner, address): their primary one, and each other one of theirs that names them
+ * (userIdByAddress) — no one's primary, and they its earliest claimant. A report's manager
+ * column keeps the address the source gave, perhaps a secondary proxy address; read through
+ * these, the report follows whoever that address names now.
+ */
+const namingAddresses = (owners: string) => `WITH owners AS (${owners}), naming (owner, address) AS (
+    SELECT email, email FROM owners
+    UNION
+    SELECT o.email, a.value FROM owners o, json_each(o.other_addresses) a
+    WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = a.value) AND (SELECT min(user_id) FROM user_addresses WHERE address = a.value) = o.id
+  )`;
 
 /** Where each kind of owner keeps its photo, and the owner's row id for a key (@address or @id). */
 const PHOTO_TABLES = {
@@ -392,6 +408,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
           ),
         },
       },
+      addressesNaming: db
+        .prepare<{ address: string }, string>(
+          `${namingAddresses(`SELECT id, email, other_addresses FROM users WHERE id = ${USER_ID_BY_ADDRESS}`)} SELECT address FROM naming`,
+        )
+        .pluck(),
       directReportsInNameOrder: db.prepare<UserPageBounds & { manager: string; limit: number }, UserRow & { name_key: string }>(
         `SELECT ${USER_COLUMNS}, name_key FROM users INDEXED BY users_by_manager
          WHERE manager = @manager AND (name_key, email) > (@fromKey, @fromEmail) ORDER BY name_key, email LIMIT @limit`,
@@ -434,13 +455,17 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
       // The FTS index's matches, only as many as the choice between sorting and walking needs.
       matchedIds: db.prepare<{ match: string; cap: number }, number>('SELECT rowid FROM users_search WHERE users_search MATCH @match LIMIT @cap').pluck(),
       // A hidden manager is left out as a hidden report is: a list names no one the address book hides.
-      managers: db.prepare<[string], RelatedRow>('SELECT email, display_name FROM users WHERE email IN (SELECT value FROM json_each(?)) AND NOT hidden'),
-      directReports: db.prepare<[string, number], RelatedRow>(
-        `SELECT manager, email, display_name, reports FROM (
-           SELECT manager, email, display_name, name_key, row_number() OVER (PARTITION BY manager ORDER BY name_key, email) AS n,
-             count(*) OVER (PARTITION BY manager) AS reports
-           FROM users WHERE manager IN (SELECT value FROM json_each(?)) AND NOT hidden
-         ) WHERE n <= ? ORDER BY manager, name_key, email`,
+      // Each manager column read as getUser reads an address.
+      managers: db.prepare<[string], RelatedRow>(
+        `SELECT a.value AS manager, u.email, u.display_name FROM json_each(?) a JOIN users u ON u.id = ${userIdByAddress('a.value')} WHERE NOT u.hidden`,
+      ),
+      directReports: db.prepare<{ emails: string; limit: number }, RelatedRow>(
+        `${namingAddresses('SELECT id, email, other_addresses FROM users WHERE email IN (SELECT value FROM json_each(@emails))')}
+         SELECT manager, email, display_name, reports FROM (
+           SELECT a.owner AS manager, u.email, u.display_name, u.name_key, row_number() OVER (PARTITION BY a.owner ORDER BY u.name_key, u.email) AS n,
+             count(*) OVER (PARTITION BY a.owner) AS reports
+           FROM naming a JOIN users u ON u.manager = a.address WHERE NOT u.hidden
+         ) WHERE n <= @limit ORDER BY manager, name_key, email`,
       ),
       insertContact: db.prepare(
         `INSERT INTO contacts (id, mailbox, display_name, given_name, surname, company, department, job_title,
@@ -610,7 +635,15 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
     const bounds = userPageBounds('name', '', after)!;
-    return userPageOf(await this.read(() => this.statements.directReportsInNameOrder.all({ ...bounds, manager, limit: limit + 1 })), limit);
+    // A page from each address naming the manager, each read by the index, merged: at most 1 + MAX_OTHER_ADDRESSES of them.
+    return mergedUserPage(
+      await this.read(() =>
+        this.statements.addressesNaming
+          .all({ address: manager })
+          .map((address) => this.statements.directReportsInNameOrder.all({ ...bounds, manager: address, limit: limit + 1 })),
+      ),
+      limit,
+    );
   }
 
   async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
@@ -646,7 +679,9 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
     const managers = JSON.stringify(rows.flatMap((row) => (row.manager === null ? [] : [row.manager])));
     const emails = JSON.stringify(rows.map((row) => row.email));
-    return this.read(() => directoryEntries(rows, this.statements.managers.all(managers), this.statements.directReports.all(emails, MAX_DIRECT_REPORTS)));
+    return this.read(() =>
+      directoryEntries(rows, this.statements.managers.all(managers), this.statements.directReports.all({ emails, limit: MAX_DIRECT_REPORTS })),
+    );
   }
 
   private async searchRows(text: string, tiers: readonly SearchTier[], offset: number, limit: number): Promise<DirectoryRow[]> {

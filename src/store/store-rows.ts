@@ -242,9 +242,13 @@ export function fromUserRow(row: UserRow): DirectoryUser {
 /** A users row as the directory search selects it: with its photo's hash. */
 export type DirectoryRow = UserRow & { photo_sha256: string | null };
 
-/** A user another user points to, as both stores select them; `manager` is set on direct reports, with how many their manager has in all. */
+/**
+ * A user another user points to, as both stores select them; `manager` is, on a manager, the
+ * address a report names them by, and on a direct report their manager's primary address, with
+ * how many reports that manager has in all.
+ */
 export interface RelatedRow {
-  manager?: string;
+  manager: string;
   email: string;
   display_name: string;
   reports?: number;
@@ -256,10 +260,10 @@ export interface RelatedRow {
  */
 export function directoryEntries(rows: readonly DirectoryRow[], managers: readonly RelatedRow[], reports: readonly RelatedRow[]): DirectoryEntry[] {
   const ref = (row: RelatedRow): PersonRef => ({ email: row.email, displayName: row.display_name });
-  const managerByAddress = new Map(managers.map((row) => [row.email.toLowerCase(), ref(row)]));
+  const managerByAddress = new Map(managers.map((row) => [row.manager.toLowerCase(), ref(row)]));
   const reportsByManager = new Map<string, { listed: PersonRef[]; count: number }>();
   for (const row of reports) {
-    const key = row.manager!.toLowerCase();
+    const key = row.manager.toLowerCase();
     const known = reportsByManager.get(key) ?? { listed: [], count: 0 };
     reportsByManager.set(key, { listed: [...known.listed, ref(row)].slice(0, MAX_DIRECT_REPORTS), count: Math.max(known.count, Number(row.reports)) });
   }

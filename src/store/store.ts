@@ -248,7 +248,11 @@ export interface Store {
   pageUsers(order: UserOrder, prefix: string, from: UserPosition | undefined, limit: number, descending?: boolean): Promise<UserPage>;
   /** How many users pageUsers finds for `prefix` in all. */
   countUsersByPrefix(order: UserOrder, prefix: string): Promise<number>;
-  /** Up to `limit` of the users whose manager is `manager` (an address, ASCII case ignored), in name order, after `after`. */
+  /**
+   * Up to `limit` of the users whose manager is the user getUser finds by `manager`, in name
+   * order, after `after`: those whose manager column names any address that finds that user
+   * (their primary one, or another they own), as the source gave it.
+   */
   pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage>;
   removeUser(email: string): Promise<boolean>;
   countUsers(): Promise<number>;

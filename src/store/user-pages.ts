@@ -43,3 +43,12 @@ export function userPageOf(rows: readonly (UserRow & { name_key: string })[], li
   const last = rows.length > limit ? rows[limit - 1] : undefined;
   return { users: rows.slice(0, limit).map(fromUserRow), ...(last ? { next: { nameKey: last.name_key, email: last.email } } : {}) };
 }
+
+/**
+ * One page from several, each in name order and read as userPageOf reads one (a row more than
+ * the page holds): their rows in that order — name key, then address as the indexes compare it.
+ */
+export function mergedUserPage(pages: readonly (readonly (UserRow & { name_key: string })[])[], limit: number): UserPage {
+  const rows = pages.flat().sort((a, b) => compareKeys(a.name_key, b.name_key) || compareKeys(asciiLower(a.email), asciiLower(b.email)));
+  return userPageOf(rows, limit);
+}

@@ -83,6 +83,40 @@ describe('directory search /api/people and the page at /', () => {
     await t.store.removeUser('boss@contoso.com');
   });
 
+  it("gives a manager named by another of their addresses (a secondary proxy address) as the report's manager, and the report among theirs", async () => {
+    await t.store.upsertUsers([{ email: 'report@contoso.com', displayName: 'Report Person', manager: 'Boss.Lady@corp.contoso.com', refs: {} }]);
+    await t.store.upsertUsers([{ email: 'boss@contoso.com', displayName: 'Boss Lady', otherAddresses: ['boss.lady@corp.contoso.com'], refs: {} }]);
+    try {
+      const [boss] = (await get('/api/people?q=boss%20lady').expect(200)).body.people;
+      expect(boss).to.deep.include({ directReports: [{ email: 'report@contoso.com', displayName: 'Report Person' }], directReportCount: 1 });
+      const [report] = (await get('/api/people?q=report%20person').expect(200)).body.people;
+      expect(report).to.deep.include({ manager: { email: 'boss@contoso.com', displayName: 'Boss Lady' } });
+    } finally {
+      await t.store.removeUser('report@contoso.com');
+      await t.store.removeUser('boss@contoso.com');
+    }
+  });
+
+  it("gives as a report's manager whoever owns the address they name now, and the report among theirs, once it changes hands", async () => {
+    await t.store.upsertUsers([
+      { email: 'report@contoso.com', displayName: 'Report Person', manager: 'ceo@contoso.com', refs: {} },
+      { email: 'alice@contoso.com', displayName: 'Alice First', otherAddresses: ['ceo@contoso.com'], refs: {} },
+      { email: 'bob@contoso.com', displayName: 'Bob Second', otherAddresses: ['ceo@contoso.com'], refs: {} },
+    ]);
+    const seen = async () => {
+      const people = async (q: string) => (await get(`/api/people?q=${encodeURIComponent(q)}`).expect(200)).body.people as Record<string, unknown>[];
+      const [alice, bob, report] = [(await people('alice first'))[0]!, (await people('bob second'))[0]!, (await people('report person'))[0]!];
+      return [alice.directReportCount, bob.directReportCount, (report.manager as { email: string }).email];
+    };
+    try {
+      expect(await seen()).to.deep.equal([1, 0, 'alice@contoso.com']);
+      await t.store.upsertUsers([{ email: 'alice@contoso.com', displayName: 'Alice First', refs: {} }]);
+      expect(await seen()).to.deep.equal([0, 1, 'bob@contoso.com']);
+    } finally {
+      for (const email of ['report@contoso.com', 'alice@contoso.com', 'bob@contoso.com']) await t.store.removeUser(email);
+    }
+  });
+
   it('gives each phone the tel: URI that dials it (RFC 3966), or null for one without a country code or that is no number', async () => {
     const dialled: [string, string | null][] = [
       ['+1 (425) 555-0100 ext. 1234', 'tel:+14255550100;ext=1234'],

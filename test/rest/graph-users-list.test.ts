@@ -392,6 +392,40 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect((await error('/v1.0/me?$format=xml'))[0]).to.equal('ErrorInvalidUrlQuery');
   });
 
+  it("lists as direct reports those who name another of the manager's addresses (a secondary proxy address), imported before the manager or with them", async () => {
+    const boss = { ...person('boss@contoso.com', 'Boss'), otherAddresses: ['boss@corp.contoso.com'] };
+    await t.store.upsertUsers([{ ...person('rita@contoso.com', 'Rita Report'), manager: 'Boss@Corp.contoso.com' }]);
+    await t.store.upsertUsers([boss, { ...person('ray@contoso.com', 'Ray Report'), manager: 'boss@corp.contoso.com' }]);
+    try {
+      expect(await walk('/v1.0/users/boss@contoso.com/directReports?$top=1')).to.deep.equal([['ray@contoso.com'], ['rita@contoso.com']]);
+      expect(await walk('/v1.0/users/boss@corp.contoso.com/directReports')).to.deep.equal([['ray@contoso.com', 'rita@contoso.com']]);
+      expect((await get('/v1.0/users/rita@contoso.com/manager').expect(200)).body.mail).to.equal('boss@contoso.com');
+    } finally {
+      for (const email of ['boss@contoso.com', 'rita@contoso.com', 'ray@contoso.com']) await t.store.removeUser(email);
+    }
+  });
+
+  it('lists a report among the direct reports of whoever owns the address they name now, once it changes hands', async () => {
+    await t.store.upsertUsers([
+      { ...person('rep2@contoso.com', 'Rep Two'), manager: 'vp@contoso.com' },
+      { ...person('old@contoso.com', 'Old'), otherAddresses: ['vp@contoso.com'] },
+    ]);
+    try {
+      expect([await walk('/v1.0/users/old@contoso.com/directReports'), await walk('/v1.0/users/vp@contoso.com/directReports')]).to.deep.equal([
+        [['rep2@contoso.com']],
+        [['rep2@contoso.com']],
+      ]);
+      await t.store.upsertUsers([person('old@contoso.com', 'Old'), person('vp@contoso.com', 'Vee Pee')]);
+      expect([await walk('/v1.0/users/old@contoso.com/directReports'), await walk('/v1.0/users/vp@contoso.com/directReports')]).to.deep.equal([
+        [[]],
+        [['rep2@contoso.com']],
+      ]);
+      expect((await get('/v1.0/users/rep2@contoso.com/manager').expect(200)).body.mail).to.equal('vp@contoso.com');
+    } finally {
+      for (const email of ['rep2@contoso.com', 'old@contoso.com', 'vp@contoso.com']) await t.store.removeUser(email);
+    }
+  });
+
   it("gives a user's manager and pages their direct reports in name order, as a person card asks", async () => {
     const manager = (await get('/v1.0/users/megan.bowen@contoso.com/manager').expect(200)).body;
     expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com', displayName: 'Adele Vance' });

@@ -551,6 +551,88 @@ for (const backend of storeBackends()) {
       expect((await store.searchDirectory('report 07', 0, 1))[0]!.directReportCount).to.equal(0);
     });
 
+    it("lists as a manager's reports those who name another of the manager's addresses, whether the manager came before, with or after them", async () => {
+      const boss = (otherAddresses: string[]): DirectoryUser => ({ email: 'boss@contoso.com', displayName: 'Boss', otherAddresses, refs: {} });
+      const report = (name: string, manager: string): DirectoryUser => ({ email: `${name.toLowerCase()}@contoso.com`, displayName: name, manager, refs: {} });
+      await store.upsertUsers([report('Amy', 'Boss@Corp.contoso.com'), report('Lee', 'chief@contoso.com')]);
+      await store.upsertUsers([
+        boss(['boss@corp.contoso.com', 'pat@contoso.com']),
+        report('Kim', 'boss@corp.contoso.com'),
+        { email: 'pat@contoso.com', displayName: 'Pat', refs: {} },
+        report('Ann', 'pat@contoso.com'),
+      ]);
+      await store.upsertUsers([report('Zed', 'BOSS@corp.contoso.com')]);
+      // An address the manager is given later: their primary one changed, the old one kept as another.
+      await store.upsertUsers([boss(['boss@corp.contoso.com', 'pat@contoso.com', 'chief@contoso.com'])]);
+      const reports = ['Amy', 'Kim', 'Lee', 'Zed'];
+      expect((await store.pageDirectReports('boss@contoso.com', undefined, 10)).users.map((user) => user.displayName)).to.deep.equal(reports);
+      const [entry] = await store.searchDirectory('boss', 0, 1);
+      expect([entry!.directReports.map((ref) => ref.displayName), entry!.directReportCount]).to.deep.equal([reports, 4]);
+      expect((await store.searchDirectory('zed', 0, 1))[0]!.manager).to.deep.equal({ email: 'boss@contoso.com', displayName: 'Boss' });
+      // The address the source gave is kept: an export writes it.
+      expect((await store.getUser('amy@contoso.com'))?.manager).to.equal('Boss@Corp.contoso.com');
+      // An address that is one person's primary is theirs, whoever else lists it.
+      expect((await store.pageDirectReports('pat@contoso.com', undefined, 10)).users.map((user) => user.displayName)).to.deep.equal(['Ann']);
+      const [first, rest] = [
+        await store.pageDirectReports('boss@corp.contoso.com', undefined, 3),
+        await store.pageDirectReports('boss@contoso.com', { nameKey: 'kim', email: 'kim@contoso.com' }, 3),
+      ];
+      expect([first.users.map((user) => user.displayName), first.next?.email, rest.users.map((user) => user.displayName), rest.next]).to.deep.equal([
+        ['Amy', 'Kim', 'Lee'],
+        'lee@contoso.com',
+        ['Lee', 'Zed'],
+        undefined,
+      ]);
+    });
+
+    it('gives a report whose manager names an address the manager who owns that address now, as it changes hands', async () => {
+      const person = (name: string, otherAddresses: string[] = []): DirectoryUser => ({
+        email: `${name}@contoso.com`,
+        displayName: name,
+        ...(otherAddresses.length > 0 ? { otherAddresses } : {}),
+        refs: {},
+      });
+      const reportsOf = async (name: string) => (await store.pageDirectReports(`${name}@contoso.com`, undefined, 10)).users.map((user) => user.email);
+      const managerOf = async (name: string) => {
+        const [entry] = (await store.searchDirectory(name, 0, 10)).filter((found) => found.user.displayName === name);
+        return entry!.manager?.email;
+      };
+      const owners = async (address: string, names: string[]) => ({
+        owner: (await store.getUser(address))?.email,
+        reports: Object.fromEntries(await Promise.all(names.map(async (name) => [name, await reportsOf(name)]))),
+        counts: Object.fromEntries(
+          await Promise.all(
+            names.map(async (name) => [name, (await store.searchDirectory(name, 0, 10)).find((found) => found.user.displayName === name)?.directReportCount]),
+          ),
+        ),
+      });
+      // A: a secondary address, then the primary address of someone new.
+      await store.upsertUsers([{ ...person('rep2'), manager: 'vp@contoso.com' }]);
+      await store.upsertUsers([person('olduser', ['vp@contoso.com'])]);
+      expect([await owners('vp@contoso.com', ['olduser']), await managerOf('rep2')]).to.deep.equal([
+        { owner: 'olduser@contoso.com', reports: { olduser: ['rep2@contoso.com'] }, counts: { olduser: 1 } },
+        'olduser@contoso.com',
+      ]);
+      await store.upsertUsers([person('olduser'), person('vp')]);
+      expect([await owners('vp@contoso.com', ['olduser', 'vp']), await managerOf('rep2')]).to.deep.equal([
+        { owner: 'vp@contoso.com', reports: { olduser: [], vp: ['rep2@contoso.com'] }, counts: { olduser: 0, vp: 1 } },
+        'vp@contoso.com',
+      ]);
+      expect((await store.getUser('rep2@contoso.com'))?.manager).to.equal('vp@contoso.com');
+      // B: two people claim an address in turn; the earliest claimant owns it until they drop it.
+      await store.upsertUsers([{ ...person('rep3'), manager: 'ceo@contoso.com' }, person('alice', ['ceo@contoso.com'])]);
+      await store.upsertUsers([person('bob', ['ceo@contoso.com'])]);
+      expect([await owners('ceo@contoso.com', ['alice', 'bob']), await managerOf('rep3')]).to.deep.equal([
+        { owner: 'alice@contoso.com', reports: { alice: ['rep3@contoso.com'], bob: [] }, counts: { alice: 1, bob: 0 } },
+        'alice@contoso.com',
+      ]);
+      await store.upsertUsers([person('alice')]);
+      expect([await owners('ceo@contoso.com', ['alice', 'bob']), await managerOf('rep3')]).to.deep.equal([
+        { owner: 'bob@contoso.com', reports: { alice: [], bob: ['rep3@contoso.com'] }, counts: { alice: 0, bob: 1 } },
+        'bob@contoso.com',
+      ]);
+    });
+
     it("leaves a manager hidden from address lists out of their report's directory entry, as out of every list", async () => {
       await store.upsertUsers([
         { email: 'hilda@contoso.com', displayName: 'Hilda Hidden', hiddenFromAddressLists: true, refs: {} },
