@@ -28,11 +28,19 @@ export class RouteMeter {
   /** One answer with `status`, for a request that started at `startedAt` and ended at `endedAt` (performance.now()). */
   record(status: number, startedAt: number, endedAt = performance.now()): void {
     const seconds = (endedAt - startedAt) / 1000;
-    this.statuses[status < STATUS_SLOTS ? status : 0]!++;
+    this.count(status);
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket++;
     this.buckets[bucket]!++;
     this.seconds += seconds;
+  }
+
+  /**
+   * One answer whose time is not known — node:http refused the request before any listener
+   * saw it begin — counted by its status only, not in the latency buckets.
+   */
+  count(status: number): void {
+    this.statuses[status < STATUS_SLOTS ? status : 0]!++;
   }
 }
 

@@ -5,6 +5,7 @@ import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.j
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
 import { startZapi } from '../simulators/zapi.js';
 import { startBridgeWithSources } from '../support/bridge-with-sources.js';
+import { connectTo, listenOnLoopback, received } from '../support/raw-socket.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -86,6 +87,26 @@ describe('metrics', () => {
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/web/:file",status="404"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="autodiscover",route="json",status="200"}')).to.equal(1);
       expect(text).to.not.include('zq-never-a-route');
+    });
+
+    it('counts the requests node:http refuses unread (a head too large, a request line too long) under one route of the front door', async () => {
+      const port = await listenOnLoopback(t.bridge.server);
+      const answerTo = async (bytes: string) => {
+        const socket = await connectTo(port);
+        const answer = received(socket);
+        socket.write(bytes);
+        return answer;
+      };
+      try {
+        expect(await answerTo(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`)).to.match(/^HTTP\/1\.1 431 /);
+        for (let i = 0; i < 2; i++) expect(await answerTo(`GET /zq-long?${'q'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).to.match(/^HTTP\/1\.1 414 /);
+        const text = await scrape(t);
+        expect(sample(text, 'ews_photo_bridge_requests_total{door="front",route="unread",status="431"}')).to.equal(1);
+        expect(sample(text, 'ews_photo_bridge_requests_total{door="front",route="unread",status="414"}')).to.equal(2);
+        expect(text).to.not.include('zq-long');
+      } finally {
+        t.bridge.server.close();
+      }
     });
 
     it('counts failed and throttled logins', async () => {
