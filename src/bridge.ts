@@ -259,7 +259,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
       stopWatching();
       metricsServer?.close();
       metricsServer?.closeAllConnections();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = front.close();
       // A keep-alive connection whose request finishes during the drain would otherwise
       // linger until its idle timeout; sweep such connections as they go idle.
       const sweeper = setInterval(() => server.closeIdleConnections(), 100);

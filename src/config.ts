@@ -326,7 +326,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SHUTDOWN_GRACE_MS',
     schema: int(0, 600_000),
     default: 10_000,
-    doc: 'On SIGTERM, how long in-flight requests may take before connections are cut (a warning says so; their access lines say 499).',
+    doc: 'On SIGTERM, how long in-flight requests may take before connections are cut (a warning says so; their access lines say 499) and their database statements abandoned, not waited for.',
   },
   maxConnections: {
     env: 'BRIDGE_MAX_CONNECTIONS',

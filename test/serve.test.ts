@@ -6,11 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import pg from 'pg';
 import sharp from 'sharp';
+import { eventually } from './support/eventually.js';
 import { freshDatabase } from './support/postgres.js';
 import { samplePhoto } from './support/sample-images.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const DEMO_AUTH = `Basic ${Buffer.from('adele.vance@contoso.example:demo').toString('base64')}`;
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -275,6 +278,60 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     const stdout = await readyAfterRefusals(1, OUT_OF_CONNECTIONS);
     expect(stdout.match(/"msg":"the database cannot be reached yet; trying again"/g)).to.have.length(1);
     expect(stdout).to.include('has no connection to spare (sorry, too many clients already); raise max_connections');
+  });
+
+  describe('past the shutdown grace, on PostgreSQL', () => {
+    /** Undone after each test, even one that timed out: a backend left stopped would hold the test server. */
+    const undo: (() => unknown)[] = [];
+    afterEach(async () => {
+      for (const step of undo.splice(0).reverse()) await step();
+    });
+
+    it('abandons a statement the server cannot finish (its backend stopped, behind a lock): the request is 499, and it exits 0, logging no fault', async () => {
+      const url = await freshDatabase();
+      // The query timeout is long: an exit before it comes, the backend still stopped, is the store's abandoning the statement.
+      const running = await startServe(undefined, [], {
+        BRIDGE_DATABASE_URL: url,
+        BRIDGE_SHUTDOWN_GRACE_MS: '500',
+        BRIDGE_DATABASE_QUERY_TIMEOUT_MS: '600000',
+        BRIDGE_STORE_BUSY_TIMEOUT_MS: '60000',
+      });
+      undo.push(() => running.child.kill('SIGKILL'));
+      const locker = new pg.Client({ connectionString: url });
+      await locker.connect();
+      undo.push(() => locker.end());
+      // A lock the search waits behind shows it in flight (pg_stat_activity); its backend then
+      // stopped, the statement can end no other way than by the bridge abandoning it.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users, contacts IN ACCESS EXCLUSIVE MODE');
+      const search = fetch(`${running.base}/api/people?q=zz`, { headers: { authorization: DEMO_AUTH } }).then(
+        (res) => `HTTP ${res.status}`,
+        () => 'cut',
+      );
+      const bridgeBackends = async (where = '') =>
+        (
+          await locker.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ews-photo-bridge' ${where}`,
+          )
+        ).rows.map((row) => row.pid);
+      await eventually('the search waits for the lock', async () => (await bridgeBackends("AND wait_event_type = 'Lock'")).length > 0);
+      for (const pid of await bridgeBackends()) {
+        process.kill(pid, 'SIGSTOP');
+        undo.push(() => process.kill(pid, 'SIGCONT'));
+      }
+      running.child.kill('SIGTERM');
+      expect(await running.exited).to.equal(0);
+      expect(await search).to.equal('cut');
+      // The process has exited; what it wrote last may still be on its way through the pipe.
+      await eventually('its last line is read', () => running.stdout().endsWith('"msg":"stopped"}\n'));
+      const lines = running
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level: number; msg: string; path?: string; status?: number });
+      expect(lines.filter((line) => line.path === '/api/people').map((line) => line.status)).to.deep.equal([499]);
+      expect(lines.filter((line) => line.level >= 50)).to.deep.equal([]);
+    });
   });
 
   it('closes a request still unfinished when the shutdown grace runs out, and says so', async () => {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Account, Principal } from '../domain/account.js';
-import { BridgeError, StoreUnreachableError } from '../domain/errors.js';
+import { BridgeError, ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
 import { SETTINGS } from '../config.js';
 import type { Logger } from '../logger.js';
 import { clip } from '../domain/plain-text.js';
@@ -235,11 +235,14 @@ export class Authenticator {
     if (!this.mayUse(verified, clientAddress)) return undefined;
     // A busy client never waits for scrypt again: its header is re-verified in the
     // background shortly before the remembered answer runs out (outside any request,
-    // hence no client address). A failure there is logged, never left unhandled.
+    // hence no client address). A failure there is logged, never left unhandled; one the
+    // shutdown abandoned is no failure.
     const basic = authorization.startsWith('Basic ');
     const leftMs = this.verified.getRemainingTTL(authorization) - (basic ? this.refreshAheadMs : 0);
     if (basic && leftMs < 0) {
-      this.verify(authorization, '').catch((error: unknown) => this.options.log.warn({ err: error }, 'background re-verification failed'));
+      this.verify(authorization, '').catch((error: unknown) => {
+        if (!(error instanceof ShuttingDownError)) this.options.log.warn({ err: error }, 'background re-verification failed');
+      });
     } else this.lastHit = { authorization, clientAddress, counted: this.throttle.counted, principal: verified.principal, until: this.now() + leftMs };
     return admitted(verified.principal, need);
   }

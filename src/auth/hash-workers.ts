@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, ShuttingDownError } from '../domain/errors.js';
 
 export interface ScryptJob {
   password: string;
@@ -61,7 +61,7 @@ export class HashWorkers {
   constructor(private readonly options: HashWorkersOptions) {}
 
   derive(job: ScryptJob): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new Error('password hashing has been shut down'));
+    if (this.closed) return Promise.reject(new ShuttingDownError());
     const idle = this.idleThread();
     if (!idle && this.queue.length >= this.options.maxQueued) {
       return Promise.reject(BridgeError.serverBusy('too many logins are being checked; try again shortly', 1));
@@ -76,7 +76,7 @@ export class HashWorkers {
   /** Ends the threads; jobs still waiting or running fail. */
   async close(): Promise<void> {
     this.closed = true;
-    const stopped = new Error('password hashing has been shut down');
+    const stopped = new ShuttingDownError();
     for (const pending of this.queue.splice(0)) pending.reject(stopped);
     await Promise.all(
       this.threads.splice(0).map((thread) => {

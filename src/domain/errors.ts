@@ -224,6 +224,18 @@ export class StoreUnreachableError extends BridgeError {
   }
 }
 
+/**
+ * The store, or password hashing, was closed under the work: the bridge is shutting down and
+ * abandons what its grace did not see finished rather than wait for it (a frozen database
+ * would hold the exit for its query timeout). The client is gone by then (its access line
+ * says 499): a BridgeError, so no one logs it as a fault.
+ */
+export class ShuttingDownError extends BridgeError {
+  constructor() {
+    super('ErrorServerBusy', 503, 'the bridge is shutting down; try again shortly', 1);
+  }
+}
+
 /** A client's wait before asking the store again: its busy wait, in whole seconds. */
 function storeRetryAfterSeconds(busyTimeoutMs: number): number {
   return Math.max(1, Math.ceil(busyTimeoutMs / 1000));

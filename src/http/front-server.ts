@@ -68,6 +68,13 @@ export interface FrontServer {
    * keep theirs. Throws, keeping the old pair, when the new files do not load.
    */
   reloadTls(): void;
+  /**
+   * Stops listening; resolves once every connection it took has closed. node:http's own
+   * close callback comes before the 'close' of the connections it cut (theirs waits for the
+   * socket's handle to close), where a response cut by the shutdown grace writes its access
+   * line (499): a process that exited at the callback left that line unwritten.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -97,6 +104,7 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
     return {
       server,
       tls: false,
+      close: closingOnceConnectionsClose(server, 'connection'),
       reloadTls: () => {
         throw new Error('no TLS files are configured');
       },
@@ -106,7 +114,26 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
   // A TLS connection, unlike a plain one, ends its own side at the client's FIN unless told to stay half open (answeringHalfClosed).
   const tlsOptions = { ...options, ...pair, handshakeTimeout: limits.headersTimeoutMs, allowHalfOpen: true };
   const server = guarded(createHttpsServer(tlsOptions, answer));
-  return { server, tls: true, reloadTls: () => server.setSecureContext(readPair(files)) };
+  return {
+    server,
+    tls: true,
+    reloadTls: () => server.setSecureContext(readPair(files)),
+    // The connections that carry requests: a raw one under TLS is taken over by its TLS socket.
+    close: closingOnceConnectionsClose(server, 'secureConnection'),
+  };
+}
+
+/** Keeps the server's open connections (as `event` hands them over) for `close` to wait for. */
+function closingOnceConnectionsClose(server: Server, event: 'connection' | 'secureConnection'): () => Promise<void> {
+  const open = new Set<Socket>();
+  server.on(event, (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await Promise.all([...open].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+  };
 }
 
 /**

@@ -66,13 +66,17 @@ export class PostgresChanges {
     return { listening: this.current !== undefined, losses: this.losses };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Says goodbye on the listening connection without waiting for the server's answer, as the
+   * pool does on its idle connections: a server that froze would never give it, and hold the
+   * shutdown for good.
+   */
+  close(): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.checkTimer);
-    const connection = this.connection;
+    void this.connection?.then((client) => client.end()).catch(() => undefined);
     this.connection = undefined;
-    await connection?.then((client) => client.end()).catch(() => undefined);
   }
 
   private connect(): Promise<pg.Client> {

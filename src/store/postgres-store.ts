@@ -7,7 +7,7 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
-import { StoreUnreachableError } from '../domain/errors.js';
+import { ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
 import type { ChangeFeed, ServerStoreEvents } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
@@ -428,6 +428,9 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   private readonly processId = randomUUID();
   private readonly searchStatistics = new CachedSearchStatistics(() => this.readSearchStatistics());
   private followingChanges = false;
+  /** The pool's connections checked out for work now: what closing abandons. */
+  private readonly atWork = new Set<pg.PoolClient>();
+  private closed = false;
   private unreachableListener: ((error: Error) => void) | undefined;
   schemaUpgrade: SchemaUpgrade | undefined;
 
@@ -455,6 +458,12 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     });
     // An idle pooled connection that dies (a server restart) is dropped by the pool; the next query opens a new one.
     this.pool.on('error', () => undefined);
+    // A connection checked out once closed (one that was still opening) is abandoned as those at work were.
+    this.pool.on('acquire', (client) => {
+      if (this.closed) abandon(client);
+      else this.atWork.add(client);
+    });
+    this.pool.on('release', (_error, client) => this.atWork.delete(client));
     this.changes = new PostgresChanges(connection, this.processId, changeFeedCheckMs);
   }
 
@@ -983,6 +992,8 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
 
   /** What a failed statement means to a client (asBridgeError); a server that cannot be reached is told to the listener too. */
   private failure(error: unknown): unknown {
+    // Whatever fails once the store is closed failed for the closing: work abandoned on purpose, not an outage.
+    if (this.closed) return new ShuttingDownError();
     const mapped = asBridgeError(error, this.busyTimeoutMs);
     if (mapped instanceof StoreUnreachableError) this.unreachableListener?.(error as Error);
     return mapped;
@@ -1005,9 +1016,18 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     if (migratedPast) throw migratedPast;
   }
 
+  /**
+   * Ends the pool without waiting for statements still running: each connection at work is
+   * cut, and its statement fails as ShuttingDownError. The bridge closes its store once its
+   * shutdown grace is over; waiting for them would hold the exit for the query timeout when
+   * the server froze, and a statement waiting for a lock until that lock is let go.
+   */
   async close(): Promise<void> {
-    await this.changes.close();
-    if (!this.pool.ending) await this.pool.end();
+    this.closed = true;
+    this.changes.close();
+    const ended = this.pool.ending ? undefined : this.pool.end();
+    for (const client of this.atWork) abandon(client);
+    await ended;
   }
 
   async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
@@ -1028,6 +1048,18 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       return insertContacts(client, mailbox, added, now);
     });
   }
+}
+
+/**
+ * Closes a connection without waiting for the server. end() first: node-postgres then takes
+ * the socket's closing for one it was asked for and fails the statement, where a socket
+ * closed under a checked-out connection is an 'error' event no one listens to (an uncaught
+ * exception). Then the socket itself: end() alone waits, on a connection with no statement
+ * running, for the server to answer its goodbye, which a frozen server never does.
+ */
+function abandon(client: pg.PoolClient): void {
+  void client.end();
+  client.connection.stream.destroy();
 }
 
 /** An import's users and photos, in the caller's transaction: a large one into an empty directory is bulk loaded (`loaded`). */

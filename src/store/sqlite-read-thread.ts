@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { ShuttingDownError } from '../domain/errors.js';
 
 /** One statement of a read: its SQL and parameters, and whether its first row is all that is wanted. */
 export interface ReadStatement {
@@ -130,7 +131,7 @@ export class SqliteReadThread {
 
   /** Ends the thread at once: its connection only reads, and what is still queued is answered by no one now. */
   async stop(): Promise<void> {
-    this.stopped ??= new Error('the store is closed');
+    this.stopped ??= new ShuttingDownError();
     await this.worker.terminate();
     await this.exited;
   }

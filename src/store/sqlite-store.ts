@@ -12,7 +12,7 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, ShuttingDownError } from '../domain/errors.js';
 import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
@@ -340,7 +340,13 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   /** Every read goes through here: a lock in the way makes only this caller wait. */
   private read<T>(work: () => T): Promise<T> {
-    return retryWhileBusy(work, this.busyTimeoutMs, this.waits);
+    return retryWhileBusy(() => this.whileOpen(work), this.busyTimeoutMs, this.waits);
+  }
+
+  /** One attempt of a read or write; one still waiting for another process's lock when the store closed is abandoned, as PostgreSQL's are. */
+  private whileOpen<T>(work: () => T): T {
+    if (!this.db.open) throw new ShuttingDownError();
+    return work();
   }
 
   /** How often a request here has waited for another process's lock. */
@@ -352,7 +358,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private write<T>(work: () => T): Promise<T> {
     if (this.fileReplaced) return Promise.reject(this.fileReplaced);
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
-    return retryWhileBusy(() => this.transaction(work), this.busyTimeoutMs, this.waits)
+    return retryWhileBusy(() => this.whileOpen(() => this.transaction(work)), this.busyTimeoutMs, this.waits)
       .catch((error: unknown) => {
         throw asBridgeError(error, this.busyTimeoutMs);
       })

@@ -334,6 +334,7 @@ export interface Store {
   ping(): Promise<void>;
   /** The schema steps opening this store applied, for the log; undefined when it was up to date. */
   readonly schemaUpgrade: SchemaUpgrade | undefined;
+  /** Closes the store at once: work still in flight is abandoned, not waited for, and fails as ShuttingDownError, as does all work after. */
   close(): Promise<void>;
 
   /**

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { ShuttingDownError } from '../../src/domain/errors.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import type { Store } from '../../src/store/store.js';
 import { eventually } from '../support/eventually.js';
@@ -79,6 +80,17 @@ for (const backend of storeBackends()) {
       lock = undefined;
       expect(await write.promise).to.equal(true);
       expect((await s.getPhoto(userOwner(alex.email)))?.sha256).to.equal(photo.sha256);
+    });
+
+    it('abandons a write still waiting for the lock when it closes: the write fails as the shutdown, not a fault, as does a read after', async () => {
+      const s = await open(60_000);
+      lock = await backend.holdWriteLock();
+      const write = tracked(s.setPhoto(userOwner(alex.email), photo, 'test'));
+      await eventually('the write reaches the lock', () => backend.waitsForALock(s));
+      // Closed with the lock still held: PostgreSQL's pool waited for the write, until its lock_timeout.
+      await s.close();
+      expect(await rejectionOf(write.promise)).to.be.instanceOf(ShuttingDownError);
+      expect(await rejectionOf(s.getUser(alex.email))).to.be.instanceOf(ShuttingDownError);
     });
   });
 }
