@@ -5,7 +5,10 @@ import { upstreamJson } from './upstream-json.js';
 
 /** Addresses whose Graph user has been found; a directory of this size fits in a few MB. */
 const REMEMBERED_ADDRESSES = 100_000;
-/** A remembered id is asked again after this long, so a user re-created under a new id is found. */
+/**
+ * A remembered id is asked again after this long, so an address moved to another user is
+ * followed even while its old holder still has a photo (a 404 asks again at once).
+ */
 const REMEMBER_MS = 24 * 60 * 60_000;
 
 /**
@@ -26,21 +29,25 @@ export class GraphUserDirectory {
 
   /** The user's id, or undefined when no user holds the address. */
   async idOf(address: string, signal: AbortSignal): Promise<string | undefined> {
+    return this.remembered(address) ?? this.lookUp(address, signal);
+  }
+
+  /** The id found for the address before, if it is still remembered. */
+  remembered(address: string): string | undefined {
+    return this.ids.get(address.toLowerCase());
+  }
+
+  /** The user's id as Graph has it now, remembered in place of any older one. */
+  async lookUp(address: string, signal: AbortSignal): Promise<string | undefined> {
     const key = address.toLowerCase();
-    const remembered = this.ids.get(key);
-    if (remembered) return remembered;
     const response = await this.get(`users?$filter=${encodeURIComponent(filterFor(address))}&$select=id`, signal);
     // Refused for every address alike: the app lacks a permission that lists users, not one person's photo.
     if (response.status === 403) throw new MisconfiguredSourceError('Graph refused to list users (403): the app needs User.Read.All to find a user by address');
     if (response.status !== 200) throw this.failure(response);
     const id = onlyId(response.body, address);
     if (id) this.ids.set(key, id);
+    else this.ids.delete(key);
     return id;
-  }
-
-  /** Drops what was remembered for an id Graph no longer knows. */
-  forget(id: string): void {
-    for (const [address, remembered] of this.ids.entries()) if (remembered === id) this.ids.delete(address);
   }
 }
 

@@ -25,7 +25,7 @@ const schema = z.strictObject({
   graphUrl: urlSetting('https://graph.microsoft.com'),
 });
 
-/** Entra ID's codes for "no such user" (the directory's, and Graph's generic one). */
+/** Entra ID's codes for "no such user" (the directory's, and Graph's generic one): no other size is worth asking for. */
 const NO_USER_CODES: ReadonlySet<string> = new Set(['Request_ResourceNotFound', 'ResourceNotFound']);
 
 /**
@@ -54,33 +54,38 @@ export const graphSource = {
     };
     const directory = new GraphUserDirectory(get, graphFailure);
 
-    /** The photo of the user Graph knows as `user` (an id or a UPN); undefined when Graph does not know the user. */
-    const photoOf = async (user: string, signal: AbortSignal): Promise<SourceAnswer | undefined> => {
+    /** The photo of the user Graph knows as `user` (an id or a UPN). */
+    const photoOf = async (user: string, signal: AbortSignal): Promise<SourceAnswer> => {
       const size = LARGEST_PHOTO_SIZE;
       const path = userPath(user);
       const sized = await get(`${path}/photos/${size}x${size}/$value`, signal);
       if (sized.status === 200) return { kind: 'photo', bytes: sized.body };
       if (sized.status !== 404) throw graphFailure(sized);
-      if (NO_USER_CODES.has(errorCodeOf(sized))) return undefined;
+      if (NO_USER_CODES.has(errorCodeOf(sized))) return NO_PHOTO;
       // A photo uploaded smaller than 648 px has no 648x648 size; the largest it has will do.
       const largest = await get(`${path}/photo/$value`, signal);
       if (largest.status === 200) return { kind: 'photo', bytes: largest.body };
       // profilephoto-get.md: "If no photo exists, the operation returns 404 Not Found", whatever
       // its body: ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound,
       // ConsumerPhotoIsNotSupported, or a text/plain one (microsoft-graph-docs-contrib#7908).
-      if (largest.status === 404) return NO_USER_CODES.has(errorCodeOf(largest)) ? undefined : NO_PHOTO;
+      if (largest.status === 404) return NO_PHOTO;
       throw graphFailure(largest);
     };
 
     const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
       const named = reference.graphId?.trim();
-      if (named) return (await photoOf(named, signal)) ?? NO_PHOTO;
-      const id = await directory.idOf(reference.emails[0]!, signal);
+      if (named) return photoOf(named, signal);
+      const address = reference.emails[0]!;
+      const remembered = directory.remembered(address);
+      const id = remembered ?? (await directory.lookUp(address, signal));
       if (!id) return NO_PHOTO;
       const answer = await photoOf(id, signal);
-      if (answer) return answer;
-      directory.forget(id);
-      return NO_PHOTO;
+      if (answer.kind === 'photo' || !remembered) return answer;
+      // The photo service answers an id it does not know as it answers a user without a photo
+      // (ImageNotFound: Microsoft Q&A 2079017, "… or if user does not exist"), so a remembered
+      // id's 404 may be a user deleted and re-created under a new id: the address is asked once more.
+      const current = await directory.lookUp(address, signal);
+      return current && current !== id ? photoOf(current, signal) : NO_PHOTO;
     };
 
     return {

@@ -4,14 +4,16 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { playFault, type PhotoFault } from './photo-faults.js';
 
-/** The HD sizes Microsoft 365 keeps of a user's photo. */
+/** The HD sizes Microsoft 365 keeps of a user's photo (profilephoto-get.md). */
 const HD_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648];
 
 /** Graph's error codes for the statuses a fault may answer. */
 const FAULT_CODES: Record<number, string> = {
   401: 'InvalidAuthenticationToken',
-  // What Entra ID answers for an id it does not know (a user deleted since it was looked up).
-  404: 'Request_ResourceNotFound',
+  // What the photo service answers for an id it does not know, a user deleted since it was looked up
+  // among them, as for a user without a photo (Microsoft Q&A 2079017: "only returned when the user has
+  // not updated profile photo or if user does not exist").
+  404: 'ImageNotFound',
   403: 'ErrorAccessDenied',
   429: 'TooManyRequests',
   503: 'serviceNotAvailable',
@@ -24,7 +26,10 @@ export interface GraphUser {
   mail?: string;
   /** As Exchange writes them: `SMTP:` the primary address, `smtp:` the others. */
   proxyAddresses?: string[];
-  /** The photo as uploaded: square; sizes larger than it do not exist. */
+  /**
+   * The photo as uploaded, of any dimension ("Photos can be any dimension if they're stored in
+   * Microsoft Entra ID", profilephoto-get.md); sizes larger than it do not exist.
+   */
   photo?: Buffer;
   /**
    * How this user's missing photo is reported: Microsoft 365 answers 404 with several codes
@@ -70,8 +75,8 @@ export function graphSourceEntry(name: string, graph: GraphSimulator) {
 /**
  * Microsoft Entra ID's v2.0 token endpoint (client credentials grant, with its AADSTS
  * errors) and Microsoft Graph's user photo endpoints: `/users/{id|upn}/photos/{size}/$value`
- * and `/users/{id|upn}/photo/$value`, with `ImageNotFound` for a user without a photo and
- * `Request_ResourceNotFound` for no such user. One server plays both hosts.
+ * and `/users/{id|upn}/photo/$value`, with `ImageNotFound` for a user without a photo and for
+ * no such user alike. One server plays both hosts.
  */
 export async function startGraphSimulator(users: GraphUser[] = []): Promise<GraphSimulator> {
   const tokens = new Set<string>();
@@ -148,12 +153,15 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     // The photo service answers a name it cannot find as it answers a user without a photo
     // (Microsoft Q&A 2079017: "only returned when the user has not updated profile photo or if user does not exist").
     if (!user) return graphError(res, 404, 'ImageNotFound', IMAGE_NOT_FOUND);
-    const side = user.photo && (await sharp(user.photo).metadata()).width;
-    const available = HD_SIZES.filter((n) => side && n <= side);
-    const wanted = size === undefined ? available.at(-1) : Number(/^(\d+)x\1$/.exec(size)?.[1]);
-    if (size !== undefined && !HD_SIZES.includes(wanted ?? 0))
+    const wanted = size === undefined ? undefined : Number(/^(\d+)x\1$/.exec(size)?.[1]);
+    if (wanted !== undefined && !HD_SIZES.includes(wanted))
       return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
-    if (!user.photo || !wanted || !available.includes(wanted)) {
+    const { width = 0, height = 0 } = user.photo ? await sharp(user.photo).metadata() : {};
+    // profilephoto-get.md: "If the size you request is unavailable, you can still get a smaller size
+    // that the user has uploaded … if the user uploads a photo that is 504x504 pixels, all but the
+    // 648x648 size of the photo is available": a size is there when the photo fills it on one side.
+    // `/photo/$value` is the largest there is: up to 648 px, or the photo as uploaded when smaller.
+    if (!user.photo || (wanted !== undefined && wanted > Math.max(width, height))) {
       const code = user.noPhotoCode ?? 'ImageNotFound';
       if (code === 'text/plain') {
         res.writeHead(404, { 'content-type': 'text/plain' });
@@ -162,7 +170,9 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
       return graphError(res, 404, code, code === 'ImageNotFound' ? IMAGE_NOT_FOUND : 'The specified object was not found in the store.');
     }
     res.writeHead(200, { 'content-type': 'image/jpeg' });
-    res.end(await sharp(user.photo).resize(wanted, wanted).jpeg().toBuffer());
+    // "Photos can be any dimension": a photo that is not square keeps its shape, within the size's box.
+    const box = wanted ?? HD_SIZES.at(-1)!;
+    res.end(await sharp(user.photo).resize(box, box, { fit: 'inside', withoutEnlargement: true }).jpeg().toBuffer());
   };
 
   /** user-list.md: `GET /users?$filter=…`, here the clauses Microsoft documents for finding an address (customize-invitation-api.md). */

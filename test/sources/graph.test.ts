@@ -146,14 +146,44 @@ describe('Microsoft Graph source', () => {
       }
     });
 
-    it('forgets a remembered id that Graph no longer knows, and looks the address up again', async () => {
-      const graph = source();
-      await graph.fetch(byEmail('adele.vance@contoso.com'), signal());
-      const queries = sim.counts.userQueries;
-      sim.faults = [{ kind: 'status', status: 404 }];
-      expect(await graph.fetch(byEmail('adele.vance@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
-      expect(await sizeOf(await graph.fetch(byEmail('adele.vance@contoso.com'), signal()))).to.equal('648x648');
-      expect(sim.counts.userQueries - queries).to.equal(1);
+    it('asks for an address again when its remembered id has no photo: a user deleted and re-created under a new id is found at once', async () => {
+      const meg: GraphUser = { id: 'meg-old', userPrincipalName: 'meg@contoso.com', mail: 'meg.bowen@contoso.com' };
+      sim.users.push(meg);
+      try {
+        const graph = source();
+        const queries = sim.counts.userQueries;
+        // Just looked up: its 404 is "no photo" without another lookup.
+        expect(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
+        expect(sim.counts.userQueries - queries).to.equal(1);
+        // Remembered: asked once more, and the same id means "no photo".
+        expect(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
+        expect(sim.counts.userQueries - queries).to.equal(2);
+
+        // Deleted and re-created with a photo: the old id is answered ImageNotFound, as a user without a photo is.
+        sim.users.splice(sim.users.indexOf(meg), 1, { ...meg, id: 'meg-new', photo: await samplePhoto(96, 96) });
+        sim.photoPaths = [];
+        expect(await sizeOf(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal()))).to.equal('96x96');
+        expect(sim.counts.userQueries - queries).to.equal(3);
+        expect(sim.photoPaths).to.deep.equal([
+          '/v1.0/users/meg-old/photos/648x648/$value',
+          '/v1.0/users/meg-old/photo/$value',
+          '/v1.0/users/meg-new/photos/648x648/$value',
+          '/v1.0/users/meg-new/photo/$value',
+        ]);
+        expect(await sizeOf(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal()))).to.equal('96x96');
+        expect(sim.counts.userQueries - queries).to.equal(3);
+
+        // Deleted for good: "no photo", and the address is no longer remembered.
+        sim.users.splice(
+          sim.users.findIndex((user) => user.id === 'meg-new'),
+          1,
+        );
+        expect(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
+        expect(await graph.fetch(byEmail('meg.bowen@contoso.com'), signal())).to.deep.equal({ kind: 'none' });
+        expect(sim.counts.userQueries - queries).to.equal(5);
+      } finally {
+        sim.users = sim.users.filter((user) => !user.id.startsWith('meg-'));
+      }
     });
 
     it('keeps its token until shortly before it expires', async () => {
@@ -383,6 +413,32 @@ describe('Microsoft Graph source', () => {
         expect((await t.store.getPhotoInfo(userOwner('adele.vance@contoso.com')))?.source).to.equal('m365');
       } finally {
         await t.close();
+      }
+    });
+
+    it('serves a photo Entra ID keeps smaller than 48 px or not square: the smaller one whole, the other cropped to squares, never squashed', async () => {
+      const photos = new Map([
+        ['tiny-1', await samplePhoto(40, 40)],
+        ['tall-1', await samplePhoto(300, 400)],
+      ]);
+      const fresh = await startGraphSimulator([...photos].map(([id, photo]) => ({ id, userPrincipalName: `${id}@contoso.onmicrosoft.com`, photo })));
+      const t = await startBridgeWithSources([graphSourceEntry('m365', fresh)], { users: ['m365'] });
+      const restPhoto = async (email: string, size: string) => {
+        const res = await request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=${email}&size=${size}`).set('Authorization', reader);
+        const { width, height } = res.status === 200 ? await sharp(res.body as Buffer).metadata() : {};
+        return `${res.status} ${width}x${height}`;
+      };
+      try {
+        await t.store.upsertUsers([...photos.keys()].map((id) => ({ email: `${id}@contoso.com`, displayName: id, refs: { graphId: id } })));
+        expect(await restPhoto('tiny-1@contoso.com', 'HR96x96')).to.equal('200 40x40');
+        expect(await restPhoto('tall-1@contoso.com', 'HR648x648')).to.equal('200 300x300');
+        expect(await restPhoto('tall-1@contoso.com', 'HR96x96')).to.equal('200 96x96');
+        // The original Graph gave, kept whole: 300x400, not a 240x240 squashed out of it.
+        const stored = await t.store.getPhoto(userOwner('tall-1@contoso.com'));
+        expect(stored && (await sharp(stored.bytes).metadata())).to.include({ width: 300, height: 400 });
+      } finally {
+        await t.close();
+        await fresh.close();
       }
     });
 
