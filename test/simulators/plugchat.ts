@@ -17,7 +17,7 @@ export function startPlugchat(cdn: WhatsappCdn): Promise<GatewaySimulator> {
     {
       endpointOf: (pathname) => (pathname === '/profile-picture' ? 'profile-picture' : pathname === '/status' ? 'status' : undefined),
       refusal: (req) => (req.headers.authorization === PLUGCHAT_TOKEN ? undefined : { status: 401, body: { error: 'unauthorized' } }),
-      requiresJsonContentType: true,
+      requiresJsonContentType: new Set(['profile-picture', 'status']),
       statusBody: (connected) => ({ connected, session: connected, error: connected ? null : 'You are not connected.', smartphoneConnected: connected }),
     },
     '/api/whatsapp',

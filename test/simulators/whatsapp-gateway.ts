@@ -27,8 +27,8 @@ interface GatewayRules {
   endpointOf(pathname: string): GatewayCall['endpoint'] | undefined;
   /** A refusal (status and JSON body) for bad credentials, or undefined when they are good. */
   refusal(req: IncomingMessage): { status: number; body: unknown } | undefined;
-  /** Whether a request without a JSON Content-Type gets 415, even a GET. */
-  requiresJsonContentType: boolean;
+  /** The endpoints where a request without a JSON Content-Type gets 415, even a GET. */
+  requiresJsonContentType: ReadonlySet<GatewayCall['endpoint']>;
   /** The documented `GET …/status` answer. */
   statusBody(connected: boolean): Record<string, unknown>;
 }
@@ -67,7 +67,8 @@ export async function startGatewaySimulator(cdn: WhatsappCdn, rules: GatewayRule
     const phone = url.searchParams.get('phone');
     sim.calls.push({ path: req.url ?? '', endpoint, phone, headers: req.headers });
     if (req.method !== 'GET') return json(405, { error: 'Method Not Allowed' });
-    if (rules.requiresJsonContentType && !req.headers['content-type']?.startsWith('application/json')) return json(415, { error: 'Unsupported Media Type' });
+    if (rules.requiresJsonContentType.has(endpoint) && !req.headers['content-type']?.startsWith('application/json'))
+      return json(415, { error: 'Unsupported Media Type' });
     const refusal = rules.refusal(req);
     if (refusal) return json(refusal.status, refusal.body);
     const fault = sim.fault;

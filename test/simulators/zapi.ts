@@ -21,7 +21,9 @@ export const CLIENT_TOKEN_MISSING = { error: 'null not allowed' };
  *   one 403 `{"error":"Client-Token <the token sent> not allowed"}` as Z-API answers in the
  *   wild; the docs list 401 "Token inválido" (status.md, contacts/imagem.md), which tests
  *   inject as a fault.
- * - No 415 on GET: "Para requisições GET, não é necessário" (contacts/imagem.md).
+ * - 415 on `profile-picture` without a JSON Content-Type, GET as it is: contacts/get-profile-picture.md
+ *   lists "415 … certifique de adicionar na headers da requisição o "Content-Type" … "application/json""
+ *   (the newer contacts/imagem.md says a GET needs none; the stricter page is played). status.md lists no 415.
  * - Status: `{"connected", "error", "smartphoneConnected"}`, error null when connected.
  */
 export function startZapi(cdn: WhatsappCdn, account: { securityToken: boolean } = { securityToken: true }): Promise<GatewaySimulator> {
@@ -38,7 +40,7 @@ export function startZapi(cdn: WhatsappCdn, account: { securityToken: boolean } 
       if (sent !== ZAPI.clientToken) return { status: 403, body: { error: `Client-Token ${String(sent)} not allowed` } };
       return undefined;
     },
-    requiresJsonContentType: false,
+    requiresJsonContentType: new Set(['profile-picture']),
     statusBody: (connected) => ({ connected, error: connected ? null : 'You are not connected.', smartphoneConnected: connected }),
   });
 }

@@ -104,9 +104,20 @@ describe('Z-API source', () => {
       }
     });
 
+    it('answers 415 to a profile-picture GET without a JSON Content-Type, as get-profile-picture.md lists it, and the source sends one', async () => {
+      const instance = `${zapi.baseUrl}/instances/${ZAPI.instance}/token/${ZAPI.token}`;
+      const bare = await fetch(`${instance}/profile-picture?phone=5511999990000`, { headers: { 'client-token': ZAPI.clientToken } });
+      const status = await fetch(`${instance}/status`, { headers: { 'client-token': ZAPI.clientToken } });
+      expect([bare.status, status.status]).to.deep.equal([415, 200]);
+      zapi.calls.length = 0;
+      const source = buildSource('zapi', zapiSettings(zapi, cdn));
+      expect((await source.fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000))).kind).to.equal('photo');
+      expect(zapi.calls.map((call) => call.headers['content-type'])).to.deep.equal(['application/json']);
+    });
+
     it('answers as Z-API does: a missing Client-Token 400 "null not allowed", an undocumented URL 404', async () => {
       const instance = `${zapi.baseUrl}/instances/${ZAPI.instance}/token/${ZAPI.token}`;
-      const noClientToken = await fetch(`${instance}/profile-picture?phone=5511999990000`);
+      const noClientToken = await fetch(`${instance}/profile-picture?phone=5511999990000`, { headers: { 'content-type': 'application/json' } });
       expect([noClientToken.status, await noClientToken.json()]).to.deep.equal([400, CLIENT_TOKEN_MISSING]);
       for (const path of [
         `${instance}/contacts/5511999990000/profile-picture`,
