@@ -62,11 +62,16 @@ const TRUSTED_MAX_MS = 24 * 3600_000;
 const RETRY_STATE_MS = 60_000;
 
 /**
- * States, by name or number, of a tenant that is not there: unknown to SuperOffice, or
- * deleted. The others that are not "IsRunning" (provisioning, suspended, offline for
- * maintenance) pass.
+ * States, by name or number, of a tenant that is not there: deleted. The others that are
+ * not "IsRunning" (provisioning, suspended, offline for maintenance) pass.
  */
-const ABSENT_STATES = new Set<unknown>(['Unknown', 'Deleted', 'Deleting', 'DeleteFailed', 0, 3, 10, 11]);
+const ABSENT_STATES = new Set<unknown>(['Deleted', 'Deleting', 'DeleteFailed', 3, 10, 11]);
+/**
+ * "Unknown (0): The customer tenant is unknown, or there is something wrong with the
+ * environment. If the customer was previously in another state, we probably have an
+ * incident" (docs.superoffice.com, "Status page"): not a setup to mend for certain.
+ */
+const UNKNOWN_STATES = new Set<unknown>(['Unknown', 0]);
 
 /**
  * A SuperOffice Online tenant's API root as the state API gives it. The root "will change
@@ -92,6 +97,11 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
       return fallback;
     }
     const state = response.status === 200 ? upstreamJsonObject(response.body) : {};
+    if (UNKNOWN_STATES.has(state.State)) {
+      throw new Error(
+        `SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}: a problem on SuperOffice's side for now (an incident), or a tenant id it does not know`,
+      );
+    }
     if (ABSENT_STATES.has(state.State)) {
       throw new MisconfiguredSourceError(`SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}`);
     }

@@ -235,7 +235,7 @@ describe('SuperOffice source', () => {
       }
     });
 
-    it('answers "try again", never "no photo", while the tenant is offline, and names a tenant SuperOffice does not know as a setup to mend', async () => {
+    it('answers "try again", never "no photo", while the tenant is offline or Unknown, which SuperOffice says during an incident too', async () => {
       const stateOf = (baseUrl: string) =>
         superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl, stateUrl: sim.stateUrl, auth: oauth() }), silent);
       sim.tenantState = 'OfflineMaintenance';
@@ -243,12 +243,19 @@ describe('SuperOffice source', () => {
         const offline = await failureOf(stateOf(sim.baseUrl).fetch(user('7'), signal()));
         expect(offline.message).to.equal('SuperOffice tenant Cust12345 is not running now (OfflineMaintenance)');
         expect(sourceFailureOf(offline)).to.equal('transient');
+        // Deleted ("forget all about it"): the setting names a tenant that is gone, a setup to mend.
+        sim.tenantState = 'Deleted';
+        const deleted = await failureOf(stateOf(sim.baseUrl).fetch(user('7'), signal()));
+        expect(deleted).to.be.instanceOf(MisconfiguredSourceError);
+        expect(deleted.message).to.equal("SuperOffice's state API says tenant Cust12345 is Deleted");
       } finally {
         sim.tenantState = 'Running';
       }
       const unknown = await failureOf(stateOf(sim.baseUrl.replace('Cust12345', 'Cust99999')).fetch(user('7'), signal()));
-      expect(unknown).to.be.instanceOf(MisconfiguredSourceError);
-      expect(unknown.message).to.equal("SuperOffice's state API says tenant Cust99999 is Unknown");
+      expect(unknown).to.not.be.instanceOf(PermanentSourceError);
+      expect(unknown.message).to.equal(
+        "SuperOffice's state API says tenant Cust99999 is Unknown: a problem on SuperOffice's side for now (an incident), or a tenant id it does not know",
+      );
       expect(sourceFailureOf(unknown)).to.equal('transient');
     });
 
