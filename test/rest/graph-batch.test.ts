@@ -300,7 +300,8 @@ describe('Graph JSON batching: the answer’s size', () => {
   const lines: Record<string, unknown>[] = [];
   before(async () => {
     t = await startTestBridge(
-      { BRIDGE_ACCESS_LOG: 'true' },
+      // The most search time the settings allow: what is measured is the answer's size, and a busy machine spent the default share before it was reached.
+      { BRIDGE_ACCESS_LOG: 'true', BRIDGE_SEARCH_MS_PER_SECOND: '1000', BRIDGE_SEARCH_MS_PER_SECOND_ALL_ACCOUNTS: '1000' },
       createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
     );
     await t.store.upsertUsers(
