@@ -16,8 +16,22 @@ export async function samplePhoto(width: number, height: number, format: 'jpeg' 
 /**
  * A valid PNG that claims width×height pixels but is tiny on disk: a 1-bit image of
  * zeros compresses to almost nothing. Decoding it would need width×height bytes or more.
+ * Made once per size: compressing 50 MB of zeros took 105 ms, and a simulator that made it as
+ * it answered held the test process's event loop — on a loaded machine past the bridge's 1 s
+ * source timeout, whose retry then got a real photo, not the bomb the test had queued.
  */
 export function pngBomb(width: number, height: number): Buffer {
+  const key = `${width}x${height}`;
+  let bomb = bombs.get(key);
+  if (bomb === undefined) {
+    bomb = madePngBomb(width, height);
+    bombs.set(key, bomb);
+  }
+  return bomb;
+}
+const bombs = new Map<string, Buffer>();
+
+function madePngBomb(width: number, height: number): Buffer {
   const rowBytes = 1 + Math.ceil(width / 8);
   const raw = Buffer.alloc(rowBytes * height);
   const chunk = (type: string, data: Buffer) => {
