@@ -96,7 +96,7 @@ export function createApp(options: AppOptions): express.Express {
     GRAPH_VERSIONS.map((version) => `/${version}`),
     createGraphPhotoRoutes({ ...options, changes }),
   );
-  app.use([...OUTLOOK_REST_BASES], createGraphPhotoRoutes({ ...options, changes, dialect: OUTLOOK_DIALECT }));
+  app.use([...OUTLOOK_REST_BASES], odataConventions, createGraphPhotoRoutes({ ...options, changes, dialect: OUTLOOK_DIALECT }));
   app.use(createDirectoryRoutes(options.store, options.auth, options.searches));
   app.use(createWebPageRoutes(options.auth));
   // A HEAD named as the GET it stands for: the same length of the same body.

@@ -38,7 +38,15 @@ describe('Graph answers as OData writes them', () => {
   };
 
   it('sends OData-Version: 4.0 on every JSON answer (errors and batches too), not on text or photo bytes', async () => {
-    for (const path of ['/v1.0/me', '/beta/users/alex.wilber@contoso.com/photo', '/v1.0/me/contacts', '/v1.0/users?$top=1', '/v1.0/me/contactFolders']) {
+    // The Outlook REST API's answers too: OData 4.0 as Graph's.
+    for (const path of [
+      '/v1.0/me',
+      '/beta/users/alex.wilber@contoso.com/photo',
+      '/v1.0/me/contacts',
+      '/v1.0/users?$top=1',
+      '/v1.0/me/contactFolders',
+      "/api/v2.0/Users('alex.wilber@contoso.com')/photo",
+    ]) {
       const res = await get(path).expect(200);
       expect([res.type, res.headers['odata-version']], path).to.deep.equal(['application/json', '4.0']);
     }
