@@ -62,7 +62,7 @@ export interface SoapAnswer {
  */
 export interface EwsOperation<Args = unknown> {
   need: OperationNeed;
-  read(request: XmlElement, limits: EwsLimits, precision?: TimePrecision): Args;
+  read(request: XmlElement, limits: EwsLimits, precision: TimePrecision): Args;
   run(args: Args, context: EwsContext): Promise<SoapAnswer> | SoapAnswer;
   refuse(error: BridgeError): SoapAnswer;
 }

@@ -48,6 +48,14 @@ const conversionParameters = [
     schema: { type: 'string', enum: BLANK_KINDS, default: 'Null' },
   },
 ];
+/** A parameter in the path: always required, a string unless `schema` says more. */
+const pathParameter = (name: string, description?: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema,
+  ...(description === undefined ? {} : { description }),
+});
 const ifNoneMatch = {
   name: 'If-None-Match',
   in: 'header',
@@ -106,21 +114,15 @@ const graphError = (description: string) => ({
     },
   },
 });
-const graphUser = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string' },
-  description:
-    "The user's primary SMTP address (their userPrincipalName here), or another of their addresses; OData's key form users('{id}') names the same user",
-};
-const graphSize = {
-  name: 'size',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', enum: GRAPH_SIZE_IDS },
-  description: "An HD size (either case of x), also as OData's key photos('{size}'); above the photo's own size the largest available is served",
-};
+const graphUser = pathParameter(
+  'id',
+  "The user's primary SMTP address (their userPrincipalName here), or another of their addresses; OData's key form users('{id}') names the same user",
+);
+const graphSize = pathParameter(
+  'size',
+  "An HD size (either case of x), also as OData's key photos('{size}'); above the photo's own size the largest available is served",
+  { type: 'string', enum: GRAPH_SIZE_IDS },
+);
 const graphPhotoEntity = {
   type: 'object',
   properties: {
@@ -181,7 +183,7 @@ const graphSelect = {
   schema: { type: 'string' },
   description: `Up to ${MAX_SELECTED} property names, commas between them, any case (or *): only those are written; a property of Graph's type the bridge keeps nothing for is null, a relationship not written, any other name 400`,
 };
-const graphContact = { name: 'contactId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id /me/contacts listed' };
+const graphContact = pathParameter('contactId', 'The id /me/contacts listed');
 const graphContactNotFound = graphError("ErrorItemNotFound: no such contact in the caller's mailbox (another mailbox's id alike)");
 
 const graphTop = (top: { default: number; max: number }) => ({
@@ -215,13 +217,7 @@ const contactListErrors = {
 /** `/users/{id}/…` for the caller's own mailbox, as `/me/…` (graph-contact-routes.ts): another user's is refused. */
 const ownUser = { ...graphUser, description: "The caller's own address (another user's mailbox is 403)" };
 const notOwnUser = { 403: graphError("ErrorAccessDenied: another user's mailbox") };
-const contactsFolder = {
-  name: 'folderId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string' },
-  description: 'The Contacts folder: its id, or contacts (the only contact folder a mailbox has here)',
-};
+const contactsFolder = pathParameter('folderId', 'The Contacts folder: its id, or contacts (the only contact folder a mailbox has here)');
 const contactFolderNotFound = graphError('ErrorItemNotFound: a folder other than Contacts');
 const syncStateNotFound = (description: string) => graphError(`syncStateNotFound: ${description}; sync again from the start`);
 
@@ -664,7 +660,7 @@ const graphPaths = Object.fromEntries(
 /** A manager or direct report in a directory entry. */
 const personRef = { type: 'object', required: ['email', 'displayName'], properties: { email: { type: 'string' }, displayName: { type: 'string' } } };
 /** The Outlook REST API's photo paths (outlook-photo.ts), as an Outlook add-in asks them at its restUrl. */
-const outlookEmail = { name: 'email', in: 'path', required: true, schema: { type: 'string', format: 'email' }, description: "The user's email address" };
+const outlookEmail = pathParameter('email', "The user's email address", { type: 'string', format: 'email' });
 const outlookSize = { ...graphSize, description: "An HD size, 48x48 to 648x648, in OData's quotes" };
 const outlookPhotoEntity = {
   type: 'object',
@@ -708,8 +704,6 @@ const outlookPaths = Object.fromEntries(
     ]),
   ),
 );
-
-const idParameter = (description: string) => ({ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description });
 
 /** The bridge's HTTP interface, served at /api/openapi.json. */
 export const OPENAPI_DOCUMENT = {
@@ -763,14 +757,14 @@ export const OPENAPI_DOCUMENT = {
     '/api/contacts/{id}/photo': {
       get: {
         summary: "The photo of one of the caller's contacts, by its EWS ItemId",
-        parameters: [idParameter('t:ItemId/@Id, as ResolveNames returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
+        parameters: [pathParameter('id', 't:ItemId/@Id, as ResolveNames returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
     },
     '/api/attachments/{id}': {
       get: {
         summary: "A contact photo attachment's bytes, by its EWS AttachmentId",
-        parameters: [idParameter('t:AttachmentId/@Id, as GetItem returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
+        parameters: [pathParameter('id', 't:AttachmentId/@Id, as GetItem returns it'), sizeParameter, ...conversionParameters, ifNoneMatch],
         responses: photoResponses,
       },
     },
@@ -869,7 +863,7 @@ export const OPENAPI_DOCUMENT = {
     '/admin/users/{email}/photo': {
       put: {
         summary: "Store a directory user's photo (admin role)",
-        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParameter('email')],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
           200: { description: 'Stored' },
@@ -881,19 +875,19 @@ export const OPENAPI_DOCUMENT = {
       },
       delete: {
         summary: "Remove a directory user's photo (admin role)",
-        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParameter('email')],
         responses: { 204: { description: 'Removed' }, 404: reason('No photo') },
       },
     },
     '/admin/users/{email}/photo-lock': {
       put: {
         summary: "Lock a user's photo against self-service changes (admin role)",
-        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParameter('email')],
         responses: { 204: { description: 'Locked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
       },
       delete: {
         summary: 'Unlock it (admin role)',
-        parameters: [{ name: 'email', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParameter('email')],
         responses: { 204: { description: 'Unlocked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
       },
     },

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
-import { databaseDown, DISK_FULL_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
+import { databaseDown, DISK_FULL_SQLSTATE, INSUFFICIENT_PRIVILEGE_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
 import { readDatabaseUrl, withoutPassword } from './database-url.js';
 import { untrustedCertificate } from '../network-errors.js';
@@ -115,8 +115,6 @@ export function storeNotReachedYet(error: unknown): boolean {
 }
 
 const TOO_MANY_CONNECTIONS_SQLSTATE = '53300';
-/** https://www.postgresql.org/docs/current/errcodes-appendix.html, class 42. */
-const INSUFFICIENT_PRIVILEGE_SQLSTATE = '42501';
 
 /** Where the store is, for logs and banners: the file, or the URL without its password. */
 export function storeLocation(settings: Pick<StoreSettings, 'databaseUrl' | 'databasePath'>): string {

@@ -26,6 +26,9 @@ export function readOnlyError(busyTimeoutMs: number): BridgeError {
 /** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
 export const DISK_FULL_SQLSTATE = '53100';
 
+/** insufficient_privilege (errcodes appendix, class 42 "Syntax Error or Access Rule Violation"). */
+export const INSUFFICIENT_PRIVILEGE_SQLSTATE = '42501';
+
 /** pg-pool says "no connection in time" (every pooled connection in use) in words only… */
 const BUSY_MESSAGES = /^timeout exceeded when trying to connect/;
 /** …as pg says "no answer within query_timeout"… */

@@ -4,6 +4,7 @@ import { getFolder } from '../../src/ews/operations/get-folder.js';
 import { getUserPhoto } from '../../src/ews/operations/get-user-photo.js';
 import { resolveNames } from '../../src/ews/operations/resolve-names.js';
 import { BridgeError } from '../../src/domain/errors.js';
+import { DEFAULT_PRECISION } from '../../src/ews/ews-time.js';
 import { readSoapRequest } from '../../src/ews/soap-reader.js';
 import { xsInt } from '../../src/ews/soap-args.js';
 import { envelope } from '../support/soap.js';
@@ -32,7 +33,7 @@ describe('the arguments an operation reads', () => {
   for (const { operation, body } of cases) {
     it(`hold no element trees and less than the request's own text: ${body.slice(3, 12)}`, () => {
       const request = envelope(body);
-      const args = operation.read(readSoapRequest(request).operation, LIMITS);
+      const args = operation.read(readSoapRequest(request).operation, LIMITS, DEFAULT_PRECISION);
       const serialised = JSON.stringify(args, (_key, value: unknown) => (value instanceof Set ? [...value] : value));
       expect(serialised).to.not.include('"children"');
       expect(serialised.length).to.be.below(request.length / 10);
@@ -50,7 +51,7 @@ describe('text the schema has as a string', () => {
     [resolveNames, '<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>al<m:x/>ex</m:UnresolvedEntry></m:ResolveNames>'],
   ] as const) {
     it(`is refused holding an element, as schema validation refuses it: ${operation === getUserPhoto ? 'GetUserPhoto Email' : 'ResolveNames UnresolvedEntry'}`, () => {
-      const read = () => operation.read(readSoapRequest(envelope(body)).operation, LIMITS);
+      const read = () => operation.read(readSoapRequest(envelope(body)).operation, LIMITS, DEFAULT_PRECISION);
       expect(read).to.throw(BridgeError).with.property('responseCode', 'ErrorSchemaValidation');
     });
   }
@@ -58,7 +59,11 @@ describe('text the schema has as a string', () => {
 
 describe("the schema's NonEmptyStringType", () => {
   const read = (entry: string) => () =>
-    resolveNames.read(readSoapRequest(envelope(`<m:ResolveNames ReturnFullContactData="false">${entry}</m:ResolveNames>`)).operation, LIMITS);
+    resolveNames.read(
+      readSoapRequest(envelope(`<m:ResolveNames ReturnFullContactData="false">${entry}</m:ResolveNames>`)).operation,
+      LIMITS,
+      DEFAULT_PRECISION,
+    );
 
   it('is refused empty, in either form, with the words of the fault Exchange sends (it was a search that found no one)', () => {
     for (const entry of ['<m:UnresolvedEntry/>', '<m:UnresolvedEntry></m:UnresolvedEntry>']) {

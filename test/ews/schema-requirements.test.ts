@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { parseStringPromise } from 'xml2js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { OPERATION_HANDLERS } from '../../src/ews/operation-table.js';
+import { DEFAULT_PRECISION } from '../../src/ews/ews-time.js';
 import { readSoapRequest } from '../../src/ews/soap-reader.js';
 import { envelope } from '../support/soap.js';
 
@@ -60,7 +61,7 @@ async function requestTypes(): Promise<Map<string, { elements: SchemaParticle[];
 }
 
 function read(operation: string, body: string) {
-  return () => OPERATION_HANDLERS.get(operation)!.read(readSoapRequest(envelope(body)).operation, LIMITS);
+  return () => OPERATION_HANDLERS.get(operation)!.read(readSoapRequest(envelope(body)).operation, LIMITS, DEFAULT_PRECISION);
 }
 
 /** A top-level element of the body (and what it holds), found by its local name. */

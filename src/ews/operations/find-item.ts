@@ -9,7 +9,6 @@ import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success, type MessageOutcome } from '../response-messages.js';
 import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
-import { DEFAULT_PRECISION } from '../ews-time.js';
 import { readSortOrder } from '../sort-order.js';
 import { enumValue, requiredAttribute, requiredChild, soleChild } from '../soap-args.js';
 import type { XmlElement } from '../soap-reader.js';
@@ -40,7 +39,7 @@ interface FindItemArgs {
 export const findItem: EwsOperation<FindItemArgs> = {
   need: 'user',
 
-  read(request, limits, precision = DEFAULT_PRECISION) {
+  read(request, limits, precision) {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
     const traversal = enumValue(requiredAttribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');

@@ -8,7 +8,6 @@ import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../
 import { personaSelection, personaXml, type PersonaSelection } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
 import { PERSONA_PROPERTIES, readRestriction } from '../restriction.js';
-import { DEFAULT_PRECISION } from '../ews-time.js';
 import { PERSONA_SORT_KEYS, readSortOrder } from '../sort-order.js';
 import type { ContactMatch, ContactOrder } from '../../store/store.js';
 import { attribute, child, children, requiredChild, soleChild, textOf } from '../soap-args.js';
@@ -47,7 +46,7 @@ interface FindPeopleArgs {
 export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
   need: 'user',
 
-  read(request, limits, precision = DEFAULT_PRECISION) {
+  read(request, limits, precision) {
     if (soleChild(request, 'AggregationRestriction')) throw BridgeError.invalidRequest('AggregationRestriction is not supported; use a Restriction');
     if (child(request, 'FractionalPageItemView')) throw BridgeError.schemaValidation('FindPeople pages by IndexedPageItemView, not FractionalPageItemView');
     // Both required by FindPeopleType (MS-OXWSPERS 3.1.4.1.2.1): without them, Exchange's schema check refuses the request.
