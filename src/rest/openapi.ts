@@ -48,6 +48,11 @@ const conversionParameters = [
     schema: { type: 'string', enum: BLANK_KINDS, default: 'Null' },
   },
 ];
+/** A request body of one JSON object, with the properties it must have. */
+const jsonObjectBody = (required: string[], properties: object) => ({
+  required: true,
+  content: { 'application/json': { schema: { type: 'object', required, properties } } },
+});
 /** A parameter in the path: always required, a string unless `schema` says more. */
 const pathParameter = (name: string, description?: string, schema: object = { type: 'string' }) => ({
   name,
@@ -274,22 +279,11 @@ function graphContactPaths(version: string): [string, object][] {
           post: {
             summary: 'Ids of Outlook items and folders (contacts, the Contacts folder) written in another form: EWS ItemIds as Graph ids, or back',
             parameters,
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['inputIds', 'sourceIdType', 'targetIdType'],
-                    properties: {
-                      inputIds: { type: 'array', items: { type: 'string' }, maxItems: TRANSLATE_MAX_IDS },
-                      sourceIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
-                      targetIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
-                    },
-                  },
-                },
-              },
-            },
+            requestBody: jsonObjectBody(['inputIds', 'sourceIdType', 'targetIdType'], {
+              inputIds: { type: 'array', items: { type: 'string' }, maxItems: TRANSLATE_MAX_IDS },
+              sourceIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+              targetIdType: { type: 'string', enum: [...EXCHANGE_ID_FORMATS] },
+            }),
             responses: {
               200: { description: 'value: a convertIdResult for each id (sourceId, and targetId or errorDetails)' },
               400: graphError('BadRequest: a body that is not such an object'),
@@ -389,40 +383,29 @@ const graphPaths = Object.fromEntries(
         {
           post: {
             summary: `Graph's JSON batching: up to ${BATCH_MAX_REQUESTS} requests, each answered as if it came alone, with the batch's login`,
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['requests'],
-                    properties: {
-                      requests: {
-                        type: 'array',
-                        minItems: 1,
-                        maxItems: BATCH_MAX_REQUESTS,
-                        items: {
-                          type: 'object',
-                          required: ['id', 'method', 'url'],
-                          properties: {
-                            id: { type: 'string', minLength: 1, maxLength: 64 },
-                            method: { type: 'string', description: `${[...BATCHED_METHODS].join(', ')}; another is that request's 405` },
-                            url: { type: 'string', description: 'Relative to the version (/users/…/photo/$value), or starting with it' },
-                            headers: { type: 'object', additionalProperties: { type: 'string' } },
-                            body: { description: 'JSON for a JSON Content-Type, else base64; needs a Content-Type header' },
-                            dependsOn: {
-                              type: 'array',
-                              items: { type: 'string' },
-                              description: 'Ids of earlier requests: run in order, 424 after a failed one',
-                            },
-                          },
-                        },
-                      },
+            requestBody: jsonObjectBody(['requests'], {
+              requests: {
+                type: 'array',
+                minItems: 1,
+                maxItems: BATCH_MAX_REQUESTS,
+                items: {
+                  type: 'object',
+                  required: ['id', 'method', 'url'],
+                  properties: {
+                    id: { type: 'string', minLength: 1, maxLength: 64 },
+                    method: { type: 'string', description: `${[...BATCHED_METHODS].join(', ')}; another is that request's 405` },
+                    url: { type: 'string', description: 'Relative to the version (/users/…/photo/$value), or starting with it' },
+                    headers: { type: 'object', additionalProperties: { type: 'string' } },
+                    body: { description: 'JSON for a JSON Content-Type, else base64; needs a Content-Type header' },
+                    dependsOn: {
+                      type: 'array',
+                      items: { type: 'string' },
+                      description: 'Ids of earlier requests: run in order, 424 after a failed one',
                     },
                   },
                 },
               },
-            },
+            }),
             responses: {
               200: {
                 description: `responses: id, status, headers and body of each (JSON as JSON, other bodies base64); one past ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB of answers is its 429`,
