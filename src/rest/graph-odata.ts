@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 /*
  * OData's conventions on the Graph-compatible API's JSON answers, in one place for every route
@@ -32,6 +32,21 @@ function asksNoMetadata(accept: string | undefined): boolean {
   });
 }
 
+/**
+ * The format a request asks its answer in: its `$format`, which "SHOULD take precedence over the
+ * value(s) specified in the Accept request header" (MS-ODATA 2.2.3.6.1.5), else its Accept. `json`
+ * is `application/json` (ibid.). The routes refuse a format but JSON (graph-list-options.ts), and a
+ * query that does not decode: read here it is only what the bridge's answer to it looks like.
+ */
+function askedFormat(req: Request): string | undefined {
+  const queryStart = req.originalUrl.indexOf('?');
+  if (queryStart < 0) return req.headers.accept;
+  for (const [key, value] of new URLSearchParams(req.originalUrl.slice(queryStart + 1))) {
+    if (key.toLowerCase() === '$format') return value.trim().toLowerCase() === 'json' ? 'application/json' : value;
+  }
+  return req.headers.accept;
+}
+
 /** A JSON text without the control information `odata.metadata=none` leaves out, at any depth. */
 function withoutMetadata(json: string): string {
   return JSON.stringify(JSON.parse(json, (key, value: unknown) => (key.startsWith('@odata.') && !KEPT_WITHOUT_METADATA.has(key) ? undefined : value)));
@@ -42,12 +57,12 @@ const BATCH_PATH = /^\/\$batch\/?$/i;
 
 /**
  * Every JSON answer a Graph route sends (`res.json`, or its text by `res.send`) goes through
- * `res.send`: there it gets OData-Version, and, when Accept asks `odata.metadata=none`, loses
+ * `res.send`: there it gets OData-Version, and, when `$format` or Accept asks `odata.metadata=none`, loses
  * its control information. `$batch`'s own answer is left as it is: each of its requests passed
  * through here already, with the batch's Accept when it had none of its own (graph-batch-route.ts).
  */
 export const odataConventions: RequestHandler = (req, res, next) => {
-  const noMetadata = asksNoMetadata(req.headers.accept) && !BATCH_PATH.test(req.path);
+  const noMetadata = asksNoMetadata(askedFormat(req)) && !BATCH_PATH.test(req.path);
   const send = res.send;
   res.send = function (body?: unknown) {
     if (!JSON_ANSWER.test(String(this.get('content-type') ?? ''))) return send.call(this, body);

@@ -88,6 +88,16 @@ describe('Graph answers as OData writes them', () => {
     expect((await get('/v1.0/me', 'application/json;odata.metadata=minimal').expect(200)).body).to.include.keys('@odata.context');
   });
 
+  it('reads odata.metadata=none from $format as from Accept, $format first', async () => {
+    const keys = async (path: string, accept?: string) => Object.keys((await get(path, accept).expect(200)).body as object);
+    expect(await keys(`/v1.0/me?$format=${encodeURIComponent(NO_METADATA)}`)).to.not.include('@odata.context');
+    expect(await keys('/v1.0/me?$FORMAT=application/json;odata.metadata=none')).to.not.include('@odata.context');
+    // $format's JSON asks minimal metadata, whatever Accept asked.
+    expect(await keys('/v1.0/me?$format=json', NO_METADATA)).to.include('@odata.context');
+    expect(await keys('/v1.0/me?$format=application/json', NO_METADATA)).to.include('@odata.context');
+    expect(await keys('/v1.0/me', NO_METADATA)).to.not.include('@odata.context');
+  });
+
   it('answers a batch asked odata.metadata=none with each request answered so, unless it asks otherwise, at any spelling of its path', async () => {
     // Express routes the path in any case and with a slash after it.
     for (const path of ['/v1.0/$batch', '/v1.0/$BATCH', '/v1.0/$batch/']) {
