@@ -284,9 +284,11 @@ export class PhotoService {
    * null when there is none. A square one is told without being made: Graph's photo list
    * names every size, and making each was nine resizes a request (a caller walking the
    * directory's lists kept every image thread busy). One in its own shape is made, since
-   * its short side is what the resize rounds it to.
+   * its short side is what the resize rounds it to: in the caller's `turn`, as every image
+   * made for a caller is (a list of nine sizes walked over a directory of such photos made
+   * every other caller's first photos wait seconds).
    */
-  async servedAt(owner: PhotoOwner, size: PhotoSize): Promise<ServedRendition | null> {
+  async servedAt(owner: PhotoOwner, size: PhotoSize, turn: Turn): Promise<ServedRendition | null> {
     const { state } = await this.stateFor(owner, size);
     const photo = state.photo;
     if (!photo) {
@@ -294,7 +296,7 @@ export class PhotoService {
       return null;
     }
     const fit = this.fitOf(photo);
-    if (fit !== 'square') return this.photo(owner, size);
+    if (fit !== 'square') return this.photo(owner, size, undefined, turn);
     const side = servedSide(photo, size, fit);
     return { contentType: 'image/jpeg', width: side, height: side, etag: photoEtag(photo, side, fit, this.limits.jpegQuality) };
   }

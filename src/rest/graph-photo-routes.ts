@@ -4,11 +4,12 @@ import { BridgeError } from '../domain/errors.js';
 import type { ServedRendition } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
+import { callerTurn } from '../http/caller-turns.js';
 import { contextOf, mailboxOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import type { PhotoChangeDoor } from '../photos/photo-change-audit.js';
-import type { PhotoService } from '../photos/photo-service.js';
+import type { PhotoService, Turn } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { photoUploadBody, uploadedImage, type PhotoChanges } from './self-service-photos.js';
 import { graphErrorHandler, refuseOtherMethods, resourceNotFound, unknownSegment } from './graph-errors.js';
@@ -105,8 +106,8 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
    * undefined for someone known without one where the dialect answers its placeholder, else
    * its not-found (Graph's: ImageNotFound for a user without one, else Request_ResourceNotFound).
    */
-  async function servedOf(asked: AskedOwner, size: PhotoSize): Promise<ServedRendition | undefined> {
-    const served = await photos.servedAt(asked.owner, size);
+  async function servedOf(asked: AskedOwner, size: PhotoSize, turn: Turn): Promise<ServedRendition | undefined> {
+    const served = await photos.servedAt(asked.owner, size, turn);
     if (served) return served;
     if (dialect.placeholder && (await isListedUser(store, asked))) return undefined;
     throw await dialect.notFound(asked);
@@ -134,7 +135,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
 
   router.get(userAndMePaths('/photo'), reader, async (req, res) => {
     const asked = ownerIn(req);
-    const served = await servedOf(asked, LARGEST_PHOTO_SIZE);
+    const served = await servedOf(asked, LARGEST_PHOTO_SIZE, callerTurn(contextOf(req)));
     res.json({ '@odata.context': dialect.context(req, asked, 'photo/$entity'), ...dialect.entity(req, asked, served) });
   });
 
@@ -142,14 +143,15 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
     const size = sizeInPath(req.params);
     if (size instanceof BridgeError) throw size;
     const asked = ownerIn(req);
-    const served = await servedOf(asked, size);
+    const served = await servedOf(asked, size, callerTurn(contextOf(req)));
     res.json({ '@odata.context': dialect.context(req, asked, 'photos/$entity'), ...dialect.entity(req, asked, served) });
   });
 
   router.get(userAndMePaths('/photos'), reader, async (req, res) => {
     const asked = ownerIn(req);
-    const largest = await servedOf(asked, LARGEST_PHOTO_SIZE);
-    const sized = largest ? await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(asked.owner, size))) : [];
+    const turn = callerTurn(contextOf(req));
+    const largest = await servedOf(asked, LARGEST_PHOTO_SIZE, turn);
+    const sized = largest ? await Promise.all(PHOTO_SIZES.map((size) => photos.servedAt(asked.owner, size, turn))) : [];
     // A size is there when its rendition really has that long side (never upscaled). A photo
     // under 48 px has none of them; it is listed as itself, so the list never hides what /photo serves.
     const available = sized.filter((served, i) => served && Math.max(served.width, served.height) === PHOTO_SIZES[i]) as ServedRendition[];

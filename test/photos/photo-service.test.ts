@@ -847,6 +847,16 @@ describe('PhotoService', () => {
       expect(photos.cachedPhoto(userOwner(ALICE), 96)).to.equal(undefined);
     });
 
+    it("makes a photo in its own shape in the caller's turn to tell what it is served as; a square one is told without one", async () => {
+      const photos = withOrders(directory(new Map([[ALICE, await image(30, 64, 48)]])));
+      await photos.setPhoto(userOwner(ALICE), await image(31, 300, 200), 'upload');
+      const busy: Turn = () => Promise.reject(BridgeError.serverBusy('too many photos of yours are being made; try again shortly', 1));
+      expect(await rejectionOf(photos.servedAt(userOwner(ALICE), 48, busy))).to.include({ responseCode: 'ErrorServerBusy' });
+      expect(photos.cachedPhoto(userOwner(ALICE), 48)).to.equal(undefined);
+      expect(await photos.servedAt(userOwner(ALICE), 96, busy)).to.include({ width: 96, height: 96 });
+      expect(await photos.servedAt(userOwner(ALICE), 48, (make) => make())).to.include({ width: 48, height: 36 });
+    });
+
     it('holds found photos within the byte limit: one let go is fetched again, never taken for "no photo"', async () => {
       const dir = directory(
         new Map([
