@@ -11,6 +11,19 @@ export function hasControlCharacters(value: string): boolean {
   return CONTROL_CHARACTERS.test(value);
 }
 
+/**
+ * Characters that show nothing: Unicode's Default_Ignorable_Code_Point (UAX #44: zero-width
+ * space and joiners, soft hyphen, word joiner, Mongolian vowel separator, the Hangul fillers,
+ * combining grapheme joiner, direction marks, variation selectors), which UTS #39 §3.1 keeps
+ * out of identifiers because text with and without them reads the same, and two symbols
+ * drawn blank though not in it: U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL SYMBOL NULL NOTEHEAD.
+ */
+const INVISIBLE_CHARACTERS = /[\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/u;
+
+export function hasInvisibleCharacters(value: string): boolean {
+  return INVISIBLE_CHARACTERS.test(value);
+}
+
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Whether text is ASCII alone: nothing in it to compose, fold or spell otherwise. */

@@ -33,6 +33,14 @@ describe('control characters in names', () => {
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'דנה לוי' })).to.include({ displayName: 'דנה לוי' });
   });
 
+  it('in an address refuse the row: one that shows nothing more would be a second person who reads as the first', () => {
+    expect(toDirectoryUser({ email: 'adele.vance\u200b@contoso.example', displayName: 'Adele Vance' })).to.equal('email is not an SMTP address');
+    expect(toDirectoryUser({ email: 'adele@contoso.example', displayName: 'Adele Vance', otherAddresses: ['adele\u00ad@contoso.example'] })).to.equal(
+      'otherAddresses.0 is not an SMTP address',
+    );
+    expect(toContactFields({ displayName: 'Adele', email1: 'adele.vance\u2800@contoso.example' })).to.equal('email1 is not an SMTP address');
+  });
+
   it('never reach XML: output drops what XML 1.0 cannot carry and keeps tabs, line breaks and astral characters', () => {
     expect(escapeXml('a\u0001b\u000Bc\uFFFEd\uD800e')).to.equal('abcde');
     expect(escapeXml('tab\tline\ncr\r 😀 <&>"\'')).to.equal('tab\tline\ncr\r 😀 &lt;&amp;&gt;&quot;&apos;');

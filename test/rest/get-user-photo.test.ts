@@ -142,6 +142,7 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
       ['a malformed email', 'email=not-an-address&size=HR96x96', 400, /not an SMTP address/],
       ['SQL-looking input', `email=${encodeURIComponent("x' OR '1'='1")}&size=HR96x96`, 400, /not an SMTP address/],
       ['an address with a NUL after it', 'email=alex.wilber@contoso.com%00&size=HR96x96', 400, /not an SMTP address/],
+      ['an address with a zero-width space in it', 'email=alex.wilber%E2%80%8B@contoso.com&size=HR96x96', 400, /not an SMTP address/],
       // Quoted on one inert line: CR LF would start another, ESC drive the terminal that shows it.
       [
         'an address with CR LF, ESC and NUL in it',
