@@ -129,11 +129,13 @@ function card(person) {
   return item;
 }
 
-// Explicit bidi embeddings, overrides and isolates: in a name they reorder what follows
-// them ("Eve \u202Eevil\u202C" shows as "Eve live"), so one person can be made to read as
-// another. Imports drop them; they are dropped from everything the API sends too, for what
-// was stored before, and from the search words shown back.
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+// Explicit bidi marks, embeddings, overrides and isolates (UAX #9's explicit formatting
+// characters, ALM U+061C, LRM U+200E and RLM U+200F among them): in a name they reorder what
+// follows them ("Eve \u202Eevil\u202C" shows as "Eve live"; a mark moves the neutrals around
+// it), so one person can be made to read as another. Imports drop the same ones; they are
+// dropped from everything the API sends too, for what was stored before, and from the search
+// words shown back.
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 async function getJson(url, signal) {
   const response = await fetch(url, { signal, headers: { accept: 'application/json' } });

@@ -695,10 +695,11 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('hacker@contoso.com');
   });
 
-  it('drops bidi overrides from names, so no name can be made to read as another', async () => {
-    await t.store.upsertUsers([{ email: 'spoof@contoso.com', displayName: 'Eve \u202Eevil\u202C Spoofer', refs: {} }]);
+  it('drops bidi controls from names, marks included, so no name can be made to read as another', async () => {
+    await t.store.upsertUsers([{ email: 'spoof@contoso.com', displayName: 'Eve \u202Eevil\u202C Spoofer', title: '\u200F(CEO)\u200E \u061C1-2', refs: {} }]);
     await search('spoof', 1);
     expect(await page.textContent('#people .name')).to.equal('Eve evil Spoofer');
+    expect(await page.textContent('#people .subtle')).to.equal('(CEO) 1-2');
     await t.store.removeUser('spoof@contoso.com');
   });
 
