@@ -3,13 +3,15 @@ import { AS_TYPED_WITHOUT_STROKE, UNDECOMPOSED_LETTERS } from '../domain/plain-t
 /**
  * Up to two initials, as Outlook shows them: the first letters of the first and last
  * words, uppercased and stripped of accents and strokes, so "Émile Zola" gives "EZ" and
- * "Øyvind Straße" "OS". Letters outside A–Z are skipped; an email address counts by its
+ * "Øyvind Straße" "OS"; a letter's compatibility forms count as it ("ℌ" as H, "Ｚ" as Z). Letters outside A–Z are skipped; an email address counts by its
  * local part.
  */
 export function initialsOf(name: string): string {
   const words = name
     .split('@')[0]!
-    .normalize('NFD')
+    // Compatibility decomposition, as the search folds names: "ǅemal ǈuba" (the digraphs
+    // U+01C5, U+01C8) gave "EU" and "ℌ Fraktur" "F", the letters having no canonical one.
+    .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     // Ø, Ł, Đ have no decomposition: "Øyvind Straße" gave "YS", "Łukasz Ćwikła" "UA".

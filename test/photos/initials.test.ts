@@ -18,6 +18,12 @@ describe('the initials of a placeholder', () => {
     expect(initialsOf('王小明')).to.equal('');
   });
 
+  it("read a letter's compatibility forms as the letter: digraphs, Fraktur and full-width letters", () => {
+    expect(initialsOf('\u01C5emal \u01C8uba')).to.equal('DL');
+    expect(initialsOf('\u210C Fraktur')).to.equal('HF');
+    expect(initialsOf('\uFF21nna \uFF3Aeta')).to.equal('AZ');
+  });
+
   it('are white on grounds each with a contrast of at least 4.5:1 (WCAG 2.2 1.4.3), so everyone can read them', () => {
     const contrasts = PERSONA_COLOURS.map((colour) => [colour, (1 + 0.05) / (luminance(colour) + 0.05)] as const);
     expect(contrasts.filter(([, contrast]) => contrast < 4.5)).to.deep.equal([]);
