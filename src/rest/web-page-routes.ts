@@ -13,6 +13,14 @@ import { requireAccount } from '../http/require-account.js';
 const WEB_DIR = fileURLToPath(new URL('../../src/web/', import.meta.url));
 
 /**
+ * The page itself, served at `/` alone: its links (`web/directory.js`) are relative to it, and
+ * at /web/index.html they named /web/web/…, files there are not — a second, broken copy.
+ */
+const PAGE = 'index.html';
+/** What `/web/` serves: every other file of the page. */
+const PAGE_FILES = readdirSync(WEB_DIR).filter((name) => name !== PAGE);
+
+/**
  * The page only talks to this bridge and runs only its own files: no inline script or
  * style, so injected markup could not run even if some were ever rendered.
  */
@@ -46,21 +54,28 @@ export function createWebPageRoutes(auth: Authenticator): Router {
 
   router.get('/', authenticate, (_req, res, next) => {
     securityHeaders(res);
-    res.sendFile('index.html', files, (error) => error && next(error));
+    res.sendFile(PAGE, files, (error) => error && next(error));
   });
   // Counted as one route: express.static is no route of Express's, and its answers were counted `unmatched`.
   const countedAsWeb: express.RequestHandler = (req, _res, next) => {
     contextOf(req).route = '/web/:file';
     next();
   };
-  router.use('/web', countedAsWeb, authenticate, express.static(WEB_DIR, { ...files, index: false, redirect: false, setHeaders: securityHeaders }));
+  const pageFilesOnly: express.RequestHandler = (req, _res, next) => next(PAGE_FILES.includes(req.path.slice(1)) ? undefined : 'router');
+  router.use(
+    '/web',
+    countedAsWeb,
+    authenticate,
+    pageFilesOnly,
+    express.static(WEB_DIR, { ...files, index: false, redirect: false, setHeaders: securityHeaders }),
+  );
   router.get('/sign-out', (req, res) => {
     if (parseBasicAuthorization(req.headers.authorization)?.username !== SIGNED_OUT_USER) return challenge(res, auth);
     res.setHeader('cache-control', 'no-store');
     res.type('text/plain').send('Signed out.\n');
   });
   // The page's files by name, so that a file it does not have stays a 404 whatever the method.
-  allowOnly(router, ['/', '/sign-out', ...readdirSync(WEB_DIR).map((name) => `/web/${name}`)], 'GET, HEAD');
+  allowOnly(router, ['/', '/sign-out', ...PAGE_FILES.map((name) => `/web/${name}`)], 'GET, HEAD');
   return router;
 }
 

@@ -213,6 +213,11 @@ describe('directory search /api/people and the page at /', () => {
     expect(page.headers['content-security-policy']).to.include("script-src 'self'").and.include("default-src 'none'");
     expect(page.headers['cache-control']).to.equal('private, no-cache');
     expect(page.text).to.include('src="web/directory.js"');
+    // Its icon declared and served, so a browser does not ask for /favicon.ico (a 404, logged as an error).
+    expect(page.text).to.include('<link rel="icon" href="web/favicon.svg" type="image/svg+xml" />');
+    await get('/web/favicon.svg')
+      .expect(200)
+      .expect('content-type', /^image\/svg\+xml/);
     await get('/')
       .set('If-Modified-Since', page.headers['last-modified'] as string)
       .expect(304);
@@ -223,7 +228,8 @@ describe('directory search /api/people and the page at /', () => {
     await get('/web/nothing-here.js').expect(404);
     // A file's name with a slash after it names a folder there is not: 404, not "use GET, HEAD" to a GET.
     // The files' names in another case are files there are not, as on the disk: 404, not "use GET, HEAD".
-    for (const path of ['/web/directory.js/', '/web/directory.css/', '/web/DIRECTORY.JS', '/web/Directory.css']) {
+    // The page is at `/` alone: at /web/index.html its relative links named files there are not.
+    for (const path of ['/web/directory.js/', '/web/directory.css/', '/web/DIRECTORY.JS', '/web/Directory.css', '/web/index.html']) {
       const res = await get(path).expect(404);
       expect(res.text).to.equal(`nothing at GET ${path}\n`);
     }
@@ -254,6 +260,7 @@ describe('directory search /api/people and the page at /', () => {
     }
     for (const path of ['/api/people?limit=3', '/', '/web/directory.js']) await request(t.bridge.server).head(path).set('Authorization', reader).expect(200);
     await request(t.bridge.server).post('/web/nothing-here.js').set('Authorization', reader).expect(404);
+    await request(t.bridge.server).post('/web/index.html').set('Authorization', reader).expect(404);
     await request(t.bridge.server).post('/api/nothing-here').set('Authorization', reader).expect(404);
   });
 

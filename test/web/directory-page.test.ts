@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -221,6 +221,27 @@ describe('the directory page in a real browser', function () {
     expect(await page.textContent('#status')).to.equal(`${EVERYONE} people.`);
     expect(await page.isVisible('#more')).to.equal(false);
     expect(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.email)).to.equal('crowd34@contoso.com');
+  });
+
+  it('declares its icon, so the browser asks for that and not for /favicon.ico (a 404, an error in the console on every load)', async () => {
+    // The browser fetches a page's icon itself, outside the page's requests: seen by the server alone.
+    const icon = new Promise<{ path: string; status: number; type: unknown }>((resolve) => {
+      const answered = (req: IncomingMessage, res: ServerResponse) => {
+        // Before the app's handler, which rewrites req.url as it routes.
+        const path = req.url!;
+        if (!/^\/(?:favicon\.ico|web\/favicon\.svg)$/.test(path)) return;
+        t.bridge.server.off('request', answered);
+        res.on('finish', () => resolve({ path, status: res.statusCode, type: res.getHeader('content-type') }));
+      };
+      t.bridge.server.prependListener('request', answered);
+    });
+    const fresh = await context.newPage();
+    try {
+      await fresh.goto(`${bridgeUrl}/`);
+      expect(await icon).to.deep.equal({ path: '/web/favicon.svg', status: 200, type: 'image/svg+xml' });
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('works under a path prefix a proxy strips (BRIDGE_PUBLIC_URL …/photos): every request it makes stays under it', async () => {
