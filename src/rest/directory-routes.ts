@@ -56,7 +56,9 @@ export function createDirectoryRoutes(store: Store, auth: Authenticator, searche
         people: entries.slice(0, limit).map(personJson),
       };
     });
-    res.setHeader('cache-control', 'private, no-cache');
+    // Not kept at all, as /api/me: without a validator `no-cache` saved nothing, and left every
+    // page of the directory a browser was shown in its disk cache.
+    res.setHeader('cache-control', 'no-store');
     res.type('json').send(answer);
   });
 

@@ -24,7 +24,6 @@ describe('answers to a login, as a shared cache in front of the bridge sees them
       '/v1.0/me/contacts',
       '/v1.0/me/people',
       '/api/v2.0/users/megan.bowen@contoso.com/photo',
-      '/api/people',
     ];
     const policies = await Promise.all(
       paths.map(async (path) => {
@@ -33,6 +32,13 @@ describe('answers to a login, as a shared cache in front of the bridge sees them
       }),
     );
     expect(policies).to.deep.equal(paths.map((path) => `${path} 200 private, no-cache`));
+  });
+
+  it('has the directory page’s API answers kept nowhere, not even in the browser’s disk cache', async () => {
+    for (const path of ['/api/people', '/api/people?q=megan', '/api/me']) {
+      const answer = await request(t.bridge.server).get(path).set('Authorization', basic(READER));
+      expect(`${path} ${answer.status} ${answer.headers['cache-control']}`).to.equal(`${path} 200 no-store`);
+    }
   });
 
   it('marks Autodiscover’s answers private too, written outside that app', async () => {
