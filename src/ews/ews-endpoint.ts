@@ -7,7 +7,7 @@ import { BridgeError, clientLeft } from '../domain/errors.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
-import { declaresMoreThan, readBody } from '../http/read-body.js';
+import { declaredLength, declaresMoreThan, readBody } from '../http/read-body.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
@@ -206,7 +206,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * malformed request needs nothing; a caller who logged in as a user before the body was
    * read meets every operation's need (a photo or a user) already, and goes on without a
    * callback made; one whose login was refused then (`loginRefusal`, photos open to anyone)
-   * gets that refusal for anything but a photo.
+   * gets that refusal for anything but a photo; one whose login was not judged then has it
+   * judged now, unless the operation is a photo, which ignores it.
    */
   function finishWhenAuthenticated(context: RequestContext, read: ReadRequest, loginRefusal: BridgeError | undefined, envelope: NewEnvelope | undefined): void {
     if (read.kind === 'malformed' || context.principal !== undefined) {
@@ -267,7 +268,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 
   /**
    * Reads and answers the request of a caller who is not logged in, photos being open to
-   * anyone (`loginRefusal`: why the login it brought was refused). A body over
+   * anyone (`loginRefusal`: why the login it brought was refused; none when it brought none,
+   * or one judged only if the operation needs it). A body over
    * ANONYMOUS_BODY_BYTES is no photo read: it is refused as a stranger's is, 401 unread.
    */
   function readAnonymously(context: RequestContext, loginRefusal: BridgeError | undefined): void {
@@ -430,13 +432,18 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       // A stranger's body is never held: the caller logs in as a user first and a refused
       // body is discarded unread (300 unauthenticated 1 MiB bodies trickling in held 300 MiB
       // for up to Node's 5-minute request timeout). With GetUserPhoto open to anonymous
-      // readers, a caller without a login (or whose login is refused: the header is
-      // ignored for photos) may send what a photo read needs, no more. A body declared too
-      // large is refused at once, unread, before any login.
+      // readers, a caller without a login may send what a photo read needs, no more. A body
+      // declared too large is refused at once, unread, before any login.
       const { headers } = req;
       if (declaresMoreThan(headers, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
       else if (auth.anonymousPhotoReads && headers.authorization === undefined) readAnonymously(context, undefined);
       else if (rememberedLogin(context, headers.authorization, 'user')) readIfAdmitted(context);
+      // A login not remembered, with a body no larger than a stranger may send: read first, and
+      // the header judged only if the operation needs a login. Checked first, a client with a
+      // stale password got its photos while each request cost a scrypt and counted a failed
+      // login, locking its account out everywhere (10 failures a minute, then 429 for the right
+      // password). A larger or chunked body still logs in first: it may be more than a stranger may send.
+      else if (auth.anonymousPhotoReads && declaredLength(headers) <= ANONYMOUS_BODY_BYTES) readAnonymously(context, undefined);
       else
         withLogin(
           context,

@@ -89,6 +89,49 @@ describe('who may call which EWS operation', () => {
     });
   });
 
+  describe('with anonymous read on, a stale password on GetUserPhoto', () => {
+    let t: TestBridge;
+    before(async () => {
+      t = await startTestBridge({
+        BRIDGE_ANONYMOUS_READ: 'true',
+        BRIDGE_TRUSTED_PROXIES: '127.0.0.1, ::1',
+        BRIDGE_LOGIN_MAX_FAILURES: '2',
+        BRIDGE_LOGIN_BACKOFF_SECONDS: '30',
+      });
+      await t.store.upsertUsers([{ email: 'alex@contoso.example', displayName: 'Alex', title: 'Secret Title', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('alex@contoso.example'), await samplePhoto(100, 100), 'test');
+    });
+    after(() => t.close());
+    const stale = basic({ username: READER.username, password: 'last year’s password' });
+    const post = (body: string, authorization: string, from: string) =>
+      request(t.bridge.server)
+        .post('/EWS/Exchange.asmx')
+        .set('Content-Type', 'text/xml; charset=utf-8')
+        .set('X-Forwarded-For', from)
+        .set('Authorization', authorization)
+        .send(body);
+
+    it('is ignored, as the REST URL ignores it: photos served, no hash, no failed login, the account not held back', async () => {
+      for (let i = 0; i < 10; i++) {
+        const res = await post(photoRequest, stale, '203.0.113.5');
+        expect(res.status).to.equal(200);
+        const photo = (await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse;
+        expect(photo.ResponseCode).to.equal('NoError');
+        expect(photo.PictureData.length).to.be.greaterThan(100);
+      }
+      expect(t.bridge.auth.stats).to.include({ basicFailures: 0, throttled: 0, passwordChecks: 0 });
+      // The right password, from elsewhere, is not held back by them.
+      expect((await post(resolveRequest, basic(READER), '198.51.100.7')).status).to.equal(200);
+    });
+
+    it('is still checked for every other operation: ResolveNames with it is a 401', async () => {
+      const res = await post(resolveRequest, stale, '203.0.113.5');
+      expect(res.status).to.equal(401);
+      expect(res.text).to.not.include('Secret Title');
+      expect(t.bridge.auth.stats.basicFailures).to.equal(1);
+    });
+  });
+
   describe('with logins required (the default)', () => {
     let t: TestBridge;
     before(async () => {
