@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
 import type { BearerTokens } from './bearer-tokens.js';
 import { HashWorkers, type HashWorkersOptions } from './hash-workers.js';
+import { KnownClients } from './known-clients.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 import { withLoginDomain, type LoginDomains } from './login-domains.js';
@@ -163,6 +164,7 @@ export class Authenticator {
   private readonly verifications = new SingleFlight<AuthResult>();
   private readonly refreshAheadMs: number;
   private readonly throttle: LoginThrottle;
+  private readonly knownClients: KnownClients;
   private readonly hashWorkers: HashWorkers;
   /** The errors of refused bearer tokens, whose 401s challenge with `error="invalid_token"`. */
   private readonly refusedTokens = new WeakSet<BridgeError>();
@@ -193,6 +195,7 @@ export class Authenticator {
     this.verifiedLogins = new LRUCache({ max: 10_000, ttl: verifiedTtlMs, ttlResolution: 0, perf: { now } });
     this.refreshAheadMs = Math.min(10_000, verifiedTtlMs / 6);
     this.throttle = new LoginThrottle({ ...options.throttle, now });
+    this.knownClients = new KnownClients({ max: options.throttle.maxTracked, now });
     this.hashWorkers = new HashWorkers(options.hashing);
   }
 
@@ -320,7 +323,11 @@ export class Authenticator {
     // is busy) cleared the account's failures, so a guesser got a fresh burst of tries each
     // minute against exactly the accounts in use. The caller is let in before the throttle.
     if (renewed) return renewed;
-    const wait = this.throttle.attempt(username, clientAddress);
+    // A login known at this network, that has not failed there since, is held back only by its
+    // own failures: not by the back-offs others' failures caused, nor counted or forgiven at the
+    // account (its checks, each a minute or more apart, would give guessers fresh tries).
+    const known = this.knownClients.has(login.key, clientAddress) && !this.throttle.mayHaveFailedAt(username, clientAddress);
+    const wait = known ? 0 : this.throttle.attempt(username, clientAddress);
     if (wait > 0) {
       this.stats.throttled++;
       return { ok: false, error: BridgeError.loginThrottled(wait), attemptedUser: username };
@@ -330,12 +337,12 @@ export class Authenticator {
       const account = await this.store.getAccount(username);
       this.stats.passwordChecks++;
       const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
-      if (!account || !matches) return this.failed(authorization, login, clientAddress);
-      this.throttle.passed(username, clientAddress);
+      if (!account || !matches) return this.failed(authorization, login, clientAddress, known);
+      if (!known) this.throttle.passed(username, clientAddress);
       return this.remember(authorization, login, account, generation, clientAddress);
     } catch (error) {
       // A full hashing queue or a busy store: nothing was checked, so nothing is counted.
-      this.throttle.uncounted(username);
+      if (!known) this.throttle.uncounted(username);
       if (error instanceof BridgeError) return { ok: false, error, attemptedUser: username };
       throw error;
     }
@@ -390,13 +397,17 @@ export class Authenticator {
     };
     this.verified.set(authorization, verified);
     this.verifiedLogins.set(login.key, verified);
+    // Renewed in the background too, with no address: each address that uses it stays known while it does.
+    this.knownClients.used(login.key, usedFrom.keys());
     return { ok: true, principal };
   }
 
-  private failed(authorization: string, { key, username }: Login, clientAddress: string): AuthResult {
+  /** `known`: the attempt was let through as a known client's (KnownClients), so its account has not counted it yet. */
+  private failed(authorization: string, { key, username }: Login, clientAddress: string, known: boolean): AuthResult {
     this.verified.delete(authorization);
     this.verifiedLogins.delete(key);
-    this.throttle.failed(username, clientAddress);
+    if (known) this.throttle.knownClientFailed(username, clientAddress);
+    else this.throttle.failed(username, clientAddress);
     this.stats.basicFailures++;
     this.options.log.warn({ user: clip(username, LOGGED_NAME_MAX), clientAddress }, 'login failed: wrong user name or password');
     return { ok: false, error: BridgeError.unauthenticated('wrong user name or password'), attemptedUser: username };

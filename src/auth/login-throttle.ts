@@ -107,6 +107,12 @@ export class LoginThrottle {
     this.count(addressKey(clientAddress), username ?? BEARER);
   }
 
+  /** A known client's attempt (KnownClients), let through uncounted, failed: it counts at its account, and at the address, as any failure. */
+  knownClientFailed(username: string, clientAddress: string): void {
+    this.count(accountKey(username));
+    this.failed(username, clientAddress);
+  }
+
   /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, and what it failed at this address. */
   passed(username: string | undefined, clientAddress: string): void {
     if (username !== undefined) this.failures.delete(accountKey(username));

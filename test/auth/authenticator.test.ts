@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Authenticator, REMEMBERED_HEADER_BYTES, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
+import { KNOWN_CLIENT_MS } from '../../src/auth/known-clients.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -441,6 +442,69 @@ describe('Authenticator', () => {
       auth.accountsMayHaveChanged();
       const [client, guess] = await Promise.all([auth.authenticate(header, 'user', CLIENT), auth.authenticate(header, 'user', guesser)]);
       expect([client.ok, errorOf(guess)?.status]).to.deep.equal([true, 429]);
+    });
+
+    it('lets a client that logged in within a day back in past a guesser’s back-off once its remembered minute ran out, and no one else', async () => {
+      let now = 5_000_000;
+      const auth = make({ now: () => now });
+      const header = basic('reader@contoso.com:secret');
+      const guesser = '203.0.113.66';
+      const status = async (authorization: string, address: string) => {
+        const result = await auth.authenticate(authorization, 'user', address);
+        return result.ok ? 200 : errorOf(result)!.status;
+      };
+      const guess = (n: number) => status(basic(`reader@contoso.com:guess ${n}`), guesser);
+      expect(await status(header, CLIENT)).to.equal(200);
+      for (let i = 0; i < 3; i++) expect(await guess(i)).to.equal(401);
+      // Idle past the remembered minute (and the first back-off), while the guesser keeps the account held back.
+      now += 61_000;
+      expect(await guess(3)).to.equal(401);
+      expect(await guess(4)).to.equal(429);
+      const checks = auth.stats.passwordChecks;
+      expect(await status(header, CLIENT), 'the client, checked again').to.equal(200);
+      expect(auth.stats.passwordChecks).to.equal(checks + 1);
+      // Its success forgave the guesser nothing, and the right password from an address that never used it is held back as any guess.
+      expect(await guess(5)).to.equal(429);
+      expect(await status(header, '198.51.100.200')).to.equal(429);
+      // Its own network is its IPv4 address, or its IPv6 /64: another host there is that client.
+      expect(await status(header, '192.0.2.11')).to.equal(429);
+      // A day later it is no longer known: held back as any login.
+      now += KNOWN_CLIENT_MS + 1;
+      for (let i = 6; i < 9; i++) expect(await guess(i)).to.equal(401);
+      expect(await status(header, CLIENT)).to.equal(429);
+    });
+
+    it('knows a client by its IPv6 /64, and holds it back once its login failed there', async () => {
+      let now = 5_000_000;
+      const auth = make({ now: () => now });
+      const header = basic('reader@contoso.com:secret');
+      expect((await auth.authenticate(header, 'user', '2001:db8:1:2::10')).ok).to.equal(true);
+      for (let i = 0; i < 4; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', '203.0.113.66');
+      now += 61_000;
+      await auth.authenticate(basic('reader@contoso.com:guess 4'), 'user', '203.0.113.66');
+      // Another address of the same /64 (a privacy address) is the same client.
+      expect((await auth.authenticate(header, 'user', '2001:db8:1:2::beef')).ok).to.equal(true);
+      // A wrong password there is checked as known only if it is the known one: another is held back unchecked, and marks the login there.
+      expect(errorOf(await auth.authenticate(basic('reader@contoso.com:guess 5'), 'user', '2001:db8:1:2::beef'))).to.deep.include({ status: 429 });
+      now += 61_000;
+      expect(errorOf(await auth.authenticate(header, 'user', '2001:db8:1:2::10'))).to.deep.include({ status: 429 });
+    });
+
+    it('counts a known client’s failure (its password changed since) as any failure, and holds it back from then on', async () => {
+      let now = 5_000_000;
+      const own = new SqliteStore(':memory:');
+      await own.putAccount('reader@contoso.com', await hashPassword('secret'), 'user');
+      const auth = make({ now: () => now }, own);
+      const header = basic('reader@contoso.com:secret');
+      expect((await auth.authenticate(header, 'user', CLIENT)).ok).to.equal(true);
+      for (let i = 0; i < 4; i++) await auth.authenticate(basic(`reader@contoso.com:guess ${i}`), 'user', '203.0.113.66');
+      await own.putAccount('reader@contoso.com', await hashPassword('new secret'), 'user');
+      now += 61_000;
+      const failures = auth.stats.basicFailures;
+      expect(errorOf(await auth.authenticate(header, 'user', CLIENT))).to.deep.include({ status: 401 });
+      expect(auth.stats.basicFailures).to.equal(failures + 1);
+      expect(errorOf(await auth.authenticate(header, 'user', CLIENT))).to.deep.include({ status: 429 });
+      await own.close();
     });
 
     it('a guesser at the client’s address, the account held back from elsewhere, is told nothing either: its unchecked guesses mark the login there', async () => {
