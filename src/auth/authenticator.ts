@@ -7,6 +7,7 @@ import { SETTINGS } from '../config.js';
 import type { Logger } from '../logger.js';
 import { clip } from '../domain/plain-text.js';
 import { LOGGED_NAME_MAX } from '../http/access-log.js';
+import { clientSite } from '../http/addressing.js';
 import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
@@ -336,7 +337,7 @@ export class Authenticator {
       const generation = this.generation;
       const account = await this.store.getAccount(username);
       this.stats.passwordChecks++;
-      const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers);
+      const matches = await verifyPassword(password, account?.passwordHash ?? (await this.decoy()), this.hashWorkers, clientSite(clientAddress));
       if (!account || !matches) return this.failed(authorization, login, clientAddress, known);
       if (!known) this.throttle.passed(username, clientAddress);
       return this.remember(authorization, login, account, generation, clientAddress);

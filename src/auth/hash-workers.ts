@@ -37,6 +37,8 @@ parentPort.on('message', ({ id, job }) => {
 
 interface Pending {
   job: ScryptJob;
+  /** Whose turn it waits in (`derive`'s `site`). */
+  site: string;
   resolve(key: Buffer): void;
   reject(error: Error): void;
 }
@@ -46,30 +48,41 @@ interface Thread {
   busy?: { id: number; pending: Pending };
 }
 
+const busy = () => BridgeError.serverBusy('too many logins are being checked; try again shortly', 1);
+
 /**
  * A small pool of worker threads for password hashing, apart from the libuv pool, with a
  * bounded queue: a flood of distinct wrong passwords costs at most `workers` cores and
  * `maxQueued` waiting jobs, and never slows image conversions. Threads start on first
  * use and are unreferenced while idle, so they never keep a process alive.
+ *
+ * The queue is shared fairly between sites (`derive`): a full queue makes room for a site
+ * with fewer jobs waiting than the site with most, whose newest job is refused instead, and a
+ * thread takes the oldest job of a site with fewest waiting. First come, first served, one
+ * site's wrong logins over 256 networks kept the queue full, and every other login got 503.
  */
 export class HashWorkers {
   private readonly threads: Thread[] = [];
   private readonly queue: Pending[] = [];
+  /** The jobs in `queue` of each site. */
+  private readonly waiting = new Map<string, number>();
   private nextId = 0;
   private closed = false;
 
   constructor(private readonly options: HashWorkersOptions) {}
 
-  derive(job: ScryptJob): Promise<Buffer> {
+  /** `site`: whose turn the job waits in, a client's site (clientSite) for a login; jobs of no one's share one. */
+  derive(job: ScryptJob, site = ''): Promise<Buffer> {
     if (this.closed) return Promise.reject(new ShuttingDownError());
     const idle = this.idleThread();
-    if (!idle && this.queue.length >= this.options.maxQueued) {
-      return Promise.reject(BridgeError.serverBusy('too many logins are being checked; try again shortly', 1));
-    }
+    if (!idle && this.queue.length >= this.options.maxQueued && !this.madeRoomFor(site)) return Promise.reject(busy());
     return new Promise((resolve, reject) => {
-      const pending = { job, resolve, reject };
+      const pending = { job, site, resolve, reject };
       if (idle) this.start(idle, pending);
-      else this.queue.push(pending);
+      else {
+        this.queue.push(pending);
+        this.waiting.set(site, (this.waiting.get(site) ?? 0) + 1);
+      }
     });
   }
 
@@ -77,6 +90,7 @@ export class HashWorkers {
   async close(): Promise<void> {
     this.closed = true;
     const stopped = new ShuttingDownError();
+    this.waiting.clear();
     for (const pending of this.queue.splice(0)) pending.reject(stopped);
     await Promise.all(
       this.threads.splice(0).map((thread) => {
@@ -119,16 +133,55 @@ export class HashWorkers {
   private failed(thread: Thread, error: Error): void {
     thread.busy?.pending.reject(error);
     this.threads.splice(this.threads.indexOf(thread), 1);
-    const waiting = this.queue.shift();
-    if (!waiting) return;
+    if (this.queue.length === 0) return;
     const replacement = this.idleThread();
-    if (replacement) this.start(replacement, waiting);
-    else this.queue.unshift(waiting);
+    if (replacement) this.start(replacement, this.take(this.nextIndex()));
   }
 
   private next(thread: Thread): void {
-    const waiting = this.queue.shift();
-    if (waiting) this.start(thread, waiting);
+    if (this.queue.length > 0) this.start(thread, this.take(this.nextIndex()));
     else thread.worker.unref();
+  }
+
+  /**
+   * Whether a full queue made room for a job of `site`: when the site with most jobs waiting
+   * has more than `site` would have with it, its newest is refused (503) to make room, so that
+   * no site can hold every place, and sites equally full do not push each other out.
+   */
+  private madeRoomFor(site: string): boolean {
+    let fullest: string | undefined;
+    let most = 0;
+    for (const [each, count] of this.waiting)
+      if (count > most) {
+        fullest = each;
+        most = count;
+      }
+    if (fullest === undefined || (this.waiting.get(site) ?? 0) + 1 >= most) return false;
+    const newest = this.queue.findLastIndex((pending) => pending.site === fullest);
+    this.take(newest).reject(busy());
+    return true;
+  }
+
+  /** Where in the queue the oldest job of a site with fewest jobs waiting is: a site waiting alone goes before a flood. */
+  private nextIndex(): number {
+    let best = 0;
+    let fewest = Infinity;
+    for (let i = 0; i < this.queue.length; i++) {
+      const count = this.waiting.get(this.queue[i]!.site)!;
+      if (count < fewest) {
+        best = i;
+        fewest = count;
+      }
+    }
+    return best;
+  }
+
+  /** Takes the job at `index` off the queue. */
+  private take(index: number): Pending {
+    const [pending] = this.queue.splice(index, 1) as [Pending];
+    const left = this.waiting.get(pending.site)! - 1;
+    if (left === 0) this.waiting.delete(pending.site);
+    else this.waiting.set(pending.site, left);
+    return pending;
   }
 }

@@ -10,8 +10,15 @@ const MAX_MEMORY = 64 * 1024 * 1024;
 /** For callers without settings of their own (the CLI, the demo seed): one thread. */
 const sharedWorkers = new HashWorkers({ workers: 1, maxQueued: 64 });
 
-function derive(workers: HashWorkers, password: string, salt: Buffer, cost: { N: number; r: number; p: number }, keyLength: number): Promise<Buffer> {
-  return workers.derive({ password: password.normalize('NFC'), salt, ...cost, keyLength, maxmem: MAX_MEMORY });
+function derive(
+  workers: HashWorkers,
+  password: string,
+  salt: Buffer,
+  cost: { N: number; r: number; p: number },
+  keyLength: number,
+  site?: string,
+): Promise<Buffer> {
+  return workers.derive({ password: password.normalize('NFC'), salt, ...cost, keyLength, maxmem: MAX_MEMORY }, site);
 }
 
 /** `scrypt$N$r$p$salt$key`, salt and key in base64: self-describing, so costs can rise later. */
@@ -21,11 +28,11 @@ export async function hashPassword(password: string, workers: HashWorkers = shar
   return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
-/** Rejects with ErrorServerBusy when `workers` has no room for another derivation. */
-export async function verifyPassword(password: string, encoded: string, workers: HashWorkers = sharedWorkers): Promise<boolean> {
+/** Rejects with ErrorServerBusy when `workers` has no room for another derivation; `site`: whose turn it waits in there (HashWorkers.derive). */
+export async function verifyPassword(password: string, encoded: string, workers: HashWorkers = sharedWorkers, site?: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = encoded.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = await derive(workers, password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
+  const actual = await derive(workers, password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length, site);
   return timingSafeEqual(actual, expected);
 }

@@ -84,11 +84,25 @@ export const DIRECT = new Addressing({ publicUrl: '', trustedProxies: '', tls: f
  * guesser had 2^64 fresh addresses.
  */
 export function clientNetwork(address: string): string {
+  return prefixOf(address, 64);
+}
+
+/**
+ * The site a client address is in, for sharing what every client waits for (the password
+ * hashing queue): an IPv4 address as itself, an IPv6 address as its /48, what one site is
+ * commonly given (RFC 6177 §2). A guesser with a /56 had 256 networks of its own.
+ */
+export function clientSite(address: string): string {
+  return prefixOf(address, 48);
+}
+
+/** An address as the prefix of `ipv6Length` bits it is in (PREFIX_OF_RANGE for those that carry an IPv4 address), or an IPv4 address as itself. */
+function prefixOf(address: string, ipv6Length: number): string {
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const ipv6 = parsed as ipaddr.IPv6;
-  const length = PREFIX_OF_RANGE[ipv6.range()] ?? 64;
+  const length = PREFIX_OF_RANGE[ipv6.range()] ?? ipv6Length;
   // Whole 16-bit parts of the prefix, the rest zero: every prefix counted by is a multiple of 16.
   const parts = ipv6.parts.map((part, i) => (i < length / 16 ? part : 0));
   return `${new ipaddr.IPv6(parts).toString()}/${length}`;

@@ -507,6 +507,23 @@ describe('Authenticator', () => {
       await own.close();
     });
 
+    it('keeps room in a full hashing queue for other sites: wrong logins over 30 networks of one IPv6 /48 do not make others’ logins 503', async () => {
+      const auth = make({ hashing: { workers: 1, maxQueued: 8 } });
+      // The decoy an unknown account is compared against, hashed once beforehand.
+      expect(errorOf(await auth.authenticate(basic('nobody@contoso.com:x'), 'user', '203.0.113.200'))).to.deep.include({ status: 401 });
+      const status = (result: AuthResult) => (result.ok ? 200 : errorOf(result)!.status);
+      const flood = Array.from({ length: 30 }, (_, i) => auth.authenticate(basic(`victim${i}@contoso.com:x`), 'user', `2001:db8:0:${i.toString(16)}00::1`));
+      // Once the flood has filled the queue (a hash takes milliseconds, a turn of the event loop microseconds).
+      await new Promise((resolve) => setImmediate(resolve));
+      const logins = [
+        auth.authenticate(basic('reader@contoso.com:secret'), 'user', '192.0.2.50'),
+        auth.authenticate(basic('boss@contoso.com:boss secret'), 'user', '2001:db8:1::7'),
+      ];
+      expect((await Promise.all(logins)).map(status)).to.deep.equal([200, 200]);
+      const flooded = (await Promise.all(flood)).map(status);
+      expect([flooded.filter((each) => each === 401).length, flooded.filter((each) => each === 503).length]).to.deep.equal([7, 23]);
+    });
+
     it('a guesser at the client’s address, the account held back from elsewhere, is told nothing either: its unchecked guesses mark the login there', async () => {
       const auth = make();
       const header = basic('reader@contoso.com:secret');

@@ -38,6 +38,30 @@ describe('password hashing threads', () => {
     }
   });
 
+  it('share a full queue fairly between sites: a site waiting with fewer jobs takes the newest place of the fullest, and goes first', async () => {
+    const workers = new HashWorkers({ workers: 1, maxQueued: 4 });
+    const done: string[] = [];
+    const outcome = (label: string, site: string) =>
+      workers.derive(job(label), site).then(
+        () => {
+          done.push(label);
+          return 'hashed';
+        },
+        (error: unknown) => (error instanceof BridgeError ? error.httpStatus : 'failed'),
+      );
+    try {
+      // One running, four waiting, the sixth refused: the queue is the flood's alone.
+      const flood = Array.from({ length: 6 }, (_, i) => outcome(`flood ${i}`, '2001:db8::/48'));
+      // Each other site's first job pushes the flood's newest out; a second waits no more than the flood does, so it is refused.
+      const others = [outcome('a', '192.0.2.1'), outcome('b', '198.51.100.1'), outcome('a again', '192.0.2.1')];
+      expect(await Promise.all(flood)).to.deep.equal(['hashed', 'hashed', 'hashed', 503, 503, 503]);
+      expect(await Promise.all(others)).to.deep.equal(['hashed', 'hashed', 503]);
+      expect(done).to.deep.equal(['flood 0', 'a', 'b', 'flood 1', 'flood 2']);
+    } finally {
+      await workers.close();
+    }
+  });
+
   it('fail what is still waiting when closed, and take nothing after', async () => {
     const workers = new HashWorkers({ workers: 1, maxQueued: 4 });
     const pending = [job('a'), job('b')].map((each) =>
