@@ -207,14 +207,17 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * read meets every operation's need (a photo or a user) already, and goes on without a
    * callback made; one whose login was refused then (`loginRefusal`, photos open to anyone)
    * gets that refusal for anything but a photo; one whose login was not judged then has it
-   * judged now, unless the operation is a photo, which ignores it.
+   * judged now, unless the operation is a photo, which ignores it — but not when the request
+   * names an account to act as (ExchangeImpersonation): exchangelib names its own so, and
+   * read anonymously, its photo reads were refused ErrorImpersonateUserDenied.
    */
   function finishWhenAuthenticated(context: RequestContext, read: ReadRequest, loginRefusal: BridgeError | undefined, envelope: NewEnvelope | undefined): void {
     if (read.kind === 'malformed' || context.principal !== undefined) {
       finish(context, read, envelope);
       return;
     }
-    const need = read.kind === 'unsupported' || read.kind === 'undeclared' ? 'user' : read.operation.need;
+    const actsAs = read.impersonated !== undefined && context.req.headers.authorization !== undefined;
+    const need = read.kind === 'unsupported' || read.kind === 'undeclared' || actsAs ? 'user' : read.operation.need;
     if (loginRefusal && need !== 'photo') refuseCaller(context, loginRefusal);
     else withLogin(context, need, () => finish(context, read, envelope));
   }

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const photoRequest = envelope('<m:GetUserPhoto><m:Email>alex@contoso.example</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>');
 const resolveRequest = envelope('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>alex</m:UnresolvedEntry></m:ResolveNames>');
@@ -124,11 +124,24 @@ describe('who may call which EWS operation', () => {
       expect((await post(resolveRequest, basic(READER), '198.51.100.7')).status).to.equal(200);
     });
 
+    it('is checked for a photo read that names an account to act as (ExchangeImpersonation, as exchangelib sends its own)', async () => {
+      const actingAs = (name: string) =>
+        envelope(
+          '<m:GetUserPhoto><m:Email>alex@contoso.example</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>',
+          `<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>${name}</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>`,
+        );
+      const res = await post(actingAs(ADMIN.username), basic(ADMIN), '198.51.100.8');
+      expect(res.status).to.equal(200);
+      expect((await parseSoap(res.text)).Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('NoError');
+      expect((await post(actingAs(ADMIN.username), basic({ ...ADMIN, password: 'wrong' }), '198.51.100.9')).status).to.equal(401);
+    });
+
     it('is still checked for every other operation: ResolveNames with it is a 401', async () => {
+      const failures = t.bridge.auth.stats.basicFailures;
       const res = await post(resolveRequest, stale, '203.0.113.5');
       expect(res.status).to.equal(401);
       expect(res.text).to.not.include('Secret Title');
-      expect(t.bridge.auth.stats.basicFailures).to.equal(1);
+      expect(t.bridge.auth.stats.basicFailures).to.equal(failures + 1);
     });
   });
 
