@@ -57,7 +57,7 @@ export async function readLdapDirectory(settings: LdapSettings, signal = new Abo
   const entries = await searchAll(settings, signal);
   const result: LdapDirectory = { users: [], skipped: [], skippedDns: [] };
   const seen = new Map<string, string>();
-  const managerDns = new Map<DirectoryUser, string>();
+  const read: EntryUser[] = [];
   for (const entry of entries) {
     const user = toDirectoryUser(recordOf(entry));
     const skip = (why: string) => {
@@ -75,10 +75,9 @@ export async function readLdapDirectory(settings: LdapSettings, signal = new Abo
     }
     seen.set(user.email, entry.dn);
     result.users.push(user);
-    const managerDn = valuesOf(entry, 'manager')[0];
-    if (typeof managerDn === 'string') managerDns.set(user, managerDn);
+    read.push({ entry, user });
   }
-  setManagers(managerDns, seen);
+  setManagers(read);
   return result;
 }
 
@@ -112,15 +111,23 @@ async function searchAll(settings: LdapSettings, signal: AbortSignal): Promise<E
   }
 }
 
+/** An entry read, and the user it became. */
+export interface EntryUser {
+  entry: Entry;
+  user: DirectoryUser;
+}
+
 /**
  * LDAP names a manager by DN; the directory keeps their address: the mail of the entry
- * with that DN, when the import read it (a manager outside `userFilter` is left out).
- * Direct reports need no attribute of their own: they are the users naming a manager.
+ * with that DN, when the import read it (a manager outside `userFilter`, or outside an LDIF
+ * file, is left out, as is one naming the entry itself). Direct reports need no attribute
+ * of their own: they are the users naming a manager. `read` holds each mail once.
  */
-function setManagers(managerDns: ReadonlyMap<DirectoryUser, string>, dnByMail: ReadonlyMap<string, string>): void {
-  const mailByDn = new Map([...dnByMail].map(([mail, dn]) => [comparableDn(dn), mail]));
-  for (const [user, dn] of managerDns) {
-    const mail = mailByDn.get(comparableDn(dn));
+export function setManagers(read: readonly EntryUser[]): void {
+  const mailByDn = new Map(read.map(({ entry, user }) => [comparableDn(entry.dn), user.email]));
+  for (const { entry, user } of read) {
+    const dn = valuesOf(entry, 'manager')[0];
+    const mail = typeof dn === 'string' ? mailByDn.get(comparableDn(dn)) : undefined;
     if (mail !== undefined && mail !== user.email) user.manager = mail;
   }
 }

@@ -5,7 +5,7 @@ import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { RenamedMailbox } from '../store/renamed-mailboxes.js';
 import type { Store } from '../store/store.js';
-import { ADDRESS_ATTRIBUTES, primaryAddressOf, recordOf, TEXT_ATTRIBUTES } from './ldap-directory.js';
+import { ADDRESS_ATTRIBUTES, primaryAddressOf, recordOf, setManagers, TEXT_ATTRIBUTES, type EntryUser } from './ldap-directory.js';
 import { NOT_UTF8, readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
@@ -25,8 +25,8 @@ interface LdifImport {
 
 /**
  * Imports the people of an LDIF export (ldapsearch -LLL, ldifde) as the LDAP importer
- * maps an entry — the same attributes, the DN as the `ldapDn` reference — with their
- * `thumbnailPhoto`/`jpegPhoto`. Every problem (a bad line, address or photo) is named by
+ * maps an entry — the same attributes, the DN as the `ldapDn` reference, the manager by
+ * DN among the file's entries — with their `thumbnailPhoto`/`jpegPhoto`. Every problem (a bad line, address or photo) is named by
  * its line and rejects the file; users land in one transaction, then their photos.
  */
 export async function importLdifDirectory(store: Store, content: string, limits: ImageLimits): Promise<LdifImport> {
@@ -34,6 +34,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   const checked = new CheckedUsers();
   checked.problems.push(...lineProblems);
   const photos: { email: string; photo: NormalizedPhoto }[] = [];
+  const read: EntryUser[] = [];
   let passedOver = 0;
   for (const entry of entries) {
     const where = `entry at line ${entry.line}`;
@@ -50,6 +51,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
       continue;
     }
     const user = checked.add(where, recordOf(ldapEntry));
+    if (user) read.push({ entry: ldapEntry, user });
     const bytes = PHOTO_ATTRIBUTES.map((name) => ldapEntry[name]).find((values) => Array.isArray(values) && values.length > 0)?.[0];
     if (!user || !Buffer.isBuffer(bytes)) continue;
     try {
@@ -60,6 +62,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
     }
   }
   const users = checked.all();
+  setManagers(read);
   // Entries all without mail: an export that did not ask for the address attributes, as likely as an empty one.
   if (users.length === 0) {
     throw new ImportFileError([nobodyIn('users', passedOver > 0 ? ` (${passedOver} entr(y/ies), none with mail or a primary SMTP proxyAddress)` : '')]);

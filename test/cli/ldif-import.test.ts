@@ -153,4 +153,42 @@ describe('ews-photo-bridge import --format ldif', function () {
     expect(await store.getUser('fine@contoso.com')).to.equal(undefined);
     await store.close();
   });
+
+  it("names each entry's manager by the mail of the entry in the file its manager DN points to, as import-ldap does", async () => {
+    // Managers set by an earlier CSV import, which this LDIF now speaks for.
+    writeFileSync(
+      join(dir, 'before.csv'),
+      'email,displayName,manager\nreport@contoso.com,Report,old.boss@contoso.com\nboss@contoso.com,Boss,old.boss@contoso.com\n',
+    );
+    expect(cli(['import', join(dir, 'before.csv')]).status).to.equal(0);
+    const ldif = [
+      'dn: CN=Boss,OU=Users,DC=contoso,DC=com',
+      'mail: boss@contoso.com',
+      'displayName: Boss',
+      // Outside the file, as a manager outside userFilter is to import-ldap: no manager.
+      'manager: CN=Elsewhere,DC=contoso,DC=com',
+      '',
+      'dn: CN=Report,OU=Users,DC=contoso,DC=com',
+      'mail: report@contoso.com',
+      'displayName: Report',
+      // DNs as servers may write them: another case, spaces after commas.
+      'manager: cn=boss, ou=users, dc=contoso, dc=com',
+      '',
+      'dn: CN=Self,OU=Users,DC=contoso,DC=com',
+      'mail: self@contoso.com',
+      'displayName: Self',
+      'manager: CN=Self,OU=Users,DC=contoso,DC=com',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'managers.ldif'), ldif);
+    expect(cli(['import', join(dir, 'managers.ldif')]).status).to.equal(0);
+    const store = new SqliteStore(db);
+    const managerOf = async (email: string) => (await store.getUser(email))?.manager;
+    expect([await managerOf('report@contoso.com'), await managerOf('boss@contoso.com'), await managerOf('self@contoso.com')]).to.deep.equal([
+      'boss@contoso.com',
+      undefined,
+      undefined,
+    ]);
+    await store.close();
+  });
 });
