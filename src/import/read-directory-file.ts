@@ -1,4 +1,4 @@
-import type { DirectoryUser } from '../domain/directory.js';
+import { EXTERNAL_REF_KEYS, type DirectoryUser } from '../domain/directory.js';
 import { readCsvRecords, type LocatedRecord } from './csv-records.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
@@ -13,7 +13,8 @@ export type DirectoryFormat = 'csv' | 'json';
 export function readDirectoryFile(content: string, format: DirectoryFormat): DirectoryUser[] {
   const checked = new CheckedUsers();
   for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS, ['email']) : jsonRecords(content)) {
-    checked.add(where, record);
+    if (typeof record === 'string') checked.problems.push(`${where}: ${record}`);
+    else checked.add(where, record);
   }
   const users = checked.all();
   if (users.length === 0) throw new ImportFileError([nobodyIn('users')]);
@@ -53,7 +54,8 @@ export class CheckedUsers {
   }
 }
 
-function jsonRecords(content: string): LocatedRecord<Record<string, unknown>>[] {
+/** Each item as a flat record, or the one-line reason it cannot be one. */
+function jsonRecords(content: string): LocatedRecord<Record<string, unknown> | string>[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
@@ -68,8 +70,21 @@ function jsonRecords(content: string): LocatedRecord<Record<string, unknown>>[] 
   }));
 }
 
-/** JSON may nest references as `refs: {…}`, the way an export writes them. */
-function flattenRefs(item: Record<string, unknown>): Record<string, unknown> {
+const REF_KEYS: ReadonlySet<string> = new Set(EXTERNAL_REF_KEYS);
+
+/**
+ * JSON may nest the references as `refs: {…}`, the way an export writes them. Only those:
+ * spread over the item, any other key there (`email`, `displayName`) overwrote the item's own.
+ */
+function flattenRefs(item: Record<string, unknown>): Record<string, unknown> | string {
   const { refs, ...rest } = item;
-  return refs && typeof refs === 'object' ? { ...rest, ...(refs as Record<string, unknown>) } : rest;
+  if (refs === undefined || refs === null) return rest;
+  if (typeof refs !== 'object' || Array.isArray(refs)) return 'refs is not an object';
+  const keys = Object.keys(refs);
+  const unknown = keys.filter((key) => !REF_KEYS.has(key));
+  if (unknown.length > 0)
+    return `unknown reference ${unknown.map((key) => `'${key}'`).join(', ')} in refs (the references are ${EXTERNAL_REF_KEYS.join(', ')})`;
+  const twice = keys.filter((key) => Object.hasOwn(rest, key));
+  if (twice.length > 0) return `${twice.map((key) => `'${key}'`).join(', ')} given both in refs and beside it`;
+  return { ...rest, ...refs };
 }
