@@ -36,11 +36,20 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import type { RenamedMailbox } from './store/renamed-mailboxes.js';
-import { asciiLower } from './domain/plain-text.js';
+import { asciiLower, oneLine } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
 
 const NAME = 'ews-photo-bridge';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * Writes to standard error, each line with its controls made visible and inert (oneLine), as
+ * an HTTP answer quotes what a client sent: messages quote files, directories and upstreams,
+ * and an ESC in a CSV header cell drove the operator's terminal.
+ */
+function sayOnStderr(text: string, done?: () => void): void {
+  process.stderr.write(`${text.split('\n').map(oneLine).join('\n')}\n`, done);
+}
 
 /** Commander's own complaints (unknown command or option, missing argument) as one line, like every other failure. */
 function writeUsageError(text: string, write: (text: string) => void): void {
@@ -52,7 +61,7 @@ function writeUsageError(text: string, write: (text: string) => void): void {
     .trim()
     // Commander ends some messages with a full stop ("Allowed choices are csv, json."), which the hint would follow.
     .replace(/\.$/, '');
-  write(`${NAME}: ${message}; see ${NAME} --help\n`);
+  write(`${NAME}: ${oneLine(message)}; see ${NAME} --help\n`);
 }
 
 const program = new Command(NAME)
@@ -65,8 +74,7 @@ const program = new Command(NAME)
 // import went into a new SQLite file. `serve` says so in its log.
 program.hook('preAction', (_program, command) => {
   if (command.name() === 'serve') return;
-  for (const name of unknownEnvironmentSettings())
-    process.stderr.write(`${NAME}: ${name} is not a setting of the bridge: ignored (see the README's settings)\n`);
+  for (const name of unknownEnvironmentSettings()) sayOnStderr(`${NAME}: ${name} is not a setting of the bridge: ignored (see the README's settings)`);
 });
 
 function config(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
@@ -111,7 +119,7 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
  */
 /** Each person an import found under a new primary address, on stderr as the other per-person lines. */
 function reportRenamed(renamed: readonly RenamedMailbox[]): void {
-  for (const { from, to } of renamed) process.stderr.write(`renamed ${from} to ${to}: the same person, with their photo\n`);
+  for (const { from, to } of renamed) sayOnStderr(`renamed ${from} to ${to}: the same person, with their photo`);
 }
 
 function readInputFile(path: string, maxBytes = Infinity): Buffer {
@@ -205,8 +213,8 @@ program
       return { ...directory, removed, renamed };
     });
     reportRenamed(renamed);
-    for (const line of skipped) process.stderr.write(`skipped ${line}\n`);
-    for (const email of removed) process.stderr.write(`removed ${email}: no longer in LDAP\n`);
+    for (const line of skipped) sayOnStderr(`skipped ${line}`);
+    for (const email of removed) sayOnStderr(`removed ${email}: no longer in LDAP`);
     const extras = [skipped.length > 0 ? `skipped ${skipped.length}` : '', removed.length > 0 ? `removed ${removed.length}` : ''].filter(Boolean);
     console.log(`imported ${users.length} user(s) from LDAP${extras.map((extra) => `, ${extra}`).join('')}`);
   });
@@ -351,7 +359,7 @@ contacts
     console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
     if (parsed.notKept.size > 0) {
       const said = [...parsed.notKept].map(([what, cards]) => `${what} (${cards} card${cards === 1 ? '' : 's'})`).join(', ');
-      process.stderr.write(`${NAME}: not kept, as a contact has no field for it: ${said}\n`);
+      sayOnStderr(`${NAME}: not kept, as a contact has no field for it: ${said}`);
     }
     if (held > LARGE_MAILBOX_CONTACTS) {
       process.stderr.write(
@@ -536,5 +544,5 @@ function expectedFailure(error: unknown): string | undefined {
 program.parseAsync().catch((error: unknown) => {
   const message = expectedFailure(error) ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
   // Exits once the message is out: to a pipe, stderr is written asynchronously, and exiting at once cut a long one at 64 KiB.
-  process.stderr.write(`${NAME}: ${message}\n`, () => process.exit(1));
+  sayOnStderr(`${NAME}: ${message}`, () => process.exit(1));
 });

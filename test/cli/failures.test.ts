@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import pg from 'pg';
+import { DIRECTORY_COLUMNS } from '../../src/import/directory-record.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { storeOpenProblem } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -340,6 +341,25 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expect(await store.countUsers()).to.equal(0);
     await store.close();
   });
+  it('shows the control characters a refused file holds as \\u escapes, never sent to the terminal, one line a problem', () => {
+    const escapes = '\u001b[2J\u001b]0;PWNED\u0007';
+    const shown = '\\u001b[2J\\u001b]0;PWNED\\u0007';
+    writeFileSync(join(dir, 'escape.csv'), `email,displayName,"${escapes}x"\nesc@contoso.com,E,1\n`);
+    expect(cli(['import', join(dir, 'escape.csv')]).stderr).to.equal(
+      `ews-photo-bridge: 1 problem(s) in the file, nothing imported:\n  line 1: unknown column '${shown}x' (the columns are ${DIRECTORY_COLUMNS.join(', ')})\n`,
+    );
+    writeFileSync(join(dir, 'escape.json'), JSON.stringify([{ email: 'esc@contoso.com', displayName: 'E', [`${escapes}\n  item 9: forged`]: 1 }]));
+    expect(
+      cli(['import', join(dir, 'escape.json')])
+        .stderr.split('\n')
+        .slice(1),
+    ).to.deep.equal([`  item 1: unknown column '${shown}\\u000a  item 9: forged'`, '']);
+    writeFileSync(join(dir, 'escape.ldif'), `dn: cn=x\nmail: esc@contoso.com\nchangetype:: ${Buffer.from(`${escapes}modify`).toString('base64')}\n`);
+    expect(cli(['import', join(dir, 'escape.ldif')]).stderr.split('\n')[1]).to.equal(
+      `  line 3: a change record (changetype: ${shown}modify); export entries instead (ldapsearch -LLL, ldifde -f)`,
+    );
+  });
+
   it('refuses a file that names nobody, which a failed export writes: empty, a header without email, a header or a list of nobody', async () => {
     const refused = (name: string, content: string, args: (file: string) => string[] = (file) => ['import', file]) => {
       writeFileSync(join(dir, name), content);
