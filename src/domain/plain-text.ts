@@ -79,9 +79,12 @@ export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A surrogate code unit without its pair: with the `u` flag a paired one is the one character it is, and not matched. */
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /** Whether text holds a surrogate without its pair: no character, so nothing any encoding or strict JSON parser takes. */
 export function hasLoneSurrogate(text: string): boolean {
-  return /[\uD800-\uDFFF]/u.test(text);
+  return LONE_SURROGATE.test(text);
 }
 
 /** Lower-case letters with no Unicode decomposition that people still type without their stroke… */

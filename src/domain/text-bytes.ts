@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import { LONE_SURROGATE } from './plain-text.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -12,7 +13,20 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * 'windows-1252' as Latin-1 and would lose '€' (0x80), so iconv-lite reads it.
  */
 export function decodeText(bytes: Buffer): string {
-  return textBehindMark(bytes) ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
+  return textBehindMark(bytes)?.text ?? utf8ElseWindows1252(withoutUtf8Mark(bytes));
+}
+
+/** Text read behind a byte-order mark. */
+export interface MarkedText {
+  /** As iconv-lite decodes it: a lone surrogate kept, a code point past U+10FFFF or a cut last one as U+FFFD, a cut last UTF-16 byte dropped. */
+  text: string;
+  encoding: 'UTF-16' | 'UTF-32';
+  /**
+   * Where in `text` the bytes first stop being text in that encoding (Unicode 15.0 §3.9, D89:
+   * a well-formed code unit sequence): a surrogate without its pair, a code point past U+10FFFF,
+   * a last code unit cut short. Undefined for text that is all there.
+   */
+  illFormedAt?: number;
 }
 
 /**
@@ -20,12 +34,30 @@ export function decodeText(bytes: Buffer): string {
  * one. FF FE 00 00 is UTF-32LE's mark (XML 1.0 Appendix F), not UTF-16LE's before a NUL,
  * which no text starts with: read as UTF-16, a UTF-32 request was "not well-formed XML".
  */
-export function textBehindMark(bytes: Buffer): string | undefined {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return iconv.decode(bytes.subarray(4), 'utf32le');
-  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return iconv.decode(bytes.subarray(4), 'utf32be');
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(bytes.subarray(2), 'utf16le');
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(bytes.subarray(2), 'utf16be');
+export function textBehindMark(bytes: Buffer): MarkedText | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return utf32(bytes.subarray(4), 'le');
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return utf32(bytes.subarray(4), 'be');
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return utf16(bytes.subarray(2), 'le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return utf16(bytes.subarray(2), 'be');
   return undefined;
+}
+
+function utf16(body: Buffer, order: 'le' | 'be'): MarkedText {
+  const text = iconv.decode(body, `utf16${order}`);
+  const lone = text.search(LONE_SURROGATE);
+  const illFormedAt = lone >= 0 ? lone : body.length % 2 === 0 ? undefined : text.length;
+  return { text, encoding: 'UTF-16', ...(illFormedAt === undefined ? {} : { illFormedAt }) };
+}
+
+function utf32(body: Buffer, order: 'le' | 'be'): MarkedText {
+  const text = iconv.decode(body, `utf32${order}`);
+  let at = 0;
+  for (let offset = 0; offset + 4 <= body.length; offset += 4) {
+    const point = order === 'le' ? body.readUInt32LE(offset) : body.readUInt32BE(offset);
+    if (point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return { text, encoding: 'UTF-32', illFormedAt: at };
+    at += point > 0xffff ? 2 : 1;
+  }
+  return { text, encoding: 'UTF-32', ...(body.length % 4 === 0 ? {} : { illFormedAt: at }) };
 }
 
 export function hasUtf8Mark(bytes: Buffer): boolean {

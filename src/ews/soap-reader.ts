@@ -96,8 +96,8 @@ export interface XmlRequestBody {
 export function xmlRequestText({ bytes, contentType }: XmlRequestBody): string {
   const marked = textBehindMark(bytes);
   // UTF-16 decodes a surrogate without its pair to itself, which is no character: dropped on the way out, an answer named someone else.
-  if (marked !== undefined && hasLoneSurrogate(marked)) throw new MalformedEnvelope('the request is not UTF-16');
-  if (marked !== undefined) return marked;
+  if (marked?.illFormedAt !== undefined) throw new MalformedEnvelope(`the request is not ${marked.encoding}`);
+  if (marked !== undefined) return marked.text;
   const declared = CHARSET.exec(contentType ?? '')?.[1] ?? DECLARED_ENCODING.exec(bytes.toString('latin1', 0, DECLARATION_BYTES))?.[1];
   const encoding = hasUtf8Mark(bytes) ? 'utf-8' : (declared?.toLowerCase() ?? 'utf-8');
   if (encoding === 'utf-8' || encoding === 'utf8') {

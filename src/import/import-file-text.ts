@@ -9,6 +9,8 @@ import { ImportFileError } from './import-file-error.js';
  */
 const FOLD_INSIDE_CHARACTER = /([\xc2-\xf4][\x80-\xbf]{0,2})(\r?\n[ \t])(?=[\x80-\xbf])/g;
 
+const LINE_BREAK = /\r\n|\r|\n/;
+
 /** A byte outside ASCII, in bytes read as Latin-1. */
 const NOT_ASCII = /[\x80-\xff]/;
 
@@ -18,7 +20,8 @@ const NOT_ASCII = /[\x80-\xff]/;
  * guess would garble the file it is refused, with the line to mend: bytes that are not UTF-8
  * after UTF-8's byte-order mark, or beside lines that are (a Latin-1 row pasted into a UTF-8
  * file, a cut multi-byte character). Read as Windows-1252, every name of such a file
- * was imported as mojibake ("RenÃ©e"), and nothing said so.
+ * was imported as mojibake ("RenÃ©e"), and nothing said so. So is UTF-16 or UTF-32 that is
+ * not (a lone surrogate became U+FFFD, a cut last byte was dropped).
  *
  * `folded` is for a file of folded content lines (vCard). RFC 6350 §3.2: "It is possible for
  * very simple implementations to generate improperly folded lines in the middle of a UTF-8
@@ -31,13 +34,19 @@ const NOT_ASCII = /[\x80-\xff]/;
 export function importFileText(bytes: Buffer, { folded = false } = {}): string {
   if (bytes.length === 0) throw new ImportFileError(['the file is empty (0 bytes)']);
   const marked = textBehindMark(bytes);
-  if (marked !== undefined) return marked;
+  if (marked?.illFormedAt !== undefined) {
+    const line = marked.text.slice(0, marked.illFormedAt).split(LINE_BREAK).length;
+    throw new ImportFileError([
+      `line ${line}: bytes that are not ${marked.encoding}, though its byte-order mark starts the file; save the file again in one encoding, UTF-8`,
+    ]);
+  }
+  if (marked !== undefined) return marked.text;
   const body = folded ? foldsBeforeCharacters(withoutUtf8Mark(bytes)) : withoutUtf8Mark(bytes);
   const utf8 = strictUtf8(body);
   if (utf8 !== undefined) return utf8;
   // Line by line: a Windows-1252 line holds byte pairs that look like UTF-8 (ß then an en dash,
   // DF 96), but seldom only such pairs, while a UTF-8 line holds nothing else.
-  const lines = body.toString('latin1').split(/\r\n|\r|\n/);
+  const lines = body.toString('latin1').split(LINE_BREAK);
   const isUtf8 = (line: string) => strictUtf8(Buffer.from(line, 'latin1')) !== undefined;
   const mixed = hasUtf8Mark(bytes)
     ? "UTF-8's byte-order mark starts the file"

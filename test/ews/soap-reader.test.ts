@@ -217,6 +217,9 @@ describe('reading a SOAP request (soap-reader)', () => {
       const lone = Buffer.from('<a>ab\ud800@contoso.example</a>', 'utf16le');
       expect(undecodable(Buffer.concat([Buffer.from([0xff, 0xfe]), lone]))).to.equal('the request is not UTF-16');
       expect(undecodable(lone, 'text/xml; charset=utf-16le')).to.equal('the request is not utf-16le');
+      // A last byte cut short, once dropped unseen; UTF-32 with a surrogate for a code point.
+      expect(undecodable(Buffer.from([0xff, 0xfe, ...Buffer.from('<a/>', 'utf16le'), 0x20]))).to.equal('the request is not UTF-16');
+      expect(undecodable(Buffer.from([0xff, 0xfe, 0, 0, ...iconv.encode('<a/>', 'utf32le'), 0x00, 0xd8, 0, 0]))).to.equal('the request is not UTF-32');
     });
   });
 });

@@ -64,4 +64,27 @@ describe('a file to import, as text', () => {
     // A file that is not UTF-8 for another reason is still Windows-1252; a fold moved reads the same once unfolded.
     expect(folded(Buffer.from([0x46, 0x4e, 0x3a, 0xe9, 0x0d, 0x0a, 0x20, 0x80])).replace('\r\n ', '')).to.equal('FN:é€');
   });
+
+  it('refuses UTF-16 and UTF-32 behind their byte-order mark that are not, naming the line, instead of garbling it', () => {
+    const marked = (encoding: 'utf16le' | 'utf16be' | 'utf32le' | 'utf32be', text: string, tail: number[] = []) =>
+      Buffer.concat([iconv.encode(text, encoding, { addBOM: true }), Buffer.from(tail)]);
+    const said = (line: number, encoding: string) =>
+      `line ${line}: bytes that are not ${encoding}, though its byte-order mark starts the file; save the file again in one encoding, UTF-8`;
+    // A lone high surrogate (D800) in line 2, each byte order.
+    const lone = (order: 'le' | 'be') => [
+      ...iconv.encode('email,displayName\r\nls@x.example,Lone ', `utf16${order}`),
+      ...(order === 'le' ? [0x00, 0xd8] : [0xd8, 0x00]),
+    ];
+    expect(refusal(Buffer.from([0xff, 0xfe, ...lone('le'), 0x58, 0x00]))).to.deep.equal([said(2, 'UTF-16')]);
+    expect(refusal(Buffer.from([0xfe, 0xff, ...lone('be'), 0x00, 0x58]))).to.deep.equal([said(2, 'UTF-16')]);
+    // An odd last byte, once silently dropped.
+    expect(refusal(marked('utf16le', 'email,displayName\nodd@x.example,Odd\n', [0x41]))).to.deep.equal([said(3, 'UTF-16')]);
+    // A code point past U+10FFFF, a surrogate as a code point, a last code unit cut short.
+    expect(refusal(marked('utf32le', 'a\nb😀', [0x00, 0x00, 0x11, 0x00]))).to.deep.equal([said(2, 'UTF-32')]);
+    expect(refusal(marked('utf32be', 'a\n\nb', [0x00, 0x00, 0xdc, 0x00]))).to.deep.equal([said(3, 'UTF-32')]);
+    expect(refusal(marked('utf32le', 'a', [0x41, 0x00]))).to.deep.equal([said(1, 'UTF-32')]);
+    // Well-formed text, astral characters and U+FFFD written as such included, still reads.
+    for (const encoding of ['utf16le', 'utf16be', 'utf32le', 'utf32be'] as const)
+      expect(importFileText(marked(encoding, 'Zoë 😀 \uFFFD'))).to.equal('Zoë 😀 \uFFFD');
+  });
 });
