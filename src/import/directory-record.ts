@@ -84,10 +84,12 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
     const field = issue.path.join('.') || 'record';
     return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
   }
-  const { email, displayName, otherAddresses, hiddenFromAddressLists, ...fields } = parsed.data;
+  const { email, displayName, otherAddresses, hiddenFromAddressLists, manager, ...fields } = parsed.data;
   const refs: ExternalRefs = {};
   const user: DirectoryUser = { email, displayName, refs };
   if (hiddenFromAddressLists) user.hiddenFromAddressLists = true;
+  // No one is their own manager, as import-ldap has none for an entry whose manager DN is its own (setManagers).
+  if (manager !== undefined && manager !== email) user.manager = manager;
   const others = [...new Set(otherAddresses)].filter((other) => other !== email);
   if (others.length > 0) user.otherAddresses = others;
   for (const [key, value] of Object.entries(fields)) {

@@ -16,6 +16,16 @@ describe('the manager column of a directory file', () => {
     expect(readDirectoryFile(json, 'json')[0]?.manager).to.equal('bob@contoso.com');
   });
 
+  it('takes no manager for a person naming themselves, in any spelling, as import-ldap takes none', () => {
+    const users = readDirectoryFile('email,displayName,manager\nself@contoso.com,Self,SELF@Contoso.com\nbob@contoso.com,Bob,self@contoso.com\n', 'csv');
+    expect(users.map((user) => [user.email, user.manager])).to.deep.equal([
+      ['self@contoso.com', undefined],
+      ['bob@contoso.com', 'self@contoso.com'],
+    ]);
+    const json = JSON.stringify([{ email: 'self@contoso.com', displayName: 'Self', manager: 'Self@contoso.com' }]);
+    expect(readDirectoryFile(json, 'json')[0]).to.not.have.property('manager');
+  });
+
   it('refuses a manager that is not an address, naming the row', () => {
     let failure: unknown;
     try {
