@@ -16,21 +16,21 @@ export interface LocatedRecord<T> {
  */
 export function readCsvRecords<T>(content: string, columns: readonly string[], required: readonly string[] = []): LocatedRecord<T>[] {
   const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
-  let rows: { record: string[]; info: { lines: number } }[];
+  let parsed: { record: string[]; info: { empty_lines: number } }[];
   try {
     // csv-parse's types model `info` only together with `columns`; the records are arrays here.
-    rows = parse(content, {
+    parsed = parse(content, {
       bom: true,
       skip_empty_lines: true,
       info: true,
       relax_column_count: true,
       delimiter: separatorOf(content),
-    }) as unknown as typeof rows;
+    }) as unknown as typeof parsed;
   } catch (error) {
     const csvError = error as { lines?: number; message?: string };
     throw new ImportFileError([`line ${csvError.lines ?? '?'}: ${csvError.message ?? String(error)}`]);
   }
-  const [header, ...records] = rows;
+  const [header, ...records] = startLines(parsed);
   if (!header) throw new ImportFileError(['no header row: the file holds only blank lines']);
   const names = header.record.map((name) => byLowerName.get(name.trim().toLowerCase()) ?? name.trim());
   const unknown = names.filter((name) => !columns.includes(name));
@@ -44,19 +44,39 @@ export function readCsvRecords<T>(content: string, columns: readonly string[], r
   const missing = required.filter((name) => !names.includes(name));
   if (unknown.length > 0 || repeated.length > 0 || missing.length > 0) {
     throw new ImportFileError([
-      ...missing.map((name) => `line ${header.info.lines}: no '${name}' column, which every row needs`),
-      ...unknown.map((name) => `line ${header.info.lines}: unknown column '${name}' (the columns are ${columns.join(', ')})`),
-      ...[...new Set(repeated)].map((name) => `line ${header.info.lines}: the column '${name}' is named more than once`),
+      ...missing.map((name) => `line ${header.line}: no '${name}' column, which every row needs`),
+      ...unknown.map((name) => `line ${header.line}: unknown column '${name}' (the columns are ${columns.join(', ')})`),
+      ...[...new Set(repeated)].map((name) => `line ${header.line}: the column '${name}' is named more than once`),
     ]);
   }
   const problems = records
     .filter(({ record }) => record.length !== names.length)
-    .map(({ record, info }) => `line ${info.lines}: ${record.length} field(s), but the header has ${names.length}`);
+    .map(({ record, line }) => `line ${line}: ${record.length} field(s), but the header has ${names.length}`);
   if (problems.length > 0) throw new ImportFileError(problems);
-  return records.map(({ record, info }) => ({
-    where: `line ${info.lines}`,
+  return records.map(({ record, line }) => ({
+    where: `line ${line}`,
     record: Object.fromEntries(names.map((name, i) => [name, record[i]])) as T,
   }));
+}
+
+/** A line break as a CSV file may write one: CRLF (RFC 4180 §2), LF or a lone CR (classic Mac OS). */
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+/**
+ * Each record with the line it starts on. csv-parse's `lines` is where a record ends (a row
+ * with a quoted line break was named by its last line), and counts a quoted CRLF twice; a
+ * record starts after the one before it and the blank lines skipped since (`empty_lines`),
+ * and ends as many lines further as its quoted values hold line breaks.
+ */
+function startLines(parsed: readonly { record: string[]; info: { empty_lines: number } }[]): { record: string[]; line: number }[] {
+  let lastLine = 0;
+  let skipped = 0;
+  return parsed.map(({ record, info }) => {
+    const line = lastLine + 1 + info.empty_lines - skipped;
+    skipped = info.empty_lines;
+    lastLine = line + record.reduce((breaks, value) => breaks + (value.match(LINE_BREAK)?.length ?? 0), 0);
+    return { record, line };
+  });
 }
 
 function separatorOf(content: string): string {

@@ -29,3 +29,23 @@ describe('CSV reader: the header', () => {
     ]);
   });
 });
+
+describe('CSV reader: where a row is', () => {
+  const wheres = (content: string) => readCsvRecords<Record<string, string>>(content, ['email', 'displayName']).map(({ where }) => where);
+
+  it('names a row by the line it starts on, past quoted line breaks and skipped blank lines, whichever line break the file writes', () => {
+    for (const newline of ['\n', '\r\n', '\r']) {
+      const file = ['', 'email,displayName', '', 'a@x.example,"Two', 'Lines"', 'b@x.example,"Three', '', 'Lines"', '', 'c@x.example,C', ''].join(newline);
+      expect(wheres(file), JSON.stringify(newline)).to.deep.equal(['line 4', 'line 6', 'line 10']);
+    }
+  });
+
+  it('reports a row with a quoted line break and the wrong number of fields at the line it starts on', () => {
+    try {
+      readCsvRecords('email,displayName\r\n"a@x.example\r\n",A,extra\r\n', ['email', 'displayName']);
+      expect.fail('the row should have been refused');
+    } catch (error) {
+      expect((error as ImportFileError).problems).to.deep.equal(['line 2: 3 field(s), but the header has 2']);
+    }
+  });
+});
