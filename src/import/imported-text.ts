@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasControlCharacters, storedText } from '../domain/plain-text.js';
+import { hasControlCharacters, storedText, withoutInvisibleCharacters } from '../domain/plain-text.js';
 
 /**
  * Explicit direction marks, embeddings, overrides and isolates: in a name they reorder what
@@ -26,17 +26,11 @@ const asImported = (field: z.ZodString) =>
 /** One field of an imported record: composed, trimmed, one line of printable text, of a sane length, without direction controls. */
 export const importedText = asImported(oneLine);
 
-/**
- * Characters that show nothing though Unicode files them as letters or symbols: the default
- * ignorable ones (zero-width spaces and joiners, the Hangul fillers U+3164 and U+FFA0, soft
- * hyphens), the blank Braille pattern and the musical null notehead.
- */
-const SHOWING_NOTHING = /[\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/gu;
 /** A letter, digit, punctuation mark or symbol: what makes a name show as something. */
 const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 /** Whether text shows anything once laid out: a name of zero-width spaces alone left a card, a dialog and an address book entry without a name to read or announce. */
-const shows = (text: string) => VISIBLE.test(text.replace(SHOWING_NOTHING, ''));
+const shows = (text: string) => VISIBLE.test(withoutInvisibleCharacters(text));
 
 /** The same, where a value is required: one that shows. */
 export const requiredImportedText = asImported(
