@@ -23,6 +23,8 @@ import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type Op
 import type { ItemIds } from './item-ids.js';
 import { DEFAULT_PRECISION, readTimePrecision, type TimePrecision } from './ews-time.js';
 import { impersonatedName, impersonationRefusal } from './impersonation.js';
+import { NO_MAILBOXES, ownMailboxes } from './own-mailboxes.js';
+import { mailboxesNamed } from './folders.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
@@ -72,9 +74,13 @@ type ReadRequest =
   | ({ kind: 'undeclared'; name: string } & Impersonating)
   | { kind: 'malformed'; reason: string; faultCode: MalformedEnvelope['faultCode'] };
 
-/** Whom the request's ExchangeImpersonation header names, when it has one, or why it names no one. */
+/**
+ * Whom the request's ExchangeImpersonation header names, when it has one, or why it names
+ * no one; and the mailboxes its folder ids name, when they name any (mailboxesNamed).
+ */
 interface Impersonating {
   impersonated?: string | BridgeError;
+  mailboxes?: readonly string[];
 }
 
 /**
@@ -167,7 +173,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     try {
       const precision = readTimePrecision(headers);
       const args = entry.operation.read(operationElement, options.limits, precision);
-      return { kind: 'operation', name: entry.name, operation: entry.operation, args, precision, ...impersonating };
+      const mailboxes = mailboxesNamed(operationElement);
+      return { kind: 'operation', name: entry.name, operation: entry.operation, args, precision, ...impersonating, ...(mailboxes.length > 0 && { mailboxes }) };
     } catch (error) {
       if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error, ...impersonating };
       throw error;
@@ -344,6 +351,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
   function ewsContext(context: RequestContext, timePrecision: TimePrecision): EwsContext {
     return {
       mailbox: mailboxOf(context),
+      ownMailboxes: NO_MAILBOXES,
       store: options.store,
       searches: options.searches,
       photos: options.photos,
@@ -477,7 +485,21 @@ const REQUEST_SUFFIX = 'Request';
 
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
-  const denied = impersonationRefusal(read.impersonated, context.mailbox);
+  const own = ownMailboxes(context.store, context.mailbox, namedMailboxes(read));
+  if (own instanceof Promise) return own.then((found) => runAs(read, { ...context, ownMailboxes: found }));
+  context.ownMailboxes = own;
+  return runAs(read, context);
+}
+
+/** Every mailbox the request names: its impersonated account's, and its folder ids'. */
+function namedMailboxes(read: Impersonating): readonly string[] {
+  const { impersonated, mailboxes = [] } = read;
+  return typeof impersonated === 'string' ? [impersonated, ...mailboxes] : mailboxes;
+}
+
+/** `run`, once the mailboxes the request names are known to be the caller's or not. */
+function runAs(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
+  const denied = impersonationRefusal(read.impersonated, context.ownMailboxes);
   // A request-level error, as Exchange faults it on HTTP 500 (exchangelib reads faults on no other status).
   if (denied) return soapAnswer(ewsErrorFault(denied), 500);
   switch (read.kind) {

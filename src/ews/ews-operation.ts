@@ -22,6 +22,8 @@ export interface EwsLimits {
 export interface EwsContext {
   /** The authenticated account's mailbox (its SMTP address); undefined for anonymous reads. */
   mailbox: string | undefined;
+  /** Which of the mailboxes the request names are the caller's own (own-mailboxes.ts). */
+  ownMailboxes: ReadonlySet<string>;
   store: Store;
   /** Each account's share of the store's time for searches. */
   searches: SearchBudget;

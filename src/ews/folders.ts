@@ -3,6 +3,7 @@ import { BridgeError } from '../domain/errors.js';
 import { shapeOf } from './contact-xml.js';
 import { checkedIdList } from './requested-ids.js';
 import type { EwsContext } from './ews-operation.js';
+import { mailboxName } from './own-mailboxes.js';
 import { attribute, child, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';
@@ -35,15 +36,36 @@ const BY_CODE = new Map(Object.entries(FOLDERS).map(([name, folder]) => [folder.
  * A FolderId or DistinguishedFolderId of a request, as read: only the strings that name
  * the folder. A read request is remembered (the SOAP memo counts it by its body's bytes),
  * so it keeps no element trees: 300 empty elements inside one folder id once made each
- * remembered 1.7 KB envelope hold ~100 KB.
+ * remembered 1.7 KB envelope hold ~100 KB. `mailbox`: in mailboxName's form, '' for none.
  */
 export type FolderRef = { kind: 'distinguished'; name: string; mailbox: string } | { kind: 'id'; id: string | undefined } | { kind: 'other' };
 
 export function readFolderRef(id: XmlElement): FolderRef {
-  if (id.local === 'DistinguishedFolderId') {
-    return { kind: 'distinguished', name: attribute(id, 'Id') ?? '', mailbox: textOf(child(child(id, 'Mailbox'), 'EmailAddress')).toLowerCase() };
-  }
+  if (id.local === 'DistinguishedFolderId') return { kind: 'distinguished', name: attribute(id, 'Id') ?? '', mailbox: folderMailbox(id) };
   return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
+}
+
+function folderMailbox(id: XmlElement): string {
+  return mailboxName(textOf(child(child(id, 'Mailbox'), 'EmailAddress')));
+}
+
+/**
+ * The mailboxes the request's DistinguishedFolderIds name, wherever they are: the endpoint
+ * finds which of them are the caller's (ownMailboxes) before the operation runs, so that
+ * folderOf tells them apart with no store read of its own.
+ */
+export function mailboxesNamed(request: XmlElement): string[] {
+  const named: string[] = [];
+  const pending = [request];
+  for (let element = pending.pop(); element; element = pending.pop()) {
+    if (element.local !== 'DistinguishedFolderId') {
+      pending.push(...element.children);
+      continue;
+    }
+    const mailbox = folderMailbox(element);
+    if (mailbox !== '') named.push(mailbox);
+  }
+  return named;
 }
 
 /** A TargetFolderIdType (SyncFolderId, FindPeople's ParentFolderId): one folder id, no fewer, no more. */
@@ -76,9 +98,12 @@ export function readParentFolders(request: XmlElement, required: boolean): Folde
   return list && checkedIdList(list.children, 'ParentFolderIds', MAX_PARENT_FOLDERS).map(readFolderRef);
 }
 
+/** What tells a request's folder ids apart: the caller's mailbox, and which mailboxes the request names are the caller's. */
+type FolderContext = Pick<EwsContext, 'ids' | 'mailbox' | 'ownMailboxes'>;
+
 /** Which folder a request's folder id names; ErrorFolderNotFound for any other (another mailbox's included). */
-export function folderOf(ref: FolderRef, context: Pick<EwsContext, 'ids' | 'mailbox'>): FolderName {
-  if (ref.kind === 'distinguished' && Object.hasOwn(FOLDERS, ref.name) && (ref.mailbox === '' || ref.mailbox === context.mailbox)) {
+export function folderOf(ref: FolderRef, context: FolderContext): FolderName {
+  if (ref.kind === 'distinguished' && Object.hasOwn(FOLDERS, ref.name) && (ref.mailbox === '' || context.ownMailboxes.has(ref.mailbox))) {
     return ref.name as FolderName;
   }
   if (ref.kind === 'id') {
@@ -106,7 +131,7 @@ function mailboxTag(mailbox: string | undefined): number {
 }
 
 /** What a folder reference names, to tell references to one folder apart from others: its folder, or (none found) the reference itself. */
-export function folderKey(context: Pick<EwsContext, 'ids' | 'mailbox'>): (ref: FolderRef) => string {
+export function folderKey(context: FolderContext): (ref: FolderRef) => string {
   return (ref) => {
     try {
       return folderOf(ref, context);
@@ -159,7 +184,7 @@ export function contactsFolderXml(fields: ReadonlySet<string>, context: FolderId
  * The caller's folders that refs name; the others are left out, each to be answered in its
  * own message (ErrorFolderNotFound, ErrorInvalidIdMalformed).
  */
-export function namedFolders(refs: readonly FolderRef[], context: Pick<EwsContext, 'ids' | 'mailbox'>): Set<FolderName> {
+export function namedFolders(refs: readonly FolderRef[], context: FolderContext): Set<FolderName> {
   const names = new Set<FolderName>();
   for (const ref of refs) {
     try {

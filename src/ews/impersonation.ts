@@ -1,10 +1,11 @@
 import { BridgeError } from '../domain/errors.js';
+import { mailboxName } from './own-mailboxes.js';
 import { textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
  * Whom the ExchangeImpersonation header asks to act as: the address or principal name its
- * ConnectingSID gives, lower-cased; a SID as written (no account here has one). The schema
+ * ConnectingSID gives, in mailboxName's form; a SID as written (no account here has one). The schema
  * has one header and one ConnectingSID child (a choice of PrincipalName, SID,
  * PrimarySmtpAddress, SmtpAddress): another is its validation fault, as Exchange's schema
  * check answers it. Reading the first alone, a second naming another account went unrefused.
@@ -14,7 +15,7 @@ export function impersonatedName(headers: readonly XmlElement[]): string | Bridg
   const named = connecting.length === 1 ? connecting[0]!.children : [];
   if (named.length !== 1) return BridgeError.schemaValidation('ExchangeImpersonation takes one ConnectingSID naming one account');
   const [account] = named;
-  return account!.local === 'SID' ? textOf(account) : textOf(account).toLowerCase();
+  return account!.local === 'SID' ? textOf(account) : mailboxName(textOf(account));
 }
 
 /**
@@ -23,11 +24,12 @@ export function impersonatedName(headers: readonly XmlElement[]): string | Bridg
  * ms-exch-impersonation right … and the ms-exch-MayImpersonate right"): a request that
  * names another account is refused with ErrorImpersonateUserDenied, "returned … when the
  * caller does not have the proper rights to impersonate the specific user in question"
- * (ResponseCode). Naming oneself changes nothing, and is served. Answered as the rest of its
- * request otherwise would be, the caller's own mailbox went out as the other account's.
+ * (ResponseCode). Naming oneself (`own`: ownMailboxes) changes nothing, and is served.
+ * Answered as the rest of its request otherwise would be, the caller's own mailbox went out
+ * as the other account's.
  */
-export function impersonationRefusal(impersonated: string | BridgeError | undefined, mailbox: string | undefined): BridgeError | undefined {
+export function impersonationRefusal(impersonated: string | BridgeError | undefined, own: ReadonlySet<string>): BridgeError | undefined {
   if (impersonated instanceof BridgeError) return impersonated;
-  if (impersonated === undefined || (mailbox !== undefined && impersonated === mailbox.toLowerCase())) return undefined;
+  if (impersonated === undefined || own.has(impersonated)) return undefined;
   return new BridgeError('ErrorImpersonateUserDenied', 403, 'The account does not have permission to impersonate the requested user.');
 }
