@@ -26,8 +26,8 @@ export async function findMailbox(store: Store, address: string, callerMailbox: 
   return undefined;
 }
 
-/** How many people one name in a legacy DN is looked up among: only one of them may bear it. */
-const SAME_NAME_MAX = 10;
+/** Two bearers of a legacy DN's name are enough to know the DN is none's. */
+const SAME_NAME_MAX = 2;
 
 /**
  * Finds the mailbox a legacy DN names: one the bridge hands out (userDn: its alias, else
@@ -55,12 +55,7 @@ export async function findMailboxByLegacyDn(store: Store, legacyDn: string, call
  * (a shared mailbox Outlook opens beside one's own), as a DN two mailboxes share is none's.
  */
 async function directoryAddressesNamed(store: Store, name: string): Promise<string[]> {
-  // Addresses are kept lower-cased (canonicalSmtpAddress); aliases as imported.
-  const [byAlias, byAddress] = await Promise.all([
-    store.usersByAlias(name, SAME_NAME_MAX),
-    store.usersByAddressPrefix('smtp', `${name.toLowerCase()}@`, SAME_NAME_MAX, 'allMailboxes'),
-  ]);
-  return [...byAlias, ...byAddress].map((user) => user.email.toLowerCase());
+  return (await store.usersByDnName(name, SAME_NAME_MAX)).map((user) => user.email.toLowerCase());
 }
 
 const localPart = (email: string) => email.slice(0, email.lastIndexOf('@'));

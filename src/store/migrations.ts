@@ -744,4 +744,11 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: '',
     then: 'composeStoredText',
   },
+  {
+    // A legacy DN's name is a mailbox's alias, or the local part of the address of one with
+    // none: those are found by this index however many others share the local part (a prefix
+    // scan capped at ten had the eleventh bearer of a DN unseen, and the DN taken as another's).
+    sqlite: 'CREATE INDEX users_without_alias ON users (email) WHERE alias IS NULL',
+    postgres: 'CREATE INDEX users_without_alias ON users (lower(email)) WHERE alias IS NULL',
+  },
 ];

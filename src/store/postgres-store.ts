@@ -614,8 +614,15 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return userPageOf(rows, limit);
   }
 
-  async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
-    const { rows } = await this.query<UserRow>(`${USER_SELECT} WHERE lower(u.alias) = lower($1) ORDER BY lower(u.email) LIMIT $2`, [alias, limit]);
+  async usersByDnName(name: string, limit: number): Promise<DirectoryUser[]> {
+    const start = canonicalAddressPrefix(`${name}@`);
+    // Each half by its own index (users_by_alias, users_without_alias).
+    const { rows } = await this.query<UserRow>(
+      `(${USER_SELECT} WHERE lower(u.alias) = lower($1) ORDER BY lower(u.email) LIMIT $4)
+       UNION ALL (${USER_SELECT} WHERE u.alias IS NULL AND lower(u.email) >= $2 AND lower(u.email) < $3 ORDER BY lower(u.email) LIMIT $4)
+       ORDER BY email LIMIT $4`,
+      [name, start, prefixEnd(start), limit],
+    );
     return rows.map(fromUserRow);
   }
 

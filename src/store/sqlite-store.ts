@@ -432,8 +432,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
       usersBySipPrefix: db.prepare<AddressPrefixQuery, UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE lower(sip_address) >= @prefix AND lower(sip_address) < @end AND (@all OR NOT hidden) ORDER BY lower(sip_address) LIMIT @limit`,
       ),
-      usersByAlias: db.prepare<{ alias: string; limit: number }, UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE lower(alias) = lower(@alias) ORDER BY email LIMIT @limit`,
+      // Each half by its own index (users_by_alias, users_without_alias).
+      usersByDnName: db.prepare<{ name: string; start: string; end: string; limit: number }, UserRow>(
+        `SELECT * FROM (SELECT ${USER_COLUMNS} FROM users WHERE lower(alias) = lower(@name) ORDER BY email LIMIT @limit)
+         UNION ALL SELECT * FROM (SELECT ${USER_COLUMNS} FROM users WHERE alias IS NULL AND email >= @start AND email < @end ORDER BY email LIMIT @limit)
+         ORDER BY email LIMIT @limit`,
       ),
       isPhotoLocked: db.prepare<{ address: string }, { photo_locked: number }>(`SELECT photo_locked FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
       setPhotoLocked: db.prepare<{ locked: number; address: string }>(`UPDATE users SET photo_locked = @locked WHERE id = ${USER_ID_BY_ADDRESS}`),
@@ -652,8 +655,9 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     );
   }
 
-  async usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]> {
-    return (await this.read(() => this.statements.usersByAlias.all({ alias, limit }))).map(fromUserRow);
+  async usersByDnName(name: string, limit: number): Promise<DirectoryUser[]> {
+    const start = canonicalAddressPrefix(`${name}@`);
+    return (await this.read(() => this.statements.usersByDnName.all({ name, start, end: prefixEnd(start), limit }))).map(fromUserRow);
   }
 
   async listUsers(): Promise<DirectoryUser[]> {

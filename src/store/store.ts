@@ -233,10 +233,13 @@ export interface Store {
    */
   usersByAddressPrefix(routing: RoutingType, prefix: string, limit: number, among?: MailboxScope): Promise<DirectoryUser[]>;
   /**
-   * Users whose alias is `alias`, ASCII case ignored, in address order: a mailbox lookup
-   * (Autodiscover's legacy DN), so those hidden from address lists too, as Exchange finds them.
+   * Users a legacy DN's name stands for, in address order: those whose alias is `name`, ASCII
+   * case ignored, and those with no alias whose primary address's local part is `name` (in
+   * any spelling, as usersByAddressPrefix reads one). Each read exactly by its index, however
+   * many others' addresses share the local part. A mailbox lookup (Autodiscover's legacy DN),
+   * so those hidden from address lists too, as Exchange finds them.
    */
-  usersByAlias(alias: string, limit: number): Promise<DirectoryUser[]>;
+  usersByDnName(name: string, limit: number): Promise<DirectoryUser[]>;
   /** One page of the same search that also looks at department, title and company, ranked after the names. */
   searchDirectory(text: string, offset: number, limit: number): Promise<DirectoryEntry[]>;
   /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { parseSoap } from '../support/soap.js';
+import { parseSoap, postEws } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
@@ -431,6 +431,27 @@ describe('Autodiscover front door', () => {
         poxLegacyDnRequest('/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=twin'),
       );
       expect((await parseSoap(res.text)).Autodiscover.Response.Error.ErrorCode).to.equal('500');
+    });
+
+    it('sees both bearers of a LegacyDN however many other mailboxes share its local part, in POX and in ResolveNames', async () => {
+      const others = Array.from({ length: 10 }, (_, i) => `john@d${i}.example`);
+      await t.store.upsertUsers([
+        { email: 'xavier@contoso.example', displayName: 'Xavier', alias: 'john', refs: {} },
+        ...others.map((email, i) => ({ email, displayName: `John ${i}`, alias: `john${i}`, refs: {} })),
+        { email: 'john@dz.example', displayName: 'John Z', refs: {} },
+      ]);
+      const legacyDn = '/o=ExchangePhotoBridge/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john';
+      const pox = await parseSoap((await post('/autodiscover/autodiscover.xml', poxLegacyDnRequest(legacyDn))).text);
+      const resolved = await postEws(
+        t.bridge.server,
+        `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>EX:${legacyDn}</m:UnresolvedEntry></m:ResolveNames>`,
+        READER,
+      );
+      expect([pox.Autodiscover.Response.Error?.ErrorCode, resolved.text.match(/<m:ResponseCode>(\w+)</)?.[1]]).to.deep.equal([
+        '500',
+        'ErrorNameResolutionNoResults',
+      ]);
+      await Promise.all(['xavier@contoso.example', ...others, 'john@dz.example'].map((address) => t.store.removeUser(address)));
     });
   });
 

@@ -116,6 +116,7 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     await runSql(url, 'DELETE FROM schema_migrations WHERE version >= $1', [step]);
     await runSql(url, 'DROP INDEX users_by_alias');
     await runSql(url, 'DROP INDEX contacts_by_id');
+    await runSql(url, 'DROP INDEX users_without_alias');
     await runSql(url, 'ALTER TABLE users DROP COLUMN hidden');
     await runSql(url, 'DROP TABLE delta_tokens');
     await runSql(

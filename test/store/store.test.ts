@@ -701,7 +701,7 @@ for (const backend of storeBackends()) {
         'adele.vance@contoso.com',
       ]);
       expect(emails(await store.usersByAddressPrefix('sip', 'sip:adele', 10, 'allMailboxes'))).to.deep.equal(['adele.hidden@contoso.com']);
-      expect(emails(await store.usersByAlias('adeleh', 10))).to.deep.equal(['adele.hidden@contoso.com']);
+      expect(emails(await store.usersByDnName('adeleh', 10))).to.deep.equal(['adele.hidden@contoso.com']);
       expect((await store.listUsers()).find((user) => user.email === hidden.email)?.hiddenFromAddressLists).to.equal(true);
 
       const { hiddenFromAddressLists: _, ...shown } = hidden;
@@ -725,7 +725,7 @@ for (const backend of storeBackends()) {
       expect((await listed()).words).to.deep.equal([]);
     });
 
-    it('finds users by their alias, its ASCII case ignored, in address order', async () => {
+    it("finds the users a legacy DN's name stands for: by their alias, its ASCII case ignored, or with none by their address's local part, in address order", async () => {
       await store.upsertUsers([
         { email: 'alex@fabrikam.com', displayName: 'Alex F', alias: 'AlexW', refs: {} },
         { email: 'alex@contoso.com', displayName: 'Alex C', alias: 'alexw', refs: {} },
@@ -733,9 +733,20 @@ for (const backend of storeBackends()) {
         { email: 'diego@contoso.com', displayName: 'Diego', refs: {} },
       ]);
       const emails = (users: { email: string }[]) => users.map((user) => user.email);
-      expect(emails(await store.usersByAlias('ALEXW', 10))).to.deep.equal(['alex@contoso.com', 'alex@fabrikam.com']);
-      expect(emails(await store.usersByAlias('alexw', 1))).to.deep.equal(['alex@contoso.com']);
-      expect(emails(await store.usersByAlias('diego', 10))).to.deep.equal([]);
+      expect(emails(await store.usersByDnName('ALEXW', 10))).to.deep.equal(['alex@contoso.com', 'alex@fabrikam.com']);
+      expect(emails(await store.usersByDnName('alexw', 1))).to.deep.equal(['alex@contoso.com']);
+      expect(emails(await store.usersByDnName('alex', 10))).to.deep.equal([]);
+      expect(emails(await store.usersByDnName('Diego', 10))).to.deep.equal(['diego@contoso.com']);
+    });
+
+    it("finds both bearers of a legacy DN's name however many others' addresses share its local part", async () => {
+      await store.upsertUsers([
+        { email: 'xavier@contoso.com', displayName: 'Xavier', alias: 'john', refs: {} },
+        ...Array.from({ length: 10 }, (_, i) => ({ email: `john@d${i}.example`, displayName: `John ${i}`, alias: `john${i}`, refs: {} })),
+        { email: 'john@dz.example', displayName: 'John Z', refs: {} },
+      ]);
+      const emails = (users: { email: string }[]) => users.map((user) => user.email);
+      expect(emails(await store.usersByDnName('john', 2))).to.deep.equal(['john@dz.example', 'xavier@contoso.com']);
     });
 
     it('does not store a photo for an unknown user', async () => {
