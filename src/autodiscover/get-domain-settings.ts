@@ -1,7 +1,15 @@
-import { child, children, textOf } from '../ews/soap-args.js';
+import { textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, tooManyAnswers, type AutodiscoverOperation } from './soap-operation.js';
+import {
+  checkAnswerCount,
+  MAX_ECHOED,
+  MAX_NAMES_PER_REQUEST,
+  requestChildren,
+  requestedSettings,
+  soleRequestChild,
+  type AutodiscoverOperation,
+} from './soap-operation.js';
 import { domainSetting } from './settings-catalogue.js';
 
 interface GetDomainSettingsArgs {
@@ -21,13 +29,13 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
   name: 'GetDomainSettings',
 
   read(request) {
-    const body = child(request, 'Request');
-    const domains = children(child(body, 'Domains'), 'Domain').map(textOf);
-    if (domains.length === 0) return invalidRequest('The request names no domain.');
-    if (domains.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
+    const body = soleRequestChild(request, 'Request');
+    const domains = requestChildren(soleRequestChild(body, 'Domains'), 'Domain').map(textOf);
+    if (domains.length === 0) throw invalidRequest('The request names no domain.');
+    if (domains.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
     const settings = requestedSettings(body);
-    if (isRequestError(settings)) return settings;
-    return tooManyAnswers(domains.length, settings.length, 'domains') ?? { domains, settings };
+    checkAnswerCount(domains.length, settings.length, 'domains');
+    return { domains, settings };
   },
 
   refuse: (error) => responseMessage('GetDomainSettings', '<DomainResponses/>', error),

@@ -1,8 +1,16 @@
-import { child, children, textOf } from '../ews/soap-args.js';
+import { textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { findMailbox } from './mailboxes.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
-import { isRequestError, MAX_ECHOED, MAX_NAMES_PER_REQUEST, requestedSettings, tooManyAnswers, type AutodiscoverOperation } from './soap-operation.js';
+import {
+  checkAnswerCount,
+  MAX_ECHOED,
+  MAX_NAMES_PER_REQUEST,
+  requestChildren,
+  requestedSettings,
+  soleRequestChild,
+  type AutodiscoverOperation,
+} from './soap-operation.js';
 import { userSetting } from './settings-catalogue.js';
 
 interface GetUserSettingsArgs {
@@ -22,13 +30,13 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
   name: 'GetUserSettings',
 
   read(request) {
-    const body = child(request, 'Request');
-    const users = children(child(body, 'Users'), 'User').map((user) => textOf(child(user, 'Mailbox')));
-    if (users.length === 0) return invalidRequest('The request names no user.');
-    if (users.length > MAX_NAMES_PER_REQUEST) return invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
+    const body = soleRequestChild(request, 'Request');
+    const users = requestChildren(soleRequestChild(body, 'Users'), 'User').map((user) => textOf(soleRequestChild(user, 'Mailbox')));
+    if (users.length === 0) throw invalidRequest('The request names no user.');
+    if (users.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
     const settings = requestedSettings(body);
-    if (isRequestError(settings)) return settings;
-    return tooManyAnswers(users.length, settings.length, 'users') ?? { users, settings };
+    checkAnswerCount(users.length, settings.length, 'users');
+    return { users, settings };
   },
 
   refuse: (error) => responseMessage('GetUserSettings', '<UserResponses/>', error),

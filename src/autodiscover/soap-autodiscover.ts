@@ -1,13 +1,14 @@
 import { soapFault } from '../ews/envelope.js';
 import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
-import { MalformedEnvelope, readSoapRequest, xmlRequestText, type SoapHeaderRules, type XmlRequestBody } from '../ews/soap-reader.js';
+import { MalformedEnvelope, readSoapRequest, xmlRequestText, type SoapHeaderRules, type XmlElement, type XmlRequestBody } from '../ews/soap-reader.js';
 import { escapeXml } from '../ews/xml.js';
 import { EXCHANGE_BUILD } from './exchange-server.js';
 import { getDomainSettings } from './get-domain-settings.js';
 import { getUserSettings } from './get-user-settings.js';
 import { AUTODISCOVER_NS, WS_ADDRESSING_NS, XSI_NS } from './namespaces.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
-import { isRequestError, type AutodiscoverOperation } from './soap-operation.js';
+import { RequestError } from './soap-messages.js';
+import type { AutodiscoverOperation } from './soap-operation.js';
 
 /**
  * Operation name (its Action's last segment) → operation. A Map: no request can reach an
@@ -99,9 +100,19 @@ export async function answerSoapAutodiscover(body: XmlRequestBody, context: Auto
       ),
     );
   }
-  const args = operation.read(requestMessage);
-  const message = isRequestError(args) ? operation.refuse(args) : await operation.run(args, context);
+  const args = readArguments(operation, requestMessage);
+  const message = args instanceof RequestError ? operation.refuse(args) : await operation.run(args, context);
   return { status: 200, envelope: envelope(`${ACTION_BASE}${operation.name}Response`, message) };
+}
+
+/** The operation's arguments, or the request-wide error its read refused them with. */
+function readArguments(operation: AutodiscoverOperation, requestMessage: XmlElement): unknown {
+  try {
+    return operation.read(requestMessage);
+  } catch (error) {
+    if (error instanceof RequestError) return error;
+    throw error;
+  }
 }
 
 const fault = (content: string): SoapAutodiscoverAnswer => ({ status: 500, envelope: envelope(FAULT_ACTION, content) });

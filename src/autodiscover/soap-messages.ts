@@ -2,13 +2,15 @@ import { element, text } from '../ews/xml.js';
 import { AUTODISCOVER_NS, XSI_NS } from './namespaces.js';
 import type { SettingAnswer } from './settings-catalogue.js';
 
-/** A request-wide ErrorCode (MS-OXWSADISC ErrorCode): the whole request is refused, on HTTP 200 still. */
-export interface RequestError {
-  code: 'InvalidRequest';
-  message: string;
+/**
+ * A request-wide ErrorCode (MS-OXWSADISC ErrorCode, InvalidRequest: "The request is
+ * invalid"): the whole request is refused, on HTTP 200 still. Thrown by an operation's read.
+ */
+export class RequestError extends Error {
+  readonly code = 'InvalidRequest';
 }
 
-export const invalidRequest = (message: string): RequestError => ({ code: 'InvalidRequest', message });
+export const invalidRequest = (message: string): RequestError => new RequestError(message);
 
 /**
  * `{Op}ResponseMessage/Response` as Exchange writes it: ErrorCode, ErrorMessage (empty

@@ -190,6 +190,39 @@ describe('Autodiscover front door', () => {
       expect((await parseSoap(res.text)).Envelope.Body.GetUserSettingsResponseMessage.Response.ErrorCode).to.equal('InvalidRequest');
     });
 
+    it('refuses as a whole, with InvalidRequest, an element the schema has once given twice, and one in no namespace or another, where the first had been answered', async () => {
+      const user = (mailbox: string) => `<a:User><a:Mailbox>${mailbox}</a:Mailbox></a:User>`;
+      const request = (inner: string) => `<a:Request>${inner}</a:Request>`;
+      const users = `<a:Users>${user('diego@contoso.example')}</a:Users>`;
+      const settings = '<a:RequestedSettings><a:Setting>UserDisplayName</a:Setting></a:RequestedSettings>';
+      const asked = (...inner: string[]) => soapRequest(`<a:GetUserSettingsRequestMessage>${inner.join('')}</a:GetUserSettingsRequestMessage>`);
+      const answers = [];
+      for (const body of [
+        asked(request(users + settings)),
+        asked(request(users + settings), request(users + settings)),
+        asked(request(users + users + settings)),
+        asked(request(users + settings + settings)),
+        asked(
+          request('<a:Users><a:User><a:Mailbox>diego@contoso.example</a:Mailbox><a:Mailbox>nobody@contoso.example</a:Mailbox></a:User></a:Users>' + settings),
+        ),
+        asked(request(`<a:Users><a:User><Mailbox xmlns="">diego@contoso.example</Mailbox></a:User></a:Users>${settings}`)),
+        asked(request(`<Users xmlns="">${user('diego@contoso.example')}</Users>${settings}`)),
+        asked(request(`${users}<a:RequestedSettings><x:Setting xmlns:x="urn:x">UserDisplayName</x:Setting></a:RequestedSettings>`)),
+        asked(`<Request xmlns="">${users}${settings}</Request>`),
+      ]) {
+        const res = await post('/autodiscover/autodiscover.svc', body);
+        answers.push([res.status, (await parseSoap(res.text)).Envelope.Body.GetUserSettingsResponseMessage.Response.ErrorCode]);
+      }
+      expect(answers).to.deep.equal([[200, 'NoError'], ...Array.from({ length: 8 }, () => [200, 'InvalidRequest'])]);
+      const domains = await post(
+        '/autodiscover/autodiscover.svc',
+        soapRequest(
+          `<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain></a:Domains><a:Domains><a:Domain>fabrikam.example</a:Domain></a:Domains>${settings.replace('UserDisplayName', 'ExternalEwsUrl')}</a:Request></a:GetDomainSettingsRequestMessage>`,
+        ),
+      );
+      expect((await parseSoap(domains.text)).Envelope.Body.GetDomainSettingsResponseMessage.Response.ErrorCode).to.equal('InvalidRequest');
+    });
+
     it('hands out an ExternalPhotosUrl under which /GetUserPhoto?email=…&size=… is the photo', async () => {
       const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['ExternalPhotosUrl']));
       const photos = new URL(settingsOf((await userResponses(res.text))[0]).ExternalPhotosUrl!);
