@@ -1,3 +1,5 @@
+import { domainToASCII } from 'node:url';
+import { isSmtpAddress } from '../domain/email.js';
 import { textOf } from '../ews/soap-args.js';
 import { element } from '../ews/xml.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
@@ -17,7 +19,21 @@ interface GetDomainSettingsArgs {
   settings: string[];
 }
 
-const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
+/** A domain in ASCII: two labels or more of letters, digits and inner hyphens, each at most 63 octets (RFC 1035 §2.3.1, §2.3.4). */
+const ASCII_DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/**
+ * Whether the text is a domain, read as the bridge reads an address's (isSmtpAddress: labels
+ * of any script, so `bücher.example` as its A-label `xn--bcher-kva.example` is, RFC 5890
+ * §2.3.2.1), then in ASCII as IDNA writes it (UTS #46 ToASCII, node:url's domainToASCII: ""
+ * for one it refuses). An absolute domain's final dot is no label (RFC 1034 §3.1: a name
+ * "ending with a dot" is absolute), so `contoso.example.` is contoso.example. Every domain has
+ * a postmaster address (RFC 5321 §4.5.1), whose grammar is the one checked.
+ */
+function isDomain(written: string): boolean {
+  const domain = written.endsWith('.') ? written.slice(0, -1) : written;
+  return isSmtpAddress(`postmaster@${domain}`) && ASCII_DOMAIN.test(domainToASCII(domain));
+}
 
 /**
  * GetDomainSettings (MS-OXWSADISC): `Request/Domains/Domain` and
@@ -43,7 +59,7 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
   run({ domains, settings }, context) {
     // Schema order of DomainResponse: ErrorCode, ErrorMessage, DomainSettingErrors, DomainSettings, RedirectTarget.
     const responses = domains.map((domain) => {
-      if (!DOMAIN.test(domain))
+      if (!isDomain(domain))
         return element(
           'DomainResponse',
           {},

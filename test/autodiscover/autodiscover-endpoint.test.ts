@@ -294,6 +294,36 @@ describe('Autodiscover front door', () => {
       expect(invalid.ErrorCode).to.equal('InvalidDomain');
     });
 
+    it('reads a domain as an address’s: in Unicode as in its A-labels, with an absolute domain’s final dot; InvalidDomain for what IDNA or the grammar refuses', async () => {
+      const domains = [
+        'bücher.example',
+        'xn--bcher-kva.example',
+        'BÜCHER.Example',
+        'contoso.example.',
+        'contoso.example..',
+        'a%41.example',
+        '🙂.example',
+        'xn--zz.example',
+        `${'x'.repeat(64)}.example`,
+      ];
+      const body = soapRequest(
+        `<a:GetDomainSettingsRequestMessage><a:Request><a:Domains>${domains.map((domain) => `<a:Domain>${domain}</a:Domain>`).join('')}</a:Domains>` +
+          '<a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>',
+      );
+      const message = (await parseSoap((await post('/autodiscover/autodiscover.svc', body)).text)).Envelope.Body.GetDomainSettingsResponseMessage;
+      expect(asList(message.Response.DomainResponses.DomainResponse).map((domain: any) => domain.ErrorCode)).to.deep.equal([
+        'NoError',
+        'NoError',
+        'NoError',
+        'NoError',
+        'InvalidDomain',
+        'InvalidDomain',
+        'InvalidDomain',
+        'InvalidDomain',
+        'InvalidDomain',
+      ]);
+    });
+
     it("answers an operation it does not serve with WCF's ActionNotSupported fault, a broken envelope with a Client fault, and a SOAP 1.2 Envelope with VersionMismatch", async () => {
       const unknown = await post('/autodiscover/autodiscover.svc', soapRequest('<a:GetFederationInformationRequestMessage/>'));
       expect(unknown.status).to.equal(500);
