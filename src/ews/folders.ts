@@ -4,7 +4,7 @@ import { shapeOf } from './contact-xml.js';
 import { checkedIdList } from './requested-ids.js';
 import type { EwsContext } from './ews-operation.js';
 import { mailboxName } from './own-mailboxes.js';
-import { attribute, child, requiredChild, soleChild, textOf } from './soap-args.js';
+import { child, requiredAttribute, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';
 
@@ -38,11 +38,11 @@ const BY_CODE = new Map(Object.entries(FOLDERS).map(([name, folder]) => [folder.
  * so it keeps no element trees: 300 empty elements inside one folder id once made each
  * remembered 1.7 KB envelope hold ~100 KB. `mailbox`: in mailboxName's form, '' for none.
  */
-export type FolderRef = { kind: 'distinguished'; name: string; mailbox: string } | { kind: 'id'; id: string | undefined } | { kind: 'other' };
+export type FolderRef = { kind: 'distinguished'; name: string; mailbox: string } | { kind: 'id'; id: string } | { kind: 'other' };
 
 export function readFolderRef(id: XmlElement): FolderRef {
-  if (id.local === 'DistinguishedFolderId') return { kind: 'distinguished', name: attribute(id, 'Id') ?? '', mailbox: folderMailbox(id) };
-  return id.local === 'FolderId' ? { kind: 'id', id: attribute(id, 'Id') } : { kind: 'other' };
+  if (id.local === 'DistinguishedFolderId') return { kind: 'distinguished', name: requiredAttribute(id, 'Id'), mailbox: folderMailbox(id) };
+  return id.local === 'FolderId' ? { kind: 'id', id: requiredAttribute(id, 'Id') } : { kind: 'other' };
 }
 
 function folderMailbox(id: XmlElement): string {

@@ -17,8 +17,8 @@ const DIRECTORY_PERSONA = 'SMTP:';
 /** Whom a PersonaId names: a contact of the caller's (by its row id), or a directory user (by address). */
 export type PersonaRef = { kind: 'contact'; id: number } | { kind: 'user'; address: string };
 
-export function readPersonaId(id: string | undefined, ids: ItemIds): PersonaRef {
-  const decoded = id !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(id) ? Buffer.from(id, 'base64').toString() : '';
+export function readPersonaId(id: string, ids: ItemIds): PersonaRef {
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(id) ? Buffer.from(id, 'base64').toString() : '';
   // Only the spelling personaXml writes, as item ids are read (item-ids.ts).
   if (decoded.startsWith(DIRECTORY_PERSONA) && Buffer.from(decoded).toString('base64') === id) {
     return { kind: 'user', address: decoded.slice(DIRECTORY_PERSONA.length) };

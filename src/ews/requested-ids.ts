@@ -1,7 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { soapAnswer, type EwsContext, type EwsLimits, type SoapAnswer } from './ews-operation.js';
 import { streamedResponse, type MessageOutcome } from './response-messages.js';
-import { attribute, requiredChild } from './soap-args.js';
+import { requiredAttribute, requiredChild } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /**
@@ -18,7 +18,7 @@ export function readRequestedIds(
   limits: EwsLimits,
   others: ReadonlyMap<string, () => BridgeError> = new Map(),
 ): RequestedId[] {
-  return idList(request, list, item, (element) => attribute(element, 'Id') ?? '', others, limits);
+  return idList(request, list, item, (element) => requiredAttribute(element, 'Id'), others, limits);
 }
 
 /**

@@ -162,6 +162,42 @@ describe('what the schema requires of a request', () => {
     expect(views).to.equal(3);
   });
 
+  it('an id element without the Id types.xsd requires of it fails schema validation, in every operation (none is read as empty or malformed)', () => {
+    const schema = readFileSync(new URL('../../wsdl/types.xsd', import.meta.url), 'utf8');
+    const requiring = [...schema.matchAll(/<xs:complexType name="(\w+)">(?:(?!<\/xs:complexType>).)*?<xs:attribute name="Id"[^>]*use="required"/gs)].map(
+      ([, type]) => type,
+    );
+    expect(requiring).to.deep.equal(['ItemIdType', 'AttachmentIdType', 'AlternateIdType', 'FolderIdType', 'DistinguishedFolderIdType']);
+    const bodies: [string, string][] = [
+      ...Object.entries(VALID),
+      ['SyncFolderItems', VALID.SyncFolderItems!.replace('<t:DistinguishedFolderId Id="contacts"/>', '<t:FolderId Id="x"/>')],
+      ['SyncFolderItems', VALID.SyncFolderItems!.replace('<m:MaxChangesReturned>', '<m:Ignore><t:ItemId Id="x"/></m:Ignore><m:MaxChangesReturned>')],
+    ];
+    const refused = [];
+    for (const [operation, body] of bodies) {
+      for (const [id] of body.matchAll(/<(?:m|t):(?:ItemId|AttachmentId|AlternateId|FolderId|DistinguishedFolderId|PersonaId) [^>]*\/>/g)) {
+        failsValidation(operation, body.replace(id, id.replace(/ Id="[^"]*"/, '')), 'Id');
+        refused.push(operation);
+      }
+    }
+    expect(refused).to.deep.equal([
+      'ResolveNames',
+      'GetItem',
+      'GetAttachment',
+      'GetFolder',
+      'FindItem',
+      'FindFolder',
+      'SyncFolderItems',
+      'SyncFolderHierarchy',
+      'FindPeople',
+      'GetPersona',
+      'ConvertId',
+      'SyncFolderItems',
+      'SyncFolderItems',
+      'SyncFolderItems',
+    ]);
+  });
+
   it('a list the schema has non-empty fails schema validation empty', () => {
     let lists = 0;
     for (const [operation, body] of Object.entries(VALID)) {

@@ -6,10 +6,10 @@ import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type So
 import { folderOf, readTargetFolder, type FolderRef } from '../folders.js';
 import { personaXml, readPersonaId } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
-import { attribute, child, soleChild, textOf } from '../soap-args.js';
+import { child, requiredAttribute, soleChild, textOf } from '../soap-args.js';
 
 /** Who a GetPersona names: a PersonaId, or an address, in one folder (ParentFolderId) or, without one, in Contacts and then the directory. */
-type PersonaRequest = { by: 'id'; id: string | undefined } | { by: 'address'; address: string; folder: FolderRef | undefined };
+type PersonaRequest = { by: 'id'; id: string } | { by: 'address'; address: string; folder: FolderRef | undefined };
 
 /**
  * GetPersona: the one person a PersonaId from FindPeople names, as exchangelib fetches each
@@ -24,7 +24,7 @@ export const getPersona: EwsOperation<PersonaRequest> = {
 
   read(request) {
     const personaId = soleChild(request, 'PersonaId');
-    if (personaId) return { by: 'id', id: attribute(personaId, 'Id') };
+    if (personaId) return { by: 'id', id: requiredAttribute(personaId, 'Id') };
     const address = soleChild(request, 'EmailAddress');
     if (!address) {
       throw BridgeError.schemaValidation("The element 'GetPersona' has incomplete content. List of possible elements expected: 'PersonaId, EmailAddress'.");
@@ -43,7 +43,7 @@ export const getPersona: EwsOperation<PersonaRequest> = {
   refuse,
 };
 
-async function personOf(id: string | undefined, context: EwsContext): Promise<Person | undefined> {
+async function personOf(id: string, context: EwsContext): Promise<Person | undefined> {
   const ref = readPersonaId(id, context.ids);
   return ref.kind === 'contact' ? contactPerson(await context.store.getContact(context.mailbox!, ref.id)) : directoryPerson(ref.address, context);
 }

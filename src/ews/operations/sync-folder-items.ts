@@ -6,7 +6,7 @@ import { contactItemXml, requestedFields, type ContactField } from '../contact-x
 import type { EwsContext, EwsOperation } from '../ews-operation.js';
 import { contactsFolderXml, folderOf, type FolderRef } from '../folders.js';
 import { checkedIdList } from '../requested-ids.js';
-import { attribute, children, enumValue, requiredChild, soleChild, textOf, xsInt } from '../soap-args.js';
+import { children, enumValue, requiredAttribute, requiredChild, soleChild, textOf, xsInt } from '../soap-args.js';
 import { answerSync, readSyncRequest, syncFailure } from '../sync-request.js';
 import { itemPhotoBytes } from '../item-photo-bytes.js';
 import { decodeSyncState, sideBySide, SYNC_STATE_BYTES_PER_ITEM, SyncStateWriter, versionOf, type SyncedItems } from '../sync-state.js';
@@ -56,7 +56,7 @@ export const syncFolderItems: EwsOperation<SyncFolderItemsArgs> = {
       folder,
       state,
       ignore: ignored?.children.length
-        ? checkedIdList(children(ignored, 'ItemId'), 'Ignore', limits.maxItemsPerRequest).map((id) => attribute(id, 'Id') ?? '')
+        ? checkedIdList(children(ignored, 'ItemId'), 'Ignore', limits.maxItemsPerRequest).map((id) => requiredAttribute(id, 'Id'))
         : [],
       maxChanges: readMaxChanges(textOf(requiredChild(request, 'MaxChangesReturned'))),
     };
