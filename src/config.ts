@@ -33,14 +33,21 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-/** Empty, or an http(s) URL without credentials, query or fragment; a trailing slash is dropped (paths are appended to it). */
+/**
+ * Empty, or an http(s) URL without credentials, query or fragment; a trailing slash is dropped
+ * (paths are appended to it). Written as the WHATWG URL Standard serialises it — scheme and
+ * host in lower case, a host's U-labels as A-labels, the default port left out, a space or a
+ * letter outside ASCII in the path percent-encoded — so what clients are handed is a URI
+ * (RFC 3986 §2.1, §3.2.2, §6.2.3), whichever way it was typed: as written, `HTTPS://Photos…`,
+ * `:443` and a raw space went into every WSDL and Autodiscover answer.
+ */
 const publicUrlSchema = z
   .string()
   .superRefine((value, context) => {
     const problem = publicUrlProblem(value);
     if (problem) context.addIssue({ code: 'custom', message: problem });
   })
-  .transform(withoutTrailingSlashes);
+  .transform((value) => (value === '' ? '' : withoutTrailingSlashes(new URL(value).href)));
 
 function publicUrlProblem(value: string): string | undefined {
   if (value === '') return undefined;
@@ -362,7 +369,7 @@ export const SETTINGS = {
     env: 'BRIDGE_PUBLIC_URL',
     schema: publicUrlSchema,
     default: '',
-    doc: "The URL clients reach the bridge at (e.g. https://photos.example.com, a path prefix allowed): the WSDL's soap:address, Autodiscover answers and every absolute URL start with it. Empty: built from each request (its Host, or what a trusted proxy forwarded).",
+    doc: "The URL clients reach the bridge at (e.g. https://photos.example.com, a path prefix allowed): the WSDL's soap:address, Autodiscover answers and every absolute URL start with it, written as a URI (scheme and host in lower case, no default port, a space or non-ASCII percent-encoded). Empty: built from each request (its Host, or what a trusted proxy forwarded).",
   },
   trustedProxies: {
     env: 'BRIDGE_TRUSTED_PROXIES',

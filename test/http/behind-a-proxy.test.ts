@@ -65,6 +65,21 @@ describe('behind a reverse proxy', () => {
       expect(() => loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/?x=1' })).to.throw(ConfigError, /no query or fragment/);
       expect(loadConfig({ BRIDGE_PUBLIC_URL: 'https://photos.example.com/bridge/' }).publicUrl).to.equal('https://photos.example.com/bridge');
     });
+
+    it('writes BRIDGE_PUBLIC_URL as a URI, as the URL Standard serialises it: scheme and host lower-cased, A-labels, no default port, a space and non-ASCII percent-encoded', () => {
+      const written = [
+        'HTTPS://Photos.Example.COM:443/',
+        'http://photos.example.com:80/my bridge/',
+        'https://bücher.example/fotos/é',
+        'https://photos.example.com:8443/Bridge',
+      ];
+      expect(written.map((url) => loadConfig({ BRIDGE_PUBLIC_URL: url }).publicUrl)).to.deep.equal([
+        'https://photos.example.com',
+        'http://photos.example.com/my%20bridge',
+        'https://xn--bcher-kva.example/fotos/%C3%A9',
+        'https://photos.example.com:8443/Bridge',
+      ]);
+    });
   });
 
   describe('with the proxy trusted (BRIDGE_TRUSTED_PROXIES)', () => {
