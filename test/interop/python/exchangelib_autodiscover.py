@@ -15,7 +15,9 @@ and builds the EWS Account from them.
 For each of SOAP (autodiscover.svc) and POX (autodiscover.xml):
   1. Account(EMAIL, autodiscover=...): the EWS URL, version and SMTP address it found;
   2. ResolveNames through the discovered EWS URL (the endpoint really serves EWS);
-  3. Account(UNKNOWN_EMAIL, ...): must fail as "no such mailbox".
+  3. the Contacts folder of the mailbox found (GetFolder naming that mailbox): its
+     total_count, or the name of the error it failed with;
+  4. Account(UNKNOWN_EMAIL, ...): must fail as "no such mailbox".
 
 Prints one JSON object and exits 0; on failure prints "exchangelib_autodiscover: <step>: <error>"
 to stderr and exits 1.
@@ -60,6 +62,12 @@ def discover(kind, endpoint, credentials, email, unknown_email):
     STEP = f"{kind}: ResolveNames through the discovered EWS URL"
     resolved = account.protocol.resolve_names(names=[email.split("@", 1)[0]])
     found["resolved"] = [getattr(r, "email_address", None) for r in resolved]
+
+    STEP = f"{kind}: the Contacts folder of {account.primary_smtp_address}"
+    try:
+        found["contacts"] = account.contacts.total_count
+    except Exception as error:  # noqa: BLE001 - the error's name is what the test asserts
+        found["contacts"] = type(error).__name__
 
     STEP = f"{kind}: Account({unknown_email}) by autodiscover"
     autodiscover_cache.clear()
