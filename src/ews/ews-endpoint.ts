@@ -23,7 +23,7 @@ import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type Op
 import type { ItemIds } from './item-ids.js';
 import { DEFAULT_PRECISION, readTimePrecision, type TimePrecision } from './ews-time.js';
 import { impersonatedName, impersonationRefusal } from './impersonation.js';
-import { NO_MAILBOXES, ownMailboxes } from './own-mailboxes.js';
+import { NO_MAILBOXES, ownMailboxes } from '../http/own-mailboxes.js';
 import { mailboxesNamed } from './folders.js';
 import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
@@ -486,7 +486,11 @@ const REQUEST_SUFFIX = 'Request';
 /** Operations answered by this table; anything else EWS defines gets ErrorInvalidOperation on HTTP 200, as exchangelib's setup expects. */
 function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsContext): Promise<SoapAnswer> | SoapAnswer {
   const own = ownMailboxes(context.store, context.mailbox, namedMailboxes(read));
-  if (own instanceof Promise) return own.then((found) => runAs(read, { ...context, ownMailboxes: found }));
+  if (own instanceof Promise)
+    return own.then((found) => {
+      context.ownMailboxes = found;
+      return runAs(read, context);
+    });
   context.ownMailboxes = own;
   return runAs(read, context);
 }

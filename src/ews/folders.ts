@@ -3,7 +3,7 @@ import { BridgeError } from '../domain/errors.js';
 import { shapeOf } from './contact-xml.js';
 import { checkedIdList } from './requested-ids.js';
 import type { EwsContext } from './ews-operation.js';
-import { mailboxName } from './own-mailboxes.js';
+import { mailboxName } from '../http/own-mailboxes.js';
 import { child, requiredAttribute, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';

@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { mailboxName } from './own-mailboxes.js';
+import { mailboxName } from '../http/own-mailboxes.js';
 import { textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 

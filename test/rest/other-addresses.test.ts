@@ -84,6 +84,13 @@ describe('a mailbox asked for by another of its addresses', () => {
     await request(t.bridge.server).get('/v1.0/me/contactFolders/%ZZ/contacts').set('Authorization', megan).expect(404);
   });
 
+  it('lets a login whose domain is Unicode read its own contacts by the address in A-labels, with no directory entry', async () => {
+    await t.store.putAccount('anna@bücher.example', await hashPassword('anna secret'), 'user');
+    const anna = basic({ username: 'anna@bücher.example', password: 'anna secret' });
+    for (const named of ['anna@xn--bcher-kva.example', 'Anna@B%C3%BCcher.example'])
+      await request(t.bridge.server).get(`/v1.0/users/${named}/contacts`).set('Authorization', anna).expect(200);
+  });
+
   it('discovers the mailbox by another address and answers with its primary one', async () => {
     const res = await request(t.bridge.server)
       .post('/autodiscover/autodiscover.xml')

@@ -3,7 +3,8 @@ import { addressesOf } from '../domain/directory.js';
 import type { Store } from '../store/store.js';
 
 /**
- * A mailbox a request names (a folder's Mailbox, an ExchangeImpersonation address), in the
+ * A mailbox a request names (an EWS folder's Mailbox, an ExchangeImpersonation address, a
+ * Graph path's user), in the
  * one form of a login name (normalizeUsername): `John.Doe@XN--BCHER-KVA.example` and the login
  * `john.doe@bücher.example` are one.
  */
