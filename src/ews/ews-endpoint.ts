@@ -495,9 +495,12 @@ function run(read: Exclude<ReadRequest, { kind: 'malformed' }>, context: EwsCont
   return runAs(read, context);
 }
 
+/** What most requests name (no folder's mailbox, no one to act as): one array, not one per request. */
+const NONE_NAMED: readonly string[] = [];
+
 /** Every mailbox the request names: its impersonated account's, and its folder ids'. */
 function namedMailboxes(read: Impersonating): readonly string[] {
-  const { impersonated, mailboxes = [] } = read;
+  const { impersonated, mailboxes = NONE_NAMED } = read;
   return typeof impersonated === 'string' ? [impersonated, ...mailboxes] : mailboxes;
 }
 
