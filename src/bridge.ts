@@ -189,9 +189,14 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   const answer: RequestListener = (req, res) => {
     const context = createRequestContext(req, res, addressing);
     try {
+      // Before the target is checked: its refusals go to browsers too, which read none without these headers.
+      const preflight = cors.enabled && cors.addHeaders(req, res);
       const refused = refuseBadTarget(context, log, config.accessLog, refusalWriter);
       if (refused) return requests.recordWhenDone(context, 'front', refused);
-      if (cors.enabled && cors.handle(req, res)) return answeredAtTheFront(context, 'cors-preflight');
+      if (preflight) {
+        cors.answerPreflight(req, res);
+        return answeredAtTheFront(context, 'cors-preflight');
+      }
       // The SOAP endpoint and the photo route count their own answers: the common ones inline, without a listener.
       // Their URLs never meet, and the endpoint turns anything but a POST away at its first comparison, where the photo doors would read every SOAP URL first.
       if (ews.handlePost(context) || handleUserPhoto(context)) return;

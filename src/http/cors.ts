@@ -53,22 +53,28 @@ export class CorsPolicy {
   }
 
   /**
-   * Adds the CORS headers a request's answer needs, and answers it when it is a preflight
-   * (returns true). Every answer says `Vary: Origin`, those to requests without Origin too:
+   * Adds the CORS headers a request's answer needs, whatever answers it: the front door's
+   * refusals too (414, 431, a bad Host), which a browser without them reports as an opaque
+   * CORS failure. Every answer says `Vary: Origin`, those to requests without Origin too:
    * the answer depends on it, and a browser that cached a same-origin photo without that
    * served it to a cross-origin fetch of the same URL, which then failed for the missing
-   * Allow-Origin (Fetch Standard, "CORS protocol and HTTP caches").
+   * Allow-Origin (Fetch Standard, "CORS protocol and HTTP caches"). Returns whether the
+   * request is a preflight, for `answerPreflight` once the target has been found good.
    */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  addHeaders(req: IncomingMessage, res: ServerResponse): boolean {
     res.appendHeader('vary', 'Origin');
     const origin = req.headers.origin;
     if (origin === undefined) return false;
-    const allowed = this.allows(origin);
-    if (allowed) {
+    if (this.allows(origin)) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-expose-headers', 'ETag, Request-Id, Client-Request-Id, Retry-After, WWW-Authenticate');
     }
-    if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
+    return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+  }
+
+  /** Answers a preflight `addHeaders` found: 204 with what its origin may send, 403 for an origin not on the list. */
+  answerPreflight(req: IncomingMessage, res: ServerResponse): void {
+    const allowed = this.allows(req.headers.origin);
     if (allowed) {
       res.setHeader('access-control-allow-methods', POST_PATH.test((req.url ?? '').split('?', 1)[0]!) ? 'POST' : 'GET, HEAD');
       res.setHeader('access-control-allow-headers', REQUEST_HEADERS);
@@ -76,6 +82,5 @@ export class CorsPolicy {
     }
     res.writeHead(allowed ? 204 : 403, { 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
-    return true;
   }
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from '../support/jwt-issuer.js';
 import { publicJwk } from '../support/generated-keys.js';
+import { connectTo, listenOnLoopback, received } from '../support/raw-socket.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -177,6 +178,29 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     expect(sameOrigin.headers.vary).to.match(/Origin/);
     expect((await get('/api/people?q=m', token).expect(200)).headers.vary).to.match(/Origin/);
     expect(allowed.headers['access-control-expose-headers']).to.equal('ETag, Request-Id, Client-Request-Id, Retry-After, WWW-Authenticate');
+  });
+
+  it("adds them to the front door's refusals too (414, a bad Host, 431, 501), which a browser without them reads as an opaque failure", async () => {
+    const port = t.bridge.server.listening ? (t.bridge.server.address() as AddressInfo).port : await listenOnLoopback(t.bridge.server);
+    const fillers = Array.from({ length: 100 }, (_, i) => `A${i}: a\r\n`).join('');
+    for (const [head, status] of [
+      [`GET /v1.0/me?x=${'x'.repeat(4100)} HTTP/1.1\r\nHost: localhost\r\n`, 414],
+      ['GET /v1.0/me HTTP/1.1\r\nHost: a@b\r\n', 400],
+      [`GET /v1.0/me HTTP/1.1\r\nHost: localhost\r\n${fillers}`, 431],
+      ['POST /v1.0/$batch HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n', 501],
+      [`OPTIONS ${PHOTO}&x=${'x'.repeat(4100)} HTTP/1.1\r\nHost: localhost\r\nAccess-Control-Request-Method: GET\r\n`, 414],
+    ] as const) {
+      const socket = await connectTo(port);
+      try {
+        socket.write(`${head}Origin: ${ADDIN_ORIGIN}\r\nConnection: close\r\n\r\n`);
+        const answer = (await received(socket)).toLowerCase();
+        expect(answer, head.slice(0, 40)).to.match(new RegExp(`^http/1\\.1 ${status} `));
+        expect(answer, head.slice(0, 40)).to.include(`\r\naccess-control-allow-origin: ${ADDIN_ORIGIN}\r\n`);
+        expect(answer, head.slice(0, 40)).to.match(/\r\nvary: origin\r\n/);
+      } finally {
+        socket.destroy();
+      }
+    }
   });
 
   it('adds no Vary: Origin where no origin may call (BRIDGE_CORS_ORIGINS empty, the default)', async () => {
