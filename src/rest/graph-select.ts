@@ -26,9 +26,9 @@ export const MAX_SELECTED = 64;
 export function readSelect(value: string | undefined, type: GraphType): PropertySelection {
   if (value === undefined) return undefined;
   const names = value.split(',').map((name) => name.trim());
-  if (names.length > MAX_SELECTED) throw BridgeError.invalidRequest(`$select names more than ${MAX_SELECTED} properties`);
+  if (names.length > MAX_SELECTED) throw new BridgeError('BadRequest', 400, `$select names more than ${MAX_SELECTED} properties`);
   const bad = names.find((name) => !PROPERTY.test(name));
-  if (bad !== undefined) throw BridgeError.invalidRequest(`$select: '${bad.slice(0, 64)}' is not a property name`);
+  if (bad !== undefined) throw notATerm(bad.slice(0, 64));
   const unknown = names.find((name) => name !== '*' && !type.properties.has(name.toLowerCase()) && !type.relationships.has(name.toLowerCase()));
   if (unknown !== undefined) throw unknownProperty(unknown, type);
   const kept = names.filter((name) => !type.relationships.has(name.toLowerCase()));
@@ -105,6 +105,14 @@ function readNestedSelect(options: string | undefined, type: GraphType): Propert
  */
 function unknownProperty(name: string, type: GraphType): BridgeError {
   return new BridgeError('BadRequest', 400, `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type '${type.name}'.`);
+}
+
+/**
+ * Graph's answer to a `$select` item that is no property name: its OData parser's words, as
+ * Graph answers `$select=@odata.type` (github.com/microsoftgraph/msgraph-sdk-powershell issues quote it).
+ */
+function notATerm(item: string): BridgeError {
+  return new BridgeError('BadRequest', 400, `Parsing OData Select and Expand failed: Term '${item}' is not valid in a $select or $expand expression.`);
 }
 
 /**

@@ -483,9 +483,17 @@ describe('Graph GET /users: lists, filters, searches and counts the directory, a
     expect(reports[0]).to.deep.equal({ '@odata.type': '#microsoft.graph.user', mail: 'alex.wilber@contoso.com' });
     const manager = (await get('/v1.0/users/alex.wilber@contoso.com/manager?select=id').expect(200)).body;
     expect(manager).to.deep.include({ '@odata.type': '#microsoft.graph.user', id: 'adele.vance@contoso.com' }).and.not.have.property('displayName');
-    for (const bad of ['displayName,', 'display-name', Array.from({ length: 65 }, (_, i) => `p${i}`).join(',')]) {
-      expect((await get(`/v1.0/users?$select=${bad}`).expect(400)).body.error.message, bad).to.match(/\$select/);
+    // Graph's code, BadRequest, on a list and on one user (was ErrorInvalidRequest).
+    for (const bad of ['displayName,', 'display-name', '1bad', Array.from({ length: 65 }, (_, i) => `p${i}`).join(',')]) {
+      for (const path of ['/v1.0/users', '/v1.0/me']) {
+        const { error } = (await get(`${path}?$select=${bad}`).expect(400)).body;
+        expect(error.code, `${path} ${bad}`).to.equal('BadRequest');
+        expect(error.message, bad).to.match(/\$select/);
+      }
     }
+    expect((await get('/v1.0/me?$select=1bad').expect(400)).body.error.message).to.equal(
+      "Parsing OData Select and Expand failed: Term '1bad' is not valid in a $select or $expand expression.",
+    );
     expect((await get('/v1.0/me?$select=id&select=mail').expect(400)).body.error.message).to.match(/more than once/);
   });
 
