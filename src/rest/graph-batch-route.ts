@@ -12,6 +12,7 @@ import { contextOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
+import { ODATA_VERSION_HEADER } from './graph-odata.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 
 interface GraphBatchRouteOptions {
@@ -94,7 +95,7 @@ function written({ json, ...response }: BatchResponse): string {
  * the Microsoft Graph Toolkit reads the photos it batches. Each request goes through the
  * front door as if it came alone, with the batch's login and addressing: its limits, its
  * access line, its metrics. GET, HEAD and POST (translateExchangeIds, with its JSON body);
- * another method is that request's 405: a batch here changes no photo. With `dependsOn`, the requests run
+ * another method is that request's 405, with the path's Allow: a batch here changes no photo. With `dependsOn`, the requests run
  * one after another and one whose dependency failed is 424, as Graph does; without, at once.
  */
 export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
@@ -189,9 +190,28 @@ async function inSequence(requests: BatchRequest[], run: (request: BatchRequest)
  * is its 500: the batch's other answers stand either way.
  */
 async function runOne(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
-  if (!BATCHED_METHODS.has(request.method)) {
-    return graphFailure(request.id, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
-  }
+  return BATCHED_METHODS.has(request.method) ? sent(request, batch, send, log) : refusedMethod(request, batch, send, log);
+}
+
+/**
+ * A method a batch does not take (it changes no photo), answered as the path answers a method
+ * it does not take: 405 with Allow — RFC 9110 §15.5.6 — naming the methods of the path's own
+ * (its answer to OPTIONS) that a batch takes, and the headers of Graph's errors. A path the
+ * bridge does not have is the 400 or 404 it is whatever the method.
+ */
+async function refusedMethod(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
+  const asked = await sent({ ...request, method: 'OPTIONS', body: undefined }, batch, send, log);
+  if (asked.status !== 200) return asked;
+  const allow = (asked.headers.Allow ?? '')
+    .split(',')
+    .map((method) => method.trim())
+    .filter((method) => BATCHED_METHODS.has(method));
+  const failure = graphFailure(request.id, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+  return { ...failure, headers: { ...failure.headers, Allow: allow.join(', ') } };
+}
+
+/** A request sent through the front door, in memory, and its answer as a batch writes it. */
+async function sent(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
   let answer: InProcessAnswer;
   try {
     answer = await send({
@@ -258,7 +278,13 @@ function failedDependency(id: string): BatchResponse {
 }
 
 function graphFailure(id: string, status: number, code: string, message: string): BatchResponse {
-  return { id, status, headers: { 'Content-Type': 'application/json' }, body: { error: { code, message } } };
+  // OData-Version as on every Graph error alone (graph-errors.ts): a client reads a batch's answers as it reads those.
+  return {
+    id,
+    status,
+    headers: { 'Content-Type': 'application/json', 'OData-Version': ODATA_VERSION_HEADER['odata-version'] },
+    body: { error: { code, message } },
+  };
 }
 
 /** The batch as its body has it, checked as Graph checks it: a malformed batch is 400 as a whole. */

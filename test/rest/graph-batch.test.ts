@@ -59,6 +59,8 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     expect(answers.get('2')!.body).to.deep.include({ id: '300X300', width: 300 });
     expect([answers.get('3')!.status, (answers.get('3')!.body as { error: { code: string } }).error.code]).to.deep.equal([404, 'Request_ResourceNotFound']);
     expect([answers.get('4')!.status, (answers.get('4')!.body as { error: { code: string } }).error.code]).to.deep.equal([405, 'Request_BadRequest']);
+    // As a 405 alone: Allow (the methods of the path's a batch takes) and OData-Version.
+    expect(answers.get('4')!.headers).to.deep.equal({ 'Content-Type': 'application/json', 'OData-Version': '4.0', Allow: 'GET, HEAD' });
     // A POST goes to its path, which answers it as alone: /me/photo takes GET, HEAD and DELETE.
     const postedAlone = await request(t.bridge.server).post('/v1.0/me/photo').set('Authorization', basic(READER)).send({});
     expect([answers.get('5')!.status, answers.get('5')!.headers.Allow]).to.deep.equal([postedAlone.status, postedAlone.headers.allow]);
@@ -125,6 +127,29 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
     }
   });
 
+  it('answers a method a batch does not take 405 with Allow and OData-Version; on a path the bridge does not have, as that path is answered alone', async () => {
+    const res = await batch({
+      requests: [
+        { id: 'delete', method: 'DELETE', url: '/me/photo' },
+        { id: 'patch', method: 'PATCH', url: '/users/alex.wilber@contoso.com/photo/$value' },
+        { id: 'nowhere', method: 'DELETE', url: '/me/nowhere' },
+      ],
+    }).expect(200);
+    const answers = byId(res);
+    for (const id of ['delete', 'patch']) {
+      expect(answers.get(id), id).to.deep.include({ status: 405 });
+      expect(answers.get(id)!.headers, id).to.deep.include({ Allow: 'GET, HEAD', 'OData-Version': '4.0' });
+    }
+    const alone = await request(t.bridge.server).delete('/v1.0/me/nowhere').set('Authorization', basic(READER)).expect(400);
+    expect(answers.get('nowhere')!.status).to.equal(alone.status);
+    expect((answers.get('nowhere')!.body as { error: { message: string } }).error.message).to.equal(
+      (alone.body as { error: { message: string } }).error.message,
+    );
+    expect(answers.get('nowhere')!.headers['OData-Version']).to.equal('4.0');
+    // The photo is still there: the batch changed nothing.
+    await request(t.bridge.server).get('/v1.0/me/photo/$value').set('Authorization', basic(READER)).expect(200);
+  });
+
   it('runs requests with dependsOn in turn, and answers 424 for one whose dependency failed', async () => {
     const res = await batch({
       requests: [
@@ -140,6 +165,7 @@ describe('Graph JSON batching: POST /v1.0/$batch', () => {
       ['c', 200],
       ['d', 200],
     ]);
+    expect((res.body as BatchAnswer).responses[1]!.headers).to.deep.equal({ 'Content-Type': 'application/json', 'OData-Version': '4.0' });
   });
 
   it('refuses a malformed batch as a whole with 400, as Graph does, and asks for a login first', async () => {
