@@ -119,9 +119,10 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     }
   }
 
-  function fail({ res, requestId }: RequestContext, door: PhotoDoor, error: unknown): void {
+  /** Every error of these routes, with Vary: Accept as their photos (a cache keeps one answer per Accept either way). */
+  function fail({ res, requestId }: RequestContext, door: PhotoDoor, error: unknown, more: Record<string, string> = {}): void {
     const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
-    const headers = { 'request-id': requestId, vary: varyWithAccept(res) };
+    const headers = { ...more, 'request-id': requestId, vary: varyWithAccept(res) };
     door.sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
   }
 
@@ -137,8 +138,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       if (!door.refusesOtherMethods) return false;
       if (accessLog) logWhenDone(log, context);
       requests.recordWhenDone(context, PHOTO_FRONT_DOOR, door.name);
-      const headers = { allow: 'GET, HEAD', 'request-id': context.requestId };
-      door.sendError(res, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), log, context.requestId, headers);
+      fail(context, door, new BridgeError('ErrorInvalidRequest', 405, 'use GET or HEAD'), { allow: 'GET, HEAD' });
       return true;
     }
 

@@ -227,9 +227,12 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
     });
   });
 
-  it('answers 405 to methods other than GET and HEAD', async () => {
-    const res = await request(t.bridge.server).post(`${URL}?email=alex.wilber@contoso.com`).set('Authorization', reader).expect(405);
-    expect(res.headers.allow).to.equal('GET, HEAD');
+  it('answers 405 to methods other than GET and HEAD, with Vary: Accept as every answer of the photo URLs (the OWA one too)', async () => {
+    for (const path of [URL, '/owa/service.svc/s/GetPersonaPhoto']) {
+      const res = await request(t.bridge.server).post(`${path}?email=alex.wilber@contoso.com`).set('Authorization', reader).expect(405);
+      expect(res.headers.allow, path).to.equal('GET, HEAD');
+      expect(res.headers.vary, path).to.equal('Accept');
+    }
   });
 });
 
