@@ -156,7 +156,7 @@ export const SETTINGS = {
     env: 'BRIDGE_DATABASE_START_WAIT_MS',
     schema: int(0, 3_600_000),
     default: 60_000,
-    doc: 'How long `serve` waits at start for a PostgreSQL server it cannot reach yet (a host booting, a compose file starting both), trying again every 1–10 s with a warning each time; then it exits as before. 0: exit at once.',
+    doc: 'How long `serve` waits at start for a PostgreSQL server it cannot reach yet (a host booting, a compose file starting both), trying again every 1–10 s with a warning each time, the last try at the end of the wait; then it exits as before. 0: exit at once.',
   },
   storeBusyTimeoutMs: {
     env: 'BRIDGE_STORE_BUSY_TIMEOUT_MS',

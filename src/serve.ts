@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { verifyPassword } from './auth/password-hash.js';
 import { createBridge, prepareSettings } from './bridge.js';
@@ -8,6 +7,7 @@ import { DEMO_LOGIN, DEMO_PERSON } from './demo/demo-directory.js';
 import { seedDemoIfEmpty } from './demo/seed-demo.js';
 import { createLogger, type Logger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
+import { retryUntil } from './retry-until.js';
 import { openStore, storeLocation, storeNotReachedYet } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -85,18 +85,20 @@ const LAST_START_RETRY_MS = 10_000;
  * SIGTERM meanwhile ends the process (no handler is installed yet).
  */
 async function openStoreOnceReachable(config: Config, log: Logger): Promise<Store> {
-  const giveUpAt = Date.now() + config.databaseStartWaitMs;
-  for (let delayMs = FIRST_START_RETRY_MS; ; delayMs = Math.min(delayMs * 2, LAST_START_RETRY_MS)) {
-    try {
-      return await openStore(config, 'server', ({ from, to }) => {
+  return retryUntil(
+    () =>
+      openStore(config, 'server', ({ from, to }) => {
         if (from > 0) log.info({ db: storeLocation(config), from, to }, 'upgrading the database schema; the port opens once it is done');
-      });
-    } catch (error) {
-      if (!storeNotReachedYet(error) || Date.now() + delayMs > giveUpAt) throw error;
-      log.warn({ db: storeLocation(config), reason: (error as Error).message, retryInMs: delayMs }, 'the database cannot be reached yet; trying again');
-      await sleep(delayMs);
-    }
-  }
+      }),
+    {
+      waitMs: config.databaseStartWaitMs,
+      firstDelayMs: FIRST_START_RETRY_MS,
+      maxDelayMs: LAST_START_RETRY_MS,
+      mayRetry: storeNotReachedYet,
+      onRetry: (error, retryInMs) =>
+        log.warn({ db: storeLocation(config), reason: (error as Error).message, retryInMs }, 'the database cannot be reached yet; trying again'),
+    },
+  );
 }
 
 async function banner(base: string, config: Config, store: Store): Promise<string> {
