@@ -42,6 +42,13 @@ export function ewsErrorFault(error: BridgeError): string {
 const ERRORS_NS = 'http://schemas.microsoft.com/exchange/services/2006/errors';
 
 const CONTENT_TYPE = 'text/xml; charset=utf-8';
+/**
+ * Every SOAP answer is one login's (its mailbox's contacts, photos, settings) and no client
+ * reads it twice, so none is kept anywhere, the browser's disk cache included (RFC 9111
+ * §5.2.2.5). Exchange's ASP.NET sends `private`, which keeps shared caches out but not
+ * that one. GetUserPhoto's `ETag` and `Expires` stay: the EWS Managed API reads them as values.
+ */
+const NO_STORE = 'no-store';
 
 /**
  * The one writer of SOAP answers. A body made in fragments is streamed (chunked), with
@@ -70,8 +77,8 @@ const NONE: Record<string, string> = {};
 function headLines(requestId: string, front: Record<string, string>, own: Record<string, string>, contentLength?: number): string[] {
   const lines =
     contentLength === undefined
-      ? ['content-type', CONTENT_TYPE, 'request-id', requestId]
-      : ['content-type', CONTENT_TYPE, 'content-length', String(contentLength), 'request-id', requestId];
+      ? ['content-type', CONTENT_TYPE, 'cache-control', NO_STORE, 'request-id', requestId]
+      : ['content-type', CONTENT_TYPE, 'cache-control', NO_STORE, 'content-length', String(contentLength), 'request-id', requestId];
   for (const name in front) lines.push(name, front[name]!);
   for (const name in own) lines.push(name, own[name]!);
   return lines;

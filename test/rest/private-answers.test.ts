@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { envelope } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 describe('answers to a login, as a shared cache in front of the bridge sees them', () => {
@@ -56,6 +57,38 @@ describe('answers to a login, as a shared cache in front of the bridge sees them
       'private, no-cache',
       200,
       'private, no-cache',
+    ]);
+  });
+
+  it('has every SOAP answer kept nowhere: photos, lists, errors, faults, Autodiscover’s', async () => {
+    const soap = (path: string, body: string) =>
+      request(t.bridge.server).post(path).set('Authorization', basic(READER)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+    const kinds = {
+      photo: envelope('<m:GetUserPhoto><m:Email>megan.bowen@contoso.com</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>'),
+      streamed: envelope(
+        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="contacts"/></m:ParentFolderIds></m:FindItem>',
+      ),
+      unsupported: envelope('<m:ExpandDL><m:Mailbox><t:EmailAddress>team@contoso.com</t:EmailAddress></m:Mailbox></m:ExpandDL>'),
+      'unsupported, own shape': envelope('<m:GetRoomLists/>'),
+      undeclared: envelope('<ResolveNames xmlns="https://schemas.microsoft.com/exchange/services/2006/messages"/>'),
+      malformed: '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetItem>',
+    };
+    const answers = await Promise.all(
+      Object.entries(kinds).map(async ([kind, body]) => {
+        const answer = await soap('/EWS/Exchange.asmx', body);
+        return `${kind} ${answer.status} ${answer.headers['cache-control']}`;
+      }),
+    );
+    const autodiscover = await soap('/autodiscover/autodiscover.svc', '<soap:Envelope');
+    answers.push(`autodiscover ${autodiscover.status} ${autodiscover.headers['cache-control']}`);
+    expect(answers).to.deep.equal([
+      'photo 200 no-store',
+      'streamed 200 no-store',
+      'unsupported 200 no-store',
+      'unsupported, own shape 500 no-store',
+      'undeclared 500 no-store',
+      'malformed 500 no-store',
+      'autodiscover 500 no-store',
     ]);
   });
 });
