@@ -460,18 +460,6 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } 
   sources: SourceSettings;
 };
 
-const FILE_NUMBER = z.number({
-  error: (issue) => (typeof issue.input === 'string' ? 'must be a JSON number, not a string' : 'must be a whole number'),
-});
-
-/**
- * A setting's check for its value in the file. A number there is a JSON number: text for one,
- * all the environment and flags can give, is a mistake in JSON (`"port": "35851"` had been taken).
- */
-function fileSchema(setting: { schema: z.ZodType; default: unknown }): z.ZodType {
-  return typeof setting.default === 'number' ? FILE_NUMBER.pipe(setting.schema as z.ZodType<unknown, number>) : setting.schema;
-}
-
 /** Keys of the config file that are not single values and so have no environment variable. */
 const STRUCTURED_KEYS = new Set(['sources', 'sourceOrder']);
 
@@ -494,16 +482,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const [key, setting] of Object.entries(SETTINGS)) {
     // Where the setting is given, the first winning: an option, the environment, the file. Each
     // is checked: a wrong BRIDGE_PORT beside --port had been passed over without a word.
-    const schema = setting.schema as z.ZodType;
-    const given: [string, unknown, z.ZodType][] = [];
+    const given: [string, unknown][] = [];
     const fromOption = overrides[key as keyof Config];
-    if (fromOption !== undefined) given.push(['option', fromOption, schema]);
+    if (fromOption !== undefined) given.push(['option', fromOption]);
     const fromEnv = env[setting.env];
-    if (fromEnv !== undefined && fromEnv !== '') given.push([setting.env, fromEnv, schema]);
-    if (key in file) given.push([`${env.BRIDGE_CONFIG}: ${key}`, file[key], fileSchema(setting)]);
-    if (given.length === 0) given.push(['default', setting.default, schema]);
-    given.forEach(([origin, raw, check], rank) => {
-      const parsed = check.safeParse(raw);
+    if (fromEnv !== undefined && fromEnv !== '') given.push([setting.env, fromEnv]);
+    if (key in file) given.push([`${env.BRIDGE_CONFIG}: ${key}`, file[key]]);
+    if (given.length === 0) given.push(['default', setting.default]);
+    given.forEach(([origin, raw], rank) => {
+      const parsed = (setting.schema as z.ZodType).safeParse(raw);
       if (parsed.success) {
         if (rank === 0) config[key] = parsed.data;
       } else
