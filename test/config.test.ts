@@ -58,7 +58,9 @@ describe('configuration', () => {
       expect(() => loadConfig({ BRIDGE_CONFIG: file }), JSON.stringify(value)).to.throw(ConfigError, /: port: /);
     }
     writeFileSync(file, JSON.stringify({ jpegQuality: true }));
-    expect(() => loadConfig({ BRIDGE_CONFIG: file })).to.throw(ConfigError, /jpegQuality: must be a whole number \(got true\)/);
+    expect(() => loadConfig({ BRIDGE_CONFIG: file })).to.throw(ConfigError, /jpegQuality: must be a whole number \(got true\)/); // Text as a variable gives it, as files written for earlier versions have it: an upgrade keeps them working.
+    writeFileSync(file, JSON.stringify({ port: '9003', accessLog: 'false' }));
+    expect(loadConfig({ BRIDGE_CONFIG: file })).to.include({ port: 9003, accessLog: false });
   });
 
   it('takes CORS origins as browsers send them, written as they write them, and refuses what no Origin could equal', () => {
