@@ -751,4 +751,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'CREATE INDEX users_without_alias ON users (email) WHERE alias IS NULL',
     postgres: 'CREATE INDEX users_without_alias ON users (lower(email)) WHERE alias IS NULL',
   },
+  {
+    // No one is their own manager: a CSV or JSON import before this version kept a person's own
+    // address as their manager (import-ldap never did), and the page and Graph showed them as
+    // their own manager and report. Imports now leave such a manager out; this clears those kept.
+    sqlite: 'UPDATE users SET manager = NULL WHERE manager = email',
+    postgres: 'UPDATE users SET manager = NULL WHERE lower(manager) = lower(email)',
+  },
 ];

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { freshDatabase } from '../support/postgres.js';
 
 interface StoreOptions {
@@ -120,3 +121,6 @@ export async function runSql(url: string, sql: string, params: unknown[] = []): 
     await client.end();
   }
 }
+
+/** Where the step that clears the managers imports had made people their own is (migrations.ts): the schema before it. */
+export const OWN_MANAGERS_CLEARED = MIGRATIONS.findIndex((migration) => migration.sqlite.startsWith('UPDATE users SET manager = NULL'));

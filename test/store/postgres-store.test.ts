@@ -14,7 +14,7 @@ import { freePort } from '../support/free-port.js';
 import { freshDatabase } from '../support/postgres.js';
 import { rejectionOf } from '../support/rejection.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
-import { runSql } from './backends.js';
+import { OWN_MANAGERS_CLEARED, runSql } from './backends.js';
 
 const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
 
@@ -36,8 +36,8 @@ describe('PostgresStore', () => {
   };
 
   /** The schema as a bridge from before the step with this data step left it, by the steps' own SQL. */
-  const migrateUpToStepOf = async (dataStep: DataStep) => {
-    const before = MIGRATIONS.findIndex((migration) => migration.then === dataStep);
+  const migrateUpToStepOf = async (step: DataStep | number) => {
+    const before = typeof step === 'number' ? step : MIGRATIONS.findIndex((migration) => migration.then === step);
     await runSql(url, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     for (const [i, migration] of MIGRATIONS.slice(0, before).entries()) {
       await runSql(url, migration.postgres);
@@ -173,6 +173,20 @@ describe('PostgresStore', () => {
     const store = await open();
     expect(store.schemaUpgrade).to.deep.equal({ from: MIGRATIONS.findIndex((migration) => migration.then === 'composeStoredText'), to: MIGRATIONS.length });
     await expectComposed(store);
+  });
+
+  it('leaves no one their own manager as it upgrades a database an import had given one, and the others their managers', async () => {
+    await migrateUpToStepOf(OWN_MANAGERS_CLEARED);
+    await runSql(
+      url,
+      "INSERT INTO users (id, email, display_name, manager, updated_at) VALUES (1, 'self@contoso.com', 'Self', 'SELF@contoso.com', 'x'), (2, 'lee@contoso.com', 'Lee', 'self@contoso.com', 'x')",
+    );
+    const store = await open();
+    expect(store.schemaUpgrade).to.deep.equal({ from: OWN_MANAGERS_CLEARED, to: MIGRATIONS.length });
+    expect((await store.listUsers()).map((user) => [user.email, user.manager])).to.deep.equal([
+      ['lee@contoso.com', 'self@contoso.com'],
+      ['self@contoso.com', undefined],
+    ]);
   });
 
   it('gives the users of a database from before the word-start keys their keys and name word lists as it upgrades it, those a write gives', async () => {

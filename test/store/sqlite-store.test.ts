@@ -13,6 +13,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { ContactMatch, ContactOrder } from '../../src/store/store.js';
 import { makeReadOnly } from '../support/read-only-file.js';
 import { rejectionOf } from '../support/rejection.js';
+import { OWN_MANAGERS_CLEARED } from './backends.js';
 
 /** What only the embedded store does: its file, WAL and schema version; the Store behaviours both stores share are in store.test.ts. */
 describe('SqliteStore', () => {
@@ -21,9 +22,9 @@ describe('SqliteStore', () => {
   let store: SqliteStore;
 
   /** A database `name` as a bridge left it before the schema step whose data step is `step`: its path, its schema version and the database, open. */
-  function databaseBefore(name: string, step: DataStep): { path: string; version: number; db: Database.Database } {
+  function databaseBefore(name: string, step: DataStep | number): { path: string; version: number; db: Database.Database } {
     const file = join(dir, name);
-    const version = MIGRATIONS.findIndex((migration) => migration.then === step);
+    const version = typeof step === 'number' ? step : MIGRATIONS.findIndex((migration) => migration.then === step);
     const db = new Database(file);
     for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration.sqlite);
     db.pragma(`user_version = ${version}`);
@@ -474,6 +475,24 @@ describe('SqliteStore', () => {
     try {
       expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
       await expectComposed(upgraded);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
+  it('leaves no one their own manager as it upgrades a database an import had given one, and the others their managers', async () => {
+    const { path: older, version: before, db } = databaseBefore('older-own-managers.db', OWN_MANAGERS_CLEARED);
+    db.prepare(
+      "INSERT INTO users (id, email, display_name, manager, refs, updated_at) VALUES (1, 'self@contoso.com', 'Self', 'SELF@contoso.com', '{}', 'x'), (2, 'lee@contoso.com', 'Lee', 'self@contoso.com', '{}', 'x')",
+    ).run();
+    db.close();
+    const upgraded = new SqliteStore(older);
+    try {
+      expect(upgraded.schemaUpgrade).to.deep.equal({ from: before, to: MIGRATIONS.length });
+      expect((await upgraded.listUsers()).map((user) => [user.email, user.manager])).to.deep.equal([
+        ['lee@contoso.com', 'self@contoso.com'],
+        ['self@contoso.com', undefined],
+      ]);
     } finally {
       await upgraded.close();
     }
