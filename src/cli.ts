@@ -15,6 +15,7 @@ import { importContacts } from './import/import-contacts.js';
 import { importLdifDirectory } from './import/ldif-directory.js';
 import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
 import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
+import { storedHiddenAddresses } from './import/stored-hidden-addresses.js';
 import { ImportFileError } from './import/import-file-error.js';
 import { ldapSettingsOf, pruneTooLarge, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
 import { writeDirectoryFile } from './import/write-directory-file.js';
@@ -36,7 +37,7 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import type { RenamedMailbox } from './store/renamed-mailboxes.js';
-import { asciiLower, oneLine } from './domain/plain-text.js';
+import { asciiLower, hasInvisibleCharacters, oneLine } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
 
 const NAME = 'ews-photo-bridge';
@@ -183,8 +184,13 @@ program
       console.log(`imported ${imported.users} user(s) and ${imported.photos} photo(s) from ${file}${passedOver}`);
       return;
     }
-    const users = readDirectoryFile(content, format);
-    reportRenamed((await withStore((store) => store.upsertUsers(users))).renamed);
+    const { users, renamed } = await withStore(async (store) => {
+      // The directory is read only for a file with such a character in it.
+      const stored = hasInvisibleCharacters(content) ? await storedHiddenAddresses(store) : undefined;
+      const users = readDirectoryFile(content, format, stored);
+      return { users, ...(await store.upsertUsers(users)) };
+    });
+    reportRenamed(renamed);
     console.log(`imported ${users.length} user(s) from ${file}`);
   });
 

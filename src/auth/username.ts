@@ -1,5 +1,6 @@
 import { withUnicodeDomain } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
+import { hiddenCharacterProblem } from '../domain/plain-text.js';
 
 /**
  * The one form of a login name, used when an account is made and at every login, so
@@ -43,6 +44,9 @@ export function accountNameOf(typed: string): string {
   // As long as an SMTP address may be; control characters would reach logs and answers.
   if (typed.length > 320) throw BridgeError.invalidRequest('the account name is longer than 320 characters');
   if (/\p{Cc}/u.test(typed)) throw BridgeError.invalidRequest('the account name contains control characters');
+  // `admin\u200b` would be a second login that reads as the first; one stored before still logs in.
+  const hidden = hiddenCharacterProblem(typed);
+  if (hidden !== undefined) throw BridgeError.invalidRequest(`the account name ${hidden}`);
   if (typed.includes(':'))
     throw BridgeError.invalidRequest(`the account name '${typed}' contains ':', which a Basic login can never carry (it separates the name from the password)`);
   const name = normalizeUsername(typed);

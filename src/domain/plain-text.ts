@@ -30,6 +30,46 @@ export function withoutInvisibleCharacters(value: string): string {
   return value.replace(INVISIBLE_CHARACTERS, '');
 }
 
+/**
+ * A letter of a script whose letters join (ArabicShaping.txt's Joining_Type D and R: Arabic,
+ * Syriac, N'Ko, Mongolian, Mandaic, Manichaean, Psalter Pahlavi, Phags-pa, Adlam, Hanifi
+ * Rohingya, Sogdian): there a ZWNJ breaks a join and a ZWJ makes one. Chorasmian and Old Uyghur
+ * (Unicode 13 and 14) are left out: the linter's Unicode tables do not know them yet.
+ */
+const JOINING_LETTER = String.raw`(?=\p{L})[\p{scx=Arab}\p{scx=Syrc}\p{scx=Nkoo}\p{scx=Mong}\p{scx=Mand}\p{scx=Mani}\p{scx=Phlp}\p{scx=Phag}\p{scx=Adlm}\p{scx=Rohg}\p{scx=Sogd}]`;
+const AFTER_JOINING_LETTER = new RegExp(String.raw`${JOINING_LETTER}\p{M}*$`, 'u');
+const BEFORE_JOINING_LETTER = new RegExp(String.raw`^\p{M}*${JOINING_LETTER}`, 'u');
+/** The viramas of the Brahmic scripts (Devanagari to Khmer): a ZWNJ or ZWJ after one picks a half form or a visible virama. */
+const AFTER_VIRAMA = /[\u094D\u09CD\u0A4D\u0ACD\u0B4D\u0BCD\u0C4D\u0CCD\u0D4D\u0DCA\u0E3A\u0F84\u1039\u103A\u17D2]$/u;
+
+/**
+ * Whether the ZWNJ or ZWJ at `index` changes how its word is drawn, so is no invisible extra:
+ * IDNA2008's CONTEXTJ rules (RFC 5892 Appendix A.1 and A.2), approximated by a short list of
+ * viramas and by the scripts rather than each letter's joining type. After a virama (A.1, A.2),
+ * or between two letters of a joining script, marks around it passed over as A.1's
+ * transparent ones (Persian writes ZWNJ inside words: "می‌خواهم").
+ */
+function isShownJoiner(text: string, index: number): boolean {
+  const before = text.slice(0, index);
+  return AFTER_VIRAMA.test(before) || (AFTER_JOINING_LETTER.test(before) && BEFORE_JOINING_LETTER.test(text.slice(index + 1)));
+}
+
+/**
+ * Why text that would be new in the directory cannot be (an address, a login name), or
+ * undefined: a character that shows nothing, such as made `adele.vance\u200b@contoso.example` a
+ * second Adele Vance no one could tell from the first. The character is named by its code
+ * point, its place counted in characters from 1, so the operator can find what they cannot see.
+ */
+export function hiddenCharacterProblem(text: string): string | undefined {
+  for (const match of text.matchAll(INVISIBLE_CHARACTERS)) {
+    const character = match[0];
+    if ((character === '\u200C' || character === '\u200D') && isShownJoiner(text, match.index)) continue;
+    const codePoint = character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return `holds a character that shows nothing (U+${codePoint}) at position ${[...text.slice(0, match.index)].length + 1}`;
+  }
+  return undefined;
+}
+
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Whether text is ASCII alone: nothing in it to compose, fold or spell otherwise. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ContactFields } from '../domain/contact.js';
 import { canonicalUpToAsciiCase, isSmtpAddress } from '../domain/email.js';
 import { importedWhatsappPhone } from './imported-phone.js';
+import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import { optionalImportedText } from './imported-text.js';
 
 /** The flat columns of a contacts CSV; a vCard is read into the same shape. */
@@ -29,6 +30,11 @@ const optionalText = optionalImportedText;
 // In the spelling the store keeps a contact's addresses in: a card finds the contact it is another version of whichever spelling each has.
 const optionalEmail = optionalText
   .refine((value) => value === undefined || isSmtpAddress(value), 'is not an SMTP address')
+  .superRefine((value, context) => {
+    // One that shows nothing more would be a second card that reads as the first.
+    const problem = value === undefined ? undefined : hiddenCharacterProblem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  })
   .transform((value) => value && canonicalUpToAsciiCase(value));
 
 const recordSchema = z.strictObject({

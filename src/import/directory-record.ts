@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
+import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import { importedWhatsappPhone } from './imported-phone.js';
 import { importedText, optionalImportedText, requiredImportedText } from './imported-text.js';
 
@@ -74,8 +75,12 @@ const recordSchema = z.strictObject({
   ucwaPerson: optionalText,
 });
 
-/** Checks one flat record (a CSV row or a JSON object); returns the user or a one-line reason. */
-export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser | string {
+/**
+ * Checks one flat record (a CSV row or a JSON object); returns the user or a one-line reason.
+ * `stored` holds the addresses the directory has already that hold a character that shows
+ * nothing (storedHiddenAddresses): those may come again, as an export imports again unchanged.
+ */
+export function toDirectoryUser(record: Record<string, unknown>, stored: ReadonlySet<string> = new Set()): DirectoryUser | string {
   const parsed = recordSchema.safeParse(record);
   if (!parsed.success) {
     const issues = parsed.error.issues;
@@ -85,6 +90,8 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
     return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
   }
   const { email, displayName, otherAddresses, hiddenFromAddressLists, manager, ...fields } = parsed.data;
+  const hidden = newAddressProblem(email, otherAddresses ?? [], stored);
+  if (hidden !== undefined) return hidden;
   const refs: ExternalRefs = {};
   const user: DirectoryUser = { email, displayName, refs };
   if (hiddenFromAddressLists) user.hiddenFromAddressLists = true;
@@ -98,6 +105,19 @@ export function toDirectoryUser(record: Record<string, unknown>): DirectoryUser 
     else (user as unknown as Record<string, string>)[key] = value;
   }
   return user;
+}
+
+/**
+ * Why an address the record brings would make its user a second person who reads as
+ * another (hiddenCharacterProblem), named by its field; a manager is only looked up.
+ */
+function newAddressProblem(email: string, otherAddresses: readonly string[], stored: ReadonlySet<string>): string | undefined {
+  const fields: [string, string][] = [['email', email], ...otherAddresses.map((other, i): [string, string] => [`otherAddresses.${i}`, other])];
+  for (const [field, address] of fields) {
+    const problem = stored.has(address) ? undefined : hiddenCharacterProblem(address);
+    if (problem !== undefined) return `${field} ${problem}`;
+  }
+  return undefined;
 }
 
 /** The flat record an export writes for a user. */

@@ -2,6 +2,7 @@ import type { Entry } from 'ldapts';
 import { ConfigError } from '../config.js';
 import { MAX_OTHER_ADDRESSES, type DirectoryUser } from '../domain/directory.js';
 import { isSmtpAddress } from '../domain/email.js';
+import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
 import type { SourceSettings } from '../sources/source-settings.js';
 import { toDirectoryUser } from './directory-record.js';
@@ -179,12 +180,15 @@ export function primaryAddressOf(entry: Entry): string | undefined {
 /**
  * The other addresses Exchange finds the mailbox by: its secondary `smtp:` proxy addresses,
  * any other `mail` value and the userPrincipalName (Graph names a user by it). One that is
- * no SMTP address (a UPN suffix without a dot) is passed over rather than costing the entry.
+ * no SMTP address (a UPN suffix without a dot), or one holding a character that shows nothing,
+ * is passed over rather than costing the entry.
  */
 function otherAddressesOf(entry: Entry): string[] {
   const proxies = valuesOf(entry, 'proxyAddresses').flatMap((value) => (typeof value === 'string' && /^smtp:/i.test(value) ? [value.slice(5)] : []));
   const candidates = [...proxies, ...valuesOf(entry, 'mail'), ...valuesOf(entry, 'userPrincipalName')];
-  const others = candidates.filter((value): value is string => typeof value === 'string' && isSmtpAddress(value.trim()));
+  const others = candidates.filter(
+    (value): value is string => typeof value === 'string' && isSmtpAddress(value.trim()) && hiddenCharacterProblem(value.trim()) === undefined,
+  );
   return others.slice(0, MAX_OTHER_ADDRESSES);
 }
 

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { ADDRESS_ATTRIBUTES, primaryAddressOf, recordOf, setManagers, TEXT_ATTRIBUTES, type EntryUser } from './ldap-directory.js';
 import { NOT_UTF8, readLdif, textOf, type LdifEntry } from './ldif-records.js';
 import { CheckedUsers } from './read-directory-file.js';
+import { storedHiddenAddresses } from './stored-hidden-addresses.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 
 /** The photo attributes, in the order they are preferred (AD's small thumbnail first, as the ldap source reads them). */
@@ -31,7 +32,7 @@ interface LdifImport {
  */
 export async function importLdifDirectory(store: Store, content: string, limits: ImageLimits): Promise<LdifImport> {
   const { entries, problems: lineProblems } = readLdif(content);
-  const checked = new CheckedUsers();
+  const checked = new CheckedUsers(await storedHiddenAddresses(store));
   checked.problems.push(...lineProblems);
   const photos: { email: string; photo: NormalizedPhoto }[] = [];
   const read: EntryUser[] = [];

@@ -9,9 +9,10 @@ export type DirectoryFormat = 'csv' | 'json';
  * Reads a whole directory file and checks every record. All problems are collected,
  * each with its line (CSV) or position (JSON), and any problem rejects the whole file,
  * so an import is all or nothing. A file of nobody is refused as well (nobodyIn).
+ * `stored`: the addresses with characters that show nothing the directory has already (toDirectoryUser).
  */
-export function readDirectoryFile(content: string, format: DirectoryFormat): DirectoryUser[] {
-  const checked = new CheckedUsers();
+export function readDirectoryFile(content: string, format: DirectoryFormat, stored?: ReadonlySet<string>): DirectoryUser[] {
+  const checked = new CheckedUsers(stored);
   for (const { where, record } of format === 'csv' ? readCsvRecords<Record<string, unknown>>(content, DIRECTORY_COLUMNS, ['email']) : jsonRecords(content)) {
     if (typeof record === 'string') checked.problems.push(`${where}: ${record}`);
     else checked.add(where, record);
@@ -30,9 +31,11 @@ export class CheckedUsers {
   readonly problems: string[] = [];
   private readonly seen = new Map<string, string>();
 
+  constructor(private readonly stored?: ReadonlySet<string>) {}
+
   /** The user the record describes, or undefined when it is not one (its problem is kept). */
   add(where: string, record: Record<string, unknown>): DirectoryUser | undefined {
-    const user = toDirectoryUser(record);
+    const user = toDirectoryUser(record, this.stored);
     if (typeof user === 'string') {
       this.problems.push(`${where}: ${user}`);
       return undefined;

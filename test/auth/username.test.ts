@@ -51,6 +51,12 @@ describe('login names', () => {
     for (const name of ['signed-out', 'Signed-Out']) expect(() => accountNameOf(name)).to.throw(BridgeError, /the name the directory page signs out as/);
   });
 
+  it('refuse a name with a character that shows nothing, saying which and where, and take a ZWNJ that shows', () => {
+    expect(() => accountNameOf('admin\u200b')).to.throw(BridgeError, /^the account name holds a character that shows nothing \(U\+200B\) at position 6$/);
+    expect(() => accountNameOf('adele.vance\u00ad@contoso.com')).to.throw(BridgeError, /\(U\+00AD\) at position 12$/);
+    expect(accountNameOf('\u0639\u0644\u06cc\u200c\u0631\u0636\u0627@contoso.com')).to.equal('\u0639\u0644\u06cc\u200c\u0631\u0636\u0627@contoso.com');
+  });
+
   describe('made with the command line and used to log in', () => {
     let t: TestBridge;
     before(async () => {

@@ -173,6 +173,31 @@ describe('ews-photo-bridge command line', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('refuses an imported address new to the directory with a character that shows nothing, saying which, and takes again one it has', async () => {
+    const other = join(dir, 'invisible.db');
+    const run = (...args: string[]) => runCli(['--db', other, ...args]);
+    writeFileSync(join(dir, 'invisible.csv'), 'email,displayName\nadele.vance@contoso.com,Adele Vance\nadele.vance\u200b@contoso.com,Adele Vance\n');
+    const refused = run('import', join(dir, 'invisible.csv'));
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.include('line 3: email holds a character that shows nothing (U+200B) at position 12');
+    // Persian: a ZWNJ between Arabic letters shows (it keeps them apart), and is taken.
+    const persian = '\u0639\u0644\u06cc\u200c\u0631\u0636\u0627@contoso.com';
+    writeFileSync(join(dir, 'persian.csv'), `email,displayName\n${persian},Alireza\n`);
+    expect(run('import', join(dir, 'persian.csv')).status).to.equal(0);
+    // Stored before imports refused it: found, exported, and imported again unchanged.
+    const store = new SqliteStore(other);
+    await store.upsertUsers([{ email: 'ali\u200creza@contoso.com', displayName: 'Alireza', refs: {}, otherAddresses: ['a\u200br@contoso.com'] }]);
+    const before = await store.listUsers();
+    await store.close();
+    expect(run('export', '--format', 'csv', '-o', join(dir, 'invisible-export.csv')).status).to.equal(0);
+    const again = run('import', join(dir, 'invisible-export.csv'));
+    expect([again.status, again.stderr]).to.deep.equal([0, '']);
+    const after = new SqliteStore(other);
+    expect(await after.listUsers()).to.deep.equal(before);
+    expect((await after.getUser('ali\u200creza@contoso.com'))?.displayName).to.equal('Alireza');
+    await after.close();
+  });
+
   it('exports JSON to standard output', () => {
     const users = JSON.parse(cli(['export', '--format', 'json']).stdout) as { email: string }[];
     expect(users.map((u) => u.email)).to.include.members(['alex.wilber@contoso.com', 'lee.gu@contoso.com']);

@@ -372,7 +372,14 @@ describe('importing the directory from LDAP', () => {
       objectClass: ['inetOrgPerson', 'adUser'],
       cn: 'Bob Brown',
       sn: 'Brown',
-      proxyAddresses: ['smtp:bob@legacy.example.org', 'SMTP:Bob.Brown@Contoso.com', 'SIP:bob.brown@contoso.com', 'X500:/o=Contoso/cn=bob'],
+      // One with a character that shows nothing is passed over too: it would read as bob@legacy.example.org.
+      proxyAddresses: [
+        'smtp:bob@legacy.example.org',
+        'SMTP:Bob.Brown@Contoso.com',
+        'SIP:bob.brown@contoso.com',
+        'X500:/o=Contoso/cn=bob',
+        'smtp:bob\u200b@legacy.example.org',
+      ],
       mailNickname: 'bbrown',
       userPrincipalName: 'BBrown@corp.contoso.com',
     });
