@@ -37,19 +37,20 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import type { RenamedMailbox } from './store/renamed-mailboxes.js';
-import { asciiLower, hasInvisibleCharacters, oneLine } from './domain/plain-text.js';
+import { asciiLower, hasInvisibleCharacters, oneTerminalLine } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
 
 const NAME = 'ews-photo-bridge';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /**
- * Writes to standard error, each line with its controls made visible and inert (oneLine), as
- * an HTTP answer quotes what a client sent: messages quote files, directories and upstreams,
- * and an ESC in a CSV header cell drove the operator's terminal.
+ * Writes to standard error, each line with its controls, format characters and characters
+ * that show nothing made visible and inert (oneTerminalLine): messages quote files,
+ * directories and upstreams, an ESC in a CSV header cell drove the operator's terminal, and a
+ * direction override turned a line around.
  */
 function sayOnStderr(text: string, done?: () => void): void {
-  process.stderr.write(`${text.split('\n').map(oneLine).join('\n')}\n`, done);
+  process.stderr.write(`${text.split('\n').map(oneTerminalLine).join('\n')}\n`, done);
 }
 
 /** Commander's own complaints (unknown command or option, missing argument) as one line, like every other failure. */
@@ -62,7 +63,7 @@ function writeUsageError(text: string, write: (text: string) => void): void {
     .trim()
     // Commander ends some messages with a full stop ("Allowed choices are csv, json."), which the hint would follow.
     .replace(/\.$/, '');
-  write(`${NAME}: ${oneLine(message)}; see ${NAME} --help\n`);
+  write(`${NAME}: ${oneTerminalLine(message)}; see ${NAME} --help\n`);
 }
 
 const program = new Command(NAME)
@@ -368,8 +369,8 @@ contacts
       sayOnStderr(`${NAME}: not kept, as a contact has no field for it: ${said}`);
     }
     if (held > LARGE_MAILBOX_CONTACTS) {
-      process.stderr.write(
-        `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 2–8 ms a thousand of them, charged to its owner's share of the store's time (see the README's limits)\n`,
+      sayOnStderr(
+        `${NAME}: ${owner} now holds ${held} contacts: a search or sync that reads all of a mailbox's contacts takes 2–8 ms a thousand of them, charged to its owner's share of the store's time (see the README's limits)`,
       );
     }
   });

@@ -18,9 +18,9 @@ export function hasControlCharacters(value: string): boolean {
  * out of identifiers because text with and without them reads the same, and two symbols
  * drawn blank though not in it: U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL SYMBOL NULL NOTEHEAD.
  */
-const INVISIBLE = String.raw`[\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]`;
-const INVISIBLE_CHARACTER = new RegExp(INVISIBLE, 'u');
-const INVISIBLE_CHARACTERS = new RegExp(INVISIBLE, 'gu');
+const INVISIBLE = String.raw`\p{Default_Ignorable_Code_Point}\u2800\u{1D159}`;
+const INVISIBLE_CHARACTER = new RegExp(`[${INVISIBLE}]`, 'u');
+const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
 
 export function hasInvisibleCharacters(value: string): boolean {
   return INVISIBLE_CHARACTER.test(value);
@@ -116,13 +116,35 @@ export function withoutTrailingSlashes(text: string): string {
   return text.slice(0, end);
 }
 
+/** Controls (CR and LF among them, which split a line; ESC, which drives a terminal), DEL, the C1 controls, the line and paragraph separators, unpaired surrogates. */
+const LINE_BREAKING = String.raw`\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF`;
+const LINE_BREAKING_CHARACTERS = new RegExp(`[${LINE_BREAKING}]`, 'gu');
+
+/** A character as JavaScript writes it escaped: `\u000a`, or `\u{1d159}` beyond the BMP. */
+function escaped(character: string): string {
+  const code = character.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
 /**
- * Text for one line of a text/plain answer, quoting what a client sent: controls (CR and LF
- * among them, which split the line; ESC, which drives a terminal), DEL, the C1 controls, the
- * line and paragraph separators and unpaired surrogates written as `\uXXXX`, visible and inert.
+ * Text for one line of a text/plain answer, quoting what a client sent: the LINE_BREAKING
+ * characters written as `\uXXXX`, visible and inert.
  */
 export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(LINE_BREAKING_CHARACTERS, escaped);
+}
+
+const UNSEEN_CHARACTERS = new RegExp(`[${LINE_BREAKING}\\p{Cf}${INVISIBLE}]`, 'gu');
+
+/**
+ * A line for a terminal, as the command line writes its messages: oneLine's escapes, and the
+ * format characters (Unicode's Cf) and those that show nothing escaped too. A direction
+ * override in what a message quotes (`unknown column '\u202Eeltit'`) turned the rest of the
+ * line around; a zero-width space made an address read as another. Not for HTTP answers,
+ * whose bytes clients read: those keep oneLine's.
+ */
+export function oneTerminalLine(text: string): string {
+  return text.replace(UNSEEN_CHARACTERS, escaped);
 }
 
 /** A surrogate code unit without its pair: with the `u` flag a paired one is the one character it is, and not matched. */

@@ -360,6 +360,16 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     );
   });
 
+  it('shows format characters and characters that show nothing as \\u escapes: a direction override turns no line around, a zero-width space hides in no address', () => {
+    writeFileSync(join(dir, 'override.csv'), 'email,displayName,"\u202Eeltit"\nesc@contoso.com,E,1\n');
+    expect(cli(['import', join(dir, 'override.csv')]).stderr.split('\n')[1]).to.equal(
+      `  line 1: unknown column '\\u202eeltit' (the columns are ${DIRECTORY_COLUMNS.join(', ')})`,
+    );
+    expect(cli(['user', 'remove', 'adele.vance\u200b@contoso.com']).stderr).to.equal("ews-photo-bridge: no directory user 'adele.vance\\u200b@contoso.com'\n");
+    expect(cli(['user', 'remove', '\u{E0041}@contoso.com']).stderr).to.include("'\\u{e0041}@contoso.com'");
+    expect(cli(['--bogus\u2066']).stderr).to.match(/^ews-photo-bridge: unknown option '--bogus\\u2066'; see ews-photo-bridge --help\n$/);
+  });
+
   it('refuses a file that names nobody, which a failed export writes: empty, a header without email, a header or a list of nobody', async () => {
     const refused = (name: string, content: string, args: (file: string) => string[] = (file) => ['import', file]) => {
       writeFileSync(join(dir, name), content);

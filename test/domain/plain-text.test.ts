@@ -1,8 +1,15 @@
 import { expect } from 'chai';
-import { withoutTrailingSlashes } from '../../src/domain/plain-text.js';
+import { oneLine, oneTerminalLine, withoutTrailingSlashes } from '../../src/domain/plain-text.js';
 import { LONG_RUN } from '../support/long-run.js';
 
 describe('plain text', () => {
+  it('escapes for a terminal what oneLine escapes, and format characters and those that show nothing; oneLine keeps them, as HTTP answers carry them', () => {
+    const text = 'a\u001b\n\u202Eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639';
+    expect(oneTerminalLine(text)).to.equal('a\\u001b\\u000a\\u202eb\\u200bc\\u00add\\u{e0041}e\\u2800f\\u200c\u0639');
+    expect(oneLine(text)).to.equal('a\\u001b\\u000a\u202Eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639');
+    expect(oneTerminalLine('Zoë 😀 דנה')).to.equal('Zoë 😀 דנה');
+  });
+
   it('drops the slashes a URL ends with, and only those', () => {
     expect(withoutTrailingSlashes('https://crm.example.com/SuperOffice///')).to.equal('https://crm.example.com/SuperOffice');
     expect(withoutTrailingSlashes('https://crm.example.com/a//b')).to.equal('https://crm.example.com/a//b');
