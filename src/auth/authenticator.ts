@@ -65,6 +65,14 @@ interface Verified {
 }
 
 /**
+ * How long a checked bearer token is believed before it is checked again, however far off
+ * its `exp`: a token signed to last for ever (`exp` 1e20 was taken) would have outlived the
+ * key that signed it, taken out of the key set to revoke it. Ten minutes, as long as jose
+ * keeps a key set it read (createRemoteJWKSet's cacheMaxAge).
+ */
+const TOKEN_BELIEVED_MS = 10 * 60_000;
+
+/**
  * The bytes of the headers remembered, at most, beside their count: a header respelled (blanks,
  * the scheme's case) is another key, and 10,000 of 4 KiB each, all valid, held 40 MB for a
  * minute, and for as long again until pushed out. Headers of everyday size fit many times over.
@@ -134,7 +142,7 @@ const NO_LOGIN_DOMAINS: LoginDomains = new Map();
  * password is believed only while its account row holds the hash it verified against:
  * when another process commits to the store, or near the TTL, that row is read again
  * (a row, not scrypt), and a changed or removed account ends it. A verified
- * bearer token is remembered the same way, until it expires. Only successes are
+ * bearer token is remembered the same way, until it expires or for ten minutes. Only successes are
  * remembered, so a remembered header is never throttled: an attacker guessing a
  * password does not lock out the clients already using it.
  *
@@ -436,7 +444,8 @@ export class Authenticator {
       return { ok: false, error };
     }
     this.throttle.passed(undefined, clientAddress);
-    this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, verified.expiresAt - Date.now()) });
+    const ttl = Math.min(verified.expiresAt - Date.now(), TOKEN_BELIEVED_MS);
+    this.verified.set(authorization, { principal: verified.principal, generation: this.generation }, { ttl: Math.max(1, ttl) });
     return { ok: true, principal: verified.principal };
   }
 

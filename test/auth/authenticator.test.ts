@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Authenticator, REMEMBERED_HEADER_BYTES, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
+import type { BearerTokens } from '../../src/auth/bearer-tokens.js';
 import { KNOWN_CLIENT_MS } from '../../src/auth/known-clients.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
 import { BridgeError } from '../../src/domain/errors.js';
@@ -224,6 +225,26 @@ describe('Authenticator', () => {
     expect(results.every((result) => result.ok)).to.equal(true);
     expect(counting.lookups).to.equal(1);
     await counting.close();
+  });
+
+  it('believes a checked bearer token ten minutes at most, however far off its expiry, then checks it again', async () => {
+    let now = 1_000_000;
+    let checks = 0;
+    const bearer = {
+      verify: () => {
+        checks++;
+        return Promise.resolve({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' }, expiresAt: 1e23 });
+      },
+    } as unknown as BearerTokens;
+    const auth = make({ now: () => now, bearer });
+    const header = 'Bearer a.b.c';
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    now += 9 * 60_000;
+    expect(auth.cached(header, 'photo', CLIENT), 'believed within ten minutes').to.deep.include({ ok: true });
+    now += 2 * 60_000;
+    expect(auth.cached(header, 'photo', CLIENT), 'checked again after ten').to.equal(undefined);
+    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+    expect(checks).to.equal(2);
   });
 
   it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
