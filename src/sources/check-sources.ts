@@ -1,3 +1,4 @@
+import { oneTerminalLine } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
 import type { CheckStep, PhotoReference } from './photo-source.js';
 import { SOURCE_TYPES } from './registry.js';
@@ -30,8 +31,13 @@ export async function checkSources(settings: SourceSettings, sample: PhotoRefere
 /** Plain words, one line per step. */
 export function formatChecks(checks: readonly SourceCheck[]): string {
   if (checks.length === 0) return 'no photo sources are configured (see "Photo sources" in the README)\n';
-  return checks
-    .map(({ name, type, steps }) => [`${name} (${type})`, ...steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.step}: ${s.detail}`)].join('\n'))
-    .join('\n')
-    .concat('\n');
+  return (
+    checks
+      // An upstream's words, as its error text gave them: an ESC or a direction override there would drive the operator's terminal.
+      .map(({ name, type, steps }) =>
+        [`${name} (${type})`, ...steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.step}: ${oneTerminalLine(s.detail)}`)].join('\n'),
+      )
+      .join('\n')
+      .concat('\n')
+  );
 }
