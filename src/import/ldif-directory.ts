@@ -1,5 +1,6 @@
 import type { Entry } from 'ldapts';
 import { BridgeError } from '../domain/errors.js';
+import { hasInvisibleCharacters } from '../domain/plain-text.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
@@ -32,7 +33,8 @@ interface LdifImport {
  */
 export async function importLdifDirectory(store: Store, content: string, limits: ImageLimits): Promise<LdifImport> {
   const { entries, problems: lineProblems } = readLdif(content);
-  const checked = new CheckedUsers(await storedHiddenAddresses(store));
+  // The directory is read only for a file naming such an address (at a million people, reading every one for each import was seconds and a gigabyte).
+  const checked = new CheckedUsers(namesHiddenAddress(entries) ? await storedHiddenAddresses(store) : undefined);
   checked.problems.push(...lineProblems);
   const photos: { email: string; photo: NormalizedPhoto }[] = [];
   const read: EntryUser[] = [];
@@ -70,6 +72,15 @@ export async function importLdifDirectory(store: Store, content: string, limits:
   }
   const { renamed } = await store.upsertUsers(users, { source: 'ldif', photos });
   return { users: users.length, photos: photos.length, passedOver, renamed };
+}
+
+/** Whether an entry's address attribute holds a character that shows nothing (storedHiddenAddresses), in its text or its base64. */
+function namesHiddenAddress(entries: readonly LdifEntry[]): boolean {
+  return entries.some((entry) =>
+    [...entry.attributes].some(
+      ([name, values]) => ADDRESS_ATTRIBUTES.has(name.toLowerCase()) && values.some((value) => hasInvisibleCharacters(textOf(value) ?? '')),
+    ),
+  );
 }
 
 /**

@@ -191,4 +191,21 @@ describe('ews-photo-bridge import --format ldif', function () {
     ]);
     await store.close();
   });
+  it('takes again an address the store holds with a character that shows nothing, in base64 as ldifde writes it, and refuses one new to it', async () => {
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: 'zero\u200bwidth@contoso.com', displayName: 'Zero Width', refs: {} }]);
+    await store.close();
+    const entry = (mail: string, name: string) => [
+      `dn: CN=${name},OU=Users,DC=contoso,DC=com`,
+      `mail:: ${Buffer.from(mail).toString('base64')}`,
+      `displayName: ${name}`,
+      '',
+    ];
+    writeFileSync(join(dir, 'known.ldif'), entry('zero\u200bwidth@contoso.com', 'Zero Width').join('\n'));
+    expect(cli(['import', join(dir, 'known.ldif')]).status).to.equal(0);
+    writeFileSync(join(dir, 'new.ldif'), entry('other\u200bwidth@contoso.com', 'Other Width').join('\n'));
+    const refused = cli(['import', join(dir, 'new.ldif')]);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.include('U+200B');
+  });
 });
