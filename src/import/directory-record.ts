@@ -84,10 +84,15 @@ export function toDirectoryUser(record: Record<string, unknown>, stored: Readonl
   const parsed = recordSchema.safeParse(record);
   if (!parsed.success) {
     const issues = parsed.error.issues;
-    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
-    if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    const field = issue.path.join('.') || 'record';
-    return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
+    const unknown = issues.find((i) => i.code === 'unrecognized_keys');
+    if (unknown) return `unknown column ${unknown.keys.map((k) => `'${k}'`).join(', ')}`;
+    // Every problem of the row at once: mended one at a time, a row with two took two imports to learn of the second.
+    return issues
+      .map((issue) => {
+        const field = issue.path.join('.') || 'record';
+        return issue.code === 'invalid_type' && record[field] === undefined ? `${field} is required` : `${field} ${issue.message}`;
+      })
+      .join('; ');
   }
   const { email, displayName, otherAddresses, hiddenFromAddressLists, manager, ...fields } = parsed.data;
   const hidden = newAddressProblem(email, otherAddresses ?? [], stored);

@@ -26,15 +26,16 @@ describe('the manager column of a directory file', () => {
     expect(readDirectoryFile(json, 'json')[0]).to.not.have.property('manager');
   });
 
-  it('refuses a manager that is not an address, naming the row', () => {
+  it('refuses a manager that is not an address, naming the row and its every other problem', () => {
     let failure: unknown;
     try {
-      readDirectoryFile('email,displayName,manager\nbob@contoso.com,Bob,Ana Almeida\n', 'csv');
+      readDirectoryFile('email,displayName,otherAddresses,manager\nbob@contoso.com,Bob,nobody,Ana Almeida\n', 'csv');
     } catch (error) {
       failure = error;
     }
     expect(failure).to.be.instanceOf(ImportFileError);
-    expect((failure as ImportFileError).message).to.include('line 2: manager is not an SMTP address');
+    // Every problem of the row, not the first alone.
+    expect((failure as ImportFileError).message).to.include('line 2: otherAddresses.0 is not an SMTP address; manager is not an SMTP address');
   });
 
   it('is written by an export and read back the same, in CSV and JSON', () => {
