@@ -37,7 +37,7 @@ import { StoreOpenError } from './store/migrations.js';
 import { copySqliteToPostgres, StoreCopyError } from './store/postgres-copy.js';
 import type { Store } from './store/store.js';
 import type { RenamedMailbox } from './store/renamed-mailboxes.js';
-import { asciiLower, hasInvisibleCharacters, oneTerminalLine } from './domain/plain-text.js';
+import { asciiLower, hiddenCharacterProblem, oneTerminalLine } from './domain/plain-text.js';
 import { userOwner } from './domain/photo-owner.js';
 
 const NAME = 'ews-photo-bridge';
@@ -186,8 +186,8 @@ program
       return;
     }
     const { users, renamed } = await withStore(async (store) => {
-      // The directory is read only for a file with such a character in it.
-      const stored = hasInvisibleCharacters(content) ? await storedHiddenAddresses(store) : undefined;
+      // The directory is read only for a file with such a character in it: not for a joiner that shows, which Persian names hold in every other word.
+      const stored = hiddenCharacterProblem(content) !== undefined ? await storedHiddenAddresses(store) : undefined;
       const users = readDirectoryFile(content, format, stored);
       return { users, ...(await store.upsertUsers(users)) };
     });

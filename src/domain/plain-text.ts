@@ -19,12 +19,7 @@ export function hasControlCharacters(value: string): boolean {
  * drawn blank though not in it: U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL SYMBOL NULL NOTEHEAD.
  */
 const INVISIBLE = String.raw`\p{Default_Ignorable_Code_Point}\u2800\u{1D159}`;
-const INVISIBLE_CHARACTER = new RegExp(`[${INVISIBLE}]`, 'u');
 const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
-
-export function hasInvisibleCharacters(value: string): boolean {
-  return INVISIBLE_CHARACTER.test(value);
-}
 
 export function withoutInvisibleCharacters(value: string): string {
   return value.replace(INVISIBLE_CHARACTERS, '');

@@ -1,6 +1,6 @@
 import type { Entry } from 'ldapts';
 import { BridgeError } from '../domain/errors.js';
-import { hasInvisibleCharacters } from '../domain/plain-text.js';
+import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
@@ -78,7 +78,7 @@ export async function importLdifDirectory(store: Store, content: string, limits:
 function namesHiddenAddress(entries: readonly LdifEntry[]): boolean {
   return entries.some((entry) =>
     [...entry.attributes].some(
-      ([name, values]) => ADDRESS_ATTRIBUTES.has(name.toLowerCase()) && values.some((value) => hasInvisibleCharacters(textOf(value) ?? '')),
+      ([name, values]) => ADDRESS_ATTRIBUTES.has(name.toLowerCase()) && values.some((value) => hiddenCharacterProblem(textOf(value) ?? '') !== undefined),
     ),
   );
 }
