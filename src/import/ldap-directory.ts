@@ -5,6 +5,7 @@ import { isSmtpAddress } from '../domain/email.js';
 import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
 import type { SourceSettings } from '../sources/source-settings.js';
+import { comparableDn } from './comparable-dn.js';
 import { toDirectoryUser } from './directory-record.js';
 
 /** Directory fields, by the LDAP attribute (as AD names it) each is read from; the address is read apart (primaryAddressOf). */
@@ -131,15 +132,6 @@ export function setManagers(read: readonly EntryUser[]): void {
     const mail = typeof dn === 'string' ? mailByDn.get(comparableDn(dn)) : undefined;
     if (mail !== undefined && mail !== user.email) user.manager = mail;
   }
-}
-
-/**
- * DNs as servers write them differ in case and in spaces around separators. A run of blanks
- * next to a separator is dropped, and a run is tried from its first blank only: tried from
- * each of its blanks, a long run without a separator cost time quadratic in its length.
- */
-export function comparableDn(dn: string): string {
-  return dn.toLowerCase().replace(/(?<!\s)\s+(?=[,=+])|(?<=[,=+])\s+/g, '');
 }
 
 /** An entry as a directory record for toDirectoryUser, whether it came from a server or an LDIF file. */

@@ -87,20 +87,23 @@ function namesHiddenAddress(entries: readonly LdifEntry[]): boolean {
  * The entry in the shape ldapts gives a search for the attributes the import reads: photos
  * as bytes, the rest as text. Others (objectGUID, objectSid: bytes) are left out, as are
  * values with attribute options (`cn;lang-ja`), as a server search without options would
- * leave them; `;binary` is only a transfer hint and is dropped. A text attribute whose base64
- * is not UTF-8 is left out too, and named in `notUtf8`: a problem only for an entry imported.
+ * leave them; `;binary` is only a transfer hint and is dropped, its values joining those
+ * written without it. A text attribute whose base64 is not UTF-8 is left out too, and named
+ * in `notUtf8`: a problem only for an entry imported.
  */
 function asLdapEntry(entry: LdifEntry): { ldapEntry: Entry; notUtf8: string[] } {
   const ldapEntry: Entry = { dn: entry.dn };
   const notUtf8: string[] = [];
   for (const [written, values] of entry.attributes) {
-    const name = written.replace(/;binary$/i, '');
-    const key = name.toLowerCase();
-    if (PHOTO_ATTRIBUTES.includes(key)) ldapEntry[key] = values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
-    else if (TEXT_NAMES.has(key)) {
+    const key = written.replace(/;binary$/i, '').toLowerCase();
+    const had = ldapEntry[key];
+    if (PHOTO_ATTRIBUTES.includes(key)) {
+      const photos = values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
+      ldapEntry[key] = Array.isArray(had) ? [...(had as Buffer[]), ...photos] : photos;
+    } else if (TEXT_NAMES.has(key)) {
       const texts = values.map(textOf);
       if (texts.includes(undefined)) notUtf8.push(written);
-      else ldapEntry[key] = texts as string[];
+      else ldapEntry[key] = Array.isArray(had) ? [...(had as string[]), ...(texts as string[])] : (texts as string[]);
     }
   }
   return { ldapEntry, notUtf8 };

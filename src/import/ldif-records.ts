@@ -1,10 +1,14 @@
 import { BASE64_TEXT, strictUtf8 } from '../domain/text-bytes.js';
 
-/** One LDIF content record: its DN, its attributes by name as written, and where it starts. */
+/** One LDIF content record: its DN, its attributes, and where it starts. */
 export interface LdifEntry {
   dn: string;
   line: number;
-  /** Text values as written (`:`); base64 values (`::`) as bytes, since they may be binary (photos). */
+  /**
+   * By name as first written, the values of every spelling of it in file order: attribute
+   * descriptions are case-insensitive (RFC 4512 §2.5), so `Mail:` adds to `mail:`.
+   * Text values as written (`:`); base64 values (`::`) as bytes, since they may be binary (photos).
+   */
   attributes: Map<string, (string | Buffer)[]>;
 }
 
@@ -78,20 +82,32 @@ function entryOf(record: LogicalLine[], problems: string[]): LdifEntry | undefin
   const dnText = textOf(dn.value);
   if (dnText === undefined) return void problems.push(`${where}: ${NOT_UTF8('dn')}`);
   const entry: LdifEntry = { dn: dnText, line: head!.line, attributes: new Map() };
+  const spelled = new Map<string, (string | Buffer)[]>();
   let bad = false;
   for (const line of rest) {
     const parsed = lineValue(line);
     if (typeof parsed === 'string') {
       problems.push(`line ${line.line}: ${parsed.slice('problem:'.length)}`);
       bad = true;
-    } else if (parsed.name.toLowerCase() === 'changetype') {
+      continue;
+    }
+    const name = parsed.name.toLowerCase();
+    if (name === 'changetype') {
       problems.push(`line ${line.line}: a change record (changetype: ${textOf(parsed.value) ?? '?'}); export entries instead (ldapsearch -LLL, ldifde -f)`);
       return undefined;
+    } else if (name === 'dn') {
+      // No attribute is named dn: it starts the next record, and RFC 2849 wants blank lines between records. Read as a value, it made the next person an address of this one.
+      problems.push(`line ${line.line}: a new dn: needs a blank line before it`);
+      bad = true;
     } else {
       // Added to in place: a copy with each value made 25,000 values of one attribute a 30-second import.
-      const values = entry.attributes.get(parsed.name);
+      const values = spelled.get(name);
       if (values) values.push(parsed.value);
-      else entry.attributes.set(parsed.name, [parsed.value]);
+      else {
+        const first = [parsed.value];
+        spelled.set(name, first);
+        entry.attributes.set(parsed.name, first);
+      }
     }
   }
   return bad ? undefined : entry;

@@ -232,10 +232,18 @@ export function directoryAnswered(error: unknown): boolean {
   return error instanceof ResultCodeError || (error instanceof Error && error.cause instanceof ResultCodeError);
 }
 
-/** The values of an attribute, looked up without regard to case (servers spell names their own way). */
+/**
+ * The values of an attribute, looked up without regard to case (servers spell names their own
+ * way; RFC 4512 §2.5): ldapts keys an entry by each attribute as the server sent it, so `mail`
+ * and `Mail` are two keys of one attribute, whose values are all read, in the order sent.
+ */
 export function valuesOf(entry: Record<string, unknown>, attribute: string): (string | Buffer)[] {
-  const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
-  const value = key === undefined ? undefined : entry[key];
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).filter((item): item is string | Buffer => typeof item === 'string' || Buffer.isBuffer(item));
+  const wanted = attribute.toLowerCase();
+  return Object.keys(entry)
+    .filter((name) => name.toLowerCase() === wanted)
+    .flatMap((name): unknown[] => {
+      const value = entry[name];
+      return Array.isArray(value) ? (value as unknown[]) : [value];
+    })
+    .filter((item): item is string | Buffer => typeof item === 'string' || Buffer.isBuffer(item));
 }

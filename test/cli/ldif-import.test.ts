@@ -208,4 +208,85 @@ describe('ews-photo-bridge import --format ldif', function () {
     expect(refused.status).to.equal(1);
     expect(refused.stderr).to.include('U+200B');
   });
+
+  it('refuses a file where a dn: follows an entry without a blank line, naming the line, rather than reading the next person as this one', async () => {
+    const photo = folded('thumbnailPhoto', await samplePhoto(96, 96));
+    const bobAt = 4 + photo.split('\n').length;
+    const ldif = [
+      'dn: cn=Alice,dc=example,dc=com',
+      'cn: Alice',
+      'mail: alice@example.com',
+      photo,
+      'dn: cn=Bob,dc=example,dc=com',
+      'cn: Bob',
+      'mail: bob@example.com',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'no-blank.ldif'), ldif);
+    const result = cli(['import', join(dir, 'no-blank.ldif')]);
+    expect([result.status, result.stderr.split('\n').slice(1, -1)]).to.deep.equal([1, [`  line ${bobAt}: a new dn: needs a blank line before it`]]);
+    const store = new SqliteStore(db);
+    expect([await store.getUser('alice@example.com'), await store.getUser('bob@example.com')]).to.deep.equal([undefined, undefined]);
+    await store.close();
+  });
+
+  it('reads an attribute written in several cases as one, its values in file order (names are case-insensitive, RFC 4512 §2.5)', async () => {
+    const ldif = [
+      'dn: cn=Proxies,dc=example,dc=com',
+      'cn: Proxies',
+      'proxyAddresses: SMTP:p@example.com',
+      'proxyaddresses: smtp:s@example.com',
+      '',
+      'dn: cn=Split,dc=example,dc=com',
+      'cn: Split',
+      'mail: split@example.com',
+      'Mail: split2@example.com',
+      'MAIL: split3@example.com',
+      'mail: split4@example.com',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'cases.ldif'), ldif);
+    const result = cli(['import', join(dir, 'cases.ldif')]);
+    expect([result.stderr, result.stdout]).to.deep.equal(['', `imported 2 user(s) and 0 photo(s) from ${join(dir, 'cases.ldif')}\n`]);
+    const store = new SqliteStore(db);
+    expect(await store.getUser('p@example.com')).to.deep.include({ displayName: 'Proxies', otherAddresses: ['s@example.com'] });
+    expect(await store.getUser('split@example.com')).to.deep.include({
+      displayName: 'Split',
+      otherAddresses: ['split2@example.com', 'split3@example.com', 'split4@example.com'],
+    });
+    await store.close();
+  });
+
+  it('finds a manager by DN as RFC 4514 reads it: \\2C and \\, alike, the blank after an escaped comma kept', async () => {
+    const ldif = [
+      'dn: cn=Boss\\2C Big,dc=example,dc=com',
+      'cn: Boss, Big',
+      'mail: boss.big@example.com',
+      '',
+      'dn: cn=Emp,dc=example,dc=com',
+      'mail: emp@example.com',
+      'manager: cn=Boss\\, Big,dc=example,dc=com',
+      '',
+      'dn: cn=A\\, B,dc=example,dc=com',
+      'cn: A, B',
+      'mail: ab1@example.com',
+      '',
+      'dn: cn=A\\,B,dc=example,dc=com',
+      'cn: A,B',
+      'mail: ab2@example.com',
+      '',
+      'dn: cn=Emp2,dc=example,dc=com',
+      'mail: emp2@example.com',
+      'manager: cn=A\\, B,dc=example,dc=com',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'escaped-dns.ldif'), ldif);
+    expect(cli(['import', join(dir, 'escaped-dns.ldif')]).status).to.equal(0);
+    const store = new SqliteStore(db);
+    expect([(await store.getUser('emp@example.com'))?.manager, (await store.getUser('emp2@example.com'))?.manager]).to.deep.equal([
+      'boss.big@example.com',
+      'ab1@example.com',
+    ]);
+    await store.close();
+  });
 });

@@ -167,6 +167,24 @@ describe('LDIF reader (RFC 2849)', () => {
     ]);
   });
 
+  it('names a dn: inside a record as a problem: records are separated by blank lines, and no attribute is named dn', () => {
+    const ldif = ['dn: cn=Alice,dc=example,dc=com', 'mail: alice@example.com', 'DN: cn=Bob,dc=example,dc=com', 'mail: bob@example.com', ''].join('\n');
+    expect(readLdif(ldif)).to.deep.equal({ entries: [], problems: ['line 3: a new dn: needs a blank line before it'] });
+  });
+
+  it('keeps the values of an attribute written in several cases together, under its first spelling, in file order (RFC 4512 §2.5)', () => {
+    const ldif = [
+      'dn: cn=Split,dc=example,dc=com',
+      'mail: a@example.com',
+      'cn: Split',
+      'Mail: b@example.com',
+      'MAIL: c@example.com',
+      'mail: d@example.com',
+    ].join('\n');
+    const [entry] = readLdif(ldif).entries;
+    expect(Object.fromEntries(entry!.attributes)).to.deep.equal({ mail: ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'], cn: ['Split'] });
+  });
+
   it('reads a value after a long run of blanks, a lone CR or a line separator in it too', () => {
     const run = ' '.repeat(LONG_RUN);
     const ldif = ['dn: cn=Run,dc=contoso,dc=com', `description:${run}x`, `title:${run}\rx`, `cn:${run}\u2028`, ''].join('\n');
