@@ -243,17 +243,21 @@ describe('ews-photo-bridge import --format ldif', function () {
       'Mail: split2@example.com',
       'MAIL: split3@example.com',
       'mail: split4@example.com',
+      // `;binary` is a transfer hint: the same attribute, whose first value is the photo.
+      folded('thumbnailPhoto;binary', await samplePhoto(96, 96)),
+      folded('ThumbnailPhoto', await samplePhoto(48, 48)),
       '',
     ].join('\n');
     writeFileSync(join(dir, 'cases.ldif'), ldif);
     const result = cli(['import', join(dir, 'cases.ldif')]);
-    expect([result.stderr, result.stdout]).to.deep.equal(['', `imported 2 user(s) and 0 photo(s) from ${join(dir, 'cases.ldif')}\n`]);
+    expect([result.stderr, result.stdout]).to.deep.equal(['', `imported 2 user(s) and 1 photo(s) from ${join(dir, 'cases.ldif')}\n`]);
     const store = new SqliteStore(db);
     expect(await store.getUser('p@example.com')).to.deep.include({ displayName: 'Proxies', otherAddresses: ['s@example.com'] });
     expect(await store.getUser('split@example.com')).to.deep.include({
       displayName: 'Split',
       otherAddresses: ['split2@example.com', 'split3@example.com', 'split4@example.com'],
     });
+    expect(await store.getPhoto(userOwner('split@example.com'))).to.include({ width: 96, height: 96 });
     await store.close();
   });
 
