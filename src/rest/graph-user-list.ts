@@ -32,8 +32,8 @@ interface PlacedUsers<Place extends UserPosition> {
  * Answers a `GET /users` from the store. Everyone, or a prefix, is paged by position in its
  * order, read by its index, so a client may walk the whole directory. The other lists are
  * read whole each page and paged by position too: a search through its first 1,000 matches,
- * as the directory page does (MAX_SEARCH_MATCHES); `$count` and `$orderby` read all of those,
- * and `@odata.count` then counts them.
+ * as the directory page does (MAX_SEARCH_MATCHES), `startswith` groups through each group's
+ * first 1,000; `$count` and `$orderby` read all of those, and `@odata.count` then counts them.
  */
 export async function listUsers(store: Store, { selection, count, top }: UserListQuery): Promise<UserListPage> {
   if (selection.kind === 'addresses') {
@@ -55,11 +55,12 @@ export async function listUsers(store: Store, { selection, count, top }: UserLis
     return { users: page.users, ...(page.next ? { skipToken: skipTokenOf(selection, page.next) } : {}), ...(total === undefined ? {} : { count: total }) };
   }
   if (selection.kind === 'prefixes') {
-    // Each group's first 1,000, as a search's first 1,000 matches: then one list, each user once.
+    // Each group's first 1,000, as a search's first 1,000 matches: then one list, each user once,
+    // not cut again (a cut of the union left out one group's users for another's). A filter
+    // joins at most 8 clauses, so the list holds at most 8,000.
     const lists = await Promise.all(selection.groups.map((group) => usersOfGroup(store, group)));
     const found = new Map(lists.flatMap((users) => users.map((user) => [user.email, user] as const)));
-    const { placed, compare } = sortedBy(selection.sort ?? NAME_ORDER, [...found.values()]);
-    return pageAfter({ placed: placed.slice(0, MAX_SEARCH_MATCHES), compare }, selection, top, count);
+    return pageAfter(sortedBy(selection.sort ?? NAME_ORDER, [...found.values()]), selection, top, count);
   }
   const { text, filter } = selection;
   // A first page ranked needs only its users and one more; any other, all the matches it is among.

@@ -549,6 +549,40 @@ describe('Graph GET /users: startswith on name parts joined by and, in a directo
   });
 });
 
+describe('Graph GET /users: startswith groups joined by or, one of which alone finds more than 1,000', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge();
+    // 1,300 "Test User …" before Zara in name order: a cut of the union at 1,000 left her out.
+    const testers = Array.from({ length: 1300 }, (_, i) => person(`test${String(i).padStart(4, '0')}@contoso.com`, `Test User ${String(i).padStart(4, '0')}`));
+    await t.store.upsertUsers([...testers, person('zara.young@contoso.com', 'Zara Young')]);
+  });
+  after(() => t.close());
+
+  const get = (path: string) => request(t.bridge.server).get(path).set('Authorization', basic(READER)).set('ConsistencyLevel', 'eventual');
+  const filter = encodeURIComponent("startswith(displayName,'test') or startswith(mail,'zara')");
+
+  it('lists and counts each group’s first 1,000, each user once, across the pages its nextLinks walk', async () => {
+    const mails: string[] = [];
+    const counts: number[] = [];
+    for (let next: string | undefined = `/v1.0/users?$filter=${filter}&$count=true&$top=999`; next !== undefined && counts.length < 5;) {
+      const body = (await get(next).expect(200)).body as { value: { mail: string }[]; '@odata.count': number; '@odata.nextLink'?: string };
+      mails.push(...body.value.map((user) => user.mail));
+      counts.push(body['@odata.count']);
+      next = body['@odata.nextLink'] && ((url) => url.pathname + url.search)(new URL(body['@odata.nextLink']));
+    }
+    expect(counts).to.deep.equal([1001, 1001]);
+    expect([mails.length, new Set(mails).size, mails[998], mails.at(-2), mails.at(-1)]).to.deep.equal([
+      1001,
+      1001,
+      'test0998@contoso.com',
+      'test0999@contoso.com',
+      'zara.young@contoso.com',
+    ]);
+    expect((await get(`/v1.0/users/$count?$filter=${filter}`).expect(200)).text).to.equal('1001');
+  });
+});
+
 describe('Graph GET /users: a $filter on addresses, in any spelling of them', () => {
   let t: TestBridge;
   before(async () => {
