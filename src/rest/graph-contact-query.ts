@@ -26,8 +26,6 @@ export const CONTACT_LIST_TOP = { default: 10, max: 1000 } as const;
 
 /** The system query options a contact list reads, by name without `$`. */
 const LIST_OPTIONS = new Set(['top', 'skip', 'filter', 'orderby', 'count', 'search', 'select']);
-/** What the next page asks again. */
-const CARRIED_OPTIONS = ['filter', 'orderby', 'count', 'select'];
 
 /** The properties contacts can be ordered by, by their Graph names: those a filter compares, and the two times. */
 export const SORTABLE: ReadonlyMap<string, ContactSortKey> = new Map<string, ContactSortKey>([
@@ -69,7 +67,7 @@ export function readContactListQuery(search: URLSearchParams): ContactListQuery 
     top: integerOption(options, 'top', CONTACT_LIST_TOP.default, 1, CONTACT_LIST_TOP.max),
     skip: integerOption(options, 'skip', 0, 0, 1_000_000),
     select: readSelect(options.get('select'), GRAPH_CONTACT),
-    carried: carriedOptions(options, CARRIED_OPTIONS),
+    carried: carriedOptions(options),
   };
 }
 

@@ -137,9 +137,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
         '@odata.context': graphContextUrl(req, mailbox, selectedContext('contacts', select)),
         ...(count ? { '@odata.count': page.total } : {}),
         value: await mapInTurns(page.contacts, (contact) => selected(graphContact(contact, ids, parentFolderId))),
-        ...(skip + page.contacts.length < page.total
-          ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${top}&$skip=${skip + page.contacts.length}${carried}` }
-          : {}),
+        ...(skip + page.contacts.length < page.total ? { '@odata.nextLink': `${graphListUrl(req)}?$skip=${skip + page.contacts.length}${carried}` } : {}),
       };
     });
     res.type('json').send(answer);
@@ -271,7 +269,7 @@ function readDeltaQuery(req: Request, resource: string, type: GraphType): { toke
   return {
     token: query.get('deltatoken') ?? query.get('skiptoken'),
     select: readSelect(query.get('select'), type),
-    carried: carriedOptions(query, ['select']),
+    carried: carriedOptions(query),
   };
 }
 

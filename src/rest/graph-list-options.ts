@@ -10,18 +10,15 @@ import { BridgeError } from '../domain/errors.js';
  *   reject any requests which contain the unsupported option" (MS-ODATA 2.2.3.6.1); one
  *   given twice is refused with the words Microsoft's OData stack uses.
  * Parameters that are no OData option (no `$`, not one of the list's names) are left alone,
- * as Graph leaves them.
+ * as Graph leaves them. `$format`, which every list takes, is read as `format` (JSON only).
  */
 export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<string>, resource: string): Map<string, string> {
   const options = new Map<string, string>();
   for (const [key, value] of search) {
     const dollar = key.startsWith('$');
     const name = (dollar ? key.slice(1) : key).toLowerCase();
-    if (dollar && name === 'format') {
-      requireJsonFormat(value);
-      continue;
-    }
-    if (!allowed.has(name)) {
+    if (dollar && name === 'format') requireJsonFormat(value);
+    else if (!allowed.has(name)) {
       if (dollar) throw unsupportedOption(key, resource);
       continue;
     }
@@ -90,7 +87,17 @@ export function countOption(options: ReadonlyMap<string, string>): boolean {
   return count === 'true';
 }
 
-/** The options a next page's link asks again, as `&$name=value`. */
-export function carriedOptions(options: ReadonlyMap<string, string>, names: readonly string[]): string {
-  return names.flatMap((name) => (options.has(name) ? [`&$${name}=${encodeURIComponent(options.get(name)!)}`] : [])).join('');
+/** The options that say where a page starts: a link writes its own position, never the one it was asked from. */
+const POSITION_OPTIONS = new Set(['skip', 'skiptoken', 'deltatoken']);
+
+/**
+ * The options a next page's or a delta's link asks again, as `&$name=value`: every one the
+ * request was read with but its position, so the next page is the same query in the same
+ * shape (`$format=application/json;odata.metadata=none` too, which `@odata.nextLink` outlives).
+ */
+export function carriedOptions(options: ReadonlyMap<string, string>): string {
+  return [...options]
+    .filter(([name]) => !POSITION_OPTIONS.has(name))
+    .map(([name, value]) => `&$${name}=${encodeURIComponent(value)}`)
+    .join('');
 }

@@ -29,7 +29,6 @@ const PEOPLE_MAX = PEOPLE_TOP.max;
 const PAGE_MAX = 250;
 
 const LIST_OPTIONS = new Set(['search', 'filter', 'orderby', 'top', 'skip', 'select']);
-const CARRIED_OPTIONS = ['search', 'filter', 'orderby', 'select'];
 
 /** Graph's person types the bridge has: a directory user and one of the caller's contacts. */
 type Subclass = 'OrganizationUser' | 'PersonalContact';
@@ -68,7 +67,7 @@ export function answerPeople(options: GraphPeopleOptions): RequestHandler {
       return {
         '@odata.context': graphContextUrl(req, mailbox, selectedContext('people', query.select)),
         value: await mapInTurns(page, (person) => selected(person.kind === 'user' ? userPerson(person.user) : contactPerson(person.contact, ids))),
-        ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$top=${query.top}&$skip=${next}${query.carried}` } : {}),
+        ...(found.length > next && next < PEOPLE_MAX ? { '@odata.nextLink': `${graphListUrl(req)}?$skip=${next}${query.carried}` } : {}),
       };
     });
     res.type('json').send(answer);
@@ -118,7 +117,7 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
     top: integerOption(options, 'top', PEOPLE_TOP.default, 1, PEOPLE_MAX),
     skip: integerOption(options, 'skip', 0, 0, PEOPLE_MAX - 1),
     select: readSelect(options.get('select'), GRAPH_PERSON),
-    carried: carriedOptions(options, CARRIED_OPTIONS),
+    carried: carriedOptions(options),
   };
 }
 

@@ -77,7 +77,6 @@ const MAX_TEXT_LENGTH = 200;
 const MAX_PREFIXES = 8;
 
 const LIST_OPTIONS = new Set(['top', 'filter', 'search', 'count', 'orderby', 'select', 'expand', 'skiptoken']);
-const CARRIED_OPTIONS = ['top', 'filter', 'search', 'count', 'orderby', 'select', 'expand'];
 /**
  * The most users a page with `$expand` holds, whatever `$top` asks: "$expand on directory
  * objects: returns a maximum of 100 objects" (Graph's known issue 13635; the query-parameters
@@ -166,7 +165,7 @@ export function readUserListQuery(search: URLSearchParams, consistencyLevel: str
     top: expand.size > 0 ? Math.min(pageSize(options), EXPANDED_PAGE_MAX) : pageSize(options),
     select: readSelect(options.get('select'), GRAPH_USER),
     expand,
-    carried: carriedOptions(options, CARRIED_OPTIONS),
+    carried: carriedOptions(options),
   };
 }
 
@@ -194,7 +193,7 @@ export function readReportsQuery(search: URLSearchParams, manager: string): User
     top: pageSize(options),
     select: readSelect(options.get('select'), GRAPH_USER),
     expand: new Map(),
-    carried: carriedOptions(options, ['top', 'select']),
+    carried: carriedOptions(options),
   };
 }
 

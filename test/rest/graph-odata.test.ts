@@ -128,3 +128,56 @@ describe('Graph answers as OData writes them', () => {
     expect(twice.body.error.message).to.equal('Invalid batch payload format: the body is not JSON.');
   });
 });
+
+describe('Graph list links carry $format as they carry the query', () => {
+  let t: TestBridge;
+  const NO_METADATA = 'application/json;odata.metadata=none';
+  const format = `$format=${encodeURIComponent(NO_METADATA)}`;
+
+  before(async () => {
+    t = await startTestBridge();
+    await t.store.upsertUsers([
+      { email: READER.username, displayName: 'The Reader', refs: {} },
+      ...['alex.wilber', 'alex.wu'].map((name) => ({ email: `${name}@contoso.com`, displayName: name, manager: READER.username, refs: {} })),
+    ]);
+    await t.store.addContacts(
+      READER.username,
+      ['Lee Gu', 'Megan Bowen'].map((displayName) => ({ displayName, emailAddresses: [], phones: {}, refs: {} })),
+    );
+  });
+  after(() => t.close());
+
+  /** Each link of a list from `path` on, a delta's last too: its `$format`, and whether the page it led to held `@odata.context`. */
+  const walk = async (path: string, prefer?: string) => {
+    const links: [string | null, boolean][] = [];
+    for (let next: string | undefined = path, delta = false; next !== undefined && links.length < 5;) {
+      const req = request(t.bridge.server).get(next).set('Authorization', basic(READER));
+      const body = (await (prefer === undefined ? req : req.set('Prefer', prefer)).expect(200)).body as Record<string, unknown>;
+      if (links.length > 0) links.at(-1)![1] = '@odata.context' in body;
+      const link = delta ? undefined : ((body['@odata.nextLink'] ?? body['@odata.deltaLink']) as string | undefined);
+      delta = '@odata.deltaLink' in body;
+      const url = link === undefined ? undefined : new URL(link);
+      if (url) links.push([url.searchParams.get('$format'), true]);
+      next = url && url.pathname + url.search;
+    }
+    return links;
+  };
+
+  it('writes $format=…odata.metadata=none into every nextLink and deltaLink, so each page comes in one shape', async () => {
+    for (const path of [
+      `/v1.0/me/contacts?$top=1&${format}`,
+      `/v1.0/users?$top=2&${format}`,
+      `/v1.0/me/people?$top=2&${format}`,
+      `/v1.0/me/directReports?$top=1&${format}`,
+    ]) {
+      const links = await walk(path);
+      expect(links.length, path).to.be.greaterThan(0);
+      expect(links, path).to.deep.equal(links.map(() => [NO_METADATA, false]));
+    }
+    // A delta round: its pages' nextLinks, then its deltaLink.
+    expect(await walk(`/v1.0/me/contacts/delta?${format}`, 'odata.maxpagesize=1')).to.deep.equal([
+      [NO_METADATA, false],
+      [NO_METADATA, false],
+    ]);
+  });
+});
