@@ -19,7 +19,7 @@ import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
-import { createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair } from './http/front-server.js';
+import { createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair, type UnreadableListener } from './http/front-server.js';
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
@@ -148,6 +148,12 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     searches,
     requests,
   });
+  /** A request node:http refused unread, at the front door or in a `$batch`. */
+  const unreadable: UnreadableListener = (client, status, reason) => {
+    // One route for them all, as the SOAP door counts its bodies refused unread: a header flood shows in the alerts, and no label takes what a client sent.
+    requests.meter('front', 'unread').count(status);
+    if (config.accessLog) log.info({ client, status, reason }, 'request refused unread');
+  };
   const app = createApp({
     store,
     searches,
@@ -161,7 +167,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     ids,
     photoMaxAgeSeconds: config.photoMaxAgeSeconds,
     selfServicePhotos: config.selfServicePhotos,
-    send: inProcessRequests((req, res) => answer(req, res)),
+    send: inProcessRequests((req, res) => answer(req, res), unreadable),
   });
   const cors = new CorsPolicy(config.corsOrigins);
   const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
@@ -175,11 +181,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     refused: refusedConnections,
-    unreadable: (client: string, status: number, reason: string) => {
-      // One route for them all, as the SOAP door counts its bodies refused unread: a header flood shows in the alerts, and no label takes what a client sent.
-      requests.meter('front', 'unread').count(status);
-      if (config.accessLog) log.info({ client, status, reason }, 'request refused unread');
-    },
+    unreadable,
   };
   /** Counted and logged as every other door's answers are (a scrape or a preflight had no access line). */
   const answeredAtTheFront = (context: RequestContext, route: string) => {

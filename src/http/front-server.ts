@@ -41,8 +41,11 @@ interface ConnectionLimits {
   /** Where the connections closed unanswered are counted, for the metrics. */
   refused: RefusedConnections;
   /** Told of each request node:http refuses before any listener sees it (headers too large, malformed, too slow): the access log has no line for it otherwise. */
-  unreadable?: (client: string, status: number, reason: string) => void;
+  unreadable?: UnreadableListener;
 }
+
+/** Told of a request node:http refused unread: the client's address, the status it was answered, and node's reason. */
+export type UnreadableListener = (client: string, status: number, reason: string) => void;
 
 /** Connections closed as they were accepted, by the cap they met. */
 export interface RefusedConnections {
@@ -193,7 +196,7 @@ const REQUEST_LINE_START_LENGTH = 64;
  * client that reset the connection is not worth a line). `_httpMessage` is node:http's own
  * in-flight answer of the connection, what its default handler looks at.
  */
-export function answeringUnreadable<S extends Server>(server: S, unreadable?: ConnectionLimits['unreadable']): S {
+export function answeringUnreadable<S extends Server>(server: S, unreadable?: UnreadableListener): S {
   server.on('clientError', (error: ParseError, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
     if (socket.writable && !socket._httpMessage?.headersSent) {
       const status = unreadableStatus(error);
@@ -216,7 +219,7 @@ export function answeringUnreadable<S extends Server>(server: S, unreadable?: Co
  * listener and, without one, destroys the connection unanswered, the requests before it
  * on the connection with it.
  */
-function refusingConnect<S extends Server>(server: S, unreadable?: ConnectionLimits['unreadable']): S {
+function refusingConnect<S extends Server>(server: S, unreadable?: UnreadableListener): S {
   server.on('connect', (_req: IncomingMessage, socket: Connection) => {
     unreadable?.(socket.remoteAddress ?? '', 501, 'CONNECT');
     const refuse = () => {

@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
-import { answeringUnreadable } from './front-server.js';
+import { answeringUnreadable, type UnreadableListener } from './front-server.js';
 
 export interface InProcessRequest {
   method: string;
@@ -20,6 +20,8 @@ export interface InProcessAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** node:http refused the request before the listener saw it (a request head over its 16 KiB): `status` alone, no headers or body of the bridge's. */
+  unread: boolean;
 }
 
 /**
@@ -29,11 +31,16 @@ export interface InProcessAnswer {
  * network client, so every part of the front door (the photo hot path, Express, the access
  * log) answers as it always does. Graph's $batch sends its requests so.
  */
-export function inProcessRequests(listener: RequestListener): (sent: InProcessRequest) => Promise<InProcessAnswer> {
-  // A request node:http cannot read is answered as the front door answers it (a URL past 16 KiB: 414).
-  // A request that came without a Host goes on without one (node:http's client would write
-  // `localhost`): its links are built on the address it reached, as the request's were.
-  const server = answeringUnreadable(createServer({ requireHostHeader: false }, listener));
+export function inProcessRequests(listener: RequestListener, unreadable?: UnreadableListener): (sent: InProcessRequest) => Promise<InProcessAnswer> {
+  // A request node:http cannot read is answered, and told to `unreadable` for its access line,
+  // as the front door does (a URL past 16 KiB: 414). A request that came without a Host goes on
+  // without one (node:http's client would write `localhost`): its links are built on the
+  // address it reached, as the request's were.
+  const heard: RequestListener = (req, res) => {
+    if (req.socket instanceof ConnectionEnd) req.socket.heard = true;
+    listener(req, res);
+  };
+  const server = answeringUnreadable(createServer({ requireHostHeader: false }, heard), unreadable);
   return (sent) =>
     new Promise((resolve, reject) => {
       const [serverEnd, clientEnd] = connectionPair(sent);
@@ -52,7 +59,7 @@ export function inProcessRequests(listener: RequestListener): (sent: InProcessRe
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
           answer.on('end', () => {
             clientEnd.destroy();
-            resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks) });
+            resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks), unread: !serverEnd.heard });
           });
           answer.on('error', reject);
         },
@@ -70,6 +77,8 @@ export function sentInProcess(socket: unknown): boolean {
 /** One end of an in-memory connection: what it writes, the other end reads. It has what node:http asks of a socket. */
 class ConnectionEnd extends Duplex {
   peer: ConnectionEnd | undefined;
+  /** Whether the listener was handed the request of this connection (each carries one). */
+  heard = false;
   readonly remotePort = 0;
   readonly encrypted = false;
 

@@ -1,5 +1,5 @@
 import { BASE64_TEXT } from '../domain/text-bytes.js';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
@@ -11,7 +11,7 @@ import type { InProcessAnswer, InProcessRequest } from '../http/in-process-reque
 import { contextOf } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
-import { graphErrorHandler, refuseOtherMethods } from './graph-errors.js';
+import { graphErrorHandler, graphErrorJson, refuseOtherMethods } from './graph-errors.js';
 import { ODATA_VERSION_HEADER } from './graph-odata.js';
 import { GRAPH_VERSIONS } from './graph-photo-path.js';
 
@@ -108,10 +108,13 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
   );
   router.post('/$batch', requireAccount(options.auth, 'user'), body, async (req, res) => {
     const requests = readBatch(jsonOf(req.body as Buffer, () => invalidBatch('the body is not JSON')));
-    const answer = new BatchAnswer();
+    const { requestId } = contextOf(req);
+    const answer = new BatchAnswer(requestId);
     const run = async (request: BatchRequest) =>
-      answer.fitted(answer.full() ? answerTooLarge(request.id) : await runOne(request, req, options.send, options.log));
-    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run, answer) : await inTurns(requests, run);
+      answer.fitted(answer.full() ? answerTooLarge(request.id, requestId) : await runOne(request, req, options.send, options.log));
+    const responses = requests.some((request) => request.dependsOn.length > 0)
+      ? await inSequence(requests, run, answer, requestId)
+      : await inTurns(requests, run);
     res.type('application/json').send(`{"responses":[${responses.map((response) => response.text).join(',')}]}`);
   });
   refuseOtherMethods(router, '/$batch', 'POST');
@@ -132,6 +135,9 @@ class BatchAnswer {
   /** Whether a response has not fitted: the requests not yet run are not run, but answered 429, as their answers would likely be thrown away too. */
   private overflowed = false;
 
+  /** `requestId`: the batch's, which the errors it writes itself name. */
+  constructor(private readonly requestId: string) {}
+
   /** Whether no more but the short error of answerTooLarge fits. */
   full(): boolean {
     return this.overflowed || this.bytes >= BATCH_MAX_ANSWER_BYTES;
@@ -144,7 +150,7 @@ class BatchAnswer {
     let bytes = Buffer.byteLength(text);
     if (this.responses > 0 && this.bytes + bytes > BATCH_MAX_ANSWER_BYTES) {
       this.overflowed = true;
-      response = answerTooLarge(response.id);
+      response = answerTooLarge(response.id, this.requestId);
       text = written(response);
       bytes = Buffer.byteLength(text);
     }
@@ -154,12 +160,13 @@ class BatchAnswer {
   }
 }
 
-function answerTooLarge(id: string): BatchResponse {
+function answerTooLarge(id: string, requestId: string): BatchResponse {
   const failure = graphFailure(
     id,
     429,
     'TooManyRequests',
     `The answers of this batch are over ${BATCH_MAX_ANSWER_BYTES / 1024 / 1024} MB: ask this request again on its own or in another batch.`,
+    requestId,
   );
   return { ...failure, headers: { ...failure.headers, 'Retry-After': '1' } };
 }
@@ -175,11 +182,16 @@ async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) =>
   return responses;
 }
 
-async function inSequence(requests: BatchRequest[], run: (request: BatchRequest) => Promise<WrittenResponse>, answer: BatchAnswer): Promise<WrittenResponse[]> {
+async function inSequence(
+  requests: BatchRequest[],
+  run: (request: BatchRequest) => Promise<WrittenResponse>,
+  answer: BatchAnswer,
+  requestId: string,
+): Promise<WrittenResponse[]> {
   const done = new Map<string, WrittenResponse>();
   for (const request of requests) {
     const failed = request.dependsOn.some((id) => done.get(id.toLowerCase())!.status >= 400);
-    done.set(request.id.toLowerCase(), failed ? answer.fitted(failedDependency(request.id)) : await run(request));
+    done.set(request.id.toLowerCase(), failed ? answer.fitted(failedDependency(request.id, requestId)) : await run(request));
   }
   return [...done.values()];
 }
@@ -206,12 +218,19 @@ async function refusedMethod(request: BatchRequest, batch: IncomingMessage, send
     .split(',')
     .map((method) => method.trim())
     .filter((method) => BATCHED_METHODS.has(method));
-  const failure = graphFailure(request.id, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+  const failure = graphFailure(
+    request.id,
+    405,
+    'Request_BadRequest',
+    'Specified HTTP method is not allowed for the request target.',
+    contextOf(batch).requestId,
+  );
   return { ...failure, headers: { ...failure.headers, Allow: allow.join(', ') } };
 }
 
 /** A request sent through the front door, in memory, and its answer as a batch writes it. */
 async function sent(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
+  const { requestId } = contextOf(batch);
   let answer: InProcessAnswer;
   try {
     answer = await send({
@@ -225,10 +244,19 @@ async function sent(request: BatchRequest, batch: IncomingMessage, send: GraphBa
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_INVALID_CHAR')
-      return graphFailure(request.id, 400, 'BadRequest', 'A header of this request has a character HTTP does not allow.');
-    log.error({ reqId: contextOf(batch).requestId, err: error }, 'a request of a batch failed');
-    return graphFailure(request.id, 500, 'generalException', `internal error (request ${contextOf(batch).requestId})`);
+      return graphFailure(request.id, 400, 'BadRequest', 'A header of this request has a character HTTP does not allow.', requestId);
+    log.error({ reqId: requestId, err: error }, 'a request of a batch failed');
+    return graphFailure(request.id, 500, 'generalException', `internal error (request ${requestId})`, requestId);
   }
+  // node:http wrote its status alone (a request head over its 16 KiB: 414): written here as the bridge's own errors are, for a client that reads the error JSON.
+  if (answer.unread)
+    return graphFailure(
+      request.id,
+      answer.status,
+      'ErrorInvalidRequest',
+      `The request could not be read: ${STATUS_CODES[answer.status] ?? 'unreadable'}.`,
+      requestId,
+    );
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !DROPPED_ANSWER_HEADERS.has(name)) headers[headerName(name)] = String(value);
@@ -273,17 +301,21 @@ const SPELLED_OTHERWISE = new Map([
   ['odata-version', 'OData-Version'],
 ]);
 
-function failedDependency(id: string): BatchResponse {
-  return graphFailure(id, 424, 'FailedDependency', 'A request this one depends on failed.');
+function failedDependency(id: string, requestId: string): BatchResponse {
+  return graphFailure(id, 424, 'FailedDependency', 'A request this one depends on failed.', requestId);
 }
 
-function graphFailure(id: string, status: number, code: string, message: string): BatchResponse {
-  // OData-Version as on every Graph error alone (graph-errors.ts): a client reads a batch's answers as it reads those.
+/**
+ * An error the batch writes for one of its requests itself, as every Graph error alone is
+ * (graph-errors.ts): a client reads a batch's answers as it reads those. Its innerError names
+ * the batch's request id, the one its access line has.
+ */
+function graphFailure(id: string, status: number, code: string, message: string, requestId: string): BatchResponse {
   return {
     id,
     status,
     headers: { 'Content-Type': 'application/json', 'OData-Version': ODATA_VERSION_HEADER['odata-version'] },
-    body: { error: { code, message } },
+    body: graphErrorJson(code, message, requestId),
   };
 }
 

@@ -79,13 +79,14 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     return;
   }
   const clientRequestId = clientRequestIdOf(res);
-  const body = JSON.stringify({
-    error: {
-      code: known ? graphCodeOf(error) : 'generalException',
-      message: known ? error.message : `internal error (request ${requestId})`,
-      innerError: { date: new Date().toISOString(), 'request-id': requestId, ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}) },
-    },
-  });
+  const body = JSON.stringify(
+    graphErrorJson(
+      known ? graphCodeOf(error) : 'generalException',
+      known ? error.message : `internal error (request ${requestId})`,
+      requestId,
+      clientRequestId,
+    ),
+  );
   endErrorAnswer(
     res,
     known ? error.httpStatus : 500,
@@ -102,6 +103,17 @@ export function sendGraphError(res: ServerResponse, error: unknown, log: Logger,
     log,
     requestId,
   );
+}
+
+/** Graph's error JSON: its code and message, and the innerError that says when and which request (the client's id of it too, when it gave one). */
+export function graphErrorJson(code: string, message: string, requestId: string, clientRequestId?: string) {
+  return {
+    error: {
+      code,
+      message,
+      innerError: { date: new Date().toISOString(), 'request-id': requestId, ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}) },
+    },
+  };
 }
 
 /**
