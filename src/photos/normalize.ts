@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { BridgeError } from '../domain/errors.js';
+import { BridgeError, imageRefused } from '../domain/errors.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { exifProblem } from './exif-loops.js';
@@ -45,6 +45,23 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   // small (a WebP's frames, a TIFF's pages), and outside the slots four such reads held
   // every thread of the pool that everyone's photos are resized on.
   return (limits.decodes ?? sharedDecodeSlots).run(async () => decode(input, checkedHeader(input, await readHeader(input), limits), limits));
+}
+
+/**
+ * Whether the bytes are of an accepted format by their signature and their header, as
+ * normalizePhoto first checks them, without decoding a pixel: for a source holding several
+ * candidates for one photo (a directory's thumbnailPhoto and jpegPhoto) that passes over
+ * one that is no image. The header is read in a decode slot, as normalizePhoto reads it.
+ */
+export async function hasImageHeader(input: Buffer): Promise<boolean> {
+  if (!hasAcceptedSignature(input)) return false;
+  try {
+    const { format } = await sharedDecodeSlots.run(() => readHeader(input));
+    return format !== undefined && ACCEPTED_FORMATS.has(format);
+  } catch (error) {
+    if (imageRefused(error)) return false;
+    throw error;
+  }
 }
 
 /** The header, once it describes an image of an accepted format within the limits. */

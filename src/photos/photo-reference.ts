@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 export async function referenceOf(store: Store, owner: PhotoOwner): Promise<PhotoReference | undefined> {
   if (owner.kind === 'user') {
     const user = await store.getUser(owner.email);
-    return user && { kind: 'user', emails: [user.email], sipAddress: user.sipAddress, ...user.refs };
+    return user && { kind: 'user', emails: [user.email], otherAddresses: user.otherAddresses, sipAddress: user.sipAddress, ...user.refs };
   }
   const contact = await store.getContactById(owner.id);
   return contact && { kind: 'contact', emails: contact.emailAddresses, ...contact.refs };

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
 import { wholeMessages, type MessageRead } from './ldap-framing.js';
-import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
+import { CredentialsRefusedError, InconclusiveAnswerError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 
 const attributeName = z.string().regex(/^[A-Za-z][\w-]*$/, 'is not an LDAP attribute name');
 
@@ -19,7 +19,12 @@ function isFilter(text: string): boolean {
 /** An LDAP directory (Active Directory, OpenLDAP…) as the config file describes it. */
 export const ldapSettingsSchema = z
   .strictObject({
-    url: z.string().regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, 'must be ldap://host[:port] or ldaps://host[:port]'),
+    url: z
+      .string()
+      .regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, 'must be ldap://host[:port] or ldaps://host[:port]')
+      // RFC 4516, section 2: an LDAP URL is scheme://[host[:port]] with no userinfo. One written with
+      // it was taken as a host, bound anonymously, and showed the password in every message naming the URL.
+      .refine((url) => !/^ldaps?:\/\/[^/?#]*@/i.test(url), 'must not hold a user or password (an LDAP URL has none): set bindDn and bindPassword'),
     /** Upgrade an ldap:// connection to TLS before binding. */
     startTls: z.boolean().default(false),
     /** PEM file of the CA(s) that signed the directory's certificate, when the system's do not. */
@@ -89,12 +94,13 @@ const SETUP_RESULT_CODES = new Set([
  * Opens a connection, secures it (StartTLS) and binds, runs `work`, and always unbinds.
  * An abort closes the socket, so a timed-out call leaves nothing behind. A refused bind
  * is permanent: retrying it gains nothing and can lock the service account out. With
- * `maxBytes`, what the directory sends on the connection is held to it (limitReceived).
+ * `limit`, what the directory sends on the connection is held to `limit.bytes`
+ * (limitReceived); `work` calls `nextRead` to give each of its reads that much afresh.
  */
 export async function withDirectory<T>(
   settings: LdapSettings,
   signal: AbortSignal,
-  work: (client: Client) => Promise<T>,
+  work: (client: Client, nextRead: () => void) => Promise<T>,
   limit?: { bytes: number; per: string },
 ): Promise<T> {
   signal.throwIfAborted();
@@ -110,16 +116,16 @@ export async function withDirectory<T>(
   });
   readWholeMessages(client);
   const close = () => void client.unbind().catch(() => undefined);
-  const overLimit = limit === undefined ? () => false : limitReceived(client, limit.bytes);
+  const received = limit === undefined ? undefined : limitReceived(client, limit.bytes);
   signal.addEventListener('abort', close, { once: true });
   try {
     // tls.connect checks the certificate against `host`; on an upgraded socket it has no other way to know it.
     if (settings.startTls) await client.startTLS({ ca, host: new URL(settings.url).hostname.replace(/^\[|\]$/g, '') });
     if (settings.bindDn) await client.bind(settings.bindDn, settings.bindPassword);
-    return await work(client);
+    return await work(client, () => received?.restart());
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    if (overLimit()) throw new PermanentSourceError(`the directory sent more than ${limit!.bytes} bytes for ${limit!.per}`);
+    if (received?.over()) throw new DirectorySentTooMuchError(`the directory sent more than ${limit!.bytes} bytes for ${limit!.per}`);
     throw asSourceError(error, settings);
   } finally {
     signal.removeEventListener('abort', close);
@@ -128,14 +134,15 @@ export async function withDirectory<T>(
 }
 
 /**
- * Closes the connection once the directory has sent more than `maxBytes` on it; returns
- * whether it did. ldapts gathers a search's entries until the server says it is done (a
- * sizeLimit is only a request) and holds a message until its last byte, so a hostile or
- * broken directory could send without end (one lookup took the RSS to 849 MB) or one
- * 50 MiB value (the event loop stalled 4.5 s). ldapts keeps its socket in a plain
- * property; every socket it puts there is watched (the TLS one of a StartTLS too).
+ * Closes the connection once the directory has sent more than `maxBytes` on it since it
+ * opened or since `restart`; `over` tells whether it did. ldapts gathers a search's
+ * entries until the server says it is done (a sizeLimit is only a request) and holds a
+ * message until its last byte, so a hostile or broken directory could send without end
+ * (one lookup took the RSS to 849 MB) or one 50 MiB value (the event loop stalled 4.5 s).
+ * ldapts keeps its socket in a plain property; every socket it puts there is watched
+ * (the TLS one of a StartTLS too).
  */
-function limitReceived(client: Client, maxBytes: number): () => boolean {
+function limitReceived(client: Client, maxBytes: number): { over(): boolean; restart(): void } {
   let received = 0;
   let socket: Socket | undefined;
   Object.defineProperty(client, 'socket', {
@@ -149,7 +156,12 @@ function limitReceived(client: Client, maxBytes: number): () => boolean {
       });
     },
   });
-  return () => received > maxBytes;
+  return {
+    over: () => received > maxBytes,
+    restart: () => {
+      received = 0;
+    },
+  };
 }
 
 /** ldapts's parser, in a private property, is handed each message whole (ldap-framing.ts). */
@@ -165,6 +177,9 @@ async function readCa(path: string): Promise<Buffer> {
     throw new MisconfiguredSourceError(`caFile: ${(error as Error).message}`);
   }
 }
+
+/** The directory sent more than a lookup or an import may read; it answered, so it was reachable. */
+class DirectorySentTooMuchError extends PermanentSourceError {}
 
 /**
  * The directory left an operation (connecting, the bind, a search or one page of it)
@@ -229,7 +244,12 @@ export function isReferral(error: unknown): boolean {
 
 /** Whether a failure came from the directory's answer (so it was reachable), not from the network or TLS. */
 export function directoryAnswered(error: unknown): boolean {
-  return error instanceof ResultCodeError || (error instanceof Error && error.cause instanceof ResultCodeError);
+  return (
+    error instanceof ResultCodeError ||
+    (error instanceof Error && error.cause instanceof ResultCodeError) ||
+    error instanceof DirectorySentTooMuchError ||
+    error instanceof InconclusiveAnswerError
+  );
 }
 
 /**

@@ -11,31 +11,40 @@ import {
   type Entry,
   type SearchOptions,
 } from 'ldapts';
+import { canonicalSmtpAddress } from '../domain/email.js';
 import type { Logger } from '../logger.js';
+import { hasImageHeader } from '../photos/normalize.js';
 import { directoryAnswered, isReferral, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
-import { InconclusiveAnswerError, NO_PHOTO, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
+import { InconclusiveAnswerError, NO_PHOTO, UnusableAnswerError, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
 import type { SourceType } from './registry.js';
 
 /**
- * What one photo lookup may read from the directory: a few entries with their photos (AD
- * holds a thumbnailPhoto to 100 KB; a jpegPhoto a few MB at most), nothing like the
- * endless or 50 MiB answers a hostile directory sent. ldapts joins a message's pieces
- * anew with each one that comes, so an answer's cost grows with its square: one 16 MB
- * value a lookup kept /healthz waiting 433 ms on average.
+ * What one read of a photo lookup may take from the directory: a few entries with one photo
+ * attribute each (AD holds a thumbnailPhoto to 100 KB; a jpegPhoto a few MB at most),
+ * nothing like the endless or 50 MiB answers a hostile directory sent. ldapts joins a
+ * message's pieces anew with each one that comes, so an answer's cost grows with its square:
+ * one 16 MB value a lookup kept /healthz waiting 433 ms on average.
  */
 export const LOOKUP_MAX_BYTES = 4 * 1024 * 1024;
-const LOOKUP_LIMIT = { bytes: LOOKUP_MAX_BYTES, per: 'one lookup' };
+const LOOKUP_LIMIT = { bytes: LOOKUP_MAX_BYTES, per: 'one read of a photo lookup' };
 
-/** What a lookup found: no entry, or an entry with or without a photo. */
+/**
+ * The attributes an entry's addresses are read from: those the source searches, and those an
+ * import takes a person's addresses from (ldap-directory.ts: mail, proxyAddresses, userPrincipalName).
+ */
+const IMPORTED_ADDRESS_ATTRIBUTES = ['mail', 'proxyAddresses', 'userPrincipalName'];
+
+/** What a lookup found: no entry, or an entry with or without a photo; and a value passed over as no image. */
 interface Lookup {
   dn?: string;
   photo?: { attribute: string; bytes: Buffer };
+  noImage?: { attribute: string; dn: string; bytes: number };
 }
 
 /**
  * Active Directory or any LDAP directory: `thumbnailPhoto`, then `jpegPhoto`, of the
- * entry an LDAP DN reference names, or else of the entry holding one of the person's
- * addresses (in `mail`, or in `proxyAddresses` as AD writes them).
+ * entry an LDAP DN reference names when it holds one of the person's addresses, or else
+ * of the entry holding one of them (in `mail`, or in `proxyAddresses` as AD writes them).
  */
 export const ldapSource: SourceType<LdapSettings> = {
   schema: ldapSettingsSchema,
@@ -44,46 +53,110 @@ export const ldapSource: SourceType<LdapSettings> = {
     return {
       name,
       keepsShape: settings.keepShape,
-      accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
+      // A DN alone cannot be told from the entry of someone who took it over.
+      accepts: (reference) => reference.emails.length > 0,
       async fetch(reference, signal) {
-        const found = await withDirectory(settings, signal, (client) => lookUp(client, settings, reference), LOOKUP_LIMIT);
-        return found.photo ? { kind: 'photo', bytes: found.photo.bytes } : NO_PHOTO;
+        const found = await withDirectory(settings, signal, (client, nextRead) => lookUp(client, nextRead, settings, reference), LOOKUP_LIMIT);
+        if (found.photo) return { kind: 'photo', bytes: found.photo.bytes };
+        if (found.noImage) throw new UnusableAnswerError(noImageText(found.noImage));
+        return NO_PHOTO;
       },
       check: (sample, signal) => check(settings, sample, signal),
     };
   },
 };
 
-async function lookUp(client: Client, settings: LdapSettings, reference: PhotoReference): Promise<Lookup> {
-  const read = { attributes: settings.photoAttributes, explicitBufferAttributes: settings.photoAttributes };
-  if (reference.ldapDn !== undefined) {
-    try {
-      const { searchEntries } = await client.search(reference.ldapDn, { scope: 'base', ...read });
-      if (searchEntries[0]) return photoOf(searchEntries[0], settings);
-    } catch (error) {
-      // A reference to an entry that moved, went, the bind may not read or another domain holds (a
-      // Global Catalog's DN, referred by a DC of one domain): the addresses may still find the person.
-      const elsewhere = error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError || error instanceof InsufficientAccessError;
-      if (!elsewhere && !isReferral(error)) throw error;
+/**
+ * The photo attributes are read one at a time, in their order, until one holds an image: read
+ * together, a jpegPhoto of some MB cost the thumbnailPhoto before it (the answer passed the
+ * byte limit), and a thumbnailPhoto that is no image hid a jpegPhoto that is one. The entry the
+ * DN names is read while it holds one of the person's addresses: AD gives a CN, so a DN, to the
+ * next person of the same name, and the DN an import stored then names someone else.
+ */
+async function lookUp(client: Client, nextRead: () => void, settings: LdapSettings, reference: PhotoReference): Promise<Lookup> {
+  // Without an address, neither can the entry the DN names be told to be theirs nor can theirs be searched for.
+  if (reference.emails.length === 0) return {};
+  const found: Lookup = {};
+  let namedDn = reference.ldapDn;
+  let cutOffAfter: number | undefined;
+  for (const attribute of settings.photoAttributes) {
+    const named = namedDn === undefined ? undefined : await readNamedEntry(client, nextRead, settings, namedDn, attribute, reference);
+    if (named === undefined) namedDn = undefined;
+    const { entries, cutOff } = named ? { entries: [named], cutOff: false } : await searchByAddress(client, nextRead, settings, reference.emails, attribute);
+    if (cutOff) cutOffAfter = entries.length;
+    found.dn ??= entries[0]?.dn;
+    for (const entry of entries) {
+      for (const bytes of photoValues(entry, attribute)) {
+        if (await hasImageHeader(bytes)) return { ...found, dn: entry.dn, photo: { attribute, bytes } };
+        found.noImage ??= { attribute, dn: entry.dn, bytes: bytes.length };
+      }
     }
   }
-  if (reference.emails.length === 0) return {};
-  const { entries, cutOff } = await searchWithinSizeLimit(client, settings.baseDn, {
-    scope: 'sub',
-    filter: addressFilter(settings.searchAttributes, reference.emails),
-    sizeLimit: settings.sizeLimit,
-    ...read,
-  });
-  const candidates = entries.map((entry) => photoOf(entry, settings));
-  const withPhoto = candidates.find((candidate) => candidate.photo);
-  if (withPhoto) return withPhoto;
   // One of the entries the directory left out may be the one with the photo.
-  if (cutOff) {
+  if (cutOffAfter !== undefined) {
     throw new InconclusiveAnswerError(
-      `the directory cut off the search for ${reference.emails.join(', ')} after ${entries.length} entries (sizeLimitExceeded, 4), none with a photo: raise sizeLimit, or the directory's own size limit for the bind account`,
+      `the directory cut off the search for ${reference.emails.join(', ')} after ${cutOffAfter} entries (sizeLimitExceeded, 4), none with a photo: raise sizeLimit, or the directory's own size limit for the bind account`,
     );
   }
-  return candidates[0] ?? {};
+  return found;
+}
+
+/** The entries under baseDn holding one of the addresses, with `attribute`. */
+function searchByAddress(
+  client: Client,
+  nextRead: () => void,
+  settings: LdapSettings,
+  emails: readonly string[],
+  attribute: string,
+): Promise<{ entries: Entry[]; cutOff: boolean }> {
+  nextRead();
+  return searchWithinSizeLimit(client, settings.baseDn, {
+    scope: 'sub',
+    filter: addressFilter(settings.searchAttributes, emails),
+    sizeLimit: settings.sizeLimit,
+    attributes: [attribute],
+    explicitBufferAttributes: [attribute],
+  });
+}
+
+/**
+ * The entry `dn` names, with `attribute`, when it holds one of the person's addresses; undefined
+ * when it does not, or is not there to read.
+ */
+async function readNamedEntry(
+  client: Client,
+  nextRead: () => void,
+  settings: LdapSettings,
+  dn: string,
+  attribute: string,
+  reference: PhotoReference,
+): Promise<Entry | undefined> {
+  // One the directory does not know, such as AD's userPrincipalName on OpenLDAP, "is ignored by the server" (RFC 4511, 4.5.1.8).
+  const addressAttributes = [...new Set([...settings.searchAttributes, ...IMPORTED_ADDRESS_ATTRIBUTES])];
+  try {
+    nextRead();
+    const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute, ...addressAttributes], explicitBufferAttributes: [attribute] });
+    const entry = searchEntries[0];
+    return entry && holdsAddressOf(entry, addressAttributes, reference) ? entry : undefined;
+  } catch (error) {
+    // A reference to an entry that moved, went, the bind may not read or another domain holds (a
+    // Global Catalog's DN, referred by a DC of one domain): the addresses may still find the person.
+    const elsewhere = error instanceof NoSuchObjectError || error instanceof InvalidDNSyntaxError || error instanceof InsufficientAccessError;
+    if (!elsewhere && !isReferral(error)) throw error;
+    return undefined;
+  }
+}
+
+/** Whether one of the entry's addresses is one of the person's (proxyAddresses as AD writes them, `smtp:address`). */
+function holdsAddressOf(entry: Entry, attributes: readonly string[], reference: PhotoReference): boolean {
+  const theirs = new Set([...reference.emails, ...(reference.otherAddresses ?? [])].map(canonicalSmtpAddress));
+  return attributes.some((attribute) =>
+    valuesOf(entry, attribute).some((value) => {
+      if (typeof value !== 'string') return false;
+      const address = attribute.toLowerCase() === 'proxyaddresses' ? /^smtp:(.*)$/is.exec(value)?.[1] : value;
+      return address !== undefined && theirs.has(canonicalSmtpAddress(address.trim()));
+    }),
+  );
 }
 
 /**
@@ -123,13 +196,15 @@ function addressFilter(attributes: readonly string[], emails: readonly string[])
   });
 }
 
-function photoOf(entry: Entry, settings: LdapSettings): Lookup {
-  for (const attribute of settings.photoAttributes) {
-    const value = valuesOf(entry, attribute).find((item) => item.length > 0);
-    // ldapts hands back as text only bytes that are valid UTF-8, so this is lossless.
-    if (value !== undefined) return { dn: entry.dn, photo: { attribute, bytes: Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8') } };
-  }
-  return { dn: entry.dn };
+/** The non-empty values of a photo attribute; ldapts hands back as text only bytes that are valid UTF-8, so this is lossless. */
+function photoValues(entry: Entry, attribute: string): Buffer[] {
+  return valuesOf(entry, attribute)
+    .map((value) => (Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8')))
+    .filter((bytes) => bytes.length > 0);
+}
+
+function noImageText(noImage: NonNullable<Lookup['noImage']>): string {
+  return `the ${noImage.attribute} of ${noImage.dn} (${noImage.bytes} bytes) is not an image the bridge can read`;
 }
 
 /** Reachable, authenticated, and a sample lookup (or, without a sample, the base DN read). */
@@ -139,18 +214,18 @@ async function check(settings: LdapSettings, sample: PhotoReference | undefined,
   const lastStep = sample ? 'sample lookup' : 'base DN';
   let bound = false;
   try {
-    const detail = await withDirectory(
+    const last = await withDirectory(
       settings,
       signal,
-      async (client) => {
+      async (client, nextRead): Promise<CheckStep> => {
         bound = true;
-        if (sample) return describeLookup(await lookUp(client, settings, sample), settings, sample);
+        if (sample) return sampleStep(await lookUp(client, nextRead, settings, sample), settings, sample);
         await client.search(settings.baseDn, { scope: 'base', attributes: ['1.1'] });
-        return `${settings.baseDn} is readable (no sample user given)`;
+        return { step: lastStep, ok: true, detail: `${settings.baseDn} is readable (no sample user given)` };
       },
       LOOKUP_LIMIT,
     );
-    return [reachable, authenticated, { step: lastStep, ok: true, detail }];
+    return [reachable, authenticated, last];
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     if (!directoryAnswered(error)) return [{ step: 'reachable', ok: false, detail }];
@@ -159,12 +234,22 @@ async function check(settings: LdapSettings, sample: PhotoReference | undefined,
   }
 }
 
-function describeLookup(found: Lookup, settings: LdapSettings, sample: PhotoReference): string {
-  if (found.dn === undefined) {
-    return `no entry under ${settings.baseDn} has ${settings.searchAttributes.join(' or ')} ${sample.emails.join(', ') || '(no address)'}`;
+/** What the sample lookup found, as fetch would take it: a value that is no image fails it unless a later attribute holds one. */
+function sampleStep(found: Lookup, settings: LdapSettings, sample: PhotoReference): CheckStep {
+  const step = 'sample lookup';
+  if (found.photo) {
+    const passedOver = found.noImage ? ` (${noImageText(found.noImage)})` : '';
+    return { step, ok: true, detail: `${found.photo.attribute} of ${found.dn}, ${found.photo.bytes.length} bytes${passedOver}` };
   }
-  if (!found.photo) return `${found.dn} has no ${settings.photoAttributes.join(' or ')}`;
-  return `${found.photo.attribute} of ${found.dn}, ${found.photo.bytes.length} bytes`;
+  if (found.noImage) return { step, ok: false, detail: noImageText(found.noImage) };
+  if (found.dn === undefined) {
+    return {
+      step,
+      ok: true,
+      detail: `no entry under ${settings.baseDn} has ${settings.searchAttributes.join(' or ')} ${sample.emails.join(', ') || '(no address)'}`,
+    };
+  }
+  return { step, ok: true, detail: `${found.dn} has no ${settings.photoAttributes.join(' or ')}` };
 }
 
 function warnIfPasswordInClear(name: string, settings: LdapSettings, log: Logger): void {

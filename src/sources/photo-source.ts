@@ -10,6 +10,11 @@ import { AnswerTooLarge, OutboundRefused } from './outbound-http.js';
 export interface PhotoReference extends ExternalRefs {
   kind: 'user' | 'contact';
   emails: string[];
+  /**
+   * The other addresses a user is known by (secondary proxy addresses, a userPrincipalName):
+   * not looked up, but a directory entry holding one is theirs.
+   */
+  otherAddresses?: string[];
   sipAddress?: string;
 }
 

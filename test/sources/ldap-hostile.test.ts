@@ -31,11 +31,23 @@ describe('LDAP source against a directory that sends without end', () => {
       directory = await start();
       const failure = await lookUp(directory.url);
       expect(failure).to.be.instanceOf(PermanentSourceError);
-      expect((failure as Error).message).to.equal(`the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one lookup`);
+      expect((failure as Error).message).to.equal(`the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one read of a photo lookup`);
       // The connection was closed past the limit, not read to the end: the sockets' buffers take some MiB more of the server's writes (8 MiB and 83 bytes once), far short of the 64 MiB photo.
       expect(await directory.searchClosed()).to.be.below(LOOKUP_MAX_BYTES + 16 * 1024 * 1024);
     });
   }
+
+  it('has `sources check` name the sample lookup, not the reaching of the directory, as what failed at the byte limit', async () => {
+    directory = await startHostileDirectory('huge', 64 * 1024 * 1024);
+    const steps = await ldapSource
+      .create('ad', ldapSource.schema.parse({ url: directory.url, baseDn: 'dc=example' }), createLogger('silent'))
+      .check({ kind: 'user', emails: ['someone@example.com'] }, AbortSignal.timeout(30_000));
+    expect(steps).to.deep.equal([
+      { step: 'reachable', ok: true, detail: `${directory.url} answers` },
+      { step: 'authenticated', ok: true, detail: 'anonymous (no bindDn configured)' },
+      { step: 'sample lookup', ok: false, detail: `the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one read of a photo lookup` },
+    ]);
+  });
 
   it('stops a directory import at importMaxMiB, as a permanent failure: its entries are held until the last page', async () => {
     directory = await startHostileDirectory('endless');

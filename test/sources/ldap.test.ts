@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
-import { ldapSource } from '../../src/sources/ldap.js';
+import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
 import {
   failureOf as failureKindOf,
   InconclusiveAnswerError,
@@ -16,6 +16,7 @@ import {
   PermanentSourceError,
   type PhotoReference,
   type SourceAnswer,
+  UnusableAnswerError,
 } from '../../src/sources/photo-source.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
@@ -25,6 +26,9 @@ import { basic, READER, startTestBridge, type TestBridge } from '../support/test
 const person = (cn: string) => `cn=${cn},${PEOPLE_DN}`;
 const user = (emails: string[], refs: Partial<PhotoReference> = {}): PhotoReference => ({ kind: 'user', emails, ...refs });
 const photoBytes = (answer: SourceAnswer) => (answer.kind === 'photo' ? answer.bytes : undefined);
+/** A JPEG made `bytes` long by bytes before its end marker, which decoders skip. */
+const padded = (jpeg: Buffer, bytes: number) => Buffer.concat([jpeg.subarray(0, -2), Buffer.alloc(bytes - jpeg.length), jpeg.subarray(-2)]);
+const NOT_AN_IMAGE = Buffer.from('not an image at all');
 
 describe('LDAP / Active Directory source, against a real slapd', () => {
   let slapd: Slapd;
@@ -45,6 +49,11 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       ['gus', 96, 96],
       ['hal', 80, 60],
       ['ivy', 48, 36],
+      ['kim', 96, 96],
+      ['newHire', 80, 80],
+      ['lou', 96, 96],
+      ['max', 72, 72],
+      ['gil', 96, 96],
     ] as const) {
       photos[name] = await samplePhoto(width, height);
     }
@@ -56,13 +65,27 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       proxyAddresses: ['SMTP:dee@corp.example.com', 'smtp:dee@legacy.example.org'],
       thumbnailPhoto: photos.dee!,
     });
-    await adUser('Eve Nomail', { thumbnailPhoto: photos.eve! });
+    // Found only by the DN reference: the address searches look in mail and proxyAddresses.
+    await adUser('Eve Nomail', { userPrincipalName: 'eve@example.com', thumbnailPhoto: photos.eve! });
     await adUser('Odd Address', { mail: 'odd(name)*@example.com', thumbnailPhoto: photos.odd! });
     await adUser('Fay Crowd', { mail: 'fay@example.com', thumbnailPhoto: photos.fay! });
     await adUser('Gus Stale', { mail: 'gus@example.com', thumbnailPhoto: photos.gus! });
     await adUser('Hal Wide', { mail: 'hal@example.com', thumbnailPhoto: photos.hal! });
     await adUser('Ivy Uploaded', { mail: 'ivy@example.com', thumbnailPhoto: photos.ivy! });
     await adUser('Jon Uploaded', { mail: 'jon@example.com' });
+    // The DN an import stored for kim@ and ned@, given to someone else since; Kim's entry moved.
+    await adUser('Kim Reused', { mail: 'new.hire@example.com', thumbnailPhoto: photos.newHire! });
+    await adUser('Kim Moved', { mail: 'kim@example.com', thumbnailPhoto: photos.kim! });
+    await adUser('Lou Renamed', {
+      mail: 'lou.new@example.com',
+      proxyAddresses: ['SMTP:lou.new@example.com', 'smtp:lou@example.org'],
+      thumbnailPhoto: photos.lou!,
+    });
+    await adUser('Max Large', { mail: 'max@example.com', thumbnailPhoto: photos.max!, jpegPhoto: padded(photos.max!, 5 * 1024 * 1024) });
+    // Each photo attribute under the byte limit of a read, together over it.
+    await adUser('Pat Two', { mail: 'pat@example.com', thumbnailPhoto: Buffer.alloc(3 * 1024 * 1024, 0x20), jpegPhoto: padded(photos.max!, 3 * 1024 * 1024) });
+    await adUser('Gil Garbage', { mail: 'gil@example.com', thumbnailPhoto: NOT_AN_IMAGE, jpegPhoto: photos.gil! });
+    await adUser('Hob Garbage', { mail: 'hob@example.com', thumbnailPhoto: NOT_AN_IMAGE });
     // More entries share one address than a lookup may read (slapd gives the reader 3, sizeLimit 10); only the last has a photo.
     for (let n = 1; n <= 12; n++) await adUser(`Dup ${n}`, { mail: 'dup@example.com', ...(n === 12 ? { thumbnailPhoto: photos.ivy! } : {}) });
   });
@@ -100,6 +123,10 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect(problems({ userFilter: 'mail=*)' })).to.deep.equal(['userFilter: is not an LDAP filter']);
       expect(problems({ photoAttributes: ['thumbnail Photo'] })).to.deep.equal(['photoAttributes.0: is not an LDAP attribute name']);
       expect(problems({ bindPasword: 'typo' })?.[0]).to.match(/bindPasword/);
+      // RFC 4516 LDAP URLs have no userinfo; one written with it bound anonymously and showed the password.
+      for (const url of ['ldap://svc:Pa55word!@dc1.corp.example.com', 'ldaps://svc@dc1.corp.example.com:636']) {
+        expect(problems({ url }), url).to.deep.equal(['url: must not hold a user or password (an LDAP URL has none): set bindDn and bindPassword']);
+      }
     });
   });
 
@@ -125,12 +152,41 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     });
 
     it('reads the entry an LDAP DN reference names, and falls back to the addresses when the DN is gone or referred', async () => {
-      expect(photoBytes(await fetch(user([], { ldapDn: person('Eve Nomail') })))).to.deep.equal(photos.eve);
+      expect(photoBytes(await fetch(user(['eve@example.com'], { ldapDn: person('Eve Nomail') })))).to.deep.equal(photos.eve);
       expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: person('Moved Away') })))).to.deep.equal(photos.ada);
-      expect(await fetch(user([], { ldapDn: person('Moved Away') }))).to.deep.equal({ kind: 'none' });
-      expect(await fetch(user([], { ldapDn: 'not a DN' }))).to.deep.equal({ kind: 'none' });
+      expect(await fetch(user(['nobody@example.com'], { ldapDn: person('Moved Away') }))).to.deep.equal({ kind: 'none' });
+      expect(await fetch(user(['nobody@example.com'], { ldapDn: 'not a DN' }))).to.deep.equal({ kind: 'none' });
       // Another domain's DN, as a Global Catalog import wrote it: the directory refers it elsewhere.
       expect(photoBytes(await fetch(user(['ada@example.com'], { ldapDn: 'CN=Ada,OU=People,DC=child,DC=example,DC=org' })))).to.deep.equal(photos.ada);
+    });
+
+    it("takes the entry a DN names only when it holds one of the person's addresses, else searches by address", async () => {
+      // AD gave the CN to someone else: the photo is the person's own, found by address, or none.
+      expect(photoBytes(await fetch(user(['kim@example.com'], { ldapDn: person('Kim Reused') })))).to.deep.equal(photos.kim);
+      expect(await fetch(user(['ned@example.com'], { ldapDn: person('Kim Reused') }))).to.deep.equal({ kind: 'none' });
+      expect(await fetch(user([], { ldapDn: person('Eve Nomail') })), 'no address to tell the entry by').to.deep.equal({ kind: 'none' });
+      // An address the store knows besides the primary one (a secondary proxy address, in AD's smtp: form) is theirs too.
+      const lou = user(['lou@example.com'], { ldapDn: person('Lou Renamed'), otherAddresses: ['lou@example.org'] });
+      expect(photoBytes(await fetch(lou))).to.deep.equal(photos.lou);
+      expect(await fetch({ ...lou, otherAddresses: [] })).to.deep.equal({ kind: 'none' });
+      expect(photoBytes(await fetch(user(['LOU@example.org'], { ldapDn: person('Lou Renamed') })))).to.deep.equal(photos.lou);
+    });
+
+    it('reads the photo attributes one at a time: a large jpegPhoto does not hide the thumbnailPhoto, and each read has the byte limit', async () => {
+      const searchesBefore = await slapd.searches();
+      expect(photoBytes(await fetch(user(['max@example.com'])))).to.deep.equal(photos.max);
+      expect((await slapd.searches()) - searchesBefore, 'the thumbnail answers: no second read').to.equal(1);
+      expect(photoBytes(await fetch(user(['pat@example.com'])))).to.deep.equal(padded(photos.max!, 3 * 1024 * 1024));
+      const tooLarge = await failureOf(fetch(user(['max@example.com']), { photoAttributes: ['jpegPhoto', 'thumbnailPhoto'] }));
+      expect(tooLarge).to.be.instanceOf(PermanentSourceError);
+      expect(tooLarge.message).to.equal(`the directory sent more than ${LOOKUP_MAX_BYTES} bytes for one read of a photo lookup`);
+    });
+
+    it('passes over a photo attribute that is no image for the next one, and fails as unusable when none is one', async () => {
+      expect(photoBytes(await fetch(user(['gil@example.com'])))).to.deep.equal(photos.gil);
+      const unusable = await failureOf(fetch(user(['hob@example.com'])));
+      expect(unusable).to.be.instanceOf(UnusableAnswerError);
+      expect(unusable.message).to.equal(`the thumbnailPhoto of ${person('Hob Garbage')} (19 bytes) is not an image the bridge can read`);
     });
 
     it('fails as "try again", not "no photo", when the directory cut the search off before an entry with a photo', async () => {
@@ -144,7 +200,7 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
 
     it('takes nothing it cannot look up', () => {
       expect(source().accepts(user([]))).to.equal(false);
-      expect(source().accepts(user([], { ldapDn: person('Eve Nomail') }))).to.equal(true);
+      expect(source().accepts(user([], { ldapDn: person('Eve Nomail') })), 'a DN alone cannot be told to be theirs').to.equal(false);
       expect(source().accepts(user(['ada@example.com']))).to.equal(true);
     });
 
@@ -227,6 +283,20 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       expect((await check(undefined))[2]).to.deep.equal({ step: 'base DN', ok: true, detail: `${BASE_DN} is readable (no sample user given)` });
     });
 
+    it('says which photo attribute the sample lookup passed over as no image, and fails when no attribute holds one', async () => {
+      const passedOver = `the thumbnailPhoto of ${person('Gil Garbage')} (19 bytes) is not an image the bridge can read`;
+      expect((await check(user(['gil@example.com'])))[2]).to.deep.equal({
+        step: 'sample lookup',
+        ok: true,
+        detail: `jpegPhoto of ${person('Gil Garbage')}, ${photos.gil!.length} bytes (${passedOver})`,
+      });
+      expect((await check(user(['hob@example.com'])))[2]).to.deep.equal({
+        step: 'sample lookup',
+        ok: false,
+        detail: `the thumbnailPhoto of ${person('Hob Garbage')} (19 bytes) is not an image the bridge can read`,
+      });
+    });
+
     it('tells a refused bind from an unreachable server', async () => {
       expect(await check(undefined, { bindPassword: 'wrong password' })).to.deep.equal([
         { step: 'reachable', ok: true, detail: `${slapd.url} answers` },
@@ -260,6 +330,10 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
         { email: 'fay@example.com', displayName: 'Fay Crowd', refs: {} },
         { email: 'gus@example.com', displayName: 'Gus Stale', refs: {} },
         { email: 'dup@example.com', displayName: 'Dup', refs: {} },
+        { email: 'ned@example.com', displayName: 'Ned Left', refs: { ldapDn: person('Kim Reused') } },
+        { email: 'lou@example.com', otherAddresses: ['lou@example.org'], displayName: 'Lou Renamed', refs: { ldapDn: person('Lou Renamed') } },
+        { email: 'max@example.com', displayName: 'Max Large', refs: {} },
+        { email: 'gil@example.com', displayName: 'Gil Garbage', refs: {} },
       ]);
     });
     after(async () => {
@@ -298,6 +372,23 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
     it('serves the REST photo URL as JPEG bytes for a user whose LDAP DN reference leads to the photo', async () => {
       const res = await restPhoto('eve@example.com').expect(200).expect('content-type', 'image/jpeg');
       expect(await widthOf(res.body as Buffer)).to.equal(64);
+    });
+
+    it("answers 404, not the photo of whoever holds the DN now, for a user whose stored LDAP DN names another person's entry", async () => {
+      await restPhoto('ned@example.com').expect(404);
+      expect(await t.store.getPhotoInfo(userOwner('ned@example.com'))).to.equal(undefined);
+    });
+
+    it("takes the entry a stored DN names by one of the user's other addresses the store knows", async () => {
+      const res = await restPhoto('lou@example.com', 'HR96x96').expect(200);
+      expect(await widthOf(res.body as Buffer)).to.equal(96);
+    });
+
+    it('serves the thumbnailPhoto of an entry whose jpegPhoto is over the byte limit, and the jpegPhoto of one whose thumbnailPhoto is no image', async () => {
+      const max = await restPhoto('max@example.com', 'HR96x96').expect(200);
+      expect(await widthOf(max.body as Buffer)).to.equal(72);
+      const gil = await restPhoto('gil@example.com', 'HR96x96').expect(200);
+      expect(await widthOf(gil.body as Buffer)).to.equal(96);
     });
 
     it('answers "try again" (503), not ErrorItemNotFound (404), for a user whose search the directory cut off before a photo', async () => {
