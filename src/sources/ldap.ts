@@ -53,8 +53,7 @@ export const ldapSource: SourceType<LdapSettings> = {
     return {
       name,
       keepsShape: settings.keepShape,
-      // A DN alone cannot be told from the entry of someone who took it over.
-      accepts: (reference) => reference.emails.length > 0,
+      accepts: (reference) => reference.emails.length > 0 || reference.ldapDn !== undefined,
       async fetch(reference, signal) {
         const found = await withDirectory(settings, signal, (client, nextRead) => lookUp(client, nextRead, settings, reference), LOOKUP_LIMIT);
         if (found.photo) return { kind: 'photo', bytes: found.photo.bytes };
@@ -71,18 +70,22 @@ export const ldapSource: SourceType<LdapSettings> = {
  * together, a jpegPhoto of some MB cost the thumbnailPhoto before it (the answer passed the
  * byte limit), and a thumbnailPhoto that is no image hid a jpegPhoto that is one. The entry the
  * DN names is read while it holds one of the person's addresses: AD gives a CN, so a DN, to the
- * next person of the same name, and the DN an import stored then names someone else.
+ * next person of the same name, and the DN an import stored then names someone else. A person
+ * known by the DN alone (a contact whose owner named only the entry) is that entry's: there is
+ * nothing else to know them by.
  */
 async function lookUp(client: Client, nextRead: () => void, settings: LdapSettings, reference: PhotoReference): Promise<Lookup> {
-  // Without an address, neither can the entry the DN names be told to be theirs nor can theirs be searched for.
-  if (reference.emails.length === 0) return {};
   const found: Lookup = {};
   let namedDn = reference.ldapDn;
   let cutOffAfter: number | undefined;
   for (const attribute of settings.photoAttributes) {
     const named = namedDn === undefined ? undefined : await readNamedEntry(client, nextRead, settings, namedDn, attribute, reference);
     if (named === undefined) namedDn = undefined;
-    const { entries, cutOff } = named ? { entries: [named], cutOff: false } : await searchByAddress(client, nextRead, settings, reference.emails, attribute);
+    const { entries, cutOff } = named
+      ? { entries: [named], cutOff: false }
+      : reference.emails.length === 0
+        ? NOTHING_SEARCHED
+        : await searchByAddress(client, nextRead, settings, reference.emails, attribute);
     if (cutOff) cutOffAfter = entries.length;
     found.dn ??= entries[0]?.dn;
     for (const entry of entries) {
@@ -100,6 +103,8 @@ async function lookUp(client: Client, nextRead: () => void, settings: LdapSettin
   }
   return found;
 }
+
+const NOTHING_SEARCHED = { entries: [], cutOff: false };
 
 /** The entries under baseDn holding one of the addresses, with `attribute`. */
 function searchByAddress(
@@ -120,8 +125,8 @@ function searchByAddress(
 }
 
 /**
- * The entry `dn` names, with `attribute`, when it holds one of the person's addresses; undefined
- * when it does not, or is not there to read.
+ * The entry `dn` names, with `attribute`, when it holds one of the person's addresses (or the
+ * person has none); undefined when it does not, or is not there to read.
  */
 async function readNamedEntry(
   client: Client,
@@ -137,7 +142,7 @@ async function readNamedEntry(
     nextRead();
     const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute, ...addressAttributes], explicitBufferAttributes: [attribute] });
     const entry = searchEntries[0];
-    return entry && holdsAddressOf(entry, addressAttributes, reference) ? entry : undefined;
+    return entry && (reference.emails.length === 0 || holdsAddressOf(entry, addressAttributes, reference)) ? entry : undefined;
   } catch (error) {
     // A reference to an entry that moved, went, the bind may not read or another domain holds (a
     // Global Catalog's DN, referred by a DC of one domain): the addresses may still find the person.
