@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -307,6 +307,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly checkpointer: WalCheckpointer | undefined;
   /** The file this connection opened; undefined in memory. */
   private readonly opened: FileIdentity | undefined;
+  /** The -wal and -shm files SQLite opened beside it (those it found or made): undefined in memory. */
+  private readonly openedBeside: FileIdentity[] | undefined;
   /** Set once the change poll finds another file, or none, at the path: every write and ping is refused with it. */
   private fileReplaced: BridgeError | undefined;
   private fileReplacedListener: ((path: string, how: 'replaced' | 'removed') => void) | undefined;
@@ -324,6 +326,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.schemaUpgrade = migrateSqlite(this.db, MIGRATIONS.length, options.upgradeStarting);
+    // The migrations read the file, so SQLite has opened its WAL and shared memory by now.
+    this.openedBeside = this.opened && walFilesOf(path);
     this.db.pragma('busy_timeout = 0');
     if (options.checkpointInBackground && path !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -1039,7 +1043,30 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     clearTimeout(this.readThreadRestart);
     await this.readThread?.stop();
     await this.checkpointer?.stop();
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // A file swapped since the last poll leaves the same WAL behind.
+    this.lookForReplacedFile();
+    try {
+      if (this.fileReplaced) this.removeOldWalFiles();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /**
+   * SQLite's close neither checkpoints nor removes the WAL of a file moved since it was opened
+   * (databaseIsUnmoved in its pager.c), so the old file's WAL and shared memory would stay at
+   * the path beside the new file, and the next start would read the old file's pages into it:
+   * https://www.sqlite.org/howtocorrupt.html, "Mispairing database files and hot journals".
+   * Only the files this connection opened are removed, while it still holds them open (so no
+   * new file can have been given their inode numbers): a process that opened the new file after
+   * they were gone made others. The WAL goes first, as it is the one whose pages would be read.
+   */
+  private removeOldWalFiles(): void {
+    for (const file of this.openedBeside ?? []) {
+      const now = statSync(file.path, { bigint: true, throwIfNoEntry: false });
+      if (now && now.dev === file.dev && now.ino === file.ino) rmSync(file.path, { force: true });
+    }
   }
 
   async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
@@ -1099,6 +1126,14 @@ function giveTo(path: string, owner: Owner | undefined): void {
 function identityOf(path: string): FileIdentity {
   const { dev, ino } = statSync(path, { bigint: true });
   return { path, dev, ino };
+}
+
+/** The WAL and shared-memory files beside a database in WAL mode, those that exist: https://www.sqlite.org/tempfiles.html, 2.2 and 2.3. */
+function walFilesOf(path: string): FileIdentity[] {
+  return [`${path}-wal`, `${path}-shm`].flatMap((file) => {
+    const found = statSync(file, { bigint: true, throwIfNoEntry: false });
+    return found ? [{ path: file, dev: found.dev, ino: found.ino }] : [];
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -142,6 +142,66 @@ describe('SqliteStore', () => {
       const now = new SqliteStore(path);
       expect(await now.getPhotoInfo(userOwner(alex.email)), 'nothing reached the file now at the path').to.equal(undefined);
       await now.close();
+    });
+
+    /** A self-contained file of `count` users, as `backup` writes one: its WAL checkpointed and gone at close. */
+    async function backupOf(count: number): Promise<string> {
+      const backup = join(dir, 'bridge.db.new');
+      const writer = new SqliteStore(backup);
+      await writer.upsertUsers(Array.from({ length: count }, (_, i) => ({ email: `kept${i}@contoso.com`, displayName: `Kept ${i}`, refs: {} })));
+      await writer.close();
+      return backup;
+    }
+
+    it("a server's file renamed over it, then a stop: its old WAL and shared memory are removed, so the next start finds the new file alone", async () => {
+      const served = join(dir, 'served', 'bridge.db');
+      const server = new SqliteStore(served, { checkpointInBackground: true, readInBackground: true });
+      try {
+        // An import by a command, another process: its commits stay in the WAL the server keeps open.
+        const importing = new SqliteStore(served);
+        await importing.upsertUsers([alex, ...Array.from({ length: 3000 }, (_, i) => ({ email: `lost${i}@contoso.com`, displayName: `Lost ${i}`, refs: {} }))]);
+        await importing.close();
+        await server.setPhoto(userOwner(alex.email), photo, 'test');
+        renameSync(await backupOf(12), served);
+        for (let look = 0; look < 3; look++) await server.changeCounter();
+      } finally {
+        await server.close();
+      }
+      const leftBeside = [existsSync(`${served}-wal`), existsSync(`${served}-shm`)];
+      const restarted = new SqliteStore(served);
+      try {
+        expect({ leftBeside, users: await restarted.countUsers() }, "the backup's users alone").to.deep.equal({ leftBeside: [false, false], users: 12 });
+        expect(await restarted.getPhotoInfo(userOwner(alex.email))).to.equal(undefined);
+      } finally {
+        await restarted.close();
+      }
+      const checked = new Database(served, { readonly: true });
+      expect(checked.pragma('integrity_check', { simple: true })).to.equal('ok');
+      checked.close();
+    });
+
+    it('a file renamed over it and opened by another process, which made a WAL of its own: a stop leaves that WAL and its writes alone', async () => {
+      renameSync(await backupOf(12), path);
+      await afterThreePolls();
+      // The other process's WAL is another file: the old one is gone first (as a checkpoint at its last close removes a WAL).
+      rmSync(`${path}-wal`);
+      rmSync(`${path}-shm`);
+      const other = new Database(path);
+      try {
+        other.pragma('wal_autocheckpoint = 0');
+        other.prepare("UPDATE users SET display_name = 'Changed' WHERE email = 'kept0@contoso.com'").run();
+        await store.close();
+        expect([existsSync(`${path}-wal`), existsSync(`${path}-shm`)]).to.deep.equal([true, true]);
+        expect(other.prepare("SELECT display_name FROM users WHERE email = 'kept0@contoso.com'").pluck().get()).to.equal('Changed');
+      } finally {
+        other.close();
+      }
+      const restarted = new SqliteStore(path);
+      try {
+        expect([await restarted.countUsers(), (await restarted.getUser('kept0@contoso.com'))?.displayName]).to.deep.equal([12, 'Changed']);
+      } finally {
+        await restarted.close();
+      }
     });
 
     it('a file deleted: the same, said as removed', async () => {
