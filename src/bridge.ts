@@ -215,7 +215,13 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, tlsPair, connectionLimits, answer);
   const server = front.server;
-  const metricsServer = metricsListen && createServer((req, res) => metricsEndpoint.serveOnly(createRequestContext(req, res, addressing)));
+  const metricsServer =
+    metricsListen &&
+    createServer((req, res) => {
+      const context = createRequestContext(req, res, addressing);
+      answeredAtTheFront(context, 'metrics-listener');
+      metricsEndpoint.serveOnly(context);
+    });
   const stopWatching = watchStoreChanges(
     store,
     () => {

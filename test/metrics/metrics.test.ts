@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
+import { createLogger } from '../../src/logger.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
 import { startZapi } from '../simulators/zapi.js';
@@ -221,6 +222,37 @@ describe('metrics', () => {
         expect(text).to.include('# TYPE ews_photo_bridge_requests_total counter');
         await request(metricsServer).get('/healthz').expect(404);
         await request(t.bridge.server).get('/metrics').expect(404);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('on a listener of their own: each request there has its access line and is counted, under a route of its own', async () => {
+      const written: string[] = [];
+      const t = await startTestBridge(
+        { BRIDGE_METRICS_LISTEN: '127.0.0.1:0', BRIDGE_ACCESS_LOG: 'true' },
+        createLogger('info', { write: (line: string) => written.push(line) }),
+      );
+      try {
+        await t.bridge.listen();
+        const metricsServer = t.bridge.metricsServer!;
+        const answers = [
+          await request(metricsServer).get('/metrics').expect(200),
+          await request(metricsServer).get('/healthz').expect(404),
+          await request(metricsServer).post('/metrics').expect(405),
+        ];
+        const text = (await request(metricsServer).get('/metrics').expect(200)).text;
+        const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
+        expect(
+          answers.map((res) => lines.filter((line) => line.reqId === res.headers['request-id']).map(({ method, path, status }) => ({ method, path, status }))),
+        ).to.deep.equal([
+          [{ method: 'GET', path: '/metrics', status: 200 }],
+          [{ method: 'GET', path: '/healthz', status: 404 }],
+          [{ method: 'POST', path: '/metrics', status: 405 }],
+        ]);
+        expect(
+          [200, 404, 405].map((status) => sample(text, `ews_photo_bridge_requests_total{door="front",route="metrics-listener",status="${status}"}`)),
+        ).to.deep.equal([1, 1, 1]);
       } finally {
         await t.close();
       }
