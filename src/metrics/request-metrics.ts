@@ -101,10 +101,16 @@ export class RequestMetrics {
   }
 }
 
-/** The pattern of the Express route that answered (`/v1.0` + `/users/:id/photo`), if one did. */
+/**
+ * The pattern of the Express route that answered (`/v1.0` + `/users/:id/photo`), if one did.
+ * A route declared for several paths (`/users/:id/photo`, `/users(':id')/photo` and `/me/photo`:
+ * one operation) has them all as its path, and Express keeps no public record of the one that
+ * matched: it is named by its first.
+ */
 function expressRouteOf(req: RequestContext['req']): string | undefined {
   const answered = req as Partial<{ route: { path?: unknown }; baseUrl: string }>;
-  const path = answered.route?.path;
+  const declared = answered.route?.path;
+  const path: unknown = Array.isArray(declared) ? declared[0] : declared;
   // The mount as declared, not as the client spelt it (Express matches `/BETA` for `/beta`): a label per spelling would be series without end.
   return typeof path === 'string' ? `${(answered.baseUrl ?? '').toLowerCase()}${path}` : undefined;
 }

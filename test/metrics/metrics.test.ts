@@ -90,6 +90,27 @@ describe('metrics', () => {
       expect(text).to.not.include('zq-never-a-route');
     });
 
+    it("names a route declared for several paths by its first: Graph's photo metadata of a user, in either shape, and the caller's own", async () => {
+      for (const path of [
+        '/v1.0/users/alex.wilber@contoso.com/photo',
+        "/v1.0/users('alex.wilber@contoso.com')/photo",
+        '/v1.0/users/alex.wilber@contoso.com/photos',
+      ]) {
+        await request(t.bridge.server).get(path).set('Authorization', basic(READER)).expect(200);
+      }
+      // The reader has no photo: Graph's ImageNotFound.
+      await request(t.bridge.server).get('/v1.0/me/photo').set('Authorization', basic(READER)).expect(404);
+      const text = await scrape(t);
+      expect(
+        [
+          'route="/v1.0/users/:id/photo",status="200"',
+          'route="/v1.0/users/:id/photo",status="404"',
+          'route="/v1.0/users/:id/photos",status="200"',
+          'route="unmatched",status="200"',
+        ].map((labels) => sample(text, `ews_photo_bridge_requests_total{door="rest",${labels}}`)),
+      ).to.deep.equal([2, 1, 1, undefined]);
+    });
+
     it('counts the requests node:http refuses unread (a head too large, a request line too long) under one route of the front door', async () => {
       const port = await listenOnLoopback(t.bridge.server);
       const answerTo = async (bytes: string) => {
