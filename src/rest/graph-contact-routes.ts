@@ -155,19 +155,23 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   // folder's path or /me/contacts/delta: a round's pages follow @odata.nextLink ($skiptoken),
   // and its last gives @odata.deltaLink ($deltatoken), which later lists what changed since.
   // A token is the state it stands for, kept in the store (any replica reads it) among the
-  // mailbox's newest few; one gone is 410 syncStateNotFound, after which a client syncs again.
+  // mailbox's newest few of its kind (delta-tokens.ts); one gone is 410 syncStateNotFound,
+  // after which a client syncs again.
   router.get(CONTACTS_DELTA, reader, async (req, res) => {
     const mailbox = callerOf(req);
     const { token, select, carried } = readDeltaQuery(req, 'contacts delta', GRAPH_CONTACT);
-    const state = token === undefined ? '' : await store.deltaState(mailbox, token);
-    if (state === undefined) throw syncStateNotFound();
+    const kept = token === undefined ? undefined : await store.deltaState(mailbox, token);
+    if (token !== undefined && !kept) throw syncStateNotFound();
     const pageSize = deltaPageSize(req.header('prefer'));
     const parentFolderId = contactsFolderId(mailbox, ids);
     const selected = contactSelector(select);
     // The token's write too, in the login's share of the store's time: a flood of delta requests is one login's writes.
     const answer = await options.searches.json(mailbox, async () => {
-      const page = await contactDeltaPage(store, { ids, mailbox }, state, pageSize.size).catch(stateLetGo);
-      const next = await store.saveDeltaState(mailbox, page.state);
+      const page = await contactDeltaPage(store, { ids, mailbox }, kept?.state ?? '', pageSize.size).catch(stateLetGo);
+      // A deltaLink followed when nothing changed leaves the client where it stood: that token again,
+      // not a new one that would push another device's out of the mailbox's newest.
+      const unchanged = kept?.kind === 'delta' && page.changed.length === 0 && page.removed.length === 0 && !page.more;
+      const next = (unchanged ? token : undefined) ?? (await store.saveDeltaState(mailbox, page.state, page.more ? 'page' : 'delta'));
       return {
         '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
         [page.more ? '@odata.nextLink' : '@odata.deltaLink']: `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carried}`,

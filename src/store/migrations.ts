@@ -758,4 +758,19 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'UPDATE users SET manager = NULL WHERE manager = email',
     postgres: 'UPDATE users SET manager = NULL WHERE lower(manager) = lower(email)',
   },
+  {
+    // A delta token's kind, each kept to its own bound (delta-tokens.ts): a round's page tokens
+    // counted against the deltaLinks, so one device's round of 101 pages let every other
+    // device's deltaLink go. The tokens kept so far are taken as deltaLinks.
+    sqlite: `
+    ALTER TABLE delta_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'delta';
+    DROP INDEX delta_tokens_mailbox;
+    CREATE INDEX delta_tokens_mailbox ON delta_tokens (mailbox, kind, id);
+    `,
+    postgres: `
+    ALTER TABLE delta_tokens ADD COLUMN kind text NOT NULL DEFAULT 'delta';
+    DROP INDEX delta_tokens_mailbox;
+    CREATE INDEX delta_tokens_mailbox ON delta_tokens (lower(mailbox), kind, id);
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken } from './delta-tokens.js';
+import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken, type DeltaTokenKind, type KeptDeltaState } from './delta-tokens.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SETTINGS } from '../config.js';
@@ -970,15 +970,15 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     });
   }
 
-  async saveDeltaState(mailbox: string, state: string): Promise<string> {
+  async saveDeltaState(mailbox: string, state: string, kind: DeltaTokenKind): Promise<string> {
     const token = newDeltaToken();
     await this.write(
       async (client) => {
-        await client.query('INSERT INTO delta_tokens (token, mailbox, state) VALUES ($1, $2, $3)', [token, mailbox, state]);
+        await client.query('INSERT INTO delta_tokens (token, mailbox, state, kind) VALUES ($1, $2, $3, $4)', [token, mailbox, state, kind]);
         await client.query(
-          `DELETE FROM delta_tokens WHERE lower(mailbox) = lower($1) AND id <= (
-          SELECT id FROM delta_tokens WHERE lower(mailbox) = lower($1) ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-          [mailbox, DELTA_TOKENS_PER_MAILBOX],
+          `DELETE FROM delta_tokens WHERE lower(mailbox) = lower($1) AND kind = $2 AND id <= (
+          SELECT id FROM delta_tokens WHERE lower(mailbox) = lower($1) AND kind = $2 ORDER BY id DESC LIMIT 1 OFFSET $3)`,
+          [mailbox, kind, DELTA_TOKENS_PER_MAILBOX[kind]],
         );
         // Nothing another replica keeps: no change to announce.
       },
@@ -987,9 +987,9 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return token;
   }
 
-  async deltaState(mailbox: string, token: string): Promise<string | undefined> {
-    const { rows } = await this.query<{ state: string }>('SELECT state FROM delta_tokens WHERE token = $1 AND lower(mailbox) = lower($2)', [token, mailbox]);
-    return rows[0]?.state;
+  async deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined> {
+    const { rows } = await this.query<KeptDeltaState>('SELECT state, kind FROM delta_tokens WHERE token = $1 AND lower(mailbox) = lower($2)', [token, mailbox]);
+    return rows[0];
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

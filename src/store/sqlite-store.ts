@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { canonicalAddressPrefix, withUnicodeDomain } from '../domain/email.js';
-import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken } from './delta-tokens.js';
+import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken, type DeltaTokenKind, type KeptDeltaState } from './delta-tokens.js';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
@@ -506,11 +506,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
       touchContact: db.prepare<[string, number]>('UPDATE contacts SET updated_at = ? WHERE id = ?'),
       getSecret: db.prepare<[string], { value: Buffer }>('SELECT value FROM secrets WHERE name = ?'),
       addSecret: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
-      addDeltaState: db.prepare<[string, string, string]>('INSERT INTO delta_tokens (token, mailbox, state) VALUES (?, ?, ?)'),
-      pruneDeltaStates: db.prepare<[string, string, number]>(
-        'DELETE FROM delta_tokens WHERE mailbox = ? AND id <= (SELECT id FROM delta_tokens WHERE mailbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+      addDeltaState: db.prepare<[string, string, string, DeltaTokenKind]>('INSERT INTO delta_tokens (token, mailbox, state, kind) VALUES (?, ?, ?, ?)'),
+      pruneDeltaStates: db.prepare<{ mailbox: string; kind: DeltaTokenKind; kept: number }>(
+        `DELETE FROM delta_tokens WHERE mailbox = @mailbox AND kind = @kind AND id <= (
+          SELECT id FROM delta_tokens WHERE mailbox = @mailbox AND kind = @kind ORDER BY id DESC LIMIT 1 OFFSET @kept)`,
       ),
-      getDeltaState: db.prepare<[string, string], { state: string }>('SELECT state FROM delta_tokens WHERE token = ? AND mailbox = ?'),
+      getDeltaState: db.prepare<[string, string], KeptDeltaState>('SELECT state, kind FROM delta_tokens WHERE token = ? AND mailbox = ?'),
       removeMailboxDeltaStates: db.prepare<[string]>('DELETE FROM delta_tokens WHERE mailbox = ?'),
       putAccount: db.prepare(
         `INSERT INTO accounts (username, password_hash, role, created_at) VALUES (@username, @passwordHash, @role, @now)
@@ -945,17 +946,17 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     });
   }
 
-  async saveDeltaState(mailbox: string, state: string): Promise<string> {
+  async saveDeltaState(mailbox: string, state: string, kind: DeltaTokenKind): Promise<string> {
     const token = newDeltaToken();
     await this.write(() => {
-      this.statements.addDeltaState.run(token, mailbox, state);
-      this.statements.pruneDeltaStates.run(mailbox, mailbox, DELTA_TOKENS_PER_MAILBOX);
+      this.statements.addDeltaState.run(token, mailbox, state, kind);
+      this.statements.pruneDeltaStates.run({ mailbox, kind, kept: DELTA_TOKENS_PER_MAILBOX[kind] });
     });
     return token;
   }
 
-  async deltaState(mailbox: string, token: string): Promise<string | undefined> {
-    return (await this.read(() => this.statements.getDeltaState.get(token, mailbox)))?.state;
+  async deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined> {
+    return this.read(() => this.statements.getDeltaState.get(token, mailbox));
   }
 
   async secret(name: string, bytes: number): Promise<Buffer> {

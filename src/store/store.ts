@@ -5,6 +5,7 @@ import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/ph
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { SchemaUpgrade } from './migrations.js';
 import type { DirectoryImport } from './renamed-mailboxes.js';
+import type { DeltaTokenKind, KeptDeltaState } from './delta-tokens.js';
 
 /** A photo as a source answered it. */
 export interface FetchedPhoto {
@@ -323,11 +324,11 @@ export interface Store {
 
   /**
    * Keeps what a Graph delta client has of the mailbox's contacts (a SyncState) and answers
-   * the token it is asked by next; past DELTA_TOKENS_PER_MAILBOX, the mailbox's oldest go.
+   * the token it is asked by next; past DELTA_TOKENS_PER_MAILBOX of that kind, the mailbox's oldest of it go.
    */
-  saveDeltaState(mailbox: string, state: string): Promise<string>;
-  /** The state a delta token of the mailbox holds; undefined for one that is not, or is gone. */
-  deltaState(mailbox: string, token: string): Promise<string | undefined>;
+  saveDeltaState(mailbox: string, state: string, kind: DeltaTokenKind): Promise<string>;
+  /** The state a delta token of the mailbox holds, and what it was given as; undefined for one that is not, or is gone. */
+  deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined>;
 
   /** A named random secret, made on first use and kept, so every replica and restart agrees. */
   secret(name: string, bytes: number): Promise<Buffer>;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
+import { DELTA_TOKENS_PER_MAILBOX } from '../../src/store/delta-tokens.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -33,7 +34,7 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
   };
   const names = (page: DeltaPage) => page.value.map((contact) => contact.displayName);
 
-  /** A whole round from `start`, following each nextLink: every page's names, and the round's deltaLink. */
+  /** A whole round from `start`, following each nextLink (each asked with `prefer`, as Graph wants): every page's names, and the round's deltaLink. */
   async function round(start: string, prefer?: string): Promise<{ pages: (string | undefined)[][]; deltaLink: string; last: DeltaPage }> {
     const pages: (string | undefined)[][] = [];
     let page = (
@@ -43,7 +44,11 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     ).body as DeltaPage;
     pages.push(names(page));
     while (page['@odata.nextLink']) {
-      page = (await get(pathOf(page['@odata.nextLink'])).expect(200)).body as DeltaPage;
+      page = (
+        await get(pathOf(page['@odata.nextLink']))
+          .set('Prefer', prefer ?? '')
+          .expect(200)
+      ).body as DeltaPage;
       pages.push(names(page));
     }
     return { pages, deltaLink: page['@odata.deltaLink']!, last: page };
@@ -138,7 +143,7 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
       expect(gone.body.error.code, path).to.equal('syncStateNotFound');
     }
     // A token kept before states were sealed to their mailbox (the same items, no MAC): let go, so the client syncs again.
-    const unsealed = await t.store.saveDeltaState(READER.username, Buffer.from([1, 3, 1, 0, 0, 0, 0]).toString('base64'));
+    const unsealed = await t.store.saveDeltaState(READER.username, Buffer.from([1, 3, 1, 0, 0, 0, 0]).toString('base64'), 'delta');
     expect((await get(`/v1.0/me/contacts/delta?$deltatoken=${unsealed}`).expect(410)).body.error.code).to.equal('syncStateNotFound');
     expect((await get(`/v1.0/me/contacts/delta?$deltatoken=${token}&$skiptoken=${token}`).expect(400)).body.error.code).to.equal('ErrorInvalidRequest');
     expect((await get('/v1.0/me/contacts/delta?$top=2').expect(400)).body.error.code).to.equal('ErrorInvalidUrlQuery');
@@ -161,5 +166,33 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
     expect((await get(`/v1.0/users/${READER.username}/contactFolders/inbox/contacts/delta`).expect(404)).body.error.code).to.equal('ErrorItemNotFound');
     // Another mailbox's round gives only its own contacts.
     expect(names((await get('/v1.0/me/contacts/delta', ADMIN).expect(200)).body as DeltaPage)).to.deep.equal(['Of Admin']);
+  });
+
+  it("lets devices sync side by side: a poll that finds nothing changed gives its token again, and one device's round of pages lets no other's deltaLink go", async () => {
+    const more = DELTA_TOKENS_PER_MAILBOX.page + DELTA_TOKENS_PER_MAILBOX.delta;
+    await t.store.addContacts(
+      READER.username,
+      Array.from({ length: more }, (_, i) => ({ displayName: `Side ${i}`, emailAddresses: [], phones: {}, refs: {} })),
+    );
+    const a = (await round('/v1.0/me/contacts/delta')).deltaLink;
+    const b = (await round('/v1.0/me/contacts/delta')).deltaLink;
+    // Device B polls more often than the mailbox keeps deltaLinks: nothing changed, so its own link each time.
+    for (let i = 0; i <= DELTA_TOKENS_PER_MAILBOX.delta; i++) {
+      const polled = (await get(pathOf(b)).expect(200)).body as DeltaPage;
+      expect([polled.value.length, pathOf(polled['@odata.deltaLink']!)]).to.deep.equal([0, pathOf(b)]);
+    }
+    // Then syncs again from the start, one contact a page: more pages than the mailbox keeps of both kinds.
+    const again = await round('/v1.0/me/contacts/delta', 'odata.maxpagesize=1');
+    expect(again.pages.length).to.be.above(more);
+    const polled = (await get(pathOf(a)).expect(200)).body as DeltaPage;
+    expect([polled.value.length, pathOf(polled['@odata.deltaLink']!)]).to.deep.equal([0, pathOf(a)]);
+    // A change is told to each device once, with a new deltaLink.
+    await t.store.addContacts(READER.username, [{ displayName: 'Side new', emailAddresses: [], phones: {}, refs: {} }]);
+    for (const link of [a, b]) {
+      const changed = (await get(pathOf(link)).expect(200)).body as DeltaPage;
+      expect(names(changed)).to.deep.equal(['Side new']);
+      expect(pathOf(changed['@odata.deltaLink']!)).to.not.equal(pathOf(link));
+      expect(((await get(pathOf(changed['@odata.deltaLink']!)).expect(200)).body as DeltaPage).value).to.deep.equal([]);
+    }
   });
 });

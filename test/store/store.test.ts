@@ -1252,24 +1252,32 @@ for (const backend of storeBackends()) {
       expect(await store.secret('other', 32)).to.not.deep.equal(first);
     });
 
-    it("keeps a mailbox's newest delta states by their tokens, for that mailbox only, and lets them go with its account", async () => {
-      const first = await store.saveDeltaState('Ann@contoso.com', 'state-0');
+    it("keeps a mailbox's newest delta states of each kind by their tokens, for that mailbox only, and lets them go with its account", async () => {
+      const first = await store.saveDeltaState('Ann@contoso.com', 'state-0', 'delta');
       expect(first).to.match(/^[A-Za-z0-9_-]{24}$/);
-      expect(await store.deltaState('ann@CONTOSO.com', first)).to.equal('state-0');
+      expect(await store.deltaState('ann@CONTOSO.com', first)).to.deep.equal({ state: 'state-0', kind: 'delta' });
       expect(await store.deltaState('bea@contoso.com', first)).to.equal(undefined);
       expect(await store.deltaState('ann@contoso.com', 'no-such-token')).to.equal(undefined);
+      // A round's pages, more than the bound, push out older pages only: not a deltaLink.
+      const pages = [];
+      for (let i = 0; i <= DELTA_TOKENS_PER_MAILBOX.page; i++) pages.push(await store.saveDeltaState('ann@contoso.com', `page-${i}`, 'page'));
+      expect(await store.deltaState('ann@contoso.com', first)).to.deep.equal({ state: 'state-0', kind: 'delta' });
+      expect(await store.deltaState('ann@contoso.com', pages[0]!)).to.equal(undefined);
+      expect(await store.deltaState('ann@contoso.com', pages[1]!)).to.deep.equal({ state: 'page-1', kind: 'page' });
       const later = [];
-      for (let i = 1; i <= DELTA_TOKENS_PER_MAILBOX; i++) later.push(await store.saveDeltaState('ann@contoso.com', `state-${i}`));
-      const bea = await store.saveDeltaState('bea@contoso.com', 'bea-state');
-      // The oldest past the bound is gone; the newest are kept, and another mailbox's too.
+      for (let i = 1; i <= DELTA_TOKENS_PER_MAILBOX.delta; i++) later.push(await store.saveDeltaState('ann@contoso.com', `state-${i}`, 'delta'));
+      const bea = await store.saveDeltaState('bea@contoso.com', 'bea-state', 'delta');
+      // The oldest past the bound is gone; the newest are kept, the pages, and another mailbox's too.
       expect(await store.deltaState('ann@contoso.com', first)).to.equal(undefined);
-      expect(await store.deltaState('ann@contoso.com', later[0]!)).to.equal('state-1');
-      expect(await store.deltaState('ann@contoso.com', later.at(-1)!)).to.equal(`state-${DELTA_TOKENS_PER_MAILBOX}`);
-      expect(await store.deltaState('bea@contoso.com', bea)).to.equal('bea-state');
+      expect((await store.deltaState('ann@contoso.com', later[0]!))?.state).to.equal('state-1');
+      expect((await store.deltaState('ann@contoso.com', later.at(-1)!))?.state).to.equal(`state-${DELTA_TOKENS_PER_MAILBOX.delta}`);
+      expect((await store.deltaState('ann@contoso.com', pages.at(-1)!))?.state).to.equal(`page-${DELTA_TOKENS_PER_MAILBOX.page}`);
+      expect((await store.deltaState('bea@contoso.com', bea))?.state).to.equal('bea-state');
       await store.putAccount('ann@contoso.com', 'scrypt$hash', 'user');
       await store.removeAccount('ANN@contoso.com');
       expect(await store.deltaState('ann@contoso.com', later.at(-1)!)).to.equal(undefined);
-      expect(await store.deltaState('bea@contoso.com', bea)).to.equal('bea-state');
+      expect(await store.deltaState('ann@contoso.com', pages.at(-1)!)).to.equal(undefined);
+      expect((await store.deltaState('bea@contoso.com', bea))?.state).to.equal('bea-state');
     });
 
     it('gives two stores that ask for a new secret at the same time the same one', async () => {
