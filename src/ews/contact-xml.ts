@@ -342,7 +342,8 @@ export function fileAttachmentXml(contact: Contact, { ids, timePrecision }: Item
   return element(
     't:FileAttachment',
     {},
-    element('t:AttachmentId', { Id: ids.encode('contactPhoto', contact.id) }),
+    // This photo's id, not the contact's photo's: another photo is another attachment (get-attachment.ts).
+    element('t:AttachmentId', { Id: ids.encode('contactPhoto', contact.id, photo.sha256) }),
     text('t:Name', CONTACT_PHOTO_NAME),
     text('t:ContentType', 'image/jpeg'),
     text('t:Size', content?.length ?? photo.bytesLength),

@@ -8,25 +8,39 @@ export type IdKind = 'contact' | 'contactPhoto' | 'folder';
 const FORMAT_VERSION = 1;
 const KIND_CODES: Record<IdKind, number> = { contact: 1, contactPhoto: 2, folder: 3 };
 const PAYLOAD_BYTES = 8; // version, kind, 6-byte row id
+/** Bytes of a version's hash an id of something replaced under its row (encode's `version`) carries after its payload. */
+const VERSION_BYTES = 6;
 const MAC_BYTES = 16;
-/** Where a SyncState's MAC starts: never the 8-byte payload of an id, so neither MAC stands for the other. */
+/** Where a SyncState's MAC starts: never an id's payload (8 or 14 bytes, its format version first), so neither MAC stands for the other. */
 const STATE_LABEL = Buffer.from('sync-state\0');
 
 /**
  * Opaque, tamper-evident ids for EWS ItemId and AttachmentId: base64 of a versioned
- * payload and an HMAC over it, keyed by a secret kept in the store. A forged or
+ * payload (with the hash of what the row holds, for an id of one version of it) and an
+ * HMAC over it, keyed by a secret kept in the store. A forged or
  * mangled id fails the MAC (ErrorInvalidIdMalformed); a genuine id of another
  * mailbox's item passes it and is then simply not found for this caller.
  */
 export class ItemIds {
   constructor(private readonly key: Buffer) {}
 
-  encode(kind: IdKind, rowId: number): string {
+  /**
+   * The id of a row; with `version` (what the row holds now, a photo's hash), an id of that version
+   * only (isOfVersion), for a thing that is replaced rather than changed under its row.
+   */
+  encode(kind: IdKind, rowId: number, version?: string): string {
     const payload = Buffer.alloc(PAYLOAD_BYTES);
     payload[0] = FORMAT_VERSION;
     payload[1] = KIND_CODES[kind];
     payload.writeUIntBE(rowId, 2, 6);
-    return Buffer.concat([payload, this.mac(payload)]).toString('base64');
+    const sealed = version === undefined ? payload : Buffer.concat([payload, versionTag(version)]);
+    return Buffer.concat([sealed, this.mac(sealed)]).toString('base64');
+  }
+
+  /** Whether a genuine id was given for this version of its row (encode's `version`): not one of an earlier version, or of none. */
+  isOfVersion(id: unknown, version: string): boolean {
+    const sealed = this.payloadOf(id);
+    return sealed !== undefined && sealed.length === PAYLOAD_BYTES + VERSION_BYTES && sealed.subarray(PAYLOAD_BYTES).equals(versionTag(version));
   }
 
   /** The row id inside a genuine id of the given kind; ErrorInvalidIdEmpty for `Id=""`, ErrorInvalidIdMalformed otherwise. */
@@ -65,14 +79,20 @@ export class ItemIds {
     const raw = Buffer.from(id, 'base64');
     // Only the spelling encode() writes: `id==` decodes to the same bytes, and a request
     // listing both would get the same photo twice past the rule that answers an id once.
-    if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64') !== id) return undefined;
-    const payload = raw.subarray(0, PAYLOAD_BYTES);
-    return timingSafeEqual(raw.subarray(PAYLOAD_BYTES), this.mac(payload)) && payload[0] === FORMAT_VERSION ? payload : undefined;
+    const sealed = raw.length - MAC_BYTES;
+    if ((sealed !== PAYLOAD_BYTES && sealed !== PAYLOAD_BYTES + VERSION_BYTES) || raw.toString('base64') !== id) return undefined;
+    const payload = raw.subarray(0, sealed);
+    return timingSafeEqual(raw.subarray(sealed), this.mac(payload)) && payload[0] === FORMAT_VERSION ? payload : undefined;
   }
 
   private mac(payload: Buffer): Buffer {
     return createHmac('sha256', this.key).update(payload).digest().subarray(0, MAC_BYTES);
   }
+}
+
+/** What an id carries of a version: a hash, as long as the version may be (a photo's SHA-256 in hex). */
+function versionTag(version: string): Buffer {
+  return createHash('sha256').update(version).digest().subarray(0, VERSION_BYTES);
 }
 
 /** Changes whenever the contact or its photo does, as EWS ChangeKeys do. */

@@ -66,9 +66,13 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
 
   const itemPhoto = (kind: IdKind) =>
     photoRoute(async (req, res, asked) => {
-      const id = ids.decode(kind, String(req.params.id));
+      const named = String(req.params.id);
+      const id = ids.decode(kind, named);
       const mailbox = mailboxOf(contextOf(req));
-      if (!mailbox || !(await store.getContact(mailbox, id))) throw BridgeError.itemNotFound();
+      const contact = mailbox ? await store.getContact(mailbox, id) : undefined;
+      // An AttachmentId names one photo of the contact: one replaced or removed since is gone, as in GetAttachment.
+      const current = kind !== 'contactPhoto' || (contact?.photo !== undefined && ids.isOfVersion(named, contact.photo.sha256));
+      if (!contact || !current) throw BridgeError.itemNotFound();
       await sendPhoto(req, res, contactOwner(id), asked);
     });
   router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));

@@ -314,7 +314,7 @@ describe("GetAttachment and GetItem's MimeContent are charged to the login's sha
     );
     const naming = new ItemIds(await t.store.secret('item-ids', 32));
     itemIds = ids.map((id) => naming.encode('contact', id));
-    attachmentIds = ids.map((id) => naming.encode('contactPhoto', id));
+    attachmentIds = ids.map((id) => naming.encode('contactPhoto', id, photo.sha256));
   });
   after(() => t.close());
 

@@ -5,6 +5,7 @@ import ICAL from 'ical.js';
 import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
+import { ItemIds } from '../../src/ews/item-ids.js';
 import { heldWhenSent } from '../../src/http/end-with-body.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
@@ -690,12 +691,26 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(messages[1].Items).to.equal('');
     });
 
-    it("changes the ChangeKey when the contact's photo changes", async () => {
-      const before = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.ItemId.$.ChangeKey;
+    it("changes the ChangeKey when the contact's photo changes, and gives the new photo a new AttachmentId: the old one's is gone", async () => {
+      const shape =
+        '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties></m:ItemShape>';
+      const contactNow = async () => messagesOf((await getItem([itemId], shape)).xml)[0].Items.Contact;
+      const before = await contactNow();
       await new Promise((resolve) => setTimeout(resolve, 5));
       await t.bridge.photos.setPhoto(contactOwner(leeId), await samplePhoto(250, 250), 'test');
-      const after = messagesOf((await getItem([itemId])).xml)[0].Items.Contact.ItemId.$.ChangeKey;
-      expect(after).to.not.equal(before);
+      const after = await contactNow();
+      expect(after.ItemId.$.ChangeKey).to.not.equal(before.ItemId.$.ChangeKey);
+      const [replaced, current] = [before, after].map((contact) => contact.Attachments.FileAttachment.AttachmentId.$.Id as string);
+      expect(current).to.not.equal(replaced);
+      // EWS changes no attachment in place (it has Create- and DeleteAttachment only): a photo replaced is an attachment
+      // deleted, and so is one named by an id given before ids named the photo.
+      const unversioned = new ItemIds(await t.store.secret('item-ids', 32)).encode('contactPhoto', leeId);
+      const { xml } = await call(
+        `<m:GetAttachment><m:AttachmentIds>${[replaced, unversioned, current].map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`,
+      );
+      const messages = [xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage].flat();
+      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['ErrorInvalidAttachmentId', 'ErrorInvalidAttachmentId', 'NoError']);
+      expect((await sharp(Buffer.from(messages[2].Attachments.FileAttachment.Content, 'base64')).metadata()).width).to.equal(250);
     });
 
     it('GetAttachment returns the photo bytes as one unbroken base64 string; other ids fail per item', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import request from 'supertest';
-import { userOwner } from '../../src/domain/photo-owner.js';
+import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
 import { samplePhoto } from '../support/sample-images.js';
@@ -14,6 +14,7 @@ describe('REST facade /api', () => {
   let t: TestBridge;
   let itemId: string;
   let attachmentId: string;
+  let leeId: number;
   const reader = basic(READER);
 
   before(async () => {
@@ -23,19 +24,24 @@ describe('REST facade /api', () => {
       { email: 'alex.wu@contoso.com', displayName: 'Alex Wu', refs: {} },
     ]);
     await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(500, 500), 'test');
-    await t.store.addContacts(READER.username, [
+    [leeId] = (await t.store.addContacts(READER.username, [
       { displayName: 'Lee Gu', emailAddresses: ['lee@fabrikam.com'], phones: {}, refs: {}, photo: await normalizePhoto(await samplePhoto(300, 300), LIMITS) },
-    ]);
-    const soap = async (body: string) =>
-      parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).send(envelope(body))).text);
+    ])) as [number];
     const resolved = await soap('<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>Lee</m:UnresolvedEntry></m:ResolveNames>');
     itemId = resolved.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.ItemId.$.Id;
-    const item = await soap(
-      `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${itemId}"/></m:ItemIds></m:GetItem>`,
-    );
-    attachmentId = item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
+    attachmentId = await attachmentIdOf(itemId);
   });
   after(() => t.close());
+
+  const soap = async (body: string) =>
+    parseSoap((await request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', reader).send(envelope(body))).text);
+  /** The AttachmentId of the contact's photo, as GetItem gives it. */
+  const attachmentIdOf = async (id: string): Promise<string> => {
+    const item = await soap(
+      `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="${id}"/></m:ItemIds></m:GetItem>`,
+    );
+    return item.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id;
+  };
 
   const get = (path: string, authorization = reader) => request(t.bridge.server).get(path).set('Authorization', authorization).buffer(true);
   const widthOf = async (body: Buffer) => (await sharp(body).metadata()).width;
@@ -127,5 +133,13 @@ describe('REST facade /api', () => {
     const again = await request(t.bridge.server).get('/api/openapi.json').expect(200);
     expect([again.text, again.headers.etag]).to.deep.equal([res.text, res.headers.etag]);
     await request(t.bridge.server).get('/api/openapi.json').set('If-None-Match', String(res.headers.etag)).expect(304);
+  });
+
+  it("answers a replaced photo's AttachmentId as a missing one, and the new photo's with its bytes", async () => {
+    await t.bridge.photos.setPhoto(contactOwner(leeId), await samplePhoto(200, 200), 'test');
+    const current = await attachmentIdOf(itemId);
+    expect(current).to.not.equal(attachmentId);
+    expect((await get(`/api/attachments/${encodeURIComponent(attachmentId)}`).expect(404)).headers['x-ews-response-code']).to.equal('ErrorItemNotFound');
+    expect(await widthOf((await get(`/api/attachments/${encodeURIComponent(current)}`).expect(200)).body as Buffer)).to.equal(200);
   });
 });

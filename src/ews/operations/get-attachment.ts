@@ -21,8 +21,10 @@ export const getAttachment: EwsOperation<RequestedId[]> = {
         const id = context.ids.decode('contactPhoto', attachmentId);
         const contact = context.mailbox ? await context.store.getContact(context.mailbox, id) : undefined;
         const photo = contact?.photo && (await context.store.getPhoto(contactOwner(id)));
-        // Another mailbox's contact photo is answered as a missing one, as items are.
-        if (!contact || !photo) throw BridgeError.attachmentNotFound();
+        // Another mailbox's contact photo is answered as a missing one, as items are; and a photo
+        // replaced since its id was given as a deleted attachment, as Exchange's replacement is a
+        // new attachment (EWS changes none in place) and clients keep photos by AttachmentId.
+        if (!contact || !photo || !context.ids.isOfVersion(attachmentId, photo.sha256)) throw BridgeError.attachmentNotFound();
         return success(element('m:Attachments', {}, fileAttachmentXml(contact, context, photo.bytes)));
       },
       EMPTY,
