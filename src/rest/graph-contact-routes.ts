@@ -170,8 +170,10 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
       const page = await contactDeltaPage(store, { ids, mailbox }, kept?.state ?? '', pageSize.size).catch(stateLetGo);
       // A deltaLink followed when nothing changed leaves the client where it stood: that token again,
       // not a new one that would push another device's out of the mailbox's newest.
-      const unchanged = kept?.kind === 'delta' && page.changed.length === 0 && page.removed.length === 0 && !page.more;
-      const next = (unchanged ? token : undefined) ?? (await store.saveDeltaState(mailbox, page.state, page.more ? 'page' : 'delta'));
+      const unchanged = kept?.kind === 'delta' && page.changed.length === 0 && page.removed.length === 0 && !page.more ? token : undefined;
+      // Made the newest again, as a link in use: new rounds elsewhere push out the least recently used.
+      if (unchanged !== undefined) await store.renewDeltaToken(mailbox, unchanged);
+      const next = unchanged ?? (await store.saveDeltaState(mailbox, page.state, page.more ? 'page' : 'delta'));
       return {
         '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(contact)`,
         [page.more ? '@odata.nextLink' : '@odata.deltaLink']: `${graphListUrl(req)}?$${page.more ? 'skiptoken' : 'deltatoken'}=${next}${carried}`,

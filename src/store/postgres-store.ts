@@ -987,6 +987,18 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return token;
   }
 
+  async renewDeltaToken(mailbox: string, token: string): Promise<void> {
+    await this.write(
+      async (client) => {
+        await client.query(
+          "UPDATE delta_tokens SET id = nextval(pg_get_serial_sequence('delta_tokens', 'id')) WHERE token = $1 AND lower(mailbox) = lower($2)",
+          [token, mailbox],
+        );
+      },
+      () => false,
+    );
+  }
+
   async deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined> {
     const { rows } = await this.query<KeptDeltaState>('SELECT state, kind FROM delta_tokens WHERE token = $1 AND lower(mailbox) = lower($2)', [token, mailbox]);
     return rows[0];

@@ -511,6 +511,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         `DELETE FROM delta_tokens WHERE mailbox = @mailbox AND kind = @kind AND id <= (
           SELECT id FROM delta_tokens WHERE mailbox = @mailbox AND kind = @kind ORDER BY id DESC LIMIT 1 OFFSET @kept)`,
       ),
+      renewDeltaToken: db.prepare<[string, string]>('UPDATE delta_tokens SET id = (SELECT max(id) + 1 FROM delta_tokens) WHERE token = ? AND mailbox = ?'),
       getDeltaState: db.prepare<[string, string], KeptDeltaState>('SELECT state, kind FROM delta_tokens WHERE token = ? AND mailbox = ?'),
       removeMailboxDeltaStates: db.prepare<[string]>('DELETE FROM delta_tokens WHERE mailbox = ?'),
       putAccount: db.prepare(
@@ -953,6 +954,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
       this.statements.pruneDeltaStates.run({ mailbox, kind, kept: DELTA_TOKENS_PER_MAILBOX[kind] });
     });
     return token;
+  }
+
+  async renewDeltaToken(mailbox: string, token: string): Promise<void> {
+    await this.write(() => this.statements.renewDeltaToken.run(token, mailbox));
   }
 
   async deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined> {

@@ -327,6 +327,11 @@ export interface Store {
    * the token it is asked by next; past DELTA_TOKENS_PER_MAILBOX of that kind, the mailbox's oldest of it go.
    */
   saveDeltaState(mailbox: string, state: string, kind: DeltaTokenKind): Promise<string>;
+  /**
+   * Makes a delta token the mailbox's newest of its kind again, as a device that polls it keeps
+   * using it: the oldest go first when a new one is kept, so they are the least recently used.
+   */
+  renewDeltaToken(mailbox: string, token: string): Promise<void>;
   /** The state a delta token of the mailbox holds, and what it was given as; undefined for one that is not, or is gone. */
   deltaState(mailbox: string, token: string): Promise<KeptDeltaState | undefined>;
 

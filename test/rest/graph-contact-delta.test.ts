@@ -195,4 +195,16 @@ describe('Graph contact delta: a round of pages, then what changed since', () =>
       expect(((await get(pathOf(changed['@odata.deltaLink']!)).expect(200)).body as DeltaPage).value).to.deep.equal([]);
     }
   });
+
+  it('keeps a deltaLink in use among the newest: a device polling it keeps it through more new rounds elsewhere than the mailbox keeps', async () => {
+    let polled = (await round('/v1.0/me/contacts/delta')).deltaLink;
+    const statuses: number[] = [];
+    for (let i = 0; i <= DELTA_TOKENS_PER_MAILBOX.delta + 8; i++) {
+      await round('/v1.0/me/contacts/delta');
+      const answer = await get(pathOf(polled));
+      statuses.push(answer.status);
+      if (answer.status === 200) polled = (answer.body as DeltaPage)['@odata.deltaLink']!;
+    }
+    expect(statuses.filter((status) => status !== 200)).to.deep.equal([]);
+  });
 });

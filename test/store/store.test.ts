@@ -1280,6 +1280,17 @@ for (const backend of storeBackends()) {
       expect((await store.deltaState('bea@contoso.com', bea))?.state).to.equal('bea-state');
     });
 
+    it('keeps a delta token renewed among the newest: the least recently used go first', async () => {
+      const kept = await store.saveDeltaState('cy@contoso.com', 'kept', 'delta');
+      const next = await store.saveDeltaState('cy@contoso.com', 'next', 'delta');
+      for (let i = 0; i < DELTA_TOKENS_PER_MAILBOX.delta - 2; i++) await store.saveDeltaState('cy@contoso.com', `other-${i}`, 'delta');
+      await store.renewDeltaToken('CY@contoso.com', kept);
+      await store.renewDeltaToken('dee@contoso.com', next);
+      await store.saveDeltaState('cy@contoso.com', 'newest', 'delta');
+      expect(await store.deltaState('cy@contoso.com', kept)).to.deep.equal({ state: 'kept', kind: 'delta' });
+      expect(await store.deltaState('cy@contoso.com', next), "another mailbox's renewal is none").to.equal(undefined);
+    });
+
     it('gives two stores that ask for a new secret at the same time the same one', async () => {
       const others = await Promise.all([backend.open(), backend.open(), backend.open()]);
       try {
