@@ -19,7 +19,7 @@ import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
-import { createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair, type UnreadableListener } from './http/front-server.js';
+import { answeringUnreadable, createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair, type UnreadableListener } from './http/front-server.js';
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
 import { sendError } from './http/send-error.js';
@@ -215,13 +215,17 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   };
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, tlsPair, connectionLimits, answer);
   const server = front.server;
+  // What node:http refuses unread there (a head too large) is counted and logged as on the public port.
   const metricsServer =
     metricsListen &&
-    createServer((req, res) => {
-      const context = createRequestContext(req, res, addressing);
-      answeredAtTheFront(context, 'metrics-listener');
-      metricsEndpoint.serveOnly(context);
-    });
+    answeringUnreadable(
+      createServer((req, res) => {
+        const context = createRequestContext(req, res, addressing);
+        answeredAtTheFront(context, 'metrics-listener');
+        metricsEndpoint.serveOnly(context);
+      }),
+      unreadable,
+    );
   const stopWatching = watchStoreChanges(
     store,
     () => {

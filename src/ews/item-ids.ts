@@ -37,10 +37,16 @@ export class ItemIds {
     return Buffer.concat([sealed, this.mac(sealed)]).toString('base64');
   }
 
-  /** Whether a genuine id was given for this version of its row (encode's `version`): not one of an earlier version, or of none. */
+  /**
+   * Whether a genuine id was given for this version of its row (encode's `version`), not an
+   * earlier one. An id without a version, as every photo's was before ids named their photo,
+   * stands for what the row holds: clients keep those across the upgrade, and their sync told
+   * them of no change that would have them ask for new ones.
+   */
   isOfVersion(id: unknown, version: string): boolean {
     const sealed = this.payloadOf(id);
-    return sealed !== undefined && sealed.length === PAYLOAD_BYTES + VERSION_BYTES && sealed.subarray(PAYLOAD_BYTES).equals(versionTag(version));
+    if (sealed === undefined) return false;
+    return sealed.length === PAYLOAD_BYTES || sealed.subarray(PAYLOAD_BYTES).equals(versionTag(version));
   }
 
   /** The row id inside a genuine id of the given kind; ErrorInvalidIdEmpty for `Id=""`, ErrorInvalidIdMalformed otherwise. */

@@ -8,11 +8,11 @@ import { strictUtf8 } from '../domain/text-bytes.js';
  * §2.3.1), a value's `\,` and `\2C` alike the character they stand for, blanks around the
  * separators and `=` dropped and blanks inside a value (or escaped) kept. Types and values
  * compare without regard to case, as directories match cn, ou and dc (caseIgnoreMatch). A
- * string that is no DN by that grammar is its own key, equal only to the same text: read
- * loosely, `cn=A\, B` and `cn=A\,B` had one key, and a manager named the wrong person.
+ * string that is no DN by that grammar is its own key, equal only to the same text in any case:
+ * read loosely, `cn=A\, B` and `cn=A\,B` had one key, and a manager named the wrong person.
  */
 export function comparableDn(dn: string): string {
-  return rdnsOf(dn)?.join(',') ?? dn;
+  return rdnsOf(dn)?.join(',') ?? dn.toLowerCase();
 }
 
 /** `descr` or `numericoid` (RFC 4512 §1.4), with the blanks RFC 4514 §3 lets a reader skip around it and its `=`. */

@@ -101,6 +101,18 @@ export class RequestMetrics {
   }
 }
 
+/** The patterns of routes declared by a regular expression, by the path they stand for (labelledRoute). */
+const regexpRouteLabels = new WeakMap<RegExp, string>();
+
+/**
+ * A route's regular expression, counted under `label` (its plain path, as `/me/contacts/delta`
+ * for all the spellings it matches): a regular expression has no pattern to count it by.
+ */
+export function labelledRoute(pattern: RegExp, label: string): RegExp {
+  regexpRouteLabels.set(pattern, label);
+  return pattern;
+}
+
 /**
  * The pattern of the Express route that answered (`/v1.0` + `/users/:id/photo`), if one did.
  * A route declared for several paths (`/users/:id/photo`, `/users(':id')/photo` and `/me/photo`:
@@ -110,7 +122,8 @@ export class RequestMetrics {
 function expressRouteOf(req: RequestContext['req']): string | undefined {
   const answered = req as Partial<{ route: { path?: unknown }; baseUrl: string }>;
   const declared = answered.route?.path;
-  const path: unknown = Array.isArray(declared) ? declared[0] : declared;
+  const first: unknown = Array.isArray(declared) ? declared[0] : declared;
+  const path = first instanceof RegExp ? regexpRouteLabels.get(first) : first;
   // The mount as declared, not as the client spelt it (Express matches `/BETA` for `/beta`): a label per spelling would be series without end.
   return typeof path === 'string' ? `${(answered.baseUrl ?? '').toLowerCase()}${path}` : undefined;
 }

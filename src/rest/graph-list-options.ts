@@ -1,4 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
+import { labelledRoute } from '../metrics/request-metrics.js';
 
 /**
  * The system query options of a Graph list, by name without `$`, lower case. An option is
@@ -35,7 +36,7 @@ export function readListOptions(search: URLSearchParams, allowed: ReadonlySet<st
  * case, as Graph matches segments.
  */
 export function boundFunctionPath(collection: '/users' | '/me/contacts' | '/me/contactFolders', name: 'delta'): RegExp {
-  return new RegExp(`^${collection}/(?:microsoft\\.graph\\.)?${name}(?:\\(\\))?$`, 'i');
+  return labelledRoute(new RegExp(`^${collection}/(?:microsoft\\.graph\\.)?${name}(?:\\(\\))?$`, 'i'), `${collection}/${name}`);
 }
 
 /**

@@ -703,14 +703,15 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       const [replaced, current] = [before, after].map((contact) => contact.Attachments.FileAttachment.AttachmentId.$.Id as string);
       expect(current).to.not.equal(replaced);
       // EWS changes no attachment in place (it has Create- and DeleteAttachment only): a photo replaced is an attachment
-      // deleted, and so is one named by an id given before ids named the photo.
+      // deleted. An id given before ids named their photo stands for the photo the contact holds: clients kept it across the upgrade.
       const unversioned = new ItemIds(await t.store.secret('item-ids', 32)).encode('contactPhoto', leeId);
       const { xml } = await call(
         `<m:GetAttachment><m:AttachmentIds>${[replaced, unversioned, current].map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`,
       );
       const messages = [xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage].flat();
-      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['ErrorInvalidAttachmentId', 'ErrorInvalidAttachmentId', 'NoError']);
-      expect((await sharp(Buffer.from(messages[2].Attachments.FileAttachment.Content, 'base64')).metadata()).width).to.equal(250);
+      expect(messages.map((m) => m.ResponseCode)).to.deep.equal(['ErrorInvalidAttachmentId', 'NoError', 'NoError']);
+      for (const message of messages.slice(1))
+        expect((await sharp(Buffer.from(message.Attachments.FileAttachment.Content, 'base64')).metadata()).width).to.equal(250);
     });
 
     it('GetAttachment returns the photo bytes as one unbroken base64 string; other ids fail per item', async () => {

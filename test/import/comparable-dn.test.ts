@@ -38,9 +38,11 @@ describe('DNs compared as RFC 4514 reads them', () => {
     expect(same('cn=#04024869', 'cn=\\#04024869')).to.equal(false);
   });
 
-  it('keys a string that is no DN as written, equal only to itself', () => {
-    for (const text of ['cn=a ,  , b', 'cn=a\\q', 'cn=\\C3', 'cn=a,', 'no equals sign', 'cn=a;b'] as const) expect(comparableDn(text)).to.equal(text);
-    expect(same('cn=A\\q', 'cn=a\\q')).to.equal(false);
+  it('keys a string that is no DN as written but for case, equal only to itself in any case', () => {
+    for (const text of ['cn=a ,  , b', 'cn=a\\q', 'cn=\\c3', 'cn=a,', 'no equals sign', 'cn=a;b'] as const) expect(comparableDn(text)).to.equal(text);
+    // RFC 2253's `;` between RDNs, as older tools write it, in two cases: one entry, as the earlier comparison had it.
+    expect(same('CN=A;OU=B', 'cn=a;ou=b')).to.equal(true);
+    expect(same('cn=a;ou=b', 'cn=a,ou=b')).to.equal(false);
   });
 
   it('reads a long run of blanks with no separator after it, and one before a separator', () => {

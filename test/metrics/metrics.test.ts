@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
@@ -98,6 +99,10 @@ describe('metrics', () => {
       ]) {
         await request(t.bridge.server).get(path).set('Authorization', basic(READER)).expect(200);
       }
+      // A route declared by a regular expression (a bound function, in each of its spellings): by the path it stands for.
+      for (const path of ['/v1.0/me/contacts/delta', '/v1.0/me/contacts/microsoft.graph.delta()']) {
+        await request(t.bridge.server).get(path).set('Authorization', basic(READER)).expect(200);
+      }
       // The reader has no photo: Graph's ImageNotFound.
       await request(t.bridge.server).get('/v1.0/me/photo').set('Authorization', basic(READER)).expect(404);
       const text = await scrape(t);
@@ -106,9 +111,10 @@ describe('metrics', () => {
           'route="/v1.0/users/:id/photo",status="200"',
           'route="/v1.0/users/:id/photo",status="404"',
           'route="/v1.0/users/:id/photos",status="200"',
+          'route="/v1.0/me/contacts/delta",status="200"',
           'route="unmatched",status="200"',
         ].map((labels) => sample(text, `ews_photo_bridge_requests_total{door="rest",${labels}}`)),
-      ).to.deep.equal([2, 1, 1, undefined]);
+      ).to.deep.equal([2, 1, 1, 2, undefined]);
     });
 
     it('counts the requests node:http refuses unread (a head too large, a request line too long) under one route of the front door', async () => {
@@ -274,6 +280,15 @@ describe('metrics', () => {
         expect(
           [200, 404, 405].map((status) => sample(text, `ews_photo_bridge_requests_total{door="front",route="metrics-listener",status="${status}"}`)),
         ).to.deep.equal([1, 1, 1]);
+        // One node:http refuses unread: counted and logged as on the public port.
+        const port = (metricsServer.address() as AddressInfo).port;
+        const socket = await connectTo(port);
+        const answer = received(socket);
+        socket.write(`GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+        expect(await answer).to.match(/^HTTP\/1\.1 431 /);
+        const after = (await request(metricsServer).get('/metrics').expect(200)).text;
+        expect(sample(after, 'ews_photo_bridge_requests_total{door="front",route="unread",status="431"}')).to.equal(1);
+        expect(written.filter((line) => line.includes('request refused unread') && line.includes('"status":431'))).to.have.length(1);
       } finally {
         await t.close();
       }
