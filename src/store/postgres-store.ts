@@ -257,20 +257,31 @@ function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
  * Rows are tested for the other words only (:o0, :o1…, their wordStartNeedles): every list
  * is of a word the listed word starts, and every name index row read has a display name
  * it starts. A full name walks thousands of rows, and the test is most of a row's cost.
+ *
+ * No row of the page sorts after the :limit-th match of any one list, so the first list's
+ * (the shortest word: the query word itself when it is one, before its joined forms) bounds
+ * the others' reads. A surname starts a joined word of each double surname it is in, lists
+ * of a few dozen rows that were read to their end and merged: "hansen" read 2,481 rows of
+ * 105 lists for its page, 2.6 ms.
  */
 function listedPageSql(wordCount: number): string {
   const test = (names: string) => ['true', ...Array.from({ length: wordCount - 1 }, (_, i) => `strpos(${names}, :o${i}) > 0`)].join(' AND ');
   const notEarlier = (nameKey: string, address: string) =>
     `NOT (${nameKey} >= :key AND ${nameKey} < :keyEnd) AND NOT (${address} >= :address AND ${address} < :addressEnd)`;
-  const lists = `SELECT s.name_key, s.address FROM unnest(:listed::text[]) AS l(word) CROSS JOIN LATERAL (
-      SELECT s.name_key, s.address FROM user_name_words s
-      WHERE s.word = l.word AND ${test('s.names')} AND NOT (s.name_key >= :first AND s.name_key < :firstEnd) AND ${notEarlier('s.name_key', 's.address')}
-      ORDER BY s.name_key, s.address LIMIT :limit) s`;
+  const listRows = (word: string, bounded: string) => `SELECT s.name_key, s.address FROM user_name_words s
+      WHERE s.word = ${word} AND ${bounded} AND ${test('s.names')} AND NOT (s.name_key >= :first AND s.name_key < :firstEnd) AND ${notEarlier('s.name_key', 's.address')}
+      ORDER BY s.name_key, s.address LIMIT :limit`;
+  // The first list's rows, and the key of its :limit-th, or U+10FFFF (prefixEnd: after every name key) when it has fewer.
+  const head = `WITH first_list AS MATERIALIZED (${listRows('(:listed::text[])[1]', 'true')}),
+    bound AS MATERIALIZED (SELECT CASE WHEN count(*) < :limit THEN chr(1114111) ELSE max(name_key) END AS key FROM first_list)`;
+  const lists = `SELECT name_key, address FROM first_list UNION ALL SELECT s.name_key, s.address FROM unnest((:listed::text[])[2:]) AS l(word)
+      CROSS JOIN LATERAL (${listRows('l.word', 's.name_key <= (SELECT key FROM bound)')}) s`;
   const byFirstWord = `SELECT u.name_key, lower(u.email) FROM users u
-      WHERE u.name_key >= :first AND u.name_key < :firstEnd AND ${test("' ' || u.search_names")} AND ${notEarlier('u.name_key', 'lower(u.email)')}
+      WHERE u.name_key >= :first AND u.name_key < :firstEnd AND u.name_key <= (SELECT key FROM bound) AND ${test("' ' || u.search_names")}
+        AND ${notEarlier('u.name_key', 'lower(u.email)')}
       ORDER BY ${NAME_ORDER} LIMIT :limit`;
   const found = wordCount === 1 ? lists : `${lists} UNION ALL (${byFirstWord})`;
-  return `${DIRECTORY_SELECT} FROM (SELECT DISTINCT f.name_key, f.address FROM (${found}) AS f(name_key, address) ORDER BY f.name_key, f.address LIMIT :limit) page
+  return `${head} ${DIRECTORY_SELECT} FROM (SELECT DISTINCT f.name_key, f.address FROM (${found}) AS f(name_key, address) ORDER BY f.name_key, f.address LIMIT :limit) page
     JOIN users u ON lower(u.email) = page.address LEFT JOIN user_photos p ON p.user_id = u.id ORDER BY page.name_key, page.address`;
 }
 

@@ -12,6 +12,7 @@ import {
   SORTED_MATCHES_MAX,
   WORD_TIER_WORDS_MAX,
 } from '../../src/store/search-text.js';
+import { LISTED_WORDS_MAX } from '../../src/store/postgres-name-words.js';
 import type { Store } from '../../src/store/store.js';
 import { storeBackends } from './backends.js';
 
@@ -338,10 +339,11 @@ for (const backend of storeBackends()) {
       const sharp = expected('sharp');
       const prefixFirst = [...sharp.filter((name) => name.startsWith('Sharp')), ...sharp.filter((name) => !name.startsWith('Sharp'))];
       expect(await everyPage('sharp', 500)).to.deep.equal(prefixFirst);
+      expect(await everyPage('sharp', 50), 'pages within the first list, then past it').to.deep.equal(prefixFirst);
       expect(await everyPage('sharpl', 500)).to.deep.equal(expected('sharpl'));
 
       // A word that starts more words than the lists are read for, and a number, are found by the other plans.
-      const many = Array.from({ length: 40 }, (_, i) => person(`z${i}@contoso.com`, `Zed${i % 20} Sharpz${String.fromCharCode(97 + (i % 20))}`));
+      const many = Array.from({ length: LISTED_WORDS_MAX + 4 }, (_, i) => person(`z${i}@contoso.com`, `Zed${i % 20} Sharpz${String(i).padStart(3, '0')}`));
       await store.upsertUsers([...many, person('n@contoso.com', 'Numbered Person', { alias: 'x4711' }), person('m@contoso.com', 'Mo 4711')]);
       const sharpz = many.map((user) => user.displayName).sort();
       expect(await everyPage('sharpz', 7)).to.deep.equal(sharpz);

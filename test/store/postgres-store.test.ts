@@ -8,7 +8,7 @@ import { MIGRATIONS, StoreOpenError, type DataStep, type SchemaUpgrade } from '.
 import { openStore } from '../../src/store/open-store.js';
 import { asBridgeError } from '../../src/store/postgres-errors.js';
 import { searchKeys } from '../../src/store/postgres-search-keys.js';
-import { searchColumnsOf } from '../../src/store/search-text.js';
+import { MATCHES_SORTED_MAX, searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { freePort } from '../support/free-port.js';
 import { freshDatabase } from '../support/postgres.js';
@@ -354,6 +354,26 @@ describe('PostgresStore', () => {
     const importedAt = await freshDatabase();
     await (await openAt(importedAt)).upsertUsers([...result.values()]);
     expect(await lists(url)).to.deep.equal(await lists(importedAt));
+  });
+
+  it('reads a surname from its name word lists though it starts the joined word of each double surname it is in: the exact name order far into the directory', async () => {
+    // "becker" starts 21 words of the lists: its own and one joined a partner's ("beckerpartnera",
+    // search-text.ts). Two matches first, then more rows than a walk of the name index takes (50,000),
+    // none a match, then more matches than a word tier sorts once that walk comes short
+    // (MATCHES_SORTED_MAX), written last first: without the lists a page held the first matches written.
+    const pad = (n: number) => String(n).padStart(5, '0');
+    const person = (email: string, displayName: string) => ({ email, displayName, refs: {} });
+    const late = Array.from({ length: MATCHES_SORTED_MAX + 200 }, (_, i) => MATCHES_SORTED_MAX + 199 - i).map((n) =>
+      person(`late${n}@contoso.com`, `Given${pad(n)} Becker-Partner${String.fromCharCode(97 + (n % 20))}`),
+    );
+    const fillers = Array.from({ length: 49_998 }, (_, i) => person(`f${i}@contoso.com`, `Filler${pad(i)} Smith`));
+    const early = ['Abe Becker', 'Abel Becker'].map((name, i) => person(`early${i}@contoso.com`, name));
+    const store = await open();
+    await store.upsertUsers([...late, ...fillers, ...early]);
+
+    const first = ['Abe Becker', 'Abel Becker', 'Given00000 Becker-Partnera', 'Given00001 Becker-Partnerb', 'Given00002 Becker-Partnerc'];
+    expect((await store.searchUsers('becker', 5)).map((user) => user.displayName)).to.deep.equal(first);
+    expect((await store.searchDirectory('beck', 3, 2)).map((entry) => entry.user.displayName)).to.deep.equal(first.slice(3));
   });
 
   it('keeps photos as bytea', async () => {
