@@ -22,14 +22,27 @@ export const NAME_WORD_COLUMNS = ['word', 'name_key', 'address', 'names'] as con
  */
 export const LISTED_WORDS_MAX = 256;
 
-/** The words of the lists that start with $1 (ending before $2), in order: at most $3 + 1, one index probe each. */
-export const LISTED_WORDS_SQL = `WITH RECURSIVE listed(word, n) AS (
-    (SELECT word, 1 FROM user_name_words WHERE word >= $1 AND word < $2 ORDER BY word LIMIT 1)
+/** `name(word, n)`: the words of the lists from `start` to before `end`, in order, at most `max` + 1, one index probe each. */
+function listedWordsCte(name: string, start: string, end: string, max: string): string {
+  return `${name}(word, n) AS (
+    (SELECT word, 1 FROM user_name_words WHERE word >= ${start} AND word < ${end} ORDER BY word LIMIT 1)
     UNION ALL
-    SELECT (SELECT s.word FROM user_name_words s WHERE s.word > l.word AND s.word < $2 ORDER BY s.word LIMIT 1), l.n + 1
-    FROM listed l WHERE l.word IS NOT NULL AND l.n <= $3
-  )
-  SELECT word FROM listed WHERE word IS NOT NULL`;
+    SELECT (SELECT s.word FROM user_name_words s WHERE s.word > l.word AND s.word < ${end} ORDER BY s.word LIMIT 1), l.n + 1
+    FROM ${name} l WHERE l.word IS NOT NULL AND l.n <= ${max}
+  )`;
+}
+
+/** The words of the lists that start with $1 (ending before $2), in order: at most $3 + 1. */
+export const LISTED_WORDS_SQL = `WITH RECURSIVE ${listedWordsCte('listed', '$1', '$2', '$3')} SELECT word FROM listed WHERE word IS NOT NULL`;
+
+/**
+ * As LISTED_WORDS_SQL, for two words in one round trip (side 1 and 2): the first's
+ * ($1, ending before $2) at most LISTED_WORDS_MAX + 1, the second's ($3, before $4) as many,
+ * or only $5 + 1 when the first starts more than $5.
+ */
+export const LISTED_WORD_PAIRS_SQL = `WITH RECURSIVE ${listedWordsCte('first', '$1', '$2', String(LISTED_WORDS_MAX))},
+  ${listedWordsCte('second', '$3', '$4', `CASE WHEN (SELECT count(word) FROM first) <= $5 THEN ${LISTED_WORDS_MAX} ELSE $5 END`)}
+  SELECT 1 AS side, word FROM first WHERE word IS NOT NULL UNION ALL SELECT 2, word FROM second WHERE word IS NOT NULL`;
 
 const DIGITS = /^[0-9]+$/;
 

@@ -316,7 +316,7 @@ for (const backend of storeBackends()) {
       for (let i = 0; i < 300; i++) add(`Anna${String(i).padStart(3, '0')} Sharp${i % 2 ? 'ly' : ''}`, { department: 'Antiques' });
       await store.upsertUsers(people);
       // What the search must give: everyone a word of whose names starts each query word, in name order.
-      const folded = (user: DirectoryUser) => foldedWords([user.displayName, user.givenName, user.surname, user.email.split('@')[0]].join(' '));
+      const folded = (user: DirectoryUser) => foldedWords([user.displayName, user.givenName, user.surname, user.alias, user.email.split('@')[0]].join(' '));
       const expected = (query: string) =>
         people
           .filter((user) => foldedWords(query).every((word) => folded(user).some((own) => own.startsWith(word))))
@@ -341,6 +341,30 @@ for (const backend of storeBackends()) {
       expect(await everyPage('sharp', 500)).to.deep.equal(prefixFirst);
       expect(await everyPage('sharp', 50), 'pages within the first list, then past it').to.deep.equal(prefixFirst);
       expect(await everyPage('sharpl', 500)).to.deep.equal(expected('sharpl'));
+
+      // Two words, one a given name few lists hold: the people who have each as the first word of their
+      // display name, as another word, or both as other words; one whose display name starts with the query first.
+      const pairs: DirectoryUser[] = [];
+      const pair = (displayName: string, fields: Partial<DirectoryUser> = {}) => pairs.push(person(`y${pairs.length}@contoso.com`, displayName, fields));
+      for (let i = 0; i < 7; i++) pair(`Yuki${i % 3 ? '' : 'o'} Sato${i % 2 ? '' : 'h'}`);
+      for (let i = 0; i < 5; i++) pair(`Sato${i % 2 ? '' : 'u'} Yuki${i}`);
+      for (let i = 0; i < 5; i++) pair(`Ken${i} Sato-Yukimura`);
+      for (let i = 0; i < 3; i++) pair(`Sato Ken${i}`, { alias: 'yuki' });
+      for (let i = 0; i < 3; i++) pair(`Yukio${i} Tanaka`, { surname: 'Sato' });
+      pair('Yuki Tanaka');
+      pair('Sato Ken');
+      pair('Yuk Satoshi');
+      people.push(...pairs);
+      await store.upsertUsers(pairs);
+      for (const query of ['yuk sat', 'sat yuk', 'sato yuki', 'yuk sat ken']) {
+        const matches = expected(query);
+        const byPrefix = [
+          ...matches.filter((name) => foldedText(name).startsWith(foldedText(query))),
+          ...matches.filter((name) => !foldedText(name).startsWith(foldedText(query))),
+        ];
+        expect(await everyPage(query, 3), query).to.deep.equal(byPrefix);
+      }
+      expect(expected('yuk sat')).to.have.length(24);
 
       // A word that starts more words than the lists are read for, and a number, are found by the other plans.
       const many = Array.from({ length: LISTED_WORDS_MAX + 4 }, (_, i) => person(`z${i}@contoso.com`, `Zed${i % 20} Sharpz${String(i).padStart(3, '0')}`));
