@@ -273,7 +273,7 @@ function pickedPageSql(filtered: string, select = DIRECTORY_SELECT): string {
  * on few lists). "sato yuki" walked the Yukis in the name index for the few named Sato,
  * 3.6 ms at the bench's million people; it now reads the Yukis of 105 "sato" lists, 0.9.
  */
-function listedPageSql(wordCount: number, split: boolean): string {
+function listedPageSql(wordCount: number, split: boolean, byFirstWordToo: boolean): string {
   const test = (names: string, needles: string) =>
     ['true', ...Array.from({ length: wordCount - 1 }, (_, i) => `strpos(${names}, :${needles}${i}) > 0`)].join(' AND ');
   const notEarlier = (nameKey: string, address: string) =>
@@ -307,7 +307,7 @@ function listedPageSql(wordCount: number, split: boolean): string {
       WHERE u.name_key >= :first AND u.name_key < :firstEnd AND u.name_key <= (SELECT key FROM bound) AND ${test("' ' || u.search_names", 'o')}
         AND ${notEarlier('u.name_key', 'lower(u.email)')}
       ORDER BY ${NAME_ORDER} LIMIT :limit`;
-  return pageOfSql(head, wordCount === 1 ? lists : `${lists} UNION ALL (${byFirstWord})`);
+  return pageOfSql(head, byFirstWordToo ? `${lists} UNION ALL (${byFirstWord})` : lists);
 }
 
 const NOT_FIRST = 'NOT (s.name_key >= :first AND s.name_key < :firstEnd)';
@@ -792,7 +792,12 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     let second = rarest(withoutFirst(values.words, first));
     let [listed, secondListed] = await this.listedWords(first, second);
     if (listed === undefined) return undefined;
-    if (listed.length === 0 && values.words.length === 1) return [];
+    // The name-prefix tier finds those whose display name starts with the query, so with the
+    // word itself as the query, those whose display name starts with the word; a query whose
+    // words come to one only after those repeating or starting another are dropped ("an andr",
+    // "ann anna") is no such start, and they are found here.
+    const byFirstWordToo = values.words.length > 1 || values.key !== first;
+    if (listed.length === 0 && !byFirstWordToo) return [];
     // Split when one of the two words starts few listed words (a given name, the first word of most display names,
     // none): its lists are read to their ends (bounded), the other's only where the display name starts with it.
     const split = second !== undefined && secondListed !== undefined;
@@ -800,10 +805,10 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     // Prepared, one statement a number of query words (planning it took a third of its
     // time); past a few words it is planned each time, so no query keeps more on a connection.
     const words = values.words.length;
-    const name = words <= PREPARED_WORDS_MAX ? `people search listed ${words}${split ? ' split' : ''}` : undefined;
+    const name = words <= PREPARED_WORDS_MAX ? `people search listed ${words}${split ? ' split' : ''}${byFirstWordToo ? '' : ' lists only'}` : undefined;
     const needles = (prefix: string, others: readonly string[]) => Object.fromEntries(wordStartNeedles(others).map((needle, i) => [`${prefix}${i}`, needle]));
     return this.rows<DirectoryRow>(
-      listedPageSql(words, split),
+      listedPageSql(words, split, byFirstWordToo),
       {
         ...values,
         ...needles('o', withoutFirst(values.words, first)),

@@ -95,6 +95,28 @@ for (const backend of storeBackends()) {
       expect(await names('nia')).to.deep.equal([]);
     });
 
+    it('finds with a word repeated, or starting another, whom that word alone finds, on both stores alike', async () => {
+      await store.upsertUsers([
+        person('andrea@contoso.com', 'Andrea'),
+        person('anna@contoso.com', 'Anna'),
+        person('ann.anna@contoso.com', 'Ann Anna'),
+        person('anna.anna@contoso.com', 'Anna Anna'),
+        person('zed.andrea@contoso.com', 'Zed Andrea'),
+      ]);
+      // Each the same people as the word it comes to: "an andr" is "andr", "ann anna" and "anna anna" are "anna".
+      for (const [query, alone] of [
+        ['an andr', 'andr'],
+        ['ann anna', 'anna'],
+        ['anna anna', 'anna'],
+        ['an an', 'an'],
+      ] as const) {
+        const found = (await names(alone)).sort();
+        expect((await names(query)).sort(), query).to.deep.equal(found);
+        expect((await resolved(query)).sort(), query).to.deep.equal((await resolved(alone)).sort());
+      }
+      expect((await names('an andr')).sort()).to.deep.equal(['Andrea', 'Zed Andrea']);
+    });
+
     it('ranks exact names, then names that start with the query, then word starts in names, then other fields', async () => {
       // "Ana" exactly; a name starting "Ana"; an address starting "ana" would come next; names with a word
       // starting "ana" in name order; last, Adele Vance for her department (Analytics).
