@@ -12,7 +12,8 @@ interface Credentials {
  * Browsers and most clients send UTF-8 (RFC 7617's only charset). Clients on the .NET
  * Framework (the EWS Managed API among them) encode with the system's ANSI code page
  * instead, Windows-1252 in Western Europe and the Americas: credentials that are not
- * UTF-8 are read as that (decodeText), so "zoë" logs in either way.
+ * UTF-8 are read as that (decodeText), so "zoë" logs in either way. "The user-id and
+ * password MUST NOT contain any control characters" (RFC 7617 §2): such a pair is none.
  */
 export function parseBasicAuthorization(header: string | undefined): Credentials | undefined {
   if (!header || header.length > 4096) return undefined;
@@ -20,6 +21,9 @@ export function parseBasicAuthorization(header: string | undefined): Credentials
   if (!match) return undefined;
   const decoded = decodeText(Buffer.from(match[1]!, 'base64'));
   const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
+  if (colon <= 0 || CONTROL.test(decoded)) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
+
+/** RFC 5234's CTL, which RFC 7617 keeps out of both parts: a NUL reached the store, where PostgreSQL refuses it in text. */
+const CONTROL = /[\x00-\x1f\x7f]/;

@@ -53,6 +53,9 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
+  // No name, address, id or query the bridge reads holds a NUL, and PostgreSQL refuses one in
+  // text: it reached the store from a Graph $filter or $search and was a 500 there.
+  if (req.url!.includes('%00')) return { error: BridgeError.invalidRequest('the request target holds a NUL (%00)'), route: 'bad-target' };
   // RFC 9112 §3.2: a Host that is no host is 400. It had been answered, its links built on `http://localhost` (the WSDL's soap:address, OData contexts).
   const host = req.headers.host;
   if (host && host !== lastGoodHost) {

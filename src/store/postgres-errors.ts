@@ -23,6 +23,12 @@ export function readOnlyError(busyTimeoutMs: number): BridgeError {
   return BridgeError.storeReadOnly(busyTimeoutMs, 'a PostgreSQL standby?');
 }
 
+/**
+ * character_not_in_repertoire: text PostgreSQL cannot hold, a NUL above all ("invalid byte
+ * sequence for encoding UTF8: 0x00"); the request's, not the server's fault.
+ */
+const NOT_IN_REPERTOIRE_SQLSTATE = '22021';
+
 /** disk_full (errcodes appendix, class 53 "Insufficient Resources"). */
 export const DISK_FULL_SQLSTATE = '53100';
 
@@ -49,6 +55,7 @@ export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
   if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();
+  if (code === NOT_IN_REPERTOIRE_SQLSTATE) return BridgeError.invalidRequest('the request holds a character the database cannot hold in text (a NUL)');
   if (databaseDown(error)) return BridgeError.storeUnreachable(busyTimeoutMs);
   if (isBusy(error)) return BridgeError.storeBusy(busyTimeoutMs);
   return error instanceof Error && (codeOf(error) === STATEMENT_TIMED_OUT || NO_ANSWER_MESSAGES.test(error.message))

@@ -79,8 +79,19 @@ describe('parseBasicAuthorization', () => {
     expect(parseBasicAuthorization(basic('zoë:€1'))).to.deep.equal({ username: 'zoë', password: '€1' });
   });
 
-  it('returns nothing for other schemes, garbage and missing parts', () => {
-    for (const header of [undefined, '', 'Bearer x', 'Basic', 'Basic ***', basic('nocolon'), basic(':password-only'), `Basic ${'A'.repeat(5000)}`]) {
+  it('returns nothing for other schemes, garbage, missing parts and control characters (RFC 7617 §2)', () => {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer x',
+      'Basic',
+      'Basic ***',
+      basic('nocolon'),
+      basic(':password-only'),
+      `Basic ${'A'.repeat(5000)}`,
+      basic('adele\0:pw'),
+      basic('adele:p\x7fw'),
+    ]) {
       expect(parseBasicAuthorization(header), String(header)).to.equal(undefined);
     }
   });

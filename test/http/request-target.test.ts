@@ -31,6 +31,16 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
   });
   after(() => t.close());
 
+  it('refuses a NUL (%00) anywhere in the target with 400: no name, id or query holds one, and PostgreSQL cannot hold one in text', async () => {
+    const targets = [
+      "/v1.0/users?$filter=mail%20eq%20'a%00@contoso.com'",
+      '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber%00@contoso.com&size=HR64x64',
+      '/v1.0/users/alex%00@contoso.com/photo/$value',
+    ];
+    const answers = await Promise.all(targets.map((target) => get(t, target, 'photos.contoso.com', basic(READER))));
+    expect(answers.map((answer) => answer.status)).to.deep.equal([400, 400, 400]);
+  });
+
   it('routes them as their origin form: the photo URL answers as it does with a path (it was a 404, while /healthz was 200)', async () => {
     const path = '/ews/exchange.asmx/s/GetUserPhoto?email=alex.wilber@contoso.com&size=HR64x64';
     const plain = await get(t, path, 'photos.contoso.com', basic(READER));

@@ -539,6 +539,15 @@ describe('PostgresStore', () => {
     });
   });
 
+  it("answers text PostgreSQL cannot hold (a NUL) as the request's error, 400, not a 500", async () => {
+    const store = await open();
+    for (const work of [() => store.getUser('a\0@contoso.com'), () => store.getAccount('adele\0@contoso.com'), () => store.searchUsers('a\0', 5)]) {
+      expect(await rejectionOf(work()))
+        .to.be.instanceOf(BridgeError)
+        .and.include({ responseCode: 'ErrorInvalidRequest', httpStatus: 400 });
+    }
+  });
+
   describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {
     const asBusy = async (work: Promise<unknown>) => {
       const mapped = asBridgeError(
