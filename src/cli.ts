@@ -356,14 +356,17 @@ contacts
     const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
     const bytes = readInputFile(file);
     const parsed = readContactFile(importFileText(bytes, { folded: format === 'vcard' }), format);
-    const { added, updated, held } = await withStore(async (store, settings) => {
+    const { added, updated, unchanged, held } = await withStore(async (store, settings) => {
       // Contacts are seen by the login of the mailbox's name only: without one, a typo in the address would hide them for good.
       if (!options.create && !(await store.getAccount(normalizeUsername(owner))))
         throw new InvalidArgumentError(`no login ${owner}, so nobody would see these contacts; check the address, or pass --create to import them anyway`);
       const imported = await importContacts(store, owner, parsed, imageLimitsOf(settings));
       return { ...imported, held: (await store.pageContacts(owner, undefined, 0, 0)).total };
     });
-    console.log(`imported ${added.length + updated.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated`);
+    const same = unchanged.length > 0 ? `, ${unchanged.length} unchanged` : '';
+    console.log(
+      `imported ${added.length + updated.length + unchanged.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated${same}`,
+    );
     if (parsed.notKept.size > 0) {
       const said = [...parsed.notKept].map(([what, cards]) => `${what} (${cards} card${cards === 1 ? '' : 's'})`).join(', ');
       sayOnStderr(`${NAME}: not kept, as a contact has no field for it: ${said}`);

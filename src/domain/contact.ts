@@ -41,3 +41,27 @@ export interface Contact extends ContactFields {
   updatedAt: string;
   photo?: ContactPhoto;
 }
+
+/**
+ * Whether two contacts hold the same fields: what a person wrote, in the order written (an
+ * address's place is its EmailAddress1..3), references whatever their order. A contact
+ * imported again as it is must not be changed: every sync client would fetch it again.
+ */
+export function sameContactFields(a: ContactFields, b: ContactFields): boolean {
+  return comparableFields(a) === comparableFields(b);
+}
+
+function comparableFields(fields: ContactFields): string {
+  const { displayName, givenName, surname, company, department, jobTitle, emailAddresses, phones, refs } = fields;
+  const given = (value: string | undefined) => value ?? null;
+  const refEntries = Object.entries(refs)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([
+    displayName,
+    [givenName, surname, company, department, jobTitle].map(given),
+    emailAddresses,
+    [phones.business, phones.mobile, phones.home].map(given),
+    refEntries,
+  ]);
+}

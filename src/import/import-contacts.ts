@@ -1,4 +1,4 @@
-import type { Contact, ContactFields } from '../domain/contact.js';
+import { sameContactFields, type Contact, type ContactFields } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
 import { ImportFileError } from './import-file-error.js';
 import type { ImageLimits } from '../photos/image-limits.js';
@@ -9,13 +9,17 @@ import type { ContactFileResult } from './read-contact-file.js';
 interface ContactImport {
   added: number[];
   updated: number[];
+  /** Contacts the file holds as the mailbox has them already: left as they are. */
+  unchanged: number[];
 }
 
 /**
  * Imports a file's contacts into a mailbox: every photo normalised first, then all
  * contacts in one transaction. A contact the mailbox already has — the same vCard UID,
- * else a shared address — is updated in place (same id), not added again. Any bad contact
- * or photo rejects the whole file.
+ * else a shared address — is updated in place (same id), not added again, and left alone
+ * when the file holds it as it is: a nightly re-import of an export had every contact
+ * changed, and every sync client (SyncFolderItems, Graph delta) fetch them all again. Any
+ * bad contact or photo rejects the whole file.
  */
 export async function importContacts(store: Store, mailbox: string, file: ContactFileResult, limits: ImageLimits): Promise<ContactImport> {
   const problems = [...file.problems];
@@ -26,6 +30,7 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
   const addressAt = new Map<string, { where: string; name: string; uid: string | undefined }>();
   const replaced: ReplacedContact[] = [];
   const added: NewContact[] = [];
+  const unchanged: number[] = [];
   for (const draft of file.drafts) {
     const uid = draft.fields.refs.vcardUid;
     if (uid !== undefined && uidAt.has(uid)) {
@@ -45,15 +50,16 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
     if (match) claimedBy.set(match.id, draft.where);
     try {
       const contact = { ...draft.fields, photo: draft.photo && (await normalizePhoto(draft.photo, limits)) };
-      if (match) replaced.push({ id: match.id, contact });
-      else added.push(contact);
+      if (!match) added.push(contact);
+      else if (sameContactFields(match, contact) && match.photo?.sha256 === contact.photo?.sha256) unchanged.push(match.id);
+      else replaced.push({ id: match.id, contact });
     } catch (error) {
       if (!(error instanceof BridgeError)) throw error;
       problems.push(`${draft.where}: photo: ${error.message}`);
     }
   }
   if (problems.length > 0) throw new ImportFileError(problems);
-  return { added: await store.saveContacts(mailbox, replaced, added), updated: replaced.map(({ id }) => id) };
+  return { added: await store.saveContacts(mailbox, replaced, added), updated: replaced.map(({ id }) => id), unchanged };
 }
 
 /**

@@ -264,6 +264,18 @@ describe('ews-photo-bridge contacts', function () {
     expect(after.filter((c) => c.displayName === 'Lidia Holloway')).to.have.length(1);
     await store.close();
 
+    // The first file again: Isaiah and Johanna change back; the same file once more changes no one, not even their times.
+    expect(cli(['contacts', 'import', mailbox, join(dir, 'first.vcf')]).stdout).to.match(/: 0 added, 2 updated\n$/);
+    store = new SqliteStore(db);
+    const reverted = await store.listContacts(mailbox);
+    await store.close();
+    expect(cli(['contacts', 'import', mailbox, join(dir, 'first.vcf')]).stdout).to.equal(
+      'imported 2 contact(s) into adele.vance@contoso.com: 0 added, 0 updated, 2 unchanged\n',
+    );
+    store = new SqliteStore(db);
+    expect(await store.listContacts(mailbox)).to.deep.equal(reverted);
+    await store.close();
+
     // Twice the same card in one file cannot say which version is right.
     writeFileSync(join(dir, 'twice.vcf'), `${[second[0]!, second[0]!].join('\r\n')}\r\n`);
     const twice = cli(['contacts', 'import', mailbox, join(dir, 'twice.vcf')]);
