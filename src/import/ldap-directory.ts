@@ -3,7 +3,7 @@ import { ConfigError } from '../config.js';
 import { MAX_OTHER_ADDRESSES, type DirectoryUser } from '../domain/directory.js';
 import { isSmtpAddress } from '../domain/email.js';
 import { hiddenCharacterProblem } from '../domain/plain-text.js';
-import { valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
+import { addressValuesOf, ENTRY_ADDRESS_ATTRIBUTES, valuesOf, withDirectory, type LdapSettings } from '../sources/ldap-connection.js';
 import type { SourceSettings } from '../sources/source-settings.js';
 import { comparableDn } from './comparable-dn.js';
 import { toDirectoryUser } from './directory-record.js';
@@ -176,11 +176,8 @@ export function primaryAddressOf(entry: Entry): string | undefined {
  * is passed over rather than costing the entry.
  */
 function otherAddressesOf(entry: Entry): string[] {
-  const proxies = valuesOf(entry, 'proxyAddresses').flatMap((value) => (typeof value === 'string' && /^smtp:/i.test(value) ? [value.slice(5)] : []));
-  const candidates = [...proxies, ...valuesOf(entry, 'mail'), ...valuesOf(entry, 'userPrincipalName')];
-  const others = candidates.filter(
-    (value): value is string => typeof value === 'string' && isSmtpAddress(value.trim()) && hiddenCharacterProblem(value.trim()) === undefined,
-  );
+  const candidates = ENTRY_ADDRESS_ATTRIBUTES.flatMap((attribute) => addressValuesOf(entry, attribute));
+  const others = candidates.filter((value) => isSmtpAddress(value.trim()) && hiddenCharacterProblem(value.trim()) === undefined);
   return others.slice(0, MAX_OTHER_ADDRESSES);
 }
 

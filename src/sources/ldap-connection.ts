@@ -267,3 +267,20 @@ export function valuesOf(entry: Record<string, unknown>, attribute: string): (st
     })
     .filter((item): item is string | Buffer => typeof item === 'string' || Buffer.isBuffer(item));
 }
+
+/** The attributes a person's addresses are read from: AD's proxy addresses, then mail, then the userPrincipalName Graph names a user by. */
+export const ENTRY_ADDRESS_ATTRIBUTES = ['proxyAddresses', 'mail', 'userPrincipalName'] as const;
+
+/**
+ * The addresses an attribute of an entry holds, in the order sent: `proxyAddresses` as AD
+ * writes them (`SMTP:` the primary, `smtp:` the others; X500:, SIP: and other types are no
+ * SMTP address), any other attribute as it is.
+ */
+export function addressValuesOf(entry: Record<string, unknown>, attribute: string): string[] {
+  const proxies = attribute.toLowerCase() === 'proxyaddresses';
+  return valuesOf(entry, attribute).flatMap((value) => {
+    if (typeof value !== 'string') return [];
+    if (!proxies) return [value];
+    return /^smtp:/i.test(value) ? [value.slice('smtp:'.length)] : [];
+  });
+}

@@ -14,7 +14,16 @@ import {
 import { canonicalSmtpAddress } from '../domain/email.js';
 import type { Logger } from '../logger.js';
 import { hasImageHeader } from '../photos/normalize.js';
-import { directoryAnswered, isReferral, ldapSettingsSchema, valuesOf, withDirectory, type LdapSettings } from './ldap-connection.js';
+import {
+  addressValuesOf,
+  directoryAnswered,
+  ENTRY_ADDRESS_ATTRIBUTES,
+  isReferral,
+  ldapSettingsSchema,
+  valuesOf,
+  withDirectory,
+  type LdapSettings,
+} from './ldap-connection.js';
 import { InconclusiveAnswerError, NO_PHOTO, UnusableAnswerError, type CheckStep, type PhotoReference, type PhotoSource } from './photo-source.js';
 import type { SourceType } from './registry.js';
 
@@ -27,12 +36,6 @@ import type { SourceType } from './registry.js';
  */
 export const LOOKUP_MAX_BYTES = 4 * 1024 * 1024;
 const LOOKUP_LIMIT = { bytes: LOOKUP_MAX_BYTES, per: 'one read of a photo lookup' };
-
-/**
- * The attributes an entry's addresses are read from: those the source searches, and those an
- * import takes a person's addresses from (ldap-directory.ts: mail, proxyAddresses, userPrincipalName).
- */
-const IMPORTED_ADDRESS_ATTRIBUTES = ['mail', 'proxyAddresses', 'userPrincipalName'];
 
 /** What a lookup found: no entry, or an entry with or without a photo; and a value passed over as no image. */
 interface Lookup {
@@ -137,7 +140,7 @@ async function readNamedEntry(
   reference: PhotoReference,
 ): Promise<Entry | undefined> {
   // One the directory does not know, such as AD's userPrincipalName on OpenLDAP, "is ignored by the server" (RFC 4511, 4.5.1.8).
-  const addressAttributes = [...new Set([...settings.searchAttributes, ...IMPORTED_ADDRESS_ATTRIBUTES])];
+  const addressAttributes = [...new Set([...settings.searchAttributes, ...ENTRY_ADDRESS_ATTRIBUTES])];
   try {
     nextRead();
     const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute, ...addressAttributes], explicitBufferAttributes: [attribute] });
@@ -152,16 +155,10 @@ async function readNamedEntry(
   }
 }
 
-/** Whether one of the entry's addresses is one of the person's (proxyAddresses as AD writes them, `smtp:address`). */
+/** Whether one of the entry's addresses is one of the person's. */
 function holdsAddressOf(entry: Entry, attributes: readonly string[], reference: PhotoReference): boolean {
   const theirs = new Set([...reference.emails, ...(reference.otherAddresses ?? [])].map(canonicalSmtpAddress));
-  return attributes.some((attribute) =>
-    valuesOf(entry, attribute).some((value) => {
-      if (typeof value !== 'string') return false;
-      const address = attribute.toLowerCase() === 'proxyaddresses' ? /^smtp:(.*)$/is.exec(value)?.[1] : value;
-      return address !== undefined && theirs.has(canonicalSmtpAddress(address.trim()));
-    }),
-  );
+  return attributes.some((attribute) => addressValuesOf(entry, attribute).some((address) => theirs.has(canonicalSmtpAddress(address.trim()))));
 }
 
 /**
