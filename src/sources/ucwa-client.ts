@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostUnreachable } from '../network-errors.js';
 import { quotedErrorCode } from './blank-secrets.js';
-import { outboundRequest, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
+import { outboundRequest, OutboundRefused, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
 import { httpFailure } from './upstream-http.js';
@@ -313,7 +313,23 @@ export function readJson(response: OutboundResponse, what: string, maxBytes?: nu
 /** A link of a resource as an absolute URL; UCWA's hrefs are mostly relative to the server. */
 export function linkOf(resource: UcwaResource, rel: string, base: string): string | undefined {
   const href = resource._links?.[rel]?.href;
-  return typeof href === 'string' && href ? new URL(href, base).href : undefined;
+  return typeof href === 'string' && href ? followable(href, base) : undefined;
+}
+
+/**
+ * A link found in the answer from `base`, as an absolute URL, refused when it would leave
+ * https for plain http: the password and the token travel on these links, and the Root URL
+ * page says "Preference should always be given to the HTTPS form". Judged hop by hop, on
+ * the parsed scheme (`HTTPS://` is https), so everything discovered from an https root
+ * stays https whatever else the list of roots holds.
+ */
+function followable(href: string, base: string): string {
+  const link = new URL(href, base);
+  const from = new URL(base);
+  if (from.protocol === 'https:' && link.protocol !== 'https:') {
+    throw new OutboundRefused(`UCWA at ${from.origin} handed out a link to ${link.origin}: a link found over https must be https`);
+  }
+  return link.href;
 }
 
 /** The token service named by `WWW-Authenticate: MsRtcOAuth href="…",grant_type="…"`. */
@@ -330,7 +346,7 @@ function tokenServiceOf(response: OutboundResponse, userUrl: string): string {
   if (!grants.includes('password')) throw new MisconfiguredSourceError(`UCWA does not offer the password grant (offers: ${grants.join(', ') || 'none'})`);
   const href = params.get('href');
   if (!href) throw new MisconfiguredSourceError('the MsRtcOAuth challenge names no token service');
-  return new URL(href, userUrl).href;
+  return followable(href, userUrl);
 }
 
 /**

@@ -49,9 +49,8 @@ export const ucwaSource = {
       password: settings.password,
       policy: {
         ...upstreamPolicy(autodiscoverUrls),
+        // No discovered link leaves https for http: the client refuses each such link as it is found (linkOf).
         allowedHosts: settings.allowedHosts ?? autodiscoverUrls.flatMap((url) => defaultHosts(new URL(url).hostname)),
-        // Once the operator chose https, no discovered link may downgrade it (the password travels).
-        httpsOnly: autodiscoverUrls.every((url) => url.startsWith('https:')),
       },
     });
     const people = new UcwaPeople(client);

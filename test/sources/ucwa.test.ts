@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -21,10 +22,12 @@ import {
 } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { autodiscoverRoots, ucwaSource, type UcwaSettings } from '../../src/sources/ucwa.js';
-import { challengeParameters } from '../../src/sources/ucwa-client.js';
+import { challengeParameters, UcwaClient } from '../../src/sources/ucwa-client.js';
+import { upstreamPolicy } from '../../src/sources/upstream-http.js';
 import { startUcwaSimulator, type UcwaPerson, type UcwaSimulator } from '../simulators/ucwa.js';
 import { LONG_RUN } from '../support/long-run.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { makeSelfSignedCertificate } from '../support/self-signed.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -431,6 +434,70 @@ describe('Skype for Business UCWA source', () => {
       source = build({ allowedHosts: ['*.contoso.com'] });
       expect(await failure()).to.be.instanceOf(OutboundRefused);
       expect(sim.counts.total).to.equal(0);
+    });
+  });
+
+  describe('links found over https', () => {
+    let dir: string;
+    let ca: string;
+    let root: HttpsServer;
+    let rootPort: number;
+    let rootAsked = 0;
+    /** The client as the source makes it, trusting the test root's certificate. */
+    const client = (roots: string[]) =>
+      new UcwaClient({
+        autodiscoverUrls: roots,
+        username: sim.username,
+        password: sim.password,
+        policy: { ...upstreamPolicy(roots), allowedHosts: ['127.0.0.1'], extraCa: ca },
+      });
+    const signInFailure = (roots: string[]) =>
+      client(roots)
+        .signIn(AbortSignal.timeout(5000))
+        .then(
+          () => expect.fail('should have failed'),
+          (error: unknown) => error as Error,
+        );
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'epb-ucwa-tls-'));
+      const { keyFile, certFile } = makeSelfSignedCertificate(dir, { name: 'root', commonName: 'lyncdiscover', altNames: 'IP:127.0.0.1' });
+      ca = readFileSync(certFile, 'utf8');
+      // An https autodiscover root whose `user` link is the (plain http) simulator's user resource.
+      root = createHttpsServer({ key: readFileSync(keyFile), cert: ca }, (_req, res) => {
+        rootAsked++;
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ _links: { user: { href: `${sim.autodiscoverUrl}Autodiscover/AutodiscoverService.svc/root/oauth/user` } } }));
+      });
+      await new Promise<void>((resolve) => root.listen(0, '127.0.0.1', resolve));
+      rootPort = (root.address() as AddressInfo).port;
+    });
+    after(() => {
+      root.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => (rootAsked = 0));
+
+    for (const [what, roots] of [
+      ['an https root written in capitals', () => [`HTTPS://127.0.0.1:${rootPort}/`]],
+      ['an https root listed before an http one', () => [`https://127.0.0.1:${rootPort}/`, sim.autodiscoverUrl]],
+    ] as const) {
+      it(`follows no plain http link that ${what} hands out: the password never goes over http`, async () => {
+        const error = await signInFailure(roots());
+        expect(error).to.be.instanceOf(OutboundRefused);
+        expect(error.message).to.equal(
+          `UCWA at https://127.0.0.1:${rootPort} handed out a link to ${new URL(sim.autodiscoverUrl).origin}: a link found over https must be https`,
+        );
+        expect(rootAsked).to.equal(1);
+        expect(sim.counts.total).to.equal(0);
+      });
+    }
+
+    it('follows the plain http links of an http root in the same list', async () => {
+      await client([sim.autodiscoverUrl, `https://127.0.0.1:${rootPort}/`]).signIn(AbortSignal.timeout(5000));
+      expect(sim.counts).to.include({ autodiscover: 1, tokenRequests: 1 });
+      expect(rootAsked).to.equal(0);
     });
   });
 
