@@ -290,6 +290,11 @@ function ucwaErrorOf(response: OutboundResponse): UcwaError | undefined {
   }
 }
 
+/** Whether UCWA itself gave this error answer (its JSON error body), not a proxy or firewall in front of it. */
+export function isUcwaError(response: OutboundResponse): boolean {
+  return ucwaErrorOf(response) !== undefined;
+}
+
 /**
  * UCWA's own 404 — an error body with its code; the subcode (ResourceNotFound) is optional,
  * and "clients should ignore missing or unknown subcodes" — not a proxy's page. A lost

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { NO_PHOTO, PermanentSourceError, type PhotoReference, type PhotoSource, type SourceAnswer } from './photo-source.js';
 import type { SourceType } from './registry.js';
 import { checkUcwa } from './ucwa-check.js';
-import { linkOf, UcwaClient, isUcwaNotFound, ucwaFailure, type UcwaClientOptions } from './ucwa-client.js';
+import { linkOf, UcwaClient, isUcwaError, isUcwaNotFound, ucwaFailure, type UcwaClientOptions } from './ucwa-client.js';
 import { personByEmail, personBySip, UcwaPeople, type UcwaContact, type UcwaPersonQuery } from './ucwa-people.js';
 import { upstreamPolicy } from './upstream-http.js';
 
@@ -56,7 +56,7 @@ export const ucwaSource = {
     const people = new UcwaPeople(client);
     const photoSize = `HR${settings.photoSize}X${settings.photoSize}`;
 
-    /** contactPhoto_ref: GET the link with the documented `size`; 403 means the administrator turned photos off. */
+    /** contactPhoto_ref: GET the link with the documented `size`; UCWA's own 403 means the administrator turned photos off. */
     const photoOf = async (contact: UcwaContact, signal: AbortSignal): Promise<SourceAnswer> => {
       const link = linkOf(contact.resource, 'contactPhoto', contact.url);
       if (!link) return NO_PHOTO;
@@ -64,8 +64,9 @@ export const ucwaSource = {
       url.searchParams.set('size', photoSize);
       const response = await client.request(url.href, { headers: { Accept: 'image/jpeg' } }, signal);
       if (response.status === 200) return response.body.length > 0 ? { kind: 'photo', bytes: response.body } : NO_PHOTO;
-      if (response.status === 403) return NO_PHOTO;
-      // Only UCWA's own "the resource does not exist"; a proxy's 404 says nothing about the photo.
+      // Only UCWA's own 403 and "the resource does not exist": a proxy's or firewall's 403 or 404 page says nothing
+      // about the photo, and as "no photo" it dropped everyone's stored one (ErrorsAndInformationalMessages: intermediaries answer 4xx too).
+      if (response.status === 403 && isUcwaError(response)) return NO_PHOTO;
       if (isUcwaNotFound(response)) return NO_PHOTO;
       throw ucwaFailure(response, 'contactPhoto');
     };

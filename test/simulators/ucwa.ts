@@ -25,8 +25,12 @@ export interface UcwaPerson {
 
 /** Documented error answers a resource may give (each resource's "Synchronous errors" table). */
 type UcwaFault = 'forbidden' | 'gateway-timeout' | 'rate-limited' | 'wrong-exchange' | 'cannot-redirect';
-/** Besides UCWA's own errors: bytes that are no image, and a 404 from a proxy in front of UCWA (ErrorsAndInformationalMessages: intermediaries answer 4xx too). */
-type UcwaPhotoFault = UcwaFault | 'garbage' | 'bomb' | 'proxy-not-found';
+/**
+ * Besides UCWA's own errors: bytes that are no image, and a 404 or a 403 page from a proxy or
+ * web application firewall in front of UCWA (ErrorsAndInformationalMessages: intermediaries
+ * answer 4xx too; UCWA's own error bodies are JSON).
+ */
+type UcwaPhotoFault = UcwaFault | 'garbage' | 'bomb' | 'proxy-not-found' | 'proxy-forbidden';
 /** How the server drops an application (ApplicationDashboard, "Application lifetime"). */
 type UcwaApplicationLoss = 'ApplicationNotFound' | 'InactiveApplicationExpired' | 'TooManyApplications';
 
@@ -347,6 +351,9 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
     if (sim.faults.photo === 'garbage') return res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(Buffer.from('definitely not a jpeg'));
     if (sim.faults.photo === 'bomb') return res.writeHead(200, { 'Content-Type': 'image/png' }).end(pngBomb(10_000, 10_000));
     if (sim.faults.photo === 'proxy-not-found') return res.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body>404 - Not Found</body></html>');
+    if (sim.faults.photo === 'proxy-forbidden') {
+      return res.writeHead(403, { 'Content-Type': 'text/html' }).end('<html><body><h1>403 Forbidden</h1>Request blocked.</body></html>');
+    }
     if (sim.faults.photo) return fail(res, sim.faults.photo);
     if (!person?.photo) return fail(res, 'ResourceNotFound');
     // contactPhoto_ref: 200, image/jpeg, the bytes.

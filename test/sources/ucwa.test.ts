@@ -389,6 +389,14 @@ describe('Skype for Business UCWA source', () => {
       expect(error.message).to.equal('UCWA contactPhoto answered 404');
     });
 
+    it('takes a 403 that is not UCWA\'s own (a firewall\'s page) as a failure, not as "no photo"', async () => {
+      sim.faults.photo = 'proxy-forbidden';
+      const error = await failure();
+      expect(error).to.be.instanceOf(PermanentSourceError);
+      expect(error.message).to.equal('UCWA contactPhoto refused the credentials (403)');
+      expect(sim.counts.photoRequests).to.equal(1);
+    });
+
     it('on 429 asks the shared retry to wait as long as Retry-After says, and the shared resilience sends nothing more until then', async () => {
       let now = Date.now();
       source = resilient(
@@ -645,6 +653,7 @@ describe('UCWA photos through the bridge', () => {
     ['garbage', 404],
     ['bomb', 404],
     ['gateway-timeout', 503],
+    ['proxy-forbidden', 404],
   ] as const) {
     it(`a ${fault} answer from UCWA counts as the source failing (${status}), and nothing is stored`, async () => {
       const email = `${fault}@contoso.com`;
