@@ -49,7 +49,7 @@ export async function outboundRequest(
   }
   if (!hostAllowed(target.hostname, policy.allowedHosts)) throw new OutboundRefused(`host ${target.hostname} is not allowed`);
   // Node connects to an address literal without calling `lookup`, so it is checked here.
-  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  const literal = bareHost(target.hostname);
   if (policy.publicAddressesOnly && isIP(literal) && !isPublicUnicast(literal)) {
     throw new OutboundRefused(`${literal} is not a public address`);
   }
@@ -82,11 +82,17 @@ export async function outboundRequest(
 }
 
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const name = bareHost(host);
   return allowed.some((pattern) => {
-    const rule = pattern.toLowerCase();
+    // The rules are URLs' hostnames too (upstreamPolicy): a source at http://[::1]:8080/ was refused its own host.
+    const rule = bareHost(pattern);
     return rule.startsWith('*.') ? name.endsWith(rule.slice(1)) && name.length > rule.length - 1 : name === rule;
   });
+}
+
+/** A host as it is compared: lower case, an IPv6 literal without the brackets a URL writes it in (`[::1]` → `::1`). */
+function bareHost(host: string): string {
+  return host.toLowerCase().replace(/^\[|\]$/g, '');
 }
 
 /** A resolver that refuses loopback, private, link-local and other non-public addresses. */

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
+import { hostAllowed, isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
 import { failureOf } from '../../src/sources/photo-source.js';
+import { upstreamPolicy } from '../../src/sources/upstream-http.js';
 import { gzipSync } from 'node:zlib';
 
 /**
@@ -153,4 +154,27 @@ describe('outbound answers are held to the byte limit', () => {
       expect(await lastWritten).to.be.below(10 * 1024 * 1024);
     });
   }
+});
+
+describe('outbound guard: IPv6 literal hosts', () => {
+  it('allows the host of a configured URL that is an IPv6 literal, whichever side writes the brackets', () => {
+    const url = 'https://[2606:4700:4700::1111]:8443/api';
+    expect(upstreamPolicy([url]).allowedHosts).to.deep.equal(['[2606:4700:4700::1111]']);
+    expect(hostAllowed(new URL(url).hostname, upstreamPolicy([url]).allowedHosts)).to.equal(true);
+    expect(hostAllowed('2606:4700:4700::1111', ['[2606:4700:4700::1111]'])).to.equal(true);
+    expect(hostAllowed('[2606:4700:4700::1111]', ['2606:4700:4700::1111'])).to.equal(true);
+    expect(hostAllowed('[2606:4700:4700::1112]', ['[2606:4700:4700::1111]'])).to.equal(false);
+  });
+
+  it('reaches a source configured at http://[::1]:port/ (it was refused as a host not allowed)', async () => {
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"connected":true}'));
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    try {
+      const base = `http://[::1]:${(server.address() as AddressInfo).port}`;
+      const response = await outboundRequest(`${base}/status`, upstreamPolicy([base]));
+      expect([response.status, response.body.toString()]).to.deep.equal([200, '{"connected":true}']);
+    } finally {
+      server.close();
+    }
+  });
 });
