@@ -1,6 +1,6 @@
 import { credentialSteps } from './check-steps.js';
 import type { CheckStep, PhotoReference } from './photo-source.js';
-import type { GatewayLookup } from './whatsapp-gateway.js';
+import type { GatewayLookup, GatewayStatus } from './whatsapp-gateway.js';
 
 /**
  * `sources check` for a WhatsApp gateway, one plain-words step per thing that can be
@@ -9,13 +9,13 @@ import type { GatewayLookup } from './whatsapp-gateway.js';
  * link. The first failing step ends the list: the later ones could not be tried.
  */
 export async function whatsappCheck(gateway: string, lookup: GatewayLookup, sample: PhotoReference | undefined, signal: AbortSignal): Promise<CheckStep[]> {
-  let status: unknown;
+  let status: GatewayStatus | undefined;
   const steps = await credentialSteps(gateway, async () => {
     status = await lookup.status(signal);
     return `${gateway} accepted the credentials`;
   });
   if (steps.some((step) => !step.ok)) return steps;
-  steps.push(connectedStep(status));
+  steps.push(connectedStep(status!));
   if (!sample) return steps;
 
   const failed = (step: string, error: unknown) => [...steps, { step, ok: false, detail: error instanceof Error ? error.message : String(error) }];
@@ -46,8 +46,7 @@ export async function whatsappCheck(gateway: string, lookup: GatewayLookup, samp
 }
 
 /** A gateway is only as good as the WhatsApp session behind it (`GET …/status`). */
-function connectedStep(status: unknown): CheckStep {
-  const { connected, error } = (status ?? {}) as { connected?: unknown; error?: unknown };
-  if (connected === true) return { step: 'connected', ok: true, detail: 'the WhatsApp number is connected' };
-  return { step: 'connected', ok: false, detail: `the WhatsApp number is not connected${typeof error === 'string' && error ? `: ${error}` : ''}` };
+function connectedStep({ connected, said }: GatewayStatus): CheckStep {
+  if (connected) return { step: 'connected', ok: true, detail: 'the WhatsApp number is connected' };
+  return { step: 'connected', ok: false, detail: `the WhatsApp number is not connected${said ? `: ${said}` : ''}` };
 }

@@ -56,8 +56,14 @@ export interface GatewayLookup {
   link(phone: string, signal: AbortSignal): Promise<string | null>;
   /** The bytes behind a link, or "dead" when WhatsApp's CDN says the link expired. */
   bytes(link: string, signal: AbortSignal): Promise<LinkResult>;
-  /** `GET …/status`: the gateway's JSON, which says whether the WhatsApp number is connected. */
-  status(signal: AbortSignal): Promise<unknown>;
+  /** `GET …/status`: whether the WhatsApp number is connected. */
+  status(signal: AbortSignal): Promise<GatewayStatus>;
+}
+
+/** What the gateway's status endpoint says, its explanation quoted as every gateway answer is (gatewaySaid). */
+export interface GatewayStatus {
+  connected: boolean;
+  said?: string;
 }
 
 /**
@@ -93,7 +99,10 @@ function gatewayLookup(access: GatewayAccess, settings: GatewaySettings): Gatewa
   const ask = (url: string, signal: AbortSignal): Promise<OutboundResponse> =>
     // PlugChat (and Z-API's older pages) document a 415 for requests without a JSON Content-Type, even on GET.
     outboundRequest(url, policy, { headers: { ...access.headers, accept: 'application/json', 'content-type': 'application/json' }, signal });
-  const status = async (signal: AbortSignal) => bodyOf(await ask(access.endpoint('status'), signal), access);
+  const status = async (signal: AbortSignal): Promise<GatewayStatus> => {
+    const body = bodyOf(await ask(access.endpoint('status'), signal), access);
+    return { connected: (body as { connected?: unknown } | undefined)?.connected === true, said: explanationOf(body, access.secrets) };
+  };
 
   return {
     phone(reference) {
@@ -108,8 +117,7 @@ function gatewayLookup(access: GatewayAccess, settings: GatewaySettings): Gatewa
         // instance: the status endpoint, whose 404 means only the latter, tells them apart. A
         // number not connected to WhatsApp cannot say whose photo there is: not "no photo"
         // (which drops a stored one), but unknown for now.
-        const { connected } = ((await status(signal)) ?? {}) as { connected?: unknown };
-        if (connected !== true) throw new InconclusiveAnswerError(`${access.gateway} answered 404 while its WhatsApp number is not connected`);
+        if (!(await status(signal)).connected) throw new InconclusiveAnswerError(`${access.gateway} answered 404 while its WhatsApp number is not connected`);
         return null;
       }
       return linkOf(bodyOf(response, access), access.gateway);
@@ -158,13 +166,21 @@ function linkOf(body: unknown, gateway: string): string | null {
   return trimmed;
 }
 
-/** The gateway's own short explanation (`error` or `message`), for the operator, with the credentials blanked out. */
+/** The gateway's own short explanation in an answer's body, for the operator; undefined when the body is no JSON. */
 function gatewaySaid(body: Buffer, secrets: readonly string[]): string | undefined {
   try {
-    const { error, message } = upstreamJson(body) as { error?: unknown; message?: unknown };
-    const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
-    return quotedUpstream(text, secrets, 200) || undefined;
+    return explanationOf(upstreamJson(body), secrets);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `error` or `message` of a gateway's JSON, with the credentials blanked out and cut
+ * short: Z-API echoes a wrong Client-Token, and a status `error` of any length was printed whole.
+ */
+function explanationOf(body: unknown, secrets: readonly string[]): string | undefined {
+  const { error, message } = (body ?? {}) as { error?: unknown; message?: unknown };
+  const text = typeof error === 'string' ? error : typeof message === 'string' ? message : '';
+  return quotedUpstream(text, secrets, 200) || undefined;
 }

@@ -164,6 +164,15 @@ describe('Z-API source', () => {
       expect(await summary(buildSource('zapi', zapiSettings(zapi, cdn, { baseUrl: 'http://127.0.0.1:9' })))).to.deep.equal(['FAIL reachable']);
     });
 
+    it("`sources check` quotes the status endpoint's explanation as every gateway answer is: credentials blanked, cut to 200 characters", async () => {
+      // A gateway (misconfigured, hostile) whose status echoes the credentials at length.
+      const echo = `Client-Token ${ZAPI.clientToken} is not valid for ${ZAPI.instance} (token ${ZAPI.token})`;
+      zapi.fault = { status: 200, body: { connected: false, error: `${echo}${' pad'.repeat(5000)}`, smartphoneConnected: false } };
+      const steps = await buildSource('zapi', zapiSettings(zapi, cdn)).check(undefined, AbortSignal.timeout(5000));
+      const quoted = `Client-Token … is not valid for … (token …)${' pad'.repeat(5000)}`.slice(0, 200);
+      expect(steps.at(-1)).to.deep.equal({ step: 'connected', ok: false, detail: `the WhatsApp number is not connected: ${quoted}` });
+    });
+
     it('refuses a defaultCountry that is not an ISO 3166 code', () => {
       expect(() => buildSource('zapi', zapiSettings(zapi, cdn, { defaultCountry: 'XX' }))).to.throw(/ISO 3166 country code/);
       expect(() => buildSource('zapi', zapiSettings(zapi, cdn, { defaultCountry: 'Brazil' }))).to.throw(/ISO 3166 country code/);
