@@ -142,13 +142,15 @@ function bodyOf(response: OutboundResponse, access: GatewayAccess): unknown {
   }
   const said = gatewaySaid(response.body, access.secrets);
   const why = said ? `: ${said}` : '';
+  // Before the credentials: a 405 "Method Not Allowed" from a baseUrl that is not the gateway's read as refused
+  // credentials, and the source was paused as for those.
+  if (status === 405 || status === 415) {
+    throw new MisconfiguredSourceError(`${gateway} refused the request's method or content type (${status}${why}); check that baseUrl is ${gateway}'s API`);
+  }
   if (status === 401 || status === 403 || access.refusesCredentials?.(status, said)) {
     throw new CredentialsRefusedError(`${gateway} refused the credentials (${status}${why}); check ${credentials}`);
   }
   if (status === 404) throw new MisconfiguredSourceError(`${gateway} has no such endpoint or instance (404${why}); check baseUrl and ${credentials}`);
-  if (status === 405 || status === 415) {
-    throw new MisconfiguredSourceError(`${gateway} refused the request's method or content type (${status}${why}); check that baseUrl is ${gateway}'s API`);
-  }
   throw httpFailure(gateway, response, said);
 }
 

@@ -15,6 +15,8 @@ const schema = z.strictObject({
   ...gatewaySettings,
 });
 
+const CLIENT_TOKEN_REFUSED = /^(?:(?:null|client-token .+) not allowed|your client-token is not configured)$/i;
+
 /**
  * Z-API: `GET /instances/{instance}/token/{token}/profile-picture?phone=` with a `Client-Token`
  * header (https://developer.z-api.io/en/contacts/get-profile-picture).
@@ -30,9 +32,10 @@ export const zapiSource: SourceType<z.output<typeof schema>> = {
         headers: settings.clientToken === undefined ? {} : { 'client-token': settings.clientToken },
         credentials: 'instance, token and clientToken',
         secrets: [settings.instance, settings.token, ...(settings.clientToken === undefined ? [] : [settings.clientToken])],
-        // A request without the token an account has activated: the docs answer {"error": "null not allowed"}
-        // (no status given), field reports 400 {"error":"your client-token is not configured"}.
-        refusesCredentials: (status, said) => status >= 400 && status < 500 && /client-token|not allowed/i.test(said ?? ''),
+        // The account's security token refused: the docs answer a request without it {"error": "null not allowed"}
+        // (the header's value, no status given); in the wild a wrong one is "Client-Token <sent> not allowed" and a
+        // missing one 400 "your client-token is not configured". Matched whole: "phone not allowed…" is about the request.
+        refusesCredentials: (status, said) => status >= 400 && status < 500 && CLIENT_TOKEN_REFUSED.test(said ?? ''),
       },
       settings,
     ),

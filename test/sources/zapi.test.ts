@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import type { ImageLimits } from '../../src/photos/image-limits.js';
-import { PermanentSourceError } from '../../src/sources/photo-source.js';
+import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from '../../src/sources/photo-source.js';
 import { resilient } from '../../src/sources/resilient-source.js';
 import { startWhatsappCdn, type WhatsappCdn } from '../simulators/whatsapp-cdn.js';
 import type { GatewaySimulator } from '../simulators/whatsapp-gateway.js';
@@ -87,6 +87,33 @@ describe('Z-API source', () => {
       const refused = await failure(buildSource('zapi', withoutClientToken).fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)));
       expect(refused).to.be.instanceOf(PermanentSourceError);
       expect(refused.message).to.equal('Z-API refused the credentials (400: null not allowed); check instance, token and clientToken');
+    });
+
+    it('takes a 405 or a 4xx that only says "not allowed" for what it is, not refused credentials', async () => {
+      const source = buildSource('zapi', zapiSettings(zapi, cdn));
+      const cases = [
+        // A baseUrl that is not Z-API's API: the method refused (get-profile-picture.md lists 405).
+        [
+          { status: 405, body: { error: 'Method Not Allowed' } },
+          MisconfiguredSourceError,
+          "Z-API refused the request's method or content type (405: Method Not Allowed); check that baseUrl is Z-API's API",
+        ],
+        [
+          { status: 400, body: { error: 'phone not allowed for this account' } },
+          PermanentSourceError,
+          'Z-API answered 400: phone not allowed for this account',
+        ],
+      ] as const;
+      try {
+        for (const [fault, kind, message] of cases) {
+          zapi.fault = fault;
+          const error = await failure(source.fetch(contactWithPhone('+5511999990000'), AbortSignal.timeout(5000)));
+          expect([error.constructor.name, error.message], String(fault.status)).to.deep.equal([kind.name, message]);
+          expect(error).to.not.be.instanceOf(CredentialsRefusedError);
+        }
+      } finally {
+        zapi.fault = undefined;
+      }
     });
 
     it('takes 400 "your client-token is not configured" as refused credentials: reported, not retried', async () => {
