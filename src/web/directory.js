@@ -175,11 +175,23 @@ async function loadPage(reset) {
     list.setAttribute('aria-busy', 'false');
   } catch (error) {
     if (error.name === 'AbortError') return;
+    // The list and "Show more" must be the search in the box: the old list stayed, and
+    // "Show more" appended the new search's second page to it.
+    if (reset) clearList();
     status.textContent = `Search failed: ${error.message}`;
     list.setAttribute('aria-busy', 'false');
   } finally {
     if (pending === controller) pendingReset = false;
   }
+}
+
+/** Focus on a card that goes with the list moves to the search box, not to the page's body. */
+function clearList() {
+  const hadFocus = list.contains(document.activeElement);
+  list.replaceChildren();
+  shown = [];
+  moreButton.hidden = true;
+  if (hadFocus) searchInput.focus();
 }
 
 function describeResults(hasMore, capped) {

@@ -134,7 +134,7 @@ describe('the directory page in a real browser', function () {
       const failed = document.querySelector('#status')!.textContent?.startsWith('Search failed');
       return (list.dataset.query === q || failed) && list.getAttribute('aria-busy') === 'false';
     }, query);
-    // A failed search leaves the last one's list: say what the page said rather than wait out the timeout.
+    // A failed search: say what the page said rather than wait out the timeout.
     expect(await on.textContent('#status')).to.not.match(/^Search failed/);
   }
   /** Types a search and waits until the grid shows its results. */
@@ -360,6 +360,28 @@ describe('the directory page in a real browser', function () {
     } finally {
       await page.unroute('**/api/people?q=diego*');
     }
+  });
+
+  it('empties the list and hides "Show more" when a new search fails, so neither stands for the old search', async () => {
+    await search('', 48);
+    expect(await page.isVisible('#more')).to.equal(true);
+    // As the search budget answers an account that spent it.
+    await page.route('**/api/people?q=finance*', (route) =>
+      route.fulfill({ status: 503, contentType: 'text/plain', body: 'Too many searches; try again shortly.' }),
+    );
+    try {
+      await page.fill('#search', 'finance');
+      await page.waitForFunction(() => document.querySelector('#status')!.textContent.startsWith('Search failed'));
+      expect({
+        status: await page.textContent('#status'),
+        cards: await cardCount(),
+        more: await page.isVisible('#more'),
+        url: new URL(page.url()).searchParams.get('q'),
+      }).to.deep.equal({ status: 'Search failed: Too many searches; try again shortly.', cards: 0, more: false, url: 'finance' });
+    } finally {
+      await page.unroute('**/api/people?q=finance*');
+    }
+    await search('diego', 3);
   });
 
   it('shows the placeholder, not a broken image, for a photo removed since the list loaded', async () => {
