@@ -34,6 +34,8 @@ let pending;
 let pendingReset = false;
 let shown = [];
 let openPerson;
+/** New at every opening of the view: a save or delete answered after it closed is not shown in the next one. */
+let opening;
 let openedFrom;
 /** What "Save photo" uploads: the crop, or the file itself when this browser cannot show it. */
 let chosen;
@@ -284,6 +286,7 @@ function showDetailPhoto(person) {
 
 function openDetail(person, opener, { edit = false } = {}) {
   openPerson = person;
+  opening = Symbol(person.email);
   openedFrom = opener;
   $('person-name').textContent = person.displayName;
   $('person-title').textContent = [person.title, person.department, person.company].filter(Boolean).join(' · ');
@@ -409,29 +412,35 @@ async function send(method, url, body) {
   return response;
 }
 
+// A slow save or delete may be answered once the view shows someone else (or the same
+// person anew, another file chosen): the cards take its result, that view's editor does not.
+
 async function upload() {
   if (!chosen || !openPerson) return;
   const person = openPerson;
+  const from = opening;
   editorStatus.textContent = 'Saving…';
   try {
     const stored = await (await send('PUT', photoUrlFor(person), await chosen())).json();
-    resetEditor();
     photoChanged(person.email, { version: stored.sha256.slice(0, 16) });
+    if (opening !== from) return;
+    resetEditor();
     editorStatus.textContent = 'Photo saved.';
   } catch (error) {
-    editorStatus.textContent = `Saving failed: ${error.message}`;
+    if (opening === from) editorStatus.textContent = `Saving failed: ${error.message}`;
   }
 }
 
 async function removePhoto() {
   const person = openPerson;
+  const from = opening;
   if (!person?.photo || !window.confirm(`Delete the photo of ${person.displayName}?`)) return;
   try {
     await send('DELETE', photoUrlFor(person));
     photoChanged(person.email, null);
-    editorStatus.textContent = 'Photo deleted.';
+    if (opening === from) editorStatus.textContent = 'Photo deleted.';
   } catch (error) {
-    editorStatus.textContent = `Delete failed: ${error.message}`;
+    if (opening === from) editorStatus.textContent = `Delete failed: ${error.message}`;
   }
 }
 

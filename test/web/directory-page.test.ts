@@ -611,6 +611,78 @@ describe('the directory page in a real browser', function () {
     expect((await t.store.getPhotoInfo(userOwner(NO_PHOTO.email))) ?? null).to.equal(null);
   });
 
+  /** Holds the photo uploads and deletes of `email` until the returned function is called, as on a slow link; counts them. */
+  async function holdPhotoChanges(email: string) {
+    const held = { requests: 0, answer: () => {} };
+    const answered = new Promise<void>((resolve) => (held.answer = resolve));
+    const url = `**/admin/users/${encodeURIComponent(email)}/photo`;
+    await page.route(url, async (route) => {
+      held.requests += 1;
+      await answered;
+      await route.continue();
+    });
+    return { held, done: () => page.unroute(url) };
+  }
+
+  it("shows a slow upload's or delete's result on the person's card, not in the view opened for someone else meanwhile", async () => {
+    const [first, second] = ['crowd1@contoso.com', 'crowd2@contoso.com'];
+    const open = async (email: string) => {
+      await page.click(`#people li[data-email="${email}"] .card`);
+      await page.waitForSelector('#person[open]');
+    };
+    const chooseBands = async () => {
+      await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+      await page.waitForSelector('#crop:not([hidden])');
+    };
+    /** The second person's view, a file chosen: what the first one's late answer must leave alone. */
+    const secondView = async () => ({
+      name: await page.textContent('#person-name'),
+      status: await page.textContent('#editor-status'),
+      files: await page.$eval('#photo-file', (input) => (input as HTMLInputElement).files!.length),
+      crop: await page.isVisible('#crop'),
+      save: await page.isEnabled('#photo-upload'),
+    });
+    const untouched = { name: 'Zed Crowd 02', status: 'Move and zoom the square, then save.', files: 1, crop: true, save: true };
+    await search('zed crowd 0', 10);
+
+    const upload = await holdPhotoChanges(first);
+    try {
+      await open(first);
+      await chooseBands();
+      await page.click('#photo-upload');
+      await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Saving…');
+      await closeDetail();
+      await open(second);
+      await chooseBands();
+      upload.held.answer();
+      await page.waitForSelector(`#people li[data-email="${first}"] img:not(.placeholder)`);
+      expect(await secondView()).to.deep.equal(untouched);
+    } finally {
+      upload.held.answer();
+      await upload.done();
+    }
+    await closeDetail();
+
+    const removal = await holdPhotoChanges(first);
+    try {
+      await open(first);
+      const sent = page.waitForRequest((req) => req.method() === 'DELETE');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('#photo-delete');
+      await sent;
+      await closeDetail();
+      await open(second);
+      await chooseBands();
+      removal.held.answer();
+      await page.waitForSelector(`#people li[data-email="${first}"] img.placeholder`);
+      expect(await secondView()).to.deep.equal(untouched);
+    } finally {
+      removal.held.answer();
+      await removal.done();
+    }
+    await closeDetail();
+  });
+
   describe('a reader, with self-service photos on', () => {
     let readerContext: BrowserContext;
     let readerPage: Page;
