@@ -347,6 +347,8 @@ async function showLock(person) {
 
 function resetEditor() {
   $('photo-file').value = '';
+  // Not busy with the save of an earlier opening, which may still be on its way.
+  $('photo-file').disabled = false;
   clearChoice();
   editorStatus.textContent = '';
 }
@@ -412,6 +414,16 @@ async function send(method, url, body) {
   return response;
 }
 
+/**
+ * While a save or delete is on its way the editor sends nothing more: three clicks on Save
+ * were three uploads. The file chooser waits too, as a new choice would enable Save.
+ */
+function editorBusy(busy) {
+  $('photo-file').disabled = busy;
+  $('photo-upload').disabled = busy || !chosen;
+  $('photo-delete').disabled = busy || !openPerson?.photo;
+}
+
 // A slow save or delete may be answered once the view shows someone else (or the same
 // person anew, another file chosen): the cards take its result, that view's editor does not.
 
@@ -419,6 +431,7 @@ async function upload() {
   if (!chosen || !openPerson) return;
   const person = openPerson;
   const from = opening;
+  editorBusy(true);
   editorStatus.textContent = 'Saving…';
   try {
     const stored = await (await send('PUT', photoUrlFor(person), await chosen())).json();
@@ -428,6 +441,8 @@ async function upload() {
     editorStatus.textContent = 'Photo saved.';
   } catch (error) {
     if (opening === from) editorStatus.textContent = `Saving failed: ${error.message}`;
+  } finally {
+    if (opening === from) editorBusy(false);
   }
 }
 
@@ -435,12 +450,15 @@ async function removePhoto() {
   const person = openPerson;
   const from = opening;
   if (!person?.photo || !window.confirm(`Delete the photo of ${person.displayName}?`)) return;
+  editorBusy(true);
   try {
     await send('DELETE', photoUrlFor(person));
     photoChanged(person.email, null);
     if (opening === from) editorStatus.textContent = 'Photo deleted.';
   } catch (error) {
     if (opening === from) editorStatus.textContent = `Delete failed: ${error.message}`;
+  } finally {
+    if (opening === from) editorBusy(false);
   }
 }
 

@@ -683,6 +683,57 @@ describe('the directory page in a real browser', function () {
     await closeDetail();
   });
 
+  it('sends one save and one delete however often they are clicked, Save and Delete disabled while either is on its way', async () => {
+    const email = 'crowd3@contoso.com';
+    const editor = async () => ({
+      status: await page.textContent('#editor-status'),
+      file: await page.isEnabled('#photo-file'),
+      save: await page.isEnabled('#photo-upload'),
+      delete: await page.isEnabled('#photo-delete'),
+    });
+    /** Clicks a button three times, as an impatient person would: a disabled one ignores them. */
+    const clickThrice = (selector: string) => page.$eval(selector, (button) => [1, 2, 3].forEach(() => (button as HTMLButtonElement).click()));
+    await search('zed crowd 03', 1);
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+
+    const upload = await holdPhotoChanges(email);
+    try {
+      await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
+      await page.waitForSelector('#crop:not([hidden])');
+      await clickThrice('#photo-upload');
+      expect(await editor()).to.deep.equal({ status: 'Saving…', file: false, save: false, delete: false });
+      upload.held.answer();
+      await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo saved.');
+      expect(await editor()).to.deep.equal({ status: 'Photo saved.', file: true, save: false, delete: true });
+      expect(upload.held.requests).to.equal(1);
+    } finally {
+      upload.held.answer();
+      await upload.done();
+    }
+
+    const removal = await holdPhotoChanges(email);
+    try {
+      const confirmed: string[] = [];
+      page.on('dialog', (dialog) => {
+        confirmed.push(dialog.message());
+        void dialog.accept();
+      });
+      const sent = page.waitForRequest((req) => req.method() === 'DELETE');
+      await clickThrice('#photo-delete');
+      await sent;
+      expect(await editor()).to.include({ file: false, save: false, delete: false });
+      removal.held.answer();
+      await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo deleted.');
+      expect({ confirmed: confirmed.length, requests: removal.held.requests }).to.deep.equal({ confirmed: 1, requests: 1 });
+    } finally {
+      page.removeAllListeners('dialog');
+      removal.held.answer();
+      await removal.done();
+    }
+    await closeDetail();
+  });
+
   describe('a reader, with self-service photos on', () => {
     let readerContext: BrowserContext;
     let readerPage: Page;
