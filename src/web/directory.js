@@ -172,7 +172,7 @@ async function loadPage(reset) {
     if (focusedEmail !== undefined) focusIn(focusedEmail);
     nextOffset = page.offset + page.people.length;
     moreButton.hidden = !page.hasMore;
-    status.textContent = describeResults(page.hasMore, page.capped);
+    status.replaceChildren(...describeResults(page.hasMore, page.capped));
     list.dataset.query = query;
     list.setAttribute('aria-busy', 'false');
   } catch (error) {
@@ -196,14 +196,16 @@ function clearList() {
   if (hadFocus) searchInput.focus();
 }
 
+/** The status line, as text and the search words' own element. */
 function describeResults(hasMore, capped) {
   const count = shown.length;
   // The words as typed, or as a shared link carried them: a reordering control in them would reverse the line.
-  const who = query ? ` matching “${query.replace(BIDI_CONTROLS, '')}”` : '';
-  if (count === 0) return `No one${who}.`;
-  const total = `${count}${hasMore || capped ? '+' : ''} ${count === 1 ? 'person' : 'people'}${who}`;
+  // In a <bdi>, an isolate (UAX #9) in their own direction: "יוסי 2" read "2 יוסי" in the English sentence.
+  const who = query ? [' matching “', element('bdi', '', query.replace(BIDI_CONTROLS, '')), '”'] : [];
+  if (count === 0) return ['No one', ...who, '.'];
+  const total = [`${count}${hasMore || capped ? '+' : ''} ${count === 1 ? 'person' : 'people'}`, ...who];
   // The list pages no further than the first matches (the bridge's limit): say so, not a false total.
-  return capped ? `${total}; the first ${count} are shown, ${query ? 'narrow the search' : 'search'} to find the others.` : `${total}.`;
+  return capped ? [...total, `; the first ${count} are shown, ${query ? 'narrow the search' : 'search'} to find the others.`] : [...total, '.'];
 }
 
 // ---- the search in the URL ----

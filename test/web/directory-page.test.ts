@@ -898,6 +898,15 @@ describe('the directory page in a real browser', function () {
     await t.store.removeUser('yossi@contoso.com');
   });
 
+  it('shows right-to-left search words in the status in their own direction, isolated from the English sentence around them', async () => {
+    await search('יוסי 2', 0);
+    expect({
+      status: await page.textContent('#status'),
+      words: await page.locator('#status bdi').allTextContents(),
+      direction: await page.$eval('#status bdi', (bdi) => getComputedStyle(bdi).direction),
+    }).to.deep.equal({ status: 'No one matching “יוסי 2”.', words: ['יוסי 2'], direction: 'rtl' });
+  });
+
   it("writes an address's own ? & % # into its mailto: link encoded, so an imported address cannot add a Bcc or a body", async () => {
     const email = 'ceo?bcc=spy%40evil.example&body=wire#x@contoso.com';
     await t.store.upsertUsers([{ email, displayName: 'Mailto Trick', refs: {} }]);
