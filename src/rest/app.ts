@@ -97,7 +97,7 @@ export function createApp(options: AppOptions): express.Express {
     createGraphPhotoRoutes({ ...options, changes }),
   );
   app.use([...OUTLOOK_REST_BASES], odataConventions, createGraphPhotoRoutes({ ...options, changes, dialect: OUTLOOK_DIALECT }));
-  app.use(createDirectoryRoutes(options.store, options.auth, options.searches));
+  app.use(createDirectoryRoutes(options.store, options.auth, options.searches, options.maxUploadBytes));
   app.use(createWebPageRoutes(options.auth));
   // A HEAD named as the GET it stands for: the same length of the same body.
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method === 'HEAD' ? 'GET' : req.method} ${req.path}`)));

@@ -21,18 +21,18 @@ export const MAX_BROWSED_PEOPLE = 10_000;
 const DEFAULT_PAGE_SIZE = 48;
 
 /**
- * The JSON behind the directory page: who the caller is (`/api/me`), and one page of
- * people at a time (`/api/people?q=&offset=&limit=`), so the page never downloads the
- * whole directory.
+ * The JSON behind the directory page: who the caller is (`/api/me`), with the upload limit,
+ * which the page checks a chosen photo against before sending it; and one page of people at
+ * a time (`/api/people?q=&offset=&limit=`), so the page never downloads the whole directory.
  */
-export function createDirectoryRoutes(store: Store, auth: Authenticator, searches: SearchBudget): Router {
+export function createDirectoryRoutes(store: Store, auth: Authenticator, searches: SearchBudget, maxUploadBytes: number): Router {
   const router = Router();
   const authenticate = requireAccount(auth, 'user');
 
   router.get('/api/me', authenticate, (req, res) => {
     const { username, role } = contextOf(req).principal!;
     res.setHeader('cache-control', 'no-store');
-    res.json({ username, role });
+    res.json({ username, role, maxUploadBytes });
   });
 
   router.get('/api/people', authenticate, async (req, res) => {

@@ -829,13 +829,16 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/me': {
       get: {
-        summary: "The caller's account name and role (user or admin)",
+        summary: "The caller's account name and role (user or admin), and the largest photo upload accepted",
         responses: {
           200: {
             description: 'The caller',
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] } } },
+                schema: {
+                  type: 'object',
+                  properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] }, maxUploadBytes: { type: 'integer' } },
+                },
               },
             },
           },

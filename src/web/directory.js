@@ -26,7 +26,7 @@ const dialog = $('person');
 const editorStatus = $('editor-status');
 const crop = new SquareCrop({ canvas: $('crop-canvas'), zoomInput: $('crop-zoom'), preview: $('crop-preview') });
 
-let me = { username: '', role: 'user', email: undefined, ownPhoto: { allowed: false, locked: false } };
+let me = { username: '', role: 'user', maxUploadBytes: Infinity, email: undefined, ownPhoto: { allowed: false, locked: false } };
 let query = '';
 let nextOffset = 0;
 let pending;
@@ -366,6 +366,11 @@ async function choose(event) {
   const [file] = event.target.files;
   clearChoice();
   if (!file) return;
+  const refusal = refusalOf(file);
+  if (refusal) {
+    editorStatus.textContent = refusal;
+    return;
+  }
   if (await crop.load(file)) {
     chosen = () => crop.toBlob();
     $('crop').hidden = false;
@@ -378,6 +383,19 @@ async function choose(event) {
     editorStatus.textContent = 'This browser cannot show this image; it will be saved as it is, centred.';
   }
   $('photo-upload').disabled = false;
+}
+
+/** Why the bridge would refuse the file, told before it is sent: a 15 MB file was uploaded whole to be refused. */
+function refusalOf(file) {
+  // HEIC and HEIF are images the bridge reads, which some browsers give no type.
+  if (!file.type.startsWith('image/') && !/\.hei[cf]$/i.test(file.name)) return 'This file is not an image: choose a JPEG, PNG, GIF, WebP, HEIC or HEIF file.';
+  if (file.size > me.maxUploadBytes) return `This file is ${megabytes(file.size)}; photos of up to ${megabytes(me.maxUploadBytes)} are accepted.`;
+  return undefined;
+}
+
+/** MB of 1024 × 1024 bytes, rounded up: a file just over the limit is not "10 MB" like the limit. */
+function megabytes(bytes) {
+  return `${(Math.ceil((bytes * 10) / 2 ** 20) / 10).toLocaleString('en')} MB`;
 }
 
 /** Focus to the person's card where the list shows them, else to the search box: never left on the page's body. */
@@ -553,7 +571,7 @@ async function openMyPhoto() {
 /** Who is signed in, and whether they may change their own photo (then their card offers it). */
 async function whoAmI() {
   const account = await getJson('api/me');
-  me = { ...me, username: account.username, role: account.role };
+  me = { ...me, username: account.username, role: account.role, maxUploadBytes: account.maxUploadBytes };
   $('me').textContent = `Signed in as ${account.username}${account.role === 'admin' ? ' (administrator)' : ''}`;
   try {
     const own = await getJson('api/me/photo');

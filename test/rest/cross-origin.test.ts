@@ -50,7 +50,7 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
     const token = bearer(await issuer.sign());
     await get(PHOTO, token).expect(200).expect('content-type', 'image/jpeg');
     await get(PHOTO, token).expect(200); // now answered from the verified-token cache
-    expect((await get('/api/me', token).expect(200)).body).to.deep.equal({ username: 'reader@contoso.com', role: 'user' });
+    expect((await get('/api/me', token).expect(200)).body).to.deep.equal({ username: 'reader@contoso.com', role: 'user', maxUploadBytes: 10 * 1024 * 1024 });
     await get('/api/people?q=megan', token).expect(200);
   });
 

@@ -200,9 +200,10 @@ describe('directory search /api/people and the page at /', () => {
     expect((await get('/api/people?q=person00042&_=1&x[a]=b').expect(200)).body.people).to.have.length(1);
   });
 
-  it('tells the page who is calling and with which role', async () => {
-    expect((await get('/api/me').expect(200)).body).to.deep.equal({ username: READER.username, role: 'user' });
-    expect((await get('/api/me', basic(ADMIN)).expect(200)).body).to.deep.equal({ username: ADMIN.username, role: 'admin' });
+  it('tells the page who is calling, with which role, and the upload limit', async () => {
+    const maxUploadBytes = 10 * 1024 * 1024;
+    expect((await get('/api/me').expect(200)).body).to.deep.equal({ username: READER.username, role: 'user', maxUploadBytes });
+    expect((await get('/api/me', basic(ADMIN)).expect(200)).body).to.deep.equal({ username: ADMIN.username, role: 'admin', maxUploadBytes });
   });
 
   it('serves the page behind the same credentials, with a strict CSP and revalidation', async () => {

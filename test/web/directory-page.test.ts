@@ -734,6 +734,30 @@ describe('the directory page in a real browser', function () {
     await closeDetail();
   });
 
+  it('refuses a file that is no image, or is over the upload limit, before sending it (Save stays disabled); takes a HEIC the browser gives no type', async () => {
+    const limit = 10 * 1024 * 1024;
+    const editor = async () => ({
+      status: await page.textContent('#editor-status'),
+      crop: await page.isVisible('#crop'),
+      save: await page.isEnabled('#photo-upload'),
+    });
+    await search('zed crowd 04', 1);
+    await page.click('#people .card');
+    await page.waitForSelector('#person[open]');
+    await page.setInputFiles('#photo-file', { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    expect(await editor()).to.deep.equal({
+      status: 'This file is not an image: choose a JPEG, PNG, GIF, WebP, HEIC or HEIF file.',
+      crop: false,
+      save: false,
+    });
+    await page.setInputFiles('#photo-file', { name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(limit + 1) });
+    expect(await editor()).to.deep.equal({ status: 'This file is 10.1 MB; photos of up to 10 MB are accepted.', crop: false, save: false });
+    await page.setInputFiles('#photo-file', { name: 'IMG_0001.HEIC', mimeType: '', buffer: Buffer.from('....ftypheic') });
+    await page.waitForFunction(() => !(document.querySelector('#photo-upload') as HTMLButtonElement).disabled);
+    expect(await editor()).to.deep.equal({ status: 'This browser cannot show this image; it will be saved as it is, centred.', crop: false, save: true });
+    await closeDetail();
+  });
+
   describe('a reader, with self-service photos on', () => {
     let readerContext: BrowserContext;
     let readerPage: Page;
