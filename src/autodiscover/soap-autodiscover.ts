@@ -1,3 +1,4 @@
+import { BridgeError } from '../domain/errors.js';
 import { soapFault } from '../ews/envelope.js';
 import { SOAP_ENVELOPE_NS } from '../ews/namespaces.js';
 import { MalformedEnvelope, readSoapRequest, xmlRequestText, type SoapHeaderRules, type XmlElement, type XmlRequestBody } from '../ews/soap-reader.js';
@@ -7,7 +8,7 @@ import { getDomainSettings } from './get-domain-settings.js';
 import { getUserSettings } from './get-user-settings.js';
 import { AUTODISCOVER_NS, WS_ADDRESSING_NS, XSI_NS } from './namespaces.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
-import { RequestError } from './soap-messages.js';
+import { invalidRequest, RequestError } from './soap-messages.js';
 import type { AutodiscoverOperation } from './soap-operation.js';
 
 /**
@@ -105,12 +106,18 @@ export async function answerSoapAutodiscover(body: XmlRequestBody, context: Auto
   return { status: 200, envelope: envelope(`${ACTION_BASE}${operation.name}Response`, message) };
 }
 
-/** The operation's arguments, or the request-wide error its read refused them with. */
+/**
+ * The operation's arguments, or the request-wide error its read refused them with. The
+ * readers EWS shares (soap-args: text where the schema has text, a value of its type)
+ * refuse as EWS answers, with a schema-validation error; here that is the same refusal
+ * as Autodiscover's own, InvalidRequest on HTTP 200.
+ */
 function readArguments(operation: AutodiscoverOperation, requestMessage: XmlElement): unknown {
   try {
     return operation.read(requestMessage);
   } catch (error) {
     if (error instanceof RequestError) return error;
+    if (error instanceof BridgeError && error.responseCode === 'ErrorSchemaValidation') return invalidRequest(error.message);
     throw error;
   }
 }

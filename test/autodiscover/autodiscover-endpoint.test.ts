@@ -223,6 +223,31 @@ describe('Autodiscover front door', () => {
       expect((await parseSoap(domains.text)).Envelope.Body.GetDomainSettingsResponseMessage.Response.ErrorCode).to.equal('InvalidRequest');
     });
 
+    it('refuses as a whole, with InvalidRequest on HTTP 200, elements where the schema has text (Mailbox, Setting, Domain)', async () => {
+      const settings = (setting: string) => `<a:RequestedSettings>${setting}</a:RequestedSettings>`;
+      const userSettings = (users: string, setting: string) =>
+        soapRequest(
+          `<a:GetUserSettingsRequestMessage><a:Request><a:Users>${users}</a:Users>${settings(setting)}</a:Request></a:GetUserSettingsRequestMessage>`,
+        );
+      const answers = [];
+      for (const body of [
+        userSettings('<a:User><a:Mailbox><x>alex.wilber@contoso.example</x></a:Mailbox></a:User>', '<a:Setting>UserDisplayName</a:Setting>'),
+        userSettings('<a:User><a:Mailbox>alex.wilber@contoso.example</a:Mailbox></a:User>', '<a:Setting><b>UserDisplayName</b></a:Setting>'),
+        soapRequest(
+          `<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain><b>x.com</b></a:Domain></a:Domains>${settings('<a:Setting>ExternalEwsUrl</a:Setting>')}</a:Request></a:GetDomainSettingsRequestMessage>`,
+        ),
+      ]) {
+        const res = await post('/autodiscover/autodiscover.svc', body);
+        const response = Object.values((await parseSoap(res.text)).Envelope.Body as Record<string, any>)[0].Response;
+        answers.push([res.status, res.headers['content-type'], response.ErrorCode, response.ErrorMessage]);
+      }
+      expect(answers).to.deep.equal([
+        [200, 'text/xml; charset=utf-8', 'InvalidRequest', 'The request failed schema validation: Mailbox holds elements where the schema has text'],
+        [200, 'text/xml; charset=utf-8', 'InvalidRequest', 'The request failed schema validation: Setting holds elements where the schema has text'],
+        [200, 'text/xml; charset=utf-8', 'InvalidRequest', 'The request failed schema validation: Domain holds elements where the schema has text'],
+      ]);
+    });
+
     it('hands out an ExternalPhotosUrl under which /GetUserPhoto?email=…&size=… is the photo', async () => {
       const res = await post('/autodiscover/autodiscover.svc', getUserSettings(['alex.wilber@contoso.example'], ['ExternalPhotosUrl']));
       const photos = new URL(settingsOf((await userResponses(res.text))[0]).ExternalPhotosUrl!);
