@@ -17,7 +17,7 @@ import { decodedSegment } from '../http/request-target.js';
 import { answerJsonAutodiscover, jsonFailure } from './json-autodiscover.js';
 import { queryParameters, queryValue } from '../http/query-parameter.js';
 import { answerPoxAutodiscover } from './pox-autodiscover.js';
-import { answerSoapAutodiscover, serverFault } from './soap-autodiscover.js';
+import { answerSoapAutodiscover, endpointFault } from './soap-autodiscover.js';
 import { AUTODISCOVER_CONTRACT, loadWsdlDocuments, wsdlForHost } from '../ews/wsdl-documents.js';
 
 interface AutodiscoverEndpointOptions {
@@ -159,7 +159,10 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
     const { res } = context;
     if (error instanceof BridgeError) {
       if (error.httpStatus === 413) closeAfterAnswer(res);
-      sendError(res, error, log, context.requestId, headersOf(context));
+      // A body refused unread (too large, in a content coding): autodiscover.svc answers it as EWS's endpoint does, with a fault on the refusal's status.
+      if (kind === 'soap' && (error.httpStatus === 413 || error.httpStatus === 415))
+        void writeSoapAnswer(res, soapAnswer(endpointFault('Client', error.message), error.httpStatus), context.requestId, SOAP_ENABLED);
+      else sendError(res, error, log, context.requestId, headersOf(context));
       return;
     }
     if (kind === 'pox' || res.headersSent) {
@@ -167,7 +170,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
       return;
     }
     log.error({ reqId: context.requestId, err: error }, 'Autodiscover request failed');
-    void writeSoapAnswer(res, soapAnswer(serverFault(`internal error (request ${context.requestId})`), 500), context.requestId, SOAP_ENABLED);
+    void writeSoapAnswer(res, soapAnswer(endpointFault('Server', `internal error (request ${context.requestId})`), 500), context.requestId, SOAP_ENABLED);
   }
 
   function refuseMethod(context: RequestContext, allowed: string): void {

@@ -124,5 +124,5 @@ function readArguments(operation: AutodiscoverOperation, requestMessage: XmlElem
 
 const fault = (content: string): SoapAutodiscoverAnswer => ({ status: 500, envelope: envelope(FAULT_ACTION, content) });
 
-/** A fault for a failure of the bridge itself; the details go to the log only. */
-export const serverFault = (reason: string): Buffer => envelope(FAULT_ACTION, soapFault('Server', reason));
+/** A fault for what never reached an operation: a failure of the bridge itself (its details in the log only), a body refused unread. */
+export const endpointFault = (faultCode: 'Client' | 'Server', reason: string): Buffer => envelope(FAULT_ACTION, soapFault(faultCode, reason));

@@ -36,6 +36,19 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
     expect((await post(`${atLimit} `)).status).to.equal(413);
   });
 
+  it("answers a body refused unread on autodiscover.svc as EWS's endpoint does: an s:Client fault on 413 (too large) or 415 (a content coding)", async () => {
+    const body = getUserSettings(USERS.slice(0, 1), ['UserDisplayName']);
+    const answers = [];
+    for (const res of [await post(body.padEnd(AUTODISCOVER_MAX_BODY_BYTES + 1, ' ')), await post(body).set('Content-Encoding', 'gzip')]) {
+      const fault = (await parseSoap(res.text)).Envelope.Body.Fault;
+      answers.push([res.status, res.headers['content-type'], fault.faultcode, fault.faultstring._]);
+    }
+    expect(answers).to.deep.equal([
+      [413, 'text/xml; charset=utf-8', 's:Client', `the request body is larger than ${AUTODISCOVER_MAX_BODY_BYTES} bytes`],
+      [415, 'text/xml; charset=utf-8', 's:Client', "the request body is sent with Content-Encoding 'gzip'; send it without one"],
+    ]);
+  });
+
   it(`refuses more than ${MAX_SETTINGS_PER_REQUEST} settings as a whole: InvalidRequest, a short answer`, async () => {
     const res = await post(getUserSettings(USERS, unknownSettings(MAX_SETTINGS_PER_REQUEST + 72, 16)));
     expect(res.status).to.equal(200);
