@@ -12,7 +12,7 @@ import {
   soleRequestChild,
   type AutodiscoverOperation,
 } from './soap-operation.js';
-import { domainSetting } from './settings-catalogue.js';
+import { domainSetting, isDomainSettingName } from './settings-catalogue.js';
 
 interface GetDomainSettingsArgs {
   domains: string[];
@@ -50,7 +50,7 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
     if (domains.length === 0) throw invalidRequest('The request names no domain.');
     if (domains.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
     const settings = requestedSettings(body);
-    checkAnswerCount(domains.length, settings.length, 'domains');
+    checkAnswerCount(domains.length, settings, isDomainSettingName, 'domains');
     return { domains, settings };
   },
 

@@ -11,7 +11,7 @@ import {
   soleRequestChild,
   type AutodiscoverOperation,
 } from './soap-operation.js';
-import { userSetting } from './settings-catalogue.js';
+import { isUserSettingName, userSetting } from './settings-catalogue.js';
 
 interface GetUserSettingsArgs {
   /** The mailboxes asked about, in request order: one UserResponse each, in the same order. */
@@ -35,7 +35,7 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
     if (users.length === 0) throw invalidRequest('The request names no user.');
     if (users.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
     const settings = requestedSettings(body);
-    checkAnswerCount(users.length, settings.length, 'users');
+    checkAnswerCount(users.length, settings, isUserSettingName, 'users');
     return { users, settings };
   },
 

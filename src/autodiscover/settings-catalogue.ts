@@ -131,6 +131,12 @@ const DOMAIN_SETTINGS: ReadonlyMap<string, (urls: AdvertisedUrls) => string> = n
   ['ExternalEwsVersion', () => CAS_VERSION],
 ]);
 
+/** Every UserSettingName Exchange defines, answered or not: each costs one short answer per user (soap-operation.ts counts the others). */
+export const USER_SETTING_NAMES: readonly string[] = [...USER_SETTINGS.keys(), ...UNAVAILABLE_USER_SETTINGS];
+
+export const isUserSettingName = (name: string): boolean => USER_SETTINGS.has(name) || UNAVAILABLE_USER_SETTINGS.has(name);
+export const isDomainSettingName = (name: string): boolean => DOMAIN_SETTINGS.has(name);
+
 export type SettingAnswer = { name: string; value: string } | { name: string; error: 'InvalidSetting' | 'SettingIsNotAvailable'; message: string };
 
 export function userSetting(name: string, source: UserSettingSource): SettingAnswer {

@@ -33,17 +33,28 @@ export const MAX_SETTINGS_PER_REQUEST = 128;
 export const MAX_SETTING_NAME = 64;
 
 /**
- * Settings answered in all, users (or domains) × settings: a client asks for one user's
- * twenty or so. Within the bounds above, 100 users × 128 unknown names made a 3.9 MB answer
- * from an 18 KB request (40–60 ms of the event loop to write), and 16 such requests
- * pipelined on each of 30 connections held 3 GB.
+ * Settings answered InvalidSetting in all, users (or domains) × names Exchange does not
+ * define. Those are the answers to bound: each repeats a client's name of up to
+ * MAX_SETTING_NAME characters twice, and 100 users × 128 of them made a 3.9 MB answer from
+ * an 18 KB request (40–60 ms of the event loop to write; 16 such requests pipelined on each
+ * of 30 connections held 3 GB). The names Exchange defines are not counted: Learn's
+ * GetUserSettings caps a request at 100 users and sets no bound on users × settings, so a
+ * client may ask every one of them for each of 100 users (ews-javascript-api's
+ * GetUsersSettings does), an answer bounded by the catalogue's size (settings-catalogue.ts).
  */
-export const MAX_ANSWERED_SETTINGS = 1_000;
+export const MAX_INVALID_SETTING_ANSWERS = 1_000;
 
-/** Refuses a request naming `names` users or domains and `settings` settings, when it asks for too many answers (MAX_ANSWERED_SETTINGS). */
-export function checkAnswerCount(names: number, settings: number, kind: 'users' | 'domains'): void {
-  if (names * settings > MAX_ANSWERED_SETTINGS)
-    throw invalidRequest(`The request asks for ${settings} settings of ${names} ${kind}: at most ${MAX_ANSWERED_SETTINGS} answers in all.`);
+/**
+ * Refuses a request naming `names` users or domains and the `settings` asked for, when too
+ * many answers would be InvalidSetting (MAX_INVALID_SETTING_ANSWERS); `defined`: whether
+ * a setting is one Exchange defines for the operation.
+ */
+export function checkAnswerCount(names: number, settings: readonly string[], defined: (setting: string) => boolean, kind: 'users' | 'domains'): void {
+  const invalid = settings.filter((setting) => !defined(setting)).length;
+  if (names * invalid > MAX_INVALID_SETTING_ANSWERS)
+    throw invalidRequest(
+      `The request asks for ${invalid} settings Autodiscover does not define, of ${names} ${kind}: at most ${MAX_INVALID_SETTING_ANSWERS} such answers in all.`,
+    );
 }
 
 /** `Request/RequestedSettings/Setting`, each name once, in request order. */

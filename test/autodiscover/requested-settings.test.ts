@@ -1,13 +1,30 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { AUTODISCOVER_MAX_BODY_BYTES } from '../../src/autodiscover/autodiscover-endpoint.js';
-import { MAX_ANSWERED_SETTINGS, MAX_SETTING_NAME, MAX_SETTINGS_PER_REQUEST } from '../../src/autodiscover/soap-operation.js';
+import { USER_SETTING_NAMES } from '../../src/autodiscover/settings-catalogue.js';
+import { MAX_INVALID_SETTING_ANSWERS, MAX_SETTING_NAME, MAX_SETTINGS_PER_REQUEST } from '../../src/autodiscover/soap-operation.js';
 import { getUserSettings, unknownSettings } from '../abuse/hostile-bodies.js';
 import { parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** Every setting is answered for every user: the product is what these bounds keep small. */
 const USERS = new Array<string>(100).fill('alex.wilber@contoso.example');
+
+/** The settings the bridge has a value for, in the catalogue's order (the README lists them). */
+const SERVED = [
+  'UserDisplayName',
+  'UserDN',
+  'AutoDiscoverSMTPAddress',
+  'MailboxDN',
+  'InternalMailboxServer',
+  'InternalEwsUrl',
+  'ExternalEwsUrl',
+  'InternalPhotosUrl',
+  'ExternalPhotosUrl',
+  'EwsSupportedSchemas',
+  'CasVersion',
+  'ExternalEwsVersion',
+];
 
 describe('Autodiscover: how many settings, how long their names (answer size)', () => {
   let t: TestBridge;
@@ -64,19 +81,37 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
     expect(res.text.length).to.be.below(2048);
   });
 
-  it(`refuses more than ${MAX_ANSWERED_SETTINGS} answers in all (users × settings) as a whole, each bound met on its own`, async () => {
-    const res = await post(getUserSettings(USERS, unknownSettings(MAX_SETTINGS_PER_REQUEST, MAX_SETTING_NAME)));
+  it(`answers 100 users × every setting Exchange defines, each once (duplicates asked are counted once): the ${USER_SETTING_NAMES.length} names, ${SERVED.length} of them values`, async () => {
+    const res = await post(getUserSettings(USERS, [...USER_SETTING_NAMES, ...SERVED]));
     expect(res.status).to.equal(200);
     const response = await responseOf(res.text);
-    expect(response.ErrorCode).to.equal('InvalidRequest');
-    expect(response.ErrorMessage).to.equal(
-      `The request asks for ${MAX_SETTINGS_PER_REQUEST} settings of 100 users: at most ${MAX_ANSWERED_SETTINGS} answers in all.`,
+    expect(response.ErrorCode).to.equal('NoError');
+    const users = response.UserResponses.UserResponse;
+    expect(users).to.have.length(100);
+    const counts = new Set(
+      users.map((user: any) => `${user.ErrorCode} ${user.UserSettings.UserSetting.length} ${user.UserSettingErrors.UserSettingError.length}`),
     );
-    expect(res.text.length).to.be.below(2048);
+    expect([...counts]).to.deep.equal([`NoError ${SERVED.length} ${USER_SETTING_NAMES.length - SERVED.length}`]);
+    expect(users[99].UserSettings.UserSetting.map((setting: any) => setting.Name)).to.deep.equal(SERVED);
+  });
+
+  it(`refuses more than ${MAX_INVALID_SETTING_ANSWERS} InvalidSetting answers in all (users × names Exchange does not define) as a whole, each bound met on its own`, async () => {
+    const answers = [];
+    for (const settings of [unknownSettings(MAX_SETTINGS_PER_REQUEST, MAX_SETTING_NAME), [...SERVED, ...unknownSettings(11, 8)]]) {
+      const res = await post(getUserSettings(USERS, settings));
+      const response = await responseOf(res.text);
+      answers.push([res.status, response.ErrorCode, response.ErrorMessage, res.text.length < 2048]);
+    }
+    const refusal = (invalid: number) =>
+      `The request asks for ${invalid} settings Autodiscover does not define, of 100 users: at most ${MAX_INVALID_SETTING_ANSWERS} such answers in all.`;
+    expect(answers).to.deep.equal([
+      [200, 'InvalidRequest', refusal(MAX_SETTINGS_PER_REQUEST), true],
+      [200, 'InvalidRequest', refusal(11), true],
+    ]);
   });
 
   it('answers the most a request may ask (users × the longest unknown names, up to the bound) in a few hundred KiB, each setting an InvalidSetting', async () => {
-    const users = USERS.slice(0, Math.floor(MAX_ANSWERED_SETTINGS / MAX_SETTINGS_PER_REQUEST));
+    const users = USERS.slice(0, Math.floor(MAX_INVALID_SETTING_ANSWERS / MAX_SETTINGS_PER_REQUEST));
     const res = await post(getUserSettings(users, unknownSettings(MAX_SETTINGS_PER_REQUEST, MAX_SETTING_NAME)));
     expect(res.status).to.equal(200);
     const response = await responseOf(res.text);
@@ -84,6 +119,17 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
     expect(response.UserResponses.UserResponse).to.have.length(users.length);
     expect(response.UserResponses.UserResponse.at(-1).UserSettingErrors.UserSettingError).to.have.length(MAX_SETTINGS_PER_REQUEST);
     expect(Buffer.byteLength(res.text)).to.be.below(384 * 1024);
+  });
+
+  it('answers the most 100 users may ask (every name Exchange defines and the longest unknown names up to the bound) in 2.5 MB', async () => {
+    const unknown = unknownSettings(MAX_INVALID_SETTING_ANSWERS / 100, MAX_SETTING_NAME);
+    const res = await post(getUserSettings(USERS, [...USER_SETTING_NAMES, ...unknown]));
+    const response = await responseOf(res.text);
+    expect(response.ErrorCode).to.equal('NoError');
+    expect(response.UserResponses.UserResponse.at(-1).UserSettingErrors.UserSettingError).to.have.length(
+      USER_SETTING_NAMES.length - SERVED.length + unknown.length,
+    );
+    expect(Buffer.byteLength(res.text)).to.be.below(2_500_000);
   });
 
   it('answers GetDomainSettings under the same bounds', async () => {
@@ -97,6 +143,17 @@ describe('Autodiscover: how many settings, how long their names (answer size)', 
       .replaceAll('GetUserSettingsRequestMessage', 'GetDomainSettingsRequestMessage')
       .replace('<a:Users><a:User><a:Mailbox>x</a:Mailbox></a:User></a:Users>', `<a:Domains>${domains}</a:Domains>`);
     const response = (await parseSoap((await post(many)).text)).Envelope.Body.GetDomainSettingsResponseMessage.Response;
-    expect(response.ErrorMessage).to.equal(`The request asks for 11 settings of 100 domains: at most ${MAX_ANSWERED_SETTINGS} answers in all.`);
+    expect(response.ErrorMessage).to.equal(
+      `The request asks for 11 settings Autodiscover does not define, of 100 domains: at most ${MAX_INVALID_SETTING_ANSWERS} such answers in all.`,
+    );
+    const defined = getUserSettings(['x'], ['ExternalEwsUrl', 'ExternalEwsVersion', ...unknownSettings(10, 8)])
+      .replaceAll('GetUserSettingsRequestMessage', 'GetDomainSettingsRequestMessage')
+      .replace('<a:Users><a:User><a:Mailbox>x</a:Mailbox></a:User></a:Users>', `<a:Domains>${domains}</a:Domains>`);
+    const answered = (await parseSoap((await post(defined)).text)).Envelope.Body.GetDomainSettingsResponseMessage.Response;
+    expect([
+      answered.ErrorCode,
+      answered.DomainResponses.DomainResponse.length,
+      answered.DomainResponses.DomainResponse[99].DomainSettings.DomainSetting.length,
+    ]).to.deep.equal(['NoError', 100, 2]);
   });
 });
