@@ -4,10 +4,12 @@ import { findMailbox } from './mailboxes.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
 import {
   checkAnswerCount,
+  checkRequestedVersion,
   MAX_ECHOED,
   MAX_NAMES_PER_REQUEST,
   requestChildren,
   requestedSettings,
+  requiredRequestChild,
   soleRequestChild,
   type AutodiscoverOperation,
 } from './soap-operation.js';
@@ -31,11 +33,12 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
 
   read(request) {
     const body = soleRequestChild(request, 'Request');
-    const users = requestChildren(soleRequestChild(body, 'Users'), 'User').map((user) => textOf(soleRequestChild(user, 'Mailbox')));
+    const users = requestChildren(soleRequestChild(body, 'Users'), 'User').map((user) => textOf(requiredRequestChild(user, 'Mailbox')));
     if (users.length === 0) throw invalidRequest('The request names no user.');
     if (users.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
     const settings = requestedSettings(body);
     checkAnswerCount(users.length, settings, isUserSettingName, 'users');
+    checkRequestedVersion(body);
     return { users, settings };
   },
 

@@ -1,4 +1,4 @@
-import { textOf } from '../ews/soap-args.js';
+import { enumValue, textOf, xsBoolean } from '../ews/soap-args.js';
 import type { XmlElement } from '../ews/soap-reader.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { AUTODISCOVER_NS } from './namespaces.js';
@@ -70,12 +70,38 @@ export function requestedSettings(request: XmlElement | undefined): string[] {
  * The children named `local` of an element of a request message. Its schema (MS-OXWSADISC
  * messages.xsd, elementFormDefault "qualified") has each of them in the Autodiscover
  * namespace: a child in another namespace, or in none, makes the request invalid, where it
- * had been read as if it were the Autodiscover element of its name.
+ * had been read as if it were the Autodiscover element of its name. One in that namespace
+ * the schema does not declare (`<a:Bogus/>`) is passed over, as WCF, which serves
+ * Exchange's autodiscover.svc, passes over an element its data contract does not have.
  */
 export function requestChildren(element: XmlElement | undefined, local: string): XmlElement[] {
   const stranger = element?.children.find((candidate) => candidate.ns !== AUTODISCOVER_NS);
   if (stranger) throw invalidRequest(`The element '${stranger.local}' in '${element!.local}' is not in the namespace '${AUTODISCOVER_NS}'.`);
   return element ? element.children.filter((candidate) => candidate.local === local) : [];
+}
+
+/** The schema's ExchangeVersion (wsdl/autodiscover/messages.xsd): the type of a request's RequestedVersion. */
+export const EXCHANGE_VERSIONS = ['Exchange2010', 'Exchange2010_SP1', 'Exchange2010_SP2', 'Exchange2013', 'Exchange2013_SP1'] as const;
+
+/**
+ * Checks `Request/RequestedVersion` (optional, nillable): the bridge answers every version
+ * alike, but a value outside the schema's enumeration makes the request invalid, where it
+ * had been ignored.
+ */
+export function checkRequestedVersion(request: XmlElement | undefined): void {
+  const version = soleRequestChild(request, 'RequestedVersion');
+  if (!version || xsBoolean(version.attributes.get('nil') ?? 'false', 'nil')) return;
+  enumValue(textOf(version), EXCHANGE_VERSIONS, 'RequestedVersion', EXCHANGE_VERSIONS[0]);
+}
+
+/**
+ * A child the schema requires once (minOccurs and maxOccurs 1): without it the request is
+ * invalid, where a User without its Mailbox had been answered InvalidUser ''.
+ */
+export function requiredRequestChild(element: XmlElement, local: string): XmlElement {
+  const found = soleRequestChild(element, local);
+  if (!found) throw invalidRequest(`The element '${element.local}' has incomplete content. List of possible elements expected: '${local}'.`);
+  return found;
 }
 
 /** A child the schema allows once (maxOccurs 1): a second makes the request invalid, where the first had been answered alone. */
