@@ -147,7 +147,9 @@ export function userSetting(name: string, source: UserSettingSource): SettingAns
 
 export function domainSetting(name: string, urls: AdvertisedUrls): SettingAnswer {
   const value = DOMAIN_SETTINGS.get(name);
-  return value ? { name, value: value(urls) } : invalid(name);
+  if (value) return { name, value: value(urls) };
+  // A user setting asked of a domain is no domain setting, but not one Autodiscover lacks either.
+  return isUserSettingName(name) ? { name, error: 'InvalidSetting', message: `${name} is a user setting, not a domain setting.` } : invalid(name);
 }
 
 const notAvailable = (name: string): SettingAnswer => ({ name, error: 'SettingIsNotAvailable', message: `${name} is not available on this server.` });

@@ -349,7 +349,7 @@ describe('Autodiscover front door', () => {
     it('answers ExternalEwsUrl and ExternalEwsVersion as DomainStringSettings, InvalidSetting for others, InvalidDomain for a non-domain', async () => {
       const body = soapRequest(
         `<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.example</a:Domain><a:Domain>not a domain</a:Domain></a:Domains>` +
-          '<a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting><a:Setting>ExternalEwsVersion</a:Setting><a:Setting>UserDisplayName</a:Setting></a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>',
+          '<a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting><a:Setting>ExternalEwsVersion</a:Setting><a:Setting>UserDisplayName</a:Setting><a:Setting>Bogus</a:Setting></a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>',
       );
       const res = await post('/autodiscover/autodiscover.svc', body);
       expect(res.status).to.equal(200);
@@ -360,7 +360,10 @@ describe('Autodiscover front door', () => {
         ['DomainStringSetting', 'ExternalEwsUrl', `http://${HOST}/EWS/Exchange.asmx`],
         ['DomainStringSetting', 'ExternalEwsVersion', '15.01.2507.006'],
       ]);
-      expect(domain.DomainSettingErrors.DomainSettingError.ErrorCode).to.equal('InvalidSetting');
+      expect(domain.DomainSettingErrors.DomainSettingError.map((error: any) => [error.ErrorCode, error.SettingName, error.ErrorMessage])).to.deep.equal([
+        ['InvalidSetting', 'UserDisplayName', 'UserDisplayName is a user setting, not a domain setting.'],
+        ['InvalidSetting', 'Bogus', 'Bogus is not a setting Autodiscover defines.'],
+      ]);
       expect(invalid.ErrorCode).to.equal('InvalidDomain');
     });
 
