@@ -71,6 +71,7 @@ describe('metrics', () => {
       await request(t.bridge.server).get('/healthz').expect(200);
       await request(t.bridge.server).get('/no/such/page/zq-never-a-route').expect(404);
       await request(t.bridge.server).get('/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS').expect(200);
+      await request(t.bridge.server).get('/autodiscover/messages.xsd').set('Authorization', basic(READER)).expect(200);
       // The directory page's files: one route, not `unmatched` (a 404 among them as well).
       await request(t.bridge.server).get('/web/directory.js').set('Authorization', basic(READER)).expect(200);
       await request(t.bridge.server).get('/web/zq-no-such-file.js').set('Authorization', basic(READER)).expect(404);
@@ -88,6 +89,7 @@ describe('metrics', () => {
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/web/:file",status="200"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="rest",route="/web/:file",status="404"}')).to.equal(1);
       expect(sample(text, 'ews_photo_bridge_requests_total{door="autodiscover",route="json",status="200"}')).to.equal(1);
+      expect(sample(text, 'ews_photo_bridge_requests_total{door="autodiscover",route="contract",status="200"}')).to.equal(1);
       expect(text).to.not.include('zq-never-a-route');
     });
 
