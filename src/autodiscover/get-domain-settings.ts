@@ -5,7 +5,6 @@ import { element } from '../ews/xml.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
 import {
   checkAnswerCount,
-  checkRequestedVersion,
   MAX_ECHOED,
   MAX_NAMES_PER_REQUEST,
   requestChildren,
@@ -52,7 +51,6 @@ export const getDomainSettings: AutodiscoverOperation<GetDomainSettingsArgs> = {
     if (domains.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} domains.`);
     const settings = requestedSettings(body);
     checkAnswerCount(domains.length, settings, isDomainSettingName, 'domains');
-    checkRequestedVersion(body);
     return { domains, settings };
   },
 

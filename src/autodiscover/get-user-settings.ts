@@ -4,7 +4,6 @@ import { findMailbox } from './mailboxes.js';
 import { errorFields, NO_REDIRECT, responseMessage, settingLists, invalidRequest } from './soap-messages.js';
 import {
   checkAnswerCount,
-  checkRequestedVersion,
   MAX_ECHOED,
   MAX_NAMES_PER_REQUEST,
   requestChildren,
@@ -38,7 +37,6 @@ export const getUserSettings: AutodiscoverOperation<GetUserSettingsArgs> = {
     if (users.length > MAX_NAMES_PER_REQUEST) throw invalidRequest(`The request names more than ${MAX_NAMES_PER_REQUEST} users.`);
     const settings = requestedSettings(body);
     checkAnswerCount(users.length, settings, isUserSettingName, 'users');
-    checkRequestedVersion(body);
     return { users, settings };
   },
 

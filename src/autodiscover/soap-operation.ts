@@ -1,4 +1,4 @@
-import { enumValue, textOf, xsBoolean } from '../ews/soap-args.js';
+import { textOf } from '../ews/soap-args.js';
 import type { XmlElement } from '../ews/soap-reader.js';
 import type { AutodiscoverContext } from './autodiscover-context.js';
 import { AUTODISCOVER_NS } from './namespaces.js';
@@ -78,20 +78,6 @@ export function requestChildren(element: XmlElement | undefined, local: string):
   const stranger = element?.children.find((candidate) => candidate.ns !== AUTODISCOVER_NS);
   if (stranger) throw invalidRequest(`The element '${stranger.local}' in '${element!.local}' is not in the namespace '${AUTODISCOVER_NS}'.`);
   return element ? element.children.filter((candidate) => candidate.local === local) : [];
-}
-
-/** The schema's ExchangeVersion (wsdl/autodiscover/messages.xsd): the type of a request's RequestedVersion. */
-export const EXCHANGE_VERSIONS = ['Exchange2010', 'Exchange2010_SP1', 'Exchange2010_SP2', 'Exchange2013', 'Exchange2013_SP1'] as const;
-
-/**
- * Checks `Request/RequestedVersion` (optional, nillable): the bridge answers every version
- * alike, but a value outside the schema's enumeration makes the request invalid, where it
- * had been ignored.
- */
-export function checkRequestedVersion(request: XmlElement | undefined): void {
-  const version = soleRequestChild(request, 'RequestedVersion');
-  if (!version || xsBoolean(version.attributes.get('nil') ?? 'false', 'nil')) return;
-  enumValue(textOf(version), EXCHANGE_VERSIONS, 'RequestedVersion', EXCHANGE_VERSIONS[0]);
 }
 
 /**
