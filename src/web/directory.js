@@ -359,7 +359,7 @@ function clearChoice() {
   chosen = undefined;
   crop.clear();
   $('crop').hidden = true;
-  $('photo-upload').disabled = true;
+  disable($('photo-upload'), true);
 }
 
 async function choose(event) {
@@ -439,9 +439,19 @@ async function send(method, url, body) {
  * were three uploads. The file chooser waits too, as a new choice would enable Save.
  */
 function editorBusy(busy) {
-  $('photo-file').disabled = busy;
-  $('photo-upload').disabled = busy || !chosen;
-  $('photo-delete').disabled = busy || !openPerson?.photo;
+  disable($('photo-file'), busy);
+  disable($('photo-upload'), busy || !chosen);
+  disable($('photo-delete'), busy || !openPerson?.photo);
+}
+
+/**
+ * A control disabled while it has focus hands it to the editor's status, which says what
+ * happens next (WCAG 2.4.3): Chromium dropped it to the page's body, and a keyboard user
+ * who pressed Save found themselves back at the top of the page.
+ */
+function disable(control, disabled) {
+  if (disabled && document.activeElement === control) editorStatus.focus();
+  control.disabled = disabled;
 }
 
 // A slow save or delete may be answered once the view shows someone else (or the same

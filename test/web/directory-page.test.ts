@@ -701,8 +701,12 @@ describe('the directory page in a real browser', function () {
     try {
       await page.setInputFiles('#photo-file', { name: 'bands.png', mimeType: 'image/png', buffer: await bandedImage() });
       await page.waitForSelector('#crop:not([hidden])');
+      // Pressed from the keyboard, then clicked on: focus stays in the view, on what says what happens.
+      await page.focus('#photo-upload');
+      await page.keyboard.press('Enter');
       await clickThrice('#photo-upload');
       expect(await editor()).to.deep.equal({ status: 'Saving…', file: false, save: false, delete: false });
+      expect(await page.evaluate(() => document.activeElement?.id)).to.equal('editor-status');
       upload.held.answer();
       await page.waitForFunction(() => document.querySelector('#editor-status')!.textContent === 'Photo saved.');
       expect(await editor()).to.deep.equal({ status: 'Photo saved.', file: true, save: false, delete: true });
