@@ -23,8 +23,7 @@ export function createAdminRoutes(auth: Authenticator, changes: PhotoChanges, ma
   };
   router.put(photoPath, mayChange, photoUploadBody(maxUploadBytes), async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    const stored = await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api', req.headers);
-    res.json({ email, ...stored });
+    res.json(await changes.set(contextOf(req).principal!, email, uploadedImage(req), 'admin-api', req.headers));
   });
 
   router.delete('/admin/users/:email', async (req, res) => {

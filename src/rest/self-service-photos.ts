@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { ifMatchHolds, listNames } from '../http/etag-match.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
+import { mailboxName, ownMailboxes } from '../http/own-mailboxes.js';
 import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { PhotoPrecondition, Store } from '../store/store.js';
@@ -23,10 +24,15 @@ interface PhotoChangesOptions {
 
 /** Whether a caller may change a photo (what the page needs to offer "Change my photo"), or why not. */
 interface PhotoChangeState {
+  /** Whose photo: the directory person's primary address, or the address asked for when there is no such person (or it is not the caller's to know). */
+  email: string;
   allowed: boolean;
   locked: boolean;
   reason?: string;
 }
+
+/** A stored photo, and the primary address of the person it is now the photo of. */
+type ChangedPhoto = PhotoFingerprint & { email: string };
 
 /** A change's If-Match and If-None-Match, as the request sent them. */
 export interface ChangeConditions {
@@ -55,20 +61,22 @@ export class PhotoChanges {
     conditions: ChangeConditions,
     unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email),
   ): Promise<void> {
-    await this.allowed(actor, email, unlisted);
+    const person = await this.allowed(actor, email, unlisted);
     // The change's If-Match and If-None-Match (RFC 9110 §13.1.1–2), before the upload is read;
     // set and remove test them again in the write's own transaction.
-    preconditionOf(conditions)?.(await this.options.store.getPhotoInfo(userOwner(email)));
+    preconditionOf(conditions)?.(await this.options.store.getPhotoInfo(userOwner(person)));
   }
 
+  /** The primary address of the person whose photo `actor` may change by `email`; throws when they may not. */
   private async allowed(
     actor: Principal,
     email: string,
     unlisted: () => BridgeError | Promise<BridgeError> = () => BridgeError.userNotFound(email),
-  ): Promise<void> {
-    const judged = await this.judged(actor, email);
-    if (judged.unlisted) throw await unlisted();
-    if (!judged.state.allowed) throw BridgeError.forbidden(judged.state.reason!);
+  ): Promise<string> {
+    const { state, unlisted: isUnlisted } = await this.judged(actor, email);
+    if (isUnlisted) throw await unlisted();
+    if (!state.allowed) throw BridgeError.forbidden(state.reason!);
+    return state.email;
   }
 
   /** Whether `actor` may change `email`'s photo, whether it is locked, and if refused, the message they get. */
@@ -76,36 +84,56 @@ export class PhotoChanges {
     return (await this.judged(actor, email)).state;
   }
 
-  /** Another's photo is refused before anything is looked up: whom the directory lists is not told to those who may not change them. */
+  /**
+   * Judged for the person `email` names, under their primary address, so a change by any of
+   * their addresses is one person's (and audited as one target). Another's photo is refused
+   * before anything is looked up: whom the directory lists is not told to those who may not
+   * change them.
+   */
   private async judged(actor: Principal, email: string): Promise<{ state: PhotoChangeState; unlisted?: true }> {
-    if (actor.role !== 'admin' && ownEmailOf(actor) !== email)
-      return { state: { allowed: false, locked: false, reason: 'you may change only your own photo' } };
-    const locked = await this.options.store.isPhotoLocked(email);
-    if (locked === undefined)
-      return { state: { allowed: false, locked: false, reason: 'the directory does not list this address, so it has no photo to change' }, unlisted: true };
-    if (actor.role === 'admin') return { state: { allowed: true, locked } };
+    if (actor.role !== 'admin' && !(await this.isOwn(actor, email)))
+      return { state: { email, allowed: false, locked: false, reason: 'you may change only your own photo' } };
+    const person = (await this.options.store.getUser(email))?.email;
+    const locked = person === undefined ? undefined : await this.options.store.isPhotoLocked(person);
+    if (person === undefined || locked === undefined)
+      return {
+        state: { email, allowed: false, locked: false, reason: 'the directory does not list this address, so it has no photo to change' },
+        unlisted: true,
+      };
+    if (actor.role === 'admin') return { state: { email: person, allowed: true, locked } };
     if (!this.options.selfService) {
-      return { state: { allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' } };
+      return { state: { email: person, allowed: false, locked, reason: 'changing your own photo is turned off on this bridge; ask an administrator' } };
     }
-    if (locked) return { state: { allowed: false, locked, reason: BridgeError.photoLocked().message } };
-    return { state: { allowed: true, locked } };
+    if (locked) return { state: { email: person, allowed: false, locked, reason: BridgeError.photoLocked().message } };
+    return { state: { email: person, allowed: true, locked } };
+  }
+
+  /**
+   * Whether `email` is the actor's own mailbox as the contact routes judge it (ownMailboxes):
+   * their login, or another address of the directory person the login names (a login by UPN
+   * changing the photo of the primary address /me gives as its id).
+   */
+  private async isOwn(actor: Principal, email: string): Promise<boolean> {
+    const login = ownEmailOf(actor);
+    const named = mailboxName(email);
+    return login !== undefined && (await ownMailboxes(this.options.store, login, [named])).has(named);
   }
 
   /** Stores a new photo through the one upload pipeline (limits, normalising, caches). */
-  async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<PhotoFingerprint> {
-    await this.allowed(actor, email);
+  async set(actor: Principal, email: string, image: Buffer, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<ChangedPhoto> {
+    const person = await this.allowed(actor, email);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     // Looked at again as it is written: the decode between takes seconds, and a lock may come meanwhile.
-    const stored = await this.options.photos.setPhoto(userOwner(email), image, 'upload', actor.role !== 'admin', preconditionOf(conditions));
-    auditPhotoChange(this.options.log, { actor, target: email, action: 'set photo', door, sha256: stored.sha256 });
-    return stored;
+    const stored = await this.options.photos.setPhoto(userOwner(person), image, 'upload', actor.role !== 'admin', preconditionOf(conditions));
+    auditPhotoChange(this.options.log, { actor, target: person, action: 'set photo', door, sha256: stored.sha256 });
+    return { email: person, ...stored };
   }
 
   /** Removes the photo; false when there was none. */
   async remove(actor: Principal, email: string, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<boolean> {
-    await this.allowed(actor, email);
-    const removed = await this.options.photos.removePhoto(userOwner(email), preconditionOf(conditions));
-    if (removed) auditPhotoChange(this.options.log, { actor, target: email, action: 'remove photo', door });
+    const person = await this.allowed(actor, email);
+    const removed = await this.options.photos.removePhoto(userOwner(person), preconditionOf(conditions));
+    if (removed) auditPhotoChange(this.options.log, { actor, target: person, action: 'remove photo', door });
     return removed;
   }
 
@@ -127,9 +155,10 @@ export class PhotoChanges {
   /** An administrator's lock (or unlock) of a user's photo; false when there is no such user. */
   async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
     if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');
-    const changed = await this.options.store.setPhotoLocked(email, locked);
-    if (changed) auditPhotoChange(this.options.log, { actor, target: email, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
-    return changed;
+    const person = (await this.options.store.getUser(email))?.email;
+    if (person === undefined || !(await this.options.store.setPhotoLocked(person, locked))) return false;
+    auditPhotoChange(this.options.log, { actor, target: person, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
+    return true;
   }
 }
 

@@ -27,7 +27,7 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
     const { actor, email } = callerOf(req);
     const state = await changes.stateFor(actor, email);
     res.setHeader('cache-control', 'no-store');
-    res.json({ email, ...state });
+    res.json(state);
   });
 
   router.put(
@@ -41,8 +41,7 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
     photoUploadBody(maxUploadBytes),
     async (req, res) => {
       const { actor, email } = callerOf(req);
-      const stored = await changes.set(actor, email, uploadedImage(req), 'self-service', req.headers);
-      res.json({ email, ...stored });
+      res.json(await changes.set(actor, email, uploadedImage(req), 'self-service', req.headers));
     },
   );
 

@@ -404,4 +404,79 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
       await asMegan('/api/me/photo').send(image).expect(200);
     });
   });
+  describe('a person signed in by another of their addresses', () => {
+    const PRIMARY = 'pat.alias@contoso.com';
+    const LEGACY = 'pat@legacy.contoso.com';
+    const PAT = { username: 'pupn@corp.contoso.com', password: 'pat secret' };
+    let t: TestBridge;
+    let lines: Record<string, unknown>[];
+    before(async () => {
+      ({ t, lines } = await bridgeWithLog({ BRIDGE_SELF_SERVICE_PHOTOS: 'true' }));
+      await t.store.upsertUsers([{ email: PRIMARY, otherAddresses: [PAT.username, LEGACY], displayName: 'Pat Alias', refs: {} }]);
+      await t.store.putAccount(PAT.username, await hashPassword(PAT.password), 'user');
+    });
+    after(() => t.close());
+    beforeEach(() => (lines.length = 0));
+
+    const graphPut = async (path: string, who: { username: string; password: string }) =>
+      request(t.bridge.server)
+        .put(path)
+        .set('Authorization', basic(who))
+        .set('Content-Type', 'image/jpeg')
+        .send(await samplePhoto(100, 100));
+
+    it('changes their photo by the id /me gives and by any other address of theirs, each change audited under the primary address', async () => {
+      expect((await request(t.bridge.server).get('/v1.0/me').set('Authorization', basic(PAT)).expect(200)).body.id).to.equal(PRIMARY);
+      for (const path of [`/v1.0/users/${PRIMARY}/photo/$value`, `/v1.0/users/${LEGACY.toUpperCase()}/photo/$value`, '/v1.0/me/photo/$value']) {
+        expect((await graphPut(path, PAT)).status, path).to.equal(200);
+      }
+      const own = await request(t.bridge.server)
+        .put('/api/me/photo')
+        .set('Authorization', basic(PAT))
+        .send(await samplePhoto(90, 90))
+        .expect(200);
+      expect(own.body.email).to.equal(PRIMARY);
+      expect((await request(t.bridge.server).get('/api/me/photo').set('Authorization', basic(PAT)).expect(200)).body).to.deep.include({
+        email: PRIMARY,
+        allowed: true,
+      });
+      await request(t.bridge.server).delete(`/v1.0/users/${LEGACY}/photo`).set('Authorization', basic(PAT)).expect(204);
+      expect(auditLines(lines).map((line) => [line.target, line.action])).to.deep.equal([
+        [PRIMARY, 'set photo'],
+        [PRIMARY, 'set photo'],
+        [PRIMARY, 'set photo'],
+        [PRIMARY, 'set photo'],
+        [PRIMARY, 'remove photo'],
+      ]);
+    });
+
+    it('audits and answers an administrator’s changes by another address under the primary one', async () => {
+      const set = await request(t.bridge.server)
+        .put(`/admin/users/${LEGACY}/photo`)
+        .set('Authorization', basic(ADMIN))
+        .send(await samplePhoto(80, 80))
+        .expect(200);
+      expect(set.body.email).to.equal(PRIMARY);
+      await request(t.bridge.server).put(`/admin/users/${PAT.username}/photo-lock`).set('Authorization', basic(ADMIN)).expect(204);
+      await request(t.bridge.server).delete(`/admin/users/${LEGACY}/photo-lock`).set('Authorization', basic(ADMIN)).expect(204);
+      await request(t.bridge.server).delete(`/admin/users/${PAT.username}/photo`).set('Authorization', basic(ADMIN)).expect(204);
+      expect(auditLines(lines).map((line) => [line.target, line.action])).to.deep.equal([
+        [PRIMARY, 'set photo'],
+        [PRIMARY, 'lock photo'],
+        [PRIMARY, 'unlock photo'],
+        [PRIMARY, 'remove photo'],
+      ]);
+    });
+
+    it('still refuses another user who names them by any address (403), storing nothing', async () => {
+      const before = (await t.store.getPhoto(userOwner(PRIMARY)))?.sha256;
+      for (const address of [PRIMARY, LEGACY]) {
+        const res = await graphPut(`/v1.0/users/${address}/photo/$value`, MEGAN);
+        expect(res.status, address).to.equal(403);
+        expect(res.body.error.message).to.equal('you may change only your own photo');
+      }
+      expect((await t.store.getPhoto(userOwner(PRIMARY)))?.sha256).to.equal(before);
+      expect(auditLines(lines)).to.deep.equal([]);
+    });
+  });
 });
