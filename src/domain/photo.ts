@@ -32,6 +32,17 @@ export interface Rendition {
   sourcesFailed?: true;
 }
 
+/** A rendition's pixel dimensions, as a request may name them exactly (a Graph photo id such as `400X400`). */
+export interface PixelDimensions {
+  width: number;
+  height: number;
+}
+
+/** Whether the rendition is the one a request names: any, unless it named exact dimensions. */
+export function hasDimensions(rendition: PixelDimensions, named: PixelDimensions | undefined): boolean {
+  return named === undefined || (rendition.width === named.width && rendition.height === named.height);
+}
+
 /** What a rendition is, told without its bytes (photo metadata). */
 export type ServedRendition = Omit<Rendition, 'bytes'>;
 

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
+import type { PixelDimensions } from '../domain/photo.js';
 import { userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { contextOf, linkBaseOf } from '../http/request-context.js';
@@ -87,13 +88,32 @@ export function graphUserOwner(path: UserInPath, unknown: (id: string) => Bridge
   }
 }
 
-const SIZE_SEGMENT = /^([1-9]\d{1,2})[xX]([1-9]\d{1,2})$/;
+const SIZE_SEGMENT = /^([1-9]\d{0,2})[xX]([1-9]\d{0,2})$/;
 const KNOWN_SIZES: ReadonlySet<number> = new Set(PHOTO_SIZES);
 
-/** `96x96` (or `96X96`) → 96; anything else is refused, as Exchange refuses an unknown size code. */
-function parseGraphSize(segment: string): PhotoSize | BridgeError {
+/** A size as a Graph path names it: an HD size, and for any other id, the dimensions of the rendition it names. */
+export interface GraphSize {
+  size: PhotoSize;
+  exactly?: PixelDimensions;
+}
+
+/**
+ * `96x96` (or `96X96`) → 96, served as the EWS URL serves its size code. Any other id a photo
+ * may be listed with (`400X400` for the largest of a 400 px photo, `30X30` under 48 px, `96X72`
+ * for one in its own shape) names the rendition of the smallest HD size that covers it, and
+ * only when that rendition has exactly those dimensions: in OData an entity's id addresses it
+ * in its collection, so every id `photo` and `photos` give can be fetched; one the photo has
+ * not is Graph's 404 (GraphSize.exactly). Above 648 px is no id the bridge ever gives:
+ * refused, as Exchange refuses an unknown size code.
+ */
+function parseGraphSize(segment: string): GraphSize | BridgeError {
   const match = SIZE_SEGMENT.exec(segment);
-  if (match && match[1] === match[2] && KNOWN_SIZES.has(Number(match[1]))) return Number(match[1]) as PhotoSize;
+  if (match) {
+    const [width, height] = [Number(match[1]), Number(match[2])];
+    if (width === height && KNOWN_SIZES.has(width)) return { size: width as PhotoSize };
+    const size = PHOTO_SIZES.find((side) => side >= Math.max(width, height));
+    if (size !== undefined) return { size, exactly: { width, height } };
+  }
   return BridgeError.invalidPhotoSize(segment, GRAPH_SIZE_IDS);
 }
 
@@ -116,7 +136,7 @@ export function sizedPaths(suffix: string): string[] {
 export const SIZE_IN_PATH = String.raw`(?:photos?\/(?<size>[^/?]+)|photos\((?<sizeKey>[^/?]*)\))`;
 
 /** The size a path names (percent-decoded), or the error for one it does not know. */
-export function sizeInPath({ size, sizeKey }: SizeInPath): PhotoSize | BridgeError {
+export function sizeInPath({ size, sizeKey }: SizeInPath): GraphSize | BridgeError {
   if (sizeKey === undefined) return parseGraphSize(size ?? '');
   const literal = STRING_LITERAL.exec(sizeKey);
   return parseGraphSize(literal ? literal[1]! : sizeKey);

@@ -1,7 +1,7 @@
 import express, { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import type { ServedRendition } from '../domain/photo.js';
+import { hasDimensions, type ServedRendition } from '../domain/photo.js';
 import { userOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, type PhotoSize } from '../domain/size-code.js';
 import { callerTurn } from '../http/caller-turns.js';
@@ -140,10 +140,11 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
   });
 
   router.get(sizedPaths(''), reader, async (req, res) => {
-    const size = sizeInPath(req.params);
-    if (size instanceof BridgeError) throw size;
+    const sized = sizeInPath(req.params);
+    if (sized instanceof BridgeError) throw sized;
     const asked = ownerIn(req);
-    const served = await servedOf(asked, size, callerTurn(contextOf(req)));
+    const served = await servedOf(asked, sized.size, callerTurn(contextOf(req)));
+    if (served && !hasDimensions(served, sized.exactly)) throw await dialect.notFound(asked);
     res.json({ '@odata.context': dialect.context(req, asked, 'photos/$entity'), ...dialect.entity(req, asked, served) });
   });
 

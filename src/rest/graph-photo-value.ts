@@ -57,14 +57,14 @@ function valueMatch(api: ValueApi, url: string, pathLength: number): RegExpExecA
 function parser(api: ValueApi) {
   return (url: string, pathLength: number): PhotoRequest | BridgeError => {
     const { 1: user, groups = {} } = valueMatch(api, url, pathLength)!;
-    const size =
+    const sized =
       groups.size === undefined && groups.sizeKey === undefined
-        ? LARGEST_PHOTO_SIZE
+        ? { size: LARGEST_PHOTO_SIZE }
         : sizeInPath({ size: groups.size && decodedSegment(groups.size), sizeKey: groups.sizeKey && decodedSegment(groups.sizeKey) });
-    if (size instanceof BridgeError) return size;
-    if (user === undefined) return { owner: CALLER, name: 'me', size };
+    if (sized instanceof BridgeError) return sized;
+    if (user === undefined) return { owner: CALLER, name: 'me', ...sized };
     const named = graphUserOwner(userInMatch(groups), api.unknownUser);
-    return named instanceof BridgeError ? named : { ...named, size };
+    return named instanceof BridgeError ? named : { ...named, ...sized };
   };
 }
 

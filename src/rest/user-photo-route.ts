@@ -6,6 +6,7 @@ import { ANONYMOUS_PRINCIPAL, type AuthNeed, type AuthResult, type Authenticator
 import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import type { ConversionRequest } from '../domain/image-conversion.js';
+import { hasDimensions, type PixelDimensions } from '../domain/photo.js';
 import { LARGEST_PHOTO_SIZE, parseSizeCode, type PhotoSize } from '../domain/size-code.js';
 import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
@@ -31,6 +32,8 @@ export interface PhotoRequest {
   /** How the URL named the owner, for error messages. */
   name: string;
   size: PhotoSize;
+  /** Dimensions only a rendition of exactly these answers (a Graph photo id); another is the door's not-found. */
+  exactly?: PixelDimensions;
   conversionRequest?: ConversionRequest;
 }
 
@@ -112,7 +115,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
       const anonymous = context.principal === ANONYMOUS_PRINCIPAL;
       const conversionRequest = anonymous ? withoutNames(request.conversionRequest) : request.conversionRequest;
       const rendition = await photos.photo(owner, request.size, conversionRequest, callerTurn(context));
-      if (!rendition) throw await door.notFound(request, owner, anonymous);
+      if (!rendition || !hasDimensions(rendition, request.exactly)) throw await door.notFound(request, owner, anonymous);
       sendRendition(req, res, rendition, cacheControl, context.requestId);
     } catch (error) {
       fail(context, door, error);
@@ -152,7 +155,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
         const owner = ownerOf(request, context);
         // A condition to hold is answered on the way that can write its failure.
         const cached = owner && req.headers['if-match'] === undefined && photos.cachedPhoto(owner, request.size, request.conversionRequest?.conversion);
-        if (cached) {
+        if (cached && hasDimensions(cached, request.exactly)) {
           const status = sendRendition(req, res, cached, cacheControl, context.requestId);
           const endedAt = performance.now();
           meter.record(status, context.startedAt, endedAt);

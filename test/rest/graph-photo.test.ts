@@ -122,6 +122,25 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       ]);
     });
 
+    it('fetches every id photo and photos list, by photos/{id} and photos/{id}/$value, as the list tells it (486 px, and 40×30 under 48 px)', async () => {
+      await t.store.upsertUsers([{ email: 'tiny.photo@contoso.com', displayName: 'Tiny Photo', refs: {} }]);
+      await t.bridge.photos.setPhoto(userOwner('tiny.photo@contoso.com'), await samplePhoto(40, 30), 'test');
+      for (const user of ['alex.wilber@contoso.com', 'tiny.photo@contoso.com']) {
+        const largest = (await get(`/v1.0/users/${user}/photo`).expect(200)).body as Record<string, unknown>;
+        const list = (await get(`/v1.0/users/${user}/photos`).expect(200)).body as { value: Record<string, unknown>[] };
+        for (const { '@odata.context': _, ...entry } of [largest, ...list.value]) {
+          const one = await get(`/v1.0/users/${user}/photos/${String(entry.id)}`);
+          expect(one.status, `${user} ${String(entry.id)}`).to.equal(200);
+          expect(one.body).to.deep.include(entry);
+          const bytes = await get(`/v1.0/users/${user}/photos/${String(entry.id)}/$value`).buffer(true);
+          expect([bytes.status, bytes.headers.etag], `${user} ${String(entry.id)}`).to.deep.equal([200, entry['@odata.mediaEtag']]);
+          const meta = await sharp(bytes.body as Buffer).metadata();
+          expect([meta.width, meta.height]).to.deep.equal([entry.width, entry.height]);
+        }
+      }
+      expect((await get('/v1.0/users/alex.wilber@contoso.com/photo').expect(200)).body.id).to.equal('486X486');
+    });
+
     it('GET users/{upn}/photos/{size} → that size’s metadata', async () => {
       const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/64x64').expect(200);
       expect(res.body).to.deep.include({ id: '64X64', width: 64, height: 64, '@odata.mediaContentType': 'image/jpeg' });
@@ -142,7 +161,7 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       }
       const meta = (await get('/v1.0/users/alex.wilber@contoso.com/photo/64x64').expect(200)).body;
       expect(meta).to.deep.include({ id: '64X64', width: 64, height: 64 });
-      expect((await get('/v1.0/me/photo/47x47/$value').expect(400)).body.error.code).to.equal('ErrorInvalidPhotoSize');
+      expect((await get('/v1.0/me/photo/47x47/$value').expect(404)).body.error.code).to.equal('ImageNotFound');
       await request(t.bridge.server).post('/v1.0/me/photo/48x48').set('Authorization', basic(READER)).expect(405);
     });
 
@@ -248,11 +267,23 @@ describe('Graph-compatible photo API under /v1.0 and /beta', () => {
       }
     });
 
-    it('a size that is not an HD size → 400 with the sizes to use', async () => {
-      const res = await get('/v1.0/users/alex.wilber@contoso.com/photos/97x97/$value');
-      expectGraphError(res, 400, 'ErrorInvalidPhotoSize');
-      expect((res.body as { error: { message: string } }).error.message).to.contain('48x48');
-      expectGraphError(await get('/v1.0/users/alex.wilber@contoso.com/photos/96x48'), 400, 'ErrorInvalidPhotoSize');
+    it('an id the photo is not listed with → 404 ImageNotFound, as Graph answers a size a photo lacks; no size at all or over 648 px → 400 with the sizes to use', async () => {
+      for (const path of [
+        '/v1.0/users/alex.wilber@contoso.com/photos/97x97/$value',
+        '/v1.0/users/alex.wilber@contoso.com/photos/96x48',
+        '/v1.0/users/alex.wilber@contoso.com/photos/400X400',
+      ]) {
+        expectGraphError(await get(path), 404, 'ImageNotFound');
+      }
+      for (const path of [
+        '/v1.0/users/alex.wilber@contoso.com/photos/649x649/$value',
+        '/v1.0/users/alex.wilber@contoso.com/photos/0x0',
+        '/v1.0/users/alex.wilber@contoso.com/photos/big',
+      ]) {
+        const res = await get(path);
+        expectGraphError(res, 400, 'ErrorInvalidPhotoSize');
+        expect((res.body as { error: { message: string } }).error.message).to.contain('48x48');
+      }
     });
 
     it('no or wrong credentials → 401 InvalidAuthenticationToken with the challenge, on the hot path and in the app', async () => {

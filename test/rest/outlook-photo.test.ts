@@ -82,10 +82,11 @@ describe('Outlook REST API photos under /api/v2.0 and /api/beta, as an add-in as
     ]);
   });
 
-  it('asks for a login, refuses an unknown size (400), has no photos in v1.0, and lets PATCH and PUT set a photo as Graph does', async () => {
+  it('asks for a login, refuses a size over 648 px (400) and one the photo is not listed with (404), has no photos in v1.0, and lets PATCH and PUT set a photo as Graph does', async () => {
     await request(t.bridge.server).get('/api/v2.0/me/photo/$value').expect(401);
     await request(t.bridge.server).get('/api/v2.0/me/photo').expect(401);
-    await get("/api/beta/me/photos('97x97')/$value").expect(400);
+    await get("/api/beta/me/photos('649x649')/$value").expect(400);
+    await get("/api/beta/me/photos('97x97')/$value").expect(404);
     await get('/api/v1.0/me/photo').expect(404);
     // A reader may not change another user's photo; an administrator may, by PATCH (v2.0) as by PUT.
     const image = await samplePhoto(200, 200);
