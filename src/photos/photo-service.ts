@@ -3,7 +3,7 @@ import { addressesOf } from '../domain/directory.js';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { BridgeError, storeRefusedWrite } from '../domain/errors.js';
-import { changesBox, changesImage, conversionTag, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
+import { changesBox, changesImage, conversionTag, withinSide, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
 import {
   photoEtag,
   servedSide,
@@ -222,7 +222,8 @@ export class PhotoService {
     const state = this.stateOf(stateKey);
     if (!state) return undefined;
     if (!state.photo) return state.failed === 'transient' ? undefined : null;
-    const rendition = this.cacheFor(conversion).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, conversion));
+    const within = this.within(state.photo, size, conversion);
+    const rendition = this.cacheFor(within).get(this.renditionKeyOf(state.photo, state.renditionKeys, size, within));
     if (!rendition) return undefined;
     this.stats.renditionHits++;
     // getRemainingTTL: Infinity for a state kept until it is dropped.
@@ -264,8 +265,9 @@ export class PhotoService {
       if (blank) return state.failed ? { ...blank, sourcesFailed: true } : blank;
       return state.failed === 'transient' ? FAILING_FOR_NOW : null;
     }
-    const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, request?.conversion);
-    const cached = this.cacheFor(request?.conversion).get(cacheKey);
+    const conversion = this.within(photo, size, request?.conversion);
+    const cacheKey = this.renditionKeyOf(photo, state.renditionKeys, size, conversion);
+    const cached = this.cacheFor(conversion).get(cacheKey);
     if (cached) {
       this.stats.renditionHits++;
       return cached;
@@ -275,7 +277,7 @@ export class PhotoService {
     // owner's photo as it is now, and one changed elsewhere (the CLI, another replica) and
     // not yet heard of would otherwise be handed to everyone who shared the old one.
     return this.renderFlights.run(`${key}:${cacheKey}`, () =>
-      turn(() => (request && changesImage(request.conversion) ? this.convert(owner, photo, size, request.conversion) : this.render(owner, photo, size))),
+      turn(() => (conversion && changesImage(conversion) ? this.convert(owner, photo, size, conversion) : this.render(owner, photo, size))),
     );
   }
 
@@ -552,6 +554,16 @@ export class PhotoService {
     if (rendition.bytes !== original.bytes) this.stats.resizes++;
     this.renditions.set(this.renditionKey(original, size), rendition);
     return rendition;
+  }
+
+  /**
+   * The conversion as it changes this photo at `size`: a width or height no smaller than the
+   * side served bounds nothing (nothing is upscaled), so it is dropped, and what is left may be
+   * the plain rendition — its bytes, ETag and cache entry. The query dropped only those no
+   * smaller than the size code: `w=450` of a 400 px photo at HR648x648 was encoded again.
+   */
+  private within(photo: PhotoFingerprint & { source: string }, size: PhotoSize, conversion: ImageConversion | undefined): ImageConversion | undefined {
+    return conversion && withinSide(conversion, servedSide(photo, size, this.fitOf(photo)));
   }
 
   private fitOf(photo: { source: string }): PhotoFit {

@@ -213,6 +213,21 @@ describe('image conversions on the photo routes (w, h, type, Accept, ifBlank)', 
       await userPhoto('diego.siciliani@contoso.com', '&size=HR240x240&type=png').set('If-None-Match', etags[0]!).expect(200);
     });
 
+    it('serves a box no smaller than the side served as the plain rendition: the same bytes and ETag, no second encode', async () => {
+      // Diego's photo is 500 px: HR648x648 serves 500x500, which w=500, w=647 or h=600 do not shrink.
+      const plain = await userPhoto('diego.siciliani@contoso.com', '&size=HR648x648').expect(200);
+      const encodes = t.bridge.photos.stats.renditionMisses;
+      for (const box of ['&w=500', '&w=647', '&h=600', '&w=647&h=500']) {
+        const boxed = await userPhoto('diego.siciliani@contoso.com', `&size=HR648x648${box}`).expect(200);
+        expect([boxed.headers.etag, Buffer.compare(boxed.body as Buffer, plain.body as Buffer)], box).to.deep.equal([plain.headers.etag, 0]);
+      }
+      expect(t.bridge.photos.stats.renditionMisses).to.equal(encodes);
+      // One side that does shrink it is a conversion of its own; the other, bounding nothing, is left out of its ETag.
+      const shrunk = await userPhoto('diego.siciliani@contoso.com', '&size=HR648x648&w=499&h=600').expect(200);
+      expect(shrunk.headers.etag).to.match(/^"[0-9a-f]{32}-500x500-w499-jpeg"$/);
+      expect(await imageOf(shrunk)).to.include({ width: 499, height: 499 });
+    });
+
     it('keeps a conversion in the rendition cache, where the hot path finds it', async () => {
       await userPhoto('diego.siciliani@contoso.com', '&size=HR120x120&w=50&type=gif').expect(200);
       const cached = t.bridge.photos.cachedPhoto(userOwner('diego.siciliani@contoso.com'), 120, { width: 50, type: 'gif' });
