@@ -33,6 +33,16 @@ export function conversionTag(conversion: ImageConversion): string {
   return box ? `${box}-${conversion.type}` : conversion.type;
 }
 
+const CONVERSION_TAG = new RegExp(String.raw`^(?:(?:w([1-9]\d{0,2}))?(?:h([1-9]\d{0,2}))?-)?(${IMAGE_TYPES.join('|')})$`);
+
+/** The conversion a conversionTag names, undefined for text that is none; only conversionTag's own spelling of it reads back to itself. */
+export function conversionOfTag(tag: string): ImageConversion | undefined {
+  const match = CONVERSION_TAG.exec(tag);
+  if (!match) return undefined;
+  const [, width, height, type] = match;
+  return { ...(width === undefined ? {} : { width: Number(width) }), ...(height === undefined ? {} : { height: Number(height) }), type: type as ImageType };
+}
+
 /**
  * The conversion without a width or height that cannot bound a photo at most `side`
  * pixels across (nothing is upscaled): one name per distinct result, so `w=49`…`w=648` of

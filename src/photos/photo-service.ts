@@ -3,7 +3,15 @@ import { addressesOf } from '../domain/directory.js';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { BridgeError, storeRefusedWrite } from '../domain/errors.js';
-import { changesBox, changesImage, conversionTag, withinSide, type ConversionRequest, type ImageConversion } from '../domain/image-conversion.js';
+import {
+  changesBox,
+  changesImage,
+  conversionOfTag,
+  conversionTag,
+  withinSide,
+  type ConversionRequest,
+  type ImageConversion,
+} from '../domain/image-conversion.js';
 import {
   photoEtag,
   servedSide,
@@ -554,6 +562,26 @@ export class PhotoService {
     if (rendition.bytes !== original.bytes) this.stats.resizes++;
     this.renditions.set(this.renditionKey(original, size), rendition);
     return rendition;
+  }
+
+  /**
+   * Whether `tag` is, character for character, an ETag this service serves for one of the
+   * photo's renditions: any size, plain or converted. What a change's If-Match may name: the
+   * strong comparison of RFC 9110 §13.1.1, over every representation of the one photo; a tag
+   * that only begins as one does (`"<hash>-NEVER-SERVED"`) names none.
+   */
+  servesEtag(photo: PhotoFingerprint & { source: string }, tag: string): boolean {
+    const fit = this.fitOf(photo);
+    return PHOTO_SIZES.some((size) => {
+      const side = servedSide(photo, size, fit);
+      const plain = photoEtag(photo, side, fit, this.limits.jpegQuality);
+      if (tag === plain) return true;
+      const stem = `${plain.slice(0, -1)}-`;
+      if (!tag.startsWith(stem) || !tag.endsWith('"')) return false;
+      const named = tag.slice(stem.length, -1);
+      const conversion = conversionOfTag(named);
+      return conversion !== undefined && changesImage(withinSide(conversion, side)) && conversionTag(withinSide(conversion, side)) === named;
+    });
   }
 
   /**

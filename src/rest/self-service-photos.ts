@@ -64,7 +64,7 @@ export class PhotoChanges {
     const person = await this.allowed(actor, email, unlisted);
     // The change's If-Match and If-None-Match (RFC 9110 §13.1.1–2), before the upload is read;
     // set and remove test them again in the write's own transaction.
-    preconditionOf(conditions)?.(await this.options.store.getPhotoInfo(userOwner(person)));
+    preconditionOf(conditions, this.options.photos)?.(await this.options.store.getPhotoInfo(userOwner(person)));
   }
 
   /** The primary address of the person whose photo `actor` may change by `email`; throws when they may not. */
@@ -124,7 +124,13 @@ export class PhotoChanges {
     const person = await this.allowed(actor, email);
     if (image.length === 0) throw BridgeError.invalidImage('the body is empty');
     // Looked at again as it is written: the decode between takes seconds, and a lock may come meanwhile.
-    const stored = await this.options.photos.setPhoto(userOwner(person), image, 'upload', actor.role !== 'admin', preconditionOf(conditions));
+    const stored = await this.options.photos.setPhoto(
+      userOwner(person),
+      image,
+      'upload',
+      actor.role !== 'admin',
+      preconditionOf(conditions, this.options.photos),
+    );
     auditPhotoChange(this.options.log, { actor, target: person, action: 'set photo', door, sha256: stored.sha256 });
     return { email: person, ...stored };
   }
@@ -132,7 +138,7 @@ export class PhotoChanges {
   /** Removes the photo; false when there was none. */
   async remove(actor: Principal, email: string, door: PhotoChangeDoor, conditions: ChangeConditions): Promise<boolean> {
     const person = await this.allowed(actor, email);
-    const removed = await this.options.photos.removePhoto(userOwner(person), preconditionOf(conditions));
+    const removed = await this.options.photos.removePhoto(userOwner(person), preconditionOf(conditions, this.options.photos));
     if (removed) auditPhotoChange(this.options.log, { actor, target: person, action: 'remove photo', door });
     return removed;
   }
@@ -164,15 +170,15 @@ export class PhotoChanges {
 
 /**
  * A change's If-Match and If-None-Match as a condition on the stored photo; none without
- * either. Every rendition's ETag starts with its photo's (photoEtag), so any size's or
- * format's names it; a placeholder's names none.
+ * either. A tag names the photo when it is exactly the ETag of one of its renditions, any size
+ * or format (PhotoService.servesEtag); a placeholder's names none.
  */
-function preconditionOf(conditions: ChangeConditions): PhotoPrecondition | undefined {
+function preconditionOf(conditions: ChangeConditions, photos: PhotoService): PhotoPrecondition | undefined {
   const ifMatch = conditions['if-match'];
   const ifNoneMatch = conditions['if-none-match'];
   if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
   return (stored) => {
-    const current = stored && ((tag: string) => tag.startsWith(`"${stored.sha256.slice(0, 32)}-`));
+    const current = stored && ((tag: string) => photos.servesEtag(stored, tag));
     if (!ifMatchHolds(ifMatch, current)) throw BridgeError.preconditionFailed('the photo is no longer the one If-Match names');
     if (ifNoneMatch !== undefined && current && listNames(ifNoneMatch, current, 'weak')) {
       throw BridgeError.preconditionFailed('the user has a photo that If-None-Match excludes');

@@ -5,7 +5,7 @@ import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
-import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
+import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
 import type { ChangeFeed, ServerStoreEvents } from './change-watcher.js';
@@ -1268,7 +1268,9 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
 async function checkStoredPhoto(client: pg.ClientBase, owner: PhotoOwner, requires: PhotoPrecondition): Promise<void> {
   const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
   await client.query(`SELECT 1 FROM ${owner.kind === 'user' ? 'users' : 'contacts'} WHERE id = ${ownerId} FOR UPDATE`, [keyOf(owner)]);
-  const { rows } = await client.query<PhotoVersion>(`SELECT sha256, source FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)]);
+  const { rows } = await client.query<PhotoVersion & PhotoFingerprint>(`SELECT sha256, width, height, source FROM ${table} WHERE ${column} = ${ownerId}`, [
+    keyOf(owner),
+  ]);
   requires(rows[0]);
 }
 

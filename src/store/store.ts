@@ -1,7 +1,7 @@
 import type { Account, Role } from '../domain/account.js';
 import type { Contact, ContactFields } from '../domain/contact.js';
 import type { DirectoryUser } from '../domain/directory.js';
-import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
+import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { SchemaUpgrade } from './migrations.js';
 import type { DirectoryImport } from './renamed-mailboxes.js';
@@ -16,8 +16,11 @@ export interface FetchedPhoto {
 /** Which photo is stored: enough to tell whether it is still the one a lookup read. */
 export type PhotoVersion = Pick<StoredPhotoInfo, 'sha256' | 'source'>;
 
-/** A change's condition on the photo stored as it is written (none: undefined); throws when it does not hold. */
-export type PhotoPrecondition = (stored: PhotoVersion | undefined) => void;
+/**
+ * A change's condition on the photo stored as it is written (none: undefined), shown what its
+ * ETags are made of (its hash, size and source); throws when it does not hold.
+ */
+export type PhotoPrecondition = (stored: (PhotoVersion & PhotoFingerprint) | undefined) => void;
 
 /** Whether `stored` is the photo `read` was (both none, or the same bytes from the same source). */
 export function sameVersion(stored: PhotoVersion | undefined, read: PhotoVersion | undefined): boolean {

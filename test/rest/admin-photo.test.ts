@@ -53,6 +53,35 @@ describe('admin photo API: PUT and DELETE /admin/users/{email}/photo', () => {
     await request(t.bridge.server).delete(url).set('Authorization', admin).set('If-Match', etag).expect(412);
   });
 
+  it('takes an If-Match only when it is exactly an ETag the photo is served under (any size or format): a tag that merely begins as one is 412', async () => {
+    await put(await samplePhoto(200, 200)).expect(200);
+    const served = async (query: string) =>
+      (await request(t.bridge.server).get(`/ews/exchange.asmx/s/GetUserPhoto?email=grady.archie@contoso.com${query}`).set('Authorization', admin).expect(200))
+        .headers.etag as string;
+    const [plain, converted] = [await served('&size=HR96x96'), await served('&size=HR240x240&w=80&type=png')];
+    const hash = plain.slice(1, 33);
+    for (const never of [
+      `"${hash}-NEVER-SERVED"`,
+      `"${hash}-"`,
+      `"${hash}-96x96`,
+      `"${hash}-97x97"`,
+      `"${hash}-240x240"`,
+      `"${hash}-96x96-jpeg"`,
+      `"${hash}-96x96-w96-png"`,
+      `${converted.slice(0, -1)}x"`,
+    ]) {
+      const res = await put(await samplePhoto(150, 150)).set('If-Match', never);
+      expect(res.status, never).to.equal(412);
+    }
+    expect((await t.store.getPhotoInfo(userOwner('grady.archie@contoso.com')))?.width).to.equal(200);
+    await put(await samplePhoto(180, 180))
+      .set('If-Match', converted)
+      .expect(200);
+    await put(await samplePhoto(170, 170))
+      .set('If-Match', await served(''))
+      .expect(200);
+  });
+
   it('on a store that stopped taking writes: an upload is 503 + Retry-After saying the store is read-only, not 500; photos are still served; /readyz is 503 saying so until it takes writes again', async () => {
     await put(await samplePhoto(120, 120)).expect(200);
     // SQLITE_READONLY on the bridge's own connection, as a file it may not write gives one it opens

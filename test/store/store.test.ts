@@ -265,6 +265,20 @@ for (const backend of storeBackends()) {
       expect(await store.getPhotoInfo(owner)).to.equal(undefined);
     });
 
+    it('shows a condition what the stored photo’s ETags are made of: its hash, width, height and source', async () => {
+      const owner = userOwner('a@contoso.com');
+      await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
+      await store.setPhoto(owner, photo('one'), 'upload');
+      const seen: unknown[] = [];
+      await store.setPhoto(owner, photo('two'), 'upload', false, (stored) => void seen.push(stored && { ...stored }));
+      await store.removePhoto(owner, (stored) => void seen.push(stored && { ...stored }));
+      const shown = (sha: string) => ({ sha256: sha.padEnd(64, '0'), width: 10, height: 20, source: 'upload' });
+      expect(seen.map((stored) => stored && Object.fromEntries(Object.entries(stored).filter(([key]) => key !== 'updatedAt')))).to.deep.equal([
+        shown('one'),
+        shown('two'),
+      ]);
+    });
+
     it("records a source's answer only over the photo the lookup read: an upload meanwhile stays", async () => {
       const owner = userOwner('a@contoso.com');
       await store.upsertUsers([{ email: 'a@contoso.com', displayName: 'A', refs: {} }]);
