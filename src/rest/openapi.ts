@@ -69,6 +69,27 @@ const ifNoneMatch = {
   description: 'An ETag from an earlier answer; 304 when it still holds.',
 };
 const reason = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
+const unauthenticated = reason('No or wrong credentials; WWW-Authenticate');
+const adminRefusals = {
+  400: reason('The address in the path is not an SMTP address (ErrorInvalidSmtpAddress)'),
+  401: unauthenticated,
+  403: reason('Not an administrator'),
+};
+const changeConflict = reason('If-Match or If-None-Match does not hold for the photo stored now (ErrorIrresolvableConflict)');
+const storeBusy = reason('The store takes no writes now; Retry-After');
+/** A photo change's conditions (RFC 9110 §13.1), on every door that changes one. */
+const changeConditions = [
+  { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag the photo is served under, exactly, or *' },
+  { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: '*: only where there is no photo' },
+];
+/** What an upload may answer besides who may make it (self-service-photos.ts, the upload pipeline). */
+const uploadRefusals = {
+  412: changeConflict,
+  413: reason('Over the upload limit or the pixel limit (ErrorMessageSizeExceeded)'),
+  415: reason('A Content-Encoding on the body'),
+  422: reason('Not a usable image (ErrorInvalidImage)'),
+  503: reason('The account has two uploads in progress, the image decoders are busy, or the store takes no writes now (ErrorServerBusy); Retry-After'),
+};
 const photoResponses = {
   200: {
     description: 'The photo',
@@ -156,18 +177,26 @@ const graphPhotoBytes = (summary: string, parameters: object[]) => ({
 const graphMetadata = (summary: string, parameters: object[], schema: object) => ({
   get: { summary, parameters, responses: { 200: { description: 'Metadata', content: { 'application/json': { schema } } }, ...graphReadErrors } },
 });
+/** What any change of a photo by Graph's paths may be refused with, whatever the change (self-service-photos.ts). */
+const graphChangeRefusals = {
+  400: graphError('BadRequest: users/$… or a key that is no quoted string'),
+  401: graphReadErrors[401],
+  403: graphError('ErrorAccessDenied: not allowed to change this photo'),
+  412: graphError('ErrorIrresolvableConflict: If-Match or If-None-Match does not hold for the photo stored now'),
+};
 /** PUT and PATCH, which profilephoto-update documents both. */
 const graphUpload = (whose: string, parameters: object[], notFound = graphError('Request_ResourceNotFound: no such user')) => {
   const upload = {
     summary: `Store ${whose} photo (admin role, or the user's own with self-service)`,
-    parameters,
+    parameters: [...parameters, ...changeConditions],
     requestBody: { required: true, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
     responses: {
       200: { description: 'Stored' },
-      403: graphError('ErrorAccessDenied: not allowed to change this photo'),
+      ...graphChangeRefusals,
       404: notFound,
       413: graphError('ErrorMessageSizeExceeded: over the upload limit'),
       422: graphError('ErrorInvalidImage: not a usable image'),
+      503: graphError('ErrorServerBusy: the account has two uploads in progress, the image decoders are busy, or the store takes no writes now; Retry-After'),
     },
   };
   return { put: upload, patch: upload };
@@ -176,8 +205,13 @@ const graphUpload = (whose: string, parameters: object[], notFound = graphError(
 const graphRemove = (whose: string, parameters: object[]) => ({
   delete: {
     summary: `Remove ${whose} photo (admin role, or the user's own with self-service)`,
-    parameters,
-    responses: { 204: { description: 'Removed' }, 403: graphError('ErrorAccessDenied: not allowed to change this photo'), 404: graphNotFound },
+    parameters: [...parameters, ...changeConditions],
+    responses: {
+      204: { description: 'Removed' },
+      ...graphChangeRefusals,
+      404: graphNotFound,
+      503: graphError('ErrorServerBusy: the store takes no writes now; Retry-After'),
+    },
   },
 });
 /** `$select` wherever Graph lists or answers users, contacts and people (graph-select.ts). */
@@ -846,56 +880,79 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/admin/users/{email}': {
+      delete: {
+        summary: 'Remove a directory user, with their photo (admin role)',
+        parameters: [pathParameter('email')],
+        responses: { 204: { description: 'Removed' }, ...adminRefusals, 404: reason('No such user'), 503: storeBusy },
+      },
+    },
     '/admin/users/{email}/photo': {
       put: {
         summary: "Store a directory user's photo (admin role)",
-        parameters: [pathParameter('email')],
+        parameters: [pathParameter('email'), ...changeConditions],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-        responses: {
-          200: { description: 'Stored' },
-          403: reason('Not an administrator'),
-          404: reason('No such user'),
-          413: reason('Too large'),
-          422: reason('Not a usable image'),
-        },
+        responses: { 200: { description: 'Stored: {email, sha256, width, height}, email the primary address' }, ...adminRefusals, ...uploadRefusals },
       },
       delete: {
         summary: "Remove a directory user's photo (admin role)",
-        parameters: [pathParameter('email')],
-        responses: { 204: { description: 'Removed' }, 404: reason('No photo') },
+        parameters: [pathParameter('email'), ...changeConditions],
+        responses: { 204: { description: 'Removed' }, ...adminRefusals, 404: reason('No photo'), 412: changeConflict, 503: storeBusy },
       },
     },
     '/admin/users/{email}/photo-lock': {
+      get: {
+        summary: "Whether a user's photo is locked (admin role): {email, locked}",
+        parameters: [pathParameter('email')],
+        responses: {
+          200: { description: 'The lock', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...adminRefusals,
+          404: reason('No such user'),
+        },
+      },
       put: {
         summary: "Lock a user's photo against self-service changes (admin role)",
         parameters: [pathParameter('email')],
-        responses: { 204: { description: 'Locked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
+        responses: { 204: { description: 'Locked' }, ...adminRefusals, 404: reason('No such user'), 503: storeBusy },
       },
       delete: {
         summary: 'Unlock it (admin role)',
         parameters: [pathParameter('email')],
-        responses: { 204: { description: 'Unlocked' }, 403: reason('Not an administrator'), 404: reason('No such user') },
+        responses: { 204: { description: 'Unlocked' }, ...adminRefusals, 404: reason('No such user'), 503: storeBusy },
       },
     },
     '/api/me/photo': {
       get: {
         summary: 'Whether the caller may change their own photo (BRIDGE_SELF_SERVICE_PHOTOS, not locked): {email, allowed, locked, reason?}',
-        responses: { 200: { description: 'The state', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: {
+          200: { description: 'The state', content: { 'application/json': { schema: { type: 'object' } } } },
+          401: unauthenticated,
+          403: reason('The login is not a directory address'),
+        },
       },
       put: {
         summary: "Set the caller's own photo: the admin upload's limits and pipeline",
+        parameters: changeConditions,
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
-          200: { description: 'Stored: {email, sha256, width, height}' },
+          200: { description: 'Stored: {email, sha256, width, height}, email the primary address' },
+          401: unauthenticated,
           403: reason('Self-service is off, the photo is locked, or the login is not a directory address'),
           404: reason('No directory user for the login'),
-          413: reason('Too large'),
-          422: reason('Not a usable image'),
+          ...uploadRefusals,
         },
       },
       delete: {
         summary: "Remove the caller's own photo",
-        responses: { 204: { description: 'Removed' }, 403: reason('Self-service is off or the photo is locked'), 404: reason('No photo') },
+        parameters: changeConditions,
+        responses: {
+          204: { description: 'Removed' },
+          401: unauthenticated,
+          403: reason('Self-service is off or the photo is locked'),
+          404: reason('No photo'),
+          412: changeConflict,
+          503: storeBusy,
+        },
       },
     },
   },

@@ -99,6 +99,27 @@ describe('the OpenAPI document and the Graph routes', () => {
     expect([...new Set(missing)]).to.deep.equal([]);
   });
 
+  it('lists every admin and self-service path and method the app serves, and an upload’s 400, 401, 412 and 503', () => {
+    /** The routes of the routers mounted at the root, as their paths are written (`/admin/users/:email`). */
+    const routes = (app as unknown as { router: { stack: RouteLayer[] } }).router.stack
+      .flatMap((layer) => (Array.isArray(layer.rawPath) ? [] : (layer.handle.stack ?? [])))
+      .flatMap(({ route }) => (route ? [route.path].flat().map((path) => ({ path, methods: Object.keys(route.methods) })) : []))
+      .filter(({ path }) => typeof path === 'string' && /^\/(?:admin|api\/me\/photo)/.test(path));
+    expect(routes.map(({ path }) => path)).to.include.members(['/admin/users/:email', '/admin/users/:email/photo-lock', '/api/me/photo']);
+    const paths = OPENAPI_DOCUMENT.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    const missing = routes.flatMap(({ path, methods }) =>
+      methods
+        .filter((method) => method !== '_all' && method !== 'head')
+        .filter((method) => paths[(path as string).replace(/:(\w+)/g, '{$1}')]?.[method] === undefined)
+        .map((method) => `${method.toUpperCase()} ${String(path)}`),
+    );
+    expect(missing).to.deep.equal([]);
+    for (const path of ['/admin/users/{email}/photo', '/v1.0/users/{id}/photo/$value']) {
+      expect(paths[path]!.put!.responses, path).to.include.keys('400', '401', '412', '503');
+    }
+    expect(paths['/api/me/photo']!.put!.responses).to.include.keys('401', '412', '503');
+  });
+
   it('describes the query options /me/contacts reads, with its 400', () => {
     const { get } = OPENAPI_DOCUMENT.paths['/v1.0/me/contacts' as keyof typeof OPENAPI_DOCUMENT.paths] as unknown as {
       get: { parameters: { name: string }[]; responses: Record<string, unknown> };
