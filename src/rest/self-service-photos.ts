@@ -162,7 +162,10 @@ export class PhotoChanges {
   async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
     if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');
     const person = (await this.options.store.getUser(email))?.email;
-    if (person === undefined || !(await this.options.store.setPhotoLocked(person, locked))) return false;
+    if (person === undefined) return false;
+    // Asked again, a lock already so changes nothing, and is logged as nothing.
+    if ((await this.options.store.isPhotoLocked(person)) === locked) return true;
+    if (!(await this.options.store.setPhotoLocked(person, locked))) return false;
     auditPhotoChange(this.options.log, { actor, target: person, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
     return true;
   }

@@ -337,6 +337,16 @@ describe('self-service photos: PUT/DELETE /api/me/photo, the Graph /me photo, an
           [MEGAN.username, 'set photo'],
         ]);
       });
+
+      it('logs only a lock or unlock that changes it: asked again, it is 204 and no audit line', async () => {
+        for (const method of ['put', 'put', 'delete', 'delete'] as const) {
+          await request(t.bridge.server)[method](lockUrl).set('Authorization', basic(ADMIN)).expect(204);
+        }
+        expect(auditLines(lines).map((line) => [line.target, line.action])).to.deep.equal([
+          [MEGAN.username, 'lock photo'],
+          [MEGAN.username, 'unlock photo'],
+        ]);
+      });
     });
 
     it('asks for credentials first: no login → 401 with the challenge', async () => {
