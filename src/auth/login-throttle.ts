@@ -23,16 +23,13 @@ interface Failures {
   /** The clock's ms before which a further attempt is refused without being checked. */
   blockedUntil: number;
   /**
-   * At an address: how many of its failures each login made (an account name, or BEARER for
-   * refused tokens); 0 for a login only tried there while held back, unchecked.
+   * At an address: how many of its failures each login (an account name) made; 0 for a login
+   * only tried there while held back, unchecked.
    */
   byLogin?: Map<string, number>;
   /** At an address: the logins byLogin let go of, each as one bit (forgottenBit): a login whose bit is set may have failed there. */
   forgotten?: Uint8Array;
 }
-
-/** What refused bearer tokens count under at an address: their account is not known. */
-const BEARER = '\0bearer';
 
 /** Names longer than this share one entry per prefix: memory stays bounded per entry. */
 const MAX_KEY_LENGTH = 256;
@@ -84,27 +81,25 @@ export class LoginThrottle {
 
   /**
    * Seconds this login must still wait, nothing counted; or 0, and it is counted against
-   * its account until `passed` or `uncounted` says otherwise. `username` is undefined for a
-   * bearer token, whose account is known only once it verified.
+   * its account until `passed` or `uncounted` says otherwise.
    */
-  attempt(username: string | undefined, clientAddress: string): number {
+  attempt(username: string, clientAddress: string): number {
     const wait = this.waitSeconds(username, clientAddress);
-    if (wait === 0 && username !== undefined) this.count(accountKey(username));
-    else if (username !== undefined) this.triedAt(addressKey(clientAddress), username);
+    if (wait === 0) this.count(accountKey(username));
+    else this.triedAt(addressKey(clientAddress), username);
     return wait;
   }
 
   /** Seconds a login of this account from this address must still wait; 0 when it may be checked now. */
-  waitSeconds(username: string | undefined, clientAddress: string): number {
+  waitSeconds(username: string, clientAddress: string): number {
     const now = this.now();
-    const account = username === undefined ? 0 : this.blockedUntil(accountKey(username));
-    const blockedUntil = Math.max(account, this.blockedUntil(addressKey(clientAddress)));
+    const blockedUntil = Math.max(this.blockedUntil(accountKey(username)), this.blockedUntil(addressKey(clientAddress)));
     return blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
   }
 
   /** The attempt was checked and refused: it counts at the address too (its account counted it as it began). */
-  failed(username: string | undefined, clientAddress: string): void {
-    this.count(addressKey(clientAddress), username ?? BEARER);
+  failed(username: string, clientAddress: string): void {
+    this.count(addressKey(clientAddress), username);
   }
 
   /** A known client's attempt (KnownClients), let through uncounted, failed: it counts at its account, and at the address, as any failure. */
@@ -114,16 +109,15 @@ export class LoginThrottle {
   }
 
   /** The login was right (checked now, or renewed from what a check found): its account's failures are forgiven, and what it failed at this address. */
-  passed(username: string | undefined, clientAddress: string): void {
-    if (username !== undefined) this.failures.delete(accountKey(username));
+  passed(username: string, clientAddress: string): void {
+    this.failures.delete(accountKey(username));
     const key = addressKey(clientAddress);
-    const login = username ?? BEARER;
-    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(loginKey(login)) ?? 0, login);
+    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(loginKey(username)) ?? 0, username);
   }
 
   /** The attempt was let through but nothing was checked (a full hashing queue, a busy store): it does not count. */
-  uncounted(username: string | undefined): void {
-    if (username !== undefined) this.forgive(accountKey(username), 1);
+  uncounted(username: string): void {
+    this.forgive(accountKey(username), 1);
   }
 
   /**

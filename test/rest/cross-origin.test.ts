@@ -36,8 +36,6 @@ describe('Outlook add-in access: CORS allow-list and bearer JWTs', () => {
       // Written as an operator might: the browser sends it lower case, without the default port.
       BRIDGE_CORS_ORIGINS: `${ADDIN_ORIGIN.toUpperCase().replace('HTTPS', 'https')}:443, https://other.example.com/`,
       BRIDGE_JWT_CLOCK_SKEW_SECONDS: '30',
-      // A dozen refused tokens come from this one address; their throttling is tested in bearer-tokens.test.ts.
-      BRIDGE_LOGIN_MAX_FAILURES: '50',
     });
     await seed(t);
   });
