@@ -11,7 +11,7 @@ import { clientSite } from '../http/addressing.js';
 import { SingleFlight } from '../single-flight.js';
 import type { Store } from '../store/store.js';
 import { parseBasicAuthorization } from './basic-credentials.js';
-import type { BearerTokens } from './bearer-tokens.js';
+import { KEY_SET_REST_SECONDS, type BearerTokens } from './bearer-tokens.js';
 import { HashWorkers, type HashWorkersOptions } from './hash-workers.js';
 import { KnownClients } from './known-clients.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -85,9 +85,6 @@ export const REMEMBERED_HEADER_BYTES = 8 * 1024 * 1024;
  */
 const OUTAGE_RECHECK_MS = 5_000;
 const DEFAULT_OUTAGE_GRACE_MS = SETTINGS.storeOutageLoginGraceSeconds.default * 1000;
-
-/** A token that could not be judged (the key set's host failed) is to be sent again after this: jose asks the host again after 30 s at the most. */
-const KEY_SET_RETRY_SECONDS = 30;
 
 /** Addresses remembered per login: beyond them, a new one is judged on each request rather than remembered. */
 const USED_FROM_MAX = 32;
@@ -432,9 +429,9 @@ export class Authenticator {
   private async verifyBearer(bearer: BearerTokens, authorization: string, token: string, clientAddress: string): Promise<AuthResult> {
     const verified = await bearer.verify(token);
     if (!verified.ok && verified.unavailable) {
-      // Not the token's fault: the client is to try the same token again.
+      // Not the token's fault: the client is to try the same token again once the key set's host has rested.
       this.options.log.warn({ clientAddress, reason: verified.reason }, 'bearer token not judged: the key set cannot be read');
-      return { ok: false, error: BridgeError.serverBusy(`${verified.reason}; try again shortly`, KEY_SET_RETRY_SECONDS) };
+      return { ok: false, error: BridgeError.serverBusy(`${verified.reason}; try again shortly`, KEY_SET_REST_SECONDS) };
     }
     if (!verified.ok) {
       this.stats.bearerFailures++;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config.js';
 import { readProblemOf } from '../file-problem.js';
@@ -34,8 +35,11 @@ export class BearerTokens {
     private readonly algorithms: string[],
   ) {}
 
-  /** Undefined when neither a JWKS URL nor a key file is configured: bearer tokens are then refused. */
-  static async fromSettings(settings: BearerSettings): Promise<BearerTokens | undefined> {
+  /**
+   * Undefined when neither a JWKS URL nor a key file is configured: bearer tokens are then refused.
+   * `now`: milliseconds on a clock that only moves forward, for the key set's rest after a failed read.
+   */
+  static async fromSettings(settings: BearerSettings, now: () => number = () => performance.now()): Promise<BearerTokens | undefined> {
     if (!settings.jwtJwksUrl && !settings.jwtPublicKeyFile) {
       // An operator who names an issuer or audience means tokens to be accepted; without a key every one would be refused.
       if (settings.jwtIssuer || settings.jwtAudience)
@@ -49,7 +53,7 @@ export class BearerTokens {
       .split(',')
       .map((name) => name.trim())
       .filter(Boolean);
-    if (settings.jwtJwksUrl) return new BearerTokens(remoteKeys(new URL(settings.jwtJwksUrl)), settings, algorithms);
+    if (settings.jwtJwksUrl) return new BearerTokens(remoteKeys(new URL(settings.jwtJwksUrl), now), settings, algorithms);
     const keys = await keysByAlgorithm(keyFileText(settings.jwtPublicKeyFile), algorithms);
     if (keys.size === 0) throw new ConfigError([`the key in ${settings.jwtPublicKeyFile} fits none of BRIDGE_JWT_ALGORITHMS (${algorithms.join(', ')})`]);
     const keyFor: JWTVerifyGetKey = ({ alg }) => {
@@ -94,23 +98,34 @@ class KeySetUnavailable extends Error {}
 /** A key set is a few keys; a host sending more is broken, and jose would hold all of it and parse it on the event loop. */
 const KEY_SET_MAX_BYTES = 1024 * 1024;
 
+/** After a failed read of the key set, its host is not asked again for this long: the tokens meanwhile are judged by the last key set read, or not at all. */
+export const KEY_SET_REST_SECONDS = 30;
+
 /**
- * The key set's host asked through jose (its cache, cooldown and timeout), each answer read
- * up to KEY_SET_MAX_BYTES (read whole, 400 MB took 15 s of the event loop and 2.4 GB). A
- * host that fails leaves the last key set in use rather than every token refused once it is
- * ten minutes old — and counted as a failed login, a 429 for everyone behind that address.
+ * The key set's host asked through jose (its cache, its one read at a time, its timeout), each
+ * answer read up to KEY_SET_MAX_BYTES (read whole, 400 MB took 15 s of the event loop and
+ * 2.4 GB). A host that fails leaves the last key set in use rather than every token refused
+ * once it is ten minutes old, and is then left to rest KEY_SET_REST_SECONDS: jose waits 30 s
+ * between reads only after one that succeeded, so while the host failed, every token (an
+ * unknown `kid` is anyone's to send) was a read of its own — 200 tokens, 200 reads in a second.
  */
-function remoteKeys(url: URL): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(url, { [customFetch]: keySetFetch });
+function remoteKeys(url: URL, now: () => number): JWTVerifyGetKey {
+  let failure: { error: KeySetUnavailable; until: number } | undefined;
+  const resting = () => failure !== undefined && now() < failure.until;
+  const fetchUnlessResting: typeof keySetFetch = (href, init) => (resting() ? Promise.reject(failure!.error) : keySetFetch(href, init));
+  const remote = createRemoteJWKSet(url, { [customFetch]: fetchUnlessResting });
   return async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
       // JWKSInvalid: JSON, but no key set.
       if (!(error instanceof KeySetUnavailable || error instanceof errors.JWKSInvalid)) throw error;
+      const unavailable = error instanceof KeySetUnavailable ? error : new KeySetUnavailable(`the key set at ${url.host} cannot be read: ${error.message}`);
+      // A read that failed starts the rest; one refused for resting does not prolong it.
+      if (!resting()) failure = { error: unavailable, until: now() + KEY_SET_REST_SECONDS * 1000 };
       const last = remote.jwks();
       if (last) return createLocalJWKSet(last)(header, token);
-      throw error instanceof KeySetUnavailable ? error : new KeySetUnavailable(`the key set at ${url.host} cannot be read: ${error.message}`);
+      throw unavailable;
     }
   };
 }

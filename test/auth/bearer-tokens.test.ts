@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -159,33 +159,51 @@ describe('refused bearer tokens and the login throttle', () => {
   });
 });
 
-describe('bearer tokens whose key set host fails', () => {
-  let t: TestBridge;
-  let host: Server;
-  /** What the key set's host answers next: the key set, an error status, or far more than a key set. */
-  let answer: 'keys' | 'down' | 'huge' | 'html' = 'down';
-  let keySet = '';
-  let sign: () => Promise<string>;
+/** A key set's host on a free local port: it counts the reads and answers as `answer` says (the key set, an error status, far more than a key set, no JSON). */
+interface KeySetHost {
+  url: string;
+  reads: number;
+  answer: 'keys' | 'down' | 'huge' | 'html';
+  /** A token for the expected issuer and audience, signed by the key set's key (kid k1) or, named another kid, by that same key under a name the set lacks. */
+  sign(kid?: string): Promise<string>;
+  close(): void;
+}
 
-  before(async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    keySet = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
-    sign = () =>
+async function startKeySetHost(): Promise<KeySetHost> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const keySet = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+  const server = createServer((_req, res) => {
+    keyHost.reads++;
+    if (keyHost.answer === 'down') res.writeHead(500).end();
+    else if (keyHost.answer === 'html') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+    else if (keyHost.answer === 'huge') res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const keyHost: KeySetHost = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`,
+    reads: 0,
+    answer: 'down',
+    sign: (kid = 'k1') =>
       new SignJWT({ preferred_username: 'reader@contoso.com' })
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setProtectedHeader({ alg: 'ES256', kid })
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
         .setExpirationTime('5m')
-        .sign(privateKey);
-    host = createServer((_req, res) => {
-      if (answer === 'down') res.writeHead(503).end();
-      else if (answer === 'html') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
-      else if (answer === 'huge') res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
-    });
-    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+        .sign(privateKey),
+    close: () => server.close(),
+  };
+  return keyHost;
+}
+
+describe('bearer tokens whose key set host fails', () => {
+  let t: TestBridge;
+  let keyHost: KeySetHost;
+
+  before(async () => {
+    keyHost = await startKeySetHost();
     t = await startTestBridge({
-      BRIDGE_JWT_JWKS_URL: `http://127.0.0.1:${(host.address() as AddressInfo).port}/keys`,
+      BRIDGE_JWT_JWKS_URL: keyHost.url,
       BRIDGE_JWT_ISSUER: ISSUER,
       BRIDGE_JWT_AUDIENCE: AUDIENCE,
       BRIDGE_JWT_ALGORITHMS: 'ES256',
@@ -195,38 +213,98 @@ describe('bearer tokens whose key set host fails', () => {
   });
   after(async () => {
     await t.close();
-    host.close();
+    keyHost.close();
   });
 
-  const me = async () =>
-    request(t.bridge.server)
-      .get('/api/me')
-      .set('Authorization', `Bearer ${await sign()}`);
-
-  it('answers 503 + Retry-After, not counted as failed logins: the same address logs in with a password afterwards', async () => {
-    for (const state of ['down', 'huge', 'html'] as const) {
-      answer = state;
-      for (let i = 0; i < 4; i++) {
-        const res = await me();
-        expect([res.status, res.headers['retry-after']], state).to.deep.equal([503, '30']);
-        expect(res.text, state).to.match(
-          /the key set at 127\.0\.0\.1:\d+ cannot be read: (its host answered 503|it is larger than 1048576 bytes|it is not JSON)/,
-        );
-      }
+  it('answers 503 + Retry-After, asking the host once, not counted as failed logins: the same address logs in with a password afterwards', async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await request(t.bridge.server)
+        .get('/api/me')
+        .set('Authorization', `Bearer ${await keyHost.sign()}`);
+      expect([res.status, res.headers['retry-after']]).to.deep.equal([503, '30']);
+      expect(res.text).to.match(/the key set at 127\.0\.0\.1:\d+ cannot be read: its host answered 500/);
     }
+    expect(keyHost.reads).to.equal(1);
     await request(t.bridge.server).get('/api/me').set('Authorization', basic(ADMIN)).expect(200);
+  });
+});
+
+describe("the key set's host, while it fails, judged on a clock the test moves", () => {
+  let keyHost: KeySetHost;
+  /** The clock the key set's rest reads. */
+  let now = 0;
+  let tokens: BearerTokens;
+
+  before(async () => {
+    keyHost = await startKeySetHost();
+    const settings = {
+      jwtJwksUrl: keyHost.url,
+      jwtPublicKeyFile: '',
+      jwtIssuer: ISSUER,
+      jwtAudience: AUDIENCE,
+      jwtAlgorithms: 'ES256',
+      jwtClockSkewSeconds: 60,
+      jwtMailboxClaim: 'preferred_username',
+    };
+    tokens = (await BearerTokens.fromSettings(settings, () => now))!;
+  });
+  after(() => keyHost.close());
+
+  /** How each token was judged: ok, refused, or not judged and why (the key set unavailable). */
+  const judged = async (...tokensToJudge: string[]) =>
+    (await Promise.all(tokensToJudge.map((token) => tokens.verify(token)))).map((result) =>
+      result.ok ? 'ok' : result.unavailable ? result.reason : 'refused',
+    );
+
+  it('asks the host once, then not again for 30 s however many tokens come, at once or one after another, whatever its failure', async () => {
+    const token = await keyHost.sign();
+    const reasons = {
+      down: 'its host answered 500',
+      huge: 'it is larger than 1048576 bytes',
+      html: 'it is not JSON',
+    };
+    for (const [answer, reason] of Object.entries(reasons)) {
+      keyHost.answer = answer as KeySetHost['answer'];
+      const reads = keyHost.reads;
+      const results = await judged(...Array<string>(20).fill(token));
+      for (let i = 0; i < 20; i++) results.push(...(await judged(token)));
+      now += 29_000;
+      results.push(...(await judged(token)));
+      expect(new Set(results), answer).to.deep.equal(new Set([`the key set at ${new URL(keyHost.url).host} cannot be read: ${reason}`]));
+      expect(keyHost.reads - reads, `${answer}: read once in 29 s`).to.equal(1);
+      now += 1_000;
+    }
+    keyHost.answer = 'keys';
+    expect(await judged(token), 'read again 30 s after the last failure').to.deep.equal(['ok']);
+    expect(keyHost.reads).to.equal(4);
   });
 
   it('goes on with the last key set it read once that is older than jose keeps it, while its host is down', async () => {
-    answer = 'keys';
-    expect(((await (await me()).body) as { username: string }).username).to.equal('reader@contoso.com');
-    answer = 'down';
-    // jose's key set is fresh for ten minutes (cacheMaxAge): past them it asks the host again.
+    keyHost.answer = 'down';
+    const reads = keyHost.reads;
+    // jose's key set is fresh for ten minutes (cacheMaxAge), read on Date.now: past them it asks the host again.
     const realNow = Date.now;
     Date.now = () => realNow() + 11 * 60_000;
     try {
-      // Another token (another Authorization), so no remembered login answers for it.
-      expect(((await (await me()).body) as { username: string }).username).to.equal('reader@contoso.com');
+      expect(await judged(await keyHost.sign(), await keyHost.sign())).to.deep.equal(['ok', 'ok']);
+      expect(keyHost.reads - reads).to.equal(1);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('asks the host once for tokens of keys not in the last key set (anyone may name one): they are refused, the known key still verifies', async () => {
+    now += 30_000;
+    const reads = keyHost.reads;
+    // Past jose's own 30 s between reads after a good one (read on Date.now), so that an unknown kid asks the host again.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 11 * 60_000;
+    try {
+      const results: string[] = [];
+      for (let i = 0; i < 20; i++) results.push(...(await judged(await keyHost.sign(`stranger${i}`))));
+      expect(results).to.deep.equal(Array(20).fill('refused'));
+      expect(await judged(await keyHost.sign())).to.deep.equal(['ok']);
+      expect(keyHost.reads - reads).to.equal(1);
     } finally {
       Date.now = realNow;
     }
