@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { jsonWithUnseenEscaped } from './domain/plain-text.js';
 
 export type { Logger };
 
@@ -6,6 +7,9 @@ export type { Logger };
  * Structured JSON logs. Credentials are censored even if a caller logs headers by
  * mistake; the paths are exact (no wildcards), which keeps redaction off the hot path.
  * By default the lines go to stdout in batches (see BatchedLines), the access log's among them.
+ * Every line has the characters that hide or rearrange what a terminal shows escaped
+ * (jsonWithUnseenEscaped), here once for whatever a caller logs; access lines, written
+ * without pino, escape theirs where they are made (access-log.ts).
  */
 export function createLogger(level: string, destination: pino.DestinationStream = batchedStdout()): Logger {
   return pino(
@@ -13,6 +17,7 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       level,
       base: { service: 'ews-photo-bridge' },
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'password', 'bindPassword', 'clientSecret', 'token'], censor: '[redacted]' },
+      hooks: { streamWrite: jsonWithUnseenEscaped },
     },
     destination,
   );

@@ -113,7 +113,13 @@ export function withoutTrailingSlashes(text: string): string {
 
 /** Controls (CR and LF among them, which split a line; ESC, which drives a terminal), DEL, the C1 controls, the line and paragraph separators, unpaired surrogates. */
 const LINE_BREAKING = String.raw`\u0000-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF`;
-const LINE_BREAKING_CHARACTERS = new RegExp(`[${LINE_BREAKING}]`, 'gu');
+/**
+ * The explicit directional embeddings, overrides and isolates (UAX #9 §2.1–2.3): one in a
+ * quoted value turns the rest of the line around (`refused: crit "\u202Eeltit"`), the reason
+ * after it read backwards.
+ */
+const REORDERING = String.raw`\u202A-\u202E\u2066-\u2069`;
+const ONE_LINE_ESCAPED = new RegExp(`[${LINE_BREAKING}${REORDERING}]`, 'gu');
 
 /** A character as JavaScript writes it escaped: `\u000a`, or `\u{1d159}` beyond the BMP. */
 function escaped(character: string): string {
@@ -123,10 +129,10 @@ function escaped(character: string): string {
 
 /**
  * Text for one line of a text/plain answer, quoting what a client sent: the LINE_BREAKING
- * characters written as `\uXXXX`, visible and inert.
+ * and REORDERING characters written as `\uXXXX`, visible and inert.
  */
 export function oneLine(text: string): string {
-  return text.replace(LINE_BREAKING_CHARACTERS, escaped);
+  return text.replace(ONE_LINE_ESCAPED, escaped);
 }
 
 const UNSEEN_CHARACTERS = new RegExp(`[${LINE_BREAKING}\\p{Cf}${INVISIBLE}]`, 'gu');
@@ -140,6 +146,28 @@ const UNSEEN_CHARACTERS = new RegExp(`[${LINE_BREAKING}\\p{Cf}${INVISIBLE}]`, 'g
  */
 export function oneTerminalLine(text: string): string {
   return text.replace(UNSEEN_CHARACTERS, escaped);
+}
+
+/**
+ * What of oneTerminalLine's characters JSON text may still carry raw: all but the C0 controls,
+ * which JSON writes escaped inside strings (and the line's own closing LF is one of them).
+ */
+const UNSEEN_IN_JSON = new RegExp(`[\\u007F-\\u009F\\u2028\\u2029\\uD800-\\uDFFF\\p{Cf}${INVISIBLE}]`, 'gu');
+
+/**
+ * JSON text (a log line) with oneTerminalLine's characters written as JSON escapes (`\u202e`;
+ * beyond the BMP, its surrogate pair's): the same JSON value, but a C1 control (U+009B is a
+ * terminal's CSI), a line separator or a direction override that a client sent — a Basic user
+ * name, a token's header quoted by jose — no longer reaches whoever reads the log raw.
+ */
+export function jsonWithUnseenEscaped(json: string): string {
+  return json.replace(UNSEEN_IN_JSON, jsonEscaped);
+}
+
+function jsonEscaped(character: string): string {
+  let units = '';
+  for (let i = 0; i < character.length; i++) units += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return units;
 }
 
 /** A surrogate code unit without its pair: with the `u` flag a paired one is the one character it is, and not matched. */

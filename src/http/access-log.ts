@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { clip } from '../domain/plain-text.js';
+import { clip, jsonWithUnseenEscaped } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
 import { answeredStatus, type RequestContext } from './request-context.js';
 import { WallClock } from './wall-clock.js';
@@ -216,10 +216,12 @@ function tailOf(context: RequestContext): Buffer {
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
   const bytes = Buffer.from(
-    `,"method":"${method ?? ''}","path":${JSON.stringify(clip(withoutAddresses(path), LOGGED_PATH_MAX))},"client":${JSON.stringify(client)}` +
-      (user !== undefined ? `,"user":${JSON.stringify(user)}` : '') +
-      (attemptedUser !== undefined ? `,"attemptedUser":${JSON.stringify(clip(attemptedUser, LOGGED_NAME_MAX))}` : '') +
-      ',"msg":"request"}\n',
+    jsonWithUnseenEscaped(
+      `,"method":"${method ?? ''}","path":${JSON.stringify(clip(withoutAddresses(path), LOGGED_PATH_MAX))},"client":${JSON.stringify(client)}` +
+        (user !== undefined ? `,"user":${JSON.stringify(user)}` : '') +
+        (attemptedUser !== undefined ? `,"attemptedUser":${JSON.stringify(clip(attemptedUser, LOGGED_NAME_MAX))}` : '') +
+        ',"msg":"request"}\n',
+    ),
   );
   if (socket) socket[LAST_TAIL] = { method, url, client, user, attemptedUser, bytes };
   return bytes;

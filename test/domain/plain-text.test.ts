@@ -1,13 +1,21 @@
 import { expect } from 'chai';
-import { oneLine, oneTerminalLine, withoutTrailingSlashes } from '../../src/domain/plain-text.js';
+import { jsonWithUnseenEscaped, oneLine, oneTerminalLine, withoutTrailingSlashes } from '../../src/domain/plain-text.js';
 import { LONG_RUN } from '../support/long-run.js';
 
 describe('plain text', () => {
-  it('escapes for a terminal what oneLine escapes, and format characters and those that show nothing; oneLine keeps them, as HTTP answers carry them', () => {
-    const text = 'a\u001b\n\u202Eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639';
-    expect(oneTerminalLine(text)).to.equal('a\\u001b\\u000a\\u202eb\\u200bc\\u00add\\u{e0041}e\\u2800f\\u200c\u0639');
-    expect(oneLine(text)).to.equal('a\\u001b\\u000a\u202Eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639');
+  it('escapes for a terminal what oneLine escapes, and format characters and those that show nothing; oneLine keeps those but the direction overrides, as HTTP answers carry them', () => {
+    const text = 'a\u001b\n\u202Eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639\u2067';
+    expect(oneTerminalLine(text)).to.equal('a\\u001b\\u000a\\u202eb\\u200bc\\u00add\\u{e0041}e\\u2800f\\u200c\u0639\\u2067');
+    expect(oneLine(text)).to.equal('a\\u001b\\u000a\\u202eb\u200bc\u00add\u{E0041}e\u2800f\u200c\u0639\\u2067');
     expect(oneTerminalLine('Zoë 😀 דנה')).to.equal('Zoë 😀 דנה');
+  });
+
+  it('escapes in a JSON line what oneTerminalLine escapes but the C0 controls, as JSON escapes: the same value, none of them in the text', () => {
+    const value = 'a\u009b\u2028\u202Eb\u200bc\u{E0041}\u0639\u007f\udc00 Zoë 😀 דנה\n';
+    const line = `${JSON.stringify({ value })}\n`;
+    const escaped = jsonWithUnseenEscaped(line);
+    expect(escaped).to.equal('{"value":"a\\u009b\\u2028\\u202eb\\u200bc\\udb40\\udc41\u0639\\u007f\\udc00 Zoë 😀 דנה\\n"}\n');
+    expect((JSON.parse(escaped) as { value: string }).value).to.equal(value);
   });
 
   it('drops the slashes a URL ends with, and only those', () => {
