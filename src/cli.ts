@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writ
 import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { passwordBytesMax } from './auth/basic-credentials.js';
 import { hashPassword } from './auth/password-hash.js';
 import { BackupError, backupSqliteStore, restoreSqliteStore, type BackupSummary } from './backup/sqlite-backup.js';
 import { accountNameOf, normalizeUsername } from './auth/username.js';
@@ -480,6 +481,9 @@ account
     if (/[\u0000-\u001f\u007f]/.test(password))
       throw new InvalidArgumentError('the password holds a line break or another control character: give it on one line');
     const name = accountNameOf(username);
+    const bytesMax = passwordBytesMax(name);
+    if (Buffer.byteLength(password) > bytesMax)
+      throw new InvalidArgumentError(`the password is ${Buffer.byteLength(password)} bytes in UTF-8; a login as ${name} can send at most ${bytesMax}`);
     const hash = await hashPassword(password);
     const role = await withStore(async (store) => {
       // A password reset leaves an admin an admin: the role changes only when asked.

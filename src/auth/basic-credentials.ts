@@ -5,6 +5,19 @@ interface Credentials {
   password: string;
 }
 
+/** The longest Basic Authorization header read: a longer one is no login. */
+const AUTHORIZATION_MAX_LENGTH = 4096;
+
+/**
+ * The most bytes of a password, sent as UTF-8 with this user name, that fit in a header of
+ * AUTHORIZATION_MAX_LENGTH: `Basic `, then base64 of `user:password`, 4 characters for each 3
+ * bytes or part of them (RFC 4648 §4). A longer password could be saved but never log in.
+ */
+export function passwordBytesMax(username: string): number {
+  const credentialBytes = Math.floor((AUTHORIZATION_MAX_LENGTH - 'Basic '.length) / 4) * 3;
+  return credentialBytes - Buffer.byteLength(`${username}:`);
+}
+
 /**
  * Reads `Authorization: Basic …`. Returns undefined for anything else — a missing
  * header, another scheme, or base64 that does not decode to `user:password`.
@@ -16,7 +29,7 @@ interface Credentials {
  * password MUST NOT contain any control characters" (RFC 7617 §2): such a pair is none.
  */
 export function parseBasicAuthorization(header: string | undefined): Credentials | undefined {
-  if (!header || header.length > 4096) return undefined;
+  if (!header || header.length > AUTHORIZATION_MAX_LENGTH) return undefined;
   const match = /^Basic\s+([A-Z0-9+/]+={0,2})\s*$/i.exec(header);
   if (!match) return undefined;
   const decoded = decodeText(Buffer.from(match[1]!, 'base64'));

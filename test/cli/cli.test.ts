@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
+import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
 import { verifyPassword } from '../../src/auth/password-hash.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { runCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
+import { basic } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 
 const CSV = `email,displayName,givenName,surname,department,title,superOfficeId
@@ -248,6 +250,29 @@ describe('ews-photo-bridge command line', () => {
     const store = open();
     expect(await store.getAccount('short@contoso.com')).to.equal(undefined);
     await store.close();
+  });
+
+  it('refuses a password longer than a Basic login can send (its header is read up to 4096 characters), storing nothing; one of the most it can send is saved, and its header is read', async () => {
+    // `Basic ` and base64 of `long@contoso.com:password`: 1022 groups of 4 characters, 3066 bytes, 17 of them the name and the colon.
+    for (const [input, bytes] of [
+      ['x'.repeat(3100), 3100],
+      ['密'.repeat(1100), 3300],
+      ['x'.repeat(3050), 3050],
+    ] as const) {
+      const refused = cli(['account', 'add', 'long@contoso.com', '--password-stdin'], `${input}\n`);
+      expect([refused.status, refused.stderr]).to.deep.equal([
+        1,
+        `ews-photo-bridge: the password is ${bytes} bytes in UTF-8; a login as long@contoso.com can send at most 3049\n`,
+      ]);
+    }
+    const store = open();
+    expect(await store.getAccount('long@contoso.com')).to.equal(undefined);
+    await store.close();
+    const password = 'x'.repeat(3049);
+    expect(cli(['account', 'add', 'long@contoso.com', '--password-stdin'], `${password}\n`).status).to.equal(0);
+    const header = basic({ username: 'long@contoso.com', password });
+    expect(header.length).to.be.at.most(4096);
+    expect(parseBasicAuthorization(header)).to.deep.equal({ username: 'long@contoso.com', password });
   });
 
   it('refuses a password of two lines or with another control character, storing nothing (the second line had been kept in it)', async () => {
