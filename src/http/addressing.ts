@@ -96,12 +96,16 @@ export function clientSite(address: string): string {
   return prefixOf(address, 48);
 }
 
-/** An address as the prefix of `ipv6Length` bits it is in (PREFIX_OF_RANGE for those that carry an IPv4 address), or an IPv4 address as itself. */
+/**
+ * An address as the prefix of `ipv6Length` bits it is in (PREFIX_OF_RANGE for those that carry
+ * an IPv4 address), or an IPv4 address as itself, a Teredo client's as its IPv4 address.
+ */
 function prefixOf(address: string, ipv6Length: number): string {
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const ipv6 = parsed as ipaddr.IPv6;
+  if (ipv6.range() === 'teredo') return teredoClientOf(ipv6);
   const length = PREFIX_OF_RANGE[ipv6.range()] ?? ipv6Length;
   // Whole 16-bit parts of the prefix, the rest zero: every prefix counted by is a multiple of 16.
   const parts = ipv6.parts.map((part, i) => (i < length / 16 ? part : 0));
@@ -114,3 +118,14 @@ function prefixOf(address: string, ipv6Length: number): string {
  * that, one guesser locked out every IPv4 user behind it. 6to4 gives an IPv4 address a /48.
  */
 const PREFIX_OF_RANGE: Partial<Record<string, number>> = { rfc6052: 128, rfc6145: 128, '6to4': 48 };
+
+/**
+ * A Teredo address's client, as the IPv4 address its NAT showed the Teredo server: the last 32
+ * bits, each inverted (RFC 4380 §4). Its /64 is the server's (2001:0:server's IPv4), shared by
+ * every client of that server: counted by it, one guesser locked them all out.
+ */
+function teredoClientOf(ipv6: ipaddr.IPv6): string {
+  const high = ipv6.parts[6]! ^ 0xffff;
+  const low = ipv6.parts[7]! ^ 0xffff;
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]).toString();
+}

@@ -126,6 +126,15 @@ describe('login throttle', () => {
     expect(throttle.waitSeconds('other@contoso.com', '2002:c633:640a:1::1'), 'another IPv4 address').to.equal(0);
   });
 
+  it("counts a Teredo client by its IPv4 address (RFC 4380 §4: the last 32 bits inverted), not by its Teredo server's /64", () => {
+    const throttle = new LoginThrottle(options);
+    // Server 65.54.227.120, client 192.0.2.45 (inverted: 3fff:fdd2) behind port 40000 (inverted: 63bf).
+    for (let i = 1; i <= 3; i++) fail(throttle, `spray${i}@contoso.com`, '2001:0:4136:e378:8000:63bf:3fff:fdd2');
+    expect(throttle.waitSeconds('other@contoso.com', '2001:0:4136:e378:8000:1234:3fff:fdd2'), 'the same client, another port').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '192.0.2.45'), 'its IPv4 address').to.equal(1);
+    expect(throttle.waitSeconds('other@contoso.com', '2001:0:4136:e378:8000:63bf:3fff:fdd3'), 'another client of the same server').to.equal(0);
+  });
+
   it('remembers a bounded number of accounts and addresses, the least recently failed forgotten first', () => {
     const throttle = new LoginThrottle({ ...options, maxTracked: 10 });
     for (let i = 0; i < 3; i++) fail(throttle, 'victim@contoso.com', NAT);
