@@ -173,7 +173,9 @@ program
 
 program
   .command('import')
-  .description('import or update directory users from CSV, JSON or LDIF; all rows land or none does; users not in the file stay')
+  .description(
+    'import or update directory users from CSV, JSON or LDIF; all rows land or none does; users not in the file stay, and so do fields a CSV or JSON file has no column or key for',
+  )
   .argument('<file>', 'CSV with a header row (email, displayName, givenName, …), a JSON array, or an LDIF export (ldapsearch -LLL, ldifde)')
   .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json', 'ldif']))
   .action(async (file: string, options: { format?: DirectoryFormat | 'ldif' }) => {

@@ -38,6 +38,35 @@ export interface DirectoryUser {
   refs: ExternalRefs;
 }
 
+/** A user's fields a record may leave out: all but the primary address and the display name, which every record gives. */
+export const OPTIONAL_USER_FIELDS = [
+  'givenName',
+  'surname',
+  'alias',
+  'company',
+  'department',
+  'title',
+  'businessPhone',
+  'mobilePhone',
+  'sipAddress',
+  'manager',
+  'hiddenFromAddressLists',
+  ...EXTERNAL_REF_KEYS,
+  'otherAddresses',
+] as const;
+
+export type OptionalUserField = (typeof OPTIONAL_USER_FIELDS)[number];
+
+/**
+ * A user as an import of a file brings them: the fields in `kept`, which the record left out
+ * (a CSV file without that column, a JSON object without that key), stay as the directory has
+ * them, as an update by csvde or Entra's bulk update leaves what it does not name; every other
+ * field is set, or cleared when it is undefined.
+ */
+export interface DirectoryUserUpdate extends DirectoryUser {
+  kept?: readonly OptionalUserField[];
+}
+
 /** How many other addresses a user may carry: AD's proxyAddresses of a large mailbox stay well below it. */
 export const MAX_OTHER_ADDRESSES = 100;
 

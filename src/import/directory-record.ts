@@ -1,28 +1,12 @@
 import { z } from 'zod';
-import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
+import { EXTERNAL_REF_KEYS, MAX_OTHER_ADDRESSES, OPTIONAL_USER_FIELDS, type DirectoryUser, type ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, isSmtpAddress } from '../domain/email.js';
 import { hiddenCharacterProblem } from '../domain/plain-text.js';
 import { importedWhatsappPhone } from './imported-phone.js';
 import { importedText, optionalImportedText, requiredImportedText } from './imported-text.js';
 
 /** The columns of an import or export file, in the order an export writes them. */
-export const DIRECTORY_COLUMNS = [
-  'email',
-  'displayName',
-  'givenName',
-  'surname',
-  'alias',
-  'company',
-  'department',
-  'title',
-  'businessPhone',
-  'mobilePhone',
-  'sipAddress',
-  'manager',
-  'hiddenFromAddressLists',
-  ...EXTERNAL_REF_KEYS,
-  'otherAddresses',
-] as const;
+export const DIRECTORY_COLUMNS = ['email', 'displayName', ...OPTIONAL_USER_FIELDS] as const;
 
 const text = importedText;
 const optionalText = optionalImportedText;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
-import type { DirectoryUser } from '../domain/directory.js';
+import type { DirectoryUser, DirectoryUserUpdate } from '../domain/directory.js';
 import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
@@ -76,6 +76,9 @@ import {
   fromContactRow,
   readContactVersions,
   fromUserRow,
+  STORED_USERS_PER_READ,
+  storedUsersKeeping,
+  withKeptFields,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
@@ -589,7 +592,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     }
   }
 
-  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport> {
+  async upsertUsers(users: readonly DirectoryUserUpdate[], photos?: ImportedPhotos): Promise<DirectoryImport> {
     const { loaded, renamed } = await this.write((client) => writeUsers(client, users, photos, new Date().toISOString()));
     // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
     if (loaded) this.searchStatistics.forget();
@@ -1193,14 +1196,15 @@ function abandon(client: pg.PoolClient): void {
 /** An import's users and photos, in the caller's transaction: a large one into an empty directory is bulk loaded (`loaded`). */
 async function writeUsers(
   client: pg.PoolClient,
-  users: readonly DirectoryUser[],
+  users: readonly DirectoryUserUpdate[],
   photos: ImportedPhotos | undefined,
   updatedAt: string,
 ): Promise<{ loaded: boolean; renamed: RenamedMailbox[] }> {
-  const rows = [...mergeByAddress(users).values()];
-  const loaded = rows.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
-  // An empty directory has no one to rename.
-  const renamed = loaded ? [] : await renameMailboxes(client, rows);
+  const updates = [...mergeByAddress(users).values()];
+  const loaded = updates.length >= BULK_LOAD_MIN_ROWS && (await lockedWhileEmpty(client));
+  // An empty directory has no one to rename, nor fields to keep; a renamed person keeps theirs too.
+  const renamed = loaded ? [] : await renameMailboxes(client, updates);
+  const rows = loaded ? updates : withKeptFields(updates, await storedUsers(client, storedUsersKeeping(updates)));
   if (loaded) {
     // The name words are made with the users' rows and loaded after them.
     const nameWords = new CopyTextBytes();
@@ -1329,6 +1333,16 @@ async function lockedWhileEmpty(client: pg.PoolClient): Promise<boolean> {
  * spelling of the address, the last row's fields. (One INSERT … ON CONFLICT may not
  * touch a row twice.)
  */
+/** The users stored under these primary addresses, read STORED_USERS_PER_READ at a time by the unique index (lower(email)). */
+async function storedUsers(client: pg.PoolClient, addresses: readonly string[]): Promise<UserRow[]> {
+  const rows: UserRow[] = [];
+  for (let first = 0; first < addresses.length; first += STORED_USERS_PER_READ) {
+    const batch = addresses.slice(first, first + STORED_USERS_PER_READ).map(asciiLower);
+    rows.push(...(await client.query<UserRow>(`${USER_SELECT} WHERE lower(u.email) = ANY($1::text[])`, [batch])).rows);
+  }
+  return rows;
+}
+
 /** An import's renames (renamed-mailboxes.ts) of people stored under the old address and no one under the new, and their reports'. */
 async function renameMailboxes(client: pg.PoolClient, users: readonly DirectoryUser[]): Promise<RenamedMailbox[]> {
   const candidates = renameCandidates(users);
@@ -1355,8 +1369,8 @@ async function renameMailboxes(client: pg.PoolClient, users: readonly DirectoryU
   return renamed;
 }
 
-function mergeByAddress(users: readonly DirectoryUser[]): Map<string, DirectoryUser> {
-  const merged = new Map<string, DirectoryUser>();
+function mergeByAddress(users: readonly DirectoryUserUpdate[]): Map<string, DirectoryUserUpdate> {
+  const merged = new Map<string, DirectoryUserUpdate>();
   for (const user of users) {
     const key = asciiLower(user.email);
     const earlier = merged.get(key);

@@ -9,7 +9,7 @@ import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken, type DeltaTokenKind, type Kept
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
 import type { Contact } from '../domain/contact.js';
-import type { DirectoryUser } from '../domain/directory.js';
+import type { DirectoryUser, DirectoryUserUpdate } from '../domain/directory.js';
 import type { NormalizedPhoto, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
 import { BridgeError, ShuttingDownError } from '../domain/errors.js';
@@ -78,6 +78,9 @@ import {
   readContactVersions,
   fromUserRow,
   searchColumnsStale,
+  STORED_USERS_PER_READ,
+  storedUsersKeeping,
+  withKeptFields,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
@@ -383,6 +386,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'users' AND type IN ('index', 'trigger') AND sql IS NOT NULL",
       ),
       getUser: db.prepare<{ address: string }, UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ${USER_ID_BY_ADDRESS}`),
+      // By the primary address alone, as the upsert matches a row (NOCASE, the column's).
+      usersByPrimaryAddress: db.prepare<{ addresses: string }, UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE email IN (SELECT value FROM json_each(@addresses))`,
+      ),
       listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY display_name, email`),
       removeUser: db.prepare<[string]>('DELETE FROM users WHERE email = ?'),
       anyUser: db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM users)').pluck(),
@@ -554,7 +561,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     };
   }
 
-  async upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport> {
+  async upsertUsers(users: readonly DirectoryUserUpdate[], photos?: ImportedPhotos): Promise<DirectoryImport> {
     const updatedAt = new Date().toISOString();
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     if (users.length >= IMPORT_CACHE_ROWS) this.db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
@@ -566,8 +573,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   /** An import's users and photos, in the caller's transaction: a large one, as large as the directory or more, with its indexes rebuilt. */
-  private writeUsers(users: readonly DirectoryUser[], photos: ImportedPhotos | undefined, updatedAt: string): RenamedMailbox[] {
-    const renamed = this.renameMailboxes(users);
+  private writeUsers(updates: readonly DirectoryUserUpdate[], photos: ImportedPhotos | undefined, updatedAt: string): RenamedMailbox[] {
+    const renamed = this.renameMailboxes(updates);
+    // After the renames, as a renamed person keeps their fields too; an empty directory has no fields to keep.
+    const users = withKeptFields(updates, this.statements.anyUser.get() ? this.storedUsers(storedUsersKeeping(updates)) : []);
     if (users.length >= REBUILD_MIN_ROWS && users.length >= this.statements.countUsers.get()!.n) {
       this.upsertRebuildingIndexes(users, updatedAt);
     } else {
@@ -578,6 +587,15 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     }
     if (photos) for (const { email, photo } of photos.photos) this.writePhoto(userOwner(email), photo, photos.source, updatedAt);
     return renamed;
+  }
+
+  /** The users stored under these primary addresses, read STORED_USERS_PER_READ at a time. */
+  private storedUsers(addresses: readonly string[]): UserRow[] {
+    const rows: UserRow[] = [];
+    for (let first = 0; first < addresses.length; first += STORED_USERS_PER_READ) {
+      rows.push(...this.statements.usersByPrimaryAddress.all({ addresses: JSON.stringify(addresses.slice(first, first + STORED_USERS_PER_READ)) }));
+    }
+    return rows;
   }
 
   /** An import's renames (renamed-mailboxes.ts) of people stored under the old address and no one under the new, and their reports'. */

@@ -1,5 +1,5 @@
 import type { Contact, ContactFields } from '../domain/contact.js';
-import type { DirectoryUser, ExternalRefs } from '../domain/directory.js';
+import { EXTERNAL_REF_KEYS, type DirectoryUser, type DirectoryUserUpdate, type ExternalRefs } from '../domain/directory.js';
 import { canonicalSmtpAddress, canonicalUpToAsciiCase, mayHaveOtherSpelling } from '../domain/email.js';
 import { asciiLower, storedText } from '../domain/plain-text.js';
 import { inTurnWithRoom } from '../loop-turns.js';
@@ -75,6 +75,38 @@ export function writtenUserValues(user: DirectoryUser): (string | null)[] {
     user.otherAddresses?.length ? JSON.stringify(user.otherAddresses.map(asciiLower)) : null,
     user.hiddenFromAddressLists ? '1' : '0',
   ];
+}
+
+/** Stored users read per statement for the fields an import's users keep (storedUsersKeeping). */
+export const STORED_USERS_PER_READ = 10_000;
+
+/** The addresses of the users who keep fields as stored (DirectoryUserUpdate): those whose stored selves withKeptFields needs. */
+export function storedUsersKeeping(users: readonly DirectoryUserUpdate[]): string[] {
+  return users.filter((user) => user.kept !== undefined).map((user) => user.email);
+}
+
+const REF_KEYS: ReadonlySet<string> = new Set(EXTERNAL_REF_KEYS);
+
+/**
+ * The users as an import writes them, whole: the fields each keeps taken from the rows the
+ * directory has under those addresses (storedUsersKeeping's); a newcomer has none of them.
+ * Written whole, rather than each kept column left alone by the upsert, as the search columns
+ * are made from the fields together (searchColumnsOf): a hidden person kept hidden stays out of
+ * every search only so.
+ */
+export function withKeptFields(users: readonly DirectoryUserUpdate[], storedRows: readonly UserRow[]): DirectoryUser[] {
+  const stored = new Map(storedRows.map((row) => [asciiLower(row.email), fromUserRow(row)]));
+  return users.map(({ kept, ...user }) => {
+    const before = kept && stored.get(asciiLower(user.email));
+    if (kept === undefined || before === undefined) return user;
+    const merged: DirectoryUser = { ...user, refs: { ...user.refs } };
+    for (const field of kept) {
+      const [from, to] = REF_KEYS.has(field) ? [before.refs, merged.refs] : [before, merged];
+      const value = (from as Record<string, unknown>)[field];
+      if (value !== undefined) (to as Record<string, unknown>)[field] = value;
+    }
+    return merged;
+  });
 }
 
 /** A field as stored (storedText), whoever wrote it; NULL when it is not set. */

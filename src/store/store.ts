@@ -1,6 +1,6 @@
 import type { Account, Role } from '../domain/account.js';
 import type { Contact, ContactFields } from '../domain/contact.js';
-import type { DirectoryUser } from '../domain/directory.js';
+import type { DirectoryUser, DirectoryUserUpdate } from '../domain/directory.js';
 import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import type { PhotoOwner } from '../domain/photo-owner.js';
 import type { SchemaUpgrade } from './migrations.js';
@@ -212,9 +212,10 @@ export interface Store {
   /**
    * Inserts or updates all users, and the photos given with them, in one transaction: all of
    * them land, or none. A user who comes under a new primary address with a stored one among
-   * their other addresses is the stored person renamed (renamed-mailboxes.ts).
+   * their other addresses is the stored person renamed (renamed-mailboxes.ts). A stored user
+   * keeps the fields an update names in `kept` as they are (DirectoryUserUpdate).
    */
-  upsertUsers(users: readonly DirectoryUser[], photos?: ImportedPhotos): Promise<DirectoryImport>;
+  upsertUsers(users: readonly DirectoryUserUpdate[], photos?: ImportedPhotos): Promise<DirectoryImport>;
   getUser(email: string): Promise<DirectoryUser | undefined>;
   listUsers(): Promise<DirectoryUser[]>;
   /**

@@ -162,6 +162,27 @@ describe('ews-photo-bridge command line', () => {
     expect(exported).to.match(/\nhidden\.csv@contoso\.com,Hidden Csv,{11}TRUE,/);
   });
 
+  it('leaves as stored what a file has no column (JSON: no key) for, and clears what an empty cell or string empties', async () => {
+    writeFileSync(
+      join(dir, 'full.csv'),
+      'email,displayName,title,manager,hiddenFromAddressLists,ldapDn,otherAddresses\nann@x.example,Ann,Eng,boss@x.example,TRUE,"CN=Ann,DC=x",ann.old@x.example\n',
+    );
+    expect(cli(['import', join(dir, 'full.csv')]).status).to.equal(0);
+    writeFileSync(join(dir, 'fewer.csv'), 'email,displayName,mobilePhone,title\nann@x.example,Ann,+1 555 0199,\n');
+    expect(cli(['import', join(dir, 'fewer.csv')]).stdout).to.match(/imported 1 user/);
+    writeFileSync(join(dir, 'fewer.json'), JSON.stringify([{ email: 'ann@x.example', displayName: 'Ann Lee', refs: { graphId: 'g-7' }, manager: '' }]));
+    expect(cli(['import', join(dir, 'fewer.json')]).stdout).to.match(/imported 1 user/);
+    const [ann] = await usersNamed(['ann.old@x.example']);
+    expect(ann).to.deep.equal({
+      email: 'ann@x.example',
+      displayName: 'Ann Lee',
+      mobilePhone: '+1 555 0199',
+      hiddenFromAddressLists: true,
+      otherAddresses: ['ann.old@x.example'],
+      refs: { ldapDn: 'CN=Ann,DC=x', graphId: 'g-7' },
+    });
+  });
+
   it('exports the directory as CSV that imports again unchanged, into a file only its owner reads', async () => {
     const exported = cli(['export', '--format', 'csv', '-o', join(dir, 'export.csv')]);
     expect(exported.status).to.equal(0);

@@ -33,3 +33,39 @@ describe('the refs of a JSON directory file', () => {
     ]);
   });
 });
+
+describe('the fields a directory file leaves out', () => {
+  it('are kept as stored: the columns a CSV file has not, one list for all its rows; the keys each JSON item has not', () => {
+    const [first, second] = readDirectoryFile('email,displayName,title,ldapDn\na@contoso.com,A,,\nb@contoso.com,B,Eng,cn=B\n', 'csv');
+    const keptByCsv = ['givenName', 'surname', 'alias', 'company', 'department', 'businessPhone', 'mobilePhone', 'sipAddress', 'manager'];
+    expect(first?.kept).to.deep.equal([...keptByCsv, 'hiddenFromAddressLists', 'graphId', 'superOfficeId', 'whatsappPhone', 'ucwaPerson', 'otherAddresses']);
+    expect(second?.kept).to.equal(first?.kept);
+
+    const json = JSON.stringify([
+      { email: 'c@contoso.com', displayName: 'C', givenName: '', surname: 'S', alias: 'c', company: 'Co', department: 'D', title: 'T' },
+      { email: 'd@contoso.com', displayName: 'D', refs: { ldapDn: 'cn=D' }, hiddenFromAddressLists: false },
+    ]);
+    const [c, d] = readDirectoryFile(json, 'json');
+    expect(c?.kept).to.deep.equal([
+      'businessPhone',
+      'mobilePhone',
+      'sipAddress',
+      'manager',
+      'hiddenFromAddressLists',
+      'ldapDn',
+      'graphId',
+      'superOfficeId',
+      'whatsappPhone',
+      'ucwaPerson',
+      'otherAddresses',
+    ]);
+    expect(d?.kept).to.not.include.members(['ldapDn', 'hiddenFromAddressLists']);
+    expect(d?.kept).to.include.members(['title', 'graphId', 'otherAddresses']);
+  });
+
+  it('are none for a file with every column, as an export writes it', () => {
+    const header =
+      'email,displayName,givenName,surname,alias,company,department,title,businessPhone,mobilePhone,sipAddress,manager,hiddenFromAddressLists,ldapDn,graphId,superOfficeId,whatsappPhone,ucwaPerson,otherAddresses';
+    expect(readDirectoryFile(`${header}\na@contoso.com,A${','.repeat(17)}\n`, 'csv')[0]).to.not.have.property('kept');
+  });
+});

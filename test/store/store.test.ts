@@ -349,6 +349,53 @@ for (const backend of storeBackends()) {
       expect(await owner('shared@contoso.com')).to.equal('carol@contoso.com');
     });
 
+    it('keeps the fields an update leaves out as stored, hidden from address lists and out of every search included; sets and clears the rest', async () => {
+      await store.upsertUsers([
+        {
+          email: 'ann@contoso.com',
+          displayName: 'Ann Lee',
+          title: 'Engineer',
+          manager: 'boss@contoso.com',
+          hiddenFromAddressLists: true,
+          otherAddresses: ['ann.old@contoso.com'],
+          refs: { ldapDn: 'CN=Ann,DC=contoso', graphId: 'g-1' },
+        },
+      ]);
+      const kept = ['title', 'manager', 'hiddenFromAddressLists', 'ldapDn', 'otherAddresses'] as const;
+      await store.upsertUsers([
+        { email: 'ANN@contoso.com', displayName: 'Ann Lee-Smith', mobilePhone: '+1 555 0199', refs: {}, kept },
+        // Someone new keeps nothing: the fields left out are not set.
+        { email: 'newcomer@contoso.com', displayName: 'Newcomer', refs: {}, kept },
+      ]);
+
+      expect(await store.getUser('ann.old@contoso.com')).to.deep.equal({
+        email: 'ann@contoso.com',
+        displayName: 'Ann Lee-Smith',
+        mobilePhone: '+1 555 0199',
+        title: 'Engineer',
+        manager: 'boss@contoso.com',
+        hiddenFromAddressLists: true,
+        otherAddresses: ['ann.old@contoso.com'],
+        // graphId was not kept: the update cleared it.
+        refs: { ldapDn: 'CN=Ann,DC=contoso' },
+      });
+      expect(await store.getUser('newcomer@contoso.com')).to.deep.equal({ email: 'newcomer@contoso.com', displayName: 'Newcomer', refs: {} });
+      expect((await store.searchUsers('ann', 10)).map((user) => user.email)).to.deep.equal([]);
+      expect((await store.searchDirectory('smith', 0, 10)).map((entry) => entry.user.email)).to.deep.equal([]);
+
+      // A person renamed by the update keeps their fields under the new address.
+      await store.upsertUsers([
+        {
+          email: 'ann.smith@contoso.com',
+          displayName: 'Ann Lee-Smith',
+          otherAddresses: ['ann@contoso.com'],
+          refs: {},
+          kept: ['title', 'hiddenFromAddressLists'],
+        },
+      ]);
+      expect(await store.getUser('ann@contoso.com')).to.deep.include({ email: 'ann.smith@contoso.com', title: 'Engineer', hiddenFromAddressLists: true });
+    });
+
     it('keeps a person whose primary address changed, their old one now another address: photo, lock and reports follow', async () => {
       await store.upsertUsers([
         { email: 'jane.doe@contoso.com', otherAddresses: ['jdoe@corp.contoso.com'], displayName: 'Jane Doe', givenName: 'Jane', surname: 'Doe', refs: {} },
