@@ -31,7 +31,9 @@ const HIDDEN_CELLS = new Map<string, true | undefined>([
   ['', undefined],
 ]);
 const hidden = z
-  .union([z.boolean(), z.string().transform((cell) => cell.trim().toLowerCase())])
+  .union([z.boolean(), z.string().transform((cell) => cell.trim().toLowerCase())], {
+    error: 'is not true or false (JSON: a boolean, or "TRUE", "FALSE", "1" or "0" as text)',
+  })
   .optional()
   .refine((value) => typeof value !== 'string' || HIDDEN_CELLS.has(value), 'is not TRUE, FALSE, 1 or 0')
   .transform((value) => (typeof value === 'string' ? HIDDEN_CELLS.get(value) : value || undefined));

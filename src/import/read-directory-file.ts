@@ -90,7 +90,10 @@ function jsonRecords(content: string): LocatedRecord<Record<string, unknown> | s
   if (!Array.isArray(list)) throw new ImportFileError(['expected an array of users, or an object with a "users" array']);
   return list.map((item: unknown, i) => ({
     where: `item ${i + 1}`,
-    record: item && typeof item === 'object' && !Array.isArray(item) ? flattenRefs(item as Record<string, unknown>) : { email: undefined },
+    record:
+      item && typeof item === 'object' && !Array.isArray(item)
+        ? flattenRefs(item as Record<string, unknown>)
+        : 'not an object (each item is a user: {"email": …, "displayName": …})',
   }));
 }
 

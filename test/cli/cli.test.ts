@@ -141,7 +141,7 @@ describe('ews-photo-bridge command line', () => {
     expect((await store.getUser('lee.gu@contoso.com'))?.refs).to.deep.equal({ whatsappPhone: '+5511999990000' });
     await store.close();
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ email: 'ok@contoso.com', displayName: 'Ok' }, 'nonsense']));
-    expect(cli(['import', join(dir, 'bad.json')]).stderr).to.match(/item 2: email is required/);
+    expect(cli(['import', join(dir, 'bad.json')]).stderr).to.match(/item 2: not an object/);
     writeFileSync(join(dir, 'broken.json'), '[{"email": ');
     expect(cli(['import', join(dir, 'broken.json')]).stderr).to.match(/not JSON/);
   });

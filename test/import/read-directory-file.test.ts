@@ -34,6 +34,19 @@ describe('the refs of a JSON directory file', () => {
   });
 });
 
+describe('the items of a JSON directory file', () => {
+  it('names an item that is no object as such, and says which values hiddenFromAddressLists takes', () => {
+    const json = JSON.stringify([null, 5, [], { email: 'a@contoso.com', displayName: 'A', hiddenFromAddressLists: 1 }]);
+    const notAnObject = 'not an object (each item is a user: {"email": …, "displayName": …})';
+    expect(problemsOf(json, 'json')).to.deep.equal([
+      `item 1: ${notAnObject}`,
+      `item 2: ${notAnObject}`,
+      `item 3: ${notAnObject}`,
+      'item 4: hiddenFromAddressLists is not true or false (JSON: a boolean, or "TRUE", "FALSE", "1" or "0" as text)',
+    ]);
+  });
+});
+
 describe('the fields a directory file leaves out', () => {
   it('are kept as stored: the columns a CSV file has not, one list for all its rows; the keys each JSON item has not', () => {
     const [first, second] = readDirectoryFile('email,displayName,title,ldapDn\na@contoso.com,A,,\nb@contoso.com,B,Eng,cn=B\n', 'csv');
