@@ -5,6 +5,7 @@ import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-
 import { readCsvRecords } from './csv-records.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { vcard21As30 } from './vcard21.js';
+import { contentLines, vcardCards, type ContentLine, type VcardText } from './vcard-cards.js';
 
 export type ContactFormat = 'vcard' | 'csv';
 
@@ -59,24 +60,38 @@ function readCsv(content: string): ContactFileResult {
 }
 
 function readVcards(content: string): ContactFileResult {
-  // ical.js gives no positions, so each card is named by the line its BEGIN:VCARD is on.
-  const startLines = content.split(/\r?\n/).flatMap((line, i) => (/^BEGIN:VCARD\s*$/i.test(line) ? [i + 1] : []));
-  let parsed: unknown;
-  try {
-    // vCard 2.1 (Outlook's and old phones' export) is read as the 3.0 it says (vcard21.ts).
-    parsed = ICAL.parse(/^VERSION:2\.1\s*$/im.test(content) ? vcard21As30(content) : content);
-  } catch (error) {
-    return { drafts: [], problems: [`not a vCard file: ${(error as Error).message}`], notKept: new Map() };
-  }
-  const cards = (Array.isArray(parsed) && Array.isArray(parsed[0]) ? parsed : [parsed]) as unknown[];
-  if (startLines.length === 0) return { drafts: [], problems: ['no BEGIN:VCARD found'], notKept: new Map() };
+  if (!/^BEGIN:VCARD\s*$/im.test(content)) return { drafts: [], problems: ['no BEGIN:VCARD found'], notKept: new Map() };
   return collect(
-    cards.map((jcard, i) => {
-      const where = `card ${i + 1} (line ${startLines[i] ?? '?'})`;
-      const card = new ICAL.Component(jcard as unknown[]);
-      return card.name === 'vcard' ? { where, ...vcardRecord(card) } : { where, record: `'${card.name}' is not a vCard` };
-    }),
+    vcardCards(content).map((card) => ('problem' in card ? { where: card.where, record: card.problem } : { where: card.where, ...readCard(card) })),
   );
+}
+
+/** One card read by ical.js; a card it cannot read, by the line that it cannot. */
+function readCard(card: VcardText): Omit<ReadEntry, 'where'> {
+  // vCard 2.1 (Outlook's and old phones' export) is read as the 3.0 it says (vcard21.ts), each card by its own VERSION.
+  const is21 = /^VERSION:2\.1\s*$/i.test(card.lines.find((line) => /^VERSION:/i.test(line)) ?? '');
+  let lines: ContentLine[] | undefined;
+  let jcard: unknown;
+  try {
+    lines = is21 ? vcard21As30(card) : undefined;
+    jcard = ICAL.parse(lines ? lines.map(({ text }) => text).join('\r\n') : card.lines.join('\r\n'));
+  } catch (error) {
+    const bad = (lines ?? contentLines(card)).find(({ text }) => !readsAlone(text));
+    return { record: `${bad ? `line ${bad.line}: ` : ''}${(error as Error).message}` };
+  }
+  return vcardRecord(new ICAL.Component(jcard as unknown[]));
+}
+
+/** Whether ical.js reads a content line on its own: the one a card's parse failed at is the first that it does not. */
+function readsAlone(text: string): boolean {
+  // BEGIN and END are no properties; a card's own are where vcardCards found them.
+  if (/^(BEGIN|END):/i.test(text)) return true;
+  try {
+    ICAL.parse.property(text, ICAL.design.vcard3);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {

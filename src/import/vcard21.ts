@@ -1,22 +1,22 @@
 import iconv from 'iconv-lite';
+import type { ContentLine, VcardText } from './vcard-cards.js';
 
 /** Properties whose value is a list of components separated by `;` (vCard 2.1 §2.3, 3.0 §3). */
 const STRUCTURED = new Set(['N', 'ADR', 'ORG']);
 
 /**
- * A vCard 2.1 file (Outlook's export, old phones) rewritten as vCard 3.0, which ical.js
- * reads: quoted-printable values decoded in their CHARSET (Outlook writes Windows-1252 or
+ * A vCard 2.1 card (Outlook's export, old phones) rewritten as vCard 3.0, which ical.js
+ * reads, each content line with the line of the file it starts on: quoted-printable values decoded in their CHARSET (Outlook writes Windows-1252 or
  * UTF-8) and escaped as 3.0 escapes text, bare parameters (`TEL;CELL;VOICE`) made
  * `TYPE=` lists, `ENCODING=BASE64` made `ENCODING=b`, and `VERSION:2.1` made `3.0`. Read
  * as 3.0 without this, a quoted-printable name was stored as "J=C3=B6rg" and bare types
  * failed the parse.
  */
-export function vcard21As30(content: string): string {
+export function vcard21As30(card: VcardText): ContentLine[] {
   // A blank line ends 2.1's base64 photo; 3.0 has none.
-  return logicalLines(content)
-    .filter((line) => line.trim() !== '')
-    .map(rewriteLine)
-    .join('\r\n');
+  return logicalLines(card)
+    .filter(({ text }) => text.trim() !== '')
+    .map(({ line, text }) => ({ line, text: rewriteLine(text) }));
 }
 
 /**
@@ -24,15 +24,15 @@ export function vcard21As30(content: string): string {
  * before (folding, and 2.1's base64 photo lines), and a quoted-printable value ending in
  * `=` goes on in the next line (a soft line break).
  */
-function logicalLines(content: string): string[] {
+function logicalLines(card: VcardText): ContentLine[] {
   const lines: LogicalLine[] = [];
-  for (const line of content.split(/\r?\n/)) {
+  card.lines.forEach((line, i) => {
     const current = lines.at(-1);
     if (current?.endsInSoftBreak()) current.continueAfterSoftBreak(line);
     else if (current && /^[ \t]/.test(line)) current.append(line.trimStart());
-    else lines.push(new LogicalLine(line));
-  }
-  return lines.map(String);
+    else lines.push(new LogicalLine(card.line + i, line));
+  });
+  return lines.map((line) => ({ line: line.line, text: String(line) }));
 }
 
 /**
@@ -46,7 +46,10 @@ class LogicalLine {
   private quotedPrintable = false;
   private colonSeen = false;
 
-  constructor(first: string) {
+  constructor(
+    readonly line: number,
+    first: string,
+  ) {
     this.append(first);
   }
 

@@ -51,4 +51,40 @@ describe('reading a contact file', () => {
       'TEL of type pager': 1,
     });
   });
+
+  describe('names the line of a problem in a vCard file, and its card', () => {
+    const card = (name: string, ...lines: string[]) => ['BEGIN:VCARD', 'VERSION:3.0', `FN:${name}`, ...lines, 'END:VCARD'];
+    const read = (...lines: string[]) => readContactFile([...lines, ''].join('\r\n'), 'vcard');
+    const where = (file: ReturnType<typeof read>) => file.drafts.map((draft) => draft.where);
+
+    it('a line without a colon, and reads the other cards', () => {
+      const file = read(...card('A'), ...card('B'), ...card('C', 'NOTE:fine', 'no colon here'), ...card('D'));
+      expect(file.problems).to.deep.equal(['card 3 (line 9): line 13: invalid line (no token ";" or ":") "no colon here"']);
+      expect(where(file)).to.deep.equal(['card 1 (line 1)', 'card 2 (line 5)', 'card 4 (line 15)']);
+    });
+
+    it('a folded line without a colon, by the line it starts on', () => {
+      const file = read(...card('A'), ...card('B', 'no colon', ' still none'));
+      expect(file.problems).to.deep.equal(['card 2 (line 5): line 8: invalid line (no token ";" or ":") "no colonstill none"']);
+    });
+
+    it('a card without its END:VCARD, and a line outside every card', () => {
+      const file = read('stray', ...card('A'), ...card('B').slice(0, -1), ...card('C'), 'END:VCARD', ...card('D').slice(0, -1));
+      expect(file.problems).to.deep.equal([
+        'line 1: outside any card (BEGIN:VCARD … END:VCARD)',
+        'card 2 (line 6): no END:VCARD before the BEGIN:VCARD of line 9',
+        'line 13: END:VCARD without a BEGIN:VCARD before it',
+        'card 4 (line 14): no END:VCARD',
+      ]);
+      expect(where(file)).to.deep.equal(['card 1 (line 2)', 'card 3 (line 9)']);
+    });
+
+    it("a card after a vCard 2.1 AGENT's nested card, by the line it starts on", () => {
+      const agent = ['AGENT:', 'BEGIN:VCARD', 'VERSION:2.1', 'FN:Assistant', 'END:VCARD'];
+      const card21 = (name: string, ...lines: string[]) => ['BEGIN:VCARD', 'VERSION:2.1', `FN:${name}`, ...lines, 'END:VCARD'];
+      const file = read(...card21('Boss', ...agent), ...card21('Third', 'EMAIL third@x.example'), ...card21('Fourth'));
+      expect(file.problems).to.deep.equal(['card 2 (line 10): line 13: invalid line (no token ";" or ":") "EMAIL third@x.example"']);
+      expect(where(file)).to.deep.equal(['card 1 (line 1)', 'card 3 (line 15)']);
+    });
+  });
 });
