@@ -5,7 +5,7 @@ import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-
 import { readCsvRecords } from './csv-records.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { vcard21As30 } from './vcard21.js';
-import { contentLines, vcardCards, type ContentLine, type VcardText } from './vcard-cards.js';
+import { contentLines, vcardCards, VcardLineError, type ContentLine, type VcardText } from './vcard-cards.js';
 
 export type ContactFormat = 'vcard' | 'csv';
 
@@ -76,6 +76,7 @@ function readCard(card: VcardText): Omit<ReadEntry, 'where'> {
     lines = is21 ? vcard21As30(card) : undefined;
     jcard = ICAL.parse(lines ? lines.map(({ text }) => text).join('\r\n') : card.lines.join('\r\n'));
   } catch (error) {
+    if (error instanceof VcardLineError) return { record: `line ${error.line}: ${error.message}` };
     const bad = (lines ?? contentLines(card)).find(({ text }) => !readsAlone(text));
     return { record: `${bad ? `line ${bad.line}: ` : ''}${(error as Error).message}` };
   }

@@ -13,6 +13,17 @@ export interface ContentLine {
   text: string;
 }
 
+/** A content line the bridge cannot read, with the line of the file it starts on. */
+export class VcardLineError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VcardLineError';
+  }
+}
+
 const BEGIN = /^BEGIN:VCARD\s*$/i;
 const END = /^END:VCARD\s*$/i;
 

@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
-import type { ContentLine, VcardText } from './vcard-cards.js';
+import { decodeText } from '../domain/text-bytes.js';
+import { VcardLineError, type ContentLine, type VcardText } from './vcard-cards.js';
 
 /** Properties whose value is a list of components separated by `;` (vCard 2.1 §2.3, 3.0 §3). */
 const STRUCTURED = new Set(['N', 'ADR', 'ORG']);
@@ -16,7 +17,7 @@ export function vcard21As30(card: VcardText): ContentLine[] {
   // A blank line ends 2.1's base64 photo; 3.0 has none.
   return logicalLines(card)
     .filter(({ text }) => text.trim() !== '')
-    .map(({ line, text }) => ({ line, text: rewriteLine(text) }));
+    .map(({ line, text }) => ({ line, text: rewriteLine(text, line) }));
 }
 
 /**
@@ -83,14 +84,14 @@ class LogicalLine {
   }
 }
 
-function rewriteLine(line: string): string {
+function rewriteLine(line: string, lineNumber: number): string {
   const colon = line.indexOf(':');
   if (colon <= 0) return line;
   const [name = '', ...params] = line.slice(0, colon).split(';');
   let value = line.slice(colon + 1);
   const property = name.replace(/^item\d+\./i, '').toUpperCase();
   if (property === 'VERSION' && value.trim() === '2.1') return `${name}:3.0`;
-  let charset = 'utf-8';
+  let charset: string | undefined;
   let quotedPrintable = false;
   const kept: string[] = [];
   const types: string[] = [];
@@ -107,11 +108,23 @@ function rewriteLine(line: string): string {
     else kept.push(param);
   }
   if (types.length > 0) kept.push(`TYPE=${types.join(',')}`);
-  if (quotedPrintable) value = escapedText(decodeQuotedPrintable(value, charset), STRUCTURED.has(property));
+  if (quotedPrintable) {
+    const decoded = quotedPrintableText(value, charset);
+    if ('problem' in decoded) throw new VcardLineError(lineNumber, `${property}: ${decoded.problem}`);
+    value = escapedText(decoded.text, STRUCTURED.has(property));
+  }
   return [name, ...kept].join(';') + ':' + value;
 }
 
-function decodeQuotedPrintable(value: string, charset: string): string {
+/**
+ * A quoted-printable value as text in its CHARSET, or why it cannot be: a charset unknown to
+ * TextDecoder (the WHATWG Encoding Standard's labels), or bytes that are not in it. Decoded
+ * leniently, such bytes became U+FFFD, and "M=FCller" said to be UTF-8 was stored as
+ * "M\uFFFDller" without a word. vCard 2.1 §2.1.6: "The default character set is ASCII"
+ * unless the transport says another; a file says none, so a value without CHARSET is read as
+ * a file without a byte-order mark is (UTF-8, else Windows-1252: decodeText).
+ */
+function quotedPrintableText(value: string, charset: string | undefined): { text: string } | { problem: string } {
   const bytes: number[] = [];
   for (let at = 0; at < value.length; at++) {
     const hex = value[at] === '=' ? /^[0-9A-Fa-f]{2}/.exec(value.slice(at + 1, at + 3)) : null;
@@ -121,7 +134,29 @@ function decodeQuotedPrintable(value: string, charset: string): string {
     } else bytes.push(...Buffer.from(value[at]!, 'utf8'));
   }
   const buffer = Buffer.from(bytes);
-  return iconv.encodingExists(charset) ? iconv.decode(buffer, charset) : buffer.toString('utf8');
+  if (charset === undefined) return { text: decodeText(buffer) };
+  const decoder = decoderFor(charset);
+  if (decoder === undefined) return { problem: `CHARSET=${charset} is no character set the bridge knows; save the file again as UTF-8` };
+  const notIn = { problem: `quoted-printable bytes that are not ${charset}, though its CHARSET says so` };
+  // Node's TextDecoder reads Windows-1252 (and Latin-1 and ASCII, its labels) as Latin-1, '€' (0x80) a control character; iconv-lite reads it, its five unassigned bytes as U+FFFD.
+  if (decoder.encoding === 'windows-1252') {
+    const text = iconv.decode(buffer, 'win1252');
+    return text.includes('\uFFFD') ? notIn : { text };
+  }
+  try {
+    return { text: decoder.decode(buffer) };
+  } catch {
+    return notIn;
+  }
+}
+
+/** A fatal TextDecoder for a charset label; undefined for a label it does not know. */
+function decoderFor(label: string) {
+  try {
+    return new TextDecoder(label, { fatal: true });
+  } catch {
+    return undefined;
+  }
 }
 
 /** 3.0's text escapes; `;` stays a separator in a structured value. */

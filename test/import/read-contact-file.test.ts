@@ -87,4 +87,34 @@ describe('reading a contact file', () => {
       expect(where(file)).to.deep.equal(['card 1 (line 1)', 'card 3 (line 15)']);
     });
   });
+
+  describe('reads a vCard 2.1 quoted-printable value in its CHARSET', () => {
+    const read = (...lines: string[]) => readContactFile(['BEGIN:VCARD', 'VERSION:2.1', ...lines, 'END:VCARD', ''].join('\r\n'), 'vcard');
+    const names = (file: ReturnType<typeof read>) => file.drafts.map(({ fields }) => [fields.displayName, fields.surname, fields.givenName]);
+
+    it('as UTF-8 or Windows-1252, the one the bytes are in, without a CHARSET', () => {
+      expect(names(read('N;ENCODING=QUOTED-PRINTABLE:M=FCller;J=F6rg', 'FN;ENCODING=QUOTED-PRINTABLE:J=C3=B6rg M=C3=BCller =E2=82=AC'))).to.deep.equal([
+        ['Jörg Müller €', 'Müller', 'Jörg'],
+      ]);
+    });
+
+    it('in the charset it names, Windows-1252 with its euro sign', () => {
+      expect(
+        names(read('N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=B6rg', 'FN;CHARSET=Windows-1252;QUOTED-PRINTABLE:=80 M=FCller')),
+      ).to.deep.equal([['€ Müller', 'Müller', 'Jörg']]);
+    });
+
+    it('refuses, with the line, bytes that are not in the charset named, and a charset it does not know', () => {
+      const problems = (...lines: string[]) => read(...lines).problems;
+      expect(problems('EMAIL:a@x.example', 'FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:J=F6rg M=FCller')).to.deep.equal([
+        'card 1 (line 1): line 4: FN: quoted-printable bytes that are not UTF-8, though its CHARSET says so',
+      ]);
+      expect(problems('FN;CHARSET=windows-1252;ENCODING=QUOTED-PRINTABLE:J=81rg')).to.deep.equal([
+        'card 1 (line 1): line 3: FN: quoted-printable bytes that are not windows-1252, though its CHARSET says so',
+      ]);
+      expect(problems('FN;CHARSET=x-unknown-cs;ENCODING=QUOTED-PRINTABLE:J=F6rg')).to.deep.equal([
+        'card 1 (line 1): line 3: FN: CHARSET=x-unknown-cs is no character set the bridge knows; save the file again as UTF-8',
+      ]);
+    });
+  });
 });
