@@ -1,14 +1,18 @@
+import ICAL from 'ical.js';
 import iconv from 'iconv-lite';
 import { decodeText } from '../domain/text-bytes.js';
 import { VcardLineError, type ContentLine, type VcardText } from './vcard-cards.js';
 
-/** Properties whose value is a list of components separated by `;` (vCard 2.1 §2.3, 3.0 §3). */
+/** Properties whose value is a list of components separated by `;` (vCard 2.1 §2.1.3, 3.0 §3). */
 const STRUCTURED = new Set(['N', 'ADR', 'ORG']);
+
+/** How ical.js reads each vCard 3.0 property: those of type text it unescapes as 3.0 escapes text. */
+const PROPERTIES_30 = ICAL.design.vcard3.property as Record<string, { defaultType?: string } | undefined>;
 
 /**
  * A vCard 2.1 card (Outlook's export, old phones) rewritten as vCard 3.0, which ical.js
  * reads, each content line with the line of the file it starts on: quoted-printable values decoded in their CHARSET (Outlook writes Windows-1252 or
- * UTF-8) and escaped as 3.0 escapes text, bare parameters (`TEL;CELL;VOICE`) made
+ * UTF-8), text values escaped as 3.0 escapes text, bare parameters (`TEL;CELL;VOICE`) made
  * `TYPE=` lists, `ENCODING=BASE64` made `ENCODING=b`, and `VERSION:2.1` made `3.0`. Read
  * as 3.0 without this, a quoted-printable name was stored as "J=C3=B6rg" and bare types
  * failed the parse.
@@ -111,8 +115,10 @@ function rewriteLine(line: string, lineNumber: number): string {
   if (quotedPrintable) {
     const decoded = quotedPrintableText(value, charset);
     if ('problem' in decoded) throw new VcardLineError(lineNumber, `${property}: ${decoded.problem}`);
-    value = escapedText(decoded.text, STRUCTURED.has(property));
+    value = decoded.text;
   }
+  // A quoted-printable value of another type is escaped too: its line breaks (=0D=0A) would end the line.
+  if (quotedPrintable || PROPERTIES_30[property.toLowerCase()]?.defaultType === 'text') value = textAs30(value, STRUCTURED.has(property));
   return [name, ...kept].join(';') + ':' + value;
 }
 
@@ -159,8 +165,19 @@ function decoderFor(label: string) {
   }
 }
 
-/** 3.0's text escapes; `;` stays a separator in a structured value. */
-function escapedText(text: string, structured: boolean): string {
-  const escaped = text.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
-  return structured ? escaped : escaped.replace(/;/g, '\\;');
+/**
+ * A 2.1 text value as 3.0 writes it. vCard 2.1 §2.1.3 escapes one character: "A Semi-colon in
+ * a component of a compound property value must be escaped with a Backslash"; any other
+ * backslash, and every comma, is itself. 3.0 (RFC 2426 §4, escaped-char) escapes backslashes,
+ * commas, semicolons and line breaks. Read by 3.0's escapes, "N:Doe, Jr.;John" was the surnames "Doe"
+ * and " Jr." and "TITLE:VP, Sales\North" a line break before "orth". A `\;` outside a
+ * compound value is a semicolon too, as writers that escape every one mean it.
+ */
+function textAs30(value: string, structured: boolean): string {
+  const components = structured ? value.split(/(?<!\\);/) : [value];
+  return components.map((component) => escaped30(component.replaceAll('\\;', ';'))).join(';');
+}
+
+function escaped30(text: string): string {
+  return text.replace(/[\\,;]/g, '\\$&').replace(/\r?\n/g, '\\n');
 }

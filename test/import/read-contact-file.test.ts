@@ -117,4 +117,18 @@ describe('reading a contact file', () => {
       ]);
     });
   });
+
+  it("reads a vCard 2.1 value by 2.1's escapes (a backslash before a semicolon only), a 3.0 card beside it by 3.0's", () => {
+    const file = [
+      ...['BEGIN:VCARD', 'VERSION:2.1', 'N:Doe, Jr.;John', 'FN:John Doe\\; Jr.', 'TITLE:VP, Sales\\North', 'ORG:Smith\\; Jones;Sales, EMEA'],
+      ...['TEL;WORK:+1 202 555 0100,,123', 'END:VCARD'],
+      ...['BEGIN:VCARD', 'VERSION:3.0', 'N:Roe\\, Sr.;Jane;;;', 'FN:Jane Roe', 'TITLE:A\\\\B\\nC', 'END:VCARD', ''],
+    ].join('\r\n');
+    const { drafts, problems } = readContactFile(file, 'vcard');
+    expect(problems).to.deep.equal([]);
+    expect(drafts.map(({ fields: f }) => [f.displayName, f.surname, f.givenName, f.jobTitle, f.company, f.department, f.phones.business])).to.deep.equal([
+      ['John Doe; Jr.', 'Doe, Jr.', 'John', 'VP, Sales\\North', 'Smith; Jones', 'Sales, EMEA', '+1 202 555 0100,,123'],
+      ['Jane Roe', 'Roe, Sr.', 'Jane', 'A\\B C', undefined, undefined, undefined],
+    ]);
+  });
 });
