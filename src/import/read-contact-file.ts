@@ -3,6 +3,7 @@ import ICAL from 'ical.js';
 import { MAX_CONTACT_EMAILS, type ContactFields } from '../domain/contact.js';
 import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
 import { readCsvRecords } from './csv-records.js';
+import { optionalImportedText } from './imported-text.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { vcard21As30 } from './vcard21.js';
 import { contentLines, vcardCards, VcardLineError, type ContentLine, type VcardText } from './vcard-cards.js';
@@ -110,6 +111,9 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     ...(otherNames.some(Boolean) ? ["N's middle names, prefixes or suffixes"] : []),
     ...phonesNotKept,
   ];
+  // Checked as the record's fields are: a UID is stored, shown in the vCard an export writes, and compared on every later import.
+  const uid = optionalImportedText.safeParse(value('uid'));
+  if (!uid.success) return { record: `UID ${uid.error.issues[0]!.message}` };
   if (emails.length > MAX_CONTACT_EMAILS) return { record: `has ${emails.length} email addresses; a contact keeps at most ${MAX_CONTACT_EMAILS}` };
   return {
     record: {
@@ -127,7 +131,7 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
       homePhone: phones.home,
     },
     photo: photoOf(card.getFirstProperty('photo')),
-    uid: value('uid')?.trim() || undefined,
+    uid: uid.data,
     notKept,
   };
 }

@@ -131,4 +131,11 @@ describe('reading a contact file', () => {
       ['Jane Roe', 'Roe, Sr.', 'Jane', 'A\\B C', undefined, undefined, undefined],
     ]);
   });
+
+  it('refuses a UID with control characters, as any other text of a card, and keeps one without', () => {
+    const card = (uid: string) => ['BEGIN:VCARD', 'VERSION:3.0', 'FN:A', `UID:${uid}`, 'END:VCARD'];
+    const { drafts, problems } = readContactFile([...card('\u001b[31m'), ...card(' urn:uuid:1 '), ''].join('\r\n'), 'vcard');
+    expect(problems).to.deep.equal(['card 1 (line 1): UID contains control characters']);
+    expect(drafts.map(({ fields }) => fields.refs.vcardUid)).to.deep.equal(['urn:uuid:1']);
+  });
 });
