@@ -110,11 +110,13 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     ...new Set(card.getAllProperties().flatMap((property) => (READ_PROPERTIES.has(property.name) ? [] : [property.name.toUpperCase()]))),
     ...(otherNames.some(Boolean) ? ["N's middle names, prefixes or suffixes"] : []),
     ...phonesNotKept,
+    // As a second work number is: said, with how many cards hold it, the rest of the card kept (a fourth address refused the whole file).
+    ...(emails.length > MAX_CONTACT_EMAILS ? [`an EMAIL past the first ${MAX_CONTACT_EMAILS}`] : []),
+    ...ONE_KEPT.filter((name) => card.getAllProperties(name).length > 1).map((name) => `a second ${name.toUpperCase()}`),
   ];
   // Checked as the record's fields are: a UID is stored, shown in the vCard an export writes, and compared on every later import.
   const uid = optionalImportedText.safeParse(value('uid'));
   if (!uid.success) return { record: `UID ${uid.error.issues[0]!.message}` };
-  if (emails.length > MAX_CONTACT_EMAILS) return { record: `has ${emails.length} email addresses; a contact keeps at most ${MAX_CONTACT_EMAILS}` };
   return {
     record: {
       displayName: value('fn'),
@@ -135,6 +137,9 @@ function vcardRecord(card: ICAL.Component): Omit<ReadEntry, 'where'> {
     notKept,
   };
 }
+
+/** The properties of which a contact keeps the first. */
+const ONE_KEPT = ['fn', 'n', 'org', 'title', 'photo', 'uid'];
 
 /** The properties a card is read by, and those about the card itself rather than the person (its version, the program that wrote it, when). */
 const READ_PROPERTIES = new Set(['fn', 'n', 'org', 'email', 'tel', 'title', 'photo', 'uid', 'version', 'prodid', 'rev', 'kind']);

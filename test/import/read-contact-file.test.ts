@@ -138,4 +138,15 @@ describe('reading a contact file', () => {
     expect(problems).to.deep.equal(['card 1 (line 1): UID contains control characters']);
     expect(drafts.map(({ fields }) => fields.refs.vcardUid)).to.deep.equal(['urn:uuid:1']);
   });
+
+  it('keeps the first three EMAILs and the first PHOTO and TITLE of a card, and says what it does not keep', () => {
+    const emails = ['a', 'b', 'c', 'd'].map((name) => `EMAIL:${name}@x.example`);
+    const file = ['BEGIN:VCARD', 'VERSION:3.0', 'FN:Many', ...emails, 'PHOTO;ENCODING=b;TYPE=JPEG:AAAA', 'PHOTO;ENCODING=b;TYPE=JPEG:BBBB'];
+    const { drafts, problems, notKept } = readContactFile([...file, 'TITLE:First', 'TITLE:Second', 'END:VCARD', ''].join('\r\n'), 'vcard');
+    expect(problems).to.deep.equal([]);
+    expect(drafts.map(({ fields, photo }) => [fields.emailAddresses, fields.jobTitle, photo?.toString('base64')])).to.deep.equal([
+      [['a@x.example', 'b@x.example', 'c@x.example'], 'First', 'AAAA'],
+    ]);
+    expect(Object.fromEntries(notKept)).to.deep.equal({ 'an EMAIL past the first 3': 1, 'a second TITLE': 1, 'a second PHOTO': 1 });
+  });
 });
