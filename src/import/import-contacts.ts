@@ -49,10 +49,13 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
     else if (match && claimedBy.has(match.id)) problems.push(`${draft.where}: is the same contact as ${claimedBy.get(match.id)} (${match.displayName})`);
     if (match) claimedBy.set(match.id, draft.where);
     try {
-      const contact = { ...draft.fields, photo: draft.photo && (await normalizePhoto(draft.photo, limits)) };
+      const photo = draft.photo && (await normalizePhoto(draft.photo, limits));
+      // A CSV has no column for either: re-imported over contacts from a vCard, it removed their photos and UIDs, and the next vCard import added them again.
+      const keep = file.withoutPhotosOrUids === true && match !== undefined;
+      const contact = keep ? { ...draft.fields, refs: { ...draft.fields.refs, vcardUid: match.refs.vcardUid } } : { ...draft.fields, photo };
       if (!match) added.push(contact);
-      else if (sameContactFields(match, contact) && match.photo?.sha256 === contact.photo?.sha256) unchanged.push(match.id);
-      else replaced.push({ id: match.id, contact });
+      else if (sameContactFields(match, contact) && (keep || match.photo?.sha256 === photo?.sha256)) unchanged.push(match.id);
+      else replaced.push({ id: match.id, contact, ...(keep ? { keepPhoto: true } : {}) });
     } catch (error) {
       if (!(error instanceof BridgeError)) throw error;
       problems.push(`${draft.where}: photo: ${error.message}`);

@@ -22,6 +22,8 @@ export interface ContactFileResult {
   problems: string[];
   /** What the file's cards hold that no contact field keeps, by what it is, with how many cards hold it: said, not dropped unseen. */
   notKept: Map<string, number>;
+  /** A file with no place for a photo or a UID (a CSV): a contact it updates keeps its stored ones, as it keeps a column a directory file does not carry. */
+  withoutPhotosOrUids?: boolean;
 }
 
 /** Reads every contact of a vCard (2.1, 3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
@@ -53,7 +55,7 @@ function collect(entries: ReadEntry[]): ContactFileResult {
 
 function readCsv(content: string): ContactFileResult {
   try {
-    return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS));
+    return { ...collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS)), withoutPhotosOrUids: true };
   } catch (error) {
     if (error instanceof ImportFileError) return { drafts: [], problems: error.problems, notKept: new Map() };
     throw error;

@@ -1165,7 +1165,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     const now = new Date().toISOString();
     const fields = CONTACT_FIELDS.filter((field) => field !== 'mailbox');
     return this.write(async (client) => {
-      for (const { id, contact } of replaced) {
+      for (const { id, contact, keepPhoto } of replaced) {
         const values = contactValues(mailbox, contact);
         const updated = await client.query(
           `UPDATE contacts SET ${fields.map((field, n) => `${field} = $${n + 3}`).join(', ')}, refs = $${fields.length + 3}::jsonb, updated_at = $${fields.length + 4}
@@ -1173,6 +1173,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
           [id, mailbox, ...fields.map((field) => values[field]), JSON.stringify(contact.refs), now],
         );
         if ((updated.rowCount ?? 0) === 0) throw new Error(`contact ${id} is no longer in ${mailbox}`);
+        if (keepPhoto) continue;
         if (contact.photo) await writePhoto(client, contactOwner(id), contact.photo, 'import', now);
         else await client.query('DELETE FROM contact_photos WHERE contact_id = $1', [id]);
       }

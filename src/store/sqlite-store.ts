@@ -1096,9 +1096,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
     const now = new Date().toISOString();
     return this.write(() => {
-      for (const { id, contact } of replaced) {
+      for (const { id, contact, keepPhoto } of replaced) {
         if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0)
           throw new Error(`contact ${id} is no longer in ${mailbox}`);
+        if (keepPhoto) continue;
         if (contact.photo) this.writePhoto(contactOwner(id), contact.photo, 'import', now);
         else this.statements.photos.contact.remove.run({ id });
       }

@@ -42,6 +42,8 @@ export interface ContactVersion {
 export interface ReplacedContact {
   id: number;
   contact: NewContact;
+  /** Its stored photo is left as it is, whatever `contact.photo`: the file it came from has no place for one (a CSV). */
+  keepPhoto?: boolean;
 }
 
 /** The text properties of a contact a restriction compares and bounds, in the order contacts sort by them. */
