@@ -366,11 +366,6 @@ async function choose(event) {
   const [file] = event.target.files;
   clearChoice();
   if (!file) return;
-  const refusal = refusalOf(file);
-  if (refusal) {
-    editorStatus.textContent = refusal;
-    return;
-  }
   if (await crop.load(file)) {
     chosen = () => crop.toBlob();
     $('crop').hidden = false;
@@ -379,13 +374,22 @@ async function choose(event) {
     editorStatus.textContent = 'Move and zoom the square, then save.';
   } else {
     // HEIC and the like: the bridge decodes them; it crops to a square itself.
+    const refusal = refusalOf(file);
+    if (refusal) {
+      editorStatus.textContent = refusal;
+      return;
+    }
     chosen = () => Promise.resolve(file);
     editorStatus.textContent = 'This browser cannot show this image; it will be saved as it is, centred.';
   }
   $('photo-upload').disabled = false;
 }
 
-/** Why the bridge would refuse the file, told before it is sent: a 15 MB file was uploaded whole to be refused. */
+/**
+ * Why the bridge would refuse a file sent as it is (one this browser cannot show), told
+ * before it is sent: a 15 MB file was uploaded whole to be refused. One the browser shows is
+ * sent as its crop, a few hundred KB whatever the file's size or name.
+ */
 function refusalOf(file) {
   // HEIC and HEIF are images the bridge reads, which some browsers give no type.
   if (!file.type.startsWith('image/') && !/\.hei[cf]$/i.test(file.name)) return 'This file is not an image: choose a JPEG, PNG, GIF, WebP, HEIC or HEIF file.';

@@ -738,27 +738,46 @@ describe('the directory page in a real browser', function () {
     await closeDetail();
   });
 
-  it('refuses a file that is no image, or is over the upload limit, before sending it (Save stays disabled); takes a HEIC the browser gives no type', async () => {
+  it('refuses a file it cannot show that is no image, or is over the upload limit, before sending it (Save stays disabled); crops one it can show whatever its size or name; takes a HEIC the browser gives no type', async () => {
     const limit = 10 * 1024 * 1024;
     const editor = async () => ({
       status: await page.textContent('#editor-status'),
       crop: await page.isVisible('#crop'),
       save: await page.isEnabled('#photo-upload'),
     });
+    const choose = async (file: { name: string; mimeType: string; buffer: Buffer }, status: string) => {
+      await page.setInputFiles('#photo-file', file);
+      await page.waitForFunction((said) => document.querySelector('#editor-status')!.textContent === said, status);
+      return editor();
+    };
     await search('zed crowd 04', 1);
     await page.click('#people .card');
     await page.waitForSelector('#person[open]');
-    await page.setInputFiles('#photo-file', { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
-    expect(await editor()).to.deep.equal({
-      status: 'This file is not an image: choose a JPEG, PNG, GIF, WebP, HEIC or HEIF file.',
+    const notImage = 'This file is not an image: choose a JPEG, PNG, GIF, WebP, HEIC or HEIF file.';
+    expect(await choose({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') }, notImage)).to.deep.equal({
+      status: notImage,
       crop: false,
       save: false,
     });
-    await page.setInputFiles('#photo-file', { name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(limit + 1) });
-    expect(await editor()).to.deep.equal({ status: 'This file is 10.1 MB; photos of up to 10 MB are accepted.', crop: false, save: false });
-    await page.setInputFiles('#photo-file', { name: 'IMG_0001.HEIC', mimeType: '', buffer: Buffer.from('....ftypheic') });
-    await page.waitForFunction(() => !(document.querySelector('#photo-upload') as HTMLButtonElement).disabled);
-    expect(await editor()).to.deep.equal({ status: 'This browser cannot show this image; it will be saved as it is, centred.', crop: false, save: true });
+    const tooLarge = 'This file is 10.1 MB; photos of up to 10 MB are accepted.';
+    expect(await choose({ name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(limit + 1) }, tooLarge)).to.deep.equal({
+      status: tooLarge,
+      crop: false,
+      save: false,
+    });
+    // A camera's 12 MB photo is sent as its crop; a file with no type the browser still shows.
+    const cropping = 'Move and zoom the square, then save.';
+    const large = Buffer.concat([await bandedImage(), Buffer.alloc(limit + 1)]);
+    expect(await choose({ name: 'DSC_0001.png', mimeType: 'image/png', buffer: large }, cropping)).to.deep.equal({ status: cropping, crop: true, save: true });
+    await page.setInputFiles('#photo-file', { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    await page.waitForFunction((said) => document.querySelector('#editor-status')!.textContent === said, notImage);
+    expect(await choose({ name: 'IMG_2041', mimeType: '', buffer: await bandedImage() }, cropping)).to.deep.equal({ status: cropping, crop: true, save: true });
+    const heic = 'This browser cannot show this image; it will be saved as it is, centred.';
+    expect(await choose({ name: 'IMG_0001.HEIC', mimeType: '', buffer: Buffer.from('....ftypheic') }, heic)).to.deep.equal({
+      status: heic,
+      crop: false,
+      save: true,
+    });
     await closeDetail();
   });
 
