@@ -33,6 +33,11 @@ export function conversionTag(conversion: ImageConversion): string {
   return box ? `${box}-${conversion.type}` : conversion.type;
 }
 
+/** A converted rendition's ETag: its plain rendition's with the conversion's tag inside the quotes, so each conversion has its own. */
+export function convertedEtag(plainEtag: string, conversion: ImageConversion): string {
+  return `${plainEtag.slice(0, -1)}-${conversionTag(conversion)}"`;
+}
+
 const CONVERSION_TAG = new RegExp(String.raw`^(?:(?:w([1-9]\d{0,2}))?(?:h([1-9]\d{0,2}))?-)?(${IMAGE_TYPES.join('|')})$`);
 
 /** The conversion a conversionTag names, undefined for text that is none; only conversionTag's own spelling of it reads back to itself. */

@@ -1,11 +1,11 @@
 import sharp from 'sharp';
-import { contentTypeOf, conversionTag, type ImageConversion } from '../domain/image-conversion.js';
+import { contentTypeOf, convertedEtag, type ImageConversion } from '../domain/image-conversion.js';
 import type { Rendition } from '../domain/photo.js';
 import { encodeAs } from './encode.js';
 
 /**
  * A sized rendition fitted inside the conversion's box — never enlarged — and encoded
- * as asked. Its ETag is the rendition's plus the conversion, so each has its own.
+ * as asked.
  */
 export async function convertRendition(rendition: Rendition, conversion: ImageConversion, quality: number): Promise<Rendition> {
   const resized = sharp(rendition.bytes).resize(conversion.width, conversion.height, { fit: 'inside', withoutEnlargement: true });
@@ -15,6 +15,6 @@ export async function convertRendition(rendition: Rendition, conversion: ImageCo
     contentType: contentTypeOf(conversion.type),
     width: info.width,
     height: info.height,
-    etag: `${rendition.etag.slice(0, -1)}-${conversionTag(conversion)}"`,
+    etag: convertedEtag(rendition.etag, conversion),
   };
 }

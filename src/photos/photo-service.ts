@@ -8,6 +8,7 @@ import {
   changesImage,
   conversionOfTag,
   conversionTag,
+  convertedEtag,
   withinSide,
   type ConversionRequest,
   type ImageConversion,
@@ -576,11 +577,9 @@ export class PhotoService {
       const side = servedSide(photo, size, fit);
       const plain = photoEtag(photo, side, fit, this.limits.jpegQuality);
       if (tag === plain) return true;
-      const stem = `${plain.slice(0, -1)}-`;
-      if (!tag.startsWith(stem) || !tag.endsWith('"')) return false;
-      const named = tag.slice(stem.length, -1);
-      const conversion = conversionOfTag(named);
-      return conversion !== undefined && changesImage(withinSide(conversion, side)) && conversionTag(withinSide(conversion, side)) === named;
+      const conversion = conversionOfTag(tag.slice(plain.length, -1));
+      const within = conversion && withinSide(conversion, side);
+      return within !== undefined && changesImage(within) && convertedEtag(plain, within) === tag;
     });
   }
 
