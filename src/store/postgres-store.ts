@@ -1329,11 +1329,6 @@ async function lockedWhileEmpty(client: pg.PoolClient): Promise<boolean> {
   return empty();
 }
 
-/**
- * One row per address, as importing them one after another would leave it: the first
- * spelling of the address, the last row's fields. (One INSERT … ON CONFLICT may not
- * touch a row twice.)
- */
 /** The users stored under these primary addresses, read STORED_USERS_PER_READ at a time by the unique index (lower(email)). */
 async function storedUsers(client: pg.PoolClient, addresses: readonly string[]): Promise<UserRow[]> {
   const rows: UserRow[] = [];
@@ -1370,6 +1365,11 @@ async function renameMailboxes(client: pg.PoolClient, users: readonly DirectoryU
   return renamed;
 }
 
+/**
+ * One row per address, as importing them one after another would leave it: the first
+ * spelling of the address, the last row's fields. (One INSERT … ON CONFLICT may not
+ * touch a row twice.)
+ */
 function mergeByAddress(users: readonly DirectoryUserUpdate[]): Map<string, DirectoryUserUpdate> {
   const merged = new Map<string, DirectoryUserUpdate>();
   for (const user of users) {
