@@ -50,9 +50,10 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
     if (match) claimedBy.set(match.id, draft.where);
     try {
       const photo = draft.photo && (await normalizePhoto(draft.photo, limits));
-      // A CSV has no column for either: re-imported over contacts from a vCard, it removed their photos and UIDs, and the next vCard import added them again.
-      const keep = file.withoutPhotosOrUids === true && match !== undefined;
-      const contact = keep ? { ...draft.fields, refs: { ...draft.fields.refs, vcardUid: match.refs.vcardUid } } : { ...draft.fields, photo };
+      const fromCsv = file.withoutPhotosOrUids === true;
+      const keep = fromCsv && match !== undefined;
+      const fields = match ? { ...draft.fields, refs: { ...draft.fields.refs, ...refsNotCarried(match.refs, fromCsv) } } : draft.fields;
+      const contact = keep ? fields : { ...fields, photo };
       if (!match) added.push(contact);
       else if (sameContactFields(match, contact) && (keep || match.photo?.sha256 === photo?.sha256)) unchanged.push(match.id);
       else replaced.push({ id: match.id, contact, ...(keep ? { keepPhoto: true } : {}) });
@@ -94,4 +95,17 @@ function contactFinder(existing: readonly Contact[]): (fields: ContactFields) =>
     }
     return first?.contact;
   };
+}
+
+/**
+ * The references a contact keeps from its stored version: those its file has no place for.
+ * A CSV has no UID (re-imported over contacts from a vCard, it dropped their UIDs, and the
+ * next vCard import added them again); a vCard has no gateway phone, SuperOffice id or
+ * UCWA person (re-imported over contacts from a CSV, it dropped what the photo sources find
+ * them by).
+ */
+function refsNotCarried(stored: Contact['refs'], fromCsv: boolean): Contact['refs'] {
+  const { vcardUid, ...external } = stored;
+  if (!fromCsv) return external;
+  return vcardUid === undefined ? {} : { vcardUid };
 }

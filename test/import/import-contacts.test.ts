@@ -47,5 +47,18 @@ for (const backend of storeBackends()) {
       expect((await importContacts(store, MAILBOX, readContactFile(without.join('\r\n'), 'vcard'), LIMITS)).updated).to.deep.equal([id]);
       expect((await store.getContact(MAILBOX, id!))?.photo).to.equal(undefined);
     });
+
+    it("leaves a contact's gateway phone, SuperOffice id and UCWA person as they are when a vCard, which has no place for them, updates it", async () => {
+      const csv =
+        'displayName,email1,jobTitle,whatsappPhone,superOfficeId,ucwaPerson\r\nLee Gu,lee@fabrikam.com,Lead,+55 11 91234-5678,person:17,sip:lee@fabrikam.com\r\n';
+      const [id] = (await importContacts(store, MAILBOX, readContactFile(csv, 'csv'), LIMITS)).added;
+      const before = (await store.getContact(MAILBOX, id!))?.refs;
+      const vcard = ['BEGIN:VCARD', 'VERSION:3.0', 'FN:Lee Gu', 'UID:urn:uuid:lee', 'EMAIL:lee@fabrikam.com', 'TITLE:Engineer', 'END:VCARD', ''].join('\r\n');
+
+      expect(await importContacts(store, MAILBOX, readContactFile(vcard, 'vcard'), LIMITS)).to.deep.equal({ added: [], updated: [id], unchanged: [] });
+      const after = await store.getContact(MAILBOX, id!);
+      expect([after?.jobTitle, after?.refs]).to.deep.equal(['Engineer', { ...before, vcardUid: 'urn:uuid:lee' }]);
+      expect(Object.keys(before ?? {}).sort()).to.deep.equal(['superOfficeId', 'ucwaPerson', 'whatsappPhone']);
+    });
   });
 }
