@@ -26,6 +26,7 @@ import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH,
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { GRAPH_CONTACT, GRAPH_CONTACT_FOLDER, type GraphType } from './graph-types.js';
 import { translateExchangeIds } from './graph-translate-ids.js';
+import { photoCacheControl, sendRendition } from './send-photo.js';
 
 interface GraphContactRoutesOptions {
   store: Store;
@@ -34,6 +35,7 @@ interface GraphContactRoutesOptions {
   auth: Authenticator;
   log: Logger;
   ids: ItemIds;
+  photoMaxAgeSeconds: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   const { store, photos, ids, log } = options;
   const router = Router();
   const reader = requireAccount(options.auth, 'user');
+  const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
 
   // The same contacts and folders by the other paths "List contacts", "contact: delta" and
   // "contactFolder: delta" document: the caller's mailbox named as a user (`/users/{own
@@ -222,7 +225,7 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
   router.get('/me/contacts/:id/photo/$value', reader, async (req, res) => {
     const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
-    res.set({ 'content-type': rendition.contentType, etag: rendition.etag, 'cache-control': 'private, no-cache' }).send(rendition.bytes);
+    sendRendition(req, res, rendition, cacheControl, contextOf(req).requestId);
   });
 
   router.post('/me/translateExchangeIds', reader, ...translateExchangeIds(ids, options.searches));
