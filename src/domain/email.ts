@@ -15,11 +15,25 @@ export function isSmtpAddress(value: string): boolean {
   return value.length <= MAX_SMTP_LENGTH && SMTP_ADDRESS.test(value);
 }
 
-/** Returns the address in the form the directory keys on (canonicalSmtpAddress), or throws. */
+/**
+ * Returns the address in the form the directory keys on (canonicalSmtpAddress), or throws.
+ * Only plain spaces around it are dropped (a pasted address, a `+` in a query string):
+ * String.prototype.trim would also drop CR, LF, tabs, a no-break space, a BOM or an
+ * ideographic space, and an `email=` holding one was then answered as the address without it.
+ */
 export function normalizeSmtpAddress(value: string): string {
-  const trimmed = value.trim();
+  const trimmed = withoutSpacesAround(value);
   if (!isSmtpAddress(trimmed)) throw BridgeError.invalidEmail(trimmed);
   return canonicalSmtpAddress(trimmed);
+}
+
+/** The value without U+0020 at its ends; an index walk, as a ` +$` pattern is quadratic on a long run of spaces inside. */
+function withoutSpacesAround(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value[start] === ' ') start++;
+  while (end > start && value[end - 1] === ' ') end--;
+  return value.slice(start, end);
 }
 
 const A_LABEL = /[@.]xn--/i;

@@ -45,9 +45,16 @@ describe('normalizeSmtpAddress', () => {
     expect(normalizeSmtpAddress('Anna@XN--ZZ.example')).to.equal('anna@xn--zz.example');
   });
 
-  it('trims surrounding spaces, tabs and newlines', () => {
+  it('drops plain spaces around the address', () => {
     expect(normalizeSmtpAddress('  bob@example.com  ')).to.equal('bob@example.com');
-    expect(normalizeSmtpAddress('\tBob@Example.com\r\n')).to.equal('bob@example.com');
+  });
+
+  it('refuses a control character or a space other than U+0020 around the address, rather than trimming it', () => {
+    for (const around of ['\t', '\r\n', '\n', '\u000b', '\u000c', '\u00a0', '\ufeff', '\u3000', '\u2028', ' \t ']) {
+      for (const value of [`${around}bob@example.com`, `bob@example.com${around}`]) {
+        expect(rejectionOf(value).responseCode, JSON.stringify(value)).to.equal('ErrorInvalidSmtpAddress');
+      }
+    }
   });
 
   it('accepts plus-addressing, dots, hyphens and subdomains', () => {
@@ -101,10 +108,11 @@ describe('normalizeSmtpAddress', () => {
     expect(error.message).to.equal("the 'email' parameter is required");
   });
 
-  it('treats whitespace only like an empty value', () => {
-    const error = rejectionOf('   \t ');
+  it('treats plain spaces only like an empty value, and a tab among them as a malformed one', () => {
+    const error = rejectionOf('   ');
     expect(error.responseCode).to.equal('ErrorInvalidSmtpAddress');
     expect(error.message).to.equal("the 'email' parameter is required");
+    expect(rejectionOf('   \t ').message).to.equal("'\t' is not an SMTP address");
   });
 
   it('accepts an address of exactly 320 characters', () => {

@@ -160,6 +160,15 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
         400,
         /^'a\\u000d\\u000aB\\u001b\[31mC\\u0007@x\.y' is not an SMTP address\n$/,
       ],
+      // Refused, not trimmed: the address sent is not the one looked up (plain spaces are, in the test after these).
+      ...['%0D%0A', '%0B', '%0C', '%C2%A0', '%EF%BB%BF', '%E3%80%80'].map((blank): [string, string, number, RegExp] => [
+        `an address followed by ${blank}`,
+        `email=alex.wilber@contoso.com${blank}`,
+        400,
+        /is not an SMTP address/,
+      ]),
+      ['an address after a tab', 'email=%09alex.wilber@contoso.com', 400, /is not an SMTP address/],
+      ['an address after a BOM', 'email=%EF%BB%BFalex.wilber@contoso.com', 400, /is not an SMTP address/],
       ['a size with CR LF in it', 'email=alex.wilber@contoso.com&size=HR%0d%0a96', 400, /unknown size code 'HR\\u000d\\u000a96'/],
       ['SQL-looking input that is a valid address', `email=${encodeURIComponent("x'or'1'='1@contoso.com")}&size=HR96x96`, 404, /no photo/],
       ['a user without a photo', 'email=no.photo@contoso.com&size=HR96x96', 404, /no photo for 'no.photo@contoso.com'/],
@@ -186,6 +195,14 @@ describe('GET /ews/exchange.asmx/s/GetUserPhoto', () => {
         expect(res.text.trim().split('\n')).to.have.length(1);
       });
     }
+  });
+
+  it('drops plain spaces around the address (%20 or +), and only those', async () => {
+    const res = await get('email=%20alex.wilber@contoso.com+&size=HR48x48').buffer(true).expect(200);
+    expect([res.headers['content-type'], res.headers.etag]).to.deep.equal([
+      'image/jpeg',
+      (await get('email=alex.wilber@contoso.com&size=HR48x48').expect(200)).headers.etag,
+    ]);
   });
 
   describe('authentication', () => {
