@@ -41,6 +41,12 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
   const router = Router();
   const cacheControl = photoCacheControl(options.photoMaxAgeSeconds);
   const authenticate = requireAccount(options.auth, 'user');
+  // Ahead of the credentials: every answer of a photo route varies by Accept, its 401 and 405
+  // too, so a cache never serves one Accept's answer to another (the REST photo URL does the same).
+  router.all(PHOTO_PATHS, (_req, res, next) => {
+    res.vary('Accept');
+    next();
+  });
 
   router.get('/api/openapi.json', (_req, res) => {
     // The one answer given without a login: made once (serialising it cost ~3 ms a request), with its ETag, so Express hashes nothing.
@@ -77,7 +83,7 @@ export function createFacadeRoutes(options: FacadeOptions): Router {
     });
   router.get('/api/contacts/:id/photo', authenticate, itemPhoto('contact'));
   router.get('/api/attachments/:id', authenticate, itemPhoto('contactPhoto'));
-  allowOnly(router, ['/api/openapi.json', '/api/people/photo', '/api/contacts/:id/photo', '/api/attachments/:id'], 'GET, HEAD');
+  allowOnly(router, ['/api/openapi.json', ...PHOTO_PATHS], 'GET, HEAD');
 
   async function sendPhoto(req: Request, res: Response, owner: PhotoOwner, { size, conversion }: PhotoQuery): Promise<void> {
     const rendition = await photos.photo(owner, size, conversion, callerTurn(contextOf(req)));
@@ -95,15 +101,15 @@ interface PhotoQuery {
   conversion: ConversionRequest | undefined;
 }
 
+const PHOTO_PATHS = ['/api/people/photo', '/api/contacts/:id/photo', '/api/attachments/:id'];
+
 /**
  * Ahead of every photo route, after the credentials (anonymous callers learn nothing
- * about the query): Vary even on errors, so a cache never serves one Accept's answer to
- * another, and the size and conversion parameters checked before any lookup — read as the
+ * about the query): the size and conversion parameters checked before any lookup — read as the
  * REST photo URL reads them (queryValue), so a size given twice is refused there as here.
  */
 function photoRoute(handler: (req: Request, res: Response, asked: PhotoQuery) => Promise<void>): RequestHandler {
   return async (req, res) => {
-    res.vary('Accept');
     const query = queryOf(req);
     const code = queryValue(query, 'size');
     const size = code === null ? LARGEST_PHOTO_SIZE : parseSizeCode(code);

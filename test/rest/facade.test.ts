@@ -120,6 +120,20 @@ describe('REST facade /api', () => {
     expect(res.headers['www-authenticate']).to.match(/^Basic realm=/);
   });
 
+  it('sends Vary: Accept with every answer of its photo routes: a 401, a 405 and a 404 as a photo', async () => {
+    for (const path of [
+      '/api/people/photo?name=alex',
+      `/api/contacts/${encodeURIComponent(itemId)}/photo`,
+      `/api/attachments/${encodeURIComponent(attachmentId)}`,
+    ]) {
+      const refused = await request(t.bridge.server).get(path).set('Origin', 'https://elsewhere.example').expect(401);
+      expect(refused.headers.vary, path).to.match(/\bAccept\b/);
+      expect((await request(t.bridge.server).delete(path).set('Authorization', reader).expect(405)).headers.vary, path).to.match(/\bAccept\b/);
+    }
+    expect((await get('/api/people/photo?name=nobody').expect(404)).headers.vary).to.match(/\bAccept\b/);
+    expect((await get('/api/people/photo?name=alex.wil').expect(200)).headers.vary).to.match(/\bAccept\b/);
+  });
+
   it('serves its OpenAPI document, naming every facade path', async () => {
     const res = await request(t.bridge.server).get('/api/openapi.json').expect(200);
     expect(res.body.openapi).to.equal('3.1.0');
