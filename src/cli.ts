@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -30,6 +30,8 @@ import { DirectoryClosedError, DirectoryTimeoutError } from './sources/ldap-conn
 import { PermanentSourceError } from './sources/photo-source.js';
 import { checkSources, formatChecks } from './sources/check-sources.js';
 import { readProblemOf } from './file-problem.js';
+import { replaceFile } from './replace-file.js';
+import { guardStandardOutput, print, printLine } from './standard-output.js';
 import { untrustedCertificate } from './network-errors.js';
 import { openStore, storeLocation } from './store/open-store.js';
 import { withoutPassword } from './store/database-url.js';
@@ -168,7 +170,7 @@ program
     const { readinessProblem } = await import('./healthcheck.js');
     const problem = await readinessProblem(config());
     if (problem !== undefined) throw new InvalidArgumentError(`not ready: ${problem}`);
-    console.log('ready');
+    printLine('ready');
   });
 
 program
@@ -185,7 +187,7 @@ program
       const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
       const passedOver = imported.passedOver > 0 ? `; passed over ${imported.passedOver} entr(y/ies) without mail` : '';
       reportRenamed(imported.renamed);
-      console.log(`imported ${imported.users} user(s) and ${imported.photos} photo(s) from ${file}${passedOver}`);
+      printLine(`imported ${imported.users} user(s) and ${imported.photos} photo(s) from ${file}${passedOver}`);
       return;
     }
     const { users, renamed } = await withStore(async (store) => {
@@ -195,7 +197,7 @@ program
       return { users, ...(await store.upsertUsers(users)) };
     });
     reportRenamed(renamed);
-    console.log(`imported ${users.length} user(s) from ${file}`);
+    printLine(`imported ${users.length} user(s) from ${file}`);
   });
 
 program
@@ -226,7 +228,7 @@ program
     for (const line of skipped) sayOnStderr(`skipped ${line}`);
     for (const email of removed) sayOnStderr(`removed ${email}: no longer in LDAP`);
     const extras = [skipped.length > 0 ? `skipped ${skipped.length}` : '', removed.length > 0 ? `removed ${removed.length}` : ''].filter(Boolean);
-    console.log(`imported ${users.length} user(s) from LDAP${extras.map((extra) => `, ${extra}`).join('')}`);
+    printLine(`imported ${users.length} user(s) from LDAP${extras.map((extra) => `, ${extra}`).join('')}`);
   });
 
 program
@@ -239,9 +241,13 @@ program
       throw new InvalidArgumentError(`${options.output} is a database (the store itself?); export writes CSV or JSON, so name another file`);
     }
     const text = writeDirectoryFile(await withStore((store) => store.listUsers(), true), options.format);
+    if (!options.output) return print(text);
     // Readable by its owner only, as the store and its backups are: it holds the whole directory, hidden mailboxes too.
-    if (options.output) writeFileSync(options.output, text, { mode: 0o600 });
-    else process.stdout.write(text);
+    try {
+      replaceFile(options.output, text);
+    } catch (error) {
+      throw new InvalidArgumentError(`cannot write ${options.output}: ${fileProblemOf(error)}`);
+    }
   });
 
 /** Whether a file is there and starts as every SQLite database does. */
@@ -290,7 +296,7 @@ photo
       auditCliPhotoChange(settings, address, 'set photo', fingerprint.sha256);
       return fingerprint;
     });
-    console.log(`stored a ${stored.width}×${stored.height} photo for ${address}`);
+    printLine(`stored a ${stored.width}×${stored.height} photo for ${address}`);
   });
 photo
   .command('remove')
@@ -304,7 +310,7 @@ photo
       return gone;
     });
     if (!removed) throw BridgeError.photoNotFound(address);
-    console.log(`removed the photo of ${address}`);
+    printLine(`removed the photo of ${address}`);
   });
 
 for (const [name, locked, description] of [
@@ -323,7 +329,7 @@ for (const [name, locked, description] of [
         return known;
       });
       if (!changed) throw BridgeError.userNotFound(address);
-      console.log(`${name}ed the photo of ${address}`);
+      printLine(`${name}ed the photo of ${address}`);
     });
 }
 
@@ -340,7 +346,7 @@ user
       return gone;
     });
     if (!removed) throw BridgeError.userNotFound(address);
-    console.log(`removed ${address} from the directory`);
+    printLine(`removed ${address} from the directory`);
   });
 
 /** Past this many contacts in one mailbox, an import says what searching and syncing that mailbox costs. */
@@ -367,9 +373,7 @@ contacts
       return { ...imported, held: (await store.pageContacts(owner, undefined, 0, 0)).total };
     });
     const same = unchanged.length > 0 ? `, ${unchanged.length} unchanged` : '';
-    console.log(
-      `imported ${added.length + updated.length + unchanged.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated${same}`,
-    );
+    printLine(`imported ${added.length + updated.length + unchanged.length} contact(s) into ${owner}: ${added.length} added, ${updated.length} updated${same}`);
     if (parsed.notKept.size > 0) {
       const said = [...parsed.notKept].map(([what, cards]) => `${what} (${cards} card${cards === 1 ? '' : 's'})`).join(', ');
       sayOnStderr(`${NAME}: not kept, as a contact has no field for it: ${said}`);
@@ -386,7 +390,7 @@ contacts
   .argument('<mailbox>', 'SMTP address of the mailbox')
   .action(async (mailbox: string) => {
     for (const contact of await withStore((store) => store.listContacts(normalizeSmtpAddress(mailbox)), true)) {
-      console.log([contact.id, contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : ''].join('\t'));
+      printLine([contact.id, contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : ''].join('\t'));
     }
   });
 contacts
@@ -398,7 +402,7 @@ contacts
     const owner = normalizeSmtpAddress(mailbox);
     if (!/^[1-9]\d{0,14}$/.test(id)) throw new InvalidArgumentError(`'${id}' is not a contact id (a whole number, as contacts list shows it)`);
     if (!(await withStore((store) => store.removeContact(owner, Number(id))))) throw new InvalidArgumentError(`no contact ${id} in ${owner}`);
-    console.log(`contact ${id} removed from ${owner}`);
+    printLine(`contact ${id} removed from ${owner}`);
   });
 
 const sources = program.command('sources').description('the upstream photo sources of the config file');
@@ -412,7 +416,7 @@ sources
       if (options.user && !sample) throw BridgeError.userNotFound(options.user);
       return checkSources(settings.sources, sample, createLogger('silent'), settings.sourceTimeoutMs);
     });
-    process.stdout.write(formatChecks(checks));
+    print(formatChecks(checks));
     if (checks.some((check) => check.steps.some((step) => !step.ok))) process.exitCode = 1;
   });
 
@@ -431,7 +435,7 @@ program
     const sqlitePath = options.from.slice('sqlite:'.length);
     const counts = await copySqliteToPostgres(sqlitePath, to);
     const photos = counts.user_photos + counts.contact_photos;
-    console.log(
+    printLine(
       `copied ${counts.users} user(s), ${counts.contacts} contact(s), ${photos} photo(s), ${counts.accounts} account(s) and ${counts.secrets} key(s) to ${withoutPassword(to)}; row counts and photo hashes match`,
     );
   });
@@ -453,7 +457,7 @@ program
   .argument('<file>', 'the backup file to write; it must not exist')
   .action(async (file: string) => {
     const summary = await backupSqliteStore(sqliteStorePath('backup'), file);
-    console.log(`backed up to ${file}: ${formatBackup(summary)}`);
+    printLine(`backed up to ${file}: ${formatBackup(summary)}`);
   });
 
 program
@@ -463,7 +467,7 @@ program
   .action(async (file: string) => {
     const databasePath = sqliteStorePath('restore');
     const summary = await restoreSqliteStore(file, databasePath);
-    console.log(`restored ${databasePath} from ${file}: ${formatBackup(summary)}`);
+    printLine(`restored ${databasePath} from ${file}: ${formatBackup(summary)}`);
   });
 
 /** NIST SP 800-63B §3.1.1.2: a password its owner chose has at least 8 characters (an admin's with four was taken). */
@@ -493,8 +497,8 @@ account
       await store.putAccount(name, hash, chosen);
       return chosen;
     });
-    console.log(`account ${name} (${role}) saved`);
-    if (!options.passwordStdin) console.log(`password: ${password}`);
+    printLine(`account ${name} (${role}) saved`);
+    if (!options.passwordStdin) printLine(`password: ${password}`);
   });
 account
   .command('remove')
@@ -504,13 +508,13 @@ account
     // The name as typed as well, for an account stored before names were normalised.
     const removed = await withStore(async (store) => (await store.removeAccount(normalizeUsername(username))) || (await store.removeAccount(username)));
     if (!removed) throw new InvalidArgumentError(`no account '${username}'`);
-    console.log(`account ${username} removed`);
+    printLine(`account ${username} removed`);
   });
 account
   .command('list')
   .description('list logins and their roles')
   .action(async () => {
-    for (const { username, role } of await withStore((store) => store.listAccounts(), true)) console.log(`${username}\t${role}`);
+    for (const { username, role } of await withStore((store) => store.listAccounts(), true)) printLine(`${username}\t${role}`);
   });
 
 const FILE_PROBLEMS: Partial<Record<string, string>> = {
@@ -521,6 +525,12 @@ const FILE_PROBLEMS: Partial<Record<string, string>> = {
   EISDIR: 'it is a folder',
   ENOSPC: 'no space left on the device',
 };
+
+/** Why a file could not be written, in plain words where the code is a known one. */
+function fileProblemOf(error: unknown): string {
+  const { code } = error as NodeJS.ErrnoException;
+  return (code === undefined ? undefined : FILE_PROBLEMS[code]) ?? (error as Error).message;
+}
 
 /** What an operator can act on, in plain words; undefined for a real surprise. */
 function expectedFailure(error: unknown): string | undefined {
@@ -556,6 +566,8 @@ function expectedFailure(error: unknown): string | undefined {
   if (syscall === 'listen' && code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine; pick another with --host`;
   return undefined;
 }
+
+guardStandardOutput((error, done) => sayOnStderr(`${NAME}: cannot write to standard output: ${fileProblemOf(error)}`, done));
 
 program.parseAsync().catch((error: unknown) => {
   const message = expectedFailure(error) ?? `unexpected error: ${error instanceof Error ? error.message : String(error)}`;

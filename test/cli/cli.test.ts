@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -6,7 +7,7 @@ import sharp from 'sharp';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
 import { verifyPassword } from '../../src/auth/password-hash.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { runCli } from '../support/run-cli.js';
+import { runCli, spawnCli } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { basic } from '../support/test-bridge.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -219,6 +220,64 @@ describe('ews-photo-bridge command line', () => {
     expect(await after.listUsers()).to.deep.equal(before);
     expect((await after.getUser('ali\u200creza@contoso.com'))?.displayName).to.equal('Alireza');
     await after.close();
+  });
+
+  describe('when standard output cannot be written', () => {
+    let big: string;
+    /** The exit status and standard error of the command, its standard output `stdout`, or with `pipedTo` a pipe into that command. */
+    const exitOf = async (args: string[], stdout: number | 'ignore', pipedTo?: string) => {
+      const child = spawnCli(['--db', big, ...args], stdout, pipedTo);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [status] = (await once(child, 'close')) as [number | null];
+      return { status, stderr };
+    };
+    const toDevFull = async (args: string[]) => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        return await exitOf(args, full);
+      } finally {
+        closeSync(full);
+      }
+    };
+
+    before(async () => {
+      // More than a pipe holds (64 KiB), so the writer is still writing when its reader goes away.
+      big = join(dir, 'big.db');
+      const store = new SqliteStore(big);
+      const users = Array.from({ length: 3000 }, (_, i) => ({ email: `person.${i}@contoso.com`, displayName: `Person ${i}`, refs: {} }));
+      await store.upsertUsers(users);
+      await store.putAccount('admin@contoso.com', 'not-a-hash', 'admin');
+      await store.close();
+    });
+
+    it('stops quietly, with the status of a tool SIGPIPE ended (141), when the reader goes away after a line (export | head -1)', async () => {
+      const result = await exitOf(['export'], 'ignore', 'head -1');
+      expect(result).to.deep.equal({ status: 141, stderr: '' });
+    });
+
+    it('says in one line that the disk is full, exit status 1: export and account list to /dev/full, and export -o /dev/full', async () => {
+      expect(await toDevFull(['export'])).to.deep.equal({
+        status: 1,
+        stderr: 'ews-photo-bridge: cannot write to standard output: no space left on the device\n',
+      });
+      expect(await toDevFull(['account', 'list'])).to.deep.equal({
+        status: 1,
+        stderr: 'ews-photo-bridge: cannot write to standard output: no space left on the device\n',
+      });
+      const named = runCli(['--db', big, 'export', '-o', '/dev/full']);
+      expect([named.status, named.stderr]).to.deep.equal([1, 'ews-photo-bridge: cannot write /dev/full: no space left on the device\n']);
+    });
+
+    it('replaces an existing export whole, owner-only, leaving no partial file beside it', () => {
+      const folder = mkdtempSync(join(dir, 'replace-'));
+      const file = join(folder, 'people.csv');
+      writeFileSync(file, 'old\n', { mode: 0o644 });
+      expect(runCli(['--db', big, 'export', '-o', file]).status).to.equal(0);
+      expect(readFileSync(file, 'utf8').split('\n')).to.have.length(3002);
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      expect(readdirSync(folder)).to.deep.equal(['people.csv']);
+    });
   });
 
   it('exports JSON to standard output', () => {

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -29,4 +29,17 @@ export function runCliInBackground(args: string[], options: { env?: Record<strin
       resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * The command line in its own process with the standard streams given (a file such as
+ * /dev/full), or with `pipedTo` its standard output piped by a shell into that command: a real
+ * pipe, 64 KiB, where the socket pair node gives a child buffers the whole of a larger output.
+ */
+export function spawnCli(args: string[], stdout: number | 'ignore', pipedTo?: string): ChildProcess {
+  const cli = [process.execPath, '--import', 'tsx', CLI, ...args];
+  const env = { ...process.env, BRIDGE_LOG_LEVEL: 'silent' };
+  if (pipedTo === undefined) return spawn(cli[0]!, cli.slice(1), { stdio: ['ignore', stdout, 'pipe'], env });
+  // The CLI's own exit status, not the reader's.
+  return spawn('bash', ['-c', `"$@" | ${pipedTo}; exit \${PIPESTATUS[0]}`, 'bash', ...cli], { stdio: ['ignore', stdout, 'pipe'], env });
 }
