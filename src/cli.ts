@@ -282,35 +282,46 @@ function auditCliPhotoChange(settings: Config, target: string, action: PhotoChan
   auditPhotoChange(log, { actor: { username: operatorName(), role: 'operator' }, target, action, door: 'cli', sha256 });
 }
 
+/**
+ * The primary address of the directory person any of their addresses names, as the admin API
+ * finds them (store.getUser), so a change by an alias is printed and audited as that person's.
+ */
+async function primaryAddressOf(store: Store, email: string): Promise<string> {
+  const address = normalizeSmtpAddress(email);
+  const person = await store.getUser(address);
+  if (!person) throw BridgeError.userNotFound(address);
+  return person.email;
+}
+
 const photo = program.command('photo').description("set, remove or lock a directory user's photo");
 photo
   .command('set')
   .description('store a photo (JPEG, PNG, GIF, WebP, TIFF or HEIF) for a user')
-  .argument('<email>', 'primary SMTP address of the user')
+  .argument('<email>', 'an SMTP address of the user (the primary or another)')
   .argument('<file>', 'image file')
   .action(async (email: string, file: string) => {
-    const address = normalizeSmtpAddress(email);
-    const stored = await withStore(async (store, settings) => {
+    const { stored, person } = await withStore(async (store, settings) => {
+      const image = readInputFile(file, settings.maxUploadBytes);
+      const person = await primaryAddressOf(store, email);
       const photos = new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
-      const fingerprint = await photos.setPhoto(userOwner(address), readInputFile(file, settings.maxUploadBytes), 'cli');
-      auditCliPhotoChange(settings, address, 'set photo', fingerprint.sha256);
-      return fingerprint;
+      const fingerprint = await photos.setPhoto(userOwner(person), image, 'cli');
+      auditCliPhotoChange(settings, person, 'set photo', fingerprint.sha256);
+      return { stored: fingerprint, person };
     });
-    printLine(`stored a ${stored.width}×${stored.height} photo for ${address}`);
+    printLine(`stored a ${stored.width}×${stored.height} photo for ${person}`);
   });
 photo
   .command('remove')
   .description("remove a user's photo")
-  .argument('<email>', 'primary SMTP address of the user')
+  .argument('<email>', 'an SMTP address of the user (the primary or another)')
   .action(async (email: string) => {
-    const address = normalizeSmtpAddress(email);
-    const removed = await withStore(async (store, settings) => {
-      const gone = await store.removePhoto(userOwner(address));
-      if (gone) auditCliPhotoChange(settings, address, 'remove photo');
-      return gone;
+    const person = await withStore(async (store, settings) => {
+      const person = await primaryAddressOf(store, email);
+      if (!(await store.removePhoto(userOwner(person)))) throw BridgeError.photoNotFound(person);
+      auditCliPhotoChange(settings, person, 'remove photo');
+      return person;
     });
-    if (!removed) throw BridgeError.photoNotFound(address);
-    printLine(`removed the photo of ${address}`);
+    printLine(`removed the photo of ${person}`);
   });
 
 for (const [name, locked, description] of [
@@ -320,16 +331,15 @@ for (const [name, locked, description] of [
   photo
     .command(name)
     .description(description)
-    .argument('<email>', 'primary SMTP address of the user')
+    .argument('<email>', 'an SMTP address of the user (the primary or another)')
     .action(async (email: string) => {
-      const address = normalizeSmtpAddress(email);
-      const changed = await withStore(async (store, settings) => {
-        const known = await store.setPhotoLocked(address, locked);
-        if (known) auditCliPhotoChange(settings, address, `${name} photo`);
-        return known;
+      const person = await withStore(async (store, settings) => {
+        const person = await primaryAddressOf(store, email);
+        if (!(await store.setPhotoLocked(person, locked))) throw BridgeError.userNotFound(person);
+        auditCliPhotoChange(settings, person, `${name} photo`);
+        return person;
       });
-      if (!changed) throw BridgeError.userNotFound(address);
-      printLine(`${name}ed the photo of ${address}`);
+      printLine(`${name}ed the photo of ${person}`);
     });
 }
 

@@ -63,6 +63,26 @@ describe('ews-photo-bridge photo set / remove / lock / unlock write the audit li
     }
   });
 
+  it('prints and audits the person’s primary address when another of their addresses is named (as the admin API does)', async () => {
+    const MEGAN = 'megan.bowen@contoso.com';
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: MEGAN, displayName: 'Megan Bowen', refs: {}, otherAddresses: ['megan@contoso.com'] }]);
+    await store.close();
+    for (const [args, action, said] of [
+      [['photo', 'set', 'Megan@Contoso.com', join(dir, 'adele.png')], 'set photo', `stored a 300×300 photo for ${MEGAN}\n`],
+      [['photo', 'lock', 'megan@contoso.com'], 'lock photo', `locked the photo of ${MEGAN}\n`],
+      [['photo', 'unlock', 'megan@contoso.com'], 'unlock photo', `unlocked the photo of ${MEGAN}\n`],
+      [['photo', 'remove', 'megan@contoso.com'], 'remove photo', `removed the photo of ${MEGAN}\n`],
+    ] as const) {
+      const result = cli([...args]);
+      expect([result.status, result.stdout], action).to.deep.equal([0, said]);
+      expect(logLines(result).map((line) => [line.action, line.target])).to.deep.equal([[action, MEGAN]]);
+    }
+    const after = new SqliteStore(db);
+    expect(await after.getPhoto(userOwner('megan@contoso.com'))).to.equal(undefined);
+    await after.close();
+  });
+
   it('logs the removal of a user, whose photo goes with them; nothing for no such user', async () => {
     const store = new SqliteStore(db);
     await store.upsertUsers([{ email: 'leaving@contoso.com', displayName: 'Leaving', refs: {} }]);
