@@ -23,7 +23,7 @@ import { writeDirectoryFile } from './import/write-directory-file.js';
 import { importFileText } from './import/import-file-text.js';
 import { createLogger } from './logger.js';
 import { imageLimitsOf } from './photos/image-limits.js';
-import { auditPhotoChange, type PhotoChangeAction } from './photos/photo-change-audit.js';
+import { auditPhotoChange, type PhotoChangeAction, type PhotoChangeActor } from './photos/photo-change-audit.js';
 import { referenceOf } from './photos/photo-reference.js';
 import { PhotoService } from './photos/photo-service.js';
 import { DirectoryClosedError, DirectoryTimeoutError } from './sources/ldap-connection.js';
@@ -276,10 +276,27 @@ function operatorName(): string {
   }
 }
 
-/** A photo change by the operator, logged as the server logs one made over HTTP; on stderr, since stdout is the command's answer. */
+/** The upload pipeline (limits, normalising) for one command; no later request reads its cache, so that is kept at the least. */
+const photoService = (store: Store, settings: Config) => new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
+
+/** The operating-system user running the command, as the audit line names them. */
+const operator = (): PhotoChangeActor => ({ username: operatorName(), role: 'operator' });
+
+/** The audit log of the operator's changes, at the server's log level; on stderr, since stdout is the command's answer. */
+const auditLog = (settings: Config) => createLogger(settings.logLevel, process.stderr);
+
+/** A photo change by the operator, logged as the server logs one made over HTTP. */
 function auditCliPhotoChange(settings: Config, target: string, action: PhotoChangeAction, sha256?: string): void {
-  const log = createLogger(settings.logLevel, process.stderr);
-  auditPhotoChange(log, { actor: { username: operatorName(), role: 'operator' }, target, action, door: 'cli', sha256 });
+  auditPhotoChange(auditLog(settings), { actor: operator(), target, action, door: 'cli', sha256 });
+}
+
+/**
+ * The admin API's photo changes, for the operator: the same rule for whom an address names and
+ * when a change is logged (a lock as it already was is not). Loaded here only, as the server is.
+ */
+async function operatorPhotoChanges(store: Store, settings: Config) {
+  const { PhotoChanges } = await import('./rest/self-service-photos.js');
+  return new PhotoChanges({ store, photos: photoService(store, settings), log: auditLog(settings), selfService: false });
 }
 
 /**
@@ -303,8 +320,7 @@ photo
     const { stored, person } = await withStore(async (store, settings) => {
       const image = readInputFile(file, settings.maxUploadBytes);
       const person = await primaryAddressOf(store, email);
-      const photos = new PhotoService(store, imageLimitsOf(settings), { maxEntries: 1, maxBytes: 1024, noPhotoTtlMs: 0 });
-      const fingerprint = await photos.setPhoto(userOwner(person), image, 'cli');
+      const fingerprint = await photoService(store, settings).setPhoto(userOwner(person), image, 'cli');
       auditCliPhotoChange(settings, person, 'set photo', fingerprint.sha256);
       return { stored: fingerprint, person };
     });
@@ -333,12 +349,9 @@ for (const [name, locked, description] of [
     .description(description)
     .argument('<email>', 'an SMTP address of the user (the primary or another)')
     .action(async (email: string) => {
-      const person = await withStore(async (store, settings) => {
-        const person = await primaryAddressOf(store, email);
-        if (!(await store.setPhotoLocked(person, locked))) throw BridgeError.userNotFound(person);
-        auditCliPhotoChange(settings, person, `${name} photo`);
-        return person;
-      });
+      const address = normalizeSmtpAddress(email);
+      const person = await withStore(async (store, settings) => (await operatorPhotoChanges(store, settings)).lock(operator(), address, locked, 'cli'));
+      if (person === undefined) throw BridgeError.userNotFound(address);
       printLine(`${name}ed the photo of ${person}`);
     });
 }

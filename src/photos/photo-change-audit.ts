@@ -8,7 +8,7 @@ export type PhotoChangeDoor = 'admin-api' | 'self-service' | 'graph' | 'outlook'
 export type PhotoChangeAction = 'set photo' | 'remove photo' | 'lock photo' | 'unlock photo' | 'remove user';
 
 /** Who made a change: a login of the bridge, or (`operator`) the operating-system user running the command line. */
-interface PhotoChangeActor {
+export interface PhotoChangeActor {
   username: string;
   role: Role | 'operator';
 }

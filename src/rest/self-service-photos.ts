@@ -10,7 +10,7 @@ import { admittedBody } from '../http/admitted-body.js';
 import { ifMatchHolds, listNames } from '../http/etag-match.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { mailboxName, ownMailboxes } from '../http/own-mailboxes.js';
-import { auditPhotoChange, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
+import { auditPhotoChange, type PhotoChangeActor, type PhotoChangeDoor } from '../photos/photo-change-audit.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { PhotoPrecondition, Store } from '../store/store.js';
 
@@ -158,16 +158,19 @@ export class PhotoChanges {
     return this.options.store.isPhotoLocked(email);
   }
 
-  /** An administrator's lock (or unlock) of a user's photo; false when there is no such user. */
-  async lock(actor: Principal, email: string, locked: boolean): Promise<boolean> {
-    if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may lock a photo');
+  /**
+   * An administrator's (or the command line operator's) lock or unlock of a user's photo, by
+   * any of their addresses: the person's primary address, undefined when there is no such user.
+   */
+  async lock(actor: PhotoChangeActor, email: string, locked: boolean, door: PhotoChangeDoor): Promise<string | undefined> {
+    if (!administers(actor)) throw BridgeError.forbidden('only an administrator may lock a photo');
     const person = (await this.options.store.getUser(email))?.email;
-    if (person === undefined) return false;
+    if (person === undefined) return undefined;
     // Asked again, a lock already so changes nothing, and is logged as nothing.
-    if ((await this.options.store.isPhotoLocked(person)) === locked) return true;
-    if (!(await this.options.store.setPhotoLocked(person, locked))) return false;
-    auditPhotoChange(this.options.log, { actor, target: person, action: locked ? 'lock photo' : 'unlock photo', door: 'admin-api' });
-    return true;
+    if ((await this.options.store.isPhotoLocked(person)) === locked) return person;
+    if (!(await this.options.store.setPhotoLocked(person, locked))) return undefined;
+    auditPhotoChange(this.options.log, { actor, target: person, action: locked ? 'lock photo' : 'unlock photo', door });
+    return person;
   }
 }
 
@@ -187,6 +190,11 @@ function preconditionOf(conditions: ChangeConditions, photos: PhotoService): Pho
       throw BridgeError.preconditionFailed('the user has a photo that If-None-Match excludes');
     }
   };
+}
+
+/** Whether `actor` manages the directory: an administrator, or the operator of the command line, who owns the store anyway. */
+function administers(actor: PhotoChangeActor): boolean {
+  return actor.role === 'admin' || actor.role === 'operator';
 }
 
 /** The directory address a login stands for; undefined when its name is not an address (such a login has no photo of its own). */

@@ -65,7 +65,7 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
   ] as const) {
     router[method](lockPath, admin, async (req, res) => {
       const email = normalizeSmtpAddress(String(req.params.email));
-      if (!(await changes.lock(contextOf(req).principal!, email, locked))) throw BridgeError.userNotFound(email);
+      if (!(await changes.lock(contextOf(req).principal!, email, locked, 'admin-api'))) throw BridgeError.userNotFound(email);
       res.status(204).end();
     });
   }

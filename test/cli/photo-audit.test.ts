@@ -83,6 +83,23 @@ describe('ews-photo-bridge photo set / remove / lock / unlock write the audit li
     await after.close();
   });
 
+  it('logs nothing for a lock that repeats the lock as it is (as the admin API), and says the same', async () => {
+    const LEE = 'lee.gu@contoso.com';
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: LEE, displayName: 'Lee Gu', refs: {} }]);
+    await store.close();
+    for (const [command, lines] of [
+      ['unlock', 0],
+      ['lock', 1],
+      ['lock', 0],
+      ['unlock', 1],
+    ] as const) {
+      const result = cli(['photo', command, LEE]);
+      expect([result.status, result.stdout], command).to.deep.equal([0, `${command}ed the photo of ${LEE}\n`]);
+      expect(logLines(result).length, `${command}: audit lines`).to.equal(lines);
+    }
+  });
+
   it('logs the removal of a user, whose photo goes with them; nothing for no such user', async () => {
     const store = new SqliteStore(db);
     await store.upsertUsers([{ email: 'leaving@contoso.com', displayName: 'Leaving', refs: {} }]);
