@@ -291,8 +291,8 @@ function auditCliPhotoChange(settings: Config, target: string, action: PhotoChan
 }
 
 /**
- * The admin API's photo changes, for the operator: the same rule for whom an address names and
- * when a change is logged (a lock as it already was is not). Loaded here only, as the server is.
+ * The admin API's photo changes, for the operator: the same rule for whom an address names (any
+ * of their addresses) and when a change is logged (a lock as it already was is not). Loaded here only, as the server is.
  */
 async function operatorPhotoChanges(store: Store, settings: Config) {
   const { PhotoChanges } = await import('./rest/self-service-photos.js');
@@ -360,16 +360,12 @@ const user = program.command('user').description('manage directory users one by 
 user
   .command('remove')
   .description('remove a directory user, with their photo (an LDAP import brings back whom LDAP still has)')
-  .argument('<email>', 'primary SMTP address of the user')
+  .argument('<email>', 'an SMTP address of the user (the primary or another)')
   .action(async (email: string) => {
     const address = normalizeSmtpAddress(email);
-    const removed = await withStore(async (store, settings) => {
-      const gone = await store.removeUser(address);
-      if (gone) auditCliPhotoChange(settings, address, 'remove user');
-      return gone;
-    });
-    if (!removed) throw BridgeError.userNotFound(address);
-    printLine(`removed ${address} from the directory`);
+    const person = await withStore(async (store, settings) => (await operatorPhotoChanges(store, settings)).removeUser(operator(), address, 'cli'));
+    if (person === undefined) throw BridgeError.userNotFound(address);
+    printLine(`removed ${person} from the directory`);
   });
 
 /** Past this many contacts in one mailbox, an import says what searching and syncing that mailbox costs. */

@@ -28,7 +28,7 @@ export function createAdminRoutes(auth: Authenticator, changes: PhotoChanges, ma
 
   router.delete('/admin/users/:email', async (req, res) => {
     const email = normalizeSmtpAddress(String(req.params.email));
-    if (!(await changes.removeUser(contextOf(req).principal!, email))) throw BridgeError.userNotFound(email);
+    if (!(await changes.removeUser(contextOf(req).principal!, email, 'admin-api'))) throw BridgeError.userNotFound(email);
     res.status(204).end();
   });
 

@@ -143,14 +143,17 @@ export class PhotoChanges {
     return removed;
   }
 
-  /** An administrator's removal of a directory user, their photo with them; false when there is no such user. */
-  async removeUser(actor: Principal, email: string): Promise<boolean> {
-    if (actor.role !== 'admin') throw BridgeError.forbidden('only an administrator may remove a user');
+  /**
+   * An administrator's (or the command line operator's) removal of a directory user, found by any
+   * of their addresses, their photo with them: their primary address, undefined when there is no such user.
+   */
+  async removeUser(actor: PhotoChangeActor, email: string, door: PhotoChangeDoor): Promise<string | undefined> {
+    if (!administers(actor)) throw BridgeError.forbidden('only an administrator may remove a user');
     const user = await this.options.store.getUser(email);
-    if (!user || !(await this.options.store.removeUser(user.email))) return false;
+    if (!user || !(await this.options.store.removeUser(user.email))) return undefined;
     for (const address of addressesOf(user)) this.options.photos.forget(userOwner(address));
-    auditPhotoChange(this.options.log, { actor, target: user.email, action: 'remove user', door: 'admin-api' });
-    return true;
+    auditPhotoChange(this.options.log, { actor, target: user.email, action: 'remove user', door });
+    return user.email;
   }
 
   /** Whether the user's photo is locked; undefined for no such user. */

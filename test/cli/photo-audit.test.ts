@@ -112,6 +112,18 @@ describe('ews-photo-bridge photo set / remove / lock / unlock write the audit li
     expect([again.status, again.stderr]).to.deep.equal([1, "ews-photo-bridge: no directory user 'leaving@contoso.com'\n"]);
   });
 
+  it('removes a user named by another of their addresses, as the admin API does, printing and logging their primary address', async () => {
+    const store = new SqliteStore(db);
+    await store.upsertUsers([{ email: 'pradeep.gupta@contoso.com', displayName: 'Pradeep Gupta', refs: {}, otherAddresses: ['pradeep@contoso.com'] }]);
+    await store.close();
+    const removed = cli(['user', 'remove', 'Pradeep@Contoso.com']);
+    expect([removed.status, removed.stdout]).to.deep.equal([0, 'removed pradeep.gupta@contoso.com from the directory\n']);
+    expect(logLines(removed).map((line) => [line.action, line.target])).to.deep.equal([['remove user', 'pradeep.gupta@contoso.com']]);
+    const after = new SqliteStore(db);
+    expect(await after.getUser('pradeep.gupta@contoso.com')).to.equal(undefined);
+    await after.close();
+  });
+
   it('logs nothing when nothing changed: no photo to remove, no such user to lock, an unreadable image', () => {
     writeFileSync(join(dir, 'notes.txt'), 'hello');
     for (const args of [
