@@ -8,7 +8,7 @@ import { passwordBytesMax } from './auth/basic-credentials.js';
 import { hashPassword } from './auth/password-hash.js';
 import { BackupError, backupSqliteStore, restoreSqliteStore, type BackupSummary } from './backup/sqlite-backup.js';
 import { accountNameOf, normalizeUsername } from './auth/username.js';
-import { ConfigError, loadConfig, unknownEnvironmentSettings, type Config } from './config.js';
+import { ConfigError, loadConfig, SETTINGS, unknownEnvironmentSettings, type Config } from './config.js';
 import { ROLES, type Role } from './domain/account.js';
 import { normalizeSmtpAddress } from './domain/email.js';
 import { BridgeError } from './domain/errors.js';
@@ -151,11 +151,25 @@ function formatOf<F extends string>(path: string, given: F | undefined, formats:
   throw new InvalidArgumentError(`cannot tell the format of '${path}'; pass --format ${formats.join('|')}`);
 }
 
+/**
+ * An option checked against its setting's own schema as it is parsed, so its mistake names the
+ * flag ("option: must be…" named none) in commander's words for a bad argument.
+ */
+function settingOption(flags: string, description: string, setting: 'host' | 'port'): Option {
+  return new Option(flags, description).argParser((value: string) => {
+    const parsed = SETTINGS[setting].schema.safeParse(value);
+    const problem = parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'invalid');
+    // Capitalised as commander's own reasons after "is invalid." are ("Allowed choices are …").
+    if (problem !== undefined) throw new InvalidArgumentError(problem.charAt(0).toUpperCase() + problem.slice(1));
+    return value;
+  });
+}
+
 program
   .command('serve')
   .description('start the bridge (seeds a demo directory into an empty database unless --no-demo)')
-  .option('--host <address>', 'address to listen on (default: $BRIDGE_HOST or 127.0.0.1)')
-  .option('--port <port>', 'TCP port (default: $BRIDGE_PORT or 8080)')
+  .addOption(settingOption('--host <address>', 'address to listen on (default: $BRIDGE_HOST or 127.0.0.1)', 'host'))
+  .addOption(settingOption('--port <port>', 'TCP port (default: $BRIDGE_PORT or 8080)', 'port'))
   .option('--no-demo', 'do not seed the demo directory')
   .action(async (options: { host?: string; port?: string; demo: boolean }) => {
     // The server (express, soap, sharp, the photo paths) is loaded here only: it doubled the start of every other command, `--help` included.

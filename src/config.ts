@@ -18,20 +18,23 @@ const flag = z
  * blank value, null or false for 0 (a blank BRIDGE_PORT listened on a random port, a blank
  * grace period cut uploads at shutdown), and hex, exponents, true and [n] for numbers.
  */
-const int = (min: number, max: number) =>
-  z
+const int = (min: number, max: number) => {
+  // Zod's own words ("Too big: expected number to be <=65535") named neither the range nor a whole number.
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z
     .union(
       [
         z.number(),
         z
           .string()
           .trim()
-          .regex(/^-?\d+$/, 'must be a whole number in decimal digits'),
+          .regex(/^-?\d+$/, `must be a whole number in decimal digits, from ${min} to ${max}`),
       ],
       { error: 'must be a whole number' },
     )
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int(range).min(min, range).max(max, range));
+};
 
 /**
  * Empty, or an http(s) URL without credentials, query or fragment; a trailing slash is dropped
@@ -111,7 +114,7 @@ function shownValue(raw: unknown): unknown {
  * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
  */
 export const SETTINGS = {
-  host: { env: 'BRIDGE_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
+  host: { env: 'BRIDGE_HOST', schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
   port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
   databasePath: {
     env: 'BRIDGE_DB',

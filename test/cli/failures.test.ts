@@ -247,6 +247,23 @@ describe('ews-photo-bridge command line, used wrongly on purpose', function () {
     expectOneLineFailure(cli(['import', 'people.txt']), "cannot tell the format of 'people.txt'; pass --format csv|json|ldif");
   });
 
+  it('names --port and says its range in plain words for a port that is no number or out of range; BRIDGE_PORT as well', () => {
+    const serve = (...options: string[]) => runCli(['--db', db, 'serve', ...options]);
+    expectOneLineFailure(
+      serve('--port', 'abc'),
+      "option '--port <port>' argument 'abc' is invalid. Must be a whole number in decimal digits, from 0 to 65535; see ews-photo-bridge --help",
+    );
+    expectOneLineFailure(
+      serve('--port', '70000'),
+      "option '--port <port>' argument '70000' is invalid. Must be a whole number from 0 to 65535; see ews-photo-bridge --help",
+    );
+    expectOneLineFailure(serve('--host', ''), "option '--host <address>' argument '' is invalid. Must not be empty; see ews-photo-bridge --help");
+    expectOneLineFailure(
+      runCli(['--db', db, 'serve'], { env: { BRIDGE_PORT: '70000' } }),
+      'invalid configuration: BRIDGE_PORT: must be a whole number from 0 to 65535 (got "70000")',
+    );
+  });
+
   it('says which LDAP source import-ldap lacks: none in the config file, several, or none of the name given', () => {
     const ldap = (name: string) => ({ name, type: 'ldap', url: `ldap://${name}.contoso.com`, baseDn: 'DC=contoso,DC=com' });
     const configFile = (sources: object[]) => {
