@@ -107,6 +107,20 @@ export function holdSqliteWriteLock(path: string): WriteLock {
 }
 
 /** Each kind of store, for one test file: the same tests run against both. */
+/** A store of its own for each test of the `describe` it is called in, on a fresh database of `backend`, `seed` written first. */
+export function storePerTest(backend: StoreBackend, seed?: (store: Store) => Promise<unknown>): { store: Store } {
+  const held = {} as { store: Store };
+  before(() => backend.setUp());
+  after(() => backend.tearDown());
+  beforeEach(async () => {
+    await backend.reset();
+    held.store = await backend.open();
+    await seed?.(held.store);
+  });
+  afterEach(() => held.store.close());
+  return held;
+}
+
 export function storeBackends(): StoreBackend[] {
   return [sqliteBackend(), postgresBackend()];
 }

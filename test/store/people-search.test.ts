@@ -13,8 +13,7 @@ import {
   WORD_TIER_WORDS_MAX,
 } from '../../src/store/search-text.js';
 import { LISTED_WORDS_MAX } from '../../src/store/postgres-name-words.js';
-import type { Store } from '../../src/store/store.js';
-import { storeBackends } from './backends.js';
+import { storeBackends, storePerTest } from './backends.js';
 
 const person = (email: string, displayName: string, fields: Partial<DirectoryUser> = {}): DirectoryUser => ({ email, displayName, refs: {}, ...fields });
 
@@ -32,19 +31,10 @@ const PEOPLE = [
 
 for (const backend of storeBackends()) {
   describe(`People search on ${backend.name}`, () => {
-    let store: Store;
+    const t = storePerTest(backend, (store) => store.upsertUsers(PEOPLE));
 
-    before(() => backend.setUp());
-    after(() => backend.tearDown());
-    beforeEach(async () => {
-      await backend.reset();
-      store = await backend.open();
-      await store.upsertUsers(PEOPLE);
-    });
-    afterEach(() => store.close());
-
-    const names = async (q: string, offset = 0, limit = 20) => (await store.searchDirectory(q, offset, limit)).map((entry) => entry.user.displayName);
-    const resolved = async (q: string) => (await store.searchUsers(q, 20)).map((user) => user.displayName);
+    const names = async (q: string, offset = 0, limit = 20) => (await t.store.searchDirectory(q, offset, limit)).map((entry) => entry.user.displayName);
+    const resolved = async (q: string) => (await t.store.searchUsers(q, 20)).map((user) => user.displayName);
 
     it('ignores accents and case, in the query and in the names', async () => {
       expect(await names('tania ivanova')).to.deep.equal(['Tânia Ivanova']);
@@ -55,7 +45,7 @@ for (const backend of storeBackends()) {
     });
 
     it('finds names as people type them: a final Σ in capitals, a name with an apostrophe, hyphen or ZWNJ joined or in parts', async () => {
-      await store.upsertUsers([
+      await t.store.upsertUsers([
         person('kostas@contoso.com', 'Κώστας Σαμαράς'),
         person('mary@contoso.com', "Mary O'Neill"),
         person('pat@contoso.com', 'Pat O’Brien'),
@@ -77,7 +67,7 @@ for (const backend of storeBackends()) {
     it('finds a joined name or a final Σ among more people than a word tier sorts', async () => {
       const count = SORTED_MATCHES_MAX + 20;
       const given = (n: number) => `Given${String(n).padStart(5, '0')}`;
-      await store.upsertUsers(
+      await t.store.upsertUsers(
         Array.from({ length: count }, (_, n) => [
           person(`o${n}@contoso.com`, `${given(n)} O'Neill`),
           person(`s${n}@contoso.com`, `${given(n)} Σαμαράς`),
@@ -96,7 +86,7 @@ for (const backend of storeBackends()) {
     });
 
     it('finds with a word repeated, or starting another, whom that word alone finds, on both stores alike', async () => {
-      await store.upsertUsers([
+      await t.store.upsertUsers([
         person('andrea@contoso.com', 'Andrea'),
         person('anna@contoso.com', 'Anna'),
         person('ann.anna@contoso.com', 'Ann Anna'),
@@ -140,7 +130,7 @@ for (const backend of storeBackends()) {
     });
 
     it('puts address matches right after name matches, also on a page that ends or begins between them', async () => {
-      await store.upsertUsers([person('anaheim.desk@contoso.com', 'Front Desk'), person('analytics@contoso.com', 'Reports Mailbox')]);
+      await t.store.upsertUsers([person('anaheim.desk@contoso.com', 'Front Desk'), person('analytics@contoso.com', 'Reports Mailbox')]);
       const ranked = ['Ana', 'Ana Almeida', 'Front Desk', 'Reports Mailbox', 'Bob Anand', 'Maria Ana Souza', 'Adele Vance'];
       expect(await names('ana')).to.deep.equal(ranked);
       expect(await names('ana', 1, 2)).to.deep.equal(ranked.slice(1, 3));
@@ -151,10 +141,10 @@ for (const backend of storeBackends()) {
 
     it('resolves in the tiers nameTierOf tells, the address tier in address order and the others in name order: the order Graph pages a search by', async () => {
       // The address tier's two in the other order by name; Bob Anand and Maria Ana Souza in the word tier.
-      await store.upsertUsers([person('ana.x@contoso.com', 'Zed X'), person('ana.y@contoso.com', 'Aaron Y')]);
+      await t.store.upsertUsers([person('ana.x@contoso.com', 'Zed X'), person('ana.y@contoso.com', 'Aaron Y')]);
       for (const q of ['ana', 'an', 'a', 'ana.', 'zoe', 'ivanova']) {
         const query = peopleQuery(q)!;
-        const placed = (await store.searchUsers(q, 100)).map((user) => {
+        const placed = (await t.store.searchUsers(q, 100)).map((user) => {
           const [nameKey, address] = [foldedText(user.displayName), asciiLower(user.email)];
           const tier = nameTierOf(query, nameKey, address);
           return { tier: NAME_TIERS.indexOf(tier), key: tier === 'addressPrefix' ? '' : nameKey, address };
@@ -162,7 +152,7 @@ for (const backend of storeBackends()) {
         const ranked = [...placed].sort((a, b) => a.tier - b.tier || compareKeys(a.key, b.key) || compareKeys(a.address, b.address));
         expect(placed, q).to.deep.equal(ranked);
       }
-      expect((await store.searchUsers('ana', 100)).map((user) => user.email)).to.deep.equal([
+      expect((await t.store.searchUsers('ana', 100)).map((user) => user.email)).to.deep.equal([
         'ana@contoso.com',
         'ana.almeida@contoso.com',
         'ana.x@contoso.com',
@@ -224,7 +214,7 @@ for (const backend of storeBackends()) {
 
     it('takes up to WORD_TIER_WORDS_MAX words in any order; a longer query finds only the names and addresses it starts', async () => {
       const words = Array.from({ length: WORD_TIER_WORDS_MAX + 1 }, (_, i) => `W${String.fromCharCode(97 + i)}x`);
-      await store.upsertUsers([person('long.name@contoso.com', words.join(' '))]);
+      await t.store.upsertUsers([person('long.name@contoso.com', words.join(' '))]);
       const reversed = [...words].reverse();
       expect(await names(reversed.slice(0, WORD_TIER_WORDS_MAX).join(' ')), 'as many words as the word tiers take').to.deep.equal([words.join(' ')]);
       expect(await names(reversed.join(' ')), 'one more').to.deep.equal([]);
@@ -233,13 +223,13 @@ for (const backend of storeBackends()) {
     });
 
     it('follows every write: import, rename, removal', async () => {
-      await store.upsertUsers([person('new.hire@contoso.com', 'Ånika Newhire')]);
+      await t.store.upsertUsers([person('new.hire@contoso.com', 'Ånika Newhire')]);
       expect(await names('anik')).to.deep.equal(['Ånika Newhire']);
-      await store.upsertUsers([person('new.hire@contoso.com', 'Annika Renamed', { department: 'Research' })]);
+      await t.store.upsertUsers([person('new.hire@contoso.com', 'Annika Renamed', { department: 'Research' })]);
       expect(await names('anik')).to.deep.equal([]);
       expect(await names('renamed')).to.deep.equal(['Annika Renamed']);
       expect(await names('research')).to.deep.equal(['Annika Renamed']);
-      expect(await store.removeUser('new.hire@contoso.com')).to.equal(true);
+      expect(await t.store.removeUser('new.hire@contoso.com')).to.equal(true);
       expect(await names('renamed')).to.deep.equal([]);
       expect(await resolved('annika')).to.deep.equal([]);
       expect(await names('research')).to.deep.equal([]);
@@ -247,7 +237,7 @@ for (const backend of storeBackends()) {
 
     it('rolls the search back with a failed import', async () => {
       const broken = person('broken@contoso.com', null as unknown as string);
-      await store.upsertUsers([person('ghost@contoso.com', 'Ghostly Person'), broken]).catch(() => undefined);
+      await t.store.upsertUsers([person('ghost@contoso.com', 'Ghostly Person'), broken]).catch(() => undefined);
       expect(await names('ghostly')).to.deep.equal([]);
     });
 
@@ -255,7 +245,7 @@ for (const backend of storeBackends()) {
       // More people than a word tier sorts (SORTED_MATCHES_MAX), written out of name order.
       const count = SORTED_MATCHES_MAX + 20;
       const given = (n: number) => `Given${String(n).padStart(5, '0')}`;
-      await store.upsertUsers([
+      await t.store.upsertUsers([
         ...Array.from({ length: count }, (_, i) => {
           const n = (i * 7919) % count;
           return person(`p${n}@contoso.com`, `${given(n)} Becker`, { department: 'Finance' });
@@ -277,7 +267,7 @@ for (const backend of storeBackends()) {
       const others = Array.from({ length: 1000 }, (_, i) => person(`m${i}@contoso.com`, `Mid${String(i).padStart(5, '0')} Smith`));
       const early = ['Abe Becker', 'Abel Becker'];
       const late = ['Zack Becker', 'Zane Becker', 'Zora Becker'];
-      await store.upsertUsers([...others, ...[...late, ...early].map((name, i) => person(`b${i}@contoso.com`, name, { department: 'Finance' }))]);
+      await t.store.upsertUsers([...others, ...[...late, ...early].map((name, i) => person(`b${i}@contoso.com`, name, { department: 'Finance' }))]);
 
       expect(await names('becker', 0, 4)).to.deep.equal([...early, ...late.slice(0, 2)]);
       expect(await names('fin beck', 1, 3)).to.deep.equal([early[1], ...late.slice(0, 2)]);
@@ -293,10 +283,10 @@ for (const backend of storeBackends()) {
         person(`late${i}@contoso.com`, `Given${String(i).padStart(5, '0')} Becker`, { department: 'Finance' }),
       );
       // Into an empty directory, as an import of a large one goes: PostgreSQL analyzes it, so that the word tier guesses "becker" common.
-      await store.close();
+      await t.store.close();
       await backend.reset();
-      store = await backend.open();
-      await store.upsertUsers([...late, ...fillers, ...early]);
+      t.store = await backend.open();
+      await t.store.upsertUsers([...late, ...fillers, ...early]);
 
       expect(await names('becker', 0, 4)).to.deep.equal(['Abe Becker', 'Abel Becker', 'Given00000 Becker', 'Given00001 Becker']);
       expect(await names('becker', 3, 2)).to.deep.equal(['Given00001 Becker', 'Given00002 Becker']);
@@ -312,10 +302,10 @@ for (const backend of storeBackends()) {
       const late = Array.from({ length: MATCHES_SORTED_MAX + 200 }, (_, i) =>
         person(`late${i}@contoso.com`, `Given${String(MATCHES_SORTED_MAX + 199 - i).padStart(5, '0')} Becker`, { department: 'Finance' }),
       );
-      await store.close();
+      await t.store.close();
       await backend.reset();
-      store = await backend.open();
-      await store.upsertUsers([...late, ...fillers, ...early]);
+      t.store = await backend.open();
+      await t.store.upsertUsers([...late, ...fillers, ...early]);
 
       const pages: string[] = [];
       for (let offset = 0; offset < 300; offset += 100) pages.push(...(await names('finance', offset, 100)));
@@ -336,7 +326,7 @@ for (const backend of storeBackends()) {
       for (let i = 0; i < 50; i++) add(`Carl${String(i).padStart(2, '0')} Sharpe Sharpless Andersen`);
       for (let i = 0; i < 200; i++) add(`Bob${String(i).padStart(3, '0')} Sharpe`, { surname: i % 4 ? 'Sharpe' : 'Anand' });
       for (let i = 0; i < 300; i++) add(`Anna${String(i).padStart(3, '0')} Sharp${i % 2 ? 'ly' : ''}`, { department: 'Antiques' });
-      await store.upsertUsers(people);
+      await t.store.upsertUsers(people);
       // What the search must give: everyone a word of whose names starts each query word, in name order.
       const folded = (user: DirectoryUser) => foldedWords([user.displayName, user.givenName, user.surname, user.alias, user.email.split('@')[0]].join(' '));
       const expected = (query: string) =>
@@ -356,7 +346,7 @@ for (const backend of storeBackends()) {
       expect(await everyPage('an sharp', 400)).to.deep.equal(both);
       expect(await everyPage('sharp an', 400)).to.deep.equal(both);
       expect(await everyPage('a an and andr sharp', 400), 'five words').to.deep.equal(expected('a an and andr sharp'));
-      expect((await store.searchUsers('sharp an', 100)).map((user) => user.displayName)).to.deep.equal(both.slice(0, 100));
+      expect((await t.store.searchUsers('sharp an', 100)).map((user) => user.displayName)).to.deep.equal(both.slice(0, 100));
       // One word: those whose display name starts with it come first (the prefix tier).
       const sharp = expected('sharp');
       const prefixFirst = [...sharp.filter((name) => name.startsWith('Sharp')), ...sharp.filter((name) => !name.startsWith('Sharp'))];
@@ -377,7 +367,7 @@ for (const backend of storeBackends()) {
       pair('Sato Ken');
       pair('Yuk Satoshi');
       people.push(...pairs);
-      await store.upsertUsers(pairs);
+      await t.store.upsertUsers(pairs);
       for (const query of ['yuk sat', 'sat yuk', 'sato yuki', 'yuk sat ken']) {
         const matches = expected(query);
         const byPrefix = [
@@ -390,15 +380,15 @@ for (const backend of storeBackends()) {
 
       // A word that starts more words than the lists are read for, and a number, are found by the other plans.
       const many = Array.from({ length: LISTED_WORDS_MAX + 4 }, (_, i) => person(`z${i}@contoso.com`, `Zed${i % 20} Sharpz${String(i).padStart(3, '0')}`));
-      await store.upsertUsers([...many, person('n@contoso.com', 'Numbered Person', { alias: 'x4711' }), person('m@contoso.com', 'Mo 4711')]);
+      await t.store.upsertUsers([...many, person('n@contoso.com', 'Numbered Person', { alias: 'x4711' }), person('m@contoso.com', 'Mo 4711')]);
       const sharpz = many.map((user) => user.displayName).sort();
       expect(await everyPage('sharpz', 7)).to.deep.equal(sharpz);
       expect(await everyPage('zed sharpz', 7)).to.deep.equal(sharpz);
       expect(await names('4711')).to.deep.equal(['Mo 4711']);
 
       // The lists follow every write: a rename, a removal, a new person.
-      await store.upsertUsers([person('p0@contoso.com', 'Andre00000 Smith'), person('new@contoso.com', 'Anakin Sharpe')]);
-      await store.removeUser('p1@contoso.com');
+      await t.store.upsertUsers([person('p0@contoso.com', 'Andre00000 Smith'), person('new@contoso.com', 'Anakin Sharpe')]);
+      await t.store.removeUser('p1@contoso.com');
       const now = await everyPage('an sharp', 400);
       expect(now.slice(0, 3)).to.deep.equal(['Anakin Sharpe', 'Andre00002 Sharpe', 'Andre00004 Sharpe']);
       expect(now).to.not.include.members(['Andre00000 Smith', 'Anna00001 Sharpe']);
@@ -406,23 +396,23 @@ for (const backend of storeBackends()) {
     });
 
     it('gives each entry its manager and direct reports, as the directory knows them', async () => {
-      await store.upsertUsers([
+      await t.store.upsertUsers([
         person('adele.vance@contoso.com', 'Adele Vance', { manager: 'Ana.Almeida@contoso.com' }),
         person('bob.anand@contoso.com', 'Bob Anand', { manager: 'ana.almeida@contoso.com' }),
         person('ana.almeida@contoso.com', 'Ana Almeida', { manager: 'gone@contoso.com' }),
       ]);
-      const [ana] = await store.searchDirectory('ana almeida', 0, 1);
+      const [ana] = await t.store.searchDirectory('ana almeida', 0, 1);
       expect(ana?.user.manager).to.equal('gone@contoso.com');
       expect(ana?.manager).to.equal(undefined);
       expect(ana?.directReports).to.deep.equal([
         { email: 'adele.vance@contoso.com', displayName: 'Adele Vance' },
         { email: 'bob.anand@contoso.com', displayName: 'Bob Anand' },
       ]);
-      const [bob] = await store.searchDirectory('bob', 0, 1);
+      const [bob] = await t.store.searchDirectory('bob', 0, 1);
       expect(bob?.manager).to.deep.equal({ email: 'ana.almeida@contoso.com', displayName: 'Ana Almeida' });
       expect(bob?.directReports).to.deep.equal([]);
-      await store.removeUser('bob.anand@contoso.com');
-      expect((await store.searchDirectory('ana almeida', 0, 1))[0]?.directReports).to.have.length(1);
+      await t.store.removeUser('bob.anand@contoso.com');
+      expect((await t.store.searchDirectory('ana almeida', 0, 1))[0]?.directReports).to.have.length(1);
     });
   });
 }
