@@ -78,3 +78,26 @@ export function toContactFields(record: ContactRecord): ContactFields | string {
     refs: { whatsappPhone: r.whatsappPhone, superOfficeId: r.superOfficeId, ucwaPerson: r.ucwaPerson },
   };
 }
+
+/** A contact as the CSV row that imports it: what a row leaving out some columns is laid over. */
+export function contactRecordOf(fields: ContactFields): ContactRecord {
+  const [email1, email2, email3] = fields.emailAddresses;
+  const { displayName, givenName, surname, company, department, jobTitle, phones, refs } = fields;
+  return {
+    displayName,
+    givenName,
+    surname,
+    company,
+    department,
+    jobTitle,
+    email1,
+    email2,
+    email3,
+    businessPhone: phones.business,
+    mobilePhone: phones.mobile,
+    homePhone: phones.home,
+    whatsappPhone: refs.whatsappPhone,
+    superOfficeId: refs.superOfficeId,
+    ucwaPerson: refs.ucwaPerson,
+  };
+}

@@ -4,7 +4,8 @@ import { ImportFileError } from './import-file-error.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { NewContact, ReplacedContact, Store } from '../store/store.js';
-import type { ContactFileResult } from './read-contact-file.js';
+import { contactRecordOf, toContactFields } from './contact-record.js';
+import type { ContactDraft, ContactFileResult } from './read-contact-file.js';
 
 interface ContactImport {
   added: number[];
@@ -48,11 +49,15 @@ export async function importContacts(store: Store, mailbox: string, file: Contac
     if (earlier) problems.push(`${draft.where}: is the same contact as ${earlier.where} (${earlier.name}): they share an address`);
     else if (match && claimedBy.has(match.id)) problems.push(`${draft.where}: is the same contact as ${claimedBy.get(match.id)} (${match.displayName})`);
     if (match) claimedBy.set(match.id, draft.where);
+    const fields = match ? updatedFields(draft, match) : draft.fields;
+    if (typeof fields === 'string') {
+      problems.push(`${draft.where}: ${fields}`);
+      continue;
+    }
     try {
       const photo = draft.photo && (await normalizePhoto(draft.photo, limits));
-      const fromCsv = file.withoutPhotosOrUids === true;
-      const keep = fromCsv && match !== undefined;
-      const fields = match ? { ...draft.fields, refs: { ...draft.fields.refs, ...refsNotCarried(match.refs, fromCsv) } } : draft.fields;
+      // A CSV has no place for a photo: the one stored stays.
+      const keep = draft.csvRow !== undefined && match !== undefined;
       const contact = keep ? fields : { ...fields, photo };
       if (!match) added.push(contact);
       else if (sameContactFields(match, contact) && (keep || match.photo?.sha256 === photo?.sha256)) unchanged.push(match.id);
@@ -98,14 +103,19 @@ function contactFinder(existing: readonly Contact[]): (fields: ContactFields) =>
 }
 
 /**
- * The references a contact keeps from its stored version: those its file has no place for.
- * A CSV has no UID (re-imported over contacts from a vCard, it dropped their UIDs, and the
- * next vCard import added them again); a vCard has no gateway phone, SuperOffice id or
- * UCWA person (re-imported over contacts from a CSV, it dropped what the photo sources find
- * them by).
+ * The fields of a stored contact a file's version of it updates. A CSV row updates the
+ * columns its file has: one it leaves out keeps the stored value, as in a directory file
+ * (a contacts CSV of names and mobile numbers cleared every contact's gateway phone and
+ * second address), and a CSV has none for a UID. A vCard has no place for a gateway
+ * phone, SuperOffice id or UCWA person (re-imported over contacts from a CSV, it dropped
+ * what the photo sources find them by).
  */
-function refsNotCarried(stored: Contact['refs'], fromCsv: boolean): Contact['refs'] {
-  const { vcardUid, ...external } = stored;
-  if (!fromCsv) return external;
-  return vcardUid === undefined ? {} : { vcardUid };
+function updatedFields(draft: ContactDraft, stored: Contact): ContactFields | string {
+  const { vcardUid, ...external } = stored.refs;
+  if (!draft.csvRow) return { ...draft.fields, refs: { ...draft.fields.refs, ...external } };
+  const fields = toContactFields({ ...contactRecordOf(stored), ...draft.csvRow });
+  if (typeof fields === 'string') return fields;
+  // A row found by the stored contact's second address, in its first column, would have it twice.
+  const emailAddresses = fields.emailAddresses.filter((address, i, all) => all.findIndex((other) => other.toLowerCase() === address.toLowerCase()) === i);
+  return { ...fields, emailAddresses, refs: vcardUid === undefined ? fields.refs : { ...fields.refs, vcardUid } };
 }

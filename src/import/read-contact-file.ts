@@ -11,10 +11,12 @@ import { contentLines, vcardCards, VcardLineError, type ContentLine, type VcardT
 export type ContactFormat = 'vcard' | 'csv';
 
 /** One contact as read from a file, its photo still as the file carried it. */
-interface ContactDraft {
+export interface ContactDraft {
   where: string;
   fields: ContactFields;
   photo?: Buffer;
+  /** A CSV row as the file has it, only its header's columns: a contact it updates keeps what the others hold. */
+  csvRow?: ContactRecord;
 }
 
 export interface ContactFileResult {
@@ -22,8 +24,6 @@ export interface ContactFileResult {
   problems: string[];
   /** What the file's cards hold that no contact field keeps, by what it is, with how many cards hold it: said, not dropped unseen. */
   notKept: Map<string, number>;
-  /** A file with no place for a photo or a UID (a CSV): a contact it updates keeps its stored ones, as it keeps a column a directory file does not carry. */
-  withoutPhotosOrUids?: boolean;
 }
 
 /** Reads every contact of a vCard (2.1, 3.0 or 4.0) or CSV file, collecting each bad one's reason and place. */
@@ -39,23 +39,24 @@ interface ReadEntry {
   photo?: Buffer | string;
   /** A vCard's UID: what a later import of the same card is recognised by. */
   uid?: string;
+  csvRow?: ContactRecord;
 }
 
 function collect(entries: ReadEntry[]): ContactFileResult {
   const result: ContactFileResult = { drafts: [], problems: entries.length === 0 ? [nobodyIn('contacts')] : [], notKept: new Map() };
-  for (const { where, record, photo, uid, notKept = [] } of entries) {
+  for (const { where, record, photo, uid, csvRow, notKept = [] } of entries) {
     for (const what of notKept) result.notKept.set(what, (result.notKept.get(what) ?? 0) + 1);
     const fields = typeof record === 'string' ? record : toContactFields(record);
     if (typeof fields === 'string') result.problems.push(`${where}: ${fields}`);
     else if (typeof photo === 'string') result.problems.push(`${where}: ${photo}`);
-    else result.drafts.push({ where, fields: uid === undefined ? fields : { ...fields, refs: { ...fields.refs, vcardUid: uid } }, photo });
+    else result.drafts.push({ where, fields: uid === undefined ? fields : { ...fields, refs: { ...fields.refs, vcardUid: uid } }, photo, csvRow });
   }
   return result;
 }
 
 function readCsv(content: string): ContactFileResult {
   try {
-    return { ...collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS)), withoutPhotosOrUids: true };
+    return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS).map(({ where, record }) => ({ where, record, csvRow: record })));
   } catch (error) {
     if (error instanceof ImportFileError) return { drafts: [], problems: error.problems, notKept: new Map() };
     throw error;

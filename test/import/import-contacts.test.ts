@@ -39,6 +39,29 @@ for (const backend of storeBackends()) {
       expect((await t.store.getContact(MAILBOX, id!))?.photo).to.equal(undefined);
     });
 
+    it('updates from a CSV only the columns its file has: one it leaves out keeps the stored value, an empty cell clears it', async () => {
+      const vcard = ['BEGIN:VCARD', 'VERSION:3.0', 'FN:Lee Gu', 'EMAIL:lee@fabrikam.com', 'EMAIL:lee.gu@fabrikam.com', 'TITLE:Lead', 'END:VCARD', ''];
+      const [id] = (await importContacts(t.store, MAILBOX, readContactFile(vcard.join('\r\n'), 'vcard'), LIMITS)).added;
+      const csv = (content: string) => importContacts(t.store, MAILBOX, readContactFile(content, 'csv'), LIMITS);
+
+      expect((await csv('email1,whatsappPhone,mobilePhone\r\nlee@fabrikam.com,+55 11 91234-5678,+1 425 555 0100\r\n')).updated).to.deep.equal([id]);
+      expect((await csv('email1,mobilePhone\r\nlee@fabrikam.com,+1 425 555 0199\r\n')).updated).to.deep.equal([id]);
+      const contact = await t.store.getContact(MAILBOX, id!);
+      expect([contact?.displayName, contact?.jobTitle, contact?.emailAddresses, contact?.phones.mobile, contact?.refs.whatsappPhone]).to.deep.equal([
+        'Lee Gu',
+        'Lead',
+        ['lee@fabrikam.com', 'lee.gu@fabrikam.com'],
+        '+1 425 555 0199',
+        '+5511912345678',
+      ]);
+
+      // Found by its second address, given as the first: once, not twice.
+      expect((await csv('email1\r\nlee.gu@fabrikam.com\r\n')).updated).to.deep.equal([id]);
+      expect((await t.store.getContact(MAILBOX, id!))?.emailAddresses).to.deep.equal(['lee.gu@fabrikam.com']);
+      expect((await csv('email1,jobTitle\r\nlee.gu@fabrikam.com,\r\n')).updated).to.deep.equal([id]);
+      expect((await t.store.getContact(MAILBOX, id!))?.jobTitle).to.equal(undefined);
+    });
+
     it("leaves a contact's gateway phone, SuperOffice id and UCWA person as they are when a vCard, which has no place for them, updates it", async () => {
       const csv =
         'displayName,email1,jobTitle,whatsappPhone,superOfficeId,ucwaPerson\r\nLee Gu,lee@fabrikam.com,Lead,+55 11 91234-5678,person:17,sip:lee@fabrikam.com\r\n';
