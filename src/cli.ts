@@ -56,6 +56,15 @@ function sayOnStderr(text: string, done?: () => void): void {
   process.stderr.write(`${text.split('\n').map(oneTerminalLine).join('\n')}\n`, done);
 }
 
+/**
+ * One row of a listing, its fields tab-separated, each as sayOnStderr writes a line: a name a
+ * store from before names were checked holds (an ESC, a direction override) is shown escaped,
+ * never run by the terminal.
+ */
+function printRow(fields: readonly string[]): void {
+  printLine(fields.map(oneTerminalLine).join('\t'));
+}
+
 /** Commander's own complaints (unknown command or option, missing argument) as one line, like every other failure. */
 function writeUsageError(text: string, write: (text: string) => void): void {
   const message = text
@@ -423,7 +432,7 @@ contacts
   .argument('<mailbox>', 'SMTP address of the mailbox')
   .action(async (mailbox: string) => {
     for (const contact of await withStore((store) => store.listContacts(normalizeSmtpAddress(mailbox)), true)) {
-      printLine([contact.id, contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : ''].join('\t'));
+      printRow([String(contact.id), contact.displayName, contact.emailAddresses.join(' '), contact.photo ? 'photo' : '']);
     }
   });
 contacts
@@ -547,7 +556,7 @@ account
   .command('list')
   .description('list logins and their roles')
   .action(async () => {
-    for (const { username, role } of await withStore((store) => store.listAccounts(), true)) printLine(`${username}\t${role}`);
+    for (const { username, role } of await withStore((store) => store.listAccounts(), true)) printRow([username, role]);
   });
 
 const FILE_PROBLEMS: Partial<Record<string, string>> = {

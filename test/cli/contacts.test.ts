@@ -227,6 +227,18 @@ describe('ews-photo-bridge contacts', function () {
     expect(cli(['contacts', 'list', mailbox]).stdout).to.not.include('Lee Gu');
   });
 
+  it('lists names a store from before they were checked holds with their controls and direction overrides escaped, not run by the terminal', async () => {
+    const owner = 'terminal.owner@contoso.com';
+    const store = new SqliteStore(db);
+    const [id] = await store.saveContacts(
+      owner,
+      [],
+      [{ displayName: 'Eve\u001b]0;owned\u0007\u202Egnp.exe', emailAddresses: ['eve@fabrikam.com'], phones: {}, refs: {} }],
+    );
+    await store.close();
+    expect(cli(['contacts', 'list', owner]).stdout).to.equal(`${id}\tEve\\u001b]0;owned\\u0007\\u202egnp.exe\teve@fabrikam.com\t\n`);
+  });
+
   it('updates a contact imported again — by its vCard UID, else by its address — instead of adding it twice', async () => {
     const card = (uid: string | undefined, name: string, email: string, extra: string[] = []) =>
       ['BEGIN:VCARD', 'VERSION:4.0', ...(uid ? [`UID:${uid}`] : []), `FN:${name}`, `EMAIL:${email}`, ...extra, 'END:VCARD'].join('\r\n');
