@@ -31,11 +31,10 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
   if (status >= 500 || status === 421) return new Error(`${upstream} answered ${status}${why}`);
   // Whoever's photo is asked: the URL the operator set up is not the API's (it was "no photo" for everyone).
   if (status >= 300 && status < 400) return new MisconfiguredSourceError(`${upstream} answered ${status}${why}: redirects are not followed; check its URL`);
-  if (status === 401 || status === 403) {
-    const refused = `${upstream} refused the credentials (${status}${why})`;
-    // A 403 can be one person's: Exchange Online's application access policies keep an app to some mailboxes.
-    return status === 401 ? new CredentialsRefusedError(refused) : new PermanentSourceError(refused);
-  }
+  if (status === 401) return new CredentialsRefusedError(`${upstream} refused the credentials (401${why})`);
+  // Credentials it took, and access it refuses (RFC 9110 §15.5.4), maybe only to this person's:
+  // Exchange Online's application access policies keep an app to some mailboxes.
+  if (status === 403) return new PermanentSourceError(`${upstream} refused access (403${why})`);
   return new PermanentSourceError(`${upstream} answered ${status}${why}`);
 }
 

@@ -286,7 +286,7 @@ describe('Microsoft Graph source', () => {
       const forbidden = await failureOf(source().fetch(byId(ADELE.id), signal()));
       // One mailbox's, maybe: an application access policy keeps the app to some mailboxes.
       expect(forbidden).to.be.instanceOf(PermanentSourceError).and.not.be.instanceOf(MisconfiguredSourceError);
-      expect(forbidden.message).to.equal('Microsoft Graph refused the credentials (403: ErrorAccessDenied)');
+      expect(forbidden.message).to.equal('Microsoft Graph refused access (403: ErrorAccessDenied)');
       const serverError = await failureOf(source().fetch(byId(ADELE.id), signal()));
       expect(serverError).to.not.be.instanceOf(PermanentSourceError);
       expect(serverError.message).to.equal('Microsoft Graph answered 500: generalException');

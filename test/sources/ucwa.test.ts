@@ -393,7 +393,7 @@ describe('Skype for Business UCWA source', () => {
       sim.faults.photo = 'proxy-forbidden';
       const error = await failure();
       expect(error).to.be.instanceOf(PermanentSourceError);
-      expect(error.message).to.equal('UCWA contactPhoto refused the credentials (403)');
+      expect(error.message).to.equal('UCWA contactPhoto refused access (403)');
       expect(sim.counts.photoRequests).to.equal(1);
     });
 
