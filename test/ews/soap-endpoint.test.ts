@@ -433,6 +433,13 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
         'ErrorInvalidPhotoSize',
       );
       expect((await call(photoRequest("x' OR 1=1 --"))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('ErrorInvalidSmtpAddress');
+      // XML's blanks around it are no part of it; a no-break space or a byte-order mark is, as on the photo URLs.
+      expect((await call(photoRequest('\n\t alex.wilber@contoso.com \r\n'))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode).to.equal('NoError');
+      for (const blank of ['\u00a0', '\u3000', '\ufeff']) {
+        expect((await call(photoRequest(`${blank}alex.wilber@contoso.com`))).xml.Envelope.Body.GetUserPhotoResponse.ResponseCode, blank).to.equal(
+          'ErrorInvalidSmtpAddress',
+        );
+      }
     });
   });
 
