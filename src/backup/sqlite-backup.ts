@@ -70,7 +70,8 @@ export async function backupSqliteStore(databasePath: string, file: string): Pro
       source.close();
     }
     leaveWalMode(partial);
-    const summary = checkBackup(partial);
+    // Its problems are the store's: the partial file they were found in is gone when they are told.
+    const summary = checkBackup(partial, databasePath);
     giveName(partial, file);
     return summary;
   } catch (error) {
@@ -158,14 +159,14 @@ function refuseWhileOpen(databasePath: string): void {
 }
 
 /** Integrity, schema version, counts, and every photo's bytes against its recorded hash. */
-function checkBackup(file: string): BackupSummary {
+function checkBackup(file: string, shownAs = file): BackupSummary {
   // SQLite opens a folder and fails at the first read, with "disk I/O error".
   if (existsSync(file) && statSync(file).isDirectory()) throw new BackupError(`${file} is a folder, not a backup file`);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return summaryOf(db, file);
+    return summaryOf(db, file, shownAs);
   } catch (error) {
-    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') throw new BackupError(`${file} is not a SQLite database`);
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') throw new BackupError(`${shownAs} is not a SQLite database`);
     throw error;
   } finally {
     db.close();
@@ -203,9 +204,9 @@ function schemaOf(db: Database.Database): Set<string> {
   return new Set(rows.map((row) => `${row.type} ${row.name}\n${row.sql ?? ''}`));
 }
 
-function summaryOf(db: Database.Database, file: string): BackupSummary {
+function summaryOf(db: Database.Database, file: string, shownAs: string): BackupSummary {
   const integrity = db.pragma('integrity_check', { simple: true });
-  if (integrity !== 'ok') throw new BackupError(`${file} is damaged: ${String(integrity)}`);
+  if (integrity !== 'ok') throw new BackupError(`${shownAs} is damaged: ${String(integrity)}`);
   const schemaVersion = Number(db.pragma('user_version', { simple: true }));
   const tables = new Set(
     db
@@ -213,14 +214,14 @@ function summaryOf(db: Database.Database, file: string): BackupSummary {
       .all()
       .map((row) => row.name),
   );
-  if (!tables.has('users') || !tables.has('accounts')) throw new BackupError(`${file} is not a store of this bridge`);
-  if (schemaVersion <= MIGRATIONS.length) checkSchema(db, file, schemaVersion);
+  if (!tables.has('users') || !tables.has('accounts')) throw new BackupError(`${shownAs} is not a store of this bridge`);
+  if (schemaVersion <= MIGRATIONS.length) checkSchema(db, shownAs, schemaVersion);
   const count = (table: string) => (tables.has(table) ? db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()!.n : 0);
   let photosVerified = 0;
   for (const table of ['user_photos', 'contact_photos'].filter((name) => tables.has(name))) {
     for (const photo of db.prepare<[], { sha256: string; bytes: Buffer }>(`SELECT sha256, bytes FROM ${table}`).iterate()) {
       if (createHash('sha256').update(photo.bytes).digest('hex') !== photo.sha256)
-        throw new BackupError(`${file}: a photo in ${table} does not match its hash`);
+        throw new BackupError(`${shownAs}: a photo in ${table} does not match its hash`);
       photosVerified++;
     }
   }

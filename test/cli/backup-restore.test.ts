@@ -164,6 +164,11 @@ describe('backup and restore of the embedded store', function () {
     const refused = await runCli(['--db', notAStore, 'backup', join(dir, 'from-garbage.backup')]);
     expect(refused.status).to.equal(1);
     expect(refused.stderr).to.equal(`ews-photo-bridge: ${notAStore} is not a SQLite database\n`);
+    // Another program's database: named as the store the operator gave, not as the partial copy it was found in.
+    const foreign = join(dir, 'foreign.db');
+    new Database(foreign).exec('CREATE TABLE t (x)');
+    const notOurs = await runCli(['--db', foreign, 'backup', join(dir, 'from-foreign.backup')]);
+    expect([notOurs.status, notOurs.stderr]).to.deep.equal([1, `ews-photo-bridge: ${foreign} is not a store of this bridge\n`]);
     const long = `${'b'.repeat(240)}.db`;
     const saved = await cli(['backup', join(dir, long)]);
     expect(saved.status, saved.stderr).to.equal(0);
