@@ -170,7 +170,12 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     send: inProcessRequests((req, res) => answer(req, res), unreadable),
   });
   const cors = new CorsPolicy(config.corsOrigins);
-  const addressing = new Addressing({ publicUrl: config.publicUrl, trustedProxies: config.trustedProxies, tls: config.tlsCertFile !== '' });
+  const addressing = new Addressing({
+    publicUrl: config.publicUrl,
+    trustedProxies: config.trustedProxies,
+    forwardedHeader: config.forwardedHeader,
+    tls: config.tlsCertFile !== '',
+  });
   const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
   const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog, bodies });
   const connectionLimits = {

@@ -4,6 +4,7 @@ import { withoutTrailingSlashes } from './domain/plain-text.js';
 import { DEFAULT_PHOTO_QUALITY } from './domain/photo.js';
 import { parseSourceSettings, type SourceSettings } from './sources/source-settings.js';
 import { addressListProblem } from './http/address-list.js';
+import { FORWARDED_HEADERS } from './http/trusted-proxy.js';
 import { loginDomainsProblem } from './auth/login-domains.js';
 import { DEFAULT_PHOTO_DECODE_QUEUE, DEFAULT_PHOTO_DECODES } from './photos/image-limits.js';
 import { DEFAULT_SOURCE_CONCURRENCY } from './sources/resilient-source.js';
@@ -378,7 +379,13 @@ export const SETTINGS = {
     env: 'BRIDGE_TRUSTED_PROXIES',
     schema: addressListSchema,
     default: '',
-    doc: 'Comma-separated addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16, ::1) of reverse proxies whose X-Forwarded-For/-Proto/-Host, Forwarded and X-Real-IP headers are believed; the client address in logs and login throttling is then the one they forwarded. Empty: those headers are ignored.',
+    doc: 'Comma-separated addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16, ::1) of reverse proxies whose forwarding header (BRIDGE_FORWARDED_HEADER) is believed; the client address in logs and login throttling is then the one they forwarded. Empty: no forwarding header is read.',
+  },
+  forwardedHeader: {
+    env: 'BRIDGE_FORWARDED_HEADER',
+    schema: z.enum(FORWARDED_HEADERS),
+    default: 'x-forwarded-for',
+    doc: `The one header a trusted proxy names the client in, and the only one read: ${FORWARDED_HEADERS.join(', ')}. x-forwarded-for (nginx, HAProxy's option forwardfor, cloud load balancers) takes the scheme and host from X-Forwarded-Proto and X-Forwarded-Host, as x-real-ip (nginx's proxy_set_header X-Real-IP recipe) does; forwarded (RFC 7239: HAProxy's option forwarded, Envoy) takes them from Forwarded. A proxy passes on the others as the client wrote them: name the one it sets.`,
   },
   tlsCertFile: {
     env: 'BRIDGE_TLS_CERT_FILE',

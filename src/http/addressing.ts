@@ -1,12 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
-import { isHost, TrustedProxies } from './trusted-proxy.js';
+import { isHost, TrustedProxies, type ForwardedHeader } from './trusted-proxy.js';
 
 interface AddressingOptions {
   /** BRIDGE_PUBLIC_URL without a trailing slash; empty when not configured. */
   publicUrl: string;
   /** BRIDGE_TRUSTED_PROXIES. */
   trustedProxies: string;
+  /** BRIDGE_FORWARDED_HEADER; X-Forwarded-For when not given. */
+  forwardedHeader?: ForwardedHeader;
   /** Whether the bridge itself speaks TLS: the scheme a direct client used. */
   tls: boolean;
 }
@@ -26,9 +28,11 @@ const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'true-c
 export class Addressing {
   private readonly proxies: TrustedProxies;
   private readonly ownScheme: 'http' | 'https';
+  private readonly forwardedHeader: ForwardedHeader;
 
   constructor(private readonly options: AddressingOptions) {
-    this.proxies = new TrustedProxies(options.trustedProxies);
+    this.forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
+    this.proxies = new TrustedProxies(options.trustedProxies, this.forwardedHeader);
     this.ownScheme = options.tls ? 'https' : 'http';
   }
 
@@ -42,10 +46,15 @@ export class Addressing {
     return this.proxies.forwardedByTrusted(req);
   }
 
-  /** Whether the request came from a peer that forwarded another's, but is not trusted to say so. */
-  forwardedByUntrusted(req: IncomingMessage): boolean {
+  /**
+   * Whether the request names a client in a header the bridge does not read: from a peer not
+   * trusted, any; from a trusted proxy, any but BRIDGE_FORWARDED_HEADER's — nginx's X-Real-IP
+   * recipe in front of a bridge reading X-Forwarded-For makes every client the proxy itself.
+   */
+  namesUnreadClient(req: IncomingMessage): boolean {
     const { headers } = req;
-    return FORWARDING_HEADERS.some((name) => headers[name] !== undefined) && !this.proxies.forwardedByTrusted(req);
+    const read = this.proxies.forwardedByTrusted(req) ? this.forwardedHeader : undefined;
+    return FORWARDING_HEADERS.some((name) => name !== read && headers[name] !== undefined);
   }
 
   /**

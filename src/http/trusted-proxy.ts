@@ -9,17 +9,30 @@ interface ForwardedOrigin {
 }
 
 /**
+ * The header a trusted proxy names the client in, as BRIDGE_FORWARDED_HEADER holds it:
+ * `X-Forwarded-For` (with `-Proto` and `-Host`), which nginx, HAProxy's `option forwardfor`
+ * and the cloud load balancers set; `Forwarded` (RFC 7239); or `X-Real-IP` alone, nginx's
+ * `proxy_set_header X-Real-IP $remote_addr` recipe.
+ */
+export const FORWARDED_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
+export type ForwardedHeader = (typeof FORWARDED_HEADERS)[number];
+
+/**
  * The reverse proxies whose word is believed. A request from one of them may say who the
- * client was and which URL it used — `Forwarded` (RFC 7239) or, when that is absent,
- * `X-Forwarded-For` / `-Proto` / `-Host` as nginx and most load balancers send them, and
- * the client alone by `X-Real-IP`. From any other peer those headers are ignored: anyone
- * can write them.
+ * client was and which URL it used, in the one header the operator names; from any other
+ * peer those headers are ignored: anyone can write them. Only that one is read, because a
+ * proxy passes on the headers it does not set as the client wrote them: read first, a
+ * `Forwarded: for=…` a client sent through HAProxy, which sets only X-Forwarded-For, picked
+ * its own address (a login throttle of its own per request, /metrics as loopback) and host.
  */
 export class TrustedProxies {
   private readonly proxies: AddressList;
 
   /** `list`: addresses and CIDRs, as BRIDGE_TRUSTED_PROXIES holds them. */
-  constructor(list: string) {
+  constructor(
+    list: string,
+    private readonly header: ForwardedHeader = 'x-forwarded-for',
+  ) {
     this.proxies = new AddressList(list);
   }
 
@@ -41,7 +54,7 @@ export class TrustedProxies {
   clientAddress(req: IncomingMessage): string {
     const peer = req.socket.remoteAddress ?? '';
     if (!this.forwardedByTrusted(req)) return peer;
-    const chain = forwardedFor(req);
+    const chain = forwardedFor(req, this.header);
     const hop = this.clientHop(chain);
     return hop < 0 ? peer : chain[chain.length - 1 - hop]!;
   }
@@ -68,11 +81,10 @@ export class TrustedProxies {
    */
   forwardedOrigin(req: IncomingMessage): ForwardedOrigin | undefined {
     if (!this.forwardedByTrusted(req)) return undefined;
-    const hop = this.clientHop(forwardedFor(req));
-    const forwarded = req.headers.forwarded;
-    const element = forwarded === undefined ? undefined : entryAt(parseForwarded(forwarded), hop);
-    const proto = (forwarded === undefined ? entryAt(listOf(req.headers['x-forwarded-proto']), hop) : element?.get('proto'))?.toLowerCase();
-    const host = forwarded === undefined ? entryAt(listOf(req.headers['x-forwarded-host']), hop) : element?.get('host');
+    const hop = this.clientHop(forwardedFor(req, this.header));
+    const element = this.header === 'forwarded' ? entryAt(parseForwarded(req.headers.forwarded ?? ''), hop) : undefined;
+    const proto = (element ? element.get('proto') : entryAt(listOf(req.headers['x-forwarded-proto']), hop))?.toLowerCase();
+    const host = element ? element.get('host') : entryAt(listOf(req.headers['x-forwarded-host']), hop);
     return {
       ...(proto === 'http' || proto === 'https' ? { proto } : {}),
       ...(host !== undefined && isHost(host) ? { host } : {}),
@@ -105,21 +117,16 @@ export function isHost(value: string): boolean {
 }
 
 /**
- * The chain of client addresses, the client first; undefined where an entry is no IP address.
- * One header is read, the first present of: `Forwarded`, the standard (RFC 7239), then
- * `X-Forwarded-For`, then `X-Real-IP` — one address, the proxy's peer, all that nginx's
- * `proxy_set_header X-Real-IP $remote_addr` recipe sends (unread, it made every client the
- * proxy: loopback to /metrics, one login throttle for all). A proxy passes on the headers it
- * does not set as the client wrote them, so it must drop those read ahead of its own: the
- * shipped nginx sites set X-Forwarded-For and drop Forwarded, and a client's X-Real-IP
- * behind them stays unread.
+ * The chain of client addresses in `header`, the client first; undefined where an entry is
+ * no IP address. X-Real-IP is one address, the proxy's peer; repeated, Node joins its fields
+ * with commas, and a list is no address.
  */
-function forwardedFor(req: IncomingMessage): (string | undefined)[] {
-  const { forwarded, 'x-forwarded-for': xForwardedFor, 'x-real-ip': realIp } = req.headers;
-  if (forwarded !== undefined) return parseForwarded(forwarded).map((element) => addressOf(element.get('for') ?? ''));
-  if (xForwardedFor !== undefined) return listOf(xForwardedFor).map(addressOf);
-  // Node joins repeated fields with commas: no longer one address, it is no address.
-  return typeof realIp === 'string' ? [addressOf(realIp.trim())] : [];
+function forwardedFor(req: IncomingMessage, header: ForwardedHeader): (string | undefined)[] {
+  const value = req.headers[header];
+  if (value === undefined) return [];
+  if (header === 'forwarded') return parseForwarded(String(value)).map((element) => addressOf(element.get('for') ?? ''));
+  if (header === 'x-forwarded-for') return listOf(value).map(addressOf);
+  return typeof value === 'string' ? [addressOf(value.trim())] : [];
 }
 
 /**
