@@ -82,8 +82,9 @@ export async function backupSqliteStore(databasePath: string, file: string): Pro
 
 /** What a failed backup's operator can act on, in one line; undefined for a real surprise. */
 function backupProblem(error: unknown, databasePath: string, file: string): BackupError | undefined {
+  const unreadable = unreadableProblem(error, databasePath);
+  if (unreadable) return unreadable;
   const { code } = error as { code?: unknown };
-  if (code === 'SQLITE_NOTADB') return new BackupError(`${databasePath} is not a SQLite database`);
   if (isFull(error)) return new BackupError(`no space left on the device for ${file}`);
   if (code === 'ENAMETOOLONG') return new BackupError(`${file}: the name is too long for its file system`);
   return undefined;
@@ -166,11 +167,22 @@ function checkBackup(file: string, shownAs = file): BackupSummary {
   try {
     return summaryOf(db, file, shownAs);
   } catch (error) {
-    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') throw new BackupError(`${shownAs} is not a SQLite database`);
-    throw error;
+    throw unreadableProblem(error, shownAs) ?? error;
   } finally {
     db.close();
   }
+}
+
+/**
+ * A file SQLite cannot read as a database: not one at all, or one damaged — a truncated copy
+ * reads as SQLITE_CORRUPT (or one of its extended codes) before integrity_check can say
+ * which pages are missing: https://www.sqlite.org/rescode.html#corrupt
+ */
+function unreadableProblem(error: unknown, shownAs: string): BackupError | undefined {
+  if (!(error instanceof Database.SqliteError)) return undefined;
+  if (error.code === 'SQLITE_NOTADB') return new BackupError(`${shownAs} is not a SQLite database`);
+  if (/^SQLITE_CORRUPT(_|$)/.test(error.code)) return new BackupError(`${shownAs} is damaged: ${error.message}`);
+  return undefined;
 }
 
 /**

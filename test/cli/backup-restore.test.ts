@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,17 @@ const emailOf = (index: number) => `person${index}@contoso.com`;
 
 /** The files in `dir` whose names start with `name`: a database and whatever SQLite left beside it. */
 const filesNamed = (dir: string, name: string) => readdirSync(dir).filter((file) => file.startsWith(name));
+
+/** name → SHA-256 of each file in `dir` whose name starts with `name`: a store, its WAL and shared memory alike. */
+const fileHashes = (dir: string, name: string) =>
+  Object.fromEntries(
+    filesNamed(dir, name).map((file) => [
+      file,
+      createHash('sha256')
+        .update(readFileSync(join(dir, file)))
+        .digest('hex'),
+    ]),
+  );
 
 /** Permission bits for the group and others: 0 when only the owner may read the file. */
 const sharedBits = (file: string) => statSync(file).mode & 0o077;
@@ -245,6 +256,26 @@ describe('backup and restore of the embedded store', function () {
     expect(foreign.stderr).to.match(/is not a store of this bridge/);
     const folder = await cli(['restore', dir]);
     expect([folder.status, folder.stderr]).to.deep.equal([1, `ews-photo-bridge: ${dir} is a folder, not a backup file\n`]);
+  });
+
+  it('says in one line that a truncated backup is damaged, and leaves the store as it was; a backup of a damaged store as well', async () => {
+    const whole = readFileSync(join(dir, 'live.backup'));
+    const storeBefore = fileHashes(dir, 'bridge.db');
+    for (const length of [Math.floor(whole.length / 2), whole.length - 4096]) {
+      const cut = join(dir, `cut-${length}.backup`);
+      writeFileSync(cut, whole.subarray(0, length));
+      const result = await cli(['restore', cut]);
+      expect([result.status, result.stdout, result.stderr], `cut at ${length}`).to.deep.equal([
+        1,
+        '',
+        `ews-photo-bridge: ${cut} is damaged: database disk image is malformed\n`,
+      ]);
+      expect(fileHashes(dir, 'bridge.db'), `the store after the backup cut at ${length}`).to.deep.equal(storeBefore);
+      const copied = await runCli(['--db', cut, 'backup', join(dir, `of-cut-${length}.backup`)]);
+      expect([copied.status, copied.stderr]).to.deep.equal([1, `ews-photo-bridge: ${cut} is damaged: database disk image is malformed\n`]);
+      expect(filesNamed(dir, `of-cut-${length}`)).to.deep.equal([]);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.partial'))).to.deep.equal([]);
+    }
   });
 
   it('refuses a backup whose schema is not the one the bridge makes: a trigger planted in it would run inside every later write', async () => {
