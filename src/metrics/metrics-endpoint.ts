@@ -31,8 +31,7 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
    * bridge does not read (namesUnreadClient): a proxy on the same host would otherwise make
    * every client of it look local.
    */
-  function mayRead(context: RequestContext): boolean {
-    const token = bearerTokenOf(context.req.headers.authorization ?? '');
+  function mayRead(context: RequestContext, token: string | undefined): boolean {
     if (tokenDigest && token !== undefined && timingSafeEqual(digest(token), tokenDigest)) return true;
     return allowed.includes(context.clientAddress) && !context.addressing.namesUnreadClient(context.req);
   }
@@ -57,8 +56,15 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
     /** On the public port: answers /metrics (or refuses it); false for any other URL. */
     handle(context: RequestContext): boolean {
       if (!isMetricsUrl(context.req.url ?? '')) return false;
-      if (mayRead(context)) serve(context);
-      else {
+      const token = bearerTokenOf(context.req.headers.authorization ?? '');
+      if (mayRead(context, token)) serve(context);
+      else if (token !== undefined) {
+        // RFC 6750 §3.1: a token refused is invalid_token, a 401 with the challenge saying so, so the scraper's error names the token.
+        sendError(context.res, BridgeError.unauthenticated('the bearer token is not BRIDGE_METRICS_TOKEN'), log, context.requestId, {
+          'request-id': context.requestId,
+          'www-authenticate': 'Bearer error="invalid_token"',
+        });
+      } else {
         const reason = 'metrics are served to the addresses in BRIDGE_METRICS_ALLOW, with BRIDGE_METRICS_TOKEN, or on BRIDGE_METRICS_LISTEN';
         sendError(context.res, BridgeError.forbidden(reason), log, context.requestId, { 'request-id': context.requestId });
       }

@@ -216,14 +216,28 @@ describe('metrics', () => {
       }
       const closed = await startTestBridge({ BRIDGE_METRICS_ALLOW: 'none', BRIDGE_METRICS_TOKEN: TOKEN });
       try {
-        await request(closed.bridge.server).get('/metrics').expect(403);
-        await request(closed.bridge.server).get('/metrics').set('Authorization', 'Bearer not-the-token-at-all').expect(403);
+        const none = await request(closed.bridge.server).get('/metrics').expect(403);
+        expect(none.headers['www-authenticate']).to.equal(undefined);
+        // A token refused is RFC 6750 §3.1's invalid_token: 401, and the challenge says so.
+        const wrong = await request(closed.bridge.server).get('/metrics').set('Authorization', 'Bearer not-the-token-at-all').expect(401);
+        expect(wrong.headers['www-authenticate']).to.equal('Bearer error="invalid_token"');
+        expect(wrong.text).to.equal('the bearer token is not BRIDGE_METRICS_TOKEN\n');
         await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
         // The scheme in any case, as RFC 9110 §11.1 has it; the token as it is.
         await request(closed.bridge.server).get('/metrics').set('Authorization', `bearer ${TOKEN}`).expect(200);
-        await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN.toUpperCase()}`).expect(403);
+        await request(closed.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN.toUpperCase()}`).expect(401);
+        // Another scheme is no token: refused as a request without one.
+        await request(closed.bridge.server).get('/metrics').set('Authorization', basic(READER)).expect(403);
       } finally {
         await closed.close();
+      }
+      // Where no token is set, any token presented is one refused.
+      const tokenless = await startTestBridge({ BRIDGE_METRICS_ALLOW: 'none' });
+      try {
+        const res = await request(tokenless.bridge.server).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(401);
+        expect(res.headers['www-authenticate']).to.equal('Bearer error="invalid_token"');
+      } finally {
+        await tokenless.close();
       }
     });
 
