@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import pg from 'pg';
 import sharp from 'sharp';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import type { DirectoryUser } from '../../src/domain/directory.js';
@@ -13,7 +14,9 @@ import { userOwner } from '../../src/domain/photo-owner.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { loadConfig } from '../../src/config.js';
 import { PhotoService } from '../../src/photos/photo-service.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { freshDatabase, postgresTool } from '../support/postgres.js';
 import type { CliResult } from '../support/run-cli.js';
 import { mountSmallFileSystem } from '../support/small-file-system.js';
 import { basic } from '../support/test-bridge.js';
@@ -322,6 +325,61 @@ describe('backup and restore of the embedded store', function () {
     const result = await runCli(['backup', join(dir, 'pg.backup')], { BRIDGE_DATABASE_URL: 'postgres://bridge@127.0.0.1:1/bridge' });
     expect(result.status).to.equal(1);
     expect(result.stderr).to.match(/pg_dump/);
+  });
+});
+
+describe("backup and restore on PostgreSQL, by the README's recipe", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let url: string;
+
+  /** What a restore must keep or put back: rows, the item-id key, the schema version. */
+  async function snapshot(): Promise<unknown> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM accounts)::int AS accounts,
+        (SELECT string_agg(name || '=' || encode(value, 'hex'), ',') FROM secrets) AS secrets, (SELECT max(version) FROM schema_migrations) AS schema`);
+      return rows[0];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** pg_restore with the options the README gives it, as the operator would run it. */
+  function readmeRestore(dump: string) {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const options = /^ *pg_restore (.+?) -d "\$BRIDGE_DATABASE_URL" /m.exec(readme)![1]!.split(/ +/);
+    return spawnSync(postgresTool('pg_restore'), [...options, '-d', url, dump], { encoding: 'utf8' });
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epb-pg-backup-'));
+    url = await freshDatabase();
+    const store = await PostgresStore.open(url);
+    await store.upsertUsers(Array.from({ length: PEOPLE }, (_, index) => ({ email: emailOf(index), displayName: `Person ${index}`, refs: {} })));
+    await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
+    await store.secret('item-id-key', 32);
+    await store.close();
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a dump cut short restores nothing, the database left as it was (one transaction); the whole dump restores', async () => {
+    const dump = join(dir, 'bridge.dump');
+    const dumped = spawnSync(postgresTool('pg_dump'), ['-Fc', '-d', url, '-f', dump], { encoding: 'utf8' });
+    expect([dumped.status, dumped.stderr]).to.deep.equal([0, '']);
+    const before = await snapshot();
+    expect(before).to.include({ users: PEOPLE, accounts: 1 });
+    const whole = readFileSync(dump);
+    const cut = join(dir, 'cut.dump');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const failed = readmeRestore(cut);
+    expect(failed.status, failed.stderr).to.equal(1);
+    expect(await snapshot()).to.deep.equal(before);
+    const restored = readmeRestore(dump);
+    expect([restored.status, restored.stderr]).to.deep.equal([0, '']);
+    expect(await snapshot()).to.deep.equal(before);
   });
 });
 

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
 
@@ -68,6 +68,11 @@ async function startServer(settings: Record<string, string>): Promise<string> {
     }
   });
   return `postgres://postgres@127.0.0.1:${port}`;
+}
+
+/** A client tool (pg_dump, pg_restore) of the test server's version: beside the real pg_ctl, wherever PATH links that from. */
+export function postgresTool(name: string): string {
+  return join(dirname(realpathSync(join(postgresBinDir(), 'pg_ctl'))), name);
 }
 
 /** initdb and pg_ctl from PATH, else from Debian's versioned folder (the newest installed). */
