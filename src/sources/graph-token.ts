@@ -4,7 +4,7 @@ import { quotedErrorCode, quotedUpstream } from './blank-secrets.js';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { CredentialsRefusedError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
-import { httpFailure } from './upstream-http.js';
+import { signInFailure } from './upstream-http.js';
 import { upstreamJsonObject } from './upstream-json.js';
 
 interface ClientCredentials {
@@ -61,7 +61,7 @@ export class ClientCredentialsToken {
       );
     }
     if (response.status === 200) throw noUsableToken('the Microsoft Entra ID token endpoint');
-    throw httpFailure('the Microsoft Entra ID token endpoint', response);
+    throw signInFailure('the Microsoft Entra ID token endpoint', response, 'authorityUrl');
   }
 }
 

@@ -9,7 +9,7 @@ import { CredentialsRefusedError, MisconfiguredSourceError } from './photo-sourc
 import { systemUserTicket } from './superoffice-system-user.js';
 import { upstreamJsonObject } from './upstream-json.js';
 import { environmentUrls } from './superoffice-tenant.js';
-import { httpFailure } from './upstream-http.js';
+import { signInFailure } from './upstream-http.js';
 
 const loginUrl = httpUrl().transform(withoutTrailingSlashes).optional();
 
@@ -137,5 +137,5 @@ async function refreshedAccessToken(auth: Extract<SuperOfficeAuth, { scheme: 'oa
     throw new CredentialsRefusedError(`SuperOffice refused the refresh token (${error}${description})`);
   }
   if (response.status === 200) throw noUsableToken('the SuperOffice token endpoint');
-  throw httpFailure('the SuperOffice token endpoint', response);
+  throw signInFailure('the SuperOffice token endpoint', response, 'loginUrl');
 }

@@ -4,7 +4,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { outboundRequest, type OutboundPolicy } from './outbound-http.js';
 import { quotedUpstream } from './blank-secrets.js';
 import { CredentialsRefusedError, MisconfiguredSourceError } from './photo-source.js';
-import { httpFailure } from './upstream-http.js';
+import { signInFailure } from './upstream-http.js';
 import { upstreamJsonObject } from './upstream-json.js';
 
 interface SystemUser {
@@ -44,7 +44,7 @@ export async function systemUserTicket(user: SystemUser, policy: OutboundPolicy)
       ReturnTokenType: 'JWT',
     }),
   });
-  if (response.status !== 200) throw httpFailure('the SuperOffice system user service', response);
+  if (response.status !== 200) throw signInFailure('the SuperOffice system user service', response, 'loginUrl');
   const answer = upstreamJsonObject(response.body);
   if (answer.IsSuccessful !== true || typeof answer.Token !== 'string') {
     // Its message may quote what was sent: "Invalid application token <token> … signed <signed token>".
@@ -96,7 +96,7 @@ function jwkOfRsaXml(xml: string): Record<string, string> {
 
 async function ticketOf(jwt: string, user: SystemUser, policy: OutboundPolicy): Promise<string> {
   const keys = await outboundRequest(`${user.loginUrl}/.well-known/jwks`, policy, { headers: { accept: 'application/json' } });
-  if (keys.status !== 200) throw httpFailure('the SuperOffice JWKS endpoint', keys);
+  if (keys.status !== 200) throw signInFailure('the SuperOffice JWKS endpoint', keys, 'loginUrl');
   try {
     const { payload } = await jwtVerify(jwt, createLocalJWKSet(upstreamJsonObject(keys.body) as unknown as JSONWebKeySet), { issuer: 'SuperOffice AS' });
     const ticket = payload[TICKET_CLAIM];

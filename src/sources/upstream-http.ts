@@ -38,6 +38,18 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
   return new PermanentSourceError(`${upstream} answered ${status}${why}`);
 }
 
+/**
+ * httpFailure for a sign-in service (a token endpoint, a ticket service, the keys it signs
+ * with): its answer is never about one person, so a 4xx that httpFailure takes as this
+ * person's "no photo" (a 404 from a wrong login URL was that for everyone) is the setup's,
+ * "try again" until the operator mends `setting`. Throttling and 5xx may pass as before.
+ */
+export function signInFailure(upstream: string, response: OutboundResponse, setting: string): Error {
+  const failure = httpFailure(upstream, response);
+  const thisPersons = failure instanceof PermanentSourceError && !(failure instanceof MisconfiguredSourceError);
+  return thisPersons ? new MisconfiguredSourceError(`${failure.message}: check ${setting}`) : failure;
+}
+
 /** Retry-After as seconds or as an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;

@@ -4,11 +4,13 @@ import { AnswerTooLarge, OutboundRefused } from '../../src/sources/outbound-http
 import {
   failureOf,
   InconclusiveAnswerError,
+  CredentialsRefusedError,
   MisconfiguredSourceError,
   PermanentSourceError,
   RetryAfterError,
   UnusableAnswerError,
 } from '../../src/sources/photo-source.js';
+import { httpFailure, signInFailure } from '../../src/sources/upstream-http.js';
 
 describe('failureOf: a failed lookup leaves the photo unknown ("try again") or stands for "no photo"', () => {
   const cases: [string, unknown, 'transient' | 'permanent'][] = [
@@ -27,4 +29,30 @@ describe('failureOf: a failed lookup leaves the photo unknown ("try again") or s
       expect(failureOf(error)).to.equal(expected);
     });
   }
+});
+
+describe('signInFailure: a sign-in service\'s failure is never one person\'s "no photo"', () => {
+  const answer = (status: number, headers: Record<string, string> = {}) => ({ status, headers, body: Buffer.alloc(0) });
+  const cases: [number, Record<string, string>, string, 'transient' | 'permanent'][] = [
+    [404, {}, 'MisconfiguredSourceError', 'transient'],
+    [403, {}, 'MisconfiguredSourceError', 'transient'],
+    [410, {}, 'MisconfiguredSourceError', 'transient'],
+    [302, {}, 'MisconfiguredSourceError', 'transient'],
+    [401, {}, 'CredentialsRefusedError', 'transient'],
+    [500, {}, 'Error', 'transient'],
+    [429, { 'retry-after': '3' }, 'RetryAfterError', 'transient'],
+  ];
+  const kinds = [CredentialsRefusedError, MisconfiguredSourceError, RetryAfterError, PermanentSourceError, Error];
+  const kindOf = (error: Error) => kinds.find((kind) => error instanceof kind)!.name;
+  for (const [status, headers, kind, failure] of cases) {
+    it(`${status}: ${kind}, ${failure}`, () => {
+      const error = signInFailure('the token endpoint', answer(status, headers), 'loginUrl');
+      expect([kindOf(error), failureOf(error)]).to.deep.equal([kind, failure]);
+    });
+  }
+
+  it('says which setting to mend where it makes httpFailure\'s "no photo" the setup\'s', () => {
+    expect(failureOf(httpFailure('the token endpoint', answer(404)))).to.equal('permanent');
+    expect(signInFailure('the token endpoint', answer(404), 'loginUrl').message).to.equal('the token endpoint answered 404: check loginUrl');
+  });
 });

@@ -7,7 +7,15 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { graphSource } from '../../src/sources/graph.js';
-import { MisconfiguredSourceError, PermanentSourceError, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import {
+  CredentialsRefusedError,
+  failureOf as sourceFailureOf,
+  MisconfiguredSourceError,
+  PermanentSourceError,
+  RetryAfterError,
+  type PhotoReference,
+  type PhotoSource,
+} from '../../src/sources/photo-source.js';
 import { resilient, type ResilienceOptions } from '../../src/sources/resilient-source.js';
 import { graphSourceEntry, startGraphSimulator, type GraphSimulator, type GraphUser } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
@@ -252,6 +260,23 @@ describe('Microsoft Graph source', () => {
       expect(wrongTenant).to.be.instanceOf(MisconfiguredSourceError);
       expect(wrongTenant.message).to.match(/AADSTS90002/);
       expect(wrongTenant.message).to.not.include(sim.clientSecret);
+    });
+
+    it('takes a token endpoint that is not there (an authorityUrl whose host answers 404) as the setup\'s fault, "try again", not "no photo"', async () => {
+      const elsewhere = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = elsewhere.address() as AddressInfo;
+        const error = await failureOf(source({ authorityUrl: `http://127.0.0.1:${port}` }).fetch(byId(ADELE.id), signal()));
+        expect([error instanceof MisconfiguredSourceError, error instanceof CredentialsRefusedError, sourceFailureOf(error), error.message]).to.deep.equal([
+          true,
+          false,
+          'transient',
+          'the Microsoft Entra ID token endpoint answered 404: check authorityUrl',
+        ]);
+      } finally {
+        elsewhere.close();
+      }
     });
 
     it('never quotes the client secret, when a token endpoint echoes the request in its error code or description (a proxy, a misconfigured authority)', async () => {

@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -8,6 +10,7 @@ import request from 'supertest';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import {
+  CredentialsRefusedError,
   failureOf as sourceFailureOf,
   MisconfiguredSourceError,
   PermanentSourceError,
@@ -123,6 +126,55 @@ describe('SuperOffice source', () => {
       const error = await failureOf(offTheApi.fetch(contact('7'), signal()));
       expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.equal('SuperOffice answered 404 for a picture and 404 for User/currentPrincipal: check baseUrl');
+    });
+
+    it('takes a sign-in service that answers 404 (a wrong loginUrl) as the setup\'s fault, "try again", never "no photo" for everyone', async () => {
+      const wrongLogin = `${new URL(sim.baseUrl).origin}/signin`;
+      const kindOf = (error: Error) => [
+        error instanceof MisconfiguredSourceError,
+        error instanceof CredentialsRefusedError,
+        sourceFailureOf(error),
+        error.message,
+      ];
+      expect(kindOf(await failureOf(source(oauth({ loginUrl: wrongLogin })).fetch(user('7'), signal())))).to.deep.equal([
+        true,
+        false,
+        'transient',
+        'the SuperOffice token endpoint answered 404: check loginUrl',
+      ]);
+      expect(kindOf(await failureOf(source(systemUser({ loginUrl: wrongLogin })).fetch(user('7'), signal())))).to.deep.equal([
+        true,
+        false,
+        'transient',
+        'the SuperOffice system user service answered 404: check loginUrl',
+      ]);
+      // A proxy in front of the login service that passes the ticket service but not its keys.
+      const partly = createServer((req, res) => {
+        if (!req.url?.endsWith('/api/PartnerSystemUser/Authenticate')) return void res.writeHead(404).end();
+        const body: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => body.push(chunk));
+        req.on('end', () => {
+          void fetch(`${new URL(sim.baseUrl).origin}/login/api/PartnerSystemUser/Authenticate`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: Buffer.concat(body),
+          }).then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()));
+        });
+      });
+      await new Promise<void>((resolve) => partly.listen(0, '127.0.0.1', resolve));
+      try {
+        const proxied = `http://127.0.0.1:${(partly.address() as AddressInfo).port}/login`;
+        const tickets = sim.counts.tickets;
+        expect(kindOf(await failureOf(source(systemUser({ loginUrl: proxied })).fetch(user('7'), signal())))).to.deep.equal([
+          true,
+          false,
+          'transient',
+          'the SuperOffice JWKS endpoint answered 404: check loginUrl',
+        ]);
+        expect(sim.counts.tickets - tickets, 'the ticket service was reached').to.equal(1);
+      } finally {
+        partly.close();
+      }
     });
 
     it('looks up only references that carry a SuperOffice id, and refuses one that is not digits', async () => {
@@ -500,6 +552,37 @@ describe('SuperOffice source', () => {
       const answers = await Promise.all(Array.from({ length: 50 }, () => facade('/api/people/photo?name=SMTP:kari@kunde.example&size=HR96x96')));
       expect(answers.map((res) => res.status)).to.deep.equal(Array(50).fill(200));
       expect(sim.counts.images - before).to.equal(1);
+    });
+
+    it('answers GetUserPhoto "try again" (503, Retry-After), not "no photo", while the token endpoint answers 404 (a wrong loginUrl)', async () => {
+      const wrongLogin = await startBridgeWithSources(
+        [
+          {
+            name: 'crm',
+            type: 'superoffice',
+            baseUrl: sim.baseUrl,
+            stateUrl: sim.stateUrl,
+            auth: oauth({ loginUrl: `${new URL(sim.baseUrl).origin}/signin` }),
+          },
+        ],
+        { users: ['crm'] },
+      );
+      try {
+        await wrongLogin.store.upsertUsers([{ email: 'ola@contoso.com', displayName: 'Ola Nordmann', refs: { superOfficeId: '7' } }]);
+        const rest = await request(wrongLogin.bridge.server)
+          .get('/ews/exchange.asmx/s/GetUserPhoto?email=ola@contoso.com&size=HR64x64')
+          .set('Authorization', reader);
+        expect([rest.status, rest.headers['retry-after'], rest.headers['x-ews-response-code']]).to.deep.equal([503, '5', 'ErrorServerBusy']);
+        const soap = await request(wrongLogin.bridge.server)
+          .post('/EWS/Exchange.asmx')
+          .set('Authorization', reader)
+          .set('Content-Type', 'text/xml; charset=utf-8')
+          .send(envelope('<m:GetUserPhoto><m:Email>ola@contoso.com</m:Email><m:SizeRequested>HR64x64</m:SizeRequested></m:GetUserPhoto>'));
+        const fault = (await parseSoap(soap.text)).Envelope.Body.Fault;
+        expect([soap.status, soap.headers['retry-after'], fault.detail.ResponseCode._]).to.deep.equal([500, '5', 'ErrorServerBusy']);
+      } finally {
+        await wrongLogin.close();
+      }
     });
 
     it('counts garbage bytes and an image bomb from SuperOffice as the source failing: no photo, and the failure counted', async () => {
