@@ -77,11 +77,14 @@ const UNKNOWN_STATES = new Set<unknown>(['Unknown', 0]);
  * A SuperOffice Online tenant's API root as the state API gives it. The root "will change
  * routinely to balance the load" (sod2 → sod3), and the old one answers 421 Misdirected
  * Request, so it is asked for, kept until the answer's ValidUntil, and asked for again
- * at once when the API says it has moved (docs.superoffice.com, "Status page"). While
- * the state API cannot be asked, the last root known (else `baseUrl`) is used.
+ * at once when the API says it has moved (docs.superoffice.com, "Status page"). An answer
+ * that the tenant is not running (or Unknown, or deleted) is kept until its ValidUntil too,
+ * "when to check next time": the lookups meanwhile fail at once, unasked. While the state
+ * API cannot be asked, the last root known (else `baseUrl`) is used.
  */
 export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: string; baseUrl: string }, policy: OutboundPolicy): TenantEndpoint {
   let known: { root: string; until: number } | undefined;
+  let notRunning: { error: Error; until: number } | undefined;
   const asking = new SingleFlight<string>();
 
   // Asked for all the lookups waiting on it, so no one lookup's signal may end it: the policy's timeout bounds it.
@@ -97,26 +100,33 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
       return fallback;
     }
     const state = response.status === 200 ? upstreamJsonObject(response.body) : {};
+    const remembered = (error: Error): Error => {
+      notRunning = { error, until: trustedUntil(state.ValidUntil) };
+      return error;
+    };
     if (UNKNOWN_STATES.has(state.State)) {
-      throw new Error(
-        `SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}: a problem on SuperOffice's side for now (an incident), or a tenant id it does not know`,
+      throw remembered(
+        new Error(
+          `SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}: a problem on SuperOffice's side for now (an incident), or a tenant id it does not know`,
+        ),
       );
     }
     if (ABSENT_STATES.has(state.State)) {
-      throw new MisconfiguredSourceError(`SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}`);
+      throw remembered(new MisconfiguredSourceError(`SuperOffice's state API says tenant ${tenant.contextIdentifier} is ${String(state.State)}`));
     }
     const root = typeof state.Endpoint === 'string' ? tenantRoot(state.Endpoint, tenant.stateUrl, policy) : undefined;
     if (root === undefined) {
       known = { root: fallback, until: Date.now() + RETRY_STATE_MS };
       return fallback;
     }
-    if (state.IsRunning !== true) throw new Error(`SuperOffice tenant ${tenant.contextIdentifier} is not running now (${String(state.State)})`);
+    if (state.IsRunning !== true) throw remembered(new Error(`SuperOffice tenant ${tenant.contextIdentifier} is not running now (${String(state.State)})`));
     known = { root, until: trustedUntil(state.ValidUntil) };
     return root;
   };
 
   return {
     current() {
+      if (notRunning && Date.now() < notRunning.until) return Promise.reject(notRunning.error);
       if (known && Date.now() < known.until) return Promise.resolve(known.root);
       return asking.run('state', ask);
     },

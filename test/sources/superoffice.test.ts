@@ -311,6 +311,27 @@ describe('SuperOffice source', () => {
       expect(sourceFailureOf(unknown)).to.equal('transient');
     });
 
+    it('believes a state answer that the tenant is not running until its ValidUntil ("when to check next time"): the lookups meanwhile fail unasked', async () => {
+      const online = (baseUrl: string) =>
+        superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl, stateUrl: sim.stateUrl, auth: oauth() }), silent);
+      const lookups = async (crm: PhotoSource) => {
+        const before = sim.counts.states;
+        const failures = [];
+        for (let i = 0; i < 5; i++) failures.push(await failureOf(crm.fetch(user('7'), signal())));
+        return [sim.counts.states - before, new Set(failures.map((error) => error.message)).size, sourceFailureOf(failures[4])];
+      };
+      sim.tenantState = 'OfflineMaintenance';
+      try {
+        expect(await lookups(online(sim.baseUrl))).to.deep.equal([1, 1, 'transient']);
+        sim.tenantState = 'Deleted';
+        expect(await lookups(online(sim.baseUrl))).to.deep.equal([1, 1, 'transient']);
+      } finally {
+        sim.tenantState = 'Running';
+      }
+      // Unknown, with a ValidUntil of now: believed for the least time a running answer is, not asked about on every lookup.
+      expect(await lookups(online(sim.baseUrl.replace('Cust12345', 'Cust99999')))).to.deep.equal([1, 1, 'transient']);
+    });
+
     it("takes the login service and state API of a tenant URL's SuperOffice Online environment (tenant hosts move: online2, app, sod3)", () => {
       const online = { login: 'https://online.superoffice.com/login', state: 'https://online.superoffice.com/api/state' };
       expect(environmentUrls('https://online.superoffice.com/Cust1')).to.deep.equal(online);
