@@ -56,7 +56,12 @@ export async function outboundRequest(
   const ca = policy.extraCa ? [...rootCertificates, policy.extraCa] : undefined;
   const lookup: LookupFunction | undefined = policy.publicAddressesOnly ? publicOnlyLookup : undefined;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(policy.timeoutMs)]) : AbortSignal.timeout(policy.timeoutMs);
+  // The policy's timeout is a timer this request holds until it ends, not AbortSignal.timeout:
+  // inside AbortSignal.any, Node 20 holds that signal only weakly, so a garbage collection
+  // took it and its timer, and a dripping answer ran past the timeout (nodejs/node#57736).
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), policy.timeoutMs);
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
 
   return new Promise<OutboundResponse>((resolve, reject) => {
     const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal, ca }, (res) => {
@@ -78,7 +83,7 @@ export async function outboundRequest(
     });
     req.on('error', reject);
     req.end(init.body);
-  });
+  }).finally(() => clearTimeout(timer));
 }
 
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {

@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { hostAllowed, isPublicUnicast, OutboundRefused, outboundRequest } from '../../src/sources/outbound-http.js';
 import { failureOf } from '../../src/sources/photo-source.js';
 import { upstreamPolicy } from '../../src/sources/upstream-http.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 
 /**
@@ -175,6 +177,48 @@ describe('outbound guard: IPv6 literal hosts', () => {
       expect([response.status, response.body.toString()]).to.deep.equal([200, '{"connected":true}']);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe("outbound requests are held to the policy's timeout", () => {
+  /** Pieces a dripping answer sends, one every 100 ms, before it ends. */
+  const PIECES = 40;
+  let server: Server;
+  let base: string;
+  let written: Promise<number>;
+
+  before(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const drip = setInterval(() => {
+        res.write('.');
+        if (++sent === PIECES) res.end();
+      }, 100);
+      written = new Promise((resolve) => res.on('close', () => resolve(sent)));
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  it("ends a dripping answer at the timeout while a caller's signal is given too, whatever the garbage collector takes meanwhile", async () => {
+    // gc without --expose-gc, as Jest's leak detection gets it: the flag set, then read in a new context.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const caller = new AbortController();
+    const collecting = setInterval(gc, 20);
+    try {
+      const failure = await outboundRequest(base, { allowedHosts: ['127.0.0.1'], maxBytes: 1024, timeoutMs: 300 }, { signal: caller.signal }).then(
+        (answer) => answer,
+        (error: unknown) => error,
+      );
+      expect([(failure as Error).name, failureOf(failure), caller.signal.aborted]).to.deep.equal(['AbortError', 'transient', false]);
+      expect(await written, 'the bridge hung up before the answer ended').to.be.below(PIECES);
+    } finally {
+      clearInterval(collecting);
     }
   });
 });
