@@ -5,7 +5,7 @@ import { quotedErrorCode } from './blank-secrets.js';
 import { outboundRequest, OutboundRefused, type OutboundPolicy, type OutboundResponse } from './outbound-http.js';
 import { CredentialsRefusedError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 import { noUsableToken, renewalTime, usableToken } from './token-renewal.js';
-import { httpFailure } from './upstream-http.js';
+import { asSetupFailure, httpFailure } from './upstream-http.js';
 import { upstreamJson } from './upstream-json.js';
 
 export interface UcwaClientOptions {
@@ -157,7 +157,7 @@ export class UcwaClient {
       const tokenUrl = tokenServiceOf(await this.send(userUrl, { headers: JSON_HEADERS }), userUrl);
       const token = await this.requestToken(tokenUrl);
       const user = await this.send(userUrl, withAuthorization({ headers: JSON_HEADERS }, token));
-      if (user.status !== 200) throw ucwaFailure(user, 'user resource');
+      if (user.status !== 200) throw signInStepFailure(user, 'user resource');
       const resource = readJson(user, 'user resource');
       const applicationsUrl = linkOf(resource, 'applications', userUrl);
       if (applicationsUrl) {
@@ -197,7 +197,7 @@ export class UcwaClient {
   private async userLinkOf(url: string, token?: Token): Promise<string> {
     for (let hop = 0; hop <= MAX_POOL_REDIRECTS; hop++) {
       const response = await this.send(url, token ? withAuthorization({ headers: JSON_HEADERS }, token) : { headers: JSON_HEADERS });
-      if (response.status !== 200) throw ucwaFailure(response, `autodiscover ${url}`);
+      if (response.status !== 200) throw signInStepFailure(response, `autodiscover ${url}`);
       const resource = readJson(response, 'autodiscover');
       const userUrl = linkOf(resource, 'user', url);
       if (userUrl) return userUrl;
@@ -219,7 +219,7 @@ export class UcwaClient {
       const error = quotedErrorCode(/"error"\s*:\s*"([\w-]+)"/.exec(response.body.toString('utf8'))?.[1], [this.options.password]);
       throw new CredentialsRefusedError(`UCWA refused the sign-in of ${this.options.username} (${response.status}${error ? ` ${error}` : ''})`);
     }
-    if (response.status !== 200) throw ucwaFailure(response, 'token service');
+    if (response.status !== 200) throw signInStepFailure(response, 'token service');
     const grant = readJson(response, 'token service');
     const token = usableToken(grant.access_token);
     if (token === undefined) throw noUsableToken('the UCWA token service');
@@ -237,7 +237,7 @@ export class UcwaClient {
       headers: { ...JSON_HEADERS, 'Content-Type': 'application/json' },
       body: JSON.stringify({ UserAgent: USER_AGENT, EndpointId: this.endpointId, Culture: CULTURE }),
     });
-    if (response.status !== 201 && response.status !== 200) throw ucwaFailure(response, 'application creation');
+    if (response.status !== 201 && response.status !== 200) throw signInStepFailure(response, 'application creation');
     const base = this.home!.applicationsUrl;
     const resource = readJson(response, 'application');
     const people = resource._embedded?.people as UcwaResource | undefined;
@@ -273,6 +273,11 @@ export function ucwaFailure(response: OutboundResponse, what: string): Error {
     return new Error(`UCWA ${what} answered 410 ${said}: the user's pool is unavailable and no backup pool is configured`);
   }
   return httpFailure(`UCWA ${what}`, response, said);
+}
+
+/** A failure of signing in (autodiscover, the token service, the user resource, the application): the setup's, whoever is asked for. */
+function signInStepFailure(response: OutboundResponse, what: string): Error {
+  return asSetupFailure(ucwaFailure(response, what), 'autodiscoverUrl');
 }
 
 /** The error body of an answer that UCWA itself gave: proxies answer too, and UCWA's are JSON (ErrorsAndInformationalMessages). */

@@ -40,12 +40,18 @@ export function httpFailure(upstream: string, response: OutboundResponse, said?:
 
 /**
  * httpFailure for a sign-in service (a token endpoint, a ticket service, the keys it signs
- * with): its answer is never about one person, so a 4xx that httpFailure takes as this
- * person's "no photo" (a 404 from a wrong login URL was that for everyone) is the setup's,
- * "try again" until the operator mends `setting`. Throttling and 5xx may pass as before.
+ * with): see asSetupFailure.
  */
 export function signInFailure(upstream: string, response: OutboundResponse, setting: string): Error {
-  const failure = httpFailure(upstream, response);
+  return asSetupFailure(httpFailure(upstream, response), setting);
+}
+
+/**
+ * A sign-in step's failure, whose answer is never about one person: a 4xx that httpFailure
+ * takes as this person's "no photo" (a 404 from a wrong login URL was that for everyone) is
+ * the setup's, "try again" until the operator mends `setting`. Throttling and 5xx pass as they are.
+ */
+export function asSetupFailure(failure: Error, setting: string): Error {
   const thisPersons = failure instanceof PermanentSourceError && !(failure instanceof MisconfiguredSourceError);
   return thisPersons ? new MisconfiguredSourceError(`${failure.message}: check ${setting}`) : failure;
 }

@@ -509,6 +509,18 @@ describe('Skype for Business UCWA source', () => {
     });
   });
 
+  it('takes a sign-in step that answers 404 (an autodiscoverUrl with a wrong path) as the setup\'s, "try again", never "no photo" for everyone', async () => {
+    const wrong = build({ autodiscoverUrl: `${sim.autodiscoverUrl}no/such/path/` });
+    const error = await wrong.fetch(alex(), AbortSignal.timeout(5000)).then(
+      () => expect.fail('should have failed'),
+      (thrown: unknown) => thrown as Error,
+    );
+    expect([error.constructor.name, failureOf(error)]).to.deep.equal(['MisconfiguredSourceError', 'transient']);
+    expect(error.message).to.match(/answered 404.*: check autodiscoverUrl$/);
+    // The one URL the wrong setting asked, answered as the server answers any it does not serve.
+    expect(sim.undocumented.splice(0)).to.deep.equal(['GET /no/such/path/']);
+  });
+
   describe('check', () => {
     const check = (sample?: PhotoReference) => source.check(sample, AbortSignal.timeout(5000));
     const summary = (steps: CheckStep[]) => steps.map((s) => [s.step, s.ok]);
