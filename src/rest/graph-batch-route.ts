@@ -9,6 +9,7 @@ import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { jsonOf } from '../http/json-body.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
+import { tooManyHeaderFields } from '../http/request-target.js';
 import { requireAccount } from '../http/require-account.js';
 import type { Logger } from '../logger.js';
 import { graphErrorHandler, graphErrorJson, refuseOtherMethods } from './graph-errors.js';
@@ -64,6 +65,8 @@ interface BatchRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** The names of the header fields it has, in lower case: those not passed still count towards the fields it would have alone. */
+  fieldNames: string[];
   /** Its body as sent alone: JSON written out, anything else from its base64. */
   body: Buffer | undefined;
   dependsOn: string[];
@@ -107,7 +110,7 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     () => new BridgeError('BadRequest', 413, `a batch is at most ${BATCH_MAX_BODY_BYTES / 1024} KB`),
   );
   router.post('/$batch', requireAccount(options.auth, 'user'), body, async (req, res) => {
-    const requests = readBatch(jsonOf(req.body as Buffer, () => invalidBatch('the body is not JSON')));
+    const requests = readBatch(jsonOf(req.body as Buffer, invalidBatch));
     const { requestId } = contextOf(req);
     const answer = new BatchAnswer(requestId);
     const run = async (request: BatchRequest) =>
@@ -202,6 +205,11 @@ async function inSequence(
  * is its 500: the batch's other answers stand either way.
  */
 async function runOne(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
+  // Checked first, as the front door does (request-target.ts): the fields it has, and the batch's login and addressing it would carry alone.
+  const tooMany = tooManyHeaderFields(
+    request.fieldNames.length + INHERITED_HEADERS.filter((name) => name in batch.headers && !request.fieldNames.includes(name)).length,
+  );
+  if (tooMany) return graphFailure(request.id, tooMany.httpStatus, tooMany.responseCode, tooMany.message, contextOf(batch).requestId);
   return BATCHED_METHODS.has(request.method) ? sent(request, batch, send, log) : refusedMethod(request, batch, send, log);
 }
 
@@ -358,6 +366,7 @@ function readRequest(entry: unknown): BatchRequest {
     method: method.toUpperCase(),
     url: requestTarget(id, url.startsWith('/') ? url : `/${url}`),
     headers: passed,
+    fieldNames: Object.keys(headers).map((name) => name.toLowerCase()),
     body: body === undefined ? undefined : bodyBytes(id, body, passed['content-type']),
     dependsOn,
   };

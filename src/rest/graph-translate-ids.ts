@@ -37,7 +37,7 @@ export function translateExchangeIds(ids: ItemIds, searches: SearchBudget): Requ
     () => new BridgeError('BadRequest', 413, `a translateExchangeIds body is at most ${TRANSLATE_MAX_BODY_BYTES / 1024} KB`),
   );
   const answer = async (req: Request, res: Response) => {
-    const { inputIds, sourceIdType, targetIdType } = readTranslation(jsonOf(req.body as Buffer, () => invalidTranslation('the body is not JSON')));
+    const { inputIds, sourceIdType, targetIdType } = readTranslation(jsonOf(req.body as Buffer, invalidTranslation));
     // In the login's share of the time, as a search: each id's seal is checked, a thousand a request.
     const translated = await searches.json(mailboxOf(contextOf(req))!, async () => ({
       '@odata.context': `${graphBaseUrl(req)}/$metadata#Collection(microsoft.graph.convertIdResult)`,

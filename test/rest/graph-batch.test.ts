@@ -362,6 +362,68 @@ describe('Graph JSON batching: the errors a batch writes for its requests itself
   });
 });
 
+describe('Graph JSON batching: bodies nested deep, and header fields', () => {
+  let t: TestBridge;
+  const lines: Record<string, unknown>[] = [];
+  before(async () => {
+    t = await startTestBridge({}, createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }));
+  });
+  after(() => t.close());
+
+  const post = (path: string, body: string) =>
+    request(t.bridge.server).post(path).set('Authorization', basic(READER)).set('Content-Type', 'application/json').send(body);
+
+  it('refuses a request body nested 5,000 deep with 400 BadRequest naming the nesting, on every JSON door, and logs no error', async () => {
+    lines.length = 0;
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    // Written by hand: JSON.stringify itself overflows the stack on it.
+    const inBatch = `{"requests":[{"id":"1","method":"POST","url":"/me/translateExchangeIds","headers":{"Content-Type":"application/json"},"body":${deep}}]}`;
+    for (const [path, body] of [
+      ['/v1.0/$batch', inBatch],
+      ['/beta/$batch', inBatch],
+      ['/v1.0/$batch', deep],
+      ['/v1.0/$batch', `{"requests":${deep}}`],
+      ['/v1.0/me/translateExchangeIds', deep],
+      ['/v1.0/me/translateExchangeIds', `{"inputIds":${deep},"sourceIdType":"ewsId","targetIdType":"restId"}`],
+    ] as const) {
+      const res = await post(path, body);
+      const what = `${path} ${body.slice(0, 30)}`;
+      expect([res.status, (res.body as { error: { code: string } }).error.code], what).to.deep.equal([400, 'BadRequest']);
+      expect((res.body as { error: { message: string } }).error.message, what).to.match(/nests arrays and objects deeper than \d+/);
+    }
+    // A body within the depth is read as before; brackets inside strings are no nesting.
+    const fine = await post('/v1.0/$batch', JSON.stringify({ requests: [{ id: `${'['.repeat(40)}`, method: 'GET', url: '/me' }] }));
+    expect(fine.status).to.equal(200);
+    expect(lines.filter((line) => (line.level as number) >= 50)).to.deep.equal([]);
+  });
+
+  it('answers a request of a batch with more than 100 header fields 431, as it is answered alone', async () => {
+    const fields = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`X-Filler-${i}`, 'a']));
+    const alone = await request(t.bridge.server).get('/v1.0/me').set('Authorization', basic(READER)).set(fields(101));
+    expect(alone.status).to.equal(431);
+    const res = await post(
+      '/v1.0/$batch',
+      JSON.stringify({
+        requests: [
+          { id: 'many', method: 'GET', url: '/me', headers: fields(500) },
+          // With the batch's Host and Authorization, 101 fields alone.
+          { id: 'over', method: 'GET', url: '/me', headers: fields(99) },
+          { id: 'within', method: 'GET', url: '/me', headers: fields(98) },
+        ],
+      }),
+    ).expect(200);
+    const answers = new Map((res.body as BatchAnswer).responses.map((answer) => [answer.id, answer]));
+    const aloneError = (alone.body as { error: { code: string; message: string } }).error;
+    for (const id of ['many', 'over']) {
+      const { status, body } = answers.get(id)!;
+      expect(status, id).to.equal(431);
+      const { error } = body as { error: { code: string; message: string } };
+      expect([error.code, error.message], id).to.deep.equal([aloneError.code, aloneError.message]);
+    }
+    expect(answers.get('within')!.status).to.equal(200);
+  });
+});
+
 describe('Graph JSON batching: the answer’s size', () => {
   let t: TestBridge;
   const PEOPLE = 999;
