@@ -273,7 +273,7 @@ export const SETTINGS = {
     env: 'BRIDGE_EWS_MAX_ANSWER_BYTES',
     schema: int(64 * 1024, 2 ** 30),
     default: 4 * 1024 * 1024,
-    doc: 'Bytes of one SOAP answer, at most; items beyond it are answered with ErrorMessageSizeExceeded.',
+    doc: 'Bytes of one SOAP answer, envelope and all, at most; items beyond it are answered with ErrorMessageSizeExceeded, each id still with its message (clients pair them by position): a list of more ids than those messages (~300 bytes each) fit in is refused whole (ErrorInvalidRequest), as one over BRIDGE_EWS_MAX_ITEMS_PER_REQUEST is (at 65536, some 210 ids).',
   },
   ewsBodyBytesPerAccount: {
     env: 'BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT',

@@ -13,6 +13,8 @@ const HEAD =
   `<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" xmlns:m="${MESSAGES_NS}" xmlns:t="${TYPES_NS}">` +
   `<s:Header>${SERVER_VERSION_INFO}</s:Header><s:Body>`;
 const TAIL = '</s:Body></s:Envelope>';
+/** Bytes of the envelope around a Body's content: an answer's byte limit holds them too. */
+export const ENVELOPE_BYTES = Buffer.byteLength(HEAD) + Buffer.byteLength(TAIL);
 
 /** A complete SOAP 1.1 response around a Body's content, encoded. */
 export function encodedEnvelope(body: string): Buffer {

@@ -1,5 +1,6 @@
 import { BridgeError } from '../domain/errors.js';
 import { pauseIfLong } from '../loop-turns.js';
+import { ENVELOPE_BYTES } from './envelope.js';
 import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
 import { element, text } from './xml.js';
@@ -59,8 +60,11 @@ export function operationResponse(operation: string, outcomes: readonly MessageO
  * The same response for operations whose items may be large (photos as base64), made
  * one item at a time and written out as it goes, so memory holds one item, not the whole
  * answer, and other requests are let in between items once the turn has run long
- * (loop-turns.ts). An item that would take the answer past the byte limit is answered
- * with ErrorMessageSizeExceeded instead — the envelope is always whole.
+ * (loop-turns.ts). The whole envelope is at most the byte limit, and every item has its
+ * message, in its place (clients pair answers with ids by position): an item whose message
+ * would leave no room for an ErrorMessageSizeExceeded for each item after it is answered with
+ * one itself. A list too long for even those (a thousand ids, ~300 bytes each, against a
+ * 64 KiB limit) is refused whole before any item's work, as a list over the id cap is.
  */
 export async function* streamedResponse<T>(
   operation: string,
@@ -69,17 +73,27 @@ export async function* streamedResponse<T>(
   emptyPayload: string | undefined,
   context: EwsContext,
 ): AsyncIterable<string> {
-  let remaining = context.limits.maxAnswerBytes;
+  const maxBytes = context.limits.maxAnswerBytes;
+  let remaining = roomForMessages(operation, maxBytes);
+  const tooLarge = tooLargeXml(operation, emptyPayload, context);
+  const tooLargeBytes = Buffer.byteLength(tooLarge);
+  if (items.length * tooLargeBytes > remaining) {
+    const fit = Math.floor(remaining / tooLargeBytes);
+    const refusal = BridgeError.invalidRequest(`at most ${fit} ids per request fit in an answer of ${maxBytes} bytes; this one has ${items.length}`);
+    yield operationResponse(operation, [failure(refusal, emptyPayload)]);
+    return;
+  }
   // Once one item has not fitted, the rest are refused unmade: 120 contacts with their vCards were each made, 2 s in all, to give 8.
   let full = false;
   yield open(operation);
-  for (const item of items) {
-    let xml = full ? undefined : messageXml(operation, await perItem(() => answer(item), emptyPayload, context));
-    if (xml === undefined || Buffer.byteLength(xml) > remaining) {
+  for (let i = 0; i < items.length; i++) {
+    const reserved = (items.length - i - 1) * tooLargeBytes;
+    let xml = full ? undefined : messageXml(operation, await perItem(() => answer(items[i]!), emptyPayload, context));
+    if (xml === undefined || Buffer.byteLength(xml) > remaining - reserved) {
       full = true;
-      xml = tooLargeXml(operation, emptyPayload, context);
+      xml = tooLarge;
     }
-    remaining = Math.max(0, remaining - Buffer.byteLength(xml));
+    remaining -= Buffer.byteLength(xml);
     yield xml;
     const pause = pauseIfLong();
     if (pause) await pause;
@@ -104,7 +118,7 @@ export async function* partedResponse(operation: string, parts: readonly string[
 
 /** A whole response with one message (ResolveNames), held to the same byte limit. */
 export function boundedResponse(operation: string, outcome: MessageOutcome, context: EwsContext): string {
-  return open(operation) + messageWithin(operation, outcome, context.limits.maxAnswerBytes, undefined, context) + close(operation);
+  return open(operation) + messageWithin(operation, outcome, roomForMessages(operation, context.limits.maxAnswerBytes), undefined, context) + close(operation);
 }
 
 /**
@@ -113,7 +127,12 @@ export function boundedResponse(operation: string, outcome: MessageOutcome, cont
  */
 export function singleMessageResponse(name: string, outcome: MessageOutcome, maxBytes = Infinity): string {
   const xml = element(name, { 'xmlns:m': MESSAGES_NS, 'xmlns:t': TYPES_NS, ResponseClass: outcome.responseClass }, messageHead(outcome), outcome.payload);
-  return Buffer.byteLength(xml) <= maxBytes ? xml : singleMessageResponse(name, failure(answerTooLarge(maxBytes)));
+  return Buffer.byteLength(xml) <= maxBytes - ENVELOPE_BYTES ? xml : singleMessageResponse(name, failure(answerTooLarge(maxBytes)));
+}
+
+/** The bytes an answer of `maxBytes` has for its messages: the SOAP envelope and the response element around them count too. */
+function roomForMessages(operation: string, maxBytes: number): number {
+  return maxBytes - ENVELOPE_BYTES - Buffer.byteLength(open(operation)) - Buffer.byteLength(close(operation));
 }
 
 /** The message, or ErrorMessageSizeExceeded in its place when it is over `remaining` bytes. */

@@ -132,7 +132,7 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
     wellFormed(res.text);
     const codes = messagesOf(xml).map((m) => m.ResponseCode);
     expect(codes).to.deep.equal(['NoError', 'NoError', ...Array.from({ length: attachmentIds.length - 1 }, () => 'ErrorMessageSizeExceeded')]);
-    expect(Buffer.byteLength(res.text)).to.be.at.most(maxAnswerBytes + 2048);
+    expect(Buffer.byteLength(res.text)).to.be.at.most(maxAnswerBytes);
   });
 
   it('answers ResolveNames for a name with a control character (imported another way) as well-formed XML without it', async () => {
@@ -140,6 +140,85 @@ describe('EWS answers are bounded: ids per request, answer bytes, repeated ids',
     const { res, xml } = await call('<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>SMTP:ctl@x.example</m:UnresolvedEntry></m:ResolveNames>');
     wellFormed(res.text);
     expect(xml.Envelope.Body.ResolveNamesResponse.ResponseMessages.ResolveNamesResponseMessage.ResolutionSet.Resolution.Mailbox.Name).to.equal('Ctl Person');
+  });
+});
+
+describe('an EWS answer is at most BRIDGE_EWS_MAX_ANSWER_BYTES, envelope and all, with a message for every id', () => {
+  const DISTINCT = 32;
+  const IDS = 1000;
+  let photo: Awaited<ReturnType<typeof normalizePhoto>>;
+  before(async () => {
+    photo = await normalizePhoto(await noisyPhoto(648), LIMITS);
+  });
+
+  /** A bridge with the answer limit `maxAnswerBytes`, the default 1,000 ids a request, and DISTINCT contacts each with the large photo; their AttachmentIds. */
+  async function bridgeWithPhotos(maxAnswerBytes: number): Promise<{ t: TestBridge; attachmentIds: string[] }> {
+    const t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(maxAnswerBytes), BRIDGE_SEARCH_MS_PER_SECOND: '1000' });
+    const ids = await t.store.addContacts(
+      READER.username,
+      Array.from({ length: DISTINCT }, (_, i) => ({ displayName: `Large ${i}`, emailAddresses: [`large${i}@x.example`], phones: {}, refs: {}, photo })),
+    );
+    const itemIds = new ItemIds(await t.store.secret('item-ids', 32));
+    const itemIdsOf = ids.map((id) => itemIds.encode('contact', id));
+    const items = await getAttachmentLike(
+      t,
+      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${itemIdsOf.map((id) => `<t:ItemId Id="${id}"/>`).join('')}</m:ItemIds></m:GetItem>`,
+    );
+    const attachmentIds = [items.xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage]
+      .flat()
+      .map((m: any) => m.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id as string);
+    expect(attachmentIds).to.have.length(DISTINCT);
+    return { t, attachmentIds };
+  }
+  async function getAttachmentLike(t: TestBridge, body: string) {
+    const res = await request(t.bridge.server)
+      .post('/EWS/Exchange.asmx')
+      .set('Authorization', basic(READER))
+      .set('Content-Type', 'text/xml; charset=utf-8')
+      .send(envelope(body))
+      .expect(200);
+    return { res, xml: await parseSoap(res.text) };
+  }
+  async function getAttachment(t: TestBridge, ids: string[]) {
+    const { res, xml } = await getAttachmentLike(
+      t,
+      `<m:GetAttachment><m:AttachmentIds>${ids.map((id) => `<t:AttachmentId Id="${id}"/>`).join('')}</m:AttachmentIds></m:GetAttachment>`,
+    );
+    wellFormed(res.text);
+    const messages = [xml.Envelope.Body.GetAttachmentResponse.ResponseMessages.GetAttachmentResponseMessage].flat();
+    return { bytes: Buffer.byteLength(res.text), messages, codes: messages.map((m: any) => m.ResponseCode as string) };
+  }
+  const cycled = (attachmentIds: string[], count: number) => Array.from({ length: count }, (_, i) => attachmentIds[i % attachmentIds.length]!);
+
+  it('at the default 4 MiB: 1,000 ids of 32 large photos get 1,000 messages in at most 4,194,304 bytes', async () => {
+    const { t, attachmentIds } = await bridgeWithPhotos(4 * 1024 * 1024);
+    try {
+      const { bytes, codes } = await getAttachment(t, cycled(attachmentIds, IDS));
+      expect(bytes).to.be.at.most(4 * 1024 * 1024);
+      expect(codes).to.have.length(IDS);
+      const made = codes.filter((code) => code === 'NoError').length;
+      expect(made).to.be.within(1, DISTINCT - 1);
+      expect(codes.slice(made).every((code) => code === 'ErrorInvalidRequest' || code === 'ErrorMessageSizeExceeded')).to.equal(true);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('at the smallest limit, 65,536: as many ids as their error messages fit get a message each within it; a longer list is refused whole, within it too', async () => {
+    const { t, attachmentIds } = await bridgeWithPhotos(65_536);
+    try {
+      const refused = await getAttachment(t, cycled(attachmentIds, IDS));
+      expect(refused.bytes).to.be.at.most(65_536);
+      expect(refused.codes).to.deep.equal(['ErrorInvalidRequest']);
+      const fit = Number(/at most (\d+) ids per request fit in an answer of 65536 bytes/.exec(refused.messages[0].MessageText)?.[1]);
+      expect(fit).to.be.within(100, IDS - 1);
+      const answered = await getAttachment(t, cycled(attachmentIds, fit));
+      expect(answered.bytes).to.be.at.most(65_536);
+      expect(answered.codes).to.have.length(fit);
+      expect((await getAttachment(t, cycled(attachmentIds, fit + 1))).codes).to.deep.equal(['ErrorInvalidRequest']);
+    } finally {
+      await t.close();
+    }
   });
 });
 
