@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { BridgeError } from '../domain/errors.js';
 import { endWithBody } from '../http/end-with-body.js';
+import { writeChunk } from '../http/write-chunk.js';
 import type { SoapAnswer } from './ews-operation.js';
 import { MESSAGES_NS, SERVER_VERSION_INFO, SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
 import type { MalformedEnvelope } from './soap-reader.js';
@@ -87,21 +88,7 @@ function headLines(requestId: string, front: Record<string, string>, own: Record
 }
 
 async function stream(res: ServerResponse, fragments: AsyncIterable<string>): Promise<void> {
-  await write(res, HEAD);
-  for await (const fragment of fragments) await write(res, fragment);
+  await writeChunk(res, HEAD);
+  for await (const fragment of fragments) await writeChunk(res, fragment);
   res.end(TAIL);
-}
-
-function write(res: ServerResponse, chunk: string): Promise<void> | void {
-  if (res.destroyed) throw new Error('the client went away');
-  if (res.write(chunk)) return;
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      res.off('drain', done).off('close', closed);
-      if (error) reject(error);
-      else resolve();
-    };
-    const closed = () => done(new Error('the client went away'));
-    res.once('drain', done).once('close', closed);
-  });
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
@@ -362,7 +363,7 @@ describe('Graph JSON batching: the errors a batch writes for its requests itself
   });
 });
 
-describe('Graph JSON batching: bodies nested deep, and header fields', () => {
+describe('Graph JSON batching: bodies nested deep, header fields, the answer written in parts', () => {
   let t: TestBridge;
   const lines: Record<string, unknown>[] = [];
   before(async () => {
@@ -421,6 +422,41 @@ describe('Graph JSON batching: bodies nested deep, and header fields', () => {
       expect([error.code, error.message], id).to.deep.equal([aloneError.code, aloneError.message]);
     }
     expect(answers.get('within')!.status).to.equal(200);
+  });
+
+  it('writes its answer a response at a time (twenty photos joined and encoded whole held the event loop), with the Content-Length of what it writes', async () => {
+    await t.store.upsertUsers([{ email: 'alex.wilber@contoso.com', displayName: 'Alex Wilber', refs: {} }]);
+    await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(300, 300), 'test');
+    const writes: number[] = [];
+    const count = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url !== '/v1.0/$batch') return;
+      const write = res.write.bind(res) as (chunk: string) => boolean;
+      res.write = ((chunk: string) => {
+        writes.push(Buffer.byteLength(chunk));
+        return write(chunk);
+      }) as typeof res.write;
+    };
+    t.bridge.server.prependListener('request', count);
+    let res: request.Response;
+    try {
+      res = await post(
+        '/v1.0/$batch',
+        JSON.stringify({
+          requests: Array.from({ length: BATCH_MAX_REQUESTS }, (_, i) => ({
+            id: String(i),
+            method: 'GET',
+            url: '/users/alex.wilber@contoso.com/photo/$value',
+          })),
+        }),
+      ).expect(200);
+    } finally {
+      t.bridge.server.off('request', count);
+    }
+    const { responses } = res.body as BatchAnswer;
+    expect(responses.map(({ status }) => status)).to.deep.equal(Array.from({ length: BATCH_MAX_REQUESTS }, () => 200));
+    // The opening, then each response.
+    expect(writes).to.have.length(1 + BATCH_MAX_REQUESTS);
+    expect(res.headers['content-length']).to.equal(String(Buffer.byteLength(res.text)));
   });
 });
 
