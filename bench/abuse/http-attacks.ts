@@ -146,7 +146,7 @@ export function unauthenticatedHeldBodies(): Attack {
 const LONG_FORWARDED = { count: 20, tokenBytes: 15 * 1024 };
 
 /**
- * Behind a trusted proxy, which passes a client's Forwarded on: one 15 KB token without `=`.
+ * Behind a trusted proxy whose Forwarded is read, which appends to a client's: one 15 KB token without `=`.
  * The parser tried a key from each of its letters, 0.5 s of the event loop per request.
  */
 export const longForwardedTokens: Attack = {

@@ -88,7 +88,12 @@ async function main(): Promise<number> {
     {
       bridge: 'BRIDGE_TRUSTED_PROXIES=127.0.0.1 (one IPv6 /64)',
       settings: { BRIDGE_TRUSTED_PROXIES: '127.0.0.1' },
-      attacks: () => Promise.resolve([rotatingIpv6Addresses, longForwardedTokens, rightGuessWhileThrottled]),
+      attacks: () => Promise.resolve([rotatingIpv6Addresses, rightGuessWhileThrottled]),
+    },
+    {
+      bridge: 'BRIDGE_TRUSTED_PROXIES=127.0.0.1, BRIDGE_FORWARDED_HEADER=forwarded',
+      settings: { BRIDGE_TRUSTED_PROXIES: '127.0.0.1', BRIDGE_FORWARDED_HEADER: 'forwarded' },
+      attacks: () => Promise.resolve([longForwardedTokens]),
     },
     // As an attacker with many addresses and account names finds it: every wrong password is checked.
     { bridge: 'BRIDGE_LOGIN_MAX_FAILURES=1000', settings: { BRIDGE_LOGIN_MAX_FAILURES: '1000' }, attacks: () => Promise.resolve([hashFloodDuringConversions]) },
