@@ -175,6 +175,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     trustedProxies: config.trustedProxies,
     forwardedHeader: config.forwardedHeader,
     tls: config.tlsCertFile !== '',
+    warn: (message) => log.warn(message),
   });
   const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
   const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog, bodies });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
-import { isHost, TrustedProxies, type ForwardedHeader } from './trusted-proxy.js';
+import { FORWARDED_HEADERS, isHost, TrustedProxies, type ForwardedHeader } from './trusted-proxy.js';
 
 interface AddressingOptions {
   /** BRIDGE_PUBLIC_URL without a trailing slash; empty when not configured. */
@@ -11,6 +11,8 @@ interface AddressingOptions {
   forwardedHeader?: ForwardedHeader;
   /** Whether the bridge itself speaks TLS: the scheme a direct client used. */
   tls: boolean;
+  /** Told once when a trusted proxy names its clients in another header than the one read. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -29,16 +31,37 @@ export class Addressing {
   private readonly proxies: TrustedProxies;
   private readonly ownScheme: 'http' | 'https';
   private readonly forwardedHeader: ForwardedHeader;
+  private warnOnce: ((message: string) => void) | undefined;
 
   constructor(private readonly options: AddressingOptions) {
     this.forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
     this.proxies = new TrustedProxies(options.trustedProxies, this.forwardedHeader);
     this.ownScheme = options.tls ? 'https' : 'http';
+    this.warnOnce = options.warn;
   }
 
   /** Made once per request, the hot path included: without trusted proxies it is the peer, read as is. */
   clientAddress(req: IncomingMessage): string {
-    return this.proxies.isEmpty ? (req.socket.remoteAddress ?? '') : this.proxies.clientAddress(req);
+    if (this.proxies.isEmpty) return req.socket.remoteAddress ?? '';
+    if (this.warnOnce && req.headers[this.forwardedHeader] === undefined) this.warnOfOtherHeader(req);
+    return this.proxies.clientAddress(req);
+  }
+
+  /**
+   * A proxy that names its clients in another header than BRIDGE_FORWARDED_HEADER's (nginx's
+   * X-Real-IP recipe, a bridge upgraded from one that read every header) makes every client
+   * behind it the proxy: one login throttle for all, one address in the log. Said once, with
+   * the setting that mends it.
+   */
+  private warnOfOtherHeader(req: IncomingMessage): void {
+    if (!this.proxies.forwardedByTrusted(req)) return;
+    const other = FORWARDING_HEADERS.find((name) => req.headers[name] !== undefined);
+    if (other === undefined) return;
+    const settable = (FORWARDED_HEADERS as readonly string[]).includes(other) ? `; if that proxy sets it, BRIDGE_FORWARDED_HEADER=${other}` : '';
+    this.warnOnce?.(
+      `a trusted proxy (${req.socket.remoteAddress ?? ''}) sent ${other} but no ${this.forwardedHeader}, the header read (BRIDGE_FORWARDED_HEADER): its clients are all taken for the proxy${settable}`,
+    );
+    this.warnOnce = undefined;
   }
 
   /** Whether the peer is a trusted proxy: what it says of the request (its client, its X-Request-Id) is believed. */
@@ -47,14 +70,17 @@ export class Addressing {
   }
 
   /**
-   * Whether the request names a client in a header the bridge does not read: from a peer not
-   * trusted, any; from a trusted proxy, any but BRIDGE_FORWARDED_HEADER's — nginx's X-Real-IP
-   * recipe in front of a bridge reading X-Forwarded-For makes every client the proxy itself.
+   * Whether the request may come from another client than the address it is taken for: it
+   * names one in a forwarding header the bridge does not read (from a peer not trusted, any;
+   * from a trusted proxy, any but BRIDGE_FORWARDED_HEADER's — nginx's X-Real-IP recipe in front
+   * of a bridge reading X-Forwarded-For makes every client the proxy itself), or in the one it
+   * reads none it can tell (TrustedProxies.hidesClient).
    */
-  namesUnreadClient(req: IncomingMessage): boolean {
+  clientUntold(req: IncomingMessage): boolean {
     const { headers } = req;
-    const read = this.proxies.forwardedByTrusted(req) ? this.forwardedHeader : undefined;
-    return FORWARDING_HEADERS.some((name) => name !== read && headers[name] !== undefined);
+    const trusted = this.proxies.forwardedByTrusted(req);
+    const read = trusted ? this.forwardedHeader : undefined;
+    return FORWARDING_HEADERS.some((name) => name !== read && headers[name] !== undefined) || (trusted && this.proxies.hidesClient(req));
   }
 
   /**

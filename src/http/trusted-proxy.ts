@@ -59,6 +59,20 @@ export class TrustedProxies {
     return hop < 0 ? peer : chain[chain.length - 1 - hop]!;
   }
 
+  /**
+   * Whether a trusted proxy's request has the header read, but no client it can tell: an
+   * empty value, a repeated X-Real-IP, `for=unknown` or an obfuscated `for=_hidden` (RFC 7239
+   * §6) where the walk would find the client. Its client is then taken for the last hop that
+   * can be told, often the proxy itself, which it is not.
+   */
+  hidesClient(req: IncomingMessage): boolean {
+    if (!this.forwardedByTrusted(req) || req.headers[this.header] === undefined) return false;
+    const chain = forwardedFor(req, this.header);
+    const hop = this.clientHop(chain);
+    const at = chain.length - 1 - hop;
+    return hop < 0 || (at > 0 && chain[at - 1] === undefined && this.proxies.includes(chain[at]!));
+  }
+
   /** How far from the right of the chain the client's entry is (0: the last); -1 when none is, the peer being the client. */
   private clientHop(chain: readonly (string | undefined)[]): number {
     let hop = -1;

@@ -27,13 +27,13 @@ export function createMetricsEndpoint(registry: Registry, access: MetricsAccess,
   const tokenDigest = access.token === '' ? undefined : digest(access.token);
 
   /**
-   * A client on the allow-list, unless its request names a client in a forwarding header the
-   * bridge does not read (namesUnreadClient): a proxy on the same host would otherwise make
-   * every client of it look local.
+   * A client on the allow-list, unless its request may come from another client than its
+   * address says (clientUntold): a proxy on the same host would otherwise make every client
+   * of it look local.
    */
   function mayRead(context: RequestContext, token: string | undefined): boolean {
     if (tokenDigest && token !== undefined && timingSafeEqual(digest(token), tokenDigest)) return true;
-    return allowed.includes(context.clientAddress) && !context.addressing.namesUnreadClient(context.req);
+    return allowed.includes(context.clientAddress) && !context.addressing.clientUntold(context.req);
   }
 
   async function answer(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

@@ -44,7 +44,11 @@ async function failedLoginStatuses(t: TestBridge, attempts: number, headers: Rec
  * `clientLogged` is the client of the access line of a request id. Two failed logins from one
  * client throttle it.
  */
-function bridgeBehindTrustedProxy(header?: string): { bridge: () => TestBridge; clientLogged: (requestId: string) => Promise<unknown> } {
+function bridgeBehindTrustedProxy(header?: string): {
+  bridge: () => TestBridge;
+  clientLogged: (requestId: string) => Promise<unknown>;
+  warnings: () => string[];
+} {
   let t: TestBridge | undefined;
   const logged: string[] = [];
   before(async () => {
@@ -62,11 +66,13 @@ function bridgeBehindTrustedProxy(header?: string): { bridge: () => TestBridge; 
     await t.bridge.photos.setPhoto(userOwner('alex.wilber@contoso.com'), await samplePhoto(100, 100), 'test');
   });
   after(() => t?.close());
+  const lines = () => logged.map((text) => JSON.parse(text) as Record<string, unknown>);
   return {
     bridge: () => t!,
+    warnings: () => lines().flatMap((entry) => (entry.level === 40 ? [String(entry.msg)] : [])),
     async clientLogged(requestId) {
       for (let attempt = 0; attempt < 100; attempt++) {
-        const line = logged.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.msg === 'request' && entry.reqId === requestId);
+        const line = lines().find((entry) => entry.msg === 'request' && entry.reqId === requestId);
         if (line) return line.client;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -123,6 +129,14 @@ describe('behind a reverse proxy', () => {
     const proxied = bridgeBehindTrustedProxy();
     let t: TestBridge;
     before(() => (t = proxied.bridge()));
+
+    it('says once, as a warning, that a trusted proxy names its clients in another header than the one read, and which setting reads it', async () => {
+      for (let i = 0; i < 3; i++)
+        await request(t.bridge.server).get(PHOTO_URL).set('Authorization', basic(READER)).set('X-Real-IP', '198.51.100.90').expect(200);
+      expect(proxied.warnings().filter((message) => message.startsWith('a trusted proxy'))).to.deep.equal([
+        'a trusted proxy (127.0.0.1) sent x-real-ip but no x-forwarded-for, the header read (BRIDGE_FORWARDED_HEADER): its clients are all taken for the proxy; if that proxy sets it, BRIDGE_FORWARDED_HEADER=x-real-ip',
+      ]);
+    });
 
     it("advertises the URL the client used, from X-Forwarded-Proto and X-Forwarded-Host, in the WSDL's soap:address and Autodiscover", async () => {
       const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'photos.contoso.example', 'X-Forwarded-For': '203.0.113.9' };

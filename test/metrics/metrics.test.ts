@@ -245,6 +245,7 @@ describe('metrics', () => {
       const status = async (t: TestBridge, headers: Record<string, string>) => (await request(t.bridge.server).get('/metrics').set(headers)).status;
       const byForwardedFor = await startTestBridge({ BRIDGE_TRUSTED_PROXIES: '127.0.0.1, ::1' });
       const byRealIp = await startTestBridge({ BRIDGE_TRUSTED_PROXIES: '127.0.0.1, ::1', BRIDGE_FORWARDED_HEADER: 'x-real-ip' });
+      const byForwarded = await startTestBridge({ BRIDGE_TRUSTED_PROXIES: '127.0.0.1, ::1', BRIDGE_FORWARDED_HEADER: 'forwarded' });
       try {
         expect(await status(byForwardedFor, { 'X-Forwarded-For': '8.8.8.8' })).to.equal(403);
         expect(await status(byForwardedFor, { 'X-Forwarded-For': '127.0.0.1' })).to.equal(200);
@@ -255,8 +256,17 @@ describe('metrics', () => {
         expect(await status(byRealIp, { 'X-Real-IP': '127.0.0.1' })).to.equal(200);
         expect(await status(byRealIp, { 'X-Forwarded-For': '8.8.8.8', 'X-Real-IP': '127.0.0.1' })).to.equal(403);
         expect(await status(byRealIp, {})).to.equal(200);
+        // The header read, naming no client it can tell: the client is not the proxy's loopback either.
+        expect(await status(byRealIp, { 'X-Real-IP': '' })).to.equal(403);
+        expect(await status(byForwardedFor, { 'X-Forwarded-For': 'unknown, 127.0.0.1' })).to.equal(403);
+        expect(await status(byForwardedFor, { 'X-Forwarded-For': '8.8.8.8, 127.0.0.1' })).to.equal(403);
+        expect(await status(byForwardedFor, { 'X-Forwarded-For': 'unknown, 8.8.8.8, ::1' })).to.equal(403);
+        for (const forwarded of ['for=unknown', 'for=_hidden', 'for=_hidden, for=127.0.0.1', '']) {
+          expect(await status(byForwarded, { Forwarded: forwarded }), forwarded).to.equal(403);
+        }
+        expect(await status(byForwarded, { Forwarded: 'for=127.0.0.1' })).to.equal(200);
       } finally {
-        await Promise.all([byForwardedFor.close(), byRealIp.close()]);
+        await Promise.all([byForwardedFor.close(), byRealIp.close(), byForwarded.close()]);
       }
     });
 
