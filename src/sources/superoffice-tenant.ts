@@ -60,6 +60,12 @@ const TRUSTED_MIN_MS = 60_000;
 const TRUSTED_MAX_MS = 24 * 3600_000;
 /** How long to go on with what is known when the state API cannot be asked. */
 const RETRY_STATE_MS = 60_000;
+/**
+ * How long an answer that the tenant is not running is believed at most, whatever its
+ * ValidUntil: a tenant back from maintenance early was still refused, unasked, for up to the
+ * 24 hours a running one's root is kept.
+ */
+const NOT_RUNNING_MAX_MS = 60_000;
 
 /**
  * States, by name or number, of a tenant that is not there: deleted. The others that are
@@ -79,7 +85,7 @@ const UNKNOWN_STATES = new Set<unknown>(['Unknown', 0]);
  * Request, so it is asked for, kept until the answer's ValidUntil, and asked for again
  * at once when the API says it has moved (docs.superoffice.com, "Status page"). An answer
  * that the tenant is not running (or Unknown, or deleted) is kept until its ValidUntil too,
- * "when to check next time": the lookups meanwhile fail at once, unasked. While the state
+ * "when to check next time", but a minute at most: the lookups meanwhile fail at once, unasked. While the state
  * API cannot be asked, the last root known (else `baseUrl`) is used.
  */
 export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: string; baseUrl: string }, policy: OutboundPolicy): TenantEndpoint {
@@ -101,7 +107,7 @@ export function stateApiEndpoint(tenant: { stateUrl: string; contextIdentifier: 
     }
     const state = response.status === 200 ? upstreamJsonObject(response.body) : {};
     const remembered = (error: Error): Error => {
-      notRunning = { error, until: trustedUntil(state.ValidUntil) };
+      notRunning = { error, until: Math.min(trustedUntil(state.ValidUntil), Date.now() + NOT_RUNNING_MAX_MS) };
       return error;
     };
     if (UNKNOWN_STATES.has(state.State)) {

@@ -332,6 +332,23 @@ describe('SuperOffice source', () => {
       expect(await lookups(online(sim.baseUrl.replace('Cust12345', 'Cust99999')))).to.deep.equal([1, 1, 'transient']);
     });
 
+    it('asks again a minute after a "not running" answer, whatever later ValidUntil it gave: a tenant back early is served', async () => {
+      const crm = superOfficeSource.create('crm', superOfficeSource.schema.parse({ baseUrl: sim.baseUrl, stateUrl: sim.stateUrl, auth: oauth() }), silent);
+      sim.tenantState = 'OfflineMaintenance';
+      try {
+        expect(sourceFailureOf(await failureOf(crm.fetch(user('7'), signal())))).to.equal('transient');
+      } finally {
+        sim.tenantState = 'Running';
+      }
+      const realNow = Date.now;
+      Date.now = () => realNow() + 61_000;
+      try {
+        expect((await crm.fetch(user('7'), signal())).kind).to.equal('photo');
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
     it("takes the login service and state API of a tenant URL's SuperOffice Online environment (tenant hosts move: online2, app, sod3)", () => {
       const online = { login: 'https://online.superoffice.com/login', state: 'https://online.superoffice.com/api/state' };
       expect(environmentUrls('https://online.superoffice.com/Cust1')).to.deep.equal(online);
