@@ -1,6 +1,7 @@
 import { BridgeError } from '../domain/errors.js';
 import { TYPES_NS } from './namespaces.js';
 import type { XmlElement } from './soap-reader.js';
+import { withoutXmlSpaceAround } from './xml.js';
 
 /**
  * Readers for the request tree. Children are matched by local name: EWS puts them in
@@ -48,25 +49,10 @@ export function requiredAttribute(element: XmlElement, name: string): string {
   return value;
 }
 
-/**
- * An element's text without the XML white space around it (XML 1.0 §2.3, `S`: space, tab,
- * CR, LF), the only blanks a schema type's whiteSpace facet removes. JavaScript's trim took
- * U+00A0, U+3000 and U+FEFF too, so `<Email>` with a no-break space was the address, which
- * the photo URLs refuse as not one.
- */
+/** An element's text without the XML white space around it (withoutXmlSpaceAround). */
 export function textOf(element: XmlElement | undefined): string {
   if (element && element.children.length > 0) throw BridgeError.schemaValidation(`${element.local} holds elements where the schema has text`);
-  if (!element) return '';
-  const { text } = element;
-  let start = 0;
-  let end = text.length;
-  while (start < end && isXmlSpace(text.charCodeAt(start))) start++;
-  while (end > start && isXmlSpace(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
-}
-
-function isXmlSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+  return element ? withoutXmlSpaceAround(element.text) : '';
 }
 
 /** An element of the schema's NonEmptyStringType: empty, it fails schema validation (blanks are text to it). */
@@ -116,7 +102,8 @@ export function xsBoolean(value: string, what: string): boolean {
  */
 export function enumValue<T extends string>(value: string | undefined, allowed: readonly T[], what: string, fallback: T): T {
   if (value === undefined) return fallback;
-  const known = allowed.find((candidate) => candidate === value.trim());
+  const bare = withoutXmlSpaceAround(value);
+  const known = allowed.find((candidate) => candidate === bare);
   if (known === undefined) throw BridgeError.schemaValidation(`${what} '${value.slice(0, 64)}' is not one of ${allowed.join(', ')}`);
   return known;
 }

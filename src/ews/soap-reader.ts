@@ -3,6 +3,7 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { hasLoneSurrogate } from '../domain/plain-text.js';
 import { hasUtf8Mark, strictUtf8, textBehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
+import { withoutXmlSpaceAround } from './xml.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
 export interface XmlElement {
@@ -287,7 +288,7 @@ function mustBeUnderstood(tag: SaxesTagNS): boolean {
   let marked = false;
   for (const attribute of Object.values(tag.attributes)) {
     if (attribute.uri !== SOAP_ENVELOPE_NS) continue;
-    const value = attribute.value.trim();
+    const value = withoutXmlSpaceAround(attribute.value);
     if (attribute.local === 'actor' && value !== NEXT_ACTOR && value !== '') return false;
     if (attribute.local !== 'mustUnderstand') continue;
     if (value === '1' || value === 'true') marked = true;

@@ -29,3 +29,21 @@ export function element(name: string, attributes: Attributes = {}, ...children: 
 export function text(name: string, value: string | number | boolean | undefined): string | undefined {
   return value === undefined ? undefined : `<${name}>${escapeXml(String(value))}</${name}>`;
 }
+
+/**
+ * A value without the XML white space around it (XML 1.0 §2.3, `S`: space, tab, CR, LF), the
+ * only blanks a schema type's whiteSpace facet removes. JavaScript's trim took U+00A0, U+3000
+ * and U+FEFF too, so `<Email>` with a no-break space was the address, which the photo URLs
+ * refuse as not one, and `IdOnly` with one a BaseShape.
+ */
+export function withoutXmlSpaceAround(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isXmlSpace(text.charCodeAt(start))) start++;
+  while (end > start && isXmlSpace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isXmlSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+}

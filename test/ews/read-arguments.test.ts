@@ -55,6 +55,25 @@ describe('text the schema has as a string', () => {
       expect(read).to.throw(BridgeError).with.property('responseCode', 'ErrorSchemaValidation');
     });
   }
+
+  it("reads an enumeration's value without XML's white space around it, and refuses one with another blank (a no-break space), as schema validation does", () => {
+    const shape = (value: string, attribute = '') =>
+      getFolder.read(
+        readSoapRequest(
+          envelope(
+            `<m:GetFolder><m:FolderShape><t:BaseShape${attribute}>${value}</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="contacts"/></m:FolderIds></m:GetFolder>`,
+          ),
+        ).operation,
+        LIMITS,
+        DEFAULT_PRECISION,
+      );
+    expect(() => shape('\n  IdOnly\r\n\t')).to.not.throw();
+    for (const blank of ['&#xA0;', '&#x3000;', '&#xFEFF;']) {
+      expect(() => shape(`IdOnly${blank}`), blank)
+        .to.throw(BridgeError)
+        .with.property('responseCode', 'ErrorSchemaValidation');
+    }
+  });
 });
 
 describe("the schema's NonEmptyStringType", () => {
