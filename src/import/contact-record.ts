@@ -55,16 +55,28 @@ const recordSchema = z.strictObject({
   ucwaPerson: optionalText,
 });
 
+/** A contact record as checked: each value composed, trimmed and one line; an address in the spelling the store keeps. */
+export type CheckedContactRecord = Partial<z.output<typeof recordSchema>>;
+
 /** Checks one contact record; returns the fields or a one-line reason. */
 export function toContactFields(record: ContactRecord): ContactFields | string {
+  const checked = checkedContactRecord(record);
+  return typeof checked === 'string' ? checked : contactFieldsOf(checked);
+}
+
+/** Checks each value of one contact record; returns them or a one-line reason. */
+export function checkedContactRecord(record: ContactRecord): CheckedContactRecord | string {
   const parsed = recordSchema.safeParse(record);
-  if (!parsed.success) {
-    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    return `${issue.path.join('.')} ${issue.message}`;
-  }
-  const r = parsed.data;
-  const displayName = r.displayName ?? ([r.givenName, r.surname].filter(Boolean).join(' ') || r.company || r.email1);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') return `unknown column ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  return `${issue.path.join('.')} ${issue.message}`;
+}
+
+/** The fields of a checked record, checking nothing again: a stored contact's values under a CSV row's are taken as they are stored. */
+export function contactFieldsOf(r: CheckedContactRecord): ContactFields | string {
+  const emailAddresses = [r.email1, r.email2, r.email3].filter((email): email is string => email !== undefined);
+  const displayName = r.displayName ?? derivedDisplayName({ ...r, emailAddresses });
   if (!displayName) return 'a contact needs a display name, a given name or surname, a company or an email address';
   return {
     displayName,
@@ -73,14 +85,19 @@ export function toContactFields(record: ContactRecord): ContactFields | string {
     company: r.company,
     department: r.department,
     jobTitle: r.jobTitle,
-    emailAddresses: [r.email1, r.email2, r.email3].filter((email): email is string => email !== undefined),
+    emailAddresses,
     phones: { business: r.businessPhone, mobile: r.mobilePhone, home: r.homePhone },
     refs: { whatsappPhone: r.whatsappPhone, superOfficeId: r.superOfficeId, ucwaPerson: r.ucwaPerson },
   };
 }
 
+/** The display name of a contact given none: its given name and surname, else its company, else its first address. */
+export function derivedDisplayName(fields: Pick<ContactFields, 'givenName' | 'surname' | 'company' | 'emailAddresses'>): string | undefined {
+  return [fields.givenName, fields.surname].filter(Boolean).join(' ') || fields.company || fields.emailAddresses[0];
+}
+
 /** A contact as the CSV row that imports it: what a row leaving out some columns is laid over. */
-export function contactRecordOf(fields: ContactFields): ContactRecord {
+export function contactRecordOf(fields: ContactFields): CheckedContactRecord {
   const [email1, email2, email3] = fields.emailAddresses;
   const { displayName, givenName, surname, company, department, jobTitle, phones, refs } = fields;
   return {

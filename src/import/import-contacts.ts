@@ -4,7 +4,7 @@ import { ImportFileError } from './import-file-error.js';
 import type { ImageLimits } from '../photos/image-limits.js';
 import { normalizePhoto } from '../photos/normalize.js';
 import type { NewContact, ReplacedContact, Store } from '../store/store.js';
-import { contactRecordOf, toContactFields } from './contact-record.js';
+import { updatedByCsvRow } from './csv-row-update.js';
 import type { ContactDraft, ContactFileResult } from './read-contact-file.js';
 
 interface ContactImport {
@@ -113,9 +113,7 @@ function contactFinder(existing: readonly Contact[]): (fields: ContactFields) =>
 function updatedFields(draft: ContactDraft, stored: Contact): ContactFields | string {
   const { vcardUid, ...external } = stored.refs;
   if (!draft.csvRow) return { ...draft.fields, refs: { ...draft.fields.refs, ...external } };
-  const fields = toContactFields({ ...contactRecordOf(stored), ...draft.csvRow });
+  const fields = updatedByCsvRow(stored, draft.csvRow);
   if (typeof fields === 'string') return fields;
-  // A row found by the stored contact's second address, in its first column, would have it twice.
-  const emailAddresses = fields.emailAddresses.filter((address, i, all) => all.findIndex((other) => other.toLowerCase() === address.toLowerCase()) === i);
-  return { ...fields, emailAddresses, refs: vcardUid === undefined ? fields.refs : { ...fields.refs, vcardUid } };
+  return { ...fields, refs: vcardUid === undefined ? fields.refs : { ...fields.refs, vcardUid } };
 }

@@ -1,7 +1,7 @@
 import { BASE64_TEXT } from '../domain/text-bytes.js';
 import ICAL from 'ical.js';
 import { MAX_CONTACT_EMAILS, type ContactFields } from '../domain/contact.js';
-import { CONTACT_COLUMNS, toContactFields, type ContactRecord } from './contact-record.js';
+import { checkedContactRecord, CONTACT_COLUMNS, contactFieldsOf, type CheckedContactRecord, type ContactRecord } from './contact-record.js';
 import { readCsvRecords } from './csv-records.js';
 import { optionalImportedText } from './imported-text.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
@@ -15,8 +15,8 @@ export interface ContactDraft {
   where: string;
   fields: ContactFields;
   photo?: Buffer;
-  /** A CSV row as the file has it, only its header's columns: a contact it updates keeps what the others hold. */
-  csvRow?: ContactRecord;
+  /** A CSV row's checked values, of its header's columns only: a contact it updates keeps what the others hold. */
+  csvRow?: CheckedContactRecord;
 }
 
 export interface ContactFileResult {
@@ -39,24 +39,39 @@ interface ReadEntry {
   photo?: Buffer | string;
   /** A vCard's UID: what a later import of the same card is recognised by. */
   uid?: string;
-  csvRow?: ContactRecord;
+  /** A CSV row: its draft says which columns its file has. */
+  fromCsv?: boolean;
 }
 
 function collect(entries: ReadEntry[]): ContactFileResult {
   const result: ContactFileResult = { drafts: [], problems: entries.length === 0 ? [nobodyIn('contacts')] : [], notKept: new Map() };
-  for (const { where, record, photo, uid, csvRow, notKept = [] } of entries) {
+  for (const { where, record, photo, uid, fromCsv = false, notKept = [] } of entries) {
     for (const what of notKept) result.notKept.set(what, (result.notKept.get(what) ?? 0) + 1);
-    const fields = typeof record === 'string' ? record : toContactFields(record);
-    if (typeof fields === 'string') result.problems.push(`${where}: ${fields}`);
+    const checked = checkedEntry(record, fromCsv);
+    if (typeof checked === 'string') result.problems.push(`${where}: ${checked}`);
     else if (typeof photo === 'string') result.problems.push(`${where}: ${photo}`);
-    else result.drafts.push({ where, fields: uid === undefined ? fields : { ...fields, refs: { ...fields.refs, vcardUid: uid } }, photo, csvRow });
+    else {
+      const { fields, csvRow } = checked;
+      result.drafts.push({ where, fields: uid === undefined ? fields : { ...fields, refs: { ...fields.refs, vcardUid: uid } }, photo, csvRow });
+    }
   }
   return result;
 }
 
+/** A record's fields, with a CSV row's checked values of its file's columns only (a left-out column is no key, an empty cell a key holding nothing); or why it is refused. */
+function checkedEntry(record: ContactRecord | string, fromCsv: boolean): Pick<ContactDraft, 'fields' | 'csvRow'> | string {
+  if (typeof record === 'string') return record;
+  const checked = checkedContactRecord(record);
+  if (typeof checked === 'string') return checked;
+  const fields = contactFieldsOf(checked);
+  if (typeof fields === 'string') return fields;
+  if (!fromCsv) return { fields };
+  return { fields, csvRow: Object.fromEntries(Object.keys(record).map((column) => [column, checked[column as keyof CheckedContactRecord]])) };
+}
+
 function readCsv(content: string): ContactFileResult {
   try {
-    return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS).map(({ where, record }) => ({ where, record, csvRow: record })));
+    return collect(readCsvRecords<ContactRecord>(content, CONTACT_COLUMNS).map(({ where, record }) => ({ where, record, fromCsv: true })));
   } catch (error) {
     if (error instanceof ImportFileError) return { drafts: [], problems: error.problems, notKept: new Map() };
     throw error;
