@@ -114,6 +114,17 @@ function shownValue(raw: unknown): unknown {
  * Every tunable, with the environment variable that sets it. A JSON config file
  * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
  */
+/**
+ * The smallest BRIDGE_EWS_MAX_ANSWER_BYTES: one at which the largest single answers still fit.
+ * A GetItem of one contact with MimeContent (base64 of a vCard holding the photo in base64)
+ * and Photo carries its photo 3.2 times over: 2,160,891 bytes for the largest photo found (a
+ * 648-pixel square of binary noise at BRIDGE_JPEG_QUALITY 100: 657 KB) with every text field
+ * 1,024 characters long, and beside it an ErrorMessageSizeExceeded (~300 bytes) kept for each
+ * of the other ids a request may hold (at most 2,000 elements, soap-reader.ts). GetUserPhoto's
+ * largest is 877,130 bytes. At the 64 KiB this once was, such a contact was never answered.
+ */
+export const EWS_MIN_ANSWER_BYTES = 3 * 1024 * 1024;
+
 export const SETTINGS = {
   host: { env: 'BRIDGE_HOST', schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
   port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
@@ -271,9 +282,9 @@ export const SETTINGS = {
   },
   ewsMaxAnswerBytes: {
     env: 'BRIDGE_EWS_MAX_ANSWER_BYTES',
-    schema: int(64 * 1024, 2 ** 30),
+    schema: int(EWS_MIN_ANSWER_BYTES, 2 ** 30),
     default: 4 * 1024 * 1024,
-    doc: 'Bytes of one SOAP answer, envelope and all, at most; items beyond it are answered with ErrorMessageSizeExceeded, each id still with its message (clients pair them by position): a list of more ids than those messages (~300 bytes each) fit in is refused whole (ErrorInvalidRequest), as one over BRIDGE_EWS_MAX_ITEMS_PER_REQUEST is (at 65536, some 210 ids).',
+    doc: 'Bytes of one SOAP answer, envelope and all, at most (at least 3 MiB, so that one contact with the largest photo, ~2.2 MB with MimeContent and Photo, always fits); items beyond it are answered with ErrorMessageSizeExceeded, each id still with its message (clients pair them by position): a list of more ids than those messages (~300 bytes each) fit in is refused whole (ErrorInvalidRequest), as one over BRIDGE_EWS_MAX_ITEMS_PER_REQUEST is (at 3 MiB, over 10,000 ids: more than one request can hold).',
   },
   ewsBodyBytesPerAccount: {
     env: 'BRIDGE_EWS_BODY_BYTES_PER_ACCOUNT',

@@ -63,6 +63,16 @@ describe('configuration', () => {
     expect(loadConfig({ BRIDGE_CONFIG: file })).to.include({ port: 9003, accessLog: false });
   });
 
+  it('takes BRIDGE_EWS_MAX_ANSWER_BYTES of 3 MiB or more: below it a contact with the largest photo is never answered', () => {
+    expect(loadConfig({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(3 * 1024 * 1024) }).ewsMaxAnswerBytes).to.equal(3 * 1024 * 1024);
+    for (const bytes of [65_536, 3 * 1024 * 1024 - 1]) {
+      expect(() => loadConfig({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(bytes) }), String(bytes)).to.throw(
+        ConfigError,
+        /BRIDGE_EWS_MAX_ANSWER_BYTES: must be a whole number from 3145728/,
+      );
+    }
+  });
+
   it('takes CORS origins as browsers send them, written as they write them, and refuses what no Origin could equal', () => {
     expect(loadConfig({ BRIDGE_CORS_ORIGINS: 'HTTPS://Addin.Example.com:443/, http://intranet:8080' }).corsOrigins).to.equal(
       'https://addin.example.com,http://intranet:8080',

@@ -63,8 +63,9 @@ export function operationResponse(operation: string, outcomes: readonly MessageO
  * (loop-turns.ts). The whole envelope is at most the byte limit, and every item has its
  * message, in its place (clients pair answers with ids by position): an item whose message
  * would leave no room for an ErrorMessageSizeExceeded for each item after it is answered with
- * one itself. A list too long for even those (a thousand ids, ~300 bytes each, against a
- * 64 KiB limit) is refused whole before any item's work, as a list over the id cap is.
+ * one itself. A list too long for even those (~300 bytes each) is refused whole before any
+ * item's work, as a list over the id cap is: at the smallest limit, 3 MiB, that takes over
+ * 10,000 ids, more than a request can hold (2,000 elements), but the limit is held whatever it is.
  */
 export async function* streamedResponse<T>(
   operation: string,

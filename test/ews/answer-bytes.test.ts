@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { EWS_MIN_ANSWER_BYTES } from '../../src/config.js';
 import { encodedEnvelope } from '../../src/ews/envelope.js';
 import type { EwsContext } from '../../src/ews/ews-operation.js';
 import { boundedResponse, singleMessageResponse, success } from '../../src/ews/response-messages.js';
 import { createLogger } from '../../src/logger.js';
 
-const MAX_ANSWER_BYTES = 65_536;
+const MAX_ANSWER_BYTES = EWS_MIN_ANSWER_BYTES;
 const CONTEXT = {
   limits: { maxItemsPerRequest: 1000, maxAnswerBytes: MAX_ANSWER_BYTES },
   log: createLogger('silent'),

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { EWS_MIN_ANSWER_BYTES } from '../../src/config.js';
 import { parseSoap, postEws } from '../support/soap.js';
 import { ADMIN, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -600,7 +601,18 @@ describe('FindItem restricted by given name, surname, company, email addresses a
 });
 
 describe('FindItem answers are bounded by the answer byte limit', () => {
-  const MAX_ANSWER_BYTES = 64 * 1024;
+  const MAX_ANSWER_BYTES = EWS_MIN_ANSWER_BYTES;
+  /** Contacts of some 3.5 KB each: the 1,000 a page may hold pass the limit. */
+  const contacts = (prefix: string, from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      displayName: `${prefix} ${from + i}`,
+      emailAddresses: [`${prefix.toLowerCase()}${from + i}@x.example`],
+      phones: { business: '+1 425 555 0100' },
+      company: 'c'.repeat(1000),
+      department: 'd'.repeat(1000),
+      jobTitle: 'j'.repeat(1000),
+      refs: {},
+    }));
   let t: TestBridge;
   before(async () => {
     t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES) });
@@ -619,29 +631,14 @@ describe('FindItem answers are bounded by the answer byte limit', () => {
 
   it('answers the Contacts folder once however often it is named, and a page over the limit with ErrorMessageSizeExceeded, in a whole envelope', async () => {
     // Contacts until one page takes more than half the limit.
-    for (let added = 0; (await findItem(1)).bytes <= MAX_ANSWER_BYTES / 2; added += 20) {
-      const more = Array.from({ length: 20 }, (_, i) => ({
-        displayName: `Contact ${added + i}`,
-        emailAddresses: [`contact${added + i}@x.example`],
-        phones: { business: '+1 425 555 0100' },
-        refs: {},
-      }));
-      await t.store.addContacts(READER.username, more);
-    }
+    let added = 0;
+    for (; (await findItem(1)).bytes <= MAX_ANSWER_BYTES / 2; added += 50) await t.store.addContacts(READER.username, contacts('Contact', added, 50));
     const one = await findItem(1);
     const ten = await findItem(10);
     expect(ten.codes).to.deep.equal(['NoError', ...Array<string>(9).fill('ErrorInvalidRequest')]);
     expect(ten.bytes).to.be.below(one.bytes + 9 * 1024);
-    // Twice as many contacts: the one page is over the limit.
-    await t.store.addContacts(
-      READER.username,
-      Array.from({ length: 250 }, (_, i) => ({
-        displayName: `More ${i}`,
-        emailAddresses: [`more${i}@x.example`],
-        phones: { business: '+1 425 555 0100' },
-        refs: {},
-      })),
-    );
+    // Twice as many contacts and some: the one page is over the limit.
+    await t.store.addContacts(READER.username, contacts('More', 0, added + 50));
     const over = await findItem(1);
     expect(over.codes).to.deep.equal(['ErrorMessageSizeExceeded']);
     expect(over.bytes).to.be.at.most(4096);

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import ICAL from 'ical.js';
 import request from 'supertest';
+import { EWS_MIN_ANSWER_BYTES } from '../../src/config.js';
 import { contactOwner } from '../../src/domain/photo-owner.js';
 import { forgedSyncState, staleSyncState } from '../abuse/hostile-bodies.js';
 import { ItemIds } from '../../src/ews/item-ids.js';
 import { SyncStateWriter } from '../../src/ews/sync-state.js';
+import { normalizePhoto } from '../../src/photos/normalize.js';
+import { noisePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -256,10 +259,12 @@ describe('SyncFolderHierarchy', () => {
 describe('SyncFolderItems within the answer byte limit', () => {
   let t: TestBridge;
   before(async () => {
-    t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: '65536' });
+    t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(EWS_MIN_ANSWER_BYTES) });
+    // Each with a photo of noise, in its MimeContent's vCard: 41 KB a contact, 12 MB in all.
+    const photo = await normalizePhoto(await noisePhoto(120), { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 100 });
     await t.store.addContacts(
       READER.username,
-      Array.from({ length: 300 }, (_, i) => ({ ...contact(`Person ${String(i).padStart(3, '0')} ${'x'.repeat(400)}`), jobTitle: 'y'.repeat(400) })),
+      Array.from({ length: 300 }, (_, i) => ({ ...contact(`Person ${String(i).padStart(3, '0')} ${'x'.repeat(400)}`), jobTitle: 'y'.repeat(400), photo })),
     );
   });
   after(() => t.close());
@@ -271,10 +276,10 @@ describe('SyncFolderItems within the answer byte limit', () => {
     for (let last = false; !last; calls++) {
       const res = await ews(
         t,
-        `<m:SyncFolderItems><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId>` +
-          `<m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
+        `<m:SyncFolderItems><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape>` +
+          `<m:SyncFolderId><t:DistinguishedFolderId Id="contacts"/></m:SyncFolderId><m:SyncState>${state}</m:SyncState><m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>`,
       );
-      expect(Buffer.byteLength(res.text)).to.be.at.most(65536);
+      expect(Buffer.byteLength(res.text)).to.be.at.most(EWS_MIN_ANSWER_BYTES);
       const message = (await parseSoap(res.text)).Envelope.Body.SyncFolderItemsResponse.ResponseMessages.SyncFolderItemsResponseMessage;
       expect(message.ResponseCode).to.equal('NoError');
       seen.push(...[...res.text.matchAll(/<t:Create><t:Contact>.*?<t:DisplayName>Person (\d+)/g)].map((m) => m[1]!));

@@ -13,6 +13,15 @@ export async function samplePhoto(width: number, height: number, format: 'jpeg' 
   return format === 'png' ? image.png().toBuffer() : image.jpeg().toBuffer();
 }
 
+/** A PNG of black-and-white noise: as large as a photo gets once encoded (626 KB at 648 pixels and JPEG quality 100). */
+export async function noisePhoto(side: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(side * side * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = ((i * 2654435761) >>> 24) & 1 ? 255 : 0;
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
 /**
  * A valid PNG that claims width×height pixels but is tiny on disk: a 1-bit image of
  * zeros compresses to almost nothing. Decoding it would need width×height bytes or more.

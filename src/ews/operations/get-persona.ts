@@ -37,6 +37,7 @@ export const getPersona: EwsOperation<PersonaRequest> = {
     refusingErrors(async () => {
       const person = request.by === 'id' ? await personOf(request.id, context) : await personAt(request.address, request.folder, context);
       if (!person) throw new BridgeError('ErrorItemNotFound', 404, 'no such persona in this mailbox or the directory');
+      // Unbounded: a persona is text alone, 32 KB with every field 1,024 characters, far under BRIDGE_EWS_MAX_ANSWER_BYTES' 3 MiB.
       return soapAnswer(singleMessageResponse(RESPONSE, success(personaXml('m:Persona', person, context))));
     }, refuse),
 
