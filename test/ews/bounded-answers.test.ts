@@ -143,7 +143,7 @@ describe('an EWS answer is at most BRIDGE_EWS_MAX_ANSWER_BYTES, envelope and all
   });
 
   /** A bridge with the answer limit `maxAnswerBytes`, the default 1,000 ids a request, and DISTINCT contacts each with the large photo; their AttachmentIds. */
-  async function bridgeWithPhotos(maxAnswerBytes: number): Promise<{ t: TestBridge; attachmentIds: string[] }> {
+  async function bridgeWithPhotos(maxAnswerBytes: number): Promise<{ t: TestBridge; itemIds: string[]; attachmentIds: string[] }> {
     const t = await startTestBridge({ BRIDGE_EWS_MAX_ANSWER_BYTES: String(maxAnswerBytes), BRIDGE_SEARCH_MS_PER_SECOND: '1000' });
     const ids = await t.store.addContacts(
       READER.username,
@@ -159,7 +159,7 @@ describe('an EWS answer is at most BRIDGE_EWS_MAX_ANSWER_BYTES, envelope and all
       .flat()
       .map((m: any) => m.Items.Contact.Attachments.FileAttachment.AttachmentId.$.Id as string);
     expect(attachmentIds).to.have.length(DISTINCT);
-    return { t, attachmentIds };
+    return { t, itemIds: itemIdsOf, attachmentIds };
   }
   async function getAttachmentLike(t: TestBridge, body: string) {
     const res = await request(t.bridge.server)
@@ -195,8 +195,8 @@ describe('an EWS answer is at most BRIDGE_EWS_MAX_ANSWER_BYTES, envelope and all
     }
   });
 
-  it('at the smallest limit, 3 MiB: 1,000 ids of 32 large photos get a message each within it, the first photo with them', async () => {
-    const { t, attachmentIds } = await bridgeWithPhotos(EWS_MIN_ANSWER_BYTES);
+  it('at the smallest limit, 3 MiB: 1,000 ids of 32 large photos get a message each within it, the first photo and contact with them', async () => {
+    const { t, itemIds, attachmentIds } = await bridgeWithPhotos(EWS_MIN_ANSWER_BYTES);
     try {
       const { bytes, codes } = await getAttachment(t, cycled(attachmentIds, IDS));
       expect(bytes).to.be.at.most(EWS_MIN_ANSWER_BYTES);
@@ -204,6 +204,21 @@ describe('an EWS answer is at most BRIDGE_EWS_MAX_ANSWER_BYTES, envelope and all
       const made = codes.filter((code) => code === 'NoError').length;
       expect(made).to.be.within(1, DISTINCT - 1);
       expect(codes.slice(0, made)).to.deep.equal(Array<string>(made).fill('NoError'));
+      // The contact carries its photo three times and more (MimeContent's vCard, Photo): 2 MB, with room kept for 999 error messages.
+      const items = await getAttachmentLike(
+        t,
+        `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent><t:AdditionalProperties><t:FieldURI FieldURI="contacts:Photo"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${cycled(
+          itemIds,
+          IDS,
+        )
+          .map((id) => `<t:ItemId Id="${id}"/>`)
+          .join('')}</m:ItemIds></m:GetItem>`,
+      );
+      wellFormed(items.res.text);
+      const messages = [items.xml.Envelope.Body.GetItemResponse.ResponseMessages.GetItemResponseMessage].flat();
+      expect(Buffer.byteLength(items.res.text)).to.be.within(2_000_000, EWS_MIN_ANSWER_BYTES);
+      expect([messages.length, messages[0].ResponseCode, messages[1].ResponseCode]).to.deep.equal([IDS, 'NoError', 'ErrorMessageSizeExceeded']);
+      expect([items.res.text.match(/<t:Photo>/g)?.length, items.res.text.match(/<t:MimeContent /g)?.length]).to.deep.equal([1, 1]);
     } finally {
       await t.close();
     }
