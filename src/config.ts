@@ -111,10 +111,6 @@ function shownValue(raw: unknown): unknown {
 }
 
 /**
- * Every tunable, with the environment variable that sets it. A JSON config file
- * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
- */
-/**
  * The smallest BRIDGE_EWS_MAX_ANSWER_BYTES: one at which the largest single answers still fit.
  * A GetItem of one contact with MimeContent (base64 of a vCard holding the photo in base64)
  * and Photo carries its photo 3.2 times over: 2,160,891 bytes for the largest photo found (a
@@ -125,6 +121,10 @@ function shownValue(raw: unknown): unknown {
  */
 export const EWS_MIN_ANSWER_BYTES = 3 * 1024 * 1024;
 
+/**
+ * Every tunable, with the environment variable that sets it. A JSON config file
+ * (BRIDGE_CONFIG) may set the same keys by their camelCase name; the environment wins.
+ */
 export const SETTINGS = {
   host: { env: 'BRIDGE_HOST', schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 for all interfaces.' },
   port: { env: 'BRIDGE_PORT', schema: int(0, 65535), default: 8080, doc: 'TCP port (0 picks a free one).' },
