@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { clip, jsonWithUnseenEscaped } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
+import { loggedBySender } from './in-process-requests.js';
 import { answeredStatus, type RequestContext } from './request-context.js';
 import { WallClock } from './wall-clock.js';
 
@@ -17,10 +18,18 @@ import { WallClock } from './wall-clock.js';
  * name a failed login tried; never the password). The query string stays out: it carries
  * the addresses people looked up.
  */
-export function logRequest(log: Logger, context: RequestContext, status: number, endedAt = performance.now()): void {
+export function logRequest(log: Logger, context: LoggedRequest, status: number, endedAt = performance.now()): void {
   const lines = accessLinesOf(log);
-  if (lines.enabled) lines.write(context, status, endedAt);
+  if (lines.enabled && !loggedBySender(context.req)) lines.write(context, status, endedAt);
 }
+
+/**
+ * What a line is written from: a request's context, or what stands for a request a $batch
+ * answered itself (a 424), which never reached the front door.
+ */
+export type LoggedRequest = Pick<RequestContext, 'requestId' | 'clientAddress' | 'startedAt' | 'principal' | 'attemptedUser'> & {
+  readonly req: { readonly method?: string | undefined; readonly url?: string | undefined; readonly socket?: object };
+};
 
 /**
  * For answers sent later or from several places: the line is written once the exchange
@@ -89,7 +98,7 @@ class AccessLines {
     });
   }
 
-  write(context: RequestContext, status: number, endedAt: number): void {
+  write(context: LoggedRequest, status: number, endedAt: number): void {
     const tail = tailOf(context);
     const requestId = context.requestId;
     const start = this.startAt(Math.round(this.clock.at(endedAt)));
@@ -193,7 +202,7 @@ function writeTenths(buffer: Buffer, at: number, tenths: number): number {
  * on the socket and used again while method, URL, client and user stay the same: the
  * escaping and the encoding are done once a connection, not once a request.
  */
-function tailOf(context: RequestContext): Buffer {
+function tailOf(context: LoggedRequest): Buffer {
   const { req } = context;
   const method = req.method;
   // Express rewrites req.url inside a mounted router (`/v1.0` + `/me/photo`); originalUrl keeps what the client asked.
@@ -228,7 +237,7 @@ function tailOf(context: RequestContext): Buffer {
 }
 
 const LAST_TAIL = Symbol("the end of the access line of this connection's last request");
-type WithLastTail = NonNullable<RequestContext['req']['socket']> & {
+type WithLastTail = object & {
   [LAST_TAIL]?: { method: string | undefined; url: string; client: string; user: string | undefined; attemptedUser: string | undefined; bytes: Buffer };
 };
 

@@ -1,6 +1,8 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
+import type { Principal } from '../domain/account.js';
 import { answeringUnreadable, type UnreadableListener } from './front-server.js';
+import { contextOf } from './request-context.js';
 
 export interface InProcessRequest {
   method: string;
@@ -14,6 +16,13 @@ export interface InProcessRequest {
   /** The address and port it is to seem to have reached, those of the request that made it: a link is built on them without a Host. */
   localAddress?: string;
   localPort?: number;
+  /**
+   * The login of the request that made it, which it runs with: its access line names it even
+   * where it is refused before its own is read (a NUL in its target), as every other line of it does.
+   */
+  principal?: Principal | undefined;
+  /** Whether its sender writes its access line instead: a request made only to learn of the path ($batch's OPTIONS for a refused method's Allow) is none the client sent. */
+  loggedBySender?: boolean;
 }
 
 export interface InProcessAnswer {
@@ -37,7 +46,14 @@ export function inProcessRequests(listener: RequestListener, unreadable?: Unread
   // without one (node:http's client would write `localhost`): its links are built on the
   // address it reached, as the request's were.
   const heard: RequestListener = (req, res) => {
-    if (req.socket instanceof ConnectionEnd) req.socket.heard = true;
+    const connection = req.socket;
+    if (connection instanceof ConnectionEnd) {
+      connection.heard = true;
+      if (connection.sent.loggedBySender) linesOfSenders.add(req);
+      const principal = connection.sent.principal;
+      // Listening ahead of the front door (logWhenDone), whose line is written at 'close' too.
+      if (principal) res.once('close', () => (contextOf(req).principal ??= principal));
+    }
     listener(req, res);
   };
   const server = answeringUnreadable(createServer({ requireHostHeader: false }, heard), unreadable);
@@ -74,6 +90,14 @@ export function sentInProcess(socket: unknown): boolean {
   return socket instanceof ConnectionEnd;
 }
 
+/** The requests whose access lines their senders write. A WeakSet answers the access log's question of every other request at once. */
+const linesOfSenders = new WeakSet<object>();
+
+/** Whether `req`'s access line is its sender's to write, not the front door's (InProcessRequest's `loggedBySender`). */
+export function loggedBySender(req: object): boolean {
+  return linesOfSenders.has(req);
+}
+
 /** One end of an in-memory connection: what it writes, the other end reads. It has what node:http asks of a socket. */
 class ConnectionEnd extends Duplex {
   peer: ConnectionEnd | undefined;
@@ -82,12 +106,16 @@ class ConnectionEnd extends Duplex {
   readonly remotePort = 0;
   readonly encrypted = false;
 
-  constructor(
-    readonly remoteAddress: string,
-    readonly localAddress?: string,
-    readonly localPort?: number,
-  ) {
+  readonly remoteAddress: string;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+
+  /** `sent`: the request it carries, for its server end; the client end's is none. */
+  constructor(readonly sent: Partial<InProcessRequest>) {
     super();
+    this.remoteAddress = sent.remoteAddress ?? '127.0.0.1';
+    this.localAddress = sent.localAddress;
+    this.localPort = sent.localPort;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
@@ -124,9 +152,9 @@ class ConnectionEnd extends Duplex {
   }
 }
 
-function connectionPair({ remoteAddress, localAddress, localPort }: InProcessRequest): [ConnectionEnd, ConnectionEnd] {
-  const serverEnd = new ConnectionEnd(remoteAddress, localAddress, localPort);
-  const clientEnd = new ConnectionEnd('127.0.0.1');
+function connectionPair(sent: InProcessRequest): [ConnectionEnd, ConnectionEnd] {
+  const serverEnd = new ConnectionEnd(sent);
+  const clientEnd = new ConnectionEnd({});
   serverEnd.peer = clientEnd;
   clientEnd.peer = serverEnd;
   return [serverEnd, clientEnd];

@@ -1,9 +1,11 @@
 import { BASE64_TEXT } from '../domain/text-bytes.js';
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { hasLoneSurrogate } from '../domain/plain-text.js';
+import { logRequest } from '../http/access-log.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { jsonOf } from '../http/json-body.js';
@@ -21,6 +23,7 @@ import { GRAPH_VERSIONS } from './graph-photo-path.js';
 interface GraphBatchRouteOptions {
   auth: Authenticator;
   log: Logger;
+  accessLog: boolean;
   /** Sends a request through the front door itself, in memory (in-process-requests.ts): each request of a batch goes so, as if it came alone. */
   send: (request: InProcessRequest) => Promise<InProcessAnswer>;
 }
@@ -87,6 +90,17 @@ interface BatchResponse {
   json?: string;
 }
 
+/** A request's answer, and whether the front door wrote its access line (it heard the request) or the batch is to. */
+interface Answered {
+  response: BatchResponse;
+  lineWritten: boolean;
+}
+
+/** An answer the batch wrote itself: the front door never heard the request, or heard another in its stead (refusedMethod's OPTIONS). */
+function answeredHere(response: BatchResponse): Answered {
+  return { response, lineWritten: false };
+}
+
 /** One response of the batch's answer, a JSON body embedded as the text it came as. */
 function written({ json, ...response }: BatchResponse): string {
   const rest = JSON.stringify(response);
@@ -115,11 +129,18 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     const requests = readBatch(jsonOf(req.body as Buffer, invalidBatch));
     const { requestId } = contextOf(req);
     const answer = new BatchAnswer(requestId);
-    const run = async (request: BatchRequest) =>
-      answer.fitted(answer.full() ? answerTooLarge(request.id, requestId) : await runOne(request, req, options.send, options.log));
-    const responses = requests.some((request) => request.dependsOn.length > 0)
-      ? await inSequence(requests, run, answer, requestId)
-      : await inTurns(requests, run);
+    // Every request has one access line, with the status its client got: the front door's, or the batch's for those it answers itself.
+    const settled = (request: BatchRequest, { response, lineWritten }: Answered, startedAt: number) => {
+      const fitted = answer.fitted(response);
+      if (!lineWritten && options.accessLog) logAnsweredHere(options.log, req, request, fitted.status, startedAt);
+      return fitted;
+    };
+    const run = async (request: BatchRequest) => {
+      const startedAt = performance.now();
+      return settled(request, answer.full() ? answeredHere(answerTooLarge(request.id, requestId)) : await runOne(request, req, options), startedAt);
+    };
+    const failed = (request: BatchRequest) => settled(request, answeredHere(failedDependency(request.id, requestId)), performance.now());
+    const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run, failed) : await inTurns(requests, run);
     await sendInParts(res.type('application/json'), responses);
   });
   refuseOtherMethods(router, '/$batch', 'POST');
@@ -212,16 +233,16 @@ async function inTurns(requests: BatchRequest[], run: (request: BatchRequest) =>
   return responses;
 }
 
+/** Every request run in turn, but those whose dependency failed: `failed` answers them (424). */
 async function inSequence(
   requests: BatchRequest[],
   run: (request: BatchRequest) => Promise<WrittenResponse>,
-  answer: BatchAnswer,
-  requestId: string,
+  failed: (request: BatchRequest) => WrittenResponse,
 ): Promise<WrittenResponse[]> {
   const done = new Map<string, WrittenResponse>();
   for (const request of requests) {
-    const failed = request.dependsOn.some((id) => done.get(id.toLowerCase())!.status >= 400);
-    done.set(request.id.toLowerCase(), failed ? answer.fitted(failedDependency(request.id, requestId)) : await run(request));
+    const dependencyFailed = request.dependsOn.some((id) => done.get(id.toLowerCase())!.status >= 400);
+    done.set(request.id.toLowerCase(), dependencyFailed ? failed(request) : await run(request));
   }
   return [...done.values()];
 }
@@ -231,13 +252,13 @@ async function inSequence(
  * (a header value with a line break) is that request's 400; anything else that fails it
  * is its 500: the batch's other answers stand either way.
  */
-async function runOne(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
+async function runOne(request: BatchRequest, batch: IncomingMessage, options: GraphBatchRouteOptions): Promise<Answered> {
   // Checked first, as the front door does (request-target.ts): the fields it has, and the batch's login and addressing it would carry alone.
   const tooMany = tooManyHeaderFields(
     request.fieldNames.length + INHERITED_HEADERS.filter((name) => name in batch.headers && !request.fieldNames.includes(name)).length,
   );
-  if (tooMany) return graphFailure(request.id, tooMany.httpStatus, tooMany.responseCode, tooMany.message, contextOf(batch).requestId);
-  return BATCHED_METHODS.has(request.method) ? sent(request, batch, send, log) : refusedMethod(request, batch, send, log);
+  if (tooMany) return answeredHere(graphFailure(request.id, tooMany.httpStatus, tooMany.responseCode, tooMany.message, contextOf(batch).requestId));
+  return BATCHED_METHODS.has(request.method) ? sent(request, batch, options) : answeredHere(await refusedMethod(request, batch, options));
 }
 
 /**
@@ -246,8 +267,9 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, send: Graph
  * (its answer to OPTIONS) that a batch takes, and the headers of Graph's errors. A path the
  * bridge does not have is the 400 or 404 it is whatever the method.
  */
-async function refusedMethod(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
-  const asked = await sent({ ...request, method: 'OPTIONS', body: undefined }, batch, send, log);
+async function refusedMethod(request: BatchRequest, batch: IncomingMessage, options: GraphBatchRouteOptions): Promise<BatchResponse> {
+  // The client sent no OPTIONS: the line is the refused request's, as the batch answers it.
+  const { response: asked } = await sent({ ...request, method: 'OPTIONS', body: undefined }, batch, options, true);
   if (asked.status !== 200) return asked;
   const allow = (asked.headers.Allow ?? '')
     .split(',')
@@ -263,40 +285,64 @@ async function refusedMethod(request: BatchRequest, batch: IncomingMessage, send
   return { ...failure, headers: { ...failure.headers, Allow: allow.join(', ') } };
 }
 
-/** A request sent through the front door, in memory, and its answer as a batch writes it. */
-async function sent(request: BatchRequest, batch: IncomingMessage, send: GraphBatchRouteOptions['send'], log: Logger): Promise<BatchResponse> {
-  const { requestId } = contextOf(batch);
+/**
+ * A request sent through the front door, in memory, and its answer as a batch writes it. It
+ * runs with the batch's login, which its access line names even where it is refused before
+ * its own is read; `loggedBySender`: the batch writes that line instead.
+ */
+async function sent(request: BatchRequest, batch: IncomingMessage, { send, log }: GraphBatchRouteOptions, loggedBySender = false): Promise<Answered> {
+  const { requestId, principal } = contextOf(batch);
   let answer: InProcessAnswer;
   try {
     answer = await send({
       method: request.method,
-      path: VERSIONED.test(request.url) ? request.url : `${(batch as Request).baseUrl}${request.url}`,
+      path: pathOf(request, batch),
       headers: { ...acceptOf(batch.headers), ...request.headers, ...inherited(batch.headers) },
       body: request.body,
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
       localAddress: batch.socket.localAddress,
       localPort: batch.socket.localPort,
+      principal,
+      loggedBySender,
     });
   } catch (error) {
+    // Refused before it was sent (node:http's client checks the header values it writes): the front door never heard it.
     if ((error as { code?: unknown }).code === 'ERR_INVALID_CHAR')
-      return graphFailure(request.id, 400, 'BadRequest', 'A header of this request has a character HTTP does not allow.', requestId);
+      return answeredHere(graphFailure(request.id, 400, 'BadRequest', 'A header of this request has a character HTTP does not allow.', requestId));
     log.error({ reqId: requestId, err: error }, 'a request of a batch failed');
-    return graphFailure(request.id, 500, 'generalException', `internal error (request ${requestId})`, requestId);
+    return answeredHere(graphFailure(request.id, 500, 'generalException', `internal error (request ${requestId})`, requestId));
   }
-  // node:http wrote its status alone (a request head over its 16 KiB: 414): written here as the bridge's own errors are, for a client that reads the error JSON.
-  if (answer.unread)
-    return graphFailure(
-      request.id,
-      answer.status,
-      'ErrorInvalidRequest',
-      `The request could not be read: ${STATUS_CODES[answer.status] ?? 'unreadable'}.`,
-      requestId,
-    );
+  const lineWritten = !loggedBySender;
+  // node:http wrote its status alone (a request head over its 16 KiB: 414), and its line is the one of a request refused unread: written here as the bridge's own errors are, for a client that reads the error JSON.
+  if (answer.unread) {
+    const status = answer.status;
+    const message = `The request could not be read: ${STATUS_CODES[status] ?? 'unreadable'}.`;
+    return { response: graphFailure(request.id, status, 'ErrorInvalidRequest', message, requestId), lineWritten };
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !DROPPED_ANSWER_HEADERS.has(name)) headers[headerName(name)] = String(value);
   }
-  return { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) };
+  return { response: { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) }, lineWritten };
+}
+
+/** The path and query a request of the batch is sent to: its URL under the batch's version, unless it names one. */
+function pathOf(request: BatchRequest, batch: IncomingMessage): string {
+  return VERSIONED.test(request.url) ? request.url : `${(batch as Request).baseUrl}${request.url}`;
+}
+
+/**
+ * The access line of a request the batch answered itself, as every request of it has one: the
+ * request as its client sent it, with the status it got and the batch's login. Its request id
+ * is the batch's, the one its error's innerError names.
+ */
+function logAnsweredHere(log: Logger, batch: IncomingMessage, request: BatchRequest, status: number, startedAt: number): void {
+  const { requestId, clientAddress, principal } = contextOf(batch);
+  logRequest(
+    log,
+    { requestId, clientAddress, startedAt, principal, attemptedUser: undefined, req: { method: request.method, url: pathOf(request, batch) } },
+    status,
+  );
 }
 
 /**

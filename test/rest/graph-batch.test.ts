@@ -361,6 +361,41 @@ describe('Graph JSON batching: the errors a batch writes for its requests itself
       [424, 'FailedDependency', ['date', 'request-id'], res.headers['request-id']],
     ]);
   });
+  it('writes one access line for each request of a batch, as the client saw it: its method, path and status, and the batch’s user', async () => {
+    lines.length = 0;
+    const res = await batch([
+      { id: 'fine', method: 'GET', url: '/me' },
+      { id: 'refused', method: 'DELETE', url: '/me/photo/$value' },
+      { id: 'failing', method: 'GET', url: '/users/nobody@contoso.com/photo' },
+      { id: 'after', method: 'GET', url: '/me', dependsOn: ['failing'] },
+      { id: 'query', method: 'GET', url: '/me/contacts?$expand=photo' },
+      { id: 'nul', method: 'GET', url: '/me/contacts?$filter=displayName%20eq%20%27a%00%27' },
+      { id: 'header', method: 'GET', url: '/me/photo', headers: { Accept: 'image/jpeg\r\nX-Evil: 1' } },
+    ]).expect(200);
+    expect((res.body as BatchAnswer).responses.map(({ id, status }) => [id, status])).to.deep.equal([
+      ['fine', 200],
+      ['refused', 405],
+      ['failing', 404],
+      ['after', 424],
+      ['query', 400],
+      ['nul', 400],
+      ['header', 400],
+    ]);
+    const logged = () => lines.filter((line) => line.msg === 'request' && line.path !== '/v1.0/$batch');
+    // A request's line is written as its exchange closes, which may be after the batch has its answer.
+    for (let attempt = 0; attempt < 100 && logged().length < 7; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(logged().map(({ method, path, status, user }) => [method, path, status, user])).to.have.deep.members([
+      ['GET', '/v1.0/me', 200, READER.username],
+      ['DELETE', '/v1.0/me/photo/$value', 405, READER.username],
+      ['GET', '/v1.0/users/{address}/photo', 404, READER.username],
+      ['GET', '/v1.0/me', 424, READER.username],
+      ['GET', '/v1.0/me/contacts', 400, READER.username],
+      ['GET', '/v1.0/me/contacts', 400, READER.username],
+      ['GET', '/v1.0/me/photo', 400, READER.username],
+    ]);
+    // Those the batch answered itself (the front door never heard them) name the batch's request id, as their errors' innerError does.
+    expect(logged().flatMap((line) => (line.reqId === res.headers['request-id'] ? [line.status] : []))).to.have.members([405, 424, 400]);
+  });
 });
 
 describe('Graph JSON batching: bodies nested deep, header fields, the answer written in parts', () => {
@@ -507,9 +542,14 @@ describe('Graph JSON batching: the answer’s size', () => {
     expect(Buffer.byteLength(res.text)).to.be.at.most(BATCH_MAX_ANSWER_BYTES + 64 * 1024);
     const one = Buffer.byteLength(JSON.stringify(whole[0]));
     expect(Buffer.byteLength(res.text) + one, 'one more page would not have fit').to.be.above(BATCH_MAX_ANSWER_BYTES);
-    // Run: the pages that fitted, the one that did not, and those already under way beside it (four at a time); the rest never were.
-    const run = lines.filter((line) => line.msg === 'request' && line.path === '/v1.0/users').length;
+    // Run: the pages that fitted, the one that did not, and those already under way beside it (four at a time); the rest never were,
+    // and have the line the batch writes for them, with their 429 and the batch's request id.
+    const logged = lines.filter((line) => line.msg === 'request' && line.path === '/v1.0/users');
+    expect(logged.length).to.equal(BATCH_MAX_REQUESTS);
+    const run = logged.filter((line) => line.status === 200).length;
     expect(run).to.be.within(whole.length + 1, whole.length + 4);
-    expect(run).to.be.below(BATCH_MAX_REQUESTS);
+    expect(logged.filter((line) => line.reqId === res.headers['request-id']).map((line) => [line.status, line.user])).to.deep.equal(
+      new Array<[number, string]>(BATCH_MAX_REQUESTS - run).fill([429, READER.username]),
+    );
   });
 });
