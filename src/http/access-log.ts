@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { clip, jsonWithUnseenEscaped } from '../domain/plain-text.js';
 import { BatchedLines, type LineBytes, type Logger } from '../logger.js';
-import { loggedBySender } from './in-process-requests.js';
+import { heldForSender } from './in-process-requests.js';
 import { answeredStatus, type RequestContext } from './request-context.js';
 import { WallClock } from './wall-clock.js';
 
@@ -20,7 +20,7 @@ import { WallClock } from './wall-clock.js';
  */
 export function logRequest(log: Logger, context: LoggedRequest, status: number, endedAt = performance.now()): void {
   const lines = accessLinesOf(log);
-  if (lines.enabled && !loggedBySender(context.req)) lines.write(context, status, endedAt);
+  if (lines.enabled && !heldForSender(log, context, endedAt)) lines.write(context, status, endedAt);
 }
 
 /**

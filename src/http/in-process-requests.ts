@@ -1,8 +1,8 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import { Duplex } from 'node:stream';
-import type { Principal } from '../domain/account.js';
+import type { Logger } from '../logger.js';
+import type { LoggedRequest } from './access-log.js';
 import { answeringUnreadable, type UnreadableListener } from './front-server.js';
-import { contextOf } from './request-context.js';
 
 export interface InProcessRequest {
   method: string;
@@ -17,12 +17,17 @@ export interface InProcessRequest {
   localAddress?: string;
   localPort?: number;
   /**
-   * The login of the request that made it, which it runs with: its access line names it even
-   * where it is refused before its own is read (a NUL in its target), as every other line of it does.
+   * Whether the front door's access line is held for its sender (the answer's `line`), to write
+   * with what its client saw ($batch's 429 in the place of an answer that did not fit), or not at all.
    */
-  principal?: Principal | undefined;
-  /** Whether its sender writes its access line instead: a request made only to learn of the path ($batch's OPTIONS for a refused method's Allow) is none the client sent. */
   loggedBySender?: boolean;
+}
+
+/** An access line the front door wrote for a request sent `loggedBySender`: what it would have written (logRequest's arguments). */
+export interface HeldLine {
+  log: Logger;
+  context: LoggedRequest;
+  endedAt: number;
 }
 
 export interface InProcessAnswer {
@@ -31,6 +36,8 @@ export interface InProcessAnswer {
   body: Buffer;
   /** node:http refused the request before the listener saw it (a request head over its 16 KiB): `status` alone, no headers or body of the bridge's. */
   unread: boolean;
+  /** Its access line, held (`loggedBySender`); none when the front door wrote none (the access log off, or the request unread). */
+  line: HeldLine | undefined;
 }
 
 /**
@@ -49,10 +56,11 @@ export function inProcessRequests(listener: RequestListener, unreadable?: Unread
     const connection = req.socket;
     if (connection instanceof ConnectionEnd) {
       connection.heard = true;
-      if (connection.sent.loggedBySender) linesOfSenders.add(req);
-      const principal = connection.sent.principal;
-      // Listening ahead of the front door (logWhenDone), whose line is written at 'close' too.
-      if (principal) res.once('close', () => (contextOf(req).principal ??= principal));
+      if (connection.sent.loggedBySender) {
+        heldLines.set(req, undefined);
+        // The line is written at 'close' at the latest (logWhenDone), by a listener after this one: the exchange is over once they all have run.
+        connection.over = new Promise((over) => res.once('close', () => queueMicrotask(() => over(heldLines.get(req)))));
+      }
     }
     listener(req, res);
   };
@@ -75,7 +83,8 @@ export function inProcessRequests(listener: RequestListener, unreadable?: Unread
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
           answer.on('end', () => {
             clientEnd.destroy();
-            resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks), unread: !serverEnd.heard });
+            const answered = { status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks), unread: !serverEnd.heard };
+            void serverEnd.over.then((line) => resolve({ ...answered, line }));
           });
           answer.on('error', reject);
         },
@@ -90,12 +99,15 @@ export function sentInProcess(socket: unknown): boolean {
   return socket instanceof ConnectionEnd;
 }
 
-/** The requests whose access lines their senders write. A WeakSet answers the access log's question of every other request at once. */
-const linesOfSenders = new WeakSet<object>();
+/** The requests sent `loggedBySender`, and their lines once written. A WeakMap answers the access log's question of every other request at once. */
+const heldLines = new WeakMap<object, HeldLine | undefined>();
 
-/** Whether `req`'s access line is its sender's to write, not the front door's (InProcessRequest's `loggedBySender`). */
-export function loggedBySender(req: object): boolean {
-  return linesOfSenders.has(req);
+/** Holds the line for the request's sender, if it is its to write (InProcessRequest's `loggedBySender`): whether it did. */
+export function heldForSender(log: Logger, context: LoggedRequest, endedAt: number): boolean {
+  const req = context.req;
+  if (!heldLines.has(req) || heldLines.get(req) !== undefined) return false;
+  heldLines.set(req, { log, context, endedAt });
+  return true;
 }
 
 /** One end of an in-memory connection: what it writes, the other end reads. It has what node:http asks of a socket. */
@@ -103,6 +115,8 @@ class ConnectionEnd extends Duplex {
   peer: ConnectionEnd | undefined;
   /** Whether the listener was handed the request of this connection (each carries one). */
   heard = false;
+  /** Settled once the exchange is over, with its line if held: at once unless `loggedBySender`. */
+  over: Promise<HeldLine | undefined> = Promise.resolve(undefined);
   readonly remotePort = 0;
   readonly encrypted = false;
 

@@ -9,7 +9,7 @@ import { logRequest } from '../http/access-log.js';
 import { admittedBody } from '../http/admitted-body.js';
 import { InProgressPerAccount } from '../http/in-progress-per-account.js';
 import { jsonOf } from '../http/json-body.js';
-import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
+import type { HeldLine, InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
 import { tooManyHeaderFields } from '../http/request-target.js';
 import { requireAccount } from '../http/require-account.js';
@@ -90,15 +90,19 @@ interface BatchResponse {
   json?: string;
 }
 
-/** A request's answer, and whether the front door wrote its access line (it heard the request) or the batch is to. */
+/**
+ * A request's answer, and its access line: the front door's, held for the batch to write (none
+ * with the access log off); 'unread' for a request node:http refused unread, whose line is
+ * written apart (`request refused unread`); none for one the batch answered itself.
+ */
 interface Answered {
   response: BatchResponse;
-  lineWritten: boolean;
+  line: HeldLine | 'unread' | undefined;
 }
 
 /** An answer the batch wrote itself: the front door never heard the request, or heard another in its stead (refusedMethod's OPTIONS). */
 function answeredHere(response: BatchResponse): Answered {
-  return { response, lineWritten: false };
+  return { response, line: undefined };
 }
 
 /** One response of the batch's answer, a JSON body embedded as the text it came as. */
@@ -129,10 +133,9 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     const requests = readBatch(jsonOf(req.body as Buffer, invalidBatch));
     const { requestId } = contextOf(req);
     const answer = new BatchAnswer(requestId);
-    // Every request has one access line, with the status its client got: the front door's, or the batch's for those it answers itself.
-    const settled = (request: BatchRequest, { response, lineWritten }: Answered, startedAt: number) => {
+    const settled = (request: BatchRequest, { response, line }: Answered, startedAt: number) => {
       const fitted = answer.fitted(response);
-      if (!lineWritten && options.accessLog) logAnsweredHere(options.log, req, request, fitted.status, startedAt);
+      if (options.accessLog) logOne(options.log, req, request, line, fitted.status, startedAt);
       return fitted;
     };
     const run = async (request: BatchRequest) => {
@@ -268,8 +271,8 @@ async function runOne(request: BatchRequest, batch: IncomingMessage, options: Gr
  * bridge does not have is the 400 or 404 it is whatever the method.
  */
 async function refusedMethod(request: BatchRequest, batch: IncomingMessage, options: GraphBatchRouteOptions): Promise<BatchResponse> {
-  // The client sent no OPTIONS: the line is the refused request's, as the batch answers it.
-  const { response: asked } = await sent({ ...request, method: 'OPTIONS', body: undefined }, batch, options, true);
+  // The client sent no OPTIONS: its line is left unwritten, the refused request's written instead.
+  const { response: asked } = await sent({ ...request, method: 'OPTIONS', body: undefined }, batch, options);
   if (asked.status !== 200) return asked;
   const allow = (asked.headers.Allow ?? '')
     .split(',')
@@ -285,13 +288,9 @@ async function refusedMethod(request: BatchRequest, batch: IncomingMessage, opti
   return { ...failure, headers: { ...failure.headers, Allow: allow.join(', ') } };
 }
 
-/**
- * A request sent through the front door, in memory, and its answer as a batch writes it. It
- * runs with the batch's login, which its access line names even where it is refused before
- * its own is read; `loggedBySender`: the batch writes that line instead.
- */
-async function sent(request: BatchRequest, batch: IncomingMessage, { send, log }: GraphBatchRouteOptions, loggedBySender = false): Promise<Answered> {
-  const { requestId, principal } = contextOf(batch);
+/** A request sent through the front door, in memory, and its answer as a batch writes it, its access line held for the batch to write. */
+async function sent(request: BatchRequest, batch: IncomingMessage, { send, log }: GraphBatchRouteOptions): Promise<Answered> {
+  const { requestId } = contextOf(batch);
   let answer: InProcessAnswer;
   try {
     answer = await send({
@@ -302,8 +301,7 @@ async function sent(request: BatchRequest, batch: IncomingMessage, { send, log }
       remoteAddress: batch.socket.remoteAddress ?? '127.0.0.1',
       localAddress: batch.socket.localAddress,
       localPort: batch.socket.localPort,
-      principal,
-      loggedBySender,
+      loggedBySender: true,
     });
   } catch (error) {
     // Refused before it was sent (node:http's client checks the header values it writes): the front door never heard it.
@@ -312,18 +310,20 @@ async function sent(request: BatchRequest, batch: IncomingMessage, { send, log }
     log.error({ reqId: requestId, err: error }, 'a request of a batch failed');
     return answeredHere(graphFailure(request.id, 500, 'generalException', `internal error (request ${requestId})`, requestId));
   }
-  const lineWritten = !loggedBySender;
-  // node:http wrote its status alone (a request head over its 16 KiB: 414), and its line is the one of a request refused unread: written here as the bridge's own errors are, for a client that reads the error JSON.
+  // node:http wrote its status alone (a request head over its 16 KiB: 414): written here as the bridge's own errors are, for a client that reads the error JSON.
   if (answer.unread) {
     const status = answer.status;
     const message = `The request could not be read: ${STATUS_CODES[status] ?? 'unreadable'}.`;
-    return { response: graphFailure(request.id, status, 'ErrorInvalidRequest', message, requestId), lineWritten };
+    return { response: graphFailure(request.id, status, 'ErrorInvalidRequest', message, requestId), line: 'unread' };
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !DROPPED_ANSWER_HEADERS.has(name)) headers[headerName(name)] = String(value);
   }
-  return { response: { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) }, lineWritten };
+  return {
+    response: { id: request.id, status: answer.status, headers, ...bodyOf(answer.body, String(answer.headers['content-type'] ?? '')) },
+    line: answer.line,
+  };
 }
 
 /** The path and query a request of the batch is sent to: its URL under the batch's version, unless it names one. */
@@ -332,17 +332,22 @@ function pathOf(request: BatchRequest, batch: IncomingMessage): string {
 }
 
 /**
- * The access line of a request the batch answered itself, as every request of it has one: the
- * request as its client sent it, with the status it got and the batch's login. Its request id
- * is the batch's, the one its error's innerError names.
+ * The access line of a request of the batch, one each, with the status its client got (a 429
+ * in the place of an answer that did not fit) and the batch's login, which it ran with even
+ * where it was refused before its own was read (a NUL in its target): the front door's, held
+ * for this; for one the front door did not hear (a 424, a method a batch does not take), the
+ * request as its client sent it, with the batch's request id, which its error's innerError names.
  */
-function logAnsweredHere(log: Logger, batch: IncomingMessage, request: BatchRequest, status: number, startedAt: number): void {
+function logOne(log: Logger, batch: IncomingMessage, request: BatchRequest, line: Answered['line'], status: number, startedAt: number): void {
+  if (line === 'unread') return;
   const { requestId, clientAddress, principal } = contextOf(batch);
-  logRequest(
-    log,
-    { requestId, clientAddress, startedAt, principal, attemptedUser: undefined, req: { method: request.method, url: pathOf(request, batch) } },
-    status,
-  );
+  if (line) logRequest(line.log, { ...line.context, principal: line.context.principal ?? principal }, status, line.endedAt);
+  else
+    logRequest(
+      log,
+      { requestId, clientAddress, startedAt, principal, attemptedUser: undefined, req: { method: request.method, url: pathOf(request, batch) } },
+      status,
+    );
 }
 
 /**
