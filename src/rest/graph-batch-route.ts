@@ -144,7 +144,8 @@ export function createGraphBatchRoute(options: GraphBatchRouteOptions): Router {
     };
     const failed = (request: BatchRequest) => settled(request, answeredHere(failedDependency(request.id, requestId)), performance.now());
     const responses = requests.some((request) => request.dependsOn.length > 0) ? await inSequence(requests, run, failed) : await inTurns(requests, run);
-    await sendInParts(res.type('application/json'), responses);
+    // Written in parts, not through res.send, where the other Graph answers get their OData-Version (graph-odata.ts).
+    await sendInParts(res.type('application/json').set(ODATA_VERSION_HEADER), responses);
   });
   refuseOtherMethods(router, '/$batch', 'POST');
   router.use(graphErrorHandler(options.log));

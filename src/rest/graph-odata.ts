@@ -58,8 +58,9 @@ const BATCH_PATH = /^\/\$batch\/?$/i;
 /**
  * Every JSON answer a Graph route sends (`res.json`, or its text by `res.send`) goes through
  * `res.send`: there it gets OData-Version, and, when `$format` or Accept asks `odata.metadata=none`, loses
- * its control information. `$batch`'s own answer is left as it is: each of its requests passed
- * through here already, with the batch's Accept when it had none of its own (graph-batch-route.ts).
+ * its control information. `$batch`'s own answer, written in parts, sets its OData-Version
+ * itself and keeps its requests' control information: each passed through here already, with
+ * the batch's Accept when it had none of its own (graph-batch-route.ts).
  */
 export const odataConventions: RequestHandler = (req, res, next) => {
   const noMetadata = asksNoMetadata(askedFormat(req)) && !BATCH_PATH.test(req.path);
