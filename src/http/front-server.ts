@@ -13,8 +13,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../config.js';
+import { CLIENT_CLOSED_REQUEST } from '../domain/errors.js';
 import { AddressList } from './address-list.js';
 import { clientNetwork } from './addressing.js';
+import { stopReading } from './lingering-close.js';
 import { DirectBodyMessage, holdContinue } from './read-body.js';
 import { markAnsweredByServer, markArrival } from './request-context.js';
 
@@ -94,8 +96,11 @@ export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, li
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: checkIntervalMs(limits),
+    // An HTTP/1.1 request without Host is refused by the front door itself (request-target.ts):
+    // node:http's own 400 came with no request id, no access line and no count.
+    requireHostHeader: false,
   };
-  const answer = answeringInTurn(listener);
+  const answer = answeringInTurn(listener, limits.unreadable);
   /** What every front server does, plain or TLS, around the same listener. */
   const guarded = <S extends Server>(server: S): S =>
     refusingConnect(
@@ -191,23 +196,36 @@ const REQUEST_LINE_START_LENGTH = 64;
 
 /**
  * Answers a request node:http cannot read as node:http does — its status (414 for a request
- * line too long), `Connection: close`, the connection ended, unless an answer on it is already
- * under way — and tells `unreadable`, so that a 431 a client sees also shows in the log (a
- * client that reset the connection is not worth a line). `_httpMessage` is node:http's own
- * in-flight answer of the connection, what its default handler looks at.
+ * line too long), `Connection: close`, the connection closed — and tells `unreadable`, so
+ * that a 431 a client sees also shows in the log (a client that reset the connection is not
+ * worth a line). Pipelined behind requests still being answered, it waits for their answers
+ * (refusedInTurn): ended at once, the connection lost them, and one answer still in the
+ * making (a photo being fetched) had the 400 written in its place. node:http tells of the
+ * same connection again (the bytes after the error, its end): once is enough.
  */
 export function answeringUnreadable<S extends Server>(server: S, unreadable?: UnreadableListener): S {
-  server.on('clientError', (error: ParseError, socket: Socket & { _httpMessage?: ServerResponse | null }) => {
-    if (socket.writable && !socket._httpMessage?.headersSent) {
-      const status = unreadableStatus(error);
+  server.on('clientError', (error: ParseError, socket: Connection) => {
+    if (refusing.has(socket)) return;
+    const status = unreadableStatus(error);
+    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
+    // The last request handed on, unfinished: the error is in its body.
+    const last = socket[UNANSWERED]?.at(-1) ?? socket._httpMessage;
+    const inBody = last && !last.req.complete ? last : undefined;
+    // Not started (it waited for its turn), no listener saw it: the refusal below is its answer.
+    const unstarted = inBody !== undefined && waitingTurn.has(inBody);
+    if (inBody && !unstarted) {
       // A request already handed on has its own line, with the status written here (408 for a
       // body too slow, 400 for a chunk that does not parse); 499 when its client left mid-body.
-      if (!socket._httpMessage) {
-        if (error.code !== 'ECONNRESET') unreadable?.(socket.remoteAddress ?? '', status, error.code ?? 'unreadable');
-      } else if (!CLIENT_LEFT.has(error.code ?? '')) markAnsweredByServer(socket._httpMessage, status);
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+      if (socket.writable && !inBody.headersSent) {
+        if (!CLIENT_LEFT.has(error.code ?? '')) markAnsweredByServer(inBody, status);
+        socket.write(head);
+      }
+      socket.destroy();
+    } else if (error.code === 'ECONNRESET') socket.destroy();
+    else {
+      if (unstarted) waitingTurn.delete(inBody);
+      refusedInTurn(socket, status, error.code ?? 'unreadable', head, unreadable);
     }
-    socket.destroy();
   });
   return server;
 }
@@ -220,17 +238,40 @@ export function answeringUnreadable<S extends Server>(server: S, unreadable?: Un
  * on the connection with it.
  */
 function refusingConnect<S extends Server>(server: S, unreadable?: UnreadableListener): S {
-  server.on('connect', (_req: IncomingMessage, socket: Connection) => {
-    unreadable?.(socket.remoteAddress ?? '', 501, 'CONNECT');
-    const refuse = () => {
-      // Destroyed once written: node:http no longer reads or watches the connection, so a client that kept it open would hold it.
-      if (!socket.destroyed) socket.end(`HTTP/1.1 501 ${STATUS_CODES[501]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
-    };
-    const ahead = socket[UNANSWERED]?.findLast((res) => !res.writableFinished && !res.destroyed);
-    if (ahead) ahead.once('close', refuse);
-    else refuse();
-  });
+  server.on('connect', (_req: IncomingMessage, socket: Connection) =>
+    refusedInTurn(socket, 501, 'CONNECT', `HTTP/1.1 501 ${STATUS_CODES[501]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, unreadable),
+  );
   return server;
+}
+
+/**
+ * Refuses a request no listener is to see with `head`, once every answer ahead of it on its
+ * connection is out, then closes the connection; its line, `request refused unread`, says
+ * `status`, or 499 when the connection closed first. The connection is read no more: what
+ * follows the refused request is not answered.
+ */
+function refusedInTurn(socket: Connection, status: number, reason: string, head: string, unreadable?: UnreadableListener): void {
+  refusing.add(socket);
+  stopReading(socket);
+  let refused = false;
+  const refuse = () => {
+    if (refused) return;
+    refused = true;
+    if (!socket.writable) {
+      unreadable?.(socket.remoteAddress ?? '', CLIENT_CLOSED_REQUEST, reason);
+      socket.destroy();
+      return;
+    }
+    unreadable?.(socket.remoteAddress ?? '', status, reason);
+    // Destroyed once written: node:http no longer reads or watches the connection, so a client that kept it open would hold it.
+    socket.end(head, () => socket.destroy());
+  };
+  // Complete: a request whose body failed while it waited is the one refused here.
+  const ahead = socket[UNANSWERED]?.findLast((res) => !res.writableFinished && !res.destroyed && res.req.complete);
+  if (!ahead) return refuse();
+  ahead.once('close', refuse);
+  // An answer that never started (its connection closed first) never closes.
+  socket.once('close', refuse);
 }
 
 /**
@@ -337,28 +378,50 @@ function limitConnections<S extends Server>(server: S, limits: ConnectionLimits)
 export const MAX_UNANSWERED_PER_CONNECTION = 16;
 
 const UNANSWERED = Symbol('the responses this connection has yet to finish, oldest first');
+/** Pipelined requests handed on that wait for the answer ahead of them. */
+const waitingTurn = new WeakSet<ServerResponse>();
+
+/**
+ * Connections being refused (refusedInTurn): what node:http tells of them after is not
+ * answered again. A set, as waitingTurn: a property looked for on every request's socket
+ * and missing is looked for up its whole prototype chain.
+ */
+const refusing = new WeakSet<Socket>();
+
 type Connection = Socket & { [UNANSWERED]?: ServerResponse[]; _httpMessage?: ServerResponse | null };
 
 /**
  * Passes a request on unless its connection has MAX_UNANSWERED_PER_CONNECTION answers
- * pending already; then the connection is closed, and requests it brought after are
- * dropped. HTTP/1.1 answers in order, so the finished ones are always the oldest: no
- * listener per request, only a look at the front of a short list.
+ * pending already; then the connection is read no more and closed once those are out, and
+ * requests it brought after are not answered. HTTP/1.1 answers in order, so the finished
+ * ones are always the oldest: no listener per request, only a look at the front of a short
+ * list.
  *
  * A pipelined request starts only once the answer ahead of it is out: its own could not be
  * sent before, and made at once, sixteen answers of a client that reads none were held in
  * memory together (16 Autodiscover answers of 3.9 MB on each of 30 connections: 3 GB).
  * A client that waits for each answer, as nearly all do, finds nothing ahead. A request
  * that waited is logged with the wait in its time.
+ *
+ * A request that never reaches the listener because its connection is closing — the one
+ * over the limit and those read after it, or those waiting when the client left — is told
+ * to `unreadable` as 499, the status of an answer cut short: every request read has a line.
  */
-function answeringInTurn(listener: RequestListener): RequestListener {
+function answeringInTurn(listener: RequestListener, unreadable?: UnreadableListener): RequestListener {
+  const closedUnanswered = (socket: Socket, reason: string) => unreadable?.(socket.remoteAddress ?? '', CLIENT_CLOSED_REQUEST, reason);
+  /** Tells of the requests still waiting on a connection that closed: their turn never comes. */
+  const dropWaiting = (socket: Connection) => {
+    for (const res of socket[UNANSWERED] ?? []) if (waitingTurn.delete(res)) closedUnanswered(socket, 'CLOSED_BEFORE_ITS_TURN');
+  };
+  /** Connections a request waited on, each watched once for its close. */
+  const watched = new WeakSet<Socket>();
   return (req, res) => {
     const socket = req.socket as Connection;
-    if (socket.destroyed) return;
+    if (socket.destroyed || refusing.has(socket)) return void closedUnanswered(socket, 'CLOSED_BEFORE_ITS_TURN');
     const unanswered = (socket[UNANSWERED] ??= []);
     while (unanswered.length > 0 && (unanswered[0]!.writableFinished || unanswered[0]!.destroyed)) unanswered.shift();
     if (unanswered.length >= MAX_UNANSWERED_PER_CONNECTION) {
-      socket.destroy();
+      refusedInTurn(socket, CLIENT_CLOSED_REQUEST, 'PIPELINED_OVER_LIMIT', '', unreadable);
       return;
     }
     const ahead = unanswered.at(-1);
@@ -368,8 +431,17 @@ function answeringInTurn(listener: RequestListener): RequestListener {
       return;
     }
     markArrival(req);
+    if (!watched.has(socket)) {
+      watched.add(socket);
+      socket.once('close', () => dropWaiting(socket));
+    }
+    waitingTurn.add(res);
     ahead.once('close', () => {
-      if (!socket.destroyed) listener(req, res);
+      // Dropped with its connection, or refused for a body that failed while it waited.
+      if (!waitingTurn.has(res)) return;
+      if (socket.destroyed) return dropWaiting(socket);
+      waitingTurn.delete(res);
+      listener(req, res);
     });
   };
 }

@@ -80,7 +80,7 @@ export function pieceDropper(message: IncomingMessage): () => void {
  * which that socket does not use: its pieces kept coming. `reading` is net.Socket's own
  * record of it (lib/net.js, Socket#pause does the same for a socket it reads with a buffer).
  */
-function stopReading(socket: Socket): void {
+export function stopReading(socket: Socket): void {
   const handle = (socket as Socket & { _handle?: { reading: boolean; readStop(): number } | null })._handle;
   if (!handle) return;
   handle.reading = false;

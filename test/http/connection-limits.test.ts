@@ -312,7 +312,7 @@ describe('connection limits of the public port', () => {
       requestTimeoutSeconds: 300,
     });
   });
-  it(`answers ${MAX_UNANSWERED_PER_CONNECTION} pipelined requests, and closes a connection that sends more before reading its answers`, async () => {
+  it(`answers ${MAX_UNANSWERED_PER_CONNECTION} pipelined requests, and closes a connection that sends more before reading its answers once those are out`, async () => {
     t = await startTestBridge();
     const { port } = await t.bridge.listen();
     const within = await open(port);
@@ -322,7 +322,8 @@ describe('connection limits of the public port', () => {
     sockets.push(flood);
     const answered = await pipelined(flood, HEALTHZ, 450);
     expect(flood.destroyed || flood.readableEnded, 'the connection was closed').to.equal(true);
-    expect(answered.length).to.be.at.most(MAX_UNANSWERED_PER_CONNECTION);
+    // The answer under way and the 16 waiting behind it, then the close.
+    expect(answered.length).to.be.at.most(MAX_UNANSWERED_PER_CONNECTION + 1);
     // Other connections are served as before.
     const next = await open(port);
     sockets.push(next);
