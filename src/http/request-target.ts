@@ -49,8 +49,7 @@ interface TargetRefusal {
 function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
   // A request in a $batch is bounded by the batch's body instead, and by node:http's 16 KiB
   // head: "the lengthy URL simply becomes part of the request payload" (Graph's JSON batching).
-  const inProcess = sentInProcess(req.socket);
-  if ((req.url?.length ?? 0) > MAX_URL_LENGTH && !inProcess) {
+  if ((req.url?.length ?? 0) > MAX_URL_LENGTH && !sentInProcess(req.socket)) {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
@@ -63,8 +62,7 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
     if (!isHost(host)) return { error: BridgeError.invalidRequest('the Host header does not name a host'), route: 'bad-target' };
     lastGoodHost = host;
   }
-  // An HTTP/1.0 request may come without Host (its links are built on the address it reached), and so may one made in memory.
-  const problem = headerProblem(req.rawHeaders, req.httpVersionMinor !== 0 && !inProcess);
+  const problem = headerProblem(req);
   return problem && { error: problem, route: 'bad-target' };
 }
 
@@ -75,11 +73,12 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
  * header field and to any that contains more than one"; Authorization is no list (RFC 9110
  * §5.3 forbids sending it twice). node:http keeps the first and drops the rest, so a proxy
  * that reads the other would disagree on the host (the WSDL's soap:address, Autodiscover's
- * URLs) or on who logged in. A Host missing where `hostRequired` (node:http's own 400 for it
- * had no request id and no access line). Or a transfer coding other than chunked, or more
- * fields than MAX_HEADER_FIELDS.
+ * URLs) or on who logged in. Or no Host at all (node:http's own 400 for it had no request id
+ * and no access line). Or a transfer coding other than chunked, or more fields than
+ * MAX_HEADER_FIELDS.
  */
-function headerProblem(rawHeaders: readonly string[], hostRequired: boolean): BridgeError | undefined {
+function headerProblem(req: IncomingMessage): BridgeError | undefined {
+  const rawHeaders = req.rawHeaders;
   const tooMany = tooManyHeaderFields(rawHeaders.length / 2);
   if (tooMany) return tooMany;
   let hosts = 0;
@@ -99,7 +98,12 @@ function headerProblem(rawHeaders: readonly string[], hostRequired: boolean): Br
       );
     }
   }
-  return hosts === 0 && hostRequired ? BridgeError.invalidRequest('the request has no Host header') : undefined;
+  return hosts === 0 && hostRequired(req) ? BridgeError.invalidRequest('the request has no Host header') : undefined;
+}
+
+/** Whether a request must name its host: an HTTP/1.0 one need not (its links are built on the address it reached), nor one made in memory ($batch's). */
+function hostRequired(req: IncomingMessage): boolean {
+  return req.httpVersionMinor !== 0 && !sentInProcess(req.socket);
 }
 
 /** The refusal of a request with `fields` header fields, when they are more than MAX_HEADER_FIELDS: a request in a $batch is held to it too, as alone. */
