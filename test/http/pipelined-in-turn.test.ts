@@ -4,16 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createFrontServer, type FrontServer } from '../../src/http/front-server.js';
 import { createRequestContext } from '../../src/http/request-context.js';
-
-const LIMITS = {
-  maxConnections: 100,
-  maxConnectionsPerClient: 10,
-  trustedProxies: '',
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
-  refused: { perClient: 0, overall: 0 },
-};
+import { FRONT_DOOR_LIMITS } from '../support/raw-socket.js';
 
 describe('pipelined requests', () => {
   let front: FrontServer;
@@ -23,7 +14,7 @@ describe('pipelined requests', () => {
   let onStart = () => {};
 
   before(async () => {
-    front = createFrontServer({ certFile: '', keyFile: '' }, undefined, LIMITS, (req: IncomingMessage, res: ServerResponse) => {
+    front = createFrontServer({ certFile: '', keyFile: '' }, undefined, FRONT_DOOR_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
       started.push({ url: req.url, res, startedAt: createRequestContext(req, res).startedAt });
       onStart();
     });

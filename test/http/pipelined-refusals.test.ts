@@ -2,18 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { createFrontServer, MAX_UNANSWERED_PER_CONNECTION, type FrontServer } from '../../src/http/front-server.js';
 import { createLogger } from '../../src/logger.js';
-import { connectTo, listenOnLoopback, received } from '../support/raw-socket.js';
+import { connectTo, FRONT_DOOR_LIMITS, listenOnLoopback, received } from '../support/raw-socket.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
-
-const LIMITS = {
-  maxConnections: 100,
-  maxConnectionsPerClient: 10,
-  trustedProxies: '',
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
-  refused: { perClient: 0, overall: 0 },
-};
 
 /** The status of every answer in `text`, in order. */
 const statusesIn = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
@@ -39,7 +29,7 @@ describe('a request refused behind pipelined ones (front door)', () => {
   let slowAnswer: Promise<void> = Promise.resolve();
 
   before(async () => {
-    const limits = { ...LIMITS, unreadable: (_client: string, status: number, reason: string) => unread.push([status, reason]) };
+    const limits = { ...FRONT_DOOR_LIMITS, unreadable: (_client: string, status: number, reason: string) => unread.push([status, reason]) };
     front = createFrontServer({ certFile: '', keyFile: '' }, undefined, limits, (req: IncomingMessage, res: ServerResponse) => {
       started.push(req.url ?? '');
       const answer = () => res.end(req.url);

@@ -39,3 +39,14 @@ export async function startSocketBridge(): Promise<{ t: TestBridge; open: () => 
   const port = await listenOnLoopback(t.bridge.server);
   return { t, open: () => connectTo(port) };
 }
+
+/** The front door's connection limits for a test of it alone (createFrontServer): room for every test's connections, and the documented timeouts' order. */
+export const FRONT_DOOR_LIMITS = {
+  maxConnections: 100,
+  maxConnectionsPerClient: 10,
+  trustedProxies: '',
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  refused: { perClient: 0, overall: 0 },
+};
