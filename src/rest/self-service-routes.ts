@@ -1,7 +1,6 @@
 import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../domain/account.js';
-import { normalizeSmtpAddress } from '../domain/email.js';
 import { BridgeError } from '../domain/errors.js';
 import { contextOf } from '../http/request-context.js';
 import { allowOnly } from '../http/allowed-methods.js';
@@ -13,14 +12,12 @@ import { ownEmailOf, photoUploadBody, uploadedImage, type PhotoChanges } from '.
  * - `GET /api/me/photo` → `{email, allowed, locked, reason?}`: whether the page may offer "Change my photo";
  * - `PUT /api/me/photo` with the image as body → 200 `{email, sha256, width, height}`;
  * - `DELETE /api/me/photo` → 204 (404 when there is none).
- * And the administrator's lock against those changes: `PUT` / `DELETE /admin/users/{email}/photo-lock` → 204,
- * `GET` of it → `{email, locked}`.
+ * The administrator's lock against those changes is an admin route (admin-routes.ts).
  * Refusals are 403 with the reason; the body is read only once the change is allowed.
  */
 export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticator, maxUploadBytes: number): Router {
   const router = Router();
   const signedIn = requireAccount(auth, 'user');
-  const admin = requireAccount(auth, 'admin');
   const path = '/api/me/photo';
 
   router.get(path, signedIn, async (req, res) => {
@@ -51,25 +48,7 @@ export function createSelfServiceRoutes(changes: PhotoChanges, auth: Authenticat
     res.status(204).end();
   });
 
-  const lockPath = '/admin/users/:email/photo-lock';
-  router.get(lockPath, admin, async (req, res) => {
-    const email = normalizeSmtpAddress(String(req.params.email));
-    const locked = await changes.isLocked(email);
-    if (locked === undefined) throw BridgeError.userNotFound(email);
-    res.setHeader('cache-control', 'no-store');
-    res.json({ email, locked });
-  });
-  for (const [method, locked] of [
-    ['put', true],
-    ['delete', false],
-  ] as const) {
-    router[method](lockPath, admin, async (req, res) => {
-      const email = normalizeSmtpAddress(String(req.params.email));
-      if (!(await changes.lock(contextOf(req).principal!, email, locked, 'admin-api'))) throw BridgeError.userNotFound(email);
-      res.status(204).end();
-    });
-  }
-  allowOnly(router, [path, lockPath], 'GET, HEAD, PUT, DELETE');
+  allowOnly(router, path, 'GET, HEAD, PUT, DELETE');
   return router;
 }
 
