@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Contact } from '../domain/contact.js';
 import { BridgeError } from '../domain/errors.js';
+import type { Rendition } from '../domain/photo.js';
 import { contactOwner } from '../domain/photo-owner.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { folderId, FOLDERS } from '../ews/folders.js';
@@ -22,7 +23,8 @@ import { contactDeltaPage } from './contact-delta.js';
 import { boundFunctionPath, carriedOptions, countOption, integerOption, readListOptions } from './graph-list-options.js';
 import { entitySelect, propertySelector, readSelect, selectedContext, type PropertySelection } from './graph-select.js';
 import { graphErrorHandler, imageNotFound, refuseOtherMethods } from './graph-errors.js';
-import { graphBaseUrl, graphContextUrl, graphListUrl, graphSizeId, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { graphBaseUrl, graphContextUrl, graphListUrl, USER_IN_PATH, userInMatch } from './graph-photo-path.js';
+import { photoEntity } from './graph-photo-routes.js';
 import { requireOwnMailbox } from './graph-own-mailbox.js';
 import { GRAPH_CONTACT, GRAPH_CONTACT_FOLDER, type GraphType } from './graph-types.js';
 import { translateExchangeIds } from './graph-translate-ids.js';
@@ -208,24 +210,24 @@ export function createGraphContactRoutes(options: GraphContactRoutesOptions): Ro
     });
   });
 
-  router.get('/me/contacts/:id/photo', reader, async (req, res) => {
+  /** The photo of the caller's contact the path names, at its largest; Graph's ImageNotFound when it has none. */
+  async function contactPhotoOf(req: Request): Promise<Rendition> {
     const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
     if (!rendition) throw imageNotFound();
+    return rendition;
+  }
+
+  router.get('/me/contacts/:id/photo', reader, async (req, res) => {
+    const rendition = await contactPhotoOf(req);
     res.json({
       // As a user's photo metadata has it; the contact's id is an OData key literal, in which a quote is written twice.
       '@odata.context': graphContextUrl(req, callerOf(req), `contacts('${String(req.params.id).replaceAll("'", "''")}')/photo/$entity`),
-      '@odata.mediaContentType': rendition.contentType,
-      '@odata.mediaEtag': rendition.etag,
-      id: graphSizeId(rendition.width, rendition.height),
-      width: rendition.width,
-      height: rendition.height,
+      ...photoEntity(rendition),
     });
   });
 
   router.get('/me/contacts/:id/photo/$value', reader, async (req, res) => {
-    const rendition = await photos.photo(contactOwner((await contactIn(req)).id), LARGEST_PHOTO_SIZE, undefined, callerTurn(contextOf(req)));
-    if (!rendition) throw imageNotFound();
-    sendRendition(req, res, rendition, cacheControl, contextOf(req).requestId);
+    sendRendition(req, res, await contactPhotoOf(req), cacheControl, contextOf(req).requestId);
   });
 
   router.post('/me/translateExchangeIds', reader, ...translateExchangeIds(ids, options.searches));

@@ -189,7 +189,7 @@ export function createGraphPhotoRoutes(options: GraphPhotoRoutesOptions): Router
 }
 
 /** A profilePhoto as Graph writes it: the media type and ETag of its bytes, its size id and dimensions. */
-function photoEntity(rendition: ServedRendition) {
+export function photoEntity(rendition: ServedRendition) {
   return {
     '@odata.mediaContentType': rendition.contentType,
     '@odata.mediaEtag': rendition.etag,
