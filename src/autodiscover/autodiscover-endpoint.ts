@@ -8,6 +8,7 @@ import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
+import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -156,21 +157,9 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
   }
 
   function fail(context: RequestContext, kind: 'soap' | 'pox', error: unknown): void {
-    const { res } = context;
-    if (error instanceof BridgeError) {
-      if (error.httpStatus === 413) closeAfterAnswer(res);
-      // A body refused unread (too large, in a content coding): autodiscover.svc answers it as EWS's endpoint does, with a fault on the refusal's status.
-      if (kind === 'soap' && (error.httpStatus === 413 || error.httpStatus === 415))
-        void writeSoapAnswer(res, soapAnswer(endpointFault('Client', error.message), error.httpStatus), context.requestId, SOAP_ENABLED);
-      else sendError(res, error, log, context.requestId, headersOf(context));
-      return;
-    }
-    if (kind === 'pox' || res.headersSent) {
-      sendError(res, error, log, context.requestId, headersOf(context));
-      return;
-    }
-    log.error({ reqId: context.requestId, err: error }, 'Autodiscover request failed');
-    void writeSoapAnswer(res, soapAnswer(endpointFault('Server', `internal error (request ${context.requestId})`), 500), context.requestId, SOAP_ENABLED);
+    if (error instanceof BridgeError && error.httpStatus === 413) closeAfterAnswer(context.res);
+    if (kind === 'soap') answerFailure(context.res, error, log, context.requestId, headersOf(context), writeSoapFailure, 'Autodiscover request failed');
+    else sendError(context.res, error, log, context.requestId, headersOf(context));
   }
 
   function refuseMethod(context: RequestContext, allowed: string): void {
@@ -232,6 +221,17 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
  * back to POX, which ews-javascript-api does not implement.
  */
 const SOAP_ENABLED: Readonly<Record<string, string>> = { 'x-soap-enabled': 'True' };
+
+/**
+ * A failure of autodiscover.svc: a body refused unread (too large, in a content coding) as
+ * EWS's endpoint answers it, with a fault on the refusal's status; another refusal as text,
+ * as every door writes it; anything else a Server fault.
+ */
+const writeSoapFailure: FailureWriter = (res, known, log, requestId, headers) => {
+  if (!known) void writeSoapAnswer(res, soapAnswer(endpointFault('Server', `internal error (request ${requestId})`), 500), requestId, SOAP_ENABLED);
+  else if (bodyRefusedUnread(known)) void writeSoapAnswer(res, soapAnswer(endpointFault('Client', known.message), known.httpStatus), requestId, SOAP_ENABLED);
+  else sendError(res, known, log, requestId, headers);
+};
 
 const WSDL_NAME = 'services.wsdl';
 const NOTHING_TO_DISCARD = () => {};

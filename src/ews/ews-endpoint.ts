@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { AuthResult, Authenticator } from '../auth/authenticator.js';
-import { BridgeError, clientLeft } from '../domain/errors.js';
+import { BridgeError } from '../domain/errors.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
@@ -13,6 +14,7 @@ import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext }
 import { requireAccount } from '../http/require-account.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { sendError } from '../http/send-error.js';
+import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
@@ -367,44 +369,18 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     };
   }
 
-  /** 401 as every front door answers it; throttling and a busy server as Exchange does, a fault with a back-off. */
+  /** 401 as every front door answers it; throttling and a busy server as Exchange does, a fault with a back-off (writeBusyFault). */
   function refuseCaller(context: RequestContext, error: BridgeError): void {
     const headers = headersOf(context);
     if (error.httpStatus === 401 || error.httpStatus === 403) {
       sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
       return;
     }
-    const retryAfter = error.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(error.retryAfterSeconds) };
-    // HTTP 500, as Exchange sends its throttling faults: exchangelib reads a fault only on a
-    // 500 (a 503 was "Unknown failure in response") and ews-javascript-api read a 503's as
-    // ErrorInternalServerError. Retry-After stays for anything that reads it.
-    void writeSoapAnswer(context.res, soapAnswer(ewsErrorFault(error), 500), context.requestId, retryAfter);
+    writeBusyFault(context.res, error, context.requestId);
   }
 
   function fail(context: RequestContext, error: unknown): void {
-    const { res } = context;
-    if (clientLeft(error)) {
-      res.destroy();
-      return;
-    }
-    if (res.headersSent) {
-      // Part of a streamed answer is out; ending it normally would pass a cut envelope off as whole.
-      if (!res.destroyed) log.error({ reqId: context.requestId, err: error }, 'EWS answer failed while streaming');
-      res.destroy();
-      return;
-    }
-    // A body refused unread: too large, or in a content coding.
-    if (error instanceof BridgeError && (error.httpStatus === 413 || error.httpStatus === 415)) {
-      closeAfterAnswer(res);
-      void writeSoapAnswer(res, soapAnswer(soapFault('Client', error.message), error.httpStatus), context.requestId);
-      return;
-    }
-    if (error instanceof BridgeError && error.responseCode === 'ErrorServerBusy') {
-      refuseCaller(context, error);
-      return;
-    }
-    log.error({ reqId: context.requestId, err: error }, 'EWS request failed');
-    void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${context.requestId})`), 500), context.requestId);
+    answerFailure(context.res, error, log, context.requestId, NO_HEADERS, writeEwsFailure, 'EWS request failed');
   }
 
   function recordAnswer(context: RequestContext): void {
@@ -476,6 +452,35 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 }
 
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
+/** A SOAP answer carries its request id itself (writeSoapAnswer). */
+const NO_HEADERS: Readonly<Record<string, string>> = {};
+
+/** A failure as a SOAP fault: a Client fault for a body refused unread, Exchange's busy fault, else a Server fault (details only in the log). */
+const writeEwsFailure: FailureWriter = (res, known, log, requestId) => {
+  if (known && bodyRefusedUnread(known)) {
+    closeAfterAnswer(res);
+    void writeSoapAnswer(res, soapAnswer(soapFault('Client', known.message), known.httpStatus), requestId);
+    return;
+  }
+  if (known?.responseCode === 'ErrorServerBusy') {
+    writeBusyFault(res, known, requestId);
+    return;
+  }
+  // A refusal no operation answered itself is the bridge's failure, as anything unexpected is.
+  if (known) log.error({ reqId: requestId, err: known }, 'EWS request failed');
+  void writeSoapAnswer(res, soapAnswer(soapFault('Server', `internal error (request ${requestId})`), 500), requestId);
+};
+
+/**
+ * Throttling and a busy server as Exchange answers them: HTTP 500, as Exchange sends its
+ * throttling faults (exchangelib reads a fault only on a 500 — a 503 was "Unknown failure in
+ * response" — and ews-javascript-api read a 503's as ErrorInternalServerError). Retry-After
+ * stays for anything that reads it.
+ */
+function writeBusyFault(res: ServerResponse, error: BridgeError, requestId: string): void {
+  const retryAfter = error.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(error.retryAfterSeconds) };
+  void writeSoapAnswer(res, soapAnswer(ewsErrorFault(error), 500), requestId, retryAfter);
+}
 
 /** The front door SOAP answers are counted under. */
 const EWS_FRONT_DOOR = 'ews';

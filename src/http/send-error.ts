@@ -1,43 +1,36 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { BridgeError, clientLeft } from '../domain/errors.js';
 import { oneLine } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
+import { answerFailure, type FailureWriter } from './failure-answer.js';
 
 /**
- * The one place a failure becomes an HTTP answer: the status and a one-line reason
+ * A failure as a plain-text HTTP answer (answerFailure): the status and a one-line reason
  * for a BridgeError; a bare 500 (details only in the log) for anything unexpected.
  */
 export function sendError(res: ServerResponse, error: unknown, log: Logger, requestId: string, extraHeaders: Record<string, string> = {}): void {
-  if (clientLeft(error)) {
-    res.destroy();
-    return;
-  }
-  const known = error instanceof BridgeError;
-  if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
-  const status = known ? error.httpStatus : 500;
-  const body = `${known ? oneLine(error.message) : `internal error (request ${requestId})`}\n`;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
+  answerFailure(res, error, log, requestId, extraHeaders, writeTextError);
+}
+
+const writeTextError: FailureWriter = (res, known, log, requestId, headers) => {
+  const body = `${known ? oneLine(known.message) : `internal error (request ${requestId})`}\n`;
   endErrorAnswer(
     res,
-    status,
+    known ? known.httpStatus : 500,
     {
-      ...extraHeaders,
+      ...headers,
       'content-type': 'text/plain; charset=utf-8',
       // The reason may quote what the client sent: no browser is to read it as anything but text.
       'x-content-type-options': 'nosniff',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
-      ...(known ? { 'x-ews-response-code': error.responseCode } : {}),
-      ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+      ...(known ? { 'x-ews-response-code': known.responseCode } : {}),
+      ...(known && known.retryAfterSeconds !== undefined ? { 'retry-after': String(known.retryAfterSeconds) } : {}),
     },
     body,
     log,
     requestId,
   );
-}
+};
 
 /**
  * Writes an error answer, or drops the connection when its head cannot be written (a header

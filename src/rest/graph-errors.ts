@@ -4,6 +4,7 @@ import { BridgeError } from '../domain/errors.js';
 import { allowOnly, type RoutePaths } from '../http/allowed-methods.js';
 import { asBridgeError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
+import { answerFailure, type FailureWriter } from '../http/failure-answer.js';
 import { endErrorAnswer } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import { ODATA_VERSION_HEADER } from './graph-odata.js';
@@ -72,38 +73,36 @@ function graphCodeOf(error: BridgeError): string {
  * one; anything else a 500 `generalException`, its details only in the log.
  */
 export function sendGraphError(res: ServerResponse, error: unknown, log: Logger, requestId: string, extraHeaders: Record<string, string> = {}): void {
-  const known = error instanceof BridgeError;
-  if (!known) log.error({ reqId: requestId, err: error }, 'request failed');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
+  answerFailure(res, error, log, requestId, extraHeaders, writeGraphError);
+}
+
+const writeGraphError: FailureWriter = (res, known, log, requestId, headers) => {
   const clientRequestId = clientRequestIdOf(res);
   const body = JSON.stringify(
     graphErrorJson(
-      known ? graphCodeOf(error) : 'generalException',
-      known ? error.message : `internal error (request ${requestId})`,
+      known ? graphCodeOf(known) : 'generalException',
+      known ? known.message : `internal error (request ${requestId})`,
       requestId,
       clientRequestId,
     ),
   );
   endErrorAnswer(
     res,
-    known ? error.httpStatus : 500,
+    known ? known.httpStatus : 500,
     {
-      ...extraHeaders,
+      ...headers,
       ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}),
       'content-type': 'application/json',
       ...ODATA_VERSION_HEADER,
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
-      ...(known && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+      ...(known && known.retryAfterSeconds !== undefined ? { 'retry-after': String(known.retryAfterSeconds) } : {}),
     },
     body,
     log,
     requestId,
   );
-}
+};
 
 /** Graph's error JSON: its code and message, and the innerError that says when and which request (the client's id of it too, when it gave one). */
 export function graphErrorJson(code: string, message: string, requestId: string, clientRequestId?: string) {

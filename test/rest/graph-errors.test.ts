@@ -1,0 +1,55 @@
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { BridgeError } from '../../src/domain/errors.js';
+import { sendError } from '../../src/http/send-error.js';
+import { createLogger } from '../../src/logger.js';
+import { sendGraphError } from '../../src/rest/graph-errors.js';
+
+describe('sendGraphError', () => {
+  // A body whose connection closed before it ended (read-body.ts) is the failure a client that left makes.
+  it('drops the connection of a client that left, as sendError does: no 499 answer written, no line logged', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => lines.push(line) });
+    const server = createServer((req, res) => {
+      const send = req.url === '/graph' ? sendGraphError : sendError;
+      send(res, BridgeError.connectionClosed(), log, 'r1');
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string) =>
+      new Promise<number | string>((resolve) => {
+        request({ host: '127.0.0.1', port, path }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+          .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+          .end();
+      });
+    try {
+      expect([await get('/text'), await get('/graph')]).to.deep.equal(['ECONNRESET', 'ECONNRESET']);
+      expect(lines).to.deep.equal([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('writes a BridgeError as Graph does: its status, code and message in JSON', async () => {
+    const server = createServer((_req, res) => sendGraphError(res, BridgeError.itemNotFound(), createLogger('silent'), 'r1')).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await fetch(`http://127.0.0.1:${port}/`);
+      const body = (await answer.json()) as { error: { code: string; innerError: Record<string, string> } };
+      expect([answer.status, answer.headers.get('content-type'), body.error.code, body.error.innerError['request-id']]).to.deep.equal([
+        404,
+        'application/json',
+        'ErrorItemNotFound',
+        'r1',
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+});
