@@ -1,4 +1,4 @@
-import type { AuthResult, Authenticator } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { writeSoapAnswer } from '../ews/envelope.js';
 import { soapAnswer } from '../ews/ews-operation.js';
@@ -9,6 +9,7 @@ import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaresMoreThan, readBody } from '../http/read-body.js';
 import { baseUrlOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
+import { refuseLogin, withLogin } from '../http/login-step.js';
 import { sendError } from '../http/send-error.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -81,24 +82,20 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
 
   /** `next` once the caller is logged in as a user; else, after `discard`, the refusal. */
   function whenLoggedIn(context: RequestContext, next: () => void, discard: () => void, kind: 'soap' | 'pox'): void {
-    const { req } = context;
-    const authenticated = (result: AuthResult) => {
-      if (!result.ok) {
-        context.attemptedUser = result.attemptedUser;
+    withLogin(
+      auth,
+      context,
+      'user',
+      next,
+      (error) => {
         discard();
-        refuse(context, result.error);
-        return;
-      }
-      context.principal = result.principal;
-      next();
-    };
-    const cached = auth.cached(req.headers.authorization, 'user', context.clientAddress);
-    if (cached) authenticated(cached);
-    else
-      auth.authenticate(req.headers.authorization, 'user', context.clientAddress).then(authenticated, (failure: unknown) => {
+        refuse(context, error);
+      },
+      (failure) => {
         discard();
         fail(context, kind, failure);
-      });
+      },
+    );
   }
 
   /** The SOAP contract, to a user, as EWS's WSDL is: its soap:address the autodiscover.svc the client reached. */
@@ -139,8 +136,7 @@ export function createAutodiscoverEndpoint(options: AutodiscoverEndpointOptions)
 
   /** A refused login as every front door answers it: 401 with the challenge, 429 or 503 with Retry-After. */
   function refuse(context: RequestContext, error: BridgeError): void {
-    const headers = headersOf(context);
-    sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
+    refuseLogin(auth, context.res, error, log, context.requestId, headersOf(context));
   }
 
   function readAndAnswer(context: RequestContext, kind: 'soap' | 'pox', urls: AdvertisedUrls): void {

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
-import type { AuthResult, Authenticator } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { allowOnly } from '../http/allowed-methods.js';
 import { logRequest } from '../http/access-log.js';
@@ -13,7 +13,7 @@ import { callerTurn } from '../http/caller-turns.js';
 import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
 import { requireAccount } from '../http/require-account.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
-import { sendError } from '../http/send-error.js';
+import { applyLogin, refuseLogin, withLogin } from '../http/login-step.js';
 import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
 import type { SearchBudget } from '../http/search-budget.js';
 import type { Logger } from '../logger.js';
@@ -226,47 +226,56 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     const actsAs = read.impersonated !== undefined && context.req.headers.authorization !== undefined;
-    const need = read.kind === 'unsupported' || read.kind === 'undeclared' || actsAs ? 'user' : read.operation.need;
+    const need: OperationNeed = read.kind === 'unsupported' || read.kind === 'undeclared' || actsAs ? 'user' : read.operation.need;
     if (loginRefusal && need !== 'photo') refuseCaller(context, loginRefusal);
-    else withLogin(context, need, () => finish(context, read, envelope));
-  }
-
-  /** Whether the caller's login for `need` is remembered as good; then it is applied, with no callback made for it (the common case). */
-  function rememberedLogin(context: RequestContext, authorization: string | undefined, need: OperationNeed): boolean {
-    const cached = auth.cached(authorization, need, context.clientAddress);
-    if (!cached?.ok) return false;
-    context.principal = cached.principal;
-    return true;
+    else
+      withLogin(
+        auth,
+        context,
+        need,
+        () => finish(context, read, envelope),
+        (error) => refuseCaller(context, error),
+        (error) => fail(context, error),
+      );
   }
 
   /**
-   * `next` once the caller is logged in for `need`; else `refused` with why not (by
-   * default, the answer that says so). `broken`: after the answer to an error of the check itself.
+   * Reads and answers the request of a caller who brought a login: at once when it is
+   * remembered as good (the common case, no callback made), else once it is judged.
    */
-  function withLogin(
-    context: RequestContext,
-    need: OperationNeed,
-    next: () => void,
-    refused = (error: BridgeError) => refuseCaller(context, error),
-    broken = () => {},
-  ): void {
-    const authenticated = (result: AuthResult) => {
-      if (!result.ok) {
-        context.attemptedUser = result.attemptedUser;
-        refused(result.error);
-        return;
-      }
-      context.principal = result.principal;
-      next();
-    };
-    const authorization = context.req.headers.authorization;
-    const cached = auth.cached(authorization, need, context.clientAddress);
-    if (cached) authenticated(cached);
+  function readAsLoggedIn(context: RequestContext): void {
+    const { headers } = context.req;
+    const login = auth.cached(headers.authorization, 'user', context.clientAddress);
+    if (login?.ok) {
+      applyLogin(context, login);
+      readIfAdmitted(context);
+    }
+    // A login not remembered, with a body no larger than a stranger may send: read first, and
+    // the header judged only if the operation needs a login. Checked first, a client with a
+    // stale password got its photos while each request cost a scrypt and counted a failed
+    // login, locking its account out everywhere (10 failures a minute, then 429 for the right
+    // password). A larger or chunked body still logs in first: it may be more than a stranger may send.
+    else if (auth.anonymousPhotoReads && declaredLength(headers) <= ANONYMOUS_BODY_BYTES) readAnonymously(context, undefined);
     else
-      auth.authenticate(authorization, need, context.clientAddress).then(authenticated, (error: unknown) => {
-        fail(context, error);
-        broken();
-      });
+      withLogin(
+        auth,
+        context,
+        'user',
+        () => readIfAdmitted(context),
+        (error) => {
+          if (auth.anonymousPhotoReads) {
+            readAnonymously(context, error);
+            return;
+          }
+          discardBody(context);
+          refuseCaller(context, error);
+        },
+        (error) => {
+          fail(context, error);
+          discardBody(context);
+        },
+        login,
+      );
   }
 
   /** Reads the body (bounded) and answers it. */
@@ -371,12 +380,8 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 
   /** 401 as every front door answers it; throttling and a busy server as Exchange does, a fault with a back-off (writeBusyFault). */
   function refuseCaller(context: RequestContext, error: BridgeError): void {
-    const headers = headersOf(context);
-    if (error.httpStatus === 401 || error.httpStatus === 403) {
-      sendError(context.res, error, log, context.requestId, error.httpStatus === 401 ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
-      return;
-    }
-    writeBusyFault(context.res, error, context.requestId);
+    if (error.httpStatus === 401 || error.httpStatus === 403) refuseLogin(auth, context.res, error, log, context.requestId, headersOf(context));
+    else writeBusyFault(context.res, error, context.requestId);
   }
 
   function fail(context: RequestContext, error: unknown): void {
@@ -424,28 +429,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       const { headers } = req;
       if (declaresMoreThan(headers, SOAP_READ_LIMITS.bytes)) readAndAnswer(context);
       else if (auth.anonymousPhotoReads && headers.authorization === undefined) readAnonymously(context, undefined);
-      else if (rememberedLogin(context, headers.authorization, 'user')) readIfAdmitted(context);
-      // A login not remembered, with a body no larger than a stranger may send: read first, and
-      // the header judged only if the operation needs a login. Checked first, a client with a
-      // stale password got its photos while each request cost a scrypt and counted a failed
-      // login, locking its account out everywhere (10 failures a minute, then 429 for the right
-      // password). A larger or chunked body still logs in first: it may be more than a stranger may send.
-      else if (auth.anonymousPhotoReads && declaredLength(headers) <= ANONYMOUS_BODY_BYTES) readAnonymously(context, undefined);
-      else
-        withLogin(
-          context,
-          'user',
-          () => readIfAdmitted(context),
-          (error) => {
-            if (auth.anonymousPhotoReads) {
-              readAnonymously(context, error);
-              return;
-            }
-            discardBody(context);
-            refuseCaller(context, error);
-          },
-          () => discardBody(context),
-        );
+      else readAsLoggedIn(context);
       return true;
     },
   };

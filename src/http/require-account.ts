@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthNeed, Authenticator } from '../auth/authenticator.js';
+import { applyLogin } from './login-step.js';
 import { contextOf } from './request-context.js';
 
 /**
@@ -10,15 +11,11 @@ import { contextOf } from './request-context.js';
 export function requireAccount(auth: Authenticator, need: AuthNeed) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const context = contextOf(req);
-    const result = await auth.authenticate(req.headers.authorization, need, context.clientAddress);
-    if (!result.ok) {
-      context.attemptedUser = result.attemptedUser;
-      // Logged in, but not allowed this: the access line names the account (an auditor's first question).
-      context.principal = result.refused;
-      if (result.error.httpStatus === 401) res.setHeader('www-authenticate', auth.challengeFor(result.error));
-      throw result.error;
+    const refusal = applyLogin(context, await auth.authenticate(req.headers.authorization, need, context.clientAddress));
+    if (refusal) {
+      if (refusal.httpStatus === 401) res.setHeader('www-authenticate', auth.challengeFor(refusal));
+      throw refusal;
     }
-    context.principal = result.principal;
     next();
   };
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import { logRequest, logWhenDone } from '../http/access-log.js';
 import { callerTurn } from '../http/caller-turns.js';
+import { applyLogin, refusalHeaders } from '../http/login-step.js';
 import { mailboxOf, type RequestContext } from '../http/request-context.js';
 import { sendError } from '../http/send-error.js';
 import { conversionRequestOf } from './conversion-query.js';
@@ -102,12 +103,8 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
     const { req, res } = context;
     const { door } = target.metered;
     try {
-      const authenticated = authResult ?? (await auth.authenticate(req.headers.authorization, door.need, context.clientAddress));
-      if (!authenticated.ok) {
-        context.attemptedUser = authenticated.attemptedUser;
-        throw authenticated.error;
-      }
-      context.principal = authenticated.principal;
+      const refusal = applyLogin(context, authResult ?? (await auth.authenticate(req.headers.authorization, door.need, context.clientAddress)));
+      if (refusal) throw refusal;
       const request = parsedQueries.get(target, req);
       if (request instanceof BridgeError) throw request;
       const owner = ownerOf(request, context);
@@ -124,9 +121,7 @@ export function createUserPhotoRoute(options: UserPhotoRouteOptions): UserPhotoR
 
   /** Every error of these routes, with Vary: Accept as their photos (a cache keeps one answer per Accept either way). */
   function fail({ res, requestId }: RequestContext, door: PhotoDoor, error: unknown, more: Record<string, string> = {}): void {
-    const unauthenticated = error instanceof BridgeError && error.httpStatus === 401;
-    const headers = { ...more, 'request-id': requestId, vary: varyWithAccept(res) };
-    door.sendError(res, error, log, requestId, unauthenticated ? { ...headers, 'www-authenticate': auth.challengeFor(error) } : headers);
+    door.sendError(res, error, log, requestId, refusalHeaders(auth, error, { ...more, 'request-id': requestId, vary: varyWithAccept(res) }));
   }
 
   function handleUserPhoto(context: RequestContext): boolean {
