@@ -1,17 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Router, type Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
-import { allowOnly } from '../http/allowed-methods.js';
 import { logRequest } from '../http/access-log.js';
 import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaredLength, declaresMoreThan, readBody } from '../http/read-body.js';
 import { callerTurn } from '../http/caller-turns.js';
-import { answeredStatus, contextOf, linkBaseOf, mailboxOf, type RequestContext } from '../http/request-context.js';
-import { requireAccount } from '../http/require-account.js';
+import { answeredStatus, mailboxOf, type RequestContext } from '../http/request-context.js';
 import type { BodyBudget } from '../http/in-progress-per-account.js';
 import { applyLogin, refuseLogin, withLogin } from '../http/login-step.js';
 import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
@@ -31,7 +28,7 @@ import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
 import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from './soap-reader.js';
-import { loadWsdlDocuments, wsdlForHost } from './wsdl-documents.js';
+import { createWsdlRoutes } from './wsdl-routes.js';
 
 const EWS_PATH = '/EWS/Exchange.asmx';
 /** IIS matches paths case-insensitively. */
@@ -128,22 +125,6 @@ interface NewEnvelope {
 }
 
 /**
- * What a browser is shown at the endpoint once logged in, as Exchange shows its WCF service
- * page ("You have created a service…", pointing at `?wsdl`): the step an administrator takes
- * to see that EWS is up, and where clients post.
- */
-const SERVICE_PAGE =
-  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Exchange Web Services</title></head><body>' +
-  '<h1>Exchange Web Services</h1><p>This is the EWS endpoint: clients POST SOAP requests here.</p>' +
-  '<p>The service description is <a href="Exchange.asmx?wsdl">Exchange.asmx?wsdl</a>.</p></body></html>\n';
-const SERVICE_PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'",
-  'x-content-type-options': 'nosniff',
-  'cache-control': 'no-store',
-};
-
-/**
  * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
  * read the body (bounded), parse it once into typed arguments (soap-reader.ts), dispatch
  * through the table the WSDL defines, authenticate for what that operation needs, run
@@ -152,7 +133,6 @@ const SERVICE_PAGE_HEADERS = {
 export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();
-  const documents = loadWsdlDocuments();
   const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => memoBytes(body) });
 
   function readRequest(body: string): ReadRequest {
@@ -395,27 +375,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     if (options.accessLog) logRequest(log, context, answeredStatus(context), endedAt);
   }
 
-  const router = Router();
-  const authenticate = requireAccount(auth, 'user');
-  const sendXml = (req: Request, xml: string, res: import('express').Response) => res.status(200).type('text/xml; charset=utf-8').send(xml);
-  router.get(EWS_PATH, authenticate, (req, res) => {
-    if (Object.keys(req.query).some((key) => key.toLowerCase() === 'wsdl')) sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res);
-    else res.status(200).set(SERVICE_PAGE_HEADERS).send(SERVICE_PAGE);
-  });
-  // POSTs are taken at the front door (handlePost).
-  allowOnly(router, EWS_PATH, 'GET, HEAD, POST', () => new BridgeError('ErrorInvalidRequest', 405, 'POST SOAP requests here; GET ?wsdl for the contract'));
-  router.get('/EWS/Services.wsdl', authenticate, (req, res) => sendXml(req, wsdlForHost(documents.wsdl, originOf(req)), res));
-  router.get('/EWS/:schema', authenticate, (req, res, next) => {
-    const schema = documents.schemas.get(String(req.params.schema).toLowerCase());
-    if (schema) sendXml(req, schema, res);
-    else next();
-  });
-  // The schemas by name: another name stays the 404 of a path the bridge does not have.
-  allowOnly(router, ['/EWS/Services.wsdl', ...[...documents.schemas.keys()].map((name) => `/EWS/${name}`)], 'GET, HEAD');
-
   return {
-    /** The WSDL and its schemas, for Express. */
-    router,
+    /** The service page, the WSDL and its schemas, for Express. */
+    router: createWsdlRoutes(auth, EWS_PATH),
     /** Takes a POST to the endpoint and answers it; false for any other request. */
     handlePost(context: RequestContext): boolean {
       const { req } = context;
@@ -552,8 +514,3 @@ const SINGULAR_RESPONSES: ReadonlySet<string> = new Set([
   'SetHoldOnMailboxes',
   'UpdateInboxRules',
 ]);
-
-/** The base URL the client reached the bridge at (addressing.ts). */
-function originOf(req: Request): string {
-  return linkBaseOf(contextOf(req));
-}
