@@ -54,10 +54,6 @@ export interface Bridge {
   stop(): Promise<void>;
 }
 
-/**
- * Wires the front doors to auth, the photo service and the store. Resolves once every
- * front door can answer (the WSDL is loaded, the id key is read from the store).
- */
 /** What the bridge's settings make before any store is opened: each refuses a setting that will not serve. */
 interface PreparedSettings {
   bearer: BearerTokens | undefined;
@@ -76,6 +72,10 @@ export async function prepareSettings(config: Config): Promise<PreparedSettings>
   return prepared;
 }
 
+/**
+ * Wires the front doors to auth, the photo service and the store. Resolves once every
+ * front door can answer (the WSDL is loaded, the id key is read from the store).
+ */
 export async function createBridge(config: Config, store: Store, log: Logger, prepared?: PreparedSettings): Promise<Bridge> {
   const { bearer, tlsPair } = prepared ?? (await prepareSettings(config));
   const limits = imageLimitsOf(config);

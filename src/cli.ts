@@ -126,16 +126,16 @@ async function withStore<T>(work: (store: Store, settings: Config) => Promise<T>
   }
 }
 
-/**
- * A file named on the command line; one that cannot be read is a plain failure, not a
- * crash. With `maxBytes`, a larger file is refused before it is read (a 1.5 GB photo took
- * the process to 1.6 GB first).
- */
 /** Each person an import found under a new primary address, on stderr as the other per-person lines. */
 function reportRenamed(renamed: readonly RenamedMailbox[]): void {
   for (const { from, to } of renamed) sayOnStderr(`renamed ${from} to ${to}: the same person, with their photo`);
 }
 
+/**
+ * A file named on the command line; one that cannot be read is a plain failure, not a
+ * crash. With `maxBytes`, a larger file is refused before it is read (a 1.5 GB photo took
+ * the process to 1.6 GB first).
+ */
 function readInputFile(path: string, maxBytes = Infinity): Buffer {
   const size = readable(path, () => statSync(path).size);
   if (size > maxBytes) throw new InvalidArgumentError(`'${path}' is ${size} bytes; the limit is ${maxBytes} (BRIDGE_MAX_UPLOAD_BYTES)`);

@@ -88,8 +88,10 @@ export interface FrontServer {
  * clients that may hold connections open to exhaust the process's file descriptors
  * (slowloris), so connections are capped per peer address and in all, and a request must
  * bring its headers, and its body, within a time limit.
+ *
+ * `pair`: the TLS pair `files` name, as tlsPairOf loaded it (undefined for plain HTTP);
+ * `files` are read again on reload.
  */
-/** `pair`: the TLS pair `files` name, as tlsPairOf loaded it (undefined for plain HTTP); `files` are read again on reload. */
 export function createFrontServer(files: TlsFiles, pair: TlsPair | undefined, limits: ConnectionLimits, listener: RequestListener): FrontServer {
   const options: ServerOptions = {
     IncomingMessage: DirectBodyMessage,

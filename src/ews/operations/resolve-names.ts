@@ -48,15 +48,15 @@ interface ResolveNamesArgs {
  */
 const LOOKED_UP_AT_ONCE = 8;
 
-/**
- * ResolveNames: prefix search over the directory and the caller's own contacts
- * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
- */
 /** ReturnFullContactData: false when absent (wsdl/messages.xsd), else an xs:boolean. */
 function fullContactData(value: string | undefined): boolean {
   return value !== undefined && xsBoolean(value, 'ReturnFullContactData');
 }
 
+/**
+ * ResolveNames: prefix search over the directory and the caller's own contacts
+ * (`SMTP:` asks for an exact address), in the order the SearchScope names them.
+ */
 export const resolveNames: EwsOperation<ResolveNamesArgs> = {
   need: 'user',
 
