@@ -1,5 +1,5 @@
-export type Role = 'user' | 'admin';
-export const ROLES: readonly Role[] = ['user', 'admin'];
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** A login of the bridge. The name is usually the mailbox's SMTP address. */
 export interface Account {

@@ -1,3 +1,5 @@
+import { LARGEST_PHOTO_SIZE } from './size-code.js';
+
 /** The output formats a client may ask for; JPEG is what every photo is stored as. */
 export const IMAGE_TYPES = ['jpeg', 'png', 'gif', 'webp', 'avif'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
@@ -8,7 +10,7 @@ export const BLANK_KINDS = ['Null', 'ClearPixel', 'SrNoPhoto', 'SrNoPhotoWithBor
 export type BlankKind = (typeof BLANK_KINDS)[number];
 
 /** `w`/`h` may not exceed the largest photo size: nothing is ever upscaled beyond it anyway. */
-export const MAX_CONVERSION_SIDE = 648;
+export const MAX_CONVERSION_SIDE = LARGEST_PHOTO_SIZE;
 
 /** A photo rendition turned into another box or format. Width and height bound it: fit inside, never upscale. */
 export interface ImageConversion {

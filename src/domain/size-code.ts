@@ -3,7 +3,7 @@ import { BridgeError } from './errors.js';
 /** The square sizes Exchange serves, in pixels of the long side. */
 export const PHOTO_SIZES = [48, 64, 96, 120, 240, 360, 432, 504, 648] as const;
 export type PhotoSize = (typeof PHOTO_SIZES)[number];
-export const LARGEST_PHOTO_SIZE: PhotoSize = 648;
+export const LARGEST_PHOTO_SIZE = Math.max(...PHOTO_SIZES) as PhotoSize;
 /** The codes clients write for them (`HR96x96`); OpenAPI and error messages list these. */
 export const SIZE_CODES: readonly string[] = PHOTO_SIZES.map((size) => sizeCodeOf(size));
 

@@ -121,11 +121,15 @@ function readPeopleQuery(search: URLSearchParams): PeopleQuery {
   };
 }
 
-/** `$orderby`: people are put in order by their display name, as the documentation's example does (`$orderby=displayName`). */
+/** The one property people are put in order by, as the documentation's example does (`$orderby=displayName`). */
+export const PEOPLE_ORDERED_BY = 'displayName';
+
+/** `$orderby`: people are put in order by their display name. */
 function readOrderBy(value: string | undefined): 'asc' | 'desc' | undefined {
   if (value === undefined) return undefined;
   const clause = orderByClause(value);
-  if (clause?.property !== 'displayname') throw new BridgeError('ErrorInvalidUrlQuery', 400, 'People are ordered by displayName (asc or desc)');
+  if (clause?.property !== PEOPLE_ORDERED_BY.toLowerCase())
+    throw new BridgeError('ErrorInvalidUrlQuery', 400, `People are ordered by ${PEOPLE_ORDERED_BY} (asc or desc)`);
   return clause.descending ? 'desc' : 'asc';
 }
 

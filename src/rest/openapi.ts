@@ -1,9 +1,10 @@
-import { BLANK_KINDS, IMAGE_TYPES } from '../domain/image-conversion.js';
-import { SIZE_CODES } from '../domain/size-code.js';
+import { ROLES } from '../domain/account.js';
+import { BLANK_KINDS, IMAGE_TYPES, MAX_CONVERSION_SIDE, contentTypeOf } from '../domain/image-conversion.js';
+import { LARGEST_PHOTO_SIZE, PHOTO_SIZES, SIZE_CODES } from '../domain/size-code.js';
 import { EXCHANGE_ID_FORMATS } from '../ews/exchange-id-forms.js';
 import { GRAPH_SIZE_IDS, GRAPH_VERSIONS } from './graph-photo-path.js';
 import { TRANSLATE_MAX_BODY_BYTES, TRANSLATE_MAX_IDS } from './graph-translate-ids.js';
-import { PEOPLE_TOP } from './graph-people.js';
+import { PEOPLE_ORDERED_BY, PEOPLE_TOP } from './graph-people.js';
 import { MAX_SELECTED } from './graph-select.js';
 import { OUTLOOK_REST_BASES } from './outlook-photo.js';
 import { ORDERED_PROPERTIES, USER_LIST_TOP } from './graph-user-query.js';
@@ -25,8 +26,8 @@ const imageSide = (name: string, box: string) => ({
   name,
   in: 'query',
   required: false,
-  description: `Fit the image inside this ${box} (with or without the other side), keeping its shape; never upscaled. 400 outside 1–648.`,
-  schema: { type: 'integer', minimum: 1, maximum: 648 },
+  description: `Fit the image inside this ${box} (with or without the other side), keeping its shape; never upscaled. 400 outside 1–${MAX_CONVERSION_SIDE}.`,
+  schema: { type: 'integer', minimum: 1, maximum: MAX_CONVERSION_SIDE },
 });
 const conversionParameters = [
   imageSide('w', 'width'),
@@ -35,8 +36,7 @@ const conversionParameters = [
     name: 'type',
     in: 'query',
     required: false,
-    description:
-      'Output format, any case. Without it the format is negotiated from the Accept header (image/avif, image/webp, image/png, image/gif, image/jpeg), JPEG on any tie (Exchange sends JPEG whatever Accept says) or when nothing offered is acceptable. 400 for others (BMP).',
+    description: `Output format, any case. Without it the format is negotiated from the Accept header (${IMAGE_TYPES.map(contentTypeOf).join(', ')}), JPEG on any tie (Exchange sends JPEG whatever Accept says) or when nothing offered is acceptable. 400 for others (BMP).`,
     schema: { type: 'string', enum: IMAGE_TYPES.map((type) => type.toUpperCase()) },
   },
   {
@@ -649,7 +649,7 @@ const graphPaths = Object.fromEntries(
                 name: '$orderby',
                 in: 'query',
                 required: false,
-                schema: { type: 'string', enum: ['displayName', 'displayName asc', 'displayName desc'] },
+                schema: { type: 'string', enum: [PEOPLE_ORDERED_BY, `${PEOPLE_ORDERED_BY} asc`, `${PEOPLE_ORDERED_BY} desc`] },
                 description: 'the people the list reaches in name order',
               },
               {
@@ -678,7 +678,10 @@ const graphPaths = Object.fromEntries(
 const personRef = { type: 'object', required: ['email', 'displayName'], properties: { email: { type: 'string' }, displayName: { type: 'string' } } };
 /** The Outlook REST API's photo paths (outlook-photo.ts), as an Outlook add-in asks them at its restUrl. */
 const outlookEmail = pathParameter('email', "The user's email address", { type: 'string', format: 'email' });
-const outlookSize = { ...graphSize, description: "An HD size, 48x48 to 648x648, in OData's quotes" };
+const outlookSize = {
+  ...graphSize,
+  description: `An HD size, ${PHOTO_SIZES[0]}x${PHOTO_SIZES[0]} to ${LARGEST_PHOTO_SIZE}x${LARGEST_PHOTO_SIZE}, in OData's quotes`,
+};
 const outlookPhotoEntity = {
   type: 'object',
   properties: {
@@ -863,7 +866,7 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/me': {
       get: {
-        summary: "The caller's account name and role (user or admin), and the largest photo upload accepted",
+        summary: `The caller's account name and role (${ROLES.join(' or ')}), and the largest photo upload accepted`,
         responses: {
           200: {
             description: 'The caller',
@@ -871,7 +874,7 @@ export const OPENAPI_DOCUMENT = {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { username: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] }, maxUploadBytes: { type: 'integer' } },
+                  properties: { username: { type: 'string' }, role: { type: 'string', enum: ROLES }, maxUploadBytes: { type: 'integer' } },
                 },
               },
             },
