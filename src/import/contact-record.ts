@@ -58,12 +58,6 @@ const recordSchema = z.strictObject({
 /** A contact record as checked: each value composed, trimmed and one line; an address in the spelling the store keeps. */
 export type CheckedContactRecord = Partial<z.output<typeof recordSchema>>;
 
-/** Checks one contact record; returns the fields or a one-line reason. */
-export function toContactFields(record: ContactRecord): ContactFields | string {
-  const checked = checkedContactRecord(record);
-  return typeof checked === 'string' ? checked : contactFieldsOf(checked);
-}
-
 /** Checks each value of one contact record; returns them or a one-line reason. */
 export function checkedContactRecord(record: ContactRecord): CheckedContactRecord | string {
   const parsed = recordSchema.safeParse(record);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { escapeXml } from '../../src/ews/xml.js';
-import { toContactFields } from '../../src/import/contact-record.js';
+import { importedContact } from '../support/imported-contact.js';
 import { toDirectoryUser } from '../../src/import/directory-record.js';
 
 describe('control characters in names', () => {
@@ -8,7 +8,7 @@ describe('control characters in names', () => {
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Bad\u0001Name' })).to.equal('displayName contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Two\nLines' })).to.equal('displayName contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Lone \uD800 surrogate' })).to.equal('displayName contains control characters');
-    expect(toContactFields({ displayName: 'Ok', jobTitle: 'Boss\u007F' })).to.equal('jobTitle contains control characters');
+    expect(importedContact({ displayName: 'Ok', jobTitle: 'Boss\u007F' })).to.equal('jobTitle contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Line\u2028separator' })).to.equal('displayName contains control characters');
     expect(toDirectoryUser({ email: 'a@b.example', displayName: 'Zoë Ångström 😀' })).to.include({ displayName: 'Zoë Ångström 😀' });
   });
@@ -18,14 +18,14 @@ describe('control characters in names', () => {
       displayName: 'Eve evil Admin',
       title: 'CEO',
     });
-    expect(toContactFields({ displayName: '\u202Enimda', company: 'Contoso\u200E' })).to.include({ displayName: 'nimda', company: 'Contoso' });
+    expect(importedContact({ displayName: '\u202Enimda', company: 'Contoso\u200E' })).to.include({ displayName: 'nimda', company: 'Contoso' });
     expect(toDirectoryUser({ email: 'a@b.example', displayName: '\u202E' })).to.equal('displayName is required');
     for (const invisible of ['\u200B', '\u200B\u2060\uFEFF', '\u00AD', '\u3164', '\uFFA0', '\u2800', '\u{1D159}\u{1D159}']) {
       expect(toDirectoryUser({ email: 'a@b.example', displayName: invisible }), JSON.stringify(invisible)).to.equal(
         'displayName shows nothing: only blanks or invisible characters',
       );
       // Where a name may be left out, one that shows nothing is left out: a contact is then named by what it has.
-      expect(toContactFields({ displayName: invisible, email1: 'x@contoso.com', jobTitle: invisible }), JSON.stringify(invisible)).to.deep.include({
+      expect(importedContact({ displayName: invisible, email1: 'x@contoso.com', jobTitle: invisible }), JSON.stringify(invisible)).to.deep.include({
         displayName: 'x@contoso.com',
         jobTitle: undefined,
       });
@@ -40,7 +40,7 @@ describe('control characters in names', () => {
     expect(toDirectoryUser({ email: 'adele@contoso.example', displayName: 'Adele Vance', otherAddresses: ['adele\u00ad@contoso.example'] })).to.equal(
       'otherAddresses.0 holds a character that shows nothing (U+00AD) at position 6',
     );
-    expect(toContactFields({ displayName: 'Adele', email1: 'adele.vance\u2800@contoso.example' })).to.equal(
+    expect(importedContact({ displayName: 'Adele', email1: 'adele.vance\u2800@contoso.example' })).to.equal(
       'email1 holds a character that shows nothing (U+2800) at position 12',
     );
     const refused: [string, string][] = [
@@ -78,7 +78,7 @@ describe('control characters in names', () => {
       '\u0d28\u0d4d\u200c\u0d31@contoso.example',
     ];
     for (const email of shown) expect(toDirectoryUser({ email, displayName: 'Ali' }), JSON.stringify(email)).to.include({ email });
-    expect(toContactFields({ email1: shown[0] })).to.deep.include({ emailAddresses: [shown[0]] });
+    expect(importedContact({ email1: shown[0] })).to.deep.include({ emailAddresses: [shown[0]] });
   });
 
   it('in a manager only look the address up: one stored before with a character that shows nothing may still be named', () => {

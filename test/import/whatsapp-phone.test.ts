@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { toContactFields } from '../../src/import/contact-record.js';
+import { importedContact } from '../support/imported-contact.js';
 import { toDirectoryUser } from '../../src/import/directory-record.js';
 import { readContactFile } from '../../src/import/read-contact-file.js';
 import { ImportFileError } from '../../src/import/import-file-error.js';
 import { readDirectoryFile } from '../../src/import/read-directory-file.js';
 
 const user = (whatsappPhone: string) => toDirectoryUser({ email: 'maria@contoso.example', displayName: 'Maria Silva', whatsappPhone });
-const contact = (whatsappPhone: string) => toContactFields({ displayName: 'Maria Silva', whatsappPhone });
+const contact = (whatsappPhone: string) => importedContact({ displayName: 'Maria Silva', whatsappPhone });
 
 describe('the whatsappPhone column at import', () => {
   it('stores a number with its country code as E.164, for directory users and contacts', () => {
