@@ -131,9 +131,7 @@ const DOMAIN_SETTINGS: ReadonlyMap<string, (urls: AdvertisedUrls) => string> = n
   ['ExternalEwsVersion', () => CAS_VERSION],
 ]);
 
-/** Every UserSettingName Exchange defines, answered or not: each costs one short answer per user (soap-operation.ts counts the others). */
-export const USER_SETTING_NAMES: readonly string[] = [...USER_SETTINGS.keys(), ...UNAVAILABLE_USER_SETTINGS];
-
+/** Whether a name is a UserSettingName Exchange defines, answered or not: each costs one short answer per user (soap-operation.ts counts the others). */
 export const isUserSettingName = (name: string): boolean => USER_SETTINGS.has(name) || UNAVAILABLE_USER_SETTINGS.has(name);
 export const isDomainSettingName = (name: string): boolean => DOMAIN_SETTINGS.has(name);
 
