@@ -89,10 +89,10 @@ class FilterParser {
   }
 
   or(depth: number): ContactMatch | undefined {
-    return this.joined('or', depth, () => this.joined('and', depth, () => this.unary(depth)));
+    return this.joined('or', () => this.joined('and', () => this.unary(depth)));
   }
 
-  private joined(operator: 'and' | 'or', depth: number, part: () => ContactMatch | undefined): ContactMatch | undefined {
+  private joined(operator: 'and' | 'or', part: () => ContactMatch | undefined): ContactMatch | undefined {
     const parts = [part()];
     while (parts.at(-1) && this.name(operator)) parts.push(part());
     if (parts.some((one) => one === undefined)) return undefined;
