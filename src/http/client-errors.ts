@@ -7,7 +7,7 @@ import { BridgeError } from '../domain/errors.js';
  * a stack in the log; the library's own message only where it marks it fit to show
  * (`expose`).
  */
-export function asBridgeError(error: unknown): unknown {
+export function fromHttpClientError(error: unknown): unknown {
   if (error instanceof BridgeError || typeof error !== 'object' || error === null) return error;
   const { status, expose, message } = error as { status?: unknown; expose?: boolean; message?: string };
   if (typeof status !== 'number' || status < 400 || status > 499) return error;

@@ -21,7 +21,7 @@ import { createGraphUserRoutes } from './graph-user-routes.js';
 import { createHealthRoutes } from './health-routes.js';
 import type { InProcessAnswer, InProcessRequest } from '../http/in-process-requests.js';
 import { contextOf } from '../http/request-context.js';
-import { asBridgeError } from '../http/client-errors.js';
+import { fromHttpClientError } from '../http/client-errors.js';
 import { sendError } from '../http/send-error.js';
 import { createWebPageRoutes } from './web-page-routes.js';
 import { PhotoChanges } from './self-service-photos.js';
@@ -103,7 +103,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, _res, next) => next(new BridgeError('ErrorInvalidRequest', 404, `nothing at ${req.method === 'HEAD' ? 'GET' : req.method} ${req.path}`)));
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    sendError(res, asBridgeError(error), log, contextOf(req).requestId);
+    sendError(res, fromHttpClientError(error), log, contextOf(req).requestId);
   };
   app.use(handleError);
   return app;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Router } from 'express';
 import { BridgeError } from '../domain/errors.js';
 import { allowOnly, type RoutePaths } from '../http/allowed-methods.js';
-import { asBridgeError } from '../http/client-errors.js';
+import { fromHttpClientError } from '../http/client-errors.js';
 import { contextOf } from '../http/request-context.js';
 import { answerFailure, type FailureWriter } from '../http/failure-answer.js';
 import { endErrorAnswer } from '../http/send-error.js';
@@ -128,6 +128,6 @@ function clientRequestIdOf(res: ServerResponse): string | undefined {
 /** The last handler of a Graph router: every error as Graph writes it. */
 export function graphErrorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    sendGraphError(res, asBridgeError(error), log, contextOf(req).requestId);
+    sendGraphError(res, fromHttpClientError(error), log, contextOf(req).requestId);
   };
 }
