@@ -14,8 +14,8 @@ import { normalizeSmtpAddress } from './domain/email.js';
 import { BridgeError } from './domain/errors.js';
 import { importContacts } from './import/import-contacts.js';
 import { importLdifDirectory } from './import/ldif-directory.js';
-import { readContactFile, type ContactFormat } from './import/read-contact-file.js';
-import { readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
+import { CONTACT_FORMATS, readContactFile, type ContactFormat } from './import/read-contact-file.js';
+import { DIRECTORY_FORMATS, readDirectoryFile, type DirectoryFormat } from './import/read-directory-file.js';
 import { storedHiddenAddresses } from './import/stored-hidden-addresses.js';
 import { ImportFileError } from './import/import-file-error.js';
 import { ldapSettingsOf, pruneTooLarge, readLdapDirectory, usersGoneFromLdap } from './import/ldap-directory.js';
@@ -150,7 +150,9 @@ function readable<T>(path: string, read: () => T): T {
   }
 }
 
-const formatOption = () => new Option('--format <format>', 'file format').choices(['csv', 'json']);
+/** What `import` reads: a directory file, or an LDIF export (ldif-directory.ts). */
+const IMPORTED_DIRECTORY_FORMATS = [...DIRECTORY_FORMATS, 'ldif'] as const;
+type ImportedDirectoryFormat = (typeof IMPORTED_DIRECTORY_FORMATS)[number];
 
 function formatOf<F extends string>(path: string, given: F | undefined, formats: readonly F[]): F {
   if (given) return given;
@@ -202,9 +204,9 @@ program
     'import or update directory users from CSV, JSON or LDIF; all rows land or none does; users not in the file stay, and so do fields a CSV or JSON file has no column or key for',
   )
   .argument('<file>', 'CSV with a header row (email, displayName, givenName, …), a JSON array, or an LDIF export (ldapsearch -LLL, ldifde)')
-  .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json', 'ldif']))
-  .action(async (file: string, options: { format?: DirectoryFormat | 'ldif' }) => {
-    const format = formatOf(file, options.format, ['csv', 'json', 'ldif']);
+  .addOption(new Option('--format <format>', 'file format').choices(IMPORTED_DIRECTORY_FORMATS))
+  .action(async (file: string, options: { format?: ImportedDirectoryFormat }) => {
+    const format = formatOf(file, options.format, IMPORTED_DIRECTORY_FORMATS);
     const content = importFileText(readInputFile(file));
     if (format === 'ldif') {
       const imported = await withStore((store, settings) => importLdifDirectory(store, content, imageLimitsOf(settings)));
@@ -257,7 +259,7 @@ program
 program
   .command('export')
   .description('export the directory as CSV or JSON (re-importable as is)')
-  .addOption(formatOption().default('csv'))
+  .addOption(new Option('--format <format>', 'file format').choices(DIRECTORY_FORMATS).default('csv'))
   .option('-o, --output <file>', 'write to a file instead of standard output')
   .action(async (options: { format: DirectoryFormat; output?: string }) => {
     if (options.output && isSqliteDatabase(options.output)) {
@@ -400,11 +402,11 @@ contacts
   .description('add contacts from vCard 2.1/3/4 (embedded PHOTO included) or CSV; all land or none does')
   .argument('<mailbox>', 'SMTP address of the mailbox (the login that will see them)')
   .argument('<file>', '.vcf, or CSV with a header row (displayName, givenName, surname, company, jobTitle, email1..3, …)')
-  .addOption(new Option('--format <format>', 'file format').choices(['vcard', 'csv']))
+  .addOption(new Option('--format <format>', 'file format').choices(CONTACT_FORMATS))
   .option('--create', 'import even though no login of that name exists yet (add it later with account add, or it signs in with a bearer token)')
   .action(async (mailbox: string, file: string, options: { format?: ContactFormat; create?: boolean }) => {
     const owner = normalizeSmtpAddress(mailbox);
-    const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, ['vcard', 'csv']);
+    const format = formatOf(file.replace(/\.vcf$/i, '.vcard'), options.format, CONTACT_FORMATS);
     const bytes = readInputFile(file);
     const parsed = readContactFile(importFileText(bytes, { folded: format === 'vcard' }), format);
     const { added, updated, unchanged, held } = await withStore(async (store, settings) => {

@@ -8,7 +8,8 @@ import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { vcard21As30 } from './vcard21.js';
 import { contentLines, vcardCards, VcardLineError, type ContentLine, type VcardText } from './vcard-cards.js';
 
-export type ContactFormat = 'vcard' | 'csv';
+export const CONTACT_FORMATS = ['vcard', 'csv'] as const;
+export type ContactFormat = (typeof CONTACT_FORMATS)[number];
 
 /** One contact as read from a file, its photo still as the file carried it. */
 export interface ContactDraft {

@@ -3,7 +3,9 @@ import { readCsvRecords, type LocatedRecord } from './csv-records.js';
 import { ImportFileError, nobodyIn } from './import-file-error.js';
 import { DIRECTORY_COLUMNS, toDirectoryUser } from './directory-record.js';
 
-export type DirectoryFormat = 'csv' | 'json';
+/** The formats a directory file is read and written in (an LDIF export is only read, by ldif-directory.ts). */
+export const DIRECTORY_FORMATS = ['csv', 'json'] as const;
+export type DirectoryFormat = (typeof DIRECTORY_FORMATS)[number];
 
 /**
  * Reads a whole directory file and checks every record. All problems are collected,
