@@ -1,15 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
 
-/**
- * One step of the schema in each dialect. Version N means the same tables, columns and
- * meaning in both, which is what lets `migrate-store` copy an embedded store into
- * PostgreSQL table by table.
- *
- * PostgreSQL columns that SQLite compares NOCASE, or that LIKE searches, are
- * COLLATE "C" and matched through lower(): under "C", lower() folds ASCII letters
- * only — exactly SQLite's NOCASE and LIKE — and orders by code point as SQLite's
- * BINARY does, so both stores find and sort the same rows whatever the server's locale.
- */
 /** A store that cannot be opened for a reason its operator can act on: said in one line, without a stack. */
 export class StoreOpenError extends Error {}
 
@@ -41,6 +31,16 @@ export interface SchemaUpgrade {
 /** Told before a store applies its first step: an upgrade of a large database takes a while, and the port opens only after it. */
 export type UpgradeStarting = (upgrade: SchemaUpgrade) => void;
 
+/**
+ * One step of the schema in each dialect. Version N means the same tables, columns and
+ * meaning in both, which is what lets `migrate-store` copy an embedded store into
+ * PostgreSQL table by table.
+ *
+ * PostgreSQL columns that SQLite compares NOCASE, or that LIKE searches, are
+ * COLLATE "C" and matched through lower(): under "C", lower() folds ASCII letters
+ * only — exactly SQLite's NOCASE and LIKE — and orders by code point as SQLite's
+ * BINARY does, so both stores find and sort the same rows whatever the server's locale.
+ */
 interface Migration {
   sqlite: string;
   postgres: string;
@@ -87,11 +87,6 @@ const USER_ADDRESS_TRIGGERS = `
 `;
 
 /**
- * Schema history, applied in order; SQLite records how far a database has come in
- * `PRAGMA user_version`, PostgreSQL in the `schema_migrations` table. Append, never
- * edit: a shipped database has already run the earlier steps.
- */
-/**
  * SQLite: a photo table made again with its bytes last, its rows copied (step 34). Its SQL is
  * part of that step: a later change here would make a schema stores at that step do not have.
  */
@@ -114,6 +109,11 @@ function photoTableWithBytesLast(table: string, key: string, owner: string): str
   `;
 }
 
+/**
+ * Schema history, applied in order; SQLite records how far a database has come in
+ * `PRAGMA user_version`, PostgreSQL in the `schema_migrations` table. Append, never
+ * edit: a shipped database has already run the earlier steps.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   {
     sqlite: `

@@ -12,12 +12,6 @@ import { driverUrl, withoutPassword } from './database-url.js';
 /** Rows per INSERT: photos are the large ones, so a batch stays a few megabytes. */
 const BATCH_ROWS = 500;
 
-/**
- * Each table in the order foreign keys need, with its columns (the same in both
- * dialects at the same schema version) and the PostgreSQL type of each, for unnest.
- * Ids are copied as they are: sealed item ids carry contact ids, and the secrets table
- * holds the key that seals them, so ids clients hold go on resolving.
- */
 /** What every photo row holds, whoever owns it. */
 const PHOTO_COLUMNS = {
   bytes: 'bytea',
@@ -29,6 +23,12 @@ const PHOTO_COLUMNS = {
   updated_at: 'text',
 } as const;
 
+/**
+ * Each table in the order foreign keys need, with its columns (the same in both
+ * dialects at the same schema version) and the PostgreSQL type of each, for unnest.
+ * Ids are copied as they are: sealed item ids carry contact ids, and the secrets table
+ * holds the key that seals them, so ids clients hold go on resolving.
+ */
 export const COPIED_TABLES = [
   {
     name: 'users',

@@ -322,13 +322,6 @@ function pageOfSql(head: string, found: string): string {
 }
 
 /**
- * Both prefix tiers' first rows, the name tier's first. The name tier's are picked from
- * the name index alone: the planner, guessing a prefix of a name rare, would otherwise
- * read and sort all who have it. PostgreSQL's Append reads its inputs in order and LIMIT
- * stops it, so the address tier runs only when the name tier leaves room, as a separate
- * statement would.
- */
-/**
  * The most rows of the name index a word tier walks on the planner's word that its words
  * are common: enough for a page of 101 when one person in 500 matches. The guess is by the
  * words' first four letters, so a longer word can be far rarer than it ("marketing" is
@@ -336,6 +329,13 @@ function pageOfSql(head: string, found: string): string {
  */
 const WALK_ROWS_MAX = 50_000;
 
+/**
+ * Both prefix tiers' first rows, the name tier's first. The name tier's are picked from
+ * the name index alone: the planner, guessing a prefix of a name rare, would otherwise
+ * read and sort all who have it. PostgreSQL's Append reads its inputs in order and LIMIT
+ * stops it, so the address tier runs only when the name tier leaves room, as a separate
+ * statement would.
+ */
 const PREFIX_TIERS_SQL = `(${pickedPageSql(`users u WHERE ${NAME_PREFIX}`)}) UNION ALL (${tierSql(ADDRESS_TIER, 'lower(u.email)')}) LIMIT :limit`;
 
 /** The most words a query word may start for the names tier to read its lists to their ends beside another word's. */
@@ -1262,10 +1262,6 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
 }
 
 /**
- * A contact's photo is part of the item: changing it changes the item (and its ChangeKey).
- * `replacing` false writes only where the owner has no photo yet.
- */
-/**
  * Shows `requires` the owner's photo as this transaction writes it. The owner's own row is
  * locked first, so two conditional changes of one photo take turns, one of a photo not there
  * yet included (no photo row to lock then).
@@ -1279,6 +1275,10 @@ async function checkStoredPhoto(client: pg.ClientBase, owner: PhotoOwner, requir
   requires(rows[0]);
 }
 
+/**
+ * A contact's photo is part of the item: changing it changes the item (and its ChangeKey).
+ * `replacing` false writes only where the owner has no photo yet.
+ */
 async function writePhoto(
   client: pg.ClientBase,
   owner: PhotoOwner,

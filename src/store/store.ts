@@ -178,10 +178,6 @@ export interface StoreSeed {
   contacts: readonly NewContact[];
 }
 
-/**
- * Everything the bridge keeps. Asynchronous so that a networked implementation
- * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
- */
 /** The orders users are listed in by keys: name order (folded display name, then address) and address order. */
 export type UserOrder = 'name' | 'address';
 
@@ -204,6 +200,9 @@ export type MailboxScope = 'addressBook' | 'allMailboxes';
 export type RoutingType = 'smtp' | 'sip';
 
 /**
+ * Everything the bridge keeps. Asynchronous so that a networked implementation
+ * (PostgreSQL) can stand behind the same interface as the embedded SQLite one.
+ *
  * The people a store lists — searchUsers, usersByAddressPrefix, searchDirectory, pageUsers,
  * countUsersByPrefix, pageDirectReports, a directory entry's direct reports — are those the
  * address book shows: a user hidden from address lists is found by getUser, usersByAlias,
