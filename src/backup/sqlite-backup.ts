@@ -3,7 +3,8 @@ import { existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
-import { createPrivateFile, migrateSqlite } from '../store/sqlite-store.js';
+import { createPrivateFile } from '../store/sqlite-file.js';
+import { migrateSqlite } from '../store/sqlite-schema.js';
 
 /** A backup or restore that cannot go ahead, for a reason the operator can act on. */
 export class BackupError extends Error {

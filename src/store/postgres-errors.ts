@@ -51,7 +51,7 @@ const DOWN_MESSAGES = /^Connection terminated/;
  * all (stopped, restarting, unreachable): an outage said "busy" sent the operator to the wrong
  * place. Anything else is passed on unchanged.
  */
-export function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
+export function fromPostgresError(error: unknown, busyTimeoutMs: number): unknown {
   const code = codeOf(error);
   if (code === READ_ONLY_SQLSTATE) return readOnlyError(busyTimeoutMs);
   if (code === DISK_FULL_SQLSTATE) return BridgeError.storeFull();

@@ -13,7 +13,7 @@ import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-orde
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
-import { asBridgeError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
+import { fromPostgresError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
 import { driverUrl } from './database-url.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORD_PAIRS_SQL, LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
@@ -959,7 +959,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     const { rows } = await this.query<StoredPhoto>(
       `SELECT bytes, content_type AS "contentType", width, height, sha256, source, updated_at AS "updatedAt"
        FROM ${table} WHERE ${column} = ${ownerId}`,
-      [keyOf(owner)],
+      [ownerAddressOrId(owner)],
     );
     return rows[0];
   }
@@ -968,7 +968,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
     const { rows } = await this.query<StoredPhotoInfo>(
       `SELECT sha256, width, height, source, updated_at AS "updatedAt" FROM ${table} WHERE ${column} = ${ownerId}`,
-      [keyOf(owner)],
+      [ownerAddressOrId(owner)],
     );
     return rows[0];
   }
@@ -1000,7 +1000,9 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return this.write(
       async (client) => {
         // The row stays locked to this transaction; a row that is not there yet is guarded by the insert's ON CONFLICT DO NOTHING.
-        const { rows } = await client.query<PhotoVersion>(`SELECT sha256, source FROM ${table} WHERE ${column} = ${ownerId} FOR UPDATE`, [keyOf(owner)]);
+        const { rows } = await client.query<PhotoVersion>(`SELECT sha256, source FROM ${table} WHERE ${column} = ${ownerId} FOR UPDATE`, [
+          ownerAddressOrId(owner),
+        ]);
         const stored = rows[0];
         if (!sameVersion(stored, read)) return false;
         if (!fetched) return stored === undefined || (await deletePhoto(client, owner));
@@ -1008,7 +1010,9 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
         if (!sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
           return writePhoto(client, owner, fetched.photo, fetched.source, updatedAt, stored !== undefined);
         renewedOnly = true;
-        return ((await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [keyOf(owner), updatedAt])).rowCount ?? 0) > 0;
+        return (
+          ((await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [ownerAddressOrId(owner), updatedAt])).rowCount ?? 0) > 0
+        );
       },
       () => !renewedOnly,
     );
@@ -1121,11 +1125,11 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     this.unreachableListener = listener;
   }
 
-  /** What a failed statement means to a client (asBridgeError); a server that cannot be reached is told to the listener too. */
+  /** What a failed statement means to a client (fromPostgresError); a server that cannot be reached is told to the listener too. */
   private failure(error: unknown): unknown {
     // Whatever fails once the store is closed failed for the closing: work abandoned on purpose, not an outage.
     if (this.closed) return new ShuttingDownError();
-    const mapped = asBridgeError(error, this.busyTimeoutMs);
+    const mapped = fromPostgresError(error, this.busyTimeoutMs);
     if (mapped instanceof StoreUnreachableError) this.unreachableListener?.(error as Error);
     return mapped;
   }
@@ -1268,9 +1272,9 @@ async function insertContacts(client: pg.ClientBase, mailbox: string, contacts: 
  */
 async function checkStoredPhoto(client: pg.ClientBase, owner: PhotoOwner, requires: PhotoPrecondition): Promise<void> {
   const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
-  await client.query(`SELECT 1 FROM ${owner.kind === 'user' ? 'users' : 'contacts'} WHERE id = ${ownerId} FOR UPDATE`, [keyOf(owner)]);
+  await client.query(`SELECT 1 FROM ${owner.kind === 'user' ? 'users' : 'contacts'} WHERE id = ${ownerId} FOR UPDATE`, [ownerAddressOrId(owner)]);
   const { rows } = await client.query<PhotoVersion & PhotoFingerprint>(`SELECT sha256, width, height, source FROM ${table} WHERE ${column} = ${ownerId}`, [
-    keyOf(owner),
+    ownerAddressOrId(owner),
   ]);
   requires(rows[0]);
 }
@@ -1298,7 +1302,7 @@ async function writePhoto(
     `INSERT INTO ${table} (${column}, bytes, content_type, width, height, sha256, source, updated_at)
      SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM (SELECT ${ownerId} AS id) owner WHERE id IS NOT NULL
      ON CONFLICT (${column}) ${onConflict}`,
-    [keyOf(owner), bytes, contentType, width, height, sha256, source, updatedAt],
+    [ownerAddressOrId(owner), bytes, contentType, width, height, sha256, source, updatedAt],
   );
   if ((written.rowCount ?? 0) === 0) return false;
   if (owner.kind === 'contact') await touchContact(client, owner.id, updatedAt);
@@ -1307,7 +1311,7 @@ async function writePhoto(
 
 async function deletePhoto(client: pg.ClientBase, owner: PhotoOwner): Promise<boolean> {
   const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
-  const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [keyOf(owner)])).rowCount ?? 0) > 0;
+  const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [ownerAddressOrId(owner)])).rowCount ?? 0) > 0;
   if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
   return removed;
 }
@@ -1316,7 +1320,8 @@ async function touchContact(client: pg.ClientBase, id: number, updatedAt: string
   await client.query('UPDATE contacts SET updated_at = $1 WHERE id = $2', [updatedAt, id]);
 }
 
-function keyOf(owner: PhotoOwner): string | number {
+/** What the photo statements' $1 names an owner by: a user by an address of theirs, a contact by id (PHOTO_TABLES' ownerId). */
+function ownerAddressOrId(owner: PhotoOwner): string | number {
   return owner.kind === 'user' ? owner.email : owner.id;
 }
 

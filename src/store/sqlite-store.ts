@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { canonicalAddressPrefix, withUnicodeDomain } from '../domain/email.js';
+import { canonicalAddressPrefix } from '../domain/email.js';
 import { DELTA_TOKENS_PER_MAILBOX, newDeltaToken, type DeltaTokenKind, type KeptDeltaState } from './delta-tokens.js';
 import { SETTINGS } from '../config.js';
 import type { Account, Role } from '../domain/account.js';
@@ -16,14 +15,13 @@ import { BridgeError, ShuttingDownError } from '../domain/errors.js';
 import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
-import { migratedPastThisBridge, MIGRATIONS, newerSchema, StoreOpenError, type DataStep, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
+import { migratedPastThisBridge, MIGRATIONS, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
   peopleQuery,
   rankedPage,
   SEARCH_TIERS,
-  searchColumnsOf,
   contactNameKeysOf,
   contactSearchColumnsOf,
   contactQuery,
@@ -35,8 +33,6 @@ import {
   tiersOf,
   type SearchTier,
   prefixEnd,
-  type ContactSearchColumns,
-  type SearchColumns,
 } from './search-text.js';
 import {
   MAX_DIRECT_REPORTS,
@@ -60,38 +56,22 @@ import {
   type StoreSeed,
 } from './store.js';
 import {
-  canonicalAddressesOf,
-  canonicalContactAddressesOf,
-  canonicalFormOf,
   contactAddressColumns,
   contactTextColumns,
-  CONTACT_TEXT_COLUMNS,
-  outsideAsciiSql,
-  storedTextColumnsOf,
-  type TextColumns,
-  USER_TEXT_COLUMNS,
-  contactNameKeysOfRow,
-  contactSearchColumnsOfRow,
-  type ContactOtherNamesRow,
   directoryEntries,
   fromContactRow,
   readContactVersions,
   fromUserRow,
-  searchColumnsStale,
   STORED_USERS_PER_READ,
   storedUsersKeeping,
   withKeptFields,
   USER_FIELD_COLUMNS,
   WRITTEN_USER_COLUMNS,
   writtenUserValues,
-  type ContactAddresses,
-  type ContactNamesRow,
   type ContactRow,
   type VersionRow,
   type DirectoryRow,
   type RelatedRow,
-  type UserAddresses,
-  type StoredSearchColumns,
   type UserRow,
 } from './store-rows.js';
 import { mergedUserPage, userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
@@ -106,6 +86,9 @@ import {
 import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement } from './sqlite-read-thread.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { EmbeddedStoreEvents } from './change-watcher.js';
+import { fromSqliteError } from './sqlite-errors.js';
+import { createPrivateFile, identityOf, refuseAnotherProgramsDatabase, walFilesOf, type FileIdentity } from './sqlite-file.js';
+import { migrateSqlite } from './sqlite-schema.js';
 
 interface PhotoRow {
   bytes: Buffer;
@@ -279,13 +262,6 @@ export interface SqliteStoreOptions {
   upgradeStarting?: UpgradeStarting;
 }
 
-/** Which file a path named when it was opened: another file renamed to that path is another inode. */
-interface FileIdentity {
-  path: string;
-  dev: bigint;
-  ino: bigint;
-}
-
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
 export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly db: Database.Database;
@@ -367,7 +343,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
     return retryWhileBusy(() => this.whileOpen(() => this.transaction(work)), this.busyTimeoutMs, this.waits)
       .catch((error: unknown) => {
-        throw asBridgeError(error, this.busyTimeoutMs);
+        throw fromSqliteError(error, this.busyTimeoutMs);
       })
       .finally(() => this.writes++);
   }
@@ -543,10 +519,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private preparePhotoStatements(kind: PhotoOwner['kind']) {
     const { table, column, ownerId } = PHOTO_TABLES[kind];
     return {
-      get: this.db.prepare<OwnerKey, PhotoRow>(
+      get: this.db.prepare<OwnerParameters, PhotoRow>(
         `SELECT bytes, content_type, width, height, sha256, source, updated_at FROM ${table} WHERE ${column} = ${ownerId}`,
       ),
-      info: this.db.prepare<OwnerKey, StoredPhotoInfo>(
+      info: this.db.prepare<OwnerParameters, StoredPhotoInfo>(
         `SELECT sha256, width, height, source, updated_at AS updatedAt FROM ${table} WHERE ${column} = ${ownerId}`,
       ),
       set: this.db.prepare(
@@ -556,8 +532,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
            bytes = excluded.bytes, content_type = excluded.content_type, width = excluded.width,
            height = excluded.height, sha256 = excluded.sha256, source = excluded.source, updated_at = excluded.updated_at`,
       ),
-      remove: this.db.prepare<OwnerKey>(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`),
-      renew: this.db.prepare<OwnerKey & { updatedAt: string }>(`UPDATE ${table} SET updated_at = @updatedAt WHERE ${column} = ${ownerId}`),
+      remove: this.db.prepare<OwnerParameters>(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`),
+      renew: this.db.prepare<OwnerParameters & { updatedAt: string }>(`UPDATE ${table} SET updated_at = @updatedAt WHERE ${column} = ${ownerId}`),
     };
   }
 
@@ -867,7 +843,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async getPhoto(owner: PhotoOwner): Promise<StoredPhoto | undefined> {
-    const row = await this.read(() => this.statements.photos[owner.kind].get.get(keyOf(owner)));
+    const row = await this.read(() => this.statements.photos[owner.kind].get.get(ownerParameters(owner)));
     return (
       row && {
         bytes: row.bytes,
@@ -882,13 +858,13 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async getPhotoInfo(owner: PhotoOwner): Promise<StoredPhotoInfo | undefined> {
-    return this.read(() => this.statements.photos[owner.kind].info.get(keyOf(owner)));
+    return this.read(() => this.statements.photos[owner.kind].info.get(ownerParameters(owner)));
   }
 
   async setPhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, unlessLocked = false, requires?: PhotoPrecondition): Promise<boolean> {
     return this.write(() => {
       if (unlessLocked && owner.kind === 'user' && this.statements.isPhotoLocked.get({ address: owner.email })?.photo_locked) return false;
-      requires?.(this.statements.photos[owner.kind].info.get(keyOf(owner)));
+      requires?.(this.statements.photos[owner.kind].info.get(ownerParameters(owner)));
       return this.writePhoto(owner, photo, source, new Date().toISOString());
     });
   }
@@ -896,20 +872,21 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** A contact's photo is part of the item: changing it changes the item (and its ChangeKey). */
   private writePhoto(owner: PhotoOwner, photo: NormalizedPhoto, source: string, updatedAt: string): boolean {
     const { bytes, contentType, width, height, sha256 } = photo;
-    const written = this.statements.photos[owner.kind].set.run({ ...keyOf(owner), bytes, contentType, width, height, sha256, source, updatedAt }).changes > 0;
+    const written =
+      this.statements.photos[owner.kind].set.run({ ...ownerParameters(owner), bytes, contentType, width, height, sha256, source, updatedAt }).changes > 0;
     if (written && owner.kind === 'contact') this.statements.touchContact.run(updatedAt, owner.id);
     return written;
   }
 
   async removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean> {
     return this.write(() => {
-      requires?.(this.statements.photos[owner.kind].info.get(keyOf(owner)));
+      requires?.(this.statements.photos[owner.kind].info.get(ownerParameters(owner)));
       return this.deletePhoto(owner);
     });
   }
 
   private deletePhoto(owner: PhotoOwner): boolean {
-    const removed = this.statements.photos[owner.kind].remove.run(keyOf(owner)).changes > 0;
+    const removed = this.statements.photos[owner.kind].remove.run(ownerParameters(owner)).changes > 0;
     if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
     return removed;
   }
@@ -918,12 +895,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     // A write transaction takes the lock first (BEGIN IMMEDIATE): nothing lands between the look and the write.
     return this.write(() => {
       const statements = this.statements.photos[owner.kind];
-      const stored = statements.info.get(keyOf(owner));
+      const stored = statements.info.get(ownerParameters(owner));
       if (!sameVersion(stored, read)) return false;
       if (!fetched) return stored === undefined || this.deletePhoto(owner);
       const updatedAt = new Date().toISOString();
       if (sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
-        return statements.renew.run({ ...keyOf(owner), updatedAt }).changes > 0;
+        return statements.renew.run({ ...ownerParameters(owner), updatedAt }).changes > 0;
       return this.writePhoto(owner, fetched.photo, fetched.source, updatedAt);
     });
   }
@@ -1057,7 +1034,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         this.statements.writeNothing.run();
       } catch (error) {
         // Another connection holds the write lock: the database takes writes, only not this instant.
-        if (!isBusy(error)) throw asBridgeError(error, this.busyTimeoutMs);
+        if (!isBusy(error)) throw fromSqliteError(error, this.busyTimeoutMs);
       }
       resolve();
     });
@@ -1108,102 +1085,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 }
 
-/**
- * A database the bridge creates holds password hashes, so only its owner may read it;
- * SQLite gives the -wal and -shm files the database file's mode. Existing files and
- * folders keep theirs.
- */
-export function createPrivateFile(path: string): void {
-  const owner = ownerForRoot(dirname(path));
-  for (const folder of makeFolders(dirname(path))) giveTo(folder, owner);
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return;
-  }
-  giveTo(path, owner);
-}
-
-interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/**
- * Root making a store under a folder another user owns (`sudo … restore`, or `sudo … account
- * add` before the service's first start, in the service's StateDirectory) gives it that
- * folder's owner: a root-owned 0600 file there is one the service cannot open. SQLite does
- * the same for the -wal and -shm files root opens beside a database.
- */
-function ownerForRoot(folder: string): Owner | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  let at = folder;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  const { uid, gid } = statSync(at);
-  return uid === 0 ? undefined : { uid, gid };
-}
-
-function giveTo(path: string, owner: Owner | undefined): void {
-  if (owner) chownSync(path, owner.uid, owner.gid);
-}
-
-function identityOf(path: string): FileIdentity {
-  const { dev, ino } = statSync(path, { bigint: true });
-  return { path, dev, ino };
-}
-
-/** The WAL and shared-memory files beside a database in WAL mode, those that exist: https://www.sqlite.org/tempfiles.html, 2.2 and 2.3. */
-function walFilesOf(path: string): FileIdentity[] {
-  return [`${path}-wal`, `${path}-shm`].flatMap((file) => {
-    const found = statSync(file, { bigint: true, throwIfNoEntry: false });
-    return found ? [{ path: file, dev: found.dev, ino: found.ino }] : [];
-  });
-}
-
-/**
- * A database no bridge made (it has tables, but no schema version) is left as it is: the
- * migrations would add the bridge's tables to it, and its journal mode be changed, when
- * BRIDGE_DB names the wrong file.
- */
-function refuseAnotherProgramsDatabase(db: Database.Database, path: string): void {
-  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
-  if (db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sqlite_master').get()!.n === 0) return;
-  db.close();
-  throw new StoreOpenError(`${path} holds another program's database, no store of this bridge; name the bridge's file, or a new one`);
-}
-
-/**
- * What a failed write means to a client; anything else is passed on unchanged.
- * https://www.sqlite.org/rescode.html — SQLITE_FULL: "a write could not complete because
- * the disk is full" (or the file's max_page_count). SQLITE_READONLY: "an attempt is made to
- * alter some data for which the current database connection does not have write permission",
- * and its extended codes, such as SQLITE_READONLY_DIRECTORY (no "permission to create a
- * journal file in the same directory as the database") and SQLITE_READONLY_DBMOVED ("the
- * database file has been moved since it was opened"): SQLite opens a file it may not write
- * for reading, so the store takes no writes, and reads go on. SQLITE_CANTOPEN is not among
- * them: the database and its WAL are open before any write, so what a write cannot open is
- * one of the "temporary disk files" the page names, elsewhere than the store.
- */
-function asBridgeError(error: unknown, busyTimeoutMs: number): unknown {
-  if (!(error instanceof Database.SqliteError)) return error;
-  if (error.code === 'SQLITE_FULL') return BridgeError.storeFull();
-  if (error.code.startsWith('SQLITE_READONLY')) return BridgeError.storeReadOnly(busyTimeoutMs, 'a SQLite file this user may not write?');
-  return error;
-}
-
-/**
- * The folder and the missing ones above it, each made on its own (0700); returns those it made. Node 20's
- * recursive mkdir never returns for a path under /proc (it retries the same ENOENT);
- * made one by one, the first refusal is the error.
- */
-function makeFolders(folder: string): string[] {
-  const missing: string[] = [];
-  for (let at = folder; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
-  for (const each of missing) mkdirSync(each, { mode: 0o700 });
-  return missing;
-}
-
 function contactParams(mailbox: string, contact: NewContact) {
   return {
     mailbox,
@@ -1216,160 +1097,11 @@ function contactParams(mailbox: string, contact: NewContact) {
 }
 
 /** How the photo statements name an owner: a user by an address of theirs, a contact by id (the one its statements read). */
-interface OwnerKey {
+interface OwnerParameters {
   address?: string;
   id?: number;
 }
 
-function keyOf(owner: PhotoOwner): OwnerKey {
+function ownerParameters(owner: PhotoOwner): OwnerParameters {
   return owner.kind === 'user' ? { address: owner.email } : { id: owner.id };
-}
-
-/** Brings a database's schema up to `version`, each migration in its own transaction. */
-export function migrateSqlite(db: Database.Database, version: number, starting?: UpgradeStarting): SchemaUpgrade | undefined {
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > MIGRATIONS.length) {
-    throw newerSchema(applied, MIGRATIONS.length);
-  }
-  if (applied >= version) return undefined;
-  starting?.({ from: applied, to: version });
-  // Another process may open the same file at the same moment (replicas starting, a CLI
-  // command beside a server after an upgrade): each step takes the write lock first and
-  // reads the version again under it, so one process applies a step and the other finds it
-  // done. Read before the lock, both applied the first ('table users already exists').
-  // Returns the version it found, or undefined when there was nothing left to apply.
-  const step = db.transaction((): number | undefined => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current >= version) return undefined;
-    const migration = MIGRATIONS[current]!;
-    db.exec(migration.sqlite);
-    if (migration.then) DATA_STEPS[migration.then](db);
-    db.pragma(`user_version = ${current + 1}`);
-    return current;
-  });
-  let from: number | undefined;
-  for (let found = step.immediate(); found !== undefined; found = step.immediate()) from ??= found;
-  return from === undefined ? undefined : { from, to: version };
-}
-
-/** What the migrations' data steps do on SQLite. */
-const DATA_STEPS: Record<DataStep, (db: Database.Database) => void> = {
-  fillUserSearchColumns: (db) => writeUserSearchColumns(db, 'name_key IS NULL'),
-  // FTS5 indexes the search columns' words itself (its prefix indexes are the word starts).
-  fillUserSearchKeys() {},
-  fillContactSearchColumns: (db) => writeContactSearchColumns(db, 'name_key IS NULL'),
-  // The users' FTS5 rows follow: its update trigger takes out the words a row had and puts in its new ones.
-  refoldSearchColumns(db) {
-    writeUserSearchColumns(db, 'true');
-    writeContactSearchColumns(db, 'true');
-  },
-  canonicalizeAddresses(db) {
-    // email is COLLATE NOCASE: the row another spelling of the address is, whatever its ASCII case.
-    const holder = db.prepare<[string, number], { id: number }>('SELECT id FROM users WHERE email = ? AND id <> ?');
-    // The photo of the user that goes stays with the one kept, when that one has none of its own.
-    const keepPhoto = db.prepare<{ kept: number; gone: number }>(
-      'UPDATE user_photos SET user_id = @kept WHERE user_id = @gone AND NOT EXISTS (SELECT 1 FROM user_photos WHERE user_id = @kept)',
-    );
-    const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
-    const merge = (kept: number, gone: number) => {
-      keepPhoto.run({ kept, gone });
-      remove.run(gone);
-    };
-    const update = db.prepare('UPDATE users SET email = @email, manager = @manager, other_addresses = @other_addresses WHERE id = @id');
-    for (const row of rowsById<UserAddresses & { id: number }>(db, 'SELECT id, email, manager, other_addresses FROM users WHERE true')) {
-      const canonical = canonicalAddressesOf(row);
-      if (!canonical) continue;
-      const other = holder.get(canonical.email, row.id)?.id;
-      if (other !== undefined && other < row.id) {
-        merge(other, row.id);
-        continue;
-      }
-      if (other !== undefined) merge(row.id, other);
-      update.run({ id: row.id, ...canonical });
-    }
-    const rename = db.prepare<[string, string]>('UPDATE contacts SET mailbox = ? WHERE mailbox = ?');
-    for (const mailbox of db.prepare<[], string>('SELECT DISTINCT mailbox FROM contacts').pluck().all()) {
-      const canonical = canonicalFormOf(mailbox);
-      if (canonical !== undefined) rename.run(canonical, mailbox);
-    }
-    // Logins named with an A-label domain, as normalizeUsername now names them; of two that become one, the one named so already stays.
-    const account = db.prepare<[string], { username: string }>('SELECT username FROM accounts WHERE username = ?');
-    const renameAccount = db.prepare<[string, string]>('UPDATE accounts SET username = ? WHERE username = ?');
-    const removeAccount = db.prepare<[string]>('DELETE FROM accounts WHERE username = ?');
-    for (const username of db.prepare<[], string>("SELECT username FROM accounts WHERE username LIKE '%xn--%'").pluck().all()) {
-      const canonical = withUnicodeDomain(username);
-      if (canonical === username) continue;
-      if (account.get(canonical)) removeAccount.run(username);
-      else renameAccount.run(canonical, username);
-    }
-  },
-  canonicalizeContactAddresses(db) {
-    const update = db.prepare('UPDATE contacts SET email1 = @email1, email2 = @email2, email3 = @email3 WHERE id = @id');
-    for (const row of rowsById<ContactAddresses & { id: number }>(db, 'SELECT id, email1, email2, email3 FROM contacts WHERE true')) {
-      const canonical = canonicalContactAddressesOf(row);
-      if (canonical) update.run({ id: row.id, ...canonical });
-    }
-  },
-  fillContactNameKeys(db) {
-    const update = db.prepare(
-      `UPDATE contacts SET given_name_key = @given_name_key, surname_key = @surname_key, company_key = @company_key,
-         department_key = @department_key, job_title_key = @job_title_key WHERE id = @id`,
-    );
-    const select = 'SELECT id, given_name, surname, company, department, job_title FROM contacts WHERE true';
-    for (const row of rowsById<ContactOtherNamesRow & { id: number }>(db, select)) update.run({ id: row.id, ...contactNameKeysOfRow(row) });
-  },
-  canonicalizeSipAddresses(db) {
-    const update = db.prepare<[string, number]>('UPDATE users SET sip_address = ? WHERE id = ?');
-    for (const row of rowsById<{ id: number; sip_address: string }>(db, 'SELECT id, sip_address FROM users WHERE sip_address IS NOT NULL')) {
-      const canonical = canonicalFormOf(row.sip_address);
-      if (canonical !== undefined) update.run(canonical, row.id);
-    }
-  },
-  composeStoredText(db) {
-    composeTextColumns(db, 'users', USER_TEXT_COLUMNS);
-    composeTextColumns(db, 'contacts', CONTACT_TEXT_COLUMNS);
-  },
-};
-
-/** Writes the text `columns` of `table`'s rows as stored text (storedTextColumnsOf), where a row's are not: only rows outside ASCII are read. */
-function composeTextColumns<Column extends string>(db: Database.Database, table: string, columns: readonly Column[]): void {
-  const update = db.prepare(`UPDATE ${table} SET ${columns.map((column) => `${column} = @${column}`).join(', ')} WHERE id = @id`);
-  const select = `SELECT id, ${columns.join(', ')} FROM ${table} WHERE ${outsideAsciiSql(columns)}`;
-  for (const row of rowsById<TextColumns<Column> & { id: number }>(db, select)) {
-    const stored = storedTextColumnsOf(row, columns);
-    if (stored) update.run({ id: row.id, ...stored });
-  }
-}
-
-/** Rows a data step reads at once, so that a large directory is never all in memory. */
-const DATA_STEP_BATCH = 10_000;
-
-/** The rows `select` reads (a SELECT … WHERE, with the row's `id`), read DATA_STEP_BATCH at a time in id order. */
-function* rowsById<Row extends { id: number }>(db: Database.Database, select: string): Generator<Row> {
-  const batch = db.prepare<[number], Row>(`${select} AND id > ? ORDER BY id LIMIT ${DATA_STEP_BATCH}`);
-  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) yield* rows;
-}
-
-/**
- * Writes the search columns of the users rows `where` selects, where they are stale; only
- * the columns the step's schema already has are read (a step after the one adding `hidden`
- * must read it too, or hidden users would be given search columns again).
- */
-function writeUserSearchColumns(db: Database.Database, where: string): void {
-  const update = db.prepare('UPDATE users SET name_key = @name_key, search_names = @search_names, search_other = @search_other WHERE id = @id');
-  const select = `SELECT id, ${USER_FIELD_COLUMNS.join(', ')}, refs, name_key, search_names, search_other FROM users WHERE ${where}`;
-  for (const row of rowsById<UserRow & StoredSearchColumns<SearchColumns> & { id: number }>(db, select)) {
-    const columns = searchColumnsOf(fromUserRow(row));
-    if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
-  }
-}
-
-/** Writes the search columns of the contacts rows `where` selects, where they are stale. */
-function writeContactSearchColumns(db: Database.Database, where: string): void {
-  const update = db.prepare('UPDATE contacts SET name_key = @name_key, search_names = @search_names WHERE id = @id');
-  const select = `SELECT id, display_name, given_name, surname, name_key, search_names FROM contacts WHERE ${where}`;
-  for (const row of rowsById<ContactNamesRow & StoredSearchColumns<ContactSearchColumns> & { id: number }>(db, select)) {
-    const columns = contactSearchColumnsOfRow(row);
-    if (searchColumnsStale(row, columns)) update.run({ id: row.id, ...columns });
-  }
 }

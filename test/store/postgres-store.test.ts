@@ -6,7 +6,7 @@ import { BridgeError, StoreUnreachableError } from '../../src/domain/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { MIGRATIONS, StoreOpenError, type DataStep, type SchemaUpgrade } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
-import { asBridgeError } from '../../src/store/postgres-errors.js';
+import { fromPostgresError } from '../../src/store/postgres-errors.js';
 import { searchKeys } from '../../src/store/postgres-search-keys.js';
 import { MATCHES_SORTED_MAX, searchColumnsOf } from '../../src/store/search-text.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
@@ -550,7 +550,7 @@ describe('PostgresStore', () => {
 
   describe('errors that mean "busy" become ErrorServerBusy (503 + Retry-After)', () => {
     const asBusy = async (work: Promise<unknown>) => {
-      const mapped = asBridgeError(
+      const mapped = fromPostgresError(
         await work.then(
           () => expect.fail('should have failed'),
           (error: unknown) => error,
@@ -581,13 +581,15 @@ describe('PostgresStore', () => {
           () => expect.fail('should have failed'),
           (error: unknown) => error,
         );
-        const refused = asBridgeError(failure, 1500);
+        const refused = fromPostgresError(failure, 1500);
         expect(refused).to.be.instanceOf(StoreUnreachableError).and.include({ httpStatus: 503, retryAfterSeconds: 2 });
       } finally {
         await pool.end();
       }
       const message = 'the database cannot be reached; try again shortly';
-      expect(asBridgeError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 1000)).to.include({ message });
+      expect(fromPostgresError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 1000)).to.include({
+        message,
+      });
     });
 
     it('a statement cancelled by its timeout', async () => {
@@ -601,7 +603,7 @@ describe('PostgresStore', () => {
 
     it('but not a wrong query', () => {
       const error = Object.assign(new Error('relation "nope" does not exist'), { code: '42P01' });
-      expect(asBridgeError(error, 1000)).to.equal(error);
+      expect(fromPostgresError(error, 1000)).to.equal(error);
     });
   });
 });
