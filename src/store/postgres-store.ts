@@ -65,7 +65,7 @@ import {
   type FetchedPhoto,
   type PhotoPrecondition,
   type PhotoVersion,
-  sameVersion,
+  fetchedPhotoStep,
   type StoreSeed,
 } from './store.js';
 import {
@@ -1004,15 +1004,25 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
           ownerAddressOrId(owner),
         ]);
         const stored = rows[0];
-        if (!sameVersion(stored, read)) return false;
-        if (!fetched) return stored === undefined || (await deletePhoto(client, owner));
-        const updatedAt = new Date().toISOString();
-        if (!sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
-          return writePhoto(client, owner, fetched.photo, fetched.source, updatedAt, stored !== undefined);
-        renewedOnly = true;
-        return (
-          ((await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [ownerAddressOrId(owner), updatedAt])).rowCount ?? 0) > 0
-        );
+        const step = fetchedPhotoStep(stored, fetched, read);
+        switch (step.kind) {
+          case 'stale':
+            return false;
+          case 'none':
+            return true;
+          case 'remove':
+            return deletePhoto(client, owner);
+          case 'renew': {
+            renewedOnly = true;
+            const renewed = await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [
+              ownerAddressOrId(owner),
+              new Date().toISOString(),
+            ]);
+            return (renewed.rowCount ?? 0) > 0;
+          }
+          case 'write':
+            return writePhoto(client, owner, step.fetched.photo, step.fetched.source, new Date().toISOString(), stored !== undefined);
+        }
       },
       () => !renewedOnly,
     );

@@ -52,7 +52,7 @@ import {
   type FetchedPhoto,
   type PhotoPrecondition,
   type PhotoVersion,
-  sameVersion,
+  fetchedPhotoStep,
   type StoreSeed,
 } from './store.js';
 import {
@@ -895,13 +895,19 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     // A write transaction takes the lock first (BEGIN IMMEDIATE): nothing lands between the look and the write.
     return this.write(() => {
       const statements = this.statements.photos[owner.kind];
-      const stored = statements.info.get(ownerParameters(owner));
-      if (!sameVersion(stored, read)) return false;
-      if (!fetched) return stored === undefined || this.deletePhoto(owner);
-      const updatedAt = new Date().toISOString();
-      if (sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source }))
-        return statements.renew.run({ ...ownerParameters(owner), updatedAt }).changes > 0;
-      return this.writePhoto(owner, fetched.photo, fetched.source, updatedAt);
+      const step = fetchedPhotoStep(statements.info.get(ownerParameters(owner)), fetched, read);
+      switch (step.kind) {
+        case 'stale':
+          return false;
+        case 'none':
+          return true;
+        case 'remove':
+          return this.deletePhoto(owner);
+        case 'renew':
+          return statements.renew.run({ ...ownerParameters(owner), updatedAt: new Date().toISOString() }).changes > 0;
+        case 'write':
+          return this.writePhoto(owner, step.fetched.photo, step.fetched.source, new Date().toISOString());
+      }
     });
   }
 

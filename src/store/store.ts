@@ -23,8 +23,27 @@ export type PhotoVersion = Pick<StoredPhotoInfo, 'sha256' | 'source'>;
 export type PhotoPrecondition = (stored: (PhotoVersion & PhotoFingerprint) | undefined) => void;
 
 /** Whether `stored` is the photo `read` was (both none, or the same bytes from the same source). */
-export function sameVersion(stored: PhotoVersion | undefined, read: PhotoVersion | undefined): boolean {
+function sameVersion(stored: PhotoVersion | undefined, read: PhotoVersion | undefined): boolean {
   return stored === undefined || read === undefined ? stored === read : stored.sha256 === read.sha256 && stored.source === read.source;
+}
+
+/**
+ * What recordFetchedPhoto does with the sources' answer (`fetched`; null: no photo), given the
+ * photo stored now (`stored`) and the one the lookup read before asking them (`read`):
+ * - `stale`: the stored photo is no longer the one read; it stays, and the answer is not recorded;
+ * - `none`: no photo, and none stored: the store already holds the answer;
+ * - `remove`: no photo any more: the stored one goes;
+ * - `renew`: the same photo again: only its fetch time changes, so its contact item does not;
+ * - `write`: another photo, or the first.
+ */
+export type FetchedPhotoStep = { kind: 'stale' | 'none' | 'remove' | 'renew' } | { kind: 'write'; fetched: FetchedPhoto };
+
+/** The step recordFetchedPhoto takes; each store runs it as its own statements. */
+export function fetchedPhotoStep(stored: PhotoVersion | undefined, fetched: FetchedPhoto | null, read: PhotoVersion | undefined): FetchedPhotoStep {
+  if (!sameVersion(stored, read)) return { kind: 'stale' };
+  if (!fetched) return { kind: stored === undefined ? 'none' : 'remove' };
+  if (sameVersion(stored, { sha256: fetched.photo.sha256, source: fetched.source })) return { kind: 'renew' };
+  return { kind: 'write', fetched };
 }
 
 export interface NewContact extends ContactFields {
