@@ -1074,7 +1074,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       const { rows } = await client.query<{ username: string }>('DELETE FROM accounts WHERE lower(username) = lower($1) RETURNING username', [username]);
       // Their photos go with them (ON DELETE CASCADE).
       for (const { username: removed } of rows) {
-        await client.query('DELETE FROM contacts WHERE mailbox = $1', [removed]);
+        await client.query('DELETE FROM contacts WHERE lower(mailbox) = lower($1)', [removed]);
         await client.query('DELETE FROM delta_tokens WHERE lower(mailbox) = lower($1)', [removed]);
       }
       return rows.length > 0;

@@ -1261,6 +1261,16 @@ for (const backend of storeBackends()) {
         expect((await store.getContact('megan@contoso.com', megans!))?.displayName).to.equal(lee.displayName);
       });
 
+      it("removes a mailbox's contacts with its login when the login was kept in another ASCII case than they were", async () => {
+        // Before logins were stored folded (c2130ca), `account add Adele@Contoso.com` kept the name as typed, while
+        // `contacts import` has always written the mailbox lower-cased; no schema step folds either, and migrate-store copies both.
+        await store.putAccount('Adele@Contoso.com', 'hash', 'user');
+        const [id] = await store.addContacts('adele@contoso.com', [{ ...lee, photo: photo('one') }]);
+        expect(await store.removeAccount('adele@contoso.com')).to.equal(true);
+        expect(await store.getContact('adele@contoso.com', id!)).to.equal(undefined);
+        expect(await store.getPhoto(contactOwner(id!))).to.equal(undefined);
+      });
+
       it('leaves the contact as it was when a source answers the photo it has again', async () => {
         const [id] = await store.addContacts('adele@contoso.com', [lee]);
         const owner = contactOwner(id!);
