@@ -106,7 +106,6 @@ export function holdSqliteWriteLock(path: string): WriteLock {
   };
 }
 
-/** Each kind of store, for one test file: the same tests run against both. */
 /** A store of its own for each test of the `describe` it is called in, on a fresh database of `backend`, `seed` written first. */
 export function storePerTest(backend: StoreBackend, seed?: (store: Store) => Promise<unknown>): { store: Store } {
   const held = {} as { store: Store };
@@ -121,6 +120,7 @@ export function storePerTest(backend: StoreBackend, seed?: (store: Store) => Pro
   return held;
 }
 
+/** Each kind of store, for one test file: the same tests run against both. */
 export function storeBackends(): StoreBackend[] {
   return [sqliteBackend(), postgresBackend()];
 }

@@ -16,7 +16,6 @@ const demoLimits = () => imageLimitsOf(loadConfig({}));
 
 const photo = (seed: string) => ({ bytes: Buffer.from(seed), contentType: 'image/jpeg' as const, width: 10, height: 20, sha256: seed.padEnd(64, '0') });
 
-/** More rows than one upsert statement of the SQLite store takes (10,000), so an import spans several. */
 /** A seed of one user with a photo, a login, and `contacts`. */
 const seedOf = (contacts: NewContact[]): StoreSeed => ({
   account: { username: 'seed.admin@contoso.com', passwordHash: 'scrypt$seed', role: 'admin' },
@@ -25,6 +24,7 @@ const seedOf = (contacts: NewContact[]): StoreSeed => ({
   contacts,
 });
 
+/** More rows than one upsert statement of the SQLite store takes (10,000), so an import spans several. */
 const LARGE_IMPORT = 10_050;
 
 const person = (n: number, displayName = `Person${String(n).padStart(5, '0')} Importer`): DirectoryUser => ({
