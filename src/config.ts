@@ -329,7 +329,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SOURCE_BREAKER_THRESHOLD',
     schema: int(1, 1000),
     default: 5,
-    doc: "Consecutive failures that open a source's circuit breaker.",
+    doc: "Consecutive failed lookups that open a source's circuit breaker; a lookup counts once, with all its retries.",
   },
   sourceConcurrency: {
     env: 'BRIDGE_SOURCE_CONCURRENCY',

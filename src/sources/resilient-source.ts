@@ -50,9 +50,9 @@ export interface ResilienceOptions {
   waitingMs?: number;
   /** Told each wait before a retry, in ms, as it begins: a test sees what was waited without reading a clock. */
   onRetryWait?: (delayMs: number) => void;
-  /** Consecutive failed calls that open the circuit… */
+  /** Consecutive failed lookups that open the circuit, each counted once with all its retries… */
   breakerThreshold: number;
-  /** …and how long it stays open before one call may try again. */
+  /** …and how long it stays open before one lookup may try again. */
   breakerHalfOpenMs: number;
   /**
    * Told why the circuit opened, each time it does: the calls failed by the open circuit say
@@ -118,7 +118,10 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     );
     const { onRetryWait } = options;
     if (onRetryWait) retries.onRetry(({ delay }) => onRetryWait(delay));
-    return wrap(calls, retries, breaker);
+    // The breaker around the retries, not inside them: it counts a lookup once, however many
+    // attempts it took (inside, one lookup's 500 and its two retries were three failures of
+    // the five that open it), and an open circuit fails a lookup without retrying it.
+    return wrap(calls, breaker, retries);
   };
   const now = options.now ?? (() => performance.now());
   const gate = new CredentialGate(now);
