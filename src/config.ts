@@ -335,7 +335,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SOURCE_CONCURRENCY',
     schema: int(1, 1000),
     default: DEFAULT_SOURCE_CONCURRENCY,
-    doc: 'Calls to one photo source in flight at once; four times as many may wait, and a call beyond fails at once (the next source or the stored photo answers).',
+    doc: "Calls to one photo source in flight at once; four times as many may wait, and a call beyond fails at once (the next source or the stored photo answers), as does one still waiting when its lookup's time is up.",
   },
   sourceBreakerOpenSeconds: { env: 'BRIDGE_SOURCE_BREAKER_OPEN_SECONDS', schema: int(1, 3600), default: 30, doc: 'How long an open breaker skips its source.' },
   sourceRefreshSeconds: {

@@ -1,14 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
 import type { Logger } from '../logger.js';
+import { NotAskedInTimeError } from '../sources/call-queue.js';
 import { SourcePausedError } from '../sources/credential-gate.js';
 
 /** How long one warning stands for a source's later refusals. */
 const WINDOW_MS = 10_000;
 
-/** A lookup its source never saw: the circuit open (or isolated), its queue full, or its credentials' refusal standing. */
+/** A lookup its source never saw: the circuit open (or isolated), its queue full or its time up in it, or its credentials' refusal standing. */
 export function sourceNotAsked(error: unknown): boolean {
-  return isBrokenCircuitError(error) || isBulkheadRejectedError(error) || error instanceof SourcePausedError;
+  return isBrokenCircuitError(error) || isBulkheadRejectedError(error) || error instanceof NotAskedInTimeError || error instanceof SourcePausedError;
 }
 
 /**

@@ -7,6 +7,9 @@ import type { OrderEntry, SourceOrders } from '../sources/source-order.js';
 import { clip, LOGGED_REASON_MAX } from '../domain/plain-text.js';
 import { QuietRefusals, sourceNotAsked } from './quiet-refusals.js';
 
+/** Nothing here cuts a lookup short: each source's resilience bounds its lookups from when they are asked, waiting included (resilient-source.ts). */
+const NOT_CUT_SHORT = new AbortController().signal;
+
 type UpstreamResult =
   | { kind: 'photo'; photo: NormalizedPhoto; source: string }
   /** Every source that could answer said there is no photo. */
@@ -102,7 +105,7 @@ export class UpstreamPhotos {
     this.stats.upstreamCalls++;
     const outcomes = this.outcomesOf(source.name);
     try {
-      const answer = await source.fetch(reference, AbortSignal.timeout(60_000));
+      const answer = await source.fetch(reference, NOT_CUT_SHORT);
       if (answer.kind === 'none') {
         outcomes.none++;
         return answer;

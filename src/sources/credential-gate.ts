@@ -1,3 +1,4 @@
+import { inTime } from './call-queue.js';
 import { CredentialsRefusedError, MisconfiguredSourceError } from './photo-source.js';
 
 /** The first pause after a source refused the bridge's credentials, doubled with each refusal after it… */
@@ -26,7 +27,8 @@ export class CredentialGate {
 
   constructor(private readonly now: () => number) {}
 
-  async run<T>(lookup: () => Promise<T>): Promise<T> {
+  /** `signal` is the lookup's time: a lookup still waiting for the one sent first when it is up fails (NotAskedInTimeError). */
+  async run<T>(lookup: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (;;) {
       const refusal = this.refusal;
       if (refusal && this.now() < refusal.until) {
@@ -40,7 +42,7 @@ export class CredentialGate {
         });
         return sent;
       }
-      await this.probe;
+      await inTime(this.probe, signal);
     }
   }
 

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import {
-  bulkhead,
   CircuitState,
   circuitBreaker,
   ConsecutiveBreaker,
@@ -17,6 +16,7 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import { BridgeError, imageRefused } from '../domain/errors.js';
+import { CallQueue } from './call-queue.js';
 import { CredentialGate } from './credential-gate.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import {
@@ -35,7 +35,7 @@ import {
  * Someone is waiting for the photo: a Retry-After longer than what is left fails the call
  * at once, and the next source (or the stored photo) answers instead. Per call, not per
  * retry: two Retry-After of 9 s once made one lookup wait 18 s. With its attempts, a call
- * takes at most timeoutMs × (retries + 1) plus this.
+ * takes at most timeoutMs × (retries + 1) plus this, counted from when it is asked.
  */
 const WAITING_PER_CALL_MS = 10_000;
 /** Longest Retry-After believed for the pause of a whole source, so a misread header cannot silence it for days. */
@@ -62,7 +62,10 @@ export interface ResilienceOptions {
   onOpen?: (reason: string) => void;
   /** The clock credential refusals are paused by (credential-gate.ts): performance.now unless a test moves time itself. */
   now?: () => number;
-  /** Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a call fails at once. */
+  /**
+   * Calls in flight at once (BRIDGE_SOURCE_CONCURRENCY); four times as many may wait, then a
+   * call fails at once, as one does still waiting when its time is up.
+   */
   callsAtOnce?: number;
   /**
    * Checks and normalises the bytes a source answers, as uploads are, within the call: an
@@ -86,6 +89,12 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
  * login against a hostile upstream: RSS 2.2 GB) would all be in flight before it opened.
  * A call past the queue fails at once, and the next source or the stored photo answers.
  *
+ * A lookup's time — its attempts and the waits between them — counts from when it is asked,
+ * time waiting in the queue or behind the first lookup after a start (credential-gate.ts)
+ * included: counted from its first attempt, a lookup at a source that never answered took
+ * up to a minute in a burst. One still waiting when its time is up fails then, as a call past
+ * the queue does; one that got its turn has only what is left of its time.
+ *
  * A Retry-After (429, 503) speaks for the whole source, not only the call that was told:
  * Graph's throttling "limits any further requests from that client app for some time", and
  * asking meanwhile stretches it (learn.microsoft.com/graph/throttling). Until it is up, every
@@ -108,10 +117,12 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   // reaches the request (outbound-http.ts), body read included, so a body trickling in
   // after the headers is cut off, not read on in the background.
   const answerInTime = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
-  const calls = bulkhead(callsAtOnce, 4 * callsAtOnce);
+  const calls = new CallQueue(callsAtOnce, 4 * callsAtOnce);
+  const waitingMs = options.waitingMs ?? WAITING_PER_CALL_MS;
+  const lookupMs = options.timeoutMs * (options.retries + 1) + waitingMs;
   // The retries are made per call, as they carry what that call has left to wait.
-  const policyOfOneCall = (): IPolicy => {
-    const waits = waitingWithin(options.waitingMs ?? WAITING_PER_CALL_MS);
+  const policyOfOneCall = (endsAt: number): IPolicy => {
+    const waits = waitingWithin(waitingMs, () => endsAt - performance.now());
     const retries = retry(
       handleWhen((error) => worthRetrying(error) && waits.fit(error)),
       { maxAttempts: options.retries, backoff: waits.backoff },
@@ -121,7 +132,7 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     // The breaker around the retries, not inside them: it counts a lookup once, however many
     // attempts it took (inside, one lookup's 500 and its two retries were three failures of
     // the five that open it), and an open circuit fails a lookup without retrying it.
-    return wrap(calls, breaker, retries);
+    return wrap(breaker, retries);
   };
   const now = options.now ?? (() => performance.now());
   const gate = new CredentialGate(now);
@@ -149,7 +160,11 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     fetch(reference, signal) {
       const pausedMs = pausedUntil - now();
       if (pausedMs > 0) return Promise.reject(new RetryAfterError(`${source.name} asked for a pause; ${Math.ceil(pausedMs / 1000)} s left`, pausedMs));
-      return gate.run(() => policyOfOneCall().execute(({ signal: attemptSignal }) => call(reference, attemptSignal), signal));
+      // Its attempts are cut short when its time is up (the timeout above is aggressive).
+      const endsAt = performance.now() + lookupMs;
+      const timeUp = AbortSignal.any([signal, AbortSignal.timeout(lookupMs)]);
+      const lookup = () => policyOfOneCall(endsAt).execute(({ signal: attemptSignal }) => call(reference, attemptSignal), timeUp);
+      return gate.run(() => calls.run(lookup, timeUp), timeUp);
     },
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
@@ -164,20 +179,22 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
 };
 
 /**
- * The waits between one call's attempts, `budgetMs` in all: as long as a RetryAfterError
- * asks, when that fits in what is left (else the failure is not retried); otherwise an
- * exponential backoff, cut to what is left since its length is the bridge's to choose.
+ * The waits between one call's attempts, `budgetMs` in all and never past the lookup's
+ * time (`timeLeftMs`): as long as a RetryAfterError asks, when that fits in what is left
+ * (else the failure is not retried); otherwise an exponential backoff, cut to what is left
+ * since its length is the bridge's to choose.
  */
-function waitingWithin(budgetMs: number): { fit(error: unknown): boolean; backoff: IBackoffFactory<IRetryBackoffContext<unknown>> } {
-  let leftMs = budgetMs;
+function waitingWithin(budgetMs: number, timeLeftMs: () => number): { fit(error: unknown): boolean; backoff: IBackoffFactory<IRetryBackoffContext<unknown>> } {
+  let budgetLeftMs = budgetMs;
+  const leftMs = () => Math.max(0, Math.min(budgetLeftMs, timeLeftMs()));
   const exponential = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 });
   return {
-    fit: (error) => !(error instanceof RetryAfterError) || (error.delayMs ?? 0) <= leftMs,
+    fit: (error) => !(error instanceof RetryAfterError) || (error.delayMs ?? 0) <= leftMs(),
     backoff: new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>>((context, previous) => {
       const next = previous ? previous.next(context) : exponential.next();
       const asked = 'error' in context.result && context.result.error instanceof RetryAfterError ? context.result.error.delayMs : undefined;
-      const delay = asked ?? Math.min(next.duration, leftMs);
-      leftMs -= delay;
+      const delay = asked ?? Math.min(next.duration, leftMs());
+      budgetLeftMs -= delay;
       return { delay, state: next };
     }),
   };
