@@ -33,6 +33,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (error: E
     readDirectly(req, body, finish);
     return;
   }
+  // A message already closed has had its 'close', and has no 'end' to come.
+  if (req.destroyed) {
+    finish(BridgeError.connectionClosed(), EMPTY);
+    return;
+  }
   req.on('data', (chunk: Buffer) => {
     if (finished) return;
     const error = body.add(chunk);
