@@ -5,7 +5,10 @@ import ICAL from 'ical.js';
 import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
+import { parseSizeCode } from '../../src/domain/size-code.js';
+import type { EwsContext, SoapAnswer } from '../../src/ews/ews-operation.js';
 import { ItemIds } from '../../src/ews/item-ids.js';
+import { getUserPhoto } from '../../src/ews/operations/get-user-photo.js';
 import { heldWhenSent } from '../../src/http/end-with-body.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
@@ -349,15 +352,38 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
       expect(Date.parse(res.headers.expires as string)).to.be.within(asked + 3600_000 - 1000, answered + 3600_000);
     });
 
-    it('answers a repeat from the cache exactly as it answered the first time', async () => {
+    /**
+     * GetUserPhoto run as the endpoint runs it, for a photo at a size: what it answers at
+     * once, without awaiting anything, or undefined when the answer has to be awaited.
+     */
+    const answeredAtOnce = (email: string, size: string): SoapAnswer | undefined => {
+      const context = { photos: t.bridge.photos, ifNoneMatch: undefined, photoMaxAgeSeconds: 3600, startedAt: performance.now() };
+      const answer = getUserPhoto.run({ email, owner: userOwner(email), size: parseSizeCode(size) }, context as unknown as EwsContext);
+      if (!(answer instanceof Promise)) return answer;
+      answer.catch(() => {});
+      return undefined;
+    };
+    /** The answer kept for a cached photo at a size: asked twice at once, the very same bytes, not made again. */
+    const keptAnswer = (email: string, size: string): Buffer => {
+      const [first, again] = [answeredAtOnce(email, size), answeredAtOnce(email, size)];
+      expect(first, `${size} answered at once`).to.not.equal(undefined);
+      expect(first!.body, `${size} kept`).to.be.instanceOf(Buffer).and.equal(again!.body);
+      return first!.body as Buffer;
+    };
+
+    it('answers a repeat from the cache, without a store look or a resize, exactly as it answered the first time', async () => {
       const email = 'alex.wilber@contoso.com';
       t.bridge.photos.forgetAll();
       const first = await call(photoRequest(email, 'HR64x64'));
+      const { storeLookups, resizes } = t.bridge.photos.stats;
       const again = await call(photoRequest(email, 'HR64x64'));
       expect(again.xml.Envelope.Body).to.deep.equal(first.xml.Envelope.Body);
       expect(again.xml.Envelope.Header).to.deep.equal(first.xml.Envelope.Header);
       for (const header of ['etag', 'content-type']) expect(again.res.headers[header], header).to.equal(first.res.headers[header]);
       expect(again.res.headers['request-id']).to.be.a('string');
+      expect({ ...t.bridge.photos.stats }).to.include({ storeLookups, resizes });
+      // The cached photo is answered in the same turn, with the answer kept for it: what was sent, byte for byte.
+      expect(keptAnswer(email, 'HR64x64').toString()).to.equal(first.res.text);
     });
 
     it('counts the answer it keeps for a photo against the photo cache, byte for byte', async () => {
@@ -369,9 +395,11 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
         .set('Authorization', basic(READER))
         .buffer(true);
       const after = t.bridge.photos.renditionCache;
+      const kept = keptAnswer('alex.wilber@contoso.com', 'HR120x120');
+      expect(kept.length).to.equal(Number(res.headers['content-length']));
       expect(after.entries - before.entries).to.equal(1);
       // The photo and the answer as sent, each with the text it is sent as when small, and the entry's own 512 bytes.
-      expect(after.bytes - before.bytes).to.equal(heldWhenSent((photo.body as Buffer).length) + heldWhenSent(Number(res.headers['content-length'])) + 512);
+      expect(after.bytes - before.bytes).to.equal(heldWhenSent((photo.body as Buffer).length) + heldWhenSent(kept.length) + 512);
     });
 
     it('counts no answer for a photo in a format SOAP never sends (a browser’s WebP)', async () => {
