@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { createFrontServer, MAX_UNANSWERED_PER_CONNECTION, type FrontServer } from '../../src/http/front-server.js';
 import { createLogger } from '../../src/logger.js';
+import { eventually } from '../support/eventually.js';
 import { connectTo, FRONT_DOOR_LIMITS, listenOnLoopback, received } from '../support/raw-socket.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -27,12 +29,15 @@ describe('a request refused behind pipelined ones (front door)', () => {
   const unread: [number, string][] = [];
   /** Answers `/slow` only once this resolves. */
   let slowAnswer: Promise<void> = Promise.resolve();
+  /** The connection the last `/slow` came on, as the server holds it. */
+  let slowConnection: Socket | undefined;
 
   before(async () => {
     const limits = { ...FRONT_DOOR_LIMITS, unreadable: (_client: string, status: number, reason: string) => unread.push([status, reason]) };
     front = createFrontServer({ certFile: '', keyFile: '' }, undefined, limits, (req: IncomingMessage, res: ServerResponse) => {
       started.push(req.url ?? '');
       const answer = () => res.end(req.url);
+      if (req.url === '/slow') slowConnection = req.socket;
       if (req.url === '/slow') void slowAnswer.then(answer);
       else answer();
     });
@@ -62,9 +67,12 @@ describe('a request refused behind pipelined ones (front door)', () => {
     slowAnswer = new Promise((resolve) => (release = resolve));
     const socket = await connectTo(port);
     const answer = received(socket);
-    socket.end(`GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${GARBAGE}`);
-    while (started.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = `GET /slow HTTP/1.1\r\nHost: x\r\n\r\n${GARBAGE}`;
+    await new Promise<void>((resolve) => socket.end(sent, resolve));
+    // Its FIN is out, behind every byte before it. The server reads no more once it met the
+    // garbage (refusedInTurn), so the FIN waits unread: every byte before it is all it can have read.
+    await eventually('the server read every byte the client sent', () => slowConnection?.bytesRead === Buffer.byteLength(sent));
+    expect(started).to.deep.equal(['/slow']);
     release();
     expect(statusesIn(await answer)).to.deep.equal([200, 400]);
     expect(unread).to.deep.equal([[400, 'HPE_INVALID_METHOD']]);
