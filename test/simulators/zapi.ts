@@ -7,7 +7,7 @@ export const ZAPI = { instance: '3C0FFEE0INSTANCE', token: 'F00DBABE0TOKEN', cli
 export const CLIENT_TOKEN_NOT_CONFIGURED = { error: 'your client-token is not configured' };
 
 /** The answer Z-API's docs give a request without the token an account has activated (docs/security/client-token.md). */
-export const CLIENT_TOKEN_MISSING = { error: 'null not allowed' };
+const CLIENT_TOKEN_MISSING = { error: 'null not allowed' };
 
 /**
  * Z-API (https://developer.z-api.io, source github.com/Z-API/z-api-docs): the instance and
