@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { connectTo, received } from '../support/raw-socket.js';
@@ -128,6 +129,27 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     const res = await get(t, 'http://mail.contoso.com/autodiscover/autodiscover.json/v1.0/alex.wilber@contoso.com?Protocol=EWS', 'elsewhere.example');
     expect(res.status).to.equal(200);
     expect((JSON.parse(res.body) as { Url: string }).Url).to.equal('http://mail.contoso.com/EWS/Exchange.asmx');
+  });
+});
+
+describe('links built on the address a client connected to, over IPv6', () => {
+  let t: TestBridge;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_PORT: '0', BRIDGE_HOST: '::' });
+    await t.bridge.listen();
+  });
+  after(() => t.close());
+
+  it('writes an IPv6 address in brackets, and an IPv4 client of a dual-stack listener (::ffff:127.0.0.1) as IPv4', async () => {
+    const { port } = t.bridge.server.address() as AddressInfo;
+    const wsdlOver = async (host: string) => {
+      const socket = connect(port, host);
+      await once(socket, 'connect');
+      socket.write(`GET /EWS/Exchange.asmx?wsdl HTTP/1.0\r\nAuthorization: ${basic(READER)}\r\n\r\n`);
+      return (await received(socket)).match(/<soap:address location="([^"]*)"/)?.[1];
+    };
+    expect(await wsdlOver('::1')).to.equal(`http://[::1]:${port}/EWS/Exchange.asmx`);
+    expect(await wsdlOver('127.0.0.1')).to.equal(`http://127.0.0.1:${port}/EWS/Exchange.asmx`);
   });
 });
 
