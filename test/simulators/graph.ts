@@ -154,14 +154,14 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     // (Microsoft Q&A 2079017: "only returned when the user has not updated profile photo or if user does not exist").
     if (!user) return graphError(res, 404, 'ImageNotFound', IMAGE_NOT_FOUND);
     const wanted = size === undefined ? undefined : Number(/^(\d+)x\1$/.exec(size)?.[1]);
-    if (wanted !== undefined && !HD_SIZES.includes(wanted))
-      return graphError(res, 400, 'ErrorInvalidImageSize', `The requested size ${size} is not supported.`);
     const { width = 0, height = 0 } = user.photo ? await sharp(user.photo).metadata() : {};
     // profilephoto-get.md: "If the size you request is unavailable, you can still get a smaller size
     // that the user has uploaded … if the user uploads a photo that is 504x504 pixels, all but the
     // 648x648 size of the photo is available": a size is there when the photo fills it on one side.
     // `/photo/$value` is the largest there is: up to 648 px, or the photo as uploaded when smaller.
-    if (!user.photo || (wanted !== undefined && wanted > Math.max(width, height))) {
+    // A size not among the nine it lists does not exist for anyone: the docs give no other answer
+    // than the 404 of a photo that is not there (microsoft-graph-docs#2319: sizes are not to be assumed).
+    if (!user.photo || (wanted !== undefined && (!HD_SIZES.includes(wanted) || wanted > Math.max(width, height)))) {
       const code = user.noPhotoCode ?? 'ImageNotFound';
       if (code === 'text/plain') {
         res.writeHead(404, { 'content-type': 'text/plain' });
