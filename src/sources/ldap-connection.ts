@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { Client, FilterParser, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { z } from 'zod';
+import { quotedUpstream } from './blank-secrets.js';
 import { wholeMessages, type MessageRead } from './ldap-framing.js';
 import { CredentialsRefusedError, InconclusiveAnswerError, MisconfiguredSourceError, PermanentSourceError } from './photo-source.js';
 
@@ -218,14 +219,23 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
   if (error instanceof InvalidCredentialsError) {
     return new CredentialsRefusedError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
   }
-  if (error instanceof ResultCodeError && !TRANSIENT_RESULT_CODES.has(error.code)) {
-    const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
-    if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
-    if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
-    const diagnostic = diagnosticOf(error.message);
-    return new Failure(`the directory answered ${error.name} (${error.code})${diagnostic ? `: ${diagnostic}` : ''}`, { cause: error });
-  }
-  return error;
+  if (!(error instanceof ResultCodeError)) return error;
+  const answered = `the directory answered ${quotedAnswer(error, settings)}`;
+  if (TRANSIENT_RESULT_CODES.has(error.code)) return new Error(answered, { cause: error });
+  const Failure = SETUP_RESULT_CODES.has(error.code) ? MisconfiguredSourceError : PermanentSourceError;
+  if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
+  if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
+  return new Failure(answered, { cause: error });
+}
+
+/**
+ * A result as the log and `sources check` may show it: its name, code and what the directory
+ * said, the bind password blanked before it is cut. A directory may quote the bind back in its
+ * diagnostic (`bind refused for <dn> with password <password>`), and one was logged as it came.
+ */
+function quotedAnswer(error: ResultCodeError, settings: LdapSettings): string {
+  const diagnostic = quotedUpstream(diagnosticOf(error.message), settings.bindPassword === undefined ? [] : [settings.bindPassword]);
+  return `${error.name} (${error.code})${diagnostic ? `: ${diagnostic}` : ''}`;
 }
 
 /**

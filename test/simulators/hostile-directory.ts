@@ -17,6 +17,47 @@ export interface HostileDirectory {
 
 export async function startHostileDirectory(mode: 'endless' | 'huge', hugeBytes = 0): Promise<HostileDirectory> {
   let closed: Promise<number> = new Promise(() => {});
+  const server = await serve((socket, message) => {
+    if (message.operation === BIND_REQUEST) socket.write(ldapMessage(message.id, tlv(BIND_RESPONSE, SUCCESS)));
+    else if (message.operation === SEARCH_REQUEST) closed = answerSearch(socket, message.id, mode, hugeBytes);
+  });
+  return { url: server.url, searchClosed: () => closed, close: server.close };
+}
+
+/** A simple bind as the client sent it (RFC 4511 §4.2: the name, and the password of `simple [0]`). */
+export interface SimpleBind {
+  dn: string;
+  password: string;
+}
+
+/**
+ * A directory that refuses every bind with `resultCode` and the diagnosticMessage
+ * `diagnostic` makes of the bind (RFC 4511 §4.2.2, §4.1.9): one that quotes the password
+ * back, as a broken or hostile server may. `binds` counts the binds it was sent.
+ */
+export interface RefusingDirectory {
+  url: string;
+  binds: number;
+  close(): Promise<void>;
+}
+
+export async function startRefusingDirectory(resultCode: number, diagnostic: (bind: SimpleBind) => string): Promise<RefusingDirectory> {
+  const server = await serve((socket, message) => {
+    if (message.operation !== BIND_REQUEST) return;
+    directory.binds++;
+    const result = Buffer.concat([
+      tlv(0x0a, Buffer.from([resultCode])),
+      tlv(0x04, Buffer.alloc(0)),
+      tlv(0x04, Buffer.from(diagnostic(simpleBindOf(message.body)))),
+    ]);
+    socket.write(ldapMessage(message.id, tlv(BIND_RESPONSE, result)));
+  });
+  const directory: RefusingDirectory = { url: server.url, binds: 0, close: server.close };
+  return directory;
+}
+
+/** A loopback LDAP server handing each whole message to `answer`; an unbind ends the connection. */
+async function serve(answer: (socket: Socket, message: LdapMessage) => void): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((socket) => {
     socket.on('error', () => {});
     let pending = Buffer.alloc(0);
@@ -24,19 +65,14 @@ export async function startHostileDirectory(mode: 'endless' | 'huge', hugeBytes 
       pending = Buffer.concat([pending, data]);
       for (let message = takeMessage(pending); message; message = takeMessage(pending)) {
         pending = pending.subarray(message.length);
-        if (message.operation === BIND_REQUEST) socket.write(ldapMessage(message.id, tlv(BIND_RESPONSE, SUCCESS)));
-        else if (message.operation === UNBIND_REQUEST) socket.end();
-        else if (message.operation === SEARCH_REQUEST) closed = answerSearch(socket, message.id, mode, hugeBytes);
+        if (message.operation === UNBIND_REQUEST) socket.end();
+        else answer(socket, message);
       }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
-    url: `ldap://127.0.0.1:${port}`,
-    searchClosed: () => closed,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: `ldap://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 const BIND_REQUEST = 0x60;
@@ -97,8 +133,16 @@ function header(tag: number, length: number): Buffer {
   return Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
 }
 
-/** The first whole LDAPMessage in `buffer`: its id (ldapts's stay small), its operation's tag and its length; undefined until all of it is in. */
-function takeMessage(buffer: Buffer): { id: number; operation: number; length: number } | undefined {
+interface LdapMessage {
+  id: number;
+  operation: number;
+  /** The protocolOp's contents. */
+  body: Buffer;
+  length: number;
+}
+
+/** The first whole LDAPMessage in `buffer`: its id (ldapts's stay small), its operation's tag and contents, and its length; undefined until all of it is in. */
+function takeMessage(buffer: Buffer): LdapMessage | undefined {
   if (buffer.length < 2) return undefined;
   const [length, headerLength] = readLength(buffer, 1);
   if (buffer.length < headerLength + 1 + length) return undefined;
@@ -106,7 +150,21 @@ function takeMessage(buffer: Buffer): { id: number; operation: number; length: n
   const idLength = buffer[idAt + 1]!;
   let id = 0;
   for (let i = 0; i < idLength; i++) id = id * 256 + buffer[idAt + 2 + i]!;
-  return { id, operation: buffer[idAt + 2 + idLength]!, length: 1 + headerLength + length };
+  const operationAt = idAt + 2 + idLength;
+  const [bodyLength, bodyHeader] = readLength(buffer, operationAt + 1);
+  const bodyAt = operationAt + 1 + bodyHeader;
+  return { id, operation: buffer[operationAt]!, body: buffer.subarray(bodyAt, bodyAt + bodyLength), length: 1 + headerLength + length };
+}
+
+/** BindRequest's contents: version INTEGER, name OCTET STRING, then `simple [0]` (RFC 4511 §4.2). */
+function simpleBindOf(body: Buffer): SimpleBind {
+  const [versionLength, versionHeader] = readLength(body, 1);
+  const nameAt = 1 + versionHeader + versionLength;
+  const [nameLength, nameHeader] = readLength(body, nameAt + 1);
+  const passwordAt = nameAt + 1 + nameHeader + nameLength;
+  const [passwordLength, passwordHeader] = readLength(body, passwordAt + 1);
+  const password = body.subarray(passwordAt + 1 + passwordHeader, passwordAt + 1 + passwordHeader + passwordLength);
+  return { dn: body.subarray(nameAt + 1 + nameHeader, passwordAt).toString('utf8'), password: password.toString('utf8') };
 }
 
 function readLength(buffer: Buffer, at: number): [length: number, headerLength: number] {

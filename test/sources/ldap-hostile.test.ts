@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
 import { diagnosticOf } from '../../src/sources/ldap-connection.js';
 import { PermanentSourceError } from '../../src/sources/photo-source.js';
-import { startHostileDirectory, type HostileDirectory } from '../simulators/hostile-directory.js';
+import { startHostileDirectory, startRefusingDirectory, type HostileDirectory } from '../simulators/hostile-directory.js';
 import { LONG_RUN } from '../support/long-run.js';
 
 describe('LDAP source against a directory that sends without end', () => {
@@ -59,6 +59,54 @@ describe('LDAP source against a directory that sends without end', () => {
     expect(failure).to.be.instanceOf(PermanentSourceError);
     expect((failure as Error).message).to.equal(`the directory sent more than ${8 * 1024 * 1024} bytes for the import (importMaxMiB)`);
     expect(await directory.searchClosed()).to.be.below((8 + 16) * 1024 * 1024);
+  });
+});
+
+describe('LDAP source against a directory that quotes the bind password back', () => {
+  const BIND = { dn: 'cn=photo-reader,dc=example', password: 'Tr0ub4dor&3-LdapBindSecret' };
+  const source = (url: string) =>
+    ldapSource.create('ad', ldapSource.schema.parse({ url, baseDn: 'dc=example', bindDn: BIND.dn, bindPassword: BIND.password }), createLogger('silent'));
+  const lookUp = (url: string) =>
+    source(url)
+      .fetch({ kind: 'user', emails: ['someone@example.com'] }, AbortSignal.timeout(5000))
+      .then(
+        () => expect.fail('the lookup should have failed'),
+        (error: unknown) => error as Error,
+      );
+  /** Whether `text` holds the password, or eight characters of it together, in any case. */
+  const quotesPassword = (text: string) =>
+    Array.from({ length: BIND.password.length - 7 }, (_, at) => BIND.password.slice(at, at + 8).toLowerCase()).some((run) => text.toLowerCase().includes(run));
+
+  // unwillingToPerform as the red team's directory answered; busy (51), a refusal the bridge retries, quoted as well.
+  for (const resultCode of [53, 51]) {
+    it(`blanks the password from a refusal (${resultCode}) that quotes it, in the failure the log shows and in \`sources check\``, async () => {
+      const directory = await startRefusingDirectory(resultCode, (bind) => `bind refused for ${bind.dn} with password ${bind.password} (policy)`);
+      try {
+        const failure = await lookUp(directory.url);
+        expect(failure.message).to.include(`bind refused for ${BIND.dn} with password … (policy)`);
+        expect(quotesPassword(failure.message)).to.equal(false);
+        const steps = await source(directory.url).check(undefined, AbortSignal.timeout(5000));
+        expect(steps.at(-1)).to.include({ step: 'authenticated', ok: false });
+        expect(steps.at(-1)!.detail).to.include('with password … (policy)');
+        expect(quotesPassword(JSON.stringify(steps))).to.equal(false);
+      } finally {
+        await directory.close();
+      }
+    });
+  }
+
+  it('blanks the password before it cuts a long diagnostic: no piece of it is left at the cut', async () => {
+    // The password across the 300th character of what is quoted, then 100 KB more.
+    const diagnostic = (bind: { password: string }) => `${'x'.repeat(290)} ${bind.password} ${'pad '.repeat(25_000)}`;
+    const directory = await startRefusingDirectory(53, diagnostic);
+    try {
+      const failure = await lookUp(directory.url);
+      expect(quotesPassword(failure.message)).to.equal(false);
+      expect(failure.message).to.include(`${'x'.repeat(290)} … pad`);
+      expect(failure.message.length).to.be.below(400);
+    } finally {
+      await directory.close();
+    }
   });
 });
 
