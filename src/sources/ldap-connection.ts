@@ -94,7 +94,7 @@ const SETUP_RESULT_CODES = new Set([
 /**
  * Opens a connection, secures it (StartTLS) and binds, runs `work`, and always unbinds.
  * An abort closes the socket, so a timed-out call leaves nothing behind. A refused bind
- * is permanent: retrying it gains nothing and can lock the service account out. With
+ * is the setup's (bind): retrying it gains nothing and can lock the service account out. With
  * `limit`, what the directory sends on the connection is held to `limit.bytes`
  * (limitReceived); `work` calls `nextRead` to give each of its reads that much afresh.
  */
@@ -122,7 +122,7 @@ export async function withDirectory<T>(
   try {
     // tls.connect checks the certificate against `host`; on an upgraded socket it has no other way to know it.
     if (settings.startTls) await client.startTLS({ ca, host: new URL(settings.url).hostname.replace(/^\[|\]$/g, '') });
-    if (settings.bindDn) await client.bind(settings.bindDn, settings.bindPassword);
+    if (settings.bindDn) await bind(client, settings);
     return await work(client, () => received?.restart());
   } catch (error) {
     if (signal.aborted) throw signal.reason;
@@ -216,9 +216,6 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
       cause: error,
     });
   }
-  if (error instanceof InvalidCredentialsError) {
-    return new CredentialsRefusedError(`the directory refused the bind as ${settings.bindDn}: invalid credentials`, { cause: error });
-  }
   if (!(error instanceof ResultCodeError)) return error;
   const answered = `the directory answered ${quotedAnswer(error, settings)}`;
   if (TRANSIENT_RESULT_CODES.has(error.code)) return new Error(answered, { cause: error });
@@ -226,6 +223,27 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
   if (error.code === REFERRAL) return new Failure('the directory answered a referral (10): another server holds the base DN', { cause: error });
   if (error.code === NO_SUCH_OBJECT) return new Failure(`the directory has no entry ${settings.baseDn} (noSuchObject, 32): check baseDn`, { cause: error });
   return new Failure(answered, { cause: error });
+}
+
+/**
+ * Binds as bindDn. A refusal, whatever its result code but those that say "not now", is the
+ * setup's: a bind is never about one person, so it is never "no photo" (unwillingToPerform, 53, was that
+ * for everyone). Each is the credentials refused as they were sent, and paused
+ * (credential-gate.ts): RFC 4511's codes do not tell a password judged from one refused unread
+ * — unwillingToPerform (53) is OpenLDAP's "simple bind disallowed" and other directories'
+ * account inactivated, constraintViolation (19) a password policy's lockout, insufficientAccessRights
+ * (50) an account barred — so sending it again on every lookup may lock the account out; and
+ * after strongerAuthRequired (8) or confidentialityRequired (13) it would cross in clear again.
+ * None mends until the setting (or the account) does.
+ */
+async function bind(client: Client, settings: LdapSettings): Promise<void> {
+  try {
+    await client.bind(settings.bindDn!, settings.bindPassword);
+  } catch (error) {
+    if (!(error instanceof ResultCodeError) || TRANSIENT_RESULT_CODES.has(error.code)) throw error;
+    const why = error instanceof InvalidCredentialsError ? 'invalid credentials' : quotedAnswer(error, settings);
+    throw new CredentialsRefusedError(`the directory refused the bind as ${settings.bindDn}: ${why}`, { cause: error });
+  }
 }
 
 /**

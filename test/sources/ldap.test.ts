@@ -9,7 +9,9 @@ import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
+import { SourcePausedError } from '../../src/sources/credential-gate.js';
 import {
+  CredentialsRefusedError,
   failureOf as failureKindOf,
   InconclusiveAnswerError,
   MisconfiguredSourceError,
@@ -19,7 +21,8 @@ import {
   UnusableAnswerError,
 } from '../../src/sources/photo-source.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { BASE_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
+import { resilient } from '../../src/sources/resilient-source.js';
+import { BASE_DN, BINDS_RESTRICTED_DN, PEOPLE_DN, READER as LDAP_READER, startSlapd, type Slapd } from '../support/slapd.js';
 import { envelope, parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -219,6 +222,23 @@ describe('LDAP / Active Directory source, against a real slapd', () => {
       const error = await failureOf(fetch(user(['ada@example.com']), { bindPassword: 'wrong password' }));
       expect(error).to.be.instanceOf(MisconfiguredSourceError);
       expect(error.message).to.equal(`the directory refused the bind as ${LDAP_READER.dn}: invalid credentials`);
+    });
+
+    it('fails as a setup to mend, "try again", when the directory refuses the bind otherwise (unwillingToPerform, 53), and does not bind again for 5 minutes', async () => {
+      const refused = { bindDn: `cn=photo-reader,${BINDS_RESTRICTED_DN}` };
+      const error = await failureOf(fetch(user(['ada@example.com']), refused));
+      expect([error instanceof CredentialsRefusedError, failureKindOf(error), error.message]).to.deep.equal([
+        true,
+        'transient',
+        `the directory refused the bind as ${refused.bindDn}: UnwillingToPerformError (53): operation restricted`,
+      ]);
+      const gated = resilient(source(refused), { timeoutMs: 5000, retries: 2, breakerThreshold: 100, breakerHalfOpenMs: 1000 });
+      expect(await failureOf(gated.fetch(user(['ada@example.com']), AbortSignal.timeout(5000)))).to.be.instanceOf(CredentialsRefusedError);
+      const paused = await failureOf(gated.fetch(user(['bob@example.com']), AbortSignal.timeout(5000)));
+      expect(paused).to.be.instanceOf(SourcePausedError);
+      expect(paused.message).to.equal(
+        `the directory refused the bind as ${refused.bindDn}: UnwillingToPerformError (53): operation restricted; not asked again for 300 s`,
+      );
     });
 
     it('fails as a setup to mend for a base DN that does not exist or another server holds, or a CA file that cannot be read', async () => {

@@ -11,6 +11,8 @@ export const PEOPLE_DN = `ou=people,${BASE_DN}`;
 /** The service account a photo source binds as (not the directory manager). */
 export const READER = { dn: `cn=photo-reader,${BASE_DN}`, password: 'reader secret' };
 const MANAGER = { dn: `cn=manager,${BASE_DN}`, password: 'manager secret' };
+/** A naming context where slapd refuses every bind (`restrict bind`) as unwillingToPerform (53), "operation restricted". */
+export const BINDS_RESTRICTED_DN = 'dc=binds-restricted,dc=example,dc=org';
 
 // OpenLDAP's schemas lack the Active Directory attributes the bridge reads. These are
 // defined as AD defines them (thumbnailPhoto is an octet string, proxyAddresses a
@@ -164,6 +166,7 @@ pidfile ${dir}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload back_monitor
+moduleload back_null
 TLSCACertificateFile ${dir}/ca.pem
 TLSCertificateFile ${dir}/server.pem
 TLSCertificateKeyFile ${dir}/server.key
@@ -179,6 +182,10 @@ maxsize 104857600
 limits users size.soft=3 size.hard=3 size.pr=3 size.prtotal=unlimited
 access to attrs=userPassword by anonymous auth by * none
 access to * by users read by * none
+
+database null
+suffix "${BINDS_RESTRICTED_DN}"
+restrict bind
 
 database monitor
 access to * by dn.exact="${MANAGER.dn}" read by * none
