@@ -36,6 +36,11 @@ export class ClientCredentialsToken {
     return this.requests.run('token', () => this.request());
   }
 
+  /** The token held now, if any: what the API's answers must not quote back. */
+  held(): string | undefined {
+    return this.cached?.token;
+  }
+
   /** Forgets a token the API refused — unless another caller has already replaced it. */
   refuse(token: string): void {
     if (this.cached?.token === token) this.cached = undefined;

@@ -3,6 +3,7 @@ import { httpUrl } from '../http-url.js';
 import { LARGEST_PHOTO_SIZE } from '../domain/size-code.js';
 import { withoutTrailingSlashes } from '../domain/plain-text.js';
 import type { Logger } from '../logger.js';
+import { quotedErrorCode } from './blank-secrets.js';
 import { credentialSteps, sampleStep } from './check-steps.js';
 import { ClientCredentialsToken } from './graph-token.js';
 import { outboundRequest, type OutboundResponse } from './outbound-http.js';
@@ -52,7 +53,8 @@ export const graphSource = {
       tokens.refuse(token);
       return send(path, await tokens.get(), signal);
     };
-    const directory = new GraphUserDirectory(get, graphFailure);
+    const failure = (response: OutboundResponse) => graphFailure(response, [settings.clientSecret, tokens.held() ?? '']);
+    const directory = new GraphUserDirectory(get, failure);
 
     /** The photo of the user Graph knows as `user` (an id or a UPN). */
     const photoOf = async (user: string, signal: AbortSignal): Promise<SourceAnswer> => {
@@ -60,7 +62,7 @@ export const graphSource = {
       const path = userPath(user);
       const sized = await get(`${path}/photos/${size}x${size}/$value`, signal);
       if (sized.status === 200) return { kind: 'photo', bytes: sized.body };
-      if (sized.status !== 404) throw graphFailure(sized);
+      if (sized.status !== 404) throw failure(sized);
       if (NO_USER_CODES.has(errorCodeOf(sized))) return NO_PHOTO;
       // A photo uploaded smaller than 648 px has no 648x648 size; the largest it has will do.
       const largest = await get(`${path}/photo/$value`, signal);
@@ -69,7 +71,7 @@ export const graphSource = {
       // its body: ImageNotFound, ErrorItemNotFound, ErrorEntityNotFound, itemNotFound,
       // ConsumerPhotoIsNotSupported, or a text/plain one (microsoft-graph-docs-contrib#7908).
       if (largest.status === 404) return NO_PHOTO;
-      throw graphFailure(largest);
+      throw failure(largest);
     };
 
     const fetch = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
@@ -125,8 +127,17 @@ async function userStep(sample: PhotoReference | undefined, directory: GraphUser
   }
 }
 
-function graphFailure(response: OutboundResponse): Error {
-  return httpFailure('Microsoft Graph', response, errorCodeOf(response) || undefined);
+/**
+ * Graph's error codes are names (graph/errors: `accessDenied`, `generalException`;
+ * `Request_ResourceNotFound`, `Authorization_RequestDenied`, `ErrorItemNotFound`, `ImageNotFound`):
+ * only a code of that shape is quoted, its secrets blanked too. One that echoed the request
+ * (`Denied:Bearer <token>`, or 100 KB with the token in it) put the access token in the log.
+ */
+const GRAPH_ERROR_CODE = /^[A-Za-z][\w.]{0,63}$/;
+
+function graphFailure(response: OutboundResponse, secrets: readonly string[]): Error {
+  const code = errorCodeOf(response);
+  return httpFailure('Microsoft Graph', response, GRAPH_ERROR_CODE.test(code) ? quotedErrorCode(code, secrets) : undefined);
 }
 
 /** `error.code` of Graph's JSON error body; empty when the body is not one. */

@@ -57,6 +57,8 @@ export interface GraphSimulator {
   photoPaths: string[];
   /** Played one per photo request, in order. */
   faults: PhotoFault[];
+  /** The `error.code` of a fault's answer, made of the request's Authorization header: a Graph (or a proxy before it) that echoes the request. Graph's own code when unset. */
+  errorCode?: (authorization: string) => string;
   /** Whether the app holds a permission that lists users (User.Read.All or more); without one, `/users` is 403. */
   listsUsers: boolean;
   /** Every token issued so far stops working (as when an admin revokes the app's sessions). */
@@ -146,7 +148,12 @@ export async function startGraphSimulator(users: GraphUser[] = []): Promise<Grap
     }
     const fault = sim.faults[0];
     if (fault?.kind === 'status' && fault.status === 429 && fault.retryAfter) throttledUntil = Date.now() + Number(fault.retryAfter) * 1000;
-    if (await playFault(sim.faults, res, (status) => ({ error: { code: FAULT_CODES[status] ?? 'generalException', message: 'simulated' } }))) return;
+    if (
+      await playFault(sim.faults, res, (status) => ({
+        error: { code: sim.errorCode?.(req.headers.authorization ?? '') ?? FAULT_CODES[status] ?? 'generalException', message: 'simulated' },
+      }))
+    )
+      return;
     const name = decodeURIComponent(who).toLowerCase();
     // profilephoto-get.md: users are addressed as `/users/{id | userPrincipalName}` — a mail address is neither.
     const user = sim.users.find((u) => u.id.toLowerCase() === name || u.userPrincipalName.toLowerCase() === name);

@@ -68,6 +68,7 @@ describe('Microsoft Graph source', () => {
   after(() => sim.close());
   beforeEach(() => {
     sim.faults = [];
+    sim.errorCode = undefined;
     sim.endThrottling();
     sim.listsUsers = true;
     sim.photoPaths = [];
@@ -318,6 +319,25 @@ describe('Microsoft Graph source', () => {
       const throttled = await failureOf(source().fetch(byId(ADELE.id), signal()));
       expect(throttled).to.be.instanceOf(RetryAfterError);
       expect((throttled as RetryAfterError).delayMs).to.equal(3000);
+    });
+
+    it("never quotes its access token, when an error code echoes the Authorization header: a code not shaped like Graph's is left out", async () => {
+      let sent = '';
+      for (const [status, code, said] of [
+        [403, (token: string) => `Denied:Bearer ${token}`, 'Microsoft Graph refused access (403)'],
+        [500, (token: string) => `${token}${'x'.repeat(100_000)}`, 'Microsoft Graph answered 500'],
+      ] as const) {
+        sim.errorCode = (authorization) => code((sent = authorization.slice('Bearer '.length)));
+        sim.faults = [{ kind: 'status', status }];
+        const error = await failureOf(source().fetch(byId(ADELE.id), signal()));
+        expect(error.message).to.equal(said);
+      }
+      // The token itself as the code: left out, or blanked when it has a code's shape.
+      sim.errorCode = (authorization) => (sent = authorization.slice('Bearer '.length));
+      sim.faults = [{ kind: 'status', status: 403 }];
+      const error = await failureOf(source().fetch(byId(ADELE.id), signal()));
+      expect(sent).to.not.equal('');
+      expect(error.message).to.not.include(sent.slice(-16));
     });
 
     it('does not follow a redirect, and takes it as a setup to mend ("try again"), not as "no photo"', async () => {
