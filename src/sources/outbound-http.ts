@@ -6,6 +6,7 @@ import { rootCertificates } from 'node:tls';
 import ipaddr from 'ipaddr.js';
 import { BodyInTooManyPieces, BridgeError, clientLeft } from '../domain/errors.js';
 import { readBody } from '../http/read-body.js';
+import { timeLimit } from './time-limit.js';
 
 export interface OutboundPolicy {
   /** Host names this request may go to: exact names, or `*.domain` for any subdomain. */
@@ -56,12 +57,7 @@ export async function outboundRequest(
   const ca = policy.extraCa ? [...rootCertificates, policy.extraCa] : undefined;
   const lookup: LookupFunction | undefined = policy.publicAddressesOnly ? publicOnlyLookup : undefined;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  // The policy's timeout is a timer this request holds until it ends, not AbortSignal.timeout:
-  // inside AbortSignal.any, Node 20 holds that signal only weakly, so a garbage collection
-  // took it and its timer, and a dripping answer ran past the timeout (nodejs/node#57736).
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), policy.timeoutMs);
-  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
+  const { signal, end } = timeLimit(policy.timeoutMs, init.signal);
 
   return new Promise<OutboundResponse>((resolve, reject) => {
     const req = send(target, { method: init.method ?? 'GET', headers: init.headers, lookup, signal, ca }, (res) => {
@@ -83,7 +79,7 @@ export async function outboundRequest(
     });
     req.on('error', reject);
     req.end(init.body);
-  }).finally(() => clearTimeout(timer));
+  }).finally(end);
 }
 
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {

@@ -18,6 +18,7 @@ import {
 import { BridgeError, imageRefused } from '../domain/errors.js';
 import { CallQueue } from './call-queue.js';
 import { CredentialGate } from './credential-gate.js';
+import { timeLimit } from './time-limit.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
 import {
   mayPassLater,
@@ -162,9 +163,9 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
       if (pausedMs > 0) return Promise.reject(new RetryAfterError(`${source.name} asked for a pause; ${Math.ceil(pausedMs / 1000)} s left`, pausedMs));
       // Its attempts are cut short when its time is up (the timeout above is aggressive).
       const endsAt = performance.now() + lookupMs;
-      const timeUp = AbortSignal.any([signal, AbortSignal.timeout(lookupMs)]);
-      const lookup = () => policyOfOneCall(endsAt).execute(({ signal: attemptSignal }) => call(reference, attemptSignal), timeUp);
-      return gate.run(() => calls.run(lookup, timeUp), timeUp);
+      const timeUp = timeLimit(lookupMs, signal);
+      const lookup = () => policyOfOneCall(endsAt).execute(({ signal: attemptSignal }) => call(reference, attemptSignal), timeUp.signal);
+      return gate.run(() => calls.run(lookup, timeUp.signal), timeUp.signal).finally(timeUp.end);
     },
     check: (sample, signal) => source.check(sample, signal),
     breakerState: () => BREAKER_STATES[breaker.state],
