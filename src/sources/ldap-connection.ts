@@ -226,15 +226,19 @@ function asSourceError(error: unknown, settings: LdapSettings): unknown {
 }
 
 /**
- * Binds as bindDn. A refusal, whatever its result code but those that say "not now", is the
- * setup's: a bind is never about one person, so it is never "no photo" (unwillingToPerform, 53, was that
- * for everyone). Each is the credentials refused as they were sent, and paused
- * (credential-gate.ts): RFC 4511's codes do not tell a password judged from one refused unread
- * — unwillingToPerform (53) is OpenLDAP's "simple bind disallowed" and other directories'
- * account inactivated, constraintViolation (19) a password policy's lockout, insufficientAccessRights
- * (50) an account barred — so sending it again on every lookup may lock the account out; and
- * after strongerAuthRequired (8) or confidentialityRequired (13) it would cross in clear again.
- * None mends until the setting (or the account) does.
+ * Result codes of a bind that refuse the credentials, or how they were sent: sending them again
+ * on every lookup gains nothing and may lock the account out (constraintViolation, a password
+ * policy's lockout, 19; insufficientAccessRights, an account barred, 50), or sends them in clear
+ * again (strongerAuthRequired, 8; confidentialityRequired, 13). They are paused (credential-gate.ts).
+ */
+const CREDENTIALS_REFUSED_CODES = new Set([7, 8, 13, 19, 48, 49, 50]);
+
+/**
+ * Binds as bindDn. Any refusal but those that say "not now" is the setup's: a bind is never
+ * about one person, so it is never "no photo" (unwillingToPerform, 53, was that for everyone).
+ * One that refuses the credentials is paused; another is asked again at the next lookup, as it
+ * may pass: unwillingToPerform is also a directory's answer while it starts or is read-only,
+ * operationsError (1) a failing server's.
  */
 async function bind(client: Client, settings: LdapSettings): Promise<void> {
   try {
@@ -242,7 +246,8 @@ async function bind(client: Client, settings: LdapSettings): Promise<void> {
   } catch (error) {
     if (!(error instanceof ResultCodeError) || TRANSIENT_RESULT_CODES.has(error.code)) throw error;
     const why = error instanceof InvalidCredentialsError ? 'invalid credentials' : quotedAnswer(error, settings);
-    throw new CredentialsRefusedError(`the directory refused the bind as ${settings.bindDn}: ${why}`, { cause: error });
+    const Refusal = CREDENTIALS_REFUSED_CODES.has(error.code) ? CredentialsRefusedError : MisconfiguredSourceError;
+    throw new Refusal(`the directory refused the bind as ${settings.bindDn}: ${why}`, { cause: error });
   }
 }
 

@@ -3,7 +3,9 @@ import { readLdapDirectory } from '../../src/import/ldap-directory.js';
 import { createLogger } from '../../src/logger.js';
 import { ldapSource, LOOKUP_MAX_BYTES } from '../../src/sources/ldap.js';
 import { diagnosticOf } from '../../src/sources/ldap-connection.js';
-import { PermanentSourceError } from '../../src/sources/photo-source.js';
+import { CredentialsRefusedError, failureOf, MisconfiguredSourceError, PermanentSourceError } from '../../src/sources/photo-source.js';
+import { SourcePausedError } from '../../src/sources/credential-gate.js';
+import { resilient } from '../../src/sources/resilient-source.js';
 import { startHostileDirectory, startRefusingDirectory, type HostileDirectory } from '../simulators/hostile-directory.js';
 import { LONG_RUN } from '../support/long-run.js';
 
@@ -118,4 +120,58 @@ describe("a directory's diagnostic", () => {
     expect(diagnosticOf(`no${blanks}access${blanks}Code: 0x32`)).to.equal(`no${blanks}access`);
     expect(diagnosticOf(`no${blanks}access Code: 0x32!`)).to.equal(`no${blanks}access Code: 0x32!`);
   });
+});
+
+describe('LDAP source whose bind is refused', () => {
+  const source = (url: string) =>
+    resilient(
+      ldapSource.create(
+        'ad',
+        ldapSource.schema.parse({ url, baseDn: 'dc=example', bindDn: 'cn=photo-reader,dc=example', bindPassword: 'secret' }),
+        createLogger('silent'),
+      ),
+      { timeoutMs: 5000, retries: 2, breakerThreshold: 100, breakerHalfOpenMs: 1000 },
+    );
+  const twoLookups = async (url: string) => {
+    const gated = source(url);
+    const failures: unknown[] = [];
+    for (const email of ['ada@example.com', 'bob@example.com']) {
+      failures.push(
+        await gated.fetch({ kind: 'user', emails: [email] }, AbortSignal.timeout(5000)).then(
+          () => expect.fail('the lookup should have failed'),
+          (error: unknown) => error,
+        ),
+      );
+    }
+    return failures;
+  };
+
+  // insufficientAccessRights: an account barred; confidentialityRequired: sent again, the password would cross in clear again.
+  for (const resultCode of [50, 13]) {
+    it(`pauses credentials refused (${resultCode}): sent once, the next lookup not asked`, async () => {
+      const directory = await startRefusingDirectory(resultCode, () => 'refused');
+      try {
+        const [first, second] = await twoLookups(directory.url);
+        expect([first instanceof CredentialsRefusedError, second instanceof SourcePausedError, directory.binds]).to.deep.equal([true, true, 1]);
+      } finally {
+        await directory.close();
+      }
+    });
+  }
+
+  // unwillingToPerform: also a directory's answer while it starts or is read-only; operationsError, a failing server's.
+  for (const resultCode of [53, 1]) {
+    it(`answers another refusal (${resultCode}) "try again", never "no photo", and binds again at the next lookup`, async () => {
+      const directory = await startRefusingDirectory(resultCode, () => 'not now');
+      try {
+        const failures = await twoLookups(directory.url);
+        expect(failures.map((error) => [error instanceof MisconfiguredSourceError, error instanceof CredentialsRefusedError, failureOf(error)])).to.deep.equal(
+          Array(2).fill([true, false, 'transient']),
+        );
+        expect(directory.binds).to.equal(2);
+      } finally {
+        await directory.close();
+      }
+    });
+  }
 });
