@@ -12,6 +12,17 @@ export class NotAskedInTimeError extends Error {
 }
 
 /**
+ * An attempt cut because its lookup's time was up: its turn came late, the lookup having
+ * waited for a free call, so the cut is the bridge's doing, not a failure of the source (the
+ * circuit breaker does not count it). "Try again", as NotAskedInTimeError.
+ */
+export class CutAtTimeUpError extends Error {
+  constructor(cut: unknown) {
+    super("the lookup's time was up during an attempt, its turn having come late", { cause: cut });
+  }
+}
+
+/**
  * Calls to one source in flight at once, and a bounded queue of calls waiting for one to
  * end; a call past the queue fails at once (cockatiel's BulkheadRejectedError). A waiting
  * call whose signal aborts leaves the queue then, with NotAskedInTimeError: cockatiel's

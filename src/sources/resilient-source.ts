@@ -16,7 +16,7 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import { BridgeError, imageRefused } from '../domain/errors.js';
-import { CallQueue } from './call-queue.js';
+import { CallQueue, CutAtTimeUpError } from './call-queue.js';
 import { CredentialGate } from './credential-gate.js';
 import { timeLimit } from './time-limit.js';
 import type { NormalizedPhoto } from '../domain/photo.js';
@@ -103,8 +103,9 @@ export const DEFAULT_SOURCE_CONCURRENCY = 8;
  * that was told waits its Retry-After within its own retries.
  */
 export function resilient(source: PhotoSource, options: ResilienceOptions): PhotoSource {
-  // The bridge's own refusals (its decoders busy) say nothing of the source.
-  const upstreamFailure = (error: unknown) => !(error instanceof BridgeError);
+  // The bridge's own refusals (its decoders busy) say nothing of the source, nor does an
+  // attempt cut when its lookup's time was up, which it had spent waiting for its turn.
+  const upstreamFailure = (error: unknown) => !(error instanceof BridgeError) && !(error instanceof CutAtTimeUpError);
   const failed = handleWhen((error) => upstreamFailure(error) && (!(error instanceof PermanentSourceError) || error instanceof UnusableAnswerError));
   // What the bridge's own outbound policy refused (an answer over the size limit, a host
   // that is not allowed) is refused again: an oversized answer was read to the limit three times.
@@ -139,12 +140,16 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
   const gate = new CredentialGate(now);
   let pausedUntil = 0;
   const { usable } = options;
-  const call = async (reference: PhotoReference, signal: AbortSignal): Promise<SourceAnswer> => {
+  const pause = (): RetryAfterError | undefined => {
+    const pausedMs = pausedUntil - now();
+    return pausedMs > 0 ? new RetryAfterError(`${source.name} asked for a pause; ${Math.ceil(pausedMs / 1000)} s left`, pausedMs) : undefined;
+  };
+  const call = async (reference: PhotoReference, signal: AbortSignal, timeUp: AbortSignal): Promise<SourceAnswer> => {
     const answer = await answerInTime
       .execute(({ signal: attemptSignal }) => source.fetch(reference, attemptSignal), signal)
       .catch((error: unknown) => {
         if (error instanceof RetryAfterError && error.delayMs) pausedUntil = Math.max(pausedUntil, now() + Math.min(error.delayMs, MAX_PAUSE_MS));
-        throw error;
+        throw timeUp.aborted ? new CutAtTimeUpError(error) : error;
       });
     if (answer.kind === 'none' || !usable) return answer;
     try {
@@ -159,12 +164,17 @@ export function resilient(source: PhotoSource, options: ResilienceOptions): Phot
     keepsShape: source.keepsShape,
     accepts: (reference) => source.accepts(reference),
     fetch(reference, signal) {
-      const pausedMs = pausedUntil - now();
-      if (pausedMs > 0) return Promise.reject(new RetryAfterError(`${source.name} asked for a pause; ${Math.ceil(pausedMs / 1000)} s left`, pausedMs));
+      const paused = pause();
+      if (paused) return Promise.reject(paused);
       // Its attempts are cut short when its time is up (the timeout above is aggressive).
       const endsAt = performance.now() + lookupMs;
       const timeUp = timeLimit(lookupMs, signal);
-      const lookup = () => policyOfOneCall(endsAt).execute(({ signal: attemptSignal }) => call(reference, attemptSignal), timeUp.signal);
+      // A pause asked for while it waited for its turn holds it too: it is still unsent.
+      const lookup = async () => {
+        const pausedMeanwhile = pause();
+        if (pausedMeanwhile) throw pausedMeanwhile;
+        return policyOfOneCall(endsAt).execute(({ signal: attemptSignal }) => call(reference, attemptSignal, timeUp.signal), timeUp.signal);
+      };
       return gate.run(() => calls.run(lookup, timeUp.signal), timeUp.signal).finally(timeUp.end);
     },
     check: (sample, signal) => source.check(sample, signal),

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { isBulkheadRejectedError } from 'cockatiel';
 import { createLogger } from '../../src/logger.js';
 import { sourceNotAsked } from '../../src/photos/quiet-refusals.js';
-import { NotAskedInTimeError } from '../../src/sources/call-queue.js';
+import { CutAtTimeUpError, NotAskedInTimeError } from '../../src/sources/call-queue.js';
 import { graphSource } from '../../src/sources/graph.js';
-import { failureOf, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
+import { failureOf, RetryAfterError, type PhotoReference, type PhotoSource } from '../../src/sources/photo-source.js';
 import { resilient, type ResilienceOptions } from '../../src/sources/resilient-source.js';
 import { startGraphSimulator, type GraphSimulator } from '../simulators/graph.js';
 import { repeated } from '../simulators/photo-faults.js';
@@ -105,5 +105,39 @@ describe("a lookup's time counts from when it is asked, waiting for its turn inc
     release();
     expect(await first).to.equal('photo');
     expect(photoRequests(before)).to.equal(1);
+  });
+
+  it('does not count an attempt cut because its lookup waited past its time as a failure of the source: the circuit stays closed', async () => {
+    const source = await proven({ breakerThreshold: 1 });
+    let release = () => undefined as void;
+    let firstArrived = () => undefined as void;
+    let secondArrived = () => undefined as void;
+    const arrivals = [new Promise<void>((resolve) => (firstArrived = resolve)), new Promise<void>((resolve) => (secondArrived = resolve))];
+    graph.faults = [
+      { kind: 'held', until: () => (firstArrived(), new Promise<void>((resolve) => (release = resolve))) },
+      { kind: 'held', until: () => (secondArrived(), new Promise<void>(() => undefined)) },
+    ];
+    const first = outcome(source.fetch(ADELE, FOREVER));
+    const time = new AbortController();
+    const late = outcome(source.fetch(ADELE, time.signal));
+    await arrivals[0];
+    release();
+    expect(await first).to.equal('photo');
+    // Its turn came and its request is out; then its time is up (here its caller's signal).
+    await arrivals[1];
+    time.abort();
+    const cut = await late;
+    expect([cut instanceof CutAtTimeUpError, failureOf(cut)]).to.deep.equal([true, 'transient']);
+    expect([source.breakerState?.(), await outcome(source.fetch(ADELE, FOREVER))]).to.deep.equal(['closed', 'photo']);
+  });
+
+  it('holds lookups waiting for their turn when a pause is asked for meanwhile: they fail unsent, as those asked after it', async () => {
+    const source = await proven({});
+    const before = graph.counts.photos;
+    graph.faults = [{ kind: 'status', status: 429, retryAfter: '30' }];
+    const lookups = Array.from({ length: 4 }, () => outcome(source.fetch(ADELE, FOREVER)));
+    const failures = await Promise.all(lookups);
+    expect(failures.map((error) => error instanceof RetryAfterError)).to.deep.equal([true, true, true, true]);
+    expect(photoRequests(before), 'only the first was sent').to.equal(1);
   });
 });
