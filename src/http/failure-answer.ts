@@ -30,8 +30,9 @@ export function answerFailure(
   }
   const known = error instanceof BridgeError ? error : undefined;
   if (res.headersSent) {
-    // Part of the answer is out (a streamed one): only the log can tell what went wrong.
-    if (!res.destroyed) log.error({ reqId: requestId, err: error }, 'answer failed while streaming');
+    // Part of the answer is out (a streamed one): only the log can tell what went wrong; a
+    // refusal (the store busy, say) is no fault of the bridge's, so not an error.
+    if (!res.destroyed) log[known ? 'warn' : 'error']({ reqId: requestId, err: error }, 'answer failed while streaming');
     res.destroy();
     return;
   }

@@ -52,4 +52,34 @@ describe('sendGraphError', () => {
       server.close();
     }
   });
+
+  it('cuts an answer whose head is out, logging a refusal as a warning and anything unexpected as an error', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => lines.push(line) });
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"value":[');
+      sendGraphError(res, req.url === '/refused' ? BridgeError.serverBusy('the store is busy', 1) : new Error('broken'), log, 'r1');
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string) =>
+      new Promise<string>((resolve) => {
+        request({ host: '127.0.0.1', port, path }, (res) => {
+          res.on('error', () => resolve('cut')).resume();
+          res.on('end', () => resolve('ended'));
+        })
+          .on('error', () => resolve('cut'))
+          .end();
+      });
+    try {
+      expect([await get('/refused'), await get('/broken')]).to.deep.equal(['cut', 'cut']);
+      expect(lines.map((line) => JSON.parse(line) as { level: number; msg: string }).map(({ level, msg }) => [level, msg])).to.deep.equal([
+        [40, 'answer failed while streaming'],
+        [50, 'answer failed while streaming'],
+      ]);
+    } finally {
+      server.close();
+    }
+  });
 });
