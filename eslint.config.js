@@ -4,6 +4,26 @@ import js from '@eslint/js';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
+/**
+ * A doc block directly over another documents nothing: the editor shows the second for the
+ * declaration, and the first, once moved away from its subject, sits on the wrong one.
+ */
+const oneDocBlock = {
+  meta: { type: 'problem', messages: { stacked: 'a doc block directly over another: move it to the declaration it describes' } },
+  create(context) {
+    const { sourceCode } = context;
+    return {
+      Program() {
+        const docs = sourceCode.getAllComments().filter((comment) => comment.type === 'Block' && comment.value.startsWith('*'));
+        docs.forEach((doc, at) => {
+          const next = docs[at + 1];
+          if (next && /^[ \t]*\r?\n[ \t]*$/.test(sourceCode.text.slice(doc.range[1], next.range[0]))) context.report({ loc: doc.loc, messageId: 'stacked' });
+        });
+      },
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'src/web/', 'examples/', 'test/support/counting-reporter.cjs', 'eslint.config.js'] },
   js.configs.recommended,
@@ -16,7 +36,9 @@ export default tseslint.config(
   regexp.configs['flat/recommended'],
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { local: { rules: { 'one-doc-block': oneDocBlock } } },
     rules: {
+      'local/one-doc-block': 'error',
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // The bridge matches control characters on purpose: to refuse them in names and keep them out of XML.

@@ -64,11 +64,6 @@ function shuttingDown(running: Running): Promise<void> {
   });
 }
 
-/**
- * What a PostgreSQL server that is still starting says to a client, as its first and only
- * message: an ErrorResponse with SQLSTATE 57P03, then it closes the connection.
- * https://www.postgresql.org/docs/current/protocol-message-formats.html (ErrorResponse)
- */
 /** A server's refusal of a connection: its ErrorResponse with a SQLSTATE and words, as PostgreSQL sends one. */
 function refusalAnswer({ code, words }: Refusal): Buffer {
   const fields = ['SFATAL', 'VFATAL', `C${code}`, `M${words}`].map((field) => `${field}\0`).join('');
@@ -83,6 +78,11 @@ interface Refusal {
   code: string;
   words: string;
 }
+/**
+ * What a PostgreSQL server that is still starting says to a client, as its first and only
+ * message: an ErrorResponse with SQLSTATE 57P03, then it closes the connection.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html (ErrorResponse)
+ */
 const STARTING_UP: Refusal = { code: '57P03', words: 'the database system is starting up' };
 const OUT_OF_CONNECTIONS: Refusal = { code: '53300', words: 'sorry, too many clients already' };
 

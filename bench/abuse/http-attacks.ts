@@ -141,7 +141,6 @@ export function unauthenticatedHeldBodies(): Attack {
   };
 }
 
-/** Attacks on the HTTP front door, the store and the CLI, against the main bridge. */
 /** Requests sent one after another, each with one Forwarded token that fills what node reads of a request's headers (16 KB). */
 const LONG_FORWARDED = { count: 20, tokenBytes: 15 * 1024 };
 
@@ -174,6 +173,7 @@ export const longForwardedTokens: Attack = {
   },
 };
 
+/** Attacks on the HTTP front door, the store and the CLI, against the main bridge. */
 export function httpAttacks(dir: string, databasePath: string, photoPath: string): Attack[] {
   return [
     {

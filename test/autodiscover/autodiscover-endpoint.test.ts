@@ -8,8 +8,10 @@ import { basic, READER, startTestBridge, type TestBridge } from '../support/test
 const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 const HOST = 'mail.contoso.example:8443';
 
-/** A SOAP Autodiscover request as exchangelib and ews-javascript-api write it: WS-Addressing headers, the `a:` prefix. */
-/** As the EWS Managed API and exchangelib send it: WS-Addressing's Action (the Body's operation) and To marked mustUnderstand. */
+/**
+ * A SOAP Autodiscover request as exchangelib and ews-javascript-api write it: WS-Addressing headers, the `a:` prefix, and
+ * as the EWS Managed API and exchangelib send it, WS-Addressing's Action (the Body's operation) and To marked mustUnderstand.
+ */
 function soapRequest(body: string, header = '', action = `${ANS}/Autodiscover/${/<a:(\w+)RequestMessage/.exec(body)?.[1]}`): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +

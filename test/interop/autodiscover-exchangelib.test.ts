@@ -22,6 +22,7 @@ interface Discovered {
  * it always asks for (and fails on any error among them), the POX answer it parses, the
  * EWS Account built from what it found, and "no such mailbox" for an unknown address.
  */
+
 /** A login that is a directory user's other address (john.doe@'s), not their primary one. */
 const J_DOE = { username: 'j.doe@contoso.com', password: 'j.doe secret' };
 

@@ -37,7 +37,6 @@ import { pythonScript, runPythonClient } from './python/run-python.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { ALEX, ALLAN, seedInteropFixture, YUSUF, ZOE, type InteropFixture } from './python/fixture.js';
 
-/** What test/interop/python/exchangelib_folders.py prints. */
 /** What test/interop/python/zeep_folders.py prints. */
 interface ZeepFoldersJson {
   folders: { class: string; code: string; folders: Record<string, Record<string, unknown>>[] }[];
@@ -59,6 +58,7 @@ interface SyncJson {
   hierarchy_again: [string, string][];
 }
 
+/** What test/interop/python/exchangelib_folders.py prints. */
 interface FoldersJson {
   photo: { name: string; bytes: number; as_attachment: boolean };
   folder: { class: string; name: string; total_count: number; folder_class: string };
