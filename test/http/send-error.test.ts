@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { BridgeError } from '../../src/domain/errors.js';
 import { sendError } from '../../src/http/send-error.js';
 import { createLogger } from '../../src/logger.js';
+import { statusOrError } from '../support/status-or-error.js';
 
 describe('sendError', () => {
   it('answers a reason quoting the client as text a browser may not sniff as HTML', async () => {
@@ -35,15 +36,7 @@ describe('sendError', () => {
     }).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const get = (path: string) =>
-      new Promise<number | string>((resolve) => {
-        request({ host: '127.0.0.1', port, path }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        })
-          .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-          .end();
-      });
+    const get = (path: string) => statusOrError(port, path);
     try {
       expect(await get('/bad')).to.equal('ECONNRESET');
       expect(await get('/good')).to.equal(401);

@@ -6,6 +6,7 @@ import { BridgeError } from '../../src/domain/errors.js';
 import { sendError } from '../../src/http/send-error.js';
 import { createLogger } from '../../src/logger.js';
 import { sendGraphError } from '../../src/rest/graph-errors.js';
+import { statusOrError } from '../support/status-or-error.js';
 
 describe('sendGraphError', () => {
   // A body whose connection closed before it ended (read-body.ts) is the failure a client that left makes.
@@ -18,15 +19,7 @@ describe('sendGraphError', () => {
     }).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const get = (path: string) =>
-      new Promise<number | string>((resolve) => {
-        request({ host: '127.0.0.1', port, path }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        })
-          .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-          .end();
-      });
+    const get = (path: string) => statusOrError(port, path);
     try {
       expect([await get('/text'), await get('/graph')]).to.deep.equal(['ECONNRESET', 'ECONNRESET']);
       expect(lines).to.deep.equal([]);
