@@ -67,10 +67,18 @@ export function walFilesOf(path: string): FileIdentity[] {
  * A database no bridge made (it has tables, but no schema version) is left as it is: the
  * migrations would add the bridge's tables to it, and its journal mode be changed, when
  * BRIDGE_DB names the wrong file.
+ *
+ * The version and the tables are read in one statement, so from one snapshot: read one after
+ * the other, another bridge making the same new file could commit its first migration in
+ * between, and its new store be judged version 0 with tables.
  */
 export function refuseAnotherProgramsDatabase(db: Database.Database, path: string): void {
-  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
-  if (db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sqlite_master').get()!.n === 0) return;
+  const { version, tables } = db
+    .prepare<[], { version: number; tables: number }>(
+      'SELECT (SELECT user_version FROM pragma_user_version) AS version, (SELECT count(*) FROM sqlite_master) AS tables',
+    )
+    .get()!;
+  if (version !== 0 || tables === 0) return;
   db.close();
   throw new StoreOpenError(`${path} holds another program's database, no store of this bridge; name the bridge's file, or a new one`);
 }

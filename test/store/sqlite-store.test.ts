@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -558,22 +559,29 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async () => {
+  it('is made by one of several processes opening a new file at the same moment, the others finding each step done', async function () {
+    // Six processes loading the bridge's TypeScript take seconds each on a busy host, before the moment they wait for.
+    this.timeout(120_000);
     const shared = join(dir, 'opened-at-once.db');
-    const at = Date.now() + 1500;
-    // Each waits for the same moment, then opens the store as `serve` and the CLI do; they used to race through the first migration.
+    // Each loads the bridge, says so, and waits for the parent to let all go at once (its stdin ends), then opens the store
+    // as `serve` and the CLI do; they used to race through the first migration.
     const script = `import { SqliteStore } from ${JSON.stringify(new URL('../../src/store/sqlite-store.ts', import.meta.url).href)};
-      while (Date.now() < ${at});
+      process.stdout.write('ready\\n');
+      process.stdin.resume();
+      await new Promise((resolve) => process.stdin.on('end', resolve));
       await new SqliteStore(${JSON.stringify(shared)}).close();`;
-    const runs = await Promise.all(
-      Array.from({ length: 6 }, () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-      }),
+    const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'pipe' }));
+    const runs = children.map((child) => {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    });
+    // Each is ready, or has ended (its stderr then says why, below).
+    await Promise.all(children.map((child, i) => Promise.race([once(child.stdout, 'data'), runs[i]])));
+    for (const child of children) child.stdin.end();
+    expect((await Promise.all(runs)).map(({ code, stderr }) => (code === 0 ? 'ok' : stderr.split('\n').find((line) => /Error/.test(line))))).to.deep.equal(
+      Array(6).fill('ok'),
     );
-    expect(runs.map(({ code, stderr }) => (code === 0 ? 'ok' : stderr.split('\n').find((line) => /Error/.test(line))))).to.deep.equal(Array(6).fill('ok'));
     const db = new Database(shared, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     db.close();
