@@ -1,6 +1,6 @@
 /**
  * What an upstream said, for the log and `sources check`, with each credential blanked,
- * and every run of eight or more characters that is part of one, in any case and
+ * and every stretch of eight or more characters that is part of one, in any case and
  * URL-decoded: a token endpoint or gateway that echoes the request (misconfigured, a
  * proxy's error page, hostile) — upper-cased, encoded or cut short — must not put a
  * secret in the log (exact copies were all that was blanked at first).
@@ -18,8 +18,31 @@ export function blankSecrets(text: string, secrets: readonly string[]): string {
     // Not URL-encoded after all: blanked as it is.
   }
   const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
-  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => (known.some((secret) => secret.includes(run.toLowerCase())) ? '…' : run));
+  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => blankedParts(run, known));
 }
+
+/**
+ * A run of word characters with every stretch of SECRET_PART or more characters that is part
+ * of a secret blanked: a piece of a token glued to a word (`Denied_eyJ0eXAi…`, Graph's error
+ * code cut to 64) is not itself part of the token, and was logged whole.
+ */
+function blankedParts(run: string, known: readonly string[]): string {
+  const lower = run.toLowerCase();
+  let said = '';
+  let kept = 0;
+  let blankedTo = -1;
+  for (let at = 0; at + SECRET_PART <= lower.length; at++) {
+    const part = lower.slice(at, at + SECRET_PART);
+    if (!known.some((secret) => secret.includes(part))) continue;
+    // A stretch that meets or overlaps the last one blanked is the same stretch.
+    if (at > blankedTo) said += `${run.slice(kept, at)}…`;
+    blankedTo = kept = at + SECRET_PART;
+  }
+  return said + run.slice(kept);
+}
+
+/** Shorter pieces of a secret are left: a random secret shares 8 characters with a word by chance about never, and less would blank words. */
+const SECRET_PART = 8;
 
 /**
  * What an upstream said, secrets blanked, cut to `length` characters: blanked before it is

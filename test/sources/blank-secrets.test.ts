@@ -24,4 +24,12 @@ describe('what an upstream said, secrets blanked', () => {
     expect(quotedErrorCode('bad_request client_secret=SoClientSecret999', ['SoClientSecret999'])).to.equal('bad_request client_secret=…');
     expect(quotedErrorCode(400, ['x'])).to.equal(undefined);
   });
+
+  it("blanks a piece of a secret glued to a word, as Graph's error code cut to 64 characters carries one", () => {
+    const token = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl';
+    expect(quotedErrorCode(`Denied_${token}`.slice(0, 64), [token])).to.equal('Denied_…');
+    expect(blankSecrets(`x${token.slice(20, 40)}_Request_ResourceNotFound`, [token])).to.equal('x…_Request_ResourceNotFound');
+    // Seven characters of it are no piece: words are not blanked for a letter or two they share with a secret.
+    expect(blankSecrets(`Denied_${token.slice(0, 7)}`, [token])).to.equal(`Denied_${token.slice(0, 7)}`);
+  });
 });
