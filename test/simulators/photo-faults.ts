@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { pngBomb } from '../support/sample-images.js';
 
+/**
+ * Made as the module loads, before any test runs: made on the first bomb queued, it held the
+ * test process's event loop 100 ms and more as the simulator answered, and on a loaded machine
+ * past the bridge's 1 s source timeout, whose retry got a real photo (graph.test.ts' 'image bomb').
+ */
+const BOMB = pngBomb(20_000, 20_000);
+
 /** One way a photo request can go wrong upstream. */
 export type PhotoFault =
   /** Answers normally, but only after this long. */
@@ -48,7 +55,7 @@ export async function playFault(queue: PhotoFault[], res: ServerResponse, errorB
       return true;
     case 'bomb':
       res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(pngBomb(20_000, 20_000));
+      res.end(BOMB);
       return true;
     case 'trickle': {
       res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': fault.bytes });
