@@ -75,8 +75,10 @@ export async function prepareSettings(config: Config): Promise<PreparedSettings>
 /**
  * Wires the front doors to auth, the photo service and the store. Resolves once every
  * front door can answer (the WSDL is loaded, the id key is read from the store).
+ * `searchClock`: what searches are charged by (search-budget.ts), performance.now unless a
+ * test moves time itself instead of waiting seconds for a spent share to be paid back.
  */
-export async function createBridge(config: Config, store: Store, log: Logger, prepared?: PreparedSettings): Promise<Bridge> {
+export async function createBridge(config: Config, store: Store, log: Logger, prepared?: PreparedSettings, searchClock?: () => number): Promise<Bridge> {
   const { bearer, tlsPair } = prepared ?? (await prepareSettings(config));
   const limits = imageLimitsOf(config);
   // Photos fetched from the sources decode in slots of their own: a flood of uploads must not turn every fetch into "busy".
@@ -134,7 +136,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
   });
   const ids = new ItemIds(await store.secret('item-ids', 32));
   const bodies = new BodyBudget(config.ewsBodyBytesPerAccount);
-  const searches = new SearchBudget(config.searchMsPerSecond, config.searchMsPerSecondAllAccounts);
+  const searches = new SearchBudget(config.searchMsPerSecond, config.searchMsPerSecondAllAccounts, searchClock);
   const ews = await createEwsEndpoint({
     store,
     photos,

@@ -22,15 +22,15 @@ export interface TestBridge {
   close(): Promise<void>;
 }
 
-/** A real bridge on a temporary SQLite file with one admin and one reader account. */
-export async function startTestBridge(env: Record<string, string> = {}, log: Logger = createLogger('silent')): Promise<TestBridge> {
+/** A real bridge on a temporary SQLite file with one admin and one reader account; `searchClock` as createBridge takes it. */
+export async function startTestBridge(env: Record<string, string> = {}, log: Logger = createLogger('silent'), searchClock?: () => number): Promise<TestBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'epb-test-'));
   const databasePath = join(dir, 'bridge.db');
   const config = loadConfig({ BRIDGE_DB: databasePath, BRIDGE_PORT: '0', BRIDGE_DEMO: 'false', BRIDGE_ACCESS_LOG: 'false', ...env });
   const store = new SqliteStore(databasePath, { busyTimeoutMs: config.storeBusyTimeoutMs, checkpointInBackground: true });
   await store.putAccount(ADMIN.username, await hashPassword(ADMIN.password), 'admin');
   await store.putAccount(READER.username, await hashPassword(READER.password), 'user');
-  const bridge = await createBridge(config, store, log);
+  const bridge = await createBridge(config, store, log, undefined, searchClock);
   return {
     bridge,
     store,
