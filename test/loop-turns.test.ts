@@ -1,15 +1,21 @@
 import { expect } from 'chai';
-import { mapInTurns, inTurnWithRoom } from '../src/loop-turns.js';
-import { busyFor } from './support/busy.js';
+import { loopTurns } from '../src/loop-turns.js';
+
+/** Turns measured on a clock the steps move, as holding the event loop that long would: no step waits on the real one. */
+function turnsOnTestClock() {
+  let now = 0;
+  return { ...loopTurns(() => now), holdingTheLoop: (ms: number) => void (now += ms) };
+}
 
 describe('loop turns: long work lets other callbacks in', () => {
   it('maps in order, letting a callback queued before a long map run before its last item', async () => {
+    const { mapInTurns, holdingTheLoop } = turnsOnTestClock();
     let made = 0;
     let itemsBeforeTheCallback: number | undefined;
     setImmediate(() => (itemsBeforeTheCallback = made));
     // Ten steps of 3 ms each: 30 ms in all, three times a turn's share.
     const mapped = await mapInTurns([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], (n) => {
-      busyFor(3);
+      holdingTheLoop(3);
       made++;
       return n * 2;
     });
@@ -18,17 +24,17 @@ describe('loop turns: long work lets other callbacks in', () => {
   });
 
   it('maps short work within the turn: nothing queued meanwhile runs before it is done', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+    const { mapInTurns, holdingTheLoop } = turnsOnTestClock();
     let ranMeanwhile = false;
     setImmediate(() => (ranMeanwhile = true));
-    const mapped = await mapInTurns(['a', 'b', 'c'], (s) => s.toUpperCase());
+    const mapped = await mapInTurns(['a', 'b', 'c'], (s) => (holdingTheLoop(1), s.toUpperCase()));
     expect([mapped, ranMeanwhile]).to.deep.equal([['A', 'B', 'C'], false]);
   });
 });
 
 describe('loop turns: work that cannot pause starts in a turn with room', () => {
   it('runs forty steps due at once a few per turn, letting a callback queued meanwhile run before the last', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+    const { inTurnWithRoom, holdingTheLoop } = turnsOnTestClock();
     let started = 0;
     let startedBeforeTheCallback: number | undefined;
     setImmediate(() => (startedBeforeTheCallback = started));
@@ -36,7 +42,7 @@ describe('loop turns: work that cannot pause starts in a turn with room', () => 
       Array.from({ length: 40 }, () =>
         inTurnWithRoom(() => {
           // A store's query: 3 ms each, 120 ms in all.
-          busyFor(3);
+          holdingTheLoop(3);
           started++;
         }),
       ),
@@ -46,10 +52,10 @@ describe('loop turns: work that cannot pause starts in a turn with room', () => 
   });
 
   it('starts at once in a turn that has room: nothing queued meanwhile runs first', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+    const { inTurnWithRoom, holdingTheLoop } = turnsOnTestClock();
     let ranMeanwhile = false;
     setImmediate(() => (ranMeanwhile = true));
-    await inTurnWithRoom(() => busyFor(1));
+    await inTurnWithRoom(() => holdingTheLoop(1));
     expect(ranMeanwhile).to.equal(false);
   });
 });

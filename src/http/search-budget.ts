@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { BridgeError, StoreBusyError, StoreUnreachableError } from '../domain/errors.js';
-import { inTurnWithRoom } from '../loop-turns.js';
+import { PROCESS_TURNS, type LoopTurns } from '../loop-turns.js';
 
 /**
  * Searches one account may have in progress at once: Exchange 2016's EWSMaxConcurrency (10),
@@ -50,6 +50,8 @@ export class SearchBudget {
     // Without one, no share together: the largest number, whose products never make a NaN of the debt.
     private readonly allMsPerSecond = Number.MAX_VALUE,
     private readonly now: () => number = () => performance.now(),
+    // A test's own, on the clock it moves: the process's are measured on the real one.
+    private readonly turns: Pick<LoopTurns, 'inTurnWithRoom'> = PROCESS_TURNS,
   ) {
     this.capacityMs = msPerSecond * BURST_SECONDS;
     this.allCapacityMs = allMsPerSecond * BURST_SECONDS;
@@ -68,7 +70,7 @@ export class SearchBudget {
     let sharedAtStart = 0;
     let keptWaiting = false;
     try {
-      return await inTurnWithRoom(() => {
+      return await this.turns.inTurnWithRoom(() => {
         began = this.now();
         spent.running++;
         sharedAtStart = ++this.running;

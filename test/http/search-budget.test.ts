@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { BridgeError } from '../../src/domain/errors.js';
 import { SEARCHES_AT_ONCE, SearchBudget } from '../../src/http/search-budget.js';
-import { busyFor } from '../support/busy.js';
+import { loopTurns } from '../../src/loop-turns.js';
 import { basic, READER, startTestBridge } from '../support/test-bridge.js';
 
 const refusal = (promise: Promise<unknown>) =>
@@ -17,12 +17,20 @@ const quickSearch = () => Promise.resolve('found');
 /**
  * A budget whose clock the searches move, not timers: on a busy machine a timer fired late
  * and charged a search more than the test meant it to take (one CI run in a hundred refused it).
+ * Its turns of the event loop are measured on that clock too.
  */
 function budgetOnTestClock(msPerSecond: number, allMsPerSecond?: number) {
   let now = 0;
-  const budget = new SearchBudget(msPerSecond, allMsPerSecond, () => now);
+  const budget = new SearchBudget(
+    msPerSecond,
+    allMsPerSecond,
+    () => now,
+    loopTurns(() => now),
+  );
   return {
     budget,
+    /** Work that holds the event loop `ms`, as a SQLite query or writing a long answer does. */
+    holdingTheLoop: (ms: number) => void (now += ms),
     /** A search that takes `ms` of the store's time, as a PostgreSQL query waits for its answer. */
     taking: (ms: number) => () => {
       now += ms;
@@ -89,21 +97,21 @@ describe("each account's share of the store's time for searches", () => {
   });
 
   it('charges searches that hold the event loop each its own time, not shared with those waiting for a turn', async () => {
-    const budget = new SearchBudget(100); // 200 ms in a burst
-    // As SQLite's queries run: 30 ms each on the event loop, so the ten run a few a turn.
-    const holdingTheLoop = () => {
-      busyFor(30);
+    const { budget, holdingTheLoop } = budgetOnTestClock(100); // 200 ms in a burst
+    // As SQLite's queries run: 30 ms each on the event loop, so the ten run one a turn.
+    const sqliteQuery = () => {
+      holdingTheLoop(30);
       return Promise.resolve('found');
     };
-    const found = await Promise.all(Array.from({ length: SEARCHES_AT_ONCE }, () => budget.run('mallory@contoso.com', holdingTheLoop)));
+    const found = await Promise.all(Array.from({ length: SEARCHES_AT_ONCE }, () => budget.run('mallory@contoso.com', sqliteQuery)));
     expect(found).to.have.length(SEARCHES_AT_ONCE);
-    // 300 ms spent in about 300: some 270 owed, past the 200 of a burst.
+    // 300 ms spent in 300: 270 owed, past the 200 of a burst.
     expect((await refusal(budget.run('mallory@contoso.com', quickSearch))).responseCode).to.equal('ErrorServerBusy');
   });
 
   it('charges the JSON answer made of a search with it: writing 999 users cost more than finding them', async () => {
-    const budget = new SearchBudget(10); // 20 ms in a burst
-    const slowToWrite = { toJSON: () => (busyFor(50), 'written') };
+    const { budget, holdingTheLoop } = budgetOnTestClock(10); // 20 ms in a burst
+    const slowToWrite = { toJSON: () => (holdingTheLoop(50), 'written') };
     expect(await budget.json('mallory@contoso.com', () => Promise.resolve({ value: slowToWrite }))).to.equal('{"value":"written"}');
     expect((await refusal(budget.run('mallory@contoso.com', quickSearch))).responseCode).to.equal('ErrorServerBusy');
     expect(await budget.run('adele@contoso.com', quickSearch)).to.equal('found');
