@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { Authenticator, REMEMBERED_HEADER_BYTES, type AuthenticatorOptions, type AuthResult } from '../../src/auth/authenticator.js';
 import { parseBasicAuthorization } from '../../src/auth/basic-credentials.js';
-import type { BearerTokens } from '../../src/auth/bearer-tokens.js';
+import { BearerTokens } from '../../src/auth/bearer-tokens.js';
 import { KNOWN_CLIENT_MS } from '../../src/auth/known-clients.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
+import { loadConfig } from '../../src/config.js';
 import { BridgeError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { createTestIssuer } from '../support/jwt-issuer.js';
 
 const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
 const CLIENT = '192.0.2.10';
@@ -239,23 +241,26 @@ describe('Authenticator', () => {
   });
 
   it('believes a checked bearer token ten minutes at most, however far off its expiry, then checks it again', async () => {
-    let now = 1_000_000;
-    let checks = 0;
-    const bearer = {
-      verify: () => {
-        checks++;
-        return Promise.resolve({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' }, expiresAt: 1e23 });
-      },
-    } as unknown as BearerTokens;
-    const auth = make({ now: () => now, bearer });
-    const header = 'Bearer a.b.c';
-    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
-    now += 9 * 60_000;
-    expect(auth.cached(header, 'photo', CLIENT), 'believed within ten minutes').to.deep.include({ ok: true });
-    now += 2 * 60_000;
-    expect(auth.cached(header, 'photo', CLIENT), 'checked again after ten').to.equal(undefined);
-    expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
-    expect(checks).to.equal(2);
+    const issuer = await createTestIssuer();
+    try {
+      const bearer = (await BearerTokens.fromSettings(loadConfig(issuer.env)))!;
+      // The real verifier, counted: each check is a signature verified.
+      let checks = 0;
+      const verify = bearer.verify.bind(bearer);
+      bearer.verify = (token) => (checks++, verify(token));
+      let now = 1_000_000;
+      const auth = make({ now: () => now, bearer });
+      const header = `Bearer ${await issuer.sign({}, { expiresIn: '365d' })}`;
+      expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true });
+      now += 9 * 60_000;
+      expect(auth.cached(header, 'photo', CLIENT), 'believed within ten minutes').to.deep.include({ ok: true });
+      now += 2 * 60_000;
+      expect(auth.cached(header, 'photo', CLIENT), 'checked again after ten').to.equal(undefined);
+      expect(await auth.authenticate(header, 'photo', CLIENT)).to.deep.include({ ok: true, principal: { username: 'reader@contoso.com', role: 'user' } });
+      expect(checks).to.equal(2);
+    } finally {
+      issuer.close();
+    }
   });
 
   it('re-verifies a remembered header in the background before it runs out, without making the caller wait', async () => {
