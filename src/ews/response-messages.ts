@@ -5,6 +5,9 @@ import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
 import { element, text } from './xml.js';
 
+/** What writing an answer's messages reads of the request: its byte limit, and where an item's bug is logged. */
+export type AnswerWriting = Pick<EwsContext, 'limits' | 'log' | 'requestId'>;
+
 type ResponseClass = 'Success' | 'Warning' | 'Error';
 
 export interface MessageOutcome {
@@ -72,7 +75,7 @@ export async function* streamedResponse<T>(
   items: readonly T[],
   answer: (item: T) => Promise<MessageOutcome>,
   emptyPayload: string | undefined,
-  context: EwsContext,
+  context: AnswerWriting,
 ): AsyncIterable<string> {
   const maxBytes = context.limits.maxAnswerBytes;
   let remaining = roomForMessages(operation, maxBytes);
@@ -118,7 +121,7 @@ export async function* partedResponse(operation: string, parts: readonly string[
 }
 
 /** A whole response with one message (ResolveNames), held to the same byte limit. */
-export function boundedResponse(operation: string, outcome: MessageOutcome, context: EwsContext): string {
+export function boundedResponse(operation: string, outcome: MessageOutcome, context: AnswerWriting): string {
   return open(operation) + messageWithin(operation, outcome, roomForMessages(operation, context.limits.maxAnswerBytes), undefined, context) + close(operation);
 }
 
@@ -137,12 +140,12 @@ function roomForMessages(operation: string, maxBytes: number): number {
 }
 
 /** The message, or ErrorMessageSizeExceeded in its place when it is over `remaining` bytes. */
-function messageWithin(operation: string, outcome: MessageOutcome, remaining: number, emptyPayload: string | undefined, context: EwsContext): string {
+function messageWithin(operation: string, outcome: MessageOutcome, remaining: number, emptyPayload: string | undefined, context: AnswerWriting): string {
   const xml = messageXml(operation, outcome);
   return Buffer.byteLength(xml) > remaining ? tooLargeXml(operation, emptyPayload, context) : xml;
 }
 
-function tooLargeXml(operation: string, emptyPayload: string | undefined, context: EwsContext): string {
+function tooLargeXml(operation: string, emptyPayload: string | undefined, context: AnswerWriting): string {
   return messageXml(operation, failure(answerTooLarge(context.limits.maxAnswerBytes), emptyPayload));
 }
 
@@ -155,11 +158,7 @@ function answerTooLarge(maxBytes: number): BridgeError {
  * else is a bug: logged, and answered as that item's internal error, so one bad item
  * never breaks the envelope the others are written into.
  */
-async function perItem(
-  work: () => Promise<MessageOutcome>,
-  emptyPayload: string | undefined,
-  context: Pick<EwsContext, 'log' | 'requestId'>,
-): Promise<MessageOutcome> {
+async function perItem(work: () => Promise<MessageOutcome>, emptyPayload: string | undefined, context: AnswerWriting): Promise<MessageOutcome> {
   try {
     return await work();
   } catch (error) {

@@ -1,16 +1,15 @@
 import { expect } from 'chai';
 import { EWS_MIN_ANSWER_BYTES } from '../../src/config.js';
 import { encodedEnvelope } from '../../src/ews/envelope.js';
-import type { EwsContext } from '../../src/ews/ews-operation.js';
-import { boundedResponse, singleMessageResponse, success } from '../../src/ews/response-messages.js';
+import { boundedResponse, singleMessageResponse, success, type AnswerWriting } from '../../src/ews/response-messages.js';
 import { createLogger } from '../../src/logger.js';
 
 const MAX_ANSWER_BYTES = EWS_MIN_ANSWER_BYTES;
-const CONTEXT = {
+const CONTEXT: AnswerWriting = {
   limits: { maxItemsPerRequest: 1000, maxAnswerBytes: MAX_ANSWER_BYTES },
   log: createLogger('silent'),
   requestId: 'test',
-} as unknown as EwsContext;
+};
 
 describe('a one-message EWS answer holds the byte limit, envelope and all', () => {
   // A message a little under the limit alone: with the envelope around it, over.

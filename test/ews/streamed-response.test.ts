@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { encodedEnvelope } from '../../src/ews/envelope.js';
-import type { EwsContext } from '../../src/ews/ews-operation.js';
-import { streamedResponse, success } from '../../src/ews/response-messages.js';
+import { streamedResponse, success, type AnswerWriting } from '../../src/ews/response-messages.js';
 import { createLogger } from '../../src/logger.js';
 import { busyFor } from '../support/busy.js';
 
-const CONTEXT = {
+const CONTEXT: AnswerWriting = {
   limits: { maxItemsPerRequest: 250, maxAnswerBytes: 4 * 1024 * 1024 },
   log: createLogger('silent'),
   requestId: 'test',
-} as unknown as EwsContext;
+};
 
 describe('a streamed EWS answer lets other work in between its items', () => {
   it('runs a callback queued before a long answer before the answer is done, and keeps the items in order', async () => {
@@ -31,7 +30,7 @@ describe('a streamed EWS answer lets other work in between its items', () => {
 
 describe('a streamed EWS answer too long for its error messages', () => {
   // Below any limit the settings allow (a request holds at most 2,000 elements): the helper holds it all the same.
-  const SMALL: EwsContext = { ...CONTEXT, limits: { maxItemsPerRequest: 1000, maxAnswerBytes: 65_536 } };
+  const SMALL: AnswerWriting = { ...CONTEXT, limits: { maxItemsPerRequest: 1000, maxAnswerBytes: 65_536 } };
   const answer = async (items: number) => {
     let xml = '';
     for await (const fragment of streamedResponse(
