@@ -18,7 +18,15 @@ export function blankSecrets(text: string, secrets: readonly string[]): string {
     // Not URL-encoded after all: blanked as it is.
   }
   const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
-  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => blankedParts(run, known));
+  let parts: Set<string> | undefined;
+  return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => blankedParts(run, (parts ??= partsOf(known))));
+}
+
+/** Every SECRET_PART characters of the secrets, looked up whole: searching each secret for each one held the loop 10–15 ms for a 4 KiB answer. */
+function partsOf(secrets: readonly string[]): Set<string> {
+  const parts = new Set<string>();
+  for (const secret of secrets) for (let at = 0; at + SECRET_PART <= secret.length; at++) parts.add(secret.slice(at, at + SECRET_PART));
+  return parts;
 }
 
 /**
@@ -26,14 +34,13 @@ export function blankSecrets(text: string, secrets: readonly string[]): string {
  * of a secret blanked: a piece of a token glued to a word (`Denied_eyJ0eXAi…`, Graph's error
  * code cut to 64) is not itself part of the token, and was logged whole.
  */
-function blankedParts(run: string, known: readonly string[]): string {
+function blankedParts(run: string, parts: ReadonlySet<string>): string {
   const lower = run.toLowerCase();
   let said = '';
   let kept = 0;
   let blankedTo = -1;
   for (let at = 0; at + SECRET_PART <= lower.length; at++) {
-    const part = lower.slice(at, at + SECRET_PART);
-    if (!known.some((secret) => secret.includes(part))) continue;
+    if (!parts.has(lower.slice(at, at + SECRET_PART))) continue;
     // A stretch that meets or overlaps the last one blanked is the same stretch.
     if (at > blankedTo) said += `${run.slice(kept, at)}…`;
     blankedTo = kept = at + SECRET_PART;
