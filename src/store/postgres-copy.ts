@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CHANGES_CHANNEL } from './postgres-changes.js';
-import { fillUserSearchKeys, migratePostgres } from './postgres-schema.js';
+import { fillUserSearchKeys, holdMigrationLock, migratePostgres } from './postgres-schema.js';
 import { MIGRATIONS, newerSchema } from './migrations.js';
 import { STORE_APPLICATION_NAME } from './postgres-store.js';
 import { storeOpenProblem } from './open-store.js';
@@ -158,6 +158,9 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     source.exec('BEGIN');
     await target.query('BEGIN');
     try {
+      // Replicas that start during the copy wait until it is in: counted once at its start, one that started later made
+      // and used an item-id key of its own, which the copy then replaced.
+      await holdMigrationLock(target);
       await refuseBridgesOn(target);
       await refuseDataIn(target);
       const counts = {} as CopyCounts;

@@ -44,7 +44,7 @@ export async function migratePostgres(client: pg.ClientBase, starting?: UpgradeS
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK_NAME]);
+    await holdMigrationLock(client);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations');
     const applied = rows[0]!.version;
@@ -63,6 +63,14 @@ export async function migratePostgres(client: pg.ClientBase, starting?: UpgradeS
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Takes the lock every bridge takes to open the store, until the transaction ends: a
+ * replica that starts meanwhile waits for it, and opens on what the holder left.
+ */
+export async function holdMigrationLock(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK_NAME]);
 }
 
 /** Rows per round trip of a data step. */

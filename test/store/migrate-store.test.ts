@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import pg from 'pg';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { loadConfig } from '../../src/config.js';
 import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { COPIED_TABLES } from '../../src/store/postgres-copy.js';
-import { PostgresStore } from '../../src/store/postgres-store.js';
+import { migratePostgres } from '../../src/store/postgres-schema.js';
+import { PostgresStore, STORE_APPLICATION_NAME } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { freshDatabase } from '../support/postgres.js';
-import { runCli } from '../support/run-cli.js';
+import { runCli, runCliInBackground, type CliResult } from '../support/run-cli.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { runSql } from './backends.js';
 
@@ -147,6 +149,41 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]).status).to.equal(0);
   });
 
+  it('holds back a replica that starts during the copy until it is in, so the replica seals ids with the copied key, not one of its own', async () => {
+    const target = await freshDatabase();
+    const copied = new SqliteStore(sqlitePath);
+    const key = await copied.secret('item-ids', 32).finally(() => copied.close());
+    // The copy stops at its first look at the users, which this connection keeps locked: a replica then starts.
+    const holder = new pg.Client({ connectionString: target });
+    await holder.connect();
+    let copy: Promise<CliResult> | undefined;
+    let replica: Promise<PostgresStore> | undefined;
+    let startKey: Promise<Buffer> | undefined;
+    try {
+      await migratePostgres(holder);
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      copy = runCliInBackground(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]);
+      await untilWaiting(target, 'ews-photo-bridge migrate-store', 'relation');
+      replica = PostgresStore.open(target);
+      // As a bridge starting: it reads its item-id key as soon as the store is open.
+      startKey = replica.then((store) => store.secret('item-ids', 32));
+      // The replica waits for the copy's lock (or, as before, opened at once and made a key of its own).
+      await Promise.race([startKey, untilWaiting(target, STORE_APPLICATION_NAME, 'advisory')]);
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    expect((await copy).status).to.equal(0);
+    const opened = await replica;
+    try {
+      expect((await startKey)?.toString('hex')).to.equal(key.toString('hex'));
+      expect((await opened.secret('item-ids', 32)).toString('hex')).to.equal(key.toString('hex'));
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('refuses a source at an older schema version, and leaves it at that version, saying how to bring it up to date', () => {
     const older = join(dir, 'older.db');
     copyFileSync(sqlitePath, older);
@@ -217,3 +254,25 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(exported.stdout).to.include('nestor@contoso.com').and.include('Alex.Wilber@contoso.com');
   });
 });
+
+/**
+ * Resolves once a connection of `application` waits for a lock of that type (pg_locks); looked
+ * at every 20 ms, each time in a transaction of its own (one transaction sees pg_stat_activity as it first read it).
+ */
+async function untilWaiting(url: string, application: string, lockType: 'relation' | 'advisory'): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE NOT l.granted AND l.locktype = $1 AND a.application_name = $2`,
+        [lockType, application],
+      );
+      if (Number(rows[0]!.n) > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
