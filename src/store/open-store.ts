@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreOpenError, type UpgradeStarting } from './migrations.js';
-import { databaseDown, DISK_FULL_SQLSTATE, INSUFFICIENT_PRIVILEGE_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
+import { databaseDown, DISK_FULL_SQLSTATE, INSUFFICIENT_PRIVILEGE_SQLSTATE, LOCK_NOT_AVAILABLE_SQLSTATE, READ_ONLY_SQLSTATE } from './postgres-errors.js';
 import type { Store } from './store.js';
 import { readDatabaseUrl, withoutPassword } from './database-url.js';
 import { untrustedCertificate } from '../network-errors.js';
@@ -84,6 +84,13 @@ export function storeOpenProblem(error: unknown, location: string): StoreOpenErr
     return new StoreOpenError(`PostgreSQL at ${location} does not take TLS connections, which the URL asks for (sslmode); turn ssl on in its postgresql.conf`, {
       cause: error,
     });
+  }
+  // lock_not_available: at the open, only the migration lock is waited for (MIGRATION_LOCK_TIMEOUT).
+  if (code === LOCK_NOT_AVAILABLE_SQLSTATE) {
+    return new StoreOpenError(
+      `PostgreSQL at ${location}: another bridge held the store's migration lock too long (${error.message}): a replica upgrading a large directory, or migrate-store copying into it; start this one again once it is done`,
+      { cause: error },
+    );
   }
   if (code === READ_ONLY_SQLSTATE) return new StoreOpenError(`the database at ${location} is read-only (a standby?); point BRIDGE_DATABASE_URL at the primary`);
   if (code === DISK_FULL_SQLSTATE || code === 'SQLITE_FULL') return new StoreOpenError(`no space left on the device for the database at ${location}`);

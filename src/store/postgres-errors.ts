@@ -1,12 +1,14 @@
 import { BridgeError } from '../domain/errors.js';
 import { hostUnreachable } from '../network-errors.js';
 
+/** lock_not_available: a lock not granted within lock_timeout. */
+export const LOCK_NOT_AVAILABLE_SQLSTATE = '55P03';
 /**
  * SQLSTATEs that mean "others' work is in the way right now", not "this request is wrong":
  * a lock not granted within lock_timeout, a conflict with another transaction, a server out
  * of connections. https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-const BUSY_SQLSTATES = new Set(['55P03', '40001', '40P01', '53300']);
+const BUSY_SQLSTATES = new Set([LOCK_NOT_AVAILABLE_SQLSTATE, '40001', '40P01', '53300']);
 /** query_canceled: a statement that ran out of its time, busy with its own work. */
 const STATEMENT_TIMED_OUT = '57014';
 /** admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping, restarting or starting. */

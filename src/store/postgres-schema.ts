@@ -25,8 +25,8 @@ import {
   type UserRow,
 } from './store-rows.js';
 
-/** Names the advisory lock every bridge process takes to migrate, whatever database it is in. */
-const MIGRATION_LOCK_NAME = 'ews-photo-bridge schema migrations';
+/** The advisory lock every bridge process takes to migrate, whatever database it is in, as SQL. */
+export const MIGRATION_LOCK_KEY = "hashtext('ews-photo-bridge schema migrations')";
 
 /**
  * While a store opens nothing is served yet, so waiting for another replica's migration
@@ -70,7 +70,7 @@ export async function migratePostgres(client: pg.ClientBase, starting?: UpgradeS
  * replica that starts meanwhile waits for it, and opens on what the holder left.
  */
 export async function holdMigrationLock(client: pg.ClientBase): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK_NAME]);
+  await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
 }
 
 /** Rows per round trip of a data step. */

@@ -24,7 +24,7 @@ import {
   type ColumnStatisticsRow,
   type SearchStatistics,
 } from './postgres-search-statistics.js';
-import { migratePostgres } from './postgres-schema.js';
+import { MIGRATION_LOCK_KEY, migratePostgres } from './postgres-schema.js';
 import { migratedPastThisBridge, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
@@ -1119,7 +1119,13 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     // Two statements, each its own transaction: when replicas race on first use, the loser's
     // INSERT waits for the winner's commit and does nothing, and its SELECT — a new snapshot —
     // reads the winner's value. (One statement would read its own, older snapshot: no row.)
-    await this.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, randomBytes(bytes)]);
+    // The INSERT first waits out a migrate-store copy (it holds the migration lock): a replica
+    // whose first use came during the copy made a key of its own, which the copy then replaced.
+    await this.query(
+      `INSERT INTO secrets (name, value) SELECT $1::text, $2::bytea FROM (SELECT pg_advisory_xact_lock_shared(${MIGRATION_LOCK_KEY})) AS copy_done
+        ON CONFLICT (name) DO NOTHING`,
+      [name, randomBytes(bytes)],
+    );
     return (await this.query<{ value: Buffer }>('SELECT value FROM secrets WHERE name = $1', [name])).rows[0]!.value;
   }
 

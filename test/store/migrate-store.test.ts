@@ -10,7 +10,8 @@ import { imageLimitsOf } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { COPIED_TABLES } from '../../src/store/postgres-copy.js';
-import { migratePostgres } from '../../src/store/postgres-schema.js';
+import { storeOpenProblem } from '../../src/store/open-store.js';
+import { holdMigrationLock, migratePostgres } from '../../src/store/postgres-schema.js';
 import { PostgresStore, STORE_APPLICATION_NAME } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { freshDatabase } from '../support/postgres.js';
@@ -149,38 +150,65 @@ describe('migrate-store: an embedded store copied into PostgreSQL', () => {
     expect(runCli(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]).status).to.equal(0);
   });
 
-  it('holds back a replica that starts during the copy until it is in, so the replica seals ids with the copied key, not one of its own', async () => {
+  for (const when of ['starts', 'first reads its key'] as const) {
+    it(`holds back a replica that ${when} during the copy until it is in, so the replica seals ids with the copied key, not one of its own`, async () => {
+      const target = await freshDatabase();
+      const copied = new SqliteStore(sqlitePath);
+      const key = await copied.secret('item-ids', 32).finally(() => copied.close());
+      // Opened before the copy counts the bridges connected, it has no connection yet: its pool connects on its first read.
+      const openedBefore = when === 'first reads its key' ? await PostgresStore.open(target) : undefined;
+      // The copy stops at its first look at the users, which this connection keeps locked: the replica then starts, or reads.
+      const holder = new pg.Client({ connectionString: target });
+      await holder.connect();
+      let copy: Promise<CliResult> | undefined;
+      let replica: Promise<PostgresStore> | undefined;
+      let startKey: Promise<Buffer> | undefined;
+      try {
+        await migratePostgres(holder);
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+        copy = runCliInBackground(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]);
+        await untilWaiting(target, 'ews-photo-bridge migrate-store', 'relation');
+        replica = openedBefore ? Promise.resolve(openedBefore) : PostgresStore.open(target);
+        // As a bridge starting: it reads its item-id key as soon as the store is open.
+        startKey = replica.then((store) => store.secret('item-ids', 32));
+        // The replica waits for the copy's lock (or, as before, went on at once and made a key of its own).
+        await Promise.race([startKey, untilWaiting(target, STORE_APPLICATION_NAME, 'advisory')]);
+      } finally {
+        await holder.query('COMMIT');
+        await holder.end();
+      }
+      expect((await copy).status).to.equal(0);
+      const opened = await replica;
+      try {
+        expect((await startKey).toString('hex')).to.equal(key.toString('hex'));
+        expect((await opened.secret('item-ids', 32)).toString('hex')).to.equal(key.toString('hex'));
+      } finally {
+        await opened.close();
+      }
+    });
+  }
+
+  it('says why a replica that waited out the migration lock did not start: another bridge held it, migrating or copying', async () => {
     const target = await freshDatabase();
-    const copied = new SqliteStore(sqlitePath);
-    const key = await copied.secret('item-ids', 32).finally(() => copied.close());
-    // The copy stops at its first look at the users, which this connection keeps locked: a replica then starts.
-    const holder = new pg.Client({ connectionString: target });
-    await holder.connect();
-    let copy: Promise<CliResult> | undefined;
-    let replica: Promise<PostgresStore> | undefined;
-    let startKey: Promise<Buffer> | undefined;
+    const [holder, waiter] = [new pg.Client({ connectionString: target }), new pg.Client({ connectionString: target })];
+    await Promise.all([holder.connect(), waiter.connect()]);
     try {
-      await migratePostgres(holder);
       await holder.query('BEGIN');
-      await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
-      copy = runCliInBackground(['migrate-store', '--from', `sqlite:${sqlitePath}`, '--to', target]);
-      await untilWaiting(target, 'ews-photo-bridge migrate-store', 'relation');
-      replica = PostgresStore.open(target);
-      // As a bridge starting: it reads its item-id key as soon as the store is open.
-      startKey = replica.then((store) => store.secret('item-ids', 32));
-      // The replica waits for the copy's lock (or, as before, opened at once and made a key of its own).
-      await Promise.race([startKey, untilWaiting(target, STORE_APPLICATION_NAME, 'advisory')]);
+      await holdMigrationLock(holder);
+      // The wait a replica's open makes (MIGRATION_LOCK_TIMEOUT), cut short.
+      await waiter.query("SET lock_timeout = '50ms'");
+      const timedOut = await waiter.query('BEGIN').then(() =>
+        holdMigrationLock(waiter).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      );
+      expect(storeOpenProblem(timedOut, 'postgres://bridge@db.example/bridge')?.message).to.equal(
+        "PostgreSQL at postgres://bridge@db.example/bridge: another bridge held the store's migration lock too long (canceling statement due to lock timeout): a replica upgrading a large directory, or migrate-store copying into it; start this one again once it is done",
+      );
     } finally {
-      await holder.query('COMMIT');
-      await holder.end();
-    }
-    expect((await copy).status).to.equal(0);
-    const opened = await replica;
-    try {
-      expect((await startKey)?.toString('hex')).to.equal(key.toString('hex'));
-      expect((await opened.secret('item-ids', 32)).toString('hex')).to.equal(key.toString('hex'));
-    } finally {
-      await opened.close();
+      await Promise.all([holder.end(), waiter.end()]);
     }
   });
 
