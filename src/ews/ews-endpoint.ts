@@ -1,7 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { LRUCache } from 'lru-cache';
 import type { Authenticator } from '../auth/authenticator.js';
 import { BridgeError } from '../domain/errors.js';
 import { logRequest } from '../http/access-log.js';
@@ -18,16 +16,16 @@ import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { PhotoService } from '../photos/photo-service.js';
 import type { Store } from '../store/store.js';
 import { ewsErrorFault, soapFault, writeSoapAnswer } from './envelope.js';
-import { soapAnswer, type EwsContext, type EwsLimits, type EwsOperation, type OperationNeed, type SoapAnswer } from './ews-operation.js';
+import { EnvelopeMemo, type NewEnvelope } from './envelope-memo.js';
+import { soapAnswer, type EwsContext, type EwsLimits, type OperationNeed, type SoapAnswer } from './ews-operation.js';
 import type { ItemIds } from './item-ids.js';
-import { DEFAULT_PRECISION, readTimePrecision, type TimePrecision } from './ews-time.js';
-import { impersonatedName, impersonationRefusal } from './impersonation.js';
+import { DEFAULT_PRECISION, type TimePrecision } from './ews-time.js';
+import { impersonationRefusal } from './impersonation.js';
 import { NO_MAILBOXES, ownMailboxes } from '../http/own-mailboxes.js';
-import { mailboxesNamed } from './folders.js';
-import { MESSAGES_NS } from './namespaces.js';
 import { loadOperationTable } from './operation-table.js';
 import { failure, operationResponse } from './response-messages.js';
-import { MalformedEnvelope, readSoapRequest, SOAP_READ_LIMITS, xmlRequestText } from './soap-reader.js';
+import { malformedRequest, readRequest, type Impersonating, type ReadRequest } from './read-request.js';
+import { MalformedEnvelope, SOAP_READ_LIMITS, xmlRequestText } from './soap-reader.js';
 import { createWsdlRoutes } from './wsdl-routes.js';
 
 const EWS_PATH = '/EWS/Exchange.asmx';
@@ -63,66 +61,12 @@ interface EwsEndpointOptions {
   requests: RequestMetrics;
 }
 
-/** A request as read: the operation and its typed arguments, or why it cannot be served. */
-type ReadRequest =
-  /** `precision`: how the answer writes times, as its arguments compare them. */
-  | ({ kind: 'operation'; name: string; operation: EwsOperation; args: unknown; precision: TimePrecision } & Impersonating)
-  | ({ kind: 'refused'; name: string; operation: EwsOperation; error: BridgeError } & Impersonating)
-  | ({ kind: 'unsupported'; name: string } & Impersonating)
-  /** A Body whose element is in no namespace EWS declares operations in: `name` as qualified. */
-  | ({ kind: 'undeclared'; name: string } & Impersonating)
-  | { kind: 'malformed'; reason: string; faultCode: MalformedEnvelope['faultCode'] };
-
-/**
- * Whom the request's ExchangeImpersonation header names, when it has one, or why it names
- * no one; and the mailboxes its folder ids name, when they name any (mailboxesNamed).
- */
-interface Impersonating {
-  impersonated?: string | BridgeError;
-  mailboxes?: readonly string[];
-}
-
-/**
- * Clients repeat the same envelope (a photo poll, a lookup), and reading one is a pure
- * function of its bytes, so what it read as is remembered — only after the caller
- * authenticated, for bodies of a few kilobytes, bounded by the memory they hold. A body and
- * what it read as held 1.7–3 times the body's length, and half a kilobyte more (a photo
- * request 677 bytes for 383, a FindItem 1,586 for 521, a GetItem of 250 ids 25.6 KB for
- * 15.2); counted by the body's length alone, 10,000 of them held 55 MB. Refusals are not
- * remembered: no client repeats one, and each kept an error with its stack.
- */
-const MEMO_MAX_BODY = 16 * 1024;
-const MEMO_MAX_BYTES = 16 * 1024 * 1024;
-const memoBytes = (body: string) => 2 * body.length + 512;
-
 /**
  * The most a caller without a login may send, when photos are open to anonymous readers: a
  * GetUserPhoto envelope is under 1 KiB, and every other operation needs a login. Read in
  * full, 1 MiB bodies trickled in by strangers held ~1 GB (800 connections, none logged in).
  */
 const ANONYMOUS_BODY_BYTES = 16 * 1024;
-
-/**
- * The envelope a connection sent last, as read, kept on its socket: a keep-alive client
- * polling a photo sends the same bytes each time, and comparing them costs a tenth of
- * hashing them for the memo (0.1 against 0.75 µs for a 477-byte GetUserPhoto; server CPU
- * a SOAP photo ×0.96 under load). They are compared as bytes, before they are decoded:
- * decoding them cost another 0.37 µs. Kept as a copy of at most MEMO_MAX_BODY a
- * connection (the body as read is a view of a whole socket read), gone with the connection.
- */
-const LAST_READ = Symbol('the envelope this connection sent last, as read');
-/** Buffer's `equals`, called as is: looked up on the Buffer, optimised code made a generic property lookup for it on every request (as for access-log.ts's copies). */
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call on a Buffer, its own receiver
-const bufferEquals = (Buffer.prototype as Buffer).equals;
-type Connection = Socket & { [LAST_READ]?: { bytes: Buffer; read: ReadRequest } };
-
-/** A request's body as read, for the memos; none for the envelope its connection sent last. */
-interface NewEnvelope {
-  bytes: Buffer;
-  text: string;
-  /** Read just now, not remembered by the memo. */
-  fresh: boolean;
-}
 
 /**
  * The EWS SOAP front door at /EWS/Exchange.asmx. One pipeline for every operation:
@@ -133,35 +77,7 @@ interface NewEnvelope {
 export async function createEwsEndpoint(options: EwsEndpointOptions) {
   const { auth, log } = options;
   const table = await loadOperationTable();
-  const remembered = new LRUCache<string, ReadRequest>({ max: 10_000, maxSize: MEMO_MAX_BYTES, sizeCalculation: (_read, body) => memoBytes(body) });
-
-  function readRequest(body: string): ReadRequest {
-    let request;
-    try {
-      request = readSoapRequest(body);
-    } catch (error) {
-      if (error instanceof MalformedEnvelope) return { kind: 'malformed', reason: error.message, faultCode: error.faultCode };
-      throw error;
-    }
-    const { operation: operationElement, headers } = request;
-    const impersonations = headers.filter((header) => header.local === 'ExchangeImpersonation');
-    const impersonating = impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
-    if (operationElement.ns !== MESSAGES_NS) {
-      const qualified = operationElement.ns === '' ? operationElement.local : `${operationElement.ns}:${operationElement.local}`;
-      return { kind: 'undeclared', name: qualified, ...impersonating };
-    }
-    const entry = table.get(operationElement.local);
-    if (!entry) return { kind: 'unsupported', name: operationElement.local, ...impersonating };
-    try {
-      const precision = readTimePrecision(headers);
-      const args = entry.operation.read(operationElement, options.limits, precision);
-      const mailboxes = mailboxesNamed(operationElement);
-      return { kind: 'operation', name: entry.name, operation: entry.operation, args, precision, ...impersonating, ...(mailboxes.length > 0 && { mailboxes }) };
-    } catch (error) {
-      if (error instanceof BridgeError) return { kind: 'refused', name: entry.name, operation: entry.operation, error, ...impersonating };
-      throw error;
-    }
-  }
+  const memo = new EnvelopeMemo();
 
   /**
    * The pipeline after the body is in. Each step continues at once when its value is
@@ -173,9 +89,9 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * was read (every operation needs at least that), so this is a remembered login.
    */
   function answer(context: RequestContext, bytes: Buffer, loginRefusal: BridgeError | undefined): void {
-    const last = (context.req.socket as Connection)[LAST_READ];
-    if (last !== undefined && bufferEquals.call(last.bytes, bytes)) {
-      finishWhenAuthenticated(context, last.read, loginRefusal, undefined);
+    const last = memo.lastOn(context.req.socket, bytes);
+    if (last !== undefined) {
+      finishWhenAuthenticated(context, last, loginRefusal, undefined);
       return;
     }
     let text: string;
@@ -183,11 +99,11 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       text = xmlRequestText({ bytes, contentType: context.req.headers['content-type'] });
     } catch (error) {
       if (!(error instanceof MalformedEnvelope)) throw error;
-      finishWhenAuthenticated(context, { kind: 'malformed', reason: error.message, faultCode: error.faultCode }, loginRefusal, undefined);
+      finishWhenAuthenticated(context, malformedRequest(error), loginRefusal, undefined);
       return;
     }
-    const known = bytes.length <= MEMO_MAX_BODY ? remembered.get(text) : undefined;
-    finishWhenAuthenticated(context, known ?? readRequest(text), loginRefusal, { bytes, text, fresh: !known });
+    const known = memo.known(bytes, text);
+    finishWhenAuthenticated(context, known ?? readRequest(text, table, options.limits), loginRefusal, { bytes, text, fresh: !known });
   }
 
   /**
@@ -321,10 +237,7 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       write(context, soapAnswer(soapFault(read.faultCode, read.reason), 500));
       return;
     }
-    if (envelope && envelope.bytes.length <= MEMO_MAX_BODY) {
-      if (envelope.fresh && read.kind !== 'refused') remembered.set(envelope.text, read);
-      (context.req.socket as Connection)[LAST_READ] = { bytes: Buffer.from(envelope.bytes), read };
-    }
+    if (envelope) memo.remember(context.req.socket, envelope, read);
     const answered = run(read, ewsContext(context, read.kind === 'operation' ? read.precision : DEFAULT_PRECISION));
     if (answered instanceof Promise)
       answered.then(

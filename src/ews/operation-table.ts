@@ -31,7 +31,7 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, EwsOperation> = new Map<str
 ]);
 
 /** Request element (local name in the messages namespace) → operation: what dispatch looks up. */
-type OperationTable = ReadonlyMap<string, { name: string; operation: EwsOperation }>;
+export type OperationTable = ReadonlyMap<string, { name: string; operation: EwsOperation }>;
 
 /**
  * The dispatch table, built from the served WSDL: every operation it declares must have
