@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator.js';
@@ -17,21 +17,17 @@ import { PhotoService } from './photos/photo-service.js';
 import { UpstreamPhotos } from './photos/upstream-photos.js';
 import { buildSources } from './sources/source-settings.js';
 import { createApp } from './rest/app.js';
+import { createFrontDoor } from './front-door.js';
 import { CorsPolicy } from './http/cors.js';
 import { Addressing } from './http/addressing.js';
 import { answeringUnreadable, createFrontServer, tlsPairOf, type RefusedConnections, type TlsPair, type UnreadableListener } from './http/front-server.js';
 import { inProcessRequests } from './http/in-process-requests.js';
 import { BodyBudget } from './http/in-progress-per-account.js';
-import { sendError } from './http/send-error.js';
-import { sendGraphError } from './rest/graph-errors.js';
-import { GRAPH_VERSIONS } from './rest/graph-photo-path.js';
 import { SearchBudget } from './http/search-budget.js';
-import { createRequestContext, type RequestContext } from './http/request-context.js';
-import { logWhenDone } from './http/access-log.js';
+import { createRequestContext } from './http/request-context.js';
 import { createMetricsRegistry } from './metrics/bridge-metrics.js';
 import { createMetricsEndpoint } from './metrics/metrics-endpoint.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
-import { refuseBadTarget } from './http/request-target.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { photoValueDoors } from './rest/graph-photo-value.js';
@@ -191,36 +187,18 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     refused: refusedConnections,
     unreadable,
   };
-  /** Counted and logged as every other door's answers are (a scrape or a preflight had no access line). */
-  const answeredAtTheFront = (context: RequestContext, route: string) => {
-    requests.recordWhenDone(context, 'front', route);
-    if (config.accessLog) logWhenDone(log, context);
-  };
-  const answer: RequestListener = (req, res) => {
-    const context = createRequestContext(req, res, addressing);
-    try {
-      // Before the target is checked: its refusals go to browsers too, which read none without these headers.
-      const preflight = cors.enabled && cors.addHeaders(req, res);
-      const refused = refuseBadTarget(context, log, config.accessLog, refusalWriter);
-      if (refused) return requests.recordWhenDone(context, 'front', refused);
-      if (preflight) {
-        cors.answerPreflight(req, res);
-        return answeredAtTheFront(context, 'cors-preflight');
-      }
-      // The SOAP endpoint and the photo route count their own answers: the common ones inline, without a listener.
-      // Their URLs never meet, and the endpoint turns anything but a POST away at its first comparison, where the photo doors would read every SOAP URL first.
-      if (ews.handlePost(context) || handleUserPhoto(context)) return;
-      if (autodiscover.handle(context)) requests.recordWhenDone(context, 'autodiscover', 'unknown');
-      else if (!metricsListen && metricsEndpoint.handle(context)) answeredAtTheFront(context, 'metrics');
-      else {
-        requests.recordWhenDone(context, 'rest', 'unmatched');
-        app(req, res);
-      }
-    } catch (error) {
-      // A fault in one front door's synchronous part fails that request, not the process.
-      sendError(res, error, log, context.requestId);
-    }
-  };
+  const { answer, answeredAtTheFront } = createFrontDoor({
+    addressing,
+    cors,
+    requests,
+    log,
+    accessLog: config.accessLog,
+    ews,
+    handleUserPhoto,
+    autodiscover,
+    metrics: metricsListen ? undefined : metricsEndpoint,
+    app,
+  });
   const front = createFrontServer({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, tlsPair, connectionLimits, answer);
   const server = front.server;
   // What node:http refuses unread there (a head too large) is counted and logged as on the public port.
@@ -305,13 +283,6 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
 
 /** How often an outage of the database is logged while it lasts. */
 const UNREACHABLE_LOG_EVERY_MS = 10_000;
-
-/** Graph's paths, in origin or absolute form, any case: their refusals at the front door are Graph's error JSON, which its clients read. */
-const GRAPH_TARGET = new RegExp(`^(?:https?://[^/]*)?/(?:${GRAPH_VERSIONS.map((version) => version.replace('.', '\\.')).join('|')})(?:[/?]|$)`, 'i');
-
-function refusalWriter(target: string): typeof sendError {
-  return GRAPH_TARGET.test(target) ? sendGraphError : sendError;
-}
 
 /** What an operator reads when the store's file went from under the server: what it still does, and what brings it back. */
 function fileReplacedLine(path: string, how: 'replaced' | 'removed'): string {
