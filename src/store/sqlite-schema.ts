@@ -26,27 +26,26 @@ import {
 
 /** Brings a database's schema up to `version`, each migration in its own transaction. */
 export function migrateSqlite(db: Database.Database, version: number, starting?: UpgradeStarting): SchemaUpgrade | undefined {
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > MIGRATIONS.length) {
-    throw newerSchema(applied, MIGRATIONS.length);
-  }
-  if (applied >= version) return undefined;
-  starting?.({ from: applied, to: version });
-  // Another process may open the same file at the same moment (replicas starting, a CLI
-  // command beside a server after an upgrade): each step takes the write lock first and
-  // reads the version again under it, so one process applies a step and the other finds it
-  // done. Read before the lock, both applied the first ('table users already exists').
+  // Every step, the first included, takes the write lock first and reads the version under it:
+  // another process may open the same file at the same moment (replicas starting, a CLI command
+  // beside a server after an upgrade), so one applies a step and the other finds it done (read
+  // before the lock, both applied the first: 'table users already exists'); and a `restore`
+  // holds the write lock for its whole copy, so an opener waits for the restored version and
+  // migrates it (read before the lock, it took the version being replaced as current and
+  // migrated nothing). A current store costs one IMMEDIATE transaction.
   // Returns the version it found, or undefined when there was nothing left to apply.
+  let from: number | undefined;
   const step = db.transaction((): number | undefined => {
     const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) throw newerSchema(current, MIGRATIONS.length);
     if (current >= version) return undefined;
+    if (from === undefined) starting?.({ from: current, to: version });
     const migration = MIGRATIONS[current]!;
     db.exec(migration.sqlite);
     if (migration.then) DATA_STEPS[migration.then](db);
     db.pragma(`user_version = ${current + 1}`);
     return current;
   });
-  let from: number | undefined;
   for (let found = step.immediate(); found !== undefined; found = step.immediate()) from ??= found;
   return from === undefined ? undefined : { from, to: version };
 }
