@@ -31,7 +31,7 @@ import { RequestMetrics } from './metrics/request-metrics.js';
 import { createUserPhotoRoute, EWS_REST_PHOTO_DOOR } from './rest/user-photo-route.js';
 import { OWA_PHOTO_DOOR } from './rest/owa-photo-route.js';
 import { photoValueDoors } from './rest/graph-photo-value.js';
-import { hasEmbeddedStoreEvents, hasServerStoreEvents, watchStoreChanges } from './store/change-watcher.js';
+import { hasEmbeddedStoreEvents, hasServerStoreEvents, watchStoreChanges, type FileChange } from './store/change-watcher.js';
 import type { Store } from './store/store.js';
 
 export interface Bridge {
@@ -284,8 +284,11 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
 /** How often an outage of the database is logged while it lasts. */
 const UNREACHABLE_LOG_EVERY_MS = 10_000;
 
-/** What an operator reads when the store's file went from under the server: what it still does, and what brings it back. */
-function fileReplacedLine(path: string, how: 'replaced' | 'removed'): string {
+/** What an operator reads when the store's file went from under the server, or back to an older schema: what it still does, and what brings it back. */
+function fileReplacedLine(path: string, how: FileChange): string {
+  if (how === 'restored') {
+    return `the database file ${path} went back to an older schema version while the bridge had it open (a restore under it): every request that needs the store answers 503 and /readyz is 503, as this bridge's statements do not fit the older tables; restart the bridge, which migrates the file`;
+  }
   const remedy = how === 'replaced' ? 'restart the bridge to use the file now there' : 'put the database back (restore) and restart the bridge';
   return `the database file ${path} was ${how} while the bridge had it open: it refuses writes (503) and /readyz is 503, as a write would reach the old file and be lost; reads go on from the old file; ${remedy}`;
 }

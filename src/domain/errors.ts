@@ -137,6 +137,19 @@ export class BridgeError extends Error {
   }
 
   /**
+   * The store went back to an older schema version while the bridge ran (a restore under it):
+   * this bridge's statements name columns and tables it lacks, so nothing it would read or
+   * write means what it should. Starting again migrates it forward.
+   */
+  static storeSchemaChanged(found: number, migratedTo: number): BridgeError {
+    return new BridgeError(
+      'ErrorServerBusy',
+      503,
+      `the store's database went back to schema version ${found} while the bridge ran (it had migrated it to ${migratedTo}; a restore?); restart the bridge, which migrates it; nothing was changed`,
+    );
+  }
+
+  /**
    * The store's disk (or its size limit) is full. RFC 4918, 11.5: "The 507 (Insufficient
    * Storage) status code means the method could not be performed on the resource because
    * the server is unable to store the representation needed to successfully complete the request."

@@ -8,10 +8,13 @@ export interface ChangeFeed {
   changeFeedStatus(): { listening: boolean; losses: number };
 }
 
+/** What happened to the embedded store's file under it: renamed over, deleted, or restored to an older schema in place. */
+export type FileChange = 'replaced' | 'removed' | 'restored';
+
 /** What the embedded store tells of its file and threads, for the log and the metrics. */
 export interface EmbeddedStoreEvents {
-  /** Calls `listener` once, from the store's change poll, when its path no longer names the file it opened. */
-  onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void;
+  /** Calls `listener` once, when its path no longer names the file it opened, or that file went back to an older schema (found by the change poll, a ping or a failed statement). */
+  onFileReplaced(listener: (path: string, how: FileChange) => void): void;
   /** Calls `listener` each time the thread that reads large mailboxes stops: the store reads them on the event loop until it starts another. */
   onReadThreadFailure(listener: (error: Error, restartInMs: number) => void): void;
   /** How many times that thread has stopped on its own. */

@@ -13,13 +13,18 @@ export function newerSchema(applied: number, known: number): StoreOpenError {
 /**
  * For readiness: a store another bridge has migrated past what this one knows since it
  * opened (a rolling upgrade) is no store this replica should get traffic for; it would misread it.
+ * Nor is one put back to an older version under it (a restore of an older backup or dump while
+ * it ran): its statements name columns and tables that are not there until it migrates, at start.
  */
-export function migratedPastThisBridge(applied: number): BridgeError | undefined {
-  if (applied <= MIGRATIONS.length) return undefined;
-  return BridgeError.serverBusy(
-    `a newer bridge migrated the database schema to version ${applied} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
-    60,
-  );
+export function schemaNotThisBridges(applied: number): BridgeError | undefined {
+  if (applied > MIGRATIONS.length) {
+    return BridgeError.serverBusy(
+      `a newer bridge migrated the database schema to version ${applied} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
+      60,
+    );
+  }
+  if (applied < MIGRATIONS.length) return BridgeError.storeSchemaChanged(applied, MIGRATIONS.length);
+  return undefined;
 }
 
 /** The schema versions a store found and left when it opened, if it applied any step. */

@@ -25,7 +25,7 @@ import {
   type SearchStatistics,
 } from './postgres-search-statistics.js';
 import { MIGRATION_LOCK_KEY, migratePostgres } from './postgres-schema.js';
-import { migratedPastThisBridge, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
+import { schemaNotThisBridges, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import { canonicalAddressPrefix } from '../domain/email.js';
 import { asciiLower } from '../domain/plain-text.js';
 import { userPageBounds, userPageOf, type UserPageBounds } from './user-pages.js';
@@ -1163,8 +1163,8 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     // A probe is answered within the busy wait: a server that froze held /readyz for the whole query timeout (30 s).
     const { rows } = await this.query<{ read_only: boolean; schema_version: number }>(READY_SQL, [], undefined, Math.max(1, this.busyTimeoutMs));
     if (rows[0]!.read_only) throw readOnlyError(this.busyTimeoutMs);
-    const migratedPast = migratedPastThisBridge(rows[0]!.schema_version);
-    if (migratedPast) throw migratedPast;
+    const notThisBridges = schemaNotThisBridges(rows[0]!.schema_version);
+    if (notThisBridges) throw notThisBridges;
   }
 
   /**

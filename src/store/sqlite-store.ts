@@ -15,7 +15,7 @@ import { BridgeError, ShuttingDownError } from '../domain/errors.js';
 import { isBusy, isBusyCode, retryWhileBusy } from './busy-retry.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
-import { migratedPastThisBridge, MIGRATIONS, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
+import { MIGRATIONS, schemaNotThisBridges, type SchemaUpgrade, type UpgradeStarting } from './migrations.js';
 import {
   ftsQuery,
   NAME_TIERS,
@@ -85,7 +85,7 @@ import {
 } from './renamed-mailboxes.js';
 import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement } from './sqlite-read-thread.js';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
-import type { EmbeddedStoreEvents } from './change-watcher.js';
+import type { EmbeddedStoreEvents, FileChange } from './change-watcher.js';
 import { fromSqliteError } from './sqlite-errors.js';
 import { createPrivateFile, identityOf, refuseAnotherProgramsDatabase, walFilesOf, type FileIdentity } from './sqlite-file.js';
 import { migrateSqlite } from './sqlite-schema.js';
@@ -290,7 +290,13 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly openedBeside: FileIdentity[] | undefined;
   /** Set once the change poll finds another file, or none, at the path: every write and ping is refused with it. */
   private fileReplaced: BridgeError | undefined;
-  private fileReplacedListener: ((path: string, how: 'replaced' | 'removed') => void) | undefined;
+  /**
+   * Set once the file is found at an older schema version than this connection migrated it to
+   * (restored in place under it): every read, write and ping is refused with it, as the
+   * statements here name columns and tables the file lacks.
+   */
+  private schemaChanged: BridgeError | undefined;
+  private fileReplacedListener: ((path: string, how: FileChange) => void) | undefined;
   private readThreadFailureListener: ((error: Error, restartInMs: number) => void) | undefined;
   private readThreadFailures = 0;
   private readThreadRestart: NodeJS.Timeout | undefined;
@@ -323,7 +329,10 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   /** Every read goes through here: a lock in the way makes only this caller wait. */
   private read<T>(work: () => T): Promise<T> {
-    return retryWhileBusy(() => this.whileOpen(work), this.busyTimeoutMs, this.waits);
+    if (this.schemaChanged) return Promise.reject(this.schemaChanged);
+    return retryWhileBusy(() => this.whileOpen(work), this.busyTimeoutMs, this.waits).catch((error: unknown) => {
+      throw this.schemaProblemBehind(error);
+    });
   }
 
   /** One attempt of a read or write; one still waiting for another process's lock when the store closed is abandoned, as PostgreSQL's are. */
@@ -339,11 +348,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
   private write<T>(work: () => T): Promise<T> {
-    if (this.fileReplaced) return Promise.reject(this.fileReplaced);
+    const refused = this.fileReplaced ?? this.schemaChanged;
+    if (refused) return Promise.reject(refused);
     // Counted once it is over: a read while it waits for the lock must not take the old directory for the new.
     return retryWhileBusy(() => this.whileOpen(() => this.transaction(work)), this.busyTimeoutMs, this.waits)
       .catch((error: unknown) => {
-        throw fromSqliteError(error, this.busyTimeoutMs);
+        throw this.schemaProblemBehind(fromSqliteError(error, this.busyTimeoutMs));
       })
       .finally(() => this.writes++);
   }
@@ -818,7 +828,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     try {
       return await thread.read(mailbox, statements);
     } catch (error) {
-      throw error instanceof ReadThreadError && isBusyCode(error.code) ? BridgeError.storeBusy(this.busyTimeoutMs) : error;
+      throw error instanceof ReadThreadError && isBusyCode(error.code) ? BridgeError.storeBusy(this.busyTimeoutMs) : this.schemaProblemBehind(error);
     }
   }
 
@@ -976,6 +986,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** The change poll (change-watcher.ts) looks at the file too, so a file replaced under the server is seen within a tick. */
   async changeCounter(): Promise<number> {
     this.lookForReplacedFile();
+    this.lookForChangedSchema();
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
@@ -1004,7 +1015,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     });
   }
 
-  onFileReplaced(listener: (path: string, how: 'replaced' | 'removed') => void): void {
+  onFileReplaced(listener: (path: string, how: FileChange) => void): void {
     this.fileReplacedListener = listener;
   }
 
@@ -1028,14 +1039,38 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   /**
+   * What keeps the file's schema from being the one this connection migrated it to: a newer
+   * bridge's migrations (a rolling upgrade), or an older version put back in place (`restore`
+   * is refused while the store is open, but a server may open it in the instant before the
+   * copy, and a copy by hand is not refused at all). SQLite re-prepares a statement whose
+   * tables changed, and one naming a column the restored tables lack fails ("no such column"):
+   * an older version is held from then on, as the file will not migrate under this connection.
+   */
+  private lookForChangedSchema(): BridgeError | undefined {
+    if (this.schemaChanged || !this.db.open) return this.schemaChanged;
+    const found = this.db.pragma('user_version', { simple: true }) as number;
+    const problem = schemaNotThisBridges(found);
+    if (found >= MIGRATIONS.length) return problem;
+    this.schemaChanged = problem;
+    if (this.opened) this.fileReplacedListener?.(this.opened.path, 'restored');
+    return this.schemaChanged;
+  }
+
+  /** A statement that failed for a schema changed under it fails as the change: 503 saying what to do, not a 500 with SQLite's words. */
+  private schemaProblemBehind(error: unknown): unknown {
+    if (!(error instanceof Database.SqliteError || error instanceof ReadThreadError) || isBusyCode(error.code)) return error;
+    return this.lookForChangedSchema() ?? error;
+  }
+
+  /**
    * Answers, and takes writes, as the PostgreSQL store's ping asks: a connection that opened
    * a file it may not write goes on reading, but would fail every upload and refresh.
    */
   ping(): Promise<void> {
     return new Promise((resolve) => {
       if (this.fileReplaced) throw this.fileReplaced;
-      const migratedPast = migratedPastThisBridge(this.db.pragma('user_version', { simple: true }) as number);
-      if (migratedPast) throw migratedPast;
+      const changed = this.lookForChangedSchema();
+      if (changed) throw changed;
       try {
         this.statements.writeNothing.run();
       } catch (error) {

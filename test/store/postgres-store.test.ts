@@ -419,6 +419,16 @@ describe('PostgresStore', () => {
     );
   });
 
+  it('is not ready once its schema goes back to an older version under it (a dump of an older bridge restored while it ran), saying to restart it', async () => {
+    const store = await open();
+    await store.ping();
+    await runSql(url, 'DELETE FROM schema_migrations WHERE version > 23');
+    expect(await rejectionOf(store.ping())).to.include({
+      httpStatus: 503,
+      message: `the store's database went back to schema version 23 while the bridge ran (it had migrated it to ${MIGRATIONS.length}; a restore?); restart the bridge, which migrates it; nothing was changed`,
+    });
+  });
+
   it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change, told as lost and found again', async () => {
     const a = await open();
     const b = await open();

@@ -6,12 +6,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import request from 'supertest';
+import { userOwner } from '../../src/domain/photo-owner.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { migrateSqlite } from '../../src/store/sqlite-schema.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { rejectionOf } from '../support/rejection.js';
+import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** The version of the red team's older backup: before users.hidden, which every directory search names. */
 const OLDER = 23;
+
+const alex = { email: 'alex@contoso.com', displayName: 'Alex', refs: {} };
 
 /**
  * Turns the store `db` holds a transaction on into an empty one of `version`, uncommitted, as a
@@ -27,6 +33,27 @@ function rewriteAsVersion(db: Database.Database, version: number): void {
   for (const { type, name } of objects) db.exec(`DROP ${type === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS "${name}"`);
   db.pragma('user_version = 0');
   migrateSqlite(db, version);
+}
+
+/** A self-contained store file of `version` with one user and the accounts of `accountsOf`, as `backup` of an older bridge wrote it. */
+function olderBackup(file: string, version: number, accountsOf: string): string {
+  const db = new Database(file);
+  migrateSqlite(db, version);
+  db.prepare("INSERT INTO users (email, display_name, refs, updated_at) VALUES (?, 'Old', '{}', '2026-01-01')").run('old@contoso.com');
+  db.prepare('ATTACH ? AS now').run(accountsOf);
+  db.exec('INSERT INTO accounts (username, password_hash, role, created_at) SELECT username, password_hash, role, created_at FROM now.accounts; DETACH now');
+  db.close();
+  return file;
+}
+
+/** What `restore` copies, without its checks: the backup's pages written over the store through SQLite, in one write transaction. */
+async function copyOver(backup: string, databasePath: string): Promise<void> {
+  const source = new Database(backup, { readonly: true });
+  try {
+    await source.backup(databasePath);
+  } finally {
+    source.close();
+  }
 }
 
 describe('a SQLite store restored to an older schema version', function () {
@@ -92,5 +119,44 @@ describe('a SQLite store restored to an older schema version', function () {
     const db = new Database(path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     db.close();
+  });
+
+  describe('under a running server', () => {
+    let bridge: TestBridge;
+    let heard: string[];
+    beforeEach(async () => {
+      bridge = await startTestBridge();
+      await bridge.store.upsertUsers([alex]);
+      heard = [];
+      bridge.store.onFileReplaced((file, how) => heard.push(`${file} ${how}`));
+    });
+    afterEach(() => bridge.close());
+
+    const changed = `the store's database went back to schema version ${OLDER} while the bridge ran (it had migrated it to ${MIGRATIONS.length}; a restore?); restart the bridge, which migrates it; nothing was changed`;
+
+    it('answers /readyz 503 saying to restart it, and a search 503 (ErrorServerBusy), not 500; a write is refused alike, and it is told once', async () => {
+      const server = bridge.bridge.server;
+      expect((await request(server).get('/api/people?q=Alex').set('Authorization', basic(READER))).status).to.equal(200);
+      await copyOver(olderBackup(join(dir, 'older.db'), OLDER, bridge.databasePath), bridge.databasePath);
+
+      const search = await request(server).get('/api/people?q=Alex').set('Authorization', basic(READER));
+      expect([search.status, search.text]).to.deep.equal([503, `${changed}\n`]);
+      const ready = await request(server).get('/readyz');
+      expect([ready.status, ready.text]).to.deep.equal([503, `${changed}\n`]);
+      const photo = { bytes: Buffer.alloc(10), contentType: 'image/jpeg' as const, width: 1, height: 1, sha256: 'a'.repeat(64) };
+      expect(await rejectionOf(bridge.store.setPhoto(userOwner(alex.email), photo, 'test'))).to.include({
+        responseCode: 'ErrorServerBusy',
+        httpStatus: 503,
+        message: changed,
+      });
+      expect(heard).to.deep.equal([`${bridge.databasePath} restored`]);
+    });
+
+    it('finds the older version at its change poll, before any statement fails', async () => {
+      await copyOver(olderBackup(join(dir, 'older.db'), OLDER, bridge.databasePath), bridge.databasePath);
+      await bridge.store.changeCounter().catch(() => undefined);
+      expect(heard).to.deep.equal([`${bridge.databasePath} restored`]);
+      expect((await rejectionOf(bridge.store.getUser(alex.email))).message).to.equal(changed);
+    });
   });
 });
