@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../store/migrations.js';
 import { createPrivateFile } from '../store/sqlite-file.js';
+import { lockHolders } from './lock-holders.js';
 import { migrateSqlite } from '../store/sqlite-schema.js';
 
 /** A backup or restore that cannot go ahead, for a reason the operator can act on. */
@@ -98,6 +99,13 @@ function backupProblem(error: unknown, databasePath: string, file: string): Back
  * had). The backup is checked first, and must not come from a newer bridge whose
  * migrations this one does not know. The pages are written through SQLite, into the
  * store and its WAL alike, so nothing of the replaced database survives beside them.
+ *
+ * The lock cannot be kept from that check to the copy (SQLite's backup opens the store with a
+ * connection of its own), so a process may open the store in between. One that opens it while
+ * the copy runs waits for the copy's write transaction and migrates what it restored
+ * (migrateSqlite reads the version under the write lock); one that opened it just before may
+ * serve the replaced schema. So the store is looked at again after the copy: a process that
+ * has it open then is named, and the restore, complete, fails, for that process to be restarted.
  */
 export async function restoreSqliteStore(file: string, databasePath: string): Promise<BackupSummary> {
   if (!existsSync(file)) throw new BackupError(`there is no backup at ${file}`);
@@ -108,10 +116,11 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
     );
   }
   const replacing = existsSync(databasePath);
-  if (replacing) refuseWhileOpen(databasePath);
-  else createPrivateFile(databasePath);
+  // Opened before the check, so that the copy follows it as closely as it can.
   const backup = new Database(file, { readonly: true, fileMustExist: true });
   try {
+    if (replacing) refuseWhileOpen(databasePath);
+    else createPrivateFile(databasePath);
     await backup.backup(databasePath, { progress: () => ALL_PAGES });
   } catch (error) {
     // Nothing was restored: the pages went in one write transaction, which SQLite rolled back (https://www.sqlite.org/c3ref/backup_finish.html).
@@ -120,6 +129,12 @@ export async function restoreSqliteStore(file: string, databasePath: string): Pr
     throw new BackupError(`no space left on the device for ${databasePath}; nothing was restored${replacing ? ', the store is as it was' : ''}`);
   } finally {
     backup.close();
+  }
+  const holders = processesHolding(databasePath);
+  if (holders !== undefined) {
+    throw new BackupError(
+      `${databasePath} was restored from ${file} (schema ${summary.schemaVersion}), but ${holders} opened it during the restore and still has it open: restart it, as it may go on with the replaced database (a server then answers 503 and /readyz 503)`,
+    );
   }
   return summary;
 }
@@ -146,15 +161,24 @@ function leaveWalMode(file: string): void {
 }
 
 function refuseWhileOpen(databasePath: string): void {
+  const holders = processesHolding(databasePath);
+  if (holders !== undefined) throw new BackupError(`${databasePath} is open in ${holders}; stop it before restoring`);
+}
+
+/**
+ * Who else has the store open, in words ("another process (pid 4242: a running server or command)"), or
+ * undefined when no one does: an exclusive lock is had only by a connection alone on the file.
+ */
+function processesHolding(databasePath: string): string | undefined {
   const probe = new Database(databasePath, { fileMustExist: true, timeout: 0 });
   try {
     probe.pragma('locking_mode = EXCLUSIVE');
     probe.exec('BEGIN EXCLUSIVE; COMMIT;');
+    return undefined;
   } catch (error) {
-    if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code)) {
-      throw new BackupError(`${databasePath} is open in another process (a running server or command); stop it before restoring`);
-    }
-    throw error;
+    if (!(error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code))) throw error;
+    const pids = lockHolders([databasePath, `${databasePath}-shm`]);
+    return `another process (${pids.length === 0 ? '' : `pid ${pids.join(', ')}: `}a running server or command)`;
   } finally {
     probe.close();
   }

@@ -144,14 +144,14 @@ describe('backup and restore of the embedded store', function () {
     copy.close();
   });
 
-  it('never overwrites a file, and refuses to restore over a store a running server has open', async () => {
+  it('never overwrites a file, and refuses to restore over a store a running server has open, naming its process', async () => {
     const again = await cli(['backup', join(dir, 'live.backup')]);
     expect(again.status).to.equal(1);
     expect(again.stderr).to.match(/live\.backup already exists/);
 
     const refused = await cli(['restore', join(dir, 'live.backup')]);
     expect(refused.status).to.equal(1);
-    expect(refused.stderr).to.match(/bridge\.db is open in another process \(a running server or command\); stop it before restoring/);
+    expect(refused.stderr).to.include(`bridge.db is open in another process (pid ${server!.pid}: a running server or command); stop it before restoring`);
     // The server goes on serving what it had.
     const res = await fetch(`${base}/ews/exchange.asmx/s/GetUserPhoto?email=${emailOf(0)}&size=HR48x48`, { headers: { authorization: basic(ADMIN) } });
     expect(res.status).to.equal(200);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import request from 'supertest';
+import { BackupError, restoreSqliteStore } from '../../src/backup/sqlite-backup.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { migrateSqlite } from '../../src/store/sqlite-schema.js';
@@ -119,6 +120,30 @@ describe('a SQLite store restored to an older schema version', function () {
     const db = new Database(path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     db.close();
+  });
+
+  it('by `restore` while a server opens it in the instant between its check and its copy: restored, and the restore fails saying so, and the server answers 503', async () => {
+    await new SqliteStore(path).close();
+    const backup = olderBackup(join(dir, 'older.db'), OLDER, path);
+    // The restore checks that no one has the store open, then awaits its copy: the server opens it meanwhile.
+    const restoring = restoreSqliteStore(backup, path);
+    const opened = new SqliteStore(path);
+    try {
+      const failure = await restoring.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).to.be.instanceOf(BackupError);
+      expect((failure as BackupError).message).to.equal(
+        `${path} was restored from ${backup} (schema ${OLDER}), but another process (a running server or command) opened it during the restore and still has it open: restart it, as it may go on with the replaced database (a server then answers 503 and /readyz 503)`,
+      );
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('user_version', { simple: true }), 'the restore landed').to.equal(OLDER);
+      db.close();
+      expect((await rejectionOf(opened.ping())).httpStatus).to.equal(503);
+    } finally {
+      await opened.close();
+    }
   });
 
   describe('under a running server', () => {
