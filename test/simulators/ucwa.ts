@@ -78,6 +78,12 @@ export interface UcwaSimulator {
 }
 
 const TOKEN_LIFETIME_SECONDS = 28_799;
+/**
+ * Made as the module loads, before any test runs (as photo-faults' BOMB): made on the first
+ * 'bomb' answered, it held the test process's event loop 95 ms and more while the bridge
+ * waited on its source timeout.
+ */
+const BOMB = pngBomb(10_000, 10_000);
 const APPLICATIONS = '/ucwa/oauth/v1/applications';
 const USER = '/Autodiscover/AutodiscoverService.svc/root/oauth/user';
 /** redirect_ref: the redirect resource's path under the user resource. */
@@ -349,7 +355,7 @@ export async function startUcwaSimulator(people: UcwaPerson[]): Promise<UcwaSimu
     if (sim.faults.slowMs) await new Promise((resolve) => setTimeout(resolve, sim.faults.slowMs));
     if (res.destroyed) return;
     if (sim.faults.photo === 'garbage') return res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(Buffer.from('definitely not a jpeg'));
-    if (sim.faults.photo === 'bomb') return res.writeHead(200, { 'Content-Type': 'image/png' }).end(pngBomb(10_000, 10_000));
+    if (sim.faults.photo === 'bomb') return res.writeHead(200, { 'Content-Type': 'image/png' }).end(BOMB);
     if (sim.faults.photo === 'proxy-not-found') return res.writeHead(404, { 'Content-Type': 'text/html' }).end('<html><body>404 - Not Found</body></html>');
     if (sim.faults.photo === 'proxy-forbidden') {
       return res.writeHead(403, { 'Content-Type': 'text/html' }).end('<html><body><h1>403 Forbidden</h1>Request blocked.</body></html>');
