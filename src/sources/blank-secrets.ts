@@ -9,7 +9,7 @@ export function blankSecrets(text: string, secrets: readonly string[]): string {
   // Longest first: a secret within another (the system user token in its signed form) would leave the rest of the other.
   const known = secrets
     .filter((secret) => secret.length > 0)
-    .map((secret) => secret.toLowerCase())
+    .map(lowerCaseInPlace)
     .sort((a, b) => b.length - a.length);
   let decoded = text;
   try {
@@ -35,7 +35,7 @@ function partsOf(secrets: readonly string[]): Set<string> {
  * code cut to 64) is not itself part of the token, and was logged whole.
  */
 function blankedParts(run: string, parts: ReadonlySet<string>): string {
-  const lower = run.toLowerCase();
+  const lower = lowerCaseInPlace(run);
   let said = '';
   let kept = 0;
   let blankedTo = -1;
@@ -46,6 +46,22 @@ function blankedParts(run: string, parts: ReadonlySet<string>): string {
     blankedTo = kept = at + SECRET_PART;
   }
   return said + run.slice(kept);
+}
+
+/**
+ * `text` in lower case with every character where it was: the pieces found in a run are
+ * cut from the run as it came, and `İ` lower-cases to two code units — 60 of them shifted
+ * the cuts and a token's first 50 characters were logged. A character whose lower case is
+ * longer is kept as it is (in secrets too, so it still matches itself).
+ */
+function lowerCaseInPlace(text: string): string {
+  const lower = text.toLowerCase();
+  // No character lower-cases to fewer code units (checked over all of Unicode on Node 20), so the same length means nothing moved.
+  if (lower.length === text.length) return lower;
+  return Array.from(text, (character) => {
+    const lowerCharacter = character.toLowerCase();
+    return lowerCharacter.length === character.length ? lowerCharacter : character;
+  }).join('');
 }
 
 /** Shorter pieces of a secret are left: a random secret shares 8 characters with a word by chance about never, and less would blank words. */

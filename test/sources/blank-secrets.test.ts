@@ -32,4 +32,12 @@ describe('what an upstream said, secrets blanked', () => {
     // Seven characters of it are no piece: words are not blanked for a letter or two they share with a secret.
     expect(blankSecrets(`Denied_${token.slice(0, 7)}`, [token])).to.equal(`Denied_${token.slice(0, 7)}`);
   });
+
+  it('blanks a piece of a secret after a dotted capital I, which lower-cases to two characters and shifted where pieces were cut', () => {
+    const token = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl';
+    expect(quotedUpstream(`${'İ'.repeat(60)}${token.slice(0, 50)}`, [token])).to.equal(`${'İ'.repeat(60)}…`);
+    expect(blankSecrets(`İstanbul_${token.slice(10, 40)}_İzmir`, [token])).to.equal('İstanbul_…_İzmir');
+    // A secret with one in it still matches itself, whole or in part.
+    expect(blankSecrets('denied İSTANBUL-Secret-42 and _İstanbul-secr', ['İstanbul-Secret-42'])).to.equal('denied … and _…');
+  });
 });
