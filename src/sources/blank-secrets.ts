@@ -7,19 +7,42 @@
  */
 export function blankSecrets(text: string, secrets: readonly string[]): string {
   // Longest first: a secret within another (the system user token in its signed form) would leave the rest of the other.
-  const known = secrets
-    .filter((secret) => secret.length > 0)
-    .map(lowerCaseInPlace)
-    .sort((a, b) => b.length - a.length);
-  let decoded = text;
-  try {
-    decoded = decodeURIComponent(text);
-  } catch {
-    // Not URL-encoded after all: blanked as it is.
-  }
+  const known = [...new Set(secrets.filter((secret) => secret.length > 0).flatMap(decodedForms))].sort((a, b) => b.length - a.length);
+  // Twice: a secret encoded twice (a query carried in another URL's parameter) was logged whole.
+  const decoded = urlDecoded(urlDecoded(text));
   const whole = known.reduce((said, secret) => said.replace(new RegExp(escapeRegExp(secret), 'gi'), '…'), decoded);
   let parts: Set<string> | undefined;
   return whole.replace(/[^\s"'(),;:/?&=…]{8,}/g, (run) => blankedParts(run, (parts ??= partsOf(known))));
+}
+
+/**
+ * `text` with each run of URL-encoded characters decoded on its own: the whole text decoded
+ * at once threw on one stray `%` ("100% failed") and nothing was decoded, so an encoded
+ * password was logged. A run holds whole UTF-8 sequences only, so a character cut short at
+ * its end is left out and the rest decoded; a run that is no UTF-8 after all stays as it came.
+ */
+function urlDecoded(text: string): string {
+  return text.replace(URL_ENCODED_RUN, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+const URL_ENCODED_RUN = /(?:%[0-7][0-9a-f]|%[cd][0-9a-f]%[89ab][0-9a-f]|%e[0-9a-f](?:%[89ab][0-9a-f]){2}|%f[0-4](?:%[89ab][0-9a-f]){3})+/gi;
+
+/**
+ * A secret, lower-cased, as it reads in text decoded like it: as it is, and decoded once and
+ * twice where it holds a `%` (echoed as it was sent, it is decoded with the text) — each
+ * also with `+` for its spaces, as a form is encoded (`password=correct+horse+battery+staple`
+ * was logged).
+ */
+function decodedForms(secret: string): string[] {
+  const decodedOnce = urlDecoded(secret);
+  const forms = [secret, decodedOnce, urlDecoded(decodedOnce)].map(lowerCaseInPlace);
+  return [...forms, ...forms.map((form) => form.replace(/ /g, '+'))];
 }
 
 /** Every SECRET_PART characters of the secrets, looked up whole: searching each secret for each one held the loop 10–15 ms for a 4 KiB answer. */

@@ -40,4 +40,30 @@ describe('what an upstream said, secrets blanked', () => {
     // A secret with one in it still matches itself, whole or in part.
     expect(blankSecrets('denied İSTANBUL-Secret-42 and _İstanbul-secr', ['İstanbul-Secret-42'])).to.equal('denied … and _…');
   });
+
+  describe('URL-encoded secrets', () => {
+    const password = 'p@ss/w0rd+Secret=Value!';
+    const token = 'Xk9#qL2$vB7!mN4@wQ';
+
+    it('decodes each encoded run on its own: one stray % stopped all decoding, and an encoded password was logged', () => {
+      expect(quotedUpstream(`100% failed; client_secret=${encodeURIComponent(password)}`, [password])).to.equal('100% failed; client_secret=…');
+      // A character cut in two at the end of a run leaves the rest of the run decoded, and blanked.
+      const cyrillic = 'пароль-секрет-42';
+      expect(blankSecrets(`bad ${encodeURIComponent(cyrillic).slice(0, 52)} 50%`, [cyrillic])).to.equal('bad …%D0 50%');
+    });
+
+    it("blanks a form's password, whose spaces are written +, whole or cut short", () => {
+      const phrase = 'correct horse battery staple';
+      expect(quotedUpstream('password=correct+horse+battery+staple&grant_type=password', [phrase])).to.equal('password=…&grant_type=password');
+      expect(quotedUpstream('password=Correct+Horse+Batt', [phrase])).to.equal('password=…');
+    });
+
+    it('blanks a secret encoded twice, and one with a % in it echoed as it was sent', () => {
+      expect(quotedUpstream(`secret=${encodeURIComponent(encodeURIComponent(password))}`, [password])).to.equal('secret=…');
+      expect(quotedUpstream(`next=${encodeURIComponent(`https://app/?pw=${encodeURIComponent(token.slice(0, 12))}`)}`, [token])).to.equal(
+        'next=https://app/?pw=…',
+      );
+      expect(quotedUpstream('echo Pa%41ss-Word%2520long', ['Pa%41ss-Word%2520long'])).to.equal('echo …');
+    });
+  });
 });
