@@ -330,9 +330,16 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** Every read goes through here: a lock in the way makes only this caller wait. */
   private read<T>(work: () => T): Promise<T> {
     if (this.schemaChanged) return Promise.reject(this.schemaChanged);
-    return retryWhileBusy(() => this.whileOpen(work), this.busyTimeoutMs, this.waits).catch((error: unknown) => {
+    return retryWhileBusy(() => this.readOnce(work), this.busyTimeoutMs, this.waits);
+  }
+
+  /** One attempt of a read: its failure told as the schema changed under it, when that is why (no promise more a read, as a `.catch` made). */
+  private readOnce<T>(work: () => T): T {
+    try {
+      return this.whileOpen(work);
+    } catch (error) {
       throw this.schemaProblemBehind(error);
-    });
+    }
   }
 
   /** One attempt of a read or write; one still waiting for another process's lock when the store closed is abandoned, as PostgreSQL's are. */
