@@ -37,6 +37,18 @@ export const DISK_FULL_SQLSTATE = '53100';
 /** insufficient_privilege (errcodes appendix, class 42 "Syntax Error or Access Rule Violation"). */
 export const INSUFFICIENT_PRIVILEGE_SQLSTATE = '42501';
 
+/**
+ * undefined_table, undefined_column (errcodes appendix, class 42): what a statement meets on a
+ * schema older than the one it was written for.
+ */
+const SCHEMA_OBJECT_MISSING_SQLSTATES = new Set(['42P01', '42703']);
+
+/** Whether a statement failed for a table or column the database does not have. */
+export function lacksSchemaObject(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && SCHEMA_OBJECT_MISSING_SQLSTATES.has(code);
+}
+
 /** pg-pool says "no connection in time" (every pooled connection in use) in words only… */
 const BUSY_MESSAGES = /^timeout exceeded when trying to connect/;
 /** …as pg says "no answer within query_timeout"… */

@@ -7,13 +7,13 @@ import type { Contact } from '../domain/contact.js';
 import type { DirectoryUser, DirectoryUserUpdate } from '../domain/directory.js';
 import type { NormalizedPhoto, PhotoFingerprint, StoredPhoto, StoredPhotoInfo } from '../domain/photo.js';
 import { contactOwner, userOwner, type PhotoOwner } from '../domain/photo-owner.js';
-import { ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
+import { BridgeError, ShuttingDownError, StoreUnreachableError } from '../domain/errors.js';
 import type { ChangeFeed, ServerStoreEvents } from './change-watcher.js';
 import { BY_DISPLAY_NAME, contactOrderSql, NAME_ORDER_SQL } from './contact-order.js';
 import { addressPrefixPattern, contactMatchSql, COMPARISON_TESTS, prefixPattern, type ContactTestParameters } from './like-patterns.js';
 import { CHANGES_CHANNEL, PostgresChanges } from './postgres-changes.js';
 import { bulkLoad, copyText, CopyTextBytes } from './postgres-bulk-load.js';
-import { fromPostgresError, connectionUnanswered, readOnlyError } from './postgres-errors.js';
+import { fromPostgresError, connectionUnanswered, lacksSchemaObject, readOnlyError } from './postgres-errors.js';
 import { driverUrl } from './database-url.js';
 import { keysQuery, queryKeys, searchKeys } from './postgres-search-keys.js';
 import { LISTED_WORD_PAIRS_SQL, LISTED_WORDS_MAX, LISTED_WORDS_SQL, listedWord, NAME_WORD_COLUMNS, nameWordRows } from './postgres-name-words.js';
@@ -476,8 +476,8 @@ const connectionTo = (connectionString: string) => ({
  * Whether the server takes writes: a hot standby does not (pg_is_in_recovery), nor does a
  * database or role with default_transaction_read_only on (transaction_read_only).
  */
-const READY_SQL =
-  "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only, (SELECT coalesce(max(version), 0) FROM schema_migrations) AS schema_version";
+const SCHEMA_VERSION_SQL = 'SELECT coalesce(max(version), 0) AS version FROM schema_migrations';
+const READY_SQL = `SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only, (${SCHEMA_VERSION_SQL}) AS schema_version`;
 
 /**
  * The shared store for replicas: the same interface as the embedded SQLite store, on a
@@ -564,7 +564,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     try {
       return await this.pool.query<R>(config);
     } catch (error) {
-      throw this.failure(error);
+      throw await this.failure(error);
     }
   }
 
@@ -586,7 +586,8 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       // A connection that gave no answer would not answer the ROLLBACK either; dropping it rolls back.
       if (connectionUnanswered(error)) broken = error as Error;
       else await client?.query('ROLLBACK').catch(() => undefined);
-      throw this.failure(error);
+      // Asked on the connection it holds: another from the pool may be a wait for one.
+      throw await this.failure(error, broken ? undefined : client);
     } finally {
       client?.release(broken);
     }
@@ -1133,7 +1134,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     try {
       return await this.changes.counter();
     } catch (error) {
-      throw this.failure(error);
+      throw await this.failure(error);
     }
   }
 
@@ -1141,13 +1142,33 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     this.unreachableListener = listener;
   }
 
-  /** What a failed statement means to a client (fromPostgresError); a server that cannot be reached is told to the listener too. */
-  private failure(error: unknown): unknown {
+  /**
+   * What a failed statement means to a client (fromPostgresError); a server that cannot be
+   * reached is told to the listener too. One that names a table or column the database lacks
+   * is looked at again with the schema's version in hand, asked on `client` when given: a
+   * dump of an older bridge restored while this one ran fails its statements so, and they
+   * fail as that change (503, restart the bridge), not as 500 in PostgreSQL's words.
+   */
+  private async failure(error: unknown, client?: pg.PoolClient): Promise<unknown> {
     // Whatever fails once the store is closed failed for the closing: work abandoned on purpose, not an outage.
     if (this.closed) return new ShuttingDownError();
+    if (lacksSchemaObject(error)) return (await this.schemaChangedUnder(client)) ?? error;
     const mapped = fromPostgresError(error, this.busyTimeoutMs);
     if (mapped instanceof StoreUnreachableError) this.unreachableListener?.(error as Error);
     return mapped;
+  }
+
+  /** The database's schema version, when it is not this bridge's; none when it is, or cannot be read. */
+  private async schemaChangedUnder(client: pg.PoolClient | undefined): Promise<BridgeError | undefined> {
+    // Within the busy wait, as the ping: the statement's own failure is already late.
+    const config: pg.QueryConfig & { query_timeout: number } = { text: SCHEMA_VERSION_SQL, query_timeout: Math.max(1, this.busyTimeoutMs) };
+    try {
+      const { rows } = await (client ?? this.pool).query<{ version: number }>(config);
+      return schemaNotThisBridges(rows[0]!.version);
+    } catch (error) {
+      // No schema_migrations at all: no bridge's schema any more (a database emptied under it).
+      return lacksSchemaObject(error) ? schemaNotThisBridges(0) : undefined;
+    }
   }
 
   subscribeToChanges(listener: () => void, status?: (listening: boolean) => void): () => void {

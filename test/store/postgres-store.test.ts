@@ -429,6 +429,31 @@ describe('PostgresStore', () => {
     });
   });
 
+  it("fails a statement the older schema lacks a column or table for as that schema change (503 saying to restart), not as 500 with PostgreSQL's words", async () => {
+    const store = await open();
+    await store.upsertUsers([alex]);
+    const search = () => rejectionOf(store.usersByAddressPrefix('smtp', 'al', 10));
+    // A column dropped by hand, the schema's version unchanged: the statement fails as it failed.
+    await runSql(url, 'ALTER TABLE users DROP COLUMN hidden CASCADE');
+    const failed = await store.usersByAddressPrefix('smtp', 'al', 10).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).to.be.instanceOf(pg.DatabaseError).and.include({ code: '42703' });
+    // What a dump of a bridge from before step 24 (users.hidden) restored over the database leaves.
+    await runSql(url, 'DELETE FROM schema_migrations WHERE version > 23');
+    const wentBackTo = (version: number) => ({
+      httpStatus: 503,
+      responseCode: 'ErrorServerBusy',
+      message: `the store's database went back to schema version ${version} while the bridge ran (it had migrated it to ${MIGRATIONS.length}; a restore?); restart the bridge, which migrates it; nothing was changed`,
+    });
+    expect(await search()).to.include(wentBackTo(23));
+    expect(await rejectionOf(store.upsertUsers([{ ...alex, displayName: 'Alex B' }]))).to.include(wentBackTo(23));
+    // No schema at all: a database emptied under it.
+    await runSql(url, 'DROP TABLE schema_migrations');
+    expect(await search()).to.include(wentBackTo(0));
+  });
+
   it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change, told as lost and found again', async () => {
     const a = await open();
     const b = await open();
