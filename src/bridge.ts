@@ -234,6 +234,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
         'cannot reach the database: requests that need it answer 503 until it answers; logins checked in the last 10 minutes are still believed, so photos in memory are still served',
       );
     });
+    store.onSchemaNotThisBridges((problem) => log.error(`${problem.message}; /readyz is 503 meanwhile`));
   }
   if (hasEmbeddedStoreEvents(store)) {
     store.onFileReplaced((path, how) => log.error({ db: path }, fileReplacedLine(path, how)));

@@ -280,6 +280,24 @@ describe('ews-photo-bridge serve (as its own process)', () => {
     expect(stdout).to.include('has no connection to spare (sorry, too many clients already); raise max_connections');
   });
 
+  it('logs one error line, not one a request, when the PostgreSQL schema goes back under it (a dump of an older bridge restored), and is not ready', async () => {
+    const url = await freshDatabase();
+    const running = await startServe(undefined, ['--no-demo'], { BRIDGE_DATABASE_URL: url });
+    try {
+      const ready = async () => (await fetch(`${running.base}/readyz`)).status;
+      expect(await ready()).to.equal(200);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query('DELETE FROM schema_migrations WHERE version > 23').finally(() => client.end());
+      expect([await ready(), await ready(), await ready()]).to.deep.equal([503, 503, 503]);
+      const told = () => running.stdout().match(/went back to schema version 23 while the bridge ran .*; \/readyz is 503 meanwhile"/g) ?? [];
+      await eventually('the line is written', () => told().length > 0);
+      expect(told()).to.have.length(1);
+    } finally {
+      running.child.kill('SIGKILL');
+    }
+  });
+
   describe('past the shutdown grace, on PostgreSQL', () => {
     /** Undone after each test, even one that timed out: a backend left stopped would hold the test server. */
     const undo: (() => unknown)[] = [];

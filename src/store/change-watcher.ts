@@ -1,3 +1,4 @@
+import type { BridgeError } from '../domain/errors.js';
 import type { Store } from './store.js';
 
 /** A store that is told of other processes' commits as they happen (PostgreSQL's LISTEN/NOTIFY). */
@@ -25,6 +26,8 @@ export interface EmbeddedStoreEvents {
 export interface ServerStoreEvents {
   /** Calls `listener` with each failure to reach the server (refused, ended, shutting down): an outage, told apart from busy. */
   onUnreachable(listener: (error: Error) => void): void;
+  /** Calls `listener` when a ping or a failed statement finds the database's schema not this bridge's (a restore, a newer replica), once per version found. */
+  onSchemaNotThisBridges(listener: (problem: BridgeError) => void): void;
 }
 
 /**

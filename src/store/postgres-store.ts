@@ -495,6 +495,9 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   private readonly atWork = new Set<pg.PoolClient>();
   private closed = false;
   private unreachableListener: ((error: Error) => void) | undefined;
+  private schemaListener: ((problem: BridgeError) => void) | undefined;
+  /** The schema version last told to schemaListener. */
+  private toldSchemaVersion: number | undefined;
   schemaUpgrade: SchemaUpgrade | undefined;
 
   private constructor(
@@ -1142,6 +1145,10 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     this.unreachableListener = listener;
   }
 
+  onSchemaNotThisBridges(listener: (problem: BridgeError) => void): void {
+    this.schemaListener = listener;
+  }
+
   /**
    * What a failed statement means to a client (fromPostgresError); a server that cannot be
    * reached is told to the listener too. One that names a table or column the database lacks
@@ -1164,11 +1171,19 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     const config: pg.QueryConfig & { query_timeout: number } = { text: SCHEMA_VERSION_SQL, query_timeout: Math.max(1, this.busyTimeoutMs) };
     try {
       const { rows } = await (client ?? this.pool).query<{ version: number }>(config);
-      return schemaNotThisBridges(rows[0]!.version);
+      return this.judgedSchema(rows[0]!.version);
     } catch (error) {
       // No schema_migrations at all: no bridge's schema any more (a database emptied under it).
-      return lacksSchemaObject(error) ? schemaNotThisBridges(0) : undefined;
+      return lacksSchemaObject(error) ? this.judgedSchema(0) : undefined;
     }
+  }
+
+  /** What `version` found means to this bridge (schemaNotThisBridges); a new one not its own is told to the listener. */
+  private judgedSchema(version: number): BridgeError | undefined {
+    const problem = schemaNotThisBridges(version);
+    if (problem && version !== this.toldSchemaVersion) this.schemaListener?.(problem);
+    this.toldSchemaVersion = problem ? version : undefined;
+    return problem;
   }
 
   subscribeToChanges(listener: () => void, status?: (listening: boolean) => void): () => void {
@@ -1184,7 +1199,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     // A probe is answered within the busy wait: a server that froze held /readyz for the whole query timeout (30 s).
     const { rows } = await this.query<{ read_only: boolean; schema_version: number }>(READY_SQL, [], undefined, Math.max(1, this.busyTimeoutMs));
     if (rows[0]!.read_only) throw readOnlyError(this.busyTimeoutMs);
-    const notThisBridges = schemaNotThisBridges(rows[0]!.schema_version);
+    const notThisBridges = this.judgedSchema(rows[0]!.schema_version);
     if (notThisBridges) throw notThisBridges;
   }
 

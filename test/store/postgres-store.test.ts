@@ -431,6 +431,8 @@ describe('PostgresStore', () => {
 
   it("fails a statement the older schema lacks a column or table for as that schema change (503 saying to restart), not as 500 with PostgreSQL's words", async () => {
     const store = await open();
+    const told: string[] = [];
+    store.onSchemaNotThisBridges((problem) => told.push(problem.message));
     await store.upsertUsers([alex]);
     const search = () => rejectionOf(store.usersByAddressPrefix('smtp', 'al', 10));
     // A column dropped by hand, the schema's version unchanged: the statement fails as it failed.
@@ -452,6 +454,9 @@ describe('PostgresStore', () => {
     // No schema at all: a database emptied under it.
     await runSql(url, 'DROP TABLE schema_migrations');
     expect(await search()).to.include(wentBackTo(0));
+    expect(await rejectionOf(store.ping())).to.include(wentBackTo(0));
+    // Told once for each version found, for the log: not once per request.
+    expect(told).to.deep.equal([wentBackTo(23).message, wentBackTo(0).message]);
   });
 
   it('comes back after its connections are cut: queries reconnect, and the lost listener counts as a change, told as lost and found again', async () => {
