@@ -1165,7 +1165,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     return mapped;
   }
 
-  /** The database's schema version, when it is not this bridge's; none when it is, or cannot be read. */
+  /** Why the database's schema is not this bridge's (judgedSchema); none when it is, or its version cannot be read. */
   private async schemaChangedUnder(client: pg.PoolClient | undefined): Promise<BridgeError | undefined> {
     // Within the busy wait, as the ping: the statement's own failure is already late.
     const config: pg.QueryConfig & { query_timeout: number } = { text: SCHEMA_VERSION_SQL, query_timeout: Math.max(1, this.busyTimeoutMs) };
