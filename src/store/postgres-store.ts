@@ -102,6 +102,8 @@ interface PostgresStoreOptions {
   /** How often the connection that hears other processes' commits makes sure it is still answered. */
   changeFeedCheckMs?: number;
   upgradeStarting?: UpgradeStarting;
+  /** The wall clock rows are stamped with (ms since the epoch): Date.now, or a test's. */
+  now?: () => number;
 }
 
 /** Rows per INSERT of a bulk write: one round trip each, well below PostgreSQL's 65,535 parameters (arrays count as one). */
@@ -506,6 +508,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
     poolSize: number,
     queryTimeoutMs: number | undefined,
     changeFeedCheckMs: number | undefined,
+    private readonly now: () => number,
   ) {
     // lock_timeout and the pool's connection timeout take 0 as "wait for ever"; the busy timeout's 0 means "do not wait".
     const waitMs = Math.max(1, busyTimeoutMs);
@@ -541,6 +544,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       options.poolSize ?? SETTINGS.databasePoolSize.default,
       options.queryTimeoutMs,
       options.changeFeedCheckMs,
+      options.now ?? Date.now,
     );
     // Its own connection, with the opening's wait rather than a request's busy wait: nothing
     // is served until the store is open, and a server slow to start a backend (a loaded host)
@@ -558,6 +562,11 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       throw error;
     }
     return store;
+  }
+
+  /** The time a row is stamped with. */
+  private timestamp(): string {
+    return new Date(this.now()).toISOString();
   }
 
   /** A statement on a pooled connection; `timeoutMs` bounds the wait for its answer below BRIDGE_DATABASE_QUERY_TIMEOUT_MS. */
@@ -597,7 +606,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   }
 
   async upsertUsers(users: readonly DirectoryUserUpdate[], photos?: ImportedPhotos): Promise<DirectoryImport> {
-    const { loaded, renamed } = await this.write((client) => writeUsers(client, users, photos, new Date().toISOString()));
+    const { loaded, renamed } = await this.write((client) => writeUsers(client, users, photos, this.timestamp()));
     // Analyzed by the load: the word tiers' plans are to be chosen from the new counts.
     if (loaded) this.searchStatistics.forget();
     return { renamed };
@@ -881,7 +890,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     return this.write((client) => insertContacts(client, mailbox, contacts, now));
   }
 
@@ -987,14 +996,14 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
         if (rows[0]?.photo_locked) return false;
       }
       if (requires) await checkStoredPhoto(client, owner, requires);
-      return writePhoto(client, owner, photo, source, new Date().toISOString());
+      return writePhoto(client, owner, photo, source, this.timestamp());
     });
   }
 
   async removePhoto(owner: PhotoOwner, requires?: PhotoPrecondition): Promise<boolean> {
     return this.write(async (client) => {
       if (requires) await checkStoredPhoto(client, owner, requires);
-      return deletePhoto(client, owner);
+      return deletePhoto(client, owner, this.timestamp());
     });
   }
 
@@ -1015,17 +1024,14 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
           case 'none':
             return true;
           case 'remove':
-            return deletePhoto(client, owner);
+            return deletePhoto(client, owner, this.timestamp());
           case 'renew': {
             renewedOnly = true;
-            const renewed = await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [
-              ownerAddressOrId(owner),
-              new Date().toISOString(),
-            ]);
+            const renewed = await client.query(`UPDATE ${table} SET updated_at = $2 WHERE ${column} = ${ownerId}`, [ownerAddressOrId(owner), this.timestamp()]);
             return (renewed.rowCount ?? 0) > 0;
           }
           case 'write':
-            return writePhoto(client, owner, step.fetched.photo, step.fetched.source, new Date().toISOString(), stored !== undefined);
+            return writePhoto(client, owner, step.fetched.photo, step.fetched.source, this.timestamp(), stored !== undefined);
         }
       },
       () => !renewedOnly,
@@ -1037,13 +1043,13 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
       client.query(
         `INSERT INTO accounts (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (lower(username)) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`,
-        [username, passwordHash, role, new Date().toISOString()],
+        [username, passwordHash, role, this.timestamp()],
       ),
     );
   }
 
   async seedEmptyStore({ account, users, photos, contacts }: StoreSeed): Promise<boolean> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     const seeded = await this.write(async (client) => {
       // Two claims that both find the store empty insert the same name: the second waits on the
       // first at the unique index, then does nothing.
@@ -1218,7 +1224,7 @@ export class PostgresStore implements Store, ChangeFeed, ServerStoreEvents {
   }
 
   async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     const fields = CONTACT_FIELDS.filter((field) => field !== 'mailbox');
     return this.write(async (client) => {
       for (const { id, contact, keepPhoto } of replaced) {
@@ -1361,10 +1367,10 @@ async function writePhoto(
   return true;
 }
 
-async function deletePhoto(client: pg.ClientBase, owner: PhotoOwner): Promise<boolean> {
+async function deletePhoto(client: pg.ClientBase, owner: PhotoOwner, updatedAt: string): Promise<boolean> {
   const { table, column, ownerId } = PHOTO_TABLES[owner.kind];
   const removed = ((await client.query(`DELETE FROM ${table} WHERE ${column} = ${ownerId}`, [ownerAddressOrId(owner)])).rowCount ?? 0) > 0;
-  if (removed && owner.kind === 'contact') await touchContact(client, owner.id, new Date().toISOString());
+  if (removed && owner.kind === 'contact') await touchContact(client, owner.id, updatedAt);
   return removed;
 }
 

@@ -260,6 +260,8 @@ export interface SqliteStoreOptions {
   /** Read a large mailbox's pages, searches and sync versions, which may read every contact, on a thread of their own (a server). */
   readInBackground?: boolean;
   upgradeStarting?: UpgradeStarting;
+  /** The wall clock rows are stamped with (ms since the epoch): Date.now, or a test's. */
+  now?: () => number;
 }
 
 /** The embedded store: one SQLite file in WAL mode, so readers never wait for the writer. */
@@ -277,6 +279,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
   private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
+  private readonly now: () => number;
   private readonly waits = { count: 0 };
   /** Writes made here: with SQLite's data_version (others' commits), when a read may find the directory changed. */
   private writes = 0;
@@ -304,6 +307,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? SETTINGS.storeBusyTimeoutMs.default;
+    this.now = options.now ?? Date.now;
     if (path !== ':memory:') createPrivateFile(path);
     this.db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
     this.opened = path === ':memory:' ? undefined : identityOf(path);
@@ -351,6 +355,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** How often a request here has waited for another process's lock. */
   busyWaits(): number {
     return this.waits.count;
+  }
+
+  /** The time a row is stamped with, as its text columns hold it. */
+  private timestamp(): string {
+    return new Date(this.now()).toISOString();
   }
 
   /** Every write goes through here: all of it lands or, busy or failing, none of it. */
@@ -555,7 +564,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async upsertUsers(users: readonly DirectoryUserUpdate[], photos?: ImportedPhotos): Promise<DirectoryImport> {
-    const updatedAt = new Date().toISOString();
+    const updatedAt = this.timestamp();
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
     if (users.length >= IMPORT_CACHE_ROWS) this.db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
     try {
@@ -767,7 +776,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     return this.write(() => contacts.map((contact) => this.insertContact(mailbox, contact, now)));
   }
 
@@ -882,7 +891,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     return this.write(() => {
       if (unlessLocked && owner.kind === 'user' && this.statements.isPhotoLocked.get({ address: owner.email })?.photo_locked) return false;
       requires?.(this.statements.photos[owner.kind].info.get(ownerParameters(owner)));
-      return this.writePhoto(owner, photo, source, new Date().toISOString());
+      return this.writePhoto(owner, photo, source, this.timestamp());
     });
   }
 
@@ -904,7 +913,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
 
   private deletePhoto(owner: PhotoOwner): boolean {
     const removed = this.statements.photos[owner.kind].remove.run(ownerParameters(owner)).changes > 0;
-    if (removed && owner.kind === 'contact') this.statements.touchContact.run(new Date().toISOString(), owner.id);
+    if (removed && owner.kind === 'contact') this.statements.touchContact.run(this.timestamp(), owner.id);
     return removed;
   }
 
@@ -921,19 +930,19 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         case 'remove':
           return this.deletePhoto(owner);
         case 'renew':
-          return statements.renew.run({ ...ownerParameters(owner), updatedAt: new Date().toISOString() }).changes > 0;
+          return statements.renew.run({ ...ownerParameters(owner), updatedAt: this.timestamp() }).changes > 0;
         case 'write':
-          return this.writePhoto(owner, step.fetched.photo, step.fetched.source, new Date().toISOString());
+          return this.writePhoto(owner, step.fetched.photo, step.fetched.source, this.timestamp());
       }
     });
   }
 
   async putAccount(username: string, passwordHash: string, role: Role): Promise<void> {
-    await this.write(() => this.statements.putAccount.run({ username, passwordHash, role, now: new Date().toISOString() }));
+    await this.write(() => this.statements.putAccount.run({ username, passwordHash, role, now: this.timestamp() }));
   }
 
   async seedEmptyStore({ account, users, photos, contacts }: StoreSeed): Promise<boolean> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     // A write takes SQLite's one write lock first (BEGIN IMMEDIATE): the look and the seed are one step.
     return this.write(() => {
       const { username, passwordHash, role } = account;
@@ -1119,7 +1128,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   }
 
   async saveContacts(mailbox: string, replaced: readonly ReplacedContact[], added: readonly NewContact[]): Promise<number[]> {
-    const now = new Date().toISOString();
+    const now = this.timestamp();
     return this.write(() => {
       for (const { id, contact, keepPhoto } of replaced) {
         if (this.statements.updateContact.run({ ...contactParams(mailbox, contact), id, now }).changes === 0)

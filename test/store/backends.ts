@@ -12,6 +12,7 @@ import { freshDatabase } from '../support/postgres.js';
 interface StoreOptions {
   busyTimeoutMs?: number;
   poolSize?: number;
+  now?: () => number;
 }
 
 export interface WriteLock {
