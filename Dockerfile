@@ -39,5 +39,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "dist/cli.js", "healthcheck"]
 # SIGTERM drains in-flight requests (BRIDGE_SHUTDOWN_GRACE_MS); give docker stop longer than that.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli.js"]
+# A young generation of 64 MiB a semi-space, as `npm start` runs it (README, "Memory and the young generation").
+ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/cli.js"]
 CMD ["serve"]

@@ -8,6 +8,7 @@ import { freePort, startChild, stopAllChildren, waitUntilAnswering, type Child }
 import { BASIC_AUTHORIZATION, BENCH_USER, benchEnv } from './fixture.js';
 import { measureSideBySide, type LoadFigures, type LoadSettings, type LoadTarget } from './load.js';
 import { nginxInstalled, startNginx } from './nginx-server.js';
+import { startNodeFlags } from './start-flags.js';
 import { callSoap, GET_USER_PHOTO, getItem, isContactItem, RESOLVE_NAMES, resolvedContactId, SOAP_HEADERS } from './soap.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -148,11 +149,11 @@ export interface Running {
 export type Launch = (name: string, nodeArgs: string[], env: NodeJS.ProcessEnv) => Child;
 const plainNode: Launch = (name, nodeArgs, env) => startChild(name, nodeArgs, env);
 
-/** Auth on (no anonymous read) and the access log at its default, written to /dev/null. */
+/** Auth on (no anonymous read), the access log at its default, written to /dev/null, and node's flags as `npm start` gives them. */
 export async function startBridge(options: Pick<HttpOptions, 'databasePath' | 'accessLog'>, launch = plainNode, timeoutMs?: number): Promise<Running> {
   const port = await freePort();
   const env = benchEnv({ BRIDGE_DB: options.databasePath, BRIDGE_ACCESS_LOG: String(options.accessLog) });
-  const child = launch('bridge', [CLI, 'serve', '--port', String(port), '--no-demo'], env);
+  const child = launch('bridge', [...startNodeFlags(), CLI, 'serve', '--port', String(port), '--no-demo'], env);
   const base = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, `${base}/healthz`, timeoutMs);
   return { child, base };
