@@ -26,6 +26,7 @@ export const SOAP_READ_LIMITS = {
   attributesPerElement: 32,
   attributes: 4000,
   elements: 2000,
+  /** Of an element's text, and of one attribute's value (no attribute in EWS comes near). */
   textCharacters: 64 * 1024,
   /**
    * Elements whose text may be as long as the body: a SyncFolderItems SyncState lists the
@@ -213,6 +214,7 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
     checkName(attribute.name);
     if (++attributes > SOAP_READ_LIMITS.attributesPerElement) refuse(`an element has more than ${SOAP_READ_LIMITS.attributesPerElement} attributes`);
     if (++allAttributes > SOAP_READ_LIMITS.attributes) refuse(`the request has more than ${SOAP_READ_LIMITS.attributes} attributes`);
+    if (attribute.value.length > SOAP_READ_LIMITS.textCharacters) refuse(`an attribute's value is longer than ${SOAP_READ_LIMITS.textCharacters} characters`);
   });
   parser.on('opentag', (tag) => {
     const element = elementOf(tag);

@@ -146,10 +146,17 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(refusal(envelope(`<m:GetItem>${'<a/>'.repeat(SOAP_READ_LIMITS.elements)}</m:GetItem>`))).to.match(/more than \d+ elements/);
   });
 
-  it('refuses a text longer than the limit', () => {
-    expect(
-      refusal(envelope(`<m:ResolveNames><m:UnresolvedEntry>${'x'.repeat(SOAP_READ_LIMITS.textCharacters + 1)}</m:UnresolvedEntry></m:ResolveNames>`)),
-    ).to.match(/characters of text/);
+  it("refuses a text, or an attribute's value, longer than the limit", () => {
+    const limit = SOAP_READ_LIMITS.textCharacters;
+    expect(refusal(envelope(`<m:ResolveNames><m:UnresolvedEntry>${'x'.repeat(limit + 1)}</m:UnresolvedEntry></m:ResolveNames>`))).to.match(
+      /characters of text/,
+    );
+    // An attribute the reader keeps or one it drops alike: a 1 MB value in either was read whole.
+    const resolveNames = (attribute: string) => envelope(`<m:ResolveNames ${attribute}><m:UnresolvedEntry>x</m:UnresolvedEntry></m:ResolveNames>`);
+    for (const name of ['ReturnFullContactData', 'a']) {
+      expect(refusal(resolveNames(`${name}="${'x'.repeat(limit + 1)}"`)), name).to.equal(`an attribute's value is longer than ${limit} characters`);
+    }
+    expect(readSoapRequest(resolveNames(`a="${'x'.repeat(limit)}"`)).operation.attributes.get('a')).to.have.length(limit);
   });
 
   it('refuses DTDs, undefined entities, characters XML forbids, a root that is not an Envelope, and an Envelope of another namespace', () => {
