@@ -89,21 +89,22 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
    * was read (every operation needs at least that), so this is a remembered login.
    */
   function answer(context: RequestContext, bytes: Buffer, loginRefusal: BridgeError | undefined): void {
-    const last = memo.lastOn(context.req.socket, bytes);
+    const contentType = context.req.headers['content-type'];
+    const last = memo.lastOn(context.req.socket, bytes, contentType);
     if (last !== undefined) {
       finishWhenAuthenticated(context, last, loginRefusal, undefined);
       return;
     }
     let text: string;
     try {
-      text = xmlRequestText({ bytes, contentType: context.req.headers['content-type'] });
+      text = xmlRequestText({ bytes, contentType });
     } catch (error) {
       if (!(error instanceof MalformedEnvelope)) throw error;
       finishWhenAuthenticated(context, malformedRequest(error), loginRefusal, undefined);
       return;
     }
     const known = memo.known(bytes, text);
-    finishWhenAuthenticated(context, known ?? readRequest(text, table, options.limits), loginRefusal, { bytes, text, fresh: !known });
+    finishWhenAuthenticated(context, known ?? readRequest(text, table, options.limits), loginRefusal, { bytes, contentType, text, fresh: !known });
   }
 
   /**

@@ -51,9 +51,9 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
   const post = (body: string, as = READER) =>
     request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(as)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
   /** A POST on the agent's connection, as a keep-alive client sends one. */
-  const postOn = (agent: http.Agent, port: number, body: string, as = READER) =>
+  const postOn = (agent: http.Agent, port: number, body: string, as = READER, contentType = 'text/xml; charset=utf-8') =>
     new Promise<string>((resolve, reject) => {
-      const headers = { authorization: basic(as), 'content-type': 'text/xml; charset=utf-8' };
+      const headers = { authorization: basic(as), 'content-type': contentType };
       http
         .request({ agent, port, host: '127.0.0.1', method: 'POST', path: '/EWS/Exchange.asmx', headers }, (res) => {
           let text = '';
@@ -433,6 +433,23 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
         expect(connections).to.equal(1);
       } finally {
         server.off('connection', counted);
+        agent.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('reads the same bytes again in the charset each request names, on one kept-alive connection too', async () => {
+      const server = t.bridge.server;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const { port } = server.address() as AddressInfo;
+        const body = envelope(photoRequest('alex.wilber@contoso.com', 'HR48x48'));
+        const asSent = (charset: string) => postOn(agent, port, body, READER, `text/xml; charset=${charset}`);
+        expect(await asSent('utf-8')).to.include('<m:ResponseCode>NoError</m:ResponseCode>');
+        // Answered from the connection's last envelope, these bytes were read as UTF-8 again: a request refused on a new connection was served.
+        expect(await asSent('utf-7')).to.include('<faultstring xml:lang="en-US">the request&apos;s encoding &apos;utf-7&apos; is not supported</faultstring>');
+      } finally {
         agent.destroy();
         await new Promise((resolve) => server.close(resolve));
       }
