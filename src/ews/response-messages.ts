@@ -1,5 +1,5 @@
 import { BridgeError } from '../domain/errors.js';
-import { pauseIfLong } from '../loop-turns.js';
+import { pauseIfLong, PROCESS_TURNS, type LoopTurns } from '../loop-turns.js';
 import { ENVELOPE_BYTES } from './envelope.js';
 import type { EwsContext } from './ews-operation.js';
 import { MESSAGES_NS, TYPES_NS } from './namespaces.js';
@@ -76,6 +76,8 @@ export async function* streamedResponse<T>(
   answer: (item: T) => Promise<MessageOutcome>,
   emptyPayload: string | undefined,
   context: AnswerWriting,
+  // A test's own, on the clock it moves: the process's are measured on the real one.
+  turns: Pick<LoopTurns, 'pauseIfLong'> = PROCESS_TURNS,
 ): AsyncIterable<string> {
   const maxBytes = context.limits.maxAnswerBytes;
   let remaining = roomForMessages(operation, maxBytes);
@@ -99,7 +101,7 @@ export async function* streamedResponse<T>(
     }
     remaining -= Buffer.byteLength(xml);
     yield xml;
-    const pause = pauseIfLong();
+    const pause = turns.pauseIfLong();
     if (pause) await pause;
   }
   yield close(operation);
