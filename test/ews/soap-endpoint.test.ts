@@ -6,9 +6,9 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { contactOwner, userOwner } from '../../src/domain/photo-owner.js';
 import { parseSizeCode } from '../../src/domain/size-code.js';
-import type { EwsContext, SoapAnswer } from '../../src/ews/ews-operation.js';
+import type { SoapAnswer } from '../../src/ews/ews-operation.js';
 import { ItemIds } from '../../src/ews/item-ids.js';
-import { getUserPhoto } from '../../src/ews/operations/get-user-photo.js';
+import { cachedPhotoAnswer } from '../../src/ews/operations/get-user-photo.js';
 import { heldWhenSent } from '../../src/http/end-with-body.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { expectOnlyAllowed } from '../support/allowed-methods.js';
@@ -353,16 +353,16 @@ describe('EWS SOAP endpoint /EWS/Exchange.asmx', () => {
     });
 
     /**
-     * GetUserPhoto run as the endpoint runs it, for a photo at a size: what it answers at
-     * once, without awaiting anything, or undefined when the answer has to be awaited.
+     * GetUserPhoto's answer for a photo at a size as its run makes it at once, without awaiting
+     * anything, for a photo the cache holds; undefined when the answer has to be awaited.
      */
-    const answeredAtOnce = (email: string, size: string): SoapAnswer | undefined => {
-      const context = { photos: t.bridge.photos, ifNoneMatch: undefined, photoMaxAgeSeconds: 3600, startedAt: performance.now() };
-      const answer = getUserPhoto.run({ email, owner: userOwner(email), size: parseSizeCode(size) }, context as unknown as EwsContext);
-      if (!(answer instanceof Promise)) return answer;
-      answer.catch(() => {});
-      return undefined;
-    };
+    const answeredAtOnce = (email: string, size: string): SoapAnswer | undefined =>
+      cachedPhotoAnswer(userOwner(email), parseSizeCode(size), {
+        photos: t.bridge.photos,
+        ifNoneMatch: undefined,
+        photoMaxAgeSeconds: 3600,
+        startedAt: performance.now(),
+      });
     /** The answer kept for a cached photo at a size: asked twice at once, the very same bytes, not made again. */
     const keptAnswer = (email: string, size: string): Buffer => {
       const [first, again] = [answeredAtOnce(email, size), answeredAtOnce(email, size)];

@@ -33,13 +33,21 @@ export const getUserPhoto: EwsOperation<GetUserPhotoArgs> = {
   },
 
   run(args, context) {
-    // A cached photo is answered without a turn of the event loop, as the REST URL is.
-    const cached = context.photos.cachedPhoto(args.owner, args.size);
-    return cached ? photoAnswer(cached, context) : answerFromSource(args, context);
+    return cachedPhotoAnswer(args.owner, args.size, context) ?? answerFromSource(args, context);
   },
 
   refuse: refusal,
 };
+
+/** The answer for a photo the cache holds, made without a turn of the event loop, as the REST URL's is; undefined when it holds none. */
+export function cachedPhotoAnswer(
+  owner: PhotoOwner,
+  size: PhotoSize,
+  context: Pick<EwsContext, 'photos' | 'ifNoneMatch' | 'photoMaxAgeSeconds' | 'startedAt'>,
+): SoapAnswer | undefined {
+  const cached = context.photos.cachedPhoto(owner, size);
+  return cached ? photoAnswer(cached, context) : undefined;
+}
 
 async function answerFromSource(args: GetUserPhotoArgs, context: EwsContext): Promise<SoapAnswer> {
   const rendition = await context.photos.photo(args.owner, args.size, undefined, context.turn);
