@@ -290,6 +290,9 @@ function fileReplacedLine(path: string, how: FileChange): string {
   if (how === 'restored') {
     return `the database file ${path} went back to an older schema version while the bridge had it open (a restore under it): every request that needs the store answers 503 and /readyz is 503, as this bridge's statements do not fit the older tables; restart the bridge, which migrates the file`;
   }
+  if (how === 'upgraded') {
+    return `the database file ${path} was migrated to a newer schema version while the bridge had it open (a newer bridge opened it): every request that needs the store answers 503 and /readyz is 503, as this bridge's statements may not fit the newer tables; upgrade this bridge`;
+  }
   const remedy = how === 'replaced' ? 'restart the bridge to use the file now there' : 'put the database back (restore) and restart the bridge';
   return `the database file ${path} was ${how} while the bridge had it open: it refuses writes (503) and /readyz is 503, as a write would reach the old file and be lost; reads go on from the old file; ${remedy}`;
 }

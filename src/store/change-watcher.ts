@@ -9,12 +9,12 @@ export interface ChangeFeed {
   changeFeedStatus(): { listening: boolean; losses: number };
 }
 
-/** What happened to the embedded store's file under it: renamed over, deleted, or restored to an older schema in place. */
-export type FileChange = 'replaced' | 'removed' | 'restored';
+/** What happened to the embedded store's file under it: renamed over, deleted, restored to an older schema in place, or migrated by a newer bridge. */
+export type FileChange = 'replaced' | 'removed' | 'restored' | 'upgraded';
 
 /** What the embedded store tells of its file and threads, for the log and the metrics. */
 export interface EmbeddedStoreEvents {
-  /** Calls `listener` once, when its path no longer names the file it opened, or that file went back to an older schema (found by the change poll, a ping or a failed statement). */
+  /** Calls `listener` when its path no longer names the file it opened, or that file went back to an older schema (once), or on to a newer one (once per version); found by the change poll, a ping or a failed statement. */
   onFileReplaced(listener: (path: string, how: FileChange) => void): void;
   /** Calls `listener` each time the thread that reads large mailboxes stops: the store reads them on the event loop until it starts another. */
   onReadThreadFailure(listener: (error: Error, restartInMs: number) => void): void;

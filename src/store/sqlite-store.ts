@@ -299,6 +299,8 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
    * statements here name columns and tables the file lacks.
    */
   private schemaChanged: BridgeError | undefined;
+  /** The newer schema version last told to the listener (lookForChangedSchema). */
+  private toldNewerVersion: number | undefined;
   private fileReplacedListener: ((path: string, how: FileChange) => void) | undefined;
   private readThreadFailureListener: ((error: Error, restartInMs: number) => void) | undefined;
   private readThreadFailures = 0;
@@ -1066,7 +1068,12 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     if (this.schemaChanged || !this.db.open) return this.schemaChanged;
     const found = this.db.pragma('user_version', { simple: true }) as number;
     const problem = schemaNotThisBridges(found);
-    if (found >= MIGRATIONS.length) return problem;
+    if (found >= MIGRATIONS.length) {
+      // Told once per version found, not per request: every request that needs the store fails alike meanwhile.
+      if (problem && this.opened && found !== this.toldNewerVersion) this.fileReplacedListener?.(this.opened.path, 'upgraded');
+      this.toldNewerVersion = problem ? found : undefined;
+      return problem;
+    }
     this.schemaChanged = problem;
     if (this.opened) this.fileReplacedListener?.(this.opened.path, 'restored');
     return this.schemaChanged;

@@ -298,17 +298,27 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('is not ready once a newer bridge has migrated the file past what this one knows (a rolling upgrade)', async () => {
+  it('is not ready once a newer bridge has migrated the file past what this one knows (a rolling upgrade), and tells it once per version found', async () => {
     const path = join(dir, 'overtaken', 'bridge.db');
     const server = new SqliteStore(path);
+    const heard: string[] = [];
+    server.onFileReplaced((file, how) => heard.push(`${file} ${how}`));
+    const migrateTo = (version: number) => {
+      const newer = new Database(path);
+      newer.pragma(`user_version = ${version}`);
+      newer.close();
+    };
     try {
       await server.ping();
-      const newer = new Database(path);
-      newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-      newer.close();
+      migrateTo(MIGRATIONS.length + 1);
       expect((await rejectionOf(server.ping())).message).to.equal(
         `a newer bridge migrated the database schema to version ${MIGRATIONS.length + 1} (this one knows ${MIGRATIONS.length}); upgrade this replica`,
       );
+      await rejectionOf(server.ping());
+      migrateTo(MIGRATIONS.length + 2);
+      await rejectionOf(server.ping());
+      await rejectionOf(server.ping());
+      expect(heard).to.deep.equal([`${path} upgraded`, `${path} upgraded`]);
     } finally {
       await server.close();
     }
