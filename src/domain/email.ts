@@ -79,7 +79,20 @@ export function canonicalUpToAsciiCase(address: string): string {
 
 /** The address (or login name) with its domain's A-labels as U-labels, as canonicalSmtpAddress writes it; one without `@` or without an A-label as it is. */
 export function withUnicodeDomain(address: string): string {
-  return withDomain(address, (domain) => A_LABEL.test(`.${domain}`), domainToUnicode);
+  return withDomain(address, (domain) => A_LABEL.test(`.${domain}`), uLabelsOf);
+}
+
+/**
+ * The domain with its A-labels as U-labels; "" (left as written) for one with a label that
+ * only looks like an A-label. Node's url.domainToUnicode decodes `xn--contoso-` to `contoso`,
+ * which no U-label is (RFC 5890 §2.3.2.1: it includes "at least one non-ASCII character"):
+ * so read, `anna@xn--contoso-.com` logged in as anna@contoso.com, where the photo URL finds
+ * no such mailbox.
+ */
+function uLabelsOf(domain: string): string {
+  const converted = domainToUnicode(domain);
+  const uLabels = converted.split('.');
+  return domain.split('.').some((label, i) => label.startsWith('xn--') && isAscii(uLabels[i] ?? '')) ? '' : converted;
 }
 
 /** The address with its domain's U-labels as A-labels (RFC 5890), as a protocol that takes only ASCII hostnames writes it; one without `@` or all ASCII as it is. */

@@ -35,6 +35,14 @@ describe('login names', () => {
     expect(normalizeUsername('service-xn--account')).to.equal('service-xn--account');
   });
 
+  it('leave a domain as written when a label of it only looks like an A-label (it decodes to no letter outside ASCII), not fold it onto the plain domain', () => {
+    expect(['anna@xn--contoso-.com', 'anna@mail.XN--CONTOSO-.com', 'anna@xn--bcher-kva.xn--contoso-.com'].map(normalizeUsername)).to.deep.equal([
+      'anna@xn--contoso-.com',
+      'anna@mail.xn--contoso-.com',
+      'anna@xn--bcher-kva.xn--contoso-.com',
+    ]);
+  });
+
   it('normalise idempotently, for every code point', () => {
     const unstable: string[] = [];
     for (let code = 0; code <= 0x2ffff; code++) {
