@@ -135,7 +135,7 @@ async function decodableHeif(input: Buffer, header: sharp.Metadata, limits: Imag
       .resize(LARGEST_PHOTO_SIZE, LARGEST_PHOTO_SIZE, { fit: 'inside', withoutEnlargement: true })
       .png({ compressionLevel: 0 })
       .toBuffer();
-    return withIccChunk(pixels, profile);
+    return await withIccChunk(pixels, profile);
   } catch {
     throw BridgeError.invalidImage(DECODE_FAILED);
   }

@@ -1,4 +1,7 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { crc32, deflate } from 'node:zlib';
+
+const deflated = promisify(deflate);
 
 const SIGNATURE_AND_IHDR = 8 + 4 + 4 + 13 + 4;
 
@@ -7,9 +10,12 @@ const SIGNATURE_AND_IHDR = 8 + 4 + 4 + 13 + 4;
  * specification requires (before PLTE and IDAT). sharp can tag output with a profile file
  * or a built-in name only, not with the bytes a decoder handed back.
  */
-export function withIccChunk(png: Buffer, icc: Buffer): Buffer {
-  // Keyword, its NUL terminator, compression method 0 (zlib), then the compressed profile.
-  const data = Buffer.concat([Buffer.from('ICC\0', 'latin1'), Buffer.from([0]), deflateSync(icc)]);
+export async function withIccChunk(png: Buffer, icc: Buffer): Promise<Buffer> {
+  // Stored, not compressed (zlib level 0), and off the event loop: the PNG only goes to sharp,
+  // and a HEIC's 7.9 MB profile that compresses slowly held the loop ~2 s at zlib's default level.
+  const stored = await deflated(icc, { level: 0 });
+  // Keyword, its NUL terminator, compression method 0 (zlib), then the profile in zlib's format.
+  const data = Buffer.concat([Buffer.from('ICC\0', 'latin1'), Buffer.from([0]), stored]);
   const typeAndData = Buffer.concat([Buffer.from('iCCP', 'latin1'), data]);
   const chunk = Buffer.alloc(4 + typeAndData.length + 4);
   chunk.writeUInt32BE(data.length, 0);
