@@ -176,7 +176,7 @@ export async function createBridge(config: Config, store: Store, log: Logger, pr
     warn: (message) => log.warn(message),
   });
   const metricsListen = config.metricsListen === '' ? undefined : hostAndPort(config.metricsListen);
-  const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog, bodies });
+  const autodiscover = createAutodiscoverEndpoint({ store, auth, log, accessLog: config.accessLog, bodies, searches });
   const connectionLimits = {
     maxConnections: config.maxConnections,
     maxConnectionsPerClient: config.maxConnectionsPerClient,

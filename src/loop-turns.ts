@@ -19,7 +19,7 @@ export interface LoopTurns {
    */
   inTurnWithRoom: <T>(work: () => T) => Promise<Awaited<T>>;
   /** `list.map(make)`, pausing between items whenever the turn has run long; resolves in a turn with room for what is done with the list. */
-  mapInTurns: <T, R>(list: readonly T[], make: (item: T) => R) => Promise<R[]>;
+  mapInTurns: <T, R>(list: readonly T[], make: (item: T, index: number) => R) => Promise<R[]>;
 }
 
 /**
@@ -51,10 +51,10 @@ export function loopTurns(now: () => number): LoopTurns {
     return await work();
   }
 
-  async function mapInTurns<T, R>(list: readonly T[], make: (item: T) => R): Promise<R[]> {
+  async function mapInTurns<T, R>(list: readonly T[], make: (item: T, index: number) => R): Promise<R[]> {
     const made: R[] = [];
-    for (const item of list) {
-      made.push(make(item));
+    for (const [index, item] of list.entries()) {
+      made.push(make(item, index));
       const pause = pauseIfLong();
       if (pause) await pause;
     }

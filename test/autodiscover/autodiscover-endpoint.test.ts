@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { parseSoap, postEws } from '../support/soap.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 const HOST = 'mail.contoso.example:8443';
@@ -664,5 +665,39 @@ describe('Autodiscover front door', () => {
       }
       expect((await request(t.bridge.server).get('/healthz')).status).to.equal(200);
     });
+  });
+});
+
+describe("Autodiscover is charged to the login's share of the directory's time, as its searches are", () => {
+  let t: TestBridge;
+  /** The shares' clock is the real one moved ahead by the test: a spent share is paid back by moving it on. */
+  let movedAhead = 0;
+  before(async () => {
+    // The smallest share (20 ms in a burst): a few answers of 100 users outspend it.
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, () => performance.now() + movedAhead);
+  });
+  after(() => t.close());
+
+  const post = (path: string, body: string, who = READER) =>
+    request(t.bridge.server).post(path).set('Host', HOST).set('Authorization', basic(who)).set('Content-Type', 'text/xml; charset=utf-8').send(body);
+  const users = Array.from({ length: 100 }, (_, i) => `user${i}@contoso.example`);
+  const many = getUserSettings(users, ['UserDisplayName', 'UserDN', 'ExternalEwsUrl', 'InternalEwsUrl', 'EwsSupportedSchemas', 'MailboxDN']);
+
+  it('sent back to back, GetUserSettings of 100 users is soon refused with 503 and Retry-After; POX too then; another login goes on', async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 200 && !statuses.includes(503); i++) {
+      last = await post('/autodiscover/autodiscover.svc', many);
+      statuses.push(last.status);
+    }
+    expect(statuses[0], 'answered while the share lasts').to.equal(200);
+    expect(statuses.at(-1)).to.equal(503);
+    expect(statuses.slice(0, -1).every((status) => status === 200)).to.equal(true);
+    expect(Number(last?.headers['retry-after'])).to.be.greaterThan(0);
+    expect((await post('/autodiscover/autodiscover.xml', poxRequest('alex.wilber@contoso.example'))).status, 'POX, same login').to.equal(503);
+    expect((await post('/autodiscover/autodiscover.svc', many, ADMIN)).status, "another login's share").to.equal(200);
+    // A minute on, the share is paid back.
+    movedAhead += 60_000;
+    expect((await post('/autodiscover/autodiscover.svc', many)).status).to.equal(200);
   });
 });
