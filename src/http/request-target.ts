@@ -36,6 +36,9 @@ export function refuseBadTarget(context: RequestContext, log: Logger, accessLog:
   if (req.headers.upgrade !== undefined && UPGRADE_ASKED.test(req.headers.connection ?? '')) context.res.setHeader('connection', 'close');
   const refusal = refusalOf(req);
   if (!refusal) return undefined;
+  // Nor is its framing trusted: a proxy that read a refused coding (`identity, chunked`) otherwise
+  // than node:http would be out of step with the bridge on the requests after its body.
+  if (req.headers['transfer-encoding'] !== undefined) context.res.setHeader('connection', 'close');
   if (accessLog) logWhenDone(log, context);
   writerFor(req.url ?? '')(context.res, refusal.error, log, context.requestId, { 'request-id': context.requestId });
   return refusal.route;

@@ -232,6 +232,21 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
     }
   });
 
+  it('closes the connection after refusing a transfer coding: a request after its body is never read, as a proxy may have framed the body otherwise', async () => {
+    for (const coding of ['identity, chunked', 'gzip, chunked']) {
+      const socket = await connectTo(port());
+      try {
+        socket.write(`POST /healthz HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: ${coding}\r\n\r\n0\r\n\r\n`);
+        socket.write('GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        const answers = await received(socket);
+        expect(answers.match(/HTTP\/1\.1 \d{3} /g), coding).to.deep.equal(['HTTP/1.1 501 ']);
+        expect(answers.toLowerCase()).to.include('connection: close');
+      } finally {
+        socket.destroy();
+      }
+    }
+  });
+
   it('answers an HTTP/1.0 request sent chunked, then closes: a request pipelined behind it is never read (§6.1)', async () => {
     const socket = await connectTo(port());
     try {
