@@ -115,8 +115,12 @@ function entryAt<T>(list: readonly T[], hop: number): T | undefined {
   return list[Math.max(0, list.length - 1 - Math.max(hop, 0))];
 }
 
-/** A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/**
+ * A host name or [IPv6 literal], and a port: nothing that could bend the URLs built from it.
+ * A label may hold `_` (RFC 3986's reg-name does, and IIS takes it): a container reached by its
+ * service name (`ews_bridge:8080`) was refused 400, health checks too.
+ */
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * A DNS name is at most 253 characters; with `:65535`, 259. Longer, a Host was 15 KB, and

@@ -188,6 +188,9 @@ describe('framing the bridge must not trust (RFC 9112)', () => {
       ['evil.example/x', 400],
       ['x:99999', 400],
       ['photos.contoso.com:8443', 200],
+      // A container's service name (Docker Compose's project_service_1): RFC 3986's reg-name takes `_`, as IIS does.
+      ['ews_bridge:8080', 200],
+      ['photo_bridge_1', 200],
     ] as const) {
       expect(await statusOf(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`), host).to.equal(`HTTP/1.1 ${status}`);
     }
