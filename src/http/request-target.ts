@@ -55,6 +55,10 @@ function refusalOf(req: IncomingMessage): TargetRefusal | undefined {
   if ((req.url?.length ?? 0) > MAX_URL_LENGTH && !sentInProcess(req.socket)) {
     return { error: new BridgeError('ErrorInvalidRequest', 414, `the URL is longer than ${MAX_URL_LENGTH} characters`), route: 'url-too-long' };
   }
+  // RFC 9110 §4.2.4: a recipient "SHOULD parse for userinfo and treat its presence as an error"; `http://good.example@evil.example/`
+  // was taken as evil.example, which Autodiscover wrote into its URLs, where a Host of `a@b` is refused.
+  if (USERINFO.test(req.url ?? ''))
+    return { error: BridgeError.invalidRequest('the request target names a user (user@host), which an http(s) URL may not'), route: 'bad-target' };
   if (!toOriginForm(req)) return { error: BridgeError.invalidRequest('the request target is neither a path nor an http(s) URL'), route: 'bad-target' };
   // No name, address, id or query the bridge reads holds a NUL, and PostgreSQL refuses one in
   // text: it reached the store from a Graph $filter or $search and was a 500 there.
@@ -163,6 +167,9 @@ function toOriginForm(req: IncomingMessage): boolean {
   req.headers.host = host;
   return true;
 }
+
+/** An absolute-form target whose authority holds an `@`: userinfo before the host. */
+const USERINFO = /^https?:\/\/[^/?#]*@/i;
 
 /** A percent-escape of an unreserved character (RFC 3986 §2.3: letters, digits, `-._~`). */
 const UNRESERVED_ESCAPE = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2D|2E|5F|7E)/gi;

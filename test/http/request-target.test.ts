@@ -89,6 +89,15 @@ describe('request targets in absolute form (RFC 9112 §3.2.2)', () => {
     expect((await get(t, '/healthz', 'photos.contoso.com')).status).to.equal(200);
   });
 
+  it('refuses with 400 an http(s) URL naming a user (RFC 9110 §4.2.4): http://good.example@evil.example/ was taken as evil.example', async () => {
+    for (const target of ['http://good.example@evil.example/healthz', 'https://user:pass@photos.contoso.com/healthz', 'http://a@b']) {
+      const res = await get(t, target, 'photos.contoso.com');
+      expect([res.status, res.body.trim()], target).to.deep.equal([400, 'the request target names a user (user@host), which an http(s) URL may not']);
+    }
+    // An @ in the path or the query is no userinfo.
+    expect((await get(t, 'http://photos.contoso.com/healthz?email=a@b.example', 'photos.contoso.com')).status).to.equal(200);
+  });
+
   it("refuses a Graph URL over 4,096 characters with 414 in Graph's error JSON, which its clients read; another path as text", async () => {
     const long = `?$filter=${'a'.repeat(4100)}`;
     for (const target of [`/v1.0/users${long}`, `/BETA/me/people${long}`, `http://photos.contoso.com/v1.0/users${long}`]) {
