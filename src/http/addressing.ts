@@ -17,10 +17,24 @@ interface AddressingOptions {
 
 /**
  * The headers by which proxies say whose request they pass on: the standard two, and the
- * ones common recipes set alone (nginx's `proxy_set_header X-Real-IP`, CDNs' own). A
- * request that carries one came through a proxy, whatever its peer.
+ * ones common recipes set alone (nginx's `proxy_set_header X-Real-IP`, CDNs' own, Fastly's,
+ * Envoy's, ingress-nginx's copy of the original chain, and the older X-Forwarded and
+ * Forwarded-For). A request that carries one came through a proxy, whatever its peer.
  */
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip'];
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'fastly-client-ip',
+  'x-envoy-external-address',
+  'x-original-forwarded-for',
+  'x-forwarded',
+  'forwarded-for',
+];
 
 /**
  * Where a request came from and which URL it reached: the client address (the one logged

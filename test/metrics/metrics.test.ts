@@ -207,7 +207,16 @@ describe('metrics', () => {
         const proxied = await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').expect(403);
         expect(proxied.text).to.match(/BRIDGE_METRICS_ALLOW/);
         // A proxy on the same host that says whose request it is in another header only (nginx's X-Real-IP recipe).
-        for (const header of ['X-Real-IP', 'True-Client-IP', 'CF-Connecting-IP']) {
+        for (const header of [
+          'X-Real-IP',
+          'True-Client-IP',
+          'CF-Connecting-IP',
+          'Fastly-Client-IP',
+          'X-Envoy-External-Address',
+          'X-Original-Forwarded-For',
+          'X-Forwarded',
+          'Forwarded-For',
+        ]) {
           await request(t.bridge.server).get('/metrics').set(header, '203.0.113.5').expect(403);
         }
         await request(t.bridge.server).get('/metrics').set('X-Forwarded-For', '203.0.113.5').set('Authorization', `Bearer ${TOKEN}`).expect(200);
