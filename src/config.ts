@@ -303,7 +303,7 @@ export const SETTINGS = {
     env: 'BRIDGE_SEARCH_MS_PER_SECOND',
     schema: int(10, 1000),
     default: 250,
-    doc: "Milliseconds (10–1000) of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters, Autodiscover) may use, two seconds' worth in a burst, and at most 10 at once (Exchange 2016's EWSMaxConcurrency), each charged its time shared with the searches beside it; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
+    doc: "Milliseconds (10–1000) of the store's time per second one account's searches (directory page, ResolveNames, contact lists and filters, Autodiscover, reading a SOAP envelope over 16 KiB) may use, two seconds' worth in a burst, and at most 10 at once (Exchange 2016's EWSMaxConcurrency), each charged its time shared with the searches beside it; beyond it they answer 503 + Retry-After (SOAP: ErrorServerBusy with a back-off) while others go on.",
   },
   searchMsPerSecondAllAccounts: {
     env: 'BRIDGE_SEARCH_MS_PER_SECOND_ALL_ACCOUNTS',

@@ -7,7 +7,7 @@ import { closeAfterAnswer, dropRefusedBody } from '../http/lingering-close.js';
 import { declaredLength, declaresMoreThan, readBody } from '../http/read-body.js';
 import { callerTurn } from '../http/caller-turns.js';
 import { answeredStatus, mailboxOf, type RequestContext } from '../http/request-context.js';
-import type { BodyBudget } from '../http/in-progress-per-account.js';
+import { UNCOUNTED_BODY_BYTES, type BodyBudget } from '../http/in-progress-per-account.js';
 import { applyLogin, refuseLogin, withLogin } from '../http/login-step.js';
 import { answerFailure, bodyRefusedUnread, type FailureWriter } from '../http/failure-answer.js';
 import type { SearchBudget } from '../http/search-budget.js';
@@ -104,7 +104,18 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
       return;
     }
     const known = memo.known(bytes, text);
-    finishWhenAuthenticated(context, known ?? readRequest(text, table, options.limits), loginRefusal, { bytes, contentType, text, fresh: !known });
+    const envelope = { bytes, contentType, text, fresh: !known };
+    if (known === undefined && isChargedBody(bytes.length) && context.principal !== undefined) {
+      // Read as a search is made: in a turn with room, its time charged to the caller's share.
+      options.searches
+        .run(chargedAccount(context), () => Promise.resolve(readRequest(text, table, options.limits)))
+        .then(
+          (read) => finishWhenAuthenticated(context, read, loginRefusal, envelope),
+          (error: unknown) => fail(context, error),
+        );
+      return;
+    }
+    finishWhenAuthenticated(context, known ?? readRequest(text, table, options.limits), loginRefusal, envelope);
   }
 
   /**
@@ -207,15 +218,37 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
     });
   }
 
-  /** Reads and answers the request when the caller's account has room for its body (BodyBudget); else the fault Exchange sends past its concurrency limit, the body discarded unread. */
+  /**
+   * Reads and answers the request when the caller's account has room for its body (BodyBudget)
+   * and, for a body over UNCOUNTED_BODY_BYTES, time left in its share (SearchBudget); else the
+   * fault Exchange sends past its concurrency limit, or its busy fault, the body discarded unread.
+   */
   function readIfAdmitted(context: RequestContext): void {
     const admitted = options.bodies.admit(context, SOAP_READ_LIMITS.bytes);
-    if (admitted === true) {
+    const refusal = admitted === true ? shareSpent(context) : admitted;
+    if (refusal === undefined) {
       readAndAnswer(context);
       return;
     }
     discardBody(context);
-    refuseCaller(context, admitted);
+    refuseCaller(context, refusal);
+  }
+
+  /**
+   * ErrorServerBusy when the request's body is one whose reading is charged and the caller's
+   * share is spent. The body budget bounds how many large envelopes an account has in progress,
+   * not how many it sends: one login sending 1 MiB envelopes on 30 connections, each read as
+   * soon as another was done, held /healthz at 0.65–1.5 s for as long as it went on.
+   */
+  function shareSpent(context: RequestContext): BridgeError | undefined {
+    if (!isChargedBody(declaredLength(context.req.headers))) return undefined;
+    try {
+      options.searches.admit(chargedAccount(context));
+      return undefined;
+    } catch (error) {
+      if (error instanceof BridgeError) return error;
+      throw error;
+    }
   }
 
   /** Before a refusal is written: its body let go (dropRefusedBody), its answer recorded once out. */
@@ -312,6 +345,10 @@ export async function createEwsEndpoint(options: EwsEndpointOptions) {
 }
 
 const headersOf = (context: RequestContext) => ({ 'request-id': context.requestId });
+
+/** Whether reading a body of `bytes` (NaN: chunked, its length unknown) is charged to the caller's share: not a body of a few kilobytes, as nearly every request's is. */
+const isChargedBody = (bytes: number) => !(bytes <= UNCOUNTED_BODY_BYTES);
+const chargedAccount = (context: RequestContext) => mailboxOf(context) ?? '';
 /** A SOAP answer carries its request id itself (writeSoapAnswer). */
 const NO_HEADERS: Readonly<Record<string, string>> = {};
 

@@ -37,8 +37,8 @@ export class InProgressPerAccount {
   }
 }
 
-/** Bodies this small are not counted against an account's budget (see BodyBudget). */
-const UNCOUNTED_BODY_BYTES = 16 * 1024;
+/** Bodies this small are not counted against an account's budget (see BodyBudget), nor is reading them charged to its share of time (ews-endpoint.ts). */
+export const UNCOUNTED_BODY_BYTES = 16 * 1024;
 
 /**
  * The bytes of request bodies each account has in progress, over every door that reads

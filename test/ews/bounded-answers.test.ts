@@ -438,3 +438,33 @@ describe("GetAttachment and GetItem's MimeContent are charged to the login's sha
     }
   });
 });
+
+describe("Reading an envelope over 16 KiB is charged to the login's share of the bridge's time", () => {
+  let t: TestBridge;
+  /** The shares' clock is the real one moved ahead by the test: a spent share is paid back by moving it on. */
+  let movedAhead = 0;
+  before(async () => {
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, () => performance.now() + movedAhead);
+  });
+  after(() => t.close());
+
+  const call = (body: string, who = READER) =>
+    request(t.bridge.server).post('/EWS/Exchange.asmx').set('Authorization', basic(who)).set('Content-Type', 'text/xml; charset=utf-8').send(envelope(body));
+  const busy = (xml: string) => /<faultcode[^>]*>a:ErrorServerBusy</.test(xml);
+  const photo = (blanks = '') =>
+    `<m:GetUserPhoto>${blanks}<m:Email>alex.wilber@contoso.com</m:Email><m:SizeRequested>HR48x48</m:SizeRequested></m:GetUserPhoto>`;
+  // 60 KB of blanks between elements, under the text limit of one element: a large envelope that reads as a GetUserPhoto, which no search is.
+  const large = photo(' '.repeat(60_000));
+
+  it('sent back to back, large envelopes are soon refused with ErrorServerBusy and a back-off; small ones and other logins go on', async () => {
+    const answers: string[] = [];
+    for (let i = 0; i < 300 && !answers.some(busy); i++) answers.push((await call(large)).text);
+    expect(answers.length, 'some answered while the share lasts').to.be.greaterThan(1);
+    expect(answers.slice(0, -1).some(busy)).to.equal(false);
+    expect(answers.at(-1)).to.match(/<t:Value Name="BackOffMilliseconds">\d+</);
+    expect(busy((await call(photo())).text), 'a small envelope of the same login').to.equal(false);
+    expect(busy((await call(large, ADMIN)).text), "another login's share").to.equal(false);
+    movedAhead += 60_000;
+    expect(busy((await call(large)).text), 'a minute on').to.equal(false);
+  });
+});
