@@ -1,13 +1,24 @@
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+/** What XML 1.0 cannot carry, as a character class's body. */
+const NOT_IN_XML = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF\\uD800-\\uDFFF';
+const TEXT_ESCAPED = new RegExp(`[&<>"'${NOT_IN_XML}]`, 'gu');
+/** In an attribute, tab, LF and CR too: a parser reads them there as spaces (XML 1.0 §3.3.3), a character reference as themselves. */
+const ATTRIBUTE_ESCAPES: Record<string, string> = { ...ESCAPES, '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const ATTRIBUTE_ESCAPED = new RegExp(`[&<>"'\\t\\n\\r${NOT_IN_XML}]`, 'gu');
 
 /**
- * Escapes text for element content and attribute values alike, and drops what XML 1.0
+ * Escapes text for element content (attributes: escapeAttribute), and drops what XML 1.0
  * cannot carry (controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates — with the `u`
  * flag the class matches a surrogate only when it is unpaired). Imports refuse such
  * characters already; this keeps data from any other way in from breaking an answer.
  */
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu, (c) => ESCAPES[c] ?? '');
+  return value.replace(TEXT_ESCAPED, (c) => ESCAPES[c] ?? '');
+}
+
+/** escapeXml for an attribute's value: a ConvertId's Mailbox sent as `x&#9;y` came back with a raw tab, read as a space. */
+function escapeAttribute(value: string): string {
+  return value.replace(ATTRIBUTE_ESCAPED, (c) => ATTRIBUTE_ESCAPES[c] ?? '');
 }
 
 type Attributes = Record<string, string | number | boolean | undefined>;
@@ -19,7 +30,7 @@ type Attributes = Record<string, string | number | boolean | undefined>;
 export function element(name: string, attributes: Attributes = {}, ...children: (string | undefined)[]): string {
   let attrs = '';
   for (const [key, value] of Object.entries(attributes)) {
-    if (value !== undefined) attrs += ` ${key}="${escapeXml(String(value))}"`;
+    if (value !== undefined) attrs += ` ${key}="${escapeAttribute(String(value))}"`;
   }
   const content = children.filter((child) => child !== undefined).join('');
   return content === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${content}</${name}>`;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { escapeXml } from '../../src/ews/xml.js';
+import { parseStringPromise } from 'xml2js';
+import { element, escapeXml } from '../../src/ews/xml.js';
 import { importedContact } from '../support/imported-contact.js';
 import { toDirectoryUser } from '../../src/import/directory-record.js';
 
@@ -90,5 +91,12 @@ describe('control characters in names', () => {
   it('never reach XML: output drops what XML 1.0 cannot carry and keeps tabs, line breaks and astral characters', () => {
     expect(escapeXml('a\u0001b\u000Bc\uFFFEd\uD800e')).to.equal('abcde');
     expect(escapeXml('tab\tline\ncr\r 😀 <&>"\'')).to.equal('tab\tline\ncr\r 😀 &lt;&amp;&gt;&quot;&apos;');
+  });
+
+  it('keep tabs and line breaks in an attribute as written, as character references: raw, a parser reads each as a space', async () => {
+    const written = element('t:AlternateId', { Mailbox: 'x\t\ny\r 😀 <&>"\'\u0001' });
+    expect(written).to.equal('<t:AlternateId Mailbox="x&#9;&#10;y&#13; 😀 &lt;&amp;&gt;&quot;&apos;"/>');
+    const read = (await parseStringPromise(written)) as { 't:AlternateId': { $: { Mailbox: string } } };
+    expect(read['t:AlternateId'].$.Mailbox).to.equal('x\t\ny\r 😀 <&>"\'');
   });
 });
