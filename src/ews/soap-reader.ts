@@ -201,6 +201,10 @@ function readTree(xml: string, shape: SoapHeaderRules | 'document'): SoapRequest
     throw new MalformedEnvelope(reason);
   };
   parser.on('doctype', () => refuse(`a DOCTYPE is not allowed in ${shape === 'document' ? 'a request' : 'a SOAP message'}`));
+  // XML 1.1 lets in characters 1.0 forbids (&#x1;); Exchange's .NET reader refuses any version but 1.0.
+  parser.on('xmldecl', ({ version }) => {
+    if (version !== undefined && version !== '1.0') refuse(`the XML version '${version.slice(0, 16)}' is not supported: send XML 1.0`);
+  });
   const checkName = (name: string) => {
     if (name.length > SOAP_READ_LIMITS.nameCharacters) refuse(`a name in the request is longer than ${SOAP_READ_LIMITS.nameCharacters} characters`);
   };

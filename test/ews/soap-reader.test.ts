@@ -163,6 +163,10 @@ describe('reading a SOAP request (soap-reader)', () => {
     expect(refusal(`<!DOCTYPE x [<!ENTITY e "boom">]>${envelope('<m:GetItem>&e;</m:GetItem>')}`)).to.match(/DOCTYPE/);
     expect(refusal(envelope('<m:GetItem>&e;</m:GetItem>'))).to.match(/not well-formed/);
     expect(refusal(envelope('<m:GetItem>\u0001</m:GetItem>'))).to.match(/not well-formed/);
+    // XML 1.1 would let &#x1; in; .NET's reader, as Exchange's, takes 1.0 alone.
+    const version11 = envelope('<m:GetItem>&#x1;</m:GetItem>').replace('version="1.0"', 'version="1.1"');
+    expect(refusal(version11)).to.equal("the XML version '1.1' is not supported: send XML 1.0");
+    expect(readSoapRequest(envelope('<m:GetItem/>')).operation.local).to.equal('GetItem');
     expect(refusal('<hello/>')).to.match(/not a SOAP 1.1 Envelope/);
     expect(refusal('<Envelope/>')).to.match(/namespace '' is not SOAP 1.1's/);
     expect(refusal(envelope(''))).to.match(/names no operation/);
