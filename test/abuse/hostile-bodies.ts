@@ -1,3 +1,4 @@
+import { UserSettingName } from 'ews-javascript-api';
 import { ItemIds } from '../../src/ews/item-ids.js';
 import { SyncStateWriter } from '../../src/ews/sync-state.js';
 import type { Store } from '../../src/store/store.js';
@@ -220,6 +221,9 @@ export function getUserSettings(users: readonly string[], settings: readonly str
     '</soap:Body></soap:Envelope>'
   );
 }
+
+/** Every UserSettingName Exchange defines, as the EWS Managed API (ported to ews-javascript-api) names them: a numeric enum, so its names are its non-numeric keys. */
+export const EXCHANGE_USER_SETTINGS: readonly string[] = Object.keys(UserSettingName).filter((key) => Number.isNaN(Number(key)));
 
 /** `count` distinct setting names no Exchange defines, each `length` characters long. */
 export function unknownSettings(count: number, length: number): string[] {

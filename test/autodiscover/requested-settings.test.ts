@@ -1,17 +1,13 @@
 import { expect } from 'chai';
-import { UserSettingName } from 'ews-javascript-api';
 import request from 'supertest';
 import { AUTODISCOVER_MAX_BODY_BYTES } from '../../src/autodiscover/autodiscover-endpoint.js';
 import { MAX_INVALID_SETTING_ANSWERS, MAX_SETTING_NAME, MAX_SETTINGS_PER_REQUEST } from '../../src/autodiscover/soap-operation.js';
-import { getUserSettings, unknownSettings } from '../abuse/hostile-bodies.js';
+import { EXCHANGE_USER_SETTINGS as USER_SETTING_NAMES, getUserSettings, unknownSettings } from '../abuse/hostile-bodies.js';
 import { parseSoap } from '../support/soap.js';
 import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 /** Every setting is answered for every user: the product is what these bounds keep small. */
 const USERS = new Array<string>(100).fill('alex.wilber@contoso.example');
-
-/** Every UserSettingName Exchange defines, as the EWS Managed API (ported to ews-javascript-api) names them: a numeric enum, so its names are its non-numeric keys. */
-const USER_SETTING_NAMES = Object.keys(UserSettingName).filter((key) => Number.isNaN(Number(key)));
 
 /** The settings the bridge has a value for, in the catalogue's order (the README lists them). */
 const SERVED = [
