@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { DELTA_TOKENS_PER_MAILBOX } from '../../src/store/delta-tokens.js';
 import { expect } from 'chai';
 import { photoLikeJpeg } from '../../bench/fixture.js';
@@ -6,7 +5,7 @@ import { EWS_MIN_ANSWER_BYTES } from '../../src/config.js';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { samplePhoto } from '../support/sample-images.js';
-import { basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { basic, READER, ShareClock, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { faultCodeOf, idsIn, photosIn, responseCodesOf } from './ews-answer.js';
 import {
   attributesOnOneElement,
@@ -63,13 +62,13 @@ interface Bridge {
 }
 
 async function startBridge(env: Record<string, string> = {}): Promise<Bridge> {
-  let movedAhead = 0;
-  const t = await startTestBridge(env, undefined, () => performance.now() + movedAhead);
+  const shares = new ShareClock();
+  const t = await startTestBridge(env, undefined, shares.now);
   const { port } = await t.bridge.listen();
   return {
     t,
     port,
-    payBack: () => void (movedAhead += 60_000),
+    payBack: () => shares.payBack(),
     async post(body, { authorization = basic(READER), ...options } = {}) {
       const headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', ...(authorization === null ? {} : { authorization }) };
       const answer = await rawRequest(`http://127.0.0.1:${port}/EWS/Exchange.asmx`, { ...options, body, headers });

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import { userOwner } from '../../src/domain/photo-owner.js';
 import { samplePhoto } from '../support/sample-images.js';
 import { parseSoap, postEws } from '../support/soap.js';
-import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, ShareClock, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const ANS = 'http://schemas.microsoft.com/exchange/2010/Autodiscover';
 const HOST = 'mail.contoso.example:8443';
@@ -670,11 +669,10 @@ describe('Autodiscover front door', () => {
 
 describe("Autodiscover is charged to the login's share of the directory's time, as its searches are", () => {
   let t: TestBridge;
-  /** The shares' clock is the real one moved ahead by the test: a spent share is paid back by moving it on. */
-  let movedAhead = 0;
+  const shares = new ShareClock();
   before(async () => {
     // The smallest share (20 ms in a burst): a few answers of 100 users outspend it.
-    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, () => performance.now() + movedAhead);
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, shares.now);
   });
   after(() => t.close());
 
@@ -697,7 +695,7 @@ describe("Autodiscover is charged to the login's share of the directory's time, 
     expect((await post('/autodiscover/autodiscover.xml', poxRequest('alex.wilber@contoso.example'))).status, 'POX, same login').to.equal(503);
     expect((await post('/autodiscover/autodiscover.svc', many, ADMIN)).status, "another login's share").to.equal(200);
     // A minute on, the share is paid back.
-    movedAhead += 60_000;
+    shares.payBack();
     expect((await post('/autodiscover/autodiscover.svc', many)).status).to.equal(200);
   });
 });

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { SaxesParser } from 'saxes';
@@ -8,7 +7,7 @@ import { ItemIds } from '../../src/ews/item-ids.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
 import { noisePhoto } from '../support/sample-images.js';
 import { envelope, parseSoap } from '../support/soap.js';
-import { ADMIN, basic, READER, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { ADMIN, basic, READER, ShareClock, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const LIMITS = { maxInputBytes: 10_000_000, maxInputPixels: 40_000_000, jpegQuality: 100 };
 const MAX_ITEMS = 20;
@@ -386,15 +385,11 @@ describe("GetAttachment and GetItem's MimeContent are charged to the login's sha
   let t: TestBridge;
   let attachmentIds: string[];
   let itemIds: string[];
-  /**
-   * The shares' clock is the real one moved ahead by the test: answers are charged the time
-   * they really take, and a spent share is paid back by moving it on, not by waiting seconds.
-   */
-  let movedAhead = 0;
+  const shares = new ShareClock();
 
   before(async () => {
     // The smallest share (20 ms in a burst): a few answers of large photos outspend it.
-    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, () => performance.now() + movedAhead);
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, shares.now);
     const photo = await normalizePhoto(await noisePhoto(648), LIMITS);
     const ids = await t.store.addContacts(
       READER.username,
@@ -427,7 +422,7 @@ describe("GetAttachment and GetItem's MimeContent are charged to the login's sha
       getItem('item:MimeContent'),
     ]) {
       // A minute on: whatever the last body overspent is paid back (10 ms a second), so this one starts on a whole share.
-      movedAhead += 60_000;
+      shares.payBack();
       const { codes, last } = await untilRefused(body);
       expect(codes[0], 'answered while the share lasts').to.equal('NoError');
       expect(codes.at(-1), body.slice(0, 20)).to.equal('fault ErrorServerBusy');
@@ -441,10 +436,9 @@ describe("GetAttachment and GetItem's MimeContent are charged to the login's sha
 
 describe("Reading an envelope over 16 KiB is charged to the login's share of the bridge's time", () => {
   let t: TestBridge;
-  /** The shares' clock is the real one moved ahead by the test: a spent share is paid back by moving it on. */
-  let movedAhead = 0;
+  const shares = new ShareClock();
   before(async () => {
-    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, () => performance.now() + movedAhead);
+    t = await startTestBridge({ BRIDGE_SEARCH_MS_PER_SECOND: '10' }, undefined, shares.now);
   });
   after(() => t.close());
 
@@ -464,7 +458,7 @@ describe("Reading an envelope over 16 KiB is charged to the login's share of the
     expect(answers.at(-1)).to.match(/<t:Value Name="BackOffMilliseconds">\d+</);
     expect(busy((await call(photo())).text), 'a small envelope of the same login').to.equal(false);
     expect(busy((await call(large, ADMIN)).text), "another login's share").to.equal(false);
-    movedAhead += 60_000;
+    shares.payBack();
     expect(busy((await call(large)).text), 'a minute on').to.equal(false);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { createBridge, type Bridge } from '../../src/bridge.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -20,6 +21,21 @@ export interface TestBridge {
   config: Config;
   databasePath: string;
   close(): Promise<void>;
+}
+
+/**
+ * A clock for the logins' shares of the bridge's time (search-budget.ts), to pass as
+ * startTestBridge's `searchClock`: the real one, moved on by the test, so work is charged the
+ * time it really takes and a spent share is paid back at once, not by waiting seconds.
+ */
+export class ShareClock {
+  private movedAhead = 0;
+  readonly now = (): number => performance.now() + this.movedAhead;
+
+  /** A minute on: every login's share is whole again. */
+  payBack(): void {
+    this.movedAhead += 60_000;
+  }
 }
 
 /** A real bridge on a temporary SQLite file with one admin and one reader account; `searchClock` as createBridge takes it. */
