@@ -86,10 +86,15 @@ export class HevcDecoderThread {
 
   constructor(private readonly keepHeapBytes = KEEP_HEVC_THREAD_HEAP_BYTES) {}
 
-  decode(input: Buffer, maxPixels: number): Promise<RgbaImage> {
+  /**
+   * Decodes `input` when the thread is free, then hands the pixels to `use` before the next
+   * decode starts: what the caller does with a full-size image (shrink it) is part of the
+   * turn, so at most one such image is alive at a time, whoever is waiting.
+   */
+  decode<T = RgbaImage>(input: Buffer, maxPixels: number, use: (image: RgbaImage) => T | Promise<T> = (image) => image as T): Promise<T> {
     if (this.pending >= MAX_PENDING_HEVC_DECODES) return Promise.reject(BridgeError.serverBusy('too many HEIC photos are being decoded; try again shortly', 5));
     this.pending++;
-    const turn = this.previous.then(() => this.decodeNow(input, maxPixels)).finally(() => this.pending--);
+    const turn = this.previous.then(async () => use(await this.decodeNow(input, maxPixels))).finally(() => this.pending--);
     this.previous = turn.catch(() => undefined);
     return turn;
   }
@@ -146,6 +151,6 @@ const thread = new HevcDecoderThread();
  * already checked the bytes and the header's pixel count; the thread checks the pixel
  * count again from libheif's own reading of the header before allocating anything.
  */
-export function decodeHevcHeif(input: Buffer, maxPixels: number): Promise<RgbaImage> {
-  return thread.decode(input, maxPixels);
+export function decodeHevcHeif<T = RgbaImage>(input: Buffer, maxPixels: number, use?: (image: RgbaImage) => T | Promise<T>): Promise<T> {
+  return thread.decode(input, maxPixels, use);
 }

@@ -44,7 +44,16 @@ export async function normalizePhoto(input: Buffer, limits: ImageLimits): Promis
   // The header is read in a decode slot too: what libvips does to read one is not always
   // small (a WebP's frames, a TIFF's pages), and outside the slots four such reads held
   // every thread of the pool that everyone's photos are resized on.
-  return (limits.decodes ?? sharedDecodeSlots).run(async () => decode(input, checkedHeader(input, await readHeader(input), limits), limits));
+  const slots = limits.decodes ?? sharedDecodeSlots;
+  const header = checkedHeader(input, await slots.run(() => readHeader(input)), limits);
+  // A phone's HEIC waits for the one HEVC thread, which keeps its own short queue, outside
+  // the slots: holding a slot while it waited, two such uploads kept everyone else's upload
+  // waiting for seconds.
+  if (header.format === 'heif' && header.compression === 'hevc') {
+    const png = await hevcHeifAsPng(input, header.icc ?? (await nclxProfile(input)), limits.maxInputPixels);
+    return slots.run(() => normalizedOrRefused(png, limits));
+  }
+  return slots.run(() => decode(input, header, limits));
 }
 
 /**
@@ -101,7 +110,7 @@ function checkedHeader(input: Buffer, header: sharp.Metadata, limits: ImageLimit
  * whole, and the file is decoded again past it — twice the work for it, in the same slot.
  */
 async function decode(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<NormalizedPhoto> {
-  if (header.format !== 'jpeg') return normalizedOrRefused(header.format === 'heif' ? await decodableHeif(input, header, limits) : input, limits);
+  if (header.format !== 'jpeg') return normalizedOrRefused(header.format === 'heif' ? await decodableAv1Heif(input, header, limits) : input, limits);
   const mended = withoutHarmlessFaults(input);
   try {
     return await normalized(mended, limits, 'warning');
@@ -121,14 +130,13 @@ async function normalizedOrRefused(input: Buffer, limits: ImageLimits): Promise<
 }
 
 /**
- * A HEIF as libvips can decode it with its colours right: an HEVC-coded one through
- * libheif-js; an AV1 one tagged by colour codes alone (heif-colour.ts) as a PNG of its pixels
- * carrying the profile the codes name, since libvips converts from a HEIF's ICC profile but
- * not from its codes; any other as it is.
+ * An AV1-coded HEIF as libvips can decode it with its colours right (HEVC-coded ones go
+ * through libheif-js first): one tagged by colour codes alone (heif-colour.ts) as a PNG of
+ * its pixels carrying the profile the codes name, since libvips converts from a HEIF's ICC
+ * profile but not from its codes; any other as it is.
  */
-async function decodableHeif(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<Buffer> {
+async function decodableAv1Heif(input: Buffer, header: sharp.Metadata, limits: ImageLimits): Promise<Buffer> {
   const profile = header.icc ?? (await nclxProfile(input));
-  if (header.compression === 'hevc') return hevcHeifAsPng(input, profile, limits.maxInputPixels);
   if (profile === undefined || profile === header.icc) return input;
   try {
     const pixels = await sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error', pages: 1, page: 0 })

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { decodeHevcHeif, HevcDecoderThread, MAX_PENDING_HEVC_DECODES } from '../../src/photos/hevc-decoder.js';
-import type { ImageLimits } from '../../src/photos/image-limits.js';
+import { DecodeSlots, type ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { gate } from '../support/gate.js';
 import { rejectionOf } from '../support/rejection.js';
+import { samplePhoto } from '../support/sample-images.js';
 import { iphoneStyleHeic, MARKER_BLUE, PICTURE_RED } from './iphone-heic.js';
 
 const LIMITS: ImageLimits = { maxInputBytes: 10 * 1024 * 1024, maxInputPixels: 40_000_000, jpegQuality: 85 };
@@ -147,6 +149,25 @@ describe('HEIC photos from phones (HEVC)', function () {
       // Once the queue drained, a new decode is accepted again.
       expect((await decodeHevcHeif(small, LIMITS.maxInputPixels)).width).to.equal(64);
     });
+  });
+
+  it('waits for the HEVC thread without holding a decode slot: another upload is decoded meanwhile', async () => {
+    const small = await iphoneStyleHeic(64, 48);
+    const threadHeld = gate();
+    const holder = decodeHevcHeif(small, LIMITS.maxInputPixels, async (image) => {
+      await threadHeld.opened;
+      return image;
+    });
+    const limits = { ...LIMITS, decodes: new DecodeSlots(1, 1) };
+    const finished: string[] = [];
+    const heic = normalizePhoto(portrait, limits).finally(() => finished.push('heic'));
+    const jpeg = normalizePhoto(await samplePhoto(64, 64), limits).finally(() => finished.push('jpeg'));
+    // Before, the HEIC kept the one slot while it waited for the thread, so the JPEG waited for the HEIC.
+    expect((await jpeg).width).to.equal(64);
+    threadHeld.open();
+    expect((await holder).width).to.equal(64);
+    expect([(await heic).width, (await heic).height]).to.deep.equal([486, 648]);
+    expect(finished).to.deep.equal(['jpeg', 'heic']);
   });
 
   describe('the decoder thread, kept between photos', () => {

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { BridgeError } from '../../src/domain/errors.js';
 import { DecodeSlots, MAX_ASPECT_RATIO, MAX_INPUT_SIDE, type ImageLimits } from '../../src/photos/image-limits.js';
 import { normalizePhoto } from '../../src/photos/normalize.js';
+import { gate } from '../support/gate.js';
 import { rejectionOf } from '../support/rejection.js';
 import { pngBomb, samplePhoto } from '../support/sample-images.js';
 import { oneColourGif, tallPngStrip } from '../support/shape-bombs.js';
@@ -13,13 +14,6 @@ function expectTooLarge(error: BridgeError): void {
   expect(error).to.be.instanceOf(BridgeError);
   expect(error.httpStatus).to.equal(413);
   expect(error.responseCode).to.equal('ErrorMessageSizeExceeded');
-}
-
-/** A promise and the function that settles it: a decode slot held until the test lets go. */
-function gate(): { opened: Promise<void>; open(): void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
 }
 
 describe('normalizePhoto: the shape of an image, and how many are decoded at once', () => {
