@@ -33,3 +33,28 @@ export function impersonationRefusal(impersonated: string | BridgeError | undefi
   if (impersonated === undefined || own.has(impersonated)) return undefined;
   return new BridgeError('ErrorImpersonateUserDenied', 403, 'The account does not have permission to impersonate the requested user.');
 }
+
+/**
+ * The headers with which a caller asks for rights beyond its own, each refused as Exchange
+ * refuses a caller who does not hold the right (Learn's ResponseCode page): a serialized
+ * security context needs the token-serialization right (ErrorTokenSerializationDenied);
+ * OpenAsAdminOrSystemService is for Exchange's own services ("not used by clients"), a
+ * right no caller holds (ErrorAccessDenied); a ManagementRole header names roles, and the
+ * bridge assigns none (ErrorInvalidManagementRoleHeader, "the ManagementRole header … is
+ * incorrect"). Dropped, as they were, a request asking for another mailbox as a service
+ * was answered from the caller's own, as if it had been granted.
+ */
+const PRIVILEGE_REFUSALS: ReadonlyMap<string, () => BridgeError> = new Map([
+  ['SerializedSecurityContext', () => new BridgeError('ErrorTokenSerializationDenied', 403, 'The caller does not have the right to use token serialization.')],
+  ['OpenAsAdminOrSystemService', () => new BridgeError('ErrorAccessDenied', 403, 'OpenAsAdminOrSystemService is for Exchange services, not for clients.')],
+  ['ManagementRole', () => new BridgeError('ErrorInvalidManagementRoleHeader', 403, 'The ManagementRole header names roles the caller does not have.')],
+]);
+
+/** The headers that ask for privileges, among those a request keeps. */
+export const PRIVILEGE_HEADERS: readonly string[] = [...PRIVILEGE_REFUSALS.keys()];
+
+/** Why a request asking for a privilege by its headers is refused, or undefined when it asks for none. */
+export function privilegeRefusal(headers: readonly XmlElement[]): BridgeError | undefined {
+  const asking = headers.find((header) => PRIVILEGE_REFUSALS.has(header.local));
+  return asking && PRIVILEGE_REFUSALS.get(asking.local)!();
+}

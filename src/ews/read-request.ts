@@ -2,7 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import type { EwsLimits, EwsOperation } from './ews-operation.js';
 import { readTimePrecision, type TimePrecision } from './ews-time.js';
 import { mailboxesNamed } from './folders.js';
-import { impersonatedName } from './impersonation.js';
+import { impersonatedName, privilegeRefusal } from './impersonation.js';
 import { MESSAGES_NS } from './namespaces.js';
 import type { OperationTable } from './operation-table.js';
 import { MalformedEnvelope, readSoapRequest } from './soap-reader.js';
@@ -18,8 +18,9 @@ export type ReadRequest =
   | { kind: 'malformed'; reason: string; faultCode: MalformedEnvelope['faultCode'] };
 
 /**
- * Whom the request's ExchangeImpersonation header names, when it has one, or why it names
- * no one; and the mailboxes its folder ids name, when they name any (mailboxesNamed).
+ * Whom the request's ExchangeImpersonation header names, when it has one, or why the request
+ * may act as no one (that header is malformed, or another asks for a privilege:
+ * privilegeRefusal); and the mailboxes its folder ids name, when they name any (mailboxesNamed).
  */
 export interface Impersonating {
   impersonated?: string | BridgeError;
@@ -46,7 +47,8 @@ export function readRequest(body: string, table: OperationTable, limits: EwsLimi
   }
   const { operation: operationElement, headers } = request;
   const impersonations = headers.filter((header) => header.local === 'ExchangeImpersonation');
-  const impersonating = impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
+  const refused = privilegeRefusal(headers);
+  const impersonating = refused ? { impersonated: refused } : impersonations.length > 0 ? { impersonated: impersonatedName(impersonations) } : {};
   if (operationElement.ns !== MESSAGES_NS) {
     const qualified = operationElement.ns === '' ? operationElement.local : `${operationElement.ns}:${operationElement.local}`;
     return { kind: 'undeclared', name: qualified, ...impersonating };

@@ -3,6 +3,7 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { hasLoneSurrogate } from '../domain/plain-text.js';
 import { hasUtf8Mark, strictUtf8, textBehindMark } from '../domain/text-bytes.js';
 import { SOAP_ENVELOPE_NS, TYPES_NS } from './namespaces.js';
+import { PRIVILEGE_HEADERS } from './impersonation.js';
 import { withoutXmlSpaceAround } from './xml.js';
 
 /** One element of a request: local name, namespace, attributes by local name, child elements, text. */
@@ -138,18 +139,19 @@ export interface SoapHeaderRules {
 }
 
 /**
- * EWS understands every header it defines, in its types namespace; it reads ExchangeImpersonation
- * and DateTimePrecision (RequestServerVersion, TimeZoneContext, … change nothing here).
+ * EWS understands every header it defines, in its types namespace; it reads ExchangeImpersonation,
+ * DateTimePrecision and those asking for privileges (RequestServerVersion, TimeZoneContext, …
+ * change nothing here).
  */
 const EWS_HEADERS: SoapHeaderRules = {
   understood: new Set([TYPES_NS]),
-  kept: { ns: TYPES_NS, locals: new Set(['ExchangeImpersonation', 'DateTimePrecision']) },
+  kept: { ns: TYPES_NS, locals: new Set(['ExchangeImpersonation', 'DateTimePrecision', ...PRIVILEGE_HEADERS]) },
 };
 
 interface SoapRequest {
   /** The first element inside soap:Body: what is asked for. */
   operation: XmlElement;
-  /** The headers the rules keep, as many as were sent (for EWS: ExchangeImpersonation and DateTimePrecision, which the schema allows once each). */
+  /** The headers the rules keep, as many as were sent (for EWS: ExchangeImpersonation and DateTimePrecision, which the schema allows once each, and those asking for privileges). */
   headers: XmlElement[];
 }
 

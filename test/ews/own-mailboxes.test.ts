@@ -78,4 +78,32 @@ describe('EWS: the mailboxes a request names that are the caller’s own', () =>
       [500, true],
     ]);
   });
+
+  it('refuses the headers that ask for rights no account here holds with Exchange’s fault, never answering from the caller’s own mailbox', async () => {
+    const findContacts = `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds>${contactsIn('jane@contoso.example')}</m:ParentFolderIds></m:FindItem>`;
+    const asking = {
+      none: '',
+      SerializedSecurityContext:
+        '<t:SerializedSecurityContext><t:UserSid>S-1-5-21-1-2-3-500</t:UserSid><t:PrimarySmtpAddress>jane@contoso.example</t:PrimarySmtpAddress></t:SerializedSecurityContext>',
+      OpenAsAdminOrSystemService:
+        '<t:OpenAsAdminOrSystemService LogonType="SystemService"><t:ConnectingSID><t:PrimarySmtpAddress>jane@contoso.example</t:PrimarySmtpAddress></t:ConnectingSID></t:OpenAsAdminOrSystemService>',
+      ManagementRole: '<t:ManagementRole><t:UserRoles><t:Role><t:Name>Mailbox Search</t:Name></t:Role></t:UserRoles></t:ManagementRole>',
+    };
+    const answers: Record<string, unknown[]> = {};
+    for (const [name, header] of Object.entries(asking)) {
+      const res = await post(findContacts, J_DOE, header);
+      answers[name] = [res.status, res.text.match(/ResponseCode(?: [^>]*)?>(\w+)</)?.[1], /<t:Items>/.test(res.text)];
+    }
+    expect(answers).to.deep.equal({
+      none: [200, 'ErrorFolderNotFound', false],
+      SerializedSecurityContext: [500, 'ErrorTokenSerializationDenied', false],
+      OpenAsAdminOrSystemService: [500, 'ErrorAccessDenied', false],
+      ManagementRole: [500, 'ErrorInvalidManagementRoleHeader', false],
+    });
+    const own = await post(findContacts.replace('jane@', 'john.doe@'), J_DOE, asking.OpenAsAdminOrSystemService);
+    expect(
+      [own.status, own.text.match(/ResponseCode(?: [^>]*)?>(\w+)</)?.[1]],
+      'asking for a privilege is refused whatever mailbox it is asked for',
+    ).to.deep.equal([500, 'ErrorAccessDenied']);
+  });
 });
