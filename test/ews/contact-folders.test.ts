@@ -428,6 +428,8 @@ describe('GetFolder and FindItem on the Contacts folder', () => {
     expect([aqs.message.$.ResponseClass, aqs.message.ResponseCode, aqs.names]).to.deep.equal(['Error', 'ErrorUnsupportedQueryFilter', []]);
     for (const part of [
       '<m:FractionalPageItemView MaxEntriesReturned="2" Numerator="1" Denominator="2"/>',
+      // Ignored, it answered every contact, its Condition and MaxEntriesReturned unread.
+      '<m:SeekToConditionPageItemView MaxEntriesReturned="1" BasePoint="Beginning"><t:Condition><t:IsEqualTo><t:FieldURI FieldURI="contacts:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="Bea"/></t:FieldURIOrConstant></t:IsEqualTo></t:Condition></m:SeekToConditionPageItemView>',
       '<m:ContactsView InitialName="B" FinalName="C"/>',
       '<m:CalendarView StartDate="2026-01-01T00:00:00Z" EndDate="2026-02-01T00:00:00Z"/>',
       '<m:GroupBy Order="Ascending"><t:FieldURI FieldURI="contacts:CompanyName"/><t:AggregateOn Aggregate="Minimum"><t:FieldURI FieldURI="contacts:DisplayName"/></t:AggregateOn></m:GroupBy>',

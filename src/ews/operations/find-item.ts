@@ -99,7 +99,7 @@ function matchOf(restriction: ContactMatch | undefined, queryString: XmlElement 
  * absent they gave every contact, in one group, as a match.
  */
 const UNSUPPORTED_PARTS: ReadonlyMap<string, () => BridgeError> = new Map([
-  ...['FractionalPageItemView', 'ContactsView', 'CalendarView'].map((view): [string, () => BridgeError] => [
+  ...['FractionalPageItemView', 'SeekToConditionPageItemView', 'ContactsView', 'CalendarView'].map((view): [string, () => BridgeError] => [
     view,
     () => BridgeError.invalidRequest(`${view} is not supported; contacts are paged by IndexedPageItemView`),
   ]),
