@@ -48,7 +48,7 @@ const NO_CONTACT: ContactMatch = { not: EVERY_CONTACT };
  * s < T ⇔ stored < ceil(T); s ≤ T ⇔ stored < floor(T) + unit. Undefined for no xs:dateTime.
  */
 export function timeMatchAsShown(comparison: TimeComparison, stamp: TimeBound['stamp'], constant: string, precision: TimePrecision): ContactMatch | undefined {
-  const instant = isoInstant(constant);
+  const instant = isoInstant(constant, 'xs:dateTime');
   if (instant === undefined) return undefined;
   const at = Date.parse(instant);
   const unit = UNIT_MS[precision];

@@ -2,7 +2,7 @@ import { BridgeError } from '../domain/errors.js';
 import { MATCH_LIMITS } from '../store/like-patterns.js';
 import type { NameMatch } from '../store/store.js';
 import { FOLDERS, type FolderName } from './folders.js';
-import { readConstant, readContainment, soleExpression, tooComplex } from './restriction.js';
+import { checkOperands, readConstant, readContainment, soleExpression, tooComplex } from './restriction.js';
 import { attribute } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
@@ -30,6 +30,7 @@ export function readFolderRestriction(restriction: XmlElement | undefined): Fold
   let left = MATCH_LIMITS.terms;
   const read = (expression: XmlElement): FolderTest => {
     if (--left < 0) throw tooComplex(MATCH_LIMITS.terms, 'expressions');
+    checkOperands(expression);
     const { local } = expression;
     if (local === 'And' || local === 'Or') {
       if (expression.children.length === 0) throw BridgeError.schemaValidation(`${local} holds no search expression`);

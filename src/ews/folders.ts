@@ -4,7 +4,7 @@ import { shapeOf } from './contact-xml.js';
 import { checkedIdList } from './requested-ids.js';
 import type { EwsContext } from './ews-operation.js';
 import { mailboxName } from '../http/own-mailboxes.js';
-import { child, requiredAttribute, requiredChild, soleChild, textOf } from './soap-args.js';
+import { attribute, child, enumValue, requiredAttribute, requiredChild, soleChild, textOf } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 import { element, text } from './xml.js';
 
@@ -206,4 +206,14 @@ export function namedFolders(refs: readonly FolderRef[], context: FolderContext)
 export async function countContacts(context: Pick<EwsContext, 'mailbox' | 'store' | 'searches'>): Promise<number> {
   const mailbox = context.mailbox!;
   return (await context.searches.run(mailbox, () => context.store.pageContacts(mailbox, undefined, 0, 0))).total;
+}
+
+/** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
+const ITEM_TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
+
+/** A SoftDeleted or Associated traversal: the bridge keeps neither deleted nor associated items. */
+export function traversesNothing(request: XmlElement, required: boolean): boolean {
+  const sent = required ? requiredAttribute(request, 'Traversal') : attribute(request, 'Traversal');
+  const traversal = enumValue(sent, ITEM_TRAVERSALS, 'Traversal', 'Shallow');
+  return traversal === 'SoftDeleted' || traversal === 'Associated';
 }

@@ -13,7 +13,7 @@ import {
 } from '../store/store.js';
 import { timeMatchAsShown, type TimePrecision } from './ews-time.js';
 import { personaPaths } from './persona-paths.js';
-import { attribute, child, enumValue, xsBoolean } from './soap-args.js';
+import { attribute, child, enumValue, requiredAttribute, xsBoolean } from './soap-args.js';
 import type { XmlElement } from './soap-reader.js';
 
 /** A property a test compares: a text field or phone number, or one of the contact's three addresses (any of them: undefined). */
@@ -180,6 +180,7 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   const { local } = expression;
   const { vocabulary } = reading;
   if (--reading.left < 0) throw tooComplex(MATCH_LIMITS.terms, 'expressions');
+  checkOperands(expression);
   const uri = expression.children[0]?.local === 'FieldURI' ? (attribute(expression.children[0], 'FieldURI') ?? '') : '';
   const stamp = vocabulary.times.get(uri);
   if (stamp !== undefined) return readTimeTest(expression, stamp, reading.precision);
@@ -201,6 +202,47 @@ function readExpression(expression: XmlElement, reading: Reading): ContactMatch 
   if (local === 'IsEqualTo') return equalTo(readComparedValue(expression, vocabulary));
   if (local === 'IsNotEqualTo') return { not: equalTo(readComparedValue(expression, vocabulary)) };
   throw unsupported(`${local} restrictions are not supported; use Contains, IsEqualTo, IsNotEqualTo, the ordering comparisons, Exists, And, Or or Not`);
+}
+
+/** The elements that name a property (the schema's Path substitution group). */
+const PATHS: ReadonlySet<string> = new Set(['FieldURI', 'IndexedFieldURI', 'ExtendedFieldURI']);
+
+/** What each test holds, in the schema's order: a property's path, then its operand, if any. */
+const OPERANDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['Exists', []],
+  ['Excludes', ['Bitmask']],
+  ['Contains', ['Constant']],
+  ...['IsEqualTo', 'IsNotEqualTo', ...BOUNDS.keys()].map((test): [string, string[]] => [test, ['FieldURIOrConstant']]),
+]);
+
+/**
+ * Holds a test to its schema type before it is read, as Exchange's schema check does: a
+ * property's path, then exactly the operand its type has (a FieldURIOrConstant holding one
+ * path or one Constant; a Constant or Bitmask with its Value). Read leniently, an IsEqualTo
+ * with two values compared with the first and found nothing, and one missing a part was
+ * called a filter the bridge does not support. And, Or and Not hold expressions; any other
+ * element is none.
+ */
+export function checkOperands(test: XmlElement): void {
+  if (test.local === 'And' || test.local === 'Or' || test.local === 'Not') return;
+  const operands = OPERANDS.get(test.local);
+  if (operands === undefined) throw BridgeError.schemaValidation(`The element '${test.local}' is not a search expression.`);
+  const [path, ...rest] = test.children;
+  if (!path || !PATHS.has(path.local)) throw incomplete(test, 'FieldURI, IndexedFieldURI, ExtendedFieldURI');
+  operands.forEach((operand, at) => {
+    const found = rest[at];
+    if (found?.local !== operand) throw incomplete(test, operand);
+    if (operand !== 'FieldURIOrConstant') requiredAttribute(found, 'Value');
+    else if (found.children.length !== 1 || !(PATHS.has(found.children[0]!.local) || found.children[0]!.local === 'Constant'))
+      throw incomplete(found, 'FieldURI, IndexedFieldURI, ExtendedFieldURI, Constant');
+    else if (found.children[0]!.local === 'Constant') requiredAttribute(found.children[0]!, 'Value');
+  });
+  if (rest.length > operands.length)
+    throw BridgeError.schemaValidation(`The element '${test.local}' has invalid child element '${rest[operands.length]!.local}'.`);
+}
+
+function incomplete(element: XmlElement, expected: string): BridgeError {
+  return BridgeError.schemaValidation(`The element '${element.local}' has incomplete content. List of possible elements expected: '${expected}'.`);
 }
 
 /** The comparisons of a time with an instant, as OData names them. */

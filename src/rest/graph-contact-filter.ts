@@ -131,7 +131,7 @@ class FilterParser {
   private timeTest(stamp: TimeBound['stamp']): ContactMatch | undefined {
     const operator = this.next('name')?.toLowerCase();
     const literal = this.next('time');
-    const time = literal === undefined ? undefined : isoInstant(literal);
+    const time = literal === undefined ? undefined : isoInstant(literal, 'OData');
     if (time === undefined || (operator !== 'eq' && operator !== 'ne' && !BOUNDS.has(operator ?? ''))) return undefined;
     return timeMatch(operator as TimeComparison, stamp, time);
   }

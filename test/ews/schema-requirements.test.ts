@@ -239,4 +239,90 @@ describe('what the schema requires of a request', () => {
     expect(read('GetItem', mime('true'))).to.not.throw();
     failsValidation('GetItem', mime('TRUE'), 'IncludeMimeContent');
   });
+
+  describe('a Restriction’s tests and a SortOrder, held to their schema types', () => {
+    const name = '<t:FieldURI FieldURI="contacts:DisplayName"/>';
+    const constant = (value: string) => `<t:Constant Value="${value}"/>`;
+    const findItem = (restriction: string, sortOrder = '') =>
+      VALID.FindItem!.replace(/<m:QueryString>.*<\/m:QueryString>/, `<m:Restriction>${restriction}</m:Restriction>${sortOrder}`);
+    const findFolder = (restriction: string) =>
+      VALID.FindFolder!.replace('<m:IndexedPageFolderView', `<m:Restriction>${restriction}</m:Restriction><m:IndexedPageFolderView`);
+
+    it('reads each test that holds its path and its operand', () => {
+      for (const restriction of [
+        `<t:IsEqualTo>${name}<t:FieldURIOrConstant>${constant('Ann')}</t:FieldURIOrConstant></t:IsEqualTo>`,
+        `<t:Contains ContainmentMode="Prefixed" ContainmentComparison="IgnoreCase">${name}${constant('An')}</t:Contains>`,
+        `<t:Exists>${name}</t:Exists>`,
+        `<t:Not><t:IsGreaterThan>${name}<t:FieldURIOrConstant>${constant('M')}</t:FieldURIOrConstant></t:IsGreaterThan></t:Not>`,
+        `<t:IsEqualTo><t:FieldURI FieldURI="item:LastModifiedTime"/><t:FieldURIOrConstant>${constant('2024-01-01T23:00:00.123456789Z')}</t:FieldURIOrConstant></t:IsEqualTo>`,
+      ]) {
+        expect(read('FindItem', findItem(restriction)), restriction).to.not.throw();
+      }
+      expect(
+        read(
+          'FindFolder',
+          findFolder(
+            '<t:IsEqualTo><t:FieldURI FieldURI="folder:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="Contacts"/></t:FieldURIOrConstant></t:IsEqualTo>',
+          ),
+        ),
+      ).to.not.throw();
+    });
+
+    it('a test missing its path or its operand, with one operand too many, or an element no search expression is: ErrorSchemaValidation (they were ErrorUnsupportedQueryFilter, or found nothing)', () => {
+      const broken: [string, string][] = [
+        [`<t:IsEqualTo>${name}</t:IsEqualTo>`, 'FieldURIOrConstant'],
+        [`<t:IsEqualTo><t:FieldURIOrConstant>${constant('Ann')}</t:FieldURIOrConstant></t:IsEqualTo>`, 'IsEqualTo'],
+        [`<t:IsEqualTo>${name}<t:FieldURIOrConstant><t:Constant/></t:FieldURIOrConstant></t:IsEqualTo>`, 'Value'],
+        [`<t:IsEqualTo>${name}<t:FieldURIOrConstant/></t:IsEqualTo>`, 'FieldURIOrConstant'],
+        [`<t:IsEqualTo>${name}<t:FieldURIOrConstant>${constant('Ann')}${constant('Bea')}</t:FieldURIOrConstant></t:IsEqualTo>`, 'FieldURIOrConstant'],
+        [
+          `<t:IsEqualTo>${name}<t:FieldURIOrConstant>${constant('Ann')}</t:FieldURIOrConstant><t:FieldURIOrConstant>${constant('Bea')}</t:FieldURIOrConstant></t:IsEqualTo>`,
+          'IsEqualTo',
+        ],
+        [`<t:Contains>${name}</t:Contains>`, 'Constant'],
+        [`<t:Exists/>`, 'Exists'],
+        [`<t:Exists>${name}${constant('Ann')}</t:Exists>`, 'Exists'],
+        [`<t:IsSimilarTo>${name}${constant('Ann')}</t:IsSimilarTo>`, 'IsSimilarTo'],
+        [`<t:And><t:Contains>${name}</t:Contains></t:And>`, 'Constant'],
+      ];
+      for (const [restriction, naming] of broken) {
+        failsValidation('FindItem', findItem(restriction), naming);
+        failsValidation('FindFolder', findFolder(restriction.replace('contacts:DisplayName', 'folder:DisplayName')), naming);
+      }
+      // Schema-valid but not searchable here: still the codes Exchange gives what it cannot search by.
+      const excludes = `<t:Excludes>${name}<t:Bitmask Value="1"/></t:Excludes>`;
+      expect(read('FindItem', findItem(excludes)))
+        .to.throw(BridgeError)
+        .with.property('responseCode', 'ErrorUnsupportedQueryFilter');
+      const twoProperties = `<t:IsEqualTo>${name}<t:FieldURIOrConstant><t:FieldURI FieldURI="contacts:Surname"/></t:FieldURIOrConstant></t:IsEqualTo>`;
+      expect(read('FindItem', findItem(twoProperties)))
+        .to.throw(BridgeError)
+        .with.property('responseCode', 'ErrorUnsupportedQueryFilter');
+    });
+
+    it('a time constant that is no xs:dateTime (hour 24, no seconds, year 0000) fails schema validation', () => {
+      for (const time of ['2024-01-01T24:00:00Z', '2024-01-01T00:00Z', '0000-01-01T00:00:00Z']) {
+        const restriction = `<t:IsGreaterThan><t:FieldURI FieldURI="item:LastModifiedTime"/><t:FieldURIOrConstant>${constant(time)}</t:FieldURIOrConstant></t:IsGreaterThan>`;
+        expect(read('FindItem', findItem(restriction)), time)
+          .to.throw(BridgeError)
+          .with.property('responseCode', 'ErrorSchemaValidation');
+      }
+    });
+
+    it('an empty SortOrder, or a FieldOrder without its Order, fails schema validation (they were read as no order, and Ascending)', () => {
+      const exists = `<t:Exists>${name}</t:Exists>`;
+      expect(read('FindItem', findItem(exists, `<m:SortOrder><t:FieldOrder Order="Descending">${name}</t:FieldOrder></m:SortOrder>`))).to.not.throw();
+      failsValidation('FindItem', findItem(exists, '<m:SortOrder/>'), 'SortOrder');
+      failsValidation('FindItem', findItem(exists, `<m:SortOrder><t:FieldOrder>${name}</t:FieldOrder></m:SortOrder>`), 'Order');
+    });
+  });
+
+  it('FindPeople’s Traversal is one of ItemQueryTraversalType’s values; SoftDeleted and Associated find no one', () => {
+    const withTraversal = (value: string) => VALID.FindPeople!.replace('<m:FindPeople>', `<m:FindPeople Traversal="${value}">`);
+    expect((read('FindPeople', withTraversal('Shallow'))() as { findsNothing: boolean }).findsNothing).to.equal(false);
+    expect((read('FindPeople', withTraversal('Associated'))() as { findsNothing: boolean }).findsNothing).to.equal(true);
+    expect(read('FindPeople', withTraversal('Bogus')))
+      .to.throw(BridgeError)
+      .with.property('responseCode', 'ErrorSchemaValidation');
+  });
 });

@@ -4,18 +4,16 @@ import type { ContactOrder, ContactMatch } from '../../store/store.js';
 import { contactItemXml, requestedFields, type ContactField } from '../contact-xml.js';
 import { soapAnswer, type EwsOperation } from '../ews-operation.js';
 import { contactsPage, pagingAttributes, readIndexedPage, type IndexedPage } from '../indexed-page.js';
-import { contactsFolderXml, folderKey, folderOf, namedFolders, readParentFolders, type FolderRef } from '../folders.js';
+import { contactsFolderXml, folderKey, folderOf, namedFolders, readParentFolders, traversesNothing, type FolderRef } from '../folders.js';
 import { onceEach } from '../requested-ids.js';
 import { failure, operationResponse, streamedResponse, success, type MessageOutcome } from '../response-messages.js';
 import { readQueryString } from '../query-string.js';
 import { readRestriction } from '../restriction.js';
 import { readSortOrder } from '../sort-order.js';
-import { enumValue, requiredAttribute, requiredChild, soleChild } from '../soap-args.js';
+import { requiredChild, soleChild } from '../soap-args.js';
 import type { XmlElement } from '../soap-reader.js';
 import { element } from '../xml.js';
 
-/** ItemQueryTraversalType, and Deep, which clients send FindItem too (exchangelib's `QuerySet.depth` offers it). */
-const TRAVERSALS = ['Shallow', 'Deep', 'SoftDeleted', 'Associated'] as const;
 /** The fields a shape may ask that FindItem leaves to GetItem. */
 const NOT_FOUND_FIELDS = ['Attachments', 'Photo', 'MimeContent'] as const satisfies readonly ContactField[];
 
@@ -42,14 +40,13 @@ export const findItem: EwsOperation<FindItemArgs> = {
   read(request, limits, precision) {
     const unsupported = request.children.find((part) => UNSUPPORTED_PARTS.has(part.local));
     if (unsupported) throw UNSUPPORTED_PARTS.get(unsupported.local)!();
-    const traversal = enumValue(requiredAttribute(request, 'Traversal'), TRAVERSALS, 'Traversal', 'Shallow');
     const fields = requestedFields(requiredChild(request, 'ItemShape'));
     // Not summary properties: FindItem gives no attachments or MIME stream (Learn's "FindItem
     // operation"; the EWS Managed API refuses MimeContent in one), GetItem does.
     for (const field of NOT_FOUND_FIELDS) fields.delete(field);
     return {
       folders: readParentFolders(request, true),
-      findsNothing: traversal === 'SoftDeleted' || traversal === 'Associated',
+      findsNothing: traversesNothing(request, true),
       fields,
       match: matchOf(readRestriction(soleChild(request, 'Restriction'), precision), soleChild(request, 'QueryString')),
       order: readSortOrder(soleChild(request, 'SortOrder')),

@@ -3,7 +3,7 @@ import { findPeople, MAX_ENTRY_LENGTH, MAX_SEARCH_MATCHES, type Person } from '.
 import { mapInTurns } from '../../loop-turns.js';
 import { shapeOf } from '../contact-xml.js';
 import { refusingErrors, soapAnswer, type EwsContext, type EwsOperation, type SoapAnswer } from '../ews-operation.js';
-import { folderOf, readTargetFolder, type FolderRef } from '../folders.js';
+import { folderOf, readTargetFolder, traversesNothing, type FolderRef } from '../folders.js';
 import { contactsPage, pageBounds, readIndexedPage, type IndexedPage } from '../indexed-page.js';
 import { personaSelection, personaXml, type PersonaSelection } from '../persona-xml.js';
 import { failure, singleMessageResponse, success } from '../response-messages.js';
@@ -18,6 +18,8 @@ type PeopleFolder = 'contacts' | 'directory' | 'empty';
 
 interface FindPeopleArgs {
   folder: FolderRef;
+  /** A SoftDeleted or Associated traversal: no one is found (find-item.ts). */
+  findsNothing: boolean;
   /** The QueryString's text, or undefined for a listing. */
   query: string | undefined;
   /** A listing's Restriction and SortOrder (display-name order without one). */
@@ -66,6 +68,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
       );
     return {
       folder,
+      findsNothing: traversesNothing(request, false),
       query: query || undefined,
       match,
       order,
@@ -79,7 +82,7 @@ export const findPeopleOperation: EwsOperation<FindPeopleArgs> = {
 
   run: (args, context) =>
     refusingErrors(async () => {
-      const folder = peopleFolder(args.folder, context);
+      const folder = args.findsNothing ? 'empty' : peopleFolder(args.folder, context);
       if (folder === 'directory' && args.query === undefined) {
         throw BridgeError.invalidRequest('the directory is searched, not listed: FindPeople in it needs a QueryString');
       }
