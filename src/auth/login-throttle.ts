@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { clientNetwork } from '../http/addressing.js';
@@ -23,11 +24,11 @@ interface Failures {
   /** The clock's ms before which a further attempt is refused without being checked. */
   blockedUntil: number;
   /**
-   * At an address: how many of its failures each login (an account name) made; 0 for a login
-   * only tried there while held back, unchecked.
+   * At an address: how many of its failures each login (an account name, as its loginTag) made;
+   * 0 for a login only tried there while held back, unchecked.
    */
-  byLogin?: Map<string, number>;
-  /** At an address: the logins byLogin let go of, each as one bit (forgottenBit): a login whose bit is set may have failed there. */
+  byLogin?: Map<number, number>;
+  /** At an address: the logins byLogin let go of, each as one bit (its tag modulo FORGOTTEN_BITS): a login whose bit is set may have failed there. */
   forgotten?: Uint8Array;
 }
 
@@ -35,7 +36,19 @@ interface Failures {
 const MAX_KEY_LENGTH = 256;
 
 /**
- * The logins an address remembers by name, the least recently tried forgotten first. Unbounded,
+ * A login as an address remembers it: 30 bits of a keyed hash, a small integer V8 keeps
+ * unboxed. Kept by name, an address held 32 names of up to 256 characters (each holding on
+ * to the whole text it was cut from): one client sending long names from 20,000 forged
+ * addresses through a trusted proxy grew the process 3.9 KB an address, toward 400 MB at
+ * the default 100,000 entries. Keyed by a secret of this process, so no one can choose names
+ * that share another's tag or bit (two of 32 logins at one address share a tag about once in
+ * 2 million addresses; sharing, one's success forgives the other's failures there).
+ */
+const TAG_KEY = randomBytes(32);
+const loginTag = (login: string) => createHmac('sha256', TAG_KEY).update(login).digest().readUInt32BE(0) >>> 2;
+
+/**
+ * The logins an address remembers by tag, the least recently tried forgotten first. Unbounded,
  * an address failing a new name every back-off (a guesser spraying names, or a company's NAT
  * over weeks of typos) kept every name, and its entry never expired. Its count keeps every
  * failure; a forgotten login's success forgives none of them, and a forgotten login leaves a bit
@@ -112,7 +125,11 @@ export class LoginThrottle {
   passed(username: string, clientAddress: string): void {
     this.failures.delete(accountKey(username));
     const key = addressKey(clientAddress);
-    this.forgive(key, this.failures.get(key, { updateAgeOnGet: false })?.byLogin?.get(loginKey(username)) ?? 0, username);
+    const entry = this.failures.get(key, { updateAgeOnGet: false });
+    if (entry?.byLogin) {
+      const login = loginTag(username);
+      this.forgive(key, entry.byLogin.get(login) ?? 0, login);
+    }
   }
 
   /** The attempt was let through but nothing was checked (a full hashing queue, a busy store): it does not count. */
@@ -128,8 +145,9 @@ export class LoginThrottle {
    */
   mayHaveFailedAt(username: string, clientAddress: string): boolean {
     const entry = this.failures.get(addressKey(clientAddress), { updateAgeOnGet: false });
-    const login = loginKey(username);
-    return entry?.byLogin?.has(login) === true || (entry?.forgotten !== undefined && hasBit(entry.forgotten, forgottenBit(login)));
+    if (!entry?.byLogin) return false;
+    const login = loginTag(username);
+    return entry.byLogin.has(login) || (entry.forgotten !== undefined && hasBit(entry.forgotten, login % FORGOTTEN_BITS));
   }
 
   private blockedUntil(key: string): number {
@@ -143,7 +161,7 @@ export class LoginThrottle {
     const count = (entry?.count ?? 0) + 1;
     const beyond = count - maxFailures;
     const backoff = beyond < 0 ? 0 : Math.min(backoffSeconds * 2 ** Math.min(beyond, 30), backoffMaxSeconds);
-    const logins = login === undefined ? {} : loginsTried(entry, loginKey(login), 1);
+    const logins = login === undefined ? {} : loginsTried(entry, loginTag(login), 1);
     this.failures.set(key, { count, blockedUntil: this.now() + backoff * 1000, ...logins });
   }
 
@@ -156,14 +174,14 @@ export class LoginThrottle {
   private triedAt(key: string, username: string): void {
     this.counted++;
     const entry = this.failures.get(key, { updateAgeOnGet: false });
-    this.failures.set(key, { count: entry?.count ?? 0, blockedUntil: entry?.blockedUntil ?? 0, ...loginsTried(entry, loginKey(username), 0) });
+    this.failures.set(key, { count: entry?.count ?? 0, blockedUntil: entry?.blockedUntil ?? 0, ...loginsTried(entry, loginTag(username), 0) });
   }
 
   /** Takes `failures` off a count (made by `login`, at an address); under the limit again, its back-off ends too. */
-  private forgive(key: string, failures: number, login?: string): void {
+  private forgive(key: string, failures: number, login?: number): void {
     const entry = this.failures.get(key, { updateAgeOnGet: false });
     if (!entry) return;
-    if (login !== undefined) entry.byLogin?.delete(loginKey(login));
+    if (login !== undefined) entry.byLogin?.delete(login);
     if (failures <= 0) return;
     const count = entry.count - failures;
     if (count <= 0) this.failures.delete(key);
@@ -176,8 +194,8 @@ export class LoginThrottle {
  * counted: moved to the end of byLogin (it keeps insertion order), and the least recently
  * tried let go of beyond the limit, its bit set in `forgotten`.
  */
-function loginsTried(entry: Failures | undefined, login: string, failures: number): Pick<Failures, 'byLogin' | 'forgotten'> {
-  const byLogin = entry?.byLogin ?? new Map<string, number>();
+function loginsTried(entry: Failures | undefined, login: number, failures: number): Pick<Failures, 'byLogin' | 'forgotten'> {
+  const byLogin = entry?.byLogin ?? new Map<number, number>();
   const count = (byLogin.get(login) ?? 0) + failures;
   byLogin.delete(login);
   byLogin.set(login, count);
@@ -186,21 +204,13 @@ function loginsTried(entry: Failures | undefined, login: string, failures: numbe
     const oldest = byLogin.keys().next().value!;
     byLogin.delete(oldest);
     forgotten ??= new Uint8Array(FORGOTTEN_BITS / 8);
-    const bit = forgottenBit(oldest);
+    const bit = oldest % FORGOTTEN_BITS;
     forgotten[bit >> 3]! |= 1 << (bit & 7);
   }
   return { byLogin, ...(forgotten ? { forgotten } : {}) };
 }
 
-/** A login's bit among FORGOTTEN_BITS: FNV-1a over its UTF-16 code units. No secret is needed: names chosen to set a login's bit hold that login back at that address, as failing it there would. */
-function forgottenBit(login: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < login.length; i++) hash = Math.imul(hash ^ login.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % FORGOTTEN_BITS;
-}
-
 const hasBit = (bits: Uint8Array, bit: number) => (bits[bit >> 3]! & (1 << (bit & 7))) !== 0;
 
-const loginKey = (login: string) => login.slice(0, MAX_KEY_LENGTH);
 const accountKey = (username: string) => `account:${username.slice(0, MAX_KEY_LENGTH)}`;
 const addressKey = (clientAddress: string) => `address:${clientNetwork(clientAddress).slice(0, MAX_KEY_LENGTH)}`;
