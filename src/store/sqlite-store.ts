@@ -87,6 +87,7 @@ import { ReadThreadError, SqliteReadThread, type ReadResult, type ReadStatement 
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import type { EmbeddedStoreEvents, FileChange } from './change-watcher.js';
 import { fromSqliteError } from './sqlite-errors.js';
+import { inTurnWithRoom } from '../loop-turns.js';
 import { createPrivateFile, identityOf, refuseAnotherProgramsDatabase, walFilesOf, type FileIdentity } from './sqlite-file.js';
 import { migrateSqlite } from './sqlite-schema.js';
 
@@ -167,6 +168,9 @@ const CONTACT_TESTS: Readonly<Record<ContactTestParameters['kind'], (p: string, 
  */
 const CONTACTS_READ_HERE = 2_000;
 
+/** The read thread's key for the directory's reads, which take their turns there as a mailbox's do; no mailbox is named without an `@`. */
+const DIRECTORY_READS = 'directory';
+
 /** The wait before a read thread that stopped is started again, doubled for each that stopped within READ_THREAD_STEADY_MS of its start. */
 const READ_THREAD_RESTART_MS = 1000;
 const READ_THREAD_RESTART_MAX_MS = 5 * 60_000;
@@ -233,6 +237,7 @@ const WALK_ROWS_MAX = 20_000;
  * too many people share to sort. Bounded by a key rather than by LIMIT in a subquery,
  * which read every row walked from the table (the index covers the tests): surname
  * searches took twice as long; and by the name alone, as (name, address) took 2.5 times.
+ * Its @n0, @n1…: the wordStartNeedles of the query's words.
  */
 function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number): string {
   const matches = wordTierMatchSql(tier, wordCount, { position: 'instr', parameter: '@' });
@@ -242,9 +247,8 @@ function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number):
 type TierQuery = PeopleQuery & { ids: string; limit: number };
 /** A lookup by the start of an address; `all` (1) takes the hidden too. */
 type AddressPrefixQuery = { prefix: string; end: string; limit: number; all: number };
-/** @n0, @n1…: the wordStartNeedles of the query's words. */
+/** The name key a walk of the name index stops at. */
 type WalkEnd = { endKey: string };
-type WalkQuery = PeopleQuery & WalkEnd & { limit: number } & Record<`n${number}`, string>;
 
 /**
  * While the store opens nothing is served yet, so waiting for another process's lock
@@ -277,7 +281,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   /** Where those reads run when the store has a thread for them (sqlite-read-thread.ts); undefined, here. */
   private readThread: SqliteReadThread | undefined;
   /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
-  private readonly walkedWordTiers = new Map<string, Database.Statement<WalkQuery, DirectoryRow>>();
   private readonly busyTimeoutMs: number;
   private readonly now: () => number;
   private readonly waits = { count: 0 };
@@ -333,10 +336,15 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     this.transaction = <T>(work: () => T): T => inTransaction.immediate(work) as T;
   }
 
-  /** Every read goes through here: a lock in the way makes only this caller wait. */
+  /**
+   * Every read goes through here: a lock in the way makes only this caller wait. It begins in
+   * a turn of the event loop with room (loop-turns.ts): a request's reads chained one after
+   * another (a search's tiers, eight filters' searches) otherwise all ran in the turn the first
+   * began in.
+   */
   private read<T>(work: () => T): Promise<T> {
     if (this.schemaChanged) return Promise.reject(this.schemaChanged);
-    return retryWhileBusy(() => this.readOnce(work), this.busyTimeoutMs, this.waits);
+    return inTurnWithRoom(() => retryWhileBusy(() => this.readOnce(work), this.busyTimeoutMs, this.waits));
   }
 
   /** One attempt of a read: its failure told as the schema changed under it, when that is why (no promise more a read, as a `.catch` made). */
@@ -666,8 +674,11 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   async countUsersByPrefix(order: UserOrder, prefix: string): Promise<number> {
     if (prefix === '') return this.read(() => this.statements.countListed.get()!.n);
     const bounds = userPageBounds(order, prefix, undefined);
+    if (!bounds) return 0;
+    // Counted by walking the prefix's range of the index: a million people under 'u' held the event loop 250–320 ms.
     const statement = order === 'name' ? this.statements.countInNameOrder : this.statements.countInAddressOrder;
-    return bounds ? this.read(() => statement.get(bounds)!.n) : 0;
+    const [count] = await this.readDirectoryAside([{ sql: statement.source, parameters: { ...bounds }, first: true }]);
+    return (count as { n: number }).n;
   }
 
   async pageDirectReports(manager: string, after: UserPosition | undefined, limit: number): Promise<UserPage> {
@@ -717,9 +728,15 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     const rows = await this.searchRows(text, SEARCH_TIERS, offset, limit);
     const managers = JSON.stringify(rows.flatMap((row) => (row.manager === null ? [] : [row.manager])));
     const emails = JSON.stringify(rows.map((row) => row.email));
-    return this.read(() =>
-      directoryEntries(rows, this.statements.managers.all(managers), this.statements.directReports.all({ emails, limit: MAX_DIRECT_REPORTS })),
-    );
+    const managersRead = await this.read(() => this.statements.managers.all(managers));
+    // Ranks every report of every person on the page: 100 managers of 333 people each held the event loop 130–185 ms.
+    const [reports] = await this.readDirectoryAside([{ sql: this.statements.directReports.source, parameters: { emails, limit: MAX_DIRECT_REPORTS } }]);
+    return directoryEntries(rows, managersRead, reports as RelatedRow[]);
+  }
+
+  /** Statements over the directory whose cost grows with it, on the read thread when there is one (readAside): the directory's reads take their turns there as one mailbox's. */
+  private readDirectoryAside(statements: readonly ReadStatement[]): Promise<ReadResult[]> {
+    return this.readAside(DIRECTORY_READS, statements, true);
   }
 
   private async searchRows(text: string, tiers: readonly SearchTier[], offset: number, limit: number): Promise<DirectoryRow[]> {
@@ -727,33 +744,51 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     const query = peopleQuery(text);
     if (!query) return [];
     return rankedPage(tiersOf(query, tiers), offset, limit, (tier, count) =>
-      this.read(() =>
-        tier === 'nameWords' || tier === 'otherWords'
-          ? this.wordTierRows(tier, query, count)
-          : this.statements.tiers[tier].all({ ...query, ids: '[]', limit: count }),
-      ),
+      tier === 'nameWords' || tier === 'otherWords'
+        ? this.wordTierRows(tier, query, count)
+        : this.read(() => this.statements.tiers[tier].all({ ...query, ids: '[]', limit: count })),
     );
   }
 
   /**
    * A word tier's first rows: its matches sorted when few people share the words, else a
    * walk of the name index's first WALK_ROWS_MAX rows, testing each; when those hold too
-   * few, the walk's matches, then the first MATCHES_SORTED_MAX matches found, sorted.
+   * few, the walk's matches, then the first MATCHES_SORTED_MAX matches found, sorted. The
+   * walk and what follows read thousands of rows, a statement too long for the event loop
+   * (200 ms on a million people), so they run on the read thread (readDirectoryAside); each
+   * statement here is a read of its own, begun in a turn with room.
    */
-  private wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): DirectoryRow[] {
+  private async wordTierRows(tier: 'nameWords' | 'otherWords', query: PeopleQuery, limit: number): Promise<DirectoryRow[]> {
     const match = ftsQuery(query.words, tier);
+    const { words, ...keys } = query;
+    // The other words' tier (the people search's last) is read on the thread from its start: the full-text match of
+    // short word starts in every field took 150 ms on a million people. The names' (ResolveNames) is on the thread past its first match.
+    const matched = async (cap: number, aside: boolean): Promise<number[]> =>
+      aside
+        ? ((await this.readDirectoryAside([{ sql: this.statements.matchedIds.source, parameters: { match, cap } }]))[0] as { rowid: number }[]).map(
+            (row) => row.rowid,
+          )
+        : this.read(() => this.statements.matchedIds.all({ match, cap }));
+    const sorted = async (ids: number[], count: number, aside: boolean): Promise<DirectoryRow[]> => {
+      const parameters = { ...keys, ids: JSON.stringify(ids), limit: count };
+      if (!aside) return this.read(() => this.statements.tiers[tier].all({ ...parameters, words }));
+      return (await this.readDirectoryAside([{ sql: this.statements.tiers[tier].source, parameters }]))[0] as DirectoryRow[];
+    };
+    const first = tier === 'otherWords';
     // Few ids first: for a common word, reading 10,000 cost a surname search 3 ms more.
-    const ids = this.statements.matchedIds.all({ match, cap: SORTED_MATCHES_MAX + 1 });
+    const ids = await matched(SORTED_MATCHES_MAX + 1, first);
     if (ids.length === 0) return [];
-    const sorted = (matched: number[], count: number) => this.statements.tiers[tier].all({ ...query, ids: JSON.stringify(matched), limit: count });
-    if (ids.length <= SORTED_MATCHES_MAX) return sorted(ids, limit);
-    const needles = Object.fromEntries(wordStartNeedles(query.words).map((needle, i) => [`n${i}`, needle]));
-    const walked = this.walkedWordTier(tier, query.words.length).all({ ...query, ...needles, endKey: this.walkEndKey(), limit });
+    if (ids.length <= SORTED_MATCHES_MAX) return sorted(ids, limit, first);
+    const needles = Object.fromEntries(wordStartNeedles(words).map((needle, i) => [`n${i}`, needle]));
+    const endKey = await this.read(() => this.walkEndKey());
+    const [walked] = (await this.readDirectoryAside([{ sql: walkedWordTierSql(tier, words.length), parameters: { ...keys, ...needles, endKey, limit } }])) as [
+      DirectoryRow[],
+    ];
     if (walked.length === limit) return walked;
     // Every match among the walked rows is in `walked`: the others sort after them all.
     const inWalk = new Set(walked.map((row) => row.email));
-    const more = this.statements.matchedIds.all({ match, cap: MATCHES_SORTED_MAX });
-    return [...walked, ...sorted(more, limit + walked.length).filter((row) => !inWalk.has(row.email))].slice(0, limit);
+    const more = await sorted(await matched(MATCHES_SORTED_MAX, true), limit + walked.length, true);
+    return [...walked, ...more.filter((row) => !inWalk.has(row.email))].slice(0, limit);
   }
 
   /**
@@ -765,16 +800,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
     const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.writes}`;
     if (this.walkEnd?.version !== version) this.walkEnd = { version, key: this.statements.walkEnd.get({ walk: WALK_ROWS_MAX })!.endKey };
     return this.walkEnd.key;
-  }
-
-  private walkedWordTier(tier: 'nameWords' | 'otherWords', wordCount: number): Database.Statement<WalkQuery, DirectoryRow> {
-    const sql = walkedWordTierSql(tier, wordCount);
-    let statement = this.walkedWordTiers.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<WalkQuery, DirectoryRow>(sql);
-      this.walkedWordTiers.set(sql, statement);
-    }
-    return statement;
   }
 
   async addContacts(mailbox: string, contacts: readonly NewContact[]): Promise<number[]> {
