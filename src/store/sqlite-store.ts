@@ -244,7 +244,8 @@ function walkedWordTierSql(tier: 'nameWords' | 'otherWords', wordCount: number):
   return tierSql(`users u INDEXED BY users_by_name_key WHERE u.name_key <= @endKey AND ${matches} AND ${NOT_EARLIER}`, NAME_ORDER);
 }
 
-type TierQuery = PeopleQuery & { ids: string; limit: number };
+/** A tier's parameters: the query's keys (its words are matched through @ids), the ids a word tier matched, a limit. */
+type TierQuery = Omit<PeopleQuery, 'words'> & { ids: string; limit: number };
 /** A lookup by the start of an address; `all` (1) takes the hidden too. */
 type AddressPrefixQuery = { prefix: string; end: string; limit: number; all: number };
 /** The name key a walk of the name index stops at. */
@@ -280,7 +281,6 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
   private readonly preparedAside = new LRUCache<string, Database.Statement<ContactPageParameters>>({ max: 64 });
   /** Where those reads run when the store has a thread for them (sqlite-read-thread.ts); undefined, here. */
   private readThread: SqliteReadThread | undefined;
-  /** The walk of each word tier, by its SQL: one per tier and number of query words asked so far. */
   private readonly busyTimeoutMs: number;
   private readonly now: () => number;
   private readonly waits = { count: 0 };
@@ -771,7 +771,7 @@ export class SqliteStore implements Store, EmbeddedStoreEvents {
         : this.read(() => this.statements.matchedIds.all({ match, cap }));
     const sorted = async (ids: number[], count: number, aside: boolean): Promise<DirectoryRow[]> => {
       const parameters = { ...keys, ids: JSON.stringify(ids), limit: count };
-      if (!aside) return this.read(() => this.statements.tiers[tier].all({ ...parameters, words }));
+      if (!aside) return this.read(() => this.statements.tiers[tier].all(parameters));
       return (await this.readDirectoryAside([{ sql: this.statements.tiers[tier].source, parameters }]))[0] as DirectoryRow[];
     };
     const first = tier === 'otherWords';
